@@ -1,0 +1,3 @@
+//! Analysis of scanned records: attribution of origins, clustering and culprit ranking.
+
+pub mod origin;

@@ -1,0 +1,157 @@
+//! Attribute a message to its origin: AUTH user and IP, plain SMTP client, local uid and script.
+//!
+//! Runs once per message during the scan, on the header summary, so no header bytes need to be
+//! kept. The rules are docs/qmail-format.md §4 and docs/cli.md "Origins".
+
+use crate::queue::headers::{decode_text, parse_from, trim, HeaderSummary};
+use crate::queue::received::{parse_queue_line, parse_smtp_hop, Invoked};
+use crate::queue::{HeaderFields, Interner, Origin, OriginKind};
+
+/// What the envelope says, where it was read.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EnvelopeHints {
+    /// The envelope sender is the null sender `<>`.
+    pub null_sender: bool,
+    /// The todo `u` record.
+    pub todo_uid: Option<u32>,
+}
+
+/// The attribution of one message: its origin, qmail-queue pid and the kept header fields.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Attribution {
+    /// Who sent it.
+    pub origin: Origin,
+    /// qmail-queue's pid from its Received line.
+    pub qp: Option<u32>,
+    /// Selected header fields.
+    pub headers: HeaderFields,
+}
+
+fn sym_of(strings: &Interner, v: &[u8]) -> Option<crate::queue::Sym> {
+    let v = trim(v);
+    (!v.is_empty()).then(|| strings.intern(v))
+}
+
+/// Attribute one message from its header summary and envelope hints.
+pub fn attribute(s: &HeaderSummary<'_>, env: EnvelopeHints, strings: &Interner) -> Attribution {
+    let mut origin = Origin {
+        uid: env.todo_uid,
+        ..Origin::default()
+    };
+    let queue_line = s.queue_received.as_deref().and_then(parse_queue_line);
+    match queue_line.map(|q| q.invoked) {
+        None => origin.kind = OriginKind::Unknown,
+        Some(Invoked::ForBounce) => origin.kind = OriginKind::Bounce,
+        Some(Invoked::ByAlias) => origin.kind = OriginKind::Alias,
+        Some(Invoked::ByUid(uid)) => {
+            origin.kind = OriginKind::Local;
+            origin.uid = Some(uid);
+            origin.script = s.php_script.as_deref().and_then(|v| php_script(v, strings));
+        }
+        Some(Invoked::FromNetwork) => {
+            origin.kind = OriginKind::Smtp;
+            if let Some(hop) = s.hop_received.as_deref().and_then(parse_smtp_hop) {
+                origin.ip = sym_of(strings, hop.ip);
+                origin.host = sym_of(strings, hop.host);
+                origin.helo = hop.helo.and_then(|h| sym_of(strings, h));
+                origin.protocol = hop.protocol.and_then(|p| sym_of(strings, p));
+                origin.auth_user = hop.info.and_then(|i| sym_of(strings, i));
+                if hop.is_authenticated() || hop.is_weak_auth() {
+                    origin.kind = OriginKind::SmtpAuth;
+                }
+            }
+        }
+    }
+    if env.null_sender && matches!(origin.kind, OriginKind::Smtp | OriginKind::Unknown) {
+        origin.kind = OriginKind::Bounce;
+    }
+    Attribution {
+        origin,
+        qp: queue_line.map(|q| q.pid),
+        headers: header_fields(s, strings),
+    }
+}
+
+/// `X-PHP-Originating-Script: 48:mailer.php` → `mailer.php` (the uid is PHP's, not qmail's).
+fn php_script(v: &[u8], strings: &Interner) -> Option<crate::queue::Sym> {
+    let v = trim(v);
+    let script = match v.iter().position(|&b| b == b':') {
+        Some(c) if v[..c].iter().all(u8::is_ascii_digit) => &v[c + 1..],
+        _ => v,
+    };
+    sym_of(strings, script)
+}
+
+fn header_fields(s: &HeaderSummary<'_>, strings: &Interner) -> HeaderFields {
+    let mut h = HeaderFields {
+        header_rcpts: s.header_rcpts,
+        ..HeaderFields::default()
+    };
+    if let Some(raw) = s.subject.as_deref() {
+        h.subject_raw = sym_of(strings, raw);
+        let decoded = decode_text(raw);
+        h.subject = (!decoded.is_empty()).then(|| strings.intern(decoded.as_bytes()));
+    }
+    if let Some(raw) = s.from_raw {
+        let (addr, name) = parse_from(raw);
+        h.from = addr.and_then(|a| sym_of(strings, a.as_bytes()));
+        h.from_name = name.and_then(|n| sym_of(strings, n.as_bytes()));
+    }
+    h.mailer = s.mailer.as_deref().and_then(|m| sym_of(strings, m));
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::queue::headers::summarize;
+
+    fn attr(h: &[u8], env: EnvelopeHints) -> (Attribution, Interner) {
+        let strings = Interner::new();
+        let a = attribute(&summarize(h), env, &strings);
+        (a, strings)
+    }
+
+    fn text(strings: &Interner, s: Option<crate::queue::Sym>) -> Option<String> {
+        s.map(|s| strings.text(s))
+    }
+
+    #[test]
+    fn esmtpa_is_smtp_auth_with_user_and_ip() {
+        let (a, st) = attr(b"Received: (qmail 5941 invoked from network); 23 Nov 2026 10:11:17 -0000\nReceived: from unknown (HELO User) (test@86.107.221.138)\n  by mail.example.com with ESMTPA; 23 Nov 2026 10:11:17 -0000\nSubject: hi\n", EnvelopeHints::default());
+        assert_eq!(a.origin.kind, OriginKind::SmtpAuth);
+        assert_eq!(text(&st, a.origin.auth_user).as_deref(), Some("test"));
+        assert_eq!(text(&st, a.origin.ip).as_deref(), Some("86.107.221.138"));
+        assert_eq!(text(&st, a.origin.protocol).as_deref(), Some("ESMTPA"));
+        assert_eq!(a.qp, Some(5941));
+    }
+
+    #[test]
+    fn php_flood_is_local_with_script() {
+        let (a, st) = attr(b"Received: (qmail 7292 invoked by uid 48); 23 Nov 2026 10:11:21 -0000\nX-PHP-Originating-Script: 48:wp-content/uploads/mailer.php\n", EnvelopeHints::default());
+        assert_eq!(a.origin.kind, OriginKind::Local);
+        assert_eq!(a.origin.uid, Some(48));
+        assert_eq!(text(&st, a.origin.script).as_deref(), Some("wp-content/uploads/mailer.php"));
+    }
+
+    #[test]
+    fn null_sender_from_network_is_bounce() {
+        let (a, _) = attr(b"Received: (qmail 1 invoked from network); x\nReceived: from mx (1.2.3.4)\n  by me with SMTP; x\n", EnvelopeHints { null_sender: true, todo_uid: None });
+        assert_eq!(a.origin.kind, OriginKind::Bounce);
+        assert!(a.origin.ip.is_some());
+    }
+
+    #[test]
+    fn forged_received_below_a_local_injection_is_not_read() {
+        let (a, _) = attr(b"Received: (qmail 9 invoked by uid 1001); x\nReceived: from unknown (HELO x) (admin@6.6.6.6)\n  by me with ESMTPA; x\n", EnvelopeHints::default());
+        assert_eq!(a.origin.kind, OriginKind::Local);
+        assert_eq!(a.origin.ip, None);
+    }
+
+    #[test]
+    fn no_queue_line_is_unknown() {
+        let (a, _) = attr(b"Subject: x\n", EnvelopeHints { null_sender: false, todo_uid: Some(0) });
+        assert_eq!(a.origin.kind, OriginKind::Unknown);
+        assert_eq!(a.origin.uid, Some(0));
+    }
+}

@@ -1,0 +1,3 @@
+//! Printers shared by the subcommands: qmail-style text and the --json wire types.
+
+pub mod json;

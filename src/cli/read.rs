@@ -1,0 +1,115 @@
+//! `qtriage read`: qmail-qread's listing byte for byte, or one JSON object per message.
+
+use std::io::Write;
+
+use super::{exit::ExitCode, GlobalArgs};
+use crate::queue::date::qmail_date;
+use crate::queue::{
+    scan, Interner, MessageRecord, ProblemKind, Progress, ScanOptions, Subdir,
+};
+use crate::sanitize::qmail_printable;
+
+/// Message order for `read` and `list`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SortKey {
+    /// Oldest first.
+    Age,
+    /// Ascending id.
+    Id,
+    /// Largest first.
+    Size,
+}
+
+/// Sort records by `key` (stable, so equal keys keep queue order).
+pub fn sort_records(records: &mut [MessageRecord], key: Option<SortKey>) {
+    match key {
+        None => {}
+        Some(SortKey::Age) => records.sort_by_key(|r| (r.queued, r.id)),
+        Some(SortKey::Id) => records.sort_by_key(|r| r.id),
+        Some(SortKey::Size) => records.sort_by_key(|r| (std::cmp::Reverse(r.size), r.id)),
+    }
+}
+
+/// Arguments of `read`.
+#[derive(Debug, clap::Args)]
+pub struct ReadArgs {
+    /// One JSON object per message instead of qmail-qread's text.
+    #[arg(long)]
+    pub json: bool,
+    /// Order messages (default: queue order, split directory then id).
+    #[arg(long, value_enum)]
+    pub sort: Option<SortKey>,
+}
+
+/// qmail's error_str() wording for the problems qmail-qread can hit.
+fn trouble(kind: ProblemKind) -> &'static str {
+    match kind {
+        ProblemKind::Vanished => "file does not exist",
+        ProblemKind::Symlink => "symbolic link (not followed)",
+        ProblemKind::NotRegularFile => "not a regular file",
+        _ => "access denied",
+    }
+}
+
+/// Run `read`.
+pub fn run(global: &GlobalArgs, args: &ReadArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let queue = global.open_queue()?;
+    let strings = Interner::new();
+    let opts = ScanOptions { headers: false, envelopes: true };
+    let mut s = scan(&queue, &strings, opts, &Progress::default())?;
+    sort_records(&mut s.records, args.sort);
+    for r in &s.records {
+        if args.json {
+            super::print::json::write_line(out, &super::print::json::MessageJson::new(r, &strings))?;
+        } else {
+            write_qread(out, r, &strings)?;
+        }
+    }
+    Ok(ExitCode::Success)
+}
+
+/// One message as qmail-qread prints it; messages without info/ are not shown (qmail-qread walks
+/// info/ only).
+pub fn write_qread(out: &mut dyn Write, r: &MessageRecord, strings: &Interner) -> std::io::Result<()> {
+    if !r.parts.has(Subdir::Info) {
+        return Ok(());
+    }
+    let problem_in = |part: Subdir| r.problems.iter().find(|p| p.part == part && p.kind != ProblemKind::WrongSubdir);
+    let mess_trouble = if r.parts.has(Subdir::Mess) {
+        problem_in(Subdir::Mess).map(|p| trouble(p.kind))
+    } else {
+        Some("file does not exist")
+    };
+    if let Some(why) = mess_trouble.or_else(|| {
+        problem_in(Subdir::Info)
+            .filter(|p| !matches!(p.kind, ProblemKind::TruncatedEnvelope | ProblemKind::NonUtf8Address | ProblemKind::UnknownRecord))
+            .map(|p| trouble(p.kind))
+    }) {
+        return writeln!(out, "warning: trouble with #{}: {why}", r.id);
+    }
+    let sender = r.sender.map(|s| strings.resolve(s)).unwrap_or_else(|| std::sync::Arc::from(&b""[..]));
+    let mut line = format!("{} GMT  #{}  {}  <", qmail_date(r.queued), r.id, r.size).into_bytes();
+    line.extend_from_slice(&sender);
+    line.extend_from_slice(b"> ");
+    if r.is_bouncing() {
+        line.extend_from_slice(b" bouncing");
+    }
+    out.write_all(&qmail_printable(&line))?;
+    out.write_all(b"\n")?;
+    for part in [Subdir::Local, Subdir::Remote] {
+        if let Some(p) = problem_in(part).filter(|p| !matches!(p.kind, ProblemKind::TruncatedEnvelope | ProblemKind::NonUtf8Address | ProblemKind::UnknownRecord)) {
+            writeln!(out, "warning: trouble with #{}: {}", r.id, trouble(p.kind))?;
+            continue;
+        }
+        let channel = if part == Subdir::Local { crate::queue::Channel::Local } else { crate::queue::Channel::Remote };
+        for rc in r.recipients.iter().filter(|rc| rc.channel == channel) {
+            if rc.done {
+                out.write_all(b"  done")?;
+            }
+            out.write_all(if part == Subdir::Local { b"\tlocal\t" } else { b"\tremote\t" })?;
+            out.write_all(&qmail_printable(&strings.resolve(rc.address)))?;
+            out.write_all(b"\n")?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,77 @@
+//! The crate's error type: problems with the queue as a whole, each naming the path involved.
+//!
+//! A bad *message* is not an error: it becomes a record with problems (see
+//! [`crate::queue::Problem`]). Only what stops a whole command is an `Error`: the queue cannot be
+//! opened, a directory cannot be listed, a lock is held, a journal cannot be written.
+
+use std::io;
+use std::path::PathBuf;
+
+use crate::queue::MessageId;
+
+/// Why a directory is not usable as a qmail queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotAQueue {
+    /// The path does not exist or is not a directory.
+    NotADirectory,
+    /// There is no `mess/` directory below it.
+    NoMessDir,
+}
+
+impl std::fmt::Display for NotAQueue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            NotAQueue::NotADirectory => "not a directory",
+            NotAQueue::NoMessDir => "no mess/ directory in it",
+        })
+    }
+}
+
+/// Errors that stop a command. Every variant names the path (and message id where there is one).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The queue directory is missing or is not shaped like a qmail queue.
+    #[error("{path}: not a qmail queue: {reason} (set --queue or QTRIAGE_QUEUE)")]
+    NotAQueue {
+        /// The directory that was tried.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: NotAQueue,
+    },
+    /// An I/O error on a path that is not one message's file (a queue directory, a journal...).
+    #[error("{path}: {source}")]
+    Io {
+        /// The path being read or written.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+    /// An I/O error on one message's file that a command cannot skip over.
+    #[error("message #{id}: {path}: {source}")]
+    MessageIo {
+        /// The message.
+        id: MessageId,
+        /// Its file.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+    /// `--split` was given a value qmail cannot have.
+    #[error("invalid conf-split {0}: it must be between 1 and 65535")]
+    InvalidSplit(u32),
+}
+
+impl Error {
+    /// Wrap an I/O error with the path it happened on.
+    pub fn io(path: impl Into<PathBuf>, source: io::Error) -> Error {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+/// The crate's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

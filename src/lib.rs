@@ -1,0 +1,13 @@
+//! qtriage: triage a flooded qmail queue: read it, attribute and cluster its messages, act safely.
+//!
+//! The core (`queue`, `analysis`, ...) knows nothing of terminals; the CLI (`cli`) and the TUI
+//! (`tui`, behind the default `tui` feature) are two faces over it.
+
+pub mod analysis;
+pub mod cli;
+pub mod error;
+pub mod fixture;
+pub mod queue;
+pub mod sanitize;
+
+pub use error::{Error, Result};

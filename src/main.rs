@@ -1,0 +1,21 @@
+//! The qtriage binary: run the CLI and map its result to an exit status.
+
+use qtriage::cli::exit::ExitCode;
+
+fn main() -> std::process::ExitCode {
+    match qtriage::cli::run() {
+        Ok(code) => code.into(),
+        Err(err) => {
+            // `qtriage read | head` closing the pipe is not an error (ripgrep does the same).
+            let broken_pipe = err.chain().any(|e| {
+                e.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            });
+            if broken_pipe {
+                return ExitCode::Success.into();
+            }
+            eprintln!("qtriage: {err:#}");
+            ExitCode::Error.into()
+        }
+    }
+}

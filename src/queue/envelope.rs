@@ -1,0 +1,184 @@
+//! Parse qmail's envelope files: info/ (sender), local/ and remote/ (recipients), todo/ and intd/.
+//!
+//! Every record is a type byte, a value and a NUL (docs/qmail-format.md §2). Parsing never fails:
+//! what cannot be read as records becomes a [`EnvelopeIssue`] and the records that could be read
+//! are kept, so one damaged file costs one flag, not the message.
+
+/// A record's value with its type byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Record<'a> {
+    /// `F`, `T`, `D`, `u`, `p`.
+    pub kind: u8,
+    /// The bytes between the type byte and the NUL.
+    pub value: &'a [u8],
+}
+
+/// What was wrong with an envelope file's bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct EnvelopeIssue {
+    /// The last record had no NUL, or the file was empty where a record was required.
+    pub truncated: bool,
+    /// A record of a type this file never holds.
+    pub unknown_record: bool,
+    /// An address that is not UTF-8.
+    pub non_utf8: bool,
+}
+
+impl EnvelopeIssue {
+    /// Nothing wrong.
+    pub fn is_clean(&self) -> bool {
+        *self == EnvelopeIssue::default()
+    }
+    fn note_address(&mut self, value: &[u8]) {
+        if std::str::from_utf8(value).is_err() {
+            self.non_utf8 = true;
+        }
+    }
+}
+
+/// Split bytes into NUL-terminated records; the second value is true when bytes trail the last NUL.
+pub fn records(bytes: &[u8]) -> (impl Iterator<Item = Record<'_>>, bool) {
+    let truncated = !bytes.is_empty() && bytes.last() != Some(&0);
+    // Only bytes up to and including the last NUL form whole records.
+    let complete: &[u8] = match bytes.iter().rposition(|&b| b == 0) {
+        Some(last) => &bytes[..=last],
+        None => &[],
+    };
+    let iter = complete.split_inclusive(|&b| b == 0).map(|r| {
+        let r = &r[..r.len() - 1];
+        match r.split_first() {
+            Some((&kind, value)) => Record { kind, value },
+            None => Record { kind: 0, value: &[] },
+        }
+    });
+    (iter, truncated)
+}
+
+/// info/ID: `F<sender>\0`. Returns the sender as qmail-qread prints it (up to the first NUL).
+pub fn parse_info(bytes: &[u8]) -> (Option<&[u8]>, EnvelopeIssue) {
+    let mut issue = EnvelopeIssue::default();
+    let Some((&b'F', rest)) = bytes.split_first() else {
+        issue.truncated = bytes.is_empty();
+        issue.unknown_record = !bytes.is_empty();
+        return (None, issue);
+    };
+    let sender = match rest.iter().position(|&b| b == 0) {
+        Some(end) => &rest[..end],
+        None => {
+            issue.truncated = true;
+            rest
+        }
+    };
+    issue.note_address(sender);
+    (Some(sender), issue)
+}
+
+/// local/ID or remote/ID: `T<addr>\0` pending, `D<addr>\0` done. Returns (address, done) pairs.
+pub fn parse_channel(bytes: &[u8]) -> (Vec<(&[u8], bool)>, EnvelopeIssue) {
+    let mut issue = EnvelopeIssue::default();
+    let (recs, truncated) = records(bytes);
+    issue.truncated = truncated;
+    let mut out = Vec::new();
+    for r in recs {
+        match r.kind {
+            b'T' | b'D' => {
+                issue.note_address(r.value);
+                out.push((r.value, r.kind == b'D'));
+            }
+            _ => issue.unknown_record = true,
+        }
+    }
+    (out, issue)
+}
+
+/// A todo/ or intd/ envelope as qmail-queue wrote it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TodoEnvelope<'a> {
+    /// `u`: real uid of the process that ran qmail-queue.
+    pub uid: Option<u32>,
+    /// `p`: qmail-queue's pid.
+    pub pid: Option<u32>,
+    /// `F`: envelope sender (empty = null sender).
+    pub sender: Option<&'a [u8]>,
+    /// `T`: recipients as given.
+    pub recipients: Vec<&'a [u8]>,
+}
+
+fn parse_decimal(value: &[u8]) -> Option<u32> {
+    std::str::from_utf8(value).ok()?.parse().ok()
+}
+
+/// todo/ID or intd/ID: `u<uid>\0p<pid>\0F<sender>\0T<rcpt>\0...`.
+pub fn parse_todo(bytes: &[u8]) -> (TodoEnvelope<'_>, EnvelopeIssue) {
+    let mut issue = EnvelopeIssue::default();
+    let mut env = TodoEnvelope::default();
+    let (recs, truncated) = records(bytes);
+    issue.truncated = truncated || bytes.is_empty();
+    for r in recs {
+        match r.kind {
+            b'u' => env.uid = parse_decimal(r.value),
+            b'p' => env.pid = parse_decimal(r.value),
+            b'F' => {
+                issue.note_address(r.value);
+                env.sender = Some(r.value);
+            }
+            b'T' => {
+                issue.note_address(r.value);
+                env.recipients.push(r.value);
+            }
+            _ => issue.unknown_record = true,
+        }
+    }
+    (env, issue)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn todo_from_the_reference_queue() {
+        let (env, issue) = parse_todo(b"u1002\0p5941\0Ftest@example.com\0Tli.jose521@gmail.com\0");
+        assert!(issue.is_clean());
+        assert_eq!(env.uid, Some(1002));
+        assert_eq!(env.pid, Some(5941));
+        assert_eq!(env.sender, Some(&b"test@example.com"[..]));
+        assert_eq!(env.recipients, vec![&b"li.jose521@gmail.com"[..]]);
+    }
+
+    #[test]
+    fn remote_with_done_records() {
+        let bytes = b"Tpeter@customer.example.org\0Dmike@partner.example\0Tolga@customer.example.org\0";
+        let (rcpts, issue) = parse_channel(bytes);
+        assert!(issue.is_clean());
+        let done: Vec<bool> = rcpts.iter().map(|r| r.1).collect();
+        assert_eq!(done, [false, true, false]);
+    }
+
+    #[test]
+    fn null_sender_and_missing_nul() {
+        assert_eq!(parse_info(b"F\0").0, Some(&b""[..]));
+        let (s, issue) = parse_info(b"Fdave@mail.example");
+        assert_eq!(s, Some(&b"dave@mail.example"[..]));
+        assert!(issue.truncated);
+        assert!(parse_info(b"").1.truncated);
+        assert!(parse_info(b"Xjunk\0").1.unknown_record);
+    }
+
+    #[test]
+    fn truncated_channel_keeps_complete_records() {
+        let (rcpts, issue) = parse_channel(b"Ta@x\0Tb@");
+        assert_eq!(rcpts, vec![(&b"a@x"[..], false)]);
+        assert!(issue.truncated);
+        let (rcpts, issue) = parse_channel(b"no nul at all");
+        assert!(rcpts.is_empty() && issue.truncated);
+    }
+
+    #[test]
+    fn hostile_bytes_are_flagged_not_fatal() {
+        let (env, issue) = parse_todo(b"u\xff\0Fevil\x1b[2J@x\0T\xfe@y\0Q?\0");
+        assert_eq!(env.uid, None);
+        assert!(issue.non_utf8 && issue.unknown_record);
+        assert_eq!(env.recipients.len(), 1);
+    }
+}

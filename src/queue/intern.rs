@@ -1,0 +1,178 @@
+//! String interner that keeps 1,000,000 records small: each distinct byte string is stored once.
+//!
+//! Written here rather than taken from a crate because it must intern *bytes* (senders and
+//! subjects need not be UTF-8) from many scan threads at once; the common interners are either
+//! `str`-only or single-threaded. Sharding by hash keeps lock contention low during the parallel
+//! scan; strings are never removed, so a [`Sym`] stays valid for the interner's life.
+
+use std::hash::BuildHasher;
+use std::num::NonZeroU32;
+use std::sync::{Arc, RwLock};
+
+use hashbrown::{DefaultHashBuilder, HashTable};
+
+const SHARD_BITS: u32 = 4;
+const SHARDS: usize = 1 << SHARD_BITS;
+
+/// A handle to an interned byte string (4 bytes; `Option<Sym>` is 4 bytes too).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Sym(NonZeroU32);
+
+impl Sym {
+    fn new(shard: usize, index: usize) -> Sym {
+        let raw = ((index as u32) << SHARD_BITS | shard as u32).wrapping_add(1);
+        Sym(NonZeroU32::new(raw).expect("interner holds fewer than 2^28 strings per shard"))
+    }
+    fn parts(self) -> (usize, usize) {
+        let raw = self.0.get() - 1;
+        ((raw as usize) & (SHARDS - 1), (raw >> SHARD_BITS) as usize)
+    }
+    /// The symbol as a plain number (for compact keys and sorting).
+    pub fn as_u32(self) -> u32 {
+        self.0.get()
+    }
+}
+
+#[derive(Default)]
+struct Shard {
+    table: HashTable<u32>,
+    strings: Vec<Arc<[u8]>>,
+}
+
+/// A thread-safe byte-string interner.
+pub struct Interner {
+    hasher: DefaultHashBuilder,
+    shards: Box<[RwLock<Shard>]>,
+}
+
+impl Default for Interner {
+    fn default() -> Self {
+        Interner::new()
+    }
+}
+
+impl std::fmt::Debug for Interner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Interner({} strings)", self.len())
+    }
+}
+
+impl Interner {
+    /// An empty interner.
+    pub fn new() -> Interner {
+        Interner {
+            hasher: DefaultHashBuilder::default(),
+            shards: (0..SHARDS).map(|_| RwLock::default()).collect(),
+        }
+    }
+
+    /// Intern `bytes`, returning the same [`Sym`] for equal bytes.
+    pub fn intern(&self, bytes: &[u8]) -> Sym {
+        let hash = self.hasher.hash_one(bytes);
+        let shard_no = (hash as usize) & (SHARDS - 1);
+        let lock = &self.shards[shard_no];
+        {
+            let shard = lock.read().unwrap_or_else(|e| e.into_inner());
+            if let Some(&i) = shard.table.find(hash, |&i| &*shard.strings[i as usize] == bytes) {
+                return Sym::new(shard_no, i as usize);
+            }
+        }
+        let mut guard = lock.write().unwrap_or_else(|e| e.into_inner());
+        let shard = &mut *guard;
+        if let Some(&i) = shard.table.find(hash, |&i| &*shard.strings[i as usize] == bytes) {
+            return Sym::new(shard_no, i as usize);
+        }
+        let index = shard.strings.len();
+        shard.strings.push(Arc::from(bytes));
+        let (strings, hasher) = (&shard.strings, &self.hasher);
+        shard.table.insert_unique(hash, index as u32, |&i| {
+            hasher.hash_one(&*strings[i as usize])
+        });
+        Sym::new(shard_no, index)
+    }
+
+    /// The bytes of `sym`.
+    ///
+    /// # Panics
+    /// If `sym` came from another interner (a programming error, not an input error).
+    pub fn resolve(&self, sym: Sym) -> Arc<[u8]> {
+        let (shard_no, index) = sym.parts();
+        let shard = self.shards[shard_no]
+            .read()
+            .unwrap_or_else(|e| e.into_inner());
+        Arc::clone(
+            shard
+                .strings
+                .get(index)
+                .expect("a Sym is only resolved by the interner that made it"),
+        )
+    }
+
+    /// The bytes of `sym` as (lossy) UTF-8 text.
+    pub fn text(&self, sym: Sym) -> String {
+        String::from_utf8_lossy(&self.resolve(sym)).into_owned()
+    }
+
+    /// How many distinct strings are stored.
+    pub fn len(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| s.read().unwrap_or_else(|e| e.into_inner()).strings.len())
+            .sum()
+    }
+
+    /// True when nothing has been interned.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Bytes held by the strings themselves (for the memory benchmark).
+    pub fn heap_bytes(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| {
+                let s = s.read().unwrap_or_else(|e| e.into_inner());
+                s.strings.iter().map(|b| b.len() + 16).sum::<usize>()
+                    + s.table.capacity() * 4
+                    + s.strings.capacity() * 16
+            })
+            .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equal_bytes_give_equal_syms() {
+        let i = Interner::new();
+        let a = i.intern(b"test@example.com");
+        let b = i.intern(b"test@example.com");
+        let c = i.intern(b"\xff\x00binary");
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        assert_eq!(&*i.resolve(c), b"\xff\x00binary");
+        assert_eq!(i.len(), 2);
+    }
+
+    #[test]
+    fn many_threads_agree() {
+        let i = Interner::new();
+        let syms: Vec<Vec<Sym>> = std::thread::scope(|s| {
+            let hs: Vec<_> = (0..4)
+                .map(|_| {
+                    s.spawn(|| {
+                        (0..2000)
+                            .map(|n| i.intern(format!("user{n}@x").as_bytes()))
+                            .collect()
+                    })
+                })
+                .collect();
+            hs.into_iter().map(|h| h.join().expect("thread")).collect()
+        });
+        assert!(syms.windows(2).all(|w| w[0] == w[1]));
+        assert_eq!(i.len(), 2000);
+        assert_eq!(&*i.resolve(syms[0][1999]), b"user1999@x");
+    }
+}

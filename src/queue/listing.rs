@@ -1,0 +1,124 @@
+//! List queue directories without following links: ids, entry kinds, and junk names.
+//!
+//! Uses `getdents` through rustix so a million entries cost no allocation each, and takes the
+//! entry type from the directory itself (`d_type`) so nothing is `stat`ed or followed.
+
+use std::ffi::CStr;
+use std::os::fd::OwnedFd;
+use std::path::Path;
+
+use rustix::fs::{Dir, FileType, Mode, OFlags};
+
+use super::layout::parse_id;
+use super::MessageId;
+
+/// What a directory entry is, as the directory says (never by following it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    /// A regular file (or a file system that does not report types; opened with care anyway).
+    File,
+    /// A symbolic link: reported, never followed.
+    Symlink,
+    /// A directory where a file should be.
+    Directory,
+    /// A FIFO, socket or device.
+    Other,
+}
+
+impl EntryKind {
+    fn from_type(t: FileType) -> EntryKind {
+        match t {
+            FileType::RegularFile | FileType::Unknown => EntryKind::File,
+            FileType::Symlink => EntryKind::Symlink,
+            FileType::Directory => EntryKind::Directory,
+            _ => EntryKind::Other,
+        }
+    }
+}
+
+/// One entry of a queue directory whose name is a message id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Entry {
+    /// The id in the name.
+    pub id: MessageId,
+    /// What it is.
+    pub kind: EntryKind,
+}
+
+/// The entries of one directory.
+#[derive(Debug, Default)]
+pub struct Listing {
+    /// Entries named by a decimal id.
+    pub entries: Vec<Entry>,
+    /// Entries whose names are not ids (qmail ignores them), `.` and `..` excluded.
+    pub junk: u64,
+}
+
+/// Open a directory for listing or `openat`, refusing to follow a symlink to it.
+pub fn open_dir(path: &Path) -> std::io::Result<OwnedFd> {
+    Ok(rustix::fs::open(
+        path,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?)
+}
+
+fn is_dot(name: &CStr) -> bool {
+    matches!(name.to_bytes(), b"." | b"..")
+}
+
+/// List one directory; a missing directory is an empty listing (reported by the caller).
+pub fn list(path: &Path) -> std::io::Result<Listing> {
+    let fd = open_dir(path)?;
+    list_fd(fd)
+}
+
+/// List an already opened directory.
+pub fn list_fd(fd: OwnedFd) -> std::io::Result<Listing> {
+    let mut out = Listing::default();
+    let dir = Dir::new(fd)?;
+    for entry in dir {
+        let entry = entry?;
+        let name = entry.file_name();
+        if is_dot(name) {
+            continue;
+        }
+        match parse_id(name.to_bytes()) {
+            Some(id) => out.entries.push(Entry {
+                id,
+                kind: EntryKind::from_type(entry.file_type()),
+            }),
+            None => out.junk += 1,
+        }
+    }
+    Ok(out)
+}
+
+/// How deep [`walk_names`] descends: qmail's tree is two levels; a deeper one is hostile.
+pub const MAX_WALK_DEPTH: usize = 16;
+
+/// Visit every entry below `path` recursively (not following links), calling `f` with each
+/// entry's name and whether it is a directory; used by `stat` to count as `find` does.
+pub fn walk_names(
+    path: &Path,
+    depth: usize,
+    f: &mut dyn FnMut(&[u8], bool),
+) -> std::io::Result<()> {
+    let fd = open_dir(path)?;
+    let dir = Dir::new(fd)?;
+    for entry in dir {
+        let entry = entry?;
+        let name = entry.file_name();
+        if is_dot(name) {
+            continue;
+        }
+        let is_dir = entry.file_type() == FileType::Directory;
+        f(name.to_bytes(), is_dir);
+        if is_dir && depth < MAX_WALK_DEPTH {
+            use std::os::unix::ffi::OsStrExt;
+            let sub = path.join(std::ffi::OsStr::from_bytes(name.to_bytes()));
+            walk_names(&sub, depth + 1, f)?;
+        }
+    }
+    Ok(())
+}

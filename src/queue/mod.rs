@@ -1,0 +1,97 @@
+//! Queue: an opened qmail queue directory (its root, conf-split and todo layout).
+#![deny(clippy::unwrap_used)]
+
+pub mod count;
+pub mod date;
+pub mod envelope;
+pub mod headers;
+pub mod intern;
+pub mod layout;
+pub mod listing;
+pub mod received;
+pub mod record;
+pub mod scan;
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, NotAQueue, Result};
+
+pub use intern::{Interner, Sym};
+pub use layout::{Layout, Parts, Subdir, DEFAULT_SPLIT};
+pub use record::{
+    Channel, HeaderFields, MessageId, MessageRecord, MessageState, Origin, OriginKind, Problem,
+    ProblemKind, Recipient,
+};
+pub use scan::{scan, Progress, ProgressSnapshot, Scan, ScanOptions, ScanReport};
+
+/// How to open a queue.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct QueueOptions {
+    /// conf-split; detected from `mess/` when `None`.
+    pub split: Option<u32>,
+}
+
+/// An opened qmail queue directory.
+#[derive(Debug, Clone)]
+pub struct Queue {
+    root: PathBuf,
+    layout: Layout,
+}
+
+impl Queue {
+    /// Open the queue at `root`, detecting conf-split and the big-todo layout.
+    pub fn open(root: impl AsRef<Path>, opts: QueueOptions) -> Result<Queue> {
+        let root = root.as_ref().to_path_buf();
+        let meta = std::fs::metadata(&root).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Error::NotAQueue {
+                path: root.clone(),
+                reason: NotAQueue::NotADirectory,
+            },
+            _ => Error::io(&root, e),
+        })?;
+        if !meta.is_dir() {
+            return Err(Error::NotAQueue { path: root, reason: NotAQueue::NotADirectory });
+        }
+        let mess = root.join("mess");
+        if !mess.is_dir() {
+            return Err(Error::NotAQueue { path: root, reason: NotAQueue::NoMessDir });
+        }
+        let split = match opts.split {
+            Some(s) if (1..=65535).contains(&s) => s,
+            Some(s) => return Err(Error::InvalidSplit(s)),
+            None => detect_split(&mess)?,
+        };
+        // qmHandle's test: the big-todo patch makes todo/0 a directory.
+        let big_todo = root.join("todo").join("0").is_dir();
+        Ok(Queue { root, layout: Layout { split, big_todo } })
+    }
+
+    /// The queue directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Its layout.
+    pub fn layout(&self) -> Layout {
+        self.layout
+    }
+
+    /// Absolute path of `subdir`'s file for `id`.
+    pub fn path(&self, subdir: Subdir, id: MessageId) -> PathBuf {
+        self.root.join(self.layout.rel_path(subdir, id))
+    }
+}
+
+/// conf-split is the number of numeric subdirectories of `mess/` (qmail creates all of them).
+fn detect_split(mess: &Path) -> Result<u32> {
+    let rd = std::fs::read_dir(mess).map_err(|e| Error::io(mess, e))?;
+    let mut n = 0u32;
+    for entry in rd.flatten() {
+        let name = entry.file_name();
+        let numeric = name.to_str().is_some_and(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()));
+        if numeric && entry.file_type().is_ok_and(|t| t.is_dir()) {
+            n += 1;
+        }
+    }
+    Ok(if n == 0 { DEFAULT_SPLIT } else { n })
+}

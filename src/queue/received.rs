@@ -1,0 +1,209 @@
+//! Parse qmail's Received lines: qmail-queue's `(qmail P invoked ...)` and qmail-smtpd's hop.
+//!
+//! Shapes from docs/qmail-format.md §4. qmail-smtpd writes its line itself, so for a message
+//! `invoked from network` the hop line is trustworthy; whatever a client wrote below it is not
+//! read here.
+
+use super::headers::trim;
+
+/// How qmail-queue was invoked, from its own Received line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Invoked {
+    /// `invoked from network`: qmail-smtpd, qmail-qmtpd or qmail-qmqpd (uid qmaild).
+    FromNetwork,
+    /// `invoked by uid N`: a local process.
+    ByUid(u32),
+    /// `invoked by alias`.
+    ByAlias,
+    /// `invoked for bounce`: qmail-send's own bounce.
+    ForBounce,
+}
+
+/// qmail-queue's Received line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueLine {
+    /// qmail-queue's pid (qmail-send logs it as `qp`).
+    pub pid: u32,
+    /// How it was invoked.
+    pub invoked: Invoked,
+}
+
+/// Parse the value of `Received: (qmail <pid> invoked <how>); <date>`.
+pub fn parse_queue_line(value: &[u8]) -> Option<QueueLine> {
+    let v = trim(value);
+    let v = v.strip_prefix(b"(qmail ")?;
+    let close = v.iter().position(|&b| b == b')')?;
+    let inner = &v[..close];
+    let sp = inner.iter().position(|&b| b == b' ')?;
+    let pid = std::str::from_utf8(&inner[..sp]).ok()?.parse().ok()?;
+    let how = inner[sp + 1..].strip_prefix(b"invoked ")?;
+    let invoked = match how {
+        b"from network" => Invoked::FromNetwork,
+        b"by alias" => Invoked::ByAlias,
+        b"for bounce" => Invoked::ForBounce,
+        _ => {
+            let n = how.strip_prefix(b"by uid ")?;
+            Invoked::ByUid(std::str::from_utf8(n).ok()?.parse().ok()?)
+        }
+    };
+    Some(QueueLine { pid, invoked })
+}
+
+/// qmail-smtpd's Received line: the SMTP hop into this server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SmtpHop<'a> {
+    /// `$TCPREMOTEHOST`, or `unknown`.
+    pub host: &'a [u8],
+    /// The HELO argument when it differed from host.
+    pub helo: Option<&'a [u8]>,
+    /// The remoteinfo before the last `@`: the AUTH user with the AUTH patches, else ident.
+    pub info: Option<&'a [u8]>,
+    /// The client IP.
+    pub ip: &'a [u8],
+    /// `$TCPLOCALHOST` (this server).
+    pub local: Option<&'a [u8]>,
+    /// The protocol word: `SMTP`, `ESMTPA`, `ESMTPSA`, ...
+    pub protocol: Option<&'a [u8]>,
+    /// The TLS/AUTH parenthesis after the protocol said `authenticated`.
+    pub says_authenticated: bool,
+}
+
+impl SmtpHop<'_> {
+    /// Does the line itself say the client logged in with SMTP AUTH?
+    ///
+    /// Strong: a protocol ending in `A` (`ESMTPA`, `SMTPA`), `ESMTPSA`, or `authenticated`.
+    /// Also taken: a remoteinfo holding an `@` (vpopmail logins are full addresses, which ident
+    /// never gives). A bare `(user@ip)` with plain SMTP is an old AUTH patch or ident: see
+    /// [`SmtpHop::is_weak_auth`].
+    pub fn is_authenticated(&self) -> bool {
+        let proto_auth = self
+            .protocol
+            .is_some_and(|p| p.eq_ignore_ascii_case(b"ESMTPSA") || p.ends_with(b"A"));
+        self.info.is_some() && (proto_auth || self.says_authenticated || self.is_vpopmail_login())
+    }
+
+    /// A remoteinfo that is a full address (`test@example.com@41.203.18.7`).
+    pub fn is_vpopmail_login(&self) -> bool {
+        self.info.is_some_and(|i| i.contains(&b'@'))
+    }
+
+    /// A remoteinfo user with no AUTH marker: old AUTH patch, or RFC 1413 ident.
+    pub fn is_weak_auth(&self) -> bool {
+        self.info.is_some() && !self.is_authenticated()
+    }
+}
+
+fn take_token(v: &[u8]) -> (&[u8], &[u8]) {
+    let end = v.iter().position(|&b| b == b' ').unwrap_or(v.len());
+    (&v[..end], &v[end..])
+}
+
+fn take_paren(v: &[u8]) -> Option<(&[u8], &[u8])> {
+    let v = v.strip_prefix(b"(")?;
+    let close = v.iter().position(|&b| b == b')')?;
+    Some((&v[..close], &v[close + 1..]))
+}
+
+fn skip_ws(v: &[u8]) -> &[u8] {
+    let n = v.iter().take_while(|b| b.is_ascii_whitespace()).count();
+    &v[n..]
+}
+
+/// Parse the (unfolded) value of qmail-smtpd's Received line.
+pub fn parse_smtp_hop(value: &[u8]) -> Option<SmtpHop<'_>> {
+    let v = skip_ws(value).strip_prefix(b"from ")?;
+    let (host, mut v) = take_token(v);
+    let mut hop = SmtpHop { host, ..SmtpHop::default() };
+    v = skip_ws(v);
+    if v.starts_with(b"(HELO ") {
+        let (inner, rest) = take_paren(v)?;
+        hop.helo = Some(&inner[5..]);
+        v = skip_ws(rest);
+    }
+    let (addr, rest) = take_paren(v)?;
+    match addr.iter().rposition(|&b| b == b'@') {
+        Some(at) => {
+            hop.info = Some(&addr[..at]);
+            hop.ip = &addr[at + 1..];
+        }
+        None => hop.ip = addr,
+    }
+    v = skip_ws(rest);
+    if let Some(rest) = v.strip_prefix(b"by ") {
+        let (local, rest) = take_token(rest);
+        hop.local = Some(local);
+        v = skip_ws(rest);
+    }
+    if let Some(rest) = v.strip_prefix(b"with ") {
+        let end = rest
+            .iter()
+            .position(|&b| b == b' ' || b == b';')
+            .unwrap_or(rest.len());
+        hop.protocol = Some(&rest[..end]);
+        if let Some((inner, _)) = take_paren(skip_ws(&rest[end..])) {
+            hop.says_authenticated = inner.windows(13).any(|w| w == b"authenticated");
+        }
+    }
+    Some(hop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queue_lines() {
+        let l = parse_queue_line(b" (qmail 5941 invoked from network); 23 Nov 2026 10:11:17 -0000");
+        assert_eq!(l, Some(QueueLine { pid: 5941, invoked: Invoked::FromNetwork }));
+        let l = parse_queue_line(b" (qmail 7292 invoked by uid 48); 23 Nov 2026 10:11:21 -0000");
+        assert_eq!(l.map(|l| l.invoked), Some(Invoked::ByUid(48)));
+        assert_eq!(
+            parse_queue_line(b" (qmail 1 invoked for bounce); x").map(|l| l.invoked),
+            Some(Invoked::ForBounce)
+        );
+        assert_eq!(parse_queue_line(b" from evil.example by x"), None);
+        assert_eq!(parse_queue_line(b" (qmail 99999999999 invoked by uid 1); x"), None);
+    }
+
+    #[test]
+    fn stock_hop_without_login() {
+        let h = parse_smtp_hop(b" from unknown (HELO mx3.remote.example) (209.85.220.41)  by mail.example.com with SMTP; 23 Nov 2026 10:11:17 -0000").expect("hop");
+        assert_eq!(h.host, b"unknown");
+        assert_eq!(h.helo, Some(&b"mx3.remote.example"[..]));
+        assert_eq!(h.ip, b"209.85.220.41");
+        assert_eq!(h.info, None);
+        assert!(!h.is_authenticated());
+    }
+
+    #[test]
+    fn esmtpa_login() {
+        let h = parse_smtp_hop(b" from unknown (HELO User) (test@86.107.221.138)  by mail.example.com with ESMTPA; x").expect("hop");
+        assert_eq!(h.info, Some(&b"test"[..]));
+        assert_eq!(h.ip, b"86.107.221.138");
+        assert!(h.is_authenticated());
+    }
+
+    #[test]
+    fn vpopmail_login_with_plain_smtp_splits_at_last_at() {
+        let h = parse_smtp_hop(b" from unknown (test@example.com@41.203.18.7)  by mail.example.com with SMTP; x").expect("hop");
+        assert_eq!(h.info, Some(&b"test@example.com"[..]));
+        assert_eq!(h.ip, b"41.203.18.7");
+        assert_eq!(h.helo, None);
+        assert!(h.is_authenticated());
+    }
+
+    #[test]
+    fn tls_authenticated() {
+        let h = parse_smtp_hop(b" from unknown (HELO x) (sales@190.12.44.201)  by mail with ESMTPSA (TLS_AES_256_GCM_SHA384 encrypted, authenticated); x").expect("hop");
+        assert!(h.says_authenticated && h.is_authenticated());
+        let h = parse_smtp_hop(b" from a (b@1.2.3.4)  by mail with ESMTPS (TLS encrypted); x").expect("hop");
+        assert!(h.is_weak_auth());
+    }
+
+    #[test]
+    fn hostile_hops_do_not_panic() {
+        for v in [&b""[..], b"from", b"from (", b"from x (HELO", b"from x ((((", b"from x () by", b"from x (@) with"] {
+            let _ = parse_smtp_hop(v);
+        }
+    }
+}

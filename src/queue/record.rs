@@ -1,0 +1,349 @@
+//! MessageRecord: the compact summary of one queued message, and its id, state and problems.
+//!
+//! One record per message id, built from all of the message's files. Strings are interned
+//! ([`Sym`]) so a million records share their senders, IPs, users and subjects; nothing of a
+//! message's headers is kept beyond the fields the analysis uses.
+
+use super::intern::Sym;
+use super::layout::{Parts, Subdir};
+
+/// A qmail message id: the inode number of its `mess/` file when qmail-queue created it.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(transparent)]
+pub struct MessageId(pub u64);
+
+impl std::fmt::Display for MessageId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Where a message is in qmail's life cycle, judged from which of its files exist
+/// (docs/qmail-format.md §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MessageState {
+    /// mess + intd, no todo: qmail-queue is still writing it, or died.
+    Incoming,
+    /// mess + todo: queued, waiting for qmail-send to preprocess it.
+    Queued,
+    /// mess + todo + info: qmail-send died while preprocessing; it will redo it from todo.
+    Preprocessing,
+    /// mess + info + local and/or remote: being delivered.
+    InDelivery,
+    /// mess + info only: every recipient done, about to be cleaned up.
+    Done,
+    /// mess alone: neither info nor todo; qmail-send's cleanup removes it after 36 h.
+    OrphanMess,
+    /// info (or a channel file) but no mess: qmail-qread warns "file does not exist".
+    InfoWithoutMess,
+    /// local/remote files without info and without todo: qmail-send never schedules it.
+    OrphanEnvelope,
+}
+
+impl MessageState {
+    /// Judge the state from the set of files present.
+    pub fn from_parts(parts: Parts) -> MessageState {
+        let has = |s| parts.has(s);
+        if !has(Subdir::Mess) {
+            if has(Subdir::Info) || has(Subdir::Todo) || has(Subdir::Intd) {
+                return MessageState::InfoWithoutMess;
+            }
+            return MessageState::OrphanEnvelope;
+        }
+        match (has(Subdir::Todo), has(Subdir::Info)) {
+            (true, true) => MessageState::Preprocessing,
+            (true, false) => MessageState::Queued,
+            (false, true) if has(Subdir::Local) || has(Subdir::Remote) => MessageState::InDelivery,
+            (false, true) => MessageState::Done,
+            (false, false) if has(Subdir::Intd) => MessageState::Incoming,
+            (false, false) if has(Subdir::Local) || has(Subdir::Remote) => {
+                MessageState::OrphanEnvelope
+            }
+            (false, false) => MessageState::OrphanMess,
+        }
+    }
+
+    /// The name used in output and queries (`in-delivery`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            MessageState::Incoming => "incoming",
+            MessageState::Queued => "queued",
+            MessageState::Preprocessing => "preprocessing",
+            MessageState::InDelivery => "in-delivery",
+            MessageState::Done => "done",
+            MessageState::OrphanMess => "orphan-mess",
+            MessageState::InfoWithoutMess => "info-without-mess",
+            MessageState::OrphanEnvelope => "orphan-envelope",
+        }
+    }
+
+    /// Every state, for help texts and query completion.
+    pub const ALL: [MessageState; 8] = [
+        MessageState::Incoming,
+        MessageState::Queued,
+        MessageState::Preprocessing,
+        MessageState::InDelivery,
+        MessageState::Done,
+        MessageState::OrphanMess,
+        MessageState::InfoWithoutMess,
+        MessageState::OrphanEnvelope,
+    ];
+}
+
+/// What is wrong with one of a message's files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProblemKind {
+    /// An envelope record without its NUL terminator, or an empty envelope file.
+    TruncatedEnvelope,
+    /// An envelope record of a type qmail does not write.
+    UnknownRecord,
+    /// An address that is not valid UTF-8 (kept as bytes).
+    NonUtf8Address,
+    /// The file could not be opened or read (permission, I/O error).
+    Unreadable,
+    /// The file was listed but gone when opened: normal while qmail-send works.
+    Vanished,
+    /// A symbolic link where a file should be; never followed.
+    Symlink,
+    /// A FIFO, directory or device where a regular file should be; never opened for reading.
+    NotRegularFile,
+    /// The file sits in a split subdirectory other than `id % split`: qmail cannot see it.
+    WrongSubdir,
+    /// The header block did not end within the read cap; only the capped part was parsed.
+    HeaderTooLong,
+    /// The header block holds bytes no mail header should (NUL, or nothing parseable).
+    UnparsedHeader,
+}
+
+impl ProblemKind {
+    /// The name used in output and queries.
+    pub fn name(self) -> &'static str {
+        match self {
+            ProblemKind::TruncatedEnvelope => "truncated-envelope",
+            ProblemKind::UnknownRecord => "unknown-record",
+            ProblemKind::NonUtf8Address => "non-utf8-address",
+            ProblemKind::Unreadable => "unreadable",
+            ProblemKind::Vanished => "vanished",
+            ProblemKind::Symlink => "symlink",
+            ProblemKind::NotRegularFile => "not-regular-file",
+            ProblemKind::WrongSubdir => "wrong-subdir",
+            ProblemKind::HeaderTooLong => "header-too-long",
+            ProblemKind::UnparsedHeader => "unparsed-header",
+        }
+    }
+}
+
+/// A problem and the file it was found in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub struct Problem {
+    /// What is wrong.
+    pub kind: ProblemKind,
+    /// In which of the message's files.
+    pub part: Subdir,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.kind.name(), self.part.name())
+    }
+}
+
+/// Which envelope file a recipient came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Channel {
+    /// `local/`: delivered on this host.
+    Local,
+    /// `remote/`: relayed to another host. Spam relaying shows here.
+    Remote,
+    /// `todo/` or `intd/`: not yet split into local and remote by qmail-send.
+    Todo,
+}
+
+impl Channel {
+    /// The word used in output.
+    pub fn name(self) -> &'static str {
+        match self {
+            Channel::Local => "local",
+            Channel::Remote => "remote",
+            Channel::Todo => "todo",
+        }
+    }
+}
+
+/// One envelope recipient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Recipient {
+    /// The address, exactly as in the envelope.
+    pub address: Sym,
+    /// The file it came from.
+    pub channel: Channel,
+    /// `D` record: delivered or failed for good.
+    pub done: bool,
+}
+
+/// How the message entered the queue: the origin kind of docs/cli.md.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OriginKind {
+    /// Through this server's qmail-smtpd after an SMTP AUTH login.
+    SmtpAuth,
+    /// Through qmail-smtpd (or qmtpd/qmqpd) without a login.
+    Smtp,
+    /// Injected locally (`invoked by uid N`): a user, cron job or web script.
+    Local,
+    /// A bounce: qmail-send's own (`invoked for bounce`) or a null envelope sender.
+    Bounce,
+    /// Forwarded by a `.qmail` alias (`invoked by alias`).
+    Alias,
+    /// No qmail-queue Received line could be read.
+    #[default]
+    Unknown,
+}
+
+impl OriginKind {
+    /// The name used in output and queries.
+    pub fn name(self) -> &'static str {
+        match self {
+            OriginKind::SmtpAuth => "smtp-auth",
+            OriginKind::Smtp => "smtp",
+            OriginKind::Local => "local",
+            OriginKind::Bounce => "bounce",
+            OriginKind::Alias => "alias",
+            OriginKind::Unknown => "unknown",
+        }
+    }
+
+    /// Every kind, for help and queries.
+    pub const ALL: [OriginKind; 6] = [
+        OriginKind::SmtpAuth,
+        OriginKind::Smtp,
+        OriginKind::Local,
+        OriginKind::Bounce,
+        OriginKind::Alias,
+        OriginKind::Unknown,
+    ];
+}
+
+/// Who put the message in the queue, as far as its headers and envelope tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Origin {
+    /// The kind of origin.
+    pub kind: OriginKind,
+    /// The SMTP client's IP from the qmail-smtpd Received line.
+    pub ip: Option<Sym>,
+    /// The client's host name as qmail-smtpd wrote it (`unknown` when it had no PTR).
+    pub host: Option<Sym>,
+    /// The HELO argument, when it differed from the host.
+    pub helo: Option<Sym>,
+    /// The SMTP AUTH login (or remoteinfo) from the Received line.
+    pub auth_user: Option<Sym>,
+    /// The protocol word (`SMTP`, `ESMTPA`, `ESMTPSA`...), kept as evidence.
+    pub protocol: Option<Sym>,
+    /// The uid that ran qmail-queue (`invoked by uid N`, or the todo `u` record).
+    pub uid: Option<u32>,
+    /// The PHP script from `X-PHP-Originating-Script: uid:script`.
+    pub script: Option<Sym>,
+}
+
+/// The header fields the analysis needs, decoded where they were encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct HeaderFields {
+    /// Subject, RFC 2047-decoded, whitespace-collapsed.
+    pub subject: Option<Sym>,
+    /// Subject exactly as in the header (unfolded), for matching raw bytes.
+    pub subject_raw: Option<Sym>,
+    /// The address in the From header.
+    pub from: Option<Sym>,
+    /// The From display name, decoded.
+    pub from_name: Option<Sym>,
+    /// X-Mailer.
+    pub mailer: Option<Sym>,
+    /// Number of addresses in To and Cc.
+    pub header_rcpts: u16,
+}
+
+/// One message of the queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageRecord {
+    /// The id (inode of the mess file).
+    pub id: MessageId,
+    /// Birth time, unix seconds: the info file's mtime, else the todo/mess file's.
+    pub queued: i64,
+    /// Size of the mess file in bytes.
+    pub size: u64,
+    /// Which files exist.
+    pub parts: Parts,
+    /// Life-cycle state.
+    pub state: MessageState,
+    /// Envelope sender (info, else todo); `Some(empty)` is the null sender `<>`.
+    pub sender: Option<Sym>,
+    /// Envelope recipients: local/ then remote/ records in file order, or todo's.
+    pub recipients: Box<[Recipient]>,
+    /// qmail-queue's pid (`Received: (qmail P invoked ...)` or the todo `p` record).
+    pub qp: Option<u32>,
+    /// Who sent it.
+    pub origin: Origin,
+    /// Selected headers.
+    pub headers: HeaderFields,
+    /// Problems found while reading it; empty for a healthy message.
+    pub problems: Box<[Problem]>,
+}
+
+impl MessageRecord {
+    /// A bounce/ file exists: qmail-qread's `bouncing`.
+    pub fn is_bouncing(&self) -> bool {
+        self.parts.has(Subdir::Bounce)
+    }
+
+    /// Recipients still to deliver.
+    pub fn pending_recipients(&self) -> impl Iterator<Item = &Recipient> {
+        self.recipients.iter().filter(|r| !r.done)
+    }
+
+    /// Does the message have this problem kind in any file?
+    pub fn has_problem(&self, kind: ProblemKind) -> bool {
+        self.problems.iter().any(|p| p.kind == kind)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(list: &[Subdir]) -> Parts {
+        let mut p = Parts::default();
+        list.iter().for_each(|s| p.insert(*s));
+        p
+    }
+
+    #[test]
+    fn states_follow_the_notes() {
+        use MessageState::*;
+        use Subdir::*;
+        let cases: [(&[Subdir], MessageState); 9] = [
+            (&[Mess, Intd], Incoming),
+            (&[Mess, Intd, Todo], Queued),
+            (&[Mess, Todo, Info], Preprocessing),
+            (&[Mess, Info, Remote], InDelivery),
+            (&[Mess, Info, Local, Bounce], InDelivery),
+            (&[Mess, Info], Done),
+            (&[Mess], OrphanMess),
+            (&[Info, Remote], InfoWithoutMess),
+            (&[Remote], OrphanEnvelope),
+        ];
+        for (p, want) in cases {
+            assert_eq!(MessageState::from_parts(parts(p)), want, "{p:?}");
+        }
+    }
+
+    #[test]
+    fn record_stays_compact() {
+        // The flood-scale target is under 200 bytes a message; the fixed part must leave room.
+        assert!(std::mem::size_of::<MessageRecord>() <= 136, "{}", std::mem::size_of::<MessageRecord>());
+    }
+}

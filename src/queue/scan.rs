@@ -1,0 +1,541 @@
+//! Parallel read-only walk of a queue producing one MessageRecord per message id.
+//!
+//! Phase 1 lists every queue directory (no file is opened). Phase 2 groups the entries of each
+//! split bucket by id and reads each message's files with `openat(O_NOFOLLOW|O_NONBLOCK)`
+//! relative to its directory: no symlink is followed and no FIFO blocks the scan. Buckets are
+//! read in parallel with rayon. A file that vanished between listing and reading is normal during
+//! a flood: it is a problem on the record, or the message is dropped if all of it is gone.
+
+use std::io;
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+use rustix::fs::{FileType, Mode, OFlags};
+
+use super::envelope::{parse_channel, parse_info, parse_todo, EnvelopeIssue};
+use super::headers::{header_end, summarize, FIRST_READ, HEADER_CAP};
+use super::listing::{list, open_dir, Entry, EntryKind};
+use super::{
+    Channel, Interner, MessageId, MessageRecord, MessageState, Parts, Problem, ProblemKind, Queue,
+    Recipient, Subdir,
+};
+use crate::analysis::origin::{attribute, EnvelopeHints};
+use crate::error::Result;
+
+/// The most bytes read from one envelope file (10,000 recipients of 1,000 bytes fit).
+pub const ENVELOPE_CAP: usize = 16 * 1024 * 1024;
+
+/// What to read besides the directory listings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScanOptions {
+    /// Read mess/ header blocks (origin, subject, From).
+    pub headers: bool,
+    /// Read info/ local/ remote/ todo/ (sender, recipients, birth time).
+    pub envelopes: bool,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        ScanOptions {
+            headers: true,
+            envelopes: true,
+        }
+    }
+}
+
+/// Progress counters a scan updates as it goes; another thread may read them at any time.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Message ids found by the listing phase (0 until it ends).
+    pub listed: AtomicU64,
+    /// Messages read so far.
+    pub read: AtomicU64,
+    /// Set when the scan has finished.
+    pub done: AtomicBool,
+}
+
+/// A copy of the progress counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProgressSnapshot {
+    /// Message ids found by the listing.
+    pub listed: u64,
+    /// Messages read.
+    pub read: u64,
+    /// The scan has finished.
+    pub done: bool,
+}
+
+impl Progress {
+    /// Read the counters.
+    pub fn snapshot(&self) -> ProgressSnapshot {
+        ProgressSnapshot {
+            listed: self.listed.load(Ordering::Relaxed),
+            read: self.read.load(Ordering::Relaxed),
+            done: self.done.load(Ordering::Acquire),
+        }
+    }
+}
+
+/// What the scan saw besides the records.
+#[derive(Debug, Clone, Default)]
+pub struct ScanReport {
+    /// Entries qmail ignores because their names are not ids.
+    pub junk_names: u64,
+    /// Messages listed and then entirely gone when read (delivered meanwhile).
+    pub vanished: u64,
+    /// Queue directories that are missing or could not be listed, with the reason.
+    pub unreadable_dirs: Vec<(PathBuf, String)>,
+    /// How long the scan took.
+    pub elapsed: Duration,
+}
+
+/// The result of a scan: records in (bucket, id) order, and the report.
+#[derive(Debug, Default)]
+pub struct Scan {
+    /// One record per message id.
+    pub records: Vec<MessageRecord>,
+    /// What else was seen.
+    pub report: ScanReport,
+}
+
+/// A listed file of one message, with the bucket it actually sits in.
+#[derive(Debug, Clone, Copy)]
+struct Found {
+    id: MessageId,
+    subdir: Subdir,
+    kind: EntryKind,
+    /// The split directory it was listed in (`u32::MAX` for unsplit directories).
+    dir: u32,
+}
+
+/// Scan the whole queue.
+pub fn scan(
+    queue: &Queue,
+    strings: &Interner,
+    opts: ScanOptions,
+    progress: &Progress,
+) -> Result<Scan> {
+    let start = Instant::now();
+    let layout = queue.layout();
+    let split = layout.split;
+    let mut report = ScanReport::default();
+
+    // Phase 1: list. Unsplit directories first, distributed into buckets by id.
+    let mut buckets: Vec<Vec<Found>> = vec![Vec::new(); split as usize];
+    for subdir in [Subdir::Todo, Subdir::Intd, Subdir::Bounce] {
+        if layout.is_split(subdir) {
+            continue;
+        }
+        let path = queue.root().join(subdir.name());
+        match list(&path) {
+            Ok(l) => {
+                report.junk_names += l.junk;
+                for e in l.entries {
+                    buckets[layout.bucket(e.id) as usize].push(found(e, subdir, u32::MAX));
+                }
+            }
+            Err(e) => report.unreadable_dirs.push((path, e.to_string())),
+        }
+    }
+    let split_subdirs: Vec<Subdir> =
+        Subdir::ALL.into_iter().filter(|s| layout.is_split(*s)).collect();
+    let listed: Vec<(Vec<Found>, u64, Vec<(PathBuf, String)>)> = (0..split)
+        .into_par_iter()
+        .map(|n| {
+            let (mut out, mut junk, mut bad) = (Vec::new(), 0, Vec::new());
+            for &subdir in &split_subdirs {
+                let path = queue.root().join(subdir.name()).join(n.to_string());
+                match list(&path) {
+                    Ok(l) => {
+                        junk += l.junk;
+                        out.extend(l.entries.into_iter().map(|e| found(e, subdir, n)));
+                    }
+                    Err(e) => bad.push((path, e.to_string())),
+                }
+            }
+            (out, junk, bad)
+        })
+        .collect();
+    // Files in the wrong split directory belong to their id's bucket (and are flagged).
+    for (entries, junk, bad) in listed {
+        report.junk_names += junk;
+        report.unreadable_dirs.extend(bad);
+        for f in entries {
+            buckets[layout.bucket(f.id) as usize].push(f);
+        }
+    }
+    let total_ids: u64 = buckets
+        .par_iter_mut()
+        .map(|b| {
+            b.sort_unstable_by_key(|f| (f.id, f.subdir));
+            b.chunk_by(|a, b| a.id == b.id).count() as u64
+        })
+        .sum();
+    progress.listed.store(total_ids, Ordering::Relaxed);
+
+    // Phase 2: read each message's files.
+    let read: Vec<(Vec<MessageRecord>, u64)> = buckets
+        .par_iter()
+        .enumerate()
+        .map(|(n, found)| {
+            let dirs = BucketDirs::open(queue, n as u32);
+            let mut buf = Vec::with_capacity(FIRST_READ);
+            let (mut records, mut vanished) = (Vec::new(), 0);
+            for group in found.chunk_by(|a, b| a.id == b.id) {
+                let ctx = ReadCtx { queue, dirs: &dirs, strings, opts, bucket: n as u32 };
+                match read_message(&ctx, group, &mut buf) {
+                    Some(r) => records.push(r),
+                    None => vanished += 1,
+                }
+                progress.read.fetch_add(1, Ordering::Relaxed);
+            }
+            (records, vanished)
+        })
+        .collect();
+    let mut records = Vec::with_capacity(total_ids as usize);
+    for (r, v) in read {
+        records.extend(r);
+        report.vanished += v;
+    }
+    report.elapsed = start.elapsed();
+    progress.done.store(true, Ordering::Release);
+    Ok(Scan { records, report })
+}
+
+fn found(e: Entry, subdir: Subdir, dir: u32) -> Found {
+    Found { id: e.id, subdir, kind: e.kind, dir }
+}
+
+/// Directory fds of one bucket, so files are opened relative to them.
+struct BucketDirs {
+    split: Vec<(Subdir, u32, Option<OwnedFd>)>,
+    unsplit: Vec<(Subdir, Option<OwnedFd>)>,
+}
+
+impl BucketDirs {
+    fn open(queue: &Queue, n: u32) -> BucketDirs {
+        let layout = queue.layout();
+        let mut split = Vec::new();
+        let mut unsplit = Vec::new();
+        for s in Subdir::ALL {
+            if layout.is_split(s) {
+                let p = queue.root().join(s.name()).join(n.to_string());
+                split.push((s, n, open_dir(&p).ok()));
+            } else {
+                unsplit.push((s, open_dir(&queue.root().join(s.name())).ok()));
+            }
+        }
+        BucketDirs { split, unsplit }
+    }
+
+    fn fd(&self, subdir: Subdir, dir: u32) -> Option<&OwnedFd> {
+        if dir == u32::MAX {
+            return self.unsplit.iter().find(|u| u.0 == subdir)?.1.as_ref();
+        }
+        self.split
+            .iter()
+            .find(|s| s.0 == subdir && s.1 == dir)
+            .and_then(|s| s.2.as_ref())
+    }
+}
+
+struct ReadCtx<'a> {
+    queue: &'a Queue,
+    dirs: &'a BucketDirs,
+    strings: &'a Interner,
+    opts: ScanOptions,
+    bucket: u32,
+}
+
+/// The outcome of reading one file.
+enum FileRead {
+    /// Read: its mtime and size.
+    Ok { mtime: i64, size: u64 },
+    /// Not read, with the problem to record.
+    Problem(ProblemKind),
+}
+
+fn problem_of(err: &rustix::io::Errno) -> ProblemKind {
+    match *err {
+        rustix::io::Errno::NOENT => ProblemKind::Vanished,
+        rustix::io::Errno::LOOP | rustix::io::Errno::MLINK => ProblemKind::Symlink,
+        rustix::io::Errno::NXIO | rustix::io::Errno::ISDIR => ProblemKind::NotRegularFile,
+        _ => ProblemKind::Unreadable,
+    }
+}
+
+/// Open `name` below `dir` without following links or blocking, and read up to `cap` bytes into
+/// `buf`; `until_header_end` stops early at the end of a header block.
+fn read_file(
+    dir: &OwnedFd,
+    id: MessageId,
+    buf: &mut Vec<u8>,
+    cap: usize,
+    until_header_end: bool,
+) -> FileRead {
+    buf.clear();
+    let name = id.0.to_string();
+    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    let fd = match rustix::fs::openat(dir.as_fd(), name.as_str(), flags, Mode::empty()) {
+        Ok(fd) => fd,
+        Err(e) => return FileRead::Problem(problem_of(&e)),
+    };
+    let st = match rustix::fs::fstat(&fd) {
+        Ok(st) => st,
+        Err(e) => return FileRead::Problem(problem_of(&e)),
+    };
+    if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile {
+        return FileRead::Problem(ProblemKind::NotRegularFile);
+    }
+    let size = st.st_size.max(0) as u64;
+    let want = (size as usize).min(cap);
+    let mut chunk = if until_header_end { FIRST_READ.min(want) } else { want };
+    while buf.len() < want {
+        let old = buf.len();
+        buf.resize(old + chunk.min(want - old), 0);
+        match rustix::io::read(&fd, &mut buf[old..]) {
+            Ok(0) => {
+                buf.truncate(old);
+                break;
+            }
+            Ok(n) => buf.truncate(old + n),
+            Err(rustix::io::Errno::INTR) => buf.truncate(old),
+            Err(e) => {
+                buf.truncate(old);
+                return FileRead::Problem(problem_of(&e));
+            }
+        }
+        if until_header_end && header_end(buf).is_some() {
+            break;
+        }
+        chunk = chunk.saturating_mul(2);
+    }
+    FileRead::Ok { mtime: st.st_mtime, size }
+}
+
+#[derive(Default)]
+struct Builder {
+    problems: Vec<Problem>,
+    queued: Option<i64>,
+    fallback_time: Option<i64>,
+}
+
+impl Builder {
+    fn flag(&mut self, kind: ProblemKind, part: Subdir) {
+        let p = Problem { kind, part };
+        if !self.problems.contains(&p) {
+            self.problems.push(p);
+        }
+    }
+    fn envelope(&mut self, issue: EnvelopeIssue, part: Subdir) {
+        if issue.truncated {
+            self.flag(ProblemKind::TruncatedEnvelope, part);
+        }
+        if issue.unknown_record {
+            self.flag(ProblemKind::UnknownRecord, part);
+        }
+        if issue.non_utf8 {
+            self.flag(ProblemKind::NonUtf8Address, part);
+        }
+    }
+}
+
+/// Read all files of one message; `None` when every listed file vanished.
+fn read_message(ctx: &ReadCtx<'_>, group: &[Found], buf: &mut Vec<u8>) -> Option<MessageRecord> {
+    let id = group[0].id;
+    let mut b = Builder::default();
+    let mut parts = Parts::default();
+    let mut vanished = 0;
+    let mut readable: Vec<Found> = Vec::with_capacity(group.len());
+    for f in group {
+        if parts.has(f.subdir) {
+            continue;
+        }
+        parts.insert(f.subdir);
+        if f.dir != u32::MAX && f.dir != ctx.bucket {
+            b.flag(ProblemKind::WrongSubdir, f.subdir);
+        }
+        match f.kind {
+            EntryKind::Symlink => b.flag(ProblemKind::Symlink, f.subdir),
+            EntryKind::Directory | EntryKind::Other => b.flag(ProblemKind::NotRegularFile, f.subdir),
+            EntryKind::File => readable.push(*f),
+        }
+    }
+    let mut record = MessageRecord {
+        id,
+        queued: 0,
+        size: 0,
+        parts,
+        state: MessageState::from_parts(parts),
+        sender: None,
+        recipients: Box::new([]),
+        qp: None,
+        origin: Default::default(),
+        headers: Default::default(),
+        problems: Box::new([]),
+    };
+    let mut recipients: Vec<Recipient> = Vec::new();
+    let mut hints = EnvelopeHints::default();
+    let mut header_block: Option<Vec<u8>> = None;
+    let mut todo_seen = false;
+    for f in &readable {
+        // A file in the wrong split directory lives in another bucket's directory.
+        let other_dir: OwnedFd;
+        let dir_fd = match ctx.dirs.fd(f.subdir, f.dir) {
+            Some(fd) => fd,
+            None => {
+                let p = ctx.queue.root().join(f.subdir.name()).join(f.dir.to_string());
+                match open_dir(&p) {
+                    Ok(fd) => {
+                        other_dir = fd;
+                        &other_dir
+                    }
+                    Err(_) => {
+                        b.flag(ProblemKind::Unreadable, f.subdir);
+                        continue;
+                    }
+                }
+            }
+        };
+        let needed = match f.subdir {
+            Subdir::Mess => true,
+            Subdir::Bounce => false,
+            Subdir::Intd => ctx.opts.envelopes && !parts.has(Subdir::Todo),
+            _ => ctx.opts.envelopes,
+        };
+        if !needed {
+            continue;
+        }
+        let (cap, header) = match f.subdir {
+            Subdir::Mess if ctx.opts.headers => (HEADER_CAP, true),
+            Subdir::Mess => (0, false),
+            _ => (ENVELOPE_CAP, false),
+        };
+        let (mtime, size) = match read_file(dir_fd, id, buf, cap, header) {
+            FileRead::Ok { mtime, size } => (mtime, size),
+            FileRead::Problem(ProblemKind::Vanished) => {
+                vanished += 1;
+                b.flag(ProblemKind::Vanished, f.subdir);
+                continue;
+            }
+            FileRead::Problem(p) => {
+                b.flag(p, f.subdir);
+                continue;
+            }
+        };
+        match f.subdir {
+            Subdir::Mess => {
+                record.size = size;
+                b.fallback_time.get_or_insert(mtime);
+                if header {
+                    match header_end(buf) {
+                        Some(end) => buf.truncate(end),
+                        None if size as usize > buf.len() => {
+                            b.flag(ProblemKind::HeaderTooLong, Subdir::Mess)
+                        }
+                        None => {}
+                    }
+                    header_block = Some(std::mem::take(buf));
+                }
+            }
+            Subdir::Info => {
+                b.queued = Some(mtime);
+                let (sender, issue) = parse_info(buf);
+                b.envelope(issue, Subdir::Info);
+                if let Some(s) = sender {
+                    hints.null_sender = s.is_empty();
+                    record.sender = Some(ctx.strings.intern(s));
+                }
+            }
+            Subdir::Local | Subdir::Remote => {
+                let (rcpts, issue) = parse_channel(buf);
+                b.envelope(issue, f.subdir);
+                let channel = if f.subdir == Subdir::Local { Channel::Local } else { Channel::Remote };
+                recipients.extend(rcpts.into_iter().map(|(a, done)| Recipient {
+                    address: ctx.strings.intern(a),
+                    channel,
+                    done,
+                }));
+            }
+            Subdir::Todo | Subdir::Intd => {
+                if todo_seen {
+                    continue;
+                }
+                todo_seen = true;
+                b.fallback_time = Some(b.fallback_time.map_or(mtime, |t| t.min(mtime)));
+                let (env, issue) = parse_todo(buf);
+                b.envelope(issue, f.subdir);
+                hints.todo_uid = env.uid;
+                record.qp = env.pid;
+                if record.sender.is_none() {
+                    if let Some(s) = env.sender {
+                        hints.null_sender = s.is_empty();
+                        record.sender = Some(ctx.strings.intern(s));
+                    }
+                }
+                if !parts.has(Subdir::Local) && !parts.has(Subdir::Remote) {
+                    recipients.extend(env.recipients.into_iter().map(|a| Recipient {
+                        address: ctx.strings.intern(a),
+                        channel: Channel::Todo,
+                        done: false,
+                    }));
+                }
+            }
+            Subdir::Bounce => {}
+        }
+    }
+    if vanished > 0 && vanished == readable.len() && readable.len() == group.len() {
+        return None;
+    }
+    if let Some(h) = header_block.as_deref() {
+        let summary = summarize(h);
+        if summary.has_nul || (summary.garbage_lines > 0 && summary.queue_received.is_none()) {
+            b.flag(ProblemKind::UnparsedHeader, Subdir::Mess);
+        }
+        let a = attribute(&summary, hints, ctx.strings);
+        record.origin = a.origin;
+        record.headers = a.headers;
+        record.qp = a.qp.or(record.qp);
+        *buf = header_block.unwrap_or_default();
+    } else {
+        record.origin.uid = hints.todo_uid;
+    }
+    record.queued = b.queued.or(b.fallback_time).unwrap_or(0);
+    record.recipients = recipients.into_boxed_slice();
+    b.problems.sort_unstable();
+    record.problems = b.problems.into_boxed_slice();
+    Some(record)
+}
+
+/// Read one message afresh (the inspector and lazy queries use this).
+pub fn read_one(queue: &Queue, strings: &Interner, id: MessageId) -> io::Result<MessageRecord> {
+    let layout = queue.layout();
+    let bucket = layout.bucket(id);
+    let mut group = Vec::new();
+    for subdir in Subdir::ALL {
+        let path = queue.root().join(layout.rel_path(subdir, id));
+        if let Ok(meta) = std::fs::symlink_metadata(&path) {
+            let ft = meta.file_type();
+            let kind = if ft.is_symlink() {
+                EntryKind::Symlink
+            } else if ft.is_file() {
+                EntryKind::File
+            } else if ft.is_dir() {
+                EntryKind::Directory
+            } else {
+                EntryKind::Other
+            };
+            let dir = if layout.is_split(subdir) { bucket } else { u32::MAX };
+            group.push(Found { id, subdir, kind, dir });
+        }
+    }
+    if group.is_empty() {
+        return Err(io::Error::from(io::ErrorKind::NotFound));
+    }
+    let dirs = BucketDirs::open(queue, bucket);
+    let ctx = ReadCtx { queue, dirs: &dirs, strings, opts: ScanOptions::default(), bucket };
+    read_message(&ctx, &group, &mut Vec::new()).ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))
+}

@@ -1,0 +1,142 @@
+//! Turn attacker-controlled bytes into text that is safe to put on a terminal.
+//!
+//! Every byte that came out of a message, an envelope or a file name passes through here before a
+//! person sees it, in the TUI always and in the CLI when stdout is a terminal. The rules:
+//! printable ASCII and printable Unicode pass; C0/C1 controls, DEL, ESC and Unicode bidi and other
+//! format characters become visible escapes (`\e`, `\x7f`, `\u{202e}`); bytes that are not UTF-8
+//! become `\xNN`. Nothing that could move the cursor, set a title, clear the screen, open a
+//! hyperlink or reorder text survives.
+
+use std::borrow::Cow;
+
+/// True when `c` must not reach a terminal as itself.
+pub fn needs_escape(c: char) -> bool {
+    c.is_control() || is_format_char(c)
+}
+
+/// Unicode characters that reorder or hide text (bidi overrides, zero-width, BOM, ...).
+fn is_format_char(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}'
+        | '\u{061C}'
+        | '\u{180E}'
+        | '\u{200B}'..='\u{200F}'
+        | '\u{2028}'..='\u{202E}'
+        | '\u{2060}'..='\u{206F}'
+        | '\u{FEFF}'
+        | '\u{FFF9}'..='\u{FFFB}'
+        | '\u{E0000}'..='\u{E007F}')
+}
+
+fn push_escaped(out: &mut String, c: char) {
+    match c {
+        '\t' => out.push_str("\\t"),
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        '\x1b' => out.push_str("\\e"),
+        c if (c as u32) < 0x100 => out.push_str(&format!("\\x{:02x}", c as u32)),
+        c => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+    }
+}
+
+/// Sanitize a `str`: borrows when nothing needs escaping (the common case).
+pub fn sanitize_str(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(needs_escape) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if needs_escape(c) {
+            push_escaped(&mut out, c);
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Sanitize arbitrary bytes: valid UTF-8 runs as in [`sanitize_str`], invalid bytes as `\xNN`.
+pub fn sanitize_bytes(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => sanitize_str(s),
+        Err(_) => {
+            let mut out = String::with_capacity(bytes.len() + 8);
+            for chunk in bytes.utf8_chunks() {
+                out.push_str(&sanitize_str(chunk.valid()));
+                for b in chunk.invalid() {
+                    out.push_str(&format!("\\x{b:02x}"));
+                }
+            }
+            Cow::Owned(out)
+        }
+    }
+}
+
+/// Sanitize only when the output is a terminal; otherwise pass valid UTF-8 through untouched and
+/// replace invalid sequences (a pipe consumer gets text, a person gets safe text).
+pub fn maybe_sanitize(bytes: &[u8], is_terminal: bool) -> Cow<'_, str> {
+    if is_terminal {
+        sanitize_bytes(bytes)
+    } else {
+        String::from_utf8_lossy(bytes)
+    }
+}
+
+/// qmail-qread's own filter: every byte outside 32..=126 printed as `_`.
+pub fn qmail_printable(bytes: &[u8]) -> Cow<'_, [u8]> {
+    if bytes.iter().all(|b| (32..=126).contains(b)) {
+        return Cow::Borrowed(bytes);
+    }
+    Cow::Owned(
+        bytes
+            .iter()
+            .map(|&b| if (32..=126).contains(&b) { b } else { b'_' })
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_text_is_borrowed() {
+        assert!(matches!(sanitize_str("Dispute Transaction"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn clear_screen_is_made_visible() {
+        assert_eq!(sanitize_str("evil\x1b[2J@spam"), "evil\\e[2J@spam");
+    }
+
+    #[test]
+    fn osc_set_title_and_bel_are_made_visible() {
+        assert_eq!(sanitize_str("\x1b]0;owned\x07x"), "\\e]0;owned\\x07x");
+    }
+
+    #[test]
+    fn c1_controls_are_escaped() {
+        assert_eq!(sanitize_str("a\u{9b}2Jb"), "a\\x9b2Jb");
+    }
+
+    #[test]
+    fn bidi_override_is_escaped() {
+        assert_eq!(sanitize_str("pay\u{202e}lapyap"), "pay\\u{202e}lapyap");
+    }
+
+    #[test]
+    fn invalid_utf8_becomes_hex() {
+        assert_eq!(sanitize_bytes(b"ab\xffc\xe2\x82"), "ab\\xffc\\xe2\\x82");
+    }
+
+    #[test]
+    fn wide_characters_pass() {
+        assert_eq!(sanitize_str("件名 テスト"), "件名 テスト");
+    }
+
+    #[test]
+    fn qmail_filter_matches_qmail_qread() {
+        assert_eq!(&*qmail_printable(b"evil\x1b[2J@spam.example"), b"evil_[2J@spam.example");
+        assert_eq!(&*qmail_printable("é".as_bytes()), b"__");
+    }
+}

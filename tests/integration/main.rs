@@ -1,0 +1,6 @@
+//! The integration test binary: one module per area (ripgrep's layout).
+
+mod cli_read;
+mod cli_stat;
+mod scan;
+mod util;

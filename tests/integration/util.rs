@@ -1,0 +1,83 @@
+//! TestQueue: a fixture queue in a temp dir plus a runner for the real qtriage binary.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use qtriage::fixture::{FixtureQueue, MessageSpec, QueueBuilder};
+use qtriage::queue::MessageId;
+
+/// A fixture queue that is removed when dropped.
+pub struct TestQueue {
+    _dir: tempfile::TempDir,
+    pub q: FixtureQueue,
+}
+
+impl TestQueue {
+    /// An empty queue with conf-split `split`.
+    pub fn new(split: u32) -> TestQueue {
+        Self::with(QueueBuilder::new("").split(split))
+    }
+
+    /// An empty queue from a configured builder (its root is replaced by a temp dir).
+    pub fn with(builder: QueueBuilder) -> TestQueue {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let root = dir.path().join("queue");
+        let q = builder.at(&root).create().expect("fixture queue");
+        TestQueue { _dir: dir, q }
+    }
+
+    /// Add a message.
+    pub fn add(&self, spec: MessageSpec) -> MessageId {
+        self.q.add(&spec).expect("fixture message")
+    }
+
+    /// The queue directory.
+    pub fn root(&self) -> &Path {
+        self.q.root()
+    }
+
+    /// Run qtriage with `--queue` set to this queue.
+    pub fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_qtriage"))
+            .arg("--queue")
+            .arg(self.root())
+            .args(args)
+            .env_remove("QTRIAGE_QUEUE")
+            .output()
+            .expect("run qtriage")
+    }
+
+    /// Run and return stdout, asserting exit status 0.
+    #[track_caller]
+    pub fn stdout(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert_exit(&out, 0);
+        String::from_utf8(out.stdout).expect("utf-8 stdout")
+    }
+}
+
+/// Assert an exit code, showing stderr on mismatch.
+#[track_caller]
+pub fn assert_exit(out: &Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "stderr:\n{}\nstdout:\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+/// Compare text with a line diff on mismatch.
+#[track_caller]
+pub fn assert_text(got: &str, want: &str) {
+    if got != want {
+        let mut diff = String::new();
+        for (i, (g, w)) in got.lines().zip(want.lines()).enumerate() {
+            if g != w {
+                diff.push_str(&format!("line {}:\n  got:  {g:?}\n  want: {w:?}\n", i + 1));
+            }
+        }
+        panic!("output differs\n{diff}--- got ---\n{got}--- want ---\n{want}");
+    }
+}
