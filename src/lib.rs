@@ -7,6 +7,7 @@ pub mod analysis;
 pub mod cli;
 pub mod error;
 pub mod fixture;
+pub mod query;
 pub mod queue;
 pub mod sanitize;
 

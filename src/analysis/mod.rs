@@ -1,3 +1,5 @@
 //! Analysis of scanned records: attribution of origins, clustering and culprit ranking.
 
+pub mod key;
 pub mod origin;
+pub mod patterns;

@@ -1,0 +1,167 @@
+//! ClusterKey: the ways to group messages, and the value of a key for one message.
+//!
+//! Shared by `clusters`, `top`, the query language's `cluster:KEY=VALUE`, the watcher's
+//! per-cluster rates and the TUI, so a cluster means the same thing everywhere.
+
+use std::collections::HashMap;
+
+use crate::queue::{Interner, MessageRecord, OriginKind, Sym};
+
+/// A grouping key (`qtriage clusters --by KEY`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[value(rename_all = "kebab-case")]
+pub enum ClusterKey {
+    /// The SMTP client IP.
+    OriginIp,
+    /// The client's network: /24 for IPv4, /64 for IPv6.
+    OriginNet,
+    /// The SMTP AUTH login.
+    AuthUser,
+    /// The local uid that ran qmail-queue.
+    Uid,
+    /// The PHP script.
+    Script,
+    /// The HELO argument.
+    Helo,
+    /// The envelope sender.
+    Sender,
+    /// The envelope sender's domain.
+    SenderDomain,
+    /// The envelope sender generalised (`<random lowercase 5-9>@philadefender.org`).
+    SenderPattern,
+    /// The From header address.
+    From,
+    /// The first recipient's domain.
+    RcptDomain,
+    /// The decoded subject with digits and random tokens masked.
+    Subject,
+    /// The origin kind (`smtp-auth`, `local`, ...).
+    Origin,
+}
+
+impl ClusterKey {
+    /// Every key, in the order the TUI cycles through them.
+    pub const ALL: [ClusterKey; 13] = [
+        ClusterKey::AuthUser,
+        ClusterKey::OriginIp,
+        ClusterKey::OriginNet,
+        ClusterKey::Uid,
+        ClusterKey::Script,
+        ClusterKey::Helo,
+        ClusterKey::Sender,
+        ClusterKey::SenderDomain,
+        ClusterKey::SenderPattern,
+        ClusterKey::From,
+        ClusterKey::RcptDomain,
+        ClusterKey::Subject,
+        ClusterKey::Origin,
+    ];
+
+    /// The name on the command line and in JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            ClusterKey::OriginIp => "origin-ip",
+            ClusterKey::OriginNet => "origin-net",
+            ClusterKey::AuthUser => "auth-user",
+            ClusterKey::Uid => "uid",
+            ClusterKey::Script => "script",
+            ClusterKey::Helo => "helo",
+            ClusterKey::Sender => "sender",
+            ClusterKey::SenderDomain => "sender-domain",
+            ClusterKey::SenderPattern => "sender-pattern",
+            ClusterKey::From => "from",
+            ClusterKey::RcptDomain => "rcpt-domain",
+            ClusterKey::Subject => "subject",
+            ClusterKey::Origin => "origin",
+        }
+    }
+
+    /// Parse a key name.
+    pub fn from_name(name: &str) -> Option<ClusterKey> {
+        ClusterKey::ALL.into_iter().find(|k| k.name() == name)
+    }
+}
+
+/// The value of a key for one message. `None` (no value) is shown as `(none)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum KeyValue {
+    /// An interned string (IP, user, sender, computed pattern...).
+    Text(Sym),
+    /// A uid.
+    Uid(u32),
+    /// An origin kind.
+    Origin(OriginKindOrd),
+}
+
+/// [`OriginKind`] with an order, so values sort.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct OriginKindOrd(pub u8);
+
+impl KeyValue {
+    /// The value as text (unsanitized; sanitize before showing it to a person).
+    pub fn text(&self, strings: &Interner) -> String {
+        match self {
+            KeyValue::Text(s) => strings.text(*s),
+            KeyValue::Uid(u) => u.to_string(),
+            KeyValue::Origin(k) => OriginKind::ALL[k.0 as usize].name().to_string(),
+        }
+    }
+}
+
+/// Computes key values, caching derived strings (patterns, networks) per source string so a
+/// million messages cost one derivation per distinct sender, IP or subject.
+pub struct KeyExtractor<'a> {
+    key: ClusterKey,
+    strings: &'a Interner,
+    derived: HashMap<Sym, Option<Sym>>,
+}
+
+impl<'a> KeyExtractor<'a> {
+    /// An extractor for `key`.
+    pub fn new(key: ClusterKey, strings: &'a Interner) -> KeyExtractor<'a> {
+        KeyExtractor { key, strings, derived: HashMap::new() }
+    }
+
+    /// The key this extractor computes.
+    pub fn key(&self) -> ClusterKey {
+        self.key
+    }
+
+    fn derive(&mut self, src: Option<Sym>, f: fn(&[u8]) -> Option<Vec<u8>>) -> Option<KeyValue> {
+        let src = src?;
+        let strings = self.strings;
+        let out = *self
+            .derived
+            .entry(src)
+            .or_insert_with(|| f(&strings.resolve(src)).map(|v| strings.intern(&v)));
+        out.map(KeyValue::Text)
+    }
+
+    /// The value of the key for `r`.
+    pub fn value(&mut self, r: &MessageRecord) -> Option<KeyValue> {
+        let o = &r.origin;
+        let text = |s: Option<Sym>| s.map(KeyValue::Text);
+        match self.key {
+            ClusterKey::OriginIp => text(o.ip),
+            ClusterKey::OriginNet => self.derive(o.ip, super::patterns::network),
+            ClusterKey::AuthUser => text(o.auth_user),
+            ClusterKey::Uid => o.uid.map(KeyValue::Uid),
+            ClusterKey::Script => text(o.script),
+            ClusterKey::Helo => text(o.helo),
+            ClusterKey::Sender => text(r.sender),
+            ClusterKey::SenderDomain => self.derive(r.sender, super::patterns::domain),
+            ClusterKey::SenderPattern => self.derive(r.sender, super::patterns::sender_pattern),
+            ClusterKey::From => text(r.headers.from),
+            ClusterKey::RcptDomain => {
+                let first = r.recipients.first().map(|rc| rc.address);
+                self.derive(first, super::patterns::domain)
+            }
+            ClusterKey::Subject => self.derive(r.headers.subject, super::patterns::subject_template),
+            ClusterKey::Origin => {
+                let i = OriginKind::ALL.iter().position(|k| *k == o.kind).unwrap_or(5);
+                Some(KeyValue::Origin(OriginKindOrd(i as u8)))
+            }
+        }
+    }
+}
