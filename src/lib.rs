@@ -10,6 +10,7 @@ pub mod error;
 pub mod fixture;
 pub mod query;
 pub mod queue;
+pub mod report;
 pub mod sanitize;
 
 pub use error::{Error, Result};
