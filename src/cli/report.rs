@@ -9,7 +9,7 @@ use super::{exit::ExitCode, GlobalArgs};
 use crate::accounts::{assess, CheckOptions, DEFAULT_VPOPMAIL_DIR};
 use crate::queue::count::count;
 use crate::queue::{scan, Interner, Progress, ScanOptions};
-use crate::report::build::{add_fixes, build, ReportSources};
+use crate::report::build::{add_fixes, build, ReportSources, REPORT_HASH_ATTEMPTS};
 use crate::report::markdown;
 use crate::sanitize::sanitize_str;
 

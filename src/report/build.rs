@@ -25,6 +25,10 @@ pub const CULPRIT_MIN_MESSAGES: usize = 20;
 /// Smallest share of the window's messages a culprit cluster holds.
 pub const CULPRIT_MIN_SHARE: f64 = 0.05;
 
+/// Hash attempts the report's accounts check may spend: culprits and role accounts are hashed
+/// first, so a small budget covers what a report needs without stalling it on a large server.
+pub const REPORT_HASH_ATTEMPTS: usize = 2_000;
+
 /// The keys whose clusters can be culprits: who sent, not where from.
 pub const CULPRIT_KEYS: [ClusterKey; 2] = [ClusterKey::AuthUser, ClusterKey::Script];
 
@@ -114,7 +118,7 @@ fn culprit_of(c: &Cluster, records: &[MessageRecord], strings: &Interner) -> Opt
     })
 }
 
-/// The header shape that attributes a culprit's messages, from its first member.
+/// The header shape that attributes a culprit's messages, from one member.
 fn evidence_of(c: &Culprit, first: &MessageRecord, strings: &Interner) -> Evidence {
     let t = |s: Option<Sym>| {
         s.map(|s| sanitize_bytes(&strings.resolve(s)).into_owned())
@@ -194,8 +198,14 @@ pub fn build(src: &ReportSources<'_>) -> ReportInput {
             let Some(culprit) = culprit_of(c, &window, src.strings) else {
                 continue;
             };
-            if let Some(first) = c.members.first().and_then(|&i| window.get(i as usize)) {
-                evidence.push(evidence_of(&culprit, first, src.strings));
+            // The newest member shows the shape the flood has now.
+            let newest = c
+                .members
+                .iter()
+                .filter_map(|&i| window.get(i as usize))
+                .max_by_key(|r| (r.queued, r.id));
+            if let Some(newest) = newest {
+                evidence.push(evidence_of(&culprit, newest, src.strings));
             }
             spam.extend(c.members.iter().map(|&i| i as usize));
             culprits.push(culprit);
