@@ -79,6 +79,7 @@ pub fn run(
     });
     let opts = CheckOptions {
         culprits_top: input.culprit_auth_users(),
+        max_hash_attempts: REPORT_HASH_ATTEMPTS,
         ..CheckOptions::default()
     };
     match assess(&args.vpopmail, &opts) {
