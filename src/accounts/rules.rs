@@ -390,71 +390,75 @@ fn plan_allowances(accounts: &[Account], opts: &CheckOptions, culprit: &[bool]) 
     }
 }
 
+/// Who names an account as a culprit.
+#[derive(Debug, Clone, Copy, Default)]
+struct Named {
+    top: bool,
+    log: bool,
+}
+
+/// The verdict on one account, and the hash attempts it cost.
+fn verdict(a: &Account, named: Named, plan: (usize, Option<Scheme>)) -> (AccountRisk, usize) {
+    let mut rules = Vec::new();
+    let (check, attempts) = match (a.secret.clear(), plan) {
+        (Some(pass), _) => {
+            clear_rules(pass, a, &mut rules);
+            (PasswordCheck::ClearText, 0)
+        }
+        (None, (_, None)) => (PasswordCheck::UnknownScheme, 0),
+        (None, (_, Some(s))) if s.is_too_costly() => (PasswordCheck::HashSkipped, 0),
+        (None, (allowance, Some(_))) => {
+            let v = hash_verdict(a, allowance);
+            rules = v.rules;
+            (v.check, v.attempts)
+        }
+    };
+    let role = is_role(&a.login);
+    for (yes, rule) in [
+        (role, Rule::RoleAccount),
+        (named.top, Rule::CulpritTop),
+        (named.log, Rule::CulpritLog),
+    ] {
+        if yes {
+            rules.push(rule);
+        }
+    }
+    rules.sort();
+    rules.dedup();
+    let risk = AccountRisk {
+        account: a.login.clone(),
+        domain: a.domain.clone(),
+        advice: advice(&rules, &a.login),
+        rules,
+        role,
+        culprit: named.top || named.log,
+        password_check: check,
+        source: a.source,
+    };
+    (risk, attempts)
+}
+
 /// Check every account against every rule.
 pub fn check(accounts: &[Account], opts: &CheckOptions) -> AccountsCheck {
-    let culprit_top: Vec<bool> = accounts
+    let named: Vec<Named> = accounts
         .iter()
-        .map(|a| is_named(a, &opts.culprits_top))
+        .map(|a| Named {
+            top: is_named(a, &opts.culprits_top),
+            log: is_named(a, &opts.culprits_log),
+        })
         .collect();
-    let culprit_log: Vec<bool> = accounts
-        .iter()
-        .map(|a| is_named(a, &opts.culprits_log))
-        .collect();
-    let culprit: Vec<bool> = culprit_top
-        .iter()
-        .zip(&culprit_log)
-        .map(|(t, l)| *t || *l)
-        .collect();
+    let culprit: Vec<bool> = named.iter().map(|n| n.top || n.log).collect();
     let plan = plan_allowances(accounts, opts, &culprit);
-    let run_cap_hit = plan.run_cap_hit;
     let verdicts: Vec<(AccountRisk, usize)> = accounts
         .par_iter()
         .enumerate()
-        .map(|(i, a)| {
-            let mut rules = Vec::new();
-            let (check, attempts) = match (a.secret.clear(), plan.per_account[i]) {
-                (Some(pass), _) => {
-                    clear_rules(pass, a, &mut rules);
-                    (PasswordCheck::ClearText, 0)
-                }
-                (None, (_, None)) => (PasswordCheck::UnknownScheme, 0),
-                (None, (_, Some(s))) if s.is_too_costly() => (PasswordCheck::HashSkipped, 0),
-                (None, (allowance, Some(_))) => {
-                    let v = hash_verdict(a, allowance);
-                    rules = v.rules;
-                    (v.check, v.attempts)
-                }
-            };
-            let role = is_role(&a.login);
-            if role {
-                rules.push(Rule::RoleAccount);
-            }
-            if culprit_top[i] {
-                rules.push(Rule::CulpritTop);
-            }
-            if culprit_log[i] {
-                rules.push(Rule::CulpritLog);
-            }
-            rules.sort();
-            rules.dedup();
-            let risk = AccountRisk {
-                account: a.login.clone(),
-                domain: a.domain.clone(),
-                advice: advice(&rules, &a.login),
-                rules,
-                role,
-                culprit: culprit[i],
-                password_check: check,
-                source: a.source,
-            };
-            (risk, attempts)
-        })
+        .map(|(i, a)| verdict(a, named[i], plan.per_account[i]))
         .collect();
     let hash_attempts = verdicts.iter().map(|v| v.1).sum();
     AccountsCheck {
         risks: verdicts.into_iter().map(|v| v.0).collect(),
         hash_attempts,
-        run_cap_hit,
+        run_cap_hit: plan.run_cap_hit,
     }
 }
 

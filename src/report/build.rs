@@ -173,6 +173,49 @@ fn timeline(records: &[MessageRecord], spam: &[usize], window: usize) -> Timelin
     }
 }
 
+/// Culprits found in a window, their evidence lines, and their messages (sorted indices).
+struct Found {
+    culprits: Vec<Culprit>,
+    evidence: Vec<Evidence>,
+    spam: Vec<usize>,
+}
+
+fn find_culprits(window: &[MessageRecord], strings: &Interner, ctx: &AnalysisContext) -> Found {
+    let mut found = Found {
+        culprits: Vec::new(),
+        evidence: Vec::new(),
+        spam: Vec::new(),
+    };
+    let mut spam: HashSet<usize> = HashSet::new();
+    for key in CULPRIT_KEYS {
+        let clusters = cluster(window, key, strings, ctx);
+        for c in clusters
+            .iter()
+            .filter(|c| is_culprit(c, window.len()))
+            .take(MAX_LISTED)
+        {
+            let Some(culprit) = culprit_of(c, window, strings) else {
+                continue;
+            };
+            // The newest member shows the shape the flood has now.
+            let newest = c
+                .members
+                .iter()
+                .filter_map(|&i| window.get(i as usize))
+                .max_by_key(|r| (r.queued, r.id));
+            if let Some(newest) = newest {
+                found.evidence.push(evidence_of(&culprit, newest, strings));
+            }
+            spam.extend(c.members.iter().map(|&i| i as usize));
+            found.culprits.push(culprit);
+        }
+    }
+    found.evidence.truncate(MAX_EVIDENCE_LINES);
+    found.spam = spam.into_iter().collect();
+    found.spam.sort_unstable();
+    found
+}
+
 /// Fill a report from the queue. Journal and log sections are left empty with their
 /// "not found" lines; `fixes` is left empty (see [`add_fixes`]).
 pub fn build(src: &ReportSources<'_>) -> ReportInput {
@@ -186,34 +229,11 @@ pub fn build(src: &ReportSources<'_>) -> ReportInput {
         now: src.now,
         local_domains: Vec::new(),
     };
-    let mut culprits = Vec::new();
-    let mut evidence = Vec::new();
-    let mut spam: HashSet<usize> = HashSet::new();
-    for key in CULPRIT_KEYS {
-        for c in cluster(&window, key, src.strings, &ctx)
-            .iter()
-            .filter(|c| is_culprit(c, window.len()))
-            .take(MAX_LISTED)
-        {
-            let Some(culprit) = culprit_of(c, &window, src.strings) else {
-                continue;
-            };
-            // The newest member shows the shape the flood has now.
-            let newest = c
-                .members
-                .iter()
-                .filter_map(|&i| window.get(i as usize))
-                .max_by_key(|r| (r.queued, r.id));
-            if let Some(newest) = newest {
-                evidence.push(evidence_of(&culprit, newest, src.strings));
-            }
-            spam.extend(c.members.iter().map(|&i| i as usize));
-            culprits.push(culprit);
-        }
-    }
-    evidence.truncate(MAX_EVIDENCE_LINES);
-    let mut spam: Vec<usize> = spam.into_iter().collect();
-    spam.sort_unstable();
+    let Found {
+        culprits,
+        evidence,
+        spam,
+    } = find_culprits(&window, src.strings, &ctx);
     let mut subjects = top_values(
         &window,
         &spam,
