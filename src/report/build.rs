@@ -346,4 +346,45 @@ mod tests {
         assert_eq!(r.remaining.spam_messages, 30);
         assert_eq!(r.journal_note.as_deref(), Some(NO_JOURNAL));
     }
+
+    #[test]
+    fn script_culprit_and_hostile_value_are_sanitized() {
+        let s = Interner::new();
+        let script = Some(s.intern(b"wp-content/uploads/\x1b[2Jmailer.php"));
+        let evil = Some(s.intern(b"up/\x1b]0;x\x07m.php"));
+        let mut recs: Vec<MessageRecord> = Vec::new();
+        for i in 0..25 {
+            let mut r = rec(i, None, None, 1_795_428_000 + i as i64);
+            r.origin = Origin {
+                kind: OriginKind::Local,
+                uid: Some(48),
+                script: if i < 20 { script } else { evil },
+                ..Default::default()
+            };
+            recs.push(r);
+        }
+        let src = ReportSources {
+            records: &recs,
+            strings: &s,
+            now: 1_795_431_600,
+            since: None,
+            counts: QueueCounts::default(),
+        };
+        let r = build(&src);
+        assert_eq!(r.culprits.len(), 1);
+        assert_eq!(r.culprits[0].kind, ClusterKey::Script);
+        assert_eq!(r.culprits[0].messages, 20);
+        assert!(r.culprit_auth_users().is_empty());
+        assert!(
+            r.evidence[0]
+                .text
+                .starts_with("X-PHP-Originating-Script: 48:"),
+            "{}",
+            r.evidence[0].text
+        );
+        // Below the culprit threshold, the other script is not spam and not listed.
+        assert_eq!(r.scripts.len(), 1);
+        let all = serde_json::to_string(&r).expect("json") + &crate::report::markdown::render(&r);
+        assert!(!all.contains('\x1b') && !all.contains('\x07'), "{all}");
+    }
 }
