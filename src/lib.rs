@@ -3,12 +3,14 @@
 //! The core (`queue`, `analysis`, ...) knows nothing of terminals; the CLI (`cli`) and the TUI
 //! (`tui`, behind the default `tui` feature) are two faces over it.
 
+pub mod accounts;
 pub mod analysis;
 pub mod cli;
 pub mod error;
 pub mod fixture;
 pub mod query;
 pub mod queue;
+pub mod report;
 pub mod sanitize;
 
 pub use error::{Error, Result};

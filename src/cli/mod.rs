@@ -1,8 +1,10 @@
 //! The command line: clap arguments, and dispatch to one file per subcommand.
 
+pub mod accounts;
 pub mod exit;
 pub mod print;
 pub mod read;
+pub mod report;
 pub mod stat;
 
 use std::io::Write;
@@ -55,6 +57,10 @@ pub enum Command {
     Stat(stat::StatArgs),
     /// List messages like qmail-qread.
     Read(read::ReadArgs),
+    /// vpopmail accounts at risk: guessable passwords, role accounts, culprits.
+    Accounts(accounts::AccountsArgs),
+    /// The incident report (markdown or JSON).
+    Report(report::ReportArgs),
 }
 
 /// Parse the process arguments and run the command, writing to stdout.
@@ -71,6 +77,8 @@ fn dispatch(args: &Args, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     match &args.command {
         Some(Command::Stat(a)) => stat::run(&args.global, a, out),
         Some(Command::Read(a)) => read::run(&args.global, a, out),
+        Some(Command::Accounts(a)) => accounts::run(&args.global, a, out),
+        Some(Command::Report(a)) => report::run(&args.global, a, out),
         None => {
             use clap::CommandFactory;
             Args::command().print_help()?;

@@ -1,0 +1,196 @@
+use super::*;
+use crate::accounts::fixture::{crypt, HashScheme};
+use crate::accounts::vpasswd::{parse_line, Secret};
+
+fn clear(login: &str, domain: &str, pass: &str) -> Account {
+    let hash = crypt(HashScheme::Md5, pass).expect("hash");
+    let line = format!("{login}:{hash}:1:0:g:/d:NOQUOTA:{pass}");
+    parse_line(line.as_bytes(), domain.as_bytes(), Source::Vpasswd).expect("account")
+}
+
+fn hashed(login: &str, domain: &str, scheme: HashScheme, pass: &str) -> Account {
+    Account {
+        login: login.as_bytes().into(),
+        domain: domain.as_bytes().into(),
+        gecos: Box::new([]),
+        source: Source::Vpasswd,
+        secret: Secret::new(crypt(scheme, pass).expect("hash").as_bytes(), None),
+    }
+}
+
+fn rules_of(a: Account, opts: &CheckOptions) -> (Vec<Rule>, PasswordCheck) {
+    let c = check(&[a], opts);
+    let r = &c.risks[0];
+    (r.rules.clone(), r.password_check)
+}
+
+#[test]
+fn clear_text_rules() {
+    let o = CheckOptions::default();
+    let (r, how) = rules_of(clear("jane", "example.com", "jane"), &o);
+    assert_eq!(
+        (r, how),
+        (
+            vec![Rule::PasswordIsLogin, Rule::PasswordShort],
+            PasswordCheck::ClearText
+        )
+    );
+    assert_eq!(
+        rules_of(clear("jane", "example.com", "Example.com"), &o).0,
+        vec![Rule::PasswordIsDomain]
+    );
+    assert_eq!(
+        rules_of(clear("jane", "example.com", "example"), &o).0,
+        vec![Rule::PasswordIsDomain, Rule::PasswordShort]
+    );
+    assert_eq!(
+        rules_of(clear("jane", "example.com", ""), &o).0,
+        vec![Rule::PasswordEmpty]
+    );
+    assert_eq!(
+        rules_of(clear("jane", "example.com", "Xy7#q"), &o).0,
+        vec![Rule::PasswordShort]
+    );
+    assert_eq!(
+        rules_of(clear("jane", "example.com", "Password"), &o).0,
+        vec![Rule::PasswordCommon]
+    );
+    assert_eq!(
+        rules_of(clear("jane", "example.com", "12345"), &o).0,
+        vec![Rule::PasswordShort, Rule::PasswordCommon]
+    );
+    assert!(
+        rules_of(clear("jane", "example.com", "correct horse battery"), &o)
+            .0
+            .is_empty()
+    );
+}
+
+#[test]
+fn the_seed_accounts() {
+    let o = CheckOptions {
+        culprits_top: vec!["test".into()],
+        ..Default::default()
+    };
+    let (r, _) = rules_of(clear("test", "example.com", "test"), &o);
+    assert_eq!(
+        r,
+        vec![
+            Rule::PasswordIsLogin,
+            Rule::PasswordShort,
+            Rule::PasswordCommon,
+            Rule::RoleAccount,
+            Rule::CulpritTop
+        ]
+    );
+    let (r, _) = rules_of(clear("test", "example.com", "12345"), &o);
+    assert!(r.contains(&Rule::PasswordCommon) && r.contains(&Rule::CulpritTop));
+}
+
+#[test]
+fn role_and_culprit_rules() {
+    let o = CheckOptions {
+        culprits_top: vec!["sales@example.com".into()],
+        culprits_log: vec!["Jane".into()],
+        ..Default::default()
+    };
+    let strong = "t4k3-a-l0ng-0ne!";
+    let (r, _) = rules_of(clear("postmaster", "example.com", strong), &o);
+    assert_eq!(r, vec![Rule::RoleAccount]);
+    let (r, _) = rules_of(clear("sales", "example.com", strong), &o);
+    assert_eq!(r, vec![Rule::RoleAccount, Rule::CulpritTop]);
+    // A domain-qualified culprit names only that domain's account.
+    let (r, _) = rules_of(clear("sales", "example.org", strong), &o);
+    assert_eq!(r, vec![Rule::RoleAccount]);
+    let (r, _) = rules_of(clear("jane", "example.org", strong), &o);
+    assert_eq!(r, vec![Rule::CulpritLog]);
+}
+
+#[test]
+fn hashes_of_every_scheme_are_checked() {
+    let o = CheckOptions::default();
+    for scheme in [
+        HashScheme::Des,
+        HashScheme::Md5,
+        HashScheme::Sha256,
+        HashScheme::Sha512,
+        HashScheme::Bcrypt,
+    ] {
+        let (r, how) = rules_of(hashed("jane", "example.com", scheme, "jane"), &o);
+        assert_eq!(how, PasswordCheck::Hash, "{scheme:?}");
+        assert_eq!(
+            r,
+            vec![Rule::PasswordIsLogin, Rule::PasswordShort],
+            "{scheme:?}"
+        );
+    }
+    let (r, _) = rules_of(hashed("jane", "example.com", HashScheme::Md5, "qwerty"), &o);
+    assert_eq!(r, vec![Rule::PasswordShort, Rule::PasswordCommon]);
+    let (r, _) = rules_of(
+        hashed("jane", "example.com", HashScheme::Md5, "example"),
+        &o,
+    );
+    assert_eq!(r, vec![Rule::PasswordIsDomain, Rule::PasswordShort]);
+    let (r, _) = rules_of(hashed("jane", "example.com", HashScheme::Md5, ""), &o);
+    assert_eq!(r, vec![Rule::PasswordEmpty]);
+    let (r, how) = rules_of(
+        hashed("jane", "example.com", HashScheme::Md5, "not in any list 7"),
+        &o,
+    );
+    assert_eq!((r, how), (vec![], PasswordCheck::Hash));
+}
+
+#[test]
+fn caps_are_reported() {
+    let few = CheckOptions {
+        max_hash_attempts_per_account: 3,
+        ..Default::default()
+    };
+    let (r, how) = rules_of(
+        hashed("jane", "example.com", HashScheme::Md5, "qwerty"),
+        &few,
+    );
+    assert_eq!((r, how), (vec![], PasswordCheck::HashCapped));
+    let accounts = vec![
+        hashed("a", "example.com", HashScheme::Md5, "x-strong-1"),
+        hashed("test", "example.com", HashScheme::Md5, "test"),
+    ];
+    // One run budget of 2: the role account `test` goes first and is found at attempt 2.
+    let tight = CheckOptions {
+        max_hash_attempts: 2,
+        ..Default::default()
+    };
+    let c = check(&accounts, &tight);
+    assert!(c.run_cap_hit);
+    assert_eq!(c.risks[1].password_check, PasswordCheck::Hash);
+    assert!(c.risks[1].rules.contains(&Rule::PasswordIsLogin));
+    assert_eq!(c.risks[0].password_check, PasswordCheck::HashSkipped);
+    assert_eq!(c.hash_attempts, 2);
+}
+
+#[test]
+fn unknown_and_costly_hashes_are_not_tried() {
+    let o = CheckOptions::default();
+    let mut a = hashed("jane", "example.com", HashScheme::Md5, "x");
+    a.secret = Secret::new(b"!locked", None);
+    assert_eq!(rules_of(a.clone(), &o).1, PasswordCheck::UnknownScheme);
+    let costly = format!("$6$rounds=999999999$salt${}", "a".repeat(86));
+    a.secret = Secret::new(costly.as_bytes(), None);
+    assert_eq!(rules_of(a, &o).1, PasswordCheck::HashSkipped);
+}
+
+#[test]
+fn common_list_is_shipped_and_big_enough() {
+    let n = common_list().count();
+    assert!((150..=300).contains(&n), "{n}");
+    assert!(common_list().any(|c| c == b"123456") && common_list().any(|c| c == b"test"));
+    assert!(common_list().all(|c| c == c.to_ascii_lowercase().as_slice()));
+}
+
+#[test]
+fn advice_names_what_to_do() {
+    assert!(advice(&[Rule::PasswordIsLogin], b"jane").contains("change the password"));
+    assert!(advice(&[Rule::RoleAccount], b"sales").contains("alias"));
+    assert!(advice(&[Rule::CulpritTop], b"jane").contains("block the client"));
+    assert_eq!(advice(&[], b"jane"), "");
+}

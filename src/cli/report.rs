@@ -1,0 +1,108 @@
+//! `qtriage report`: the incident report as markdown or JSON.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+
+use super::{exit::ExitCode, GlobalArgs};
+use crate::accounts::{assess, CheckOptions, DEFAULT_VPOPMAIL_DIR};
+use crate::queue::count::count;
+use crate::queue::{scan, Interner, Progress, ScanOptions};
+use crate::report::build::{add_fixes, build, ReportSources, REPORT_HASH_ATTEMPTS};
+use crate::report::markdown;
+use crate::sanitize::sanitize_str;
+
+/// Report formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// Markdown, for records and delisting requests.
+    Markdown,
+    /// One pretty-printed JSON object.
+    Json,
+}
+
+/// Arguments of `report`.
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// Only messages queued within this long before now (`2h`, `90m`, `1d`, `PT2H`).
+    #[arg(long, value_name = "DUR", value_parser = parse_since)]
+    pub since: Option<jiff::SignedDuration>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Markdown)]
+    pub format: ReportFormat,
+    /// The vpopmail directory for the recommended fixes (skipped with a note when absent).
+    #[arg(long, value_name = "DIR", env = "QTRIAGE_VPOPMAIL", default_value = DEFAULT_VPOPMAIL_DIR)]
+    pub vpopmail: PathBuf,
+}
+
+/// Parse `--since`: a positive duration in jiff's friendly (`2h 30m`) or ISO 8601 form.
+pub fn parse_since(s: &str) -> Result<jiff::SignedDuration, String> {
+    let d: jiff::SignedDuration = s.trim().parse().map_err(|e| format!("{e}"))?;
+    if d.is_negative() || d.is_zero() {
+        return Err("the duration must be positive".into());
+    }
+    Ok(d)
+}
+
+/// "Now" for the report; `QTRIAGE_NOW` (unix seconds) pins it for tests and reproducible reports.
+fn now() -> i64 {
+    std::env::var("QTRIAGE_NOW")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| jiff::Timestamp::now().as_second())
+}
+
+/// Run `report`.
+pub fn run(
+    global: &GlobalArgs,
+    args: &ReportArgs,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    let queue = global.open_queue()?;
+    let strings = Interner::new();
+    let s = scan(
+        &queue,
+        &strings,
+        ScanOptions::default(),
+        &Progress::default(),
+    )?;
+    let counts = count(&queue)?;
+    let now = now();
+    let since = args.since.map(|d| now.saturating_sub(d.as_secs()));
+    let mut input = build(&ReportSources {
+        records: &s.records,
+        strings: &strings,
+        now,
+        since,
+        counts,
+    });
+    let opts = CheckOptions {
+        culprits_top: input.culprit_auth_users(),
+        max_hash_attempts: REPORT_HASH_ATTEMPTS,
+        ..CheckOptions::default()
+    };
+    match assess(&args.vpopmail, &opts) {
+        Ok(a) => {
+            add_fixes(&mut input, &a.check);
+            if !a.warnings.is_empty() {
+                input.notes.push(format!(
+                    "{} problems reading vpopmail files; the fixes may be incomplete",
+                    a.warnings.len()
+                ));
+            }
+        }
+        Err(e) => input.notes.push(format!(
+            "accounts not checked: {}",
+            sanitize_str(&e.to_string())
+        )),
+    }
+    match args.format {
+        ReportFormat::Markdown => out.write_all(markdown::render(&input).as_bytes())?,
+        ReportFormat::Json => {
+            out.write_all(input.to_json().context("serialize the report")?.as_bytes())?;
+            out.write_all(b"\n")?;
+        }
+    }
+    Ok(ExitCode::Success)
+}

@@ -1,0 +1,223 @@
+//! Render a ReportInput as markdown for the operator's records and delisting requests.
+//!
+//! Values that came from messages or files are already sanitized (no control characters); here
+//! they are also put in code spans with `|` escaped, so a hostile subject or user name can
+//! neither format the document nor break a table.
+
+use std::fmt::Write;
+
+use super::{Counted, ReportInput};
+use crate::queue::date::rfc3339;
+use crate::sanitize::sanitize_bytes;
+
+/// A value as an inline code span that survives any content (GFM: a fence longer than any run
+/// of backticks inside, and `\|` so tables hold).
+pub fn code(value: &str) -> String {
+    if value.is_empty() {
+        return "` `".into();
+    }
+    let longest = value.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    let pad = if value.starts_with('`') || value.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{}{pad}{fence}", value.replace('|', "\\|"))
+}
+
+fn time_or_none(t: Option<i64>) -> String {
+    t.map(rfc3339).unwrap_or_else(|| "none".into())
+}
+
+fn counted_table(out: &mut String, title: &str, head: &str, rows: &[Counted]) {
+    let _ = writeln!(out, "\n## {title}\n");
+    if rows.is_empty() {
+        let _ = writeln!(out, "none");
+        return;
+    }
+    let _ = writeln!(out, "| {head} | messages |\n| --- | ---: |");
+    for r in rows {
+        let _ = writeln!(out, "| {} | {} |", code(&r.value), r.messages);
+    }
+}
+
+fn header_and_timeline(out: &mut String, r: &ReportInput) {
+    let _ = writeln!(out, "# Incident report\n");
+    let _ = writeln!(out, "Written {}.", rfc3339(r.now));
+    match r.since {
+        Some(s) => {
+            let _ = writeln!(out, "Window: messages queued since {}.", rfc3339(s));
+        }
+        None => {
+            let _ = writeln!(out, "Window: every message in the queue.");
+        }
+    }
+    let t = &r.timeline;
+    let _ = writeln!(out, "\n## Timeline\n");
+    let _ = writeln!(
+        out,
+        "- First spam queued: {}",
+        time_or_none(t.first_spam_queued)
+    );
+    let _ = writeln!(
+        out,
+        "- Last spam queued: {}",
+        time_or_none(t.last_spam_queued)
+    );
+    let _ = writeln!(
+        out,
+        "- Peak rate: {} messages per minute (minute starting {})",
+        t.peak_per_minute,
+        time_or_none(t.peak_minute)
+    );
+    let _ = writeln!(
+        out,
+        "- Spam messages: {} of {} messages in the window",
+        t.spam_messages, t.messages
+    );
+}
+
+fn culprits(out: &mut String, r: &ReportInput) {
+    let _ = writeln!(out, "\n## Culprits\n");
+    if r.culprits.is_empty() {
+        let _ = writeln!(out, "none found");
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "| kind | value | messages | recipients | reasons |\n| --- | --- | ---: | ---: | --- |"
+    );
+    for c in &r.culprits {
+        let reasons: Vec<String> = c.reasons.iter().map(|x| x.replace('|', "\\|")).collect();
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} |",
+            c.kind.name(),
+            code(&c.value),
+            c.messages,
+            c.recipients,
+            reasons.join("; ")
+        );
+    }
+}
+
+fn evidence_and_actions(out: &mut String, r: &ReportInput) {
+    let _ = writeln!(out, "\n## Evidence\n");
+    if r.evidence.is_empty() {
+        let _ = writeln!(out, "none");
+    }
+    for e in &r.evidence {
+        let source = match e.source {
+            super::EvidenceSource::Headers => "headers",
+            super::EvidenceSource::Log => "log",
+        };
+        let _ = writeln!(out, "- {source}: {}", code(&e.text));
+    }
+    if let Some(note) = &r.log_note {
+        let _ = writeln!(out, "- log: {note}");
+    }
+    let _ = writeln!(out, "\n## What was done\n");
+    if let Some(note) = &r.journal_note {
+        let _ = writeln!(out, "{note}");
+    }
+    if !r.actions_done.is_empty() {
+        let _ = writeln!(
+            out,
+            "| batch | action | messages | time |\n| --- | --- | ---: | --- |"
+        );
+        for a in &r.actions_done {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                code(&a.batch),
+                a.direction,
+                a.messages,
+                rfc3339(a.time)
+            );
+        }
+    }
+}
+
+fn remaining_and_fixes(out: &mut String, r: &ReportInput) {
+    let m = &r.remaining;
+    let _ = writeln!(out, "\n## What remains in the queue\n");
+    let _ = writeln!(out, "- Messages in queue: {}", m.messages);
+    let _ = writeln!(out, "- Not yet preprocessed: {}", m.unpreprocessed);
+    let _ = writeln!(
+        out,
+        "- With remote recipients: {}; with local recipients: {}",
+        m.remote, m.local
+    );
+    let _ = writeln!(out, "- Bouncing: {}", m.bouncing);
+    let _ = writeln!(out, "- Spam still queued: {}", m.spam_messages);
+    let _ = writeln!(out, "\n## Recommended fixes\n");
+    if r.fixes.is_empty() {
+        let _ = writeln!(out, "no account at risk found");
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "| account | domain | rules | advice |\n| --- | --- | --- | --- |"
+    );
+    for f in &r.fixes {
+        let rules: Vec<&str> = f.rules.iter().map(|x| x.name()).collect();
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            code(&sanitize_bytes(&f.account)),
+            code(&sanitize_bytes(&f.domain)),
+            rules.join(", "),
+            f.advice
+        );
+    }
+}
+
+/// The whole report as markdown.
+pub fn render(r: &ReportInput) -> String {
+    let mut out = String::new();
+    header_and_timeline(&mut out, r);
+    culprits(&mut out, r);
+    counted_table(&mut out, "Origin IPs", "IP", &r.origin_ips);
+    counted_table(&mut out, "Scripts", "script", &r.scripts);
+    counted_table(&mut out, "Subjects (samples)", "subject", &r.subjects);
+    evidence_and_actions(&mut out, r);
+    remaining_and_fixes(&mut out, r);
+    if !r.notes.is_empty() {
+        let _ = writeln!(out, "\n## Notes\n");
+        for n in &r.notes {
+            let _ = writeln!(out, "- {n}");
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_spans_survive_backticks_and_pipes() {
+        assert_eq!(code("test"), "`test`");
+        assert_eq!(code("a`b"), "``a`b``");
+        assert_eq!(code("`x"), "`` `x ``");
+        assert_eq!(code("a|b"), "`a\\|b`");
+        assert_eq!(code(""), "` `");
+    }
+
+    #[test]
+    fn empty_report_says_what_is_missing() {
+        let r = ReportInput {
+            journal_note: Some(super::super::NO_JOURNAL.into()),
+            ..Default::default()
+        };
+        let md = render(&r);
+        assert!(md.starts_with("# Incident report\n"));
+        assert!(
+            md.contains("\n## What was done\n\nno journal found\n"),
+            "{md}"
+        );
+        assert!(md.contains("## Culprits\n\nnone found"));
+        assert!(md.contains("no account at risk found"));
+    }
+}

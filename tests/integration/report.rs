@@ -1,0 +1,311 @@
+//! `qtriage report` on a fixture queue with an AUTH `test` flood and legitimate mail (issue 12):
+//! counts, timeline, culprits, fixes from the vpopmail tree, sanitized subjects, no secrets.
+
+use std::process::{Command, Output};
+
+use qtriage::fixture::MessageSpec;
+
+use crate::accounts::{assert_no_secret, seed_tree};
+use crate::util::{assert_exit, TestQueue};
+
+/// 2026-11-23 10:00:00 UTC, the fixture's default birth time (a whole minute).
+const BASE: i64 = 1_795_428_000;
+
+/// The `report --format json` object, restated from docs/cli.md.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReportJson {
+    now: String,
+    since: Option<String>,
+    timeline: TimelineJson,
+    culprits: Vec<CulpritJson>,
+    origin_ips: Vec<CountedJson>,
+    scripts: Vec<CountedJson>,
+    subjects: Vec<CountedJson>,
+    evidence: Vec<EvidenceJson>,
+    log_note: Option<String>,
+    actions_done: Vec<serde_json::Value>,
+    journal_note: Option<String>,
+    remaining: RemainingJson,
+    fixes: Vec<serde_json::Value>,
+    notes: Vec<String>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TimelineJson {
+    first_spam_queued: Option<String>,
+    last_spam_queued: Option<String>,
+    peak_per_minute: u64,
+    peak_minute: Option<String>,
+    spam_messages: u64,
+    messages: u64,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CulpritJson {
+    kind: String,
+    value: String,
+    messages: u64,
+    recipients: u64,
+    reasons: Vec<String>,
+}
+
+#[derive(Debug, serde::Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+struct CountedJson {
+    value: String,
+    messages: u64,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EvidenceJson {
+    source: String,
+    text: String,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RemainingJson {
+    messages: u64,
+    unpreprocessed: u64,
+    remote: u64,
+    local: u64,
+    bouncing: u64,
+    spam_messages: u64,
+}
+
+/// 120 spam messages by AUTH user `test` (5 s apart, from two IPs, one with a hostile subject),
+/// one old spam message two hours earlier, and 8 legitimate messages.
+fn flood_queue() -> TestQueue {
+    let t = TestQueue::new(23);
+    for i in 0..120i64 {
+        let ip = if i % 4 == 0 {
+            "41.203.18.7"
+        } else {
+            "86.107.221.138"
+        };
+        let subject = if i == 7 {
+            "Dispute \x1b]0;owned\x07 Transaction 42".to_string()
+        } else {
+            format!("Dispute Transaction {i}")
+        };
+        t.add(
+            MessageSpec::new()
+                .received_from(ip)
+                .helo("User")
+                .auth("test")
+                .sender(format!("kbradford{i}@philadefender.org"))
+                .remote(format!("user{i}@msn.example"))
+                .remote(format!("user{i}@cox-internet.example"))
+                .subject(subject)
+                .born(BASE + i * 5),
+        );
+    }
+    t.add(
+        MessageSpec::new()
+            .received_from("86.107.221.138")
+            .auth("test")
+            .remote("old@msn.example")
+            .subject("Dispute Transaction 1")
+            .born(BASE - 7200),
+    );
+    for i in 0..5i64 {
+        t.add(
+            MessageSpec::new()
+                .received_from("198.51.100.20")
+                .auth("alice@example.com")
+                .remote("partner@example.net")
+                .subject("Invoice")
+                .born(BASE + i * 60),
+        );
+    }
+    for i in 0..3i64 {
+        t.add(
+            MessageSpec::new()
+                .received_from("209.85.220.41")
+                .helo("mx.google.example")
+                .local("jane@example.com")
+                .subject("Lunch?")
+                .born(BASE + i),
+        );
+    }
+    t
+}
+
+fn report(t: &TestQueue, vpopmail: &std::path::Path, extra: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_qtriage"))
+        .arg("--queue")
+        .arg(t.root())
+        .arg("report")
+        .arg("--vpopmail")
+        .arg(vpopmail)
+        .args(extra)
+        .env("QTRIAGE_NOW", (BASE + 3600).to_string())
+        .env_remove("QTRIAGE_QUEUE")
+        .env_remove("QTRIAGE_VPOPMAIL")
+        .output()
+        .expect("run qtriage")
+}
+
+#[test]
+fn report_counts_match_the_flood() {
+    let t = flood_queue();
+    let tree = seed_tree();
+    let out = report(&t, tree.tree.root(), &["--format", "json"]);
+    assert_exit(&out, 0);
+    let r: ReportJson = serde_json::from_slice(&out.stdout).expect("report json");
+    assert_eq!(r.now, "2026-11-23T11:00:00Z");
+    assert_eq!(r.since, None);
+    assert_eq!(r.timeline.messages, 129);
+    assert_eq!(r.timeline.spam_messages, 121);
+    assert_eq!(
+        r.timeline.first_spam_queued.as_deref(),
+        Some("2026-11-23T08:00:00Z")
+    );
+    assert_eq!(
+        r.timeline.last_spam_queued.as_deref(),
+        Some("2026-11-23T10:09:55Z")
+    );
+    assert_eq!(r.timeline.peak_per_minute, 12);
+    assert_eq!(
+        r.timeline.peak_minute.as_deref(),
+        Some("2026-11-23T10:00:00Z")
+    );
+    assert_eq!(r.culprits.len(), 1, "{:?}", r.culprits);
+    let c = &r.culprits[0];
+    assert_eq!(
+        (c.kind.as_str(), c.value.as_str(), c.messages, c.recipients),
+        ("auth-user", "test", 121, 241)
+    );
+    assert!(
+        c.reasons
+            .iter()
+            .any(|x| x.contains("from 2 distinct client IPs")),
+        "{:?}",
+        c.reasons
+    );
+    assert_eq!(
+        r.origin_ips,
+        vec![
+            CountedJson {
+                value: "86.107.221.138".into(),
+                messages: 91
+            },
+            CountedJson {
+                value: "41.203.18.7".into(),
+                messages: 30
+            }
+        ]
+    );
+    assert!(r.scripts.is_empty());
+    assert!(r.subjects.len() <= 5 && !r.subjects.is_empty());
+    assert!(r
+        .subjects
+        .iter()
+        .all(|s| !s.value.contains('\x1b') && !s.value.contains('\x07')));
+    assert_eq!(r.evidence[0].source, "headers");
+    assert!(
+        r.evidence[0].text.contains("HELO User") && r.evidence[0].text.contains("test@"),
+        "{}",
+        r.evidence[0].text
+    );
+    assert_eq!(r.log_note.as_deref(), Some("no login log read"));
+    assert!(r.actions_done.is_empty());
+    assert_eq!(r.journal_note.as_deref(), Some("no journal found"));
+    assert_eq!(r.remaining.messages, 129);
+    assert_eq!(r.remaining.spam_messages, 121);
+    assert_eq!(r.remaining.remote, 126);
+    assert_eq!(r.remaining.local, 3);
+    assert_eq!((r.remaining.unpreprocessed, r.remaining.bouncing), (0, 0));
+    // `top`'s culprit `test` marks every `test` login as culprit-top in the fixes.
+    let culprit_fixes = r
+        .fixes
+        .iter()
+        .filter(|f| {
+            f["rules"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|x| x == "culprit-top"))
+        })
+        .count();
+    assert_eq!(culprit_fixes, 2, "{:?}", r.fixes);
+    assert!(!r.notes.is_empty());
+}
+
+#[test]
+fn since_limits_the_window() {
+    let t = flood_queue();
+    let tree = seed_tree();
+    let out = report(&t, tree.tree.root(), &["--format", "json", "--since", "2h"]);
+    assert_exit(&out, 0);
+    let r: ReportJson = serde_json::from_slice(&out.stdout).expect("report json");
+    assert_eq!(r.since.as_deref(), Some("2026-11-23T09:00:00Z"));
+    assert_eq!(r.timeline.messages, 128);
+    assert_eq!(r.timeline.spam_messages, 120);
+    assert_eq!(
+        r.timeline.first_spam_queued.as_deref(),
+        Some("2026-11-23T10:00:00Z")
+    );
+    let bad = report(&t, tree.tree.root(), &["--since", "soon"]);
+    assert_exit(&bad, 2);
+}
+
+#[test]
+fn markdown_report_is_safe_and_complete() {
+    let t = flood_queue();
+    let tree = seed_tree();
+    let out = report(&t, tree.tree.root(), &[]);
+    assert_exit(&out, 0);
+    assert!(
+        !out.stdout.contains(&0x1b) && !out.stdout.contains(&0x07),
+        "raw control bytes in the report"
+    );
+    let md = String::from_utf8(out.stdout.clone()).expect("utf-8 markdown");
+    for section in [
+        "# Incident report",
+        "## Timeline",
+        "## Culprits",
+        "## Origin IPs",
+        "## Scripts",
+        "## Subjects (samples)",
+        "## Evidence",
+        "## What was done",
+        "## What remains in the queue",
+        "## Recommended fixes",
+    ] {
+        assert!(md.contains(section), "missing {section}:\n{md}");
+    }
+    assert!(md.contains("| auth-user | `test` | 121 | 241 |"), "{md}");
+    assert!(md.contains("- Peak rate: 12 messages per minute"), "{md}");
+    assert!(
+        md.contains("\n## What was done\n\nno journal found\n"),
+        "{md}"
+    );
+    assert!(md.contains("- Messages in queue: 129"), "{md}");
+    assert!(md.contains("password-is-login"), "{md}");
+    // No message body text, no secrets.
+    assert!(!md.contains("Hello."), "{md}");
+    let shown: &[&[u8]] = &[b"test", b"sales", b"webmaster", b"alice", b"example.com"];
+    assert_no_secret(&out.stdout, &tree.secrets, shown);
+    let json = report(&t, tree.tree.root(), &["--format", "json"]);
+    assert_no_secret(&json.stdout, &tree.secrets, shown);
+}
+
+#[test]
+fn report_without_vpopmail_says_so() {
+    let t = flood_queue();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = report(&t, &dir.path().join("none"), &["--format", "json"]);
+    assert_exit(&out, 0);
+    let r: ReportJson = serde_json::from_slice(&out.stdout).expect("report json");
+    assert!(r.fixes.is_empty());
+    assert!(
+        r.notes
+            .iter()
+            .any(|n| n.starts_with("accounts not checked")),
+        "{:?}",
+        r.notes
+    );
+}
