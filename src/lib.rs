@@ -12,3 +12,4 @@ pub mod queue;
 pub mod sanitize;
 
 pub use error::{Error, Result};
+pub mod logs;
