@@ -24,26 +24,46 @@ pub struct DecodeAuthArgs {
 }
 
 /// Run `decode-auth`: exit 0 when an exchange was found, 1 when none.
-pub fn run(_global: &GlobalArgs, args: &DecodeAuthArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+pub fn run(
+    _global: &GlobalArgs,
+    args: &DecodeAuthArgs,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
     let mut bytes = Vec::new();
     let limit = MAX_TRANSCRIPT_BYTES as u64;
     match &args.file {
         Some(p) => std::fs::File::open(p)
             .and_then(|f| f.take(limit).read_to_end(&mut bytes))
             .with_context(|| format!("{}", p.display()))?,
-        None => std::io::stdin().lock().take(limit).read_to_end(&mut bytes).context("stdin")?,
+        None => std::io::stdin()
+            .lock()
+            .take(limit)
+            .read_to_end(&mut bytes)
+            .context("stdin")?,
     };
     let found = decode(&bytes);
     let is_terminal = std::io::stdout().is_terminal();
     for ex in &found {
         write_exchange(out, ex, args.show_passwords, is_terminal)?;
     }
-    Ok(if found.is_empty() { ExitCode::NoMatch } else { ExitCode::Success })
+    Ok(if found.is_empty() {
+        ExitCode::NoMatch
+    } else {
+        ExitCode::Success
+    })
 }
 
 /// `line 6: AUTH LOGIN user=test password=**** reply=235 (success)`.
-pub fn write_exchange(out: &mut dyn Write, ex: &AuthExchange, show_passwords: bool, is_terminal: bool) -> std::io::Result<()> {
-    let user = ex.user.as_deref().map_or_else(|| "?".into(), |u| maybe_sanitize(u, is_terminal).into_owned());
+pub fn write_exchange(
+    out: &mut dyn Write,
+    ex: &AuthExchange,
+    show_passwords: bool,
+    is_terminal: bool,
+) -> std::io::Result<()> {
+    let user = ex.user.as_deref().map_or_else(
+        || "?".into(),
+        |u| maybe_sanitize(u, is_terminal).into_owned(),
+    );
     let password = match (&ex.password, show_passwords) {
         (None, _) => "?".to_string(),
         (Some(_), false) => PASSWORD_MASK.to_string(),
@@ -55,7 +75,11 @@ pub fn write_exchange(out: &mut dyn Write, ex: &AuthExchange, show_passwords: bo
         (None, _) => "not seen".to_string(),
     };
     let mech = ex.mechanism.map_or("?", |m| m.name());
-    writeln!(out, "line {}: AUTH {mech} user={user} password={password} reply={reply}", ex.line)
+    writeln!(
+        out,
+        "line {}: AUTH {mech} user={user} password={password} reply={reply}",
+        ex.line
+    )
 }
 
 #[cfg(test)]
@@ -73,8 +97,14 @@ mod tests {
     #[test]
     fn passwords_are_masked_unless_asked() {
         let t = "AUTH LOGIN 334 VXNlcm5hbWU6 dGVzdA== 334 UGFzc3dvcmQ6 MTIzNDU= 235 ok";
-        assert_eq!(shown(t, false, false), "line 1: AUTH LOGIN user=test password=**** reply=235 (success)\n");
-        assert_eq!(shown(t, true, false), "line 1: AUTH LOGIN user=test password=12345 reply=235 (success)\n");
+        assert_eq!(
+            shown(t, false, false),
+            "line 1: AUTH LOGIN user=test password=**** reply=235 (success)\n"
+        );
+        assert_eq!(
+            shown(t, true, false),
+            "line 1: AUTH LOGIN user=test password=12345 reply=235 (success)\n"
+        );
     }
 
     #[test]
@@ -82,6 +112,9 @@ mod tests {
         // "\x1b[2Jroot" base64-encoded.
         let t = "AUTH LOGIN G1sySnJvb3Q=\n535 no";
         let s = shown(t, false, true);
-        assert_eq!(s, "line 1: AUTH LOGIN user=\\e[2Jroot password=? reply=535 (failure)\n");
+        assert_eq!(
+            s,
+            "line 1: AUTH LOGIN user=\\e[2Jroot password=? reply=535 (failure)\n"
+        );
     }
 }

@@ -17,7 +17,11 @@ pub struct LoginsArgs {
 }
 
 /// Run `logins`: exit 0 with a report, 1 when the logs hold no login line, 2 without logs.
-pub fn run(global: &GlobalArgs, args: &LoginsArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+pub fn run(
+    global: &GlobalArgs,
+    args: &LoginsArgs,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
     let Some(evidence) = global.load_logs()? else {
         anyhow::bail!("no logs to read: give --log FILE_OR_DIR or set QTRIAGE_LOGS");
     };
@@ -25,9 +29,18 @@ pub fn run(global: &GlobalArgs, args: &LoginsArgs, out: &mut dyn Write) -> anyho
     if args.json {
         write_json(out, &summary, &evidence.reports)?;
     } else {
-        write_text(out, &summary, &evidence.reports, std::io::stdout().is_terminal())?;
+        write_text(
+            out,
+            &summary,
+            &evidence.reports,
+            std::io::stdout().is_terminal(),
+        )?;
     }
-    Ok(if summary.accounts.is_empty() { ExitCode::NoMatch } else { ExitCode::Success })
+    Ok(if summary.accounts.is_empty() {
+        ExitCode::NoMatch
+    } else {
+        ExitCode::Success
+    })
 }
 
 fn when(t: Option<i64>) -> String {
@@ -35,13 +48,30 @@ fn when(t: Option<i64>) -> String {
 }
 
 fn flags(pairs: &[(bool, &str)]) -> String {
-    let f: Vec<&str> = pairs.iter().filter(|(on, _)| *on).map(|(_, name)| *name).collect();
-    if f.is_empty() { "-".to_string() } else { f.join(",") }
+    let f: Vec<&str> = pairs
+        .iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, name)| *name)
+        .collect();
+    if f.is_empty() {
+        "-".to_string()
+    } else {
+        f.join(",")
+    }
 }
 
 /// The two tables and a reading summary; account names sanitized when `is_terminal`.
-pub fn write_text(out: &mut dyn Write, s: &LoginSummary, reports: &[SourceReport], is_terminal: bool) -> std::io::Result<()> {
-    writeln!(out, "{:<32} {:<14} {:>6} {:>6} {:>4} {:>4}  {:<20}  FLAGS", "ACCOUNT", "SERVICES", "FAIL", "OK", "IPS", "NETS", "FIRST-SUCCESS")?;
+pub fn write_text(
+    out: &mut dyn Write,
+    s: &LoginSummary,
+    reports: &[SourceReport],
+    is_terminal: bool,
+) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{:<32} {:<14} {:>6} {:>6} {:>4} {:>4}  {:<20}  FLAGS",
+        "ACCOUNT", "SERVICES", "FAIL", "OK", "IPS", "NETS", "FIRST-SUCCESS"
+    )?;
     for a in &s.accounts {
         let services: Vec<&str> = a.services.iter().map(|s| s.name()).collect();
         let name = maybe_sanitize(a.account.as_bytes(), is_terminal);
@@ -59,10 +89,22 @@ pub fn write_text(out: &mut dyn Write, s: &LoginSummary, reports: &[SourceReport
         )?;
     }
     writeln!(out)?;
-    writeln!(out, "{:<40} {:>6} {:>6} {:>8} {:>5}  {:<20}  FLAGS", "IP", "FAIL", "OK", "ACCOUNTS", "BURST", "BURST-START")?;
+    writeln!(
+        out,
+        "{:<40} {:>6} {:>6} {:>8} {:>5}  {:<20}  FLAGS",
+        "IP", "FAIL", "OK", "ACCOUNTS", "BURST", "BURST-START"
+    )?;
     for i in &s.ips {
-        let logged: Vec<String> = i.accounts_succeeded.iter().map(|a| maybe_sanitize(a.as_bytes(), is_terminal).into_owned()).collect();
-        let into = if logged.is_empty() { String::new() } else { format!("  logged into: {}", logged.join(",")) };
+        let logged: Vec<String> = i
+            .accounts_succeeded
+            .iter()
+            .map(|a| maybe_sanitize(a.as_bytes(), is_terminal).into_owned())
+            .collect();
+        let into = if logged.is_empty() {
+            String::new()
+        } else {
+            format!("  logged into: {}", logged.join(","))
+        };
         writeln!(
             out,
             "{:<40} {:>6} {:>6} {:>8} {:>5}  {:<20}  {}{into}",
@@ -112,18 +154,40 @@ struct SourceJson<'a> {
     source: &'a SourceReport,
 }
 
-fn write_json(out: &mut dyn Write, s: &LoginSummary, reports: &[SourceReport]) -> anyhow::Result<()> {
+fn write_json(
+    out: &mut dyn Write,
+    s: &LoginSummary,
+    reports: &[SourceReport],
+) -> anyhow::Result<()> {
     for a in &s.accounts {
-        let j = AccountJson { r#type: "account", account: a, first_failure_at: a.first_failure.map(rfc3339), first_success_at: a.first_success.map(rfc3339) };
+        let j = AccountJson {
+            r#type: "account",
+            account: a,
+            first_failure_at: a.first_failure.map(rfc3339),
+            first_success_at: a.first_success.map(rfc3339),
+        };
         serde_json::to_writer(&mut *out, &j)?;
         out.write_all(b"\n")?;
     }
     for i in &s.ips {
-        serde_json::to_writer(&mut *out, &IpJson { r#type: "ip", ip: i, burst_start_at: i.burst_start.map(rfc3339) })?;
+        serde_json::to_writer(
+            &mut *out,
+            &IpJson {
+                r#type: "ip",
+                ip: i,
+                burst_start_at: i.burst_start.map(rfc3339),
+            },
+        )?;
         out.write_all(b"\n")?;
     }
     for r in reports {
-        serde_json::to_writer(&mut *out, &SourceJson { r#type: "source", source: r })?;
+        serde_json::to_writer(
+            &mut *out,
+            &SourceJson {
+                r#type: "source",
+                source: r,
+            },
+        )?;
         out.write_all(b"\n")?;
     }
     Ok(())
@@ -136,7 +200,11 @@ mod tests {
     #[test]
     fn hostile_account_names_do_not_reach_a_terminal_raw() {
         let s = LoginSummary {
-            accounts: vec![AccountSummary { account: "evil\x1b[2J\x1b]0;pwn\x07".into(), failures: 3, ..AccountSummary::default() }],
+            accounts: vec![AccountSummary {
+                account: "evil\x1b[2J\x1b]0;pwn\x07".into(),
+                failures: 3,
+                ..AccountSummary::default()
+            }],
             ips: vec![IpSummary {
                 ip: "82.128.32.42".parse().expect("ip"),
                 failures: 3,
@@ -151,7 +219,10 @@ mod tests {
         let mut out = Vec::new();
         write_text(&mut out, &s, &[], true).expect("write");
         let text = String::from_utf8(out).expect("utf-8");
-        assert!(!text.contains('\x1b') && !text.contains('\x07') && !text.contains('\u{202e}'), "{text:?}");
+        assert!(
+            !text.contains('\x1b') && !text.contains('\x07') && !text.contains('\u{202e}'),
+            "{text:?}"
+        );
         assert!(text.contains("evil\\e[2J\\e]0;pwn\\x07"), "{text}");
         assert!(text.contains("logged into: x\\u{202e}y"), "{text}");
     }

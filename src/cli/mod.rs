@@ -57,7 +57,12 @@ impl GlobalArgs {
     /// Read the `--log` paths; `None` when none were given.
     pub fn load_logs(&self) -> Result<Option<crate::logs::LogEvidence>, crate::logs::LogError> {
         // `QTRIAGE_LOGS=a::b` or a trailing colon gives empty entries: not paths.
-        let paths: Vec<PathBuf> = self.logs.iter().filter(|p| !p.as_os_str().is_empty()).cloned().collect();
+        let paths: Vec<PathBuf> = self
+            .logs
+            .iter()
+            .filter(|p| !p.as_os_str().is_empty())
+            .cloned()
+            .collect();
         if paths.is_empty() {
             return Ok(None);
         }

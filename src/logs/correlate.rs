@@ -77,11 +77,19 @@ struct Index<'a> {
 
 impl<'a> Index<'a> {
     fn new(evidence: &'a LogEvidence) -> Index<'a> {
-        let mut ix = Index { evidence, info_by_qp: HashMap::new(), chk_by_ip: HashMap::new(), login_by_ip: HashMap::new() };
+        let mut ix = Index {
+            evidence,
+            info_by_qp: HashMap::new(),
+            chk_by_ip: HashMap::new(),
+            login_by_ip: HashMap::new(),
+        };
         for e in &evidence.entries {
             match &e.event {
                 LogEvent::Send(SendEvent::Info { id, qp, .. }) => {
-                    ix.info_by_qp.entry(*qp).or_default().push((e.time, *id, e.at));
+                    ix.info_by_qp
+                        .entry(*qp)
+                        .or_default()
+                        .push((e.time, *id, e.at));
                 }
                 LogEvent::Chkuser(c) if c.auth_user.is_some() => {
                     if let Some(ip) = c.ip {
@@ -121,7 +129,11 @@ fn window<'a>(list: &'a [&'a LogEntry], from: i64, to: i64) -> &'a [&'a LogEntry
 
 /// For each message whose headers name no AUTH user, the user its logs name (see the module
 /// docs for the rules). Messages the logs say nothing about are absent from the map.
-pub fn attribute(records: &[MessageRecord], strings: &Interner, evidence: &LogEvidence) -> HashMap<MessageId, LogAttribution> {
+pub fn attribute(
+    records: &[MessageRecord],
+    strings: &Interner,
+    evidence: &LogEvidence,
+) -> HashMap<MessageId, LogAttribution> {
     let ix = Index::new(evidence);
     let mut out = HashMap::new();
     for rec in records.iter().filter(|r| r.origin.auth_user.is_none()) {
@@ -132,11 +144,19 @@ pub fn attribute(records: &[MessageRecord], strings: &Interner, evidence: &LogEv
     out
 }
 
-fn attribute_one(rec: &MessageRecord, strings: &Interner, ix: &Index<'_>) -> Option<LogAttribution> {
-    let ip = rec.origin.ip.and_then(|s| super::recognize::ip(&strings.text(s)))?;
+fn attribute_one(
+    rec: &MessageRecord,
+    strings: &Interner,
+    ix: &Index<'_>,
+) -> Option<LogAttribution> {
+    let ip = rec
+        .origin
+        .ip
+        .and_then(|s| super::recognize::ip(&strings.text(s)))?;
     let link = ix.queue_link(rec);
     let anchor = link.map_or(rec.queued, |(t, _)| t);
-    let mut found = from_chkuser(rec, strings, ix, ip, anchor).or_else(|| from_login(ix, ip, anchor))?;
+    let mut found =
+        from_chkuser(rec, strings, ix, ip, anchor).or_else(|| from_login(ix, ip, anchor))?;
     if let Some((t, at)) = link {
         found.evidence.push_str(&format!(
             "; qmail-send info line for msg {} qp {} at {} ({})",
@@ -149,25 +169,47 @@ fn attribute_one(rec: &MessageRecord, strings: &Interner, ix: &Index<'_>) -> Opt
     Some(found)
 }
 
-fn from_chkuser(rec: &MessageRecord, strings: &Interner, ix: &Index<'_>, ip: IpAddr, anchor: i64) -> Option<LogAttribution> {
+fn from_chkuser(
+    rec: &MessageRecord,
+    strings: &Interner,
+    ix: &Index<'_>,
+    ip: IpAddr,
+    anchor: i64,
+) -> Option<LogAttribution> {
     let list = ix.chk_by_ip.get(&ip)?;
     let sender = rec.sender.map(|s| strings.text(s));
-    let rcpts: Vec<String> = rec.recipients.iter().map(|r| strings.text(r.address)).collect();
-    let best = window(list, anchor - CHKUSER_BEFORE_SECS, anchor + CHKUSER_AFTER_SECS)
+    let rcpts: Vec<String> = rec
+        .recipients
         .iter()
-        .filter_map(|e| match &e.event {
-            LogEvent::Chkuser(c) => {
-                let score = 2 * u8::from(sender.as_deref() == Some(&*c.sender))
-                    + 2 * u8::from(c.rcpt.as_deref().is_some_and(|r| rcpts.iter().any(|x| x == r)));
-                Some((score, std::cmp::Reverse((e.time - anchor).abs()), *e, c))
-            }
-            _ => None,
-        })
-        .max_by_key(|(score, near, _, _)| (*score, *near))?;
+        .map(|r| strings.text(r.address))
+        .collect();
+    let best = window(
+        list,
+        anchor - CHKUSER_BEFORE_SECS,
+        anchor + CHKUSER_AFTER_SECS,
+    )
+    .iter()
+    .filter_map(|e| match &e.event {
+        LogEvent::Chkuser(c) => {
+            let score = 2 * u8::from(sender.as_deref() == Some(&*c.sender))
+                + 2 * u8::from(
+                    c.rcpt
+                        .as_deref()
+                        .is_some_and(|r| rcpts.iter().any(|x| x == r)),
+                );
+            Some((score, std::cmp::Reverse((e.time - anchor).abs()), *e, c))
+        }
+        _ => None,
+    })
+    .max_by_key(|(score, near, _, _)| (*score, *near))?;
     let (_, _, e, c) = best;
     Some(LogAttribution {
         auth_user: c.auth_user.as_deref().unwrap_or_default().to_string(),
-        evidence: format!("from log: CHKUSER line at {} ({})", clock(e.time), ix.evidence.place(e.at)),
+        evidence: format!(
+            "from log: CHKUSER line at {} ({})",
+            clock(e.time),
+            ix.evidence.place(e.at)
+        ),
         ip: Some(ip),
         source: AttributionSource::Chkuser,
         time: e.time,
@@ -177,14 +219,21 @@ fn from_chkuser(rec: &MessageRecord, strings: &Interner, ix: &Index<'_>, ip: IpA
 
 fn from_login(ix: &Index<'_>, ip: IpAddr, anchor: i64) -> Option<LogAttribution> {
     let list = ix.login_by_ip.get(&ip)?;
-    let lines = window(list, anchor - LOGIN_WINDOW_SECS, anchor + CHKUSER_AFTER_SECS);
-    let is_smtp = |e: &&&LogEntry| matches!(&e.event, LogEvent::Login(l) if l.service == Service::Smtp);
+    let lines = window(
+        list,
+        anchor - LOGIN_WINDOW_SECS,
+        anchor + CHKUSER_AFTER_SECS,
+    );
+    let is_smtp =
+        |e: &&&LogEntry| matches!(&e.event, LogEvent::Login(l) if l.service == Service::Smtp);
     // The latest login before the message explains it best.
     let (e, source) = match lines.iter().rev().find(is_smtp) {
         Some(e) => (*e, AttributionSource::SmtpLogin),
         None => (*lines.last()?, AttributionSource::PopBeforeSmtp),
     };
-    let LogEvent::Login(l) = &e.event else { return None };
+    let LogEvent::Login(l) = &e.event else {
+        return None;
+    };
     let how = match source {
         AttributionSource::PopBeforeSmtp => ", POP-before-SMTP",
         _ => "",

@@ -69,13 +69,17 @@ fn b64(word: &str) -> Option<Vec<u8>> {
 }
 
 fn looks_base64(word: &str) -> bool {
-    word.len() >= 2 && word.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
+    word.len() >= 2
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
 }
 
 fn reply_code(word: &str) -> Option<u16> {
     let digits = word.get(..3)?;
     let rest = &word[3..];
-    (digits.bytes().all(|b| b.is_ascii_digit()) && (rest.is_empty() || rest == "-")).then(|| digits.parse().ok())?
+    (digits.bytes().all(|b| b.is_ascii_digit()) && (rest.is_empty() || rest == "-"))
+        .then(|| digits.parse().ok())?
 }
 
 /// What the next client word answers.
@@ -120,11 +124,27 @@ pub fn decode(transcript: &[u8]) -> Vec<AuthExchange> {
             if out.len() >= MAX_EXCHANGES {
                 break;
             }
-            let mut ex = AuthExchange { line, mechanism: Some(mech), ..AuthExchange::default() };
+            let mut ex = AuthExchange {
+                line,
+                mechanism: Some(mech),
+                ..AuthExchange::default()
+            };
             (pending, challenges) = (Pending::Nothing, 0);
             // An initial response on the AUTH line itself.
-            if let Some((_, r)) = it.next_if(|(l, r)| *l == line && reply_code(r).is_none() && looks_base64(r)) {
-                answer(&mut ex, if mech == Mechanism::Plain { Pending::PlainResponse } else { Pending::User { is_plain_text: false } }, r);
+            if let Some((_, r)) =
+                it.next_if(|(l, r)| *l == line && reply_code(r).is_none() && looks_base64(r))
+            {
+                answer(
+                    &mut ex,
+                    if mech == Mechanism::Plain {
+                        Pending::PlainResponse
+                    } else {
+                        Pending::User {
+                            is_plain_text: false,
+                        }
+                    },
+                    r,
+                );
             }
             cur = Some(ex);
             continue;
@@ -137,7 +157,13 @@ pub fn decode(transcript: &[u8]) -> Vec<AuthExchange> {
         }
         if let Some(code) = reply_code(w) {
             match code {
-                334 => pending = if ex.mechanism == Some(Mechanism::Plain) { Pending::PlainResponse } else { Pending::Challenge },
+                334 => {
+                    pending = if ex.mechanism == Some(Mechanism::Plain) {
+                        Pending::PlainResponse
+                    } else {
+                        Pending::Challenge
+                    }
+                }
                 200..=299 | 400..=599 => {
                     ex.reply = Some(code);
                     out.extend(cur.take());
@@ -166,25 +192,45 @@ pub fn decode(transcript: &[u8]) -> Vec<AuthExchange> {
 fn challenge(word: &str, nth: u32) -> Pending {
     let clear = word.to_ascii_lowercase();
     if clear.starts_with("username") {
-        return Pending::User { is_plain_text: true };
+        return Pending::User {
+            is_plain_text: true,
+        };
     }
     if clear.starts_with("password") {
-        return Pending::Password { is_plain_text: true };
+        return Pending::Password {
+            is_plain_text: true,
+        };
     }
-    let decoded = b64(word).map(|d| String::from_utf8_lossy(&d).to_ascii_lowercase()).unwrap_or_default();
+    let decoded = b64(word)
+        .map(|d| String::from_utf8_lossy(&d).to_ascii_lowercase())
+        .unwrap_or_default();
     if decoded.starts_with("user") {
-        Pending::User { is_plain_text: false }
+        Pending::User {
+            is_plain_text: false,
+        }
     } else if decoded.starts_with("pass") {
-        Pending::Password { is_plain_text: false }
+        Pending::Password {
+            is_plain_text: false,
+        }
     } else if nth == 1 {
-        Pending::User { is_plain_text: false }
+        Pending::User {
+            is_plain_text: false,
+        }
     } else {
-        Pending::Password { is_plain_text: false }
+        Pending::Password {
+            is_plain_text: false,
+        }
     }
 }
 
 fn answer(ex: &mut AuthExchange, pending: Pending, word: &str) {
-    let value = |is_plain_text: bool| if is_plain_text { Some(word.as_bytes().to_vec()) } else { b64(word) };
+    let value = |is_plain_text: bool| {
+        if is_plain_text {
+            Some(word.as_bytes().to_vec())
+        } else {
+            b64(word)
+        }
+    };
     match pending {
         Pending::User { is_plain_text } => ex.user = value(is_plain_text),
         Pending::Password { is_plain_text } => ex.password = value(is_plain_text),

@@ -119,7 +119,10 @@ impl Service {
             Service::Pop3
         } else if n.contains("imap") || n.ends_with("143") || n.ends_with("993") {
             Service::Imap
-        } else if n.contains("smtp") || n.contains("submission") || ["25", "465", "587"].iter().any(|p| n.ends_with(p)) {
+        } else if n.contains("smtp")
+            || n.contains("submission")
+            || ["25", "465", "587"].iter().any(|p| n.ends_with(p))
+        {
             Service::Smtp
         } else {
             Service::Other

@@ -25,7 +25,10 @@ pub struct FixtureLine {
 impl FixtureLine {
     /// A line at `time` with `text`.
     pub fn new(time: i64, text: impl AsRef<[u8]>) -> FixtureLine {
-        FixtureLine { time, text: text.as_ref().to_vec() }
+        FixtureLine {
+            time,
+            text: text.as_ref().to_vec(),
+        }
     }
 }
 
@@ -56,7 +59,9 @@ impl MultilogDir {
     /// Create the directory.
     pub fn create(dir: impl AsRef<Path>) -> io::Result<MultilogDir> {
         std::fs::create_dir_all(dir.as_ref())?;
-        Ok(MultilogDir { dir: dir.as_ref().to_path_buf() })
+        Ok(MultilogDir {
+            dir: dir.as_ref().to_path_buf(),
+        })
     }
 
     /// The directory.
@@ -84,7 +89,11 @@ impl MultilogDir {
 
     /// Append raw bytes to `current` (a truncated last line, garbage).
     pub fn append_raw(&self, bytes: &[u8]) -> io::Result<()> {
-        File::options().append(true).create(true).open(self.dir.join("current"))?.write_all(bytes)
+        File::options()
+            .append(true)
+            .create(true)
+            .open(self.dir.join("current"))?
+            .write_all(bytes)
     }
 }
 
@@ -93,7 +102,11 @@ pub fn syslog_bytes(lines: &[FixtureLine], host: &str, tz: &TimeZone) -> Vec<u8>
     let mut out = Vec::new();
     for l in lines {
         let stamp = jiff::Timestamp::from_second(l.time)
-            .map(|t| t.to_zoned(tz.clone()).strftime("%b %e %H:%M:%S").to_string())
+            .map(|t| {
+                t.to_zoned(tz.clone())
+                    .strftime("%b %e %H:%M:%S")
+                    .to_string()
+            })
             .unwrap_or_default();
         out.extend_from_slice(format!("{stamp} {host} ").as_bytes());
         out.extend_from_slice(&l.text);

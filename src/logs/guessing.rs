@@ -117,15 +117,32 @@ pub fn summarize(evidence: &LogEvidence) -> LoginSummary {
             by_ip.entry(ip).or_default().push((t, l));
         }
     }
-    let mut accounts: Vec<AccountSummary> = by_account.into_iter().map(|(a, ls)| account(a, &ls)).collect();
-    accounts.sort_by(|a, b| b.failures.cmp(&a.failures).then(b.successes.cmp(&a.successes)));
-    let mut ips: Vec<IpSummary> = by_ip.into_iter().map(|(ip, ls)| ip_summary(ip, &ls)).collect();
-    ips.sort_by(|a, b| b.burst_accounts.cmp(&a.burst_accounts).then(b.failures.cmp(&a.failures)));
+    let mut accounts: Vec<AccountSummary> = by_account
+        .into_iter()
+        .map(|(a, ls)| account(a, &ls))
+        .collect();
+    accounts.sort_by(|a, b| {
+        b.failures
+            .cmp(&a.failures)
+            .then(b.successes.cmp(&a.successes))
+    });
+    let mut ips: Vec<IpSummary> = by_ip
+        .into_iter()
+        .map(|(ip, ls)| ip_summary(ip, &ls))
+        .collect();
+    ips.sort_by(|a, b| {
+        b.burst_accounts
+            .cmp(&a.burst_accounts)
+            .then(b.failures.cmp(&a.failures))
+    });
     LoginSummary { accounts, ips }
 }
 
 fn account(name: &str, logins: &[(i64, &LoginEvent)]) -> AccountSummary {
-    let mut s = AccountSummary { account: name.to_string(), ..AccountSummary::default() };
+    let mut s = AccountSummary {
+        account: name.to_string(),
+        ..AccountSummary::default()
+    };
     let mut ips = BTreeSet::new();
     let mut nets = BTreeSet::new();
     let mut last_failure = None;
@@ -231,15 +248,26 @@ mod tests {
     }
 
     fn evidence(entries: Vec<LogEntry>) -> LogEvidence {
-        LogEvidence { entries, ..LogEvidence::default() }
+        LogEvidence {
+            entries,
+            ..LogEvidence::default()
+        }
     }
 
     #[test]
     fn harvesting_guessed_and_first_success() {
         use LoginOutcome::*;
         let mut e = Vec::new();
-        for (i, u) in ["sales", "info", "admin", "office", "test"].iter().enumerate() {
-            e.push(entry(1000 + i as i64 * 10, u, "82.128.32.42", if *u == "test" { Failure } else { UnknownUser }));
+        for (i, u) in ["sales", "info", "admin", "office", "test"]
+            .iter()
+            .enumerate()
+        {
+            e.push(entry(
+                1000 + i as i64 * 10,
+                u,
+                "82.128.32.42",
+                if *u == "test" { Failure } else { UnknownUser },
+            ));
         }
         e.push(entry(1100, "test", "82.128.32.42", Failure));
         e.push(entry(1110, "test", "82.128.32.42", Failure));
@@ -247,29 +275,78 @@ mod tests {
         e.push(entry(1130, "alice", "198.51.100.7", Success));
         let s = summarize(&evidence(e));
         let ip = s.ips.first().expect("an ip");
-        assert_eq!((ip.ip.to_string().as_str(), ip.is_harvesting, ip.burst_accounts, ip.burst_start), ("82.128.32.42", true, 5, Some(1000)));
+        assert_eq!(
+            (
+                ip.ip.to_string().as_str(),
+                ip.is_harvesting,
+                ip.burst_accounts,
+                ip.burst_start
+            ),
+            ("82.128.32.42", true, 5, Some(1000))
+        );
         assert_eq!(ip.accounts_succeeded, vec!["test".to_string()]);
-        let test = s.accounts.iter().find(|a| a.account == "test").expect("test");
+        let test = s
+            .accounts
+            .iter()
+            .find(|a| a.account == "test")
+            .expect("test");
         assert!(test.is_guessed);
-        assert_eq!((test.failures_before_success, test.first_success), (3, Some(1120)));
-        let alice = s.accounts.iter().find(|a| a.account == "alice").expect("alice");
+        assert_eq!(
+            (test.failures_before_success, test.first_success),
+            (3, Some(1120))
+        );
+        let alice = s
+            .accounts
+            .iter()
+            .find(|a| a.account == "alice")
+            .expect("alice");
         assert!(!alice.is_guessed && !alice.is_spread);
-        assert!(!s.ips.iter().any(|i| i.ip.to_string() == "198.51.100.7" && i.is_harvesting));
+        assert!(!s
+            .ips
+            .iter()
+            .any(|i| i.ip.to_string() == "198.51.100.7" && i.is_harvesting));
     }
 
     #[test]
     fn failures_spread_over_days_are_not_a_burst() {
-        let e = (0..6).map(|i| entry(i * 7200, &format!("u{i}"), "203.0.113.5", LoginOutcome::Failure)).collect();
+        let e = (0..6)
+            .map(|i| {
+                entry(
+                    i * 7200,
+                    &format!("u{i}"),
+                    "203.0.113.5",
+                    LoginOutcome::Failure,
+                )
+            })
+            .collect();
         let s = summarize(&evidence(e));
-        assert_eq!((s.ips[0].burst_accounts, s.ips[0].is_harvesting), (1, false));
+        assert_eq!(
+            (s.ips[0].burst_accounts, s.ips[0].is_harvesting),
+            (1, false)
+        );
     }
 
     #[test]
     fn one_account_from_many_networks_is_spread() {
-        let e = ["1.1.1.1", "2.2.2.2", "3.3.3.3"].iter().enumerate().map(|(i, ip)| entry(i as i64, "test", ip, LoginOutcome::Success)).collect();
+        let e = ["1.1.1.1", "2.2.2.2", "3.3.3.3"]
+            .iter()
+            .enumerate()
+            .map(|(i, ip)| entry(i as i64, "test", ip, LoginOutcome::Success))
+            .collect();
         let s = summarize(&evidence(e));
-        assert_eq!((s.accounts[0].success_networks, s.accounts[0].is_spread, s.accounts[0].is_guessed), (3, true, false));
-        let e = ["10.1.1.1", "10.1.2.2", "10.1.3.3"].iter().enumerate().map(|(i, ip)| entry(i as i64, "bob", ip, LoginOutcome::Success)).collect();
+        assert_eq!(
+            (
+                s.accounts[0].success_networks,
+                s.accounts[0].is_spread,
+                s.accounts[0].is_guessed
+            ),
+            (3, true, false)
+        );
+        let e = ["10.1.1.1", "10.1.2.2", "10.1.3.3"]
+            .iter()
+            .enumerate()
+            .map(|(i, ip)| entry(i as i64, "bob", ip, LoginOutcome::Success))
+            .collect();
         assert!(!summarize(&evidence(e)).accounts[0].is_spread, "one /16");
     }
 }

@@ -96,7 +96,10 @@ impl LogEvidence {
         let mut ev = LogEvidence::default();
         let mut total: u64 = 0;
         for p in paths {
-            let files = reader::expand(p).map_err(|source| LogError::Read { path: p.clone(), source })?;
+            let files = reader::expand(p).map_err(|source| LogError::Read {
+                path: p.clone(),
+                source,
+            })?;
             for f in files {
                 ev.read_file(&f, tz, &mut total)?;
             }
@@ -105,9 +108,17 @@ impl LogEvidence {
         Ok(ev)
     }
 
-    fn read_file(&mut self, path: &Path, tz: &jiff::tz::TimeZone, total: &mut u64) -> Result<(), LogError> {
+    fn read_file(
+        &mut self,
+        path: &Path,
+        tz: &jiff::tz::TimeZone,
+        total: &mut u64,
+    ) -> Result<(), LogError> {
         let file = u32::try_from(self.files.len()).unwrap_or(u32::MAX);
-        let mut report = SourceReport { path: path.to_path_buf(), ..SourceReport::default() };
+        let mut report = SourceReport {
+            path: path.to_path_buf(),
+            ..SourceReport::default()
+        };
         let entries = &mut self.entries;
         reader::for_each_line(path, tz, |raw| {
             *total += 1;
@@ -123,12 +134,22 @@ impl LogEvidence {
             match recognize::recognize(&String::from_utf8_lossy(&raw.text)) {
                 Some(event) => {
                     report.recognized += 1;
-                    entries.push(LogEntry { time, at: LogRef { file, line: raw.line_no }, event });
+                    entries.push(LogEntry {
+                        time,
+                        at: LogRef {
+                            file,
+                            line: raw.line_no,
+                        },
+                        event,
+                    });
                 }
                 None => report.unknown += 1,
             }
         })
-        .map_err(|source| LogError::Read { path: path.to_path_buf(), source })?;
+        .map_err(|source| LogError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
         self.files.push(path.to_path_buf());
         self.reports.push(report);
         Ok(())
@@ -136,7 +157,11 @@ impl LogEvidence {
 
     /// `path:line` of a reference, for evidence strings.
     pub fn place(&self, at: LogRef) -> String {
-        let path = self.files.get(at.file as usize).map(|p| p.display().to_string()).unwrap_or_default();
+        let path = self
+            .files
+            .get(at.file as usize)
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
         format!("{path}:{}", at.line)
     }
 

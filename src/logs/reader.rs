@@ -130,11 +130,17 @@ pub fn split_stamp<'a>(line: &'a [u8], clock: &SyslogClock) -> (Option<i64>, &'a
 /// `Nov 23 10:42:07 ` (day space-padded to two characters).
 fn bsd_syslog<'a>(line: &'a [u8], clock: &SyslogClock) -> Option<(i64, &'a [u8])> {
     let head = line.get(..16)?;
-    if head[3] != b' ' || head[6] != b' ' || head[9] != b':' || head[12] != b':' || head[15] != b' ' {
+    if head[3] != b' ' || head[6] != b' ' || head[9] != b':' || head[12] != b':' || head[15] != b' '
+    {
         return None;
     }
     let month = MONTHS.iter().position(|m| *m == &head[..3])? as i8 + 1;
-    let (day, h, m, s) = (num(&head[4..6])?, num(&head[7..9])?, num(&head[10..12])?, num(&head[13..15])?);
+    let (day, h, m, s) = (
+        num(&head[4..6])?,
+        num(&head[7..9])?,
+        num(&head[10..12])?,
+        num(&head[13..15])?,
+    );
     Some((clock.resolve(month, day, h, m, s)?, &line[16..]))
 }
 
@@ -209,7 +215,12 @@ pub fn for_each_line(path: &Path, tz: &TimeZone, mut each: impl FnMut(RawLine)) 
     while let Some(is_cut) = read_bounded(&mut r, &mut buf)? {
         line_no = line_no.saturating_add(1);
         let (time, rest) = split_stamp(&buf, &clock);
-        each(RawLine { line_no, text: rest.to_vec(), time, is_cut });
+        each(RawLine {
+            line_no,
+            text: rest.to_vec(),
+            time,
+            is_cut,
+        });
     }
     Ok(())
 }
@@ -245,10 +256,16 @@ mod tests {
     fn tai64n_and_rfc3339_stamps() {
         let clock = utc_clock(0);
         let line = format!("{} new msg 5", tai64n::encode(1_795_428_000, 5));
-        assert_eq!(split_stamp(line.as_bytes(), &clock), (Some(1_795_428_000), &b"new msg 5"[..]));
+        assert_eq!(
+            split_stamp(line.as_bytes(), &clock),
+            (Some(1_795_428_000), &b"new msg 5"[..])
+        );
         let (t, rest) = split_stamp(b"2026-11-23T11:00:00.5+01:00 mail qmail: y", &clock);
         assert_eq!((t, rest), (Some(1_795_428_000), &b"qmail: y"[..]));
-        assert_eq!(split_stamp(b"no stamp here", &clock), (None, &b"no stamp here"[..]));
+        assert_eq!(
+            split_stamp(b"no stamp here", &clock),
+            (None, &b"no stamp here"[..])
+        );
         assert_eq!(split_stamp(b"Foo 23 10:42:07 x", &clock).0, None);
         assert_eq!(split_stamp(b"Nov 99 10:42:07 x y", &clock).0, None);
     }

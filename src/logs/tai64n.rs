@@ -64,7 +64,13 @@ mod tests {
         for secs in [0, 1_795_428_000, 1_677_058_466] {
             let label = encode(secs, 123_456_789);
             assert_eq!(label.len(), 25);
-            assert_eq!(decode(label.as_bytes()), Some(Tai64n { secs, nanos: 123_456_789 }));
+            assert_eq!(
+                decode(label.as_bytes()),
+                Some(Tai64n {
+                    secs,
+                    nanos: 123_456_789
+                })
+            );
         }
     }
 

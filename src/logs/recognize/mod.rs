@@ -29,8 +29,13 @@ pub struct Tagged<'a> {
 impl<'a> Tagged<'a> {
     /// Split `prog[pid]: msg` or `prog: msg`. A first word without the colon is no tag.
     pub fn split(text: &'a str) -> Tagged<'a> {
-        let untagged = Tagged { prog: None, msg: text };
-        let Some(colon) = text.find(": ") else { return untagged };
+        let untagged = Tagged {
+            prog: None,
+            msg: text,
+        };
+        let Some(colon) = text.find(": ") else {
+            return untagged;
+        };
         let tag = &text[..colon];
         if tag.is_empty() || tag.len() > MAX_TAG_LEN || tag.contains(' ') {
             return untagged;
@@ -40,7 +45,10 @@ impl<'a> Tagged<'a> {
             Some(_) => return untagged,
             None => tag,
         };
-        Tagged { prog: Some(prog), msg: &text[colon + 2..] }
+        Tagged {
+            prog: Some(prog),
+            msg: &text[colon + 2..],
+        }
     }
 }
 
@@ -52,7 +60,9 @@ pub fn recognize(text: &str) -> Option<LogEvent> {
         Some("tcpserver") => qmail::tcpserver(t.msg),
         Some(p) if p.starts_with("vchkpw") => login::vchkpw(p, t.msg),
         Some(p) if p.starts_with("dovecot") => login::dovecot(t.msg),
-        Some(p) if p.starts_with("courier") || p == "pop3d" || p == "imapd" || p.ends_with("login") => {
+        Some(p)
+            if p.starts_with("courier") || p == "pop3d" || p == "imapd" || p.ends_with("login") =>
+        {
             login::courier(p, t.msg)
         }
         _ => None,
@@ -62,7 +72,11 @@ pub fn recognize(text: &str) -> Option<LogEvent> {
     .or_else(|| smtpd::spamcontrol(t.msg))
     .or_else(|| qmail::qmail_send(t.msg))
     // Dovecot's own log file has no `dovecot:` tag: `pop3-login: Info: Login: ...`.
-    .or_else(|| t.prog.filter(|p| p.ends_with("-login")).and_then(|_| login::dovecot(text)))
+    .or_else(|| {
+        t.prog
+            .filter(|p| p.ends_with("-login"))
+            .and_then(|_| login::dovecot(text))
+    })
 }
 
 /// Parse an IP, mapping `::ffff:1.2.3.4` to `1.2.3.4` so one client has one key.
@@ -84,8 +98,20 @@ mod tests {
 
     #[test]
     fn tags_split_with_and_without_pid() {
-        assert_eq!(Tagged::split("vchkpw-pop3[77]: password fail x"), Tagged { prog: Some("vchkpw-pop3"), msg: "password fail x" });
-        assert_eq!(Tagged::split("tcpserver: pid 1 from 1.2.3.4"), Tagged { prog: Some("tcpserver"), msg: "pid 1 from 1.2.3.4" });
+        assert_eq!(
+            Tagged::split("vchkpw-pop3[77]: password fail x"),
+            Tagged {
+                prog: Some("vchkpw-pop3"),
+                msg: "password fail x"
+            }
+        );
+        assert_eq!(
+            Tagged::split("tcpserver: pid 1 from 1.2.3.4"),
+            Tagged {
+                prog: Some("tcpserver"),
+                msg: "pid 1 from 1.2.3.4"
+            }
+        );
         assert_eq!(Tagged::split("CHKUSER accepted rcpt: from <a>").prog, None);
         assert_eq!(Tagged::split("info msg 1: bytes 2").prog, None);
         assert_eq!(Tagged::split("weird[: x").prog, None);
@@ -100,7 +126,13 @@ mod tests {
 
     #[test]
     fn unknown_lines_are_none() {
-        for line in ["", "status: local 0/10 remote 3/20", "hello world", "\u{1b}[2J", "tcpserver: garbage"] {
+        for line in [
+            "",
+            "status: local 0/10 remote 3/20",
+            "hello world",
+            "\u{1b}[2J",
+            "tcpserver: garbage",
+        ] {
             assert_eq!(recognize(line), None, "{line:?}");
         }
     }

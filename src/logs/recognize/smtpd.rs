@@ -1,7 +1,9 @@
 //! Recognizers for qmail-smtpd's own lines: CHKUSER, and the SMTP-AUTH patches' login lines.
 
 use super::{between, ip};
-use crate::logs::event::{ChkVerdict, ChkuserEvent, Daemon, LogEvent, LoginEvent, LoginOutcome, Service};
+use crate::logs::event::{
+    ChkVerdict, ChkuserEvent, Daemon, LogEvent, LoginEvent, LoginOutcome, Service,
+};
 
 /// `CHKUSER relaying rcpt: from <sender:authuser:relayclient> remote <helo:host:ip> rcpt <r> :
 /// reason`. A line cut after the `remote <...>` part still yields the sender, user and IP.
@@ -19,7 +21,11 @@ pub fn chkuser(msg: &str) -> Option<LogEvent> {
         Some(i) => (&rest[..i], Some(&rest[i + "> rcpt <".len()..])),
         None => (rest.trim_end_matches('>'), None),
     };
-    let rcpt = rest.and_then(|r| r.rfind("> :").map(|i| &r[..i]).or_else(|| r.strip_suffix('>')));
+    let rcpt = rest.and_then(|r| {
+        r.rfind("> :")
+            .map(|i| &r[..i])
+            .or_else(|| r.strip_suffix('>'))
+    });
     // sender:remoteinfo:relayclient; a ':' inside the sender stays with the sender.
     let mut f = from.rsplitn(3, ':');
     let (_relay, auth, sender) = (f.next()?, f.next()?, f.next()?);
@@ -64,7 +70,12 @@ pub fn auth_patch(msg: &str) -> Option<LogEvent> {
         None => rest,
     };
     let (user, addr) = rest.rsplit_once(" from ")?;
-    Some(login(Daemon::SmtpAuth, outcome, user, ip(addr.split(' ').next()?)))
+    Some(login(
+        Daemon::SmtpAuth,
+        outcome,
+        user,
+        ip(addr.split(' ').next()?),
+    ))
 }
 
 /// spamcontrol / s/qmail style: `Accept::AUTH::LOGIN: P:ESMTPA S:82.128.32.42:unknown H:User
@@ -89,11 +100,28 @@ pub fn spamcontrol(msg: &str) -> Option<LogEvent> {
             user = Some(q);
         }
     }
-    Some(login(Daemon::SmtpAuth, outcome, user.filter(|u| !u.is_empty())?, ip_addr))
+    Some(login(
+        Daemon::SmtpAuth,
+        outcome,
+        user.filter(|u| !u.is_empty())?,
+        ip_addr,
+    ))
 }
 
-fn login(daemon: Daemon, outcome: LoginOutcome, user: &str, ip: Option<std::net::IpAddr>) -> LogEvent {
-    LogEvent::Login(LoginEvent { daemon, service: Service::Smtp, outcome, user: user.into(), ip, attempts: 1 })
+fn login(
+    daemon: Daemon,
+    outcome: LoginOutcome,
+    user: &str,
+    ip: Option<std::net::IpAddr>,
+) -> LogEvent {
+    LogEvent::Login(LoginEvent {
+        daemon,
+        service: Service::Smtp,
+        outcome,
+        user: user.into(),
+        ip,
+        attempts: 1,
+    })
 }
 
 #[cfg(test)]
@@ -121,7 +149,10 @@ mod tests {
     #[test]
     fn chkuser_accepted_sender_and_rejected_rcpt() {
         let c = chk("CHKUSER accepted sender: from <s@x.example::> remote <mx.example:mx.example:203.0.113.9> rcpt <> : sender accepted");
-        assert_eq!((c.verdict, c.auth_user, c.rcpt), (ChkVerdict::Accepted, None, None));
+        assert_eq!(
+            (c.verdict, c.auth_user, c.rcpt),
+            (ChkVerdict::Accepted, None, None)
+        );
         let c = chk("CHKUSER rejected rcpt: from <a@b::> remote <h:unknown:203.0.113.9> rcpt <nobody@example.com> : not existing recipient");
         assert_eq!(c.verdict, ChkVerdict::Rejected);
         assert_eq!(c.rcpt.as_deref(), Some("nobody@example.com"));
@@ -129,20 +160,35 @@ mod tests {
 
     #[test]
     fn chkuser_cut_hostile_and_ipv6() {
-        let c = chk("CHKUSER relaying rcpt: from <a@b:test@example.com:> remote <User:unknown:82.128.32.42");
-        assert_eq!((c.auth_user.as_deref(), c.ip, c.rcpt), (Some("test@example.com"), ip("82.128.32.42"), None));
+        let c = chk(
+            "CHKUSER relaying rcpt: from <a@b:test@example.com:> remote <User:unknown:82.128.32.42",
+        );
+        assert_eq!(
+            (c.auth_user.as_deref(), c.ip, c.rcpt),
+            (Some("test@example.com"), ip("82.128.32.42"), None)
+        );
         let c = chk("CHKUSER relaying rcpt: from <a@b:test:> remote <\u{1b}]0;pwn\u{7}:x:y:unknown:2001:db8::7> rcpt <r@x> : ok");
         assert_eq!(c.ip, ip("2001:db8::7"));
         assert_eq!(&*c.helo, "\u{1b}]0;pwn\u{7}:x:y");
         assert_eq!(chkuser("CHKUSER relaying rcpt: from <a@b:te"), None);
-        assert_eq!(chkuser("CHKUSER bogus rcpt: from <a::> remote <h:h:1.2.3.4>"), None);
+        assert_eq!(
+            chkuser("CHKUSER bogus rcpt: from <a::> remote <h:h:1.2.3.4>"),
+            None
+        );
     }
 
     #[test]
     fn auth_patch_lines() {
-        let want = |outcome, user: &str| Some(login(Daemon::SmtpAuth, outcome, user, ip("82.128.32.42")));
-        assert_eq!(auth_patch("AUTH successful [LOGIN] test@example.com from 82.128.32.42"), want(LoginOutcome::Success, "test@example.com"));
-        assert_eq!(auth_patch("AUTH failed [PLAIN] sales from 82.128.32.42"), want(LoginOutcome::Failure, "sales"));
+        let want =
+            |outcome, user: &str| Some(login(Daemon::SmtpAuth, outcome, user, ip("82.128.32.42")));
+        assert_eq!(
+            auth_patch("AUTH successful [LOGIN] test@example.com from 82.128.32.42"),
+            want(LoginOutcome::Success, "test@example.com")
+        );
+        assert_eq!(
+            auth_patch("AUTH failed [PLAIN] sales from 82.128.32.42"),
+            want(LoginOutcome::Failure, "sales")
+        );
         assert_eq!(auth_patch("AUTH LOGIN"), None);
     }
 
@@ -153,9 +199,19 @@ mod tests {
             Some(login(Daemon::SmtpAuth, LoginOutcome::Success, "test", ip("82.128.32.42")))
         );
         assert_eq!(
-            spamcontrol("Reject::AUTH::Invalid_Login: P:ESMTP S:82.128.32.42:unknown H:User F: T: U:info"),
-            Some(login(Daemon::SmtpAuth, LoginOutcome::Failure, "info", ip("82.128.32.42")))
+            spamcontrol(
+                "Reject::AUTH::Invalid_Login: P:ESMTP S:82.128.32.42:unknown H:User F: T: U:info"
+            ),
+            Some(login(
+                Daemon::SmtpAuth,
+                LoginOutcome::Failure,
+                "info",
+                ip("82.128.32.42")
+            ))
         );
-        assert_eq!(spamcontrol("Accept::SNDR::Relay_Client: P:ESMTP S:1.2.3.4:h H:h F:a T:b"), None);
+        assert_eq!(
+            spamcontrol("Accept::SNDR::Relay_Client: P:ESMTP S:1.2.3.4:h H:h F:a T:b"),
+            None
+        );
     }
 }
