@@ -67,12 +67,33 @@ pub fn write_text(
     reports: &[SourceReport],
     is_terminal: bool,
 ) -> std::io::Result<()> {
+    write_accounts(out, &s.accounts, is_terminal)?;
+    writeln!(out)?;
+    write_ips(out, &s.ips, is_terminal)?;
+    let total = |f: fn(&SourceReport) -> u64| reports.iter().map(f).sum::<u64>();
+    writeln!(
+        out,
+        "\nread {} files: {} lines, {} recognized, {} unknown, {} without a time, {} cut",
+        reports.len(),
+        total(|r| r.lines),
+        total(|r| r.recognized),
+        total(|r| r.unknown),
+        total(|r| r.untimed),
+        total(|r| r.cut)
+    )
+}
+
+fn write_accounts(
+    out: &mut dyn Write,
+    accounts: &[AccountSummary],
+    is_terminal: bool,
+) -> std::io::Result<()> {
     writeln!(
         out,
         "{:<32} {:<14} {:>6} {:>6} {:>4} {:>4}  {:<20}  FLAGS",
         "ACCOUNT", "SERVICES", "FAIL", "OK", "IPS", "NETS", "FIRST-SUCCESS"
     )?;
-    for a in &s.accounts {
+    for a in accounts {
         let services: Vec<&str> = a.services.iter().map(|s| s.name()).collect();
         let name = maybe_sanitize(a.account.as_bytes(), is_terminal);
         writeln!(
@@ -88,13 +109,16 @@ pub fn write_text(
             flags(&[(a.is_guessed, "guessed"), (a.is_spread, "many-networks")])
         )?;
     }
-    writeln!(out)?;
+    Ok(())
+}
+
+fn write_ips(out: &mut dyn Write, ips: &[IpSummary], is_terminal: bool) -> std::io::Result<()> {
     writeln!(
         out,
         "{:<40} {:>6} {:>6} {:>8} {:>5}  {:<20}  FLAGS",
         "IP", "FAIL", "OK", "ACCOUNTS", "BURST", "BURST-START"
     )?;
-    for i in &s.ips {
+    for i in ips {
         let logged: Vec<String> = i
             .accounts_succeeded
             .iter()
@@ -117,17 +141,7 @@ pub fn write_text(
             flags(&[(i.is_harvesting, "harvesting")])
         )?;
     }
-    let total = |f: fn(&SourceReport) -> u64| reports.iter().map(f).sum::<u64>();
-    writeln!(
-        out,
-        "\nread {} files: {} lines, {} recognized, {} unknown, {} without a time, {} cut",
-        reports.len(),
-        total(|r| r.lines),
-        total(|r| r.recognized),
-        total(|r| r.unknown),
-        total(|r| r.untimed),
-        total(|r| r.cut)
-    )
+    Ok(())
 }
 
 #[derive(serde::Serialize)]

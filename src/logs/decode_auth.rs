@@ -82,10 +82,9 @@ fn reply_code(word: &str) -> Option<u16> {
         .then(|| digits.parse().ok())?
 }
 
-/// What the next client word answers.
+/// What the next word is: a server challenge, or the client's answer to one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Pending {
-    Nothing,
     Challenge,
     User { is_plain_text: bool },
     Password { is_plain_text: bool },
@@ -108,83 +107,93 @@ fn words(text: &str) -> impl Iterator<Item = (usize, &str)> {
 pub fn decode(transcript: &[u8]) -> Vec<AuthExchange> {
     let cut = &transcript[..transcript.len().min(MAX_TRANSCRIPT_BYTES)];
     let text = String::from_utf8_lossy(cut);
-    let mut out: Vec<AuthExchange> = Vec::new();
-    let mut cur: Option<AuthExchange> = None;
-    let (mut pending, mut challenges) = (Pending::Nothing, 0u32);
+    let mut d = Decoder::default();
     let mut it = words(&text).peekable();
     while let Some((line, w)) = it.next() {
-        if w.eq_ignore_ascii_case("AUTH") {
-            let mech = match it.peek().map(|(_, m)| m.to_ascii_uppercase()) {
-                Some(m) if m == "LOGIN" => Mechanism::Login,
-                Some(m) if m == "PLAIN" => Mechanism::Plain,
-                _ => continue,
-            };
-            it.next();
-            out.extend(cur.take());
-            if out.len() >= MAX_EXCHANGES {
-                break;
-            }
-            let mut ex = AuthExchange {
-                line,
-                mechanism: Some(mech),
-                ..AuthExchange::default()
-            };
-            (pending, challenges) = (Pending::Nothing, 0);
-            // An initial response on the AUTH line itself.
-            if let Some((_, r)) =
-                it.next_if(|(l, r)| *l == line && reply_code(r).is_none() && looks_base64(r))
-            {
-                answer(
-                    &mut ex,
-                    if mech == Mechanism::Plain {
-                        Pending::PlainResponse
-                    } else {
-                        Pending::User {
-                            is_plain_text: false,
-                        }
-                    },
-                    r,
-                );
-            }
-            cur = Some(ex);
+        if d.out.len() >= MAX_EXCHANGES {
+            break;
+        }
+        if !w.eq_ignore_ascii_case("AUTH") {
+            d.word(w);
             continue;
         }
-        let Some(ex) = cur.as_mut() else { continue };
-        if pending == Pending::Challenge {
-            challenges += 1;
-            pending = challenge(w, challenges);
-            continue;
-        }
-        if let Some(code) = reply_code(w) {
-            match code {
-                334 => {
-                    pending = if ex.mechanism == Some(Mechanism::Plain) {
-                        Pending::PlainResponse
-                    } else {
-                        Pending::Challenge
-                    }
-                }
-                200..=299 | 400..=599 => {
-                    ex.reply = Some(code);
-                    out.extend(cur.take());
-                }
-                _ => {}
-            }
-            continue;
-        }
-        if w == "*" {
-            ex.reply.get_or_insert(501);
-            out.extend(cur.take());
-            continue;
-        }
-        if pending != Pending::Nothing {
-            answer(ex, pending, w);
-            pending = Pending::Nothing;
-        }
+        let mech = match it.peek().map(|(_, m)| m.to_ascii_uppercase()) {
+            Some(m) if m == "LOGIN" => Mechanism::Login,
+            Some(m) if m == "PLAIN" => Mechanism::Plain,
+            _ => continue,
+        };
+        it.next();
+        // An initial response on the AUTH line itself.
+        let initial = it
+            .next_if(|(l, r)| *l == line && reply_code(r).is_none() && looks_base64(r))
+            .map(|(_, r)| r);
+        d.start(line, mech, initial);
     }
-    out.extend(cur.take());
-    out.truncate(MAX_EXCHANGES);
-    out
+    d.out.extend(d.cur.take());
+    d.out.truncate(MAX_EXCHANGES);
+    d.out
+}
+
+/// The exchange being read and the ones finished.
+#[derive(Debug, Default)]
+struct Decoder {
+    out: Vec<AuthExchange>,
+    cur: Option<AuthExchange>,
+    pending: Option<Pending>,
+    challenges: u32,
+}
+
+impl Decoder {
+    fn start(&mut self, line: usize, mech: Mechanism, initial: Option<&str>) {
+        self.out.extend(self.cur.take());
+        let mut ex = AuthExchange {
+            line,
+            mechanism: Some(mech),
+            ..AuthExchange::default()
+        };
+        (self.pending, self.challenges) = (None, 0);
+        if let Some(r) = initial {
+            let what = match mech {
+                Mechanism::Plain => Pending::PlainResponse,
+                Mechanism::Login => Pending::User {
+                    is_plain_text: false,
+                },
+            };
+            answer(&mut ex, what, r);
+        }
+        self.cur = Some(ex);
+    }
+
+    /// One word inside (or outside, then ignored) an exchange.
+    fn word(&mut self, w: &str) {
+        let Some(ex) = self.cur.as_mut() else { return };
+        if self.pending == Some(Pending::Challenge) {
+            self.challenges += 1;
+            self.pending = Some(challenge(w, self.challenges));
+            return;
+        }
+        let reply = match (reply_code(w), w) {
+            (Some(334), _) => {
+                self.pending = Some(match ex.mechanism {
+                    Some(Mechanism::Plain) => Pending::PlainResponse,
+                    _ => Pending::Challenge,
+                });
+                return;
+            }
+            (Some(code @ (200..=299 | 400..=599)), _) => code,
+            (Some(_), _) => return,
+            // The client cancels with `*`.
+            (None, "*") => 501,
+            (None, _) => {
+                if let Some(p) = self.pending.take() {
+                    answer(ex, p, w);
+                }
+                return;
+            }
+        };
+        ex.reply = Some(reply);
+        self.out.extend(self.cur.take());
+    }
 }
 
 /// What a LOGIN challenge asks for: decoded `Username:`/`Password:`, the same in clear text
@@ -242,7 +251,7 @@ fn answer(ex: &mut AuthExchange, pending: Pending, word: &str) {
                 ex.password = pass.map(<[u8]>::to_vec);
             }
         }
-        Pending::Nothing | Pending::Challenge => {}
+        Pending::Challenge => {}
     }
 }
 
