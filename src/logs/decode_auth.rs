@@ -75,6 +75,12 @@ fn looks_base64(word: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
 }
 
+/// A word after `AUTH LOGIN` on the same line that is a client's initial response: base64
+/// that decodes to UTF-8 (prose such as `AUTH LOGIN here` does not).
+fn is_initial_response(word: &str) -> bool {
+    looks_base64(word) && b64(word).is_some_and(|d| std::str::from_utf8(&d).is_ok())
+}
+
 fn reply_code(word: &str) -> Option<u16> {
     let digits = word.get(..3)?;
     let rest = &word[3..];
@@ -125,11 +131,14 @@ pub fn decode(transcript: &[u8]) -> Vec<AuthExchange> {
         it.next();
         // An initial response on the AUTH line itself.
         let initial = it
-            .next_if(|(l, r)| *l == line && reply_code(r).is_none() && looks_base64(r))
+            .next_if(|(l, r)| *l == line && reply_code(r).is_none() && is_initial_response(r))
             .map(|(_, r)| r);
         d.start(line, mech, initial);
     }
     d.out.extend(d.cur.take());
+    // `AUTH LOGIN` mentioned in prose, with nothing after it, is no exchange.
+    d.out
+        .retain(|e| e.user.is_some() || e.password.is_some() || e.reply.is_some());
     d.out.truncate(MAX_EXCHANGES);
     d.out
 }

@@ -88,5 +88,15 @@ fn no_reply_visible_and_garbage() {
     assert_eq!((ex.user.as_deref(), ex.reply), (Some(&b"test"[..]), None));
     assert!(decode(b"\xff\xfe\x00 AUTH\x1b[2J 334 \n").is_empty());
     assert!(decode(b"").is_empty());
-    assert!(decode("AUTH AUTH AUTH LOGIN".as_bytes()).len() == 1);
+    assert_eq!(
+        one("AUTH AUTH AUTH LOGIN dGVzdA==").user.as_deref(),
+        Some(&b"test"[..])
+    );
+}
+
+#[test]
+fn prose_mentioning_auth_login_is_not_an_exchange() {
+    let t = "commands at the end like: EHLO, AUTH LOGIN, etc..\nAs you may know, AUTH LOGIN here uses base 64 encoding.\nAUTH LOGIN 334 VXNlcm5hbWU6 dGVzdA== 334 UGFzc3dvcmQ6 dGVzdA==' 235";
+    let ex = one(t);
+    assert_eq!((ex.line, ex.user.as_deref()), (3, Some(&b"test"[..])));
 }
