@@ -14,3 +14,4 @@ pub mod report;
 pub mod sanitize;
 
 pub use error::{Error, Result};
+pub mod logs;

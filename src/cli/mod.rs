@@ -6,6 +6,8 @@ pub mod print;
 pub mod read;
 pub mod report;
 pub mod stat;
+pub mod logins;
+pub mod decode_auth;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -41,12 +43,37 @@ pub struct GlobalArgs {
     /// conf-split (detected from mess/ when not given).
     #[arg(long, global = true, value_name = "N")]
     pub split: Option<u32>,
+    /// A log file or multilog directory to read for evidence (repeatable; QTRIAGE_LOGS is a
+    /// colon-separated list).
+    #[arg(long = "log", global = true, env = "QTRIAGE_LOGS", value_delimiter = ':', value_name = "FILE_OR_DIR", value_parser = log_path)]
+    pub logs: Vec<PathBuf>,
+}
+
+/// A `--log` value as a path; unlike clap's PathBuf parser it lets an empty entry through
+/// (`QTRIAGE_LOGS=a:b:`), which [`GlobalArgs::load_logs`] skips.
+fn log_path(s: &str) -> Result<PathBuf, std::convert::Infallible> {
+    Ok(PathBuf::from(s))
 }
 
 impl GlobalArgs {
     /// Open the queue these options name.
     pub fn open_queue(&self) -> crate::Result<Queue> {
         Queue::open(&self.queue, QueueOptions { split: self.split })
+    }
+
+    /// Read the `--log` paths; `None` when none were given.
+    pub fn load_logs(&self) -> Result<Option<crate::logs::LogEvidence>, crate::logs::LogError> {
+        // `QTRIAGE_LOGS=a::b` or a trailing colon gives empty entries: not paths.
+        let paths: Vec<PathBuf> = self
+            .logs
+            .iter()
+            .filter(|p| !p.as_os_str().is_empty())
+            .cloned()
+            .collect();
+        if paths.is_empty() {
+            return Ok(None);
+        }
+        crate::logs::LogEvidence::load(&paths).map(Some)
     }
 }
 
@@ -61,6 +88,11 @@ pub enum Command {
     Accounts(accounts::AccountsArgs),
     /// The incident report (markdown or JSON).
     Report(report::ReportArgs),
+    /// Failed and successful logins per account and IP from the --log files: harvesting,
+    /// guessed passwords, accounts used from many networks.
+    Logins(logins::LoginsArgs),
+    /// Decode AUTH LOGIN / AUTH PLAIN exchanges in an SMTP transcript (FILE or stdin).
+    DecodeAuth(decode_auth::DecodeAuthArgs),
 }
 
 /// Parse the process arguments and run the command, writing to stdout.
@@ -79,6 +111,8 @@ fn dispatch(args: &Args, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         Some(Command::Read(a)) => read::run(&args.global, a, out),
         Some(Command::Accounts(a)) => accounts::run(&args.global, a, out),
         Some(Command::Report(a)) => report::run(&args.global, a, out),
+        Some(Command::Logins(a)) => logins::run(&args.global, a, out),
+        Some(Command::DecodeAuth(a)) => decode_auth::run(&args.global, a, out),
         None => {
             use clap::CommandFactory;
             Args::command().print_help()?;

@@ -6,3 +6,4 @@ mod cli_stat;
 mod report;
 mod scan;
 mod util;
+mod logs;

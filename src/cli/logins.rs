@@ -1,0 +1,243 @@
+//! `qtriage logins`: failed and successful logins per account and per IP, from the --log files.
+
+use std::io::{IsTerminal, Write};
+
+use super::{exit::ExitCode, GlobalArgs};
+use crate::logs::guessing::{summarize, AccountSummary, IpSummary, LoginSummary};
+use crate::logs::SourceReport;
+use crate::queue::date::rfc3339;
+use crate::sanitize::maybe_sanitize;
+
+/// Arguments of `logins`.
+#[derive(Debug, clap::Args)]
+pub struct LoginsArgs {
+    /// One JSON object per line (`type`: `account`, `ip` or `source`) instead of tables.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Run `logins`: exit 0 with a report, 1 when the logs hold no login line, 2 without logs.
+pub fn run(
+    global: &GlobalArgs,
+    args: &LoginsArgs,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    let Some(evidence) = global.load_logs()? else {
+        anyhow::bail!("no logs to read: give --log FILE_OR_DIR or set QTRIAGE_LOGS");
+    };
+    let summary = summarize(&evidence);
+    if args.json {
+        write_json(out, &summary, &evidence.reports)?;
+    } else {
+        write_text(
+            out,
+            &summary,
+            &evidence.reports,
+            std::io::stdout().is_terminal(),
+        )?;
+    }
+    Ok(if summary.accounts.is_empty() {
+        ExitCode::NoMatch
+    } else {
+        ExitCode::Success
+    })
+}
+
+fn when(t: Option<i64>) -> String {
+    t.map_or_else(|| "-".to_string(), rfc3339)
+}
+
+fn flags(pairs: &[(bool, &str)]) -> String {
+    let f: Vec<&str> = pairs
+        .iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, name)| *name)
+        .collect();
+    if f.is_empty() {
+        "-".to_string()
+    } else {
+        f.join(",")
+    }
+}
+
+/// The two tables and a reading summary; account names sanitized when `is_terminal`.
+pub fn write_text(
+    out: &mut dyn Write,
+    s: &LoginSummary,
+    reports: &[SourceReport],
+    is_terminal: bool,
+) -> std::io::Result<()> {
+    write_accounts(out, &s.accounts, is_terminal)?;
+    writeln!(out)?;
+    write_ips(out, &s.ips, is_terminal)?;
+    let total = |f: fn(&SourceReport) -> u64| reports.iter().map(f).sum::<u64>();
+    writeln!(
+        out,
+        "\nread {} files: {} lines, {} recognized, {} unknown, {} without a time, {} cut",
+        reports.len(),
+        total(|r| r.lines),
+        total(|r| r.recognized),
+        total(|r| r.unknown),
+        total(|r| r.untimed),
+        total(|r| r.cut)
+    )
+}
+
+fn write_accounts(
+    out: &mut dyn Write,
+    accounts: &[AccountSummary],
+    is_terminal: bool,
+) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{:<32} {:<14} {:>6} {:>6} {:>4} {:>4}  {:<20}  FLAGS",
+        "ACCOUNT", "SERVICES", "FAIL", "OK", "IPS", "NETS", "FIRST-SUCCESS"
+    )?;
+    for a in accounts {
+        let services: Vec<&str> = a.services.iter().map(|s| s.name()).collect();
+        let name = maybe_sanitize(a.account.as_bytes(), is_terminal);
+        writeln!(
+            out,
+            "{:<32} {:<14} {:>6} {:>6} {:>4} {:>4}  {:<20}  {}",
+            name,
+            services.join(","),
+            a.failures,
+            a.successes,
+            a.success_ips,
+            a.success_networks,
+            when(a.first_success),
+            flags(&[(a.is_guessed, "guessed"), (a.is_spread, "many-networks")])
+        )?;
+    }
+    Ok(())
+}
+
+fn write_ips(out: &mut dyn Write, ips: &[IpSummary], is_terminal: bool) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{:<40} {:>6} {:>6} {:>8} {:>5}  {:<20}  FLAGS",
+        "IP", "FAIL", "OK", "ACCOUNTS", "BURST", "BURST-START"
+    )?;
+    for i in ips {
+        let logged: Vec<String> = i
+            .accounts_succeeded
+            .iter()
+            .map(|a| maybe_sanitize(a.as_bytes(), is_terminal).into_owned())
+            .collect();
+        let into = if logged.is_empty() {
+            String::new()
+        } else {
+            format!("  logged into: {}", logged.join(","))
+        };
+        writeln!(
+            out,
+            "{:<40} {:>6} {:>6} {:>8} {:>5}  {:<20}  {}{into}",
+            i.ip,
+            i.failures,
+            i.successes,
+            i.accounts_failed,
+            i.burst_accounts,
+            when(i.burst_start),
+            flags(&[(i.is_harvesting, "harvesting")])
+        )?;
+    }
+    Ok(())
+}
+
+#[derive(serde::Serialize)]
+struct AccountJson<'a> {
+    r#type: &'static str,
+    #[serde(flatten)]
+    account: &'a AccountSummary,
+    first_failure_at: Option<String>,
+    first_success_at: Option<String>,
+}
+
+#[derive(serde::Serialize)]
+struct IpJson<'a> {
+    r#type: &'static str,
+    #[serde(flatten)]
+    ip: &'a IpSummary,
+    burst_start_at: Option<String>,
+}
+
+#[derive(serde::Serialize)]
+struct SourceJson<'a> {
+    r#type: &'static str,
+    #[serde(flatten)]
+    source: &'a SourceReport,
+}
+
+fn write_json(
+    out: &mut dyn Write,
+    s: &LoginSummary,
+    reports: &[SourceReport],
+) -> anyhow::Result<()> {
+    for a in &s.accounts {
+        let j = AccountJson {
+            r#type: "account",
+            account: a,
+            first_failure_at: a.first_failure.map(rfc3339),
+            first_success_at: a.first_success.map(rfc3339),
+        };
+        serde_json::to_writer(&mut *out, &j)?;
+        out.write_all(b"\n")?;
+    }
+    for i in &s.ips {
+        serde_json::to_writer(
+            &mut *out,
+            &IpJson {
+                r#type: "ip",
+                ip: i,
+                burst_start_at: i.burst_start.map(rfc3339),
+            },
+        )?;
+        out.write_all(b"\n")?;
+    }
+    for r in reports {
+        serde_json::to_writer(
+            &mut *out,
+            &SourceJson {
+                r#type: "source",
+                source: r,
+            },
+        )?;
+        out.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hostile_account_names_do_not_reach_a_terminal_raw() {
+        let s = LoginSummary {
+            accounts: vec![AccountSummary {
+                account: "evil\x1b[2J\x1b]0;pwn\x07".into(),
+                failures: 3,
+                ..AccountSummary::default()
+            }],
+            ips: vec![IpSummary {
+                ip: "82.128.32.42".parse().expect("ip"),
+                failures: 3,
+                successes: 1,
+                accounts_failed: 1,
+                accounts_succeeded: vec!["x\u{202e}y".into()],
+                burst_accounts: 1,
+                burst_start: Some(0),
+                is_harvesting: false,
+            }],
+        };
+        let mut out = Vec::new();
+        write_text(&mut out, &s, &[], true).expect("write");
+        let text = String::from_utf8(out).expect("utf-8");
+        assert!(
+            !text.contains('\x1b') && !text.contains('\x07') && !text.contains('\u{202e}'),
+            "{text:?}"
+        );
+        assert!(text.contains("evil\\e[2J\\e]0;pwn\\x07"), "{text}");
+        assert!(text.contains("logged into: x\\u{202e}y"), "{text}");
+    }
+}

@@ -1,0 +1,258 @@
+//! Correlation: name the AUTH user of queued messages whose headers lack one, from the logs.
+//!
+//! Three links, in order of strength:
+//! 1. qmail-send's `info msg ID: ... qp P` ties a log time to the message: its id and its
+//!    qmail-queue pid (`Received: (qmail P invoked ...)`, [`MessageRecord::qp`]) must both match,
+//!    and, because ids are inodes and pids are reused, the line's time must lie within
+//!    [`QP_LINK_WINDOW_SECS`] of the record's `queued` time (info's mtime, written by the same
+//!    qmail-send at the same moment). The linked time becomes the anchor; else `queued` is.
+//! 2. CHKUSER lines from the message's client IP, within [`CHKUSER_BEFORE_SECS`] before the
+//!    anchor (an SMTP session) and [`CHKUSER_AFTER_SECS`] after it, that carry an auth user.
+//!    The best line matches the envelope sender and a recipient too; ties go to the nearest.
+//! 3. A login success from the same IP within [`LOGIN_WINDOW_SECS`] before the anchor: an SMTP
+//!    AUTH login first, a POP3/IMAP login (POP-before-SMTP relaying) only when there is none.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use super::event::{LogEntry, LogEvent, LogRef, LoginOutcome, SendEvent, Service};
+use super::LogEvidence;
+use crate::queue::{Interner, MessageId, MessageRecord};
+
+/// How far (seconds) a qmail-send `info msg` line may lie from the record's queued time.
+pub const QP_LINK_WINDOW_SECS: i64 = 600;
+/// How long before the anchor a CHKUSER line may be (a slow spam session, many RCPTs).
+pub const CHKUSER_BEFORE_SECS: i64 = 900;
+/// How long after the anchor a CHKUSER line may be (clock skew between two logs).
+pub const CHKUSER_AFTER_SECS: i64 = 60;
+/// How long before the anchor a login success still explains a message.
+pub const LOGIN_WINDOW_SECS: i64 = 1800;
+/// Most candidate lines looked at for one message.
+pub const MAX_CANDIDATES: usize = 10_000;
+
+/// Which kind of line named the user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AttributionSource {
+    /// A qmail-smtpd CHKUSER line with the auth user.
+    Chkuser,
+    /// An SMTP AUTH login success from the same IP.
+    SmtpLogin,
+    /// A POP3/IMAP login success from the same IP (POP-before-SMTP).
+    PopBeforeSmtp,
+}
+
+/// The AUTH user the logs name for one message, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogAttribution {
+    /// The account.
+    pub auth_user: String,
+    /// `from log: CHKUSER line at 10:42:07 (/var/log/qmail/smtpd/current:12)`, plus the
+    /// qmail-send link when there is one. Times are UTC.
+    pub evidence: String,
+    /// The client IP of the evidence line.
+    pub ip: Option<IpAddr>,
+    /// Which kind of line.
+    pub source: AttributionSource,
+    /// The evidence line's time (unix seconds).
+    pub time: i64,
+    /// Where it is.
+    pub at: LogRef,
+}
+
+/// `HH:MM:SS` UTC.
+pub fn clock(secs: i64) -> String {
+    jiff::Timestamp::from_second(secs)
+        .map(|t| t.strftime("%H:%M:%S").to_string())
+        .unwrap_or_else(|_| format!("@{secs}"))
+}
+
+/// Indexes over the evidence built once for all records.
+struct Index<'a> {
+    evidence: &'a LogEvidence,
+    info_by_qp: HashMap<u32, Vec<(i64, u64, LogRef)>>,
+    chk_by_ip: HashMap<IpAddr, Vec<&'a LogEntry>>,
+    login_by_ip: HashMap<IpAddr, Vec<&'a LogEntry>>,
+}
+
+impl<'a> Index<'a> {
+    fn new(evidence: &'a LogEvidence) -> Index<'a> {
+        let mut ix = Index {
+            evidence,
+            info_by_qp: HashMap::new(),
+            chk_by_ip: HashMap::new(),
+            login_by_ip: HashMap::new(),
+        };
+        for e in &evidence.entries {
+            match &e.event {
+                LogEvent::Send(SendEvent::Info { id, qp, .. }) => {
+                    ix.info_by_qp
+                        .entry(*qp)
+                        .or_default()
+                        .push((e.time, *id, e.at));
+                }
+                LogEvent::Chkuser(c) if c.auth_user.is_some() => {
+                    if let Some(ip) = c.ip {
+                        ix.chk_by_ip.entry(ip).or_default().push(e);
+                    }
+                }
+                LogEvent::Login(l) if l.outcome == LoginOutcome::Success => {
+                    if let Some(ip) = l.ip {
+                        ix.login_by_ip.entry(ip).or_default().push(e);
+                    }
+                }
+                _ => {}
+            }
+        }
+        ix
+    }
+
+    /// The qmail-send `info` line of this very message, if logged.
+    fn queue_link(&self, rec: &MessageRecord) -> Option<(i64, LogRef)> {
+        let qp = rec.qp?;
+        self.info_by_qp
+            .get(&qp)?
+            .iter()
+            .filter(|(t, id, _)| *id == rec.id.0 && (t - rec.queued).abs() <= QP_LINK_WINDOW_SECS)
+            .min_by_key(|(t, _, _)| (t - rec.queued).abs())
+            .map(|&(t, _, at)| (t, at))
+    }
+}
+
+/// Entries of a time-sorted list in `from..=to`.
+fn window<'a>(list: &'a [&'a LogEntry], from: i64, to: i64) -> &'a [&'a LogEntry] {
+    let lo = list.partition_point(|e| e.time < from);
+    let hi = list.partition_point(|e| e.time <= to).max(lo);
+    let hi = hi.min(lo.saturating_add(MAX_CANDIDATES));
+    list.get(lo..hi).unwrap_or(&[])
+}
+
+/// For each message whose headers name no AUTH user, the user its logs name (see the module
+/// docs for the rules). Messages the logs say nothing about are absent from the map.
+pub fn attribute(
+    records: &[MessageRecord],
+    strings: &Interner,
+    evidence: &LogEvidence,
+) -> HashMap<MessageId, LogAttribution> {
+    let ix = Index::new(evidence);
+    let mut out = HashMap::new();
+    for rec in records.iter().filter(|r| r.origin.auth_user.is_none()) {
+        if let Some(a) = attribute_one(rec, strings, &ix) {
+            out.insert(rec.id, a);
+        }
+    }
+    out
+}
+
+fn attribute_one(
+    rec: &MessageRecord,
+    strings: &Interner,
+    ix: &Index<'_>,
+) -> Option<LogAttribution> {
+    let ip = rec
+        .origin
+        .ip
+        .and_then(|s| super::recognize::ip(&strings.text(s)))?;
+    let link = ix.queue_link(rec);
+    let anchor = link.map_or(rec.queued, |(t, _)| t);
+    let mut found =
+        from_chkuser(rec, strings, ix, ip, anchor).or_else(|| from_login(ix, ip, anchor))?;
+    if let Some((t, at)) = link {
+        found.evidence.push_str(&format!(
+            "; qmail-send info line for msg {} qp {} at {} ({})",
+            rec.id,
+            rec.qp.unwrap_or_default(),
+            clock(t),
+            ix.evidence.place(at)
+        ));
+    }
+    Some(found)
+}
+
+fn from_chkuser(
+    rec: &MessageRecord,
+    strings: &Interner,
+    ix: &Index<'_>,
+    ip: IpAddr,
+    anchor: i64,
+) -> Option<LogAttribution> {
+    let list = ix.chk_by_ip.get(&ip)?;
+    let sender = rec.sender.map(|s| strings.text(s));
+    let rcpts: Vec<String> = rec
+        .recipients
+        .iter()
+        .map(|r| strings.text(r.address))
+        .collect();
+    let best = window(
+        list,
+        anchor - CHKUSER_BEFORE_SECS,
+        anchor + CHKUSER_AFTER_SECS,
+    )
+    .iter()
+    .filter_map(|e| match &e.event {
+        LogEvent::Chkuser(c) => {
+            let score = 2 * u8::from(sender.as_deref() == Some(&*c.sender))
+                + 2 * u8::from(
+                    c.rcpt
+                        .as_deref()
+                        .is_some_and(|r| rcpts.iter().any(|x| x == r)),
+                );
+            Some((score, std::cmp::Reverse((e.time - anchor).abs()), *e, c))
+        }
+        _ => None,
+    })
+    .max_by_key(|(score, near, _, _)| (*score, *near))?;
+    let (_, _, e, c) = best;
+    Some(LogAttribution {
+        auth_user: c.auth_user.as_deref().unwrap_or_default().to_string(),
+        evidence: format!(
+            "from log: CHKUSER line at {} ({})",
+            clock(e.time),
+            ix.evidence.place(e.at)
+        ),
+        ip: Some(ip),
+        source: AttributionSource::Chkuser,
+        time: e.time,
+        at: e.at,
+    })
+}
+
+fn from_login(ix: &Index<'_>, ip: IpAddr, anchor: i64) -> Option<LogAttribution> {
+    let list = ix.login_by_ip.get(&ip)?;
+    let lines = window(
+        list,
+        anchor - LOGIN_WINDOW_SECS,
+        anchor + CHKUSER_AFTER_SECS,
+    );
+    let is_smtp =
+        |e: &&&LogEntry| matches!(&e.event, LogEvent::Login(l) if l.service == Service::Smtp);
+    // The latest login before the message explains it best.
+    let (e, source) = match lines.iter().rev().find(is_smtp) {
+        Some(e) => (*e, AttributionSource::SmtpLogin),
+        None => (*lines.last()?, AttributionSource::PopBeforeSmtp),
+    };
+    let LogEvent::Login(l) = &e.event else {
+        return None;
+    };
+    let how = match source {
+        AttributionSource::PopBeforeSmtp => ", POP-before-SMTP",
+        _ => "",
+    };
+    Some(LogAttribution {
+        auth_user: l.user.to_string(),
+        evidence: format!(
+            "from log: {} {} login success at {} ({}){how}",
+            l.daemon.name(),
+            l.service.name(),
+            clock(e.time),
+            ix.evidence.place(e.at)
+        ),
+        ip: Some(ip),
+        source,
+        time: e.time,
+        at: e.at,
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,246 @@
+use super::*;
+use crate::fixture::{MessageSpec, QueueBuilder};
+use crate::logs::fixture::{chkuser_relaying_line, qmail_send_lines, FixtureLine, MultilogDir};
+use crate::queue::{scan, Progress, Queue, QueueOptions, ScanOptions};
+
+const BORN: i64 = 1_795_428_000; // 2026-11-23 10:00:00 UTC
+
+struct Case {
+    _dir: tempfile::TempDir,
+    records: Vec<MessageRecord>,
+    strings: Interner,
+    evidence: LogEvidence,
+}
+
+/// A queue of `specs` plus an smtpd and a send multilog directory filled by `lines`, which
+/// receives the ids written.
+fn case(
+    specs: Vec<MessageSpec>,
+    lines: impl Fn(&[MessageId]) -> (Vec<FixtureLine>, Vec<FixtureLine>),
+) -> Case {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut b = QueueBuilder::new(dir.path().join("queue"));
+    for s in specs {
+        b = b.message(s);
+    }
+    let (_q, ids) = b.build().expect("queue");
+    let (smtpd, send) = lines(&ids);
+    let smtpd_dir = MultilogDir::create(dir.path().join("smtpd")).expect("smtpd");
+    smtpd_dir.current(&smtpd).expect("current");
+    let send_dir = MultilogDir::create(dir.path().join("send")).expect("send");
+    send_dir.current(&send).expect("current");
+    let queue = Queue::open(dir.path().join("queue"), QueueOptions::default()).expect("open");
+    let strings = Interner::new();
+    let opts = ScanOptions {
+        headers: true,
+        envelopes: true,
+    };
+    let records = scan(&queue, &strings, opts, &Progress::default())
+        .expect("scan")
+        .records;
+    let evidence = LogEvidence::load_in(
+        &[
+            smtpd_dir.path().to_path_buf(),
+            send_dir.path().to_path_buf(),
+        ],
+        &jiff::tz::TimeZone::UTC,
+    )
+    .expect("logs");
+    Case {
+        _dir: dir,
+        records,
+        strings,
+        evidence,
+    }
+}
+
+fn spam(ip: &str, pid: u32) -> MessageSpec {
+    MessageSpec::new()
+        .born(BORN)
+        .pid(pid)
+        .received_from(ip)
+        .sender("kbradford@philadefender.org")
+        .remote("aikens_l@msn.com")
+}
+
+#[test]
+fn chkuser_line_names_the_user_with_evidence_and_queue_link() {
+    let c = case(vec![spam("82.128.32.42", 5941)], |ids| {
+        let smtpd = vec![FixtureLine::new(
+            BORN - 2,
+            chkuser_relaying_line(
+                "kbradford@philadefender.org",
+                "test",
+                "User",
+                "82.128.32.42",
+                "aikens_l@msn.com",
+            ),
+        )];
+        let send = qmail_send_lines(
+            ids[0].0,
+            5941,
+            "kbradford@philadefender.org",
+            "aikens_l@msn.com",
+        )
+        .iter()
+        .map(|l| FixtureLine::new(BORN, l))
+        .collect();
+        (smtpd, send)
+    });
+    let found = attribute(&c.records, &c.strings, &c.evidence);
+    let a = found.get(&c.records[0].id).expect("attributed");
+    assert_eq!(
+        (a.auth_user.as_str(), a.source),
+        ("test", AttributionSource::Chkuser)
+    );
+    assert!(
+        a.evidence
+            .starts_with("from log: CHKUSER line at 09:59:58 ("),
+        "{}",
+        a.evidence
+    );
+    assert!(a.evidence.contains("smtpd/current:1)"), "{}", a.evidence);
+    assert!(
+        a.evidence.contains("qmail-send info line for msg"),
+        "{}",
+        a.evidence
+    );
+}
+
+#[test]
+fn best_line_matches_sender_and_rcpt_and_old_lines_are_ignored() {
+    let c = case(vec![spam("82.128.32.42", 5941)], |_| {
+        let smtpd = vec![
+            // Two days earlier, same IP: a reused address must not be blamed on the old user.
+            FixtureLine::new(
+                BORN - 2 * 86_400,
+                chkuser_relaying_line(
+                    "kbradford@philadefender.org",
+                    "olduser",
+                    "User",
+                    "82.128.32.42",
+                    "aikens_l@msn.com",
+                ),
+            ),
+            FixtureLine::new(
+                BORN - 30,
+                chkuser_relaying_line(
+                    "other@x.example",
+                    "bob",
+                    "User",
+                    "82.128.32.42",
+                    "z@y.example",
+                ),
+            ),
+            FixtureLine::new(
+                BORN - 60,
+                chkuser_relaying_line(
+                    "kbradford@philadefender.org",
+                    "test",
+                    "User",
+                    "82.128.32.42",
+                    "aikens_l@msn.com",
+                ),
+            ),
+        ];
+        (smtpd, Vec::new())
+    });
+    let found = attribute(&c.records, &c.strings, &c.evidence);
+    assert_eq!(
+        found.get(&c.records[0].id).map(|a| a.auth_user.as_str()),
+        Some("test")
+    );
+}
+
+#[test]
+fn stale_info_line_for_a_reused_id_is_not_cited() {
+    let c = case(vec![spam("82.128.32.42", 5941)], |ids| {
+        let smtpd = vec![FixtureLine::new(
+            BORN - 1,
+            chkuser_relaying_line(
+                "kbradford@philadefender.org",
+                "test",
+                "User",
+                "82.128.32.42",
+                "aikens_l@msn.com",
+            ),
+        )];
+        let send = vec![FixtureLine::new(
+            BORN - 3 * 86_400,
+            &qmail_send_lines(ids[0].0, 5941, "x@y", "z@w")[1],
+        )];
+        (smtpd, send)
+    });
+    let found = attribute(&c.records, &c.strings, &c.evidence);
+    let a = found.get(&c.records[0].id).expect("attributed");
+    assert!(!a.evidence.contains("qmail-send"), "{}", a.evidence);
+}
+
+#[test]
+fn login_success_from_the_ip_is_the_fallback_and_headers_win() {
+    let c = case(
+        vec![
+            spam("198.51.100.9", 1),
+            spam("203.0.113.4", 2).auth("alice"),
+        ],
+        |_| {
+            let smtpd = vec![
+                FixtureLine::new(
+                    BORN - 600,
+                    "vchkpw-pop3: (PLAIN) login success sales@example.com:198.51.100.9",
+                ),
+                FixtureLine::new(
+                    BORN - 300,
+                    "vchkpw-smtp: (PLAIN) login success info@example.com:198.51.100.9",
+                ),
+                FixtureLine::new(
+                    BORN - 5,
+                    chkuser_relaying_line(
+                        "kbradford@philadefender.org",
+                        "mallory",
+                        "User",
+                        "203.0.113.4",
+                        "aikens_l@msn.com",
+                    ),
+                ),
+            ];
+            (smtpd, Vec::new())
+        },
+    );
+    let found = attribute(&c.records, &c.strings, &c.evidence);
+    let plain = c
+        .records
+        .iter()
+        .find(|r| r.origin.auth_user.is_none())
+        .expect("plain");
+    let a = found.get(&plain.id).expect("attributed");
+    assert_eq!(
+        (a.auth_user.as_str(), a.source),
+        ("info@example.com", AttributionSource::SmtpLogin)
+    );
+    assert!(
+        a.evidence
+            .starts_with("from log: vchkpw smtp login success at 09:55:00"),
+        "{}",
+        a.evidence
+    );
+    assert_eq!(
+        found.len(),
+        1,
+        "a message whose headers name the user is left alone"
+    );
+}
+
+#[test]
+fn nothing_in_the_window_means_no_attribution() {
+    let c = case(vec![spam("82.128.32.42", 5941)], |_| {
+        (
+            vec![FixtureLine::new(
+                BORN + 3600,
+                chkuser_relaying_line("a@b", "test", "User", "82.128.32.42", "c@d"),
+            )],
+            Vec::new(),
+        )
+    });
+    assert!(attribute(&c.records, &c.strings, &c.evidence).is_empty());
+}

@@ -1,0 +1,352 @@
+//! Password guessing: failed and successful logins per account and per IP, and the patterns of
+//! an attack (harvesting bursts, guessed accounts, one account used from many networks).
+//!
+//! Thresholds (named constants, documented in docs/logs.md):
+//! - harvesting: one IP fails on at least [`HARVEST_MIN_ACCOUNTS`] distinct accounts within
+//!   [`HARVEST_WINDOW_SECS`];
+//! - guessed: an account with at least [`GUESSED_MIN_FAILURES`] failures before its first
+//!   success, that success within [`GUESSED_WINDOW_SECS`] of the last failure before it;
+//! - spread: one account logged into from at least [`SPREAD_MIN_IPS`] IPs or
+//!   [`SPREAD_MIN_NETWORKS`] distinct /16 (IPv4) or /48 (IPv6) networks.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::net::IpAddr;
+
+use super::event::{LogEvent, LoginEvent, LoginOutcome, Service};
+use super::LogEvidence;
+
+/// Distinct accounts one IP must fail on within the window to be called harvesting.
+pub const HARVEST_MIN_ACCOUNTS: usize = 5;
+/// The harvesting window, seconds.
+pub const HARVEST_WINDOW_SECS: i64 = 3600;
+/// Failures before a first success for an account to be called guessed.
+pub const GUESSED_MIN_FAILURES: u64 = 3;
+/// Longest gap (seconds) between the last failure and the success for "guessed".
+pub const GUESSED_WINDOW_SECS: i64 = 86_400;
+/// Distinct IPs with a successful login that make an account "spread".
+pub const SPREAD_MIN_IPS: usize = 5;
+/// Distinct networks with a successful login that make an account "spread".
+pub const SPREAD_MIN_NETWORKS: usize = 3;
+
+/// One account's logins.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct AccountSummary {
+    /// The account as logged.
+    pub account: String,
+    /// Services seen (`smtp`, `pop3`, `imap`).
+    pub services: BTreeSet<Service>,
+    /// Failed attempts (wrong password or unknown user).
+    pub failures: u64,
+    /// Successful logins.
+    pub successes: u64,
+    /// Distinct IPs with a successful login.
+    pub success_ips: usize,
+    /// Distinct networks (/16, /48) with a successful login.
+    pub success_networks: usize,
+    /// First failure, unix seconds.
+    pub first_failure: Option<i64>,
+    /// First success, unix seconds.
+    pub first_success: Option<i64>,
+    /// Failures before the first success.
+    pub failures_before_success: u64,
+    /// The failures ended in a success: the password was probably guessed.
+    pub is_guessed: bool,
+    /// Logged into from many IPs or networks.
+    pub is_spread: bool,
+}
+
+/// One client IP's logins.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct IpSummary {
+    /// The client.
+    pub ip: IpAddr,
+    /// Failed attempts.
+    pub failures: u64,
+    /// Successful logins.
+    pub successes: u64,
+    /// Distinct accounts it failed on.
+    pub accounts_failed: usize,
+    /// Accounts it logged into.
+    pub accounts_succeeded: Vec<String>,
+    /// Most distinct accounts failed within one harvesting window.
+    pub burst_accounts: usize,
+    /// Start of that busiest window, unix seconds.
+    pub burst_start: Option<i64>,
+    /// `burst_accounts` reached [`HARVEST_MIN_ACCOUNTS`].
+    pub is_harvesting: bool,
+}
+
+/// The `logins` report: accounts and IPs, most failures first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LoginSummary {
+    /// Per account.
+    pub accounts: Vec<AccountSummary>,
+    /// Per IP (lines without an IP are counted only per account).
+    pub ips: Vec<IpSummary>,
+}
+
+/// The network an IP belongs to for the "many networks" test: /16 for IPv4, /48 for IPv6.
+pub fn network(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            IpAddr::from([o[0], o[1], 0, 0])
+        }
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            IpAddr::from([s[0], s[1], s[2], 0, 0, 0, 0, 0])
+        }
+    }
+}
+
+/// Summarize every login line of the evidence (which is sorted by time).
+pub fn summarize(evidence: &LogEvidence) -> LoginSummary {
+    let logins: Vec<(i64, &LoginEvent)> = evidence
+        .entries
+        .iter()
+        .filter_map(|e| match &e.event {
+            LogEvent::Login(l) => Some((e.time, l)),
+            _ => None,
+        })
+        .collect();
+    let mut by_account: BTreeMap<&str, Vec<(i64, &LoginEvent)>> = BTreeMap::new();
+    let mut by_ip: BTreeMap<IpAddr, Vec<(i64, &LoginEvent)>> = BTreeMap::new();
+    for &(t, l) in &logins {
+        by_account.entry(&l.user).or_default().push((t, l));
+        if let Some(ip) = l.ip {
+            by_ip.entry(ip).or_default().push((t, l));
+        }
+    }
+    let mut accounts: Vec<AccountSummary> = by_account
+        .into_iter()
+        .map(|(a, ls)| account(a, &ls))
+        .collect();
+    accounts.sort_by(|a, b| {
+        b.failures
+            .cmp(&a.failures)
+            .then(b.successes.cmp(&a.successes))
+    });
+    let mut ips: Vec<IpSummary> = by_ip
+        .into_iter()
+        .map(|(ip, ls)| ip_summary(ip, &ls))
+        .collect();
+    ips.sort_by(|a, b| {
+        b.burst_accounts
+            .cmp(&a.burst_accounts)
+            .then(b.failures.cmp(&a.failures))
+    });
+    LoginSummary { accounts, ips }
+}
+
+fn account(name: &str, logins: &[(i64, &LoginEvent)]) -> AccountSummary {
+    let mut s = AccountSummary {
+        account: name.to_string(),
+        ..AccountSummary::default()
+    };
+    let mut ips = BTreeSet::new();
+    let mut nets = BTreeSet::new();
+    let mut last_failure = None;
+    for &(t, l) in logins {
+        s.services.insert(l.service);
+        if l.outcome == LoginOutcome::Success {
+            s.successes += 1;
+            if let Some(ip) = l.ip {
+                ips.insert(ip);
+                nets.insert(network(ip));
+            }
+            if s.first_success.is_none() {
+                s.first_success = Some(t);
+                s.is_guessed = s.failures >= GUESSED_MIN_FAILURES
+                    && last_failure.is_some_and(|f: i64| t - f <= GUESSED_WINDOW_SECS);
+                s.failures_before_success = s.failures;
+            }
+        } else {
+            s.failures += u64::from(l.attempts);
+            s.first_failure.get_or_insert(t);
+            last_failure = Some(t);
+        }
+    }
+    s.success_ips = ips.len();
+    s.success_networks = nets.len();
+    s.is_spread = s.success_ips >= SPREAD_MIN_IPS || s.success_networks >= SPREAD_MIN_NETWORKS;
+    s
+}
+
+fn ip_summary(ip: IpAddr, logins: &[(i64, &LoginEvent)]) -> IpSummary {
+    let mut failed = BTreeSet::new();
+    let mut succeeded = BTreeSet::new();
+    let (mut failures, mut successes) = (0u64, 0u64);
+    let fails: Vec<(i64, &str)> = logins
+        .iter()
+        .filter(|(_, l)| l.outcome != LoginOutcome::Success)
+        .map(|(t, l)| (*t, &*l.user))
+        .collect();
+    for (_, l) in logins {
+        if l.outcome == LoginOutcome::Success {
+            successes += 1;
+            succeeded.insert(l.user.to_string());
+        } else {
+            failures += u64::from(l.attempts);
+            failed.insert(&*l.user);
+        }
+    }
+    let (burst_accounts, burst_start) = busiest_window(&fails);
+    IpSummary {
+        ip,
+        failures,
+        successes,
+        accounts_failed: failed.len(),
+        accounts_succeeded: succeeded.into_iter().collect(),
+        burst_accounts,
+        burst_start,
+        is_harvesting: burst_accounts >= HARVEST_MIN_ACCOUNTS,
+    }
+}
+
+/// Most distinct accounts among failures in any [`HARVEST_WINDOW_SECS`] window (two pointers
+/// over the time-sorted failures), and the window's start.
+fn busiest_window(fails: &[(i64, &str)]) -> (usize, Option<i64>) {
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    let (mut lo, mut best, mut start) = (0usize, 0usize, None);
+    for &(t, user) in fails {
+        *counts.entry(user).or_default() += 1;
+        while let Some(&(_, u0)) = fails.get(lo).filter(|(t0, _)| t - t0 > HARVEST_WINDOW_SECS) {
+            if let Some(c) = counts.get_mut(u0) {
+                *c -= 1;
+                if *c == 0 {
+                    counts.remove(u0);
+                }
+            }
+            lo += 1;
+        }
+        if counts.len() > best {
+            best = counts.len();
+            start = fails.get(lo).map(|f| f.0);
+        }
+    }
+    (best, start)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::logs::event::{Daemon, LogEntry, LogRef};
+
+    fn entry(time: i64, user: &str, ip: &str, outcome: LoginOutcome) -> LogEntry {
+        LogEntry {
+            time,
+            at: LogRef { file: 0, line: 1 },
+            event: LogEvent::Login(LoginEvent {
+                daemon: Daemon::Vchkpw,
+                service: Service::Pop3,
+                outcome,
+                user: user.into(),
+                ip: ip.parse().ok(),
+                attempts: 1,
+            }),
+        }
+    }
+
+    fn evidence(entries: Vec<LogEntry>) -> LogEvidence {
+        LogEvidence {
+            entries,
+            ..LogEvidence::default()
+        }
+    }
+
+    #[test]
+    fn harvesting_guessed_and_first_success() {
+        use LoginOutcome::*;
+        let mut e = Vec::new();
+        for (i, u) in ["sales", "info", "admin", "office", "test"]
+            .iter()
+            .enumerate()
+        {
+            e.push(entry(
+                1000 + i as i64 * 10,
+                u,
+                "82.128.32.42",
+                if *u == "test" { Failure } else { UnknownUser },
+            ));
+        }
+        e.push(entry(1100, "test", "82.128.32.42", Failure));
+        e.push(entry(1110, "test", "82.128.32.42", Failure));
+        e.push(entry(1120, "test", "82.128.32.42", Success));
+        e.push(entry(1130, "alice", "198.51.100.7", Success));
+        let s = summarize(&evidence(e));
+        let ip = s.ips.first().expect("an ip");
+        assert_eq!(
+            (
+                ip.ip.to_string().as_str(),
+                ip.is_harvesting,
+                ip.burst_accounts,
+                ip.burst_start
+            ),
+            ("82.128.32.42", true, 5, Some(1000))
+        );
+        assert_eq!(ip.accounts_succeeded, vec!["test".to_string()]);
+        let test = s
+            .accounts
+            .iter()
+            .find(|a| a.account == "test")
+            .expect("test");
+        assert!(test.is_guessed);
+        assert_eq!(
+            (test.failures_before_success, test.first_success),
+            (3, Some(1120))
+        );
+        let alice = s
+            .accounts
+            .iter()
+            .find(|a| a.account == "alice")
+            .expect("alice");
+        assert!(!alice.is_guessed && !alice.is_spread);
+        assert!(!s
+            .ips
+            .iter()
+            .any(|i| i.ip.to_string() == "198.51.100.7" && i.is_harvesting));
+    }
+
+    #[test]
+    fn failures_spread_over_days_are_not_a_burst() {
+        let e = (0..6)
+            .map(|i| {
+                entry(
+                    i * 7200,
+                    &format!("u{i}"),
+                    "203.0.113.5",
+                    LoginOutcome::Failure,
+                )
+            })
+            .collect();
+        let s = summarize(&evidence(e));
+        assert_eq!(
+            (s.ips[0].burst_accounts, s.ips[0].is_harvesting),
+            (1, false)
+        );
+    }
+
+    #[test]
+    fn one_account_from_many_networks_is_spread() {
+        let e = ["1.1.1.1", "2.2.2.2", "3.3.3.3"]
+            .iter()
+            .enumerate()
+            .map(|(i, ip)| entry(i as i64, "test", ip, LoginOutcome::Success))
+            .collect();
+        let s = summarize(&evidence(e));
+        assert_eq!(
+            (
+                s.accounts[0].success_networks,
+                s.accounts[0].is_spread,
+                s.accounts[0].is_guessed
+            ),
+            (3, true, false)
+        );
+        let e = ["10.1.1.1", "10.1.2.2", "10.1.3.3"]
+            .iter()
+            .enumerate()
+            .map(|(i, ip)| entry(i as i64, "bob", ip, LoginOutcome::Success))
+            .collect();
+        assert!(!summarize(&evidence(e)).accounts[0].is_spread, "one /16");
+    }
+}

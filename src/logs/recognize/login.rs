@@ -1,0 +1,282 @@
+//! Recognizers for POP3/IMAP/SMTP login lines: vpopmail's vchkpw, Dovecot and Courier.
+//!
+//! vchkpw built with `--enable-logging=v` (levels 3 and 4) writes the tried password into the
+//! line (`password fail (pass: 'xxx') ...`). It is cut out here, before anything is kept: no
+//! event, report or output ever holds it.
+
+use std::net::IpAddr;
+
+use super::{between, ip};
+use crate::logs::event::{Daemon, LogEvent, LoginEvent, LoginOutcome, Service};
+
+/// Marker vchkpw puts before a logged password.
+const PASS_OPEN: &str = "(pass: '";
+/// What follows the password: the quote, the parenthesis and the space before the account.
+const PASS_CLOSE: &str = "') ";
+
+/// vchkpw (`prog` is `vchkpw-pop3`, `vchkpw-smtp`, `vchkpw-imap`, `vchkpw-587`...):
+/// `(PLAIN) login success user@domain:IP`, `password fail [(pass: '...')] user@domain:IP`,
+/// `vpopmail user not found user@domain:IP`, `system user not found user:IP`.
+pub fn vchkpw(prog: &str, msg: &str) -> Option<LogEvent> {
+    let (outcome, account) = if let Some(i) = msg.find("login success ") {
+        (LoginOutcome::Success, &msg[i + "login success ".len()..])
+    } else if let Some(i) = msg.find("password fail ") {
+        let rest = &msg[i + "password fail ".len()..];
+        let rest = match rest.strip_prefix(PASS_OPEN) {
+            // The password may hold anything, quotes included; the account after it cannot
+            // hold `') `, so the last one closes the password.
+            Some(p) => &p[p.rfind(PASS_CLOSE)? + PASS_CLOSE.len()..],
+            None => rest,
+        };
+        (LoginOutcome::Failure, rest)
+    } else if let Some(i) = msg.find("user not found ") {
+        (
+            LoginOutcome::UnknownUser,
+            &msg[i + "user not found ".len()..],
+        )
+    } else if let Some(i) = msg.find("null password given ") {
+        (
+            LoginOutcome::Failure,
+            &msg[i + "null password given ".len()..],
+        )
+    } else if let Some(i) = msg.find("access denied ") {
+        (LoginOutcome::Failure, &msg[i + "access denied ".len()..])
+    } else {
+        return None;
+    };
+    let (user, addr) = account_ip(account);
+    (!user.is_empty()).then_some(())?;
+    Some(event(
+        Daemon::Vchkpw,
+        Service::from_name(prog),
+        outcome,
+        user,
+        addr,
+        1,
+    ))
+}
+
+/// `user@domain:IP` where the IP may be IPv6: split at the first colon whose suffix is an IP.
+fn account_ip(s: &str) -> (&str, Option<IpAddr>) {
+    let s = s.trim_end();
+    for (i, _) in s.match_indices(':') {
+        if let Some(addr) = ip(&s[i + 1..]) {
+            return (&s[..i], Some(addr));
+        }
+    }
+    (s, None)
+}
+
+/// Dovecot login processes: `pop3-login: Login: user=<u>, method=PLAIN, rip=IP, lip=...`,
+/// `imap-login: Disconnected (auth failed, 3 attempts in 12 secs): user=<u>, ... rip=IP`,
+/// `Aborted login (auth failed, ...)`, `Login aborted: ... (auth failed, ...)`.
+pub fn dovecot(msg: &str) -> Option<LogEvent> {
+    let (process, rest) = msg.split_once(": ")?;
+    if !process.ends_with("-login") {
+        return None;
+    }
+    let rest = rest.strip_prefix("Info: ").unwrap_or(rest);
+    let (outcome, attempts) = if rest.starts_with("Login: ") {
+        (LoginOutcome::Success, 1)
+    } else if let Some((_, after)) = rest.split_once("(auth failed, ") {
+        let n = after
+            .split(' ')
+            .next()
+            .and_then(|n| n.parse::<u16>().ok())
+            .unwrap_or(1);
+        (LoginOutcome::Failure, n.max(1))
+    } else {
+        return None;
+    };
+    let (user, _) = between(rest, "user=<", ">")?;
+    (!user.is_empty()).then_some(())?;
+    let addr = between(rest, "rip=", ",")
+        .map(|(r, _)| r)
+        .or_else(|| rest.split_once("rip=").map(|(_, r)| r));
+    let service = Service::from_name(process.trim_end_matches("-login"));
+    Some(event(
+        Daemon::Dovecot,
+        service,
+        outcome,
+        user,
+        addr.and_then(ip),
+        attempts,
+    ))
+}
+
+/// Courier: `courierpop3login: LOGIN FAILED, user=u, ip=[::ffff:IP]`,
+/// `imapd: LOGIN, user=u, ip=[::ffff:IP], port=[51234], protocol=IMAP`.
+pub fn courier(prog: &str, msg: &str) -> Option<LogEvent> {
+    let outcome = if msg.starts_with("LOGIN FAILED,") {
+        LoginOutcome::Failure
+    } else if msg.starts_with("LOGIN,") {
+        LoginOutcome::Success
+    } else {
+        return None;
+    };
+    let (user, _) =
+        between(msg, "user=", ",").or_else(|| msg.split_once("user=").map(|(_, u)| (u, "")))?;
+    (!user.is_empty()).then_some(())?;
+    let addr = between(msg, "ip=[", "]").and_then(|(a, _)| ip(a));
+    Some(event(
+        Daemon::Courier,
+        Service::from_name(prog),
+        outcome,
+        user,
+        addr,
+        1,
+    ))
+}
+
+fn event(
+    daemon: Daemon,
+    service: Service,
+    outcome: LoginOutcome,
+    user: &str,
+    ip: Option<IpAddr>,
+    attempts: u16,
+) -> LogEvent {
+    LogEvent::Login(LoginEvent {
+        daemon,
+        service,
+        outcome,
+        user: user.into(),
+        ip,
+        attempts,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn login(e: Option<LogEvent>) -> LoginEvent {
+        match e {
+            Some(LogEvent::Login(l)) => l,
+            other => panic!("not a login: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn vchkpw_lines() {
+        let l = login(vchkpw(
+            "vchkpw-pop3",
+            "(PLAIN) login success test@example.com:82.128.32.42",
+        ));
+        assert_eq!(
+            (l.service, l.outcome, &*l.user, l.ip),
+            (
+                Service::Pop3,
+                LoginOutcome::Success,
+                "test@example.com",
+                ip("82.128.32.42")
+            )
+        );
+        let l = login(vchkpw(
+            "vchkpw-smtp",
+            "vpopmail user not found sales@example.com:82.128.32.42",
+        ));
+        assert_eq!(
+            (l.service, l.outcome),
+            (Service::Smtp, LoginOutcome::UnknownUser)
+        );
+        let l = login(vchkpw(
+            "vchkpw-imap",
+            "password fail info@example.com:::ffff:82.128.32.42",
+        ));
+        assert_eq!(
+            (l.service, l.outcome, &*l.user, l.ip),
+            (
+                Service::Imap,
+                LoginOutcome::Failure,
+                "info@example.com",
+                ip("82.128.32.42")
+            )
+        );
+        let l = login(vchkpw(
+            "vchkpw-587",
+            "system user not found root:82.128.32.42",
+        ));
+        assert_eq!((l.service, &*l.user), (Service::Smtp, "root"));
+        assert_eq!(
+            vchkpw("vchkpw-pop3", "vchkpw is only for talking with qmail-popup"),
+            None
+        );
+    }
+
+    #[test]
+    fn a_logged_password_is_never_kept() {
+        let secret = "S3cr3t') x@y:1.1.1.1 '";
+        let line = format!("password fail (pass: '{secret}') test@example.com:82.128.32.42");
+        let l = login(vchkpw("vchkpw-smtp", &line));
+        assert_eq!((&*l.user, l.ip), ("test@example.com", ip("82.128.32.42")));
+        let shown = format!("{l:?}");
+        assert!(!shown.contains("S3cr3t"), "{shown}");
+        let l = login(vchkpw(
+            "vchkpw-pop3",
+            "system password fail (pass: 'hunter2') root:10.1.1.1",
+        ));
+        assert!(!format!("{l:?}").contains("hunter2"));
+        assert_eq!(&*l.user, "root");
+    }
+
+    #[test]
+    fn dovecot_lines() {
+        let l = login(dovecot("pop3-login: Login: user=<test@example.com>, method=PLAIN, rip=82.128.32.42, lip=10.0.0.1, mpid=4242"));
+        assert_eq!(
+            (l.service, l.outcome, &*l.user, l.ip),
+            (
+                Service::Pop3,
+                LoginOutcome::Success,
+                "test@example.com",
+                ip("82.128.32.42")
+            )
+        );
+        let l = login(dovecot("imap-login: Disconnected (auth failed, 3 attempts in 12 secs): user=<sales>, method=PLAIN, rip=82.128.32.42, lip=10.0.0.1, session=<x>"));
+        assert_eq!(
+            (l.service, l.outcome, l.attempts),
+            (Service::Imap, LoginOutcome::Failure, 3)
+        );
+        let l = login(dovecot("pop3-login: Info: Aborted login (auth failed, 1 attempts in 2 secs): user=<info>, method=PLAIN, rip=::ffff:82.128.32.42"));
+        assert_eq!((l.attempts, l.ip), (1, ip("82.128.32.42")));
+        assert_eq!(
+            dovecot("imap-login: Disconnected (no auth attempts in 0 secs): user=<>, rip=1.2.3.4"),
+            None
+        );
+        assert_eq!(dovecot("imap(test): Logged out in=0 out=0"), None);
+    }
+
+    #[test]
+    fn courier_lines() {
+        let l = login(courier(
+            "courierpop3login",
+            "LOGIN FAILED, user=sales, ip=[::ffff:82.128.32.42]",
+        ));
+        assert_eq!(
+            (l.service, l.outcome, &*l.user, l.ip),
+            (
+                Service::Pop3,
+                LoginOutcome::Failure,
+                "sales",
+                ip("82.128.32.42")
+            )
+        );
+        let l = login(courier(
+            "imapd",
+            "LOGIN, user=test@example.com, ip=[::ffff:82.128.32.42], port=[51234], protocol=IMAP",
+        ));
+        assert_eq!(
+            (l.service, l.outcome, &*l.user),
+            (Service::Imap, LoginOutcome::Success, "test@example.com")
+        );
+        assert_eq!(
+            courier("pop3d", "LOGIN FAILED, ip=[::ffff:68.173.27.35]"),
+            None,
+            "no user logged"
+        );
+        assert_eq!(
+            courier("pop3d", "Disconnected, ip=[::ffff:68.173.27.35]"),
+            None
+        );
+    }
+}
