@@ -27,10 +27,15 @@ pub struct Skipped {
 }
 
 fn read_capped(path: &Path) -> Result<Vec<u8>, Skipped> {
-    let skipped = |e: std::io::Error| Skipped { path: path.to_path_buf(), reason: e.to_string() };
+    let skipped = |e: std::io::Error| Skipped {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    };
     let f = std::fs::File::open(path).map_err(skipped)?;
     let mut buf = Vec::new();
-    f.take(MAX_FILE_BYTES).read_to_end(&mut buf).map_err(skipped)?;
+    f.take(MAX_FILE_BYTES)
+        .read_to_end(&mut buf)
+        .map_err(skipped)?;
     Ok(buf)
 }
 
@@ -50,11 +55,19 @@ fn control_domain(line: &[u8]) -> Option<String> {
 /// (`--local-domain`), lowercased and deduplicated, and the files that could not be read.
 pub fn local_domains(queue_root: &Path, extra: &[String]) -> (Vec<String>, Vec<Skipped>) {
     let control = queue_root.parent().unwrap_or(queue_root).join("control");
-    let mut out: Vec<String> = extra.iter().map(|d| d.trim().to_ascii_lowercase()).collect();
+    let mut out: Vec<String> = extra
+        .iter()
+        .map(|d| d.trim().to_ascii_lowercase())
+        .collect();
     let mut skipped = Vec::new();
     for name in CONTROL_FILES {
         match read_capped(&control.join(name)) {
-            Ok(bytes) => out.extend(bytes.split(|&b| b == b'\n').take(MAX_LINES).filter_map(control_domain)),
+            Ok(bytes) => out.extend(
+                bytes
+                    .split(|&b| b == b'\n')
+                    .take(MAX_LINES)
+                    .filter_map(control_domain),
+            ),
             Err(s) => skipped.push(s),
         }
     }
@@ -74,7 +87,12 @@ pub fn passwd_users(path: &Path) -> Result<BTreeMap<u32, String>, Skipped> {
         let (Some(name), Some(_), Some(uid)) = (fields.next(), fields.next(), fields.next()) else {
             continue;
         };
-        let (Ok(name), Some(uid)) = (std::str::from_utf8(name), std::str::from_utf8(uid).ok().and_then(|u| u.parse::<u32>().ok())) else {
+        let (Ok(name), Some(uid)) = (
+            std::str::from_utf8(name),
+            std::str::from_utf8(uid)
+                .ok()
+                .and_then(|u| u.parse::<u32>().ok()),
+        ) else {
             continue;
         };
         if !name.is_empty() && !name.starts_with('#') {
@@ -95,10 +113,27 @@ mod tests {
         std::fs::create_dir(&control).expect("control");
         std::fs::create_dir(dir.path().join("queue")).expect("queue");
         std::fs::write(control.join("locals"), "localhost\nExample.com\n").expect("locals");
-        std::fs::write(control.join("rcpthosts"), "example.com\n.example.org\n# note\n\n").expect("rcpthosts");
-        std::fs::write(control.join("virtualdomains"), "virt.example:alias-virt\nu@x.example:u\n").expect("vd");
+        std::fs::write(
+            control.join("rcpthosts"),
+            "example.com\n.example.org\n# note\n\n",
+        )
+        .expect("rcpthosts");
+        std::fs::write(
+            control.join("virtualdomains"),
+            "virt.example:alias-virt\nu@x.example:u\n",
+        )
+        .expect("vd");
         let (d, skipped) = local_domains(&dir.path().join("queue"), &["Extra.Example".into()]);
-        assert_eq!(d, [".example.org", "example.com", "extra.example", "localhost", "virt.example"]);
+        assert_eq!(
+            d,
+            [
+                ".example.org",
+                "example.com",
+                "extra.example",
+                "localhost",
+                "virt.example"
+            ]
+        );
         assert!(skipped.is_empty(), "{skipped:?}");
     }
 

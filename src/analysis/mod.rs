@@ -10,6 +10,7 @@ pub mod locals;
 pub mod origin;
 pub mod patterns;
 pub mod rank;
+pub mod signals;
 
 use std::sync::Arc;
 
@@ -59,17 +60,37 @@ pub struct AnalysisInput {
 
 /// Cluster and rank `input.records`.
 pub fn analyse(input: AnalysisInput) -> Analysis {
-    let AnalysisInput { records, strings, ctx, key, top_limit } = input;
+    let AnalysisInput {
+        records,
+        strings,
+        ctx,
+        key,
+        top_limit,
+    } = input;
     let table = cluster::sender_patterns(&records, &strings, &ctx);
     let facts = rank::Facts::new(&records, &strings, &ctx);
-    let corpus = rank::Corpus { records: &records, strings: &strings, ctx: &ctx, facts: &facts };
+    let corpus = rank::Corpus {
+        records: &records,
+        strings: &strings,
+        ctx: &ctx,
+        facts: &facts,
+    };
     let ex = KeyExtractor::new(key, &strings).with_sender_patterns(&table);
     let mut clusters = cluster::group(&records, ex, &ctx);
     for c in &mut clusters {
         rank::assess(c, &corpus);
     }
     let top = rank::top(&corpus, &table, top_limit);
-    Analysis { records, strings, ctx, sender_patterns: table, key, clusters, top, facts }
+    Analysis {
+        records,
+        strings,
+        ctx,
+        sender_patterns: table,
+        key,
+        clusters,
+        top,
+        facts,
+    }
 }
 
 impl Analysis {

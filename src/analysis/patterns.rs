@@ -147,7 +147,9 @@ impl SenderPatterns {
         let mut by_family: HashMap<(Vec<u8>, Vec<u8>), Tally> = HashMap::new();
         for (addr, n) in senders.into_iter().take(MAX_TABLE_SENDERS) {
             let addr = &addr[..addr.len().min(MAX_PATTERN_INPUT)];
-            let Some((local, dom)) = split_addr(addr) else { continue };
+            let Some((local, dom)) = split_addr(addr) else {
+                continue;
+            };
             if local.is_empty() || dom.is_empty() || is_local_domain(&dom, local_domains) {
                 continue;
             }
@@ -191,7 +193,10 @@ impl SenderPatterns {
         }
         if let Some((first, rest)) = split_label(&dom) {
             let lower_local = local.to_ascii_lowercase();
-            if self.random_domains.contains(&(lower_local.clone(), rest.to_vec())) {
+            if self
+                .random_domains
+                .contains(&(lower_local.clone(), rest.to_vec()))
+            {
                 out = lower_local;
                 out.push(b'@');
                 out.extend_from_slice(&random_token(first));

@@ -8,13 +8,15 @@
 //! damped so that a handful of messages never outranks a flood. The first reason is a one-line
 //! summary ending in a conclusion (`likely a guessed password`, `looks legitimate: keep`).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::cluster::{group, AnalysisContext, Cluster};
+use super::cluster::{group, Cluster};
 use super::key::{ClusterKey, KeyExtractor, KeyValue};
-use super::patterns::{domain, is_local_domain, SenderPatterns};
-use crate::queue::{Channel, Interner, MessageRecord, OriginKind, Sym};
+use super::patterns::SenderPatterns;
+pub use super::signals::{is_web_uid, Corpus, Facts, WEB_UIDS, WEB_USERS};
+use super::signals::{measure, Signals};
+use crate::queue::{Interner, OriginKind, Sym};
 
 /// Score from which a cluster is called a culprit.
 pub const CULPRIT_SCORE: f64 = 40.0;
@@ -30,11 +32,6 @@ pub const LEGIT_SHOWN: usize = 3;
 const IPS_SHOWN: usize = 3;
 /// A subject template "dominates" a cluster from this share, with at least 20 messages.
 const DOMINANT: f64 = 0.8;
-/// User names of web servers (PHP and CGI scripts run as these).
-pub const WEB_USERS: [&str; 9] =
-    ["apache", "www-data", "nobody", "httpd", "nginx", "wwwrun", "www", "lighttpd", "http"];
-/// Their usual uids, used when no passwd file names the uid.
-pub const WEB_UIDS: [u32; 3] = [48, 33, 65534];
 /// Keys `top` ranks, in tie-break order (the more specific culprit first).
 pub const TOP_KEYS: [ClusterKey; 9] = [
     ClusterKey::AuthUser,
@@ -81,233 +78,147 @@ impl Verdict {
     }
 }
 
-/// Per-message facts every cluster's signals need, computed once per analysis.
-#[derive(Debug, Clone)]
-pub struct Facts {
-    /// Subject template symbol per record.
-    template: Vec<Option<KeyValue>>,
-    /// /24 or /64 per record.
-    net: Vec<Option<KeyValue>>,
-    /// Remote recipients per record.
-    remote: Vec<u32>,
-    /// Authenticated message whose envelope or From domain is not the login's own;
-    /// `None` when not authenticated or the own domain is unknown.
-    foreign: Vec<Option<bool>>,
-}
-
-impl Facts {
-    /// Compute the facts of every record.
-    pub fn new(records: &[MessageRecord], strings: &Interner, ctx: &AnalysisContext) -> Facts {
-        let mut tpl = KeyExtractor::new(ClusterKey::Subject, strings);
-        let mut net = KeyExtractor::new(ClusterKey::OriginNet, strings);
-        Facts {
-            template: records.iter().map(|r| tpl.value(r)).collect(),
-            net: records.iter().map(|r| net.value(r)).collect(),
-            remote: records.iter().map(|r| remote_count(r, strings, ctx)).collect(),
-            foreign: records.iter().map(|r| foreign(r, strings, ctx)).collect(),
-        }
-    }
-}
-
-/// Everything `assess` reads besides the cluster.
-#[derive(Debug, Clone, Copy)]
-pub struct Corpus<'a> {
-    /// All records of the analysis.
-    pub records: &'a [MessageRecord],
-    /// Their interner.
-    pub strings: &'a Interner,
-    /// Now, local domains, user names.
-    pub ctx: &'a AnalysisContext,
-    /// Per-record facts.
-    pub facts: &'a Facts,
-}
-
-fn remote_count(r: &MessageRecord, strings: &Interner, ctx: &AnalysisContext) -> u32 {
-    let n = r.recipients.iter().filter(|rc| match rc.channel {
-        Channel::Remote => true,
-        Channel::Local => false,
-        // Not yet split by qmail-send: remote unless the domain is one of ours.
-        Channel::Todo => domain(&strings.resolve(rc.address))
-            .is_none_or(|d| !is_local_domain(&d, &ctx.local_domains)),
-    });
-    n.count().min(u32::MAX as usize) as u32
-}
-
-fn foreign(r: &MessageRecord, strings: &Interner, ctx: &AnalysisContext) -> Option<bool> {
-    if r.origin.kind != OriginKind::SmtpAuth {
-        return None;
-    }
-    let login = strings.resolve(r.origin.auth_user?);
-    let own = domain(&login);
-    if own.is_none() && ctx.local_domains.is_empty() {
-        return None;
-    }
-    let is_own = |d: &[u8]| match &own {
-        Some(o) => d == &o[..],
-        None => is_local_domain(d, &ctx.local_domains),
-    };
-    let domains = [r.sender, r.headers.from].into_iter().flatten();
-    let mut domains = domains.filter_map(|s| domain(&strings.resolve(s))).peekable();
-    domains.peek()?;
-    Some(domains.any(|d| !is_own(&d)))
-}
-
-/// Is this uid a web server's (by passwd name, else by its usual number)?
-pub fn is_web_uid(uid: u32, ctx: &AnalysisContext) -> bool {
-    match ctx.users.get(&uid) {
-        Some(name) => WEB_USERS.contains(&name.as_str()),
-        None => WEB_UIDS.contains(&uid),
-    }
-}
-
-/// The measured signals of one cluster.
-#[derive(Debug, Default)]
-struct Signals {
-    share: f64,
-    remote_min: u32,
-    remote_max: u32,
-    remote_msgs: usize,
-    auth_msgs: usize,
-    auth_users: HashSet<Sym>,
-    ips: HashMap<Sym, usize>,
-    nets: HashSet<KeyValue>,
-    foreign: usize,
-    foreign_known: usize,
-    web_remote: usize,
-    script_msgs: usize,
-    local_remote: usize,
-    null_remote: usize,
-    relay: usize,
-    template: Option<(KeyValue, usize)>,
-    senders: HashSet<Sym>,
-}
-
-fn measure(c: &Cluster, corpus: &Corpus<'_>) -> Signals {
-    let mut s = Signals { remote_min: u32::MAX, ..Signals::default() };
-    let mut templates: HashMap<KeyValue, usize> = HashMap::new();
-    for &i in &c.members {
-        let i = i as usize;
-        let (Some(r), Some(&remote)) = (corpus.records.get(i), corpus.facts.remote.get(i)) else {
-            continue;
-        };
-        let o = &r.origin;
-        s.remote_min = s.remote_min.min(remote);
-        s.remote_max = s.remote_max.max(remote);
-        let has_remote = remote > 0;
-        s.remote_msgs += usize::from(has_remote);
-        if let Some(ip) = o.ip {
-            *s.ips.entry(ip).or_default() += 1;
-        }
-        if let Some(Some(n)) = corpus.facts.net.get(i) {
-            s.nets.insert(*n);
-        }
-        if o.kind == OriginKind::SmtpAuth {
-            s.auth_msgs += 1;
-            s.auth_users.extend(o.auth_user);
-        }
-        if let Some(Some(f)) = corpus.facts.foreign.get(i) {
-            s.foreign_known += 1;
-            s.foreign += usize::from(*f);
-        }
-        let web = o.kind == OriginKind::Local
-            && (o.script.is_some() || o.uid.is_some_and(|u| is_web_uid(u, corpus.ctx)));
-        s.web_remote += usize::from(web && has_remote);
-        s.script_msgs += usize::from(o.script.is_some());
-        s.local_remote += usize::from(o.kind == OriginKind::Local && has_remote);
-        let null = r.sender.is_some_and(|x| corpus.strings.resolve(x).is_empty());
-        s.null_remote += usize::from((null || o.kind == OriginKind::Bounce) && has_remote);
-        s.relay += usize::from(o.kind == OriginKind::Smtp && has_remote && !null);
-        if let Some(Some(t)) = corpus.facts.template.get(i) {
-            *templates.entry(*t).or_default() += 1;
-        }
-        s.senders.extend(r.sender);
-    }
-    if s.remote_min == u32::MAX {
-        s.remote_min = 0;
-    }
-    s.share = c.messages as f64 / corpus.records.len().max(1) as f64;
-    s.template = templates.into_iter().max_by_key(|&(t, n)| (n, std::cmp::Reverse(t)));
-    s
-}
-
 /// A fired signal: points and the words for it.
 struct Points(f64, String);
+
+/// The fired signals and the first conclusion they support.
+#[derive(Default)]
+struct Scoring {
+    points: Vec<Points>,
+    why: Option<&'static str>,
+}
+
+impl Scoring {
+    fn add(&mut self, points: f64, words: String, why: Option<&'static str>) {
+        self.points.push(Points(points, words));
+        self.why = self.why.or(why);
+    }
+}
 
 fn frac(n: usize, of: usize) -> f64 {
     n as f64 / of.max(1) as f64
 }
 
-/// Score the signals; returns the points and the conclusion they support.
-fn score(c: &Cluster, s: &Signals, corpus: &Corpus<'_>) -> (Vec<Points>, Option<&'static str>) {
-    let n = c.messages;
-    let mut p = vec![Points(30.0 * s.share, format!("{} of the queue", percent(s.share)))];
-    let mut why = None;
+/// Score the signals of `c`.
+fn score(c: &Cluster, s: &Signals, corpus: &Corpus<'_>) -> Scoring {
+    let mut sc = Scoring::default();
+    sc.add(
+        30.0 * s.share,
+        format!("{} of the queue", percent(s.share)),
+        None,
+    );
     if c.per_minute > 0.0 {
-        let pts = 10.0 * (c.per_minute / 10.0).min(1.0);
-        p.push(Points(pts, format!("{:.1} messages a minute over the last hour", c.per_minute)));
+        let words = format!("{:.1} messages a minute over the last hour", c.per_minute);
+        sc.add(10.0 * (c.per_minute / 10.0).min(1.0), words, None);
     }
+    login_points(&mut sc, c, s);
+    origin_points(&mut sc, c, s);
+    fan_out_and_template(&mut sc, c, s, corpus);
+    if let Some(Some(KeyValue::Text(v))) = (c.key == ClusterKey::SenderPattern).then_some(c.value) {
+        if SenderPatterns::is_generalised(&corpus.strings.resolve(v)) {
+            let words = format!(
+                "{} forged sender names in one pattern",
+                thousands(s.senders.len())
+            );
+            sc.add(15.0, words, Some("forged random sender names"));
+        }
+    }
+    sc
+}
+
+/// One login from many places; authenticated senders using other domains.
+fn login_points(sc: &mut Scoring, c: &Cluster, s: &Signals) {
+    const GUESSED: Option<&str> = Some("likely a guessed password");
     // A property of the login itself, so only the auth-user cluster earns it.
     let many_places = s.ips.len() >= 3 || s.nets.len() >= 2;
     if c.key == ClusterKey::AuthUser && s.auth_users.len() == 1 && many_places {
-        let words = format!("one login used from {} IPs in {} networks", s.ips.len(), s.nets.len());
-        p.push(Points(25.0, words));
-        why = why.or(Some("likely a guessed password"));
+        let (ips, nets) = (s.ips.len(), s.nets.len());
+        sc.add(
+            25.0,
+            format!("one login used from {ips} IPs in {nets} networks"),
+            GUESSED,
+        );
     }
     let f = frac(s.foreign, s.foreign_known);
     if s.foreign_known > 0 && f >= 0.5 {
-        p.push(Points(25.0 * f, format!("{} of authenticated senders use domains not their own", percent(f))));
-        why = why.or(Some("likely a guessed password"));
+        let words = format!(
+            "{} of authenticated senders use domains not their own",
+            percent(f)
+        );
+        sc.add(25.0 * f, words, GUESSED);
     }
+}
+
+/// Web scripts, local uids, backscatter and relaying, by how the messages entered the queue.
+fn origin_points(sc: &mut Scoring, c: &Cluster, s: &Signals) {
+    let n = c.messages;
     let w = frac(s.web_remote, n);
     if w >= 0.5 {
-        p.push(Points(30.0 * w, "web-server uid or PHP script mailing remote domains".into()));
-        why = why.or(Some(if s.script_msgs * 2 >= n {
+        let why = if s.script_msgs * 2 >= n {
             "likely a compromised web script"
         } else {
             "likely a compromised web application"
-        }));
+        };
+        sc.add(
+            30.0 * w,
+            "web-server uid or PHP script mailing remote domains".into(),
+            Some(why),
+        );
     } else if frac(s.local_remote, n) >= 0.5 {
-        p.push(Points(10.0, "local uid mailing remote domains".into()));
-        why = why.or(Some("a local user or cron job mailing remote domains"));
+        let why = Some("a local user or cron job mailing remote domains");
+        sc.add(10.0, "local uid mailing remote domains".into(), why);
     }
     let b = frac(s.null_remote, n);
     if b >= 0.5 {
-        p.push(Points(20.0 * b, "null-sender bounces to remote addresses".into()));
-        why = why.or(Some("backscatter: bounces of spam to forged senders"));
+        let why = Some("backscatter: bounces of spam to forged senders");
+        sc.add(
+            20.0 * b,
+            "null-sender bounces to remote addresses".into(),
+            why,
+        );
     }
     let r = frac(s.relay, n);
     if r >= 0.5 {
-        p.push(Points(20.0 * r, "unauthenticated SMTP clients relaying to remote domains".into()));
-        why = why.or(Some("relaying without a login: check rcpthosts and tcp.smtp"));
+        let why = Some("relaying without a login: check rcpthosts and tcp.smtp");
+        let words = "unauthenticated SMTP clients relaying to remote domains".into();
+        sc.add(20.0 * r, words, why);
     }
-    fan_out_and_template(&mut p, c, s, corpus);
-    if let Some(Some(KeyValue::Text(v))) = (c.key == ClusterKey::SenderPattern).then_some(c.value) {
-        if SenderPatterns::is_generalised(&corpus.strings.resolve(v)) {
-            p.push(Points(15.0, format!("{} forged sender names in one pattern", thousands(s.senders.len()))));
-            why = why.or(Some("forged random sender names"));
-        }
-    }
-    (p, why)
 }
 
-fn fan_out_and_template(p: &mut Vec<Points>, c: &Cluster, s: &Signals, corpus: &Corpus<'_>) {
+fn fan_out_and_template(sc: &mut Scoring, c: &Cluster, s: &Signals, corpus: &Corpus<'_>) {
     if s.remote_max >= 10 {
-        p.push(Points(10.0, format!("up to {} remote recipients a message", s.remote_max)));
+        let words = format!("up to {} remote recipients a message", s.remote_max);
+        sc.add(10.0, words, None);
     } else if frac(s.remote_msgs, c.messages) >= 0.5 && c.recipients >= 3 * c.messages {
-        p.push(Points(5.0, "several remote recipients a message".into()));
+        sc.add(5.0, "several remote recipients a message".into(), None);
     }
-    if let Some((t, k)) = s.template.filter(|&(_, k)| c.messages >= 20 && frac(k, c.messages) >= DOMINANT) {
-        if c.key != ClusterKey::Subject {
-            let words = format!("one subject template in {}: \"{}\"", percent(frac(k, c.messages)), t.text(corpus.strings));
-            p.push(Points(10.0, words));
-        }
+    let dominant = s
+        .template
+        .filter(|&(_, k)| c.messages >= 20 && frac(k, c.messages) >= DOMINANT);
+    if let Some((t, k)) = dominant.filter(|_| c.key != ClusterKey::Subject) {
+        let share = percent(frac(k, c.messages));
+        let words = format!(
+            "one subject template in {share}: \"{}\"",
+            t.text(corpus.strings)
+        );
+        sc.add(10.0, words, None);
     }
 }
 
 /// Fill `c.score` and `c.reasons` from its members' signals.
 pub fn assess(c: &mut Cluster, corpus: &Corpus<'_>) {
     let s = measure(c, corpus);
-    let (points, why) = score(c, &s, corpus);
+    if c.value.is_none() {
+        // Messages that merely lack this field are many senders, not one: never ranked.
+        c.score = 0.0;
+        c.reasons = vec![format!(
+            "{}: {}: many senders, not ranked",
+            subject(c, corpus),
+            summary(c, &s, corpus.strings)
+        )];
+        return;
+    }
+    let Scoring { points, why } = score(c, &s, corpus);
     let mut total: f64 = points.iter().map(|p| p.0).sum();
     if c.messages < MIN_CULPRIT_MESSAGES {
         total *= c.messages as f64 / MIN_CULPRIT_MESSAGES as f64;
@@ -319,12 +230,17 @@ pub fn assess(c: &mut Cluster, corpus: &Corpus<'_>) {
         Verdict::Culprit => why.unwrap_or("likely spam"),
     };
     c.score = total;
-    c.reasons = vec![format!("{}: {}: {conclusion}", subject(c, corpus), summary(c, &s, corpus.strings))];
+    c.reasons = vec![format!(
+        "{}: {}: {conclusion}",
+        subject(c, corpus),
+        summary(c, &s, corpus.strings)
+    )];
     for p in points.iter().filter(|p| p.0 > 0.0) {
         c.reasons.push(format!("{} (+{:.1})", p.1, p.0));
     }
     if c.messages < MIN_CULPRIT_MESSAGES {
-        c.reasons.push(format!("only {} messages: score scaled down", c.messages));
+        c.reasons
+            .push(format!("only {} messages: score scaled down", c.messages));
     }
 }
 
@@ -358,7 +274,11 @@ fn subject(c: &Cluster, corpus: &Corpus<'_>) -> String {
 
 /// `1,320 messages (70% of queue) from 3 IPs (...), 1-40 remote recipients each, ...`
 fn summary(c: &Cluster, s: &Signals, strings: &Interner) -> String {
-    let mut out = format!("{} messages ({} of queue)", thousands(c.messages), percent(s.share));
+    let mut out = format!(
+        "{} messages ({} of queue)",
+        thousands(c.messages),
+        percent(s.share)
+    );
     if s.ips.len() > 1 || (c.key == ClusterKey::AuthUser && !s.ips.is_empty()) {
         let plural = if s.ips.len() == 1 { "" } else { "s" };
         let list = ip_list(&s.ips, strings);
@@ -367,14 +287,21 @@ fn summary(c: &Cluster, s: &Signals, strings: &Interner) -> String {
     if s.remote_msgs == 0 {
         out.push_str(", local recipients only");
     } else if s.remote_min == s.remote_max {
-        out.push_str(&format!(", {} remote recipient{} each", s.remote_max, if s.remote_max == 1 { "" } else { "s" }));
+        out.push_str(&format!(
+            ", {} remote recipient{} each",
+            s.remote_max,
+            if s.remote_max == 1 { "" } else { "s" }
+        ));
     } else {
-        out.push_str(&format!(", {}-{} remote recipients each", s.remote_min, s.remote_max));
+        out.push_str(&format!(
+            ", {}-{} remote recipients each",
+            s.remote_min, s.remote_max
+        ));
     }
     if s.foreign_known > 0 {
         out.push_str(match frac(s.foreign, s.foreign_known) {
             f if f >= 0.5 => ", sender addresses not its own",
-            f if f == 0.0 => ", sender addresses its own",
+            0.0 => ", sender addresses its own",
             _ => ", some sender addresses not its own",
         });
     }
@@ -386,12 +313,12 @@ impl Cluster {
     pub fn verdict(&self) -> Verdict {
         Verdict::of(self.score)
     }
-
 }
 
 /// `86.107.221.138 600, 41.203.18.7 420, ...` (the busiest first).
 fn ip_list(ips: &HashMap<Sym, usize>, strings: &Interner) -> String {
-    let mut ips: Vec<(Arc<[u8]>, usize)> = ips.iter().map(|(s, n)| (strings.resolve(*s), *n)).collect();
+    let mut ips: Vec<(Arc<[u8]>, usize)> =
+        ips.iter().map(|(s, n)| (strings.resolve(*s), *n)).collect();
     ips.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     let mut shown: Vec<String> = ips
         .iter()
@@ -432,7 +359,9 @@ pub fn thousands(n: usize) -> String {
 /// it is skipped: the IPs of a listed AUTH user are not listed again. `(none)` clusters and
 /// origin clusters other than `bounce` are not candidates.
 pub fn top(corpus: &Corpus<'_>, table: &SenderPatterns, limit: usize) -> Vec<Cluster> {
-    let bounce = OriginKind::ALL.iter().position(|k| *k == OriginKind::Bounce);
+    let bounce = OriginKind::ALL
+        .iter()
+        .position(|k| *k == OriginKind::Bounce);
     let mut candidates: Vec<(usize, Cluster)> = Vec::new();
     for (rank, key) in TOP_KEYS.into_iter().enumerate() {
         let ex = KeyExtractor::new(key, corpus.strings).with_sender_patterns(table);
@@ -449,12 +378,16 @@ pub fn top(corpus: &Corpus<'_>, table: &SenderPatterns, limit: usize) -> Vec<Clu
         }
     }
     candidates.sort_by(|(ra, a), (rb, b)| {
-        b.score.total_cmp(&a.score).then(b.messages.cmp(&a.messages)).then(ra.cmp(rb))
+        b.score
+            .total_cmp(&a.score)
+            .then(b.messages.cmp(&a.messages))
+            .then(ra.cmp(rb))
     });
     let mut covered = vec![false; corpus.records.len()];
     let mut out = Vec::new();
-    let (culprits, legit): (Vec<_>, Vec<_>) =
-        candidates.into_iter().partition(|(_, c)| c.verdict() != Verdict::Legitimate);
+    let (culprits, legit): (Vec<_>, Vec<_>) = candidates
+        .into_iter()
+        .partition(|(_, c)| c.verdict() != Verdict::Legitimate);
     take_uncovered(culprits, limit, &mut covered, &mut out);
     let mut legit = legit;
     legit.sort_by(|(ra, a), (rb, b)| b.messages.cmp(&a.messages).then(ra.cmp(rb)));
@@ -473,7 +406,11 @@ fn take_uncovered(
         if taken >= limit {
             break;
         }
-        let seen = c.members.iter().filter(|&&i| covered.get(i as usize) == Some(&true)).count();
+        let seen = c
+            .members
+            .iter()
+            .filter(|&&i| covered.get(i as usize) == Some(&true))
+            .count();
         if frac(seen, c.messages) >= COVERED {
             continue;
         }

@@ -1,9 +1,11 @@
 //! The command line: clap arguments, and dispatch to one file per subcommand.
 
+pub mod clusters;
 pub mod exit;
 pub mod print;
 pub mod read;
 pub mod stat;
+pub mod top;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -50,6 +52,10 @@ pub enum Command {
     Stat(stat::StatArgs),
     /// List messages like qmail-qread.
     Read(read::ReadArgs),
+    /// Group messages by one key (auth-user, origin-ip, sender-pattern, ...).
+    Clusters(clusters::ClustersArgs),
+    /// Rank the likely culprits across all keys, with reasons.
+    Top(top::TopArgs),
 }
 
 /// Parse the process arguments and run the command, writing to stdout.
@@ -66,6 +72,8 @@ fn dispatch(args: &Args, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     match &args.command {
         Some(Command::Stat(a)) => stat::run(&args.global, a, out),
         Some(Command::Read(a)) => read::run(&args.global, a, out),
+        Some(Command::Clusters(a)) => clusters::run(&args.global, a, out),
+        Some(Command::Top(a)) => top::run(&args.global, a, out),
         None => {
             use clap::CommandFactory;
             Args::command().print_help()?;

@@ -1,6 +1,8 @@
 //! The integration test binary: one module per area (ripgrep's layout).
 
+mod cli_clusters;
 mod cli_read;
 mod cli_stat;
+mod cli_top;
 mod scan;
 mod util;

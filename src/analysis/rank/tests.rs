@@ -1,8 +1,9 @@
 use std::sync::Arc;
 
 use super::*;
+use crate::analysis::cluster::AnalysisContext;
 use crate::analysis::{analyse, AnalysisInput};
-use crate::queue::{MessageId, MessageState, Origin, Parts, Recipient};
+use crate::queue::{Channel, MessageId, MessageRecord, MessageState, Origin, Parts, Recipient};
 
 const NOW: i64 = 1_795_430_000;
 
@@ -67,13 +68,23 @@ impl<'a> Rec<'a> {
     }
 }
 
-fn run(records: Vec<MessageRecord>, strings: Arc<Interner>, locals: &[&str]) -> crate::analysis::Analysis {
+fn run(
+    records: Vec<MessageRecord>,
+    strings: Arc<Interner>,
+    locals: &[&str],
+) -> crate::analysis::Analysis {
     let ctx = AnalysisContext {
         now: NOW,
         local_domains: locals.iter().map(|s| s.to_string()).collect(),
         ..Default::default()
     };
-    analyse(AnalysisInput { records, strings, ctx, key: ClusterKey::AuthUser, top_limit: 10 })
+    analyse(AnalysisInput {
+        records,
+        strings,
+        ctx,
+        key: ClusterKey::AuthUser,
+        top_limit: 10,
+    })
 }
 
 /// 60 messages from one login on 3 IPs with forged senders; 8 from a real user.
@@ -81,7 +92,14 @@ fn guessed_password(s: &Interner) -> Vec<MessageRecord> {
     let ips = ["86.107.221.138", "41.203.18.7", "190.12.44.201"];
     let mut out = Vec::new();
     for i in 0..60u64 {
-        let name = ["kbradford", "xqzpt", "mjones", "tkelly", "rwalsh", "pgarcia"][i as usize % 6];
+        let name = [
+            "kbradford",
+            "xqzpt",
+            "mjones",
+            "tkelly",
+            "rwalsh",
+            "pgarcia",
+        ][i as usize % 6];
         let r = Rec::new(s, i)
             .auth("test@example.com", ips[i as usize % 3])
             .sender(&format!("{name}{}@philadefender.org", i / 6))
@@ -106,7 +124,10 @@ fn guessed_password_is_first_with_its_reason() {
     let a = run(guessed_password(&s), s.clone(), &["example.com"]);
     let first = &a.top[0];
     assert_eq!(first.key, ClusterKey::AuthUser);
-    assert_eq!(first.value.map(|v| v.text(&s)).as_deref(), Some("test@example.com"));
+    assert_eq!(
+        first.value.map(|v| v.text(&s)).as_deref(),
+        Some("test@example.com")
+    );
     assert_eq!(first.messages, 60);
     assert_eq!(first.verdict(), Verdict::Culprit, "{:?}", first.reasons);
     assert_eq!(
@@ -115,27 +136,60 @@ fn guessed_password_is_first_with_its_reason() {
          41.203.18.7 20, 86.107.221.138 20), 1-40 remote recipients each, sender addresses not \
          its own: likely a guessed password"
     );
-    assert!(first.reasons.iter().any(|r| r.starts_with("one login used from 3 IPs in 3 networks")));
+    assert!(first
+        .reasons
+        .iter()
+        .any(|r| r.starts_with("one login used from 3 IPs in 3 networks")));
     // The IPs, subject template and sender pattern of the same flood are not listed again.
-    assert!(a.top.iter().all(|c| c.key != ClusterKey::OriginIp || c.verdict() == Verdict::Legitimate));
-    let alice = a.top.iter().find(|c| c.value.map(|v| v.text(&s)).as_deref() == Some("alice@example.com"));
+    assert!(a
+        .top
+        .iter()
+        .all(|c| c.key != ClusterKey::OriginIp || c.verdict() == Verdict::Legitimate));
+    let alice = a
+        .top
+        .iter()
+        .find(|c| c.value.map(|v| v.text(&s)).as_deref() == Some("alice@example.com"));
     let alice = alice.expect("the real user is shown as legitimate");
     assert_eq!(alice.verdict(), Verdict::Legitimate);
-    assert!(alice.reasons[0].ends_with("sender addresses its own: looks legitimate: keep"), "{}", alice.reasons[0]);
+    assert!(
+        alice.reasons[0].ends_with("sender addresses its own: looks legitimate: keep"),
+        "{}",
+        alice.reasons[0]
+    );
 }
 
 #[test]
 fn php_script_flood_is_a_compromised_web_script() {
     let s = Arc::new(Interner::new());
     let mut recs: Vec<MessageRecord> = (0..40)
-        .map(|i| Rec::new(&s, i).php(48, Some("wp-content/uploads/x.php")).sender("apache@mail.example.com").rcpts(Channel::Remote, 3).r)
+        .map(|i| {
+            Rec::new(&s, i)
+                .php(48, Some("wp-content/uploads/x.php"))
+                .sender("apache@mail.example.com")
+                .rcpts(Channel::Remote, 3)
+                .r
+        })
         .collect();
-    recs.extend((40..45).map(|i| Rec::new(&s, i).php(1001, None).sender("cron@mail.example.com").rcpts(Channel::Local, 1).r));
+    recs.extend((40..45).map(|i| {
+        Rec::new(&s, i)
+            .php(1001, None)
+            .sender("cron@mail.example.com")
+            .rcpts(Channel::Local, 1)
+            .r
+    }));
     let a = run(recs, s.clone(), &["mail.example.com"]);
     assert_eq!(a.top[0].key, ClusterKey::Script);
     assert_eq!(a.top[0].messages, 40);
-    assert!(a.top[0].reasons[0].ends_with("likely a compromised web script"), "{}", a.top[0].reasons[0]);
-    let cron = a.top.iter().find(|c| c.messages == 5).expect("the cron job is listed");
+    assert!(
+        a.top[0].reasons[0].ends_with("likely a compromised web script"),
+        "{}",
+        a.top[0].reasons[0]
+    );
+    let cron = a
+        .top
+        .iter()
+        .find(|c| c.messages == 5)
+        .expect("the cron job is listed");
     assert_eq!(cron.verdict(), Verdict::Legitimate);
 }
 
@@ -153,13 +207,38 @@ fn web_uid_named_by_passwd_counts_as_web() {
 fn backscatter_and_relay_are_named() {
     let s = Arc::new(Interner::new());
     let mut recs: Vec<MessageRecord> = (0..30)
-        .map(|i| { let mut r = Rec::new(&s, i).smtp("203.0.113.9").sender("").rcpts(Channel::Remote, 1).r; r.origin.kind = OriginKind::Bounce; r })
+        .map(|i| {
+            let mut r = Rec::new(&s, i)
+                .smtp("203.0.113.9")
+                .sender("")
+                .rcpts(Channel::Remote, 1)
+                .r;
+            r.origin.kind = OriginKind::Bounce;
+            r
+        })
         .collect();
-    recs.extend((30..60).map(|i| Rec::new(&s, i).smtp("198.51.100.7").sender(&format!("x{i}@spam.example")).rcpts(Channel::Remote, 2).r));
+    recs.extend((30..60).map(|i| {
+        Rec::new(&s, i)
+            .smtp("198.51.100.7")
+            .sender(&format!("x{i}@spam.example"))
+            .rcpts(Channel::Remote, 2)
+            .r
+    }));
     let a = run(recs, s.clone(), &[]);
     let words: Vec<&str> = a.top.iter().map(|c| c.reasons[0].as_str()).collect();
-    assert!(words.iter().any(|w| w.starts_with("origin bounce: 30 messages") && w.ends_with("backscatter: bounces of spam to forged senders")), "{words:#?}");
-    assert!(words.iter().any(|w| w.ends_with("relaying without a login: check rcpthosts and tcp.smtp")), "{words:#?}");
+    assert!(
+        words
+            .iter()
+            .any(|w| w.starts_with("origin bounce: 30 messages")
+                && w.ends_with("backscatter: bounces of spam to forged senders")),
+        "{words:#?}"
+    );
+    assert!(
+        words
+            .iter()
+            .any(|w| w.ends_with("relaying without a login: check rcpthosts and tcp.smtp")),
+        "{words:#?}"
+    );
 }
 
 #[test]
@@ -177,7 +256,10 @@ fn every_cluster_of_a_key_is_scored_and_counts_add_up() {
     let s = Arc::new(Interner::new());
     let recs = guessed_password(&s);
     let n = recs.len();
-    let ctx = AnalysisContext { now: NOW, ..Default::default() };
+    let ctx = AnalysisContext {
+        now: NOW,
+        ..Default::default()
+    };
     for key in ClusterKey::ALL {
         let cs = crate::analysis::cluster::cluster(&recs, key, &s, &ctx);
         assert_eq!(cs.iter().map(|c| c.messages).sum::<usize>(), n, "{key:?}");
