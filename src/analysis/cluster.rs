@@ -115,11 +115,21 @@ pub(crate) fn group(
     mut ex: KeyExtractor<'_>,
     ctx: &AnalysisContext,
 ) -> Vec<Cluster> {
-    let key = ex.key();
+    let (key, strings) = (ex.key(), ex.strings());
+    group_by(records, (key, strings), ctx, |_, r| ex.value(r))
+}
+
+/// Group by precomputed values (`value(index, record)`), largest first; no scores yet.
+pub(crate) fn group_by(
+    records: &[MessageRecord],
+    (key, strings): (ClusterKey, &Interner),
+    ctx: &AnalysisContext,
+    mut value: impl FnMut(usize, &MessageRecord) -> Option<KeyValue>,
+) -> Vec<Cluster> {
     let mut groups: HashMap<Option<KeyValue>, Cluster> = HashMap::new();
     let hour_ago = ctx.now - 3600;
     for (i, r) in records.iter().enumerate() {
-        let value = ex.value(r);
+        let value = value(i, r);
         let c = groups.entry(value).or_insert_with(|| Cluster {
             key,
             value,
@@ -146,7 +156,6 @@ pub(crate) fn group(
     let mut out: Vec<Cluster> = groups.into_values().collect();
     // Ties by the value's text, not its symbol: symbols depend on interning order, and the
     // same queue must list the same way every run.
-    let strings = ex.strings();
     out.sort_by_cached_key(|c| {
         let text = c.value.map(|v| match v {
             KeyValue::Text(s) => SortText::Bytes(strings.resolve(s)),

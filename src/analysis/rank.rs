@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::cluster::{group, Cluster};
+use super::cluster::{group, group_by, Cluster};
 use super::key::{ClusterKey, KeyExtractor, KeyValue};
 use super::patterns::SenderPatterns;
 pub use super::signals::{is_web_uid, Corpus, Facts, WEB_UIDS, WEB_USERS};
@@ -365,7 +365,19 @@ pub fn top(corpus: &Corpus<'_>, table: &SenderPatterns, limit: usize) -> Vec<Clu
     let mut candidates: Vec<(usize, Cluster)> = Vec::new();
     for (rank, key) in TOP_KEYS.into_iter().enumerate() {
         let ex = KeyExtractor::new(key, corpus.strings).with_sender_patterns(table);
-        for mut c in group(corpus.records, ex, corpus.ctx) {
+        // Templates and networks are already in the facts: no second derivation per message.
+        let clusters = match key {
+            ClusterKey::Subject | ClusterKey::OriginNet => {
+                let facts = corpus.facts;
+                let by = (key, corpus.strings);
+                group_by(corpus.records, by, corpus.ctx, |i, _| match key {
+                    ClusterKey::Subject => facts.template(i),
+                    _ => facts.net(i),
+                })
+            }
+            _ => group(corpus.records, ex, corpus.ctx),
+        };
+        for mut c in clusters {
             let keep = match c.value {
                 None => false,
                 Some(KeyValue::Origin(o)) => Some(o.0 as usize) == bounce,

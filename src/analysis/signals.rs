@@ -29,6 +29,8 @@ pub struct Facts {
     /// Authenticated message whose envelope or From domain is not the login's own;
     /// `None` when not authenticated or the own domain is unknown.
     foreign: Vec<Option<bool>>,
+    /// The envelope sender is the null sender `<>`.
+    null_sender: Vec<bool>,
 }
 
 impl Facts {
@@ -36,6 +38,13 @@ impl Facts {
     pub fn new(records: &[MessageRecord], strings: &Interner, ctx: &AnalysisContext) -> Facts {
         let mut tpl = KeyExtractor::new(ClusterKey::Subject, strings);
         let mut net = KeyExtractor::new(ClusterKey::OriginNet, strings);
+        let empty = strings.intern(b"");
+        let mut domains = Domains {
+            strings,
+            ctx,
+            of: HashMap::new(),
+            local: HashMap::new(),
+        };
         Facts {
             template: records.iter().map(|r| tpl.value(r)).collect(),
             net: records.iter().map(|r| net.value(r)).collect(),
@@ -43,8 +52,69 @@ impl Facts {
                 .iter()
                 .map(|r| remote_count(r, strings, ctx))
                 .collect(),
-            foreign: records.iter().map(|r| foreign(r, strings, ctx)).collect(),
+            foreign: records.iter().map(|r| domains.foreign(r)).collect(),
+            null_sender: records.iter().map(|r| r.sender == Some(empty)).collect(),
         }
+    }
+
+    /// The subject template of record `i` (as the `subject` key computes it).
+    pub fn template(&self, i: usize) -> Option<KeyValue> {
+        self.template.get(i).copied().flatten()
+    }
+
+    /// The network of record `i` (as the `origin-net` key computes it).
+    pub fn net(&self, i: usize) -> Option<KeyValue> {
+        self.net.get(i).copied().flatten()
+    }
+}
+
+/// Domains of addresses, interned and cached per distinct address, so deciding "own domain"
+/// costs one derivation per distinct login, sender and From address.
+struct Domains<'a> {
+    strings: &'a Interner,
+    ctx: &'a AnalysisContext,
+    of: HashMap<Sym, Option<Sym>>,
+    local: HashMap<Sym, bool>,
+}
+
+impl Domains<'_> {
+    fn domain(&mut self, addr: Sym) -> Option<Sym> {
+        let strings = self.strings;
+        *self
+            .of
+            .entry(addr)
+            .or_insert_with(|| domain(&strings.resolve(addr)).map(|d| strings.intern(&d)))
+    }
+
+    fn is_local(&mut self, d: Sym) -> bool {
+        let (strings, locals) = (self.strings, &self.ctx.local_domains);
+        *self
+            .local
+            .entry(d)
+            .or_insert_with(|| is_local_domain(&strings.resolve(d), locals))
+    }
+
+    /// Authenticated, and the envelope sender or From domain is not the login's own (the
+    /// login's domain, or a local domain for a login without one). `None` when unknown.
+    fn foreign(&mut self, r: &MessageRecord) -> Option<bool> {
+        if r.origin.kind != OriginKind::SmtpAuth {
+            return None;
+        }
+        let own = self.domain(r.origin.auth_user?);
+        if own.is_none() && self.ctx.local_domains.is_empty() {
+            return None;
+        }
+        let mut seen = false;
+        let mut foreign = false;
+        for addr in [r.sender, r.headers.from].into_iter().flatten() {
+            let Some(d) = self.domain(addr) else { continue };
+            seen = true;
+            foreign |= match own {
+                Some(o) => d != o,
+                None => !self.is_local(d),
+            };
+        }
+        seen.then_some(foreign)
     }
 }
 
@@ -70,27 +140,6 @@ fn remote_count(r: &MessageRecord, strings: &Interner, ctx: &AnalysisContext) ->
             .is_none_or(|d| !is_local_domain(&d, &ctx.local_domains)),
     });
     n.count().min(u32::MAX as usize) as u32
-}
-
-fn foreign(r: &MessageRecord, strings: &Interner, ctx: &AnalysisContext) -> Option<bool> {
-    if r.origin.kind != OriginKind::SmtpAuth {
-        return None;
-    }
-    let login = strings.resolve(r.origin.auth_user?);
-    let own = domain(&login);
-    if own.is_none() && ctx.local_domains.is_empty() {
-        return None;
-    }
-    let is_own = |d: &[u8]| match &own {
-        Some(o) => d == &o[..],
-        None => is_local_domain(d, &ctx.local_domains),
-    };
-    let domains = [r.sender, r.headers.from].into_iter().flatten();
-    let mut domains = domains
-        .filter_map(|s| domain(&strings.resolve(s)))
-        .peekable();
-    domains.peek()?;
-    Some(domains.any(|d| !is_own(&d)))
 }
 
 /// Is this uid a web server's (by passwd name, else by its usual number)?
@@ -158,9 +207,7 @@ pub(crate) fn measure(c: &Cluster, corpus: &Corpus<'_>) -> Signals {
         s.web_remote += usize::from(web && has_remote);
         s.script_msgs += usize::from(o.script.is_some());
         s.local_remote += usize::from(o.kind == OriginKind::Local && has_remote);
-        let null = r
-            .sender
-            .is_some_and(|x| corpus.strings.resolve(x).is_empty());
+        let null = corpus.facts.null_sender.get(i).copied().unwrap_or(false);
         s.null_remote += usize::from((null || o.kind == OriginKind::Bounce) && has_remote);
         s.relay += usize::from(o.kind == OriginKind::Smtp && has_remote && !null);
         if let Some(Some(t)) = corpus.facts.template.get(i) {

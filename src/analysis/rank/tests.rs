@@ -266,3 +266,61 @@ fn every_cluster_of_a_key_is_scored_and_counts_add_up() {
         assert!(cs.iter().all(|c| !c.reasons.is_empty()), "{key:?}");
     }
 }
+
+/// Cost of clustering and ranking per message on a synthetic 200,000-message flood; run with
+/// `cargo test --release --lib analysis_cost -- --ignored --nocapture`.
+#[test]
+#[ignore = "timing, not a check"]
+fn analysis_cost() {
+    let s = Arc::new(Interner::new());
+    let n = 200_000u64;
+    let ips = [
+        "86.107.221.138",
+        "41.203.18.7",
+        "190.12.44.201",
+        "192.0.2.10",
+    ];
+    let recs: Vec<MessageRecord> = (0..n)
+        .map(|i| {
+            let r = Rec::new(&s, i)
+                .auth(
+                    if i % 10 == 0 {
+                        "alice@example.com"
+                    } else {
+                        "test@example.com"
+                    },
+                    ips[i as usize % 4],
+                )
+                .sender(&format!("u{}x@philadefender.org", i % 5000))
+                .rcpts(Channel::Remote, 1 + (i as usize % 5))
+                .subject(&format!("Dispute Transaction {i}"));
+            r.r
+        })
+        .collect();
+    let ctx = AnalysisContext {
+        now: NOW,
+        ..Default::default()
+    };
+    let t = std::time::Instant::now();
+    let c = crate::analysis::cluster::cluster(&recs, ClusterKey::SenderPattern, &s, &ctx);
+    let one_key = t.elapsed();
+    let t = std::time::Instant::now();
+    let a = analyse(AnalysisInput {
+        records: recs,
+        strings: s.clone(),
+        ctx,
+        key: ClusterKey::AuthUser,
+        top_limit: 10,
+    });
+    let all = t.elapsed();
+    println!(
+        "{n} messages: cluster --by sender-pattern {:?} ({:.0} ns/message, {} clusters); analyse (clusters + top over {} keys) {:?} ({:.0} ns/message), top[0] = {}",
+        one_key,
+        one_key.as_nanos() as f64 / n as f64,
+        c.len(),
+        TOP_KEYS.len(),
+        all,
+        all.as_nanos() as f64 / n as f64,
+        a.top[0].reasons[0]
+    );
+}
