@@ -324,3 +324,27 @@ fn analysis_cost() {
         a.top[0].reasons[0]
     );
 }
+
+#[test]
+fn the_analysis_extractor_selects_exactly_each_sender_pattern_cluster() {
+    let s = Arc::new(Interner::new());
+    let mut a = run(guessed_password(&s), s.clone(), &["example.com"]);
+    a.recluster(ClusterKey::SenderPattern);
+    assert_eq!(a.key, ClusterKey::SenderPattern);
+    let forged = a.clusters.iter().filter(|c| {
+        c.value
+            .is_some_and(|v| SenderPatterns::is_generalised(v.text(&s).as_bytes()))
+    });
+    assert!(forged.count() >= 1, "the forged names are generalised");
+    let mut ex = a.extractor(ClusterKey::SenderPattern);
+    for c in &a.clusters {
+        let selected: Vec<u32> = (0..a.records.len() as u32)
+            .filter(|&i| ex.value(&a.records[i as usize]) == c.value)
+            .collect();
+        assert_eq!(selected, c.members, "{:?}", c.value.map(|v| v.text(&s)));
+    }
+    // Without the table every sender is its own literal pattern.
+    let mut plain = KeyExtractor::new(ClusterKey::SenderPattern, &s);
+    let v = plain.value(&a.records[0]).map(|v| v.text(&s));
+    assert_eq!(v.as_deref(), Some("kbradford0@philadefender.org"));
+}
