@@ -92,14 +92,8 @@ pub fn load(
             strings: &strings,
             now,
         };
-        let keep = query::select(&query, &qctx, &records, None);
-        let mut keep = keep.into_iter().peekable();
-        let mut i = 0usize;
-        records.retain(|_| {
-            let hit = keep.next_if_eq(&i).is_some();
-            i += 1;
-            hit
-        });
+        let selected = query::select(&query, &qctx, &records, None);
+        records = keep_selected(records, selected);
     }
     let (local_domains, _skipped) = locals::local_domains(queue.root(), &args.local_domain);
     let users = match &args.passwd {
@@ -124,6 +118,21 @@ pub fn load(
         key,
         top_limit,
     })))
+}
+
+/// The records at `selected` (ascending indices), in order.
+fn keep_selected(
+    mut records: Vec<crate::queue::MessageRecord>,
+    selected: Vec<usize>,
+) -> Vec<crate::queue::MessageRecord> {
+    let mut keep = selected.into_iter().peekable();
+    let mut i = 0usize;
+    records.retain(|_| {
+        let hit = keep.next_if_eq(&i).is_some();
+        i += 1;
+        hit
+    });
+    records
 }
 
 fn report_query_error(text: &str, e: &query::QueryError) {
