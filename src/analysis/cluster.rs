@@ -1,11 +1,13 @@
-//! Group records by a ClusterKey into clusters with counts, times and rates.
+//! Group records by a ClusterKey into clusters with counts, times, rates, scores and reasons.
 //!
-//! BASIC VERSION: grouping, counts and rates are real; `score` and `reasons` are filled by the
-//! ranking (rank.rs) when it lands.
+//! Grouping is here; `score` and `reasons` come from the ranking (`rank.rs`), so every caller of
+//! [`cluster`] (CLI, TUI, watcher) sees the same judgement.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::key::{ClusterKey, KeyExtractor, KeyValue};
+use super::patterns::SenderPatterns;
+use super::rank::{self, Facts};
 use crate::queue::{Interner, MessageRecord};
 
 /// Inputs of the analysis that are not in the records.
@@ -13,8 +15,11 @@ use crate::queue::{Interner, MessageRecord};
 pub struct AnalysisContext {
     /// "Now", unix seconds (injected so tests and snapshots are stable).
     pub now: i64,
-    /// Domains this server receives mail for (control/locals, rcpthosts, virtualdomains).
+    /// Domains this server receives mail for (control/locals, rcpthosts, virtualdomains),
+    /// lowercased; an entry starting with `.` covers subdomains (rcpthosts style).
     pub local_domains: Vec<String>,
+    /// uid → user name from the passwd file, when one was readable.
+    pub users: BTreeMap<u32, String>,
 }
 
 /// Messages sharing one value of one key.
@@ -44,19 +49,87 @@ pub struct Cluster {
     pub reasons: Vec<String>,
 }
 
-/// Group `records` by `key`, largest cluster first (ties by value). Counts add up to
-/// `records.len()`.
+/// Group `records` by `key`, largest cluster first (ties by value), each scored with its
+/// reasons. Counts add up to `records.len()`. `sender-pattern` values use a
+/// [`SenderPatterns`] table built from these same records and `ctx.local_domains`.
 pub fn cluster(
     records: &[MessageRecord],
     key: ClusterKey,
     strings: &Interner,
     ctx: &AnalysisContext,
 ) -> Vec<Cluster> {
-    let mut ex = KeyExtractor::new(key, strings);
+    let table = if key == ClusterKey::SenderPattern {
+        sender_patterns(records, strings, ctx)
+    } else {
+        SenderPatterns::default()
+    };
+    let ex = KeyExtractor::new(key, strings).with_sender_patterns(&table);
+    let mut out = group(records, ex, ctx);
+    let facts = Facts::new(records, strings, ctx);
+    for c in &mut out {
+        rank::assess(
+            c,
+            &rank::Corpus {
+                records,
+                strings,
+                ctx,
+                facts: &facts,
+            },
+        );
+    }
+    out
+}
+
+/// The sender-pattern table of `records` (one entry per distinct envelope sender).
+pub fn sender_patterns(
+    records: &[MessageRecord],
+    strings: &Interner,
+    ctx: &AnalysisContext,
+) -> SenderPatterns {
+    let mut counts: HashMap<crate::queue::Sym, usize> = HashMap::new();
+    for r in records {
+        if let Some(s) = r.sender {
+            *counts.entry(s).or_default() += 1;
+        }
+    }
+    let resolved: Vec<(std::sync::Arc<[u8]>, usize)> = counts
+        .into_iter()
+        .map(|(s, n)| (strings.resolve(s), n))
+        .collect();
+    SenderPatterns::build(
+        resolved.iter().map(|(a, n)| (&a[..], *n)),
+        &ctx.local_domains,
+    )
+}
+
+/// A cluster value in list order: text values by their bytes.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+enum SortText {
+    Bytes(std::sync::Arc<[u8]>),
+    Value(KeyValue),
+}
+
+/// Group by the extractor's key, largest first; no scores yet.
+pub(crate) fn group(
+    records: &[MessageRecord],
+    mut ex: KeyExtractor<'_>,
+    ctx: &AnalysisContext,
+) -> Vec<Cluster> {
+    let (key, strings) = (ex.key(), ex.strings());
+    group_by(records, (key, strings), ctx, |_, r| ex.value(r))
+}
+
+/// Group by precomputed values (`value(index, record)`), largest first; no scores yet.
+pub(crate) fn group_by(
+    records: &[MessageRecord],
+    (key, strings): (ClusterKey, &Interner),
+    ctx: &AnalysisContext,
+    mut value: impl FnMut(usize, &MessageRecord) -> Option<KeyValue>,
+) -> Vec<Cluster> {
     let mut groups: HashMap<Option<KeyValue>, Cluster> = HashMap::new();
     let hour_ago = ctx.now - 3600;
     for (i, r) in records.iter().enumerate() {
-        let value = ex.value(r);
+        let value = value(i, r);
         let c = groups.entry(value).or_insert_with(|| Cluster {
             key,
             value,
@@ -81,7 +154,15 @@ pub fn cluster(
         }
     }
     let mut out: Vec<Cluster> = groups.into_values().collect();
-    out.sort_by(|a, b| b.messages.cmp(&a.messages).then(a.value.cmp(&b.value)));
+    // Ties by the value's text, not its symbol: symbols depend on interning order, and the
+    // same queue must list the same way every run.
+    out.sort_by_cached_key(|c| {
+        let text = c.value.map(|v| match v {
+            KeyValue::Text(s) => SortText::Bytes(strings.resolve(s)),
+            other => SortText::Value(other),
+        });
+        (std::cmp::Reverse(c.messages), text)
+    });
     out
 }
 

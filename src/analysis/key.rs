@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 
+use super::patterns::SenderPatterns;
 use crate::queue::{Interner, MessageRecord, OriginKind, Sym};
 
 /// A grouping key (`qtriage clusters --by KEY`).
@@ -111,20 +112,55 @@ impl KeyValue {
 
 /// Computes key values, caching derived strings (patterns, networks) per source string so a
 /// million messages cost one derivation per distinct sender, IP or subject.
+///
+/// `sender-pattern` values depend on corpus knowledge (a [`SenderPatterns`] table). An extractor
+/// made with [`KeyExtractor::new`] has none and gives each sender its literal pattern; use
+/// [`KeyExtractor::with_sender_patterns`] (or `Analysis::extractor`) with the analysis' table to
+/// get the same values as that analysis' clusters. For a fixed table, `value` is a pure
+/// function of the record.
 pub struct KeyExtractor<'a> {
     key: ClusterKey,
     strings: &'a Interner,
     derived: HashMap<Sym, Option<Sym>>,
+    patterns: Option<&'a SenderPatterns>,
 }
 
 impl<'a> KeyExtractor<'a> {
-    /// An extractor for `key`.
+    /// An extractor for `key` (sender patterns without corpus knowledge: literal senders).
     pub fn new(key: ClusterKey, strings: &'a Interner) -> KeyExtractor<'a> {
         KeyExtractor {
             key,
             strings,
             derived: HashMap::new(),
+            patterns: None,
         }
+    }
+
+    /// Use `table` for `sender-pattern` values (built by [`SenderPatterns::build`] over the same
+    /// records the values are compared with).
+    pub fn with_sender_patterns(mut self, table: &'a SenderPatterns) -> KeyExtractor<'a> {
+        self.patterns = Some(table);
+        self.derived.clear();
+        self
+    }
+
+    fn sender_pattern(&mut self, src: Option<Sym>) -> Option<KeyValue> {
+        let src = src?;
+        let (strings, table) = (self.strings, self.patterns);
+        let out = *self.derived.entry(src).or_insert_with(|| {
+            let addr = strings.resolve(src);
+            let p = match table {
+                Some(t) => t.pattern(&addr),
+                None => SenderPatterns::default().pattern(&addr),
+            };
+            Some(strings.intern(&p))
+        });
+        out.map(KeyValue::Text)
+    }
+
+    /// The interner values are resolved with.
+    pub fn strings(&self) -> &'a Interner {
+        self.strings
     }
 
     /// The key this extractor computes.
@@ -155,7 +191,7 @@ impl<'a> KeyExtractor<'a> {
             ClusterKey::Helo => text(o.helo),
             ClusterKey::Sender => text(r.sender),
             ClusterKey::SenderDomain => self.derive(r.sender, super::patterns::domain),
-            ClusterKey::SenderPattern => self.derive(r.sender, super::patterns::sender_pattern),
+            ClusterKey::SenderPattern => self.sender_pattern(r.sender),
             ClusterKey::From => text(r.headers.from),
             ClusterKey::RcptDomain => {
                 let first = r.recipients.first().map(|rc| rc.address);

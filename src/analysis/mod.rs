@@ -1,6 +1,118 @@
 //! Analysis of scanned records: attribution of origins, clustering and culprit ranking.
+//!
+//! [`Analysis`] is the snapshot both faces read: the records, their interner, the clusters of
+//! the chosen key and the culprit ranking, all computed by [`analyse`] from what it is given
+//! (no I/O). Reading the server's control files and passwd is [`locals`]'s job.
 
 pub mod cluster;
 pub mod key;
+pub mod locals;
 pub mod origin;
 pub mod patterns;
+pub mod rank;
+pub mod signals;
+
+use std::sync::Arc;
+
+use crate::queue::{Interner, MessageRecord};
+use cluster::{AnalysisContext, Cluster};
+use key::{ClusterKey, KeyExtractor};
+use patterns::SenderPatterns;
+
+/// How many culprits [`analyse`] ranks (the TUI's and `top`'s default).
+pub const TOP_LIMIT: usize = 10;
+
+/// One analysed snapshot of the queue.
+#[derive(Debug)]
+pub struct Analysis {
+    /// The records, in scan order; cluster members index into this.
+    pub records: Vec<MessageRecord>,
+    /// The interner the records' symbols belong to.
+    pub strings: Arc<Interner>,
+    /// Now, local domains and user names the analysis used.
+    pub ctx: AnalysisContext,
+    /// The sender-pattern table of these records (see [`patterns::SenderPatterns`]).
+    pub sender_patterns: SenderPatterns,
+    /// The key of `clusters`.
+    pub key: ClusterKey,
+    /// Clusters by `key`, largest first, scored.
+    pub clusters: Vec<Cluster>,
+    /// The culprit ranking across keys ([`rank::top`]), then legitimate-looking clusters.
+    pub top: Vec<Cluster>,
+    /// Per-record facts the scores were computed from, kept for re-clustering.
+    facts: rank::Facts,
+}
+
+/// What [`analyse`] needs.
+#[derive(Debug)]
+pub struct AnalysisInput {
+    /// The records to analyse.
+    pub records: Vec<MessageRecord>,
+    /// Their interner.
+    pub strings: Arc<Interner>,
+    /// Now, local domains, user names.
+    pub ctx: AnalysisContext,
+    /// The key for `clusters`.
+    pub key: ClusterKey,
+    /// How many culprits to rank.
+    pub top_limit: usize,
+}
+
+/// Cluster and rank `input.records`.
+pub fn analyse(input: AnalysisInput) -> Analysis {
+    let AnalysisInput {
+        records,
+        strings,
+        ctx,
+        key,
+        top_limit,
+    } = input;
+    let table = cluster::sender_patterns(&records, &strings, &ctx);
+    let facts = rank::Facts::new(&records, &strings, &ctx);
+    let corpus = rank::Corpus {
+        records: &records,
+        strings: &strings,
+        ctx: &ctx,
+        facts: &facts,
+    };
+    let ex = KeyExtractor::new(key, &strings).with_sender_patterns(&table);
+    let mut clusters = cluster::group(&records, ex, &ctx);
+    for c in &mut clusters {
+        rank::assess(c, &corpus);
+    }
+    let top = rank::top(&corpus, &table, top_limit);
+    Analysis {
+        records,
+        strings,
+        ctx,
+        sender_patterns: table,
+        key,
+        clusters,
+        top,
+        facts,
+    }
+}
+
+impl Analysis {
+    /// An extractor whose values equal this analysis' cluster values (it uses the analysis'
+    /// sender-pattern table); for `cluster:KEY=VALUE` queries over these records.
+    pub fn extractor(&self, key: ClusterKey) -> KeyExtractor<'_> {
+        KeyExtractor::new(key, &self.strings).with_sender_patterns(&self.sender_patterns)
+    }
+
+    /// Re-cluster by another key (the TUI's key switch) without rescanning.
+    pub fn recluster(&mut self, key: ClusterKey) {
+        let corpus = rank::Corpus {
+            records: &self.records,
+            strings: &self.strings,
+            ctx: &self.ctx,
+            facts: &self.facts,
+        };
+        let mut clusters = cluster::group(&self.records, self.extractor(key), &self.ctx);
+        for c in &mut clusters {
+            rank::assess(c, &corpus);
+        }
+        self.key = key;
+        self.clusters = clusters;
+    }
+}

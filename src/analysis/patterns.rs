@@ -1,6 +1,22 @@
 //! Derived key values: networks, domains, sender patterns and subject templates.
 //!
-//! Each function maps one string to its generalisation, or `None` when it has none.
+//! Networks, domains and subject templates map one string to its generalisation. Sender
+//! patterns also need the whole queue: whether `kbradford@philadefender.org` is one real person or
+//! one forged name among hundreds depends on how many other local parts that domain has. That
+//! corpus knowledge is a [`SenderPatterns`] table, built once per analysis from the records
+//! ([`SenderPatterns::build`]) and then fixed, so the pattern of an address is a pure function of
+//! (table, address) and a pattern's query selects exactly its cluster's messages.
+
+use std::collections::{HashMap, HashSet};
+
+/// A domain's local parts are generalised only when it has at least this many distinct ones.
+pub const MIN_DISTINCT: usize = 5;
+/// ... and its senders average at most this many messages each (one-off forged names).
+pub const MAX_MESSAGES_PER_NAME: usize = 3;
+/// Bytes of an address or subject looked at; the rest cannot change a pattern or a template.
+pub const MAX_PATTERN_INPUT: usize = 1024;
+/// Distinct senders looked at when building the table (a queue of millions stays bounded).
+pub const MAX_TABLE_SENDERS: usize = 4_000_000;
 
 /// `86.107.221.138` → `86.107.221.0/24`; IPv6 → its /64.
 pub fn network(ip: &[u8]) -> Option<Vec<u8>> {
@@ -25,52 +41,275 @@ pub fn domain(addr: &[u8]) -> Option<Vec<u8>> {
     (!d.is_empty()).then(|| d.to_ascii_lowercase())
 }
 
-/// Generalise the local part by character classes: `kbradford@philadefender.org` →
-/// `<lower 5-9>@philadefender.org`.
-pub fn sender_pattern(addr: &[u8]) -> Option<Vec<u8>> {
-    if addr.is_empty() {
-        return Some(b"<>".to_vec());
+/// `(local part, lowercased domain)` split at the last `@`; `None` without an `@`.
+fn split_addr(addr: &[u8]) -> Option<(&[u8], Vec<u8>)> {
+    let at = addr.iter().rposition(|&b| b == b'@')?;
+    Some((&addr[..at], addr[at + 1..].to_ascii_lowercase()))
+}
+
+/// `abcxyz.biz` → (`abcxyz`, `biz`): the first label and the rest; `None` for one label.
+fn split_label(domain: &[u8]) -> Option<(&[u8], &[u8])> {
+    let dot = domain.iter().position(|&b| b == b'.')?;
+    let (first, rest) = (&domain[..dot], &domain[dot + 1..]);
+    (!first.is_empty() && !rest.is_empty()).then_some((first, rest))
+}
+
+/// The character classes of `s` in words: `lowercase`, `letters+digits`, `digits+symbols`...
+pub fn char_class(s: &[u8]) -> String {
+    let lower = s.iter().any(u8::is_ascii_lowercase);
+    let upper = s.iter().any(u8::is_ascii_uppercase);
+    let digit = s.iter().any(u8::is_ascii_digit);
+    let other = s.iter().any(|b| !b.is_ascii_alphanumeric());
+    let mut parts = Vec::new();
+    match (lower, upper) {
+        (true, false) => parts.push("lowercase"),
+        (false, true) => parts.push("uppercase"),
+        (true, true) => parts.push("letters"),
+        (false, false) => {}
     }
-    let at = addr.iter().rposition(|&b| b == b'@');
-    let (local, dom) = match at {
-        Some(at) => (&addr[..at], &addr[at..]),
-        None => (addr, &b""[..]),
-    };
-    let class = if local.iter().all(u8::is_ascii_lowercase) {
-        "lower"
-    } else if local.iter().all(u8::is_ascii_alphabetic) {
-        "alpha"
-    } else if local.iter().all(u8::is_ascii_alphanumeric) {
-        "alnum"
-    } else {
-        "mixed"
-    };
-    let n = local.len();
-    let bucket = match n {
+    if digit {
+        parts.push("digits");
+    }
+    if other {
+        parts.push("symbols");
+    }
+    parts.join("+")
+}
+
+/// Length buckets, so `xqzpt` (5) and `kbradford` (9) share one pattern.
+pub fn length_bucket(n: usize) -> &'static str {
+    match n {
         0..=4 => "1-4",
         5..=9 => "5-9",
         10..=15 => "10-15",
         _ => "16+",
-    };
-    let mut out = format!("<{class} {bucket}>").into_bytes();
-    out.extend_from_slice(&dom.to_ascii_lowercase());
-    Some(out)
+    }
 }
 
-/// Mask digit runs so one template is one cluster: `Invoice 4471` → `Invoice #`.
-pub fn subject_template(subject: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(subject.len());
-    let mut in_digits = false;
-    for &b in subject {
-        if b.is_ascii_digit() {
-            if !in_digits {
-                out.push(b'#');
-            }
-            in_digits = true;
+/// `<random lowercase 5-9>`: the generalisation of one random-looking string.
+fn random_token(s: &[u8]) -> Vec<u8> {
+    format!("<random {} {}>", char_class(s), length_bucket(s.len())).into_bytes()
+}
+
+/// Corpus knowledge behind sender patterns: which domains have forged local parts, and which
+/// `local@*.rest` families have forged domains. Immutable once built.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SenderPatterns {
+    /// Lowercased domains whose local parts are generalised.
+    random_locals: HashSet<Vec<u8>>,
+    /// `(local part, domain after its first label)` whose first label is generalised
+    /// (`noreply@<random lowercase 5-9>.biz`).
+    random_domains: HashSet<(Vec<u8>, Vec<u8>)>,
+}
+
+/// Per-group counts while building the table.
+#[derive(Default)]
+struct Tally {
+    names: HashSet<Vec<u8>>,
+    messages: usize,
+}
+
+impl Tally {
+    fn add(&mut self, name: &[u8], messages: usize) {
+        self.names.insert(name.to_vec());
+        self.messages += messages;
+    }
+    /// Many distinct names, each used only a few times: the shape of forged, generated names.
+    fn looks_generated(&self) -> bool {
+        self.names.len() >= MIN_DISTINCT
+            && self.messages <= self.names.len() * MAX_MESSAGES_PER_NAME
+    }
+}
+
+/// Is `domain` (lowercased) one of ours? `.example.com` entries (rcpthosts style) match
+/// subdomains.
+pub fn is_local_domain(domain: &[u8], local_domains: &[String]) -> bool {
+    local_domains.iter().any(|l| {
+        let l = l.as_bytes();
+        if let Some(suffix) = l.strip_prefix(b".") {
+            domain.len() > suffix.len()
+                && domain.ends_with(suffix)
+                && domain[domain.len() - suffix.len() - 1] == b'.'
         } else {
-            out.push(b);
-            in_digits = false;
+            domain.eq_ignore_ascii_case(l)
+        }
+    })
+}
+
+impl SenderPatterns {
+    /// Build the table from `(sender, messages with that sender)` pairs: one pair per distinct
+    /// envelope sender. Local domains are never generalised: their users are real.
+    pub fn build<'a>(
+        senders: impl IntoIterator<Item = (&'a [u8], usize)>,
+        local_domains: &[String],
+    ) -> SenderPatterns {
+        let mut by_domain: HashMap<Vec<u8>, Tally> = HashMap::new();
+        let mut by_family: HashMap<(Vec<u8>, Vec<u8>), Tally> = HashMap::new();
+        for (addr, n) in senders.into_iter().take(MAX_TABLE_SENDERS) {
+            let addr = &addr[..addr.len().min(MAX_PATTERN_INPUT)];
+            let Some((local, dom)) = split_addr(addr) else {
+                continue;
+            };
+            if local.is_empty() || dom.is_empty() || is_local_domain(&dom, local_domains) {
+                continue;
+            }
+            by_domain.entry(dom.clone()).or_default().add(local, n);
+            if let Some((first, rest)) = split_label(&dom) {
+                let family = (local.to_ascii_lowercase(), rest.to_vec());
+                by_family.entry(family).or_default().add(first, n);
+            }
+        }
+        SenderPatterns {
+            random_locals: by_domain
+                .into_iter()
+                .filter(|(_, t)| t.looks_generated())
+                .map(|(d, _)| d)
+                .collect(),
+            random_domains: by_family
+                .into_iter()
+                .filter(|(_, t)| t.looks_generated())
+                .map(|(f, _)| f)
+                .collect(),
         }
     }
-    Some(out)
+
+    /// The pattern of one envelope sender: `<>` for the null sender, a generalised pattern when
+    /// the table says its domain or its domain family is generated, else the address itself
+    /// with its domain lowercased.
+    pub fn pattern(&self, addr: &[u8]) -> Vec<u8> {
+        if addr.is_empty() {
+            return b"<>".to_vec();
+        }
+        let addr = &addr[..addr.len().min(MAX_PATTERN_INPUT)];
+        let Some((local, dom)) = split_addr(addr) else {
+            return addr.to_vec();
+        };
+        let mut out;
+        if self.random_locals.contains(&dom) {
+            out = random_token(local);
+            out.push(b'@');
+            out.extend_from_slice(&dom);
+            return out;
+        }
+        if let Some((first, rest)) = split_label(&dom) {
+            let lower_local = local.to_ascii_lowercase();
+            if self
+                .random_domains
+                .contains(&(lower_local.clone(), rest.to_vec()))
+            {
+                out = lower_local;
+                out.push(b'@');
+                out.extend_from_slice(&random_token(first));
+                out.push(b'.');
+                out.extend_from_slice(rest);
+                return out;
+            }
+        }
+        out = local.to_vec();
+        out.push(b'@');
+        out.extend_from_slice(&dom);
+        out
+    }
+
+    /// Is `pattern` a generalisation (as opposed to one literal address)?
+    pub fn is_generalised(pattern: &[u8]) -> bool {
+        pattern.windows(8).any(|w| w == b"<random ")
+    }
+
+    /// Number of domains and domain families the table generalises (for reasons and tests).
+    pub fn len(&self) -> usize {
+        self.random_locals.len() + self.random_domains.len()
+    }
+
+    /// True when nothing is generalised.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
+
+/// The pattern of one sender with no corpus knowledge: the address itself (domain lowercased),
+/// `<>` for the null sender. Use [`SenderPatterns::pattern`] to get the analysis' patterns.
+pub fn sender_pattern(addr: &[u8]) -> Option<Vec<u8>> {
+    Some(SenderPatterns::default().pattern(addr))
+}
+
+/// Does this word of a subject look generated rather than written? Mixed letters and digits of
+/// 4 or more, letters with no vowel (`xqzpt`), random case (`xQzPt`), or very long runs.
+fn is_random_word(w: &str) -> bool {
+    let n = w.chars().count();
+    let letters = w.chars().filter(|c| c.is_alphabetic()).count();
+    let digits = w.chars().filter(|c| c.is_ascii_digit()).count();
+    if letters > 0 && digits > 0 {
+        return n >= 4;
+    }
+    if !w.is_ascii() || n < 5 {
+        return n >= 25;
+    }
+    let lower = w.to_ascii_lowercase();
+    let no_vowel = !lower.bytes().any(|b| b"aeiouy".contains(&b));
+    let inner_upper = w.bytes().skip(1).filter(u8::is_ascii_uppercase).count();
+    let random_case = inner_upper >= 2 && inner_upper < n - 1;
+    no_vowel || random_case || n >= 25
+}
+
+/// Decoded subject → template: addresses become `*@domain`, digit runs `#`, generated words `*`,
+/// so `Invoice 4471 ref A7X9QZ` and `Invoice 18 ref K2PP0Q` are one template
+/// (`Invoice # ref *`). Whitespace is already collapsed by the decoder.
+pub fn subject_template(subject: &[u8]) -> Option<Vec<u8>> {
+    let cut = &subject[..subject.len().min(MAX_PATTERN_INPUT)];
+    let text = String::from_utf8_lossy(cut);
+    let mut out = String::with_capacity(text.len());
+    for (i, word) in text.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        if let Some(at) = word.rfind('@').filter(|&at| at > 0 && at + 1 < word.len()) {
+            out.push('*');
+            out.push_str(&word[at..].to_lowercase());
+            continue;
+        }
+        mask_word(word, &mut out);
+    }
+    Some(out.into_bytes())
+}
+
+/// Mask the alphanumeric runs of one word, keeping punctuation between them.
+fn mask_word(word: &str, out: &mut String) {
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        if run.is_empty() {
+            return;
+        }
+        if run.chars().all(|c| c.is_ascii_digit()) {
+            out.push('#');
+        } else if is_random_word(run) {
+            out.push('*');
+        } else {
+            // Short mixed words (`MP3`, `2FA`) keep their letters; digits are still masked.
+            let mut in_digits = false;
+            for c in run.chars() {
+                if c.is_ascii_digit() {
+                    if !in_digits {
+                        out.push('#');
+                    }
+                } else {
+                    out.push(c);
+                }
+                in_digits = c.is_ascii_digit();
+            }
+        }
+        run.clear();
+    };
+    for c in word.chars() {
+        if c.is_alphanumeric() {
+            run.push(c);
+        } else {
+            flush(&mut run, out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, out);
+}
+
+#[cfg(test)]
+mod tests;

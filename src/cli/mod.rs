@@ -1,6 +1,7 @@
 //! The command line: clap arguments, and dispatch to one file per subcommand.
 
 pub mod accounts;
+pub mod clusters;
 pub mod exit;
 pub mod print;
 pub mod read;
@@ -8,6 +9,7 @@ pub mod report;
 pub mod stat;
 pub mod logins;
 pub mod decode_auth;
+pub mod top;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -93,6 +95,10 @@ pub enum Command {
     Logins(logins::LoginsArgs),
     /// Decode AUTH LOGIN / AUTH PLAIN exchanges in an SMTP transcript (FILE or stdin).
     DecodeAuth(decode_auth::DecodeAuthArgs),
+    /// Group messages by one key (auth-user, origin-ip, sender-pattern, ...).
+    Clusters(clusters::ClustersArgs),
+    /// Rank the likely culprits across all keys, with reasons.
+    Top(top::TopArgs),
 }
 
 /// Parse the process arguments and run the command, writing to stdout.
@@ -113,6 +119,8 @@ fn dispatch(args: &Args, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         Some(Command::Report(a)) => report::run(&args.global, a, out),
         Some(Command::Logins(a)) => logins::run(&args.global, a, out),
         Some(Command::DecodeAuth(a)) => decode_auth::run(&args.global, a, out),
+        Some(Command::Clusters(a)) => clusters::run(&args.global, a, out),
+        Some(Command::Top(a)) => top::run(&args.global, a, out),
         None => {
             use clap::CommandFactory;
             Args::command().print_help()?;

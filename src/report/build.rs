@@ -98,7 +98,12 @@ fn culprit_of(c: &Cluster, records: &[MessageRecord], strings: &Interner) -> Opt
         .iter()
         .filter_map(|&i| records.get(i as usize)?.origin.ip)
         .collect();
-    let mut reasons = c.reasons.clone();
+    // The ranking's reasons quote message-derived values raw; a report is read by people.
+    let mut reasons: Vec<String> = c
+        .reasons
+        .iter()
+        .map(|r| crate::sanitize::sanitize_str(r).into_owned())
+        .collect();
     reasons.push(format!(
         "queued {} messages to {} recipients between {} and {}",
         c.messages,
@@ -227,7 +232,7 @@ pub fn build(src: &ReportSources<'_>) -> ReportInput {
         .collect();
     let ctx = AnalysisContext {
         now: src.now,
-        local_domains: Vec::new(),
+        ..AnalysisContext::default()
     };
     let Found {
         culprits,

@@ -1,0 +1,159 @@
+//! Read what the analysis knows about the server: its local domains and its uid → user names.
+//!
+//! Local domains come from qmail's `control/locals`, `control/rcpthosts` and
+//! `control/virtualdomains` next to the queue (qmail home = the queue's parent), user names from
+//! a passwd file. All of them are optional: a file that is missing or unreadable is skipped and
+//! reported, never an error, because qtriage must work on a copied queue too.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// Bytes read from one control or passwd file; a bigger file is read up to here.
+pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+/// Lines looked at in one file.
+pub const MAX_LINES: usize = 1_000_000;
+
+/// The control files read, in order.
+pub const CONTROL_FILES: [&str; 3] = ["locals", "rcpthosts", "virtualdomains"];
+
+/// A file that could not be read, and why (shown as a note, not an error).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    /// The file.
+    pub path: PathBuf,
+    /// The reason (`No such file or directory`, ...).
+    pub reason: String,
+}
+
+fn read_capped(path: &Path) -> Result<Vec<u8>, Skipped> {
+    let skipped = |e: std::io::Error| Skipped {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    };
+    let f = std::fs::File::open(path).map_err(skipped)?;
+    let mut buf = Vec::new();
+    f.take(MAX_FILE_BYTES)
+        .read_to_end(&mut buf)
+        .map_err(skipped)?;
+    Ok(buf)
+}
+
+/// One domain from one control line: `example.com`, `.example.com` (rcpthosts: subdomains),
+/// `example.net:prepend` (virtualdomains). Comments, blanks and `user@domain:` entries give none.
+fn control_domain(line: &[u8]) -> Option<String> {
+    let line = std::str::from_utf8(line).ok()?.trim();
+    if line.is_empty() || line.starts_with('#') {
+        return None;
+    }
+    let d = line.split(':').next()?.trim();
+    (!d.is_empty() && !d.contains('@') && !d.contains(char::is_whitespace))
+        .then(|| d.to_ascii_lowercase())
+}
+
+/// The local domains of the qmail installation whose queue is `queue_root`, plus `extra`
+/// (`--local-domain`), lowercased and deduplicated, and the files that could not be read.
+pub fn local_domains(queue_root: &Path, extra: &[String]) -> (Vec<String>, Vec<Skipped>) {
+    let control = queue_root.parent().unwrap_or(queue_root).join("control");
+    let mut out: Vec<String> = extra
+        .iter()
+        .map(|d| d.trim().to_ascii_lowercase())
+        .collect();
+    let mut skipped = Vec::new();
+    for name in CONTROL_FILES {
+        match read_capped(&control.join(name)) {
+            Ok(bytes) => out.extend(
+                bytes
+                    .split(|&b| b == b'\n')
+                    .take(MAX_LINES)
+                    .filter_map(control_domain),
+            ),
+            Err(s) => skipped.push(s),
+        }
+    }
+    out.retain(|d| !d.is_empty());
+    out.sort();
+    out.dedup();
+    (out, skipped)
+}
+
+/// uid → user name from a passwd-format file (`name:x:uid:gid:...`); the first name wins for a
+/// uid, as getpwuid does.
+pub fn passwd_users(path: &Path) -> Result<BTreeMap<u32, String>, Skipped> {
+    let bytes = read_capped(path)?;
+    let mut users = BTreeMap::new();
+    for line in bytes.split(|&b| b == b'\n').take(MAX_LINES) {
+        let mut fields = line.split(|&b| b == b':');
+        let (Some(name), Some(_), Some(uid)) = (fields.next(), fields.next(), fields.next()) else {
+            continue;
+        };
+        let (Ok(name), Some(uid)) = (
+            std::str::from_utf8(name),
+            std::str::from_utf8(uid)
+                .ok()
+                .and_then(|u| u.parse::<u32>().ok()),
+        ) else {
+            continue;
+        };
+        if !name.is_empty() && !name.starts_with('#') {
+            users.entry(uid).or_insert_with(|| name.to_string());
+        }
+    }
+    Ok(users)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_files_next_to_the_queue_give_local_domains() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let control = dir.path().join("control");
+        std::fs::create_dir(&control).expect("control");
+        std::fs::create_dir(dir.path().join("queue")).expect("queue");
+        std::fs::write(control.join("locals"), "localhost\nExample.com\n").expect("locals");
+        std::fs::write(
+            control.join("rcpthosts"),
+            "example.com\n.example.org\n# note\n\n",
+        )
+        .expect("rcpthosts");
+        std::fs::write(
+            control.join("virtualdomains"),
+            "virt.example:alias-virt\nu@x.example:u\n",
+        )
+        .expect("vd");
+        let (d, skipped) = local_domains(&dir.path().join("queue"), &["Extra.Example".into()]);
+        assert_eq!(
+            d,
+            [
+                ".example.org",
+                "example.com",
+                "extra.example",
+                "localhost",
+                "virt.example"
+            ]
+        );
+        assert!(skipped.is_empty(), "{skipped:?}");
+    }
+
+    #[test]
+    fn missing_control_files_are_skipped_not_errors() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (d, skipped) = local_domains(&dir.path().join("queue"), &[]);
+        assert!(d.is_empty());
+        assert_eq!(skipped.len(), 3);
+    }
+
+    #[test]
+    fn passwd_names_uids_and_survives_junk() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let p = dir.path().join("passwd");
+        std::fs::write(&p, b"root:x:0:0:root:/root:/bin/bash\napache:x:48:48::/var/www:/sbin/nologin\n\xff\xfe:junk\nshort\nalias:x:48:48::/:/bin/sh\n").expect("passwd");
+        let users = passwd_users(&p).expect("readable");
+        assert_eq!(users.get(&48).map(String::as_str), Some("apache"));
+        assert_eq!(users.get(&0).map(String::as_str), Some("root"));
+        assert_eq!(users.len(), 2);
+        assert!(passwd_users(&dir.path().join("none")).is_err());
+    }
+}

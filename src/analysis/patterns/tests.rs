@@ -1,0 +1,163 @@
+use super::*;
+
+fn table(senders: &[(&str, usize)], locals: &[&str]) -> SenderPatterns {
+    let locals: Vec<String> = locals.iter().map(|s| s.to_string()).collect();
+    SenderPatterns::build(senders.iter().map(|(s, n)| (s.as_bytes(), *n)), &locals)
+}
+
+fn pat(t: &SenderPatterns, addr: &str) -> String {
+    String::from_utf8(t.pattern(addr.as_bytes())).expect("utf-8 pattern")
+}
+
+#[test]
+fn forged_names_at_one_domain_become_one_pattern() {
+    let names = [
+        "kbradford",
+        "xqzpt",
+        "mjones",
+        "tkelly",
+        "rwalsh",
+        "pgarcia",
+    ];
+    let senders: Vec<(String, usize)> = names
+        .iter()
+        .map(|n| (format!("{n}@philadefender.org"), 1))
+        .collect();
+    let refs: Vec<(&str, usize)> = senders.iter().map(|(s, n)| (s.as_str(), *n)).collect();
+    let t = table(&refs, &[]);
+    assert_eq!(
+        pat(&t, "kbradford@philadefender.org"),
+        "<random lowercase 5-9>@philadefender.org"
+    );
+    assert_eq!(
+        pat(&t, "xqzpt@PhilaDefender.org"),
+        "<random lowercase 5-9>@philadefender.org"
+    );
+    // Another length bucket is another pattern, so the pattern stays exact.
+    assert_eq!(
+        pat(&t, "abc@philadefender.org"),
+        "<random lowercase 1-4>@philadefender.org"
+    );
+    assert!(SenderPatterns::is_generalised(
+        b"<random lowercase 5-9>@philadefender.org"
+    ));
+}
+
+#[test]
+fn a_couple_of_real_senders_stay_distinct() {
+    let t = table(&[("alice@example.com", 2), ("bob@example.com", 1)], &[]);
+    assert_eq!(pat(&t, "alice@example.com"), "alice@example.com");
+    assert_eq!(pat(&t, "bob@example.com"), "bob@example.com");
+    assert!(t.is_empty());
+}
+
+#[test]
+fn busy_distinct_senders_are_not_generated_names() {
+    // Five people who each send a lot are five senders, not one forged pattern.
+    let senders = [
+        ("ann@corp.example", 40),
+        ("ben@corp.example", 30),
+        ("cy@corp.example", 20),
+        ("dee@corp.example", 25),
+        ("eve@corp.example", 50),
+    ];
+    let t = table(&senders, &[]);
+    assert_eq!(pat(&t, "ann@corp.example"), "ann@corp.example");
+}
+
+#[test]
+fn local_domains_are_never_generalised() {
+    let senders = [
+        ("a1@example.com", 1),
+        ("b2@example.com", 1),
+        ("c3@example.com", 1),
+        ("d4@example.com", 1),
+        ("e5@example.com", 1),
+        ("f6@example.com", 1),
+    ];
+    let t = table(&senders, &["example.com"]);
+    assert_eq!(pat(&t, "a1@example.com"), "a1@example.com");
+    let t = table(&senders, &[".com"]);
+    assert_eq!(pat(&t, "a1@example.com"), "a1@example.com");
+    let t = table(&senders, &[]);
+    assert_eq!(
+        pat(&t, "a1@example.com"),
+        "<random lowercase+digits 1-4>@example.com"
+    );
+}
+
+#[test]
+fn random_domains_with_one_local_part_become_one_pattern() {
+    let senders = [
+        ("noreply@qwhzk.biz", 1),
+        ("noreply@ptrsvbn.biz", 1),
+        ("noreply@zzkqa.biz", 2),
+        ("noreply@mmxqe.biz", 1),
+        ("noreply@kkvvb.biz", 1),
+        ("info@shop.example", 3),
+    ];
+    let t = table(&senders, &[]);
+    assert_eq!(
+        pat(&t, "noreply@qwhzk.biz"),
+        "noreply@<random lowercase 5-9>.biz"
+    );
+    assert_eq!(
+        pat(&t, "NoReply@ptrsvbn.biz"),
+        "noreply@<random lowercase 5-9>.biz"
+    );
+    assert_eq!(pat(&t, "info@shop.example"), "info@shop.example");
+}
+
+#[test]
+fn null_sender_and_addresses_without_at() {
+    let t = SenderPatterns::default();
+    assert_eq!(pat(&t, ""), "<>");
+    assert_eq!(pat(&t, "#@[]"), "#@[]");
+    assert_eq!(pat(&t, "postmaster"), "postmaster");
+    assert_eq!(
+        sender_pattern(b"X@Example.COM"),
+        Some(b"X@example.com".to_vec())
+    );
+}
+
+#[test]
+fn hostile_sender_bytes_do_not_panic_and_stay_bounded() {
+    let long = vec![b'a'; 100_000];
+    let mut addr = long.clone();
+    addr.extend_from_slice(b"@x.example");
+    let t = SenderPatterns::build([(&addr[..], 1usize), (&b"\xff\x1b[2J@\xfe"[..], 1)], &[]);
+    assert!(t.pattern(&addr).len() <= MAX_PATTERN_INPUT);
+    assert_eq!(t.pattern(b"\xff\x1b[2J@\xfe"), b"\xff\x1b[2J@\xfe".to_vec());
+}
+
+fn tpl(s: &str) -> String {
+    String::from_utf8(subject_template(s.as_bytes()).expect("template")).expect("utf-8")
+}
+
+#[test]
+fn subject_templates_mask_digits_and_random_tokens() {
+    assert_eq!(tpl("Invoice 4471 ref A7X9QZ"), "Invoice # ref *");
+    assert_eq!(tpl("Invoice 18 ref K2PP0Q"), "Invoice # ref *");
+    assert_eq!(
+        tpl("Dispute Transaction #88123-22"),
+        "Dispute Transaction ##-#"
+    );
+    assert_eq!(tpl("Hello xqzpt, your parcel"), "Hello *, your parcel");
+    assert_eq!(tpl("Hello xQzPtR"), "Hello *");
+    assert_eq!(
+        tpl("Message for kbradford@Philadefender.org"),
+        "Message for *@philadefender.org"
+    );
+    assert_eq!(tpl("Get MP3 now"), "Get MP# now");
+    assert_eq!(tpl("Meeting at noon"), "Meeting at noon");
+    assert_eq!(tpl("Счёт 123 оплачен"), "Счёт # оплачен");
+}
+
+#[test]
+fn char_classes_and_buckets() {
+    assert_eq!(char_class(b"abc"), "lowercase");
+    assert_eq!(char_class(b"aB3"), "letters+digits");
+    assert_eq!(char_class(b"12.3"), "digits+symbols");
+    assert_eq!(length_bucket(5), "5-9");
+    assert_eq!(length_bucket(16), "16+");
+}

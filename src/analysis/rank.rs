@@ -1,0 +1,440 @@
+//! Order clusters by likely culprit and say why, in the operator's words.
+//!
+//! A cluster's score (0-100) is a sum of measurable signals, each shown as a reason with the
+//! points it added: share of the queue, rate over the last hour, one login used from several IPs
+//! or networks, authenticated senders using domains that are not the account's, a web-server uid
+//! or PHP script mailing remote domains, null-sender backscatter, unauthenticated relaying,
+//! remote fan-out, one dominant subject template and forged sender names. Small clusters are
+//! damped so that a handful of messages never outranks a flood. The first reason is a one-line
+//! summary ending in a conclusion (`likely a guessed password`, `looks legitimate: keep`).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::cluster::{group, group_by, Cluster};
+use super::key::{ClusterKey, KeyExtractor, KeyValue};
+use super::patterns::SenderPatterns;
+pub use super::signals::{is_web_uid, Corpus, Facts, WEB_UIDS, WEB_USERS};
+use super::signals::{measure, Signals};
+use crate::queue::{Interner, OriginKind, Sym};
+
+/// Score from which a cluster is called a culprit.
+pub const CULPRIT_SCORE: f64 = 40.0;
+/// Score from which a cluster is worth a look; below it a cluster looks legitimate.
+pub const SUSPECT_SCORE: f64 = 20.0;
+/// Clusters smaller than this are damped in proportion (5 messages score a quarter).
+pub const MIN_CULPRIT_MESSAGES: usize = 20;
+/// `top` skips a cluster when this share of its messages is already in a listed cluster.
+pub const COVERED: f64 = 0.9;
+/// How many legitimate-looking clusters `top` lists after the culprits.
+pub const LEGIT_SHOWN: usize = 3;
+/// IPs named in a reason.
+const IPS_SHOWN: usize = 3;
+/// A subject template "dominates" a cluster from this share, with at least 20 messages.
+const DOMINANT: f64 = 0.8;
+/// Keys `top` ranks, in tie-break order (the more specific culprit first).
+pub const TOP_KEYS: [ClusterKey; 9] = [
+    ClusterKey::AuthUser,
+    ClusterKey::Script,
+    ClusterKey::Uid,
+    ClusterKey::Origin,
+    ClusterKey::OriginIp,
+    ClusterKey::OriginNet,
+    ClusterKey::SenderPattern,
+    ClusterKey::Subject,
+    ClusterKey::Helo,
+];
+
+/// The judgement a score stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Verdict {
+    /// Score ≥ [`CULPRIT_SCORE`]: remove after a look.
+    Culprit,
+    /// Score ≥ [`SUSPECT_SCORE`]: look before deciding.
+    Suspect,
+    /// Below: what must not be removed.
+    Legitimate,
+}
+
+impl Verdict {
+    /// The verdict for a score.
+    pub fn of(score: f64) -> Verdict {
+        if score >= CULPRIT_SCORE {
+            Verdict::Culprit
+        } else if score >= SUSPECT_SCORE {
+            Verdict::Suspect
+        } else {
+            Verdict::Legitimate
+        }
+    }
+
+    /// The word shown in tables (`culprit`, `suspect`, `legit`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Verdict::Culprit => "culprit",
+            Verdict::Suspect => "suspect",
+            Verdict::Legitimate => "legit",
+        }
+    }
+}
+
+/// A fired signal: points and the words for it.
+struct Points(f64, String);
+
+/// The fired signals and the first conclusion they support.
+#[derive(Default)]
+struct Scoring {
+    points: Vec<Points>,
+    why: Option<&'static str>,
+}
+
+impl Scoring {
+    fn add(&mut self, points: f64, words: String, why: Option<&'static str>) {
+        self.points.push(Points(points, words));
+        self.why = self.why.or(why);
+    }
+}
+
+fn frac(n: usize, of: usize) -> f64 {
+    n as f64 / of.max(1) as f64
+}
+
+/// Score the signals of `c`.
+fn score(c: &Cluster, s: &Signals, corpus: &Corpus<'_>) -> Scoring {
+    let mut sc = Scoring::default();
+    sc.add(
+        30.0 * s.share,
+        format!("{} of the queue", percent(s.share)),
+        None,
+    );
+    if c.per_minute > 0.0 {
+        let words = format!("{:.1} messages a minute over the last hour", c.per_minute);
+        sc.add(10.0 * (c.per_minute / 10.0).min(1.0), words, None);
+    }
+    login_points(&mut sc, c, s);
+    origin_points(&mut sc, c, s);
+    fan_out_and_template(&mut sc, c, s, corpus);
+    if let Some(Some(KeyValue::Text(v))) = (c.key == ClusterKey::SenderPattern).then_some(c.value) {
+        if SenderPatterns::is_generalised(&corpus.strings.resolve(v)) {
+            let words = format!(
+                "{} forged sender names in one pattern",
+                thousands(s.senders.len())
+            );
+            sc.add(15.0, words, Some("forged random sender names"));
+        }
+    }
+    sc
+}
+
+/// One login from many places; authenticated senders using other domains.
+fn login_points(sc: &mut Scoring, c: &Cluster, s: &Signals) {
+    const GUESSED: Option<&str> = Some("likely a guessed password");
+    // A property of the login itself, so only the auth-user cluster earns it.
+    let many_places = s.ips.len() >= 3 || s.nets.len() >= 2;
+    if c.key == ClusterKey::AuthUser && s.auth_users.len() == 1 && many_places {
+        let (ips, nets) = (s.ips.len(), s.nets.len());
+        sc.add(
+            25.0,
+            format!("one login used from {ips} IPs in {nets} networks"),
+            GUESSED,
+        );
+    }
+    let f = frac(s.foreign, s.foreign_known);
+    if s.foreign_known > 0 && f >= 0.5 {
+        let words = format!(
+            "{} of authenticated senders use domains not their own",
+            percent(f)
+        );
+        sc.add(25.0 * f, words, GUESSED);
+    }
+}
+
+/// Web scripts, local uids, backscatter and relaying, by how the messages entered the queue.
+fn origin_points(sc: &mut Scoring, c: &Cluster, s: &Signals) {
+    let n = c.messages;
+    let w = frac(s.web_remote, n);
+    if w >= 0.5 {
+        let why = if s.script_msgs * 2 >= n {
+            "likely a compromised web script"
+        } else {
+            "likely a compromised web application"
+        };
+        sc.add(
+            30.0 * w,
+            "web-server uid or PHP script mailing remote domains".into(),
+            Some(why),
+        );
+    } else if frac(s.local_remote, n) >= 0.5 {
+        let why = Some("a local user or cron job mailing remote domains");
+        sc.add(10.0, "local uid mailing remote domains".into(), why);
+    }
+    let b = frac(s.null_remote, n);
+    if b >= 0.5 {
+        let why = Some("backscatter: bounces of spam to forged senders");
+        sc.add(
+            20.0 * b,
+            "null-sender bounces to remote addresses".into(),
+            why,
+        );
+    }
+    let r = frac(s.relay, n);
+    if r >= 0.5 {
+        let why = Some("relaying without a login: check rcpthosts and tcp.smtp");
+        let words = "unauthenticated SMTP clients relaying to remote domains".into();
+        sc.add(20.0 * r, words, why);
+    }
+}
+
+fn fan_out_and_template(sc: &mut Scoring, c: &Cluster, s: &Signals, corpus: &Corpus<'_>) {
+    if s.remote_max >= 10 {
+        let words = format!("up to {} remote recipients a message", s.remote_max);
+        sc.add(10.0, words, None);
+    } else if frac(s.remote_msgs, c.messages) >= 0.5 && c.recipients >= 3 * c.messages {
+        sc.add(5.0, "several remote recipients a message".into(), None);
+    }
+    let dominant = s
+        .template
+        .filter(|&(_, k)| c.messages >= 20 && frac(k, c.messages) >= DOMINANT);
+    if let Some((t, k)) = dominant.filter(|_| c.key != ClusterKey::Subject) {
+        let share = percent(frac(k, c.messages));
+        let words = format!(
+            "one subject template in {share}: \"{}\"",
+            t.text(corpus.strings)
+        );
+        sc.add(10.0, words, None);
+    }
+}
+
+/// Fill `c.score` and `c.reasons` from its members' signals.
+pub fn assess(c: &mut Cluster, corpus: &Corpus<'_>) {
+    let s = measure(c, corpus);
+    if c.value.is_none() {
+        // Messages that merely lack this field are many senders, not one: never ranked.
+        c.score = 0.0;
+        c.reasons = vec![format!(
+            "{}: {}: many senders, not ranked",
+            subject(c, corpus),
+            summary(c, &s, corpus.strings)
+        )];
+        return;
+    }
+    let Scoring { points, why } = score(c, &s, corpus);
+    let mut total: f64 = points.iter().map(|p| p.0).sum();
+    if c.messages < MIN_CULPRIT_MESSAGES {
+        total *= c.messages as f64 / MIN_CULPRIT_MESSAGES as f64;
+    }
+    let total = (total.clamp(0.0, 100.0) * 10.0).round() / 10.0;
+    let conclusion = match Verdict::of(total) {
+        Verdict::Legitimate => "looks legitimate: keep",
+        Verdict::Suspect => why.unwrap_or("worth a look"),
+        Verdict::Culprit => why.unwrap_or("likely spam"),
+    };
+    c.score = total;
+    c.reasons = vec![format!(
+        "{}: {}: {conclusion}",
+        subject(c, corpus),
+        summary(c, &s, corpus.strings)
+    )];
+    for p in points.iter().filter(|p| p.0 > 0.0) {
+        c.reasons.push(format!("{} (+{:.1})", p.1, p.0));
+    }
+    if c.messages < MIN_CULPRIT_MESSAGES {
+        c.reasons
+            .push(format!("only {} messages: score scaled down", c.messages));
+    }
+}
+
+/// How the cluster is named at the start of its summary.
+fn subject(c: &Cluster, corpus: &Corpus<'_>) -> String {
+    let Some(v) = c.value else {
+        return format!("messages without {}", c.key.name());
+    };
+    let text = v.text(corpus.strings);
+    match c.key {
+        ClusterKey::AuthUser => format!("AUTH user {text}"),
+        ClusterKey::OriginIp => format!("IP {text}"),
+        ClusterKey::OriginNet => format!("network {text}"),
+        ClusterKey::Uid => match (v, &corpus.ctx.users) {
+            (KeyValue::Uid(u), users) if users.contains_key(&u) => {
+                format!("uid {u} ({})", users.get(&u).map_or("", |s| s.as_str()))
+            }
+            _ => format!("uid {text}"),
+        },
+        ClusterKey::Script => format!("PHP script {text}"),
+        ClusterKey::Helo => format!("HELO {text}"),
+        ClusterKey::Sender => format!("sender {text}"),
+        ClusterKey::SenderDomain => format!("sender domain {text}"),
+        ClusterKey::SenderPattern => format!("sender pattern {text}"),
+        ClusterKey::From => format!("From {text}"),
+        ClusterKey::RcptDomain => format!("recipient domain {text}"),
+        ClusterKey::Subject => format!("subject template \"{text}\""),
+        ClusterKey::Origin => format!("origin {text}"),
+    }
+}
+
+/// `1,320 messages (70% of queue) from 3 IPs (...), 1-40 remote recipients each, ...`
+fn summary(c: &Cluster, s: &Signals, strings: &Interner) -> String {
+    let mut out = format!(
+        "{} messages ({} of queue)",
+        thousands(c.messages),
+        percent(s.share)
+    );
+    if s.ips.len() > 1 || (c.key == ClusterKey::AuthUser && !s.ips.is_empty()) {
+        let plural = if s.ips.len() == 1 { "" } else { "s" };
+        let list = ip_list(&s.ips, strings);
+        out.push_str(&format!(" from {} IP{plural} ({list})", s.ips.len()));
+    }
+    if s.remote_msgs == 0 {
+        out.push_str(", local recipients only");
+    } else if s.remote_min == s.remote_max {
+        out.push_str(&format!(
+            ", {} remote recipient{} each",
+            s.remote_max,
+            if s.remote_max == 1 { "" } else { "s" }
+        ));
+    } else {
+        out.push_str(&format!(
+            ", {}-{} remote recipients each",
+            s.remote_min, s.remote_max
+        ));
+    }
+    if s.foreign_known > 0 {
+        out.push_str(match frac(s.foreign, s.foreign_known) {
+            f if f >= 0.5 => ", sender addresses not its own",
+            0.0 => ", sender addresses its own",
+            _ => ", some sender addresses not its own",
+        });
+    }
+    out
+}
+
+impl Cluster {
+    /// The verdict of this cluster's score.
+    pub fn verdict(&self) -> Verdict {
+        Verdict::of(self.score)
+    }
+}
+
+/// `86.107.221.138 600, 41.203.18.7 420, ...` (the busiest first).
+fn ip_list(ips: &HashMap<Sym, usize>, strings: &Interner) -> String {
+    let mut ips: Vec<(Arc<[u8]>, usize)> =
+        ips.iter().map(|(s, n)| (strings.resolve(*s), *n)).collect();
+    ips.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let mut shown: Vec<String> = ips
+        .iter()
+        .take(IPS_SHOWN)
+        .map(|(ip, n)| format!("{} {}", String::from_utf8_lossy(ip), thousands(*n)))
+        .collect();
+    if ips.len() > IPS_SHOWN {
+        shown.push(format!("{} more", ips.len() - IPS_SHOWN));
+    }
+    shown.join(", ")
+}
+
+/// `0.7` → `70%`; below one percent `<1%`.
+pub fn percent(f: f64) -> String {
+    if f > 0.0 && f < 0.005 {
+        "<1%".into()
+    } else {
+        format!("{:.0}%", f * 100.0)
+    }
+}
+
+/// `1320` → `1,320`.
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// The likely culprits across [`TOP_KEYS`], highest score first, at most `limit` of them, then
+/// up to [`LEGIT_SHOWN`] legitimate-looking clusters (largest first) so the operator sees what
+/// must not be removed. A cluster whose messages are mostly ([`COVERED`]) in one listed before
+/// it is skipped: the IPs of a listed AUTH user are not listed again. `(none)` clusters and
+/// origin clusters other than `bounce` are not candidates.
+pub fn top(corpus: &Corpus<'_>, table: &SenderPatterns, limit: usize) -> Vec<Cluster> {
+    let bounce = OriginKind::ALL
+        .iter()
+        .position(|k| *k == OriginKind::Bounce);
+    let mut candidates: Vec<(usize, Cluster)> = Vec::new();
+    for (rank, key) in TOP_KEYS.into_iter().enumerate() {
+        let ex = KeyExtractor::new(key, corpus.strings).with_sender_patterns(table);
+        // Templates and networks are already in the facts: no second derivation per message.
+        let clusters = match key {
+            ClusterKey::Subject | ClusterKey::OriginNet => {
+                let facts = corpus.facts;
+                let by = (key, corpus.strings);
+                group_by(corpus.records, by, corpus.ctx, |i, _| match key {
+                    ClusterKey::Subject => facts.template(i),
+                    _ => facts.net(i),
+                })
+            }
+            _ => group(corpus.records, ex, corpus.ctx),
+        };
+        for mut c in clusters {
+            let keep = match c.value {
+                None => false,
+                Some(KeyValue::Origin(o)) => Some(o.0 as usize) == bounce,
+                Some(_) => true,
+            };
+            if keep {
+                assess(&mut c, corpus);
+                candidates.push((rank, c));
+            }
+        }
+    }
+    candidates.sort_by(|(ra, a), (rb, b)| {
+        b.score
+            .total_cmp(&a.score)
+            .then(b.messages.cmp(&a.messages))
+            .then(ra.cmp(rb))
+    });
+    let mut covered = vec![false; corpus.records.len()];
+    let mut out = Vec::new();
+    let (culprits, legit): (Vec<_>, Vec<_>) = candidates
+        .into_iter()
+        .partition(|(_, c)| c.verdict() != Verdict::Legitimate);
+    take_uncovered(culprits, limit, &mut covered, &mut out);
+    let mut legit = legit;
+    legit.sort_by(|(ra, a), (rb, b)| b.messages.cmp(&a.messages).then(ra.cmp(rb)));
+    take_uncovered(legit, LEGIT_SHOWN, &mut covered, &mut out);
+    out
+}
+
+fn take_uncovered(
+    candidates: Vec<(usize, Cluster)>,
+    limit: usize,
+    covered: &mut [bool],
+    out: &mut Vec<Cluster>,
+) {
+    let mut taken = 0;
+    for (_, c) in candidates {
+        if taken >= limit {
+            break;
+        }
+        let seen = c
+            .members
+            .iter()
+            .filter(|&&i| covered.get(i as usize) == Some(&true))
+            .count();
+        if frac(seen, c.messages) >= COVERED {
+            continue;
+        }
+        for &i in &c.members {
+            if let Some(slot) = covered.get_mut(i as usize) {
+                *slot = true;
+            }
+        }
+        taken += 1;
+        out.push(c);
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,350 @@
+use std::sync::Arc;
+
+use super::*;
+use crate::analysis::cluster::AnalysisContext;
+use crate::analysis::{analyse, AnalysisInput};
+use crate::queue::{Channel, MessageId, MessageRecord, MessageState, Origin, Parts, Recipient};
+
+const NOW: i64 = 1_795_430_000;
+
+/// A tiny record builder for ranking tests.
+struct Rec<'a> {
+    s: &'a Interner,
+    r: MessageRecord,
+}
+
+impl<'a> Rec<'a> {
+    fn new(s: &'a Interner, id: u64) -> Rec<'a> {
+        let r = MessageRecord {
+            id: MessageId(id),
+            queued: NOW - 600,
+            size: 1000,
+            parts: Parts::default(),
+            state: MessageState::InDelivery,
+            sender: None,
+            recipients: Box::new([]),
+            qp: None,
+            origin: Origin::default(),
+            headers: Default::default(),
+            problems: Box::new([]),
+        };
+        Rec { s, r }
+    }
+    fn sender(mut self, a: &str) -> Self {
+        self.r.sender = Some(self.s.intern(a.as_bytes()));
+        self
+    }
+    fn auth(mut self, user: &str, ip: &str) -> Self {
+        self.r.origin.kind = OriginKind::SmtpAuth;
+        self.r.origin.auth_user = Some(self.s.intern(user.as_bytes()));
+        self.r.origin.ip = Some(self.s.intern(ip.as_bytes()));
+        self
+    }
+    fn smtp(mut self, ip: &str) -> Self {
+        self.r.origin.kind = OriginKind::Smtp;
+        self.r.origin.ip = Some(self.s.intern(ip.as_bytes()));
+        self
+    }
+    fn php(mut self, uid: u32, script: Option<&str>) -> Self {
+        self.r.origin.kind = OriginKind::Local;
+        self.r.origin.uid = Some(uid);
+        self.r.origin.script = script.map(|x| self.s.intern(x.as_bytes()));
+        self
+    }
+    fn rcpts(mut self, channel: Channel, n: usize) -> Self {
+        let list: Vec<Recipient> = (0..n)
+            .map(|i| Recipient {
+                address: self.s.intern(format!("r{i}@dest{i}.example").as_bytes()),
+                channel,
+                done: false,
+            })
+            .collect();
+        self.r.recipients = list.into_boxed_slice();
+        self
+    }
+    fn subject(mut self, t: &str) -> Self {
+        self.r.headers.subject = Some(self.s.intern(t.as_bytes()));
+        self
+    }
+}
+
+fn run(
+    records: Vec<MessageRecord>,
+    strings: Arc<Interner>,
+    locals: &[&str],
+) -> crate::analysis::Analysis {
+    let ctx = AnalysisContext {
+        now: NOW,
+        local_domains: locals.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
+    };
+    analyse(AnalysisInput {
+        records,
+        strings,
+        ctx,
+        key: ClusterKey::AuthUser,
+        top_limit: 10,
+    })
+}
+
+/// 60 messages from one login on 3 IPs with forged senders; 8 from a real user.
+fn guessed_password(s: &Interner) -> Vec<MessageRecord> {
+    let ips = ["86.107.221.138", "41.203.18.7", "190.12.44.201"];
+    let mut out = Vec::new();
+    for i in 0..60u64 {
+        let name = [
+            "kbradford",
+            "xqzpt",
+            "mjones",
+            "tkelly",
+            "rwalsh",
+            "pgarcia",
+        ][i as usize % 6];
+        let r = Rec::new(s, i)
+            .auth("test@example.com", ips[i as usize % 3])
+            .sender(&format!("{name}{}@philadefender.org", i / 6))
+            .rcpts(Channel::Remote, 1 + (i as usize % 40))
+            .subject(&format!("Dispute Transaction {}", 1000 + i));
+        out.push(r.r);
+    }
+    for i in 100..108u64 {
+        let r = Rec::new(s, i)
+            .auth("alice@example.com", "192.0.2.10")
+            .sender("alice@example.com")
+            .rcpts(Channel::Remote, 1)
+            .subject(&format!("Lunch {i}?"));
+        out.push(r.r);
+    }
+    out
+}
+
+#[test]
+fn guessed_password_is_first_with_its_reason() {
+    let s = Arc::new(Interner::new());
+    let a = run(guessed_password(&s), s.clone(), &["example.com"]);
+    let first = &a.top[0];
+    assert_eq!(first.key, ClusterKey::AuthUser);
+    assert_eq!(
+        first.value.map(|v| v.text(&s)).as_deref(),
+        Some("test@example.com")
+    );
+    assert_eq!(first.messages, 60);
+    assert_eq!(first.verdict(), Verdict::Culprit, "{:?}", first.reasons);
+    assert_eq!(
+        first.reasons[0],
+        "AUTH user test@example.com: 60 messages (88% of queue) from 3 IPs (190.12.44.201 20, \
+         41.203.18.7 20, 86.107.221.138 20), 1-40 remote recipients each, sender addresses not \
+         its own: likely a guessed password"
+    );
+    assert!(first
+        .reasons
+        .iter()
+        .any(|r| r.starts_with("one login used from 3 IPs in 3 networks")));
+    // The IPs, subject template and sender pattern of the same flood are not listed again.
+    assert!(a
+        .top
+        .iter()
+        .all(|c| c.key != ClusterKey::OriginIp || c.verdict() == Verdict::Legitimate));
+    let alice = a
+        .top
+        .iter()
+        .find(|c| c.value.map(|v| v.text(&s)).as_deref() == Some("alice@example.com"));
+    let alice = alice.expect("the real user is shown as legitimate");
+    assert_eq!(alice.verdict(), Verdict::Legitimate);
+    assert!(
+        alice.reasons[0].ends_with("sender addresses its own: looks legitimate: keep"),
+        "{}",
+        alice.reasons[0]
+    );
+}
+
+#[test]
+fn php_script_flood_is_a_compromised_web_script() {
+    let s = Arc::new(Interner::new());
+    let mut recs: Vec<MessageRecord> = (0..40)
+        .map(|i| {
+            Rec::new(&s, i)
+                .php(48, Some("wp-content/uploads/x.php"))
+                .sender("apache@mail.example.com")
+                .rcpts(Channel::Remote, 3)
+                .r
+        })
+        .collect();
+    recs.extend((40..45).map(|i| {
+        Rec::new(&s, i)
+            .php(1001, None)
+            .sender("cron@mail.example.com")
+            .rcpts(Channel::Local, 1)
+            .r
+    }));
+    let a = run(recs, s.clone(), &["mail.example.com"]);
+    assert_eq!(a.top[0].key, ClusterKey::Script);
+    assert_eq!(a.top[0].messages, 40);
+    assert!(
+        a.top[0].reasons[0].ends_with("likely a compromised web script"),
+        "{}",
+        a.top[0].reasons[0]
+    );
+    let cron = a
+        .top
+        .iter()
+        .find(|c| c.messages == 5)
+        .expect("the cron job is listed");
+    assert_eq!(cron.verdict(), Verdict::Legitimate);
+}
+
+#[test]
+fn web_uid_named_by_passwd_counts_as_web() {
+    let mut ctx = AnalysisContext::default();
+    assert!(is_web_uid(48, &ctx));
+    ctx.users.insert(48, "alice".into());
+    ctx.users.insert(1500, "www-data".into());
+    assert!(!is_web_uid(48, &ctx));
+    assert!(is_web_uid(1500, &ctx));
+}
+
+#[test]
+fn backscatter_and_relay_are_named() {
+    let s = Arc::new(Interner::new());
+    let mut recs: Vec<MessageRecord> = (0..30)
+        .map(|i| {
+            let mut r = Rec::new(&s, i)
+                .smtp("203.0.113.9")
+                .sender("")
+                .rcpts(Channel::Remote, 1)
+                .r;
+            r.origin.kind = OriginKind::Bounce;
+            r
+        })
+        .collect();
+    recs.extend((30..60).map(|i| {
+        Rec::new(&s, i)
+            .smtp("198.51.100.7")
+            .sender(&format!("x{i}@spam.example"))
+            .rcpts(Channel::Remote, 2)
+            .r
+    }));
+    let a = run(recs, s.clone(), &[]);
+    let words: Vec<&str> = a.top.iter().map(|c| c.reasons[0].as_str()).collect();
+    assert!(
+        words
+            .iter()
+            .any(|w| w.starts_with("origin bounce: 30 messages")
+                && w.ends_with("backscatter: bounces of spam to forged senders")),
+        "{words:#?}"
+    );
+    assert!(
+        words
+            .iter()
+            .any(|w| w.ends_with("relaying without a login: check rcpthosts and tcp.smtp")),
+        "{words:#?}"
+    );
+}
+
+#[test]
+fn small_clusters_are_damped_and_thresholds_hold() {
+    assert_eq!(Verdict::of(CULPRIT_SCORE), Verdict::Culprit);
+    assert_eq!(Verdict::of(SUSPECT_SCORE - 0.1), Verdict::Legitimate);
+    assert_eq!(thousands(1320), "1,320");
+    assert_eq!(thousands(1_000_000), "1,000,000");
+    assert_eq!(percent(0.7), "70%");
+    assert_eq!(percent(0.001), "<1%");
+}
+
+#[test]
+fn every_cluster_of_a_key_is_scored_and_counts_add_up() {
+    let s = Arc::new(Interner::new());
+    let recs = guessed_password(&s);
+    let n = recs.len();
+    let ctx = AnalysisContext {
+        now: NOW,
+        ..Default::default()
+    };
+    for key in ClusterKey::ALL {
+        let cs = crate::analysis::cluster::cluster(&recs, key, &s, &ctx);
+        assert_eq!(cs.iter().map(|c| c.messages).sum::<usize>(), n, "{key:?}");
+        assert!(cs.iter().all(|c| !c.reasons.is_empty()), "{key:?}");
+    }
+}
+
+/// Cost of clustering and ranking per message on a synthetic 200,000-message flood; run with
+/// `cargo test --release --lib analysis_cost -- --ignored --nocapture`.
+#[test]
+#[ignore = "timing, not a check"]
+fn analysis_cost() {
+    let s = Arc::new(Interner::new());
+    let n = 200_000u64;
+    let ips = [
+        "86.107.221.138",
+        "41.203.18.7",
+        "190.12.44.201",
+        "192.0.2.10",
+    ];
+    let recs: Vec<MessageRecord> = (0..n)
+        .map(|i| {
+            let r = Rec::new(&s, i)
+                .auth(
+                    if i % 10 == 0 {
+                        "alice@example.com"
+                    } else {
+                        "test@example.com"
+                    },
+                    ips[i as usize % 4],
+                )
+                .sender(&format!("u{}x@philadefender.org", i % 5000))
+                .rcpts(Channel::Remote, 1 + (i as usize % 5))
+                .subject(&format!("Dispute Transaction {i}"));
+            r.r
+        })
+        .collect();
+    let ctx = AnalysisContext {
+        now: NOW,
+        ..Default::default()
+    };
+    let t = std::time::Instant::now();
+    let c = crate::analysis::cluster::cluster(&recs, ClusterKey::SenderPattern, &s, &ctx);
+    let one_key = t.elapsed();
+    let t = std::time::Instant::now();
+    let a = analyse(AnalysisInput {
+        records: recs,
+        strings: s.clone(),
+        ctx,
+        key: ClusterKey::AuthUser,
+        top_limit: 10,
+    });
+    let all = t.elapsed();
+    println!(
+        "{n} messages: cluster --by sender-pattern {:?} ({:.0} ns/message, {} clusters); analyse (clusters + top over {} keys) {:?} ({:.0} ns/message), top[0] = {}",
+        one_key,
+        one_key.as_nanos() as f64 / n as f64,
+        c.len(),
+        TOP_KEYS.len(),
+        all,
+        all.as_nanos() as f64 / n as f64,
+        a.top[0].reasons[0]
+    );
+}
+
+#[test]
+fn the_analysis_extractor_selects_exactly_each_sender_pattern_cluster() {
+    let s = Arc::new(Interner::new());
+    let mut a = run(guessed_password(&s), s.clone(), &["example.com"]);
+    a.recluster(ClusterKey::SenderPattern);
+    assert_eq!(a.key, ClusterKey::SenderPattern);
+    let forged = a.clusters.iter().filter(|c| {
+        c.value
+            .is_some_and(|v| SenderPatterns::is_generalised(v.text(&s).as_bytes()))
+    });
+    assert!(forged.count() >= 1, "the forged names are generalised");
+    let mut ex = a.extractor(ClusterKey::SenderPattern);
+    for c in &a.clusters {
+        let selected: Vec<u32> = (0..a.records.len() as u32)
+            .filter(|&i| ex.value(&a.records[i as usize]) == c.value)
+            .collect();
+        assert_eq!(selected, c.members, "{:?}", c.value.map(|v| v.text(&s)));
+    }
+    // Without the table every sender is its own literal pattern.
+    let mut plain = KeyExtractor::new(ClusterKey::SenderPattern, &s);
+    let v = plain.value(&a.records[0]).map(|v| v.text(&s));
+    assert_eq!(v.as_deref(), Some("kbradford0@philadefender.org"));
+}

@@ -1,0 +1,226 @@
+//! Measure what a cluster's messages have in common: the signals the ranking scores.
+//!
+//! Per-message facts (remote recipients, foreign sender domains, subject template, network)
+//! are computed once per analysis ([`Facts`]); a cluster's [`Signals`] are then one pass over
+//! its members.
+
+use std::collections::{HashMap, HashSet};
+
+use super::cluster::{AnalysisContext, Cluster};
+use super::key::{ClusterKey, KeyExtractor, KeyValue};
+use super::patterns::{domain, is_local_domain};
+use crate::queue::{Channel, Interner, MessageRecord, OriginKind, Sym};
+
+/// User names of web servers (PHP and CGI scripts run as these).
+pub const WEB_USERS: [&str; 9] = [
+    "apache", "www-data", "nobody", "httpd", "nginx", "wwwrun", "www", "lighttpd", "http",
+];
+/// Their usual uids, used when no passwd file names the uid.
+pub const WEB_UIDS: [u32; 3] = [48, 33, 65534];
+/// Per-message facts every cluster's signals need, computed once per analysis.
+#[derive(Debug, Clone)]
+pub struct Facts {
+    /// Subject template symbol per record.
+    template: Vec<Option<KeyValue>>,
+    /// /24 or /64 per record.
+    net: Vec<Option<KeyValue>>,
+    /// Remote recipients per record.
+    remote: Vec<u32>,
+    /// Authenticated message whose envelope or From domain is not the login's own;
+    /// `None` when not authenticated or the own domain is unknown.
+    foreign: Vec<Option<bool>>,
+    /// The envelope sender is the null sender `<>`.
+    null_sender: Vec<bool>,
+}
+
+impl Facts {
+    /// Compute the facts of every record.
+    pub fn new(records: &[MessageRecord], strings: &Interner, ctx: &AnalysisContext) -> Facts {
+        let mut tpl = KeyExtractor::new(ClusterKey::Subject, strings);
+        let mut net = KeyExtractor::new(ClusterKey::OriginNet, strings);
+        let empty = strings.intern(b"");
+        let mut domains = Domains {
+            strings,
+            ctx,
+            of: HashMap::new(),
+            local: HashMap::new(),
+        };
+        Facts {
+            template: records.iter().map(|r| tpl.value(r)).collect(),
+            net: records.iter().map(|r| net.value(r)).collect(),
+            remote: records
+                .iter()
+                .map(|r| remote_count(r, strings, ctx))
+                .collect(),
+            foreign: records.iter().map(|r| domains.foreign(r)).collect(),
+            null_sender: records.iter().map(|r| r.sender == Some(empty)).collect(),
+        }
+    }
+
+    /// The subject template of record `i` (as the `subject` key computes it).
+    pub fn template(&self, i: usize) -> Option<KeyValue> {
+        self.template.get(i).copied().flatten()
+    }
+
+    /// The network of record `i` (as the `origin-net` key computes it).
+    pub fn net(&self, i: usize) -> Option<KeyValue> {
+        self.net.get(i).copied().flatten()
+    }
+}
+
+/// Domains of addresses, interned and cached per distinct address, so deciding "own domain"
+/// costs one derivation per distinct login, sender and From address.
+struct Domains<'a> {
+    strings: &'a Interner,
+    ctx: &'a AnalysisContext,
+    of: HashMap<Sym, Option<Sym>>,
+    local: HashMap<Sym, bool>,
+}
+
+impl Domains<'_> {
+    fn domain(&mut self, addr: Sym) -> Option<Sym> {
+        let strings = self.strings;
+        *self
+            .of
+            .entry(addr)
+            .or_insert_with(|| domain(&strings.resolve(addr)).map(|d| strings.intern(&d)))
+    }
+
+    fn is_local(&mut self, d: Sym) -> bool {
+        let (strings, locals) = (self.strings, &self.ctx.local_domains);
+        *self
+            .local
+            .entry(d)
+            .or_insert_with(|| is_local_domain(&strings.resolve(d), locals))
+    }
+
+    /// Authenticated, and the envelope sender or From domain is not the login's own (the
+    /// login's domain, or a local domain for a login without one). `None` when unknown.
+    fn foreign(&mut self, r: &MessageRecord) -> Option<bool> {
+        if r.origin.kind != OriginKind::SmtpAuth {
+            return None;
+        }
+        let own = self.domain(r.origin.auth_user?);
+        if own.is_none() && self.ctx.local_domains.is_empty() {
+            return None;
+        }
+        let mut seen = false;
+        let mut foreign = false;
+        for addr in [r.sender, r.headers.from].into_iter().flatten() {
+            let Some(d) = self.domain(addr) else { continue };
+            seen = true;
+            foreign |= match own {
+                Some(o) => d != o,
+                None => !self.is_local(d),
+            };
+        }
+        seen.then_some(foreign)
+    }
+}
+
+/// Everything `assess` reads besides the cluster.
+#[derive(Debug, Clone, Copy)]
+pub struct Corpus<'a> {
+    /// All records of the analysis.
+    pub records: &'a [MessageRecord],
+    /// Their interner.
+    pub strings: &'a Interner,
+    /// Now, local domains, user names.
+    pub ctx: &'a AnalysisContext,
+    /// Per-record facts.
+    pub facts: &'a Facts,
+}
+
+fn remote_count(r: &MessageRecord, strings: &Interner, ctx: &AnalysisContext) -> u32 {
+    let n = r.recipients.iter().filter(|rc| match rc.channel {
+        Channel::Remote => true,
+        Channel::Local => false,
+        // Not yet split by qmail-send: remote unless the domain is one of ours.
+        Channel::Todo => domain(&strings.resolve(rc.address))
+            .is_none_or(|d| !is_local_domain(&d, &ctx.local_domains)),
+    });
+    n.count().min(u32::MAX as usize) as u32
+}
+
+/// Is this uid a web server's (by passwd name, else by its usual number)?
+pub fn is_web_uid(uid: u32, ctx: &AnalysisContext) -> bool {
+    match ctx.users.get(&uid) {
+        Some(name) => WEB_USERS.contains(&name.as_str()),
+        None => WEB_UIDS.contains(&uid),
+    }
+}
+
+/// The measured signals of one cluster.
+#[derive(Debug, Default)]
+pub(crate) struct Signals {
+    pub(crate) share: f64,
+    pub(crate) remote_min: u32,
+    pub(crate) remote_max: u32,
+    pub(crate) remote_msgs: usize,
+    pub(crate) auth_msgs: usize,
+    pub(crate) auth_users: HashSet<Sym>,
+    pub(crate) ips: HashMap<Sym, usize>,
+    pub(crate) nets: HashSet<KeyValue>,
+    pub(crate) foreign: usize,
+    pub(crate) foreign_known: usize,
+    pub(crate) web_remote: usize,
+    pub(crate) script_msgs: usize,
+    pub(crate) local_remote: usize,
+    pub(crate) null_remote: usize,
+    pub(crate) relay: usize,
+    pub(crate) template: Option<(KeyValue, usize)>,
+    pub(crate) senders: HashSet<Sym>,
+}
+
+pub(crate) fn measure(c: &Cluster, corpus: &Corpus<'_>) -> Signals {
+    let mut s = Signals {
+        remote_min: u32::MAX,
+        ..Signals::default()
+    };
+    let mut templates: HashMap<KeyValue, usize> = HashMap::new();
+    for &i in &c.members {
+        let i = i as usize;
+        let (Some(r), Some(&remote)) = (corpus.records.get(i), corpus.facts.remote.get(i)) else {
+            continue;
+        };
+        let o = &r.origin;
+        s.remote_min = s.remote_min.min(remote);
+        s.remote_max = s.remote_max.max(remote);
+        let has_remote = remote > 0;
+        s.remote_msgs += usize::from(has_remote);
+        if let Some(ip) = o.ip {
+            *s.ips.entry(ip).or_default() += 1;
+        }
+        if let Some(Some(n)) = corpus.facts.net.get(i) {
+            s.nets.insert(*n);
+        }
+        if o.kind == OriginKind::SmtpAuth {
+            s.auth_msgs += 1;
+            s.auth_users.extend(o.auth_user);
+        }
+        if let Some(Some(f)) = corpus.facts.foreign.get(i) {
+            s.foreign_known += 1;
+            s.foreign += usize::from(*f);
+        }
+        let web = o.kind == OriginKind::Local
+            && (o.script.is_some() || o.uid.is_some_and(|u| is_web_uid(u, corpus.ctx)));
+        s.web_remote += usize::from(web && has_remote);
+        s.script_msgs += usize::from(o.script.is_some());
+        s.local_remote += usize::from(o.kind == OriginKind::Local && has_remote);
+        let null = corpus.facts.null_sender.get(i).copied().unwrap_or(false);
+        s.null_remote += usize::from((null || o.kind == OriginKind::Bounce) && has_remote);
+        s.relay += usize::from(o.kind == OriginKind::Smtp && has_remote && !null);
+        if let Some(Some(t)) = corpus.facts.template.get(i) {
+            *templates.entry(*t).or_default() += 1;
+        }
+        s.senders.extend(r.sender);
+    }
+    if s.remote_min == u32::MAX {
+        s.remote_min = 0;
+    }
+    s.share = c.messages as f64 / corpus.records.len().max(1) as f64;
+    s.template = templates
+        .into_iter()
+        .max_by_key(|&(t, n)| (n, std::cmp::Reverse(t)));
+    s
+}

@@ -1,0 +1,105 @@
+use super::*;
+use crate::queue::{MessageId, MessageRecord, MessageState, Origin, OriginKind, Parts};
+
+fn analysis(key: ClusterKey, subject: &[u8], helo: &[u8]) -> Analysis {
+    let strings = Arc::new(Interner::new());
+    let rec = MessageRecord {
+        id: MessageId(7),
+        queued: 1_795_428_000,
+        size: 10,
+        parts: Parts::default(),
+        state: MessageState::InDelivery,
+        sender: Some(strings.intern(b"evil\x1b]0;owned\x07@spam.example")),
+        recipients: Box::new([]),
+        qp: None,
+        origin: Origin {
+            kind: OriginKind::Smtp,
+            helo: Some(strings.intern(helo)),
+            ..Origin::default()
+        },
+        headers: crate::queue::HeaderFields {
+            subject: Some(strings.intern(subject)),
+            ..Default::default()
+        },
+        problems: Box::new([]),
+    };
+    let ctx = AnalysisContext {
+        now: 1_795_428_100,
+        ..Default::default()
+    };
+    analyse(AnalysisInput {
+        records: vec![rec],
+        strings,
+        ctx,
+        key,
+        top_limit: 10,
+    })
+}
+
+fn table(a: &Analysis, is_terminal: bool) -> String {
+    let mut out = Vec::new();
+    write_table(&mut out, a, &a.clusters, is_terminal).expect("write to Vec");
+    String::from_utf8(out).expect("utf-8 table")
+}
+
+#[test]
+fn escape_sequences_in_values_are_made_visible_on_a_terminal() {
+    let a = analysis(ClusterKey::Subject, b"hi \x1b[2J there", b"x");
+    let t = table(&a, true);
+    assert!(!t.contains('\x1b'), "{t:?}");
+    assert!(t.contains("hi \\e[#J there"), "{t:?}");
+    let a = analysis(ClusterKey::Helo, b"s", b"helo\x1b[31mred");
+    assert!(table(&a, true).contains("helo\\e[31mred"));
+    // Piped output is for programs: text passes as it is.
+    assert!(table(&a, false).contains("helo\x1b[31mred"));
+}
+
+#[test]
+fn sender_pattern_table_shows_the_query_and_sanitizes_it() {
+    let a = analysis(ClusterKey::SenderPattern, b"s", b"h");
+    let t = table(&a, true);
+    let mut lines = t.lines();
+    let head = lines.next().expect("header line");
+    assert!(
+        head.starts_with("MESSAGES  SHARE  RCPTS  BYTES  PER-MIN  SCORE  VERDICT  SENDER-PATTERN"),
+        "{head}"
+    );
+    assert!(head.ends_with("QUERY"), "{head}");
+    let row = lines.next().expect("one row");
+    assert!(
+        row.contains("cluster:sender-pattern=\"evil\\e]0;owned\\x07@spam.example\""),
+        "{row}"
+    );
+    assert!(!t.contains('\x07') && !t.contains('\x1b'));
+}
+
+#[test]
+fn queries_quote_what_needs_quoting() {
+    let a = analysis(ClusterKey::Subject, b"Invoice 42 \"now\"", b"h");
+    assert_eq!(
+        cluster_query(&a.clusters[0], &a.strings),
+        "cluster:subject=\"Invoice # \\\"now\\\"\""
+    );
+    let a = analysis(ClusterKey::AuthUser, b"s", b"h");
+    assert_eq!(
+        cluster_query(&a.clusters[0], &a.strings),
+        "cluster:auth-user=(none)"
+    );
+    let a = analysis(ClusterKey::Origin, b"s", b"h");
+    assert_eq!(
+        cluster_query(&a.clusters[0], &a.strings),
+        "cluster:origin=smtp"
+    );
+}
+
+#[test]
+fn json_keeps_exact_bytes() {
+    let a = analysis(ClusterKey::Helo, b"s", b"helo\x1b[31m\xff");
+    let mut out = Vec::new();
+    write_line(&mut out, &ClusterJson::new(&a.clusters[0], &a.strings)).expect("write");
+    let v: serde_json::Value = serde_json::from_slice(&out).expect("json");
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(b"helo\x1b[31m\xff");
+    assert_eq!(v["value"]["bytes"], serde_json::Value::String(b64));
+    assert_eq!(v["first_queued"], "2026-11-23T10:00:00Z");
+}

@@ -1,0 +1,74 @@
+//! `qtriage top`: the likely culprits across all keys, ranked, with reasons; then what looks
+//! legitimate and must not be removed.
+
+use std::io::{IsTerminal, Write};
+
+use super::clusters::{cluster_query, load, value_text, AnalysisArgs, ClusterJson};
+use super::print::json::write_line;
+use super::{exit::ExitCode, GlobalArgs};
+use crate::analysis::key::ClusterKey;
+use crate::analysis::{Analysis, TOP_LIMIT};
+use crate::sanitize::maybe_sanitize;
+
+/// Arguments of `top`.
+#[derive(Debug, clap::Args)]
+pub struct TopArgs {
+    /// Rank at most N culprits (legitimate-looking clusters are listed after them).
+    #[arg(long, value_name = "N", default_value_t = TOP_LIMIT)]
+    pub limit: usize,
+    /// Shared options.
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+}
+
+/// Run `top`.
+pub fn run(global: &GlobalArgs, args: &TopArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let a = match load(global, &args.analysis, ClusterKey::AuthUser, args.limit)? {
+        Ok(a) => a,
+        Err(code) => return Ok(code),
+    };
+    if args.analysis.json {
+        for c in &a.top {
+            write_line(out, &ClusterJson::new(c, &a.strings))?;
+        }
+    } else {
+        write_text(out, &a, std::io::stdout().is_terminal())?;
+    }
+    Ok(if a.records.is_empty() {
+        ExitCode::NoMatch
+    } else {
+        ExitCode::Success
+    })
+}
+
+/// The ranking as text: one block per cluster, its summary, its signals, its query.
+pub fn write_text(out: &mut dyn Write, a: &Analysis, is_terminal: bool) -> std::io::Result<()> {
+    let safe = |s: &str| maybe_sanitize(s.as_bytes(), is_terminal).into_owned();
+    writeln!(
+        out,
+        "{} messages in queue",
+        crate::analysis::rank::thousands(a.records.len())
+    )?;
+    for (i, c) in a.top.iter().enumerate() {
+        let value = maybe_sanitize(&value_text(c, a), is_terminal).into_owned();
+        writeln!(
+            out,
+            "\n{:>2}. {:<7}  score {:>5.1}  {} {}  ({} messages)",
+            i + 1,
+            c.verdict().name(),
+            c.score,
+            c.key.name(),
+            value,
+            crate::analysis::rank::thousands(c.messages)
+        )?;
+        let mut reasons = c.reasons.iter();
+        if let Some(summary) = reasons.next() {
+            writeln!(out, "    {}", safe(summary))?;
+        }
+        for r in reasons {
+            writeln!(out, "      - {}", safe(r))?;
+        }
+        writeln!(out, "    query: {}", safe(&cluster_query(c, &a.strings)))?;
+    }
+    Ok(())
+}
