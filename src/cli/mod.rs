@@ -1,8 +1,10 @@
 //! The command line: clap arguments, and dispatch to one file per subcommand.
 
 pub mod exit;
+pub mod list;
 pub mod print;
 pub mod read;
+pub mod remove;
 pub mod stat;
 
 use std::io::Write;
@@ -50,6 +52,10 @@ pub enum Command {
     Stat(stat::StatArgs),
     /// List messages like qmail-qread.
     Read(read::ReadArgs),
+    /// List the messages a query selects (docs/query.md).
+    List(list::ListArgs),
+    /// Match a regex against every message, like qmail-remove (dry run unless -r).
+    Remove(remove::RemoveArgs),
 }
 
 /// Parse the process arguments and run the command, writing to stdout.
@@ -66,6 +72,8 @@ fn dispatch(args: &Args, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     match &args.command {
         Some(Command::Stat(a)) => stat::run(&args.global, a, out),
         Some(Command::Read(a)) => read::run(&args.global, a, out),
+        Some(Command::List(a)) => list::run(&args.global, a, out),
+        Some(Command::Remove(a)) => remove::run(&args.global, a, out),
         None => {
             use clap::CommandFactory;
             Args::command().print_help()?;

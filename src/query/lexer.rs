@@ -82,6 +82,9 @@ pub(crate) struct Token {
 /// Fields whose name is followed by a qualifier before the value.
 const QUALIFIED: [(&str, char); 2] = [("header", ':'), ("cluster", '=')];
 
+/// The text `qtriage clusters` prints for a missing value.
+const NONE: &str = "(none)";
+
 fn is_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')
 }
@@ -183,6 +186,12 @@ impl Lexer<'_> {
             }
         }
         let vstart = self.pos;
+        // `(none)` is how `qtriage clusters` shows a missing value; let it be pasted bare.
+        if self.text[vstart..].starts_with(NONE) && self.text[vstart + NONE.len()..].chars().next().is_none_or(ends_value) {
+            self.pos += NONE.len();
+            let units = NONE.chars().map(Unit::Lit).collect();
+            return Ok(TermTok { field, field_span, qualifier, value: Some(ValueTok::Plain(units)), value_span: vstart..self.pos });
+        }
         if self.peek().is_none_or(ends_value) {
             return Err(err(
                 vstart..vstart + 1,

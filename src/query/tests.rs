@@ -92,7 +92,8 @@ fn every_field_parses_and_prints_canonically() {
         ("rcpts:<=1", "rcpts:<=1"),
         ("cluster:auth-user=test", "cluster:auth-user=test"),
         ("cluster:sender-pattern=\"<lower 5-9>@philadefender.org\"", "cluster:sender-pattern=\"<lower 5-9>@philadefender.org\""),
-        ("cluster:origin-net=(none)", ""),
+        ("cluster:origin-net=(none)", "cluster:origin-net=\"(none)\""),
+        ("subject:(x)", ""),
     ];
     for (text, want) in cases {
         if want.is_empty() {
