@@ -5,3 +5,4 @@ mod cli_stat;
 mod scan;
 mod util;
 mod cli_list;
+mod cli_remove;
