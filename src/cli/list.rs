@@ -58,10 +58,22 @@ pub fn run(global: &GlobalArgs, args: &ListArgs, out: &mut dyn Write) -> anyhow:
     };
     let queue = global.open_queue()?;
     let strings = Interner::new();
-    let scanned = scan(&queue, &strings, ScanOptions::default(), &Progress::default())?;
-    let ctx = QueryContext { queue: &queue, strings: &strings, now: now() };
+    let scanned = scan(
+        &queue,
+        &strings,
+        ScanOptions::default(),
+        &Progress::default(),
+    )?;
+    let ctx = QueryContext {
+        queue: &queue,
+        strings: &strings,
+        now: now(),
+    };
     let picked = select(&query, &ctx, &scanned.records, None);
-    let mut records: Vec<MessageRecord> = picked.into_iter().map(|i| scanned.records[i].clone()).collect();
+    let mut records: Vec<MessageRecord> = picked
+        .into_iter()
+        .map(|i| scanned.records[i].clone())
+        .collect();
     sort_records(&mut records, args.sort);
     if let Some(n) = args.limit {
         records.truncate(n);
@@ -79,7 +91,11 @@ pub fn run(global: &GlobalArgs, args: &ListArgs, out: &mut dyn Write) -> anyhow:
             out.write_all(line(r, &strings, tty).as_bytes())?;
         }
     }
-    Ok(if records.is_empty() { ExitCode::NoMatch } else { ExitCode::Success })
+    Ok(if records.is_empty() {
+        ExitCode::NoMatch
+    } else {
+        ExitCode::Success
+    })
 }
 
 /// `who` of the text line: `smtp-auth:test@86.107.221.138`, `smtp:209.85.220.41`,
@@ -123,12 +139,19 @@ pub fn line(r: &MessageRecord, strings: &Interner, tty: bool) -> String {
     };
     let rcpt = match r.recipients.first() {
         Some(first) if r.recipients.len() > 1 => {
-            format!("{} +{}", field(&strings.resolve(first.address)), r.recipients.len() - 1)
+            format!(
+                "{} +{}",
+                field(&strings.resolve(first.address)),
+                r.recipients.len() - 1
+            )
         }
         Some(first) => field(&strings.resolve(first.address)),
         None => "-".to_string(),
     };
-    let subject = r.headers.subject.map_or_else(|| "-".to_string(), |s| field(&strings.resolve(s)));
+    let subject = r
+        .headers
+        .subject
+        .map_or_else(|| "-".to_string(), |s| field(&strings.resolve(s)));
     format!(
         "{}  #{}  {}  {}  {}  {}  {}\n",
         rfc3339(r.queued),

@@ -106,7 +106,9 @@ impl RemoveArgs {
         } else if self.delete {
             Some(Action::Delete)
         } else if self.remove {
-            Some(Action::Yank { dir: self.yank_dir.clone() })
+            Some(Action::Yank {
+                dir: self.yank_dir.clone(),
+            })
         } else {
             None
         }
@@ -129,7 +131,12 @@ pub struct MessMatch {
 /// Not wired yet: moving and expiring belong to the journaled actions (yank with a journal,
 /// refusing while qmail-send runs). Until they are connected here, refuse without touching
 /// anything.
-pub fn perform(action: &Action, _queue: &Queue, _matches: &[MessMatch], _out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+pub fn perform(
+    action: &Action,
+    _queue: &Queue,
+    _matches: &[MessMatch],
+    _out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
     eprintln!(
         "qtriage remove: {} is not available in this build yet (the journaled yank is not wired in); \
          nothing was changed. Run without {} for a dry run.",
@@ -140,21 +147,40 @@ pub fn perform(action: &Action, _queue: &Queue, _matches: &[MessMatch], _out: &m
 }
 
 /// Run `remove`.
-pub fn run(global: &GlobalArgs, args: &RemoveArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
-    let flavor = if args.extended { Flavor::Extended } else { Flavor::Basic };
+pub fn run(
+    global: &GlobalArgs,
+    args: &RemoveArgs,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    let flavor = if args.extended {
+        Flavor::Extended
+    } else {
+        Flavor::Basic
+    };
     let pattern = args.pattern.as_ref().map_or(&b".*"[..], |p| p.as_bytes());
     let re = match compile(pattern, flavor, args.ignore_case) {
         Ok(re) => re,
         Err(e) => {
-            eprintln!("qtriage remove: -p {}: {e}", String::from_utf8_lossy(pattern));
+            eprintln!(
+                "qtriage remove: -p {}: {e}",
+                String::from_utf8_lossy(pattern)
+            );
             return Ok(ExitCode::Error);
         }
     };
     if args.verbose {
         eprintln!("qtriage remove: matching with the regex {}", re.as_str());
     }
-    let dir = args.queue_dir.clone().unwrap_or_else(|| global.queue.clone());
-    let queue = Queue::open(&dir, QueueOptions { split: args.split.or(global.split) })?;
+    let dir = args
+        .queue_dir
+        .clone()
+        .unwrap_or_else(|| global.queue.clone());
+    let queue = Queue::open(
+        &dir,
+        QueueOptions {
+            split: args.split.or(global.split),
+        },
+    )?;
     let cap = args.bytes.unwrap_or(REMOVE_READ_CAP).min(REMOVE_READ_CAP);
     let matches = match_all(&queue, &re, cap, args.bytes.is_some())?;
     if let Some(action) = args.action() {
@@ -163,7 +189,13 @@ pub fn run(global: &GlobalArgs, args: &RemoveArgs, out: &mut dyn Write) -> anyho
     let mut n = 0;
     for m in &matches {
         out.write_all(dir.as_os_str().as_bytes())?;
-        writeln!(out, "/mess/{}/{}: {}", m.dir, m.id, if m.matched { "yes" } else { "no" })?;
+        writeln!(
+            out,
+            "/mess/{}/{}: {}",
+            m.dir,
+            m.id,
+            if m.matched { "yes" } else { "no" }
+        )?;
         n += usize::from(m.matched);
     }
     writeln!(out, "{n} file(s) match")?;
@@ -171,7 +203,12 @@ pub fn run(global: &GlobalArgs, args: &RemoveArgs, out: &mut dyn Write) -> anyho
 }
 
 /// Match `re` against every mess file, in split-directory then id order.
-pub fn match_all(queue: &Queue, re: &Regex, cap: usize, capped_by_user: bool) -> crate::Result<Vec<MessMatch>> {
+pub fn match_all(
+    queue: &Queue,
+    re: &Regex,
+    cap: usize,
+    capped_by_user: bool,
+) -> crate::Result<Vec<MessMatch>> {
     let mess = queue.root().join("mess");
     let mut dirs: Vec<u32> = list(&mess)
         .map_err(|e| crate::Error::io(&mess, e))?
@@ -189,7 +226,8 @@ pub fn match_all(queue: &Queue, re: &Regex, cap: usize, capped_by_user: bool) ->
 }
 
 fn match_dir(path: &Path, n: u32, re: &Regex, cap: usize, capped_by_user: bool) -> Vec<MessMatch> {
-    let warn = |what: &dyn std::fmt::Display| eprintln!("qtriage remove: {}: {what}", path.display());
+    let warn =
+        |what: &dyn std::fmt::Display| eprintln!("qtriage remove: {}: {what}", path.display());
     let (fd, listing) = match open_dir(path).and_then(|fd| Ok((fd, list(path)?))) {
         Ok(x) => x,
         Err(e) => {
@@ -205,16 +243,27 @@ fn match_dir(path: &Path, n: u32, re: &Regex, cap: usize, capped_by_user: bool) 
         let name = e.id.0.to_string();
         let shown = path.join(&name);
         if e.kind != EntryKind::File {
-            let what = if e.kind == EntryKind::Symlink { "symbolic link, not followed" } else { "not a regular file" };
+            let what = if e.kind == EntryKind::Symlink {
+                "symbolic link, not followed"
+            } else {
+                "not a regular file"
+            };
             eprintln!("qtriage remove: {}: {what}", shown.display());
             continue;
         }
         match read_at(fd.as_fd(), &name, cap, Stop::Nul, &mut buf) {
             Ok(size) => {
                 if !capped_by_user && buf.len() == cap && size as usize > cap {
-                    eprintln!("qtriage remove: {}: searched only the first {cap} bytes", shown.display());
+                    eprintln!(
+                        "qtriage remove: {}: searched only the first {cap} bytes",
+                        shown.display()
+                    );
                 }
-                out.push(MessMatch { dir: n, id: e.id, matched: re.is_match(&buf) });
+                out.push(MessMatch {
+                    dir: n,
+                    id: e.id,
+                    matched: re.is_match(&buf),
+                });
             }
             Err(ReadFailure::Io(err)) if err.kind() == std::io::ErrorKind::NotFound => {}
             Err(err) => eprintln!("qtriage remove: {}: {err}", shown.display()),

@@ -74,7 +74,9 @@ impl<'q> Program<'q> {
     pub fn new(e: &'q Expr) -> Program<'q> {
         let mut leaves = Vec::new();
         let node = compile(e, &mut leaves);
-        let whole = leaves.iter().any(|t| matches!(t, Term::Body(_) | Term::Text(_)));
+        let whole = leaves
+            .iter()
+            .any(|t| matches!(t, Term::Body(_) | Term::Text(_)));
         let header = leaves.iter().any(|t| matches!(t, Term::Header { .. }));
         let read = if whole {
             Some((TEXT_CAP.max(HEADER_CAP + BODY_CAP), Stop::Cap))
@@ -87,11 +89,14 @@ impl<'q> Program<'q> {
     }
 }
 
+/// A `cluster:` term's key extractor and its verdict per key value.
+type ClusterCache<'c> = (KeyExtractor<'c>, FxHashMap<Option<KeyValue>, bool>);
+
 /// Per-thread caches: one per term.
 pub(crate) struct State<'c> {
     ctx: QueryContext<'c>,
     syms: Vec<FxHashMap<u32, bool>>,
-    clusters: Vec<Option<(KeyExtractor<'c>, FxHashMap<Option<KeyValue>, bool>)>>,
+    clusters: Vec<Option<ClusterCache<'c>>>,
 }
 
 impl<'c> State<'c> {
@@ -100,29 +105,41 @@ impl<'c> State<'c> {
             .leaves
             .iter()
             .map(|t| match t {
-                Term::Cluster { key, .. } => Some((KeyExtractor::new(*key, ctx.strings), FxHashMap::default())),
+                Term::Cluster { key, .. } => {
+                    Some((KeyExtractor::new(*key, ctx.strings), FxHashMap::default()))
+                }
                 _ => None,
             })
             .collect();
-        State { ctx: *ctx, syms: vec![FxHashMap::default(); p.leaves.len()], clusters }
+        State {
+            ctx: *ctx,
+            syms: vec![FxHashMap::default(); p.leaves.len()],
+            clusters,
+        }
     }
 
     /// `m` against the string `sym`, once per distinct symbol.
     fn sym(&mut self, i: usize, sym: Option<Sym>, f: impl FnOnce(&[u8]) -> bool) -> bool {
         let Some(sym) = sym else { return false };
         let strings = self.ctx.strings;
-        *self.syms[i].entry(sym.as_u32()).or_insert_with(|| f(&strings.resolve(sym)))
+        *self.syms[i]
+            .entry(sym.as_u32())
+            .or_insert_with(|| f(&strings.resolve(sym)))
     }
 
     fn record_term(&mut self, i: usize, t: &Term, r: &MessageRecord) -> bool {
         let o = &r.origin;
         match t {
             Term::Id(m) => m.is_match(r.id.0.to_string().as_bytes()),
-            Term::Ip(IpMatch::Net { addr, prefix }) => self.sym(i, o.ip, |ip| in_net(ip, *addr, *prefix)),
+            Term::Ip(IpMatch::Net { addr, prefix }) => {
+                self.sym(i, o.ip, |ip| in_net(ip, *addr, *prefix))
+            }
             Term::Ip(IpMatch::Text(m)) => self.sym(i, o.ip, |v| m.is_match(v)),
             Term::Auth(m) => self.sym(i, o.auth_user, |v| m.is_match(v)),
             Term::Uid(m) => match o.uid {
-                Some(uid) => *self.syms[i].entry(uid).or_insert_with(|| m.is_match(uid.to_string().as_bytes())),
+                Some(uid) => *self.syms[i]
+                    .entry(uid)
+                    .or_insert_with(|| m.is_match(uid.to_string().as_bytes())),
                 None => false,
             },
             Term::Script(m) => self.sym(i, o.script, |v| m.is_match(v)),
@@ -130,12 +147,18 @@ impl<'c> State<'c> {
             Term::Origin(k) => o.kind == *k,
             Term::Sender(m) => self.sym(i, r.sender, |v| m.is_match(v)),
             Term::From(m) => self.sym(i, r.headers.from, |v| m.is_match(v)),
-            Term::SenderDomain(m) => self.sym(i, r.sender, |v| domain(v).is_some_and(|d| m.is_match(&d))),
-            Term::Rcpt(m) => r.recipients.iter().any(|rc| self.sym(i, Some(rc.address), |v| m.is_match(v))),
-            Term::RcptDomain(m) => r
+            Term::SenderDomain(m) => {
+                self.sym(i, r.sender, |v| domain(v).is_some_and(|d| m.is_match(&d)))
+            }
+            Term::Rcpt(m) => r
                 .recipients
                 .iter()
-                .any(|rc| self.sym(i, Some(rc.address), |v| domain(v).is_some_and(|d| m.is_match(&d)))),
+                .any(|rc| self.sym(i, Some(rc.address), |v| m.is_match(v))),
+            Term::RcptDomain(m) => r.recipients.iter().any(|rc| {
+                self.sym(i, Some(rc.address), |v| {
+                    domain(v).is_some_and(|d| m.is_match(&d))
+                })
+            }),
             Term::Subject(m) => self.sym(i, r.headers.subject, |v| m.is_match(v)),
             Term::State(s) => r.state == *s,
             Term::Bouncing(b) => r.is_bouncing() == *b,
@@ -151,7 +174,9 @@ impl<'c> State<'c> {
 
     fn cluster(&mut self, i: usize, m: &Matcher, r: &MessageRecord) -> bool {
         let strings = self.ctx.strings;
-        let Some((ex, memo)) = self.clusters[i].as_mut() else { return false };
+        let Some((ex, memo)) = self.clusters[i].as_mut() else {
+            return false;
+        };
         let v = ex.value(r);
         *memo.entry(v).or_insert_with(|| match v {
             Some(kv) => m.is_match(kv.text(strings).as_bytes()),
@@ -159,7 +184,13 @@ impl<'c> State<'c> {
         })
     }
 
-    fn eval(&mut self, p: &Program<'_>, node: &Node, r: &MessageRecord, file: Option<&MessFile>) -> Tri {
+    fn eval(
+        &mut self,
+        p: &Program<'_>,
+        node: &Node,
+        r: &MessageRecord,
+        file: Option<&MessFile>,
+    ) -> Tri {
         match node {
             Node::Leaf(i) => {
                 let t = p.leaves[*i];
@@ -201,7 +232,10 @@ impl<'c> State<'c> {
 }
 
 fn in_net(ip: &[u8], net: IpAddr, prefix: u8) -> bool {
-    let Some(addr) = std::str::from_utf8(ip).ok().and_then(|s| s.trim().parse::<IpAddr>().ok()) else {
+    let Some(addr) = std::str::from_utf8(ip)
+        .ok()
+        .and_then(|s| s.trim().parse::<IpAddr>().ok())
+    else {
         return false;
     };
     let addr = match addr {
@@ -226,9 +260,14 @@ impl MessFile {
         &self.bytes[..end.min(HEADER_CAP)]
     }
     fn body(&self) -> &[u8] {
-        let Some(end) = header_end(&self.bytes) else { return &[] };
+        let Some(end) = header_end(&self.bytes) else {
+            return &[];
+        };
         let rest = &self.bytes[end..];
-        let rest = rest.strip_prefix(b"\r\n").or_else(|| rest.strip_prefix(b"\n")).unwrap_or(rest);
+        let rest = rest
+            .strip_prefix(b"\r\n")
+            .or_else(|| rest.strip_prefix(b"\n"))
+            .unwrap_or(rest);
         &rest[..rest.len().min(BODY_CAP)]
     }
     fn text(&self) -> &[u8] {
@@ -251,7 +290,12 @@ fn file_term(t: &Term, f: &MessFile) -> bool {
     }
 }
 
-fn read_file(reader: &MessReader<'_>, p: &Program<'_>, r: &MessageRecord, buf: Vec<u8>) -> MessFile {
+fn read_file(
+    reader: &MessReader<'_>,
+    p: &Program<'_>,
+    r: &MessageRecord,
+    buf: Vec<u8>,
+) -> MessFile {
     let mut bytes = buf;
     let (cap, stop) = p.read.unwrap_or((HEADER_CAP, Stop::HeaderEnd));
     let readable = reader.read(r.id, cap, stop, &mut bytes).is_ok();
@@ -289,7 +333,9 @@ pub(crate) fn select(
         .with_min_len(4096)
         .map_init(|| State::new(ctx, p), |st, r| st.eval(p, &p.node, r, None))
         .collect();
-    let undecided: Vec<usize> = (0..records.len()).filter(|&i| first[i] == Tri::Unknown).collect();
+    let undecided: Vec<usize> = (0..records.len())
+        .filter(|&i| first[i] == Tri::Unknown)
+        .collect();
     count(records.len() - undecided.len());
     // Phase 2: read the files of the undecided messages, in parallel.
     let reader = MessReader::new(ctx.queue);
@@ -306,8 +352,16 @@ pub(crate) fn select(
             },
         )
         .collect();
-    let mut out: Vec<usize> = (0..records.len()).filter(|&i| first[i] == Tri::Yes).collect();
-    out.extend(undecided.iter().zip(second).filter(|(_, yes)| *yes).map(|(i, _)| *i));
+    let mut out: Vec<usize> = (0..records.len())
+        .filter(|&i| first[i] == Tri::Yes)
+        .collect();
+    out.extend(
+        undecided
+            .iter()
+            .zip(second)
+            .filter(|(_, yes)| *yes)
+            .map(|(i, _)| *i),
+    );
     out.sort_unstable();
     out
 }

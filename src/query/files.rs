@@ -53,7 +53,13 @@ impl From<rustix::io::Errno> for ReadFailure {
 
 /// Read the file `name` below `dir` into `buf` (cleared first), at most `cap` bytes, stopping
 /// early as `stop` says. Returns the file's size.
-pub fn read_at(dir: BorrowedFd<'_>, name: &str, cap: usize, stop: Stop, buf: &mut Vec<u8>) -> Result<u64, ReadFailure> {
+pub fn read_at(
+    dir: BorrowedFd<'_>,
+    name: &str,
+    cap: usize,
+    stop: Stop,
+    buf: &mut Vec<u8>,
+) -> Result<u64, ReadFailure> {
     buf.clear();
     let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
     let fd = rustix::fs::openat(dir, name, flags, Mode::empty())?;
@@ -106,16 +112,27 @@ impl<'a> MessReader<'a> {
     /// A reader for `queue`.
     pub fn new(queue: &'a Queue) -> MessReader<'a> {
         let n = queue.layout().split as usize;
-        MessReader { queue, dirs: (0..n).map(|_| OnceLock::new()).collect() }
+        MessReader {
+            queue,
+            dirs: (0..n).map(|_| OnceLock::new()).collect(),
+        }
     }
 
     /// Read message `id`'s mess file into `buf` as [`read_at`] does.
-    pub fn read(&self, id: MessageId, cap: usize, stop: Stop, buf: &mut Vec<u8>) -> Result<u64, ReadFailure> {
+    pub fn read(
+        &self,
+        id: MessageId,
+        cap: usize,
+        stop: Stop,
+        buf: &mut Vec<u8>,
+    ) -> Result<u64, ReadFailure> {
         let layout = self.queue.layout();
         let bucket = layout.bucket(id) as usize;
         let dir = self.dirs.get(bucket).and_then(|slot| {
-            slot.get_or_init(|| open_dir(&self.queue.root().join(layout.dir_of(Subdir::Mess, id))).ok())
-                .as_ref()
+            slot.get_or_init(|| {
+                open_dir(&self.queue.root().join(layout.dir_of(Subdir::Mess, id))).ok()
+            })
+            .as_ref()
         });
         let Some(dir) = dir else {
             buf.clear();

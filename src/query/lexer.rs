@@ -94,7 +94,10 @@ fn ends_value(c: char) -> bool {
 }
 
 fn err(span: Range<usize>, message: impl Into<String>) -> QueryError {
-    QueryError { span, message: message.into() }
+    QueryError {
+        span,
+        message: message.into(),
+    }
 }
 
 struct Lexer<'a> {
@@ -124,7 +127,9 @@ impl Lexer<'_> {
     fn token(&mut self) -> Result<Option<Token>, QueryError> {
         self.eat_while(char::is_whitespace);
         let start = self.pos;
-        let Some(c) = self.peek() else { return Ok(None) };
+        let Some(c) = self.peek() else {
+            return Ok(None);
+        };
         let simple = match c {
             '(' => Some(TokenKind::LParen),
             ')' => Some(TokenKind::RParen),
@@ -133,7 +138,10 @@ impl Lexer<'_> {
         };
         if let Some(kind) = simple {
             self.bump();
-            return Ok(Some(Token { kind, span: start..self.pos }));
+            return Ok(Some(Token {
+                kind,
+                span: start..self.pos,
+            }));
         }
         let name = self.eat_while(is_name_char);
         let word = self.text[name.clone()].to_ascii_lowercase();
@@ -141,7 +149,10 @@ impl Lexer<'_> {
             Some(':') if !word.is_empty() => {
                 self.bump();
                 let term = self.term(word, name)?;
-                Ok(Some(Token { kind: TokenKind::Term(term), span: start..self.pos }))
+                Ok(Some(Token {
+                    kind: TokenKind::Term(term),
+                    span: start..self.pos,
+                }))
             }
             _ if !word.is_empty() && self.peek().is_none_or(ends_value) => {
                 let kind = match word.as_str() {
@@ -171,8 +182,15 @@ impl Lexer<'_> {
             let q = self.eat_while(|c| c != sep && c != ':' && !ends_value(c));
             let name = self.text[q.clone()].to_string();
             if name.is_empty() {
-                let what = if sep == '=' { "a cluster key (cluster:KEY=VALUE)" } else { "a header name (header:NAME:VALUE)" };
-                return Err(err(q.start..q.start + 1, format!("expected {what} after {field}:")));
+                let what = if sep == '=' {
+                    "a cluster key (cluster:KEY=VALUE)"
+                } else {
+                    "a header name (header:NAME:VALUE)"
+                };
+                return Err(err(
+                    q.start..q.start + 1,
+                    format!("expected {what} after {field}:"),
+                ));
             }
             qualifier = Some((name, q.clone()));
             if self.peek() == Some(sep) {
@@ -180,17 +198,37 @@ impl Lexer<'_> {
             } else if sep == ':' && self.peek().is_none_or(ends_value) {
                 // `header:NAME` alone: the message has that header.
                 let at = self.pos;
-                return Ok(TermTok { field, field_span, qualifier, value: None, value_span: at..at });
+                return Ok(TermTok {
+                    field,
+                    field_span,
+                    qualifier,
+                    value: None,
+                    value_span: at..at,
+                });
             } else {
-                return Err(err(q.end..q.end + 1, format!("expected '{sep}' after {field}:{}", &self.text[q])));
+                return Err(err(
+                    q.end..q.end + 1,
+                    format!("expected '{sep}' after {field}:{}", &self.text[q]),
+                ));
             }
         }
         let vstart = self.pos;
         // `(none)` is how `qtriage clusters` shows a missing value; let it be pasted bare.
-        if self.text[vstart..].starts_with(NONE) && self.text[vstart + NONE.len()..].chars().next().is_none_or(ends_value) {
+        if self.text[vstart..].starts_with(NONE)
+            && self.text[vstart + NONE.len()..]
+                .chars()
+                .next()
+                .is_none_or(ends_value)
+        {
             self.pos += NONE.len();
             let units = NONE.chars().map(Unit::Lit).collect();
-            return Ok(TermTok { field, field_span, qualifier, value: Some(ValueTok::Plain(units)), value_span: vstart..self.pos });
+            return Ok(TermTok {
+                field,
+                field_span,
+                qualifier,
+                value: Some(ValueTok::Plain(units)),
+                value_span: vstart..self.pos,
+            });
         }
         if self.peek().is_none_or(ends_value) {
             return Err(err(
@@ -198,8 +236,18 @@ impl Lexer<'_> {
                 format!("expected a value after {field}: (use \"\" for an empty value)"),
             ));
         }
-        let value = if self.peek() == Some('/') { self.regex()? } else { self.plain()? };
-        Ok(TermTok { field, field_span, qualifier, value: Some(value), value_span: vstart..self.pos })
+        let value = if self.peek() == Some('/') {
+            self.regex()?
+        } else {
+            self.plain()?
+        };
+        Ok(TermTok {
+            field,
+            field_span,
+            qualifier,
+            value: Some(value),
+            value_span: vstart..self.pos,
+        })
     }
 
     fn regex(&mut self) -> Result<ValueTok, QueryError> {
@@ -208,7 +256,12 @@ impl Lexer<'_> {
         let mut source = String::new();
         loop {
             match self.bump() {
-                None => return Err(err(start..self.pos, "unterminated regex: expected a closing /")),
+                None => {
+                    return Err(err(
+                        start..self.pos,
+                        "unterminated regex: expected a closing /",
+                    ))
+                }
                 Some('/') => break,
                 Some('\\') => match self.bump() {
                     Some('/') => source.push('/'),
@@ -216,7 +269,12 @@ impl Lexer<'_> {
                         source.push('\\');
                         source.push(c);
                     }
-                    None => return Err(err(start..self.pos, "unterminated regex: expected a closing /")),
+                    None => {
+                        return Err(err(
+                            start..self.pos,
+                            "unterminated regex: expected a closing /",
+                        ))
+                    }
                 },
                 Some(c) => source.push(c),
             }
@@ -230,7 +288,11 @@ impl Lexer<'_> {
                 format!("expected a space or ')' after the regex, found {c:?}"),
             ));
         }
-        Ok(ValueTok::Regex { source, flags, flags_span })
+        Ok(ValueTok::Regex {
+            source,
+            flags,
+            flags_span,
+        })
     }
 
     fn plain(&mut self) -> Result<ValueTok, QueryError> {
@@ -253,7 +315,8 @@ impl Lexer<'_> {
     }
 
     fn escaped(&mut self, at: usize) -> Result<char, QueryError> {
-        self.bump().ok_or_else(|| err(at..self.pos, "expected a character after \\"))
+        self.bump()
+            .ok_or_else(|| err(at..self.pos, "expected a character after \\"))
     }
 
     /// The rest of a `"..."` section: spaces and parentheses are literal; `\` still escapes
@@ -262,7 +325,12 @@ impl Lexer<'_> {
         loop {
             let at = self.pos;
             match self.bump() {
-                None => return Err(err(open..self.pos, "unterminated quote: expected a closing \"")),
+                None => {
+                    return Err(err(
+                        open..self.pos,
+                        "unterminated quote: expected a closing \"",
+                    ))
+                }
                 Some('"') => return Ok(()),
                 Some('\\') => units.push(Unit::Lit(self.escaped(at)?)),
                 Some('*') => units.push(Unit::Star),
@@ -286,7 +354,9 @@ pub(crate) fn tokenize(text: &str) -> Result<Vec<Token>, QueryError> {
 /// Write a plain value so [`tokenize`] reads back the same units.
 pub(crate) fn write_plain(out: &mut String, units: &[Unit]) {
     let quote = units.is_empty()
-        || units.iter().any(|u| matches!(u, Unit::Lit(c) if ends_value(*c) || *c == '"'));
+        || units
+            .iter()
+            .any(|u| matches!(u, Unit::Lit(c) if ends_value(*c) || *c == '"'));
     if quote {
         out.push('"');
     }

@@ -56,7 +56,9 @@ impl Query {
     /// Parse query text. Errors carry the span of the offending token and say what was
     /// expected there; [`render_error`] shows them under the text.
     pub fn parse(text: &str) -> Result<Query, QueryError> {
-        Ok(Query { expr: parser::parse(text)? })
+        Ok(Query {
+            expr: parser::parse(text)?,
+        })
     }
 
     /// True for the empty query (it selects everything).
@@ -130,7 +132,10 @@ pub fn render_error(query_text: &str, err: &QueryError) -> String {
     };
     let (start, end) = (clamp(err.span.start), clamp(err.span.end));
     let before = sanitize_str(&query_text[..start]).chars().count();
-    let width = sanitize_str(&query_text[start..end.max(start)]).chars().count().max(1);
+    let width = sanitize_str(&query_text[start..end.max(start)])
+        .chars()
+        .count()
+        .max(1);
     format!(
         "invalid query: {}\n  {}\n  {}{}",
         err.message,

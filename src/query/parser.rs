@@ -104,7 +104,10 @@ impl Expr {
 }
 
 fn err(span: Range<usize>, message: impl Into<String>) -> QueryError {
-    QueryError { span, message: message.into() }
+    QueryError {
+        span,
+        message: message.into(),
+    }
 }
 
 fn describe(kind: &TokenKind) -> &'static str {
@@ -145,7 +148,9 @@ impl Parser {
         loop {
             match self.peek() {
                 Some(TokenKind::And) => self.pos += 1,
-                Some(TokenKind::Term(_) | TokenKind::Bare(_) | TokenKind::LParen | TokenKind::Not) => {}
+                Some(
+                    TokenKind::Term(_) | TokenKind::Bare(_) | TokenKind::LParen | TokenKind::Not,
+                ) => {}
                 _ => break,
             }
             items.push(self.unary()?);
@@ -156,7 +161,10 @@ impl Parser {
     fn enter(&mut self, span: &Range<usize>) -> Result<(), QueryError> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return Err(err(span.clone(), format!("too deeply nested: at most {MAX_DEPTH} levels of ( ) and not")));
+            return Err(err(
+                span.clone(),
+                format!("too deeply nested: at most {MAX_DEPTH} levels of ( ) and not"),
+            ));
         }
         Ok(())
     }
@@ -166,16 +174,27 @@ impl Parser {
         let prev = self.pos.checked_sub(1).and_then(|i| self.tokens.get(i));
         let after = prev.map_or(String::new(), |p| format!(" after {}", describe(&p.kind)));
         match at {
-            None => err(self.end..self.end, format!("expected a term{after}, found the end of the query")),
-            Some(t) if t.kind == TokenKind::RParen && prev.is_some_and(|p| p.kind == TokenKind::LParen) => {
+            None => err(
+                self.end..self.end,
+                format!("expected a term{after}, found the end of the query"),
+            ),
+            Some(t)
+                if t.kind == TokenKind::RParen
+                    && prev.is_some_and(|p| p.kind == TokenKind::LParen) =>
+            {
                 err(t.span.clone(), "expected a term inside ( )")
             }
-            Some(t) => err(t.span.clone(), format!("expected a term{after}, found {}", describe(&t.kind))),
+            Some(t) => err(
+                t.span.clone(),
+                format!("expected a term{after}, found {}", describe(&t.kind)),
+            ),
         }
     }
 
     fn unary(&mut self) -> Result<Expr, QueryError> {
-        let Some(tok) = self.tokens.get(self.pos).cloned() else { return Err(self.missing(None)) };
+        let Some(tok) = self.tokens.get(self.pos).cloned() else {
+            return Err(self.missing(None));
+        };
         match tok.kind {
             TokenKind::Not => {
                 self.pos += 1;
@@ -216,7 +235,10 @@ impl Parser {
     fn count(&mut self, term: Term, span: &Range<usize>) -> Result<Expr, QueryError> {
         self.terms += 1;
         if self.terms > MAX_TERMS {
-            return Err(err(span.clone(), format!("too many terms: at most {MAX_TERMS}")));
+            return Err(err(
+                span.clone(),
+                format!("too many terms: at most {MAX_TERMS}"),
+            ));
         }
         Ok(Expr::Term(term))
     }
@@ -225,16 +247,28 @@ impl Parser {
 /// Parse query text; `None` for an empty query.
 pub(crate) fn parse(text: &str) -> Result<Option<Expr>, QueryError> {
     if text.len() > MAX_QUERY_LEN {
-        return Err(err(MAX_QUERY_LEN..text.len(), format!("query too long: at most {MAX_QUERY_LEN} bytes")));
+        return Err(err(
+            MAX_QUERY_LEN..text.len(),
+            format!("query too long: at most {MAX_QUERY_LEN} bytes"),
+        ));
     }
     let tokens = tokenize(text)?;
     if tokens.is_empty() {
         return Ok(None);
     }
-    let mut p = Parser { tokens, pos: 0, depth: 0, terms: 0, end: text.len() };
+    let mut p = Parser {
+        tokens,
+        pos: 0,
+        depth: 0,
+        terms: 0,
+        end: text.len(),
+    };
     let e = p.or()?;
     if let Some(t) = p.tokens.get(p.pos) {
-        return Err(err(t.span.clone(), "unexpected ')': there is no '(' to close"));
+        return Err(err(
+            t.span.clone(),
+            "unexpected ')': there is no '(' to close",
+        ));
     }
     Ok(Some(e))
 }

@@ -37,11 +37,15 @@ pub struct PosixError {
 pub const RE_DUP_MAX: u32 = 0x7fff;
 
 const CLASSES: [&str; 12] = [
-    "alpha", "digit", "alnum", "upper", "lower", "space", "blank", "punct", "print", "graph", "cntrl", "xdigit",
+    "alpha", "digit", "alnum", "upper", "lower", "space", "blank", "punct", "print", "graph",
+    "cntrl", "xdigit",
 ];
 
 fn fail(offset: usize, message: impl Into<String>) -> PosixError {
-    PosixError { offset, message: message.into() }
+    PosixError {
+        offset,
+        message: message.into(),
+    }
 }
 
 struct Translator<'a> {
@@ -133,7 +137,11 @@ impl Translator<'_> {
     /// `m`, `m,` or `m,n` then the closing brace (`\}` in BRE); `None` when not an interval.
     fn interval(&mut self) -> Option<String> {
         let rest = &self.pat[self.i..];
-        let close: &[u8] = if self.flavor == Flavor::Basic { b"\\}" } else { b"}" };
+        let close: &[u8] = if self.flavor == Flavor::Basic {
+            b"\\}"
+        } else {
+            b"}"
+        };
         let end = rest.windows(close.len()).position(|w| w == close)?;
         let body = std::str::from_utf8(&rest[..end]).ok()?;
         let (m, n) = match body.split_once(',') {
@@ -141,7 +149,9 @@ impl Translator<'_> {
             None => (body, None),
         };
         let num = |s: &str| -> Option<u32> {
-            (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse().ok()).flatten()
+            (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| s.parse().ok())
+                .flatten()
         };
         let m = num(m)?;
         let n = match n {
@@ -161,7 +171,9 @@ impl Translator<'_> {
     }
 
     fn escape(&mut self, at: usize) -> Result<(), PosixError> {
-        let Some(&c) = self.pat.get(self.i) else { return Err(fail(at, "trailing backslash")) };
+        let Some(&c) = self.pat.get(self.i) else {
+            return Err(fail(at, "trailing backslash"));
+        };
         self.i += 1;
         let basic = self.flavor == Flavor::Basic;
         match c {
@@ -194,7 +206,10 @@ impl Translator<'_> {
     /// alternative; in ERE always.
     fn dollar_anchors(&self, at: usize) -> bool {
         let rest = &self.pat[at + 1..];
-        self.flavor == Flavor::Extended || rest.is_empty() || rest.starts_with(b"\\)") || rest.starts_with(b"\\|")
+        self.flavor == Flavor::Extended
+            || rest.is_empty()
+            || rest.starts_with(b"\\)")
+            || rest.starts_with(b"\\|")
     }
 
     fn step(&mut self) -> Result<(), PosixError> {
@@ -264,7 +279,9 @@ fn bracket(pat: &[u8], i: &mut usize, open: usize) -> Result<String, PosixError>
     }
     let mut first = true;
     loop {
-        let Some(&c) = pat.get(*i) else { return Err(fail(open, "unmatched [: expected a closing ]")) };
+        let Some(&c) = pat.get(*i) else {
+            return Err(fail(open, "unmatched [: expected a closing ]"));
+        };
         if c == b']' && !first {
             *i += 1;
             break;
@@ -276,19 +293,30 @@ fn bracket(pat: &[u8], i: &mut usize, open: usize) -> Result<String, PosixError>
             let end = pat[body_start..]
                 .windows(2)
                 .position(|w| w[0] == kind && w[1] == b']')
-                .ok_or_else(|| fail(*i, "unterminated [: :], [= =] or [. .] in a bracket expression"))?;
+                .ok_or_else(|| {
+                    fail(
+                        *i,
+                        "unterminated [: :], [= =] or [. .] in a bracket expression",
+                    )
+                })?;
             let body = &pat[body_start..body_start + end];
             *i = body_start + end + 2;
             if kind == b':' {
                 let name = std::str::from_utf8(body).unwrap_or("");
                 if !CLASSES.contains(&name) {
-                    return Err(fail(body_start, format!("unknown character class [:{name}:]")));
+                    return Err(fail(
+                        body_start,
+                        format!("unknown character class [:{name}:]"),
+                    ));
                 }
                 out.push_str(&format!("[:{name}:]"));
             } else if let [b] = body {
                 lit_class(&mut out, *b);
             } else {
-                return Err(fail(body_start, "multi-character collating elements are not supported"));
+                return Err(fail(
+                    body_start,
+                    "multi-character collating elements are not supported",
+                ));
             }
             continue;
         }
@@ -300,7 +328,10 @@ fn bracket(pat: &[u8], i: &mut usize, open: usize) -> Result<String, PosixError>
         lit_class(&mut out, c);
         if let Some(d) = range_end {
             if d < c {
-                return Err(fail(*i - 1, "invalid range in a bracket expression: the end is before the start"));
+                return Err(fail(
+                    *i - 1,
+                    "invalid range in a bracket expression: the end is before the start",
+                ));
             }
             *i += 2;
             out.push('-');
@@ -332,7 +363,10 @@ pub fn translate(pattern: &[u8], flavor: Flavor) -> Result<String, PosixError> {
     }
     if t.depth > 0 {
         let what = if flavor == Flavor::Basic { "\\(" } else { "(" };
-        return Err(fail(pattern.len(), format!("unmatched {what}: expected a closing one")));
+        return Err(fail(
+            pattern.len(),
+            format!("unmatched {what}: expected a closing one"),
+        ));
     }
     Ok(t.out)
 }
@@ -350,8 +384,20 @@ pub fn compile(pattern: &[u8], flavor: Flavor, ci: bool) -> Result<Regex, PosixE
         .build()
         .map_err(|e| {
             let text = e.to_string();
-            let reason = text.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("").trim().to_string();
-            fail(0, format!("{} (translated to {re})", reason.trim_start_matches("error: ")))
+            let reason = text
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("")
+                .trim()
+                .to_string();
+            fail(
+                0,
+                format!(
+                    "{} (translated to {re})",
+                    reason.trim_start_matches("error: ")
+                ),
+            )
         })
 }
 

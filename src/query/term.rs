@@ -11,9 +11,29 @@ use crate::queue::{MessageState, OriginKind, ProblemKind};
 
 /// Every field, in the order help texts list them.
 pub const FIELDS: [&str; 23] = [
-    "id", "ip", "auth", "uid", "script", "helo", "origin", "sender", "from", "sender-domain",
-    "rcpt", "rcpt-domain", "subject", "header", "body", "text", "state", "bouncing", "problem",
-    "age", "size", "rcpts", "cluster",
+    "id",
+    "ip",
+    "auth",
+    "uid",
+    "script",
+    "helo",
+    "origin",
+    "sender",
+    "from",
+    "sender-domain",
+    "rcpt",
+    "rcpt-domain",
+    "subject",
+    "header",
+    "body",
+    "text",
+    "state",
+    "bouncing",
+    "problem",
+    "age",
+    "size",
+    "rcpts",
+    "cluster",
 ];
 
 /// An IP term: a network, or a glob/regex over the address text.
@@ -47,7 +67,10 @@ pub(crate) enum Term {
     RcptDomain(Matcher),
     Subject(Matcher),
     /// `header:NAME` (present) or `header:NAME:VALUE`; NAME is lowercased.
-    Header { name: String, value: Option<Matcher> },
+    Header {
+        name: String,
+        value: Option<Matcher>,
+    },
     Body(Matcher),
     Text(Matcher),
     State(MessageState),
@@ -57,28 +80,53 @@ pub(crate) enum Term {
     Age(Cmp),
     Size(Cmp),
     Rcpts(Cmp),
-    Cluster { key: ClusterKey, value: Matcher },
+    Cluster {
+        key: ClusterKey,
+        value: Matcher,
+    },
 }
 
-const EXACT: MatchMode = MatchMode { fold: false, search: false };
-const FOLD: MatchMode = MatchMode { fold: true, search: false };
-const SEARCH: MatchMode = MatchMode { fold: false, search: true };
+const EXACT: MatchMode = MatchMode {
+    fold: false,
+    search: false,
+};
+const FOLD: MatchMode = MatchMode {
+    fold: true,
+    search: false,
+};
+const SEARCH: MatchMode = MatchMode {
+    fold: false,
+    search: true,
+};
 
 fn err(span: Range<usize>, message: impl Into<String>) -> QueryError {
-    QueryError { span, message: message.into() }
+    QueryError {
+        span,
+        message: message.into(),
+    }
 }
 
-fn one_of<T: Copy>(all: &[T], name: impl Fn(T) -> &'static str, v: &ValueTok, extra: &[&str]) -> Result<T, String> {
+fn one_of<T: Copy>(
+    all: &[T],
+    name: impl Fn(T) -> &'static str,
+    v: &ValueTok,
+    extra: &[&str],
+) -> Result<T, String> {
     let text = match v {
-        ValueTok::Plain(u) if u.iter().all(|u| matches!(u, Unit::Lit(_))) => {
-            u.iter().filter_map(|u| if let Unit::Lit(c) = u { Some(*c) } else { None }).collect::<String>()
-        }
+        ValueTok::Plain(u) if u.iter().all(|u| matches!(u, Unit::Lit(_))) => u
+            .iter()
+            .filter_map(|u| if let Unit::Lit(c) = u { Some(*c) } else { None })
+            .collect::<String>(),
         _ => String::new(),
     };
     if let Some(t) = all.iter().find(|t| name(**t).eq_ignore_ascii_case(&text)) {
         return Ok(*t);
     }
-    let names: Vec<&str> = all.iter().map(|t| name(*t)).chain(extra.iter().copied()).collect();
+    let names: Vec<&str> = all
+        .iter()
+        .map(|t| name(*t))
+        .chain(extra.iter().copied())
+        .collect();
     Err(format!("expected one of {}", names.join(", ")))
 }
 
@@ -87,7 +135,10 @@ pub(crate) fn build(t: &TermTok) -> Result<Term, QueryError> {
     let vspan = t.value_span.clone();
     let Some(v) = &t.value else {
         let (name, _) = t.qualifier.clone().unwrap_or_default();
-        return Ok(Term::Header { name: name.to_ascii_lowercase(), value: None });
+        return Ok(Term::Header {
+            name: name.to_ascii_lowercase(),
+            value: None,
+        });
     };
     let m = |mode| {
         Matcher::from_token(v, mode).map_err(|(msg, in_flags)| match v {
@@ -104,7 +155,8 @@ pub(crate) fn build(t: &TermTok) -> Result<Term, QueryError> {
         "script" => Term::Script(m(EXACT)?),
         "helo" => Term::Helo(m(FOLD)?),
         "origin" => Term::Origin(
-            one_of(&OriginKind::ALL, OriginKind::name, v, &[]).map_err(|e| err(vspan.clone(), e))?,
+            one_of(&OriginKind::ALL, OriginKind::name, v, &[])
+                .map_err(|e| err(vspan.clone(), e))?,
         ),
         "sender" => Term::Sender(null_sender(v).map_or_else(|| m(FOLD), Ok)?),
         "from" => Term::From(m(FOLD)?),
@@ -114,15 +166,20 @@ pub(crate) fn build(t: &TermTok) -> Result<Term, QueryError> {
         "subject" => Term::Subject(m(EXACT)?),
         "header" => {
             let (name, _) = t.qualifier.clone().unwrap_or_default();
-            Term::Header { name: name.to_ascii_lowercase(), value: Some(m(EXACT)?) }
+            Term::Header {
+                name: name.to_ascii_lowercase(),
+                value: Some(m(EXACT)?),
+            }
         }
         "body" => Term::Body(m(SEARCH)?),
         "text" => Term::Text(m(SEARCH)?),
         "state" => Term::State(
-            one_of(&MessageState::ALL, MessageState::name, v, &[]).map_err(|e| err(vspan.clone(), e))?,
+            one_of(&MessageState::ALL, MessageState::name, v, &[])
+                .map_err(|e| err(vspan.clone(), e))?,
         ),
         "bouncing" => Term::Bouncing(
-            one_of(&[true, false], |b| if b { "yes" } else { "no" }, v, &[]).map_err(|e| err(vspan.clone(), e))?,
+            one_of(&[true, false], |b| if b { "yes" } else { "no" }, v, &[])
+                .map_err(|e| err(vspan.clone(), e))?,
         ),
         "problem" => Term::Problem(problem(v).map_err(|e| err(vspan.clone(), e))?),
         "age" => Term::Age(cmp(Quantity::Duration)?),
@@ -132,14 +189,26 @@ pub(crate) fn build(t: &TermTok) -> Result<Term, QueryError> {
             let (key, kspan) = t.qualifier.clone().unwrap_or_default();
             let key = ClusterKey::from_name(&key.to_ascii_lowercase()).ok_or_else(|| {
                 let names: Vec<&str> = ClusterKey::ALL.iter().map(|k| k.name()).collect();
-                err(kspan, format!("unknown cluster key {key:?}: expected one of {}", names.join(", ")))
+                err(
+                    kspan,
+                    format!(
+                        "unknown cluster key {key:?}: expected one of {}",
+                        names.join(", ")
+                    ),
+                )
             })?;
-            Term::Cluster { key, value: m(EXACT)? }
+            Term::Cluster {
+                key,
+                value: m(EXACT)?,
+            }
         }
         other => {
             return Err(err(
                 t.field_span.clone(),
-                format!("unknown field {other:?}: expected one of {}", FIELDS.join(", ")),
+                format!(
+                    "unknown field {other:?}: expected one of {}",
+                    FIELDS.join(", ")
+                ),
             ))
         }
     };
@@ -149,7 +218,9 @@ pub(crate) fn build(t: &TermTok) -> Result<Term, QueryError> {
 /// `sender:<>` is the null sender, the same as `sender:""`.
 fn null_sender(v: &ValueTok) -> Option<Matcher> {
     match v {
-        ValueTok::Plain(u) if u[..] == [Unit::Lit('<'), Unit::Lit('>')] => Matcher::plain(Vec::new(), FOLD).ok(),
+        ValueTok::Plain(u) if u[..] == [Unit::Lit('<'), Unit::Lit('>')] => {
+            Matcher::plain(Vec::new(), FOLD).ok()
+        }
         _ => None,
     }
 }
@@ -157,10 +228,19 @@ fn null_sender(v: &ValueTok) -> Option<Matcher> {
 fn problem(v: &ValueTok) -> Result<Option<ProblemKind>, String> {
     use ProblemKind::*;
     const ALL: [ProblemKind; 10] = [
-        TruncatedEnvelope, UnknownRecord, NonUtf8Address, Unreadable, Vanished, Symlink,
-        NotRegularFile, WrongSubdir, HeaderTooLong, UnparsedHeader,
+        TruncatedEnvelope,
+        UnknownRecord,
+        NonUtf8Address,
+        Unreadable,
+        Vanished,
+        Symlink,
+        NotRegularFile,
+        WrongSubdir,
+        HeaderTooLong,
+        UnparsedHeader,
     ];
-    if matches!(v, ValueTok::Plain(u) if u[..] == [Unit::Lit('a'), Unit::Lit('n'), Unit::Lit('y')]) {
+    if matches!(v, ValueTok::Plain(u) if u[..] == [Unit::Lit('a'), Unit::Lit('n'), Unit::Lit('y')])
+    {
         return Ok(None);
     }
     one_of(&ALL, ProblemKind::name, v, &["any"]).map(Some)
@@ -171,9 +251,16 @@ fn ip(v: &ValueTok, span: Range<usize>) -> Result<IpMatch, QueryError> {
                     (or a glob like 86.107.* or a /regex/)";
     let units = match v {
         ValueTok::Plain(u) if u.iter().all(|u| matches!(u, Unit::Lit(_))) => u,
-        _ => return Matcher::from_token(v, FOLD).map(IpMatch::Text).map_err(|(m, _)| err(span, m)),
+        _ => {
+            return Matcher::from_token(v, FOLD)
+                .map(IpMatch::Text)
+                .map_err(|(m, _)| err(span, m))
+        }
     };
-    let text: String = units.iter().filter_map(|u| if let Unit::Lit(c) = u { Some(*c) } else { None }).collect();
+    let text: String = units
+        .iter()
+        .filter_map(|u| if let Unit::Lit(c) = u { Some(*c) } else { None })
+        .collect();
     let (addr, prefix) = match text.split_once('/') {
         Some((a, p)) => (a, Some(p)),
         None => (text.as_str(), None),
@@ -182,13 +269,17 @@ fn ip(v: &ValueTok, span: Range<usize>) -> Result<IpMatch, QueryError> {
     let max = if addr.is_ipv4() { 32 } else { 128 };
     let prefix = match prefix {
         None => max,
-        Some(p) => p
-            .parse::<u8>()
-            .ok()
-            .filter(|p| *p <= max)
-            .ok_or_else(|| err(span.clone(), format!("expected a prefix length from 0 to {max} after /")))?,
+        Some(p) => p.parse::<u8>().ok().filter(|p| *p <= max).ok_or_else(|| {
+            err(
+                span.clone(),
+                format!("expected a prefix length from 0 to {max} after /"),
+            )
+        })?,
     };
-    Ok(IpMatch::Net { addr: mask(addr, prefix), prefix })
+    Ok(IpMatch::Net {
+        addr: mask(addr, prefix),
+        prefix,
+    })
 }
 
 /// Clear the host bits of `addr`.
@@ -196,12 +287,20 @@ pub(crate) fn mask(addr: IpAddr, prefix: u8) -> IpAddr {
     match addr {
         IpAddr::V4(a) => {
             let bits = u32::from(a);
-            let m = if prefix == 0 { 0 } else { u32::MAX << (32 - u32::from(prefix)) };
+            let m = if prefix == 0 {
+                0
+            } else {
+                u32::MAX << (32 - u32::from(prefix))
+            };
             IpAddr::V4((bits & m).into())
         }
         IpAddr::V6(a) => {
             let bits = u128::from(a);
-            let m = if prefix == 0 { 0 } else { u128::MAX << (128 - u32::from(prefix)) };
+            let m = if prefix == 0 {
+                0
+            } else {
+                u128::MAX << (128 - u32::from(prefix))
+            };
             IpAddr::V6((bits & m).into())
         }
     }

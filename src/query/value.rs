@@ -72,8 +72,15 @@ fn build(pattern: &str, ci: bool) -> Result<Regex, String> {
             e => {
                 // The regex crate's message is several lines with its own caret; keep the reason.
                 let text = e.to_string();
-                let last = text.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
-                format!("invalid regex: {}", last.trim().trim_start_matches("error: "))
+                let last = text
+                    .lines()
+                    .rev()
+                    .find(|l| !l.trim().is_empty())
+                    .unwrap_or("");
+                format!(
+                    "invalid regex: {}",
+                    last.trim().trim_start_matches("error: ")
+                )
             }
         })
 }
@@ -83,8 +90,15 @@ impl Matcher {
     pub fn plain(units: Vec<Unit>, mode: MatchMode) -> Result<Matcher, String> {
         let wild = units.iter().any(|u| !matches!(u, Unit::Lit(_)));
         let compiled = if !wild && !mode.search {
-            let s: String = units.iter().filter_map(|u| if let Unit::Lit(c) = u { Some(*c) } else { None }).collect();
-            let bytes = if mode.fold { s.to_lowercase().into_bytes() } else { s.into_bytes() };
+            let s: String = units
+                .iter()
+                .filter_map(|u| if let Unit::Lit(c) = u { Some(*c) } else { None })
+                .collect();
+            let bytes = if mode.fold {
+                s.to_lowercase().into_bytes()
+            } else {
+                s.into_bytes()
+            };
             Compiled::Exact(bytes)
         } else {
             let mut re = String::from("(?s)");
@@ -103,13 +117,21 @@ impl Matcher {
             }
             Compiled::Regex(build(&re, mode.fold)?)
         };
-        Ok(Matcher { pattern: Pattern::Plain(units), mode, compiled })
+        Ok(Matcher {
+            pattern: Pattern::Plain(units),
+            mode,
+            compiled,
+        })
     }
 
     /// Compile a regex value; `flags` may hold only `i`.
     pub fn regex(source: String, ci: bool, mode: MatchMode) -> Result<Matcher, String> {
         let compiled = Compiled::Regex(build(&source, ci)?);
-        Ok(Matcher { pattern: Pattern::Regex { source, ci }, mode, compiled })
+        Ok(Matcher {
+            pattern: Pattern::Regex { source, ci },
+            mode,
+            compiled,
+        })
     }
 
     /// Compile a value token; errors say what was wrong (the caller adds the span).
@@ -118,7 +140,10 @@ impl Matcher {
             ValueTok::Plain(units) => Matcher::plain(units.clone(), mode).map_err(|e| (e, false)),
             ValueTok::Regex { source, flags, .. } => {
                 if let Some(bad) = flags.chars().find(|c| *c != 'i') {
-                    return Err((format!("unknown regex flag {bad:?}: expected i (case-insensitive)"), true));
+                    return Err((
+                        format!("unknown regex flag {bad:?}: expected i (case-insensitive)"),
+                        true,
+                    ));
                 }
                 Matcher::regex(source.clone(), !flags.is_empty(), mode).map_err(|e| (e, false))
             }
@@ -128,10 +153,13 @@ impl Matcher {
     /// Does `value` match?
     pub fn is_match(&self, value: &[u8]) -> bool {
         match &self.compiled {
-            Compiled::Exact(want) if self.mode.fold => want.eq_ignore_ascii_case(value) || {
-                // Non-ASCII case folding is rare in addresses; only then pay for it.
-                !value.is_ascii() && String::from_utf8_lossy(value).to_lowercase().as_bytes() == want
-            },
+            Compiled::Exact(want) if self.mode.fold => {
+                want.eq_ignore_ascii_case(value) || {
+                    // Non-ASCII case folding is rare in addresses; only then pay for it.
+                    !value.is_ascii()
+                        && String::from_utf8_lossy(value).to_lowercase().as_bytes() == want
+                }
+            }
             Compiled::Exact(want) => want == value,
             Compiled::Regex(re) => re.is_match(value),
         }
@@ -175,7 +203,13 @@ pub(crate) enum Quantity {
 impl Quantity {
     fn units(self) -> &'static [(&'static str, u64)] {
         match self {
-            Quantity::Duration => &[("w", 604_800), ("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)],
+            Quantity::Duration => &[
+                ("w", 604_800),
+                ("d", 86_400),
+                ("h", 3_600),
+                ("m", 60),
+                ("s", 1),
+            ],
             Quantity::Size => &[("G", 1 << 30), ("M", 1 << 20), ("k", 1 << 10)],
             Quantity::Count => &[],
         }
@@ -203,16 +237,26 @@ impl Cmp {
     /// Parse `>=1M` and the like from a plain value.
     pub fn parse(v: &ValueTok, q: Quantity) -> Result<Cmp, String> {
         let expected = || format!("expected {}", q.example());
-        let ValueTok::Plain(units) = v else { return Err(expected()) };
+        let ValueTok::Plain(units) = v else {
+            return Err(expected());
+        };
         let mut text = String::new();
         for u in units {
-            let Unit::Lit(c) = u else { return Err(expected()) };
+            let Unit::Lit(c) = u else {
+                return Err(expected());
+            };
             text.push(*c);
         }
-        let (op, rest) = [("<=", CmpOp::Le), (">=", CmpOp::Ge), ("<", CmpOp::Lt), (">", CmpOp::Gt), ("=", CmpOp::Eq)]
-            .iter()
-            .find_map(|(p, op)| text.strip_prefix(p).map(|r| (*op, r)))
-            .unwrap_or((CmpOp::Eq, text.as_str()));
+        let (op, rest) = [
+            ("<=", CmpOp::Le),
+            (">=", CmpOp::Ge),
+            ("<", CmpOp::Lt),
+            (">", CmpOp::Gt),
+            ("=", CmpOp::Eq),
+        ]
+        .iter()
+        .find_map(|(p, op)| text.strip_prefix(p).map(|r| (*op, r)))
+        .unwrap_or((CmpOp::Eq, text.as_str()));
         let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
         let (num, suffix) = rest.split_at(digits);
         let n: u64 = num.parse().map_err(|_| expected())?;
@@ -225,7 +269,9 @@ impl Cmp {
                 .map(|(_, m)| *m)
                 .ok_or_else(expected)?,
         };
-        let value = n.checked_mul(mult).ok_or_else(|| format!("number too large: {text}"))?;
+        let value = n
+            .checked_mul(mult)
+            .ok_or_else(|| format!("number too large: {text}"))?;
         Ok(Cmp { op, value })
     }
 
@@ -249,7 +295,10 @@ impl Cmp {
             CmpOp::Ge => ">=",
             CmpOp::Eq => "",
         });
-        let unit = q.units().iter().find(|(_, m)| self.value != 0 && self.value % m == 0);
+        let unit = q
+            .units()
+            .iter()
+            .find(|(_, m)| self.value != 0 && self.value % m == 0);
         match unit {
             Some((u, m)) => out.push_str(&format!("{}{u}", self.value / m)),
             None => out.push_str(&self.value.to_string()),

@@ -7,7 +7,10 @@ use qtriage::queue::{MessageId, Subdir};
 use crate::util::{assert_exit, assert_text, TestQueue};
 
 fn now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs() as i64
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64
 }
 
 /// The seed incidents and a few ordinary messages; `ids[i]` is message `i`.
@@ -63,10 +66,18 @@ fn seed() -> Seed {
             .subject("Lunch")
             .bouncing("<nosuchuser@example.com>:\nSorry. (#5.1.1)\n\n"),
         // 4: a bounce waiting for qmail-send.
-        MessageSpec::new().born(now - 60).bounce().state(FixtureState::Queued).remote("kbradford@philadefender.org"),
+        MessageSpec::new()
+            .born(now - 60)
+            .bounce()
+            .state(FixtureState::Queued)
+            .remote("kbradford@philadefender.org"),
         // 5: IPv6 client, many recipients.
         (0..12).fold(
-            MessageSpec::new().born(now - 5).received_from("2001:db8::7").sender("news@V6.example").subject("Newsletter"),
+            MessageSpec::new()
+                .born(now - 5)
+                .received_from("2001:db8::7")
+                .sender("news@V6.example")
+                .subject("Newsletter"),
             |s, i| s.remote(format!("r{i}@list.example")),
         ),
         // 6: alias with a truncated envelope, large body.
@@ -94,13 +105,25 @@ fn seed() -> Seed {
 fn listed(t: &TestQueue, query: &str) -> Vec<u64> {
     let out = t.run(&["list", "--json", query]);
     let code = out.status.code();
-    assert!(code == Some(0) || code == Some(1), "{query}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        code == Some(0) || code == Some(1),
+        "{query}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut ids: Vec<u64> = String::from_utf8_lossy(&out.stdout)
         .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json")["id"].as_u64().expect("id"))
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).expect("json")["id"]
+                .as_u64()
+                .expect("id")
+        })
         .collect();
     ids.sort();
-    assert_eq!(code == Some(1), ids.is_empty(), "{query}: exit 1 exactly when nothing matches");
+    assert_eq!(
+        code == Some(1),
+        ids.is_empty(),
+        "{query}: exit 1 exactly when nothing matches"
+    );
     ids
 }
 
@@ -153,13 +176,22 @@ fn each_field_selects_exactly_the_expected_messages() {
         ("rcpts:>10".into(), vec![5]),
         ("rcpts:3".into(), vec![0]),
         ("cluster:auth-user=test".into(), vec![0, 1]),
-        ("cluster:sender-pattern=\"<lower 5-9>@philadefender.org\"".into(), vec![0]),
+        (
+            "cluster:sender-pattern=\"<lower 5-9>@philadefender.org\"".into(),
+            vec![0],
+        ),
         ("cluster:origin-net=86.107.221.0/24".into(), vec![0, 1]),
         ("cluster:auth-user=(none) origin:smtp".into(), vec![3, 5]),
         ("auth:test or uid:48".into(), vec![0, 1, 2]),
-        ("not origin:smtp-auth not origin:smtp".into(), vec![2, 4, 6, 7]),
+        (
+            "not origin:smtp-auth not origin:smtp".into(),
+            vec![2, 4, 6, 7],
+        ),
         ("!(auth:test or origin:local) age:<1h".into(), vec![4, 5]),
-        ("auth:test and body:verify or header:x-spam".into(), vec![0, 7]),
+        (
+            "auth:test and body:verify or header:x-spam".into(),
+            vec![0, 7],
+        ),
         ("auth:nobody".into(), vec![]),
     ];
     for (query, want) in cases {
@@ -183,14 +215,19 @@ fn empty_query_lists_everything_and_count_counts() {
 #[test]
 fn words_are_joined_into_one_query() {
     let s = seed();
-    assert_text(&s.t.stdout(&["list", "--count", "auth:test", "or", "uid:48"]), "3\n");
+    assert_text(
+        &s.t.stdout(&["list", "--count", "auth:test", "or", "uid:48"]),
+        "3\n",
+    );
 }
 
 #[test]
 fn text_line_has_time_id_size_origin_sender_recipients_subject() {
     let s = seed();
     let id = s.ids[0];
-    let size = std::fs::metadata(s.t.q.path(Subdir::Mess, id)).expect("mess").len();
+    let size = std::fs::metadata(s.t.q.path(Subdir::Mess, id))
+        .expect("mess")
+        .len();
     let out = s.t.stdout(&["list", &format!("id:{id}")]);
     let queued = qtriage::queue::date::rfc3339(now() - 3 * 3600);
     // The birth time is the info mtime the fixture set (to the second).
@@ -205,7 +242,10 @@ fn text_line_has_time_id_size_origin_sender_recipients_subject() {
     let local = s.t.stdout(&["list", &format!("id:{}", s.ids[2])]);
     assert!(local.contains("  local:48:/var/www/html/wp/mailer.php  <apache@mail.example.com>  victim@remote.example  Cheap pills\n"), "{local}");
     let bounce = s.t.stdout(&["list", &format!("id:{}", s.ids[4])]);
-    assert!(bounce.contains("  bounce  <>  kbradford@philadefender.org  -\n"), "{bounce}");
+    assert!(
+        bounce.contains("  bounce  <>  kbradford@philadefender.org  -\n"),
+        "{bounce}"
+    );
 }
 
 #[test]
@@ -214,10 +254,17 @@ fn limit_and_sort() {
     let ids = |args: &[&str]| -> Vec<u64> {
         s.t.stdout(args)
             .lines()
-            .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json")["id"].as_u64().expect("id"))
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).expect("json")["id"]
+                    .as_u64()
+                    .expect("id")
+            })
             .collect()
     };
-    assert_eq!(ids(&["list", "--json", "--sort", "age", "--limit", "2"]), vec![s.ids[6].0, s.ids[0].0]);
+    assert_eq!(
+        ids(&["list", "--json", "--sort", "age", "--limit", "2"]),
+        vec![s.ids[6].0, s.ids[0].0]
+    );
     let by_size = ids(&["list", "--json", "--sort", "size", "--limit", "1"]);
     assert_eq!(by_size, vec![s.ids[6].0]);
     let mut sorted = s.ids.iter().map(|i| i.0).collect::<Vec<_>>();
@@ -258,30 +305,59 @@ struct OriginJson {
 fn json_carries_read_fields_plus_origin_subject_from() {
     use serde_json::json;
     let s = seed();
-    let parse = |q: String| -> ListJson { serde_json::from_str(s.t.stdout(&["list", "--json", &q]).trim()).expect("one object") };
+    let parse = |q: String| -> ListJson {
+        serde_json::from_str(s.t.stdout(&["list", "--json", &q]).trim()).expect("one object")
+    };
     let m = parse(format!("id:{}", s.ids[0]));
-    assert_eq!((m.id, m.state.as_str(), m.bouncing), (s.ids[0].0, "in-delivery", false));
+    assert_eq!(
+        (m.id, m.state.as_str(), m.bouncing),
+        (s.ids[0].0, "in-delivery", false)
+    );
     assert!(m.queued.ends_with('Z') && m.size > 0 && m.problems.is_empty());
     assert_eq!(m.sender, json!("kbradford@philadefender.org"));
     assert_eq!(m.recipients.len(), 3);
-    assert_eq!(m.recipients[2], json!({"address": "olga@partner-corp.example", "channel": "remote", "done": true}));
+    assert_eq!(
+        m.recipients[2],
+        json!({"address": "olga@partner-corp.example", "channel": "remote", "done": true})
+    );
     assert_eq!(m.subject, json!("Dispute Transaction"));
     assert_eq!(m.from, json!("support@PayPal.Inc.com"));
     let o = &m.origin;
-    assert_eq!((o.kind.as_str(), &o.ip, &o.helo, &o.auth_user), ("smtp-auth", &json!("86.107.221.138"), &json!("User"), &json!("test")));
-    assert_eq!((&o.protocol, o.uid, &o.user, &o.script), (&json!("ESMTPA"), None, &None, &json!(null)));
+    assert_eq!(
+        (o.kind.as_str(), &o.ip, &o.helo, &o.auth_user),
+        (
+            "smtp-auth",
+            &json!("86.107.221.138"),
+            &json!("User"),
+            &json!("test")
+        )
+    );
+    assert_eq!(
+        (&o.protocol, o.uid, &o.user, &o.script),
+        (&json!("ESMTPA"), None, &None, &json!(null))
+    );
 
     let php = parse(format!("id:{}", s.ids[2]));
-    assert_eq!((php.origin.kind.as_str(), php.origin.uid), ("local", Some(48)));
+    assert_eq!(
+        (php.origin.kind.as_str(), php.origin.uid),
+        ("local", Some(48))
+    );
     assert_eq!(php.origin.script, json!("/var/www/html/wp/mailer.php"));
     assert_eq!(php.origin.ip, json!(null));
 
     let root = parse(format!("id:{}", s.ids[7]));
     let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
-    let want = passwd.lines().find(|l| l.split(':').nth(2) == Some("0")).and_then(|l| l.split(':').next()).map(String::from);
+    let want = passwd
+        .lines()
+        .find(|l| l.split(':').nth(2) == Some("0"))
+        .and_then(|l| l.split(':').next())
+        .map(String::from);
     assert_eq!(root.origin.user, want, "uid 0 resolved through /etc/passwd");
     let bounce = parse(format!("id:{}", s.ids[4]));
-    assert_eq!((bounce.sender, bounce.subject, bounce.from), (json!(""), json!(null), json!(null)));
+    assert_eq!(
+        (bounce.sender, bounce.subject, bounce.from),
+        (json!(""), json!(null), json!(null))
+    );
 }
 
 #[test]
@@ -291,8 +367,14 @@ fn query_errors_print_a_caret_and_exit_2() {
     assert_exit(&out, 2);
     assert!(out.stdout.is_empty());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.starts_with("qtriage: invalid query: unknown field \"sendr\": expected one of id, ip,"), "{err}");
-    assert!(err.ends_with("\n  auth:test sendr:x\n            ^^^^^\n"), "{err}");
+    assert!(
+        err.starts_with("qtriage: invalid query: unknown field \"sendr\": expected one of id, ip,"),
+        "{err}"
+    );
+    assert!(
+        err.ends_with("\n  auth:test sendr:x\n            ^^^^^\n"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -15,7 +15,9 @@ struct Seed {
 }
 
 fn mess(body: &[u8]) -> Vec<u8> {
-    let mut m = b"Received: (qmail 1 invoked by uid 48); 23 Nov 2026 10:11:21 -0000\nSubject: x\n\n".to_vec();
+    let mut m =
+        b"Received: (qmail 1 invoked by uid 48); 23 Nov 2026 10:11:21 -0000\nSubject: x\n\n"
+            .to_vec();
     m.extend_from_slice(body);
     m
 }
@@ -32,7 +34,15 @@ fn seed() -> Seed {
         ("late", mess(&padded)),
         ("plus", mess(b"a+b and a{2}\n")),
     ];
-    let ids = files.into_iter().map(|(n, m)| (n, t.add(MessageSpec::new().raw_mess(m).remote("x@y.example")))).collect();
+    let ids = files
+        .into_iter()
+        .map(|(n, m)| {
+            (
+                n,
+                t.add(MessageSpec::new().raw_mess(m).remote("x@y.example")),
+            )
+        })
+        .collect();
     Seed { t, ids }
 }
 
@@ -45,7 +55,11 @@ impl Seed {
             .map(|(name, id)| {
                 let dir = id.0 % u64::from(SPLIT);
                 let verdict = if yes.contains(name) { "yes" } else { "no" };
-                (dir, id.0, format!("{}/mess/{dir}/{id}: {verdict}\n", self.t.root().display()))
+                (
+                    dir,
+                    id.0,
+                    format!("{}/mess/{dir}/{id}: {verdict}\n", self.t.root().display()),
+                )
             })
             .collect();
         lines.sort();
@@ -73,7 +87,10 @@ fn plain_pattern_matches_headers_and_body_together() {
     let s = seed();
     s.check(&["-p", "Dispute"], &["dispute"]);
     s.check(&["-p", "[Dd]ispute"], &["dispute", "late"]);
-    s.check(&["-p", "^Received: (qmail 1 invoked by uid 48)"], &["dispute", "paren", "abab", "nul", "late", "plus"]);
+    s.check(
+        &["-p", "^Received: (qmail 1 invoked by uid 48)"],
+        &["dispute", "paren", "abab", "nul", "late", "plus"],
+    );
     s.check(&["-p", "Subject: x.Dispute"], &[]);
     // `.` matches the newline: regcomp without REG_NEWLINE.
     s.check(&["-p", "Subject: x..Dispute"], &["dispute"]);
@@ -100,7 +117,10 @@ fn case_insensitive_with_i() {
     let s = seed();
     s.check(&["-p", "dispute transaction"], &[]);
     s.check(&["-i", "-p", "dispute transaction"], &["dispute"]);
-    s.check(&["-i", "-e", "-p", "DISPUTE( TRANSACTION)?"], &["dispute", "late"]);
+    s.check(
+        &["-i", "-e", "-p", "DISPUTE( TRANSACTION)?"],
+        &["dispute", "late"],
+    );
 }
 
 #[test]
@@ -120,7 +140,10 @@ fn n_limits_the_bytes_searched() {
     s.check(&["-n", &(start + 5).to_string(), "-p", "PayPal"], &[]);
     s.check(&["-n", &(start + 6).to_string(), "-p", "PayPal"], &["late"]);
     s.check(&["-n", "10", "-p", "Subject"], &[]);
-    s.check(&["-n", "10", "-p", "^Received"], &["dispute", "paren", "abab", "nul", "late", "plus"]);
+    s.check(
+        &["-n", "10", "-p", "^Received"],
+        &["dispute", "paren", "abab", "nul", "late", "plus"],
+    );
 }
 
 #[test]
@@ -128,11 +151,24 @@ fn q_and_s_name_the_queue_like_qmail_remove() {
     let s = seed();
     let root = s.t.root().to_str().expect("utf-8 path");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_qtriage"))
-        .args(["--queue", "/nonexistent", "remove", "-q", root, "-s", "5", "-p", "Dispute Transaction"])
+        .args([
+            "--queue",
+            "/nonexistent",
+            "remove",
+            "-q",
+            root,
+            "-s",
+            "5",
+            "-p",
+            "Dispute Transaction",
+        ])
         .output()
         .expect("run");
     assert_exit(&out, 0);
-    assert_text(&String::from_utf8_lossy(&out.stdout), &s.expected(&["dispute"]));
+    assert_text(
+        &String::from_utf8_lossy(&out.stdout),
+        &s.expected(&["dispute"]),
+    );
 }
 
 #[test]
@@ -148,7 +184,10 @@ fn symlinks_are_reported_and_never_read() {
     assert!(!stdout.contains(&format!("/{id}:")), "{stdout}");
     assert!(stdout.ends_with("\n1 file(s) match\n"), "{stdout}");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains(&format!("{id}: symbolic link, not followed")), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{id}: symbolic link, not followed")),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -163,7 +202,10 @@ fn bad_patterns_exit_2() {
         full.extend_from_slice(args);
         let out = s.t.run(&full);
         assert_exit(&out, 2);
-        assert!(String::from_utf8_lossy(&out.stderr).contains(needle), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(needle),
+            "{args:?}"
+        );
         assert!(out.stdout.is_empty());
     }
 }
@@ -171,17 +213,35 @@ fn bad_patterns_exit_2() {
 #[test]
 fn actions_refuse_until_wired_and_change_nothing() {
     let s = seed();
-    let before: Vec<bool> = s.ids.iter().map(|(_, id)| s.t.q.path(Subdir::Mess, *id).exists()).collect();
-    for args in [&["-r"][..], &["-d"], &["-x", "2026-01-01"], &["-X", "604800"], &["-r", "-y", "yanked"]] {
+    let before: Vec<bool> = s
+        .ids
+        .iter()
+        .map(|(_, id)| s.t.q.path(Subdir::Mess, *id).exists())
+        .collect();
+    for args in [
+        &["-r"][..],
+        &["-d"],
+        &["-x", "2026-01-01"],
+        &["-X", "604800"],
+        &["-r", "-y", "yanked"],
+    ] {
         let mut full = vec!["remove", "-p", "Dispute"];
         full.extend_from_slice(args);
         let out = s.t.run(&full);
         assert_exit(&out, 2);
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains("is not available in this build yet") && err.contains("nothing was changed"), "{err}");
+        assert!(
+            err.contains("is not available in this build yet")
+                && err.contains("nothing was changed"),
+            "{err}"
+        );
         assert!(out.stdout.is_empty());
     }
-    let after: Vec<bool> = s.ids.iter().map(|(_, id)| s.t.q.path(Subdir::Mess, *id).exists()).collect();
+    let after: Vec<bool> = s
+        .ids
+        .iter()
+        .map(|(_, id)| s.t.q.path(Subdir::Mess, *id).exists())
+        .collect();
     assert_eq!(before, after);
     assert!(!s.t.root().join("yanked").exists());
 }

@@ -1,8 +1,8 @@
 //! The integration test binary: one module per area (ripgrep's layout).
 
+mod cli_list;
 mod cli_read;
+mod cli_remove;
 mod cli_stat;
 mod scan;
 mod util;
-mod cli_list;
-mod cli_remove;

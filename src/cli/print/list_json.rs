@@ -81,14 +81,17 @@ impl UserNames {
     pub fn from_file(path: &std::path::Path) -> UserNames {
         use std::io::Read;
         let mut bytes = Vec::new();
-        let read = std::fs::File::open(path).and_then(|f| f.take(PASSWD_CAP).read_to_end(&mut bytes));
+        let read =
+            std::fs::File::open(path).and_then(|f| f.take(PASSWD_CAP).read_to_end(&mut bytes));
         if read.is_err() {
             return UserNames::default();
         }
         let mut map = HashMap::new();
         for line in String::from_utf8_lossy(&bytes).lines() {
             let mut f = line.split(':');
-            let (Some(name), Some(_), Some(uid)) = (f.next(), f.next(), f.next()) else { continue };
+            let (Some(name), Some(_), Some(uid)) = (f.next(), f.next(), f.next()) else {
+                continue;
+            };
             if let Ok(uid) = uid.parse::<u32>() {
                 map.entry(uid).or_insert_with(|| name.to_string());
             }
@@ -115,6 +118,9 @@ mod tests {
         assert_eq!(u.name(0), Some("root"));
         assert_eq!(u.name(48), Some("apache"));
         assert_eq!(u.name(7), None);
-        assert_eq!(UserNames::from_file(&dir.path().join("missing")).name(0), None);
+        assert_eq!(
+            UserNames::from_file(&dir.path().join("missing")).name(0),
+            None
+        );
     }
 }

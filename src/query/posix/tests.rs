@@ -2,12 +2,16 @@ use super::*;
 
 #[track_caller]
 fn bre(p: &str, text: &str) -> bool {
-    compile(p.as_bytes(), Flavor::Basic, false).expect("compiles").is_match(text.as_bytes())
+    compile(p.as_bytes(), Flavor::Basic, false)
+        .expect("compiles")
+        .is_match(text.as_bytes())
 }
 
 #[track_caller]
 fn ere(p: &str, text: &str) -> bool {
-    compile(p.as_bytes(), Flavor::Extended, false).expect("compiles").is_match(text.as_bytes())
+    compile(p.as_bytes(), Flavor::Extended, false)
+        .expect("compiles")
+        .is_match(text.as_bytes())
 }
 
 #[test]
@@ -74,8 +78,12 @@ fn anchors_in_bre_only_at_ends() {
 #[test]
 fn dot_matches_newline_and_any_byte() {
     assert!(bre("a.b", "a\nb"));
-    assert!(compile(b"a.b", Flavor::Basic, false).expect("ok").is_match(b"a\xffb"));
-    assert!(compile(b"\xff", Flavor::Basic, false).expect("ok").is_match(b"x\xffy"));
+    assert!(compile(b"a.b", Flavor::Basic, false)
+        .expect("ok")
+        .is_match(b"a\xffb"));
+    assert!(compile(b"\xff", Flavor::Basic, false)
+        .expect("ok")
+        .is_match(b"x\xffy"));
 }
 
 #[test]
@@ -96,7 +104,9 @@ fn brackets_follow_posix() {
 fn case_insensitive_is_ascii() {
     let re = compile(b"paypal", Flavor::Basic, true).expect("ok");
     assert!(re.is_match(b"From: PayPal"));
-    assert!(!compile(b"paypal", Flavor::Basic, false).expect("ok").is_match(b"PayPal"));
+    assert!(!compile(b"paypal", Flavor::Basic, false)
+        .expect("ok")
+        .is_match(b"PayPal"));
 }
 
 #[test]
@@ -106,11 +116,26 @@ fn errors_name_the_offset() {
     assert!(e.message.contains("unmatched"), "{e}");
     let e = compile(br"a\)", Flavor::Basic, false).expect_err("unmatched");
     assert_eq!(e.offset, 1);
-    assert!(compile(br"(a)\1", Flavor::Extended, false).expect_err("backref").message.contains("back-references"));
-    assert!(compile(b"[abc", Flavor::Basic, false).expect_err("bracket").message.contains("unmatched ["));
-    assert!(compile(b"[[:nope:]]", Flavor::Basic, false).expect_err("class").message.contains("nope"));
-    assert!(compile(b"[z-a]", Flavor::Basic, false).expect_err("range").message.contains("range"));
-    assert!(compile(b"a\\", Flavor::Basic, false).expect_err("trailing").message.contains("trailing"));
+    assert!(compile(br"(a)\1", Flavor::Extended, false)
+        .expect_err("backref")
+        .message
+        .contains("back-references"));
+    assert!(compile(b"[abc", Flavor::Basic, false)
+        .expect_err("bracket")
+        .message
+        .contains("unmatched ["));
+    assert!(compile(b"[[:nope:]]", Flavor::Basic, false)
+        .expect_err("class")
+        .message
+        .contains("nope"));
+    assert!(compile(b"[z-a]", Flavor::Basic, false)
+        .expect_err("range")
+        .message
+        .contains("range"));
+    assert!(compile(b"a\\", Flavor::Basic, false)
+        .expect_err("trailing")
+        .message
+        .contains("trailing"));
 }
 
 #[test]
@@ -121,11 +146,17 @@ fn unmatched_close_paren_is_literal_in_ere() {
 #[test]
 fn huge_repetition_is_refused_not_hung() {
     let e = compile(br"\(a\{1000\}\)\{1000\}", Flavor::Basic, false).expect_err("too big");
-    assert!(e.message.contains("size limit") || e.message.contains("too big"), "{e}");
+    assert!(
+        e.message.contains("size limit") || e.message.contains("too big"),
+        "{e}"
+    );
 }
 
 #[test]
 fn translation_is_plain_regex_crate_syntax() {
-    assert_eq!(translate(br"\(a.\)*$", Flavor::Basic).expect("ok"), "(a.)*$");
+    assert_eq!(
+        translate(br"\(a.\)*$", Flavor::Basic).expect("ok"),
+        "(a.)*$"
+    );
     assert_eq!(translate(b"a+", Flavor::Basic).expect("ok"), "a\\x2B");
 }

@@ -4,7 +4,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::fixture::{FixtureQueue, MessageSpec, QueueBuilder};
 use crate::query::{select, Query, QueryContext};
-use crate::queue::{scan, Interner, MessageId, MessageRecord, Progress, Queue, QueueOptions, ScanOptions, Subdir};
+use crate::queue::{
+    scan, Interner, MessageId, MessageRecord, Progress, Queue, QueueOptions, ScanOptions, Subdir,
+};
 
 const NOW: i64 = 1_795_428_000 + 3 * 3600;
 
@@ -16,7 +18,10 @@ struct Fixture {
 
 fn fixture() -> Fixture {
     let dir = tempfile::tempdir().expect("temp dir");
-    let q = QueueBuilder::new(dir.path().join("queue")).split(7).create().expect("queue");
+    let q = QueueBuilder::new(dir.path().join("queue"))
+        .split(7)
+        .create()
+        .expect("queue");
     let born = 1_795_428_000;
     let specs = [
         MessageSpec::new()
@@ -52,14 +57,30 @@ fn fixture() -> Fixture {
 fn run(f: &Fixture, text: &str) -> Vec<MessageId> {
     let queue = Queue::open(f.q.root(), QueueOptions::default()).expect("open");
     let strings = Interner::new();
-    let s = scan(&queue, &strings, ScanOptions::default(), &Progress::default()).expect("scan");
-    let ctx = QueryContext { queue: &queue, strings: &strings, now: NOW };
+    let s = scan(
+        &queue,
+        &strings,
+        ScanOptions::default(),
+        &Progress::default(),
+    )
+    .expect("scan");
+    let ctx = QueryContext {
+        queue: &queue,
+        strings: &strings,
+        now: NOW,
+    };
     let q = Query::parse(text).expect("parses");
     let progress = AtomicU64::new(0);
     let picked = select(&q, &ctx, &s.records, Some(&progress));
-    assert_eq!(progress.load(Ordering::Relaxed), s.records.len() as u64, "progress reaches the total");
+    assert_eq!(
+        progress.load(Ordering::Relaxed),
+        s.records.len() as u64,
+        "progress reaches the total"
+    );
     // `matches` agrees with `select` record by record.
-    let one: Vec<usize> = (0..s.records.len()).filter(|&i| q.matches(&ctx, &s.records[i])).collect();
+    let one: Vec<usize> = (0..s.records.len())
+        .filter(|&i| q.matches(&ctx, &s.records[i]))
+        .collect();
     assert_eq!(one, picked, "{text}");
     let mut ids: Vec<MessageId> = picked.iter().map(|&i| s.records[i].id).collect();
     ids.sort();
@@ -118,14 +139,28 @@ fn record_only_queries_never_need_the_files() {
     // With every mess file gone, record-only queries still decide from the scanned records.
     let queue = Queue::open(f.q.root(), QueueOptions::default()).expect("open");
     let strings = Interner::new();
-    let s = scan(&queue, &strings, ScanOptions::default(), &Progress::default()).expect("scan");
+    let s = scan(
+        &queue,
+        &strings,
+        ScanOptions::default(),
+        &Progress::default(),
+    )
+    .expect("scan");
     for id in &f.ids {
         f.q.remove_part(Subdir::Mess, *id).expect("rm");
     }
-    let ctx = QueryContext { queue: &queue, strings: &strings, now: NOW };
+    let ctx = QueryContext {
+        queue: &queue,
+        strings: &strings,
+        now: NOW,
+    };
     let sel = |t: &str| select(&Query::parse(t).expect("parses"), &ctx, &s.records, None);
     assert_eq!(sel("subject:/dispute/i").len(), 1);
-    assert_eq!(sel("body:verify").len(), 0, "a vanished file matches no file term");
+    assert_eq!(
+        sel("body:verify").len(),
+        0,
+        "a vanished file matches no file term"
+    );
     // A record term that decides `and` spares the file term.
     assert_eq!(sel("uid:48 or body:nothing").len(), 1);
 }
@@ -137,10 +172,26 @@ fn a_symlinked_mess_file_is_not_followed() {
     std::fs::write(&outside, "Subject: x\n\nverify\n").expect("write");
     let queue = Queue::open(f.q.root(), QueueOptions::default()).expect("open");
     let strings = Interner::new();
-    let s = scan(&queue, &strings, ScanOptions::default(), &Progress::default()).expect("scan");
-    f.q.symlink(Subdir::Mess, f.ids[1], &outside).expect("symlink");
-    let ctx = QueryContext { queue: &queue, strings: &strings, now: NOW };
-    let picked = select(&Query::parse("body:verify").expect("parses"), &ctx, &s.records, None);
+    let s = scan(
+        &queue,
+        &strings,
+        ScanOptions::default(),
+        &Progress::default(),
+    )
+    .expect("scan");
+    f.q.symlink(Subdir::Mess, f.ids[1], &outside)
+        .expect("symlink");
+    let ctx = QueryContext {
+        queue: &queue,
+        strings: &strings,
+        now: NOW,
+    };
+    let picked = select(
+        &Query::parse("body:verify").expect("parses"),
+        &ctx,
+        &s.records,
+        None,
+    );
     let got: Vec<MessageId> = picked.iter().map(|&i| s.records[i].id).collect();
     assert_eq!(got, vec![f.ids[0]]);
 }
@@ -149,10 +200,17 @@ fn a_symlinked_mess_file_is_not_followed() {
 fn a_million_records_cost_one_match_per_distinct_string() {
     // 200,000 records sharing 3 senders: the regex runs 3 times per thread, not 200,000.
     let dir = tempfile::tempdir().expect("temp dir");
-    QueueBuilder::new(dir.path()).split(3).create().expect("queue");
+    QueueBuilder::new(dir.path())
+        .split(3)
+        .create()
+        .expect("queue");
     let queue = Queue::open(dir.path(), QueueOptions::default()).expect("open");
     let strings = Interner::new();
-    let senders = [strings.intern(b"a@x.example"), strings.intern(b"b@y.example"), strings.intern(b"c@x.example")];
+    let senders = [
+        strings.intern(b"a@x.example"),
+        strings.intern(b"b@y.example"),
+        strings.intern(b"c@x.example"),
+    ];
     let records: Vec<MessageRecord> = (0..200_000u64)
         .map(|n| MessageRecord {
             id: MessageId(n + 1),
@@ -168,12 +226,19 @@ fn a_million_records_cost_one_match_per_distinct_string() {
             problems: Box::new([]),
         })
         .collect();
-    let ctx = QueryContext { queue: &queue, strings: &strings, now: 0 };
+    let ctx = QueryContext {
+        queue: &queue,
+        strings: &strings,
+        now: 0,
+    };
     let q = Query::parse("sender-domain:/^x\\./ size:<1k").expect("parses");
     let start = std::time::Instant::now();
     let picked = select(&q, &ctx, &records, None);
     let elapsed = start.elapsed();
-    let want = records.iter().filter(|r| r.sender != Some(senders[1]) && r.size < 1024).count();
+    let want = records
+        .iter()
+        .filter(|r| r.sender != Some(senders[1]) && r.size < 1024)
+        .count();
     assert_eq!(picked.len(), want);
     eprintln!("select over {} records: {elapsed:?}", records.len());
 }
