@@ -176,78 +176,77 @@ impl Lexer<'_> {
 
     /// After `field:`: the qualifier (for header/cluster) and the value.
     fn term(&mut self, field: String, field_span: Range<usize>) -> Result<TermTok, QueryError> {
-        let mut qualifier = None;
-        if let Some((_, sep)) = QUALIFIED.iter().find(|(f, _)| *f == field) {
-            let sep = *sep;
-            let q = self.eat_while(|c| c != sep && c != ':' && !ends_value(c));
-            let name = self.text[q.clone()].to_string();
-            if name.is_empty() {
-                let what = if sep == '=' {
-                    "a cluster key (cluster:KEY=VALUE)"
-                } else {
-                    "a header name (header:NAME:VALUE)"
-                };
-                return Err(err(
-                    q.start..q.start + 1,
-                    format!("expected {what} after {field}:"),
-                ));
-            }
-            qualifier = Some((name, q.clone()));
-            if self.peek() == Some(sep) {
-                self.bump();
-            } else if sep == ':' && self.peek().is_none_or(ends_value) {
-                // `header:NAME` alone: the message has that header.
-                let at = self.pos;
-                return Ok(TermTok {
-                    field,
-                    field_span,
-                    qualifier,
-                    value: None,
-                    value_span: at..at,
-                });
-            } else {
-                return Err(err(
-                    q.end..q.end + 1,
-                    format!("expected '{sep}' after {field}:{}", &self.text[q]),
-                ));
-            }
-        }
+        let (qualifier, has_value) = self.qualifier(&field)?;
         let vstart = self.pos;
-        // `(none)` is how `qtriage clusters` shows a missing value; let it be pasted bare.
-        if self.text[vstart..].starts_with(NONE)
-            && self.text[vstart + NONE.len()..]
-                .chars()
-                .next()
-                .is_none_or(ends_value)
-        {
-            self.pos += NONE.len();
-            let units = NONE.chars().map(Unit::Lit).collect();
-            return Ok(TermTok {
-                field,
-                field_span,
-                qualifier,
-                value: Some(ValueTok::Plain(units)),
-                value_span: vstart..self.pos,
-            });
-        }
-        if self.peek().is_none_or(ends_value) {
+        let value = if !has_value {
+            // `header:NAME` alone: the message has that header.
+            None
+        } else if let Some(v) = self.none_literal() {
+            Some(v)
+        } else if self.peek().is_none_or(ends_value) {
             return Err(err(
                 vstart..vstart + 1,
                 format!("expected a value after {field}: (use \"\" for an empty value)"),
             ));
-        }
-        let value = if self.peek() == Some('/') {
-            self.regex()?
+        } else if self.peek() == Some('/') {
+            Some(self.regex()?)
         } else {
-            self.plain()?
+            Some(self.plain()?)
         };
         Ok(TermTok {
             field,
             field_span,
             qualifier,
-            value: Some(value),
+            value,
             value_span: vstart..self.pos,
         })
+    }
+
+    /// `header:NAME` / `cluster:KEY` and the separator after it; the bool says whether a value
+    /// follows (only `header:NAME` may stand alone).
+    fn qualifier(
+        &mut self,
+        field: &str,
+    ) -> Result<(Option<(String, Range<usize>)>, bool), QueryError> {
+        let Some((_, sep)) = QUALIFIED.iter().find(|(f, _)| *f == field) else {
+            return Ok((None, true));
+        };
+        let sep = *sep;
+        let q = self.eat_while(|c| c != sep && c != ':' && !ends_value(c));
+        let name = self.text[q.clone()].to_string();
+        if name.is_empty() {
+            let what = if sep == '=' {
+                "a cluster key (cluster:KEY=VALUE)"
+            } else {
+                "a header name (header:NAME:VALUE)"
+            };
+            return Err(err(
+                q.start..q.start + 1,
+                format!("expected {what} after {field}:"),
+            ));
+        }
+        if self.peek() == Some(sep) {
+            self.bump();
+            return Ok((Some((name, q)), true));
+        }
+        if sep == ':' && self.peek().is_none_or(ends_value) {
+            return Ok((Some((name, q)), false));
+        }
+        Err(err(
+            q.end..q.end + 1,
+            format!("expected '{sep}' after {field}:{name}"),
+        ))
+    }
+
+    /// `(none)` is how `qtriage clusters` shows a missing value; let it be pasted bare.
+    fn none_literal(&mut self) -> Option<ValueTok> {
+        let rest = &self.text[self.pos..];
+        let after = rest.strip_prefix(NONE)?;
+        if !after.chars().next().is_none_or(ends_value) {
+            return None;
+        }
+        self.pos += NONE.len();
+        Some(ValueTok::Plain(NONE.chars().map(Unit::Lit).collect()))
     }
 
     fn regex(&mut self) -> Result<ValueTok, QueryError> {

@@ -288,36 +288,7 @@ fn bracket(pat: &[u8], i: &mut usize, open: usize) -> Result<String, PosixError>
         }
         first = false;
         if c == b'[' && matches!(pat.get(*i + 1), Some(b':' | b'=' | b'.')) {
-            let kind = pat[*i + 1];
-            let body_start = *i + 2;
-            let end = pat[body_start..]
-                .windows(2)
-                .position(|w| w[0] == kind && w[1] == b']')
-                .ok_or_else(|| {
-                    fail(
-                        *i,
-                        "unterminated [: :], [= =] or [. .] in a bracket expression",
-                    )
-                })?;
-            let body = &pat[body_start..body_start + end];
-            *i = body_start + end + 2;
-            if kind == b':' {
-                let name = std::str::from_utf8(body).unwrap_or("");
-                if !CLASSES.contains(&name) {
-                    return Err(fail(
-                        body_start,
-                        format!("unknown character class [:{name}:]"),
-                    ));
-                }
-                out.push_str(&format!("[:{name}:]"));
-            } else if let [b] = body {
-                lit_class(&mut out, *b);
-            } else {
-                return Err(fail(
-                    body_start,
-                    "multi-character collating elements are not supported",
-                ));
-            }
+            bracket_special(pat, i, &mut out)?;
             continue;
         }
         *i += 1;
@@ -340,6 +311,44 @@ fn bracket(pat: &[u8], i: &mut usize, open: usize) -> Result<String, PosixError>
     }
     out.push(']');
     Ok(out)
+}
+
+/// `[:class:]`, `[=c=]` or `[.c.]` at `i` inside a bracket expression; advances past it.
+fn bracket_special(pat: &[u8], i: &mut usize, out: &mut String) -> Result<(), PosixError> {
+    let kind = pat[*i + 1];
+    let body_start = *i + 2;
+    let end = pat[body_start..]
+        .windows(2)
+        .position(|w| w[0] == kind && w[1] == b']')
+        .ok_or_else(|| {
+            fail(
+                *i,
+                "unterminated [: :], [= =] or [. .] in a bracket expression",
+            )
+        })?;
+    let body = &pat[body_start..body_start + end];
+    *i = body_start + end + 2;
+    if kind == b':' {
+        let name = std::str::from_utf8(body).unwrap_or("");
+        if !CLASSES.contains(&name) {
+            return Err(fail(
+                body_start,
+                format!("unknown character class [:{name}:]"),
+            ));
+        }
+        out.push_str(&format!("[:{name}:]"));
+        return Ok(());
+    }
+    match body {
+        [b] => {
+            lit_class(out, *b);
+            Ok(())
+        }
+        _ => Err(fail(
+            body_start,
+            "multi-character collating elements are not supported",
+        )),
+    }
 }
 
 fn lit_class(out: &mut String, b: u8) {

@@ -130,89 +130,100 @@ fn one_of<T: Copy>(
     Err(format!("expected one of {}", names.join(", ")))
 }
 
+/// How each string field compares values: addresses and domains fold case; `body:` and
+/// `text:` search anywhere; the rest match the whole value exactly.
+fn string_mode(field: &str) -> Option<MatchMode> {
+    match field {
+        "id" | "uid" | "script" | "subject" | "header" | "cluster" => Some(EXACT),
+        "auth" | "helo" | "sender" | "from" | "sender-domain" | "rcpt" | "rcpt-domain" => {
+            Some(FOLD)
+        }
+        "body" | "text" => Some(SEARCH),
+        _ => None,
+    }
+}
+
+fn matcher(v: &ValueTok, mode: MatchMode, vspan: &Range<usize>) -> Result<Matcher, QueryError> {
+    Matcher::from_token(v, mode).map_err(|(msg, in_flags)| match v {
+        ValueTok::Regex { flags_span, .. } if in_flags => err(flags_span.clone(), msg),
+        _ => err(vspan.clone(), msg),
+    })
+}
+
 /// Build the term a token names.
 pub(crate) fn build(t: &TermTok) -> Result<Term, QueryError> {
-    let vspan = t.value_span.clone();
+    let (qualifier, qspan) = t.qualifier.clone().unwrap_or_default();
     let Some(v) = &t.value else {
-        let (name, _) = t.qualifier.clone().unwrap_or_default();
         return Ok(Term::Header {
-            name: name.to_ascii_lowercase(),
+            name: qualifier.to_ascii_lowercase(),
             value: None,
         });
     };
-    let m = |mode| {
-        Matcher::from_token(v, mode).map_err(|(msg, in_flags)| match v {
-            ValueTok::Regex { flags_span, .. } if in_flags => err(flags_span.clone(), msg),
-            _ => err(vspan.clone(), msg),
-        })
-    };
-    let cmp = |q| Cmp::parse(v, q).map_err(|msg| err(vspan.clone(), msg));
-    let term = match t.field.as_str() {
-        "id" => Term::Id(m(EXACT)?),
-        "ip" => Term::Ip(ip(v, vspan.clone())?),
-        "auth" => Term::Auth(m(FOLD)?),
-        "uid" => Term::Uid(m(EXACT)?),
-        "script" => Term::Script(m(EXACT)?),
-        "helo" => Term::Helo(m(FOLD)?),
-        "origin" => Term::Origin(
-            one_of(&OriginKind::ALL, OriginKind::name, v, &[])
-                .map_err(|e| err(vspan.clone(), e))?,
-        ),
-        "sender" => Term::Sender(null_sender(v).map_or_else(|| m(FOLD), Ok)?),
-        "from" => Term::From(m(FOLD)?),
-        "sender-domain" => Term::SenderDomain(m(FOLD)?),
-        "rcpt" => Term::Rcpt(m(FOLD)?),
-        "rcpt-domain" => Term::RcptDomain(m(FOLD)?),
-        "subject" => Term::Subject(m(EXACT)?),
-        "header" => {
-            let (name, _) = t.qualifier.clone().unwrap_or_default();
-            Term::Header {
-                name: name.to_ascii_lowercase(),
-                value: Some(m(EXACT)?),
-            }
-        }
-        "body" => Term::Body(m(SEARCH)?),
-        "text" => Term::Text(m(SEARCH)?),
-        "state" => Term::State(
-            one_of(&MessageState::ALL, MessageState::name, v, &[])
-                .map_err(|e| err(vspan.clone(), e))?,
-        ),
+    if let Some(mode) = string_mode(&t.field) {
+        let m = match null_sender(v).filter(|_| t.field == "sender") {
+            Some(m) => m,
+            None => matcher(v, mode, &t.value_span)?,
+        };
+        return match t.field.as_str() {
+            "cluster" => Ok(Term::Cluster {
+                key: cluster_key(&qualifier, qspan)?,
+                value: m,
+            }),
+            "header" => Ok(Term::Header {
+                name: qualifier.to_ascii_lowercase(),
+                value: Some(m),
+            }),
+            f => Ok(string_term(f, m)),
+        };
+    }
+    let at = |msg: String| err(t.value_span.clone(), msg);
+    Ok(match t.field.as_str() {
+        "ip" => Term::Ip(ip(v, t.value_span.clone())?),
+        "origin" => Term::Origin(one_of(&OriginKind::ALL, OriginKind::name, v, &[]).map_err(at)?),
+        "state" => Term::State(one_of(&MessageState::ALL, MessageState::name, v, &[]).map_err(at)?),
         "bouncing" => Term::Bouncing(
-            one_of(&[true, false], |b| if b { "yes" } else { "no" }, v, &[])
-                .map_err(|e| err(vspan.clone(), e))?,
+            one_of(&[true, false], |b| if b { "yes" } else { "no" }, v, &[]).map_err(at)?,
         ),
-        "problem" => Term::Problem(problem(v).map_err(|e| err(vspan.clone(), e))?),
-        "age" => Term::Age(cmp(Quantity::Duration)?),
-        "size" => Term::Size(cmp(Quantity::Size)?),
-        "rcpts" => Term::Rcpts(cmp(Quantity::Count)?),
-        "cluster" => {
-            let (key, kspan) = t.qualifier.clone().unwrap_or_default();
-            let key = ClusterKey::from_name(&key.to_ascii_lowercase()).ok_or_else(|| {
-                let names: Vec<&str> = ClusterKey::ALL.iter().map(|k| k.name()).collect();
-                err(
-                    kspan,
-                    format!(
-                        "unknown cluster key {key:?}: expected one of {}",
-                        names.join(", ")
-                    ),
-                )
-            })?;
-            Term::Cluster {
-                key,
-                value: m(EXACT)?,
-            }
-        }
+        "problem" => Term::Problem(problem(v).map_err(at)?),
+        "age" => Term::Age(Cmp::parse(v, Quantity::Duration).map_err(at)?),
+        "size" => Term::Size(Cmp::parse(v, Quantity::Size).map_err(at)?),
+        "rcpts" => Term::Rcpts(Cmp::parse(v, Quantity::Count).map_err(at)?),
         other => {
-            return Err(err(
-                t.field_span.clone(),
-                format!(
-                    "unknown field {other:?}: expected one of {}",
-                    FIELDS.join(", ")
-                ),
-            ))
+            let expected = FIELDS.join(", ");
+            let msg = format!("unknown field {other:?}: expected one of {expected}");
+            return Err(err(t.field_span.clone(), msg));
         }
-    };
-    Ok(term)
+    })
+}
+
+/// The term of a string field other than `header:` and `cluster:`.
+fn string_term(field: &str, m: Matcher) -> Term {
+    match field {
+        "id" => Term::Id(m),
+        "uid" => Term::Uid(m),
+        "script" => Term::Script(m),
+        "subject" => Term::Subject(m),
+        "auth" => Term::Auth(m),
+        "helo" => Term::Helo(m),
+        "sender" => Term::Sender(m),
+        "from" => Term::From(m),
+        "sender-domain" => Term::SenderDomain(m),
+        "rcpt" => Term::Rcpt(m),
+        "rcpt-domain" => Term::RcptDomain(m),
+        "body" => Term::Body(m),
+        _ => Term::Text(m),
+    }
+}
+
+fn cluster_key(name: &str, span: Range<usize>) -> Result<ClusterKey, QueryError> {
+    ClusterKey::from_name(&name.to_ascii_lowercase()).ok_or_else(|| {
+        let names: Vec<&str> = ClusterKey::ALL.iter().map(|k| k.name()).collect();
+        let msg = format!(
+            "unknown cluster key {name:?}: expected one of {}",
+            names.join(", ")
+        );
+        err(span, msg)
+    })
 }
 
 /// `sender:<>` is the null sender, the same as `sender:""`.
