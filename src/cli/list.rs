@@ -163,3 +163,45 @@ pub fn line(r: &MessageRecord, strings: &Interner, tty: bool) -> String {
         subject
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::queue::{Channel, HeaderFields, MessageId, MessageState, Origin, Recipient};
+
+    #[test]
+    fn text_line_is_sanitized_on_a_terminal_only() {
+        let s = Interner::new();
+        let r = MessageRecord {
+            id: MessageId(7),
+            queued: 1_795_428_000,
+            size: 99,
+            parts: Default::default(),
+            state: MessageState::InDelivery,
+            sender: Some(s.intern(b"evil\x1b[2J@spam.example")),
+            recipients: Box::new([Recipient {
+                address: s.intern(b"a@b.example"),
+                channel: Channel::Remote,
+                done: false,
+            }]),
+            qp: None,
+            origin: Origin {
+                kind: OriginKind::Smtp,
+                ip: Some(s.intern(b"192.0.2.1")),
+                ..Origin::default()
+            },
+            headers: HeaderFields {
+                subject: Some(s.intern("pay\u{202e}lapyap".as_bytes())),
+                ..HeaderFields::default()
+            },
+            problems: Box::new([]),
+        };
+        let tty = line(&r, &s, true);
+        assert_eq!(
+            tty,
+            "2026-11-23T10:00:00Z  #7  99  smtp:192.0.2.1  <evil\\e[2J@spam.example>  a@b.example  pay\\u{202e}lapyap\n"
+        );
+        let piped = line(&r, &s, false);
+        assert!(piped.contains("<evil\x1b[2J@spam.example>") && piped.contains('\u{202e}'));
+    }
+}
