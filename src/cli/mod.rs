@@ -3,9 +3,11 @@
 pub mod accounts;
 pub mod clusters;
 pub mod exit;
+pub mod list;
 pub mod print;
 pub mod read;
 pub mod report;
+pub mod remove;
 pub mod stat;
 pub mod logins;
 pub mod decode_auth;
@@ -99,6 +101,10 @@ pub enum Command {
     Clusters(clusters::ClustersArgs),
     /// Rank the likely culprits across all keys, with reasons.
     Top(top::TopArgs),
+    /// List the messages a query selects (docs/query.md).
+    List(list::ListArgs),
+    /// Match a regex against every message, like qmail-remove (dry run unless -r).
+    Remove(remove::RemoveArgs),
 }
 
 /// Parse the process arguments and run the command, writing to stdout.
@@ -121,6 +127,8 @@ fn dispatch(args: &Args, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         Some(Command::DecodeAuth(a)) => decode_auth::run(&args.global, a, out),
         Some(Command::Clusters(a)) => clusters::run(&args.global, a, out),
         Some(Command::Top(a)) => top::run(&args.global, a, out),
+        Some(Command::List(a)) => list::run(&args.global, a, out),
+        Some(Command::Remove(a)) => remove::run(&args.global, a, out),
         None => {
             use clap::CommandFactory;
             Args::command().print_help()?;

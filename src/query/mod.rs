@@ -1,14 +1,29 @@
-//! Query: the one language for selecting messages, shared by the CLI and the TUI.
+//! Query: the one language for selecting messages, shared by the CLI and the TUI (docs/query.md).
 //!
-//! SKELETON: only `field:value` terms ANDed, fields `id sender ip auth origin`, exact and
-//! case-insensitive. The full language (docs/query.md) replaces this; the public API below is
-//! the contract the CLI, actions, watcher and TUI code against.
+//! `auth:test ip:86.107.221.0/24 or (origin:local script:*mailer.php) not bouncing`: terms
+//! `field:value` joined by `and` (implied), `or`, `not`/`!` and parentheses. The text is lexed
+//! ([`lexer`]) into tokens with byte spans, parsed ([`parser`]) into an expression of terms
+//! ([`term`]) whose values are compiled once ([`value`]), and evaluated ([`eval`]) over records,
+//! reading message files ([`files`]) only for `header:`, `body:` and `text:`.
 #![deny(clippy::unwrap_used)]
+
+pub mod files;
+mod lexer;
+mod parser;
+pub mod posix;
+mod term;
+pub mod value;
+
+mod eval;
 
 use std::ops::Range;
 use std::sync::atomic::AtomicU64;
 
 use crate::queue::{Interner, MessageRecord, Queue};
+
+pub use eval::{BODY_CAP, TEXT_CAP};
+pub use parser::{MAX_DEPTH, MAX_QUERY_LEN, MAX_TERMS};
+pub use term::FIELDS;
 
 /// A query that failed to parse, with the byte span of the offending text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -20,16 +35,10 @@ pub struct QueryError {
     pub message: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Term {
-    field: String,
-    value: String,
-}
-
 /// A parsed query. The empty query selects every message.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Query {
-    terms: Vec<Term>,
+    expr: Option<parser::Expr>,
 }
 
 /// What evaluating a query may need besides the record.
@@ -43,88 +52,98 @@ pub struct QueryContext<'a> {
     pub now: i64,
 }
 
-const FIELDS: [&str; 5] = ["id", "sender", "ip", "auth", "origin"];
-
 impl Query {
-    /// Parse query text.
+    /// Parse query text. Errors carry the span of the offending token and say what was
+    /// expected there; [`render_error`] shows them under the text.
     pub fn parse(text: &str) -> Result<Query, QueryError> {
-        let mut terms = Vec::new();
-        let mut pos = 0;
-        for word in text.split(' ') {
-            let start = pos;
-            pos += word.len() + 1;
-            if word.is_empty() {
-                continue;
-            }
-            let Some((field, value)) = word.split_once(':') else {
-                return Err(QueryError {
-                    span: start..start + word.len(),
-                    message: "expected field:value".into(),
-                });
-            };
-            if !FIELDS.contains(&field) {
-                return Err(QueryError {
-                    span: start..start + field.len(),
-                    message: format!("unknown field {field:?}"),
-                });
-            }
-            terms.push(Term {
-                field: field.into(),
-                value: value.to_ascii_lowercase(),
-            });
-        }
-        Ok(Query { terms })
+        Ok(Query {
+            expr: parser::parse(text)?,
+        })
     }
 
-    /// True for the empty query.
+    /// True for the empty query (it selects everything).
     pub fn is_empty(&self) -> bool {
-        self.terms.is_empty()
+        self.expr.is_none()
     }
 
     /// Does evaluating it read message files (`header:`, `body:`, `text:`)?
     pub fn needs_files(&self) -> bool {
-        false
+        let mut yes = false;
+        if let Some(e) = &self.expr {
+            e.terms(&mut |t| yes |= t.needs_file());
+        }
+        yes
     }
 
-    /// Does `r` match? (Fields that read files read them here.)
+    /// Does `r` match? Terms that need the message file read it here, only when the record's
+    /// own fields cannot decide.
     pub fn matches(&self, ctx: &QueryContext<'_>, r: &MessageRecord) -> bool {
-        let text =
-            |s: Option<crate::queue::Sym>| s.map(|s| ctx.strings.text(s).to_ascii_lowercase());
-        self.terms.iter().all(|t| match t.field.as_str() {
-            "id" => r.id.0.to_string() == t.value,
-            "sender" => text(r.sender).as_deref() == Some(t.value.as_str()),
-            "ip" => text(r.origin.ip).as_deref() == Some(t.value.as_str()),
-            "auth" => text(r.origin.auth_user).as_deref() == Some(t.value.as_str()),
-            "origin" => r.origin.kind.name() == t.value,
-            _ => false,
-        })
+        match &self.expr {
+            None => true,
+            Some(e) => eval::matches(&eval::Program::new(e), ctx, r),
+        }
     }
 }
 
 impl std::fmt::Display for Query {
+    /// The canonical text: it parses back to an equal query.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let parts: Vec<String> = self
-            .terms
-            .iter()
-            .map(|t| format!("{}:{}", t.field, t.value))
-            .collect();
-        f.write_str(&parts.join(" "))
+        let mut out = String::new();
+        if let Some(e) = &self.expr {
+            e.write(&mut out);
+        }
+        f.write_str(&out)
     }
 }
 
-/// Indices of the records `query` selects, in record order. `progress` (if given) counts
-/// records evaluated, for fields that read files.
+/// Indices of the records `query` selects, in record order.
+///
+/// Record fields are evaluated in parallel with one cache per term and thread, so a string
+/// predicate runs once per distinct interned string, not once per message. Messages the record
+/// cannot decide (`header:`, `body:`, `text:`) then have their files read, in parallel.
+/// `progress` (if given) is increased by one per record decided, reaching `records.len()`.
 pub fn select(
     query: &Query,
     ctx: &QueryContext<'_>,
     records: &[MessageRecord],
     progress: Option<&AtomicU64>,
 ) -> Vec<usize> {
-    let _ = progress;
-    records
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| query.matches(ctx, r))
-        .map(|(i, _)| i)
-        .collect()
+    match &query.expr {
+        None => {
+            if let Some(p) = progress {
+                p.fetch_add(records.len() as u64, std::sync::atomic::Ordering::Relaxed);
+            }
+            (0..records.len()).collect()
+        }
+        Some(e) => eval::select(&eval::Program::new(e), ctx, records, progress),
+    }
 }
+
+/// Render a query error for a person: the message, then the query text with a caret line under
+/// the offending span. The query text is sanitized (it may have been pasted from a message).
+pub fn render_error(query_text: &str, err: &QueryError) -> String {
+    use crate::sanitize::sanitize_str;
+    let clamp = |i: usize| {
+        let mut i = i.min(query_text.len());
+        while !query_text.is_char_boundary(i) {
+            i -= 1;
+        }
+        i
+    };
+    let (start, end) = (clamp(err.span.start), clamp(err.span.end));
+    let before = sanitize_str(&query_text[..start]).chars().count();
+    let width = sanitize_str(&query_text[start..end.max(start)])
+        .chars()
+        .count()
+        .max(1);
+    format!(
+        "invalid query: {}\n  {}\n  {}{}",
+        err.message,
+        sanitize_str(query_text),
+        " ".repeat(before),
+        "^".repeat(width)
+    )
+}
+
+#[cfg(test)]
+mod tests;

@@ -2,9 +2,12 @@
 
 mod accounts;
 mod cli_clusters;
+mod cli_list;
 mod cli_read;
+mod cli_remove;
 mod cli_stat;
 mod cli_top;
+mod contract;
 mod logs;
 mod report;
 mod scan;

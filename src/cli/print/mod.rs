@@ -1,3 +1,4 @@
 //! Printers shared by the subcommands: qmail-style text and the --json wire types.
 
 pub mod json;
+pub mod list_json;

@@ -1,0 +1,207 @@
+//! `qtriage list QUERY`: the messages a query selects, one line each, one JSON object each, or
+//! just how many.
+
+use std::io::{IsTerminal, Write};
+
+use super::exit::ExitCode;
+use super::print::json::write_line;
+use super::print::list_json::{ListJson, UserNames};
+use super::read::{sort_records, SortKey};
+use super::GlobalArgs;
+use crate::query::{render_error, select, Query, QueryContext};
+use crate::queue::date::rfc3339;
+use crate::queue::{scan, Interner, MessageRecord, OriginKind, Progress, ScanOptions, Sym};
+use crate::sanitize::maybe_sanitize;
+
+/// Arguments of `list`.
+#[derive(Debug, clap::Args)]
+pub struct ListArgs {
+    /// The query (docs/query.md). Several words are joined with spaces; quote the whole query
+    /// when it holds quotes or parentheses. No query lists every message.
+    #[arg(value_name = "QUERY")]
+    pub query: Vec<String>,
+    /// One JSON object per message: the `read --json` fields plus origin, subject and from.
+    #[arg(long)]
+    pub json: bool,
+    /// Print only the number of matching messages.
+    #[arg(long, conflicts_with = "json")]
+    pub count: bool,
+    /// Stop after N messages (after sorting).
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// Order messages (default: queue order, split directory then id).
+    #[arg(long, value_enum)]
+    pub sort: Option<SortKey>,
+}
+
+/// Parse the query text of a command, printing the caret rendering on stderr when it is bad.
+pub fn parse_query(words: &[String]) -> Result<Query, ExitCode> {
+    let text = words.join(" ");
+    Query::parse(&text).map_err(|e| {
+        eprintln!("qtriage: {}", render_error(&text, &e));
+        ExitCode::Error
+    })
+}
+
+/// Seconds since the epoch now.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Run `list`. Exits 1 when nothing matches.
+pub fn run(global: &GlobalArgs, args: &ListArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let query = match parse_query(&args.query) {
+        Ok(q) => q,
+        Err(code) => return Ok(code),
+    };
+    let queue = global.open_queue()?;
+    let strings = Interner::new();
+    let scanned = scan(
+        &queue,
+        &strings,
+        ScanOptions::default(),
+        &Progress::default(),
+    )?;
+    let ctx = QueryContext {
+        queue: &queue,
+        strings: &strings,
+        now: now(),
+    };
+    let picked = select(&query, &ctx, &scanned.records, None);
+    let mut records: Vec<MessageRecord> = picked
+        .into_iter()
+        .map(|i| scanned.records[i].clone())
+        .collect();
+    sort_records(&mut records, args.sort);
+    if let Some(n) = args.limit {
+        records.truncate(n);
+    }
+    if args.count {
+        writeln!(out, "{}", records.len())?;
+    } else if args.json {
+        let users = UserNames::load();
+        for r in &records {
+            write_line(out, &ListJson::new(r, &strings, &users))?;
+        }
+    } else {
+        let tty = std::io::stdout().is_terminal();
+        for r in &records {
+            out.write_all(line(r, &strings, tty).as_bytes())?;
+        }
+    }
+    Ok(if records.is_empty() {
+        ExitCode::NoMatch
+    } else {
+        ExitCode::Success
+    })
+}
+
+/// `who` of the text line: `smtp-auth:test@86.107.221.138`, `smtp:209.85.220.41`,
+/// `local:48:/var/www/mailer.php`, `bounce`...
+pub fn origin_label(r: &MessageRecord, strings: &Interner) -> Vec<u8> {
+    let o = &r.origin;
+    let mut s = o.kind.name().as_bytes().to_vec();
+    let push = |s: &mut Vec<u8>, sym: Option<Sym>| {
+        if let Some(sym) = sym {
+            s.extend_from_slice(&strings.resolve(sym));
+        }
+    };
+    match o.kind {
+        OriginKind::SmtpAuth | OriginKind::Smtp if o.ip.is_some() || o.auth_user.is_some() => {
+            s.push(b':');
+            if o.auth_user.is_some() {
+                push(&mut s, o.auth_user);
+                s.push(b'@');
+            }
+            push(&mut s, o.ip);
+        }
+        OriginKind::Local if o.uid.is_some() => {
+            s.extend_from_slice(format!(":{}", o.uid.unwrap_or_default()).as_bytes());
+            if o.script.is_some() {
+                s.push(b':');
+                push(&mut s, o.script);
+            }
+        }
+        _ => {}
+    }
+    s
+}
+
+/// One text line: queued time, id, size, origin, sender, first recipient (+ how many more),
+/// subject; everything from the message sanitized when `tty`.
+pub fn line(r: &MessageRecord, strings: &Interner, tty: bool) -> String {
+    let field = |bytes: &[u8]| maybe_sanitize(bytes, tty).into_owned();
+    let sender = match r.sender {
+        Some(s) => format!("<{}>", field(&strings.resolve(s))),
+        None => "-".to_string(),
+    };
+    let rcpt = match r.recipients.first() {
+        Some(first) if r.recipients.len() > 1 => {
+            format!(
+                "{} +{}",
+                field(&strings.resolve(first.address)),
+                r.recipients.len() - 1
+            )
+        }
+        Some(first) => field(&strings.resolve(first.address)),
+        None => "-".to_string(),
+    };
+    let subject = r
+        .headers
+        .subject
+        .map_or_else(|| "-".to_string(), |s| field(&strings.resolve(s)));
+    format!(
+        "{}  #{}  {}  {}  {}  {}  {}\n",
+        rfc3339(r.queued),
+        r.id,
+        r.size,
+        field(&origin_label(r, strings)),
+        sender,
+        rcpt,
+        subject
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::queue::{Channel, HeaderFields, MessageId, MessageState, Origin, Recipient};
+
+    #[test]
+    fn text_line_is_sanitized_on_a_terminal_only() {
+        let s = Interner::new();
+        let r = MessageRecord {
+            id: MessageId(7),
+            queued: 1_795_428_000,
+            size: 99,
+            parts: Default::default(),
+            state: MessageState::InDelivery,
+            sender: Some(s.intern(b"evil\x1b[2J@spam.example")),
+            recipients: Box::new([Recipient {
+                address: s.intern(b"a@b.example"),
+                channel: Channel::Remote,
+                done: false,
+            }]),
+            qp: None,
+            origin: Origin {
+                kind: OriginKind::Smtp,
+                ip: Some(s.intern(b"192.0.2.1")),
+                ..Origin::default()
+            },
+            headers: HeaderFields {
+                subject: Some(s.intern("pay\u{202e}lapyap".as_bytes())),
+                ..HeaderFields::default()
+            },
+            problems: Box::new([]),
+        };
+        let tty = line(&r, &s, true);
+        assert_eq!(
+            tty,
+            "2026-11-23T10:00:00Z  #7  99  smtp:192.0.2.1  <evil\\e[2J@spam.example>  a@b.example  pay\\u{202e}lapyap\n"
+        );
+        let piped = line(&r, &s, false);
+        assert!(piped.contains("<evil\x1b[2J@spam.example>") && piped.contains('\u{202e}'));
+    }
+}

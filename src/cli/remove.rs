@@ -1,0 +1,273 @@
+//! `qtriage remove`: qmail-remove's interface (docs/qmail-format.md §6): match a POSIX regex
+//! against every mess file and report `yes`/`no` per file (a dry run), or act on the matches.
+//!
+//! The pattern is matched against the whole message file up to its first NUL byte (qmail-remove
+//! hands the buffer to regexec as a C string), or its first `-n` bytes. Files are opened with
+//! `O_NOFOLLOW` below directories opened with `O_NOFOLLOW`: a symbolic link is reported, never
+//! read. The actions (`-r`, `-d`, `-x`, `-X`) go through [`perform`].
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::os::fd::AsFd;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use regex::bytes::Regex;
+
+use super::exit::ExitCode;
+use super::GlobalArgs;
+use crate::query::files::{read_at, ReadFailure, Stop};
+use crate::query::posix::{compile, Flavor};
+use crate::queue::listing::{list, open_dir, EntryKind};
+use crate::queue::{MessageId, Queue, QueueOptions};
+
+/// The most bytes of one mess file searched when `-n` is not given. qmail-remove reads the
+/// whole file; a bound keeps a hostile 2 GB message from exhausting memory. Larger files are
+/// searched up to it and reported on stderr.
+pub const REMOVE_READ_CAP: usize = 64 << 20;
+
+/// Arguments of `remove` (qmail-remove's short options; `-q`/`-s` are local to this command).
+#[derive(Debug, clap::Args)]
+pub struct RemoveArgs {
+    /// Pattern to match in each message (POSIX basic regex; default `.*`, every message).
+    #[arg(short = 'p', value_name = "PATTERN")]
+    pub pattern: Option<OsString>,
+    /// The pattern is a POSIX extended regex.
+    #[arg(short = 'e')]
+    pub extended: bool,
+    /// Match case-insensitively (ASCII).
+    #[arg(short = 'i')]
+    pub ignore_case: bool,
+    /// Search only the first BYTES bytes of each message.
+    #[arg(short = 'n', value_name = "BYTES")]
+    pub bytes: Option<usize>,
+    /// The queue directory (default: --queue).
+    #[arg(short = 'q', value_name = "DIR")]
+    pub queue_dir: Option<PathBuf>,
+    /// conf-split (default: --split, else detected).
+    #[arg(short = 's', value_name = "SPLIT")]
+    pub split: Option<u32>,
+    /// Yank directory for -r, relative to the queue unless absolute.
+    #[arg(short = 'y', value_name = "DIR")]
+    pub yank_dir: Option<PathBuf>,
+    /// Say more on stderr (the translated regex, skipped files).
+    #[arg(short = 'v')]
+    pub verbose: bool,
+    /// Remove (yank) the matching messages.
+    #[arg(short = 'r')]
+    pub remove: bool,
+    /// Delete instead of yanking.
+    #[arg(short = 'd')]
+    pub delete: bool,
+    /// Expire: set the matching messages' birth time to DATE, so qmail-send bounces them.
+    #[arg(short = 'x', value_name = "DATE")]
+    pub expire_to: Option<String>,
+    /// Expire: set the matching messages' birth time back by SECS.
+    #[arg(short = 'X', value_name = "SECS")]
+    pub expire_by: Option<u64>,
+}
+
+/// What `remove` was asked to do besides reporting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// `-r`: move every file of the message into the yank directory.
+    Yank {
+        /// `-y`, if given.
+        dir: Option<PathBuf>,
+    },
+    /// `-d`: unlink.
+    Delete,
+    /// `-x DATE`.
+    ExpireTo(String),
+    /// `-X SECS`.
+    ExpireBy(u64),
+}
+
+impl Action {
+    /// The option that asked for it.
+    pub fn flag(&self) -> &'static str {
+        match self {
+            Action::Yank { .. } => "-r",
+            Action::Delete => "-d",
+            Action::ExpireTo(_) => "-x",
+            Action::ExpireBy(_) => "-X",
+        }
+    }
+}
+
+impl RemoveArgs {
+    /// The action asked for, if any (without one, `remove` is a dry run).
+    pub fn action(&self) -> Option<Action> {
+        if let Some(d) = &self.expire_to {
+            Some(Action::ExpireTo(d.clone()))
+        } else if let Some(s) = self.expire_by {
+            Some(Action::ExpireBy(s))
+        } else if self.delete {
+            Some(Action::Delete)
+        } else if self.remove {
+            Some(Action::Yank {
+                dir: self.yank_dir.clone(),
+            })
+        } else {
+            None
+        }
+    }
+}
+
+/// One mess file and whether the pattern matched it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessMatch {
+    /// The split directory it was found in.
+    pub dir: u32,
+    /// Its id.
+    pub id: MessageId,
+    /// Did the pattern match?
+    pub matched: bool,
+}
+
+/// Carry out an action on the matching messages.
+///
+/// Not wired yet: moving and expiring belong to the journaled actions (yank with a journal,
+/// refusing while qmail-send runs). Until they are connected here, refuse without touching
+/// anything.
+pub fn perform(
+    action: &Action,
+    _queue: &Queue,
+    _matches: &[MessMatch],
+    _out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    eprintln!(
+        "qtriage remove: {} is not available in this build yet (the journaled yank is not wired in); \
+         nothing was changed. Run without {} for a dry run.",
+        action.flag(),
+        action.flag()
+    );
+    Ok(ExitCode::Error)
+}
+
+/// Run `remove`.
+pub fn run(
+    global: &GlobalArgs,
+    args: &RemoveArgs,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    let flavor = if args.extended {
+        Flavor::Extended
+    } else {
+        Flavor::Basic
+    };
+    let pattern = args.pattern.as_ref().map_or(&b".*"[..], |p| p.as_bytes());
+    let re = match compile(pattern, flavor, args.ignore_case) {
+        Ok(re) => re,
+        Err(e) => {
+            eprintln!(
+                "qtriage remove: -p {}: {e}",
+                String::from_utf8_lossy(pattern)
+            );
+            return Ok(ExitCode::Error);
+        }
+    };
+    if args.verbose {
+        eprintln!("qtriage remove: matching with the regex {}", re.as_str());
+    }
+    let dir = args
+        .queue_dir
+        .clone()
+        .unwrap_or_else(|| global.queue.clone());
+    let queue = Queue::open(
+        &dir,
+        QueueOptions {
+            split: args.split.or(global.split),
+        },
+    )?;
+    let cap = args.bytes.unwrap_or(REMOVE_READ_CAP).min(REMOVE_READ_CAP);
+    let matches = match_all(&queue, &re, cap, args.bytes.is_some())?;
+    if let Some(action) = args.action() {
+        return perform(&action, &queue, &matches, out);
+    }
+    let mut n = 0;
+    for m in &matches {
+        out.write_all(dir.as_os_str().as_bytes())?;
+        writeln!(
+            out,
+            "/mess/{}/{}: {}",
+            m.dir,
+            m.id,
+            if m.matched { "yes" } else { "no" }
+        )?;
+        n += usize::from(m.matched);
+    }
+    writeln!(out, "{n} file(s) match")?;
+    Ok(ExitCode::Success)
+}
+
+/// Match `re` against every mess file, in split-directory then id order.
+pub fn match_all(
+    queue: &Queue,
+    re: &Regex,
+    cap: usize,
+    capped_by_user: bool,
+) -> crate::Result<Vec<MessMatch>> {
+    let mess = queue.root().join("mess");
+    let mut dirs: Vec<u32> = list(&mess)
+        .map_err(|e| crate::Error::io(&mess, e))?
+        .entries
+        .into_iter()
+        .filter(|e| e.kind == EntryKind::Directory)
+        .filter_map(|e| u32::try_from(e.id.0).ok())
+        .collect();
+    dirs.sort_unstable();
+    let per_dir: Vec<Vec<MessMatch>> = dirs
+        .par_iter()
+        .map(|&n| match_dir(&mess.join(n.to_string()), n, re, cap, capped_by_user))
+        .collect();
+    Ok(per_dir.into_iter().flatten().collect())
+}
+
+fn match_dir(path: &Path, n: u32, re: &Regex, cap: usize, capped_by_user: bool) -> Vec<MessMatch> {
+    let warn =
+        |what: &dyn std::fmt::Display| eprintln!("qtriage remove: {}: {what}", path.display());
+    let (fd, listing) = match open_dir(path).and_then(|fd| Ok((fd, list(path)?))) {
+        Ok(x) => x,
+        Err(e) => {
+            warn(&e);
+            return Vec::new();
+        }
+    };
+    let mut entries = listing.entries;
+    entries.sort_unstable_by_key(|e| e.id);
+    let mut buf = Vec::new();
+    let mut out = Vec::with_capacity(entries.len());
+    for e in entries {
+        let name = e.id.0.to_string();
+        let shown = path.join(&name);
+        if e.kind != EntryKind::File {
+            let what = if e.kind == EntryKind::Symlink {
+                "symbolic link, not followed"
+            } else {
+                "not a regular file"
+            };
+            eprintln!("qtriage remove: {}: {what}", shown.display());
+            continue;
+        }
+        match read_at(fd.as_fd(), &name, cap, Stop::Nul, &mut buf) {
+            Ok(size) => {
+                if !capped_by_user && buf.len() == cap && size as usize > cap {
+                    eprintln!(
+                        "qtriage remove: {}: searched only the first {cap} bytes",
+                        shown.display()
+                    );
+                }
+                out.push(MessMatch {
+                    dir: n,
+                    id: e.id,
+                    matched: re.is_match(&buf),
+                });
+            }
+            Err(ReadFailure::Io(err)) if err.kind() == std::io::ErrorKind::NotFound => {}
+            Err(err) => eprintln!("qtriage remove: {}: {err}", shown.display()),
+        }
+    }
+    out
+}

@@ -1,0 +1,399 @@
+//! Evaluate a query over records: record fields first (memoized per interned string), then,
+//! only for the messages still undecided, the terms that read the message file, in parallel.
+//!
+//! Record-only evaluation uses three-valued logic: a file term is `Unknown`, so
+//! `auth:test and body:/x/` never opens the files of messages that are not from `test`.
+
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+
+use super::files::{MessReader, Stop};
+use super::parser::Expr;
+use super::term::{mask, IpMatch, Term};
+use super::value::Matcher;
+use super::QueryContext;
+use crate::analysis::key::{KeyExtractor, KeyValue};
+use crate::analysis::patterns::SenderPatterns;
+use crate::analysis::patterns::domain;
+use crate::queue::headers::{fields, header_end, trim, HEADER_CAP};
+use crate::queue::{MessageRecord, Sym};
+
+/// The most body bytes `body:` searches.
+pub const BODY_CAP: usize = 1 << 20;
+/// The most message bytes `text:` searches (it also stops at the first NUL, as qmail-remove).
+pub const TEXT_CAP: usize = 16 << 20;
+
+/// A truth value that may wait for the message file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tri {
+    Yes,
+    No,
+    Unknown,
+}
+
+impl From<bool> for Tri {
+    fn from(b: bool) -> Tri {
+        if b {
+            Tri::Yes
+        } else {
+            Tri::No
+        }
+    }
+}
+
+/// The expression with each term replaced by its index in `leaves`, so each term has a cache.
+enum Node {
+    And(Vec<Node>),
+    Or(Vec<Node>),
+    Not(Box<Node>),
+    Leaf(usize),
+}
+
+fn compile<'q>(e: &'q Expr, leaves: &mut Vec<&'q Term>) -> Node {
+    match e {
+        Expr::And(items) => Node::And(items.iter().map(|e| compile(e, leaves)).collect()),
+        Expr::Or(items) => Node::Or(items.iter().map(|e| compile(e, leaves)).collect()),
+        Expr::Not(e) => Node::Not(Box::new(compile(e, leaves))),
+        Expr::Term(t) => {
+            leaves.push(t);
+            Node::Leaf(leaves.len() - 1)
+        }
+    }
+}
+
+/// A compiled query: the node tree and its terms.
+pub(crate) struct Program<'q> {
+    node: Node,
+    leaves: Vec<&'q Term>,
+    read: Option<(usize, Stop)>,
+}
+
+impl<'q> Program<'q> {
+    pub fn new(e: &'q Expr) -> Program<'q> {
+        let mut leaves = Vec::new();
+        let node = compile(e, &mut leaves);
+        let whole = leaves
+            .iter()
+            .any(|t| matches!(t, Term::Body(_) | Term::Text(_)));
+        let header = leaves.iter().any(|t| matches!(t, Term::Header { .. }));
+        let read = if whole {
+            Some((TEXT_CAP.max(HEADER_CAP + BODY_CAP), Stop::Cap))
+        } else if header {
+            Some((HEADER_CAP, Stop::HeaderEnd))
+        } else {
+            None
+        };
+        Program { node, leaves, read }
+    }
+
+    /// Does a `cluster:sender-pattern=` term need the corpus-level pattern table?
+    pub fn needs_sender_patterns(&self) -> bool {
+        self.leaves.iter().any(|t| {
+            matches!(t, Term::Cluster { key, .. } if *key == crate::analysis::key::ClusterKey::SenderPattern)
+        })
+    }
+}
+
+/// A `cluster:` term's key extractor and its verdict per key value.
+type ClusterCache<'c> = (KeyExtractor<'c>, FxHashMap<Option<KeyValue>, bool>);
+
+/// Per-thread caches: one per term.
+pub(crate) struct State<'c> {
+    ctx: QueryContext<'c>,
+    syms: Vec<FxHashMap<u32, bool>>,
+    clusters: Vec<Option<ClusterCache<'c>>>,
+}
+
+impl<'c> State<'c> {
+    pub fn new(
+        ctx: &QueryContext<'c>,
+        p: &Program<'_>,
+        patterns: Option<&'c SenderPatterns>,
+    ) -> State<'c> {
+        let clusters = p
+            .leaves
+            .iter()
+            .map(|t| match t {
+                Term::Cluster { key, .. } => {
+                    let ex = KeyExtractor::new(*key, ctx.strings);
+                    let ex = match patterns {
+                        Some(table) => ex.with_sender_patterns(table),
+                        None => ex,
+                    };
+                    Some((ex, FxHashMap::default()))
+                }
+                _ => None,
+            })
+            .collect();
+        State {
+            ctx: *ctx,
+            syms: vec![FxHashMap::default(); p.leaves.len()],
+            clusters,
+        }
+    }
+
+    /// `m` against the string `sym`, once per distinct symbol.
+    fn sym(&mut self, i: usize, sym: Option<Sym>, f: impl FnOnce(&[u8]) -> bool) -> bool {
+        let Some(sym) = sym else { return false };
+        let strings = self.ctx.strings;
+        *self.syms[i]
+            .entry(sym.as_u32())
+            .or_insert_with(|| f(&strings.resolve(sym)))
+    }
+
+    fn record_term(&mut self, i: usize, t: &Term, r: &MessageRecord) -> bool {
+        let o = &r.origin;
+        match t {
+            Term::Id(m) => m.is_match(r.id.0.to_string().as_bytes()),
+            Term::Ip(IpMatch::Net { addr, prefix }) => {
+                self.sym(i, o.ip, |ip| in_net(ip, *addr, *prefix))
+            }
+            Term::Ip(IpMatch::Text(m)) => self.sym(i, o.ip, |v| m.is_match(v)),
+            Term::Auth(m) => self.sym(i, o.auth_user, |v| m.is_match(v)),
+            Term::Uid(m) => match o.uid {
+                Some(uid) => *self.syms[i]
+                    .entry(uid)
+                    .or_insert_with(|| m.is_match(uid.to_string().as_bytes())),
+                None => false,
+            },
+            Term::Script(m) => self.sym(i, o.script, |v| m.is_match(v)),
+            Term::Helo(m) => self.sym(i, o.helo, |v| m.is_match(v)),
+            Term::Origin(k) => o.kind == *k,
+            Term::Sender(m) => self.sym(i, r.sender, |v| m.is_match(v)),
+            Term::From(m) => self.sym(i, r.headers.from, |v| m.is_match(v)),
+            Term::SenderDomain(m) => {
+                self.sym(i, r.sender, |v| domain(v).is_some_and(|d| m.is_match(&d)))
+            }
+            Term::Rcpt(m) => r
+                .recipients
+                .iter()
+                .any(|rc| self.sym(i, Some(rc.address), |v| m.is_match(v))),
+            Term::RcptDomain(m) => r.recipients.iter().any(|rc| {
+                self.sym(i, Some(rc.address), |v| {
+                    domain(v).is_some_and(|d| m.is_match(&d))
+                })
+            }),
+            Term::Subject(m) => self.sym(i, r.headers.subject, |v| m.is_match(v)),
+            Term::State(s) => r.state == *s,
+            Term::Bouncing(b) => r.is_bouncing() == *b,
+            Term::Problem(None) => !r.problems.is_empty(),
+            Term::Problem(Some(k)) => r.has_problem(*k),
+            Term::Age(c) => c.holds(self.ctx.now.saturating_sub(r.queued).max(0) as u64),
+            Term::Size(c) => c.holds(r.size),
+            Term::Rcpts(c) => c.holds(r.recipients.len() as u64),
+            Term::Cluster { value, .. } => self.cluster(i, value, r),
+            Term::Header { .. } | Term::Body(_) | Term::Text(_) => false,
+        }
+    }
+
+    fn cluster(&mut self, i: usize, m: &Matcher, r: &MessageRecord) -> bool {
+        let strings = self.ctx.strings;
+        let Some((ex, memo)) = self.clusters[i].as_mut() else {
+            return false;
+        };
+        let v = ex.value(r);
+        *memo.entry(v).or_insert_with(|| match v {
+            Some(kv) => m.is_match(kv.text(strings).as_bytes()),
+            None => m.is_match(b"(none)"),
+        })
+    }
+
+    fn eval(
+        &mut self,
+        p: &Program<'_>,
+        node: &Node,
+        r: &MessageRecord,
+        file: Option<&MessFile>,
+    ) -> Tri {
+        match node {
+            Node::Leaf(i) => {
+                let t = p.leaves[*i];
+                match (t.needs_file(), file) {
+                    (false, _) => self.record_term(*i, t, r).into(),
+                    (true, Some(f)) => file_term(t, f).into(),
+                    (true, None) => Tri::Unknown,
+                }
+            }
+            Node::Not(n) => match self.eval(p, n, r, file) {
+                Tri::Yes => Tri::No,
+                Tri::No => Tri::Yes,
+                Tri::Unknown => Tri::Unknown,
+            },
+            Node::And(items) => {
+                let mut out = Tri::Yes;
+                for n in items {
+                    match self.eval(p, n, r, file) {
+                        Tri::No => return Tri::No,
+                        Tri::Unknown => out = Tri::Unknown,
+                        Tri::Yes => {}
+                    }
+                }
+                out
+            }
+            Node::Or(items) => {
+                let mut out = Tri::No;
+                for n in items {
+                    match self.eval(p, n, r, file) {
+                        Tri::Yes => return Tri::Yes,
+                        Tri::Unknown => out = Tri::Unknown,
+                        Tri::No => {}
+                    }
+                }
+                out
+            }
+        }
+    }
+}
+
+fn in_net(ip: &[u8], net: IpAddr, prefix: u8) -> bool {
+    let Some(addr) = std::str::from_utf8(ip)
+        .ok()
+        .and_then(|s| s.trim().parse::<IpAddr>().ok())
+    else {
+        return false;
+    };
+    let addr = match addr {
+        IpAddr::V6(v6) if net.is_ipv4() => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => return false,
+        },
+        a => a,
+    };
+    addr.is_ipv4() == net.is_ipv4() && mask(addr, prefix) == net
+}
+
+/// The bytes of one mess file as read for the file terms (empty when unreadable).
+struct MessFile {
+    bytes: Vec<u8>,
+    readable: bool,
+}
+
+impl MessFile {
+    fn header(&self) -> &[u8] {
+        let end = header_end(&self.bytes).unwrap_or(self.bytes.len());
+        &self.bytes[..end.min(HEADER_CAP)]
+    }
+    fn body(&self) -> &[u8] {
+        let Some(end) = header_end(&self.bytes) else {
+            return &[];
+        };
+        let rest = &self.bytes[end..];
+        let rest = rest
+            .strip_prefix(b"\r\n")
+            .or_else(|| rest.strip_prefix(b"\n"))
+            .unwrap_or(rest);
+        &rest[..rest.len().min(BODY_CAP)]
+    }
+    fn text(&self) -> &[u8] {
+        let b = &self.bytes[..self.bytes.len().min(TEXT_CAP)];
+        b.iter().position(|&c| c == 0).map_or(b, |nul| &b[..nul])
+    }
+}
+
+fn file_term(t: &Term, f: &MessFile) -> bool {
+    if !f.readable {
+        return false;
+    }
+    match t {
+        Term::Header { name, value } => fields(f.header())
+            .filter(|h| h.is(name))
+            .any(|h| value.as_ref().is_none_or(|m| m.is_match(trim(&h.value)))),
+        Term::Body(m) => m.is_match(f.body()),
+        Term::Text(m) => m.is_match(f.text()),
+        _ => false,
+    }
+}
+
+fn read_file(
+    reader: &MessReader<'_>,
+    p: &Program<'_>,
+    r: &MessageRecord,
+    buf: Vec<u8>,
+) -> MessFile {
+    let mut bytes = buf;
+    let (cap, stop) = p.read.unwrap_or((HEADER_CAP, Stop::HeaderEnd));
+    let readable = reader.read(r.id, cap, stop, &mut bytes).is_ok();
+    MessFile { bytes, readable }
+}
+
+/// Does `r` match? Reads the message file only when the record alone cannot decide.
+///
+/// A single record has no corpus, so `cluster:sender-pattern=` compares against the sender's
+/// literal pattern here; [`select`] over a whole queue uses the corpus table.
+pub(crate) fn matches(p: &Program<'_>, ctx: &QueryContext<'_>, r: &MessageRecord) -> bool {
+    let mut st = State::new(ctx, p, None);
+    match st.eval(p, &p.node, r, None) {
+        Tri::Yes => true,
+        Tri::No => false,
+        Tri::Unknown => {
+            let f = read_file(&MessReader::new(ctx.queue), p, r, Vec::new());
+            st.eval(p, &p.node, r, Some(&f)) == Tri::Yes
+        }
+    }
+}
+
+/// Indices of the records `p` selects, in record order.
+pub(crate) fn select(
+    p: &Program<'_>,
+    ctx: &QueryContext<'_>,
+    records: &[MessageRecord],
+    progress: Option<&AtomicU64>,
+) -> Vec<usize> {
+    let count = |n: usize| {
+        if let Some(c) = progress {
+            c.fetch_add(n as u64, Ordering::Relaxed);
+        }
+    };
+    // `cluster:sender-pattern=` must mean what `qtriage clusters` printed: patterns depend on
+    // the whole selection (how many random local parts a domain has), so build the same table.
+    let patterns = p.needs_sender_patterns().then(|| {
+        let (local_domains, _) = crate::analysis::locals::local_domains(ctx.queue.root(), &[]);
+        let actx = crate::analysis::cluster::AnalysisContext {
+            now: ctx.now,
+            local_domains,
+            ..Default::default()
+        };
+        crate::analysis::cluster::sender_patterns(records, ctx.strings, &actx)
+    });
+    let patterns = patterns.as_ref();
+    // Phase 1: record fields only. Chunks keep each thread's caches warm for many records.
+    let first: Vec<Tri> = records
+        .par_iter()
+        .with_min_len(4096)
+        .map_init(|| State::new(ctx, p, patterns), |st, r| st.eval(p, &p.node, r, None))
+        .collect();
+    let undecided: Vec<usize> = (0..records.len())
+        .filter(|&i| first[i] == Tri::Unknown)
+        .collect();
+    count(records.len() - undecided.len());
+    // Phase 2: read the files of the undecided messages, in parallel.
+    let reader = MessReader::new(ctx.queue);
+    let second: Vec<bool> = undecided
+        .par_iter()
+        .map_init(
+            || (State::new(ctx, p, patterns), Vec::new()),
+            |(st, buf), &i| {
+                let f = read_file(&reader, p, &records[i], std::mem::take(buf));
+                let yes = st.eval(p, &p.node, &records[i], Some(&f)) == Tri::Yes;
+                *buf = f.bytes;
+                count(1);
+                yes
+            },
+        )
+        .collect();
+    let mut out: Vec<usize> = (0..records.len())
+        .filter(|&i| first[i] == Tri::Yes)
+        .collect();
+    out.extend(
+        undecided
+            .iter()
+            .zip(second)
+            .filter(|(_, yes)| *yes)
+            .map(|(i, _)| *i),
+    );
+    out.sort_unstable();
+    out
+}

@@ -1,0 +1,247 @@
+//! `qtriage remove`: qmail-remove's rules (docs/qmail-format.md §6): BRE by default, `-e`, `-i`,
+//! matching up to the first NUL, `-n`, the exact dry-run lines, and refusing the actions.
+
+use qtriage::fixture::{MessageSpec, QueueBuilder};
+use qtriage::queue::{MessageId, Subdir};
+
+use crate::util::{assert_exit, assert_text, TestQueue};
+
+const SPLIT: u32 = 5;
+
+struct Seed {
+    t: TestQueue,
+    /// Ids by name, in the order added.
+    ids: Vec<(&'static str, MessageId)>,
+}
+
+fn mess(body: &[u8]) -> Vec<u8> {
+    let mut m =
+        b"Received: (qmail 1 invoked by uid 48); 23 Nov 2026 10:11:21 -0000\nSubject: x\n\n"
+            .to_vec();
+    m.extend_from_slice(body);
+    m
+}
+
+fn seed() -> Seed {
+    let t = TestQueue::with(QueueBuilder::new("").split(SPLIT));
+    let mut padded = vec![b'.'; 300];
+    padded.extend_from_slice(b"PayPal dispute");
+    let files: [(&'static str, Vec<u8>); 6] = [
+        ("dispute", mess(b"Dispute Transaction\n")),
+        ("paren", mess(b"literal (ab) here\n")),
+        ("abab", mess(b"ababab and aab\n")),
+        ("nul", mess(b"before\0PayPal after the NUL\n")),
+        ("late", mess(&padded)),
+        ("plus", mess(b"a+b and a{2}\n")),
+    ];
+    let ids = files
+        .into_iter()
+        .map(|(n, m)| {
+            (
+                n,
+                t.add(MessageSpec::new().raw_mess(m).remote("x@y.example")),
+            )
+        })
+        .collect();
+    Seed { t, ids }
+}
+
+impl Seed {
+    /// The dry-run output qmail-remove gives when exactly `yes` match.
+    fn expected(&self, yes: &[&str]) -> String {
+        let mut lines: Vec<(u64, u64, String)> = self
+            .ids
+            .iter()
+            .map(|(name, id)| {
+                let dir = id.0 % u64::from(SPLIT);
+                let verdict = if yes.contains(name) { "yes" } else { "no" };
+                (
+                    dir,
+                    id.0,
+                    format!("{}/mess/{dir}/{id}: {verdict}\n", self.t.root().display()),
+                )
+            })
+            .collect();
+        lines.sort();
+        let mut out: String = lines.into_iter().map(|l| l.2).collect();
+        out.push_str(&format!("{} file(s) match\n", yes.len()));
+        out
+    }
+
+    #[track_caller]
+    fn check(&self, args: &[&str], yes: &[&str]) {
+        let mut full = vec!["remove"];
+        full.extend_from_slice(args);
+        assert_text(&self.t.stdout(&full), &self.expected(yes));
+    }
+}
+
+#[test]
+fn without_a_pattern_every_message_matches() {
+    let s = seed();
+    s.check(&[], &["dispute", "paren", "abab", "nul", "late", "plus"]);
+}
+
+#[test]
+fn plain_pattern_matches_headers_and_body_together() {
+    let s = seed();
+    s.check(&["-p", "Dispute"], &["dispute"]);
+    s.check(&["-p", "[Dd]ispute"], &["dispute", "late"]);
+    s.check(
+        &["-p", "^Received: (qmail 1 invoked by uid 48)"],
+        &["dispute", "paren", "abab", "nul", "late", "plus"],
+    );
+    s.check(&["-p", "Subject: x.Dispute"], &[]);
+    // `.` matches the newline: regcomp without REG_NEWLINE.
+    s.check(&["-p", "Subject: x..Dispute"], &["dispute"]);
+}
+
+#[test]
+fn basic_regex_by_default_extended_with_e() {
+    let s = seed();
+    // BRE: bare ( ) { } + ? | are literals.
+    s.check(&["-p", "(ab)"], &["paren"]);
+    s.check(&["-p", "a+b"], &["plus"]);
+    s.check(&["-p", "a{2}"], &["plus"]);
+    // BRE groups and intervals are backslashed.
+    s.check(&["-p", r"\(ab\)\{3\}"], &["abab"]);
+    // ERE: the same characters are operators.
+    s.check(&["-e", "-p", "(ab){3}"], &["abab"]);
+    s.check(&["-e", "-p", "a+b"], &["abab", "paren"]);
+    s.check(&["-e", "-p", r"\(ab\)"], &["paren"]);
+    s.check(&["-e", "-p", "Dispute|literal"], &["dispute", "paren"]);
+}
+
+#[test]
+fn case_insensitive_with_i() {
+    let s = seed();
+    s.check(&["-p", "dispute transaction"], &[]);
+    s.check(&["-i", "-p", "dispute transaction"], &["dispute"]);
+    s.check(
+        &["-i", "-e", "-p", "DISPUTE( TRANSACTION)?"],
+        &["dispute", "late"],
+    );
+}
+
+#[test]
+fn matching_stops_at_the_first_nul() {
+    let s = seed();
+    s.check(&["-p", "before"], &["nul"]);
+    s.check(&["-p", "PayPal"], &["late"]);
+    s.check(&["-p", "after the NUL"], &[]);
+}
+
+#[test]
+fn n_limits_the_bytes_searched() {
+    let s = seed();
+    let header = mess(b"").len();
+    // "PayPal" in `late` starts 300 bytes into the body.
+    let start = header + 300;
+    s.check(&["-n", &(start + 5).to_string(), "-p", "PayPal"], &[]);
+    s.check(&["-n", &(start + 6).to_string(), "-p", "PayPal"], &["late"]);
+    s.check(&["-n", "10", "-p", "Subject"], &[]);
+    s.check(
+        &["-n", "10", "-p", "^Received"],
+        &["dispute", "paren", "abab", "nul", "late", "plus"],
+    );
+}
+
+#[test]
+fn q_and_s_name_the_queue_like_qmail_remove() {
+    let s = seed();
+    let root = s.t.root().to_str().expect("utf-8 path");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_qtriage"))
+        .args([
+            "--queue",
+            "/nonexistent",
+            "remove",
+            "-q",
+            root,
+            "-s",
+            "5",
+            "-p",
+            "Dispute Transaction",
+        ])
+        .output()
+        .expect("run");
+    assert_exit(&out, 0);
+    assert_text(
+        &String::from_utf8_lossy(&out.stdout),
+        &s.expected(&["dispute"]),
+    );
+}
+
+#[test]
+fn symlinks_are_reported_and_never_read() {
+    let s = seed();
+    let outside = s.t.root().parent().expect("parent").join("secret");
+    std::fs::write(&outside, "Dispute Transaction").expect("write");
+    let (_, id) = s.ids[1];
+    s.t.q.symlink(Subdir::Mess, id, &outside).expect("symlink");
+    let out = s.t.run(&["remove", "-p", "Dispute"]);
+    assert_exit(&out, 0);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!stdout.contains(&format!("/{id}:")), "{stdout}");
+    assert!(stdout.ends_with("\n1 file(s) match\n"), "{stdout}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("{id}: symbolic link, not followed")),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn bad_patterns_exit_2() {
+    let s = seed();
+    for (args, needle) in [
+        (&["-p", r"\(ab"][..], "unmatched \\("),
+        (&["-p", r"(a)\1", "-e"][..], "back-references"),
+        (&["-p", "[abc"][..], "unmatched ["),
+    ] {
+        let mut full = vec!["remove"];
+        full.extend_from_slice(args);
+        let out = s.t.run(&full);
+        assert_exit(&out, 2);
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(needle),
+            "{args:?}"
+        );
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn actions_refuse_until_wired_and_change_nothing() {
+    let s = seed();
+    let before: Vec<bool> = s
+        .ids
+        .iter()
+        .map(|(_, id)| s.t.q.path(Subdir::Mess, *id).exists())
+        .collect();
+    for args in [
+        &["-r"][..],
+        &["-d"],
+        &["-x", "2026-01-01"],
+        &["-X", "604800"],
+        &["-r", "-y", "yanked"],
+    ] {
+        let mut full = vec!["remove", "-p", "Dispute"];
+        full.extend_from_slice(args);
+        let out = s.t.run(&full);
+        assert_exit(&out, 2);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("is not available in this build yet")
+                && err.contains("nothing was changed"),
+            "{err}"
+        );
+        assert!(out.stdout.is_empty());
+    }
+    let after: Vec<bool> = s
+        .ids
+        .iter()
+        .map(|(_, id)| s.t.q.path(Subdir::Mess, *id).exists())
+        .collect();
+    assert_eq!(before, after);
+    assert!(!s.t.root().join("yanked").exists());
+}

@@ -1,0 +1,68 @@
+//! Contracts between the faces: what one command prints, another accepts and agrees with.
+
+use qtriage::fixture::MessageSpec;
+
+use crate::util::TestQueue;
+
+#[derive(serde::Deserialize)]
+struct ClusterLine {
+    messages: u64,
+    query: String,
+}
+
+/// A flood from forged random senders at one domain, a few real senders, and null senders.
+fn mixed_queue() -> TestQueue {
+    let t = TestQueue::new(23);
+    // Forged senders are (nearly) unique random local parts, 5-9 lowercase letters.
+    let mut seed = 0x2545_f491_u32;
+    let mut random_local = || {
+        let len = 5 + (seed % 5) as usize;
+        (0..len)
+            .map(|_| {
+                seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                char::from(b'a' + ((seed >> 16) % 26) as u8)
+            })
+            .collect::<String>()
+    };
+    for i in 0..28 {
+        let l = random_local();
+        t.add(
+            MessageSpec::new()
+                .received_from("86.107.221.138")
+                .auth("test")
+                .sender(format!("{l}@philadefender.org"))
+                .remote(format!("victim{i}@msn.example"))
+                .subject(format!("Invoice {i}")),
+        );
+    }
+    for s in ["alice@partner.example", "bob@partner.example", "alice@partner.example"] {
+        t.add(MessageSpec::new().received_from("209.85.220.41").sender(s).local("sales@example.com"));
+    }
+    t.add(MessageSpec::new().bounce().local("postmaster@example.com"));
+    t
+}
+
+#[test]
+fn every_printed_cluster_query_selects_exactly_its_messages() {
+    let t = mixed_queue();
+    for key in ["sender-pattern", "auth-user", "origin-ip", "subject", "sender-domain", "origin"] {
+        let out = t.stdout(&["clusters", "--by", key, "--json"]);
+        let clusters: Vec<ClusterLine> = out
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("cluster json"))
+            .collect();
+        assert!(!clusters.is_empty(), "{key}");
+        for c in clusters {
+            let n = t.stdout(&["list", "--count", &c.query]);
+            assert_eq!(n.trim(), c.messages.to_string(), "--by {key}: {}", c.query);
+        }
+    }
+}
+
+#[test]
+fn the_random_sender_flood_is_one_sender_pattern() {
+    let t = mixed_queue();
+    let out = t.stdout(&["clusters", "--by", "sender-pattern", "--json"]);
+    let first: ClusterLine = serde_json::from_str(out.lines().next().expect("a cluster")).expect("json");
+    assert_eq!(first.messages, 28, "{out}");
+}
