@@ -177,7 +177,7 @@ fn each_field_selects_exactly_the_expected_messages() {
         ("rcpts:3".into(), vec![0]),
         ("cluster:auth-user=test".into(), vec![0, 1]),
         (
-            "cluster:sender-pattern=\"<lower 5-9>@philadefender.org\"".into(),
+            "cluster:sender-pattern=kbradford@philadefender.org".into(),
             vec![0],
         ),
         ("cluster:origin-net=86.107.221.0/24".into(), vec![0, 1]),
