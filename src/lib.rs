@@ -10,5 +10,6 @@ pub mod fixture;
 pub mod query;
 pub mod queue;
 pub mod sanitize;
+pub mod watch;
 
 pub use error::{Error, Result};
