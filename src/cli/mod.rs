@@ -4,6 +4,7 @@ pub mod exit;
 pub mod print;
 pub mod read;
 pub mod stat;
+pub mod watch;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -50,6 +51,8 @@ pub enum Command {
     Stat(stat::StatArgs),
     /// List messages like qmail-qread.
     Read(read::ReadArgs),
+    /// Watch the queue live: size, growth, and who makes it grow.
+    Watch(watch::WatchArgs),
 }
 
 /// Parse the process arguments and run the command, writing to stdout.
@@ -66,6 +69,7 @@ fn dispatch(args: &Args, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     match &args.command {
         Some(Command::Stat(a)) => stat::run(&args.global, a, out),
         Some(Command::Read(a)) => read::run(&args.global, a, out),
+        Some(Command::Watch(a)) => watch::run(&args.global, a, out),
         None => {
             use clap::CommandFactory;
             Args::command().print_help()?;

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
 use std::sync::Arc;
 
-use notify::event::{EventKind, ModifyKind, RenameMode};
+use notify::event::{AccessKind, AccessMode, EventKind, ModifyKind, RenameMode};
 
 use crate::queue::layout::parse_id;
 use crate::queue::{Layout, MessageId, Subdir};
@@ -42,6 +42,8 @@ pub enum Intake {
     File(FileEvent),
     /// The yank area directory was created: watch it too.
     YankAreaCreated,
+    /// An envelope file (intd, todo, info) was closed after writing: its content is complete.
+    Written(MessageId),
     /// The watch limit was reached while notify added a watch.
     WatchLimit,
 }
@@ -153,6 +155,15 @@ impl IntakeSender {
             self.lost.store(true, Ordering::Release);
             return;
         }
+        if matches!(event.kind, EventKind::Access(AccessKind::Close(AccessMode::Write))) {
+            // The CREATE of an envelope file comes before its bytes; this says they are there.
+            for path in &event.paths {
+                if let Some((Part::Queue(Subdir::Intd | Subdir::Todo | Subdir::Info), id)) = self.classifier.classify(path) {
+                    self.offer(Intake::Written(id));
+                }
+            }
+            return;
+        }
         let Some(appeared) = direction(&event.kind) else { return };
         for path in &event.paths {
             if appeared && self.classifier.is_yank_area(path) {
@@ -173,7 +184,7 @@ impl notify::EventHandler for IntakeSender {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use notify::event::{AccessKind, CreateKind, Flag, RemoveKind};
+    use notify::event::{CreateKind, Flag, RemoveKind};
 
     fn classifier(big_todo: bool) -> Classifier {
         Classifier::new(Path::new("/q"), Path::new("/q/yanked"), Layout { split: 23, big_todo })
@@ -242,5 +253,16 @@ mod tests {
         assert_eq!(rx.try_iter().count(), 0);
         tx.handle(Ok(notify::Event::new(EventKind::Create(CreateKind::Folder)).add_path("/q/yanked".into())));
         assert_eq!(rx.try_iter().collect::<Vec<_>>(), vec![Intake::YankAreaCreated]);
+    }
+
+    #[test]
+    fn a_finished_envelope_write_is_reported() {
+        let lost = Arc::new(AtomicBool::new(false));
+        let (tx, rx) = IntakeSender::new(classifier(false), 8, lost);
+        let closed = EventKind::Access(AccessKind::Close(AccessMode::Write));
+        for p in ["/q/intd/5", "/q/mess/5/5", "/q/local/5/5"] {
+            tx.handle(Ok(notify::Event::new(closed).add_path(p.into())));
+        }
+        assert_eq!(rx.try_iter().collect::<Vec<_>>(), vec![Intake::Written(MessageId(5))]);
     }
 }

@@ -225,6 +225,17 @@ impl Rates {
         (u64::from(b.arrived), u64::from(b.left), u64::from(b.yanked))
     }
 
+    /// Message counts (in, out, yanked) of one value of key `key_index` in `window`.
+    pub fn cluster_counts(&self, key_index: usize, value: Option<KeyValue>, now_ms: i64, window: Window) -> (u64, u64, u64) {
+        let b = self
+            .per_key
+            .get(key_index)
+            .and_then(|(_, m)| m.get(&value))
+            .map(|s| s.sum(sec_of(now_ms), window.secs()))
+            .unwrap_or_default();
+        (u64::from(b.arrived), u64::from(b.left), u64::from(b.yanked))
+    }
+
     fn rate_of(&self, s: &Series, now_ms: i64, window: Window) -> Rate {
         let b = s.sum(sec_of(now_ms), window.secs());
         let span_ms = (now_ms - self.started_ms).clamp(1000, window.secs() * 1000) as f64;

@@ -63,7 +63,7 @@ impl Flow {
 pub struct Tracked {
     /// Its files.
     pub parts: Parts,
-    /// Its record was last read while an envelope file (intd, todo or info) existed.
+    /// Its last read found its envelope (see [`Tracker::mark_read`]).
     pub enveloped: bool,
 }
 
@@ -177,6 +177,22 @@ impl Tracker {
         }
     }
 
+    /// An envelope file of `id` finished being written: re-read it at the end of the tick if
+    /// its last read had no envelope. Changes no parts.
+    pub fn touch(&mut self, id: MessageId) {
+        self.pending.entry(id).or_default();
+    }
+
+    /// Record whether the read just made of `id` found its envelope (the sender record).
+    /// An intd file can be seen created before its bytes are written; such a read does not
+    /// count, and the next event for the id reads it again.
+    pub fn mark_read(&mut self, id: MessageId, enveloped: bool) {
+        let b = self.bucket(id);
+        if let Some(t) = self.buckets[b].get_mut(&id) {
+            t.enveloped = enveloped;
+        }
+    }
+
     /// Ids known to have `subdir` in split directory `bucket` (or anywhere, for unsplit dirs).
     pub fn ids_with(&self, subdir: Subdir, bucket: Option<u32>) -> FxHashSet<MessageId> {
         let pick = |m: &FxHashMap<MessageId, Tracked>| {
@@ -217,13 +233,13 @@ impl Tracker {
                 Entry::Occupied(mut o) if parts.0 != 0 => {
                     let t = o.get_mut();
                     t.parts = parts;
-                    t.enveloped = if read { has_envelope(parts) } else { t.enveloped && has };
+                    t.enveloped &= has;
                 }
                 Entry::Occupied(o) => {
                     o.remove();
                 }
                 Entry::Vacant(v) if parts.0 != 0 => {
-                    v.insert(Tracked { parts, enveloped: read && has_envelope(parts) });
+                    v.insert(Tracked { parts, enveloped: false });
                 }
                 Entry::Vacant(_) => {}
             }

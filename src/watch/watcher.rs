@@ -267,6 +267,7 @@ impl Worker {
             };
             match item {
                 Intake::File(e) => tracker.note(e),
+                Intake::Written(id) => tracker.touch(id),
                 Intake::YankAreaCreated => yank_area_created = true,
                 Intake::WatchLimit => events.lost.store(true, Ordering::Release),
             }
@@ -295,11 +296,14 @@ impl Worker {
             flow: p.flow,
             record: if p.read { read_one(&self.queue, &self.strings, p.id).ok() } else { None },
         };
-        if reads > PARALLEL_READS {
-            plans.par_iter().map(read).collect()
-        } else {
-            plans.iter().map(read).collect()
+        let changes: Vec<Change> =
+            if reads > PARALLEL_READS { plans.par_iter().map(read).collect() } else { plans.iter().map(read).collect() };
+        for (c, p) in changes.iter().zip(&plans) {
+            if p.read {
+                tracker.mark_read(c.id, c.record.as_ref().is_some_and(|r| r.sender.is_some()));
+            }
         }
+        changes
     }
 }
 

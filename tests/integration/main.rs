@@ -4,3 +4,4 @@ mod cli_read;
 mod cli_stat;
 mod scan;
 mod util;
+mod watch;

@@ -28,6 +28,7 @@ fn qmail_queue_order_arrives_once_and_rereads_when_the_envelope_comes() {
     let p = finish(&mut t);
     assert_eq!(p.len(), 1);
     assert_eq!((p[0].flow, p[0].read), (Flow::Stayed, true));
+    t.mark_read(MessageId(7), true);
     // qmail-send preprocesses: info and remote appear, todo and intd go: no read, no flow.
     for (s, a) in [(Subdir::Info, true), (Subdir::Remote, true), (Subdir::Todo, false), (Subdir::Intd, false)] {
         t.note(ev(7, s, a));
@@ -58,7 +59,25 @@ fn a_burst_in_one_tick_is_one_plan_per_id() {
     assert_eq!(p.len(), 1000);
     assert!(p.iter().all(|p| p.flow == Flow::Arrived && p.read));
     assert_eq!(t.messages(), 1000);
+    assert_eq!(t.get(MessageId(5)).map(|t| t.enveloped), Some(false));
+    t.mark_read(MessageId(5), true);
     assert_eq!(t.get(MessageId(5)).map(|t| t.enveloped), Some(true));
+}
+
+#[test]
+fn a_read_that_missed_the_envelope_bytes_is_repeated_when_they_are_written() {
+    let mut t = Tracker::new(SPLIT);
+    t.note(ev(8, Subdir::Mess, true));
+    t.note(ev(8, Subdir::Intd, true));
+    assert!(finish(&mut t)[0].read);
+    // The intd file existed but was still empty when read.
+    t.mark_read(MessageId(8), false);
+    t.touch(MessageId(8));
+    let p = finish(&mut t);
+    assert_eq!((p[0].flow, p[0].read), (Flow::Stayed, true));
+    t.mark_read(MessageId(8), true);
+    t.touch(MessageId(8));
+    assert!(finish(&mut t).is_empty());
 }
 
 #[test]
