@@ -16,7 +16,12 @@ use crate::watch::{spawn, MonitorConfig, WatchMode, WatchUpdate};
 #[derive(Debug, clap::Args)]
 pub struct WatchArgs {
     /// Per-cluster rates by this key (origin-ip is shown as well).
-    #[arg(long = "by", value_enum, default_value = "auth-user", value_name = "KEY")]
+    #[arg(
+        long = "by",
+        value_enum,
+        default_value = "auth-user",
+        value_name = "KEY"
+    )]
     pub by: ClusterKey,
     /// Time between lines: `500ms`, `30s`, `5m`, `2h` (a bare number is seconds).
     #[arg(long, default_value = "5s", value_parser = parse_duration, value_name = "DUR")]
@@ -43,7 +48,9 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
     let (num, unit) = s.split_at(split);
-    let n: u64 = num.parse().map_err(|_| format!("{s:?}: expected a number and a unit (30s, 5m, 2h)"))?;
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("{s:?}: expected a number and a unit (30s, 5m, 2h)"))?;
     let ms = match unit {
         "ms" => Some(n),
         "" | "s" => n.checked_mul(1000),
@@ -103,7 +110,11 @@ pub fn text_line(u: &WatchUpdate, clock: &str, is_terminal: bool) -> String {
     );
     for c in &u.clusters {
         let value = one_line(&maybe_sanitize(&c.value, is_terminal));
-        line.push_str(&format!(" | {} {value} {}/min", label(c.key), signed(c.per_min())));
+        line.push_str(&format!(
+            " | {} {value} {}/min",
+            label(c.key),
+            signed(c.per_min())
+        ));
     }
     if let WatchMode::Polling(reason) = u.mode {
         line.push_str(&format!(" | polling: {}", reason.describe()));
@@ -217,7 +228,10 @@ impl WatchJson {
 /// Local wall-clock time of day for the text line.
 fn clock(at_ms: i64) -> String {
     match jiff::Timestamp::from_millisecond(at_ms) {
-        Ok(ts) => ts.to_zoned(jiff::tz::TimeZone::system()).strftime("%H:%M:%S").to_string(),
+        Ok(ts) => ts
+            .to_zoned(jiff::tz::TimeZone::system())
+            .strftime("%H:%M:%S")
+            .to_string(),
         Err(_) => "??:??:??".into(),
     }
 }

@@ -75,7 +75,11 @@ fn name_bytes(c: Component<'_>) -> Option<&[u8]> {
 impl Classifier {
     /// A classifier for the queue at `root` with `layout`, and its yank area.
     pub fn new(root: &Path, yank_area: &Path, layout: Layout) -> Classifier {
-        Classifier { root: root.to_path_buf(), yank_area: yank_area.to_path_buf(), layout }
+        Classifier {
+            root: root.to_path_buf(),
+            yank_area: yank_area.to_path_buf(),
+            layout,
+        }
     }
 
     /// The yank area.
@@ -98,7 +102,9 @@ impl Classifier {
         }
         let rest = path.strip_prefix(&self.root).ok()?;
         let mut it = rest.components();
-        let subdir = std::str::from_utf8(name_bytes(it.next()?)?).ok().and_then(Subdir::from_name)?;
+        let subdir = std::str::from_utf8(name_bytes(it.next()?)?)
+            .ok()
+            .and_then(Subdir::from_name)?;
         let mut name = name_bytes(it.next()?)?;
         if self.layout.is_split(subdir) {
             name = name_bytes(it.next()?)?;
@@ -124,9 +130,20 @@ pub struct IntakeSender {
 
 impl IntakeSender {
     /// An intake of `capacity` events; `lost` is set whenever one had to be dropped.
-    pub fn new(classifier: Classifier, capacity: usize, lost: Arc<AtomicBool>) -> (IntakeSender, Receiver<Intake>) {
+    pub fn new(
+        classifier: Classifier,
+        capacity: usize,
+        lost: Arc<AtomicBool>,
+    ) -> (IntakeSender, Receiver<Intake>) {
         let (tx, rx) = std::sync::mpsc::sync_channel(capacity);
-        (IntakeSender { classifier, tx, lost }, rx)
+        (
+            IntakeSender {
+                classifier,
+                tx,
+                lost,
+            },
+            rx,
+        )
     }
 
     /// Offer one item; a full intake drops it and marks events as lost (never blocks notify).
@@ -155,16 +172,23 @@ impl IntakeSender {
             self.lost.store(true, Ordering::Release);
             return;
         }
-        if matches!(event.kind, EventKind::Access(AccessKind::Close(AccessMode::Write))) {
+        if matches!(
+            event.kind,
+            EventKind::Access(AccessKind::Close(AccessMode::Write))
+        ) {
             // The CREATE of an envelope file comes before its bytes; this says they are there.
             for path in &event.paths {
-                if let Some((Part::Queue(Subdir::Intd | Subdir::Todo | Subdir::Info), id)) = self.classifier.classify(path) {
+                if let Some((Part::Queue(Subdir::Intd | Subdir::Todo | Subdir::Info), id)) =
+                    self.classifier.classify(path)
+                {
                     self.offer(Intake::Written(id));
                 }
             }
             return;
         }
-        let Some(appeared) = direction(&event.kind) else { return };
+        let Some(appeared) = direction(&event.kind) else {
+            return;
+        };
         for path in &event.paths {
             if appeared && self.classifier.is_yank_area(path) {
                 self.offer(Intake::YankAreaCreated);
@@ -187,19 +211,41 @@ mod tests {
     use notify::event::{CreateKind, Flag, RemoveKind};
 
     fn classifier(big_todo: bool) -> Classifier {
-        Classifier::new(Path::new("/q"), Path::new("/q/yanked"), Layout { split: 23, big_todo })
+        Classifier::new(
+            Path::new("/q"),
+            Path::new("/q/yanked"),
+            Layout {
+                split: 23,
+                big_todo,
+            },
+        )
     }
 
     #[test]
     fn queue_paths_map_to_parts() {
         let c = classifier(false);
         let id = MessageId(10016337);
-        assert_eq!(c.classify(Path::new("/q/mess/21/10016337")), Some((Part::Queue(Subdir::Mess), id)));
-        assert_eq!(c.classify(Path::new("/q/todo/10016337")), Some((Part::Queue(Subdir::Todo), id)));
-        assert_eq!(c.classify(Path::new("/q/intd/10016337")), Some((Part::Queue(Subdir::Intd), id)));
-        assert_eq!(c.classify(Path::new("/q/yanked/10016337.mess")), Some((Part::YankedMess, id)));
+        assert_eq!(
+            c.classify(Path::new("/q/mess/21/10016337")),
+            Some((Part::Queue(Subdir::Mess), id))
+        );
+        assert_eq!(
+            c.classify(Path::new("/q/todo/10016337")),
+            Some((Part::Queue(Subdir::Todo), id))
+        );
+        assert_eq!(
+            c.classify(Path::new("/q/intd/10016337")),
+            Some((Part::Queue(Subdir::Intd), id))
+        );
+        assert_eq!(
+            c.classify(Path::new("/q/yanked/10016337.mess")),
+            Some((Part::YankedMess, id))
+        );
         let big = classifier(true);
-        assert_eq!(big.classify(Path::new("/q/todo/21/10016337")), Some((Part::Queue(Subdir::Todo), id)));
+        assert_eq!(
+            big.classify(Path::new("/q/todo/21/10016337")),
+            Some((Part::Queue(Subdir::Todo), id))
+        );
         assert_eq!(big.classify(Path::new("/q/todo/10016337")), None);
     }
 
@@ -225,10 +271,19 @@ mod tests {
     #[test]
     fn only_creations_removals_and_renames_count() {
         assert_eq!(direction(&EventKind::Create(CreateKind::File)), Some(true));
-        assert_eq!(direction(&EventKind::Modify(ModifyKind::Name(RenameMode::To))), Some(true));
+        assert_eq!(
+            direction(&EventKind::Modify(ModifyKind::Name(RenameMode::To))),
+            Some(true)
+        );
         assert_eq!(direction(&EventKind::Remove(RemoveKind::File)), Some(false));
-        assert_eq!(direction(&EventKind::Modify(ModifyKind::Name(RenameMode::From))), Some(false));
-        assert_eq!(direction(&EventKind::Modify(ModifyKind::Name(RenameMode::Both))), None);
+        assert_eq!(
+            direction(&EventKind::Modify(ModifyKind::Name(RenameMode::From))),
+            Some(false)
+        );
+        assert_eq!(
+            direction(&EventKind::Modify(ModifyKind::Name(RenameMode::Both))),
+            None
+        );
         assert_eq!(direction(&EventKind::Access(AccessKind::Any)), None);
     }
 
@@ -238,7 +293,9 @@ mod tests {
         let (tx, rx) = IntakeSender::new(classifier(false), 4, Arc::clone(&lost));
         for i in 0..10u64 {
             let path = PathBuf::from(format!("/q/mess/{}/{i}", i % 23));
-            tx.handle(Ok(notify::Event::new(EventKind::Create(CreateKind::File)).add_path(path)));
+            tx.handle(Ok(
+                notify::Event::new(EventKind::Create(CreateKind::File)).add_path(path)
+            ));
         }
         assert!(lost.load(Ordering::Acquire));
         assert_eq!(rx.try_iter().count(), 4);
@@ -248,11 +305,19 @@ mod tests {
     fn an_overflow_notice_marks_lost() {
         let lost = Arc::new(AtomicBool::new(false));
         let (tx, rx) = IntakeSender::new(classifier(false), 4, Arc::clone(&lost));
-        tx.handle(Ok(notify::Event::new(EventKind::Other).set_flag(Flag::Rescan)));
+        tx.handle(Ok(
+            notify::Event::new(EventKind::Other).set_flag(Flag::Rescan)
+        ));
         assert!(lost.load(Ordering::Acquire));
         assert_eq!(rx.try_iter().count(), 0);
-        tx.handle(Ok(notify::Event::new(EventKind::Create(CreateKind::Folder)).add_path("/q/yanked".into())));
-        assert_eq!(rx.try_iter().collect::<Vec<_>>(), vec![Intake::YankAreaCreated]);
+        tx.handle(Ok(notify::Event::new(EventKind::Create(
+            CreateKind::Folder,
+        ))
+        .add_path("/q/yanked".into())));
+        assert_eq!(
+            rx.try_iter().collect::<Vec<_>>(),
+            vec![Intake::YankAreaCreated]
+        );
     }
 
     #[test]
@@ -263,6 +328,9 @@ mod tests {
         for p in ["/q/intd/5", "/q/mess/5/5", "/q/local/5/5"] {
             tx.handle(Ok(notify::Event::new(closed).add_path(p.into())));
         }
-        assert_eq!(rx.try_iter().collect::<Vec<_>>(), vec![Intake::Written(MessageId(5))]);
+        assert_eq!(
+            rx.try_iter().collect::<Vec<_>>(),
+            vec![Intake::Written(MessageId(5))]
+        );
     }
 }

@@ -55,7 +55,9 @@ pub mod watcher;
 
 pub use delta::{Change, PollReason, QueueDelta, WatchError, WatchMode};
 pub use model::QueueModel;
-pub use monitor::{spawn, ClusterRate, MonitorConfig, MonitorEvent, MonitorHandle, WatchUpdate, HISTORY_LEN};
+pub use monitor::{
+    spawn, ClusterRate, MonitorConfig, MonitorEvent, MonitorHandle, WatchUpdate, HISTORY_LEN,
+};
 pub use rates::{Rate, Rates, Window};
 pub use tracker::Flow;
 pub use watcher::{WatchOptions, Watcher};

@@ -107,7 +107,11 @@ impl QueueModel {
         self.messages.iter()
     }
 
-    fn values(&self, ex: &mut [KeyExtractor<'_>], r: Option<&MessageRecord>) -> [Option<KeyValue>; MAX_KEYS] {
+    fn values(
+        &self,
+        ex: &mut [KeyExtractor<'_>],
+        r: Option<&MessageRecord>,
+    ) -> [Option<KeyValue>; MAX_KEYS] {
         let mut out = [None; MAX_KEYS];
         if let Some(r) = r {
             for (slot, ex) in out.iter_mut().zip(ex.iter_mut()) {
@@ -130,9 +134,17 @@ impl QueueModel {
     /// Apply one delta.
     pub fn apply(&mut self, delta: QueueDelta) {
         let strings = Arc::clone(&self.strings);
-        let mut ex: Vec<KeyExtractor<'_>> = self.keys.iter().map(|k| KeyExtractor::new(*k, &strings)).collect();
+        let mut ex: Vec<KeyExtractor<'_>> = self
+            .keys
+            .iter()
+            .map(|k| KeyExtractor::new(*k, &strings))
+            .collect();
         match delta {
-            QueueDelta::Reset { at_ms, records, mode } => {
+            QueueDelta::Reset {
+                at_ms,
+                records,
+                mode,
+            } => {
                 self.messages.clear();
                 self.queue_size = 0;
                 self.todo = 0;
@@ -141,13 +153,22 @@ impl QueueModel {
                     let values = self.values(&mut ex, Some(&r));
                     self.count(r.parts, 1);
                     let id = r.id;
-                    let t = Tracked { parts: r.parts, record: Some(r), values, arrived_ms: None };
+                    let t = Tracked {
+                        parts: r.parts,
+                        record: Some(r),
+                        values,
+                        arrived_ms: None,
+                    };
                     self.messages.insert(id, t);
                 }
                 self.mode = Some(mode);
                 self.last_ms = at_ms;
             }
-            QueueDelta::Batch { at_ms, changes, mode } => {
+            QueueDelta::Batch {
+                at_ms,
+                changes,
+                mode,
+            } => {
                 for c in changes {
                     self.change(&mut ex, at_ms, c);
                 }
@@ -183,7 +204,12 @@ impl QueueModel {
         let fresh = c.flow.has_arrived() && c.parts.has(Subdir::Mess);
         let mut t = match old {
             Some(o) if !fresh => o,
-            _ => Tracked { parts: c.parts, record: None, values: [None; MAX_KEYS], arrived_ms: None },
+            _ => Tracked {
+                parts: c.parts,
+                record: None,
+                values: [None; MAX_KEYS],
+                arrived_ms: None,
+            },
         };
         t.parts = c.parts;
         if c.record.is_some() {

@@ -38,7 +38,12 @@ impl MonitorConfig {
         if key != ClusterKey::OriginIp {
             keys.push(ClusterKey::OriginIp);
         }
-        MonitorConfig { keys, interval, top: 3, watch: WatchOptions::default() }
+        MonitorConfig {
+            keys,
+            interval,
+            top: 3,
+            watch: WatchOptions::default(),
+        }
     }
 }
 
@@ -125,7 +130,12 @@ impl Drop for MonitorHandle {
 }
 
 /// Build one update from the model at `now_ms` (pure: no clock, no I/O).
-pub fn update_of(model: &QueueModel, now_ms: i64, top: usize, history: &VecDeque<u64>) -> WatchUpdate {
+pub fn update_of(
+    model: &QueueModel,
+    now_ms: i64,
+    top: usize,
+    history: &VecDeque<u64>,
+) -> WatchUpdate {
     let strings: &Interner = model.strings();
     let rates = model.rates();
     let windows = Window::ALL.map(|w| (w, rates.overall(now_ms, w)));
@@ -137,7 +147,11 @@ pub fn update_of(model: &QueueModel, now_ms: i64, top: usize, history: &VecDeque
                 KeyValue::Text(sym) => strings.resolve(sym),
                 other => Arc::from(other.text(strings).into_bytes()),
             };
-            clusters.push(ClusterRate { key: *key, value, rate: c.rate });
+            clusters.push(ClusterRate {
+                key: *key,
+                value,
+                rate: c.rate,
+            });
         }
     }
     WatchUpdate {
@@ -157,7 +171,10 @@ pub fn update_of(model: &QueueModel, now_ms: i64, top: usize, history: &VecDeque
 
 /// Start watching `queue`: returns the updates (one per interval, the first after the initial
 /// scan) and a handle that stops the watch when dropped.
-pub fn spawn(queue: Queue, config: MonitorConfig) -> Result<(Receiver<MonitorEvent>, MonitorHandle), WatchError> {
+pub fn spawn(
+    queue: Queue,
+    config: MonitorConfig,
+) -> Result<(Receiver<MonitorEvent>, MonitorHandle), WatchError> {
     let strings = Arc::new(Interner::new());
     let watcher = Watcher::start(queue.clone(), Arc::clone(&strings), config.watch.clone())?;
     let (tx, rx) = std::sync::mpsc::channel();
@@ -169,10 +186,26 @@ pub fn spawn(queue: Queue, config: MonitorConfig) -> Result<(Receiver<MonitorEve
         .name("qtriage-monitor".into())
         .spawn(move || {
             let model = QueueModel::new(strings, &config.keys);
-            run(Running { watcher, model, path: queue.root().to_path_buf() }, &config, &tx, &stop2)
+            run(
+                Running {
+                    watcher,
+                    model,
+                    path: queue.root().to_path_buf(),
+                },
+                &config,
+                &tx,
+                &stop2,
+            )
         })
         .map_err(|source| WatchError::Thread { path, source })?;
-    Ok((rx, MonitorHandle { stop, paused, thread: Some(thread) }))
+    Ok((
+        rx,
+        MonitorHandle {
+            stop,
+            paused,
+            thread: Some(thread),
+        },
+    ))
 }
 
 struct Running {
@@ -182,7 +215,11 @@ struct Running {
 }
 
 fn run(running: Running, config: &MonitorConfig, tx: &Sender<MonitorEvent>, stop: &AtomicBool) {
-    let Running { watcher, mut model, path } = running;
+    let Running {
+        watcher,
+        mut model,
+        path,
+    } = running;
     let mut history = VecDeque::with_capacity(HISTORY_LEN);
     let mut next: Option<Instant> = None;
     // Short waits so a dropped handle or a resumed watcher is noticed promptly.
@@ -213,7 +250,10 @@ fn run(running: Running, config: &MonitorConfig, tx: &Sender<MonitorEvent>, stop
             }
             history.push_back(model.queue_size());
             model.prune_rates(now);
-            if tx.send(Ok(update_of(&model, now, config.top, &history))).is_err() {
+            if tx
+                .send(Ok(update_of(&model, now, config.top, &history)))
+                .is_err()
+            {
                 return;
             }
             // Keep the cadence, but never try to catch up with intervals already missed.

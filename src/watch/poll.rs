@@ -59,11 +59,19 @@ pub fn queue_dirs(root: &std::path::Path, layout: Layout) -> Vec<PolledDir> {
 
 impl PolledDir {
     fn new(subdir: Subdir, bucket: Option<u32>, path: PathBuf) -> PolledDir {
-        PolledDir { subdir, bucket, path, mtime: None, dirty: true }
+        PolledDir {
+            subdir,
+            bucket,
+            path,
+            mtime: None,
+            dirty: true,
+        }
     }
 
     fn stat(&self) -> Option<(i64, i64)> {
-        std::fs::symlink_metadata(&self.path).ok().map(|m| (m.mtime(), m.mtime_nsec()))
+        std::fs::symlink_metadata(&self.path)
+            .ok()
+            .map(|m| (m.mtime(), m.mtime_nsec()))
     }
 }
 
@@ -128,12 +136,20 @@ impl Poller {
                     continue;
                 }
                 if !known.remove(&e.id) {
-                    tracker.note(FileEvent { id: e.id, part, appeared: true });
+                    tracker.note(FileEvent {
+                        id: e.id,
+                        part,
+                        appeared: true,
+                    });
                     stats.events += 1;
                 }
             }
             for id in known {
-                tracker.note(FileEvent { id, part, appeared: false });
+                tracker.note(FileEvent {
+                    id,
+                    part,
+                    appeared: false,
+                });
                 stats.events += 1;
             }
         }
@@ -150,9 +166,17 @@ mod tests {
     #[test]
     fn a_poll_finds_what_changed_and_only_lists_changed_dirs() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let layout = Layout { split: 5, big_todo: false };
-        let q = QueueBuilder::new(dir.path()).split(5).create().expect("queue");
-        let spec = MessageSpec::new().state(FixtureState::Queued).remote("x@y.example");
+        let layout = Layout {
+            split: 5,
+            big_todo: false,
+        };
+        let q = QueueBuilder::new(dir.path())
+            .split(5)
+            .create()
+            .expect("queue");
+        let spec = MessageSpec::new()
+            .state(FixtureState::Queued)
+            .remote("x@y.example");
         let a = q.add(&spec).expect("add");
         let mut t = Tracker::new(layout);
         let mut p = Poller::new(queue_dirs(dir.path(), layout));
@@ -174,7 +198,11 @@ mod tests {
         }
         let s = p.poll(&mut t, far);
         assert!(s.listed >= 3, "{s:?}");
-        let mut flows: Vec<_> = t.finish(&mut |_| false).into_iter().map(|p| (p.id, p.flow)).collect();
+        let mut flows: Vec<_> = t
+            .finish(&mut |_| false)
+            .into_iter()
+            .map(|p| (p.id, p.flow))
+            .collect();
         flows.sort_by_key(|f| f.0);
         let mut want = vec![(a, Flow::Left { yanked: false }), (b, Flow::Arrived)];
         want.sort_by_key(|f| f.0);

@@ -29,7 +29,11 @@ pub enum Window {
 
 impl Window {
     /// All windows, shortest first.
-    pub const ALL: [Window; 3] = [Window::OneMinute, Window::FiveMinutes, Window::FifteenMinutes];
+    pub const ALL: [Window; 3] = [
+        Window::OneMinute,
+        Window::FiveMinutes,
+        Window::FifteenMinutes,
+    ];
 
     /// Its length in seconds.
     pub fn secs(self) -> i64 {
@@ -86,12 +90,22 @@ struct Series {
 impl Series {
     /// The bucket for `sec`, created in order (usually at the back).
     fn bucket(&mut self, sec: i64) -> &mut Bucket {
-        while self.buckets.front().is_some_and(|b| b.sec <= sec - HORIZON_SECS) {
+        while self
+            .buckets
+            .front()
+            .is_some_and(|b| b.sec <= sec - HORIZON_SECS)
+        {
             self.buckets.pop_front();
         }
         let at = self.buckets.partition_point(|b| b.sec < sec);
         if self.buckets.get(at).is_none_or(|b| b.sec != sec) {
-            self.buckets.insert(at, Bucket { sec, ..Bucket::default() });
+            self.buckets.insert(
+                at,
+                Bucket {
+                    sec,
+                    ..Bucket::default()
+                },
+            );
         }
         &mut self.buckets[at]
     }
@@ -114,7 +128,9 @@ impl Series {
     }
 
     fn is_stale(&self, now: i64) -> bool {
-        self.buckets.back().is_none_or(|b| b.sec <= now - HORIZON_SECS)
+        self.buckets
+            .back()
+            .is_none_or(|b| b.sec <= now - HORIZON_SECS)
     }
 
     /// Take one arrival away from `sec` (a re-read changed the message's cluster).
@@ -202,7 +218,9 @@ impl Rates {
         from: Option<KeyValue>,
         to: Option<KeyValue>,
     ) {
-        let Some((_, map)) = self.per_key.get_mut(key_index) else { return };
+        let Some((_, map)) = self.per_key.get_mut(key_index) else {
+            return;
+        };
         if from == to {
             return;
         }
@@ -226,7 +244,13 @@ impl Rates {
     }
 
     /// Message counts (in, out, yanked) of one value of key `key_index` in `window`.
-    pub fn cluster_counts(&self, key_index: usize, value: Option<KeyValue>, now_ms: i64, window: Window) -> (u64, u64, u64) {
+    pub fn cluster_counts(
+        &self,
+        key_index: usize,
+        value: Option<KeyValue>,
+        now_ms: i64,
+        window: Window,
+    ) -> (u64, u64, u64) {
         let b = self
             .per_key
             .get(key_index)
@@ -248,7 +272,13 @@ impl Rates {
     }
 
     /// The rate of one value of key `key_index` over `window`.
-    pub fn cluster(&self, key_index: usize, value: Option<KeyValue>, now_ms: i64, window: Window) -> Rate {
+    pub fn cluster(
+        &self,
+        key_index: usize,
+        value: Option<KeyValue>,
+        now_ms: i64,
+        window: Window,
+    ) -> Rate {
         self.per_key
             .get(key_index)
             .and_then(|(_, m)| m.get(&value))
@@ -259,7 +289,9 @@ impl Rates {
     /// Up to `n` values of key `key_index` whose 1-minute growth is positive, fastest first
     /// (ties by value). Messages without a value are not a cluster here.
     pub fn top_growing(&self, key_index: usize, now_ms: i64, n: usize) -> Vec<ClusterGrowth> {
-        let Some((_, map)) = self.per_key.get(key_index) else { return Vec::new() };
+        let Some((_, map)) = self.per_key.get(key_index) else {
+            return Vec::new();
+        };
         let mut out: Vec<ClusterGrowth> = map
             .iter()
             .filter_map(|(v, s)| {

@@ -42,11 +42,17 @@ pub enum Flow {
 impl Flow {
     /// Did a message leave the queue in this flow?
     pub fn has_left(self) -> bool {
-        matches!(self, Flow::Left { .. } | Flow::Replaced { .. } | Flow::Passed { .. })
+        matches!(
+            self,
+            Flow::Left { .. } | Flow::Replaced { .. } | Flow::Passed { .. }
+        )
     }
     /// Did a message enter the queue in this flow?
     pub fn has_arrived(self) -> bool {
-        matches!(self, Flow::Arrived | Flow::Replaced { .. } | Flow::Passed { .. })
+        matches!(
+            self,
+            Flow::Arrived | Flow::Replaced { .. } | Flow::Passed { .. }
+        )
     }
     fn with_yank(self, yanked: bool) -> Flow {
         match self {
@@ -108,8 +114,15 @@ pub struct Tracker {
 impl Tracker {
     /// An empty tracker for a queue with `layout`.
     pub fn new(layout: Layout) -> Tracker {
-        let buckets = (0..layout.split.max(1)).map(|_| FxHashMap::default()).collect();
-        Tracker { layout, buckets, pending: FxHashMap::default(), messages: 0 }
+        let buckets = (0..layout.split.max(1))
+            .map(|_| FxHashMap::default())
+            .collect();
+        Tracker {
+            layout,
+            buckets,
+            pending: FxHashMap::default(),
+            messages: 0,
+        }
     }
 
     /// The queue layout.
@@ -124,7 +137,10 @@ impl Tracker {
     /// Record what a full scan found for `id`.
     pub fn seed(&mut self, id: MessageId, parts: Parts) {
         let b = self.bucket(id);
-        let t = Tracked { parts, enveloped: has_envelope(parts) };
+        let t = Tracked {
+            parts,
+            enveloped: has_envelope(parts),
+        };
         if let Some(old) = self.buckets[b].insert(id, t) {
             self.messages -= u64::from(old.parts.has(Subdir::Mess));
         }
@@ -196,10 +212,19 @@ impl Tracker {
     /// Ids known to have `subdir` in split directory `bucket` (or anywhere, for unsplit dirs).
     pub fn ids_with(&self, subdir: Subdir, bucket: Option<u32>) -> FxHashSet<MessageId> {
         let pick = |m: &FxHashMap<MessageId, Tracked>| {
-            m.iter().filter(|(_, t)| t.parts.has(subdir)).map(|(id, _)| *id).collect::<Vec<_>>()
+            m.iter()
+                .filter(|(_, t)| t.parts.has(subdir))
+                .map(|(id, _)| *id)
+                .collect::<Vec<_>>()
         };
         match bucket {
-            Some(b) => self.buckets.get(b as usize).map(pick).unwrap_or_default().into_iter().collect(),
+            Some(b) => self
+                .buckets
+                .get(b as usize)
+                .map(pick)
+                .unwrap_or_default()
+                .into_iter()
+                .collect(),
             None => self.buckets.iter().flat_map(pick).collect(),
         }
     }
@@ -221,7 +246,11 @@ impl Tracker {
                 (false, false) if p.mess_appeared => Flow::Passed { yanked: false },
                 _ => Flow::Stayed,
             };
-            let flow = if flow.has_left() { flow.with_yank(p.yanked || yanked(id)) } else { flow };
+            let flow = if flow.has_left() {
+                flow.with_yank(p.yanked || yanked(id))
+            } else {
+                flow
+            };
             // qmail-queue writes mess before intd/todo: a message read without its envelope is
             // read again once one appears.
             let read = has && (flow.has_arrived() || (!old.enveloped && has_envelope(parts)));
@@ -239,11 +268,19 @@ impl Tracker {
                     o.remove();
                 }
                 Entry::Vacant(v) if parts.0 != 0 => {
-                    v.insert(Tracked { parts, enveloped: false });
+                    v.insert(Tracked {
+                        parts,
+                        enveloped: false,
+                    });
                 }
                 Entry::Vacant(_) => {}
             }
-            plans.push(Plan { id, parts, flow, read });
+            plans.push(Plan {
+                id,
+                parts,
+                flow,
+                read,
+            });
         }
         plans.sort_unstable_by_key(|p| p.id);
         plans

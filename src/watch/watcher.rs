@@ -77,13 +77,20 @@ pub fn now_ms() -> i64 {
 
 impl Watcher {
     /// Start watching `queue`; strings of new records are interned in `strings`.
-    pub fn start(queue: Queue, strings: Arc<Interner>, opts: WatchOptions) -> Result<Watcher, WatchError> {
+    pub fn start(
+        queue: Queue,
+        strings: Arc<Interner>,
+        opts: WatchOptions,
+    ) -> Result<Watcher, WatchError> {
         let (tx, deltas) = std::sync::mpsc::channel();
         let stop = Arc::new(AtomicBool::new(false));
         let paused = Arc::new(AtomicBool::new(opts.start_paused));
         let path = queue.root().to_path_buf();
         let state = Worker {
-            yank_area: opts.yank_area.clone().unwrap_or_else(|| queue.root().join("yanked")),
+            yank_area: opts
+                .yank_area
+                .clone()
+                .unwrap_or_else(|| queue.root().join("yanked")),
             queue,
             strings,
             opts,
@@ -95,7 +102,12 @@ impl Watcher {
             .name("qtriage-watch".into())
             .spawn(move || state.run())
             .map_err(|source| WatchError::Thread { path, source })?;
-        Ok(Watcher { deltas, stop, paused, thread: Some(thread) })
+        Ok(Watcher {
+            deltas,
+            stop,
+            paused,
+            thread: Some(thread),
+        })
     }
 
     /// The deltas, in order: one `Reset`, then a `Batch` per tick.
@@ -137,6 +149,14 @@ struct Worker {
     paused: Arc<AtomicBool>,
 }
 
+/// What the watcher thread keeps between ticks.
+struct LoopState {
+    tracker: Tracker,
+    poller: Poller,
+    /// Ticks without lost events since the last loss.
+    clean_ticks: u32,
+}
+
 /// The notify side: the handle (dropped to stop it), the intake and the lost flag.
 struct Events {
     handle: Option<notify::RecommendedWatcher>,
@@ -151,60 +171,35 @@ fn is_network_fs(root: &Path) -> bool {
 impl Worker {
     fn run(self) {
         let layout = self.queue.layout();
-        let mut tracker = Tracker::new(layout);
-        let mut poller = Poller::new(queue_dirs(self.queue.root(), layout));
+        let mut st = LoopState {
+            tracker: Tracker::new(layout),
+            poller: Poller::new(queue_dirs(self.queue.root(), layout)),
+            clean_ticks: 0,
+        };
         // Watches and the mtime baseline come before the scan, so nothing between is missed.
         let (mut events, mut mode) = self.start_events();
-        poller.baseline();
-        let strings = &*self.strings;
-        let scanned = match scan(&self.queue, strings, ScanOptions::default(), &Progress::default()) {
-            Ok(s) => s,
-            Err(source) => {
-                let path = self.queue.root().to_path_buf();
-                let _ = self.tx.send(QueueDelta::Failed(WatchError::Scan { path, source }));
-                return;
-            }
-        };
-        for r in &scanned.records {
-            tracker.seed(r.id, r.parts);
-        }
-        let reset = QueueDelta::Reset { at_ms: now_ms(), records: scanned.records, mode };
-        if self.tx.send(reset).is_err() {
+        st.poller.baseline();
+        if !self.initial_scan(&mut st.tracker, mode) {
             return;
         }
-        let mut clean_ticks = 0;
         let mut next_tick = Instant::now() + self.opts.tick;
         while !self.stop.load(Ordering::Acquire) {
             if self.paused.load(Ordering::Acquire) {
                 std::thread::park_timeout(self.opts.tick);
                 continue;
             }
-            self.drain(&mut events, &mut tracker, next_tick);
-            if Instant::now() < next_tick && tracker.pending_len() < MAX_PENDING_IDS {
+            self.drain(&mut events, &mut st.tracker, next_tick);
+            if Instant::now() < next_tick && st.tracker.pending_len() < MAX_PENDING_IDS {
                 continue;
             }
             next_tick = Instant::now() + self.opts.tick;
-            if events.lost.swap(false, Ordering::AcqRel) {
-                // Whatever is still queued is older than the rescan about to happen.
-                if let Some(rx) = &events.intake {
-                    while rx.try_recv().is_ok() {}
-                }
-                tracker.clear_pending();
-                poller.mark_all_dirty();
-                mode = WatchMode::Polling(PollReason::EventsLost);
-                clean_ticks = 0;
-            }
-            if let WatchMode::Polling(reason) = mode {
-                poller.poll(&mut tracker, now_ms() / 1000);
-                if reason == PollReason::EventsLost {
-                    clean_ticks += 1;
-                    if clean_ticks > RESUME_AFTER_TICKS {
-                        mode = WatchMode::Notify;
-                    }
-                }
-            }
-            let changes = self.finish_tick(&mut tracker);
-            let batch = QueueDelta::Batch { at_ms: now_ms(), changes, mode };
+            mode = self.end_tick(&mut st, &events, mode);
+            let changes = self.finish_tick(&mut st.tracker);
+            let batch = QueueDelta::Batch {
+                at_ms: now_ms(),
+                changes,
+                mode,
+            };
             if self.tx.send(batch).is_err() {
                 return;
             }
@@ -212,10 +207,67 @@ impl Worker {
         drop(events.handle.take());
     }
 
+    /// Scan the whole queue once, seed the tracker and send the `Reset`; false to stop.
+    fn initial_scan(&self, tracker: &mut Tracker, mode: WatchMode) -> bool {
+        let opts = ScanOptions::default();
+        let scanned = match scan(&self.queue, &self.strings, opts, &Progress::default()) {
+            Ok(s) => s,
+            Err(source) => {
+                let path = self.queue.root().to_path_buf();
+                let _ = self
+                    .tx
+                    .send(QueueDelta::Failed(WatchError::Scan { path, source }));
+                return false;
+            }
+        };
+        for r in &scanned.records {
+            tracker.seed(r.id, r.parts);
+        }
+        let reset = QueueDelta::Reset {
+            at_ms: now_ms(),
+            records: scanned.records,
+            mode,
+        };
+        self.tx.send(reset).is_ok()
+    }
+
+    /// Handle lost events and polling at the end of a tick; returns the mode from now on.
+    fn end_tick(&self, st: &mut LoopState, events: &Events, mut mode: WatchMode) -> WatchMode {
+        if events.lost.swap(false, Ordering::AcqRel) {
+            // Whatever is still queued is older than the rescan about to happen.
+            if let Some(rx) = &events.intake {
+                while rx.try_recv().is_ok() {}
+            }
+            st.tracker.clear_pending();
+            st.poller.mark_all_dirty();
+            mode = WatchMode::Polling(PollReason::EventsLost);
+            st.clean_ticks = 0;
+        }
+        if let WatchMode::Polling(reason) = mode {
+            st.poller.poll(&mut st.tracker, now_ms() / 1000);
+            if reason == PollReason::EventsLost {
+                st.clean_ticks += 1;
+                if st.clean_ticks > RESUME_AFTER_TICKS {
+                    mode = WatchMode::Notify;
+                }
+            }
+        }
+        mode
+    }
+
     /// Set up notify on every message directory, or say why the watcher must poll.
     fn start_events(&self) -> (Events, WatchMode) {
         let lost = Arc::new(AtomicBool::new(false));
-        let none = |reason| (Events { handle: None, intake: None, lost: Arc::clone(&lost) }, WatchMode::Polling(reason));
+        let none = |reason| {
+            (
+                Events {
+                    handle: None,
+                    intake: None,
+                    lost: Arc::clone(&lost),
+                },
+                WatchMode::Polling(reason),
+            )
+        };
         if self.opts.force_polling {
             return none(PollReason::Requested);
         }
@@ -223,11 +275,18 @@ impl Worker {
             return none(PollReason::NetworkFilesystem);
         }
         let classifier = Classifier::new(self.queue.root(), &self.yank_area, self.queue.layout());
-        let (sender, rx) = IntakeSender::new(classifier, self.opts.intake_capacity.max(1), Arc::clone(&lost));
+        let (sender, rx) = IntakeSender::new(
+            classifier,
+            self.opts.intake_capacity.max(1),
+            Arc::clone(&lost),
+        );
         let Ok(mut handle) = notify::recommended_watcher(sender) else {
             return none(PollReason::NotifyUnavailable);
         };
-        let mut dirs: Vec<PathBuf> = queue_dirs(self.queue.root(), self.queue.layout()).into_iter().map(|d| d.path).collect();
+        let mut dirs: Vec<PathBuf> = queue_dirs(self.queue.root(), self.queue.layout())
+            .into_iter()
+            .map(|d| d.path)
+            .collect();
         // The queue root, to see the yank area being created; then the yank area if it exists.
         dirs.push(self.queue.root().to_path_buf());
         if self.yank_area.is_dir() {
@@ -236,12 +295,21 @@ impl Worker {
         for d in dirs {
             match handle.watch(&d, RecursiveMode::NonRecursive) {
                 Ok(()) => {}
-                Err(e) if matches!(e.kind, notify::ErrorKind::MaxFilesWatch) => return none(PollReason::WatchLimit),
+                Err(e) if matches!(e.kind, notify::ErrorKind::MaxFilesWatch) => {
+                    return none(PollReason::WatchLimit)
+                }
                 // A missing directory: the scan reports it; nothing to watch there.
                 Err(_) => {}
             }
         }
-        (Events { handle: Some(handle), intake: Some(rx), lost }, WatchMode::Notify)
+        (
+            Events {
+                handle: Some(handle),
+                intake: Some(rx),
+                lost,
+            },
+            WatchMode::Notify,
+        )
     }
 
     /// Move intake items into the tracker until `deadline`.
@@ -286,7 +354,8 @@ impl Worker {
     fn finish_tick(&self, tracker: &mut Tracker) -> Vec<Change> {
         let has_yank_area = tracker.pending_len() > 0 && self.yank_area.is_dir();
         let mut in_yank_area = |id: MessageId| {
-            has_yank_area && std::fs::symlink_metadata(self.yank_area.join(format!("{id}.mess"))).is_ok()
+            has_yank_area
+                && std::fs::symlink_metadata(self.yank_area.join(format!("{id}.mess"))).is_ok()
         };
         let plans: Vec<Plan> = tracker.finish(&mut in_yank_area);
         let reads = plans.iter().filter(|p| p.read).count();
@@ -294,10 +363,17 @@ impl Worker {
             id: p.id,
             parts: p.parts,
             flow: p.flow,
-            record: if p.read { read_one(&self.queue, &self.strings, p.id).ok() } else { None },
+            record: if p.read {
+                read_one(&self.queue, &self.strings, p.id).ok()
+            } else {
+                None
+            },
         };
-        let changes: Vec<Change> =
-            if reads > PARALLEL_READS { plans.par_iter().map(read).collect() } else { plans.iter().map(read).collect() };
+        let changes: Vec<Change> = if reads > PARALLEL_READS {
+            plans.par_iter().map(read).collect()
+        } else {
+            plans.iter().map(read).collect()
+        };
         for (c, p) in changes.iter().zip(&plans) {
             if p.read {
                 tracker.mark_read(c.id, c.record.as_ref().is_some_and(|r| r.sender.is_some()));

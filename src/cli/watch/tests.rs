@@ -4,7 +4,11 @@ use super::*;
 use crate::watch::{ClusterRate, PollReason, Rate, Window};
 
 fn update(growth_in: f64, out: f64) -> WatchUpdate {
-    let rate = Rate { in_per_min: growth_in, out_per_min: out, yanked_per_min: 0.0 };
+    let rate = Rate {
+        in_per_min: growth_in,
+        out_per_min: out,
+        yanked_per_min: 0.0,
+    };
     WatchUpdate {
         at_ms: 1_795_428_000_000,
         queue_size: 48_211,
@@ -19,12 +23,20 @@ fn update(growth_in: f64, out: f64) -> WatchUpdate {
             ClusterRate {
                 key: ClusterKey::AuthUser,
                 value: Arc::from(&b"test@example.com"[..]),
-                rate: Rate { in_per_min: 1190.0, out_per_min: 0.0, yanked_per_min: 0.0 },
+                rate: Rate {
+                    in_per_min: 1190.0,
+                    out_per_min: 0.0,
+                    yanked_per_min: 0.0,
+                },
             },
             ClusterRate {
                 key: ClusterKey::OriginIp,
                 value: Arc::from(&b"86.107.221.138"[..]),
-                rate: Rate { in_per_min: 600.4, out_per_min: 0.0, yanked_per_min: 0.0 },
+                rate: Rate {
+                    in_per_min: 600.4,
+                    out_per_min: 0.0,
+                    yanked_per_min: 0.0,
+                },
             },
         ],
         mode: WatchMode::Notify,
@@ -74,7 +86,19 @@ fn numbers_and_durations() {
 #[test]
 fn json_fields_are_the_contract() {
     let v = serde_json::to_value(WatchJson::new(&update(1300.0, 96.0))).expect("json");
-    for field in ["time", "queue", "todo", "in_per_min", "out_per_min", "yanked_per_min", "growth_per_min", "windows", "clusters", "mode", "mode_reason"] {
+    for field in [
+        "time",
+        "queue",
+        "todo",
+        "in_per_min",
+        "out_per_min",
+        "yanked_per_min",
+        "growth_per_min",
+        "windows",
+        "clusters",
+        "mode",
+        "mode_reason",
+    ] {
         assert!(v.get(field).is_some(), "{field}");
     }
     assert_eq!(v["time"], "2026-11-23T10:00:00Z");
@@ -108,7 +132,10 @@ fn stop_rules() {
 
     let a = args(&["--until-stable", "10s"]);
     let mut s = Stop::default();
-    let at = |ms: i64, g: f64| WatchUpdate { at_ms: 1_795_428_000_000 + ms, ..update(g, 0.0) };
+    let at = |ms: i64, g: f64| WatchUpdate {
+        at_ms: 1_795_428_000_000 + ms,
+        ..update(g, 0.0)
+    };
     assert_eq!(s.check(&a, &at(0, 0.0)), None);
     assert_eq!(s.check(&a, &at(5000, 3.0)), None);
     assert_eq!(s.check(&a, &at(6000, -1.0)), None);

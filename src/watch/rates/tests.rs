@@ -71,8 +71,17 @@ fn top_growing_ranks_by_in_minus_out_and_skips_no_value() {
     r.arrived(now - 5000, &[v(3)]);
     r.left(now - 4000, &[v(3)], false);
     let top = r.top_growing(0, now, 5);
-    let got: Vec<_> = top.iter().map(|c| (c.value, c.rate.growth_per_min())).collect();
-    assert_eq!(got, vec![(KeyValue::Origin(OriginKindOrd(2)), 20.0), (KeyValue::Origin(OriginKindOrd(1)), 5.0)]);
+    let got: Vec<_> = top
+        .iter()
+        .map(|c| (c.value, c.rate.growth_per_min()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (KeyValue::Origin(OriginKindOrd(2)), 20.0),
+            (KeyValue::Origin(OriginKindOrd(1)), 5.0)
+        ]
+    );
     assert_eq!(r.top_growing(0, now, 1).len(), 1);
     assert!(r.top_growing(7, now, 1).is_empty());
 }
@@ -97,7 +106,12 @@ fn out_of_order_times_land_in_their_second() {
     r.arrived(T0 + 5000, &[]);
     r.arrived(T0 + 3000, &[]);
     r.arrived(T0 + 5999, &[]);
-    let secs: Vec<_> = r.overall.buckets.iter().map(|b| (b.sec, b.arrived)).collect();
+    let secs: Vec<_> = r
+        .overall
+        .buckets
+        .iter()
+        .map(|b| (b.sec, b.arrived))
+        .collect();
     assert_eq!(secs, vec![(T0 / 1000 + 3, 1), (T0 / 1000 + 5, 2)]);
 }
 
@@ -105,9 +119,13 @@ fn out_of_order_times_land_in_their_second() {
 fn values_beyond_the_cap_count_as_no_value() {
     let mut map = HashMap::new();
     for i in 0..MAX_TRACKED_CLUSTERS as u32 {
-        Rates::series(&mut map, Some(KeyValue::Uid(i))).bucket(1).arrived += 1;
+        Rates::series(&mut map, Some(KeyValue::Uid(i)))
+            .bucket(1)
+            .arrived += 1;
     }
-    Rates::series(&mut map, Some(KeyValue::Uid(u32::MAX))).bucket(1).arrived += 1;
+    Rates::series(&mut map, Some(KeyValue::Uid(u32::MAX)))
+        .bucket(1)
+        .arrived += 1;
     assert_eq!(map.len(), MAX_TRACKED_CLUSTERS + 1);
     assert!(map.contains_key(&None));
 }
