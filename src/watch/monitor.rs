@@ -86,7 +86,7 @@ pub struct WatchUpdate {
     pub yanked_per_min: f64,
     /// Rates over the 1, 5 and 15 minute windows.
     pub windows: [(Window, Rate); 3],
-    /// Messages in and out since the watch started (in, out, yanked), over the last 15 minutes.
+    /// Message counts (in, out, yanked) over the last 15 minutes of the watch.
     pub counts_15m: (u64, u64, u64),
     /// Queue size at each past interval, oldest first (at most [`HISTORY_LEN`]).
     pub history: Vec<u64>,

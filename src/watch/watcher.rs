@@ -382,8 +382,3 @@ impl Worker {
         changes
     }
 }
-
-/// Convenience for tests and tools: wait up to `timeout` for the next delta.
-pub fn next_delta(w: &Watcher, timeout: Duration) -> Option<QueueDelta> {
-    w.deltas().recv_timeout(timeout).ok()
-}

@@ -459,8 +459,9 @@ fn cli_json_and_until_stable() {
         .lines()
         .map(|l| serde_json::from_str(l).expect(l))
         .collect();
-    // Stable from the first line, so it exits once 300 ms have passed: after 4 lines or so.
-    assert!(objs.len() >= 4, "{out}");
+    // Stable from the first line, so it exits (0, checked by `stdout`) once 300 ms have passed
+    // between the first stable line and the current one: at least two lines.
+    assert!(objs.len() >= 2, "{out}");
     let o = &objs[0];
     assert_eq!(
         (o.queue, o.todo, o.mode.as_str(), o.mode_reason.as_deref()),
