@@ -12,6 +12,7 @@ pub mod query;
 pub mod queue;
 pub mod report;
 pub mod sanitize;
+pub mod watch;
 
 pub use error::{Error, Result};
 pub mod logs;

@@ -12,6 +12,7 @@ pub mod stat;
 pub mod logins;
 pub mod decode_auth;
 pub mod top;
+pub mod watch;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -105,6 +106,8 @@ pub enum Command {
     List(list::ListArgs),
     /// Match a regex against every message, like qmail-remove (dry run unless -r).
     Remove(remove::RemoveArgs),
+    /// Watch the queue live: size, growth, and who makes it grow.
+    Watch(watch::WatchArgs),
 }
 
 /// Parse the process arguments and run the command, writing to stdout.
@@ -129,6 +132,7 @@ fn dispatch(args: &Args, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         Some(Command::Top(a)) => top::run(&args.global, a, out),
         Some(Command::List(a)) => list::run(&args.global, a, out),
         Some(Command::Remove(a)) => remove::run(&args.global, a, out),
+        Some(Command::Watch(a)) => watch::run(&args.global, a, out),
         None => {
             use clap::CommandFactory;
             Args::command().print_help()?;

@@ -12,3 +12,4 @@ mod logs;
 mod report;
 mod scan;
 mod util;
+mod watch;

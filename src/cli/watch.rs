@@ -1,0 +1,295 @@
+//! `qtriage watch`: one line (or JSON object) per interval: queue size, growth, todo, and the
+//! clusters that grow fastest; exits for scripts when the queue is stable or inflow too high.
+
+use std::io::{IsTerminal, Write};
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::print::json::{write_line, Text};
+use super::{exit::ExitCode, GlobalArgs};
+use crate::analysis::key::ClusterKey;
+use crate::sanitize::maybe_sanitize;
+use crate::watch::{spawn, MonitorConfig, WatchMode, WatchUpdate};
+
+/// Arguments of `watch`.
+#[derive(Debug, clap::Args)]
+pub struct WatchArgs {
+    /// Per-cluster rates by this key (origin-ip is shown as well).
+    #[arg(
+        long = "by",
+        value_enum,
+        default_value = "auth-user",
+        value_name = "KEY"
+    )]
+    pub by: ClusterKey,
+    /// Time between lines: `500ms`, `30s`, `5m`, `2h` (a bare number is seconds).
+    #[arg(long, default_value = "5s", value_parser = parse_duration, value_name = "DUR")]
+    pub interval: Duration,
+    /// One JSON object per interval instead of a text line.
+    #[arg(long)]
+    pub json: bool,
+    /// Exit 0 once growth has stayed at or below zero for DUR.
+    #[arg(long, value_parser = parse_duration, value_name = "DUR")]
+    pub until_stable: Option<Duration>,
+    /// Exit 1 as soon as more than N messages per minute arrive (last minute).
+    #[arg(long, value_name = "N")]
+    pub alert_above: Option<f64>,
+    /// Stop after N intervals (exit 0).
+    #[arg(long, visible_alias = "max-intervals", value_name = "N")]
+    pub count: Option<u64>,
+    /// Poll directory mtimes instead of using inotify.
+    #[arg(long)]
+    pub poll: bool,
+}
+
+/// Parse `500ms`, `30s`, `5m`, `2h` or a bare number of seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("{s:?}: expected a number and a unit (30s, 5m, 2h)"))?;
+    let ms = match unit {
+        "ms" => Some(n),
+        "" | "s" => n.checked_mul(1000),
+        "m" => n.checked_mul(60_000),
+        "h" => n.checked_mul(3_600_000),
+        _ => return Err(format!("{s:?}: unknown unit {unit:?} (use ms, s, m or h)")),
+    };
+    match ms {
+        Some(0) => Err(format!("{s:?}: must be more than zero")),
+        Some(ms) => Ok(Duration::from_millis(ms)),
+        None => Err(format!("{s:?}: too long")),
+    }
+}
+
+/// The short label of a key on the text line.
+pub fn label(key: ClusterKey) -> &'static str {
+    match key {
+        ClusterKey::AuthUser => "auth",
+        ClusterKey::OriginIp => "ip",
+        ClusterKey::OriginNet => "net",
+        k => k.name(),
+    }
+}
+
+/// `1234567` as `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A rate rounded to whole messages with its sign: `+1,204`, `-37`, `+0`.
+pub fn signed(rate: f64) -> String {
+    let r = rate.round();
+    let sign = if r < 0.0 { '-' } else { '+' };
+    format!("{sign}{}", thousands(r.abs() as u64))
+}
+
+/// Escape line breaks so a value cannot split the line (pipes get everything else as is).
+fn one_line(s: &str) -> String {
+    s.replace('\n', "\\n").replace('\r', "\\r")
+}
+
+/// The text line for one update, without the newline.
+pub fn text_line(u: &WatchUpdate, clock: &str, is_terminal: bool) -> String {
+    let mut line = format!(
+        "{clock} queue {} ({}/min) todo {}",
+        thousands(u.queue_size),
+        signed(u.growth_per_min()),
+        thousands(u.todo)
+    );
+    for c in &u.clusters {
+        let value = one_line(&maybe_sanitize(&c.value, is_terminal));
+        line.push_str(&format!(
+            " | {} {value} {}/min",
+            label(c.key),
+            signed(c.per_min())
+        ));
+    }
+    if let WatchMode::Polling(reason) = u.mode {
+        line.push_str(&format!(" | polling: {}", reason.describe()));
+    }
+    line
+}
+
+/// One cluster in `watch --json`.
+#[derive(Debug, Serialize)]
+pub struct ClusterJson {
+    /// The key name (`auth-user`, `origin-ip`, ...).
+    pub by: &'static str,
+    /// The value, exact bytes (string, or `{"bytes": base64}`).
+    pub value: Text,
+    /// In minus out per minute, last minute.
+    pub per_min: f64,
+    /// In per minute, last minute.
+    pub in_per_min: f64,
+    /// Out per minute, last minute.
+    pub out_per_min: f64,
+}
+
+/// One window's rates in `watch --json`.
+#[derive(Debug, Serialize)]
+pub struct WindowJson {
+    /// `1m`, `5m` or `15m`.
+    pub window: &'static str,
+    /// In per minute.
+    pub in_per_min: f64,
+    /// Out per minute.
+    pub out_per_min: f64,
+    /// Yanked per minute.
+    pub yanked_per_min: f64,
+    /// In minus out per minute.
+    pub growth_per_min: f64,
+}
+
+/// One `watch --json` object.
+#[derive(Debug, Serialize)]
+pub struct WatchJson {
+    /// RFC 3339 UTC.
+    pub time: String,
+    /// Messages with a mess file.
+    pub queue: u64,
+    /// Messages with a todo file.
+    pub todo: u64,
+    /// In per minute, last minute.
+    pub in_per_min: f64,
+    /// Out per minute, last minute (delivered, bounced, yanked).
+    pub out_per_min: f64,
+    /// Yanked per minute, last minute.
+    pub yanked_per_min: f64,
+    /// In minus out per minute, last minute.
+    pub growth_per_min: f64,
+    /// All three windows.
+    pub windows: Vec<WindowJson>,
+    /// Fastest-growing clusters.
+    pub clusters: Vec<ClusterJson>,
+    /// `notify` or `polling`.
+    pub mode: &'static str,
+    /// Why polling (`events-lost`, `network-filesystem`, ...), null in notify mode.
+    pub mode_reason: Option<&'static str>,
+}
+
+fn round1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+impl WatchJson {
+    /// Build from an update.
+    pub fn new(u: &WatchUpdate) -> WatchJson {
+        WatchJson {
+            time: crate::queue::date::rfc3339(u.at_ms.div_euclid(1000)),
+            queue: u.queue_size,
+            todo: u.todo,
+            in_per_min: round1(u.in_per_min),
+            out_per_min: round1(u.out_per_min),
+            yanked_per_min: round1(u.yanked_per_min),
+            growth_per_min: round1(u.growth_per_min()),
+            windows: u
+                .windows
+                .iter()
+                .map(|(w, r)| WindowJson {
+                    window: w.name(),
+                    in_per_min: round1(r.in_per_min),
+                    out_per_min: round1(r.out_per_min),
+                    yanked_per_min: round1(r.yanked_per_min),
+                    growth_per_min: round1(r.growth_per_min()),
+                })
+                .collect(),
+            clusters: u
+                .clusters
+                .iter()
+                .map(|c| ClusterJson {
+                    by: c.key.name(),
+                    value: Text(c.value.clone()),
+                    per_min: round1(c.per_min()),
+                    in_per_min: round1(c.rate.in_per_min),
+                    out_per_min: round1(c.rate.out_per_min),
+                })
+                .collect(),
+            mode: u.mode.name(),
+            mode_reason: match u.mode {
+                WatchMode::Notify => None,
+                WatchMode::Polling(r) => Some(r.name()),
+            },
+        }
+    }
+}
+
+/// Local wall-clock time of day for the text line.
+fn clock(at_ms: i64) -> String {
+    match jiff::Timestamp::from_millisecond(at_ms) {
+        Ok(ts) => ts
+            .to_zoned(jiff::tz::TimeZone::system())
+            .strftime("%H:%M:%S")
+            .to_string(),
+        Err(_) => "??:??:??".into(),
+    }
+}
+
+/// When to stop, judged after each line.
+#[derive(Debug, Default)]
+struct Stop {
+    lines: u64,
+    stable_since_ms: Option<i64>,
+}
+
+impl Stop {
+    fn check(&mut self, args: &WatchArgs, u: &WatchUpdate) -> Option<ExitCode> {
+        self.lines += 1;
+        if args.alert_above.is_some_and(|n| u.in_per_min > n) {
+            return Some(ExitCode::NoMatch);
+        }
+        if let Some(dur) = args.until_stable {
+            if u.growth_per_min() <= 0.0 {
+                let since = *self.stable_since_ms.get_or_insert(u.at_ms);
+                if u.at_ms - since >= dur.as_millis() as i64 {
+                    return Some(ExitCode::Success);
+                }
+            } else {
+                self.stable_since_ms = None;
+            }
+        }
+        if args.count.is_some_and(|n| self.lines >= n) {
+            return Some(ExitCode::Success);
+        }
+        None
+    }
+}
+
+/// Run `watch`.
+pub fn run(global: &GlobalArgs, args: &WatchArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let queue = global.open_queue()?;
+    let mut config = MonitorConfig::new(args.by, args.interval);
+    config.watch.force_polling = args.poll;
+    config.watch.tick = args.interval.min(Duration::from_millis(250));
+    let (updates, _handle) = spawn(queue, config)?;
+    let is_terminal = std::io::stdout().is_terminal();
+    let mut stop = Stop::default();
+    for update in updates {
+        let u = update?;
+        if args.json {
+            write_line(out, &WatchJson::new(&u))?;
+        } else {
+            writeln!(out, "{}", text_line(&u, &clock(u.at_ms), is_terminal))?;
+        }
+        // Each line is flushed so `watch | tee` and cron see it at once.
+        out.flush()?;
+        if let Some(code) = stop.check(args, &u) {
+            return Ok(code);
+        }
+    }
+    Err(anyhow::anyhow!("the watcher stopped unexpectedly"))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,149 @@
+use std::sync::Arc;
+
+use super::*;
+use crate::watch::{ClusterRate, PollReason, Rate, Window};
+
+fn update(growth_in: f64, out: f64) -> WatchUpdate {
+    let rate = Rate {
+        in_per_min: growth_in,
+        out_per_min: out,
+        yanked_per_min: 0.0,
+    };
+    WatchUpdate {
+        at_ms: 1_795_428_000_000,
+        queue_size: 48_211,
+        todo: 12,
+        in_per_min: growth_in,
+        out_per_min: out,
+        yanked_per_min: 0.0,
+        windows: Window::ALL.map(|w| (w, rate)),
+        counts_15m: (0, 0, 0),
+        history: vec![],
+        clusters: vec![
+            ClusterRate {
+                key: ClusterKey::AuthUser,
+                value: Arc::from(&b"test@example.com"[..]),
+                rate: Rate {
+                    in_per_min: 1190.0,
+                    out_per_min: 0.0,
+                    yanked_per_min: 0.0,
+                },
+            },
+            ClusterRate {
+                key: ClusterKey::OriginIp,
+                value: Arc::from(&b"86.107.221.138"[..]),
+                rate: Rate {
+                    in_per_min: 600.4,
+                    out_per_min: 0.0,
+                    yanked_per_min: 0.0,
+                },
+            },
+        ],
+        mode: WatchMode::Notify,
+    }
+}
+
+#[test]
+fn the_line_is_the_issue_example() {
+    let u = update(1300.0, 96.0);
+    assert_eq!(
+        text_line(&u, "10:42:00", false),
+        "10:42:00 queue 48,211 (+1,204/min) todo 12 | auth test@example.com +1,190/min | ip 86.107.221.138 +600/min"
+    );
+}
+
+#[test]
+fn polling_is_said_and_values_are_sanitized_on_a_terminal() {
+    let mut u = update(0.0, 37.0);
+    u.mode = WatchMode::Polling(PollReason::EventsLost);
+    u.clusters.truncate(1);
+    u.clusters[0].value = Arc::from(&b"evil\x1b[2J\nuser"[..]);
+    let tty = text_line(&u, "10:42:00", true);
+    assert_eq!(tty, "10:42:00 queue 48,211 (-37/min) todo 12 | auth evil\\e[2J\\nuser +1,190/min | polling: file events lost, rescanning changed directories");
+    let pipe = text_line(&u, "10:42:00", false);
+    assert!(pipe.contains("evil\x1b[2J\\nuser"), "{pipe:?}");
+    assert_eq!(pipe.lines().count(), 1);
+}
+
+#[test]
+fn numbers_and_durations() {
+    assert_eq!(thousands(0), "0");
+    assert_eq!(thousands(999), "999");
+    assert_eq!(thousands(1000), "1,000");
+    assert_eq!(thousands(1_234_567), "1,234,567");
+    assert_eq!(signed(0.2), "+0");
+    assert_eq!(signed(-1204.4), "-1,204");
+    assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
+    assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
+    assert_eq!(parse_duration("2h"), Ok(Duration::from_secs(7200)));
+    assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+    assert_eq!(parse_duration("7"), Ok(Duration::from_secs(7)));
+    for bad in ["", "s", "5x", "-1s", "0s", "1.5s", "99999999999999999999h"] {
+        assert!(parse_duration(bad).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn json_fields_are_the_contract() {
+    let v = serde_json::to_value(WatchJson::new(&update(1300.0, 96.0))).expect("json");
+    for field in [
+        "time",
+        "queue",
+        "todo",
+        "in_per_min",
+        "out_per_min",
+        "yanked_per_min",
+        "growth_per_min",
+        "windows",
+        "clusters",
+        "mode",
+        "mode_reason",
+    ] {
+        assert!(v.get(field).is_some(), "{field}");
+    }
+    assert_eq!(v["time"], "2026-11-23T10:00:00Z");
+    assert_eq!(v["growth_per_min"], 1204.0);
+    assert_eq!(v["clusters"][0]["by"], "auth-user");
+    assert_eq!(v["clusters"][0]["value"], "test@example.com");
+    assert_eq!(v["clusters"][1]["per_min"], 600.4);
+    assert_eq!(v["mode"], "notify");
+    assert!(v["mode_reason"].is_null());
+    assert_eq!(v["windows"][2]["window"], "15m");
+}
+
+fn args(extra: &[&str]) -> WatchArgs {
+    use clap::Parser;
+    #[derive(clap::Parser)]
+    struct A {
+        #[command(flatten)]
+        w: WatchArgs,
+    }
+    let mut argv = vec!["watch"];
+    argv.extend_from_slice(extra);
+    A::parse_from(argv).w
+}
+
+#[test]
+fn stop_rules() {
+    let mut s = Stop::default();
+    let a = args(&["--alert-above", "100"]);
+    assert_eq!(s.check(&a, &update(100.0, 0.0)), None);
+    assert_eq!(s.check(&a, &update(100.5, 0.0)), Some(ExitCode::NoMatch));
+
+    let a = args(&["--until-stable", "10s"]);
+    let mut s = Stop::default();
+    let at = |ms: i64, g: f64| WatchUpdate {
+        at_ms: 1_795_428_000_000 + ms,
+        ..update(g, 0.0)
+    };
+    assert_eq!(s.check(&a, &at(0, 0.0)), None);
+    assert_eq!(s.check(&a, &at(5000, 3.0)), None);
+    assert_eq!(s.check(&a, &at(6000, -1.0)), None);
+    assert_eq!(s.check(&a, &at(15_000, 0.0)), None);
+    assert_eq!(s.check(&a, &at(16_000, 0.0)), Some(ExitCode::Success));
+
+    let a = args(&["--max-intervals", "2"]);
+    let mut s = Stop::default();
+    assert_eq!(s.check(&a, &update(5.0, 0.0)), None);
+    assert_eq!(s.check(&a, &update(5.0, 0.0)), Some(ExitCode::Success));
+}

@@ -1,0 +1,238 @@
+//! QueueModel: the current records keyed by id, kept up to date by applying [`QueueDelta`]s, with
+//! the queue and todo counts and the in/out rates those deltas imply.
+//!
+//! `apply` takes its time from the delta, never from a clock, so a model fed the same deltas
+//! always ends in the same state.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::delta::{Change, QueueDelta, WatchMode};
+use super::rates::Rates;
+use super::tracker::Flow;
+use crate::analysis::key::{ClusterKey, KeyExtractor, KeyValue};
+use crate::queue::{Interner, MessageId, MessageRecord, Parts, Subdir};
+
+/// At most this many keys get per-cluster rates (the chosen key and origin-ip).
+pub const MAX_KEYS: usize = 2;
+
+/// One message the model knows.
+#[derive(Debug, Clone)]
+pub struct Tracked {
+    /// Its files.
+    pub parts: Parts,
+    /// Its record, when it could be read.
+    pub record: Option<MessageRecord>,
+    /// Its value for each tracked key.
+    pub values: [Option<KeyValue>; MAX_KEYS],
+    /// When it arrived during this watch (unix ms); `None` for messages found by the scan.
+    pub arrived_ms: Option<i64>,
+}
+
+/// The live queue.
+pub struct QueueModel {
+    strings: Arc<Interner>,
+    keys: Vec<ClusterKey>,
+    messages: HashMap<MessageId, Tracked>,
+    queue_size: u64,
+    todo: u64,
+    rates: Rates,
+    mode: Option<WatchMode>,
+    last_ms: i64,
+}
+
+impl QueueModel {
+    /// An empty model; `keys` (at most [`MAX_KEYS`]) get per-cluster rates.
+    pub fn new(strings: Arc<Interner>, keys: &[ClusterKey]) -> QueueModel {
+        let keys: Vec<ClusterKey> = keys.iter().copied().take(MAX_KEYS).collect();
+        QueueModel {
+            rates: Rates::new(&keys, 0),
+            strings,
+            keys,
+            messages: HashMap::new(),
+            queue_size: 0,
+            todo: 0,
+            mode: None,
+            last_ms: 0,
+        }
+    }
+
+    /// The interner the records' strings live in.
+    pub fn strings(&self) -> &Arc<Interner> {
+        &self.strings
+    }
+
+    /// The keys with per-cluster rates.
+    pub fn keys(&self) -> &[ClusterKey] {
+        &self.keys
+    }
+
+    /// Messages with a mess file (qmail-qstat's "messages in queue").
+    pub fn queue_size(&self) -> u64 {
+        self.queue_size
+    }
+
+    /// Messages with a todo file (qmail-qstat's "not yet preprocessed").
+    pub fn todo(&self) -> u64 {
+        self.todo
+    }
+
+    /// How the watcher watches; `None` before the first delta.
+    pub fn mode(&self) -> Option<WatchMode> {
+        self.mode
+    }
+
+    /// The rates.
+    pub fn rates(&self) -> &Rates {
+        &self.rates
+    }
+
+    /// Forget per-cluster rates with nothing in the last 15 minutes.
+    pub fn prune_rates(&mut self, now_ms: i64) {
+        self.rates.prune(now_ms);
+    }
+
+    /// The time of the last delta applied (unix ms).
+    pub fn last_ms(&self) -> i64 {
+        self.last_ms
+    }
+
+    /// The message with `id`.
+    pub fn get(&self, id: MessageId) -> Option<&Tracked> {
+        self.messages.get(&id)
+    }
+
+    /// Every message known, in no particular order.
+    pub fn messages(&self) -> impl Iterator<Item = (&MessageId, &Tracked)> {
+        self.messages.iter()
+    }
+
+    fn values(
+        &self,
+        ex: &mut [KeyExtractor<'_>],
+        r: Option<&MessageRecord>,
+    ) -> [Option<KeyValue>; MAX_KEYS] {
+        let mut out = [None; MAX_KEYS];
+        if let Some(r) = r {
+            for (slot, ex) in out.iter_mut().zip(ex.iter_mut()) {
+                *slot = ex.value(r);
+            }
+        }
+        out
+    }
+
+    fn count(&mut self, parts: Parts, sign: i64) {
+        let add = |n: &mut u64, yes: bool| {
+            if yes {
+                *n = n.saturating_add_signed(sign);
+            }
+        };
+        add(&mut self.queue_size, parts.has(Subdir::Mess));
+        add(&mut self.todo, parts.has(Subdir::Todo));
+    }
+
+    /// Apply one delta.
+    pub fn apply(&mut self, delta: QueueDelta) {
+        let strings = Arc::clone(&self.strings);
+        let mut ex: Vec<KeyExtractor<'_>> = self
+            .keys
+            .iter()
+            .map(|k| KeyExtractor::new(*k, &strings))
+            .collect();
+        match delta {
+            QueueDelta::Reset {
+                at_ms,
+                records,
+                mode,
+            } => {
+                self.messages.clear();
+                self.queue_size = 0;
+                self.todo = 0;
+                self.rates = Rates::new(&self.keys, at_ms);
+                for r in records {
+                    let values = self.values(&mut ex, Some(&r));
+                    self.count(r.parts, 1);
+                    let id = r.id;
+                    let t = Tracked {
+                        parts: r.parts,
+                        record: Some(r),
+                        values,
+                        arrived_ms: None,
+                    };
+                    self.messages.insert(id, t);
+                }
+                self.mode = Some(mode);
+                self.last_ms = at_ms;
+            }
+            QueueDelta::Batch {
+                at_ms,
+                changes,
+                mode,
+            } => {
+                for c in changes {
+                    self.change(&mut ex, at_ms, c);
+                }
+                self.mode = Some(mode);
+                self.last_ms = at_ms;
+            }
+            QueueDelta::Failed(_) => {}
+        }
+    }
+
+    fn change(&mut self, ex: &mut [KeyExtractor<'_>], at_ms: i64, c: Change) {
+        let old = self.messages.remove(&c.id);
+        if let Some(o) = &old {
+            self.count(o.parts, -1);
+        }
+        self.count(c.parts, 1);
+        let nkeys = self.keys.len();
+        match c.flow {
+            Flow::Left { yanked } | Flow::Replaced { yanked } => {
+                let values = old.as_ref().map_or([None; MAX_KEYS], |o| o.values);
+                self.rates.left(at_ms, &values[..nkeys], yanked);
+            }
+            Flow::Passed { yanked } => {
+                // Too fast to read: counted, but its cluster is unknown.
+                self.rates.arrived(at_ms, &[None; MAX_KEYS][..nkeys]);
+                self.rates.left(at_ms, &[None; MAX_KEYS][..nkeys], yanked);
+            }
+            Flow::Stayed | Flow::Arrived => {}
+        }
+        if c.parts.0 == 0 {
+            return;
+        }
+        let fresh = c.flow.has_arrived() && c.parts.has(Subdir::Mess);
+        let mut t = match old {
+            Some(o) if !fresh => o,
+            _ => Tracked {
+                parts: c.parts,
+                record: None,
+                values: [None; MAX_KEYS],
+                arrived_ms: None,
+            },
+        };
+        t.parts = c.parts;
+        if c.record.is_some() {
+            let values = self.values(ex, c.record.as_ref());
+            if let Some(at) = t.arrived_ms.filter(|_| !fresh) {
+                for (i, (old, new)) in t.values.iter().zip(values.iter()).enumerate().take(nkeys) {
+                    self.rates.reattribute(i, at, *old, *new);
+                }
+            }
+            t.values = values;
+            t.record = c.record;
+        }
+        if fresh {
+            t.arrived_ms = Some(at_ms);
+            self.rates.arrived(at_ms, &t.values[..nkeys]);
+        }
+        if let Some(r) = &mut t.record {
+            r.parts = c.parts;
+            r.state = crate::queue::MessageState::from_parts(c.parts);
+        }
+        self.messages.insert(c.id, t);
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,220 @@
+use super::*;
+use crate::fixture::{FixtureState, MessageSpec, QueueBuilder};
+use crate::queue::scan::read_one;
+use crate::queue::{Queue, QueueOptions};
+use crate::watch::delta::PollReason;
+use crate::watch::rates::Window;
+
+const T0: i64 = 1_795_428_000_000;
+
+fn parts(list: &[Subdir]) -> Parts {
+    let mut p = Parts::default();
+    list.iter().for_each(|s| p.insert(*s));
+    p
+}
+
+fn batch(at_ms: i64, changes: Vec<Change>) -> QueueDelta {
+    QueueDelta::Batch {
+        at_ms,
+        changes,
+        mode: WatchMode::Notify,
+    }
+}
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    queue: Queue,
+    fq: crate::fixture::FixtureQueue,
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fq = QueueBuilder::new(dir.path())
+        .split(7)
+        .create()
+        .expect("queue");
+    let queue = Queue::open(dir.path(), QueueOptions::default()).expect("open");
+    Fixture {
+        _dir: dir,
+        queue,
+        fq,
+    }
+}
+
+#[test]
+fn arrivals_departures_and_counts() {
+    let f = fixture();
+    let strings = Arc::new(Interner::new());
+    let spam = MessageSpec::new()
+        .received_from("86.107.221.138")
+        .auth("test@example.com")
+        .state(FixtureState::Queued)
+        .remote("a@b.example");
+    let a = f.fq.add(&spam).expect("add");
+    let b = f.fq.add(&spam).expect("add");
+    let mut m = QueueModel::new(
+        Arc::clone(&strings),
+        &[ClusterKey::AuthUser, ClusterKey::OriginIp],
+    );
+    m.apply(QueueDelta::Reset {
+        at_ms: T0,
+        records: vec![],
+        mode: WatchMode::Notify,
+    });
+    let queued = parts(&[Subdir::Mess, Subdir::Intd, Subdir::Todo]);
+    let read = |id| read_one(&f.queue, &strings, id).ok();
+    m.apply(batch(
+        T0 + 1000,
+        vec![
+            Change {
+                id: a,
+                parts: queued,
+                flow: Flow::Arrived,
+                record: read(a),
+            },
+            Change {
+                id: b,
+                parts: queued,
+                flow: Flow::Arrived,
+                record: read(b),
+            },
+        ],
+    ));
+    assert_eq!((m.queue_size(), m.todo()), (2, 2));
+    let user = KeyValue::Text(strings.intern(b"test@example.com"));
+    assert_eq!(m.get(a).map(|t| t.values[0]), Some(Some(user)));
+    // b is delivered; a is yanked.
+    m.apply(batch(
+        T0 + 2000,
+        vec![
+            Change {
+                id: a,
+                parts: Parts::default(),
+                flow: Flow::Left { yanked: true },
+                record: None,
+            },
+            Change {
+                id: b,
+                parts: Parts::default(),
+                flow: Flow::Left { yanked: false },
+                record: None,
+            },
+        ],
+    ));
+    assert_eq!((m.queue_size(), m.todo()), (0, 0));
+    assert!(m.get(a).is_none());
+    assert_eq!(m.rates().counts(T0 + 3000, Window::OneMinute), (2, 2, 1));
+    let r = m
+        .rates()
+        .cluster(0, Some(user), T0 + 3000, Window::OneMinute);
+    assert_eq!((r.in_per_min, r.out_per_min), (40.0, 40.0));
+    m.apply(QueueDelta::Batch {
+        at_ms: T0 + 4000,
+        changes: vec![],
+        mode: WatchMode::Polling(PollReason::EventsLost),
+    });
+    assert_eq!(m.mode(), Some(WatchMode::Polling(PollReason::EventsLost)));
+}
+
+#[test]
+fn a_reread_with_the_envelope_moves_the_arrival_to_its_cluster() {
+    let f = fixture();
+    let strings = Arc::new(Interner::new());
+    let spec = MessageSpec::new()
+        .sender("bulk@philadefender.org")
+        .state(FixtureState::Queued)
+        .remote("a@b.example");
+    let a = f.fq.add(&spec).expect("add");
+    let mut m = QueueModel::new(Arc::clone(&strings), &[ClusterKey::Sender]);
+    m.apply(QueueDelta::Reset {
+        at_ms: T0,
+        records: vec![],
+        mode: WatchMode::Notify,
+    });
+    // First seen with its mess file only: no sender yet.
+    let mut early = read_one(&f.queue, &strings, a).expect("read");
+    early.sender = None;
+    m.apply(batch(
+        T0 + 1000,
+        vec![Change {
+            id: a,
+            parts: parts(&[Subdir::Mess]),
+            flow: Flow::Arrived,
+            record: Some(early),
+        }],
+    ));
+    assert_eq!(m.get(a).map(|t| t.values[0]), Some(None));
+    let full = read_one(&f.queue, &strings, a).ok();
+    m.apply(batch(
+        T0 + 1200,
+        vec![Change {
+            id: a,
+            parts: parts(&[Subdir::Mess, Subdir::Intd, Subdir::Todo]),
+            flow: Flow::Stayed,
+            record: full,
+        }],
+    ));
+    let sender = Some(KeyValue::Text(strings.intern(b"bulk@philadefender.org")));
+    assert_eq!(m.get(a).map(|t| t.values[0]), Some(sender));
+    assert_eq!(
+        m.rates()
+            .cluster(0, sender, T0 + 6000, Window::OneMinute)
+            .in_per_min,
+        10.0
+    );
+    assert_eq!(
+        m.rates()
+            .cluster(0, None, T0 + 6000, Window::OneMinute)
+            .in_per_min,
+        0.0
+    );
+    assert_eq!(m.rates().counts(T0 + 6000, Window::OneMinute), (1, 0, 0));
+}
+
+#[test]
+fn passed_and_replaced_messages_count_both_ways() {
+    let strings = Arc::new(Interner::new());
+    let mut m = QueueModel::new(strings, &[ClusterKey::OriginIp]);
+    let r = MessageRecord {
+        id: MessageId(9),
+        queued: 0,
+        size: 1,
+        parts: parts(&[Subdir::Mess]),
+        state: crate::queue::MessageState::OrphanMess,
+        sender: None,
+        recipients: Box::new([]),
+        qp: None,
+        origin: Default::default(),
+        headers: Default::default(),
+        problems: Box::new([]),
+    };
+    m.apply(QueueDelta::Reset {
+        at_ms: T0,
+        records: vec![r],
+        mode: WatchMode::Notify,
+    });
+    assert_eq!(m.queue_size(), 1);
+    m.apply(batch(
+        T0 + 500,
+        vec![
+            Change {
+                id: MessageId(9),
+                parts: parts(&[Subdir::Mess]),
+                flow: Flow::Replaced { yanked: false },
+                record: None,
+            },
+            Change {
+                id: MessageId(10),
+                parts: Parts::default(),
+                flow: Flow::Passed { yanked: false },
+                record: None,
+            },
+        ],
+    ));
+    assert_eq!(m.queue_size(), 1);
+    assert_eq!(m.rates().counts(T0 + 1000, Window::OneMinute), (2, 2, 0));
+    assert_eq!(
+        m.get(MessageId(9)).map(|t| t.arrived_ms),
+        Some(Some(T0 + 500))
+    );
+}

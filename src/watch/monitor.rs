@@ -1,0 +1,263 @@
+//! The monitor: a thread that runs a [`Watcher`], applies its deltas to a [`QueueModel`] and sends
+//! one [`WatchUpdate`] per interval (what the CLI prints and the TUI shows).
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use super::delta::{QueueDelta, WatchError, WatchMode};
+use super::model::QueueModel;
+use super::rates::{Rate, Window};
+use super::watcher::{now_ms, WatchOptions, Watcher};
+use crate::analysis::key::{ClusterKey, KeyValue};
+use crate::queue::{Interner, Queue};
+
+/// Samples of the queue size kept for the sparkline.
+pub const HISTORY_LEN: usize = 120;
+
+/// What to watch and how often to report.
+#[derive(Debug, Clone)]
+pub struct MonitorConfig {
+    /// Keys with per-cluster rates: the chosen key first (at most two are used).
+    pub keys: Vec<ClusterKey>,
+    /// Time between updates.
+    pub interval: Duration,
+    /// Growing clusters reported per key.
+    pub top: usize,
+    /// The watcher's options.
+    pub watch: WatchOptions,
+}
+
+impl MonitorConfig {
+    /// Watch `key` (and origin-ip) every `interval`, top 3 clusters per key.
+    pub fn new(key: ClusterKey, interval: Duration) -> MonitorConfig {
+        let mut keys = vec![key];
+        if key != ClusterKey::OriginIp {
+            keys.push(ClusterKey::OriginIp);
+        }
+        MonitorConfig {
+            keys,
+            interval,
+            top: 3,
+            watch: WatchOptions::default(),
+        }
+    }
+}
+
+/// One growing cluster.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClusterRate {
+    /// The key.
+    pub key: ClusterKey,
+    /// The value's bytes (unsanitized: sanitize before a terminal sees them).
+    pub value: Arc<[u8]>,
+    /// Its rates over the last minute; `growth_per_min()` is what ranks it.
+    pub rate: Rate,
+}
+
+impl ClusterRate {
+    /// The value as lossy UTF-8 (still unsanitized).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.value).into_owned()
+    }
+    /// In minus out per minute over the last minute.
+    pub fn per_min(&self) -> f64 {
+        self.rate.growth_per_min()
+    }
+}
+
+/// One interval's figures.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WatchUpdate {
+    /// When, unix milliseconds.
+    pub at_ms: i64,
+    /// Messages with a mess file.
+    pub queue_size: u64,
+    /// Messages with a todo file (not yet preprocessed).
+    pub todo: u64,
+    /// Messages in per minute, last minute.
+    pub in_per_min: f64,
+    /// Messages out per minute (delivered, bounced, yanked), last minute.
+    pub out_per_min: f64,
+    /// Of those, yanked per minute.
+    pub yanked_per_min: f64,
+    /// Rates over the 1, 5 and 15 minute windows.
+    pub windows: [(Window, Rate); 3],
+    /// Message counts (in, out, yanked) over the last 15 minutes of the watch.
+    pub counts_15m: (u64, u64, u64),
+    /// Queue size at each past interval, oldest first (at most [`HISTORY_LEN`]).
+    pub history: Vec<u64>,
+    /// The fastest-growing clusters, per key in [`MonitorConfig::keys`] order, fastest first.
+    pub clusters: Vec<ClusterRate>,
+    /// How the watcher is watching.
+    pub mode: WatchMode,
+}
+
+impl WatchUpdate {
+    /// In minus out per minute over the last minute.
+    pub fn growth_per_min(&self) -> f64 {
+        self.in_per_min - self.out_per_min
+    }
+}
+
+/// What a monitor sends: an update per interval, or the error that stopped it.
+pub type MonitorEvent = Result<WatchUpdate, WatchError>;
+
+/// A running monitor; stopped when dropped.
+pub struct MonitorHandle {
+    stop: Arc<AtomicBool>,
+    paused: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl MonitorHandle {
+    /// Resume a watcher started with `start_paused` (test hook).
+    pub fn resume(&self) {
+        self.paused.store(false, Ordering::Release);
+    }
+}
+
+impl Drop for MonitorHandle {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Build one update from the model at `now_ms` (pure: no clock, no I/O).
+pub fn update_of(
+    model: &QueueModel,
+    now_ms: i64,
+    top: usize,
+    history: &VecDeque<u64>,
+) -> WatchUpdate {
+    let strings: &Interner = model.strings();
+    let rates = model.rates();
+    let windows = Window::ALL.map(|w| (w, rates.overall(now_ms, w)));
+    let one = windows[0].1;
+    let mut clusters = Vec::new();
+    for (i, key) in model.keys().iter().enumerate() {
+        for c in rates.top_growing(i, now_ms, top) {
+            let value = match c.value {
+                KeyValue::Text(sym) => strings.resolve(sym),
+                other => Arc::from(other.text(strings).into_bytes()),
+            };
+            clusters.push(ClusterRate {
+                key: *key,
+                value,
+                rate: c.rate,
+            });
+        }
+    }
+    WatchUpdate {
+        at_ms: now_ms,
+        queue_size: model.queue_size(),
+        todo: model.todo(),
+        in_per_min: one.in_per_min,
+        out_per_min: one.out_per_min,
+        yanked_per_min: one.yanked_per_min,
+        windows,
+        counts_15m: rates.counts(now_ms, Window::FifteenMinutes),
+        history: history.iter().copied().collect(),
+        clusters,
+        mode: model.mode().unwrap_or(WatchMode::Notify),
+    }
+}
+
+/// Start watching `queue`: returns the updates (one per interval, the first after the initial
+/// scan) and a handle that stops the watch when dropped.
+pub fn spawn(
+    queue: Queue,
+    config: MonitorConfig,
+) -> Result<(Receiver<MonitorEvent>, MonitorHandle), WatchError> {
+    let strings = Arc::new(Interner::new());
+    let watcher = Watcher::start(queue.clone(), Arc::clone(&strings), config.watch.clone())?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stop = Arc::new(AtomicBool::new(false));
+    let paused = watcher.pause_flag();
+    let stop2 = Arc::clone(&stop);
+    let path = queue.root().to_path_buf();
+    let thread = std::thread::Builder::new()
+        .name("qtriage-monitor".into())
+        .spawn(move || {
+            let model = QueueModel::new(strings, &config.keys);
+            run(
+                Running {
+                    watcher,
+                    model,
+                    path: queue.root().to_path_buf(),
+                },
+                &config,
+                &tx,
+                &stop2,
+            )
+        })
+        .map_err(|source| WatchError::Thread { path, source })?;
+    Ok((
+        rx,
+        MonitorHandle {
+            stop,
+            paused,
+            thread: Some(thread),
+        },
+    ))
+}
+
+struct Running {
+    watcher: Watcher,
+    model: QueueModel,
+    path: std::path::PathBuf,
+}
+
+fn run(running: Running, config: &MonitorConfig, tx: &Sender<MonitorEvent>, stop: &AtomicBool) {
+    let Running {
+        watcher,
+        mut model,
+        path,
+    } = running;
+    let mut history = VecDeque::with_capacity(HISTORY_LEN);
+    let mut next: Option<Instant> = None;
+    // Short waits so a dropped handle or a resumed watcher is noticed promptly.
+    let step = config.interval.min(Duration::from_millis(100));
+    while !stop.load(Ordering::Acquire) {
+        match watcher.deltas().recv_timeout(step) {
+            Ok(QueueDelta::Failed(e)) => {
+                let _ = tx.send(Err(e));
+                return;
+            }
+            Ok(d) => {
+                let is_reset = matches!(d, QueueDelta::Reset { .. });
+                model.apply(d);
+                if is_reset {
+                    next = Some(Instant::now() + config.interval);
+                }
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => {
+                let _ = tx.send(Err(WatchError::Stopped { path }));
+                return;
+            }
+        }
+        if next.is_some_and(|n| Instant::now() >= n) {
+            let now = now_ms().max(model.last_ms());
+            if history.len() == HISTORY_LEN {
+                history.pop_front();
+            }
+            history.push_back(model.queue_size());
+            model.prune_rates(now);
+            if tx
+                .send(Ok(update_of(&model, now, config.top, &history)))
+                .is_err()
+            {
+                return;
+            }
+            // Keep the cadence, but never try to catch up with intervals already missed.
+            next = next.map(|n| (n + config.interval).max(Instant::now()));
+        }
+    }
+}

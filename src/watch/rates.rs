@@ -1,0 +1,328 @@
+//! Rates: messages in and out per minute over sliding 1, 5 and 15 minute windows, overall and
+//! per cluster value. Pure: every call takes the time, nothing reads a clock.
+//!
+//! Counts are kept in one-second buckets, only for seconds that saw something (a quiet cluster
+//! costs nothing), and buckets older than the longest window are dropped as new ones arrive, so
+//! memory is bounded by activity in the last 15 minutes, not by the size of the queue.
+
+use std::collections::{HashMap, VecDeque};
+
+use crate::analysis::key::{ClusterKey, KeyValue};
+
+/// The longest window, in seconds: older buckets are dropped.
+const HORIZON_SECS: i64 = 15 * 60;
+
+/// The most distinct values tracked per key. Beyond it (an attacker randomising senders with
+/// `--by sender`), new values are counted under "no value" so memory stays bounded.
+pub const MAX_TRACKED_CLUSTERS: usize = 100_000;
+
+/// A sliding window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Window {
+    /// The last minute.
+    OneMinute,
+    /// The last five minutes.
+    FiveMinutes,
+    /// The last fifteen minutes.
+    FifteenMinutes,
+}
+
+impl Window {
+    /// All windows, shortest first.
+    pub const ALL: [Window; 3] = [
+        Window::OneMinute,
+        Window::FiveMinutes,
+        Window::FifteenMinutes,
+    ];
+
+    /// Its length in seconds.
+    pub fn secs(self) -> i64 {
+        match self {
+            Window::OneMinute => 60,
+            Window::FiveMinutes => 300,
+            Window::FifteenMinutes => 900,
+        }
+    }
+
+    /// Its name in JSON (`1m`, `5m`, `15m`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Window::OneMinute => "1m",
+            Window::FiveMinutes => "5m",
+            Window::FifteenMinutes => "15m",
+        }
+    }
+}
+
+/// Per-minute rates over one window.
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
+pub struct Rate {
+    /// Messages that entered the queue, per minute.
+    pub in_per_min: f64,
+    /// Messages that left it (delivered, bounced or yanked), per minute.
+    pub out_per_min: f64,
+    /// Of those, messages moved into the yank area, per minute.
+    pub yanked_per_min: f64,
+}
+
+impl Rate {
+    /// In minus out: positive while the queue grows.
+    pub fn growth_per_min(&self) -> f64 {
+        self.in_per_min - self.out_per_min
+    }
+}
+
+/// Counts of one second.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Bucket {
+    sec: i64,
+    arrived: u32,
+    left: u32,
+    yanked: u32,
+}
+
+/// Sparse per-second counts, oldest first.
+#[derive(Debug, Default, Clone)]
+struct Series {
+    buckets: VecDeque<Bucket>,
+}
+
+impl Series {
+    /// The bucket for `sec`, created in order (usually at the back).
+    fn bucket(&mut self, sec: i64) -> &mut Bucket {
+        while self
+            .buckets
+            .front()
+            .is_some_and(|b| b.sec <= sec - HORIZON_SECS)
+        {
+            self.buckets.pop_front();
+        }
+        let at = self.buckets.partition_point(|b| b.sec < sec);
+        if self.buckets.get(at).is_none_or(|b| b.sec != sec) {
+            self.buckets.insert(
+                at,
+                Bucket {
+                    sec,
+                    ..Bucket::default()
+                },
+            );
+        }
+        &mut self.buckets[at]
+    }
+
+    /// Sums of the buckets in `(now - secs, now]`.
+    fn sum(&self, now: i64, secs: i64) -> Bucket {
+        let mut total = Bucket::default();
+        for b in self.buckets.iter().rev() {
+            if b.sec <= now - secs {
+                break;
+            }
+            if b.sec > now {
+                continue;
+            }
+            total.arrived += b.arrived;
+            total.left += b.left;
+            total.yanked += b.yanked;
+        }
+        total
+    }
+
+    fn is_stale(&self, now: i64) -> bool {
+        self.buckets
+            .back()
+            .is_none_or(|b| b.sec <= now - HORIZON_SECS)
+    }
+
+    /// Take one arrival away from `sec` (a re-read changed the message's cluster).
+    fn unarrive(&mut self, sec: i64) {
+        let at = self.buckets.partition_point(|b| b.sec < sec);
+        if let Some(b) = self.buckets.get_mut(at).filter(|b| b.sec == sec) {
+            b.arrived = b.arrived.saturating_sub(1);
+        }
+    }
+}
+
+/// One cluster's rate over the 1-minute window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClusterGrowth {
+    /// The cluster's value.
+    pub value: KeyValue,
+    /// Its rates.
+    pub rate: Rate,
+}
+
+/// Rate tracker: overall and per value of each tracked key.
+#[derive(Debug, Clone)]
+pub struct Rates {
+    started_ms: i64,
+    overall: Series,
+    per_key: Vec<(ClusterKey, HashMap<Option<KeyValue>, Series>)>,
+}
+
+fn sec_of(ms: i64) -> i64 {
+    ms.div_euclid(1000)
+}
+
+impl Rates {
+    /// A tracker for `keys`, watching since `started_ms` (unix milliseconds).
+    pub fn new(keys: &[ClusterKey], started_ms: i64) -> Rates {
+        Rates {
+            started_ms,
+            overall: Series::default(),
+            per_key: keys.iter().map(|k| (*k, HashMap::new())).collect(),
+        }
+    }
+
+    /// The keys tracked, in order.
+    pub fn keys(&self) -> impl Iterator<Item = ClusterKey> + '_ {
+        self.per_key.iter().map(|(k, _)| *k)
+    }
+
+    fn series(map: &mut HashMap<Option<KeyValue>, Series>, value: Option<KeyValue>) -> &mut Series {
+        let value = if map.len() >= MAX_TRACKED_CLUSTERS && !map.contains_key(&value) {
+            None
+        } else {
+            value
+        };
+        map.entry(value).or_default()
+    }
+
+    /// A message entered the queue at `at_ms`; `values[i]` is its value for the i-th key.
+    pub fn arrived(&mut self, at_ms: i64, values: &[Option<KeyValue>]) {
+        let sec = sec_of(at_ms);
+        self.overall.bucket(sec).arrived += 1;
+        for ((_, map), v) in self.per_key.iter_mut().zip(values) {
+            Self::series(map, *v).bucket(sec).arrived += 1;
+        }
+    }
+
+    /// A message left the queue at `at_ms` (`yanked`: into the yank area).
+    pub fn left(&mut self, at_ms: i64, values: &[Option<KeyValue>], yanked: bool) {
+        let sec = sec_of(at_ms);
+        let b = self.overall.bucket(sec);
+        b.left += 1;
+        b.yanked += u32::from(yanked);
+        for ((_, map), v) in self.per_key.iter_mut().zip(values) {
+            let b = Self::series(map, *v).bucket(sec);
+            b.left += 1;
+            b.yanked += u32::from(yanked);
+        }
+    }
+
+    /// Move an arrival counted at `at_ms` from one value of key `key_index` to another (the
+    /// message was re-read once its envelope appeared and its value changed).
+    pub fn reattribute(
+        &mut self,
+        key_index: usize,
+        at_ms: i64,
+        from: Option<KeyValue>,
+        to: Option<KeyValue>,
+    ) {
+        let Some((_, map)) = self.per_key.get_mut(key_index) else {
+            return;
+        };
+        if from == to {
+            return;
+        }
+        let sec = sec_of(at_ms);
+        if let Some(s) = map.get_mut(&from) {
+            s.unarrive(sec);
+        }
+        Self::series(map, to).bucket(sec).arrived += 1;
+    }
+
+    /// Per-minute rates over `window` ending at `now_ms`. While the watch is younger than the
+    /// window, the counts are divided by the time watched (at least one second).
+    pub fn overall(&self, now_ms: i64, window: Window) -> Rate {
+        self.rate_of(&self.overall, now_ms, window)
+    }
+
+    /// Message counts (in, out, yanked) in `window` ending at `now_ms`.
+    pub fn counts(&self, now_ms: i64, window: Window) -> (u64, u64, u64) {
+        let b = self.overall.sum(sec_of(now_ms), window.secs());
+        (u64::from(b.arrived), u64::from(b.left), u64::from(b.yanked))
+    }
+
+    /// Message counts (in, out, yanked) of one value of key `key_index` in `window`.
+    pub fn cluster_counts(
+        &self,
+        key_index: usize,
+        value: Option<KeyValue>,
+        now_ms: i64,
+        window: Window,
+    ) -> (u64, u64, u64) {
+        let b = self
+            .per_key
+            .get(key_index)
+            .and_then(|(_, m)| m.get(&value))
+            .map(|s| s.sum(sec_of(now_ms), window.secs()))
+            .unwrap_or_default();
+        (u64::from(b.arrived), u64::from(b.left), u64::from(b.yanked))
+    }
+
+    fn rate_of(&self, s: &Series, now_ms: i64, window: Window) -> Rate {
+        let b = s.sum(sec_of(now_ms), window.secs());
+        let span_ms = (now_ms - self.started_ms).clamp(1000, window.secs() * 1000) as f64;
+        let per_min = |n: u32| f64::from(n) * 60_000.0 / span_ms;
+        Rate {
+            in_per_min: per_min(b.arrived),
+            out_per_min: per_min(b.left),
+            yanked_per_min: per_min(b.yanked),
+        }
+    }
+
+    /// The rate of one value of key `key_index` over `window`.
+    pub fn cluster(
+        &self,
+        key_index: usize,
+        value: Option<KeyValue>,
+        now_ms: i64,
+        window: Window,
+    ) -> Rate {
+        self.per_key
+            .get(key_index)
+            .and_then(|(_, m)| m.get(&value))
+            .map(|s| self.rate_of(s, now_ms, window))
+            .unwrap_or_default()
+    }
+
+    /// Up to `n` values of key `key_index` whose 1-minute growth is positive, fastest first
+    /// (ties by value). Messages without a value are not a cluster here.
+    pub fn top_growing(&self, key_index: usize, now_ms: i64, n: usize) -> Vec<ClusterGrowth> {
+        let Some((_, map)) = self.per_key.get(key_index) else {
+            return Vec::new();
+        };
+        let mut out: Vec<ClusterGrowth> = map
+            .iter()
+            .filter_map(|(v, s)| {
+                let value = (*v)?;
+                let rate = self.rate_of(s, now_ms, Window::OneMinute);
+                (rate.growth_per_min() > 0.0).then_some(ClusterGrowth { value, rate })
+            })
+            .collect();
+        out.sort_by(|a, b| {
+            b.rate
+                .growth_per_min()
+                .total_cmp(&a.rate.growth_per_min())
+                .then(a.value.cmp(&b.value))
+        });
+        out.truncate(n);
+        out
+    }
+
+    /// Forget values with nothing in the last 15 minutes (call once per interval).
+    pub fn prune(&mut self, now_ms: i64) {
+        let now = sec_of(now_ms);
+        for (_, map) in &mut self.per_key {
+            map.retain(|_, s| !s.is_stale(now));
+        }
+    }
+
+    /// How many values are tracked over all keys (for memory checks).
+    pub fn tracked_values(&self) -> usize {
+        self.per_key.iter().map(|(_, m)| m.len()).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,131 @@
+use super::*;
+use crate::analysis::key::OriginKindOrd;
+
+const T0: i64 = 1_795_428_000_000;
+
+fn v(n: u8) -> Option<KeyValue> {
+    Some(KeyValue::Origin(OriginKindOrd(n)))
+}
+
+#[test]
+fn rates_over_a_full_window_divide_by_the_window() {
+    let mut r = Rates::new(&[ClusterKey::Origin], T0);
+    // 120 arrivals spread over the second to fourth minute, 30 departures in the last minute.
+    for i in 0..120 {
+        r.arrived(T0 + 60_000 + i * 1000, &[v(0)]);
+    }
+    for i in 0..30 {
+        r.left(T0 + 241_000 + i * 1000, &[v(0)], i % 3 == 0);
+    }
+    let now = T0 + 300_000;
+    let one = r.overall(now, Window::OneMinute);
+    assert_eq!(one.in_per_min, 0.0);
+    assert_eq!(one.out_per_min, 30.0);
+    assert_eq!(one.yanked_per_min, 10.0);
+    let five = r.overall(now, Window::FiveMinutes);
+    assert_eq!(five.in_per_min, 24.0);
+    assert_eq!(five.out_per_min, 6.0);
+    assert_eq!(five.growth_per_min(), 18.0);
+    assert_eq!(r.counts(now, Window::FifteenMinutes), (120, 30, 10));
+}
+
+#[test]
+fn a_young_watch_divides_by_the_time_watched() {
+    let mut r = Rates::new(&[], T0);
+    for i in 0..10 {
+        r.arrived(T0 + i * 100, &[]);
+    }
+    // 10 messages in the first 10 seconds: 60/min, not 10/min.
+    assert_eq!(r.overall(T0 + 10_000, Window::OneMinute).in_per_min, 60.0);
+    // Never divides by less than a second.
+    assert_eq!(r.overall(T0 + 10, Window::OneMinute).in_per_min, 600.0);
+}
+
+#[test]
+fn old_buckets_leave_every_window() {
+    let mut r = Rates::new(&[ClusterKey::Origin], T0);
+    r.arrived(T0, &[v(1)]);
+    let later = T0 + 16 * 60_000;
+    assert_eq!(r.counts(later, Window::FifteenMinutes), (0, 0, 0));
+    r.prune(later);
+    assert_eq!(r.tracked_values(), 0);
+    // The series drops old buckets by itself as new ones come.
+    r.arrived(later, &[v(1)]);
+    assert_eq!(r.overall.buckets.len(), 1);
+}
+
+#[test]
+fn top_growing_ranks_by_in_minus_out_and_skips_no_value() {
+    let now = T0 + 120_000;
+    let mut r = Rates::new(&[ClusterKey::Origin], T0);
+    for i in 0..50 {
+        r.arrived(now - 30_000 + i, &[v(1)]);
+        r.arrived(now - 30_000 + i, &[None]);
+    }
+    for i in 0..20 {
+        r.arrived(now - 20_000 + i, &[v(2)]);
+    }
+    for i in 0..45 {
+        r.left(now - 10_000 + i, &[v(1)], false);
+    }
+    r.arrived(now - 5000, &[v(3)]);
+    r.left(now - 4000, &[v(3)], false);
+    let top = r.top_growing(0, now, 5);
+    let got: Vec<_> = top
+        .iter()
+        .map(|c| (c.value, c.rate.growth_per_min()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (KeyValue::Origin(OriginKindOrd(2)), 20.0),
+            (KeyValue::Origin(OriginKindOrd(1)), 5.0)
+        ]
+    );
+    assert_eq!(r.top_growing(0, now, 1).len(), 1);
+    assert!(r.top_growing(7, now, 1).is_empty());
+}
+
+#[test]
+fn reattribution_moves_an_arrival_between_values() {
+    let mut r = Rates::new(&[ClusterKey::Origin, ClusterKey::Uid], T0);
+    r.arrived(T0 + 1500, &[None, None]);
+    r.arrived(T0 + 2500, &[v(4), None]);
+    r.reattribute(0, T0 + 1500, None, v(4));
+    let now = T0 + 10_000;
+    assert_eq!(r.cluster(0, v(4), now, Window::OneMinute).in_per_min, 12.0);
+    assert_eq!(r.cluster(0, None, now, Window::OneMinute).in_per_min, 0.0);
+    // The other key and the overall figure are untouched.
+    assert_eq!(r.cluster(1, None, now, Window::OneMinute).in_per_min, 12.0);
+    assert_eq!(r.counts(now, Window::OneMinute), (2, 0, 0));
+}
+
+#[test]
+fn out_of_order_times_land_in_their_second() {
+    let mut r = Rates::new(&[], T0);
+    r.arrived(T0 + 5000, &[]);
+    r.arrived(T0 + 3000, &[]);
+    r.arrived(T0 + 5999, &[]);
+    let secs: Vec<_> = r
+        .overall
+        .buckets
+        .iter()
+        .map(|b| (b.sec, b.arrived))
+        .collect();
+    assert_eq!(secs, vec![(T0 / 1000 + 3, 1), (T0 / 1000 + 5, 2)]);
+}
+
+#[test]
+fn values_beyond_the_cap_count_as_no_value() {
+    let mut map = HashMap::new();
+    for i in 0..MAX_TRACKED_CLUSTERS as u32 {
+        Rates::series(&mut map, Some(KeyValue::Uid(i)))
+            .bucket(1)
+            .arrived += 1;
+    }
+    Rates::series(&mut map, Some(KeyValue::Uid(u32::MAX)))
+        .bucket(1)
+        .arrived += 1;
+    assert_eq!(map.len(), MAX_TRACKED_CLUSTERS + 1);
+    assert!(map.contains_key(&None));
+}

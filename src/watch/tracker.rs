@@ -1,0 +1,291 @@
+//! The watcher's own view of the queue: which files each message id has, and the per-tick
+//! coalescing of file events into one decision per id (arrived, left, changed, re-read).
+//!
+//! Everything here is keyed by id and touched only for ids that had events, so the work per
+//! event does not grow with the queue. Applying an event that is already reflected (a file
+//! "appearing" that is known to exist) changes nothing, which lets notify events and directory
+//! rescans be mixed freely after events were lost.
+
+use std::collections::hash_map::Entry;
+
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use super::events::{FileEvent, Part};
+use crate::queue::{Layout, MessageId, Parts, Subdir};
+
+/// How a message moved relative to the queue in one batch. "In the queue" means "has a mess
+/// file", as qmail-qstat counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Flow {
+    /// Still in (or still out of) the queue; only other files changed.
+    Stayed,
+    /// Its mess file appeared.
+    Arrived,
+    /// Its mess file went away (`yanked`: into the yank area).
+    Left {
+        /// Moved into the yank area.
+        yanked: bool,
+    },
+    /// It left and a new message with the same id (a reused inode) arrived.
+    Replaced {
+        /// The old one was yanked.
+        yanked: bool,
+    },
+    /// It arrived and left within one batch (too fast to read).
+    Passed {
+        /// It was yanked.
+        yanked: bool,
+    },
+}
+
+impl Flow {
+    /// Did a message leave the queue in this flow?
+    pub fn has_left(self) -> bool {
+        matches!(
+            self,
+            Flow::Left { .. } | Flow::Replaced { .. } | Flow::Passed { .. }
+        )
+    }
+    /// Did a message enter the queue in this flow?
+    pub fn has_arrived(self) -> bool {
+        matches!(
+            self,
+            Flow::Arrived | Flow::Replaced { .. } | Flow::Passed { .. }
+        )
+    }
+    fn with_yank(self, yanked: bool) -> Flow {
+        match self {
+            Flow::Left { .. } => Flow::Left { yanked },
+            Flow::Replaced { .. } => Flow::Replaced { yanked },
+            Flow::Passed { .. } => Flow::Passed { yanked },
+            f => f,
+        }
+    }
+}
+
+/// What is known about one id between ticks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tracked {
+    /// Its files.
+    pub parts: Parts,
+    /// Its last read found its envelope (see [`Tracker::mark_read`]).
+    pub enveloped: bool,
+}
+
+/// The events of one tick for one id.
+#[derive(Debug, Clone, Copy, Default)]
+struct Pending {
+    touched: Parts,
+    present: Parts,
+    mess_gone: bool,
+    mess_appeared: bool,
+    mess_back: bool,
+    yanked: bool,
+}
+
+/// The decision for one id at the end of a tick.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Plan {
+    /// The message.
+    pub id: MessageId,
+    /// Its files now.
+    pub parts: Parts,
+    /// How it moved.
+    pub flow: Flow,
+    /// Its files must be read (new message, or its envelope just appeared).
+    pub read: bool,
+}
+
+/// Has any envelope file a reader could attribute from?
+pub fn has_envelope(parts: Parts) -> bool {
+    parts.has(Subdir::Intd) || parts.has(Subdir::Todo) || parts.has(Subdir::Info)
+}
+
+/// Known files per id, bucketed by `id % split` so one directory can be compared quickly.
+#[derive(Debug)]
+pub struct Tracker {
+    layout: Layout,
+    buckets: Vec<FxHashMap<MessageId, Tracked>>,
+    pending: FxHashMap<MessageId, Pending>,
+    messages: u64,
+}
+
+impl Tracker {
+    /// An empty tracker for a queue with `layout`.
+    pub fn new(layout: Layout) -> Tracker {
+        let buckets = (0..layout.split.max(1))
+            .map(|_| FxHashMap::default())
+            .collect();
+        Tracker {
+            layout,
+            buckets,
+            pending: FxHashMap::default(),
+            messages: 0,
+        }
+    }
+
+    /// The queue layout.
+    pub fn layout(&self) -> Layout {
+        self.layout
+    }
+
+    fn bucket(&self, id: MessageId) -> usize {
+        self.layout.bucket(id) as usize
+    }
+
+    /// Record what a full scan found for `id`.
+    pub fn seed(&mut self, id: MessageId, parts: Parts) {
+        let b = self.bucket(id);
+        let t = Tracked {
+            parts,
+            enveloped: has_envelope(parts),
+        };
+        if let Some(old) = self.buckets[b].insert(id, t) {
+            self.messages -= u64::from(old.parts.has(Subdir::Mess));
+        }
+        self.messages += u64::from(parts.has(Subdir::Mess));
+    }
+
+    /// What is known about `id`.
+    pub fn get(&self, id: MessageId) -> Option<Tracked> {
+        self.buckets[self.bucket(id)].get(&id).copied()
+    }
+
+    /// Messages with a mess file.
+    pub fn messages(&self) -> u64 {
+        self.messages
+    }
+
+    /// Ids with events waiting for the end of the tick.
+    pub fn pending_len(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Forget the events of this tick (they are older than a rescan about to happen).
+    pub fn clear_pending(&mut self) {
+        self.pending.clear();
+    }
+
+    /// Add one event to this tick.
+    pub fn note(&mut self, e: FileEvent) {
+        let p = self.pending.entry(e.id).or_default();
+        let subdir = match e.part {
+            Part::YankedMess => {
+                p.yanked |= e.appeared;
+                return;
+            }
+            Part::Queue(s) => s,
+        };
+        p.touched.insert(subdir);
+        if e.appeared {
+            p.present.insert(subdir);
+        } else {
+            p.present.remove(subdir);
+        }
+        if subdir == Subdir::Mess {
+            if e.appeared {
+                p.mess_back |= p.mess_gone;
+                p.mess_appeared = true;
+            } else {
+                p.mess_gone = true;
+            }
+        }
+    }
+
+    /// An envelope file of `id` finished being written: re-read it at the end of the tick if
+    /// its last read had no envelope. Changes no parts.
+    pub fn touch(&mut self, id: MessageId) {
+        self.pending.entry(id).or_default();
+    }
+
+    /// Record whether the read just made of `id` found its envelope (the sender record).
+    /// An intd file can be seen created before its bytes are written; such a read does not
+    /// count, and the next event for the id reads it again.
+    pub fn mark_read(&mut self, id: MessageId, enveloped: bool) {
+        let b = self.bucket(id);
+        if let Some(t) = self.buckets[b].get_mut(&id) {
+            t.enveloped = enveloped;
+        }
+    }
+
+    /// Ids known to have `subdir` in split directory `bucket` (or anywhere, for unsplit dirs).
+    pub fn ids_with(&self, subdir: Subdir, bucket: Option<u32>) -> FxHashSet<MessageId> {
+        let pick = |m: &FxHashMap<MessageId, Tracked>| {
+            m.iter()
+                .filter(|(_, t)| t.parts.has(subdir))
+                .map(|(id, _)| *id)
+                .collect::<Vec<_>>()
+        };
+        match bucket {
+            Some(b) => self
+                .buckets
+                .get(b as usize)
+                .map(pick)
+                .unwrap_or_default()
+                .into_iter()
+                .collect(),
+            None => self.buckets.iter().flat_map(pick).collect(),
+        }
+    }
+
+    /// End the tick: one plan per id with events; `yanked(id)` tells whether a message that
+    /// left is now in the yank area (asked only for messages that left without a yank event).
+    pub fn finish(&mut self, yanked: &mut dyn FnMut(MessageId) -> bool) -> Vec<Plan> {
+        let pending = std::mem::take(&mut self.pending);
+        let mut plans = Vec::with_capacity(pending.len());
+        for (id, p) in pending {
+            let b = self.bucket(id);
+            let old = self.buckets[b].get(&id).copied().unwrap_or_default();
+            let parts = Parts((old.parts.0 & !p.touched.0) | p.present.0);
+            let (had, has) = (old.parts.has(Subdir::Mess), parts.has(Subdir::Mess));
+            let flow = match (had, has) {
+                (true, true) if p.mess_back => Flow::Replaced { yanked: false },
+                (true, false) => Flow::Left { yanked: false },
+                (false, true) => Flow::Arrived,
+                (false, false) if p.mess_appeared => Flow::Passed { yanked: false },
+                _ => Flow::Stayed,
+            };
+            let flow = if flow.has_left() {
+                flow.with_yank(p.yanked || yanked(id))
+            } else {
+                flow
+            };
+            // qmail-queue writes mess before intd/todo: a message read without its envelope is
+            // read again once one appears.
+            let read = has && (flow.has_arrived() || (!old.enveloped && has_envelope(parts)));
+            if flow == Flow::Stayed && parts == old.parts && !read {
+                continue;
+            }
+            self.messages = self.messages + u64::from(has) - u64::from(had);
+            match self.buckets[b].entry(id) {
+                Entry::Occupied(mut o) if parts.0 != 0 => {
+                    let t = o.get_mut();
+                    t.parts = parts;
+                    t.enveloped &= has;
+                }
+                Entry::Occupied(o) => {
+                    o.remove();
+                }
+                Entry::Vacant(v) if parts.0 != 0 => {
+                    v.insert(Tracked {
+                        parts,
+                        enveloped: false,
+                    });
+                }
+                Entry::Vacant(_) => {}
+            }
+            plans.push(Plan {
+                id,
+                parts,
+                flow,
+                read,
+            });
+        }
+        plans.sort_unstable_by_key(|p| p.id);
+        plans
+    }
+}
+
+#[cfg(test)]
+mod tests;

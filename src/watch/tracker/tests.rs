@@ -1,0 +1,180 @@
+use super::*;
+
+const SPLIT: Layout = Layout {
+    split: 23,
+    big_todo: false,
+};
+
+fn ev(id: u64, s: Subdir, appeared: bool) -> FileEvent {
+    FileEvent {
+        id: MessageId(id),
+        part: Part::Queue(s),
+        appeared,
+    }
+}
+
+fn parts(list: &[Subdir]) -> Parts {
+    let mut p = Parts::default();
+    list.iter().for_each(|s| p.insert(*s));
+    p
+}
+
+fn finish(t: &mut Tracker) -> Vec<Plan> {
+    t.finish(&mut |_| false)
+}
+
+#[test]
+fn qmail_queue_order_arrives_once_and_rereads_when_the_envelope_comes() {
+    let mut t = Tracker::new(SPLIT);
+    t.note(ev(7, Subdir::Mess, true));
+    let p = finish(&mut t);
+    assert_eq!(
+        p,
+        vec![Plan {
+            id: MessageId(7),
+            parts: parts(&[Subdir::Mess]),
+            flow: Flow::Arrived,
+            read: true
+        }]
+    );
+    // intd then todo in the next tick: no second arrival, one re-read.
+    t.note(ev(7, Subdir::Intd, true));
+    t.note(ev(7, Subdir::Todo, true));
+    let p = finish(&mut t);
+    assert_eq!(p.len(), 1);
+    assert_eq!((p[0].flow, p[0].read), (Flow::Stayed, true));
+    t.mark_read(MessageId(7), true);
+    // qmail-send preprocesses: info and remote appear, todo and intd go: no read, no flow.
+    for (s, a) in [
+        (Subdir::Info, true),
+        (Subdir::Remote, true),
+        (Subdir::Todo, false),
+        (Subdir::Intd, false),
+    ] {
+        t.note(ev(7, s, a));
+    }
+    let p = finish(&mut t);
+    assert_eq!(
+        (p[0].flow, p[0].read, p[0].parts),
+        (
+            Flow::Stayed,
+            false,
+            parts(&[Subdir::Mess, Subdir::Info, Subdir::Remote])
+        )
+    );
+    assert_eq!(t.messages(), 1);
+    // Done: remote, info, then mess go; the id is forgotten.
+    for s in [Subdir::Remote, Subdir::Info, Subdir::Mess] {
+        t.note(ev(7, s, false));
+    }
+    let p = finish(&mut t);
+    assert_eq!(p[0].flow, Flow::Left { yanked: false });
+    assert_eq!(t.get(MessageId(7)), None);
+    assert_eq!(t.messages(), 0);
+}
+
+#[test]
+fn a_burst_in_one_tick_is_one_plan_per_id() {
+    let mut t = Tracker::new(SPLIT);
+    for id in 0..1000 {
+        for s in [Subdir::Mess, Subdir::Intd, Subdir::Todo] {
+            t.note(ev(id, s, true));
+        }
+    }
+    assert_eq!(t.pending_len(), 1000);
+    let p = finish(&mut t);
+    assert_eq!(p.len(), 1000);
+    assert!(p.iter().all(|p| p.flow == Flow::Arrived && p.read));
+    assert_eq!(t.messages(), 1000);
+    assert_eq!(t.get(MessageId(5)).map(|t| t.enveloped), Some(false));
+    t.mark_read(MessageId(5), true);
+    assert_eq!(t.get(MessageId(5)).map(|t| t.enveloped), Some(true));
+}
+
+#[test]
+fn a_read_that_missed_the_envelope_bytes_is_repeated_when_they_are_written() {
+    let mut t = Tracker::new(SPLIT);
+    t.note(ev(8, Subdir::Mess, true));
+    t.note(ev(8, Subdir::Intd, true));
+    assert!(finish(&mut t)[0].read);
+    // The intd file existed but was still empty when read.
+    t.mark_read(MessageId(8), false);
+    t.touch(MessageId(8));
+    let p = finish(&mut t);
+    assert_eq!((p[0].flow, p[0].read), (Flow::Stayed, true));
+    t.mark_read(MessageId(8), true);
+    t.touch(MessageId(8));
+    assert!(finish(&mut t).is_empty());
+}
+
+#[test]
+fn repeated_and_stale_events_change_nothing() {
+    let mut t = Tracker::new(SPLIT);
+    t.seed(
+        MessageId(3),
+        parts(&[Subdir::Mess, Subdir::Info, Subdir::Local]),
+    );
+    t.note(ev(3, Subdir::Mess, true));
+    t.note(ev(99, Subdir::Todo, false));
+    assert!(finish(&mut t).is_empty());
+    assert_eq!(t.messages(), 1);
+}
+
+#[test]
+fn reused_ids_and_fast_messages_count_both_ways() {
+    let mut t = Tracker::new(SPLIT);
+    t.seed(MessageId(4), parts(&[Subdir::Mess, Subdir::Info]));
+    t.note(ev(4, Subdir::Mess, false));
+    t.note(ev(4, Subdir::Info, false));
+    t.note(ev(4, Subdir::Mess, true));
+    t.note(ev(5, Subdir::Mess, true));
+    t.note(ev(5, Subdir::Mess, false));
+    let p = finish(&mut t);
+    assert_eq!(p[0].flow, Flow::Replaced { yanked: false });
+    assert!(p[0].read);
+    assert_eq!(p[1].flow, Flow::Passed { yanked: false });
+    assert!(!p[1].read);
+    assert_eq!(t.messages(), 1);
+}
+
+#[test]
+fn yanks_are_seen_by_event_or_by_asking() {
+    let mut t = Tracker::new(SPLIT);
+    t.seed(MessageId(1), parts(&[Subdir::Mess]));
+    t.seed(MessageId(2), parts(&[Subdir::Mess]));
+    t.seed(MessageId(3), parts(&[Subdir::Mess]));
+    t.note(ev(1, Subdir::Mess, false));
+    t.note(FileEvent {
+        id: MessageId(1),
+        part: Part::YankedMess,
+        appeared: true,
+    });
+    t.note(ev(2, Subdir::Mess, false));
+    t.note(ev(3, Subdir::Mess, false));
+    let p = t.finish(&mut |id| id == MessageId(2));
+    let flows: Vec<_> = p.iter().map(|p| p.flow).collect();
+    assert_eq!(
+        flows,
+        vec![
+            Flow::Left { yanked: true },
+            Flow::Left { yanked: true },
+            Flow::Left { yanked: false }
+        ]
+    );
+}
+
+#[test]
+fn ids_with_a_part_per_directory() {
+    let mut t = Tracker::new(SPLIT);
+    t.seed(MessageId(1), parts(&[Subdir::Mess, Subdir::Todo]));
+    t.seed(MessageId(24), parts(&[Subdir::Mess]));
+    t.seed(MessageId(2), parts(&[Subdir::Mess, Subdir::Todo]));
+    let in_1: Vec<_> = t
+        .ids_with(Subdir::Mess, Some(1))
+        .into_iter()
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    assert_eq!(in_1, vec![MessageId(1), MessageId(24)]);
+    assert_eq!(t.ids_with(Subdir::Todo, None).len(), 2);
+}
