@@ -3,6 +3,7 @@
 //! The core (`queue`, `analysis`, ...) knows nothing of terminals; the CLI (`cli`) and the TUI
 //! (`tui`, behind the default `tui` feature) are two faces over it.
 
+pub mod actions;
 pub mod analysis;
 pub mod cli;
 pub mod error;
