@@ -230,8 +230,8 @@ mod tests {
     #[test]
     fn restore_is_the_reverse_of_yank() {
         let files = [Subdir::Info, Subdir::Mess, Subdir::Remote, Subdir::Todo];
-        let y: Vec<_> = ordered(&files, Toward::Yank).collect();
-        let q: Vec<_> = ordered(&files, Toward::Queue).collect();
+        let y = ordered(&files, Toward::Yank);
+        let q = ordered(&files, Toward::Queue);
         assert_eq!(y, [Subdir::Mess, Subdir::Todo, Subdir::Info, Subdir::Remote]);
         assert_eq!(q, [Subdir::Remote, Subdir::Info, Subdir::Todo, Subdir::Mess]);
     }
