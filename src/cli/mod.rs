@@ -1,9 +1,17 @@
 //! The command line: clap arguments, and dispatch to one file per subcommand.
 
+pub mod act;
 pub mod exit;
+pub mod expire;
+pub mod mta;
 pub mod print;
+pub mod purge;
 pub mod read;
+pub mod recover;
+pub mod restore;
 pub mod stat;
+pub mod yank;
+pub mod yanked;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -50,6 +58,20 @@ pub enum Command {
     Stat(stat::StatArgs),
     /// List messages like qmail-qread.
     Read(read::ReadArgs),
+    /// Is qmail-send running? `mta stop` / `mta start` run the configured command.
+    Mta(mta::MtaArgs),
+    /// Move the messages a query selects into the yank area (dry run unless --apply).
+    Yank(yank::YankArgs),
+    /// Move yanked messages back into the queue (or undo an expire).
+    Restore(restore::RestoreArgs),
+    /// List the yank area: batches and yanked messages.
+    Yanked(yanked::YankedArgs),
+    /// Delete yanked messages for good.
+    Purge(purge::PurgeArgs),
+    /// Set info mtimes back past queuelifetime: qmail-send bounces them.
+    Expire(expire::ExpireArgs),
+    /// Complete interrupted yank/restore/purge/expire batches.
+    Recover(recover::RecoverArgs),
 }
 
 /// Parse the process arguments and run the command, writing to stdout.
@@ -66,6 +88,13 @@ fn dispatch(args: &Args, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     match &args.command {
         Some(Command::Stat(a)) => stat::run(&args.global, a, out),
         Some(Command::Read(a)) => read::run(&args.global, a, out),
+        Some(Command::Mta(a)) => mta::run(&args.global, a, out),
+        Some(Command::Yank(a)) => yank::run(&args.global, a, out),
+        Some(Command::Restore(a)) => restore::run(&args.global, a, out),
+        Some(Command::Yanked(a)) => yanked::run(&args.global, a, out),
+        Some(Command::Purge(a)) => purge::run(&args.global, a, out),
+        Some(Command::Expire(a)) => expire::run(&args.global, a, out),
+        Some(Command::Recover(a)) => recover::run(&args.global, a, out),
         None => {
             use clap::CommandFactory;
             Args::command().print_help()?;
