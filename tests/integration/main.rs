@@ -1,6 +1,8 @@
 //! The integration test binary: one module per area (ripgrep's layout).
 
+mod actions;
 mod cli_read;
 mod cli_stat;
 mod scan;
+mod tree;
 mod util;
