@@ -3,6 +3,7 @@
 mod actions;
 mod cli_read;
 mod cli_stat;
+mod crash;
 mod lock;
 mod scan;
 mod tree;
