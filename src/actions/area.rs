@@ -129,7 +129,8 @@ impl YankedView {
             let d = view.root.join(view_rel(s, None));
             std::fs::create_dir_all(&d).map_err(|e| ActionError::io(&d, e))?;
         }
-        std::fs::create_dir_all(view.root.join("lock")).map_err(|e| ActionError::io(&view.root, e))?;
+        std::fs::create_dir_all(view.root.join("lock"))
+            .map_err(|e| ActionError::io(&view.root, e))?;
         for m in messages {
             for s in m.files.iter() {
                 let from = yank_dir.join(yank_name(m.id, s));
@@ -151,7 +152,10 @@ impl YankedView {
 
 fn view_rel(s: Subdir, id: Option<MessageId>) -> PathBuf {
     let mut p = PathBuf::from(s.name());
-    if matches!(s, Subdir::Mess | Subdir::Info | Subdir::Local | Subdir::Remote) {
+    if matches!(
+        s,
+        Subdir::Mess | Subdir::Info | Subdir::Local | Subdir::Remote
+    ) {
         p.push("0");
     }
     if let Some(id) = id {
@@ -173,9 +177,21 @@ mod tests {
 
     #[test]
     fn yank_names_are_qmail_removes() {
-        assert_eq!(parse_yank_name(b"10012345.mess"), Some((MessageId(10012345), Subdir::Mess)));
-        assert_eq!(parse_yank_name(b"7.remote"), Some((MessageId(7), Subdir::Remote)));
-        for junk in [&b".journal"[..], b"12.txt", b"x.mess", b"12", b"12.mess.bak"] {
+        assert_eq!(
+            parse_yank_name(b"10012345.mess"),
+            Some((MessageId(10012345), Subdir::Mess))
+        );
+        assert_eq!(
+            parse_yank_name(b"7.remote"),
+            Some((MessageId(7), Subdir::Remote))
+        );
+        for junk in [
+            &b".journal"[..],
+            b"12.txt",
+            b"x.mess",
+            b"12",
+            b"12.mess.bak",
+        ] {
             assert_eq!(parse_yank_name(junk), None, "{junk:?}");
         }
     }

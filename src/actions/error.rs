@@ -99,7 +99,9 @@ pub enum ActionError {
         spec: String,
     },
     /// A line of the qtriage config file could not be parsed.
-    #[error("{path}:{line}: expected `key = value` with a known key (mta_stop, mta_start, mta_wait)")]
+    #[error(
+        "{path}:{line}: expected `key = value` with a known key (mta_stop, mta_start, mta_wait)"
+    )]
     Config {
         /// The config file.
         path: PathBuf,
@@ -118,6 +120,9 @@ fn holder_text(h: &Option<Holder>) -> String {
 impl ActionError {
     /// Wrap an I/O error with its path.
     pub fn io(path: impl Into<PathBuf>, source: io::Error) -> ActionError {
-        ActionError::Io { path: path.into(), source }
+        ActionError::Io {
+            path: path.into(),
+            source,
+        }
     }
 }

@@ -36,12 +36,18 @@ pub fn plan_expire<'r>(
     records: impl IntoIterator<Item = &'r MessageRecord>,
     opts: &ExpireOptions,
 ) -> Plan {
-    let popts = PlanOptions { yank_dir: opts.yank_dir.clone(), query: opts.query.clone() };
+    let popts = PlanOptions {
+        yank_dir: opts.yank_dir.clone(),
+        query: opts.query.clone(),
+    };
     let mut plan = new_plan(queue, Direction::Expire, &popts);
     let when = opts.at.unwrap_or(opts.now - opts.lifetime - 1);
     for r in records {
         if !r.parts.has(Subdir::Info) {
-            plan.refused.push(Refusal { id: r.id, reason: RefusalReason::NoInfo });
+            plan.refused.push(Refusal {
+                id: r.id,
+                reason: RefusalReason::NoInfo,
+            });
             continue;
         }
         plan.messages.push(PlannedMessage {

@@ -56,14 +56,19 @@ const OPS: [&str; 4] = ["yank", "restore", "purge", "expire"];
 impl Failpoint {
     /// Parse `OP:STEP[:N]`.
     pub fn parse(spec: &str) -> Result<Failpoint, ActionError> {
-        let bad = || ActionError::BadFailpoint { spec: spec.to_string() };
+        let bad = || ActionError::BadFailpoint {
+            spec: spec.to_string(),
+        };
         let mut it = spec.splitn(3, ':');
         let op = match it.next().ok_or_else(bad)? {
             "recover" => FailOp::Recover,
             name => FailOp::Batch(OPS.into_iter().find(|o| *o == name).ok_or_else(bad)?),
         };
         let step = it.next().ok_or_else(bad)?;
-        let n = it.next().map(|n| n.parse::<u64>().map_err(|_| bad())).transpose()?;
+        let n = it
+            .next()
+            .map(|n| n.parse::<u64>().map_err(|_| bad()))
+            .transpose()?;
         let step = match (step, n) {
             ("after-journal", None) => FailStep::AfterJournal,
             ("after-rename", Some(n)) => FailStep::AfterRename(n),
@@ -85,7 +90,9 @@ pub(crate) struct Armed {
 impl Armed {
     /// Arm `fp` for a run of `op`.
     pub(crate) fn new(fp: Option<Failpoint>, op: FailOp) -> Armed {
-        Armed { step: fp.filter(|f| f.op == op).map(|f| f.step) }
+        Armed {
+            step: fp.filter(|f| f.op == op).map(|f| f.step),
+        }
     }
 
     /// A run with no failpoint.
@@ -139,14 +146,28 @@ mod tests {
     #[test]
     fn parses_every_step() {
         let fp = Failpoint::parse("yank:after-rename:10").expect("valid");
-        assert_eq!(fp, Failpoint { op: FailOp::Batch("yank"), step: FailStep::AfterRename(10) });
+        assert_eq!(
+            fp,
+            Failpoint {
+                op: FailOp::Batch("yank"),
+                step: FailStep::AfterRename(10)
+            }
+        );
         let fp = Failpoint::parse("recover:before-done").expect("valid");
         assert_eq!(fp.op, FailOp::Recover);
         assert_eq!(
-            Failpoint::parse("restore:pause-after-rename:3").expect("valid").step,
+            Failpoint::parse("restore:pause-after-rename:3")
+                .expect("valid")
+                .step,
             FailStep::PauseAfterRename(3)
         );
-        for bad in ["", "yank", "yank:after-rename", "eat:after-journal", "yank:after-journal:x"] {
+        for bad in [
+            "",
+            "yank",
+            "yank:after-rename",
+            "eat:after-journal",
+            "yank:after-journal:x",
+        ] {
             assert!(Failpoint::parse(bad).is_err(), "{bad}");
         }
     }

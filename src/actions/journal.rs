@@ -117,10 +117,21 @@ mod subdir_names {
 enum Line {
     Batch(BatchHeader),
     Message(JournalMessage),
-    Sealed { messages: u64 },
-    Progress { messages: u64 },
-    Failed { id: MessageId, reason: String },
-    Done { messages: u64, failed: u64, recovered: bool },
+    Sealed {
+        messages: u64,
+    },
+    Progress {
+        messages: u64,
+    },
+    Failed {
+        id: MessageId,
+        reason: String,
+    },
+    Done {
+        messages: u64,
+        failed: u64,
+        recovered: bool,
+    },
     Abandoned,
 }
 
@@ -192,7 +203,11 @@ impl JournalWriter {
             .mode(0o600)
             .open(&path)
             .map_err(|e| ActionError::io(&path, e))?;
-        let mut w = JournalWriter { file, path, buf: Vec::with_capacity(1 << 16) };
+        let mut w = JournalWriter {
+            file,
+            path,
+            buf: Vec::with_capacity(1 << 16),
+        };
         match w.write_record(header, messages, fail) {
             Ok(()) => Ok(w),
             Err(e) => {
@@ -217,10 +232,15 @@ impl JournalWriter {
                 self.flush()?;
             }
         }
-        let sealed = Line::Sealed { messages: messages.len() as u64 };
+        let sealed = Line::Sealed {
+            messages: messages.len() as u64,
+        };
         encode(&sealed, &mut self.buf).map_err(|e| io(&self.path, e))?;
         if fail.journal_enospc() {
-            return Err(io(&self.path, io::Error::from_raw_os_error(rustix::io::Errno::NOSPC.raw_os_error())));
+            return Err(io(
+                &self.path,
+                io::Error::from_raw_os_error(rustix::io::Errno::NOSPC.raw_os_error()),
+            ));
         }
         self.flush()?;
         self.file.sync_all().map_err(|e| io(&self.path, e))?;
@@ -229,7 +249,9 @@ impl JournalWriter {
     }
 
     fn flush(&mut self) -> Result<(), ActionError> {
-        self.file.write_all(&self.buf).map_err(|e| ActionError::io(&self.path, e))?;
+        self.file
+            .write_all(&self.buf)
+            .map_err(|e| ActionError::io(&self.path, e))?;
         self.buf.clear();
         Ok(())
     }
@@ -241,38 +263,63 @@ impl JournalWriter {
 
     /// Note progress (a hint for the operator; recovery does not depend on it).
     pub(crate) fn progress(&mut self, messages: u64) -> Result<(), ActionError> {
-        encode(&Line::Progress { messages }, &mut self.buf).map_err(|e| ActionError::io(&self.path, e))?;
+        encode(&Line::Progress { messages }, &mut self.buf)
+            .map_err(|e| ActionError::io(&self.path, e))?;
         self.flush()
     }
 
     /// Note a message that failed and was put back whole where it was.
     pub(crate) fn failed(&mut self, id: MessageId, reason: &str) -> Result<(), ActionError> {
-        let line = Line::Failed { id, reason: reason.to_string() };
+        let line = Line::Failed {
+            id,
+            reason: reason.to_string(),
+        };
         encode(&line, &mut self.buf).map_err(|e| ActionError::io(&self.path, e))?;
         self.flush()
     }
 
     /// Mark the batch done (the caller has fsync'd every touched directory) and fsync.
-    pub(crate) fn done(mut self, messages: u64, failed: u64, recovered: bool) -> Result<(), ActionError> {
-        let line = Line::Done { messages, failed, recovered };
+    pub(crate) fn done(
+        mut self,
+        messages: u64,
+        failed: u64,
+        recovered: bool,
+    ) -> Result<(), ActionError> {
+        let line = Line::Done {
+            messages,
+            failed,
+            recovered,
+        };
         encode(&line, &mut self.buf).map_err(|e| ActionError::io(&self.path, e))?;
         self.flush()?;
-        self.file.sync_all().map_err(|e| ActionError::io(&self.path, e))
+        self.file
+            .sync_all()
+            .map_err(|e| ActionError::io(&self.path, e))
     }
 
     /// Reopen an existing journal to append to it (recovery).
     pub(crate) fn reopen(path: &Path) -> Result<JournalWriter, ActionError> {
-        let mut file = OpenOptions::new().append(true).open(path).map_err(|e| ActionError::io(path, e))?;
+        let mut file = OpenOptions::new()
+            .append(true)
+            .open(path)
+            .map_err(|e| ActionError::io(path, e))?;
         // A torn last line gets a newline so our next line parses on its own.
         let len = file.metadata().map_err(|e| ActionError::io(path, e))?.len();
-        let mut w = JournalWriter { file: file.try_clone().map_err(|e| ActionError::io(path, e))?, path: path.to_path_buf(), buf: Vec::new() };
+        let mut w = JournalWriter {
+            file: file.try_clone().map_err(|e| ActionError::io(path, e))?,
+            path: path.to_path_buf(),
+            buf: Vec::new(),
+        };
         if len > 0 {
             let mut r = File::open(path).map_err(|e| ActionError::io(path, e))?;
-            r.seek(SeekFrom::Start(len - 1)).map_err(|e| ActionError::io(path, e))?;
+            r.seek(SeekFrom::Start(len - 1))
+                .map_err(|e| ActionError::io(path, e))?;
             let mut last = [0u8; 1];
-            r.read_exact(&mut last).map_err(|e| ActionError::io(path, e))?;
+            r.read_exact(&mut last)
+                .map_err(|e| ActionError::io(path, e))?;
             if last[0] != b'\n' {
-                file.write_all(b"\n").map_err(|e| ActionError::io(path, e))?;
+                file.write_all(b"\n")
+                    .map_err(|e| ActionError::io(path, e))?;
             }
         }
         w.buf.clear();
@@ -283,14 +330,19 @@ impl JournalWriter {
     pub(crate) fn abandon(mut self) -> Result<(), ActionError> {
         encode(&Line::Abandoned, &mut self.buf).map_err(|e| ActionError::io(&self.path, e))?;
         self.flush()?;
-        self.file.sync_all().map_err(|e| ActionError::io(&self.path, e))
+        self.file
+            .sync_all()
+            .map_err(|e| ActionError::io(&self.path, e))
     }
 }
 
 /// Read a journal back. Unparseable lines after the header (a torn append) are skipped.
 pub fn load(path: &Path) -> Result<Batch, ActionError> {
     let bytes = std::fs::read(path).map_err(|e| ActionError::io(path, e))?;
-    let bad = |problem| ActionError::Journal { path: path.to_path_buf(), problem };
+    let bad = |problem| ActionError::Journal {
+        path: path.to_path_buf(),
+        problem,
+    };
     let mut lines = bytes.split(|b| *b == b'\n');
     let header = match lines.next().map(serde_json::from_slice::<Line>) {
         Some(Ok(Line::Batch(h))) if h.version == JOURNAL_VERSION => h,
@@ -310,13 +362,19 @@ pub fn load(path: &Path) -> Result<Batch, ActionError> {
         }
         match serde_json::from_slice::<Line>(line) {
             Ok(Line::Message(m)) if b.state == BatchState::Unsealed => b.messages.push(m),
-            Ok(Line::Sealed { .. }) if b.state == BatchState::Unsealed => b.state = BatchState::Interrupted,
+            Ok(Line::Sealed { .. }) if b.state == BatchState::Unsealed => {
+                b.state = BatchState::Interrupted
+            }
             Ok(Line::Progress { messages }) => b.progress = messages,
             Ok(Line::Failed { id, .. }) => {
                 b.failed.insert(id);
             }
-            Ok(Line::Done { .. }) if b.state == BatchState::Interrupted => b.state = BatchState::Done,
-            Ok(Line::Abandoned) if b.state == BatchState::Unsealed => b.state = BatchState::Abandoned,
+            Ok(Line::Done { .. }) if b.state == BatchState::Interrupted => {
+                b.state = BatchState::Done
+            }
+            Ok(Line::Abandoned) if b.state == BatchState::Unsealed => {
+                b.state = BatchState::Abandoned
+            }
             _ => {}
         }
     }
@@ -329,10 +387,16 @@ pub fn is_finished(path: &Path) -> Result<bool, ActionError> {
     let mut f = File::open(path).map_err(|e| ActionError::io(path, e))?;
     let len = f.metadata().map_err(|e| ActionError::io(path, e))?.len();
     let start = len.saturating_sub(256);
-    f.seek(SeekFrom::Start(start)).map_err(|e| ActionError::io(path, e))?;
+    f.seek(SeekFrom::Start(start))
+        .map_err(|e| ActionError::io(path, e))?;
     let mut tail = Vec::new();
-    f.read_to_end(&mut tail).map_err(|e| ActionError::io(path, e))?;
-    let last = tail.split(|b| *b == b'\n').rev().find(|l| !l.is_empty()).unwrap_or(&[]);
+    f.read_to_end(&mut tail)
+        .map_err(|e| ActionError::io(path, e))?;
+    let last = tail
+        .split(|b| *b == b'\n')
+        .rev()
+        .find(|l| !l.is_empty())
+        .unwrap_or(&[]);
     Ok(matches!(
         serde_json::from_slice::<Line>(last),
         Ok(Line::Done { .. } | Line::Abandoned)
@@ -390,7 +454,8 @@ mod tests {
             set_mtime: None,
             old_mtime: None,
         }];
-        let mut w = JournalWriter::create(dir.path(), &header("b1"), &msgs, &Armed::none()).expect("create");
+        let mut w = JournalWriter::create(dir.path(), &header("b1"), &msgs, &Armed::none())
+            .expect("create");
         let path = w.path().to_path_buf();
         w.progress(1).expect("progress");
         // A torn append: half a line with no newline.
@@ -403,7 +468,10 @@ mod tests {
         assert_eq!(b.state, BatchState::Interrupted);
         assert_eq!(b.messages, msgs);
         assert!(!is_finished(&path).expect("tail"));
-        JournalWriter::reopen(&path).expect("reopen").done(1, 0, true).expect("done");
+        JournalWriter::reopen(&path)
+            .expect("reopen")
+            .done(1, 0, true)
+            .expect("done");
         assert_eq!(load(&path).expect("load").state, BatchState::Done);
         assert!(is_finished(&path).expect("tail"));
     }
@@ -413,7 +481,8 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let fp = super::super::failpoint::Failpoint::parse("yank:journal-enospc").ok();
         let armed = Armed::new(fp, super::super::failpoint::FailOp::Batch("yank"));
-        let err = JournalWriter::create(dir.path(), &header("b2"), &[], &armed).expect_err("enospc");
+        let err =
+            JournalWriter::create(dir.path(), &header("b2"), &[], &armed).expect_err("enospc");
         assert!(err.to_string().contains("No space left"), "{err}");
         assert!(journal_files(dir.path()).expect("list").is_empty());
     }

@@ -60,7 +60,10 @@ fn try_flock(path: &Path, create: bool) -> Result<Option<HeldLock>, ActionError>
         .open(path)
         .map_err(|e| ActionError::io(path, e))?;
     match rustix::fs::flock(&file, FlockOperation::NonBlockingLockExclusive) {
-        Ok(()) => Ok(Some(HeldLock { _file: file, path: path.to_path_buf() })),
+        Ok(()) => Ok(Some(HeldLock {
+            _file: file,
+            path: path.to_path_buf(),
+        })),
         Err(rustix::io::Errno::WOULDBLOCK) => Ok(None),
         Err(e) => Err(ActionError::io(path, e.into())),
     }
@@ -81,8 +84,14 @@ pub fn lock_actions(journal_dir: &Path) -> Result<HeldLock, ActionError> {
 pub fn mta_status(queue_root: &Path) -> Result<MtaStatus, ActionError> {
     let path = sendmutex_path(queue_root);
     match try_flock(&path, false)? {
-        Some(_released_on_drop) => Ok(MtaStatus { is_send_running: false, holder: None }),
-        None => Ok(MtaStatus { is_send_running: true, holder: lock_holder(&path) }),
+        Some(_released_on_drop) => Ok(MtaStatus {
+            is_send_running: false,
+            holder: None,
+        }),
+        None => Ok(MtaStatus {
+            is_send_running: true,
+            holder: lock_holder(&path),
+        }),
     }
 }
 
@@ -94,7 +103,11 @@ const MAX_PROC_LOCKS_LINES: usize = 100_000;
 pub fn lock_holder(path: &Path) -> Option<Holder> {
     let meta = std::fs::metadata(path).ok()?;
     let dev = meta.dev();
-    let want = (u64::from(rustix::fs::major(dev)), u64::from(rustix::fs::minor(dev)), meta.ino());
+    let want = (
+        u64::from(rustix::fs::major(dev)),
+        u64::from(rustix::fs::minor(dev)),
+        meta.ino(),
+    );
     let text = std::fs::read_to_string("/proc/locks").ok()?;
     for line in text.lines().take(MAX_PROC_LOCKS_LINES) {
         let f: Vec<&str> = line.split_whitespace().collect();

@@ -29,7 +29,9 @@ pub use expire::{plan_expire, ExpireOptions, DEFAULT_QUEUE_LIFETIME};
 pub use failpoint::Failpoint;
 pub use journal::{Batch, BatchState, Direction};
 pub use lock::{mta_status, MtaStatus};
-pub use plan::{ExecuteOptions, Outcome, Plan, PlannedMessage, RecoveryReport, Refusal, RefusalReason};
+pub use plan::{
+    ExecuteOptions, Outcome, Plan, PlannedMessage, RecoveryReport, Refusal, RefusalReason,
+};
 pub use purge::{plan_purge, PurgeSelection};
 pub use remove::{remove_compat, RemoveMode, RemoveOptions};
 pub use restore::{plan_restore, RestoreSelection};

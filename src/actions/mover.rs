@@ -156,7 +156,11 @@ impl<'a> Mover<'a> {
                 Err(e) if e.kind() == io::ErrorKind::NotFound && !exists(&from) => {}
                 Err(error) => {
                     let is_split = self.roll_back(id, files, toward).is_err();
-                    return Err(MoveFailure { path: from, error, is_split });
+                    return Err(MoveFailure {
+                        path: from,
+                        error,
+                        is_split,
+                    });
                 }
             }
         }
@@ -194,7 +198,13 @@ impl<'a> Mover<'a> {
                     self.fail.after_rename(self.ops);
                 }
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                Err(error) => return Err(MoveFailure { path, error, is_split: false }),
+                Err(error) => {
+                    return Err(MoveFailure {
+                        path,
+                        error,
+                        is_split: false,
+                    })
+                }
             }
         }
         Ok(removed)
@@ -203,11 +213,20 @@ impl<'a> Mover<'a> {
     /// Set the info file's access and modification times (expire, and its undo).
     pub fn set_info_mtime(&mut self, id: MessageId, mtime: i64) -> Result<(), MoveFailure> {
         let path = self.queue_path(Subdir::Info, id);
-        let t = rustix::fs::Timespec { tv_sec: mtime, tv_nsec: 0 };
-        let times = rustix::fs::Timestamps { last_access: t, last_modification: t };
+        let t = rustix::fs::Timespec {
+            tv_sec: mtime,
+            tv_nsec: 0,
+        };
+        let times = rustix::fs::Timestamps {
+            last_access: t,
+            last_modification: t,
+        };
         let flags = rustix::fs::AtFlags::SYMLINK_NOFOLLOW;
-        rustix::fs::utimensat(CWD, &path, &times, flags)
-            .map_err(|e| MoveFailure { path, error: e.into(), is_split: false })?;
+        rustix::fs::utimensat(CWD, &path, &times, flags).map_err(|e| MoveFailure {
+            path,
+            error: e.into(),
+            is_split: false,
+        })?;
         self.ops += 1;
         self.fail.after_rename(self.ops);
         Ok(())
@@ -216,7 +235,10 @@ impl<'a> Mover<'a> {
 
 /// `files` in the order a move toward `toward` must take them.
 fn ordered(files: &[Subdir], toward: Toward) -> Vec<Subdir> {
-    let mut v: Vec<Subdir> = YANK_ORDER.into_iter().filter(|s| files.contains(s)).collect();
+    let mut v: Vec<Subdir> = YANK_ORDER
+        .into_iter()
+        .filter(|s| files.contains(s))
+        .collect();
     if toward == Toward::Queue {
         v.reverse();
     }
@@ -232,8 +254,14 @@ mod tests {
         let files = [Subdir::Info, Subdir::Mess, Subdir::Remote, Subdir::Todo];
         let y = ordered(&files, Toward::Yank);
         let q = ordered(&files, Toward::Queue);
-        assert_eq!(y, [Subdir::Mess, Subdir::Todo, Subdir::Info, Subdir::Remote]);
-        assert_eq!(q, [Subdir::Remote, Subdir::Info, Subdir::Todo, Subdir::Mess]);
+        assert_eq!(
+            y,
+            [Subdir::Mess, Subdir::Todo, Subdir::Info, Subdir::Remote]
+        );
+        assert_eq!(
+            q,
+            [Subdir::Remote, Subdir::Info, Subdir::Todo, Subdir::Mess]
+        );
     }
 
     #[test]

@@ -32,7 +32,11 @@ pub struct MtaConfig {
 
 impl Default for MtaConfig {
     fn default() -> Self {
-        MtaConfig { stop: None, start: None, wait: DEFAULT_WAIT }
+        MtaConfig {
+            stop: None,
+            start: None,
+            wait: DEFAULT_WAIT,
+        }
     }
 }
 
@@ -55,7 +59,10 @@ impl MtaConfig {
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            let bad = || ActionError::Config { path: path.to_path_buf(), line: n + 1 };
+            let bad = || ActionError::Config {
+                path: path.to_path_buf(),
+                line: n + 1,
+            };
             let (k, v) = line.split_once('=').ok_or_else(bad)?;
             let v = v.trim().trim_matches('"').to_string();
             match k.trim() {
@@ -98,7 +105,11 @@ pub fn run_and_wait(
         let s = mta_status(queue_root)?;
         if s.is_send_running == want_running || Instant::now() >= deadline {
             let reached = s.is_send_running == want_running;
-            return Ok(MtaChange { exit: status.code(), status: s, reached });
+            return Ok(MtaChange {
+                exit: status.code(),
+                status: s,
+                reached,
+            });
         }
         // Poll interval: qmail-send needs a moment to finish deliveries after TERM.
         std::thread::sleep(Duration::from_millis(100));
@@ -112,8 +123,11 @@ mod tests {
     #[test]
     fn parses_keys_and_refuses_typos() {
         let p = Path::new("t.conf");
-        let c = MtaConfig::parse("# qmail\nmta_stop = svc -d /service/qmail-send\nmta_wait=5\n", p)
-            .expect("valid");
+        let c = MtaConfig::parse(
+            "# qmail\nmta_stop = svc -d /service/qmail-send\nmta_wait=5\n",
+            p,
+        )
+        .expect("valid");
         assert_eq!(c.stop.as_deref(), Some("svc -d /service/qmail-send"));
         assert_eq!(c.start, None);
         assert_eq!(c.wait, Duration::from_secs(5));

@@ -39,7 +39,9 @@ impl std::fmt::Display for RefusalReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             RefusalReason::TargetExists(p) => write!(f, "target exists: {}", p.display()),
-            RefusalReason::NoInfo => f.write_str("no info file (not preprocessed by qmail-send yet)"),
+            RefusalReason::NoInfo => {
+                f.write_str("no info file (not preprocessed by qmail-send yet)")
+            }
             RefusalReason::NotInQueue => f.write_str("not in the queue any more"),
         }
     }

@@ -28,8 +28,16 @@ pub enum PurgeSelection {
 }
 
 /// Plan a purge of the yank area `yank_dir`.
-pub fn plan_purge(queue: &Queue, yank_dir: &Path, selection: &PurgeSelection, query: &str) -> Result<Plan, ActionError> {
-    let popts = PlanOptions { yank_dir: yank_dir.to_path_buf(), query: query.to_string() };
+pub fn plan_purge(
+    queue: &Queue,
+    yank_dir: &Path,
+    selection: &PurgeSelection,
+    query: &str,
+) -> Result<Plan, ActionError> {
+    let popts = PlanOptions {
+        yank_dir: yank_dir.to_path_buf(),
+        query: query.to_string(),
+    };
     let mut plan = new_plan(queue, Direction::Purge, &popts);
     let batch_ids: Option<HashSet<MessageId>> = match selection {
         PurgeSelection::Batch(id) => {

@@ -56,7 +56,10 @@ pub fn remove_compat(
     opts: &RemoveOptions,
     out: &mut dyn Write,
 ) -> Result<Outcome, ActionError> {
-    let popts = PlanOptions { yank_dir: opts.yank_dir.clone(), query: format!("remove -p {}", opts.pattern) };
+    let popts = PlanOptions {
+        yank_dir: opts.yank_dir.clone(),
+        query: format!("remove -p {}", opts.pattern),
+    };
     let progress = AtomicU64::new(0);
     let mut write_err: Option<std::io::Error> = None;
     let mut line = |text: String| {
@@ -67,7 +70,10 @@ pub fn remove_compat(
     let outcome = match opts.mode {
         RemoveMode::ExpireAt(at) => {
             let strings = Interner::new();
-            let records: Vec<_> = ids.iter().filter_map(|id| read_one(queue, &strings, *id).ok()).collect();
+            let records: Vec<_> = ids
+                .iter()
+                .filter_map(|id| read_one(queue, &strings, *id).ok())
+                .collect();
             let eopts = ExpireOptions {
                 yank_dir: opts.yank_dir.clone(),
                 query: popts.query.clone(),
@@ -78,7 +84,10 @@ pub fn remove_compat(
             let plan = plan_expire(queue, &records, &eopts);
             let o = execute_with(&plan, &opts.execute, &progress, &mut |_, _| {})?;
             for m in &plan.messages {
-                line(format!("expired {}", queue.path(Subdir::Info, m.id).display()));
+                line(format!(
+                    "expired {}",
+                    queue.path(Subdir::Info, m.id).display()
+                ));
             }
             o
         }
@@ -94,7 +103,10 @@ pub fn remove_compat(
                     let purge = plan_purge(queue, &opts.yank_dir, &sel, &popts.query)?;
                     let o = execute_with(&purge, &opts.execute, &progress, &mut |_, _| {})?;
                     for m in &purge.messages {
-                        line(format!("deleted {}", opts.yank_dir.join(yank_name(m.id, Subdir::Mess)).display()));
+                        line(format!(
+                            "deleted {}",
+                            opts.yank_dir.join(yank_name(m.id, Subdir::Mess)).display()
+                        ));
                     }
                     o
                 }

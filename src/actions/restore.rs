@@ -32,7 +32,10 @@ pub fn load_batch(yank_dir: &Path, id: &str) -> Result<Batch, ActionError> {
     let safe = !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
     let path = dir.join(format!("{id}{JOURNAL_SUFFIX}"));
     if !safe || !path.is_file() {
-        return Err(ActionError::NoSuchBatch { batch: id.to_string(), dir });
+        return Err(ActionError::NoSuchBatch {
+            batch: id.to_string(),
+            dir,
+        });
     }
     journal::load(&path)
 }
@@ -44,7 +47,10 @@ pub fn plan_restore(
     selection: &RestoreSelection,
     query: &str,
 ) -> Result<Plan, ActionError> {
-    let popts = PlanOptions { yank_dir: yank_dir.to_path_buf(), query: query.to_string() };
+    let popts = PlanOptions {
+        yank_dir: yank_dir.to_path_buf(),
+        query: query.to_string(),
+    };
     let mut plan = new_plan(queue, Direction::Restore, &popts);
     let yanked = list_yanked(yank_dir)?;
     let wanted: Option<HashSet<MessageId>> = match selection {
@@ -57,13 +63,23 @@ pub fn plan_restore(
                 plan_unexpire(queue, &batch, &mut plan);
                 return Ok(plan);
             }
-            let ids = batch.messages.iter().map(|m| m.id).filter(|id| !batch.failed.contains(id));
+            let ids = batch
+                .messages
+                .iter()
+                .map(|m| m.id)
+                .filter(|id| !batch.failed.contains(id));
             Some(ids.collect())
         }
     };
-    for y in yanked.iter().filter(|y| wanted.as_ref().is_none_or(|w| w.contains(&y.id))) {
+    for y in yanked
+        .iter()
+        .filter(|y| wanted.as_ref().is_none_or(|w| w.contains(&y.id)))
+    {
         match conflict(queue, y) {
-            Some(path) => plan.refused.push(Refusal { id: y.id, reason: RefusalReason::TargetExists(path) }),
+            Some(path) => plan.refused.push(Refusal {
+                id: y.id,
+                reason: RefusalReason::TargetExists(path),
+            }),
             None => plan.messages.push(PlannedMessage {
                 id: y.id,
                 files: y.files.iter().collect(),
@@ -87,13 +103,21 @@ fn conflict(queue: &Queue, y: &YankedMessage) -> Option<PathBuf> {
 
 /// Undo an expire: put back each message's recorded info mtime.
 fn plan_unexpire(queue: &Queue, batch: &Batch, plan: &mut Plan) {
-    for m in batch.messages.iter().filter(|m| !batch.failed.contains(&m.id)) {
+    for m in batch
+        .messages
+        .iter()
+        .filter(|m| !batch.failed.contains(&m.id))
+    {
         let Some(old) = m.old_mtime else { continue };
         if std::fs::symlink_metadata(queue.path(Subdir::Info, m.id)).is_err() {
-            plan.refused.push(Refusal { id: m.id, reason: RefusalReason::NotInQueue });
+            plan.refused.push(Refusal {
+                id: m.id,
+                reason: RefusalReason::NotInQueue,
+            });
             continue;
         }
-        let bytes = std::fs::symlink_metadata(queue.path(Subdir::Mess, m.id)).map_or(0, |md| md.len());
+        let bytes =
+            std::fs::symlink_metadata(queue.path(Subdir::Mess, m.id)).map_or(0, |md| md.len());
         plan.messages.push(PlannedMessage {
             id: m.id,
             files: Vec::new(),
@@ -119,11 +143,16 @@ fn count_recipients(yank_dir: &Path, y: &YankedMessage) -> u32 {
         buf
     };
     let records = |b: &[u8], kinds: &[u8]| {
-        b.split(|c| *c == 0).filter(|r| r.first().is_some_and(|k| kinds.contains(k))).count() as u32
+        b.split(|c| *c == 0)
+            .filter(|r| r.first().is_some_and(|k| kinds.contains(k)))
+            .count() as u32
     };
     if y.files.has(Subdir::Local) || y.files.has(Subdir::Remote) {
         let mut n = 0;
-        for s in [Subdir::Local, Subdir::Remote].into_iter().filter(|s| y.files.has(*s)) {
+        for s in [Subdir::Local, Subdir::Remote]
+            .into_iter()
+            .filter(|s| y.files.has(*s))
+        {
             n += records(&read(s), b"TD");
         }
         return n;

@@ -36,9 +36,18 @@ struct Guard {
 }
 
 impl Guard {
-    fn acquire(queue_root: &Path, yank_dir: &Path, need_send: bool, force: bool) -> Result<Guard, ActionError> {
+    fn acquire(
+        queue_root: &Path,
+        yank_dir: &Path,
+        need_send: bool,
+        force: bool,
+    ) -> Result<Guard, ActionError> {
         let actions = lock_actions(&journal_dir(yank_dir))?;
-        let mut guard = Guard { _actions: actions, _send: None, forced_while_running: false };
+        let mut guard = Guard {
+            _actions: actions,
+            _send: None,
+            forced_while_running: false,
+        };
         if need_send {
             match try_lock_send(queue_root)? {
                 Some(l) => guard._send = Some(l),
@@ -55,7 +64,11 @@ impl Guard {
 }
 
 /// Execute `plan`: the same messages the dry run showed. `progress` counts messages done.
-pub fn execute(plan: &Plan, opts: &ExecuteOptions, progress: &AtomicU64) -> Result<Outcome, ActionError> {
+pub fn execute(
+    plan: &Plan,
+    opts: &ExecuteOptions,
+    progress: &AtomicU64,
+) -> Result<Outcome, ActionError> {
     execute_with(plan, opts, progress, &mut |_, _| {})
 }
 
@@ -70,7 +83,12 @@ pub fn execute_with(
     if matches!(plan.direction, Direction::Yank | Direction::Restore) {
         check_same_filesystem(&plan.queue_root, &plan.yank_dir)?;
     }
-    let guard = Guard::acquire(&plan.queue_root, &plan.yank_dir, plan.needs_send_stopped(), opts.force)?;
+    let guard = Guard::acquire(
+        &plan.queue_root,
+        &plan.yank_dir,
+        plan.needs_send_stopped(),
+        opts.force,
+    )?;
     let recovered = recover_locked(&plan.yank_dir, &plan.queue_root, opts)?;
     let mut mover = Mover {
         queue_root: &plan.queue_root,
@@ -101,10 +119,26 @@ pub fn execute_with(
         big_todo: plan.layout.big_todo,
         undoes: plan.undoes.clone(),
     };
-    let journal = JournalWriter::create(&journal_dir(&plan.yank_dir), &header, &messages, &mover.fail)?;
+    let journal = JournalWriter::create(
+        &journal_dir(&plan.yank_dir),
+        &header,
+        &messages,
+        &mover.fail,
+    )?;
     mover.fail.after_journal();
-    let run = BatchRun { direction: plan.direction, batch: &header.batch, recovered: false };
-    outcome.batch = Some(run.run(&mut mover, journal, &messages, &HashSet::new(), progress, on_move)?);
+    let run = BatchRun {
+        direction: plan.direction,
+        batch: &header.batch,
+        recovered: false,
+    };
+    outcome.batch = Some(run.run(
+        &mut mover,
+        journal,
+        &messages,
+        &HashSet::new(),
+        progress,
+        on_move,
+    )?);
     Ok(outcome)
 }
 
@@ -115,10 +149,14 @@ fn refresh(plan: &Plan, mover: &Mover<'_>) -> (Vec<JournalMessage>, Vec<MessageI
     let mut vanished = Vec::new();
     for m in &plan.messages {
         let files: Vec<Subdir> = match plan.direction {
-            Direction::Yank => Subdir::ALL.into_iter().filter(|s| exists(mover.queue_path(*s, m.id))).collect(),
-            Direction::Restore | Direction::Purge => {
-                Subdir::ALL.into_iter().filter(|s| exists(mover.yank_path(*s, m.id))).collect()
-            }
+            Direction::Yank => Subdir::ALL
+                .into_iter()
+                .filter(|s| exists(mover.queue_path(*s, m.id)))
+                .collect(),
+            Direction::Restore | Direction::Purge => Subdir::ALL
+                .into_iter()
+                .filter(|s| exists(mover.yank_path(*s, m.id)))
+                .collect(),
             Direction::Expire => Vec::new(),
         };
         let info = mover.queue_path(Subdir::Info, m.id);
@@ -128,13 +166,22 @@ fn refresh(plan: &Plan, mover: &Mover<'_>) -> (Vec<JournalMessage>, Vec<MessageI
             md.mtime()
         });
         // The undo of an expire restores the mtime recorded then; an expire records it now.
-        let old_mtime = if plan.direction == Direction::Expire { info_mtime } else { m.old_mtime };
+        let old_mtime = if plan.direction == Direction::Expire {
+            info_mtime
+        } else {
+            m.old_mtime
+        };
         let has_work = !files.is_empty() || (needs_info && info_mtime.is_some());
         if !has_work {
             vanished.push(m.id);
             continue;
         }
-        out.push(JournalMessage { id: m.id, files, set_mtime: m.set_mtime, old_mtime });
+        out.push(JournalMessage {
+            id: m.id,
+            files,
+            set_mtime: m.set_mtime,
+            old_mtime,
+        });
     }
     (out, vanished)
 }
@@ -232,7 +279,11 @@ fn apply(
 
 /// Complete every interrupted batch in the yank area `yank_dir` of the queue at `queue_root`:
 /// takes the locks (refusing while qmail-send runs unless `opts.force`).
-pub fn recover(queue_root: &Path, yank_dir: &Path, opts: &ExecuteOptions) -> Result<RecoveryReport, ActionError> {
+pub fn recover(
+    queue_root: &Path,
+    yank_dir: &Path,
+    opts: &ExecuteOptions,
+) -> Result<RecoveryReport, ActionError> {
     let pending = unfinished(yank_dir)?;
     if pending.is_empty() {
         return Ok(RecoveryReport::default());
@@ -254,7 +305,11 @@ pub fn unfinished(yank_dir: &Path) -> Result<Vec<PathBuf>, ActionError> {
 
 /// Recovery proper; the caller holds the locks. Idempotent: a message already whole on its
 /// batch's side is left as it is, so a crash during recovery is recovered the same way.
-fn recover_locked(yank_dir: &Path, queue_root: &Path, opts: &ExecuteOptions) -> Result<RecoveryReport, ActionError> {
+fn recover_locked(
+    yank_dir: &Path,
+    queue_root: &Path,
+    opts: &ExecuteOptions,
+) -> Result<RecoveryReport, ActionError> {
     let mut report = RecoveryReport::default();
     for path in unfinished(yank_dir)? {
         let batch = journal::load(&path)?;
@@ -270,16 +325,30 @@ fn recover_locked(yank_dir: &Path, queue_root: &Path, opts: &ExecuteOptions) -> 
         }
         let mut mover = Mover {
             queue_root,
-            layout: Layout { split: batch.header.split, big_todo: batch.header.big_todo },
+            layout: Layout {
+                split: batch.header.split,
+                big_todo: batch.header.big_todo,
+            },
             yank_dir,
             fail: Armed::new(opts.failpoint, FailOp::Recover),
             ops: 0,
             touched: Default::default(),
         };
-        let run = BatchRun { direction: batch.header.direction, batch: &batch.header.batch, recovered: true };
+        let run = BatchRun {
+            direction: batch.header.direction,
+            batch: &batch.header.batch,
+            recovered: true,
+        };
         let journal = JournalWriter::reopen(&path)?;
         let progress = AtomicU64::new(0);
-        let done = run.run(&mut mover, journal, &batch.messages, &batch.failed, &progress, &mut |_, _| {})?;
+        let done = run.run(
+            &mut mover,
+            journal,
+            &batch.messages,
+            &batch.failed,
+            &progress,
+            &mut |_, _| {},
+        )?;
         report.completed.push(done);
     }
     Ok(report)

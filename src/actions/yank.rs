@@ -31,7 +31,6 @@ pub(crate) fn new_plan(queue: &Queue, direction: Direction, opts: &PlanOptions) 
     }
 }
 
-
 /// Plan yanking these scanned messages (the files are re-listed when executing).
 pub fn plan_yank<'r>(
     queue: &Queue,
@@ -66,7 +65,14 @@ pub fn plan_yank_ids(queue: &Queue, ids: &[MessageId], opts: &PlanOptions) -> Pl
             continue;
         }
         let bytes = std::fs::symlink_metadata(queue.path(Subdir::Mess, id)).map_or(0, |m| m.len());
-        plan.messages.push(PlannedMessage { id, files, recipients: 0, bytes, set_mtime: None, old_mtime: None });
+        plan.messages.push(PlannedMessage {
+            id,
+            files,
+            recipients: 0,
+            bytes,
+            set_mtime: None,
+            old_mtime: None,
+        });
     }
     plan
 }

@@ -37,7 +37,11 @@ impl ActArgs {
 
     /// Execute options from the flags and `QTRIAGE_FAILPOINT`.
     pub fn execute_options(&self) -> anyhow::Result<ExecuteOptions> {
-        Ok(ExecuteOptions { force: self.force, failpoint: failpoint_from_env()?, now: actions::plan::unix_now() })
+        Ok(ExecuteOptions {
+            force: self.force,
+            failpoint: failpoint_from_env()?,
+            now: actions::plan::unix_now(),
+        })
     }
 }
 
@@ -59,7 +63,8 @@ pub const HOW_TO_STOP: &str = "stop qmail-send first, then run this again:
 (`--force` acts anyway; see the warning it prints)";
 
 /// The warning `--force` prints when qmail-send is running.
-pub const FORCE_WARNING: &str = "warning: --force while qmail-send is running: it keeps queued ids in \
+pub const FORCE_WARNING: &str =
+    "warning: --force while qmail-send is running: it keeps queued ids in \
 memory and may be delivering these messages right now. A moved message may still be delivered, \
 logged as 'unable to open message', or get envelope files re-created by qmail-send; qtriage \
 cannot keep qmail-send from starting on half-moved messages. Stop qmail-send if you can.";
@@ -85,10 +90,18 @@ pub fn parse_query(text: &str) -> anyhow::Result<Query> {
 }
 
 /// Scan `queue` and select the records `query` matches (in queue order).
-pub fn select(queue: &Queue, strings: &Interner, query: &Query) -> anyhow::Result<Vec<MessageRecord>> {
+pub fn select(
+    queue: &Queue,
+    strings: &Interner,
+    query: &Query,
+) -> anyhow::Result<Vec<MessageRecord>> {
     let s: Scan = scan(queue, strings, ScanOptions::default(), &Progress::default())
         .with_context(|| format!("scanning {}", queue.root().display()))?;
-    let ctx = QueryContext { queue, strings, now: actions::plan::unix_now() };
+    let ctx = QueryContext {
+        queue,
+        strings,
+        now: actions::plan::unix_now(),
+    };
     let picked = query::select(query, &ctx, &s.records, None);
     let mut records = s.records;
     let keep: std::collections::HashSet<usize> = picked.into_iter().collect();
@@ -103,7 +116,10 @@ pub fn select(queue: &Queue, strings: &Interner, query: &Query) -> anyhow::Resul
 /// Execute `plan`, with a progress bar on a terminal.
 pub fn execute(plan: &Plan, opts: &ExecuteOptions) -> anyhow::Result<Outcome> {
     let progress = AtomicU64::new(0);
-    if opts.force && plan.needs_send_stopped() && plan.mta.as_ref().is_some_and(|m| m.is_send_running) {
+    if opts.force
+        && plan.needs_send_stopped()
+        && plan.mta.as_ref().is_some_and(|m| m.is_send_running)
+    {
         eprintln!("{FORCE_WARNING}");
     }
     if !std::io::stderr().is_terminal() {
@@ -132,7 +148,12 @@ pub fn execute(plan: &Plan, opts: &ExecuteOptions) -> anyhow::Result<Outcome> {
 /// Print what recovery did before the action, and a --force note.
 pub fn print_recovered(outcome: &Outcome) {
     for b in &outcome.recovered.completed {
-        eprintln!("qtriage: recovered interrupted batch {} ({}, {} messages)", b.batch, b.direction.name(), b.messages);
+        eprintln!(
+            "qtriage: recovered interrupted batch {} ({}, {} messages)",
+            b.batch,
+            b.direction.name(),
+            b.messages
+        );
     }
     for b in &outcome.recovered.abandoned {
         eprintln!("qtriage: closed batch {b}: it was interrupted before anything moved");
@@ -140,7 +161,11 @@ pub fn print_recovered(outcome: &Outcome) {
 }
 
 /// Print the messages of a plan that were refused, and those that failed or vanished.
-pub fn print_problems(out: &mut dyn Write, plan: &Plan, outcome: Option<&Outcome>) -> std::io::Result<()> {
+pub fn print_problems(
+    out: &mut dyn Write,
+    plan: &Plan,
+    outcome: Option<&Outcome>,
+) -> std::io::Result<()> {
     for r in &plan.refused {
         writeln!(out, "refused #{}: {}", r.id, r.reason)?;
     }
@@ -166,7 +191,9 @@ pub fn apply_command() -> String {
 }
 
 fn shell_quote(s: &str) -> String {
-    let plain = !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./=:,@%+".contains(&b));
+    let plain = !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,@%+".contains(&b));
     if plain {
         s.to_string()
     } else {

@@ -8,7 +8,8 @@ use crate::actions::{self, ExpireOptions, DEFAULT_QUEUE_LIFETIME};
 use crate::queue::Interner;
 
 /// The warning every expire prints.
-pub const BACKSCATTER_WARNING: &str = "WARNING: expired messages are BOUNCED by qmail-send at its next \
+pub const BACKSCATTER_WARNING: &str =
+    "WARNING: expired messages are BOUNCED by qmail-send at its next \
 attempt, to their envelope senders. During a spam flood those senders are forged: the bounces are \
 backscatter and can get this server blacklisted. Prefer `qtriage yank`. Undo with `qtriage \
 restore --batch ID` before qmail-send retries them.";
@@ -27,11 +28,19 @@ pub struct ExpireArgs {
 }
 
 /// Run `expire`.
-pub fn run(global: &GlobalArgs, args: &ExpireArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+pub fn run(
+    global: &GlobalArgs,
+    args: &ExpireArgs,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
     act::report_error(run_inner(global, args, out))
 }
 
-fn run_inner(global: &GlobalArgs, args: &ExpireArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+fn run_inner(
+    global: &GlobalArgs,
+    args: &ExpireArgs,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
     eprintln!("{BACKSCATTER_WARNING}");
     let query = act::parse_query(&args.query)?;
     let queue = act::open(global)?;
@@ -39,7 +48,13 @@ fn run_inner(global: &GlobalArgs, args: &ExpireArgs, out: &mut dyn Write) -> any
     let opts = args.act.execute_options()?;
     let strings = Interner::new();
     let records = act::select(&queue, &strings, &query)?;
-    let eopts = ExpireOptions { yank_dir, query: query.to_string(), lifetime: args.lifetime, now: opts.now, at: None };
+    let eopts = ExpireOptions {
+        yank_dir,
+        query: query.to_string(),
+        lifetime: args.lifetime,
+        now: opts.now,
+        at: None,
+    };
     let plan = actions::plan_expire(&queue, &records, &eopts);
     if plan.messages.is_empty() {
         act::print_problems(out, &plan, None)?;
@@ -66,6 +81,10 @@ fn run_inner(global: &GlobalArgs, args: &ExpireArgs, out: &mut dyn Write) -> any
         return Ok(ExitCode::NoMatch);
     };
     writeln!(out, "expired {} messages in batch {}", b.messages, b.batch)?;
-    writeln!(out, "undo with: qtriage restore --batch {} --apply", b.batch)?;
+    writeln!(
+        out,
+        "undo with: qtriage restore --batch {} --apply",
+        b.batch
+    )?;
     Ok(ExitCode::Success)
 }

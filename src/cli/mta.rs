@@ -47,7 +47,12 @@ fn print_status(out: &mut dyn Write, s: &MtaStatus, json: bool) -> std::io::Resu
         return super::print::json::write_line(out, &j);
     }
     match (&s.is_send_running, &s.holder) {
-        (true, Some(h)) => writeln!(out, "qmail-send: running (pid {} {})", h.pid, h.comm.as_deref().unwrap_or("?")),
+        (true, Some(h)) => writeln!(
+            out,
+            "qmail-send: running (pid {} {})",
+            h.pid,
+            h.comm.as_deref().unwrap_or("?")
+        ),
         (true, None) => writeln!(out, "qmail-send: running"),
         (false, _) => writeln!(out, "qmail-send: stopped"),
     }
@@ -66,7 +71,10 @@ pub fn run(global: &GlobalArgs, args: &MtaArgs, out: &mut dyn Write) -> anyhow::
         MtaAction::Start => (config.start.as_deref(), true, "mta_start"),
     };
     let Some(command) = command else {
-        anyhow::bail!("{key} is not set in {} (see docs/cli.md, `qtriage mta`)", args.config.display());
+        anyhow::bail!(
+            "{key} is not set in {} (see docs/cli.md, `qtriage mta`)",
+            args.config.display()
+        );
     };
     let change = run_and_wait(queue.root(), command, want_running, config.wait)?;
     print_status(out, &change.status, args.json)?;

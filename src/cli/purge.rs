@@ -39,7 +39,8 @@ pub fn parse_duration(s: &str) -> Result<i64, String> {
         "w" => 7 * 86400,
         _ => return Err(format!("bad duration unit in {s:?} (use s, m, h, d or w)")),
     };
-    n.checked_mul(mult).ok_or_else(|| format!("duration {s:?} too large"))
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("duration {s:?} too large"))
 }
 
 /// Run `purge`.
@@ -47,13 +48,23 @@ pub fn run(global: &GlobalArgs, args: &PurgeArgs, out: &mut dyn Write) -> anyhow
     act::report_error(run_inner(global, args, out))
 }
 
-fn run_inner(global: &GlobalArgs, args: &PurgeArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+fn run_inner(
+    global: &GlobalArgs,
+    args: &PurgeArgs,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
     let queue = act::open(global)?;
     let yank_dir = args.act.yank_dir(&queue);
     let opts = args.act.execute_options()?;
     let (sel, text) = match (&args.batch, args.older_than) {
         (Some(b), _) => (PurgeSelection::Batch(b.clone()), format!("--batch {b}")),
-        (None, Some(secs)) => (PurgeSelection::OlderThan { secs, now: opts.now }, format!("--older-than {secs}s")),
+        (None, Some(secs)) => (
+            PurgeSelection::OlderThan {
+                secs,
+                now: opts.now,
+            },
+            format!("--older-than {secs}s"),
+        ),
         (None, None) => (PurgeSelection::All, "--all".into()),
     };
     let plan = actions::plan_purge(&queue, &yank_dir, &sel, &text)?;
@@ -76,7 +87,11 @@ fn run_inner(global: &GlobalArgs, args: &PurgeArgs, out: &mut dyn Write) -> anyh
     act::print_recovered(&outcome);
     act::print_problems(out, &plan, Some(&outcome))?;
     match &outcome.batch {
-        Some(b) => writeln!(out, "purged {} messages ({} files) in batch {}", b.messages, b.files, b.batch)?,
+        Some(b) => writeln!(
+            out,
+            "purged {} messages ({} files) in batch {}",
+            b.messages, b.files, b.batch
+        )?,
         None => writeln!(out, "nothing purged: every selected message was gone")?,
     }
     Ok(ExitCode::Success)

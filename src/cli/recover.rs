@@ -18,8 +18,16 @@ pub struct RecoverArgs {
 }
 
 /// Run `recover`.
-pub fn run(global: &GlobalArgs, args: &RecoverArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
-    let act_args = ActArgs { apply: true, force: args.force, yank_dir: args.yank_dir.clone() };
+pub fn run(
+    global: &GlobalArgs,
+    args: &RecoverArgs,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    let act_args = ActArgs {
+        apply: true,
+        force: args.force,
+        yank_dir: args.yank_dir.clone(),
+    };
     act::report_error((|| {
         let queue = act::open(global)?;
         let yank_dir = act_args.yank_dir(&queue);

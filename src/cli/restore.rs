@@ -26,11 +26,19 @@ pub struct RestoreArgs {
 }
 
 /// Run `restore`.
-pub fn run(global: &GlobalArgs, args: &RestoreArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+pub fn run(
+    global: &GlobalArgs,
+    args: &RestoreArgs,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
     act::report_error(run_inner(global, args, out))
 }
 
-fn run_inner(global: &GlobalArgs, args: &RestoreArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+fn run_inner(
+    global: &GlobalArgs,
+    args: &RestoreArgs,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
     let queue = act::open(global)?;
     let yank_dir = args.act.yank_dir(&queue);
     let opts = args.act.execute_options()?;
@@ -44,8 +52,14 @@ fn run_inner(global: &GlobalArgs, args: &RestoreArgs, out: &mut dyn Write) -> an
             let strings = Interner::new();
             let view = YankedView::build(&yank_dir, &actions::list_yanked(&yank_dir)?)?;
             let (vq, s) = view.scan(&strings)?;
-            let ctx = QueryContext { queue: &vq, strings: &strings, now: actions::plan::unix_now() };
-            let ids = query::select(&query, &ctx, &s.records, None).into_iter().map(|i| s.records[i].id);
+            let ctx = QueryContext {
+                queue: &vq,
+                strings: &strings,
+                now: actions::plan::unix_now(),
+            };
+            let ids = query::select(&query, &ctx, &s.records, None)
+                .into_iter()
+                .map(|i| s.records[i].id);
             (RestoreSelection::Ids(ids.collect()), query.to_string())
         }
         (None, None) => (RestoreSelection::All, "--all".to_string()),
@@ -67,9 +81,17 @@ fn run_inner(global: &GlobalArgs, args: &RestoreArgs, out: &mut dyn Write) -> an
         writeln!(out, "nothing restored: every selected message was gone")?;
         return Ok(ExitCode::NoMatch);
     };
-    writeln!(out, "restored {} messages ({} files) in batch {}", b.messages, b.files, b.batch)?;
+    writeln!(
+        out,
+        "restored {} messages ({} files) in batch {}",
+        b.messages, b.files, b.batch
+    )?;
     let clean = b.failed.is_empty() && plan.refused.is_empty();
-    Ok(if clean { ExitCode::Success } else { ExitCode::NoMatch })
+    Ok(if clean {
+        ExitCode::Success
+    } else {
+        ExitCode::NoMatch
+    })
 }
 
 fn print_dry_run(out: &mut dyn Write, plan: &Plan) -> std::io::Result<()> {

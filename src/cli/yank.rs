@@ -30,7 +30,11 @@ pub fn run(global: &GlobalArgs, args: &YankArgs, out: &mut dyn Write) -> anyhow:
     act::report_error(run_inner(global, args, out))
 }
 
-fn run_inner(global: &GlobalArgs, args: &YankArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+fn run_inner(
+    global: &GlobalArgs,
+    args: &YankArgs,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
     let query = act::parse_query(&args.query)?;
     let queue = act::open(global)?;
     let yank_dir = args.act.yank_dir(&queue);
@@ -39,12 +43,19 @@ fn run_inner(global: &GlobalArgs, args: &YankArgs, out: &mut dyn Write) -> anyho
         // Complete interrupted batches first, so the scan sees whole messages.
         let rec = actions::recover(queue.root(), &yank_dir, &opts)?;
         for b in &rec.completed {
-            eprintln!("qtriage: recovered interrupted batch {} ({})", b.batch, b.direction.name());
+            eprintln!(
+                "qtriage: recovered interrupted batch {} ({})",
+                b.batch,
+                b.direction.name()
+            );
         }
     }
     let strings = Interner::new();
     let records = act::select(&queue, &strings, &query)?;
-    let popts = PlanOptions { yank_dir, query: query.to_string() };
+    let popts = PlanOptions {
+        yank_dir,
+        query: query.to_string(),
+    };
     let plan = actions::plan_yank(&queue, &records, &popts);
     if plan.messages.is_empty() {
         writeln!(out, "no messages match {:?}", args.query)?;
@@ -69,8 +80,16 @@ fn run_inner(global: &GlobalArgs, args: &YankArgs, out: &mut dyn Write) -> anyho
         plan.yank_dir.display(),
         b.batch
     )?;
-    writeln!(out, "undo with: qtriage restore --batch {} --apply", b.batch)?;
-    Ok(if b.failed.is_empty() { ExitCode::Success } else { ExitCode::NoMatch })
+    writeln!(
+        out,
+        "undo with: qtriage restore --batch {} --apply",
+        b.batch
+    )?;
+    Ok(if b.failed.is_empty() {
+        ExitCode::Success
+    } else {
+        ExitCode::NoMatch
+    })
 }
 
 /// The dry run: counts, clusters hit, a sample, the state of qmail-send, the command to apply.
@@ -90,18 +109,38 @@ pub fn print_dry_run(
         plan.queue_root.display(),
         plan.yank_dir.display()
     )?;
-    let ctx = AnalysisContext { now: actions::plan::unix_now(), local_domains: Vec::new() };
+    let ctx = AnalysisContext {
+        now: actions::plan::unix_now(),
+        local_domains: Vec::new(),
+    };
     for key in [ClusterKey::AuthUser, ClusterKey::OriginIp] {
         writeln!(out, "clusters hit ({}):", key.name())?;
-        for c in cluster(records, key, strings, &ctx).iter().take(CLUSTERS_SHOWN) {
-            let value = c.value.map_or_else(|| "(none)".to_string(), |v| v.text(strings));
-            writeln!(out, "  {:>8}  {}", c.messages, maybe_sanitize(value.as_bytes(), tty))?;
+        for c in cluster(records, key, strings, &ctx)
+            .iter()
+            .take(CLUSTERS_SHOWN)
+        {
+            let value = c
+                .value
+                .map_or_else(|| "(none)".to_string(), |v| v.text(strings));
+            writeln!(
+                out,
+                "  {:>8}  {}",
+                c.messages,
+                maybe_sanitize(value.as_bytes(), tty)
+            )?;
         }
     }
     writeln!(out, "sample:")?;
     for r in records.iter().take(SAMPLE) {
-        let sender = r.sender.map(|s| strings.resolve(s)).unwrap_or_else(|| std::sync::Arc::from(&b""[..]));
-        let subject = r.headers.subject.map(|s| strings.resolve(s)).unwrap_or_else(|| std::sync::Arc::from(&b""[..]));
+        let sender = r
+            .sender
+            .map(|s| strings.resolve(s))
+            .unwrap_or_else(|| std::sync::Arc::from(&b""[..]));
+        let subject = r
+            .headers
+            .subject
+            .map(|s| strings.resolve(s))
+            .unwrap_or_else(|| std::sync::Arc::from(&b""[..]));
         writeln!(
             out,
             "  #{}  <{}>  {} rcpt  {} bytes  {}",

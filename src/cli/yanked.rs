@@ -46,9 +46,17 @@ struct MessageJson<'a> {
 }
 
 /// Run `yanked`.
-pub fn run(global: &GlobalArgs, args: &YankedArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+pub fn run(
+    global: &GlobalArgs,
+    args: &YankedArgs,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
     let queue = act::open(global)?;
-    let flags = act::ActArgs { apply: false, force: false, yank_dir: args.yank_dir.clone() };
+    let flags = act::ActArgs {
+        apply: false,
+        force: false,
+        yank_dir: args.yank_dir.clone(),
+    };
     let yank_dir = flags.yank_dir(&queue);
     let messages = actions::list_yanked(&yank_dir)?;
     let present: std::collections::HashSet<MessageId> = messages.iter().map(|m| m.id).collect();
@@ -66,7 +74,11 @@ pub fn run(global: &GlobalArgs, args: &YankedArgs, out: &mut dyn Write) -> anyho
     }
     for b in &batches {
         let in_area = match b.header.direction {
-            Direction::Yank => b.messages.iter().filter(|m| owner.get(&m.id) == Some(&b.header.batch) && present.contains(&m.id)).count(),
+            Direction::Yank => b
+                .messages
+                .iter()
+                .filter(|m| owner.get(&m.id) == Some(&b.header.batch) && present.contains(&m.id))
+                .count(),
             _ => 0,
         };
         let j = BatchJson {
@@ -86,14 +98,31 @@ pub fn run(global: &GlobalArgs, args: &YankedArgs, out: &mut dyn Write) -> anyho
             writeln!(
                 out,
                 "batch {}  {:<7}  {:<11}  {} messages ({} in the yank area, {} failed)  {}  {}",
-                j.batch, j.direction.name(), format!("{:?}", j.state).to_lowercase(), j.messages, j.in_yank_area, j.failed, j.created,
-                crate::sanitize::maybe_sanitize(j.query.as_bytes(), std::io::IsTerminal::is_terminal(&std::io::stdout()))
+                j.batch,
+                j.direction.name(),
+                format!("{:?}", j.state).to_lowercase(),
+                j.messages,
+                j.in_yank_area,
+                j.failed,
+                j.created,
+                crate::sanitize::maybe_sanitize(
+                    j.query.as_bytes(),
+                    std::io::IsTerminal::is_terminal(&std::io::stdout())
+                )
             )?;
         }
     }
-    let orphans = messages.iter().filter(|m| !owner.contains_key(&m.id) || !present.contains(&m.id)).count();
+    let orphans = messages
+        .iter()
+        .filter(|m| !owner.contains_key(&m.id) || !present.contains(&m.id))
+        .count();
     if !args.json {
-        writeln!(out, "{} yanked messages in {} ({orphans} without a batch, e.g. yanked by qmail-remove)", messages.len(), yank_dir.display())?;
+        writeln!(
+            out,
+            "{} yanked messages in {} ({orphans} without a batch, e.g. yanked by qmail-remove)",
+            messages.len(),
+            yank_dir.display()
+        )?;
     }
     for m in &messages {
         let j = MessageJson {
@@ -107,7 +136,15 @@ pub fn run(global: &GlobalArgs, args: &YankedArgs, out: &mut dyn Write) -> anyho
         if args.json {
             super::print::json::write_line(out, &j)?;
         } else {
-            writeln!(out, "  #{}  {}  {} bytes  {}  {}", j.id, j.files.join(","), j.bytes, j.yanked_at, j.batch.unwrap_or("-"))?;
+            writeln!(
+                out,
+                "  #{}  {}  {} bytes  {}  {}",
+                j.id,
+                j.files.join(","),
+                j.bytes,
+                j.yanked_at,
+                j.batch.unwrap_or("-")
+            )?;
         }
     }
     Ok(ExitCode::Success)

@@ -21,18 +21,26 @@ fn spam(i: u32) -> MessageSpec {
 }
 
 fn legit(i: u32) -> MessageSpec {
-    MessageSpec::new().sender(format!("alice{i}@example.com")).local("bob@example.com").received_from("192.0.2.7")
+    MessageSpec::new()
+        .sender(format!("alice{i}@example.com"))
+        .local("bob@example.com")
+        .received_from("192.0.2.7")
 }
 
 /// A queue with `n` spam (auth test, mixed states) and `n` legitimate messages.
 fn mixed(n: u32) -> (TestQueue, Vec<MessageId>, Vec<MessageId>) {
     let t = TestQueue::new(23);
-    let states = [FixtureState::InDelivery, FixtureState::Queued, FixtureState::Preprocessing, FixtureState::Done];
+    let states = [
+        FixtureState::InDelivery,
+        FixtureState::Queued,
+        FixtureState::Preprocessing,
+        FixtureState::Done,
+    ];
     let spam_ids = (0..n)
         .map(|i| {
             let mut s = spam(i).state(states[i as usize % states.len()]);
             if i % 5 == 0 {
-                s = s.bouncing(b"<a@b>:\nno such user\n\n".to_vec());
+                s = s.bouncing(b"<a@b>:\nno such user\n\n");
             }
             t.add(s)
         })
@@ -50,7 +58,10 @@ fn stdout(out: &std::process::Output) -> String {
 }
 
 fn batch_of(out: &str) -> String {
-    let line = out.lines().find(|l| l.contains(" in batch ")).unwrap_or_else(|| panic!("no batch in {out}"));
+    let line = out
+        .lines()
+        .find(|l| l.contains(" in batch "))
+        .unwrap_or_else(|| panic!("no batch in {out}"));
     line.rsplit(' ').next().expect("batch id").to_string()
 }
 
@@ -59,12 +70,26 @@ fn dry_run_shows_counts_clusters_sample_and_command_and_moves_nothing() {
     let (t, spam_ids, _) = mixed(8);
     let before = walk(t.root(), &yank_dir(&t), false);
     let out = t.stdout(&["yank", "auth:test"]);
-    assert!(out.contains("would yank 8 messages (12 recipients"), "{out}");
-    assert!(out.contains("clusters hit (auth-user):\n         8  test"), "{out}");
-    assert!(out.contains("clusters hit (origin-ip):\n         8  82.128.32.42"), "{out}");
+    assert!(
+        out.contains("would yank 8 messages (12 recipients"),
+        "{out}"
+    );
+    assert!(
+        out.contains("clusters hit (auth-user):\n         8  test"),
+        "{out}"
+    );
+    assert!(
+        out.contains("clusters hit (origin-ip):\n         8  82.128.32.42"),
+        "{out}"
+    );
     assert!(out.contains(&format!("#{}", spam_ids[0])), "{out}");
     assert!(out.contains("qmail-send: stopped"), "{out}");
-    assert!(out.lines().any(|l| l.starts_with("apply with: qtriage --queue ") && l.ends_with(" yank auth:test --apply")), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("apply with: qtriage --queue ")
+                && l.ends_with(" yank auth:test --apply")),
+        "{out}"
+    );
     assert_eq!(walk(t.root(), &yank_dir(&t), false), before);
     assert!(!yank_dir(&t).exists(), "a dry run creates nothing");
 }
@@ -84,7 +109,12 @@ fn yank_moves_every_file_with_qmail_remove_names_and_restore_gives_the_tree_back
     let text = stdout(&out);
     assert!(text.contains("yanked 12 messages ("), "{text}");
     let batch = batch_of(&text);
-    assert!(text.contains(&format!("undo with: qtriage restore --batch {batch} --apply")), "{text}");
+    assert!(
+        text.contains(&format!(
+            "undo with: qtriage restore --batch {batch} --apply"
+        )),
+        "{text}"
+    );
     let after = walk(t.root(), &yank_dir(&t), true);
     after.assert_same_messages(&original);
     let places = after.places();
@@ -96,15 +126,32 @@ fn yank_moves_every_file_with_qmail_remove_names_and_restore_gives_the_tree_back
             assert_eq!(f.rel, Path::new("yanked").join(format!("{}.{sub}", id.0)));
         }
         let mess = &after.files[&id.0][&("mess".to_string(), Place::Yank)];
-        assert_eq!(mess.ino, id.0, "the mess file keeps its inode, so the id stays reserved");
+        assert_eq!(
+            mess.ino, id.0,
+            "the mess file keeps its inode, so the id stays reserved"
+        );
     }
-    assert!(after.files.values().any(|f| f.contains_key(&("bounce".to_string(), Place::Yank))));
-    assert!(after.files.values().any(|f| f.contains_key(&("todo".to_string(), Place::Yank))));
+    assert!(after
+        .files
+        .values()
+        .any(|f| f.contains_key(&("bounce".to_string(), Place::Yank))));
+    assert!(after
+        .files
+        .values()
+        .any(|f| f.contains_key(&("todo".to_string(), Place::Yank))));
 
     let out = t.run(&["restore", "--batch", &batch, "--apply"]);
     assert_exit(&out, 0);
-    assert!(stdout(&out).contains("restored 12 messages"), "{}", stdout(&out));
-    assert_eq!(walk(t.root(), &yank_dir(&t), true), original, "restore gives back names, bytes, inodes");
+    assert!(
+        stdout(&out).contains("restored 12 messages"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(
+        walk(t.root(), &yank_dir(&t), true),
+        original,
+        "restore gives back names, bytes, inodes"
+    );
 }
 
 #[test]
@@ -119,11 +166,15 @@ fn yanked_lists_batches_and_qmail_remove_yanks_and_restore_all_takes_both_back()
     for s in Subdir::ALL {
         let p = q.path(s, by_hand);
         if p.exists() {
-            std::fs::rename(&p, yank_dir(&t).join(format!("{}.{}", by_hand.0, s.name()))).expect("rename");
+            std::fs::rename(&p, yank_dir(&t).join(format!("{}.{}", by_hand.0, s.name())))
+                .expect("rename");
         }
     }
     let json = t.stdout(&["yanked", "--json"]);
-    let lines: Vec<serde_json::Value> = json.lines().map(|l| serde_json::from_str(l).expect("json")).collect();
+    let lines: Vec<serde_json::Value> = json
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
     let b = &lines[0];
     assert_eq!(b["type"], "batch");
     assert_eq!(b["batch"], batch.as_str());
@@ -134,17 +185,30 @@ fn yanked_lists_batches_and_qmail_remove_yanks_and_restore_all_takes_both_back()
     assert_eq!(b["in_yank_area"], 3);
     let msgs: Vec<&serde_json::Value> = lines.iter().filter(|l| l["type"] == "message").collect();
     assert_eq!(msgs.len(), 4);
-    let hand = msgs.iter().find(|m| m["id"] == by_hand.0).expect("qmail-remove yank listed");
+    let hand = msgs
+        .iter()
+        .find(|m| m["id"] == by_hand.0)
+        .expect("qmail-remove yank listed");
     assert_eq!(hand["batch"], serde_json::Value::Null);
     assert_eq!(hand["files"], serde_json::json!(["mess", "info", "local"]));
-    let one = msgs.iter().find(|m| m["id"] == spam_ids[0].0).expect("listed");
+    let one = msgs
+        .iter()
+        .find(|m| m["id"] == spam_ids[0].0)
+        .expect("listed");
     assert_eq!(one["batch"], batch.as_str());
     let text = t.stdout(&["yanked"]);
-    assert!(text.contains("4 yanked messages in") && text.contains("(1 without a batch"), "{text}");
+    assert!(
+        text.contains("4 yanked messages in") && text.contains("(1 without a batch"),
+        "{text}"
+    );
 
     let out = t.run(&["restore", "--all", "--apply"]);
     assert_exit(&out, 0);
-    assert!(stdout(&out).contains("restored 4 messages"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("restored 4 messages"),
+        "{}",
+        stdout(&out)
+    );
     assert_eq!(walk(t.root(), &yank_dir(&t), true), original);
 }
 
@@ -170,13 +234,31 @@ fn restore_refuses_a_message_whose_target_exists_and_restores_the_rest() {
     let target = q.path(Subdir::Info, victim);
     std::fs::copy(yank_dir(&t).join(format!("{}.info", victim.0)), &target).expect("copy");
     let dry = t.stdout(&["restore", "--all"]);
-    assert!(dry.contains(&format!("refused #{}: target exists: {}", victim.0, target.display())), "{dry}");
+    assert!(
+        dry.contains(&format!(
+            "refused #{}: target exists: {}",
+            victim.0,
+            target.display()
+        )),
+        "{dry}"
+    );
     let out = t.run(&["restore", "--all", "--apply"]);
     assert_exit(&out, 1);
-    assert!(stdout(&out).contains("restored 3 messages"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("restored 3 messages"),
+        "{}",
+        stdout(&out)
+    );
     let tree = walk(t.root(), &yank_dir(&t), false);
-    assert_eq!(tree.split_ids(), vec![victim.0], "only the conflicting message is left as it was");
-    assert!(yank_dir(&t).join(format!("{}.mess", victim.0)).exists(), "its yanked files are untouched");
+    assert_eq!(
+        tree.split_ids(),
+        vec![victim.0],
+        "only the conflicting message is left as it was"
+    );
+    assert!(
+        yank_dir(&t).join(format!("{}.mess", victim.0)).exists(),
+        "its yanked files are untouched"
+    );
 }
 
 #[test]
@@ -185,7 +267,12 @@ fn yank_area_on_another_filesystem_is_refused() {
     let t = TestQueue::new(5);
     t.add(spam(1));
     let other = match tempfile::tempdir_in(shm) {
-        Ok(d) if std::fs::metadata(d.path()).expect("meta").dev() != std::fs::metadata(t.root()).expect("meta").dev() => d,
+        Ok(d)
+            if std::fs::metadata(d.path()).expect("meta").dev()
+                != std::fs::metadata(t.root()).expect("meta").dev() =>
+        {
+            d
+        }
         _ => {
             println!("skipped: /dev/shm is missing or on the queue's filesystem");
             return;
@@ -195,7 +282,10 @@ fn yank_area_on_another_filesystem_is_refused() {
     let dir = other.path().to_str().expect("utf-8").to_string();
     let out = t.run(&["yank", "auth:test", "--apply", "--yank-dir", &dir]);
     assert_exit(&out, 2);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("on another filesystem"), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("on another filesystem"),
+        "{out:?}"
+    );
     assert_eq!(walk(t.root(), &yank_dir(&t), false), before);
 }
 
@@ -203,11 +293,25 @@ fn yank_area_on_another_filesystem_is_refused() {
 fn journal_enospc_moves_nothing_failpoint() {
     let (t, _, _) = mixed(3);
     let before = walk(t.root(), &yank_dir(&t), false);
-    let out = t.command().args(["yank", "auth:test", "--apply"]).env("QTRIAGE_FAILPOINT", "yank:journal-enospc").output().expect("run");
+    let out = t
+        .command()
+        .args(["yank", "auth:test", "--apply"])
+        .env("QTRIAGE_FAILPOINT", "yank:journal-enospc")
+        .output()
+        .expect("run");
     assert_exit(&out, 2);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("No space left on device"), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("No space left on device"),
+        "{out:?}"
+    );
     assert_eq!(walk(t.root(), &yank_dir(&t), false), before);
-    assert_eq!(std::fs::read_dir(yank_dir(&t).join(".journal")).expect("dir").count(), 1, "only the lock file");
+    assert_eq!(
+        std::fs::read_dir(yank_dir(&t).join(".journal"))
+            .expect("dir")
+            .count(),
+        1,
+        "only the lock file"
+    );
 }
 
 /// A tmpfs mounted for one test, unmounted when dropped.
@@ -215,7 +319,9 @@ struct TinyFs(tempfile::TempDir);
 
 impl Drop for TinyFs {
     fn drop(&mut self) {
-        let _ = std::process::Command::new("umount").arg(self.0.path()).status();
+        let _ = std::process::Command::new("umount")
+            .arg(self.0.path())
+            .status();
     }
 }
 
@@ -229,12 +335,17 @@ fn journal_enospc_moves_nothing_real_full_filesystem() {
         .status()
         .is_ok_and(|s| s.success());
     if !ok {
-        println!("skipped: cannot mount a tmpfs here (journal_enospc_moves_nothing_failpoint covers it)");
+        println!(
+            "skipped: cannot mount a tmpfs here (journal_enospc_moves_nothing_failpoint covers it)"
+        );
         return;
     }
     let fs = TinyFs(dir);
     let root = fs.0.path().join("queue");
-    let q = qtriage::fixture::QueueBuilder::new(&root).split(3).create().expect("queue");
+    let q = qtriage::fixture::QueueBuilder::new(&root)
+        .split(3)
+        .create()
+        .expect("queue");
     for i in 0..5 {
         q.add(&spam(i)).expect("add");
     }
@@ -251,8 +362,15 @@ fn journal_enospc_moves_nothing_real_full_filesystem() {
         .output()
         .expect("run");
     assert_exit(&out, 2);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("No space left on device"), "{out:?}");
-    assert_eq!(walk(&root, &root.join("yanked"), true), before, "nothing moved");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("No space left on device"),
+        "{out:?}"
+    );
+    assert_eq!(
+        walk(&root, &root.join("yanked"), true),
+        before,
+        "nothing moved"
+    );
 }
 
 /// chattr +i on a directory for one test (root on ext4 only), undone when dropped.
@@ -260,14 +378,22 @@ struct Immutable(std::path::PathBuf);
 
 impl Immutable {
     fn set(p: &Path) -> Option<Immutable> {
-        let ok = std::process::Command::new("chattr").arg("+i").arg(p).stderr(std::process::Stdio::null()).status();
-        ok.is_ok_and(|s| s.success()).then(|| Immutable(p.to_path_buf()))
+        let ok = std::process::Command::new("chattr")
+            .arg("+i")
+            .arg(p)
+            .stderr(std::process::Stdio::null())
+            .status();
+        ok.is_ok_and(|s| s.success())
+            .then(|| Immutable(p.to_path_buf()))
     }
 }
 
 impl Drop for Immutable {
     fn drop(&mut self) {
-        let _ = std::process::Command::new("chattr").arg("-i").arg(&self.0).status();
+        let _ = std::process::Command::new("chattr")
+            .arg("-i")
+            .arg(&self.0)
+            .status();
     }
 }
 
@@ -278,8 +404,16 @@ fn permission_error_mid_batch_leaves_those_messages_whole_in_the_queue() {
     let q = Queue::open(t.root(), QueueOptions::default()).expect("queue");
     // Renames out of one remote/ bucket fail with EPERM: its messages' mess is already moved
     // when the remote file fails, so they must be rolled back whole.
-    let stuck = spam_ids.iter().copied().find(|id| q.path(Subdir::Remote, *id).exists()).expect("in delivery");
-    let bucket = q.path(Subdir::Remote, stuck).parent().expect("dir").to_path_buf();
+    let stuck = spam_ids
+        .iter()
+        .copied()
+        .find(|id| q.path(Subdir::Remote, *id).exists())
+        .expect("in delivery");
+    let bucket = q
+        .path(Subdir::Remote, stuck)
+        .parent()
+        .expect("dir")
+        .to_path_buf();
     let Some(guard) = Immutable::set(&bucket) else {
         println!("skipped: chattr +i not supported here");
         return;
@@ -288,12 +422,22 @@ fn permission_error_mid_batch_leaves_those_messages_whole_in_the_queue() {
     drop(guard);
     assert_exit(&out, 1);
     let text = stdout(&out);
-    assert!(text.contains(&format!("failed #{}: ", stuck.0)) && text.contains("Operation not permitted"), "{text}");
+    assert!(
+        text.contains(&format!("failed #{}: ", stuck.0))
+            && text.contains("Operation not permitted"),
+        "{text}"
+    );
     let tree = walk(t.root(), &yank_dir(&t), true);
     tree.assert_same_messages(&original);
     let places = tree.places();
     assert_eq!(places[&stuck.0], Place::Queue, "rolled back whole");
-    assert!(spam_ids.iter().filter(|id| places[&id.0] == Place::Yank).count() >= 1);
+    assert!(
+        spam_ids
+            .iter()
+            .filter(|id| places[&id.0] == Place::Yank)
+            .count()
+            >= 1
+    );
     // The batch is done; the failed message is recorded and not retried by recovery.
     assert!(t.stdout(&["recover"]).contains("nothing to recover"));
 }
@@ -305,7 +449,10 @@ fn permission_error_without_root_refuses_before_moving() {
     // Let an unprivileged user reach the queue (tempdirs are 0700).
     let mut p = t.root().to_path_buf();
     while let Some(parent) = p.parent() {
-        let _ = std::process::Command::new("chmod").arg("o+rx").arg(&p).status();
+        let _ = std::process::Command::new("chmod")
+            .arg("o+rx")
+            .arg(&p)
+            .status();
         if parent == Path::new("/") || parent == std::env::temp_dir() {
             break;
         }
@@ -327,7 +474,10 @@ fn permission_error_without_root_refuses_before_moving() {
         return;
     }
     assert_exit(&out, 2);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("Permission denied"), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("Permission denied"),
+        "{out:?}"
+    );
     assert_eq!(walk(t.root(), &yank_dir(&t), false), before);
 }
 
@@ -347,7 +497,9 @@ fn purge_deletes_only_from_the_yank_area() {
     assert!(out.contains("purged 4 messages"), "{out}");
     let tree = walk(t.root(), &yank_dir(&t), false);
     assert!(spam_ids.iter().all(|id| !tree.files.contains_key(&id.0)));
-    assert!(legit_ids.iter().all(|id| tree.places()[&id.0] == Place::Queue));
+    assert!(legit_ids
+        .iter()
+        .all(|id| tree.places()[&id.0] == Place::Queue));
     assert_exit(&t.run(&["purge", "--older-than", "1d", "--apply"]), 1);
 }
 
@@ -363,7 +515,10 @@ fn expire_sets_info_mtime_back_and_restore_batch_undoes_it() {
     assert_exit(&out, 0);
     assert!(String::from_utf8_lossy(&out.stderr).contains("backscatter"));
     let text = stdout(&out);
-    assert!(text.contains(&format!("refused #{}: no info file", queued.0)), "{text}");
+    assert!(
+        text.contains(&format!("refused #{}: no info file", queued.0)),
+        "{text}"
+    );
     let mtime = std::fs::metadata(&info).expect("info").mtime();
     assert!(mtime < now - 604_800, "expired: {mtime}");
     let batch = batch_of(&text);
@@ -379,21 +534,35 @@ fn remove_compat_prints_qmail_remove_lines_and_deletes_through_the_journal() {
         mode: RemoveMode::Yank,
         yank_dir: yank_dir(&t),
         pattern: "cheap".into(),
-        execute: ExecuteOptions { now: 1, ..Default::default() },
+        execute: ExecuteOptions {
+            now: 1,
+            ..Default::default()
+        },
     };
     let mut out = Vec::new();
     let o = actions::remove_compat(&q, &spam_ids[..1], &opts, &mut out).expect("remove");
     let text = String::from_utf8(out).expect("utf-8");
     let mess = q.path(Subdir::Mess, spam_ids[0]);
-    let first = format!("moved {} to {}/{}.mess", mess.display(), yank_dir(&t).display(), spam_ids[0].0);
+    let first = format!(
+        "moved {} to {}/{}.mess",
+        mess.display(),
+        yank_dir(&t).display(),
+        spam_ids[0].0
+    );
     assert_eq!(text.lines().next(), Some(first.as_str()), "{text}");
     assert_eq!(o.batch.expect("batch").messages, 1);
 
-    let opts = RemoveOptions { mode: RemoveMode::Delete, ..opts };
+    let opts = RemoveOptions {
+        mode: RemoveMode::Delete,
+        ..opts
+    };
     let mut out = Vec::new();
     actions::remove_compat(&q, &spam_ids[1..], &opts, &mut out).expect("remove");
     let text = String::from_utf8(out).expect("utf-8");
-    assert!(text.contains("moved ") && text.contains("deleted "), "{text}");
+    assert!(
+        text.contains("moved ") && text.contains("deleted "),
+        "{text}"
+    );
     let tree = walk(t.root(), &yank_dir(&t), false);
     assert!(!tree.files.contains_key(&spam_ids[1].0), "deleted");
     assert_eq!(tree.places()[&spam_ids[0].0], Place::Yank);

@@ -19,7 +19,12 @@ const MESSAGES: u32 = 20_000;
 
 fn build() -> (TestQueue, Tree) {
     let t = TestQueue::new(23);
-    let states = [FixtureState::InDelivery, FixtureState::Queued, FixtureState::Preprocessing, FixtureState::InDelivery];
+    let states = [
+        FixtureState::InDelivery,
+        FixtureState::Queued,
+        FixtureState::Preprocessing,
+        FixtureState::InDelivery,
+    ];
     (0..MESSAGES).into_par_iter().for_each(|i| {
         let spec = if i % 2 == 0 {
             let mut s = MessageSpec::new()
@@ -29,11 +34,14 @@ fn build() -> (TestQueue, Tree) {
                 .auth("test")
                 .state(states[(i / 2) as usize % states.len()]);
             if i % 10 == 0 {
-                s = s.bouncing(b"<v@example.net>:\nno mailbox\n\n".to_vec());
+                s = s.bouncing(b"<v@example.net>:\nno mailbox\n\n");
             }
             s
         } else {
-            MessageSpec::new().sender(format!("a{i}@example.com")).local("b@example.com").received_from("192.0.2.1")
+            MessageSpec::new()
+                .sender(format!("a{i}@example.com"))
+                .local("b@example.com")
+                .received_from("192.0.2.1")
         };
         t.q.add(&spec).expect("fixture message");
     });
@@ -47,12 +55,22 @@ fn yank(t: &TestQueue) -> PathBuf {
 }
 
 fn run_with_failpoint(t: &TestQueue, args: &[&str], fp: &str) -> Output {
-    t.command().args(args).env("QTRIAGE_FAILPOINT", fp).stdin(Stdio::null()).output().expect("run")
+    t.command()
+        .args(args)
+        .env("QTRIAGE_FAILPOINT", fp)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run")
 }
 
 #[track_caller]
 fn assert_crashed(out: &Output) {
-    assert!(out.status.code().is_none(), "expected an abort, got {:?}: {}", out.status, String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.code().is_none(),
+        "expected an abort, got {:?}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// After recovery: every spam id in `want_spam`, every other in the queue, nothing lost.
@@ -68,7 +86,11 @@ fn assert_whole(t: &TestQueue, original: &Tree, want_spam: Place) {
         .count();
     assert_eq!(spam_places, MESSAGES as usize);
     let yanked = places.values().filter(|p| **p == Place::Yank).count();
-    let expect = if want_spam == Place::Yank { MESSAGES as usize / 2 } else { 0 };
+    let expect = if want_spam == Place::Yank {
+        MESSAGES as usize / 2
+    } else {
+        0
+    };
     assert_eq!(yanked, expect, "messages in the yank area");
 }
 
@@ -96,7 +118,11 @@ fn kill_minus_nine_during_bulk_yank_and_restore() {
     for (i, (y, r)) in points.iter().enumerate() {
         let (y, r) = (y.replace('_', ""), r.replace('_', ""));
         let t0 = Instant::now();
-        assert_crashed(&run_with_failpoint(&t, &["yank", "auth:test", "--apply"], &y));
+        assert_crashed(&run_with_failpoint(
+            &t,
+            &["yank", "auth:test", "--apply"],
+            &y,
+        ));
         eprintln!("  yank {:?}", t0.elapsed());
         if i == 0 {
             // Two renames into the first message: it is split, and its mess went first.
@@ -108,12 +134,19 @@ fn kill_minus_nine_during_bulk_yank_and_restore() {
         let t0 = Instant::now();
         let rec = recover(&t);
         eprintln!("  recover {:?}", t0.elapsed());
-        assert!(rec.contains("completed batch") && rec.contains("(yank)"), "{rec}");
+        assert!(
+            rec.contains("completed batch") && rec.contains("(yank)"),
+            "{rec}"
+        );
         let t0 = Instant::now();
         assert_whole(&t, &original, Place::Yank);
         eprintln!("  walk {:?}", t0.elapsed());
         let t0 = Instant::now();
-        assert_crashed(&run_with_failpoint(&t, &["restore", "--all", "--apply"], &r));
+        assert_crashed(&run_with_failpoint(
+            &t,
+            &["restore", "--all", "--apply"],
+            &r,
+        ));
         eprintln!("  restore {:?}", t0.elapsed());
         if i == 1 {
             // A crash during recovery is recovered too, at two points.
@@ -126,12 +159,15 @@ fn kill_minus_nine_during_bulk_yank_and_restore() {
         eprintln!("cycle {i} ({y}, {r}) done at {:?}", start.elapsed());
     }
     sigkill_at_polled_progress_points(&t, &original);
-    assert_eq!(walk(t.root(), &yank(&t), true), original, "names, bytes and inodes are the original ones");
+    assert_eq!(
+        walk(t.root(), &yank(&t), true),
+        original,
+        "names, bytes and inodes are the original ones"
+    );
 }
 
 /// Real SIGKILLs: once at a paused point, once at whatever point a running restore reached.
 fn sigkill_at_polled_progress_points(t: &TestQueue, original: &Tree) {
-    let (t, original) = (t, original);
     // 1. Paused after 12,345 renames, holding the locks: SIGKILL.
     let mut child = t
         .command()
@@ -146,16 +182,28 @@ fn sigkill_at_polled_progress_points(t: &TestQueue, original: &Tree) {
     let mut line = String::new();
     while !line.contains("failpoint paused") {
         line.clear();
-        assert!(err.read_line(&mut line).expect("read") > 0, "ended before pausing");
+        assert!(
+            err.read_line(&mut line).expect("read") > 0,
+            "ended before pausing"
+        );
     }
     child.kill().expect("SIGKILL");
     child.wait().expect("wait");
-    assert_eq!(walk(t.root(), &yank(t), false).split_ids().len(), 1, "killed inside a message");
+    assert_eq!(
+        walk(t.root(), &yank(t), false).split_ids().len(),
+        1,
+        "killed inside a message"
+    );
     recover(t);
-    assert_whole(&t, &original, Place::Yank);
+    assert_whole(t, original, Place::Yank);
     // 2. A free-running restore killed as soon as the first file is back in the queue.
     let full = yanked_files(&yank(t));
-    let mut child = t.command().args(["restore", "--all", "--apply"]).stdout(Stdio::null()).spawn().expect("spawn");
+    let mut child = t
+        .command()
+        .args(["restore", "--all", "--apply"])
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("spawn");
     let deadline = Instant::now() + Duration::from_secs(120);
     while child.try_wait().expect("poll").is_none() && Instant::now() < deadline {
         if yanked_files(&yank(t)) < full {

@@ -28,9 +28,14 @@ impl FakeSend {
             .ok()?;
         let stdin = child.stdin.take()?;
         let mut line = String::new();
-        BufReader::new(child.stdout.take()?).read_line(&mut line).ok()?;
+        BufReader::new(child.stdout.take()?)
+            .read_line(&mut line)
+            .ok()?;
         assert_eq!(line.trim(), "locked");
-        Some(FakeSend { child, _stdin: stdin })
+        Some(FakeSend {
+            child,
+            _stdin: stdin,
+        })
     }
 }
 
@@ -54,7 +59,15 @@ fn would_be_send_starts(t: &TestQueue) -> bool {
 fn queue() -> (TestQueue, Vec<u64>) {
     let t = TestQueue::new(5);
     let ids = (0..4)
-        .map(|i| t.add(MessageSpec::new().sender(format!("s{i}@x.example")).remote("v@y.example").auth("test")).0)
+        .map(|i| {
+            t.add(
+                MessageSpec::new()
+                    .sender(format!("s{i}@x.example"))
+                    .remote("v@y.example")
+                    .auth("test"),
+            )
+            .0
+        })
         .collect();
     (t, ids)
 }
@@ -64,15 +77,23 @@ fn every_destructive_command_refuses_while_send_runs_and_force_acts() {
     let (t, ids) = queue();
     // Something to restore and a batch to undo, made while qmail-send was stopped.
     let out = t.stdout(&["yank", &format!("id:{}", ids[0]), "--apply"]);
-    let batch = out.lines().find_map(|l| l.split(" in batch ").nth(1)).expect("batch").to_string();
+    let batch = out
+        .lines()
+        .find_map(|l| l.split(" in batch ").nth(1))
+        .expect("batch")
+        .to_string();
     let Some(send) = FakeSend::start(&t) else {
         println!("skipped: util-linux flock not available");
         return;
     };
     let status = t.stdout(&["mta"]);
     assert!(status.starts_with("qmail-send: running (pid "), "{status}");
-    assert!(status.contains("flock"), "the holder's comm from /proc: {status}");
-    let json: serde_json::Value = serde_json::from_str(&t.stdout(&["mta", "--json"])).expect("json");
+    assert!(
+        status.contains("flock"),
+        "the holder's comm from /proc: {status}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&t.stdout(&["mta", "--json"])).expect("json");
     assert_eq!(json["running"], true);
     assert_eq!(json["pid"], send.child.id());
 
@@ -88,14 +109,27 @@ fn every_destructive_command_refuses_while_send_runs_and_force_acts() {
         assert_exit(&out, 2);
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains("qmail-send is running"), "{cmd:?}: {err}");
-        assert!(err.contains("svc -d /service/qmail-send") && err.contains("qmailctl stop"), "{err}");
-        assert!(err.contains("systemctl stop qmail") && err.contains("/etc/init.d/qmail stop"), "{err}");
+        assert!(
+            err.contains("svc -d /service/qmail-send") && err.contains("qmailctl stop"),
+            "{err}"
+        );
+        assert!(
+            err.contains("systemctl stop qmail") && err.contains("/etc/init.d/qmail stop"),
+            "{err}"
+        );
     }
-    assert_eq!(walk(t.root(), &t.root().join("yanked"), false), before, "nothing moved");
+    assert_eq!(
+        walk(t.root(), &t.root().join("yanked"), false),
+        before,
+        "nothing moved"
+    );
 
     let out = t.run(&["yank", "auth:test", "--apply", "--force"]);
     assert_exit(&out, 0);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("warning: --force"), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("warning: --force"),
+        "{out:?}"
+    );
     let places = walk(t.root(), &t.root().join("yanked"), false).places();
     assert!(ids.iter().all(|id| places[id] == Place::Yank));
     drop(send);
@@ -118,15 +152,29 @@ fn qtriage_holds_sendmutex_while_acting() {
     let mut line = String::new();
     while !line.contains("failpoint paused") {
         line.clear();
-        assert!(err.read_line(&mut line).expect("read") > 0, "qtriage ended before pausing");
+        assert!(
+            err.read_line(&mut line).expect("read") > 0,
+            "qtriage ended before pausing"
+        );
     }
-    assert!(!would_be_send_starts(&t), "qmail-send could start half-way through a yank");
+    assert!(
+        !would_be_send_starts(&t),
+        "qmail-send could start half-way through a yank"
+    );
     let status = t.stdout(&["mta"]);
     assert!(status.contains("qtriage"), "{status}");
-    child.stdin.take().expect("stdin").write_all(b"\n").expect("continue");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"\n")
+        .expect("continue");
     let out = child.wait_with_output().expect("wait");
     assert_exit(&out, 0);
-    assert!(would_be_send_starts(&t), "the lock is released after the action");
+    assert!(
+        would_be_send_starts(&t),
+        "the lock is released after the action"
+    );
 }
 
 #[test]
@@ -138,11 +186,34 @@ fn mta_stop_runs_the_configured_command_and_waits_for_the_lock() {
     };
     let dir = tempfile::tempdir().expect("temp dir");
     let conf = dir.path().join("qtriage.conf");
-    std::fs::write(&conf, format!("# test\nmta_stop = kill {}\nmta_wait = 20\n", send.child.id())).expect("conf");
-    let out = t.command().args(["mta", "stop"]).env("QTRIAGE_CONFIG", &conf).output().expect("run");
+    std::fs::write(
+        &conf,
+        format!(
+            "# test\nmta_stop = kill {}\nmta_wait = 20\n",
+            send.child.id()
+        ),
+    )
+    .expect("conf");
+    let out = t
+        .command()
+        .args(["mta", "stop"])
+        .env("QTRIAGE_CONFIG", &conf)
+        .output()
+        .expect("run");
     assert_exit(&out, 0);
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "qmail-send: stopped\n");
-    let out = t.command().args(["mta", "start"]).env("QTRIAGE_CONFIG", &conf).output().expect("run");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "qmail-send: stopped\n"
+    );
+    let out = t
+        .command()
+        .args(["mta", "start"])
+        .env("QTRIAGE_CONFIG", &conf)
+        .output()
+        .expect("run");
     assert_exit(&out, 2);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("mta_start is not set"), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("mta_start is not set"),
+        "{out:?}"
+    );
 }

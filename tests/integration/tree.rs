@@ -30,7 +30,9 @@ pub struct Tree {
 const QUEUE_DIRS: [&str; 7] = ["mess", "info", "local", "remote", "todo", "intd", "bounce"];
 
 fn fnv(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100000001b3))
+    bytes.iter().fold(0xcbf29ce484222325u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x100000001b3)
+    })
 }
 
 /// Walk `root` (queue with `yanked/` inside). `hash` reads every file's bytes.
@@ -42,18 +44,31 @@ pub fn walk(root: &Path, yank: &Path, hash: bool) -> Tree {
             if !e.file_type().is_file() {
                 continue;
             }
-            let rel = e.path().strip_prefix(root).expect("under root").to_path_buf();
+            let rel = e
+                .path()
+                .strip_prefix(root)
+                .expect("under root")
+                .to_path_buf();
             let name = e.file_name().to_str().expect("utf-8 name").to_string();
             let (id, subdir) = match place {
                 Place::Yank => {
-                    if rel.components().any(|c| c.as_os_str().to_str().is_some_and(|s| s.starts_with('.'))) {
+                    if rel
+                        .components()
+                        .any(|c| c.as_os_str().to_str().is_some_and(|s| s.starts_with('.')))
+                    {
                         continue; // journal and views
                     }
                     let (id, sub) = name.split_once('.').expect("<id>.<subdir>");
                     (id.parse::<u64>().expect("id"), sub.to_string())
                 }
                 Place::Queue => {
-                    let top = rel.components().next().expect("top").as_os_str().to_str().expect("utf-8");
+                    let top = rel
+                        .components()
+                        .next()
+                        .expect("top")
+                        .as_os_str()
+                        .to_str()
+                        .expect("utf-8");
                     if !QUEUE_DIRS.contains(&top) {
                         continue;
                     }
@@ -62,7 +77,12 @@ pub fn walk(root: &Path, yank: &Path, hash: bool) -> Tree {
             };
             let md = e.metadata().expect("metadata");
             let hash = hash.then(|| fnv(&std::fs::read(e.path()).expect("read")));
-            let fact = FileFact { rel, ino: md.ino(), len: md.len(), hash };
+            let fact = FileFact {
+                rel,
+                ino: md.ino(),
+                len: md.len(),
+                hash,
+            };
             let prev = t.files.entry(id).or_default().insert((subdir, place), fact);
             assert!(prev.is_none(), "file listed twice");
         }
@@ -83,7 +103,12 @@ impl Tree {
         let mut out = BTreeMap::new();
         for (id, files) in &self.files {
             let places: BTreeSet<Place> = files.keys().map(|(_, p)| *p).collect();
-            assert_eq!(places.len(), 1, "message #{id} is split: {:?}", files.keys().collect::<Vec<_>>());
+            assert_eq!(
+                places.len(),
+                1,
+                "message #{id} is split: {:?}",
+                files.keys().collect::<Vec<_>>()
+            );
             out.insert(*id, *places.iter().next().expect("one place"));
         }
         out
@@ -102,12 +127,25 @@ impl Tree {
     /// (and hashes where both have them). Proves nothing lost, nothing duplicated.
     #[track_caller]
     pub fn assert_same_messages(&self, original: &Tree) {
-        assert_eq!(self.files.len(), original.files.len(), "message count changed");
+        assert_eq!(
+            self.files.len(),
+            original.files.len(),
+            "message count changed"
+        );
         for (id, files) in &original.files {
-            let now = self.files.get(id).unwrap_or_else(|| panic!("message #{id} lost"));
-            let a: BTreeMap<&str, &FileFact> = files.iter().map(|((s, _), f)| (s.as_str(), f)).collect();
-            let b: BTreeMap<&str, &FileFact> = now.iter().map(|((s, _), f)| (s.as_str(), f)).collect();
-            assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>(), "message #{id} files");
+            let now = self
+                .files
+                .get(id)
+                .unwrap_or_else(|| panic!("message #{id} lost"));
+            let a: BTreeMap<&str, &FileFact> =
+                files.iter().map(|((s, _), f)| (s.as_str(), f)).collect();
+            let b: BTreeMap<&str, &FileFact> =
+                now.iter().map(|((s, _), f)| (s.as_str(), f)).collect();
+            assert_eq!(
+                a.keys().collect::<Vec<_>>(),
+                b.keys().collect::<Vec<_>>(),
+                "message #{id} files"
+            );
             for (s, fa) in &a {
                 let fb = b[s];
                 assert_eq!((fa.ino, fa.len), (fb.ino, fb.len), "message #{id} {s}");
