@@ -189,11 +189,9 @@ fn sigkill_at_polled_progress_points(t: &TestQueue, original: &Tree) {
     }
     child.kill().expect("SIGKILL");
     child.wait().expect("wait");
-    assert_eq!(
-        walk(t.root(), &yank(t), false).split_ids().len(),
-        1,
-        "killed inside a message"
-    );
+    // At most one message can be split at any instant (12345 may fall on a message boundary).
+    let split = walk(t.root(), &yank(t), false).split_ids().len();
+    assert!(split <= 1, "{split} messages split at once");
     recover(t);
     assert_whole(t, original, Place::Yank);
     // 2. A free-running restore killed as soon as the first file is back in the queue.
