@@ -4,6 +4,7 @@
 //! (`tui`, behind the default `tui` feature) are two faces over it.
 
 pub mod accounts;
+pub mod actions;
 pub mod analysis;
 pub mod cli;
 pub mod error;

@@ -1,18 +1,26 @@
 //! The command line: clap arguments, and dispatch to one file per subcommand.
 
 pub mod accounts;
+pub mod act;
 pub mod clusters;
-pub mod exit;
-pub mod list;
-pub mod print;
-pub mod read;
-pub mod report;
-pub mod remove;
-pub mod stat;
-pub mod logins;
 pub mod decode_auth;
+pub mod exit;
+pub mod expire;
+pub mod list;
+pub mod logins;
+pub mod mta;
+pub mod print;
+pub mod purge;
+pub mod read;
+pub mod recover;
+pub mod remove;
+pub mod report;
+pub mod restore;
+pub mod stat;
 pub mod top;
 pub mod watch;
+pub mod yank;
+pub mod yanked;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -108,6 +116,20 @@ pub enum Command {
     Remove(remove::RemoveArgs),
     /// Watch the queue live: size, growth, and who makes it grow.
     Watch(watch::WatchArgs),
+    /// Is qmail-send running? `mta stop` / `mta start` run the configured command.
+    Mta(mta::MtaArgs),
+    /// Move the messages a query selects into the yank area (dry run unless --apply).
+    Yank(yank::YankArgs),
+    /// Move yanked messages back into the queue (or undo an expire).
+    Restore(restore::RestoreArgs),
+    /// List the yank area: batches and yanked messages.
+    Yanked(yanked::YankedArgs),
+    /// Delete yanked messages for good.
+    Purge(purge::PurgeArgs),
+    /// Set info mtimes back past queuelifetime: qmail-send bounces them.
+    Expire(expire::ExpireArgs),
+    /// Complete interrupted yank/restore/purge/expire batches.
+    Recover(recover::RecoverArgs),
 }
 
 /// Parse the process arguments and run the command, writing to stdout.
@@ -133,6 +155,13 @@ fn dispatch(args: &Args, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         Some(Command::List(a)) => list::run(&args.global, a, out),
         Some(Command::Remove(a)) => remove::run(&args.global, a, out),
         Some(Command::Watch(a)) => watch::run(&args.global, a, out),
+        Some(Command::Mta(a)) => mta::run(&args.global, a, out),
+        Some(Command::Yank(a)) => yank::run(&args.global, a, out),
+        Some(Command::Restore(a)) => restore::run(&args.global, a, out),
+        Some(Command::Yanked(a)) => yanked::run(&args.global, a, out),
+        Some(Command::Purge(a)) => purge::run(&args.global, a, out),
+        Some(Command::Expire(a)) => expire::run(&args.global, a, out),
+        Some(Command::Recover(a)) => recover::run(&args.global, a, out),
         None => {
             use clap::CommandFactory;
             Args::command().print_help()?;

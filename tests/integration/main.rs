@@ -1,6 +1,7 @@
 //! The integration test binary: one module per area (ripgrep's layout).
 
 mod accounts;
+mod actions;
 mod cli_clusters;
 mod cli_list;
 mod cli_read;
@@ -8,8 +9,11 @@ mod cli_remove;
 mod cli_stat;
 mod cli_top;
 mod contract;
+mod crash;
+mod lock;
 mod logs;
 mod report;
 mod scan;
+mod tree;
 mod util;
 mod watch;
