@@ -10,5 +10,7 @@ pub mod fixture;
 pub mod query;
 pub mod queue;
 pub mod sanitize;
+#[cfg(feature = "tui")]
+pub mod tui;
 
 pub use error::{Error, Result};

@@ -29,7 +29,12 @@ pub struct Args {
 #[derive(Debug, Clone, clap::Args)]
 pub struct GlobalArgs {
     /// The qmail queue directory.
-    #[arg(long, global = true, env = "QTRIAGE_QUEUE", default_value = "/var/qmail/queue")]
+    #[arg(
+        long,
+        global = true,
+        env = "QTRIAGE_QUEUE",
+        default_value = "/var/qmail/queue"
+    )]
     pub queue: PathBuf,
     /// conf-split (detected from mess/ when not given).
     #[arg(long, global = true, value_name = "N")]
@@ -50,6 +55,9 @@ pub enum Command {
     Stat(stat::StatArgs),
     /// List messages like qmail-qread.
     Read(read::ReadArgs),
+    /// Open the interactive TUI (also what `qtriage` alone does on a terminal).
+    #[cfg(feature = "tui")]
+    Tui,
 }
 
 /// Parse the process arguments and run the command, writing to stdout.
@@ -66,6 +74,12 @@ fn dispatch(args: &Args, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     match &args.command {
         Some(Command::Stat(a)) => stat::run(&args.global, a, out),
         Some(Command::Read(a)) => read::run(&args.global, a, out),
+        #[cfg(feature = "tui")]
+        Some(Command::Tui) => crate::tui::run(&args.global),
+        #[cfg(feature = "tui")]
+        None if std::io::IsTerminal::is_terminal(&std::io::stdout()) => {
+            crate::tui::run(&args.global)
+        }
         None => {
             use clap::CommandFactory;
             Args::command().print_help()?;

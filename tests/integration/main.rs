@@ -3,4 +3,5 @@
 mod cli_read;
 mod cli_stat;
 mod scan;
+mod tmux;
 mod util;

@@ -1,0 +1,330 @@
+//! The worker: runs Effects (scan, cluster, select, inspect, yank, restore) off the UI thread.
+//!
+//! One thread owns the current snapshot and answers each [`Effect`] with [`Event`]s on the UI's
+//! single channel. Failures, panics included, come back as `Event::Error` so the operator sees
+//! them (gitui's async jobs log and drop them). While idle it checks the qmail-send lock every
+//! [`STATUS_EVERY`], so the header stays true.
+
+use std::sync::atomic::AtomicU64;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use rustc_hash::FxHashSet;
+
+use super::action::Effect;
+use super::event::{Event, Outcome};
+use super::ops;
+use super::state::{Analysis, Clustering, Plan, PlanKind, Selection, Snapshot};
+use crate::analysis::cluster::{cluster, AnalysisContext};
+use crate::analysis::key::ClusterKey;
+use crate::query::{select, Query, QueryContext};
+use crate::queue::{scan, Interner, Progress, Queue, ScanOptions};
+
+/// How often an idle worker re-checks qmail-send.
+pub const STATUS_EVERY: Duration = Duration::from_secs(1);
+/// How often scan and action progress is reported.
+pub const PROGRESS_EVERY: Duration = Duration::from_millis(100);
+
+/// Handle to the worker thread: send it effects; dropping it stops the thread.
+pub struct Worker {
+    effects: Sender<Effect>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Worker {
+    /// Start a worker on `queue` that groups by `key` and reports to `events`.
+    pub fn spawn(queue: Queue, key: ClusterKey, events: Sender<Event>) -> Worker {
+        let (tx, rx) = mpsc::channel();
+        let mut state = WorkerState {
+            queue,
+            key,
+            events,
+            query: None,
+            snapshot: None,
+        };
+        let thread = std::thread::Builder::new()
+            .name("qtriage-worker".into())
+            .spawn(move || state.run(rx))
+            .ok();
+        Worker {
+            effects: tx,
+            thread,
+        }
+    }
+
+    /// Queue an effect.
+    pub fn send(&self, effect: Effect) {
+        let _ = self.effects.send(effect);
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        // Closing the channel ends the loop; a running scan finishes first, so do not join.
+        let (tx, _) = mpsc::channel();
+        drop(std::mem::replace(&mut self.effects, tx));
+        drop(self.thread.take());
+    }
+}
+
+struct WorkerState {
+    queue: Queue,
+    key: ClusterKey,
+    events: Sender<Event>,
+    query: Option<Query>,
+    snapshot: Option<Arc<Snapshot>>,
+}
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+impl WorkerState {
+    fn run(&mut self, rx: Receiver<Effect>) {
+        self.status(true);
+        loop {
+            match rx.recv_timeout(STATUS_EVERY) {
+                Ok(effect) => {
+                    let run = std::panic::AssertUnwindSafe(|| self.handle(effect));
+                    if let Err(p) = std::panic::catch_unwind(run) {
+                        let why = p
+                            .downcast_ref::<&str>()
+                            .map(|s| s.to_string())
+                            .or_else(|| p.downcast_ref::<String>().cloned());
+                        self.emit(Event::Error(format!(
+                            "internal error: {}",
+                            why.unwrap_or_default()
+                        )));
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => self.status(false),
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+        }
+    }
+
+    fn emit(&self, e: Event) {
+        let _ = self.events.send(e);
+    }
+
+    fn status(&self, list_yanked: bool) {
+        let send_running = ops::is_send_running(&self.queue).ok();
+        let yanked = if list_yanked {
+            match ops::yanked_on_disk(&self.queue) {
+                Ok(y) => Some(y),
+                Err(e) => {
+                    self.emit(Event::Error(e.to_string()));
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        self.emit(Event::QueueStatus {
+            send_running,
+            yanked,
+        });
+    }
+
+    fn handle(&mut self, effect: Effect) {
+        match effect {
+            Effect::Scan => self.scan(),
+            Effect::Cluster(key) => {
+                self.key = key;
+                if let Some(s) = &self.snapshot {
+                    self.emit(Event::Clustered(Box::new(clustering(s, key))));
+                }
+            }
+            Effect::Select(q) => {
+                self.query = q;
+                if let (Some(s), Some(q)) = (&self.snapshot, &self.query) {
+                    self.emit(Event::Selected(Box::new(selection(s, q))));
+                }
+            }
+            Effect::Inspect { index, id } => {
+                let Some(s) = &self.snapshot else { return };
+                match s.records.get(index as usize).filter(|r| r.id == id) {
+                    Some(r) => {
+                        let i = super::inspect::inspect(&s.queue, &s.strings, r);
+                        self.emit(Event::Inspected(Box::new(i)));
+                    }
+                    None => self.emit(Event::Error(format!("message #{id} is no longer listed"))),
+                }
+            }
+            Effect::Execute(plan) => self.execute(plan),
+        }
+    }
+
+    fn scan(&mut self) {
+        let strings = Arc::new(Interner::new());
+        let progress = Arc::new(Progress::default());
+        let (tx, rx) = mpsc::channel();
+        let (q, st, pr) = (
+            self.queue.clone(),
+            Arc::clone(&strings),
+            Arc::clone(&progress),
+        );
+        let start = Instant::now();
+        let spawned = std::thread::Builder::new()
+            .name("qtriage-scan".into())
+            .spawn(move || {
+                let _ = tx.send(scan(&q, &st, ScanOptions::default(), &pr));
+            });
+        if let Err(e) = spawned {
+            return self.emit(Event::Error(format!("cannot start the scan: {e}")));
+        }
+        let result = loop {
+            match rx.recv_timeout(PROGRESS_EVERY) {
+                Ok(r) => break r,
+                Err(RecvTimeoutError::Timeout) => {
+                    let ms = start.elapsed().as_millis() as u64;
+                    self.emit(Event::Scan(progress.snapshot(), ms));
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    return self.emit(Event::Error("the scan stopped unexpectedly".into()));
+                }
+            }
+        };
+        self.emit(Event::Scan(
+            progress.snapshot(),
+            start.elapsed().as_millis() as u64,
+        ));
+        match result {
+            Ok(s) => self.publish(strings, s.records),
+            Err(e) => self.emit(Event::Error(format!("scan failed: {e}"))),
+        }
+        self.status(true);
+    }
+
+    /// Make `records` the current snapshot and send everything the views need.
+    fn publish(&mut self, strings: Arc<Interner>, records: Vec<crate::queue::MessageRecord>) {
+        let generation = self.snapshot.as_ref().map_or(1, |s| s.generation + 1);
+        let snap = Arc::new(Snapshot {
+            generation,
+            queue: self.queue.clone(),
+            strings,
+            records,
+        });
+        let clustering = Arc::new(clustering(&snap, self.key));
+        let selection = self.query.as_ref().map(|q| Arc::new(selection(&snap, q)));
+        self.snapshot = Some(Arc::clone(&snap));
+        self.emit(Event::Analysed(Box::new(Analysis {
+            snapshot: snap,
+            clustering,
+            selection,
+        })));
+    }
+
+    fn execute(&mut self, plan: Plan) {
+        let total = plan.targets.len();
+        let mut last = Instant::now();
+        let events = self.events.clone();
+        let mut progress = |n: usize| {
+            if n == total || last.elapsed() >= PROGRESS_EVERY {
+                last = Instant::now();
+                let _ = events.send(Event::Progress(n));
+            }
+        };
+        let result = match plan.kind {
+            PlanKind::Yank => ops::yank(&self.queue, &plan.targets, plan.force, &mut progress),
+            PlanKind::Restore { .. } => {
+                ops::restore(&self.queue, &plan.targets, plan.force, &mut progress)
+            }
+        };
+        match result {
+            Err(e) => self.emit(Event::Error(e.to_string())),
+            Ok(moved) => {
+                self.refresh_after(&plan.kind, &moved.done);
+                let outcome = Outcome {
+                    plan,
+                    done: moved.done,
+                    skipped: moved.skipped,
+                    at: now(),
+                };
+                self.emit(Event::Done(Box::new(outcome)));
+            }
+        }
+        self.status(true);
+    }
+
+    /// The records after an action: yanked ones dropped, restored ones read back.
+    fn refresh_after(&mut self, kind: &PlanKind, ids: &[crate::queue::MessageId]) {
+        let Some(old) = self.snapshot.clone() else {
+            return;
+        };
+        let strings = Arc::clone(&old.strings);
+        let records = match kind {
+            PlanKind::Yank => {
+                let gone: FxHashSet<_> = ids.iter().copied().collect();
+                old.records
+                    .iter()
+                    .filter(|r| !gone.contains(&r.id))
+                    .cloned()
+                    .collect()
+            }
+            PlanKind::Restore { .. } => {
+                let mut records = old.records.clone();
+                for id in ids {
+                    match crate::queue::scan::read_one(&self.queue, &strings, *id) {
+                        Ok(r) => records.push(r),
+                        Err(e) => self.emit(Event::Error(format!(
+                            "message #{id}: re-read after restore: {e}"
+                        ))),
+                    }
+                }
+                records
+            }
+        };
+        self.publish(strings, records);
+    }
+}
+
+/// Group a snapshot's records by `key`, with each record's cluster index.
+pub fn clustering(s: &Snapshot, key: ClusterKey) -> Clustering {
+    let ctx = AnalysisContext {
+        now: now(),
+        local_domains: Vec::new(),
+    };
+    let clusters = cluster(&s.records, key, &s.strings, &ctx);
+    let mut cluster_of = vec![0u32; s.records.len()];
+    for (ci, c) in clusters.iter().enumerate() {
+        for &m in &c.members {
+            if let Some(slot) = cluster_of.get_mut(m as usize) {
+                *slot = ci as u32;
+            }
+        }
+    }
+    Clustering {
+        generation: s.generation,
+        key,
+        clusters,
+        cluster_of,
+    }
+}
+
+/// The records of a snapshot that `query` matches, as a bit set.
+pub fn selection(s: &Snapshot, query: &Query) -> Selection {
+    let ctx = QueryContext {
+        queue: &s.queue,
+        strings: &s.strings,
+        now: now(),
+    };
+    let counter = AtomicU64::new(0);
+    let picked = select(query, &ctx, &s.records, Some(&counter));
+    let mut bits = vec![0u64; s.records.len().div_ceil(64)];
+    for &i in &picked {
+        if let Some(w) = bits.get_mut(i / 64) {
+            *w |= 1 << (i % 64);
+        }
+    }
+    Selection {
+        generation: s.generation,
+        query: query.clone(),
+        bits,
+        count: picked.len(),
+    }
+}
