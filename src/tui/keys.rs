@@ -110,8 +110,8 @@ pub struct Binding {
     pub command: Command,
     /// What it does, for help.
     pub help: &'static str,
-    /// Shown in the status-bar hints.
-    pub hint: bool,
+    /// Its short label in the status-bar hints (`None`: not hinted).
+    pub hint: Option<&'static str>,
 }
 
 const fn b(
@@ -119,7 +119,7 @@ const fn b(
     context: Context,
     command: Command,
     help: &'static str,
-    hint: bool,
+    hint: Option<&'static str>,
 ) -> Binding {
     Binding {
         keys,
@@ -136,184 +136,202 @@ use KeyCode as K;
 
 /// The keymap. Order matters: the first match wins, and help lists them in this order.
 pub const BINDINGS: &[Binding] = &[
-    b(&[K::Enter], X::Confirm, C::Confirm, "do it", true),
+    b(&[K::Enter], X::Confirm, C::Confirm, "do it", Some("do it")),
     b(
         &[K::Char('F')],
         X::Confirm,
         C::Force,
-        "do it although qmail-send runs",
-        true,
+        "do it while qmail-send runs",
+        Some("force"),
     ),
     b(
         &[K::Esc, K::Char('n'), K::Char('q')],
         X::Confirm,
         C::Back,
         "cancel",
-        true,
+        Some("cancel"),
     ),
-    b(&[K::Enter], X::FilterBar, C::Apply, "apply the query", true),
-    b(&[K::Esc], X::FilterBar, C::Back, "cancel editing", true),
-    b(&[K::Left], X::FilterBar, C::CaretLeft, "caret left", false),
+    b(
+        &[K::Enter],
+        X::FilterBar,
+        C::Apply,
+        "apply the query",
+        Some("apply"),
+    ),
+    b(
+        &[K::Esc],
+        X::FilterBar,
+        C::Back,
+        "cancel editing",
+        Some("cancel"),
+    ),
+    b(&[K::Left], X::FilterBar, C::CaretLeft, "caret left", None),
     b(
         &[K::Right],
         X::FilterBar,
         C::CaretRight,
         "caret right",
-        false,
+        None,
     ),
     b(
         &[K::Backspace],
         X::FilterBar,
         C::DeleteBack,
         "delete before the caret",
-        false,
+        None,
     ),
     b(
         &[K::Enter, K::Char('l'), K::Right],
         X::Clusters,
         C::Open,
-        "messages of the cluster",
-        true,
+        "list the cluster",
+        Some("open"),
     ),
     b(
         &[K::Char('c')],
         X::Clusters,
         C::CycleKey,
         "group by the next key",
-        true,
+        Some("group"),
     ),
     b(
         &[K::Char('m')],
         X::Clusters,
         C::MarkCluster,
         "mark the whole cluster",
-        true,
+        Some("mark cluster"),
     ),
     b(
         &[K::Enter, K::Char('l'), K::Right],
         X::Messages,
         C::Open,
         "inspect the message",
-        true,
+        Some("inspect"),
     ),
     b(
         &[K::Char(' ')],
         X::Messages,
         C::Mark,
         "mark / unmark the message",
-        true,
+        Some("mark"),
     ),
     b(
         &[K::Char('m')],
         X::Messages,
         C::MarkCluster,
         "mark the whole cluster",
-        false,
+        None,
     ),
     b(
         &[K::Char('M')],
         X::Messages,
         C::MarkSelection,
-        "mark every message listed",
-        true,
+        "mark every listed message",
+        Some("mark all"),
     ),
     b(
         &[K::Char(' ')],
         X::Detail,
         C::Mark,
         "mark / unmark the message",
-        true,
+        Some("mark"),
     ),
-    b(&[K::Enter], X::Yanked, C::Open, "restore the batch", true),
-    b(&[K::Char('k'), K::Up], X::Anywhere, C::Up, "up", false),
     b(
-        &[K::Char('j'), K::Down],
-        X::Anywhere,
-        C::Down,
-        "down",
-        false,
+        &[K::Enter],
+        X::Yanked,
+        C::Open,
+        "restore the batch",
+        Some("restore"),
     ),
-    b(&[K::PageUp], X::Anywhere, C::PageUp, "page up", false),
-    b(&[K::PageDown], X::Anywhere, C::PageDown, "page down", false),
+    b(&[K::Char('k'), K::Up], X::Anywhere, C::Up, "up", None),
+    b(&[K::Char('j'), K::Down], X::Anywhere, C::Down, "down", None),
+    b(&[K::PageUp], X::Anywhere, C::PageUp, "page up", None),
+    b(&[K::PageDown], X::Anywhere, C::PageDown, "page down", None),
     b(
         &[K::Home, K::Char('g')],
         X::Anywhere,
         C::Home,
         "first row",
-        false,
+        None,
     ),
     b(
         &[K::End, K::Char('G')],
         X::Anywhere,
         C::End,
         "last row",
-        false,
+        None,
     ),
     b(
         &[K::Tab],
         X::Anywhere,
         C::NextPane,
-        "switch clusters / messages",
-        false,
+        "clusters <-> messages",
+        None,
     ),
     b(
         &[K::Char('s')],
         X::Anywhere,
         C::CycleSort,
         "next sort order",
-        true,
+        Some("sort"),
     ),
     b(
         &[K::Char('/')],
         X::Anywhere,
         C::Filter,
         "filter with a query",
-        true,
+        Some("filter"),
     ),
     b(
         &[K::Char('y')],
         X::Anywhere,
         C::Yank,
         "yank the marked messages",
-        true,
+        Some("yank"),
     ),
     b(
         &[K::Char('u')],
         X::Anywhere,
         C::Undo,
-        "undo: restore the last batch",
-        true,
+        "undo the last yank",
+        Some("undo"),
     ),
     b(
         &[K::Char('Y')],
         X::Anywhere,
         C::YankArea,
-        "the yank area (restore any batch)",
-        false,
+        "yank area: restore any",
+        None,
     ),
     b(
         &[K::Char('x')],
         X::Anywhere,
         C::ClearMarks,
         "unmark everything",
-        false,
+        None,
     ),
     b(
         &[K::Char('r')],
         X::Anywhere,
         C::Rescan,
         "scan the queue again",
-        false,
+        None,
     ),
-    b(&[K::Char('?')], X::Anywhere, C::Help, "this help", true),
+    b(
+        &[K::Char('?')],
+        X::Anywhere,
+        C::Help,
+        "this help",
+        Some("help"),
+    ),
     b(
         &[K::Esc, K::Char('h'), K::Left],
         X::Anywhere,
         C::Back,
         "back / close",
-        false,
+        None,
     ),
-    b(&[K::Char('q')], X::Anywhere, C::Quit, "quit", true),
+    b(&[K::Char('q')], X::Anywhere, C::Quit, "quit", Some("quit")),
 ];
 
 /// The contexts that apply in `state`, most specific first.
@@ -379,8 +397,8 @@ pub fn keys_label(b: &Binding) -> String {
 pub fn hints(state: &AppState) -> Vec<(String, &'static str)> {
     contexts(state)
         .iter()
-        .flat_map(|ctx| BINDINGS.iter().filter(move |b| b.context == *ctx && b.hint))
-        .map(|b| (key_label(b.keys[0]), b.help))
+        .flat_map(|ctx| BINDINGS.iter().filter(move |b| b.context == *ctx))
+        .filter_map(|b| Some((key_label(b.keys[0]), b.hint?)))
         .collect()
 }
 

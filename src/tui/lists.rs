@@ -9,7 +9,6 @@ use rustc_hash::FxHashMap;
 
 use super::state::{AppState, ClusterSort, Focus, ListPos, MessageSort};
 use super::view::layout;
-use crate::analysis::key::KeyValue;
 
 /// Order the clusters for display by the current sort.
 pub fn reorder_clusters(state: &mut AppState) {
@@ -41,18 +40,29 @@ pub fn reorder_clusters(state: &mut AppState) {
     state.clusters.order = order;
 }
 
-/// The value of the cluster under the cursor (`None` for "all messages" or no data).
-pub fn selected_value(state: &AppState) -> Option<Option<KeyValue>> {
+/// The value of the cluster under the cursor, as text (`None`: "all messages" or no data).
+/// Text, not the interned symbol, so it survives a rescan with a new interner.
+pub fn selected_value(state: &AppState) -> Option<Option<String>> {
+    let strings = &state.data.as_ref()?.snapshot.strings;
     state
         .cluster_at(state.clusters.pos.selected)
-        .map(|c| c.value)
+        .map(|c| c.value.map(|v| v.text(strings)))
 }
 
 /// Put the cursor back on the cluster with `value` (after a reorder or new data).
-pub fn reselect_cluster(state: &mut AppState, value: Option<Option<KeyValue>>) {
+pub fn reselect_cluster(state: &mut AppState, value: Option<Option<String>>) {
     let rows = state.cluster_rows();
-    let row =
-        value.and_then(|v| (1..rows).find(|&r| state.cluster_at(r).is_some_and(|c| c.value == v)));
+    let row = match (&state.data, value) {
+        (Some(data), Some(v)) => {
+            let strings = &data.snapshot.strings;
+            (1..rows).find(|&r| {
+                state
+                    .cluster_at(r)
+                    .is_some_and(|c| c.value.map(|x| x.text(strings)) == v)
+            })
+        }
+        _ => None,
+    };
     state.clusters.pos.selected = row.unwrap_or(0).min(rows.saturating_sub(1));
     let h = visible_rows(state, Focus::Clusters);
     state.clusters.pos = keep_visible(state.clusters.pos, h);

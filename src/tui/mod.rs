@@ -12,6 +12,8 @@ pub mod keys;
 pub mod lists;
 pub mod ops;
 pub mod state;
+#[cfg(test)]
+pub(crate) mod testdata;
 pub mod view;
 pub mod worker;
 

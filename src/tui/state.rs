@@ -11,15 +11,13 @@ use rustc_hash::FxHashSet;
 use crate::analysis::cluster::Cluster;
 use crate::analysis::key::ClusterKey;
 use crate::query::{Query, QueryError};
-use crate::queue::{Interner, MessageId, MessageRecord, ProgressSnapshot, Queue};
+use crate::queue::{Interner, MessageId, MessageRecord, ProgressSnapshot};
 
 /// A scanned queue: its records and the interner their strings live in.
 #[derive(Debug)]
 pub struct Snapshot {
     /// Increases with every new snapshot, so late results for an old one are dropped.
     pub generation: u64,
-    /// The queue the records came from.
-    pub queue: Queue,
     /// The interner.
     pub strings: Arc<Interner>,
     /// One record per message.

@@ -142,14 +142,14 @@ impl WorkerState {
             Effect::Select(q) => {
                 self.query = q;
                 if let (Some(s), Some(q)) = (&self.snapshot, &self.query) {
-                    self.emit(Event::Selected(Box::new(selection(s, q))));
+                    self.emit(Event::Selected(Box::new(selection(&self.queue, s, q))));
                 }
             }
             Effect::Inspect { index, id } => {
                 let Some(s) = &self.snapshot else { return };
                 match s.records.get(index as usize).filter(|r| r.id == id) {
                     Some(r) => {
-                        let i = super::inspect::inspect(&s.queue, &s.strings, r);
+                        let i = super::inspect::inspect(&self.queue, &s.strings, r);
                         self.emit(Event::Inspected(Box::new(i)));
                     }
                     None => self.emit(Event::Error(format!("message #{id} is no longer listed"))),
@@ -205,12 +205,14 @@ impl WorkerState {
         let generation = self.snapshot.as_ref().map_or(1, |s| s.generation + 1);
         let snap = Arc::new(Snapshot {
             generation,
-            queue: self.queue.clone(),
             strings,
             records,
         });
         let clustering = Arc::new(clustering(&snap, self.key));
-        let selection = self.query.as_ref().map(|q| Arc::new(selection(&snap, q)));
+        let selection = self
+            .query
+            .as_ref()
+            .map(|q| Arc::new(selection(&self.queue, &snap, q)));
         self.snapshot = Some(Arc::clone(&snap));
         self.emit(Event::Analysed(Box::new(Analysis {
             snapshot: snap,
@@ -307,9 +309,9 @@ pub fn clustering(s: &Snapshot, key: ClusterKey) -> Clustering {
 }
 
 /// The records of a snapshot that `query` matches, as a bit set.
-pub fn selection(s: &Snapshot, query: &Query) -> Selection {
+pub fn selection(queue: &Queue, s: &Snapshot, query: &Query) -> Selection {
     let ctx = QueryContext {
-        queue: &s.queue,
+        queue,
         strings: &s.strings,
         now: now(),
     };

@@ -36,11 +36,13 @@ pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
 impl ConfirmPopup<'_> {
     fn verb(&self) -> String {
         let n = thousands(self.plan.targets.len() as u64);
-        match &self.plan.kind {
-            PlanKind::Yank => format!("Yank {n} messages to the yank area?"),
-            PlanKind::Restore { what, .. } => {
+        match (&self.plan.kind, self.running.is_some()) {
+            (PlanKind::Yank, false) => format!("Yank {n} messages to the yank area?"),
+            (PlanKind::Yank, true) => format!("Yanking {n} messages…"),
+            (PlanKind::Restore { what, .. }, false) => {
                 format!("Restore {n} messages ({what}) to the queue?")
             }
+            (PlanKind::Restore { what, .. }, true) => format!("Restoring {n} messages ({what})…"),
         }
     }
 

@@ -18,11 +18,7 @@ pub struct HelpPopup {
 impl Widget for HelpPopup {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let t = self.theme;
-        let rect = centered(
-            area,
-            area.width.saturating_sub(2).min(110),
-            area.height.saturating_sub(1),
-        );
+        let rect = centered(area, area.width.min(110), area.height);
         Clear.render(rect, buf);
         let block = Block::bordered()
             .border_style(t.accent())

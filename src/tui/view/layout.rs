@@ -7,7 +7,7 @@ use crate::tui::state::{AppState, Focus, ScanPhase};
 /// Rows a bordered list spends on chrome (two borders and the column header).
 pub const LIST_CHROME: u16 = 3;
 /// From this width on, clusters and messages sit side by side.
-pub const WIDE: u16 = 120;
+pub const WIDE: u16 = 160;
 
 /// The rectangles of the screen.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

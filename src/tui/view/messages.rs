@@ -145,7 +145,7 @@ impl Widget for MessagesPane<'_> {
         let rows: Vec<Row> = visible.iter().map(|&i| self.row(i, wide)).collect();
         let (widths, header) = if wide {
             (
-                vec![1, 10, 4, 8, 24, 28, 24, 0],
+                vec![1, 9, 4, 7, 22, 24, 20, 0],
                 vec![
                     "", "id", "age", "size", "origin", "sender", "rcpts", "subject",
                 ],
