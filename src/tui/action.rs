@@ -8,15 +8,16 @@
 use std::sync::Arc;
 
 use crossterm::event::{KeyCode, KeyEvent};
-use rustc_hash::FxHashSet;
 
 use super::event::{Event, Outcome};
 use super::keys::{self, Command};
 use super::lists::{self, Move};
-use super::ops::Target;
+use super::plan::{
+    confirm, done, mark_cluster, mark_one, request_restore, request_yank, toggle_marks,
+};
 use super::state::{
-    Analysis, AppState, Batch, Clustering, Focus, Inspection, Notice, Plan, PlanKind, Popup,
-    ScanPhase, Selection, SendState,
+    Analysis, AppState, Clustering, Focus, Inspection, Notice, Plan, Popup, ScanPhase, Selection,
+    SendState,
 };
 use crate::analysis::key::ClusterKey;
 use crate::query::Query;
@@ -114,7 +115,7 @@ fn key_action(state: &AppState, key: KeyEvent) -> Option<Action> {
     }
 }
 
-fn notice(state: &mut AppState, text: impl Into<String>, is_error: bool) {
+pub(crate) fn notice(state: &mut AppState, text: impl Into<String>, is_error: bool) {
     state.status.notice = Some(Notice {
         text: text.into(),
         is_error,
@@ -124,55 +125,33 @@ fn notice(state: &mut AppState, text: impl Into<String>, is_error: bool) {
 /// Apply an action to the state; return the work it asks for.
 pub fn update(state: &mut AppState, action: Action) -> Option<Effect> {
     match action {
-        Action::Cmd(c) => command(state, c),
+        Action::Cmd(c) => return command(state, c),
         Action::Type(c) => {
             let q = &mut state.query;
             q.text.insert(q.cursor, c);
             q.cursor += c.len_utf8();
             q.error = Query::parse(&q.text).err();
-            None
         }
-        Action::Resize(w, h) => {
-            state.ui.size = (w, h);
-            None
-        }
-        Action::Tick(now) => {
-            state.status.now = now;
-            None
-        }
+        Action::Resize(w, h) => state.ui.size = (w, h),
+        Action::Tick(now) => state.status.now = now,
         Action::Scan(p, ms) => {
             state.status.progress = Some(p);
             state.status.scan_ms = ms;
-            None
         }
-        Action::Analysed(a) => {
-            analysed(state, *a);
-            None
-        }
-        Action::Clustered(c) => {
-            clustered(state, *c);
-            None
-        }
-        Action::Selected(s) => {
-            selected(state, *s);
-            None
-        }
+        Action::Analysed(a) => analysed(state, *a),
+        Action::Clustered(c) => clustered(state, *c),
+        Action::Selected(s) => selected(state, *s),
         Action::Inspected(i) => {
             if state.detail.id == Some(i.id) {
                 state.detail.inspection = Some(*i);
             }
-            None
         }
         Action::Progress(n) => {
             if let Popup::Running { done, .. } = &mut state.popup {
                 *done = n;
             }
-            None
         }
-        Action::Done(o) => {
-            done(state, *o);
-            None
-        }
+        Action::Done(o) => done(state, *o),
         Action::QueueStatus(send, yanked) => {
             state.status.send = match send {
                 Some(true) => SendState::Running,
@@ -182,7 +161,6 @@ pub fn update(state: &mut AppState, action: Action) -> Option<Effect> {
             if let Some(y) = yanked {
                 state.status.yanked_on_disk = y;
             }
-            None
         }
         Action::Error(e) => {
             if state.status.phase == ScanPhase::Scanning {
@@ -192,9 +170,9 @@ pub fn update(state: &mut AppState, action: Action) -> Option<Effect> {
                 state.popup = Popup::None;
             }
             notice(state, crate::sanitize::sanitize_str(&e), true);
-            None
         }
     }
+    None
 }
 
 fn analysed(state: &mut AppState, a: Analysis) {
@@ -227,44 +205,6 @@ fn selected(state: &mut AppState, s: Selection) {
     data.selection = Some(Arc::new(s));
     lists::rebuild_rows(state);
     notice(state, format!("query matched {n} messages"), false);
-}
-
-fn done(state: &mut AppState, o: Outcome) {
-    state.popup = Popup::None;
-    let skipped = match o.skipped.first() {
-        Some((id, why)) => format!(", {} skipped (#{id}: {why})", o.skipped.len()),
-        None => String::new(),
-    };
-    match &o.plan.kind {
-        PlanKind::Yank => {
-            for id in &o.done {
-                state.marks.ids.remove(id);
-            }
-            let number = state.yank_area.batches.last().map_or(1, |b| b.number + 1);
-            if !o.done.is_empty() {
-                state.yank_area.batches.push(Batch {
-                    number,
-                    at: o.at,
-                    ids: o.done.clone(),
-                });
-            }
-            let text = format!(
-                "yanked {} messages (batch {number}){skipped}; u undoes",
-                o.done.len()
-            );
-            notice(state, text, false);
-        }
-        PlanKind::Restore { batch, .. } => {
-            if let Some(n) = batch {
-                state.yank_area.batches.retain(|b| b.number != *n);
-            }
-            notice(
-                state,
-                format!("restored {} messages{skipped}", o.done.len()),
-                false,
-            );
-        }
-    }
 }
 
 fn command(state: &mut AppState, c: Command) -> Option<Effect> {
@@ -322,22 +262,26 @@ fn command(state: &mut AppState, c: Command) -> Option<Effect> {
         }
         Command::Confirm | Command::Force => return confirm(state, c == Command::Force),
         Command::Apply => return apply_query(state),
+        Command::CaretLeft | Command::CaretRight | Command::DeleteBack => edit_query(state, c),
+    }
+    None
+}
+
+/// Caret moves and deletion in the filter bar; the error is re-parsed as the text changes.
+fn edit_query(state: &mut AppState, c: Command) {
+    let q = &mut state.query;
+    match c {
         Command::CaretLeft => {
-            let q = &mut state.query;
             q.cursor = q.text[..q.cursor]
                 .char_indices()
                 .last()
                 .map_or(0, |(i, _)| i);
         }
         Command::CaretRight => {
-            let q = &mut state.query;
-            q.cursor = q.text[q.cursor..]
-                .chars()
-                .next()
-                .map_or(q.cursor, |ch| q.cursor + ch.len_utf8());
+            let next = q.text[q.cursor..].chars().next();
+            q.cursor = next.map_or(q.cursor, |ch| q.cursor + ch.len_utf8());
         }
-        Command::DeleteBack => {
-            let q = &mut state.query;
+        _ => {
             if let Some((i, _)) = q.text[..q.cursor].char_indices().last() {
                 q.text.remove(i);
                 q.cursor = i;
@@ -345,7 +289,6 @@ fn command(state: &mut AppState, c: Command) -> Option<Effect> {
             q.error = Query::parse(&q.text).err();
         }
     }
-    None
 }
 
 fn back(state: &mut AppState) {
@@ -374,7 +317,7 @@ fn yank_rows(state: &AppState) -> usize {
     state.yank_area.batches.len() + usize::from(!state.status.yanked_on_disk.is_empty())
 }
 
-fn navigate(state: &mut AppState, mv: Move) {
+pub(crate) fn navigate(state: &mut AppState, mv: Move) {
     let focus = state.ui.focus;
     let h = lists::visible_rows(state, focus);
     match focus {
@@ -468,141 +411,6 @@ fn cycle_sort(state: &mut AppState) {
     }
 }
 
-fn mark_one(state: &mut AppState) {
-    let id = match state.ui.focus {
-        Focus::Detail => state.detail.id,
-        _ => state.selected_record().map(|(_, r)| r.id),
-    };
-    if let Some(id) = id {
-        if !state.marks.ids.remove(&id) {
-            state.marks.ids.insert(id);
-        }
-        if state.ui.focus == Focus::Messages {
-            navigate(state, Move::Down);
-        }
-    }
-}
-
-fn mark_cluster(state: &mut AppState) {
-    let Some(data) = &state.data else { return };
-    let members: Vec<u32> = match state.cluster_at(state.clusters.pos.selected) {
-        Some(c) => c.members.clone(),
-        None => (0..data.snapshot.records.len() as u32).collect(),
-    };
-    toggle_marks(state, &members, "cluster");
-}
-
-/// Mark all of `rows`, or unmark them when all are marked already.
-fn toggle_marks(state: &mut AppState, rows: &[u32], what: &str) {
-    let Some(data) = &state.data else { return };
-    let recs = &data.snapshot.records;
-    let ids: Vec<MessageId> = rows
-        .iter()
-        .filter_map(|&i| recs.get(i as usize))
-        .map(|r| r.id)
-        .collect();
-    let all = ids.iter().all(|id| state.marks.ids.contains(id));
-    if all {
-        ids.iter().for_each(|id| {
-            state.marks.ids.remove(id);
-        });
-        notice(
-            state,
-            format!("unmarked {} messages ({what})", ids.len()),
-            false,
-        );
-    } else {
-        let n = ids.len();
-        state.marks.ids.extend(ids);
-        notice(
-            state,
-            format!("marked {n} messages ({what}); y yanks"),
-            false,
-        );
-    }
-}
-
-/// Build the yank plan from the marks: the counts the popup shows.
-pub fn yank_plan(state: &AppState) -> Option<Plan> {
-    let data = state.data.as_ref()?;
-    let mut plan = Plan {
-        kind: PlanKind::Yank,
-        targets: Vec::with_capacity(state.marks.ids.len()),
-        recipients: 0,
-        bytes: 0,
-        clusters_hit: 0,
-        send: state.status.send,
-        force: false,
-    };
-    let mut hit = FxHashSet::default();
-    for (i, r) in data.snapshot.records.iter().enumerate() {
-        if state.marks.ids.contains(&r.id) {
-            plan.targets.push(Target {
-                id: r.id,
-                size: Some(r.size),
-            });
-            plan.recipients += r.recipients.len();
-            plan.bytes += r.size;
-            if let Some(c) = data.clustering.cluster_of.get(i) {
-                hit.insert(*c);
-            }
-        }
-    }
-    plan.clusters_hit = hit.len();
-    (!plan.targets.is_empty()).then_some(plan)
-}
-
-fn request_yank(state: &mut AppState) {
-    match yank_plan(state) {
-        Some(plan) => state.popup = Popup::Confirm(plan),
-        None => notice(
-            state,
-            "nothing marked: Space marks a message, m a cluster",
-            false,
-        ),
-    }
-}
-
-fn request_restore(state: &mut AppState, batch: Option<usize>, ids: Vec<MessageId>) {
-    let what = match batch {
-        Some(n) => format!("batch {n}"),
-        None => "everything in the yank area".to_string(),
-    };
-    state.popup = Popup::Confirm(Plan {
-        kind: PlanKind::Restore { batch, what },
-        targets: ids
-            .into_iter()
-            .map(|id| Target { id, size: None })
-            .collect(),
-        recipients: 0,
-        bytes: 0,
-        clusters_hit: 0,
-        send: state.status.send,
-        force: false,
-    });
-}
-
-fn confirm(state: &mut AppState, force: bool) -> Option<Effect> {
-    let Popup::Confirm(plan) = &state.popup else {
-        return None;
-    };
-    let mut plan = plan.clone();
-    if !force && state.status.send == SendState::Running {
-        notice(
-            state,
-            "qmail-send is running: stop it first, or press F to force",
-            true,
-        );
-        return None;
-    }
-    plan.force = force;
-    state.popup = Popup::Running {
-        plan: plan.clone(),
-        done: 0,
-    };
-    Some(Effect::Execute(plan))
-}
-
 fn apply_query(state: &mut AppState) -> Option<Effect> {
     let q = &mut state.query;
     match Query::parse(&q.text) {
@@ -625,22 +433,8 @@ fn apply_query(state: &mut AppState) -> Option<Effect> {
     }
 }
 
-/// A plan for tests elsewhere in `tui` (keys, views).
 #[cfg(test)]
-pub fn tests_plan() -> Plan {
-    Plan {
-        kind: PlanKind::Yank,
-        targets: vec![Target {
-            id: MessageId(7),
-            size: Some(900),
-        }],
-        recipients: 3,
-        bytes: 900,
-        clusters_hit: 1,
-        send: SendState::Stopped,
-        force: false,
-    }
-}
+pub use super::plan::tests_plan;
 
 #[cfg(test)]
 mod tests;

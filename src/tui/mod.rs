@@ -11,6 +11,7 @@ pub mod inspect;
 pub mod keys;
 pub mod lists;
 pub mod ops;
+pub mod plan;
 pub mod state;
 #[cfg(test)]
 pub(crate) mod testdata;

@@ -123,15 +123,11 @@ fn yank_area_files(t: &TestQueue) -> usize {
     std::fs::read_dir(t.root().join("yanked")).map_or(0, |rd| rd.count())
 }
 
-#[test]
-fn pick_inspect_mark_yank_and_undo_in_tmux() {
-    if !Tmux::available() {
-        eprintln!("skipped: tmux is not installed");
-        return;
-    }
+/// 30 spam messages from AUTH user `test`, 3 from `alice`, 4 plain SMTP newsletters.
+fn flood() -> (TestQueue, Vec<MessageId>, Vec<MessageId>) {
     let t = TestQueue::new(23);
     let now = qtriage::tui::unix_now();
-    let spam: Vec<MessageId> = (0..30)
+    let spam = (0..30)
         .map(|i| {
             t.add(
                 MessageSpec::new()
@@ -146,31 +142,34 @@ fn pick_inspect_mark_yank_and_undo_in_tmux() {
         .collect();
     let mut legit = Vec::new();
     for i in 0..3 {
-        legit.push(
-            t.add(
-                MessageSpec::new()
-                    .sender("alice@example.com")
-                    .remote(format!("bob{i}@partner.example"))
-                    .received_from("192.0.2.10")
-                    .auth("alice")
-                    .subject("minutes")
-                    .born(now - 600),
-            ),
-        );
+        let spec = MessageSpec::new()
+            .sender("alice@example.com")
+            .remote(format!("bob{i}@partner.example"))
+            .received_from("192.0.2.10")
+            .auth("alice")
+            .subject("minutes")
+            .born(now - 600);
+        legit.push(t.add(spec));
     }
     for i in 0..4 {
-        legit.push(
-            t.add(
-                MessageSpec::new()
-                    .sender("news@list.example")
-                    .local(format!("user{i}@example.com"))
-                    .received_from("198.51.100.7")
-                    .subject("newsletter")
-                    .born(now - 900),
-            ),
-        );
+        let spec = MessageSpec::new()
+            .sender("news@list.example")
+            .local(format!("user{i}@example.com"))
+            .received_from("198.51.100.7")
+            .subject("newsletter")
+            .born(now - 900);
+        legit.push(t.add(spec));
     }
+    (t, spam, legit)
+}
 
+#[test]
+fn pick_inspect_mark_yank_and_undo_in_tmux() {
+    if !Tmux::available() {
+        eprintln!("skipped: tmux is not installed");
+        return;
+    }
+    let (t, spam, legit) = flood();
     let tm = Tmux::start(t.root());
     tm.wait_for("37 msgs");
     tm.wait_for("Clusters by auth-user");
@@ -224,4 +223,21 @@ fn pick_inspect_mark_yank_and_undo_in_tmux() {
     }
     assert_eq!(yank_area_files(&t), 0);
     tm.keys(&["q"]);
+}
+
+#[test]
+fn without_a_terminal_qtriage_prints_help_and_tui_refuses() {
+    let t = TestQueue::new(7);
+    let out = t.run(&[]);
+    crate::util::assert_exit(&out, 2);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("Usage: qtriage"),
+        "{out:?}"
+    );
+    let out = t.run(&["tui"]);
+    crate::util::assert_exit(&out, 2);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("needs a terminal"),
+        "{out:?}"
+    );
 }

@@ -3,7 +3,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::*;
-use crate::tui::state::{Focus, MessageSort};
+use crate::tui::state::{Batch, Focus, MessageSort, PlanKind};
 use crate::tui::testdata::{analysis, state, NOW};
 
 fn press(s: &mut AppState, code: KeyCode) -> Option<Effect> {

@@ -72,6 +72,29 @@ impl<'a> ClustersPane<'a> {
         )
     }
 
+    /// Pane row `row` (0 is "all messages"): count, share bar, rate, score, value.
+    fn row(&self, row: usize, scored: bool) -> Row<'static> {
+        let none = || (0, String::new(), String::new(), String::new());
+        let (n, rate, score, value) = match row.checked_sub(1).and_then(|i| self.order.get(i)) {
+            None => (
+                self.total,
+                String::new(),
+                String::new(),
+                "(all messages)".to_string(),
+            ),
+            Some(&i) => self.clusters.get(i as usize).map_or_else(none, |c| {
+                let (rate, score) = (format!("{:.1}", c.per_minute), format!("{:.1}", c.score));
+                (c.messages, rate, score, self.value(c))
+            }),
+        };
+        let mut cells = vec![thousands(n as u64), self.bar(n), rate];
+        if scored {
+            cells.push(score);
+        }
+        cells.push(value);
+        Row::new(cells)
+    }
+
     fn title(&self) -> String {
         let key = self.shown_key.map_or("…", |k| k.name());
         let mut t = format!(
@@ -105,31 +128,8 @@ impl Widget for ClustersPane<'_> {
             }
         }
         let rows_total = self.order.len() + usize::from(self.strings.is_some());
-        let rows = (pos.offset..rows_total.min(pos.offset + height)).map(|row| {
-            let (n, rate, score, value) = match row.checked_sub(1).and_then(|i| self.order.get(i)) {
-                None => (
-                    self.total,
-                    String::new(),
-                    String::new(),
-                    "(all messages)".to_string(),
-                ),
-                Some(&i) => match self.clusters.get(i as usize) {
-                    Some(c) => (
-                        c.messages,
-                        format!("{:.1}", c.per_minute),
-                        format!("{:.1}", c.score),
-                        self.value(c),
-                    ),
-                    None => (0, String::new(), String::new(), String::new()),
-                },
-            };
-            let mut cells = vec![thousands(n as u64), self.bar(n), rate];
-            if scored {
-                cells.push(score);
-            }
-            cells.push(value);
-            Row::new(cells)
-        });
+        let rows =
+            (pos.offset..rows_total.min(pos.offset + height)).map(|row| self.row(row, scored));
         let mut widths = vec![
             Constraint::Length(9),
             Constraint::Length(BAR as u16 + 5),

@@ -8,8 +8,9 @@ use ratatui::Terminal;
 
 use crate::query::Query;
 use crate::queue::{MessageId, ProgressSnapshot};
-use crate::tui::action::{update, yank_plan, Action};
+use crate::tui::action::{update, Action};
 use crate::tui::keys::Command;
+use crate::tui::plan::yank_plan;
 use crate::tui::state::{AppState, Batch, Focus, Inspection, Popup, SendState};
 use crate::tui::testdata::{state, NOW};
 
