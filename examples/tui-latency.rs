@@ -78,7 +78,7 @@ fn main() -> anyhow::Result<()> {
     let mut term = Terminal::new(TestBackend::new(80, 24))?;
 
     let start = Instant::now();
-    let mut session = Session::start(queue, unix_now(), false);
+    let mut session = Session::start(queue, unix_now(), false)?;
     session.draw(&mut term)?;
     let first_screen = start.elapsed();
 

@@ -1,13 +1,12 @@
 //! The lists' contents and cursors: cluster order, message rows (virtualized), paging.
 //!
 //! Pure functions over [`AppState`]; `action::update` calls them. Rows are record indices, so a
-//! million-message list costs 4 bytes a row and the views render only the visible slice.
+//! million-message list costs 4 bytes a row and the views render only the visible slice; the
+//! sorted orders come precomputed from the worker, so a list is one filtering pass.
 
 use std::sync::Arc;
 
-use rustc_hash::FxHashMap;
-
-use super::state::{AppState, ClusterSort, Focus, ListPos, MessageSort};
+use super::state::{AppState, ClusterSort, Focus, ListPos};
 use super::view::layout;
 
 /// Order the clusters for display by the current sort.
@@ -76,16 +75,21 @@ pub fn rebuild_rows(state: &mut AppState) {
     let rows = match &state.data {
         None => Vec::new(),
         Some(data) => {
+            // One pass over the worker's precomputed order: no sorting on the UI thread.
             let sel = data.selection.as_deref();
-            let keep = |i: &u32| sel.is_none_or(|s| s.contains(*i));
-            let mut rows: Vec<u32> = match state.cluster_at(state.clusters.pos.selected) {
-                Some(c) => c.members.iter().copied().filter(keep).collect(),
-                None => (0..data.snapshot.records.len() as u32)
-                    .filter(keep)
-                    .collect(),
-            };
-            sort_rows(&mut rows, state.messages.sort, &data.snapshot);
-            rows
+            let of = &data.clustering.cluster_of;
+            let row = state.clusters.pos.selected;
+            let cluster = row
+                .checked_sub(1)
+                .and_then(|r| state.clusters.order.get(r))
+                .copied();
+            data.orders
+                .get(state.messages.sort)
+                .iter()
+                .copied()
+                .filter(|&i| cluster.is_none_or(|c| of.get(i as usize) == Some(&c)))
+                .filter(|&i| sel.is_none_or(|s| s.contains(i)))
+                .collect()
         }
     };
     let selected = current
@@ -95,37 +99,6 @@ pub fn rebuild_rows(state: &mut AppState) {
     state.messages.pos.selected = selected.min(state.messages.rows.len().saturating_sub(1));
     let h = visible_rows(state, Focus::Messages);
     state.messages.pos = keep_visible(state.messages.pos, h);
-}
-
-fn sort_rows(rows: &mut [u32], sort: MessageSort, snap: &super::state::Snapshot) {
-    let rec = |i: u32| &snap.records[i as usize];
-    match sort {
-        MessageSort::Queue => rows.sort_unstable(),
-        // Cached keys: one random record access per row instead of one per comparison.
-        MessageSort::Age => rows.sort_by_cached_key(|&i| (rec(i).queued, rec(i).id)),
-        MessageSort::Size => {
-            rows.sort_by_cached_key(|&i| (std::cmp::Reverse(rec(i).size), rec(i).id))
-        }
-        MessageSort::Sender => {
-            // Resolve each distinct sender once, then sort rows by the sender's rank.
-            let mut distinct: Vec<_> = rows.iter().filter_map(|&i| rec(i).sender).collect();
-            distinct.sort_unstable();
-            distinct.dedup();
-            let mut named: Vec<_> = distinct
-                .into_iter()
-                .map(|s| (snap.strings.resolve(s), s))
-                .collect();
-            named.sort();
-            let rank: FxHashMap<_, usize> = named
-                .iter()
-                .enumerate()
-                .map(|(n, (_, s))| (*s, n))
-                .collect();
-            rows.sort_by_cached_key(|&i| {
-                (rec(i).sender.and_then(|s| rank.get(&s).copied()), rec(i).id)
-            });
-        }
-    }
 }
 
 /// How many rows the list of `focus` shows at the current terminal size.

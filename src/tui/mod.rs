@@ -68,18 +68,18 @@ pub struct Session {
 
 impl Session {
     /// Start on `queue`: the worker begins scanning at once; the state is usable immediately.
-    pub fn start(queue: Queue, now: i64, colour: bool) -> Session {
+    pub fn start(queue: Queue, now: i64, colour: bool) -> io::Result<Session> {
         let (events_tx, events) = mpsc::channel();
         let mut state = AppState::new(queue.root(), now, colour);
         state.clusters.key = Some(DEFAULT_KEY);
-        let worker = Worker::spawn(queue, DEFAULT_KEY, events_tx.clone());
+        let worker = Worker::spawn(queue, DEFAULT_KEY, events_tx.clone())?;
         worker.send(Effect::Scan);
-        Session {
+        Ok(Session {
             state,
             events_tx,
             events,
             worker,
-        }
+        })
     }
 
     /// A sender for input and ticks.
@@ -184,7 +184,7 @@ pub fn run(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     }
     install_panic_hook();
     let (guard, mut terminal) = enter_terminal()?;
-    let mut session = Session::start(queue, unix_now(), colour_wanted());
+    let mut session = Session::start(queue, unix_now(), colour_wanted())?;
     let size = terminal.size()?;
     session.state.ui.size = (size.width, size.height);
     let tx = session.sender();

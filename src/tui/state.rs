@@ -59,6 +59,21 @@ impl Selection {
     }
 }
 
+/// Every record index in each [`MessageSort`] order, computed once per snapshot by the worker so
+/// the UI thread never sorts a large list.
+#[derive(Debug, Clone, Default)]
+pub struct Orders {
+    /// Indexed by [`MessageSort::index`].
+    pub by: [Vec<u32>; 4],
+}
+
+impl Orders {
+    /// All record indices in `sort` order.
+    pub fn get(&self, sort: MessageSort) -> &[u32] {
+        &self.by[sort.index()]
+    }
+}
+
 /// What the worker produced from a scan or an action: everything the views show.
 #[derive(Debug, Clone)]
 pub struct Analysis {
@@ -68,6 +83,8 @@ pub struct Analysis {
     pub clustering: Arc<Clustering>,
     /// The active query's matches, if a query is set.
     pub selection: Option<Arc<Selection>>,
+    /// The records in every message order.
+    pub orders: Arc<Orders>,
 }
 
 /// Is qmail-send running (as last checked)?
@@ -200,6 +217,10 @@ impl MessageSort {
             MessageSort::Size => MessageSort::Sender,
             MessageSort::Sender => MessageSort::Queue,
         }
+    }
+    /// Its slot in [`Orders::by`].
+    pub fn index(self) -> usize {
+        self as usize
     }
     /// Its name in the pane title.
     pub fn name(self) -> &'static str {

@@ -95,10 +95,12 @@ pub fn analysis(spam: usize, ham: usize, hostile: bool) -> Analysis {
     for cl in &mut c.clusters {
         cl.per_minute = cl.messages as f64 / 60.0;
     }
+    let orders = Arc::new(super::worker::orders(&snapshot));
     Analysis {
         snapshot,
         clustering: Arc::new(c),
         selection: None,
+        orders,
     }
 }
 

@@ -5,18 +5,19 @@
 //! them (gitui's async jobs log and drop them). While idle it checks the qmail-send lock every
 //! [`STATUS_EVERY`], so the header stays true.
 
+use std::io;
 use std::sync::atomic::AtomicU64;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::action::Effect;
 use super::event::{Event, Outcome};
 use super::ops;
-use super::state::{Analysis, Clustering, Plan, PlanKind, Selection, Snapshot};
+use super::state::{Analysis, Clustering, Orders, Plan, PlanKind, Selection, Snapshot};
 use crate::analysis::cluster::{cluster, AnalysisContext};
 use crate::analysis::key::ClusterKey;
 use crate::query::{select, Query, QueryContext};
@@ -27,15 +28,17 @@ pub const STATUS_EVERY: Duration = Duration::from_secs(1);
 /// How often scan and action progress is reported.
 pub const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 
-/// Handle to the worker thread: send it effects; dropping it stops the thread.
+/// Handle to the worker thread: send it effects; dropping it ends the thread's loop.
 pub struct Worker {
     effects: Sender<Effect>,
-    thread: Option<JoinHandle<()>>,
+    /// Not joined: dropping the sender ends the loop, and a scan in progress need not be awaited
+    /// when the operator quits.
+    _thread: JoinHandle<()>,
 }
 
 impl Worker {
     /// Start a worker on `queue` that groups by `key` and reports to `events`.
-    pub fn spawn(queue: Queue, key: ClusterKey, events: Sender<Event>) -> Worker {
+    pub fn spawn(queue: Queue, key: ClusterKey, events: Sender<Event>) -> io::Result<Worker> {
         let (tx, rx) = mpsc::channel();
         let mut state = WorkerState {
             queue,
@@ -46,26 +49,17 @@ impl Worker {
         };
         let thread = std::thread::Builder::new()
             .name("qtriage-worker".into())
-            .spawn(move || state.run(rx))
-            .ok();
-        Worker {
+            .spawn(move || state.run(rx))?;
+        Ok(Worker {
             effects: tx,
-            thread,
-        }
+            _thread: thread,
+        })
     }
 
-    /// Queue an effect.
+    /// Queue an effect. If the worker is gone (it only ends when this handle is dropped) the
+    /// effect is dropped with it.
     pub fn send(&self, effect: Effect) {
         let _ = self.effects.send(effect);
-    }
-}
-
-impl Drop for Worker {
-    fn drop(&mut self) {
-        // Closing the channel ends the loop; a running scan finishes first, so do not join.
-        let (tx, _) = mpsc::channel();
-        drop(std::mem::replace(&mut self.effects, tx));
-        drop(self.thread.take());
     }
 }
 
@@ -213,11 +207,13 @@ impl WorkerState {
             .query
             .as_ref()
             .map(|q| Arc::new(selection(&self.queue, &snap, q)));
+        let orders = Arc::new(orders(&snap));
         self.snapshot = Some(Arc::clone(&snap));
         self.emit(Event::Analysed(Box::new(Analysis {
             snapshot: snap,
             clustering,
             selection,
+            orders,
         })));
     }
 
@@ -328,5 +324,34 @@ pub fn selection(queue: &Queue, s: &Snapshot, query: &Query) -> Selection {
         query: query.clone(),
         bits,
         count: picked.len(),
+    }
+}
+
+/// Every record index in each message order (queue, age, size, sender).
+pub fn orders(s: &Snapshot) -> Orders {
+    let rec = |i: u32| &s.records[i as usize];
+    let all = || (0..s.records.len() as u32).collect::<Vec<u32>>();
+    let mut age = all();
+    age.sort_by_cached_key(|&i| (rec(i).queued, rec(i).id));
+    let mut size = all();
+    size.sort_by_cached_key(|&i| (std::cmp::Reverse(rec(i).size), rec(i).id));
+    // Resolve each distinct sender once, then order rows by the sender's rank.
+    let mut distinct: Vec<_> = s.records.iter().filter_map(|r| r.sender).collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    let mut named: Vec<_> = distinct
+        .into_iter()
+        .map(|x| (s.strings.resolve(x), x))
+        .collect();
+    named.sort();
+    let rank: FxHashMap<_, usize> = named
+        .iter()
+        .enumerate()
+        .map(|(n, (_, x))| (*x, n))
+        .collect();
+    let mut sender = all();
+    sender.sort_by_cached_key(|&i| (rec(i).sender.and_then(|x| rank.get(&x).copied()), rec(i).id));
+    Orders {
+        by: [all(), age, size, sender],
     }
 }
