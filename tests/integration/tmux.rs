@@ -177,7 +177,12 @@ fn pick_inspect_mark_yank_and_undo_in_tmux() {
     tm.keys(&["j"]);
     tm.wait_for("Messages · cluster · 30");
     tm.keys(&["Enter", "Enter"]);
-    let screen = tm.wait_for("test@86.107.221.138");
+    tm.wait_for("Received (▶");
+    let screen = tm.wait_for("Body (first lines)");
+    assert!(
+        screen.contains("auth test"),
+        "envelope shows the AUTH user:\n{screen}"
+    );
     assert!(
         screen.contains("▶ from unknown"),
         "origin line highlighted:\n{screen}"
@@ -186,7 +191,8 @@ fn pick_inspect_mark_yank_and_undo_in_tmux() {
         screen.contains("Dispute Transaction \\e[2J"),
         "subject escaped:\n{screen}"
     );
-    tm.keys(&["Escape", "Escape", "m"]);
+    // `h` rather than Escape: an ESC byte followed at once by a key reads as Alt+key.
+    tm.keys(&["h", "h", "m"]);
     tm.wait_for("marked 30");
     tm.keys(&["y"]);
     let popup = tm.wait_for("Yank 30 messages to the yank area?");
@@ -240,4 +246,29 @@ fn without_a_terminal_qtriage_prints_help_and_tui_refuses() {
         String::from_utf8_lossy(&out.stderr).contains("needs a terminal"),
         "{out:?}"
     );
+}
+
+#[test]
+fn filter_bar_shows_errors_inline_and_applies_queries_in_tmux() {
+    if !Tmux::available() {
+        eprintln!("skipped: tmux is not installed");
+        return;
+    }
+    let (t, _, _) = flood();
+    let tm = Tmux::start(t.root());
+    tm.wait_for("37 msgs");
+    tm.keys(&["/", "bogus:x"]);
+    let screen = tm.wait_for("unknown field");
+    assert!(screen.contains("/ bogus:x"), "{screen}");
+    assert!(
+        screen.contains("  ^^^^^ unknown field"),
+        "caret under the bad field:\n{screen}"
+    );
+    tm.keys(&["BSpace"; 7]);
+    tm.keys(&["auth:alice", "Enter"]);
+    tm.wait_for("query matched 3 messages");
+    tm.wait_for("Messages · all ∩ /auth:alice · 3");
+    tm.keys(&["?"]);
+    tm.wait_for("Keys (any key closes)");
+    tm.keys(&["x", "q"]);
 }
