@@ -14,6 +14,8 @@ pub mod queue;
 pub mod report;
 pub mod sanitize;
 pub mod watch;
+#[cfg(feature = "tui")]
+pub mod tui;
 
 pub use error::{Error, Result};
 pub mod logs;

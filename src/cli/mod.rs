@@ -130,6 +130,9 @@ pub enum Command {
     Expire(expire::ExpireArgs),
     /// Complete interrupted yank/restore/purge/expire batches.
     Recover(recover::RecoverArgs),
+    /// Open the interactive TUI (also what `qtriage` alone does on a terminal).
+    #[cfg(feature = "tui")]
+    Tui,
 }
 
 /// Parse the process arguments and run the command, writing to stdout.
@@ -162,6 +165,12 @@ fn dispatch(args: &Args, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         Some(Command::Purge(a)) => purge::run(&args.global, a, out),
         Some(Command::Expire(a)) => expire::run(&args.global, a, out),
         Some(Command::Recover(a)) => recover::run(&args.global, a, out),
+        #[cfg(feature = "tui")]
+        Some(Command::Tui) => crate::tui::run(&args.global),
+        #[cfg(feature = "tui")]
+        None if std::io::IsTerminal::is_terminal(&std::io::stdout()) => {
+            crate::tui::run(&args.global)
+        }
         None => {
             use clap::CommandFactory;
             Args::command().print_help()?;

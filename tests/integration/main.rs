@@ -14,6 +14,7 @@ mod lock;
 mod logs;
 mod report;
 mod scan;
+mod tmux;
 mod tree;
 mod util;
 mod watch;
