@@ -13,9 +13,9 @@ pub mod query;
 pub mod queue;
 pub mod report;
 pub mod sanitize;
-pub mod watch;
 #[cfg(feature = "tui")]
 pub mod tui;
+pub mod watch;
 
 pub use error::{Error, Result};
 pub mod logs;

@@ -156,7 +156,10 @@ pub fn perform(
     let opts = RemoveOptions {
         mode,
         yank_dir,
-        pattern: args.pattern.as_ref().map_or_else(|| ".*".into(), |p| p.to_string_lossy().into_owned()),
+        pattern: args
+            .pattern
+            .as_ref()
+            .map_or_else(|| ".*".into(), |p| p.to_string_lossy().into_owned()),
         execute: crate::actions::plan::ExecuteOptions {
             force: args.force,
             failpoint: super::act::failpoint_from_env()?,
@@ -190,9 +193,20 @@ fn parse_expire_date(text: &str) -> anyhow::Result<i64> {
     let civil: jiff::civil::DateTime = text
         .trim()
         .parse()
-        .or_else(|_| text.trim().parse::<jiff::civil::Date>().map(|d| d.to_datetime(jiff::civil::Time::midnight())))
-        .map_err(|e| anyhow::anyhow!("-x {text:?}: not a date (unix seconds, RFC 3339 or YYYY-MM-DD HH:MM:SS): {e}"))?;
-    Ok(civil.to_zoned(jiff::tz::TimeZone::UTC)?.timestamp().as_second())
+        .or_else(|_| {
+            text.trim()
+                .parse::<jiff::civil::Date>()
+                .map(|d| d.to_datetime(jiff::civil::Time::midnight()))
+        })
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "-x {text:?}: not a date (unix seconds, RFC 3339 or YYYY-MM-DD HH:MM:SS): {e}"
+            )
+        })?;
+    Ok(civil
+        .to_zoned(jiff::tz::TimeZone::UTC)?
+        .timestamp()
+        .as_second())
 }
 
 /// Run `remove`.

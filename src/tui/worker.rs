@@ -130,7 +130,11 @@ impl WorkerState {
             Effect::Cluster(key) => {
                 self.key = key;
                 if let Some(s) = &self.snapshot {
-                    self.emit(Event::Clustered(Box::new(clustering(s, key, &crate::analysis::locals::local_domains(self.queue.root(), &[]).0))));
+                    self.emit(Event::Clustered(Box::new(clustering(
+                        s,
+                        key,
+                        &crate::analysis::locals::local_domains(self.queue.root(), &[]).0,
+                    ))));
                 }
             }
             Effect::Select(q) => {
@@ -202,7 +206,11 @@ impl WorkerState {
             strings,
             records,
         });
-        let clustering = Arc::new(clustering(&snap, self.key, &crate::analysis::locals::local_domains(self.queue.root(), &[]).0));
+        let clustering = Arc::new(clustering(
+            &snap,
+            self.key,
+            &crate::analysis::locals::local_domains(self.queue.root(), &[]).0,
+        ));
         let selection = self
             .query
             .as_ref()

@@ -221,7 +221,10 @@ fn dash_r_yanks_through_the_journal_with_qmail_remove_lines_and_restores() {
     let id = id_of(&s, "dispute");
     let out = s.t.stdout(&["remove", "-p", "Dispute", "-r"]);
     let root = s.t.root().display().to_string();
-    let mess = format!("moved {root}/mess/{}/{id} to {root}/yanked/{id}.mess", id.0 % u64::from(SPLIT));
+    let mess = format!(
+        "moved {root}/mess/{}/{id} to {root}/yanked/{id}.mess",
+        id.0 % u64::from(SPLIT)
+    );
     assert!(out.lines().any(|l| l == mess), "{out}");
     assert!(!s.t.q.path(Subdir::Mess, id).exists());
     assert!(s.t.root().join(format!("yanked/{id}.mess")).exists());
@@ -249,10 +252,17 @@ fn dash_d_deletes_and_dash_x_expires() {
 
     let old = id_of(&s, "paren");
     let info = s.t.q.path(Subdir::Info, old);
-    let before = std::fs::metadata(&info).expect("info").modified().expect("mtime");
-    let out = s.t.stdout(&["remove", "-p", "literal (ab)", "-X", "604800"]);
+    let before = std::fs::metadata(&info)
+        .expect("info")
+        .modified()
+        .expect("mtime");
+    let out =
+        s.t.stdout(&["remove", "-p", "literal (ab)", "-X", "604800"]);
     assert!(out.contains("expired "), "{out}");
-    let after = std::fs::metadata(&info).expect("info").modified().expect("mtime");
+    let after = std::fs::metadata(&info)
+        .expect("info")
+        .modified()
+        .expect("mtime");
     assert!(after < before, "the birth time moved back");
 }
 
@@ -264,14 +274,25 @@ fn actions_refuse_while_qmail_send_runs_unless_forced() {
         return;
     };
     let id = id_of(&s, "dispute");
-    for args in [&["-r"][..], &["-d"], &["-x", "2026-01-01"], &["-X", "604800"]] {
+    for args in [
+        &["-r"][..],
+        &["-d"],
+        &["-x", "2026-01-01"],
+        &["-X", "604800"],
+    ] {
         let mut full = vec!["remove", "-p", "Dispute"];
         full.extend_from_slice(args);
         let out = s.t.run(&full);
         assert_exit(&out, 2);
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains("qmail-send") && err.contains("svc -d"), "{err}");
-        assert!(s.t.q.path(Subdir::Mess, id).exists(), "{args:?} moved nothing");
+        assert!(
+            err.contains("qmail-send") && err.contains("svc -d"),
+            "{err}"
+        );
+        assert!(
+            s.t.q.path(Subdir::Mess, id).exists(),
+            "{args:?} moved nothing"
+        );
     }
     let out = s.t.run(&["remove", "-p", "Dispute", "-r", "--force"]);
     assert_exit(&out, 0);
