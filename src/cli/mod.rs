@@ -2,15 +2,15 @@
 
 pub mod accounts;
 pub mod clusters;
+pub mod decode_auth;
 pub mod exit;
 pub mod list;
+pub mod logins;
 pub mod print;
 pub mod read;
-pub mod report;
 pub mod remove;
+pub mod report;
 pub mod stat;
-pub mod logins;
-pub mod decode_auth;
 pub mod top;
 pub mod watch;
 
@@ -79,6 +79,20 @@ impl GlobalArgs {
             return Ok(None);
         }
         crate::logs::LogEvidence::load(&paths).map(Some)
+    }
+
+    /// Complete `records`' origins from the `--log` files: a message whose headers name no
+    /// AUTH user gets the one its logs name ([`crate::analysis::evidence::from_logs`]). Empty
+    /// facts, records untouched, without `--log`.
+    pub fn apply_logs(
+        &self,
+        records: &mut [crate::queue::MessageRecord],
+        strings: &crate::queue::Interner,
+    ) -> Result<crate::analysis::evidence::LogFacts, crate::logs::LogError> {
+        Ok(match self.load_logs()? {
+            Some(ev) => crate::analysis::evidence::from_logs(records, strings, &ev),
+            None => crate::analysis::evidence::LogFacts::default(),
+        })
     }
 }
 

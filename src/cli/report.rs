@@ -61,12 +61,13 @@ pub fn run(
 ) -> anyhow::Result<ExitCode> {
     let queue = global.open_queue()?;
     let strings = Interner::new();
-    let s = scan(
+    let mut s = scan(
         &queue,
         &strings,
         ScanOptions::default(),
         &Progress::default(),
     )?;
+    let logs = global.apply_logs(&mut s.records, &strings)?;
     let counts = count(&queue)?;
     let now = now();
     let since = args.since.map(|d| now.saturating_sub(d.as_secs()));
@@ -77,6 +78,12 @@ pub fn run(
         since,
         counts,
     });
+    if !logs.attributed.is_empty() {
+        input.notes.push(format!(
+            "the AUTH user of {} messages comes from the logs (--log), not from their headers",
+            logs.attributed.len()
+        ));
+    }
     let opts = CheckOptions {
         culprits_top: input.culprit_auth_users(),
         max_hash_attempts: REPORT_HASH_ATTEMPTS,
