@@ -167,7 +167,7 @@ impl LogFacts {
             e.2.push(a.at);
         }
         let mut users: Vec<_> = by_user.into_iter().collect();
-        users.sort_by(|a, b| b.1 .0.cmp(&a.1 .0));
+        users.sort_by_key(|u| std::cmp::Reverse(u.1 .0));
         users
             .into_iter()
             .take(PROVENANCE_USERS_SHOWN)

@@ -8,6 +8,7 @@ mod cli_remove;
 mod cli_stat;
 mod cli_top;
 mod contract;
+mod log_top;
 mod logs;
 mod report;
 mod scan;
