@@ -147,43 +147,51 @@ impl LogFacts {
         if self.attributed.is_empty() {
             return Vec::new();
         }
-        // user → (messages, earliest attribution, distinct lines)
-        let mut by_user: BTreeMap<&str, (usize, &LogAttribution, Vec<LogRef>)> = BTreeMap::new();
-        for &i in &c.members {
-            let Some(r) = records.get(i as usize) else {
-                continue;
-            };
-            if r.origin.auth_source != AuthSource::Log {
-                continue;
-            }
-            let Some(a) = self.attributed.get(&r.id) else {
-                continue;
-            };
-            let e = by_user.entry(&a.auth_user).or_insert((0, a, Vec::new()));
-            e.0 += 1;
-            if (a.time, a.at) < (e.1.time, e.1.at) {
-                e.1 = a;
-            }
-            e.2.push(a.at);
-        }
-        let mut users: Vec<_> = by_user.into_iter().collect();
-        users.sort_by_key(|u| std::cmp::Reverse(u.1 .0));
-        users
-            .into_iter()
-            .take(PROVENANCE_USERS_SHOWN)
-            .map(|(user, (n, first, mut lines))| {
-                lines.sort_unstable();
-                lines.dedup();
-                let plural = if lines.len() == 1 { "" } else { "s" };
-                format!(
-                    "AUTH user {user} ({}): {n} of {} messages, {} log line{plural}",
-                    first.evidence,
-                    c.messages,
-                    lines.len()
-                )
-            })
-            .collect()
+        let members = c
+            .members
+            .iter()
+            .filter_map(|&i| records.get(i as usize))
+            .filter(|r| r.origin.auth_source == AuthSource::Log)
+            .filter_map(|r| self.attributed.get(&r.id));
+        user_lines(members, c.messages)
     }
+
+    /// The same lines over every message the logs attributed, out of `total` messages (the
+    /// report's evidence).
+    pub fn summary_lines(&self, total: usize) -> Vec<String> {
+        user_lines(self.attributed.values(), total)
+    }
+}
+
+/// One line per AUTH user (most messages first, at most [`PROVENANCE_USERS_SHOWN`]) with its
+/// earliest evidence line and how many distinct log lines name it.
+fn user_lines<'a>(attrs: impl Iterator<Item = &'a LogAttribution>, total: usize) -> Vec<String> {
+    // user → (messages, earliest attribution, lines)
+    let mut by_user: BTreeMap<&str, (usize, &LogAttribution, Vec<LogRef>)> = BTreeMap::new();
+    for a in attrs {
+        let e = by_user.entry(&a.auth_user).or_insert((0, a, Vec::new()));
+        e.0 += 1;
+        if (a.time, a.at) < (e.1.time, e.1.at) {
+            e.1 = a;
+        }
+        e.2.push(a.at);
+    }
+    let mut users: Vec<_> = by_user.into_iter().collect();
+    users.sort_by_key(|u| std::cmp::Reverse(u.1 .0));
+    users
+        .into_iter()
+        .take(PROVENANCE_USERS_SHOWN)
+        .map(|(user, (n, first, mut lines))| {
+            lines.sort_unstable();
+            lines.dedup();
+            let plural = if lines.len() == 1 { "" } else { "s" };
+            format!(
+                "AUTH user {user} ({}): {n} of {total} messages, {} log line{plural}",
+                first.evidence,
+                lines.len()
+            )
+        })
+        .collect()
 }
 
 /// Correlate `records` with `evidence` ([`crate::logs::correlate::attribute`]), give each

@@ -303,7 +303,7 @@ fn a_guessing_log_adds_the_guessed_password_reason() {
 }
 
 #[test]
-fn report_notes_that_users_came_from_the_logs() {
+fn report_cites_the_log_evidence_and_the_guessed_password() {
     let i = incident();
     let out = stdout(qtriage(
         &i.t,
@@ -319,10 +319,44 @@ fn report_notes_that_users_came_from_the_logs() {
     let r: serde_json::Value = serde_json::from_str(&out).expect("report json");
     let notes = r["notes"].as_array().expect("notes");
     assert!(
-        notes.iter().any(|n| n == &serde_json::json!(format!(
+        notes.iter().any(|n| n
+            == &serde_json::json!(format!(
             "the AUTH user of {SPAM} messages comes from the logs (--log), not from their headers"
         ))),
         "{notes:?}"
     );
-    assert!(out.contains("\"test\""), "the culprit is named: {out}");
+    assert_eq!(r["culprits"][0]["value"], "test", "{out}");
+    assert_eq!(r["log_note"], serde_json::Value::Null, "a log was read");
+    let evidence = r["evidence"].as_array().expect("evidence");
+    let header = evidence
+        .iter()
+        .find(|e| e["source"] == "headers")
+        .expect("header shape");
+    let header = header["text"].as_str().expect("text");
+    assert!(
+        !header.contains(&format!("test@{IP}")) && header.ends_with("AUTH user test from the logs"),
+        "the header shape must not claim a user it lacks: {header}"
+    );
+    let want = format!(
+        "AUTH user test (from log: CHKUSER line at 09:59:59 ({}:3)): {SPAM} of {} messages, \
+         {SPAM} log lines",
+        i.smtpd.join("current").display(),
+        SPAM + LEGIT
+    );
+    assert!(
+        evidence
+            .iter()
+            .any(|e| e["source"] == "log" && e["text"] == serde_json::json!(want)),
+        "{evidence:#?}"
+    );
+    let maillog = guessing_log(i.dir.path());
+    let md = stdout(qtriage(
+        &i.t,
+        &[&i.smtpd, &maillog],
+        &["report", "--vpopmail", "/nonexistent-vpopmail"],
+    ));
+    assert!(
+        md.contains("- log: `password guessed (as test@example.com): 14 failures from 82.128.32.42 before first success at 09:33:20`"),
+        "{md}"
+    );
 }
