@@ -254,56 +254,83 @@ fn login_findings(evidence: &LogEvidence) -> HashMap<String, Vec<LoginFinding>> 
         .filter(|i| i.is_harvesting && !i.accounts_succeeded.is_empty())
         .map(|i| (i.ip, i.burst_accounts))
         .collect();
-    let mut fail_ips: HashMap<&str, HashMap<IpAddr, u64>> = HashMap::new();
-    let mut harvested: BTreeMap<(&str, IpAddr), i64> = BTreeMap::new();
-    for e in &evidence.entries {
-        let LogEvent::Login(l) = &e.event else {
-            continue;
-        };
-        let Some(ip) = l.ip else { continue };
-        if l.outcome == LoginOutcome::Success {
-            if harvesting.contains_key(&ip) {
-                harvested.entry((&l.user, ip)).or_insert(e.time);
-            }
-        } else if let Some(&(_, first)) = guessed.get(&*l.user) {
-            if e.time <= first {
-                *fail_ips.entry(&l.user).or_default().entry(ip).or_default() +=
-                    u64::from(l.attempts);
-            }
-        }
-    }
-    let mut out: HashMap<String, Vec<LoginFinding>> = HashMap::new();
+    let mut tally = Tally::new(evidence, &guessed, &harvesting);
+    let mut found = Vec::new();
     for (&account, &(failures, first_success)) in &guessed {
-        let mut ips: Vec<(IpAddr, u64)> = fail_ips
+        let mut ips: Vec<(IpAddr, u64)> = tally
+            .fail_ips
             .remove(account)
             .unwrap_or_default()
             .into_iter()
             .collect();
         ips.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        out.entry(local_part(account))
-            .or_default()
-            .push(LoginFinding::Guessed {
-                account: account.to_string(),
-                failures,
-                ips,
-                first_success,
-            });
+        found.push(LoginFinding::Guessed {
+            account: account.to_string(),
+            failures,
+            ips,
+            first_success,
+        });
     }
-    for ((account, ip), success) in harvested {
-        let burst_accounts = harvesting.get(&ip).copied().unwrap_or_default();
-        out.entry(local_part(account))
-            .or_default()
-            .push(LoginFinding::HarvestingIp {
-                account: account.to_string(),
-                ip,
-                burst_accounts,
-                success,
-            });
+    for ((account, ip), success) in tally.harvested {
+        found.push(LoginFinding::HarvestingIp {
+            account: account.to_string(),
+            ip,
+            burst_accounts: harvesting.get(&ip).copied().unwrap_or_default(),
+            success,
+        });
     }
+    let mut out: HashMap<String, Vec<LoginFinding>> = HashMap::new();
+    for f in found {
+        out.entry(local_part(f.account())).or_default().push(f);
+    }
+    // Guessed before harvesting for one account (pushed first; the sort is stable).
     for list in out.values_mut() {
         list.sort_by(|a, b| a.account().cmp(b.account()));
     }
     out
+}
+
+/// What one pass over the login lines collects for the findings.
+struct Tally<'a> {
+    /// Per guessed account: failed attempts up to its first success, per client IP.
+    fail_ips: HashMap<&'a str, HashMap<IpAddr, u64>>,
+    /// Per (account, harvesting IP): the first successful login.
+    harvested: BTreeMap<(&'a str, IpAddr), i64>,
+}
+
+impl<'a> Tally<'a> {
+    fn new(
+        evidence: &'a LogEvidence,
+        guessed: &HashMap<&str, (u64, i64)>,
+        harvesting: &HashMap<IpAddr, usize>,
+    ) -> Tally<'a> {
+        let mut t = Tally {
+            fail_ips: HashMap::new(),
+            harvested: BTreeMap::new(),
+        };
+        for e in &evidence.entries {
+            let LogEvent::Login(l) = &e.event else {
+                continue;
+            };
+            let Some(ip) = l.ip else { continue };
+            if l.outcome == LoginOutcome::Success {
+                if harvesting.contains_key(&ip) {
+                    t.harvested.entry((&l.user, ip)).or_insert(e.time);
+                }
+            } else if let Some(&(_, first)) = guessed.get(&*l.user) {
+                if e.time <= first {
+                    let n = t
+                        .fail_ips
+                        .entry(&l.user)
+                        .or_default()
+                        .entry(ip)
+                        .or_default();
+                    *n += u64::from(l.attempts);
+                }
+            }
+        }
+        t
+    }
 }
 
 #[cfg(test)]
