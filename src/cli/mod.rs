@@ -88,6 +88,20 @@ impl GlobalArgs {
         }
         crate::logs::LogEvidence::load(&paths).map(Some)
     }
+
+    /// Complete `records`' origins from the `--log` files: a message whose headers name no
+    /// AUTH user gets the one its logs name ([`crate::analysis::evidence::from_logs`]). Empty
+    /// facts, records untouched, without `--log`.
+    pub fn apply_logs(
+        &self,
+        records: &mut [crate::queue::MessageRecord],
+        strings: &crate::queue::Interner,
+    ) -> Result<crate::analysis::evidence::LogFacts, crate::logs::LogError> {
+        Ok(match self.load_logs()? {
+            Some(ev) => crate::analysis::evidence::from_logs(records, strings, &ev),
+            None => crate::analysis::evidence::LogFacts::default(),
+        })
+    }
 }
 
 /// The subcommands.

@@ -11,6 +11,7 @@ mod cli_top;
 mod contract;
 mod crash;
 mod lock;
+mod log_top;
 mod logs;
 mod report;
 mod scan;
