@@ -58,10 +58,15 @@ fn main() -> ExitCode {
 fn run(args: Args) -> anyhow::Result<()> {
     let now = match args.now {
         Some(t) => t,
-        None => SystemTime::now().duration_since(SystemTime::UNIX_EPOCH)?.as_secs() as i64,
+        None => SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)?
+            .as_secs() as i64,
     };
     let (dir, spec) = match &args.sample {
-        Some(dir) => (dir.clone(), FloodSpec::new(SAMPLE_MESSAGES, SAMPLE_SEED, now)),
+        Some(dir) => (
+            dir.clone(),
+            FloodSpec::new(SAMPLE_MESSAGES, SAMPLE_SEED, now),
+        ),
         None => {
             let dir = args.dir.clone().context("a queue directory is required")?;
             (dir, FloodSpec::new(args.messages, args.seed, now))
@@ -75,7 +80,10 @@ fn run(args: Args) -> anyhow::Result<()> {
         .with_context(|| format!("creating the queue tree at {}", dir.display()))?;
     std::fs::write(
         dir.join(MARKER),
-        format!("gen-queue messages={} seed={} now={}\n", spec.messages, spec.seed, spec.now),
+        format!(
+            "gen-queue messages={} seed={} now={}\n",
+            spec.messages, spec.seed, spec.now
+        ),
     )?;
     let truth = write_flood(&queue, &spec)
         .with_context(|| format!("writing messages into {}", dir.display()))?;
@@ -88,7 +96,13 @@ fn run(args: Args) -> anyhow::Result<()> {
     );
     for g in FloodGroup::ALL {
         let t = truth.group(g);
-        println!("  {:<20} {:>8} messages {:>9} recipients {:>6} bouncing", g.name(), t.messages, t.recipients, t.bouncing);
+        println!(
+            "  {:<20} {:>8} messages {:>9} recipients {:>6} bouncing",
+            g.name(),
+            t.messages,
+            t.recipients,
+            t.bouncing
+        );
     }
     Ok(())
 }
@@ -101,7 +115,10 @@ fn clear(dir: &Path) -> anyhow::Result<()> {
         Err(e) => return Err(e).with_context(|| format!("checking {}", dir.display())),
     };
     if !meta.is_dir() {
-        bail!("{} exists and is not a directory; remove it or choose another path", dir.display());
+        bail!(
+            "{} exists and is not a directory; remove it or choose another path",
+            dir.display()
+        );
     }
     let empty = std::fs::read_dir(dir)?.next().is_none();
     if empty {

@@ -101,7 +101,10 @@ mod tests {
 
     #[test]
     fn plain_text_is_borrowed() {
-        assert!(matches!(sanitize_str("Dispute Transaction"), Cow::Borrowed(_)));
+        assert!(matches!(
+            sanitize_str("Dispute Transaction"),
+            Cow::Borrowed(_)
+        ));
     }
 
     #[test]
@@ -136,7 +139,10 @@ mod tests {
 
     #[test]
     fn qmail_filter_matches_qmail_qread() {
-        assert_eq!(&*qmail_printable(b"evil\x1b[2J@spam.example"), b"evil_[2J@spam.example");
+        assert_eq!(
+            &*qmail_printable(b"evil\x1b[2J@spam.example"),
+            b"evil_[2J@spam.example"
+        );
         assert_eq!(&*qmail_printable("é".as_bytes()), b"__");
     }
 }

@@ -100,7 +100,10 @@ mod tests {
             sender: None,
             recipients: Box::new([]),
             qp: None,
-            origin: crate::queue::Origin { ip, ..Default::default() },
+            origin: crate::queue::Origin {
+                ip,
+                ..Default::default()
+            },
             headers: Default::default(),
             problems: Box::new([]),
         }
@@ -111,8 +114,16 @@ mod tests {
         let s = Interner::new();
         let a = Some(s.intern(b"86.107.221.138"));
         let b = Some(s.intern(b"41.203.18.7"));
-        let recs = vec![rec(1, a, 1000), rec(2, a, 2000), rec(3, b, 3000), rec(4, None, 3500)];
-        let ctx = AnalysisContext { now: 3600, ..Default::default() };
+        let recs = vec![
+            rec(1, a, 1000),
+            rec(2, a, 2000),
+            rec(3, b, 3000),
+            rec(4, None, 3500),
+        ];
+        let ctx = AnalysisContext {
+            now: 3600,
+            ..Default::default()
+        };
         let cs = cluster(&recs, ClusterKey::OriginIp, &s, &ctx);
         assert_eq!(cs.iter().map(|c| c.messages).sum::<usize>(), 4);
         assert_eq!(cs[0].value, a.map(KeyValue::Text));
@@ -120,6 +131,9 @@ mod tests {
         assert_eq!((cs[0].first_queued, cs[0].last_queued), (1000, 2000));
         assert!(cs.iter().any(|c| c.value.is_none() && c.messages == 1));
         let net = cluster(&recs, ClusterKey::OriginNet, &s, &ctx);
-        assert_eq!(net[0].value.map(|v| v.text(&s)).as_deref(), Some("86.107.221.0/24"));
+        assert_eq!(
+            net[0].value.map(|v| v.text(&s)).as_deref(),
+            Some("86.107.221.0/24")
+        );
     }
 }

@@ -120,7 +120,11 @@ pub struct KeyExtractor<'a> {
 impl<'a> KeyExtractor<'a> {
     /// An extractor for `key`.
     pub fn new(key: ClusterKey, strings: &'a Interner) -> KeyExtractor<'a> {
-        KeyExtractor { key, strings, derived: HashMap::new() }
+        KeyExtractor {
+            key,
+            strings,
+            derived: HashMap::new(),
+        }
     }
 
     /// The key this extractor computes.
@@ -157,9 +161,14 @@ impl<'a> KeyExtractor<'a> {
                 let first = r.recipients.first().map(|rc| rc.address);
                 self.derive(first, super::patterns::domain)
             }
-            ClusterKey::Subject => self.derive(r.headers.subject, super::patterns::subject_template),
+            ClusterKey::Subject => {
+                self.derive(r.headers.subject, super::patterns::subject_template)
+            }
             ClusterKey::Origin => {
-                let i = OriginKind::ALL.iter().position(|k| *k == o.kind).unwrap_or(5);
+                let i = OriginKind::ALL
+                    .iter()
+                    .position(|k| *k == o.kind)
+                    .unwrap_or(5);
                 Some(KeyValue::Origin(OriginKindOrd(i as u8)))
             }
         }

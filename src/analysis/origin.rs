@@ -131,7 +131,10 @@ mod tests {
         let (a, st) = attr(b"Received: (qmail 7292 invoked by uid 48); 23 Nov 2026 10:11:21 -0000\nX-PHP-Originating-Script: 48:wp-content/uploads/mailer.php\n", EnvelopeHints::default());
         assert_eq!(a.origin.kind, OriginKind::Local);
         assert_eq!(a.origin.uid, Some(48));
-        assert_eq!(text(&st, a.origin.script).as_deref(), Some("wp-content/uploads/mailer.php"));
+        assert_eq!(
+            text(&st, a.origin.script).as_deref(),
+            Some("wp-content/uploads/mailer.php")
+        );
     }
 
     #[test]
@@ -150,7 +153,13 @@ mod tests {
 
     #[test]
     fn no_queue_line_is_unknown() {
-        let (a, _) = attr(b"Subject: x\n", EnvelopeHints { null_sender: false, todo_uid: Some(0) });
+        let (a, _) = attr(
+            b"Subject: x\n",
+            EnvelopeHints {
+                null_sender: false,
+                todo_uid: Some(0),
+            },
+        );
         assert_eq!(a.origin.kind, OriginKind::Unknown);
         assert_eq!(a.origin.uid, Some(0));
     }

@@ -29,7 +29,12 @@ pub struct Args {
 #[derive(Debug, Clone, clap::Args)]
 pub struct GlobalArgs {
     /// The qmail queue directory.
-    #[arg(long, global = true, env = "QTRIAGE_QUEUE", default_value = "/var/qmail/queue")]
+    #[arg(
+        long,
+        global = true,
+        env = "QTRIAGE_QUEUE",
+        default_value = "/var/qmail/queue"
+    )]
     pub queue: PathBuf,
     /// conf-split (detected from mess/ when not given).
     #[arg(long, global = true, value_name = "N")]

@@ -4,9 +4,7 @@ use std::io::Write;
 
 use super::{exit::ExitCode, GlobalArgs};
 use crate::queue::date::qmail_date;
-use crate::queue::{
-    scan, Interner, MessageRecord, ProblemKind, Progress, ScanOptions, Subdir,
-};
+use crate::queue::{scan, Interner, MessageRecord, ProblemKind, Progress, ScanOptions, Subdir};
 use crate::sanitize::qmail_printable;
 
 /// Message order for `read` and `list`.
@@ -55,12 +53,18 @@ fn trouble(kind: ProblemKind) -> &'static str {
 pub fn run(global: &GlobalArgs, args: &ReadArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let queue = global.open_queue()?;
     let strings = Interner::new();
-    let opts = ScanOptions { headers: false, envelopes: true };
+    let opts = ScanOptions {
+        headers: false,
+        envelopes: true,
+    };
     let mut s = scan(&queue, &strings, opts, &Progress::default())?;
     sort_records(&mut s.records, args.sort);
     for r in &s.records {
         if args.json {
-            super::print::json::write_line(out, &super::print::json::MessageJson::new(r, &strings))?;
+            super::print::json::write_line(
+                out,
+                &super::print::json::MessageJson::new(r, &strings),
+            )?;
         } else {
             write_qread(out, r, &strings)?;
         }
@@ -70,11 +74,19 @@ pub fn run(global: &GlobalArgs, args: &ReadArgs, out: &mut dyn Write) -> anyhow:
 
 /// One message as qmail-qread prints it; messages without info/ are not shown (qmail-qread walks
 /// info/ only).
-pub fn write_qread(out: &mut dyn Write, r: &MessageRecord, strings: &Interner) -> std::io::Result<()> {
+pub fn write_qread(
+    out: &mut dyn Write,
+    r: &MessageRecord,
+    strings: &Interner,
+) -> std::io::Result<()> {
     if !r.parts.has(Subdir::Info) {
         return Ok(());
     }
-    let problem_in = |part: Subdir| r.problems.iter().find(|p| p.part == part && p.kind != ProblemKind::WrongSubdir);
+    let problem_in = |part: Subdir| {
+        r.problems
+            .iter()
+            .find(|p| p.part == part && p.kind != ProblemKind::WrongSubdir)
+    };
     let mess_trouble = if r.parts.has(Subdir::Mess) {
         problem_in(Subdir::Mess).map(|p| trouble(p.kind))
     } else {
@@ -82,12 +94,22 @@ pub fn write_qread(out: &mut dyn Write, r: &MessageRecord, strings: &Interner) -
     };
     if let Some(why) = mess_trouble.or_else(|| {
         problem_in(Subdir::Info)
-            .filter(|p| !matches!(p.kind, ProblemKind::TruncatedEnvelope | ProblemKind::NonUtf8Address | ProblemKind::UnknownRecord))
+            .filter(|p| {
+                !matches!(
+                    p.kind,
+                    ProblemKind::TruncatedEnvelope
+                        | ProblemKind::NonUtf8Address
+                        | ProblemKind::UnknownRecord
+                )
+            })
             .map(|p| trouble(p.kind))
     }) {
         return writeln!(out, "warning: trouble with #{}: {why}", r.id);
     }
-    let sender = r.sender.map(|s| strings.resolve(s)).unwrap_or_else(|| std::sync::Arc::from(&b""[..]));
+    let sender = r
+        .sender
+        .map(|s| strings.resolve(s))
+        .unwrap_or_else(|| std::sync::Arc::from(&b""[..]));
     let mut line = format!("{} GMT  #{}  {}  <", qmail_date(r.queued), r.id, r.size).into_bytes();
     line.extend_from_slice(&sender);
     line.extend_from_slice(b"> ");
@@ -97,16 +119,31 @@ pub fn write_qread(out: &mut dyn Write, r: &MessageRecord, strings: &Interner) -
     out.write_all(&qmail_printable(&line))?;
     out.write_all(b"\n")?;
     for part in [Subdir::Local, Subdir::Remote] {
-        if let Some(p) = problem_in(part).filter(|p| !matches!(p.kind, ProblemKind::TruncatedEnvelope | ProblemKind::NonUtf8Address | ProblemKind::UnknownRecord)) {
+        if let Some(p) = problem_in(part).filter(|p| {
+            !matches!(
+                p.kind,
+                ProblemKind::TruncatedEnvelope
+                    | ProblemKind::NonUtf8Address
+                    | ProblemKind::UnknownRecord
+            )
+        }) {
             writeln!(out, "warning: trouble with #{}: {}", r.id, trouble(p.kind))?;
             continue;
         }
-        let channel = if part == Subdir::Local { crate::queue::Channel::Local } else { crate::queue::Channel::Remote };
+        let channel = if part == Subdir::Local {
+            crate::queue::Channel::Local
+        } else {
+            crate::queue::Channel::Remote
+        };
         for rc in r.recipients.iter().filter(|rc| rc.channel == channel) {
             if rc.done {
                 out.write_all(b"  done")?;
             }
-            out.write_all(if part == Subdir::Local { b"\tlocal\t" } else { b"\tremote\t" })?;
+            out.write_all(if part == Subdir::Local {
+                b"\tlocal\t"
+            } else {
+                b"\tremote\t"
+            })?;
             out.write_all(&qmail_printable(&strings.resolve(rc.address)))?;
             out.write_all(b"\n")?;
         }

@@ -21,7 +21,11 @@ pub fn run(global: &GlobalArgs, args: &StatArgs, out: &mut dyn Write) -> anyhow:
         super::print::json::write_line(out, &c)?;
     } else {
         writeln!(out, "messages in queue: {}", c.messages)?;
-        writeln!(out, "messages in queue but not yet preprocessed: {}", c.unpreprocessed)?;
+        writeln!(
+            out,
+            "messages in queue but not yet preprocessed: {}",
+            c.unpreprocessed
+        )?;
     }
     Ok(ExitCode::Success)
 }

@@ -68,7 +68,10 @@ impl Query {
                     message: format!("unknown field {field:?}"),
                 });
             }
-            terms.push(Term { field: field.into(), value: value.to_ascii_lowercase() });
+            terms.push(Term {
+                field: field.into(),
+                value: value.to_ascii_lowercase(),
+            });
         }
         Ok(Query { terms })
     }
@@ -85,7 +88,8 @@ impl Query {
 
     /// Does `r` match? (Fields that read files read them here.)
     pub fn matches(&self, ctx: &QueryContext<'_>, r: &MessageRecord) -> bool {
-        let text = |s: Option<crate::queue::Sym>| s.map(|s| ctx.strings.text(s).to_ascii_lowercase());
+        let text =
+            |s: Option<crate::queue::Sym>| s.map(|s| ctx.strings.text(s).to_ascii_lowercase());
         self.terms.iter().all(|t| match t.field.as_str() {
             "id" => r.id.0.to_string() == t.value,
             "sender" => text(r.sender).as_deref() == Some(t.value.as_str()),
@@ -99,7 +103,11 @@ impl Query {
 
 impl std::fmt::Display for Query {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let parts: Vec<String> = self.terms.iter().map(|t| format!("{}:{}", t.field, t.value)).collect();
+        let parts: Vec<String> = self
+            .terms
+            .iter()
+            .map(|t| format!("{}:{}", t.field, t.value))
+            .collect();
         f.write_str(&parts.join(" "))
     }
 }

@@ -41,7 +41,9 @@ fn path_words(name: &[u8]) -> u64 {
         }
         in_word = !ws;
     }
-    let starts_ws = name.first().is_none_or(|&b| b.is_ascii_whitespace() || b == b'\x0b');
+    let starts_ws = name
+        .first()
+        .is_none_or(|&b| b.is_ascii_whitespace() || b == b'\x0b');
     words + u64::from(starts_ws)
 }
 
@@ -95,7 +97,11 @@ pub fn count(queue: &Queue) -> Result<QueueCounts> {
                 }
             }
         } else if let Ok(l) = list(&root.join(subdir.name())) {
-            c.problems += l.junk + l.entries.iter().filter(|e| e.kind != EntryKind::File).count() as u64;
+            c.problems += l.junk
+                + l.entries
+                    .iter()
+                    .filter(|e| e.kind != EntryKind::File)
+                    .count() as u64;
             if subdir == Subdir::Bounce {
                 c.bouncing = l.entries.len() as u64;
             }

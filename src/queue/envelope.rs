@@ -48,7 +48,10 @@ pub fn records(bytes: &[u8]) -> (impl Iterator<Item = Record<'_>>, bool) {
         let r = &r[..r.len() - 1];
         match r.split_first() {
             Some((&kind, value)) => Record { kind, value },
-            None => Record { kind: 0, value: &[] },
+            None => Record {
+                kind: 0,
+                value: &[],
+            },
         }
     });
     (iter, truncated)
@@ -148,7 +151,8 @@ mod tests {
 
     #[test]
     fn remote_with_done_records() {
-        let bytes = b"Tpeter@customer.example.org\0Dmike@partner.example\0Tolga@customer.example.org\0";
+        let bytes =
+            b"Tpeter@customer.example.org\0Dmike@partner.example\0Tolga@customer.example.org\0";
         let (rcpts, issue) = parse_channel(bytes);
         assert!(issue.is_clean());
         let done: Vec<bool> = rcpts.iter().map(|r| r.1).collect();

@@ -132,13 +132,24 @@ pub fn unfold(v: &[u8]) -> Cow<'_, [u8]> {
     if !v.contains(&b'\n') {
         return Cow::Borrowed(v);
     }
-    Cow::Owned(v.iter().copied().filter(|&b| b != b'\n' && b != b'\r').collect())
+    Cow::Owned(
+        v.iter()
+            .copied()
+            .filter(|&b| b != b'\n' && b != b'\r')
+            .collect(),
+    )
 }
 
 /// Trim ASCII whitespace at both ends.
 pub fn trim(v: &[u8]) -> &[u8] {
-    let start = v.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(v.len());
-    let end = v.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(start, |e| e + 1);
+    let start = v
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(v.len());
+    let end = v
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(start, |e| e + 1);
     &v[start..end]
 }
 
@@ -192,7 +203,9 @@ pub fn summarize(header: &[u8]) -> HeaderSummary<'_> {
             s.php_script.get_or_insert(f.value);
         } else if f.is("to") || f.is("cc") {
             let n = f.value.iter().filter(|&&b| b == b'@').count();
-            s.header_rcpts = s.header_rcpts.saturating_add(n.min(u16::MAX as usize) as u16);
+            s.header_rcpts = s
+                .header_rcpts
+                .saturating_add(n.min(u16::MAX as usize) as u16);
         }
         first = false;
     }
@@ -230,7 +243,10 @@ pub fn parse_from(raw: &[u8]) -> (Option<String>, Option<String>) {
     if let Ok((h, _)) = mailparse::parse_header(raw) {
         if let Ok(list) = mailparse::addrparse_header(&h) {
             if let Some(single) = list.extract_single_info() {
-                let name = single.display_name.map(|n| collapse_ws(&n)).filter(|n| !n.is_empty());
+                let name = single
+                    .display_name
+                    .map(|n| collapse_ws(&n))
+                    .filter(|n| !n.is_empty());
                 return (Some(single.addr), name);
             }
         }

@@ -73,13 +73,19 @@ impl Interner {
         let lock = &self.shards[shard_no];
         {
             let shard = lock.read().unwrap_or_else(|e| e.into_inner());
-            if let Some(&i) = shard.table.find(hash, |&i| &*shard.strings[i as usize] == bytes) {
+            if let Some(&i) = shard
+                .table
+                .find(hash, |&i| &*shard.strings[i as usize] == bytes)
+            {
                 return Sym::new(shard_no, i as usize);
             }
         }
         let mut guard = lock.write().unwrap_or_else(|e| e.into_inner());
         let shard = &mut *guard;
-        if let Some(&i) = shard.table.find(hash, |&i| &*shard.strings[i as usize] == bytes) {
+        if let Some(&i) = shard
+            .table
+            .find(hash, |&i| &*shard.strings[i as usize] == bytes)
+        {
             return Sym::new(shard_no, i as usize);
         }
         let index = shard.strings.len();

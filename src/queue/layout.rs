@@ -144,19 +144,41 @@ mod tests {
 
     #[test]
     fn paths_follow_id_mod_split() {
-        let l = Layout { split: 23, big_todo: false };
+        let l = Layout {
+            split: 23,
+            big_todo: false,
+        };
         let id = MessageId(10016337);
-        assert_eq!(l.rel_path(Subdir::Mess, id), PathBuf::from("mess/21/10016337"));
+        assert_eq!(
+            l.rel_path(Subdir::Mess, id),
+            PathBuf::from("mess/21/10016337")
+        );
         assert_eq!(l.rel_path(Subdir::Todo, id), PathBuf::from("todo/10016337"));
-        assert_eq!(l.rel_path(Subdir::Bounce, id), PathBuf::from("bounce/10016337"));
-        let big = Layout { split: 23, big_todo: true };
-        assert_eq!(big.rel_path(Subdir::Intd, id), PathBuf::from("intd/21/10016337"));
+        assert_eq!(
+            l.rel_path(Subdir::Bounce, id),
+            PathBuf::from("bounce/10016337")
+        );
+        let big = Layout {
+            split: 23,
+            big_todo: true,
+        };
+        assert_eq!(
+            big.rel_path(Subdir::Intd, id),
+            PathBuf::from("intd/21/10016337")
+        );
     }
 
     #[test]
     fn only_pure_decimal_names_are_ids() {
         assert_eq!(parse_id(b"123"), Some(MessageId(123)));
-        for junk in [&b""[..], b".gitkeep", b"12a", b"-1", b"1 2", b"99999999999999999999999"] {
+        for junk in [
+            &b""[..],
+            b".gitkeep",
+            b"12a",
+            b"-1",
+            b"1 2",
+            b"99999999999999999999999",
+        ] {
             assert_eq!(parse_id(junk), None, "{junk:?}");
         }
     }

@@ -50,11 +50,17 @@ impl Queue {
             _ => Error::io(&root, e),
         })?;
         if !meta.is_dir() {
-            return Err(Error::NotAQueue { path: root, reason: NotAQueue::NotADirectory });
+            return Err(Error::NotAQueue {
+                path: root,
+                reason: NotAQueue::NotADirectory,
+            });
         }
         let mess = root.join("mess");
         if !mess.is_dir() {
-            return Err(Error::NotAQueue { path: root, reason: NotAQueue::NoMessDir });
+            return Err(Error::NotAQueue {
+                path: root,
+                reason: NotAQueue::NoMessDir,
+            });
         }
         let split = match opts.split {
             Some(s) if (1..=65535).contains(&s) => s,
@@ -63,7 +69,10 @@ impl Queue {
         };
         // qmHandle's test: the big-todo patch makes todo/0 a directory.
         let big_todo = root.join("todo").join("0").is_dir();
-        Ok(Queue { root, layout: Layout { split, big_todo } })
+        Ok(Queue {
+            root,
+            layout: Layout { split, big_todo },
+        })
     }
 
     /// The queue directory.
@@ -88,7 +97,9 @@ fn detect_split(mess: &Path) -> Result<u32> {
     let mut n = 0u32;
     for entry in rd.flatten() {
         let name = entry.file_name();
-        let numeric = name.to_str().is_some_and(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()));
+        let numeric = name
+            .to_str()
+            .is_some_and(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()));
         if numeric && entry.file_type().is_ok_and(|t| t.is_dir()) {
             n += 1;
         }

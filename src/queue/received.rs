@@ -113,7 +113,10 @@ fn skip_ws(v: &[u8]) -> &[u8] {
 pub fn parse_smtp_hop(value: &[u8]) -> Option<SmtpHop<'_>> {
     let v = skip_ws(value).strip_prefix(b"from ")?;
     let (host, mut v) = take_token(v);
-    let mut hop = SmtpHop { host, ..SmtpHop::default() };
+    let mut hop = SmtpHop {
+        host,
+        ..SmtpHop::default()
+    };
     v = skip_ws(v);
     if v.starts_with(b"(HELO ") {
         let (inner, rest) = take_paren(v)?;
@@ -154,7 +157,13 @@ mod tests {
     #[test]
     fn queue_lines() {
         let l = parse_queue_line(b" (qmail 5941 invoked from network); 23 Nov 2026 10:11:17 -0000");
-        assert_eq!(l, Some(QueueLine { pid: 5941, invoked: Invoked::FromNetwork }));
+        assert_eq!(
+            l,
+            Some(QueueLine {
+                pid: 5941,
+                invoked: Invoked::FromNetwork
+            })
+        );
         let l = parse_queue_line(b" (qmail 7292 invoked by uid 48); 23 Nov 2026 10:11:21 -0000");
         assert_eq!(l.map(|l| l.invoked), Some(Invoked::ByUid(48)));
         assert_eq!(
@@ -162,7 +171,10 @@ mod tests {
             Some(Invoked::ForBounce)
         );
         assert_eq!(parse_queue_line(b" from evil.example by x"), None);
-        assert_eq!(parse_queue_line(b" (qmail 99999999999 invoked by uid 1); x"), None);
+        assert_eq!(
+            parse_queue_line(b" (qmail 99999999999 invoked by uid 1); x"),
+            None
+        );
     }
 
     #[test]
@@ -177,7 +189,10 @@ mod tests {
 
     #[test]
     fn esmtpa_login() {
-        let h = parse_smtp_hop(b" from unknown (HELO User) (test@86.107.221.138)  by mail.example.com with ESMTPA; x").expect("hop");
+        let h = parse_smtp_hop(
+            b" from unknown (HELO User) (test@86.107.221.138)  by mail.example.com with ESMTPA; x",
+        )
+        .expect("hop");
         assert_eq!(h.info, Some(&b"test"[..]));
         assert_eq!(h.ip, b"86.107.221.138");
         assert!(h.is_authenticated());
@@ -185,7 +200,10 @@ mod tests {
 
     #[test]
     fn vpopmail_login_with_plain_smtp_splits_at_last_at() {
-        let h = parse_smtp_hop(b" from unknown (test@example.com@41.203.18.7)  by mail.example.com with SMTP; x").expect("hop");
+        let h = parse_smtp_hop(
+            b" from unknown (test@example.com@41.203.18.7)  by mail.example.com with SMTP; x",
+        )
+        .expect("hop");
         assert_eq!(h.info, Some(&b"test@example.com"[..]));
         assert_eq!(h.ip, b"41.203.18.7");
         assert_eq!(h.helo, None);
@@ -196,13 +214,22 @@ mod tests {
     fn tls_authenticated() {
         let h = parse_smtp_hop(b" from unknown (HELO x) (sales@190.12.44.201)  by mail with ESMTPSA (TLS_AES_256_GCM_SHA384 encrypted, authenticated); x").expect("hop");
         assert!(h.says_authenticated && h.is_authenticated());
-        let h = parse_smtp_hop(b" from a (b@1.2.3.4)  by mail with ESMTPS (TLS encrypted); x").expect("hop");
+        let h = parse_smtp_hop(b" from a (b@1.2.3.4)  by mail with ESMTPS (TLS encrypted); x")
+            .expect("hop");
         assert!(h.is_weak_auth());
     }
 
     #[test]
     fn hostile_hops_do_not_panic() {
-        for v in [&b""[..], b"from", b"from (", b"from x (HELO", b"from x ((((", b"from x () by", b"from x (@) with"] {
+        for v in [
+            &b""[..],
+            b"from",
+            b"from (",
+            b"from x (HELO",
+            b"from x ((((",
+            b"from x () by",
+            b"from x (@) with",
+        ] {
             let _ = parse_smtp_hop(v);
         }
     }

@@ -344,6 +344,10 @@ mod tests {
     #[test]
     fn record_stays_compact() {
         // The flood-scale target is under 200 bytes a message; the fixed part must leave room.
-        assert!(std::mem::size_of::<MessageRecord>() <= 136, "{}", std::mem::size_of::<MessageRecord>());
+        assert!(
+            std::mem::size_of::<MessageRecord>() <= 136,
+            "{}",
+            std::mem::size_of::<MessageRecord>()
+        );
     }
 }

@@ -140,8 +140,10 @@ pub fn scan(
             Err(e) => report.unreadable_dirs.push((path, e.to_string())),
         }
     }
-    let split_subdirs: Vec<Subdir> =
-        Subdir::ALL.into_iter().filter(|s| layout.is_split(*s)).collect();
+    let split_subdirs: Vec<Subdir> = Subdir::ALL
+        .into_iter()
+        .filter(|s| layout.is_split(*s))
+        .collect();
     let listed: Vec<(Vec<Found>, u64, Vec<(PathBuf, String)>)> = (0..split)
         .into_par_iter()
         .map(|n| {
@@ -185,7 +187,13 @@ pub fn scan(
             let mut buf = Vec::with_capacity(FIRST_READ);
             let (mut records, mut vanished) = (Vec::new(), 0);
             for group in found.chunk_by(|a, b| a.id == b.id) {
-                let ctx = ReadCtx { queue, dirs: &dirs, strings, opts, bucket: n as u32 };
+                let ctx = ReadCtx {
+                    queue,
+                    dirs: &dirs,
+                    strings,
+                    opts,
+                    bucket: n as u32,
+                };
                 match read_message(&ctx, group, &mut buf) {
                     Some(r) => records.push(r),
                     None => vanished += 1,
@@ -206,7 +214,12 @@ pub fn scan(
 }
 
 fn found(e: Entry, subdir: Subdir, dir: u32) -> Found {
-    Found { id: e.id, subdir, kind: e.kind, dir }
+    Found {
+        id: e.id,
+        subdir,
+        kind: e.kind,
+        dir,
+    }
 }
 
 /// Directory fds of one bucket, so files are opened relative to them.
@@ -292,7 +305,11 @@ fn read_file(
     }
     let size = st.st_size.max(0) as u64;
     let want = (size as usize).min(cap);
-    let mut chunk = if until_header_end { FIRST_READ.min(want) } else { want };
+    let mut chunk = if until_header_end {
+        FIRST_READ.min(want)
+    } else {
+        want
+    };
     while buf.len() < want {
         let old = buf.len();
         buf.resize(old + chunk.min(want - old), 0);
@@ -313,7 +330,10 @@ fn read_file(
         }
         chunk = chunk.saturating_mul(2);
     }
-    FileRead::Ok { mtime: st.st_mtime, size }
+    FileRead::Ok {
+        mtime: st.st_mtime,
+        size,
+    }
 }
 
 #[derive(Default)]
@@ -360,7 +380,9 @@ fn read_message(ctx: &ReadCtx<'_>, group: &[Found], buf: &mut Vec<u8>) -> Option
         }
         match f.kind {
             EntryKind::Symlink => b.flag(ProblemKind::Symlink, f.subdir),
-            EntryKind::Directory | EntryKind::Other => b.flag(ProblemKind::NotRegularFile, f.subdir),
+            EntryKind::Directory | EntryKind::Other => {
+                b.flag(ProblemKind::NotRegularFile, f.subdir)
+            }
             EntryKind::File => readable.push(*f),
         }
     }
@@ -387,7 +409,11 @@ fn read_message(ctx: &ReadCtx<'_>, group: &[Found], buf: &mut Vec<u8>) -> Option
         let dir_fd = match ctx.dirs.fd(f.subdir, f.dir) {
             Some(fd) => fd,
             None => {
-                let p = ctx.queue.root().join(f.subdir.name()).join(f.dir.to_string());
+                let p = ctx
+                    .queue
+                    .root()
+                    .join(f.subdir.name())
+                    .join(f.dir.to_string());
                 match open_dir(&p) {
                     Ok(fd) => {
                         other_dir = fd;
@@ -453,7 +479,11 @@ fn read_message(ctx: &ReadCtx<'_>, group: &[Found], buf: &mut Vec<u8>) -> Option
             Subdir::Local | Subdir::Remote => {
                 let (rcpts, issue) = parse_channel(buf);
                 b.envelope(issue, f.subdir);
-                let channel = if f.subdir == Subdir::Local { Channel::Local } else { Channel::Remote };
+                let channel = if f.subdir == Subdir::Local {
+                    Channel::Local
+                } else {
+                    Channel::Remote
+                };
                 recipients.extend(rcpts.into_iter().map(|(a, done)| Recipient {
                     address: ctx.strings.intern(a),
                     channel,
@@ -528,14 +558,30 @@ pub fn read_one(queue: &Queue, strings: &Interner, id: MessageId) -> io::Result<
             } else {
                 EntryKind::Other
             };
-            let dir = if layout.is_split(subdir) { bucket } else { u32::MAX };
-            group.push(Found { id, subdir, kind, dir });
+            let dir = if layout.is_split(subdir) {
+                bucket
+            } else {
+                u32::MAX
+            };
+            group.push(Found {
+                id,
+                subdir,
+                kind,
+                dir,
+            });
         }
     }
     if group.is_empty() {
         return Err(io::Error::from(io::ErrorKind::NotFound));
     }
     let dirs = BucketDirs::open(queue, bucket);
-    let ctx = ReadCtx { queue, dirs: &dirs, strings, opts: ScanOptions::default(), bucket };
-    read_message(&ctx, &group, &mut Vec::new()).ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))
+    let ctx = ReadCtx {
+        queue,
+        dirs: &dirs,
+        strings,
+        opts: ScanOptions::default(),
+        bucket,
+    };
+    read_message(&ctx, &group, &mut Vec::new())
+        .ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))
 }

@@ -11,20 +11,38 @@ fn counts_mess_files_and_todo_files_like_qmail_qstat() {
         t.add(MessageSpec::new().remote(format!("r{i}@remote.example")));
     }
     for _ in 0..3 {
-        t.add(MessageSpec::new().state(FixtureState::Queued).remote("x@y.example"));
+        t.add(
+            MessageSpec::new()
+                .state(FixtureState::Queued)
+                .remote("x@y.example"),
+        );
     }
-    t.add(MessageSpec::new().local("alice@example.com").bouncing("<a@b>:\nno.\n\n"));
+    t.add(
+        MessageSpec::new()
+            .local("alice@example.com")
+            .bouncing("<a@b>:\nno.\n\n"),
+    );
     let out = t.stdout(&["stat"]);
-    assert_text(&out, "messages in queue: 9\nmessages in queue but not yet preprocessed: 3\n");
+    assert_text(
+        &out,
+        "messages in queue: 9\nmessages in queue but not yet preprocessed: 3\n",
+    );
 }
 
 #[test]
 fn todo_only_queue_counts_every_message_as_unpreprocessed() {
     let t = TestQueue::new(23);
     for _ in 0..4 {
-        t.add(MessageSpec::new().state(FixtureState::Queued).remote("x@y.example"));
+        t.add(
+            MessageSpec::new()
+                .state(FixtureState::Queued)
+                .remote("x@y.example"),
+        );
     }
-    assert_text(&t.stdout(&["stat"]), "messages in queue: 4\nmessages in queue but not yet preprocessed: 4\n");
+    assert_text(
+        &t.stdout(&["stat"]),
+        "messages in queue: 4\nmessages in queue but not yet preprocessed: 4\n",
+    );
     assert_text(&t.stdout(&["read"]), "");
 }
 
@@ -32,10 +50,17 @@ fn todo_only_queue_counts_every_message_as_unpreprocessed() {
 fn big_todo_split_directories_are_not_counted_as_messages() {
     let t = TestQueue::with(QueueBuilder::new("").split(7).big_todo(true));
     for _ in 0..4 {
-        t.add(MessageSpec::new().state(FixtureState::Queued).remote("x@y.example"));
+        t.add(
+            MessageSpec::new()
+                .state(FixtureState::Queued)
+                .remote("x@y.example"),
+        );
     }
     t.add(MessageSpec::new().remote("x@y.example"));
-    assert_text(&t.stdout(&["stat"]), "messages in queue: 5\nmessages in queue but not yet preprocessed: 4\n");
+    assert_text(
+        &t.stdout(&["stat"]),
+        "messages in queue: 5\nmessages in queue but not yet preprocessed: 4\n",
+    );
 }
 
 #[test]
@@ -44,7 +69,10 @@ fn names_with_spaces_count_as_words_like_wc() {
     let t = TestQueue::new(3);
     t.add(MessageSpec::new().remote("x@y.example"));
     std::fs::write(t.root().join("mess/1/junk name"), b"").expect("junk file");
-    assert_text(&t.stdout(&["stat"]), "messages in queue: 3\nmessages in queue but not yet preprocessed: 0\n");
+    assert_text(
+        &t.stdout(&["stat"]),
+        "messages in queue: 3\nmessages in queue but not yet preprocessed: 0\n",
+    );
 }
 
 #[derive(serde::Deserialize)]
@@ -62,10 +90,29 @@ struct StatJson {
 #[test]
 fn json_has_the_documented_fields() {
     let t = TestQueue::new(23);
-    t.add(MessageSpec::new().remote("a@b.example").local("c@example.com").bouncing("x"));
-    t.add(MessageSpec::new().state(FixtureState::Queued).remote("x@y.example"));
+    t.add(
+        MessageSpec::new()
+            .remote("a@b.example")
+            .local("c@example.com")
+            .bouncing("x"),
+    );
+    t.add(
+        MessageSpec::new()
+            .state(FixtureState::Queued)
+            .remote("x@y.example"),
+    );
     let s: StatJson = serde_json::from_str(&t.stdout(&["stat", "--json"])).expect("stat json");
-    assert_eq!((s.messages, s.unpreprocessed, s.local, s.remote, s.bouncing, s.problems), (2, 1, 1, 1, 1, 0));
+    assert_eq!(
+        (
+            s.messages,
+            s.unpreprocessed,
+            s.local,
+            s.remote,
+            s.bouncing,
+            s.problems
+        ),
+        (2, 1, 1, 1, 1, 0)
+    );
 }
 
 #[test]
@@ -77,6 +124,9 @@ fn missing_queue_is_exit_2_naming_the_path() {
         .expect("run");
     assert_exit(&out, 2);
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("/nonexistent/queue") && err.contains("not a qmail queue"), "{err}");
+    assert!(
+        err.contains("/nonexistent/queue") && err.contains("not a qmail queue"),
+        "{err}"
+    );
     drop(t);
 }

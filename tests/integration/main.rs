@@ -2,5 +2,6 @@
 
 mod cli_read;
 mod cli_stat;
+mod flood;
 mod scan;
 mod util;

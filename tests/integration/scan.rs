@@ -2,8 +2,8 @@
 
 use qtriage::fixture::{FixtureState, MessageSpec, QueueBuilder};
 use qtriage::queue::{
-    scan, Interner, MessageState, OriginKind, Problem, ProblemKind, Progress, Queue,
-    QueueOptions, ScanOptions, Subdir,
+    scan, Interner, MessageState, OriginKind, Problem, ProblemKind, Progress, Queue, QueueOptions,
+    ScanOptions, Subdir,
 };
 
 use crate::util::TestQueue;
@@ -28,7 +28,10 @@ fn every_state_is_recognised() {
         (FixtureState::InfoWithoutMess, MessageState::InfoWithoutMess),
         (FixtureState::OrphanEnvelope, MessageState::OrphanEnvelope),
     ];
-    let ids: Vec<_> = cases.iter().map(|(fs, _)| t.add(MessageSpec::new().state(*fs).remote("x@y.example"))).collect();
+    let ids: Vec<_> = cases
+        .iter()
+        .map(|(fs, _)| t.add(MessageSpec::new().state(*fs).remote("x@y.example")))
+        .collect();
     let (s, _) = scan_all(&t);
     assert_eq!(s.records.len(), cases.len());
     for (id, (_, want)) in ids.iter().zip(cases) {
@@ -45,30 +48,70 @@ fn split_is_detected_from_mess() {
     assert_eq!(q.layout().split, 7);
     assert!(!q.layout().big_todo);
     let t = TestQueue::with(QueueBuilder::new("").split(5).big_todo(true));
-    assert!(Queue::open(t.root(), QueueOptions::default()).expect("open").layout().big_todo);
+    assert!(
+        Queue::open(t.root(), QueueOptions::default())
+            .expect("open")
+            .layout()
+            .big_todo
+    );
 }
 
 #[test]
 fn attribution_of_the_three_auth_shapes_and_a_php_script() {
     let t = TestQueue::new(23);
-    let a = t.add(MessageSpec::new().received_from("86.107.221.138").helo("User").auth("test").remote("x@y.example"));
-    let b = t.add(MessageSpec::new().received_from("41.203.18.7").auth_with("test@example.com", "SMTP").remote("x@y.example"));
-    let c = t.add(MessageSpec::new().received_from("190.12.44.201").auth_with("sales", "ESMTPSA (TLS_AES_256_GCM_SHA384 encrypted, authenticated)").remote("x@y.example"));
-    let d = t.add(MessageSpec::new().php_script(48, "wp-content/uploads/mailer.php").sender("apache@mail.example.com").remote("x@y.example"));
-    let e = t.add(MessageSpec::new().received_from("209.85.220.41").helo("mx3.remote.example").local("alice@example.com"));
+    let a = t.add(
+        MessageSpec::new()
+            .received_from("86.107.221.138")
+            .helo("User")
+            .auth("test")
+            .remote("x@y.example"),
+    );
+    let b = t.add(
+        MessageSpec::new()
+            .received_from("41.203.18.7")
+            .auth_with("test@example.com", "SMTP")
+            .remote("x@y.example"),
+    );
+    let c = t.add(
+        MessageSpec::new()
+            .received_from("190.12.44.201")
+            .auth_with(
+                "sales",
+                "ESMTPSA (TLS_AES_256_GCM_SHA384 encrypted, authenticated)",
+            )
+            .remote("x@y.example"),
+    );
+    let d = t.add(
+        MessageSpec::new()
+            .php_script(48, "wp-content/uploads/mailer.php")
+            .sender("apache@mail.example.com")
+            .remote("x@y.example"),
+    );
+    let e = t.add(
+        MessageSpec::new()
+            .received_from("209.85.220.41")
+            .helo("mx3.remote.example")
+            .local("alice@example.com"),
+    );
     let (s, st) = scan_all(&t);
     let get = |id| s.records.iter().find(|r| r.id == id).expect("record");
     let text = |sym: Option<qtriage::queue::Sym>| sym.map(|s| st.text(s));
     assert_eq!(get(a).origin.kind, OriginKind::SmtpAuth);
     assert_eq!(text(get(a).origin.auth_user).as_deref(), Some("test"));
     assert_eq!(text(get(a).origin.helo).as_deref(), Some("User"));
-    assert_eq!(text(get(b).origin.auth_user).as_deref(), Some("test@example.com"));
+    assert_eq!(
+        text(get(b).origin.auth_user).as_deref(),
+        Some("test@example.com")
+    );
     assert_eq!(text(get(b).origin.ip).as_deref(), Some("41.203.18.7"));
     assert_eq!(get(c).origin.kind, OriginKind::SmtpAuth);
     assert_eq!(text(get(c).origin.protocol).as_deref(), Some("ESMTPSA"));
     assert_eq!(get(d).origin.kind, OriginKind::Local);
     assert_eq!(get(d).origin.uid, Some(48));
-    assert_eq!(text(get(d).origin.script).as_deref(), Some("wp-content/uploads/mailer.php"));
+    assert_eq!(
+        text(get(d).origin.script).as_deref(),
+        Some("wp-content/uploads/mailer.php")
+    );
     assert_eq!(get(e).origin.kind, OriginKind::Smtp);
     assert_eq!(text(get(e).origin.ip).as_deref(), Some("209.85.220.41"));
 }
@@ -77,26 +120,85 @@ fn attribution_of_the_three_auth_shapes_and_a_php_script() {
 fn hostile_layout_is_reported_never_followed() {
     let t = TestQueue::new(23);
     let link = t.add(MessageSpec::new().remote("x@y.example"));
-    t.q.symlink(Subdir::Mess, link, "/etc/passwd").expect("symlink");
+    t.q.symlink(Subdir::Mess, link, "/etc/passwd")
+        .expect("symlink");
     let misplaced = t.add(MessageSpec::new().remote("x@y.example"));
     t.q.misplace(Subdir::Info, misplaced).expect("misplace");
     let fifo = t.add(MessageSpec::new().remote("x@y.example"));
     let fifo_path = t.q.path(Subdir::Remote, fifo);
     std::fs::remove_file(&fifo_path).expect("rm");
-    rustix::fs::mknodat(rustix::fs::CWD, &fifo_path, rustix::fs::FileType::Fifo, rustix::fs::Mode::from_raw_mode(0o600), 0).expect("mkfifo");
-    let huge = t.add(MessageSpec::new().remote("x@y.example").header_size(200_000));
-    let trunc = t.add(MessageSpec::new().remote("x@y.example").truncate_envelope(Subdir::Info));
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        &fifo_path,
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::from_raw_mode(0o600),
+        0,
+    )
+    .expect("mkfifo");
+    let huge = t.add(
+        MessageSpec::new()
+            .remote("x@y.example")
+            .header_size(200_000),
+    );
+    let trunc = t.add(
+        MessageSpec::new()
+            .remote("x@y.example")
+            .truncate_envelope(Subdir::Info),
+    );
     std::fs::write(t.root().join("mess/3/not-an-id"), b"junk").expect("junk");
     let (s, _) = scan_all(&t);
-    let problems = |id| s.records.iter().find(|r| r.id == id).expect("record").problems.to_vec();
-    assert_eq!(problems(link), vec![Problem { kind: ProblemKind::Symlink, part: Subdir::Mess }]);
-    assert_eq!(problems(misplaced), vec![Problem { kind: ProblemKind::WrongSubdir, part: Subdir::Info }]);
-    assert_eq!(problems(fifo), vec![Problem { kind: ProblemKind::NotRegularFile, part: Subdir::Remote }]);
-    assert_eq!(problems(huge), vec![Problem { kind: ProblemKind::HeaderTooLong, part: Subdir::Mess }]);
-    assert_eq!(problems(trunc), vec![Problem { kind: ProblemKind::TruncatedEnvelope, part: Subdir::Info }]);
+    let problems = |id| {
+        s.records
+            .iter()
+            .find(|r| r.id == id)
+            .expect("record")
+            .problems
+            .to_vec()
+    };
+    assert_eq!(
+        problems(link),
+        vec![Problem {
+            kind: ProblemKind::Symlink,
+            part: Subdir::Mess
+        }]
+    );
+    assert_eq!(
+        problems(misplaced),
+        vec![Problem {
+            kind: ProblemKind::WrongSubdir,
+            part: Subdir::Info
+        }]
+    );
+    assert_eq!(
+        problems(fifo),
+        vec![Problem {
+            kind: ProblemKind::NotRegularFile,
+            part: Subdir::Remote
+        }]
+    );
+    assert_eq!(
+        problems(huge),
+        vec![Problem {
+            kind: ProblemKind::HeaderTooLong,
+            part: Subdir::Mess
+        }]
+    );
+    assert_eq!(
+        problems(trunc),
+        vec![Problem {
+            kind: ProblemKind::TruncatedEnvelope,
+            part: Subdir::Info
+        }]
+    );
     assert_eq!(s.report.junk_names, 1);
     // The misplaced info is still read: the sender is known.
-    assert!(s.records.iter().find(|r| r.id == misplaced).expect("r").sender.is_some());
+    assert!(s
+        .records
+        .iter()
+        .find(|r| r.id == misplaced)
+        .expect("r")
+        .sender
+        .is_some());
 }
 
 #[test]

@@ -57,7 +57,10 @@ pub struct ProblemJson {
 
 impl From<&Problem> for ProblemJson {
     fn from(p: &Problem) -> Self {
-        ProblemJson { kind: p.kind.name(), part: p.part.name() }
+        ProblemJson {
+            kind: p.kind.name(),
+            part: p.part.name(),
+        }
     }
 }
 
@@ -107,7 +110,10 @@ impl MessageJson {
 }
 
 /// Write one JSON value and a newline.
-pub fn write_line<W: std::io::Write + ?Sized, T: Serialize>(out: &mut W, v: &T) -> std::io::Result<()> {
+pub fn write_line<W: std::io::Write + ?Sized, T: Serialize>(
+    out: &mut W,
+    v: &T,
+) -> std::io::Result<()> {
     serde_json::to_writer(&mut *out, v)?;
     out.write_all(b"\n")
 }
