@@ -78,15 +78,16 @@ fn run(args: Args) -> anyhow::Result<()> {
         .split(args.split)
         .create()
         .with_context(|| format!("creating the queue tree at {}", dir.display()))?;
-    std::fs::write(
-        dir.join(MARKER),
-        format!(
-            "gen-queue messages={} seed={} now={}\n",
-            spec.messages, spec.seed, spec.now
-        ),
-    )?;
+    // A partial marker first: an interrupted run is replaced next time, never mistaken for whole
+    // (the benchmark reuses a queue whose marker names its size and seed).
+    std::fs::write(dir.join(MARKER), "gen-queue partial\n")?;
     let truth = write_flood(&queue, &spec)
         .with_context(|| format!("writing messages into {}", dir.display()))?;
+    let marker = format!(
+        "gen-queue messages={} seed={} now={}\n",
+        spec.messages, spec.seed, spec.now
+    );
+    std::fs::write(dir.join(MARKER), marker)?;
     let secs = start.elapsed().as_secs_f64();
     println!(
         "wrote {} messages to {} in {secs:.1} s ({:.0} messages/s)",
