@@ -2,9 +2,10 @@
 //!
 //! Phase 1 lists every queue directory (no file is opened). Phase 2 groups the entries of each
 //! split bucket by id and reads each message's files with `openat(O_NOFOLLOW|O_NONBLOCK)`
-//! relative to its directory: no symlink is followed and no FIFO blocks the scan. Buckets are
-//! read in parallel with rayon. A file that vanished between listing and reading is normal during
-//! a flood: it is a problem on the record, or the message is dropped if all of it is gone.
+//! relative to its directory: no symlink is followed and no FIFO blocks the scan. Messages are
+//! read in parallel, in a rayon pool wider than the cores (a cold cache wants many reads in
+//! flight). A file that vanished between listing and reading is normal during a flood: it is a
+//! problem on the record, or the message is dropped if all of it is gone.
 
 use std::io;
 use std::os::fd::{AsFd, OwnedFd};
@@ -101,6 +102,9 @@ pub struct Scan {
     pub report: ScanReport,
 }
 
+/// One split directory number's listings: entries, junk names, unreadable directories.
+type SplitListing = (Vec<Found>, u64, Vec<(PathBuf, String)>);
+
 /// A listed file of one message, with the bucket it actually sits in.
 #[derive(Debug, Clone, Copy)]
 struct Found {
@@ -144,7 +148,7 @@ pub fn scan(
         .into_iter()
         .filter(|s| layout.is_split(*s))
         .collect();
-    let listed: Vec<(Vec<Found>, u64, Vec<(PathBuf, String)>)> = (0..split)
+    let listed: Vec<SplitListing> = (0..split)
         .into_par_iter()
         .map(|n| {
             let (mut out, mut junk, mut bad) = (Vec::new(), 0, Vec::new());
@@ -169,8 +173,35 @@ pub fn scan(
             buckets[layout.bucket(f.id) as usize].push(f);
         }
     }
-    // One (bucket, first entry, entry count) per message id: the unit of parallel reading.
-    let groups: Vec<(u32, u32, u32)> = buckets
+    let groups = group_spans(&mut buckets);
+    progress
+        .listed
+        .store(groups.len() as u64, Ordering::Relaxed);
+    let ctx = ScanCtx {
+        queue,
+        strings,
+        opts,
+        progress,
+    };
+    let (records, vanished) = read_groups(&ctx, &buckets, &groups);
+    report.vanished = vanished;
+    report.elapsed = start.elapsed();
+    progress.done.store(true, Ordering::Release);
+    Ok(Scan { records, report })
+}
+
+/// What every read task shares.
+struct ScanCtx<'a> {
+    queue: &'a Queue,
+    strings: &'a Interner,
+    opts: ScanOptions,
+    progress: &'a Progress,
+}
+
+/// Sort each bucket by (id, subdir) and return one (bucket, first entry, entry count) per
+/// message id: the unit of parallel reading.
+fn group_spans(buckets: &mut [Vec<Found>]) -> Vec<(u32, u32, u32)> {
+    buckets
         .par_iter_mut()
         .enumerate()
         .map(|(n, b)| {
@@ -184,26 +215,32 @@ pub fn scan(
             spans
         })
         .flatten_iter()
-        .collect();
-    progress
-        .listed
-        .store(groups.len() as u64, Ordering::Relaxed);
+        .collect()
+}
 
-    // Phase 2: read each message's files. One task per message (not per bucket) so that, with
-    // the read pool's extra threads, many reads are in flight when the page cache is cold; the
-    // results are written straight into one vector (no per-bucket copies at flood scale).
-    let dirs: Vec<BucketDirs> = (0..split).map(|n| BucketDirs::open(queue, n)).collect();
+/// Phase 2: read each message's files; returns the records and how many messages vanished.
+///
+/// One task per message (not per bucket) so that, with the read pool's extra threads, many reads
+/// are in flight when the page cache is cold; the results are written straight into one vector
+/// (no per-bucket copies at flood scale).
+fn read_groups(
+    sc: &ScanCtx<'_>,
+    buckets: &[Vec<Found>],
+    groups: &[(u32, u32, u32)],
+) -> (Vec<MessageRecord>, u64) {
+    let split = buckets.len() as u32;
+    let dirs: Vec<BucketDirs> = (0..split).map(|n| BucketDirs::open(sc.queue, n)).collect();
     let read_one_group = |buf: &mut Vec<u8>, &(n, at, len): &(u32, u32, u32)| {
         let group = &buckets[n as usize][at as usize..(at + len) as usize];
         let ctx = ReadCtx {
-            queue,
+            queue: sc.queue,
             dirs: &dirs[n as usize],
-            strings,
-            opts,
+            strings: sc.strings,
+            opts: sc.opts,
             bucket: n,
         };
         let r = read_message(&ctx, group, buf);
-        progress.read.fetch_add(1, Ordering::Relaxed);
+        sc.progress.read.fetch_add(1, Ordering::Relaxed);
         r
     };
     let mut read: Vec<Option<MessageRecord>> = Vec::new();
@@ -218,15 +255,12 @@ pub fn scan(
         Some(pool) => pool.install(|| collect(&mut read)),
         None => collect(&mut read),
     }
-    drop(buckets);
-    report.vanished = read.iter().filter(|r| r.is_none()).count() as u64;
+    let vanished = read.iter().filter(|r| r.is_none()).count() as u64;
     // filter_map (not flatten) so std collects in place: Option<MessageRecord> has the record's
     // size, and a million records are not copied into a second vector.
     #[allow(clippy::filter_map_identity)]
     let records: Vec<MessageRecord> = read.into_iter().filter_map(|r| r).collect();
-    report.elapsed = start.elapsed();
-    progress.done.store(true, Ordering::Release);
-    Ok(Scan { records, report })
+    (records, vanished)
 }
 
 /// Messages read by one task before rayon may split the work further (amortises scheduling).
