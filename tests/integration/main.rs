@@ -10,6 +10,7 @@ mod cli_stat;
 mod cli_top;
 mod contract;
 mod crash;
+mod flood;
 mod lock;
 mod log_top;
 mod logs;
