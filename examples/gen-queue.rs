@@ -18,9 +18,6 @@ use qtriage::fixture::QueueBuilder;
 
 /// The file that marks a directory as a queue gen-queue wrote (and may replace).
 const MARKER: &str = ".qtriage-generated";
-/// The sample queue's size and seed: fixed, so every clone gets the same mix.
-const SAMPLE_MESSAGES: usize = 3000;
-const SAMPLE_SEED: u64 = 20_261_123;
 
 #[derive(Debug, Parser)]
 #[command(about = "Write a realistic qmail flood queue with the qtriage fixture builder")]
@@ -63,10 +60,7 @@ fn run(args: Args) -> anyhow::Result<()> {
             .as_secs() as i64,
     };
     let (dir, spec) = match &args.sample {
-        Some(dir) => (
-            dir.clone(),
-            FloodSpec::new(SAMPLE_MESSAGES, SAMPLE_SEED, now),
-        ),
+        Some(dir) => (dir.clone(), FloodSpec::sample(now)),
         None => {
             let dir = args.dir.clone().context("a queue directory is required")?;
             (dir, FloodSpec::new(args.messages, args.seed, now))

@@ -22,6 +22,38 @@ pub struct AnalysisContext {
     pub users: BTreeMap<u32, String>,
 }
 
+/// The most distinct local-recipient domains inferred from one queue (a bound on hostile input).
+pub const MAX_INFERRED_LOCAL_DOMAINS: usize = 10_000;
+
+impl AnalysisContext {
+    /// This context plus the domains qmail-send itself judged local: every address in a
+    /// `local/` file is there because its domain is in control/locals or virtualdomains
+    /// (docs/qmail-format.md §2), so the queue names the server's domains even when control/ is
+    /// not readable.
+    pub fn with_queue_local_domains(&self, records: &[MessageRecord], strings: &Interner) -> Self {
+        let mut seen: std::collections::HashSet<crate::queue::Sym> = Default::default();
+        let mut domains = self.local_domains.clone();
+        for rc in records.iter().flat_map(|r| r.recipients.iter()) {
+            if rc.channel != crate::queue::Channel::Local || !seen.insert(rc.address) {
+                continue;
+            }
+            if let Some(d) = super::patterns::domain(&strings.resolve(rc.address)) {
+                domains.push(String::from_utf8_lossy(&d).into_owned());
+            }
+            if seen.len() >= MAX_INFERRED_LOCAL_DOMAINS * 16 {
+                break;
+            }
+        }
+        domains.sort();
+        domains.dedup();
+        domains.truncate(MAX_INFERRED_LOCAL_DOMAINS + self.local_domains.len());
+        AnalysisContext {
+            local_domains: domains,
+            ..self.clone()
+        }
+    }
+}
+
 /// Messages sharing one value of one key.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Cluster {
@@ -58,6 +90,7 @@ pub fn cluster(
     strings: &Interner,
     ctx: &AnalysisContext,
 ) -> Vec<Cluster> {
+    let ctx = &ctx.with_queue_local_domains(records, strings);
     let table = if key == ClusterKey::SenderPattern {
         sender_patterns(records, strings, ctx)
     } else {

@@ -77,6 +77,7 @@ pub fn analyse_with_logs(input: AnalysisInput, logs: LogFacts) -> Analysis {
         key,
         top_limit,
     } = input;
+    let ctx = ctx.with_queue_local_domains(&records, &strings);
     let table = cluster::sender_patterns(&records, &strings, &ctx);
     let facts = rank::Facts::new(&records, &strings, &ctx);
     let corpus = rank::Corpus {

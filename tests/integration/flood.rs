@@ -2,7 +2,9 @@
 
 use qtriage::analysis::cluster::{cluster, AnalysisContext, Cluster};
 use qtriage::analysis::key::ClusterKey;
-use qtriage::fixture::flood::{write_flood, FloodGroup, FloodSpec, FloodTruth, PAYPAL_IP};
+use qtriage::fixture::flood::{
+    write_flood, FloodGroup, FloodSpec, FloodTruth, PAYPAL_IP, PHP_SCRIPT,
+};
 use qtriage::fixture::QueueBuilder;
 use qtriage::queue::{
     scan, Interner, MessageState, OriginKind, Progress, Queue, QueueOptions, Scan, ScanOptions,
@@ -201,4 +203,50 @@ fn the_same_seed_writes_the_same_mix() {
         v
     };
     assert_eq!(senders(&sa, &stra), senders(&sb, &strb));
+}
+
+/// Issue 4: `qtriage top` on the README's sample queue names the planted culprits first, with
+/// the generator's ground-truth counts.
+#[test]
+fn top_on_the_sample_queue_names_the_planted_culprits_first() {
+    #[derive(serde::Deserialize)]
+    struct Line {
+        by: String,
+        value: Option<String>,
+        messages: usize,
+    }
+    let now = 1_795_428_000;
+    let t = TestQueue::new(23);
+    let truth = write_flood(&t.q, &FloodSpec::sample(now)).expect("sample flood");
+    let out = t
+        .command()
+        .args(["top", "--json"])
+        .env("QTRIAGE_NOW", now.to_string())
+        .output()
+        .expect("top");
+    crate::util::assert_exit(&out, 0);
+    let lines: Vec<Line> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("top json"))
+        .collect();
+    let first = &lines[0];
+    assert_eq!(
+        (first.by.as_str(), first.value.as_deref()),
+        ("auth-user", Some("test"))
+    );
+    assert_eq!(first.messages, truth.auth_test());
+    let find = |by: &str, value: &str| {
+        lines
+            .iter()
+            .position(|l| l.by == by && l.value.as_deref() == Some(value))
+            .map(|i| (i, lines[i].messages))
+    };
+    let (sales_rank, sales) = find("auth-user", "sales@example.com").expect("sales listed");
+    assert_eq!(sales, truth.messages(FloodGroup::AuthSales));
+    let (script_rank, script) = find("script", PHP_SCRIPT).expect("script listed");
+    assert_eq!(script, truth.messages(FloodGroup::PhpScript));
+    assert!(
+        sales_rank < 4 && script_rank < 5,
+        "sales {sales_rank}, script {script_rank}"
+    );
 }
