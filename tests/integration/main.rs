@@ -13,3 +13,4 @@ mod report;
 mod scan;
 mod util;
 mod watch;
+mod hostile;
