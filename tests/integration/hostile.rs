@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, ExitStatus, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -574,9 +574,4 @@ fn report_is_sanitized_and_names_the_flood() {
         !run.out().contains("\\u001b"),
         "escaped ESC in the report JSON"
     );
-}
-
-/// The queue root of the hostile queue, for other test files.
-pub fn hostile_root() -> PathBuf {
-    hostile().root.clone()
 }
