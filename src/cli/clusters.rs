@@ -86,6 +86,10 @@ pub fn load(
         &Progress::default(),
     )?
     .records;
+    // Damaged messages are analysed with what could be read; say that they exist.
+    if let Some(note) = super::print::problems::summary(&records) {
+        eprintln!("qtriage: note: {note}");
+    }
     if !query.is_empty() {
         let qctx = QueryContext {
             queue: &queue,

@@ -77,6 +77,9 @@ pub fn run(
         since,
         counts,
     });
+    input
+        .notes
+        .extend(super::print::problems::summary(&s.records));
     let opts = CheckOptions {
         culprits_top: input.culprit_auth_users(),
         max_hash_attempts: REPORT_HASH_ATTEMPTS,

@@ -426,6 +426,16 @@ fn list_text_selects_each_problem_kind() {
     assert_eq!(run.out(), "0\n");
 }
 
+/// The start of the note `clusters`, `top` and `report` give about damaged messages.
+fn problem_note() -> String {
+    let t = hostile();
+    let damaged = t.cases.iter().filter(|c| !c.problems.is_empty()).count();
+    format!(
+        "{damaged} of {} messages have problems (",
+        t.all_ids().len()
+    )
+}
+
 #[test]
 fn clusters_by_several_keys_analyse_every_message() {
     let total = hostile().all_ids().len() as u64;
@@ -443,7 +453,8 @@ fn clusters_by_several_keys_analyse_every_message() {
     ];
     let local = format!("--local-domain={LOCAL_DOMAIN}");
     for key in keys {
-        run_clean(&["clusters", "--by", key, &local], &[0]);
+        let run = run_clean(&["clusters", "--by", key, &local], &[0]);
+        assert!(run.err().contains(&problem_note()), "{}", run.err());
         let run = run_clean(&["clusters", "--by", key, "--json", &local], &[0]);
         let clusters: Vec<serde_json::Value> = run
             .out()
@@ -481,6 +492,7 @@ fn top_still_ranks_the_flood_first() {
         run.out()
     );
     let run = run_clean(&["top", &local], &[0]);
+    assert!(run.err().contains(&problem_note()), "{}", run.err());
     let text = run.out();
     let first_entry = text
         .lines()
@@ -573,5 +585,12 @@ fn report_is_sanitized_and_names_the_flood() {
     assert!(
         !run.out().contains("\\u001b"),
         "escaped ESC in the report JSON"
+    );
+    let notes = v["notes"].as_array().expect("notes");
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.as_str().is_some_and(|n| n.starts_with(&problem_note()))),
+        "{notes:?}"
     );
 }
