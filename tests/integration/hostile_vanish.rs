@@ -11,7 +11,7 @@ use qtriage::queue::{
     scan, Interner, MessageId, ProblemKind, Progress, Queue, QueueOptions, ScanOptions, Subdir,
 };
 
-use crate::hostile::{assert_clean, run_with_deadline};
+use crate::hostile_harness::{assert_clean, run_with_deadline};
 use crate::util::TestQueue;
 
 /// Messages in the queue that is emptied during the scans.

@@ -9,6 +9,7 @@ mod cli_stat;
 mod cli_top;
 mod contract;
 mod hostile;
+mod hostile_harness;
 mod hostile_vanish;
 mod logs;
 mod report;

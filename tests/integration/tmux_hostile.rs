@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use qtriage::fixture::hostile::{HOSTILE_NOW, LOCAL_DOMAIN, TERMINAL_DOMAIN};
 use qtriage::queue::{scan, Interner, Progress, Queue, QueueOptions, ScanOptions};
 
-use crate::hostile::{hostile, PASSWD_CANARY};
+use crate::hostile_harness::{hostile, PASSWD_CANARY};
 
 const WIDTH: u32 = 120;
 const HEIGHT: u32 = 40;
