@@ -75,8 +75,8 @@ impl Tmux {
             return None;
         }
         let dir = tempfile::tempdir().expect("tmux dir");
-        // scroll-on-clear off makes an erase really erase (not push the screen into history); set-clipboard on turns OSC 52 into a
-        // tmux buffer we can look for.
+        // scroll-on-clear off makes an erase really erase (not push the screen into history);
+        // set-clipboard on turns OSC 52 into a tmux buffer we can look for.
         std::fs::write(
             dir.path().join("tmux.conf"),
             "set -g history-limit 20000\nset -sq set-clipboard on\nset -gwq scroll-on-clear off\n",
@@ -307,10 +307,8 @@ fn visible(names: &[&str]) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn hostile_queue_on_a_real_terminal() {
-    let Some(tmux) = Tmux::start() else { return };
-    let title = control(&tmux);
+/// The one-shot commands and what each must show.
+fn cli_cases() -> Vec<TerminalCase> {
     let terminal_cases: Vec<&str> = hostile()
         .cases
         .iter()
@@ -319,7 +317,7 @@ fn hostile_queue_on_a_real_terminal() {
         .map(|c| c.name)
         .collect();
     let local = format!("--local-domain={LOCAL_DOMAIN}");
-    let cases = [
+    vec![
         TerminalCase {
             name: "list-terminal-cases",
             args: args(&["list", &format!("rcpt-domain:{TERMINAL_DOMAIN}")]),
@@ -367,7 +365,14 @@ fn hostile_queue_on_a_real_terminal() {
             must_show: visible(&["escape-in-from"]),
             status: 0,
         },
-    ];
+    ]
+}
+
+#[test]
+fn hostile_queue_on_a_real_terminal() {
+    let Some(tmux) = Tmux::start() else { return };
+    let title = control(&tmux);
+    let cases = cli_cases();
     for case in &cases {
         assert_terminal_clean(&tmux, &title, case);
     }
