@@ -4,6 +4,7 @@
 //! (`tui`, behind the default `tui` feature) are two faces over it.
 
 pub mod accounts;
+pub mod actions;
 pub mod analysis;
 pub mod cli;
 pub mod error;
@@ -12,6 +13,8 @@ pub mod query;
 pub mod queue;
 pub mod report;
 pub mod sanitize;
+#[cfg(feature = "tui")]
+pub mod tui;
 pub mod watch;
 
 pub use error::{Error, Result};

@@ -66,6 +66,7 @@ pub fn cluster(
     let ex = KeyExtractor::new(key, strings).with_sender_patterns(&table);
     let mut out = group(records, ex, ctx);
     let facts = Facts::new(records, strings, ctx);
+    let logs = super::evidence::LogFacts::default();
     for c in &mut out {
         rank::assess(
             c,
@@ -74,6 +75,7 @@ pub fn cluster(
                 strings,
                 ctx,
                 facts: &facts,
+                logs: &logs,
             },
         );
     }

@@ -5,6 +5,7 @@
 //! (no I/O). Reading the server's control files and passwd is [`locals`]'s job.
 
 pub mod cluster;
+pub mod evidence;
 pub mod key;
 pub mod locals;
 pub mod origin;
@@ -16,6 +17,7 @@ use std::sync::Arc;
 
 use crate::queue::{Interner, MessageRecord};
 use cluster::{AnalysisContext, Cluster};
+use evidence::LogFacts;
 use key::{ClusterKey, KeyExtractor};
 use patterns::SenderPatterns;
 
@@ -39,6 +41,8 @@ pub struct Analysis {
     pub clusters: Vec<Cluster>,
     /// The culprit ranking across keys ([`rank::top`]), then legitimate-looking clusters.
     pub top: Vec<Cluster>,
+    /// What the logs said: per-message AUTH-user evidence, login findings (empty without logs).
+    pub logs: LogFacts,
     /// Per-record facts the scores were computed from, kept for re-clustering.
     facts: rank::Facts,
 }
@@ -60,6 +64,12 @@ pub struct AnalysisInput {
 
 /// Cluster and rank `input.records`.
 pub fn analyse(input: AnalysisInput) -> Analysis {
+    analyse_with_logs(input, LogFacts::default())
+}
+
+/// Cluster and rank `input.records`, whose origins [`evidence::from_logs`] completed from the
+/// logs; `logs` adds the evidence and login findings to the reasons.
+pub fn analyse_with_logs(input: AnalysisInput, logs: LogFacts) -> Analysis {
     let AnalysisInput {
         records,
         strings,
@@ -74,6 +84,7 @@ pub fn analyse(input: AnalysisInput) -> Analysis {
         strings: &strings,
         ctx: &ctx,
         facts: &facts,
+        logs: &logs,
     };
     let ex = KeyExtractor::new(key, &strings).with_sender_patterns(&table);
     let mut clusters = cluster::group(&records, ex, &ctx);
@@ -89,6 +100,7 @@ pub fn analyse(input: AnalysisInput) -> Analysis {
         key,
         clusters,
         top,
+        logs,
         facts,
     }
 }
@@ -107,6 +119,7 @@ impl Analysis {
             strings: &self.strings,
             ctx: &self.ctx,
             facts: &self.facts,
+            logs: &self.logs,
         };
         let mut clusters = cluster::group(&self.records, self.extractor(key), &self.ctx);
         for c in &mut clusters {

@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::cluster::{group, group_by, Cluster};
+use super::evidence::LoginFinding;
 use super::key::{ClusterKey, KeyExtractor, KeyValue};
 use super::patterns::SenderPatterns;
 pub use super::signals::{is_web_uid, Corpus, Facts, WEB_UIDS, WEB_USERS};
@@ -112,6 +113,7 @@ fn score(c: &Cluster, s: &Signals, corpus: &Corpus<'_>) -> Scoring {
         sc.add(10.0 * (c.per_minute / 10.0).min(1.0), words, None);
     }
     login_points(&mut sc, c, s);
+    log_points(&mut sc, c, corpus);
     origin_points(&mut sc, c, s);
     fan_out_and_template(&mut sc, c, s, corpus);
     if let Some(Some(KeyValue::Text(v))) = (c.key == ClusterKey::SenderPattern).then_some(c.value) {
@@ -146,6 +148,23 @@ fn login_points(sc: &mut Scoring, c: &Cluster, s: &Signals) {
             percent(f)
         );
         sc.add(25.0 * f, words, GUESSED);
+    }
+}
+
+/// What the login logs say about an auth-user cluster's account: a guessed password, a login
+/// from a harvesting IP. Like "one login from many places", a property of the login itself.
+fn log_points(sc: &mut Scoring, c: &Cluster, corpus: &Corpus<'_>) {
+    const GUESSED: Option<&str> = Some("likely a guessed password");
+    let (ClusterKey::AuthUser, Some(KeyValue::Text(v))) = (c.key, c.value) else {
+        return;
+    };
+    let user = corpus.strings.text(v);
+    for f in corpus.logs.findings(&user) {
+        let points = match f {
+            LoginFinding::Guessed { .. } => 25.0,
+            LoginFinding::HarvestingIp { .. } => 15.0,
+        };
+        sc.add(points, f.words(&user), GUESSED);
     }
 }
 
@@ -235,6 +254,7 @@ pub fn assess(c: &mut Cluster, corpus: &Corpus<'_>) {
         subject(c, corpus),
         summary(c, &s, corpus.strings)
     )];
+    c.reasons.extend(corpus.logs.provenance(c, corpus.records));
     for p in points.iter().filter(|p| p.0 > 0.0) {
         c.reasons.push(format!("{} (+{:.1})", p.1, p.0));
     }

@@ -129,6 +129,8 @@ pub struct Corpus<'a> {
     pub ctx: &'a AnalysisContext,
     /// Per-record facts.
     pub facts: &'a Facts,
+    /// What the logs said (empty without `--log`).
+    pub logs: &'a super::evidence::LogFacts,
 }
 
 fn remote_count(r: &MessageRecord, strings: &Interner, ctx: &AnalysisContext) -> u32 {

@@ -12,7 +12,7 @@ use super::print::json::{write_line, Text};
 use super::{exit::ExitCode, GlobalArgs};
 use crate::analysis::cluster::{AnalysisContext, Cluster};
 use crate::analysis::key::{ClusterKey, KeyValue};
-use crate::analysis::{analyse, locals, Analysis, AnalysisInput, TOP_LIMIT};
+use crate::analysis::{analyse_with_logs, locals, Analysis, AnalysisInput, TOP_LIMIT};
 use crate::query::{self, Query, QueryContext};
 use crate::queue::date::rfc3339;
 use crate::queue::{scan, Interner, Progress, ScanOptions};
@@ -90,6 +90,8 @@ pub fn load(
     if let Some(note) = super::print::problems::summary(&records) {
         eprintln!("qtriage: note: {note}");
     }
+    // Before the query, so `--where auth:USER` sees the users the logs name.
+    let logs = global.apply_logs(&mut records, &strings)?;
     if !query.is_empty() {
         let qctx = QueryContext {
             queue: &queue,
@@ -115,13 +117,14 @@ pub fn load(
         local_domains,
         users: users.unwrap_or_default(),
     };
-    Ok(Ok(analyse(AnalysisInput {
+    let input = AnalysisInput {
         records,
         strings,
         ctx,
         key,
         top_limit,
-    })))
+    };
+    Ok(Ok(analyse_with_logs(input, logs)))
 }
 
 /// The records at `selected` (ascending indices), in order.

@@ -58,12 +58,13 @@ pub fn run(global: &GlobalArgs, args: &ListArgs, out: &mut dyn Write) -> anyhow:
     };
     let queue = global.open_queue()?;
     let strings = Interner::new();
-    let scanned = scan(
+    let mut scanned = scan(
         &queue,
         &strings,
         ScanOptions::default(),
         &Progress::default(),
     )?;
+    global.apply_logs(&mut scanned.records, &strings)?;
     let ctx = QueryContext {
         queue: &queue,
         strings: &strings,

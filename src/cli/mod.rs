@@ -1,18 +1,26 @@
 //! The command line: clap arguments, and dispatch to one file per subcommand.
 
 pub mod accounts;
+pub mod act;
 pub mod clusters;
-pub mod exit;
-pub mod list;
-pub mod print;
-pub mod read;
-pub mod report;
-pub mod remove;
-pub mod stat;
-pub mod logins;
 pub mod decode_auth;
+pub mod exit;
+pub mod expire;
+pub mod list;
+pub mod logins;
+pub mod mta;
+pub mod print;
+pub mod purge;
+pub mod read;
+pub mod recover;
+pub mod remove;
+pub mod report;
+pub mod restore;
+pub mod stat;
 pub mod top;
 pub mod watch;
+pub mod yank;
+pub mod yanked;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -80,6 +88,20 @@ impl GlobalArgs {
         }
         crate::logs::LogEvidence::load(&paths).map(Some)
     }
+
+    /// Complete `records`' origins from the `--log` files: a message whose headers name no
+    /// AUTH user gets the one its logs name ([`crate::analysis::evidence::from_logs`]). Empty
+    /// facts, records untouched, without `--log`.
+    pub fn apply_logs(
+        &self,
+        records: &mut [crate::queue::MessageRecord],
+        strings: &crate::queue::Interner,
+    ) -> Result<crate::analysis::evidence::LogFacts, crate::logs::LogError> {
+        Ok(match self.load_logs()? {
+            Some(ev) => crate::analysis::evidence::from_logs(records, strings, &ev),
+            None => crate::analysis::evidence::LogFacts::default(),
+        })
+    }
 }
 
 /// The subcommands.
@@ -108,6 +130,23 @@ pub enum Command {
     Remove(remove::RemoveArgs),
     /// Watch the queue live: size, growth, and who makes it grow.
     Watch(watch::WatchArgs),
+    /// Is qmail-send running? `mta stop` / `mta start` run the configured command.
+    Mta(mta::MtaArgs),
+    /// Move the messages a query selects into the yank area (dry run unless --apply).
+    Yank(yank::YankArgs),
+    /// Move yanked messages back into the queue (or undo an expire).
+    Restore(restore::RestoreArgs),
+    /// List the yank area: batches and yanked messages.
+    Yanked(yanked::YankedArgs),
+    /// Delete yanked messages for good.
+    Purge(purge::PurgeArgs),
+    /// Set info mtimes back past queuelifetime: qmail-send bounces them.
+    Expire(expire::ExpireArgs),
+    /// Complete interrupted yank/restore/purge/expire batches.
+    Recover(recover::RecoverArgs),
+    /// Open the interactive TUI (also what `qtriage` alone does on a terminal).
+    #[cfg(feature = "tui")]
+    Tui,
 }
 
 /// Parse the process arguments and run the command, writing to stdout.
@@ -133,6 +172,19 @@ fn dispatch(args: &Args, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         Some(Command::List(a)) => list::run(&args.global, a, out),
         Some(Command::Remove(a)) => remove::run(&args.global, a, out),
         Some(Command::Watch(a)) => watch::run(&args.global, a, out),
+        Some(Command::Mta(a)) => mta::run(&args.global, a, out),
+        Some(Command::Yank(a)) => yank::run(&args.global, a, out),
+        Some(Command::Restore(a)) => restore::run(&args.global, a, out),
+        Some(Command::Yanked(a)) => yanked::run(&args.global, a, out),
+        Some(Command::Purge(a)) => purge::run(&args.global, a, out),
+        Some(Command::Expire(a)) => expire::run(&args.global, a, out),
+        Some(Command::Recover(a)) => recover::run(&args.global, a, out),
+        #[cfg(feature = "tui")]
+        Some(Command::Tui) => crate::tui::run(&args.global),
+        #[cfg(feature = "tui")]
+        None if std::io::IsTerminal::is_terminal(&std::io::stdout()) => {
+            crate::tui::run(&args.global)
+        }
         None => {
             use clap::CommandFactory;
             Args::command().print_help()?;

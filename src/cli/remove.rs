@@ -66,6 +66,9 @@ pub struct RemoveArgs {
     /// Expire: set the matching messages' birth time back by SECS.
     #[arg(short = 'X', value_name = "SECS")]
     pub expire_by: Option<u64>,
+    /// With -r, -d, -x, -X: act even while qmail-send runs (qtriage extension; unsafe).
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// What `remove` was asked to do besides reporting.
@@ -126,24 +129,84 @@ pub struct MessMatch {
     pub matched: bool,
 }
 
-/// Carry out an action on the matching messages.
-///
-/// Not wired yet: moving and expiring belong to the journaled actions (yank with a journal,
-/// refusing while qmail-send runs). Until they are connected here, refuse without touching
-/// anything.
+/// Carry out an action on the matching messages through the journaled actions
+/// (`crate::actions::remove_compat`): `-r` yanks, `-d` yanks then purges, `-x`/`-X` expire. Each
+/// refuses while qmail-send runs unless `--force`, and prints qmail-remove's lines.
 pub fn perform(
     action: &Action,
-    _queue: &Queue,
-    _matches: &[MessMatch],
-    _out: &mut dyn Write,
+    args: &RemoveArgs,
+    queue: &Queue,
+    matches: &[MessMatch],
+    out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
-    eprintln!(
-        "qtriage remove: {} is not available in this build yet (the journaled yank is not wired in); \
-         nothing was changed. Run without {} for a dry run.",
-        action.flag(),
-        action.flag()
-    );
-    Ok(ExitCode::Error)
+    use crate::actions::remove::{remove_compat, RemoveMode, RemoveOptions};
+    let now = crate::actions::plan::unix_now();
+    let mode = match action {
+        Action::Yank { .. } => RemoveMode::Yank,
+        Action::Delete => RemoveMode::Delete,
+        Action::ExpireTo(date) => RemoveMode::ExpireAt(parse_expire_date(date)?),
+        Action::ExpireBy(secs) => RemoveMode::ExpireAt(now.saturating_sub(*secs as i64)),
+    };
+    let yank_dir = match &args.yank_dir {
+        Some(d) if d.is_absolute() => d.clone(),
+        Some(d) => queue.root().join(d),
+        None => crate::actions::default_yank_dir(queue.root()),
+    };
+    let ids: Vec<MessageId> = matches.iter().filter(|m| m.matched).map(|m| m.id).collect();
+    let opts = RemoveOptions {
+        mode,
+        yank_dir,
+        pattern: args
+            .pattern
+            .as_ref()
+            .map_or_else(|| ".*".into(), |p| p.to_string_lossy().into_owned()),
+        execute: crate::actions::plan::ExecuteOptions {
+            force: args.force,
+            failpoint: super::act::failpoint_from_env()?,
+            now,
+        },
+    };
+    if args.force {
+        eprintln!("{}", super::act::FORCE_WARNING);
+    }
+    let result = remove_compat(queue, &ids, &opts, out)
+        .map(|o| {
+            let failed = o.batch.as_ref().is_some_and(|b| !b.failed.is_empty());
+            if failed {
+                ExitCode::NoMatch
+            } else {
+                ExitCode::Success
+            }
+        })
+        .map_err(anyhow::Error::from);
+    super::act::report_error(result)
+}
+
+/// `-x DATE`: unix seconds, RFC 3339, or `YYYY-MM-DD[ HH:MM[:SS]]` in UTC.
+fn parse_expire_date(text: &str) -> anyhow::Result<i64> {
+    if let Ok(secs) = text.trim().parse::<i64>() {
+        return Ok(secs);
+    }
+    if let Ok(ts) = text.trim().parse::<jiff::Timestamp>() {
+        return Ok(ts.as_second());
+    }
+    let civil: jiff::civil::DateTime = text
+        .trim()
+        .parse()
+        .or_else(|_| {
+            text.trim()
+                .parse::<jiff::civil::Date>()
+                .map(|d| d.to_datetime(jiff::civil::Time::midnight()))
+        })
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "-x {text:?}: not a date (unix seconds, RFC 3339 or YYYY-MM-DD HH:MM:SS): {e}"
+            )
+        })?;
+    Ok(civil
+        .to_zoned(jiff::tz::TimeZone::UTC)?
+        .timestamp()
+        .as_second())
 }
 
 /// Run `remove`.
@@ -184,7 +247,7 @@ pub fn run(
     let cap = args.bytes.unwrap_or(REMOVE_READ_CAP).min(REMOVE_READ_CAP);
     let matches = match_all(&queue, &re, cap, args.bytes.is_some())?;
     if let Some(action) = args.action() {
-        return perform(&action, &queue, &matches, out);
+        return perform(&action, args, &queue, &matches, out);
     }
     let mut n = 0;
     for m in &matches {

@@ -7,10 +7,13 @@ use anyhow::Context;
 
 use super::{exit::ExitCode, GlobalArgs};
 use crate::accounts::{assess, CheckOptions, DEFAULT_VPOPMAIL_DIR};
+use crate::analysis::evidence::LogFacts;
+use crate::analysis::key::ClusterKey;
 use crate::queue::count::count;
 use crate::queue::{scan, Interner, Progress, ScanOptions};
 use crate::report::build::{add_fixes, build, ReportSources, REPORT_HASH_ATTEMPTS};
 use crate::report::markdown;
+use crate::report::{Evidence, EvidenceSource, ReportInput, MAX_EVIDENCE_LINES};
 use crate::sanitize::sanitize_str;
 
 /// Report formats.
@@ -53,6 +56,31 @@ fn now() -> i64 {
         .unwrap_or_else(|| jiff::Timestamp::now().as_second())
 }
 
+/// The logs' part of the report: the AUTH users they named (with the evidence line), and what
+/// the login log says about each AUTH-user culprit (guessed password, harvesting IP).
+fn add_log_evidence(input: &mut ReportInput, logs: &LogFacts, total: usize) {
+    input.log_note = None;
+    if !logs.attributed.is_empty() {
+        input.notes.push(format!(
+            "the AUTH user of {} messages comes from the logs (--log), not from their headers",
+            logs.attributed.len()
+        ));
+    }
+    let mut lines = logs.summary_lines(total);
+    for c in input
+        .culprits
+        .iter()
+        .filter(|c| c.kind == ClusterKey::AuthUser)
+    {
+        lines.extend(logs.findings(&c.value).map(|f| f.words(&c.value)));
+    }
+    input.evidence.extend(lines.into_iter().map(|l| Evidence {
+        source: EvidenceSource::Log,
+        text: sanitize_str(&l).into_owned(),
+    }));
+    input.evidence.truncate(MAX_EVIDENCE_LINES);
+}
+
 /// Run `report`.
 pub fn run(
     global: &GlobalArgs,
@@ -61,12 +89,13 @@ pub fn run(
 ) -> anyhow::Result<ExitCode> {
     let queue = global.open_queue()?;
     let strings = Interner::new();
-    let s = scan(
+    let mut s = scan(
         &queue,
         &strings,
         ScanOptions::default(),
         &Progress::default(),
     )?;
+    let logs = global.apply_logs(&mut s.records, &strings)?;
     let counts = count(&queue)?;
     let now = now();
     let since = args.since.map(|d| now.saturating_sub(d.as_secs()));
@@ -80,6 +109,9 @@ pub fn run(
     input
         .notes
         .extend(super::print::problems::summary(&s.records));
+    if global.logs.iter().any(|p| !p.as_os_str().is_empty()) {
+        add_log_evidence(&mut input, &logs, s.records.len());
+    }
     let opts = CheckOptions {
         culprits_top: input.culprit_auth_users(),
         max_hash_attempts: REPORT_HASH_ATTEMPTS,

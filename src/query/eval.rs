@@ -16,8 +16,8 @@ use super::term::{mask, IpMatch, Term};
 use super::value::Matcher;
 use super::QueryContext;
 use crate::analysis::key::{KeyExtractor, KeyValue};
-use crate::analysis::patterns::SenderPatterns;
 use crate::analysis::patterns::domain;
+use crate::analysis::patterns::SenderPatterns;
 use crate::queue::headers::{fields, header_end, trim, HEADER_CAP};
 use crate::queue::{MessageRecord, Sym};
 
@@ -363,7 +363,10 @@ pub(crate) fn select(
     let first: Vec<Tri> = records
         .par_iter()
         .with_min_len(4096)
-        .map_init(|| State::new(ctx, p, patterns), |st, r| st.eval(p, &p.node, r, None))
+        .map_init(
+            || State::new(ctx, p, patterns),
+            |st, r| st.eval(p, &p.node, r, None),
+        )
         .collect();
     let undecided: Vec<usize> = (0..records.len())
         .filter(|&i| first[i] == Tri::Unknown)

@@ -9,6 +9,9 @@ use std::ops::Range;
 
 use super::QueryError;
 
+/// A field's qualifier (`NAME` of `header:NAME`, `KEY` of `cluster:KEY`) and its span.
+type Qualifier = (String, Range<usize>);
+
 /// One piece of a plain (non-regex) value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Unit {
@@ -204,10 +207,7 @@ impl Lexer<'_> {
 
     /// `header:NAME` / `cluster:KEY` and the separator after it; the bool says whether a value
     /// follows (only `header:NAME` may stand alone).
-    fn qualifier(
-        &mut self,
-        field: &str,
-    ) -> Result<(Option<(String, Range<usize>)>, bool), QueryError> {
+    fn qualifier(&mut self, field: &str) -> Result<(Option<Qualifier>, bool), QueryError> {
         let Some((_, sep)) = QUALIFIED.iter().find(|(f, _)| *f == field) else {
             return Ok((None, true));
         };

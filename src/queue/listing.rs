@@ -94,6 +94,20 @@ pub fn list_fd(fd: OwnedFd) -> std::io::Result<Listing> {
     Ok(out)
 }
 
+/// Visit the entries of one directory (not descending), with their kinds, allocating nothing
+/// per entry.
+pub fn walk_dir(path: &Path, f: &mut dyn FnMut(&[u8], EntryKind)) -> std::io::Result<()> {
+    let dir = Dir::new(open_dir(path)?)?;
+    for entry in dir {
+        let entry = entry?;
+        let name = entry.file_name();
+        if !is_dot(name) {
+            f(name.to_bytes(), EntryKind::from_type(entry.file_type()));
+        }
+    }
+    Ok(())
+}
+
 /// How deep [`walk_names`] descends: qmail's tree is two levels; a deeper one is hostile.
 pub const MAX_WALK_DEPTH: usize = 16;
 

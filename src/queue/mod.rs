@@ -19,8 +19,8 @@ use crate::error::{Error, NotAQueue, Result};
 pub use intern::{Interner, Sym};
 pub use layout::{Layout, Parts, Subdir, DEFAULT_SPLIT};
 pub use record::{
-    Channel, HeaderFields, MessageId, MessageRecord, MessageState, Origin, OriginKind, Problem,
-    ProblemKind, Recipient,
+    AuthSource, Channel, HeaderFields, MessageId, MessageRecord, MessageState, Origin, OriginKind,
+    Problem, ProblemKind, Recipient,
 };
 pub use scan::{scan, Progress, ProgressSnapshot, Scan, ScanOptions, ScanReport};
 

@@ -229,6 +229,28 @@ impl OriginKind {
     ];
 }
 
+/// Where an origin's AUTH user came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuthSource {
+    /// The message's own Received line (or no AUTH user at all).
+    #[default]
+    Header,
+    /// The logs (`--log`): no header named a user, a log line did
+    /// (`analysis::evidence::attribute_from_logs`).
+    Log,
+}
+
+impl AuthSource {
+    /// The name used in output (`header`, `log`).
+    pub fn name(self) -> &'static str {
+        match self {
+            AuthSource::Header => "header",
+            AuthSource::Log => "log",
+        }
+    }
+}
+
 /// Who put the message in the queue, as far as its headers and envelope tell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Origin {
@@ -248,6 +270,8 @@ pub struct Origin {
     pub uid: Option<u32>,
     /// The PHP script from `X-PHP-Originating-Script: uid:script`.
     pub script: Option<Sym>,
+    /// Where `auth_user` came from; one byte that fits the struct's padding.
+    pub auth_source: AuthSource,
 }
 
 /// The header fields the analysis needs, decoded where they were encoded.

@@ -2,9 +2,10 @@
 //!
 //! Phase 1 lists every queue directory (no file is opened). Phase 2 groups the entries of each
 //! split bucket by id and reads each message's files with `openat(O_NOFOLLOW|O_NONBLOCK)`
-//! relative to its directory: no symlink is followed and no FIFO blocks the scan. Buckets are
-//! read in parallel with rayon. A file that vanished between listing and reading is normal during
-//! a flood: it is a problem on the record, or the message is dropped if all of it is gone.
+//! relative to its directory: no symlink is followed and no FIFO blocks the scan. Messages are
+//! read in parallel, in a rayon pool wider than the cores (a cold cache wants many reads in
+//! flight). A file that vanished between listing and reading is normal during a flood: it is a
+//! problem on the record, or the message is dropped if all of it is gone.
 
 use std::io;
 use std::os::fd::{AsFd, OwnedFd};
@@ -24,6 +25,9 @@ use super::{
 };
 use crate::analysis::origin::{attribute, EnvelopeHints};
 use crate::error::Result;
+
+mod parallel;
+use parallel::{group_spans, read_groups, ScanCtx};
 
 /// The most bytes read from one envelope file (10,000 recipients of 1,000 bytes fit).
 pub const ENVELOPE_CAP: usize = 16 * 1024 * 1024;
@@ -101,6 +105,9 @@ pub struct Scan {
     pub report: ScanReport,
 }
 
+/// One split directory number's listings: entries, junk names, unreadable directories.
+type SplitListing = (Vec<Found>, u64, Vec<(PathBuf, String)>);
+
 /// A listed file of one message, with the bucket it actually sits in.
 #[derive(Debug, Clone, Copy)]
 struct Found {
@@ -110,9 +117,6 @@ struct Found {
     /// The split directory it was listed in (`u32::MAX` for unsplit directories).
     dir: u32,
 }
-
-/// One split bucket's listing: its entries, junk names, and directories it could not list.
-type BucketListing = (Vec<Found>, u64, Vec<(PathBuf, String)>);
 
 /// Scan the whole queue.
 pub fn scan(
@@ -147,7 +151,7 @@ pub fn scan(
         .into_iter()
         .filter(|s| layout.is_split(*s))
         .collect();
-    let listed: Vec<BucketListing> = (0..split)
+    let listed: Vec<SplitListing> = (0..split)
         .into_par_iter()
         .map(|n| {
             let (mut out, mut junk, mut bad) = (Vec::new(), 0, Vec::new());
@@ -172,45 +176,18 @@ pub fn scan(
             buckets[layout.bucket(f.id) as usize].push(f);
         }
     }
-    let total_ids: u64 = buckets
-        .par_iter_mut()
-        .map(|b| {
-            b.sort_unstable_by_key(|f| (f.id, f.subdir));
-            b.chunk_by(|a, b| a.id == b.id).count() as u64
-        })
-        .sum();
-    progress.listed.store(total_ids, Ordering::Relaxed);
-
-    // Phase 2: read each message's files.
-    let read: Vec<(Vec<MessageRecord>, u64)> = buckets
-        .par_iter()
-        .enumerate()
-        .map(|(n, found)| {
-            let dirs = BucketDirs::open(queue, n as u32);
-            let mut buf = Vec::with_capacity(FIRST_READ);
-            let (mut records, mut vanished) = (Vec::new(), 0);
-            for group in found.chunk_by(|a, b| a.id == b.id) {
-                let ctx = ReadCtx {
-                    queue,
-                    dirs: &dirs,
-                    strings,
-                    opts,
-                    bucket: n as u32,
-                };
-                match read_message(&ctx, group, &mut buf) {
-                    Some(r) => records.push(r),
-                    None => vanished += 1,
-                }
-                progress.read.fetch_add(1, Ordering::Relaxed);
-            }
-            (records, vanished)
-        })
-        .collect();
-    let mut records = Vec::with_capacity(total_ids as usize);
-    for (r, v) in read {
-        records.extend(r);
-        report.vanished += v;
-    }
+    let groups = group_spans(&mut buckets);
+    progress
+        .listed
+        .store(groups.len() as u64, Ordering::Relaxed);
+    let ctx = ScanCtx {
+        queue,
+        strings,
+        opts,
+        progress,
+    };
+    let (records, vanished) = read_groups(&ctx, &buckets, &groups);
+    report.vanished = vanished;
     report.elapsed = start.elapsed();
     progress.done.store(true, Ordering::Release);
     Ok(Scan { records, report })

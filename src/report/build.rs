@@ -16,7 +16,7 @@ use crate::analysis::cluster::{cluster, AnalysisContext, Cluster};
 use crate::analysis::key::{ClusterKey, KeyExtractor, KeyValue};
 use crate::queue::count::QueueCounts;
 use crate::queue::date::rfc3339;
-use crate::queue::{Interner, MessageRecord, Sym};
+use crate::queue::{AuthSource, Interner, MessageRecord, Sym};
 use crate::sanitize::{sanitize_bytes, sanitize_str};
 
 /// Smallest cluster held to be a culprit.
@@ -137,6 +137,17 @@ fn evidence_of(c: &Culprit, first: &MessageRecord, strings: &Interner) -> Eviden
             t(o.script),
             o.uid.map(|u| u.to_string()).unwrap_or_else(|| "?".into()),
             c.messages
+        ),
+        // The Received line names no user: say so rather than print a shape it does not have.
+        _ if o.auth_source == AuthSource::Log => format!(
+            "Received: from {} (HELO {}) ({}) with {} (qmail-smtpd) on {} messages; \
+             AUTH user {} from the logs",
+            t(o.host),
+            t(o.helo),
+            t(o.ip),
+            t(o.protocol),
+            c.messages,
+            t(o.auth_user)
         ),
         _ => format!(
             "Received: from {} (HELO {}) ({}@{}) with {} (qmail-smtpd, AUTH) on {} messages",

@@ -295,6 +295,7 @@ struct OriginJson {
     ip: serde_json::Value,
     helo: serde_json::Value,
     auth_user: serde_json::Value,
+    auth_source: Option<String>,
     protocol: serde_json::Value,
     uid: Option<u32>,
     user: Option<String>,
@@ -336,6 +337,7 @@ fn json_carries_read_fields_plus_origin_subject_from() {
         (&o.protocol, o.uid, &o.user, &o.script),
         (&json!("ESMTPA"), None, &None, &json!(null))
     );
+    assert_eq!(o.auth_source.as_deref(), Some("header"));
 
     let php = parse(format!("id:{}", s.ids[2]));
     assert_eq!(
@@ -343,6 +345,7 @@ fn json_carries_read_fields_plus_origin_subject_from() {
         ("local", Some(48))
     );
     assert_eq!(php.origin.script, json!("/var/www/html/wp/mailer.php"));
+    assert_eq!(php.origin.auth_source, None, "no AUTH user, no source");
     assert_eq!(php.origin.ip, json!(null));
 
     let root = parse(format!("id:{}", s.ids[7]));

@@ -1,5 +1,6 @@
 //! `qtriage remove`: qmail-remove's rules (docs/qmail-format.md §6): BRE by default, `-e`, `-i`,
-//! matching up to the first NUL, `-n`, the exact dry-run lines, and refusing the actions.
+//! matching up to the first NUL, `-n`, the exact dry-run lines, and `-r`/`-d`/`-x`/`-X` through
+//! the journaled actions.
 
 use qtriage::fixture::{MessageSpec, QueueBuilder};
 use qtriage::queue::{MessageId, Subdir};
@@ -210,20 +211,74 @@ fn bad_patterns_exit_2() {
     }
 }
 
+fn id_of(s: &Seed, name: &str) -> MessageId {
+    s.ids.iter().find(|(n, _)| *n == name).expect("seeded").1
+}
+
 #[test]
-fn actions_refuse_until_wired_and_change_nothing() {
+fn dash_r_yanks_through_the_journal_with_qmail_remove_lines_and_restores() {
     let s = seed();
-    let before: Vec<bool> = s
-        .ids
-        .iter()
-        .map(|(_, id)| s.t.q.path(Subdir::Mess, *id).exists())
-        .collect();
+    let id = id_of(&s, "dispute");
+    let out = s.t.stdout(&["remove", "-p", "Dispute", "-r"]);
+    let root = s.t.root().display().to_string();
+    let mess = format!(
+        "moved {root}/mess/{}/{id} to {root}/yanked/{id}.mess",
+        id.0 % u64::from(SPLIT)
+    );
+    assert!(out.lines().any(|l| l == mess), "{out}");
+    assert!(!s.t.q.path(Subdir::Mess, id).exists());
+    assert!(s.t.root().join(format!("yanked/{id}.mess")).exists());
+    assert!(s.t.root().join(format!("yanked/{id}.remote")).exists());
+    // Only the matching message moved.
+    for (name, other) in &s.ids {
+        if *name != "dispute" {
+            assert!(s.t.q.path(Subdir::Mess, *other).exists(), "{name}");
+        }
+    }
+    // The journal makes it undoable.
+    s.t.stdout(&["restore", "--all", "--apply"]);
+    assert!(s.t.q.path(Subdir::Mess, id).exists());
+    assert!(s.t.q.path(Subdir::Remote, id).exists());
+}
+
+#[test]
+fn dash_d_deletes_and_dash_x_expires() {
+    let s = seed();
+    let gone = id_of(&s, "dispute");
+    let out = s.t.stdout(&["remove", "-p", "Dispute", "-d"]);
+    assert!(out.contains("deleted "), "{out}");
+    assert!(!s.t.q.path(Subdir::Mess, gone).exists());
+    assert!(!s.t.root().join(format!("yanked/{gone}.mess")).exists());
+
+    let old = id_of(&s, "paren");
+    let info = s.t.q.path(Subdir::Info, old);
+    let before = std::fs::metadata(&info)
+        .expect("info")
+        .modified()
+        .expect("mtime");
+    let out =
+        s.t.stdout(&["remove", "-p", "literal (ab)", "-X", "604800"]);
+    assert!(out.contains("expired "), "{out}");
+    let after = std::fs::metadata(&info)
+        .expect("info")
+        .modified()
+        .expect("mtime");
+    assert!(after < before, "the birth time moved back");
+}
+
+#[test]
+fn actions_refuse_while_qmail_send_runs_unless_forced() {
+    let s = seed();
+    let Some(_send) = crate::lock::FakeSend::start(&s.t) else {
+        println!("skipped: util-linux flock not available");
+        return;
+    };
+    let id = id_of(&s, "dispute");
     for args in [
         &["-r"][..],
         &["-d"],
         &["-x", "2026-01-01"],
         &["-X", "604800"],
-        &["-r", "-y", "yanked"],
     ] {
         let mut full = vec!["remove", "-p", "Dispute"];
         full.extend_from_slice(args);
@@ -231,17 +286,15 @@ fn actions_refuse_until_wired_and_change_nothing() {
         assert_exit(&out, 2);
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(
-            err.contains("is not available in this build yet")
-                && err.contains("nothing was changed"),
+            err.contains("qmail-send") && err.contains("svc -d"),
             "{err}"
         );
-        assert!(out.stdout.is_empty());
+        assert!(
+            s.t.q.path(Subdir::Mess, id).exists(),
+            "{args:?} moved nothing"
+        );
     }
-    let after: Vec<bool> = s
-        .ids
-        .iter()
-        .map(|(_, id)| s.t.q.path(Subdir::Mess, *id).exists())
-        .collect();
-    assert_eq!(before, after);
-    assert!(!s.t.root().join("yanked").exists());
+    let out = s.t.run(&["remove", "-p", "Dispute", "-r", "--force"]);
+    assert_exit(&out, 0);
+    assert!(!s.t.q.path(Subdir::Mess, id).exists());
 }

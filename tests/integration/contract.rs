@@ -35,8 +35,17 @@ fn mixed_queue() -> TestQueue {
                 .subject(format!("Invoice {i}")),
         );
     }
-    for s in ["alice@partner.example", "bob@partner.example", "alice@partner.example"] {
-        t.add(MessageSpec::new().received_from("209.85.220.41").sender(s).local("sales@example.com"));
+    for s in [
+        "alice@partner.example",
+        "bob@partner.example",
+        "alice@partner.example",
+    ] {
+        t.add(
+            MessageSpec::new()
+                .received_from("209.85.220.41")
+                .sender(s)
+                .local("sales@example.com"),
+        );
     }
     t.add(MessageSpec::new().bounce().local("postmaster@example.com"));
     t
@@ -45,7 +54,14 @@ fn mixed_queue() -> TestQueue {
 #[test]
 fn every_printed_cluster_query_selects_exactly_its_messages() {
     let t = mixed_queue();
-    for key in ["sender-pattern", "auth-user", "origin-ip", "subject", "sender-domain", "origin"] {
+    for key in [
+        "sender-pattern",
+        "auth-user",
+        "origin-ip",
+        "subject",
+        "sender-domain",
+        "origin",
+    ] {
         let out = t.stdout(&["clusters", "--by", key, "--json"]);
         let clusters: Vec<ClusterLine> = out
             .lines()
@@ -63,6 +79,7 @@ fn every_printed_cluster_query_selects_exactly_its_messages() {
 fn the_random_sender_flood_is_one_sender_pattern() {
     let t = mixed_queue();
     let out = t.stdout(&["clusters", "--by", "sender-pattern", "--json"]);
-    let first: ClusterLine = serde_json::from_str(out.lines().next().expect("a cluster")).expect("json");
+    let first: ClusterLine =
+        serde_json::from_str(out.lines().next().expect("a cluster")).expect("json");
     assert_eq!(first.messages, 28, "{out}");
 }

@@ -47,6 +47,16 @@ impl TestQueue {
             .expect("run qtriage")
     }
 
+    /// A qtriage command with `--queue` set to this queue, to add env, stdin or arguments.
+    pub fn command(&self) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_qtriage"));
+        c.arg("--queue")
+            .arg(self.root())
+            .env_remove("QTRIAGE_QUEUE")
+            .env_remove("QTRIAGE_FAILPOINT");
+        c
+    }
+
     /// Run and return stdout, asserting exit status 0.
     #[track_caller]
     pub fn stdout(&self, args: &[&str]) -> String {

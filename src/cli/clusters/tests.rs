@@ -1,4 +1,5 @@
 use super::*;
+use crate::analysis::analyse;
 use crate::queue::{MessageId, MessageRecord, MessageState, Origin, OriginKind, Parts};
 
 fn analysis(key: ClusterKey, subject: &[u8], helo: &[u8]) -> Analysis {

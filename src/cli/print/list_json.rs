@@ -32,6 +32,9 @@ pub struct OriginJson {
     pub helo: Option<Text>,
     /// SMTP AUTH login.
     pub auth_user: Option<Text>,
+    /// Where `auth_user` came from: `header` (the Received line) or `log` (`--log`); null
+    /// without an AUTH user.
+    pub auth_source: Option<&'static str>,
     /// Protocol word of the SMTP Received line (`ESMTPA`...).
     pub protocol: Option<Text>,
     /// Local uid that ran qmail-queue.
@@ -53,6 +56,7 @@ impl ListJson {
                 ip: text(strings, o.ip),
                 helo: text(strings, o.helo),
                 auth_user: text(strings, o.auth_user),
+                auth_source: o.auth_user.map(|_| o.auth_source.name()),
                 protocol: text(strings, o.protocol),
                 uid: o.uid,
                 user: o.uid.and_then(|u| users.name(u).map(str::to_string)),

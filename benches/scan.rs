@@ -1,0 +1,203 @@
+//! Scan benchmark (issue 9): qtriage against raw baselines on one generated flood queue.
+//!
+//! ```text
+//! cargo bench --bench scan                          # 100,000 messages
+//! cargo bench --bench scan -- --messages 1000000    # 1,000,000 messages
+//! ```
+//! Options: `--messages N`, `--seed S`, `--queue DIR` (default `target/bench-queues/flood-N`),
+//! `--runs R` (measured warm runs per phase, median reported), `--no-cold`.
+//!
+//! Every phase runs in a fresh child process (this binary re-executed with `--phase`), so its
+//! peak resident memory (`VmHWM`) and its storage reads (`/proc/self/io` `read_bytes`) are its
+//! own. Warm figures come after a warm-up run of the same phase, back to back, because the
+//! machine evicts page cache that is idle for ~30 s; cold figures come after
+//! `echo 3 > /proc/sys/vm/drop_caches` (the output says when that is not permitted).
+
+#[path = "scan/baselines.rs"]
+mod baselines;
+#[path = "scan/phases.rs"]
+mod phases;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use phases::{Measured, Phase};
+
+struct Opts {
+    messages: usize,
+    seed: u64,
+    queue: Option<PathBuf>,
+    runs: usize,
+    cold: bool,
+    phase: Option<String>,
+    threads: usize,
+}
+
+fn parse_args() -> Opts {
+    let mut o = Opts {
+        messages: 100_000,
+        seed: 1,
+        queue: None,
+        runs: 3,
+        cold: true,
+        phase: None,
+        threads: 2,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        let mut val = || args.next().unwrap_or_default();
+        match a.as_str() {
+            "--messages" => o.messages = val().parse().unwrap_or(o.messages),
+            "--seed" => o.seed = val().parse().unwrap_or(o.seed),
+            "--queue" => o.queue = Some(PathBuf::from(val())),
+            "--runs" => o.runs = val().parse().unwrap_or(o.runs).max(1),
+            "--no-cold" => o.cold = false,
+            "--phase" => o.phase = Some(val()),
+            "--threads" => o.threads = val().parse().unwrap_or(o.threads).max(1),
+            _ => {} // cargo passes --bench; anything else is ignored
+        }
+    }
+    o
+}
+
+fn main() {
+    let o = parse_args();
+    let queue = o.queue.clone().unwrap_or_else(|| {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("target/bench-queues/flood-{}", o.messages))
+    });
+    if let Some(name) = &o.phase {
+        let Some(phase) = Phase::from_name(name) else {
+            eprintln!("scan bench: unknown phase {name}");
+            std::process::exit(2);
+        };
+        phases::child(phase, &queue, o.threads);
+        return;
+    }
+    if let Err(e) = phases::ensure_queue(&queue, o.messages, o.seed) {
+        eprintln!("scan bench: {e}");
+        std::process::exit(2);
+    }
+    println!(
+        "queue {} ({} messages, seed {}), {} cpus",
+        queue.display(),
+        o.messages,
+        o.seed,
+        cpus()
+    );
+    let warm = warm_runs(&queue, &o);
+    print_table("warm", &warm, o.messages);
+    if o.cold {
+        match cold_runs(&queue) {
+            Ok(cold) => print_table("cold", &cold, o.messages),
+            Err(e) => println!("\ncold: not measured: cannot drop the page cache ({e})"),
+        }
+    }
+    println!("\nranking: `top` = scan + analysis::cluster::cluster over auth-user, origin-ip, sender-pattern, subject;");
+    println!("the culprit ranking (rank.rs) is included once it lands.");
+}
+
+fn cpus() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+fn run_child(queue: &Path, phase: Phase, threads: usize) -> Measured {
+    let exe = std::env::current_exe().expect("the bench binary knows its own path");
+    let out = Command::new(exe)
+        .args([
+            "--phase",
+            phase.name(),
+            "--threads",
+            &threads.to_string(),
+            "--queue",
+        ])
+        .arg(queue)
+        .output()
+        .expect("re-executing the bench binary");
+    let text = String::from_utf8_lossy(&out.stdout);
+    Measured::parse(&text).unwrap_or_else(|| {
+        panic!(
+            "phase {} failed: {}{}",
+            phase.name(),
+            text,
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+/// Warm: one pass over everything, then per phase a warm-up and `runs` measured runs.
+fn warm_runs(queue: &Path, o: &Opts) -> Vec<(Phase, usize, Measured)> {
+    run_child(queue, Phase::WalkB, 2);
+    let mut out = Vec::new();
+    for &(phase, threads) in phases::WARM {
+        run_child(queue, phase, threads);
+        let mut runs: Vec<Measured> = (0..o.runs)
+            .map(|_| run_child(queue, phase, threads))
+            .collect();
+        runs.sort_by(|a, b| a.secs.total_cmp(&b.secs));
+        out.push((phase, threads, runs[runs.len() / 2]));
+    }
+    out
+}
+
+fn drop_caches() -> std::io::Result<()> {
+    rustix::fs::sync();
+    std::fs::write("/proc/sys/vm/drop_caches", "3\n")
+}
+
+fn cold_runs(queue: &Path) -> std::io::Result<Vec<(Phase, usize, Measured)>> {
+    let mut out = Vec::new();
+    for &(phase, threads) in phases::COLD {
+        drop_caches()?;
+        out.push((phase, threads, run_child(queue, phase, threads)));
+    }
+    Ok(out)
+}
+
+fn print_table(label: &str, rows: &[(Phase, usize, Measured)], messages: usize) {
+    let find = |p: Phase| {
+        rows.iter()
+            .filter(|r| r.0 == p)
+            .map(|r| r.2.secs)
+            .reduce(f64::min)
+    };
+    let base_rss = rows
+        .iter()
+        .find(|r| r.0 == Phase::Noop)
+        .map_or(0, |r| r.2.hwm_kb);
+    println!("\n{label} ({messages} messages)");
+    println!(
+        "{:<14} {:>3} {:>8} {:>9} {:>11} {:>18} {:>9} {:>10} {:>9}",
+        "phase",
+        "thr",
+        "items",
+        "seconds",
+        "messages/s",
+        "ratio",
+        "RSS MiB",
+        "RSS B/msg",
+        "read MiB"
+    );
+    for (phase, threads, m) in rows {
+        let ratio = phase
+            .baseline()
+            .and_then(|b| Some((b, find(b)?)))
+            .map_or(String::new(), |(b, s)| {
+                format!("{:.2}x {}", m.secs / s, b.name())
+            });
+        let per_msg = (m.hwm_kb.saturating_sub(base_rss) * 1024) as f64 / messages.max(1) as f64;
+        println!(
+            "{:<14} {:>3} {:>8} {:>9.3} {:>11.0} {:>18} {:>9.1} {:>10.0} {:>9.1}",
+            phase.name(),
+            threads,
+            m.items,
+            m.secs,
+            messages as f64 / m.secs.max(1e-9),
+            ratio,
+            m.hwm_kb as f64 / 1024.0,
+            per_msg,
+            m.read_bytes as f64 / (1024.0 * 1024.0)
+        );
+    }
+    println!("(RSS B/msg is the phase's peak RSS minus the noop process's, per message)");
+}

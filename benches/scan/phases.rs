@@ -1,0 +1,263 @@
+//! The benchmark's phases, run one per child process, and the queue they run on.
+
+use std::io;
+use std::path::Path;
+use std::time::{Instant, SystemTime};
+
+use qtriage::analysis::cluster::{cluster, AnalysisContext};
+use qtriage::analysis::key::ClusterKey;
+use qtriage::cli::{Args, Command};
+use qtriage::fixture::flood::{write_flood, FloodSpec};
+use qtriage::fixture::QueueBuilder;
+use qtriage::queue::{scan, Interner, Progress, Queue, QueueOptions, ScanOptions};
+
+use super::baselines;
+
+/// One measured thing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Start, do nothing: the process's own resident memory.
+    Noop,
+    /// Baseline C: find-like count of files.
+    CountC,
+    /// Baseline A: open every mess file, read 4 KiB.
+    WalkA,
+    /// Baseline B: A plus info/ and local|remote/.
+    WalkB,
+    /// `qtriage stat` (in process, output to a sink).
+    Stat,
+    /// The reader alone: headers and envelopes.
+    Scan,
+    /// `qtriage read` (in process, output to a sink): envelopes, no headers.
+    Read,
+    /// Reader + clustering over auth-user, origin-ip, sender-pattern, subject.
+    Top,
+    /// The first ranking that needs only mess headers: scan without envelopes + clustering over
+    /// auth-user, origin-ip, uid, subject.
+    RankHeaders,
+}
+
+/// Warm phases with their rayon thread counts.
+pub const WARM: &[(Phase, usize)] = &[
+    (Phase::Noop, 2),
+    (Phase::CountC, 1),
+    (Phase::WalkA, 2),
+    (Phase::WalkB, 2),
+    (Phase::Stat, 2),
+    (Phase::Scan, 2),
+    (Phase::Read, 2),
+    (Phase::Top, 2),
+    (Phase::RankHeaders, 2),
+];
+
+/// Cold phases: the baselines also with many reads in flight (the best cold baseline).
+pub const COLD: &[(Phase, usize)] = &[
+    (Phase::Noop, 2),
+    (Phase::CountC, 1),
+    (Phase::WalkA, 2),
+    (Phase::WalkA, 32),
+    (Phase::WalkB, 2),
+    (Phase::WalkB, 32),
+    (Phase::Stat, 2),
+    (Phase::Scan, 2),
+    (Phase::Read, 2),
+    (Phase::Top, 2),
+    (Phase::RankHeaders, 2),
+];
+
+const ALL: [Phase; 9] = [
+    Phase::Noop,
+    Phase::CountC,
+    Phase::WalkA,
+    Phase::WalkB,
+    Phase::Stat,
+    Phase::Scan,
+    Phase::Read,
+    Phase::Top,
+    Phase::RankHeaders,
+];
+
+impl Phase {
+    /// The name on the command line and in the table.
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Noop => "noop",
+            Phase::CountC => "C-count",
+            Phase::WalkA => "A-mess",
+            Phase::WalkB => "B-mess+env",
+            Phase::Stat => "stat",
+            Phase::Scan => "scan",
+            Phase::Read => "read",
+            Phase::Top => "top",
+            Phase::RankHeaders => "rank-headers",
+        }
+    }
+
+    /// The phase named `s`.
+    pub fn from_name(s: &str) -> Option<Phase> {
+        ALL.into_iter().find(|p| p.name() == s)
+    }
+
+    /// The baseline the targets compare this phase with.
+    pub fn baseline(self) -> Option<Phase> {
+        match self {
+            Phase::Stat => Some(Phase::CountC),
+            Phase::Scan | Phase::Read | Phase::Top => Some(Phase::WalkB),
+            Phase::RankHeaders => Some(Phase::WalkA),
+            Phase::WalkB => Some(Phase::WalkA),
+            _ => None,
+        }
+    }
+}
+
+/// What a child reports.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Measured {
+    /// Wall time of the phase.
+    pub secs: f64,
+    /// Items it handled (messages, files), as a sanity check.
+    pub items: u64,
+    /// Peak resident set, KiB.
+    pub hwm_kb: u64,
+    /// Bytes the phase caused to be read from storage.
+    pub read_bytes: u64,
+}
+
+impl Measured {
+    /// Parse the child's `RESULT` line.
+    pub fn parse(text: &str) -> Option<Measured> {
+        let line = text.lines().find(|l| l.starts_with("RESULT "))?;
+        let v: Vec<&str> = line.split_whitespace().skip(1).collect();
+        Some(Measured {
+            secs: v.first()?.parse().ok()?,
+            items: v.get(1)?.parse().ok()?,
+            hwm_kb: v.get(2)?.parse().ok()?,
+            read_bytes: v.get(3)?.parse().ok()?,
+        })
+    }
+}
+
+fn proc_field(file: &str, name: &str) -> u64 {
+    let text = std::fs::read_to_string(file).unwrap_or_default();
+    text.lines()
+        .find_map(|l| l.strip_prefix(name))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Run one phase in this (child) process and print its `RESULT` line.
+pub fn child(phase: Phase, queue: &Path, threads: usize) {
+    let _ = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build_global();
+    let read_before = proc_field("/proc/self/io", "read_bytes:");
+    let start = Instant::now();
+    let items = run_phase(phase, queue);
+    let secs = start.elapsed().as_secs_f64();
+    let hwm = proc_field("/proc/self/status", "VmHWM:");
+    let read = proc_field("/proc/self/io", "read_bytes:").saturating_sub(read_before);
+    println!("RESULT {secs:.6} {items} {hwm} {read}");
+}
+
+fn cli(queue: &Path, command: &str) -> u64 {
+    use clap::Parser;
+    let args = Args::parse_from(["qtriage", "--queue", &queue.to_string_lossy(), command]);
+    let mut sink = io::sink();
+    let result = match &args.command {
+        Some(Command::Stat(a)) => qtriage::cli::stat::run(&args.global, a, &mut sink),
+        Some(Command::Read(a)) => qtriage::cli::read::run(&args.global, a, &mut sink),
+        _ => return 0,
+    };
+    u64::from(result.is_ok())
+}
+
+fn run_phase(phase: Phase, queue: &Path) -> u64 {
+    let split = Queue::open(queue, QueueOptions::default()).map_or(23, |q| q.layout().split);
+    match phase {
+        Phase::Noop => 0,
+        Phase::CountC => baselines::count_files(queue, 0),
+        Phase::WalkA => baselines::walk(queue, split, false),
+        Phase::WalkB => baselines::walk(queue, split, true),
+        Phase::Stat => cli(queue, "stat"),
+        Phase::Read => cli(queue, "read"),
+        Phase::Scan => reader(queue, ScanOptions::default(), &[]),
+        Phase::Top => reader(
+            queue,
+            ScanOptions::default(),
+            &[
+                ClusterKey::AuthUser,
+                ClusterKey::OriginIp,
+                ClusterKey::SenderPattern,
+                ClusterKey::Subject,
+            ],
+        ),
+        Phase::RankHeaders => reader(
+            queue,
+            ScanOptions {
+                headers: true,
+                envelopes: false,
+            },
+            &[
+                ClusterKey::AuthUser,
+                ClusterKey::OriginIp,
+                ClusterKey::Uid,
+                ClusterKey::Subject,
+            ],
+        ),
+    }
+}
+
+fn reader(queue: &Path, opts: ScanOptions, keys: &[ClusterKey]) -> u64 {
+    let Ok(q) = Queue::open(queue, QueueOptions::default()) else {
+        return 0;
+    };
+    let strings = Interner::new();
+    let Ok(s) = scan(&q, &strings, opts, &Progress::default()) else {
+        return 0;
+    };
+    let now = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let ctx = AnalysisContext {
+        now,
+        ..Default::default()
+    };
+    let clustered: usize = keys
+        .iter()
+        .map(|k| cluster(&s.records, *k, &strings, &ctx).len())
+        .sum();
+    std::hint::black_box(clustered);
+    s.records.len() as u64
+}
+
+/// Generate the queue unless a queue of this size and seed is already there.
+pub fn ensure_queue(dir: &Path, messages: usize, seed: u64) -> io::Result<()> {
+    let marker = dir.join(".qtriage-generated");
+    let want = format!("gen-queue messages={messages} seed={seed} ");
+    match std::fs::read_to_string(&marker) {
+        Ok(m) if m.starts_with(&want) => return Ok(()),
+        Ok(_) => std::fs::remove_dir_all(dir)?,
+        Err(_) if dir.exists() => {
+            return Err(io::Error::other(format!(
+                "{} exists and was not generated here",
+                dir.display()
+            )))
+        }
+        Err(_) => {}
+    }
+    let now = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let start = Instant::now();
+    let queue = QueueBuilder::new(dir).split(23).create()?;
+    // A partial marker first: an interrupted generation is replaced, never reused.
+    std::fs::write(&marker, "gen-queue partial\n")?;
+    let truth = write_flood(&queue, &FloodSpec::new(messages, seed, now))?;
+    std::fs::write(&marker, format!("{want}now={now}\n"))?;
+    println!(
+        "generated {} messages in {:.1} s",
+        truth.total(),
+        start.elapsed().as_secs_f64()
+    );
+    Ok(())
+}

@@ -1,0 +1,136 @@
+//! gen-queue: write a realistic flood queue (the sample queue, or a big one for benchmarks).
+//!
+//! ```text
+//! cargo run --release --example gen-queue -- DIR --messages N --seed S [--split 23] [--now UNIX]
+//! cargo run --release --example gen-queue -- --sample sample-queues/flood
+//! ```
+//! The mix is `qtriage::fixture::flood` (see sample-queues/README.md). An existing DIR is replaced
+//! only when it is empty or holds the marker file this tool writes; anything else is refused.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Instant, SystemTime};
+
+use anyhow::{bail, Context};
+use clap::Parser;
+use qtriage::fixture::flood::{write_flood, FloodGroup, FloodSpec};
+use qtriage::fixture::QueueBuilder;
+
+/// The file that marks a directory as a queue gen-queue wrote (and may replace).
+const MARKER: &str = ".qtriage-generated";
+/// The sample queue's size and seed: fixed, so every clone gets the same mix.
+const SAMPLE_MESSAGES: usize = 3000;
+const SAMPLE_SEED: u64 = 20_261_123;
+
+#[derive(Debug, Parser)]
+#[command(about = "Write a realistic qmail flood queue with the qtriage fixture builder")]
+struct Args {
+    /// Queue directory to write (replaced if gen-queue wrote it before).
+    #[arg(required_unless_present = "sample")]
+    dir: Option<PathBuf>,
+    /// Write the README's sample queue (3,000 messages, fixed seed, births before now) to DIR.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["dir", "messages", "seed"])]
+    sample: Option<PathBuf>,
+    /// Number of messages.
+    #[arg(long, default_value_t = 100_000)]
+    messages: usize,
+    /// RNG seed: the same seed writes the same messages.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// conf-split.
+    #[arg(long, default_value_t = 23)]
+    split: u32,
+    /// "Now" in unix seconds (births are placed before it); default: the current time.
+    #[arg(long)]
+    now: Option<i64>,
+}
+
+fn main() -> ExitCode {
+    match run(Args::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("gen-queue: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(args: Args) -> anyhow::Result<()> {
+    let now = match args.now {
+        Some(t) => t,
+        None => SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)?
+            .as_secs() as i64,
+    };
+    let (dir, spec) = match &args.sample {
+        Some(dir) => (
+            dir.clone(),
+            FloodSpec::new(SAMPLE_MESSAGES, SAMPLE_SEED, now),
+        ),
+        None => {
+            let dir = args.dir.clone().context("a queue directory is required")?;
+            (dir, FloodSpec::new(args.messages, args.seed, now))
+        }
+    };
+    clear(&dir)?;
+    let start = Instant::now();
+    let queue = QueueBuilder::new(&dir)
+        .split(args.split)
+        .create()
+        .with_context(|| format!("creating the queue tree at {}", dir.display()))?;
+    // A partial marker first: an interrupted run is replaced next time, never mistaken for whole
+    // (the benchmark reuses a queue whose marker names its size and seed).
+    std::fs::write(dir.join(MARKER), "gen-queue partial\n")?;
+    let truth = write_flood(&queue, &spec)
+        .with_context(|| format!("writing messages into {}", dir.display()))?;
+    let marker = format!(
+        "gen-queue messages={} seed={} now={}\n",
+        spec.messages, spec.seed, spec.now
+    );
+    std::fs::write(dir.join(MARKER), marker)?;
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "wrote {} messages to {} in {secs:.1} s ({:.0} messages/s)",
+        truth.total(),
+        dir.display(),
+        truth.total() as f64 / secs.max(1e-9)
+    );
+    for g in FloodGroup::ALL {
+        let t = truth.group(g);
+        println!(
+            "  {:<20} {:>8} messages {:>9} recipients {:>6} bouncing",
+            g.name(),
+            t.messages,
+            t.recipients,
+            t.bouncing
+        );
+    }
+    Ok(())
+}
+
+/// Make `dir` absent or empty, refusing to touch anything gen-queue did not write.
+fn clear(dir: &Path) -> anyhow::Result<()> {
+    let meta = match std::fs::symlink_metadata(dir) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e).with_context(|| format!("checking {}", dir.display())),
+    };
+    if !meta.is_dir() {
+        bail!(
+            "{} exists and is not a directory; remove it or choose another path",
+            dir.display()
+        );
+    }
+    let empty = std::fs::read_dir(dir)?.next().is_none();
+    if empty {
+        return Ok(());
+    }
+    if !dir.join(MARKER).is_file() {
+        bail!(
+            "{} exists and was not written by gen-queue (no {MARKER}); refusing to replace it",
+            dir.display()
+        );
+    }
+    // remove_dir_all does not follow symlinks inside the tree.
+    std::fs::remove_dir_all(dir).with_context(|| format!("removing the old {}", dir.display()))
+}

@@ -1,0 +1,198 @@
+//! The yank area: where it is, that it shares the queue's filesystem, and what is in it.
+//!
+//! Files are named like qmail-remove names them, `<id>.<subdir>` (docs/qmail-format.md §6), so
+//! a yank area written by qmail-remove `-r` reads the same as one written by qtriage. Journals
+//! live in `.journal/`, which qmail-remove never touches.
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+use std::path::{Path, PathBuf};
+
+use super::error::ActionError;
+use super::journal::JOURNAL_DIR;
+use super::mover::yank_name;
+use crate::queue::{layout::parse_id, Interner, MessageId, Parts, Queue, QueueOptions, Scan};
+use crate::queue::{scan, Progress, ScanOptions, Subdir};
+
+/// The default yank area of a queue: `<queue>/yanked`.
+pub fn default_yank_dir(queue_root: &Path) -> PathBuf {
+    queue_root.join("yanked")
+}
+
+/// The journal directory of a yank area.
+pub fn journal_dir(yank_dir: &Path) -> PathBuf {
+    yank_dir.join(JOURNAL_DIR)
+}
+
+/// The most entries read from a yank area (each message has up to 7 files).
+pub const MAX_YANKED_ENTRIES: usize = 70_000_000;
+
+/// Create the yank area and its journal directory (mode 0700, like qmail-remove's), fsync'd.
+pub fn ensure_yank_dir(yank_dir: &Path) -> Result<(), ActionError> {
+    for dir in [yank_dir.to_path_buf(), journal_dir(yank_dir)] {
+        if !dir.is_dir() {
+            std::fs::DirBuilder::new()
+                .mode(0o700)
+                .create(&dir)
+                .map_err(|e| ActionError::io(&dir, e))?;
+            if let Some(parent) = dir.parent() {
+                super::journal::fsync_dir(parent)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Refuse a yank area on another filesystem than the queue: rename(2) would fail with EXDEV
+/// (and a copy is not atomic). Compares `st_dev` of the queue's `mess/` and the yank area.
+pub fn check_same_filesystem(queue_root: &Path, yank_dir: &Path) -> Result<(), ActionError> {
+    let mess = queue_root.join("mess");
+    let q = std::fs::metadata(&mess).map_err(|e| ActionError::io(&mess, e))?;
+    let y = std::fs::metadata(yank_dir).map_err(|e| ActionError::io(yank_dir, e))?;
+    if q.dev() != y.dev() {
+        return Err(ActionError::CrossDevice {
+            queue: queue_root.to_path_buf(),
+            yank: yank_dir.to_path_buf(),
+        });
+    }
+    Ok(())
+}
+
+/// One message in the yank area.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct YankedMessage {
+    /// Its id.
+    pub id: MessageId,
+    /// Which of its files are there.
+    pub files: Parts,
+    /// Size of `<id>.mess` (0 if absent).
+    pub bytes: u64,
+    /// When it was yanked: the ctime of its mess file (rename sets it), else of any file.
+    pub yanked_at: i64,
+}
+
+/// List the yank area (a missing area is empty). Names that are not `<id>.<subdir>` are skipped.
+pub fn list_yanked(yank_dir: &Path) -> Result<Vec<YankedMessage>, ActionError> {
+    let rd = match std::fs::read_dir(yank_dir) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(ActionError::io(yank_dir, e)),
+    };
+    let mut by_id: BTreeMap<MessageId, YankedMessage> = BTreeMap::new();
+    for entry in rd.take(MAX_YANKED_ENTRIES) {
+        let entry = entry.map_err(|e| ActionError::io(yank_dir, e))?;
+        let name = entry.file_name();
+        let Some((id, subdir)) = parse_yank_name(name.as_encoded_bytes()) else {
+            continue;
+        };
+        let Ok(meta) = entry.metadata() else {
+            continue; // gone meanwhile
+        };
+        let m = by_id.entry(id).or_insert(YankedMessage {
+            id,
+            files: Parts::default(),
+            bytes: 0,
+            yanked_at: meta.ctime(),
+        });
+        m.files.insert(subdir);
+        if subdir == Subdir::Mess {
+            m.bytes = meta.len();
+            m.yanked_at = meta.ctime();
+        }
+    }
+    Ok(by_id.into_values().collect())
+}
+
+/// Parse `<id>.<subdir>`.
+pub fn parse_yank_name(name: &[u8]) -> Option<(MessageId, Subdir)> {
+    let dot = name.iter().position(|b| *b == b'.')?;
+    let id = parse_id(&name[..dot])?;
+    let subdir = Subdir::from_name(std::str::from_utf8(&name[dot + 1..]).ok()?)?;
+    Some((id, subdir))
+}
+
+/// A temporary queue-shaped view of yanked messages (hard links, split 1), so they can be
+/// scanned and queried like the queue itself. Removed when dropped.
+#[derive(Debug)]
+pub struct YankedView {
+    root: PathBuf,
+}
+
+impl YankedView {
+    /// Build the view inside the yank area (same filesystem, so hard links work).
+    pub fn build(yank_dir: &Path, messages: &[YankedMessage]) -> Result<YankedView, ActionError> {
+        let root = yank_dir.join(format!(".view-{}", std::process::id()));
+        // A view left by a crashed run of the same pid is stale: start afresh.
+        let _ = std::fs::remove_dir_all(&root);
+        let view = YankedView { root };
+        for s in Subdir::ALL {
+            let d = view.root.join(view_rel(s, None));
+            std::fs::create_dir_all(&d).map_err(|e| ActionError::io(&d, e))?;
+        }
+        std::fs::create_dir_all(view.root.join("lock"))
+            .map_err(|e| ActionError::io(&view.root, e))?;
+        for m in messages {
+            for s in m.files.iter() {
+                let from = yank_dir.join(yank_name(m.id, s));
+                let to = view.root.join(view_rel(s, Some(m.id)));
+                // A file that vanished meanwhile is simply absent from the view.
+                let _ = std::fs::hard_link(&from, &to);
+            }
+        }
+        Ok(view)
+    }
+
+    /// Scan the view like a queue.
+    pub fn scan(&self, strings: &Interner) -> crate::Result<(Queue, Scan)> {
+        let q = Queue::open(&self.root, QueueOptions { split: Some(1) })?;
+        let s = scan(&q, strings, ScanOptions::default(), &Progress::default())?;
+        Ok((q, s))
+    }
+}
+
+fn view_rel(s: Subdir, id: Option<MessageId>) -> PathBuf {
+    let mut p = PathBuf::from(s.name());
+    if matches!(
+        s,
+        Subdir::Mess | Subdir::Info | Subdir::Local | Subdir::Remote
+    ) {
+        p.push("0");
+    }
+    if let Some(id) = id {
+        p.push(id.0.to_string());
+    }
+    p
+}
+
+impl Drop for YankedView {
+    fn drop(&mut self) {
+        // Only hard links live here; the yanked files keep their other name.
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yank_names_are_qmail_removes() {
+        assert_eq!(
+            parse_yank_name(b"10012345.mess"),
+            Some((MessageId(10012345), Subdir::Mess))
+        );
+        assert_eq!(
+            parse_yank_name(b"7.remote"),
+            Some((MessageId(7), Subdir::Remote))
+        );
+        for junk in [
+            &b".journal"[..],
+            b"12.txt",
+            b"x.mess",
+            b"12",
+            b"12.mess.bak",
+        ] {
+            assert_eq!(parse_yank_name(junk), None, "{junk:?}");
+        }
+    }
+}

@@ -1,0 +1,128 @@
+//! ActionError: why an action (yank, restore, purge, expire, recover) stopped, naming the path or id.
+
+use std::io;
+use std::path::PathBuf;
+
+use crate::queue::MessageId;
+
+use super::lock::Holder;
+
+/// What is wrong with a journal file that recovery cannot use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JournalProblem {
+    /// The first line is not a batch header this version understands.
+    BadHeader,
+    /// The journal has more lines than [`super::journal::MAX_JOURNAL_LINES`].
+    TooLong,
+}
+
+impl std::fmt::Display for JournalProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            JournalProblem::BadHeader => "not a qtriage journal (bad or unknown header line)",
+            JournalProblem::TooLong => "too many lines",
+        })
+    }
+}
+
+/// Why an action could not run or stopped. Every variant names what the operator must look at.
+#[derive(Debug, thiserror::Error)]
+pub enum ActionError {
+    /// qmail-send holds `lock/sendmutex`, and `--force` was not given.
+    #[error("qmail-send is running: {lock} is locked{}", holder_text(.holder))]
+    SendRunning {
+        /// The sendmutex path.
+        lock: PathBuf,
+        /// The process holding it, when /proc shows it.
+        holder: Option<Holder>,
+    },
+    /// Another qtriage action holds the yank area's journal lock.
+    #[error("another qtriage action is running: {lock} is locked")]
+    ActionRunning {
+        /// The journal lock path.
+        lock: PathBuf,
+    },
+    /// The yank area is on another filesystem: rename(2) cannot move files there atomically.
+    #[error(
+        "the yank area {yank} is on another filesystem than the queue {queue}: \
+         rename(2) cannot move messages there; choose a --yank-dir on the queue's filesystem"
+    )]
+    CrossDevice {
+        /// The queue directory.
+        queue: PathBuf,
+        /// The yank area.
+        yank: PathBuf,
+    },
+    /// An I/O error on a path that is not one message's file (journal, directory, lock).
+    #[error("{path}: {source}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The error.
+        #[source]
+        source: io::Error,
+    },
+    /// A journal file recovery cannot read.
+    #[error("journal {path}: {problem}")]
+    Journal {
+        /// The journal file.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: JournalProblem,
+    },
+    /// `--batch` names no journal in the yank area.
+    #[error("no batch {batch} in {dir}")]
+    NoSuchBatch {
+        /// The batch id asked for.
+        batch: String,
+        /// The journal directory searched.
+        dir: PathBuf,
+    },
+    /// Messages are left split between queue and yank area and could not be made whole.
+    #[error(
+        "batch {batch}: {} message(s) could not be made whole (first: #{}, {reason}); \
+         fix the cause and run `qtriage recover`",
+        .ids.len(), .ids.first().map_or(0, |i| i.0)
+    )]
+    Split {
+        /// The batch.
+        batch: String,
+        /// The messages still split.
+        ids: Vec<MessageId>,
+        /// Why the first of them could not be moved.
+        reason: String,
+    },
+    /// `QTRIAGE_FAILPOINT` could not be parsed.
+    #[error("bad QTRIAGE_FAILPOINT {spec:?}: expected OP:STEP[:N], e.g. yank:after-rename:10")]
+    BadFailpoint {
+        /// The text given.
+        spec: String,
+    },
+    /// A line of the qtriage config file could not be parsed.
+    #[error(
+        "{path}:{line}: expected `key = value` with a known key (mta_stop, mta_start, mta_wait)"
+    )]
+    Config {
+        /// The config file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+    },
+}
+
+fn holder_text(h: &Option<Holder>) -> String {
+    match h {
+        Some(h) => format!(" by pid {} ({})", h.pid, h.comm.as_deref().unwrap_or("?")),
+        None => String::new(),
+    }
+}
+
+impl ActionError {
+    /// Wrap an I/O error with its path.
+    pub fn io(path: impl Into<PathBuf>, source: io::Error) -> ActionError {
+        ActionError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}

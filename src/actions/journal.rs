@@ -1,0 +1,489 @@
+//! The journal: one append-only, fsync'd JSON-lines file per batch under `<yank>/.journal/`.
+//!
+//! Format (docs/architecture.md "Journal"): a `batch` line (id, direction, query, times), one
+//! `message` line per message (id, its files, mtimes for expire), then a `sealed` line. The file
+//! and its directory are fsync'd before the first file of the batch moves, so after any crash the
+//! batch record is either absent/unsealed (then nothing was moved) or complete. As the batch runs
+//! `progress` and `failed` lines are appended; `done` is appended only after every touched
+//! directory was fsync'd. A torn last line (crash while appending) is ignored when reading.
+
+use std::collections::HashSet;
+use std::fs::{File, OpenOptions};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::error::{ActionError, JournalProblem};
+use super::failpoint::Armed;
+use crate::queue::{MessageId, Subdir};
+
+/// The journal format version written in every batch line.
+pub const JOURNAL_VERSION: u32 = 1;
+/// The most lines a journal may have (a batch of 10 million messages fits).
+pub const MAX_JOURNAL_LINES: usize = 20_000_000;
+/// The name of the journal directory inside the yank area.
+pub const JOURNAL_DIR: &str = ".journal";
+/// The suffix of journal files.
+pub const JOURNAL_SUFFIX: &str = ".journal";
+
+/// Which way a batch goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Direction {
+    /// Queue → yank area.
+    Yank,
+    /// Yank area → queue (and/or put expired info mtimes back).
+    Restore,
+    /// Unlink from the yank area.
+    Purge,
+    /// Set info mtimes back past queuelifetime.
+    Expire,
+}
+
+impl Direction {
+    /// The name used in journals, output and failpoints.
+    pub fn name(self) -> &'static str {
+        match self {
+            Direction::Yank => "yank",
+            Direction::Restore => "restore",
+            Direction::Purge => "purge",
+            Direction::Expire => "expire",
+        }
+    }
+}
+
+/// The first line of a journal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BatchHeader {
+    /// Format version ([`JOURNAL_VERSION`]).
+    pub version: u32,
+    /// The batch id (also the file name without suffix).
+    pub batch: String,
+    /// Which way it goes.
+    pub direction: Direction,
+    /// The query (or selection) text that chose the messages, for the operator.
+    pub query: String,
+    /// Unix seconds when the batch was written.
+    pub created: i64,
+    /// The queue directory (informational; recovery uses the queue it is run on).
+    pub queue: String,
+    /// conf-split of the queue when the batch ran.
+    pub split: u32,
+    /// The big-todo layout was in use.
+    pub big_todo: bool,
+    /// For a restore: the batch it undoes, if it was chosen with `--batch`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undoes: Option<String>,
+}
+
+/// One message of a batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JournalMessage {
+    /// The message id.
+    pub id: MessageId,
+    /// Its files to move or unlink, by queue subdirectory name.
+    #[serde(with = "subdir_names")]
+    pub files: Vec<Subdir>,
+    /// The info mtime to set (expire; restore of an expire).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub set_mtime: Option<i64>,
+    /// The info mtime before the batch (expire), so the batch can be undone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub old_mtime: Option<i64>,
+}
+
+mod subdir_names {
+    use super::Subdir;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &[Subdir], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(v.iter().map(|d| d.name()))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Subdir>, D::Error> {
+        let names = Vec::<String>::deserialize(d)?;
+        names
+            .iter()
+            .map(|n| Subdir::from_name(n).ok_or_else(|| serde::de::Error::custom(n)))
+            .collect()
+    }
+}
+
+/// One line of a journal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+enum Line {
+    Batch(BatchHeader),
+    Message(JournalMessage),
+    Sealed {
+        messages: u64,
+    },
+    Progress {
+        messages: u64,
+    },
+    Failed {
+        id: MessageId,
+        reason: String,
+    },
+    Done {
+        messages: u64,
+        failed: u64,
+        recovered: bool,
+    },
+    Abandoned,
+}
+
+/// Where a batch stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BatchState {
+    /// Finished: every message moved (or failed and left whole where it was).
+    Done,
+    /// Sealed but not done: interrupted; recovery completes it.
+    Interrupted,
+    /// Never sealed: nothing was moved; recovery marks it abandoned.
+    Unsealed,
+    /// An unsealed batch that recovery has closed.
+    Abandoned,
+}
+
+/// A journal read back.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    /// The journal file.
+    pub path: PathBuf,
+    /// Its batch line.
+    pub header: BatchHeader,
+    /// Its messages.
+    pub messages: Vec<JournalMessage>,
+    /// Messages that failed and were left whole at their origin.
+    pub failed: HashSet<MessageId>,
+    /// Where it stands.
+    pub state: BatchState,
+    /// The last progress count seen.
+    pub progress: u64,
+}
+
+/// Serialize one line (never fails for these types; an error would be a bug, reported as I/O).
+fn encode(line: &Line, buf: &mut Vec<u8>) -> io::Result<()> {
+    serde_json::to_writer(&mut *buf, line).map_err(io::Error::other)?;
+    buf.push(b'\n');
+    Ok(())
+}
+
+/// fsync a directory so the entries created or renamed in it are durable.
+pub fn fsync_dir(dir: &Path) -> Result<(), ActionError> {
+    let f = File::open(dir).map_err(|e| ActionError::io(dir, e))?;
+    f.sync_all().map_err(|e| ActionError::io(dir, e))
+}
+
+/// An open journal being appended to by a running batch.
+#[derive(Debug)]
+pub struct JournalWriter {
+    file: File,
+    path: PathBuf,
+    buf: Vec<u8>,
+}
+
+impl JournalWriter {
+    /// Write and seal a new batch record: header, messages, `sealed`; fsync file and directory.
+    /// On error the partial file is removed (it was never sealed, so nothing moved).
+    pub(crate) fn create(
+        dir: &Path,
+        header: &BatchHeader,
+        messages: &[JournalMessage],
+        fail: &Armed,
+    ) -> Result<JournalWriter, ActionError> {
+        let path = dir.join(format!("{}{JOURNAL_SUFFIX}", header.batch));
+        let file = OpenOptions::new()
+            .append(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(|e| ActionError::io(&path, e))?;
+        let mut w = JournalWriter {
+            file,
+            path,
+            buf: Vec::with_capacity(1 << 16),
+        };
+        match w.write_record(header, messages, fail) {
+            Ok(()) => Ok(w),
+            Err(e) => {
+                // Best effort: an unsealed journal left behind is closed by recovery anyway.
+                let _ = std::fs::remove_file(&w.path);
+                Err(e)
+            }
+        }
+    }
+
+    fn write_record(
+        &mut self,
+        header: &BatchHeader,
+        messages: &[JournalMessage],
+        fail: &Armed,
+    ) -> Result<(), ActionError> {
+        let io = |p: &Path, e| ActionError::io(p, e);
+        encode(&Line::Batch(header.clone()), &mut self.buf).map_err(|e| io(&self.path, e))?;
+        for m in messages {
+            encode(&Line::Message(m.clone()), &mut self.buf).map_err(|e| io(&self.path, e))?;
+            if self.buf.len() > 1 << 20 {
+                self.flush()?;
+            }
+        }
+        let sealed = Line::Sealed {
+            messages: messages.len() as u64,
+        };
+        encode(&sealed, &mut self.buf).map_err(|e| io(&self.path, e))?;
+        if fail.journal_enospc() {
+            return Err(io(
+                &self.path,
+                io::Error::from_raw_os_error(rustix::io::Errno::NOSPC.raw_os_error()),
+            ));
+        }
+        self.flush()?;
+        self.file.sync_all().map_err(|e| io(&self.path, e))?;
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        fsync_dir(dir)
+    }
+
+    fn flush(&mut self) -> Result<(), ActionError> {
+        self.file
+            .write_all(&self.buf)
+            .map_err(|e| ActionError::io(&self.path, e))?;
+        self.buf.clear();
+        Ok(())
+    }
+
+    /// The journal file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Note progress (a hint for the operator; recovery does not depend on it).
+    pub(crate) fn progress(&mut self, messages: u64) -> Result<(), ActionError> {
+        encode(&Line::Progress { messages }, &mut self.buf)
+            .map_err(|e| ActionError::io(&self.path, e))?;
+        self.flush()
+    }
+
+    /// Note a message that failed and was put back whole where it was.
+    pub(crate) fn failed(&mut self, id: MessageId, reason: &str) -> Result<(), ActionError> {
+        let line = Line::Failed {
+            id,
+            reason: reason.to_string(),
+        };
+        encode(&line, &mut self.buf).map_err(|e| ActionError::io(&self.path, e))?;
+        self.flush()
+    }
+
+    /// Mark the batch done (the caller has fsync'd every touched directory) and fsync.
+    pub(crate) fn done(
+        mut self,
+        messages: u64,
+        failed: u64,
+        recovered: bool,
+    ) -> Result<(), ActionError> {
+        let line = Line::Done {
+            messages,
+            failed,
+            recovered,
+        };
+        encode(&line, &mut self.buf).map_err(|e| ActionError::io(&self.path, e))?;
+        self.flush()?;
+        self.file
+            .sync_all()
+            .map_err(|e| ActionError::io(&self.path, e))
+    }
+
+    /// Reopen an existing journal to append to it (recovery).
+    pub(crate) fn reopen(path: &Path) -> Result<JournalWriter, ActionError> {
+        let mut file = OpenOptions::new()
+            .append(true)
+            .open(path)
+            .map_err(|e| ActionError::io(path, e))?;
+        // A torn last line gets a newline so our next line parses on its own.
+        let len = file.metadata().map_err(|e| ActionError::io(path, e))?.len();
+        let mut w = JournalWriter {
+            file: file.try_clone().map_err(|e| ActionError::io(path, e))?,
+            path: path.to_path_buf(),
+            buf: Vec::new(),
+        };
+        if len > 0 {
+            let mut r = File::open(path).map_err(|e| ActionError::io(path, e))?;
+            r.seek(SeekFrom::Start(len - 1))
+                .map_err(|e| ActionError::io(path, e))?;
+            let mut last = [0u8; 1];
+            r.read_exact(&mut last)
+                .map_err(|e| ActionError::io(path, e))?;
+            if last[0] != b'\n' {
+                file.write_all(b"\n")
+                    .map_err(|e| ActionError::io(path, e))?;
+            }
+        }
+        w.buf.clear();
+        Ok(w)
+    }
+
+    /// Close an unsealed batch: nothing of it was ever moved.
+    pub(crate) fn abandon(mut self) -> Result<(), ActionError> {
+        encode(&Line::Abandoned, &mut self.buf).map_err(|e| ActionError::io(&self.path, e))?;
+        self.flush()?;
+        self.file
+            .sync_all()
+            .map_err(|e| ActionError::io(&self.path, e))
+    }
+}
+
+/// Read a journal back. Unparseable lines after the header (a torn append) are skipped.
+pub fn load(path: &Path) -> Result<Batch, ActionError> {
+    let bytes = std::fs::read(path).map_err(|e| ActionError::io(path, e))?;
+    let bad = |problem| ActionError::Journal {
+        path: path.to_path_buf(),
+        problem,
+    };
+    let mut lines = bytes.split(|b| *b == b'\n');
+    let header = match lines.next().map(serde_json::from_slice::<Line>) {
+        Some(Ok(Line::Batch(h))) if h.version == JOURNAL_VERSION => h,
+        _ => return Err(bad(JournalProblem::BadHeader)),
+    };
+    let mut b = Batch {
+        path: path.to_path_buf(),
+        header,
+        messages: Vec::new(),
+        failed: HashSet::new(),
+        state: BatchState::Unsealed,
+        progress: 0,
+    };
+    for (n, line) in lines.enumerate() {
+        if n >= MAX_JOURNAL_LINES {
+            return Err(bad(JournalProblem::TooLong));
+        }
+        match serde_json::from_slice::<Line>(line) {
+            Ok(Line::Message(m)) if b.state == BatchState::Unsealed => b.messages.push(m),
+            Ok(Line::Sealed { .. }) if b.state == BatchState::Unsealed => {
+                b.state = BatchState::Interrupted
+            }
+            Ok(Line::Progress { messages }) => b.progress = messages,
+            Ok(Line::Failed { id, .. }) => {
+                b.failed.insert(id);
+            }
+            Ok(Line::Done { .. }) if b.state == BatchState::Interrupted => {
+                b.state = BatchState::Done
+            }
+            Ok(Line::Abandoned) if b.state == BatchState::Unsealed => {
+                b.state = BatchState::Abandoned
+            }
+            _ => {}
+        }
+    }
+    Ok(b)
+}
+
+/// Is the journal finished (done or abandoned)? Reads only its tail, so checking many old
+/// journals before every action stays cheap.
+pub fn is_finished(path: &Path) -> Result<bool, ActionError> {
+    let mut f = File::open(path).map_err(|e| ActionError::io(path, e))?;
+    let len = f.metadata().map_err(|e| ActionError::io(path, e))?.len();
+    let start = len.saturating_sub(256);
+    f.seek(SeekFrom::Start(start))
+        .map_err(|e| ActionError::io(path, e))?;
+    let mut tail = Vec::new();
+    f.read_to_end(&mut tail)
+        .map_err(|e| ActionError::io(path, e))?;
+    let last = tail
+        .split(|b| *b == b'\n')
+        .rev()
+        .find(|l| !l.is_empty())
+        .unwrap_or(&[]);
+    Ok(matches!(
+        serde_json::from_slice::<Line>(last),
+        Ok(Line::Done { .. } | Line::Abandoned)
+    ))
+}
+
+/// The journal files in `journal_dir`, oldest batch first (batch ids sort by time).
+pub fn journal_files(journal_dir: &Path) -> Result<Vec<PathBuf>, ActionError> {
+    let rd = match std::fs::read_dir(journal_dir) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(ActionError::io(journal_dir, e)),
+    };
+    let mut out: Vec<PathBuf> = rd
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.to_str().is_some_and(|s| s.ends_with(JOURNAL_SUFFIX)))
+        .collect();
+    out.sort();
+    Ok(out)
+}
+
+/// A new batch id: UTC time to the second plus random hex, e.g. `20261123-101117-3f2a`.
+pub fn new_batch_id(now: i64) -> String {
+    let time = jiff::Timestamp::from_second(now)
+        .map(|t| t.strftime("%Y%m%d-%H%M%S").to_string())
+        .unwrap_or_else(|_| now.to_string());
+    format!("{time}-{:04x}", rand::random::<u16>())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(id: &str) -> BatchHeader {
+        BatchHeader {
+            version: JOURNAL_VERSION,
+            batch: id.into(),
+            direction: Direction::Yank,
+            query: "auth:test".into(),
+            created: 1,
+            queue: "/q".into(),
+            split: 23,
+            big_todo: false,
+            undoes: None,
+        }
+    }
+
+    #[test]
+    fn round_trip_and_torn_tail() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let msgs = vec![JournalMessage {
+            id: MessageId(7),
+            files: vec![Subdir::Mess, Subdir::Info],
+            set_mtime: None,
+            old_mtime: None,
+        }];
+        let mut w = JournalWriter::create(dir.path(), &header("b1"), &msgs, &Armed::none())
+            .expect("create");
+        let path = w.path().to_path_buf();
+        w.progress(1).expect("progress");
+        // A torn append: half a line with no newline.
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .and_then(|mut f| f.write_all(b"{\"type\":\"do"))
+            .expect("append");
+        let b = load(&path).expect("load");
+        assert_eq!(b.state, BatchState::Interrupted);
+        assert_eq!(b.messages, msgs);
+        assert!(!is_finished(&path).expect("tail"));
+        JournalWriter::reopen(&path)
+            .expect("reopen")
+            .done(1, 0, true)
+            .expect("done");
+        assert_eq!(load(&path).expect("load").state, BatchState::Done);
+        assert!(is_finished(&path).expect("tail"));
+    }
+
+    #[test]
+    fn enospc_leaves_no_journal() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let fp = super::super::failpoint::Failpoint::parse("yank:journal-enospc").ok();
+        let armed = Armed::new(fp, super::super::failpoint::FailOp::Batch("yank"));
+        let err =
+            JournalWriter::create(dir.path(), &header("b2"), &[], &armed).expect_err("enospc");
+        assert!(err.to_string().contains("No space left"), "{err}");
+        assert!(journal_files(dir.path()).expect("list").is_empty());
+    }
+}

@@ -1,0 +1,137 @@
+//! `mta stop` / `mta start`: run the operator's configured command and wait for the lock to change.
+//!
+//! The config file (default `/etc/qtriage.conf`, or `$QTRIAGE_CONFIG`) is plain `key = value`
+//! lines; `#` starts a comment. Keys: `mta_stop` and `mta_start` (a shell command line, run with
+//! `sh -c`), `mta_wait` (seconds to wait for the sendmutex to change, default 30). Examples:
+//! `mta_stop = svc -d /service/qmail-send` (daemontools), `qmailctl stop`,
+//! `/etc/init.d/qmail stop`, `systemctl stop qmail`.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use super::error::ActionError;
+use super::lock::{mta_status, MtaStatus};
+
+/// The default config path.
+pub const DEFAULT_CONFIG: &str = "/etc/qtriage.conf";
+/// How long to wait for qmail-send to stop or start when `mta_wait` is not set.
+pub const DEFAULT_WAIT: Duration = Duration::from_secs(30);
+/// The most config lines read.
+const MAX_CONFIG_LINES: usize = 10_000;
+
+/// The MTA part of the config.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MtaConfig {
+    /// Command that stops qmail-send.
+    pub stop: Option<String>,
+    /// Command that starts qmail-send.
+    pub start: Option<String>,
+    /// How long to wait for the lock to change.
+    pub wait: Duration,
+}
+
+impl Default for MtaConfig {
+    fn default() -> Self {
+        MtaConfig {
+            stop: None,
+            start: None,
+            wait: DEFAULT_WAIT,
+        }
+    }
+}
+
+impl MtaConfig {
+    /// Read the config at `path`; a missing file is the empty config.
+    pub fn load(path: &Path) -> Result<MtaConfig, ActionError> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => MtaConfig::parse(&text, path),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(MtaConfig::default()),
+            Err(e) => Err(ActionError::io(path, e)),
+        }
+    }
+
+    /// Parse config text (`path` is for error messages). Unknown keys are errors, so a typo
+    /// does not silently leave a command unset.
+    pub fn parse(text: &str, path: &Path) -> Result<MtaConfig, ActionError> {
+        let mut c = MtaConfig::default();
+        for (n, raw) in text.lines().enumerate().take(MAX_CONFIG_LINES) {
+            let line = raw.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let bad = || ActionError::Config {
+                path: path.to_path_buf(),
+                line: n + 1,
+            };
+            let (k, v) = line.split_once('=').ok_or_else(bad)?;
+            let v = v.trim().trim_matches('"').to_string();
+            match k.trim() {
+                "mta_stop" => c.stop = Some(v),
+                "mta_start" => c.start = Some(v),
+                "mta_wait" => c.wait = Duration::from_secs(v.parse().map_err(|_| bad())?),
+                _ => return Err(bad()),
+            }
+        }
+        Ok(c)
+    }
+}
+
+/// What `run_and_wait` saw.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MtaChange {
+    /// The command's exit status (None if killed by a signal).
+    pub exit: Option<i32>,
+    /// The state at the end.
+    pub status: MtaStatus,
+    /// The lock reached the wanted state before the deadline.
+    pub reached: bool,
+}
+
+/// Run `command` with `sh -c`, then poll the sendmutex until qmail-send is running (`want_running`)
+/// or not, for at most `wait`.
+pub fn run_and_wait(
+    queue_root: &Path,
+    command: &str,
+    want_running: bool,
+    wait: Duration,
+) -> Result<MtaChange, ActionError> {
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(command)
+        .status()
+        .map_err(|e| ActionError::io("sh", e))?;
+    let deadline = Instant::now() + wait;
+    loop {
+        let s = mta_status(queue_root)?;
+        if s.is_send_running == want_running || Instant::now() >= deadline {
+            let reached = s.is_send_running == want_running;
+            return Ok(MtaChange {
+                exit: status.code(),
+                status: s,
+                reached,
+            });
+        }
+        // Poll interval: qmail-send needs a moment to finish deliveries after TERM.
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_keys_and_refuses_typos() {
+        let p = Path::new("t.conf");
+        let c = MtaConfig::parse(
+            "# qmail\nmta_stop = svc -d /service/qmail-send\nmta_wait=5\n",
+            p,
+        )
+        .expect("valid");
+        assert_eq!(c.stop.as_deref(), Some("svc -d /service/qmail-send"));
+        assert_eq!(c.start, None);
+        assert_eq!(c.wait, Duration::from_secs(5));
+        assert!(MtaConfig::parse("mta_stp = x\n", p).is_err());
+        assert!(MtaConfig::parse("mta_stop\n", p).is_err());
+    }
+}

@@ -1,0 +1,162 @@
+//! Plan: the dry-run value of an action (what would move, with counts); the same value is executed.
+
+use std::path::PathBuf;
+
+use super::failpoint::Failpoint;
+use super::journal::Direction;
+use super::lock::MtaStatus;
+use crate::queue::{Layout, MessageId, Subdir};
+
+/// One message a plan acts on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedMessage {
+    /// Its id.
+    pub id: MessageId,
+    /// The files seen when planning (re-checked under the lock when executing).
+    pub files: Vec<Subdir>,
+    /// Envelope recipients (for the counts).
+    pub recipients: u32,
+    /// Size of the mess file.
+    pub bytes: u64,
+    /// The info mtime to set (expire, and the undo of an expire).
+    pub set_mtime: Option<i64>,
+    /// The info mtime when planned (expire).
+    pub old_mtime: Option<i64>,
+}
+
+/// Why a message was left out of a plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefusalReason {
+    /// Restore: this queue path already exists; restoring would overwrite it.
+    TargetExists(PathBuf),
+    /// Expire: the message has no info file (not preprocessed yet), so no birth time to set.
+    NoInfo,
+    /// Undo of an expire: the message is no longer in the queue.
+    NotInQueue,
+}
+
+impl std::fmt::Display for RefusalReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RefusalReason::TargetExists(p) => write!(f, "target exists: {}", p.display()),
+            RefusalReason::NoInfo => {
+                f.write_str("no info file (not preprocessed by qmail-send yet)")
+            }
+            RefusalReason::NotInQueue => f.write_str("not in the queue any more"),
+        }
+    }
+}
+
+/// A message left out of a plan, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// The message.
+    pub id: MessageId,
+    /// Why.
+    pub reason: RefusalReason,
+}
+
+/// What an action would do: shown to the operator as the dry run, then executed unchanged.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Which way.
+    pub direction: Direction,
+    /// The queue directory.
+    pub queue_root: PathBuf,
+    /// The queue's layout.
+    pub layout: Layout,
+    /// The yank area.
+    pub yank_dir: PathBuf,
+    /// The query or selection text, recorded in the journal.
+    pub query: String,
+    /// For a restore chosen with `--batch`: that batch.
+    pub undoes: Option<String>,
+    /// The messages to act on.
+    pub messages: Vec<PlannedMessage>,
+    /// Messages selected but left out, with the reason.
+    pub refused: Vec<Refusal>,
+    /// qmail-send's state when planned (`None` if it could not be read).
+    pub mta: Option<MtaStatus>,
+}
+
+impl Plan {
+    /// Number of messages.
+    pub fn message_count(&self) -> usize {
+        self.messages.len()
+    }
+    /// Sum of recipients.
+    pub fn recipients(&self) -> u64 {
+        self.messages.iter().map(|m| u64::from(m.recipients)).sum()
+    }
+    /// Sum of mess sizes.
+    pub fn bytes(&self) -> u64 {
+        self.messages.iter().map(|m| m.bytes).sum()
+    }
+    /// Does executing it need qmail-send stopped? Everything that touches the queue does;
+    /// purge only unlinks from the yank area, which qmail-send never reads.
+    pub fn needs_send_stopped(&self) -> bool {
+        self.direction != Direction::Purge
+    }
+}
+
+/// How to execute a plan.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ExecuteOptions {
+    /// Act even while qmail-send runs (the caller has warned the operator).
+    pub force: bool,
+    /// A failpoint for crash tests (`QTRIAGE_FAILPOINT`).
+    pub failpoint: Option<Failpoint>,
+    /// "Now", unix seconds (batch ids, journal times).
+    pub now: i64,
+}
+
+/// A finished (or recovered) batch.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct BatchOutcome {
+    /// The batch id.
+    pub batch: String,
+    /// Which way it went.
+    pub direction: Direction,
+    /// Messages acted on.
+    pub messages: u64,
+    /// Files renamed, unlinked or re-timed.
+    pub files: u64,
+    /// Messages that failed, left whole where they were, with the reason.
+    pub failed: Vec<(MessageId, String)>,
+}
+
+/// What executing a plan did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// The batch written (`None` when nothing was left to do).
+    pub batch: Option<BatchOutcome>,
+    /// Planned messages that were gone when executing.
+    pub vanished: Vec<MessageId>,
+    /// Interrupted batches completed before this one started.
+    pub recovered: RecoveryReport,
+    /// qmail-send was running and `--force` was used.
+    pub forced_while_running: bool,
+}
+
+/// What recovery did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecoveryReport {
+    /// Interrupted batches completed in their direction.
+    pub completed: Vec<BatchOutcome>,
+    /// Unsealed batches closed (nothing of them had moved).
+    pub abandoned: Vec<String>,
+}
+
+impl RecoveryReport {
+    /// Nothing needed recovery.
+    pub fn is_empty(&self) -> bool {
+        self.completed.is_empty() && self.abandoned.is_empty()
+    }
+}
+
+/// The current time in unix seconds.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}

@@ -1,0 +1,68 @@
+//! Plan a purge: the only permanent deletion qtriage does, and only from the yank area.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use super::area::list_yanked;
+use super::error::ActionError;
+use super::journal::Direction;
+use super::plan::{Plan, PlannedMessage};
+use super::restore::load_batch;
+use super::yank::{new_plan, PlanOptions};
+use crate::queue::{MessageId, Queue};
+
+/// Which yanked messages to delete for good.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PurgeSelection {
+    /// The messages of one yank batch still in the yank area.
+    Batch(String),
+    /// Messages yanked more than `secs` seconds before `now`.
+    OlderThan {
+        /// Age in seconds.
+        secs: i64,
+        /// "Now", unix seconds.
+        now: i64,
+    },
+    /// Everything in the yank area.
+    All,
+}
+
+/// Plan a purge of the yank area `yank_dir`.
+pub fn plan_purge(
+    queue: &Queue,
+    yank_dir: &Path,
+    selection: &PurgeSelection,
+    query: &str,
+) -> Result<Plan, ActionError> {
+    let popts = PlanOptions {
+        yank_dir: yank_dir.to_path_buf(),
+        query: query.to_string(),
+    };
+    let mut plan = new_plan(queue, Direction::Purge, &popts);
+    let batch_ids: Option<HashSet<MessageId>> = match selection {
+        PurgeSelection::Batch(id) => {
+            let b = load_batch(yank_dir, id)?;
+            plan.undoes = Some(b.header.batch.clone());
+            Some(b.messages.iter().map(|m| m.id).collect())
+        }
+        _ => None,
+    };
+    for y in list_yanked(yank_dir)? {
+        let keep = match selection {
+            PurgeSelection::Batch(_) => batch_ids.as_ref().is_some_and(|ids| ids.contains(&y.id)),
+            PurgeSelection::OlderThan { secs, now } => y.yanked_at <= now - secs,
+            PurgeSelection::All => true,
+        };
+        if keep {
+            plan.messages.push(PlannedMessage {
+                id: y.id,
+                files: y.files.iter().collect(),
+                recipients: 0,
+                bytes: y.bytes,
+                set_mtime: None,
+                old_mtime: None,
+            });
+        }
+    }
+    Ok(plan)
+}

@@ -1,0 +1,166 @@
+//! Plan a restore: yanked messages back to their queue paths (`id % split`), or an expire undone.
+//!
+//! A message is refused when any of its queue paths already exists: nothing is overwritten. A
+//! yanked mess file keeps its inode, so its id cannot have been reused by qmail-queue meanwhile;
+//! a conflict means someone put a file there by hand (or qmail-send rebuilt an envelope).
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use super::area::{journal_dir, list_yanked, YankedMessage};
+use super::error::ActionError;
+use super::journal::{self, Batch, Direction, JOURNAL_SUFFIX};
+use super::mover::yank_name;
+use super::plan::{Plan, PlannedMessage, Refusal, RefusalReason};
+use super::yank::{new_plan, PlanOptions};
+use crate::queue::{MessageId, Queue, Subdir};
+
+/// Which yanked messages to restore.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RestoreSelection {
+    /// The messages of one batch (a yank is moved back; an expire gets its old mtimes back).
+    Batch(String),
+    /// Everything in the yank area, also what qmail-remove yanked.
+    All,
+    /// These ids (the CLI selects them with a query over the yank area).
+    Ids(Vec<MessageId>),
+}
+
+/// Load batch `id` from the yank area's journal.
+pub fn load_batch(yank_dir: &Path, id: &str) -> Result<Batch, ActionError> {
+    let dir = journal_dir(yank_dir);
+    let safe = !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    let path = dir.join(format!("{id}{JOURNAL_SUFFIX}"));
+    if !safe || !path.is_file() {
+        return Err(ActionError::NoSuchBatch {
+            batch: id.to_string(),
+            dir,
+        });
+    }
+    journal::load(&path)
+}
+
+/// Plan a restore from the yank area `yank_dir`.
+pub fn plan_restore(
+    queue: &Queue,
+    yank_dir: &Path,
+    selection: &RestoreSelection,
+    query: &str,
+) -> Result<Plan, ActionError> {
+    let popts = PlanOptions {
+        yank_dir: yank_dir.to_path_buf(),
+        query: query.to_string(),
+    };
+    let mut plan = new_plan(queue, Direction::Restore, &popts);
+    let yanked = list_yanked(yank_dir)?;
+    let wanted: Option<HashSet<MessageId>> = match selection {
+        RestoreSelection::All => None,
+        RestoreSelection::Ids(ids) => Some(ids.iter().copied().collect()),
+        RestoreSelection::Batch(id) => {
+            let batch = load_batch(yank_dir, id)?;
+            plan.undoes = Some(batch.header.batch.clone());
+            if batch.header.direction == Direction::Expire {
+                plan_unexpire(queue, &batch, &mut plan);
+                return Ok(plan);
+            }
+            let ids = batch
+                .messages
+                .iter()
+                .map(|m| m.id)
+                .filter(|id| !batch.failed.contains(id));
+            Some(ids.collect())
+        }
+    };
+    for y in yanked
+        .iter()
+        .filter(|y| wanted.as_ref().is_none_or(|w| w.contains(&y.id)))
+    {
+        match conflict(queue, y) {
+            Some(path) => plan.refused.push(Refusal {
+                id: y.id,
+                reason: RefusalReason::TargetExists(path),
+            }),
+            None => plan.messages.push(PlannedMessage {
+                id: y.id,
+                files: y.files.iter().collect(),
+                recipients: count_recipients(yank_dir, y),
+                bytes: y.bytes,
+                set_mtime: None,
+                old_mtime: None,
+            }),
+        }
+    }
+    Ok(plan)
+}
+
+/// The first queue path of `y` that already exists.
+fn conflict(queue: &Queue, y: &YankedMessage) -> Option<PathBuf> {
+    y.files
+        .iter()
+        .map(|s| queue.path(s, y.id))
+        .find(|p| std::fs::symlink_metadata(p).is_ok())
+}
+
+/// Undo an expire: put back each message's recorded info mtime.
+fn plan_unexpire(queue: &Queue, batch: &Batch, plan: &mut Plan) {
+    for m in batch
+        .messages
+        .iter()
+        .filter(|m| !batch.failed.contains(&m.id))
+    {
+        let Some(old) = m.old_mtime else { continue };
+        if std::fs::symlink_metadata(queue.path(Subdir::Info, m.id)).is_err() {
+            plan.refused.push(Refusal {
+                id: m.id,
+                reason: RefusalReason::NotInQueue,
+            });
+            continue;
+        }
+        let bytes =
+            std::fs::symlink_metadata(queue.path(Subdir::Mess, m.id)).map_or(0, |md| md.len());
+        plan.messages.push(PlannedMessage {
+            id: m.id,
+            files: Vec::new(),
+            recipients: 0,
+            bytes,
+            set_mtime: Some(old),
+            old_mtime: m.set_mtime,
+        });
+    }
+}
+
+/// The most bytes of a yanked envelope read to count recipients.
+const COUNT_CAP: u64 = 16 * 1024 * 1024;
+
+/// Recipients of a yanked message: records of local + remote, else the T records of todo/intd.
+fn count_recipients(yank_dir: &Path, y: &YankedMessage) -> u32 {
+    use std::io::Read;
+    let read = |s: Subdir| -> Vec<u8> {
+        let mut buf = Vec::new();
+        if let Ok(f) = std::fs::File::open(yank_dir.join(yank_name(y.id, s))) {
+            let _ = f.take(COUNT_CAP).read_to_end(&mut buf);
+        }
+        buf
+    };
+    let records = |b: &[u8], kinds: &[u8]| {
+        b.split(|c| *c == 0)
+            .filter(|r| r.first().is_some_and(|k| kinds.contains(k)))
+            .count() as u32
+    };
+    if y.files.has(Subdir::Local) || y.files.has(Subdir::Remote) {
+        let mut n = 0;
+        for s in [Subdir::Local, Subdir::Remote]
+            .into_iter()
+            .filter(|s| y.files.has(*s))
+        {
+            n += records(&read(s), b"TD");
+        }
+        return n;
+    }
+    for s in [Subdir::Todo, Subdir::Intd] {
+        if y.files.has(s) {
+            return records(&read(s), b"T");
+        }
+    }
+    0
+}

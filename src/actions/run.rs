@@ -1,0 +1,355 @@
+//! Execute a plan as one journaled batch, and recover interrupted batches in their direction.
+//!
+//! Sequence of a batch (each step's crash is covered by recovery, see journal.rs and mover.rs):
+//! 1. take qtriage's action lock and qmail-send's sendmutex (refuse if held, unless forced);
+//! 2. recover every interrupted batch, so no message starts this batch split;
+//! 3. re-list each planned message's files under the lock (the plan may be minutes old);
+//! 4. write and fsync the batch record (file and directory) — before the first rename;
+//! 5. move each message whole (mover.rs order), noting progress and failures;
+//! 6. fsync every directory touched, then mark the batch done and fsync the journal.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::area::{check_same_filesystem, ensure_yank_dir, journal_dir};
+use super::error::ActionError;
+use super::failpoint::{Armed, FailOp};
+use super::journal::{
+    self, fsync_dir, BatchHeader, BatchState, Direction, JournalMessage, JournalWriter,
+    JOURNAL_VERSION,
+};
+use super::lock::{lock_actions, lock_holder, sendmutex_path, try_lock_send, HeldLock};
+use super::mover::{MoveFailure, Mover, Toward};
+use super::plan::{BatchOutcome, ExecuteOptions, Outcome, Plan, RecoveryReport};
+use crate::queue::{Layout, MessageId, Subdir};
+
+/// A progress line is appended to the journal every this many messages.
+pub const PROGRESS_EVERY: usize = 1024;
+
+/// The locks held while acting; released when dropped (or when the process dies).
+#[derive(Debug)]
+struct Guard {
+    _actions: HeldLock,
+    _send: Option<HeldLock>,
+    forced_while_running: bool,
+}
+
+impl Guard {
+    fn acquire(
+        queue_root: &Path,
+        yank_dir: &Path,
+        need_send: bool,
+        force: bool,
+    ) -> Result<Guard, ActionError> {
+        let actions = lock_actions(&journal_dir(yank_dir))?;
+        let mut guard = Guard {
+            _actions: actions,
+            _send: None,
+            forced_while_running: false,
+        };
+        if need_send {
+            match try_lock_send(queue_root)? {
+                Some(l) => guard._send = Some(l),
+                None if force => guard.forced_while_running = true,
+                None => {
+                    let lock = sendmutex_path(queue_root);
+                    let holder = lock_holder(&lock);
+                    return Err(ActionError::SendRunning { lock, holder });
+                }
+            }
+        }
+        Ok(guard)
+    }
+}
+
+/// Execute `plan`: the same messages the dry run showed. `progress` counts messages done.
+pub fn execute(
+    plan: &Plan,
+    opts: &ExecuteOptions,
+    progress: &AtomicU64,
+) -> Result<Outcome, ActionError> {
+    execute_with(plan, opts, progress, &mut |_, _| {})
+}
+
+/// [`execute`], calling `on_move(from, to)` after each rename (qmail-remove's `moved` lines).
+pub fn execute_with(
+    plan: &Plan,
+    opts: &ExecuteOptions,
+    progress: &AtomicU64,
+    on_move: &mut dyn FnMut(&Path, &Path),
+) -> Result<Outcome, ActionError> {
+    ensure_yank_dir(&plan.yank_dir)?;
+    if matches!(plan.direction, Direction::Yank | Direction::Restore) {
+        check_same_filesystem(&plan.queue_root, &plan.yank_dir)?;
+    }
+    let guard = Guard::acquire(
+        &plan.queue_root,
+        &plan.yank_dir,
+        plan.needs_send_stopped(),
+        opts.force,
+    )?;
+    let recovered = recover_locked(&plan.yank_dir, &plan.queue_root, opts)?;
+    let mut mover = Mover {
+        queue_root: &plan.queue_root,
+        layout: plan.layout,
+        yank_dir: &plan.yank_dir,
+        fail: Armed::new(opts.failpoint, FailOp::Batch(plan.direction.name())),
+        ops: 0,
+        touched: Default::default(),
+    };
+    let (messages, vanished) = refresh(plan, &mover);
+    let mut outcome = Outcome {
+        batch: None,
+        vanished,
+        recovered,
+        forced_while_running: guard.forced_while_running,
+    };
+    if messages.is_empty() {
+        return Ok(outcome);
+    }
+    let header = BatchHeader {
+        version: JOURNAL_VERSION,
+        batch: journal::new_batch_id(opts.now),
+        direction: plan.direction,
+        query: plan.query.clone(),
+        created: opts.now,
+        queue: plan.queue_root.to_string_lossy().into_owned(),
+        split: plan.layout.split,
+        big_todo: plan.layout.big_todo,
+        undoes: plan.undoes.clone(),
+    };
+    let journal = JournalWriter::create(
+        &journal_dir(&plan.yank_dir),
+        &header,
+        &messages,
+        &mover.fail,
+    )?;
+    mover.fail.after_journal();
+    let run = BatchRun {
+        direction: plan.direction,
+        batch: &header.batch,
+        recovered: false,
+    };
+    outcome.batch = Some(run.run(
+        &mut mover,
+        journal,
+        &messages,
+        &HashSet::new(),
+        progress,
+        on_move,
+    )?);
+    Ok(outcome)
+}
+
+/// Re-list each planned message's files as they are now (we hold the locks), for the journal.
+fn refresh(plan: &Plan, mover: &Mover<'_>) -> (Vec<JournalMessage>, Vec<MessageId>) {
+    let exists = |p: PathBuf| std::fs::symlink_metadata(p).is_ok();
+    let mut out = Vec::with_capacity(plan.messages.len());
+    let mut vanished = Vec::new();
+    for m in &plan.messages {
+        let files: Vec<Subdir> = match plan.direction {
+            Direction::Yank => Subdir::ALL
+                .into_iter()
+                .filter(|s| exists(mover.queue_path(*s, m.id)))
+                .collect(),
+            Direction::Restore | Direction::Purge => Subdir::ALL
+                .into_iter()
+                .filter(|s| exists(mover.yank_path(*s, m.id)))
+                .collect(),
+            Direction::Expire => Vec::new(),
+        };
+        let info = mover.queue_path(Subdir::Info, m.id);
+        let needs_info = m.set_mtime.is_some() && plan.direction != Direction::Purge;
+        let info_mtime = std::fs::symlink_metadata(&info).ok().map(|md| {
+            use std::os::unix::fs::MetadataExt;
+            md.mtime()
+        });
+        // The undo of an expire restores the mtime recorded then; an expire records it now.
+        let old_mtime = if plan.direction == Direction::Expire {
+            info_mtime
+        } else {
+            m.old_mtime
+        };
+        let has_work = !files.is_empty() || (needs_info && info_mtime.is_some());
+        if !has_work {
+            vanished.push(m.id);
+            continue;
+        }
+        out.push(JournalMessage {
+            id: m.id,
+            files,
+            set_mtime: m.set_mtime,
+            old_mtime,
+        });
+    }
+    (out, vanished)
+}
+
+/// One batch being run (fresh or recovered).
+struct BatchRun<'a> {
+    direction: Direction,
+    batch: &'a str,
+    recovered: bool,
+}
+
+impl BatchRun<'_> {
+    fn run(
+        &self,
+        mover: &mut Mover<'_>,
+        mut journal: JournalWriter,
+        messages: &[JournalMessage],
+        skip: &HashSet<MessageId>,
+        progress: &AtomicU64,
+        on_move: &mut dyn FnMut(&Path, &Path),
+    ) -> Result<BatchOutcome, ActionError> {
+        let mut out = BatchOutcome {
+            batch: self.batch.to_string(),
+            direction: self.direction,
+            messages: 0,
+            files: 0,
+            failed: Vec::new(),
+        };
+        let mut split: Vec<(MessageId, String)> = Vec::new();
+        for (i, m) in messages.iter().enumerate() {
+            if skip.contains(&m.id) {
+                continue;
+            }
+            match apply(mover, self.direction, m, on_move) {
+                Ok(n) => {
+                    out.messages += 1;
+                    out.files += u64::from(n);
+                }
+                Err(f) => {
+                    let reason = format!("{}: {}", f.path.display(), f.error);
+                    if f.is_split {
+                        split.push((m.id, reason));
+                    } else {
+                        journal.failed(m.id, &reason)?;
+                        out.failed.push((m.id, reason));
+                    }
+                }
+            }
+            progress.fetch_add(1, Ordering::Relaxed);
+            if (i + 1) % PROGRESS_EVERY == 0 {
+                journal.progress((i + 1) as u64)?;
+            }
+        }
+        if let Some((_, reason)) = split.first() {
+            // Leave the batch open: `qtriage recover` retries these once the cause is fixed.
+            return Err(ActionError::Split {
+                batch: self.batch.to_string(),
+                reason: reason.clone(),
+                ids: split.into_iter().map(|s| s.0).collect(),
+            });
+        }
+        for dir in &mover.touched {
+            fsync_dir(dir)?;
+        }
+        mover.fail.before_done();
+        journal.done(out.messages, out.failed.len() as u64, self.recovered)?;
+        Ok(out)
+    }
+}
+
+/// Apply one journal message in `direction`; returns the files changed.
+fn apply(
+    mover: &mut Mover<'_>,
+    direction: Direction,
+    m: &JournalMessage,
+    on_move: &mut dyn FnMut(&Path, &Path),
+) -> Result<u32, MoveFailure> {
+    match direction {
+        Direction::Yank => mover.move_message(m.id, &m.files, Toward::Yank, on_move),
+        Direction::Restore => {
+            let mut n = mover.move_message(m.id, &m.files, Toward::Queue, on_move)?;
+            if let Some(t) = m.set_mtime {
+                mover.set_info_mtime(m.id, t)?;
+                n += 1;
+            }
+            Ok(n)
+        }
+        Direction::Purge => mover.purge_message(m.id, &m.files),
+        Direction::Expire => match m.set_mtime {
+            Some(t) => mover.set_info_mtime(m.id, t).map(|()| 1),
+            None => Ok(0),
+        },
+    }
+}
+
+/// Complete every interrupted batch in the yank area `yank_dir` of the queue at `queue_root`:
+/// takes the locks (refusing while qmail-send runs unless `opts.force`).
+pub fn recover(
+    queue_root: &Path,
+    yank_dir: &Path,
+    opts: &ExecuteOptions,
+) -> Result<RecoveryReport, ActionError> {
+    let pending = unfinished(yank_dir)?;
+    if pending.is_empty() {
+        return Ok(RecoveryReport::default());
+    }
+    let _guard = Guard::acquire(queue_root, yank_dir, true, opts.force)?;
+    recover_locked(yank_dir, queue_root, opts)
+}
+
+/// The journals that are neither done nor abandoned.
+pub fn unfinished(yank_dir: &Path) -> Result<Vec<PathBuf>, ActionError> {
+    let mut out = Vec::new();
+    for path in journal::journal_files(&journal_dir(yank_dir))? {
+        if !journal::is_finished(&path)? {
+            out.push(path);
+        }
+    }
+    Ok(out)
+}
+
+/// Recovery proper; the caller holds the locks. Idempotent: a message already whole on its
+/// batch's side is left as it is, so a crash during recovery is recovered the same way.
+fn recover_locked(
+    yank_dir: &Path,
+    queue_root: &Path,
+    opts: &ExecuteOptions,
+) -> Result<RecoveryReport, ActionError> {
+    let mut report = RecoveryReport::default();
+    for path in unfinished(yank_dir)? {
+        let batch = journal::load(&path)?;
+        match batch.state {
+            BatchState::Unsealed => {
+                // Never sealed, so by the write order nothing of it was moved.
+                JournalWriter::reopen(&path)?.abandon()?;
+                report.abandoned.push(batch.header.batch);
+                continue;
+            }
+            BatchState::Done | BatchState::Abandoned => continue,
+            BatchState::Interrupted => {}
+        }
+        let mut mover = Mover {
+            queue_root,
+            layout: Layout {
+                split: batch.header.split,
+                big_todo: batch.header.big_todo,
+            },
+            yank_dir,
+            fail: Armed::new(opts.failpoint, FailOp::Recover),
+            ops: 0,
+            touched: Default::default(),
+        };
+        let run = BatchRun {
+            direction: batch.header.direction,
+            batch: &batch.header.batch,
+            recovered: true,
+        };
+        let journal = JournalWriter::reopen(&path)?;
+        let progress = AtomicU64::new(0);
+        let done = run.run(
+            &mut mover,
+            journal,
+            &batch.messages,
+            &batch.failed,
+            &progress,
+            &mut |_, _| {},
+        )?;
+        report.completed.push(done);
+    }
+    Ok(report)
+}

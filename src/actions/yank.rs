@@ -1,0 +1,78 @@
+//! Plan a yank: the selected messages, all their files, into the yank area.
+
+use std::path::PathBuf;
+
+use super::journal::Direction;
+use super::lock::mta_status;
+use super::plan::{Plan, PlannedMessage};
+use crate::queue::{MessageId, MessageRecord, Queue, Subdir};
+
+/// Where to yank to and why.
+#[derive(Debug, Clone)]
+pub struct PlanOptions {
+    /// The yank area.
+    pub yank_dir: PathBuf,
+    /// The query text (recorded in the journal, shown by `qtriage yanked`).
+    pub query: String,
+}
+
+/// An empty plan of `direction` on `queue`, noting whether qmail-send runs now.
+pub(crate) fn new_plan(queue: &Queue, direction: Direction, opts: &PlanOptions) -> Plan {
+    Plan {
+        direction,
+        queue_root: queue.root().to_path_buf(),
+        layout: queue.layout(),
+        yank_dir: opts.yank_dir.clone(),
+        query: opts.query.clone(),
+        undoes: None,
+        messages: Vec::new(),
+        refused: Vec::new(),
+        mta: mta_status(queue.root()).ok(),
+    }
+}
+
+/// Plan yanking these scanned messages (the files are re-listed when executing).
+pub fn plan_yank<'r>(
+    queue: &Queue,
+    records: impl IntoIterator<Item = &'r MessageRecord>,
+    opts: &PlanOptions,
+) -> Plan {
+    let mut plan = new_plan(queue, Direction::Yank, opts);
+    plan.messages = records
+        .into_iter()
+        .map(|r| PlannedMessage {
+            id: r.id,
+            files: r.parts.iter().collect(),
+            recipients: r.recipients.len() as u32,
+            bytes: r.size,
+            set_mtime: None,
+            old_mtime: None,
+        })
+        .collect();
+    plan
+}
+
+/// Plan yanking messages by id, looking at their files now (for callers without records,
+/// such as `qtriage remove`). Ids with no file in the queue are left out.
+pub fn plan_yank_ids(queue: &Queue, ids: &[MessageId], opts: &PlanOptions) -> Plan {
+    let mut plan = new_plan(queue, Direction::Yank, opts);
+    for &id in ids {
+        let files: Vec<Subdir> = Subdir::ALL
+            .into_iter()
+            .filter(|s| std::fs::symlink_metadata(queue.path(*s, id)).is_ok())
+            .collect();
+        if files.is_empty() {
+            continue;
+        }
+        let bytes = std::fs::symlink_metadata(queue.path(Subdir::Mess, id)).map_or(0, |m| m.len());
+        plan.messages.push(PlannedMessage {
+            id,
+            files,
+            recipients: 0,
+            bytes,
+            set_mtime: None,
+            old_mtime: None,
+        });
+    }
+    plan
+}

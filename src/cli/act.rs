@@ -1,0 +1,241 @@
+//! Shared by the action subcommands: common flags, the qmail-send refusal, progress, selection.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use anyhow::Context;
+
+use super::{exit::ExitCode, GlobalArgs};
+use crate::actions::{self, ActionError, ExecuteOptions, Failpoint, Outcome, Plan};
+use crate::query::{self, Query, QueryContext};
+use crate::queue::{scan, Interner, MessageRecord, Progress, Queue, Scan, ScanOptions};
+
+/// Flags every action shares.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ActArgs {
+    /// Act. Without it the command is a dry run that shows what would happen.
+    #[arg(long)]
+    pub apply: bool,
+    /// Act even while qmail-send runs (unsafe; see docs/cli.md).
+    #[arg(long)]
+    pub force: bool,
+    /// The yank area (default: <queue>/yanked). Must be on the queue's filesystem.
+    #[arg(long, value_name = "DIR")]
+    pub yank_dir: Option<PathBuf>,
+}
+
+impl ActArgs {
+    /// The yank area to use.
+    pub fn yank_dir(&self, queue: &Queue) -> PathBuf {
+        match &self.yank_dir {
+            Some(d) if d.is_absolute() => d.clone(),
+            Some(d) => queue.root().join(d),
+            None => actions::default_yank_dir(queue.root()),
+        }
+    }
+
+    /// Execute options from the flags and `QTRIAGE_FAILPOINT`.
+    pub fn execute_options(&self) -> anyhow::Result<ExecuteOptions> {
+        Ok(ExecuteOptions {
+            force: self.force,
+            failpoint: failpoint_from_env()?,
+            now: actions::plan::unix_now(),
+        })
+    }
+}
+
+/// The failpoint from `QTRIAGE_FAILPOINT`, if set.
+pub fn failpoint_from_env() -> anyhow::Result<Option<Failpoint>> {
+    match std::env::var("QTRIAGE_FAILPOINT") {
+        Ok(spec) if !spec.is_empty() => Ok(Some(Failpoint::parse(&spec)?)),
+        _ => Ok(None),
+    }
+}
+
+/// How to stop qmail-send, for the refusal message.
+pub const HOW_TO_STOP: &str = "stop qmail-send first, then run this again:
+  daemontools:  svc -d /service/qmail-send     (svstat /service/qmail-send to check)
+  qmailctl:     qmailctl stop
+  init script:  /etc/init.d/qmail stop
+  systemd:      systemctl stop qmail
+  or set mta_stop in /etc/qtriage.conf ($QTRIAGE_CONFIG) and run `qtriage mta stop`
+(`--force` acts anyway; see the warning it prints)";
+
+/// The warning `--force` prints when qmail-send is running.
+pub const FORCE_WARNING: &str =
+    "warning: --force while qmail-send is running: it keeps queued ids in \
+memory and may be delivering these messages right now. A moved message may still be delivered, \
+logged as 'unable to open message', or get envelope files re-created by qmail-send; qtriage \
+cannot keep qmail-send from starting on half-moved messages. Stop qmail-send if you can.";
+
+/// Turn a "qmail-send is running" refusal into the operator's message and exit code 2.
+pub fn report_error(result: anyhow::Result<ExitCode>) -> anyhow::Result<ExitCode> {
+    let Err(err) = result else { return result };
+    match err.downcast_ref::<ActionError>() {
+        Some(ActionError::SendRunning { .. }) => {
+            eprintln!("qtriage: {err}\n{HOW_TO_STOP}");
+            Ok(ExitCode::Error)
+        }
+        _ => Err(err),
+    }
+}
+
+/// Parse query text, pointing at the bad part on error.
+pub fn parse_query(text: &str) -> anyhow::Result<Query> {
+    Query::parse(text).map_err(|e| {
+        let caret = " ".repeat(e.span.start) + &"^".repeat(e.span.len().max(1));
+        anyhow::anyhow!("bad query: {}\n  {text}\n  {caret}", e.message)
+    })
+}
+
+/// Scan `queue` and select the records `query` matches (in queue order).
+pub fn select(
+    queue: &Queue,
+    strings: &Interner,
+    query: &Query,
+) -> anyhow::Result<Vec<MessageRecord>> {
+    let s: Scan = scan(queue, strings, ScanOptions::default(), &Progress::default())
+        .with_context(|| format!("scanning {}", queue.root().display()))?;
+    let ctx = QueryContext {
+        queue,
+        strings,
+        now: actions::plan::unix_now(),
+    };
+    let picked = query::select(query, &ctx, &s.records, None);
+    let mut records = s.records;
+    let keep: std::collections::HashSet<usize> = picked.into_iter().collect();
+    let mut i = 0;
+    records.retain(|_| {
+        i += 1;
+        keep.contains(&(i - 1))
+    });
+    Ok(records)
+}
+
+/// Execute `plan`, with a progress bar on a terminal.
+pub fn execute(plan: &Plan, opts: &ExecuteOptions) -> anyhow::Result<Outcome> {
+    let progress = AtomicU64::new(0);
+    if opts.force
+        && plan.needs_send_stopped()
+        && plan.mta.as_ref().is_some_and(|m| m.is_send_running)
+    {
+        eprintln!("{FORCE_WARNING}");
+    }
+    if !std::io::stderr().is_terminal() {
+        return Ok(actions::execute(plan, opts, &progress)?);
+    }
+    let bar = indicatif::ProgressBar::new(plan.message_count() as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} messages {per_sec} {eta}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let result = std::thread::scope(|s| {
+        let worker = s.spawn(|| actions::execute(plan, opts, &progress));
+        while !worker.is_finished() {
+            bar.set_position(progress.load(Ordering::Relaxed));
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        worker.join()
+    });
+    bar.finish_and_clear();
+    match result {
+        Ok(r) => Ok(r?),
+        Err(_) => anyhow::bail!("the action thread panicked"),
+    }
+}
+
+/// Print what recovery did before the action, and a --force note.
+pub fn print_recovered(outcome: &Outcome) {
+    for b in &outcome.recovered.completed {
+        eprintln!(
+            "qtriage: recovered interrupted batch {} ({}, {} messages)",
+            b.batch,
+            b.direction.name(),
+            b.messages
+        );
+    }
+    for b in &outcome.recovered.abandoned {
+        eprintln!("qtriage: closed batch {b}: it was interrupted before anything moved");
+    }
+}
+
+/// Print the messages of a plan that were refused, and those that failed or vanished.
+pub fn print_problems(
+    out: &mut dyn Write,
+    plan: &Plan,
+    outcome: Option<&Outcome>,
+) -> std::io::Result<()> {
+    for r in &plan.refused {
+        writeln!(out, "refused #{}: {}", r.id, r.reason)?;
+    }
+    if let Some(o) = outcome {
+        for (id, why) in o.batch.iter().flat_map(|b| &b.failed) {
+            writeln!(out, "failed #{id}: {why} (left whole where it was)")?;
+        }
+        for id in &o.vanished {
+            writeln!(out, "vanished #{id}: gone from where it was planned")?;
+        }
+    }
+    Ok(())
+}
+
+/// The command line that was run, with `--apply` added: what the dry run tells the operator.
+pub fn apply_command() -> String {
+    let mut words: Vec<String> = std::env::args().map(|a| shell_quote(&a)).collect();
+    if let Some(first) = words.first_mut() {
+        *first = "qtriage".into();
+    }
+    words.push("--apply".into());
+    words.join(" ")
+}
+
+fn shell_quote(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,@%+".contains(&b));
+    if plain {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+/// "1.2 MB"-style size.
+pub fn human_bytes(n: u64) -> String {
+    match n {
+        n if n >= 1 << 30 => format!("{:.1} GiB", n as f64 / (1u64 << 30) as f64),
+        n if n >= 1 << 20 => format!("{:.1} MiB", n as f64 / (1u64 << 20) as f64),
+        n if n >= 1 << 10 => format!("{:.1} KiB", n as f64 / 1024.0),
+        n => format!("{n} bytes"),
+    }
+}
+
+/// The global args' queue opened, and a shorthand for the common start of every action.
+pub fn open(global: &GlobalArgs) -> anyhow::Result<Queue> {
+    Ok(global.open_queue()?)
+}
+
+/// Print the mta state line shown in dry runs.
+pub fn mta_line(plan: &Plan) -> String {
+    match &plan.mta {
+        Some(m) if m.is_send_running => {
+            "qmail-send: RUNNING — --apply will refuse until it is stopped (or --force)".into()
+        }
+        Some(_) => "qmail-send: stopped".into(),
+        None => "qmail-send: unknown (cannot open lock/sendmutex)".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_for_the_shell() {
+        assert_eq!(shell_quote("auth:test"), "auth:test");
+        assert_eq!(shell_quote("sender:a b"), "'sender:a b'");
+        assert_eq!(shell_quote("it's"), r"'it'\''s'");
+        assert_eq!(human_bytes(2048), "2.0 KiB");
+    }
+}

@@ -1,0 +1,91 @@
+//! `qtriage mta [stop|start]`: is qmail-send running; optionally stop or start it.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use super::{exit::ExitCode, GlobalArgs};
+use crate::actions::mta::{run_and_wait, MtaConfig, DEFAULT_CONFIG};
+use crate::actions::{mta_status, MtaStatus};
+
+/// Arguments of `mta`.
+#[derive(Debug, clap::Args)]
+pub struct MtaArgs {
+    /// Print one JSON object: {"running": bool, "pid": n|null, "comm": s|null}.
+    #[arg(long)]
+    pub json: bool,
+    /// The config file with mta_stop / mta_start.
+    #[arg(long, env = "QTRIAGE_CONFIG", default_value = DEFAULT_CONFIG, value_name = "FILE")]
+    pub config: PathBuf,
+    /// Stop or start qmail-send with the configured command.
+    #[command(subcommand)]
+    pub action: Option<MtaAction>,
+}
+
+/// `mta stop` / `mta start`.
+#[derive(Debug, Clone, Copy, clap::Subcommand)]
+pub enum MtaAction {
+    /// Run mta_stop and wait (up to mta_wait seconds) until lock/sendmutex is free.
+    Stop,
+    /// Run mta_start and wait (up to mta_wait seconds) until lock/sendmutex is held.
+    Start,
+}
+
+#[derive(serde::Serialize)]
+struct StatusJson<'a> {
+    running: bool,
+    pid: Option<u32>,
+    comm: Option<&'a str>,
+}
+
+fn print_status(out: &mut dyn Write, s: &MtaStatus, json: bool) -> std::io::Result<()> {
+    if json {
+        let j = StatusJson {
+            running: s.is_send_running,
+            pid: s.holder.as_ref().map(|h| h.pid),
+            comm: s.holder.as_ref().and_then(|h| h.comm.as_deref()),
+        };
+        return super::print::json::write_line(out, &j);
+    }
+    match (&s.is_send_running, &s.holder) {
+        (true, Some(h)) => writeln!(
+            out,
+            "qmail-send: running (pid {} {})",
+            h.pid,
+            h.comm.as_deref().unwrap_or("?")
+        ),
+        (true, None) => writeln!(out, "qmail-send: running"),
+        (false, _) => writeln!(out, "qmail-send: stopped"),
+    }
+}
+
+/// Run `mta`.
+pub fn run(global: &GlobalArgs, args: &MtaArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let queue = global.open_queue()?;
+    let Some(action) = args.action else {
+        print_status(out, &mta_status(queue.root())?, args.json)?;
+        return Ok(ExitCode::Success);
+    };
+    let config = MtaConfig::load(&args.config)?;
+    let (command, want_running, key) = match action {
+        MtaAction::Stop => (config.stop.as_deref(), false, "mta_stop"),
+        MtaAction::Start => (config.start.as_deref(), true, "mta_start"),
+    };
+    let Some(command) = command else {
+        anyhow::bail!(
+            "{key} is not set in {} (see docs/cli.md, `qtriage mta`)",
+            args.config.display()
+        );
+    };
+    let change = run_and_wait(queue.root(), command, want_running, config.wait)?;
+    print_status(out, &change.status, args.json)?;
+    if !change.reached {
+        eprintln!(
+            "qtriage: `{command}` exited with {:?}, and qmail-send is still {} after {}s",
+            change.exit,
+            if want_running { "stopped" } else { "running" },
+            config.wait.as_secs()
+        );
+        return Ok(ExitCode::Error);
+    }
+    Ok(ExitCode::Success)
+}

@@ -1,0 +1,54 @@
+//! `qtriage recover`: complete every interrupted batch in its own direction.
+
+use std::io::Write;
+
+use super::act::{self, ActArgs};
+use super::{exit::ExitCode, GlobalArgs};
+use crate::actions;
+
+/// Arguments of `recover`.
+#[derive(Debug, clap::Args)]
+pub struct RecoverArgs {
+    /// Recover even while qmail-send runs (unsafe).
+    #[arg(long)]
+    pub force: bool,
+    /// The yank area (default: <queue>/yanked).
+    #[arg(long, value_name = "DIR")]
+    pub yank_dir: Option<std::path::PathBuf>,
+}
+
+/// Run `recover`.
+pub fn run(
+    global: &GlobalArgs,
+    args: &RecoverArgs,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    let act_args = ActArgs {
+        apply: true,
+        force: args.force,
+        yank_dir: args.yank_dir.clone(),
+    };
+    act::report_error((|| {
+        let queue = act::open(global)?;
+        let yank_dir = act_args.yank_dir(&queue);
+        let report = actions::recover(queue.root(), &yank_dir, &act_args.execute_options()?)?;
+        if report.is_empty() {
+            writeln!(out, "nothing to recover")?;
+        }
+        for b in &report.completed {
+            writeln!(
+                out,
+                "completed batch {} ({}): {} messages, {} files moved now, {} failed",
+                b.batch,
+                b.direction.name(),
+                b.messages,
+                b.files,
+                b.failed.len()
+            )?;
+        }
+        for b in &report.abandoned {
+            writeln!(out, "closed batch {b}: interrupted before anything moved")?;
+        }
+        Ok(ExitCode::Success)
+    })())
+}

@@ -1,0 +1,119 @@
+//! `qtriage restore --batch ID | --all | QUERY`: put yanked messages back (or undo an expire).
+
+use std::io::Write;
+
+use super::act::{self, ActArgs};
+use super::{exit::ExitCode, GlobalArgs};
+use crate::actions::{self, area::YankedView, Plan, RestoreSelection};
+use crate::query::{self, QueryContext};
+use crate::queue::Interner;
+
+/// Arguments of `restore`.
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("which").required(true).args(["batch", "all", "query"])))]
+pub struct RestoreArgs {
+    /// Restore the messages of this batch (an expire batch gets its old info mtimes back).
+    #[arg(long, value_name = "ID")]
+    pub batch: Option<String>,
+    /// Restore everything in the yank area, also what qmail-remove yanked.
+    #[arg(long)]
+    pub all: bool,
+    /// Restore the yanked messages this query matches.
+    pub query: Option<String>,
+    /// Common action flags.
+    #[command(flatten)]
+    pub act: ActArgs,
+}
+
+/// Run `restore`.
+pub fn run(
+    global: &GlobalArgs,
+    args: &RestoreArgs,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    act::report_error(run_inner(global, args, out))
+}
+
+fn run_inner(
+    global: &GlobalArgs,
+    args: &RestoreArgs,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    let queue = act::open(global)?;
+    let yank_dir = args.act.yank_dir(&queue);
+    let opts = args.act.execute_options()?;
+    if args.act.apply {
+        actions::recover(queue.root(), &yank_dir, &opts)?;
+    }
+    let (selection, text) = match (&args.batch, &args.query) {
+        (Some(b), _) => (RestoreSelection::Batch(b.clone()), format!("--batch {b}")),
+        (None, Some(q)) => {
+            let query = act::parse_query(q)?;
+            let strings = Interner::new();
+            let view = YankedView::build(&yank_dir, &actions::list_yanked(&yank_dir)?)?;
+            let (vq, s) = view.scan(&strings)?;
+            let ctx = QueryContext {
+                queue: &vq,
+                strings: &strings,
+                now: actions::plan::unix_now(),
+            };
+            let ids = query::select(&query, &ctx, &s.records, None)
+                .into_iter()
+                .map(|i| s.records[i].id);
+            (RestoreSelection::Ids(ids.collect()), query.to_string())
+        }
+        (None, None) => (RestoreSelection::All, "--all".to_string()),
+    };
+    let plan = actions::plan_restore(&queue, &yank_dir, &selection, &text)?;
+    if plan.messages.is_empty() {
+        act::print_problems(out, &plan, None)?;
+        writeln!(out, "nothing to restore")?;
+        return Ok(ExitCode::NoMatch);
+    }
+    if !args.act.apply {
+        print_dry_run(out, &plan)?;
+        return Ok(ExitCode::Success);
+    }
+    let outcome = act::execute(&plan, &opts)?;
+    act::print_recovered(&outcome);
+    act::print_problems(out, &plan, Some(&outcome))?;
+    let Some(b) = &outcome.batch else {
+        writeln!(out, "nothing restored: every selected message was gone")?;
+        return Ok(ExitCode::NoMatch);
+    };
+    writeln!(
+        out,
+        "restored {} messages ({} files) in batch {}",
+        b.messages, b.files, b.batch
+    )?;
+    let clean = b.failed.is_empty() && plan.refused.is_empty();
+    Ok(if clean {
+        ExitCode::Success
+    } else {
+        ExitCode::NoMatch
+    })
+}
+
+fn print_dry_run(out: &mut dyn Write, plan: &Plan) -> std::io::Result<()> {
+    act::print_problems(out, plan, None)?;
+    let what = if plan.messages.iter().all(|m| m.files.is_empty()) {
+        "would put back the info mtimes of"
+    } else {
+        "would restore"
+    };
+    writeln!(
+        out,
+        "{what} {} messages ({} recipients, {}) from {} into {}",
+        plan.message_count(),
+        plan.recipients(),
+        act::human_bytes(plan.bytes()),
+        plan.yank_dir.display(),
+        plan.queue_root.display()
+    )?;
+    for m in plan.messages.iter().take(super::yank::SAMPLE) {
+        let files: Vec<&str> = m.files.iter().map(|s| s.name()).collect();
+        writeln!(out, "  #{}  {}  {} bytes", m.id, files.join(","), m.bytes)?;
+    }
+    writeln!(out, "{}", act::mta_line(plan))?;
+    writeln!(out, "apply with: {}", act::apply_command())
+}

@@ -1,0 +1,151 @@
+//! `qtriage yanked [--json]`: the batches in the journal and the messages in the yank area.
+
+use std::collections::HashMap;
+use std::io::Write;
+
+use super::act;
+use super::{exit::ExitCode, GlobalArgs};
+use crate::actions::{self, area::journal_dir, journal, BatchState, Direction};
+use crate::queue::date::rfc3339;
+use crate::queue::MessageId;
+
+/// Arguments of `yanked`.
+#[derive(Debug, clap::Args)]
+pub struct YankedArgs {
+    /// One JSON object per line: batches first ("type":"batch"), then messages ("type":"message").
+    #[arg(long)]
+    pub json: bool,
+    /// The yank area (default: <queue>/yanked).
+    #[arg(long, value_name = "DIR")]
+    pub yank_dir: Option<std::path::PathBuf>,
+}
+
+/// A batch line of `yanked --json`.
+#[derive(serde::Serialize)]
+struct BatchJson<'a> {
+    r#type: &'static str,
+    batch: &'a str,
+    direction: Direction,
+    state: BatchState,
+    query: &'a str,
+    created: String,
+    messages: usize,
+    failed: usize,
+    in_yank_area: usize,
+}
+
+/// A message line of `yanked --json`.
+#[derive(serde::Serialize)]
+struct MessageJson<'a> {
+    r#type: &'static str,
+    id: MessageId,
+    files: Vec<&'static str>,
+    bytes: u64,
+    yanked_at: String,
+    batch: Option<&'a str>,
+}
+
+/// Run `yanked`.
+pub fn run(
+    global: &GlobalArgs,
+    args: &YankedArgs,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    let queue = act::open(global)?;
+    let flags = act::ActArgs {
+        apply: false,
+        force: false,
+        yank_dir: args.yank_dir.clone(),
+    };
+    let yank_dir = flags.yank_dir(&queue);
+    let messages = actions::list_yanked(&yank_dir)?;
+    let present: std::collections::HashSet<MessageId> = messages.iter().map(|m| m.id).collect();
+    let mut batches = Vec::new();
+    // Which yank batch a yanked message came from: the latest one that moved it.
+    let mut owner: HashMap<MessageId, String> = HashMap::new();
+    for path in journal::journal_files(&journal_dir(&yank_dir))? {
+        let b = journal::load(&path)?;
+        if b.header.direction == Direction::Yank && b.state != BatchState::Abandoned {
+            for m in b.messages.iter().filter(|m| !b.failed.contains(&m.id)) {
+                owner.insert(m.id, b.header.batch.clone());
+            }
+        }
+        batches.push(b);
+    }
+    for b in &batches {
+        let in_area = match b.header.direction {
+            Direction::Yank => b
+                .messages
+                .iter()
+                .filter(|m| owner.get(&m.id) == Some(&b.header.batch) && present.contains(&m.id))
+                .count(),
+            _ => 0,
+        };
+        let j = BatchJson {
+            r#type: "batch",
+            batch: &b.header.batch,
+            direction: b.header.direction,
+            state: b.state,
+            query: &b.header.query,
+            created: rfc3339(b.header.created),
+            messages: b.messages.len(),
+            failed: b.failed.len(),
+            in_yank_area: in_area,
+        };
+        if args.json {
+            super::print::json::write_line(out, &j)?;
+        } else {
+            writeln!(
+                out,
+                "batch {}  {:<7}  {:<11}  {} messages ({} in the yank area, {} failed)  {}  {}",
+                j.batch,
+                j.direction.name(),
+                format!("{:?}", j.state).to_lowercase(),
+                j.messages,
+                j.in_yank_area,
+                j.failed,
+                j.created,
+                crate::sanitize::maybe_sanitize(
+                    j.query.as_bytes(),
+                    std::io::IsTerminal::is_terminal(&std::io::stdout())
+                )
+            )?;
+        }
+    }
+    let orphans = messages
+        .iter()
+        .filter(|m| !owner.contains_key(&m.id) || !present.contains(&m.id))
+        .count();
+    if !args.json {
+        writeln!(
+            out,
+            "{} yanked messages in {} ({orphans} without a batch, e.g. yanked by qmail-remove)",
+            messages.len(),
+            yank_dir.display()
+        )?;
+    }
+    for m in &messages {
+        let j = MessageJson {
+            r#type: "message",
+            id: m.id,
+            files: m.files.iter().map(|s| s.name()).collect(),
+            bytes: m.bytes,
+            yanked_at: rfc3339(m.yanked_at),
+            batch: owner.get(&m.id).map(String::as_str),
+        };
+        if args.json {
+            super::print::json::write_line(out, &j)?;
+        } else {
+            writeln!(
+                out,
+                "  #{}  {}  {} bytes  {}  {}",
+                j.id,
+                j.files.join(","),
+                j.bytes,
+                j.yanked_at,
+                j.batch.unwrap_or("-")
+            )?;
+        }
+    }
+    Ok(ExitCode::Success)
+}

@@ -1,0 +1,440 @@
+//! Action (what an event means) and `update(&mut AppState, Action) -> Option<Effect>`; no I/O.
+//!
+//! Everything slow or touching the disk is an [`Effect`] the worker runs; its answer comes back
+//! as another action. Destructive actions go through a [`Plan`]: a key builds it, the popup shows
+//! it, and only Enter (or F, to force) hands that same value to the worker (gitui's
+//! `ConfirmAction` → `ConfirmedAction`).
+
+use std::sync::Arc;
+
+use crossterm::event::{KeyCode, KeyEvent};
+
+use super::event::{Event, Outcome};
+use super::keys::{self, Command};
+use super::lists::{self, Move};
+use super::plan::{
+    confirm, done, mark_cluster, mark_one, request_restore, request_yank, toggle_marks,
+};
+use super::state::{
+    Analysis, AppState, Clustering, Focus, Inspection, Notice, Plan, Popup, ScanPhase, Selection,
+    SendState,
+};
+use crate::analysis::key::ClusterKey;
+use crate::query::Query;
+use crate::queue::{MessageId, ProgressSnapshot};
+
+/// What happened, in the UI's terms.
+#[derive(Debug, Clone)]
+pub enum Action {
+    /// A key's command.
+    Cmd(Command),
+    /// A character typed into the filter bar.
+    Type(char),
+    /// The terminal was resized.
+    Resize(u16, u16),
+    /// Clock tick (unix seconds).
+    Tick(i64),
+    /// Scan progress, milliseconds since start.
+    Scan(ProgressSnapshot, u64),
+    /// New data from a scan or an action.
+    Analysed(Box<Analysis>),
+    /// Clusters by another key.
+    Clustered(Box<Clustering>),
+    /// A query's matches.
+    Selected(Box<Selection>),
+    /// The inspector's content.
+    Inspected(Box<Inspection>),
+    /// A running plan's progress.
+    Progress(usize),
+    /// A plan finished.
+    Done(Box<Outcome>),
+    /// qmail-send and yank-area state.
+    QueueStatus(Option<bool>, Option<Vec<MessageId>>),
+    /// A background failure.
+    Error(String),
+}
+
+/// Work for the worker.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Scan the queue (again).
+    Scan,
+    /// Group the current records by this key.
+    Cluster(ClusterKey),
+    /// Select with this query (`None`: no filter).
+    Select(Option<Query>),
+    /// Read a message for the inspector.
+    Inspect {
+        /// Record index in the snapshot.
+        index: u32,
+        /// Its id (checked against the record).
+        id: MessageId,
+    },
+    /// Execute a confirmed plan.
+    Execute(Plan),
+}
+
+/// Translate an event into an action (keys through the keymap).
+pub fn from_event(state: &AppState, event: Event) -> Option<Action> {
+    Some(match event {
+        Event::Key(k) => return key_action(state, k),
+        Event::Resize(w, h) => Action::Resize(w, h),
+        Event::Tick(now) => Action::Tick(now),
+        Event::Scan(p, ms) => Action::Scan(p, ms),
+        Event::Analysed(a) => Action::Analysed(a),
+        Event::Clustered(c) => Action::Clustered(c),
+        Event::Selected(s) => Action::Selected(s),
+        Event::Inspected(i) => Action::Inspected(i),
+        Event::Progress(n) => Action::Progress(n),
+        Event::Done(o) => Action::Done(o),
+        Event::QueueStatus {
+            send_running,
+            yanked,
+        } => Action::QueueStatus(send_running, yanked),
+        Event::Error(e) => Action::Error(e),
+    })
+}
+
+fn key_action(state: &AppState, key: KeyEvent) -> Option<Action> {
+    if key.kind != crossterm::event::KeyEventKind::Press {
+        return None;
+    }
+    if state.popup == Popup::Help {
+        return Some(Action::Cmd(Command::Back));
+    }
+    if matches!(state.popup, Popup::Running { .. }) {
+        return None;
+    }
+    match keys::command_for(state, key) {
+        Some(c) => Some(Action::Cmd(c)),
+        None if state.query.editing => match key.code {
+            KeyCode::Char(c) => Some(Action::Type(c)),
+            _ => None,
+        },
+        None => None,
+    }
+}
+
+pub(crate) fn notice(state: &mut AppState, text: impl Into<String>, is_error: bool) {
+    state.status.notice = Some(Notice {
+        text: text.into(),
+        is_error,
+    });
+}
+
+/// Apply an action to the state; return the work it asks for.
+pub fn update(state: &mut AppState, action: Action) -> Option<Effect> {
+    match action {
+        Action::Cmd(c) => return command(state, c),
+        Action::Type(c) => {
+            let q = &mut state.query;
+            q.text.insert(q.cursor, c);
+            q.cursor += c.len_utf8();
+            q.error = Query::parse(&q.text).err();
+        }
+        Action::Resize(w, h) => state.ui.size = (w, h),
+        Action::Tick(now) => state.status.now = now,
+        Action::Scan(p, ms) => {
+            state.status.progress = Some(p);
+            state.status.scan_ms = ms;
+        }
+        Action::Analysed(a) => analysed(state, *a),
+        Action::Clustered(c) => clustered(state, *c),
+        Action::Selected(s) => selected(state, *s),
+        Action::Inspected(i) => {
+            if state.detail.id == Some(i.id) {
+                state.detail.inspection = Some(*i);
+            }
+        }
+        Action::Progress(n) => {
+            if let Popup::Running { done, .. } = &mut state.popup {
+                *done = n;
+            }
+        }
+        Action::Done(o) => done(state, *o),
+        Action::QueueStatus(send, yanked) => {
+            state.status.send = match send {
+                Some(true) => SendState::Running,
+                Some(false) => SendState::Stopped,
+                None => SendState::Unknown,
+            };
+            if let Some(y) = yanked {
+                state.status.yanked_on_disk = y;
+            }
+        }
+        Action::Error(e) => {
+            if state.status.phase == ScanPhase::Scanning {
+                state.status.phase = ScanPhase::Failed;
+            }
+            if matches!(state.popup, Popup::Running { .. }) {
+                state.popup = Popup::None;
+            }
+            notice(state, crate::sanitize::sanitize_str(&e), true);
+        }
+    }
+    None
+}
+
+fn analysed(state: &mut AppState, a: Analysis) {
+    let keep = lists::selected_value(state);
+    state.status.phase = ScanPhase::Ready;
+    state.clusters.key = Some(a.clustering.key);
+    state.data = Some(a);
+    lists::reorder_clusters(state);
+    lists::reselect_cluster(state, keep);
+    lists::rebuild_rows(state);
+}
+
+fn clustered(state: &mut AppState, c: Clustering) {
+    let Some(data) = &mut state.data else { return };
+    if data.snapshot.generation != c.generation || state.clusters.key != Some(c.key) {
+        return;
+    }
+    data.clustering = Arc::new(c);
+    lists::reorder_clusters(state);
+    lists::reselect_cluster(state, None);
+    lists::rebuild_rows(state);
+}
+
+fn selected(state: &mut AppState, s: Selection) {
+    let Some(data) = &mut state.data else { return };
+    if data.snapshot.generation != s.generation || state.query.applied.as_ref() != Some(&s.query) {
+        return;
+    }
+    let n = s.count;
+    data.selection = Some(Arc::new(s));
+    lists::rebuild_rows(state);
+    notice(state, format!("query matched {n} messages"), false);
+}
+
+fn command(state: &mut AppState, c: Command) -> Option<Effect> {
+    match c {
+        Command::Quit => state.ui.quit = true,
+        Command::Back => back(state),
+        Command::Help => state.popup = Popup::Help,
+        Command::Up => navigate(state, Move::Up),
+        Command::Down => navigate(state, Move::Down),
+        Command::PageUp => navigate(state, Move::PageUp),
+        Command::PageDown => navigate(state, Move::PageDown),
+        Command::Home => navigate(state, Move::Home),
+        Command::End => navigate(state, Move::End),
+        Command::Open => return open(state),
+        Command::NextPane => {
+            state.ui.focus = match state.ui.focus {
+                Focus::Clusters => Focus::Messages,
+                _ => Focus::Clusters,
+            }
+        }
+        Command::CycleKey => return cycle_key(state),
+        Command::CycleSort => cycle_sort(state),
+        Command::Filter => {
+            let q = &mut state.query;
+            q.editing = true;
+            q.cursor = q.text.len();
+        }
+        Command::Mark => mark_one(state),
+        Command::MarkCluster => mark_cluster(state),
+        Command::MarkSelection => {
+            let rows = Arc::clone(&state.messages.rows);
+            toggle_marks(state, &rows, "listed messages");
+        }
+        Command::ClearMarks => {
+            state.marks.ids.clear();
+            notice(state, "marks cleared", false);
+        }
+        Command::Yank => request_yank(state),
+        Command::Undo => match state.yank_area.batches.last() {
+            Some(b) => request_restore(state, Some(b.number), b.ids.clone()),
+            None => notice(
+                state,
+                "nothing to undo in this session (Y shows the yank area)",
+                false,
+            ),
+        },
+        Command::YankArea => {
+            state.ui.focus = Focus::Yanked;
+            state.yank_area.pos = Default::default();
+        }
+        Command::Rescan => {
+            state.status.phase = ScanPhase::Scanning;
+            state.status.progress = None;
+            return Some(Effect::Scan);
+        }
+        Command::Confirm | Command::Force => return confirm(state, c == Command::Force),
+        Command::Apply => return apply_query(state),
+        Command::CaretLeft | Command::CaretRight | Command::DeleteBack => edit_query(state, c),
+    }
+    None
+}
+
+/// Caret moves and deletion in the filter bar; the error is re-parsed as the text changes.
+fn edit_query(state: &mut AppState, c: Command) {
+    let q = &mut state.query;
+    match c {
+        Command::CaretLeft => {
+            q.cursor = q.text[..q.cursor]
+                .char_indices()
+                .last()
+                .map_or(0, |(i, _)| i);
+        }
+        Command::CaretRight => {
+            let next = q.text[q.cursor..].chars().next();
+            q.cursor = next.map_or(q.cursor, |ch| q.cursor + ch.len_utf8());
+        }
+        _ => {
+            if let Some((i, _)) = q.text[..q.cursor].char_indices().last() {
+                q.text.remove(i);
+                q.cursor = i;
+            }
+            q.error = Query::parse(&q.text).err();
+        }
+    }
+}
+
+fn back(state: &mut AppState) {
+    if state.popup != Popup::None {
+        state.popup = Popup::None;
+        return;
+    }
+    if state.query.editing {
+        state.query.editing = false;
+        state.query.text = state
+            .query
+            .applied
+            .as_ref()
+            .map(|q| q.to_string())
+            .unwrap_or_default();
+        state.query.error = None;
+        return;
+    }
+    state.ui.focus = match state.ui.focus {
+        Focus::Detail => Focus::Messages,
+        Focus::Messages | Focus::Yanked | Focus::Clusters => Focus::Clusters,
+    };
+}
+
+fn yank_rows(state: &AppState) -> usize {
+    state.yank_area.batches.len() + usize::from(!state.status.yanked_on_disk.is_empty())
+}
+
+pub(crate) fn navigate(state: &mut AppState, mv: Move) {
+    let focus = state.ui.focus;
+    let h = lists::visible_rows(state, focus);
+    match focus {
+        Focus::Clusters => {
+            let len = state.cluster_rows();
+            state.clusters.pos = lists::apply_move(state.clusters.pos, mv, len, h);
+            state.messages.pos = Default::default();
+            lists::rebuild_rows(state);
+        }
+        Focus::Messages => {
+            let len = state.messages.rows.len();
+            state.messages.pos = lists::apply_move(state.messages.pos, mv, len, h);
+        }
+        Focus::Yanked => {
+            let len = yank_rows(state);
+            state.yank_area.pos = lists::apply_move(state.yank_area.pos, mv, len, h);
+        }
+        Focus::Detail => {
+            let page = h as u16;
+            let s = &mut state.detail.scroll;
+            *s = match mv {
+                Move::Up => s.saturating_sub(1),
+                Move::Down => s.saturating_add(1),
+                Move::PageUp => s.saturating_sub(page),
+                Move::PageDown => s.saturating_add(page),
+                Move::Home => 0,
+                Move::End => u16::MAX / 2,
+            };
+        }
+    }
+}
+
+fn open(state: &mut AppState) -> Option<Effect> {
+    match state.ui.focus {
+        Focus::Clusters => {
+            state.ui.focus = Focus::Messages;
+            None
+        }
+        Focus::Messages => {
+            let (index, id) = state.selected_record().map(|(i, r)| (i, r.id))?;
+            state.detail = super::state::DetailView {
+                id: Some(id),
+                inspection: None,
+                scroll: 0,
+            };
+            state.ui.focus = Focus::Detail;
+            Some(Effect::Inspect { index, id })
+        }
+        Focus::Detail => None,
+        Focus::Yanked => {
+            let row = state.yank_area.pos.selected;
+            let batches = &state.yank_area.batches;
+            match batches.len().checked_sub(row + 1) {
+                Some(i) => {
+                    let b = &batches[i];
+                    request_restore(state, Some(b.number), b.ids.clone());
+                }
+                None if !state.status.yanked_on_disk.is_empty() => {
+                    request_restore(state, None, state.status.yanked_on_disk.clone())
+                }
+                None => {}
+            }
+            None
+        }
+    }
+}
+
+fn cycle_key(state: &mut AppState) -> Option<Effect> {
+    state.data.as_ref()?;
+    let cur = state.clusters.key.unwrap_or(ClusterKey::ALL[0]);
+    let i = ClusterKey::ALL.iter().position(|k| *k == cur).unwrap_or(0);
+    let next = ClusterKey::ALL[(i + 1) % ClusterKey::ALL.len()];
+    state.clusters.key = Some(next);
+    notice(state, format!("grouping by {}…", next.name()), false);
+    Some(Effect::Cluster(next))
+}
+
+fn cycle_sort(state: &mut AppState) {
+    match state.ui.focus {
+        Focus::Clusters => {
+            let keep = lists::selected_value(state);
+            state.clusters.sort = state.clusters.sort.next();
+            lists::reorder_clusters(state);
+            lists::reselect_cluster(state, keep);
+        }
+        Focus::Messages => {
+            state.messages.sort = state.messages.sort.next();
+            lists::rebuild_rows(state);
+        }
+        Focus::Detail | Focus::Yanked => {}
+    }
+}
+
+fn apply_query(state: &mut AppState) -> Option<Effect> {
+    let q = &mut state.query;
+    match Query::parse(&q.text) {
+        Err(e) => {
+            q.error = Some(e);
+            None
+        }
+        Ok(query) => {
+            q.editing = false;
+            q.error = None;
+            q.applied = (!query.is_empty()).then_some(query);
+            if q.applied.is_none() {
+                if let Some(d) = &mut state.data {
+                    d.selection = None;
+                }
+                lists::rebuild_rows(state);
+            }
+            Some(Effect::Select(state.query.applied.clone()))
+        }
+    }
+}
+
+#[cfg(test)]
+pub use super::plan::tests_plan;
+
+#[cfg(test)]
+mod tests;

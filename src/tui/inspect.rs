@@ -1,0 +1,217 @@
+//! Build the inspector's content for one message from a bounded read of its mess file.
+//!
+//! Runs on the worker thread. The read never follows a symlink, never blocks on a FIFO and stops
+//! at [`HEADER_CAP`] header bytes plus [`BODY_PREVIEW`] body bytes. Every string produced is
+//! already sanitized, so the view only lays it out.
+
+use std::io::Read;
+
+use rustix::fs::{FileType, Mode, OFlags, CWD};
+
+use super::state::Inspection;
+use crate::queue::date::rfc3339;
+use crate::queue::headers::{decode_text, fields, header_end, HEADER_CAP};
+use crate::queue::{Interner, MessageRecord, OriginKind, Queue, Subdir, Sym};
+use crate::sanitize::sanitize_bytes;
+
+/// Body bytes read for the preview.
+pub const BODY_PREVIEW: usize = 4 * 1024;
+/// Body lines shown.
+pub const MAX_BODY_LINES: usize = 40;
+/// Header fields shown (besides Received and Subject).
+pub const MAX_HEADERS: usize = 100;
+/// Recipients listed in the envelope section.
+pub const MAX_RECIPIENTS: usize = 20;
+/// Characters kept of one shown line (after sanitizing).
+pub const MAX_LINE_CHARS: usize = 500;
+
+fn clip(s: std::borrow::Cow<'_, str>) -> String {
+    match s.char_indices().nth(MAX_LINE_CHARS) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.into_owned(),
+    }
+}
+
+fn text(strings: &Interner, sym: Option<Sym>) -> String {
+    sym.map_or_else(
+        || "-".to_string(),
+        |s| clip(sanitize_bytes(&strings.resolve(s))),
+    )
+}
+
+/// The inspector content for `r`.
+pub fn inspect(queue: &Queue, strings: &Interner, r: &MessageRecord) -> Inspection {
+    let mut out = Inspection {
+        envelope: envelope(strings, r),
+        ..Inspection::empty(r.id)
+    };
+    let bytes = match read_bounded(queue, r) {
+        Ok(b) => b,
+        Err(why) => {
+            out.problem = Some(why);
+            return out;
+        }
+    };
+    let end = header_end(&bytes);
+    let (header, body) = match end {
+        Some(e) => (&bytes[..e], bytes.get(e..).unwrap_or_default()),
+        None => (&bytes[..bytes.len().min(HEADER_CAP)], &b""[..]),
+    };
+    for f in fields(header) {
+        let value = clip(sanitize_bytes(&f.value));
+        if f.is("received") {
+            out.received.push(value.trim_start().to_string());
+        } else if f.is("subject") && out.subject.is_none() {
+            let decoded = clip(sanitize_bytes(decode_text(&f.value).as_bytes()));
+            out.subject = Some((decoded, value.trim_start().to_string()));
+        } else if out.headers.len() < MAX_HEADERS {
+            let name = sanitize_bytes(f.name);
+            out.headers.push(format!("{name}:{value}"));
+        }
+    }
+    out.origin_line = match r.origin.kind {
+        OriginKind::Smtp | OriginKind::SmtpAuth if out.received.len() > 1 => Some(1),
+        OriginKind::Local | OriginKind::Bounce | OriginKind::Alias if !out.received.is_empty() => {
+            Some(0)
+        }
+        _ => None,
+    };
+    out.body = body_lines(body.strip_prefix(b"\n").unwrap_or(body));
+    if end.is_none() {
+        out.problem = Some("the header block did not end within the read limit".into());
+    }
+    out
+}
+
+fn envelope(strings: &Interner, r: &MessageRecord) -> Vec<String> {
+    let o = &r.origin;
+    let mut v = vec![
+        format!(
+            "#{}  {}  {} bytes  queued {}",
+            r.id,
+            r.state.name(),
+            r.size,
+            rfc3339(r.queued)
+        ),
+        format!(
+            "sender <{}>",
+            r.sender
+                .map_or_else(String::new, |s| text(strings, Some(s)))
+        ),
+        format!(
+            "origin {}  ip {}  auth {}  helo {}  uid {}  script {}",
+            o.kind.name(),
+            text(strings, o.ip),
+            text(strings, o.auth_user),
+            text(strings, o.helo),
+            o.uid.map_or_else(|| "-".to_string(), |u| u.to_string()),
+            text(strings, o.script),
+        ),
+        format!("{} recipients", r.recipients.len()),
+    ];
+    for rc in r.recipients.iter().take(MAX_RECIPIENTS) {
+        let done = if rc.done { "  (done)" } else { "" };
+        v.push(format!(
+            "  {:<6} {}{done}",
+            rc.channel.name(),
+            text(strings, Some(rc.address))
+        ));
+    }
+    if r.recipients.len() > MAX_RECIPIENTS {
+        v.push(format!("  … {} more", r.recipients.len() - MAX_RECIPIENTS));
+    }
+    if !r.problems.is_empty() {
+        let p: Vec<String> = r.problems.iter().map(|p| p.to_string()).collect();
+        v.push(format!("problems: {}", p.join(", ")));
+    }
+    v
+}
+
+fn body_lines(body: &[u8]) -> Vec<String> {
+    if body.is_empty() {
+        return vec!["(empty body)".into()];
+    }
+    let odd = body
+        .iter()
+        .filter(|&&b| b == 0 || (b < 32 && !b"\t\r\n".contains(&b)))
+        .count();
+    let mut out = Vec::new();
+    if odd * 10 > body.len() {
+        out.push(format!(
+            "(binary: {odd} control bytes in the first {} bytes, shown escaped)",
+            body.len()
+        ));
+    }
+    for line in body.split(|&b| b == b'\n').take(MAX_BODY_LINES) {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        out.push(clip(sanitize_bytes(line)));
+    }
+    out
+}
+
+/// Read the head of the mess file: no symlinks, no FIFOs, at most the header cap plus preview.
+fn read_bounded(queue: &Queue, r: &MessageRecord) -> Result<Vec<u8>, String> {
+    if !r.parts.has(Subdir::Mess) {
+        return Err("no mess file (info without mess)".into());
+    }
+    let path = queue.path(Subdir::Mess, r.id);
+    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    let fd = rustix::fs::openat(CWD, &path, flags, Mode::empty()).map_err(|e| {
+        format!(
+            "{}: {e}",
+            sanitize_bytes(path.as_os_str().as_encoded_bytes())
+        )
+    })?;
+    let st = rustix::fs::fstat(&fd).map_err(|e| e.to_string())?;
+    if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile {
+        return Err("mess is not a regular file; not read".into());
+    }
+    let mut buf = Vec::with_capacity(16 * 1024);
+    let file = std::fs::File::from(fd);
+    file.take((HEADER_CAP + BODY_PREVIEW) as u64)
+        .read_to_end(&mut buf)
+        .map_err(|e| e.to_string())?;
+    Ok(buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixture::{MessageSpec, QueueBuilder};
+    use crate::queue::{scan, Progress, QueueOptions, ScanOptions};
+
+    #[test]
+    fn hostile_message_is_shown_escaped_with_the_origin_line() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let fq = QueueBuilder::new(dir.path())
+            .split(3)
+            .create()
+            .expect("queue");
+        let spec = MessageSpec::new()
+            .sender("evil\x1b[2J@spam.example")
+            .remote("a@b.example")
+            .received_from("86.107.221.138")
+            .auth("test")
+            .subject("=?UTF-8?B?0J/RgNC40LLQtdGC?= \x1b]0;owned\x07")
+            .body(b"hello\x1b[31m red\n\xff\xfe\n".as_slice());
+        fq.add(&spec).expect("add");
+        let q = Queue::open(fq.root(), QueueOptions::default()).expect("open");
+        let strings = Interner::new();
+        let s = scan(&q, &strings, ScanOptions::default(), &Progress::default()).expect("scan");
+        let i = inspect(&q, &strings, &s.records[0]);
+        assert_eq!(i.origin_line, Some(1));
+        assert!(
+            i.received[1].contains("test@86.107.221.138"),
+            "{:?}",
+            i.received
+        );
+        let (decoded, raw) = i.subject.clone().expect("subject");
+        assert!(decoded.starts_with("Привет \\e]0;owned\\x07"), "{decoded}");
+        assert!(raw.starts_with("=?UTF-8?B?"), "{raw}");
+        assert_eq!(i.body[0], "hello\\e[31m red");
+        assert_eq!(i.body[1], "\\xff\\xfe");
+        assert!(i.envelope[1].contains("evil\\e[2J@spam.example"));
+        let all = format!("{i:?}");
+        assert!(!all.contains('\x1b'), "raw ESC leaked");
+    }
+}

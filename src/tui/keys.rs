@@ -1,0 +1,481 @@
+//! The one keymap: which key does what where. Help, status hints and docs/tui.md come from it.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::state::{AppState, Focus, Popup};
+
+/// What a key asks for; `action::update` decides what it means in the current state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    /// Leave qtriage.
+    Quit,
+    /// Close the popup or go back one pane.
+    Back,
+    /// Show the keys.
+    Help,
+    /// Cursor up.
+    Up,
+    /// Cursor down.
+    Down,
+    /// A page up.
+    PageUp,
+    /// A page down.
+    PageDown,
+    /// First row.
+    Home,
+    /// Last row.
+    End,
+    /// Open what is under the cursor (cluster → messages → inspector; batch → restore).
+    Open,
+    /// Switch between clusters and messages.
+    NextPane,
+    /// Group by the next cluster key.
+    CycleKey,
+    /// Next sort order of the focused list.
+    CycleSort,
+    /// Edit the filter query.
+    Filter,
+    /// Mark or unmark the message under the cursor.
+    Mark,
+    /// Mark every message of the selected cluster.
+    MarkCluster,
+    /// Mark every message in the list (cluster and query).
+    MarkSelection,
+    /// Unmark everything.
+    ClearMarks,
+    /// Yank the marked messages (asks first).
+    Yank,
+    /// Restore the last yanked batch (asks first).
+    Undo,
+    /// Show the yank area.
+    YankArea,
+    /// Scan the queue again.
+    Rescan,
+    /// Popup: do it.
+    Confirm,
+    /// Popup: do it even though qmail-send is running.
+    Force,
+    /// Filter bar: apply the query.
+    Apply,
+    /// Filter bar: caret left.
+    CaretLeft,
+    /// Filter bar: caret right.
+    CaretRight,
+    /// Filter bar: delete before the caret.
+    DeleteBack,
+}
+
+/// Where a binding applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Context {
+    /// Every pane (not popups or the filter bar).
+    Anywhere,
+    /// The clusters pane.
+    Clusters,
+    /// The message list.
+    Messages,
+    /// The inspector.
+    Detail,
+    /// The yank-area view.
+    Yanked,
+    /// The confirmation popup.
+    Confirm,
+    /// The filter bar while editing.
+    FilterBar,
+}
+
+impl Context {
+    /// Its heading in help and docs.
+    pub fn title(self) -> &'static str {
+        match self {
+            Context::Anywhere => "Anywhere",
+            Context::Clusters => "Clusters",
+            Context::Messages => "Messages",
+            Context::Detail => "Inspector",
+            Context::Yanked => "Yank area",
+            Context::Confirm => "Confirmation",
+            Context::FilterBar => "Filter bar",
+        }
+    }
+}
+
+/// One key binding.
+#[derive(Debug, Clone, Copy)]
+pub struct Binding {
+    /// The keys, any of which triggers it.
+    pub keys: &'static [KeyCode],
+    /// Where.
+    pub context: Context,
+    /// What.
+    pub command: Command,
+    /// What it does, for help.
+    pub help: &'static str,
+    /// Its short label in the status-bar hints (`None`: not hinted).
+    pub hint: Option<&'static str>,
+}
+
+const fn b(
+    keys: &'static [KeyCode],
+    context: Context,
+    command: Command,
+    help: &'static str,
+    hint: Option<&'static str>,
+) -> Binding {
+    Binding {
+        keys,
+        context,
+        command,
+        help,
+        hint,
+    }
+}
+
+use Command as C;
+use Context as X;
+use KeyCode as K;
+
+/// The keymap. Order matters: the first match wins, and help lists them in this order.
+pub const BINDINGS: &[Binding] = &[
+    b(&[K::Enter], X::Confirm, C::Confirm, "do it", Some("do it")),
+    b(
+        &[K::Char('F')],
+        X::Confirm,
+        C::Force,
+        "do it while qmail-send runs",
+        Some("force"),
+    ),
+    b(
+        &[K::Esc, K::Char('n'), K::Char('q')],
+        X::Confirm,
+        C::Back,
+        "cancel",
+        Some("cancel"),
+    ),
+    b(
+        &[K::Enter],
+        X::FilterBar,
+        C::Apply,
+        "apply the query",
+        Some("apply"),
+    ),
+    b(
+        &[K::Esc],
+        X::FilterBar,
+        C::Back,
+        "cancel editing",
+        Some("cancel"),
+    ),
+    b(&[K::Left], X::FilterBar, C::CaretLeft, "caret left", None),
+    b(
+        &[K::Right],
+        X::FilterBar,
+        C::CaretRight,
+        "caret right",
+        None,
+    ),
+    b(
+        &[K::Backspace],
+        X::FilterBar,
+        C::DeleteBack,
+        "delete before the caret",
+        None,
+    ),
+    b(
+        &[K::Enter, K::Char('l'), K::Right],
+        X::Clusters,
+        C::Open,
+        "list the cluster",
+        Some("open"),
+    ),
+    b(
+        &[K::Char('c')],
+        X::Clusters,
+        C::CycleKey,
+        "group by the next key",
+        Some("group"),
+    ),
+    b(
+        &[K::Char('m')],
+        X::Clusters,
+        C::MarkCluster,
+        "mark the whole cluster",
+        Some("mark cluster"),
+    ),
+    b(
+        &[K::Enter, K::Char('l'), K::Right],
+        X::Messages,
+        C::Open,
+        "inspect the message",
+        Some("inspect"),
+    ),
+    b(
+        &[K::Char(' ')],
+        X::Messages,
+        C::Mark,
+        "mark / unmark the message",
+        Some("mark"),
+    ),
+    b(
+        &[K::Char('m')],
+        X::Messages,
+        C::MarkCluster,
+        "mark the whole cluster",
+        None,
+    ),
+    b(
+        &[K::Char('M')],
+        X::Messages,
+        C::MarkSelection,
+        "mark every listed message",
+        Some("mark all"),
+    ),
+    b(
+        &[K::Char(' ')],
+        X::Detail,
+        C::Mark,
+        "mark / unmark the message",
+        Some("mark"),
+    ),
+    b(
+        &[K::Enter],
+        X::Yanked,
+        C::Open,
+        "restore the batch",
+        Some("restore"),
+    ),
+    b(&[K::Char('k'), K::Up], X::Anywhere, C::Up, "up", None),
+    b(&[K::Char('j'), K::Down], X::Anywhere, C::Down, "down", None),
+    b(&[K::PageUp], X::Anywhere, C::PageUp, "page up", None),
+    b(&[K::PageDown], X::Anywhere, C::PageDown, "page down", None),
+    b(
+        &[K::Home, K::Char('g')],
+        X::Anywhere,
+        C::Home,
+        "first row",
+        None,
+    ),
+    b(
+        &[K::End, K::Char('G')],
+        X::Anywhere,
+        C::End,
+        "last row",
+        None,
+    ),
+    b(
+        &[K::Tab],
+        X::Anywhere,
+        C::NextPane,
+        "clusters <-> messages",
+        None,
+    ),
+    b(
+        &[K::Char('s')],
+        X::Anywhere,
+        C::CycleSort,
+        "next sort order",
+        Some("sort"),
+    ),
+    b(
+        &[K::Char('/')],
+        X::Anywhere,
+        C::Filter,
+        "filter with a query",
+        Some("filter"),
+    ),
+    b(
+        &[K::Char('y')],
+        X::Anywhere,
+        C::Yank,
+        "yank the marked messages",
+        Some("yank"),
+    ),
+    b(
+        &[K::Char('u')],
+        X::Anywhere,
+        C::Undo,
+        "undo the last yank",
+        Some("undo"),
+    ),
+    b(
+        &[K::Char('Y')],
+        X::Anywhere,
+        C::YankArea,
+        "yank area: restore any",
+        None,
+    ),
+    b(
+        &[K::Char('x')],
+        X::Anywhere,
+        C::ClearMarks,
+        "unmark everything",
+        None,
+    ),
+    b(
+        &[K::Char('r')],
+        X::Anywhere,
+        C::Rescan,
+        "scan the queue again",
+        None,
+    ),
+    b(
+        &[K::Char('?')],
+        X::Anywhere,
+        C::Help,
+        "this help",
+        Some("help"),
+    ),
+    b(
+        &[K::Esc, K::Char('h'), K::Left],
+        X::Anywhere,
+        C::Back,
+        "back / close",
+        None,
+    ),
+    b(&[K::Char('q')], X::Anywhere, C::Quit, "quit", Some("quit")),
+];
+
+/// The contexts that apply in `state`, most specific first.
+pub fn contexts(state: &AppState) -> &'static [Context] {
+    if matches!(state.popup, Popup::Confirm(_)) {
+        return &[Context::Confirm];
+    }
+    if state.query.editing {
+        return &[Context::FilterBar];
+    }
+    match state.ui.focus {
+        Focus::Clusters => &[Context::Clusters, Context::Anywhere],
+        Focus::Messages => &[Context::Messages, Context::Anywhere],
+        Focus::Detail => &[Context::Detail, Context::Anywhere],
+        Focus::Yanked => &[Context::Yanked, Context::Anywhere],
+    }
+}
+
+/// The command a key means in `state`, if any. Ctrl-C always quits.
+pub fn command_for(state: &AppState, key: KeyEvent) -> Option<Command> {
+    if key.modifiers.contains(KeyModifiers::CONTROL) {
+        return (key.code == K::Char('c')).then_some(C::Quit);
+    }
+    contexts(state).iter().find_map(|ctx| {
+        BINDINGS
+            .iter()
+            .find(|b| b.context == *ctx && b.keys.contains(&key.code))
+            .map(|b| b.command)
+    })
+}
+
+/// A key's label: `j`, `Enter`, `PgDn`, `Space`.
+pub fn key_label(k: KeyCode) -> String {
+    match k {
+        K::Char(' ') => "Space".into(),
+        K::Char(c) => c.to_string(),
+        K::Enter => "Enter".into(),
+        K::Esc => "Esc".into(),
+        K::Tab => "Tab".into(),
+        K::Up => "↑".into(),
+        K::Down => "↓".into(),
+        K::Left => "←".into(),
+        K::Right => "→".into(),
+        K::PageUp => "PgUp".into(),
+        K::PageDown => "PgDn".into(),
+        K::Home => "Home".into(),
+        K::End => "End".into(),
+        K::Backspace => "Backspace".into(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// The labels of a binding's keys joined with `/`.
+pub fn keys_label(b: &Binding) -> String {
+    b.keys
+        .iter()
+        .map(|k| key_label(*k))
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Status-bar hints for `state`: `key label` pairs from the bindings marked as hints.
+pub fn hints(state: &AppState) -> Vec<(String, &'static str)> {
+    contexts(state)
+        .iter()
+        .flat_map(|ctx| BINDINGS.iter().filter(move |b| b.context == *ctx))
+        .filter_map(|b| Some((key_label(b.keys[0]), b.hint?)))
+        .collect()
+}
+
+/// The help text: one section per context, one line per binding.
+pub fn help_lines() -> Vec<(Option<&'static str>, String, &'static str)> {
+    let mut out = Vec::new();
+    let order = [
+        Context::Anywhere,
+        Context::Clusters,
+        Context::Messages,
+        Context::Detail,
+        Context::Yanked,
+        Context::FilterBar,
+        Context::Confirm,
+    ];
+    for ctx in order {
+        out.push((Some(ctx.title()), String::new(), ""));
+        for b in BINDINGS.iter().filter(|b| b.context == ctx) {
+            out.push((None, keys_label(b), b.help));
+        }
+    }
+    out
+}
+
+/// The keymap as a Markdown table (docs/tui.md embeds it; a test keeps them equal).
+pub fn markdown_table() -> String {
+    let mut s = String::from("| where | keys | does |\n| --- | --- | --- |\n");
+    for (title, keys, help) in help_lines() {
+        if let Some(t) = title {
+            s.push_str(&format!("| **{t}** | | |\n"));
+        } else {
+            s.push_str(&format!("| | `{}` | {help} |\n", keys.replace('|', "\\|")));
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(c: KeyCode) -> KeyEvent {
+        KeyEvent::new(c, KeyModifiers::NONE)
+    }
+
+    #[test]
+    fn focus_specific_bindings_win() {
+        let mut s = AppState::default();
+        assert_eq!(command_for(&s, key(K::Char('m'))), Some(C::MarkCluster));
+        assert_eq!(command_for(&s, key(K::Char(' '))), None);
+        s.ui.focus = Focus::Messages;
+        assert_eq!(command_for(&s, key(K::Char(' '))), Some(C::Mark));
+        assert_eq!(command_for(&s, key(K::Char('j'))), Some(C::Down));
+        assert_eq!(
+            command_for(&s, KeyEvent::new(K::Char('c'), KeyModifiers::CONTROL)),
+            Some(C::Quit)
+        );
+    }
+
+    #[test]
+    fn the_popup_takes_every_key() {
+        let s = AppState {
+            popup: Popup::Confirm(super::super::action::tests_plan()),
+            ..AppState::default()
+        };
+        assert_eq!(command_for(&s, key(K::Char('y'))), None);
+        assert_eq!(command_for(&s, key(K::Enter)), Some(C::Confirm));
+        assert_eq!(command_for(&s, key(K::Char('F'))), Some(C::Force));
+    }
+
+    #[test]
+    fn docs_list_the_keymap() {
+        let doc = include_str!("../../docs/tui.md");
+        assert!(
+            doc.contains(&markdown_table()),
+            "docs/tui.md is stale; paste:\n{}",
+            markdown_table()
+        );
+    }
+}

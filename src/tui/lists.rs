@@ -1,0 +1,225 @@
+//! The lists' contents and cursors: cluster order, message rows (virtualized), paging.
+//!
+//! Pure functions over [`AppState`]; `action::update` calls them. Rows are record indices, so a
+//! million-message list costs 4 bytes a row and the views render only the visible slice; the
+//! sorted orders come precomputed from the worker, so a list is one filtering pass.
+
+use std::sync::Arc;
+
+use super::state::{AppState, ClusterSort, Focus, ListPos};
+use super::view::layout;
+
+/// Order the clusters for display by the current sort.
+pub fn reorder_clusters(state: &mut AppState) {
+    let Some(data) = &state.data else {
+        state.clusters.order.clear();
+        return;
+    };
+    let cs = &data.clustering.clusters;
+    let mut order: Vec<u32> = (0..cs.len() as u32).collect();
+    let scored = cs.iter().any(|c| c.score > 0.0);
+    let by = |i: &u32| &cs[*i as usize];
+    match state.clusters.sort {
+        ClusterSort::Score if scored => order.sort_by(|a, b| {
+            by(b)
+                .score
+                .total_cmp(&by(a).score)
+                .then(by(b).messages.cmp(&by(a).messages))
+        }),
+        ClusterSort::Score | ClusterSort::Count => {
+            order.sort_by(|a, b| by(b).messages.cmp(&by(a).messages).then(a.cmp(b)))
+        }
+        ClusterSort::Rate => order.sort_by(|a, b| {
+            by(b)
+                .per_minute
+                .total_cmp(&by(a).per_minute)
+                .then(by(b).messages.cmp(&by(a).messages))
+        }),
+    }
+    state.clusters.order = order;
+}
+
+/// The value of the cluster under the cursor, as text (`None`: "all messages" or no data).
+/// Text, not the interned symbol, so it survives a rescan with a new interner.
+pub fn selected_value(state: &AppState) -> Option<Option<String>> {
+    let strings = &state.data.as_ref()?.snapshot.strings;
+    state
+        .cluster_at(state.clusters.pos.selected)
+        .map(|c| c.value.map(|v| v.text(strings)))
+}
+
+/// Put the cursor back on the cluster with `value` (after a reorder or new data).
+pub fn reselect_cluster(state: &mut AppState, value: Option<Option<String>>) {
+    let rows = state.cluster_rows();
+    let row = match (&state.data, value) {
+        (Some(data), Some(v)) => {
+            let strings = &data.snapshot.strings;
+            (1..rows).find(|&r| {
+                state
+                    .cluster_at(r)
+                    .is_some_and(|c| c.value.map(|x| x.text(strings)) == v)
+            })
+        }
+        _ => None,
+    };
+    state.clusters.pos.selected = row.unwrap_or(0).min(rows.saturating_sub(1));
+    let h = visible_rows(state, Focus::Clusters);
+    state.clusters.pos = keep_visible(state.clusters.pos, h);
+}
+
+/// Rebuild the message list: members of the selected cluster (all messages on row 0) that the
+/// active query matched, in the chosen order. Keeps the cursor on the same message if it is
+/// still listed.
+pub fn rebuild_rows(state: &mut AppState) {
+    let current = state.selected_record().map(|(i, _)| i);
+    let rows = match &state.data {
+        None => Vec::new(),
+        Some(data) => {
+            // One pass over the worker's precomputed order: no sorting on the UI thread.
+            let sel = data.selection.as_deref();
+            let of = &data.clustering.cluster_of;
+            let row = state.clusters.pos.selected;
+            let cluster = row
+                .checked_sub(1)
+                .and_then(|r| state.clusters.order.get(r))
+                .copied();
+            data.orders
+                .get(state.messages.sort)
+                .iter()
+                .copied()
+                .filter(|&i| cluster.is_none_or(|c| of.get(i as usize) == Some(&c)))
+                .filter(|&i| sel.is_none_or(|s| s.contains(i)))
+                .collect()
+        }
+    };
+    let selected = current
+        .and_then(|c| rows.iter().position(|&r| r == c))
+        .unwrap_or(0);
+    state.messages.rows = Arc::new(rows);
+    state.messages.pos.selected = selected.min(state.messages.rows.len().saturating_sub(1));
+    let h = visible_rows(state, Focus::Messages);
+    state.messages.pos = keep_visible(state.messages.pos, h);
+}
+
+/// How many rows the list of `focus` shows at the current terminal size.
+pub fn visible_rows(state: &AppState, focus: Focus) -> usize {
+    let a = layout::areas(
+        state,
+        ratatui::layout::Rect::new(0, 0, state.ui.size.0, state.ui.size.1),
+    );
+    let rect = match focus {
+        Focus::Clusters => a.clusters,
+        Focus::Messages => a.messages,
+        Focus::Detail | Focus::Yanked => a.main,
+    };
+    usize::from(rect.height.saturating_sub(layout::LIST_CHROME)).max(1)
+}
+
+/// Move the offset so the selected row is on screen.
+pub fn keep_visible(pos: ListPos, height: usize) -> ListPos {
+    let height = height.max(1);
+    let offset = if pos.selected < pos.offset {
+        pos.selected
+    } else if pos.selected >= pos.offset + height {
+        pos.selected + 1 - height
+    } else {
+        pos.offset
+    };
+    ListPos {
+        selected: pos.selected,
+        offset,
+    }
+}
+
+/// A cursor move on a list of `len` rows showing `height` at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Move {
+    /// One up.
+    Up,
+    /// One down.
+    Down,
+    /// A page up.
+    PageUp,
+    /// A page down.
+    PageDown,
+    /// First.
+    Home,
+    /// Last.
+    End,
+}
+
+/// Apply a move; the result is within `0..len` and on screen.
+pub fn apply_move(pos: ListPos, mv: Move, len: usize, height: usize) -> ListPos {
+    let last = len.saturating_sub(1);
+    let page = height.max(1);
+    let selected = match mv {
+        Move::Up => pos.selected.saturating_sub(1),
+        Move::Down => (pos.selected + 1).min(last),
+        Move::PageUp => pos.selected.saturating_sub(page),
+        Move::PageDown => (pos.selected + page).min(last),
+        Move::Home => 0,
+        Move::End => last,
+    };
+    keep_visible(
+        ListPos {
+            selected,
+            offset: pos.offset.min(last),
+        },
+        height,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn moves_stay_in_bounds_and_on_screen() {
+        let p = ListPos::default();
+        assert_eq!(
+            apply_move(p, Move::Up, 10, 4),
+            ListPos {
+                selected: 0,
+                offset: 0
+            }
+        );
+        let p = apply_move(p, Move::PageDown, 10, 4);
+        assert_eq!(
+            p,
+            ListPos {
+                selected: 4,
+                offset: 1
+            }
+        );
+        let p = apply_move(p, Move::End, 10, 4);
+        assert_eq!(
+            p,
+            ListPos {
+                selected: 9,
+                offset: 6
+            }
+        );
+        let p = apply_move(p, Move::PageUp, 10, 4);
+        assert_eq!(
+            p,
+            ListPos {
+                selected: 5,
+                offset: 5
+            }
+        );
+        assert_eq!(
+            apply_move(p, Move::Home, 10, 4),
+            ListPos {
+                selected: 0,
+                offset: 0
+            }
+        );
+        assert_eq!(
+            apply_move(p, Move::Down, 0, 4),
+            ListPos {
+                selected: 0,
+                offset: 0
+            }
+        );
+    }
+}

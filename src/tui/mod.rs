@@ -1,0 +1,203 @@
+//! The interactive TUI: terminal setup, a panic hook that restores the terminal, the event loop.
+//!
+//! Shape (docs/architecture.md, "TUI"): one [`event::Event`] channel feeds
+//! [`action::update`], which changes the plain-data [`state::AppState`] and may return an
+//! [`action::Effect`] for the [`worker::Worker`] thread; after draining the channel the screen is
+//! drawn once from the state. Key handling never waits for the disk.
+
+pub mod action;
+pub mod event;
+pub mod inspect;
+pub mod keys;
+pub mod lists;
+pub mod ops;
+pub mod plan;
+pub mod state;
+#[cfg(test)]
+pub(crate) mod testdata;
+pub mod view;
+pub mod worker;
+
+use std::io::{self, IsTerminal, Stdout};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::Context as _;
+use crossterm::event as ct;
+use crossterm::terminal::{self, EnterAlternateScreen, LeaveAlternateScreen};
+use ratatui::backend::{Backend, CrosstermBackend};
+use ratatui::Terminal;
+
+use crate::analysis::key::ClusterKey;
+use crate::cli::exit::ExitCode;
+use crate::cli::GlobalArgs;
+use crate::queue::Queue;
+use action::{from_event, update, Effect};
+use event::Event;
+use state::AppState;
+use worker::Worker;
+
+/// How often the clock ticks while nothing else happens.
+pub const TICK: Duration = Duration::from_secs(1);
+/// The most events applied before a frame is drawn (a burst cannot starve the screen).
+pub const MAX_DRAIN: usize = 10_000;
+/// The grouping the TUI opens with.
+pub const DEFAULT_KEY: ClusterKey = ClusterKey::ALL[0];
+
+/// Unix seconds now (read here and by the worker; render only sees the ticked value).
+pub fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Colours are on unless `NO_COLOR` is set to something non-empty (no-color.org).
+pub fn colour_wanted() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// A running TUI without a terminal: state, event channel and worker. The real terminal loop
+/// ([`run`]) and the headless latency example drive it the same way.
+pub struct Session {
+    /// What is shown.
+    pub state: AppState,
+    events_tx: Sender<Event>,
+    events: Receiver<Event>,
+    worker: Worker,
+}
+
+impl Session {
+    /// Start on `queue`: the worker begins scanning at once; the state is usable immediately.
+    pub fn start(queue: Queue, now: i64, colour: bool) -> io::Result<Session> {
+        let (events_tx, events) = mpsc::channel();
+        let mut state = AppState::new(queue.root(), now, colour);
+        state.clusters.key = Some(DEFAULT_KEY);
+        let worker = Worker::spawn(queue, DEFAULT_KEY, events_tx.clone())?;
+        worker.send(Effect::Scan);
+        Ok(Session {
+            state,
+            events_tx,
+            events,
+            worker,
+        })
+    }
+
+    /// A sender for input and ticks.
+    pub fn sender(&self) -> Sender<Event> {
+        self.events_tx.clone()
+    }
+
+    /// Wait up to `timeout` for an event, then apply it and everything already queued (up to
+    /// [`MAX_DRAIN`]). Returns whether anything was applied, i.e. whether to redraw.
+    pub fn pump(&mut self, timeout: Duration) -> bool {
+        let Ok(first) = self.events.recv_timeout(timeout) else {
+            return false;
+        };
+        self.apply(first);
+        for _ in 0..MAX_DRAIN {
+            match self.events.try_recv() {
+                Ok(e) => self.apply(e),
+                Err(_) => break,
+            }
+        }
+        true
+    }
+
+    /// Apply one event.
+    pub fn apply(&mut self, event: Event) {
+        if let Some(action) = from_event(&self.state, event) {
+            if let Some(effect) = update(&mut self.state, action) {
+                self.worker.send(effect);
+            }
+        }
+    }
+
+    /// Draw the state.
+    pub fn draw<B: Backend>(&self, terminal: &mut Terminal<B>) -> io::Result<()> {
+        terminal
+            .draw(|f| f.render_widget(&self.state, f.area()))
+            .map(|_| ())
+    }
+}
+
+/// Put the terminal back: cooked mode, main screen, cursor shown. Safe to call twice.
+fn restore_terminal() {
+    let _ = terminal::disable_raw_mode();
+    let _ = crossterm::execute!(io::stdout(), LeaveAlternateScreen, crossterm::cursor::Show);
+}
+
+/// Restores the terminal when dropped: every return path, `?` included.
+struct TerminalGuard;
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore_terminal();
+    }
+}
+
+/// Restore the terminal before a panic message is printed, so it is readable. Only the UI
+/// thread's panics do this: the worker catches its own and reports them as events.
+fn install_panic_hook() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if std::thread::current().name() == Some("main") {
+            restore_terminal();
+        }
+        previous(info);
+    }));
+}
+
+fn enter_terminal() -> anyhow::Result<(TerminalGuard, Terminal<CrosstermBackend<Stdout>>)> {
+    terminal::enable_raw_mode().context("cannot put the terminal in raw mode")?;
+    let guard = TerminalGuard;
+    crossterm::execute!(io::stdout(), EnterAlternateScreen).context("cannot open the screen")?;
+    let terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
+    Ok((guard, terminal))
+}
+
+/// Read keys and resizes; send a tick when nothing happened for [`TICK`]. Ends when the UI is
+/// gone (the send fails) or the terminal cannot be read.
+fn input_loop(tx: Sender<Event>) {
+    loop {
+        let event = match ct::poll(TICK) {
+            Ok(true) => match ct::read() {
+                Ok(ct::Event::Key(k)) => Event::Key(k),
+                Ok(ct::Event::Resize(w, h)) => Event::Resize(w, h),
+                Ok(_) => continue,
+                Err(e) => Event::Error(format!("reading the terminal: {e}")),
+            },
+            Ok(false) => Event::Tick(unix_now()),
+            Err(e) => Event::Error(format!("reading the terminal: {e}")),
+        };
+        let failed = matches!(event, Event::Error(_));
+        if tx.send(event).is_err() || failed {
+            return;
+        }
+    }
+}
+
+/// `qtriage tui` (and `qtriage` on a terminal): open the queue and run until `q`.
+pub fn run(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+    let queue = global.open_queue()?;
+    if !io::stdout().is_terminal() {
+        anyhow::bail!("the TUI needs a terminal on stdout (use a subcommand in scripts)");
+    }
+    install_panic_hook();
+    let (guard, mut terminal) = enter_terminal()?;
+    let mut session = Session::start(queue, unix_now(), colour_wanted())?;
+    let size = terminal.size()?;
+    session.state.ui.size = (size.width, size.height);
+    let tx = session.sender();
+    std::thread::Builder::new()
+        .name("qtriage-input".into())
+        .spawn(move || input_loop(tx))?;
+    loop {
+        session.draw(&mut terminal)?;
+        if session.state.ui.quit {
+            break;
+        }
+        session.pump(TICK);
+    }
+    drop(guard);
+    Ok(ExitCode::Success)
+}

@@ -1,0 +1,485 @@
+//! AppState: the TUI's plain data (snapshot, views, selection, marks, pending confirmation).
+//!
+//! No channels, terminal or file handles live here: `action::update` changes it, the views read
+//! it. Large shared data (records, clusters) sits behind `Arc` so the worker and the UI share one
+//! copy without locks; a new scan or action result replaces the `Arc`, never mutates it.
+
+use std::sync::Arc;
+
+use rustc_hash::FxHashSet;
+
+use crate::analysis::cluster::Cluster;
+use crate::analysis::key::ClusterKey;
+use crate::query::{Query, QueryError};
+use crate::queue::{Interner, MessageId, MessageRecord, ProgressSnapshot};
+
+/// A scanned queue: its records and the interner their strings live in.
+#[derive(Debug)]
+pub struct Snapshot {
+    /// Increases with every new snapshot, so late results for an old one are dropped.
+    pub generation: u64,
+    /// The interner.
+    pub strings: Arc<Interner>,
+    /// One record per message.
+    pub records: Vec<MessageRecord>,
+}
+
+/// The clusters of one snapshot by one key.
+#[derive(Debug, Clone)]
+pub struct Clustering {
+    /// The snapshot these were computed on.
+    pub generation: u64,
+    /// The key.
+    pub key: ClusterKey,
+    /// The clusters, largest first.
+    pub clusters: Vec<Cluster>,
+    /// For each record, the index of its cluster (to count clusters hit by a plan).
+    pub cluster_of: Vec<u32>,
+}
+
+/// The records a query selected, as a bit set over record indices.
+#[derive(Debug, Clone)]
+pub struct Selection {
+    /// The snapshot it was computed on.
+    pub generation: u64,
+    /// The query.
+    pub query: Query,
+    /// Bit `i` set: record `i` matched.
+    pub bits: Vec<u64>,
+    /// Number of matches.
+    pub count: usize,
+}
+
+impl Selection {
+    /// Did record `i` match?
+    pub fn contains(&self, i: u32) -> bool {
+        self.bits
+            .get(i as usize / 64)
+            .is_some_and(|w| w & (1 << (i % 64)) != 0)
+    }
+}
+
+/// Every record index in each [`MessageSort`] order, computed once per snapshot by the worker so
+/// the UI thread never sorts a large list.
+#[derive(Debug, Clone, Default)]
+pub struct Orders {
+    /// Indexed by [`MessageSort::index`].
+    pub by: [Vec<u32>; 4],
+}
+
+impl Orders {
+    /// All record indices in `sort` order.
+    pub fn get(&self, sort: MessageSort) -> &[u32] {
+        &self.by[sort.index()]
+    }
+}
+
+/// What the worker produced from a scan or an action: everything the views show.
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    /// The records.
+    pub snapshot: Arc<Snapshot>,
+    /// Their clusters.
+    pub clustering: Arc<Clustering>,
+    /// The active query's matches, if a query is set.
+    pub selection: Option<Arc<Selection>>,
+    /// The records in every message order.
+    pub orders: Arc<Orders>,
+}
+
+/// Is qmail-send running (as last checked)?
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SendState {
+    /// Not checked yet, or the check failed.
+    #[default]
+    Unknown,
+    /// lock/sendmutex is held.
+    Running,
+    /// The lock is free.
+    Stopped,
+}
+
+/// Where the scan is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ScanPhase {
+    /// Reading the queue.
+    #[default]
+    Scanning,
+    /// Done; the data is shown.
+    Ready,
+    /// The scan failed (the error is in the notice).
+    Failed,
+}
+
+/// Header and status-bar data.
+#[derive(Debug, Clone, Default)]
+pub struct Status {
+    /// The queue directory, sanitized for display.
+    pub queue_path: String,
+    /// qmail-send's state.
+    pub send: SendState,
+    /// Message ids in the yank area.
+    pub yanked_on_disk: Vec<MessageId>,
+    /// "Now", unix seconds, from the last tick (render never reads the clock).
+    pub now: i64,
+    /// Scan phase.
+    pub phase: ScanPhase,
+    /// Last scan progress.
+    pub progress: Option<ProgressSnapshot>,
+    /// Milliseconds the scan has been running at the last progress report.
+    pub scan_ms: u64,
+    /// One line of feedback (last error or result).
+    pub notice: Option<Notice>,
+}
+
+/// A one-line message in the status bar.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    /// The text (already sanitized).
+    pub text: String,
+    /// Show in the error colour.
+    pub is_error: bool,
+}
+
+/// How clusters are ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ClusterSort {
+    /// The ranking score when any cluster has one, else message count.
+    #[default]
+    Score,
+    /// Message count.
+    Count,
+    /// Messages per minute over the last hour.
+    Rate,
+}
+
+impl ClusterSort {
+    /// The next order in the cycle.
+    pub fn next(self) -> ClusterSort {
+        match self {
+            ClusterSort::Score => ClusterSort::Count,
+            ClusterSort::Count => ClusterSort::Rate,
+            ClusterSort::Rate => ClusterSort::Score,
+        }
+    }
+    /// Its name in the pane title.
+    pub fn name(self) -> &'static str {
+        match self {
+            ClusterSort::Score => "score",
+            ClusterSort::Count => "count",
+            ClusterSort::Rate => "rate",
+        }
+    }
+}
+
+/// A list position: the selected row and the first visible row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ListPos {
+    /// Selected row.
+    pub selected: usize,
+    /// First row shown.
+    pub offset: usize,
+}
+
+/// The clusters pane. Row 0 is "all messages"; row `n` is `order[n-1]`.
+#[derive(Debug, Clone, Default)]
+pub struct ClusterView {
+    /// The grouping key in use (or requested).
+    pub key: Option<ClusterKey>,
+    /// The order.
+    pub sort: ClusterSort,
+    /// Cluster indices in display order.
+    pub order: Vec<u32>,
+    /// Position.
+    pub pos: ListPos,
+}
+
+/// How messages are ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MessageSort {
+    /// Queue order (split directory, then id).
+    #[default]
+    Queue,
+    /// Oldest first.
+    Age,
+    /// Largest first.
+    Size,
+    /// By envelope sender.
+    Sender,
+}
+
+impl MessageSort {
+    /// The next order in the cycle.
+    pub fn next(self) -> MessageSort {
+        match self {
+            MessageSort::Queue => MessageSort::Age,
+            MessageSort::Age => MessageSort::Size,
+            MessageSort::Size => MessageSort::Sender,
+            MessageSort::Sender => MessageSort::Queue,
+        }
+    }
+    /// Its slot in [`Orders::by`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+    /// Its name in the pane title.
+    pub fn name(self) -> &'static str {
+        match self {
+            MessageSort::Queue => "queue",
+            MessageSort::Age => "age",
+            MessageSort::Size => "size",
+            MessageSort::Sender => "sender",
+        }
+    }
+}
+
+/// The message list: record indices of the selected cluster (filtered by the query), sorted.
+#[derive(Debug, Clone, Default)]
+pub struct MessageView {
+    /// Record indices, in display order; only the visible ones are ever rendered.
+    pub rows: Arc<Vec<u32>>,
+    /// The order.
+    pub sort: MessageSort,
+    /// Position.
+    pub pos: ListPos,
+}
+
+/// The inspector's content, built by the worker from a bounded read (all text sanitized).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inspection {
+    /// The message.
+    pub id: MessageId,
+    /// Envelope lines (`sender`, recipients, state, size, birth).
+    pub envelope: Vec<String>,
+    /// Received lines, first (qmail-queue's) first.
+    pub received: Vec<String>,
+    /// Index into `received` of the line the origin was extracted from.
+    pub origin_line: Option<usize>,
+    /// Subject decoded, and its raw bytes shown escaped.
+    pub subject: Option<(String, String)>,
+    /// Other header fields, `Name: value`, bounded.
+    pub headers: Vec<String>,
+    /// The first body lines, bounded; binary bytes shown escaped.
+    pub body: Vec<String>,
+    /// Why something could not be read (vanished, symlink...).
+    pub problem: Option<String>,
+}
+
+impl Inspection {
+    /// An empty inspection of `id` (filled in by `inspect`).
+    pub fn empty(id: MessageId) -> Inspection {
+        Inspection {
+            id,
+            envelope: Vec::new(),
+            received: Vec::new(),
+            origin_line: None,
+            subject: None,
+            headers: Vec::new(),
+            body: Vec::new(),
+            problem: None,
+        }
+    }
+}
+
+/// The inspector pane.
+#[derive(Debug, Clone, Default)]
+pub struct DetailView {
+    /// The message being inspected (`None`: pane closed).
+    pub id: Option<MessageId>,
+    /// Its content once read.
+    pub inspection: Option<Inspection>,
+    /// Lines scrolled.
+    pub scroll: u16,
+}
+
+/// The filter bar.
+#[derive(Debug, Clone, Default)]
+pub struct QueryBar {
+    /// Being edited (keys go to it).
+    pub editing: bool,
+    /// The text.
+    pub text: String,
+    /// Caret position, a byte offset at a char boundary.
+    pub cursor: usize,
+    /// The parse error of `text`, shown under the caret.
+    pub error: Option<QueryError>,
+    /// The query in force (applied with Enter).
+    pub applied: Option<Query>,
+}
+
+/// Marked messages.
+#[derive(Debug, Clone, Default)]
+pub struct Marks {
+    /// The marked ids.
+    pub ids: FxHashSet<MessageId>,
+}
+
+/// What a plan does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlanKind {
+    /// Move marked messages to the yank area.
+    Yank,
+    /// Move messages back from the yank area.
+    Restore {
+        /// The session batch number, when restoring one.
+        batch: Option<usize>,
+        /// What is restored, for the popup (`batch 3`, `everything in the yank area`).
+        what: String,
+    },
+}
+
+/// A destructive action, fully decided: the popup shows it and the worker executes exactly it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// Yank or restore.
+    pub kind: PlanKind,
+    /// The messages.
+    pub targets: Vec<super::ops::Target>,
+    /// Envelope recipients over them (0 for a restore: not known until read back).
+    pub recipients: usize,
+    /// Bytes of their mess files.
+    pub bytes: u64,
+    /// Clusters (of the current key) that contain at least one of them.
+    pub clusters_hit: usize,
+    /// qmail-send's state when planned.
+    pub send: SendState,
+    /// Run even while qmail-send runs.
+    pub force: bool,
+}
+
+/// A batch yanked in this session (undo restores the last).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Batch {
+    /// 1-based number in this session.
+    pub number: usize,
+    /// Unix time of the yank.
+    pub at: i64,
+    /// The yanked messages.
+    pub ids: Vec<MessageId>,
+}
+
+/// The yank-area view.
+#[derive(Debug, Clone, Default)]
+pub struct YankArea {
+    /// Batches yanked in this session, oldest first.
+    pub batches: Vec<Batch>,
+    /// Position (rows: batches newest first, then "everything on disk").
+    pub pos: ListPos,
+}
+
+/// A popup over the main view.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Popup {
+    /// None.
+    #[default]
+    None,
+    /// The key list.
+    Help,
+    /// A plan waiting for Enter (or F to force).
+    Confirm(Plan),
+    /// A plan being executed: messages handled so far.
+    Running {
+        /// The plan.
+        plan: Plan,
+        /// Messages handled.
+        done: usize,
+    },
+}
+
+/// Which pane has the keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Focus {
+    /// The clusters.
+    #[default]
+    Clusters,
+    /// The message list.
+    Messages,
+    /// The inspector.
+    Detail,
+    /// The yank area.
+    Yanked,
+}
+
+/// Terminal-level facts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ui {
+    /// Pane with the keys.
+    pub focus: Focus,
+    /// Terminal size (columns, rows).
+    pub size: (u16, u16),
+    /// Colours on (off with NO_COLOR).
+    pub colour: bool,
+    /// Leave the event loop.
+    pub quit: bool,
+}
+
+impl Default for Ui {
+    fn default() -> Self {
+        Ui {
+            focus: Focus::Clusters,
+            size: (80, 24),
+            colour: true,
+            quit: false,
+        }
+    }
+}
+
+/// Everything the TUI shows.
+#[derive(Debug, Clone, Default)]
+pub struct AppState {
+    /// Header and status line.
+    pub status: Status,
+    /// Scan result and its clusters (none until the first scan ends).
+    pub data: Option<Analysis>,
+    /// Clusters pane.
+    pub clusters: ClusterView,
+    /// Message list.
+    pub messages: MessageView,
+    /// Inspector.
+    pub detail: DetailView,
+    /// Filter bar.
+    pub query: QueryBar,
+    /// Marked messages.
+    pub marks: Marks,
+    /// Yank area.
+    pub yank_area: YankArea,
+    /// Popup.
+    pub popup: Popup,
+    /// Focus, size, colours.
+    pub ui: Ui,
+}
+
+impl AppState {
+    /// A fresh state for `queue_path`, scanning.
+    pub fn new(queue_path: &std::path::Path, now: i64, colour: bool) -> AppState {
+        let mut s = AppState::default();
+        s.status.queue_path =
+            crate::sanitize::sanitize_bytes(queue_path.as_os_str().as_encoded_bytes()).into_owned();
+        s.status.now = now;
+        s.ui.colour = colour;
+        s
+    }
+
+    /// The cluster at clusters-pane row `row` (row 0 is "all messages").
+    pub fn cluster_at(&self, row: usize) -> Option<&Cluster> {
+        let data = self.data.as_ref()?;
+        let i = *self.clusters.order.get(row.checked_sub(1)?)?;
+        data.clustering.clusters.get(i as usize)
+    }
+
+    /// Rows in the clusters pane.
+    pub fn cluster_rows(&self) -> usize {
+        if self.data.is_some() {
+            self.clusters.order.len() + 1
+        } else {
+            0
+        }
+    }
+
+    /// The record under the message-list cursor.
+    pub fn selected_record(&self) -> Option<(u32, &MessageRecord)> {
+        let data = self.data.as_ref()?;
+        let i = *self.messages.rows.get(self.messages.pos.selected)?;
+        Some((i, data.snapshot.records.get(i as usize)?))
+    }
+}

@@ -1,0 +1,156 @@
+//! The clusters pane: clusters by the current key, ranked, with share bars and the selected
+//! cluster's reasons.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Row, StatefulWidget, Table, TableState, Widget};
+
+use super::layout::LIST_CHROME;
+use super::{thousands, Theme};
+use crate::analysis::cluster::Cluster;
+use crate::analysis::key::ClusterKey;
+use crate::queue::Interner;
+use crate::sanitize::sanitize_str;
+use crate::tui::lists::keep_visible;
+use crate::tui::state::{AppState, ClusterSort, Focus, ListPos};
+
+/// Width of the share bar in cells.
+const BAR: usize = 8;
+
+/// What the clusters pane shows.
+pub struct ClustersPane<'a> {
+    clusters: &'a [Cluster],
+    order: &'a [u32],
+    strings: Option<&'a Interner>,
+    total: usize,
+    shown_key: Option<ClusterKey>,
+    wanted_key: Option<ClusterKey>,
+    sort: ClusterSort,
+    pos: ListPos,
+    focused: bool,
+    theme: Theme,
+}
+
+impl<'a> ClustersPane<'a> {
+    /// The clusters pane of `s`.
+    pub fn new(s: &'a AppState, theme: Theme) -> ClustersPane<'a> {
+        let data = s.data.as_ref();
+        ClustersPane {
+            clusters: data.map_or(&[][..], |d| &d.clustering.clusters),
+            order: &s.clusters.order,
+            strings: data.map(|d| &*d.snapshot.strings),
+            total: data.map_or(0, |d| d.snapshot.records.len()),
+            shown_key: data.map(|d| d.clustering.key),
+            wanted_key: s.clusters.key,
+            sort: s.clusters.sort,
+            pos: s.clusters.pos,
+            focused: s.ui.focus == Focus::Clusters,
+            theme,
+        }
+    }
+
+    fn value(&self, c: &Cluster) -> String {
+        match (c.value, self.strings) {
+            (Some(v), Some(st)) => sanitize_str(&v.text(st)).into_owned(),
+            _ => "(none)".into(),
+        }
+    }
+
+    fn bar(&self, n: usize) -> String {
+        let share = if self.total == 0 {
+            0.0
+        } else {
+            n as f64 / self.total as f64
+        };
+        let filled = ((share * BAR as f64).round() as usize).min(BAR);
+        format!(
+            "{}{} {:>3.0}%",
+            "█".repeat(filled),
+            "·".repeat(BAR - filled),
+            share * 100.0
+        )
+    }
+
+    /// Pane row `row` (0 is "all messages"): count, share bar, rate, score, value.
+    fn row(&self, row: usize, scored: bool) -> Row<'static> {
+        let none = || (0, String::new(), String::new(), String::new());
+        let (n, rate, score, value) = match row.checked_sub(1).and_then(|i| self.order.get(i)) {
+            None => (
+                self.total,
+                String::new(),
+                String::new(),
+                "(all messages)".to_string(),
+            ),
+            Some(&i) => self.clusters.get(i as usize).map_or_else(none, |c| {
+                let (rate, score) = (format!("{:.1}", c.per_minute), format!("{:.1}", c.score));
+                (c.messages, rate, score, self.value(c))
+            }),
+        };
+        let mut cells = vec![thousands(n as u64), self.bar(n), rate];
+        if scored {
+            cells.push(score);
+        }
+        cells.push(value);
+        Row::new(cells)
+    }
+
+    fn title(&self) -> String {
+        let key = self.shown_key.map_or("…", |k| k.name());
+        let mut t = format!(
+            " Clusters by {key} · sort {} · {} ",
+            self.sort.name(),
+            self.order.len()
+        );
+        if self.wanted_key != self.shown_key {
+            if let Some(k) = self.wanted_key {
+                t.push_str(&format!("(grouping by {}…) ", k.name()));
+            }
+        }
+        t
+    }
+}
+
+impl Widget for ClustersPane<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let t = self.theme;
+        let height = usize::from(area.height.saturating_sub(LIST_CHROME)).max(1);
+        let pos = keep_visible(self.pos, height);
+        let scored = self.clusters.iter().any(|c| c.score > 0.0);
+        let mut block = Block::bordered()
+            .border_style(t.border(self.focused))
+            .title(Line::styled(self.title(), t.accent()));
+        let selected = pos.selected.checked_sub(1).and_then(|i| self.order.get(i));
+        if let Some(c) = selected.and_then(|&i| self.clusters.get(i as usize)) {
+            if !c.reasons.is_empty() {
+                let why = sanitize_str(&c.reasons.join("; ")).into_owned();
+                block = block.title_bottom(Line::styled(format!(" why: {why} "), t.dim()));
+            }
+        }
+        let rows_total = self.order.len() + usize::from(self.strings.is_some());
+        let rows =
+            (pos.offset..rows_total.min(pos.offset + height)).map(|row| self.row(row, scored));
+        let mut widths = vec![
+            Constraint::Length(9),
+            Constraint::Length(BAR as u16 + 5),
+            Constraint::Length(6),
+        ];
+        let mut header = vec!["msgs", "share", "/min"];
+        if scored {
+            widths.push(Constraint::Length(6));
+            header.push("score");
+        }
+        widths.push(Constraint::Min(6));
+        let key = self.shown_key.map_or("value", |k| k.name());
+        header.push(key);
+        let table = Table::new(rows, widths)
+            .header(Row::new(header).style(t.dim()))
+            .block(block)
+            .row_highlight_style(if self.focused { t.cursor() } else { t.accent() });
+        let mut state = TableState::default();
+        if rows_total > 0 {
+            state.select(Some(pos.selected - pos.offset));
+        }
+        StatefulWidget::render(table, area, buf, &mut state);
+    }
+}

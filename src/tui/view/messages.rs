@@ -1,0 +1,176 @@
+//! The message list: virtualized (only the visible rows are built), with marks, origin, sender,
+//! recipients and subject.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Row, StatefulWidget, Table, TableState, Widget};
+
+use super::layout::LIST_CHROME;
+use super::{age, human_bytes, thousands, Theme};
+use crate::queue::{Interner, MessageRecord, OriginKind, Sym};
+use crate::sanitize::sanitize_bytes;
+use crate::tui::lists::keep_visible;
+use crate::tui::state::{AppState, Focus, ListPos, Marks, MessageSort};
+
+/// Inner width from which the list shows size and the first recipient.
+const WIDE_LIST: u16 = 110;
+
+/// What the message list shows.
+pub struct MessagesPane<'a> {
+    rows: &'a [u32],
+    records: &'a [MessageRecord],
+    strings: Option<&'a Interner>,
+    marks: &'a Marks,
+    pos: ListPos,
+    sort: MessageSort,
+    scope: String,
+    now: i64,
+    focused: bool,
+    theme: Theme,
+}
+
+impl<'a> MessagesPane<'a> {
+    /// The message list of `s`.
+    pub fn new(s: &'a AppState, theme: Theme) -> MessagesPane<'a> {
+        let data = s.data.as_ref();
+        let mut scope = match s.cluster_at(s.clusters.pos.selected) {
+            Some(_) => "cluster".to_string(),
+            None => "all".to_string(),
+        };
+        if let Some(q) = &s.query.applied {
+            scope.push_str(&format!(
+                " ∩ /{}",
+                crate::sanitize::sanitize_str(&q.to_string())
+            ));
+        }
+        MessagesPane {
+            rows: &s.messages.rows,
+            records: data.map_or(&[][..], |d| &d.snapshot.records),
+            strings: data.map(|d| &*d.snapshot.strings),
+            marks: &s.marks,
+            pos: s.messages.pos,
+            sort: s.messages.sort,
+            scope,
+            now: s.status.now,
+            focused: s.ui.focus == Focus::Messages,
+            theme,
+        }
+    }
+
+    fn text(&self, sym: Option<Sym>) -> String {
+        match (sym, self.strings) {
+            (Some(s), Some(st)) => sanitize_bytes(&st.resolve(s)).into_owned(),
+            _ => String::new(),
+        }
+    }
+
+    fn origin(&self, r: &MessageRecord) -> String {
+        let o = &r.origin;
+        match o.kind {
+            OriginKind::SmtpAuth => format!("{}@{}", self.text(o.auth_user), self.text(o.ip)),
+            OriginKind::Smtp => self.text(o.ip),
+            OriginKind::Local => match o.script {
+                Some(s) => format!("uid {} {}", o.uid.unwrap_or(0), self.text(Some(s))),
+                None => format!(
+                    "uid {}",
+                    o.uid.map_or_else(|| "?".into(), |u| u.to_string())
+                ),
+            },
+            k => k.name().to_string(),
+        }
+    }
+
+    fn row(&self, i: u32, wide: bool) -> Row<'static> {
+        let Some(r) = self.records.get(i as usize) else {
+            return Row::new(Vec::<String>::new());
+        };
+        let marked = self.marks.ids.contains(&r.id);
+        let sender = match r.sender {
+            Some(s) => format!("<{}>", self.text(Some(s))),
+            None => "?".into(),
+        };
+        let subject = self.text(r.headers.subject.or(r.headers.subject_raw));
+        let mut cells = vec![
+            if marked {
+                "*".to_string()
+            } else {
+                " ".to_string()
+            },
+            r.id.to_string(),
+            age(self.now, r.queued),
+        ];
+        if wide {
+            cells.push(human_bytes(r.size));
+        }
+        cells.push(self.origin(r));
+        cells.push(sender);
+        if wide {
+            let first = r
+                .recipients
+                .first()
+                .map(|rc| self.text(Some(rc.address)))
+                .unwrap_or_default();
+            cells.push(format!("{} {first}", r.recipients.len()));
+        } else {
+            cells.push(r.recipients.len().to_string());
+        }
+        cells.push(subject);
+        let row = Row::new(cells);
+        if marked {
+            row.style(self.theme.marked())
+        } else {
+            row
+        }
+    }
+}
+
+impl Widget for MessagesPane<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let t = self.theme;
+        let height = usize::from(area.height.saturating_sub(LIST_CHROME)).max(1);
+        let pos = keep_visible(self.pos, height);
+        let wide = area.width.saturating_sub(2) >= WIDE_LIST;
+        let title = format!(
+            " Messages · {} · {} · sort {} ",
+            self.scope,
+            thousands(self.rows.len() as u64),
+            self.sort.name()
+        );
+        let block = Block::bordered()
+            .border_style(t.border(self.focused))
+            .title(Line::styled(title, t.accent()));
+        let end = self.rows.len().min(pos.offset + height);
+        let visible = self.rows.get(pos.offset..end).unwrap_or_default();
+        let rows: Vec<Row> = visible.iter().map(|&i| self.row(i, wide)).collect();
+        let (widths, header) = if wide {
+            (
+                vec![1, 9, 4, 7, 22, 24, 20, 0],
+                vec![
+                    "", "id", "age", "size", "origin", "sender", "rcpts", "subject",
+                ],
+            )
+        } else {
+            (
+                vec![1, 9, 4, 16, 18, 4, 0],
+                vec!["", "id", "age", "origin", "sender", "rcpt", "subject"],
+            )
+        };
+        let widths = widths.into_iter().map(|w| {
+            if w == 0 {
+                Constraint::Min(8)
+            } else {
+                Constraint::Length(w)
+            }
+        });
+        let table = Table::new(rows, widths)
+            .header(Row::new(header).style(t.dim()))
+            .block(block)
+            .row_highlight_style(if self.focused { t.cursor() } else { t.dim() });
+        let mut state = TableState::default();
+        if !visible.is_empty() {
+            state.select(Some(pos.selected.saturating_sub(pos.offset)));
+        }
+        StatefulWidget::render(table, area, buf, &mut state);
+    }
+}

@@ -1,0 +1,166 @@
+//! `impl Widget for &AppState`: lay the panes out; each pane is a small widget in its own file.
+//!
+//! Rendering is a pure function of the state: nothing here mutates it, reads the clock or touches
+//! the disk. List offsets come from the state and are adjusted on a copy (television's
+//! `relative_state.clone()`), and only visible rows are built.
+
+pub mod clusters;
+pub mod confirm;
+pub mod detail;
+pub mod help;
+pub mod layout;
+pub mod messages;
+pub mod query_bar;
+pub mod status;
+pub mod yanked;
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::widgets::Widget;
+
+use super::state::{AppState, Focus, Popup};
+
+/// The styles in use; with colours off (NO_COLOR) only bold, reverse and underline remain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Theme {
+    /// Colours on.
+    pub colour: bool,
+}
+
+impl Theme {
+    fn fg(self, c: Color) -> Style {
+        if self.colour {
+            Style::new().fg(c)
+        } else {
+            Style::new()
+        }
+    }
+    /// Destructive things: the confirm popup, errors, a running qmail-send.
+    pub fn danger(self) -> Style {
+        self.fg(Color::Red).add_modifier(Modifier::BOLD)
+    }
+    /// Titles and the focused border.
+    pub fn accent(self) -> Style {
+        self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
+    }
+    /// Secondary text.
+    pub fn dim(self) -> Style {
+        if self.colour {
+            Style::new().fg(Color::DarkGray)
+        } else {
+            Style::new()
+        }
+    }
+    /// Marked rows.
+    pub fn marked(self) -> Style {
+        self.fg(Color::Yellow).add_modifier(Modifier::BOLD)
+    }
+    /// The row under the cursor.
+    pub fn cursor(self) -> Style {
+        Style::new().add_modifier(Modifier::REVERSED)
+    }
+    /// Good news (qmail-send stopped, done).
+    pub fn ok(self) -> Style {
+        self.fg(Color::Green)
+    }
+    /// The Received line the origin was taken from.
+    pub fn highlight(self) -> Style {
+        self.fg(Color::Yellow)
+            .add_modifier(Modifier::BOLD | Modifier::UNDERLINED)
+    }
+    /// Border of a pane, brighter when it has the focus.
+    pub fn border(self, focused: bool) -> Style {
+        if focused {
+            self.accent()
+        } else {
+            self.dim()
+        }
+    }
+}
+
+impl Widget for &AppState {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let theme = Theme {
+            colour: self.ui.colour,
+        };
+        let a = layout::areas(self, area);
+        status::Header::new(self, theme).render(a.header, buf);
+        if a.progress.height > 0 {
+            status::ProgressLine::new(self, theme).render(a.progress, buf);
+        }
+        match self.ui.focus {
+            Focus::Detail => detail::DetailPane::new(self, theme).render(a.main, buf),
+            Focus::Yanked => yanked::YankPane::new(self, theme).render(a.main, buf),
+            Focus::Clusters | Focus::Messages => {
+                clusters::ClustersPane::new(self, theme).render(a.clusters, buf);
+                messages::MessagesPane::new(self, theme).render(a.messages, buf);
+            }
+        }
+        if a.query.height > 0 {
+            query_bar::QueryBarView::new(&self.query, theme).render(a.query, buf);
+        }
+        status::StatusLine::new(self, theme).render(a.status, buf);
+        match &self.popup {
+            Popup::None => {}
+            Popup::Help => help::HelpPopup { theme }.render(area, buf),
+            Popup::Confirm(plan) => confirm::ConfirmPopup {
+                plan,
+                running: None,
+                send: self.status.send,
+                theme,
+            }
+            .render(area, buf),
+            Popup::Running { plan, done } => confirm::ConfirmPopup {
+                plan,
+                running: Some(*done),
+                send: self.status.send,
+                theme,
+            }
+            .render(area, buf),
+        }
+    }
+}
+
+/// `1234567` → `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Bytes in the largest unit that keeps the number readable (`1.2 MB`).
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1000.0 && u + 1 < UNITS.len() {
+        v /= 1000.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+/// A compact age (`42s`, `5m`, `3h`, `2d`) of `then` at `now`.
+pub fn age(now: i64, then: i64) -> String {
+    let d = (now - then).max(0);
+    match d {
+        0..60 => format!("{d}s"),
+        60..3600 => format!("{}m", d / 60),
+        3600..86400 => format!("{}h", d / 3600),
+        _ => format!("{}d", d / 86400),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,273 @@
+//! Render tests: whole-screen snapshots (insta) of every view at 80x24 and 120x40, hostile
+//! subjects included, plus cell-style checks for colours that carry meaning.
+
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::style::Color;
+use ratatui::Terminal;
+
+use crate::query::Query;
+use crate::queue::{MessageId, ProgressSnapshot};
+use crate::tui::action::{update, Action};
+use crate::tui::keys::Command;
+use crate::tui::plan::yank_plan;
+use crate::tui::state::{AppState, Batch, Focus, Inspection, Popup, SendState};
+use crate::tui::testdata::{state, NOW};
+
+const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
+
+fn render(s: &AppState) -> Terminal<TestBackend> {
+    let (w, h) = s.ui.size;
+    let mut t = Terminal::new(TestBackend::new(w, h)).expect("test terminal");
+    t.draw(|f| f.render_widget(s, f.area())).expect("draw");
+    t
+}
+
+fn cmd(s: &mut AppState, c: Command) {
+    update(s, Action::Cmd(c));
+}
+
+/// Snapshot `s` at both sizes; `build` makes the state for a size.
+fn snap_both(name: &str, build: impl Fn((u16, u16)) -> AppState) {
+    for size in SIZES {
+        let s = build(size);
+        let t = render(&s);
+        assert_no_escape(t.backend().buffer());
+        insta::assert_snapshot!(format!("{name}_{}x{}", size.0, size.1), t.backend());
+    }
+}
+
+/// No cell may hold a control character: attacker bytes reach the screen escaped or not at all.
+#[track_caller]
+fn assert_no_escape(buf: &Buffer) {
+    for cell in buf.content() {
+        assert!(
+            !cell.symbol().chars().any(crate::sanitize::needs_escape),
+            "control or format character in cell {:?}",
+            cell.symbol()
+        );
+    }
+}
+
+fn screen_text(buf: &Buffer) -> String {
+    buf.content().iter().map(|c| c.symbol()).collect()
+}
+
+fn ready(size: (u16, u16)) -> AppState {
+    state(size, 30, 7, true)
+}
+
+#[test]
+fn scanning() {
+    snap_both("scanning", |size| {
+        let mut s = AppState::new(std::path::Path::new("/var/qmail/queue"), NOW, true);
+        s.ui.size = size;
+        let p = ProgressSnapshot {
+            listed: 200_000,
+            read: 48_000,
+            done: false,
+        };
+        update(&mut s, Action::Scan(p, 1_500));
+        s
+    });
+}
+
+#[test]
+fn clusters() {
+    snap_both("clusters", |size| {
+        let mut s = ready(size);
+        cmd(&mut s, Command::Down);
+        s
+    });
+}
+
+#[test]
+fn messages_with_hostile_subjects_and_marks() {
+    snap_both("messages", |size| {
+        let mut s = ready(size);
+        cmd(&mut s, Command::Down);
+        cmd(&mut s, Command::Open);
+        cmd(&mut s, Command::Mark);
+        cmd(&mut s, Command::Mark);
+        s
+    });
+}
+
+fn inspected(size: (u16, u16)) -> AppState {
+    let mut s = ready(size);
+    cmd(&mut s, Command::Down);
+    cmd(&mut s, Command::Open);
+    cmd(&mut s, Command::Open);
+    let id = s.detail.id.expect("inspecting");
+    let mut i = Inspection::empty(id);
+    i.envelope = vec![
+        format!("#{id}  in-delivery  1000 bytes  queued 2026-11-19T08:26:40Z"),
+        "sender <x0@philadefender.org>".into(),
+        "origin smtp-auth  ip 86.107.221.138  auth test  helo -  uid -  script -".into(),
+    ];
+    i.received = vec![
+        "(qmail 5941 invoked from network); 19 Nov 2026 08:26:40 -0000".into(),
+        "from unknown (HELO User) (test@86.107.221.138)  by mail.example.com with ESMTPA; 19 Nov 2026 08:26:40 -0000".into(),
+        "from forged.example (6.6.6.6) by nowhere".into(),
+    ];
+    i.origin_line = Some(1);
+    let hostile =
+        crate::sanitize::sanitize_bytes(b"Invoice \x1b[2J\x1b]0;owned\x07 paid \xff").into_owned();
+    i.subject = Some((hostile, "=?UTF-8?B?SW52b2ljZSAbWzJK?=".into()));
+    i.headers = vec![
+        "From: \"PayPal\" <support@PayPal.Inc.com>".into(),
+        "X-Mailer: \\u{202e}reliaM".into(),
+    ];
+    i.body = vec!["請求書をご確認ください".into(), "\\xff\\xfe binary".into()];
+    update(&mut s, Action::Inspected(Box::new(i)));
+    s
+}
+
+#[test]
+fn inspector() {
+    snap_both("inspector", inspected);
+}
+
+fn confirming(size: (u16, u16), send: SendState) -> AppState {
+    let mut s = ready(size);
+    s.status.send = send;
+    cmd(&mut s, Command::Down);
+    cmd(&mut s, Command::MarkCluster);
+    cmd(&mut s, Command::Yank);
+    s
+}
+
+#[test]
+fn confirm() {
+    snap_both("confirm", |size| confirming(size, SendState::Stopped));
+    snap_both("confirm_send_running", |size| {
+        confirming(size, SendState::Running)
+    });
+}
+
+#[test]
+fn running() {
+    snap_both("running", |size| {
+        let mut s = confirming(size, SendState::Stopped);
+        cmd(&mut s, Command::Confirm);
+        update(&mut s, Action::Progress(12));
+        s
+    });
+}
+
+#[test]
+fn query_error() {
+    snap_both("query_error", |size| {
+        let mut s = ready(size);
+        cmd(&mut s, Command::Filter);
+        for c in "ip:86.107.221.138 bogus:x".chars() {
+            update(&mut s, Action::Type(c));
+        }
+        s
+    });
+}
+
+#[test]
+fn query_applied() {
+    snap_both("query_applied", |size| {
+        let mut s = ready(size);
+        s.query.applied = Query::parse("auth:test").ok();
+        s
+    });
+}
+
+#[test]
+fn help() {
+    snap_both("help", |size| {
+        let mut s = ready(size);
+        cmd(&mut s, Command::Help);
+        s
+    });
+}
+
+#[test]
+fn yank_area() {
+    snap_both("yank_area", |size| {
+        let mut s = ready(size);
+        s.yank_area.batches = vec![
+            Batch {
+                number: 1,
+                at: NOW - 300,
+                ids: vec![MessageId(1), MessageId(2)],
+            },
+            Batch {
+                number: 2,
+                at: NOW - 20,
+                ids: vec![MessageId(3)],
+            },
+        ];
+        s.status.yanked_on_disk = vec![MessageId(1), MessageId(2), MessageId(3), MessageId(9)];
+        s.ui.focus = Focus::Yanked;
+        s
+    });
+}
+
+#[test]
+fn the_confirm_popup_is_drawn_in_the_danger_colour() {
+    let s = confirming((80, 24), SendState::Running);
+    let t = render(&s);
+    let buf = t.backend().buffer();
+    let text = screen_text(buf);
+    let at = |needle: &str| {
+        let start = text
+            .find(needle)
+            .unwrap_or_else(|| panic!("{needle:?} on screen"));
+        let cell = text[..start].chars().count();
+        (cell % 80, cell / 80)
+    };
+    for needle in ["Yank 30 messages", "RUNNING: refused", "Confirm"] {
+        let (x, y) = at(needle);
+        let cell = &buf[(x as u16, y as u16)];
+        assert_eq!(cell.fg, Color::Red, "{needle} in the danger colour");
+    }
+    // The popup border too.
+    let (x, y) = at("Confirm");
+    assert_eq!(buf[(x as u16 - 2, y as u16)].fg, Color::Red);
+}
+
+#[test]
+fn no_color_means_no_colour() {
+    let mut s = confirming((80, 24), SendState::Running);
+    s.ui.colour = false;
+    let t = render(&s);
+    for cell in t.backend().buffer().content() {
+        assert_eq!(
+            (cell.fg, cell.bg),
+            (Color::Reset, Color::Reset),
+            "{:?}",
+            cell.symbol()
+        );
+    }
+}
+
+#[test]
+fn the_plan_counts_match_the_popup() {
+    let s = confirming((120, 40), SendState::Stopped);
+    let plan = yank_plan(&s).expect("plan");
+    assert_eq!(s.popup, Popup::Confirm(plan.clone()));
+    let text = screen_text(render(&s).backend().buffer());
+    assert!(text.contains(&format!("recipients  {}", plan.recipients)));
+    assert!(text.contains("clusters    1"));
+}
+
+#[test]
+fn a_million_rows_render_only_what_is_visible() {
+    let mut s = state((80, 24), 3, 2, false);
+    // A list of a million rows that all point at real records: render cost must not grow.
+    s.messages.rows = std::sync::Arc::new((0..1_000_000u32).map(|i| i % 5).collect());
+    s.ui.focus = Focus::Messages;
+    cmd(&mut s, Command::End);
+    let start = std::time::Instant::now();
+    let t = render(&s);
+    let took = start.elapsed();
+    assert!(screen_text(t.backend().buffer()).contains("1,000,000"));
+    assert!(
+        took < std::time::Duration::from_millis(500),
+        "render took {took:?}"
+    );
+}

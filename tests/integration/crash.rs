@@ -1,0 +1,220 @@
+//! kill -9 during a bulk yank and a bulk restore of a 20,000-message queue, at many points;
+//! after recovery every message is whole in exactly one place, and restore-all gives back the
+//! original tree (names, bytes, inodes). Checked with an independent walkdir walk.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Output, Stdio};
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+
+use qtriage::fixture::{FixtureState, MessageSpec};
+
+use crate::tree::{walk, Place, Tree};
+use crate::util::{assert_exit, TestQueue};
+
+/// Messages in the crash queue (half of them spam, yanked and restored).
+const MESSAGES: u32 = 20_000;
+
+fn build() -> (TestQueue, Tree) {
+    let t = TestQueue::new(23);
+    let states = [
+        FixtureState::InDelivery,
+        FixtureState::Queued,
+        FixtureState::Preprocessing,
+        FixtureState::InDelivery,
+    ];
+    (0..MESSAGES).into_par_iter().for_each(|i| {
+        let spec = if i % 2 == 0 {
+            let mut s = MessageSpec::new()
+                .sender(format!("x{i}@spam.example"))
+                .remote(format!("v{i}@example.net"))
+                .received_from("82.128.32.42")
+                .auth("test")
+                .state(states[(i / 2) as usize % states.len()]);
+            if i % 10 == 0 {
+                s = s.bouncing(b"<v@example.net>:\nno mailbox\n\n");
+            }
+            s
+        } else {
+            MessageSpec::new()
+                .sender(format!("a{i}@example.com"))
+                .local("b@example.com")
+                .received_from("192.0.2.1")
+        };
+        t.q.add(&spec).expect("fixture message");
+    });
+    let original = walk(t.root(), &yank(&t), true);
+    assert_eq!(original.files.len(), MESSAGES as usize);
+    (t, original)
+}
+
+fn yank(t: &TestQueue) -> PathBuf {
+    t.root().join("yanked")
+}
+
+fn run_with_failpoint(t: &TestQueue, args: &[&str], fp: &str) -> Output {
+    t.command()
+        .args(args)
+        .env("QTRIAGE_FAILPOINT", fp)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run")
+}
+
+#[track_caller]
+fn assert_crashed(out: &Output) {
+    assert!(
+        out.status.code().is_none(),
+        "expected an abort, got {:?}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// After recovery: every spam id in `want_spam`, every other in the queue, nothing lost.
+#[track_caller]
+fn assert_whole(t: &TestQueue, original: &Tree, want_spam: Place) {
+    let now = walk(t.root(), &yank(t), false);
+    now.assert_same_messages(original);
+    let places = now.places();
+    let spam_places = original
+        .files
+        .iter()
+        .filter(|(_, f)| f.keys().any(|(s, _)| s == "mess") && f.values().any(|v| v.len > 0))
+        .count();
+    assert_eq!(spam_places, MESSAGES as usize);
+    let yanked = places.values().filter(|p| **p == Place::Yank).count();
+    let expect = if want_spam == Place::Yank {
+        MESSAGES as usize / 2
+    } else {
+        0
+    };
+    assert_eq!(yanked, expect, "messages in the yank area");
+}
+
+#[track_caller]
+fn recover(t: &TestQueue) -> String {
+    let out = t.run(&["recover"]);
+    assert_exit(&out, 0);
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Crash a bulk yank and a bulk restore at many points (failpoints, then real SIGKILLs);
+/// recover after each; finally the tree is the original one. One test, so the queue is built once.
+#[test]
+fn kill_minus_nine_during_bulk_yank_and_restore() {
+    let start = Instant::now();
+    let (t, original) = build();
+    eprintln!("built {MESSAGES} messages in {:?}", start.elapsed());
+    // (yank crash point, restore crash point): file operations counted over the batch.
+    let points: [(&str, &str); 4] = [
+        ("yank:after-rename:2", "restore:after-rename:1"),
+        ("yank:after-journal", "restore:after-rename:17_001"),
+        ("yank:after-rename:31_003", "restore:before-done"),
+        ("yank:before-done", "restore:after-journal"),
+    ];
+    for (i, (y, r)) in points.iter().enumerate() {
+        let (y, r) = (y.replace('_', ""), r.replace('_', ""));
+        let t0 = Instant::now();
+        assert_crashed(&run_with_failpoint(
+            &t,
+            &["yank", "auth:test", "--apply"],
+            &y,
+        ));
+        eprintln!("  yank {:?}", t0.elapsed());
+        if i == 0 {
+            // Two renames into the first message: it is split, and its mess went first.
+            let mid = walk(t.root(), &yank(&t), false);
+            let split = mid.split_ids();
+            assert_eq!(split.len(), 1, "one message split by the crash");
+            assert!(mid.files[&split[0]].contains_key(&("mess".to_string(), Place::Yank)));
+        }
+        let t0 = Instant::now();
+        let rec = recover(&t);
+        eprintln!("  recover {:?}", t0.elapsed());
+        assert!(
+            rec.contains("completed batch") && rec.contains("(yank)"),
+            "{rec}"
+        );
+        let t0 = Instant::now();
+        assert_whole(&t, &original, Place::Yank);
+        eprintln!("  walk {:?}", t0.elapsed());
+        let t0 = Instant::now();
+        assert_crashed(&run_with_failpoint(
+            &t,
+            &["restore", "--all", "--apply"],
+            &r,
+        ));
+        eprintln!("  restore {:?}", t0.elapsed());
+        if i == 1 {
+            // A crash during recovery is recovered too, at two points.
+            for fp in ["recover:after-rename:5", "recover:after-rename:9000"] {
+                assert_crashed(&run_with_failpoint(&t, &["recover"], fp));
+            }
+        }
+        recover(&t);
+        assert_whole(&t, &original, Place::Queue);
+        eprintln!("cycle {i} ({y}, {r}) done at {:?}", start.elapsed());
+    }
+    sigkill_at_polled_progress_points(&t, &original);
+    assert_eq!(
+        walk(t.root(), &yank(&t), true),
+        original,
+        "names, bytes and inodes are the original ones"
+    );
+}
+
+/// Real SIGKILLs: once at a paused point, once at whatever point a running restore reached.
+fn sigkill_at_polled_progress_points(t: &TestQueue, original: &Tree) {
+    // 1. Paused after 12,345 renames, holding the locks: SIGKILL.
+    let mut child = t
+        .command()
+        .args(["yank", "auth:test", "--apply"])
+        .env("QTRIAGE_FAILPOINT", "yank:pause-after-rename:12345")
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut err = BufReader::new(child.stderr.take().expect("stderr"));
+    let mut line = String::new();
+    while !line.contains("failpoint paused") {
+        line.clear();
+        assert!(
+            err.read_line(&mut line).expect("read") > 0,
+            "ended before pausing"
+        );
+    }
+    child.kill().expect("SIGKILL");
+    child.wait().expect("wait");
+    // At most one message can be split at any instant (12345 may fall on a message boundary).
+    let split = walk(t.root(), &yank(t), false).split_ids().len();
+    assert!(split <= 1, "{split} messages split at once");
+    recover(t);
+    assert_whole(t, original, Place::Yank);
+    // 2. A free-running restore killed as soon as the first file is back in the queue.
+    let full = yanked_files(&yank(t));
+    let mut child = t
+        .command()
+        .args(["restore", "--all", "--apply"])
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while child.try_wait().expect("poll").is_none() && Instant::now() < deadline {
+        if yanked_files(&yank(t)) < full {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let status = child.wait().expect("wait");
+    eprintln!("restore ended with {status:?} (killed mid-batch unless it had already finished)");
+    recover(t);
+    assert_whole(t, original, Place::Queue);
+}
+
+fn yanked_files(dir: &Path) -> usize {
+    std::fs::read_dir(dir).map_or(0, |rd| rd.count())
+}

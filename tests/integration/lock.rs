@@ -1,0 +1,219 @@
+//! A real process holds lock/sendmutex (as qmail-send does): destructive commands refuse,
+//! `--force` acts, and qtriage's own lock keeps a would-be qmail-send out while it acts.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, Command, Stdio};
+
+use qtriage::fixture::MessageSpec;
+
+use crate::tree::{walk, Place};
+use crate::util::{assert_exit, TestQueue};
+
+/// `flock -n -o sendmutex -c 'echo locked; read x'`, once it printed "locked". Killed on drop.
+pub struct FakeSend {
+    child: Child,
+    _stdin: ChildStdin,
+}
+
+impl FakeSend {
+    pub fn start(t: &TestQueue) -> Option<FakeSend> {
+        // -o: only flock itself holds the lock (not the shell), like qmail-send's single process.
+        let mut child = Command::new("flock")
+            .args(["-n", "-o"])
+            .arg(t.root().join("lock/sendmutex"))
+            .args(["-c", "echo locked; read x"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .ok()?;
+        let stdin = child.stdin.take()?;
+        let mut line = String::new();
+        BufReader::new(child.stdout.take()?)
+            .read_line(&mut line)
+            .ok()?;
+        assert_eq!(line.trim(), "locked");
+        Some(FakeSend {
+            child,
+            _stdin: stdin,
+        })
+    }
+}
+
+impl Drop for FakeSend {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn would_be_send_starts(t: &TestQueue) -> bool {
+    Command::new("flock")
+        .arg("-n")
+        .arg(t.root().join("lock/sendmutex"))
+        .arg("true")
+        .status()
+        .expect("flock")
+        .success()
+}
+
+fn queue() -> (TestQueue, Vec<u64>) {
+    let t = TestQueue::new(5);
+    let ids = (0..4)
+        .map(|i| {
+            t.add(
+                MessageSpec::new()
+                    .sender(format!("s{i}@x.example"))
+                    .remote("v@y.example")
+                    .auth("test"),
+            )
+            .0
+        })
+        .collect();
+    (t, ids)
+}
+
+#[test]
+fn every_destructive_command_refuses_while_send_runs_and_force_acts() {
+    let (t, ids) = queue();
+    // Something to restore and a batch to undo, made while qmail-send was stopped.
+    let out = t.stdout(&["yank", &format!("id:{}", ids[0]), "--apply"]);
+    let batch = out
+        .lines()
+        .find_map(|l| l.split(" in batch ").nth(1))
+        .expect("batch")
+        .to_string();
+    let Some(send) = FakeSend::start(&t) else {
+        println!("skipped: util-linux flock not available");
+        return;
+    };
+    let status = t.stdout(&["mta"]);
+    assert!(status.starts_with("qmail-send: running (pid "), "{status}");
+    assert!(
+        status.contains("flock"),
+        "the holder's comm from /proc: {status}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&t.stdout(&["mta", "--json"])).expect("json");
+    assert_eq!(json["running"], true);
+    assert_eq!(json["pid"], send.child.id());
+
+    let before = walk(t.root(), &t.root().join("yanked"), false);
+    let cmds: [&[&str]; 4] = [
+        &["yank", "auth:test", "--apply"],
+        &["restore", "--all", "--apply"],
+        &["restore", "--batch", &batch, "--apply"],
+        &["expire", "auth:test", "--apply"],
+    ];
+    for cmd in cmds {
+        let out = t.run(cmd);
+        assert_exit(&out, 2);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("qmail-send is running"), "{cmd:?}: {err}");
+        assert!(
+            err.contains("svc -d /service/qmail-send") && err.contains("qmailctl stop"),
+            "{err}"
+        );
+        assert!(
+            err.contains("systemctl stop qmail") && err.contains("/etc/init.d/qmail stop"),
+            "{err}"
+        );
+    }
+    assert_eq!(
+        walk(t.root(), &t.root().join("yanked"), false),
+        before,
+        "nothing moved"
+    );
+
+    let out = t.run(&["yank", "auth:test", "--apply", "--force"]);
+    assert_exit(&out, 0);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("warning: --force"),
+        "{out:?}"
+    );
+    let places = walk(t.root(), &t.root().join("yanked"), false).places();
+    assert!(ids.iter().all(|id| places[id] == Place::Yank));
+    drop(send);
+    assert_eq!(t.stdout(&["mta"]), "qmail-send: stopped\n");
+}
+
+#[test]
+fn qtriage_holds_sendmutex_while_acting() {
+    let (t, _) = queue();
+    let mut child = t
+        .command()
+        .args(["yank", "auth:test", "--apply"])
+        .env("QTRIAGE_FAILPOINT", "yank:pause-after-rename:2")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut err = BufReader::new(child.stderr.take().expect("stderr"));
+    let mut line = String::new();
+    while !line.contains("failpoint paused") {
+        line.clear();
+        assert!(
+            err.read_line(&mut line).expect("read") > 0,
+            "qtriage ended before pausing"
+        );
+    }
+    assert!(
+        !would_be_send_starts(&t),
+        "qmail-send could start half-way through a yank"
+    );
+    let status = t.stdout(&["mta"]);
+    assert!(status.contains("qtriage"), "{status}");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"\n")
+        .expect("continue");
+    let out = child.wait_with_output().expect("wait");
+    assert_exit(&out, 0);
+    assert!(
+        would_be_send_starts(&t),
+        "the lock is released after the action"
+    );
+}
+
+#[test]
+fn mta_stop_runs_the_configured_command_and_waits_for_the_lock() {
+    let (t, _) = queue();
+    let Some(send) = FakeSend::start(&t) else {
+        println!("skipped: util-linux flock not available");
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let conf = dir.path().join("qtriage.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "# test\nmta_stop = kill {}\nmta_wait = 20\n",
+            send.child.id()
+        ),
+    )
+    .expect("conf");
+    let out = t
+        .command()
+        .args(["mta", "stop"])
+        .env("QTRIAGE_CONFIG", &conf)
+        .output()
+        .expect("run");
+    assert_exit(&out, 0);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "qmail-send: stopped\n"
+    );
+    let out = t
+        .command()
+        .args(["mta", "start"])
+        .env("QTRIAGE_CONFIG", &conf)
+        .output()
+        .expect("run");
+    assert_exit(&out, 2);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("mta_start is not set"),
+        "{out:?}"
+    );
+}

@@ -1,0 +1,274 @@
+//! End-to-end TUI in a real tmux: open, wait for the scan, pick the culprit, inspect, mark the
+//! cluster, yank with confirmation, check the disk, undo, check again (issue 7).
+//!
+//! Waits poll `tmux capture-pane` for expected text with a bounded deadline (longer when `CI` is
+//! set); there are no fixed sleeps. Skipped, with a message, when tmux is not installed.
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use qtriage::fixture::MessageSpec;
+use qtriage::queue::{MessageId, Subdir};
+
+use crate::util::TestQueue;
+
+/// A tmux server of our own (unique socket), killed on drop.
+struct Tmux {
+    socket: String,
+}
+
+fn deadline() -> Duration {
+    if std::env::var_os("CI").is_some() {
+        Duration::from_secs(60)
+    } else {
+        Duration::from_secs(15)
+    }
+}
+
+impl Tmux {
+    fn available() -> bool {
+        Command::new("tmux")
+            .arg("-V")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    }
+
+    fn cmd(&self, args: &[&str]) -> Output {
+        Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("run tmux")
+    }
+
+    fn start(queue: &Path) -> Tmux {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let t = Tmux {
+            socket: format!("qtriage-test-{}-{nanos}", std::process::id()),
+        };
+        let cmd = format!(
+            "{} --queue '{}'",
+            env!("CARGO_BIN_EXE_qtriage"),
+            queue.display()
+        );
+        let out = t.cmd(&[
+            "new-session",
+            "-d",
+            "-x",
+            "120",
+            "-y",
+            "40",
+            "-e",
+            "QTRIAGE_QUEUE=",
+            &cmd,
+        ]);
+        assert!(
+            out.status.success(),
+            "tmux new-session: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        t
+    }
+
+    fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.cmd(&["capture-pane", "-p"]).stdout).into_owned()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys"];
+        args.extend_from_slice(keys);
+        assert!(self.cmd(&args).status.success(), "send-keys {keys:?}");
+    }
+
+    /// Poll the pane until it contains `text`; fail with the last screen at the deadline.
+    #[track_caller]
+    fn wait_for(&self, text: &str) -> String {
+        let end = Instant::now() + deadline();
+        loop {
+            let screen = self.screen();
+            if screen.contains(text) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < end,
+                "timed out waiting for {text:?}; screen:\n{screen}"
+            );
+            // Yield between polls without a fixed sleep of the test logic: tmux's own round
+            // trip paces the loop; a short park keeps it from spinning on a busy machine.
+            std::thread::park_timeout(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.cmd(&["kill-server"]);
+    }
+}
+
+fn in_queue(t: &TestQueue, id: MessageId) -> bool {
+    t.q.path(Subdir::Mess, id).exists() && t.q.path(Subdir::Info, id).exists()
+}
+
+fn in_yank_area(t: &TestQueue, id: MessageId) -> bool {
+    let y = t.root().join("yanked");
+    y.join(format!("{id}.mess")).exists() && y.join(format!("{id}.info")).exists()
+}
+
+fn yank_area_files(t: &TestQueue) -> usize {
+    std::fs::read_dir(t.root().join("yanked")).map_or(0, |rd| rd.count())
+}
+
+/// 30 spam messages from AUTH user `test`, 3 from `alice`, 4 plain SMTP newsletters.
+fn flood() -> (TestQueue, Vec<MessageId>, Vec<MessageId>) {
+    let t = TestQueue::new(23);
+    let now = qtriage::tui::unix_now();
+    let spam = (0..30)
+        .map(|i| {
+            t.add(
+                MessageSpec::new()
+                    .sender(format!("x{i}@philadefender.org"))
+                    .remote(format!("victim{i}@customer.example"))
+                    .received_from("86.107.221.138")
+                    .auth("test")
+                    .subject("Dispute Transaction \x1b[2J")
+                    .born(now - 60 - i),
+            )
+        })
+        .collect();
+    let mut legit = Vec::new();
+    for i in 0..3 {
+        let spec = MessageSpec::new()
+            .sender("alice@example.com")
+            .remote(format!("bob{i}@partner.example"))
+            .received_from("192.0.2.10")
+            .auth("alice")
+            .subject("minutes")
+            .born(now - 600);
+        legit.push(t.add(spec));
+    }
+    for i in 0..4 {
+        let spec = MessageSpec::new()
+            .sender("news@list.example")
+            .local(format!("user{i}@example.com"))
+            .received_from("198.51.100.7")
+            .subject("newsletter")
+            .born(now - 900);
+        legit.push(t.add(spec));
+    }
+    (t, spam, legit)
+}
+
+#[test]
+fn pick_inspect_mark_yank_and_undo_in_tmux() {
+    if !Tmux::available() {
+        eprintln!("skipped: tmux is not installed");
+        return;
+    }
+    let (t, spam, legit) = flood();
+    let tm = Tmux::start(t.root());
+    tm.wait_for("37 msgs");
+    tm.wait_for("Clusters by auth-user");
+    // Row 1 is the largest cluster: the AUTH user "test".
+    tm.keys(&["j"]);
+    tm.wait_for("Messages · cluster · 30");
+    tm.keys(&["Enter", "Enter"]);
+    tm.wait_for("Received (▶");
+    let screen = tm.wait_for("Body (first lines)");
+    assert!(
+        screen.contains("auth test"),
+        "envelope shows the AUTH user:\n{screen}"
+    );
+    assert!(
+        screen.contains("▶ from unknown"),
+        "origin line highlighted:\n{screen}"
+    );
+    assert!(
+        screen.contains("Dispute Transaction \\e[2J"),
+        "subject escaped:\n{screen}"
+    );
+    // `h` rather than Escape: an ESC byte followed at once by a key reads as Alt+key.
+    tm.keys(&["h", "h", "m"]);
+    tm.wait_for("marked 30");
+    tm.keys(&["y"]);
+    let popup = tm.wait_for("Yank 30 messages to the yank area?");
+    assert!(popup.contains("recipients  30"), "{popup}");
+    assert!(popup.contains("qmail-send  stopped"), "{popup}");
+    tm.keys(&["Enter"]);
+    tm.wait_for("yanked 30 messages (batch 1)");
+    tm.wait_for("7 msgs");
+    for id in &spam {
+        assert!(
+            !in_queue(&t, *id) && in_yank_area(&t, *id),
+            "#{id} not yanked"
+        );
+    }
+    for id in &legit {
+        assert!(
+            in_queue(&t, *id) && !in_yank_area(&t, *id),
+            "#{id} was touched"
+        );
+    }
+    // mess, info and remote for each of the 30.
+    assert_eq!(yank_area_files(&t), 90);
+
+    tm.keys(&["u"]);
+    tm.wait_for("Restore 30 messages (batch 1) to the queue?");
+    tm.keys(&["Enter"]);
+    tm.wait_for("restored 30 messages");
+    tm.wait_for("37 msgs");
+    for id in spam.iter().chain(&legit) {
+        assert!(
+            in_queue(&t, *id) && !in_yank_area(&t, *id),
+            "#{id} not back"
+        );
+    }
+    assert_eq!(yank_area_files(&t), 0);
+    tm.keys(&["q"]);
+}
+
+#[test]
+fn without_a_terminal_qtriage_prints_help_and_tui_refuses() {
+    let t = TestQueue::new(7);
+    let out = t.run(&[]);
+    crate::util::assert_exit(&out, 2);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("Usage: qtriage"),
+        "{out:?}"
+    );
+    let out = t.run(&["tui"]);
+    crate::util::assert_exit(&out, 2);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("needs a terminal"),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn filter_bar_shows_errors_inline_and_applies_queries_in_tmux() {
+    if !Tmux::available() {
+        eprintln!("skipped: tmux is not installed");
+        return;
+    }
+    let (t, _, _) = flood();
+    let tm = Tmux::start(t.root());
+    tm.wait_for("37 msgs");
+    tm.keys(&["/", "bogus:x"]);
+    let screen = tm.wait_for("unknown field");
+    assert!(screen.contains("/ bogus:x"), "{screen}");
+    assert!(
+        screen.contains("  ^^^^^ unknown field"),
+        "caret under the bad field:\n{screen}"
+    );
+    tm.keys(&["BSpace"; 7]);
+    tm.keys(&["auth:alice", "Enter"]);
+    tm.wait_for("query matched 3 messages");
+    tm.wait_for("Messages · all ∩ /auth:alice · 3");
+    tm.keys(&["?"]);
+    tm.wait_for("Keys (any key closes)");
+    tm.keys(&["x", "q"]);
+}
