@@ -419,3 +419,28 @@ fn report_is_sanitized_and_names_the_flood() {
         "{notes:?}"
     );
 }
+
+#[test]
+fn yank_dry_run_plans_the_damaged_messages_and_changes_nothing() {
+    let t = hostile();
+    let before = run_clean(&["stat", "--json"], &[0]).stdout;
+    let damaged = t.cases.iter().filter(|c| !c.problems.is_empty()).count();
+    let run = run_clean(&["yank", "problem:any or auth:test"], &[0]);
+    let want = format!("would yank {} messages (", damaged + FLOOD_MESSAGES);
+    assert!(run.out().starts_with(&want), "{}", run.out());
+    for kind in [ProblemKind::Symlink, ProblemKind::NotRegularFile] {
+        let query = format!("problem:{}", kind.name());
+        let run = run_clean(&["yank", &query], &[0]);
+        let want = format!("would yank {} messages (", t.ids_with(kind).len());
+        assert!(run.out().starts_with(&want), "yank {query}: {}", run.out());
+    }
+    assert!(
+        !t.root.join("yanked").exists(),
+        "a dry run made the yank area"
+    );
+    assert_eq!(
+        run_clean(&["stat", "--json"], &[0]).stdout,
+        before,
+        "the queue changed"
+    );
+}

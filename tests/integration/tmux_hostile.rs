@@ -4,8 +4,7 @@
 //! was set, no escape is left in the cells, and the sequences are there as visible text.
 //!
 //! Skipped, with a message, when tmux is not installed (`.ci/run` installs it). A new face is
-//! one more [`TerminalCase`]: the TUI is `TerminalCase { args: vec![], keys: vec![("Clusters",
-//! "q")], .. }` run through [`assert_terminal_clean`].
+//! one more [`TerminalCase`] run through [`assert_terminal_clean`], as the TUI's is.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -47,7 +46,7 @@ pub struct TerminalCase {
     pub args: Vec<String>,
     /// Keys to send once the screen shows a text: `(wait for, keys)` pairs, in order (the TUI
     /// needs `q` to quit; one-shot commands need none).
-    pub keys: Vec<(&'static str, &'static str)>,
+    pub keys: Vec<(String, String)>,
     /// Texts that must be on the terminal (the visible forms of the sequences).
     pub must_show: Vec<String>,
     /// The expected exit status.
@@ -161,13 +160,16 @@ impl Tmux {
     }
 
     /// Run `script` in its own pane, send `keys` when their texts show, wait for it to end.
-    fn run(&self, name: &str, script: &str, keys: &[(&str, &str)]) -> Screen {
+    fn run(&self, name: &str, script: &str, keys: &[(String, String)]) -> Screen {
         self.open(name, script);
         for (wait_for, k) in keys {
             self.wait(name, wait_for, &|t| {
-                t.ok(&["capture-pane", "-p", "-t", name]).contains(wait_for)
+                t.ok(&["capture-pane", "-p", "-t", name])
+                    .contains(wait_for.as_str())
             });
-            self.ok(&["send-keys", "-t", name, k]);
+            if !k.is_empty() {
+                self.ok(&["send-keys", "-t", name, k]);
+            }
         }
         // Wait for the script's last line, not for the pane to die: tmux may mark a pane dead
         // before it has read all of its output.
@@ -387,6 +389,29 @@ fn hostile_queue_on_a_real_terminal() {
         },
     );
     assert!(s.visible.contains("BEFORE-MARK"), "{}", s.visible);
+}
+
+#[test]
+fn tui_over_the_hostile_queue_keeps_the_terminal_clean() {
+    let Some(tmux) = Tmux::start() else { return };
+    let title = tmux.display("idle", "#{pane_title}");
+    // The TUI's clusters view must show the hostile AUTH login's visible form (so it rendered
+    // the hostile values, sanitized) before `q` quits it.
+    let login = visible(&["escape-in-auth-user"]).remove(0);
+    assert_terminal_clean(
+        &tmux,
+        &title,
+        &TerminalCase {
+            name: "tui",
+            args: vec![],
+            keys: vec![
+                ("Clusters by auth-user".into(), String::new()),
+                (login, "q".into()),
+            ],
+            must_show: vec![],
+            status: 0,
+        },
+    );
 }
 
 #[test]
