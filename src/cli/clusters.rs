@@ -86,6 +86,10 @@ pub fn load(
         &Progress::default(),
     )?
     .records;
+    // Damaged messages are analysed with what could be read; say that they exist.
+    if let Some(note) = super::print::problems::summary(&records) {
+        eprintln!("qtriage: note: {note}");
+    }
     // Before the query, so `--where auth:USER` sees the users the logs name.
     let logs = global.apply_logs(&mut records, &strings)?;
     if !query.is_empty() {

@@ -53,8 +53,10 @@ fn trouble(kind: ProblemKind) -> &'static str {
 pub fn run(global: &GlobalArgs, args: &ReadArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let queue = global.open_queue()?;
     let strings = Interner::new();
+    // qmail-qread's text needs only envelopes; the JSON's `problems` must also carry what is
+    // wrong with the header block (header-too-long, unparsed-header), so JSON reads it.
     let opts = ScanOptions {
-        headers: false,
+        headers: args.json,
         envelopes: true,
     };
     let mut s = scan(&queue, &strings, opts, &Progress::default())?;

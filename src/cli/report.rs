@@ -106,6 +106,9 @@ pub fn run(
         since,
         counts,
     });
+    input
+        .notes
+        .extend(super::print::problems::summary(&s.records));
     if global.logs.iter().any(|p| !p.as_os_str().is_empty()) {
         add_log_evidence(&mut input, &logs, s.records.len());
     }

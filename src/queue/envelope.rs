@@ -80,7 +80,9 @@ pub fn parse_info(bytes: &[u8]) -> (Option<&[u8]>, EnvelopeIssue) {
 pub fn parse_channel(bytes: &[u8]) -> (Vec<(&[u8], bool)>, EnvelopeIssue) {
     let mut issue = EnvelopeIssue::default();
     let (recs, truncated) = records(bytes);
-    issue.truncated = truncated;
+    // qmail-send unlinks a channel file once every record is done, so an empty one was cut
+    // short (a crash between creating and writing it), as an empty info is.
+    issue.truncated = truncated || bytes.is_empty();
     let mut out = Vec::new();
     for r in recs {
         match r.kind {
@@ -175,6 +177,9 @@ mod tests {
         assert_eq!(rcpts, vec![(&b"a@x"[..], false)]);
         assert!(issue.truncated);
         let (rcpts, issue) = parse_channel(b"no nul at all");
+        assert!(rcpts.is_empty() && issue.truncated);
+        // Issue 10: an empty channel file is as truncated as an empty info file.
+        let (rcpts, issue) = parse_channel(b"");
         assert!(rcpts.is_empty() && issue.truncated);
     }
 

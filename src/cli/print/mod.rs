@@ -2,3 +2,4 @@
 
 pub mod json;
 pub mod list_json;
+pub mod problems;

@@ -1,0 +1,76 @@
+//! The one-line summary of the problems a scan found, for commands that do not list messages.
+
+use std::collections::BTreeMap;
+
+use crate::queue::MessageRecord;
+
+/// `27 of 80 messages have problems (not-regular-file 4, symlink 5, ...); qtriage list
+/// problem:any lists them`, or `None` when no message has one. `clusters`, `top` and `report`
+/// analyse such messages with what could be read; this says that they exist.
+pub fn summary(records: &[MessageRecord]) -> Option<String> {
+    let mut kinds: BTreeMap<&'static str, usize> = BTreeMap::new();
+    let mut messages = 0;
+    for r in records.iter().filter(|r| !r.problems.is_empty()) {
+        messages += 1;
+        for p in r.problems.iter() {
+            *kinds.entry(p.kind.name()).or_default() += 1;
+        }
+    }
+    if messages == 0 {
+        return None;
+    }
+    let kinds: Vec<String> = kinds.iter().map(|(k, n)| format!("{k} {n}")).collect();
+    Some(format!(
+        "{messages} of {} messages have problems ({}); `qtriage list problem:any` lists them",
+        records.len(),
+        kinds.join(", ")
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::queue::{MessageId, MessageState, Problem, ProblemKind, Subdir};
+
+    fn record(id: u64, problems: &[(ProblemKind, Subdir)]) -> MessageRecord {
+        MessageRecord {
+            id: MessageId(id),
+            queued: 0,
+            size: 0,
+            parts: Default::default(),
+            state: MessageState::InDelivery,
+            sender: None,
+            recipients: Box::new([]),
+            qp: None,
+            origin: Default::default(),
+            headers: Default::default(),
+            problems: problems
+                .iter()
+                .map(|&(kind, part)| Problem { kind, part })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn counts_messages_and_kinds() {
+        let rs = [
+            record(1, &[]),
+            record(2, &[(ProblemKind::Symlink, Subdir::Mess)]),
+            record(
+                3,
+                &[
+                    (ProblemKind::Symlink, Subdir::Info),
+                    (ProblemKind::Vanished, Subdir::Remote),
+                ],
+            ),
+        ];
+        assert_eq!(
+            summary(&rs).as_deref(),
+            Some(
+                "2 of 3 messages have problems (symlink 2, vanished 1); \
+                 `qtriage list problem:any` lists them"
+            )
+        );
+        assert_eq!(summary(&rs[..1]), None);
+    }
+}
