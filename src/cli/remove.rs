@@ -316,7 +316,7 @@ fn match_dir(path: &Path, n: u32, re: &Regex, cap: usize, capped_by_user: bool) 
         }
         match read_at(fd.as_fd(), &name, cap, Stop::Nul, &mut buf) {
             Ok(size) => {
-                if !capped_by_user && buf.len() == cap && size as usize > cap {
+                if !capped_by_user && buf.len() == cap && size.size as usize > cap {
                     eprintln!(
                         "qtriage remove: {}: searched only the first {cap} bytes",
                         shown.display()

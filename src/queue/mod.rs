@@ -8,6 +8,7 @@ pub mod headers;
 pub mod intern;
 pub mod layout;
 pub mod listing;
+pub mod read;
 pub mod received;
 pub mod record;
 pub mod scan;

@@ -120,6 +120,20 @@ pub enum ProblemKind {
 }
 
 impl ProblemKind {
+    /// Every kind, for queries and help texts.
+    pub const ALL: [ProblemKind; 10] = [
+        ProblemKind::TruncatedEnvelope,
+        ProblemKind::UnknownRecord,
+        ProblemKind::NonUtf8Address,
+        ProblemKind::Unreadable,
+        ProblemKind::Vanished,
+        ProblemKind::Symlink,
+        ProblemKind::NotRegularFile,
+        ProblemKind::WrongSubdir,
+        ProblemKind::HeaderTooLong,
+        ProblemKind::UnparsedHeader,
+    ];
+
     /// The name used in output and queries.
     pub fn name(self) -> &'static str {
         match self {

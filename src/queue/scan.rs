@@ -14,11 +14,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
-use rustix::fs::{FileType, Mode, OFlags};
 
 use super::envelope::{parse_channel, parse_info, parse_todo, EnvelopeIssue};
-use super::headers::{header_end, summarize, FIRST_READ, HEADER_CAP};
+use super::headers::{header_end, summarize, HEADER_CAP};
 use super::listing::{list, open_dir, Entry, EntryKind};
+use super::read::{read_at, FileStat, ReadFailure, Stop};
 use super::{
     Channel, Interner, MessageId, MessageRecord, MessageState, Parts, Problem, ProblemKind, Queue,
     Recipient, Subdir,
@@ -243,77 +243,31 @@ struct ReadCtx<'a> {
     bucket: u32,
 }
 
-/// The outcome of reading one file.
-enum FileRead {
-    /// Read: its mtime and size.
-    Ok { mtime: i64, size: u64 },
-    /// Not read, with the problem to record.
-    Problem(ProblemKind),
-}
-
-fn problem_of(err: &rustix::io::Errno) -> ProblemKind {
-    match *err {
-        rustix::io::Errno::NOENT => ProblemKind::Vanished,
-        rustix::io::Errno::LOOP | rustix::io::Errno::MLINK => ProblemKind::Symlink,
-        rustix::io::Errno::NXIO | rustix::io::Errno::ISDIR => ProblemKind::NotRegularFile,
-        _ => ProblemKind::Unreadable,
+/// The problem to record for a file that could not be read.
+fn problem_of(err: &ReadFailure) -> ProblemKind {
+    match err {
+        ReadFailure::Symlink => ProblemKind::Symlink,
+        ReadFailure::NotRegularFile => ProblemKind::NotRegularFile,
+        ReadFailure::Io(e) if e.kind() == io::ErrorKind::NotFound => ProblemKind::Vanished,
+        ReadFailure::Io(_) => ProblemKind::Unreadable,
     }
 }
 
-/// Open `name` below `dir` without following links or blocking, and read up to `cap` bytes into
-/// `buf`; `until_header_end` stops early at the end of a header block.
+/// Read one of a message's files (see [`read_at`]: no links followed, no FIFO blocks, bounded);
+/// `until_header_end` stops early at the end of a header block.
 fn read_file(
     dir: &OwnedFd,
     id: MessageId,
     buf: &mut Vec<u8>,
     cap: usize,
     until_header_end: bool,
-) -> FileRead {
-    buf.clear();
-    let name = id.0.to_string();
-    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
-    let fd = match rustix::fs::openat(dir.as_fd(), name.as_str(), flags, Mode::empty()) {
-        Ok(fd) => fd,
-        Err(e) => return FileRead::Problem(problem_of(&e)),
-    };
-    let st = match rustix::fs::fstat(&fd) {
-        Ok(st) => st,
-        Err(e) => return FileRead::Problem(problem_of(&e)),
-    };
-    if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile {
-        return FileRead::Problem(ProblemKind::NotRegularFile);
-    }
-    let size = st.st_size.max(0) as u64;
-    let want = (size as usize).min(cap);
-    let mut chunk = if until_header_end {
-        FIRST_READ.min(want)
+) -> Result<FileStat, ProblemKind> {
+    let stop = if until_header_end {
+        Stop::HeaderEnd
     } else {
-        want
+        Stop::Cap
     };
-    while buf.len() < want {
-        let old = buf.len();
-        buf.resize(old + chunk.min(want - old), 0);
-        match rustix::io::read(&fd, &mut buf[old..]) {
-            Ok(0) => {
-                buf.truncate(old);
-                break;
-            }
-            Ok(n) => buf.truncate(old + n),
-            Err(rustix::io::Errno::INTR) => buf.truncate(old),
-            Err(e) => {
-                buf.truncate(old);
-                return FileRead::Problem(problem_of(&e));
-            }
-        }
-        if until_header_end && header_end(buf).is_some() {
-            break;
-        }
-        chunk = chunk.saturating_mul(2);
-    }
-    FileRead::Ok {
-        mtime: st.st_mtime,
-        size,
-    }
+    read_at(dir.as_fd(), &id.0.to_string(), cap, stop, buf).map_err(|e| problem_of(&e))
 }
 
 #[derive(Default)]
@@ -421,13 +375,13 @@ fn read_message(ctx: &ReadCtx<'_>, group: &[Found], buf: &mut Vec<u8>) -> Option
             _ => (ENVELOPE_CAP, false),
         };
         let (mtime, size) = match read_file(dir_fd, id, buf, cap, header) {
-            FileRead::Ok { mtime, size } => (mtime, size),
-            FileRead::Problem(ProblemKind::Vanished) => {
+            Ok(st) => (st.mtime, st.size),
+            Err(ProblemKind::Vanished) => {
                 vanished += 1;
                 b.flag(ProblemKind::Vanished, f.subdir);
                 continue;
             }
-            FileRead::Problem(p) => {
+            Err(p) => {
                 b.flag(p, f.subdir);
                 continue;
             }
