@@ -9,6 +9,9 @@ use std::ops::Range;
 
 use super::QueryError;
 
+/// A qualifier (`header:NAME`'s name, `cluster:KEY`'s key) and its span, if there is one.
+type Qualifier = Option<(String, Range<usize>)>;
+
 /// One piece of a plain (non-regex) value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Unit {
@@ -207,7 +210,7 @@ impl Lexer<'_> {
     fn qualifier(
         &mut self,
         field: &str,
-    ) -> Result<(Option<(String, Range<usize>)>, bool), QueryError> {
+    ) -> Result<(Qualifier, bool), QueryError> {
         let Some((_, sep)) = QUALIFIED.iter().find(|(f, _)| *f == field) else {
             return Ok((None, true));
         };

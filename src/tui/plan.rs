@@ -10,9 +10,7 @@ use rustc_hash::FxHashSet;
 use super::action::Effect;
 use super::event::Finished;
 use super::lists::Move;
-use super::state::{
-    AppState, Confirm, Focus, PlanRequest, Popup, SendState, YankRow,
-};
+use super::state::{AppState, Confirm, Focus, PlanRequest, Popup, SendState, YankRow};
 use crate::actions::{Direction, PurgeSelection, RecoveryReport, RestoreSelection};
 use crate::queue::MessageId;
 use crate::sanitize::sanitize_str;
@@ -29,7 +27,14 @@ pub fn recovery_text(r: &RecoveryReport) -> Option<String> {
     let done: Vec<String> = r
         .completed
         .iter()
-        .map(|b| format!("{} {} ({} messages)", b.direction.name(), b.batch, b.messages))
+        .map(|b| {
+            format!(
+                "{} {} ({} messages)",
+                b.direction.name(),
+                b.batch,
+                b.messages
+            )
+        })
         .collect();
     let mut text = format!("recovered interrupted batches: {}", done.join(", "));
     if done.is_empty() {
@@ -48,18 +53,26 @@ pub fn recovery_text(r: &RecoveryReport) -> Option<String> {
 fn done_text(f: &Finished) -> String {
     let (plan, o) = (&f.confirm.plan, &f.outcome);
     let Some(batch) = &o.batch else {
-        return format!("nothing done: all {} messages were gone", plan.messages.len());
+        return format!(
+            "nothing done: all {} messages were gone",
+            plan.messages.len()
+        );
     };
     let (n, id) = (batch.messages, &batch.batch);
     let mut text = match plan.direction {
         Direction::Yank => format!("yanked {n} messages (batch {id}); u undoes"),
         Direction::Restore => format!("restored {n} messages (batch {id})"),
         Direction::Purge => format!("deleted {n} messages for good (batch {id})"),
-        Direction::Expire => format!("expired {n} messages (batch {id}): qmail-send bounces them; u undoes"),
+        Direction::Expire => {
+            format!("expired {n} messages (batch {id}): qmail-send bounces them; u undoes")
+        }
     };
     let not_done = batch.failed.len() + o.vanished.len();
     if let Some((id, why)) = batch.failed.first() {
-        text.push_str(&format!(", {not_done} not done (#{id}: {})", sanitize_str(why)));
+        text.push_str(&format!(
+            ", {not_done} not done (#{id}: {})",
+            sanitize_str(why)
+        ));
     } else if let Some(id) = o.vanished.first() {
         text.push_str(&format!(", {not_done} not done (#{id} was gone)"));
     }
@@ -156,7 +169,6 @@ pub fn toggle_marks(state: &mut AppState, rows: &[u32], what: &str) {
     }
 }
 
-
 /// The marked messages of the snapshot, in queue order, and a description: the count, and the
 /// cluster when they all belong to one.
 fn marked(state: &AppState) -> Option<(Vec<MessageId>, String)> {
@@ -179,7 +191,11 @@ fn marked(state: &AppState) -> Option<(Vec<MessageId>, String)> {
     let cluster = only.and_then(|c| data.clustering.clusters.get(*c as usize));
     if let Some(v) = cluster.and_then(|c| c.value) {
         let value = v.text(&data.snapshot.strings);
-        what.push_str(&format!(" of {} {}", data.clustering.key.name(), sanitize_str(&value)));
+        what.push_str(&format!(
+            " of {} {}",
+            data.clustering.key.name(),
+            sanitize_str(&value)
+        ));
     }
     Some((ids, what))
 }
@@ -193,7 +209,11 @@ fn ask(state: &mut AppState, what: String, request: PlanRequest) -> Option<Effec
 /// `y` / `E`: plan yanking (or expiring) the marked messages.
 pub fn request_marked(state: &mut AppState, expire: bool) -> Option<Effect> {
     let Some((ids, what)) = marked(state) else {
-        notice(state, "nothing marked: Space marks a message, m a cluster", false);
+        notice(
+            state,
+            "nothing marked: Space marks a message, m a cluster",
+            false,
+        );
         return None;
     };
     let request = if expire {
@@ -219,7 +239,11 @@ pub fn request_undo(state: &mut AppState) -> Option<Effect> {
         return None;
     };
     let what = format!("batch {batch}");
-    ask(state, what, PlanRequest::Restore(RestoreSelection::Batch(batch)))
+    ask(
+        state,
+        what,
+        PlanRequest::Restore(RestoreSelection::Batch(batch)),
+    )
 }
 
 /// Enter (`purge` false) or P (`purge` true) on a yank-area row.
@@ -253,7 +277,11 @@ pub fn request_yank_row(state: &mut AppState, purge: bool) -> Option<Effect> {
     match request {
         Some(r) => ask(state, what, r),
         None => {
-            let verb = if purge { "purged (use the yank batch or all)" } else { "restored" };
+            let verb = if purge {
+                "purged (use the yank batch or all)"
+            } else {
+                "restored"
+            };
             notice(state, format!("{what} cannot be {verb}"), false);
             None
         }
@@ -282,7 +310,12 @@ pub fn planned(state: &mut AppState, mut c: Confirm) {
     if c.plan.messages.is_empty() {
         state.popup = Popup::None;
         let why = c.plan.refused.first().map_or(String::new(), |r| {
-            format!(" ({} refused: #{} {})", c.plan.refused.len(), r.id, r.reason)
+            format!(
+                " ({} refused: #{} {})",
+                c.plan.refused.len(),
+                r.id,
+                r.reason
+            )
         });
         return notice(state, format!("nothing to do for {}{why}", c.what), false);
     }

@@ -7,15 +7,13 @@ use super::state::{
     Analysis, AppState, BatchRow, Confirm, PlanRequest, SendState, Snapshot, YankListing,
 };
 use super::worker::clustering;
-use crate::watch::{ClusterRate, Rate, WatchMode, WatchUpdate, Window};
-use crate::actions::{
-    BatchState, Direction, MtaStatus, Plan, PlannedMessage, RestoreSelection,
-};
+use crate::actions::{BatchState, Direction, MtaStatus, Plan, PlannedMessage, RestoreSelection};
 use crate::analysis::key::ClusterKey;
 use crate::queue::{
     Channel, HeaderFields, Interner, Layout, MessageId, MessageRecord, MessageState, Origin,
     OriginKind, Parts, Recipient, Subdir,
 };
+use crate::watch::{ClusterRate, Rate, WatchMode, WatchUpdate, Window};
 
 /// The fixed "now" of every test state.
 pub const NOW: i64 = 1_795_000_000;
@@ -170,7 +168,10 @@ pub fn answer(state: &AppState, effect: &Effect, send_running: bool) -> Confirm 
     let Effect::Plan { what, request } = effect else {
         panic!("expected a plan request, got {effect:?}");
     };
-    let records = state.data.as_ref().map_or(&[][..], |d| &d.snapshot.records[..]);
+    let records = state
+        .data
+        .as_ref()
+        .map_or(&[][..], |d| &d.snapshot.records[..]);
     let pick = |ids: &[MessageId]| -> Vec<&MessageRecord> {
         records.iter().filter(|r| ids.contains(&r.id)).collect()
     };
@@ -181,7 +182,9 @@ pub fn answer(state: &AppState, effect: &Effect, send_running: bool) -> Confirm 
             undoes: Some(b.clone()),
             ..plan_of(Direction::Restore, records.iter().take(3), send_running)
         },
-        PlanRequest::Restore(_) => plan_of(Direction::Restore, records.iter().take(3), send_running),
+        PlanRequest::Restore(_) => {
+            plan_of(Direction::Restore, records.iter().take(3), send_running)
+        }
         PlanRequest::Purge(_) => plan_of(Direction::Purge, records.iter().take(3), send_running),
     };
     Confirm {

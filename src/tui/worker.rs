@@ -20,9 +20,7 @@ use super::action::Effect;
 use super::event::{Event, Finished};
 use super::live::Live;
 use super::ops::{acted_on, Ops};
-use super::state::{
-    Analysis, Clustering, Confirm, Orders, PlanRequest, Selection, Snapshot,
-};
+use super::state::{Analysis, Clustering, Confirm, Orders, PlanRequest, Selection, Snapshot};
 use crate::actions::{ActionError, Direction};
 use crate::analysis::cluster::{cluster, AnalysisContext};
 use crate::analysis::key::ClusterKey;
@@ -287,11 +285,9 @@ impl WorkerState {
     /// records, the yank area and qmail-send's state.
     fn execute(&mut self, confirm: Confirm) {
         let events = self.events.clone();
-        let result = self
-            .ops
-            .execute(&confirm, &mut |n| {
-                let _ = events.send(Event::Progress(n));
-            });
+        let result = self.ops.execute(&confirm, &mut |n| {
+            let _ = events.send(Event::Progress(n));
+        });
         match result {
             Err(e) => self.emit(Event::Error(action_error(&e))),
             Ok(outcome) => {

@@ -151,10 +151,7 @@ fn mta_stop_runs_the_configured_command_and_waits_for_the_lock() {
     let conf = dir.path().join("qtriage.conf");
     std::fs::write(
         &conf,
-        format!(
-            "# test\nmta_stop = kill {}\nmta_wait = 20\n",
-            send.pid()
-        ),
+        format!("# test\nmta_stop = kill {}\nmta_wait = 20\n", send.pid()),
     )
     .expect("conf");
     let out = t

@@ -51,7 +51,10 @@ impl TestQueue {
     /// A qtriage command with `--queue` set to this queue, to add env, stdin or arguments.
     pub fn command(&self) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_qtriage"));
-        c.arg("--queue").arg(self.root()).env_remove("QTRIAGE_QUEUE").env_remove("QTRIAGE_FAILPOINT");
+        c.arg("--queue")
+            .arg(self.root())
+            .env_remove("QTRIAGE_QUEUE")
+            .env_remove("QTRIAGE_FAILPOINT");
         c
     }
 

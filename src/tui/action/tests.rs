@@ -104,7 +104,10 @@ fn finished(confirm: Confirm, batch: &str, failed: Vec<(MessageId, String)>) -> 
 }
 
 fn notice_text(s: &AppState) -> String {
-    s.status.notice.as_ref().map_or(String::new(), |n| n.text.clone())
+    s.status
+        .notice
+        .as_ref()
+        .map_or(String::new(), |n| n.text.clone())
 }
 
 #[test]
@@ -149,7 +152,11 @@ fn the_confirmed_plan_is_exactly_what_is_executed() {
     );
     update(&mut s, Action::Progress(2));
     assert!(matches!(s.popup, Popup::Running { done: 2, .. }));
-    assert_eq!(press(&mut s, KeyCode::Char('q')), None, "keys wait while it runs");
+    assert_eq!(
+        press(&mut s, KeyCode::Char('q')),
+        None,
+        "keys wait while it runs"
+    );
     assert!(!s.ui.quit);
 }
 
@@ -161,7 +168,11 @@ fn escape_cancels_the_popup_and_a_late_plan_is_dropped() {
     assert_eq!(s.popup, Popup::None);
     assert_eq!(s.marks.ids.len(), 3, "marks survive a cancel");
     let ask = press(&mut s, KeyCode::Char('y')).expect("ask again");
-    assert_eq!(press(&mut s, KeyCode::Char('j')), None, "only Esc while planning");
+    assert_eq!(
+        press(&mut s, KeyCode::Char('j')),
+        None,
+        "only Esc while planning"
+    );
     assert!(matches!(s.popup, Popup::Planning(_)));
     press(&mut s, KeyCode::Esc);
     reply(&mut s, &ask, false);
@@ -203,31 +214,54 @@ fn done_unmarks_remembers_the_batch_and_undo_restores_it() {
         vec![failed_id],
         "what failed stays marked"
     );
-    assert_eq!(s.yank_area.session, vec!["20261119-090000-beef".to_string()]);
+    assert_eq!(
+        s.yank_area.session,
+        vec!["20261119-090000-beef".to_string()]
+    );
     let text = notice_text(&s);
-    assert!(text.contains("yanked 2 messages (batch 20261119-090000-beef)"), "{text}");
+    assert!(
+        text.contains("yanked 2 messages (batch 20261119-090000-beef)"),
+        "{text}"
+    );
     assert!(text.contains("1 not done") && s.status.notice.as_ref().is_some_and(|n| n.is_error));
     let ask = press(&mut s, KeyCode::Char('u')).expect("u asks for a restore plan");
     let want = RestoreSelection::Batch("20261119-090000-beef".into());
-    assert!(matches!(&ask, Effect::Plan { request: PlanRequest::Restore(sel), .. } if *sel == want));
+    assert!(
+        matches!(&ask, Effect::Plan { request: PlanRequest::Restore(sel), .. } if *sel == want)
+    );
     reply(&mut s, &ask, false);
     let Some(Effect::Execute(c)) = press(&mut s, KeyCode::Enter) else {
         panic!("execute")
     };
-    update(&mut s, Action::Done(Box::new(finished(c, "20261119-090100-aaaa", vec![]))));
-    assert!(s.yank_area.session.is_empty(), "undone batches leave the session");
-    assert_eq!(press(&mut s, KeyCode::Char('u')), None, "nothing left to undo");
+    update(
+        &mut s,
+        Action::Done(Box::new(finished(c, "20261119-090100-aaaa", vec![]))),
+    );
+    assert!(
+        s.yank_area.session.is_empty(),
+        "undone batches leave the session"
+    );
+    assert_eq!(
+        press(&mut s, KeyCode::Char('u')),
+        None,
+        "nothing left to undo"
+    );
     // With the journal read, u falls back to its newest yank batch still in the yank area.
     update(&mut s, Action::YankArea(Box::new(listing())));
     let ask = press(&mut s, KeyCode::Char('u')).expect("u");
     let want = RestoreSelection::Batch("20261119-085500-c0de".into());
-    assert!(matches!(&ask, Effect::Plan { request: PlanRequest::Restore(sel), .. } if *sel == want));
+    assert!(
+        matches!(&ask, Effect::Plan { request: PlanRequest::Restore(sel), .. } if *sel == want)
+    );
 }
 
 #[test]
 fn the_yank_area_restores_and_purges_any_row() {
     let mut s = state((80, 24), 3, 2, false);
-    assert_eq!(press(&mut s, KeyCode::Char('Y')), Some(Effect::ListYankArea));
+    assert_eq!(
+        press(&mut s, KeyCode::Char('Y')),
+        Some(Effect::ListYankArea)
+    );
     assert_eq!(s.ui.focus, Focus::Yanked);
     update(&mut s, Action::YankArea(Box::new(listing())));
     let request = |s: &mut AppState, key| match press(s, key) {
@@ -241,21 +275,40 @@ fn the_yank_area_restores_and_purges_any_row() {
     // Rows: 3 batches newest first, the 2 without a batch, everything.
     assert_eq!(s.yank_area.rows().len(), 5);
     let restore = |sel| Some(PlanRequest::Restore(sel));
-    assert_eq!(request(&mut s, KeyCode::Enter), restore(batch("20261119-085500-c0de")));
+    assert_eq!(
+        request(&mut s, KeyCode::Enter),
+        restore(batch("20261119-085500-c0de"))
+    );
     assert_eq!(
         request(&mut s, KeyCode::Char('P')),
-        Some(PlanRequest::Purge(PurgeSelection::Batch("20261119-085500-c0de".into())))
+        Some(PlanRequest::Purge(PurgeSelection::Batch(
+            "20261119-085500-c0de".into()
+        )))
     );
     press(&mut s, KeyCode::Down);
-    assert_eq!(request(&mut s, KeyCode::Enter), restore(batch("20261119-083000-77ff")), "un-expire");
-    assert_eq!(request(&mut s, KeyCode::Char('P')), None, "an expire batch has no files to purge");
+    assert_eq!(
+        request(&mut s, KeyCode::Enter),
+        restore(batch("20261119-083000-77ff")),
+        "un-expire"
+    );
+    assert_eq!(
+        request(&mut s, KeyCode::Char('P')),
+        None,
+        "an expire batch has no files to purge"
+    );
     assert!(notice_text(&s).contains("cannot be purged"));
     press(&mut s, KeyCode::Down);
     press(&mut s, KeyCode::Down);
     let orphans = vec![MessageId(501), MessageId(502)];
-    assert_eq!(request(&mut s, KeyCode::Enter), restore(RestoreSelection::Ids(orphans)));
+    assert_eq!(
+        request(&mut s, KeyCode::Enter),
+        restore(RestoreSelection::Ids(orphans))
+    );
     press(&mut s, KeyCode::End);
-    assert_eq!(request(&mut s, KeyCode::Enter), restore(RestoreSelection::All));
+    assert_eq!(
+        request(&mut s, KeyCode::Enter),
+        restore(RestoreSelection::All)
+    );
     assert_eq!(
         request(&mut s, KeyCode::Char('P')),
         Some(PlanRequest::Purge(PurgeSelection::All))
@@ -268,7 +321,9 @@ fn expire_plans_the_marked_messages_and_purge_needs_no_stopped_send() {
     press(&mut s, KeyCode::Char('j'));
     press(&mut s, KeyCode::Char('m'));
     let ask = press(&mut s, KeyCode::Char('E')).expect("E asks");
-    assert!(matches!(&ask, Effect::Plan { request: PlanRequest::Expire(ids), .. } if ids.len() == 3));
+    assert!(
+        matches!(&ask, Effect::Plan { request: PlanRequest::Expire(ids), .. } if ids.len() == 3)
+    );
     reply(&mut s, &ask, false);
     assert_eq!(confirm_plan(&s).plan.direction, Direction::Expire);
     press(&mut s, KeyCode::Esc);
@@ -309,10 +364,19 @@ fn recovery_and_watch_updates_are_shown() {
     };
     update(&mut s, Action::Recovered(report));
     let text = notice_text(&s);
-    assert!(text.contains("recovered interrupted batches: yank 20261119-070000-0001 (12 messages)"), "{text}");
+    assert!(
+        text.contains("recovered interrupted batches: yank 20261119-070000-0001 (12 messages)"),
+        "{text}"
+    );
     assert!(text.contains("closed 1 batch"), "{text}");
-    for (size, mode) in [(40, WatchMode::Notify), (52, WatchMode::Polling(PollReason::EventsLost))] {
-        update(&mut s, Action::Watch(ClusterKey::AuthUser, Box::new(watch_update(size, mode))));
+    for (size, mode) in [
+        (40, WatchMode::Notify),
+        (52, WatchMode::Polling(PollReason::EventsLost)),
+    ] {
+        update(
+            &mut s,
+            Action::Watch(ClusterKey::AuthUser, Box::new(watch_update(size, mode))),
+        );
     }
     let w = &s.status.watch;
     assert_eq!(w.history.iter().copied().collect::<Vec<_>>(), vec![40, 52]);
@@ -321,13 +385,25 @@ fn recovery_and_watch_updates_are_shown() {
     let live = s.clusters.live.as_ref().expect("live rates");
     assert_eq!(live.key, ClusterKey::AuthUser);
     assert_eq!(live.by_value.get("test"), Some(&11.0));
-    assert!(!live.by_value.contains_key("86.107.221.138"), "origin-ip rates are not this key's");
+    assert!(
+        !live.by_value.contains_key("86.107.221.138"),
+        "origin-ip rates are not this key's"
+    );
     for _ in 0..crate::watch::HISTORY_LEN + 5 {
-        update(&mut s, Action::Watch(ClusterKey::AuthUser, Box::new(watch_update(1, WatchMode::Notify))));
+        update(
+            &mut s,
+            Action::Watch(
+                ClusterKey::AuthUser,
+                Box::new(watch_update(1, WatchMode::Notify)),
+            ),
+        );
     }
-    assert_eq!(s.status.watch.history.len(), crate::watch::HISTORY_LEN, "bounded");
+    assert_eq!(
+        s.status.watch.history.len(),
+        crate::watch::HISTORY_LEN,
+        "bounded"
+    );
 }
-
 
 #[test]
 fn space_marks_one_message_and_moves_on() {

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use super::*;
-use crate::actions::RestoreSelection;
 use crate::actions::PurgeSelection;
+use crate::actions::RestoreSelection;
 use crate::fixture::{FixtureQueue, MessageSpec, QueueBuilder};
 use crate::queue::{scan, Interner, Progress, QueueOptions, ScanOptions, Subdir};
 
@@ -43,9 +43,14 @@ fn fixture(n: usize) -> Fixture {
 
 fn records(f: &Fixture) -> Vec<MessageRecord> {
     let strings = Interner::new();
-    scan(&f.ops.queue, &strings, ScanOptions::default(), &Progress::default())
-        .expect("scan")
-        .records
+    scan(
+        &f.ops.queue,
+        &strings,
+        ScanOptions::default(),
+        &Progress::default(),
+    )
+    .expect("scan")
+    .records
 }
 
 fn confirm(f: &Fixture, request: PlanRequest, force: bool) -> Confirm {
@@ -88,18 +93,34 @@ fn yank_is_a_journaled_batch_and_restore_of_it_brings_everything_back() {
     let l = f.ops.listing().expect("listing");
     assert_eq!(l.batches.len(), 1);
     let row = &l.batches[0];
-    assert_eq!((row.batch.as_str(), row.direction), (batch.as_str(), Direction::Yank));
-    assert_eq!((row.messages, row.in_yank_area, row.state), (2, 2, BatchState::Done));
+    assert_eq!(
+        (row.batch.as_str(), row.direction),
+        (batch.as_str(), Direction::Yank)
+    );
+    assert_eq!(
+        (row.messages, row.in_yank_area, row.state),
+        (2, 2, BatchState::Done)
+    );
     assert_eq!((l.messages, l.orphans.len()), (2, 0));
 
-    let c = confirm(&f, PlanRequest::Restore(RestoreSelection::Batch(batch.clone())), false);
+    let c = confirm(
+        &f,
+        PlanRequest::Restore(RestoreSelection::Batch(batch.clone())),
+        false,
+    );
     assert_eq!(c.plan.undoes.as_deref(), Some(batch.as_str()));
     f.ops.execute(&c, &mut |_| {}).expect("restore");
-    assert!(f.ids.iter().all(|id| in_queue(&f, *id) && !in_yank_area(&f, *id)));
+    assert!(f
+        .ids
+        .iter()
+        .all(|id| in_queue(&f, *id) && !in_yank_area(&f, *id)));
     let l = f.ops.listing().expect("listing");
     assert_eq!(l.batches.len(), 2, "the restore is a batch of its own");
     assert_eq!((l.batches[0].in_yank_area, l.messages), (0, 0));
-    assert!(f.ops.recover().expect("recover").is_empty(), "nothing left open");
+    assert!(
+        f.ops.recover().expect("recover").is_empty(),
+        "nothing left open"
+    );
 }
 
 #[test]
@@ -127,11 +148,23 @@ fn a_held_sendmutex_is_in_the_plan_and_refuses_unless_forced() {
 fn purge_deletes_a_yank_batch_and_expire_is_undone_by_its_restore() {
     let f = fixture(3);
     let c = confirm(&f, PlanRequest::Yank(vec![f.ids[0]]), false);
-    let batch = f.ops.execute(&c, &mut |_| {}).expect("yank").batch.expect("batch");
-    let c = confirm(&f, PlanRequest::Purge(PurgeSelection::Batch(batch.batch)), false);
+    let batch = f
+        .ops
+        .execute(&c, &mut |_| {})
+        .expect("yank")
+        .batch
+        .expect("batch");
+    let c = confirm(
+        &f,
+        PlanRequest::Purge(PurgeSelection::Batch(batch.batch)),
+        false,
+    );
     assert!(!c.plan.needs_send_stopped());
     f.ops.execute(&c, &mut |_| {}).expect("purge");
-    assert!(!in_yank_area(&f, f.ids[0]) && !in_queue(&f, f.ids[0]), "gone for good");
+    assert!(
+        !in_yank_area(&f, f.ids[0]) && !in_queue(&f, f.ids[0]),
+        "gone for good"
+    );
 
     let info = f.fq.path(Subdir::Info, f.ids[1]);
     let mtime = |p: &Path| {
@@ -159,8 +192,15 @@ fn messages_yanked_by_qmail_remove_are_listed_without_a_batch_and_restorable() {
         std::fs::rename(f.fq.path(s, id), to).expect("rename");
     }
     let l = f.ops.listing().expect("listing");
-    assert_eq!((l.batches.len(), l.messages, l.orphans.clone()), (0, 1, vec![id]));
-    let c = confirm(&f, PlanRequest::Restore(RestoreSelection::Ids(l.orphans)), false);
+    assert_eq!(
+        (l.batches.len(), l.messages, l.orphans.clone()),
+        (0, 1, vec![id])
+    );
+    let c = confirm(
+        &f,
+        PlanRequest::Restore(RestoreSelection::Ids(l.orphans)),
+        false,
+    );
     f.ops.execute(&c, &mut |_| {}).expect("restore");
     assert!(in_queue(&f, id) && !in_yank_area(&f, id));
 }

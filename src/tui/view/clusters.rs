@@ -94,22 +94,30 @@ impl<'a> ClustersPane<'a> {
 
     /// Pane row `row` (0 is "all messages"): count, share bar, rate, score, value.
     fn row(&self, row: usize, scored: bool) -> Row<'static> {
-        let none = || (0, String::new(), String::new(), String::new(), String::new());
-        let (n, rate, live, score, value) =
-            match row.checked_sub(1).and_then(|i| self.order.get(i)) {
-                None => (
-                    self.total,
-                    String::new(),
-                    self.overall.map_or(String::new(), signed),
-                    String::new(),
-                    "(all messages)".to_string(),
-                ),
-                Some(&i) => self.clusters.get(i as usize).map_or_else(none, |c| {
-                    let rate = format!("{:.1}", c.per_minute);
-                    let score = format!("{:.1}", c.score);
-                    (c.messages, rate, self.live_rate(c), score, self.value(c))
-                }),
-            };
+        let none = || {
+            (
+                0,
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+            )
+        };
+        let (n, rate, live, score, value) = match row.checked_sub(1).and_then(|i| self.order.get(i))
+        {
+            None => (
+                self.total,
+                String::new(),
+                self.overall.map_or(String::new(), signed),
+                String::new(),
+                "(all messages)".to_string(),
+            ),
+            Some(&i) => self.clusters.get(i as usize).map_or_else(none, |c| {
+                let rate = format!("{:.1}", c.per_minute);
+                let score = format!("{:.1}", c.score);
+                (c.messages, rate, self.live_rate(c), score, self.value(c))
+            }),
+        };
         let mut cells = vec![thousands(n as u64), self.bar(n), rate, live];
         if scored {
             cells.push(score);

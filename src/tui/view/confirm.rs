@@ -109,7 +109,10 @@ impl ConfirmPopup<'_> {
         }
         if let Some(r) = p.refused.first() {
             let text = format!("{} (#{}: {})", p.refused.len(), r.id, r.reason);
-            v.push(row("refused", crate::sanitize::sanitize_str(&text).into_owned()));
+            v.push(row(
+                "refused",
+                crate::sanitize::sanitize_str(&text).into_owned(),
+            ));
         }
         v
     }
@@ -141,7 +144,10 @@ impl ConfirmPopup<'_> {
             }
             Direction::Purge => {
                 v.push(Line::raw(""));
-                v.push(Line::styled("The files are deleted: this cannot be undone.", t.danger()));
+                v.push(Line::styled(
+                    "The files are deleted: this cannot be undone.",
+                    t.danger(),
+                ));
             }
             Direction::Yank | Direction::Restore => {}
         }

@@ -221,7 +221,10 @@ impl Widget for StatusLine<'_> {
         let t = self.theme;
         let mut spans = Vec::new();
         if let Some(WatchMode::Polling(why)) = self.mode {
-            spans.push(Span::styled(format!("polling ({}) ", why.name()), t.danger()));
+            spans.push(Span::styled(
+                format!("polling ({}) ", why.name()),
+                t.danger(),
+            ));
         }
         if let Some(n) = self.notice {
             let style = if n.is_error { t.danger() } else { t.ok() };
