@@ -122,8 +122,14 @@ impl WorkerState {
         self.emit(Event::SendStatus(self.ops.send_running()));
         let wanted = self.snapshot.is_some() && !self.live_failed;
         if wanted && self.live.as_ref().map(Live::key) != Some(self.key) {
-            // Stop the old one first: two watchers would double the inotify watches.
-            self.live = None;
+            // Stop the old one first (two watchers would double the inotify watches), on a
+            // thread of its own: stopping joins a watcher that may still be in its initial
+            // scan, which cannot be interrupted, and the worker must keep answering keys.
+            if let Some(old) = self.live.take() {
+                let _ = std::thread::Builder::new()
+                    .name("qtriage-live-stop".into())
+                    .spawn(move || drop(old));
+            }
             match Live::start(self.ops.queue.clone(), self.key, self.events.clone()) {
                 Ok(l) => self.live = Some(l),
                 Err(e) => {
