@@ -207,10 +207,7 @@ impl Lexer<'_> {
 
     /// `header:NAME` / `cluster:KEY` and the separator after it; the bool says whether a value
     /// follows (only `header:NAME` may stand alone).
-    fn qualifier(
-        &mut self,
-        field: &str,
-    ) -> Result<(Qualifier, bool), QueryError> {
+    fn qualifier(&mut self, field: &str) -> Result<(Qualifier, bool), QueryError> {
         let Some((_, sep)) = QUALIFIED.iter().find(|(f, _)| *f == field) else {
             return Ok((None, true));
         };
