@@ -57,7 +57,7 @@ pub struct Refusal {
 }
 
 /// What an action would do: shown to the operator as the dry run, then executed unchanged.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
     /// Which way.
     pub direction: Direction,

@@ -9,19 +9,22 @@ use std::sync::Arc;
 
 use crossterm::event::{KeyCode, KeyEvent};
 
-use super::event::{Event, Outcome};
+use super::event::{Event, Finished};
 use super::keys::{self, Command};
 use super::lists::{self, Move};
 use super::plan::{
-    confirm, done, mark_cluster, mark_one, request_restore, request_yank, toggle_marks,
+    confirm, done, mark_cluster, mark_one, planned, recovery_text, request_marked, request_undo,
+    request_yank_row, toggle_marks,
 };
 use super::state::{
-    Analysis, AppState, Clustering, Focus, Inspection, Notice, Plan, Popup, ScanPhase, Selection,
-    SendState,
+    Analysis, AppState, Clustering, Confirm, Focus, Inspection, Notice, PlanRequest, Popup,
+    ScanPhase, Selection, SendState, YankListing,
 };
+use crate::actions::RecoveryReport;
 use crate::analysis::key::ClusterKey;
 use crate::query::Query;
 use crate::queue::{MessageId, ProgressSnapshot};
+use crate::watch::WatchUpdate;
 
 /// What happened, in the UI's terms.
 #[derive(Debug, Clone)]
@@ -44,12 +47,22 @@ pub enum Action {
     Selected(Box<Selection>),
     /// The inspector's content.
     Inspected(Box<Inspection>),
-    /// A running plan's progress.
-    Progress(usize),
+    /// The plan the worker built.
+    Planned(Box<Confirm>),
+    /// A running plan's progress (messages handled).
+    Progress(u64),
     /// A plan finished.
-    Done(Box<Outcome>),
-    /// qmail-send and yank-area state.
-    QueueStatus(Option<bool>, Option<Vec<MessageId>>),
+    Done(Box<Finished>),
+    /// Is qmail-send running (`None`: unknown)?
+    SendStatus(Option<bool>),
+    /// The yank area as read again.
+    YankArea(Box<YankListing>),
+    /// Interrupted batches were completed.
+    Recovered(RecoveryReport),
+    /// The watcher's figures, with the key its cluster rates are for.
+    Watch(ClusterKey, Box<WatchUpdate>),
+    /// The watcher stopped.
+    WatchFailed(String),
     /// A background failure.
     Error(String),
 }
@@ -70,8 +83,17 @@ pub enum Effect {
         /// Its id (checked against the record).
         id: MessageId,
     },
-    /// Execute a confirmed plan.
-    Execute(Plan),
+    /// Build the plan of a request (the answer is `Event::Planned`).
+    Plan {
+        /// What was chosen, in words (shown, and recorded in the journal).
+        what: String,
+        /// What to plan.
+        request: PlanRequest,
+    },
+    /// Execute a confirmed plan: exactly the one the popup showed.
+    Execute(Confirm),
+    /// Read the yank area and its journal again.
+    ListYankArea,
 }
 
 /// Translate an event into an action (keys through the keymap).
@@ -85,12 +107,14 @@ pub fn from_event(state: &AppState, event: Event) -> Option<Action> {
         Event::Clustered(c) => Action::Clustered(c),
         Event::Selected(s) => Action::Selected(s),
         Event::Inspected(i) => Action::Inspected(i),
+        Event::Planned(c) => Action::Planned(c),
         Event::Progress(n) => Action::Progress(n),
         Event::Done(o) => Action::Done(o),
-        Event::QueueStatus {
-            send_running,
-            yanked,
-        } => Action::QueueStatus(send_running, yanked),
+        Event::SendStatus(s) => Action::SendStatus(s),
+        Event::YankArea(l) => Action::YankArea(l),
+        Event::Recovered(r) => Action::Recovered(r),
+        Event::Watch(k, u) => Action::Watch(k, u),
+        Event::WatchFailed(e) => Action::WatchFailed(e),
         Event::Error(e) => Action::Error(e),
     })
 }
@@ -102,8 +126,14 @@ fn key_action(state: &AppState, key: KeyEvent) -> Option<Action> {
     if state.popup == Popup::Help {
         return Some(Action::Cmd(Command::Back));
     }
-    if matches!(state.popup, Popup::Running { .. }) {
-        return None;
+    match state.popup {
+        Popup::Running { .. } => return None,
+        // Only a cancel while the worker plans; its answer is then dropped.
+        Popup::Planning(_) => {
+            let cancel = matches!(key.code, KeyCode::Esc | KeyCode::Char('q' | 'n'));
+            return cancel.then_some(Action::Cmd(Command::Back));
+        }
+        _ => {}
     }
     match keys::command_for(state, key) {
         Some(c) => Some(Action::Cmd(c)),
@@ -151,28 +181,49 @@ pub fn update(state: &mut AppState, action: Action) -> Option<Effect> {
                 *done = n;
             }
         }
+        Action::Planned(c) => planned(state, *c),
         Action::Done(o) => done(state, *o),
-        Action::QueueStatus(send, yanked) => {
+        Action::SendStatus(send) => {
             state.status.send = match send {
                 Some(true) => SendState::Running,
                 Some(false) => SendState::Stopped,
                 None => SendState::Unknown,
             };
-            if let Some(y) = yanked {
-                state.status.yanked_on_disk = y;
+        }
+        Action::YankArea(l) => yank_listing(state, *l),
+        Action::Recovered(r) => {
+            if let Some(text) = recovery_text(&r) {
+                notice(state, text, false);
             }
         }
-        Action::Error(e) => {
-            if state.status.phase == ScanPhase::Scanning {
-                state.status.phase = ScanPhase::Failed;
-            }
-            if matches!(state.popup, Popup::Running { .. }) {
-                state.popup = Popup::None;
-            }
-            notice(state, crate::sanitize::sanitize_str(&e), true);
+        Action::Watch(key, u) => super::live::watched(state, key, &u),
+        Action::WatchFailed(e) => {
+            let e = crate::sanitize::sanitize_str(&e).into_owned();
+            notice(state, format!("watch stopped: {e}"), true);
+            state.status.watch.failed = Some(e);
         }
+        Action::Error(e) => error(state, &e),
     }
     None
+}
+
+fn error(state: &mut AppState, e: &str) {
+    if state.status.phase == ScanPhase::Scanning && state.data.is_none() {
+        state.status.phase = ScanPhase::Failed;
+    }
+    if matches!(state.popup, Popup::Running { .. } | Popup::Planning(_)) {
+        state.popup = Popup::None;
+    }
+    notice(state, crate::sanitize::sanitize_str(e), true);
+}
+
+fn yank_listing(state: &mut AppState, l: YankListing) {
+    state.yank_area.listing = Some(l);
+    let len = state.yank_area.rows().len();
+    let h = lists::visible_rows(state, Focus::Yanked);
+    let pos = &mut state.yank_area.pos;
+    pos.selected = pos.selected.min(len.saturating_sub(1));
+    *pos = lists::keep_visible(*pos, h);
 }
 
 fn analysed(state: &mut AppState, a: Analysis) {
@@ -242,18 +293,14 @@ fn command(state: &mut AppState, c: Command) -> Option<Effect> {
             state.marks.ids.clear();
             notice(state, "marks cleared", false);
         }
-        Command::Yank => request_yank(state),
-        Command::Undo => match state.yank_area.batches.last() {
-            Some(b) => request_restore(state, Some(b.number), b.ids.clone()),
-            None => notice(
-                state,
-                "nothing to undo in this session (Y shows the yank area)",
-                false,
-            ),
-        },
+        Command::Yank => return request_marked(state, false),
+        Command::Expire => return request_marked(state, true),
+        Command::Undo => return request_undo(state),
+        Command::Purge => return request_yank_row(state, true),
         Command::YankArea => {
             state.ui.focus = Focus::Yanked;
             state.yank_area.pos = Default::default();
+            return Some(Effect::ListYankArea);
         }
         Command::Rescan => {
             state.status.phase = ScanPhase::Scanning;
@@ -313,10 +360,6 @@ fn back(state: &mut AppState) {
     };
 }
 
-fn yank_rows(state: &AppState) -> usize {
-    state.yank_area.batches.len() + usize::from(!state.status.yanked_on_disk.is_empty())
-}
-
 pub(crate) fn navigate(state: &mut AppState, mv: Move) {
     let focus = state.ui.focus;
     let h = lists::visible_rows(state, focus);
@@ -332,7 +375,7 @@ pub(crate) fn navigate(state: &mut AppState, mv: Move) {
             state.messages.pos = lists::apply_move(state.messages.pos, mv, len, h);
         }
         Focus::Yanked => {
-            let len = yank_rows(state);
+            let len = state.yank_area.rows().len();
             state.yank_area.pos = lists::apply_move(state.yank_area.pos, mv, len, h);
         }
         Focus::Detail => {
@@ -367,21 +410,7 @@ fn open(state: &mut AppState) -> Option<Effect> {
             Some(Effect::Inspect { index, id })
         }
         Focus::Detail => None,
-        Focus::Yanked => {
-            let row = state.yank_area.pos.selected;
-            let batches = &state.yank_area.batches;
-            match batches.len().checked_sub(row + 1) {
-                Some(i) => {
-                    let b = &batches[i];
-                    request_restore(state, Some(b.number), b.ids.clone());
-                }
-                None if !state.status.yanked_on_disk.is_empty() => {
-                    request_restore(state, None, state.status.yanked_on_disk.clone())
-                }
-                None => {}
-            }
-            None
-        }
+        Focus::Yanked => request_yank_row(state, false),
     }
 }
 
@@ -432,9 +461,6 @@ fn apply_query(state: &mut AppState) -> Option<Effect> {
         }
     }
 }
-
-#[cfg(test)]
-pub use super::plan::tests_plan;
 
 #[cfg(test)]
 mod tests;

@@ -1,21 +1,21 @@
-//! Event: the one channel into the UI loop (input, ticks, scan progress, worker results, errors).
+//! Event: the one channel into the UI loop (input, ticks, scan progress, worker results, the
+//! watcher's updates, errors).
 
 use crossterm::event::KeyEvent;
 
-use super::state::{Analysis, Clustering, Inspection, Plan, Selection};
-use crate::queue::{MessageId, ProgressSnapshot};
+use super::state::{Analysis, Clustering, Confirm, Inspection, Selection, YankListing};
+use crate::actions::{Outcome, RecoveryReport};
+use crate::analysis::key::ClusterKey;
+use crate::queue::ProgressSnapshot;
+use crate::watch::WatchUpdate;
 
-/// What an executed plan did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Outcome {
-    /// The plan that was executed.
-    pub plan: Plan,
-    /// Messages moved.
-    pub done: Vec<MessageId>,
-    /// Messages skipped, with the reason.
-    pub skipped: Vec<(MessageId, String)>,
-    /// Unix time it finished.
-    pub at: i64,
+/// What an executed plan did: the confirmation that was executed and the actions' outcome.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finished {
+    /// The confirmed plan, exactly as executed.
+    pub confirm: Confirm,
+    /// What `actions::execute` reported (batch, failures, vanished, recovery done first).
+    pub outcome: Outcome,
 }
 
 /// Everything that can wake the UI loop.
@@ -37,17 +37,22 @@ pub enum Event {
     Selected(Box<Selection>),
     /// A message was read for the inspector.
     Inspected(Box<Inspection>),
+    /// The worker built the plan that was asked for.
+    Planned(Box<Confirm>),
     /// A plan is running: messages handled so far.
-    Progress(usize),
+    Progress(u64),
     /// A plan finished.
-    Done(Box<Outcome>),
-    /// qmail-send state and the yank area, as last checked.
-    QueueStatus {
-        /// The sendmutex is held (`None`: could not check).
-        send_running: Option<bool>,
-        /// Ids in the yank area (`None`: not listed this time).
-        yanked: Option<Vec<MessageId>>,
-    },
+    Done(Box<Finished>),
+    /// Is qmail-send running (`None`: could not check)?
+    SendStatus(Option<bool>),
+    /// The yank area and its journal, read again.
+    YankArea(Box<YankListing>),
+    /// Interrupted batches were completed (at start, or before planning).
+    Recovered(RecoveryReport),
+    /// The watcher's figures for the last interval, and the key its cluster rates are for.
+    Watch(ClusterKey, Box<WatchUpdate>),
+    /// The watcher stopped (the reason).
+    WatchFailed(String),
     /// A background failure the operator must see.
     Error(String),
 }

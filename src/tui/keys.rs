@@ -45,8 +45,12 @@ pub enum Command {
     ClearMarks,
     /// Yank the marked messages (asks first).
     Yank,
+    /// Expire the marked messages: qmail-send bounces them (asks first).
+    Expire,
     /// Restore the last yanked batch (asks first).
     Undo,
+    /// Yank area: delete the batch for good (asks first).
+    Purge,
     /// Show the yank area.
     YankArea,
     /// Scan the queue again.
@@ -240,8 +244,15 @@ pub const BINDINGS: &[Binding] = &[
         &[K::Enter],
         X::Yanked,
         C::Open,
-        "restore the batch",
+        "restore the batch (or all)",
         Some("restore"),
+    ),
+    b(
+        &[K::Char('P')],
+        X::Yanked,
+        C::Purge,
+        "delete the batch for good",
+        Some("purge"),
     ),
     b(&[K::Char('k'), K::Up], X::Anywhere, C::Up, "up", None),
     b(&[K::Char('j'), K::Down], X::Anywhere, C::Down, "down", None),
@@ -290,17 +301,24 @@ pub const BINDINGS: &[Binding] = &[
         Some("yank"),
     ),
     b(
+        &[K::Char('E')],
+        X::Anywhere,
+        C::Expire,
+        "expire the marked (bounces!)",
+        None,
+    ),
+    b(
         &[K::Char('u')],
         X::Anywhere,
         C::Undo,
-        "undo the last yank",
+        "undo the last yank / expire",
         Some("undo"),
     ),
     b(
         &[K::Char('Y')],
         X::Anywhere,
         C::YankArea,
-        "yank area: restore any",
+        "yank area: restore, purge",
         None,
     ),
     b(
@@ -461,7 +479,7 @@ mod tests {
     #[test]
     fn the_popup_takes_every_key() {
         let s = AppState {
-            popup: Popup::Confirm(super::super::action::tests_plan()),
+            popup: Popup::Confirm(crate::tui::testdata::confirm_yank(&[7])),
             ..AppState::default()
         };
         assert_eq!(command_for(&s, key(K::Char('y'))), None);

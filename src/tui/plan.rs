@@ -1,58 +1,116 @@
 //! Marks and plans: what a destructive action would touch, its confirmation and its outcome.
 //!
-//! A key builds a [`Plan`] from the marks and parks it in `Popup::Confirm`; only Enter (or F)
-//! turns that same value into `Effect::Execute`. No I/O here either: `update` calls these.
+//! A key asks the worker for a plan (`Effect::Plan`; planning reads the disk) and shows
+//! "planning…"; the worker answers with the `actions::Plan` in a [`Confirm`], which the popup
+//! shows; only Enter (or F) turns that same value into `Effect::Execute`. No I/O here either:
+//! `update` calls these.
 
 use rustc_hash::FxHashSet;
 
 use super::action::Effect;
-use super::event::Outcome;
+use super::event::Finished;
 use super::lists::Move;
-use super::ops::Target;
-use super::state::{AppState, Batch, Focus, Plan, PlanKind, Popup, SendState};
+use super::state::{AppState, Confirm, Focus, PlanRequest, Popup, SendState, YankRow};
+use crate::actions::{Direction, PurgeSelection, RecoveryReport, RestoreSelection};
 use crate::queue::MessageId;
+use crate::sanitize::sanitize_str;
 
 fn notice(state: &mut AppState, text: impl Into<String>, is_error: bool) {
     super::action::notice(state, text, is_error);
 }
 
-/// Apply a finished plan: unmark, record or drop the batch, say what happened.
-pub fn done(state: &mut AppState, o: Outcome) {
-    state.popup = Popup::None;
-    let skipped = match o.skipped.first() {
-        Some((id, why)) => format!(", {} skipped (#{id}: {why})", o.skipped.len()),
-        None => String::new(),
+/// Recovery in words, or `None` when nothing needed it.
+pub fn recovery_text(r: &RecoveryReport) -> Option<String> {
+    if r.is_empty() {
+        return None;
+    }
+    let done: Vec<String> = r
+        .completed
+        .iter()
+        .map(|b| {
+            format!(
+                "{} {} ({} messages)",
+                b.direction.name(),
+                b.batch,
+                b.messages
+            )
+        })
+        .collect();
+    let mut text = format!("recovered interrupted batches: {}", done.join(", "));
+    if done.is_empty() {
+        text = String::from("recovery:");
+    }
+    if !r.abandoned.is_empty() {
+        text.push_str(&format!(
+            "; closed {} batch(es) interrupted before anything moved",
+            r.abandoned.len()
+        ));
+    }
+    Some(text)
+}
+
+/// What a finished batch did, in words.
+fn done_text(f: &Finished) -> String {
+    let (plan, o) = (&f.confirm.plan, &f.outcome);
+    let Some(batch) = &o.batch else {
+        return format!(
+            "nothing done: all {} messages were gone",
+            plan.messages.len()
+        );
     };
-    match &o.plan.kind {
-        PlanKind::Yank => {
-            for id in &o.done {
-                state.marks.ids.remove(id);
-            }
-            let number = state.yank_area.batches.last().map_or(1, |b| b.number + 1);
-            if !o.done.is_empty() {
-                state.yank_area.batches.push(Batch {
-                    number,
-                    at: o.at,
-                    ids: o.done.clone(),
-                });
-            }
-            let text = format!(
-                "yanked {} messages (batch {number}){skipped}; u undoes",
-                o.done.len()
-            );
-            notice(state, text, false);
+    let (n, id) = (batch.messages, &batch.batch);
+    let mut text = match plan.direction {
+        Direction::Yank => format!("yanked {n} messages (batch {id}); u undoes"),
+        Direction::Restore => format!("restored {n} messages (batch {id})"),
+        Direction::Purge => format!("deleted {n} messages for good (batch {id})"),
+        Direction::Expire => {
+            format!("expired {n} messages (batch {id}): qmail-send bounces them; u undoes")
         }
-        PlanKind::Restore { batch, .. } => {
-            if let Some(n) = batch {
-                state.yank_area.batches.retain(|b| b.number != *n);
+    };
+    let not_done = batch.failed.len() + o.vanished.len();
+    if let Some((id, why)) = batch.failed.first() {
+        text.push_str(&format!(
+            ", {not_done} not done (#{id}: {})",
+            sanitize_str(why)
+        ));
+    } else if let Some(id) = o.vanished.first() {
+        text.push_str(&format!(", {not_done} not done (#{id} was gone)"));
+    }
+    if o.forced_while_running {
+        text.push_str(" [forced while qmail-send ran]");
+    }
+    match recovery_text(&o.recovered) {
+        Some(r) => format!("{r}; {text}"),
+        None => text,
+    }
+}
+
+/// Apply a finished batch: unmark what moved, remember it for undo, say what happened.
+pub fn done(state: &mut AppState, f: Finished) {
+    state.popup = Popup::None;
+    let text = done_text(&f);
+    let (plan, o) = (&f.confirm.plan, &f.outcome);
+    let is_error = o.batch.as_ref().is_some_and(|b| !b.failed.is_empty());
+    if let Some(batch) = &o.batch {
+        match plan.direction {
+            Direction::Yank | Direction::Expire => {
+                if plan.direction == Direction::Yank {
+                    let failed: FxHashSet<MessageId> =
+                        batch.failed.iter().map(|(id, _)| *id).collect();
+                    for m in plan.messages.iter().filter(|m| !failed.contains(&m.id)) {
+                        state.marks.ids.remove(&m.id);
+                    }
+                }
+                state.yank_area.session.push(batch.batch.clone());
             }
-            notice(
-                state,
-                format!("restored {} messages{skipped}", o.done.len()),
-                false,
-            );
+            Direction::Restore | Direction::Purge => {
+                if let Some(undone) = &plan.undoes {
+                    state.yank_area.session.retain(|b| b != undone);
+                }
+            }
         }
     }
+    notice(state, text, is_error);
 }
 
 /// Space: mark or unmark the message under the cursor (or inspected).
@@ -111,104 +169,184 @@ pub fn toggle_marks(state: &mut AppState, rows: &[u32], what: &str) {
     }
 }
 
-/// Build the yank plan from the marks: the counts the popup shows.
-pub fn yank_plan(state: &AppState) -> Option<Plan> {
+/// The marked messages of the snapshot, in queue order, and a description: the count, and the
+/// cluster when they all belong to one.
+fn marked(state: &AppState) -> Option<(Vec<MessageId>, String)> {
     let data = state.data.as_ref()?;
-    let mut plan = Plan {
-        kind: PlanKind::Yank,
-        targets: Vec::with_capacity(state.marks.ids.len()),
-        recipients: 0,
-        bytes: 0,
-        clusters_hit: 0,
-        send: state.status.send,
-        force: false,
-    };
+    let mut ids = Vec::with_capacity(state.marks.ids.len());
     let mut hit = FxHashSet::default();
     for (i, r) in data.snapshot.records.iter().enumerate() {
         if state.marks.ids.contains(&r.id) {
-            plan.targets.push(Target {
-                id: r.id,
-                size: Some(r.size),
-            });
-            plan.recipients += r.recipients.len();
-            plan.bytes += r.size;
+            ids.push(r.id);
             if let Some(c) = data.clustering.cluster_of.get(i) {
                 hit.insert(*c);
             }
         }
     }
-    plan.clusters_hit = hit.len();
-    (!plan.targets.is_empty()).then_some(plan)
+    if ids.is_empty() {
+        return None;
+    }
+    let mut what = format!("{} marked messages", ids.len());
+    let only = hit.iter().next().filter(|_| hit.len() == 1);
+    let cluster = only.and_then(|c| data.clustering.clusters.get(*c as usize));
+    if let Some(v) = cluster.and_then(|c| c.value) {
+        let value = v.text(&data.snapshot.strings);
+        what.push_str(&format!(
+            " of {} {}",
+            data.clustering.key.name(),
+            sanitize_str(&value)
+        ));
+    }
+    Some((ids, what))
 }
 
-/// `y`: show the yank plan of the marks, or say there is nothing marked.
-pub fn request_yank(state: &mut AppState) {
-    match yank_plan(state) {
-        Some(plan) => state.popup = Popup::Confirm(plan),
-        None => notice(
+/// Ask the worker for a plan and show "planning…" until it answers.
+fn ask(state: &mut AppState, what: String, request: PlanRequest) -> Option<Effect> {
+    state.popup = Popup::Planning(what.clone());
+    Some(Effect::Plan { what, request })
+}
+
+/// `y` / `E`: plan yanking (or expiring) the marked messages.
+pub fn request_marked(state: &mut AppState, expire: bool) -> Option<Effect> {
+    let Some((ids, what)) = marked(state) else {
+        notice(
             state,
             "nothing marked: Space marks a message, m a cluster",
             false,
+        );
+        return None;
+    };
+    let request = if expire {
+        PlanRequest::Expire(ids)
+    } else {
+        PlanRequest::Yank(ids)
+    };
+    ask(state, what, request)
+}
+
+/// `u`: undo the last yank or expire of this session, else the newest yank batch of the
+/// journal that still has messages in the yank area.
+pub fn request_undo(state: &mut AppState) -> Option<Effect> {
+    let newest = state.yank_area.listing.as_ref().and_then(|l| {
+        l.batches
+            .iter()
+            .rev()
+            .find(|b| b.direction == Direction::Yank && b.in_yank_area > 0)
+            .map(|b| b.batch.clone())
+    });
+    let Some(batch) = state.yank_area.session.last().cloned().or(newest) else {
+        notice(state, "nothing to undo (Y shows the yank area)", false);
+        return None;
+    };
+    let what = format!("batch {batch}");
+    ask(
+        state,
+        what,
+        PlanRequest::Restore(RestoreSelection::Batch(batch)),
+    )
+}
+
+/// Enter (`purge` false) or P (`purge` true) on a yank-area row.
+pub fn request_yank_row(state: &mut AppState, purge: bool) -> Option<Effect> {
+    let rows = state.yank_area.rows();
+    let row = rows.get(state.yank_area.pos.selected).copied()?;
+    let (what, restore, delete) = match row {
+        YankRow::Batch(b) => {
+            let sel = || b.batch.clone();
+            let restore = matches!(b.direction, Direction::Yank | Direction::Expire)
+                .then(|| RestoreSelection::Batch(sel()));
+            let delete = (b.direction == Direction::Yank).then(|| PurgeSelection::Batch(sel()));
+            (format!("batch {}", b.batch), restore, delete)
+        }
+        YankRow::Orphans(_) => {
+            let ids = state.yank_area.listing.as_ref().map(|l| l.orphans.clone());
+            let what = "the messages without a batch".to_string();
+            (what, ids.map(RestoreSelection::Ids), None)
+        }
+        YankRow::All(_) => (
+            "everything in the yank area".to_string(),
+            Some(RestoreSelection::All),
+            Some(PurgeSelection::All),
         ),
+    };
+    let request = if purge {
+        delete.map(PlanRequest::Purge)
+    } else {
+        restore.map(PlanRequest::Restore)
+    };
+    match request {
+        Some(r) => ask(state, what, r),
+        None => {
+            let verb = if purge {
+                "purged (use the yank batch or all)"
+            } else {
+                "restored"
+            };
+            notice(state, format!("{what} cannot be {verb}"), false);
+            None
+        }
     }
 }
 
-/// `u` / Enter in the yank area: show the restore plan of `ids`.
-pub fn request_restore(state: &mut AppState, batch: Option<usize>, ids: Vec<MessageId>) {
-    let what = match batch {
-        Some(n) => format!("batch {n}"),
-        None => "everything in the yank area".to_string(),
-    };
-    state.popup = Popup::Confirm(Plan {
-        kind: PlanKind::Restore { batch, what },
-        targets: ids
-            .into_iter()
-            .map(|id| Target { id, size: None })
-            .collect(),
-        recipients: 0,
-        bytes: 0,
-        clusters_hit: 0,
-        send: state.status.send,
-        force: false,
-    });
+/// The worker's plan: show it, unless the operator cancelled meanwhile.
+pub fn planned(state: &mut AppState, mut c: Confirm) {
+    if !matches!(state.popup, Popup::Planning(_)) {
+        return;
+    }
+    if matches!(c.plan.direction, Direction::Yank | Direction::Expire) {
+        c.clusters_hit = state.data.as_ref().map(|data| {
+            let ids: FxHashSet<MessageId> = c.plan.messages.iter().map(|m| m.id).collect();
+            let hit: FxHashSet<u32> = data
+                .snapshot
+                .records
+                .iter()
+                .zip(&data.clustering.cluster_of)
+                .filter(|(r, _)| ids.contains(&r.id))
+                .map(|(_, c)| *c)
+                .collect();
+            hit.len()
+        });
+    }
+    if c.plan.messages.is_empty() {
+        state.popup = Popup::None;
+        let why = c.plan.refused.first().map_or(String::new(), |r| {
+            format!(
+                " ({} refused: #{} {})",
+                c.plan.refused.len(),
+                r.id,
+                r.reason
+            )
+        });
+        return notice(state, format!("nothing to do for {}{why}", c.what), false);
+    }
+    state.popup = Popup::Confirm(c);
+}
+
+/// Is qmail-send running, by the plan or by the last check?
+pub fn send_blocks(state: &AppState, c: &Confirm) -> bool {
+    c.plan.needs_send_stopped()
+        && (c.planned_while_running() || state.status.send == SendState::Running)
 }
 
 /// Enter / F on the popup: hand the shown plan to the worker (refused while qmail-send runs
 /// unless forced).
 pub fn confirm(state: &mut AppState, force: bool) -> Option<Effect> {
-    let Popup::Confirm(plan) = &state.popup else {
+    let Popup::Confirm(c) = &state.popup else {
         return None;
     };
-    let mut plan = plan.clone();
-    if !force && state.status.send == SendState::Running {
+    if !force && send_blocks(state, c) {
         notice(
             state,
-            "qmail-send is running: stop it first, or press F to force",
+            "qmail-send is running: refused. Stop it first, or press F to force",
             true,
         );
         return None;
     }
-    plan.force = force;
+    let mut c = c.clone();
+    c.force = force;
     state.popup = Popup::Running {
-        plan: plan.clone(),
+        confirm: c.clone(),
         done: 0,
     };
-    Some(Effect::Execute(plan))
-}
-
-/// A plan for tests elsewhere in `tui` (keys, views).
-#[cfg(test)]
-pub fn tests_plan() -> Plan {
-    Plan {
-        kind: PlanKind::Yank,
-        targets: vec![Target {
-            id: MessageId(7),
-            size: Some(900),
-        }],
-        recipients: 3,
-        bytes: 900,
-        clusters_hit: 1,
-        send: SendState::Stopped,
-        force: false,
-    }
+    Some(Effect::Execute(c))
 }

@@ -4,14 +4,19 @@
 //! it. Large shared data (records, clusters) sits behind `Arc` so the worker and the UI share one
 //! copy without locks; a new scan or action result replaces the `Arc`, never mutates it.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::analysis::cluster::Cluster;
 use crate::analysis::key::ClusterKey;
 use crate::query::{Query, QueryError};
 use crate::queue::{Interner, MessageId, MessageRecord, ProgressSnapshot};
+use crate::watch::WatchMode;
+
+mod yank;
+pub use yank::{BatchRow, Confirm, PlanRequest, YankArea, YankListing, YankRow};
 
 /// A scanned queue: its records and the interner their strings live in.
 #[derive(Debug)]
@@ -118,8 +123,8 @@ pub struct Status {
     pub queue_path: String,
     /// qmail-send's state.
     pub send: SendState,
-    /// Message ids in the yank area.
-    pub yanked_on_disk: Vec<MessageId>,
+    /// The watcher's live figures.
+    pub watch: WatchStatus,
     /// "Now", unix seconds, from the last tick (render never reads the clock).
     pub now: i64,
     /// Scan phase.
@@ -192,6 +197,34 @@ pub struct ClusterView {
     pub order: Vec<u32>,
     /// Position.
     pub pos: ListPos,
+    /// Live growth per cluster value from the watcher, for the key it watches.
+    pub live: Option<LiveRates>,
+}
+
+/// Per-cluster growth from the watcher: in minus out per minute over the last minute, by the
+/// cluster value's text (values not growing are absent).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveRates {
+    /// The key the watcher groups by.
+    pub key: ClusterKey,
+    /// Growth per minute by value text (unsanitized; only compared, never drawn).
+    pub by_value: FxHashMap<String, f64>,
+}
+
+/// The watcher's live figures for the header and the status line.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WatchStatus {
+    /// Messages with a mess file at the last update.
+    pub queue_size: Option<u64>,
+    /// In minus out per minute over the last minute (`None` before the first update).
+    pub growth_per_min: Option<f64>,
+    /// Queue size at each update, oldest first (at most `watch::HISTORY_LEN`); kept here so a
+    /// watcher restarted for another key continues the line.
+    pub history: VecDeque<u64>,
+    /// How the watcher learns about changes (`None`: not started yet).
+    pub mode: Option<WatchMode>,
+    /// Why the watcher stopped, when it did.
+    pub failed: Option<String>,
 }
 
 /// How messages are ordered.
@@ -314,59 +347,6 @@ pub struct Marks {
     pub ids: FxHashSet<MessageId>,
 }
 
-/// What a plan does.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PlanKind {
-    /// Move marked messages to the yank area.
-    Yank,
-    /// Move messages back from the yank area.
-    Restore {
-        /// The session batch number, when restoring one.
-        batch: Option<usize>,
-        /// What is restored, for the popup (`batch 3`, `everything in the yank area`).
-        what: String,
-    },
-}
-
-/// A destructive action, fully decided: the popup shows it and the worker executes exactly it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Plan {
-    /// Yank or restore.
-    pub kind: PlanKind,
-    /// The messages.
-    pub targets: Vec<super::ops::Target>,
-    /// Envelope recipients over them (0 for a restore: not known until read back).
-    pub recipients: usize,
-    /// Bytes of their mess files.
-    pub bytes: u64,
-    /// Clusters (of the current key) that contain at least one of them.
-    pub clusters_hit: usize,
-    /// qmail-send's state when planned.
-    pub send: SendState,
-    /// Run even while qmail-send runs.
-    pub force: bool,
-}
-
-/// A batch yanked in this session (undo restores the last).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Batch {
-    /// 1-based number in this session.
-    pub number: usize,
-    /// Unix time of the yank.
-    pub at: i64,
-    /// The yanked messages.
-    pub ids: Vec<MessageId>,
-}
-
-/// The yank-area view.
-#[derive(Debug, Clone, Default)]
-pub struct YankArea {
-    /// Batches yanked in this session, oldest first.
-    pub batches: Vec<Batch>,
-    /// Position (rows: batches newest first, then "everything on disk").
-    pub pos: ListPos,
-}
-
 /// A popup over the main view.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub enum Popup {
@@ -375,14 +355,16 @@ pub enum Popup {
     None,
     /// The key list.
     Help,
+    /// The worker is building a plan (what was asked, in words); Esc cancels.
+    Planning(String),
     /// A plan waiting for Enter (or F to force).
-    Confirm(Plan),
+    Confirm(Confirm),
     /// A plan being executed: messages handled so far.
     Running {
         /// The plan.
-        plan: Plan,
-        /// Messages handled.
-        done: usize,
+        confirm: Confirm,
+        /// Messages handled (from the `AtomicU64` the actions count with).
+        done: u64,
     },
 }
 

@@ -2,13 +2,18 @@
 
 use std::sync::Arc;
 
-use super::state::{Analysis, AppState, SendState, Snapshot};
+use super::action::Effect;
+use super::state::{
+    Analysis, AppState, BatchRow, Confirm, PlanRequest, SendState, Snapshot, YankListing,
+};
 use super::worker::clustering;
+use crate::actions::{BatchState, Direction, MtaStatus, Plan, PlannedMessage, RestoreSelection};
 use crate::analysis::key::ClusterKey;
 use crate::queue::{
-    Channel, HeaderFields, Interner, MessageId, MessageRecord, MessageState, Origin, OriginKind,
-    Parts, Recipient, Subdir,
+    Channel, HeaderFields, Interner, Layout, MessageId, MessageRecord, MessageState, Origin,
+    OriginKind, Parts, Recipient, Subdir,
 };
+use crate::watch::{ClusterRate, Rate, WatchMode, WatchUpdate, Window};
 
 /// The fixed "now" of every test state.
 pub const NOW: i64 = 1_795_000_000;
@@ -115,4 +120,150 @@ pub fn state(size: (u16, u16), spam: usize, ham: usize, hostile: bool) -> AppSta
         super::action::Action::Analysed(Box::new(analysis(spam, ham, hostile))),
     );
     s
+}
+
+/// An `actions::Plan` of `direction` over `records`, built as the worker's `plan_yank` /
+/// `plan_expire` would build it but without the disk: qmail-send's state is given.
+pub fn plan_of<'r>(
+    direction: Direction,
+    records: impl IntoIterator<Item = &'r MessageRecord>,
+    send_running: bool,
+) -> Plan {
+    let messages = records
+        .into_iter()
+        .map(|r| PlannedMessage {
+            id: r.id,
+            files: if direction == Direction::Expire {
+                Vec::new()
+            } else {
+                r.parts.iter().collect()
+            },
+            recipients: r.recipients.len() as u32,
+            bytes: r.size,
+            set_mtime: (direction == Direction::Expire).then_some(NOW - 604_801),
+            old_mtime: (direction == Direction::Expire).then_some(r.queued),
+        })
+        .collect();
+    Plan {
+        direction,
+        queue_root: "/var/qmail/queue".into(),
+        layout: Layout {
+            split: 23,
+            big_todo: false,
+        },
+        yank_dir: "/var/qmail/queue/yanked".into(),
+        query: "tui: test".into(),
+        undoes: None,
+        messages,
+        refused: Vec::new(),
+        mta: Some(MtaStatus {
+            is_send_running: send_running,
+            holder: None,
+        }),
+    }
+}
+
+/// What the worker would answer to `effect` (an `Effect::Plan`) on `state`'s records.
+pub fn answer(state: &AppState, effect: &Effect, send_running: bool) -> Confirm {
+    let Effect::Plan { what, request } = effect else {
+        panic!("expected a plan request, got {effect:?}");
+    };
+    let records = state
+        .data
+        .as_ref()
+        .map_or(&[][..], |d| &d.snapshot.records[..]);
+    let pick = |ids: &[MessageId]| -> Vec<&MessageRecord> {
+        records.iter().filter(|r| ids.contains(&r.id)).collect()
+    };
+    let plan = match request {
+        PlanRequest::Yank(ids) => plan_of(Direction::Yank, pick(ids), send_running),
+        PlanRequest::Expire(ids) => plan_of(Direction::Expire, pick(ids), send_running),
+        PlanRequest::Restore(RestoreSelection::Batch(b)) => Plan {
+            undoes: Some(b.clone()),
+            ..plan_of(Direction::Restore, records.iter().take(3), send_running)
+        },
+        PlanRequest::Restore(_) => {
+            plan_of(Direction::Restore, records.iter().take(3), send_running)
+        }
+        PlanRequest::Purge(_) => plan_of(Direction::Purge, records.iter().take(3), send_running),
+    };
+    Confirm {
+        what: what.clone(),
+        plan: Arc::new(plan),
+        clusters_hit: None,
+        force: false,
+    }
+}
+
+/// A yank confirmation of messages `ids` (for key and view tests that need any popup).
+pub fn confirm_yank(ids: &[u64]) -> Confirm {
+    let s = state((80, 24), 3, 2, false);
+    let records = s.data.as_ref().map_or(&[][..], |d| &d.snapshot.records[..]);
+    let plan = plan_of(
+        Direction::Yank,
+        records.iter().filter(|r| ids.contains(&r.id.0)),
+        false,
+    );
+    Confirm {
+        what: format!("{} marked messages", plan.messages.len()),
+        plan: Arc::new(plan),
+        clusters_hit: Some(1),
+        force: false,
+    }
+}
+
+/// A yank-area listing: two yank batches (one partly restored), an expire batch, and two
+/// messages qmail-remove yanked.
+pub fn listing() -> YankListing {
+    let row = |batch: &str, direction, ago: i64, messages, here| BatchRow {
+        batch: batch.into(),
+        direction,
+        state: BatchState::Done,
+        query: format!("tui: {messages} marked messages of auth-user test"),
+        created: NOW - ago,
+        messages,
+        failed: 0,
+        in_yank_area: here,
+    };
+    YankListing {
+        batches: vec![
+            row("20261119-080000-0a1b", Direction::Yank, 3600, 120, 100),
+            row("20261119-083000-77ff", Direction::Expire, 1800, 4, 0),
+            row("20261119-085500-c0de", Direction::Yank, 300, 30, 30),
+        ],
+        messages: 132,
+        bytes: 132 * 1200,
+        orphans: vec![MessageId(501), MessageId(502)],
+    }
+}
+
+/// A watcher update: the queue at `queue_size`, growing 12/min, `test` growing 11/min (and the
+/// same for its origin IP, under origin-ip).
+pub fn watch_update(queue_size: u64, mode: WatchMode) -> WatchUpdate {
+    let rate = |g: f64| Rate {
+        in_per_min: g,
+        out_per_min: 0.0,
+        yanked_per_min: 0.0,
+    };
+    let cluster = |key, value: &str, g| ClusterRate {
+        key,
+        value: Arc::from(value.as_bytes()),
+        rate: rate(g),
+    };
+    WatchUpdate {
+        at_ms: NOW * 1000,
+        queue_size,
+        todo: 0,
+        in_per_min: 14.0,
+        out_per_min: 2.0,
+        yanked_per_min: 0.0,
+        windows: Window::ALL.map(|w| (w, rate(12.0))),
+        counts_15m: (14, 2, 0),
+        history: vec![queue_size],
+        clusters: vec![
+            cluster(ClusterKey::AuthUser, "test", 11.0),
+            cluster(ClusterKey::OriginIp, "86.107.221.138", 11.0),
+        ],
+        mode,
+    }
 }

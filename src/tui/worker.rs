@@ -1,9 +1,11 @@
-//! The worker: runs Effects (scan, cluster, select, inspect, yank, restore) off the UI thread.
+//! The worker: runs Effects (scan, cluster, select, inspect, plan, execute) off the UI thread.
 //!
 //! One thread owns the current snapshot and answers each [`Effect`] with [`Event`]s on the UI's
 //! single channel. Failures, panics included, come back as `Event::Error` so the operator sees
-//! them (gitui's async jobs log and drop them). While idle it checks the qmail-send lock every
-//! [`STATUS_EVERY`], so the header stays true.
+//! them (gitui's async jobs log and drop them). Queue-changing work goes through [`Ops`] (the
+//! journaled `crate::actions`). Before the first scan it completes interrupted batches, so the
+//! scan sees whole messages. While idle it checks the qmail-send lock every [`STATUS_EVERY`] and
+//! keeps a watcher ([`Live`]) running for the grouping key.
 
 use std::io;
 use std::sync::atomic::AtomicU64;
@@ -15,17 +17,19 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::action::Effect;
-use super::event::{Event, Outcome};
-use super::ops;
-use super::state::{Analysis, Clustering, Orders, Plan, PlanKind, Selection, Snapshot};
+use super::event::{Event, Finished};
+use super::live::Live;
+use super::ops::{acted_on, Ops};
+use super::state::{Analysis, Clustering, Confirm, Orders, PlanRequest, Selection, Snapshot};
+use crate::actions::{ActionError, Direction};
 use crate::analysis::cluster::{cluster, AnalysisContext};
 use crate::analysis::key::ClusterKey;
 use crate::query::{select, Query, QueryContext};
-use crate::queue::{scan, Interner, Progress, Queue, ScanOptions};
+use crate::queue::{scan, Interner, MessageId, MessageRecord, Progress, Queue, ScanOptions};
 
 /// How often an idle worker re-checks qmail-send.
 pub const STATUS_EVERY: Duration = Duration::from_secs(1);
-/// How often scan and action progress is reported.
+/// How often scan progress is reported.
 pub const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 
 /// Handle to the worker thread: send it effects; dropping it ends the thread's loop.
@@ -41,11 +45,13 @@ impl Worker {
     pub fn spawn(queue: Queue, key: ClusterKey, events: Sender<Event>) -> io::Result<Worker> {
         let (tx, rx) = mpsc::channel();
         let mut state = WorkerState {
-            queue,
+            ops: Ops::new(queue),
             key,
             events,
             query: None,
             snapshot: None,
+            live: None,
+            live_failed: false,
         };
         let thread = std::thread::Builder::new()
             .name("qtriage-worker".into())
@@ -64,11 +70,15 @@ impl Worker {
 }
 
 struct WorkerState {
-    queue: Queue,
+    ops: Ops,
     key: ClusterKey,
     events: Sender<Event>,
     query: Option<Query>,
     snapshot: Option<Arc<Snapshot>>,
+    /// The watcher, once the first scan is done.
+    live: Option<Live>,
+    /// The watcher could not start; not retried (the reason was shown).
+    live_failed: bool,
 }
 
 fn now() -> i64 {
@@ -79,7 +89,9 @@ fn now() -> i64 {
 
 impl WorkerState {
     fn run(&mut self, rx: Receiver<Effect>) {
-        self.status(true);
+        self.emit(Event::SendStatus(self.ops.send_running()));
+        self.recover();
+        self.list_yank_area();
         loop {
             match rx.recv_timeout(STATUS_EVERY) {
                 Ok(effect) => {
@@ -95,7 +107,7 @@ impl WorkerState {
                         )));
                     }
                 }
-                Err(RecvTimeoutError::Timeout) => self.status(false),
+                Err(RecvTimeoutError::Timeout) => self.idle(),
                 Err(RecvTimeoutError::Disconnected) => return,
             }
         }
@@ -105,23 +117,54 @@ impl WorkerState {
         let _ = self.events.send(e);
     }
 
-    fn status(&self, list_yanked: bool) {
-        let send_running = ops::is_send_running(&self.queue).ok();
-        let yanked = if list_yanked {
-            match ops::yanked_on_disk(&self.queue) {
-                Ok(y) => Some(y),
+    /// Idle for a second: re-check qmail-send; (re)start the watcher for the grouping key.
+    fn idle(&mut self) {
+        self.emit(Event::SendStatus(self.ops.send_running()));
+        let wanted = self.snapshot.is_some() && !self.live_failed;
+        if wanted && self.live.as_ref().map(Live::key) != Some(self.key) {
+            // Stop the old one first (two watchers would double the inotify watches), on a
+            // thread of its own: stopping joins a watcher that may still be in its initial
+            // scan, which cannot be interrupted, and the worker must keep answering keys.
+            if let Some(old) = self.live.take() {
+                let _ = std::thread::Builder::new()
+                    .name("qtriage-live-stop".into())
+                    .spawn(move || drop(old));
+            }
+            match Live::start(self.ops.queue.clone(), self.key, self.events.clone()) {
+                Ok(l) => self.live = Some(l),
                 Err(e) => {
-                    self.emit(Event::Error(e.to_string()));
-                    None
+                    self.live_failed = true;
+                    self.emit(Event::WatchFailed(e.to_string()));
                 }
             }
-        } else {
-            None
-        };
-        self.emit(Event::QueueStatus {
-            send_running,
-            yanked,
-        });
+        }
+    }
+
+    /// Complete interrupted batches and say so. Returns whether any batch was completed (the
+    /// records may then be stale).
+    fn recover(&self) -> bool {
+        match self.ops.recover() {
+            Ok(report) => {
+                let changed = !report.completed.is_empty();
+                if !report.is_empty() {
+                    self.emit(Event::Recovered(report));
+                }
+                changed
+            }
+            // Unfinished batches while qmail-send runs: the next action recovers them under
+            // the lock, or refuses; say it now so the operator knows.
+            Err(e) => {
+                self.emit(Event::Error(format!("recovery: {e}")));
+                false
+            }
+        }
+    }
+
+    fn list_yank_area(&self) {
+        match self.ops.listing() {
+            Ok(l) => self.emit(Event::YankArea(Box::new(l))),
+            Err(e) => self.emit(Event::Error(format!("yank area: {e}"))),
+        }
     }
 
     fn handle(&mut self, effect: Effect) {
@@ -130,30 +173,36 @@ impl WorkerState {
             Effect::Cluster(key) => {
                 self.key = key;
                 if let Some(s) = &self.snapshot {
-                    self.emit(Event::Clustered(Box::new(clustering(
-                        s,
-                        key,
-                        &crate::analysis::locals::local_domains(self.queue.root(), &[]).0,
-                    ))));
+                    let c = clustering(s, key, &self.local_domains());
+                    self.emit(Event::Clustered(Box::new(c)));
                 }
             }
             Effect::Select(q) => {
                 self.query = q;
                 if let (Some(s), Some(q)) = (&self.snapshot, &self.query) {
-                    self.emit(Event::Selected(Box::new(selection(&self.queue, s, q))));
+                    let sel = selection(&self.ops.queue, s, q);
+                    self.emit(Event::Selected(Box::new(sel)));
                 }
             }
-            Effect::Inspect { index, id } => {
-                let Some(s) = &self.snapshot else { return };
-                match s.records.get(index as usize).filter(|r| r.id == id) {
-                    Some(r) => {
-                        let i = super::inspect::inspect(&self.queue, &s.strings, r);
-                        self.emit(Event::Inspected(Box::new(i)));
-                    }
-                    None => self.emit(Event::Error(format!("message #{id} is no longer listed"))),
-                }
+            Effect::Inspect { index, id } => self.inspect(index, id),
+            Effect::Plan { what, request } => self.plan(what, request),
+            Effect::Execute(confirm) => self.execute(confirm),
+            Effect::ListYankArea => self.list_yank_area(),
+        }
+    }
+
+    fn local_domains(&self) -> Vec<String> {
+        crate::analysis::locals::local_domains(self.ops.queue.root(), &[]).0
+    }
+
+    fn inspect(&self, index: u32, id: MessageId) {
+        let Some(s) = &self.snapshot else { return };
+        match s.records.get(index as usize).filter(|r| r.id == id) {
+            Some(r) => {
+                let i = super::inspect::inspect(&self.ops.queue, &s.strings, r);
+                self.emit(Event::Inspected(Box::new(i)));
             }
-            Effect::Execute(plan) => self.execute(plan),
+            None => self.emit(Event::Error(format!("message #{id} is no longer listed"))),
         }
     }
 
@@ -162,7 +211,7 @@ impl WorkerState {
         let progress = Arc::new(Progress::default());
         let (tx, rx) = mpsc::channel();
         let (q, st, pr) = (
-            self.queue.clone(),
+            self.ops.queue.clone(),
             Arc::clone(&strings),
             Arc::clone(&progress),
         );
@@ -195,26 +244,22 @@ impl WorkerState {
             Ok(s) => self.publish(strings, s.records),
             Err(e) => self.emit(Event::Error(format!("scan failed: {e}"))),
         }
-        self.status(true);
+        self.idle();
     }
 
     /// Make `records` the current snapshot and send everything the views need.
-    fn publish(&mut self, strings: Arc<Interner>, records: Vec<crate::queue::MessageRecord>) {
+    fn publish(&mut self, strings: Arc<Interner>, records: Vec<MessageRecord>) {
         let generation = self.snapshot.as_ref().map_or(1, |s| s.generation + 1);
         let snap = Arc::new(Snapshot {
             generation,
             strings,
             records,
         });
-        let clustering = Arc::new(clustering(
-            &snap,
-            self.key,
-            &crate::analysis::locals::local_domains(self.queue.root(), &[]).0,
-        ));
+        let clustering = Arc::new(clustering(&snap, self.key, &self.local_domains()));
         let selection = self
             .query
             .as_ref()
-            .map(|q| Arc::new(selection(&self.queue, &snap, q)));
+            .map(|q| Arc::new(selection(&self.ops.queue, &snap, q)));
         let orders = Arc::new(orders(&snap));
         self.snapshot = Some(Arc::clone(&snap));
         self.emit(Event::Analysed(Box::new(Analysis {
@@ -225,67 +270,77 @@ impl WorkerState {
         })));
     }
 
-    fn execute(&mut self, plan: Plan) {
-        let total = plan.targets.len();
-        let mut last = Instant::now();
-        let events = self.events.clone();
-        let mut progress = |n: usize| {
-            if n == total || last.elapsed() >= PROGRESS_EVERY {
-                last = Instant::now();
-                let _ = events.send(Event::Progress(n));
-            }
-        };
-        let result = match plan.kind {
-            PlanKind::Yank => ops::yank(&self.queue, &plan.targets, plan.force, &mut progress),
-            PlanKind::Restore { .. } => {
-                ops::restore(&self.queue, &plan.targets, plan.force, &mut progress)
-            }
-        };
-        match result {
-            Err(e) => self.emit(Event::Error(e.to_string())),
-            Ok(moved) => {
-                self.refresh_after(&plan.kind, &moved.done);
-                let outcome = Outcome {
-                    plan,
-                    done: moved.done,
-                    skipped: moved.skipped,
-                    at: now(),
-                };
-                self.emit(Event::Done(Box::new(outcome)));
-            }
+    /// Build the plan of `request` (recovering interrupted batches first, like every action).
+    fn plan(&mut self, what: String, request: PlanRequest) {
+        if self.recover() {
+            self.scan();
         }
-        self.status(true);
+        let records = self.snapshot.as_ref().map_or(&[][..], |s| &s.records[..]);
+        match self.ops.plan(&request, &what, records) {
+            Ok(plan) => self.emit(Event::Planned(Box::new(Confirm {
+                what,
+                plan: Arc::new(plan),
+                clusters_hit: None,
+                force: false,
+            }))),
+            Err(e) => self.emit(Event::Error(e.to_string())),
+        }
     }
 
-    /// The records after an action: yanked ones dropped, restored ones read back.
-    fn refresh_after(&mut self, kind: &PlanKind, ids: &[crate::queue::MessageId]) {
+    /// Execute a confirmed plan as one journaled batch, reporting progress; then update the
+    /// records, the yank area and qmail-send's state.
+    fn execute(&mut self, confirm: Confirm) {
+        let events = self.events.clone();
+        let result = self.ops.execute(&confirm, &mut |n| {
+            let _ = events.send(Event::Progress(n));
+        });
+        match result {
+            Err(e) => self.emit(Event::Error(action_error(&e))),
+            Ok(outcome) => {
+                let ids = acted_on(&confirm.plan, &outcome);
+                self.refresh_after(confirm.plan.direction, &ids);
+                self.emit(Event::Done(Box::new(Finished { confirm, outcome })));
+            }
+        }
+        self.list_yank_area();
+        self.emit(Event::SendStatus(self.ops.send_running()));
+    }
+
+    /// The records after an action: yanked ones dropped, restored and expired ones read again.
+    fn refresh_after(&mut self, direction: Direction, ids: &[MessageId]) {
         let Some(old) = self.snapshot.clone() else {
             return;
         };
+        if direction == Direction::Purge || ids.is_empty() {
+            return;
+        }
         let strings = Arc::clone(&old.strings);
-        let records = match kind {
-            PlanKind::Yank => {
-                let gone: FxHashSet<_> = ids.iter().copied().collect();
-                old.records
-                    .iter()
-                    .filter(|r| !gone.contains(&r.id))
-                    .cloned()
-                    .collect()
-            }
-            PlanKind::Restore { .. } => {
-                let mut records = old.records.clone();
-                for id in ids {
-                    match crate::queue::scan::read_one(&self.queue, &strings, *id) {
-                        Ok(r) => records.push(r),
-                        Err(e) => self.emit(Event::Error(format!(
-                            "message #{id}: re-read after restore: {e}"
-                        ))),
-                    }
+        let changed: FxHashSet<_> = ids.iter().copied().collect();
+        let mut records: Vec<MessageRecord> = old
+            .records
+            .iter()
+            .filter(|r| !changed.contains(&r.id))
+            .cloned()
+            .collect();
+        if direction != Direction::Yank {
+            for id in ids {
+                match scan::read_one(&self.ops.queue, &strings, *id) {
+                    Ok(r) => records.push(r),
+                    Err(e) => self.emit(Event::Error(format!("message #{id}: read again: {e}"))),
                 }
-                records
             }
-        };
+        }
         self.publish(strings, records);
+    }
+}
+
+/// An action's error in the operator's words (a refusal says how to go on).
+fn action_error(e: &ActionError) -> String {
+    match e {
+        ActionError::SendRunning { .. } => {
+            format!("{e}: stop qmail-send (svc -d /service/qmail-send), or F to force")
+        }
+        _ => e.to_string(),
     }
 }
 

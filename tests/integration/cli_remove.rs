@@ -269,7 +269,7 @@ fn dash_d_deletes_and_dash_x_expires() {
 #[test]
 fn actions_refuse_while_qmail_send_runs_unless_forced() {
     let s = seed();
-    let Some(_send) = crate::lock::FakeSend::start(&s.t) else {
+    let Some(_send) = crate::util::FakeSend::start(&s.t) else {
         println!("skipped: util-linux flock not available");
         return;
     };

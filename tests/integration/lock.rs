@@ -2,49 +2,12 @@
 //! `--force` acts, and qtriage's own lock keeps a would-be qmail-send out while it acts.
 
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Command, Stdio};
 
 use qtriage::fixture::MessageSpec;
 
 use crate::tree::{walk, Place};
-use crate::util::{assert_exit, TestQueue};
-
-/// `flock -n -o sendmutex -c 'echo locked; read x'`, once it printed "locked". Killed on drop.
-pub struct FakeSend {
-    child: Child,
-    _stdin: ChildStdin,
-}
-
-impl FakeSend {
-    pub fn start(t: &TestQueue) -> Option<FakeSend> {
-        // -o: only flock itself holds the lock (not the shell), like qmail-send's single process.
-        let mut child = Command::new("flock")
-            .args(["-n", "-o"])
-            .arg(t.root().join("lock/sendmutex"))
-            .args(["-c", "echo locked; read x"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .ok()?;
-        let stdin = child.stdin.take()?;
-        let mut line = String::new();
-        BufReader::new(child.stdout.take()?)
-            .read_line(&mut line)
-            .ok()?;
-        assert_eq!(line.trim(), "locked");
-        Some(FakeSend {
-            child,
-            _stdin: stdin,
-        })
-    }
-}
-
-impl Drop for FakeSend {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use crate::util::{assert_exit, FakeSend, TestQueue};
 
 fn would_be_send_starts(t: &TestQueue) -> bool {
     Command::new("flock")
@@ -95,7 +58,7 @@ fn every_destructive_command_refuses_while_send_runs_and_force_acts() {
     let json: serde_json::Value =
         serde_json::from_str(&t.stdout(&["mta", "--json"])).expect("json");
     assert_eq!(json["running"], true);
-    assert_eq!(json["pid"], send.child.id());
+    assert_eq!(json["pid"], send.pid());
 
     let before = walk(t.root(), &t.root().join("yanked"), false);
     let cmds: [&[&str]; 4] = [
@@ -188,10 +151,7 @@ fn mta_stop_runs_the_configured_command_and_waits_for_the_lock() {
     let conf = dir.path().join("qtriage.conf");
     std::fs::write(
         &conf,
-        format!(
-            "# test\nmta_stop = kill {}\nmta_wait = 20\n",
-            send.child.id()
-        ),
+        format!("# test\nmta_stop = kill {}\nmta_wait = 20\n", send.pid()),
     )
     .expect("conf");
     let out = t

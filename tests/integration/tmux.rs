@@ -1,5 +1,6 @@
 //! End-to-end TUI in a real tmux: open, wait for the scan, pick the culprit, inspect, mark the
-//! cluster, yank with confirmation, check the disk, undo, check again (issue 7).
+//! cluster, yank with confirmation, check the disk and the journal, undo, check again (issue 7);
+//! the header's live growth (issue 8); a running qmail-send refuses the yank.
 //!
 //! Waits poll `tmux capture-pane` for expected text with a bounded deadline (longer when `CI` is
 //! set); there are no fixed sleeps. Skipped, with a message, when tmux is not installed.
@@ -11,7 +12,7 @@ use std::time::{Duration, Instant};
 use qtriage::fixture::MessageSpec;
 use qtriage::queue::{MessageId, Subdir};
 
-use crate::util::TestQueue;
+use crate::util::{FakeSend, TestQueue};
 
 /// A tmux server of our own (unique socket), killed on drop.
 struct Tmux {
@@ -87,15 +88,21 @@ impl Tmux {
     /// Poll the pane until it contains `text`; fail with the last screen at the deadline.
     #[track_caller]
     fn wait_for(&self, text: &str) -> String {
+        self.wait_until(text, |screen| screen.contains(text))
+    }
+
+    /// Poll the pane until `ready(screen)`; fail at the deadline saying `what` was awaited.
+    #[track_caller]
+    fn wait_until(&self, what: &str, ready: impl Fn(&str) -> bool) -> String {
         let end = Instant::now() + deadline();
         loop {
             let screen = self.screen();
-            if screen.contains(text) {
+            if ready(&screen) {
                 return screen;
             }
             assert!(
                 Instant::now() < end,
-                "timed out waiting for {text:?}; screen:\n{screen}"
+                "timed out waiting for {what:?}; screen:\n{screen}"
             );
             // Yield between polls without a fixed sleep of the test logic: tmux's own round
             // trip paces the loop; a short park keeps it from spinning on a busy machine.
@@ -119,8 +126,13 @@ fn in_yank_area(t: &TestQueue, id: MessageId) -> bool {
     y.join(format!("{id}.mess")).exists() && y.join(format!("{id}.info")).exists()
 }
 
+/// Message files in the yank area (the journal directory does not count).
 fn yank_area_files(t: &TestQueue) -> usize {
-    std::fs::read_dir(t.root().join("yanked")).map_or(0, |rd| rd.count())
+    std::fs::read_dir(t.root().join("yanked")).map_or(0, |rd| {
+        rd.filter_map(Result::ok)
+            .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+            .count()
+    })
 }
 
 /// 30 spam messages from AUTH user `test`, 3 from `alice`, 4 plain SMTP newsletters.
@@ -199,8 +211,9 @@ fn pick_inspect_mark_yank_and_undo_in_tmux() {
     assert!(popup.contains("recipients  30"), "{popup}");
     assert!(popup.contains("qmail-send  stopped"), "{popup}");
     tm.keys(&["Enter"]);
-    tm.wait_for("yanked 30 messages (batch 1)");
-    tm.wait_for("7 msgs");
+    let screen = tm.wait_for("yanked 30 messages (batch ");
+    let batch = batch_id(&screen);
+    tm.wait_for("│ 7 msgs");
     for id in &spam {
         assert!(
             !in_queue(&t, *id) && in_yank_area(&t, *id),
@@ -213,14 +226,26 @@ fn pick_inspect_mark_yank_and_undo_in_tmux() {
             "#{id} was touched"
         );
     }
-    // mess, info and remote for each of the 30.
+    // mess, info and remote for each of the 30 (and the journal directory).
     assert_eq!(yank_area_files(&t), 90);
+    // The batch is in the journal, as `qtriage yanked` lists it.
+    let listed = yanked_batches(&t);
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    let b = &listed[0];
+    assert_eq!(b["batch"].as_str(), Some(batch.as_str()));
+    assert_eq!(b["direction"].as_str(), Some("yank"));
+    assert_eq!(b["state"].as_str(), Some("done"));
+    assert_eq!(
+        (b["messages"].as_u64(), b["in_yank_area"].as_u64()),
+        (Some(30), Some(30))
+    );
 
     tm.keys(&["u"]);
-    tm.wait_for("Restore 30 messages (batch 1) to the queue?");
+    tm.wait_for("Restore 30 messages to the queue?");
+    tm.wait_for(&format!("chosen      batch {batch}"));
     tm.keys(&["Enter"]);
     tm.wait_for("restored 30 messages");
-    tm.wait_for("37 msgs");
+    tm.wait_for("│ 37 msgs");
     for id in spam.iter().chain(&legit) {
         assert!(
             in_queue(&t, *id) && !in_yank_area(&t, *id),
@@ -228,6 +253,128 @@ fn pick_inspect_mark_yank_and_undo_in_tmux() {
         );
     }
     assert_eq!(yank_area_files(&t), 0);
+    let listed = yanked_batches(&t);
+    // Batch ids sort by second, then at random: find each by its direction.
+    let mut directions: Vec<&str> = listed
+        .iter()
+        .filter_map(|b| b["direction"].as_str())
+        .collect();
+    directions.sort_unstable();
+    assert_eq!(
+        directions,
+        ["restore", "yank"],
+        "yank and its restore: {listed:?}"
+    );
+    tm.keys(&["q"]);
+}
+
+/// The batch id in "yanked 30 messages (batch ID)".
+fn batch_id(screen: &str) -> String {
+    let start = screen.find("(batch ").expect("batch on screen") + "(batch ".len();
+    let id: String = screen[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect();
+    assert_eq!(id.len(), "20261123-101117-3f2a".len(), "batch id {id:?}");
+    id
+}
+
+/// The batch lines of `qtriage yanked --json`.
+fn yanked_batches(t: &TestQueue) -> Vec<serde_json::Value> {
+    t.stdout(&["yanked", "--json"])
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json line"))
+        .filter(|v| v["type"] == "batch")
+        .collect()
+}
+
+/// The growth figure of the header (`+12/min` → 12), if shown.
+fn header_growth(screen: &str) -> Option<i64> {
+    let header = screen.lines().next()?;
+    let end = header.find("/min")?;
+    let start = header[..end].rfind(['+', '-'])?;
+    let n: i64 = header[start + 1..end].replace(',', "").parse().ok()?;
+    Some(if header[start..].starts_with('-') {
+        -n
+    } else {
+        n
+    })
+}
+
+#[test]
+fn header_shows_the_live_growth_in_tmux() {
+    if !Tmux::available() {
+        eprintln!("skipped: tmux is not installed");
+        return;
+    }
+    let (t, _, _) = flood();
+    let tm = Tmux::start(t.root());
+    tm.wait_for("│ 37 msgs");
+    // The watcher's first figure: nothing arrived since it started.
+    tm.wait_until("a growth figure", |s| header_growth(s).is_some());
+    // A flood while the TUI runs, written the way qmail-queue writes messages.
+    for i in 0..20 {
+        t.add(
+            MessageSpec::new()
+                .sender(format!("late{i}@philadefender.org"))
+                .remote(format!("victim{i}@customer.example"))
+                .received_from("86.107.221.138")
+                .auth("test"),
+        );
+    }
+    let screen = tm.wait_until("+N/min with N > 0", |s| {
+        header_growth(s).is_some_and(|g| g > 0)
+    });
+    assert!(
+        screen.contains("(57 now)"),
+        "the watcher counts the new ones:\n{screen}"
+    );
+    // The clusters pane shows the culprit's own live rate, and none for the quiet cluster.
+    let live = |value: &str| {
+        let row = screen.lines().find(|l| l.contains(&format!(" {value} ")))?;
+        row.split_whitespace()
+            .find_map(|w| w.strip_prefix('+')?.replace(',', "").parse::<u64>().ok())
+    };
+    assert!(live("test").is_some_and(|n| n > 0), "test grows:\n{screen}");
+    assert_eq!(live("alice"), None, "alice is quiet:\n{screen}");
+    tm.keys(&["q"]);
+}
+
+#[test]
+fn a_running_qmail_send_makes_the_yank_refuse_in_tmux() {
+    if !Tmux::available() {
+        eprintln!("skipped: tmux is not installed");
+        return;
+    }
+    let (t, spam, _) = flood();
+    let Some(_send) = FakeSend::start(&t) else {
+        eprintln!("skipped: flock is not installed");
+        return;
+    };
+    let tm = Tmux::start(t.root());
+    tm.wait_for("│ 37 msgs");
+    tm.wait_for("qmail-send RUNNING");
+    tm.keys(&["j", "m"]);
+    tm.wait_for("marked 30");
+    tm.keys(&["y"]);
+    let popup = tm.wait_for("Yank 30 messages to the yank area?");
+    assert!(
+        popup.contains("qmail-send  RUNNING: refused unless forced (F)"),
+        "{popup}"
+    );
+    tm.keys(&["Enter"]);
+    tm.wait_for("qmail-send is running: refused");
+    let screen = tm.wait_for("Confirm");
+    assert!(
+        screen.contains("Yank 30 messages"),
+        "the popup stays:\n{screen}"
+    );
+    for id in &spam {
+        assert!(in_queue(&t, *id) && !in_yank_area(&t, *id), "#{id} moved");
+    }
+    assert_eq!(yank_area_files(&t), 0, "nothing was yanked");
+    assert!(yanked_batches(&t).is_empty(), "no batch was written");
+    tm.keys(&["Escape"]);
     tm.keys(&["q"]);
 }
 

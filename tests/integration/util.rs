@@ -1,7 +1,8 @@
 //! TestQueue: a fixture queue in a temp dir plus a runner for the real qtriage binary.
 
+use std::io::BufRead;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Child, ChildStdin, Command, Output, Stdio};
 
 use qtriage::fixture::{FixtureQueue, MessageSpec, QueueBuilder};
 use qtriage::queue::MessageId;
@@ -89,5 +90,48 @@ pub fn assert_text(got: &str, want: &str) {
             }
         }
         panic!("output differs\n{diff}--- got ---\n{got}--- want ---\n{want}");
+    }
+}
+
+/// `flock -n -o sendmutex -c 'echo locked; read x'`, once it printed "locked". Killed on drop.
+pub struct FakeSend {
+    child: Child,
+    _stdin: ChildStdin,
+}
+
+impl FakeSend {
+    /// Hold `t`'s lock/sendmutex as a running qmail-send does; `None` if flock is missing.
+    pub fn start(t: &TestQueue) -> Option<FakeSend> {
+        // -o: only flock itself holds the lock (not the shell), like qmail-send's single process.
+        let mut child = Command::new("flock")
+            .args(["-n", "-o"])
+            .arg(t.root().join("lock/sendmutex"))
+            .args(["-c", "echo locked; read x"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .ok()?;
+        let stdin = child.stdin.take()?;
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take()?)
+            .read_line(&mut line)
+            .ok()?;
+        assert_eq!(line.trim(), "locked");
+        Some(FakeSend {
+            child,
+            _stdin: stdin,
+        })
+    }
+
+    /// The pid of the process holding the lock (flock itself, with `-o`).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for FakeSend {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }

@@ -3,8 +3,11 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::*;
-use crate::tui::state::{Batch, Focus, MessageSort, PlanKind};
-use crate::tui::testdata::{analysis, state, NOW};
+use crate::actions::plan::BatchOutcome;
+use crate::actions::{Direction, Outcome, PurgeSelection, RestoreSelection};
+use crate::tui::state::{Focus, MessageSort};
+use crate::tui::testdata::{analysis, answer, listing, state, watch_update};
+use crate::watch::{PollReason, WatchMode};
 
 fn press(s: &mut AppState, code: KeyCode) -> Option<Effect> {
     let action = from_event(s, Event::Key(KeyEvent::new(code, KeyModifiers::NONE)))?;
@@ -17,7 +20,7 @@ fn chars(s: &mut AppState, text: &str) {
     }
 }
 
-fn confirm_plan(s: &AppState) -> Plan {
+fn confirm_plan(s: &AppState) -> Confirm {
     match &s.popup {
         Popup::Confirm(p) => p.clone(),
         other => panic!("expected a confirm popup, got {other:?}"),
@@ -60,52 +63,95 @@ fn enter_on_a_message_asks_the_worker_to_inspect_it() {
     assert_eq!(s.ui.focus, Focus::Messages);
 }
 
+/// Mark the first cluster (the 30 or 3 spam messages) and press `y`: the plan request.
+fn mark_and_yank(s: &mut AppState) -> Effect {
+    press(s, KeyCode::Char('j'));
+    press(s, KeyCode::Char('m'));
+    press(s, KeyCode::Char('y')).expect("y asks the worker for a plan")
+}
+
+/// The "worker" answers a plan request.
+fn reply(s: &mut AppState, ask: &Effect, send_running: bool) {
+    let a = answer(s, ask, send_running);
+    update(s, Action::Planned(Box::new(a)));
+}
+
+/// Mark, yank, and let the "worker" answer: the confirmation shown.
+fn confirming(s: &mut AppState, send_running: bool) -> Confirm {
+    let ask = mark_and_yank(s);
+    reply(s, &ask, send_running);
+    confirm_plan(s)
+}
+
+fn finished(confirm: Confirm, batch: &str, failed: Vec<(MessageId, String)>) -> Finished {
+    let direction = confirm.plan.direction;
+    let messages = (confirm.plan.messages.len() - failed.len()) as u64;
+    Finished {
+        confirm,
+        outcome: Outcome {
+            batch: Some(BatchOutcome {
+                batch: batch.into(),
+                direction,
+                messages,
+                files: messages * 3,
+                failed,
+            }),
+            vanished: vec![],
+            recovered: RecoveryReport::default(),
+            forced_while_running: false,
+        },
+    }
+}
+
+fn notice_text(s: &AppState) -> String {
+    s.status
+        .notice
+        .as_ref()
+        .map_or(String::new(), |n| n.text.clone())
+}
+
 #[test]
-fn marking_a_cluster_then_yanking_shows_the_counts() {
+fn marking_a_cluster_then_yanking_plans_in_the_worker_and_shows_the_counts() {
     let mut s = state((80, 24), 30, 7, false);
     assert_eq!(press(&mut s, KeyCode::Char('y')), None);
     assert_eq!(s.popup, Popup::None, "nothing marked, nothing to confirm");
-    press(&mut s, KeyCode::Char('j'));
-    press(&mut s, KeyCode::Char('m'));
+    let ask = mark_and_yank(&mut s);
     assert_eq!(s.marks.ids.len(), 30);
-    assert_eq!(press(&mut s, KeyCode::Char('y')), None, "y only asks");
-    let plan = confirm_plan(&s);
-    assert_eq!(plan.kind, PlanKind::Yank);
-    assert_eq!(plan.targets.len(), 30);
-    let data = s.data.as_ref().expect("data");
-    let want_rcpts: usize = data.snapshot.records[..30]
-        .iter()
-        .map(|r| r.recipients.len())
-        .sum();
-    let want_bytes: u64 = data.snapshot.records[..30].iter().map(|r| r.size).sum();
-    assert_eq!(
-        (plan.recipients, plan.bytes, plan.clusters_hit),
-        (want_rcpts, want_bytes, 1)
-    );
-    assert!(
-        plan.targets.iter().all(|t| t.size.is_some()),
-        "sizes guard against reused ids"
-    );
+    let Effect::Plan { what, request } = &ask else {
+        panic!("{ask:?}")
+    };
+    assert_eq!(what, "30 marked messages of auth-user test");
+    let records = s.data.as_ref().expect("data").snapshot.records[..30].to_vec();
+    let ids: Vec<MessageId> = records.iter().map(|r| r.id).collect();
+    assert_eq!(request, &PlanRequest::Yank(ids));
+    assert_eq!(s.popup, Popup::Planning(what.clone()), "y only asks");
+    reply(&mut s, &ask, false);
+    let c = confirm_plan(&s);
+    assert_eq!(c.plan.direction, Direction::Yank);
+    assert_eq!(c.plan.message_count(), 30);
+    let want_rcpts: u64 = records.iter().map(|r| r.recipients.len() as u64).sum();
+    assert_eq!(c.plan.recipients(), want_rcpts);
+    assert_eq!(c.clusters_hit, Some(1), "counted by update from the plan");
 }
 
 #[test]
 fn the_confirmed_plan_is_exactly_what_is_executed() {
     let mut s = state((80, 24), 3, 2, false);
-    press(&mut s, KeyCode::Char('j'));
-    press(&mut s, KeyCode::Char('m'));
-    press(&mut s, KeyCode::Char('y'));
-    let shown = confirm_plan(&s);
-    assert_eq!(
-        press(&mut s, KeyCode::Enter),
-        Some(Effect::Execute(shown.clone()))
-    );
+    let shown = confirming(&mut s, false);
+    let Some(Effect::Execute(run)) = press(&mut s, KeyCode::Enter) else {
+        panic!("Enter executes")
+    };
+    assert!(Arc::ptr_eq(&run.plan, &shown.plan), "the very plan shown");
+    assert_eq!(run, shown);
     assert_eq!(
         s.popup,
         Popup::Running {
-            plan: shown,
+            confirm: shown,
             done: 0
         }
     );
+    update(&mut s, Action::Progress(2));
+    assert!(matches!(s.popup, Popup::Running { done: 2, .. }));
     assert_eq!(
         press(&mut s, KeyCode::Char('q')),
         None,
@@ -115,92 +161,248 @@ fn the_confirmed_plan_is_exactly_what_is_executed() {
 }
 
 #[test]
-fn escape_cancels_without_an_effect() {
+fn escape_cancels_the_popup_and_a_late_plan_is_dropped() {
     let mut s = state((80, 24), 3, 2, false);
-    press(&mut s, KeyCode::Char('j'));
-    press(&mut s, KeyCode::Char('m'));
-    press(&mut s, KeyCode::Char('y'));
+    confirming(&mut s, false);
     assert_eq!(press(&mut s, KeyCode::Esc), None);
     assert_eq!(s.popup, Popup::None);
     assert_eq!(s.marks.ids.len(), 3, "marks survive a cancel");
+    let ask = press(&mut s, KeyCode::Char('y')).expect("ask again");
+    assert_eq!(
+        press(&mut s, KeyCode::Char('j')),
+        None,
+        "only Esc while planning"
+    );
+    assert!(matches!(s.popup, Popup::Planning(_)));
+    press(&mut s, KeyCode::Esc);
+    reply(&mut s, &ask, false);
+    assert_eq!(s.popup, Popup::None, "cancelled: the answer is not shown");
 }
 
 #[test]
 fn a_running_qmail_send_refuses_unless_forced() {
     let mut s = state((80, 24), 3, 2, false);
-    update(&mut s, Action::QueueStatus(Some(true), None));
-    press(&mut s, KeyCode::Char('j'));
-    press(&mut s, KeyCode::Char('m'));
-    press(&mut s, KeyCode::Char('y'));
-    let shown = confirm_plan(&s);
-    assert_eq!(shown.send, SendState::Running);
+    let shown = confirming(&mut s, true);
+    assert!(shown.planned_while_running());
     assert_eq!(press(&mut s, KeyCode::Enter), None, "Enter refuses");
     assert!(s.status.notice.as_ref().is_some_and(|n| n.is_error));
-    let forced = Plan {
-        force: true,
-        ..shown
+    assert!(matches!(s.popup, Popup::Confirm(_)), "the popup stays");
+    let Some(Effect::Execute(forced)) = press(&mut s, KeyCode::Char('F')) else {
+        panic!("F forces")
     };
-    assert_eq!(
-        press(&mut s, KeyCode::Char('F')),
-        Some(Effect::Execute(forced))
-    );
+    assert!(forced.force && Arc::ptr_eq(&forced.plan, &shown.plan));
+    // Planned while stopped, but the last check says it runs now: refused too.
+    let mut s = state((80, 24), 3, 2, false);
+    confirming(&mut s, false);
+    update(&mut s, Action::SendStatus(Some(true)));
+    assert_eq!(press(&mut s, KeyCode::Enter), None);
 }
 
 #[test]
-fn done_unmarks_records_a_batch_and_undo_restores_it() {
+fn done_unmarks_remembers_the_batch_and_undo_restores_it() {
     let mut s = state((80, 24), 3, 2, false);
-    press(&mut s, KeyCode::Char('j'));
-    press(&mut s, KeyCode::Char('m'));
-    press(&mut s, KeyCode::Char('y'));
-    let Some(Effect::Execute(plan)) = press(&mut s, KeyCode::Enter) else {
+    confirming(&mut s, false);
+    let Some(Effect::Execute(c)) = press(&mut s, KeyCode::Enter) else {
         panic!("execute")
     };
-    let ids: Vec<MessageId> = plan.targets.iter().map(|t| t.id).collect();
-    let outcome = Outcome {
-        plan,
-        done: ids.clone(),
-        skipped: vec![],
-        at: NOW,
-    };
-    update(&mut s, Action::Done(Box::new(outcome)));
+    let failed_id = c.plan.messages[2].id;
+    let f = finished(c, "20261119-090000-beef", vec![(failed_id, "EPERM".into())]);
+    update(&mut s, Action::Done(Box::new(f)));
     assert_eq!(s.popup, Popup::None);
-    assert!(s.marks.ids.is_empty());
     assert_eq!(
-        s.yank_area.batches,
-        vec![Batch {
-            number: 1,
-            at: NOW,
-            ids: ids.clone()
-        }]
-    );
-    press(&mut s, KeyCode::Char('u'));
-    let restore = confirm_plan(&s);
-    assert_eq!(
-        restore.kind,
-        PlanKind::Restore {
-            batch: Some(1),
-            what: "batch 1".into()
-        }
+        s.marks.ids.iter().copied().collect::<Vec<_>>(),
+        vec![failed_id],
+        "what failed stays marked"
     );
     assert_eq!(
-        restore.targets.iter().map(|t| t.id).collect::<Vec<_>>(),
-        ids
+        s.yank_area.session,
+        vec!["20261119-090000-beef".to_string()]
     );
-    let Some(Effect::Execute(p)) = press(&mut s, KeyCode::Enter) else {
+    let text = notice_text(&s);
+    assert!(
+        text.contains("yanked 2 messages (batch 20261119-090000-beef)"),
+        "{text}"
+    );
+    assert!(text.contains("1 not done") && s.status.notice.as_ref().is_some_and(|n| n.is_error));
+    let ask = press(&mut s, KeyCode::Char('u')).expect("u asks for a restore plan");
+    let want = RestoreSelection::Batch("20261119-090000-beef".into());
+    assert!(
+        matches!(&ask, Effect::Plan { request: PlanRequest::Restore(sel), .. } if *sel == want)
+    );
+    reply(&mut s, &ask, false);
+    let Some(Effect::Execute(c)) = press(&mut s, KeyCode::Enter) else {
         panic!("execute")
     };
     update(
         &mut s,
-        Action::Done(Box::new(Outcome {
-            plan: p,
-            done: ids,
-            skipped: vec![],
-            at: NOW,
-        })),
+        Action::Done(Box::new(finished(c, "20261119-090100-aaaa", vec![]))),
     );
-    assert!(s.yank_area.batches.is_empty());
-    press(&mut s, KeyCode::Char('u'));
-    assert_eq!(s.popup, Popup::None, "nothing left to undo");
+    assert!(
+        s.yank_area.session.is_empty(),
+        "undone batches leave the session"
+    );
+    assert_eq!(
+        press(&mut s, KeyCode::Char('u')),
+        None,
+        "nothing left to undo"
+    );
+    // With the journal read, u falls back to its newest yank batch still in the yank area.
+    update(&mut s, Action::YankArea(Box::new(listing())));
+    let ask = press(&mut s, KeyCode::Char('u')).expect("u");
+    let want = RestoreSelection::Batch("20261119-085500-c0de".into());
+    assert!(
+        matches!(&ask, Effect::Plan { request: PlanRequest::Restore(sel), .. } if *sel == want)
+    );
+}
+
+#[test]
+fn the_yank_area_restores_and_purges_any_row() {
+    let mut s = state((80, 24), 3, 2, false);
+    assert_eq!(
+        press(&mut s, KeyCode::Char('Y')),
+        Some(Effect::ListYankArea)
+    );
+    assert_eq!(s.ui.focus, Focus::Yanked);
+    update(&mut s, Action::YankArea(Box::new(listing())));
+    let request = |s: &mut AppState, key| match press(s, key) {
+        Some(Effect::Plan { request, .. }) => {
+            press(s, KeyCode::Esc);
+            Some(request)
+        }
+        _ => None,
+    };
+    let batch = |b: &str| RestoreSelection::Batch(b.into());
+    // Rows: 3 batches newest first, the 2 without a batch, everything.
+    assert_eq!(s.yank_area.rows().len(), 5);
+    let restore = |sel| Some(PlanRequest::Restore(sel));
+    assert_eq!(
+        request(&mut s, KeyCode::Enter),
+        restore(batch("20261119-085500-c0de"))
+    );
+    assert_eq!(
+        request(&mut s, KeyCode::Char('P')),
+        Some(PlanRequest::Purge(PurgeSelection::Batch(
+            "20261119-085500-c0de".into()
+        )))
+    );
+    press(&mut s, KeyCode::Down);
+    assert_eq!(
+        request(&mut s, KeyCode::Enter),
+        restore(batch("20261119-083000-77ff")),
+        "un-expire"
+    );
+    assert_eq!(
+        request(&mut s, KeyCode::Char('P')),
+        None,
+        "an expire batch has no files to purge"
+    );
+    assert!(notice_text(&s).contains("cannot be purged"));
+    press(&mut s, KeyCode::Down);
+    press(&mut s, KeyCode::Down);
+    let orphans = vec![MessageId(501), MessageId(502)];
+    assert_eq!(
+        request(&mut s, KeyCode::Enter),
+        restore(RestoreSelection::Ids(orphans))
+    );
+    press(&mut s, KeyCode::End);
+    assert_eq!(
+        request(&mut s, KeyCode::Enter),
+        restore(RestoreSelection::All)
+    );
+    assert_eq!(
+        request(&mut s, KeyCode::Char('P')),
+        Some(PlanRequest::Purge(PurgeSelection::All))
+    );
+}
+
+#[test]
+fn expire_plans_the_marked_messages_and_purge_needs_no_stopped_send() {
+    let mut s = state((80, 24), 3, 2, false);
+    press(&mut s, KeyCode::Char('j'));
+    press(&mut s, KeyCode::Char('m'));
+    let ask = press(&mut s, KeyCode::Char('E')).expect("E asks");
+    assert!(
+        matches!(&ask, Effect::Plan { request: PlanRequest::Expire(ids), .. } if ids.len() == 3)
+    );
+    reply(&mut s, &ask, false);
+    assert_eq!(confirm_plan(&s).plan.direction, Direction::Expire);
+    press(&mut s, KeyCode::Esc);
+    // A purge while qmail-send runs: it only touches the yank area, so Enter runs it.
+    update(&mut s, Action::YankArea(Box::new(listing())));
+    s.ui.focus = Focus::Yanked;
+    let ask = press(&mut s, KeyCode::Char('P')).expect("P asks");
+    reply(&mut s, &ask, true);
+    update(&mut s, Action::SendStatus(Some(true)));
+    assert!(matches!(press(&mut s, KeyCode::Enter), Some(Effect::Execute(c)) if !c.force));
+}
+
+#[test]
+fn an_empty_plan_is_not_confirmed() {
+    let mut s = state((80, 24), 3, 2, false);
+    let ask = mark_and_yank(&mut s);
+    let mut c = answer(&s, &ask, false);
+    let mut plan = (*c.plan).clone();
+    plan.messages.clear();
+    c.plan = Arc::new(plan);
+    update(&mut s, Action::Planned(Box::new(c)));
+    assert_eq!(s.popup, Popup::None);
+    assert!(notice_text(&s).starts_with("nothing to do"));
+}
+
+#[test]
+fn recovery_and_watch_updates_are_shown() {
+    let mut s = state((80, 24), 30, 7, false);
+    let report = RecoveryReport {
+        completed: vec![BatchOutcome {
+            batch: "20261119-070000-0001".into(),
+            direction: Direction::Yank,
+            messages: 12,
+            files: 36,
+            failed: vec![],
+        }],
+        abandoned: vec!["20261119-070100-0002".into()],
+    };
+    update(&mut s, Action::Recovered(report));
+    let text = notice_text(&s);
+    assert!(
+        text.contains("recovered interrupted batches: yank 20261119-070000-0001 (12 messages)"),
+        "{text}"
+    );
+    assert!(text.contains("closed 1 batch"), "{text}");
+    for (size, mode) in [
+        (40, WatchMode::Notify),
+        (52, WatchMode::Polling(PollReason::EventsLost)),
+    ] {
+        update(
+            &mut s,
+            Action::Watch(ClusterKey::AuthUser, Box::new(watch_update(size, mode))),
+        );
+    }
+    let w = &s.status.watch;
+    assert_eq!(w.history.iter().copied().collect::<Vec<_>>(), vec![40, 52]);
+    assert_eq!((w.queue_size, w.growth_per_min), (Some(52), Some(12.0)));
+    assert_eq!(w.mode, Some(WatchMode::Polling(PollReason::EventsLost)));
+    let live = s.clusters.live.as_ref().expect("live rates");
+    assert_eq!(live.key, ClusterKey::AuthUser);
+    assert_eq!(live.by_value.get("test"), Some(&11.0));
+    assert!(
+        !live.by_value.contains_key("86.107.221.138"),
+        "origin-ip rates are not this key's"
+    );
+    for _ in 0..crate::watch::HISTORY_LEN + 5 {
+        update(
+            &mut s,
+            Action::Watch(
+                ClusterKey::AuthUser,
+                Box::new(watch_update(1, WatchMode::Notify)),
+            ),
+        );
+    }
+    assert_eq!(
+        s.status.watch.history.len(),
+        crate::watch::HISTORY_LEN,
+        "bounded"
+    );
 }
 
 #[test]

@@ -1,5 +1,5 @@
-//! The clusters pane: clusters by the current key, ranked, with share bars and the selected
-//! cluster's reasons.
+//! The clusters pane: clusters by the current key, ranked, with share bars, the live growth per
+//! minute from the watcher, and the selected cluster's reasons.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Rect};
@@ -13,7 +13,7 @@ use crate::analysis::key::ClusterKey;
 use crate::queue::Interner;
 use crate::sanitize::sanitize_str;
 use crate::tui::lists::keep_visible;
-use crate::tui::state::{AppState, ClusterSort, Focus, ListPos};
+use crate::tui::state::{AppState, ClusterSort, Focus, ListPos, LiveRates};
 
 /// Width of the share bar in cells.
 const BAR: usize = 8;
@@ -29,6 +29,10 @@ pub struct ClustersPane<'a> {
     sort: ClusterSort,
     pos: ListPos,
     focused: bool,
+    /// The watcher's per-value growth, when it watches the key shown.
+    live: Option<&'a LiveRates>,
+    /// The whole queue's growth.
+    overall: Option<f64>,
     theme: Theme,
 }
 
@@ -46,8 +50,24 @@ impl<'a> ClustersPane<'a> {
             sort: s.clusters.sort,
             pos: s.clusters.pos,
             focused: s.ui.focus == Focus::Clusters,
+            live: s
+                .clusters
+                .live
+                .as_ref()
+                .filter(|l| data.map(|d| d.clustering.key) == Some(l.key)),
+            overall: s.status.watch.growth_per_min,
             theme,
         }
+    }
+
+    /// The live growth of a cluster (blank when it is not growing or not watched).
+    fn live_rate(&self, c: &Cluster) -> String {
+        let (Some(live), Some(st), Some(v)) = (self.live, self.strings, c.value) else {
+            return String::new();
+        };
+        live.by_value
+            .get(&v.text(st))
+            .map_or(String::new(), |g| signed(*g))
     }
 
     fn value(&self, c: &Cluster) -> String {
@@ -74,20 +94,31 @@ impl<'a> ClustersPane<'a> {
 
     /// Pane row `row` (0 is "all messages"): count, share bar, rate, score, value.
     fn row(&self, row: usize, scored: bool) -> Row<'static> {
-        let none = || (0, String::new(), String::new(), String::new());
-        let (n, rate, score, value) = match row.checked_sub(1).and_then(|i| self.order.get(i)) {
+        let none = || {
+            (
+                0,
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+            )
+        };
+        let (n, rate, live, score, value) = match row.checked_sub(1).and_then(|i| self.order.get(i))
+        {
             None => (
                 self.total,
                 String::new(),
+                self.overall.map_or(String::new(), signed),
                 String::new(),
                 "(all messages)".to_string(),
             ),
             Some(&i) => self.clusters.get(i as usize).map_or_else(none, |c| {
-                let (rate, score) = (format!("{:.1}", c.per_minute), format!("{:.1}", c.score));
-                (c.messages, rate, score, self.value(c))
+                let rate = format!("{:.1}", c.per_minute);
+                let score = format!("{:.1}", c.score);
+                (c.messages, rate, self.live_rate(c), score, self.value(c))
             }),
         };
-        let mut cells = vec![thousands(n as u64), self.bar(n), rate];
+        let mut cells = vec![thousands(n as u64), self.bar(n), rate, live];
         if scored {
             cells.push(score);
         }
@@ -134,8 +165,9 @@ impl Widget for ClustersPane<'_> {
             Constraint::Length(9),
             Constraint::Length(BAR as u16 + 5),
             Constraint::Length(6),
+            Constraint::Length(7),
         ];
-        let mut header = vec!["msgs", "share", "/min"];
+        let mut header = vec!["msgs", "share", "/min", "now/m"];
         if scored {
             widths.push(Constraint::Length(6));
             header.push("score");
@@ -152,5 +184,15 @@ impl Widget for ClustersPane<'_> {
             state.select(Some(pos.selected - pos.offset));
         }
         StatefulWidget::render(table, area, buf, &mut state);
+    }
+}
+
+/// A live rate with its sign, rounded: `+12`, `-3`, `+0`.
+fn signed(per_min: f64) -> String {
+    let n = per_min.round();
+    if n < 0.0 {
+        format!("-{}", thousands(n.abs() as u64))
+    } else {
+        format!("+{}", thousands(n as u64))
     }
 }

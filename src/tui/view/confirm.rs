@@ -1,5 +1,6 @@
 //! The confirmation popup of a destructive action: the plan's counts and qmail-send's state, in
-//! the danger colour; while it runs, a progress gauge.
+//! the danger colour; while it runs, a progress gauge. Also the "planning…" box shown while the
+//! worker builds the plan.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -7,16 +8,55 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Gauge, Paragraph, Widget};
 
 use super::{human_bytes, thousands, Theme};
-use crate::tui::state::{Plan, PlanKind, SendState};
+use crate::actions::Direction;
+use crate::tui::state::{Confirm, SendState};
+
+/// Width of the popups.
+const WIDTH: u16 = 64;
+
+/// The expire warning: qmail-send bounces what is expired (lines fit the popup).
+pub const BACKSCATTER: [&str; 3] = [
+    "qmail-send BOUNCES expired messages to their envelope senders.",
+    "In a spam flood those are forged: the bounces are backscatter",
+    "and can get this server blacklisted. Prefer y (yank).",
+];
+
+/// What qmail-send's line in the popup says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendLine {
+    /// The action does not touch the queue (purge).
+    NotInvolved,
+    /// Running: Enter refuses, F forces.
+    Blocks,
+    /// Stopped.
+    Stopped,
+    /// Not known; checked again when run.
+    Unknown,
+}
+
+impl SendLine {
+    /// The line for `c` when the last check said `send`.
+    pub fn of(c: &Confirm, blocks: bool, send: SendState) -> SendLine {
+        if !c.plan.needs_send_stopped() {
+            SendLine::NotInvolved
+        } else if blocks {
+            SendLine::Blocks
+        } else if c.plan.mta.is_some() || send == SendState::Stopped {
+            SendLine::Stopped
+        } else {
+            SendLine::Unknown
+        }
+    }
+}
 
 /// The popup over a plan.
 pub struct ConfirmPopup<'a> {
     /// The plan shown (and, on Enter, executed).
-    pub plan: &'a Plan,
+    pub confirm: &'a Confirm,
     /// `Some(done)` while it runs.
-    pub running: Option<usize>,
-    /// qmail-send's state now.
-    pub send: SendState,
+    pub running: Option<u64>,
+    /// qmail-send's line.
+    pub send: SendLine,
     /// Styles.
     pub theme: Theme,
 }
@@ -35,20 +75,50 @@ pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
 
 impl ConfirmPopup<'_> {
     fn verb(&self) -> String {
-        let n = thousands(self.plan.targets.len() as u64);
-        match (&self.plan.kind, self.running.is_some()) {
-            (PlanKind::Yank, false) => format!("Yank {n} messages to the yank area?"),
-            (PlanKind::Yank, true) => format!("Yanking {n} messages…"),
-            (PlanKind::Restore { what, .. }, false) => {
-                format!("Restore {n} messages ({what}) to the queue?")
+        let p = &self.confirm.plan;
+        let n = thousands(p.message_count() as u64);
+        let times_only = p.messages.iter().all(|m| m.files.is_empty());
+        match (p.direction, self.running.is_some()) {
+            (Direction::Yank, false) => format!("Yank {n} messages to the yank area?"),
+            (Direction::Yank, true) => format!("Yanking {n} messages…"),
+            (Direction::Restore, false) if times_only => {
+                format!("Put back the queue times of {n} messages?")
             }
-            (PlanKind::Restore { what, .. }, true) => format!("Restoring {n} messages ({what})…"),
+            (Direction::Restore, false) => format!("Restore {n} messages to the queue?"),
+            (Direction::Restore, true) => format!("Restoring {n} messages…"),
+            (Direction::Purge, false) => format!("Delete {n} messages for good?"),
+            (Direction::Purge, true) => format!("Deleting {n} messages…"),
+            (Direction::Expire, false) => format!("Expire {n} messages (they will bounce)?"),
+            (Direction::Expire, true) => format!("Expiring {n} messages…"),
         }
+    }
+
+    fn counts(&self, row: &dyn Fn(&str, String) -> Line<'static>) -> Vec<Line<'static>> {
+        let c = self.confirm;
+        let p = &c.plan;
+        let mut v = vec![
+            row("chosen", c.what.clone()),
+            row("messages", thousands(p.message_count() as u64)),
+        ];
+        if p.direction != Direction::Purge {
+            v.push(row("recipients", thousands(p.recipients())));
+        }
+        v.push(row("bytes", human_bytes(p.bytes())));
+        if let Some(n) = c.clusters_hit {
+            v.push(row("clusters", thousands(n as u64)));
+        }
+        if let Some(r) = p.refused.first() {
+            let text = format!("{} (#{}: {})", p.refused.len(), r.id, r.reason);
+            v.push(row(
+                "refused",
+                crate::sanitize::sanitize_str(&text).into_owned(),
+            ));
+        }
+        v
     }
 
     fn lines(&self) -> Vec<Line<'static>> {
         let t = self.theme;
-        let p = self.plan;
         let row = |k: &str, v: String| {
             Line::from(vec![
                 Span::styled(format!("{k:<12}"), t.dim()),
@@ -56,25 +126,35 @@ impl ConfirmPopup<'_> {
             ])
         };
         let mut v = vec![Line::styled(self.verb(), t.danger()), Line::raw("")];
-        v.push(row("messages", thousands(p.targets.len() as u64)));
-        if p.kind == PlanKind::Yank {
-            v.push(row("recipients", thousands(p.recipients as u64)));
-            v.push(row("bytes", human_bytes(p.bytes)));
-            v.push(row("clusters", thousands(p.clusters_hit as u64)));
-        }
+        v.extend(self.counts(&row));
         let send = match self.send {
-            SendState::Running => Span::styled("RUNNING: refused unless forced (F)", t.danger()),
-            SendState::Stopped => Span::styled("stopped", t.ok()),
-            SendState::Unknown => Span::styled("unknown (checked again when run)", t.dim()),
+            SendLine::NotInvolved => Span::styled("not involved (yank area only)", t.ok()),
+            SendLine::Blocks => Span::styled("RUNNING: refused unless forced (F)", t.danger()),
+            SendLine::Stopped => Span::styled("stopped", t.ok()),
+            SendLine::Unknown => Span::styled("unknown (checked again when run)", t.dim()),
         };
         v.push(Line::from(vec![
             Span::styled(format!("{:<12}", "qmail-send"), t.dim()),
             send,
         ]));
+        match self.confirm.plan.direction {
+            Direction::Expire => {
+                v.push(Line::raw(""));
+                v.extend(BACKSCATTER.iter().map(|l| Line::styled(*l, t.danger())));
+            }
+            Direction::Purge => {
+                v.push(Line::raw(""));
+                v.push(Line::styled(
+                    "The files are deleted: this cannot be undone.",
+                    t.danger(),
+                ));
+            }
+            Direction::Yank | Direction::Restore => {}
+        }
         v.push(Line::raw(""));
         if self.running.is_none() {
             let mut keys = vec![Span::styled("Enter", t.danger()), Span::raw(" do it   ")];
-            if self.send == SendState::Running {
+            if self.send == SendLine::Blocks {
                 keys.extend([Span::styled("F", t.danger()), Span::raw(" force   ")]);
             }
             keys.extend([Span::styled("Esc", t.accent()), Span::raw(" cancel")]);
@@ -89,7 +169,7 @@ impl Widget for ConfirmPopup<'_> {
         let t = self.theme;
         let lines = self.lines();
         let h = lines.len() as u16 + 2 + u16::from(self.running.is_some());
-        let rect = centered(area, 62, h);
+        let rect = centered(area, WIDTH, h);
         Clear.render(rect, buf);
         let title = if self.running.is_some() {
             " Running "
@@ -108,14 +188,38 @@ impl Widget for ConfirmPopup<'_> {
         .areas(inner);
         Paragraph::new(lines).render(text, buf);
         if let Some(done) = self.running {
-            let total = self.plan.targets.len().max(1);
+            let total = self.confirm.plan.message_count().max(1) as u64;
             let ratio = (done as f64 / total as f64).clamp(0.0, 1.0);
-            let label = format!("{} / {}", thousands(done as u64), thousands(total as u64));
+            let label = format!("{} / {}", thousands(done), thousands(total));
             Gauge::default()
                 .gauge_style(t.accent())
                 .ratio(ratio)
                 .label(label)
                 .render(gauge, buf);
         }
+    }
+}
+
+/// The box shown while the worker builds a plan.
+pub struct PlanningPopup<'a> {
+    /// What is being planned.
+    pub what: &'a str,
+    /// Styles.
+    pub theme: Theme,
+}
+
+impl Widget for PlanningPopup<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let t = self.theme;
+        let rect = centered(area, WIDTH, 4);
+        Clear.render(rect, buf);
+        let block = Block::bordered()
+            .border_style(t.accent())
+            .title(Line::styled(" Planning ", t.accent()));
+        let lines = vec![
+            Line::raw(format!("{}…", self.what)),
+            Line::from(vec![Span::styled("Esc", t.accent()), Span::raw(" cancel")]),
+        ];
+        Paragraph::new(lines).block(block).render(rect, buf);
     }
 }

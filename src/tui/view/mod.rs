@@ -19,6 +19,7 @@ use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::widgets::Widget;
 
+use super::plan::send_blocks;
 use super::state::{AppState, Focus, Popup};
 
 /// The styles in use; with colours off (NO_COLOR) only bold, reverse and underline remain.
@@ -104,17 +105,18 @@ impl Widget for &AppState {
         match &self.popup {
             Popup::None => {}
             Popup::Help => help::HelpPopup { theme }.render(area, buf),
-            Popup::Confirm(plan) => confirm::ConfirmPopup {
-                plan,
+            Popup::Planning(what) => confirm::PlanningPopup { what, theme }.render(area, buf),
+            Popup::Confirm(c) => confirm::ConfirmPopup {
+                confirm: c,
                 running: None,
-                send: self.status.send,
+                send: confirm::SendLine::of(c, send_blocks(self, c), self.status.send),
                 theme,
             }
             .render(area, buf),
-            Popup::Running { plan, done } => confirm::ConfirmPopup {
-                plan,
+            Popup::Running { confirm: c, done } => confirm::ConfirmPopup {
+                confirm: c,
                 running: Some(*done),
-                send: self.status.send,
+                send: confirm::SendLine::of(c, send_blocks(self, c), self.status.send),
                 theme,
             }
             .render(area, buf),

@@ -1,23 +1,54 @@
-//! The header bar (queue, counts, qmail-send, yanked, marked), the scan line and the status line.
+//! The header bar (counts, live growth and sparkline, qmail-send, yanked, marked, queue), the
+//! scan line and the status line (watch mode, notice, key hints).
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
 use super::{thousands, Theme};
 use crate::queue::ProgressSnapshot;
 use crate::tui::keys;
-use crate::tui::state::{AppState, Notice, ScanPhase, SendState};
+use crate::tui::state::{AppState, Notice, ScanPhase, SendState, WatchStatus};
+use crate::watch::WatchMode;
+
+/// Samples the header's sparkline shows (the newest).
+pub const SPARK: usize = 8;
+/// The sparkline's levels, lowest first.
+const LEVELS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
 /// What the header shows.
 pub struct Header<'a> {
     queue_path: &'a str,
     messages: Option<usize>,
+    watch: &'a WatchStatus,
     send: SendState,
-    yanked: usize,
+    yanked: Option<usize>,
     marked: usize,
     theme: Theme,
+}
+
+/// `+1,204/min`, `-12/min`, `+0/min`.
+pub fn growth_text(per_min: f64) -> String {
+    let n = per_min.round();
+    let sign = if n < 0.0 { "-" } else { "+" };
+    format!("{sign}{}/min", thousands(n.abs() as u64))
+}
+
+/// The last [`SPARK`] samples as block characters, scaled between their minimum and maximum.
+pub fn sparkline(history: &std::collections::VecDeque<u64>) -> String {
+    let tail: Vec<u64> = history.iter().rev().take(SPARK).rev().copied().collect();
+    let (Some(lo), Some(hi)) = (tail.iter().min(), tail.iter().max()) else {
+        return String::new();
+    };
+    let span = (hi - lo).max(1) as f64;
+    tail.iter()
+        .map(|v| {
+            let level = ((v - lo) as f64 / span * (LEVELS.len() - 1) as f64).round() as usize;
+            LEVELS[level.min(LEVELS.len() - 1)]
+        })
+        .collect()
 }
 
 impl<'a> Header<'a> {
@@ -26,11 +57,45 @@ impl<'a> Header<'a> {
         Header {
             queue_path: &s.status.queue_path,
             messages: s.data.as_ref().map(|d| d.snapshot.records.len()),
+            watch: &s.status.watch,
             send: s.status.send,
-            yanked: s.status.yanked_on_disk.len(),
+            yanked: s.yank_area.listing.as_ref().map(|l| l.messages),
             marked: s.marks.ids.len(),
             theme,
         }
+    }
+}
+
+impl Header<'_> {
+    /// `37 msgs`, or `37 msgs (52 now)` when the watcher counts otherwise: the lists show the
+    /// scan's records, the watcher's count moves on between scans.
+    fn messages_text(&self) -> String {
+        let Some(n) = self.messages else {
+            return "… msgs".into();
+        };
+        match self.watch.queue_size {
+            Some(now) if now != n as u64 => {
+                format!("{} msgs ({} now)", thousands(n as u64), thousands(now))
+            }
+            _ => format!("{} msgs", thousands(n as u64)),
+        }
+    }
+
+    /// `+12/min ▁▂▃▅█`: growth over the last minute and the queue size's sparkline.
+    fn growth(&self) -> Vec<Span<'static>> {
+        let t = self.theme;
+        let growth = match (self.watch.growth_per_min, &self.watch.failed) {
+            (_, Some(_)) => Span::styled("watch off", t.dim()),
+            (None, None) => Span::styled("+…/min", t.dim()),
+            (Some(g), None) if g > 0.0 => Span::styled(growth_text(g), t.danger()),
+            (Some(g), None) => Span::styled(growth_text(g), t.ok()),
+        };
+        let mut spans = vec![growth];
+        if !self.watch.history.is_empty() {
+            spans.push(Span::raw(" "));
+            spans.push(Span::styled(sparkline(&self.watch.history), t.accent()));
+        }
+        spans
     }
 }
 
@@ -42,29 +107,35 @@ impl Widget for Header<'_> {
             SendState::Stopped => ("stopped", t.ok()),
             SendState::Unknown => ("?", t.dim()),
         };
-        let msgs = self
-            .messages
-            .map_or_else(|| "…".to_string(), |n| thousands(n as u64));
         let sep = Span::styled(" │ ", t.dim());
+        let marked = format!("marked {}", thousands(self.marked as u64));
+        let marked_style = if self.marked > 0 {
+            t.marked()
+        } else {
+            Style::new()
+        };
+        let yanked = self
+            .yanked
+            .map_or_else(|| "…".to_string(), |n| thousands(n as u64));
+        // Most important first: at 80 columns the end (yanked, path) may be cut.
         let mut spans = vec![
             Span::styled("qtriage", t.accent()),
             sep.clone(),
-            Span::raw(format!("{msgs} msgs")),
+            Span::raw(self.messages_text()),
+            sep.clone(),
+            Span::styled(marked, marked_style),
             sep.clone(),
             Span::raw("qmail-send "),
             Span::styled(send, send_style),
             sep.clone(),
-            Span::raw(format!("yanked {}", thousands(self.yanked as u64))),
-            sep.clone(),
         ];
-        let marked = format!("marked {}", thousands(self.marked as u64));
-        spans.push(if self.marked > 0 {
-            Span::styled(marked, t.marked())
-        } else {
-            Span::raw(marked)
-        });
-        spans.push(sep);
-        spans.push(Span::styled(self.queue_path, t.dim()));
+        spans.extend(self.growth());
+        spans.extend([
+            sep.clone(),
+            Span::raw(format!("yanked {yanked}")),
+            sep,
+            Span::styled(self.queue_path, t.dim()),
+        ]);
         Line::from(spans).render(area, buf);
     }
 }
@@ -125,8 +196,9 @@ impl Widget for ProgressLine {
     }
 }
 
-/// The bottom line: the last notice, else key hints from the keymap.
+/// The bottom line: the watcher's mode when it polls, the last notice, key hints from the keymap.
 pub struct StatusLine<'a> {
+    mode: Option<WatchMode>,
     notice: Option<&'a Notice>,
     hints: Vec<(String, &'static str)>,
     theme: Theme,
@@ -136,6 +208,7 @@ impl<'a> StatusLine<'a> {
     /// The status line of `s`.
     pub fn new(s: &'a AppState, theme: Theme) -> StatusLine<'a> {
         StatusLine {
+            mode: s.status.watch.mode,
             notice: s.status.notice.as_ref(),
             hints: keys::hints(s),
             theme,
@@ -147,6 +220,12 @@ impl Widget for StatusLine<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let t = self.theme;
         let mut spans = Vec::new();
+        if let Some(WatchMode::Polling(why)) = self.mode {
+            spans.push(Span::styled(
+                format!("polling ({}) ", why.name()),
+                t.danger(),
+            ));
+        }
         if let Some(n) = self.notice {
             let style = if n.is_error { t.danger() } else { t.ok() };
             spans.push(Span::styled(n.text.clone(), style));

@@ -6,13 +6,14 @@ use ratatui::buffer::Buffer;
 use ratatui::style::Color;
 use ratatui::Terminal;
 
+use crate::analysis::key::ClusterKey;
 use crate::query::Query;
-use crate::queue::{MessageId, ProgressSnapshot};
+use crate::queue::ProgressSnapshot;
 use crate::tui::action::{update, Action};
 use crate::tui::keys::Command;
-use crate::tui::plan::yank_plan;
-use crate::tui::state::{AppState, Batch, Focus, Inspection, Popup, SendState};
-use crate::tui::testdata::{state, NOW};
+use crate::tui::state::{AppState, Focus, Inspection, Popup, SendState};
+use crate::tui::testdata::{answer, listing, state, watch_update, NOW};
+use crate::watch::{PollReason, WatchMode};
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
 
@@ -128,13 +129,20 @@ fn inspector() {
     snap_both("inspector", inspected);
 }
 
-fn confirming(size: (u16, u16), send: SendState) -> AppState {
+/// Mark the culprit cluster, press `c` (a command), and let the "worker" answer.
+fn asking(size: (u16, u16), send: SendState, c: Command) -> AppState {
     let mut s = ready(size);
     s.status.send = send;
     cmd(&mut s, Command::Down);
     cmd(&mut s, Command::MarkCluster);
-    cmd(&mut s, Command::Yank);
+    let ask = update(&mut s, Action::Cmd(c)).expect("a plan request");
+    let a = answer(&s, &ask, send == SendState::Running);
+    update(&mut s, Action::Planned(Box::new(a)));
     s
+}
+
+fn confirming(size: (u16, u16), send: SendState) -> AppState {
+    asking(size, send, Command::Yank)
 }
 
 #[test]
@@ -142,6 +150,59 @@ fn confirm() {
     snap_both("confirm", |size| confirming(size, SendState::Stopped));
     snap_both("confirm_send_running", |size| {
         confirming(size, SendState::Running)
+    });
+}
+
+#[test]
+fn confirm_expire_warns_of_backscatter() {
+    snap_both("confirm_expire", |size| {
+        asking(size, SendState::Stopped, Command::Expire)
+    });
+    let s = asking((80, 24), SendState::Stopped, Command::Expire);
+    let text = screen_text(render(&s).backend().buffer());
+    assert!(text.contains("BOUNCES"), "the warning is in the popup");
+}
+
+#[test]
+fn planning() {
+    snap_both("planning", |size| {
+        let mut s = ready(size);
+        cmd(&mut s, Command::Down);
+        cmd(&mut s, Command::MarkCluster);
+        cmd(&mut s, Command::Yank);
+        s
+    });
+}
+
+#[test]
+fn confirm_purge() {
+    snap_both("confirm_purge", |size| {
+        let mut s = ready(size);
+        s.status.send = SendState::Running;
+        update(&mut s, Action::YankArea(Box::new(listing())));
+        s.ui.focus = Focus::Yanked;
+        let ask = update(&mut s, Action::Cmd(Command::Purge)).expect("plan");
+        let a = answer(&s, &ask, true);
+        update(&mut s, Action::Planned(Box::new(a)));
+        s
+    });
+}
+
+#[test]
+fn live_growth_sparkline_and_polling() {
+    snap_both("live", |size| {
+        let mut s = ready(size);
+        for (n, q) in [30, 31, 33, 37, 44, 52].into_iter().enumerate() {
+            let mode = if n < 5 {
+                WatchMode::Notify
+            } else {
+                WatchMode::Polling(PollReason::EventsLost)
+            };
+            let u = watch_update(q, mode);
+            update(&mut s, Action::Watch(ClusterKey::AuthUser, Box::new(u)));
+        }
+        s.status.notice = None;
+        s
     });
 }
 
@@ -189,19 +250,8 @@ fn help() {
 fn yank_area() {
     snap_both("yank_area", |size| {
         let mut s = ready(size);
-        s.yank_area.batches = vec![
-            Batch {
-                number: 1,
-                at: NOW - 300,
-                ids: vec![MessageId(1), MessageId(2)],
-            },
-            Batch {
-                number: 2,
-                at: NOW - 20,
-                ids: vec![MessageId(3)],
-            },
-        ];
-        s.status.yanked_on_disk = vec![MessageId(1), MessageId(2), MessageId(3), MessageId(9)];
+        update(&mut s, Action::YankArea(Box::new(listing())));
+        s.yank_area.session = vec!["20261119-085500-c0de".into()];
         s.ui.focus = Focus::Yanked;
         s
     });
@@ -248,10 +298,12 @@ fn no_color_means_no_colour() {
 #[test]
 fn the_plan_counts_match_the_popup() {
     let s = confirming((120, 40), SendState::Stopped);
-    let plan = yank_plan(&s).expect("plan");
-    assert_eq!(s.popup, Popup::Confirm(plan.clone()));
+    let Popup::Confirm(c) = &s.popup else {
+        panic!("confirming")
+    };
     let text = screen_text(render(&s).backend().buffer());
-    assert!(text.contains(&format!("recipients  {}", plan.recipients)));
+    assert!(text.contains(&format!("messages    {}", c.plan.message_count())));
+    assert!(text.contains(&format!("recipients  {}", c.plan.recipients())));
     assert!(text.contains("clusters    1"));
 }
 

@@ -1,19 +1,23 @@
-//! The yank-area view: this session's batches (newest first) and everything in the yank area.
+//! The yank-area view: the journal's batches newest first (what `qtriage yanked` lists), the
+//! messages no batch accounts for (qmail-remove), and everything in the yank area.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
-use ratatui::text::Line;
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, List, ListItem, ListState, StatefulWidget, Widget};
 
 use super::layout::LIST_CHROME;
-use super::{age, thousands, Theme};
+use super::{age, human_bytes, thousands, Theme};
+use crate::actions::{BatchState, Direction};
 use crate::tui::lists::keep_visible;
-use crate::tui::state::{AppState, Batch, ListPos};
+use crate::tui::state::{AppState, BatchRow, ListPos, YankRow};
 
 /// What the yank-area view shows.
 pub struct YankPane<'a> {
-    batches: &'a [Batch],
-    on_disk: usize,
+    rows: Vec<YankRow<'a>>,
+    is_read: bool,
+    bytes: u64,
+    session: &'a [String],
     pos: ListPos,
     now: i64,
     theme: Theme,
@@ -22,12 +26,61 @@ pub struct YankPane<'a> {
 impl<'a> YankPane<'a> {
     /// The yank area of `s`.
     pub fn new(s: &'a AppState, theme: Theme) -> YankPane<'a> {
+        let y = &s.yank_area;
         YankPane {
-            batches: &s.yank_area.batches,
-            on_disk: s.status.yanked_on_disk.len(),
-            pos: s.yank_area.pos,
+            rows: y.rows(),
+            is_read: y.listing.is_some(),
+            bytes: y.listing.as_ref().map_or(0, |l| l.bytes),
+            session: &y.session,
+            pos: y.pos,
             now: s.status.now,
             theme,
+        }
+    }
+
+    fn batch(&self, b: &BatchRow) -> Line<'static> {
+        let t = self.theme;
+        let mine = if self.session.contains(&b.batch) {
+            "•"
+        } else {
+            " "
+        };
+        let mut counts = format!("{} msgs", thousands(b.messages as u64));
+        if b.direction == Direction::Yank {
+            counts.push_str(&format!(", {} here", thousands(b.in_yank_area as u64)));
+        }
+        if b.failed > 0 {
+            counts.push_str(&format!(", {} failed", b.failed));
+        }
+        let mut spans = vec![
+            Span::styled(mine.to_string(), t.marked()),
+            Span::raw(format!(
+                "{:<7} {}  {:>4} ago  {counts}  ",
+                b.direction.name(),
+                b.batch,
+                age(self.now, b.created)
+            )),
+        ];
+        if b.state != BatchState::Done {
+            let state = format!("[{}] ", format!("{:?}", b.state).to_lowercase());
+            spans.push(Span::styled(state, t.danger()));
+        }
+        spans.push(Span::styled(b.query.clone(), t.dim()));
+        Line::from(spans)
+    }
+
+    fn item(&self, row: &YankRow<'_>) -> ListItem<'static> {
+        match row {
+            YankRow::Batch(b) => ListItem::new(self.batch(b)),
+            YankRow::Orphans(n) => ListItem::new(format!(
+                " without a batch (qmail-remove, by hand): {} messages",
+                thousands(*n as u64)
+            )),
+            YankRow::All(n) => ListItem::new(format!(
+                " everything in the yank area: {} messages, {}",
+                thousands(*n as u64),
+                human_bytes(self.bytes)
+            )),
         }
     }
 }
@@ -35,38 +88,21 @@ impl<'a> YankPane<'a> {
 impl Widget for YankPane<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let t = self.theme;
-        let mut items: Vec<ListItem> = self
-            .batches
-            .iter()
-            .rev()
-            .map(|b| {
-                let text = format!(
-                    "batch {:>3}  {:>4} ago  {} messages",
-                    b.number,
-                    age(self.now, b.at),
-                    thousands(b.ids.len() as u64)
-                );
-                ListItem::new(text)
-            })
-            .collect();
-        if self.on_disk > 0 {
-            items.push(ListItem::new(format!(
-                "everything in the yank area: {} messages",
-                thousands(self.on_disk as u64)
-            )));
-        }
+        let mut items: Vec<ListItem> = self.rows.iter().map(|r| self.item(r)).collect();
         if items.is_empty() {
-            items.push(ListItem::new(Line::styled(
-                "the yank area is empty",
-                t.dim(),
-            )));
+            let text = if self.is_read {
+                "the yank area is empty"
+            } else {
+                "reading the yank area…"
+            };
+            items.push(ListItem::new(Line::styled(text, t.dim())));
         }
         let height = usize::from(area.height.saturating_sub(LIST_CHROME - 1)).max(1);
         let pos = keep_visible(self.pos, height);
         let block = Block::bordered()
             .border_style(t.border(true))
             .title(Line::styled(
-                " Yank area · Enter restores · Esc back ",
+                " Yank area · Enter restores · P purges · • this session · Esc back ",
                 t.accent(),
             ));
         let list = List::new(items).block(block).highlight_style(t.cursor());
