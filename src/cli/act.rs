@@ -97,6 +97,7 @@ pub fn select(
 ) -> anyhow::Result<Vec<MessageRecord>> {
     let s: Scan = scan(queue, strings, ScanOptions::default(), &Progress::default())
         .with_context(|| format!("scanning {}", queue.root().display()))?;
+    super::print::problems::warn_unlisted_dirs(&s.report);
     let ctx = QueryContext {
         queue,
         strings,

@@ -79,13 +79,14 @@ pub fn load(
         }
     };
     let strings = Arc::new(Interner::new());
-    let mut records = scan(
+    let scanned = scan(
         &queue,
         &strings,
         ScanOptions::default(),
         &Progress::default(),
-    )?
-    .records;
+    )?;
+    super::print::problems::warn_unlisted_dirs(&scanned.report);
+    let mut records = scanned.records;
     // Damaged messages are analysed with what could be read; say that they exist.
     if let Some(note) = super::print::problems::summary(&records) {
         eprintln!("qtriage: note: {note}");

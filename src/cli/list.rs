@@ -64,6 +64,7 @@ pub fn run(global: &GlobalArgs, args: &ListArgs, out: &mut dyn Write) -> anyhow:
         ScanOptions::default(),
         &Progress::default(),
     )?;
+    super::print::problems::warn_unlisted_dirs(&scanned.report);
     global.apply_logs(&mut scanned.records, &strings)?;
     let ctx = QueryContext {
         queue: &queue,

@@ -60,6 +60,7 @@ pub fn run(global: &GlobalArgs, args: &ReadArgs, out: &mut dyn Write) -> anyhow:
         envelopes: true,
     };
     let mut s = scan(&queue, &strings, opts, &Progress::default())?;
+    super::print::problems::warn_unlisted_dirs(&s.report);
     sort_records(&mut s.records, args.sort);
     for r in &s.records {
         if args.json {

@@ -95,6 +95,7 @@ pub fn run(
         ScanOptions::default(),
         &Progress::default(),
     )?;
+    super::print::problems::warn_unlisted_dirs(&s.report);
     let logs = global.apply_logs(&mut s.records, &strings)?;
     let counts = count(&queue)?;
     let now = now();

@@ -214,3 +214,28 @@ fn progress_counts_every_message() {
     assert_eq!((p.listed, p.read, p.done), (50, 50, true));
     assert_eq!(s.records.len(), 50);
 }
+
+#[test]
+fn a_split_directory_that_is_a_symlink_is_warned_about_not_followed() {
+    let t = TestQueue::new(3);
+    for i in 0..12 {
+        t.add(MessageSpec::new().remote(format!("r{i}@x.example")));
+    }
+    let outside = tempfile::tempdir().expect("outside dir");
+    t.q.symlink_split_dir(Subdir::Info, 1, outside.path())
+        .expect("symlink dir");
+    for args in [
+        &["list"][..],
+        &["read"],
+        &["clusters", "--by", "origin-ip"],
+        &["top"],
+    ] {
+        let out = t.run(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("info/1: not listed") && err.contains("messages in it are not shown"),
+            "{args:?}: {err}"
+        );
+        assert!(out.status.code().is_some_and(|c| c <= 1), "{args:?}: {err}");
+    }
+}
