@@ -1,3 +1,4 @@
+//! Unit tests of `crate::accounts::rules`.
 use super::*;
 use crate::accounts::fixture::{crypt, HashScheme};
 use crate::accounts::vpasswd::{parse_line, Secret};

@@ -1,3 +1,4 @@
+//! Unit tests of `crate::analysis::evidence`.
 use super::*;
 use crate::analysis::cluster::AnalysisContext;
 use crate::analysis::key::{ClusterKey, KeyValue};

@@ -1,3 +1,4 @@
+//! Unit tests of `crate::analysis::patterns`.
 use super::*;
 
 fn table(senders: &[(&str, usize)], locals: &[&str]) -> SenderPatterns {

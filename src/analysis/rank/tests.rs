@@ -1,3 +1,4 @@
+//! Unit tests of `crate::analysis::rank`.
 use std::sync::Arc;
 
 use super::*;

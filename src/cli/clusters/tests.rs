@@ -1,3 +1,4 @@
+//! Unit tests of `crate::cli::clusters`.
 use super::*;
 use crate::analysis::analyse;
 use crate::queue::{MessageId, MessageRecord, MessageState, Origin, OriginKind, Parts};

@@ -1,3 +1,4 @@
+//! Unit tests of `crate::cli::watch`.
 use std::sync::Arc;
 
 use super::*;

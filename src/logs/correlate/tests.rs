@@ -1,3 +1,4 @@
+//! Unit tests of `crate::logs::correlate`.
 use super::*;
 use crate::fixture::{MessageSpec, QueueBuilder};
 use crate::logs::fixture::{chkuser_relaying_line, qmail_send_lines, FixtureLine, MultilogDir};

@@ -1,3 +1,4 @@
+//! Unit tests of `crate::logs::decode_auth`.
 use super::*;
 
 fn one(t: &str) -> AuthExchange {

@@ -1,3 +1,4 @@
+//! Unit tests of `crate::query::posix`.
 use super::*;
 
 #[track_caller]

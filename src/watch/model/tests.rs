@@ -1,3 +1,4 @@
+//! Unit tests of `crate::watch::model`.
 use super::*;
 use crate::fixture::{FixtureState, MessageSpec, QueueBuilder};
 use crate::queue::scan::read_one;

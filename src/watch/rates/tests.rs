@@ -1,3 +1,4 @@
+//! Unit tests of `crate::watch::rates`.
 use super::*;
 use crate::analysis::key::OriginKindOrd;
 

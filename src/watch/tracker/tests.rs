@@ -1,3 +1,4 @@
+//! Unit tests of `crate::watch::tracker`.
 use super::*;
 
 const SPLIT: Layout = Layout {
