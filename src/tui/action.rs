@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use crossterm::event::{KeyCode, KeyEvent};
 
-use super::event::{Event, Finished};
+use super::event::{Event, Report};
 use super::keys::{self, Command};
 use super::lists::{self, Move};
 use super::plan::{
@@ -17,14 +17,12 @@ use super::plan::{
     request_yank_row, toggle_marks,
 };
 use super::state::{
-    Analysis, AppState, Clustering, Confirm, Focus, Inspection, Notice, PlanRequest, Popup,
-    ScanPhase, Selection, SendState, YankListing,
+    Analysis, AppState, Clustering, Confirm, Focus, Notice, PlanRequest, Popup, ScanPhase,
+    Selection, SendState, YankListing,
 };
-use crate::actions::RecoveryReport;
 use crate::analysis::key::ClusterKey;
 use crate::query::Query;
-use crate::queue::{MessageId, ProgressSnapshot};
-use crate::watch::WatchUpdate;
+use crate::queue::MessageId;
 
 /// What happened, in the UI's terms.
 #[derive(Debug, Clone)]
@@ -37,34 +35,8 @@ pub enum Action {
     Resize(u16, u16),
     /// Clock tick (unix seconds).
     Tick(i64),
-    /// Scan progress, milliseconds since start.
-    Scan(ProgressSnapshot, u64),
-    /// New data from a scan or an action.
-    Analysed(Box<Analysis>),
-    /// Clusters by another key.
-    Clustered(Box<Clustering>),
-    /// A query's matches.
-    Selected(Box<Selection>),
-    /// The inspector's content.
-    Inspected(Box<Inspection>),
-    /// The plan the worker built.
-    Planned(Box<Confirm>),
-    /// A running plan's progress (messages handled).
-    Progress(u64),
-    /// A plan finished.
-    Done(Box<Finished>),
-    /// Is qmail-send running (`None`: unknown)?
-    SendStatus(Option<bool>),
-    /// The yank area as read again.
-    YankArea(Box<YankListing>),
-    /// Interrupted batches were completed.
-    Recovered(RecoveryReport),
-    /// The watcher's figures, with the key its cluster rates are for.
-    Watch(ClusterKey, Box<WatchUpdate>),
-    /// The watcher stopped.
-    WatchFailed(String),
-    /// A background failure.
-    Error(String),
+    /// The worker or the watcher reported back.
+    Worker(Report),
 }
 
 /// Work for the worker.
@@ -83,7 +55,7 @@ pub enum Effect {
         /// Its id (checked against the record).
         id: MessageId,
     },
-    /// Build the plan of a request (the answer is `Event::Planned`).
+    /// Build the plan of a request (the answer is `Event::Worker(Report::Planned)`).
     Plan {
         /// What was chosen, in words (shown, and recorded in the journal).
         what: String,
@@ -102,20 +74,7 @@ pub fn from_event(state: &AppState, event: Event) -> Option<Action> {
         Event::Key(k) => return key_action(state, k),
         Event::Resize(w, h) => Action::Resize(w, h),
         Event::Tick(now) => Action::Tick(now),
-        Event::Scan(p, ms) => Action::Scan(p, ms),
-        Event::Analysed(a) => Action::Analysed(a),
-        Event::Clustered(c) => Action::Clustered(c),
-        Event::Selected(s) => Action::Selected(s),
-        Event::Inspected(i) => Action::Inspected(i),
-        Event::Planned(c) => Action::Planned(c),
-        Event::Progress(n) => Action::Progress(n),
-        Event::Done(o) => Action::Done(o),
-        Event::SendStatus(s) => Action::SendStatus(s),
-        Event::YankArea(l) => Action::YankArea(l),
-        Event::Recovered(r) => Action::Recovered(r),
-        Event::Watch(k, u) => Action::Watch(k, u),
-        Event::WatchFailed(e) => Action::WatchFailed(e),
-        Event::Error(e) => Action::Error(e),
+        Event::Worker(r) => Action::Worker(r),
     })
 }
 
@@ -164,45 +123,45 @@ pub fn update(state: &mut AppState, action: Action) -> Option<Effect> {
         }
         Action::Resize(w, h) => state.ui.size = (w, h),
         Action::Tick(now) => state.status.now = now,
-        Action::Scan(p, ms) => {
+        Action::Worker(Report::Scan(p, ms)) => {
             state.status.progress = Some(p);
             state.status.scan_ms = ms;
         }
-        Action::Analysed(a) => analysed(state, *a),
-        Action::Clustered(c) => clustered(state, *c),
-        Action::Selected(s) => selected(state, *s),
-        Action::Inspected(i) => {
+        Action::Worker(Report::Analysed(a)) => analysed(state, *a),
+        Action::Worker(Report::Clustered(c)) => clustered(state, *c),
+        Action::Worker(Report::Selected(s)) => selected(state, *s),
+        Action::Worker(Report::Inspected(i)) => {
             if state.detail.id == Some(i.id) {
                 state.detail.inspection = Some(*i);
             }
         }
-        Action::Progress(n) => {
+        Action::Worker(Report::Progress(n)) => {
             if let Popup::Running { done, .. } = &mut state.popup {
                 *done = n;
             }
         }
-        Action::Planned(c) => planned(state, *c),
-        Action::Done(o) => done(state, *o),
-        Action::SendStatus(send) => {
+        Action::Worker(Report::Planned(c)) => planned(state, *c),
+        Action::Worker(Report::Done(o)) => done(state, *o),
+        Action::Worker(Report::SendStatus(send)) => {
             state.status.send = match send {
                 Some(true) => SendState::Running,
                 Some(false) => SendState::Stopped,
                 None => SendState::Unknown,
             };
         }
-        Action::YankArea(l) => yank_listing(state, *l),
-        Action::Recovered(r) => {
+        Action::Worker(Report::YankArea(l)) => yank_listing(state, *l),
+        Action::Worker(Report::Recovered(r)) => {
             if let Some(text) = recovery_text(&r) {
                 notice(state, text, false);
             }
         }
-        Action::Watch(key, u) => super::live::watched(state, key, &u),
-        Action::WatchFailed(e) => {
+        Action::Worker(Report::Watch(key, u)) => super::live::watched(state, key, &u),
+        Action::Worker(Report::WatchFailed(e)) => {
             let e = crate::sanitize::sanitize_str(&e).into_owned();
             notice(state, format!("watch stopped: {e}"), true);
             state.status.watch.failed = Some(e);
         }
-        Action::Error(e) => error(state, &e),
+        Action::Worker(Report::Error(e)) => error(state, &e),
     }
     None
 }

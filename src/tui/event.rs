@@ -27,6 +27,14 @@ pub enum Event {
     Resize(u16, u16),
     /// Time passed; carries "now" in unix seconds (the only clock the UI sees).
     Tick(i64),
+    /// The worker (or the watcher) reports back.
+    Worker(Report),
+}
+
+/// What the worker and the watcher report back; `update()` receives it unchanged as
+/// `Action::Worker`.
+#[derive(Debug, Clone)]
+pub enum Report {
     /// Scan progress and milliseconds since the scan started.
     Scan(ProgressSnapshot, u64),
     /// A scan or action produced new data.

@@ -10,7 +10,7 @@
 use std::sync::mpsc::Sender;
 use std::time::Duration;
 
-use super::event::Event;
+use super::event::{Event, Report};
 use super::state::{AppState, LiveRates};
 use crate::analysis::key::ClusterKey;
 use crate::queue::Queue;
@@ -29,8 +29,8 @@ pub struct Live {
 }
 
 impl Live {
-    /// Watch `queue` with per-cluster rates for `key`, sending `Event::Watch` /
-    /// `Event::WatchFailed` to `events`.
+    /// Watch `queue` with per-cluster rates for `key`, sending `Event::Worker(Report::Watch)` /
+    /// `Event::Worker(Report::WatchFailed)` to `events`.
     pub fn start(queue: Queue, key: ClusterKey, events: Sender<Event>) -> Result<Live, WatchError> {
         let path = queue.root().to_path_buf();
         let mut config = MonitorConfig::new(key, LIVE_INTERVAL);
@@ -41,8 +41,8 @@ impl Live {
             .spawn(move || {
                 for update in updates {
                     let event = match update {
-                        Ok(u) => Event::Watch(key, Box::new(u)),
-                        Err(e) => Event::WatchFailed(e.to_string()),
+                        Ok(u) => Event::Worker(Report::Watch(key, Box::new(u))),
+                        Err(e) => Event::Worker(Report::WatchFailed(e.to_string())),
                     };
                     if events.send(event).is_err() {
                         return;

@@ -34,7 +34,7 @@ use crate::cli::exit::ExitCode;
 use crate::cli::GlobalArgs;
 use crate::queue::Queue;
 use action::{from_event, update, Effect};
-use event::Event;
+use event::{Event, Report};
 use state::AppState;
 use worker::Worker;
 
@@ -165,12 +165,12 @@ fn input_loop(tx: Sender<Event>) {
                 Ok(ct::Event::Key(k)) => Event::Key(k),
                 Ok(ct::Event::Resize(w, h)) => Event::Resize(w, h),
                 Ok(_) => continue,
-                Err(e) => Event::Error(format!("reading the terminal: {e}")),
+                Err(e) => Event::Worker(Report::Error(format!("reading the terminal: {e}"))),
             },
             Ok(false) => Event::Tick(unix_now()),
-            Err(e) => Event::Error(format!("reading the terminal: {e}")),
+            Err(e) => Event::Worker(Report::Error(format!("reading the terminal: {e}"))),
         };
-        let failed = matches!(event, Event::Error(_));
+        let failed = matches!(event, Event::Worker(Report::Error(_)));
         if tx.send(event).is_err() || failed {
             return;
         }

@@ -117,7 +117,9 @@ pub fn state(size: (u16, u16), spam: usize, ham: usize, hostile: bool) -> AppSta
     s.clusters.key = Some(ClusterKey::AuthUser);
     super::action::update(
         &mut s,
-        super::action::Action::Analysed(Box::new(analysis(spam, ham, hostile))),
+        super::action::Action::Worker(crate::tui::event::Report::Analysed(Box::new(analysis(
+            spam, ham, hostile,
+        )))),
     );
     s
 }

@@ -1,7 +1,7 @@
 //! The worker: runs Effects (scan, cluster, select, inspect, plan, execute) off the UI thread.
 //!
 //! One thread owns the current snapshot and answers each [`Effect`] with [`Event`]s on the UI's
-//! single channel. Failures, panics included, come back as `Event::Error` so the operator sees
+//! single channel. Failures, panics included, come back as `Event::Worker(Report::Error)` so the operator sees
 //! them (gitui's async jobs log and drop them). Queue-changing work goes through [`Ops`] (the
 //! journaled `crate::actions`). Before the first scan it completes interrupted batches, so the
 //! scan sees whole messages. While idle it checks the qmail-send lock every [`STATUS_EVERY`] and
@@ -17,7 +17,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::action::Effect;
-use super::event::{Event, Finished};
+use super::event::{Event, Finished, Report};
 use super::live::Live;
 use super::ops::{acted_on, Ops};
 use super::state::{Analysis, Clustering, Confirm, Orders, PlanRequest, Selection, Snapshot};
@@ -89,7 +89,7 @@ fn now() -> i64 {
 
 impl WorkerState {
     fn run(&mut self, rx: Receiver<Effect>) {
-        self.emit(Event::SendStatus(self.ops.send_running()));
+        self.emit(Event::Worker(Report::SendStatus(self.ops.send_running())));
         self.recover();
         self.list_yank_area();
         loop {
@@ -101,10 +101,10 @@ impl WorkerState {
                             .downcast_ref::<&str>()
                             .map(|s| s.to_string())
                             .or_else(|| p.downcast_ref::<String>().cloned());
-                        self.emit(Event::Error(format!(
+                        self.emit(Event::Worker(Report::Error(format!(
                             "internal error: {}",
                             why.unwrap_or_default()
-                        )));
+                        ))));
                     }
                 }
                 Err(RecvTimeoutError::Timeout) => self.idle(),
@@ -119,7 +119,7 @@ impl WorkerState {
 
     /// Idle for a second: re-check qmail-send; (re)start the watcher for the grouping key.
     fn idle(&mut self) {
-        self.emit(Event::SendStatus(self.ops.send_running()));
+        self.emit(Event::Worker(Report::SendStatus(self.ops.send_running())));
         let wanted = self.snapshot.is_some() && !self.live_failed;
         if wanted && self.live.as_ref().map(Live::key) != Some(self.key) {
             // Stop the old one first (two watchers would double the inotify watches), on a
@@ -134,7 +134,7 @@ impl WorkerState {
                 Ok(l) => self.live = Some(l),
                 Err(e) => {
                     self.live_failed = true;
-                    self.emit(Event::WatchFailed(e.to_string()));
+                    self.emit(Event::Worker(Report::WatchFailed(e.to_string())));
                 }
             }
         }
@@ -147,14 +147,14 @@ impl WorkerState {
             Ok(report) => {
                 let changed = !report.completed.is_empty();
                 if !report.is_empty() {
-                    self.emit(Event::Recovered(report));
+                    self.emit(Event::Worker(Report::Recovered(report)));
                 }
                 changed
             }
             // Unfinished batches while qmail-send runs: the next action recovers them under
             // the lock, or refuses; say it now so the operator knows.
             Err(e) => {
-                self.emit(Event::Error(format!("recovery: {e}")));
+                self.emit(Event::Worker(Report::Error(format!("recovery: {e}"))));
                 false
             }
         }
@@ -162,8 +162,8 @@ impl WorkerState {
 
     fn list_yank_area(&self) {
         match self.ops.listing() {
-            Ok(l) => self.emit(Event::YankArea(Box::new(l))),
-            Err(e) => self.emit(Event::Error(format!("yank area: {e}"))),
+            Ok(l) => self.emit(Event::Worker(Report::YankArea(Box::new(l)))),
+            Err(e) => self.emit(Event::Worker(Report::Error(format!("yank area: {e}")))),
         }
     }
 
@@ -174,14 +174,14 @@ impl WorkerState {
                 self.key = key;
                 if let Some(s) = &self.snapshot {
                     let c = clustering(s, key, &self.local_domains());
-                    self.emit(Event::Clustered(Box::new(c)));
+                    self.emit(Event::Worker(Report::Clustered(Box::new(c))));
                 }
             }
             Effect::Select(q) => {
                 self.query = q;
                 if let (Some(s), Some(q)) = (&self.snapshot, &self.query) {
                     let sel = selection(&self.ops.queue, s, q);
-                    self.emit(Event::Selected(Box::new(sel)));
+                    self.emit(Event::Worker(Report::Selected(Box::new(sel))));
                 }
             }
             Effect::Inspect { index, id } => self.inspect(index, id),
@@ -200,9 +200,11 @@ impl WorkerState {
         match s.records.get(index as usize).filter(|r| r.id == id) {
             Some(r) => {
                 let i = super::inspect::inspect(&self.ops.queue, &s.strings, r);
-                self.emit(Event::Inspected(Box::new(i)));
+                self.emit(Event::Worker(Report::Inspected(Box::new(i))));
             }
-            None => self.emit(Event::Error(format!("message #{id} is no longer listed"))),
+            None => self.emit(Event::Worker(Report::Error(format!(
+                "message #{id} is no longer listed"
+            )))),
         }
     }
 
@@ -222,27 +224,31 @@ impl WorkerState {
                 let _ = tx.send(scan(&q, &st, ScanOptions::default(), &pr));
             });
         if let Err(e) = spawned {
-            return self.emit(Event::Error(format!("cannot start the scan: {e}")));
+            return self.emit(Event::Worker(Report::Error(format!(
+                "cannot start the scan: {e}"
+            ))));
         }
         let result = loop {
             match rx.recv_timeout(PROGRESS_EVERY) {
                 Ok(r) => break r,
                 Err(RecvTimeoutError::Timeout) => {
                     let ms = start.elapsed().as_millis() as u64;
-                    self.emit(Event::Scan(progress.snapshot(), ms));
+                    self.emit(Event::Worker(Report::Scan(progress.snapshot(), ms)));
                 }
                 Err(RecvTimeoutError::Disconnected) => {
-                    return self.emit(Event::Error("the scan stopped unexpectedly".into()));
+                    return self.emit(Event::Worker(Report::Error(
+                        "the scan stopped unexpectedly".into(),
+                    )));
                 }
             }
         };
-        self.emit(Event::Scan(
+        self.emit(Event::Worker(Report::Scan(
             progress.snapshot(),
             start.elapsed().as_millis() as u64,
-        ));
+        )));
         match result {
             Ok(s) => self.publish(strings, s.records),
-            Err(e) => self.emit(Event::Error(format!("scan failed: {e}"))),
+            Err(e) => self.emit(Event::Worker(Report::Error(format!("scan failed: {e}")))),
         }
         self.idle();
     }
@@ -262,12 +268,12 @@ impl WorkerState {
             .map(|q| Arc::new(selection(&self.ops.queue, &snap, q)));
         let orders = Arc::new(orders(&snap));
         self.snapshot = Some(Arc::clone(&snap));
-        self.emit(Event::Analysed(Box::new(Analysis {
+        self.emit(Event::Worker(Report::Analysed(Box::new(Analysis {
             snapshot: snap,
             clustering,
             selection,
             orders,
-        })));
+        }))));
     }
 
     /// Build the plan of `request` (recovering interrupted batches first, like every action).
@@ -277,13 +283,13 @@ impl WorkerState {
         }
         let records = self.snapshot.as_ref().map_or(&[][..], |s| &s.records[..]);
         match self.ops.plan(&request, &what, records) {
-            Ok(plan) => self.emit(Event::Planned(Box::new(Confirm {
+            Ok(plan) => self.emit(Event::Worker(Report::Planned(Box::new(Confirm {
                 what,
                 plan: Arc::new(plan),
                 clusters_hit: None,
                 force: false,
-            }))),
-            Err(e) => self.emit(Event::Error(e.to_string())),
+            })))),
+            Err(e) => self.emit(Event::Worker(Report::Error(e.to_string()))),
         }
     }
 
@@ -292,18 +298,21 @@ impl WorkerState {
     fn execute(&mut self, confirm: Confirm) {
         let events = self.events.clone();
         let result = self.ops.execute(&confirm, &mut |n| {
-            let _ = events.send(Event::Progress(n));
+            let _ = events.send(Event::Worker(Report::Progress(n)));
         });
         match result {
-            Err(e) => self.emit(Event::Error(action_error(&e))),
+            Err(e) => self.emit(Event::Worker(Report::Error(action_error(&e)))),
             Ok(outcome) => {
                 let ids = acted_on(&confirm.plan, &outcome);
                 self.refresh_after(confirm.plan.direction, &ids);
-                self.emit(Event::Done(Box::new(Finished { confirm, outcome })));
+                self.emit(Event::Worker(Report::Done(Box::new(Finished {
+                    confirm,
+                    outcome,
+                }))));
             }
         }
         self.list_yank_area();
-        self.emit(Event::SendStatus(self.ops.send_running()));
+        self.emit(Event::Worker(Report::SendStatus(self.ops.send_running())));
     }
 
     /// The records after an action: yanked ones dropped, restored and expired ones read again.
@@ -326,7 +335,9 @@ impl WorkerState {
             for id in ids {
                 match scan::read_one(&self.ops.queue, &strings, *id) {
                     Ok(r) => records.push(r),
-                    Err(e) => self.emit(Event::Error(format!("message #{id}: read again: {e}"))),
+                    Err(e) => self.emit(Event::Worker(Report::Error(format!(
+                        "message #{id}: read again: {e}"
+                    )))),
                 }
             }
         }

@@ -4,7 +4,10 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::*;
 use crate::actions::plan::BatchOutcome;
+use crate::actions::RecoveryReport;
 use crate::actions::{Direction, Outcome, PurgeSelection, RestoreSelection};
+use crate::tui::event::Finished;
+use crate::tui::state::Inspection;
 use crate::tui::state::{Focus, MessageSort};
 use crate::tui::testdata::{analysis, answer, listing, state, watch_update};
 use crate::watch::{PollReason, WatchMode};
@@ -51,12 +54,15 @@ fn enter_on_a_message_asks_the_worker_to_inspect_it() {
     assert_eq!(s.ui.focus, Focus::Detail);
     let mut i = Inspection::empty(rec);
     i.received.push("(qmail 1 invoked from network)".into());
-    update(&mut s, Action::Inspected(Box::new(i.clone())));
+    update(
+        &mut s,
+        Action::Worker(Report::Inspected(Box::new(i.clone()))),
+    );
     assert_eq!(s.detail.inspection, Some(i));
     // A late answer for another message is dropped.
     update(
         &mut s,
-        Action::Inspected(Box::new(Inspection::empty(MessageId(1)))),
+        Action::Worker(Report::Inspected(Box::new(Inspection::empty(MessageId(1))))),
     );
     assert_eq!(s.detail.inspection.as_ref().map(|i| i.id), Some(rec));
     press(&mut s, KeyCode::Esc);
@@ -73,7 +79,7 @@ fn mark_and_yank(s: &mut AppState) -> Effect {
 /// The "worker" answers a plan request.
 fn reply(s: &mut AppState, ask: &Effect, send_running: bool) {
     let a = answer(s, ask, send_running);
-    update(s, Action::Planned(Box::new(a)));
+    update(s, Action::Worker(Report::Planned(Box::new(a))));
 }
 
 /// Mark, yank, and let the "worker" answer: the confirmation shown.
@@ -150,7 +156,7 @@ fn the_confirmed_plan_is_exactly_what_is_executed() {
             done: 0
         }
     );
-    update(&mut s, Action::Progress(2));
+    update(&mut s, Action::Worker(Report::Progress(2)));
     assert!(matches!(s.popup, Popup::Running { done: 2, .. }));
     assert_eq!(
         press(&mut s, KeyCode::Char('q')),
@@ -194,7 +200,7 @@ fn a_running_qmail_send_refuses_unless_forced() {
     // Planned while stopped, but the last check says it runs now: refused too.
     let mut s = state((80, 24), 3, 2, false);
     confirming(&mut s, false);
-    update(&mut s, Action::SendStatus(Some(true)));
+    update(&mut s, Action::Worker(Report::SendStatus(Some(true))));
     assert_eq!(press(&mut s, KeyCode::Enter), None);
 }
 
@@ -207,7 +213,7 @@ fn done_unmarks_remembers_the_batch_and_undo_restores_it() {
     };
     let failed_id = c.plan.messages[2].id;
     let f = finished(c, "20261119-090000-beef", vec![(failed_id, "EPERM".into())]);
-    update(&mut s, Action::Done(Box::new(f)));
+    update(&mut s, Action::Worker(Report::Done(Box::new(f))));
     assert_eq!(s.popup, Popup::None);
     assert_eq!(
         s.marks.ids.iter().copied().collect::<Vec<_>>(),
@@ -235,7 +241,11 @@ fn done_unmarks_remembers_the_batch_and_undo_restores_it() {
     };
     update(
         &mut s,
-        Action::Done(Box::new(finished(c, "20261119-090100-aaaa", vec![]))),
+        Action::Worker(Report::Done(Box::new(finished(
+            c,
+            "20261119-090100-aaaa",
+            vec![],
+        )))),
     );
     assert!(
         s.yank_area.session.is_empty(),
@@ -247,7 +257,10 @@ fn done_unmarks_remembers_the_batch_and_undo_restores_it() {
         "nothing left to undo"
     );
     // With the journal read, u falls back to its newest yank batch still in the yank area.
-    update(&mut s, Action::YankArea(Box::new(listing())));
+    update(
+        &mut s,
+        Action::Worker(Report::YankArea(Box::new(listing()))),
+    );
     let ask = press(&mut s, KeyCode::Char('u')).expect("u");
     let want = RestoreSelection::Batch("20261119-085500-c0de".into());
     assert!(
@@ -263,7 +276,10 @@ fn the_yank_area_restores_and_purges_any_row() {
         Some(Effect::ListYankArea)
     );
     assert_eq!(s.ui.focus, Focus::Yanked);
-    update(&mut s, Action::YankArea(Box::new(listing())));
+    update(
+        &mut s,
+        Action::Worker(Report::YankArea(Box::new(listing()))),
+    );
     let request = |s: &mut AppState, key| match press(s, key) {
         Some(Effect::Plan { request, .. }) => {
             press(s, KeyCode::Esc);
@@ -328,11 +344,14 @@ fn expire_plans_the_marked_messages_and_purge_needs_no_stopped_send() {
     assert_eq!(confirm_plan(&s).plan.direction, Direction::Expire);
     press(&mut s, KeyCode::Esc);
     // A purge while qmail-send runs: it only touches the yank area, so Enter runs it.
-    update(&mut s, Action::YankArea(Box::new(listing())));
+    update(
+        &mut s,
+        Action::Worker(Report::YankArea(Box::new(listing()))),
+    );
     s.ui.focus = Focus::Yanked;
     let ask = press(&mut s, KeyCode::Char('P')).expect("P asks");
     reply(&mut s, &ask, true);
-    update(&mut s, Action::SendStatus(Some(true)));
+    update(&mut s, Action::Worker(Report::SendStatus(Some(true))));
     assert!(matches!(press(&mut s, KeyCode::Enter), Some(Effect::Execute(c)) if !c.force));
 }
 
@@ -344,7 +363,7 @@ fn an_empty_plan_is_not_confirmed() {
     let mut plan = (*c.plan).clone();
     plan.messages.clear();
     c.plan = Arc::new(plan);
-    update(&mut s, Action::Planned(Box::new(c)));
+    update(&mut s, Action::Worker(Report::Planned(Box::new(c))));
     assert_eq!(s.popup, Popup::None);
     assert!(notice_text(&s).starts_with("nothing to do"));
 }
@@ -362,7 +381,7 @@ fn recovery_and_watch_updates_are_shown() {
         }],
         abandoned: vec!["20261119-070100-0002".into()],
     };
-    update(&mut s, Action::Recovered(report));
+    update(&mut s, Action::Worker(Report::Recovered(report)));
     let text = notice_text(&s);
     assert!(
         text.contains("recovered interrupted batches: yank 20261119-070000-0001 (12 messages)"),
@@ -375,7 +394,10 @@ fn recovery_and_watch_updates_are_shown() {
     ] {
         update(
             &mut s,
-            Action::Watch(ClusterKey::AuthUser, Box::new(watch_update(size, mode))),
+            Action::Worker(Report::Watch(
+                ClusterKey::AuthUser,
+                Box::new(watch_update(size, mode)),
+            )),
         );
     }
     let w = &s.status.watch;
@@ -392,10 +414,10 @@ fn recovery_and_watch_updates_are_shown() {
     for _ in 0..crate::watch::HISTORY_LEN + 5 {
         update(
             &mut s,
-            Action::Watch(
+            Action::Worker(Report::Watch(
                 ClusterKey::AuthUser,
                 Box::new(watch_update(1, WatchMode::Notify)),
-            ),
+            )),
         );
     }
     assert_eq!(
@@ -453,13 +475,13 @@ fn a_bad_query_shows_its_span_and_a_good_one_selects() {
     };
     update(
         &mut s,
-        Action::Selected(Box::new(Selection {
+        Action::Worker(Report::Selected(Box::new(Selection {
             generation: 9,
             ..sel.clone()
-        })),
+        }))),
     );
     assert_eq!(s.messages.rows.len(), 5);
-    update(&mut s, Action::Selected(Box::new(sel)));
+    update(&mut s, Action::Worker(Report::Selected(Box::new(sel))));
     assert_eq!(s.messages.rows.as_slice(), &[0, 1]);
     press(&mut s, KeyCode::Char('/'));
     for _ in 0..20 {
@@ -479,14 +501,14 @@ fn the_key_cycles_and_stale_clusterings_are_dropped() {
     );
     let mut other = (*analysis(3, 2, false).clustering).clone();
     other.key = ClusterKey::ALL[5];
-    update(&mut s, Action::Clustered(Box::new(other)));
+    update(&mut s, Action::Worker(Report::Clustered(Box::new(other))));
     assert_eq!(
         s.data.as_ref().map(|d| d.clustering.key),
         Some(ClusterKey::ALL[0])
     );
     let mut right = (*analysis(3, 2, false).clustering).clone();
     right.key = next;
-    update(&mut s, Action::Clustered(Box::new(right)));
+    update(&mut s, Action::Worker(Report::Clustered(Box::new(right))));
     assert_eq!(s.data.as_ref().map(|d| d.clustering.key), Some(next));
 }
 
@@ -503,7 +525,10 @@ fn new_data_keeps_the_cursor_on_the_same_cluster() {
     let before = crate::tui::lists::selected_value(&s);
     assert_eq!(before, Some(Some("test".to_string())));
     // A rescan: a new interner, and the order of the clusters changes.
-    update(&mut s, Action::Analysed(Box::new(analysis(9, 5, false))));
+    update(
+        &mut s,
+        Action::Worker(Report::Analysed(Box::new(analysis(9, 5, false)))),
+    );
     assert_eq!(crate::tui::lists::selected_value(&s), before);
     assert_eq!(s.clusters.pos.selected, 1);
 }
@@ -553,7 +578,7 @@ fn a_scan_error_is_shown_and_rescan_asks_the_worker() {
     let mut s = AppState::default();
     update(
         &mut s,
-        Action::Error("scan failed: /q: not a qmail queue".into()),
+        Action::Worker(Report::Error("scan failed: /q: not a qmail queue".into())),
     );
     assert_eq!(s.status.phase, ScanPhase::Failed);
     assert!(s

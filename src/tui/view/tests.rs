@@ -68,7 +68,10 @@ fn scanning() {
             read: 48_000,
             done: false,
         };
-        update(&mut s, Action::Scan(p, 1_500));
+        update(
+            &mut s,
+            Action::Worker(crate::tui::event::Report::Scan(p, 1_500)),
+        );
         s
     });
 }
@@ -120,7 +123,10 @@ fn inspected(size: (u16, u16)) -> AppState {
         "X-Mailer: \\u{202e}reliaM".into(),
     ];
     i.body = vec!["請求書をご確認ください".into(), "\\xff\\xfe binary".into()];
-    update(&mut s, Action::Inspected(Box::new(i)));
+    update(
+        &mut s,
+        Action::Worker(crate::tui::event::Report::Inspected(Box::new(i))),
+    );
     s
 }
 
@@ -137,7 +143,10 @@ fn asking(size: (u16, u16), send: SendState, c: Command) -> AppState {
     cmd(&mut s, Command::MarkCluster);
     let ask = update(&mut s, Action::Cmd(c)).expect("a plan request");
     let a = answer(&s, &ask, send == SendState::Running);
-    update(&mut s, Action::Planned(Box::new(a)));
+    update(
+        &mut s,
+        Action::Worker(crate::tui::event::Report::Planned(Box::new(a))),
+    );
     s
 }
 
@@ -179,11 +188,17 @@ fn confirm_purge() {
     snap_both("confirm_purge", |size| {
         let mut s = ready(size);
         s.status.send = SendState::Running;
-        update(&mut s, Action::YankArea(Box::new(listing())));
+        update(
+            &mut s,
+            Action::Worker(crate::tui::event::Report::YankArea(Box::new(listing()))),
+        );
         s.ui.focus = Focus::Yanked;
         let ask = update(&mut s, Action::Cmd(Command::Purge)).expect("plan");
         let a = answer(&s, &ask, true);
-        update(&mut s, Action::Planned(Box::new(a)));
+        update(
+            &mut s,
+            Action::Worker(crate::tui::event::Report::Planned(Box::new(a))),
+        );
         s
     });
 }
@@ -199,7 +214,13 @@ fn live_growth_sparkline_and_polling() {
                 WatchMode::Polling(PollReason::EventsLost)
             };
             let u = watch_update(q, mode);
-            update(&mut s, Action::Watch(ClusterKey::AuthUser, Box::new(u)));
+            update(
+                &mut s,
+                Action::Worker(crate::tui::event::Report::Watch(
+                    ClusterKey::AuthUser,
+                    Box::new(u),
+                )),
+            );
         }
         s.status.notice = None;
         s
@@ -211,7 +232,10 @@ fn running() {
     snap_both("running", |size| {
         let mut s = confirming(size, SendState::Stopped);
         cmd(&mut s, Command::Confirm);
-        update(&mut s, Action::Progress(12));
+        update(
+            &mut s,
+            Action::Worker(crate::tui::event::Report::Progress(12)),
+        );
         s
     });
 }
@@ -250,7 +274,10 @@ fn help() {
 fn yank_area() {
     snap_both("yank_area", |size| {
         let mut s = ready(size);
-        update(&mut s, Action::YankArea(Box::new(listing())));
+        update(
+            &mut s,
+            Action::Worker(crate::tui::event::Report::YankArea(Box::new(listing()))),
+        );
         s.yank_area.session = vec!["20261119-085500-c0de".into()];
         s.ui.focus = Focus::Yanked;
         s
