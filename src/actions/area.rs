@@ -71,6 +71,15 @@ pub struct YankedMessage {
     pub yanked_at: i64,
 }
 
+/// Every batch in the yank area's journal, oldest first (what `qtriage yanked` and the incident
+/// report list). A missing journal is an empty list.
+pub fn batches(yank_dir: &Path) -> Result<Vec<super::journal::Batch>, ActionError> {
+    super::journal::journal_files(&journal_dir(yank_dir))?
+        .iter()
+        .map(|path| super::journal::load(path))
+        .collect()
+}
+
 /// List the yank area (a missing area is empty). Names that are not `<id>.<subdir>` are skipped.
 pub fn list_yanked(yank_dir: &Path) -> Result<Vec<YankedMessage>, ActionError> {
     let rd = match std::fs::read_dir(yank_dir) {

@@ -81,6 +81,32 @@ fn add_log_evidence(input: &mut ReportInput, logs: &LogFacts, total: usize) {
     input.evidence.truncate(MAX_EVIDENCE_LINES);
 }
 
+/// "What was done": every yank, restore, purge and expire batch of the journal that moved
+/// something (abandoned batches moved nothing), with the messages it handled.
+fn add_actions_done(input: &mut crate::report::ReportInput, yank_dir: &std::path::Path) {
+    match crate::actions::area::batches(yank_dir) {
+        Ok(batches) => {
+            let done: Vec<crate::report::ActionDone> = batches
+                .iter()
+                .filter(|b| b.state != crate::actions::BatchState::Abandoned)
+                .map(|b| crate::report::ActionDone {
+                    batch: b.header.batch.clone(),
+                    direction: b.header.direction.name().to_string(),
+                    messages: b.messages.len().saturating_sub(b.failed.len()) as u64,
+                    time: b.header.created,
+                })
+                .collect();
+            if !done.is_empty() {
+                input.actions_done = done;
+                input.journal_note = None;
+            }
+        }
+        Err(e) => input
+            .notes
+            .push(format!("the action journal could not be read: {e}")),
+    }
+}
+
 /// Run `report`.
 pub fn run(
     global: &GlobalArgs,
@@ -113,6 +139,7 @@ pub fn run(
     if global.logs.iter().any(|p| !p.as_os_str().is_empty()) {
         add_log_evidence(&mut input, &logs, s.records.len());
     }
+    add_actions_done(&mut input, &crate::actions::default_yank_dir(queue.root()));
     let opts = CheckOptions {
         culprits_top: input.culprit_auth_users(),
         max_hash_attempts: REPORT_HASH_ATTEMPTS,

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use super::act;
 use super::{exit::ExitCode, GlobalArgs};
-use crate::actions::{self, area::journal_dir, journal, BatchState, Direction};
+use crate::actions::{self, BatchState, Direction};
 use crate::queue::date::rfc3339;
 use crate::queue::MessageId;
 
@@ -63,8 +63,7 @@ pub fn run(
     let mut batches = Vec::new();
     // Which yank batch a yanked message came from: the latest one that moved it.
     let mut owner: HashMap<MessageId, String> = HashMap::new();
-    for path in journal::journal_files(&journal_dir(&yank_dir))? {
-        let b = journal::load(&path)?;
+    for b in actions::area::batches(&yank_dir)? {
         if b.header.direction == Direction::Yank && b.state != BatchState::Abandoned {
             for m in b.messages.iter().filter(|m| !b.failed.contains(&m.id)) {
                 owner.insert(m.id, b.header.batch.clone());

@@ -309,3 +309,36 @@ fn report_without_vpopmail_says_so() {
         r.notes
     );
 }
+
+/// Issue 12: "what was done" comes from the action journal and matches what a yank moved.
+#[test]
+fn actions_done_lists_the_journal_batch_with_what_moved() {
+    let t = flood_queue();
+    let tree = seed_tree();
+    let before = report(&t, tree.tree.root(), &["--format", "json"]);
+    let r: ReportJson = serde_json::from_slice(&before.stdout).expect("report json");
+    assert!(r.actions_done.is_empty());
+    assert_eq!(r.journal_note.as_deref(), Some("no journal found"));
+
+    let yank = t.run(&["yank", "auth:test", "--apply"]);
+    assert_exit(&yank, 0);
+    let moved = std::fs::read_dir(t.root().join("yanked"))
+        .expect("yank area")
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".mess"))
+        .count();
+    assert_eq!(moved, 121, "every message of the test flood moved");
+
+    let after = report(&t, tree.tree.root(), &["--format", "json"]);
+    assert_exit(&after, 0);
+    let r: ReportJson = serde_json::from_slice(&after.stdout).expect("report json");
+    assert_eq!(r.journal_note, None);
+    assert_eq!(r.actions_done.len(), 1, "{:?}", r.actions_done);
+    let a = &r.actions_done[0];
+    assert_eq!(a["direction"], "yank");
+    assert_eq!(a["messages"], moved as u64);
+    assert_eq!(
+        r.remaining.messages, 8,
+        "the 5 alice and 3 inbound messages remain"
+    );
+}
