@@ -140,6 +140,20 @@ impl LogFacts {
             .filter(move |f| same_account(f.account(), user))
     }
 
+    /// Every account the login log shows as taken over (a guessed password, or a login from a
+    /// harvesting IP), as logged, sorted: the accounts check's culprits from the log.
+    pub fn culprit_logins(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .logins
+            .values()
+            .flatten()
+            .map(|f| f.account().to_string())
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
     /// Reasons naming the AUTH users that came from logs for `c`'s messages, with the earliest
     /// evidence line of each: `AUTH user test (from log: CHKUSER line at 09:59:50
     /// (/var/log/qmail/smtpd/current:3)): 40 of 40 messages, 3 log lines`.

@@ -130,3 +130,37 @@ impl Analysis {
         self.clusters = clusters;
     }
 }
+
+/// The culprit ranking of `records` ([`rank::top`], as in [`analyse_with_logs`]) without taking
+/// the records: for the report and the accounts check, which borrow a snapshot. `ctx` gains the
+/// queue's own local domains as in [`analyse`].
+pub fn rank_culprits(
+    records: &[MessageRecord],
+    strings: &Interner,
+    ctx: &AnalysisContext,
+    logs: &LogFacts,
+    limit: usize,
+) -> Vec<Cluster> {
+    let ctx = ctx.with_queue_local_domains(records, strings);
+    let table = cluster::sender_patterns(records, strings, &ctx);
+    let facts = rank::Facts::new(records, strings, &ctx);
+    let corpus = rank::Corpus {
+        records,
+        strings,
+        ctx: &ctx,
+        facts: &facts,
+        logs,
+    };
+    rank::top(&corpus, &table, limit)
+}
+
+/// The AUTH users `ranking` holds as culprits (verdict culprit), as written in the queue:
+/// what the accounts check takes as `top`'s culprits.
+pub fn culprit_auth_users(ranking: &[Cluster], strings: &Interner) -> Vec<String> {
+    ranking
+        .iter()
+        .filter(|c| c.key == ClusterKey::AuthUser && c.verdict() == rank::Verdict::Culprit)
+        .filter_map(|c| c.value.as_ref())
+        .map(|v| v.text(strings))
+        .collect()
+}

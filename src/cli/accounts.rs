@@ -3,12 +3,16 @@
 use std::io::Write;
 use std::path::PathBuf;
 
+use super::clusters::analysis_context;
 use super::{exit::ExitCode, GlobalArgs};
 use crate::accounts::hashcheck::{MAX_HASH_ATTEMPTS_PER_ACCOUNT, MAX_HASH_ATTEMPTS_PER_RUN};
 use crate::accounts::{
     assess, AccountRisk, Assessment, CheckOptions, PasswordCheck, DEFAULT_VPOPMAIL_DIR,
 };
+use crate::analysis::{culprit_auth_users, rank_culprits, TOP_LIMIT};
+use crate::queue::{scan, Interner, Progress, ScanOptions};
 use crate::sanitize::sanitize_bytes;
+use crate::sanitize::sanitize_str;
 
 /// Widest account or domain column in the table; longer names are cut with `~`.
 const MAX_COLUMN: usize = 32;
@@ -31,21 +35,76 @@ pub struct AccountsArgs {
     /// A login the login log names as a culprit (same forms). Repeatable.
     #[arg(long = "log-culprit", value_name = "USER")]
     pub log_culprits: Vec<String>,
+    /// Do not read the queue for `top`'s culprits (only `--culprit` names them).
+    #[arg(long)]
+    pub no_queue: bool,
     /// Most hash computations in this run (accounts stored only as hashes).
     #[arg(long, value_name = "N", default_value_t = MAX_HASH_ATTEMPTS_PER_RUN)]
     pub max_hash_attempts: usize,
 }
 
 impl AccountsArgs {
-    /// The check options these arguments give.
-    pub fn check_options(&self) -> CheckOptions {
+    /// The check options these arguments give, plus the culprits found in the queue and logs.
+    pub fn check_options(&self, found: Found) -> CheckOptions {
+        let join = |mut given: Vec<String>, more: Vec<String>| {
+            given.extend(more);
+            given.sort_unstable();
+            given.dedup();
+            given
+        };
         CheckOptions {
-            culprits_top: self.culprits.clone(),
-            culprits_log: self.log_culprits.clone(),
+            culprits_top: join(self.culprits.clone(), found.top),
+            culprits_log: join(self.log_culprits.clone(), found.log),
             max_hash_attempts: self.max_hash_attempts,
             max_hash_attempts_per_account: MAX_HASH_ATTEMPTS_PER_ACCOUNT,
         }
     }
+}
+
+/// Culprits found without being named on the command line.
+#[derive(Debug, Default)]
+pub struct Found {
+    /// AUTH users `top` ranks as culprits in the queue.
+    pub top: Vec<String>,
+    /// Logins the `--log` files show taken over (guessed password, harvesting IP).
+    pub log: Vec<String>,
+}
+
+/// `top`'s AUTH-user culprits (when the queue can be read and `--no-queue` is not given) and
+/// the logs' taken-over logins (with `--log`). An unreadable queue is a note, not an error:
+/// the accounts check stands on its own.
+fn find_culprits(global: &GlobalArgs, args: &AccountsArgs) -> anyhow::Result<Found> {
+    let strings = Interner::new();
+    let mut records = Vec::new();
+    let mut root = None;
+    // Without a vpopmail tree the check fails anyway: do not scan a large queue for it.
+    if !args.no_queue && args.vpopmail.join("domains").is_dir() {
+        let scanned = global.open_queue().and_then(|q| {
+            let s = scan(&q, &strings, ScanOptions::default(), &Progress::default())?;
+            Ok((q, s))
+        });
+        match scanned {
+            Ok((q, s)) => {
+                records = s.records;
+                root = Some(q.root().to_path_buf());
+            }
+            Err(e) => eprintln!(
+                "qtriage: note: queue not read, culprits only from --culprit: {}",
+                sanitize_str(&e.to_string())
+            ),
+        }
+    }
+    let logs = global.apply_logs(&mut records, &strings)?;
+    let mut found = Found {
+        log: logs.culprit_logins(),
+        ..Found::default()
+    };
+    if let Some(root) = root.filter(|_| !records.is_empty()) {
+        let ctx = analysis_context(&root, &[], None, super::clusters::now()?);
+        let ranking = rank_culprits(&records, &strings, &ctx, &logs, TOP_LIMIT);
+        found.top = culprit_auth_users(&ranking, &strings);
+    }
+    Ok(found)
 }
 
 /// A table cell: sanitized (account and domain names are file bytes) and cut to the column.
@@ -138,11 +197,12 @@ fn write_summary(out: &mut dyn Write, a: &Assessment, max_hash: usize) -> std::i
 
 /// Run `accounts`: exit 1 when any listed account is at risk, 0 when none is.
 pub fn run(
-    _global: &GlobalArgs,
+    global: &GlobalArgs,
     args: &AccountsArgs,
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
-    let a = assess(&args.vpopmail, &args.check_options())?;
+    let found = find_culprits(global, args)?;
+    let a = assess(&args.vpopmail, &args.check_options(found))?;
     for w in &a.warnings {
         eprintln!(
             "qtriage: warning: {}: {}",

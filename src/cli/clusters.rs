@@ -102,22 +102,12 @@ pub fn load(
         let selected = query::select(&query, &qctx, &records, None);
         records = keep_selected(records, selected);
     }
-    let (local_domains, _skipped) = locals::local_domains(queue.root(), &args.local_domain);
-    let users = match &args.passwd {
-        Some(p) => locals::passwd_users(p).map_err(|s| {
-            eprintln!(
-                "qtriage: note: passwd {} not read: {}",
-                s.path.display(),
-                s.reason
-            );
-        }),
-        None => locals::passwd_users(std::path::Path::new("/etc/passwd")).map_err(|_| ()),
-    };
-    let ctx = AnalysisContext {
+    let ctx = analysis_context(
+        queue.root(),
+        &args.local_domain,
+        args.passwd.as_deref(),
         now,
-        local_domains,
-        users: users.unwrap_or_default(),
-    };
+    );
     let input = AnalysisInput {
         records,
         strings,
@@ -126,6 +116,33 @@ pub fn load(
         top_limit,
     };
     Ok(Ok(analyse_with_logs(input, logs)))
+}
+
+/// What the server calls its own, as `top` judges it: control/ next to the queue plus
+/// `--local-domain`, and uid names from `--passwd` (a note when given and unreadable) or
+/// /etc/passwd (silently optional).
+pub fn analysis_context(
+    queue_root: &std::path::Path,
+    local_domain: &[String],
+    passwd: Option<&std::path::Path>,
+    now: i64,
+) -> AnalysisContext {
+    let (local_domains, _skipped) = locals::local_domains(queue_root, local_domain);
+    let users = match passwd {
+        Some(p) => locals::passwd_users(p).map_err(|s| {
+            eprintln!(
+                "qtriage: note: passwd {} not read: {}",
+                sanitize_str(&s.path.display().to_string()),
+                sanitize_str(&s.reason)
+            );
+        }),
+        None => locals::passwd_users(std::path::Path::new("/etc/passwd")).map_err(|_| ()),
+    };
+    AnalysisContext {
+        now,
+        local_domains,
+        users: users.unwrap_or_default(),
+    }
 }
 
 /// The records at `selected` (ascending indices), in order.

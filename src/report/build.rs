@@ -1,10 +1,12 @@
-//! Fill a ReportInput from what this build has: a queue scan, its clusters and the accounts check.
+//! Fill a ReportInput from a queue scan: the culprits of `top`'s ranking, their evidence, the
+//! timeline, origin IPs, scripts and subject samples of their messages, and what remains.
 //!
-//! Until the culprit ranking lands, a culprit is an `auth-user` or `script` cluster holding at
-//! least [`CULPRIT_MIN_MESSAGES`] messages and [`CULPRIT_MIN_SHARE`] of the window; the report
-//! says so in its notes. The integrator can replace `culprits` with `top`'s verdict and the
-//! journal and log sections with what those readers find.
+//! A culprit is a cluster the ranking ([`crate::analysis::rank_culprits`]) gives the verdict
+//! "culprit", whatever its key. When the ranking names none (a small or unusual queue), the
+//! report falls back to a size rule, says so in its notes: an `auth-user` or `script` cluster
+//! holding at least [`CULPRIT_MIN_MESSAGES`] messages and [`CULPRIT_MIN_SHARE`] of the window.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use super::{
@@ -13,34 +15,44 @@ use super::{
 };
 use crate::accounts::AccountsCheck;
 use crate::analysis::cluster::{cluster, AnalysisContext, Cluster};
+use crate::analysis::evidence::LogFacts;
 use crate::analysis::key::{ClusterKey, KeyExtractor, KeyValue};
+use crate::analysis::rank::Verdict;
 use crate::queue::count::QueueCounts;
 use crate::queue::date::rfc3339;
-use crate::queue::{AuthSource, Interner, MessageRecord, Sym};
+use crate::queue::{AuthSource, Interner, MessageRecord, OriginKind, Sym};
 use crate::sanitize::{sanitize_bytes, sanitize_str};
 
-/// Smallest cluster held to be a culprit.
+/// Smallest cluster the fallback rule holds to be a culprit.
 pub const CULPRIT_MIN_MESSAGES: usize = 20;
 
-/// Smallest share of the window's messages a culprit cluster holds.
+/// Smallest share of the window's messages a fallback culprit cluster holds.
 pub const CULPRIT_MIN_SHARE: f64 = 0.05;
 
 /// Hash attempts the report's accounts check may spend: culprits and role accounts are hashed
 /// first, so a small budget covers what a report needs without stalling it on a large server.
 pub const REPORT_HASH_ATTEMPTS: usize = 2_000;
 
-/// The keys whose clusters can be culprits: who sent, not where from.
+/// The keys whose clusters the fallback rule considers: who sent, not where from.
 pub const CULPRIT_KEYS: [ClusterKey; 2] = [ClusterKey::AuthUser, ClusterKey::Script];
+
+/// Clusters the report asks the ranking for (culprits first, then legitimate ones it skips).
+pub const RANKED: usize = 2 * MAX_LISTED;
 
 /// What the builder reads.
 #[derive(Debug, Clone, Copy)]
 pub struct ReportSources<'a> {
-    /// The scanned records (headers read).
+    /// The scanned records (headers read): the queue's, then the yank area's (an incident's
+    /// spam is still the incident's after it was yanked).
     pub records: &'a [MessageRecord],
+    /// How many of `records`, from the start, are in the queue; the rest are yanked.
+    pub in_queue: usize,
     /// Their strings.
     pub strings: &'a Interner,
-    /// "Now", unix seconds.
-    pub now: i64,
+    /// Now, local domains and user names, as `top` uses them (`ctx.now` is the report's time).
+    pub ctx: &'a AnalysisContext,
+    /// What the logs said (empty without `--log`): the ranking weighs guessed passwords.
+    pub logs: &'a LogFacts,
     /// Only messages queued at or after this time; `None` for all.
     pub since: Option<i64>,
     /// qmail-qstat-style counts of the queue as it is now.
@@ -91,7 +103,8 @@ fn is_culprit(c: &Cluster, window: usize) -> bool {
         && c.messages as f64 >= CULPRIT_MIN_SHARE * window as f64
 }
 
-fn culprit_of(c: &Cluster, records: &[MessageRecord], strings: &Interner) -> Option<Culprit> {
+fn culprit_of(c: &Cluster, window: &Window<'_>, strings: &Interner) -> Option<Culprit> {
+    let records = &window.records[..];
     let value = value_text(c.value.as_ref()?, strings);
     let ips: HashSet<Sym> = c
         .members
@@ -119,44 +132,96 @@ fn culprit_of(c: &Cluster, records: &[MessageRecord], strings: &Interner) -> Opt
         value,
         messages: c.messages as u64,
         recipients: c.recipients as u64,
+        yanked: c
+            .members
+            .iter()
+            .filter(|&&i| !window.queued(i as usize))
+            .count() as u64,
         reasons,
     })
 }
 
-/// The header shape that attributes a culprit's messages, from one member.
+/// The records a report covers (`--since`'s window, or all), the queue's first.
+struct Window<'a> {
+    records: Cow<'a, [MessageRecord]>,
+    /// `records[..in_queue]` are in the queue, the rest in the yank area.
+    in_queue: usize,
+}
+
+impl<'a> Window<'a> {
+    fn new(src: &ReportSources<'a>) -> Window<'a> {
+        let in_queue = src.in_queue.min(src.records.len());
+        let Some(since) = src.since else {
+            return Window {
+                records: Cow::Borrowed(src.records),
+                in_queue,
+            };
+        };
+        let keep = |r: &&MessageRecord| r.queued >= since;
+        // Filtering keeps the order, so the queue's records stay first.
+        let queued = src.records[..in_queue].iter().filter(keep).count();
+        Window {
+            records: src.records.iter().filter(keep).cloned().collect(),
+            in_queue: queued,
+        }
+    }
+
+    /// Is record `i` of the window still in the queue?
+    fn queued(&self, i: usize) -> bool {
+        i < self.in_queue
+    }
+}
+
+/// The header shape that attributes a culprit's messages, from one member (the newest: the
+/// shape the flood has now).
 fn evidence_of(c: &Culprit, first: &MessageRecord, strings: &Interner) -> Evidence {
     let t = |s: Option<Sym>| {
         s.map(|s| sanitize_bytes(&strings.resolve(s)).into_owned())
             .unwrap_or_else(|| "?".into())
     };
+    let uid = || {
+        first
+            .origin
+            .uid
+            .map_or_else(|| "?".into(), |u| u.to_string())
+    };
     let o = &first.origin;
-    let text = match c.kind {
-        ClusterKey::Script => format!(
-            "X-PHP-Originating-Script: {}:{} (local uid {}) on {} messages",
-            o.uid.map(|u| u.to_string()).unwrap_or_else(|| "?".into()),
+    let n = c.messages;
+    let text = match o.kind {
+        OriginKind::Local if o.script.is_some() => format!(
+            "X-PHP-Originating-Script: {}:{} (local uid {}) on {n} messages",
+            uid(),
             t(o.script),
-            o.uid.map(|u| u.to_string()).unwrap_or_else(|| "?".into()),
-            c.messages
+            uid()
         ),
+        OriginKind::Local => format!("Received: (qmail invoked by uid {}) on {n} messages", uid()),
+        OriginKind::Bounce => format!("Received: (qmail invoked for bounce) on {n} messages"),
+        OriginKind::Alias => format!("Received: (qmail invoked by alias) on {n} messages"),
+        OriginKind::Unknown => format!("no qmail-queue Received line on {n} messages"),
         // The Received line names no user: say so rather than print a shape it does not have.
         _ if o.auth_source == AuthSource::Log => format!(
-            "Received: from {} (HELO {}) ({}) with {} (qmail-smtpd) on {} messages; \
+            "Received: from {} (HELO {}) ({}) with {} (qmail-smtpd) on {n} messages; \
              AUTH user {} from the logs",
             t(o.host),
             t(o.helo),
             t(o.ip),
             t(o.protocol),
-            c.messages,
             t(o.auth_user)
         ),
-        _ => format!(
-            "Received: from {} (HELO {}) ({}@{}) with {} (qmail-smtpd, AUTH) on {} messages",
+        _ if o.auth_user.is_some() => format!(
+            "Received: from {} (HELO {}) ({}@{}) with {} (qmail-smtpd, AUTH) on {n} messages",
             t(o.host),
             t(o.helo),
             t(o.auth_user),
             t(o.ip),
-            t(o.protocol),
-            c.messages
+            t(o.protocol)
+        ),
+        _ => format!(
+            "Received: from {} (HELO {}) ({}) with {} (qmail-smtpd, no AUTH) on {n} messages",
+            t(o.host),
+            t(o.helo),
+            t(o.ip),
+            t(o.protocol)
         ),
     };
     Evidence {
@@ -190,68 +255,108 @@ fn timeline(records: &[MessageRecord], spam: &[usize], window: usize) -> Timelin
 }
 
 /// Culprits found in a window, their evidence lines, and their messages (sorted indices).
+#[derive(Default)]
 struct Found {
     culprits: Vec<Culprit>,
     evidence: Vec<Evidence>,
     spam: Vec<usize>,
+    /// How the culprits were chosen, for the notes.
+    rule: String,
 }
 
-fn find_culprits(window: &[MessageRecord], strings: &Interner, ctx: &AnalysisContext) -> Found {
+impl Found {
+    /// Add `c` (a cluster of `window`) as a culprit, with its newest member's evidence.
+    fn add(&mut self, c: &Cluster, window: &Window<'_>, strings: &Interner) {
+        let Some(culprit) = culprit_of(c, window, strings) else {
+            return;
+        };
+        let newest = c
+            .members
+            .iter()
+            .filter_map(|&i| window.records.get(i as usize))
+            .max_by_key(|r| (r.queued, r.id));
+        if let Some(newest) = newest {
+            self.evidence.push(evidence_of(&culprit, newest, strings));
+        }
+        self.spam.extend(c.members.iter().map(|&i| i as usize));
+        self.culprits.push(culprit);
+    }
+
+    fn finish(mut self) -> Found {
+        self.evidence.truncate(MAX_EVIDENCE_LINES);
+        self.spam.sort_unstable();
+        self.spam.dedup();
+        self
+    }
+}
+
+/// The note's words when the ranking chose the culprits.
+const BY_RANKING: &str = "culprits are the clusters qtriage top ranks as culprits";
+
+/// The note's words when the fallback rule chose them.
+fn by_size() -> String {
+    format!(
+        "the ranking named no culprit; culprits are auth-user and script clusters of at least \
+         {CULPRIT_MIN_MESSAGES} messages and {:.0}% of the window",
+        CULPRIT_MIN_SHARE * 100.0
+    )
+}
+
+/// `top`'s culprits: the ranked clusters with the verdict "culprit".
+fn ranked_culprits(window: &Window<'_>, src: &ReportSources<'_>) -> Found {
+    let records = &window.records;
+    let ranking = crate::analysis::rank_culprits(records, src.strings, src.ctx, src.logs, RANKED);
     let mut found = Found {
-        culprits: Vec::new(),
-        evidence: Vec::new(),
-        spam: Vec::new(),
+        rule: BY_RANKING.into(),
+        ..Found::default()
     };
-    let mut spam: HashSet<usize> = HashSet::new();
+    for c in ranking
+        .iter()
+        .filter(|c| c.verdict() == Verdict::Culprit)
+        .take(MAX_LISTED)
+    {
+        found.add(c, window, src.strings);
+    }
+    found.finish()
+}
+
+/// The fallback: large `auth-user` and `script` clusters.
+fn sized_culprits(window: &Window<'_>, strings: &Interner, ctx: &AnalysisContext) -> Found {
+    let mut found = Found {
+        rule: by_size(),
+        ..Found::default()
+    };
     for key in CULPRIT_KEYS {
-        let clusters = cluster(window, key, strings, ctx);
+        let clusters = cluster(&window.records, key, strings, ctx);
         for c in clusters
             .iter()
-            .filter(|c| is_culprit(c, window.len()))
+            .filter(|c| is_culprit(c, window.records.len()))
             .take(MAX_LISTED)
         {
-            let Some(culprit) = culprit_of(c, window, strings) else {
-                continue;
-            };
-            // The newest member shows the shape the flood has now.
-            let newest = c
-                .members
-                .iter()
-                .filter_map(|&i| window.get(i as usize))
-                .max_by_key(|r| (r.queued, r.id));
-            if let Some(newest) = newest {
-                found.evidence.push(evidence_of(&culprit, newest, strings));
-            }
-            spam.extend(c.members.iter().map(|&i| i as usize));
-            found.culprits.push(culprit);
+            found.add(c, window, strings);
         }
     }
-    found.evidence.truncate(MAX_EVIDENCE_LINES);
-    found.spam = spam.into_iter().collect();
-    found.spam.sort_unstable();
-    found
+    found.finish()
 }
 
 /// Fill a report from the queue. Journal and log sections are left empty with their
 /// "not found" lines; `fixes` is left empty (see [`add_fixes`]).
 pub fn build(src: &ReportSources<'_>) -> ReportInput {
-    let window: Vec<MessageRecord> = src
-        .records
-        .iter()
-        .filter(|r| src.since.is_none_or(|s| r.queued >= s))
-        .cloned()
-        .collect();
-    let ctx = AnalysisContext {
-        now: src.now,
-        ..AnalysisContext::default()
-    };
+    let window = Window::new(src);
+    let mut found = ranked_culprits(&window, src);
+    if found.culprits.is_empty() {
+        found = sized_culprits(&window, src.strings, src.ctx);
+    }
     let Found {
         culprits,
         evidence,
         spam,
-    } = find_culprits(&window, src.strings, &ctx);
+        rule,
+    } = found;
+    let in_queue = spam.iter().filter(|&&i| window.queued(i)).count();
+    let window = &window.records;
     let mut subjects = top_values(
-        &window,
+        window,
         &spam,
         ClusterKey::Subject,
         src.strings,
@@ -261,11 +366,11 @@ pub fn build(src: &ReportSources<'_>) -> ReportInput {
         s.value = shorten(&s.value, MAX_SUBJECT_CHARS);
     }
     ReportInput {
-        now: src.now,
+        now: src.ctx.now,
         since: src.since,
-        timeline: timeline(&window, &spam, window.len()),
-        origin_ips: top_values(&window, &spam, ClusterKey::OriginIp, src.strings, MAX_LISTED),
-        scripts: top_values(&window, &spam, ClusterKey::Script, src.strings, MAX_LISTED),
+        timeline: timeline(window, &spam, window.len()),
+        origin_ips: top_values(window, &spam, ClusterKey::OriginIp, src.strings, MAX_LISTED),
+        scripts: top_values(window, &spam, ClusterKey::Script, src.strings, MAX_LISTED),
         subjects,
         culprits,
         evidence,
@@ -278,13 +383,11 @@ pub fn build(src: &ReportSources<'_>) -> ReportInput {
             remote: src.counts.remote,
             local: src.counts.local,
             bouncing: src.counts.bouncing,
-            spam_messages: spam.len() as u64,
+            spam_messages: in_queue as u64,
         },
         fixes: Vec::new(),
         notes: vec![format!(
-            "culprits are auth-user and script clusters of at least {CULPRIT_MIN_MESSAGES} messages \
-             and {:.0}% of the window; subjects are templates with digits and random tokens masked",
-            CULPRIT_MIN_SHARE * 100.0
+            "{rule}; subjects are templates with digits and random tokens masked"
         )],
     }
 }
@@ -295,112 +398,4 @@ pub fn add_fixes(input: &mut ReportInput, check: &AccountsCheck) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::queue::{MessageId, MessageState, Origin, OriginKind, Parts};
-
-    fn rec(id: u64, user: Option<Sym>, ip: Option<Sym>, queued: i64) -> MessageRecord {
-        MessageRecord {
-            id: MessageId(id),
-            queued,
-            size: 100,
-            parts: Parts::default(),
-            state: MessageState::InDelivery,
-            sender: None,
-            recipients: Box::new([]),
-            qp: None,
-            origin: Origin {
-                kind: OriginKind::SmtpAuth,
-                ip,
-                auth_user: user,
-                ..Default::default()
-            },
-            headers: Default::default(),
-            problems: Box::new([]),
-        }
-    }
-
-    #[test]
-    fn culprits_timeline_and_window() {
-        let s = Interner::new();
-        let test = Some(s.intern(b"test"));
-        let alice = Some(s.intern(b"alice"));
-        let ip = Some(s.intern(b"86.107.221.138"));
-        let base = 1_795_428_000;
-        let mut recs: Vec<MessageRecord> = (0..30)
-            .map(|i| rec(i, test, ip, base + i as i64 * 10))
-            .collect();
-        recs.extend((100..103).map(|i| rec(i, alice, None, base)));
-        recs.push(rec(200, test, ip, base - 7200));
-        let counts = QueueCounts {
-            messages: 34,
-            ..Default::default()
-        };
-        let src = ReportSources {
-            records: &recs,
-            strings: &s,
-            now: base + 600,
-            since: Some(base - 60),
-            counts,
-        };
-        let r = build(&src);
-        assert_eq!(r.culprit_auth_users(), vec!["test".to_string()]);
-        assert_eq!(r.culprits[0].messages, 30);
-        assert_eq!(r.timeline.spam_messages, 30);
-        assert_eq!(r.timeline.messages, 33);
-        assert_eq!(r.timeline.first_spam_queued, Some(base));
-        assert_eq!(r.timeline.last_spam_queued, Some(base + 290));
-        // 10 s apart: 6 per minute at most.
-        assert_eq!(r.timeline.peak_per_minute, 6);
-        assert_eq!(
-            r.origin_ips,
-            vec![Counted {
-                value: "86.107.221.138".into(),
-                messages: 30
-            }]
-        );
-        assert_eq!(r.remaining.spam_messages, 30);
-        assert_eq!(r.journal_note.as_deref(), Some(NO_JOURNAL));
-    }
-
-    #[test]
-    fn script_culprit_and_hostile_value_are_sanitized() {
-        let s = Interner::new();
-        let script = Some(s.intern(b"wp-content/uploads/\x1b[2Jmailer.php"));
-        let evil = Some(s.intern(b"up/\x1b]0;x\x07m.php"));
-        let mut recs: Vec<MessageRecord> = Vec::new();
-        for i in 0..25 {
-            let mut r = rec(i, None, None, 1_795_428_000 + i as i64);
-            r.origin = Origin {
-                kind: OriginKind::Local,
-                uid: Some(48),
-                script: if i < 20 { script } else { evil },
-                ..Default::default()
-            };
-            recs.push(r);
-        }
-        let src = ReportSources {
-            records: &recs,
-            strings: &s,
-            now: 1_795_431_600,
-            since: None,
-            counts: QueueCounts::default(),
-        };
-        let r = build(&src);
-        assert_eq!(r.culprits.len(), 1);
-        assert_eq!(r.culprits[0].kind, ClusterKey::Script);
-        assert_eq!(r.culprits[0].messages, 20);
-        assert!(r.culprit_auth_users().is_empty());
-        assert!(
-            r.evidence[0]
-                .text
-                .starts_with("X-PHP-Originating-Script: 48:"),
-            "{}",
-            r.evidence[0].text
-        );
-        // Below the culprit threshold, the other script is not spam and not listed.
-        assert_eq!(r.scripts.len(), 1);
-        let all = serde_json::to_string(&r).expect("json") + &crate::report::markdown::render(&r);
-        assert!(!all.contains('\x1b') && !all.contains('\x07'), "{all}");
-    }
-}
+mod tests;

@@ -86,16 +86,18 @@ fn culprits(out: &mut String, r: &ReportInput) {
     }
     let _ = writeln!(
         out,
-        "| kind | value | messages | recipients | reasons |\n| --- | --- | ---: | ---: | --- |"
+        "| kind | value | messages | of them yanked | recipients | reasons |\n\
+         | --- | --- | ---: | ---: | ---: | --- |"
     );
     for c in &r.culprits {
         let reasons: Vec<String> = c.reasons.iter().map(|x| x.replace('|', "\\|")).collect();
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} |",
             c.kind.name(),
             code(&c.value),
             c.messages,
+            c.yanked,
             c.recipients,
             reasons.join("; ")
         );

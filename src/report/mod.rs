@@ -10,6 +10,7 @@
 #![deny(clippy::unwrap_used)]
 
 pub mod build;
+pub mod compose;
 pub mod markdown;
 
 use serde::Serialize;
@@ -63,7 +64,7 @@ pub struct Timeline {
     pub peak_minute: Option<i64>,
     /// Spam messages counted (those attributed to a culprit).
     pub spam_messages: u64,
-    /// All messages in the window.
+    /// All messages in the window: the queue's and the yank area's.
     pub messages: u64,
 }
 
@@ -78,6 +79,8 @@ pub struct Culprit {
     pub messages: u64,
     /// Envelope recipients of those messages.
     pub recipients: u64,
+    /// Of `messages`, those already in the yank area (yanked, not yet purged).
+    pub yanked: u64,
     /// Why it is held responsible, in the operator's words.
     pub reasons: Vec<String>,
 }

@@ -49,6 +49,7 @@ struct CulpritJson {
     value: String,
     messages: u64,
     recipients: u64,
+    yanked: u64,
     reasons: Vec<String>,
 }
 
@@ -231,7 +232,32 @@ fn report_counts_match_the_flood() {
         })
         .count();
     assert_eq!(culprit_fixes, 2, "{:?}", r.fixes);
-    assert!(!r.notes.is_empty());
+    // The culprits are `top`'s: its first-ranked cluster, with the same count.
+    assert!(
+        r.notes[0].starts_with("culprits are the clusters qtriage top ranks as culprits"),
+        "{:?}",
+        r.notes
+    );
+    let top = Command::new(env!("CARGO_BIN_EXE_qtriage"))
+        .arg("--queue")
+        .arg(t.root())
+        .args(["top", "--json"])
+        .env("QTRIAGE_NOW", (BASE + 3600).to_string())
+        .env_remove("QTRIAGE_QUEUE")
+        .output()
+        .expect("run top");
+    assert_exit(&top, 0);
+    let first: serde_json::Value = serde_json::from_slice(
+        top.stdout
+            .split(|&b| b == b'\n')
+            .next()
+            .expect("a top line"),
+    )
+    .expect("top json");
+    assert_eq!(
+        (&first["by"], &first["value"], &first["messages"]),
+        (&"auth-user".into(), &"test".into(), &121.into())
+    );
 }
 
 #[test]
@@ -277,7 +303,10 @@ fn markdown_report_is_safe_and_complete() {
     ] {
         assert!(md.contains(section), "missing {section}:\n{md}");
     }
-    assert!(md.contains("| auth-user | `test` | 121 | 241 |"), "{md}");
+    assert!(
+        md.contains("| auth-user | `test` | 121 | 0 | 241 |"),
+        "{md}"
+    );
     assert!(md.contains("- Peak rate: 12 messages per minute"), "{md}");
     assert!(
         md.contains("\n## What was done\n\nno journal found\n"),
@@ -341,4 +370,24 @@ fn actions_done_lists_the_journal_batch_with_what_moved() {
         r.remaining.messages, 8,
         "the 5 alice and 3 inbound messages remain"
     );
+    // The incident is still the incident: `test` is named with what it sent, all of it yanked.
+    let c = &r.culprits[0];
+    assert_eq!((c.value.as_str(), c.messages, c.yanked), ("test", 121, 121));
+    assert_eq!(r.timeline.spam_messages, 121);
+    assert_eq!(r.remaining.spam_messages, 0);
+    assert!(
+        r.notes
+            .iter()
+            .any(|n| n == "121 messages in the yank area are counted with the queue's"),
+        "{:?}",
+        r.notes
+    );
+    // Reading the yank area left nothing behind in it (the view is removed).
+    let leftovers: Vec<_> = std::fs::read_dir(t.root().join("yanked"))
+        .expect("yank area")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".view"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
 }

@@ -1,0 +1,162 @@
+//! Tests of the report builder: ranking-based culprits, the fallback rule, the timeline and
+//! sanitizing.
+use super::*;
+use crate::queue::{MessageId, MessageState, Origin, OriginKind, Parts};
+
+fn rec(id: u64, user: Option<Sym>, ip: Option<Sym>, queued: i64) -> MessageRecord {
+    MessageRecord {
+        id: MessageId(id),
+        queued,
+        size: 100,
+        parts: Parts::default(),
+        state: MessageState::InDelivery,
+        sender: None,
+        recipients: Box::new([]),
+        qp: None,
+        origin: Origin {
+            kind: OriginKind::SmtpAuth,
+            ip,
+            auth_user: user,
+            ..Default::default()
+        },
+        headers: Default::default(),
+        problems: Box::new([]),
+    }
+}
+
+#[test]
+fn culprits_timeline_and_window() {
+    let s = Interner::new();
+    let test = Some(s.intern(b"test"));
+    let alice = Some(s.intern(b"alice"));
+    let ip = Some(s.intern(b"86.107.221.138"));
+    let base = 1_795_428_000;
+    let mut recs: Vec<MessageRecord> = (0..30)
+        .map(|i| rec(i, test, ip, base + i as i64 * 10))
+        .collect();
+    recs.extend((100..103).map(|i| rec(i, alice, None, base)));
+    recs.push(rec(200, test, ip, base - 7200));
+    let counts = QueueCounts {
+        messages: 34,
+        ..Default::default()
+    };
+    let src = ReportSources {
+        records: &recs,
+        in_queue: recs.len(),
+        strings: &s,
+        ctx: &AnalysisContext {
+            now: base + 600,
+            ..AnalysisContext::default()
+        },
+        logs: &LogFacts::default(),
+        since: Some(base - 60),
+        counts,
+    };
+    let r = build(&src);
+    // 30 messages to no recipient are not enough for the ranking: the fallback rule says so.
+    assert!(
+        r.notes[0].starts_with("the ranking named no culprit"),
+        "{:?}",
+        r.notes
+    );
+    assert_eq!(r.culprit_auth_users(), vec!["test".to_string()]);
+    assert_eq!(r.culprits[0].messages, 30);
+    assert_eq!(r.timeline.spam_messages, 30);
+    assert_eq!(r.timeline.messages, 33);
+    assert_eq!(r.timeline.first_spam_queued, Some(base));
+    assert_eq!(r.timeline.last_spam_queued, Some(base + 290));
+    // 10 s apart: 6 per minute at most.
+    assert_eq!(r.timeline.peak_per_minute, 6);
+    assert_eq!(
+        r.origin_ips,
+        vec![Counted {
+            value: "86.107.221.138".into(),
+            messages: 30
+        }]
+    );
+    assert_eq!(r.remaining.spam_messages, 30);
+    assert_eq!(r.journal_note.as_deref(), Some(NO_JOURNAL));
+}
+
+#[test]
+fn script_culprit_and_hostile_value_are_sanitized() {
+    let s = Interner::new();
+    let script = Some(s.intern(b"wp-content/uploads/\x1b[2Jmailer.php"));
+    let evil = Some(s.intern(b"up/\x1b]0;x\x07m.php"));
+    let mut recs: Vec<MessageRecord> = Vec::new();
+    for i in 0..25 {
+        let mut r = rec(i, None, None, 1_795_428_000 + i as i64);
+        r.origin = Origin {
+            kind: OriginKind::Local,
+            uid: Some(48),
+            script: if i < 20 { script } else { evil },
+            ..Default::default()
+        };
+        recs.push(r);
+    }
+    let src = ReportSources {
+        records: &recs,
+        in_queue: recs.len(),
+        strings: &s,
+        ctx: &AnalysisContext {
+            now: 1_795_431_600,
+            ..AnalysisContext::default()
+        },
+        logs: &LogFacts::default(),
+        since: None,
+        counts: QueueCounts::default(),
+    };
+    let r = build(&src);
+    assert_eq!(r.culprits.len(), 1);
+    assert_eq!(r.culprits[0].kind, ClusterKey::Script);
+    assert_eq!(r.culprits[0].messages, 20);
+    assert!(r.culprit_auth_users().is_empty());
+    assert!(
+        r.evidence[0]
+            .text
+            .starts_with("X-PHP-Originating-Script: 48:"),
+        "{}",
+        r.evidence[0].text
+    );
+    // Below the culprit threshold, the other script is not spam and not listed.
+    assert_eq!(r.scripts.len(), 1);
+    let all = serde_json::to_string(&r).expect("json") + &crate::report::markdown::render(&r);
+    assert!(!all.contains('\x1b') && !all.contains('\x07'), "{all}");
+}
+
+#[test]
+fn yanked_spam_still_counts_but_does_not_remain() {
+    let s = Interner::new();
+    let test = Some(s.intern(b"test"));
+    let base = 1_795_428_000;
+    // 60 messages by `test`, one a second; the last 20 were yanked (they follow the queue's).
+    let recs: Vec<MessageRecord> = (0..60)
+        .map(|i| rec(i, test, None, base + i as i64))
+        .collect();
+    let src = ReportSources {
+        records: &recs,
+        in_queue: 40,
+        strings: &s,
+        ctx: &AnalysisContext {
+            now: base + 600,
+            ..AnalysisContext::default()
+        },
+        logs: &LogFacts::default(),
+        since: None,
+        counts: QueueCounts::default(),
+    };
+    let r = build(&src);
+    assert_eq!(r.culprits.len(), 1);
+    assert_eq!((r.culprits[0].messages, r.culprits[0].yanked), (60, 20));
+    assert_eq!(r.timeline.spam_messages, 60);
+    assert_eq!(r.remaining.spam_messages, 40);
+    // A window from second 30: 10 queued records (30..40) and the 20 yanked ones.
+    let late = ReportSources {
+        since: Some(base + 30),
+        ..src
+    };
+    let r = build(&late);
+    assert_eq!(r.timeline.messages, 30);
+    assert_eq!((r.culprits[0].messages, r.culprits[0].yanked), (30, 20));
+    assert_eq!(r.remaining.spam_messages, 10);
+}

@@ -1,0 +1,134 @@
+//! Compose a whole report: the queue's part ([`build`]), the logs' evidence, what the action
+//! journal says was done, and the accounts to fix; the one call both faces make.
+
+use std::path::Path;
+
+use super::build::{add_fixes, build, ReportSources, REPORT_HASH_ATTEMPTS};
+use super::{ActionDone, Evidence, EvidenceSource, ReportInput, MAX_EVIDENCE_LINES};
+use crate::accounts::{assess, CheckOptions};
+use crate::actions::{area, BatchState};
+use crate::analysis::evidence::LogFacts;
+use crate::analysis::key::ClusterKey;
+use crate::queue::{Interner, MessageRecord};
+use crate::sanitize::sanitize_str;
+
+/// Why the yank area's messages could not be read for the report.
+#[derive(Debug, thiserror::Error)]
+pub enum YankAreaError {
+    /// Listing the area or building its view failed.
+    #[error(transparent)]
+    Area(#[from] crate::actions::ActionError),
+    /// Scanning the view failed.
+    #[error(transparent)]
+    Scan(#[from] crate::Error),
+}
+
+/// Everything outside the queue scan that a report reads.
+#[derive(Debug, Clone, Copy)]
+pub struct Extras<'a> {
+    /// Logs were given (`--log`): the log section is filled from `sources.logs`, even if empty.
+    pub logs_read: bool,
+    /// The yank area whose journal says what was done.
+    pub yank_dir: &'a Path,
+    /// The vpopmail directory for the recommended fixes (a note when it cannot be read).
+    pub vpopmail: &'a Path,
+}
+
+/// The full report: [`build`], then the log evidence, the journal's batches and the accounts
+/// at risk (`top`'s AUTH-user culprits and the log's taken-over logins marked as culprits).
+pub fn compose(sources: &ReportSources<'_>, extras: &Extras<'_>) -> ReportInput {
+    let mut input = build(sources);
+    if extras.logs_read {
+        add_log_evidence(&mut input, sources.logs, sources.records.len());
+    }
+    add_actions_done(&mut input, extras.yank_dir);
+    let opts = CheckOptions {
+        culprits_top: input.culprit_auth_users(),
+        culprits_log: sources.logs.culprit_logins(),
+        max_hash_attempts: REPORT_HASH_ATTEMPTS,
+        ..CheckOptions::default()
+    };
+    match assess(extras.vpopmail, &opts) {
+        Ok(a) => {
+            add_fixes(&mut input, &a.check);
+            if !a.warnings.is_empty() {
+                input.notes.push(format!(
+                    "{} problems reading vpopmail files; the fixes may be incomplete",
+                    a.warnings.len()
+                ));
+            }
+        }
+        Err(e) => input.notes.push(format!(
+            "accounts not checked: {}",
+            sanitize_str(&e.to_string())
+        )),
+    }
+    input
+}
+
+/// The messages in the yank area (yanked, not yet purged), read like the queue's, so a report
+/// written after the yank still counts the spam it covers. Reading goes through a temporary
+/// hard-link view inside the yank area ([`area::YankedView`]), removed before returning.
+pub fn yanked_records(
+    yank_dir: &Path,
+    strings: &Interner,
+) -> Result<Vec<MessageRecord>, YankAreaError> {
+    let listed = area::list_yanked(yank_dir)?;
+    if listed.is_empty() {
+        return Ok(Vec::new());
+    }
+    let view = area::YankedView::build(yank_dir, &listed)?;
+    let (_queue, scanned) = view.scan(strings)?;
+    Ok(scanned.records)
+}
+
+/// The logs' part of the report: the AUTH users they named (with the evidence line), and what
+/// the login log says about each AUTH-user culprit (guessed password, harvesting IP).
+fn add_log_evidence(input: &mut ReportInput, logs: &LogFacts, total: usize) {
+    input.log_note = None;
+    if !logs.attributed.is_empty() {
+        input.notes.push(format!(
+            "the AUTH user of {} messages comes from the logs (--log), not from their headers",
+            logs.attributed.len()
+        ));
+    }
+    let mut lines = logs.summary_lines(total);
+    for c in input
+        .culprits
+        .iter()
+        .filter(|c| c.kind == ClusterKey::AuthUser)
+    {
+        lines.extend(logs.findings(&c.value).map(|f| f.words(&c.value)));
+    }
+    input.evidence.extend(lines.into_iter().map(|l| Evidence {
+        source: EvidenceSource::Log,
+        text: sanitize_str(&l).into_owned(),
+    }));
+    input.evidence.truncate(MAX_EVIDENCE_LINES);
+}
+
+/// "What was done": every yank, restore, purge and expire batch of the journal that moved
+/// something (abandoned batches moved nothing), with the messages it handled.
+fn add_actions_done(input: &mut ReportInput, yank_dir: &Path) {
+    match area::batches(yank_dir) {
+        Ok(batches) => {
+            let done: Vec<ActionDone> = batches
+                .iter()
+                .filter(|b| b.state != BatchState::Abandoned)
+                .map(|b| ActionDone {
+                    batch: b.header.batch.clone(),
+                    direction: b.header.direction.name().to_string(),
+                    messages: b.messages.len().saturating_sub(b.failed.len()) as u64,
+                    time: b.header.created,
+                })
+                .collect();
+            if !done.is_empty() {
+                input.actions_done = done;
+                input.journal_note = None;
+            }
+        }
+        Err(e) => input
+            .notes
+            .push(format!("the action journal could not be read: {e}")),
+    }
+}
