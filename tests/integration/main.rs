@@ -14,6 +14,7 @@ mod flood;
 mod hostile;
 mod hostile_harness;
 mod hostile_vanish;
+mod incident;
 mod lock;
 mod log_top;
 mod logs;
