@@ -78,7 +78,12 @@ fn main() -> anyhow::Result<()> {
     let mut term = Terminal::new(TestBackend::new(80, 24))?;
 
     let start = Instant::now();
-    let mut session = Session::start(queue, unix_now(), false)?;
+    let mut session = Session::start(
+        queue,
+        unix_now(),
+        false,
+        &qtriage::tui::TuiOptions::default(),
+    )?;
     session.draw(&mut term)?;
     let first_screen = start.elapsed();
 

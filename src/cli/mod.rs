@@ -50,7 +50,8 @@ pub struct GlobalArgs {
         long,
         global = true,
         env = "QTRIAGE_QUEUE",
-        default_value = "/var/qmail/queue"
+        default_value = DEFAULT_QUEUE,
+        value_parser = queue_path
     )]
     pub queue: PathBuf,
     /// conf-split (detected from mess/ when not given).
@@ -60,6 +61,16 @@ pub struct GlobalArgs {
     /// colon-separated list).
     #[arg(long = "log", global = true, env = "QTRIAGE_LOGS", value_delimiter = ':', value_name = "FILE_OR_DIR", value_parser = log_path)]
     pub logs: Vec<PathBuf>,
+}
+
+/// qmail's queue where `--queue` and QTRIAGE_QUEUE do not say otherwise.
+pub const DEFAULT_QUEUE: &str = "/var/qmail/queue";
+
+/// A `--queue` value as a path. An empty one (`QTRIAGE_QUEUE=` exported empty) means the
+/// default: clap's own path parser rejects it, which made every subcommand fail even with
+/// `--queue` on the command line (the global option is read again below the subcommand).
+fn queue_path(s: &str) -> Result<PathBuf, std::convert::Infallible> {
+    Ok(PathBuf::from(if s.is_empty() { DEFAULT_QUEUE } else { s }))
 }
 
 /// A `--log` value as a path; unlike clap's PathBuf parser it lets an empty entry through
@@ -146,7 +157,31 @@ pub enum Command {
     Recover(recover::RecoverArgs),
     /// Open the interactive TUI (also what `qtriage` alone does on a terminal).
     #[cfg(feature = "tui")]
-    Tui,
+    Tui(TuiArgs),
+}
+
+/// Arguments of `tui`.
+#[cfg(feature = "tui")]
+#[derive(Debug, clap::Args)]
+pub struct TuiArgs {
+    /// The vpopmail directory of the accounts view (`a`).
+    #[arg(long, value_name = "DIR", env = "QTRIAGE_VPOPMAIL", default_value = crate::accounts::DEFAULT_VPOPMAIL_DIR)]
+    pub vpopmail: PathBuf,
+    /// Where "write report" (`W`) puts its `qtriage-report-<time>.md`.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub report_dir: PathBuf,
+}
+
+#[cfg(feature = "tui")]
+impl TuiArgs {
+    /// The TUI options these arguments give (`--log` is added from the global options).
+    pub fn options(&self) -> crate::tui::TuiOptions {
+        crate::tui::TuiOptions {
+            vpopmail: self.vpopmail.clone(),
+            report_dir: self.report_dir.clone(),
+            logs: Vec::new(),
+        }
+    }
 }
 
 /// Parse the process arguments and run the command, writing to stdout.
@@ -180,10 +215,10 @@ fn dispatch(args: &Args, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         Some(Command::Expire(a)) => expire::run(&args.global, a, out),
         Some(Command::Recover(a)) => recover::run(&args.global, a, out),
         #[cfg(feature = "tui")]
-        Some(Command::Tui) => crate::tui::run(&args.global),
+        Some(Command::Tui(a)) => crate::tui::run(&args.global, &a.options()),
         #[cfg(feature = "tui")]
         None if std::io::IsTerminal::is_terminal(&std::io::stdout()) => {
-            crate::tui::run(&args.global)
+            crate::tui::run(&args.global, &crate::tui::TuiOptions::default())
         }
         None => {
             use clap::CommandFactory;

@@ -66,6 +66,10 @@ pub enum Effect {
     Execute(Confirm),
     /// Read the yank area and its journal again.
     ListYankArea,
+    /// Check the vpopmail accounts (with `top`'s and the logs' culprits).
+    CheckAccounts,
+    /// Write the incident report to a new file.
+    WriteReport,
 }
 
 /// Translate an event into an action (keys through the keymap).
@@ -161,6 +165,13 @@ pub fn update(state: &mut AppState, action: Action) -> Option<Effect> {
             notice(state, format!("watch stopped: {e}"), true);
             state.status.watch.failed = Some(e);
         }
+        Action::Worker(Report::Accounts(l)) => {
+            let len = l.rows.len();
+            state.accounts.listing = Some(*l);
+            let pos = &mut state.accounts.pos;
+            pos.selected = pos.selected.min(len.saturating_sub(1));
+        }
+        Action::Worker(Report::ReportWritten(text, is_error)) => notice(state, text, is_error),
         Action::Worker(Report::Error(e)) => error(state, &e),
     }
     None
@@ -261,6 +272,16 @@ fn command(state: &mut AppState, c: Command) -> Option<Effect> {
             state.yank_area.pos = Default::default();
             return Some(Effect::ListYankArea);
         }
+        Command::Accounts => {
+            state.ui.focus = Focus::Accounts;
+            state.accounts = Default::default();
+            return Some(Effect::CheckAccounts);
+        }
+        Command::WriteReport => {
+            state.data.as_ref()?;
+            notice(state, "writing the incident report…", false);
+            return Some(Effect::WriteReport);
+        }
         Command::Rescan => {
             state.status.phase = ScanPhase::Scanning;
             state.status.progress = None;
@@ -315,7 +336,7 @@ fn back(state: &mut AppState) {
     }
     state.ui.focus = match state.ui.focus {
         Focus::Detail => Focus::Messages,
-        Focus::Messages | Focus::Yanked | Focus::Clusters => Focus::Clusters,
+        Focus::Messages | Focus::Yanked | Focus::Accounts | Focus::Clusters => Focus::Clusters,
     };
 }
 
@@ -336,6 +357,10 @@ pub(crate) fn navigate(state: &mut AppState, mv: Move) {
         Focus::Yanked => {
             let len = state.yank_area.rows().len();
             state.yank_area.pos = lists::apply_move(state.yank_area.pos, mv, len, h);
+        }
+        Focus::Accounts => {
+            let len = state.accounts.len();
+            state.accounts.pos = lists::apply_move(state.accounts.pos, mv, len, h);
         }
         Focus::Detail => {
             let page = h as u16;
@@ -368,7 +393,7 @@ fn open(state: &mut AppState) -> Option<Effect> {
             state.ui.focus = Focus::Detail;
             Some(Effect::Inspect { index, id })
         }
-        Focus::Detail => None,
+        Focus::Detail | Focus::Accounts => None,
         Focus::Yanked => request_yank_row(state, false),
     }
 }
@@ -395,7 +420,7 @@ fn cycle_sort(state: &mut AppState) {
             state.messages.sort = state.messages.sort.next();
             lists::rebuild_rows(state);
         }
-        Focus::Detail | Focus::Yanked => {}
+        Focus::Detail | Focus::Yanked | Focus::Accounts => {}
     }
 }
 

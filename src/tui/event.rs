@@ -3,7 +3,9 @@
 
 use crossterm::event::KeyEvent;
 
-use super::state::{Analysis, Clustering, Confirm, Inspection, Selection, YankListing};
+use super::state::{
+    AccountsListing, Analysis, Clustering, Confirm, Inspection, Selection, YankListing,
+};
 use crate::actions::{Outcome, RecoveryReport};
 use crate::analysis::key::ClusterKey;
 use crate::queue::ProgressSnapshot;
@@ -61,6 +63,11 @@ pub enum Report {
     Watch(ClusterKey, Box<WatchUpdate>),
     /// The watcher stopped (the reason).
     WatchFailed(String),
+    /// The accounts check for the accounts view.
+    Accounts(Box<AccountsListing>),
+    /// The incident report was written (or not): the line to show, sanitized, and whether it
+    /// is an error.
+    ReportWritten(String, bool),
     /// A background failure the operator must see.
     Error(String),
 }

@@ -53,6 +53,10 @@ pub enum Command {
     Purge,
     /// Show the yank area.
     YankArea,
+    /// Show the vpopmail accounts at risk.
+    Accounts,
+    /// Write the incident report to a file.
+    WriteReport,
     /// Scan the queue again.
     Rescan,
     /// Popup: do it.
@@ -322,6 +326,20 @@ pub const BINDINGS: &[Binding] = &[
         None,
     ),
     b(
+        &[K::Char('a')],
+        X::Anywhere,
+        C::Accounts,
+        "accounts at risk (vpopmail)",
+        None,
+    ),
+    b(
+        &[K::Char('W')],
+        X::Anywhere,
+        C::WriteReport,
+        "write the incident report (markdown file)",
+        None,
+    ),
+    b(
         &[K::Char('x')],
         X::Anywhere,
         C::ClearMarks,
@@ -365,6 +383,7 @@ pub fn contexts(state: &AppState) -> &'static [Context] {
         Focus::Messages => &[Context::Messages, Context::Anywhere],
         Focus::Detail => &[Context::Detail, Context::Anywhere],
         Focus::Yanked => &[Context::Yanked, Context::Anywhere],
+        Focus::Accounts => &[Context::Anywhere],
     }
 }
 

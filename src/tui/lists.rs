@@ -110,7 +110,7 @@ pub fn visible_rows(state: &AppState, focus: Focus) -> usize {
     let rect = match focus {
         Focus::Clusters => a.clusters,
         Focus::Messages => a.messages,
-        Focus::Detail | Focus::Yanked => a.main,
+        Focus::Detail | Focus::Yanked | Focus::Accounts => a.main,
     };
     usize::from(rect.height.saturating_sub(layout::LIST_CHROME)).max(1)
 }

@@ -20,6 +20,7 @@ pub mod view;
 pub mod worker;
 
 use std::io::{self, IsTerminal, Stdout};
+use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -36,7 +37,7 @@ use crate::queue::Queue;
 use action::{from_event, update, Effect};
 use event::{Event, Report};
 use state::AppState;
-use worker::Worker;
+use worker::{AfterFlood, Worker};
 
 /// How often the clock ticks while nothing else happens.
 pub const TICK: Duration = Duration::from_secs(1);
@@ -57,6 +58,30 @@ pub fn colour_wanted() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
+/// What the TUI reads and writes besides the queue: the accounts view's vpopmail directory,
+/// where "write report" puts its file, and the `--log` files for both.
+#[derive(Debug, Clone)]
+pub struct TuiOptions {
+    /// The vpopmail directory.
+    pub vpopmail: PathBuf,
+    /// Where reports are written.
+    pub report_dir: PathBuf,
+    /// Log files and multilog directories (`--log`).
+    pub logs: Vec<PathBuf>,
+}
+
+impl Default for TuiOptions {
+    fn default() -> Self {
+        TuiOptions {
+            vpopmail: std::env::var_os("QTRIAGE_VPOPMAIL")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from(crate::accounts::DEFAULT_VPOPMAIL_DIR)),
+            report_dir: PathBuf::from("."),
+            logs: Vec::new(),
+        }
+    }
+}
+
 /// A running TUI without a terminal: state, event channel and worker. The real terminal loop
 /// ([`run`]) and the headless latency example drive it the same way.
 pub struct Session {
@@ -69,11 +94,18 @@ pub struct Session {
 
 impl Session {
     /// Start on `queue`: the worker begins scanning at once; the state is usable immediately.
-    pub fn start(queue: Queue, now: i64, colour: bool) -> io::Result<Session> {
+    pub fn start(queue: Queue, now: i64, colour: bool, opts: &TuiOptions) -> io::Result<Session> {
         let (events_tx, events) = mpsc::channel();
         let mut state = AppState::new(queue.root(), now, colour);
         state.clusters.key = Some(DEFAULT_KEY);
-        let worker = Worker::spawn(queue, DEFAULT_KEY, events_tx.clone())?;
+        let after = AfterFlood {
+            yank_dir: crate::actions::default_yank_dir(queue.root()),
+            queue,
+            vpopmail: opts.vpopmail.clone(),
+            report_dir: opts.report_dir.clone(),
+            logs: opts.logs.clone(),
+        };
+        let worker = Worker::spawn(after, DEFAULT_KEY, events_tx.clone())?;
         worker.send(Effect::Scan);
         Ok(Session {
             state,
@@ -178,14 +210,23 @@ fn input_loop(tx: Sender<Event>) {
 }
 
 /// `qtriage tui` (and `qtriage` on a terminal): open the queue and run until `q`.
-pub fn run(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+pub fn run(global: &GlobalArgs, opts: &TuiOptions) -> anyhow::Result<ExitCode> {
     let queue = global.open_queue()?;
     if !io::stdout().is_terminal() {
         anyhow::bail!("the TUI needs a terminal on stdout (use a subcommand in scripts)");
     }
     install_panic_hook();
     let (guard, mut terminal) = enter_terminal()?;
-    let mut session = Session::start(queue, unix_now(), colour_wanted())?;
+    let opts = TuiOptions {
+        logs: global
+            .logs
+            .iter()
+            .filter(|p| !p.as_os_str().is_empty())
+            .cloned()
+            .collect(),
+        ..opts.clone()
+    };
+    let mut session = Session::start(queue, unix_now(), colour_wanted(), &opts)?;
     let size = terminal.size()?;
     session.state.ui.size = (size.width, size.height);
     let tx = session.sender();

@@ -15,7 +15,9 @@ use crate::query::{Query, QueryError};
 use crate::queue::{Interner, MessageId, MessageRecord, ProgressSnapshot};
 use crate::watch::WatchMode;
 
+mod accounts;
 mod yank;
+pub use accounts::{AccountRow, AccountsListing, AccountsView};
 pub use yank::{BatchRow, Confirm, PlanRequest, YankArea, YankListing, YankRow};
 
 /// A scanned queue: its records and the interner their strings live in.
@@ -380,6 +382,8 @@ pub enum Focus {
     Detail,
     /// The yank area.
     Yanked,
+    /// The vpopmail accounts at risk.
+    Accounts,
 }
 
 /// Terminal-level facts.
@@ -425,6 +429,8 @@ pub struct AppState {
     pub marks: Marks,
     /// Yank area.
     pub yank_area: YankArea,
+    /// Accounts at risk.
+    pub accounts: AccountsView,
     /// Popup.
     pub popup: Popup,
     /// Focus, size, colours.

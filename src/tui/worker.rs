@@ -16,6 +16,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
+mod after;
+pub use after::AfterFlood;
+
 use super::action::Effect;
 use super::event::{Event, Finished, Report};
 use super::live::Live;
@@ -41,11 +44,14 @@ pub struct Worker {
 }
 
 impl Worker {
-    /// Start a worker on `queue` that groups by `key` and reports to `events`.
-    pub fn spawn(queue: Queue, key: ClusterKey, events: Sender<Event>) -> io::Result<Worker> {
+    /// Start a worker on `after.queue` that groups by `key` and reports to `events`.
+    pub fn spawn(after: AfterFlood, key: ClusterKey, events: Sender<Event>) -> io::Result<Worker> {
         let (tx, rx) = mpsc::channel();
+        let mut ops = Ops::new(after.queue.clone());
+        ops.yank_dir = after.yank_dir.clone();
         let mut state = WorkerState {
-            ops: Ops::new(queue),
+            ops,
+            after,
             key,
             events,
             query: None,
@@ -71,6 +77,8 @@ impl Worker {
 
 struct WorkerState {
     ops: Ops,
+    /// Accounts and reports: where they come from and go to.
+    after: AfterFlood,
     key: ClusterKey,
     events: Sender<Event>,
     query: Option<Query>,
@@ -188,6 +196,34 @@ impl WorkerState {
             Effect::Plan { what, request } => self.plan(what, request),
             Effect::Execute(confirm) => self.execute(confirm),
             Effect::ListYankArea => self.list_yank_area(),
+            Effect::CheckAccounts => self.off_thread(|snap, env| {
+                Report::Accounts(Box::new(after::check_accounts(snap, env, now())))
+            }),
+            Effect::WriteReport => self.off_thread(|snap, env| {
+                let (text, is_error) = after::write_report(snap, env, now());
+                Report::ReportWritten(text, is_error)
+            }),
+        }
+    }
+
+    /// Run `job` on the current snapshot in a thread of its own (it may hash passwords or
+    /// read the yank area for seconds; the worker keeps answering keys), reporting its result.
+    fn off_thread(&self, job: fn(&Snapshot, &AfterFlood) -> Report) {
+        let Some(snap) = self.snapshot.clone() else {
+            return self.emit(Event::Worker(Report::Error(
+                "the queue is still being scanned".into(),
+            )));
+        };
+        let (env, events) = (self.after.clone(), self.events.clone());
+        let spawned = std::thread::Builder::new()
+            .name("qtriage-after".into())
+            .spawn(move || {
+                let _ = events.send(Event::Worker(job(&snap, &env)));
+            });
+        if let Err(e) = spawned {
+            self.emit(Event::Worker(Report::Error(format!(
+                "cannot start a thread: {e}"
+            ))));
         }
     }
 

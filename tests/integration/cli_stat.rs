@@ -130,3 +130,32 @@ fn missing_queue_is_exit_2_naming_the_path() {
     );
     drop(t);
 }
+
+/// An exported but empty QTRIAGE_QUEUE is "unset": `--queue` before or after the subcommand
+/// wins, and without it the default queue is named (it once made every subcommand fail with
+/// clap's "a value is required for '--queue'").
+#[test]
+fn empty_queue_env_does_not_break_subcommands() {
+    let t = TestQueue::new(3);
+    t.add(MessageSpec::new().remote("a@example.net"));
+    let root = t.root().to_str().expect("utf-8 temp path");
+    for args in [&["--queue", root, "stat"][..], &["stat", "--queue", root]] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_qtriage"))
+            .args(args)
+            .env("QTRIAGE_QUEUE", "")
+            .output()
+            .expect("run");
+        assert_exit(&out, 0);
+        assert!(
+            String::from_utf8_lossy(&out.stdout).starts_with("messages in queue: 1\n"),
+            "{args:?}"
+        );
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_qtriage"))
+        .arg("stat")
+        .env("QTRIAGE_QUEUE", "")
+        .output()
+        .expect("run");
+    assert_exit(&out, 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/var/qmail/queue"));
+}

@@ -21,6 +21,7 @@ mod logs;
 mod report;
 mod scan;
 mod tmux;
+mod tmux_after;
 mod tmux_hostile;
 mod tree;
 mod util;

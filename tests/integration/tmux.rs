@@ -15,11 +15,11 @@ use qtriage::queue::{MessageId, Subdir};
 use crate::util::{FakeSend, TestQueue};
 
 /// A tmux server of our own (unique socket), killed on drop.
-struct Tmux {
+pub struct Tmux {
     socket: String,
 }
 
-fn deadline() -> Duration {
+pub fn deadline() -> Duration {
     if std::env::var_os("CI").is_some() {
         Duration::from_secs(60)
     } else {
@@ -28,7 +28,7 @@ fn deadline() -> Duration {
 }
 
 impl Tmux {
-    fn available() -> bool {
+    pub fn available() -> bool {
         Command::new("tmux")
             .arg("-V")
             .output()
@@ -45,6 +45,11 @@ impl Tmux {
     }
 
     fn start(queue: &Path) -> Tmux {
+        Tmux::start_with(queue, "")
+    }
+
+    /// Start qtriage on `queue` with `args` (shell words, already quoted) after `--queue`.
+    pub fn start_with(queue: &Path, args: &str) -> Tmux {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos());
@@ -52,7 +57,7 @@ impl Tmux {
             socket: format!("qtriage-test-{}-{nanos}", std::process::id()),
         };
         let cmd = format!(
-            "{} --queue '{}'",
+            "{} --queue '{}' {args}",
             env!("CARGO_BIN_EXE_qtriage"),
             queue.display()
         );
@@ -75,11 +80,11 @@ impl Tmux {
         t
     }
 
-    fn screen(&self) -> String {
+    pub fn screen(&self) -> String {
         String::from_utf8_lossy(&self.cmd(&["capture-pane", "-p"]).stdout).into_owned()
     }
 
-    fn keys(&self, keys: &[&str]) {
+    pub fn keys(&self, keys: &[&str]) {
         let mut args = vec!["send-keys"];
         args.extend_from_slice(keys);
         assert!(self.cmd(&args).status.success(), "send-keys {keys:?}");
@@ -87,13 +92,13 @@ impl Tmux {
 
     /// Poll the pane until it contains `text`; fail with the last screen at the deadline.
     #[track_caller]
-    fn wait_for(&self, text: &str) -> String {
+    pub fn wait_for(&self, text: &str) -> String {
         self.wait_until(text, |screen| screen.contains(text))
     }
 
     /// Poll the pane until `ready(screen)`; fail at the deadline saying `what` was awaited.
     #[track_caller]
-    fn wait_until(&self, what: &str, ready: impl Fn(&str) -> bool) -> String {
+    pub fn wait_until(&self, what: &str, ready: impl Fn(&str) -> bool) -> String {
         let end = Instant::now() + deadline();
         loop {
             let screen = self.screen();

@@ -66,5 +66,5 @@ pub fn areas(state: &AppState, area: Rect) -> Areas {
 
 /// Is the main area given to one full-size pane (inspector, yank area)?
 pub fn is_full_pane(focus: Focus) -> bool {
-    matches!(focus, Focus::Detail | Focus::Yanked)
+    matches!(focus, Focus::Detail | Focus::Yanked | Focus::Accounts)
 }

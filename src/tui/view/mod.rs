@@ -4,6 +4,7 @@
 //! the disk. List offsets come from the state and are adjusted on a copy (television's
 //! `relative_state.clone()`), and only visible rows are built.
 
+pub mod accounts;
 pub mod clusters;
 pub mod confirm;
 pub mod detail;
@@ -93,6 +94,9 @@ impl Widget for &AppState {
         match self.ui.focus {
             Focus::Detail => detail::DetailPane::new(self, theme).render(a.main, buf),
             Focus::Yanked => yanked::YankPane::new(self, theme).render(a.main, buf),
+            Focus::Accounts => {
+                accounts::AccountsPane::new(&self.accounts, theme).render(a.main, buf)
+            }
             Focus::Clusters | Focus::Messages => {
                 clusters::ClustersPane::new(self, theme).render(a.clusters, buf);
                 messages::MessagesPane::new(self, theme).render(a.messages, buf);

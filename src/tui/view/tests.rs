@@ -9,8 +9,11 @@ use ratatui::Terminal;
 use crate::analysis::key::ClusterKey;
 use crate::query::Query;
 use crate::queue::ProgressSnapshot;
+use crate::tui::action::Effect;
 use crate::tui::action::{update, Action};
+use crate::tui::event::Report;
 use crate::tui::keys::Command;
+use crate::tui::state::{AccountRow, AccountsListing};
 use crate::tui::state::{AppState, Focus, Inspection, Popup, SendState};
 use crate::tui::testdata::{answer, listing, state, watch_update, NOW};
 use crate::watch::{PollReason, WatchMode};
@@ -349,4 +352,106 @@ fn a_million_rows_render_only_what_is_visible() {
         took < std::time::Duration::from_millis(500),
         "render took {took:?}"
     );
+}
+
+fn accounts_listing() -> AccountsListing {
+    let row = |account: &str, domain: &str, rules: &str, advice: &str, culprit: bool| AccountRow {
+        account: account.into(),
+        domain: domain.into(),
+        rules: rules.into(),
+        advice: advice.into(),
+        culprit,
+    };
+    AccountsListing {
+        rows: vec![
+            row(
+                "test",
+                "example.com",
+                "password-is-login,role-account,culprit-top",
+                "change the password now",
+                true,
+            ),
+            // The worker hands rows over sanitized: escapes arrive as text.
+            row(
+                "mal\\e[2J\\e]0;owned\\x07",
+                "example.com",
+                "password-short",
+                "change the password: it is guessable",
+                false,
+            ),
+            row(
+                "postmaster",
+                "example.com",
+                "role-account",
+                "keep the address but make it an alias",
+                false,
+            ),
+        ],
+        summary: "3 of 9 accounts in 2 domains".into(),
+        error: None,
+    }
+}
+
+#[test]
+fn accounts() {
+    snap_both("accounts", |size| {
+        let mut s = ready(size);
+        let effect = update(&mut s, Action::Cmd(Command::Accounts));
+        assert_eq!(effect, Some(Effect::CheckAccounts));
+        assert_eq!(s.ui.focus, Focus::Accounts);
+        let listing = Box::new(accounts_listing());
+        update(&mut s, Action::Worker(Report::Accounts(listing)));
+        s
+    });
+}
+
+#[test]
+fn accounts_keys_errors_and_write_report() {
+    let mut s = ready((80, 24));
+    assert!(screen_text(render(&s).backend().buffer()).contains("Clusters"));
+    update(&mut s, Action::Cmd(Command::Accounts));
+    let text = screen_text(render(&s).backend().buffer());
+    assert!(text.contains("checking the accounts"), "{text}");
+    let listing = Box::new(accounts_listing());
+    update(&mut s, Action::Worker(Report::Accounts(listing)));
+    cmd(&mut s, Command::Down);
+    cmd(&mut s, Command::Down);
+    cmd(&mut s, Command::Down);
+    assert_eq!(
+        s.accounts.pos.selected, 2,
+        "the cursor stops at the last row"
+    );
+    cmd(&mut s, Command::Back);
+    assert_eq!(s.ui.focus, Focus::Clusters);
+
+    // No vpopmail directory: the view says why instead of listing nothing.
+    update(&mut s, Action::Cmd(Command::Accounts));
+    let failed = AccountsListing {
+        error: Some("/home/vpopmail: not a vpopmail directory".into()),
+        ..AccountsListing::default()
+    };
+    update(&mut s, Action::Worker(Report::Accounts(Box::new(failed))));
+    let text = screen_text(render(&s).backend().buffer());
+    assert!(
+        text.contains("accounts not checked: /home/vpopmail"),
+        "{text}"
+    );
+
+    // Write report: asks the worker, says so, then shows where the file went.
+    assert_eq!(
+        update(&mut s, Action::Cmd(Command::WriteReport)),
+        Some(Effect::WriteReport)
+    );
+    let written = "report written to ./qtriage-report-20261123T100000Z.md: 1 culprits";
+    update(
+        &mut s,
+        Action::Worker(Report::ReportWritten(written.into(), false)),
+    );
+    assert_eq!(
+        s.status.notice.as_ref().map(|n| n.text.as_str()),
+        Some(written)
+    );
+    // Before the first scan there is nothing to report on.
+    let mut fresh = AppState::default();
+    assert_eq!(update(&mut fresh, Action::Cmd(Command::WriteReport)), None);
 }

@@ -1,0 +1,82 @@
+//! Issue 12 in a real terminal: the TUI's accounts view (`a`) marks the flood's AUTH user as a
+//! culprit without being told and shows no secret; "write report" (`W`) writes a markdown file
+//! whose culprits are the queue's, and never overwrites one.
+
+use std::path::{Path, PathBuf};
+
+use qtriage::fixture::flood::{write_flood, FloodSpec};
+
+use crate::accounts::{assert_no_secret, seed_tree};
+use crate::tmux::Tmux;
+use crate::util::TestQueue;
+
+const SHOWN: &[&[u8]] = &[b"test", b"sales", b"webmaster", b"alice", b"example.com"];
+
+fn reports(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| {
+                    p.file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with("qtriage-report-"))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+#[test]
+fn accounts_view_and_write_report_in_tmux() {
+    if !Tmux::available() {
+        eprintln!("tmux not installed: skipped");
+        return;
+    }
+    let t = TestQueue::new(23);
+    let now = qtriage::tui::unix_now();
+    write_flood(&t.q, &FloodSpec::new(600, 3, now)).expect("flood");
+    let tree = seed_tree();
+    let out = tempfile::tempdir().expect("report dir");
+    let args = format!(
+        "tui --vpopmail '{}' --report-dir '{}'",
+        tree.tree.root().display(),
+        out.path().display()
+    );
+    let tmux = Tmux::start_with(t.root(), &args);
+    tmux.wait_for("Messages");
+
+    // The accounts view: `test` is a culprit from the queue's ranking; no secret on screen.
+    tmux.keys(&["a"]);
+    let screen = tmux.wait_for("culprit-top");
+    assert!(screen.contains("Accounts at risk"), "{screen}");
+    let test_row = screen
+        .lines()
+        .find(|l| l.contains("! test ") && l.contains("example.com"))
+        .unwrap_or_else(|| panic!("no culprit row for test@example.com:\n{screen}"));
+    assert!(test_row.contains("password-is-login"), "{test_row}");
+    // Culprits come first: the first row is one.
+    let first = screen.lines().nth(2).unwrap_or_default();
+    assert!(first.starts_with("│! "), "{screen}");
+    assert_no_secret(screen.as_bytes(), &tree.secrets, SHOWN);
+    // The hostile login is drawn escaped, not interpreted.
+    assert!(screen.contains("mal\\e[2J"), "{screen}");
+
+    // Back, then write the report twice: two files, the second never overwriting the first.
+    tmux.keys(&["Escape"]);
+    tmux.wait_until("the clusters again", |s| !s.contains("Accounts at risk"));
+    tmux.keys(&["W"]);
+    tmux.wait_for("report written to");
+    assert_eq!(reports(out.path()).len(), 1);
+    tmux.keys(&["W"]);
+    tmux.wait_until("a second report", |_| reports(out.path()).len() == 2);
+    for path in reports(out.path()) {
+        let md = std::fs::read(&path).expect("report file");
+        assert_no_secret(&md, &tree.secrets, SHOWN);
+        let md = String::from_utf8(md).expect("utf-8 report");
+        assert!(md.starts_with("# Incident report"), "{md}");
+        assert!(md.contains("| auth-user | `test` |"), "{md}");
+        assert!(md.contains("culprit-top"), "{md}");
+    }
+}
