@@ -283,7 +283,14 @@ impl WorkerState {
             start.elapsed().as_millis() as u64,
         )));
         match result {
-            Ok(s) => self.publish(strings, s.records),
+            Ok(mut s) => {
+                // As `top --log` does: messages whose headers name no AUTH user get the one
+                // their logs name, so the clusters show it.
+                if let Some(note) = self.after.apply_logs(&mut s.records, &strings) {
+                    self.emit(Event::Worker(Report::Error(note)));
+                }
+                self.publish(strings, s.records)
+            }
             Err(e) => self.emit(Event::Worker(Report::Error(format!("scan failed: {e}")))),
         }
         self.idle();

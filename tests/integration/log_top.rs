@@ -22,13 +22,13 @@ const IP: &str = "82.128.32.42";
 const SENDER: &str = "kbradford@philadefender.org";
 
 /// The queue, and the smtpd log directory that names `test` for every spam message.
-struct Incident {
-    t: TestQueue,
-    dir: tempfile::TempDir,
-    smtpd: PathBuf,
+pub struct Incident {
+    pub t: TestQueue,
+    pub dir: tempfile::TempDir,
+    pub smtpd: PathBuf,
 }
 
-fn incident() -> Incident {
+pub fn incident() -> Incident {
     let t = TestQueue::new(23);
     // The server's own domains, so "sender addresses not its own" can be judged.
     let control = t.root().parent().expect("queue parent").join("control");

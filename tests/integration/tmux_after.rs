@@ -80,3 +80,31 @@ fn accounts_view_and_write_report_in_tmux() {
         assert!(md.contains("culprit-top"), "{md}");
     }
 }
+
+/// `--log` in the TUI: the smtpd log names the AUTH user of messages whose headers carry only
+/// the client IP, and the auth-user clusters show it (as `top --log` does); without the log
+/// they are `(none)`.
+#[test]
+fn the_tui_applies_log_evidence_to_its_clusters() {
+    if !Tmux::available() {
+        eprintln!("tmux not installed: skipped");
+        return;
+    }
+    let i = crate::log_top::incident();
+    // A row of the clusters pane: message count first, the value last.
+    let cluster = |screen: &str, count: &str, value: &str| {
+        screen.lines().any(|l| {
+            let cells: Vec<&str> = l.trim_matches('│').split_whitespace().collect();
+            cells.first() == Some(&count) && cells.last() == Some(&value)
+        })
+    };
+    let without = Tmux::start_with(i.t.root(), "");
+    let screen = without.wait_until("all 50 messages in (none)", |s| cluster(s, "50", "(none)"));
+    assert!(!screen.contains(" test "), "{screen}");
+    drop(without);
+
+    let with = Tmux::start_with(i.t.root(), &format!("--log '{}'", i.smtpd.display()));
+    with.wait_until("40 messages in `test`, 10 in (none)", |s| {
+        cluster(s, "40", "test") && cluster(s, "10", "(none)")
+    });
+}

@@ -15,7 +15,7 @@ use crate::analysis::evidence::{from_logs, LogFacts};
 use crate::analysis::{culprit_auth_users, locals, rank_culprits, TOP_LIMIT};
 use crate::logs::LogEvidence;
 use crate::queue::count::count;
-use crate::queue::{MessageRecord, Queue};
+use crate::queue::{Interner, MessageRecord, Queue};
 use crate::report::build::{ReportSources, REPORT_HASH_ATTEMPTS};
 use crate::report::compose::{compose, yanked_records, Extras};
 use crate::sanitize::{sanitize_bytes, sanitize_str};
@@ -46,6 +46,21 @@ impl AfterFlood {
             now,
             local_domains: locals::local_domains(self.queue.root(), &[]).0,
             users: locals::passwd_users(Path::new("/etc/passwd")).unwrap_or_default(),
+        }
+    }
+
+    /// Give `records` the AUTH users their logs name (no-op without `--log`); a note when the
+    /// logs could not be read.
+    pub fn apply_logs(&self, records: &mut [MessageRecord], strings: &Interner) -> Option<String> {
+        if self.logs.is_empty() {
+            return None;
+        }
+        match LogEvidence::load(&self.logs) {
+            Ok(ev) => {
+                from_logs(records, strings, &ev);
+                None
+            }
+            Err(e) => Some(format!("logs not read: {e}")),
         }
     }
 
