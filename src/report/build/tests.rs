@@ -24,6 +24,24 @@ fn rec(id: u64, user: Option<Sym>, ip: Option<Sym>, queued: i64) -> MessageRecor
     }
 }
 
+/// Report sources over `recs`, all in the queue, whole window, no logs.
+fn sources<'a>(
+    recs: &'a [MessageRecord],
+    s: &'a Interner,
+    ctx: &'a AnalysisContext,
+    logs: &'a LogFacts,
+) -> ReportSources<'a> {
+    ReportSources {
+        records: recs,
+        in_queue: recs.len(),
+        strings: s,
+        ctx,
+        logs,
+        since: None,
+        counts: QueueCounts::default(),
+    }
+}
+
 #[test]
 fn culprits_timeline_and_window() {
     let s = Interner::new();
@@ -94,18 +112,12 @@ fn script_culprit_and_hostile_value_are_sanitized() {
         };
         recs.push(r);
     }
-    let src = ReportSources {
-        records: &recs,
-        in_queue: recs.len(),
-        strings: &s,
-        ctx: &AnalysisContext {
-            now: 1_795_431_600,
-            ..AnalysisContext::default()
-        },
-        logs: &LogFacts::default(),
-        since: None,
-        counts: QueueCounts::default(),
+    let ctx = AnalysisContext {
+        now: 1_795_431_600,
+        ..AnalysisContext::default()
     };
+    let logs = LogFacts::default();
+    let src = sources(&recs, &s, &ctx, &logs);
     let r = build(&src);
     assert_eq!(r.culprits.len(), 1);
     assert_eq!(r.culprits[0].kind, ClusterKey::Script);
@@ -133,17 +145,14 @@ fn yanked_spam_still_counts_but_does_not_remain() {
     let recs: Vec<MessageRecord> = (0..60)
         .map(|i| rec(i, test, None, base + i as i64))
         .collect();
+    let ctx = AnalysisContext {
+        now: base + 600,
+        ..AnalysisContext::default()
+    };
+    let logs = LogFacts::default();
     let src = ReportSources {
-        records: &recs,
         in_queue: 40,
-        strings: &s,
-        ctx: &AnalysisContext {
-            now: base + 600,
-            ..AnalysisContext::default()
-        },
-        logs: &LogFacts::default(),
-        since: None,
-        counts: QueueCounts::default(),
+        ..sources(&recs, &s, &ctx, &logs)
     };
     let r = build(&src);
     assert_eq!(r.culprits.len(), 1);
