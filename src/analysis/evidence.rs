@@ -140,6 +140,12 @@ impl LogFacts {
             .filter(move |f| same_account(f.account(), user))
     }
 
+    /// Add `other`'s per-message attributions (records read later, such as the yank area's,
+    /// correlated with the same logs); the login findings are the same logs' and stay.
+    pub fn absorb_attributed(&mut self, other: LogFacts) {
+        self.attributed.extend(other.attributed);
+    }
+
     /// Every account the login log shows as taken over (a guessed password, or a login from a
     /// harvesting IP), as logged, sorted: the accounts check's culprits from the log.
     pub fn culprit_logins(&self) -> Vec<String> {

@@ -38,6 +38,12 @@ pub struct AccountsArgs {
     /// Do not read the queue for `top`'s culprits (only `--culprit` names them).
     #[arg(long)]
     pub no_queue: bool,
+    /// A domain this server receives mail for (repeatable), as for `top`.
+    #[arg(long = "local-domain", value_name = "D")]
+    pub local_domain: Vec<String>,
+    /// passwd file naming uids [default: /etc/passwd], as for `top`.
+    #[arg(long, value_name = "FILE")]
+    pub passwd: Option<PathBuf>,
     /// Most hash computations in this run (accounts stored only as hashes).
     #[arg(long, value_name = "N", default_value_t = MAX_HASH_ATTEMPTS_PER_RUN)]
     pub max_hash_attempts: usize,
@@ -45,7 +51,7 @@ pub struct AccountsArgs {
 
 impl AccountsArgs {
     /// The check options these arguments give, plus the culprits found in the queue and logs.
-    pub fn check_options(&self, found: Found) -> CheckOptions {
+    pub fn check_options(&self, found: NamedCulprits) -> CheckOptions {
         let join = |mut given: Vec<String>, more: Vec<String>| {
             given.extend(more);
             given.sort_unstable();
@@ -63,7 +69,7 @@ impl AccountsArgs {
 
 /// Culprits found without being named on the command line.
 #[derive(Debug, Default)]
-pub struct Found {
+pub struct NamedCulprits {
     /// AUTH users `top` ranks as culprits in the queue.
     pub top: Vec<String>,
     /// Logins the `--log` files show taken over (guessed password, harvesting IP).
@@ -73,7 +79,7 @@ pub struct Found {
 /// `top`'s AUTH-user culprits (when the queue can be read and `--no-queue` is not given) and
 /// the logs' taken-over logins (with `--log`). An unreadable queue is a note, not an error:
 /// the accounts check stands on its own.
-fn find_culprits(global: &GlobalArgs, args: &AccountsArgs) -> anyhow::Result<Found> {
+fn find_culprits(global: &GlobalArgs, args: &AccountsArgs) -> anyhow::Result<NamedCulprits> {
     let strings = Interner::new();
     let mut records = Vec::new();
     let mut root = None;
@@ -95,12 +101,13 @@ fn find_culprits(global: &GlobalArgs, args: &AccountsArgs) -> anyhow::Result<Fou
         }
     }
     let logs = global.apply_logs(&mut records, &strings)?;
-    let mut found = Found {
+    let mut found = NamedCulprits {
         log: logs.culprit_logins(),
-        ..Found::default()
+        ..NamedCulprits::default()
     };
     if let Some(root) = root.filter(|_| !records.is_empty()) {
-        let ctx = analysis_context(&root, &[], None, super::clusters::now()?);
+        let now = super::clusters::now()?;
+        let ctx = analysis_context(&root, &args.local_domain, args.passwd.as_deref(), now);
         let ranking = rank_culprits(&records, &strings, &ctx, &logs, TOP_LIMIT);
         found.top = culprit_auth_users(&ranking, &strings);
     }

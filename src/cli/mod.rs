@@ -50,8 +50,7 @@ pub struct GlobalArgs {
         long,
         global = true,
         env = "QTRIAGE_QUEUE",
-        default_value = DEFAULT_QUEUE,
-        value_parser = queue_path
+        default_value = DEFAULT_QUEUE
     )]
     pub queue: PathBuf,
     /// conf-split (detected from mess/ when not given).
@@ -65,13 +64,6 @@ pub struct GlobalArgs {
 
 /// qmail's queue where `--queue` and QTRIAGE_QUEUE do not say otherwise.
 pub const DEFAULT_QUEUE: &str = "/var/qmail/queue";
-
-/// A `--queue` value as a path. An empty one (`QTRIAGE_QUEUE=` exported empty) means the
-/// default: clap's own path parser rejects it, which made every subcommand fail even with
-/// `--queue` on the command line (the global option is read again below the subcommand).
-fn queue_path(s: &str) -> Result<PathBuf, std::convert::Infallible> {
-    Ok(PathBuf::from(if s.is_empty() { DEFAULT_QUEUE } else { s }))
-}
 
 /// A `--log` value as a path; unlike clap's PathBuf parser it lets an empty entry through
 /// (`QTRIAGE_LOGS=a:b:`), which [`GlobalArgs::load_logs`] skips.
@@ -184,8 +176,30 @@ impl TuiArgs {
     }
 }
 
+/// The environment variables that stand for options; exported but empty, they mean "unset".
+pub const OPTION_ENV: [&str; 4] = [
+    "QTRIAGE_QUEUE",
+    "QTRIAGE_VPOPMAIL",
+    "QTRIAGE_CONFIG",
+    "QTRIAGE_LOGS",
+];
+
+/// Drop the [`OPTION_ENV`] variables that are set but empty, before clap reads them: clap's
+/// path parser rejects an empty value, and because the options are global it reads them again
+/// below the subcommand, so `QTRIAGE_QUEUE= qtriage --queue Q stat` failed. An explicit empty
+/// `--queue ""` stays an error (it must never mean the live queue). Runs first thing in the
+/// single-threaded start of the process.
+fn unset_empty_option_env() {
+    for name in OPTION_ENV {
+        if std::env::var_os(name).is_some_and(|v| v.is_empty()) {
+            std::env::remove_var(name);
+        }
+    }
+}
+
 /// Parse the process arguments and run the command, writing to stdout.
 pub fn run() -> anyhow::Result<ExitCode> {
+    unset_empty_option_env();
     let args = Args::parse();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());

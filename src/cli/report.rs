@@ -11,7 +11,7 @@ use crate::accounts::DEFAULT_VPOPMAIL_DIR;
 use crate::queue::count::count;
 use crate::queue::{scan, Interner, Progress, ScanOptions};
 use crate::report::build::ReportSources;
-use crate::report::compose::{compose, yanked_records, Extras};
+use crate::report::compose::{compose, merge_yanked, yanked_records, Extras};
 use crate::report::markdown;
 use crate::sanitize::sanitize_str;
 
@@ -68,23 +68,22 @@ pub fn run(
         &Progress::default(),
     )?;
     super::print::problems::warn_unlisted_dirs(&s.report);
-    let in_queue = s.records.len();
     let yank_dir = crate::actions::default_yank_dir(queue.root());
     let mut notes = Vec::new();
-    match yanked_records(&yank_dir, &strings) {
-        Ok(yanked) if !yanked.is_empty() => {
-            notes.push(format!(
-                "{} messages in the yank area are counted with the queue's",
-                yanked.len()
-            ));
-            s.records.extend(yanked);
-        }
-        Ok(_) => {}
-        Err(e) => notes.push(format!(
+    let yanked = yanked_records(&yank_dir, &strings).unwrap_or_else(|e| {
+        notes.push(format!(
             "the yank area was not read: {}",
             sanitize_str(&e.to_string())
-        )),
+        ));
+        Vec::new()
+    });
+    if !yanked.is_empty() {
+        notes.push(format!(
+            "{} messages in the yank area are counted with the queue's",
+            yanked.len()
+        ));
     }
+    let in_queue = merge_yanked(&mut s.records, yanked);
     let logs = global.apply_logs(&mut s.records, &strings)?;
     let counts = count(&queue)?;
     let now = super::clusters::now()?;

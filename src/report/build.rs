@@ -172,36 +172,48 @@ impl<'a> Window<'a> {
     }
 }
 
-/// The header shape that attributes a culprit's messages, from one member (the newest: the
-/// shape the flood has now).
-fn evidence_of(c: &Culprit, first: &MessageRecord, strings: &Interner) -> Evidence {
+/// The header shape that attributes a culprit's messages, from its newest member (the shape the
+/// flood has now). For a cluster of one sender identity (AUTH user, script, uid, origin) the
+/// shape holds for all its messages; for one grouped by IP, HELO, sender or subject it is only
+/// the newest's, and the line says so.
+fn evidence_of(c: &Culprit, newest: &MessageRecord, strings: &Interner) -> Evidence {
+    let shape = header_shape(newest, strings);
+    let n = c.messages;
+    let text = match c.kind {
+        ClusterKey::AuthUser | ClusterKey::Script | ClusterKey::Uid | ClusterKey::Origin => {
+            format!("{shape} on {n} messages")
+        }
+        _ => format!("{shape} (the newest of {n} messages)"),
+    };
+    Evidence {
+        source: EvidenceSource::Headers,
+        text,
+    }
+}
+
+/// The origin part of a message's headers, sanitized: the qmail-smtpd hop, the local
+/// injection or the PHP script.
+fn header_shape(r: &MessageRecord, strings: &Interner) -> String {
     let t = |s: Option<Sym>| {
         s.map(|s| sanitize_bytes(&strings.resolve(s)).into_owned())
             .unwrap_or_else(|| "?".into())
     };
-    let uid = || {
-        first
-            .origin
-            .uid
-            .map_or_else(|| "?".into(), |u| u.to_string())
-    };
-    let o = &first.origin;
-    let n = c.messages;
-    let text = match o.kind {
+    let o = &r.origin;
+    let uid = || o.uid.map_or_else(|| "?".into(), |u| u.to_string());
+    match o.kind {
         OriginKind::Local if o.script.is_some() => format!(
-            "X-PHP-Originating-Script: {}:{} (local uid {}) on {n} messages",
+            "X-PHP-Originating-Script: {}:{} (local uid {})",
             uid(),
             t(o.script),
             uid()
         ),
-        OriginKind::Local => format!("Received: (qmail invoked by uid {}) on {n} messages", uid()),
-        OriginKind::Bounce => format!("Received: (qmail invoked for bounce) on {n} messages"),
-        OriginKind::Alias => format!("Received: (qmail invoked by alias) on {n} messages"),
-        OriginKind::Unknown => format!("no qmail-queue Received line on {n} messages"),
+        OriginKind::Local => format!("Received: (qmail invoked by uid {})", uid()),
+        OriginKind::Bounce => "Received: (qmail invoked for bounce)".into(),
+        OriginKind::Alias => "Received: (qmail invoked by alias)".into(),
+        OriginKind::Unknown => "no qmail-queue Received line".into(),
         // The Received line names no user: say so rather than print a shape it does not have.
         _ if o.auth_source == AuthSource::Log => format!(
-            "Received: from {} (HELO {}) ({}) with {} (qmail-smtpd) on {n} messages; \
-             AUTH user {} from the logs",
+            "Received: from {} (HELO {}) ({}) with {} (qmail-smtpd); AUTH user {} from the logs",
             t(o.host),
             t(o.helo),
             t(o.ip),
@@ -209,7 +221,7 @@ fn evidence_of(c: &Culprit, first: &MessageRecord, strings: &Interner) -> Eviden
             t(o.auth_user)
         ),
         _ if o.auth_user.is_some() => format!(
-            "Received: from {} (HELO {}) ({}@{}) with {} (qmail-smtpd, AUTH) on {n} messages",
+            "Received: from {} (HELO {}) ({}@{}) with {} (qmail-smtpd, AUTH)",
             t(o.host),
             t(o.helo),
             t(o.auth_user),
@@ -217,16 +229,12 @@ fn evidence_of(c: &Culprit, first: &MessageRecord, strings: &Interner) -> Eviden
             t(o.protocol)
         ),
         _ => format!(
-            "Received: from {} (HELO {}) ({}) with {} (qmail-smtpd, no AUTH) on {n} messages",
+            "Received: from {} (HELO {}) ({}) with {} (qmail-smtpd, no AUTH)",
             t(o.host),
             t(o.helo),
             t(o.ip),
             t(o.protocol)
         ),
-    };
-    Evidence {
-        source: EvidenceSource::Headers,
-        text,
     }
 }
 
@@ -262,6 +270,8 @@ struct Found {
     spam: Vec<usize>,
     /// How the culprits were chosen, for the notes.
     rule: String,
+    /// Clusters the ranking holds as suspects (not counted as spam), in words.
+    suspects: Vec<String>,
 }
 
 impl Found {
@@ -283,7 +293,8 @@ impl Found {
     }
 
     fn finish(mut self) -> Found {
-        self.evidence.truncate(MAX_EVIDENCE_LINES);
+        // Room is left for the log lines the report adds after these.
+        self.evidence.truncate(MAX_EVIDENCE_LINES / 2);
         self.spam.sort_unstable();
         self.spam.dedup();
         self
@@ -317,6 +328,15 @@ fn ranked_culprits(window: &Window<'_>, src: &ReportSources<'_>) -> Found {
     {
         found.add(c, window, src.strings);
     }
+    found.suspects = ranking
+        .iter()
+        .filter(|c| c.verdict() == Verdict::Suspect)
+        .take(MAX_LISTED)
+        .filter_map(|c| {
+            let v = value_text(c.value.as_ref()?, src.strings);
+            Some(format!("{} {v} ({} messages)", c.key.name(), c.messages))
+        })
+        .collect();
     found.finish()
 }
 
@@ -328,10 +348,11 @@ fn sized_culprits(window: &Window<'_>, strings: &Interner, ctx: &AnalysisContext
     };
     for key in CULPRIT_KEYS {
         let clusters = cluster(&window.records, key, strings, ctx);
+        let room = MAX_LISTED.saturating_sub(found.culprits.len());
         for c in clusters
             .iter()
             .filter(|c| is_culprit(c, window.records.len()))
-            .take(MAX_LISTED)
+            .take(room)
         {
             found.add(c, window, strings);
         }
@@ -352,6 +373,7 @@ pub fn build(src: &ReportSources<'_>) -> ReportInput {
         evidence,
         spam,
         rule,
+        suspects,
     } = found;
     let in_queue = spam.iter().filter(|&&i| window.queued(i)).count();
     let window = &window.records;
@@ -386,9 +408,16 @@ pub fn build(src: &ReportSources<'_>) -> ReportInput {
             spam_messages: in_queue as u64,
         },
         fixes: Vec::new(),
-        notes: vec![format!(
+        notes: std::iter::once(format!(
             "{rule}; subjects are templates with digits and random tokens masked"
-        )],
+        ))
+        .chain((!suspects.is_empty()).then(|| {
+            format!(
+                "top also holds as suspects, not counted as spam: {}",
+                suspects.join("; ")
+            )
+        }))
+        .collect(),
     }
 }
 

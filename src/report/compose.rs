@@ -1,15 +1,16 @@
 //! Compose a whole report: the queue's part ([`build`]), the logs' evidence, what the action
 //! journal says was done, and the accounts to fix; the one call both faces make.
 
+use std::collections::HashSet;
 use std::path::Path;
 
 use super::build::{add_fixes, build, ReportSources, REPORT_HASH_ATTEMPTS};
 use super::{ActionDone, Evidence, EvidenceSource, ReportInput, MAX_EVIDENCE_LINES};
 use crate::accounts::{assess, CheckOptions};
-use crate::actions::{area, BatchState};
+use crate::actions::{area, BatchState, Direction};
 use crate::analysis::evidence::LogFacts;
 use crate::analysis::key::ClusterKey;
-use crate::queue::{Interner, MessageRecord};
+use crate::queue::{Interner, MessageId, MessageRecord};
 use crate::sanitize::sanitize_str;
 
 /// Why the yank area's messages could not be read for the report.
@@ -39,7 +40,8 @@ pub struct Extras<'a> {
 pub fn compose(sources: &ReportSources<'_>, extras: &Extras<'_>) -> ReportInput {
     let mut input = build(sources);
     if extras.logs_read {
-        add_log_evidence(&mut input, sources.logs, sources.records.len());
+        let window = input.timeline.messages as usize;
+        add_log_evidence(&mut input, sources.logs, window);
     }
     add_actions_done(&mut input, extras.yank_dir);
     let opts = CheckOptions {
@@ -82,6 +84,19 @@ pub fn yanked_records(
     Ok(scanned.records)
 }
 
+/// Append the yank area's records to the queue's and return how many of the result are the
+/// queue's. A message in both (the queue was read before another process yanked it) is the
+/// yank area's: it is counted once, as yanked.
+pub fn merge_yanked(records: &mut Vec<MessageRecord>, yanked: Vec<MessageRecord>) -> usize {
+    if !yanked.is_empty() {
+        let ids: HashSet<MessageId> = yanked.iter().map(|r| r.id).collect();
+        records.retain(|r| !ids.contains(&r.id));
+    }
+    let in_queue = records.len();
+    records.extend(yanked);
+    in_queue
+}
+
 /// The logs' part of the report: the AUTH users they named (with the evidence line), and what
 /// the login log says about each AUTH-user culprit (guessed password, harvesting IP).
 fn add_log_evidence(input: &mut ReportInput, logs: &LogFacts, total: usize) {
@@ -108,27 +123,45 @@ fn add_log_evidence(input: &mut ReportInput, logs: &LogFacts, total: usize) {
 }
 
 /// "What was done": every yank, restore, purge and expire batch of the journal that moved
-/// something (abandoned batches moved nothing), with the messages it handled.
+/// something (abandoned batches moved nothing), with the messages it handled; and a note for
+/// messages in the yank area that no batch moved (qmail-remove, or by hand).
 fn add_actions_done(input: &mut ReportInput, yank_dir: &Path) {
-    match area::batches(yank_dir) {
-        Ok(batches) => {
-            let done: Vec<ActionDone> = batches
-                .iter()
-                .filter(|b| b.state != BatchState::Abandoned)
-                .map(|b| ActionDone {
-                    batch: b.header.batch.clone(),
-                    direction: b.header.direction.name().to_string(),
-                    messages: b.messages.len().saturating_sub(b.failed.len()) as u64,
-                    time: b.header.created,
-                })
-                .collect();
-            if !done.is_empty() {
-                input.actions_done = done;
-                input.journal_note = None;
-            }
+    let batches = match area::batches(yank_dir) {
+        Ok(b) => b,
+        Err(e) => {
+            let e = sanitize_str(&e.to_string()).into_owned();
+            input
+                .notes
+                .push(format!("the action journal could not be read: {e}"));
+            return;
         }
-        Err(e) => input
-            .notes
-            .push(format!("the action journal could not be read: {e}")),
+    };
+    let done: Vec<ActionDone> = batches
+        .iter()
+        .filter(|b| b.state != BatchState::Abandoned)
+        .map(|b| ActionDone {
+            batch: b.header.batch.clone(),
+            direction: b.header.direction.name().to_string(),
+            messages: b.messages.len().saturating_sub(b.failed.len()) as u64,
+            time: b.header.created,
+        })
+        .collect();
+    if !done.is_empty() {
+        input.actions_done = done;
+        input.journal_note = None;
+    }
+    let moved: HashSet<MessageId> = batches
+        .iter()
+        .filter(|b| b.header.direction == Direction::Yank && b.state != BatchState::Abandoned)
+        .flat_map(|b| b.messages.iter().map(|m| m.id))
+        .collect();
+    if let Ok(yanked) = area::list_yanked(yank_dir) {
+        let unjournaled = yanked.iter().filter(|m| !moved.contains(&m.id)).count();
+        if unjournaled > 0 {
+            input.notes.push(format!(
+                "{unjournaled} messages in the yank area belong to no batch (yanked by \
+                 qmail-remove or by hand)"
+            ));
+        }
     }
 }

@@ -26,6 +26,24 @@ pub fn code(value: &str) -> String {
     format!("{fence}{pad}{}{pad}{fence}", value.replace('|', "\\|"))
 }
 
+/// Prose that may quote message values (the ranking's reasons, notes) with the characters that
+/// make links, HTML, emphasis, headings and table cells backslash-escaped (GFM escapes any
+/// ASCII punctuation), so a HELO such as `[delist here](http://evil)` or `<img ...>` stays text
+/// in a delisting ticket; parentheses and `&` stay as they are, for readability.
+pub fn prose(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    for ch in text.chars() {
+        if matches!(
+            ch,
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '!' | '|' | '~'
+        ) {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out
+}
+
 fn time_or_none(t: Option<i64>) -> String {
     t.map(rfc3339).unwrap_or_else(|| "none".into())
 }
@@ -50,7 +68,7 @@ fn header_and_timeline(out: &mut String, r: &ReportInput) {
             let _ = writeln!(out, "Window: messages queued since {}.", rfc3339(s));
         }
         None => {
-            let _ = writeln!(out, "Window: every message in the queue.");
+            let _ = writeln!(out, "Window: every message in the queue and the yank area.");
         }
     }
     let t = &r.timeline;
@@ -90,7 +108,7 @@ fn culprits(out: &mut String, r: &ReportInput) {
          | --- | --- | ---: | ---: | ---: | --- |"
     );
     for c in &r.culprits {
-        let reasons: Vec<String> = c.reasons.iter().map(|x| x.replace('|', "\\|")).collect();
+        let reasons: Vec<String> = c.reasons.iter().map(|x| prose(x)).collect();
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} | {} |",
@@ -188,7 +206,7 @@ pub fn render(r: &ReportInput) -> String {
     if !r.notes.is_empty() {
         let _ = writeln!(out, "\n## Notes\n");
         for n in &r.notes {
-            let _ = writeln!(out, "- {n}");
+            let _ = writeln!(out, "- {}", prose(n));
         }
     }
     out
@@ -205,6 +223,32 @@ mod tests {
         assert_eq!(code("`x"), "`` `x ``");
         assert_eq!(code("a|b"), "`a\\|b`");
         assert_eq!(code(""), "` `");
+    }
+
+    #[test]
+    fn prose_cannot_link_or_embed() {
+        let evil = "HELO [delist here](http://evil) <img src=x> *x* | a\\b";
+        let p = prose(evil);
+        assert_eq!(
+            p,
+            "HELO \\[delist here\\](http://evil) \\<img src=x\\> \\*x\\* \\| a\\\\b"
+        );
+        let r = ReportInput {
+            culprits: vec![super::super::Culprit {
+                kind: crate::analysis::key::ClusterKey::Helo,
+                value: "[x](y)".into(),
+                messages: 1,
+                recipients: 1,
+                yanked: 0,
+                reasons: vec![evil.into()],
+            }],
+            notes: vec![evil.into()],
+            ..Default::default()
+        };
+        let md = render(&r);
+        // Every `]` and `<` of the hostile text is escaped: no link, no tag.
+        assert!(!md.contains(" <img") && !md.contains("here](http"), "{md}");
+        assert!(md.contains("\\[delist here\\](http://evil)"), "{md}");
     }
 
     #[test]

@@ -171,7 +171,7 @@ pub fn update(state: &mut AppState, action: Action) -> Option<Effect> {
             let pos = &mut state.accounts.pos;
             pos.selected = pos.selected.min(len.saturating_sub(1));
         }
-        Action::Worker(Report::ReportWritten(text, is_error)) => notice(state, text, is_error),
+        Action::Worker(Report::ReportWritten { text, is_error }) => notice(state, text, is_error),
         Action::Worker(Report::Error(e)) => error(state, &e),
     }
     None
@@ -278,7 +278,6 @@ fn command(state: &mut AppState, c: Command) -> Option<Effect> {
             return Some(Effect::CheckAccounts);
         }
         Command::WriteReport => {
-            state.data.as_ref()?;
             notice(state, "writing the incident report…", false);
             return Some(Effect::WriteReport);
         }

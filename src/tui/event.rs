@@ -65,9 +65,13 @@ pub enum Report {
     WatchFailed(String),
     /// The accounts check for the accounts view.
     Accounts(Box<AccountsListing>),
-    /// The incident report was written (or not): the line to show, sanitized, and whether it
-    /// is an error.
-    ReportWritten(String, bool),
+    /// The incident report was written (or not).
+    ReportWritten {
+        /// The status line, sanitized: where the file went, or why it was not written.
+        text: String,
+        /// It was not written.
+        is_error: bool,
+    },
     /// A background failure the operator must see.
     Error(String),
 }

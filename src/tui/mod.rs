@@ -74,6 +74,7 @@ impl Default for TuiOptions {
     fn default() -> Self {
         TuiOptions {
             vpopmail: std::env::var_os("QTRIAGE_VPOPMAIL")
+                .filter(|v| !v.is_empty())
                 .map(PathBuf::from)
                 .unwrap_or_else(|| PathBuf::from(crate::accounts::DEFAULT_VPOPMAIL_DIR)),
             report_dir: PathBuf::from("."),

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::analysis::cluster::Cluster;
+use crate::analysis::evidence::LogFacts;
 use crate::analysis::key::ClusterKey;
 use crate::query::{Query, QueryError};
 use crate::queue::{Interner, MessageId, MessageRecord, ProgressSnapshot};
@@ -29,6 +30,9 @@ pub struct Snapshot {
     pub strings: Arc<Interner>,
     /// One record per message.
     pub records: Vec<MessageRecord>,
+    /// What the `--log` files said about these records (empty without logs): applied once,
+    /// at scan time; the accounts view and the report reuse it.
+    pub logs: Arc<LogFacts>,
 }
 
 /// The clusters of one snapshot by one key.

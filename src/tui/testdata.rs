@@ -95,6 +95,7 @@ pub fn analysis(spam: usize, ham: usize, hostile: bool) -> Analysis {
         generation: 1,
         strings,
         records,
+        logs: Default::default(),
     });
     let mut c = clustering(&snapshot, ClusterKey::AuthUser, &[]);
     for cl in &mut c.clusters {

@@ -23,9 +23,12 @@ use super::action::Effect;
 use super::event::{Event, Finished, Report};
 use super::live::Live;
 use super::ops::{acted_on, Ops};
-use super::state::{Analysis, Clustering, Confirm, Orders, PlanRequest, Selection, Snapshot};
+use super::state::{
+    AccountsListing, Analysis, Clustering, Confirm, Orders, PlanRequest, Selection, Snapshot,
+};
 use crate::actions::{ActionError, Direction};
 use crate::analysis::cluster::{cluster, AnalysisContext};
+use crate::analysis::evidence::LogFacts;
 use crate::analysis::key::ClusterKey;
 use crate::query::{select, Query, QueryContext};
 use crate::queue::{scan, Interner, MessageId, MessageRecord, Progress, Queue, ScanOptions};
@@ -105,13 +108,9 @@ impl WorkerState {
                 Ok(effect) => {
                     let run = std::panic::AssertUnwindSafe(|| self.handle(effect));
                     if let Err(p) = std::panic::catch_unwind(run) {
-                        let why = p
-                            .downcast_ref::<&str>()
-                            .map(|s| s.to_string())
-                            .or_else(|| p.downcast_ref::<String>().cloned());
                         self.emit(Event::Worker(Report::Error(format!(
                             "internal error: {}",
-                            why.unwrap_or_default()
+                            panic_text(&p)
                         ))));
                     }
                 }
@@ -196,29 +195,43 @@ impl WorkerState {
             Effect::Plan { what, request } => self.plan(what, request),
             Effect::Execute(confirm) => self.execute(confirm),
             Effect::ListYankArea => self.list_yank_area(),
-            Effect::CheckAccounts => self.off_thread(|snap, env| {
-                Report::Accounts(Box::new(after::check_accounts(snap, env, now())))
-            }),
-            Effect::WriteReport => self.off_thread(|snap, env| {
-                let (text, is_error) = after::write_report(snap, env, now());
-                Report::ReportWritten(text, is_error)
-            }),
+            Effect::CheckAccounts => self.off_thread(
+                |snap, env| Report::Accounts(Box::new(after::check_accounts(snap, env, now()))),
+                Report::Accounts(Box::new(AccountsListing {
+                    error: Some("the queue is still being scanned; press a again".into()),
+                    ..AccountsListing::default()
+                })),
+            ),
+            Effect::WriteReport => self.off_thread(
+                |snap, env| {
+                    let (text, is_error) = after::write_report(snap, env, now());
+                    Report::ReportWritten { text, is_error }
+                },
+                Report::ReportWritten {
+                    text: "nothing to report yet: the queue is still being scanned".into(),
+                    is_error: true,
+                },
+            ),
         }
     }
 
     /// Run `job` on the current snapshot in a thread of its own (it may hash passwords or
-    /// read the yank area for seconds; the worker keeps answering keys), reporting its result.
-    fn off_thread(&self, job: fn(&Snapshot, &AfterFlood) -> Report) {
+    /// read the yank area for seconds; the worker keeps answering keys), reporting its result;
+    /// `not_yet` when there is no snapshot yet. A panic in it comes back as an error, like the
+    /// worker's own.
+    fn off_thread(&self, job: fn(&Snapshot, &AfterFlood) -> Report, not_yet: Report) {
         let Some(snap) = self.snapshot.clone() else {
-            return self.emit(Event::Worker(Report::Error(
-                "the queue is still being scanned".into(),
-            )));
+            return self.emit(Event::Worker(not_yet));
         };
         let (env, events) = (self.after.clone(), self.events.clone());
         let spawned = std::thread::Builder::new()
             .name("qtriage-after".into())
             .spawn(move || {
-                let _ = events.send(Event::Worker(job(&snap, &env)));
+                let run = std::panic::AssertUnwindSafe(|| job(&snap, &env));
+                let report = std::panic::catch_unwind(run).unwrap_or_else(|p| {
+                    Report::Error(format!("internal error: {}", panic_text(&p)))
+                });
+                let _ = events.send(Event::Worker(report));
             });
         if let Err(e) = spawned {
             self.emit(Event::Worker(Report::Error(format!(
@@ -286,10 +299,14 @@ impl WorkerState {
             Ok(mut s) => {
                 // As `top --log` does: messages whose headers name no AUTH user get the one
                 // their logs name, so the clusters show it.
-                if let Some(note) = self.after.apply_logs(&mut s.records, &strings) {
-                    self.emit(Event::Worker(Report::Error(note)));
-                }
-                self.publish(strings, s.records)
+                let logs = match self.after.apply_logs(&mut s.records, &strings) {
+                    Ok(facts) => facts,
+                    Err(note) => {
+                        self.emit(Event::Worker(Report::Error(note)));
+                        LogFacts::default()
+                    }
+                };
+                self.publish(strings, s.records, Arc::new(logs))
             }
             Err(e) => self.emit(Event::Worker(Report::Error(format!("scan failed: {e}")))),
         }
@@ -297,12 +314,18 @@ impl WorkerState {
     }
 
     /// Make `records` the current snapshot and send everything the views need.
-    fn publish(&mut self, strings: Arc<Interner>, records: Vec<MessageRecord>) {
+    fn publish(
+        &mut self,
+        strings: Arc<Interner>,
+        records: Vec<MessageRecord>,
+        logs: Arc<LogFacts>,
+    ) {
         let generation = self.snapshot.as_ref().map_or(1, |s| s.generation + 1);
         let snap = Arc::new(Snapshot {
             generation,
             strings,
             records,
+            logs,
         });
         let clustering = Arc::new(clustering(&snap, self.key, &self.local_domains()));
         let selection = self
@@ -384,8 +407,16 @@ impl WorkerState {
                 }
             }
         }
-        self.publish(strings, records);
+        self.publish(strings, records, Arc::clone(&old.logs));
     }
+}
+
+/// A panic's message, when it has one.
+fn panic_text(p: &Box<dyn std::any::Any + Send>) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_default()
 }
 
 /// An action's error in the operator's words (a refusal says how to go on).

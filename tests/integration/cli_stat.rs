@@ -132,8 +132,8 @@ fn missing_queue_is_exit_2_naming_the_path() {
 }
 
 /// An exported but empty QTRIAGE_QUEUE is "unset": `--queue` before or after the subcommand
-/// wins, and without it the default queue is named (it once made every subcommand fail with
-/// clap's "a value is required for '--queue'").
+/// wins (it once made every subcommand fail with clap's "a value is required for '--queue'"),
+/// while an explicit empty `--queue ""` stays an error.
 #[test]
 fn empty_queue_env_does_not_break_subcommands() {
     let t = TestQueue::new(3);
@@ -151,11 +151,42 @@ fn empty_queue_env_does_not_break_subcommands() {
             "{args:?}"
         );
     }
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_qtriage"))
-        .arg("stat")
-        .env("QTRIAGE_QUEUE", "")
-        .output()
-        .expect("run");
-    assert_exit(&out, 2);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("/var/qmail/queue"));
+    // An explicit empty --queue is an error, never the live queue.
+    for args in [
+        &["--queue", "", "stat"][..],
+        &["yank", "--queue", "", "auth:test"],
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_qtriage"))
+            .args(args)
+            .env_remove("QTRIAGE_QUEUE")
+            .output()
+            .expect("run");
+        assert_exit(&out, 2);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("a value is required for '--queue"), "{err}");
+    }
+    // Without --queue the default is named (where this host has no qmail of its own).
+    if !std::path::Path::new("/var/qmail/queue").exists() {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_qtriage"))
+            .arg("stat")
+            .env("QTRIAGE_QUEUE", "")
+            .output()
+            .expect("run");
+        assert_exit(&out, 2);
+        assert!(String::from_utf8_lossy(&out.stderr).contains("/var/qmail/queue"));
+    }
+    // The same for the other option variables: an empty QTRIAGE_VPOPMAIL is the default.
+    if !std::path::Path::new("/home/vpopmail").exists() {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_qtriage"))
+            .args(["accounts", "--no-queue"])
+            .env("QTRIAGE_VPOPMAIL", "")
+            .output()
+            .expect("run");
+        assert_exit(&out, 2);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("/home/vpopmail: not a vpopmail directory"),
+            "{err}"
+        );
+    }
 }

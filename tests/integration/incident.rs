@@ -202,6 +202,8 @@ fn the_seed_incident_end_to_end() {
         (&"yank".into(), &(moved as u64).into())
     );
     assert_eq!(r["remaining"]["messages"], before - moved as u64);
+    // The window still holds every message: the queue's and the yanked ones.
+    assert_eq!(r["timeline"]["messages"], before);
     assert_eq!(stat_messages(&i), before - moved as u64);
     let spam = r["timeline"]["spam_messages"].as_u64().expect("spam count");
     assert_eq!(

@@ -334,7 +334,8 @@ fn report_cites_the_log_evidence_and_the_guessed_password() {
         .expect("header shape");
     let header = header["text"].as_str().expect("text");
     assert!(
-        !header.contains(&format!("test@{IP}")) && header.ends_with("AUTH user test from the logs"),
+        !header.contains(&format!("test@{IP}"))
+            && header.ends_with(&format!("AUTH user test from the logs on {SPAM} messages")),
         "the header shape must not claim a user it lacks: {header}"
     );
     let want = format!(

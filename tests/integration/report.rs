@@ -391,3 +391,55 @@ fn actions_done_lists_the_journal_batch_with_what_moved() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+/// Messages moved by qmail-remove (renamed into the yank area, no journal) are counted as the
+/// culprit's and yanked, and the report says no batch moved them; a message that is in both
+/// places (the queue read before another process yanked it) is counted once.
+#[test]
+fn unjournaled_yanks_are_noted_and_every_message_counts_once() {
+    use qtriage::queue::{MessageId, Subdir};
+    let t = flood_queue();
+    let tree = seed_tree();
+    let listed = t.stdout(&["list", "auth:test", "--json"]);
+    let ids: Vec<MessageId> = listed
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("list json");
+            MessageId(v["id"].as_u64().expect("id"))
+        })
+        .collect();
+    assert_eq!(ids.len(), 121);
+    let yank = t.root().join("yanked");
+    std::fs::create_dir(&yank).expect("yank dir");
+    let parts = [Subdir::Mess, Subdir::Info, Subdir::Remote];
+    // Three moved the way qmail-remove -r moves them.
+    for id in &ids[..3] {
+        for s in parts {
+            let to = yank.join(format!("{id}.{}", s.name()));
+            std::fs::rename(t.q.path(s, *id), to).expect("rename");
+        }
+    }
+    // Two seen in both places: hard links stand for "read in the queue, then yanked".
+    for id in &ids[3..5] {
+        for s in parts {
+            let to = yank.join(format!("{id}.{}", s.name()));
+            std::fs::hard_link(t.q.path(s, *id), to).expect("link");
+        }
+    }
+    let out = report(&t, tree.tree.root(), &["--format", "json"]);
+    assert_exit(&out, 0);
+    let r: ReportJson = serde_json::from_slice(&out.stdout).expect("report json");
+    let c = &r.culprits[0];
+    assert_eq!((c.value.as_str(), c.messages, c.yanked), ("test", 121, 5));
+    assert_eq!(r.timeline.messages, 129);
+    assert_eq!(r.remaining.spam_messages, 116);
+    assert_eq!(r.journal_note.as_deref(), Some("no journal found"));
+    assert!(
+        r.notes.iter().any(|n| {
+            n
+            == "5 messages in the yank area belong to no batch (yanked by qmail-remove or by hand)"
+        }),
+        "{:?}",
+        r.notes
+    );
+}

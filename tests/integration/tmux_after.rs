@@ -103,8 +103,24 @@ fn the_tui_applies_log_evidence_to_its_clusters() {
     assert!(!screen.contains(" test "), "{screen}");
     drop(without);
 
-    let with = Tmux::start_with(i.t.root(), &format!("--log '{}'", i.smtpd.display()));
+    let out = tempfile::tempdir().expect("report dir");
+    let args = format!(
+        "--log '{}' tui --report-dir '{}'",
+        i.smtpd.display(),
+        out.path().display()
+    );
+    let with = Tmux::start_with(i.t.root(), &args);
     with.wait_until("40 messages in `test`, 10 in (none)", |s| {
         cluster(s, "40", "test") && cluster(s, "10", "(none)")
     });
+    // The report written from the TUI carries the log evidence, as `qtriage --log report`.
+    with.keys(&["W"]);
+    with.wait_for("report written to");
+    let files = reports(out.path());
+    let md = std::fs::read_to_string(&files[0]).expect("report");
+    assert!(
+        md.contains("AUTH user test (from log: CHKUSER line at")
+            && md.contains("the AUTH user of 40 messages comes from the logs"),
+        "{md}"
+    );
 }

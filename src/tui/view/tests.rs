@@ -405,6 +405,21 @@ fn accounts() {
     });
 }
 
+/// Culprit rows are drawn in the danger colour, the others not.
+#[test]
+fn accounts_culprits_are_red() {
+    let mut s = ready((80, 24));
+    update(&mut s, Action::Cmd(Command::Accounts));
+    let listing = Box::new(accounts_listing());
+    update(&mut s, Action::Worker(Report::Accounts(listing)));
+    let t = render(&s);
+    let buf = t.backend().buffer();
+    // Rows 2 and 3 of the screen: `! test` (culprit) and the hostile login (not one).
+    let fg = |y: u16| buf[(3, y)].fg;
+    assert_eq!(fg(2), Color::Red);
+    assert_ne!(fg(3), Color::Red);
+}
+
 #[test]
 fn accounts_keys_errors_and_write_report() {
     let mut s = ready((80, 24));
@@ -443,15 +458,20 @@ fn accounts_keys_errors_and_write_report() {
         Some(Effect::WriteReport)
     );
     let written = "report written to ./qtriage-report-20261123T100000Z.md: 1 culprits";
-    update(
-        &mut s,
-        Action::Worker(Report::ReportWritten(written.into(), false)),
-    );
+    let report = Report::ReportWritten {
+        text: written.into(),
+        is_error: false,
+    };
+    update(&mut s, Action::Worker(report));
     assert_eq!(
         s.status.notice.as_ref().map(|n| n.text.as_str()),
         Some(written)
     );
-    // Before the first scan there is nothing to report on.
-    let mut fresh = AppState::default();
-    assert_eq!(update(&mut fresh, Action::Cmd(Command::WriteReport)), None);
+    // A failure is shown as an error.
+    let failed = Report::ReportWritten {
+        text: "report not written to /ro: Permission denied".into(),
+        is_error: true,
+    };
+    update(&mut s, Action::Worker(failed));
+    assert!(s.status.notice.as_ref().is_some_and(|n| n.is_error));
 }

@@ -5,8 +5,8 @@
 //! culprits ([`crate::analysis::rank_culprits`]), the logs' taken-over logins, and
 //! [`crate::report::compose::compose`].
 
-use std::borrow::Cow;
 use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use crate::accounts::{assess, AccountRisk, CheckOptions};
@@ -17,7 +17,7 @@ use crate::logs::LogEvidence;
 use crate::queue::count::count;
 use crate::queue::{Interner, MessageRecord, Queue};
 use crate::report::build::{ReportSources, REPORT_HASH_ATTEMPTS};
-use crate::report::compose::{compose, yanked_records, Extras};
+use crate::report::compose::{compose, merge_yanked, yanked_records, Extras};
 use crate::sanitize::{sanitize_bytes, sanitize_str};
 use crate::tui::state::{AccountRow, AccountsListing, Snapshot};
 
@@ -49,51 +49,33 @@ impl AfterFlood {
         }
     }
 
-    /// Give `records` the AUTH users their logs name (no-op without `--log`); a note when the
-    /// logs could not be read.
-    pub fn apply_logs(&self, records: &mut [MessageRecord], strings: &Interner) -> Option<String> {
-        if self.logs.is_empty() {
-            return None;
-        }
-        match LogEvidence::load(&self.logs) {
-            Ok(ev) => {
-                from_logs(records, strings, &ev);
-                None
-            }
-            Err(e) => Some(format!("logs not read: {e}")),
-        }
-    }
-
-    /// `records` with the logs' AUTH users applied (a copy only when there are logs), the
-    /// facts, and a note when the logs could not be read.
-    fn with_logs<'r>(
+    /// Give `records` the AUTH users their logs name and return what the logs said (empty
+    /// without `--log`); the note to show when the logs could not be read.
+    pub fn apply_logs(
         &self,
-        records: Cow<'r, [MessageRecord]>,
-        snap: &Snapshot,
-    ) -> (Cow<'r, [MessageRecord]>, LogFacts, Option<String>) {
+        records: &mut [MessageRecord],
+        strings: &Interner,
+    ) -> Result<LogFacts, String> {
         if self.logs.is_empty() {
-            return (records, LogFacts::default(), None);
+            return Ok(LogFacts::default());
         }
-        match LogEvidence::load(&self.logs) {
-            Ok(ev) => {
-                let mut owned = records.into_owned();
-                let facts = from_logs(&mut owned, &snap.strings, &ev);
-                (Cow::Owned(owned), facts, None)
-            }
-            Err(e) => (
-                records,
-                LogFacts::default(),
-                Some(format!("logs not read: {e}")),
-            ),
-        }
+        LogEvidence::load(&self.logs)
+            .map(|ev| from_logs(records, strings, &ev))
+            .map_err(|e| format!("logs not read: {e}"))
     }
 }
 
 /// The accounts check for the accounts view: `top`'s AUTH-user culprits and the logs'
 /// taken-over logins are marked, as `qtriage accounts` does.
 pub fn check_accounts(snap: &Snapshot, env: &AfterFlood, now: i64) -> AccountsListing {
-    let (records, logs, log_note) = env.with_logs(Cow::Borrowed(&snap.records), snap);
-    let ranking = rank_culprits(&records, &snap.strings, &env.context(now), &logs, TOP_LIMIT);
+    let logs = &snap.logs;
+    let ranking = rank_culprits(
+        &snap.records,
+        &snap.strings,
+        &env.context(now),
+        logs,
+        TOP_LIMIT,
+    );
     let opts = CheckOptions {
         culprits_top: culprit_auth_users(&ranking, &snap.strings),
         culprits_log: logs.culprit_logins(),
@@ -104,15 +86,12 @@ pub fn check_accounts(snap: &Snapshot, env: &AfterFlood, now: i64) -> AccountsLi
         Ok(a) => {
             let mut rows: Vec<AccountRow> = a.check.at_risk().map(row).collect();
             rows.sort_by_key(|r| !r.culprit);
-            let mut summary = format!(
+            let summary = format!(
                 "{} of {} accounts in {} domains",
                 rows.len(),
                 a.accounts,
                 a.domains
             );
-            if let Some(n) = log_note {
-                summary.push_str(&format!(" · {}", sanitize_str(&n)));
-            }
             AccountsListing {
                 rows,
                 summary,
@@ -140,15 +119,26 @@ fn row(r: &AccountRisk) -> AccountRow {
 /// Write the incident report (markdown, as `qtriage report` prints it) to a new file in the
 /// report directory; the status line's text, and whether it is an error.
 pub fn write_report(snap: &Snapshot, env: &AfterFlood, now: i64) -> (String, bool) {
-    let mut records = snap.records.clone();
-    let in_queue = records.len();
     let mut notes = Vec::new();
-    match yanked_records(&env.yank_dir, &snap.strings) {
-        Ok(yanked) => records.extend(yanked),
-        Err(e) => notes.push(format!("the yank area was not read: {e}")),
+    let mut yanked = yanked_records(&env.yank_dir, &snap.strings).unwrap_or_else(|e| {
+        notes.push(format!("the yank area was not read: {e}"));
+        Vec::new()
+    });
+    // The scan's records already carry the logs' users; only the yank area's are new to them.
+    let mut logs = LogFacts::clone(&snap.logs);
+    match env.apply_logs(&mut yanked, &snap.strings) {
+        Ok(more) => logs.absorb_attributed(more),
+        Err(note) => notes.push(note),
     }
-    let (records, logs, log_note) = env.with_logs(Cow::Owned(records), snap);
-    notes.extend(log_note);
+    if !yanked.is_empty() {
+        notes.push(format!(
+            "{} messages in the yank area are counted with the queue's",
+            yanked.len()
+        ));
+    }
+    // A copy: the yank area's records follow the queue's in one slice.
+    let mut records = snap.records.clone();
+    let in_queue = merge_yanked(&mut records, yanked);
     let counts = match count(&env.queue) {
         Ok(c) => c,
         Err(e) => {
@@ -201,7 +191,8 @@ pub fn write_report(snap: &Snapshot, env: &AfterFlood, now: i64) -> (String, boo
 }
 
 /// Create `qtriage-report-<UTC time>.md` in `dir` (never overwriting: `-2`, `-3`, ... when
-/// the name is taken) and write `bytes` to it.
+/// the name is taken), mode 0600 (its fixes name accounts with guessable passwords), and write
+/// `bytes` to it; a file that could not be written whole is removed.
 fn create_report_file(dir: &Path, now: i64, bytes: &[u8]) -> std::io::Result<PathBuf> {
     let stamp = jiff::Timestamp::from_second(now)
         .map(|t| t.strftime("%Y%m%dT%H%M%SZ").to_string())
@@ -215,12 +206,17 @@ fn create_report_file(dir: &Path, now: i64, bytes: &[u8]) -> std::io::Result<Pat
         match std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
+            .mode(0o600)
             .open(&path)
         {
             Ok(mut f) => {
-                f.write_all(bytes)?;
-                f.sync_all()?;
-                return Ok(path);
+                return match f.write_all(bytes).and_then(|()| f.sync_all()) {
+                    Ok(()) => Ok(path),
+                    Err(e) => {
+                        let _ = std::fs::remove_file(&path);
+                        Err(e)
+                    }
+                };
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
             Err(e) => return Err(e),
