@@ -27,7 +27,7 @@ use crate::analysis::origin::{attribute, EnvelopeHints};
 use crate::error::Result;
 
 mod parallel;
-use parallel::{group_spans, read_groups, ScanCtx};
+use parallel::{place, read_listed, ScanCtx};
 
 /// The most bytes read from one envelope file (10,000 recipients of 1,000 bytes fit).
 pub const ENVELOPE_CAP: usize = 16 * 1024 * 1024;
@@ -176,17 +176,17 @@ pub fn scan(
             buckets[layout.bucket(f.id) as usize].push(f);
         }
     }
-    let groups = group_spans(&mut buckets);
+    let listed = place(layout, buckets);
     progress
         .listed
-        .store(groups.len() as u64, Ordering::Relaxed);
+        .store(listed.len() as u64, Ordering::Relaxed);
     let ctx = ScanCtx {
         queue,
         strings,
         opts,
         progress,
     };
-    let (records, vanished) = read_groups(&ctx, &buckets, &groups);
+    let (records, vanished) = read_listed(&ctx, listed);
     report.vanished = vanished;
     report.elapsed = start.elapsed();
     progress.done.store(true, Ordering::Release);
