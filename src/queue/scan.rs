@@ -418,6 +418,9 @@ fn read_message(ctx: &ReadCtx<'_>, group: &[Found], buf: &mut Vec<u8>) -> Option
                 } else {
                     Channel::Remote
                 };
+                // Exactly sized: the list becomes the record's box without a shrinking realloc
+                // (which leaves a flood's one-recipient box in a 48-byte chunk, not 32).
+                recipients.reserve_exact(rcpts.len());
                 recipients.extend(rcpts.into_iter().map(|(a, done)| Recipient {
                     address: ctx.strings.intern(a),
                     channel,
@@ -441,6 +444,7 @@ fn read_message(ctx: &ReadCtx<'_>, group: &[Found], buf: &mut Vec<u8>) -> Option
                     }
                 }
                 if !parts.has(Subdir::Local) && !parts.has(Subdir::Remote) {
+                    recipients.reserve_exact(env.recipients.len());
                     recipients.extend(env.recipients.into_iter().map(|a| Recipient {
                         address: ctx.strings.intern(a),
                         channel: Channel::Todo,
