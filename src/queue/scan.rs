@@ -109,7 +109,7 @@ pub struct Scan {
 type SplitListing = (Vec<Found>, u64, Vec<(PathBuf, String)>);
 
 /// A listed file of one message, with the bucket it actually sits in.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Found {
     id: MessageId,
     subdir: Subdir,

@@ -196,3 +196,73 @@ fn read_pool() -> Option<rayon::ThreadPool> {
         .build()
         .ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::queue::MessageId;
+
+    fn file(id: u64, subdir: Subdir, kind: EntryKind, dir: u32) -> Found {
+        Found {
+            id: MessageId(id),
+            subdir,
+            kind,
+            dir,
+        }
+    }
+
+    /// The group the read phase hands to `read_message` for slot `i`.
+    fn group_of(layout: Layout, listed: &Listed, i: usize) -> Vec<Found> {
+        let r = listed.slots[i].as_ref().expect("placed");
+        let odd: Vec<Found> = listed
+            .odd
+            .iter()
+            .filter(|f| f.id == r.id)
+            .copied()
+            .collect();
+        if !odd.is_empty() {
+            return odd;
+        }
+        let bucket = layout.bucket(r.id);
+        let first = file(r.id.0, Subdir::Mess, EntryKind::File, bucket);
+        plain_group(layout, bucket, first, r.parts, &mut [first; 7]).to_vec()
+    }
+
+    #[test]
+    fn plain_messages_are_rebuilt_exactly_and_odd_ones_kept_as_listed() {
+        use EntryKind::{File, Symlink};
+        use Subdir::{Info, Mess, Remote, Todo};
+        let layout = Layout {
+            split: 3,
+            big_todo: false,
+        };
+        let plain = [
+            file(7, Remote, File, 1),
+            file(7, Mess, File, 1),
+            file(7, Todo, File, u32::MAX),
+            file(7, Info, File, 1),
+        ];
+        let odd: [Found; 5] = [
+            file(4, Mess, File, 1),
+            file(4, Info, File, 2), // in another bucket's directory
+            file(10, Mess, Symlink, 1),
+            file(13, Mess, File, 1),
+            file(13, Mess, File, 0), // the same name listed twice
+        ];
+        let listed = place(
+            layout,
+            vec![Vec::new(), [&plain[..], &odd[..]].concat(), Vec::new()],
+        );
+        let ids: Vec<u64> = listed.slots.iter().flatten().map(|r| r.id.0).collect();
+        assert_eq!(ids, [4, 7, 10, 13]);
+        let mut want = plain.to_vec();
+        want.sort_by_key(|f| f.subdir);
+        assert_eq!(group_of(layout, &listed, 1), want);
+        let r = listed.slots[1].as_ref().expect("placed");
+        assert_eq!(r.state, MessageState::Preprocessing);
+        assert_eq!(group_of(layout, &listed, 0), odd[..2]);
+        assert_eq!(group_of(layout, &listed, 2), odd[2..3]);
+        assert_eq!(group_of(layout, &listed, 3).len(), 2);
+        assert_eq!(listed.odd.len(), 5);
+    }
+}
