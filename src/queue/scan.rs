@@ -27,7 +27,7 @@ use crate::analysis::origin::{attribute, EnvelopeHints};
 use crate::error::Result;
 
 mod parallel;
-use parallel::{group_spans, read_groups, ScanCtx};
+use parallel::{place, read_listed, ScanCtx};
 
 /// The most bytes read from one envelope file (10,000 recipients of 1,000 bytes fit).
 pub const ENVELOPE_CAP: usize = 16 * 1024 * 1024;
@@ -109,7 +109,7 @@ pub struct Scan {
 type SplitListing = (Vec<Found>, u64, Vec<(PathBuf, String)>);
 
 /// A listed file of one message, with the bucket it actually sits in.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Found {
     id: MessageId,
     subdir: Subdir,
@@ -176,17 +176,17 @@ pub fn scan(
             buckets[layout.bucket(f.id) as usize].push(f);
         }
     }
-    let groups = group_spans(&mut buckets);
+    let listed = place(layout, buckets);
     progress
         .listed
-        .store(groups.len() as u64, Ordering::Relaxed);
+        .store(listed.len() as u64, Ordering::Relaxed);
     let ctx = ScanCtx {
         queue,
         strings,
         opts,
         progress,
     };
-    let (records, vanished) = read_groups(&ctx, &buckets, &groups);
+    let (records, vanished) = read_listed(&ctx, listed);
     report.vanished = vanished;
     report.elapsed = start.elapsed();
     progress.done.store(true, Ordering::Release);
@@ -418,6 +418,9 @@ fn read_message(ctx: &ReadCtx<'_>, group: &[Found], buf: &mut Vec<u8>) -> Option
                 } else {
                     Channel::Remote
                 };
+                // Exactly sized: the list becomes the record's box without a shrinking realloc
+                // (which leaves a flood's one-recipient box in a 48-byte chunk, not 32).
+                recipients.reserve_exact(rcpts.len());
                 recipients.extend(rcpts.into_iter().map(|(a, done)| Recipient {
                     address: ctx.strings.intern(a),
                     channel,
@@ -441,6 +444,7 @@ fn read_message(ctx: &ReadCtx<'_>, group: &[Found], buf: &mut Vec<u8>) -> Option
                     }
                 }
                 if !parts.has(Subdir::Local) && !parts.has(Subdir::Remote) {
+                    recipients.reserve_exact(env.recipients.len());
                     recipients.extend(env.recipients.into_iter().map(|a| Recipient {
                         address: ctx.strings.intern(a),
                         channel: Channel::Todo,

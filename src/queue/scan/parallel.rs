@@ -5,7 +5,9 @@ use std::sync::atomic::Ordering;
 use rayon::prelude::*;
 
 use super::super::headers::FIRST_READ;
-use super::super::{Interner, MessageRecord, Queue};
+use super::super::layout::{Layout, Parts, Subdir};
+use super::super::listing::EntryKind;
+use super::super::{Interner, MessageRecord, MessageState, Queue};
 use super::{read_message, BucketDirs, Found, Progress, ReadCtx, ScanOptions};
 
 /// What every read task shares.
@@ -16,68 +18,165 @@ pub(super) struct ScanCtx<'a> {
     pub(super) progress: &'a Progress,
 }
 
-/// Sort each bucket by (id, subdir) and return one (bucket, first entry, entry count) per
-/// message id: the unit of parallel reading.
-pub(super) fn group_spans(buckets: &mut [Vec<Found>]) -> Vec<(u32, u32, u32)> {
-    buckets
-        .par_iter_mut()
-        .enumerate()
-        .map(|(n, b)| {
-            b.sort_unstable_by_key(|f| (f.id, f.subdir));
-            let mut spans = Vec::new();
-            let mut at = 0u32;
-            for g in b.chunk_by(|a, b| a.id == b.id) {
-                spans.push((n as u32, at, g.len() as u32));
-                at += g.len() as u32;
-            }
-            spans
-        })
-        .flatten_iter()
-        .collect()
+/// The listed messages, between listing and reading.
+///
+/// Each message is already the slot its record will be read into, holding only its id and
+/// parts: for a plain message (every file a regular file in its own bucket's directory, the
+/// whole of a flood) that says where all its files are, so the listing (16 bytes a file, 3.4
+/// files a message) is freed before the records fill up. The files of the other messages are
+/// kept as listed.
+pub(super) struct Listed {
+    /// One slot per message id, in (bucket, id) order.
+    slots: Vec<Option<MessageRecord>>,
+    /// Every file of the messages that are not plain (a symlink or non-file, a file in another
+    /// bucket's directory, an id listed twice in one subdir), sorted by id.
+    odd: Vec<Found>,
 }
 
-/// Phase 2: read each message's files; returns the records and how many messages vanished.
+impl Listed {
+    /// How many message ids were listed.
+    pub(super) fn len(&self) -> usize {
+        self.slots.len()
+    }
+}
+
+/// Turn each bucket's listed files into one slot per message id, freeing the files as it goes.
+pub(super) fn place(layout: Layout, mut buckets: Vec<Vec<Found>>) -> Listed {
+    let total: usize = buckets
+        .par_iter_mut()
+        .map(|b| {
+            b.sort_unstable_by_key(|f| (f.id, f.subdir));
+            b.chunk_by(|a, b| a.id == b.id).count()
+        })
+        .sum();
+    // Filled bucket by bucket while the buckets are dropped, so the listing and the slots are
+    // never both whole.
+    let mut slots = Vec::with_capacity(total);
+    let mut odd = Vec::new();
+    for (n, bucket) in buckets.into_iter().enumerate() {
+        for group in bucket.chunk_by(|a, b| a.id == b.id) {
+            let mut parts = Parts::default();
+            group.iter().for_each(|f| parts.insert(f.subdir));
+            if !is_plain(layout, n as u32, group, parts) {
+                odd.extend_from_slice(group);
+            }
+            slots.push(Some(placeholder(group[0], parts)));
+        }
+    }
+    // Stable: a message's files stay in the order they were grouped in.
+    odd.sort_by_key(|f| f.id);
+    Listed { slots, odd }
+}
+
+/// The directory a file of `subdir` sits in when it is where qmail put it.
+fn home(layout: Layout, subdir: Subdir, bucket: u32) -> u32 {
+    if layout.is_split(subdir) {
+        bucket
+    } else {
+        u32::MAX
+    }
+}
+
+/// Are the group's files exactly what [`plain_group`] rebuilds from its parts?
+fn is_plain(layout: Layout, bucket: u32, group: &[Found], parts: Parts) -> bool {
+    group.len() == parts.0.count_ones() as usize
+        && group
+            .iter()
+            .all(|f| f.kind == EntryKind::File && f.dir == home(layout, f.subdir, bucket))
+}
+
+/// The files of a plain message, rebuilt from its parts in (subdir) order as they were listed.
+fn plain_group(
+    layout: Layout,
+    bucket: u32,
+    first: Found,
+    parts: Parts,
+    out: &mut [Found; 7],
+) -> &[Found] {
+    let mut len = 0;
+    for (slot, subdir) in out.iter_mut().zip(parts.iter()) {
+        *slot = Found {
+            subdir,
+            dir: home(layout, subdir, bucket),
+            ..first
+        };
+        len += 1;
+    }
+    &out[..len]
+}
+
+/// A record holding only what the listing knows; [`read_message`] replaces it.
+fn placeholder(first: Found, parts: Parts) -> MessageRecord {
+    MessageRecord {
+        id: first.id,
+        queued: 0,
+        size: 0,
+        parts,
+        state: MessageState::from_parts(parts),
+        sender: None,
+        recipients: Box::new([]),
+        qp: None,
+        origin: Default::default(),
+        headers: Default::default(),
+        problems: Box::new([]),
+    }
+}
+
+/// Phase 2: read each message's files into its slot; returns the records and how many
+/// messages vanished.
 ///
 /// One task per message (not per bucket) so that, with the read pool's extra threads, many reads
-/// are in flight when the page cache is cold; the results are written straight into one vector
-/// (no per-bucket copies at flood scale).
-pub(super) fn read_groups(
-    sc: &ScanCtx<'_>,
-    buckets: &[Vec<Found>],
-    groups: &[(u32, u32, u32)],
-) -> (Vec<MessageRecord>, u64) {
-    let split = buckets.len() as u32;
-    let dirs: Vec<BucketDirs> = (0..split).map(|n| BucketDirs::open(sc.queue, n)).collect();
-    let read_one_group = |buf: &mut Vec<u8>, &(n, at, len): &(u32, u32, u32)| {
-        let group = &buckets[n as usize][at as usize..(at + len) as usize];
+/// are in flight when the page cache is cold; each record is written into its own slot (no
+/// per-bucket copies at flood scale).
+pub(super) fn read_listed(sc: &ScanCtx<'_>, listed: Listed) -> (Vec<MessageRecord>, u64) {
+    let layout = sc.queue.layout();
+    let dirs: Vec<BucketDirs> = (0..layout.split)
+        .map(|n| BucketDirs::open(sc.queue, n))
+        .collect();
+    let Listed { mut slots, odd } = listed;
+    let read_slot = |buf: &mut Vec<u8>, slot: &mut Option<MessageRecord>| {
+        let Some(listed) = slot.take() else {
+            return;
+        };
+        let id = listed.id;
+        let bucket = layout.bucket(id);
+        let from = odd.partition_point(|f| f.id < id);
+        let len = odd[from..].partition_point(|f| f.id == id);
+        let mut rebuilt = [Found {
+            id,
+            subdir: Subdir::Mess,
+            kind: EntryKind::File,
+            dir: bucket,
+        }; 7];
+        let group = match len {
+            0 => plain_group(layout, bucket, rebuilt[0], listed.parts, &mut rebuilt),
+            _ => &odd[from..from + len],
+        };
         let ctx = ReadCtx {
             queue: sc.queue,
-            dirs: &dirs[n as usize],
+            dirs: &dirs[bucket as usize],
             strings: sc.strings,
             opts: sc.opts,
-            bucket: n,
+            bucket,
         };
-        let r = read_message(&ctx, group, buf);
+        *slot = read_message(&ctx, group, buf);
         sc.progress.read.fetch_add(1, Ordering::Relaxed);
-        r
     };
-    let mut read: Vec<Option<MessageRecord>> = Vec::new();
-    let collect = |read: &mut Vec<Option<MessageRecord>>| {
-        groups
-            .par_iter()
+    let read_all = |slots: &mut Vec<Option<MessageRecord>>| {
+        slots
+            .par_iter_mut()
             .with_min_len(READ_BATCH)
-            .map_init(|| Vec::with_capacity(FIRST_READ), read_one_group)
-            .collect_into_vec(read)
+            .for_each_init(|| Vec::with_capacity(FIRST_READ), read_slot)
     };
     match read_pool() {
-        Some(pool) => pool.install(|| collect(&mut read)),
-        None => collect(&mut read),
+        Some(pool) => pool.install(|| read_all(&mut slots)),
+        None => read_all(&mut slots),
     }
-    let vanished = read.iter().filter(|r| r.is_none()).count() as u64;
+    let vanished = slots.iter().filter(|r| r.is_none()).count() as u64;
     // filter_map (not flatten) so std collects in place: Option<MessageRecord> has the record's
     // size, and a million records are not copied into a second vector.
     #[allow(clippy::filter_map_identity)]
-    let records: Vec<MessageRecord> = read.into_iter().filter_map(|r| r).collect();
+    let records: Vec<MessageRecord> = slots.into_iter().filter_map(|r| r).collect();
     (records, vanished)
 }
 
@@ -96,4 +195,74 @@ fn read_pool() -> Option<rayon::ThreadPool> {
         .thread_name(|i| format!("qtriage-read-{i}"))
         .build()
         .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::queue::MessageId;
+
+    fn file(id: u64, subdir: Subdir, kind: EntryKind, dir: u32) -> Found {
+        Found {
+            id: MessageId(id),
+            subdir,
+            kind,
+            dir,
+        }
+    }
+
+    /// The group the read phase hands to `read_message` for slot `i`.
+    fn group_of(layout: Layout, listed: &Listed, i: usize) -> Vec<Found> {
+        let r = listed.slots[i].as_ref().expect("placed");
+        let odd: Vec<Found> = listed
+            .odd
+            .iter()
+            .filter(|f| f.id == r.id)
+            .copied()
+            .collect();
+        if !odd.is_empty() {
+            return odd;
+        }
+        let bucket = layout.bucket(r.id);
+        let first = file(r.id.0, Subdir::Mess, EntryKind::File, bucket);
+        plain_group(layout, bucket, first, r.parts, &mut [first; 7]).to_vec()
+    }
+
+    #[test]
+    fn plain_messages_are_rebuilt_exactly_and_odd_ones_kept_as_listed() {
+        use EntryKind::{File, Symlink};
+        use Subdir::{Info, Mess, Remote, Todo};
+        let layout = Layout {
+            split: 3,
+            big_todo: false,
+        };
+        let plain = [
+            file(7, Remote, File, 1),
+            file(7, Mess, File, 1),
+            file(7, Todo, File, u32::MAX),
+            file(7, Info, File, 1),
+        ];
+        let odd: [Found; 5] = [
+            file(4, Mess, File, 1),
+            file(4, Info, File, 2), // in another bucket's directory
+            file(10, Mess, Symlink, 1),
+            file(13, Mess, File, 1),
+            file(13, Mess, File, 0), // the same name listed twice
+        ];
+        let listed = place(
+            layout,
+            vec![Vec::new(), [&plain[..], &odd[..]].concat(), Vec::new()],
+        );
+        let ids: Vec<u64> = listed.slots.iter().flatten().map(|r| r.id.0).collect();
+        assert_eq!(ids, [4, 7, 10, 13]);
+        let mut want = plain.to_vec();
+        want.sort_by_key(|f| f.subdir);
+        assert_eq!(group_of(layout, &listed, 1), want);
+        let r = listed.slots[1].as_ref().expect("placed");
+        assert_eq!(r.state, MessageState::Preprocessing);
+        assert_eq!(group_of(layout, &listed, 0), odd[..2]);
+        assert_eq!(group_of(layout, &listed, 2), odd[2..3]);
+        assert_eq!(group_of(layout, &listed, 3).len(), 2);
+        assert_eq!(listed.odd.len(), 5);
+    }
 }
