@@ -88,7 +88,7 @@ pub fn analyse_with_logs(input: AnalysisInput, logs: LogFacts) -> Analysis {
         logs: &logs,
     };
     let ex = KeyExtractor::new(key, &strings).with_sender_patterns(&table);
-    let mut clusters = cluster::group(&records, ex, &ctx);
+    let mut clusters = cluster::group_with_facts(&records, ex, &ctx, &facts);
     for c in &mut clusters {
         rank::assess(c, &corpus);
     }
@@ -122,7 +122,8 @@ impl Analysis {
             facts: &self.facts,
             logs: &self.logs,
         };
-        let mut clusters = cluster::group(&self.records, self.extractor(key), &self.ctx);
+        let ex = self.extractor(key);
+        let mut clusters = cluster::group_with_facts(&self.records, ex, &self.ctx, &self.facts);
         for c in &mut clusters {
             rank::assess(c, &corpus);
         }

@@ -8,10 +8,10 @@
 //! damped so that a handful of messages never outranks a flood. The first reason is a one-line
 //! summary ending in a conclusion (`likely a guessed password`, `looks legitimate: keep`).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 
-use super::cluster::{group, group_by, Cluster};
+use super::cluster::{group_with_facts, Cluster};
 use super::evidence::LoginFinding;
 use super::key::{ClusterKey, KeyExtractor, KeyValue};
 use super::patterns::SenderPatterns;
@@ -385,18 +385,7 @@ pub fn top(corpus: &Corpus<'_>, table: &SenderPatterns, limit: usize) -> Vec<Clu
     let mut candidates: Vec<(usize, Cluster)> = Vec::new();
     for (rank, key) in TOP_KEYS.into_iter().enumerate() {
         let ex = KeyExtractor::new(key, corpus.strings).with_sender_patterns(table);
-        // Templates and networks are already in the facts: no second derivation per message.
-        let clusters = match key {
-            ClusterKey::Subject | ClusterKey::OriginNet => {
-                let facts = corpus.facts;
-                let by = (key, corpus.strings);
-                group_by(corpus.records, by, corpus.ctx, |i, _| match key {
-                    ClusterKey::Subject => facts.template(i),
-                    _ => facts.net(i),
-                })
-            }
-            _ => group(corpus.records, ex, corpus.ctx),
-        };
+        let clusters = group_with_facts(corpus.records, ex, corpus.ctx, corpus.facts);
         for mut c in clusters {
             let keep = match c.value {
                 None => false,

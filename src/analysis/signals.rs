@@ -4,7 +4,7 @@
 //! are computed once per analysis ([`Facts`]); a cluster's [`Signals`] are then one pass over
 //! its members.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::cluster::{AnalysisContext, Cluster};
 use super::key::{ClusterKey, KeyExtractor, KeyValue};
@@ -42,8 +42,8 @@ impl Facts {
         let mut domains = Domains {
             strings,
             ctx,
-            of: HashMap::new(),
-            local: HashMap::new(),
+            of: HashMap::default(),
+            local: HashMap::default(),
         };
         Facts {
             template: records.iter().map(|r| tpl.value(r)).collect(),
@@ -179,7 +179,7 @@ pub(crate) fn measure(c: &Cluster, corpus: &Corpus<'_>) -> Signals {
         remote_min: u32::MAX,
         ..Signals::default()
     };
-    let mut templates: HashMap<KeyValue, usize> = HashMap::new();
+    let mut templates: HashMap<KeyValue, usize> = HashMap::default();
     for &i in &c.members {
         let i = i as usize;
         let (Some(r), Some(&remote)) = (corpus.records.get(i), corpus.facts.remote.get(i)) else {

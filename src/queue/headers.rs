@@ -7,7 +7,7 @@
 
 use std::borrow::Cow;
 
-use memchr::{memchr, memchr_iter};
+use memchr::{memchr, memchr2, memchr_iter};
 
 mod plain;
 
@@ -136,12 +136,14 @@ pub fn unfold(v: &[u8]) -> Cow<'_, [u8]> {
     if memchr(b'\n', v).is_none() {
         return Cow::Borrowed(v);
     }
-    Cow::Owned(
-        v.iter()
-            .copied()
-            .filter(|&b| b != b'\n' && b != b'\r')
-            .collect(),
-    )
+    let mut out = Vec::with_capacity(v.len());
+    let mut rest = v;
+    while let Some(i) = memchr2(b'\n', b'\r', rest) {
+        out.extend_from_slice(&rest[..i]);
+        rest = &rest[i + 1..];
+    }
+    out.extend_from_slice(rest);
+    Cow::Owned(out)
 }
 
 /// Trim ASCII whitespace at both ends.

@@ -9,7 +9,7 @@
 
 use std::borrow::Cow;
 
-use memchr::{memchr, memchr2, memmem};
+use memchr::{memchr, memchr2, memchr_iter};
 
 use super::{collapse_ws, MAX_DECODE};
 
@@ -20,7 +20,7 @@ use super::{collapse_ws, MAX_DECODE};
 /// with its whitespace collapsed: borrowed when it already is.
 pub(crate) fn decode_plain(value: &[u8]) -> Option<Cow<'_, str>> {
     let value = &value[..value.len().min(MAX_DECODE)];
-    if memchr2(b'\n', b'\r', value).is_some() || memmem::find(value, b"=?").is_some() {
+    if memchr2(b'\n', b'\r', value).is_some() || has_encoded_word(value) {
         return None;
     }
     // Outer spaces (one always follows the colon) go either way.
@@ -33,13 +33,15 @@ pub(crate) fn decode_plain(value: &[u8]) -> Option<Cow<'_, str>> {
 /// it already is.
 pub(crate) fn collapsed(s: &str) -> Cow<'_, str> {
     let b = s.as_bytes();
-    let plain = s.is_ascii()
-        && !b
-            .iter()
-            .any(|&c| c.is_ascii_whitespace() && c != b' ' || c == 0x0b)
-        && b.first() != Some(&b' ')
-        && b.last() != Some(&b' ')
-        && memmem::find(b, b"  ").is_none();
+    // ASCII with no whitespace but single inner spaces (char::is_whitespace in ASCII is
+    // space and \t..=\r).
+    let mut prev = b' ';
+    let plain = b.last() != Some(&b' ')
+        && b.iter().all(|&c| {
+            let ok = c < 0x80 && !(b'\t'..=b'\r').contains(&c) && !(c == b' ' && prev == b' ');
+            prev = c;
+            ok
+        });
     if plain {
         Cow::Borrowed(s)
     } else {
@@ -47,14 +49,32 @@ pub(crate) fn collapsed(s: &str) -> Cow<'_, str> {
     }
 }
 
+/// `=?` somewhere in `b`: maybe an RFC 2047 encoded word, which only mailparse decodes.
+fn has_encoded_word(b: &[u8]) -> bool {
+    memchr_iter(b'=', b).any(|i| b.get(i + 1) == Some(&b'?'))
+}
+
 /// Bytes that make an unquoted name or an address something other than plain text for
 /// mailparse's address parser (quoting, brackets, lists, groups, comments, escapes), plus `[`
 /// and `]` (domain literals), kept out of the fast path to be safe.
-const SPECIAL: &[u8] = b"\"<>,;:()\\[]";
+const SPECIAL: [bool; 256] = {
+    let mut t = [false; 256];
+    let s = b"\"<>,;:()\\[]";
+    let mut i = 0;
+    while i < s.len() {
+        t[s[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
+
+fn has_special(s: &str) -> bool {
+    s.bytes().any(|b| SPECIAL[b as usize])
+}
 
 /// A bare address: an `@`, no space, nothing special.
 fn is_plain_addr(a: &str) -> bool {
-    a.contains('@') && !a.bytes().any(|b| b == b' ' || SPECIAL.contains(&b))
+    memchr(b'@', a.as_bytes()).is_some() && !a.bytes().any(|b| b == b' ' || SPECIAL[b as usize])
 }
 
 /// The address and display name of a From field, as [`super::parse_from`] computes them.
@@ -79,7 +99,7 @@ pub(crate) fn parse_from_plain(raw: &[u8]) -> Option<FromParts<'_>> {
         None => rest,
     };
     let line = line.strip_suffix(b"\r").unwrap_or(line);
-    if !line.iter().all(|&b| (0x20..0x7f).contains(&b)) || memmem::find(line, b"=?").is_some() {
+    if !line.iter().all(|&b| (0x20..0x7f).contains(&b)) || has_encoded_word(line) {
         return None;
     }
     let v = std::str::from_utf8(line).ok()?.trim_matches(' ');
@@ -99,13 +119,13 @@ pub(crate) fn parse_from_plain(raw: &[u8]) -> Option<FromParts<'_>> {
         (name, inner[close + 1..].trim_start_matches(' '))
     } else if let Some(lt) = v.find('<') {
         let name = v[..lt].trim_end_matches(' ');
-        if name.bytes().any(|b| SPECIAL.contains(&b)) {
+        if has_special(name) {
             return None;
         }
         (name, &v[lt..])
     } else {
         // One unquoted address, or (without an `@`) the raw value: the trimmed text either way.
-        return (!v.bytes().any(|b| SPECIAL.contains(&b))).then_some((Some(v), None));
+        return (!has_special(v)).then_some((Some(v), None));
     };
     let a = bracketed.strip_prefix('<')?.strip_suffix('>')?;
     is_plain_addr(a).then(|| (Some(a), Some(collapsed(name)).filter(|n| !n.is_empty())))
