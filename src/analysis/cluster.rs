@@ -102,18 +102,14 @@ pub fn cluster(
     let ex = KeyExtractor::new(key, strings).with_sender_patterns(&table);
     let mut out = group_with_facts(records, ex, ctx, &facts);
     let logs = super::evidence::LogFacts::default();
-    for c in &mut out {
-        rank::assess(
-            c,
-            &rank::Corpus {
-                records,
-                strings,
-                ctx,
-                facts: &facts,
-                logs: &logs,
-            },
-        );
-    }
+    let corpus = rank::Corpus {
+        records,
+        strings,
+        ctx,
+        facts: &facts,
+        logs: &logs,
+    };
+    rank::assess_all(&mut out, &corpus);
     out
 }
 

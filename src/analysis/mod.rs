@@ -78,8 +78,10 @@ pub fn analyse_with_logs(input: AnalysisInput, logs: LogFacts) -> Analysis {
         top_limit,
     } = input;
     let ctx = ctx.with_queue_local_domains(&records, &strings);
-    let table = cluster::sender_patterns(&records, &strings, &ctx);
-    let facts = rank::Facts::new(&records, &strings, &ctx);
+    let (table, facts) = rayon::join(
+        || cluster::sender_patterns(&records, &strings, &ctx),
+        || rank::Facts::new(&records, &strings, &ctx),
+    );
     let corpus = rank::Corpus {
         records: &records,
         strings: &strings,
@@ -87,12 +89,15 @@ pub fn analyse_with_logs(input: AnalysisInput, logs: LogFacts) -> Analysis {
         facts: &facts,
         logs: &logs,
     };
-    let ex = KeyExtractor::new(key, &strings).with_sender_patterns(&table);
-    let mut clusters = cluster::group_with_facts(&records, ex, &ctx, &facts);
-    for c in &mut clusters {
-        rank::assess(c, &corpus);
-    }
-    let top = rank::top(&corpus, &table, top_limit);
+    let (clusters, top) = rayon::join(
+        || {
+            let ex = KeyExtractor::new(key, &strings).with_sender_patterns(&table);
+            let mut clusters = cluster::group_with_facts(&records, ex, &ctx, &facts);
+            rank::assess_all(&mut clusters, &corpus);
+            clusters
+        },
+        || rank::top(&corpus, &table, top_limit),
+    );
     Analysis {
         records,
         strings,
@@ -124,9 +129,7 @@ impl Analysis {
         };
         let ex = self.extractor(key);
         let mut clusters = cluster::group_with_facts(&self.records, ex, &self.ctx, &self.facts);
-        for c in &mut clusters {
-            rank::assess(c, &corpus);
-        }
+        rank::assess_all(&mut clusters, &corpus);
         self.key = key;
         self.clusters = clusters;
     }

@@ -317,10 +317,13 @@ fn mask_ascii_run(run: &[u8], out: &mut Vec<u8>) {
     if run.is_empty() {
         return;
     }
-    if run.iter().all(u8::is_ascii_digit) {
+    let digits = run.iter().filter(|b| b.is_ascii_digit()).count();
+    if digits == run.len() {
         out.push(b'#');
-    } else if is_random_ascii(run) {
+    } else if is_random_ascii(run, digits) {
         out.push(b'*');
+    } else if digits == 0 {
+        out.extend_from_slice(run);
     } else {
         let mut in_digits = false;
         for &c in run {
@@ -334,19 +337,22 @@ fn mask_ascii_run(run: &[u8], out: &mut Vec<u8>) {
     }
 }
 
-/// [`is_random_word`] of an ASCII alphanumeric run.
-fn is_random_ascii(w: &[u8]) -> bool {
+/// [`is_random_word`] of an ASCII alphanumeric run holding `digits` digits (not all digits).
+fn is_random_ascii(w: &[u8], digits: usize) -> bool {
     let n = w.len();
-    let digits = w.iter().filter(|b| b.is_ascii_digit()).count();
-    if digits > 0 && digits < n {
+    if digits > 0 {
         return n >= 4;
     }
     if n < 5 {
         return false;
     }
-    let no_vowel = !w
-        .iter()
-        .any(|b| b"aeiouy".contains(&b.to_ascii_lowercase()));
+    let vowel = |b: &u8| {
+        matches!(
+            b.to_ascii_lowercase(),
+            b'a' | b'e' | b'i' | b'o' | b'u' | b'y'
+        )
+    };
+    let no_vowel = !w.iter().any(vowel);
     let inner_upper = w[1..].iter().filter(|b| b.is_ascii_uppercase()).count();
     let random_case = inner_upper >= 2 && inner_upper < n - 1;
     no_vowel || random_case || n >= 25

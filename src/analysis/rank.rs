@@ -8,6 +8,7 @@
 //! damped so that a handful of messages never outranks a flood. The first reason is a one-line
 //! summary ending in a conclusion (`likely a guessed password`, `looks legitimate: keep`).
 
+use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 
@@ -264,6 +265,11 @@ pub fn assess(c: &mut Cluster, corpus: &Corpus<'_>) {
     }
 }
 
+/// [`assess`] each cluster, in parallel (rayon's current pool): clusters are independent.
+pub(crate) fn assess_all(clusters: &mut [Cluster], corpus: &Corpus<'_>) {
+    clusters.par_iter_mut().for_each(|c| assess(c, corpus));
+}
+
 /// How the cluster is named at the start of its summary.
 fn subject(c: &Cluster, corpus: &Corpus<'_>) -> String {
     let Some(v) = c.value else {
@@ -382,22 +388,26 @@ pub fn top(corpus: &Corpus<'_>, table: &SenderPatterns, limit: usize) -> Vec<Clu
     let bounce = OriginKind::ALL
         .iter()
         .position(|k| *k == OriginKind::Bounce);
-    let mut candidates: Vec<(usize, Cluster)> = Vec::new();
-    for (rank, key) in TOP_KEYS.into_iter().enumerate() {
-        let ex = KeyExtractor::new(key, corpus.strings).with_sender_patterns(table);
-        let clusters = group_with_facts(corpus.records, ex, corpus.ctx, corpus.facts);
-        for mut c in clusters {
-            let keep = match c.value {
-                None => false,
-                Some(KeyValue::Origin(o)) => Some(o.0 as usize) == bounce,
-                Some(_) => true,
-            };
-            if keep {
-                assess(&mut c, corpus);
-                candidates.push((rank, c));
-            }
-        }
-    }
+    // The keys are independent: grouped and scored in parallel, then taken in key order.
+    let per_key: Vec<Vec<(usize, Cluster)>> = TOP_KEYS
+        .par_iter()
+        .enumerate()
+        .map(|(rank, &key)| {
+            let ex = KeyExtractor::new(key, corpus.strings).with_sender_patterns(table);
+            let clusters = group_with_facts(corpus.records, ex, corpus.ctx, corpus.facts);
+            let mut kept: Vec<Cluster> = clusters
+                .into_iter()
+                .filter(|c| match c.value {
+                    None => false,
+                    Some(KeyValue::Origin(o)) => Some(o.0 as usize) == bounce,
+                    Some(_) => true,
+                })
+                .collect();
+            assess_all(&mut kept, corpus);
+            kept.into_iter().map(|c| (rank, c)).collect()
+        })
+        .collect();
+    let mut candidates: Vec<(usize, Cluster)> = per_key.into_iter().flatten().collect();
     candidates.sort_by(|(ra, a), (rb, b)| {
         b.score
             .total_cmp(&a.score)

@@ -84,17 +84,18 @@ impl<'a> FieldIter<'a> {
             let end = field_len(self.rest);
             let raw = &self.rest[..end];
             self.rest = &self.rest[end..];
-            let Some(colon) = memchr(b':', raw) else {
+            // A name is printable ASCII up to the first colon; anything else before a colon, or
+            // no colon, makes the line garbage.
+            let colon = raw
+                .iter()
+                .position(|&b| b == b':' || b <= b' ' || b >= 127)
+                .filter(|&c| c > 0 && raw[c] == b':');
+            let Some(colon) = colon else {
                 self.garbage += 1;
                 continue;
             };
-            let name = &raw[..colon];
-            if name.is_empty() || name.iter().any(|&b| b <= b' ' || b >= 127) {
-                self.garbage += 1;
-                continue;
-            }
             self.seen += 1;
-            return Some((name, raw, colon));
+            return Some((&raw[..colon], raw, colon));
         }
         None
     }

@@ -230,3 +230,12 @@ proptest::proptest! {
         assert_same(&[b"From: ".as_slice(), &value, end].concat());
     }
 }
+
+#[test]
+fn field_names_are_printable_ascii_before_the_first_colon() {
+    let h = b"ok: 1\nna me: 2\n: 3\n\x7f: 4\nno colon\nx:y\nA-B_c.d: 5\n";
+    let mut it = fields(h);
+    let names: Vec<&[u8]> = it.by_ref().map(|f| f.name).collect();
+    assert_eq!(names, [&b"ok"[..], b"x", b"A-B_c.d"]);
+    assert_eq!(it.garbage, 4);
+}
