@@ -153,7 +153,7 @@ impl Domains<'_> {
         *self
             .of
             .entry(addr)
-            .or_insert_with(|| domain(&strings.resolve(addr)).map(|d| strings.intern(&d)))
+            .or_insert_with(|| intern_domain(strings, &strings.resolve(addr)))
     }
 
     fn is_local(&mut self, d: Sym) -> bool {
@@ -185,6 +185,18 @@ impl Domains<'_> {
             };
         }
         seen.then_some(foreign)
+    }
+}
+
+/// [`domain`] of `addr`, interned: borrowed when already lower case (most are), so a million
+/// forged senders cost no allocation each.
+fn intern_domain(strings: &Interner, addr: &[u8]) -> Option<Sym> {
+    let at = addr.iter().rposition(|&b| b == b'@')?;
+    let d = &addr[at + 1..];
+    match d {
+        [] => None,
+        d if d.iter().any(u8::is_ascii_uppercase) => Some(strings.intern(&d.to_ascii_lowercase())),
+        d => Some(strings.intern(d)),
     }
 }
 
