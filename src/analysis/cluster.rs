@@ -93,10 +93,11 @@ pub fn cluster(
     ctx: &AnalysisContext,
 ) -> Vec<Cluster> {
     let ctx = &ctx.with_queue_local_domains(records, strings);
-    let table = if key == ClusterKey::SenderPattern {
-        sender_patterns(records, strings, ctx)
-    } else {
-        SenderPatterns::default()
+    // One after the other, not joined: the sender table's tallies (a million forged senders)
+    // and the facts would then peak in memory together.
+    let table = match key {
+        ClusterKey::SenderPattern => sender_patterns(records, strings, ctx),
+        _ => SenderPatterns::default(),
     };
     let facts = Facts::new(records, strings, ctx);
     let ex = KeyExtractor::new(key, strings).with_sender_patterns(&table);

@@ -78,10 +78,9 @@ pub fn analyse_with_logs(input: AnalysisInput, logs: LogFacts) -> Analysis {
         top_limit,
     } = input;
     let ctx = ctx.with_queue_local_domains(&records, &strings);
-    let (table, facts) = rayon::join(
-        || cluster::sender_patterns(&records, &strings, &ctx),
-        || rank::Facts::new(&records, &strings, &ctx),
-    );
+    // Not joined: the sender table's tallies and the facts would peak in memory together.
+    let table = cluster::sender_patterns(&records, &strings, &ctx);
+    let facts = rank::Facts::new(&records, &strings, &ctx);
     let corpus = rank::Corpus {
         records: &records,
         strings: &strings,

@@ -106,31 +106,20 @@ fn derive_each(
     derive: fn(&[u8]) -> Option<Vec<u8>>,
     strings: &Interner,
 ) -> Vec<Option<KeyValue>> {
-    let mut index: HashMap<Sym, u32> = HashMap::default();
-    let mut distinct: Vec<Sym> = Vec::new();
-    let slots: Vec<Option<u32>> = records
-        .iter()
-        .map(|r| {
-            let s = source(r)?;
-            Some(*index.entry(s).or_insert_with(|| {
-                distinct.push(s);
-                (distinct.len() - 1) as u32
-            }))
-        })
-        .collect();
+    // No per-record scratch (a million records): the distinct strings, then a map of them.
+    let distinct: HashSet<Sym> = records.iter().filter_map(&source).collect();
+    let distinct: Vec<Sym> = distinct.into_iter().collect();
     let derived: Vec<Option<Sym>> = distinct
         .par_iter()
         .with_min_len(DERIVE_BATCH)
         .map(|&s| derive(&strings.resolve(s)).map(|v| strings.intern(&v)))
         .collect();
-    slots
-        .into_iter()
-        .map(|i| {
-            derived
-                .get(i? as usize)
-                .copied()
-                .flatten()
-                .map(KeyValue::Text)
+    let of: HashMap<Sym, Option<Sym>> = distinct.into_iter().zip(derived).collect();
+    records
+        .iter()
+        .map(|r| {
+            let s = source(r)?;
+            of.get(&s).copied().flatten().map(KeyValue::Text)
         })
         .collect()
 }
