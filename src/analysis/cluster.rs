@@ -3,7 +3,9 @@
 //! Grouping is here; `score` and `reasons` come from the ranking (`rank.rs`), so every caller of
 //! [`cluster`] (CLI, TUI, watcher) sees the same judgement.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet};
 
 use super::key::{ClusterKey, KeyExtractor, KeyValue};
 use super::patterns::SenderPatterns;
@@ -31,7 +33,7 @@ impl AnalysisContext {
     /// (docs/qmail-format.md §2), so the queue names the server's domains even when control/ is
     /// not readable.
     pub fn with_queue_local_domains(&self, records: &[MessageRecord], strings: &Interner) -> Self {
-        let mut seen: std::collections::HashSet<crate::queue::Sym> = Default::default();
+        let mut seen: FxHashSet<crate::queue::Sym> = Default::default();
         let mut domains = self.local_domains.clone();
         for rc in records.iter().flat_map(|r| r.recipients.iter()) {
             if rc.channel != crate::queue::Channel::Local || !seen.insert(rc.address) {
@@ -91,27 +93,24 @@ pub fn cluster(
     ctx: &AnalysisContext,
 ) -> Vec<Cluster> {
     let ctx = &ctx.with_queue_local_domains(records, strings);
-    let table = if key == ClusterKey::SenderPattern {
-        sender_patterns(records, strings, ctx)
-    } else {
-        SenderPatterns::default()
+    // One after the other, not joined: the sender table's tallies (a million forged senders)
+    // and the facts would then peak in memory together.
+    let table = match key {
+        ClusterKey::SenderPattern => sender_patterns(records, strings, ctx),
+        _ => SenderPatterns::default(),
     };
-    let ex = KeyExtractor::new(key, strings).with_sender_patterns(&table);
-    let mut out = group(records, ex, ctx);
     let facts = Facts::new(records, strings, ctx);
+    let ex = KeyExtractor::new(key, strings).with_sender_patterns(&table);
+    let mut out = group_with_facts(records, ex, ctx, &facts);
     let logs = super::evidence::LogFacts::default();
-    for c in &mut out {
-        rank::assess(
-            c,
-            &rank::Corpus {
-                records,
-                strings,
-                ctx,
-                facts: &facts,
-                logs: &logs,
-            },
-        );
-    }
+    let corpus = rank::Corpus {
+        records,
+        strings,
+        ctx,
+        facts: &facts,
+        logs: &logs,
+    };
+    rank::assess_all(&mut out, &corpus);
     out
 }
 
@@ -121,7 +120,7 @@ pub fn sender_patterns(
     strings: &Interner,
     ctx: &AnalysisContext,
 ) -> SenderPatterns {
-    let mut counts: HashMap<crate::queue::Sym, usize> = HashMap::new();
+    let mut counts: HashMap<crate::queue::Sym, usize> = HashMap::default();
     for r in records {
         if let Some(s) = r.sender {
             *counts.entry(s).or_default() += 1;
@@ -154,6 +153,22 @@ pub(crate) fn group(
     group_by(records, (key, strings), ctx, |_, r| ex.value(r))
 }
 
+/// [`group`], taking subject templates and networks from `facts` (no second derivation per
+/// message: they are the values those keys compute).
+pub(crate) fn group_with_facts(
+    records: &[MessageRecord],
+    ex: KeyExtractor<'_>,
+    ctx: &AnalysisContext,
+    facts: &Facts,
+) -> Vec<Cluster> {
+    let (key, strings) = (ex.key(), ex.strings());
+    match key {
+        ClusterKey::Subject => group_by(records, (key, strings), ctx, |i, _| facts.template(i)),
+        ClusterKey::OriginNet => group_by(records, (key, strings), ctx, |i, _| facts.net(i)),
+        _ => group(records, ex, ctx),
+    }
+}
+
 /// Group by precomputed values (`value(index, record)`), largest first; no scores yet.
 pub(crate) fn group_by(
     records: &[MessageRecord],
@@ -161,7 +176,7 @@ pub(crate) fn group_by(
     ctx: &AnalysisContext,
     mut value: impl FnMut(usize, &MessageRecord) -> Option<KeyValue>,
 ) -> Vec<Cluster> {
-    let mut groups: HashMap<Option<KeyValue>, Cluster> = HashMap::new();
+    let mut groups: HashMap<Option<KeyValue>, Cluster> = HashMap::default();
     let hour_ago = ctx.now - 3600;
     for (i, r) in records.iter().enumerate() {
         let value = value(i, r);

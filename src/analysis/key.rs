@@ -3,7 +3,7 @@
 //! Shared by `clusters`, `top`, the query language's `cluster:KEY=VALUE`, the watcher's
 //! per-cluster rates and the TUI, so a cluster means the same thing everywhere.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use super::patterns::SenderPatterns;
 use crate::queue::{Interner, MessageRecord, OriginKind, Sym};
@@ -121,7 +121,7 @@ impl KeyValue {
 pub struct KeyExtractor<'a> {
     key: ClusterKey,
     strings: &'a Interner,
-    derived: HashMap<Sym, Option<Sym>>,
+    derived: FxHashMap<Sym, Option<Sym>>,
     patterns: Option<&'a SenderPatterns>,
 }
 
@@ -131,7 +131,7 @@ impl<'a> KeyExtractor<'a> {
         KeyExtractor {
             key,
             strings,
-            derived: HashMap::new(),
+            derived: FxHashMap::default(),
             patterns: None,
         }
     }

@@ -78,6 +78,7 @@ pub fn analyse_with_logs(input: AnalysisInput, logs: LogFacts) -> Analysis {
         top_limit,
     } = input;
     let ctx = ctx.with_queue_local_domains(&records, &strings);
+    // Not joined: the sender table's tallies and the facts would peak in memory together.
     let table = cluster::sender_patterns(&records, &strings, &ctx);
     let facts = rank::Facts::new(&records, &strings, &ctx);
     let corpus = rank::Corpus {
@@ -87,12 +88,15 @@ pub fn analyse_with_logs(input: AnalysisInput, logs: LogFacts) -> Analysis {
         facts: &facts,
         logs: &logs,
     };
-    let ex = KeyExtractor::new(key, &strings).with_sender_patterns(&table);
-    let mut clusters = cluster::group(&records, ex, &ctx);
-    for c in &mut clusters {
-        rank::assess(c, &corpus);
-    }
-    let top = rank::top(&corpus, &table, top_limit);
+    let (clusters, top) = rayon::join(
+        || {
+            let ex = KeyExtractor::new(key, &strings).with_sender_patterns(&table);
+            let mut clusters = cluster::group_with_facts(&records, ex, &ctx, &facts);
+            rank::assess_all(&mut clusters, &corpus);
+            clusters
+        },
+        || rank::top(&corpus, &table, top_limit),
+    );
     Analysis {
         records,
         strings,
@@ -122,10 +126,9 @@ impl Analysis {
             facts: &self.facts,
             logs: &self.logs,
         };
-        let mut clusters = cluster::group(&self.records, self.extractor(key), &self.ctx);
-        for c in &mut clusters {
-            rank::assess(c, &corpus);
-        }
+        let ex = self.extractor(key);
+        let mut clusters = cluster::group_with_facts(&self.records, ex, &self.ctx, &self.facts);
+        rank::assess_all(&mut clusters, &corpus);
         self.key = key;
         self.clusters = clusters;
     }

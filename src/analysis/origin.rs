@@ -3,7 +3,7 @@
 //! Runs once per message during the scan, on the header summary, so no header bytes need to be
 //! kept. The rules are docs/qmail-format.md §4 and docs/cli.md "Origins".
 
-use crate::queue::headers::{decode_text, parse_from, trim, HeaderSummary};
+use crate::queue::headers::{decode_text_cow, parse_from_cow, trim, HeaderSummary};
 use crate::queue::received::{parse_queue_line, parse_smtp_hop, Invoked};
 use crate::queue::{HeaderFields, Interner, Origin, OriginKind};
 
@@ -88,12 +88,18 @@ fn header_fields(s: &HeaderSummary<'_>, strings: &Interner) -> HeaderFields {
         ..HeaderFields::default()
     };
     if let Some(raw) = s.subject.as_deref() {
-        h.subject_raw = sym_of(strings, raw);
-        let decoded = decode_text(raw);
-        h.subject = (!decoded.is_empty()).then(|| strings.intern(decoded.as_bytes()));
+        let trimmed = trim(raw);
+        h.subject_raw = (!trimmed.is_empty()).then(|| strings.intern(trimmed));
+        let decoded = decode_text_cow(raw);
+        // A plain subject decodes to itself: one interning, not two.
+        h.subject = match decoded.as_bytes() {
+            b"" => None,
+            d if d == trimmed => h.subject_raw,
+            d => Some(strings.intern(d)),
+        };
     }
     if let Some(raw) = s.from_raw {
-        let (addr, name) = parse_from(raw);
+        let (addr, name) = parse_from_cow(raw);
         h.from = addr.and_then(|a| sym_of(strings, a.as_bytes()));
         h.from_name = name.and_then(|n| sym_of(strings, n.as_bytes()));
     }

@@ -257,6 +257,14 @@ fn is_random_word(w: &str) -> bool {
 /// (`Invoice # ref *`). Whitespace is already collapsed by the decoder.
 pub fn subject_template(subject: &[u8]) -> Option<Vec<u8>> {
     let cut = &subject[..subject.len().min(MAX_PATTERN_INPUT)];
+    if cut.is_ascii() {
+        return Some(ascii_template(cut));
+    }
+    Some(text_template(cut))
+}
+
+/// [`subject_template`] of any bytes, by chars.
+fn text_template(cut: &[u8]) -> Vec<u8> {
     let text = String::from_utf8_lossy(cut);
     let mut out = String::with_capacity(text.len());
     for (i, word) in text.split(' ').enumerate() {
@@ -270,7 +278,84 @@ pub fn subject_template(subject: &[u8]) -> Option<Vec<u8>> {
         }
         mask_word(word, &mut out);
     }
-    Some(out.into_bytes())
+    out.into_bytes()
+}
+
+/// [`subject_template`] of ASCII text, by bytes: the same steps as [`text_template`] without
+/// a `String` per word and run (most subjects of a flood are ASCII).
+fn ascii_template(text: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len());
+    for (i, word) in text.split(|&b| b == b' ').enumerate() {
+        if i > 0 {
+            out.push(b' ');
+        }
+        let at = word.iter().rposition(|&b| b == b'@');
+        if let Some(at) = at.filter(|&at| at > 0 && at + 1 < word.len()) {
+            out.push(b'*');
+            out.extend(word[at..].iter().map(u8::to_ascii_lowercase));
+            continue;
+        }
+        let mut rest = word;
+        while !rest.is_empty() {
+            let run = rest
+                .iter()
+                .take_while(|b| b.is_ascii_alphanumeric())
+                .count();
+            mask_ascii_run(&rest[..run], &mut out);
+            match rest.get(run) {
+                Some(&b) => out.push(b),
+                None => break,
+            }
+            rest = &rest[run + 1..];
+        }
+    }
+    out
+}
+
+/// One alphanumeric run of [`ascii_template`], masked as `mask_word` masks it.
+fn mask_ascii_run(run: &[u8], out: &mut Vec<u8>) {
+    if run.is_empty() {
+        return;
+    }
+    let digits = run.iter().filter(|b| b.is_ascii_digit()).count();
+    if digits == run.len() {
+        out.push(b'#');
+    } else if is_random_ascii(run, digits) {
+        out.push(b'*');
+    } else if digits == 0 {
+        out.extend_from_slice(run);
+    } else {
+        let mut in_digits = false;
+        for &c in run {
+            if !c.is_ascii_digit() {
+                out.push(c);
+            } else if !in_digits {
+                out.push(b'#');
+            }
+            in_digits = c.is_ascii_digit();
+        }
+    }
+}
+
+/// [`is_random_word`] of an ASCII alphanumeric run holding `digits` digits (not all digits).
+fn is_random_ascii(w: &[u8], digits: usize) -> bool {
+    let n = w.len();
+    if digits > 0 {
+        return n >= 4;
+    }
+    if n < 5 {
+        return false;
+    }
+    let vowel = |b: &u8| {
+        matches!(
+            b.to_ascii_lowercase(),
+            b'a' | b'e' | b'i' | b'o' | b'u' | b'y'
+        )
+    };
+    let no_vowel = !w.iter().any(vowel);
+    let inner_upper = w[1..].iter().filter(|b| b.is_ascii_uppercase()).count();
+    let random_case = inner_upper >= 2 && inner_upper < n - 1;
+    no_vowel || random_case || n >= 25
 }
 
 /// Mask the alphanumeric runs of one word, keeping punctuation between them.

@@ -8,10 +8,11 @@
 //! damped so that a handful of messages never outranks a flood. The first reason is a one-line
 //! summary ending in a conclusion (`likely a guessed password`, `looks legitimate: keep`).
 
-use std::collections::HashMap;
+use rayon::prelude::*;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 
-use super::cluster::{group, group_by, Cluster};
+use super::cluster::{group_with_facts, Cluster};
 use super::evidence::LoginFinding;
 use super::key::{ClusterKey, KeyExtractor, KeyValue};
 use super::patterns::SenderPatterns;
@@ -87,10 +88,14 @@ struct Points(f64, String);
 struct Scoring {
     points: Vec<Points>,
     why: Option<&'static str>,
+    /// Write the words: false when only the score is wanted (`top` scores thousands of
+    /// clusters and shows a dozen).
+    words: bool,
 }
 
 impl Scoring {
-    fn add(&mut self, points: f64, words: String, why: Option<&'static str>) {
+    fn add(&mut self, points: f64, words: impl FnOnce() -> String, why: Option<&'static str>) {
+        let words = if self.words { words() } else { String::new() };
         self.points.push(Points(points, words));
         self.why = self.why.or(why);
     }
@@ -101,15 +106,18 @@ fn frac(n: usize, of: usize) -> f64 {
 }
 
 /// Score the signals of `c`.
-fn score(c: &Cluster, s: &Signals, corpus: &Corpus<'_>) -> Scoring {
-    let mut sc = Scoring::default();
+fn score(c: &Cluster, s: &Signals, corpus: &Corpus<'_>, words: bool) -> Scoring {
+    let mut sc = Scoring {
+        words,
+        ..Scoring::default()
+    };
     sc.add(
         30.0 * s.share,
-        format!("{} of the queue", percent(s.share)),
+        || format!("{} of the queue", percent(s.share)),
         None,
     );
     if c.per_minute > 0.0 {
-        let words = format!("{:.1} messages a minute over the last hour", c.per_minute);
+        let words = || format!("{:.1} messages a minute over the last hour", c.per_minute);
         sc.add(10.0 * (c.per_minute / 10.0).min(1.0), words, None);
     }
     login_points(&mut sc, c, s);
@@ -118,10 +126,12 @@ fn score(c: &Cluster, s: &Signals, corpus: &Corpus<'_>) -> Scoring {
     fan_out_and_template(&mut sc, c, s, corpus);
     if let Some(Some(KeyValue::Text(v))) = (c.key == ClusterKey::SenderPattern).then_some(c.value) {
         if SenderPatterns::is_generalised(&corpus.strings.resolve(v)) {
-            let words = format!(
-                "{} forged sender names in one pattern",
-                thousands(s.senders.len())
-            );
+            let words = || {
+                format!(
+                    "{} forged sender names in one pattern",
+                    thousands(s.senders.len())
+                )
+            };
             sc.add(15.0, words, Some("forged random sender names"));
         }
     }
@@ -137,16 +147,18 @@ fn login_points(sc: &mut Scoring, c: &Cluster, s: &Signals) {
         let (ips, nets) = (s.ips.len(), s.nets.len());
         sc.add(
             25.0,
-            format!("one login used from {ips} IPs in {nets} networks"),
+            || format!("one login used from {ips} IPs in {nets} networks"),
             GUESSED,
         );
     }
     let f = frac(s.foreign, s.foreign_known);
     if s.foreign_known > 0 && f >= 0.5 {
-        let words = format!(
-            "{} of authenticated senders use domains not their own",
-            percent(f)
-        );
+        let words = || {
+            format!(
+                "{} of authenticated senders use domains not their own",
+                percent(f)
+            )
+        };
         sc.add(25.0 * f, words, GUESSED);
     }
 }
@@ -164,7 +176,7 @@ fn log_points(sc: &mut Scoring, c: &Cluster, corpus: &Corpus<'_>) {
             LoginFinding::Guessed { .. } => 25.0,
             LoginFinding::HarvestingIp { .. } => 15.0,
         };
-        sc.add(points, f.words(&user), GUESSED);
+        sc.add(points, || f.words(&user), GUESSED);
     }
 }
 
@@ -180,48 +192,68 @@ fn origin_points(sc: &mut Scoring, c: &Cluster, s: &Signals) {
         };
         sc.add(
             30.0 * w,
-            "web-server uid or PHP script mailing remote domains".into(),
+            || "web-server uid or PHP script mailing remote domains".into(),
             Some(why),
         );
     } else if frac(s.local_remote, n) >= 0.5 {
         let why = Some("a local user or cron job mailing remote domains");
-        sc.add(10.0, "local uid mailing remote domains".into(), why);
+        sc.add(10.0, || "local uid mailing remote domains".into(), why);
     }
     let b = frac(s.null_remote, n);
     if b >= 0.5 {
         let why = Some("backscatter: bounces of spam to forged senders");
         sc.add(
             20.0 * b,
-            "null-sender bounces to remote addresses".into(),
+            || "null-sender bounces to remote addresses".into(),
             why,
         );
     }
     let r = frac(s.relay, n);
     if r >= 0.5 {
         let why = Some("relaying without a login: check rcpthosts and tcp.smtp");
-        let words = "unauthenticated SMTP clients relaying to remote domains".into();
+        let words = || "unauthenticated SMTP clients relaying to remote domains".into();
         sc.add(20.0 * r, words, why);
     }
 }
 
 fn fan_out_and_template(sc: &mut Scoring, c: &Cluster, s: &Signals, corpus: &Corpus<'_>) {
     if s.remote_max >= 10 {
-        let words = format!("up to {} remote recipients a message", s.remote_max);
+        let words = || format!("up to {} remote recipients a message", s.remote_max);
         sc.add(10.0, words, None);
     } else if frac(s.remote_msgs, c.messages) >= 0.5 && c.recipients >= 3 * c.messages {
-        sc.add(5.0, "several remote recipients a message".into(), None);
+        sc.add(5.0, || "several remote recipients a message".into(), None);
     }
     let dominant = s
         .template
         .filter(|&(_, k)| c.messages >= 20 && frac(k, c.messages) >= DOMINANT);
     if let Some((t, k)) = dominant.filter(|_| c.key != ClusterKey::Subject) {
         let share = percent(frac(k, c.messages));
-        let words = format!(
-            "one subject template in {share}: \"{}\"",
-            t.text(corpus.strings)
-        );
+        let words = || {
+            format!(
+                "one subject template in {share}: \"{}\"",
+                t.text(corpus.strings)
+            )
+        };
         sc.add(10.0, words, None);
     }
+}
+
+/// The score of fired signals: their sum, damped for small clusters, 0-100 to one decimal.
+fn total(points: &[Points], messages: usize) -> f64 {
+    let mut total: f64 = points.iter().map(|p| p.0).sum();
+    if messages < MIN_CULPRIT_MESSAGES {
+        total *= messages as f64 / MIN_CULPRIT_MESSAGES as f64;
+    }
+    (total.clamp(0.0, 100.0) * 10.0).round() / 10.0
+}
+
+/// The score [`assess`] gives `c`, without writing its reasons.
+fn score_only(c: &Cluster, corpus: &Corpus<'_>) -> f64 {
+    if c.value.is_none() {
+        return 0.0;
+    }
+    let s = measure(c, corpus);
+    total(&score(c, &s, corpus, false).points, c.messages)
 }
 
 /// Fill `c.score` and `c.reasons` from its members' signals.
@@ -237,12 +269,8 @@ pub fn assess(c: &mut Cluster, corpus: &Corpus<'_>) {
         )];
         return;
     }
-    let Scoring { points, why } = score(c, &s, corpus);
-    let mut total: f64 = points.iter().map(|p| p.0).sum();
-    if c.messages < MIN_CULPRIT_MESSAGES {
-        total *= c.messages as f64 / MIN_CULPRIT_MESSAGES as f64;
-    }
-    let total = (total.clamp(0.0, 100.0) * 10.0).round() / 10.0;
+    let Scoring { points, why, .. } = score(c, &s, corpus, true);
+    let total = total(&points, c.messages);
     let conclusion = match Verdict::of(total) {
         Verdict::Legitimate => "looks legitimate: keep",
         Verdict::Suspect => why.unwrap_or("worth a look"),
@@ -262,6 +290,11 @@ pub fn assess(c: &mut Cluster, corpus: &Corpus<'_>) {
         c.reasons
             .push(format!("only {} messages: score scaled down", c.messages));
     }
+}
+
+/// [`assess`] each cluster, in parallel (rayon's current pool): clusters are independent.
+pub(crate) fn assess_all(clusters: &mut [Cluster], corpus: &Corpus<'_>) {
+    clusters.par_iter_mut().for_each(|c| assess(c, corpus));
 }
 
 /// How the cluster is named at the start of its summary.
@@ -382,33 +415,28 @@ pub fn top(corpus: &Corpus<'_>, table: &SenderPatterns, limit: usize) -> Vec<Clu
     let bounce = OriginKind::ALL
         .iter()
         .position(|k| *k == OriginKind::Bounce);
-    let mut candidates: Vec<(usize, Cluster)> = Vec::new();
-    for (rank, key) in TOP_KEYS.into_iter().enumerate() {
-        let ex = KeyExtractor::new(key, corpus.strings).with_sender_patterns(table);
-        // Templates and networks are already in the facts: no second derivation per message.
-        let clusters = match key {
-            ClusterKey::Subject | ClusterKey::OriginNet => {
-                let facts = corpus.facts;
-                let by = (key, corpus.strings);
-                group_by(corpus.records, by, corpus.ctx, |i, _| match key {
-                    ClusterKey::Subject => facts.template(i),
-                    _ => facts.net(i),
+    // The keys are independent: grouped and scored in parallel, then taken in key order.
+    let per_key: Vec<Vec<(usize, Cluster)>> = TOP_KEYS
+        .par_iter()
+        .enumerate()
+        .map(|(rank, &key)| {
+            let ex = KeyExtractor::new(key, corpus.strings).with_sender_patterns(table);
+            let clusters = group_with_facts(corpus.records, ex, corpus.ctx, corpus.facts);
+            let mut kept: Vec<Cluster> = clusters
+                .into_iter()
+                .filter(|c| match c.value {
+                    None => false,
+                    Some(KeyValue::Origin(o)) => Some(o.0 as usize) == bounce,
+                    Some(_) => true,
                 })
-            }
-            _ => group(corpus.records, ex, corpus.ctx),
-        };
-        for mut c in clusters {
-            let keep = match c.value {
-                None => false,
-                Some(KeyValue::Origin(o)) => Some(o.0 as usize) == bounce,
-                Some(_) => true,
-            };
-            if keep {
-                assess(&mut c, corpus);
-                candidates.push((rank, c));
-            }
-        }
-    }
+                .collect();
+            // Scores only: the reasons are written for the few clusters listed.
+            kept.par_iter_mut()
+                .for_each(|c| c.score = score_only(c, corpus));
+            kept.into_iter().map(|c| (rank, c)).collect()
+        })
+        .collect();
+    let mut candidates: Vec<(usize, Cluster)> = per_key.into_iter().flatten().collect();
     candidates.sort_by(|(ra, a), (rb, b)| {
         b.score
             .total_cmp(&a.score)
@@ -424,6 +452,8 @@ pub fn top(corpus: &Corpus<'_>, table: &SenderPatterns, limit: usize) -> Vec<Clu
     let mut legit = legit;
     legit.sort_by(|(ra, a), (rb, b)| b.messages.cmp(&a.messages).then(ra.cmp(rb)));
     take_uncovered(legit, LEGIT_SHOWN, &mut covered, &mut out);
+    // The same score again, now with its reasons.
+    assess_all(&mut out, corpus);
     out
 }
 

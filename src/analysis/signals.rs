@@ -4,11 +4,13 @@
 //! are computed once per analysis ([`Facts`]); a cluster's [`Signals`] are then one pass over
 //! its members.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::cluster::{AnalysisContext, Cluster};
-use super::key::{ClusterKey, KeyExtractor, KeyValue};
-use super::patterns::{domain, is_local_domain};
+use rayon::prelude::*;
+
+use super::key::KeyValue;
+use super::patterns::{domain, is_local_domain, network, subject_template};
 use crate::queue::{Channel, Interner, MessageRecord, OriginKind, Sym};
 
 /// User names of web servers (PHP and CGI scripts run as these).
@@ -35,25 +37,32 @@ pub struct Facts {
 
 impl Facts {
     /// Compute the facts of every record.
+    ///
+    /// The columns are independent, so they are computed in parallel (rayon's current pool), and
+    /// templates (the costly part) are derived in parallel over the distinct subjects.
     pub fn new(records: &[MessageRecord], strings: &Interner, ctx: &AnalysisContext) -> Facts {
-        let mut tpl = KeyExtractor::new(ClusterKey::Subject, strings);
-        let mut net = KeyExtractor::new(ClusterKey::OriginNet, strings);
         let empty = strings.intern(b"");
-        let mut domains = Domains {
-            strings,
-            ctx,
-            of: HashMap::new(),
-            local: HashMap::new(),
-        };
+        let ((template, net), (remote, (foreign, null_sender))) = rayon::join(
+            || {
+                rayon::join(
+                    || derive_each(records, |r| r.headers.subject, subject_template, strings),
+                    || derive_each(records, |r| r.origin.ip, network, strings),
+                )
+            },
+            || {
+                let remote = records.iter().map(|r| remote_count(r, strings, ctx));
+                (
+                    remote.collect(),
+                    foreign_and_null(records, strings, ctx, empty),
+                )
+            },
+        );
         Facts {
-            template: records.iter().map(|r| tpl.value(r)).collect(),
-            net: records.iter().map(|r| net.value(r)).collect(),
-            remote: records
-                .iter()
-                .map(|r| remote_count(r, strings, ctx))
-                .collect(),
-            foreign: records.iter().map(|r| domains.foreign(r)).collect(),
-            null_sender: records.iter().map(|r| r.sender == Some(empty)).collect(),
+            template,
+            net,
+            remote,
+            foreign,
+            null_sender,
         }
     }
 
@@ -67,6 +76,56 @@ impl Facts {
         self.net.get(i).copied().flatten()
     }
 }
+
+/// The `foreign` and `null_sender` columns.
+fn foreign_and_null(
+    records: &[MessageRecord],
+    strings: &Interner,
+    ctx: &AnalysisContext,
+    empty: Sym,
+) -> (Vec<Option<bool>>, Vec<bool>) {
+    let mut domains = Domains {
+        strings,
+        ctx,
+        of: HashMap::default(),
+        local: HashMap::default(),
+    };
+    let foreign = records.iter().map(|r| domains.foreign(r)).collect();
+    (
+        foreign,
+        records.iter().map(|r| r.sender == Some(empty)).collect(),
+    )
+}
+
+/// `derive` of each record's `source` string, interned, as [`KeyExtractor`] computes the
+/// `subject` and `origin-net` values: once per distinct string, the distinct strings in
+/// parallel.
+fn derive_each(
+    records: &[MessageRecord],
+    source: impl Fn(&MessageRecord) -> Option<Sym>,
+    derive: fn(&[u8]) -> Option<Vec<u8>>,
+    strings: &Interner,
+) -> Vec<Option<KeyValue>> {
+    // No per-record scratch (a million records): the distinct strings, then a map of them.
+    let distinct: HashSet<Sym> = records.iter().filter_map(&source).collect();
+    let distinct: Vec<Sym> = distinct.into_iter().collect();
+    let derived: Vec<Option<Sym>> = distinct
+        .par_iter()
+        .with_min_len(DERIVE_BATCH)
+        .map(|&s| derive(&strings.resolve(s)).map(|v| strings.intern(&v)))
+        .collect();
+    let of: HashMap<Sym, Option<Sym>> = distinct.into_iter().zip(derived).collect();
+    records
+        .iter()
+        .map(|r| {
+            let s = source(r)?;
+            of.get(&s).copied().flatten().map(KeyValue::Text)
+        })
+        .collect()
+}
+
+/// Distinct strings derived by one rayon task (amortises scheduling).
+const DERIVE_BATCH: usize = 256;
 
 /// Domains of addresses, interned and cached per distinct address, so deciding "own domain"
 /// costs one derivation per distinct login, sender and From address.
@@ -83,7 +142,7 @@ impl Domains<'_> {
         *self
             .of
             .entry(addr)
-            .or_insert_with(|| domain(&strings.resolve(addr)).map(|d| strings.intern(&d)))
+            .or_insert_with(|| intern_domain(strings, &strings.resolve(addr)))
     }
 
     fn is_local(&mut self, d: Sym) -> bool {
@@ -115,6 +174,18 @@ impl Domains<'_> {
             };
         }
         seen.then_some(foreign)
+    }
+}
+
+/// [`domain`] of `addr`, interned: borrowed when already lower case (most are), so a million
+/// forged senders cost no allocation each.
+fn intern_domain(strings: &Interner, addr: &[u8]) -> Option<Sym> {
+    let at = addr.iter().rposition(|&b| b == b'@')?;
+    let d = &addr[at + 1..];
+    match d {
+        [] => None,
+        d if d.iter().any(u8::is_ascii_uppercase) => Some(strings.intern(&d.to_ascii_lowercase())),
+        d => Some(strings.intern(d)),
     }
 }
 
@@ -179,7 +250,7 @@ pub(crate) fn measure(c: &Cluster, corpus: &Corpus<'_>) -> Signals {
         remote_min: u32::MAX,
         ..Signals::default()
     };
-    let mut templates: HashMap<KeyValue, usize> = HashMap::new();
+    let mut templates: HashMap<KeyValue, usize> = HashMap::default();
     for &i in &c.members {
         let i = i as usize;
         let (Some(r), Some(&remote)) = (corpus.records.get(i), corpus.facts.remote.get(i)) else {

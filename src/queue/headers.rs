@@ -7,6 +7,10 @@
 
 use std::borrow::Cow;
 
+use memchr::{memchr, memchr2, memchr_iter};
+
+mod plain;
+
 /// Bytes read by the first `read(2)`: most headers (a flood's are 1-3 KiB) fit in one.
 pub const FIRST_READ: usize = 8 * 1024;
 /// The most header bytes read from one message.
@@ -23,20 +27,11 @@ pub fn header_end(buf: &[u8]) -> Option<usize> {
     if buf.starts_with(b"\n") || buf.starts_with(b"\r\n") {
         return Some(0);
     }
-    let mut from = 0;
-    while let Some(pos) = memchr_nl(&buf[from..]) {
-        let nl = from + pos;
+    // memchr finds each line end with SIMD: a header block is a few dozen lines.
+    memchr_iter(b'\n', buf).find_map(|nl| {
         let rest = &buf[nl + 1..];
-        if rest.starts_with(b"\n") || rest.starts_with(b"\r\n") {
-            return Some(nl + 1);
-        }
-        from = nl + 1;
-    }
-    None
-}
-
-fn memchr_nl(b: &[u8]) -> Option<usize> {
-    b.iter().position(|&c| c == b'\n')
+        (rest.starts_with(b"\n") || rest.starts_with(b"\r\n")).then_some(nl + 1)
+    })
 }
 
 /// One header field, unfolded.
@@ -81,44 +76,54 @@ fn is_wsp(b: u8) -> bool {
     b == b' ' || b == b'\t'
 }
 
+impl<'a> FieldIter<'a> {
+    /// The next field as `(name, raw, offset of the colon in raw)`, its value not unfolded
+    /// (unfolding allocates, and most fields are not used).
+    fn next_raw(&mut self) -> Option<(&'a [u8], &'a [u8], usize)> {
+        while !self.rest.is_empty() && self.seen < MAX_FIELDS {
+            let end = field_len(self.rest);
+            let raw = &self.rest[..end];
+            self.rest = &self.rest[end..];
+            // A name is printable ASCII up to the first colon; anything else before a colon, or
+            // no colon, makes the line garbage.
+            let colon = raw
+                .iter()
+                .position(|&b| b == b':' || b <= b' ' || b >= 127)
+                .filter(|&c| c > 0 && raw[c] == b':');
+            let Some(colon) = colon else {
+                self.garbage += 1;
+                continue;
+            };
+            self.seen += 1;
+            return Some((&raw[..colon], raw, colon));
+        }
+        None
+    }
+}
+
+/// The length of the field at the start of `rest`: up to a newline not followed by whitespace.
+fn field_len(rest: &[u8]) -> usize {
+    memchr_iter(b'\n', rest)
+        .map(|nl| nl + 1)
+        .find(|&end| end >= rest.len() || !is_wsp(rest[end]))
+        .unwrap_or(rest.len())
+}
+
+/// The unfolded value of a field whose colon is at `colon`.
+fn value_of(raw: &[u8], colon: usize) -> Cow<'_, [u8]> {
+    unfold(trim_eol(&raw[colon + 1..]))
+}
+
 impl<'a> Iterator for FieldIter<'a> {
     type Item = Field<'a>;
 
     fn next(&mut self) -> Option<Field<'a>> {
-        while !self.rest.is_empty() && self.seen < MAX_FIELDS {
-            // A field runs until a newline that is not followed by whitespace.
-            let mut end = 0;
-            loop {
-                match memchr_nl(&self.rest[end..]) {
-                    Some(p) => {
-                        end += p + 1;
-                        if end < self.rest.len() && is_wsp(self.rest[end]) {
-                            continue;
-                        }
-                    }
-                    None => end = self.rest.len(),
-                }
-                break;
-            }
-            let raw = &self.rest[..end];
-            self.rest = &self.rest[end..];
-            let Some(colon) = raw.iter().position(|&b| b == b':') else {
-                self.garbage += 1;
-                continue;
-            };
-            let name = &raw[..colon];
-            if name.is_empty() || name.iter().any(|&b| b <= b' ' || b >= 127) {
-                self.garbage += 1;
-                continue;
-            }
-            self.seen += 1;
-            return Some(Field {
-                name,
-                value: unfold(trim_eol(&raw[colon + 1..])),
-                raw,
-            });
-        }
-        None
+        let (name, raw, colon) = self.next_raw()?;
+        Some(Field {
+            name,
+            value: value_of(raw, colon),
+            raw,
+        })
     }
 }
 
@@ -129,15 +134,17 @@ fn trim_eol(v: &[u8]) -> &[u8] {
 
 /// Remove the line breaks of folded lines (RFC 5322 §2.2.3 unfolding keeps the whitespace).
 pub fn unfold(v: &[u8]) -> Cow<'_, [u8]> {
-    if !v.contains(&b'\n') {
+    if memchr(b'\n', v).is_none() {
         return Cow::Borrowed(v);
     }
-    Cow::Owned(
-        v.iter()
-            .copied()
-            .filter(|&b| b != b'\n' && b != b'\r')
-            .collect(),
-    )
+    let mut out = Vec::with_capacity(v.len());
+    let mut rest = v;
+    while let Some(i) = memchr2(b'\n', b'\r', rest) {
+        out.extend_from_slice(&rest[..i]);
+        rest = &rest[i + 1..];
+    }
+    out.extend_from_slice(rest);
+    Cow::Owned(out)
 }
 
 /// Trim ASCII whitespace at both ends.
@@ -176,36 +183,65 @@ pub struct HeaderSummary<'a> {
     pub has_nul: bool,
 }
 
+/// The header fields [`summarize`] keeps.
+enum Wanted {
+    Received,
+    Subject,
+    From,
+    Mailer,
+    PhpScript,
+    Rcpt,
+    Other,
+}
+
+fn wanted(name: &[u8]) -> Wanted {
+    let is = |n: &[u8]| name.eq_ignore_ascii_case(n);
+    match name.len() {
+        2 if is(b"to") || is(b"cc") => Wanted::Rcpt,
+        4 if is(b"from") => Wanted::From,
+        7 if is(b"subject") => Wanted::Subject,
+        8 if is(b"received") => Wanted::Received,
+        8 if is(b"x-mailer") => Wanted::Mailer,
+        24 if is(b"x-php-originating-script") => Wanted::PhpScript,
+        _ => Wanted::Other,
+    }
+}
+
 /// Pick the fields the analysis uses out of a header block.
 pub fn summarize(header: &[u8]) -> HeaderSummary<'_> {
     let mut s = HeaderSummary {
-        has_nul: header.contains(&0),
+        has_nul: memchr(0, header).is_some(),
         ..HeaderSummary::default()
     };
     let mut it = fields(header);
     let mut received_seen = 0;
     let mut first = true;
-    for f in it.by_ref() {
-        if f.is("received") {
-            if first {
-                s.queue_received = Some(f.value);
-            } else if received_seen == 1 && s.hop_received.is_none() {
-                s.hop_received = Some(f.value);
+    while let Some((name, raw, colon)) = it.next_raw() {
+        match wanted(name) {
+            Wanted::Received => {
+                if first {
+                    s.queue_received = Some(value_of(raw, colon));
+                } else if received_seen == 1 && s.hop_received.is_none() {
+                    s.hop_received = Some(value_of(raw, colon));
+                }
+                received_seen += 1;
             }
-            received_seen += 1;
-        } else if f.is("subject") {
-            s.subject.get_or_insert(f.value);
-        } else if f.is("from") {
-            s.from_raw.get_or_insert(f.raw);
-        } else if f.is("x-mailer") {
-            s.mailer.get_or_insert(f.value);
-        } else if f.is("x-php-originating-script") {
-            s.php_script.get_or_insert(f.value);
-        } else if f.is("to") || f.is("cc") {
-            let n = f.value.iter().filter(|&&b| b == b'@').count();
-            s.header_rcpts = s
-                .header_rcpts
-                .saturating_add(n.min(u16::MAX as usize) as u16);
+            Wanted::Subject if s.subject.is_none() => s.subject = Some(value_of(raw, colon)),
+            Wanted::From => {
+                s.from_raw.get_or_insert(raw);
+            }
+            Wanted::Mailer if s.mailer.is_none() => s.mailer = Some(value_of(raw, colon)),
+            Wanted::PhpScript if s.php_script.is_none() => {
+                s.php_script = Some(value_of(raw, colon))
+            }
+            Wanted::Rcpt => {
+                // Unfolding only removes line breaks: count on the raw value.
+                let n = memchr_iter(b'@', &raw[colon + 1..]).count();
+                s.header_rcpts = s
+                    .header_rcpts
+                    .saturating_add(n.min(u16::MAX as usize) as u16);
+            }
+            _ => {}
         }
         first = false;
     }
@@ -215,6 +251,16 @@ pub fn summarize(header: &[u8]) -> HeaderSummary<'_> {
 
 /// Decode an RFC 2047 value (Subject, display name) to text, bounded by [`MAX_DECODE`].
 pub fn decode_text(value: &[u8]) -> String {
+    decode_text_cow(value).into_owned()
+}
+
+/// [`decode_text`], borrowing from `value` when it is plain text already collapsed.
+pub(crate) fn decode_text_cow(value: &[u8]) -> Cow<'_, str> {
+    plain::decode_plain(value).unwrap_or_else(|| Cow::Owned(decode_text_mailparse(value)))
+}
+
+/// [`decode_text`] through mailparse, for any value.
+fn decode_text_mailparse(value: &[u8]) -> String {
     let value = &value[..value.len().min(MAX_DECODE)];
     let mut field = Vec::with_capacity(value.len() + 3);
     field.extend_from_slice(b"X: ");
@@ -239,6 +285,23 @@ fn collapse_ws(s: &str) -> String {
 
 /// The address and decoded display name of a raw `From:` field.
 pub fn parse_from(raw: &[u8]) -> (Option<String>, Option<String>) {
+    let (addr, name) = parse_from_cow(raw);
+    (addr.map(Cow::into_owned), name.map(Cow::into_owned))
+}
+
+/// [`parse_from`], borrowing from `raw` for the common plain forms (see [`plain`]).
+pub(crate) fn parse_from_cow(raw: &[u8]) -> (Option<Cow<'_, str>>, Option<Cow<'_, str>>) {
+    match plain::parse_from_plain(raw) {
+        Some((addr, name)) => (addr.map(Cow::Borrowed), name),
+        None => {
+            let (addr, name) = parse_from_mailparse(raw);
+            (addr.map(Cow::Owned), name.map(Cow::Owned))
+        }
+    }
+}
+
+/// [`parse_from`] through mailparse, for any field.
+fn parse_from_mailparse(raw: &[u8]) -> (Option<String>, Option<String>) {
     let raw = &raw[..raw.len().min(MAX_DECODE)];
     if let Ok((h, _)) = mailparse::parse_header(raw) {
         if let Ok(list) = mailparse::addrparse_header(&h) {
@@ -258,57 +321,4 @@ pub fn parse_from(raw: &[u8]) -> (Option<String>, Option<String>) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const SEED: &[u8] = b"Received: (qmail 10728 invoked from network); 22 Jul 2008 19:40:46 +0300\n\
-Received: from unknown (HELO User) (86.107.221.138)\n  by domain.com with SMTP; 22 Jul 2008 19:40:46 +0300\n\
-Reply-To: <support@PayPal.Inc.com>\n\
-From: \"PayPal\"<support@PayPal.Inc.com>\n\
-Subject: Dispute Transaction\n\
-Content-Type: text/html;\n        charset=\"Windows-1251\"\n\
-X-Mailer: Microsoft Outlook Express 6.00.2600.0000\n\nbody\n";
-
-    #[test]
-    fn header_ends_at_first_blank_line() {
-        let end = header_end(SEED).expect("has an end");
-        assert!(SEED[..end].ends_with(b"6.00.2600.0000\n"));
-        assert_eq!(header_end(b"\nbody"), Some(0));
-        assert_eq!(header_end(b"Subject: x\r\n\r\nbody"), Some(12));
-        assert_eq!(header_end(b"Subject: no end"), None);
-    }
-
-    #[test]
-    fn seed_message_summary() {
-        let s = summarize(&SEED[..header_end(SEED).expect("end")]);
-        assert_eq!(
-            s.hop_received.as_deref(),
-            Some(&b" from unknown (HELO User) (86.107.221.138)  by domain.com with SMTP; 22 Jul 2008 19:40:46 +0300"[..])
-        );
-        assert_eq!(s.subject.as_deref(), Some(&b" Dispute Transaction"[..]));
-        let (addr, name) = parse_from(s.from_raw.expect("from"));
-        assert_eq!(addr.as_deref(), Some("support@PayPal.Inc.com"));
-        assert_eq!(name.as_deref(), Some("PayPal"));
-        assert_eq!(s.garbage_lines, 0);
-    }
-
-    #[test]
-    fn rfc2047_windows_1251_and_folded_words() {
-        assert_eq!(decode_text(b" =?windows-1251?B?z/Do4uXy?="), "Привет");
-        assert_eq!(
-            decode_text(b" =?UTF-8?Q?Re:_Your_?=\n =?UTF-8?Q?account?="),
-            "Re: Your account"
-        );
-    }
-
-    #[test]
-    fn garbage_lines_are_counted_and_fields_are_bounded() {
-        let mut h = b"no colon here\n\x1b[2J\n".to_vec();
-        for i in 0..(MAX_FIELDS + 50) {
-            h.extend_from_slice(format!("X-{i}: v\n").as_bytes());
-        }
-        let mut it = fields(&h);
-        assert_eq!(it.by_ref().count(), MAX_FIELDS);
-        assert_eq!(it.garbage, 2);
-    }
-}
+mod tests;

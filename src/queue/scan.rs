@@ -303,7 +303,8 @@ fn read_message(ctx: &ReadCtx<'_>, group: &[Found], buf: &mut Vec<u8>) -> Option
     let mut b = Builder::default();
     let mut parts = Parts::default();
     let mut vanished = 0;
-    let mut readable: Vec<Found> = Vec::with_capacity(group.len());
+    // At most one file per queue subdirectory: no allocation per message.
+    let mut readable: smallvec::SmallVec<[Found; 8]> = smallvec::SmallVec::new();
     for f in group {
         if parts.has(f.subdir) {
             continue;

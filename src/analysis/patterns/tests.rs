@@ -162,3 +162,32 @@ fn char_classes_and_buckets() {
     assert_eq!(length_bucket(5), "5-9");
     assert_eq!(length_bucket(16), "16+");
 }
+
+proptest::proptest! {
+    /// The byte path for ASCII subjects gives what the char path gives.
+    #[test]
+    fn ascii_templates_equal_char_templates(
+        s in proptest::collection::vec(proptest::sample::select(
+            b"  aeyxqzAEUbKQZ0179@.-_#*<>".to_vec()), 0..60)
+    ) {
+        assert_eq!(ascii_template(&s), text_template(&s));
+    }
+}
+
+#[test]
+fn ascii_templates_equal_char_templates_on_long_runs() {
+    for s in [
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaa x",
+        "Abcdefghijklmnopqrstuvwxyzabc",
+        "Invoice 4471 ref A7X9QZ",
+        "a@b x@y.Z @z q@ MP3 2FA",
+        "",
+        " ",
+    ] {
+        assert_eq!(
+            ascii_template(s.as_bytes()),
+            text_template(s.as_bytes()),
+            "{s:?}"
+        );
+    }
+}
