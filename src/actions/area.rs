@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use super::error::ActionError;
 use super::journal::JOURNAL_DIR;
 use super::mover::yank_name;
-use crate::queue::{layout::parse_id, Interner, MessageId, Parts, Queue, QueueOptions, Scan};
 use crate::queue::{scan, Progress, ScanOptions, Subdir};
+use crate::queue::{Interner, MessageId, Parts, Queue, QueueOptions, Scan};
 
 /// The default yank area of a queue: `<queue>/yanked`.
 pub fn default_yank_dir(queue_root: &Path) -> PathBuf {
@@ -24,8 +24,7 @@ pub fn journal_dir(yank_dir: &Path) -> PathBuf {
     yank_dir.join(JOURNAL_DIR)
 }
 
-/// The most entries read from a yank area (each message has up to 7 files).
-pub const MAX_YANKED_ENTRIES: usize = 70_000_000;
+pub use crate::queue::scan::{parse_yank_name, MAX_YANKED_ENTRIES};
 
 /// Create the yank area and its journal directory (mode 0700, like qmail-remove's), fsync'd.
 pub fn ensure_yank_dir(yank_dir: &Path) -> Result<(), ActionError> {
@@ -112,16 +111,10 @@ pub fn list_yanked(yank_dir: &Path) -> Result<Vec<YankedMessage>, ActionError> {
     Ok(by_id.into_values().collect())
 }
 
-/// Parse `<id>.<subdir>`.
-pub fn parse_yank_name(name: &[u8]) -> Option<(MessageId, Subdir)> {
-    let dot = name.iter().position(|b| *b == b'.')?;
-    let id = parse_id(&name[..dot])?;
-    let subdir = Subdir::from_name(std::str::from_utf8(&name[dot + 1..]).ok()?)?;
-    Some((id, subdir))
-}
-
-/// A temporary queue-shaped view of yanked messages (hard links, split 1), so they can be
-/// scanned and queried like the queue itself. Removed when dropped.
+/// A temporary queue-shaped view of yanked messages (hard links, split 1), so queries that read
+/// message files (`body:`, `header:`) can run over them. Removed when dropped. Linking changes
+/// the files' ctime (their "yanked at"), so only `restore` with such a query uses it; reading
+/// the yank area is [`crate::queue::scan::scan_yank_area`].
 #[derive(Debug)]
 pub struct YankedView {
     root: PathBuf,
@@ -177,31 +170,5 @@ impl Drop for YankedView {
     fn drop(&mut self) {
         // Only hard links live here; the yanked files keep their other name.
         let _ = std::fs::remove_dir_all(&self.root);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn yank_names_are_qmail_removes() {
-        assert_eq!(
-            parse_yank_name(b"10012345.mess"),
-            Some((MessageId(10012345), Subdir::Mess))
-        );
-        assert_eq!(
-            parse_yank_name(b"7.remote"),
-            Some((MessageId(7), Subdir::Remote))
-        );
-        for junk in [
-            &b".journal"[..],
-            b"12.txt",
-            b"x.mess",
-            b"12",
-            b"12.mess.bak",
-        ] {
-            assert_eq!(parse_yank_name(junk), None, "{junk:?}");
-        }
     }
 }

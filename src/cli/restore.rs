@@ -6,7 +6,7 @@ use super::act::{self, ActArgs};
 use super::{exit::ExitCode, GlobalArgs};
 use crate::actions::{self, area::YankedView, Plan, RestoreSelection};
 use crate::query::{self, QueryContext};
-use crate::queue::Interner;
+use crate::queue::{Interner, MessageId};
 
 /// Arguments of `restore`.
 #[derive(Debug, clap::Args)]
@@ -34,6 +34,38 @@ pub fn run(
     act::report_error(run_inner(global, args, out))
 }
 
+/// The yanked messages `query` selects. Read where they lie; only a query that reads message
+/// files (`body:`, `header:`) goes through the hard-link view, whose links change the files'
+/// ctime ("yanked at").
+fn select_yanked(
+    query: &query::Query,
+    queue: &crate::queue::Queue,
+    yank_dir: &std::path::Path,
+) -> anyhow::Result<Vec<MessageId>> {
+    let strings = Interner::new();
+    let now = actions::plan::unix_now();
+    if query.needs_files() {
+        let view = YankedView::build(yank_dir, &actions::list_yanked(yank_dir)?)?;
+        let (vq, s) = view.scan(&strings)?;
+        let ctx = QueryContext {
+            queue: &vq,
+            strings: &strings,
+            now,
+        };
+        let picked = query::select(query, &ctx, &s.records, None);
+        return Ok(picked.into_iter().map(|i| s.records[i].id).collect());
+    }
+    let records = crate::queue::scan::scan_yank_area(yank_dir, &strings)?;
+    // No file is read for this query: the context's queue is never touched.
+    let ctx = QueryContext {
+        queue,
+        strings: &strings,
+        now,
+    };
+    let picked = query::select(query, &ctx, &records, None);
+    Ok(picked.into_iter().map(|i| records[i].id).collect())
+}
+
 fn run_inner(
     global: &GlobalArgs,
     args: &RestoreArgs,
@@ -49,18 +81,8 @@ fn run_inner(
         (Some(b), _) => (RestoreSelection::Batch(b.clone()), format!("--batch {b}")),
         (None, Some(q)) => {
             let query = act::parse_query(q)?;
-            let strings = Interner::new();
-            let view = YankedView::build(&yank_dir, &actions::list_yanked(&yank_dir)?)?;
-            let (vq, s) = view.scan(&strings)?;
-            let ctx = QueryContext {
-                queue: &vq,
-                strings: &strings,
-                now: actions::plan::unix_now(),
-            };
-            let ids = query::select(&query, &ctx, &s.records, None)
-                .into_iter()
-                .map(|i| s.records[i].id);
-            (RestoreSelection::Ids(ids.collect()), query.to_string())
+            let ids = select_yanked(&query, &queue, &yank_dir)?;
+            (RestoreSelection::Ids(ids), query.to_string())
         }
         (None, None) => (RestoreSelection::All, "--all".to_string()),
     };

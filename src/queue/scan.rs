@@ -27,7 +27,9 @@ use crate::analysis::origin::{attribute, EnvelopeHints};
 use crate::error::Result;
 
 mod parallel;
+mod yanked;
 use parallel::{place, read_listed, ScanCtx};
+pub use yanked::{parse_yank_name, scan_yank_area, MAX_YANKED_ENTRIES};
 
 /// The most bytes read from one envelope file (10,000 recipients of 1,000 bytes fit).
 pub const ENVELOPE_CAP: usize = 16 * 1024 * 1024;
@@ -235,9 +237,45 @@ impl BucketDirs {
     }
 }
 
+/// Where a message's files are opened.
+enum Files<'a> {
+    /// The queue: each bucket's directory fds; files are named `<id>`.
+    Queue {
+        queue: &'a Queue,
+        dirs: &'a BucketDirs,
+    },
+    /// A yank area: one directory; files are named `<id>.<subdir>` (qmail-remove's names).
+    YankArea(&'a OwnedFd),
+}
+
+impl Files<'_> {
+    /// The directory `f` is in (`other` holds a directory opened for a file found in another
+    /// bucket's directory), or `None` when it cannot be opened.
+    fn dir<'b>(&'b self, f: &Found, other: &'b mut Option<OwnedFd>) -> Option<&'b OwnedFd> {
+        match self {
+            Files::YankArea(fd) => Some(*fd),
+            Files::Queue { queue, dirs } => match dirs.fd(f.subdir, f.dir) {
+                Some(fd) => Some(fd),
+                None => {
+                    let p = queue.root().join(f.subdir.name()).join(f.dir.to_string());
+                    *other = Some(open_dir(&p).ok()?);
+                    other.as_ref()
+                }
+            },
+        }
+    }
+
+    /// The name of `id`'s file in `subdir`.
+    fn name(&self, id: MessageId, subdir: Subdir) -> String {
+        match self {
+            Files::Queue { .. } => id.0.to_string(),
+            Files::YankArea(_) => format!("{}.{}", id.0, subdir.name()),
+        }
+    }
+}
+
 struct ReadCtx<'a> {
-    queue: &'a Queue,
-    dirs: &'a BucketDirs,
+    files: Files<'a>,
     strings: &'a Interner,
     opts: ScanOptions,
     bucket: u32,
@@ -257,7 +295,7 @@ fn problem_of(err: &ReadFailure) -> ProblemKind {
 /// `until_header_end` stops early at the end of a header block.
 fn read_file(
     dir: &OwnedFd,
-    id: MessageId,
+    name: &str,
     buf: &mut Vec<u8>,
     cap: usize,
     until_header_end: bool,
@@ -267,7 +305,7 @@ fn read_file(
     } else {
         Stop::Cap
     };
-    read_at(dir.as_fd(), &id.0.to_string(), cap, stop, buf).map_err(|e| problem_of(&e))
+    read_at(dir.as_fd(), name, cap, stop, buf).map_err(|e| problem_of(&e))
 }
 
 #[derive(Default)]
@@ -340,26 +378,10 @@ fn read_message(ctx: &ReadCtx<'_>, group: &[Found], buf: &mut Vec<u8>) -> Option
     let mut todo_seen = false;
     for f in &readable {
         // A file in the wrong split directory lives in another bucket's directory.
-        let other_dir: OwnedFd;
-        let dir_fd = match ctx.dirs.fd(f.subdir, f.dir) {
-            Some(fd) => fd,
-            None => {
-                let p = ctx
-                    .queue
-                    .root()
-                    .join(f.subdir.name())
-                    .join(f.dir.to_string());
-                match open_dir(&p) {
-                    Ok(fd) => {
-                        other_dir = fd;
-                        &other_dir
-                    }
-                    Err(_) => {
-                        b.flag(ProblemKind::Unreadable, f.subdir);
-                        continue;
-                    }
-                }
-            }
+        let mut other_dir = None;
+        let Some(dir_fd) = ctx.files.dir(f, &mut other_dir) else {
+            b.flag(ProblemKind::Unreadable, f.subdir);
+            continue;
         };
         let needed = match f.subdir {
             Subdir::Mess => true,
@@ -375,7 +397,8 @@ fn read_message(ctx: &ReadCtx<'_>, group: &[Found], buf: &mut Vec<u8>) -> Option
             Subdir::Mess => (0, false),
             _ => (ENVELOPE_CAP, false),
         };
-        let (mtime, size) = match read_file(dir_fd, id, buf, cap, header) {
+        let name = ctx.files.name(id, f.subdir);
+        let (mtime, size) = match read_file(dir_fd, &name, buf, cap, header) {
             Ok(st) => (st.mtime, st.size),
             Err(ProblemKind::Vanished) => {
                 vanished += 1;
@@ -515,8 +538,7 @@ pub fn read_one(queue: &Queue, strings: &Interner, id: MessageId) -> io::Result<
     }
     let dirs = BucketDirs::open(queue, bucket);
     let ctx = ReadCtx {
-        queue,
-        dirs: &dirs,
+        files: Files::Queue { queue, dirs: &dirs },
         strings,
         opts: ScanOptions::default(),
         bucket,

@@ -10,18 +10,19 @@ use crate::accounts::{assess, CheckOptions};
 use crate::actions::{area, BatchState, Direction};
 use crate::analysis::evidence::LogFacts;
 use crate::analysis::key::ClusterKey;
+use crate::queue::scan::scan_yank_area;
 use crate::queue::{Interner, MessageId, MessageRecord};
 use crate::sanitize::sanitize_str;
 
 /// Why the yank area's messages could not be read for the report.
 #[derive(Debug, thiserror::Error)]
-pub enum YankAreaError {
-    /// Listing the area or building its view failed.
-    #[error(transparent)]
-    Area(#[from] crate::actions::ActionError),
-    /// Scanning the view failed.
-    #[error(transparent)]
-    Scan(#[from] crate::Error),
+#[error("{path}: {source}")]
+pub struct YankAreaError {
+    /// The yank area.
+    pub path: std::path::PathBuf,
+    /// What failed.
+    #[source]
+    pub source: std::io::Error,
 }
 
 /// Everything outside the queue scan that a report reads.
@@ -68,20 +69,17 @@ pub fn compose(sources: &ReportSources<'_>, extras: &Extras<'_>) -> ReportInput 
     input
 }
 
-/// The messages in the yank area (yanked, not yet purged), read like the queue's, so a report
-/// written after the yank still counts the spam it covers. Reading goes through a temporary
-/// hard-link view inside the yank area ([`area::YankedView`]), removed before returning.
+/// The messages in the yank area (yanked, not yet purged), read where they lie like the
+/// queue's ([`crate::queue::scan::scan_yank_area`]: nothing written, linked or renamed), so a
+/// report written after the yank still counts the spam it covers.
 pub fn yanked_records(
     yank_dir: &Path,
     strings: &Interner,
 ) -> Result<Vec<MessageRecord>, YankAreaError> {
-    let listed = area::list_yanked(yank_dir)?;
-    if listed.is_empty() {
-        return Ok(Vec::new());
-    }
-    let view = area::YankedView::build(yank_dir, &listed)?;
-    let (_queue, scanned) = view.scan(strings)?;
-    Ok(scanned.records)
+    scan_yank_area(yank_dir, strings).map_err(|source| YankAreaError {
+        path: yank_dir.to_path_buf(),
+        source,
+    })
 }
 
 /// Append the yank area's records to the queue's and return how many of the result are the

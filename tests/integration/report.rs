@@ -358,8 +358,24 @@ fn actions_done_lists_the_journal_batch_with_what_moved() {
         .count();
     assert_eq!(moved, 121, "every message of the test flood moved");
 
+    // The yank time of a yanked message is its mess file's ctime: reading must not touch it.
+    let ctimes = || -> Vec<(std::ffi::OsString, i64, i64)> {
+        use std::os::unix::fs::MetadataExt;
+        let mut v: Vec<_> = std::fs::read_dir(t.root().join("yanked"))
+            .expect("yank area")
+            .filter_map(Result::ok)
+            .filter_map(|e| {
+                let m = e.metadata().ok()?;
+                Some((e.file_name(), m.ctime(), m.ctime_nsec()))
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let before_ctimes = ctimes();
     let after = report(&t, tree.tree.root(), &["--format", "json"]);
     assert_exit(&after, 0);
+    assert_eq!(ctimes(), before_ctimes, "the report changed the yank area");
     let r: ReportJson = serde_json::from_slice(&after.stdout).expect("report json");
     assert_eq!(r.journal_note, None);
     assert_eq!(r.actions_done.len(), 1, "{:?}", r.actions_done);

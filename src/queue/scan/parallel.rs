@@ -8,7 +8,7 @@ use super::super::headers::FIRST_READ;
 use super::super::layout::{Layout, Parts, Subdir};
 use super::super::listing::EntryKind;
 use super::super::{Interner, MessageRecord, MessageState, Queue};
-use super::{read_message, BucketDirs, Found, Progress, ReadCtx, ScanOptions};
+use super::{read_message, BucketDirs, Files, Found, Progress, ReadCtx, ScanOptions};
 
 /// What every read task shares.
 pub(super) struct ScanCtx<'a> {
@@ -153,8 +153,10 @@ pub(super) fn read_listed(sc: &ScanCtx<'_>, listed: Listed) -> (Vec<MessageRecor
             _ => &odd[from..from + len],
         };
         let ctx = ReadCtx {
-            queue: sc.queue,
-            dirs: &dirs[bucket as usize],
+            files: Files::Queue {
+                queue: sc.queue,
+                dirs: &dirs[bucket as usize],
+            },
             strings: sc.strings,
             opts: sc.opts,
             bucket,
