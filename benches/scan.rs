@@ -93,8 +93,13 @@ fn main() {
             Err(e) => println!("\ncold: not measured: cannot drop the page cache ({e})"),
         }
     }
-    println!("\nranking: `top` = scan + analysis::cluster::cluster over auth-user, origin-ip, sender-pattern, subject;");
-    println!("the culprit ranking (rank.rs) is included once it lands.");
+    println!(
+        "\n`top` is `qtriage top` (the CLI code, output to a sink): scan, attribution, the sender"
+    );
+    println!(
+        "table, per-record facts, clusters by auth-user and the culprit ranking over nine keys."
+    );
+    println!("`rank-headers`: scan without envelopes + scored clusters by auth-user, origin-ip, uid, subject.");
 }
 
 fn cpus() -> usize {

@@ -166,6 +166,7 @@ fn cli(queue: &Path, command: &str) -> u64 {
     let result = match &args.command {
         Some(Command::Stat(a)) => qtriage::cli::stat::run(&args.global, a, &mut sink),
         Some(Command::Read(a)) => qtriage::cli::read::run(&args.global, a, &mut sink),
+        Some(Command::Top(a)) => qtriage::cli::top::run(&args.global, a, &mut sink),
         _ => return 0,
     };
     u64::from(result.is_ok())
@@ -181,16 +182,7 @@ fn run_phase(phase: Phase, queue: &Path) -> u64 {
         Phase::Stat => cli(queue, "stat"),
         Phase::Read => cli(queue, "read"),
         Phase::Scan => reader(queue, ScanOptions::default(), &[]),
-        Phase::Top => reader(
-            queue,
-            ScanOptions::default(),
-            &[
-                ClusterKey::AuthUser,
-                ClusterKey::OriginIp,
-                ClusterKey::SenderPattern,
-                ClusterKey::Subject,
-            ],
-        ),
+        Phase::Top => cli(queue, "top"),
         Phase::RankHeaders => reader(
             queue,
             ScanOptions {
