@@ -18,7 +18,7 @@ use rayon::prelude::*;
 use super::envelope::{parse_channel, parse_info, parse_todo, EnvelopeIssue};
 use super::headers::{header_end, summarize, HEADER_CAP};
 use super::listing::{list, open_dir, Entry, EntryKind};
-use super::read::{read_at, FileStat, ReadFailure, Stop};
+use super::read::{read_at, read_head_at, ReadFailure, Stop};
 use super::{
     Channel, Interner, MessageId, MessageRecord, MessageState, Parts, Problem, ProblemKind, Queue,
     Recipient, Subdir,
@@ -291,21 +291,47 @@ fn problem_of(err: &ReadFailure) -> ProblemKind {
     }
 }
 
+/// What reading one file gave besides its bytes.
+struct FileRead {
+    size: u64,
+    /// Its mtime; `None` when the file was read without `fstat` (see [`read_head_at`]).
+    mtime: Option<i64>,
+}
+
 /// Read one of a message's files (see [`read_at`]: no links followed, no FIFO blocks, bounded);
-/// `until_header_end` stops early at the end of a header block.
+/// `until_header_end` stops early at the end of a header block. Only a file whose mtime
+/// matters (`want_mtime`) is always `fstat`ed.
 fn read_file(
     dir: &OwnedFd,
     name: &str,
     buf: &mut Vec<u8>,
-    cap: usize,
-    until_header_end: bool,
-) -> Result<FileStat, ProblemKind> {
+    (cap, until_header_end): (usize, bool),
+    want_mtime: bool,
+) -> Result<FileRead, ProblemKind> {
     let stop = if until_header_end {
         Stop::HeaderEnd
     } else {
         Stop::Cap
     };
-    read_at(dir.as_fd(), name, cap, stop, buf).map_err(|e| problem_of(&e))
+    let read = if want_mtime {
+        read_at(dir.as_fd(), name, cap, stop, buf).map(|st| FileRead {
+            size: st.size,
+            mtime: Some(st.mtime),
+        })
+    } else {
+        read_head_at(dir.as_fd(), name, cap, stop, buf).map(|h| FileRead {
+            size: h.size.unwrap_or(0),
+            mtime: h.mtime,
+        })
+    };
+    read.map_err(|e| problem_of(&e))
+}
+
+/// The mtime of `name` below `dir`, without following a link.
+fn mtime_at(dir: &OwnedFd, name: &str) -> Option<i64> {
+    rustix::fs::statat(dir, name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW)
+        .ok()
+        .map(|st| st.st_mtime)
 }
 
 #[derive(Default)]
@@ -376,6 +402,8 @@ fn read_message(ctx: &ReadCtx<'_>, group: &[Found], buf: &mut Vec<u8>) -> Option
     let mut hints = EnvelopeHints::default();
     let mut header_block: Option<Vec<u8>> = None;
     let mut todo_seen = false;
+    // The mess file, when it was read without its mtime (info/ was expected to give the time).
+    let mut mess_unstatted: Option<Found> = None;
     for f in &readable {
         // A file in the wrong split directory lives in another bucket's directory.
         let mut other_dir = None;
@@ -398,7 +426,13 @@ fn read_message(ctx: &ReadCtx<'_>, group: &[Found], buf: &mut Vec<u8>) -> Option
             _ => (ENVELOPE_CAP, false),
         };
         let name = ctx.files.name(id, f.subdir);
-        let (mtime, size) = match read_file(dir_fd, &name, buf, cap, header) {
+        // info/'s mtime is the birth time; todo/'s and mess/'s stand in for it without info/.
+        let want_mtime = match f.subdir {
+            Subdir::Info | Subdir::Todo | Subdir::Intd => true,
+            Subdir::Mess => !(ctx.opts.envelopes && parts.has(Subdir::Info)),
+            _ => false,
+        };
+        let (mtime, size) = match read_file(dir_fd, &name, buf, (cap, header), want_mtime) {
             Ok(st) => (st.mtime, st.size),
             Err(ProblemKind::Vanished) => {
                 vanished += 1;
@@ -413,7 +447,11 @@ fn read_message(ctx: &ReadCtx<'_>, group: &[Found], buf: &mut Vec<u8>) -> Option
         match f.subdir {
             Subdir::Mess => {
                 record.size = size;
-                b.fallback_time.get_or_insert(mtime);
+                if let Some(t) = mtime {
+                    b.fallback_time.get_or_insert(t);
+                } else {
+                    mess_unstatted = Some(*f);
+                }
                 if header {
                     match header_end(buf) {
                         Some(end) => buf.truncate(end),
@@ -426,7 +464,7 @@ fn read_message(ctx: &ReadCtx<'_>, group: &[Found], buf: &mut Vec<u8>) -> Option
                 }
             }
             Subdir::Info => {
-                b.queued = Some(mtime);
+                b.queued = mtime;
                 let (sender, issue) = parse_info(buf);
                 b.envelope(issue, Subdir::Info);
                 if let Some(s) = sender {
@@ -456,7 +494,9 @@ fn read_message(ctx: &ReadCtx<'_>, group: &[Found], buf: &mut Vec<u8>) -> Option
                     continue;
                 }
                 todo_seen = true;
-                b.fallback_time = Some(b.fallback_time.map_or(mtime, |t| t.min(mtime)));
+                if let Some(mtime) = mtime {
+                    b.fallback_time = Some(b.fallback_time.map_or(mtime, |t| t.min(mtime)));
+                }
                 let (env, issue) = parse_todo(buf);
                 b.envelope(issue, f.subdir);
                 hints.todo_uid = env.uid;
@@ -494,6 +534,15 @@ fn read_message(ctx: &ReadCtx<'_>, group: &[Found], buf: &mut Vec<u8>) -> Option
         *buf = header_block.unwrap_or_default();
     } else {
         record.origin.uid = hints.todo_uid;
+    }
+    if b.queued.is_none() && b.fallback_time.is_none() {
+        // info/ was listed but could not be read: the mess file's mtime stands in after all.
+        if let Some(f) = mess_unstatted {
+            let mut other_dir = None;
+            if let Some(dir_fd) = ctx.files.dir(&f, &mut other_dir) {
+                b.fallback_time = mtime_at(dir_fd, &ctx.files.name(id, Subdir::Mess));
+            }
+        }
     }
     record.queued = b.queued.or(b.fallback_time).unwrap_or(0);
     record.recipients = recipients.into_boxed_slice();
