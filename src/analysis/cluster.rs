@@ -143,18 +143,9 @@ enum SortText {
     Value(KeyValue),
 }
 
-/// Group by the extractor's key, largest first; no scores yet.
-pub(crate) fn group(
-    records: &[MessageRecord],
-    mut ex: KeyExtractor<'_>,
-    ctx: &AnalysisContext,
-) -> Vec<Cluster> {
-    let (key, strings) = (ex.key(), ex.strings());
-    group_by(records, (key, strings), ctx, |_, r| ex.value(r))
-}
-
-/// [`group`], taking subject templates and networks from `facts` (no second derivation per
-/// message: they are the values those keys compute).
+/// Group by the extractor's key, largest first, no scores yet; subject templates and networks
+/// are taken from `facts` (no second derivation per message: they are the values those keys
+/// compute).
 pub(crate) fn group_with_facts(
     records: &[MessageRecord],
     ex: KeyExtractor<'_>,
@@ -162,10 +153,38 @@ pub(crate) fn group_with_facts(
     facts: &Facts,
 ) -> Vec<Cluster> {
     let (key, strings) = (ex.key(), ex.strings());
-    match key {
-        ClusterKey::Subject => group_by(records, (key, strings), ctx, |i, _| facts.template(i)),
-        ClusterKey::OriginNet => group_by(records, (key, strings), ctx, |i, _| facts.net(i)),
-        _ => group(records, ex, ctx),
+    group_by(records, (key, strings), ctx, value_with_facts(ex, facts))
+}
+
+/// The members of the cluster of `value` that [`group_with_facts`] with the same extractor
+/// and facts would make: for a cluster whose member list was let go to save memory.
+pub(crate) fn members_with_facts(
+    records: &[MessageRecord],
+    ex: KeyExtractor<'_>,
+    facts: &Facts,
+    value: Option<KeyValue>,
+) -> Vec<u32> {
+    let mut value_of = value_with_facts(ex, facts);
+    let mut members = Vec::new();
+    for (i, r) in records.iter().enumerate() {
+        if value_of(i, r) == value {
+            members.push(i as u32);
+        }
+    }
+    members
+}
+
+/// The value of record `i` for the extractor's key, subject templates and networks taken from
+/// `facts`.
+fn value_with_facts<'a>(
+    mut ex: KeyExtractor<'a>,
+    facts: &'a Facts,
+) -> impl FnMut(usize, &MessageRecord) -> Option<KeyValue> + 'a {
+    let key = ex.key();
+    move |i, r| match key {
+        ClusterKey::Subject => facts.template(i),
+        ClusterKey::OriginNet => facts.net(i),
+        _ => ex.value(r),
     }
 }
 

@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 
-use super::cluster::{group_with_facts, Cluster};
+use super::cluster::{group_with_facts, members_with_facts, Cluster};
 use super::evidence::LoginFinding;
 use super::key::{ClusterKey, KeyExtractor, KeyValue};
 use super::patterns::SenderPatterns;
@@ -407,8 +407,8 @@ pub fn thousands(n: usize) -> String {
 }
 
 /// The likely culprits across [`TOP_KEYS`], highest score first, at most `limit` of them, then
-/// up to [`LEGIT_SHOWN`] legitimate-looking clusters (largest first) so the operator sees what
-/// must not be removed. A cluster whose messages are mostly ([`COVERED`]) in one listed before
+/// up to [`LEGIT_SHOWN`] legitimate-looking clusters (largest first, among each key's
+/// [`LEGIT_CONSIDERED`] largest) so the operator sees what must not be removed. A cluster whose messages are mostly ([`COVERED`]) in one listed before
 /// it is skipped: the IPs of a listed AUTH user are not listed again. `(none)` clusters and
 /// origin clusters other than `bounce` are not candidates.
 pub fn top(corpus: &Corpus<'_>, table: &SenderPatterns, limit: usize) -> Vec<Cluster> {
@@ -433,6 +433,7 @@ pub fn top(corpus: &Corpus<'_>, table: &SenderPatterns, limit: usize) -> Vec<Clu
             // Scores only: the reasons are written for the few clusters listed.
             kept.par_iter_mut()
                 .for_each(|c| c.score = score_only(c, corpus));
+            keep_few_legitimate(&mut kept);
             kept.into_iter().map(|c| (rank, c)).collect()
         })
         .collect();
@@ -448,13 +449,48 @@ pub fn top(corpus: &Corpus<'_>, table: &SenderPatterns, limit: usize) -> Vec<Clu
     let (culprits, legit): (Vec<_>, Vec<_>) = candidates
         .into_iter()
         .partition(|(_, c)| c.verdict() != Verdict::Legitimate);
-    take_uncovered(culprits, limit, &mut covered, &mut out);
+    let members = |c: &Cluster| {
+        let ex = KeyExtractor::new(c.key, corpus.strings).with_sender_patterns(table);
+        members_with_facts(corpus.records, ex, corpus.facts, c.value)
+    };
+    take_uncovered(culprits, limit, &mut covered, &mut out, members);
     let mut legit = legit;
     legit.sort_by(|(ra, a), (rb, b)| b.messages.cmp(&a.messages).then(ra.cmp(rb)));
-    take_uncovered(legit, LEGIT_SHOWN, &mut covered, &mut out);
+    take_uncovered(legit, LEGIT_SHOWN, &mut covered, &mut out, members);
     // The same score again, now with its reasons.
     assess_all(&mut out, corpus);
     out
+}
+
+/// Legitimate-looking clusters of one key that `top` considers listing: the largest.
+pub const LEGIT_CONSIDERED: usize = 64;
+/// Of those, how many keep their member lists; the others' are recomputed if `top` reaches
+/// them (all larger ones of the key were already covered by listed clusters).
+const LEGIT_MEMBERS_KEPT: usize = 4 * LEGIT_SHOWN;
+
+/// Keep every culprit and suspect of one key's `clusters` (largest first), but only the
+/// [`LEGIT_CONSIDERED`] largest legitimate-looking ones, and of those only the
+/// [`LEGIT_MEMBERS_KEPT`] largest with their member lists.
+///
+/// A flood's random HELOs and forged senders make hundreds of thousands of one-message
+/// clusters, all legitimate-looking; kept whole for nine keys they were most of `top`'s
+/// memory at a million messages (about 150 bytes a cluster, plus 4 bytes a member).
+fn keep_few_legitimate(clusters: &mut Vec<Cluster>) {
+    let mut legit = 0;
+    clusters.retain_mut(|c| {
+        if c.verdict() != Verdict::Legitimate {
+            return true;
+        }
+        legit += 1;
+        if legit > LEGIT_MEMBERS_KEPT {
+            c.members = Vec::new();
+        }
+        legit <= LEGIT_CONSIDERED
+    });
+    clusters.shrink_to_fit();
+    for c in clusters.iter_mut() {
+        c.members.shrink_to_fit();
+    }
 }
 
 fn take_uncovered(
@@ -462,11 +498,15 @@ fn take_uncovered(
     limit: usize,
     covered: &mut [bool],
     out: &mut Vec<Cluster>,
+    members: impl Fn(&Cluster) -> Vec<u32>,
 ) {
     let mut taken = 0;
-    for (_, c) in candidates {
+    for (_, mut c) in candidates {
         if taken >= limit {
             break;
+        }
+        if c.members.len() != c.messages {
+            c.members = members(&c);
         }
         let seen = c
             .members

@@ -349,3 +349,117 @@ fn the_analysis_extractor_selects_exactly_each_sender_pattern_cluster() {
     let v = plain.value(&a.records[0]).map(|v| v.text(&s));
     assert_eq!(v.as_deref(), Some("kbradford0@philadefender.org"));
 }
+
+#[test]
+fn members_recomputed_for_a_let_go_cluster_are_the_grouped_ones() {
+    let s = Arc::new(Interner::new());
+    let a = run(guessed_password(&s), s.clone(), &["example.com"]);
+    let corpus = Corpus {
+        records: &a.records,
+        strings: &s,
+        ctx: &a.ctx,
+        facts: &a.facts,
+        logs: &a.logs,
+    };
+    let mut checked = 0;
+    for key in TOP_KEYS {
+        let ex = || KeyExtractor::new(key, &s).with_sender_patterns(&a.sender_patterns);
+        for c in group_with_facts(corpus.records, ex(), corpus.ctx, corpus.facts) {
+            let again = members_with_facts(corpus.records, ex(), corpus.facts, c.value);
+            assert_eq!(
+                again,
+                c.members,
+                "{key:?} {:?}",
+                c.value.map(|v| v.text(&s))
+            );
+            checked += 1;
+        }
+    }
+    assert!(
+        checked > TOP_KEYS.len(),
+        "every key has clusters: {checked}"
+    );
+}
+
+#[test]
+fn top_recomputes_a_let_go_member_list_before_using_it() {
+    let s = Interner::new();
+    let cluster = |value: &str, members: Vec<u32>, messages: usize| Cluster {
+        key: ClusterKey::Subject,
+        value: Some(KeyValue::Text(s.intern(value.as_bytes()))),
+        members,
+        messages,
+        recipients: 0,
+        bytes: 0,
+        first_queued: 0,
+        last_queued: 0,
+        per_minute: 0.0,
+        score: 0.0,
+        reasons: Vec::new(),
+    };
+    let candidates = vec![
+        (0, cluster("a", vec![0, 1, 2], 3)),
+        // Let go of: 0 and 1 are covered by "a", so it is skipped once its list is back.
+        (0, cluster("b", Vec::new(), 2)),
+        (0, cluster("c", Vec::new(), 1)),
+    ];
+    let lists = |c: &Cluster| match c.value.map(|v| v.text(&s)).as_deref() {
+        Some("b") => vec![0, 1],
+        Some("c") => vec![3],
+        _ => panic!("only let-go lists are recomputed"),
+    };
+    let (mut covered, mut out) = (vec![false; 4], Vec::new());
+    take_uncovered(candidates, 5, &mut covered, &mut out, lists);
+    let taken: Vec<(String, Vec<u32>)> = out
+        .iter()
+        .map(|c| {
+            (
+                c.value.map(|v| v.text(&s)).unwrap_or_default(),
+                c.members.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        taken,
+        [("a".to_string(), vec![0, 1, 2]), ("c".to_string(), vec![3])]
+    );
+    assert_eq!(covered, [true; 4]);
+}
+
+#[test]
+fn only_the_largest_legitimate_clusters_are_kept_and_few_with_members() {
+    let s = Interner::new();
+    let n = LEGIT_CONSIDERED + 5;
+    // Largest first, as grouped; the smallest is a culprit and stays whatever its size.
+    let mut clusters: Vec<Cluster> = (0..n)
+        .map(|i| {
+            let messages = n - i;
+            Cluster {
+                key: ClusterKey::Helo,
+                value: Some(KeyValue::Text(s.intern(format!("h{i}").as_bytes()))),
+                members: (0..messages as u32).collect(),
+                messages,
+                recipients: 0,
+                bytes: 0,
+                first_queued: 0,
+                last_queued: 0,
+                per_minute: 0.0,
+                score: if i == n - 1 { CULPRIT_SCORE } else { 0.0 },
+                reasons: Vec::new(),
+            }
+        })
+        .collect();
+    keep_few_legitimate(&mut clusters);
+    let sizes: Vec<usize> = clusters.iter().map(|c| c.messages).collect();
+    let mut want: Vec<usize> = (0..LEGIT_CONSIDERED).map(|i| n - i).collect();
+    want.push(1);
+    assert_eq!(sizes, want);
+    let with_members: Vec<usize> = clusters
+        .iter()
+        .filter(|c| c.members.len() == c.messages)
+        .map(|c| c.messages)
+        .collect();
+    let mut want: Vec<usize> = (0..LEGIT_MEMBERS_KEPT).map(|i| n - i).collect();
+    want.push(1);
+    assert_eq!(with_members, want);
+}
