@@ -3,6 +3,7 @@
 use qtriage::cli::exit::ExitCode;
 
 fn main() -> std::process::ExitCode {
+    qtriage::cli::memory::limit_malloc_arenas();
     match qtriage::cli::run() {
         Ok(code) => code.into(),
         Err(err) => {

@@ -147,6 +147,8 @@ fn proc_field(file: &str, name: &str) -> u64 {
 
 /// Run one phase in this (child) process and print its `RESULT` line.
 pub fn child(phase: Phase, queue: &Path, threads: usize) {
+    // As the qtriage binary does first thing in main.
+    qtriage::cli::memory::limit_malloc_arenas();
     let _ = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build_global();

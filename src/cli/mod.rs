@@ -8,6 +8,7 @@ pub mod exit;
 pub mod expire;
 pub mod list;
 pub mod logins;
+pub mod memory;
 pub mod mta;
 pub mod print;
 pub mod purge;
