@@ -34,10 +34,7 @@ fn sym_of(strings: &Interner, v: &[u8]) -> Option<crate::queue::Sym> {
 
 /// Attribute one message from its header summary and envelope hints.
 pub fn attribute(s: &HeaderSummary<'_>, env: EnvelopeHints, strings: &Interner) -> Attribution {
-    let mut origin = Origin {
-        uid: env.todo_uid,
-        ..Origin::default()
-    };
+    let mut origin = Origin::default();
     let queue_line = s.queue_received.as_deref().and_then(parse_queue_line);
     match queue_line.map(|q| q.invoked) {
         None => origin.kind = OriginKind::Unknown,
@@ -62,13 +59,26 @@ pub fn attribute(s: &HeaderSummary<'_>, env: EnvelopeHints, strings: &Interner) 
             }
         }
     }
-    if env.null_sender && matches!(origin.kind, OriginKind::Smtp | OriginKind::Unknown) {
-        origin.kind = OriginKind::Bounce;
-    }
+    apply_envelope_hints(&mut origin, env);
     Attribution {
         origin,
         qp: queue_line.map(|q| q.pid),
         headers: header_fields(s, strings),
+    }
+}
+
+/// What the envelope adds to an origin found in the headers (or to an empty one when the
+/// headers could not be read): the todo `u` record's uid where the headers name none, and a
+/// message from the network (or of unknown origin) with the null sender is a bounce.
+///
+/// Separate from [`attribute`] so that a scan that reads headers first and envelopes later
+/// (`queue::scan::scan_envelopes`) gives the same origin as one that reads both at once.
+pub fn apply_envelope_hints(origin: &mut Origin, env: EnvelopeHints) {
+    if origin.uid.is_none() {
+        origin.uid = env.todo_uid;
+    }
+    if env.null_sender && matches!(origin.kind, OriginKind::Smtp | OriginKind::Unknown) {
+        origin.kind = OriginKind::Bounce;
     }
 }
 

@@ -23,7 +23,10 @@ pub use record::{
     AuthSource, Channel, HeaderFields, MessageId, MessageRecord, MessageState, Origin, OriginKind,
     Problem, ProblemKind, Recipient,
 };
-pub use scan::{scan, Progress, ProgressSnapshot, Scan, ScanOptions, ScanReport};
+pub use scan::{
+    merge_envelopes, scan, scan_envelopes, scan_headers, Progress, ProgressSnapshot, Scan,
+    ScanOptions, ScanReport,
+};
 
 /// How to open a queue.
 #[derive(Debug, Clone, Copy, Default)]

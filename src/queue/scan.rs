@@ -23,12 +23,14 @@ use super::{
     Channel, Interner, MessageId, MessageRecord, MessageState, Parts, Problem, ProblemKind, Queue,
     Recipient, Subdir,
 };
-use crate::analysis::origin::{attribute, EnvelopeHints};
+use crate::analysis::origin::{apply_envelope_hints, attribute, EnvelopeHints};
 use crate::error::Result;
 
 mod parallel;
+mod passes;
 mod yanked;
 use parallel::{place, read_listed, ScanCtx};
+pub use passes::{merge_envelopes, scan_envelopes, scan_headers};
 pub use yanked::{parse_yank_name, scan_yank_area, MAX_YANKED_ENTRIES};
 
 /// The most bytes read from one envelope file (10,000 recipients of 1,000 bytes fit).
@@ -127,6 +129,17 @@ pub fn scan(
     opts: ScanOptions,
     progress: &Progress,
 ) -> Result<Scan> {
+    scan_files(queue, strings, (opts, true), progress)
+}
+
+/// [`scan`], opening mess files only when `open_mess` (an envelope pass after a header pass
+/// already has their sizes and headers).
+fn scan_files(
+    queue: &Queue,
+    strings: &Interner,
+    (opts, open_mess): (ScanOptions, bool),
+    progress: &Progress,
+) -> Result<Scan> {
     let start = Instant::now();
     let layout = queue.layout();
     let split = layout.split;
@@ -186,6 +199,7 @@ pub fn scan(
         queue,
         strings,
         opts,
+        open_mess,
         progress,
     };
     let (records, vanished) = read_listed(&ctx, listed);
@@ -278,6 +292,8 @@ struct ReadCtx<'a> {
     files: Files<'a>,
     strings: &'a Interner,
     opts: ScanOptions,
+    /// Open the mess file (false: its size and headers come from an earlier pass).
+    open_mess: bool,
     bucket: u32,
 }
 
@@ -412,7 +428,7 @@ fn read_message(ctx: &ReadCtx<'_>, group: &[Found], buf: &mut Vec<u8>) -> Option
             continue;
         };
         let needed = match f.subdir {
-            Subdir::Mess => true,
+            Subdir::Mess => ctx.open_mess,
             Subdir::Bounce => false,
             Subdir::Intd => ctx.opts.envelopes && !parts.has(Subdir::Todo),
             _ => ctx.opts.envelopes,
@@ -519,7 +535,11 @@ fn read_message(ctx: &ReadCtx<'_>, group: &[Found], buf: &mut Vec<u8>) -> Option
             Subdir::Bounce => {}
         }
     }
-    if vanished > 0 && vanished == readable.len() && readable.len() == group.len() {
+    // Gone when every listed file vanished; a mess file left to the header pass counts as gone
+    // with its envelope (both passes then agree with one scan).
+    let unopened_mess =
+        usize::from(!ctx.open_mess && readable.iter().any(|f| f.subdir == Subdir::Mess));
+    if vanished > 0 && vanished + unopened_mess == readable.len() && readable.len() == group.len() {
         return None;
     }
     if let Some(h) = header_block.as_deref() {
@@ -533,7 +553,7 @@ fn read_message(ctx: &ReadCtx<'_>, group: &[Found], buf: &mut Vec<u8>) -> Option
         record.qp = a.qp.or(record.qp);
         *buf = header_block.unwrap_or_default();
     } else {
-        record.origin.uid = hints.todo_uid;
+        apply_envelope_hints(&mut record.origin, hints);
     }
     if b.queued.is_none() && b.fallback_time.is_none() {
         // info/ was listed but could not be read: the mess file's mtime stands in after all.
@@ -590,6 +610,7 @@ pub fn read_one(queue: &Queue, strings: &Interner, id: MessageId) -> io::Result<
         files: Files::Queue { queue, dirs: &dirs },
         strings,
         opts: ScanOptions::default(),
+        open_mess: true,
         bucket,
     };
     read_message(&ctx, &group, &mut Vec::new())

@@ -2,8 +2,8 @@
 
 use qtriage::fixture::{FixtureState, MessageSpec, QueueBuilder};
 use qtriage::queue::{
-    scan, Interner, MessageState, OriginKind, Problem, ProblemKind, Progress, Queue, QueueOptions,
-    ScanOptions, Subdir,
+    scan, scan_envelopes, scan_headers, Interner, MessageState, OriginKind, Problem, ProblemKind,
+    Progress, Queue, QueueOptions, ScanOptions, Subdir,
 };
 
 use crate::util::TestQueue;
@@ -238,4 +238,59 @@ fn a_split_directory_that_is_a_symlink_is_warned_about_not_followed() {
         );
         assert!(out.status.code().is_some_and(|c| c <= 1), "{args:?}: {err}");
     }
+}
+
+/// A full scan of `root`, and the same queue read in the TUI's two passes (headers, then
+/// envelopes merged in): the records must be the same, message by message.
+fn assert_two_passes_equal_one_scan(root: &std::path::Path) -> usize {
+    let q = Queue::open(root, QueueOptions::default()).expect("open");
+    let strings = Interner::new();
+    let full = scan(&q, &strings, ScanOptions::default(), &Progress::default()).expect("scan");
+    let heads = scan_headers(&q, &strings, &Progress::default()).expect("header pass");
+    assert!(
+        heads
+            .records
+            .iter()
+            .all(|r| r.recipients.is_empty() && r.sender.is_none()),
+        "the header pass reads no envelope"
+    );
+    let both =
+        scan_envelopes(&q, &strings, heads.records, &Progress::default()).expect("envelope pass");
+    assert_eq!(both.records.len(), full.records.len(), "{}", root.display());
+    for (two, one) in both.records.iter().zip(&full.records) {
+        assert_eq!(two, one, "message {} of {}", one.id, root.display());
+    }
+    full.records.len()
+}
+
+#[test]
+fn headers_then_envelopes_equal_one_full_scan() {
+    use qtriage::fixture::flood::{write_flood, FloodSpec};
+    // The flood mix: every origin, bounces, todo/ and intd/ messages, odd charsets.
+    let t = TestQueue::with(QueueBuilder::new("").split(23));
+    write_flood(&t.q, &FloodSpec::new(3_000, 7, 1_795_435_200)).expect("flood written");
+    assert_eq!(assert_two_passes_equal_one_scan(t.root()), 3_000);
+    // Every life-cycle state, with and without a mess file or an info file.
+    let t = TestQueue::new(23);
+    for state in [
+        FixtureState::Incoming,
+        FixtureState::Queued,
+        FixtureState::Preprocessing,
+        FixtureState::InDelivery,
+        FixtureState::Done,
+        FixtureState::OrphanMess,
+        FixtureState::InfoWithoutMess,
+        FixtureState::OrphanEnvelope,
+    ] {
+        t.add(
+            MessageSpec::new()
+                .state(state)
+                .sender("")
+                .remote("x@y.example"),
+        );
+    }
+    assert_eq!(assert_two_passes_equal_one_scan(t.root()), 8);
+    // Links, FIFOs, truncated envelopes, misplaced and doubly listed files, binary headers.
+    let hostile = crate::hostile_harness::hostile();
+    assert!(assert_two_passes_equal_one_scan(&hostile.root) > hostile.cases.len());
 }

@@ -15,6 +15,7 @@ pub(super) struct ScanCtx<'a> {
     pub(super) queue: &'a Queue,
     pub(super) strings: &'a Interner,
     pub(super) opts: ScanOptions,
+    pub(super) open_mess: bool,
     pub(super) progress: &'a Progress,
 }
 
@@ -159,6 +160,7 @@ pub(super) fn read_listed(sc: &ScanCtx<'_>, listed: Listed) -> (Vec<MessageRecor
             },
             strings: sc.strings,
             opts: sc.opts,
+            open_mess: sc.open_mess,
             bucket,
         };
         *slot = read_message(&ctx, group, buf);

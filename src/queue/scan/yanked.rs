@@ -56,6 +56,7 @@ pub fn scan_yank_area(dir: &Path, strings: &Interner) -> io::Result<Vec<MessageR
         files: Files::YankArea(&fd),
         strings,
         opts: ScanOptions::default(),
+        open_mess: true,
         bucket: u32::MAX,
     };
     Ok(groups
