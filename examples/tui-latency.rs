@@ -96,6 +96,10 @@ fn main() -> anyhow::Result<()> {
     println!("messages scanned:             {records}");
     println!("time to first screen:         {first_screen:.2?}");
     println!(
+        "header-pass ranking shown:    {:.2?}",
+        m.headers_shown_at.unwrap_or_default()
+    );
+    println!(
         "scan + clustering finished:   {:.2?}",
         m.scan_done_at.unwrap_or_default()
     );
@@ -120,6 +124,8 @@ struct Measured {
     worst_scanning: Duration,
     total: Duration,
     presses: u32,
+    /// When the header pass' ranking was first on screen (envelopes still being read).
+    headers_shown_at: Option<Duration>,
     scan_done_at: Option<Duration>,
 }
 
@@ -150,7 +156,11 @@ fn press_keys(
         }
         m.total += took;
         m.presses += 1;
+        if phase == ScanPhase::Envelopes {
+            m.headers_shown_at.get_or_insert(start.elapsed());
+        }
         if phase == ScanPhase::Ready {
+            m.headers_shown_at.get_or_insert(start.elapsed());
             m.scan_done_at.get_or_insert(start.elapsed());
             after_ready += 1;
         } else {

@@ -181,6 +181,10 @@ fn error(state: &mut AppState, e: &str) {
     if state.status.phase == ScanPhase::Scanning && state.data.is_none() {
         state.status.phase = ScanPhase::Failed;
     }
+    // The envelope pass failed: the header pass stays shown, and says it is incomplete.
+    if state.status.phase == ScanPhase::Envelopes {
+        state.status.phase = ScanPhase::Failed;
+    }
     if matches!(state.popup, Popup::Running { .. } | Popup::Planning(_)) {
         state.popup = Popup::None;
     }
@@ -198,7 +202,13 @@ fn yank_listing(state: &mut AppState, l: YankListing) {
 
 fn analysed(state: &mut AppState, a: Analysis) {
     let keep = lists::selected_value(state);
-    state.status.phase = ScanPhase::Ready;
+    state.status.phase = if a.envelopes_pending {
+        // The next progress reports are the envelope pass'.
+        state.status.progress = None;
+        ScanPhase::Envelopes
+    } else {
+        ScanPhase::Ready
+    };
     state.clusters.key = Some(a.clustering.key);
     state.data = Some(a);
     lists::reorder_clusters(state);

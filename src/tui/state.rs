@@ -96,6 +96,9 @@ pub struct Analysis {
     pub selection: Option<Arc<Selection>>,
     /// The records in every message order.
     pub orders: Arc<Orders>,
+    /// These are the header pass' records: the envelopes (senders, recipients, birth times)
+    /// are still being read, and another analysis follows.
+    pub envelopes_pending: bool,
 }
 
 /// Is qmail-send running (as last checked)?
@@ -116,6 +119,8 @@ pub enum ScanPhase {
     /// Reading the queue.
     #[default]
     Scanning,
+    /// The header pass is shown; reading the envelopes.
+    Envelopes,
     /// Done; the data is shown.
     Ready,
     /// The scan failed (the error is in the notice).

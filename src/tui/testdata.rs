@@ -107,6 +107,7 @@ pub fn analysis(spam: usize, ham: usize, hostile: bool) -> Analysis {
         clustering: Arc::new(c),
         selection: None,
         orders,
+        envelopes_pending: false,
     }
 }
 

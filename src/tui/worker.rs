@@ -31,12 +31,21 @@ use crate::analysis::cluster::{cluster, AnalysisContext};
 use crate::analysis::evidence::LogFacts;
 use crate::analysis::key::ClusterKey;
 use crate::query::{select, Query, QueryContext};
-use crate::queue::{scan, Interner, MessageId, MessageRecord, Progress, Queue, ScanOptions};
+use crate::queue::{
+    scan, scan_envelopes, scan_headers, Interner, MessageId, MessageRecord, Progress, Queue, Scan,
+};
 
 /// How often an idle worker re-checks qmail-send.
 pub const STATUS_EVERY: Duration = Duration::from_secs(1);
 /// How often scan progress is reported.
 pub const PROGRESS_EVERY: Duration = Duration::from_millis(100);
+
+/// A scan pass running on its own thread.
+struct Pass {
+    result: Receiver<crate::error::Result<Scan>>,
+    progress: Arc<Progress>,
+    start: Instant,
+}
 
 /// Handle to the worker thread: send it effects; dropping it ends the thread's loop.
 pub struct Worker {
@@ -257,37 +266,89 @@ impl WorkerState {
         }
     }
 
+    /// Scan in two passes: the mess headers first, shown at once (the ranking by AUTH user, IP,
+    /// uid, script and subject needs nothing else, and it is there in well under half the
+    /// time), then the envelopes merged in and shown again.
     fn scan(&mut self) {
         let strings = Arc::new(Interner::new());
+        let heads = self
+            .start_pass(Arc::clone(&strings), scan_headers)
+            .and_then(|pass| self.finish_pass(pass));
+        let Some(heads) = heads else {
+            return self.idle();
+        };
+        let first = self.new_snapshot(Arc::clone(&strings), heads.records, Default::default());
+        // Shown before the envelope pass starts: run alongside it, the clustering came later
+        // (measured: 0.51-0.63 s instead of 0.39-0.44 s at 100,000) and the pass no sooner.
+        self.show(Arc::clone(&first), true);
+        // The envelope pass borrows the shown records (not a copy of a million).
+        let pass = self.start_pass(Arc::clone(&strings), move |q, st, pr| {
+            scan_envelopes(q, st, &first.records, pr)
+        });
+        let Some(mut s) = pass.and_then(|pass| self.finish_pass(pass)) else {
+            return self.idle();
+        };
+        // As `top --log` does: messages whose headers name no AUTH user get the one their logs
+        // name, so the clusters show it.
+        let logs = match self.after.apply_logs(&mut s.records, &strings) {
+            Ok(facts) => facts,
+            Err(note) => {
+                self.emit(Event::Worker(Report::Error(note)));
+                LogFacts::default()
+            }
+        };
+        self.publish(strings, s.records, Arc::new(logs));
+        self.idle();
+    }
+
+    /// Start one scan pass on a thread of its own; `None` (reported) when it cannot start.
+    fn start_pass(
+        &mut self,
+        strings: Arc<Interner>,
+        pass: impl FnOnce(&Queue, &Interner, &Progress) -> crate::error::Result<Scan> + Send + 'static,
+    ) -> Option<Pass> {
         let progress = Arc::new(Progress::default());
         let (tx, rx) = mpsc::channel();
-        let (q, st, pr) = (
-            self.ops.queue.clone(),
-            Arc::clone(&strings),
-            Arc::clone(&progress),
-        );
-        let start = Instant::now();
+        let (q, pr) = (self.ops.queue.clone(), Arc::clone(&progress));
         let spawned = std::thread::Builder::new()
             .name("qtriage-scan".into())
             .spawn(move || {
-                let _ = tx.send(scan(&q, &st, ScanOptions::default(), &pr));
+                let _ = tx.send(pass(&q, &strings, &pr));
             });
-        if let Err(e) = spawned {
-            return self.emit(Event::Worker(Report::Error(format!(
-                "cannot start the scan: {e}"
-            ))));
+        match spawned {
+            Ok(_) => Some(Pass {
+                result: rx,
+                progress,
+                start: Instant::now(),
+            }),
+            Err(e) => {
+                self.emit(Event::Worker(Report::Error(format!(
+                    "cannot start the scan: {e}"
+                ))));
+                None
+            }
         }
+    }
+
+    /// Report a started pass' progress until it ends; `None` (reported) when it failed.
+    fn finish_pass(&mut self, pass: Pass) -> Option<Scan> {
+        let Pass {
+            result,
+            progress,
+            start,
+        } = pass;
         let result = loop {
-            match rx.recv_timeout(PROGRESS_EVERY) {
+            match result.recv_timeout(PROGRESS_EVERY) {
                 Ok(r) => break r,
                 Err(RecvTimeoutError::Timeout) => {
                     let ms = start.elapsed().as_millis() as u64;
                     self.emit(Event::Worker(Report::Scan(progress.snapshot(), ms)));
                 }
                 Err(RecvTimeoutError::Disconnected) => {
-                    return self.emit(Event::Worker(Report::Error(
+                    self.emit(Event::Worker(Report::Error(
                         "the scan stopped unexpectedly".into(),
                     )));
+                    return None;
                 }
             }
         };
@@ -296,21 +357,12 @@ impl WorkerState {
             start.elapsed().as_millis() as u64,
         )));
         match result {
-            Ok(mut s) => {
-                // As `top --log` does: messages whose headers name no AUTH user get the one
-                // their logs name, so the clusters show it.
-                let logs = match self.after.apply_logs(&mut s.records, &strings) {
-                    Ok(facts) => facts,
-                    Err(note) => {
-                        self.emit(Event::Worker(Report::Error(note)));
-                        LogFacts::default()
-                    }
-                };
-                self.publish(strings, s.records, Arc::new(logs))
+            Ok(s) => Some(s),
+            Err(e) => {
+                self.emit(Event::Worker(Report::Error(format!("scan failed: {e}"))));
+                None
             }
-            Err(e) => self.emit(Event::Worker(Report::Error(format!("scan failed: {e}")))),
         }
-        self.idle();
     }
 
     /// Make `records` the current snapshot and send everything the views need.
@@ -320,13 +372,29 @@ impl WorkerState {
         records: Vec<MessageRecord>,
         logs: Arc<LogFacts>,
     ) {
+        let snap = self.new_snapshot(strings, records, logs);
+        self.show(snap, false);
+    }
+
+    /// The next snapshot of `records`.
+    fn new_snapshot(
+        &self,
+        strings: Arc<Interner>,
+        records: Vec<MessageRecord>,
+        logs: Arc<LogFacts>,
+    ) -> Arc<Snapshot> {
         let generation = self.snapshot.as_ref().map_or(1, |s| s.generation + 1);
-        let snap = Arc::new(Snapshot {
+        Arc::new(Snapshot {
             generation,
             strings,
             records,
             logs,
-        });
+        })
+    }
+
+    /// Make `snap` the current snapshot and send everything the views need;
+    /// `envelopes_pending` when it is the header pass'.
+    fn show(&mut self, snap: Arc<Snapshot>, envelopes_pending: bool) {
         let clustering = Arc::new(clustering(&snap, self.key, &self.local_domains()));
         let selection = self
             .query
@@ -339,6 +407,7 @@ impl WorkerState {
             clustering,
             selection,
             orders,
+            envelopes_pending,
         }))));
     }
 

@@ -255,7 +255,7 @@ fn assert_two_passes_equal_one_scan(root: &std::path::Path) -> usize {
         "the header pass reads no envelope"
     );
     let both =
-        scan_envelopes(&q, &strings, heads.records, &Progress::default()).expect("envelope pass");
+        scan_envelopes(&q, &strings, &heads.records, &Progress::default()).expect("envelope pass");
     assert_eq!(both.records.len(), full.records.len(), "{}", root.display());
     for (two, one) in both.records.iter().zip(&full.records) {
         assert_eq!(two, one, "message {} of {}", one.id, root.display());

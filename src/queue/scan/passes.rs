@@ -23,12 +23,13 @@ pub fn scan_headers(queue: &Queue, strings: &Interner, progress: &Progress) -> R
     scan(queue, strings, opts, progress)
 }
 
-/// The second pass: read the envelopes (not the mess files again) and merge them into
-/// `headers`, the first pass' records (same interner), as [`merge_envelopes`] does.
+/// The second pass: read the envelopes (not the mess files again) and merge `headers`, the
+/// first pass' records (same interner), into them, as [`merge_envelopes`] does. `headers` is
+/// borrowed: the TUI is showing it meanwhile, and a million records are not copied.
 pub fn scan_envelopes(
     queue: &Queue,
     strings: &Interner,
-    headers: Vec<MessageRecord>,
+    headers: &[MessageRecord],
     progress: &Progress,
 ) -> Result<Scan> {
     let opts = ScanOptions {
@@ -49,12 +50,12 @@ pub fn scan_envelopes(
 pub fn merge_envelopes(
     layout: Layout,
     strings: &Interner,
-    headers: Vec<MessageRecord>,
+    headers: &[MessageRecord],
     envelopes: Vec<MessageRecord>,
 ) -> Vec<MessageRecord> {
     let null_sender = strings.intern(b"");
     let order = |r: &MessageRecord| (layout.bucket(r.id), r.id);
-    let mut headers = headers.into_iter().peekable();
+    let mut headers = headers.iter().peekable();
     let mut out = Vec::with_capacity(envelopes.len());
     for env in envelopes {
         while headers
@@ -71,7 +72,7 @@ pub fn merge_envelopes(
 
 /// `env`'s record completed with what `h` read from the mess file.
 fn merged(
-    h: MessageRecord,
+    h: &MessageRecord,
     mut env: MessageRecord,
     null_sender: super::super::Sym,
 ) -> MessageRecord {

@@ -163,11 +163,16 @@ impl ProgressLine {
         if self.phase == ScanPhase::Failed {
             return "scan failed (r retries)".into();
         }
+        // The header pass is shown meanwhile: say what is still missing from it.
+        let (what, missing) = match self.phase {
+            ScanPhase::Envelopes => ("reading envelopes", "  (senders, recipients follow)"),
+            _ => ("scanning", ""),
+        };
         let Some(p) = self.progress else {
-            return "scanning: listing the queue…".into();
+            return format!("{what}: listing the queue…{missing}");
         };
         if p.listed == 0 {
-            return "scanning: listing the queue…".into();
+            return format!("{what}: listing the queue…{missing}");
         }
         let secs = (self.ms as f64 / 1000.0).max(0.001);
         let rate = p.read as f64 / secs;
@@ -177,7 +182,7 @@ impl ProgressLine {
             "?".into()
         };
         format!(
-            "scanning: {} / {} messages read  {}/s  ETA {eta}",
+            "{what}: {} / {} messages read  {}/s  ETA {eta}{missing}",
             thousands(p.read),
             thousands(p.listed),
             thousands(rate as u64)

@@ -80,6 +80,35 @@ fn scanning() {
 }
 
 #[test]
+fn header_pass_shown_while_envelopes_are_read() {
+    snap_both("envelopes", |size| {
+        let mut s = ready(size);
+        let mut first = crate::tui::testdata::analysis(30, 7, true);
+        first.envelopes_pending = true;
+        update(
+            &mut s,
+            Action::Worker(crate::tui::event::Report::Analysed(Box::new(first))),
+        );
+        let p = ProgressSnapshot {
+            listed: 200_000,
+            read: 120_000,
+            done: false,
+        };
+        update(
+            &mut s,
+            Action::Worker(crate::tui::event::Report::Scan(p, 2_000)),
+        );
+        let text = screen_text(render(&s).backend().buffer());
+        assert!(
+            text.contains("reading envelopes: 120,000 / 200,000"),
+            "{text}"
+        );
+        assert!(text.contains("auth-user"), "the clusters are shown: {text}");
+        s
+    });
+}
+
+#[test]
 fn clusters() {
     snap_both("clusters", |size| {
         let mut s = ready(size);
