@@ -52,6 +52,12 @@ pub struct FileStat {
     pub mtime: i64,
 }
 
+/// Open `name` below `dir` for reading: never through a link, never blocking on a FIFO.
+fn open_no_follow(dir: BorrowedFd<'_>, name: &str) -> Result<rustix::fd::OwnedFd, ReadFailure> {
+    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    Ok(rustix::fs::openat(dir, name, flags, Mode::empty())?)
+}
+
 /// What [`read_head_at`] learnt about the file besides its bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Head {
@@ -78,8 +84,7 @@ pub fn read_head_at(
     buf: &mut Vec<u8>,
 ) -> Result<Head, ReadFailure> {
     buf.clear();
-    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
-    let fd = rustix::fs::openat(dir, name, flags, Mode::empty())?;
+    let fd = open_no_follow(dir, name)?;
     let mut read = 0usize;
     let mut at_end = false;
     let mut chunk = FIRST_READ.min(cap.max(1));
@@ -143,9 +148,9 @@ pub fn read_head_at(
 /// Read the file `name` below `dir` into `buf` (cleared first), at most `cap` bytes, stopping
 /// early as `stop` says.
 ///
-/// The one place queue files are opened for reading: `O_NOFOLLOW` (a symlink is never
-/// followed), `O_NONBLOCK` (a FIFO cannot hang the reader), regular files only, and reads
-/// bounded by `cap` whatever the file's size.
+/// With [`read_head_at`], the only way queue files are opened for reading (both through
+/// `open_no_follow`): `O_NOFOLLOW` (a symlink is never followed), `O_NONBLOCK` (a FIFO cannot
+/// hang the reader), regular files only, and reads bounded by `cap` whatever the file's size.
 pub fn read_at(
     dir: BorrowedFd<'_>,
     name: &str,
@@ -154,8 +159,7 @@ pub fn read_at(
     buf: &mut Vec<u8>,
 ) -> Result<FileStat, ReadFailure> {
     buf.clear();
-    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
-    let fd = rustix::fs::openat(dir, name, flags, Mode::empty())?;
+    let fd = open_no_follow(dir, name)?;
     let st = rustix::fs::fstat(&fd)?;
     if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile {
         return Err(ReadFailure::NotRegularFile);

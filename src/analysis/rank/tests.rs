@@ -381,11 +381,16 @@ fn members_recomputed_for_a_let_go_cluster_are_the_grouped_ones() {
     );
 }
 
-#[test]
-fn top_recomputes_a_let_go_member_list_before_using_it() {
-    let s = Interner::new();
-    let cluster = |value: &str, members: Vec<u32>, messages: usize| Cluster {
-        key: ClusterKey::Subject,
+/// A cluster of `key` = `value` with these members and size, not yet scored.
+fn bare_cluster(
+    s: &Interner,
+    key: ClusterKey,
+    value: &str,
+    members: Vec<u32>,
+    messages: usize,
+) -> Cluster {
+    Cluster {
+        key,
         value: Some(KeyValue::Text(s.intern(value.as_bytes()))),
         members,
         messages,
@@ -396,6 +401,14 @@ fn top_recomputes_a_let_go_member_list_before_using_it() {
         per_minute: 0.0,
         score: 0.0,
         reasons: Vec::new(),
+    }
+}
+
+#[test]
+fn top_recomputes_a_let_go_member_list_before_using_it() {
+    let s = Interner::new();
+    let cluster = |value: &str, members: Vec<u32>, messages: usize| {
+        bare_cluster(&s, ClusterKey::Subject, value, members, messages)
     };
     let candidates = vec![
         (0, cluster("a", vec![0, 1, 2], 3)),
@@ -434,19 +447,10 @@ fn only_the_largest_legitimate_clusters_are_kept_and_few_with_members() {
     let mut clusters: Vec<Cluster> = (0..n)
         .map(|i| {
             let messages = n - i;
-            Cluster {
-                key: ClusterKey::Helo,
-                value: Some(KeyValue::Text(s.intern(format!("h{i}").as_bytes()))),
-                members: (0..messages as u32).collect(),
-                messages,
-                recipients: 0,
-                bytes: 0,
-                first_queued: 0,
-                last_queued: 0,
-                per_minute: 0.0,
-                score: if i == n - 1 { CULPRIT_SCORE } else { 0.0 },
-                reasons: Vec::new(),
-            }
+            let members = (0..messages as u32).collect();
+            let mut c = bare_cluster(&s, ClusterKey::Helo, &format!("h{i}"), members, messages);
+            c.score = if i == n - 1 { CULPRIT_SCORE } else { 0.0 };
+            c
         })
         .collect();
     keep_few_legitimate(&mut clusters);
