@@ -26,9 +26,11 @@ use super::{
 use crate::analysis::origin::{apply_envelope_hints, attribute, EnvelopeHints};
 use crate::error::Result;
 
+mod one;
 mod parallel;
 mod passes;
 mod yanked;
+pub use one::read_one;
 use parallel::{place, read_listed, ScanCtx};
 pub use passes::{merge_envelopes, scan_envelopes, scan_headers};
 pub use yanked::{parse_yank_name, scan_yank_area, MAX_YANKED_ENTRIES};
@@ -401,19 +403,7 @@ fn read_message(ctx: &ReadCtx<'_>, group: &[Found], buf: &mut Vec<u8>) -> Option
             EntryKind::File => readable.push(*f),
         }
     }
-    let mut record = MessageRecord {
-        id,
-        queued: 0,
-        size: 0,
-        parts,
-        state: MessageState::from_parts(parts),
-        sender: None,
-        recipients: Box::new([]),
-        qp: None,
-        origin: Default::default(),
-        headers: Default::default(),
-        problems: Box::new([]),
-    };
+    let mut record = listed_record(id, parts);
     let mut recipients: Vec<Recipient> = Vec::new();
     let mut hints = EnvelopeHints::default();
     let mut header_block: Option<Vec<u8>> = None;
@@ -571,48 +561,19 @@ fn read_message(ctx: &ReadCtx<'_>, group: &[Found], buf: &mut Vec<u8>) -> Option
     Some(record)
 }
 
-/// Read one message afresh (the inspector and lazy queries use this).
-pub fn read_one(queue: &Queue, strings: &Interner, id: MessageId) -> io::Result<MessageRecord> {
-    let layout = queue.layout();
-    let bucket = layout.bucket(id);
-    let mut group = Vec::new();
-    for subdir in Subdir::ALL {
-        let path = queue.root().join(layout.rel_path(subdir, id));
-        if let Ok(meta) = std::fs::symlink_metadata(&path) {
-            let ft = meta.file_type();
-            let kind = if ft.is_symlink() {
-                EntryKind::Symlink
-            } else if ft.is_file() {
-                EntryKind::File
-            } else if ft.is_dir() {
-                EntryKind::Directory
-            } else {
-                EntryKind::Other
-            };
-            let dir = if layout.is_split(subdir) {
-                bucket
-            } else {
-                u32::MAX
-            };
-            group.push(Found {
-                id,
-                subdir,
-                kind,
-                dir,
-            });
-        }
+/// A record holding only what the listing knows: its id, its files and the state they make.
+fn listed_record(id: MessageId, parts: Parts) -> MessageRecord {
+    MessageRecord {
+        id,
+        queued: 0,
+        size: 0,
+        parts,
+        state: MessageState::from_parts(parts),
+        sender: None,
+        recipients: Box::new([]),
+        qp: None,
+        origin: Default::default(),
+        headers: Default::default(),
+        problems: Box::new([]),
     }
-    if group.is_empty() {
-        return Err(io::Error::from(io::ErrorKind::NotFound));
-    }
-    let dirs = BucketDirs::open(queue, bucket);
-    let ctx = ReadCtx {
-        files: Files::Queue { queue, dirs: &dirs },
-        strings,
-        opts: ScanOptions::default(),
-        open_mess: true,
-        bucket,
-    };
-    read_message(&ctx, &group, &mut Vec::new())
-        .ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))
 }

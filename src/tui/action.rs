@@ -456,4 +456,6 @@ fn apply_query(state: &mut AppState) -> Option<Effect> {
 }
 
 #[cfg(test)]
+mod scan_tests;
+#[cfg(test)]
 mod tests;

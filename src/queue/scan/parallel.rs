@@ -7,8 +7,10 @@ use rayon::prelude::*;
 use super::super::headers::FIRST_READ;
 use super::super::layout::{Layout, Parts, Subdir};
 use super::super::listing::EntryKind;
-use super::super::{Interner, MessageRecord, MessageState, Queue};
-use super::{read_message, BucketDirs, Files, Found, Progress, ReadCtx, ScanOptions};
+use super::super::{Interner, MessageRecord, Queue};
+use super::{
+    listed_record, read_message, BucketDirs, Files, Found, Progress, ReadCtx, ScanOptions,
+};
 
 /// What every read task shares.
 pub(super) struct ScanCtx<'a> {
@@ -108,19 +110,7 @@ fn plain_group(
 
 /// A record holding only what the listing knows; [`read_message`] replaces it.
 fn placeholder(first: Found, parts: Parts) -> MessageRecord {
-    MessageRecord {
-        id: first.id,
-        queued: 0,
-        size: 0,
-        parts,
-        state: MessageState::from_parts(parts),
-        sender: None,
-        recipients: Box::new([]),
-        qp: None,
-        origin: Default::default(),
-        headers: Default::default(),
-        problems: Box::new([]),
-    }
+    listed_record(first.id, parts)
 }
 
 /// Phase 2: read each message's files into its slot; returns the records and how many
@@ -204,7 +194,7 @@ fn read_pool() -> Option<rayon::ThreadPool> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::queue::MessageId;
+    use crate::queue::{MessageId, MessageState};
 
     fn file(id: u64, subdir: Subdir, kind: EntryKind, dir: u32) -> Found {
         Found {

@@ -12,7 +12,7 @@ use crate::tui::state::{Focus, MessageSort};
 use crate::tui::testdata::{analysis, answer, listing, state, watch_update};
 use crate::watch::{PollReason, WatchMode};
 
-fn press(s: &mut AppState, code: KeyCode) -> Option<Effect> {
+pub(super) fn press(s: &mut AppState, code: KeyCode) -> Option<Effect> {
     let action = from_event(s, Event::Key(KeyEvent::new(code, KeyModifiers::NONE)))?;
     update(s, action)
 }
@@ -571,48 +571,4 @@ fn help_closes_on_any_key_and_q_quits() {
     assert!(!s.ui.quit);
     press(&mut s, KeyCode::Char('q'));
     assert!(s.ui.quit);
-}
-
-#[test]
-fn a_scan_error_is_shown_and_rescan_asks_the_worker() {
-    let mut s = AppState::default();
-    update(
-        &mut s,
-        Action::Worker(Report::Error("scan failed: /q: not a qmail queue".into())),
-    );
-    assert_eq!(s.status.phase, ScanPhase::Failed);
-    assert!(s
-        .status
-        .notice
-        .as_ref()
-        .is_some_and(|n| n.is_error && n.text.contains("scan failed")));
-    assert_eq!(press(&mut s, KeyCode::Char('r')), Some(Effect::Scan));
-    assert_eq!(s.status.phase, ScanPhase::Scanning);
-}
-
-#[test]
-fn the_header_pass_is_shown_while_envelopes_are_read_then_replaced() {
-    let mut s = AppState::default();
-    let mut first = analysis(30, 5, false);
-    first.envelopes_pending = true;
-    update(&mut s, Action::Worker(Report::Analysed(Box::new(first))));
-    assert_eq!(s.status.phase, ScanPhase::Envelopes);
-    assert!(s.data.is_some(), "the header pass' clusters are browsable");
-    assert_eq!(s.status.progress, None, "the envelope pass reports afresh");
-    update(
-        &mut s,
-        Action::Worker(Report::Analysed(Box::new(analysis(30, 5, false)))),
-    );
-    assert_eq!(s.status.phase, ScanPhase::Ready);
-
-    // The envelope pass failing leaves the header pass shown, marked as failed.
-    let mut first = analysis(30, 5, false);
-    first.envelopes_pending = true;
-    update(&mut s, Action::Worker(Report::Analysed(Box::new(first))));
-    update(
-        &mut s,
-        Action::Worker(Report::Error("scan failed: vanished".into())),
-    );
-    assert_eq!(s.status.phase, ScanPhase::Failed);
-    assert!(s.data.is_some());
 }
