@@ -430,6 +430,15 @@ pub fn keys_label(b: &Binding) -> String {
         .join("/")
 }
 
+/// The label of the first key bound to `command` in `context` (`None` when it is unbound), so
+/// a view's own hints name the keys the keymap actually has.
+pub fn key_for(context: Context, command: Command) -> Option<String> {
+    BINDINGS
+        .iter()
+        .find(|b| b.context == context && b.command == command)
+        .map(|b| key_label(b.keys[0]))
+}
+
 /// Status-bar hints for `state`: `key label` pairs from the bindings marked as hints.
 pub fn hints(state: &AppState) -> Vec<(String, &'static str)> {
     contexts(state)

@@ -8,8 +8,19 @@ use ratatui::widgets::{Block, List, ListItem, ListState, StatefulWidget, Widget}
 
 use super::layout::LIST_CHROME;
 use super::Theme;
+use crate::tui::keys::{self, Command, Context};
 use crate::tui::lists::keep_visible;
 use crate::tui::state::{AccountRow, AccountsView};
+
+/// The bottom line: the culprit marker, then the keys of the report and of going back as the
+/// keymap binds them (the accounts view takes the keys that work anywhere).
+fn bottom_hint() -> String {
+    let key = |c| keys::key_for(Context::Anywhere, c);
+    let mut parts = vec!["! culprit (named by top or the logs)".to_string()];
+    parts.extend(key(Command::WriteReport).map(|k| format!("{k} writes the report")));
+    parts.extend(key(Command::Back).map(|k| format!("{k} back")));
+    format!(" {} ", parts.join(" · "))
+}
 
 /// Widest account and domain columns; longer names are cut with `~`.
 const NAME_COLUMN: usize = 24;
@@ -104,14 +115,24 @@ impl Widget for AccountsPane<'_> {
         let block = Block::bordered()
             .border_style(t.border(true))
             .title(Line::styled(title, t.accent()))
-            .title_bottom(Line::styled(
-                " ! culprit (named by top or the logs) · W writes the report · Esc back ",
-                t.dim(),
-            ));
+            .title_bottom(Line::styled(bottom_hint(), t.dim()));
         let list = List::new(items).block(block).highlight_style(t.cursor());
         let mut state = ListState::default()
             .with_offset(pos.offset)
             .with_selected(Some(pos.selected));
         StatefulWidget::render(list, area, buf, &mut state);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bottom_hint_names_the_bound_keys() {
+        assert_eq!(
+            bottom_hint(),
+            " ! culprit (named by top or the logs) · W writes the report · Esc back "
+        );
     }
 }
