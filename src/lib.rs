@@ -3,6 +3,9 @@
 //! The core (`queue`, `analysis`, ...) knows nothing of terminals; the CLI (`cli`) and the TUI
 //! (`tui`, behind the default `tui` feature) are two faces over it.
 
+// One `unsafe` block in all: `cli::memory`'s mallopt call, allowed where it stands.
+#![deny(unsafe_code)]
+
 pub mod accounts;
 pub mod actions;
 pub mod analysis;

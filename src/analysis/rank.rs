@@ -408,9 +408,12 @@ pub fn thousands(n: usize) -> String {
 
 /// The likely culprits across [`TOP_KEYS`], highest score first, at most `limit` of them, then
 /// up to [`LEGIT_SHOWN`] legitimate-looking clusters (largest first, among each key's
-/// [`LEGIT_CONSIDERED`] largest) so the operator sees what must not be removed. A cluster whose messages are mostly ([`COVERED`]) in one listed before
-/// it is skipped: the IPs of a listed AUTH user are not listed again. `(none)` clusters and
-/// origin clusters other than `bounce` are not candidates.
+/// [`LEGIT_CONSIDERED`] largest) so the operator sees what must not be removed. A cluster
+/// whose messages are mostly ([`COVERED`]) in one listed before it is skipped: the IPs of a
+/// listed AUTH user are not listed again. `(none)` clusters and origin clusters other than
+/// `bounce` are not candidates. Considering only each key's largest legitimate-looking
+/// clusters can leave out a smaller one when the larger are nearly all covered by culprits;
+/// it keeps `top`'s memory bounded at a million messages.
 pub fn top(corpus: &Corpus<'_>, table: &SenderPatterns, limit: usize) -> Vec<Cluster> {
     let bounce = OriginKind::ALL
         .iter()

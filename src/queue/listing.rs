@@ -52,6 +52,9 @@ pub struct Listing {
     pub entries: Vec<Entry>,
     /// Entries whose names are not ids (qmail ignores them), `.` and `..` excluded.
     pub junk: u64,
+    /// Id entries the filesystem gave no type for (`DT_UNKNOWN`): listed as files, what they
+    /// are is only known once they are opened and `fstat`ed.
+    pub untyped: u64,
 }
 
 /// Open a directory for listing or `openat`, refusing to follow a symlink to it.
@@ -84,10 +87,14 @@ pub fn list_fd(fd: OwnedFd) -> std::io::Result<Listing> {
             continue;
         }
         match parse_id(name.to_bytes()) {
-            Some(id) => out.entries.push(Entry {
-                id,
-                kind: EntryKind::from_type(entry.file_type()),
-            }),
+            Some(id) => {
+                let t = entry.file_type();
+                out.untyped += u64::from(t == FileType::Unknown);
+                out.entries.push(Entry {
+                    id,
+                    kind: EntryKind::from_type(t),
+                })
+            }
             None => out.junk += 1,
         }
     }

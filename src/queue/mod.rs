@@ -24,8 +24,7 @@ pub use record::{
     Problem, ProblemKind, Recipient,
 };
 pub use scan::{
-    merge_envelopes, scan, scan_envelopes, scan_headers, Progress, ProgressSnapshot, Scan,
-    ScanOptions, ScanReport,
+    scan, scan_envelopes, scan_headers, Progress, ProgressSnapshot, Scan, ScanOptions, ScanReport,
 };
 
 /// How to open a queue.

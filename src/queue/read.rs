@@ -74,8 +74,11 @@ pub struct Head {
 /// Most queue files are a few hundred bytes and their mtime is not needed (only info/'s is the
 /// birth time), so this saves one of the four system calls per file that a scan of a million
 /// messages makes three million times. The file is still `fstat`ed, and refused when it is not
-/// a regular file, whenever the read says nothing certain: it was empty (a FIFO reads as
-/// empty), or the read stopped before the end (the cap was reached, a device, a long header).
+/// a regular file, whenever the read says nothing certain: it was empty (a FIFO without a
+/// writer reads as empty), or the read stopped before the end (the cap was reached, a device,
+/// a long header). Use it only for a file the directory listing typed as regular (`d_type`): a
+/// FIFO with a writer also returns a short read. What remains is a race: a file renamed over
+/// by a FIFO between the listing and the open, which takes write access to the queue.
 pub fn read_head_at(
     dir: BorrowedFd<'_>,
     name: &str,
@@ -90,8 +93,14 @@ pub fn read_head_at(
     let mut chunk = FIRST_READ.min(cap.max(1));
     while buf.len() < cap {
         let old = buf.len();
-        buf.reserve(chunk.min(cap - old));
-        // Into the spare capacity: no zeroing of a buffer the kernel is about to fill.
+        let want = chunk.min(cap - old);
+        // Into the spare capacity (no zeroing of what the kernel is about to fill), sized to
+        // this read: a buffer that once grew for a 16 MiB envelope must not make a header read
+        // ask for 16 MiB.
+        buf.reserve_exact(want);
+        if buf.capacity() > old + want {
+            buf.shrink_to(old + want);
+        }
         let asked = buf.capacity() - old;
         match rustix::io::read(&fd, spare_capacity(buf)) {
             Ok(0) => {
@@ -231,6 +240,19 @@ mod tests {
         // Stopping at the header's end still knows the size when the first read saw the end.
         let head = read_head_at(dir.as_fd(), "7", 64, Stop::HeaderEnd, &mut buf).expect("read");
         assert_eq!(head.size, Some(18));
+    }
+
+    #[test]
+    fn a_read_asks_for_its_chunk_not_the_buffer_s_capacity() {
+        let mut mess = b"Subject: hi\n\n".to_vec();
+        mess.resize(20_000, b'x');
+        let (_d, dir) = dir_with(&[("6", &mess)]);
+        // A buffer grown once for a long envelope.
+        let mut buf = Vec::with_capacity(1 << 20);
+        let head =
+            read_head_at(dir.as_fd(), "6", 1 << 16, Stop::HeaderEnd, &mut buf).expect("read");
+        assert_eq!(buf.len(), FIRST_READ, "one first read of FIRST_READ bytes");
+        assert_eq!(head.size, Some(20_000), "not at the end: statted");
     }
 
     #[test]

@@ -32,7 +32,8 @@ mod passes;
 mod yanked;
 pub use one::read_one;
 use parallel::{place, read_listed, ScanCtx};
-pub use passes::{merge_envelopes, scan_envelopes, scan_headers};
+use passes::FirstPass;
+pub use passes::{scan_envelopes, scan_headers};
 pub use yanked::{parse_yank_name, scan_yank_area, MAX_YANKED_ENTRIES};
 
 /// The most bytes read from one envelope file (10,000 recipients of 1,000 bytes fit).
@@ -111,8 +112,9 @@ pub struct Scan {
     pub report: ScanReport,
 }
 
-/// One split directory number's listings: entries, junk names, unreadable directories.
-type SplitListing = (Vec<Found>, u64, Vec<(PathBuf, String)>);
+/// One split directory number's listings: entries, (junk names, untyped entries), unreadable
+/// directories.
+type SplitListing = (Vec<Found>, (u64, u64), Vec<(PathBuf, String)>);
 
 /// A listed file of one message, with the bucket it actually sits in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,17 +133,30 @@ pub fn scan(
     opts: ScanOptions,
     progress: &Progress,
 ) -> Result<Scan> {
-    scan_files(queue, strings, (opts, true), progress)
+    let plan = ReadPlan {
+        opts,
+        first_pass: None,
+    };
+    scan_files(queue, strings, plan, progress)
 }
 
-/// [`scan`], opening mess files only when `open_mess` (an envelope pass after a header pass
-/// already has their sizes and headers).
+/// What a scan reads.
+#[derive(Clone, Copy)]
+struct ReadPlan<'a> {
+    opts: ScanOptions,
+    /// The header pass' records, whose header fields are taken instead of reading a mess file
+    /// again when it is still the same file (see `passes.rs`).
+    first_pass: Option<FirstPass<'a>>,
+}
+
+/// [`scan`] as `plan` says.
 fn scan_files(
     queue: &Queue,
     strings: &Interner,
-    (opts, open_mess): (ScanOptions, bool),
+    plan: ReadPlan<'_>,
     progress: &Progress,
 ) -> Result<Scan> {
+    let opts = plan.opts;
     let start = Instant::now();
     let layout = queue.layout();
     let split = layout.split;
@@ -149,6 +164,7 @@ fn scan_files(
 
     // Phase 1: list. Unsplit directories first, distributed into buckets by id.
     let mut buckets: Vec<Vec<Found>> = vec![Vec::new(); split as usize];
+    let mut untyped = 0;
     for subdir in [Subdir::Todo, Subdir::Intd, Subdir::Bounce] {
         if layout.is_split(subdir) {
             continue;
@@ -157,6 +173,7 @@ fn scan_files(
         match list(&path) {
             Ok(l) => {
                 report.junk_names += l.junk;
+                untyped += l.untyped;
                 for e in l.entries {
                     buckets[layout.bucket(e.id) as usize].push(found(e, subdir, u32::MAX));
                 }
@@ -171,12 +188,13 @@ fn scan_files(
     let listed: Vec<SplitListing> = (0..split)
         .into_par_iter()
         .map(|n| {
-            let (mut out, mut junk, mut bad) = (Vec::new(), 0, Vec::new());
+            let (mut out, mut junk, mut bad) = (Vec::new(), (0, 0), Vec::new());
             for &subdir in &split_subdirs {
                 let path = queue.root().join(subdir.name()).join(n.to_string());
                 match list(&path) {
                     Ok(l) => {
-                        junk += l.junk;
+                        junk.0 += l.junk;
+                        junk.1 += l.untyped;
                         out.extend(l.entries.into_iter().map(|e| found(e, subdir, n)));
                     }
                     Err(e) => bad.push((path, e.to_string())),
@@ -186,8 +204,9 @@ fn scan_files(
         })
         .collect();
     // Files in the wrong split directory belong to their id's bucket (and are flagged).
-    for (entries, junk, bad) in listed {
+    for (entries, (junk, no_type), bad) in listed {
         report.junk_names += junk;
+        untyped += no_type;
         report.unreadable_dirs.extend(bad);
         for f in entries {
             buckets[layout.bucket(f.id) as usize].push(f);
@@ -201,7 +220,8 @@ fn scan_files(
         queue,
         strings,
         opts,
-        open_mess,
+        first_pass: plan.first_pass,
+        types_known: untyped == 0,
         progress,
     };
     let (records, vanished) = read_listed(&ctx, listed);
@@ -294,8 +314,11 @@ struct ReadCtx<'a> {
     files: Files<'a>,
     strings: &'a Interner,
     opts: ScanOptions,
-    /// Open the mess file (false: its size and headers come from an earlier pass).
-    open_mess: bool,
+    /// The header pass' records, when this is the envelope pass.
+    first_pass: Option<FirstPass<'a>>,
+    /// The listing had a type for every entry: a file listed as regular may be read without
+    /// `fstat` (on a filesystem without `d_type` a FIFO or device would pass for one).
+    types_known: bool,
     bucket: u32,
 }
 
@@ -410,6 +433,7 @@ fn read_message(ctx: &ReadCtx<'_>, group: &[Found], buf: &mut Vec<u8>) -> Option
     let mut todo_seen = false;
     // The mess file, when it was read without its mtime (info/ was expected to give the time).
     let mut mess_unstatted: Option<Found> = None;
+    let mut from_first_pass: Option<&MessageRecord> = None;
     for f in &readable {
         // A file in the wrong split directory lives in another bucket's directory.
         let mut other_dir = None;
@@ -418,7 +442,7 @@ fn read_message(ctx: &ReadCtx<'_>, group: &[Found], buf: &mut Vec<u8>) -> Option
             continue;
         };
         let needed = match f.subdir {
-            Subdir::Mess => ctx.open_mess,
+            Subdir::Mess => true,
             Subdir::Bounce => false,
             Subdir::Intd => ctx.opts.envelopes && !parts.has(Subdir::Todo),
             _ => ctx.opts.envelopes,
@@ -432,13 +456,26 @@ fn read_message(ctx: &ReadCtx<'_>, group: &[Found], buf: &mut Vec<u8>) -> Option
             _ => (ENVELOPE_CAP, false),
         };
         let name = ctx.files.name(id, f.subdir);
+        if f.subdir == Subdir::Mess {
+            // The envelope pass: the header pass read this very file (same size and mtime).
+            if let Some(h) = ctx
+                .first_pass
+                .and_then(|p| p.same_message(id, dir_fd, &name))
+            {
+                record.size = h.size;
+                b.fallback_time.get_or_insert(h.queued);
+                from_first_pass = Some(h);
+                continue;
+            }
+        }
         // info/'s mtime is the birth time; todo/'s and mess/'s stand in for it without info/.
         let want_mtime = match f.subdir {
             Subdir::Info | Subdir::Todo | Subdir::Intd => true,
             Subdir::Mess => !(ctx.opts.envelopes && parts.has(Subdir::Info)),
             _ => false,
         };
-        let (mtime, size) = match read_file(dir_fd, &name, buf, (cap, header), want_mtime) {
+        let stat = want_mtime || !ctx.types_known;
+        let (mtime, size) = match read_file(dir_fd, &name, buf, (cap, header), stat) {
             Ok(st) => (st.mtime, st.size),
             Err(ProblemKind::Vanished) => {
                 vanished += 1;
@@ -525,11 +562,7 @@ fn read_message(ctx: &ReadCtx<'_>, group: &[Found], buf: &mut Vec<u8>) -> Option
             Subdir::Bounce => {}
         }
     }
-    // Gone when every listed file vanished; a mess file left to the header pass counts as gone
-    // with its envelope (both passes then agree with one scan).
-    let unopened_mess =
-        usize::from(!ctx.open_mess && readable.iter().any(|f| f.subdir == Subdir::Mess));
-    if vanished > 0 && vanished + unopened_mess == readable.len() && readable.len() == group.len() {
+    if vanished > 0 && vanished == readable.len() && readable.len() == group.len() {
         return None;
     }
     if let Some(h) = header_block.as_deref() {
@@ -542,15 +575,26 @@ fn read_message(ctx: &ReadCtx<'_>, group: &[Found], buf: &mut Vec<u8>) -> Option
         record.headers = a.headers;
         record.qp = a.qp.or(record.qp);
         *buf = header_block.unwrap_or_default();
+    } else if let Some(h) = from_first_pass {
+        record.origin = h.origin;
+        apply_envelope_hints(&mut record.origin, hints);
+        record.headers = h.headers;
+        record.qp = h.qp.or(record.qp);
+        for p in h.problems.iter().filter(|p| p.part == Subdir::Mess) {
+            b.flag(p.kind, Subdir::Mess);
+        }
     } else {
         apply_envelope_hints(&mut record.origin, hints);
     }
-    if b.queued.is_none() && b.fallback_time.is_none() {
-        // info/ was listed but could not be read: the mess file's mtime stands in after all.
+    if b.queued.is_none() {
+        // info/ was listed but could not be read: the mess file's mtime stands in after all
+        // (the oldest of it and todo/'s, as when info/ is not listed).
         if let Some(f) = mess_unstatted {
             let mut other_dir = None;
             if let Some(dir_fd) = ctx.files.dir(&f, &mut other_dir) {
-                b.fallback_time = mtime_at(dir_fd, &ctx.files.name(id, Subdir::Mess));
+                if let Some(t) = mtime_at(dir_fd, &ctx.files.name(id, Subdir::Mess)) {
+                    b.fallback_time = Some(b.fallback_time.map_or(t, |f| f.min(t)));
+                }
             }
         }
     }

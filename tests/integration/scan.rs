@@ -289,7 +289,22 @@ fn headers_then_envelopes_equal_one_full_scan() {
                 .remote("x@y.example"),
         );
     }
-    assert_eq!(assert_two_passes_equal_one_scan(t.root()), 8);
+    // info/ unreadable (a link), todo/ younger than mess/: the time is the older of the two.
+    let born = 1_700_000_500;
+    let id = t.add(
+        MessageSpec::new()
+            .state(FixtureState::Preprocessing)
+            .remote("x@y.example")
+            .born(born),
+    );
+    t.q.symlink(Subdir::Info, id, "/nonexistent").expect("link");
+    let mess = std::fs::File::open(t.q.path(Subdir::Mess, id)).expect("mess");
+    let older = std::time::UNIX_EPOCH + std::time::Duration::from_secs(born as u64 - 500);
+    mess.set_modified(older).expect("mtime");
+    assert_eq!(assert_two_passes_equal_one_scan(t.root()), 9);
+    let (s, _) = scan_all(&t);
+    let r = s.records.iter().find(|r| r.id == id).expect("record");
+    assert_eq!(r.queued, born - 500, "{:?}", r.problems);
     // Links, FIFOs, truncated envelopes, misplaced and doubly listed files, binary headers.
     let hostile = crate::hostile_harness::hostile();
     assert!(assert_two_passes_equal_one_scan(&hostile.root) > hostile.cases.len());

@@ -46,7 +46,9 @@ pub fn read_one(queue: &Queue, strings: &Interner, id: MessageId) -> io::Result<
         files: Files::Queue { queue, dirs: &dirs },
         strings,
         opts: ScanOptions::default(),
-        open_mess: true,
+        first_pass: None,
+        // One message, listed by symlink_metadata: no d_type to trust.
+        types_known: false,
         bucket,
     };
     read_message(&ctx, &group, &mut Vec::new())

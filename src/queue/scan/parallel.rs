@@ -17,7 +17,8 @@ pub(super) struct ScanCtx<'a> {
     pub(super) queue: &'a Queue,
     pub(super) strings: &'a Interner,
     pub(super) opts: ScanOptions,
-    pub(super) open_mess: bool,
+    pub(super) first_pass: Option<super::FirstPass<'a>>,
+    pub(super) types_known: bool,
     pub(super) progress: &'a Progress,
 }
 
@@ -150,7 +151,8 @@ pub(super) fn read_listed(sc: &ScanCtx<'_>, listed: Listed) -> (Vec<MessageRecor
             },
             strings: sc.strings,
             opts: sc.opts,
-            open_mess: sc.open_mess,
+            first_pass: sc.first_pass,
+            types_known: sc.types_known,
             bucket,
         };
         *slot = read_message(&ctx, group, buf);

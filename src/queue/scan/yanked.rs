@@ -56,7 +56,8 @@ pub fn scan_yank_area(dir: &Path, strings: &Interner) -> io::Result<Vec<MessageR
         files: Files::YankArea(&fd),
         strings,
         opts: ScanOptions::default(),
-        open_mess: true,
+        first_pass: None,
+        types_known: false,
         bucket: u32::MAX,
     };
     Ok(groups
