@@ -172,19 +172,24 @@ pub fn update(state: &mut AppState, action: Action) -> Option<Effect> {
             pos.selected = pos.selected.min(len.saturating_sub(1));
         }
         Action::Worker(Report::ReportWritten { text, is_error }) => notice(state, text, is_error),
+        Action::Worker(Report::ScanFailed(e)) => {
+            // When the envelope pass failed, the header pass stays shown, and says it is
+            // incomplete (actions refuse until a rescan's analysis arrives).
+            if matches!(
+                state.status.phase,
+                ScanPhase::Scanning | ScanPhase::Envelopes
+            ) {
+                state.status.phase = ScanPhase::Failed;
+            }
+            error(state, &e);
+        }
         Action::Worker(Report::Error(e)) => error(state, &e),
     }
     None
 }
 
+/// Show a failure; a plan being built or run is over (its answer, if any, is dropped).
 fn error(state: &mut AppState, e: &str) {
-    if state.status.phase == ScanPhase::Scanning && state.data.is_none() {
-        state.status.phase = ScanPhase::Failed;
-    }
-    // The envelope pass failed: the header pass stays shown, and says it is incomplete.
-    if state.status.phase == ScanPhase::Envelopes {
-        state.status.phase = ScanPhase::Failed;
-    }
     if matches!(state.popup, Popup::Running { .. } | Popup::Planning(_)) {
         state.popup = Popup::None;
     }
@@ -238,7 +243,61 @@ fn selected(state: &mut AppState, s: Selection) {
     notice(state, format!("query matched {n} messages"), false);
 }
 
+/// Does `c` plan or run an action, or read the whole snapshot (accounts check, report)? Those
+/// need the envelope pass' records.
+fn needs_envelopes(state: &AppState, c: Command) -> bool {
+    match c {
+        Command::Yank
+        | Command::Expire
+        | Command::Undo
+        | Command::Purge
+        | Command::Confirm
+        | Command::Force
+        | Command::Accounts
+        | Command::WriteReport => true,
+        Command::Open => state.ui.focus == Focus::Yanked,
+        _ => false,
+    }
+}
+
+/// Refuse `c` with a notice saying how to go on while the shown records are the header pass'
+/// (the envelopes are being read, or their pass failed): without senders, recipients and the
+/// logs' AUTH users a plan, the accounts check or the report would be built from partial data,
+/// and an action's refresh would mark them complete. Returns whether it refused.
+fn refuse_partial(state: &mut AppState, c: Command) -> bool {
+    let partial = state.data.as_ref().is_some_and(|d| d.envelopes_pending);
+    let phase = state.status.phase;
+    if !partial && phase != ScanPhase::Envelopes {
+        return false;
+    }
+    let key = keys::contexts(state)
+        .iter()
+        .find_map(|x| keys::key_for(*x, c))
+        .unwrap_or_default();
+    let text = match phase {
+        ScanPhase::Envelopes => format!(
+            "still reading envelopes (senders, recipients): wait for the scan to finish, then \
+             press {key} again"
+        ),
+        ScanPhase::Scanning => format!(
+            "the last scan did not finish: wait for this one to finish, then press {key} again"
+        ),
+        ScanPhase::Ready | ScanPhase::Failed => {
+            "the last scan did not finish (no senders, recipients): press r to scan again".into()
+        }
+    };
+    // A plan shown now was built from the partial records: drop it.
+    if matches!(state.popup, Popup::Confirm(_)) {
+        state.popup = Popup::None;
+    }
+    notice(state, text, true);
+    true
+}
+
 fn command(state: &mut AppState, c: Command) -> Option<Effect> {
+    if needs_envelopes(state, c) && refuse_partial(state, c) {
+        return None;
+    }
     match c {
         Command::Quit => state.ui.quit = true,
         Command::Back => back(state),

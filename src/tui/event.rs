@@ -72,6 +72,9 @@ pub enum Report {
         /// It was not written.
         is_error: bool,
     },
-    /// A background failure the operator must see.
+    /// The scan failed or stopped (the reason): the shown records, if any, are those of an
+    /// earlier or unfinished scan. Only the worker's scan sends it.
+    ScanFailed(String),
+    /// A background failure the operator must see (it says nothing about the scan).
     Error(String),
 }

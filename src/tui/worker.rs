@@ -2,7 +2,7 @@
 //!
 //! One thread owns the current snapshot and answers each [`Effect`] with [`Event`]s on the UI's
 //! single channel. Failures, panics included, come back as `Event::Worker(Report::Error)` so the operator sees
-//! them (gitui's async jobs log and drop them). Queue-changing work goes through [`Ops`] (the
+//! them (gitui's async jobs log and drop them); a scan's own failure as `Report::ScanFailed`. Queue-changing work goes through [`Ops`] (the
 //! journaled `crate::actions`). Before the first scan it completes interrupted batches, so the
 //! scan sees whole messages. While idle it checks the qmail-send lock every [`STATUS_EVERY`] and
 //! keeps a watcher ([`Live`]) running for the grouping key.
@@ -70,6 +70,7 @@ impl Worker {
             snapshot: None,
             live: None,
             live_failed: false,
+            scanning: false,
         };
         let thread = std::thread::Builder::new()
             .name("qtriage-worker".into())
@@ -99,6 +100,8 @@ struct WorkerState {
     live: Option<Live>,
     /// The watcher could not start; not retried (the reason was shown).
     live_failed: bool,
+    /// A scan is running: a panic now ends it, and is reported as its failure.
+    scanning: bool,
 }
 
 fn now() -> i64 {
@@ -117,10 +120,13 @@ impl WorkerState {
                 Ok(effect) => {
                     let run = std::panic::AssertUnwindSafe(|| self.handle(effect));
                     if let Err(p) = std::panic::catch_unwind(run) {
-                        self.emit(Event::Worker(Report::Error(format!(
-                            "internal error: {}",
-                            panic_text(&p)
-                        ))));
+                        let text = format!("internal error: {}", panic_text(&p));
+                        let report = if std::mem::take(&mut self.scanning) {
+                            Report::ScanFailed(text)
+                        } else {
+                            Report::Error(text)
+                        };
+                        self.emit(Event::Worker(report));
                     }
                 }
                 Err(RecvTimeoutError::Timeout) => self.idle(),
@@ -270,13 +276,19 @@ impl WorkerState {
     /// uid, script and subject needs nothing else, and it is there in well under half the
     /// time), then the envelopes merged in and shown again.
     fn scan(&mut self) {
+        self.scanning = true;
+        self.scan_passes();
+        self.scanning = false;
+        self.idle();
+    }
+
+    /// [`Self::scan`]'s two passes; failures are reported as `Report::ScanFailed`.
+    fn scan_passes(&mut self) {
         let strings = Arc::new(Interner::new());
         let heads = self
             .start_pass(Arc::clone(&strings), scan_headers)
             .and_then(|pass| self.finish_pass(pass));
-        let Some(heads) = heads else {
-            return self.idle();
-        };
+        let Some(heads) = heads else { return };
         let first = self.new_snapshot(Arc::clone(&strings), heads.records, Default::default());
         // Shown before the envelope pass starts: run alongside it, the clustering came later
         // (measured: 0.51-0.63 s instead of 0.39-0.44 s at 100,000) and the pass no sooner.
@@ -286,7 +298,7 @@ impl WorkerState {
             scan_envelopes(q, st, &first.records, pr)
         });
         let Some(mut s) = pass.and_then(|pass| self.finish_pass(pass)) else {
-            return self.idle();
+            return;
         };
         // As `top --log` does: messages whose headers name no AUTH user get the one their logs
         // name, so the clusters show it.
@@ -298,7 +310,6 @@ impl WorkerState {
             }
         };
         self.publish(strings, s.records, Arc::new(logs));
-        self.idle();
     }
 
     /// Start one scan pass on a thread of its own; `None` (reported) when it cannot start.
@@ -322,7 +333,7 @@ impl WorkerState {
                 start: Instant::now(),
             }),
             Err(e) => {
-                self.emit(Event::Worker(Report::Error(format!(
+                self.emit(Event::Worker(Report::ScanFailed(format!(
                     "cannot start the scan: {e}"
                 ))));
                 None
@@ -345,7 +356,7 @@ impl WorkerState {
                     self.emit(Event::Worker(Report::Scan(progress.snapshot(), ms)));
                 }
                 Err(RecvTimeoutError::Disconnected) => {
-                    self.emit(Event::Worker(Report::Error(
+                    self.emit(Event::Worker(Report::ScanFailed(
                         "the scan stopped unexpectedly".into(),
                     )));
                     return None;
@@ -359,7 +370,9 @@ impl WorkerState {
         match result {
             Ok(s) => Some(s),
             Err(e) => {
-                self.emit(Event::Worker(Report::Error(format!("scan failed: {e}"))));
+                self.emit(Event::Worker(Report::ScanFailed(format!(
+                    "scan failed: {e}"
+                ))));
                 None
             }
         }

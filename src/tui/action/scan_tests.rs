@@ -2,14 +2,16 @@
 
 use super::tests::press;
 use super::*;
-use crate::tui::testdata::analysis;
+use crate::tui::testdata::{analysis, answer, listing, state};
 
 #[test]
 fn a_scan_error_is_shown_and_rescan_asks_the_worker() {
     let mut s = AppState::default();
     update(
         &mut s,
-        Action::Worker(Report::Error("scan failed: /q: not a qmail queue".into())),
+        Action::Worker(Report::ScanFailed(
+            "scan failed: /q: not a qmail queue".into(),
+        )),
     );
     assert_eq!(s.status.phase, ScanPhase::Failed);
     assert!(s
@@ -42,8 +44,200 @@ fn the_header_pass_is_shown_while_envelopes_are_read_then_replaced() {
     update(&mut s, Action::Worker(Report::Analysed(Box::new(first))));
     update(
         &mut s,
-        Action::Worker(Report::Error("scan failed: vanished".into())),
+        Action::Worker(Report::ScanFailed("scan failed: vanished".into())),
     );
     assert_eq!(s.status.phase, ScanPhase::Failed);
     assert!(s.data.is_some());
+}
+
+/// A ready state whose next analysis is the header pass of a rescan: envelopes being read.
+fn reading_envelopes() -> AppState {
+    let mut s = state((80, 24), 30, 7, false);
+    header_pass(&mut s);
+    s
+}
+
+fn header_pass(s: &mut AppState) {
+    let mut first = analysis(30, 7, false);
+    first.envelopes_pending = true;
+    update(s, Action::Worker(Report::Analysed(Box::new(first))));
+}
+
+fn final_pass(s: &mut AppState) {
+    let a = analysis(30, 7, false);
+    update(s, Action::Worker(Report::Analysed(Box::new(a))));
+}
+
+fn refused(s: &AppState, says: &str) -> bool {
+    s.status
+        .notice
+        .as_ref()
+        .is_some_and(|n| n.is_error && n.text.contains(says))
+}
+
+#[test]
+fn actions_the_accounts_check_and_the_report_wait_for_the_envelopes() {
+    let mut s = reading_envelopes();
+    assert_eq!(s.status.phase, ScanPhase::Envelopes);
+    // Marking and moving stay usable on the header pass.
+    press(&mut s, KeyCode::Char('j'));
+    press(&mut s, KeyCode::Char('m'));
+    assert_eq!(s.marks.ids.len(), 30);
+    for key in ['y', 'E', 'u', 'a', 'W'] {
+        s.status.notice = None;
+        let focus = s.ui.focus;
+        assert_eq!(press(&mut s, KeyCode::Char(key)), None, "{key} is refused");
+        let again = format!("wait for the scan to finish, then press {key} again");
+        assert!(
+            refused(&s, "still reading envelopes (senders, recipients)"),
+            "{key}"
+        );
+        assert!(refused(&s, &again), "{key}: {:?}", s.status.notice);
+        assert_eq!(s.popup, Popup::None, "{key}: nothing planned");
+        assert_eq!(s.ui.focus, focus, "{key}: the view stays");
+    }
+    // The yank area's restore (Enter) and purge (P) too; listing it is not an action.
+    update(
+        &mut s,
+        Action::Worker(Report::YankArea(Box::new(listing()))),
+    );
+    assert_eq!(
+        press(&mut s, KeyCode::Char('Y')),
+        Some(Effect::ListYankArea)
+    );
+    for key in [KeyCode::Enter, KeyCode::Char('P')] {
+        s.status.notice = None;
+        assert_eq!(press(&mut s, key), None, "{key:?} is refused");
+        assert!(refused(&s, "still reading envelopes"), "{key:?}");
+    }
+    press(&mut s, KeyCode::Esc);
+
+    // The final analysis: the same keys act, on the marks made meanwhile.
+    final_pass(&mut s);
+    assert_eq!(s.status.phase, ScanPhase::Ready);
+    let ask = press(&mut s, KeyCode::Char('y'));
+    assert!(
+        matches!(&ask, Some(Effect::Plan { request: PlanRequest::Yank(ids), .. }) if ids.len() == 30),
+        "{ask:?}"
+    );
+    press(&mut s, KeyCode::Esc);
+    assert_eq!(
+        press(&mut s, KeyCode::Char('a')),
+        Some(Effect::CheckAccounts)
+    );
+    press(&mut s, KeyCode::Esc);
+    assert_eq!(press(&mut s, KeyCode::Char('W')), Some(Effect::WriteReport));
+}
+
+#[test]
+fn after_a_failed_envelope_pass_actions_wait_for_a_rescan() {
+    let mut s = reading_envelopes();
+    press(&mut s, KeyCode::Char('j'));
+    press(&mut s, KeyCode::Char('m'));
+    update(
+        &mut s,
+        Action::Worker(Report::ScanFailed("scan failed: vanished".into())),
+    );
+    assert_eq!(s.status.phase, ScanPhase::Failed);
+    for key in ['y', 'a', 'W'] {
+        assert_eq!(press(&mut s, KeyCode::Char(key)), None, "{key} is refused");
+        assert!(
+            refused(&s, "the last scan did not finish") && refused(&s, "press r to scan again"),
+            "{key}: {:?}",
+            s.status.notice
+        );
+    }
+    // Rescanning: still the partial records until the rescan's analyses arrive.
+    assert_eq!(press(&mut s, KeyCode::Char('r')), Some(Effect::Scan));
+    assert_eq!(press(&mut s, KeyCode::Char('y')), None);
+    assert!(refused(
+        &s,
+        "wait for this one to finish, then press y again"
+    ));
+    header_pass(&mut s);
+    assert_eq!(press(&mut s, KeyCode::Char('y')), None);
+    assert!(refused(&s, "still reading envelopes"));
+    final_pass(&mut s);
+    assert!(matches!(
+        press(&mut s, KeyCode::Char('y')),
+        Some(Effect::Plan { .. })
+    ));
+}
+
+#[test]
+fn a_plan_built_while_its_scan_failed_is_dropped_and_enter_refused() {
+    // The worker recovers an interrupted batch before planning and scans again; that scan's
+    // envelope pass fails: its plan (from the header pass' records) is not shown.
+    let mut s = state((80, 24), 30, 7, false);
+    press(&mut s, KeyCode::Char('j'));
+    press(&mut s, KeyCode::Char('m'));
+    let ask = press(&mut s, KeyCode::Char('y')).expect("a plan request");
+    header_pass(&mut s);
+    update(
+        &mut s,
+        Action::Worker(Report::ScanFailed("scan failed: vanished".into())),
+    );
+    let plan = answer(&s, &ask, false);
+    update(
+        &mut s,
+        Action::Worker(Report::Planned(Box::new(plan.clone()))),
+    );
+    assert_eq!(
+        s.popup,
+        Popup::None,
+        "the planning popup closed with the failure"
+    );
+    // A confirmation still open on partial records is refused and dropped.
+    s.popup = Popup::Confirm(plan);
+    assert_eq!(press(&mut s, KeyCode::Enter), None);
+    assert_eq!(s.popup, Popup::None);
+    assert!(refused(&s, "press r to scan again"));
+}
+
+#[test]
+fn an_unrelated_error_does_not_end_the_scan() {
+    // Before the first analysis (the worker's recovery, the yank area) and during the
+    // envelope pass (the --log note): shown, and the scan goes on.
+    let mut s = AppState::default();
+    update(
+        &mut s,
+        Action::Worker(Report::Error("recovery: qmail-send is running".into())),
+    );
+    assert_eq!(s.status.phase, ScanPhase::Scanning);
+    assert!(refused(&s, "recovery"));
+    let mut s = reading_envelopes();
+    update(
+        &mut s,
+        Action::Worker(Report::Error("--log: /var/log/maillog: not found".into())),
+    );
+    assert_eq!(s.status.phase, ScanPhase::Envelopes);
+    assert!(refused(&s, "--log"));
+    final_pass(&mut s);
+    assert_eq!(s.status.phase, ScanPhase::Ready);
+}
+
+#[test]
+fn scan_failed_ends_a_scan_in_either_pass_and_r_scans_again() {
+    let mut s = reading_envelopes();
+    update(
+        &mut s,
+        Action::Worker(Report::ScanFailed("the scan stopped unexpectedly".into())),
+    );
+    assert_eq!(s.status.phase, ScanPhase::Failed);
+    assert!(refused(&s, "the scan stopped unexpectedly"));
+    assert!(s.data.is_some(), "the header pass stays shown");
+    // A rescan of complete records failing in its header pass: those stay, and act.
+    let mut s = state((80, 24), 30, 7, false);
+    assert_eq!(press(&mut s, KeyCode::Char('r')), Some(Effect::Scan));
+    update(
+        &mut s,
+        Action::Worker(Report::ScanFailed("cannot start the scan: EAGAIN".into())),
+    );
+    assert_eq!(s.status.phase, ScanPhase::Failed);
+    assert_eq!(
+        press(&mut s, KeyCode::Char('a')),
+        Some(Effect::CheckAccounts)
+    );
+    assert_eq!(press(&mut s, KeyCode::Char('r')), Some(Effect::Scan));
+    assert_eq!(s.status.phase, ScanPhase::Scanning);
 }
