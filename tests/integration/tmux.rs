@@ -90,6 +90,15 @@ impl Tmux {
         assert!(self.cmd(&args).status.success(), "send-keys {keys:?}");
     }
 
+    /// Wait until the scan has finished: the lists are shown and the progress line is gone
+    /// (while the envelopes are read, the header pass is shown and actions are refused).
+    #[track_caller]
+    pub fn wait_scanned(&self) -> String {
+        self.wait_until("the scan to finish", |s| {
+            s.contains("Messages") && !s.contains("scanning:") && !s.contains("reading envelopes")
+        })
+    }
+
     /// Poll the pane until it contains `text`; fail with the last screen at the deadline.
     #[track_caller]
     pub fn wait_for(&self, text: &str) -> String {
@@ -190,6 +199,7 @@ fn pick_inspect_mark_yank_and_undo_in_tmux() {
     let tm = Tmux::start(t.root());
     tm.wait_for("37 msgs");
     tm.wait_for("Clusters by auth-user");
+    tm.wait_scanned();
     // Row 1 is the largest cluster: the AUTH user "test".
     tm.keys(&["j"]);
     tm.wait_for("Messages · cluster · 30");
@@ -359,6 +369,7 @@ fn a_running_qmail_send_makes_the_yank_refuse_in_tmux() {
     let tm = Tmux::start(t.root());
     tm.wait_for("│ 37 msgs");
     tm.wait_for("qmail-send RUNNING");
+    tm.wait_scanned();
     tm.keys(&["j", "m"]);
     tm.wait_for("marked 30");
     tm.keys(&["y"]);

@@ -45,7 +45,7 @@ fn accounts_view_and_write_report_in_tmux() {
         out.path().display()
     );
     let tmux = Tmux::start_with(t.root(), &args);
-    tmux.wait_for("Messages");
+    tmux.wait_scanned();
 
     // The accounts view: `test` is a culprit from the queue's ranking; no secret on screen.
     tmux.keys(&["a"]);
