@@ -17,7 +17,7 @@ use rayon::prelude::*;
 
 use super::envelope::{parse_channel, parse_info, parse_todo, EnvelopeIssue};
 use super::headers::{header_end, summarize, HEADER_CAP};
-use super::listing::{list, open_dir, Entry, EntryKind};
+use super::listing::{list, Entry, EntryKind};
 use super::read::{read_at, read_head_at, ReadFailure, Stop};
 use super::{
     Channel, Interner, MessageId, MessageRecord, MessageState, Parts, Problem, ProblemKind, Queue,
@@ -26,10 +26,12 @@ use super::{
 use crate::analysis::origin::{apply_envelope_hints, attribute, EnvelopeHints};
 use crate::error::Result;
 
+mod dirs;
 mod one;
 mod parallel;
 mod passes;
 mod yanked;
+use dirs::{BucketDirs, Files};
 pub use one::read_one;
 use parallel::{place, read_listed, ScanCtx};
 use passes::FirstPass;
@@ -237,76 +239,6 @@ fn found(e: Entry, subdir: Subdir, dir: u32) -> Found {
         subdir,
         kind: e.kind,
         dir,
-    }
-}
-
-/// Directory fds of one bucket, so files are opened relative to them.
-struct BucketDirs {
-    split: Vec<(Subdir, u32, Option<OwnedFd>)>,
-    unsplit: Vec<(Subdir, Option<OwnedFd>)>,
-}
-
-impl BucketDirs {
-    fn open(queue: &Queue, n: u32) -> BucketDirs {
-        let layout = queue.layout();
-        let mut split = Vec::new();
-        let mut unsplit = Vec::new();
-        for s in Subdir::ALL {
-            if layout.is_split(s) {
-                let p = queue.root().join(s.name()).join(n.to_string());
-                split.push((s, n, open_dir(&p).ok()));
-            } else {
-                unsplit.push((s, open_dir(&queue.root().join(s.name())).ok()));
-            }
-        }
-        BucketDirs { split, unsplit }
-    }
-
-    fn fd(&self, subdir: Subdir, dir: u32) -> Option<&OwnedFd> {
-        if dir == u32::MAX {
-            return self.unsplit.iter().find(|u| u.0 == subdir)?.1.as_ref();
-        }
-        self.split
-            .iter()
-            .find(|s| s.0 == subdir && s.1 == dir)
-            .and_then(|s| s.2.as_ref())
-    }
-}
-
-/// Where a message's files are opened.
-enum Files<'a> {
-    /// The queue: each bucket's directory fds; files are named `<id>`.
-    Queue {
-        queue: &'a Queue,
-        dirs: &'a BucketDirs,
-    },
-    /// A yank area: one directory; files are named `<id>.<subdir>` (qmail-remove's names).
-    YankArea(&'a OwnedFd),
-}
-
-impl Files<'_> {
-    /// The directory `f` is in (`other` holds a directory opened for a file found in another
-    /// bucket's directory), or `None` when it cannot be opened.
-    fn dir<'b>(&'b self, f: &Found, other: &'b mut Option<OwnedFd>) -> Option<&'b OwnedFd> {
-        match self {
-            Files::YankArea(fd) => Some(*fd),
-            Files::Queue { queue, dirs } => match dirs.fd(f.subdir, f.dir) {
-                Some(fd) => Some(fd),
-                None => {
-                    let p = queue.root().join(f.subdir.name()).join(f.dir.to_string());
-                    *other = Some(open_dir(&p).ok()?);
-                    other.as_ref()
-                }
-            },
-        }
-    }
-
-    /// The name of `id`'s file in `subdir`.
-    fn name(&self, id: MessageId, subdir: Subdir) -> String {
-        match self {
-            Files::Queue { .. } => id.0.to_string(),
-            Files::YankArea(_) => format!("{}.{}", id.0, subdir.name()),
-        }
     }
 }
 
