@@ -1,11 +1,12 @@
 //! The worker: runs Effects (scan, cluster, select, inspect, plan, execute) off the UI thread.
 //!
 //! One thread owns the current snapshot and answers each [`Effect`] with [`Event`]s on the UI's
-//! single channel. Failures, panics included, come back as `Event::Worker(Report::Error)` so the operator sees
-//! them (gitui's async jobs log and drop them); a scan's own failure as `Report::ScanFailed`. Queue-changing work goes through [`Ops`] (the
-//! journaled `crate::actions`). Before the first scan it completes interrupted batches, so the
-//! scan sees whole messages. While idle it checks the qmail-send lock every [`STATUS_EVERY`] and
-//! keeps a watcher ([`Live`]) running for the grouping key.
+//! single channel. Failures, panics included, come back as `Event::Worker(Report::Error)` so
+//! the operator sees them (gitui's async jobs log and drop them); a scan's own failure as
+//! `Report::ScanFailed`. Queue-changing work goes through [`Ops`] (the journaled
+//! `crate::actions`). Before the first scan it completes interrupted batches, so the scan sees
+//! whole messages. While idle it checks the qmail-send lock every [`STATUS_EVERY`] and keeps a
+//! watcher ([`Live`]) running for the grouping key.
 
 use std::io;
 use std::sync::atomic::AtomicU64;
