@@ -242,20 +242,14 @@ mod tests {
 
     fn rec(id: u64, ip: Option<crate::queue::Sym>, queued: i64) -> MessageRecord {
         MessageRecord {
-            id: MessageId(id),
             queued,
             size: 100,
-            parts: Parts::default(),
             state: MessageState::InDelivery,
-            sender: None,
-            recipients: Box::new([]),
-            qp: None,
             origin: crate::queue::Origin {
                 ip,
                 ..Default::default()
             },
-            headers: Default::default(),
-            problems: Box::new([]),
+            ..MessageRecord::listed(MessageId(id), Parts::default())
         }
     }
 

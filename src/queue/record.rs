@@ -333,6 +333,24 @@ pub struct MessageRecord {
 }
 
 impl MessageRecord {
+    /// A record of what a directory listing knows: its id, its files and the state they make;
+    /// nothing read yet (no time, size, envelope, origin or problem).
+    pub fn listed(id: MessageId, parts: Parts) -> MessageRecord {
+        MessageRecord {
+            id,
+            queued: 0,
+            size: 0,
+            parts,
+            state: MessageState::from_parts(parts),
+            sender: None,
+            recipients: Box::new([]),
+            qp: None,
+            origin: Origin::default(),
+            headers: HeaderFields::default(),
+            problems: Box::new([]),
+        }
+    }
+
     /// A bounce/ file exists: qmail-qread's `bouncing`.
     pub fn is_bouncing(&self) -> bool {
         self.parts.has(Subdir::Bounce)

@@ -20,8 +20,8 @@ use super::headers::{header_end, summarize, HEADER_CAP};
 use super::listing::{list, Entry, EntryKind};
 use super::read::{read_at, read_head_at, ReadFailure, Stop};
 use super::{
-    Channel, Interner, MessageId, MessageRecord, MessageState, Parts, Problem, ProblemKind, Queue,
-    Recipient, Subdir,
+    Channel, Interner, MessageId, MessageRecord, Parts, Problem, ProblemKind, Queue, Recipient,
+    Subdir,
 };
 use crate::analysis::origin::{apply_envelope_hints, attribute, EnvelopeHints};
 use crate::error::Result;
@@ -358,7 +358,7 @@ fn read_message(ctx: &ReadCtx<'_>, group: &[Found], buf: &mut Vec<u8>) -> Option
             EntryKind::File => readable.push(*f),
         }
     }
-    let mut record = listed_record(id, parts);
+    let mut record = MessageRecord::listed(id, parts);
     let mut recipients: Vec<Recipient> = Vec::new();
     let mut hints = EnvelopeHints::default();
     let mut header_block: Option<Vec<u8>> = None;
@@ -535,21 +535,4 @@ fn read_message(ctx: &ReadCtx<'_>, group: &[Found], buf: &mut Vec<u8>) -> Option
     b.problems.sort_unstable();
     record.problems = b.problems.into_boxed_slice();
     Some(record)
-}
-
-/// A record holding only what the listing knows: its id, its files and the state they make.
-fn listed_record(id: MessageId, parts: Parts) -> MessageRecord {
-    MessageRecord {
-        id,
-        queued: 0,
-        size: 0,
-        parts,
-        state: MessageState::from_parts(parts),
-        sender: None,
-        recipients: Box::new([]),
-        qp: None,
-        origin: Default::default(),
-        headers: Default::default(),
-        problems: Box::new([]),
-    }
 }

@@ -8,9 +8,7 @@ use super::super::headers::FIRST_READ;
 use super::super::layout::{Layout, Parts, Subdir};
 use super::super::listing::EntryKind;
 use super::super::{Interner, MessageRecord, Queue};
-use super::{
-    listed_record, read_message, BucketDirs, Files, Found, Progress, ReadCtx, ScanOptions,
-};
+use super::{read_message, BucketDirs, Files, Found, Progress, ReadCtx, ScanOptions};
 
 /// What every read task shares.
 pub(super) struct ScanCtx<'a> {
@@ -111,7 +109,7 @@ fn plain_group(
 
 /// A record holding only what the listing knows; [`read_message`] replaces it.
 fn placeholder(first: Found, parts: Parts) -> MessageRecord {
-    listed_record(first.id, parts)
+    MessageRecord::listed(first.id, parts)
 }
 
 /// Phase 2: read each message's files into its slot; returns the records and how many

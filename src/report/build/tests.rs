@@ -5,22 +5,16 @@ use crate::queue::{MessageId, MessageState, Origin, OriginKind, Parts};
 
 fn rec(id: u64, user: Option<Sym>, ip: Option<Sym>, queued: i64) -> MessageRecord {
     MessageRecord {
-        id: MessageId(id),
         queued,
         size: 100,
-        parts: Parts::default(),
         state: MessageState::InDelivery,
-        sender: None,
-        recipients: Box::new([]),
-        qp: None,
         origin: Origin {
             kind: OriginKind::SmtpAuth,
             ip,
             auth_user: user,
             ..Default::default()
         },
-        headers: Default::default(),
-        problems: Box::new([]),
+        ..MessageRecord::listed(MessageId(id), Parts::default())
     }
 }
 

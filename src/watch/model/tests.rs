@@ -177,17 +177,9 @@ fn passed_and_replaced_messages_count_both_ways() {
     let strings = Arc::new(Interner::new());
     let mut m = QueueModel::new(strings, &[ClusterKey::OriginIp]);
     let r = MessageRecord {
-        id: MessageId(9),
-        queued: 0,
         size: 1,
-        parts: parts(&[Subdir::Mess]),
         state: crate::queue::MessageState::OrphanMess,
-        sender: None,
-        recipients: Box::new([]),
-        qp: None,
-        origin: Default::default(),
-        headers: Default::default(),
-        problems: Box::new([]),
+        ..MessageRecord::listed(MessageId(9), parts(&[Subdir::Mess]))
     };
     m.apply(QueueDelta::Reset {
         at_ms: T0,
