@@ -105,19 +105,30 @@ impl Tmux {
         self.wait_until(text, |screen| screen.contains(text))
     }
 
-    /// Poll the pane until `ready(screen)`; fail at the deadline saying `what` was awaited.
+    /// Poll the pane until `ready(screen)` holds on a settled screen; fail at the deadline
+    /// saying `what` was awaited.
+    ///
+    /// A capture can land while tmux is still taking in a frame's bytes: the top rows are new
+    /// and the rest are the previous frame's. So the screen is returned only when the next
+    /// capture is the same (the frame is whole), or at the deadline if it never settles.
     #[track_caller]
     pub fn wait_until(&self, what: &str, ready: impl Fn(&str) -> bool) -> String {
         let end = Instant::now() + deadline();
+        let mut matched: Option<String> = None;
         loop {
             let screen = self.screen();
             if ready(&screen) {
-                return screen;
+                if matched.as_deref() == Some(screen.as_str()) || Instant::now() >= end {
+                    return screen;
+                }
+                matched = Some(screen);
+            } else {
+                assert!(
+                    Instant::now() < end,
+                    "timed out waiting for {what:?}; screen:\n{screen}"
+                );
+                matched = None;
             }
-            assert!(
-                Instant::now() < end,
-                "timed out waiting for {what:?}; screen:\n{screen}"
-            );
             // Yield between polls without a fixed sleep of the test logic: tmux's own round
             // trip paces the loop; a short park keeps it from spinning on a busy machine.
             std::thread::park_timeout(Duration::from_millis(20));

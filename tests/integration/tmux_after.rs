@@ -49,7 +49,10 @@ fn accounts_view_and_write_report_in_tmux() {
 
     // The accounts view: `test` is a culprit from the queue's ranking; no secret on screen.
     tmux.keys(&["a"]);
-    let screen = tmux.wait_for("culprit-top");
+    // Every row down to the last domain's: a capture mid-frame would show only the top rows.
+    let screen = tmux.wait_until("the accounts listed", |s| {
+        s.contains("culprit-top") && s.contains("example.net")
+    });
     assert!(screen.contains("Accounts at risk"), "{screen}");
     let test_row = screen
         .lines()
