@@ -109,6 +109,7 @@ pub fn cluster(
         ctx,
         facts: &facts,
         logs: &logs,
+        share_of: rank::OF_QUEUE,
     };
     rank::assess_all(&mut out, &corpus);
     out

@@ -87,6 +87,7 @@ pub fn analyse_with_logs(input: AnalysisInput, logs: LogFacts) -> Analysis {
         ctx: &ctx,
         facts: &facts,
         logs: &logs,
+        share_of: rank::OF_QUEUE,
     };
     let (clusters, top) = rayon::join(
         || {
@@ -125,6 +126,7 @@ impl Analysis {
             ctx: &self.ctx,
             facts: &self.facts,
             logs: &self.logs,
+            share_of: rank::OF_QUEUE,
         };
         let ex = self.extractor(key);
         let mut clusters = cluster::group_with_facts(&self.records, ex, &self.ctx, &self.facts);
@@ -136,13 +138,15 @@ impl Analysis {
 
 /// The culprit ranking of `records` ([`rank::top`], as in [`analyse_with_logs`]) without taking
 /// the records: for the report and the accounts check, which borrow a snapshot. `ctx` gains the
-/// queue's own local domains as in [`analyse`].
+/// queue's own local domains as in [`analyse`]; `share_of` names what the records are in the
+/// reasons' shares ([`rank::OF_QUEUE`] when they are the queue).
 pub fn rank_culprits(
     records: &[MessageRecord],
     strings: &Interner,
     ctx: &AnalysisContext,
     logs: &LogFacts,
     limit: usize,
+    share_of: &str,
 ) -> Vec<Cluster> {
     let ctx = ctx.with_queue_local_domains(records, strings);
     let table = cluster::sender_patterns(records, strings, &ctx);
@@ -153,6 +157,7 @@ pub fn rank_culprits(
         ctx: &ctx,
         facts: &facts,
         logs,
+        share_of,
     };
     rank::top(&corpus, &table, limit)
 }

@@ -16,7 +16,7 @@ use super::cluster::{group_with_facts, members_with_facts, Cluster};
 use super::evidence::LoginFinding;
 use super::key::{ClusterKey, KeyExtractor, KeyValue};
 use super::patterns::SenderPatterns;
-pub use super::signals::{is_web_uid, Corpus, Facts, WEB_UIDS, WEB_USERS};
+pub use super::signals::{is_web_uid, Corpus, Facts, OF_QUEUE, WEB_UIDS, WEB_USERS};
 use super::signals::{measure, Signals};
 use crate::queue::{Interner, OriginKind, Sym};
 
@@ -265,7 +265,7 @@ pub fn assess(c: &mut Cluster, corpus: &Corpus<'_>) {
         c.reasons = vec![format!(
             "{}: {}: many senders, not ranked",
             subject(c, corpus),
-            summary(c, &s, corpus.strings)
+            summary(c, &s, corpus)
         )];
         return;
     }
@@ -280,7 +280,7 @@ pub fn assess(c: &mut Cluster, corpus: &Corpus<'_>) {
     c.reasons = vec![format!(
         "{}: {}: {conclusion}",
         subject(c, corpus),
-        summary(c, &s, corpus.strings)
+        summary(c, &s, corpus)
     )];
     c.reasons.extend(corpus.logs.provenance(c, corpus.records));
     for p in points.iter().filter(|p| p.0 > 0.0) {
@@ -326,11 +326,13 @@ fn subject(c: &Cluster, corpus: &Corpus<'_>) -> String {
 }
 
 /// `1,320 messages (70% of queue) from 3 IPs (...), 1-40 remote recipients each, ...`
-fn summary(c: &Cluster, s: &Signals, strings: &Interner) -> String {
+fn summary(c: &Cluster, s: &Signals, corpus: &Corpus<'_>) -> String {
+    let strings = corpus.strings;
     let mut out = format!(
-        "{} messages ({} of queue)",
+        "{} messages ({} of {})",
         thousands(c.messages),
-        percent(s.share)
+        percent(s.share),
+        corpus.share_of
     );
     if s.ips.len() > 1 || (c.key == ClusterKey::AuthUser && !s.ips.is_empty()) {
         let plural = if s.ips.len() == 1 { "" } else { "s" };

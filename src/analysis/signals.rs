@@ -203,7 +203,13 @@ pub struct Corpus<'a> {
     pub facts: &'a Facts,
     /// What the logs said (empty without `--log`).
     pub logs: &'a super::evidence::LogFacts,
+    /// What the records are, in the reasons' "(70% of queue)": [`OF_QUEUE`], or the report's
+    /// words when the records are the queue and the yank area together.
+    pub share_of: &'a str,
 }
+
+/// The records are the queue: `top`, the TUI, the accounts check.
+pub const OF_QUEUE: &str = "queue";
 
 fn remote_count(r: &MessageRecord, strings: &Interner, ctx: &AnalysisContext) -> u32 {
     let n = r.recipients.iter().filter(|rc| match rc.channel {

@@ -9,6 +9,7 @@ use crate::accounts::hashcheck::{MAX_HASH_ATTEMPTS_PER_ACCOUNT, MAX_HASH_ATTEMPT
 use crate::accounts::{
     assess, AccountRisk, Assessment, CheckOptions, PasswordCheck, DEFAULT_VPOPMAIL_DIR,
 };
+use crate::analysis::rank::OF_QUEUE;
 use crate::analysis::{culprit_auth_users, rank_culprits, TOP_LIMIT};
 use crate::queue::{scan, Interner, Progress, ScanOptions};
 use crate::sanitize::sanitize_bytes;
@@ -108,7 +109,7 @@ fn find_culprits(global: &GlobalArgs, args: &AccountsArgs) -> anyhow::Result<Nam
     if let Some(root) = root.filter(|_| !records.is_empty()) {
         let now = super::clusters::now()?;
         let ctx = analysis_context(&root, &args.local_domain, args.passwd.as_deref(), now);
-        let ranking = rank_culprits(&records, &strings, &ctx, &logs, TOP_LIMIT);
+        let ranking = rank_culprits(&records, &strings, &ctx, &logs, TOP_LIMIT, OF_QUEUE);
         found.top = culprit_auth_users(&ranking, &strings);
     }
     Ok(found)

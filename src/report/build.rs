@@ -313,10 +313,15 @@ fn by_size() -> String {
     )
 }
 
+/// What the report's records are, in the ranking's reasons ("70% of ..."): the queue and the
+/// yank area, within `--since`.
+const OF_REPORT: &str = "the messages reported";
+
 /// `top`'s culprits: the ranked clusters with the verdict "culprit".
 fn ranked_culprits(window: &Window<'_>, src: &ReportSources<'_>) -> Found {
     let records = &window.records;
-    let ranking = crate::analysis::rank_culprits(records, src.strings, src.ctx, src.logs, RANKED);
+    let ranking =
+        crate::analysis::rank_culprits(records, src.strings, src.ctx, src.logs, RANKED, OF_REPORT);
     let mut found = Found {
         rule: BY_RANKING.into(),
         ..Found::default()

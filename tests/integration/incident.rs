@@ -195,6 +195,17 @@ fn the_seed_incident_end_to_end() {
         .unwrap_or_else(|| panic!("test not a culprit: {}", r["culprits"]));
     assert_eq!(test["messages"], moved as u64);
     assert_eq!(test["yanked"], moved as u64);
+    // Its share is of what the report covers, yanked messages included: not "of queue".
+    let why = test["reasons"][0].as_str().expect("first reason");
+    let share = 100 * moved as u64 / before;
+    assert!(
+        why.contains("% of the messages reported)") && !why.contains("of queue"),
+        "{why}"
+    );
+    assert!(
+        (share..=share + 1).any(|p| why.contains(&format!("({p}% of"))),
+        "{moved} of {before}: {why}"
+    );
     let done = r["actions_done"].as_array().expect("actions_done");
     assert_eq!(done.len(), 1, "{done:?}");
     assert_eq!(

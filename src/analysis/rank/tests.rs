@@ -360,6 +360,7 @@ fn members_recomputed_for_a_let_go_cluster_are_the_grouped_ones() {
         ctx: &a.ctx,
         facts: &a.facts,
         logs: &a.logs,
+        share_of: OF_QUEUE,
     };
     let mut checked = 0;
     for key in TOP_KEYS {

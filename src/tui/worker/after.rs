@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use crate::accounts::{assess, AccountRisk, CheckOptions};
 use crate::analysis::cluster::AnalysisContext;
 use crate::analysis::evidence::{from_logs, LogFacts};
+use crate::analysis::rank::OF_QUEUE;
 use crate::analysis::{culprit_auth_users, locals, rank_culprits, TOP_LIMIT};
 use crate::logs::LogEvidence;
 use crate::queue::count::count;
@@ -75,6 +76,7 @@ pub fn check_accounts(snap: &Snapshot, env: &AfterFlood, now: i64) -> AccountsLi
         &env.context(now),
         logs,
         TOP_LIMIT,
+        OF_QUEUE,
     );
     let opts = CheckOptions {
         culprits_top: culprit_auth_users(&ranking, &snap.strings),
