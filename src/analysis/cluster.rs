@@ -137,13 +137,6 @@ pub fn sender_patterns(
     )
 }
 
-/// A cluster value in list order: text values by their bytes.
-#[derive(PartialEq, Eq, PartialOrd, Ord)]
-enum SortText {
-    Bytes(std::sync::Arc<[u8]>),
-    Value(KeyValue),
-}
-
 /// Group by the extractor's key, largest first, no scores yet; subject templates and networks
 /// are taken from `facts` (no second derivation per message: they are the values those keys
 /// compute).
@@ -177,7 +170,7 @@ pub(crate) fn members_with_facts(
 
 /// The value of record `i` for the extractor's key, subject templates and networks taken from
 /// `facts`.
-fn value_with_facts<'a>(
+pub(crate) fn value_with_facts<'a>(
     mut ex: KeyExtractor<'a>,
     facts: &'a Facts,
 ) -> impl FnMut(usize, &MessageRecord) -> Option<KeyValue> + 'a {
@@ -194,46 +187,13 @@ pub(crate) fn group_by(
     records: &[MessageRecord],
     (key, strings): (ClusterKey, &Interner),
     ctx: &AnalysisContext,
-    mut value: impl FnMut(usize, &MessageRecord) -> Option<KeyValue>,
+    value: impl FnMut(usize, &MessageRecord) -> Option<KeyValue>,
 ) -> Vec<Cluster> {
-    let mut groups: HashMap<Option<KeyValue>, Cluster> = HashMap::default();
-    let hour_ago = ctx.now - 3600;
-    for (i, r) in records.iter().enumerate() {
-        let value = value(i, r);
-        let c = groups.entry(value).or_insert_with(|| Cluster {
-            key,
-            value,
-            members: Vec::new(),
-            messages: 0,
-            recipients: 0,
-            bytes: 0,
-            first_queued: i64::MAX,
-            last_queued: i64::MIN,
-            per_minute: 0.0,
-            score: 0.0,
-            reasons: Vec::new(),
-        });
-        c.members.push(i as u32);
-        c.messages += 1;
-        c.recipients += r.recipients.len();
-        c.bytes += r.size;
-        c.first_queued = c.first_queued.min(r.queued);
-        c.last_queued = c.last_queued.max(r.queued);
-        if r.queued > hour_ago && r.queued <= ctx.now {
-            c.per_minute += 1.0 / 60.0;
-        }
-    }
-    let mut out: Vec<Cluster> = groups.into_values().collect();
-    // Ties by the value's text, not its symbol: symbols depend on interning order, and the
-    // same queue must list the same way every run.
-    out.sort_by_cached_key(|c| {
-        let text = c.value.map(|v| match v {
-            KeyValue::Text(s) => SortText::Bytes(strings.resolve(s)),
-            other => SortText::Value(other),
-        });
-        (std::cmp::Reverse(c.messages), text)
-    });
-    out
+    let g = super::grouping::group(records, ctx, value);
+    g.order(strings)
+        .into_iter()
+        .map(|c| g.cluster(key, c, true))
+        .collect()
 }
 
 #[cfg(test)]

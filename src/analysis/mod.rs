@@ -6,6 +6,7 @@
 
 pub mod cluster;
 pub mod evidence;
+mod grouping;
 pub mod key;
 pub mod locals;
 pub mod origin;

@@ -12,8 +12,9 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 
-use super::cluster::{group_with_facts, members_with_facts, Cluster};
+use super::cluster::{members_with_facts, value_with_facts, Cluster};
 use super::evidence::LoginFinding;
+use super::grouping;
 use super::key::{ClusterKey, KeyExtractor, KeyValue};
 use super::patterns::SenderPatterns;
 pub use super::signals::{is_web_uid, Corpus, Facts, OF_QUEUE, WEB_UIDS, WEB_USERS};
@@ -426,20 +427,15 @@ pub fn top(corpus: &Corpus<'_>, table: &SenderPatterns, limit: usize) -> Vec<Clu
         .enumerate()
         .map(|(rank, &key)| {
             let ex = KeyExtractor::new(key, corpus.strings).with_sender_patterns(table);
-            let clusters = group_with_facts(corpus.records, ex, corpus.ctx, corpus.facts);
-            let mut kept: Vec<Cluster> = clusters
+            let listable = |v: Option<KeyValue>| match v {
+                None => false,
+                Some(KeyValue::Origin(o)) => Some(o.0 as usize) == bounce,
+                Some(_) => true,
+            };
+            candidates(corpus, ex, listable)
                 .into_iter()
-                .filter(|c| match c.value {
-                    None => false,
-                    Some(KeyValue::Origin(o)) => Some(o.0 as usize) == bounce,
-                    Some(_) => true,
-                })
-                .collect();
-            // Scores only: the reasons are written for the few clusters listed.
-            kept.par_iter_mut()
-                .for_each(|c| c.score = score_only(c, corpus));
-            keep_few_legitimate(&mut kept);
-            kept.into_iter().map(|c| (rank, c)).collect()
+                .map(|c| (rank, c))
+                .collect()
         })
         .collect();
     let mut candidates: Vec<(usize, Cluster)> = per_key.into_iter().flatten().collect();
@@ -467,35 +463,74 @@ pub fn top(corpus: &Corpus<'_>, table: &SenderPatterns, limit: usize) -> Vec<Clu
     out
 }
 
+/// One key's clusters that `top` may list, in list order: every culprit and suspect, and the
+/// first legitimate-looking ones ([`keep_few_legitimate`]). `listable` says which values are
+/// candidates at all.
+///
+/// A flood's random HELOs and forged senders make hundreds of thousands of one-message
+/// clusters, all legitimate-looking: each is scored (a small cluster can still be a suspect:
+/// log findings add points without a cap) from the compact grouping, one at a time, and only
+/// the few kept become [`Cluster`]s.
+fn candidates(
+    corpus: &Corpus<'_>,
+    ex: KeyExtractor<'_>,
+    listable: impl Fn(Option<KeyValue>) -> bool + Sync,
+) -> Vec<Cluster> {
+    let key = ex.key();
+    let g = grouping::group(
+        corpus.records,
+        corpus.ctx,
+        value_with_facts(ex, corpus.facts),
+    );
+    // Scores only: the reasons are written for the few clusters listed.
+    let scored: Vec<(usize, f64)> = g
+        .all()
+        .into_par_iter()
+        .filter(|&c| listable(g.value(c)))
+        .map(|c| (c, score_only(&g.cluster(key, c, true), corpus)))
+        .collect();
+    keep_few_legitimate(scored, |a, b| g.list_order(a, b, corpus.strings))
+        .into_iter()
+        .map(|(c, score, with_members)| {
+            let mut cluster = g.cluster(key, c, with_members);
+            cluster.score = score;
+            cluster
+        })
+        .collect()
+}
+
 /// Legitimate-looking clusters of one key that `top` considers listing: the largest.
 pub const LEGIT_CONSIDERED: usize = 64;
 /// Of those, how many keep their member lists; the others' are recomputed if `top` reaches
 /// them (all larger ones of the key were already covered by listed clusters).
 const LEGIT_MEMBERS_KEPT: usize = 4 * LEGIT_SHOWN;
 
-/// Keep every culprit and suspect of one key's `clusters` (largest first), but only the
-/// [`LEGIT_CONSIDERED`] largest legitimate-looking ones, and of those only the
-/// [`LEGIT_MEMBERS_KEPT`] largest with their member lists.
-///
-/// A flood's random HELOs and forged senders make hundreds of thousands of one-message
-/// clusters, all legitimate-looking; kept whole for nine keys they were most of `top`'s
-/// memory at a million messages (about 150 bytes a cluster, plus 4 bytes a member).
-fn keep_few_legitimate(clusters: &mut Vec<Cluster>) {
-    let mut legit = 0;
-    clusters.retain_mut(|c| {
-        if c.verdict() != Verdict::Legitimate {
-            return true;
-        }
-        legit += 1;
-        if legit > LEGIT_MEMBERS_KEPT {
-            c.members = Vec::new();
-        }
-        legit <= LEGIT_CONSIDERED
-    });
-    clusters.shrink_to_fit();
-    for c in clusters.iter_mut() {
-        c.members.shrink_to_fit();
+/// Of one key's `scored` clusters (cluster, score), keep every culprit and suspect but only
+/// the [`LEGIT_CONSIDERED`] first legitimate-looking ones in list order (`order`), the
+/// [`LEGIT_MEMBERS_KEPT`] first of those with their members (the bool); in list order.
+fn keep_few_legitimate(
+    scored: Vec<(usize, f64)>,
+    order: impl Fn(usize, usize) -> std::cmp::Ordering,
+) -> Vec<(usize, f64, bool)> {
+    let (ranked, mut legit): (Vec<_>, Vec<_>) = scored
+        .into_iter()
+        .partition(|&(_, score)| Verdict::of(score) != Verdict::Legitimate);
+    if legit.len() > LEGIT_CONSIDERED {
+        legit.select_nth_unstable_by(LEGIT_CONSIDERED - 1, |a, b| order(a.0, b.0));
+        legit.truncate(LEGIT_CONSIDERED);
     }
+    legit.sort_by(|a, b| order(a.0, b.0));
+    let legit = legit
+        .into_iter()
+        .enumerate()
+        .map(|(i, (c, score))| (c, score, i < LEGIT_MEMBERS_KEPT));
+    let mut kept: Vec<(usize, f64, bool)> = ranked
+        .into_iter()
+        .map(|(c, score)| (c, score, true))
+        .chain(legit)
+        .collect();
+    kept.sort_by(|a, b| order(a.0, b.0));
+    kept
 }
 
 fn take_uncovered(

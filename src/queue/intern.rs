@@ -146,6 +146,26 @@ impl Interner {
         self.with(sym, |b| String::from_utf8_lossy(b).into_owned())
     }
 
+    /// The order of the bytes of `a` and `b`, without copying them out: for sorting many
+    /// symbols by their text.
+    ///
+    /// # Panics
+    /// As [`Interner::resolve`].
+    pub fn cmp_bytes(&self, a: Sym, b: Sym) -> std::cmp::Ordering {
+        let ((shard_a, i), (shard_b, j)) = (a.parts(), b.parts());
+        let read = |n: usize| self.shards[n].read().unwrap_or_else(|e| e.into_inner());
+        const MISSING: &str = "a Sym is only resolved by the interner that made it";
+        // One lock when both are in the same shard: a second read of the same lock could
+        // wait behind a writer queued between the two.
+        let first = read(shard_a);
+        let x = first.get(i).expect(MISSING);
+        if shard_a == shard_b {
+            return x.cmp(first.get(j).expect(MISSING));
+        }
+        let second = read(shard_b);
+        x.cmp(second.get(j).expect(MISSING))
+    }
+
     /// Call `f` with the bytes of `sym`, under the shard's read lock (so `f` must not intern).
     fn with<T>(&self, sym: Sym, f: impl FnOnce(&[u8]) -> T) -> T {
         let (shard_no, index) = sym.parts();
@@ -211,6 +231,23 @@ mod tests {
         for (sym, want) in syms.iter().zip(["", "a", "", "ab", "b", "a"]) {
             assert_eq!(i.text(*sym), want);
             assert_eq!(&*i.resolve(*sym), want.as_bytes());
+        }
+    }
+
+    #[test]
+    fn cmp_bytes_orders_as_the_bytes_do_within_and_across_shards() {
+        let i = Interner::new();
+        let words: Vec<Vec<u8>> = (0..200u32)
+            .map(|n| format!("w{}", n * 7919 % 1000).into_bytes())
+            .chain([Vec::new(), b"\xff".to_vec(), b"w".to_vec()])
+            .collect();
+        let syms: Vec<Sym> = words.iter().map(|w| i.intern(w)).collect();
+        let shards: std::collections::HashSet<usize> = syms.iter().map(|s| s.parts().0).collect();
+        assert!(shards.len() > 1, "the words span shards");
+        for (a, wa) in syms.iter().zip(&words) {
+            for (b, wb) in syms.iter().zip(&words) {
+                assert_eq!(i.cmp_bytes(*a, *b), wa.cmp(wb), "{wa:?} {wb:?}");
+            }
         }
     }
 

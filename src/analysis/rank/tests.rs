@@ -2,7 +2,7 @@
 use std::sync::Arc;
 
 use super::*;
-use crate::analysis::cluster::AnalysisContext;
+use crate::analysis::cluster::{group_with_facts, AnalysisContext};
 use crate::analysis::{analyse, AnalysisInput};
 use crate::queue::{Channel, MessageId, MessageRecord, MessageState, Origin, Parts, Recipient};
 
@@ -442,29 +442,91 @@ fn top_recomputes_a_let_go_member_list_before_using_it() {
 
 #[test]
 fn only_the_largest_legitimate_clusters_are_kept_and_few_with_members() {
-    let s = Interner::new();
     let n = LEGIT_CONSIDERED + 5;
-    // Largest first, as grouped; the smallest is a culprit and stays whatever its size.
-    let mut clusters: Vec<Cluster> = (0..n)
-        .map(|i| {
-            let messages = n - i;
-            let members = (0..messages as u32).collect();
-            let mut c = bare_cluster(&s, ClusterKey::Helo, &format!("h{i}"), members, messages);
-            c.score = if i == n - 1 { CULPRIT_SCORE } else { 0.0 };
-            c
-        })
+    // Cluster i has n - i messages (list order: by size); the smallest is a culprit and stays
+    // whatever its size. Handed over shuffled, as scored in parallel.
+    let mut scored: Vec<(usize, f64)> = (0..n)
+        .map(|i| (i, if i == n - 1 { CULPRIT_SCORE } else { 0.0 }))
         .collect();
-    keep_few_legitimate(&mut clusters);
-    let sizes: Vec<usize> = clusters.iter().map(|c| c.messages).collect();
-    let mut want: Vec<usize> = (0..LEGIT_CONSIDERED).map(|i| n - i).collect();
-    want.push(1);
-    assert_eq!(sizes, want);
-    let with_members: Vec<usize> = clusters
-        .iter()
-        .filter(|c| c.members.len() == c.messages)
-        .map(|c| c.messages)
-        .collect();
-    let mut want: Vec<usize> = (0..LEGIT_MEMBERS_KEPT).map(|i| n - i).collect();
-    want.push(1);
+    scored.reverse();
+    scored.swap(3, n / 2);
+    let kept = keep_few_legitimate(scored, |a, b| a.cmp(&b));
+    let order: Vec<usize> = kept.iter().map(|k| k.0).collect();
+    let mut want: Vec<usize> = (0..LEGIT_CONSIDERED).collect();
+    want.push(n - 1);
+    assert_eq!(order, want);
+    let with_members: Vec<usize> = kept.iter().filter(|k| k.2).map(|k| k.0).collect();
+    let mut want: Vec<usize> = (0..LEGIT_MEMBERS_KEPT).collect();
+    want.push(n - 1);
     assert_eq!(with_members, want);
+    assert_eq!(kept.last().map(|k| k.1), Some(CULPRIT_SCORE));
+}
+
+/// What `top` considered of one key before the compact grouping: every cluster grouped, the
+/// listable ones scored, every culprit and suspect and the first legitimate-looking ones kept.
+fn candidates_the_long_way(corpus: &Corpus<'_>, ex: KeyExtractor<'_>) -> Vec<Cluster> {
+    let key = ex.key();
+    let (mut legit, mut out) = (0, Vec::new());
+    for mut c in group_with_facts(corpus.records, ex, corpus.ctx, corpus.facts) {
+        if c.value.is_none() {
+            continue;
+        }
+        c.score = score_only(&c, corpus);
+        if c.verdict() == Verdict::Legitimate {
+            legit += 1;
+            if legit > LEGIT_CONSIDERED {
+                continue;
+            }
+            if legit > LEGIT_MEMBERS_KEPT {
+                c.members = Vec::new();
+            }
+        }
+        assert_eq!(c.key, key);
+        out.push(c);
+    }
+    out
+}
+
+#[test]
+fn top_considers_the_clusters_the_full_grouping_would() {
+    let s = Arc::new(Interner::new());
+    let mut records = guessed_password(&s);
+    // Many small legitimate-looking clusters, with ties in size, so that the first ones in
+    // list order must be picked out of more than `LEGIT_CONSIDERED`.
+    for i in 0..300u64 {
+        let r = Rec::new(&s, 1000 + i)
+            .smtp(&format!("198.51.100.{}", i % 150))
+            .sender(&format!("u{}@site{}.example", i % 170, i % 90))
+            .rcpts(Channel::Remote, 1 + (i as usize % 3))
+            .subject(&format!("Invoice {}", i % 120));
+        records.push(r.r);
+    }
+    let a = run(records, s.clone(), &["example.com"]);
+    let corpus = Corpus {
+        records: &a.records,
+        strings: &s,
+        ctx: &a.ctx,
+        facts: &a.facts,
+        logs: &a.logs,
+        share_of: OF_QUEUE,
+    };
+    let view = |cs: &[Cluster]| -> Vec<(Option<String>, usize, u64, Vec<u32>)> {
+        cs.iter()
+            .map(|c| {
+                let v = c.value.map(|v| v.text(&s));
+                (v, c.messages, (c.score * 10.0) as u64, c.members.clone())
+            })
+            .collect()
+    };
+    let mut more_than_considered = 0;
+    for key in TOP_KEYS {
+        let ex = || KeyExtractor::new(key, &s).with_sender_patterns(&a.sender_patterns);
+        let want = candidates_the_long_way(&corpus, ex());
+        let got = candidates(&corpus, ex(), |v| v.is_some());
+        assert_eq!(view(&got), view(&want), "{key:?}");
+        let legit = want.iter().filter(|c| c.verdict() == Verdict::Legitimate);
+        more_than_considered += usize::from(legit.count() == LEGIT_CONSIDERED);
+    }
+    // Origin IPs (150, two messages each) and senders (170) at least.
+    assert!(more_than_considered >= 2, "{more_than_considered} keys");
 }

@@ -1,0 +1,224 @@
+//! Group records by a key's value compactly: a few totals per value, members in one array.
+//!
+//! A flood's forged senders, random HELOs and subjects make hundreds of thousands of clusters
+//! of one or two messages per key. Grouped straight into [`Cluster`]s (about 140 bytes each,
+//! one member list each, in a hash map and then again in the sorted list) they were most of
+//! `top`'s memory beyond the records at a million messages. Here a value is its totals (48
+//! bytes) and its members a slice of one array of record indices; a caller makes a [`Cluster`]
+//! only of the values it keeps.
+
+use std::cmp::{Ordering, Reverse};
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap as HashMap;
+
+use super::cluster::{AnalysisContext, Cluster};
+use super::key::{ClusterKey, KeyValue};
+use crate::queue::{Interner, MessageRecord};
+
+/// One value's totals: what a [`Cluster`] counts, without the members.
+#[derive(Debug, Clone, Copy)]
+struct Totals {
+    value: Option<KeyValue>,
+    messages: u32,
+    /// Messages queued within the hour before "now".
+    recent: u32,
+    recipients: u64,
+    bytes: u64,
+    first_queued: i64,
+    last_queued: i64,
+}
+
+/// The records grouped by one key's value, in no order yet.
+pub(crate) struct Grouping {
+    totals: Vec<Totals>,
+    /// Record indices, value by value (each value's in record order).
+    members: Vec<u32>,
+    /// Where each value's members start in `members`; one more entry than values.
+    starts: Vec<u32>,
+}
+
+/// Group `records` by `value(index, record)`. `ctx.now` dates the last hour's rate.
+pub(crate) fn group(
+    records: &[MessageRecord],
+    ctx: &AnalysisContext,
+    mut value: impl FnMut(usize, &MessageRecord) -> Option<KeyValue>,
+) -> Grouping {
+    let hour_ago = ctx.now - 3600;
+    let mut index: HashMap<Option<KeyValue>, u32> = HashMap::default();
+    let mut totals: Vec<Totals> = Vec::new();
+    // Which value each record has: the members are laid out from it once the counts are known.
+    let mut value_of: Vec<u32> = Vec::with_capacity(records.len());
+    for (i, r) in records.iter().enumerate() {
+        let v = value(i, r);
+        let next = totals.len() as u32;
+        let at = *index.entry(v).or_insert(next);
+        if at == next {
+            totals.push(Totals {
+                value: v,
+                messages: 0,
+                recent: 0,
+                recipients: 0,
+                bytes: 0,
+                first_queued: i64::MAX,
+                last_queued: i64::MIN,
+            });
+        }
+        let Some(t) = totals.get_mut(at as usize) else {
+            continue;
+        };
+        t.messages += 1;
+        t.recent += u32::from(r.queued > hour_ago && r.queued <= ctx.now);
+        t.recipients += r.recipients.len() as u64;
+        t.bytes += r.size;
+        t.first_queued = t.first_queued.min(r.queued);
+        t.last_queued = t.last_queued.max(r.queued);
+        value_of.push(at);
+    }
+    drop(index);
+    totals.shrink_to_fit();
+    let mut starts = Vec::with_capacity(totals.len() + 1);
+    let mut at = 0u32;
+    starts.push(0);
+    for t in &totals {
+        at += t.messages;
+        starts.push(at);
+    }
+    let mut next = starts.clone();
+    let mut members = vec![0u32; value_of.len()];
+    for (i, &v) in value_of.iter().enumerate() {
+        if let Some(slot) = next.get_mut(v as usize) {
+            if let Some(m) = members.get_mut(*slot as usize) {
+                *m = i as u32;
+            }
+            *slot += 1;
+        }
+    }
+    Grouping {
+        totals,
+        members,
+        starts,
+    }
+}
+
+/// A cluster value in list order: text values by their bytes.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+enum SortText {
+    Bytes(Arc<[u8]>),
+    Value(KeyValue),
+}
+
+impl Grouping {
+    /// The value of cluster `c`.
+    pub(crate) fn value(&self, c: usize) -> Option<KeyValue> {
+        self.totals.get(c).and_then(|t| t.value)
+    }
+
+    /// The clusters in no particular order.
+    pub(crate) fn all(&self) -> std::ops::Range<usize> {
+        0..self.totals.len()
+    }
+
+    /// How clusters `a` and `b` compare in list order ([`Grouping::order`]), without copying
+    /// text out: for picking a few of many.
+    pub(crate) fn list_order(&self, a: usize, b: usize, strings: &Interner) -> Ordering {
+        let (x, y) = (&self.totals[a], &self.totals[b]);
+        y.messages
+            .cmp(&x.messages)
+            .then_with(|| match (x.value, y.value) {
+                (None, None) => Ordering::Equal,
+                (None, Some(_)) => Ordering::Less,
+                (Some(_), None) => Ordering::Greater,
+                (Some(KeyValue::Text(p)), Some(KeyValue::Text(q))) => strings.cmp_bytes(p, q),
+                // As [`SortText`]: text before other values.
+                (Some(KeyValue::Text(_)), Some(_)) => Ordering::Less,
+                (Some(_), Some(KeyValue::Text(_))) => Ordering::Greater,
+                (Some(p), Some(q)) => p.cmp(&q),
+            })
+    }
+
+    /// The clusters in list order: largest first, ties by the value's text.
+    pub(crate) fn order(&self, strings: &Interner) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..self.totals.len()).collect();
+        // Ties by the value's text, not its symbol: symbols depend on interning order, and the
+        // same queue must list the same way every run.
+        order.sort_by_cached_key(|&c| {
+            let t = &self.totals[c];
+            let text = t.value.map(|v| match v {
+                KeyValue::Text(s) => SortText::Bytes(strings.resolve(s)),
+                other => SortText::Value(other),
+            });
+            (Reverse(t.messages), text)
+        });
+        order
+    }
+
+    /// Cluster `c` (below [`Grouping::len`]) of `key`, no score yet; `with_members` false
+    /// leaves the member list empty, to be recomputed if ever needed.
+    pub(crate) fn cluster(&self, key: ClusterKey, c: usize, with_members: bool) -> Cluster {
+        let t = self.totals[c];
+        let members = if with_members {
+            self.members[self.starts[c] as usize..self.starts[c + 1] as usize].to_vec()
+        } else {
+            Vec::new()
+        };
+        Cluster {
+            key,
+            value: t.value,
+            members,
+            messages: t.messages as usize,
+            recipients: t.recipients as usize,
+            bytes: t.bytes,
+            first_queued: t.first_queued,
+            last_queued: t.last_queued,
+            per_minute: f64::from(t.recent) / 60.0,
+            score: 0.0,
+            reasons: Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::queue::{MessageId, Parts};
+
+    #[test]
+    fn list_order_agrees_with_the_sorted_order_and_members_add_up() {
+        let s = Interner::new();
+        // Values in many shards, sizes with ties, and records without a value.
+        let values: Vec<Option<KeyValue>> = (0..400u32)
+            .map(|i| match i % 7 {
+                0 => None,
+                _ => Some(KeyValue::Text(
+                    s.intern(format!("v{}", (i * 31) % 97).as_bytes()),
+                )),
+            })
+            .collect();
+        let records: Vec<MessageRecord> = (0..values.len() as u64)
+            .map(|i| MessageRecord::listed(MessageId(i), Parts::default()))
+            .collect();
+        let ctx = AnalysisContext::default();
+        let g = group(&records, &ctx, |i, _| values[i]);
+        let order = g.order(&s);
+        for pair in order.windows(2) {
+            assert_eq!(g.list_order(pair[0], pair[1], &s), Ordering::Less);
+        }
+        let mut by_list_order: Vec<usize> = g.all().rev().collect();
+        by_list_order.sort_by(|&a, &b| g.list_order(a, b, &s));
+        assert_eq!(by_list_order, order);
+        let mut seen = 0;
+        for c in g.all() {
+            let cluster = g.cluster(ClusterKey::Helo, c, true);
+            assert_eq!(cluster.members.len(), cluster.messages);
+            assert!(cluster.members.windows(2).all(|w| w[0] < w[1]));
+            assert!(cluster
+                .members
+                .iter()
+                .all(|&m| values[m as usize] == cluster.value));
+            seen += cluster.messages;
+        }
+        assert_eq!(seen, records.len());
+        assert!(g.cluster(ClusterKey::Helo, 0, false).members.is_empty());
+    }
+}
