@@ -34,7 +34,7 @@ pub struct MtaStatus {
 /// A held exclusive flock; released when dropped (or when the process dies, even by SIGKILL).
 #[derive(Debug)]
 pub struct HeldLock {
-    _file: File,
+    file: File,
     path: PathBuf,
 }
 
@@ -42,6 +42,16 @@ impl HeldLock {
     /// The locked file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+}
+
+impl Drop for HeldLock {
+    /// Unlock explicitly rather than by closing: the lock belongs to the open file description,
+    /// and a child that another thread is forking holds a copy of it until its exec, so a close
+    /// alone can leave the lock held for a while after the action ended (the next action in this
+    /// process is then refused). LOCK_UN releases it for every copy.
+    fn drop(&mut self) {
+        let _ = rustix::fs::flock(&self.file, FlockOperation::Unlock);
     }
 }
 
@@ -61,7 +71,7 @@ fn try_flock(path: &Path, create: bool) -> Result<Option<HeldLock>, ActionError>
         .map_err(|e| ActionError::io(path, e))?;
     match rustix::fs::flock(&file, FlockOperation::NonBlockingLockExclusive) {
         Ok(()) => Ok(Some(HeldLock {
-            _file: file,
+            file,
             path: path.to_path_buf(),
         })),
         Err(rustix::io::Errno::WOULDBLOCK) => Ok(None),

@@ -19,7 +19,7 @@ pub(crate) mod testdata;
 pub mod view;
 pub mod worker;
 
-use std::io::{self, IsTerminal, Stdout};
+use std::io::{self, BufWriter, IsTerminal, Stdout};
 use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -43,6 +43,11 @@ use worker::{AfterFlood, Worker};
 pub const TICK: Duration = Duration::from_secs(1);
 /// The most events applied before a frame is drawn (a burst cannot starve the screen).
 pub const MAX_DRAIN: usize = 10_000;
+/// Room for a whole frame in the terminal's write buffer: a frame goes out in one write(2), so
+/// the terminal (a terminal emulator, an SSH channel, tmux) never holds half a frame for long.
+/// Stdout's own line buffer is 1 KiB, which split a frame into many writes with the process
+/// free to be descheduled between them.
+const FRAME_BUFFER: usize = 1 << 16;
 /// The grouping the TUI opens with.
 pub const DEFAULT_KEY: ClusterKey = ClusterKey::ALL[0];
 
@@ -181,11 +186,15 @@ fn install_panic_hook() {
     }));
 }
 
-fn enter_terminal() -> anyhow::Result<(TerminalGuard, Terminal<CrosstermBackend<Stdout>>)> {
+/// The TUI's terminal: ratatui flushes the buffer once a frame is drawn.
+type Screen = Terminal<CrosstermBackend<BufWriter<Stdout>>>;
+
+fn enter_terminal() -> anyhow::Result<(TerminalGuard, Screen)> {
     terminal::enable_raw_mode().context("cannot put the terminal in raw mode")?;
     let guard = TerminalGuard;
     crossterm::execute!(io::stdout(), EnterAlternateScreen).context("cannot open the screen")?;
-    let terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
+    let out = BufWriter::with_capacity(FRAME_BUFFER, io::stdout());
+    let terminal = Terminal::new(CrosstermBackend::new(out))?;
     Ok((guard, terminal))
 }
 

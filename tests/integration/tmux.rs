@@ -17,6 +17,8 @@ use crate::util::{FakeSend, TestQueue};
 /// A tmux server of our own (unique socket), killed on drop.
 pub struct Tmux {
     socket: String,
+    /// Held so that its name, which the socket's name is made from, stays unique.
+    _unique: tempfile::TempDir,
 }
 
 pub fn deadline() -> Duration {
@@ -50,11 +52,16 @@ impl Tmux {
 
     /// Start qtriage on `queue` with `args` (shell words, already quoted) after `--queue`.
     pub fn start_with(queue: &Path, args: &str) -> Tmux {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
+        // Named after a temp dir of our own, unique while it exists (a clock reading is not:
+        // two tests can start in the same tick of a coarse clock).
+        let unique = tempfile::tempdir().expect("temp dir");
+        let name = unique.path().file_name().map_or_else(
+            || std::process::id().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
         let t = Tmux {
-            socket: format!("qtriage-test-{}-{nanos}", std::process::id()),
+            socket: format!("qtriage-test-{name}"),
+            _unique: unique,
         };
         let cmd = format!(
             "{} --queue '{}' {args}",
@@ -103,6 +110,15 @@ impl Tmux {
     #[track_caller]
     pub fn wait_for(&self, text: &str) -> String {
         self.wait_until(text, |screen| screen.contains(text))
+    }
+
+    /// Poll the pane until it contains every one of `texts` at once: what a test asserts about a
+    /// screen must be on the screen it waited for, not on one that may still be half drawn.
+    #[track_caller]
+    pub fn wait_for_all(&self, texts: &[&str]) -> String {
+        self.wait_until(&texts.join(" + "), |screen| {
+            texts.iter().all(|t| screen.contains(t))
+        })
     }
 
     /// Poll the pane until `ready(screen)` holds on a settled screen; fail at the deadline
@@ -215,8 +231,13 @@ fn pick_inspect_mark_yank_and_undo_in_tmux() {
     tm.keys(&["j"]);
     tm.wait_for("Messages · cluster · 30");
     tm.keys(&["Enter", "Enter"]);
-    tm.wait_for("Received (▶");
-    let screen = tm.wait_for("Body (first lines)");
+    let screen = tm.wait_for_all(&[
+        "Received (▶",
+        "auth test",
+        "▶ from unknown",
+        "Dispute Transaction \\e[2J",
+        "Body (first lines)",
+    ]);
     assert!(
         screen.contains("auth test"),
         "envelope shows the AUTH user:\n{screen}"
@@ -233,7 +254,11 @@ fn pick_inspect_mark_yank_and_undo_in_tmux() {
     tm.keys(&["h", "h", "m"]);
     tm.wait_for("marked 30");
     tm.keys(&["y"]);
-    let popup = tm.wait_for("Yank 30 messages to the yank area?");
+    let popup = tm.wait_for_all(&[
+        "Yank 30 messages to the yank area?",
+        "recipients  30",
+        "qmail-send  stopped",
+    ]);
     assert!(popup.contains("recipients  30"), "{popup}");
     assert!(popup.contains("qmail-send  stopped"), "{popup}");
     tm.keys(&["Enter"]);
@@ -267,8 +292,10 @@ fn pick_inspect_mark_yank_and_undo_in_tmux() {
     );
 
     tm.keys(&["u"]);
-    tm.wait_for("Restore 30 messages to the queue?");
-    tm.wait_for(&format!("chosen      batch {batch}"));
+    tm.wait_for_all(&[
+        "Restore 30 messages to the queue?",
+        &format!("chosen      batch {batch}"),
+    ]);
     tm.keys(&["Enter"]);
     tm.wait_for("restored 30 messages");
     tm.wait_for("│ 37 msgs");
@@ -327,6 +354,12 @@ fn header_growth(screen: &str) -> Option<i64> {
     })
 }
 
+/// The clusters pane's row for `value`, if on the screen.
+fn cluster_row<'s>(screen: &'s str, value: &str) -> Option<&'s str> {
+    let cell = format!(" {value} ");
+    screen.lines().find(|l| l.contains(&cell))
+}
+
 #[test]
 fn header_shows_the_live_growth_in_tmux() {
     if !Tmux::available() {
@@ -348,8 +381,13 @@ fn header_shows_the_live_growth_in_tmux() {
                 .auth("test"),
         );
     }
-    let screen = tm.wait_until("+N/min with N > 0", |s| {
+    // The watcher reports once a second: an update can come while the 20 are still being
+    // written, so wait for the one that has counted them all (and for the rows asserted on).
+    let screen = tm.wait_until("+N/min with N > 0, 57 now, and the clusters' rows", |s| {
         header_growth(s).is_some_and(|g| g > 0)
+            && s.contains("(57 now)")
+            && cluster_row(s, "test").is_some()
+            && cluster_row(s, "alice").is_some()
     });
     assert!(
         screen.contains("(57 now)"),
@@ -357,8 +395,8 @@ fn header_shows_the_live_growth_in_tmux() {
     );
     // The clusters pane shows the culprit's own live rate, and none for the quiet cluster.
     let live = |value: &str| {
-        let row = screen.lines().find(|l| l.contains(&format!(" {value} ")))?;
-        row.split_whitespace()
+        cluster_row(&screen, value)?
+            .split_whitespace()
             .find_map(|w| w.strip_prefix('+')?.replace(',', "").parse::<u64>().ok())
     };
     assert!(live("test").is_some_and(|n| n > 0), "test grows:\n{screen}");
@@ -384,14 +422,16 @@ fn a_running_qmail_send_makes_the_yank_refuse_in_tmux() {
     tm.keys(&["j", "m"]);
     tm.wait_for("marked 30");
     tm.keys(&["y"]);
-    let popup = tm.wait_for("Yank 30 messages to the yank area?");
+    let popup = tm.wait_for_all(&[
+        "Yank 30 messages to the yank area?",
+        "qmail-send  RUNNING: refused unless forced (F)",
+    ]);
     assert!(
         popup.contains("qmail-send  RUNNING: refused unless forced (F)"),
         "{popup}"
     );
     tm.keys(&["Enter"]);
-    tm.wait_for("qmail-send is running: refused");
-    let screen = tm.wait_for("Confirm");
+    let screen = tm.wait_for_all(&["qmail-send is running: refused", "Confirm"]);
     assert!(
         screen.contains("Yank 30 messages"),
         "the popup stays:\n{screen}"
@@ -432,7 +472,8 @@ fn filter_bar_shows_errors_inline_and_applies_queries_in_tmux() {
     let tm = Tmux::start(t.root());
     tm.wait_for("37 msgs");
     tm.keys(&["/", "bogus:x"]);
-    let screen = tm.wait_for("unknown field");
+    // The keys arrive one by one: wait for the error of the whole text, not of a prefix.
+    let screen = tm.wait_for_all(&["/ bogus:x", "unknown field", "  ^^^^^ unknown field"]);
     assert!(screen.contains("/ bogus:x"), "{screen}");
     assert!(
         screen.contains("  ^^^^^ unknown field"),

@@ -71,9 +71,25 @@ fn accounts_view_and_write_report_in_tmux() {
     tmux.wait_until("the clusters again", |s| !s.contains("Accounts at risk"));
     tmux.keys(&["W"]);
     tmux.wait_for("report written to");
-    assert_eq!(reports(out.path()).len(), 1);
+    let written = reports(out.path());
+    assert_eq!(written.len(), 1);
+    let first = written[0]
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .expect("file name");
     tmux.keys(&["W"]);
+    // The file exists from its create on, before its bytes are written: it is whole once the
+    // TUI says where it went (the first one's notice was replaced by "writing…" on `W`).
     tmux.wait_until("a second report", |_| reports(out.path()).len() == 2);
+    let second = reports(out.path())
+        .into_iter()
+        .filter_map(|p| Some(p.file_name()?.to_string_lossy().into_owned()))
+        .find(|name| name != &first)
+        .expect("the second report");
+    tmux.wait_until("the second report written", |s| {
+        s.lines()
+            .any(|l| l.contains("report written to") && l.contains(&second))
+    });
     for path in reports(out.path()) {
         let md = std::fs::read(&path).expect("report file");
         assert_no_secret(&md, &tree.secrets, SHOWN);
