@@ -505,6 +505,9 @@ fn cli_alert_exits_1_when_a_flood_starts() {
             "--alert-above",
             "50",
             "--json",
+            // A bound instead of a hang: without the alert it ends with 0 after a minute.
+            "--count",
+            "600",
         ])
         .stdout(Stdio::piped())
         .spawn()
