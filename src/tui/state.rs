@@ -33,6 +33,31 @@ pub struct Snapshot {
     /// What the `--log` files said about these records (empty without logs): applied once,
     /// at scan time; the accounts view and the report reuse it.
     pub logs: Arc<LogFacts>,
+    /// Records with a mess file: what the watcher counts (qmail-qstat's "messages in queue"),
+    /// so the header compares like with like (a record of an orphan info/ file has none).
+    pub with_mess: u64,
+}
+
+impl Snapshot {
+    /// Snapshot `generation` of `records`.
+    pub fn new(
+        generation: u64,
+        strings: Arc<Interner>,
+        records: Vec<MessageRecord>,
+        logs: Arc<LogFacts>,
+    ) -> Snapshot {
+        let with_mess = records
+            .iter()
+            .filter(|r| r.parts.has(crate::queue::Subdir::Mess))
+            .count() as u64;
+        Snapshot {
+            generation,
+            strings,
+            records,
+            logs,
+            with_mess,
+        }
+    }
 }
 
 /// The clusters of one snapshot by one key.

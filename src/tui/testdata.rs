@@ -91,12 +91,7 @@ pub fn analysis(spam: usize, ham: usize, hostile: bool) -> Analysis {
     for i in 0..spam + ham {
         records.push(record(&strings, 10_000 + i as u64, i, i < spam, hostile));
     }
-    let snapshot = Arc::new(Snapshot {
-        generation: 1,
-        strings,
-        records,
-        logs: Default::default(),
-    });
+    let snapshot = Arc::new(Snapshot::new(1, strings, records, Default::default()));
     let mut c = clustering(&snapshot, ClusterKey::AuthUser, &[]);
     for cl in &mut c.clusters {
         cl.per_minute = cl.messages as f64 / 60.0;

@@ -398,12 +398,7 @@ impl WorkerState {
         logs: Arc<LogFacts>,
     ) -> Arc<Snapshot> {
         let generation = self.snapshot.as_ref().map_or(1, |s| s.generation + 1);
-        Arc::new(Snapshot {
-            generation,
-            strings,
-            records,
-            logs,
-        })
+        Arc::new(Snapshot::new(generation, strings, records, logs))
     }
 
     /// Make `snap` the current snapshot and send everything the views need;

@@ -21,7 +21,8 @@ const LEVELS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█
 /// What the header shows.
 pub struct Header<'a> {
     queue_path: &'a str,
-    messages: Option<usize>,
+    /// (records, records with a mess file), once scanned.
+    messages: Option<(usize, u64)>,
     watch: &'a WatchStatus,
     send: SendState,
     yanked: Option<usize>,
@@ -56,7 +57,10 @@ impl<'a> Header<'a> {
     pub fn new(s: &'a AppState, theme: Theme) -> Header<'a> {
         Header {
             queue_path: &s.status.queue_path,
-            messages: s.data.as_ref().map(|d| d.snapshot.records.len()),
+            messages: s
+                .data
+                .as_ref()
+                .map(|d| (d.snapshot.records.len(), d.snapshot.with_mess)),
             watch: &s.status.watch,
             send: s.status.send,
             yanked: s.yank_area.listing.as_ref().map(|l| l.messages),
@@ -68,13 +72,14 @@ impl<'a> Header<'a> {
 
 impl Header<'_> {
     /// `37 msgs`, or `37 msgs (52 now)` when the watcher counts otherwise: the lists show the
-    /// scan's records, the watcher's count moves on between scans.
+    /// scan's records, the watcher's count moves on between scans. The watcher counts mess
+    /// files, so it is compared with the scanned records that have one.
     fn messages_text(&self) -> String {
-        let Some(n) = self.messages else {
+        let Some((n, with_mess)) = self.messages else {
             return "… msgs".into();
         };
         match self.watch.queue_size {
-            Some(now) if now != n as u64 => {
+            Some(now) if now != with_mess => {
                 format!("{} msgs ({} now)", thousands(n as u64), thousands(now))
             }
             _ => format!("{} msgs", thousands(n as u64)),
@@ -241,5 +246,37 @@ impl Widget for StatusLine<'_> {
             spans.push(Span::styled(format!(" {help}  "), t.dim()));
         }
         Line::from(spans).render(area, buf);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(messages: Option<(usize, u64)>, watch: &WatchStatus) -> String {
+        Header {
+            queue_path: "/var/qmail/queue",
+            messages,
+            watch,
+            send: SendState::Unknown,
+            yanked: None,
+            marked: 0,
+            theme: Theme { colour: false },
+        }
+        .messages_text()
+    }
+
+    #[test]
+    fn the_watchers_count_is_compared_with_the_records_that_have_a_mess_file() {
+        let watch = |n| WatchStatus {
+            queue_size: Some(n),
+            ..WatchStatus::default()
+        };
+        // 78 records, one of them an orphan info/ file: the queue has not changed.
+        assert_eq!(header(Some((78, 77)), &watch(77)), "78 msgs");
+        assert_eq!(header(Some((78, 77)), &watch(90)), "78 msgs (90 now)");
+        assert_eq!(header(Some((1_200, 1_200)), &watch(1_200)), "1,200 msgs");
+        assert_eq!(header(None, &watch(5)), "… msgs");
+        assert_eq!(header(Some((3, 3)), &WatchStatus::default()), "3 msgs");
     }
 }
