@@ -119,16 +119,21 @@ impl Analysis {
         KeyExtractor::new(key, &self.strings).with_sender_patterns(&self.sender_patterns)
     }
 
-    /// Re-cluster by another key (the TUI's key switch) without rescanning.
-    pub fn recluster(&mut self, key: ClusterKey) {
-        let corpus = rank::Corpus {
+    /// What the ranking reads of this analysis: its records are the queue.
+    pub fn corpus(&self) -> rank::Corpus<'_> {
+        rank::Corpus {
             records: &self.records,
             strings: &self.strings,
             ctx: &self.ctx,
             facts: &self.facts,
             logs: &self.logs,
             share_of: rank::OF_QUEUE,
-        };
+        }
+    }
+
+    /// Re-cluster by another key (the TUI's key switch) without rescanning.
+    pub fn recluster(&mut self, key: ClusterKey) {
+        let corpus = self.corpus();
         let ex = self.extractor(key);
         let mut clusters = cluster::group_with_facts(&self.records, ex, &self.ctx, &self.facts);
         rank::assess_all(&mut clusters, &corpus);

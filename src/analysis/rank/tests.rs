@@ -354,14 +354,7 @@ fn the_analysis_extractor_selects_exactly_each_sender_pattern_cluster() {
 fn members_recomputed_for_a_let_go_cluster_are_the_grouped_ones() {
     let s = Arc::new(Interner::new());
     let a = run(guessed_password(&s), s.clone(), &["example.com"]);
-    let corpus = Corpus {
-        records: &a.records,
-        strings: &s,
-        ctx: &a.ctx,
-        facts: &a.facts,
-        logs: &a.logs,
-        share_of: OF_QUEUE,
-    };
+    let corpus = a.corpus();
     let mut checked = 0;
     for key in TOP_KEYS {
         let ex = || KeyExtractor::new(key, &s).with_sender_patterns(&a.sender_patterns);
@@ -502,14 +495,7 @@ fn top_considers_the_clusters_the_full_grouping_would() {
         records.push(r.r);
     }
     let a = run(records, s.clone(), &["example.com"]);
-    let corpus = Corpus {
-        records: &a.records,
-        strings: &s,
-        ctx: &a.ctx,
-        facts: &a.facts,
-        logs: &a.logs,
-        share_of: OF_QUEUE,
-    };
+    let corpus = a.corpus();
     let view = |cs: &[Cluster]| -> Vec<(Option<String>, usize, u64, Vec<u32>)> {
         cs.iter()
             .map(|c| {
