@@ -3,7 +3,7 @@
 //! A flood's forged senders, random HELOs and subjects make hundreds of thousands of clusters
 //! of one or two messages per key. Grouped straight into [`Cluster`]s (about 140 bytes each,
 //! one member list each, in a hash map and then again in the sorted list) they were most of
-//! `top`'s memory beyond the records at a million messages. Here a value is its totals (48
+//! `top`'s memory beyond the records at a million messages. Here a value is its totals (56
 //! bytes) and its members a slice of one array of record indices; a caller makes a [`Cluster`]
 //! only of the values it keeps.
 
@@ -21,8 +21,9 @@ use crate::queue::{Interner, MessageRecord};
 struct Totals {
     value: Option<KeyValue>,
     messages: u32,
-    /// Messages queued within the hour before "now".
-    recent: u32,
+    /// Messages a minute over the hour before "now": 1/60 added per message, as clusters
+    /// always summed it (the rate's text and the score's rounding depend on the last bit).
+    per_minute: f64,
     recipients: u64,
     bytes: u64,
     first_queued: i64,
@@ -57,7 +58,7 @@ pub(crate) fn group(
             totals.push(Totals {
                 value: v,
                 messages: 0,
-                recent: 0,
+                per_minute: 0.0,
                 recipients: 0,
                 bytes: 0,
                 first_queued: i64::MAX,
@@ -68,7 +69,9 @@ pub(crate) fn group(
             continue;
         };
         t.messages += 1;
-        t.recent += u32::from(r.queued > hour_ago && r.queued <= ctx.now);
+        if r.queued > hour_ago && r.queued <= ctx.now {
+            t.per_minute += 1.0 / 60.0;
+        }
         t.recipients += r.recipients.len() as u64;
         t.bytes += r.size;
         t.first_queued = t.first_queued.min(r.queued);
@@ -153,7 +156,7 @@ impl Grouping {
         order
     }
 
-    /// Cluster `c` (below [`Grouping::len`]) of `key`, no score yet; `with_members` false
+    /// Cluster `c` (one of [`Grouping::all`]) of `key`, no score yet; `with_members` false
     /// leaves the member list empty, to be recomputed if ever needed.
     pub(crate) fn cluster(&self, key: ClusterKey, c: usize, with_members: bool) -> Cluster {
         let t = self.totals[c];
@@ -171,7 +174,7 @@ impl Grouping {
             bytes: t.bytes,
             first_queued: t.first_queued,
             last_queued: t.last_queued,
-            per_minute: f64::from(t.recent) / 60.0,
+            per_minute: t.per_minute,
             score: 0.0,
             reasons: Vec::new(),
         }
@@ -220,5 +223,30 @@ mod tests {
         }
         assert_eq!(seen, records.len());
         assert!(g.cluster(ClusterKey::Helo, 0, false).members.is_empty());
+    }
+
+    #[test]
+    fn the_rate_is_summed_per_message_as_clusters_always_had_it() {
+        let now = 1_795_430_000;
+        // 27 messages in the last hour, 3 older: 27 times 1/60 prints 0.4, where 27/60 is 0.5.
+        let records: Vec<MessageRecord> = (0..30u64)
+            .map(|i| MessageRecord {
+                queued: if i < 27 { now - 60 } else { now - 7200 },
+                ..MessageRecord::listed(MessageId(i), Parts::default())
+            })
+            .collect();
+        let ctx = AnalysisContext {
+            now,
+            ..AnalysisContext::default()
+        };
+        let g = group(&records, &ctx, |_, _| None);
+        let c = g.cluster(ClusterKey::Helo, 0, false);
+        let summed = (0..27).fold(0.0, |sum: f64, _| sum + 1.0 / 60.0);
+        assert_eq!(c.per_minute.to_bits(), summed.to_bits());
+        assert_eq!(format!("{:.1}", c.per_minute), "0.4");
+        assert_eq!(
+            (c.messages, c.first_queued, c.last_queued),
+            (30, now - 7200, now - 60)
+        );
     }
 }

@@ -152,7 +152,7 @@ pub fn rank_culprits(
     ctx: &AnalysisContext,
     logs: &LogFacts,
     limit: usize,
-    share_of: &str,
+    share_of: rank::ShareOf,
 ) -> Vec<Cluster> {
     let ctx = ctx.with_queue_local_domains(records, strings);
     let table = cluster::sender_patterns(records, strings, &ctx);

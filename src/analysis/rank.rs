@@ -17,7 +17,7 @@ use super::evidence::LoginFinding;
 use super::grouping;
 use super::key::{ClusterKey, KeyExtractor, KeyValue};
 use super::patterns::SenderPatterns;
-pub use super::signals::{is_web_uid, Corpus, Facts, OF_QUEUE, WEB_UIDS, WEB_USERS};
+pub use super::signals::{is_web_uid, Corpus, Facts, ShareOf, OF_QUEUE, WEB_UIDS, WEB_USERS};
 use super::signals::{measure, Signals};
 use crate::queue::{Interner, OriginKind, Sym};
 
@@ -114,7 +114,7 @@ fn score(c: &Cluster, s: &Signals, corpus: &Corpus<'_>, words: bool) -> Scoring 
     };
     sc.add(
         30.0 * s.share,
-        || format!("{} of the queue", percent(s.share)),
+        || format!("{} of {}", percent(s.share), corpus.share_of.long),
         None,
     );
     if c.per_minute > 0.0 {
@@ -333,7 +333,7 @@ fn summary(c: &Cluster, s: &Signals, corpus: &Corpus<'_>) -> String {
         "{} messages ({} of {})",
         thousands(c.messages),
         percent(s.share),
-        corpus.share_of
+        corpus.share_of.short
     );
     if s.ips.len() > 1 || (c.key == ClusterKey::AuthUser && !s.ips.is_empty()) {
         let plural = if s.ips.len() == 1 { "" } else { "s" };

@@ -203,13 +203,26 @@ pub struct Corpus<'a> {
     pub facts: &'a Facts,
     /// What the logs said (empty without `--log`).
     pub logs: &'a super::evidence::LogFacts,
-    /// What the records are, in the reasons' "(70% of queue)": [`OF_QUEUE`], or the report's
-    /// words when the records are the queue and the yank area together.
-    pub share_of: &'a str,
+    /// What the records are, in the reasons' shares: [`OF_QUEUE`], or the report's words
+    /// when the records are the queue and the yank area together.
+    pub share_of: ShareOf,
+}
+
+/// What a cluster's share is of, in its reasons: "(70% of queue)" in the summary (`short`),
+/// "70% of the queue (+21.0)" in the points (`long`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShareOf {
+    /// In the summary's parentheses.
+    pub short: &'static str,
+    /// In the points' sentence.
+    pub long: &'static str,
 }
 
 /// The records are the queue: `top`, the TUI, the accounts check.
-pub const OF_QUEUE: &str = "queue";
+pub const OF_QUEUE: ShareOf = ShareOf {
+    short: "queue",
+    long: "the queue",
+};
 
 fn remote_count(r: &MessageRecord, strings: &Interner, ctx: &AnalysisContext) -> u32 {
     let n = r.recipients.iter().filter(|rc| match rc.channel {

@@ -153,6 +153,12 @@ impl Interner {
     /// As [`Interner::resolve`].
     pub fn cmp_bytes(&self, a: Sym, b: Sym) -> std::cmp::Ordering {
         let ((shard_a, i), (shard_b, j)) = (a.parts(), b.parts());
+        // Two shards are always locked lower first: a reader waits behind a queued writer, so
+        // two comparisons locking in opposite orders, with a writer queued on each shard,
+        // would wait for each other forever.
+        if shard_a > shard_b {
+            return self.cmp_bytes(b, a).reverse();
+        }
         let read = |n: usize| self.shards[n].read().unwrap_or_else(|e| e.into_inner());
         const MISSING: &str = "a Sym is only resolved by the interner that made it";
         // One lock when both are in the same shard: a second read of the same lock could

@@ -17,7 +17,7 @@ use crate::accounts::AccountsCheck;
 use crate::analysis::cluster::{cluster, AnalysisContext, Cluster};
 use crate::analysis::evidence::LogFacts;
 use crate::analysis::key::{ClusterKey, KeyExtractor, KeyValue};
-use crate::analysis::rank::Verdict;
+use crate::analysis::rank::{ShareOf, Verdict};
 use crate::queue::count::QueueCounts;
 use crate::queue::date::rfc3339;
 use crate::queue::{AuthSource, Interner, MessageRecord, OriginKind, Sym};
@@ -315,7 +315,10 @@ fn by_size() -> String {
 
 /// What the report's records are, in the ranking's reasons ("70% of ..."): the queue and the
 /// yank area, within `--since`.
-const OF_REPORT: &str = "the messages reported";
+const OF_REPORT: ShareOf = ShareOf {
+    short: "the messages reported",
+    long: "the messages reported",
+};
 
 /// `top`'s culprits: the ranked clusters with the verdict "culprit".
 fn ranked_culprits(window: &Window<'_>, src: &ReportSources<'_>) -> Found {

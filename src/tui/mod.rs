@@ -187,13 +187,41 @@ fn install_panic_hook() {
 }
 
 /// The TUI's terminal: ratatui flushes the buffer once a frame is drawn.
-type Screen = Terminal<CrosstermBackend<BufWriter<Stdout>>>;
+type Screen = Terminal<CrosstermBackend<FrameOut>>;
+
+/// Stdout with room for a whole frame. On a panic the unwritten rest of a frame is dropped,
+/// not flushed: the panic hook has already left the alternate screen, and half a frame's
+/// cursor moves would land on the operator's shell over the panic message.
+struct FrameOut(Option<BufWriter<Stdout>>);
+
+impl io::Write for FrameOut {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match &mut self.0 {
+            Some(w) => w.write(buf),
+            None => Ok(buf.len()),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.as_mut().map_or(Ok(()), io::Write::flush)
+    }
+}
+
+impl Drop for FrameOut {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            if let Some(w) = self.0.take() {
+                let _ = w.into_parts();
+            }
+        }
+    }
+}
 
 fn enter_terminal() -> anyhow::Result<(TerminalGuard, Screen)> {
     terminal::enable_raw_mode().context("cannot put the terminal in raw mode")?;
     let guard = TerminalGuard;
     crossterm::execute!(io::stdout(), EnterAlternateScreen).context("cannot open the screen")?;
-    let out = BufWriter::with_capacity(FRAME_BUFFER, io::stdout());
+    let out = FrameOut(Some(BufWriter::with_capacity(FRAME_BUFFER, io::stdout())));
     let terminal = Terminal::new(CrosstermBackend::new(out))?;
     Ok((guard, terminal))
 }

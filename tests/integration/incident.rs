@@ -195,12 +195,19 @@ fn the_seed_incident_end_to_end() {
         .unwrap_or_else(|| panic!("test not a culprit: {}", r["culprits"]));
     assert_eq!(test["messages"], moved as u64);
     assert_eq!(test["yanked"], moved as u64);
-    // Its share is of what the report covers, yanked messages included: not "of queue".
+    // Its share is of what the report covers, yanked messages included: not of the queue,
+    // in the summary or in the points.
+    let reasons = test["reasons"].to_string();
+    assert!(
+        !reasons.contains("of queue") && !reasons.contains("of the queue"),
+        "{reasons}"
+    );
     let why = test["reasons"][0].as_str().expect("first reason");
     let share = 100 * moved as u64 / before;
+    assert!(why.contains("% of the messages reported)"), "{why}");
     assert!(
-        why.contains("% of the messages reported)") && !why.contains("of queue"),
-        "{why}"
+        reasons.contains("% of the messages reported (+"),
+        "{reasons}"
     );
     assert!(
         (share..=share + 1).any(|p| why.contains(&format!("({p}% of"))),

@@ -518,10 +518,11 @@ fn cli_alert_exits_1_when_a_flood_starts() {
         serde_json::from_str(&lines.next().expect("a line").expect("read")).expect("json");
     assert_eq!(first.in_per_min, 0.0);
     finish(child("add", t.root(), 23, 300));
+    // Read to the end before waiting: a child blocked on a full pipe would never exit.
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
     let status = cli.wait().expect("wait");
     assert_eq!(status.code(), Some(1));
-    let last: WatchJson =
-        serde_json::from_str(&lines.last().expect("a line").expect("read")).expect("json");
+    let last: WatchJson = serde_json::from_str(rest.last().expect("a line")).expect("json");
     assert!(last.in_per_min > 50.0, "{last:?}");
     assert_eq!(last.clusters[0].by, "auth-user");
     assert_eq!(last.clusters[0].value, "test@example.com");

@@ -455,8 +455,9 @@ fn only_the_largest_legitimate_clusters_are_kept_and_few_with_members() {
     assert_eq!(kept.last().map(|k| k.1), Some(CULPRIT_SCORE));
 }
 
-/// What `top` considered of one key before the compact grouping: every cluster grouped, the
-/// listable ones scored, every culprit and suspect and the first legitimate-looking ones kept.
+/// What `top` considers of one key, the long way: every cluster made and listed in order
+/// (`group_with_facts`, the general path), the listable ones scored, every culprit and suspect
+/// and the first legitimate-looking ones kept, as `top` did before it picked from the grouping.
 fn candidates_the_long_way(corpus: &Corpus<'_>, ex: KeyExtractor<'_>) -> Vec<Cluster> {
     let key = ex.key();
     let (mut legit, mut out) = (0, Vec::new());
