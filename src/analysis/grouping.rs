@@ -65,9 +65,8 @@ pub(crate) fn group(
                 last_queued: i64::MIN,
             });
         }
-        let Some(t) = totals.get_mut(at as usize) else {
-            continue;
-        };
+        // `at` is below `totals.len()`: pushed just now or on an earlier record.
+        let t = &mut totals[at as usize];
         t.messages += 1;
         if r.queued > hour_ago && r.queued <= ctx.now {
             t.per_minute += 1.0 / 60.0;
@@ -89,13 +88,11 @@ pub(crate) fn group(
     }
     let mut next = starts.clone();
     let mut members = vec![0u32; value_of.len()];
+    // Each value's slots are its count from its start, so every slot is filled exactly once.
     for (i, &v) in value_of.iter().enumerate() {
-        if let Some(slot) = next.get_mut(v as usize) {
-            if let Some(m) = members.get_mut(*slot as usize) {
-                *m = i as u32;
-            }
-            *slot += 1;
-        }
+        let slot = &mut next[v as usize];
+        members[*slot as usize] = i as u32;
+        *slot += 1;
     }
     Grouping {
         totals,

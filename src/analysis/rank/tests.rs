@@ -4,7 +4,7 @@ use std::sync::Arc;
 use super::*;
 use crate::analysis::cluster::{group_with_facts, AnalysisContext};
 use crate::analysis::{analyse, AnalysisInput};
-use crate::queue::{Channel, MessageId, MessageRecord, MessageState, Origin, Parts, Recipient};
+use crate::queue::{Channel, MessageId, MessageRecord, MessageState, Parts, Recipient};
 
 const NOW: i64 = 1_795_430_000;
 
@@ -17,17 +17,10 @@ struct Rec<'a> {
 impl<'a> Rec<'a> {
     fn new(s: &'a Interner, id: u64) -> Rec<'a> {
         let r = MessageRecord {
-            id: MessageId(id),
             queued: NOW - 600,
             size: 1000,
-            parts: Parts::default(),
             state: MessageState::InDelivery,
-            sender: None,
-            recipients: Box::new([]),
-            qp: None,
-            origin: Origin::default(),
-            headers: Default::default(),
-            problems: Box::new([]),
+            ..MessageRecord::listed(MessageId(id), Parts::default())
         };
         Rec { s, r }
     }
