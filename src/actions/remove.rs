@@ -82,8 +82,19 @@ pub fn remove_compat(
                 at: Some(at),
             };
             let plan = plan_expire(queue, &records, &eopts);
+            for r in &plan.refused {
+                let info = queue.path(Subdir::Info, r.id);
+                line(format!("not expired {}: {}", info.display(), r.reason));
+            }
             let o = execute_with(&plan, &opts.execute, &progress, &mut |_, _| {})?;
-            for m in &plan.messages {
+            let not_done: std::collections::HashSet<MessageId> = o
+                .vanished
+                .iter()
+                .copied()
+                .chain(o.skipped.iter().map(|r| r.id))
+                .chain(o.batch.iter().flat_map(|b| b.failed.iter().map(|f| f.0)))
+                .collect();
+            for m in plan.messages.iter().filter(|m| !not_done.contains(&m.id)) {
                 line(format!(
                     "expired {}",
                     queue.path(Subdir::Info, m.id).display()

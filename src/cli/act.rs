@@ -177,6 +177,9 @@ pub fn print_problems(
         for id in &o.vanished {
             writeln!(out, "vanished #{id}: gone from where it was planned")?;
         }
+        for r in &o.skipped {
+            writeln!(out, "skipped #{}: {}", r.id, r.reason)?;
+        }
     }
     Ok(())
 }
