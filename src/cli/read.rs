@@ -52,6 +52,18 @@ fn trouble(kind: ProblemKind) -> &'static str {
 /// Run `read`.
 pub fn run(global: &GlobalArgs, args: &ReadArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let queue = global.open_queue()?;
+    if !args.json && args.sort.is_none() {
+        // qmail-qread's own text in its own order: streamed, so memory does not grow with the
+        // queue and the first lines come out while the rest is read.
+        let mut report = crate::queue::ScanReport::default();
+        let streamed =
+            crate::queue::scan::stream_info_messages(&queue, &mut report, &mut |r, s| {
+                write_qread(out, r, s)
+            });
+        super::print::problems::warn_unlisted_dirs(&report);
+        streamed?;
+        return Ok(ExitCode::Success);
+    }
     let strings = Interner::new();
     // qmail-qread's text needs only envelopes; the JSON's `problems` must also carry what is
     // wrong with the header block (header-too-long, unparsed-header), so JSON reads it.

@@ -30,12 +30,14 @@ mod dirs;
 mod one;
 mod parallel;
 mod passes;
+mod stream;
 mod yanked;
 use dirs::{BucketDirs, Files};
 pub use one::read_one;
 use parallel::{place, read_listed, ScanCtx};
 use passes::FirstPass;
 pub use passes::{scan_envelopes, scan_headers};
+pub use stream::stream_info_messages;
 pub use yanked::{parse_yank_name, scan_yank_area, MAX_YANKED_ENTRIES};
 
 /// The most bytes read from one envelope file (10,000 recipients of 1,000 bytes fit).
@@ -286,6 +288,11 @@ fn read_file(
     } else {
         Stop::Cap
     };
+    if cap == 0 {
+        // Only the size (and mtime) is wanted, as qmail-qread's stat of mess/: one statat, no
+        // open. The entry itself, never a link's target.
+        return stat_only(dir, name).map_err(|e| problem_of(&e));
+    }
     let read = if want_mtime {
         read_at(dir.as_fd(), name, cap, stop, buf).map(|st| FileRead {
             size: st.size,
@@ -298,6 +305,20 @@ fn read_file(
         })
     };
     read.map_err(|e| problem_of(&e))
+}
+
+/// The size and mtime of the regular file `name` below `dir`, without opening or following it.
+fn stat_only(dir: &OwnedFd, name: &str) -> std::result::Result<FileRead, ReadFailure> {
+    use rustix::fs::{AtFlags, FileType};
+    let st = rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW)?;
+    match FileType::from_raw_mode(st.st_mode) {
+        FileType::RegularFile => Ok(FileRead {
+            size: st.st_size.max(0) as u64,
+            mtime: Some(st.st_mtime),
+        }),
+        FileType::Symlink => Err(ReadFailure::Symlink),
+        _ => Err(ReadFailure::NotRegularFile),
+    }
 }
 
 /// The mtime of `name` below `dir`, without following a link.

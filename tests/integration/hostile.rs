@@ -152,6 +152,16 @@ fn qread_trouble(c: &HostileCase) -> Option<&'static str> {
     if c.state == MessageState::InfoWithoutMess {
         return Some("file does not exist");
     }
+    // qmail-qread builds every path from the id: a mess or info file in another split
+    // directory is not where it looks.
+    let misplaced = |part| {
+        c.problems
+            .iter()
+            .any(|p| p.kind == ProblemKind::WrongSubdir && p.part == part)
+    };
+    if misplaced(Subdir::Mess) || misplaced(Subdir::Info) {
+        return Some("file does not exist");
+    }
     let parts = [Subdir::Mess, Subdir::Info, Subdir::Local, Subdir::Remote];
     c.problems
         .iter()

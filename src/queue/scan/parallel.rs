@@ -182,7 +182,7 @@ const READ_THREADS_PER_CORE: usize = 8;
 
 /// A rayon pool with more threads than cores for the read phase; `None` (use the current pool)
 /// if it cannot be built.
-fn read_pool() -> Option<rayon::ThreadPool> {
+pub(super) fn read_pool() -> Option<rayon::ThreadPool> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     rayon::ThreadPoolBuilder::new()
         .num_threads(cores * READ_THREADS_PER_CORE)
