@@ -16,6 +16,8 @@ use crate::queue::{MessageId, MessageRecord, Queue, Subdir};
 
 /// qmail-send's default queuelifetime (control/queuelifetime), in seconds.
 pub const DEFAULT_QUEUE_LIFETIME: i64 = 604_800;
+/// The most bytes read from control/queuelifetime.
+const LIFETIME_CAP: u64 = 64;
 
 /// How to expire.
 #[derive(Debug, Clone)]
@@ -30,6 +32,24 @@ pub struct ExpireOptions {
     pub now: i64,
     /// Set exactly this mtime instead of `now - lifetime - 1` (qmail-remove `-x DATE`).
     pub at: Option<i64>,
+}
+
+/// qmail-send's queuelifetime: `control/queuelifetime` beside the queue (qmail's layout,
+/// `/var/qmail/{queue,control}`), else qmail's default of a week.
+pub fn queue_lifetime(queue_root: &Path) -> i64 {
+    let Some(control) = queue_root.parent().map(|p| p.join("control/queuelifetime")) else {
+        return DEFAULT_QUEUE_LIFETIME;
+    };
+    let mut text = String::new();
+    std::fs::File::open(control)
+        .ok()
+        .and_then(|f| {
+            std::io::Read::read_to_string(&mut std::io::Read::take(f, LIFETIME_CAP), &mut text)
+                .ok()?;
+            text.trim().parse::<i64>().ok()
+        })
+        .filter(|s| *s > 0)
+        .unwrap_or(DEFAULT_QUEUE_LIFETIME)
 }
 
 /// Plan expiring these messages. Messages without info (todo only) are refused: qmail-send
@@ -103,5 +123,23 @@ impl EarlierExpires {
     /// The birth time before any expire of this info file, if an earlier expire set its `mtime`.
     pub(crate) fn original(&self, id: MessageId, inode: u64, mtime: i64) -> Option<i64> {
         self.0.get(&(id, inode, mtime)).copied()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queue_lifetime_comes_from_control_beside_the_queue() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().join("queue");
+        assert_eq!(queue_lifetime(&root), DEFAULT_QUEUE_LIFETIME);
+        let control = dir.path().join("control");
+        std::fs::create_dir(&control).expect("control");
+        std::fs::write(control.join("queuelifetime"), "1209600\n").expect("write");
+        assert_eq!(queue_lifetime(&root), 1_209_600);
+        std::fs::write(control.join("queuelifetime"), "junk").expect("write");
+        assert_eq!(queue_lifetime(&root), DEFAULT_QUEUE_LIFETIME);
     }
 }

@@ -13,6 +13,7 @@ pub mod error;
 pub mod expire;
 pub mod failpoint;
 pub mod journal;
+pub mod ledger;
 pub mod lock;
 pub mod mover;
 pub mod mta;
@@ -25,9 +26,10 @@ pub mod yank;
 
 pub use area::{default_yank_dir, list_yanked, YankedMessage};
 pub use error::ActionError;
-pub use expire::{plan_expire, ExpireOptions, DEFAULT_QUEUE_LIFETIME};
+pub use expire::{plan_expire, queue_lifetime, ExpireOptions, DEFAULT_QUEUE_LIFETIME};
 pub use failpoint::Failpoint;
 pub use journal::{Batch, BatchState, Direction};
+pub use ledger::Ledger;
 pub use lock::{mta_status, MtaStatus};
 pub use plan::{
     ExecuteOptions, Outcome, Plan, PlannedMessage, RecoveryReport, Refusal, RefusalReason,

@@ -4,7 +4,7 @@ use std::io::Write;
 
 use super::act::{self, ActArgs};
 use super::{exit::ExitCode, GlobalArgs};
-use crate::actions::{self, ExpireOptions, DEFAULT_QUEUE_LIFETIME};
+use crate::actions::{self, ExpireOptions};
 use crate::queue::Interner;
 
 /// The warning every expire prints.
@@ -19,9 +19,10 @@ restore --batch ID` before qmail-send retries them.";
 pub struct ExpireArgs {
     /// The query selecting the messages.
     pub query: String,
-    /// qmail-send's queuelifetime in seconds (control/queuelifetime).
-    #[arg(long, value_name = "SECS", default_value_t = DEFAULT_QUEUE_LIFETIME)]
-    pub lifetime: i64,
+    /// qmail-send's queuelifetime in seconds [default: control/queuelifetime beside the queue,
+    /// else 604800].
+    #[arg(long, value_name = "SECS")]
+    pub lifetime: Option<i64>,
     /// Common action flags.
     #[command(flatten)]
     pub act: ActArgs,
@@ -51,7 +52,9 @@ fn run_inner(
     let eopts = ExpireOptions {
         yank_dir,
         query: query.to_string(),
-        lifetime: args.lifetime,
+        lifetime: args
+            .lifetime
+            .unwrap_or_else(|| actions::queue_lifetime(queue.root())),
         now: opts.now,
         at: None,
     };

@@ -1,6 +1,5 @@
 //! `qtriage yanked [--json]`: the batches in the journal and the messages in the yank area.
 
-use std::collections::HashMap;
 use std::io::Write;
 
 use super::act;
@@ -58,28 +57,9 @@ pub fn run(
         yank_dir: args.yank_dir.clone(),
     };
     let yank_dir = flags.yank_dir(&queue);
-    let messages = actions::list_yanked(&yank_dir)?;
-    let present: std::collections::HashSet<MessageId> = messages.iter().map(|m| m.id).collect();
-    let mut batches = Vec::new();
-    // Which yank batch a yanked message came from: the latest one that moved it.
-    let mut owner: HashMap<MessageId, String> = HashMap::new();
-    for b in actions::area::batches(&yank_dir)? {
-        if b.header.direction == Direction::Yank && b.state != BatchState::Abandoned {
-            for m in b.messages.iter().filter(|m| !b.failed.contains(&m.id)) {
-                owner.insert(m.id, b.header.batch.clone());
-            }
-        }
-        batches.push(b);
-    }
-    for b in &batches {
-        let in_area = match b.header.direction {
-            Direction::Yank => b
-                .messages
-                .iter()
-                .filter(|m| owner.get(&m.id) == Some(&b.header.batch) && present.contains(&m.id))
-                .count(),
-            _ => 0,
-        };
+    let ledger = actions::Ledger::load(&yank_dir)?;
+    for (i, b) in ledger.batches.iter().enumerate() {
+        let in_area = ledger.in_yank_area(i);
         let j = BatchJson {
             r#type: "batch",
             batch: &b.header.batch,
@@ -111,26 +91,23 @@ pub fn run(
             )?;
         }
     }
-    let orphans = messages
-        .iter()
-        .filter(|m| !owner.contains_key(&m.id) || !present.contains(&m.id))
-        .count();
+    let orphans = ledger.orphans().count();
     if !args.json {
         writeln!(
             out,
             "{} yanked messages in {} ({orphans} without a batch, e.g. yanked by qmail-remove)",
-            messages.len(),
+            ledger.messages.len(),
             yank_dir.display()
         )?;
     }
-    for m in &messages {
+    for m in &ledger.messages {
         let j = MessageJson {
             r#type: "message",
             id: m.id,
             files: m.files.iter().map(|s| s.name()).collect(),
             bytes: m.bytes,
             yanked_at: rfc3339(m.yanked_at),
-            batch: owner.get(&m.id).map(String::as_str),
+            batch: ledger.batch_of(m.id),
         };
         if args.json {
             super::print::json::write_line(out, &j)?;

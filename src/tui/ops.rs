@@ -6,26 +6,22 @@
 //! `qtriage yank --apply` or `qtriage restore --batch ID --apply`. The worker calls these off the
 //! UI thread; they return plain data for events.
 
-use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use rustc_hash::FxHashSet;
 
 use super::state::{BatchRow, Confirm, PlanRequest, YankListing};
-use crate::actions::area::journal_dir;
 use crate::actions::plan::unix_now;
 use crate::actions::{
-    self, journal, ActionError, BatchState, Direction, ExecuteOptions, ExpireOptions, Outcome,
-    Plan, PlanOptions, RecoveryReport, DEFAULT_QUEUE_LIFETIME,
+    self, queue_lifetime, ActionError, ExecuteOptions, ExpireOptions, Outcome, Plan, PlanOptions,
+    RecoveryReport,
 };
 use crate::queue::{MessageId, MessageRecord, Queue};
 
 /// How often a running batch's progress counter is read.
 pub const PROGRESS_EVERY: Duration = Duration::from_millis(100);
-/// The most bytes read from control/queuelifetime.
-const LIFETIME_CAP: usize = 64;
 
 /// A queue and its yank area: what every action needs.
 #[derive(Debug, Clone)]
@@ -134,50 +130,27 @@ impl Ops {
 
     /// The yank area and its journal, the same way `qtriage yanked` reads them.
     pub fn listing(&self) -> Result<YankListing, ActionError> {
-        let messages = actions::list_yanked(&self.yank_dir)?;
-        let present: HashSet<MessageId> = messages.iter().map(|m| m.id).collect();
-        let mut batches = Vec::new();
-        // Which yank batch a yanked message came from: the latest one that moved it.
-        let mut owner: HashMap<MessageId, String> = HashMap::new();
-        for path in journal::journal_files(&journal_dir(&self.yank_dir))? {
-            let b = journal::load(&path)?;
-            if b.header.direction == Direction::Yank && b.state != BatchState::Abandoned {
-                for m in b.messages.iter().filter(|m| !b.failed.contains(&m.id)) {
-                    owner.insert(m.id, b.header.batch.clone());
-                }
-            }
-            batches.push(b);
-        }
-        let rows = batches
+        let ledger = actions::Ledger::load(&self.yank_dir)?;
+        let rows = ledger
+            .batches
             .iter()
-            .map(|b| {
-                let mine = |m: &&journal::JournalMessage| {
-                    owner.get(&m.id) == Some(&b.header.batch) && present.contains(&m.id)
-                };
-                BatchRow {
-                    batch: b.header.batch.clone(),
-                    direction: b.header.direction,
-                    state: b.state,
-                    query: crate::sanitize::sanitize_str(&b.header.query).into_owned(),
-                    created: b.header.created,
-                    messages: b.messages.len(),
-                    failed: b.failed.len(),
-                    in_yank_area: match b.header.direction {
-                        Direction::Yank => b.messages.iter().filter(mine).count(),
-                        _ => 0,
-                    },
-                }
+            .enumerate()
+            .map(|(i, b)| BatchRow {
+                batch: b.header.batch.clone(),
+                direction: b.header.direction,
+                state: b.state,
+                query: crate::sanitize::sanitize_str(&b.header.query).into_owned(),
+                created: b.header.created,
+                messages: b.messages.len(),
+                failed: b.failed.len(),
+                in_yank_area: ledger.in_yank_area(i),
             })
             .collect();
         Ok(YankListing {
             batches: rows,
-            bytes: messages.iter().map(|m| m.bytes).sum(),
-            orphans: messages
-                .iter()
-                .filter(|m| !owner.contains_key(&m.id))
-                .map(|m| m.id)
-                .collect(),
-            messages: messages.len(),
+            bytes: ledger.messages.iter().map(|m| m.bytes).sum(),
+            orphans: ledger.orphans().collect(),
+            messages: ledger.messages.len(),
         })
     }
 }
@@ -192,28 +165,13 @@ pub fn acted_on(plan: &Plan, outcome: &Outcome) -> Vec<MessageId> {
         .iter()
         .map(|(id, _)| *id)
         .chain(outcome.vanished.iter().copied())
+        .chain(outcome.skipped.iter().map(|r| r.id))
         .collect();
     plan.messages
         .iter()
         .map(|m| m.id)
         .filter(|id| !skip.contains(id))
         .collect()
-}
-
-/// qmail-send's queuelifetime: `control/queuelifetime` beside the queue (qmail's layout,
-/// `/var/qmail/{queue,control}`), else qmail's default of a week.
-pub fn queue_lifetime(queue_root: &Path) -> i64 {
-    let Some(control) = queue_root.parent().map(|p| p.join("control/queuelifetime")) else {
-        return DEFAULT_QUEUE_LIFETIME;
-    };
-    std::fs::read(control)
-        .ok()
-        .and_then(|b| {
-            let b = &b[..b.len().min(LIFETIME_CAP)];
-            std::str::from_utf8(b).ok()?.trim().parse::<i64>().ok()
-        })
-        .filter(|s| *s > 0)
-        .unwrap_or(DEFAULT_QUEUE_LIFETIME)
 }
 
 #[cfg(test)]

@@ -122,3 +122,16 @@ fn a_second_expire_keeps_the_original_birth_time_for_the_undo() {
     );
     assert_eq!(birth(&t, id), now - 100);
 }
+
+#[test]
+fn expire_takes_queuelifetime_from_control_beside_the_queue_as_qmail_send_does() {
+    let t = TestQueue::new(5);
+    let now = unix_now();
+    let id = t.add(spam(now - 100));
+    let control = t.root().parent().expect("parent").join("control");
+    std::fs::create_dir(&control).expect("control");
+    std::fs::write(control.join("queuelifetime"), "1209600\n").expect("write");
+    assert_exit(&t.run(&["expire", "auth:test", "--apply"]), 0);
+    // Two weeks back, not the default week: with a week, qmail-send would not give up on it.
+    assert!(birth(&t, id) < now - 1_209_600, "{}", birth(&t, id));
+}

@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use super::*;
 use crate::actions::PurgeSelection;
-use crate::actions::RestoreSelection;
+use std::path::Path;
+
+use crate::actions::{BatchState, Direction, RestoreSelection, DEFAULT_QUEUE_LIFETIME};
 use crate::fixture::{FixtureQueue, MessageSpec, QueueBuilder};
 use crate::queue::{scan, Interner, Progress, QueueOptions, ScanOptions, Subdir};
 
@@ -205,17 +207,4 @@ fn messages_yanked_by_qmail_remove_are_listed_without_a_batch_and_restorable() {
     );
     f.ops.execute(&c, &mut |_| {}).expect("restore");
     assert!(in_queue(&f, id) && !in_yank_area(&f, id));
-}
-
-#[test]
-fn queue_lifetime_comes_from_control_beside_the_queue() {
-    let f = fixture(0);
-    let root = f.ops.queue.root().to_path_buf();
-    assert_eq!(queue_lifetime(&root), DEFAULT_QUEUE_LIFETIME);
-    let control = root.parent().expect("parent").join("control");
-    std::fs::create_dir(&control).expect("control");
-    std::fs::write(control.join("queuelifetime"), "1209600\n").expect("write");
-    assert_eq!(queue_lifetime(&root), 1_209_600);
-    std::fs::write(control.join("queuelifetime"), "junk").expect("write");
-    assert_eq!(queue_lifetime(&root), DEFAULT_QUEUE_LIFETIME);
 }

@@ -1,0 +1,75 @@
+//! Which yank batch each yanked message came from: the one rule `qtriage yanked`, the TUI's yank
+//! view and the report read the yank area's journal by.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use super::area::{batches, list_yanked, YankedMessage};
+use super::error::ActionError;
+use super::journal::{Batch, BatchState, Direction};
+use crate::queue::MessageId;
+
+/// The yank area and its journal, read together.
+#[derive(Debug)]
+pub struct Ledger {
+    /// The messages in the yank area.
+    pub messages: Vec<YankedMessage>,
+    /// Every batch in the journal, oldest first.
+    pub batches: Vec<Batch>,
+    /// The yank batch each yanked message came from: the latest (not abandoned) yank that moved
+    /// it, since a message restored and yanked again belongs to its second yank.
+    owner: HashMap<MessageId, usize>,
+    present: HashSet<MessageId>,
+}
+
+impl Ledger {
+    /// Read the yank area `yank_dir` and its journal (a missing area is empty).
+    pub fn load(yank_dir: &Path) -> Result<Ledger, ActionError> {
+        let messages = list_yanked(yank_dir)?;
+        let batches = batches(yank_dir)?;
+        let mut owner = HashMap::new();
+        for (i, b) in batches.iter().enumerate() {
+            if b.header.direction == Direction::Yank && b.state != BatchState::Abandoned {
+                for m in b.messages.iter().filter(|m| !b.failed.contains(&m.id)) {
+                    owner.insert(m.id, i);
+                }
+            }
+        }
+        let present = messages.iter().map(|m| m.id).collect();
+        Ok(Ledger {
+            messages,
+            batches,
+            owner,
+            present,
+        })
+    }
+
+    /// How many of batch `index`'s messages are in the yank area because of it (0 for batches
+    /// that do not yank).
+    pub fn in_yank_area(&self, index: usize) -> usize {
+        let b = &self.batches[index];
+        if b.header.direction != Direction::Yank {
+            return 0;
+        }
+        b.messages
+            .iter()
+            .filter(|m| self.owner.get(&m.id) == Some(&index) && self.present.contains(&m.id))
+            .count()
+    }
+
+    /// The batch id a yanked message came from (`None`: yanked without a journal, e.g. by
+    /// qmail-remove `-r`).
+    pub fn batch_of(&self, id: MessageId) -> Option<&str> {
+        self.owner
+            .get(&id)
+            .map(|i| self.batches[*i].header.batch.as_str())
+    }
+
+    /// The messages in the yank area that no yank batch accounts for.
+    pub fn orphans(&self) -> impl Iterator<Item = MessageId> + '_ {
+        self.messages
+            .iter()
+            .map(|m| m.id)
+            .filter(|id| !self.owner.contains_key(id))
+    }
+}
