@@ -24,5 +24,6 @@ mod tmux;
 mod tmux_after;
 mod tmux_hostile;
 mod tree;
+mod tui_top;
 mod util;
 mod watch;
