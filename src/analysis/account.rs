@@ -8,6 +8,13 @@
 //! analysis keys an AUTH-user cluster by the account: the login lowercased (vpopmail
 //! lowercases logins), a trailing `@IP` dropped, and the default domain added to a bare name.
 
+use rustc_hash::FxHashMap;
+
+use super::cluster::Cluster;
+use super::key::ClusterKey;
+use super::rank::thousands;
+use crate::queue::{Interner, MessageRecord, Sym};
+
 /// Longest login looked at; a longer one is its own account, as written.
 pub const MAX_LOGIN: usize = 1024;
 
@@ -31,6 +38,51 @@ pub fn account(login: &[u8], default_domain: Option<&str>) -> Vec<u8> {
             a
         }
         _ => a,
+    }
+}
+
+/// Most spellings an account's reason names.
+pub const FORMS_SHOWN: usize = 4;
+
+/// The spellings an auth-user cluster's messages logged in with, most used first (ties by
+/// bytes): `[("test", 608), ("test@example.com", 720)]`.
+pub fn forms(c: &Cluster, records: &[MessageRecord], strings: &Interner) -> Vec<(Vec<u8>, usize)> {
+    if c.key != ClusterKey::AuthUser || c.value.is_none() {
+        return Vec::new();
+    }
+    let mut counts: FxHashMap<Sym, usize> = FxHashMap::default();
+    for r in c.members.iter().filter_map(|&i| records.get(i as usize)) {
+        if let Some(u) = r.origin.auth_user {
+            *counts.entry(u).or_default() += 1;
+        }
+    }
+    let mut out: Vec<(Vec<u8>, usize)> = counts
+        .into_iter()
+        .map(|(s, n)| (strings.resolve(s).to_vec(), n))
+        .collect();
+    out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    out
+}
+
+/// Add to each auth-user cluster whose messages spelled the login otherwise than the account
+/// (or in several ways) the reason `logged in as test (608), test@example.com (720)`, so the
+/// operator sees why two spellings are one culprit. Runs after the ranking wrote its reasons.
+pub fn note_forms(clusters: &mut [Cluster], records: &[MessageRecord], strings: &Interner) {
+    for c in clusters.iter_mut() {
+        let f = forms(c, records, strings);
+        let value = c.value.map(|v| v.text(strings)).unwrap_or_default();
+        if f.is_empty() || (f.len() == 1 && f[0].0 == value.as_bytes()) {
+            continue;
+        }
+        let mut shown: Vec<String> = f
+            .iter()
+            .take(FORMS_SHOWN)
+            .map(|(s, n)| format!("{} ({})", String::from_utf8_lossy(s), thousands(*n)))
+            .collect();
+        if f.len() > FORMS_SHOWN {
+            shown.push(format!("{} more", f.len() - FORMS_SHOWN));
+        }
+        c.reasons.push(format!("logged in as {}", shown.join(", ")));
     }
 }
 

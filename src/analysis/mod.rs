@@ -235,6 +235,7 @@ impl Basis {
         let ex = self.extractor(key, strings);
         let mut clusters = cluster::group_with_facts(records, ex, &self.ctx, &self.facts);
         rank::assess_all(&mut clusters, &corpus);
+        account::note_forms(&mut clusters, records, strings);
         clusters
     }
 
@@ -248,7 +249,9 @@ impl Basis {
         share_of: rank::ShareOf,
     ) -> Vec<Cluster> {
         let corpus = self.corpus(records, strings, logs, share_of);
-        rank::top(&corpus, &self.sender_patterns, limit)
+        let mut top = rank::top(&corpus, &self.sender_patterns, limit);
+        account::note_forms(&mut top, records, strings);
+        top
     }
 }
 
@@ -294,6 +297,7 @@ impl Analysis {
         let ex = self.extractor(key);
         let mut clusters = cluster::group_with_facts(&self.records, ex, &self.ctx, &self.facts);
         rank::assess_all(&mut clusters, &corpus);
+        account::note_forms(&mut clusters, &self.records, &self.strings);
         self.key = key;
         self.clusters = clusters;
     }

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod actions;
+mod attribution;
 mod cli_clusters;
 mod cli_list;
 mod cli_read;
