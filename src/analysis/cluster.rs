@@ -25,6 +25,8 @@ pub struct AnalysisContext {
     /// The domain a login without one belongs to (`--default-domain`, control/defaultdomain,
     /// vpopmail's, control/me), lowercased: `test` is `test@example.com`'s account.
     pub default_domain: Option<String>,
+    /// vpopmail's last login per account (`login@domain`, lowercased), from `lastauth` files.
+    pub last_logins: std::sync::Arc<BTreeMap<Vec<u8>, crate::accounts::lastauth::LastAuth>>,
 }
 
 /// qmail's own users: their uids run qmail's daemons (qmaild for qmail-smtpd, qmails for

@@ -236,6 +236,7 @@ impl Basis {
         let mut clusters = cluster::group_with_facts(records, ex, &self.ctx, &self.facts);
         rank::assess_all(&mut clusters, &corpus);
         account::note_forms(&mut clusters, records, strings);
+        account::note_last_login(&mut clusters, records, strings, &self.ctx);
         clusters
     }
 
@@ -251,6 +252,7 @@ impl Basis {
         let corpus = self.corpus(records, strings, logs, share_of);
         let mut top = rank::top(&corpus, &self.sender_patterns, limit);
         account::note_forms(&mut top, records, strings);
+        account::note_last_login(&mut top, records, strings, &self.ctx);
         top
     }
 }
@@ -298,6 +300,7 @@ impl Analysis {
         let mut clusters = cluster::group_with_facts(&self.records, ex, &self.ctx, &self.facts);
         rank::assess_all(&mut clusters, &corpus);
         account::note_forms(&mut clusters, &self.records, &self.strings);
+        account::note_last_login(&mut clusters, &self.records, &self.strings, &self.ctx);
         self.key = key;
         self.clusters = clusters;
     }

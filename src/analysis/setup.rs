@@ -87,6 +87,8 @@ pub struct Setup {
     pub default_from: Option<DefaultFrom>,
     /// The `--log` evidence, when logs were given.
     pub logs: Option<LogEvidence>,
+    /// The vpopmail directory whose `lastauth` files were read, and how many accounts had one.
+    pub last_logins: Option<(PathBuf, usize)>,
 }
 
 /// `QTRIAGE_NOW` (unix seconds) when set and not empty, else the clock: the "now" of rates and
@@ -139,10 +141,12 @@ impl Setup {
         };
         let mut setup = Setup::context(opts);
         setup.logs = logs;
+        setup.read_last_logins(opts);
         Ok(setup)
     }
 
-    /// [`Setup::load`] without the logs (for a query's `cluster:` terms, which need no logs).
+    /// [`Setup::load`] without the logs and vpopmail's last logins (for a query's `cluster:`
+    /// terms and the accounts check, which need neither).
     pub fn context(opts: &SetupOptions) -> Setup {
         let control = locals::read_control(&opts.queue_root, &opts.local_domains);
         let (users, uid_names) = uid_names(opts);
@@ -153,12 +157,39 @@ impl Setup {
                 local_domains: control.local_domains.clone(),
                 users,
                 default_domain,
+                last_logins: Default::default(),
             },
             control,
             uid_names,
             default_from,
             logs: None,
+            last_logins: None,
         }
+    }
+
+    /// Read vpopmail's `lastauth` of every account into `ctx.last_logins`, from `opts.vpopmail`,
+    /// or `/home/vpopmail` when the queue is this host's. Nothing (and no note) when there is
+    /// no vpopmail tree.
+    fn read_last_logins(&mut self, opts: &SetupOptions) {
+        let dir = match (&opts.vpopmail, &self.uid_names) {
+            (Some(d), _) => d.clone(),
+            (None, UidNames::Host(_)) => PathBuf::from(crate::accounts::DEFAULT_VPOPMAIL_DIR),
+            (None, _) => return,
+        };
+        let Ok(read) = crate::accounts::read_vpopmail(&dir) else {
+            return;
+        };
+        let mut map = std::collections::BTreeMap::new();
+        for a in read.accounts {
+            if let Some(last) = a.last_auth {
+                let mut key = a.login.to_ascii_lowercase();
+                key.push(b'@');
+                key.extend(a.domain.to_ascii_lowercase());
+                map.insert(key, last);
+            }
+        }
+        self.last_logins = Some((dir, map.len()));
+        self.ctx.last_logins = std::sync::Arc::new(map);
     }
 
     /// Give `records` whose headers name no AUTH user the one their logs name, and return what
@@ -214,7 +245,11 @@ impl Setup {
                 format!("uids not named: {} not read: {reason}", path.display())
             }
         };
-        vec![control, default, uids]
+        let mut notes = vec![control, default, uids];
+        if let Some((dir, n)) = &self.last_logins {
+            notes.push(format!("last logins from {}: {n} accounts", dir.display()));
+        }
+        notes
     }
 }
 

@@ -148,38 +148,50 @@ fn rules_text(r: &AccountRisk) -> String {
     }
 }
 
+/// `2026-11-23 10:55 82.128.32.42` (UTC) from vpopmail's lastauth, `-` without one.
+fn last_auth_text(r: &AccountRisk) -> String {
+    match (&r.last_auth, &r.last_auth_ip) {
+        (Some(at), Some(ip)) => {
+            let when = at.get(..16).unwrap_or(at).replacen('T', " ", 1);
+            format!("{when} {}", sanitize_str(ip))
+        }
+        _ => "-".into(),
+    }
+}
+
 fn write_table(out: &mut dyn Write, rows: &[&AccountRisk]) -> std::io::Result<()> {
-    let cells: Vec<[String; 4]> = rows
+    let cells: Vec<[String; 5]> = rows
         .iter()
         .map(|r| {
             [
                 cell(&r.account),
                 cell(&r.domain),
                 rules_text(r),
+                last_auth_text(r),
                 r.advice.clone(),
             ]
         })
         .collect();
-    let w0 = cells
-        .iter()
-        .map(|c| c[0].chars().count())
-        .max()
-        .unwrap_or(0)
-        .max(7);
-    let w1 = cells
-        .iter()
-        .map(|c| c[1].chars().count())
-        .max()
-        .unwrap_or(0)
-        .max(6);
-    let w2 = cells.iter().map(|c| c[2].len()).max().unwrap_or(0).max(5);
+    let width = |i: usize, min: usize| {
+        cells
+            .iter()
+            .map(|c| c[i].chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(min)
+    };
+    let (w0, w1, w2, w3) = (width(0, 7), width(1, 6), width(2, 5), width(3, 9));
     writeln!(
         out,
-        "{:w0$}  {:w1$}  {:w2$}  ADVICE",
-        "ACCOUNT", "DOMAIN", "RULES"
+        "{:w0$}  {:w1$}  {:w2$}  {:w3$}  ADVICE",
+        "ACCOUNT", "DOMAIN", "RULES", "LAST-AUTH"
     )?;
     for c in &cells {
-        writeln!(out, "{:w0$}  {:w1$}  {:w2$}  {}", c[0], c[1], c[2], c[3])?;
+        writeln!(
+            out,
+            "{:w0$}  {:w1$}  {:w2$}  {:w3$}  {}",
+            c[0], c[1], c[2], c[3], c[4]
+        )?;
     }
     Ok(())
 }

@@ -36,6 +36,10 @@ pub struct AnalysisArgs {
     /// this host's].
     #[arg(long, value_name = "FILE")]
     pub passwd: Option<PathBuf>,
+    /// The vpopmail directory whose `lastauth` files name each account's last login
+    /// [default: /home/vpopmail when the queue is this host's].
+    #[arg(long, value_name = "DIR", env = "QTRIAGE_VPOPMAIL")]
+    pub vpopmail: Option<PathBuf>,
     /// One JSON object per line instead of text.
     #[arg(long)]
     pub json: bool,
@@ -80,7 +84,7 @@ impl AnalysisArgs {
             local_domain: &self.local_domain,
             default_domain: self.default_domain.as_deref(),
             passwd: self.passwd.as_deref(),
-            vpopmail: None,
+            vpopmail: self.vpopmail.as_deref(),
         }
     }
 }
@@ -93,11 +97,7 @@ pub fn load_setup(
     flags: ContextFlags<'_>,
     now: i64,
 ) -> anyhow::Result<Setup> {
-    let vpopmail = flags.vpopmail.map(PathBuf::from).or_else(|| {
-        std::env::var_os("QTRIAGE_VPOPMAIL")
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    });
+    let vpopmail = flags.vpopmail.map(PathBuf::from);
     let setup = Setup::load(&SetupOptions {
         queue_root: queue_root.to_path_buf(),
         local_domains: flags.local_domain.to_vec(),

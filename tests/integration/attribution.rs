@@ -36,7 +36,12 @@ fn run(t: &TestQueue, args: &[&str]) -> Output {
 
 #[track_caller]
 fn lines(out: Output) -> Vec<Value> {
-    assert_exit(&out, 0);
+    lines_exiting(out, 0)
+}
+
+#[track_caller]
+fn lines_exiting(out: Output, code: i32) -> Vec<Value> {
+    assert_exit(&out, code);
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).expect("json line"))
@@ -212,4 +217,87 @@ fn qmails_daemon_uids_are_never_a_local_sender() {
     // Without it the uid is only a number, as before.
     let unnamed = by_uid(&[]);
     assert_eq!(unnamed[0]["value"], "1002", "{unnamed:#?}");
+}
+
+#[test]
+fn vpopmails_last_login_from_a_flood_ip_is_evidence() {
+    use qtriage::accounts::fixture::{FixtureAccount, Store, VpopmailTree};
+    let t = queue(&[
+        ("locals", "example.com\n"),
+        ("defaultdomain", "example.com\n"),
+    ]);
+    add_logins(&t, "test", "82.128.32.42", 40, FixtureState::InDelivery);
+    add_legit(&t, 10, FixtureState::InDelivery);
+    let home = t.root().parent().expect("home");
+    let tree = VpopmailTree::create(home.join("vpopmail")).expect("vpopmail");
+    tree.add_domain(
+        b"example.com",
+        Store::Cdb,
+        &[
+            FixtureAccount::clear("test", "test").last_auth("82.128.32.42", BORN + 300),
+            FixtureAccount::clear("sales", "Zq8#tY2!pLm4").last_auth("192.0.2.9", BORN - 86_400),
+            FixtureAccount::clear("info", "Xr7$uW3@kNp5"),
+        ],
+    )
+    .expect("domain");
+    let vpop = tree.root().to_str().expect("utf-8 path");
+
+    // `accounts` shows each account's last login, IP and time.
+    // Exit 1: `test` and the role accounts are at risk.
+    let rows = lines_exiting(
+        run(
+            &t,
+            &[
+                "accounts",
+                "--vpopmail",
+                vpop,
+                "--json",
+                "--all",
+                "--no-queue",
+            ],
+        ),
+        1,
+    );
+    let row = |name: &str| {
+        rows.iter()
+            .find(|r| r["account"] == name)
+            .expect("row")
+            .clone()
+    };
+    assert_eq!(row("test")["last_auth_ip"], "82.128.32.42");
+    assert_eq!(row("test")["last_auth"], "2026-11-23T10:05:00Z");
+    assert_eq!(row("sales")["last_auth"], "2026-11-22T10:00:00Z");
+    assert!(row("info")["last_auth"].is_null() && row("info")["last_auth_ip"].is_null());
+    let text = run(&t, &["accounts", "--vpopmail", vpop, "--all", "--no-queue"]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.lines()
+            .next()
+            .is_some_and(|h| h.contains("  LAST-AUTH  ")),
+        "{text}"
+    );
+    assert!(text.contains("  2026-11-23 10:05 82.128.32.42  "), "{text}");
+
+    // `top` and the report cite it for the account the flood logged in as.
+    let evidence = "last login 10:05 from 82.128.32.42, which sent 40 of these messages";
+    let top = lines(run(&t, &["top", "--json", "--vpopmail", vpop]));
+    assert_eq!(top[0]["value"], "test@example.com", "{top:#?}");
+    assert!(
+        top[0]["reasons"]
+            .as_array()
+            .expect("reasons")
+            .iter()
+            .any(|r| r == evidence),
+        "{top:#?}"
+    );
+    let report = run(&t, &["report", "--vpopmail", vpop, "--format", "json"]);
+    assert_exit(&report, 0);
+    assert!(String::from_utf8_lossy(&report.stdout).contains(evidence));
+    // Without the vpopmail tree (a copied queue): no such reason.
+    let bare = lines(run(&t, &["top", "--json"]));
+    assert!(!bare[0]["reasons"]
+        .as_array()
+        .expect("reasons")
+        .iter()
+        .any(|r| r == evidence));
 }
