@@ -2,7 +2,8 @@
 //!
 //! [`Analysis`] is the snapshot both faces read: the records, their interner, the clusters of
 //! the chosen key and the culprit ranking, all computed by [`analyse`] from what it is given
-//! (no I/O). Reading the server's control files and passwd is [`locals`]'s job.
+//! (no I/O). Reading the server's control files, passwd, vpopmail's last logins and the logs
+//! is [`setup`]'s job: the one way into the analysis every face takes.
 
 pub mod account;
 pub mod cluster;

@@ -139,10 +139,16 @@ impl Setup {
             true => None,
             false => Some(LogEvidence::load(&logs)?),
         };
-        let mut setup = Setup::context(opts);
+        let mut setup = Setup::without_logs(opts);
         setup.logs = logs;
-        setup.read_last_logins(opts);
         Ok(setup)
+    }
+
+    /// [`Setup::load`] without the logs: for records the logs were already applied to.
+    pub fn without_logs(opts: &SetupOptions) -> Setup {
+        let mut setup = Setup::context(opts);
+        setup.read_last_logins(opts);
+        setup
     }
 
     /// [`Setup::load`] without the logs and vpopmail's last logins (for a query's `cluster:`

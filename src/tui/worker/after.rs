@@ -11,10 +11,11 @@ use std::path::{Path, PathBuf};
 
 use crate::accounts::{assess, AccountRisk, CheckOptions};
 use crate::analysis::cluster::AnalysisContext;
-use crate::analysis::evidence::LogFacts;
+use crate::analysis::evidence::{from_logs, LogFacts};
 use crate::analysis::rank::OF_QUEUE;
 use crate::analysis::setup::{now_from_env, Setup, SetupOptions};
 use crate::analysis::{culprit_auth_users, TOP_LIMIT};
+use crate::logs::LogEvidence;
 use crate::queue::count::count;
 use crate::queue::{Interner, MessageRecord, Queue};
 use crate::report::build::{ReportSources, REPORT_HASH_ATTEMPTS};
@@ -60,9 +61,10 @@ impl AfterFlood {
         .map_err(|e| format!("logs not read: {e}"))
     }
 
-    /// The setup without the logs, for records the logs were already applied to.
-    fn context(&self, now: i64) -> AnalysisContext {
-        Setup::context(&SetupOptions {
+    /// The setup's context without the logs ([`Setup::without_logs`]), for records the logs
+    /// were already applied to.
+    pub fn context(&self, now: i64) -> AnalysisContext {
+        Setup::without_logs(&SetupOptions {
             now,
             ..self.setup.clone()
         })
@@ -76,7 +78,13 @@ impl AfterFlood {
         records: &mut [MessageRecord],
         strings: &Interner,
     ) -> Result<LogFacts, String> {
-        self.load_setup().map(|s| s.apply_logs(records, strings))
+        if !self.logs_given() {
+            return Ok(LogFacts::default());
+        }
+        let logs: Vec<PathBuf> = self.setup.logs.clone();
+        LogEvidence::load(&logs)
+            .map(|ev| from_logs(records, strings, &ev))
+            .map_err(|e| format!("logs not read: {e}"))
     }
 
     /// Were `--log` files given?
