@@ -61,6 +61,15 @@ impl AfterFlood {
         .map_err(|e| format!("logs not read: {e}"))
     }
 
+    /// The context alone ([`Setup::context`]: control files, passwd), for the header pass.
+    pub fn light_context(&self) -> AnalysisContext {
+        Setup::context(&SetupOptions {
+            now: self.now(),
+            ..self.setup.clone()
+        })
+        .ctx
+    }
+
     /// The setup's context without the logs ([`Setup::without_logs`]), for records the logs
     /// were already applied to.
     pub fn context(&self, now: i64) -> AnalysisContext {
