@@ -66,6 +66,7 @@ pub struct FixtureAccount {
     gecos: Vec<u8>,
     clear: Option<Vec<u8>>,
     raw: Option<Vec<u8>>,
+    last_auth: Option<(String, i64)>,
 }
 
 impl FixtureAccount {
@@ -79,6 +80,7 @@ impl FixtureAccount {
             gecos: login.into(),
             clear: Some(password.into()),
             raw: None,
+            last_auth: None,
         }
     }
 
@@ -92,6 +94,7 @@ impl FixtureAccount {
             gecos: login.into(),
             clear: None,
             raw: None,
+            last_auth: None,
         }
     }
 
@@ -103,6 +106,7 @@ impl FixtureAccount {
             gecos: Vec::new(),
             clear: None,
             raw: None,
+            last_auth: None,
         }
     }
 
@@ -114,12 +118,20 @@ impl FixtureAccount {
             gecos: Vec::new(),
             clear: None,
             raw: Some(line.as_ref().into()),
+            last_auth: None,
         }
     }
 
     /// Replace the login with any bytes.
     pub fn login(mut self, login: impl AsRef<[u8]>) -> Self {
         self.login = login.as_ref().into();
+        self
+    }
+
+    /// Write vpopmail's `lastauth` in the account's directory: `ip` as its content, `at` (unix
+    /// seconds) as its mtime, as vpopmail's auth logging leaves it.
+    pub fn last_auth(mut self, ip: &str, at: i64) -> Self {
+        self.last_auth = Some((ip.into(), at));
         self
     }
 
@@ -200,6 +212,11 @@ impl VpopmailTree {
         let dir = self.root.join("domains").join(OsStr::from_bytes(below));
         std::fs::create_dir_all(&dir)?;
         let lines: Vec<Vec<u8>> = accounts.iter().map(|a| a.line(&dir)).collect();
+        for a in accounts {
+            if let Some((ip, at)) = &a.last_auth {
+                write_last_auth(&dir.join(OsStr::from_bytes(&a.login)), ip, *at)?;
+            }
+        }
         match store {
             Store::Text => {
                 let mut text = lines.join(&b'\n');
@@ -220,4 +237,16 @@ impl VpopmailTree {
         }
         Ok(dir)
     }
+}
+
+/// `<user_dir>/lastauth` holding `ip`, with mtime `at`.
+fn write_last_auth(user_dir: &Path, ip: &str, at: i64) -> io::Result<()> {
+    std::fs::create_dir_all(user_dir)?;
+    let path = user_dir.join(super::lastauth::LASTAUTH);
+    std::fs::write(&path, ip)?;
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(at.max(0) as u64);
+    std::fs::File::options()
+        .write(true)
+        .open(&path)?
+        .set_modified(t)
 }

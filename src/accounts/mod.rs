@@ -11,6 +11,7 @@
 pub mod cdb;
 pub mod fixture;
 pub mod hashcheck;
+pub mod lastauth;
 pub mod rules;
 pub mod vpasswd;
 

@@ -177,6 +177,10 @@ pub struct AccountRisk {
     pub source: Source,
     /// What to do, in the operator's words; empty when nothing matched.
     pub advice: String,
+    /// The IP of the last login, from vpopmail's `lastauth` (null when there is none).
+    pub last_auth_ip: Option<String>,
+    /// The time of the last login (`lastauth`'s mtime), RFC 3339 UTC (null when none).
+    pub last_auth: Option<String>,
 }
 
 impl AccountRisk {
@@ -434,6 +438,11 @@ fn verdict(a: &Account, named: Named, plan: (usize, Option<Scheme>)) -> (Account
         culprit: named.top || named.log,
         password_check: check,
         source: a.source,
+        last_auth_ip: a.last_auth.as_ref().map(|l| l.ip.clone()),
+        last_auth: a
+            .last_auth
+            .as_ref()
+            .map(|l| crate::queue::date::rfc3339(l.at)),
     };
     (risk, attempts)
 }

@@ -102,6 +102,11 @@ pub struct Account {
     pub source: Source,
     /// The password material (redacted in `Debug`).
     pub secret: Secret,
+    /// The dir field (the user's directory), exact bytes.
+    pub dir: Box<[u8]>,
+    /// vpopmail's record of the last login (`lastauth`), when the tree was read from disk and
+    /// the user's directory has one.
+    pub last_auth: Option<super::lastauth::LastAuth>,
 }
 
 /// Something that kept part of the tree from being read; the run goes on.
@@ -132,13 +137,16 @@ pub fn parse_line(line: &[u8], domain: &[u8], source: Source) -> Option<Account>
     let login = fields.next().filter(|l| !l.is_empty())?;
     let hash = fields.next().unwrap_or(b"");
     let gecos = fields.nth(2).unwrap_or(b"");
-    let clear = fields.nth(2);
+    let dir = fields.next().unwrap_or(b"");
+    let clear = fields.nth(1);
     Some(Account {
         login: login.into(),
         domain: domain.into(),
         gecos: gecos.into(),
         source,
         secret: Secret::new(hash, clear),
+        dir: dir.into(),
+        last_auth: None,
     })
 }
 
@@ -168,10 +176,16 @@ impl VpopmailAccounts {
         });
     }
 
-    fn push(&mut self, account: Account, path: &Path) -> bool {
+    /// Keep `account`, read from the file at `path` in its domain's directory, with its
+    /// `lastauth`.
+    fn push(&mut self, mut account: Account, path: &Path) -> bool {
         if self.accounts.len() >= MAX_ACCOUNTS {
             self.warn(path, format!("stopped at {MAX_ACCOUNTS} accounts"));
             return false;
+        }
+        if let Some(domain_dir) = path.parent() {
+            let home = super::lastauth::user_dir(domain_dir, &account.login, &account.dir);
+            account.last_auth = super::lastauth::read_last_auth(&home);
         }
         self.accounts.push(account);
         true

@@ -9,7 +9,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet};
 
 use super::key::{ClusterKey, KeyExtractor, KeyValue};
 use super::patterns::SenderPatterns;
-use super::rank::{self, Facts};
+use super::rank::Facts;
 use crate::queue::{Interner, MessageRecord};
 
 /// Inputs of the analysis that are not in the records.
@@ -22,12 +22,31 @@ pub struct AnalysisContext {
     pub local_domains: Vec<String>,
     /// uid → user name from the passwd file, when one was readable.
     pub users: BTreeMap<u32, String>,
+    /// The domain a login without one belongs to (`--default-domain`, control/defaultdomain,
+    /// vpopmail's, control/me), lowercased: `test` is `test@example.com`'s account.
+    pub default_domain: Option<String>,
+    /// vpopmail's last login per account (`login@domain`, lowercased), from `lastauth` files.
+    pub last_logins: std::sync::Arc<BTreeMap<Vec<u8>, crate::accounts::lastauth::LastAuth>>,
 }
+
+/// qmail's own users: their uids run qmail's daemons (qmaild for qmail-smtpd, qmails for
+/// bounces, qmailq, ...), so a message queued under one came from the network or from qmail
+/// itself, never from a local sender.
+pub const QMAIL_DAEMONS: [&str; 7] = [
+    "qmaild", "qmailq", "qmails", "qmailr", "qmaill", "qmailp", "alias",
+];
 
 /// The most distinct local-recipient domains inferred from one queue (a bound on hostile input).
 pub const MAX_INFERRED_LOCAL_DOMAINS: usize = 10_000;
 
 impl AnalysisContext {
+    /// Does the passwd used name `uid` one of [`QMAIL_DAEMONS`]?
+    pub fn is_qmail_daemon(&self, uid: u32) -> bool {
+        self.users
+            .get(&uid)
+            .is_some_and(|n| QMAIL_DAEMONS.contains(&n.as_str()))
+    }
+
     /// This context plus the domains qmail-send itself judged local: every address in a
     /// `local/` file is there because its domain is in control/locals or virtualdomains
     /// (docs/qmail-format.md §2), so the queue names the server's domains even when control/ is
@@ -84,35 +103,17 @@ pub struct Cluster {
 }
 
 /// Group `records` by `key`, largest cluster first (ties by value), each scored with its
-/// reasons. Counts add up to `records.len()`. `sender-pattern` values use a
-/// [`SenderPatterns`] table built from these same records and `ctx.local_domains`.
+/// reasons, without log evidence. Counts add up to `records.len()`. The same path as every
+/// analysis ([`super::Basis`]): `sender-pattern` values use a [`SenderPatterns`] table built
+/// from these same records and `ctx.local_domains`, `auth-user` values are accounts.
 pub fn cluster(
     records: &[MessageRecord],
     key: ClusterKey,
     strings: &Interner,
     ctx: &AnalysisContext,
 ) -> Vec<Cluster> {
-    let ctx = &ctx.with_queue_local_domains(records, strings);
-    // One after the other, not joined: the sender table's tallies (a million forged senders)
-    // and the facts would then peak in memory together.
-    let table = match key {
-        ClusterKey::SenderPattern => sender_patterns(records, strings, ctx),
-        _ => SenderPatterns::default(),
-    };
-    let facts = Facts::new(records, strings, ctx);
-    let ex = KeyExtractor::new(key, strings).with_sender_patterns(&table);
-    let mut out = group_with_facts(records, ex, ctx, &facts);
     let logs = super::evidence::LogFacts::default();
-    let corpus = rank::Corpus {
-        records,
-        strings,
-        ctx,
-        facts: &facts,
-        logs: &logs,
-        share_of: rank::OF_QUEUE,
-    };
-    rank::assess_all(&mut out, &corpus);
-    out
+    super::Basis::new(records, strings, ctx).clusters(records, strings, &logs, key)
 }
 
 /// The sender-pattern table of `records` (one entry per distinct envelope sender).

@@ -5,6 +5,7 @@
 
 use rustc_hash::FxHashMap;
 
+use super::cluster::AnalysisContext;
 use super::patterns::SenderPatterns;
 use crate::queue::{Interner, MessageRecord, OriginKind, Sym};
 
@@ -123,6 +124,7 @@ pub struct KeyExtractor<'a> {
     strings: &'a Interner,
     derived: FxHashMap<Sym, Option<Sym>>,
     patterns: Option<&'a SenderPatterns>,
+    ctx: Option<&'a AnalysisContext>,
 }
 
 impl<'a> KeyExtractor<'a> {
@@ -133,7 +135,31 @@ impl<'a> KeyExtractor<'a> {
             strings,
             derived: FxHashMap::default(),
             patterns: None,
+            ctx: None,
         }
+    }
+
+    /// Judge with what `ctx` knows of the server: `auth-user` values are accounts (a bare
+    /// login takes the default domain, [`super::account`]) and `uid` has no value for qmail's
+    /// own daemon uids ([`AnalysisContext::is_qmail_daemon`]: such a message came from the
+    /// network or from qmail, not from a local sender). The analysis' extractors all do.
+    pub fn with_context(mut self, ctx: &'a AnalysisContext) -> KeyExtractor<'a> {
+        self.ctx = Some(ctx);
+        self.derived.clear();
+        self
+    }
+
+    fn account(&mut self, src: Option<Sym>) -> Option<KeyValue> {
+        let src = src?;
+        let Some(ctx) = self.ctx else {
+            return Some(KeyValue::Text(src));
+        };
+        let strings = self.strings;
+        let out = *self.derived.entry(src).or_insert_with(|| {
+            let a = super::account::account(&strings.resolve(src), ctx.default_domain.as_deref());
+            Some(strings.intern(&a))
+        });
+        out.map(KeyValue::Text)
     }
 
     /// Use `table` for `sender-pattern` values (built by [`SenderPatterns::build`] over the same
@@ -185,8 +211,11 @@ impl<'a> KeyExtractor<'a> {
         match self.key {
             ClusterKey::OriginIp => text(o.ip),
             ClusterKey::OriginNet => self.derive(o.ip, super::patterns::network),
-            ClusterKey::AuthUser => text(o.auth_user),
-            ClusterKey::Uid => o.uid.map(KeyValue::Uid),
+            ClusterKey::AuthUser => self.account(o.auth_user),
+            ClusterKey::Uid => o
+                .uid
+                .filter(|&u| !self.ctx.is_some_and(|c| c.is_qmail_daemon(u)))
+                .map(KeyValue::Uid),
             ClusterKey::Script => text(o.script),
             ClusterKey::Helo => text(o.helo),
             ClusterKey::Sender => text(r.sender),

@@ -1,8 +1,8 @@
 //! Read what the analysis knows about the server: its local domains and its uid → user names.
 //!
 //! Local domains come from qmail's `control/locals`, `control/rcpthosts` and
-//! `control/virtualdomains` next to the queue (qmail home = the queue's parent), user names from
-//! a passwd file. All of them are optional: a file that is missing or unreadable is skipped and
+//! `control/virtualdomains` next to the queue (qmail home = the queue's parent), the default
+//! domain from `control/defaultdomain` or `control/me`, user names from a passwd file. All of them are optional: a file that is missing or unreadable is skipped and
 //! reported, never an error, because qtriage must work on a copied queue too.
 
 use std::collections::BTreeMap;
@@ -26,7 +26,7 @@ pub struct Skipped {
     pub reason: String,
 }
 
-fn read_capped(path: &Path) -> Result<Vec<u8>, Skipped> {
+pub(crate) fn read_capped(path: &Path) -> Result<Vec<u8>, Skipped> {
     let skipped = |e: std::io::Error| Skipped {
         path: path.to_path_buf(),
         reason: e.to_string(),
@@ -54,27 +54,91 @@ fn control_domain(line: &[u8]) -> Option<String> {
 /// The local domains of the qmail installation whose queue is `queue_root`, plus `extra`
 /// (`--local-domain`), lowercased and deduplicated, and the files that could not be read.
 pub fn local_domains(queue_root: &Path, extra: &[String]) -> (Vec<String>, Vec<Skipped>) {
-    let control = queue_root.parent().unwrap_or(queue_root).join("control");
-    let mut out: Vec<String> = extra
-        .iter()
-        .map(|d| d.trim().to_ascii_lowercase())
+    let c = read_control(queue_root, extra);
+    let skipped = c
+        .missing
+        .into_iter()
+        .filter(|s| CONTROL_FILES.iter().any(|n| s.path.ends_with(n)))
         .collect();
-    let mut skipped = Vec::new();
+    (c.local_domains, skipped)
+}
+
+/// The single-line control files also read: qmail's default domain for addresses without one,
+/// and the host's own name (qmail's fallback for both `locals` and `defaultdomain`).
+pub const NAME_FILES: [&str; 2] = ["defaultdomain", "me"];
+
+/// What qmail's `control/` next to a queue said (docs/cli.md "What the analysis knows").
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Control {
+    /// The directory read: the qmail home's `control/` (the queue's parent's).
+    pub dir: PathBuf,
+    /// The files read, in [`CONTROL_FILES`] then [`NAME_FILES`] order.
+    pub found: Vec<&'static str>,
+    /// The files that could not be read, and why.
+    pub missing: Vec<Skipped>,
+    /// The local domains: locals (or `me` when locals is missing, as qmail-send does),
+    /// rcpthosts and virtualdomains, plus the `--local-domain` ones; lowercased, sorted.
+    pub local_domains: Vec<String>,
+    /// `control/defaultdomain`, lowercased.
+    pub default_domain: Option<String>,
+    /// `control/me`, lowercased.
+    pub me: Option<String>,
+}
+
+/// The first non-blank line of a single-line control file, lowercased.
+fn first_name(bytes: &[u8]) -> Option<String> {
+    bytes
+        .split(|&b| b == b'\n')
+        .take(MAX_LINES)
+        .find_map(control_domain)
+}
+
+/// Read `control/` of the qmail installation whose queue is `queue_root`; `extra` are the
+/// `--local-domain` values. Missing files are recorded, never errors.
+pub fn read_control(queue_root: &Path, extra: &[String]) -> Control {
+    let dir = queue_root.parent().unwrap_or(queue_root).join("control");
+    let mut c = Control {
+        local_domains: extra
+            .iter()
+            .map(|d| d.trim().to_ascii_lowercase())
+            .collect(),
+        ..Control::default()
+    };
     for name in CONTROL_FILES {
-        match read_capped(&control.join(name)) {
-            Ok(bytes) => out.extend(
-                bytes
-                    .split(|&b| b == b'\n')
-                    .take(MAX_LINES)
-                    .filter_map(control_domain),
-            ),
-            Err(s) => skipped.push(s),
+        match read_capped(&dir.join(name)) {
+            Ok(bytes) => {
+                c.found.push(name);
+                c.local_domains.extend(
+                    bytes
+                        .split(|&b| b == b'\n')
+                        .take(MAX_LINES)
+                        .filter_map(control_domain),
+                );
+            }
+            Err(s) => c.missing.push(s),
         }
     }
-    out.retain(|d| !d.is_empty());
-    out.sort();
-    out.dedup();
-    (out, skipped)
+    let mut names = [None, None];
+    for (slot, name) in names.iter_mut().zip(NAME_FILES) {
+        match read_capped(&dir.join(name)) {
+            Ok(bytes) => {
+                c.found.push(name);
+                *slot = first_name(&bytes);
+            }
+            Err(s) => c.missing.push(s),
+        }
+    }
+    let [default_domain, me] = names;
+    if !c.found.contains(&"locals") {
+        c.local_domains.extend(me.clone());
+    }
+    c.default_domain = default_domain;
+    c.me = me;
+    c.local_domains.retain(|d| !d.is_empty());
+    c.local_domains.sort();
+    c.local_domains.dedup();
+    c.dir = dir;
+    c
 }
 
 /// uid → user name from a passwd-format file (`name:x:uid:gid:...`); the first name wins for a

@@ -2,8 +2,10 @@
 //!
 //! [`Analysis`] is the snapshot both faces read: the records, their interner, the clusters of
 //! the chosen key and the culprit ranking, all computed by [`analyse`] from what it is given
-//! (no I/O). Reading the server's control files and passwd is [`locals`]'s job.
+//! (no I/O). Reading the server's control files, passwd, vpopmail's last logins and the logs
+//! is [`setup`]'s job: the one way into the analysis every face takes.
 
+pub mod account;
 pub mod cluster;
 pub mod evidence;
 mod grouping;
@@ -12,6 +14,7 @@ pub mod locals;
 pub mod origin;
 pub mod patterns;
 pub mod rank;
+pub mod setup;
 pub mod signals;
 
 use std::sync::Arc;
@@ -78,32 +81,21 @@ pub fn analyse_with_logs(input: AnalysisInput, logs: LogFacts) -> Analysis {
         key,
         top_limit,
     } = input;
-    let ctx = ctx.with_queue_local_domains(&records, &strings);
-    // Not joined: the sender table's tallies and the facts would peak in memory together.
-    let table = cluster::sender_patterns(&records, &strings, &ctx);
-    let facts = rank::Facts::new(&records, &strings, &ctx);
-    let corpus = rank::Corpus {
-        records: &records,
-        strings: &strings,
-        ctx: &ctx,
-        facts: &facts,
-        logs: &logs,
-        share_of: rank::OF_QUEUE,
-    };
+    let basis = Basis::new(&records, &strings, &ctx);
     let (clusters, top) = rayon::join(
-        || {
-            let ex = KeyExtractor::new(key, &strings).with_sender_patterns(&table);
-            let mut clusters = cluster::group_with_facts(&records, ex, &ctx, &facts);
-            rank::assess_all(&mut clusters, &corpus);
-            clusters
-        },
-        || rank::top(&corpus, &table, top_limit),
+        || basis.clusters(&records, &strings, &logs, key),
+        || basis.top(&records, &strings, &logs, top_limit, rank::OF_QUEUE),
     );
+    let Basis {
+        ctx,
+        sender_patterns,
+        facts,
+    } = basis;
     Analysis {
         records,
         strings,
         ctx,
-        sender_patterns: table,
+        sender_patterns,
         key,
         clusters,
         top,
@@ -112,11 +104,182 @@ pub fn analyse_with_logs(input: AnalysisInput, logs: LogFacts) -> Analysis {
     }
 }
 
+/// What one analysis judges every cluster with, apart from the records it borrows: the
+/// context (plus the domains the queue itself shows local), the one sender-pattern table, and
+/// the per-record facts. [`analyse_with_logs`], [`rank_culprits`] and the TUI (whose snapshot
+/// owns the records) all start here, so they give the same clusters, scores and reasons.
+#[derive(Debug)]
+pub struct Basis {
+    /// The context the analysis used, with the queue's own local domains added.
+    pub ctx: AnalysisContext,
+    /// The sender-pattern table of the records ([`cluster::sender_patterns`]).
+    pub sender_patterns: SenderPatterns,
+    /// Per-record facts the scores are computed from.
+    facts: rank::Facts,
+}
+
+/// What a key's values depend on beyond the record: the sender-pattern table and the context
+/// (accounts, qmail's daemon uids). Borrowed from a [`Basis`] or an [`Analysis`], so a
+/// `cluster:KEY=VALUE` query selects exactly that analysis' cluster.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyTables<'a> {
+    /// The sender-pattern table.
+    pub sender_patterns: &'a SenderPatterns,
+    /// The context, with the queue's own local domains.
+    pub ctx: &'a AnalysisContext,
+}
+
+impl<'a> KeyTables<'a> {
+    /// An extractor of `key` with these tables.
+    pub fn extractor(self, key: ClusterKey, strings: &'a Interner) -> KeyExtractor<'a> {
+        KeyExtractor::new(key, strings)
+            .with_sender_patterns(self.sender_patterns)
+            .with_context(self.ctx)
+    }
+}
+
+/// The context of an analysis of `records` (`ctx` plus the domains the queue itself shows
+/// local) and its sender-pattern table: the first step of every [`Basis`], alone for a query
+/// or a watcher that needs no more.
+pub fn key_tables(
+    records: &[MessageRecord],
+    strings: &Interner,
+    ctx: &AnalysisContext,
+) -> (AnalysisContext, SenderPatterns) {
+    let ctx = ctx.with_queue_local_domains(records, strings);
+    let table = cluster::sender_patterns(records, strings, &ctx);
+    (ctx, table)
+}
+
+/// [`KeyTables`] owned, to share with another thread (the TUI's watcher).
+#[derive(Debug, Clone, Default)]
+pub struct Tables {
+    /// The context, with the queue's own local domains.
+    pub ctx: AnalysisContext,
+    /// The sender-pattern table.
+    pub sender_patterns: SenderPatterns,
+}
+
+impl Tables {
+    /// The tables of an analysis of `records` under `ctx` ([`key_tables`]).
+    pub fn of(records: &[MessageRecord], strings: &Interner, ctx: &AnalysisContext) -> Tables {
+        let (ctx, sender_patterns) = key_tables(records, strings, ctx);
+        Tables {
+            ctx,
+            sender_patterns,
+        }
+    }
+
+    /// Borrowed.
+    pub fn borrow(&self) -> KeyTables<'_> {
+        KeyTables {
+            sender_patterns: &self.sender_patterns,
+            ctx: &self.ctx,
+        }
+    }
+}
+
+impl Basis {
+    /// The basis of `records` under `ctx`.
+    pub fn new(records: &[MessageRecord], strings: &Interner, ctx: &AnalysisContext) -> Basis {
+        // Not joined: the sender table's tallies and the facts would peak in memory together.
+        let (ctx, sender_patterns) = key_tables(records, strings, ctx);
+        let facts = rank::Facts::new(records, strings, &ctx);
+        Basis {
+            ctx,
+            sender_patterns,
+            facts,
+        }
+    }
+
+    /// The tables this basis gives key values with.
+    pub fn tables(&self) -> KeyTables<'_> {
+        KeyTables {
+            sender_patterns: &self.sender_patterns,
+            ctx: &self.ctx,
+        }
+    }
+
+    /// An extractor giving this analysis' values of `key` (its sender patterns, its accounts,
+    /// qmail's daemon uids left out): what `cluster:KEY=VALUE` must use.
+    pub fn extractor<'a>(&'a self, key: ClusterKey, strings: &'a Interner) -> KeyExtractor<'a> {
+        self.tables().extractor(key, strings)
+    }
+
+    /// What the ranking reads: `records` (those the basis was made of) and the logs' facts.
+    pub fn corpus<'a>(
+        &'a self,
+        records: &'a [MessageRecord],
+        strings: &'a Interner,
+        logs: &'a LogFacts,
+        share_of: rank::ShareOf,
+    ) -> rank::Corpus<'a> {
+        rank::Corpus {
+            records,
+            strings,
+            ctx: &self.ctx,
+            facts: &self.facts,
+            logs,
+            share_of,
+        }
+    }
+
+    /// `records` grouped by `key`, largest first, each scored with its reasons.
+    pub fn clusters(
+        &self,
+        records: &[MessageRecord],
+        strings: &Interner,
+        logs: &LogFacts,
+        key: ClusterKey,
+    ) -> Vec<Cluster> {
+        let corpus = self.corpus(records, strings, logs, rank::OF_QUEUE);
+        let ex = self.extractor(key, strings);
+        let mut clusters = cluster::group_with_facts(records, ex, &self.ctx, &self.facts);
+        rank::assess_all(&mut clusters, &corpus);
+        account::note_forms(&mut clusters, records, strings);
+        account::note_last_login(&mut clusters, records, strings, &self.ctx);
+        clusters
+    }
+
+    /// The culprit ranking of `records` ([`rank::top`]).
+    pub fn top(
+        &self,
+        records: &[MessageRecord],
+        strings: &Interner,
+        logs: &LogFacts,
+        limit: usize,
+        share_of: rank::ShareOf,
+    ) -> Vec<Cluster> {
+        let corpus = self.corpus(records, strings, logs, share_of);
+        let mut top = rank::top(&corpus, &self.sender_patterns, limit);
+        account::note_forms(&mut top, records, strings);
+        account::note_last_login(&mut top, records, strings, &self.ctx);
+        top
+    }
+}
+
+impl rank::Corpus<'_> {
+    /// An extractor of `key` with `table` and this corpus' context, as [`Basis::extractor`].
+    pub fn extractor<'a>(&'a self, key: ClusterKey, table: &'a SenderPatterns) -> KeyExtractor<'a> {
+        KeyExtractor::new(key, self.strings)
+            .with_sender_patterns(table)
+            .with_context(self.ctx)
+    }
+}
+
 impl Analysis {
     /// An extractor whose values equal this analysis' cluster values (it uses the analysis'
-    /// sender-pattern table); for `cluster:KEY=VALUE` queries over these records.
+    /// sender-pattern table and context); for `cluster:KEY=VALUE` queries over these records.
     pub fn extractor(&self, key: ClusterKey) -> KeyExtractor<'_> {
-        KeyExtractor::new(key, &self.strings).with_sender_patterns(&self.sender_patterns)
+        self.tables().extractor(key, &self.strings)
+    }
+
+    /// The tables this analysis gives key values with (for `query::select_with`).
+    pub fn tables(&self) -> KeyTables<'_> {
+        KeyTables {
+            sender_patterns: &self.sender_patterns,
+            ctx: &self.ctx,
+        }
     }
 
     /// What the ranking reads of this analysis: its records are the queue.
@@ -137,6 +300,8 @@ impl Analysis {
         let ex = self.extractor(key);
         let mut clusters = cluster::group_with_facts(&self.records, ex, &self.ctx, &self.facts);
         rank::assess_all(&mut clusters, &corpus);
+        account::note_forms(&mut clusters, &self.records, &self.strings);
+        account::note_last_login(&mut clusters, &self.records, &self.strings, &self.ctx);
         self.key = key;
         self.clusters = clusters;
     }
@@ -154,18 +319,7 @@ pub fn rank_culprits(
     limit: usize,
     share_of: rank::ShareOf,
 ) -> Vec<Cluster> {
-    let ctx = ctx.with_queue_local_domains(records, strings);
-    let table = cluster::sender_patterns(records, strings, &ctx);
-    let facts = rank::Facts::new(records, strings, &ctx);
-    let corpus = rank::Corpus {
-        records,
-        strings,
-        ctx: &ctx,
-        facts: &facts,
-        logs,
-        share_of,
-    };
-    rank::top(&corpus, &table, limit)
+    Basis::new(records, strings, ctx).top(records, strings, logs, limit, share_of)
 }
 
 /// The AUTH users `ranking` holds as culprits (verdict culprit), as written in the queue:

@@ -68,13 +68,19 @@ pub fn attribute(s: &HeaderSummary<'_>, env: EnvelopeHints, strings: &Interner) 
 }
 
 /// What the envelope adds to an origin found in the headers (or to an empty one when the
-/// headers could not be read): the todo `u` record's uid where the headers name none, and a
-/// message from the network (or of unknown origin) with the null sender is a bounce.
+/// headers could not be read): the todo `u` record's uid when the headers do not say how the
+/// message came (no qmail-queue line), and a message from the network (or of unknown origin)
+/// with the null sender is a bounce.
+///
+/// A message whose headers say "invoked from network", "for bounce" or "by alias" keeps no uid:
+/// its todo `u` is qmail's own daemon's (qmaild, qmails, alias), which qmail-send's
+/// preprocessing drops, so the message is attributed alike before and after it (a queue
+/// captured with everything still in todo/ must not rank uid qmaild as a culprit).
 ///
 /// Separate from [`attribute`] so that a scan that reads headers first and envelopes later
 /// (`queue::scan::scan_envelopes`) gives the same origin as one that reads both at once.
 pub fn apply_envelope_hints(origin: &mut Origin, env: EnvelopeHints) {
-    if origin.uid.is_none() {
+    if origin.uid.is_none() && origin.kind == OriginKind::Unknown {
         origin.uid = env.todo_uid;
     }
     if env.null_sender && matches!(origin.kind, OriginKind::Smtp | OriginKind::Unknown) {
@@ -178,5 +184,33 @@ mod tests {
         );
         assert_eq!(a.origin.kind, OriginKind::Unknown);
         assert_eq!(a.origin.uid, Some(0));
+    }
+
+    #[test]
+    fn network_mail_in_todo_keeps_no_daemon_uid() {
+        let qmaild = EnvelopeHints {
+            null_sender: false,
+            todo_uid: Some(1002),
+        };
+        let (a, _) = attr(
+            b"Received: (qmail 1 invoked from network); x
+Received: from unknown (HELO x) (test@6.6.6.6)
+  by me with ESMTPA; x
+",
+            qmaild,
+        );
+        assert_eq!((a.origin.kind, a.origin.uid), (OriginKind::SmtpAuth, None));
+        let (b, _) = attr(
+            b"Received: (qmail 1 invoked for bounce); x
+",
+            qmaild,
+        );
+        assert_eq!((b.origin.kind, b.origin.uid), (OriginKind::Bounce, None));
+        let (l, _) = attr(
+            b"Received: (qmail 1 invoked by uid 48); x
+",
+            qmaild,
+        );
+        assert_eq!(l.origin.uid, Some(48));
     }
 }

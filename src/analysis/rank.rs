@@ -144,7 +144,9 @@ fn login_points(sc: &mut Scoring, c: &Cluster, s: &Signals) {
     const GUESSED: Option<&str> = Some("likely a guessed password");
     // A property of the login itself, so only the auth-user cluster earns it.
     let many_places = s.ips.len() >= 3 || s.nets.len() >= 2;
-    if c.key == ClusterKey::AuthUser && s.auth_users.len() == 1 && many_places {
+    // Every message of an auth-user cluster is one account's, whatever spelling it logged in
+    // with (`test`, `test@example.com`); at least one must be an authenticated login.
+    if c.key == ClusterKey::AuthUser && !s.auth_users.is_empty() && many_places {
         let (ips, nets) = (s.ips.len(), s.nets.len());
         sc.add(
             25.0,
@@ -426,7 +428,7 @@ pub fn top(corpus: &Corpus<'_>, table: &SenderPatterns, limit: usize) -> Vec<Clu
         .par_iter()
         .enumerate()
         .map(|(rank, &key)| {
-            let ex = KeyExtractor::new(key, corpus.strings).with_sender_patterns(table);
+            let ex = corpus.extractor(key, table);
             let listable = |v: Option<KeyValue>| match v {
                 None => false,
                 Some(KeyValue::Origin(o)) => Some(o.0 as usize) == bounce,
@@ -451,7 +453,7 @@ pub fn top(corpus: &Corpus<'_>, table: &SenderPatterns, limit: usize) -> Vec<Clu
         .into_iter()
         .partition(|(_, c)| c.verdict() != Verdict::Legitimate);
     let members = |c: &Cluster| {
-        let ex = KeyExtractor::new(c.key, corpus.strings).with_sender_patterns(table);
+        let ex = corpus.extractor(c.key, table);
         members_with_facts(corpus.records, ex, corpus.facts, c.value)
     };
     take_uncovered(culprits, limit, &mut covered, &mut out, members);

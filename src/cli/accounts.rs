@@ -3,13 +3,13 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use super::clusters::analysis_context;
 use super::{exit::ExitCode, GlobalArgs};
 use crate::accounts::hashcheck::{MAX_HASH_ATTEMPTS_PER_ACCOUNT, MAX_HASH_ATTEMPTS_PER_RUN};
 use crate::accounts::{
     assess, AccountRisk, Assessment, CheckOptions, PasswordCheck, DEFAULT_VPOPMAIL_DIR,
 };
 use crate::analysis::rank::OF_QUEUE;
+use crate::analysis::setup::{Setup, SetupOptions};
 use crate::analysis::{culprit_auth_users, rank_culprits, TOP_LIMIT};
 use crate::queue::{scan, Interner, Progress, ScanOptions};
 use crate::sanitize::sanitize_bytes;
@@ -42,7 +42,11 @@ pub struct AccountsArgs {
     /// A domain this server receives mail for (repeatable), as for `top`.
     #[arg(long = "local-domain", value_name = "D")]
     pub local_domain: Vec<String>,
-    /// passwd file naming uids [default: /etc/passwd], as for `top`.
+    /// The domain of AUTH logins given without one, as for `top`.
+    #[arg(long = "default-domain", value_name = "D")]
+    pub default_domain: Option<String>,
+    /// passwd file naming uids, from the queue's host [default: /etc/passwd when the queue is
+    /// this host's], as for `top`.
     #[arg(long, value_name = "FILE")]
     pub passwd: Option<PathBuf>,
     /// Most hash computations in this run (accounts stored only as hashes).
@@ -108,7 +112,16 @@ fn find_culprits(global: &GlobalArgs, args: &AccountsArgs) -> anyhow::Result<Nam
     };
     if let Some(root) = root.filter(|_| !records.is_empty()) {
         let now = super::clusters::now()?;
-        let ctx = analysis_context(&root, &args.local_domain, args.passwd.as_deref(), now);
+        let ctx = Setup::context(&SetupOptions {
+            queue_root: root,
+            local_domains: args.local_domain.clone(),
+            default_domain: args.default_domain.clone(),
+            passwd: args.passwd.clone(),
+            vpopmail: Some(args.vpopmail.clone()),
+            now,
+            ..SetupOptions::default()
+        })
+        .ctx;
         let ranking = rank_culprits(&records, &strings, &ctx, &logs, TOP_LIMIT, OF_QUEUE);
         found.top = culprit_auth_users(&ranking, &strings);
     }
@@ -135,38 +148,50 @@ fn rules_text(r: &AccountRisk) -> String {
     }
 }
 
+/// `2026-11-23 10:55 82.128.32.42` (UTC) from vpopmail's lastauth, `-` without one.
+fn last_auth_text(r: &AccountRisk) -> String {
+    match (&r.last_auth, &r.last_auth_ip) {
+        (Some(at), Some(ip)) => {
+            let when = at.get(..16).unwrap_or(at).replacen('T', " ", 1);
+            format!("{when} {}", sanitize_str(ip))
+        }
+        _ => "-".into(),
+    }
+}
+
 fn write_table(out: &mut dyn Write, rows: &[&AccountRisk]) -> std::io::Result<()> {
-    let cells: Vec<[String; 4]> = rows
+    let cells: Vec<[String; 5]> = rows
         .iter()
         .map(|r| {
             [
                 cell(&r.account),
                 cell(&r.domain),
                 rules_text(r),
+                last_auth_text(r),
                 r.advice.clone(),
             ]
         })
         .collect();
-    let w0 = cells
-        .iter()
-        .map(|c| c[0].chars().count())
-        .max()
-        .unwrap_or(0)
-        .max(7);
-    let w1 = cells
-        .iter()
-        .map(|c| c[1].chars().count())
-        .max()
-        .unwrap_or(0)
-        .max(6);
-    let w2 = cells.iter().map(|c| c[2].len()).max().unwrap_or(0).max(5);
+    let width = |i: usize, min: usize| {
+        cells
+            .iter()
+            .map(|c| c[i].chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(min)
+    };
+    let (w0, w1, w2, w3) = (width(0, 7), width(1, 6), width(2, 5), width(3, 9));
     writeln!(
         out,
-        "{:w0$}  {:w1$}  {:w2$}  ADVICE",
-        "ACCOUNT", "DOMAIN", "RULES"
+        "{:w0$}  {:w1$}  {:w2$}  {:w3$}  ADVICE",
+        "ACCOUNT", "DOMAIN", "RULES", "LAST-AUTH"
     )?;
     for c in &cells {
-        writeln!(out, "{:w0$}  {:w1$}  {:w2$}  {}", c[0], c[1], c[2], c[3])?;
+        writeln!(
+            out,
+            "{:w0$}  {:w1$}  {:w2$}  {:w3$}  {}",
+            c[0], c[1], c[2], c[3], c[4]
+        )?;
     }
     Ok(())
 }

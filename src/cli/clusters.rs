@@ -5,14 +5,14 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::Context as _;
 use serde::Serialize;
 
 use super::print::json::{write_line, Text};
 use super::{exit::ExitCode, GlobalArgs};
 use crate::analysis::cluster::{AnalysisContext, Cluster};
 use crate::analysis::key::{ClusterKey, KeyValue};
-use crate::analysis::{analyse_with_logs, locals, Analysis, AnalysisInput, TOP_LIMIT};
+use crate::analysis::setup::{self, Setup, SetupOptions};
+use crate::analysis::{analyse_with_logs, Analysis, AnalysisInput, TOP_LIMIT};
 use crate::query::{self, Query, QueryContext};
 use crate::queue::date::rfc3339;
 use crate::queue::{scan, Interner, Progress, ScanOptions};
@@ -28,9 +28,18 @@ pub struct AnalysisArgs {
     /// rcpthosts and virtualdomains next to the queue.
     #[arg(long = "local-domain", value_name = "D")]
     pub local_domain: Vec<String>,
-    /// passwd file naming uids [default: /etc/passwd].
+    /// The domain of AUTH logins given without one (`test` is test@D's account) [default:
+    /// control/defaultdomain, vpopmail's, control/me].
+    #[arg(long = "default-domain", value_name = "D")]
+    pub default_domain: Option<String>,
+    /// passwd file naming uids, from the queue's host [default: /etc/passwd when the queue is
+    /// this host's].
     #[arg(long, value_name = "FILE")]
     pub passwd: Option<PathBuf>,
+    /// The vpopmail directory whose `lastauth` files name each account's last login
+    /// [default: /home/vpopmail when the queue is this host's].
+    #[arg(long, value_name = "DIR", env = "QTRIAGE_VPOPMAIL")]
+    pub vpopmail: Option<PathBuf>,
     /// One JSON object per line instead of text.
     #[arg(long)]
     pub json: bool,
@@ -52,13 +61,56 @@ pub struct ClustersArgs {
 
 /// `QTRIAGE_NOW` (unix seconds) if set, else the clock: the "now" of rates and ages.
 pub fn now() -> anyhow::Result<i64> {
-    match std::env::var("QTRIAGE_NOW") {
-        Ok(v) => v
-            .trim()
-            .parse()
-            .with_context(|| format!("QTRIAGE_NOW={v:?} is not unix seconds")),
-        Err(_) => Ok(jiff::Timestamp::now().as_second()),
+    setup::now_from_env().map_err(|v| anyhow::anyhow!("QTRIAGE_NOW={v:?} is not unix seconds"))
+}
+
+/// What a command's flags say about the server, for [`load_setup`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ContextFlags<'a> {
+    /// `--local-domain`.
+    pub local_domain: &'a [String],
+    /// `--default-domain`.
+    pub default_domain: Option<&'a str>,
+    /// `--passwd`.
+    pub passwd: Option<&'a std::path::Path>,
+    /// `--vpopmail` (or QTRIAGE_VPOPMAIL), for vpopmail's default domain.
+    pub vpopmail: Option<&'a std::path::Path>,
+}
+
+impl AnalysisArgs {
+    /// The context flags of `clusters` and `top`.
+    pub fn context_flags(&self) -> ContextFlags<'_> {
+        ContextFlags {
+            local_domain: &self.local_domain,
+            default_domain: self.default_domain.as_deref(),
+            passwd: self.passwd.as_deref(),
+            vpopmail: self.vpopmail.as_deref(),
+        }
     }
+}
+
+/// The analysis' setup ([`Setup::load`], the one way in): control files next to the queue,
+/// `flags`, the passwd, the `--log` files and `now`; what it read is said on stderr.
+pub fn load_setup(
+    global: &GlobalArgs,
+    queue_root: &std::path::Path,
+    flags: ContextFlags<'_>,
+    now: i64,
+) -> anyhow::Result<Setup> {
+    let vpopmail = flags.vpopmail.map(PathBuf::from);
+    let setup = Setup::load(&SetupOptions {
+        queue_root: queue_root.to_path_buf(),
+        local_domains: flags.local_domain.to_vec(),
+        default_domain: flags.default_domain.map(str::to_string),
+        passwd: flags.passwd.map(PathBuf::from),
+        vpopmail,
+        logs: global.logs.clone(),
+        now,
+    })?;
+    for note in setup.notes() {
+        eprintln!("qtriage: note: {}", sanitize_str(&note));
+    }
+    Ok(setup)
 }
 
 /// Scan, filter by `--where` and analyse; `Err(code)` when the query did not parse (already
@@ -91,58 +143,55 @@ pub fn load(
     if let Some(note) = super::print::problems::summary(&records) {
         eprintln!("qtriage: note: {note}");
     }
+    let setup = load_setup(global, queue.root(), args.context_flags(), now)?;
     // Before the query, so `--where auth:USER` sees the users the logs name.
-    let logs = global.apply_logs(&mut records, &strings)?;
+    let logs = setup.apply_logs(&mut records, &strings);
     if !query.is_empty() {
         let qctx = QueryContext {
             queue: &queue,
             strings: &strings,
             now,
         };
-        let selected = query::select(&query, &qctx, &records, None);
+        // `cluster:` terms valued as an analysis of the whole queue under this setup would.
+        let owned = query
+            .has_cluster_terms()
+            .then(|| crate::analysis::key_tables(&records, &strings, &setup.ctx));
+        let tables = owned
+            .as_ref()
+            .map(|(ctx, table)| crate::analysis::KeyTables {
+                sender_patterns: table,
+                ctx,
+            });
+        let selected = query::select_with(&query, &qctx, &records, None, tables);
         records = keep_selected(records, selected);
     }
-    let ctx = analysis_context(
-        queue.root(),
-        &args.local_domain,
-        args.passwd.as_deref(),
-        now,
-    );
     let input = AnalysisInput {
         records,
         strings,
-        ctx,
+        ctx: setup.ctx,
         key,
         top_limit,
     };
     Ok(Ok(analyse_with_logs(input, logs)))
 }
 
-/// What the server calls its own, as `top` judges it: control/ next to the queue plus
-/// `--local-domain`, and uid names from `--passwd` (a note when given and unreadable) or
-/// /etc/passwd (silently optional).
+/// What the server calls its own, as `top` judges it ([`Setup::context`], without notes or
+/// logs): control/ next to the queue plus `--local-domain`, and uid names from `--passwd` or,
+/// for this host's queue, /etc/passwd.
 pub fn analysis_context(
     queue_root: &std::path::Path,
     local_domain: &[String],
     passwd: Option<&std::path::Path>,
     now: i64,
 ) -> AnalysisContext {
-    let (local_domains, _skipped) = locals::local_domains(queue_root, local_domain);
-    let users = match passwd {
-        Some(p) => locals::passwd_users(p).map_err(|s| {
-            eprintln!(
-                "qtriage: note: passwd {} not read: {}",
-                sanitize_str(&s.path.display().to_string()),
-                sanitize_str(&s.reason)
-            );
-        }),
-        None => locals::passwd_users(std::path::Path::new("/etc/passwd")).map_err(|_| ()),
-    };
-    AnalysisContext {
+    Setup::context(&SetupOptions {
+        queue_root: queue_root.to_path_buf(),
+        local_domains: local_domain.to_vec(),
+        passwd: passwd.map(PathBuf::from),
         now,
-        local_domains,
-        users: users.unwrap_or_default(),
-    }
+        ..SetupOptions::default()
+    })
+    .ctx
 }
 
 /// The records at `selected` (ascending indices), in order.

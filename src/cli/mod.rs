@@ -163,6 +163,15 @@ pub struct TuiArgs {
     /// Where "write report" (`W`) puts its `qtriage-report-<time>.md`.
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub report_dir: PathBuf,
+    /// A domain this server receives mail for (repeatable), as for `top`.
+    #[arg(long = "local-domain", value_name = "D")]
+    pub local_domain: Vec<String>,
+    /// The domain of AUTH logins given without one, as for `top`.
+    #[arg(long = "default-domain", value_name = "D")]
+    pub default_domain: Option<String>,
+    /// passwd file naming uids, from the queue's host, as for `top`.
+    #[arg(long, value_name = "FILE")]
+    pub passwd: Option<PathBuf>,
 }
 
 #[cfg(feature = "tui")]
@@ -173,6 +182,12 @@ impl TuiArgs {
             vpopmail: self.vpopmail.clone(),
             report_dir: self.report_dir.clone(),
             logs: Vec::new(),
+            context: crate::tui::ContextOptions {
+                local_domains: self.local_domain.clone(),
+                default_domain: self.default_domain.clone(),
+                passwd: self.passwd.clone(),
+            },
+            now: None,
         }
     }
 }

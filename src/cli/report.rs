@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
-use super::clusters::analysis_context;
+use super::clusters::{load_setup, ContextFlags};
 use super::{exit::ExitCode, GlobalArgs};
 use crate::accounts::DEFAULT_VPOPMAIL_DIR;
 use crate::queue::count::count;
@@ -39,7 +39,11 @@ pub struct ReportArgs {
     /// A domain this server receives mail for (repeatable), as for `top`.
     #[arg(long = "local-domain", value_name = "D")]
     pub local_domain: Vec<String>,
-    /// passwd file naming uids [default: /etc/passwd], as for `top`.
+    /// The domain of AUTH logins given without one, as for `top`.
+    #[arg(long = "default-domain", value_name = "D")]
+    pub default_domain: Option<String>,
+    /// passwd file naming uids, from the queue's host [default: /etc/passwd when the queue is
+    /// this host's], as for `top`.
     #[arg(long, value_name = "FILE")]
     pub passwd: Option<PathBuf>,
 }
@@ -84,15 +88,18 @@ pub fn run(
         ));
     }
     let in_queue = merge_yanked(&mut s.records, yanked);
-    let logs = global.apply_logs(&mut s.records, &strings)?;
-    let counts = count(&queue)?;
     let now = super::clusters::now()?;
-    let ctx = analysis_context(
-        queue.root(),
-        &args.local_domain,
-        args.passwd.as_deref(),
-        now,
-    );
+    let flags = ContextFlags {
+        local_domain: &args.local_domain,
+        default_domain: args.default_domain.as_deref(),
+        passwd: args.passwd.as_deref(),
+        vpopmail: Some(&args.vpopmail),
+    };
+    let setup = load_setup(global, queue.root(), flags, now)?;
+    let logs = setup.apply_logs(&mut s.records, &strings);
+    let counts = count(&queue)?;
+    let ctx = setup.ctx.clone();
+    notes.extend(setup.notes().iter().map(|n| sanitize_str(n).into_owned()));
     let sources = ReportSources {
         records: &s.records,
         in_queue,

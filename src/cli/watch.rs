@@ -272,6 +272,14 @@ pub fn run(global: &GlobalArgs, args: &WatchArgs, out: &mut dyn Write) -> anyhow
     let mut config = MonitorConfig::new(args.by, args.interval);
     config.watch.force_polling = args.poll;
     config.watch.tick = args.interval.min(Duration::from_millis(250));
+    // Per-cluster values as `top` has them (accounts, sender patterns, daemon uids).
+    let now = super::clusters::now()?;
+    config.context = Some(super::clusters::analysis_context(
+        queue.root(),
+        &[],
+        None,
+        now,
+    ));
     let (updates, _handle) = spawn(queue, config)?;
     let is_terminal = std::io::stdout().is_terminal();
     let mut stop = Stop::default();

@@ -18,6 +18,7 @@ use super::QueryContext;
 use crate::analysis::key::{KeyExtractor, KeyValue};
 use crate::analysis::patterns::domain;
 use crate::analysis::patterns::SenderPatterns;
+use crate::analysis::KeyTables;
 use crate::queue::headers::{fields, header_end, trim, HEADER_CAP};
 use crate::queue::{MessageRecord, Sym};
 
@@ -89,6 +90,13 @@ impl<'q> Program<'q> {
         Program { node, leaves, read }
     }
 
+    /// Has it any `cluster:` term?
+    pub fn has_cluster_terms(&self) -> bool {
+        self.leaves
+            .iter()
+            .any(|t| matches!(t, Term::Cluster { .. }))
+    }
+
     /// Does a `cluster:sender-pattern=` term need the corpus-level pattern table?
     pub fn needs_sender_patterns(&self) -> bool {
         self.leaves.iter().any(|t| {
@@ -111,17 +119,16 @@ impl<'c> State<'c> {
     pub fn new(
         ctx: &QueryContext<'c>,
         p: &Program<'_>,
-        patterns: Option<&'c SenderPatterns>,
+        tables: Option<KeyTables<'c>>,
     ) -> State<'c> {
         let clusters = p
             .leaves
             .iter()
             .map(|t| match t {
                 Term::Cluster { key, .. } => {
-                    let ex = KeyExtractor::new(*key, ctx.strings);
-                    let ex = match patterns {
-                        Some(table) => ex.with_sender_patterns(table),
-                        None => ex,
+                    let ex = match tables {
+                        Some(t) => t.extractor(*key, ctx.strings),
+                        None => KeyExtractor::new(*key, ctx.strings),
                     };
                     Some((ex, FxHashMap::default()))
                 }
@@ -335,12 +342,15 @@ pub(crate) fn matches(p: &Program<'_>, ctx: &QueryContext<'_>, r: &MessageRecord
     }
 }
 
-/// Indices of the records `p` selects, in record order.
+/// Indices of the records `p` selects, in record order. `cluster:` terms take their values
+/// with `tables` (an analysis' own, so they select exactly its clusters); without them, with
+/// the tables an analysis of these records under the queue's context would have.
 pub(crate) fn select(
     p: &Program<'_>,
     ctx: &QueryContext<'_>,
     records: &[MessageRecord],
     progress: Option<&AtomicU64>,
+    tables: Option<KeyTables<'_>>,
 ) -> Vec<usize> {
     let count = |n: usize| {
         if let Some(c) = progress {
@@ -348,23 +358,29 @@ pub(crate) fn select(
         }
     };
     // `cluster:sender-pattern=` must mean what `qtriage clusters` printed: patterns depend on
-    // the whole selection (how many random local parts a domain has), so build the same table.
-    let patterns = p.needs_sender_patterns().then(|| {
-        let (local_domains, _) = crate::analysis::locals::local_domains(ctx.queue.root(), &[]);
-        let actx = crate::analysis::cluster::AnalysisContext {
+    // the whole selection (how many random local parts a domain has), so build the same table
+    // the same way (`analysis::key_tables`) when no analysis lent its own.
+    let owned = (tables.is_none() && p.has_cluster_terms()).then(|| {
+        let setup = crate::analysis::setup::Setup::context(&crate::analysis::setup::SetupOptions {
+            queue_root: ctx.queue.root().to_path_buf(),
             now: ctx.now,
-            local_domains,
             ..Default::default()
-        };
-        crate::analysis::cluster::sender_patterns(records, ctx.strings, &actx)
+        });
+        match p.needs_sender_patterns() {
+            true => crate::analysis::key_tables(records, ctx.strings, &setup.ctx),
+            false => (setup.ctx, SenderPatterns::default()),
+        }
     });
-    let patterns = patterns.as_ref();
+    let tables = tables.or(owned.as_ref().map(|(c, t)| KeyTables {
+        sender_patterns: t,
+        ctx: c,
+    }));
     // Phase 1: record fields only. Chunks keep each thread's caches warm for many records.
     let first: Vec<Tri> = records
         .par_iter()
         .with_min_len(4096)
         .map_init(
-            || State::new(ctx, p, patterns),
+            || State::new(ctx, p, tables),
             |st, r| st.eval(p, &p.node, r, None),
         )
         .collect();
@@ -377,7 +393,7 @@ pub(crate) fn select(
     let second: Vec<bool> = undecided
         .par_iter()
         .map_init(
-            || (State::new(ctx, p, patterns), Vec::new()),
+            || (State::new(ctx, p, tables), Vec::new()),
             |(st, buf), &i| {
                 let f = read_file(&reader, p, &records[i], std::mem::take(buf));
                 let yes = st.eval(p, &p.node, &records[i], Some(&f)) == Tri::Yes;

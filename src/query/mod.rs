@@ -75,6 +75,15 @@ impl Query {
         yes
     }
 
+    /// Has it a `cluster:` term (whose values need an analysis' tables)?
+    pub fn has_cluster_terms(&self) -> bool {
+        let mut yes = false;
+        if let Some(e) = &self.expr {
+            e.terms(&mut |t| yes |= matches!(t, term::Term::Cluster { .. }));
+        }
+        yes
+    }
+
     /// Does `r` match? Terms that need the message file read it here, only when the record's
     /// own fields cannot decide.
     pub fn matches(&self, ctx: &QueryContext<'_>, r: &MessageRecord) -> bool {
@@ -108,6 +117,20 @@ pub fn select(
     records: &[MessageRecord],
     progress: Option<&AtomicU64>,
 ) -> Vec<usize> {
+    select_with(query, ctx, records, progress, None)
+}
+
+/// [`select`], with `cluster:` terms valued by an analysis' `tables` (its sender patterns and
+/// context: [`crate::analysis::Analysis::tables`], [`crate::analysis::Basis::tables`]), so they
+/// select exactly that analysis' clusters. Without, the tables are built from `records` and
+/// the queue's control files as an analysis of them would.
+pub fn select_with(
+    query: &Query,
+    ctx: &QueryContext<'_>,
+    records: &[MessageRecord],
+    progress: Option<&AtomicU64>,
+    tables: Option<crate::analysis::KeyTables<'_>>,
+) -> Vec<usize> {
     match &query.expr {
         None => {
             if let Some(p) = progress {
@@ -115,7 +138,7 @@ pub fn select(
             }
             (0..records.len()).collect()
         }
-        Some(e) => eval::select(&eval::Program::new(e), ctx, records, progress),
+        Some(e) => eval::select(&eval::Program::new(e), ctx, records, progress, tables),
     }
 }
 

@@ -8,11 +8,13 @@
 //! [`watched`] is the pure half `update` calls with each update.
 
 use std::sync::mpsc::Sender;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::event::{Event, Report};
 use super::state::{AppState, LiveRates};
 use crate::analysis::key::ClusterKey;
+use crate::analysis::Tables;
 use crate::queue::Queue;
 use crate::watch::{self, MonitorConfig, MonitorHandle, WatchError, WatchUpdate, HISTORY_LEN};
 
@@ -31,10 +33,18 @@ pub struct Live {
 impl Live {
     /// Watch `queue` with per-cluster rates for `key`, sending `Event::Worker(Report::Watch)` /
     /// `Event::Worker(Report::WatchFailed)` to `events`.
-    pub fn start(queue: Queue, key: ClusterKey, events: Sender<Event>) -> Result<Live, WatchError> {
+    /// `tables` are the snapshot's analysis' (accounts, sender patterns), so the rates are of
+    /// the clusters shown.
+    pub fn start(
+        queue: Queue,
+        key: ClusterKey,
+        tables: Option<Arc<Tables>>,
+        events: Sender<Event>,
+    ) -> Result<Live, WatchError> {
         let path = queue.root().to_path_buf();
         let mut config = MonitorConfig::new(key, LIVE_INTERVAL);
         config.top = LIVE_CLUSTERS;
+        config.tables = tables;
         let (updates, handle) = watch::spawn(queue, config)?;
         std::thread::Builder::new()
             .name("qtriage-live".into())

@@ -73,6 +73,21 @@ pub struct TuiOptions {
     pub report_dir: PathBuf,
     /// Log files and multilog directories (`--log`).
     pub logs: Vec<PathBuf>,
+    /// `--local-domain`, `--default-domain`, `--passwd`, as for `top`.
+    pub context: ContextOptions,
+    /// A fixed "now" for the analysis (tests); else QTRIAGE_NOW or the clock.
+    pub now: Option<i64>,
+}
+
+/// What the TUI is told about the server, as `top` is (the rest is read next to the queue).
+#[derive(Debug, Clone, Default)]
+pub struct ContextOptions {
+    /// `--local-domain`.
+    pub local_domains: Vec<String>,
+    /// `--default-domain`.
+    pub default_domain: Option<String>,
+    /// `--passwd`.
+    pub passwd: Option<PathBuf>,
 }
 
 impl Default for TuiOptions {
@@ -84,6 +99,8 @@ impl Default for TuiOptions {
                 .unwrap_or_else(|| PathBuf::from(crate::accounts::DEFAULT_VPOPMAIL_DIR)),
             report_dir: PathBuf::from("."),
             logs: Vec::new(),
+            context: ContextOptions::default(),
+            now: None,
         }
     }
 }
@@ -106,10 +123,19 @@ impl Session {
         state.clusters.key = Some(DEFAULT_KEY);
         let after = AfterFlood {
             yank_dir: crate::actions::default_yank_dir(queue.root()),
-            queue,
             vpopmail: opts.vpopmail.clone(),
             report_dir: opts.report_dir.clone(),
-            logs: opts.logs.clone(),
+            setup: crate::analysis::setup::SetupOptions {
+                queue_root: queue.root().to_path_buf(),
+                local_domains: opts.context.local_domains.clone(),
+                default_domain: opts.context.default_domain.clone(),
+                passwd: opts.context.passwd.clone(),
+                vpopmail: Some(opts.vpopmail.clone()),
+                logs: opts.logs.clone(),
+                now: 0,
+            },
+            fixed_now: opts.now,
+            queue,
         };
         let worker = Worker::spawn(after, DEFAULT_KEY, events_tx.clone())?;
         worker.send(Effect::Scan);

@@ -36,26 +36,42 @@ pub struct Snapshot {
     /// Records with a mess file: what the watcher counts (qmail-qstat's "messages in queue"),
     /// so the header compares like with like (a record of an orphan info/ file has none).
     pub with_mess: u64,
+    /// The analysis of these records (context, sender patterns, facts): every clustering,
+    /// query, ranking and the watcher's rates of this snapshot take their values from it.
+    pub basis: Arc<crate::analysis::Basis>,
 }
 
 impl Snapshot {
-    /// Snapshot `generation` of `records`.
+    /// Snapshot `generation` of `records`, analysed under a default context (tests).
     pub fn new(
         generation: u64,
         strings: Arc<Interner>,
         records: Vec<MessageRecord>,
         logs: Arc<LogFacts>,
     ) -> Snapshot {
+        Snapshot::analysed(generation, strings, records, logs, &Default::default())
+    }
+
+    /// Snapshot `generation` of `records`, analysed under `ctx` (the worker's setup, as `top`'s).
+    pub fn analysed(
+        generation: u64,
+        strings: Arc<Interner>,
+        records: Vec<MessageRecord>,
+        logs: Arc<LogFacts>,
+        ctx: &crate::analysis::cluster::AnalysisContext,
+    ) -> Snapshot {
         let with_mess = records
             .iter()
             .filter(|r| r.parts.has(crate::queue::Subdir::Mess))
             .count() as u64;
+        let basis = Arc::new(crate::analysis::Basis::new(&records, &strings, ctx));
         Snapshot {
             generation,
             strings,
             records,
             logs,
             with_mess,
+            basis,
         }
     }
 }

@@ -92,7 +92,7 @@ pub fn analysis(spam: usize, ham: usize, hostile: bool) -> Analysis {
         records.push(record(&strings, 10_000 + i as u64, i, i < spam, hostile));
     }
     let snapshot = Arc::new(Snapshot::new(1, strings, records, Default::default()));
-    let mut c = clustering(&snapshot, ClusterKey::AuthUser, &[]);
+    let mut c = clustering(&snapshot, ClusterKey::AuthUser);
     for cl in &mut c.clusters {
         cl.per_minute = cl.messages as f64 / 60.0;
     }

@@ -13,7 +13,7 @@ use std::sync::atomic::AtomicU64;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
@@ -28,10 +28,10 @@ use super::state::{
     AccountsListing, Analysis, Clustering, Confirm, Orders, PlanRequest, Selection, Snapshot,
 };
 use crate::actions::{ActionError, Direction};
-use crate::analysis::cluster::{cluster, AnalysisContext};
+use crate::analysis::cluster::AnalysisContext;
 use crate::analysis::evidence::LogFacts;
 use crate::analysis::key::ClusterKey;
-use crate::query::{select, Query, QueryContext};
+use crate::query::{select_with, Query, QueryContext};
 use crate::queue::{
     scan, scan_envelopes, scan_headers, Interner, MessageId, MessageRecord, Progress, Queue, Scan,
 };
@@ -105,12 +105,6 @@ struct WorkerState {
     scanning: bool,
 }
 
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}
-
 impl WorkerState {
     fn run(&mut self, rx: Receiver<Effect>) {
         self.emit(Event::Worker(Report::SendStatus(self.ops.send_running())));
@@ -153,7 +147,18 @@ impl WorkerState {
                     .name("qtriage-live-stop".into())
                     .spawn(move || drop(old));
             }
-            match Live::start(self.ops.queue.clone(), self.key, self.events.clone()) {
+            let tables = self.snapshot.as_ref().map(|s| {
+                Arc::new(crate::analysis::Tables {
+                    ctx: s.basis.ctx.clone(),
+                    sender_patterns: s.basis.sender_patterns.clone(),
+                })
+            });
+            match Live::start(
+                self.ops.queue.clone(),
+                self.key,
+                tables,
+                self.events.clone(),
+            ) {
                 Ok(l) => self.live = Some(l),
                 Err(e) => {
                     self.live_failed = true;
@@ -196,7 +201,7 @@ impl WorkerState {
             Effect::Cluster(key) => {
                 self.key = key;
                 if let Some(s) = &self.snapshot {
-                    let c = clustering(s, key, &self.local_domains());
+                    let c = clustering(s, key);
                     self.emit(Event::Worker(Report::Clustered(Box::new(c))));
                 }
             }
@@ -212,7 +217,7 @@ impl WorkerState {
             Effect::Execute(confirm) => self.execute(confirm),
             Effect::ListYankArea => self.list_yank_area(),
             Effect::CheckAccounts => self.off_thread(
-                |snap, env| Report::Accounts(Box::new(after::check_accounts(snap, env, now()))),
+                |snap, env| Report::Accounts(Box::new(after::check_accounts(snap, env))),
                 Report::Accounts(Box::new(AccountsListing {
                     error: Some("the queue is still being scanned; press a again".into()),
                     ..AccountsListing::default()
@@ -220,7 +225,7 @@ impl WorkerState {
             ),
             Effect::WriteReport => self.off_thread(
                 |snap, env| {
-                    let (text, is_error) = after::write_report(snap, env, now());
+                    let (text, is_error) = after::write_report(snap, env, env.now());
                     Report::ReportWritten { text, is_error }
                 },
                 Report::ReportWritten {
@@ -256,10 +261,6 @@ impl WorkerState {
         }
     }
 
-    fn local_domains(&self) -> Vec<String> {
-        crate::analysis::locals::local_domains(self.ops.queue.root(), &[]).0
-    }
-
     fn inspect(&self, index: u32, id: MessageId) {
         let Some(s) = &self.snapshot else { return };
         match s.records.get(index as usize).filter(|r| r.id == id) {
@@ -290,7 +291,14 @@ impl WorkerState {
             .start_pass(Arc::clone(&strings), scan_headers)
             .and_then(|pass| self.finish_pass(pass));
         let Some(heads) = heads else { return };
-        let first = self.new_snapshot(Arc::clone(&strings), heads.records, Default::default());
+        // Shown at once: the context is cheap (control files, passwd); logs come later.
+        let light = self.after.light_context();
+        let first = self.new_snapshot(
+            Arc::clone(&strings),
+            heads.records,
+            Default::default(),
+            &light,
+        );
         // Shown before the envelope pass starts: run alongside it, the clustering came later
         // (measured: 0.51-0.63 s instead of 0.39-0.44 s at 100,000) and the pass no sooner.
         self.show(Arc::clone(&first), true);
@@ -301,16 +309,22 @@ impl WorkerState {
         let Some(mut s) = pass.and_then(|pass| self.finish_pass(pass)) else {
             return;
         };
-        // As `top --log` does: messages whose headers name no AUTH user get the one their logs
-        // name, so the clusters show it.
-        let logs = match self.after.apply_logs(&mut s.records, &strings) {
-            Ok(facts) => facts,
+        // The one way into the analysis, as `top` takes it: control files, passwd, lastauth,
+        // logs, now. As `top --log` does: messages whose headers name no AUTH user get the one
+        // their logs name, so the clusters show it.
+        let setup = self.after.load_setup();
+        let ctx = match &setup {
+            Ok(s) => s.ctx.clone(),
+            Err(_) => self.after.context(self.after.now()),
+        };
+        let logs = match &setup {
+            Ok(setup) => setup.apply_logs(&mut s.records, &strings),
             Err(note) => {
-                self.emit(Event::Worker(Report::Error(note)));
+                self.emit(Event::Worker(Report::Error(note.clone())));
                 LogFacts::default()
             }
         };
-        self.publish(strings, s.records, Arc::new(logs));
+        self.publish(strings, s.records, Arc::new(logs), &ctx);
     }
 
     /// Start one scan pass on a thread of its own; `None` (reported) when it cannot start.
@@ -385,26 +399,28 @@ impl WorkerState {
         strings: Arc<Interner>,
         records: Vec<MessageRecord>,
         logs: Arc<LogFacts>,
+        ctx: &AnalysisContext,
     ) {
-        let snap = self.new_snapshot(strings, records, logs);
+        let snap = self.new_snapshot(strings, records, logs, ctx);
         self.show(snap, false);
     }
 
-    /// The next snapshot of `records`.
+    /// The next snapshot of `records`, analysed under `ctx`.
     fn new_snapshot(
         &self,
         strings: Arc<Interner>,
         records: Vec<MessageRecord>,
         logs: Arc<LogFacts>,
+        ctx: &AnalysisContext,
     ) -> Arc<Snapshot> {
         let generation = self.snapshot.as_ref().map_or(1, |s| s.generation + 1);
-        Arc::new(Snapshot::new(generation, strings, records, logs))
+        Arc::new(Snapshot::analysed(generation, strings, records, logs, ctx))
     }
 
     /// Make `snap` the current snapshot and send everything the views need;
     /// `envelopes_pending` when it is the header pass'.
     fn show(&mut self, snap: Arc<Snapshot>, envelopes_pending: bool) {
-        let clustering = Arc::new(clustering(&snap, self.key, &self.local_domains()));
+        let clustering = Arc::new(clustering(&snap, self.key));
         let selection = self
             .query
             .as_ref()
@@ -485,7 +501,12 @@ impl WorkerState {
                 }
             }
         }
-        self.publish(strings, records, Arc::clone(&old.logs));
+        // The same context as before the action (its now too: rates stay comparable).
+        let ctx = crate::analysis::cluster::AnalysisContext {
+            now: self.after.now(),
+            ..old.basis.ctx.clone()
+        };
+        self.publish(strings, records, Arc::clone(&old.logs), &ctx);
     }
 }
 
@@ -507,16 +528,10 @@ fn action_error(e: &ActionError) -> String {
     }
 }
 
-/// Group a snapshot's records by `key`, with each record's cluster index.
-/// `local_domains` are the queue's (control/locals, rcpthosts, virtualdomains), so the TUI ranks
-/// exactly as `qtriage clusters` does.
-pub fn clustering(s: &Snapshot, key: ClusterKey, local_domains: &[String]) -> Clustering {
-    let ctx = AnalysisContext {
-        now: now(),
-        local_domains: local_domains.to_vec(),
-        ..AnalysisContext::default()
-    };
-    let clusters = cluster(&s.records, key, &s.strings, &ctx);
+/// Group a snapshot's records by `key`, with each record's cluster index: the snapshot's own
+/// analysis ([`Snapshot::basis`], its logs too), so the TUI ranks exactly as `qtriage top`.
+pub fn clustering(s: &Snapshot, key: ClusterKey) -> Clustering {
+    let clusters = s.basis.clusters(&s.records, &s.strings, &s.logs, key);
     let mut cluster_of = vec![0u32; s.records.len()];
     for (ci, c) in clusters.iter().enumerate() {
         for &m in &c.members {
@@ -538,10 +553,11 @@ pub fn selection(queue: &Queue, s: &Snapshot, query: &Query) -> Selection {
     let ctx = QueryContext {
         queue,
         strings: &s.strings,
-        now: now(),
+        now: s.basis.ctx.now,
     };
     let counter = AtomicU64::new(0);
-    let picked = select(query, &ctx, &s.records, Some(&counter));
+    let tables = Some(s.basis.tables());
+    let picked = select_with(query, &ctx, &s.records, Some(&counter), tables);
     let mut bits = vec![0u64; s.records.len().div_ceil(64)];
     for &i in &picked {
         if let Some(w) = bits.get_mut(i / 64) {

@@ -10,7 +10,9 @@ use std::sync::Arc;
 use super::delta::{Change, QueueDelta, WatchMode};
 use super::rates::Rates;
 use super::tracker::Flow;
+use crate::analysis::cluster::AnalysisContext;
 use crate::analysis::key::{ClusterKey, KeyExtractor, KeyValue};
+use crate::analysis::Tables;
 use crate::queue::{Interner, MessageId, MessageRecord, Parts, Subdir};
 
 /// At most this many keys get per-cluster rates (the chosen key and origin-ip).
@@ -39,6 +41,10 @@ pub struct QueueModel {
     rates: Rates,
     mode: Option<WatchMode>,
     last_ms: i64,
+    /// The tables key values are taken with (an analysis' own, or built at each reset).
+    tables: Option<Arc<Tables>>,
+    /// Build `tables` from each reset's records with this context.
+    context: Option<AnalysisContext>,
 }
 
 impl QueueModel {
@@ -54,7 +60,23 @@ impl QueueModel {
             todo: 0,
             mode: None,
             last_ms: 0,
+            tables: None,
+            context: None,
         }
+    }
+
+    /// Take key values with `tables` (an analysis' own) or, when none, with the tables of an
+    /// analysis of each reset's records under `context`
+    /// ([`crate::analysis::key_tables`]), so the watcher's clusters are the analysis' (accounts,
+    /// sender patterns). With neither, values are literal.
+    pub fn with_tables(
+        mut self,
+        tables: Option<Arc<Tables>>,
+        context: Option<AnalysisContext>,
+    ) -> QueueModel {
+        self.tables = tables;
+        self.context = context.filter(|_| self.tables.is_none());
+        self
     }
 
     /// The interner the records' strings live in.
@@ -133,11 +155,18 @@ impl QueueModel {
 
     /// Apply one delta.
     pub fn apply(&mut self, delta: QueueDelta) {
+        if let (QueueDelta::Reset { records, .. }, Some(ctx)) = (&delta, &self.context) {
+            self.tables = Some(Arc::new(Tables::of(records, &self.strings, ctx)));
+        }
         let strings = Arc::clone(&self.strings);
+        let tables = self.tables.clone();
         let mut ex: Vec<KeyExtractor<'_>> = self
             .keys
             .iter()
-            .map(|k| KeyExtractor::new(*k, &strings))
+            .map(|k| match &tables {
+                Some(t) => t.borrow().extractor(*k, &strings),
+                None => KeyExtractor::new(*k, &strings),
+            })
             .collect();
         match delta {
             QueueDelta::Reset {

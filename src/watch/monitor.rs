@@ -29,6 +29,12 @@ pub struct MonitorConfig {
     pub top: usize,
     /// The watcher's options.
     pub watch: WatchOptions,
+    /// An analysis' tables for the per-cluster values (the TUI's snapshot's), so the rates
+    /// are of that analysis' clusters.
+    pub tables: Option<Arc<crate::analysis::Tables>>,
+    /// Without `tables`: the context to build them with from the watcher's own scan (as an
+    /// analysis of it would: `qtriage watch`); neither gives literal values.
+    pub context: Option<crate::analysis::cluster::AnalysisContext>,
 }
 
 impl MonitorConfig {
@@ -43,6 +49,8 @@ impl MonitorConfig {
             interval,
             top: 3,
             watch: WatchOptions::default(),
+            tables: None,
+            context: None,
         }
     }
 }
@@ -185,7 +193,8 @@ pub fn spawn(
     let thread = std::thread::Builder::new()
         .name("qtriage-monitor".into())
         .spawn(move || {
-            let model = QueueModel::new(strings, &config.keys);
+            let model = QueueModel::new(strings, &config.keys)
+                .with_tables(config.tables.clone(), config.context.clone());
             run(
                 Running {
                     watcher,

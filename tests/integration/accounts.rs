@@ -21,6 +21,8 @@ struct AccountJson {
     password_check: String,
     source: String,
     advice: String,
+    last_auth_ip: Option<String>,
+    last_auth: Option<String>,
 }
 
 /// A fixture tree and every secret written into it.
@@ -171,6 +173,10 @@ fn every_rule_on_every_layout() {
     );
     assert_exit(&out, 1);
     let got = parse(&out);
+    // The seed tree has no lastauth files: no last login is made up.
+    assert!(got
+        .values()
+        .all(|a| a.last_auth.is_none() && a.last_auth_ip.is_none()));
     let rules = |d: &str, a: &str| -> Vec<String> {
         got.get(&(d.to_string(), a.to_string()))
             .unwrap_or_else(|| panic!("{a}@{d} missing"))

@@ -15,7 +15,7 @@ use crate::cli_clusters::{json, ClusterJson};
 use crate::util::{assert_exit, TestQueue};
 
 const BORN: i64 = 1_795_428_000; // 2026-11-23 10:00:00 UTC
-const NOW: i64 = BORN + 600;
+pub const NOW: i64 = BORN + 600;
 const SPAM: usize = 40;
 const LEGIT: usize = 10;
 const IP: &str = "82.128.32.42";
@@ -78,7 +78,7 @@ pub fn incident() -> Incident {
 
 /// vchkpw (syslog) shows 14 wrong SMTP passwords for test@example.com from one IP, then a
 /// success at 09:33:20.
-fn guessing_log(dir: &Path) -> PathBuf {
+pub fn guessing_log(dir: &Path) -> PathBuf {
     let mut lines: Vec<FixtureLine> = (0..14)
         .map(|i| {
             FixtureLine::new(
@@ -99,7 +99,7 @@ fn guessing_log(dir: &Path) -> PathBuf {
     path
 }
 
-fn qtriage(t: &TestQueue, logs: &[&Path], args: &[&str]) -> Output {
+pub fn qtriage(t: &TestQueue, logs: &[&Path], args: &[&str]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_qtriage"));
     cmd.arg("--queue").arg(t.root());
     for l in logs {

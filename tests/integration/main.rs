@@ -2,6 +2,7 @@
 
 mod accounts;
 mod actions;
+mod attribution;
 mod cli_clusters;
 mod cli_list;
 mod cli_read;
@@ -25,5 +26,6 @@ mod tmux;
 mod tmux_after;
 mod tmux_hostile;
 mod tree;
+mod tui_top;
 mod util;
 mod watch;

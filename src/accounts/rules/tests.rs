@@ -16,6 +16,8 @@ fn hashed(login: &str, domain: &str, scheme: HashScheme, pass: &str) -> Account 
         gecos: Box::new([]),
         source: Source::Vpasswd,
         secret: Secret::new(crypt(scheme, pass).expect("hash").as_bytes(), None),
+        dir: Box::new([]),
+        last_auth: None,
     }
 }
 

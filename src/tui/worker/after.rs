@@ -2,7 +2,7 @@
 //! snapshot off the worker thread (hashing passwords or reading the yank area takes seconds).
 //!
 //! Both use the same core calls as `qtriage accounts` and `qtriage report`: the ranking's
-//! culprits ([`crate::analysis::rank_culprits`]), the logs' taken-over logins, and
+//! culprits (the snapshot's [`crate::analysis::Basis`]), the logs' taken-over logins, and
 //! [`crate::report::compose::compose`].
 
 use std::io::Write;
@@ -13,7 +13,8 @@ use crate::accounts::{assess, AccountRisk, CheckOptions};
 use crate::analysis::cluster::AnalysisContext;
 use crate::analysis::evidence::{from_logs, LogFacts};
 use crate::analysis::rank::OF_QUEUE;
-use crate::analysis::{culprit_auth_users, locals, rank_culprits, TOP_LIMIT};
+use crate::analysis::setup::{now_from_env, Setup, SetupOptions};
+use crate::analysis::{culprit_auth_users, TOP_LIMIT};
 use crate::logs::LogEvidence;
 use crate::queue::count::count;
 use crate::queue::{Interner, MessageRecord, Queue};
@@ -36,18 +37,47 @@ pub struct AfterFlood {
     pub vpopmail: PathBuf,
     /// Where reports are written.
     pub report_dir: PathBuf,
-    /// The `--log` files and directories.
-    pub logs: Vec<PathBuf>,
+    /// What the analysis is set up from (`--log`, `--local-domain`, `--default-domain`,
+    /// `--passwd`; `now` is taken per analysis, [`AfterFlood::now`]).
+    pub setup: SetupOptions,
+    /// A fixed "now" (tests); else QTRIAGE_NOW or the clock, as the CLI's.
+    pub fixed_now: Option<i64>,
 }
 
 impl AfterFlood {
-    /// What `top` knows of the server: control/ next to the queue and /etc/passwd.
-    fn context(&self, now: i64) -> AnalysisContext {
-        AnalysisContext {
+    /// Now, as the CLI has it: the fixed one, QTRIAGE_NOW, or the clock.
+    pub fn now(&self) -> i64 {
+        self.fixed_now.unwrap_or_else(|| {
+            now_from_env().unwrap_or_else(|_| jiff::Timestamp::now().as_second())
+        })
+    }
+
+    /// The analysis' setup now ([`Setup::load`], as `top` loads it): the logs read afresh.
+    pub fn load_setup(&self) -> Result<Setup, String> {
+        Setup::load(&SetupOptions {
+            now: self.now(),
+            ..self.setup.clone()
+        })
+        .map_err(|e| format!("logs not read: {e}"))
+    }
+
+    /// The context alone ([`Setup::context`]: control files, passwd), for the header pass.
+    pub fn light_context(&self) -> AnalysisContext {
+        Setup::context(&SetupOptions {
+            now: self.now(),
+            ..self.setup.clone()
+        })
+        .ctx
+    }
+
+    /// The setup's context without the logs ([`Setup::without_logs`]), for records the logs
+    /// were already applied to.
+    pub fn context(&self, now: i64) -> AnalysisContext {
+        Setup::without_logs(&SetupOptions {
             now,
-            local_domains: locals::local_domains(self.queue.root(), &[]).0,
-            users: locals::passwd_users(Path::new("/etc/passwd")).unwrap_or_default(),
-        }
+            ..self.setup.clone()
+        })
+        .ctx
     }
 
     /// Give `records` the AUTH users their logs name and return what the logs said (empty
@@ -57,27 +87,29 @@ impl AfterFlood {
         records: &mut [MessageRecord],
         strings: &Interner,
     ) -> Result<LogFacts, String> {
-        if self.logs.is_empty() {
+        if !self.logs_given() {
             return Ok(LogFacts::default());
         }
-        LogEvidence::load(&self.logs)
+        let logs: Vec<PathBuf> = self.setup.logs.clone();
+        LogEvidence::load(&logs)
             .map(|ev| from_logs(records, strings, &ev))
             .map_err(|e| format!("logs not read: {e}"))
+    }
+
+    /// Were `--log` files given?
+    pub fn logs_given(&self) -> bool {
+        self.setup.logs.iter().any(|p| !p.as_os_str().is_empty())
     }
 }
 
 /// The accounts check for the accounts view: `top`'s AUTH-user culprits and the logs'
 /// taken-over logins are marked, as `qtriage accounts` does.
-pub fn check_accounts(snap: &Snapshot, env: &AfterFlood, now: i64) -> AccountsListing {
+pub fn check_accounts(snap: &Snapshot, env: &AfterFlood) -> AccountsListing {
     let logs = &snap.logs;
-    let ranking = rank_culprits(
-        &snap.records,
-        &snap.strings,
-        &env.context(now),
-        logs,
-        TOP_LIMIT,
-        OF_QUEUE,
-    );
+    // The snapshot's own analysis: the ranking the clusters pane shows.
+    let ranking = snap
+        .basis
+        .top(&snap.records, &snap.strings, logs, TOP_LIMIT, OF_QUEUE);
     let opts = CheckOptions {
         culprits_top: culprit_auth_users(&ranking, &snap.strings),
         culprits_log: logs.culprit_logins(),
@@ -161,7 +193,7 @@ pub fn write_report(snap: &Snapshot, env: &AfterFlood, now: i64) -> (String, boo
         counts,
     };
     let extras = Extras {
-        logs_read: !env.logs.is_empty(),
+        logs_read: env.logs_given(),
         yank_dir: &env.yank_dir,
         vpopmail: &env.vpopmail,
     };

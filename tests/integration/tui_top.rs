@@ -1,0 +1,84 @@
+//! One analysis, two faces: on the same queue and logs, the TUI's clusters are `qtriage top`'s
+//! rows exactly (values, counts, rates, scores, reasons, queries), and its `cluster:` queries
+//! select them.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use qtriage::analysis::key::ClusterKey;
+use qtriage::cli::clusters::ClusterJson;
+use qtriage::query::{Query, QueryContext};
+use qtriage::queue::{Queue, QueueOptions};
+use qtriage::tui::{Session, TuiOptions};
+
+use crate::log_top::{guessing_log, incident, qtriage, NOW};
+use crate::util::assert_exit;
+
+/// Run the TUI headless on `queue` with `logs` until the envelope pass' analysis is shown.
+fn tui_session(queue: &Path, logs: &[&Path]) -> Session {
+    let queue = Queue::open(queue, QueueOptions::default()).expect("open queue");
+    let opts = TuiOptions {
+        logs: logs.iter().map(|p| p.to_path_buf()).collect(),
+        now: Some(NOW),
+        ..TuiOptions::default()
+    };
+    let mut s = Session::start(queue, NOW, false, &opts).expect("start the TUI");
+    let deadline = Instant::now() + crate::tmux::deadline();
+    while s.state.data.as_ref().is_none_or(|a| a.envelopes_pending) {
+        assert!(Instant::now() < deadline, "the TUI's scan did not finish");
+        s.pump(Duration::from_millis(100));
+    }
+    s
+}
+
+#[test]
+fn the_tui_ranks_the_queue_as_top_does_with_logs() {
+    let i = incident();
+    let login = guessing_log(i.dir.path());
+    let logs = [i.smtpd.as_path(), login.as_path()];
+    let out = qtriage(&i.t, &logs, &["top", "--json", "--limit", "100"]);
+    assert_exit(&out, 0);
+    let top: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    // The account only the logs name, guessed: the TUI without the logs had neither.
+    assert_eq!(top[0]["value"], "test", "{top:#?}");
+    assert!(top[0]["score"].as_f64().is_some_and(|s| s >= 40.0));
+
+    let session = tui_session(i.t.root(), &logs);
+    let data = session.state.data.as_ref().expect("analysed");
+    let snap = &data.snapshot;
+    // The clusters pane (auth-user, the default key) holds top's first row as it is.
+    assert_eq!(data.clustering.key, ClusterKey::AuthUser);
+    let shown: Vec<serde_json::Value> = data
+        .clustering
+        .clusters
+        .iter()
+        .map(|c| serde_json::to_value(ClusterJson::new(c, &snap.strings)).expect("json"))
+        .collect();
+    assert!(shown.contains(&top[0]), "{:#?}\nnot in\n{shown:#?}", top[0]);
+    let qctx = QueryContext {
+        queue: &Queue::open(i.t.root(), QueueOptions::default()).expect("queue"),
+        strings: &snap.strings,
+        now: NOW,
+    };
+    for row in &top {
+        let key = ClusterKey::from_name(row["by"].as_str().expect("by")).expect("key");
+        let tui = qtriage::tui::worker::clustering(snap, key);
+        let same = tui
+            .clusters
+            .iter()
+            .map(|c| serde_json::to_value(ClusterJson::new(c, &snap.strings)).expect("json"))
+            .any(|c| c == *row);
+        assert!(same, "top's row is not the TUI's cluster: {row:#?}");
+        let q = Query::parse(row["query"].as_str().expect("query")).expect("parses");
+        let picked =
+            qtriage::query::select_with(&q, &qctx, &snap.records, None, Some(snap.basis.tables()));
+        assert_eq!(
+            Some(picked.len() as u64),
+            row["messages"].as_u64(),
+            "{row:#?}"
+        );
+    }
+}
