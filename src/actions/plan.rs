@@ -33,6 +33,9 @@ pub enum RefusalReason {
     NoInfo,
     /// Undo of an expire: the message is no longer in the queue.
     NotInQueue,
+    /// Yank: qmail-queue has not finished queueing it (a mess without todo and without info),
+    /// so it may still be writing it; it is left in the queue.
+    QueueingUnfinished,
 }
 
 impl std::fmt::Display for RefusalReason {
@@ -43,6 +46,11 @@ impl std::fmt::Display for RefusalReason {
                 f.write_str("no info file (not preprocessed by qmail-send yet)")
             }
             RefusalReason::NotInQueue => f.write_str("not in the queue any more"),
+            RefusalReason::QueueingUnfinished => f.write_str(
+                "queueing not finished (mess without todo or info: qmail-queue may still be \
+                 writing it); left in the queue. qmail-send's cleanup removes a stale one 36 \
+                 hours after its mess file was last read",
+            ),
         }
     }
 }
@@ -132,6 +140,9 @@ pub struct Outcome {
     pub batch: Option<BatchOutcome>,
     /// Planned messages that were gone when executing.
     pub vanished: Vec<MessageId>,
+    /// Planned messages left where they were when executing, with the reason (a yank seeing
+    /// a message whose queueing is not finished).
+    pub left: Vec<Refusal>,
     /// Interrupted batches completed before this one started.
     pub recovered: RecoveryReport,
     /// qmail-send was running and `--force` was used.

@@ -89,7 +89,7 @@ pub fn load(
     let mut records = scanned.records;
     // Damaged messages are analysed with what could be read; say that they exist.
     if let Some(note) = super::print::problems::summary(&records) {
-        eprintln!("qtriage: note: {note}");
+        warnln!("qtriage: note: {note}");
     }
     // Before the query, so `--where auth:USER` sees the users the logs name.
     let logs = global.apply_logs(&mut records, &strings)?;
@@ -130,7 +130,7 @@ pub fn analysis_context(
     let (local_domains, _skipped) = locals::local_domains(queue_root, local_domain);
     let users = match passwd {
         Some(p) => locals::passwd_users(p).map_err(|s| {
-            eprintln!(
+            warnln!(
                 "qtriage: note: passwd {} not read: {}",
                 sanitize_str(&s.path.display().to_string()),
                 sanitize_str(&s.reason)
@@ -168,7 +168,7 @@ fn report_query_error(text: &str, e: &query::QueryError) {
     let width = text
         .get(e.span.clone())
         .map_or(1, |p| sanitize_str(p).chars().count().max(1));
-    eprintln!(
+    warnln!(
         "qtriage: bad --where query: {e}\n  {shown}\n  {}{}",
         " ".repeat(start),
         "^".repeat(width)

@@ -67,7 +67,7 @@ fn done_text(f: &Finished) -> String {
             format!("expired {n} messages (batch {id}): qmail-send bounces them; u undoes")
         }
     };
-    let not_done = batch.failed.len() + o.vanished.len();
+    let not_done = batch.failed.len() + o.vanished.len() + o.left.len();
     if let Some((id, why)) = batch.failed.first() {
         text.push_str(&format!(
             ", {not_done} not done (#{id}: {})",
@@ -75,6 +75,8 @@ fn done_text(f: &Finished) -> String {
         ));
     } else if let Some(id) = o.vanished.first() {
         text.push_str(&format!(", {not_done} not done (#{id} was gone)"));
+    } else if let Some(r) = o.left.first() {
+        text.push_str(&format!(", {not_done} not done (#{}: {})", r.id, r.reason));
     }
     if o.forced_while_running {
         text.push_str(" [forced while qmail-send ran]");
