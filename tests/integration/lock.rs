@@ -212,7 +212,7 @@ fn a_refusal_exits_2_when_stderr_is_closed_or_full() {
         println!("skipped: util-linux flock not available");
         return;
     };
-    let (reader, writer) = std::io::pipe().expect("pipe");
+    let (reader, writer) = crate::util::pipe();
     drop(reader); // no reader: every write gets EPIPE, deterministically
     let full = std::fs::OpenOptions::new()
         .write(true)
@@ -230,7 +230,7 @@ fn a_refusal_exits_2_when_stderr_is_closed_or_full() {
         assert_eq!(out.status.code(), Some(2), "stderr to a {what}");
     }
     // And an error that is not a refusal (an unknown batch) keeps its status too.
-    let (reader, writer) = std::io::pipe().expect("pipe");
+    let (reader, writer) = crate::util::pipe();
     drop(reader);
     let out = t
         .command()

@@ -19,6 +19,7 @@ mod lock;
 mod log_top;
 mod logs;
 mod queueing;
+mod real_qmail;
 mod report;
 mod scan;
 mod tmux;
