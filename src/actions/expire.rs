@@ -4,12 +4,15 @@
 //! envelope sender: during a spam flood those bounces are backscatter to forged senders. Yanking
 //! is almost always the better tool. The old mtimes are journaled, so `restore --batch` undoes it.
 
-use std::path::PathBuf;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
-use super::journal::Direction;
+use super::area::journal_dir;
+use super::error::ActionError;
+use super::journal::{self, Direction};
 use super::plan::{Plan, PlannedMessage, Refusal, RefusalReason};
 use super::yank::{new_plan, PlanOptions};
-use crate::queue::{MessageRecord, Queue, Subdir};
+use crate::queue::{MessageId, MessageRecord, Queue, Subdir};
 
 /// qmail-send's default queuelifetime (control/queuelifetime), in seconds.
 pub const DEFAULT_QUEUE_LIFETIME: i64 = 604_800;
@@ -30,7 +33,9 @@ pub struct ExpireOptions {
 }
 
 /// Plan expiring these messages. Messages without info (todo only) are refused: qmail-send
-/// takes the birth time from info, which it has not written yet.
+/// takes the birth time from info, which it has not written yet. So are messages already born at
+/// or before the time an expire would set: expire only ever moves a birth time back, never
+/// forward (a message from 2020 must not become seven days old).
 pub fn plan_expire<'r>(
     queue: &Queue,
     records: impl IntoIterator<Item = &'r MessageRecord>,
@@ -50,6 +55,13 @@ pub fn plan_expire<'r>(
             });
             continue;
         }
+        if r.queued <= when {
+            plan.refused.push(Refusal {
+                id: r.id,
+                reason: RefusalReason::AlreadyExpired { birth: r.queued },
+            });
+            continue;
+        }
         plan.messages.push(PlannedMessage {
             id: r.id,
             files: Vec::new(),
@@ -57,7 +69,39 @@ pub fn plan_expire<'r>(
             bytes: r.size,
             set_mtime: Some(when),
             old_mtime: Some(r.queued),
+            info_inode: None,
         });
     }
     plan
+}
+
+/// What earlier expire batches set: (id, info inode, the mtime set) to the birth time before
+/// that expire. A message expired again keeps its original birth time in the new journal, so
+/// undoing either batch can give it back, never an earlier expire's made-up time.
+#[derive(Debug, Default)]
+pub(crate) struct EarlierExpires(HashMap<(MessageId, u64, i64), i64>);
+
+impl EarlierExpires {
+    /// Read the expire batches in the yank area `yank_dir` (only their journals are read whole).
+    pub(crate) fn load(yank_dir: &Path) -> Result<EarlierExpires, ActionError> {
+        let mut out = HashMap::new();
+        for path in journal::journal_files(&journal_dir(yank_dir))? {
+            if journal::direction_of(&path)? != Some(Direction::Expire) {
+                continue;
+            }
+            let batch = journal::load(&path)?;
+            for m in batch.messages {
+                if let (Some(ino), Some(set), Some(old)) = (m.info_inode, m.set_mtime, m.old_mtime)
+                {
+                    out.insert((m.id, ino, set), old);
+                }
+            }
+        }
+        Ok(EarlierExpires(out))
+    }
+
+    /// The birth time before any expire of this info file, if an earlier expire set its `mtime`.
+    pub(crate) fn original(&self, id: MessageId, inode: u64, mtime: i64) -> Option<i64> {
+        self.0.get(&(id, inode, mtime)).copied()
+    }
 }

@@ -89,9 +89,15 @@ pub struct JournalMessage {
     /// The info mtime to set (expire; restore of an expire).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub set_mtime: Option<i64>,
-    /// The info mtime before the batch (expire), so the batch can be undone.
+    /// The info mtime before the batch (expire), so the batch can be undone. A message expired
+    /// twice keeps its first expire's original birth time here.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub old_mtime: Option<i64>,
+    /// The inode of the info file re-timed (expire, and the undo of an expire): ids are inode
+    /// numbers that qmail reuses, so a re-time applies only to this very file. Absent in journals
+    /// written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub info_inode: Option<u64>,
 }
 
 mod subdir_names {
@@ -381,6 +387,23 @@ pub fn load(path: &Path) -> Result<Batch, ActionError> {
     Ok(b)
 }
 
+/// The direction of the batch in the journal at `path`, from its first line alone (`None` when
+/// that line is not a batch header), so finding the expire batches does not read every yank's.
+pub fn direction_of(path: &Path) -> Result<Option<Direction>, ActionError> {
+    use std::io::BufRead;
+    let f = File::open(path).map_err(|e| ActionError::io(path, e))?;
+    let mut first = Vec::new();
+    io::BufReader::new(f.take(1 << 20))
+        .read_until(b'\n', &mut first)
+        .map_err(|e| ActionError::io(path, e))?;
+    Ok(
+        match serde_json::from_slice::<Line>(first.trim_ascii_end()) {
+            Ok(Line::Batch(h)) => Some(h.direction),
+            _ => None,
+        },
+    )
+}
+
 /// Is the journal finished (done or abandoned)? Reads only its tail, so checking many old
 /// journals before every action stays cheap.
 pub fn is_finished(path: &Path) -> Result<bool, ActionError> {
@@ -453,6 +476,7 @@ mod tests {
             files: vec![Subdir::Mess, Subdir::Info],
             set_mtime: None,
             old_mtime: None,
+            info_inode: Some(12),
         }];
         let mut w = JournalWriter::create(dir.path(), &header("b1"), &msgs, &Armed::none())
             .expect("create");

@@ -211,8 +211,27 @@ impl<'a> Mover<'a> {
     }
 
     /// Set the info file's access and modification times (expire, and its undo).
-    pub fn set_info_mtime(&mut self, id: MessageId, mtime: i64) -> Result<(), MoveFailure> {
+    pub fn set_info_mtime(
+        &mut self,
+        id: MessageId,
+        mtime: i64,
+        inode: Option<u64>,
+    ) -> Result<(), MoveFailure> {
+        use std::os::unix::fs::MetadataExt;
         let path = self.queue_path(Subdir::Info, id);
+        // Recovery re-times what a journal recorded; if the id now names another message, leave it.
+        if let Some(ino) = inode {
+            let now = std::fs::symlink_metadata(&path).map(|md| md.ino());
+            if now.as_ref().ok() != Some(&ino) {
+                return Err(MoveFailure {
+                    error: now.err().unwrap_or_else(|| {
+                        std::io::Error::other("the info file is not the one journaled (id reused)")
+                    }),
+                    path,
+                    is_split: false,
+                });
+            }
+        }
         let t = rustix::fs::Timespec {
             tv_sec: mtime,
             tv_nsec: 0,

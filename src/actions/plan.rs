@@ -22,6 +22,9 @@ pub struct PlannedMessage {
     pub set_mtime: Option<i64>,
     /// The info mtime when planned (expire).
     pub old_mtime: Option<i64>,
+    /// The inode of the info file an expire changed (the undo of an expire): an id is an inode
+    /// number and qmail reuses it, so only the same info file may get its old birth time back.
+    pub info_inode: Option<u64>,
 }
 
 /// Why a message was left out of a plan.
@@ -33,9 +36,25 @@ pub enum RefusalReason {
     NoInfo,
     /// Undo of an expire: the message is no longer in the queue.
     NotInQueue,
+    /// Expire: the birth time is already at or before the one an expire would set; expire never
+    /// makes a message younger.
+    AlreadyExpired {
+        /// Its birth time (info mtime), unix seconds.
+        birth: i64,
+    },
     /// Yank: qmail-queue has not finished queueing it (a mess without todo and without info),
     /// so it may still be writing it; it is left in the queue.
     QueueingUnfinished,
+    /// Undo of an expire: the id now names another message (qmail-send bounced the expired one
+    /// and a new message got its inode number); setting the old time would bounce new mail.
+    InfoReplaced,
+    /// Undo of an expire: the birth time is no longer the one the expire set (changed since).
+    BirthTimeChanged {
+        /// The info mtime now.
+        now: i64,
+        /// The mtime the expire set.
+        expired_to: i64,
+    },
 }
 
 impl std::fmt::Display for RefusalReason {
@@ -46,10 +65,24 @@ impl std::fmt::Display for RefusalReason {
                 f.write_str("no info file (not preprocessed by qmail-send yet)")
             }
             RefusalReason::NotInQueue => f.write_str("not in the queue any more"),
+            RefusalReason::AlreadyExpired { birth } => write!(
+                f,
+                "birth time {} is already at or before the expiry time (expire never makes a message younger)",
+                crate::queue::date::rfc3339(*birth)
+            ),
             RefusalReason::QueueingUnfinished => f.write_str(
                 "queueing not finished (mess without todo or info: qmail-queue may still be \
                  writing it); left in the queue. qmail-send's cleanup removes a stale one 36 \
                  hours after its mess file was last read",
+            ),
+            RefusalReason::InfoReplaced => f.write_str(
+                "the id now names another message (the expired one is gone and qmail reused its inode)",
+            ),
+            RefusalReason::BirthTimeChanged { now, expired_to } => write!(
+                f,
+                "birth time changed since the expire ({} now, the expire set {})",
+                crate::queue::date::rfc3339(*now),
+                crate::queue::date::rfc3339(*expired_to)
             ),
         }
     }
@@ -140,9 +173,9 @@ pub struct Outcome {
     pub batch: Option<BatchOutcome>,
     /// Planned messages that were gone when executing.
     pub vanished: Vec<MessageId>,
-    /// Planned messages left where they were when executing, with the reason (a yank seeing
+    /// Planned messages left alone when re-checked under the lock, and why (also a yank seeing
     /// a message whose queueing is not finished).
-    pub left: Vec<Refusal>,
+    pub skipped: Vec<Refusal>,
     /// Interrupted batches completed before this one started.
     pub recovered: RecoveryReport,
     /// qmail-send was running and `--force` was used.

@@ -61,6 +61,7 @@ pub fn plan_purge(
                 bytes: y.bytes,
                 set_mtime: None,
                 old_mtime: None,
+                info_inode: None,
             });
         }
     }

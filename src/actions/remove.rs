@@ -84,8 +84,19 @@ pub fn remove_compat(
                 at: Some(at),
             };
             let plan = plan_expire(queue, &records, &eopts);
+            for r in &plan.refused {
+                let info = queue.path(Subdir::Info, r.id);
+                line(format!("not expired {}: {}", info.display(), r.reason));
+            }
             let o = execute_with(&plan, &opts.execute, &progress, &mut |_, _| {})?;
-            for m in &plan.messages {
+            let not_done: std::collections::HashSet<MessageId> = o
+                .vanished
+                .iter()
+                .copied()
+                .chain(o.skipped.iter().map(|r| r.id))
+                .chain(o.batch.iter().flat_map(|b| b.failed.iter().map(|f| f.0)))
+                .collect();
+            for m in plan.messages.iter().filter(|m| !not_done.contains(&m.id)) {
                 line(format!(
                     "expired {}",
                     queue.path(Subdir::Info, m.id).display()
@@ -100,7 +111,12 @@ pub fn remove_compat(
             };
             let yanked = execute_with(&plan, &opts.execute, &progress, on_move)?;
             // Messages qmail-queue may still be writing stay in the queue; say which.
-            let left: Vec<_> = plan.refused.iter().chain(&yanked.left).cloned().collect();
+            let left: Vec<_> = plan
+                .refused
+                .iter()
+                .chain(&yanked.skipped)
+                .cloned()
+                .collect();
             for r in &left {
                 line(format!("refused #{}: {}", r.id, r.reason));
             }
@@ -119,7 +135,7 @@ pub fn remove_compat(
                 }
                 _ => yanked,
             };
-            last.left = left;
+            last.skipped = left;
             last
         }
     };

@@ -87,6 +87,7 @@ pub fn plan_restore(
                 bytes: y.bytes,
                 set_mtime: None,
                 old_mtime: None,
+                info_inode: None,
             }),
         }
     }
@@ -101,19 +102,34 @@ fn conflict(queue: &Queue, y: &YankedMessage) -> Option<PathBuf> {
         .find(|p| std::fs::symlink_metadata(p).is_ok())
 }
 
-/// Undo an expire: put back each message's recorded info mtime.
+/// Undo an expire: put back each message's recorded info mtime, but only on the info file the
+/// expire changed. qmail-send bounces an expired message and deletes it, and the next message
+/// queued may get the same inode number, so the same id: giving that new message the old birth
+/// time would bounce real mail. Same inode and the mtime the expire set, or it is refused.
 fn plan_unexpire(queue: &Queue, batch: &Batch, plan: &mut Plan) {
+    use std::os::unix::fs::MetadataExt;
     for m in batch
         .messages
         .iter()
         .filter(|m| !batch.failed.contains(&m.id))
     {
-        let Some(old) = m.old_mtime else { continue };
-        if std::fs::symlink_metadata(queue.path(Subdir::Info, m.id)).is_err() {
-            plan.refused.push(Refusal {
-                id: m.id,
-                reason: RefusalReason::NotInQueue,
-            });
+        let (Some(old), Some(expired_to)) = (m.old_mtime, m.set_mtime) else {
+            continue;
+        };
+        let refuse = |reason| Refusal { id: m.id, reason };
+        let Ok(info) = std::fs::symlink_metadata(queue.path(Subdir::Info, m.id)) else {
+            plan.refused.push(refuse(RefusalReason::NotInQueue));
+            continue;
+        };
+        if m.info_inode.is_some_and(|ino| ino != info.ino()) || !info.is_file() {
+            plan.refused.push(refuse(RefusalReason::InfoReplaced));
+            continue;
+        }
+        if info.mtime() != expired_to {
+            plan.refused.push(refuse(RefusalReason::BirthTimeChanged {
+                now: info.mtime(),
+                expired_to,
+            }));
             continue;
         }
         let bytes =
@@ -124,7 +140,8 @@ fn plan_unexpire(queue: &Queue, batch: &Batch, plan: &mut Plan) {
             recipients: 0,
             bytes,
             set_mtime: Some(old),
-            old_mtime: m.set_mtime,
+            old_mtime: Some(expired_to),
+            info_inode: Some(info.ino()),
         });
     }
 }

@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::area::{check_same_filesystem, ensure_yank_dir, journal_dir};
 use super::error::ActionError;
+use super::expire::EarlierExpires;
 use super::failpoint::{Armed, FailOp};
 use super::journal::{
     self, fsync_dir, BatchHeader, BatchState, Direction, JournalMessage, JournalWriter,
@@ -22,7 +23,9 @@ use super::journal::{
 };
 use super::lock::{is_locked, lock_actions, lock_holder, sendmutex_path, try_lock_send, HeldLock};
 use super::mover::{MoveFailure, Mover, Toward};
-use super::plan::{BatchOutcome, ExecuteOptions, Outcome, Plan, RecoveryReport, Refusal};
+use super::plan::{
+    BatchOutcome, ExecuteOptions, Outcome, Plan, RecoveryReport, Refusal, RefusalReason,
+};
 use super::yank::{is_unfinished, unfinished_refusal};
 use crate::queue::{Layout, MessageId, Subdir};
 
@@ -106,11 +109,15 @@ pub fn execute_with(
         ops: 0,
         touched: Default::default(),
     };
-    let (messages, vanished, left) = refresh(plan, &mover);
+    let Refreshed {
+        messages,
+        vanished,
+        skipped,
+    } = refresh(plan, &mover)?;
     let mut outcome = Outcome {
         batch: None,
         vanished,
-        left,
+        skipped,
         recovered,
         forced_while_running: guard.forced_while_running,
     };
@@ -174,14 +181,26 @@ fn refuse_before_writing(
     Err(ActionError::SendRunning { lock, holder })
 }
 
-/// Re-list each planned message's files as they are now (we hold the locks), for the journal:
-/// the messages to act on, those gone, and those left in place (a yank of a message whose
-/// queueing is not finished: sendmutex does not stop qmail-queue).
-fn refresh(plan: &Plan, mover: &Mover<'_>) -> (Vec<JournalMessage>, Vec<MessageId>, Vec<Refusal>) {
+/// The planned messages as they are under the lock: what to journal, what is gone, what is left
+/// alone and why.
+#[derive(Default)]
+struct Refreshed {
+    messages: Vec<JournalMessage>,
+    vanished: Vec<MessageId>,
+    skipped: Vec<Refusal>,
+}
+
+/// Re-list each planned message's files as they are now (we hold the locks), for the journal.
+fn refresh(plan: &Plan, mover: &Mover<'_>) -> Result<Refreshed, ActionError> {
     let exists = |p: PathBuf| std::fs::symlink_metadata(p).is_ok();
-    let mut out = Vec::with_capacity(plan.messages.len());
-    let mut vanished = Vec::new();
-    let mut left = Vec::new();
+    let earlier = match plan.direction {
+        Direction::Expire => EarlierExpires::load(&plan.yank_dir)?,
+        _ => EarlierExpires::default(),
+    };
+    let mut out = Refreshed {
+        messages: Vec::with_capacity(plan.messages.len()),
+        ..Refreshed::default()
+    };
     for m in &plan.messages {
         let files: Vec<Subdir> = match plan.direction {
             Direction::Yank => Subdir::ALL
@@ -194,35 +213,93 @@ fn refresh(plan: &Plan, mover: &Mover<'_>) -> (Vec<JournalMessage>, Vec<MessageI
                 .collect(),
             Direction::Expire => Vec::new(),
         };
+        // sendmutex does not stop qmail-queue: a yank re-checks that queueing has finished.
         if plan.direction == Direction::Yank && is_unfinished(&files) {
-            left.push(unfinished_refusal(m.id));
+            out.skipped.push(unfinished_refusal(m.id));
             continue;
         }
-        let info = mover.queue_path(Subdir::Info, m.id);
-        let needs_info = m.set_mtime.is_some() && plan.direction != Direction::Purge;
-        let info_mtime = std::fs::symlink_metadata(&info).ok().map(|md| {
-            use std::os::unix::fs::MetadataExt;
-            md.mtime()
-        });
-        // The undo of an expire restores the mtime recorded then; an expire records it now.
-        let old_mtime = if plan.direction == Direction::Expire {
-            info_mtime
-        } else {
-            m.old_mtime
-        };
-        let has_work = !files.is_empty() || (needs_info && info_mtime.is_some());
-        if !has_work {
-            vanished.push(m.id);
-            continue;
-        }
-        out.push(JournalMessage {
+        let mut entry = JournalMessage {
             id: m.id,
             files,
             set_mtime: m.set_mtime,
-            old_mtime,
-        });
+            old_mtime: m.old_mtime,
+            info_inode: m.info_inode,
+        };
+        if entry.set_mtime.is_some() && plan.direction != Direction::Purge {
+            match retime_now(plan.direction, &mut entry, mover, &earlier) {
+                Retime::Go => {}
+                Retime::Gone if entry.files.is_empty() => {
+                    out.vanished.push(m.id);
+                    continue;
+                }
+                Retime::Gone => entry.set_mtime = None,
+                Retime::Refused(reason) => {
+                    out.skipped.push(Refusal { id: m.id, reason });
+                    continue;
+                }
+            }
+        } else if entry.files.is_empty() {
+            out.vanished.push(m.id);
+            continue;
+        }
+        out.messages.push(entry);
     }
-    (out, vanished, left)
+    Ok(out)
+}
+
+/// What re-checking an info file under the lock says about re-timing it.
+enum Retime {
+    Go,
+    Gone,
+    Refused(RefusalReason),
+}
+
+/// Check the info file `entry` re-times as it is now, and fill in what the journal records: an
+/// expire records the file's inode and its birth time before any expire; the undo of an expire
+/// needs the very file the expire changed, still at the time the expire set.
+fn retime_now(
+    direction: Direction,
+    entry: &mut JournalMessage,
+    mover: &Mover<'_>,
+    earlier: &EarlierExpires,
+) -> Retime {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(info) = std::fs::symlink_metadata(mover.queue_path(Subdir::Info, entry.id)) else {
+        return Retime::Gone;
+    };
+    let Some(set) = entry.set_mtime else {
+        return Retime::Go;
+    };
+    match direction {
+        Direction::Expire => {
+            if set >= info.mtime() {
+                return Retime::Refused(RefusalReason::AlreadyExpired {
+                    birth: info.mtime(),
+                });
+            }
+            entry.info_inode = Some(info.ino());
+            entry.old_mtime = Some(
+                earlier
+                    .original(entry.id, info.ino(), info.mtime())
+                    .unwrap_or(info.mtime()),
+            );
+            Retime::Go
+        }
+        _ => {
+            if entry.info_inode.is_some_and(|ino| ino != info.ino()) {
+                return Retime::Refused(RefusalReason::InfoReplaced);
+            }
+            match entry.old_mtime {
+                Some(expired_to) if expired_to != info.mtime() => {
+                    Retime::Refused(RefusalReason::BirthTimeChanged {
+                        now: info.mtime(),
+                        expired_to,
+                    })
+                }
+                _ => Retime::Go,
+            }
+        }
+    }
 }
 
 /// One batch being run (fresh or recovered).
@@ -303,14 +380,14 @@ fn apply(
         Direction::Restore => {
             let mut n = mover.move_message(m.id, &m.files, Toward::Queue, on_move)?;
             if let Some(t) = m.set_mtime {
-                mover.set_info_mtime(m.id, t)?;
+                mover.set_info_mtime(m.id, t, m.info_inode)?;
                 n += 1;
             }
             Ok(n)
         }
         Direction::Purge => mover.purge_message(m.id, &m.files),
         Direction::Expire => match m.set_mtime {
-            Some(t) => mover.set_info_mtime(m.id, t).map(|()| 1),
+            Some(t) => mover.set_info_mtime(m.id, t, m.info_inode).map(|()| 1),
             None => Ok(0),
         },
     }

@@ -51,6 +51,7 @@ pub fn plan_yank<'r>(
             bytes: r.size,
             set_mtime: None,
             old_mtime: None,
+            info_inode: None,
         });
     }
     plan
@@ -95,6 +96,7 @@ pub fn plan_yank_ids(queue: &Queue, ids: &[MessageId], opts: &PlanOptions) -> Pl
             bytes,
             set_mtime: None,
             old_mtime: None,
+            info_inode: None,
         });
     }
     plan

@@ -177,8 +177,8 @@ pub fn print_problems(
         for id in &o.vanished {
             writeln!(out, "vanished #{id}: gone from where it was planned")?;
         }
-        for r in &o.left {
-            writeln!(out, "refused #{}: {}", r.id, r.reason)?;
+        for r in &o.skipped {
+            writeln!(out, "skipped #{}: {}", r.id, r.reason)?;
         }
     }
     Ok(())

@@ -172,7 +172,7 @@ pub fn perform(
     let result = remove_compat(queue, &ids, &opts, out)
         .map(|o| {
             let failed = o.batch.as_ref().is_some_and(|b| !b.failed.is_empty());
-            if failed || !o.left.is_empty() {
+            if failed || !o.skipped.is_empty() {
                 ExitCode::NoMatch
             } else {
                 ExitCode::Success

@@ -98,7 +98,7 @@ fn run_inner(
         b.batch
     )?;
     Ok(
-        if b.failed.is_empty() && plan.refused.is_empty() && outcome.left.is_empty() {
+        if b.failed.is_empty() && plan.refused.is_empty() && outcome.skipped.is_empty() {
             ExitCode::Success
         } else {
             ExitCode::NoMatch

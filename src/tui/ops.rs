@@ -192,7 +192,7 @@ pub fn acted_on(plan: &Plan, outcome: &Outcome) -> Vec<MessageId> {
         .iter()
         .map(|(id, _)| *id)
         .chain(outcome.vanished.iter().copied())
-        .chain(outcome.left.iter().map(|r| r.id))
+        .chain(outcome.skipped.iter().map(|r| r.id))
         .collect();
     plan.messages
         .iter()

@@ -53,10 +53,19 @@ pub fn recovery_text(r: &RecoveryReport) -> Option<String> {
 fn done_text(f: &Finished) -> String {
     let (plan, o) = (&f.confirm.plan, &f.outcome);
     let Some(batch) = &o.batch else {
-        return format!(
-            "nothing done: all {} messages were gone",
-            plan.messages.len()
-        );
+        return match o.skipped.first() {
+            Some(r) => format!(
+                "nothing done: {} gone, {} left alone (#{}: {})",
+                o.vanished.len(),
+                o.skipped.len(),
+                r.id,
+                r.reason
+            ),
+            None => format!(
+                "nothing done: all {} messages were gone",
+                plan.messages.len()
+            ),
+        };
     };
     let (n, id) = (batch.messages, &batch.batch);
     let mut text = match plan.direction {
@@ -67,7 +76,7 @@ fn done_text(f: &Finished) -> String {
             format!("expired {n} messages (batch {id}): qmail-send bounces them; u undoes")
         }
     };
-    let not_done = batch.failed.len() + o.vanished.len() + o.left.len();
+    let not_done = batch.failed.len() + o.vanished.len() + o.skipped.len();
     if let Some((id, why)) = batch.failed.first() {
         text.push_str(&format!(
             ", {not_done} not done (#{id}: {})",
@@ -75,7 +84,7 @@ fn done_text(f: &Finished) -> String {
         ));
     } else if let Some(id) = o.vanished.first() {
         text.push_str(&format!(", {not_done} not done (#{id} was gone)"));
-    } else if let Some(r) = o.left.first() {
+    } else if let Some(r) = o.skipped.first() {
         text.push_str(&format!(", {not_done} not done (#{}: {})", r.id, r.reason));
     }
     if o.forced_while_running {

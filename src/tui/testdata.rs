@@ -141,6 +141,7 @@ pub fn plan_of<'r>(
             bytes: r.size,
             set_mtime: (direction == Direction::Expire).then_some(NOW - 604_801),
             old_mtime: (direction == Direction::Expire).then_some(r.queued),
+            info_inode: None,
         })
         .collect();
     Plan {

@@ -25,6 +25,8 @@ fn mess(body: &[u8]) -> Vec<u8> {
 
 fn seed() -> Seed {
     let t = TestQueue::with(QueueBuilder::new("").split(SPLIT));
+    // Born an hour ago by the clock, so `-X 604800` moves them back whatever today's date is.
+    let born = qtriage::actions::plan::unix_now() - 3600;
     let mut padded = vec![b'.'; 300];
     padded.extend_from_slice(b"PayPal dispute");
     let files: [(&'static str, Vec<u8>); 6] = [
@@ -40,7 +42,12 @@ fn seed() -> Seed {
         .map(|(n, m)| {
             (
                 n,
-                t.add(MessageSpec::new().raw_mess(m).remote("x@y.example")),
+                t.add(
+                    MessageSpec::new()
+                        .raw_mess(m)
+                        .remote("x@y.example")
+                        .born(born),
+                ),
             )
         })
         .collect();

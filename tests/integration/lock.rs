@@ -21,13 +21,16 @@ fn would_be_send_starts(t: &TestQueue) -> bool {
 
 fn queue() -> (TestQueue, Vec<u64>) {
     let t = TestQueue::new(5);
+    // Born by the clock, so `expire` has a birth time to move back whatever today's date is.
+    let born = qtriage::actions::plan::unix_now() - 600;
     let ids = (0..4)
         .map(|i| {
             t.add(
                 MessageSpec::new()
                     .sender(format!("s{i}@x.example"))
                     .remote("v@y.example")
-                    .auth("test"),
+                    .auth("test")
+                    .born(born),
             )
             .0
         })

@@ -10,6 +10,7 @@ mod cli_stat;
 mod cli_top;
 mod contract;
 mod crash;
+mod expire;
 mod flood;
 mod hostile;
 mod hostile_harness;

@@ -108,8 +108,8 @@ fn execute_rechecks_the_files() {
     };
     let outcome = actions::execute(&plan, &eopts, &AtomicU64::new(0)).expect("execute");
     assert!(outcome.batch.is_none());
-    assert_eq!(outcome.left.len(), 1);
-    assert_eq!(outcome.left[0].reason, RefusalReason::QueueingUnfinished);
+    assert_eq!(outcome.skipped.len(), 1);
+    assert_eq!(outcome.skipped[0].reason, RefusalReason::QueueingUnfinished);
     assert!(t.q.path(Subdir::Mess, id).exists());
 }
 

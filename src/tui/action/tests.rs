@@ -103,7 +103,7 @@ fn finished(confirm: Confirm, batch: &str, failed: Vec<(MessageId, String)>) -> 
                 failed,
             }),
             vanished: vec![],
-            left: vec![],
+            skipped: vec![],
             recovered: RecoveryReport::default(),
             forced_while_running: false,
         },

@@ -1,0 +1,124 @@
+//! expire and its undo never bounce real mail: ids are inode numbers that qmail reuses, so an
+//! undo re-times only the info file the expire changed; an expire never makes a message younger
+//! and a second expire keeps the first one's original birth time.
+
+use std::os::unix::fs::MetadataExt;
+
+use qtriage::actions::plan::unix_now;
+use qtriage::fixture::MessageSpec;
+use qtriage::queue::{MessageId, Subdir};
+
+use crate::util::{assert_exit, TestQueue};
+
+fn spam(born: i64) -> MessageSpec {
+    MessageSpec::new()
+        .sender("x@spam.example")
+        .remote("victim@example.net")
+        .received_from("82.128.32.42")
+        .auth("test")
+        .subject("cheap stuff")
+        .born(born)
+}
+
+fn birth(t: &TestQueue, id: MessageId) -> i64 {
+    std::fs::metadata(t.q.path(Subdir::Info, id))
+        .expect("info")
+        .mtime()
+}
+
+/// The batch id from an `--apply` run's "... in batch ID" or "undo with: ... --batch ID" line.
+fn batch_of(out: &std::process::Output) -> String {
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.split_whitespace()
+        .skip_while(|w| *w != "batch" && *w != "--batch")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no batch in {text}"))
+        .to_string()
+}
+
+#[test]
+fn undoing_an_expire_leaves_a_message_that_reused_the_id_alone() {
+    let t = TestQueue::new(5);
+    let now = unix_now();
+    let id = t.add(spam(now - 100));
+    let out = t.run(&["expire", "auth:test", "--apply"]);
+    assert_exit(&out, 0);
+    let batch = batch_of(&out);
+    // qmail-send bounced and deleted it; a new, real message got the same inode number.
+    let real = MessageSpec::new()
+        .sender("alice@example.com")
+        .local("bob@example.com")
+        .born(now - 50);
+    t.q.requeue_as(id, &real).expect("requeue");
+    let out = t.run(&["restore", "--batch", &batch, "--apply"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(&format!("refused #{id}")), "{text}");
+    assert_eq!(
+        birth(&t, id),
+        now - 50,
+        "the new message keeps its birth time"
+    );
+}
+
+#[test]
+fn expire_never_makes_a_message_younger() {
+    let t = TestQueue::new(5);
+    // Born long before any expiry time an expire now would set, whatever today is.
+    let old = unix_now() - 30 * 86_400;
+    let id = t.add(spam(old));
+    let out = t.run(&["expire", "auth:test", "--apply"]);
+    assert_exit(&out, 1);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!("refused #{id}: birth time")) && text.contains("younger"),
+        "{text}"
+    );
+    assert_eq!(birth(&t, id), old);
+
+    let out = t.run(&["remove", "-p", "cheap stuff", "-X", "604800"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("not expired "), "{text}");
+    assert_eq!(birth(&t, id), old);
+}
+
+#[test]
+fn a_second_expire_keeps_the_original_birth_time_for_the_undo() {
+    let t = TestQueue::new(5);
+    let now = unix_now();
+    let id = t.add(spam(now - 100));
+    let first = t.run(&["expire", "auth:test", "--apply"]);
+    assert_exit(&first, 0);
+    let first = batch_of(&first);
+    let expired_to = birth(&t, id);
+    assert!(expired_to < now - 604_800, "{expired_to}");
+
+    // Expire again, further back (qmail-remove -x DATE), then undo that second batch.
+    let earlier = (expired_to - 86_400).to_string();
+    let out = t.run(&["remove", "-p", "cheap stuff", "-x", &earlier]);
+    assert_exit(&out, 0);
+    assert_eq!(birth(&t, id), expired_to - 86_400);
+    let second = t
+        .stdout(&["yanked", "--json"])
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|b| b["type"] == "batch" && b["direction"] == "expire")
+        .filter_map(|b| b["batch"].as_str().map(str::to_string))
+        .find(|b| *b != first)
+        .expect("the second expire batch");
+    let out = t.run(&["restore", "--batch", &second, "--apply"]);
+    assert_exit(&out, 0);
+    assert_eq!(
+        birth(&t, id),
+        now - 100,
+        "the original birth time, not the first expire's"
+    );
+
+    // The first batch's time is no longer there: its undo leaves the message alone.
+    let out = t.run(&["restore", "--batch", &first, "--apply"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!("refused #{id}: birth time changed")),
+        "{text}"
+    );
+    assert_eq!(birth(&t, id), now - 100);
+}
