@@ -10,6 +10,7 @@
 //! missing (a developer's laptop), each test prints one line saying why it did not run and
 //! passes; CI runs as root with `../shared` beside the checkout (README.md, "Run the tests").
 
+mod expire;
 mod kit;
 mod supervised;
 
