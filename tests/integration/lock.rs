@@ -232,6 +232,17 @@ fn a_refusal_exits_2_when_stderr_is_closed_or_full() {
             .expect("run qtriage");
         assert_eq!(out.status.code(), Some(2), "stderr to a {what}");
     }
+    // `2>&1 | head -1` once head has gone: stdout and stderr the same reader-less pipe.
+    let (reader, writer) = crate::util::pipe();
+    drop(reader);
+    let out = t
+        .command()
+        .args(["yank", "auth:test", "--apply"])
+        .stdout(writer.try_clone().expect("dup"))
+        .stderr(writer)
+        .output()
+        .expect("run qtriage");
+    assert_eq!(out.status.code(), Some(2), "2>&1 into a closed pipe");
     // And an error that is not a refusal (an unknown batch) keeps its status too.
     let (reader, writer) = crate::util::pipe();
     drop(reader);
