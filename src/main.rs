@@ -15,7 +15,7 @@ fn main() -> std::process::ExitCode {
             if broken_pipe {
                 return ExitCode::Success.into();
             }
-            eprintln!("qtriage: {err:#}");
+            qtriage::cli::stderr_line(format_args!("qtriage: {err:#}"));
             ExitCode::Error.into()
         }
     }

@@ -90,6 +90,12 @@ pub fn lock_actions(journal_dir: &Path) -> Result<HeldLock, ActionError> {
     try_flock(&path, true)?.ok_or(ActionError::ActionRunning { lock: path })
 }
 
+/// Does someone hold a flock on `path`? Never creates it: a missing or unopenable file is not
+/// locked.
+pub fn is_locked(path: &Path) -> bool {
+    matches!(try_flock(path, false), Ok(None))
+}
+
 /// Report whether qmail-send runs: take the lock and release it at once.
 pub fn mta_status(queue_root: &Path) -> Result<MtaStatus, ActionError> {
     let path = sendmutex_path(queue_root);

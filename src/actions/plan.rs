@@ -42,6 +42,9 @@ pub enum RefusalReason {
         /// Its birth time (info mtime), unix seconds.
         birth: i64,
     },
+    /// Yank: qmail-queue has not finished queueing it (a mess without todo and without info),
+    /// so it may still be writing it; it is left in the queue.
+    QueueingUnfinished,
     /// Undo of an expire: the id now names another message (qmail-send bounced the expired one
     /// and a new message got its inode number); setting the old time would bounce new mail.
     InfoReplaced,
@@ -66,6 +69,11 @@ impl std::fmt::Display for RefusalReason {
                 f,
                 "birth time {} is already at or before the expiry time (expire never makes a message younger)",
                 crate::queue::date::rfc3339(*birth)
+            ),
+            RefusalReason::QueueingUnfinished => f.write_str(
+                "queueing not finished (mess without todo or info: qmail-queue may still be \
+                 writing it); left in the queue. qmail-send's cleanup removes a stale one 36 \
+                 hours after its mess file was last read",
             ),
             RefusalReason::InfoReplaced => f.write_str(
                 "the id now names another message (the expired one is gone and qmail reused its inode)",
@@ -165,7 +173,8 @@ pub struct Outcome {
     pub batch: Option<BatchOutcome>,
     /// Planned messages that were gone when executing.
     pub vanished: Vec<MessageId>,
-    /// Planned messages left alone when re-checked under the lock, and why.
+    /// Planned messages left alone when re-checked under the lock, and why (also a yank seeing
+    /// a message whose queueing is not finished).
     pub skipped: Vec<Refusal>,
     /// Interrupted batches completed before this one started.
     pub recovered: RecoveryReport,

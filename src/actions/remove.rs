@@ -49,7 +49,9 @@ pub struct RemoveOptions {
 }
 
 /// Act on `ids` like qmail-remove, writing its output lines to `out`. Returns the outcome of the
-/// last batch (the purge for `Delete`). Refuses while qmail-send runs unless `execute.force`.
+/// last batch (the purge for `Delete`), whose `left` holds every message a yank left in the
+/// queue (also printed as `refused #ID: reason`). Refuses while qmail-send runs unless
+/// `execute.force`.
 pub fn remove_compat(
     queue: &Queue,
     ids: &[MessageId],
@@ -108,7 +110,17 @@ pub fn remove_compat(
                 line(format!("moved {} to {}", from.display(), to.display()))
             };
             let yanked = execute_with(&plan, &opts.execute, &progress, on_move)?;
-            match (opts.mode, &yanked.batch) {
+            // Messages qmail-queue may still be writing stay in the queue; say which.
+            let left: Vec<_> = plan
+                .refused
+                .iter()
+                .chain(&yanked.skipped)
+                .cloned()
+                .collect();
+            for r in &left {
+                line(format!("refused #{}: {}", r.id, r.reason));
+            }
+            let mut last = match (opts.mode, &yanked.batch) {
                 (RemoveMode::Delete, Some(b)) => {
                     let sel = PurgeSelection::Batch(b.batch.clone());
                     let purge = plan_purge(queue, &opts.yank_dir, &sel, &popts.query)?;
@@ -122,7 +134,9 @@ pub fn remove_compat(
                     o
                 }
                 _ => yanked,
-            }
+            };
+            last.skipped = left;
+            last
         }
     };
     match write_err {

@@ -1,7 +1,8 @@
 //! Execute a plan as one journaled batch, and recover interrupted batches in their direction.
 //!
 //! Sequence of a batch (each step's crash is covered by recovery, see journal.rs and mover.rs):
-//! 1. take qtriage's action lock and qmail-send's sendmutex (refuse if held, unless forced);
+//! 1. take qtriage's action lock and qmail-send's sendmutex (refuse if held, unless forced; the
+//!    refusal comes before the yank area is created, so it changes nothing);
 //! 2. recover every interrupted batch, so no message starts this batch split;
 //! 3. re-list each planned message's files under the lock (the plan may be minutes old);
 //! 4. write and fsync the batch record (file and directory) — before the first rename;
@@ -20,11 +21,12 @@ use super::journal::{
     self, fsync_dir, BatchHeader, BatchState, Direction, JournalMessage, JournalWriter,
     JOURNAL_VERSION,
 };
-use super::lock::{lock_actions, lock_holder, sendmutex_path, try_lock_send, HeldLock};
+use super::lock::{is_locked, lock_actions, lock_holder, sendmutex_path, try_lock_send, HeldLock};
 use super::mover::{MoveFailure, Mover, Toward};
 use super::plan::{
     BatchOutcome, ExecuteOptions, Outcome, Plan, RecoveryReport, Refusal, RefusalReason,
 };
+use super::yank::{is_unfinished, unfinished_refusal};
 use crate::queue::{Layout, MessageId, Subdir};
 
 /// A progress line is appended to the journal every this many messages.
@@ -82,6 +84,12 @@ pub fn execute_with(
     progress: &AtomicU64,
     on_move: &mut dyn FnMut(&Path, &Path),
 ) -> Result<Outcome, ActionError> {
+    refuse_before_writing(
+        &plan.queue_root,
+        &plan.yank_dir,
+        plan.needs_send_stopped(),
+        opts.force,
+    )?;
     ensure_yank_dir(&plan.yank_dir)?;
     if matches!(plan.direction, Direction::Yank | Direction::Restore) {
         check_same_filesystem(&plan.queue_root, &plan.yank_dir)?;
@@ -150,6 +158,29 @@ pub fn execute_with(
     Ok(outcome)
 }
 
+/// Refuse while qmail-send (or another qtriage action) holds lock/sendmutex *before* the yank
+/// area, its journal directory or its lock file are created: a refused action, like a dry run,
+/// leaves the queue exactly as it was. [`Guard::acquire`] takes the locks for real afterwards
+/// (and still refuses if qmail-send started in between).
+fn refuse_before_writing(
+    queue_root: &Path,
+    yank_dir: &Path,
+    need_send: bool,
+    force: bool,
+) -> Result<(), ActionError> {
+    if !need_send || force || try_lock_send(queue_root)?.is_some() {
+        return Ok(());
+    }
+    // Another qtriage action holds sendmutex too while it acts: name that, as Guard would.
+    let actions = journal_dir(yank_dir).join("lock");
+    if is_locked(&actions) {
+        return Err(ActionError::ActionRunning { lock: actions });
+    }
+    let lock = sendmutex_path(queue_root);
+    let holder = lock_holder(&lock);
+    Err(ActionError::SendRunning { lock, holder })
+}
+
 /// The planned messages as they are under the lock: what to journal, what is gone, what is left
 /// alone and why.
 #[derive(Default)]
@@ -182,6 +213,11 @@ fn refresh(plan: &Plan, mover: &Mover<'_>) -> Result<Refreshed, ActionError> {
                 .collect(),
             Direction::Expire => Vec::new(),
         };
+        // sendmutex does not stop qmail-queue: a yank re-checks that queueing has finished.
+        if plan.direction == Direction::Yank && is_unfinished(&files) {
+            out.skipped.push(unfinished_refusal(m.id));
+            continue;
+        }
         let mut entry = JournalMessage {
             id: m.id,
             files,
@@ -368,6 +404,7 @@ pub fn recover(
     if pending.is_empty() {
         return Ok(RecoveryReport::default());
     }
+    refuse_before_writing(queue_root, yank_dir, true, opts.force)?;
     let _guard = Guard::acquire(queue_root, yank_dir, true, opts.force)?;
     recover_locked(yank_dir, queue_root, opts)
 }

@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use super::journal::Direction;
 use super::lock::mta_status;
-use super::plan::{Plan, PlannedMessage};
-use crate::queue::{MessageId, MessageRecord, Queue, Subdir};
+use super::plan::{Plan, PlannedMessage, Refusal, RefusalReason};
+use crate::queue::{MessageId, MessageRecord, MessageState, Parts, Queue, Subdir};
 
 /// Where to yank to and why.
 #[derive(Debug, Clone)]
@@ -31,16 +31,20 @@ pub(crate) fn new_plan(queue: &Queue, direction: Direction, opts: &PlanOptions) 
     }
 }
 
-/// Plan yanking these scanned messages (the files are re-listed when executing).
+/// Plan yanking these scanned messages (the files are re-listed when executing). A message
+/// whose queueing is not finished ([`MessageState::is_queueing_unfinished`]) is refused.
 pub fn plan_yank<'r>(
     queue: &Queue,
     records: impl IntoIterator<Item = &'r MessageRecord>,
     opts: &PlanOptions,
 ) -> Plan {
     let mut plan = new_plan(queue, Direction::Yank, opts);
-    plan.messages = records
-        .into_iter()
-        .map(|r| PlannedMessage {
+    for r in records {
+        if MessageState::from_parts(r.parts).is_queueing_unfinished() {
+            plan.refused.push(unfinished_refusal(r.id));
+            continue;
+        }
+        plan.messages.push(PlannedMessage {
             id: r.id,
             files: r.parts.iter().collect(),
             recipients: r.recipients.len() as u32,
@@ -48,9 +52,24 @@ pub fn plan_yank<'r>(
             set_mtime: None,
             old_mtime: None,
             info_inode: None,
-        })
-        .collect();
+        });
+    }
     plan
+}
+
+/// The refusal of a message qmail-queue may still be writing.
+pub(crate) fn unfinished_refusal(id: MessageId) -> Refusal {
+    Refusal {
+        id,
+        reason: RefusalReason::QueueingUnfinished,
+    }
+}
+
+/// Would yanking a message with these files split one that qmail-queue is still writing?
+pub(crate) fn is_unfinished(files: &[Subdir]) -> bool {
+    let mut parts = Parts::default();
+    files.iter().for_each(|s| parts.insert(*s));
+    MessageState::from_parts(parts).is_queueing_unfinished()
 }
 
 /// Plan yanking messages by id, looking at their files now (for callers without records,
@@ -63,6 +82,10 @@ pub fn plan_yank_ids(queue: &Queue, ids: &[MessageId], opts: &PlanOptions) -> Pl
             .filter(|s| std::fs::symlink_metadata(queue.path(*s, id)).is_ok())
             .collect();
         if files.is_empty() {
+            continue;
+        }
+        if is_unfinished(&files) {
+            plan.refused.push(unfinished_refusal(id));
             continue;
         }
         let bytes = std::fs::symlink_metadata(queue.path(Subdir::Mess, id)).map_or(0, |m| m.len());

@@ -99,7 +99,7 @@ fn find_culprits(global: &GlobalArgs, args: &AccountsArgs) -> anyhow::Result<Nam
                 records = s.records;
                 root = Some(q.root().to_path_buf());
             }
-            Err(e) => eprintln!(
+            Err(e) => warnln!(
                 "qtriage: note: queue not read, culprits only from --culprit: {}",
                 sanitize_str(&e.to_string())
             ),
@@ -237,7 +237,7 @@ pub fn run(
     let found = find_culprits(global, args)?;
     let a = assess(&args.vpopmail, &args.check_options(found))?;
     for w in &a.warnings {
-        eprintln!(
+        warnln!(
             "qtriage: warning: {}: {}",
             sanitize_bytes(w.path.as_os_str().as_encoded_bytes()),
             sanitize_bytes(w.reason.as_bytes())

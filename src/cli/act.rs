@@ -74,7 +74,7 @@ pub fn report_error(result: anyhow::Result<ExitCode>) -> anyhow::Result<ExitCode
     let Err(err) = result else { return result };
     match err.downcast_ref::<ActionError>() {
         Some(ActionError::SendRunning { .. }) => {
-            eprintln!("qtriage: {err}\n{HOW_TO_STOP}");
+            warnln!("qtriage: {err}\n{HOW_TO_STOP}");
             Ok(ExitCode::Error)
         }
         _ => Err(err),
@@ -121,7 +121,7 @@ pub fn execute(plan: &Plan, opts: &ExecuteOptions) -> anyhow::Result<Outcome> {
         && plan.needs_send_stopped()
         && plan.mta.as_ref().is_some_and(|m| m.is_send_running)
     {
-        eprintln!("{FORCE_WARNING}");
+        warnln!("{FORCE_WARNING}");
     }
     if !std::io::stderr().is_terminal() {
         return Ok(actions::execute(plan, opts, &progress)?);
@@ -149,7 +149,7 @@ pub fn execute(plan: &Plan, opts: &ExecuteOptions) -> anyhow::Result<Outcome> {
 /// Print what recovery did before the action, and a --force note.
 pub fn print_recovered(outcome: &Outcome) {
     for b in &outcome.recovered.completed {
-        eprintln!(
+        warnln!(
             "qtriage: recovered interrupted batch {} ({}, {} messages)",
             b.batch,
             b.direction.name(),
@@ -157,7 +157,7 @@ pub fn print_recovered(outcome: &Outcome) {
         );
     }
     for b in &outcome.recovered.abandoned {
-        eprintln!("qtriage: closed batch {b}: it was interrupted before anything moved");
+        warnln!("qtriage: closed batch {b}: it was interrupted before anything moved");
     }
 }
 

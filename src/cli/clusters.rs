@@ -108,7 +108,7 @@ pub fn load_setup(
         now,
     })?;
     for note in setup.notes() {
-        eprintln!("qtriage: note: {}", sanitize_str(&note));
+        warnln!("qtriage: note: {}", sanitize_str(&note));
     }
     Ok(setup)
 }
@@ -141,7 +141,7 @@ pub fn load(
     let mut records = scanned.records;
     // Damaged messages are analysed with what could be read; say that they exist.
     if let Some(note) = super::print::problems::summary(&records) {
-        eprintln!("qtriage: note: {note}");
+        warnln!("qtriage: note: {note}");
     }
     let setup = load_setup(global, queue.root(), args.context_flags(), now)?;
     // Before the query, so `--where auth:USER` sees the users the logs name.
@@ -217,7 +217,7 @@ fn report_query_error(text: &str, e: &query::QueryError) {
     let width = text
         .get(e.span.clone())
         .map_or(1, |p| sanitize_str(p).chars().count().max(1));
-    eprintln!(
+    warnln!(
         "qtriage: bad --where query: {e}\n  {shown}\n  {}{}",
         " ".repeat(start),
         "^".repeat(width)

@@ -42,7 +42,7 @@ fn run_inner(
     args: &ExpireArgs,
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
-    eprintln!("{BACKSCATTER_WARNING}");
+    warnln!("{BACKSCATTER_WARNING}");
     let query = act::parse_query(&args.query)?;
     let queue = act::open(global)?;
     let yank_dir = args.act.yank_dir(&queue);

@@ -38,7 +38,7 @@ pub struct ListArgs {
 pub fn parse_query(words: &[String]) -> Result<Query, ExitCode> {
     let text = words.join(" ");
     Query::parse(&text).map_err(|e| {
-        eprintln!("qtriage: {}", render_error(&text, &e));
+        warnln!("qtriage: {}", render_error(&text, &e));
         ExitCode::Error
     })
 }

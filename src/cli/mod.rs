@@ -1,5 +1,13 @@
 //! The command line: clap arguments, and dispatch to one file per subcommand.
 
+/// `warnln!` that never panics: writes one line to stderr with [`stderr_line`]. Defined
+/// before the submodules so every one of them can use it.
+macro_rules! warnln {
+    ($($arg:tt)*) => {
+        $crate::cli::stderr_line(format_args!($($arg)*))
+    };
+}
+
 pub mod accounts;
 pub mod act;
 pub mod clusters;
@@ -213,6 +221,14 @@ fn unset_empty_option_env() {
     }
 }
 
+/// Write one line to stderr, ignoring write errors. `warnln!` panics when stderr is a closed
+/// pipe or a full device (`2>&1 | head -1`, `2>/dev/full`), which turned the documented exit
+/// status (2 for a refusal) into 101; a message that cannot be written is lost, the status is not.
+pub fn stderr_line(args: std::fmt::Arguments<'_>) {
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_fmt(args).and_then(|()| err.write_all(b"\n"));
+}
+
 /// Parse the process arguments and run the command, writing to stdout.
 pub fn run() -> anyhow::Result<ExitCode> {
     unset_empty_option_env();
@@ -220,8 +236,13 @@ pub fn run() -> anyhow::Result<ExitCode> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let code = dispatch(&args, &mut out)?;
-    out.flush()?;
-    Ok(code)
+    match out.flush() {
+        // The command already failed or answered "no": a closed stdout must not turn that
+        // into success (main maps a broken pipe to 0).
+        Err(_) if code != ExitCode::Success => Ok(code),
+        Err(e) => Err(e.into()),
+        Ok(()) => Ok(code),
+    }
 }
 
 fn dispatch(args: &Args, out: &mut dyn Write) -> anyhow::Result<ExitCode> {

@@ -79,7 +79,7 @@ pub fn run(global: &GlobalArgs, args: &MtaArgs, out: &mut dyn Write) -> anyhow::
     let change = run_and_wait(queue.root(), command, want_running, config.wait)?;
     print_status(out, &change.status, args.json)?;
     if !change.reached {
-        eprintln!(
+        warnln!(
             "qtriage: `{command}` exited with {:?}, and qmail-send is still {} after {}s",
             change.exit,
             if want_running { "stopped" } else { "running" },

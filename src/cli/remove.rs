@@ -167,12 +167,12 @@ pub fn perform(
         },
     };
     if args.force {
-        eprintln!("{}", super::act::FORCE_WARNING);
+        warnln!("{}", super::act::FORCE_WARNING);
     }
     let result = remove_compat(queue, &ids, &opts, out)
         .map(|o| {
             let failed = o.batch.as_ref().is_some_and(|b| !b.failed.is_empty());
-            if failed {
+            if failed || !o.skipped.is_empty() {
                 ExitCode::NoMatch
             } else {
                 ExitCode::Success
@@ -224,7 +224,7 @@ pub fn run(
     let re = match compile(pattern, flavor, args.ignore_case) {
         Ok(re) => re,
         Err(e) => {
-            eprintln!(
+            warnln!(
                 "qtriage remove: -p {}: {e}",
                 String::from_utf8_lossy(pattern)
             );
@@ -232,7 +232,7 @@ pub fn run(
         }
     };
     if args.verbose {
-        eprintln!("qtriage remove: matching with the regex {}", re.as_str());
+        warnln!("qtriage remove: matching with the regex {}", re.as_str());
     }
     let dir = args
         .queue_dir
@@ -289,8 +289,7 @@ pub fn match_all(
 }
 
 fn match_dir(path: &Path, n: u32, re: &Regex, cap: usize, capped_by_user: bool) -> Vec<MessMatch> {
-    let warn =
-        |what: &dyn std::fmt::Display| eprintln!("qtriage remove: {}: {what}", path.display());
+    let warn = |what: &dyn std::fmt::Display| warnln!("qtriage remove: {}: {what}", path.display());
     let (fd, listing) = match open_dir(path).and_then(|fd| Ok((fd, list(path)?))) {
         Ok(x) => x,
         Err(e) => {
@@ -311,13 +310,13 @@ fn match_dir(path: &Path, n: u32, re: &Regex, cap: usize, capped_by_user: bool) 
             } else {
                 "not a regular file"
             };
-            eprintln!("qtriage remove: {}: {what}", shown.display());
+            warnln!("qtriage remove: {}: {what}", shown.display());
             continue;
         }
         match read_at(fd.as_fd(), &name, cap, Stop::Nul, &mut buf) {
             Ok(size) => {
                 if !capped_by_user && buf.len() == cap && size.size as usize > cap {
-                    eprintln!(
+                    warnln!(
                         "qtriage remove: {}: searched only the first {cap} bytes",
                         shown.display()
                     );
@@ -329,7 +328,7 @@ fn match_dir(path: &Path, n: u32, re: &Regex, cap: usize, capped_by_user: bool) 
                 });
             }
             Err(ReadFailure::Io(err)) if err.kind() == std::io::ErrorKind::NotFound => {}
-            Err(err) => eprintln!("qtriage remove: {}: {err}", shown.display()),
+            Err(err) => warnln!("qtriage remove: {}: {err}", shown.display()),
         }
     }
     out

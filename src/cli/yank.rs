@@ -43,7 +43,7 @@ fn run_inner(
         // Complete interrupted batches first, so the scan sees whole messages.
         let rec = actions::recover(queue.root(), &yank_dir, &opts)?;
         for b in &rec.completed {
-            eprintln!(
+            warnln!(
                 "qtriage: recovered interrupted batch {} ({})",
                 b.batch,
                 b.direction.name()
@@ -58,18 +58,30 @@ fn run_inner(
     };
     let plan = actions::plan_yank(&queue, &records, &popts);
     if plan.messages.is_empty() {
-        writeln!(out, "no messages match {:?}", args.query)?;
+        if plan.refused.is_empty() {
+            writeln!(out, "no messages match {:?}", args.query)?;
+        } else {
+            act::print_problems(out, &plan, None)?;
+            writeln!(
+                out,
+                "nothing to yank: qmail-queue has not finished queueing any of them"
+            )?;
+        }
         return Ok(ExitCode::NoMatch);
     }
     if !args.act.apply {
         print_dry_run(out, &plan, &records, &strings)?;
+        act::print_problems(out, &plan, None)?;
         return Ok(ExitCode::Success);
     }
     let outcome = act::execute(&plan, &opts)?;
     act::print_recovered(&outcome);
     act::print_problems(out, &plan, Some(&outcome))?;
     let Some(b) = &outcome.batch else {
-        writeln!(out, "nothing yanked: every selected message was gone")?;
+        writeln!(
+            out,
+            "nothing yanked: every selected message was gone or left in place"
+        )?;
         return Ok(ExitCode::NoMatch);
     };
     writeln!(
@@ -85,11 +97,13 @@ fn run_inner(
         "undo with: qtriage restore --batch {} --apply",
         b.batch
     )?;
-    Ok(if b.failed.is_empty() {
-        ExitCode::Success
-    } else {
-        ExitCode::NoMatch
-    })
+    Ok(
+        if b.failed.is_empty() && plan.refused.is_empty() && outcome.skipped.is_empty() {
+            ExitCode::Success
+        } else {
+            ExitCode::NoMatch
+        },
+    )
 }
 
 /// The dry run: counts, clusters hit, a sample, the state of qmail-send, the command to apply.

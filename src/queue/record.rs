@@ -35,10 +35,16 @@ pub enum MessageState {
     InDelivery,
     /// mess + info only: every recipient done, about to be cleaned up.
     Done,
-    /// mess alone: neither info nor todo; qmail-send's cleanup removes it after 36 h.
+    /// mess alone: neither info nor todo. qmail-queue may still be writing it (it links the
+    /// mess file first); qmail-send's cleanup removes a stale one 36 h after its last access.
     OrphanMess,
-    /// info (or a channel file) but no mess: qmail-qread warns "file does not exist".
+    /// info but no mess: qmail-qread warns "file does not exist".
     InfoWithoutMess,
+    /// todo and/or intd but neither mess nor info: queued, but its message file is gone (as
+    /// when a mess was moved away while qmail-queue was still writing it); qmail-send logs
+    /// `warning: unable to stat mess/...` for it on every pass. (Named `info-without-mess`
+    /// before this state existed.)
+    TodoWithoutMess,
     /// local/remote files without info and without todo: qmail-send never schedules it.
     OrphanEnvelope,
 }
@@ -48,8 +54,11 @@ impl MessageState {
     pub fn from_parts(parts: Parts) -> MessageState {
         let has = |s| parts.has(s);
         if !has(Subdir::Mess) {
-            if has(Subdir::Info) || has(Subdir::Todo) || has(Subdir::Intd) {
+            if has(Subdir::Info) {
                 return MessageState::InfoWithoutMess;
+            }
+            if has(Subdir::Todo) || has(Subdir::Intd) {
+                return MessageState::TodoWithoutMess;
             }
             return MessageState::OrphanEnvelope;
         }
@@ -76,12 +85,22 @@ impl MessageState {
             MessageState::Done => "done",
             MessageState::OrphanMess => "orphan-mess",
             MessageState::InfoWithoutMess => "info-without-mess",
+            MessageState::TodoWithoutMess => "todo-without-mess",
             MessageState::OrphanEnvelope => "orphan-envelope",
         }
     }
 
+    /// Has qmail-queue possibly not finished queueing this message? It links the mess file
+    /// first, then writes intd, then links intd to todo (its commit point, after which the
+    /// client is told "accepted"); qmail-send writes info only after that. A mess without todo
+    /// and without info (`incoming`, `orphan-mess`) may still be being written: moving it would
+    /// leave qmail-queue to finish a todo and intd without a mess.
+    pub fn is_queueing_unfinished(self) -> bool {
+        matches!(self, MessageState::Incoming | MessageState::OrphanMess)
+    }
+
     /// Every state, for help texts and query completion.
-    pub const ALL: [MessageState; 8] = [
+    pub const ALL: [MessageState; 9] = [
         MessageState::Incoming,
         MessageState::Queued,
         MessageState::Preprocessing,
@@ -89,6 +108,7 @@ impl MessageState {
         MessageState::Done,
         MessageState::OrphanMess,
         MessageState::InfoWithoutMess,
+        MessageState::TodoWithoutMess,
         MessageState::OrphanEnvelope,
     ];
 }
@@ -381,7 +401,7 @@ mod tests {
     fn states_follow_the_notes() {
         use MessageState::*;
         use Subdir::*;
-        let cases: [(&[Subdir], MessageState); 9] = [
+        let cases: [(&[Subdir], MessageState); 12] = [
             (&[Mess, Intd], Incoming),
             (&[Mess, Intd, Todo], Queued),
             (&[Mess, Todo, Info], Preprocessing),
@@ -390,11 +410,20 @@ mod tests {
             (&[Mess, Info], Done),
             (&[Mess], OrphanMess),
             (&[Info, Remote], InfoWithoutMess),
+            (&[Info, Todo], InfoWithoutMess),
+            // What a mess moved away under a running qmail-queue leaves: no info at all.
+            (&[Todo, Intd], TodoWithoutMess),
+            (&[Intd], TodoWithoutMess),
             (&[Remote], OrphanEnvelope),
         ];
         for (p, want) in cases {
             assert_eq!(MessageState::from_parts(parts(p)), want, "{p:?}");
         }
+        let unfinished: Vec<MessageState> = MessageState::ALL
+            .into_iter()
+            .filter(|s| s.is_queueing_unfinished())
+            .collect();
+        assert_eq!(unfinished, [Incoming, OrphanMess]);
     }
 
     #[test]

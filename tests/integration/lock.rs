@@ -180,3 +180,77 @@ fn mta_stop_runs_the_configured_command_and_waits_for_the_lock() {
         "{out:?}"
     );
 }
+
+/// A refusal, like a dry run, leaves the queue exactly as it was: no `yanked/`, no
+/// `yanked/.journal/`, no lock file appear (they did before qtriage checked sendmutex).
+#[test]
+fn a_refusal_creates_nothing() {
+    let (t, _) = queue();
+    let Some(_send) = FakeSend::start(&t) else {
+        println!("skipped: util-linux flock not available");
+        return;
+    };
+    let cmds: [&[&str]; 3] = [
+        &["yank", "auth:test", "--apply"],
+        &["expire", "auth:test", "--apply"],
+        &["remove", "-r"],
+    ];
+    for cmd in cmds {
+        let out = t.run(cmd);
+        assert_exit(&out, 2);
+        assert!(
+            !t.root().join("yanked").exists(),
+            "{cmd:?} created the yank area while refusing"
+        );
+    }
+}
+
+/// A refusal exits 2 even when its message cannot be written: stderr a pipe nobody reads
+/// (`2>&1 | head -1` once head has exited) or a full device (`2>/dev/full`). `eprintln!`
+/// panicked there (exit 101).
+#[test]
+fn a_refusal_exits_2_when_stderr_is_closed_or_full() {
+    let (t, _) = queue();
+    let Some(_send) = FakeSend::start(&t) else {
+        println!("skipped: util-linux flock not available");
+        return;
+    };
+    let (reader, writer) = crate::util::pipe();
+    drop(reader); // no reader: every write gets EPIPE, deterministically
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full");
+    let sinks: [(&str, Stdio); 2] = [("closed pipe", writer.into()), ("/dev/full", full.into())];
+    for (what, sink) in sinks {
+        let out = t
+            .command()
+            .args(["yank", "auth:test", "--apply"])
+            .stdout(Stdio::null())
+            .stderr(sink)
+            .output()
+            .expect("run qtriage");
+        assert_eq!(out.status.code(), Some(2), "stderr to a {what}");
+    }
+    // `2>&1 | head -1` once head has gone: stdout and stderr the same reader-less pipe.
+    let (reader, writer) = crate::util::pipe();
+    drop(reader);
+    let out = t
+        .command()
+        .args(["yank", "auth:test", "--apply"])
+        .stdout(writer.try_clone().expect("dup"))
+        .stderr(writer)
+        .output()
+        .expect("run qtriage");
+    assert_eq!(out.status.code(), Some(2), "2>&1 into a closed pipe");
+    // And an error that is not a refusal (an unknown batch) keeps its status too.
+    let (reader, writer) = crate::util::pipe();
+    drop(reader);
+    let out = t
+        .command()
+        .args(["restore", "--batch", "nosuch", "--apply"])
+        .stderr(writer)
+        .output()
+        .expect("run qtriage");
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -20,6 +20,8 @@ mod incident;
 mod lock;
 mod log_top;
 mod logs;
+mod queueing;
+mod real_qmail;
 mod report;
 mod scan;
 mod tmux;

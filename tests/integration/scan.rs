@@ -26,6 +26,7 @@ fn every_state_is_recognised() {
         (FixtureState::Done, MessageState::Done),
         (FixtureState::OrphanMess, MessageState::OrphanMess),
         (FixtureState::InfoWithoutMess, MessageState::InfoWithoutMess),
+        (FixtureState::TodoWithoutMess, MessageState::TodoWithoutMess),
         (FixtureState::OrphanEnvelope, MessageState::OrphanEnvelope),
     ];
     let ids: Vec<_> = cases
@@ -280,6 +281,7 @@ fn headers_then_envelopes_equal_one_full_scan() {
         FixtureState::Done,
         FixtureState::OrphanMess,
         FixtureState::InfoWithoutMess,
+        FixtureState::TodoWithoutMess,
         FixtureState::OrphanEnvelope,
     ] {
         t.add(
@@ -301,7 +303,7 @@ fn headers_then_envelopes_equal_one_full_scan() {
     let mess = std::fs::File::open(t.q.path(Subdir::Mess, id)).expect("mess");
     let older = std::time::UNIX_EPOCH + std::time::Duration::from_secs(born as u64 - 500);
     mess.set_modified(older).expect("mtime");
-    assert_eq!(assert_two_passes_equal_one_scan(t.root()), 9);
+    assert_eq!(assert_two_passes_equal_one_scan(t.root()), 10);
     let (s, _) = scan_all(&t);
     let r = s.records.iter().find(|r| r.id == id).expect("record");
     assert_eq!(r.queued, born - 500, "{:?}", r.problems);

@@ -135,3 +135,10 @@ impl Drop for FakeSend {
         let _ = self.child.wait();
     }
 }
+
+/// A pipe: (read end, write end), for handing one end to a child (std::io::pipe is newer than
+/// the MSRV).
+pub fn pipe() -> (std::fs::File, std::fs::File) {
+    let (r, w) = rustix::pipe::pipe().expect("pipe");
+    (std::fs::File::from(r), std::fs::File::from(w))
+}

@@ -13,7 +13,7 @@ pub const MAX_DIR_WARNINGS: usize = 32;
 pub fn warn_unlisted_dirs(report: &ScanReport) {
     for (path, why) in report.unreadable_dirs.iter().take(MAX_DIR_WARNINGS) {
         let path = path.to_string_lossy();
-        eprintln!(
+        warnln!(
             "qtriage: warning: {}: not listed ({}); messages in it are not shown",
             sanitize_str(&path),
             sanitize_str(why)
@@ -24,7 +24,7 @@ pub fn warn_unlisted_dirs(report: &ScanReport) {
         .len()
         .saturating_sub(MAX_DIR_WARNINGS);
     if more > 0 {
-        eprintln!("qtriage: warning: {more} more queue directories not listed");
+        warnln!("qtriage: warning: {more} more queue directories not listed");
     }
 }
 

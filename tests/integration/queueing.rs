@@ -1,0 +1,131 @@
+//! A yank never splits a message qmail-queue may still be writing, and the states that name it.
+//!
+//! qmail-queue links the mess file first, writes intd, then links intd to todo; only then is the
+//! client told "accepted". With qmail-send stopped qmail-smtpd keeps accepting, so a yank can
+//! meet a mess without todo (and without info): it must leave it where it is and say so.
+
+use std::sync::atomic::AtomicU64;
+
+use qtriage::actions::{self, ExecuteOptions, PlanOptions, RefusalReason};
+use qtriage::fixture::{FixtureState, MessageSpec};
+use qtriage::queue::{MessageId, Queue, QueueOptions, Subdir};
+
+use crate::tree::{walk, Place};
+use crate::util::{assert_exit, TestQueue};
+
+fn spam(state: FixtureState) -> MessageSpec {
+    MessageSpec::new()
+        .state(state)
+        .sender("x@spam.example")
+        .remote("victim@example.net")
+        .received_from("82.128.32.42")
+        .auth("test")
+}
+
+/// Two whole messages and the two shapes qmail-queue leaves while it writes: mess alone, and
+/// mess + intd.
+fn queue() -> (TestQueue, [MessageId; 2], [MessageId; 2]) {
+    let t = TestQueue::new(23);
+    let whole = [
+        t.add(spam(FixtureState::Queued)),
+        t.add(spam(FixtureState::InDelivery)),
+    ];
+    let writing = [
+        t.add(spam(FixtureState::OrphanMess)),
+        t.add(spam(FixtureState::Incoming)),
+    ];
+    (t, whole, writing)
+}
+
+#[test]
+fn yank_leaves_messages_whose_queueing_is_unfinished() {
+    let (t, whole, writing) = queue();
+    let dry = t.run(&["yank", "auth:test"]);
+    assert_exit(&dry, 0);
+    let text = String::from_utf8_lossy(&dry.stdout).into_owned();
+    assert!(text.starts_with("would yank 2 messages"), "{text}");
+    for id in writing {
+        assert!(
+            text.contains(&format!("refused #{id}: queueing not finished")),
+            "{text}"
+        );
+    }
+    assert!(
+        text.contains("36 hours"),
+        "qmail-send's cleanup is named: {text}"
+    );
+
+    let out = t.run(&["yank", "auth:test", "--apply"]);
+    assert_exit(&out, 1);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(text.contains("yanked 2 messages"), "{text}");
+    let places = walk(t.root(), &t.root().join("yanked"), false).places();
+    assert!(whole.iter().all(|id| places[&id.0] == Place::Yank));
+    assert!(
+        writing.iter().all(|id| places[&id.0] == Place::Queue),
+        "{text}"
+    );
+    // Nothing of them moved: the mess file and intd are still where qmail-queue wrote them.
+    assert!(t.q.path(Subdir::Mess, writing[0]).exists());
+    assert!(t.q.path(Subdir::Intd, writing[1]).exists());
+}
+
+#[test]
+fn remove_r_leaves_them_too() {
+    let (t, whole, writing) = queue();
+    let out = t.run(&["remove", "-r"]);
+    assert_exit(&out, 1);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let places = walk(t.root(), &t.root().join("yanked"), false).places();
+    assert!(
+        whole.iter().all(|id| places[&id.0] == Place::Yank),
+        "{text}"
+    );
+    for id in writing {
+        assert_eq!(places[&id.0], Place::Queue, "{text}");
+        assert!(text.contains(&format!("refused #{id}: queueing not finished")));
+    }
+}
+
+/// A plan made while the message looked whole is checked again under the lock: the files are
+/// what counts when moving, not the scan.
+#[test]
+fn execute_rechecks_the_files() {
+    let t = TestQueue::new(23);
+    let id = t.add(spam(FixtureState::Queued));
+    let q = Queue::open(t.root(), QueueOptions::default()).expect("queue");
+    let opts = PlanOptions {
+        yank_dir: t.root().join("yanked"),
+        query: "test".into(),
+    };
+    let plan = actions::plan_yank_ids(&q, &[id], &opts);
+    assert_eq!(plan.message_count(), 1);
+    // As if this id were now a new message, linked by qmail-queue but not yet committed.
+    t.q.remove_part(Subdir::Todo, id).expect("rm todo");
+    let eopts = ExecuteOptions {
+        now: 1_800_000_000,
+        ..ExecuteOptions::default()
+    };
+    let outcome = actions::execute(&plan, &eopts, &AtomicU64::new(0)).expect("execute");
+    assert!(outcome.batch.is_none());
+    assert_eq!(outcome.skipped.len(), 1);
+    assert_eq!(outcome.skipped[0].reason, RefusalReason::QueueingUnfinished);
+    assert!(t.q.path(Subdir::Mess, id).exists());
+}
+
+/// todo + intd without mess is not "info-without-mess": there is no info file.
+#[test]
+fn todo_without_mess_has_its_own_state() {
+    let t = TestQueue::new(23);
+    let id = t.add(spam(FixtureState::TodoWithoutMess));
+    let out = t.stdout(&["list", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(out.trim()).expect("json");
+    assert_eq!(v["id"], id.0);
+    assert_eq!(v["state"], "todo-without-mess", "{out}");
+    assert_eq!(
+        t.stdout(&["list", "--count", "state:todo-without-mess"]),
+        "1\n"
+    );
+    let none = t.run(&["list", "--count", "state:info-without-mess"]);
+    assert_eq!(String::from_utf8_lossy(&none.stdout), "0\n");
+}
