@@ -10,6 +10,9 @@ use crate::analysis::key::ClusterKey;
 use crate::queue::{Interner, MessageRecord};
 use crate::sanitize::maybe_sanitize;
 
+use super::print::actions::{ActionJson, SkippedJson};
+use super::print::json::write_line;
+
 /// How many messages the dry run shows.
 pub const SAMPLE: usize = 10;
 /// How many clusters per key the dry run shows.
@@ -18,8 +21,17 @@ pub const CLUSTERS_SHOWN: usize = 5;
 /// Arguments of `yank`.
 #[derive(Debug, clap::Args)]
 pub struct YankArgs {
-    /// The query selecting the messages (docs/query.md), e.g. 'auth:test'.
-    pub query: String,
+    /// The query selecting the messages (docs/query.md), e.g. 'auth:test'; several words are
+    /// joined with spaces (`yank auth:test or uid:48`).
+    #[arg(
+        value_name = "QUERY",
+        required_unless_present = "ids",
+        conflicts_with = "ids"
+    )]
+    pub query: Vec<String>,
+    /// Yank these ids instead of a query: one a line (`#ID` accepted); `-` reads stdin.
+    #[arg(long, value_name = "FILE")]
+    pub ids: Option<std::path::PathBuf>,
     /// Common action flags.
     #[command(flatten)]
     pub act: ActArgs,
@@ -35,7 +47,11 @@ fn run_inner(
     args: &YankArgs,
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
-    let query = act::parse_query(&args.query)?;
+    let query = match &args.ids {
+        Some(_) => None,
+        None => Some(act::parse_query(&act::query_text(&args.query))?),
+    };
+    let ids = args.ids.as_deref().map(act::read_ids).transpose()?;
     let queue = act::open(global)?;
     let yank_dir = args.act.yank_dir(&queue);
     let opts = args.act.execute_options()?;
@@ -51,42 +67,90 @@ fn run_inner(
         }
     }
     let strings = Interner::new();
-    let records = act::select(&queue, &strings, &query)?;
+    let (records, unknown, text) = match (&query, &ids) {
+        (Some(q), _) => (act::select(&queue, &strings, q)?, Vec::new(), q.to_string()),
+        (None, ids) => {
+            let ids = ids.as_deref().unwrap_or_default();
+            let (records, unknown) = act::select_ids(&queue, &strings, ids)?;
+            (records, unknown, format!("--ids ({} ids)", ids.len()))
+        }
+    };
+    let unknown_json: Vec<SkippedJson> = unknown
+        .iter()
+        .map(|id| SkippedJson::unknown(*id, "in the queue"))
+        .collect();
     let popts = PlanOptions {
         yank_dir,
-        query: query.to_string(),
+        query: text,
     };
     let plan = actions::plan_yank(&queue, &records, &popts);
     if plan.messages.is_empty() {
-        writeln!(out, "no messages match {:?}", args.query)?;
+        if args.act.json {
+            let j = ActionJson::dry_run(&plan, &unknown_json, act::apply_command());
+            write_line(
+                out,
+                &ActionJson {
+                    applied: args.act.apply,
+                    apply_command: None,
+                    ..j
+                },
+            )?;
+        } else {
+            act::print_unknown(out, &unknown, "not in the queue")?;
+            match &query {
+                Some(_) => writeln!(out, "no messages match {:?}", act::query_text(&args.query))?,
+                None => writeln!(out, "no message of --ids is in the queue")?,
+            }
+        }
         return Ok(ExitCode::NoMatch);
     }
+    let partial = if unknown.is_empty() {
+        ExitCode::Success
+    } else {
+        ExitCode::NoMatch
+    };
     if !args.act.apply {
-        print_dry_run(out, &plan, &records, &strings)?;
-        return Ok(ExitCode::Success);
+        if args.act.json {
+            let j = ActionJson::dry_run(&plan, &unknown_json, act::apply_command())
+                .with_records(&records, &strings);
+            write_line(out, &j)?;
+        } else {
+            act::print_unknown(out, &unknown, "not in the queue")?;
+            print_dry_run(out, &plan, &records, &strings)?;
+        }
+        return Ok(partial);
     }
     let outcome = act::execute(&plan, &opts)?;
     act::print_recovered(&outcome);
-    act::print_problems(out, &plan, Some(&outcome))?;
+    if args.act.json {
+        write_line(out, &ActionJson::applied(&plan, &unknown_json, &outcome))?;
+    } else {
+        act::print_unknown(out, &unknown, "not in the queue")?;
+        act::print_problems(out, &plan, Some(&outcome))?;
+    }
     let Some(b) = &outcome.batch else {
-        writeln!(out, "nothing yanked: every selected message was gone")?;
+        if !args.act.json {
+            writeln!(out, "nothing yanked: every selected message was gone")?;
+        }
         return Ok(ExitCode::NoMatch);
     };
-    writeln!(
-        out,
-        "yanked {} messages ({} files) into {} in batch {}",
-        b.messages,
-        b.files,
-        plan.yank_dir.display(),
-        b.batch
-    )?;
-    writeln!(
-        out,
-        "undo with: qtriage restore --batch {} --apply",
-        b.batch
-    )?;
+    if !args.act.json {
+        writeln!(
+            out,
+            "yanked {} messages ({} files) into {} in batch {}",
+            b.messages,
+            b.files,
+            plan.yank_dir.display(),
+            b.batch
+        )?;
+        writeln!(
+            out,
+            "undo with: qtriage restore --batch {} --apply",
+            b.batch
+        )?;
+    }
     Ok(if b.failed.is_empty() {
-        ExitCode::Success
+        partial
     } else {
         ExitCode::NoMatch
     })

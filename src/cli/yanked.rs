@@ -56,6 +56,7 @@ pub fn run(
         apply: false,
         force: false,
         yank_dir: args.yank_dir.clone(),
+        json: false,
     };
     let yank_dir = flags.yank_dir(&queue);
     let messages = actions::list_yanked(&yank_dir)?;

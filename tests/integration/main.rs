@@ -2,6 +2,7 @@
 
 mod accounts;
 mod actions;
+mod cli_actions_json;
 mod cli_clusters;
 mod cli_list;
 mod cli_read;
