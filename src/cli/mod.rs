@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod act;
+pub mod check;
 pub mod clusters;
 pub mod decode_auth;
 pub mod exit;
@@ -113,6 +114,8 @@ impl GlobalArgs {
 pub enum Command {
     /// Count messages like qmail-qstat.
     Stat(stat::StatArgs),
+    /// Report inconsistencies in the queue and the yank area (read-only, like qmqtool -c).
+    Check(check::CheckArgs),
     /// List messages like qmail-qread.
     Read(read::ReadArgs),
     /// vpopmail accounts at risk: guessable passwords, role accounts, culprits.
@@ -212,6 +215,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
 fn dispatch(args: &Args, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     match &args.command {
         Some(Command::Stat(a)) => stat::run(&args.global, a, out),
+        Some(Command::Check(a)) => check::run(&args.global, a, out),
         Some(Command::Read(a)) => read::run(&args.global, a, out),
         Some(Command::Accounts(a)) => accounts::run(&args.global, a, out),
         Some(Command::Report(a)) => report::run(&args.global, a, out),
