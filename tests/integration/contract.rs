@@ -83,3 +83,40 @@ fn the_random_sender_flood_is_one_sender_pattern() {
         serde_json::from_str(out.lines().next().expect("a cluster")).expect("json");
     assert_eq!(first.messages, 28, "{out}");
 }
+
+#[test]
+fn completions_and_the_man_page_name_every_subcommand() {
+    use clap::CommandFactory;
+    let t = TestQueue::new(23);
+    let names: Vec<String> = qtriage::cli::Args::command()
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .collect();
+    assert!(names.iter().any(|n| n == "check") && names.len() > 20);
+    for (shell, marker) in [
+        ("bash", "_qtriage()"),
+        ("zsh", "#compdef qtriage"),
+        ("fish", "complete -c qtriage"),
+    ] {
+        let out = t.stdout(&["completions", shell]);
+        assert!(out.contains(marker), "{shell}: {out}");
+        for n in &names {
+            assert!(out.contains(n.as_str()), "{shell} completion lacks {n}");
+        }
+        assert!(out.contains("--ids") && out.contains("--apply"), "{shell}");
+    }
+    let man = t.stdout(&["manpage"]);
+    assert!(
+        man.contains(".TH qtriage 1"),
+        "{}",
+        &man[..man.len().min(300)]
+    );
+    for n in &names {
+        assert!(
+            man.contains(&format!("qtriage\\-{n}")) || man.contains(n.as_str()),
+            "man lacks {n}"
+        );
+    }
+    let out = t.run(&["completions", "tcsh"]);
+    crate::util::assert_exit(&out, 2);
+}

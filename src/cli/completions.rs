@@ -1,0 +1,45 @@
+//! `qtriage completions SHELL` and `qtriage manpage`: shell completions and the roff man page,
+//! generated from the clap definitions so they always match the commands.
+
+use std::io::Write;
+
+use clap::CommandFactory;
+
+use super::{exit::ExitCode, Args};
+
+/// The shells completions are written for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CompletionShell {
+    /// bash (bash-completion).
+    Bash,
+    /// zsh.
+    Zsh,
+    /// fish.
+    Fish,
+}
+
+/// Arguments of `completions`.
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: CompletionShell,
+}
+
+/// Write the completion script for `args.shell` to `out`.
+pub fn completions(args: &CompletionsArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let shell = match args.shell {
+        CompletionShell::Bash => clap_complete::Shell::Bash,
+        CompletionShell::Zsh => clap_complete::Shell::Zsh,
+        CompletionShell::Fish => clap_complete::Shell::Fish,
+    };
+    let mut cmd = Args::command();
+    clap_complete::generate(shell, &mut cmd, "qtriage", out);
+    Ok(ExitCode::Success)
+}
+
+/// Write the man page, qtriage(1) in roff, to `out`.
+pub fn manpage(out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    clap_mangen::Man::new(Args::command()).render(out)?;
+    Ok(ExitCode::Success)
+}
