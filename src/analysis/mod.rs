@@ -4,6 +4,7 @@
 //! the chosen key and the culprit ranking, all computed by [`analyse`] from what it is given
 //! (no I/O). Reading the server's control files and passwd is [`locals`]'s job.
 
+pub mod ages;
 pub mod cluster;
 pub mod evidence;
 mod grouping;

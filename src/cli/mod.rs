@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod act;
 pub mod check;
 pub mod clusters;
+pub mod completions;
 pub mod decode_auth;
 pub mod exit;
 pub mod expire;
@@ -151,6 +152,10 @@ pub enum Command {
     Expire(expire::ExpireArgs),
     /// Complete interrupted yank/restore/purge/expire batches.
     Recover(recover::RecoverArgs),
+    /// Print shell completions (bash, zsh or fish) for qtriage.
+    Completions(completions::CompletionsArgs),
+    /// Print the qtriage(1) man page (roff).
+    Manpage,
     /// Open the interactive TUI (also what `qtriage` alone does on a terminal).
     #[cfg(feature = "tui")]
     Tui(TuiArgs),
@@ -233,6 +238,8 @@ fn dispatch(args: &Args, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         Some(Command::Purge(a)) => purge::run(&args.global, a, out),
         Some(Command::Expire(a)) => expire::run(&args.global, a, out),
         Some(Command::Recover(a)) => recover::run(&args.global, a, out),
+        Some(Command::Completions(a)) => completions::completions(a, out),
+        Some(Command::Manpage) => completions::manpage(out),
         #[cfg(feature = "tui")]
         Some(Command::Tui(a)) => crate::tui::run(&args.global, &a.options()),
         #[cfg(feature = "tui")]

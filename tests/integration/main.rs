@@ -3,6 +3,7 @@
 mod accounts;
 mod actions;
 mod cli_actions_json;
+mod cli_ages;
 mod cli_check;
 mod cli_clusters;
 mod cli_list;
