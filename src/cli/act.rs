@@ -170,6 +170,78 @@ pub fn select_ids(
     Ok((records, unknown))
 }
 
+/// The messages an action on the queue (yank, expire) selected: by query or by `--ids`.
+pub struct Selected {
+    /// The query, when one was given.
+    pub query: Option<Query>,
+    /// The selected records, in queue order.
+    pub records: Vec<MessageRecord>,
+    /// `--ids` that named no message in the queue.
+    pub unknown: Vec<MessageId>,
+    /// The selection as the journal records it.
+    pub text: String,
+}
+
+impl Selected {
+    /// Parse the query words or read `--ids`, then scan `queue` and select. Reading the ids
+    /// and parsing come first, so a bad line or query touches nothing.
+    pub fn load(
+        global: &GlobalArgs,
+        words: &[String],
+        ids: Option<&std::path::Path>,
+        before_scan: impl FnOnce(&Queue) -> anyhow::Result<()>,
+        strings: &Interner,
+    ) -> anyhow::Result<(Queue, Selected)> {
+        let query = match ids {
+            Some(_) => None,
+            None => Some(parse_query(&query_text(words))?),
+        };
+        let ids = ids.map(read_ids).transpose()?;
+        let queue = open(global)?;
+        before_scan(&queue)?;
+        let selected = match (query, ids) {
+            (Some(q), _) => Selected {
+                records: select(&queue, strings, &q)?,
+                unknown: Vec::new(),
+                text: q.to_string(),
+                query: Some(q),
+            },
+            (None, ids) => {
+                let ids = ids.unwrap_or_default();
+                let (records, unknown) = select_ids(&queue, strings, &ids)?;
+                Selected {
+                    query: None,
+                    records,
+                    unknown,
+                    text: format!("--ids ({} ids)", ids.len()),
+                }
+            }
+        };
+        Ok((queue, selected))
+    }
+
+    /// Exit 1 when some `--ids` were unknown, else 0.
+    pub fn exit(&self) -> ExitCode {
+        if self.unknown.is_empty() {
+            ExitCode::Success
+        } else {
+            ExitCode::NoMatch
+        }
+    }
+
+    /// The unknown ids as `--json` `skipped` entries.
+    pub fn unknown_json(&self) -> Vec<super::print::actions::SkippedJson> {
+        unknown_json(&self.unknown, "in the queue")
+    }
+}
+
+/// `--ids` that named nothing, as `--json` `skipped` entries (`no message #ID WHERE`).
+pub fn unknown_json(ids: &[MessageId], where_: &str) -> Vec<super::print::actions::SkippedJson> {
+    ids.iter()
+        .map(|id| super::print::actions::SkippedJson::unknown(*id, where_))
+        .collect()
+}
+
 /// Print the `--ids` that name no message: `unknown #ID: not in the queue`.
 pub fn print_unknown(
     out: &mut dyn Write,

@@ -7,7 +7,8 @@ use super::{exit::ExitCode, GlobalArgs};
 use crate::actions::{self, ExpireOptions, DEFAULT_QUEUE_LIFETIME};
 use crate::queue::Interner;
 
-use super::print::actions::{ActionJson, SkippedJson};
+use super::act::Selected;
+use super::print::actions::ActionJson;
 use super::print::json::write_line;
 
 /// The warning every expire prints.
@@ -53,92 +54,75 @@ fn run_inner(
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
     eprintln!("{BACKSCATTER_WARNING}");
-    let query = match &args.ids {
-        Some(_) => None,
-        None => Some(act::parse_query(&act::query_text(&args.query))?),
-    };
-    let ids = args.ids.as_deref().map(act::read_ids).transpose()?;
-    let queue = act::open(global)?;
-    let yank_dir = args.act.yank_dir(&queue);
     let opts = args.act.execute_options()?;
     let strings = Interner::new();
-    let (records, unknown, text) = match (&query, &ids) {
-        (Some(q), _) => (act::select(&queue, &strings, q)?, Vec::new(), q.to_string()),
-        (None, ids) => {
-            let ids = ids.as_deref().unwrap_or_default();
-            let (records, unknown) = act::select_ids(&queue, &strings, ids)?;
-            (records, unknown, format!("--ids ({} ids)", ids.len()))
-        }
-    };
-    let unknown_json: Vec<SkippedJson> = unknown
-        .iter()
-        .map(|id| SkippedJson::unknown(*id, "in the queue"))
-        .collect();
+    let (queue, sel) = Selected::load(
+        global,
+        &args.query,
+        args.ids.as_deref(),
+        |_| Ok(()),
+        &strings,
+    )?;
     let eopts = ExpireOptions {
-        yank_dir,
-        query: text,
+        yank_dir: args.act.yank_dir(&queue),
+        query: sel.text.clone(),
         lifetime: args.lifetime,
         now: opts.now,
         at: None,
     };
-    let plan = actions::plan_expire(&queue, &records, &eopts);
-    let partial = if unknown.is_empty() {
-        ExitCode::Success
-    } else {
-        ExitCode::NoMatch
-    };
-    if plan.messages.is_empty() || !args.act.apply {
+    let plan = actions::plan_expire(&queue, &sel.records, &eopts);
+    let empty = plan.messages.is_empty();
+    if empty || !args.act.apply {
         if args.act.json {
-            let mut j = ActionJson::dry_run(&plan, &unknown_json, act::apply_command())
-                .with_records(&records, &strings);
-            if plan.messages.is_empty() {
+            let mut j = ActionJson::dry_run(&plan, &sel.unknown_json(), act::apply_command())
+                .with_records(&sel.records, &strings);
+            if empty {
                 j.applied = args.act.apply;
                 j.apply_command = None;
             }
             write_line(out, &j)?;
-        } else {
-            act::print_unknown(out, &unknown, "not in the queue")?;
-            act::print_problems(out, &plan, None)?;
+            return Ok(if empty { ExitCode::NoMatch } else { sel.exit() });
         }
-        if plan.messages.is_empty() {
-            if !args.act.json {
-                writeln!(out, "no messages to expire")?;
-            }
+        act::print_unknown(out, &sel.unknown, "not in the queue")?;
+        act::print_problems(out, &plan, None)?;
+        if empty {
+            writeln!(out, "no messages to expire")?;
             return Ok(ExitCode::NoMatch);
         }
-        if !args.act.json {
-            writeln!(
-                out,
-                "would expire {} messages ({} recipients): qmail-send will bounce them",
-                plan.message_count(),
-                plan.recipients()
-            )?;
-            writeln!(out, "{}", act::mta_line(&plan))?;
-            writeln!(out, "apply with: {}", act::apply_command())?;
-        }
-        return Ok(partial);
+        writeln!(
+            out,
+            "would expire {} messages ({} recipients): qmail-send will bounce them",
+            plan.message_count(),
+            plan.recipients()
+        )?;
+        writeln!(out, "{}", act::mta_line(&plan))?;
+        writeln!(out, "apply with: {}", act::apply_command())?;
+        return Ok(sel.exit());
     }
     let outcome = act::execute(&plan, &opts)?;
     act::print_recovered(&outcome);
     if args.act.json {
-        write_line(out, &ActionJson::applied(&plan, &unknown_json, &outcome))?;
-        return Ok(if outcome.batch.is_some() {
-            partial
-        } else {
-            ExitCode::NoMatch
-        });
+        write_line(
+            out,
+            &ActionJson::applied(&plan, &sel.unknown_json(), &outcome),
+        )?;
+    } else {
+        act::print_unknown(out, &sel.unknown, "not in the queue")?;
+        act::print_problems(out, &plan, Some(&outcome))?;
     }
-    act::print_unknown(out, &unknown, "not in the queue")?;
-    act::print_problems(out, &plan, Some(&outcome))?;
     let Some(b) = &outcome.batch else {
-        writeln!(out, "nothing expired")?;
+        if !args.act.json {
+            writeln!(out, "nothing expired")?;
+        }
         return Ok(ExitCode::NoMatch);
     };
-    writeln!(out, "expired {} messages in batch {}", b.messages, b.batch)?;
-    writeln!(
-        out,
-        "undo with: qtriage restore --batch {} --apply",
-        b.batch
-    )?;
-    Ok(partial)
+    if !args.act.json {
+        writeln!(out, "expired {} messages in batch {}", b.messages, b.batch)?;
+        writeln!(
+            out,
+            "undo with: qtriage restore --batch {} --apply",
+            b.batch
+        )?;
+    }
+    Ok(sel.exit())
 }

@@ -8,7 +8,7 @@ use crate::actions::{self, area::YankedView, Plan, RestoreSelection};
 use crate::query::{self, QueryContext};
 use crate::queue::{Interner, MessageId};
 
-use super::print::actions::{ActionJson, SkippedJson};
+use super::print::actions::ActionJson;
 use super::print::json::write_line;
 
 /// Arguments of `restore`.
@@ -73,6 +73,42 @@ fn select_yanked(
     Ok(picked.into_iter().map(|i| records[i].id).collect())
 }
 
+/// What `--batch`, `--ids`, the query or `--all` select, its journal text, and the `--ids`
+/// that are not in the yank area.
+fn selection(
+    args: &RestoreArgs,
+    ids: Option<Vec<MessageId>>,
+    queue: &crate::queue::Queue,
+    yank_dir: &std::path::Path,
+) -> anyhow::Result<(RestoreSelection, String, Vec<MessageId>)> {
+    Ok(match (&args.batch, ids) {
+        (Some(b), _) => (
+            RestoreSelection::Batch(b.clone()),
+            format!("--batch {b}"),
+            vec![],
+        ),
+        (None, Some(ids)) => {
+            let yanked: std::collections::HashSet<MessageId> = actions::list_yanked(yank_dir)?
+                .iter()
+                .map(|y| y.id)
+                .collect();
+            let unknown = ids
+                .iter()
+                .copied()
+                .filter(|id| !yanked.contains(id))
+                .collect();
+            let text = format!("--ids ({} ids)", ids.len());
+            (RestoreSelection::Ids(ids), text, unknown)
+        }
+        (None, None) if !args.query.is_empty() => {
+            let query = act::parse_query(&act::query_text(&args.query))?;
+            let ids = select_yanked(&query, queue, yank_dir)?;
+            (RestoreSelection::Ids(ids), query.to_string(), vec![])
+        }
+        (None, None) => (RestoreSelection::All, "--all".to_string(), vec![]),
+    })
+}
+
 fn run_inner(
     global: &GlobalArgs,
     args: &RestoreArgs,
@@ -85,33 +121,8 @@ fn run_inner(
     if args.act.apply {
         actions::recover(queue.root(), &yank_dir, &opts)?;
     }
-    let mut unknown = Vec::new();
-    let (selection, text) = match (&args.batch, &ids) {
-        (Some(b), _) => (RestoreSelection::Batch(b.clone()), format!("--batch {b}")),
-        (None, Some(ids)) => {
-            let yanked: std::collections::HashSet<MessageId> = actions::list_yanked(&yank_dir)?
-                .iter()
-                .map(|y| y.id)
-                .collect();
-            unknown = ids
-                .iter()
-                .copied()
-                .filter(|id| !yanked.contains(id))
-                .collect();
-            let text = format!("--ids ({} ids)", ids.len());
-            (RestoreSelection::Ids(ids.clone()), text)
-        }
-        (None, None) if !args.query.is_empty() => {
-            let query = act::parse_query(&act::query_text(&args.query))?;
-            let ids = select_yanked(&query, &queue, &yank_dir)?;
-            (RestoreSelection::Ids(ids), query.to_string())
-        }
-        (None, None) => (RestoreSelection::All, "--all".to_string()),
-    };
-    let unknown_json: Vec<SkippedJson> = unknown
-        .iter()
-        .map(|id| SkippedJson::unknown(*id, "in the yank area"))
-        .collect();
+    let (selection, text, unknown) = selection(args, ids, &queue, &yank_dir)?;
+    let unknown_json = act::unknown_json(&unknown, "in the yank area");
     let plan = actions::plan_restore(&queue, &yank_dir, &selection, &text)?;
     if plan.messages.is_empty() {
         if args.act.json {

@@ -7,10 +7,11 @@ use super::{exit::ExitCode, GlobalArgs};
 use crate::actions::{self, Plan, PlanOptions};
 use crate::analysis::cluster::{cluster, AnalysisContext};
 use crate::analysis::key::ClusterKey;
-use crate::queue::{Interner, MessageRecord};
+use crate::queue::{Interner, MessageRecord, Queue};
 use crate::sanitize::maybe_sanitize;
 
-use super::print::actions::{ActionJson, SkippedJson};
+use super::act::Selected;
+use super::print::actions::ActionJson;
 use super::print::json::write_line;
 
 /// How many messages the dry run shows.
@@ -47,94 +48,83 @@ fn run_inner(
     args: &YankArgs,
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
-    let query = match &args.ids {
-        Some(_) => None,
-        None => Some(act::parse_query(&act::query_text(&args.query))?),
-    };
-    let ids = args.ids.as_deref().map(act::read_ids).transpose()?;
-    let queue = act::open(global)?;
-    let yank_dir = args.act.yank_dir(&queue);
     let opts = args.act.execute_options()?;
-    if args.act.apply {
-        // Complete interrupted batches first, so the scan sees whole messages.
-        let rec = actions::recover(queue.root(), &yank_dir, &opts)?;
-        for b in &rec.completed {
-            eprintln!(
-                "qtriage: recovered interrupted batch {} ({})",
-                b.batch,
-                b.direction.name()
-            );
-        }
-    }
     let strings = Interner::new();
-    let (records, unknown, text) = match (&query, &ids) {
-        (Some(q), _) => (act::select(&queue, &strings, q)?, Vec::new(), q.to_string()),
-        (None, ids) => {
-            let ids = ids.as_deref().unwrap_or_default();
-            let (records, unknown) = act::select_ids(&queue, &strings, ids)?;
-            (records, unknown, format!("--ids ({} ids)", ids.len()))
+    let recover_first = |queue: &Queue| -> anyhow::Result<()> {
+        if args.act.apply {
+            // Complete interrupted batches first, so the scan sees whole messages.
+            let rec = actions::recover(queue.root(), &args.act.yank_dir(queue), &opts)?;
+            for b in &rec.completed {
+                eprintln!(
+                    "qtriage: recovered interrupted batch {} ({})",
+                    b.batch,
+                    b.direction.name()
+                );
+            }
         }
+        Ok(())
     };
-    let unknown_json: Vec<SkippedJson> = unknown
-        .iter()
-        .map(|id| SkippedJson::unknown(*id, "in the queue"))
-        .collect();
+    let (queue, sel) = Selected::load(
+        global,
+        &args.query,
+        args.ids.as_deref(),
+        recover_first,
+        &strings,
+    )?;
     let popts = PlanOptions {
-        yank_dir,
-        query: text,
+        yank_dir: args.act.yank_dir(&queue),
+        query: sel.text.clone(),
     };
-    let plan = actions::plan_yank(&queue, &records, &popts);
+    let plan = actions::plan_yank(&queue, &sel.records, &popts);
+    let json = args.act.json;
     if plan.messages.is_empty() {
-        if args.act.json {
-            let j = ActionJson::dry_run(&plan, &unknown_json, act::apply_command());
+        if json {
+            let j = ActionJson::plan(&plan, &sel.unknown_json());
             write_line(
                 out,
                 &ActionJson {
                     applied: args.act.apply,
-                    apply_command: None,
                     ..j
                 },
             )?;
         } else {
-            act::print_unknown(out, &unknown, "not in the queue")?;
-            match &query {
+            act::print_unknown(out, &sel.unknown, "not in the queue")?;
+            match &sel.query {
                 Some(_) => writeln!(out, "no messages match {:?}", act::query_text(&args.query))?,
                 None => writeln!(out, "no message of --ids is in the queue")?,
             }
         }
         return Ok(ExitCode::NoMatch);
     }
-    let partial = if unknown.is_empty() {
-        ExitCode::Success
-    } else {
-        ExitCode::NoMatch
-    };
     if !args.act.apply {
-        if args.act.json {
-            let j = ActionJson::dry_run(&plan, &unknown_json, act::apply_command())
-                .with_records(&records, &strings);
+        if json {
+            let j = ActionJson::dry_run(&plan, &sel.unknown_json(), act::apply_command())
+                .with_records(&sel.records, &strings);
             write_line(out, &j)?;
         } else {
-            act::print_unknown(out, &unknown, "not in the queue")?;
-            print_dry_run(out, &plan, &records, &strings)?;
+            act::print_unknown(out, &sel.unknown, "not in the queue")?;
+            print_dry_run(out, &plan, &sel.records, &strings)?;
         }
-        return Ok(partial);
+        return Ok(sel.exit());
     }
     let outcome = act::execute(&plan, &opts)?;
     act::print_recovered(&outcome);
-    if args.act.json {
-        write_line(out, &ActionJson::applied(&plan, &unknown_json, &outcome))?;
+    if json {
+        write_line(
+            out,
+            &ActionJson::applied(&plan, &sel.unknown_json(), &outcome),
+        )?;
     } else {
-        act::print_unknown(out, &unknown, "not in the queue")?;
+        act::print_unknown(out, &sel.unknown, "not in the queue")?;
         act::print_problems(out, &plan, Some(&outcome))?;
     }
     let Some(b) = &outcome.batch else {
-        if !args.act.json {
+        if !json {
             writeln!(out, "nothing yanked: every selected message was gone")?;
         }
         return Ok(ExitCode::NoMatch);
     };
-    if !args.act.json {
+    if !json {
         writeln!(
             out,
             "yanked {} messages ({} files) into {} in batch {}",
@@ -150,7 +140,7 @@ fn run_inner(
         )?;
     }
     Ok(if b.failed.is_empty() {
-        partial
+        sel.exit()
     } else {
         ExitCode::NoMatch
     })
