@@ -323,3 +323,44 @@ fn remove_and_decode_auth_take_json() {
     assert_exit(&out, 1);
     assert_eq!(json(&out), serde_json::json!({"exchanges": []}));
 }
+
+/// The field names of the table under `heading` in docs/cli.md.
+fn documented_fields(heading: &str) -> Vec<String> {
+    let doc = include_str!("../../docs/cli.md");
+    let start = doc.find(heading).expect("heading in docs/cli.md");
+    doc[start..]
+        .lines()
+        .skip_while(|l| !l.starts_with("| field |"))
+        .skip(2)
+        .take_while(|l| l.starts_with("| `"))
+        .map(|l| l.split('`').nth(1).expect("field name").to_string())
+        .collect()
+}
+
+#[test]
+fn every_action_field_is_documented_and_every_documented_field_is_there() {
+    let (t, _, _) = queue(1);
+    let keys = |v: &Value| -> Vec<String> {
+        let mut k: Vec<String> = v.as_object().expect("object").keys().cloned().collect();
+        k.sort();
+        k
+    };
+    let mut doc = documented_fields("### Actions `--json`");
+    doc.sort();
+    for args in [
+        &["yank", "auth:test", "--json"][..],
+        &["expire", "auth:test", "--json"],
+        &["yank", "auth:test", "--json", "--apply"],
+        &["restore", "--all", "--json"],
+        &["purge", "--all", "--json"],
+    ] {
+        let out = t.run(args);
+        assert_exit(&out, 0);
+        assert_eq!(keys(&json(&out)), doc, "{args:?}");
+    }
+    let out = t.run(&["remove", "--json"]);
+    let mut remove_doc = doc.clone();
+    remove_doc.extend(["mode", "pattern", "checked", "matched"].map(String::from));
+    remove_doc.sort();
+    assert_eq!(keys(&json(&out)), remove_doc);
+}
