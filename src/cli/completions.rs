@@ -38,8 +38,23 @@ pub fn completions(args: &CompletionsArgs, out: &mut dyn Write) -> anyhow::Resul
     Ok(ExitCode::Success)
 }
 
-/// Write the man page, qtriage(1) in roff, to `out`.
-pub fn manpage(out: &mut dyn Write) -> anyhow::Result<ExitCode> {
-    clap_mangen::Man::new(Args::command()).render(out)?;
+/// Arguments of `manpage`.
+#[derive(Debug, clap::Args)]
+pub struct ManpageArgs {
+    /// Write qtriage.1 and one page per subcommand (qtriage-yank.1, ...) into DIR instead.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<std::path::PathBuf>,
+}
+
+/// Write the man page, qtriage(1) in roff, to `out`; with `--dir`, every page into that
+/// directory (the main page names the subcommands' pages).
+pub fn manpage(args: &ManpageArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    match &args.dir {
+        Some(dir) => {
+            clap_mangen::generate_to(Args::command(), dir)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
+        }
+        None => clap_mangen::Man::new(Args::command()).render(out)?,
+    }
     Ok(ExitCode::Success)
 }

@@ -154,8 +154,8 @@ pub enum Command {
     Recover(recover::RecoverArgs),
     /// Print shell completions (bash, zsh or fish) for qtriage.
     Completions(completions::CompletionsArgs),
-    /// Print the qtriage(1) man page (roff).
-    Manpage,
+    /// Print the qtriage(1) man page (roff), or write every page into a directory.
+    Manpage(completions::ManpageArgs),
     /// Open the interactive TUI (also what `qtriage` alone does on a terminal).
     #[cfg(feature = "tui")]
     Tui(TuiArgs),
@@ -239,7 +239,7 @@ fn dispatch(args: &Args, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         Some(Command::Expire(a)) => expire::run(&args.global, a, out),
         Some(Command::Recover(a)) => recover::run(&args.global, a, out),
         Some(Command::Completions(a)) => completions::completions(a, out),
-        Some(Command::Manpage) => completions::manpage(out),
+        Some(Command::Manpage(a)) => completions::manpage(a, out),
         #[cfg(feature = "tui")]
         Some(Command::Tui(a)) => crate::tui::run(&args.global, &a.options()),
         #[cfg(feature = "tui")]
