@@ -7,6 +7,9 @@
 //! Options: `--messages N`, `--seed S`, `--queue DIR` (default `target/bench-queues/flood-N`),
 //! `--runs R` (measured warm runs per phase, median reported), `--no-cold`.
 //!
+//! `qmail-qstat` is qmail's own script run on the same queue (`QTRIAGE_QMAIL_QSTAT=PATH`, else
+//! `/var/qmail/bin/qmail-qstat`; skipped when missing): `stat`'s ratio is against it.
+//!
 //! Every phase runs in a fresh child process (this binary re-executed with `--phase`), so its
 //! peak resident memory (`VmHWM`) and its storage reads (`/proc/self/io` `read_bytes`) are its
 //! own. Warm figures come after a warm-up run of the same phase, back to back, because the
@@ -135,6 +138,10 @@ fn warm_runs(queue: &Path, o: &Opts) -> Vec<(Phase, usize, Measured)> {
     run_child(queue, Phase::WalkB, 2);
     let mut out = Vec::new();
     for &(phase, threads) in phases::WARM {
+        if phase == Phase::QmailQstat && phases::qmail_qstat_script().is_none() {
+            println!("qmail-qstat: not measured (set QTRIAGE_QMAIL_QSTAT to its path)");
+            continue;
+        }
         run_child(queue, phase, threads);
         let mut runs: Vec<Measured> = (0..o.runs)
             .map(|_| run_child(queue, phase, threads))
@@ -153,6 +160,9 @@ fn drop_caches() -> std::io::Result<()> {
 fn cold_runs(queue: &Path) -> std::io::Result<Vec<(Phase, usize, Measured)>> {
     let mut out = Vec::new();
     for &(phase, threads) in phases::COLD {
+        if phase == Phase::QmailQstat && phases::qmail_qstat_script().is_none() {
+            continue;
+        }
         drop_caches()?;
         out.push((phase, threads, run_child(queue, phase, threads)));
     }

@@ -26,6 +26,9 @@ pub enum Phase {
     WalkB,
     /// `qtriage stat` (in process, output to a sink).
     Stat,
+    /// qmail's own `qmail-qstat` shell script on the same queue (`QTRIAGE_QMAIL_QSTAT`, else
+    /// `/var/qmail/bin/qmail-qstat`; skipped when neither exists).
+    QmailQstat,
     /// The reader alone: headers and envelopes.
     Scan,
     /// `qtriage read` (in process, output to a sink): envelopes, no headers.
@@ -43,6 +46,7 @@ pub const WARM: &[(Phase, usize)] = &[
     (Phase::CountC, 1),
     (Phase::WalkA, 2),
     (Phase::WalkB, 2),
+    (Phase::QmailQstat, 1),
     (Phase::Stat, 2),
     (Phase::Scan, 2),
     (Phase::Read, 2),
@@ -58,6 +62,7 @@ pub const COLD: &[(Phase, usize)] = &[
     (Phase::WalkA, 32),
     (Phase::WalkB, 2),
     (Phase::WalkB, 32),
+    (Phase::QmailQstat, 1),
     (Phase::Stat, 2),
     (Phase::Scan, 2),
     (Phase::Read, 2),
@@ -65,11 +70,12 @@ pub const COLD: &[(Phase, usize)] = &[
     (Phase::RankHeaders, 2),
 ];
 
-const ALL: [Phase; 9] = [
+const ALL: [Phase; 10] = [
     Phase::Noop,
     Phase::CountC,
     Phase::WalkA,
     Phase::WalkB,
+    Phase::QmailQstat,
     Phase::Stat,
     Phase::Scan,
     Phase::Read,
@@ -86,6 +92,7 @@ impl Phase {
             Phase::WalkA => "A-mess",
             Phase::WalkB => "B-mess+env",
             Phase::Stat => "stat",
+            Phase::QmailQstat => "qmail-qstat",
             Phase::Scan => "scan",
             Phase::Read => "read",
             Phase::Top => "top",
@@ -101,7 +108,8 @@ impl Phase {
     /// The baseline the targets compare this phase with.
     pub fn baseline(self) -> Option<Phase> {
         match self {
-            Phase::Stat => Some(Phase::CountC),
+            Phase::Stat => Some(Phase::QmailQstat),
+            Phase::QmailQstat => Some(Phase::CountC),
             Phase::Scan | Phase::Read | Phase::Top => Some(Phase::WalkB),
             Phase::RankHeaders => Some(Phase::WalkA),
             Phase::WalkB => Some(Phase::WalkA),
@@ -182,6 +190,7 @@ fn run_phase(phase: Phase, queue: &Path) -> u64 {
         Phase::WalkA => baselines::walk(queue, split, false),
         Phase::WalkB => baselines::walk(queue, split, true),
         Phase::Stat => cli(queue, "stat"),
+        Phase::QmailQstat => qmail_qstat(queue),
         Phase::Read => cli(queue, "read"),
         Phase::Scan => reader(queue, ScanOptions::default(), &[]),
         Phase::Top => cli(queue, "top"),
@@ -199,6 +208,42 @@ fn run_phase(phase: Phase, queue: &Path) -> u64 {
             ],
         ),
     }
+}
+
+/// The qmail-qstat script to measure against, if there is one.
+pub fn qmail_qstat_script() -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("QTRIAGE_QMAIL_QSTAT").map_or_else(
+        || "/var/qmail/bin/qmail-qstat".into(),
+        std::path::PathBuf::from,
+    );
+    path.is_file().then_some(path)
+}
+
+/// Run the qmail-qstat script on `queue`: its compiled-in queue path (every word up to and
+/// including `/queue`) is replaced by `queue`, the rest runs as written. Returns the first
+/// number it prints (messages in queue).
+fn qmail_qstat(queue: &Path) -> u64 {
+    let Some(script) = qmail_qstat_script() else {
+        return 0;
+    };
+    let text = std::fs::read_to_string(script).unwrap_or_default();
+    let q = queue.to_string_lossy();
+    let rewritten: String = text
+        .split_inclusive(char::is_whitespace)
+        .map(|word| match word.find("/queue") {
+            Some(i) if word.starts_with('/') => format!("{q}{}", &word[i + "/queue".len()..]),
+            _ => word.to_string(),
+        })
+        .collect();
+    let out = std::process::Command::new("sh")
+        .args(["-c", &rewritten])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    out.lines()
+        .next()
+        .and_then(|l| l.rsplit(' ').next()?.trim().parse().ok())
+        .unwrap_or(0)
 }
 
 fn reader(queue: &Path, opts: ScanOptions, keys: &[ClusterKey]) -> u64 {

@@ -6,6 +6,7 @@
 //! is [`setup`]'s job: the one way into the analysis every face takes.
 
 pub mod account;
+pub mod ages;
 pub mod cluster;
 pub mod evidence;
 mod grouping;

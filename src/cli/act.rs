@@ -9,7 +9,7 @@ use anyhow::Context;
 use super::{exit::ExitCode, GlobalArgs};
 use crate::actions::{self, ActionError, ExecuteOptions, Failpoint, Outcome, Plan};
 use crate::query::{self, Query, QueryContext};
-use crate::queue::{scan, Interner, MessageRecord, Progress, Queue, Scan, ScanOptions};
+use crate::queue::{scan, Interner, MessageId, MessageRecord, Progress, Queue, Scan, ScanOptions};
 
 /// Flags every action shares.
 #[derive(Debug, Clone, clap::Args)]
@@ -23,6 +23,9 @@ pub struct ActArgs {
     /// The yank area (default: <queue>/yanked). Must be on the queue's filesystem.
     #[arg(long, value_name = "DIR")]
     pub yank_dir: Option<PathBuf>,
+    /// Print one JSON object (the plan, or what was done) instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 impl ActArgs {
@@ -87,6 +90,168 @@ pub fn parse_query(text: &str) -> anyhow::Result<Query> {
         let caret = " ".repeat(e.span.start) + &"^".repeat(e.span.len().max(1));
         anyhow::anyhow!("bad query: {}\n  {text}\n  {caret}", e.message)
     })
+}
+
+/// The query of an action: its words joined with single spaces, as `list` does, so
+/// `qtriage yank auth:test or uid:48` needs no quotes.
+pub fn query_text(words: &[String]) -> String {
+    words.join(" ")
+}
+
+/// Read `--ids FILE` (`-` is stdin): one message id per line, qmail-qread's `#ID` accepted,
+/// blank lines skipped. Anything else is an error naming the line: an id is never guessed.
+pub fn read_ids(path: &std::path::Path) -> anyhow::Result<Vec<MessageId>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    if path.as_os_str() == "-" {
+        std::io::stdin()
+            .lock()
+            .read_to_end(&mut bytes)
+            .context("--ids -: reading stdin")?;
+    } else {
+        std::fs::File::open(path)
+            .and_then(|mut f| f.read_to_end(&mut bytes))
+            .with_context(|| format!("--ids {}", path.display()))?;
+    }
+    parse_ids(&bytes).map_err(|(line, text)| {
+        anyhow::anyhow!(
+            "--ids {}: line {line}: not a message id: {:?}",
+            path.display(),
+            crate::sanitize::sanitize_str(&text)
+        )
+    })
+}
+
+/// The ids of `--ids` input, in order, without duplicates; `Err((line, text))` at the first
+/// line that is not an id.
+pub fn parse_ids(bytes: &[u8]) -> Result<Vec<MessageId>, (usize, String)> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for (i, raw) in bytes.split(|b| *b == b'\n').enumerate() {
+        let line = raw.trim_ascii();
+        if line.is_empty() {
+            continue;
+        }
+        let digits = line.strip_prefix(b"#").unwrap_or(line);
+        let id = std::str::from_utf8(digits)
+            .ok()
+            .filter(|d| d.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|d| d.parse::<u64>().ok())
+            .ok_or_else(|| (i + 1, String::from_utf8_lossy(line).into_owned()))?;
+        if seen.insert(id) {
+            out.push(MessageId(id));
+        }
+    }
+    Ok(out)
+}
+
+/// Scan `queue` and keep the records of `ids` (in queue order); the ids with no message in the
+/// queue are returned apart, in the order given.
+pub fn select_ids(
+    queue: &Queue,
+    strings: &Interner,
+    ids: &[MessageId],
+) -> anyhow::Result<(Vec<MessageRecord>, Vec<MessageId>)> {
+    let s: Scan = scan(queue, strings, ScanOptions::default(), &Progress::default())
+        .with_context(|| format!("scanning {}", queue.root().display()))?;
+    super::print::problems::warn_unlisted_dirs(&s.report);
+    let wanted: std::collections::HashSet<MessageId> = ids.iter().copied().collect();
+    let records: Vec<MessageRecord> = s
+        .records
+        .into_iter()
+        .filter(|r| wanted.contains(&r.id))
+        .collect();
+    let found: std::collections::HashSet<MessageId> = records.iter().map(|r| r.id).collect();
+    let unknown = ids
+        .iter()
+        .copied()
+        .filter(|id| !found.contains(id))
+        .collect();
+    Ok((records, unknown))
+}
+
+/// The messages an action on the queue (yank, expire) selected: by query or by `--ids`.
+pub struct Selected {
+    /// The query, when one was given.
+    pub query: Option<Query>,
+    /// The selected records, in queue order.
+    pub records: Vec<MessageRecord>,
+    /// `--ids` that named no message in the queue.
+    pub unknown: Vec<MessageId>,
+    /// The selection as the journal records it.
+    pub text: String,
+}
+
+impl Selected {
+    /// Parse the query words or read `--ids`, then scan `queue` and select. Reading the ids
+    /// and parsing come first, so a bad line or query touches nothing.
+    pub fn load(
+        global: &GlobalArgs,
+        words: &[String],
+        ids: Option<&std::path::Path>,
+        before_scan: impl FnOnce(&Queue) -> anyhow::Result<()>,
+        strings: &Interner,
+    ) -> anyhow::Result<(Queue, Selected)> {
+        let query = match ids {
+            Some(_) => None,
+            None => Some(parse_query(&query_text(words))?),
+        };
+        let ids = ids.map(read_ids).transpose()?;
+        let queue = open(global)?;
+        before_scan(&queue)?;
+        let selected = match (query, ids) {
+            (Some(q), _) => Selected {
+                records: select(&queue, strings, &q)?,
+                unknown: Vec::new(),
+                text: q.to_string(),
+                query: Some(q),
+            },
+            (None, ids) => {
+                let ids = ids.unwrap_or_default();
+                let (records, unknown) = select_ids(&queue, strings, &ids)?;
+                Selected {
+                    query: None,
+                    records,
+                    unknown,
+                    text: format!("--ids ({} ids)", ids.len()),
+                }
+            }
+        };
+        Ok((queue, selected))
+    }
+
+    /// Exit 1 when some `--ids` were unknown, else 0.
+    pub fn exit(&self) -> ExitCode {
+        if self.unknown.is_empty() {
+            ExitCode::Success
+        } else {
+            ExitCode::NoMatch
+        }
+    }
+
+    /// The unknown ids as `--json` `skipped` entries.
+    pub fn unknown_json(&self) -> Vec<super::print::actions::SkippedJson> {
+        unknown_json(&self.unknown, "in the queue")
+    }
+}
+
+/// `--ids` that named nothing, as `--json` `skipped` entries (`no message #ID WHERE`).
+pub fn unknown_json(ids: &[MessageId], where_: &str) -> Vec<super::print::actions::SkippedJson> {
+    ids.iter()
+        .map(|id| super::print::actions::SkippedJson::unknown(*id, where_))
+        .collect()
+}
+
+/// Print the `--ids` that name no message: `unknown #ID: not in the queue`.
+pub fn print_unknown(
+    out: &mut dyn Write,
+    unknown: &[MessageId],
+    where_: &str,
+) -> std::io::Result<()> {
+    for id in unknown {
+        writeln!(out, "unknown #{id}: {where_}")?;
+    }
+    Ok(())
 }
 
 /// Scan `queue` and select the records `query` matches (in queue order).
@@ -186,11 +351,16 @@ pub fn print_problems(
 
 /// The command line that was run, with `--apply` added: what the dry run tells the operator.
 pub fn apply_command() -> String {
+    apply_command_with("--apply")
+}
+
+/// The command line that was run, with `flag` added.
+pub fn apply_command_with(flag: &str) -> String {
     let mut words: Vec<String> = std::env::args().map(|a| shell_quote(&a)).collect();
     if let Some(first) = words.first_mut() {
         *first = "qtriage".into();
     }
-    words.push("--apply".into());
+    words.push(flag.into());
     words.join(" ")
 }
 
@@ -241,5 +411,15 @@ mod tests {
         assert_eq!(shell_quote("sender:a b"), "'sender:a b'");
         assert_eq!(shell_quote("it's"), r"'it'\''s'");
         assert_eq!(human_bytes(2048), "2.0 KiB");
+    }
+
+    #[test]
+    fn ids_one_a_line_with_or_without_hash() {
+        let ids = parse_ids(b"12345\n#678\n\n  90 \n12345\n").expect("ids");
+        assert_eq!(ids, vec![MessageId(12345), MessageId(678), MessageId(90)]);
+        assert_eq!(parse_ids(b"1\n12a\n"), Err((2, "12a".to_string())));
+        assert_eq!(parse_ids(b"-3\n"), Err((1, "-3".to_string())));
+        assert_eq!(parse_ids(b"# 5\n"), Err((1, "# 5".to_string())));
+        assert_eq!(parse_ids(b""), Ok(vec![]));
     }
 }

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::print::json::{write_line, Text};
 use super::{exit::ExitCode, GlobalArgs};
+use crate::analysis::ages;
 use crate::analysis::cluster::{AnalysisContext, Cluster};
 use crate::analysis::key::{ClusterKey, KeyValue};
 use crate::analysis::setup::{self, Setup, SetupOptions};
@@ -54,6 +55,9 @@ pub struct ClustersArgs {
     /// Show at most N clusters (largest first).
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
+    /// qshape's age matrix: per value, messages born 5, 10, 20, ... 1280 minutes ago and older.
+    #[arg(long)]
+    pub ages: bool,
     /// Shared options.
     #[command(flatten)]
     pub analysis: AnalysisArgs,
@@ -237,8 +241,14 @@ pub fn run(
     let shown = &a.clusters[..a.clusters.len().min(args.limit.unwrap_or(usize::MAX))];
     if args.analysis.json {
         for c in shown {
-            write_line(out, &ClusterJson::new(c, &a.strings))?;
+            let mut j = ClusterJson::new(c, &a.strings);
+            if args.ages {
+                j.ages = Some(ages::cluster_ages(c, &a.records, a.ctx.now));
+            }
+            write_line(out, &j)?;
         }
+    } else if args.ages {
+        write_ages(out, &a, shown, std::io::stdout().is_terminal())?;
     } else {
         let is_terminal = std::io::stdout().is_terminal();
         write_table(out, &a, shown, is_terminal)?;
@@ -275,6 +285,9 @@ pub struct ClusterJson {
     pub reasons: Vec<String>,
     /// The query selecting exactly this cluster's messages.
     pub query: String,
+    /// `clusters --ages`: messages per qshape age bucket (absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ages: Option<ages::Ages>,
 }
 
 impl ClusterJson {
@@ -295,6 +308,7 @@ impl ClusterJson {
             score: c.score,
             reasons: c.reasons.clone(),
             query: cluster_query(c, strings),
+            ages: None,
         }
     }
 }
@@ -382,6 +396,51 @@ pub fn write_table(
         rows.push(row);
     }
     write_aligned(out, &rows)
+}
+
+/// qshape's matrix: the value, the total `T`, then the messages per age bucket; a TOTAL row of
+/// every message analysed first, as qshape prints it.
+pub fn write_ages(
+    out: &mut dyn Write,
+    a: &Analysis,
+    shown: &[Cluster],
+    is_terminal: bool,
+) -> std::io::Result<()> {
+    let count = |ages: ages::Ages, total: usize| -> Vec<String> {
+        std::iter::once(total.to_string())
+            .chain(ages.iter().map(|n| n.to_string()))
+            .collect()
+    };
+    let mut rows: Vec<Vec<String>> = vec![std::iter::once(a.key.name().to_ascii_uppercase())
+        .chain(std::iter::once("T".to_string()))
+        .chain(ages::HEADINGS.iter().map(|h| h.to_string()))
+        .collect()];
+    let all = ages::ages_of(&a.records, a.ctx.now);
+    rows.push(
+        std::iter::once("TOTAL".to_string())
+            .chain(count(all, a.records.len()))
+            .collect(),
+    );
+    for c in shown {
+        let value = maybe_sanitize(&value_text(c, a), is_terminal).into_owned();
+        let ages = ages::cluster_ages(c, &a.records, a.ctx.now);
+        rows.push(
+            std::iter::once(value)
+                .chain(count(ages, c.messages))
+                .collect(),
+        );
+    }
+    let widths: Vec<usize> = (0..rows[0].len())
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
+    for row in &rows {
+        let mut line = format!("{:<w$}", row[0], w = widths[0]);
+        for (cell, w) in row.iter().zip(&widths).skip(1) {
+            line.push_str(&format!(" {cell:>w$}"));
+        }
+        writeln!(out, "{line}")?;
+    }
+    Ok(())
 }
 
 /// Numbers right-aligned, the last text columns left-aligned, two spaces apart; the final

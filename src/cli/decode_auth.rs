@@ -10,6 +10,8 @@ use super::{exit::ExitCode, GlobalArgs};
 use crate::logs::decode_auth::{decode, AuthExchange, MAX_TRANSCRIPT_BYTES};
 use crate::sanitize::maybe_sanitize;
 
+use super::print::actions::{AuthExchangeJson, DecodeAuthJson};
+
 /// What is printed instead of a password.
 pub const PASSWORD_MASK: &str = "****";
 
@@ -21,6 +23,9 @@ pub struct DecodeAuthArgs {
     /// Print decoded passwords instead of `****`.
     #[arg(long)]
     pub show_passwords: bool,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Run `decode-auth`: exit 0 when an exchange was found, 1 when none.
@@ -42,8 +47,17 @@ pub fn run(
             .context("stdin")?,
     };
     let found = decode(&bytes);
+    if args.json {
+        let j = DecodeAuthJson {
+            exchanges: found
+                .iter()
+                .map(|ex| AuthExchangeJson::new(ex, args.show_passwords))
+                .collect(),
+        };
+        super::print::json::write_line(out, &j)?;
+    }
     let is_terminal = std::io::stdout().is_terminal();
-    for ex in &found {
+    for ex in found.iter().filter(|_| !args.json) {
         write_exchange(out, ex, args.show_passwords, is_terminal)?;
     }
     Ok(if found.is_empty() {

@@ -7,6 +7,10 @@ use super::{exit::ExitCode, GlobalArgs};
 use crate::actions::{self, ExpireOptions};
 use crate::queue::Interner;
 
+use super::act::Selected;
+use super::print::actions::ActionJson;
+use super::print::json::write_line;
+
 /// The warning every expire prints.
 pub const BACKSCATTER_WARNING: &str =
     "WARNING: expired messages are BOUNCED by qmail-send at its next \
@@ -17,8 +21,16 @@ restore --batch ID` before qmail-send retries them.";
 /// Arguments of `expire`.
 #[derive(Debug, clap::Args)]
 pub struct ExpireArgs {
-    /// The query selecting the messages.
-    pub query: String,
+    /// The query selecting the messages; several words are joined with spaces.
+    #[arg(
+        value_name = "QUERY",
+        required_unless_present = "ids",
+        conflicts_with = "ids"
+    )]
+    pub query: Vec<String>,
+    /// Expire these ids instead of a query: one a line (`#ID` accepted); `-` reads stdin.
+    #[arg(long, value_name = "FILE")]
+    pub ids: Option<std::path::PathBuf>,
     /// qmail-send's queuelifetime in seconds [default: control/queuelifetime beside the queue,
     /// else 604800].
     #[arg(long, value_name = "SECS")]
@@ -43,29 +55,43 @@ fn run_inner(
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
     warnln!("{BACKSCATTER_WARNING}");
-    let query = act::parse_query(&args.query)?;
-    let queue = act::open(global)?;
-    let yank_dir = args.act.yank_dir(&queue);
     let opts = args.act.execute_options()?;
     let strings = Interner::new();
-    let records = act::select(&queue, &strings, &query)?;
+    let (queue, sel) = Selected::load(
+        global,
+        &args.query,
+        args.ids.as_deref(),
+        |_| Ok(()),
+        &strings,
+    )?;
     let eopts = ExpireOptions {
-        yank_dir,
-        query: query.to_string(),
+        yank_dir: args.act.yank_dir(&queue),
+        query: sel.text.clone(),
         lifetime: args
             .lifetime
             .unwrap_or_else(|| actions::queue_lifetime(queue.root())),
         now: opts.now,
         at: None,
     };
-    let plan = actions::plan_expire(&queue, &records, &eopts);
-    if plan.messages.is_empty() {
+    let plan = actions::plan_expire(&queue, &sel.records, &eopts);
+    let empty = plan.messages.is_empty();
+    if empty || !args.act.apply {
+        if args.act.json {
+            let mut j = ActionJson::dry_run(&plan, &sel.unknown_json(), act::apply_command())
+                .with_records(&sel.records, &strings);
+            if empty {
+                j.applied = args.act.apply;
+                j.apply_command = None;
+            }
+            write_line(out, &j)?;
+            return Ok(if empty { ExitCode::NoMatch } else { sel.exit() });
+        }
+        act::print_unknown(out, &sel.unknown, "not in the queue")?;
         act::print_problems(out, &plan, None)?;
-        writeln!(out, "no messages to expire")?;
-        return Ok(ExitCode::NoMatch);
-    }
-    if !args.act.apply {
-        act::print_problems(out, &plan, None)?;
+        if empty {
+            writeln!(out, "no messages to expire")?;
+            return Ok(ExitCode::NoMatch);
+        }
         writeln!(
             out,
             "would expire {} messages ({} recipients): qmail-send will bounce them",
@@ -74,20 +100,32 @@ fn run_inner(
         )?;
         writeln!(out, "{}", act::mta_line(&plan))?;
         writeln!(out, "apply with: {}", act::apply_command())?;
-        return Ok(ExitCode::Success);
+        return Ok(sel.exit());
     }
     let outcome = act::execute(&plan, &opts)?;
     act::print_recovered(&outcome);
-    act::print_problems(out, &plan, Some(&outcome))?;
+    if args.act.json {
+        write_line(
+            out,
+            &ActionJson::applied(&plan, &sel.unknown_json(), &outcome),
+        )?;
+    } else {
+        act::print_unknown(out, &sel.unknown, "not in the queue")?;
+        act::print_problems(out, &plan, Some(&outcome))?;
+    }
     let Some(b) = &outcome.batch else {
-        writeln!(out, "nothing expired")?;
+        if !args.act.json {
+            writeln!(out, "nothing expired")?;
+        }
         return Ok(ExitCode::NoMatch);
     };
-    writeln!(out, "expired {} messages in batch {}", b.messages, b.batch)?;
-    writeln!(
-        out,
-        "undo with: qtriage restore --batch {} --apply",
-        b.batch
-    )?;
-    Ok(ExitCode::Success)
+    if !args.act.json {
+        writeln!(out, "expired {} messages in batch {}", b.messages, b.batch)?;
+        writeln!(
+            out,
+            "undo with: qtriage restore --batch {} --apply",
+            b.batch
+        )?;
+    }
+    Ok(sel.exit())
 }

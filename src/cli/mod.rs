@@ -10,7 +10,9 @@ macro_rules! warnln {
 
 pub mod accounts;
 pub mod act;
+pub mod check;
 pub mod clusters;
+pub mod completions;
 pub mod decode_auth;
 pub mod exit;
 pub mod expire;
@@ -121,6 +123,8 @@ impl GlobalArgs {
 pub enum Command {
     /// Count messages like qmail-qstat.
     Stat(stat::StatArgs),
+    /// Report inconsistencies in the queue and the yank area (read-only, like qmqtool -c).
+    Check(check::CheckArgs),
     /// List messages like qmail-qread.
     Read(read::ReadArgs),
     /// vpopmail accounts at risk: guessable passwords, role accounts, culprits.
@@ -156,6 +160,10 @@ pub enum Command {
     Expire(expire::ExpireArgs),
     /// Complete interrupted yank/restore/purge/expire batches.
     Recover(recover::RecoverArgs),
+    /// Print shell completions (bash, zsh or fish) for qtriage.
+    Completions(completions::CompletionsArgs),
+    /// Print the qtriage(1) man page (roff), or write every page into a directory.
+    Manpage(completions::ManpageArgs),
     /// Open the interactive TUI (also what `qtriage` alone does on a terminal).
     #[cfg(feature = "tui")]
     Tui(TuiArgs),
@@ -248,6 +256,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
 fn dispatch(args: &Args, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     match &args.command {
         Some(Command::Stat(a)) => stat::run(&args.global, a, out),
+        Some(Command::Check(a)) => check::run(&args.global, a, out),
         Some(Command::Read(a)) => read::run(&args.global, a, out),
         Some(Command::Accounts(a)) => accounts::run(&args.global, a, out),
         Some(Command::Report(a)) => report::run(&args.global, a, out),
@@ -265,6 +274,8 @@ fn dispatch(args: &Args, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         Some(Command::Purge(a)) => purge::run(&args.global, a, out),
         Some(Command::Expire(a)) => expire::run(&args.global, a, out),
         Some(Command::Recover(a)) => recover::run(&args.global, a, out),
+        Some(Command::Completions(a)) => completions::completions(a, out),
+        Some(Command::Manpage(a)) => completions::manpage(a, out),
         #[cfg(feature = "tui")]
         Some(Command::Tui(a)) => crate::tui::run(&args.global, &a.options()),
         #[cfg(feature = "tui")]

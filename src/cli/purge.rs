@@ -3,6 +3,8 @@
 use std::io::Write;
 
 use super::act::{self, ActArgs};
+use super::print::actions::ActionJson;
+use super::print::json::write_line;
 use super::{exit::ExitCode, GlobalArgs};
 use crate::actions::{self, PurgeSelection};
 
@@ -69,10 +71,25 @@ fn run_inner(
     };
     let plan = actions::plan_purge(&queue, &yank_dir, &sel, &text)?;
     if plan.messages.is_empty() {
-        writeln!(out, "nothing to purge")?;
+        if args.act.json {
+            let j = ActionJson::plan(&plan, &[]);
+            write_line(
+                out,
+                &ActionJson {
+                    applied: args.act.apply,
+                    ..j
+                },
+            )?;
+        } else {
+            writeln!(out, "nothing to purge")?;
+        }
         return Ok(ExitCode::NoMatch);
     }
     if !args.act.apply {
+        if args.act.json {
+            write_line(out, &ActionJson::dry_run(&plan, &[], act::apply_command()))?;
+            return Ok(ExitCode::Success);
+        }
         writeln!(
             out,
             "would delete {} yanked messages ({}) from {} for good",
@@ -85,6 +102,10 @@ fn run_inner(
     }
     let outcome = act::execute(&plan, &opts)?;
     act::print_recovered(&outcome);
+    if args.act.json {
+        write_line(out, &ActionJson::applied(&plan, &[], &outcome))?;
+        return Ok(ExitCode::Success);
+    }
     act::print_problems(out, &plan, Some(&outcome))?;
     match &outcome.batch {
         Some(b) => writeln!(

@@ -3,6 +3,8 @@
 use std::io::Write;
 
 use super::act::{self, ActArgs};
+use super::print::actions::RecoveredJson;
+use super::print::json::write_line;
 use super::{exit::ExitCode, GlobalArgs};
 use crate::actions;
 
@@ -15,6 +17,9 @@ pub struct RecoverArgs {
     /// The yank area (default: <queue>/yanked).
     #[arg(long, value_name = "DIR")]
     pub yank_dir: Option<std::path::PathBuf>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Run `recover`.
@@ -27,11 +32,16 @@ pub fn run(
         apply: true,
         force: args.force,
         yank_dir: args.yank_dir.clone(),
+        json: args.json,
     };
     act::report_error((|| {
         let queue = act::open(global)?;
         let yank_dir = act_args.yank_dir(&queue);
         let report = actions::recover(queue.root(), &yank_dir, &act_args.execute_options()?)?;
+        if args.json {
+            write_line(out, &RecoveredJson::from(&report))?;
+            return Ok(ExitCode::Success);
+        }
         if report.is_empty() {
             writeln!(out, "nothing to recover")?;
         }

@@ -20,7 +20,10 @@ use super::GlobalArgs;
 use crate::query::files::{read_at, ReadFailure, Stop};
 use crate::query::posix::{compile, Flavor};
 use crate::queue::listing::{list, open_dir, EntryKind};
-use crate::queue::{MessageId, Queue, QueueOptions};
+use crate::queue::{Interner, MessageId, Queue, QueueOptions};
+
+use super::print::actions::{ActionJson, RemoveJson};
+use super::print::json::write_line;
 
 /// The most bytes of one mess file searched when `-n` is not given. qmail-remove reads the
 /// whole file; a bound keeps a hostile 2 GB message from exhausting memory. Larger files are
@@ -69,6 +72,10 @@ pub struct RemoveArgs {
     /// With -r, -d, -x, -X: act even while qmail-send runs (qtriage extension; unsafe).
     #[arg(long)]
     pub force: bool,
+    /// Print one JSON object (the plan, or what was done) instead of qmail-remove's lines
+    /// (qtriage extension).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// What `remove` was asked to do besides reporting.
@@ -88,6 +95,15 @@ pub enum Action {
 }
 
 impl Action {
+    /// Its name in `--json`'s `mode`.
+    pub fn mode_name(&self) -> &'static str {
+        match self {
+            Action::Yank { .. } => "yank",
+            Action::Delete => "delete",
+            Action::ExpireTo(_) | Action::ExpireBy(_) => "expire",
+        }
+    }
+
     /// The option that asked for it.
     pub fn flag(&self) -> &'static str {
         match self {
@@ -147,19 +163,12 @@ pub fn perform(
         Action::ExpireTo(date) => RemoveMode::ExpireAt(parse_expire_date(date)?),
         Action::ExpireBy(secs) => RemoveMode::ExpireAt(now.saturating_sub(*secs as i64)),
     };
-    let yank_dir = match &args.yank_dir {
-        Some(d) if d.is_absolute() => d.clone(),
-        Some(d) => queue.root().join(d),
-        None => crate::actions::default_yank_dir(queue.root()),
-    };
+    let yank_dir = yank_dir_of(args, queue);
     let ids: Vec<MessageId> = matches.iter().filter(|m| m.matched).map(|m| m.id).collect();
     let opts = RemoveOptions {
         mode,
         yank_dir,
-        pattern: args
-            .pattern
-            .as_ref()
-            .map_or_else(|| ".*".into(), |p| p.to_string_lossy().into_owned()),
+        pattern: pattern_text(args),
         execute: crate::actions::plan::ExecuteOptions {
             force: args.force,
             failpoint: super::act::failpoint_from_env()?,
@@ -169,7 +178,25 @@ pub fn perform(
     if args.force {
         warnln!("{}", super::act::FORCE_WARNING);
     }
-    let result = remove_compat(queue, &ids, &opts, out)
+    let planned = args
+        .json
+        .then(|| remove_plan(args, queue, matches, &opts.yank_dir));
+    let mut sink = Vec::new();
+    let lines: &mut dyn Write = if args.json { &mut sink } else { out };
+    let result = remove_compat(queue, &ids, &opts, lines)
+        .and_then(|o| {
+            if let Some((plan, records, strings)) = &planned {
+                let mut j = remove_json(args, plan, records, strings, matches);
+                j.plan = ActionJson::applied(plan, &[], &o);
+                j.plan.action = "remove";
+                j.mode = Some(action.mode_name());
+                if *action == Action::Delete {
+                    j.plan.undo_command = None; // the messages are gone for good
+                }
+                write_line(out, &j).map_err(|e| crate::actions::ActionError::io("<stdout>", e))?;
+            }
+            Ok(o)
+        })
         .map(|o| {
             let failed = o.batch.as_ref().is_some_and(|b| !b.failed.is_empty());
             if failed || !o.skipped.is_empty() {
@@ -180,6 +207,76 @@ pub fn perform(
         })
         .map_err(anyhow::Error::from);
     super::act::report_error(result)
+}
+
+/// `-y DIR` resolved against the queue (default `<queue>/yanked`).
+fn yank_dir_of(args: &RemoveArgs, queue: &Queue) -> PathBuf {
+    match &args.yank_dir {
+        Some(d) if d.is_absolute() => d.clone(),
+        Some(d) => queue.root().join(d),
+        None => crate::actions::default_yank_dir(queue.root()),
+    }
+}
+
+/// For `--json`: the matched messages as a yank plan (counts, qmail-send) and their records
+/// (recipients, clusters, sample), read before anything is done.
+fn remove_plan(
+    args: &RemoveArgs,
+    queue: &Queue,
+    matches: &[MessMatch],
+    yank_dir: &Path,
+) -> (
+    crate::actions::Plan,
+    Vec<crate::queue::MessageRecord>,
+    Interner,
+) {
+    let ids: Vec<MessageId> = matches.iter().filter(|m| m.matched).map(|m| m.id).collect();
+    let popts = crate::actions::PlanOptions {
+        yank_dir: yank_dir.to_path_buf(),
+        query: format!("remove -p {}", pattern_text(args)),
+    };
+    let mut plan = crate::actions::plan_yank_ids(queue, &ids, &popts);
+    let strings = Interner::new();
+    let records: Vec<_> = ids
+        .iter()
+        .filter_map(|id| crate::queue::scan::read_one(queue, &strings, *id).ok())
+        .collect();
+    for m in &mut plan.messages {
+        if let Some(r) = records.iter().find(|r| r.id == m.id) {
+            m.recipients = r.recipients.len() as u32;
+        }
+    }
+    (plan, records, strings)
+}
+
+/// The pattern as given, `.*` without `-p`.
+fn pattern_text(args: &RemoveArgs) -> String {
+    args.pattern
+        .as_ref()
+        .map_or_else(|| ".*".into(), |p| p.to_string_lossy().into_owned())
+}
+
+/// The dry run's `remove --json` object.
+fn remove_json(
+    args: &RemoveArgs,
+    plan: &crate::actions::Plan,
+    records: &[crate::queue::MessageRecord],
+    strings: &Interner,
+    matches: &[MessMatch],
+) -> RemoveJson {
+    let mut j = ActionJson::plan(plan, &[]).with_records(records, strings);
+    j.action = "remove";
+    RemoveJson {
+        plan: j,
+        mode: None,
+        pattern: pattern_text(args),
+        checked: matches.len(),
+        matched: matches
+            .iter()
+            .filter(|m| m.matched)
+            .map(|m| m.id.0)
+            .collect(),
+    }
 }
 
 /// `-x DATE`: unix seconds, RFC 3339, or `YYYY-MM-DD[ HH:MM[:SS]]` in UTC.
@@ -248,6 +345,14 @@ pub fn run(
     let matches = match_all(&queue, &re, cap, args.bytes.is_some())?;
     if let Some(action) = args.action() {
         return perform(&action, args, &queue, &matches, out);
+    }
+    if args.json {
+        let (plan, records, strings) =
+            remove_plan(args, &queue, &matches, &yank_dir_of(args, &queue));
+        let mut j = remove_json(args, &plan, &records, &strings, &matches);
+        j.plan.apply_command = Some(super::act::apply_command_with("-r"));
+        write_line(out, &j)?;
+        return Ok(ExitCode::Success);
     }
     let mut n = 0;
     for m in &matches {

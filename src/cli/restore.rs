@@ -8,9 +8,12 @@ use crate::actions::{self, area::YankedView, Plan, RestoreSelection};
 use crate::query::{self, QueryContext};
 use crate::queue::{Interner, MessageId};
 
+use super::print::actions::ActionJson;
+use super::print::json::write_line;
+
 /// Arguments of `restore`.
 #[derive(Debug, clap::Args)]
-#[command(group(clap::ArgGroup::new("which").required(true).args(["batch", "all", "query"])))]
+#[command(group(clap::ArgGroup::new("which").required(true).args(["batch", "all", "query", "ids"])))]
 pub struct RestoreArgs {
     /// Restore the messages of this batch (an expire batch gets its old info mtimes back).
     #[arg(long, value_name = "ID")]
@@ -18,8 +21,12 @@ pub struct RestoreArgs {
     /// Restore everything in the yank area, also what qmail-remove yanked.
     #[arg(long)]
     pub all: bool,
-    /// Restore the yanked messages this query matches.
-    pub query: Option<String>,
+    /// Restore the yanked messages this query matches; several words are joined with spaces.
+    #[arg(value_name = "QUERY")]
+    pub query: Vec<String>,
+    /// Restore these yanked ids: one a line (`#ID` accepted); `-` reads stdin.
+    #[arg(long, value_name = "FILE")]
+    pub ids: Option<std::path::PathBuf>,
     /// Common action flags.
     #[command(flatten)]
     pub act: ActArgs,
@@ -66,49 +73,110 @@ fn select_yanked(
     Ok(picked.into_iter().map(|i| records[i].id).collect())
 }
 
+/// What `--batch`, `--ids`, the query or `--all` select, its journal text, and the `--ids`
+/// that are not in the yank area.
+fn selection(
+    args: &RestoreArgs,
+    ids: Option<Vec<MessageId>>,
+    queue: &crate::queue::Queue,
+    yank_dir: &std::path::Path,
+) -> anyhow::Result<(RestoreSelection, String, Vec<MessageId>)> {
+    Ok(match (&args.batch, ids) {
+        (Some(b), _) => (
+            RestoreSelection::Batch(b.clone()),
+            format!("--batch {b}"),
+            vec![],
+        ),
+        (None, Some(ids)) => {
+            let yanked: std::collections::HashSet<MessageId> = actions::list_yanked(yank_dir)?
+                .iter()
+                .map(|y| y.id)
+                .collect();
+            let unknown = ids
+                .iter()
+                .copied()
+                .filter(|id| !yanked.contains(id))
+                .collect();
+            let text = format!("--ids ({} ids)", ids.len());
+            (RestoreSelection::Ids(ids), text, unknown)
+        }
+        (None, None) if !args.query.is_empty() => {
+            let query = act::parse_query(&act::query_text(&args.query))?;
+            let ids = select_yanked(&query, queue, yank_dir)?;
+            (RestoreSelection::Ids(ids), query.to_string(), vec![])
+        }
+        (None, None) => (RestoreSelection::All, "--all".to_string(), vec![]),
+    })
+}
+
 fn run_inner(
     global: &GlobalArgs,
     args: &RestoreArgs,
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
+    let ids = args.ids.as_deref().map(act::read_ids).transpose()?;
     let queue = act::open(global)?;
     let yank_dir = args.act.yank_dir(&queue);
     let opts = args.act.execute_options()?;
     if args.act.apply {
         actions::recover(queue.root(), &yank_dir, &opts)?;
     }
-    let (selection, text) = match (&args.batch, &args.query) {
-        (Some(b), _) => (RestoreSelection::Batch(b.clone()), format!("--batch {b}")),
-        (None, Some(q)) => {
-            let query = act::parse_query(q)?;
-            let ids = select_yanked(&query, &queue, &yank_dir)?;
-            (RestoreSelection::Ids(ids), query.to_string())
-        }
-        (None, None) => (RestoreSelection::All, "--all".to_string()),
-    };
+    let (selection, text, unknown) = selection(args, ids, &queue, &yank_dir)?;
+    let unknown_json = act::unknown_json(&unknown, "in the yank area");
     let plan = actions::plan_restore(&queue, &yank_dir, &selection, &text)?;
     if plan.messages.is_empty() {
-        act::print_problems(out, &plan, None)?;
-        writeln!(out, "nothing to restore")?;
+        if args.act.json {
+            let j = ActionJson::plan(&plan, &unknown_json);
+            write_line(
+                out,
+                &ActionJson {
+                    applied: args.act.apply,
+                    ..j
+                },
+            )?;
+        } else {
+            act::print_unknown(out, &unknown, "not in the yank area")?;
+            act::print_problems(out, &plan, None)?;
+            writeln!(out, "nothing to restore")?;
+        }
         return Ok(ExitCode::NoMatch);
     }
     if !args.act.apply {
-        print_dry_run(out, &plan)?;
-        return Ok(ExitCode::Success);
+        if args.act.json {
+            let j = ActionJson::dry_run(&plan, &unknown_json, act::apply_command());
+            write_line(out, &j)?;
+        } else {
+            act::print_unknown(out, &unknown, "not in the yank area")?;
+            print_dry_run(out, &plan)?;
+        }
+        return Ok(if unknown.is_empty() {
+            ExitCode::Success
+        } else {
+            ExitCode::NoMatch
+        });
     }
     let outcome = act::execute(&plan, &opts)?;
     act::print_recovered(&outcome);
-    act::print_problems(out, &plan, Some(&outcome))?;
+    if args.act.json {
+        write_line(out, &ActionJson::applied(&plan, &unknown_json, &outcome))?;
+    } else {
+        act::print_unknown(out, &unknown, "not in the yank area")?;
+        act::print_problems(out, &plan, Some(&outcome))?;
+    }
     let Some(b) = &outcome.batch else {
-        writeln!(out, "nothing restored: every selected message was gone")?;
+        if !args.act.json {
+            writeln!(out, "nothing restored: every selected message was gone")?;
+        }
         return Ok(ExitCode::NoMatch);
     };
-    writeln!(
-        out,
-        "restored {} messages ({} files) in batch {}",
-        b.messages, b.files, b.batch
-    )?;
-    let clean = b.failed.is_empty() && plan.refused.is_empty();
+    if !args.act.json {
+        writeln!(
+            out,
+            "restored {} messages ({} files) in batch {}",
+            b.messages, b.files, b.batch
+        )?;
+    }
+    let clean = b.failed.is_empty() && plan.refused.is_empty() && unknown.is_empty();
     Ok(if clean {
         ExitCode::Success
     } else {

@@ -7,8 +7,12 @@ use super::{exit::ExitCode, GlobalArgs};
 use crate::actions::{self, Plan, PlanOptions};
 use crate::analysis::cluster::{cluster, AnalysisContext};
 use crate::analysis::key::ClusterKey;
-use crate::queue::{Interner, MessageRecord};
+use crate::queue::{Interner, MessageRecord, Queue};
 use crate::sanitize::maybe_sanitize;
+
+use super::act::Selected;
+use super::print::actions::ActionJson;
+use super::print::json::write_line;
 
 /// How many messages the dry run shows.
 pub const SAMPLE: usize = 10;
@@ -18,8 +22,17 @@ pub const CLUSTERS_SHOWN: usize = 5;
 /// Arguments of `yank`.
 #[derive(Debug, clap::Args)]
 pub struct YankArgs {
-    /// The query selecting the messages (docs/query.md), e.g. 'auth:test'.
-    pub query: String,
+    /// The query selecting the messages (docs/query.md), e.g. 'auth:test'; several words are
+    /// joined with spaces (`yank auth:test or uid:48`).
+    #[arg(
+        value_name = "QUERY",
+        required_unless_present = "ids",
+        conflicts_with = "ids"
+    )]
+    pub query: Vec<String>,
+    /// Yank these ids instead of a query: one a line (`#ID` accepted); `-` reads stdin.
+    #[arg(long, value_name = "FILE")]
+    pub ids: Option<std::path::PathBuf>,
     /// Common action flags.
     #[command(flatten)]
     pub act: ActArgs,
@@ -35,71 +48,114 @@ fn run_inner(
     args: &YankArgs,
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
-    let query = act::parse_query(&args.query)?;
-    let queue = act::open(global)?;
-    let yank_dir = args.act.yank_dir(&queue);
     let opts = args.act.execute_options()?;
-    if args.act.apply {
-        // Complete interrupted batches first, so the scan sees whole messages.
-        let rec = actions::recover(queue.root(), &yank_dir, &opts)?;
-        for b in &rec.completed {
-            warnln!(
-                "qtriage: recovered interrupted batch {} ({})",
-                b.batch,
-                b.direction.name()
-            );
-        }
-    }
     let strings = Interner::new();
-    let records = act::select(&queue, &strings, &query)?;
-    let popts = PlanOptions {
-        yank_dir,
-        query: query.to_string(),
+    let recover_first = |queue: &Queue| -> anyhow::Result<()> {
+        if args.act.apply {
+            // Complete interrupted batches first, so the scan sees whole messages.
+            let rec = actions::recover(queue.root(), &args.act.yank_dir(queue), &opts)?;
+            for b in &rec.completed {
+                warnln!(
+                    "qtriage: recovered interrupted batch {} ({})",
+                    b.batch,
+                    b.direction.name()
+                );
+            }
+        }
+        Ok(())
     };
-    let plan = actions::plan_yank(&queue, &records, &popts);
+    let (queue, sel) = Selected::load(
+        global,
+        &args.query,
+        args.ids.as_deref(),
+        recover_first,
+        &strings,
+    )?;
+    let popts = PlanOptions {
+        yank_dir: args.act.yank_dir(&queue),
+        query: sel.text.clone(),
+    };
+    let plan = actions::plan_yank(&queue, &sel.records, &popts);
+    let json = args.act.json;
     if plan.messages.is_empty() {
-        if plan.refused.is_empty() {
-            writeln!(out, "no messages match {:?}", args.query)?;
-        } else {
-            act::print_problems(out, &plan, None)?;
-            writeln!(
+        if json {
+            let j = ActionJson::plan(&plan, &sel.unknown_json());
+            write_line(
                 out,
-                "nothing to yank: qmail-queue has not finished queueing any of them"
+                &ActionJson {
+                    applied: args.act.apply,
+                    ..j
+                },
             )?;
+        } else {
+            act::print_unknown(out, &sel.unknown, "not in the queue")?;
+            if !plan.refused.is_empty() {
+                act::print_problems(out, &plan, None)?;
+                writeln!(
+                    out,
+                    "nothing to yank: qmail-queue has not finished queueing any of them"
+                )?;
+            } else {
+                match &sel.query {
+                    Some(_) => {
+                        writeln!(out, "no messages match {:?}", act::query_text(&args.query))?
+                    }
+                    None => writeln!(out, "no message of --ids is in the queue")?,
+                }
+            }
         }
         return Ok(ExitCode::NoMatch);
     }
     if !args.act.apply {
-        print_dry_run(out, &plan, &records, &strings)?;
-        act::print_problems(out, &plan, None)?;
-        return Ok(ExitCode::Success);
+        if json {
+            let j = ActionJson::dry_run(&plan, &sel.unknown_json(), act::apply_command())
+                .with_records(&sel.records, &strings);
+            write_line(out, &j)?;
+        } else {
+            act::print_unknown(out, &sel.unknown, "not in the queue")?;
+            print_dry_run(out, &plan, &sel.records, &strings)?;
+            act::print_problems(out, &plan, None)?;
+        }
+        return Ok(sel.exit());
     }
     let outcome = act::execute(&plan, &opts)?;
     act::print_recovered(&outcome);
-    act::print_problems(out, &plan, Some(&outcome))?;
-    let Some(b) = &outcome.batch else {
-        writeln!(
+    if json {
+        write_line(
             out,
-            "nothing yanked: every selected message was gone or left in place"
+            &ActionJson::applied(&plan, &sel.unknown_json(), &outcome),
         )?;
+    } else {
+        act::print_unknown(out, &sel.unknown, "not in the queue")?;
+        act::print_problems(out, &plan, Some(&outcome))?;
+    }
+    let Some(b) = &outcome.batch else {
+        if !json {
+            writeln!(
+                out,
+                "nothing yanked: every selected message was gone or left in place"
+            )?;
+        }
         return Ok(ExitCode::NoMatch);
     };
-    writeln!(
-        out,
-        "yanked {} messages ({} files) into {} in batch {}",
-        b.messages,
-        b.files,
-        plan.yank_dir.display(),
-        b.batch
-    )?;
-    writeln!(
-        out,
-        "undo with: qtriage restore --batch {} --apply",
-        b.batch
-    )?;
+    if !json {
+        writeln!(
+            out,
+            "yanked {} messages ({} files) into {} in batch {}",
+            b.messages,
+            b.files,
+            plan.yank_dir.display(),
+            b.batch
+        )?;
+        writeln!(
+            out,
+            "undo with: qtriage restore --batch {} --apply",
+            b.batch
+        )?;
+    }
     Ok(
         if b.failed.is_empty() && plan.refused.is_empty() && outcome.skipped.is_empty() {
-            ExitCode::Success
+            sel.exit()
         } else {
             ExitCode::NoMatch
         },

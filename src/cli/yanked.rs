@@ -55,6 +55,7 @@ pub fn run(
         apply: false,
         force: false,
         yank_dir: args.yank_dir.clone(),
+        json: false,
     };
     let yank_dir = flags.yank_dir(&queue);
     let ledger = actions::Ledger::load(&yank_dir)?;

@@ -54,34 +54,10 @@ fn count_below(path: &Path) -> Result<u64> {
     Ok(n)
 }
 
-/// Count `mess/<n>` as `find` would (every entry below it, in words) and add its unhealthy
-/// entries (junk names, links, non-files, ids of another bucket) to `problems`.
-fn count_split_mess(path: &Path, n: u32, layout: Layout, problems: &mut u64) -> Result<u64> {
-    let mut words = 0;
-    let mut subdirs = Vec::new();
-    walk_dir(path, &mut |name, kind| {
-        words += path_words(name);
-        match parse_id(name) {
-            Some(id) if kind == EntryKind::File && layout.bucket(id) == n => {}
-            _ => *problems += 1,
-        }
-        if kind == EntryKind::Directory {
-            subdirs.push(name.to_vec());
-        }
-    })
-    .map_err(|e| Error::io(path, e))?;
-    for d in subdirs {
-        use std::os::unix::ffi::OsStrExt;
-        let sub = path.join(std::ffi::OsStr::from_bytes(&d));
-        // Depth 1: the same limit `find` semantics got through walk_names before.
-        walk_names(&sub, 1, &mut |name, _| words += path_words(name))
-            .map_err(|e| Error::io(&sub, e))?;
-    }
-    Ok(words)
-}
-
-/// Count the queue.
-pub fn count(queue: &Queue) -> Result<QueueCounts> {
+/// qmail-qstat's two numbers from `mess/` and `todo/` alone, as the script lists nothing else
+/// (`stat` without `--states`); `problems` holds only what the mess listing showed, the other
+/// fields are zero.
+pub fn count_qstat(queue: &Queue) -> Result<QueueCounts> {
     let layout = queue.layout();
     let root = queue.root();
     let mut c = QueueCounts::default();
@@ -114,7 +90,41 @@ pub fn count(queue: &Queue) -> Result<QueueCounts> {
         // With big-todo the split directories are not messages.
         c.unpreprocessed = c.unpreprocessed.saturating_sub(u64::from(layout.split));
     }
+    Ok(c)
+}
 
+/// Count `mess/<n>` as `find` would (every entry below it, in words) and add its unhealthy
+/// entries (junk names, links, non-files, ids of another bucket) to `problems`.
+fn count_split_mess(path: &Path, n: u32, layout: Layout, problems: &mut u64) -> Result<u64> {
+    let mut words = 0;
+    let mut subdirs = Vec::new();
+    walk_dir(path, &mut |name, kind| {
+        words += path_words(name);
+        match parse_id(name) {
+            Some(id) if kind == EntryKind::File && layout.bucket(id) == n => {}
+            _ => *problems += 1,
+        }
+        if kind == EntryKind::Directory {
+            subdirs.push(name.to_vec());
+        }
+    })
+    .map_err(|e| Error::io(path, e))?;
+    for d in subdirs {
+        use std::os::unix::ffi::OsStrExt;
+        let sub = path.join(std::ffi::OsStr::from_bytes(&d));
+        // Depth 1: the same limit `find` semantics got through walk_names before.
+        walk_names(&sub, 1, &mut |name, _| words += path_words(name))
+            .map_err(|e| Error::io(&sub, e))?;
+    }
+    Ok(words)
+}
+
+/// Count the queue: qmail-qstat's two numbers, then every other directory for the per-state
+/// counts and the problems.
+pub fn count(queue: &Queue) -> Result<QueueCounts> {
+    let layout = queue.layout();
+    let root = queue.root();
+    let mut c = count_qstat(queue)?;
     for subdir in Subdir::ALL {
         if subdir == Subdir::Mess {
             continue; // counted and checked above

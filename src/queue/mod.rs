@@ -1,6 +1,7 @@
 //! Queue: an opened qmail queue directory (its root, conf-split and todo layout).
 #![deny(clippy::unwrap_used)]
 
+pub mod check;
 pub mod count;
 pub mod date;
 pub mod envelope;

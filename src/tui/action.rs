@@ -317,6 +317,7 @@ fn command(state: &mut AppState, c: Command) -> Option<Effect> {
         }
         Command::CycleKey => return cycle_key(state),
         Command::CycleSort => cycle_sort(state),
+        Command::ToggleAges => state.clusters.ages = !state.clusters.ages,
         Command::Filter => {
             let q = &mut state.query;
             q.editing = true;

@@ -33,6 +33,8 @@ pub enum Command {
     CycleKey,
     /// Next sort order of the focused list.
     CycleSort,
+    /// Clusters pane: show or hide qshape's age matrix.
+    ToggleAges,
     /// Edit the filter query.
     Filter,
     /// Mark or unmark the message under the cursor.
@@ -289,6 +291,13 @@ pub const BINDINGS: &[Binding] = &[
         C::CycleSort,
         "next sort order",
         Some("sort"),
+    ),
+    b(
+        &[K::Char('A')],
+        X::Anywhere,
+        C::ToggleAges,
+        "clusters: qshape's age matrix on/off",
+        None,
     ),
     b(
         &[K::Char('/')],

@@ -251,6 +251,8 @@ pub struct ClusterView {
     pub pos: ListPos,
     /// Live growth per cluster value from the watcher, for the key it watches.
     pub live: Option<LiveRates>,
+    /// Show qshape's age matrix instead of the rates and scores.
+    pub ages: bool,
 }
 
 /// Per-cluster growth from the watcher: in minus out per minute over the last minute, by the

@@ -190,3 +190,33 @@ fn empty_queue_env_does_not_break_subcommands() {
         );
     }
 }
+
+#[test]
+fn states_adds_the_per_state_counts_that_plain_stat_does_not_list() {
+    let t = TestQueue::new(23);
+    t.add(MessageSpec::new().remote("r@remote.example"));
+    t.add(
+        MessageSpec::new()
+            .local("alice@example.com")
+            .bouncing("<a@b>:\nno.\n\n"),
+    );
+    t.add(
+        MessageSpec::new()
+            .state(FixtureState::Queued)
+            .remote("x@y.example"),
+    );
+    let q = qtriage::queue::Queue::open(t.root(), Default::default()).expect("queue");
+    let fast = qtriage::queue::count::count_qstat(&q).expect("count");
+    assert_eq!((fast.messages, fast.unpreprocessed), (3, 1));
+    assert_eq!(
+        (fast.local, fast.remote, fast.bouncing),
+        (0, 0, 0),
+        "only mess/ and todo/ listed"
+    );
+    assert_text(
+        &t.stdout(&["stat", "--states"]),
+        "messages in queue: 3\nmessages in queue but not yet preprocessed: 1\n\
+         messages with local recipients to deliver: 1\n\
+         messages with remote recipients to deliver: 1\nmessages bouncing: 1\nproblem entries: 0\n",
+    );
+}

@@ -83,3 +83,58 @@ fn the_random_sender_flood_is_one_sender_pattern() {
         serde_json::from_str(out.lines().next().expect("a cluster")).expect("json");
     assert_eq!(first.messages, 28, "{out}");
 }
+
+#[test]
+fn completions_and_the_man_page_name_every_subcommand() {
+    use clap::CommandFactory;
+    let t = TestQueue::new(23);
+    let names: Vec<String> = qtriage::cli::Args::command()
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .collect();
+    assert!(names.iter().any(|n| n == "check") && names.len() > 20);
+    for (shell, marker) in [
+        ("bash", "_qtriage()"),
+        ("zsh", "#compdef qtriage"),
+        ("fish", "complete -c qtriage"),
+    ] {
+        let out = t.stdout(&["completions", shell]);
+        assert!(out.contains(marker), "{shell}: {out}");
+        for n in &names {
+            assert!(out.contains(n.as_str()), "{shell} completion lacks {n}");
+        }
+        let flags = if shell == "fish" {
+            ["-l ids", "-l apply"]
+        } else {
+            ["--ids", "--apply"]
+        };
+        assert!(flags.iter().all(|f| out.contains(f)), "{shell}: {out}");
+    }
+    let man = t.stdout(&["manpage"]);
+    assert!(
+        man.contains(".TH qtriage 1"),
+        "{}",
+        &man[..man.len().min(300)]
+    );
+    for n in &names {
+        // roff writes a hyphen as `\-`.
+        assert!(man.contains(&n.replace('-', "\\-")), "man lacks {n}");
+    }
+    let dir = t.root().join("../man");
+    std::fs::create_dir(&dir).expect("man dir");
+    let out = t.run(&["manpage", "--dir", dir.to_str().expect("utf-8")]);
+    crate::util::assert_exit(&out, 0);
+    for page in [
+        "qtriage.1",
+        "qtriage-yank.1",
+        "qtriage-decode-auth.1",
+        "qtriage-check.1",
+    ] {
+        let text = std::fs::read_to_string(dir.join(page)).expect(page);
+        assert!(text.contains(".TH "), "{page}");
+    }
+    let yank = std::fs::read_to_string(dir.join("qtriage-yank.1")).expect("yank page");
+    assert!(yank.contains("\\-\\-ids"), "the yank page documents --ids");
+    let out = t.run(&["completions", "tcsh"]);
+    crate::util::assert_exit(&out, 2);
+}

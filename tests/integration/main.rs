@@ -3,6 +3,9 @@
 mod accounts;
 mod actions;
 mod attribution;
+mod cli_actions_json;
+mod cli_ages;
+mod cli_check;
 mod cli_clusters;
 mod cli_list;
 mod cli_read;

@@ -8,9 +8,10 @@ use ratatui::widgets::{Block, Row, StatefulWidget, Table, TableState, Widget};
 
 use super::layout::LIST_CHROME;
 use super::{thousands, Theme};
+use crate::analysis::ages;
 use crate::analysis::cluster::Cluster;
 use crate::analysis::key::ClusterKey;
-use crate::queue::Interner;
+use crate::queue::{Interner, MessageRecord};
 use crate::sanitize::sanitize_str;
 use crate::tui::lists::keep_visible;
 use crate::tui::state::{AppState, ClusterSort, Focus, ListPos, LiveRates};
@@ -33,6 +34,10 @@ pub struct ClustersPane<'a> {
     live: Option<&'a LiveRates>,
     /// The whole queue's growth.
     overall: Option<f64>,
+    /// Show qshape's age matrix (the records and "now" it is computed from).
+    ages: bool,
+    records: &'a [MessageRecord],
+    now: i64,
     theme: Theme,
 }
 
@@ -56,6 +61,9 @@ impl<'a> ClustersPane<'a> {
                 .as_ref()
                 .filter(|l| data.map(|d| d.clustering.key) == Some(l.key)),
             overall: s.status.watch.growth_per_min,
+            ages: s.clusters.ages,
+            records: data.map_or(&[][..], |d| &d.snapshot.records),
+            now: s.status.now,
             theme,
         }
     }
@@ -126,6 +134,29 @@ impl<'a> ClustersPane<'a> {
         Row::new(cells)
     }
 
+    /// Ages-view row `row`: count, then the messages per qshape age bucket, then the value.
+    fn age_row(&self, row: usize) -> Row<'static> {
+        let (n, ages, value) = match row.checked_sub(1).and_then(|i| self.order.get(i)) {
+            None => (
+                self.total,
+                ages::ages_of(self.records, self.now),
+                "(all messages)".to_string(),
+            ),
+            Some(&i) => match self.clusters.get(i as usize) {
+                Some(c) => (
+                    c.messages,
+                    ages::cluster_ages(c, self.records, self.now),
+                    self.value(c),
+                ),
+                None => (0, [0; ages::BUCKETS], String::new()),
+            },
+        };
+        let cells = std::iter::once(thousands(n as u64))
+            .chain(ages.iter().map(|&a| compact(a)))
+            .chain(std::iter::once(value));
+        Row::new(cells.collect::<Vec<_>>())
+    }
+
     fn title(&self) -> String {
         let key = self.shown_key.map_or("…", |k| k.name());
         let mut t = format!(
@@ -159,6 +190,27 @@ impl Widget for ClustersPane<'_> {
             }
         }
         let rows_total = self.order.len() + usize::from(self.strings.is_some());
+        if self.ages {
+            let rows =
+                (pos.offset..rows_total.min(pos.offset + height)).map(|row| self.age_row(row));
+            let mut widths = vec![Constraint::Length(9)];
+            widths.extend([Constraint::Length(5); ages::BUCKETS]);
+            widths.push(Constraint::Min(6));
+            let key = self.shown_key.map_or("value", |k| k.name());
+            let header = std::iter::once("msgs")
+                .chain(ages::HEADINGS)
+                .chain(std::iter::once(key));
+            let table = Table::new(rows, widths)
+                .header(Row::new(header.collect::<Vec<_>>()).style(t.dim()))
+                .block(block.title(Line::styled(" ages in minutes (A: scores) ", t.dim())))
+                .row_highlight_style(if self.focused { t.cursor() } else { t.accent() });
+            let mut state = TableState::default();
+            if rows_total > 0 {
+                state.select(Some(pos.selected - pos.offset));
+            }
+            StatefulWidget::render(table, area, buf, &mut state);
+            return;
+        }
         let rows =
             (pos.offset..rows_total.min(pos.offset + height)).map(|row| self.row(row, scored));
         let mut widths = vec![
@@ -184,6 +236,15 @@ impl Widget for ClustersPane<'_> {
             state.select(Some(pos.selected - pos.offset));
         }
         StatefulWidget::render(table, area, buf, &mut state);
+    }
+}
+
+/// A count in at most 5 cells: `12345`, `123k`, `12M`.
+fn compact(n: u64) -> String {
+    match n {
+        0..=99_999 => n.to_string(),
+        100_000..=9_999_999 => format!("{}k", n / 1000),
+        _ => format!("{}M", n / 1_000_000),
     }
 }
 

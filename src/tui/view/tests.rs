@@ -504,3 +504,70 @@ fn accounts_keys_errors_and_write_report() {
     update(&mut s, Action::Worker(failed));
     assert!(s.status.notice.as_ref().is_some_and(|n| n.is_error));
 }
+
+#[test]
+fn the_ages_key_shows_qshapes_matrix_for_the_current_grouping() {
+    let mut s = ready((120, 40));
+    cmd(&mut s, Command::ToggleAges);
+    assert!(s.clusters.ages);
+    let t = render(&s);
+    let buf = t.backend().buffer();
+    assert_no_escape(buf);
+    let width = usize::from(buf.area.width);
+    let lines: Vec<String> = buf
+        .content()
+        .chunks(width)
+        .map(|row| row.iter().map(|c| c.symbol()).collect())
+        .collect();
+    let header = lines
+        .iter()
+        .find(|l| l.contains("1280+"))
+        .expect("the ages header");
+    let words: Vec<&str> = header
+        .split(|c: char| c.is_whitespace() || c == '│')
+        .filter(|w| !w.is_empty())
+        .collect();
+    let at = words
+        .iter()
+        .position(|w| *w == "msgs")
+        .unwrap_or_else(|| panic!("msgs column: {header}"));
+    assert_eq!(
+        &words[at..at + 12],
+        &[
+            "msgs",
+            "5",
+            "10",
+            "20",
+            "40",
+            "80",
+            "160",
+            "320",
+            "640",
+            "1280",
+            "1280+",
+            "auth-user"
+        ]
+    );
+    let data = s.data.as_ref().expect("analysed");
+    let all = crate::analysis::ages::ages_of(&data.snapshot.records, s.status.now);
+    let row = lines
+        .iter()
+        .find(|l| l.contains("(all messages)"))
+        .expect("the all-messages row");
+    let want: Vec<String> = all.iter().map(u64::to_string).collect();
+    let got: Vec<&str> = row
+        .split(|c: char| c.is_whitespace() || c == '│')
+        .filter(|w| !w.is_empty())
+        .skip_while(|w| w.chars().any(|c| !c.is_ascii_digit() && c != ','))
+        .skip(1)
+        .take(crate::analysis::ages::BUCKETS)
+        .collect();
+    assert_eq!(got, want, "{row}");
+    assert!(all.iter().sum::<u64>() as usize == data.snapshot.records.len());
+    cmd(&mut s, Command::ToggleAges);
+    let text = screen_text(render(&s).backend().buffer());
+    assert!(
+        !text.contains("1280+") && text.contains("score"),
+        "back to the scores"
+    );
+}

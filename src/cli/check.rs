@@ -1,0 +1,177 @@
+//! `qtriage check`: the queue's consistency report (src/queue/check.rs) plus the yank area's
+//! unfinished batches, as text or one JSON object; it never changes anything.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use super::print::json::{write_line, Text};
+use super::{exit::ExitCode, GlobalArgs};
+use crate::actions::{self, BatchState};
+use crate::queue::check::{check, CheckOptions, Finding, FindingKind, Owners};
+use crate::sanitize::sanitize_bytes;
+
+/// Arguments of `check`.
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// passwd file naming qmail's users `qmailq` and `qmails` [default: /etc/passwd].
+    #[arg(long, value_name = "FILE")]
+    pub passwd: Option<PathBuf>,
+    /// The yank area whose journal is checked (default: <queue>/yanked).
+    #[arg(long, value_name = "DIR")]
+    pub yank_dir: Option<PathBuf>,
+}
+
+/// One finding on the wire.
+#[derive(Debug, Serialize)]
+struct FindingJson {
+    kind: &'static str,
+    id: Option<u64>,
+    files: Vec<Text>,
+    detail: String,
+    repair: String,
+}
+
+/// `check --json`.
+#[derive(Debug, Serialize)]
+struct CheckJson {
+    queue: String,
+    messages: u64,
+    files: u64,
+    findings: Vec<FindingJson>,
+    notes: Vec<String>,
+}
+
+fn path_bytes(p: &std::path::Path) -> &[u8] {
+    use std::os::unix::ffi::OsStrExt;
+    p.as_os_str().as_bytes()
+}
+
+/// qmailq's and qmails's uids from the passwd file; a note when they cannot be had.
+fn owners(passwd: Option<&std::path::Path>) -> Result<Owners, String> {
+    let path = passwd.unwrap_or(std::path::Path::new("/etc/passwd"));
+    let text = std::fs::read(path)
+        .map_err(|e| format!("owners not checked: {} not read: {e}", path.display()))?;
+    let uid = |name: &str| uid_of(&text, name);
+    match (uid("qmailq"), uid("qmails")) {
+        (Some(qmailq), Some(qmails)) => Ok(Owners { qmailq, qmails }),
+        _ => Err(format!(
+            "owners not checked: no qmailq and qmails users in {}",
+            path.display()
+        )),
+    }
+}
+
+/// The uid of user `name` in passwd-format `text`.
+fn uid_of(text: &[u8], name: &str) -> Option<u32> {
+    text.split(|b| *b == b'\n').find_map(|line| {
+        let mut f = line.split(|b| *b == b':');
+        if f.next()? != name.as_bytes() {
+            return None;
+        }
+        std::str::from_utf8(f.nth(1)?).ok()?.parse().ok()
+    })
+}
+
+/// The yank area's batches that are neither done nor abandoned.
+fn batch_findings(yank_dir: &std::path::Path) -> anyhow::Result<Vec<Finding>> {
+    let mut out = Vec::new();
+    for path in actions::run::unfinished(yank_dir)? {
+        let batch = actions::journal::load(&path)?;
+        let what = match batch.state {
+            BatchState::Unsealed => "never sealed: nothing of it moved",
+            _ => "interrupted: some messages may be half-moved",
+        };
+        out.push(Finding {
+            kind: FindingKind::UnfinishedBatch,
+            id: None,
+            files: vec![path],
+            detail: format!(
+                "{} batch {} {what}",
+                batch.header.direction.name(),
+                batch.header.batch
+            ),
+            repair: "with qmail-send stopped: qtriage recover".into(),
+        });
+    }
+    Ok(out)
+}
+
+/// Run `check`: exit 1 when anything was found.
+pub fn run(global: &GlobalArgs, args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let queue = global.open_queue()?;
+    let yank_dir = match &args.yank_dir {
+        Some(d) if d.is_absolute() => d.clone(),
+        Some(d) => queue.root().join(d),
+        None => actions::default_yank_dir(queue.root()),
+    };
+    let mut notes = Vec::new();
+    let owners = owners(args.passwd.as_deref())
+        .map_err(|n| notes.push(n))
+        .ok();
+    let opts = CheckOptions {
+        now: super::clusters::now()?,
+        owners,
+    };
+    let mut report = check(&queue, &opts);
+    report.findings.extend(batch_findings(&yank_dir)?);
+    if args.json {
+        let j = CheckJson {
+            queue: queue.root().to_string_lossy().into_owned(),
+            messages: report.messages,
+            files: report.files,
+            findings: report
+                .findings
+                .iter()
+                .map(|f| FindingJson {
+                    kind: f.kind.name(),
+                    id: f.id.map(|i| i.0),
+                    files: f
+                        .files
+                        .iter()
+                        .map(|p| Text(std::sync::Arc::from(path_bytes(p))))
+                        .collect(),
+                    detail: f.detail.clone(),
+                    repair: f.repair.clone(),
+                })
+                .collect(),
+            notes,
+        };
+        write_line(out, &j)?;
+    } else {
+        write_text(out, &report.findings, &notes)?;
+        writeln!(
+            out,
+            "{} findings in {} ({} messages, {} files)",
+            report.findings.len(),
+            sanitize_bytes(path_bytes(queue.root())),
+            report.messages,
+            report.files
+        )?;
+    }
+    Ok(if report.findings.is_empty() {
+        ExitCode::Success
+    } else {
+        ExitCode::NoMatch
+    })
+}
+
+/// `KIND #ID: detail`, then its files and the repair, indented; the notes last.
+fn write_text(out: &mut dyn Write, findings: &[Finding], notes: &[String]) -> std::io::Result<()> {
+    for f in findings {
+        let id = f.id.map_or(String::new(), |i| format!(" #{i}"));
+        writeln!(out, "{}{id}: {}", f.kind.name(), f.detail)?;
+        for p in &f.files {
+            writeln!(out, "  file: {}", sanitize_bytes(path_bytes(p)))?;
+        }
+        writeln!(out, "  repair: {}", sanitize_bytes(f.repair.as_bytes()))?;
+    }
+    for n in notes {
+        writeln!(out, "note: {}", sanitize_bytes(n.as_bytes()))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,366 @@
+//! `--json` of the actions, queries spanning words, and `--ids FILE` (issue 20).
+
+use std::io::Write;
+use std::process::{Output, Stdio};
+
+use qtriage::fixture::{FixtureState, MessageSpec};
+use qtriage::queue::MessageId;
+use serde_json::Value;
+
+use crate::tree::walk;
+use crate::util::{assert_exit, FakeSend, TestQueue};
+
+fn spam(i: u32) -> MessageSpec {
+    MessageSpec::new()
+        .sender(format!("x{i}@spam.example"))
+        .remote(format!("victim{i}@example.net"))
+        .remote("other@example.org")
+        .received_from("82.128.32.42")
+        .auth("test")
+        .subject("cheap stuff")
+        .state(FixtureState::InDelivery)
+}
+
+fn legit(i: u32) -> MessageSpec {
+    MessageSpec::new()
+        .sender(format!("alice{i}@example.com"))
+        .local("bob@example.com")
+        .received_from("192.0.2.7")
+        .state(FixtureState::InDelivery)
+}
+
+/// `n` spam (auth test) and `n` legitimate messages.
+fn queue(n: u32) -> (TestQueue, Vec<MessageId>, Vec<MessageId>) {
+    let t = TestQueue::new(23);
+    let spam = (0..n).map(|i| t.add(spam(i))).collect();
+    let legit = (0..n).map(|i| t.add(legit(i))).collect();
+    (t, spam, legit)
+}
+
+/// Run with `stdin` as standard input.
+fn run_stdin(t: &TestQueue, args: &[&str], stdin: &str) -> Output {
+    let mut child = t
+        .command()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn qtriage");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    child.wait_with_output().expect("wait")
+}
+
+/// The one JSON object on stdout.
+#[track_caller]
+fn json(out: &Output) -> Value {
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text.lines().count(), 1, "one object, one line: {text}");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+fn ids(v: &Value) -> Vec<u64> {
+    let mut out: Vec<u64> = v
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|x| x.as_u64().expect("id"))
+        .collect();
+    out.sort_unstable();
+    out
+}
+
+fn sorted(ids: &[MessageId]) -> Vec<u64> {
+    let mut v: Vec<u64> = ids.iter().map(|i| i.0).collect();
+    v.sort_unstable();
+    v
+}
+
+#[test]
+fn yank_dry_run_json_is_the_plan_and_moves_nothing() {
+    let (t, _spam, _) = queue(4);
+    let yank = t.root().join("yanked");
+    let before = walk(t.root(), &yank, true);
+    let out = t.run(&["yank", "auth:test", "--json"]);
+    assert_exit(&out, 0);
+    let j = json(&out);
+    assert_eq!(j["action"], "yank");
+    assert_eq!(j["applied"], false);
+    assert_eq!(j["messages"], 4);
+    assert_eq!(j["recipients"], 8);
+    assert!(j["bytes"].as_u64().expect("bytes") > 0);
+    assert_eq!(j["selection"], "auth:test");
+    assert_eq!(j["qmail_send"]["running"], false);
+    let hit = &j["clusters_hit"][0];
+    assert_eq!(
+        (
+            hit["by"].as_str(),
+            hit["value"].as_str(),
+            hit["messages"].as_u64()
+        ),
+        (Some("auth-user"), Some("test"), Some(4))
+    );
+    assert_eq!(j["sample"].as_array().expect("sample").len(), 4);
+    assert_eq!(j["sample"][0]["subject"], "cheap stuff");
+    assert_eq!(j["sample"][0]["recipients"], 2);
+    let cmd = j["apply_command"].as_str().expect("apply command");
+    assert!(cmd.ends_with("yank auth:test --json --apply"), "{cmd}");
+    assert!(j["batch"].is_null() && j["done"] == Value::Array(vec![]));
+    assert_eq!(
+        walk(t.root(), &yank, true),
+        before,
+        "a dry run changed the queue"
+    );
+}
+
+#[test]
+fn yank_apply_json_names_the_batch_and_what_moved_and_restore_undoes_it() {
+    let (t, spam, legit) = queue(3);
+    let out = t.run(&["yank", "auth:test", "--apply", "--json"]);
+    assert_exit(&out, 0);
+    let j = json(&out);
+    assert_eq!(j["applied"], true);
+    assert_eq!(ids(&j["done"]), sorted(&spam));
+    assert_eq!(j["files"], 9, "mess, info and remote of 3 messages");
+    assert_eq!(j["skipped"], Value::Array(vec![]));
+    let batch = j["batch"].as_str().expect("batch").to_string();
+    assert_eq!(
+        j["undo_command"],
+        format!("qtriage restore --batch {batch} --apply")
+    );
+    assert!(j["apply_command"].is_null());
+
+    let out = t.run(&["restore", "--batch", &batch, "--json"]);
+    assert_exit(&out, 0);
+    let r = json(&out);
+    assert_eq!(
+        (r["action"].as_str(), r["applied"].as_bool()),
+        (Some("restore"), Some(false))
+    );
+    assert_eq!(r["messages"], 3);
+    let out = t.run(&["restore", "--batch", &batch, "--json", "--apply"]);
+    assert_exit(&out, 0);
+    assert_eq!(ids(&json(&out)["done"]), sorted(&spam));
+    let listed = t.stdout(&["list", "--count"]);
+    assert_eq!(listed.trim(), (spam.len() + legit.len()).to_string());
+}
+
+#[test]
+fn a_query_spans_words_on_yank_restore_and_expire() {
+    let (t, spam, legit) = queue(2);
+    let out = t.run(&["yank", "auth:test", "or", "ip:192.0.2.7", "--json"]);
+    assert_exit(&out, 0);
+    assert_eq!(json(&out)["selection"], "auth:test or ip:192.0.2.7");
+    assert_eq!(json(&out)["messages"], 4);
+    let out = t.run(&["expire", "auth:test", "or", "ip:192.0.2.7", "--json"]);
+    assert_exit(&out, 0);
+    assert_eq!(json(&out)["action"], "expire");
+    assert_eq!(json(&out)["messages"], 4);
+    let out = t.run(&["yank", "auth:test", "or", "ip:192.0.2.7", "--apply"]);
+    assert_exit(&out, 0);
+    let out = t.run(&[
+        "restore",
+        "auth:test",
+        "and",
+        "not",
+        "ip:192.0.2.7",
+        "--json",
+    ]);
+    assert_exit(&out, 0);
+    assert_eq!(json(&out)["messages"], spam.len());
+    assert_eq!(legit.len(), 2);
+}
+
+#[test]
+fn ids_on_stdin_yank_exactly_those_and_report_the_unknown() {
+    let (t, spam, legit) = queue(3);
+    let input = format!("#{}\n{}\n\n  999999999  \n", spam[0], legit[1]);
+    let out = run_stdin(&t, &["yank", "--ids", "-", "--apply", "--json"], &input);
+    assert_exit(&out, 1);
+    let j = json(&out);
+    assert_eq!(ids(&j["done"]), sorted(&[spam[0], legit[1]]));
+    let skipped = &j["skipped"][0];
+    assert_eq!(
+        (skipped["id"].as_u64(), skipped["reason"].as_str()),
+        (Some(999_999_999), Some("unknown-id"))
+    );
+    assert_eq!(t.stdout(&["list", "--count"]).trim(), "4");
+
+    let out = run_stdin(&t, &["restore", "--ids", "-"], &format!("{}\n", spam[0]));
+    assert_exit(&out, 0);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("would restore 1 messages"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let out = run_stdin(&t, &["restore", "--ids", "-", "--apply"], "123\n");
+    assert_exit(&out, 1);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("unknown #123: not in the yank area"));
+}
+
+#[test]
+fn ids_from_a_file_expire_and_a_bad_line_is_an_error_that_moves_nothing() {
+    let (t, spam, _) = queue(2);
+    let file = t.root().join("../ids.txt");
+    std::fs::write(&file, format!("{}\n", spam[1])).expect("ids file");
+    let out = t.run(&["expire", "--ids", file.to_str().expect("utf-8"), "--json"]);
+    assert_exit(&out, 0);
+    assert_eq!(json(&out)["messages"], 1);
+    assert_eq!(json(&out)["sample"][0]["id"], spam[1].0);
+
+    let yank = t.root().join("yanked");
+    let before = walk(t.root(), &yank, true);
+    let out = run_stdin(
+        &t,
+        &["yank", "--ids", "-", "--apply"],
+        &format!("{}\nauth:test\n", spam[0]),
+    );
+    assert_exit(&out, 2);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 2: not a message id"), "{err}");
+    assert_eq!(walk(t.root(), &yank, true), before);
+    let out = t.run(&["yank", "auth:test", "--ids", "-"]);
+    assert_exit(&out, 2);
+}
+
+#[test]
+fn purge_expire_and_recover_print_one_object() {
+    let (t, spam, _) = queue(2);
+    assert_exit(&t.run(&["yank", "auth:test", "--apply"]), 0);
+    let out = t.run(&["purge", "--all", "--json"]);
+    assert_exit(&out, 0);
+    let j = json(&out);
+    assert_eq!(
+        (j["action"].as_str(), j["messages"].as_u64()),
+        (Some("purge"), Some(2))
+    );
+    assert!(j["apply_command"]
+        .as_str()
+        .expect("cmd")
+        .ends_with("--apply"));
+    let out = t.run(&["purge", "--all", "--json", "--apply"]);
+    assert_exit(&out, 0);
+    let j = json(&out);
+    assert_eq!(ids(&j["done"]), sorted(&spam));
+    assert!(j["undo_command"].is_null(), "a purge cannot be undone");
+
+    let out = t.run(&["expire", "ip:192.0.2.7", "--json", "--apply"]);
+    assert_exit(&out, 0);
+    let j = json(&out);
+    assert_eq!(j["action"], "expire");
+    assert_eq!(j["done"].as_array().map(Vec::len), Some(2));
+    assert!(j["undo_command"].as_str().is_some());
+
+    let out = t.run(&["recover", "--json"]);
+    assert_exit(&out, 0);
+    assert_eq!(
+        json(&out),
+        serde_json::json!({"completed": [], "closed": []})
+    );
+}
+
+#[test]
+fn the_dry_run_says_when_qmail_send_runs() {
+    let (t, _, _) = queue(1);
+    let Some(send) = FakeSend::start(&t) else {
+        eprintln!("flock(1) missing: skipped");
+        return;
+    };
+    let out = t.run(&["yank", "auth:test", "--json"]);
+    assert_exit(&out, 0);
+    let j = json(&out);
+    assert_eq!(j["qmail_send"]["running"], true);
+    assert_eq!(j["qmail_send"]["pid"], send.pid());
+    let out = t.run(&["yank", "auth:test", "--json", "--apply"]);
+    assert_exit(&out, 2);
+    assert!(out.stdout.is_empty(), "a refusal prints no object");
+}
+
+#[test]
+fn remove_and_decode_auth_take_json() {
+    let (t, spam, _) = queue(2);
+    let out = t.run(&["remove", "-p", "cheap stuff", "--json"]);
+    assert_exit(&out, 0);
+    let j = json(&out);
+    assert_eq!(
+        (j["action"].as_str(), j["applied"].as_bool()),
+        (Some("remove"), Some(false))
+    );
+    assert!(j["mode"].is_null());
+    assert_eq!(j["checked"], 4);
+    assert_eq!(ids(&j["matched"]), sorted(&spam));
+    assert_eq!(j["recipients"], 4);
+    assert!(j["apply_command"].as_str().expect("cmd").ends_with(" -r"));
+    let out = t.run(&["remove", "-p", "cheap stuff", "-r", "--json"]);
+    assert_exit(&out, 0);
+    let j = json(&out);
+    assert_eq!(
+        (j["mode"].as_str(), j["applied"].as_bool()),
+        (Some("yank"), Some(true))
+    );
+    assert_eq!(ids(&j["done"]), sorted(&spam));
+
+    let transcript = "AUTH LOGIN 334 VXNlcm5hbWU6 dGVzdA== 334 UGFzc3dvcmQ6 MTIzNDU= 235 ok\n";
+    let out = run_stdin(&t, &["decode-auth", "--json"], transcript);
+    assert_exit(&out, 0);
+    assert_eq!(
+        json(&out),
+        serde_json::json!({"exchanges": [{"line": 1, "mechanism": "LOGIN", "user": "test",
+            "password_seen": true, "password": null, "reply": 235, "success": true}]})
+    );
+    let out = run_stdin(
+        &t,
+        &["decode-auth", "--json", "--show-passwords"],
+        transcript,
+    );
+    assert_eq!(json(&out)["exchanges"][0]["password"], "12345");
+    let out = run_stdin(&t, &["decode-auth", "--json"], "nothing here\n");
+    assert_exit(&out, 1);
+    assert_eq!(json(&out), serde_json::json!({"exchanges": []}));
+}
+
+/// The field names of the table under `heading` in docs/cli.md.
+fn documented_fields(heading: &str) -> Vec<String> {
+    let doc = include_str!("../../docs/cli.md");
+    let start = doc.find(heading).expect("heading in docs/cli.md");
+    doc[start..]
+        .lines()
+        .skip_while(|l| !l.starts_with("| field |"))
+        .skip(2)
+        .take_while(|l| l.starts_with("| `"))
+        .map(|l| l.split('`').nth(1).expect("field name").to_string())
+        .collect()
+}
+
+#[test]
+fn every_action_field_is_documented_and_every_documented_field_is_there() {
+    let (t, _, _) = queue(1);
+    let keys = |v: &Value| -> Vec<String> {
+        let mut k: Vec<String> = v.as_object().expect("object").keys().cloned().collect();
+        k.sort();
+        k
+    };
+    let mut doc = documented_fields("### Actions `--json`");
+    doc.sort();
+    for args in [
+        &["yank", "auth:test", "--json"][..],
+        &["expire", "auth:test", "--json"],
+        &["yank", "auth:test", "--json", "--apply"],
+        &["restore", "--all", "--json"],
+        &["purge", "--all", "--json"],
+    ] {
+        let out = t.run(args);
+        assert_exit(&out, 0);
+        assert_eq!(keys(&json(&out)), doc, "{args:?}");
+    }
+    let out = t.run(&["remove", "--json"]);
+    let mut remove_doc = doc.clone();
+    remove_doc.extend(["mode", "pattern", "checked", "matched"].map(String::from));
+    remove_doc.sort();
+    assert_eq!(keys(&json(&out)), remove_doc);
+}
