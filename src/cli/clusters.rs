@@ -1,7 +1,7 @@
 //! `qtriage clusters`: the queue grouped by one key, as an aligned table or one JSON object per
 //! cluster; also the loading and printing that `top` shares.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -16,7 +16,7 @@ use crate::analysis::{analyse_with_logs, locals, Analysis, AnalysisInput, TOP_LI
 use crate::query::{self, Query, QueryContext};
 use crate::queue::date::rfc3339;
 use crate::queue::{scan, Interner, Progress, ScanOptions};
-use crate::sanitize::{maybe_sanitize, sanitize_str};
+use crate::sanitize::{sanitize_bytes, sanitize_str};
 
 /// Options shared by `clusters` and `top`: which messages, and what the server calls its own.
 #[derive(Debug, Clone, clap::Args)]
@@ -191,8 +191,7 @@ pub fn run(
             write_line(out, &ClusterJson::new(c, &a.strings))?;
         }
     } else {
-        let is_terminal = std::io::stdout().is_terminal();
-        write_table(out, &a, shown, is_terminal)?;
+        write_table(out, &a, shown)?;
     }
     Ok(if a.records.is_empty() {
         ExitCode::NoMatch
@@ -293,12 +292,7 @@ pub fn value_text(c: &Cluster, a: &Analysis) -> Vec<u8> {
 
 /// The aligned table of `clusters`: counts, share, rate, score, verdict, value (and the query
 /// for sender patterns, which is the point of that key).
-pub fn write_table(
-    out: &mut dyn Write,
-    a: &Analysis,
-    shown: &[Cluster],
-    is_terminal: bool,
-) -> std::io::Result<()> {
+pub fn write_table(out: &mut dyn Write, a: &Analysis, shown: &[Cluster]) -> std::io::Result<()> {
     let total = a.records.len().max(1);
     let with_query = a.key == ClusterKey::SenderPattern;
     let mut rows: Vec<Vec<String>> = vec![[
@@ -323,12 +317,10 @@ pub fn write_table(
                 "-"
             }
             .to_string(),
-            maybe_sanitize(&value_text(c, a), is_terminal).into_owned(),
+            sanitize_bytes(&value_text(c, a)).into_owned(),
         ];
         if with_query {
-            row.push(
-                maybe_sanitize(cluster_query(c, &a.strings).as_bytes(), is_terminal).into_owned(),
-            );
+            row.push(sanitize_str(&cluster_query(c, &a.strings)).into_owned());
         }
         rows.push(row);
     }

@@ -226,7 +226,7 @@ pub fn run(
         Err(e) => {
             eprintln!(
                 "qtriage remove: -p {}: {e}",
-                String::from_utf8_lossy(pattern)
+                crate::sanitize::sanitize_bytes(pattern)
             );
             return Ok(ExitCode::Error);
         }

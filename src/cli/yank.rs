@@ -1,6 +1,6 @@
 //! `qtriage yank QUERY`: dry run by default; `--apply` moves the messages into the yank area.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 
 use super::act::{self, ActArgs};
 use super::{exit::ExitCode, GlobalArgs};
@@ -8,7 +8,7 @@ use crate::actions::{self, Plan, PlanOptions};
 use crate::analysis::cluster::{cluster, AnalysisContext};
 use crate::analysis::key::ClusterKey;
 use crate::queue::{Interner, MessageRecord};
-use crate::sanitize::maybe_sanitize;
+use crate::sanitize::sanitize_bytes;
 
 /// How many messages the dry run shows.
 pub const SAMPLE: usize = 10;
@@ -99,7 +99,6 @@ pub fn print_dry_run(
     records: &[MessageRecord],
     strings: &Interner,
 ) -> std::io::Result<()> {
-    let tty = std::io::stdout().is_terminal();
     writeln!(
         out,
         "would yank {} messages ({} recipients, {}) from {} into {}",
@@ -126,7 +125,7 @@ pub fn print_dry_run(
                 out,
                 "  {:>8}  {}",
                 c.messages,
-                maybe_sanitize(value.as_bytes(), tty)
+                sanitize_bytes(value.as_bytes())
             )?;
         }
     }
@@ -145,10 +144,10 @@ pub fn print_dry_run(
             out,
             "  #{}  <{}>  {} rcpt  {} bytes  {}",
             r.id,
-            maybe_sanitize(&sender, tty),
+            sanitize_bytes(&sender),
             r.recipients.len(),
             r.size,
-            maybe_sanitize(&subject, tty)
+            sanitize_bytes(&subject)
         )?;
     }
     writeln!(out, "{}", act::mta_line(plan))?;
