@@ -10,7 +10,7 @@ use rustix::fs::{FileType, Mode, OFlags, CWD};
 
 use super::state::Inspection;
 use crate::queue::date::rfc3339;
-use crate::queue::headers::{decode_text, fields, header_end, HEADER_CAP};
+use crate::queue::headers::{decode_text_cow, fields, header_end, HEADER_CAP};
 use crate::queue::{Interner, MessageRecord, OriginKind, Queue, Subdir, Sym};
 use crate::sanitize::sanitize_bytes;
 
@@ -62,7 +62,7 @@ pub fn inspect(queue: &Queue, strings: &Interner, r: &MessageRecord) -> Inspecti
         if f.is("received") {
             out.received.push(value.trim_start().to_string());
         } else if f.is("subject") && out.subject.is_none() {
-            let decoded = clip(sanitize_bytes(decode_text(&f.value).as_bytes()));
+            let decoded = clip(sanitize_bytes(&decode_text_cow(&f.value)));
             out.subject = Some((decoded, value.trim_start().to_string()));
         } else if out.headers.len() < MAX_HEADERS {
             let name = sanitize_bytes(f.name);

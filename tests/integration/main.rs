@@ -11,6 +11,7 @@ mod cli_top;
 mod contract;
 mod crash;
 mod flood;
+mod honest;
 mod hostile;
 mod hostile_harness;
 mod hostile_vanish;

@@ -1,0 +1,39 @@
+//! Issue 19's "honest output": what the commands say must be what is true of the queue: raw
+//! 8-bit subjects in their own charset, unknown times as unknown, one clock, one error line.
+
+use base64::Engine;
+use qtriage::fixture::MessageSpec;
+
+use crate::util::TestQueue;
+
+/// "Скидка 42% только сегодня" in windows-1251, raw, with no charset declared.
+const CP1251_SUBJECT: &[u8] =
+    b"\xd1\xea\xe8\xe4\xea\xe0 42% \xf2\xee\xeb\xfc\xea\xee \xf1\xe5\xe3\xee\xe4\xed\xff";
+
+fn lines(text: &str) -> Vec<serde_json::Value> {
+    text.lines()
+        .map(|l| serde_json::from_str(l).expect(l))
+        .collect()
+}
+
+#[test]
+fn raw_8bit_subjects_are_read_in_their_charset_or_shown_as_bytes() {
+    let t = TestQueue::new(23);
+    t.add(MessageSpec::new().subject(CP1251_SUBJECT));
+    t.add(MessageSpec::new().subject(b"\xff\xfe"));
+    let text = t.stdout(&["list", "--sort", "id"]);
+    assert!(text.contains("Скидка 42% только сегодня"), "{text}");
+    assert!(!text.contains("Ñêèäêà"), "Latin-1 mojibake: {text}");
+    assert!(text.contains("  \\xff\\xfe\n"), "{text}");
+    assert!(!text.contains("ÿþ"), "{text}");
+    let json = lines(&t.stdout(&["list", "--json", "--sort", "id"]));
+    assert_eq!(json[0]["subject"], "Скидка 42% только сегодня");
+    // Bytes that are no text stay exact in JSON.
+    let raw = base64::engine::general_purpose::STANDARD.encode(b"\xff\xfe");
+    assert_eq!(json[1]["subject"], serde_json::json!({ "bytes": raw }));
+    // The query matches the words the operator reads.
+    assert_eq!(
+        t.stdout(&["list", "--count", "subject:/только/"]).trim(),
+        "1"
+    );
+}
