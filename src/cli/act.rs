@@ -10,6 +10,8 @@ use super::{exit::ExitCode, GlobalArgs};
 use crate::actions::{self, ActionError, ExecuteOptions, Failpoint, Outcome, Plan};
 use crate::query::{self, Query, QueryContext};
 use crate::queue::{scan, Interner, MessageRecord, Progress, Queue, Scan, ScanOptions};
+/// Sizes in the dry runs: the formatter the TUI uses too.
+pub use crate::size::human_bytes;
 
 /// Flags every action shares.
 #[derive(Debug, Clone, clap::Args)]
@@ -202,16 +204,6 @@ fn shell_quote(s: &str) -> String {
     }
 }
 
-/// "1.2 MB"-style size.
-pub fn human_bytes(n: u64) -> String {
-    match n {
-        n if n >= 1 << 30 => format!("{:.1} GiB", n as f64 / (1u64 << 30) as f64),
-        n if n >= 1 << 20 => format!("{:.1} MiB", n as f64 / (1u64 << 20) as f64),
-        n if n >= 1 << 10 => format!("{:.1} KiB", n as f64 / 1024.0),
-        n => format!("{n} bytes"),
-    }
-}
-
 /// The global args' queue opened, and a shorthand for the common start of every action.
 pub fn open(global: &GlobalArgs) -> anyhow::Result<Queue> {
     Ok(global.open_queue()?)
@@ -237,6 +229,5 @@ mod tests {
         assert_eq!(shell_quote("auth:test"), "auth:test");
         assert_eq!(shell_quote("sender:a b"), "'sender:a b'");
         assert_eq!(shell_quote("it's"), r"'it'\''s'");
-        assert_eq!(human_bytes(2048), "2.0 KiB");
     }
 }

@@ -213,10 +213,10 @@ pub struct ClusterJson {
     pub recipients: usize,
     /// Sum of mess file sizes.
     pub bytes: u64,
-    /// Oldest birth time, RFC 3339 UTC.
-    pub first_queued: String,
-    /// Newest birth time, RFC 3339 UTC.
-    pub last_queued: String,
+    /// Oldest birth time, RFC 3339 UTC; null when no member's is known.
+    pub first_queued: Option<String>,
+    /// Newest birth time, RFC 3339 UTC; null when no member's is known.
+    pub last_queued: Option<String>,
     /// Messages a minute queued over the hour before now.
     pub per_minute: f64,
     /// Culprit score 0-100.
@@ -239,8 +239,8 @@ impl ClusterJson {
             messages: c.messages,
             recipients: c.recipients,
             bytes: c.bytes,
-            first_queued: rfc3339(c.first_queued),
-            last_queued: rfc3339(c.last_queued),
+            first_queued: (c.first_queued != 0).then(|| rfc3339(c.first_queued)),
+            last_queued: (c.last_queued != 0).then(|| rfc3339(c.last_queued)),
             per_minute: (c.per_minute * 1000.0).round() / 1000.0,
             score: c.score,
             reasons: c.reasons.clone(),

@@ -156,7 +156,7 @@ pub fn line(r: &MessageRecord, strings: &Interner) -> String {
         .map_or_else(|| "-".to_string(), |s| field(&strings.resolve(s)));
     format!(
         "{}  #{}  {}  {}  {}  {}  {}\n",
-        rfc3339(r.queued),
+        r.birth().map_or_else(|| "-".to_string(), rfc3339),
         r.id,
         r.size,
         field(&origin_label(r, strings)),

@@ -310,7 +310,8 @@ pub struct HeaderFields {
 pub struct MessageRecord {
     /// The id (inode of the mess file).
     pub id: MessageId,
-    /// Birth time, unix seconds: the info file's mtime, else the todo/mess file's.
+    /// Birth time, unix seconds: the info file's mtime, else the todo/mess file's; 0 when no
+    /// file gave one (an orphan envelope, a directory in mess/): see [`MessageRecord::birth`].
     pub queued: i64,
     /// Size of the mess file in bytes.
     pub size: u64,
@@ -349,6 +350,12 @@ impl MessageRecord {
             headers: HeaderFields::default(),
             problems: Box::new([]),
         }
+    }
+
+    /// The birth time, `None` when unknown (`queued` 0): shown as `-` and `null`, never as
+    /// 1970-01-01.
+    pub fn birth(&self) -> Option<i64> {
+        (self.queued != 0).then_some(self.queued)
     }
 
     /// A bounce/ file exists: qmail-qread's `bouncing`.

@@ -91,7 +91,7 @@ fn envelope(strings: &Interner, r: &MessageRecord) -> Vec<String> {
             r.id,
             r.state.name(),
             r.size,
-            rfc3339(r.queued)
+            r.birth().map_or_else(|| "-".to_string(), rfc3339)
         ),
         format!(
             "sender <{}>",

@@ -3,6 +3,7 @@
 
 use base64::Engine;
 use qtriage::fixture::MessageSpec;
+use qtriage::queue::Subdir;
 
 use crate::util::TestQueue;
 
@@ -36,4 +37,28 @@ fn raw_8bit_subjects_are_read_in_their_charset_or_shown_as_bytes() {
         t.stdout(&["list", "--count", "subject:/только/"]).trim(),
         "1"
     );
+}
+
+#[test]
+fn unknown_birth_times_are_dashes_and_nulls_not_1970() {
+    let t = TestQueue::new(23);
+    // An orphan envelope: local/remote left, no mess, no info, no todo: no file gives a time.
+    let id = t.add(MessageSpec::new().remote("v@example.org"));
+    t.q.remove_part(Subdir::Mess, id).expect("rm mess");
+    t.q.remove_part(Subdir::Info, id).expect("rm info");
+    let text = t.stdout(&["list"]);
+    assert!(text.starts_with(&format!("-  #{id}  ")), "{text}");
+    assert!(!text.contains("1970"), "{text}");
+    for args in [&["list", "--json"][..], &["read", "--json"]] {
+        let v = lines(&t.stdout(args));
+        assert_eq!(
+            v[0]["queued"],
+            serde_json::Value::Null,
+            "{args:?}: {}",
+            v[0]
+        );
+    }
+    let c = lines(&t.stdout(&["clusters", "--by", "origin", "--json"]));
+    assert_eq!(c[0]["first_queued"], serde_json::Value::Null, "{}", c[0]);
+    assert_eq!(c[0]["last_queued"], serde_json::Value::Null, "{}", c[0]);
 }

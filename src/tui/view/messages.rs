@@ -98,7 +98,8 @@ impl<'a> MessagesPane<'a> {
                 " ".to_string()
             },
             r.id.to_string(),
-            age(self.now, r.queued),
+            r.birth()
+                .map_or_else(|| "-".to_string(), |t| age(self.now, t)),
         ];
         if wide {
             cells.push(human_bytes(r.size));
@@ -145,7 +146,8 @@ impl Widget for MessagesPane<'_> {
         let rows: Vec<Row> = visible.iter().map(|&i| self.row(i, wide)).collect();
         let (widths, header) = if wide {
             (
-                vec![1, 9, 4, 7, 22, 24, 20, 0],
+                // size fits `999.9 KiB`.
+                vec![1, 9, 4, 9, 22, 24, 18, 0],
                 vec![
                     "", "id", "age", "size", "origin", "sender", "rcpts", "subject",
                 ],

@@ -141,21 +141,8 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
-/// Bytes in the largest unit that keeps the number readable (`1.2 MB`).
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1000.0 && u + 1 < UNITS.len() {
-        v /= 1000.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
-    }
-}
+/// The CLI's size formatter (`424.4 KiB`), so a plan reads the same in both faces.
+pub use crate::size::human_bytes;
 
 /// A compact age (`42s`, `5m`, `3h`, `2d`) of `then` at `now`.
 pub fn age(now: i64, then: i64) -> String {
