@@ -103,7 +103,8 @@ pub fn select(
     let ctx = QueryContext {
         queue,
         strings,
-        now: actions::plan::unix_now(),
+        // `age:` counts from QTRIAGE_NOW, as in `list` and `clusters --where`.
+        now: super::clusters::now()?,
     };
     let picked = query::select(query, &ctx, &s.records, None);
     let mut records = s.records;

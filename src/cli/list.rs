@@ -43,19 +43,14 @@ pub fn parse_query(words: &[String]) -> Result<Query, ExitCode> {
     })
 }
 
-/// Seconds since the epoch now.
-pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}
-
 /// Run `list`. Exits 1 when nothing matches.
 pub fn run(global: &GlobalArgs, args: &ListArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let query = match parse_query(&args.query) {
         Ok(q) => q,
         Err(code) => return Ok(code),
     };
+    // `age:` counts from QTRIAGE_NOW as `clusters --where` does (and rejects a bad one).
+    let now = super::clusters::now()?;
     let queue = global.open_queue()?;
     let strings = Interner::new();
     let mut scanned = scan(
@@ -69,7 +64,7 @@ pub fn run(global: &GlobalArgs, args: &ListArgs, out: &mut dyn Write) -> anyhow:
     let ctx = QueryContext {
         queue: &queue,
         strings: &strings,
-        now: now(),
+        now,
     };
     let picked = select(&query, &ctx, &scanned.records, None);
     let mut records: Vec<MessageRecord> = picked

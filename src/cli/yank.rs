@@ -109,7 +109,7 @@ pub fn print_dry_run(
         plan.yank_dir.display()
     )?;
     let ctx = AnalysisContext {
-        now: actions::plan::unix_now(),
+        now: super::clusters::now().unwrap_or_else(|_| actions::plan::unix_now()),
         ..AnalysisContext::default()
     };
     for key in [ClusterKey::AuthUser, ClusterKey::OriginIp] {

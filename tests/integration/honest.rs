@@ -5,7 +5,7 @@ use base64::Engine;
 use qtriage::fixture::MessageSpec;
 use qtriage::queue::Subdir;
 
-use crate::util::TestQueue;
+use crate::util::{assert_exit, TestQueue};
 
 /// "Скидка 42% только сегодня" in windows-1251, raw, with no charset declared.
 const CP1251_SUBJECT: &[u8] =
@@ -61,4 +61,56 @@ fn unknown_birth_times_are_dashes_and_nulls_not_1970() {
     let c = lines(&t.stdout(&["clusters", "--by", "origin", "--json"]));
     assert_eq!(c[0]["first_queued"], serde_json::Value::Null, "{}", c[0]);
     assert_eq!(c[0]["last_queued"], serde_json::Value::Null, "{}", c[0]);
+}
+
+#[test]
+fn qtriage_now_is_the_now_of_age_in_list_and_yank_and_a_bad_one_is_refused() {
+    let t = TestQueue::new(23);
+    // Born at the fixture's fixed times, long before the wall clock: only QTRIAGE_NOW makes
+    // them younger than 30 minutes.
+    let born = 1_795_428_000;
+    for i in 0..3 {
+        t.add(
+            MessageSpec::new()
+                .born(born + i)
+                .auth("test")
+                .received_from("192.0.2.7"),
+        );
+    }
+    let at = |now: &str, args: &[&str]| {
+        t.command()
+            .env("QTRIAGE_NOW", now)
+            .args(args)
+            .output()
+            .expect("run")
+    };
+    let now = (born + 600).to_string();
+    let out = at(&now, &["list", "--count", "age:<30m"]);
+    assert_exit(&out, 0);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "3\n");
+    let out = at(&now, &["yank", "age:<30m"]);
+    assert_exit(&out, 0);
+    let dry = String::from_utf8_lossy(&out.stdout);
+    assert!(dry.starts_with("would yank 3 messages"), "{dry}");
+    let out = at(
+        &now,
+        &[
+            "clusters",
+            "--by",
+            "auth-user",
+            "--where",
+            "age:<30m",
+            "--json",
+        ],
+    );
+    assert_exit(&out, 0);
+    for args in [&["list", "age:<30m"][..], &["yank", "age:<30m"]] {
+        let out = at("abc", args);
+        assert_exit(&out, 2);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.starts_with("qtriage: ") && err.contains("QTRIAGE_NOW"),
+            "{args:?}: {err}"
+        );
+    }
 }
