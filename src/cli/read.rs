@@ -90,7 +90,13 @@ pub fn write_qread(
             .iter()
             .find(|p| p.part == part && p.kind != ProblemKind::WrongSubdir)
     };
-    let mess_trouble = if r.parts.has(Subdir::Mess) {
+    // qmail-qread opens mess/<id % split>/<id>: a mess file in another split directory is
+    // not there for it.
+    let misplaced = r
+        .problems
+        .iter()
+        .any(|p| p.part == Subdir::Mess && p.kind == ProblemKind::WrongSubdir);
+    let mess_trouble = if r.parts.has(Subdir::Mess) && !misplaced {
         problem_in(Subdir::Mess).map(|p| trouble(p.kind))
     } else {
         Some("file does not exist")
