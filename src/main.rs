@@ -15,7 +15,7 @@ fn main() -> std::process::ExitCode {
             if broken_pipe {
                 return ExitCode::Success.into();
             }
-            eprintln!("qtriage: {err:#}");
+            eprintln!("qtriage: {}", qtriage::cli::error_line(&err));
             ExitCode::Error.into()
         }
     }

@@ -114,3 +114,50 @@ fn qtriage_now_is_the_now_of_age_in_list_and_yank_and_a_bad_one_is_refused() {
         );
     }
 }
+
+/// stderr of a run that must fail with exactly one `qtriage: ` line.
+#[track_caller]
+fn one_error_line(out: &std::process::Output) -> String {
+    assert_exit(out, 2);
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        err.starts_with("qtriage: ") && err.ends_with('\n') && err.lines().count() == 1,
+        "not one qtriage: line: {err:?}"
+    );
+    err
+}
+
+#[test]
+fn errors_are_one_qtriage_line() {
+    let t = TestQueue::new(23);
+    // clap's usage errors (a block of message, tip, usage and a pointer to --help before).
+    let err = one_error_line(&t.run(&["list", "--bogus"]));
+    assert!(
+        err.contains("unexpected argument '--bogus'") && err.contains("--help"),
+        "{err}"
+    );
+    let err = one_error_line(&t.run(&["yank"]));
+    assert!(err.contains("<QUERY>"), "{err}");
+    let err = one_error_line(&t.run(&["list", "--sort", "bogus"]));
+    assert!(err.contains("possible values: age, id, size"), "{err}");
+    // The OS error once, not twice.
+    let err = one_error_line(&t.run(&["--log", "/nonexistent", "list"]));
+    assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
+    // `mta start` whose command did not start qmail-send: its exit status in words.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let conf = dir.path().join("qtriage.conf");
+    std::fs::write(&conf, "mta_start = true\nmta_wait = 0\n").expect("conf");
+    let out = t
+        .command()
+        .args(["mta", "start"])
+        .env("QTRIAGE_CONFIG", &conf)
+        .output()
+        .expect("run");
+    let err = one_error_line(&out);
+    assert!(err.contains("`true` exited with status 0,"), "{err}");
+    assert!(!err.contains("Some("), "{err}");
+    // --help is no error: the usage on stdout, exit 0.
+    let out = t.run(&["list", "--help"]);
+    assert_exit(&out, 0);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Usage: qtriage list"));
+}
