@@ -97,6 +97,15 @@ pub fn select(
     strings: &Interner,
     query: &Query,
 ) -> anyhow::Result<Vec<MessageRecord>> {
+    Ok(select_split(queue, strings, query)?.0)
+}
+
+/// [`select`], and the records it leaves: what would remain in the queue (both in queue order).
+pub fn select_split(
+    queue: &Queue,
+    strings: &Interner,
+    query: &Query,
+) -> anyhow::Result<(Vec<MessageRecord>, Vec<MessageRecord>)> {
     let s: Scan = scan(queue, strings, ScanOptions::default(), &Progress::default())
         .with_context(|| format!("scanning {}", queue.root().display()))?;
     super::print::problems::warn_unlisted_dirs(&s.report);
@@ -107,14 +116,14 @@ pub fn select(
         now: super::clusters::now()?,
     };
     let picked = query::select(query, &ctx, &s.records, None);
-    let mut records = s.records;
     let keep: std::collections::HashSet<usize> = picked.into_iter().collect();
-    let mut i = 0;
-    records.retain(|_| {
-        i += 1;
-        keep.contains(&(i - 1))
-    });
-    Ok(records)
+    let (chosen, rest): (Vec<_>, Vec<_>) = s
+        .records
+        .into_iter()
+        .enumerate()
+        .partition(|(i, _)| keep.contains(i));
+    let strip = |v: Vec<(usize, MessageRecord)>| v.into_iter().map(|(_, r)| r).collect();
+    Ok((strip(chosen), strip(rest)))
 }
 
 /// Execute `plan`, with a progress bar on a terminal.

@@ -311,6 +311,26 @@ impl Term {
         matches!(self, Term::Header { .. } | Term::Body(_) | Term::Text(_))
     }
 
+    /// The cluster key whose values this term tests (`auth:` the AUTH user, `cluster:KEY=` its
+    /// key), if any: what a dry run groups the selection by.
+    pub fn cluster_key(&self) -> Option<ClusterKey> {
+        Some(match self {
+            Term::Ip(_) => ClusterKey::OriginIp,
+            Term::Auth(_) => ClusterKey::AuthUser,
+            Term::Uid(_) => ClusterKey::Uid,
+            Term::Script(_) => ClusterKey::Script,
+            Term::Helo(_) => ClusterKey::Helo,
+            Term::Origin(_) => ClusterKey::Origin,
+            Term::Sender(_) => ClusterKey::Sender,
+            Term::From(_) => ClusterKey::From,
+            Term::SenderDomain(_) => ClusterKey::SenderDomain,
+            Term::RcptDomain(_) => ClusterKey::RcptDomain,
+            Term::Subject(_) => ClusterKey::Subject,
+            Term::Cluster { key, .. } => *key,
+            _ => return None,
+        })
+    }
+
     /// Write the term as query text.
     pub fn write(&self, out: &mut String) {
         let (field, m): (&str, Option<&Matcher>) = match self {

@@ -161,3 +161,68 @@ fn errors_are_one_qtriage_line() {
     assert_exit(&out, 0);
     assert!(String::from_utf8_lossy(&out.stdout).contains("Usage: qtriage list"));
 }
+
+/// The `clusters hit` block of a yank dry run for `key`: its header and value lines.
+fn clusters_hit(dry: &str, key: &str) -> Vec<String> {
+    let head = format!("clusters hit ({key}): ");
+    dry.lines()
+        .skip_while(|l| !l.starts_with(&head))
+        .take_while(|l| l.starts_with(&head) || l.starts_with("  "))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn yank_dry_run_shows_the_query_keys_every_value_and_what_remains() {
+    let t = TestQueue::new(23);
+    // 25 accounts, each with one message from its own IP in 192.0.2.0/24 and one from
+    // elsewhere; a PHP script's three messages.
+    for i in 1..=25 {
+        let user = format!("u{i}");
+        t.add(
+            MessageSpec::new()
+                .received_from(&format!("192.0.2.{i}"))
+                .auth(&user),
+        );
+        t.add(MessageSpec::new().received_from("198.51.100.1").auth(&user));
+    }
+    for _ in 0..3 {
+        t.add(MessageSpec::new().php_script(48, "/var/www/mailer.php"));
+    }
+    let dry = t.stdout(&["yank", "auth:/^u[1-8]$/ ip:192.0.2.0/24"]);
+    // The keys the query tests, in its order; every one of the eight accounts, with the one
+    // message of it the yank leaves.
+    let auth = clusters_hit(&dry, "auth-user");
+    assert_eq!(auth[0], "clusters hit (auth-user): 8 values", "{dry}");
+    assert_eq!(auth.len(), 9, "{dry}");
+    assert!(
+        auth.contains(&"         1  u8  (1 left in the queue)".to_string()),
+        "{dry}"
+    );
+    assert_eq!(clusters_hit(&dry, "origin-ip").len(), 9, "{dry}");
+    assert!(
+        dry.contains("\nwould remain in the queue: 45 messages\n"),
+        "{dry}"
+    );
+    // More values than are shown: the rest is counted, not hidden.
+    let dry = t.stdout(&["yank", "ip:192.0.2.0/24"]);
+    let ip = clusters_hit(&dry, "origin-ip");
+    assert_eq!(ip[0], "clusters hit (origin-ip): 25 values", "{dry}");
+    assert_eq!(
+        ip.last().map(String::as_str),
+        Some("  +5 more (5 messages)"),
+        "{dry}"
+    );
+    assert!(clusters_hit(&dry, "auth-user").is_empty(), "{dry}");
+    // A uid query groups by uid, not by AUTH users it has none of.
+    let dry = t.stdout(&["yank", "uid:48"]);
+    assert_eq!(
+        clusters_hit(&dry, "uid"),
+        [
+            "clusters hit (uid): 1 value",
+            "         3  48  (0 left in the queue)"
+        ],
+        "{dry}"
+    );
+    assert!(!dry.contains("(none)"), "{dry}");
+}
