@@ -226,3 +226,42 @@ fn yank_dry_run_shows_the_query_keys_every_value_and_what_remains() {
     );
     assert!(!dry.contains("(none)"), "{dry}");
 }
+
+#[test]
+fn report_says_accounts_were_not_checked_when_no_account_database_was_read() {
+    let t = TestQueue::new(23);
+    t.add(MessageSpec::new().received_from("192.0.2.7").auth("test"));
+    let empty = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir(empty.path().join("domains")).expect("domains");
+    let missing = empty.path().join("nonexistent");
+    for (dir, why) in [
+        (&missing, "accounts not checked: "),
+        (
+            &empty.path().to_path_buf(),
+            "accounts not checked: no account found in ",
+        ),
+    ] {
+        let md = t.stdout(&["report", "--vpopmail", &dir.to_string_lossy()]);
+        let fixes = md
+            .split("## Recommended fixes\n\n")
+            .nth(1)
+            .expect("fixes section");
+        assert!(fixes.starts_with(why), "{md}");
+        assert!(fixes.contains("qtriage accounts --vpopmail DIR"), "{md}");
+        assert!(!md.contains("no account at risk"), "{md}");
+        let json: serde_json::Value = serde_json::from_str(&t.stdout(&[
+            "report",
+            "--format",
+            "json",
+            "--vpopmail",
+            &dir.to_string_lossy(),
+        ]))
+        .expect("json");
+        assert!(
+            json["accounts_note"]
+                .as_str()
+                .is_some_and(|n| n.starts_with(why)),
+            "{json:#}"
+        );
+    }
+}
