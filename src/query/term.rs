@@ -237,7 +237,7 @@ fn null_sender(v: &ValueTok) -> Option<Matcher> {
 }
 
 fn problem(v: &ValueTok) -> Result<Option<ProblemKind>, String> {
-    const ALL: [ProblemKind; 10] = ProblemKind::ALL;
+    const ALL: [ProblemKind; 11] = ProblemKind::ALL;
     if matches!(v, ValueTok::Plain(u) if u[..] == [Unit::Lit('a'), Unit::Lit('n'), Unit::Lit('y')])
     {
         return Ok(None);

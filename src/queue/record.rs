@@ -117,11 +117,15 @@ pub enum ProblemKind {
     HeaderTooLong,
     /// The header block holds bytes no mail header should (NUL, or nothing parseable).
     UnparsedHeader,
+    /// The mess file is empty although the message has an envelope: qmail-queue writes the
+    /// envelope only after the whole message, so its bytes are lost (a mess file alone, still
+    /// being received, is not flagged).
+    EmptyMess,
 }
 
 impl ProblemKind {
     /// Every kind, for queries and help texts.
-    pub const ALL: [ProblemKind; 10] = [
+    pub const ALL: [ProblemKind; 11] = [
         ProblemKind::TruncatedEnvelope,
         ProblemKind::UnknownRecord,
         ProblemKind::NonUtf8Address,
@@ -132,6 +136,7 @@ impl ProblemKind {
         ProblemKind::WrongSubdir,
         ProblemKind::HeaderTooLong,
         ProblemKind::UnparsedHeader,
+        ProblemKind::EmptyMess,
     ];
 
     /// The name used in output and queries.
@@ -147,6 +152,7 @@ impl ProblemKind {
             ProblemKind::WrongSubdir => "wrong-subdir",
             ProblemKind::HeaderTooLong => "header-too-long",
             ProblemKind::UnparsedHeader => "unparsed-header",
+            ProblemKind::EmptyMess => "empty-mess",
         }
     }
 }

@@ -265,3 +265,34 @@ fn report_says_accounts_were_not_checked_when_no_account_database_was_read() {
         );
     }
 }
+
+#[test]
+fn an_empty_mess_file_is_a_problem_in_counts_and_queries() {
+    use qtriage::fixture::FixtureState;
+    let t = TestQueue::new(23);
+    let lost = t.add(MessageSpec::new().raw_mess(b""));
+    // A mess file alone may still be being received: empty is not yet a problem.
+    t.add(
+        MessageSpec::new()
+            .state(FixtureState::OrphanMess)
+            .raw_mess(b""),
+    );
+    t.add(MessageSpec::new().received_from("192.0.2.7"));
+    let id = |q: &str| t.stdout(&["list", "--json", q]);
+    let any = lines(&id("problem:any"));
+    assert_eq!(any.len(), 1, "{any:?}");
+    assert_eq!(any[0]["id"], lost.0);
+    assert_eq!(
+        any[0]["problems"],
+        serde_json::json!([{ "kind": "empty-mess", "part": "mess" }])
+    );
+    assert_eq!(lines(&id("problem:empty-mess")).len(), 1);
+    // The problem counts of `clusters` and `top` name it.
+    let out = t.run(&["clusters", "--by", "origin"]);
+    assert_exit(&out, 0);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("1 of 3 messages have problems (empty-mess 1"),
+        "{err}"
+    );
+}
