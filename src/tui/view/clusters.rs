@@ -93,7 +93,7 @@ impl<'a> ClustersPane<'a> {
     }
 
     /// Pane row `row` (0 is "all messages"): count, share bar, rate, score, value.
-    fn row(&self, row: usize, scored: bool) -> Row<'static> {
+    fn row(&self, row: usize, scored: bool, cols: &[usize]) -> Row<'static> {
         let none = || {
             (
                 0,
@@ -123,7 +123,7 @@ impl<'a> ClustersPane<'a> {
             cells.push(score);
         }
         cells.push(value);
-        Row::new(cells)
+        Row::new(super::fit_cells(cells, cols))
     }
 
     fn title(&self) -> String {
@@ -159,8 +159,6 @@ impl Widget for ClustersPane<'_> {
             }
         }
         let rows_total = self.order.len() + usize::from(self.strings.is_some());
-        let rows =
-            (pos.offset..rows_total.min(pos.offset + height)).map(|row| self.row(row, scored));
         let mut widths = vec![
             Constraint::Length(9),
             Constraint::Length(BAR as u16 + 5),
@@ -173,6 +171,9 @@ impl Widget for ClustersPane<'_> {
             header.push("score");
         }
         widths.push(Constraint::Min(6));
+        let cols = super::column_widths(area.width.saturating_sub(2), &widths);
+        let rows = (pos.offset..rows_total.min(pos.offset + height))
+            .map(|row| self.row(row, scored, &cols));
         let key = self.shown_key.map_or("value", |k| k.name());
         header.push(key);
         let table = Table::new(rows, widths)

@@ -16,8 +16,9 @@ pub mod status;
 pub mod yanked;
 
 use ratatui::buffer::Buffer;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::Span;
 use ratatui::widgets::Widget;
 
 use super::plan::send_blocks;
@@ -139,6 +140,52 @@ pub fn thousands(n: u64) -> String {
         out.push(c);
     }
     out
+}
+
+/// The width of each column a `Table` (no highlight symbol, column spacing 1) gives `widths`
+/// in `inner` columns: ratatui's own split, so cells can be cut to them beforehand.
+pub fn column_widths(inner: u16, widths: &[Constraint]) -> Vec<usize> {
+    Layout::horizontal(widths.to_vec())
+        .flex(Flex::Start)
+        .spacing(1)
+        .split(Rect::new(0, 0, inner, 1))
+        .iter()
+        .map(|r| usize::from(r.width))
+        .collect()
+}
+
+/// `s` cut to `width` columns, ending with `…` when cut: ratatui cuts a cell silently, and a cut
+/// value (`paul.lee@example.ne`) passes for a whole one.
+pub fn fit(s: String, width: usize) -> String {
+    if Span::raw(s.as_str()).width() <= width {
+        return s;
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in s.chars() {
+        let w = Span::raw(c.encode_utf8(&mut [0; 4]).to_string()).width();
+        if used + w + 1 > width {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    if width > 0 {
+        out.push('…');
+    }
+    out
+}
+
+/// Every cell cut to its column with [`fit`].
+pub fn fit_cells(cells: Vec<String>, widths: &[usize]) -> Vec<String> {
+    cells
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| match widths.get(i) {
+            Some(&w) => fit(c, w),
+            None => c,
+        })
+        .collect()
 }
 
 /// The CLI's size formatter (`424.4 KiB`), so a plan reads the same in both faces.

@@ -504,3 +504,27 @@ fn accounts_keys_errors_and_write_report() {
     update(&mut s, Action::Worker(failed));
     assert!(s.status.notice.as_ref().is_some_and(|n| n.is_error));
 }
+
+#[test]
+fn cut_values_end_with_an_ellipsis() {
+    use super::{fit, fit_cells};
+    assert_eq!(
+        fit("paul.lee@example.net".into(), 19),
+        "paul.lee@example.n…"
+    );
+    assert_eq!(
+        fit("paul.lee@example.net".into(), 20),
+        "paul.lee@example.net"
+    );
+    // Wide characters count two columns.
+    assert_eq!(fit("請求書テスト".into(), 7), "請求書…");
+    assert_eq!(
+        fit_cells(vec!["abc".into(), "abcdef".into()], &[2]),
+        ["a…", "abcdef"]
+    );
+    // The message list at 80x24: every sender is cut, and says so.
+    let s = ready((80, 24));
+    let text = screen_text(render(&s).backend().buffer());
+    assert!(text.contains("<x0@philadefender…"), "{text}");
+    assert!(!text.contains("<x0@philadefender. "), "{text}");
+}
