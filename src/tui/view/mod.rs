@@ -109,7 +109,11 @@ impl Widget for &AppState {
         status::StatusLine::new(self, theme).render(a.status, buf);
         match &self.popup {
             Popup::None => {}
-            Popup::Help => help::HelpPopup { theme }.render(area, buf),
+            Popup::Help => help::HelpPopup {
+                theme,
+                scroll: self.ui.help_scroll,
+            }
+            .render(area, buf),
             Popup::Planning(what) => confirm::PlanningPopup { what, theme }.render(area, buf),
             Popup::Confirm(c) => confirm::ConfirmPopup {
                 confirm: c,
