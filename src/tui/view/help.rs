@@ -13,8 +13,9 @@ use crate::tui::keys::help_lines;
 
 /// Columns of the key names.
 const KEY_COLS: usize = 11;
-/// The narrowest column that holds the longest description unwrapped (keys.rs' longest is 41).
-const MIN_COL: u16 = 56;
+/// The narrowest column that holds the longest description unwrapped (keys.rs' longest is 41,
+/// after the key column and a space).
+const MIN_COL: u16 = 53;
 
 /// The help popup.
 pub struct HelpPopup {
