@@ -16,6 +16,7 @@ pub mod query;
 pub mod queue;
 pub mod report;
 pub mod sanitize;
+pub mod size;
 #[cfg(feature = "tui")]
 pub mod tui;
 pub mod watch;

@@ -15,7 +15,7 @@ fn main() -> std::process::ExitCode {
             if broken_pipe {
                 return ExitCode::Success.into();
             }
-            qtriage::cli::stderr_line(format_args!("qtriage: {err:#}"));
+            qtriage::cli::stderr_line(format_args!("qtriage: {}", qtriage::cli::error_line(&err)));
             ExitCode::Error.into()
         }
     }

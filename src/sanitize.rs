@@ -1,7 +1,9 @@
 //! Turn attacker-controlled bytes into text that is safe to put on a terminal.
 //!
 //! Every byte that came out of a message, an envelope or a file name passes through here before a
-//! person sees it, in the TUI always and in the CLI when stdout is a terminal. The rules:
+//! person sees it, in the TUI and in every text output of the CLI, wherever stdout goes: a pipe
+//! into `head`, `grep`, `tee` or `less -R`, or a file `cat`ed later, reaches a terminal too (the
+//! exact bytes are what `--json` is for). The rules:
 //! printable ASCII and printable Unicode pass; C0/C1 controls, DEL, ESC and Unicode bidi and other
 //! format characters become visible escapes (`\e`, `\x7f`, `\u{202e}`); bytes that are not UTF-8
 //! become `\xNN`. Nothing that could move the cursor, set a title, clear the screen, open a
@@ -69,16 +71,6 @@ pub fn sanitize_bytes(bytes: &[u8]) -> Cow<'_, str> {
             }
             Cow::Owned(out)
         }
-    }
-}
-
-/// Sanitize only when the output is a terminal; otherwise pass valid UTF-8 through untouched and
-/// replace invalid sequences (a pipe consumer gets text, a person gets safe text).
-pub fn maybe_sanitize(bytes: &[u8], is_terminal: bool) -> Cow<'_, str> {
-    if is_terminal {
-        sanitize_bytes(bytes)
-    } else {
-        String::from_utf8_lossy(bytes)
     }
 }
 

@@ -90,9 +90,9 @@ pub struct Cluster {
     pub recipients: usize,
     /// Sum of mess sizes.
     pub bytes: u64,
-    /// Oldest birth time.
+    /// Oldest known birth time; 0 when no member's is known.
     pub first_queued: i64,
-    /// Newest birth time.
+    /// Newest known birth time; 0 when no member's is known.
     pub last_queued: i64,
     /// Messages per minute queued over the last hour before `now`.
     pub per_minute: f64,

@@ -73,8 +73,11 @@ pub(crate) fn group(
         }
         t.recipients += r.recipients.len() as u64;
         t.bytes += r.size;
-        t.first_queued = t.first_queued.min(r.queued);
-        t.last_queued = t.last_queued.max(r.queued);
+        // An unknown birth time (0) would make every such cluster start in 1970.
+        if let Some(b) = r.birth() {
+            t.first_queued = t.first_queued.min(b);
+            t.last_queued = t.last_queued.max(b);
+        }
         value_of.push(at);
     }
     drop(index);
@@ -169,8 +172,13 @@ impl Grouping {
             messages: t.messages as usize,
             recipients: t.recipients as usize,
             bytes: t.bytes,
-            first_queued: t.first_queued,
-            last_queued: t.last_queued,
+            // 0 (unknown) when no member's birth time is known.
+            first_queued: if t.first_queued == i64::MAX {
+                0
+            } else {
+                t.first_queued
+            },
+            last_queued: t.last_queued.max(0),
             per_minute: t.per_minute,
             score: 0.0,
             reasons: Vec::new(),

@@ -108,7 +108,7 @@ fn header_fields(s: &HeaderSummary<'_>, strings: &Interner) -> HeaderFields {
         h.subject_raw = (!trimmed.is_empty()).then(|| strings.intern(trimmed));
         let decoded = decode_text_cow(raw);
         // A plain subject decodes to itself: one interning, not two.
-        h.subject = match decoded.as_bytes() {
+        h.subject = match &*decoded {
             b"" => None,
             d if d == trimmed => h.subject_raw,
             d => Some(strings.intern(d)),

@@ -10,6 +10,8 @@ use super::{exit::ExitCode, GlobalArgs};
 use crate::actions::{self, ActionError, ExecuteOptions, Failpoint, Outcome, Plan};
 use crate::query::{self, Query, QueryContext};
 use crate::queue::{scan, Interner, MessageId, MessageRecord, Progress, Queue, Scan, ScanOptions};
+/// Sizes in the dry runs: the formatter the TUI uses too.
+pub use crate::size::human_bytes;
 
 /// Flags every action shares.
 #[derive(Debug, Clone, clap::Args)]
@@ -151,23 +153,20 @@ pub fn select_ids(
     queue: &Queue,
     strings: &Interner,
     ids: &[MessageId],
-) -> anyhow::Result<(Vec<MessageRecord>, Vec<MessageId>)> {
+) -> anyhow::Result<(Vec<MessageRecord>, Vec<MessageRecord>, Vec<MessageId>)> {
     let s: Scan = scan(queue, strings, ScanOptions::default(), &Progress::default())
         .with_context(|| format!("scanning {}", queue.root().display()))?;
     super::print::problems::warn_unlisted_dirs(&s.report);
     let wanted: std::collections::HashSet<MessageId> = ids.iter().copied().collect();
-    let records: Vec<MessageRecord> = s
-        .records
-        .into_iter()
-        .filter(|r| wanted.contains(&r.id))
-        .collect();
+    let (records, rest): (Vec<MessageRecord>, Vec<MessageRecord>) =
+        s.records.into_iter().partition(|r| wanted.contains(&r.id));
     let found: std::collections::HashSet<MessageId> = records.iter().map(|r| r.id).collect();
     let unknown = ids
         .iter()
         .copied()
         .filter(|id| !found.contains(id))
         .collect();
-    Ok((records, unknown))
+    Ok((records, rest, unknown))
 }
 
 /// The messages an action on the queue (yank, expire) selected: by query or by `--ids`.
@@ -176,6 +175,8 @@ pub struct Selected {
     pub query: Option<Query>,
     /// The selected records, in queue order.
     pub records: Vec<MessageRecord>,
+    /// The records it leaves in the queue (what would remain), in queue order.
+    pub rest: Vec<MessageRecord>,
     /// `--ids` that named no message in the queue.
     pub unknown: Vec<MessageId>,
     /// The selection as the journal records it.
@@ -200,18 +201,23 @@ impl Selected {
         let queue = open(global)?;
         before_scan(&queue)?;
         let selected = match (query, ids) {
-            (Some(q), _) => Selected {
-                records: select(&queue, strings, &q)?,
-                unknown: Vec::new(),
-                text: q.to_string(),
-                query: Some(q),
-            },
+            (Some(q), _) => {
+                let (records, rest) = select_split(&queue, strings, &q)?;
+                Selected {
+                    records,
+                    rest,
+                    unknown: Vec::new(),
+                    text: q.to_string(),
+                    query: Some(q),
+                }
+            }
             (None, ids) => {
                 let ids = ids.unwrap_or_default();
-                let (records, unknown) = select_ids(&queue, strings, &ids)?;
+                let (records, rest, unknown) = select_ids(&queue, strings, &ids)?;
                 Selected {
                     query: None,
                     records,
+                    rest,
                     unknown,
                     text: format!("--ids ({} ids)", ids.len()),
                 }
@@ -260,23 +266,33 @@ pub fn select(
     strings: &Interner,
     query: &Query,
 ) -> anyhow::Result<Vec<MessageRecord>> {
+    Ok(select_split(queue, strings, query)?.0)
+}
+
+/// [`select`], and the records it leaves: what would remain in the queue (both in queue order).
+pub fn select_split(
+    queue: &Queue,
+    strings: &Interner,
+    query: &Query,
+) -> anyhow::Result<(Vec<MessageRecord>, Vec<MessageRecord>)> {
     let s: Scan = scan(queue, strings, ScanOptions::default(), &Progress::default())
         .with_context(|| format!("scanning {}", queue.root().display()))?;
     super::print::problems::warn_unlisted_dirs(&s.report);
     let ctx = QueryContext {
         queue,
         strings,
-        now: actions::plan::unix_now(),
+        // `age:` counts from QTRIAGE_NOW, as in `list` and `clusters --where`.
+        now: super::clusters::now()?,
     };
     let picked = query::select(query, &ctx, &s.records, None);
-    let mut records = s.records;
     let keep: std::collections::HashSet<usize> = picked.into_iter().collect();
-    let mut i = 0;
-    records.retain(|_| {
-        i += 1;
-        keep.contains(&(i - 1))
-    });
-    Ok(records)
+    let (chosen, rest): (Vec<_>, Vec<_>) = s
+        .records
+        .into_iter()
+        .enumerate()
+        .partition(|(i, _)| keep.contains(i));
+    let strip = |v: Vec<(usize, MessageRecord)>| v.into_iter().map(|(_, r)| r).collect();
+    Ok((strip(chosen), strip(rest)))
 }
 
 /// Execute `plan`, with a progress bar on a terminal.
@@ -375,16 +391,6 @@ fn shell_quote(s: &str) -> String {
     }
 }
 
-/// "1.2 MB"-style size.
-pub fn human_bytes(n: u64) -> String {
-    match n {
-        n if n >= 1 << 30 => format!("{:.1} GiB", n as f64 / (1u64 << 30) as f64),
-        n if n >= 1 << 20 => format!("{:.1} MiB", n as f64 / (1u64 << 20) as f64),
-        n if n >= 1 << 10 => format!("{:.1} KiB", n as f64 / 1024.0),
-        n => format!("{n} bytes"),
-    }
-}
-
 /// The global args' queue opened, and a shorthand for the common start of every action.
 pub fn open(global: &GlobalArgs) -> anyhow::Result<Queue> {
     Ok(global.open_queue()?)
@@ -410,7 +416,6 @@ mod tests {
         assert_eq!(shell_quote("auth:test"), "auth:test");
         assert_eq!(shell_quote("sender:a b"), "'sender:a b'");
         assert_eq!(shell_quote("it's"), r"'it'\''s'");
-        assert_eq!(human_bytes(2048), "2.0 KiB");
     }
 
     #[test]

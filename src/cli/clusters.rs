@@ -1,7 +1,7 @@
 //! `qtriage clusters`: the queue grouped by one key, as an aligned table or one JSON object per
 //! cluster; also the loading and printing that `top` shares.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -17,7 +17,7 @@ use crate::analysis::{analyse_with_logs, Analysis, AnalysisInput, TOP_LIMIT};
 use crate::query::{self, Query, QueryContext};
 use crate::queue::date::rfc3339;
 use crate::queue::{scan, Interner, Progress, ScanOptions};
-use crate::sanitize::{maybe_sanitize, sanitize_str};
+use crate::sanitize::{sanitize_bytes, sanitize_str};
 
 /// Options shared by `clusters` and `top`: which messages, and what the server calls its own.
 #[derive(Debug, Clone, clap::Args)]
@@ -248,10 +248,9 @@ pub fn run(
             write_line(out, &j)?;
         }
     } else if args.ages {
-        write_ages(out, &a, shown, std::io::stdout().is_terminal())?;
+        write_ages(out, &a, shown)?;
     } else {
-        let is_terminal = std::io::stdout().is_terminal();
-        write_table(out, &a, shown, is_terminal)?;
+        write_table(out, &a, shown)?;
     }
     Ok(if a.records.is_empty() {
         ExitCode::NoMatch
@@ -273,10 +272,10 @@ pub struct ClusterJson {
     pub recipients: usize,
     /// Sum of mess file sizes.
     pub bytes: u64,
-    /// Oldest birth time, RFC 3339 UTC.
-    pub first_queued: String,
-    /// Newest birth time, RFC 3339 UTC.
-    pub last_queued: String,
+    /// Oldest birth time, RFC 3339 UTC; null when no member's is known.
+    pub first_queued: Option<String>,
+    /// Newest birth time, RFC 3339 UTC; null when no member's is known.
+    pub last_queued: Option<String>,
     /// Messages a minute queued over the hour before now.
     pub per_minute: f64,
     /// Culprit score 0-100.
@@ -302,8 +301,8 @@ impl ClusterJson {
             messages: c.messages,
             recipients: c.recipients,
             bytes: c.bytes,
-            first_queued: rfc3339(c.first_queued),
-            last_queued: rfc3339(c.last_queued),
+            first_queued: (c.first_queued != 0).then(|| rfc3339(c.first_queued)),
+            last_queued: (c.last_queued != 0).then(|| rfc3339(c.last_queued)),
             per_minute: (c.per_minute * 1000.0).round() / 1000.0,
             score: c.score,
             reasons: c.reasons.clone(),
@@ -356,12 +355,7 @@ pub fn value_text(c: &Cluster, a: &Analysis) -> Vec<u8> {
 
 /// The aligned table of `clusters`: counts, share, rate, score, verdict, value (and the query
 /// for sender patterns, which is the point of that key).
-pub fn write_table(
-    out: &mut dyn Write,
-    a: &Analysis,
-    shown: &[Cluster],
-    is_terminal: bool,
-) -> std::io::Result<()> {
+pub fn write_table(out: &mut dyn Write, a: &Analysis, shown: &[Cluster]) -> std::io::Result<()> {
     let total = a.records.len().max(1);
     let with_query = a.key == ClusterKey::SenderPattern;
     let mut rows: Vec<Vec<String>> = vec![[
@@ -386,12 +380,10 @@ pub fn write_table(
                 "-"
             }
             .to_string(),
-            maybe_sanitize(&value_text(c, a), is_terminal).into_owned(),
+            sanitize_bytes(&value_text(c, a)).into_owned(),
         ];
         if with_query {
-            row.push(
-                maybe_sanitize(cluster_query(c, &a.strings).as_bytes(), is_terminal).into_owned(),
-            );
+            row.push(sanitize_str(&cluster_query(c, &a.strings)).into_owned());
         }
         rows.push(row);
     }
@@ -400,12 +392,7 @@ pub fn write_table(
 
 /// qshape's matrix: the value, the total `T`, then the messages per age bucket; a TOTAL row of
 /// every message analysed first, as qshape prints it.
-pub fn write_ages(
-    out: &mut dyn Write,
-    a: &Analysis,
-    shown: &[Cluster],
-    is_terminal: bool,
-) -> std::io::Result<()> {
+pub fn write_ages(out: &mut dyn Write, a: &Analysis, shown: &[Cluster]) -> std::io::Result<()> {
     let count = |ages: ages::Ages, total: usize| -> Vec<String> {
         std::iter::once(total.to_string())
             .chain(ages.iter().map(|n| n.to_string()))
@@ -422,7 +409,7 @@ pub fn write_ages(
             .collect(),
     );
     for c in shown {
-        let value = maybe_sanitize(&value_text(c, a), is_terminal).into_owned();
+        let value = crate::sanitize::sanitize_bytes(&value_text(c, a)).into_owned();
         let ages = ages::cluster_ages(c, &a.records, a.ctx.now);
         rows.push(
             std::iter::once(value)

@@ -1,14 +1,14 @@
 //! `qtriage decode-auth`: the user names (and, if asked, passwords) of AUTH LOGIN / PLAIN
 //! exchanges in an SMTP transcript.
 
-use std::io::{IsTerminal, Read, Write};
+use std::io::{Read, Write};
 use std::path::PathBuf;
 
 use anyhow::Context;
 
 use super::{exit::ExitCode, GlobalArgs};
 use crate::logs::decode_auth::{decode, AuthExchange, MAX_TRANSCRIPT_BYTES};
-use crate::sanitize::maybe_sanitize;
+use crate::sanitize::sanitize_bytes;
 
 use super::print::actions::{AuthExchangeJson, DecodeAuthJson};
 
@@ -56,9 +56,8 @@ pub fn run(
         };
         super::print::json::write_line(out, &j)?;
     }
-    let is_terminal = std::io::stdout().is_terminal();
     for ex in found.iter().filter(|_| !args.json) {
-        write_exchange(out, ex, args.show_passwords, is_terminal)?;
+        write_exchange(out, ex, args.show_passwords)?;
     }
     Ok(if found.is_empty() {
         ExitCode::NoMatch
@@ -72,16 +71,15 @@ pub fn write_exchange(
     out: &mut dyn Write,
     ex: &AuthExchange,
     show_passwords: bool,
-    is_terminal: bool,
 ) -> std::io::Result<()> {
-    let user = ex.user.as_deref().map_or_else(
-        || "?".into(),
-        |u| maybe_sanitize(u, is_terminal).into_owned(),
-    );
+    let user = ex
+        .user
+        .as_deref()
+        .map_or_else(|| "?".into(), |u| sanitize_bytes(u).into_owned());
     let password = match (&ex.password, show_passwords) {
         (None, _) => "?".to_string(),
         (Some(_), false) => PASSWORD_MASK.to_string(),
-        (Some(p), true) => maybe_sanitize(p, is_terminal).into_owned(),
+        (Some(p), true) => sanitize_bytes(p).into_owned(),
     };
     let reply = match (ex.reply, ex.is_success()) {
         (Some(code), Some(true)) => format!("{code} (success)"),
@@ -100,10 +98,10 @@ pub fn write_exchange(
 mod tests {
     use super::*;
 
-    fn shown(t: &str, show: bool, is_terminal: bool) -> String {
+    fn shown(t: &str, show: bool) -> String {
         let mut out = Vec::new();
         for ex in decode(t.as_bytes()) {
-            write_exchange(&mut out, &ex, show, is_terminal).expect("write");
+            write_exchange(&mut out, &ex, show).expect("write");
         }
         String::from_utf8(out).expect("utf-8")
     }
@@ -112,20 +110,20 @@ mod tests {
     fn passwords_are_masked_unless_asked() {
         let t = "AUTH LOGIN 334 VXNlcm5hbWU6 dGVzdA== 334 UGFzc3dvcmQ6 MTIzNDU= 235 ok";
         assert_eq!(
-            shown(t, false, false),
+            shown(t, false),
             "line 1: AUTH LOGIN user=test password=**** reply=235 (success)\n"
         );
         assert_eq!(
-            shown(t, true, false),
+            shown(t, true),
             "line 1: AUTH LOGIN user=test password=12345 reply=235 (success)\n"
         );
     }
 
     #[test]
-    fn escape_sequences_in_a_decoded_user_are_made_visible_on_a_terminal() {
+    fn escape_sequences_in_a_decoded_user_are_made_visible_wherever_output_goes() {
         // "\x1b[2Jroot" base64-encoded.
         let t = "AUTH LOGIN G1sySnJvb3Q=\n535 no";
-        let s = shown(t, false, true);
+        let s = shown(t, false);
         assert_eq!(
             s,
             "line 1: AUTH LOGIN user=\\e[2Jroot password=? reply=535 (failure)\n"

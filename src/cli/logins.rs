@@ -1,12 +1,12 @@
 //! `qtriage logins`: failed and successful logins per account and per IP, from the --log files.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 
 use super::{exit::ExitCode, GlobalArgs};
 use crate::logs::guessing::{summarize, AccountSummary, IpSummary, LoginSummary};
 use crate::logs::SourceReport;
 use crate::queue::date::rfc3339;
-use crate::sanitize::maybe_sanitize;
+use crate::sanitize::sanitize_bytes;
 
 /// Arguments of `logins`.
 #[derive(Debug, clap::Args)]
@@ -29,12 +29,7 @@ pub fn run(
     if args.json {
         write_json(out, &summary, &evidence.reports)?;
     } else {
-        write_text(
-            out,
-            &summary,
-            &evidence.reports,
-            std::io::stdout().is_terminal(),
-        )?;
+        write_text(out, &summary, &evidence.reports)?;
     }
     Ok(if summary.accounts.is_empty() {
         ExitCode::NoMatch
@@ -60,16 +55,15 @@ fn flags(pairs: &[(bool, &str)]) -> String {
     }
 }
 
-/// The two tables and a reading summary; account names sanitized when `is_terminal`.
+/// The two tables and a reading summary; account names sanitized.
 pub fn write_text(
     out: &mut dyn Write,
     s: &LoginSummary,
     reports: &[SourceReport],
-    is_terminal: bool,
 ) -> std::io::Result<()> {
-    write_accounts(out, &s.accounts, is_terminal)?;
+    write_accounts(out, &s.accounts)?;
     writeln!(out)?;
-    write_ips(out, &s.ips, is_terminal)?;
+    write_ips(out, &s.ips)?;
     let total = |f: fn(&SourceReport) -> u64| reports.iter().map(f).sum::<u64>();
     writeln!(
         out,
@@ -83,11 +77,7 @@ pub fn write_text(
     )
 }
 
-fn write_accounts(
-    out: &mut dyn Write,
-    accounts: &[AccountSummary],
-    is_terminal: bool,
-) -> std::io::Result<()> {
+fn write_accounts(out: &mut dyn Write, accounts: &[AccountSummary]) -> std::io::Result<()> {
     writeln!(
         out,
         "{:<32} {:<14} {:>6} {:>6} {:>4} {:>4}  {:<20}  FLAGS",
@@ -95,7 +85,7 @@ fn write_accounts(
     )?;
     for a in accounts {
         let services: Vec<&str> = a.services.iter().map(|s| s.name()).collect();
-        let name = maybe_sanitize(a.account.as_bytes(), is_terminal);
+        let name = sanitize_bytes(a.account.as_bytes());
         writeln!(
             out,
             "{:<32} {:<14} {:>6} {:>6} {:>4} {:>4}  {:<20}  {}",
@@ -112,7 +102,7 @@ fn write_accounts(
     Ok(())
 }
 
-fn write_ips(out: &mut dyn Write, ips: &[IpSummary], is_terminal: bool) -> std::io::Result<()> {
+fn write_ips(out: &mut dyn Write, ips: &[IpSummary]) -> std::io::Result<()> {
     writeln!(
         out,
         "{:<40} {:>6} {:>6} {:>8} {:>5}  {:<20}  FLAGS",
@@ -122,7 +112,7 @@ fn write_ips(out: &mut dyn Write, ips: &[IpSummary], is_terminal: bool) -> std::
         let logged: Vec<String> = i
             .accounts_succeeded
             .iter()
-            .map(|a| maybe_sanitize(a.as_bytes(), is_terminal).into_owned())
+            .map(|a| sanitize_bytes(a.as_bytes()).into_owned())
             .collect();
         let into = if logged.is_empty() {
             String::new()
@@ -231,7 +221,7 @@ mod tests {
             }],
         };
         let mut out = Vec::new();
-        write_text(&mut out, &s, &[], true).expect("write");
+        write_text(&mut out, &s, &[]).expect("write");
         let text = String::from_utf8(out).expect("utf-8");
         assert!(
             !text.contains('\x1b') && !text.contains('\x07') && !text.contains('\u{202e}'),

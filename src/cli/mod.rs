@@ -240,7 +240,10 @@ pub fn stderr_line(args: std::fmt::Arguments<'_>) {
 /// Parse the process arguments and run the command, writing to stdout.
 pub fn run() -> anyhow::Result<ExitCode> {
     unset_empty_option_env();
-    let args = Args::parse();
+    let args = match Args::try_parse() {
+        Ok(args) => args,
+        Err(e) => return Ok(usage_error(&e)),
+    };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let code = dispatch(&args, &mut out)?;
@@ -251,6 +254,68 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Err(e) => Err(e.into()),
         Ok(()) => Ok(code),
     }
+}
+
+/// A clap error as every qtriage error is written: one line on stderr, `qtriage: ...`, exit 2
+/// (clap's own is a block: message, tip, usage, "for more information"). `--help` and
+/// `--version` are not errors and print as clap prints them.
+fn usage_error(e: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let _ = e.print();
+            ExitCode::Success
+        }
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = e.print();
+            ExitCode::Error
+        }
+        _ => {
+            eprintln!("qtriage: {}", usage_error_line(&e.render().to_string()));
+            ExitCode::Error
+        }
+    }
+}
+
+/// clap's rendered error on one line: the message and what it lists (the missing arguments,
+/// the possible values), its tips, where to read more; not the usage block.
+pub fn usage_error_line(rendered: &str) -> String {
+    let mut line = String::new();
+    let mut notes = Vec::new();
+    let body = rendered
+        .lines()
+        .map(str::trim)
+        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .filter(|l| !l.is_empty());
+    for l in body {
+        if let Some(tip) = l.strip_prefix("tip: ") {
+            notes.push(tip);
+        } else {
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(l.strip_prefix("error: ").unwrap_or(l));
+        }
+    }
+    if line.is_empty() {
+        line.push_str("bad arguments");
+    }
+    notes.push("see qtriage --help");
+    format!("{line} ({})", notes.join("; "))
+}
+
+/// An error and its causes on one line (`a: b: c`), each cause once: an error whose message
+/// already ends with its source's text (`log /x: No such file or directory`) does not repeat it.
+pub fn error_line(err: &anyhow::Error) -> String {
+    let mut line = err.to_string();
+    for cause in err.chain().skip(1) {
+        let text = cause.to_string();
+        if !line.ends_with(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+    }
+    line
 }
 
 fn dispatch(args: &Args, out: &mut dyn Write) -> anyhow::Result<ExitCode> {

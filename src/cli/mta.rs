@@ -79,9 +79,12 @@ pub fn run(global: &GlobalArgs, args: &MtaArgs, out: &mut dyn Write) -> anyhow::
     let change = run_and_wait(queue.root(), command, want_running, config.wait)?;
     print_status(out, &change.status, args.json)?;
     if !change.reached {
+        let exit = match change.exit {
+            Some(code) => format!("exited with status {code}"),
+            None => "was killed by a signal".to_string(),
+        };
         warnln!(
-            "qtriage: `{command}` exited with {:?}, and qmail-send is still {} after {}s",
-            change.exit,
+            "qtriage: `{command}` {exit}, and qmail-send is still {} after {}s",
             if want_running { "stopped" } else { "running" },
             config.wait.as_secs()
         );

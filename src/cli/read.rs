@@ -97,12 +97,19 @@ pub fn write_qread(
     if !r.parts.has(Subdir::Info) {
         return Ok(());
     }
+    // An empty mess file is no trouble to qmail-qread: it prints the entry with size 0.
     let problem_in = |part: Subdir| {
-        r.problems
-            .iter()
-            .find(|p| p.part == part && p.kind != ProblemKind::WrongSubdir)
+        r.problems.iter().find(|p| {
+            p.part == part && !matches!(p.kind, ProblemKind::WrongSubdir | ProblemKind::EmptyMess)
+        })
     };
-    let mess_trouble = if r.parts.has(Subdir::Mess) {
+    // qmail-qread opens mess/<id % split>/<id>: a mess file in another split directory is
+    // not there for it.
+    let misplaced = r
+        .problems
+        .iter()
+        .any(|p| p.part == Subdir::Mess && p.kind == ProblemKind::WrongSubdir);
+    let mess_trouble = if r.parts.has(Subdir::Mess) && !misplaced {
         problem_in(Subdir::Mess).map(|p| trouble(p.kind))
     } else {
         Some("file does not exist")

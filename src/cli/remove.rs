@@ -147,7 +147,8 @@ pub struct MessMatch {
 
 /// Carry out an action on the matching messages through the journaled actions
 /// (`crate::actions::remove_compat`): `-r` yanks, `-d` yanks then purges, `-x`/`-X` expire. Each
-/// refuses while qmail-send runs unless `--force`, and prints qmail-remove's lines.
+/// refuses while qmail-send runs unless `--force`, and prints qmail-remove's lines. `-x`/`-X`
+/// warn of the bounces as `expire` does; no match says `0 file(s) match`.
 pub fn perform(
     action: &Action,
     args: &RemoveArgs,
@@ -165,6 +166,14 @@ pub fn perform(
     };
     let yank_dir = yank_dir_of(args, queue);
     let ids: Vec<MessageId> = matches.iter().filter(|m| m.matched).map(|m| m.id).collect();
+    if matches!(mode, RemoveMode::ExpireAt(_)) {
+        eprintln!("{}", super::expire::BACKSCATTER_WARNING);
+    }
+    if ids.is_empty() {
+        // The dry run's count line: an action with nothing to act on must not say nothing.
+        writeln!(out, "0 file(s) match")?;
+        return Ok(ExitCode::Success);
+    }
     let opts = RemoveOptions {
         mode,
         yank_dir,
@@ -323,7 +332,7 @@ pub fn run(
         Err(e) => {
             warnln!(
                 "qtriage remove: -p {}: {e}",
-                String::from_utf8_lossy(pattern)
+                crate::sanitize::sanitize_bytes(pattern)
             );
             return Ok(ExitCode::Error);
         }

@@ -1,14 +1,14 @@
 //! `qtriage top`: the likely culprits across all keys, ranked, with reasons; then what looks
 //! legitimate and must not be removed.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 
 use super::clusters::{cluster_query, load, value_text, AnalysisArgs, ClusterJson};
 use super::print::json::write_line;
 use super::{exit::ExitCode, GlobalArgs};
 use crate::analysis::key::ClusterKey;
 use crate::analysis::{Analysis, TOP_LIMIT};
-use crate::sanitize::maybe_sanitize;
+use crate::sanitize::sanitize_bytes;
 
 /// Arguments of `top`.
 #[derive(Debug, clap::Args)]
@@ -32,7 +32,7 @@ pub fn run(global: &GlobalArgs, args: &TopArgs, out: &mut dyn Write) -> anyhow::
             write_line(out, &ClusterJson::new(c, &a.strings))?;
         }
     } else {
-        write_text(out, &a, std::io::stdout().is_terminal())?;
+        write_text(out, &a)?;
     }
     Ok(if a.records.is_empty() {
         ExitCode::NoMatch
@@ -42,15 +42,15 @@ pub fn run(global: &GlobalArgs, args: &TopArgs, out: &mut dyn Write) -> anyhow::
 }
 
 /// The ranking as text: one block per cluster, its summary, its signals, its query.
-pub fn write_text(out: &mut dyn Write, a: &Analysis, is_terminal: bool) -> std::io::Result<()> {
-    let safe = |s: &str| maybe_sanitize(s.as_bytes(), is_terminal).into_owned();
+pub fn write_text(out: &mut dyn Write, a: &Analysis) -> std::io::Result<()> {
+    let safe = |s: &str| sanitize_bytes(s.as_bytes()).into_owned();
     writeln!(
         out,
         "{} messages in queue",
         crate::analysis::rank::thousands(a.records.len())
     )?;
     for (i, c) in a.top.iter().enumerate() {
-        let value = maybe_sanitize(&value_text(c, a), is_terminal).into_owned();
+        let value = sanitize_bytes(&value_text(c, a)).into_owned();
         writeln!(
             out,
             "\n{:>2}. {:<7}  score {:>5.1}  {} {}  ({} messages)",

@@ -1,7 +1,7 @@
 //! `qtriage watch`: one line (or JSON object) per interval: queue size, growth, todo, and the
 //! clusters that grow fastest; exits for scripts when the queue is stable or inflow too high.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::print::json::{write_line, Text};
 use super::{exit::ExitCode, GlobalArgs};
 use crate::analysis::key::ClusterKey;
-use crate::sanitize::maybe_sanitize;
+use crate::sanitize::sanitize_bytes;
 use crate::watch::{spawn, MonitorConfig, WatchMode, WatchUpdate};
 
 /// Arguments of `watch`.
@@ -95,13 +95,8 @@ pub fn signed(rate: f64) -> String {
     format!("{sign}{}", thousands(r.abs() as u64))
 }
 
-/// Escape line breaks so a value cannot split the line (pipes get everything else as is).
-fn one_line(s: &str) -> String {
-    s.replace('\n', "\\n").replace('\r', "\\r")
-}
-
 /// The text line for one update, without the newline.
-pub fn text_line(u: &WatchUpdate, clock: &str, is_terminal: bool) -> String {
+pub fn text_line(u: &WatchUpdate, clock: &str) -> String {
     let mut line = format!(
         "{clock} queue {} ({}/min) todo {}",
         thousands(u.queue_size),
@@ -109,7 +104,7 @@ pub fn text_line(u: &WatchUpdate, clock: &str, is_terminal: bool) -> String {
         thousands(u.todo)
     );
     for c in &u.clusters {
-        let value = one_line(&maybe_sanitize(&c.value, is_terminal));
+        let value = sanitize_bytes(&c.value);
         line.push_str(&format!(
             " | {} {value} {}/min",
             label(c.key),
@@ -281,14 +276,13 @@ pub fn run(global: &GlobalArgs, args: &WatchArgs, out: &mut dyn Write) -> anyhow
         now,
     ));
     let (updates, _handle) = spawn(queue, config)?;
-    let is_terminal = std::io::stdout().is_terminal();
     let mut stop = Stop::default();
     for update in updates {
         let u = update?;
         if args.json {
             write_line(out, &WatchJson::new(&u))?;
         } else {
-            writeln!(out, "{}", text_line(&u, &clock(u.at_ms), is_terminal))?;
+            writeln!(out, "{}", text_line(&u, &clock(u.at_ms)))?;
         }
         // Each line is flushed so `watch | tee` and cron see it at once.
         out.flush()?;

@@ -1,14 +1,15 @@
 //! `qtriage yank QUERY`: dry run by default; `--apply` moves the messages into the yank area.
 
-use std::io::{IsTerminal, Write};
+use std::collections::HashMap;
+use std::io::Write;
 
 use super::act::{self, ActArgs};
 use super::{exit::ExitCode, GlobalArgs};
 use crate::actions::{self, Plan, PlanOptions};
 use crate::analysis::cluster::{cluster, AnalysisContext};
-use crate::analysis::key::ClusterKey;
+use crate::analysis::key::{ClusterKey, KeyValue};
 use crate::queue::{Interner, MessageRecord, Queue};
-use crate::sanitize::maybe_sanitize;
+use crate::sanitize::sanitize_bytes;
 
 use super::act::Selected;
 use super::print::actions::ActionJson;
@@ -16,8 +17,10 @@ use super::print::json::write_line;
 
 /// How many messages the dry run shows.
 pub const SAMPLE: usize = 10;
-/// How many clusters per key the dry run shows.
-pub const CLUSTERS_SHOWN: usize = 5;
+/// How many values per key the dry run shows before `+N more`.
+pub const CLUSTERS_SHOWN: usize = 20;
+/// The keys the dry run groups by when the query tests none (`age:<30m`, `size:>1M`).
+pub const DEFAULT_KEYS: [ClusterKey; 2] = [ClusterKey::AuthUser, ClusterKey::OriginIp];
 
 /// Arguments of `yank`.
 #[derive(Debug, clap::Args)]
@@ -113,7 +116,21 @@ fn run_inner(
             write_line(out, &j)?;
         } else {
             act::print_unknown(out, &sel.unknown, "not in the queue")?;
-            print_dry_run(out, &plan, &sel.records, &strings)?;
+            let mut keys = sel
+                .query
+                .as_ref()
+                .map(|q| q.cluster_keys())
+                .unwrap_or_default();
+            if keys.is_empty() {
+                keys = DEFAULT_KEYS.to_vec();
+            }
+            let shown = Selection {
+                records: &sel.records,
+                rest: &sel.rest,
+                keys: &keys,
+                now: super::clusters::now()?,
+            };
+            print_dry_run(out, &plan, &shown, &strings)?;
             act::print_problems(out, &plan, None)?;
         }
         return Ok(sel.exit());
@@ -162,14 +179,26 @@ fn run_inner(
     )
 }
 
+/// What a dry run describes: the messages selected, those left, the keys to group them by.
+pub struct Selection<'a> {
+    /// The selected messages.
+    pub records: &'a [MessageRecord],
+    /// The messages the query leaves in the queue.
+    pub rest: &'a [MessageRecord],
+    /// The keys the query tests (or [`DEFAULT_KEYS`]).
+    pub keys: &'a [ClusterKey],
+    /// "Now" for the clusters' rates.
+    pub now: i64,
+}
+
 /// The dry run: counts, clusters hit, a sample, the state of qmail-send, the command to apply.
 pub fn print_dry_run(
     out: &mut dyn Write,
     plan: &Plan,
-    records: &[MessageRecord],
+    sel: &Selection<'_>,
     strings: &Interner,
 ) -> std::io::Result<()> {
-    let tty = std::io::stdout().is_terminal();
+    let records = sel.records;
     writeln!(
         out,
         "would yank {} messages ({} recipients, {}) from {} into {}",
@@ -180,26 +209,17 @@ pub fn print_dry_run(
         plan.yank_dir.display()
     )?;
     let ctx = AnalysisContext {
-        now: actions::plan::unix_now(),
+        now: sel.now,
         ..AnalysisContext::default()
     };
-    for key in [ClusterKey::AuthUser, ClusterKey::OriginIp] {
-        writeln!(out, "clusters hit ({}):", key.name())?;
-        for c in cluster(records, key, strings, &ctx)
-            .iter()
-            .take(CLUSTERS_SHOWN)
-        {
-            let value = c
-                .value
-                .map_or_else(|| "(none)".to_string(), |v| v.text(strings));
-            writeln!(
-                out,
-                "  {:>8}  {}",
-                c.messages,
-                maybe_sanitize(value.as_bytes(), tty)
-            )?;
-        }
+    for &key in sel.keys {
+        write_clusters_hit(out, key, sel, strings, &ctx)?;
     }
+    writeln!(
+        out,
+        "would remain in the queue: {} messages",
+        sel.rest.len()
+    )?;
     writeln!(out, "sample:")?;
     for r in records.iter().take(SAMPLE) {
         let sender = r
@@ -215,12 +235,52 @@ pub fn print_dry_run(
             out,
             "  #{}  <{}>  {} rcpt  {} bytes  {}",
             r.id,
-            maybe_sanitize(&sender, tty),
+            sanitize_bytes(&sender),
             r.recipients.len(),
             r.size,
-            maybe_sanitize(&subject, tty)
+            sanitize_bytes(&subject)
         )?;
     }
     writeln!(out, "{}", act::mta_line(plan))?;
     writeln!(out, "apply with: {}", act::apply_command())
+}
+
+/// One key's `clusters hit` block: every value of the selection with how many messages it has
+/// and how many of that value the yank leaves queued, up to [`CLUSTERS_SHOWN`], then `+N more`.
+fn write_clusters_hit(
+    out: &mut dyn Write,
+    key: ClusterKey,
+    sel: &Selection<'_>,
+    strings: &Interner,
+    ctx: &AnalysisContext,
+) -> std::io::Result<()> {
+    let hit = cluster(sel.records, key, strings, ctx);
+    let left: HashMap<Option<KeyValue>, usize> = cluster(sel.rest, key, strings, ctx)
+        .into_iter()
+        .map(|c| (c.value, c.messages))
+        .collect();
+    let plural = if hit.len() == 1 { "" } else { "s" };
+    writeln!(
+        out,
+        "clusters hit ({}): {} value{plural}",
+        key.name(),
+        hit.len()
+    )?;
+    for c in hit.iter().take(CLUSTERS_SHOWN) {
+        let value = c
+            .value
+            .map_or_else(|| "(none)".to_string(), |v| v.text(strings));
+        writeln!(
+            out,
+            "  {:>8}  {}  ({} left in the queue)",
+            c.messages,
+            sanitize_bytes(value.as_bytes()),
+            left.get(&c.value).copied().unwrap_or(0)
+        )?;
+    }
+    if let Some(more) = hit.get(CLUSTERS_SHOWN..).filter(|m| !m.is_empty()) {
+        let messages: usize = more.iter().map(|c| c.messages).sum();
+        writeln!(out, "  +{} more ({messages} messages)", more.len())?;
+    }
+    Ok(())
 }

@@ -85,10 +85,7 @@ pub fn run(
                 j.in_yank_area,
                 j.failed,
                 j.created,
-                crate::sanitize::maybe_sanitize(
-                    j.query.as_bytes(),
-                    std::io::IsTerminal::is_terminal(&std::io::stdout())
-                )
+                crate::sanitize::sanitize_str(j.query)
             )?;
         }
     }

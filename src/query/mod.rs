@@ -84,6 +84,20 @@ impl Query {
         yes
     }
 
+    /// The cluster keys its terms test, each once, in the order they are written
+    /// (`auth:test or ip:1.2.3.4` is auth-user, origin-ip).
+    pub fn cluster_keys(&self) -> Vec<crate::analysis::key::ClusterKey> {
+        let mut keys = Vec::new();
+        if let Some(e) = &self.expr {
+            e.terms(&mut |t| {
+                if let Some(k) = t.cluster_key().filter(|k| !keys.contains(k)) {
+                    keys.push(k);
+                }
+            });
+        }
+        keys
+    }
+
     /// Does `r` match? Terms that need the message file read it here, only when the record's
     /// own fields cannot decide.
     pub fn matches(&self, ctx: &QueryContext<'_>, r: &MessageRecord) -> bool {

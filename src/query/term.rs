@@ -237,7 +237,7 @@ fn null_sender(v: &ValueTok) -> Option<Matcher> {
 }
 
 fn problem(v: &ValueTok) -> Result<Option<ProblemKind>, String> {
-    const ALL: [ProblemKind; 10] = ProblemKind::ALL;
+    const ALL: [ProblemKind; 11] = ProblemKind::ALL;
     if matches!(v, ValueTok::Plain(u) if u[..] == [Unit::Lit('a'), Unit::Lit('n'), Unit::Lit('y')])
     {
         return Ok(None);
@@ -309,6 +309,26 @@ impl Term {
     /// Does evaluating it read the message file?
     pub fn needs_file(&self) -> bool {
         matches!(self, Term::Header { .. } | Term::Body(_) | Term::Text(_))
+    }
+
+    /// The cluster key whose values this term tests (`auth:` the AUTH user, `cluster:KEY=` its
+    /// key), if any: what a dry run groups the selection by.
+    pub fn cluster_key(&self) -> Option<ClusterKey> {
+        Some(match self {
+            Term::Ip(_) => ClusterKey::OriginIp,
+            Term::Auth(_) => ClusterKey::AuthUser,
+            Term::Uid(_) => ClusterKey::Uid,
+            Term::Script(_) => ClusterKey::Script,
+            Term::Helo(_) => ClusterKey::Helo,
+            Term::Origin(_) => ClusterKey::Origin,
+            Term::Sender(_) => ClusterKey::Sender,
+            Term::From(_) => ClusterKey::From,
+            Term::SenderDomain(_) => ClusterKey::SenderDomain,
+            Term::RcptDomain(_) => ClusterKey::RcptDomain,
+            Term::Subject(_) => ClusterKey::Subject,
+            Term::Cluster { key, .. } => *key,
+            _ => return None,
+        })
     }
 
     /// Write the term as query text.

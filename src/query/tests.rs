@@ -356,6 +356,18 @@ fn needs_files_only_for_header_body_text() {
 }
 
 #[test]
+fn cluster_keys_are_the_keys_the_terms_test() {
+    use crate::analysis::key::ClusterKey::*;
+    assert_eq!(parse("uid:48").cluster_keys(), [Uid]);
+    assert_eq!(
+        parse("auth:a or (ip:1.2.3.0/24 not auth:b) cluster:script=x age:<1h").cluster_keys(),
+        [AuthUser, OriginIp, Script]
+    );
+    assert!(parse("age:<30m size:>1k").cluster_keys().is_empty());
+    assert!(parse("").cluster_keys().is_empty());
+}
+
+#[test]
 fn render_error_points_a_caret_at_the_span() {
     let text = "auth:test sendr:x";
     let e = error(text);

@@ -9,6 +9,7 @@ use std::borrow::Cow;
 
 use memchr::{memchr, memchr2, memchr_iter};
 
+mod charset;
 mod plain;
 
 /// Bytes read by the first `read(2)`: most headers (a flood's are 1-3 KiB) fit in one.
@@ -249,27 +250,61 @@ pub fn summarize(header: &[u8]) -> HeaderSummary<'_> {
     s
 }
 
-/// Decode an RFC 2047 value (Subject, display name) to text, bounded by [`MAX_DECODE`].
+/// Decode an RFC 2047 value (Subject, display name) to text, bounded by [`MAX_DECODE`]. Bytes
+/// whose charset cannot be told become U+FFFD here; [`decode_text_cow`] keeps them.
 pub fn decode_text(value: &[u8]) -> String {
-    decode_text_cow(value).into_owned()
+    String::from_utf8_lossy(&decode_text_cow(value)).into_owned()
 }
 
-/// [`decode_text`], borrowing from `value` when it is plain text already collapsed.
-pub(crate) fn decode_text_cow(value: &[u8]) -> Cow<'_, str> {
-    plain::decode_plain(value).unwrap_or_else(|| Cow::Owned(decode_text_mailparse(value)))
+/// [`decode_text`] as bytes, borrowing from `value` when it is plain text already collapsed.
+/// UTF-8 unless the value held raw 8-bit bytes of a charset that could not be told
+/// ([`charset`]): those are kept as they are, for the sanitizer to show as `\xNN` and for
+/// `--json` to give exactly.
+pub fn decode_text_cow(value: &[u8]) -> Cow<'_, [u8]> {
+    match plain::decode_plain(value) {
+        Some(Cow::Borrowed(s)) => Cow::Borrowed(s.as_bytes()),
+        Some(Cow::Owned(s)) => Cow::Owned(s.into_bytes()),
+        None => Cow::Owned(decode_text_mailparse(value)),
+    }
 }
 
-/// [`decode_text`] through mailparse, for any value.
-fn decode_text_mailparse(value: &[u8]) -> String {
+/// [`decode_text_cow`] through mailparse, for any value. Raw 8-bit text is first decoded from
+/// its detected charset, so mailparse sees UTF-8 and never falls back to Latin-1.
+fn decode_text_mailparse(value: &[u8]) -> Vec<u8> {
     let value = &value[..value.len().min(MAX_DECODE)];
-    let mut field = Vec::with_capacity(value.len() + 3);
+    let detected;
+    let text = match std::str::from_utf8(value) {
+        Ok(_) => value,
+        // Only cut short (by MAX_DECODE, mid-character): the whole characters are UTF-8.
+        Err(e) if e.error_len().is_none() => &value[..e.valid_up_to()],
+        Err(_) => match charset::decode_8bit(value) {
+            Some(t) => {
+                detected = t;
+                detected.as_bytes()
+            }
+            None => return collapse_ws_bytes(value),
+        },
+    };
+    let mut field = Vec::with_capacity(text.len() + 3);
     field.extend_from_slice(b"X: ");
-    field.extend_from_slice(value);
+    field.extend_from_slice(text);
     let decoded = match mailparse::parse_header(&field) {
         Ok((h, _)) => h.get_value(),
-        Err(_) => String::from_utf8_lossy(value).into_owned(),
+        Err(_) => String::from_utf8_lossy(text).into_owned(),
     };
-    collapse_ws(&decoded)
+    collapse_ws(&decoded).into_bytes()
+}
+
+/// [`collapse_ws`] over bytes that are not text: ASCII whitespace runs become one space.
+fn collapse_ws_bytes(b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(b.len());
+    for w in b.split(u8::is_ascii_whitespace).filter(|w| !w.is_empty()) {
+        if !out.is_empty() {
+            out.push(b' ');
+        }
+        out.extend_from_slice(w);
+    }
+    out
 }
 
 fn collapse_ws(s: &str) -> String {
@@ -303,6 +338,12 @@ pub(crate) fn parse_from_cow(raw: &[u8]) -> (Option<Cow<'_, str>>, Option<Cow<'_
 /// [`parse_from`] through mailparse, for any field.
 fn parse_from_mailparse(raw: &[u8]) -> (Option<String>, Option<String>) {
     let raw = &raw[..raw.len().min(MAX_DECODE)];
+    // A raw 8-bit display name in a charset that can be told is read in it, not as Latin-1.
+    let detected = std::str::from_utf8(raw)
+        .is_err()
+        .then(|| charset::decode_8bit(raw))
+        .flatten();
+    let raw = detected.as_deref().map_or(raw, str::as_bytes);
     if let Ok((h, _)) = mailparse::parse_header(raw) {
         if let Ok(list) = mailparse::addrparse_header(&h) {
             if let Some(single) = list.extract_single_info() {

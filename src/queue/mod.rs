@@ -44,8 +44,14 @@ pub struct Queue {
 
 impl Queue {
     /// Open the queue at `root`, detecting conf-split and the big-todo layout.
+    ///
+    /// A relative `root` is made absolute here, once, against the current directory: the
+    /// watcher compares it with file events, whose paths are absolute, and a relative root
+    /// matched none of them (issue 19: `--queue queue watch` counted nothing). Symbolic links
+    /// in it are kept, not resolved, so it names the queue the way the operator did.
     pub fn open(root: impl AsRef<Path>, opts: QueueOptions) -> Result<Queue> {
-        let root = root.as_ref().to_path_buf();
+        let given = root.as_ref();
+        let root = std::path::absolute(given).map_err(|e| Error::io(given, e))?;
         let meta = std::fs::metadata(&root).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => Error::NotAQueue {
                 path: root.clone(),

@@ -137,11 +137,15 @@ pub enum ProblemKind {
     HeaderTooLong,
     /// The header block holds bytes no mail header should (NUL, or nothing parseable).
     UnparsedHeader,
+    /// The mess file is empty although the message has an envelope: qmail-queue writes the
+    /// envelope only after the whole message, so its bytes are lost (a mess file alone, still
+    /// being received, is not flagged).
+    EmptyMess,
 }
 
 impl ProblemKind {
     /// Every kind, for queries and help texts.
-    pub const ALL: [ProblemKind; 10] = [
+    pub const ALL: [ProblemKind; 11] = [
         ProblemKind::TruncatedEnvelope,
         ProblemKind::UnknownRecord,
         ProblemKind::NonUtf8Address,
@@ -152,6 +156,7 @@ impl ProblemKind {
         ProblemKind::WrongSubdir,
         ProblemKind::HeaderTooLong,
         ProblemKind::UnparsedHeader,
+        ProblemKind::EmptyMess,
     ];
 
     /// The name used in output and queries.
@@ -167,6 +172,7 @@ impl ProblemKind {
             ProblemKind::WrongSubdir => "wrong-subdir",
             ProblemKind::HeaderTooLong => "header-too-long",
             ProblemKind::UnparsedHeader => "unparsed-header",
+            ProblemKind::EmptyMess => "empty-mess",
         }
     }
 }
@@ -330,7 +336,8 @@ pub struct HeaderFields {
 pub struct MessageRecord {
     /// The id (inode of the mess file).
     pub id: MessageId,
-    /// Birth time, unix seconds: the info file's mtime, else the todo/mess file's.
+    /// Birth time, unix seconds: the info file's mtime, else the todo/mess file's; 0 when no
+    /// file gave one (an orphan envelope, a directory in mess/): see [`MessageRecord::birth`].
     pub queued: i64,
     /// Size of the mess file in bytes.
     pub size: u64,
@@ -369,6 +376,12 @@ impl MessageRecord {
             headers: HeaderFields::default(),
             problems: Box::new([]),
         }
+    }
+
+    /// The birth time, `None` when unknown (`queued` 0): shown as `-` and `null`, never as
+    /// 1970-01-01.
+    pub fn birth(&self) -> Option<i64> {
+        (self.queued != 0).then_some(self.queued)
     }
 
     /// A bounce/ file exists: qmail-qread's `bouncing`.

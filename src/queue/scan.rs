@@ -443,6 +443,12 @@ fn read_message(ctx: &ReadCtx<'_>, group: &[Found], buf: &mut Vec<u8>) -> Option
         match f.subdir {
             Subdir::Mess => {
                 record.size = size;
+                let enveloped = [Subdir::Todo, Subdir::Intd, Subdir::Info, Subdir::Local]
+                    .into_iter()
+                    .any(|s| parts.has(s) || parts.has(Subdir::Remote));
+                if size == 0 && enveloped {
+                    b.flag(ProblemKind::EmptyMess, Subdir::Mess);
+                }
                 if let Some(t) = mtime {
                     b.fallback_time.get_or_insert(t);
                 } else {

@@ -416,6 +416,8 @@ pub fn build(src: &ReportSources<'_>) -> ReportInput {
             spam_messages: in_queue as u64,
         },
         fixes: Vec::new(),
+        // Until `compose` reads an account database.
+        accounts_note: Some(super::NO_ACCOUNTS.into()),
         notes: std::iter::once(format!(
             "{rule}; subjects are templates with digits and random tokens masked"
         ))

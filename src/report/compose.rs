@@ -51,8 +51,22 @@ pub fn compose(sources: &ReportSources<'_>, extras: &Extras<'_>) -> ReportInput 
         max_hash_attempts: REPORT_HASH_ATTEMPTS,
         ..CheckOptions::default()
     };
+    let not_checked = |why: String| {
+        format!(
+            "accounts not checked: {why}; check them with `qtriage accounts --vpopmail DIR` \
+             or `qtriage report --vpopmail DIR`"
+        )
+    };
     match assess(extras.vpopmail, &opts) {
+        Ok(a) if a.accounts == 0 => {
+            let why = format!(
+                "no account found in {}",
+                sanitize_str(&extras.vpopmail.display().to_string())
+            );
+            input.accounts_note = Some(not_checked(why));
+        }
         Ok(a) => {
+            input.accounts_note = None;
             add_fixes(&mut input, &a.check);
             if !a.warnings.is_empty() {
                 input.notes.push(format!(
@@ -61,10 +75,13 @@ pub fn compose(sources: &ReportSources<'_>, extras: &Extras<'_>) -> ReportInput 
                 ));
             }
         }
-        Err(e) => input.notes.push(format!(
-            "accounts not checked: {}",
-            sanitize_str(&e.to_string())
-        )),
+        Err(e) => {
+            input.notes.push(format!(
+                "accounts not checked: {}",
+                sanitize_str(&e.to_string())
+            ));
+            input.accounts_note = Some(not_checked(sanitize_str(&e.to_string()).into_owned()));
+        }
     }
     input
 }

@@ -172,7 +172,13 @@ fn remaining_and_fixes(out: &mut String, r: &ReportInput) {
     let _ = writeln!(out, "- Bouncing: {}", m.bouncing);
     let _ = writeln!(out, "- Spam still queued: {}", m.spam_messages);
     let _ = writeln!(out, "\n## Recommended fixes\n");
-    if r.fixes.is_empty() {
+    if let Some(note) = &r.accounts_note {
+        // No account database was read: "none at risk" would be a claim nobody checked.
+        let _ = writeln!(out, "{note}");
+        if r.fixes.is_empty() {
+            return;
+        }
+    } else if r.fixes.is_empty() {
         let _ = writeln!(out, "no account at risk found");
         return;
     }
@@ -265,5 +271,19 @@ mod tests {
         );
         assert!(md.contains("## Culprits\n\nnone found"));
         assert!(md.contains("no account at risk found"));
+    }
+
+    #[test]
+    fn accounts_not_read_are_not_called_safe() {
+        let r = ReportInput {
+            accounts_note: Some("accounts not checked: no account found in /x; check them".into()),
+            ..Default::default()
+        };
+        let md = render(&r);
+        assert!(
+            md.contains("## Recommended fixes\n\naccounts not checked: no account found in /x"),
+            "{md}"
+        );
+        assert!(!md.contains("no account at risk"), "{md}");
     }
 }

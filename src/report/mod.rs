@@ -37,6 +37,10 @@ pub const NO_JOURNAL: &str = "no journal found";
 /// The line shown when no login log was read.
 pub const NO_LOG: &str = "no login log read";
 
+/// The recommended fixes' line before any account database was read.
+pub const NO_ACCOUNTS: &str =
+    "accounts not checked: no account database read; check them with `qtriage accounts --vpopmail DIR`";
+
 fn time<S: serde::Serializer>(t: &i64, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&rfc3339(*t))
 }
@@ -176,6 +180,9 @@ pub struct ReportInput {
     pub remaining: Remaining,
     /// Accounts to fix (from `accounts`): no password or hash, only rule names and advice.
     pub fixes: Vec<AccountRisk>,
+    /// Why the accounts were not checked (no account database was read), and how to check
+    /// them; `None` when they were, so an empty `fixes` means none is at risk.
+    pub accounts_note: Option<String>,
     /// Anything the reader should know about how the report was made.
     pub notes: Vec<String>,
 }

@@ -87,7 +87,14 @@ fn key_action(state: &AppState, key: KeyEvent) -> Option<Action> {
         return None;
     }
     if state.popup == Popup::Help {
-        return Some(Action::Cmd(Command::Back));
+        // j/k and the page keys scroll a keymap longer than the screen; any other key closes.
+        return Some(Action::Cmd(match key.code {
+            KeyCode::Down | KeyCode::Char('j') => Command::Down,
+            KeyCode::Up | KeyCode::Char('k') => Command::Up,
+            KeyCode::PageDown | KeyCode::Char(' ') => Command::PageDown,
+            KeyCode::PageUp => Command::PageUp,
+            _ => Command::Back,
+        }));
     }
     match state.popup {
         Popup::Running { .. } => return None,
@@ -301,7 +308,15 @@ fn command(state: &mut AppState, c: Command) -> Option<Effect> {
     match c {
         Command::Quit => state.ui.quit = true,
         Command::Back => back(state),
-        Command::Help => state.popup = Popup::Help,
+        Command::Help => {
+            state.popup = Popup::Help;
+            state.ui.help_scroll = 0;
+        }
+        Command::Up | Command::Down | Command::PageUp | Command::PageDown
+            if state.popup == Popup::Help =>
+        {
+            scroll_help(state, c);
+        }
         Command::Up => navigate(state, Move::Up),
         Command::Down => navigate(state, Move::Down),
         Command::PageUp => navigate(state, Move::PageUp),
@@ -519,3 +534,17 @@ fn apply_query(state: &mut AppState) -> Option<Effect> {
 mod scan_tests;
 #[cfg(test)]
 mod tests;
+
+/// Move the help popup's first row, within the keymap (`max_scroll` at this screen size).
+fn scroll_help(state: &mut AppState, c: Command) {
+    let page = state.ui.size.1.saturating_sub(3).max(1);
+    let max = crate::tui::view::help::max_scroll(state.ui.size);
+    let s = state.ui.help_scroll;
+    state.ui.help_scroll = match c {
+        Command::Up => s.saturating_sub(1),
+        Command::Down => s.saturating_add(1),
+        Command::PageUp => s.saturating_sub(page),
+        _ => s.saturating_add(page),
+    }
+    .min(max);
+}

@@ -9,9 +9,10 @@ use std::io::Read;
 use rustix::fs::{FileType, Mode, OFlags, CWD};
 
 use super::state::Inspection;
+use crate::logs::LogAttribution;
 use crate::queue::date::rfc3339;
-use crate::queue::headers::{decode_text, fields, header_end, HEADER_CAP};
-use crate::queue::{Interner, MessageRecord, OriginKind, Queue, Subdir, Sym};
+use crate::queue::headers::{decode_text_cow, fields, header_end, HEADER_CAP};
+use crate::queue::{AuthSource, Interner, MessageRecord, OriginKind, Queue, Subdir, Sym};
 use crate::sanitize::sanitize_bytes;
 
 /// Body bytes read for the preview.
@@ -39,10 +40,29 @@ fn text(strings: &Interner, sym: Option<Sym>) -> String {
     )
 }
 
-/// The inspector content for `r`.
-pub fn inspect(queue: &Queue, strings: &Interner, r: &MessageRecord) -> Inspection {
+/// The inspector content for `r`; `log` is the log line that named its AUTH user, when its
+/// headers did not (`--log`).
+pub fn inspect(
+    queue: &Queue,
+    strings: &Interner,
+    r: &MessageRecord,
+    log: Option<&LogAttribution>,
+) -> Inspection {
+    let mut envelope = envelope(strings, r);
+    if r.origin.auth_source == AuthSource::Log {
+        // The headers name no AUTH user: the one shown is the logs' claim, and the operator
+        // must see that, and on which line it rests, before yanking on it.
+        envelope.push(match log {
+            Some(l) => format!(
+                "auth user {} from the logs, not the headers: {}",
+                clip(sanitize_bytes(l.auth_user.as_bytes())),
+                clip(sanitize_bytes(l.evidence.as_bytes()))
+            ),
+            None => "auth user from the logs (--log), not the headers".to_string(),
+        });
+    }
     let mut out = Inspection {
-        envelope: envelope(strings, r),
+        envelope,
         ..Inspection::empty(r.id)
     };
     let bytes = match read_bounded(queue, r) {
@@ -62,7 +82,7 @@ pub fn inspect(queue: &Queue, strings: &Interner, r: &MessageRecord) -> Inspecti
         if f.is("received") {
             out.received.push(value.trim_start().to_string());
         } else if f.is("subject") && out.subject.is_none() {
-            let decoded = clip(sanitize_bytes(decode_text(&f.value).as_bytes()));
+            let decoded = clip(sanitize_bytes(&decode_text_cow(&f.value)));
             out.subject = Some((decoded, value.trim_start().to_string()));
         } else if out.headers.len() < MAX_HEADERS {
             let name = sanitize_bytes(f.name);
@@ -91,7 +111,7 @@ fn envelope(strings: &Interner, r: &MessageRecord) -> Vec<String> {
             r.id,
             r.state.name(),
             r.size,
-            rfc3339(r.queued)
+            r.birth().map_or_else(|| "-".to_string(), rfc3339)
         ),
         format!(
             "sender <{}>",
@@ -198,7 +218,7 @@ mod tests {
         let q = Queue::open(fq.root(), QueueOptions::default()).expect("open");
         let strings = Interner::new();
         let s = scan(&q, &strings, ScanOptions::default(), &Progress::default()).expect("scan");
-        let i = inspect(&q, &strings, &s.records[0]);
+        let i = inspect(&q, &strings, &s.records[0], None);
         assert_eq!(i.origin_line, Some(1));
         assert!(
             i.received[1].contains("test@86.107.221.138"),
@@ -213,5 +233,40 @@ mod tests {
         assert!(i.envelope[1].contains("evil\\e[2J@spam.example"));
         let all = format!("{i:?}");
         assert!(!all.contains('\x1b'), "raw ESC leaked");
+    }
+
+    /// Issue 19: an AUTH user the logs gave (no header names one) says so, with its line.
+    #[test]
+    fn an_auth_user_from_the_logs_shows_its_log_line() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let fq = QueueBuilder::new(dir.path()).create().expect("queue");
+        fq.add(&MessageSpec::new().received_from("86.107.221.138"))
+            .expect("add");
+        let q = Queue::open(fq.root(), QueueOptions::default()).expect("open");
+        let strings = Interner::new();
+        let s = scan(&q, &strings, ScanOptions::default(), &Progress::default()).expect("scan");
+        let mut r = s.records[0].clone();
+        assert!(!inspect(&q, &strings, &r, None)
+            .envelope
+            .iter()
+            .any(|l| l.contains("from the logs")));
+        r.origin.auth_user = Some(strings.intern(b"test"));
+        r.origin.auth_source = AuthSource::Log;
+        let line = LogAttribution {
+            auth_user: "test".into(),
+            evidence: "from log: CHKUSER line at 09:59:59 (/var/log/qmail/smtpd/current:3)".into(),
+            ip: "86.107.221.138".parse().ok(),
+            source: crate::logs::AttributionSource::Chkuser,
+            time: 0,
+            at: crate::logs::event::LogRef { file: 0, line: 3 },
+        };
+        let i = inspect(&q, &strings, &r, Some(&line));
+        assert!(
+            i.envelope.iter().any(|l| l
+                == "auth user test from the logs, not the headers: from log: CHKUSER line at \
+                    09:59:59 (/var/log/qmail/smtpd/current:3)"),
+            "{:?}",
+            i.envelope
+        );
     }
 }

@@ -449,6 +449,8 @@ pub struct Ui {
     pub colour: bool,
     /// Leave the event loop.
     pub quit: bool,
+    /// First row of the help popup (it scrolls when the screen cannot hold the keymap).
+    pub help_scroll: u16,
 }
 
 impl Default for Ui {
@@ -458,6 +460,7 @@ impl Default for Ui {
             size: (80, 24),
             colour: true,
             quit: false,
+            help_scroll: 0,
         }
     }
 }

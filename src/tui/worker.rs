@@ -265,7 +265,8 @@ impl WorkerState {
         let Some(s) = &self.snapshot else { return };
         match s.records.get(index as usize).filter(|r| r.id == id) {
             Some(r) => {
-                let i = super::inspect::inspect(&self.ops.queue, &s.strings, r);
+                let log = s.logs.attributed.get(&r.id);
+                let i = super::inspect::inspect(&self.ops.queue, &s.strings, r, log);
                 self.emit(Event::Worker(Report::Inspected(Box::new(i))));
             }
             None => self.emit(Event::Worker(Report::Error(format!(

@@ -75,6 +75,19 @@ fn info_without_mess_warns_like_qmail_qread() {
     );
 }
 
+/// Issue 19: qmail-qread opens mess/<id % split>/<id>; a mess file in another split directory
+/// is not there for it, so `read` warns the same way instead of printing a normal entry.
+#[test]
+fn mess_in_the_wrong_split_directory_warns_like_qmail_qread() {
+    let t = TestQueue::new(23);
+    let id = t.add(MessageSpec::new().remote("x@y.example"));
+    t.q.misplace(Subdir::Mess, id).expect("misplace");
+    assert_text(
+        &t.stdout(&["read"]),
+        &format!("warning: trouble with #{id}: file does not exist\n"),
+    );
+}
+
 #[test]
 fn messages_without_info_are_not_listed() {
     let t = TestQueue::new(23);

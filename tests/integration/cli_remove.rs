@@ -263,14 +263,52 @@ fn dash_d_deletes_and_dash_x_expires() {
         .expect("info")
         .modified()
         .expect("mtime");
-    let out =
-        s.t.stdout(&["remove", "-p", "literal (ab)", "-X", "604800"]);
-    assert!(out.contains("expired "), "{out}");
+    // Back by a day more than its age, whatever today's date: the fixture's birth times are
+    // fixed, so a constant SECS would stop moving it back once the calendar passed them.
+    let age = std::time::SystemTime::now()
+        .duration_since(before)
+        .map_or(0, |d| d.as_secs());
+    let secs = (age + 86_400).to_string();
+    let out = s.t.run(&["remove", "-p", "literal (ab)", "-X", &secs]);
+    assert_exit(&out, 0);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(stdout.contains("expired "), "{stdout}");
+    // Issue 19: the bounces are backscatter, as `expire` warns.
+    assert!(stderr.contains(EXPIRE_WARNING), "{stderr}");
     let after = std::fs::metadata(&info)
         .expect("info")
         .modified()
         .expect("mtime");
     assert!(after < before, "the birth time moved back");
+}
+
+/// `expire`'s warning, which `-x` and `-X` print too.
+const EXPIRE_WARNING: &str = qtriage::cli::expire::BACKSCATTER_WARNING;
+
+#[test]
+fn dash_x_warns_of_backscatter_and_no_match_says_so() {
+    let s = seed();
+    for args in [&["-x", "2026-01-01"][..], &["-X", "604800"]] {
+        let mut full = vec!["remove", "-p", "no such text anywhere"];
+        full.extend_from_slice(args);
+        let out = s.t.run(&full);
+        assert_exit(&out, 0);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(EXPIRE_WARNING), "{args:?}: {err}");
+        assert_text(&String::from_utf8_lossy(&out.stdout), "0 file(s) match\n");
+    }
+    for args in [&["-r"][..], &["-d"]] {
+        let mut full = vec!["remove", "-p", "no such text anywhere"];
+        full.extend_from_slice(args);
+        let out = s.t.run(&full);
+        assert_exit(&out, 0);
+        assert_text(&String::from_utf8_lossy(&out.stdout), "0 file(s) match\n");
+        assert!(!String::from_utf8_lossy(&out.stderr).contains("WARNING"));
+    }
+    assert!(!s.t.root().join("yanked").exists(), "nothing was yanked");
 }
 
 #[test]

@@ -170,6 +170,8 @@ fn qread_trouble(c: &HostileCase) -> Option<&'static str> {
             ProblemKind::Symlink => Some("symbolic link (not followed)"),
             ProblemKind::NotRegularFile => Some("not a regular file"),
             ProblemKind::Unreadable => Some("access denied"),
+            // qmail-qread opens mess/<id % split>/<id> only (issue 19).
+            ProblemKind::WrongSubdir if p.part == Subdir::Mess => Some("file does not exist"),
             _ => None,
         })
 }

@@ -16,6 +16,7 @@ mod contract;
 mod crash;
 mod expire;
 mod flood;
+mod honest;
 mod hostile;
 mod hostile_harness;
 mod hostile_vanish;

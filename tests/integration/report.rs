@@ -28,6 +28,7 @@ struct ReportJson {
     journal_note: Option<String>,
     remaining: RemainingJson,
     fixes: Vec<serde_json::Value>,
+    accounts_note: Option<String>,
     notes: Vec<String>,
 }
 
@@ -330,6 +331,9 @@ fn report_without_vpopmail_says_so() {
     assert_exit(&out, 0);
     let r: ReportJson = serde_json::from_slice(&out.stdout).expect("report json");
     assert!(r.fixes.is_empty());
+    assert!(r
+        .accounts_note
+        .is_some_and(|n| n.starts_with("accounts not checked")));
     assert!(
         r.notes
             .iter()

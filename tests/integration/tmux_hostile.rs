@@ -1,7 +1,8 @@
-//! Issue 10 on a real terminal: commands over the hostile queue run inside tmux (so stdout IS a
-//! terminal and sanitizing applies), then `capture-pane` proves no sequence from a message
-//! reached the terminal: the title is unchanged, the screen was not cleared, no clipboard buffer
-//! was set, no escape is left in the cells, and the sequences are there as visible text.
+//! Issue 10 on a real terminal: commands over the hostile queue run inside tmux, their stdout the
+//! terminal itself or a pipe into `cat` (issue 19: `| head`, `| less -R`, `> file; cat file` end
+//! on a terminal as surely), then `capture-pane` proves no sequence from a message reached the
+//! terminal: the title is unchanged, the screen was not cleared, no clipboard buffer was set, no
+//! escape is left in the cells, and the sequences are there as visible text.
 //!
 //! Skipped, with a message, when tmux is not installed (`.ci/run` installs it). A new face is
 //! one more [`TerminalCase`] run through [`assert_terminal_clean`], as the TUI's is.
@@ -228,11 +229,45 @@ fn script(queue: &Path, args: &[String]) -> String {
     )
 }
 
+/// The script of a case whose output goes through a pipe into `cat` on its way to the terminal,
+/// as `qtriage list | head` does; the status is qtriage's, kept in a file (sh has no pipefail).
+fn script_piped(queue: &Path, args: &[String]) -> String {
+    let bin = quote(env!("CARGO_BIN_EXE_qtriage"));
+    let args: Vec<String> = args.iter().map(|a| quote(a)).collect();
+    format!(
+        "unset QTRIAGE_QUEUE QTRIAGE_LOGS\nexport QTRIAGE_NOW={HOSTILE_NOW} \
+         QTRIAGE_VPOPMAIL=/nonexistent\nst=$(mktemp)\nprintf 'BEFORE-%s\\n' MARK\n\
+         ( {bin} --queue {} {}; echo $? >\"$st\" ) | cat\nstatus=$(cat \"$st\")\n\
+         printf 'AFTER-%s %s END\\n' MARK \"$status\"\nexec cat\n",
+        quote(&queue.to_string_lossy()),
+        args.join(" ")
+    )
+}
+
 /// Run `case` on the terminal and assert nothing from the queue acted on it.
 pub fn assert_terminal_clean(tmux: &Tmux, default_title: &str, case: &TerminalCase) -> Screen {
     let root: PathBuf = hostile().root.clone();
     let s = tmux.run(case.name, &script(&root, &case.args), &case.keys);
-    let n = case.name;
+    assert_screen_clean(tmux, default_title, case.name, case, s)
+}
+
+/// Run `case` with its output piped through `cat` and assert nothing from the queue acted on
+/// the terminal.
+pub fn assert_piped_clean(tmux: &Tmux, default_title: &str, case: &TerminalCase) -> Screen {
+    let root: PathBuf = hostile().root.clone();
+    let name = format!("{}-piped", case.name);
+    let s = tmux.run(&name, &script_piped(&root, &case.args), &case.keys);
+    assert_screen_clean(tmux, default_title, &name, case, s)
+}
+
+/// What a run left on the terminal: its status, the title, the buffers, the screen, the cells.
+fn assert_screen_clean(
+    tmux: &Tmux,
+    default_title: &str,
+    n: &str,
+    case: &TerminalCase,
+    s: Screen,
+) -> Screen {
     assert_eq!(s.status, case.status, "{n}: exit status\n{}", s.text);
     assert!(
         s.text.contains("AFTER-MARK"),
@@ -392,6 +427,23 @@ fn hostile_queue_on_a_real_terminal() {
 }
 
 #[test]
+fn hostile_output_piped_through_cat_keeps_the_terminal_clean() {
+    let Some(tmux) = Tmux::start() else { return };
+    let title = control(&tmux);
+    let mut cases = cli_cases();
+    cases.push(TerminalCase {
+        name: "list-all",
+        args: args(&["list"]),
+        keys: vec![],
+        must_show: vec![],
+        status: 0,
+    });
+    for case in &cases {
+        assert_piped_clean(&tmux, &title, case);
+    }
+}
+
+#[test]
 fn tui_over_the_hostile_queue_keeps_the_terminal_clean() {
     let Some(tmux) = Tmux::start() else { return };
     let title = tmux.display("idle", "#{pane_title}");
@@ -433,7 +485,7 @@ fn every_list_line_reaches_the_terminal_exactly_as_sanitized() {
     let strings = Interner::new();
     let scanned = scan(&q, &strings, ScanOptions::default(), &Progress::default()).expect("scan");
     for r in &scanned.records {
-        let want = qtriage::cli::list::line(r, &strings, true);
+        let want = qtriage::cli::list::line(r, &strings);
         assert!(
             s.text.contains(want.trim_end()),
             "#{}: line missing or altered on the terminal: {want:?}",

@@ -528,6 +528,50 @@ fn cli_alert_exits_1_when_a_flood_starts() {
     assert_eq!(last.clusters[0].value, "test@example.com");
 }
 
+/// Issue 19: `--queue queue` (relative) once made the watcher blind: fs events carry absolute
+/// paths that never matched the relative root, so `--until-stable` said "stable" while mail
+/// poured in. Mail arriving must show on a line (and hold off "stable") before the watch ends.
+#[test]
+fn cli_until_stable_with_a_relative_queue_sees_the_mail_arrive() {
+    let t = TestQueue::new(23);
+    let (parent, name) = (
+        t.root().parent().expect("parent"),
+        t.root().file_name().expect("name"),
+    );
+    let mut cli = Command::new(env!("CARGO_BIN_EXE_qtriage"))
+        .current_dir(parent)
+        .arg("--queue")
+        .arg(name)
+        // Stable for a minute is a bound, not a wait: the test ends when the mail is seen.
+        .args([
+            "watch",
+            "--json",
+            "--interval",
+            "100ms",
+            "--until-stable",
+            "60s",
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("qtriage watch");
+    let mut lines = BufReader::new(cli.stdout.take().expect("stdout")).lines();
+    let first: WatchJson =
+        serde_json::from_str(&lines.next().expect("a line").expect("read")).expect("json");
+    assert_eq!(first.queue, 0);
+    finish(child("add", t.root(), 23, 300));
+    let seen = lines
+        .map_while(Result::ok)
+        .map(|l| serde_json::from_str::<WatchJson>(&l).expect("json"))
+        .find(|u| u.queue == 300 && u.in_per_min > 0.0);
+    // The watch is still running when the mail shows: this process ends it.
+    let still_running = cli.try_wait().expect("try_wait").is_none();
+    let _ = cli.kill();
+    let _ = cli.wait();
+    let seen = seen.expect("no line counted the 300 messages before the watch ended");
+    assert!(still_running, "the watch ended on its own: {seen:?}");
+    assert_eq!(seen.clusters[0].value, "test@example.com");
+}
+
 #[test]
 fn cli_rejects_a_bad_duration() {
     let t = TestQueue::new(23);

@@ -69,8 +69,8 @@ impl From<&Problem> for ProblemJson {
 pub struct MessageJson {
     /// The id.
     pub id: u64,
-    /// Birth time, RFC 3339 UTC.
-    pub queued: String,
+    /// Birth time, RFC 3339 UTC; null when unknown.
+    pub queued: Option<String>,
     /// Size of the mess file.
     pub size: u64,
     /// Envelope sender (`""` is `<>`), null when unknown.
@@ -90,7 +90,7 @@ impl MessageJson {
     pub fn new(r: &MessageRecord, strings: &Interner) -> MessageJson {
         MessageJson {
             id: r.id.0,
-            queued: rfc3339(r.queued),
+            queued: r.birth().map(rfc3339),
             size: r.size,
             sender: text(strings, r.sender),
             recipients: r

@@ -101,7 +101,7 @@ impl<'a> ClustersPane<'a> {
     }
 
     /// Pane row `row` (0 is "all messages"): count, share bar, rate, score, value.
-    fn row(&self, row: usize, scored: bool) -> Row<'static> {
+    fn row(&self, row: usize, scored: bool, cols: &[usize]) -> Row<'static> {
         let none = || {
             (
                 0,
@@ -131,7 +131,7 @@ impl<'a> ClustersPane<'a> {
             cells.push(score);
         }
         cells.push(value);
-        Row::new(cells)
+        Row::new(super::fit_cells(cells, cols))
     }
 
     /// Ages-view row `row`: count, then the messages per qshape age bucket, then the value.
@@ -211,8 +211,6 @@ impl Widget for ClustersPane<'_> {
             StatefulWidget::render(table, area, buf, &mut state);
             return;
         }
-        let rows =
-            (pos.offset..rows_total.min(pos.offset + height)).map(|row| self.row(row, scored));
         let mut widths = vec![
             Constraint::Length(9),
             Constraint::Length(BAR as u16 + 5),
@@ -225,6 +223,9 @@ impl Widget for ClustersPane<'_> {
             header.push("score");
         }
         widths.push(Constraint::Min(6));
+        let cols = super::column_widths(area.width.saturating_sub(2), &widths);
+        let rows = (pos.offset..rows_total.min(pos.offset + height))
+            .map(|row| self.row(row, scored, &cols));
         let key = self.shown_key.map_or("value", |k| k.name());
         header.push(key);
         let table = Table::new(rows, widths)

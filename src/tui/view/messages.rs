@@ -81,7 +81,7 @@ impl<'a> MessagesPane<'a> {
         }
     }
 
-    fn row(&self, i: u32, wide: bool) -> Row<'static> {
+    fn row(&self, i: u32, wide: bool, cols: &[usize]) -> Row<'static> {
         let Some(r) = self.records.get(i as usize) else {
             return Row::new(Vec::<String>::new());
         };
@@ -98,7 +98,8 @@ impl<'a> MessagesPane<'a> {
                 " ".to_string()
             },
             r.id.to_string(),
-            age(self.now, r.queued),
+            r.birth()
+                .map_or_else(|| "-".to_string(), |t| age(self.now, t)),
         ];
         if wide {
             cells.push(human_bytes(r.size));
@@ -116,7 +117,7 @@ impl<'a> MessagesPane<'a> {
             cells.push(r.recipients.len().to_string());
         }
         cells.push(subject);
-        let row = Row::new(cells);
+        let row = Row::new(super::fit_cells(cells, cols));
         if marked {
             row.style(self.theme.marked())
         } else {
@@ -142,10 +143,10 @@ impl Widget for MessagesPane<'_> {
             .title(Line::styled(title, t.accent()));
         let end = self.rows.len().min(pos.offset + height);
         let visible = self.rows.get(pos.offset..end).unwrap_or_default();
-        let rows: Vec<Row> = visible.iter().map(|&i| self.row(i, wide)).collect();
         let (widths, header) = if wide {
             (
-                vec![1, 9, 4, 7, 22, 24, 20, 0],
+                // size fits `999.9 KiB`.
+                vec![1, 9, 4, 9, 22, 24, 18, 0],
                 vec![
                     "", "id", "age", "size", "origin", "sender", "rcpts", "subject",
                 ],
@@ -156,13 +157,18 @@ impl Widget for MessagesPane<'_> {
                 vec!["", "id", "age", "origin", "sender", "rcpt", "subject"],
             )
         };
-        let widths = widths.into_iter().map(|w| {
-            if w == 0 {
-                Constraint::Min(8)
-            } else {
-                Constraint::Length(w)
-            }
-        });
+        let widths: Vec<Constraint> = widths
+            .into_iter()
+            .map(|w| {
+                if w == 0 {
+                    Constraint::Min(8)
+                } else {
+                    Constraint::Length(w)
+                }
+            })
+            .collect();
+        let cols = super::column_widths(area.width.saturating_sub(2), &widths);
+        let rows: Vec<Row> = visible.iter().map(|&i| self.row(i, wide, &cols)).collect();
         let table = Table::new(rows, widths)
             .header(Row::new(header).style(t.dim()))
             .block(block)

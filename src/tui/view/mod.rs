@@ -16,8 +16,9 @@ pub mod status;
 pub mod yanked;
 
 use ratatui::buffer::Buffer;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::Span;
 use ratatui::widgets::Widget;
 
 use super::plan::send_blocks;
@@ -108,7 +109,11 @@ impl Widget for &AppState {
         status::StatusLine::new(self, theme).render(a.status, buf);
         match &self.popup {
             Popup::None => {}
-            Popup::Help => help::HelpPopup { theme }.render(area, buf),
+            Popup::Help => help::HelpPopup {
+                theme,
+                scroll: self.ui.help_scroll,
+            }
+            .render(area, buf),
             Popup::Planning(what) => confirm::PlanningPopup { what, theme }.render(area, buf),
             Popup::Confirm(c) => confirm::ConfirmPopup {
                 confirm: c,
@@ -141,21 +146,54 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
-/// Bytes in the largest unit that keeps the number readable (`1.2 MB`).
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1000.0 && u + 1 < UNITS.len() {
-        v /= 1000.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
-    }
+/// The width of each column a `Table` (no highlight symbol, column spacing 1) gives `widths`
+/// in `inner` columns: ratatui's own split, so cells can be cut to them beforehand.
+pub fn column_widths(inner: u16, widths: &[Constraint]) -> Vec<usize> {
+    Layout::horizontal(widths.to_vec())
+        .flex(Flex::Start)
+        .spacing(1)
+        .split(Rect::new(0, 0, inner, 1))
+        .iter()
+        .map(|r| usize::from(r.width))
+        .collect()
 }
+
+/// `s` cut to `width` columns, ending with `…` when cut: ratatui cuts a cell silently, and a cut
+/// value (`paul.lee@example.ne`) passes for a whole one.
+pub fn fit(s: String, width: usize) -> String {
+    if Span::raw(s.as_str()).width() <= width {
+        return s;
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in s.chars() {
+        let w = Span::raw(c.encode_utf8(&mut [0; 4]).to_string()).width();
+        if used + w + 1 > width {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    if width > 0 {
+        out.push('…');
+    }
+    out
+}
+
+/// Every cell cut to its column with [`fit`].
+pub fn fit_cells(cells: Vec<String>, widths: &[usize]) -> Vec<String> {
+    cells
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| match widths.get(i) {
+            Some(&w) => fit(c, w),
+            None => c,
+        })
+        .collect()
+}
+
+/// The CLI's size formatter (`424.4 KiB`), so a plan reads the same in both faces.
+pub use crate::size::human_bytes;
 
 /// A compact age (`42s`, `5m`, `3h`, `2d`) of `then` at `now`.
 pub fn age(now: i64, then: i64) -> String {
