@@ -4,6 +4,7 @@
 //! the chosen key and the culprit ranking, all computed by [`analyse`] from what it is given
 //! (no I/O). Reading the server's control files and passwd is [`locals`]'s job.
 
+pub mod backscatter;
 pub mod cluster;
 pub mod evidence;
 mod grouping;
@@ -11,6 +12,7 @@ pub mod key;
 pub mod locals;
 pub mod origin;
 pub mod patterns;
+pub mod plan;
 pub mod rank;
 pub mod signals;
 
@@ -42,6 +44,8 @@ pub struct Analysis {
     pub clusters: Vec<Cluster>,
     /// The culprit ranking across keys ([`rank::top`]), then legitimate-looking clusters.
     pub top: Vec<Cluster>,
+    /// Suspects the ranking's limit left out of `top` (every culprit is in it).
+    pub top_more: usize,
     /// What the logs said: per-message AUTH-user evidence, login findings (empty without logs).
     pub logs: LogFacts,
     /// Per-record facts the scores were computed from, kept for re-clustering.
@@ -90,14 +94,14 @@ pub fn analyse_with_logs(input: AnalysisInput, logs: LogFacts) -> Analysis {
         logs: &logs,
         share_of: rank::OF_QUEUE,
     };
-    let (clusters, top) = rayon::join(
+    let (clusters, (top, top_more)) = rayon::join(
         || {
             let ex = KeyExtractor::new(key, &strings).with_sender_patterns(&table);
             let mut clusters = cluster::group_with_facts(&records, ex, &ctx, &facts);
             rank::assess_all(&mut clusters, &corpus);
             clusters
         },
-        || rank::top(&corpus, &table, top_limit),
+        || rank::top_and_more(&corpus, &table, top_limit),
     );
     Analysis {
         records,
@@ -107,6 +111,7 @@ pub fn analyse_with_logs(input: AnalysisInput, logs: LogFacts) -> Analysis {
         key,
         clusters,
         top,
+        top_more,
         logs,
         facts,
     }

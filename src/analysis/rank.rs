@@ -112,19 +112,34 @@ fn score(c: &Cluster, s: &Signals, corpus: &Corpus<'_>, words: bool) -> Scoring 
         words,
         ..Scoring::default()
     };
-    sc.add(
-        30.0 * s.share,
-        || format!("{} of {}", percent(s.share), corpus.share_of.long),
-        None,
-    );
-    if c.per_minute > 0.0 {
-        let words = || format!("{:.1} messages a minute over the last hour", c.per_minute);
-        sc.add(10.0 * (c.per_minute / 10.0).min(1.0), words, None);
-    }
     login_points(&mut sc, c, s);
     log_points(&mut sc, c, corpus);
     origin_points(&mut sc, c, s);
     fan_out_and_template(&mut sc, c, s, corpus);
+    forged_pattern_points(&mut sc, c, s, corpus);
+    // Size and speed weigh evidence; alone they never make a real sender a suspect (as spam
+    // is removed, what remains holds a growing share of the queue).
+    if sc.points.iter().any(|p| p.0 > 0.0) {
+        sc.add(
+            30.0 * s.share,
+            || format!("{} of {}", percent(s.share), corpus.share_of.long),
+            None,
+        );
+        if c.per_minute > 0.0 {
+            let words = || format!("{:.1} messages a minute over the last hour", c.per_minute);
+            sc.add(10.0 * (c.per_minute / 10.0).min(1.0), words, None);
+        }
+    }
+    sc
+}
+
+/// A generalised sender pattern is forgery only when this server sends those names out (to
+/// remote recipients): many distinct names at a freemail domain writing to local users are
+/// many real people.
+fn forged_pattern_points(sc: &mut Scoring, c: &Cluster, s: &Signals, corpus: &Corpus<'_>) {
+    if frac(s.remote_msgs, c.messages) < 0.5 {
+        return;
+    }
     if let Some(Some(KeyValue::Text(v))) = (c.key == ClusterKey::SenderPattern).then_some(c.value) {
         if SenderPatterns::is_generalised(&corpus.strings.resolve(v)) {
             let words = || {
@@ -136,7 +151,6 @@ fn score(c: &Cluster, s: &Signals, corpus: &Corpus<'_>, words: bool) -> Scoring 
             sc.add(15.0, words, Some("forged random sender names"));
         }
     }
-    sc
 }
 
 /// One login from many places; authenticated senders using other domains.
@@ -161,8 +175,18 @@ fn login_points(sc: &mut Scoring, c: &Cluster, s: &Signals) {
             )
         };
         sc.add(25.0 * f, words, GUESSED);
+        // A person sends as one or two addresses; a spammer behind a login as a new one each
+        // time.
+        let senders = s.senders.len();
+        if c.key == ClusterKey::AuthUser && senders >= MANY_SENDERS {
+            let words = || format!("sending as {} different addresses", thousands(senders));
+            sc.add(15.0, words, GUESSED);
+        }
     }
 }
+
+/// Distinct envelope senders from which one login "sends as many addresses".
+const MANY_SENDERS: usize = 10;
 
 /// What the login logs say about an auth-user cluster's account: a guessed password, a login
 /// from a harvesting IP. Like "one login from many places", a property of the login itself.
@@ -196,6 +220,11 @@ fn origin_points(sc: &mut Scoring, c: &Cluster, s: &Signals) {
             || "web-server uid or PHP script mailing remote domains".into(),
             Some(why),
         );
+        let f = frac(s.web_forged_from, n);
+        if f >= 0.5 {
+            let words = || format!("{} with a From: at a domain not this server's", percent(f));
+            sc.add(15.0 * f, words, Some(why));
+        }
     } else if frac(s.local_remote, n) >= 0.5 {
         let why = Some("a local user or cron job mailing remote domains");
         sc.add(10.0, || "local uid mailing remote domains".into(), why);
@@ -241,7 +270,8 @@ fn fan_out_and_template(sc: &mut Scoring, c: &Cluster, s: &Signals, corpus: &Cor
 
 /// The score of fired signals: their sum, damped for small clusters, 0-100 to one decimal.
 fn total(points: &[Points], messages: usize) -> f64 {
-    let mut total: f64 = points.iter().map(|p| p.0).sum();
+    // A fold from +0.0: an empty float sum is -0.0, which would print as "-0.0".
+    let mut total: f64 = points.iter().fold(0.0, |t, p| t + p.0);
     if messages < MIN_CULPRIT_MESSAGES {
         total *= messages as f64 / MIN_CULPRIT_MESSAGES as f64;
     }
@@ -418,6 +448,19 @@ pub fn thousands(n: usize) -> String {
 /// clusters can leave out a smaller one when the larger are nearly all covered by culprits;
 /// it keeps `top`'s memory bounded at a million messages.
 pub fn top(corpus: &Corpus<'_>, table: &SenderPatterns, limit: usize) -> Vec<Cluster> {
+    top_and_more(corpus, table, limit).0
+}
+
+/// [`top`], and how many suspects `limit` left out (`top` prints "+N more"). Every culprit
+/// is listed whatever `limit` says: the limit trims the suspects after them. The culprits are
+/// chosen the most specific key first (so a login is listed before its IPs) and shown by
+/// order of magnitude, then score, so a large source is never below a tiny one with the same
+/// verdict.
+pub fn top_and_more(
+    corpus: &Corpus<'_>,
+    table: &SenderPatterns,
+    limit: usize,
+) -> (Vec<Cluster>, usize) {
     let bounce = OriginKind::ALL
         .iter()
         .position(|k| *k == OriginKind::Bounce);
@@ -447,20 +490,47 @@ pub fn top(corpus: &Corpus<'_>, table: &SenderPatterns, limit: usize) -> Vec<Clu
     });
     let mut covered = vec![false; corpus.records.len()];
     let mut out = Vec::new();
-    let (culprits, legit): (Vec<_>, Vec<_>) = candidates
+    let (mut culprits, rest): (Vec<_>, Vec<_>) = candidates
         .into_iter()
-        .partition(|(_, c)| c.verdict() != Verdict::Legitimate);
+        .partition(|(_, c)| c.verdict() == Verdict::Culprit);
+    // Culprits are chosen the most specific key first (the login before its IPs, patterns
+    // and HELO), so what is listed names what the operator can act on: a password, a script.
+    culprits.sort_by(|(ra, a), (rb, b)| {
+        ra.cmp(rb)
+            .then(b.score.total_cmp(&a.score))
+            .then(b.messages.cmp(&a.messages))
+    });
+    let (suspects, mut legit): (Vec<_>, Vec<_>) = rest
+        .into_iter()
+        .partition(|(_, c)| c.verdict() == Verdict::Suspect);
     let members = |c: &Cluster| {
         let ex = KeyExtractor::new(c.key, corpus.strings).with_sender_patterns(table);
         members_with_facts(corpus.records, ex, corpus.facts, c.value)
     };
-    take_uncovered(culprits, limit, &mut covered, &mut out, members);
-    let mut legit = legit;
+    take_uncovered(culprits, usize::MAX, &mut covered, &mut out, members);
+    sort_largest_first(&mut out);
+    let room = limit.saturating_sub(out.len());
+    let listed = out.len();
+    let more = take_uncovered(suspects, room, &mut covered, &mut out, members);
+    sort_largest_first(&mut out[listed..]);
     legit.sort_by(|(ra, a), (rb, b)| b.messages.cmp(&a.messages).then(ra.cmp(rb)));
     take_uncovered(legit, LEGIT_SHOWN, &mut covered, &mut out, members);
     // The same score again, now with its reasons.
     assess_all(&mut out, corpus);
-    out
+    (out, more)
+}
+
+/// The larger order of magnitude first, then the higher score, then the larger (the sort is
+/// stable: ties keep the ranking's order). A 6,000-message script is never below a 22-message
+/// subject with the same verdict; among sources of like size the evidence decides.
+fn sort_largest_first(clusters: &mut [Cluster]) {
+    let magnitude = |c: &Cluster| c.messages.max(1).ilog10();
+    clusters.sort_by(|a, b| {
+        magnitude(b)
+            .cmp(&magnitude(a))
+            .then(b.score.total_cmp(&a.score))
+            .then(b.messages.cmp(&a.messages))
+    });
 }
 
 /// One key's clusters that `top` may list, in list order: every culprit and suspect, and the
@@ -533,18 +603,18 @@ fn keep_few_legitimate(
     kept
 }
 
+/// List the candidates not mostly covered by those listed before, at most `limit`; returns how
+/// many more uncovered ones the limit left out.
 fn take_uncovered(
     candidates: Vec<(usize, Cluster)>,
     limit: usize,
     covered: &mut [bool],
     out: &mut Vec<Cluster>,
     members: impl Fn(&Cluster) -> Vec<u32>,
-) {
+) -> usize {
     let mut taken = 0;
+    let mut more = 0;
     for (_, mut c) in candidates {
-        if taken >= limit {
-            break;
-        }
         if c.members.len() != c.messages {
             c.members = members(&c);
         }
@@ -556,6 +626,10 @@ fn take_uncovered(
         if frac(seen, c.messages) >= COVERED {
             continue;
         }
+        if taken >= limit {
+            more += 1;
+            continue;
+        }
         for &i in &c.members {
             if let Some(slot) = covered.get_mut(i as usize) {
                 *slot = true;
@@ -564,6 +638,7 @@ fn take_uncovered(
         taken += 1;
         out.push(c);
     }
+    more
 }
 
 #[cfg(test)]
