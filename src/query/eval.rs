@@ -15,6 +15,7 @@ use super::parser::Expr;
 use super::term::{mask, IpMatch, Term};
 use super::value::Matcher;
 use super::QueryContext;
+use crate::analysis::backscatter::{is_bounce, quoted, quoted_value};
 use crate::analysis::key::{KeyExtractor, KeyValue};
 use crate::analysis::patterns::domain;
 use crate::analysis::patterns::SenderPatterns;
@@ -77,7 +78,7 @@ impl<'q> Program<'q> {
         let node = compile(e, &mut leaves);
         let whole = leaves
             .iter()
-            .any(|t| matches!(t, Term::Body(_) | Term::Text(_)));
+            .any(|t| matches!(t, Term::Body(_) | Term::Text(_) | Term::BounceOf { .. }));
         let header = leaves.iter().any(|t| matches!(t, Term::Header { .. }));
         let read = if whole {
             Some((TEXT_CAP.max(HEADER_CAP + BODY_CAP), Stop::Cap))
@@ -185,7 +186,7 @@ impl<'c> State<'c> {
             Term::Size(c) => c.holds(r.size),
             Term::Rcpts(c) => c.holds(r.recipients.len() as u64),
             Term::Cluster { value, .. } => self.cluster(i, value, r),
-            Term::Header { .. } | Term::Body(_) | Term::Text(_) => false,
+            Term::Header { .. } | Term::Body(_) | Term::Text(_) | Term::BounceOf { .. } => false,
         }
     }
 
@@ -213,7 +214,14 @@ impl<'c> State<'c> {
                 let t = p.leaves[*i];
                 match (t.needs_file(), file) {
                     (false, _) => self.record_term(*i, t, r).into(),
-                    (true, Some(f)) => file_term(t, f).into(),
+                    // Only a bounce quotes a message: no file read for the others.
+                    (true, _)
+                        if matches!(t, Term::BounceOf { .. })
+                            && !is_bounce(r, self.ctx.strings) =>
+                    {
+                        Tri::No
+                    }
+                    (true, Some(f)) => file_term(t, f, self.ctx.strings).into(),
                     (true, None) => Tri::Unknown,
                 }
             }
@@ -293,7 +301,7 @@ impl MessFile {
     }
 }
 
-fn file_term(t: &Term, f: &MessFile) -> bool {
+fn file_term(t: &Term, f: &MessFile, strings: &crate::queue::Interner) -> bool {
     if !f.readable {
         return false;
     }
@@ -303,6 +311,13 @@ fn file_term(t: &Term, f: &MessFile) -> bool {
             .any(|h| value.as_ref().is_none_or(|m| m.is_match(trim(&h.value)))),
         Term::Body(m) => m.is_match(f.body()),
         Term::Text(m) => m.is_match(f.text()),
+        Term::BounceOf { key, value } => match quoted(&f.bytes, strings) {
+            Some(a) => match quoted_value(&a, *key, strings) {
+                Some(v) => value.is_match(v.text(strings).as_bytes()),
+                None => value.is_match(b"(none)"),
+            },
+            None => false,
+        },
         _ => false,
     }
 }
