@@ -18,6 +18,7 @@ mod incident;
 mod lock;
 mod log_top;
 mod logs;
+mod plan_mix;
 mod report;
 mod scan;
 mod tmux;
