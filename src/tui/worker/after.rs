@@ -42,7 +42,7 @@ pub struct AfterFlood {
 
 impl AfterFlood {
     /// What `top` knows of the server: control/ next to the queue and /etc/passwd.
-    fn context(&self, now: i64) -> AnalysisContext {
+    pub(super) fn context(&self, now: i64) -> AnalysisContext {
         AnalysisContext {
             now,
             local_domains: locals::local_domains(self.queue.root(), &[]).0,
