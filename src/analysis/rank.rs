@@ -115,11 +115,12 @@ fn score(c: &Cluster, s: &Signals, corpus: &Corpus<'_>, words: bool) -> Scoring 
     login_points(&mut sc, c, s);
     log_points(&mut sc, c, corpus);
     origin_points(&mut sc, c, s);
-    fan_out_and_template(&mut sc, c, s, corpus);
     forged_pattern_points(&mut sc, c, s, corpus);
-    // Size and speed weigh evidence; alone they never make a real sender a suspect (as spam
-    // is removed, what remains holds a growing share of the queue).
-    if sc.points.iter().any(|p| p.0 > 0.0) {
+    // Size, speed, fan-out and one subject weigh evidence of abuse (a signal with a
+    // conclusion); alone they never make a real sender a suspect (as spam is removed, what
+    // remains holds a growing share of the queue, and a newsletter has one subject).
+    if sc.why.is_some() {
+        fan_out_and_template(&mut sc, c, s, corpus);
         sc.add(
             30.0 * s.share,
             || format!("{} of {}", percent(s.share), corpus.share_of.long),
