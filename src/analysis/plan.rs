@@ -262,6 +262,8 @@ pub fn strongest_reason(c: &Cluster) -> String {
         .iter()
         .skip(1)
         .filter_map(|r| points(r).map(|p| (p, r)))
+        // The first of equal points: signals are listed in the order they are measured.
+        .rev()
         .max_by(|a, b| a.0.total_cmp(&b.0));
     match best {
         Some((_, r)) => format!("{conclusion}: {r}"),
