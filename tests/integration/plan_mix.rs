@@ -226,3 +226,74 @@ fn plan_query_is_taken_by_list_and_yank() {
     assert!(text.contains(&format!("query: {q}")), "{text}");
     assert!(text.contains(" remain"), "{text}");
 }
+
+/// Issue 17 item 7: the generator's forged senders (four domains) become at most a few
+/// sender-pattern clusters, not dozens split by length and characters, and each one's query
+/// selects exactly its messages.
+#[test]
+fn forged_sender_patterns_generalise_and_their_queries_are_exact() {
+    let t = TestQueue::with(QueueBuilder::new("").split(23));
+    let spec = FloodSpec::new(MESSAGES, SEED, NOW);
+    write_flood_with_groups(&t.q, &spec).expect("flood written");
+    let queue = Queue::open(t.root(), QueueOptions::default()).expect("open");
+    let strings = Arc::new(Interner::new());
+    let s = scan(
+        &queue,
+        &strings,
+        ScanOptions::default(),
+        &Progress::default(),
+    )
+    .expect("scan");
+    let a = analyse(AnalysisInput {
+        records: s.records,
+        strings,
+        ctx: AnalysisContext {
+            now: NOW,
+            ..Default::default()
+        },
+        key: ClusterKey::SenderPattern,
+        top_limit: TOP_LIMIT,
+    });
+    let generated: Vec<_> = a
+        .clusters
+        .iter()
+        .filter(|c| {
+            c.value
+                .is_some_and(|v| v.text(&a.strings).contains("<random>"))
+        })
+        .collect();
+    // One per generated domain: the flood's four and the hostile test messages' spam.example
+    // (before issue 17: dozens, split by the names' length and characters).
+    let values: Vec<String> = generated
+        .iter()
+        .filter_map(|c| c.value.map(|v| v.text(&a.strings)))
+        .collect();
+    assert!(
+        values.iter().all(|v| v.starts_with("<random>@")),
+        "{values:?}"
+    );
+    assert!(
+        (4..=5).contains(&generated.len()),
+        "{:?}",
+        generated
+            .iter()
+            .map(|c| c.value.map(|v| v.text(&a.strings)))
+            .collect::<Vec<_>>()
+    );
+    let qctx = QueryContext {
+        queue: &queue,
+        strings: &a.strings,
+        now: NOW,
+    };
+    for c in generated {
+        let text = qtriage::analysis::plan::term(
+            "cluster",
+            c.key,
+            c.value.map(|v| v.text(&a.strings)).as_deref(),
+        );
+        let q = Query::parse(&text).expect("parses");
+        let got = query::select(&q, &qctx, &a.records, None);
+        let want: Vec<usize> = c.members.iter().map(|&i| i as usize).collect();
+        assert_eq!(got, want, "{text}");
+    }
+}
