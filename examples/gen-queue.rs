@@ -1,7 +1,7 @@
 //! gen-queue: write a realistic flood queue (the sample queue, or a big one for benchmarks).
 //!
 //! ```text
-//! cargo run --release --example gen-queue -- DIR --messages N --seed S [--split 23] [--now UNIX]
+//! cargo run --release --example gen-queue -- DIR --messages N --seed S [--split 23] [--now UNIX] [--mix NAME]
 //! cargo run --release --example gen-queue -- --sample sample-queues/flood
 //! ```
 //! The mix is `qtriage::fixture::flood` (see sample-queues/README.md). An existing DIR is replaced
@@ -13,7 +13,7 @@ use std::time::{Instant, SystemTime};
 
 use anyhow::{bail, Context};
 use clap::Parser;
-use qtriage::fixture::flood::{write_flood, FloodGroup, FloodSpec};
+use qtriage::fixture::flood::{write_flood, FloodGroup, FloodSpec, Mix};
 use qtriage::fixture::QueueBuilder;
 
 /// The file that marks a directory as a queue gen-queue wrote (and may replace).
@@ -40,6 +40,10 @@ struct Args {
     /// "Now" in unix seconds (births are placed before it); default: the current time.
     #[arg(long)]
     now: Option<i64>,
+    /// The mix (docs/analysis.md): reference, auth-heavy, php-heavy, backscatter-heavy,
+    /// real-mail, todo-only, log-only-auth.
+    #[arg(long, default_value = "reference", conflicts_with = "sample")]
+    mix: String,
 }
 
 fn main() -> ExitCode {
@@ -63,7 +67,11 @@ fn run(args: Args) -> anyhow::Result<()> {
         Some(dir) => (dir.clone(), FloodSpec::sample(now)),
         None => {
             let dir = args.dir.clone().context("a queue directory is required")?;
-            (dir, FloodSpec::new(args.messages, args.seed, now))
+            let mix = Mix::from_name(&args.mix).context("unknown --mix")?;
+            (
+                dir,
+                FloodSpec::new(args.messages, args.seed, now).with_mix(mix),
+            )
         }
     };
     clear(&dir)?;

@@ -30,7 +30,7 @@ pub enum ClusterKey {
     Sender,
     /// The envelope sender's domain.
     SenderDomain,
-    /// The envelope sender generalised (`<random lowercase 5-9>@philadefender.org`).
+    /// The envelope sender generalised (`<random>@philadefender.org`).
     SenderPattern,
     /// The From header address.
     From,

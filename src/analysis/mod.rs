@@ -7,6 +7,7 @@
 
 pub mod account;
 pub mod ages;
+pub mod backscatter;
 pub mod cluster;
 pub mod evidence;
 mod grouping;
@@ -14,6 +15,7 @@ pub mod key;
 pub mod locals;
 pub mod origin;
 pub mod patterns;
+pub mod plan;
 pub mod rank;
 pub mod setup;
 pub mod signals;
@@ -46,6 +48,8 @@ pub struct Analysis {
     pub clusters: Vec<Cluster>,
     /// The culprit ranking across keys ([`rank::top`]), then legitimate-looking clusters.
     pub top: Vec<Cluster>,
+    /// Suspects the ranking's limit left out of `top` (every culprit is in it).
+    pub top_more: usize,
     /// What the logs said: per-message AUTH-user evidence, login findings (empty without logs).
     pub logs: LogFacts,
     /// Per-record facts the scores were computed from, kept for re-clustering.
@@ -83,9 +87,9 @@ pub fn analyse_with_logs(input: AnalysisInput, logs: LogFacts) -> Analysis {
         top_limit,
     } = input;
     let basis = Basis::new(&records, &strings, &ctx);
-    let (clusters, top) = rayon::join(
+    let (clusters, (top, top_more)) = rayon::join(
         || basis.clusters(&records, &strings, &logs, key),
-        || basis.top(&records, &strings, &logs, top_limit, rank::OF_QUEUE),
+        || basis.top_and_more(&records, &strings, &logs, top_limit, rank::OF_QUEUE),
     );
     let Basis {
         ctx,
@@ -100,6 +104,7 @@ pub fn analyse_with_logs(input: AnalysisInput, logs: LogFacts) -> Analysis {
         key,
         clusters,
         top,
+        top_more,
         logs,
         facts,
     }
@@ -251,11 +256,23 @@ impl Basis {
         limit: usize,
         share_of: rank::ShareOf,
     ) -> Vec<Cluster> {
+        self.top_and_more(records, strings, logs, limit, share_of).0
+    }
+
+    /// [`Basis::top`], and how many suspects `limit` left out (every culprit is listed).
+    pub fn top_and_more(
+        &self,
+        records: &[MessageRecord],
+        strings: &Interner,
+        logs: &LogFacts,
+        limit: usize,
+        share_of: rank::ShareOf,
+    ) -> (Vec<Cluster>, usize) {
         let corpus = self.corpus(records, strings, logs, share_of);
-        let mut top = rank::top(&corpus, &self.sender_patterns, limit);
+        let (mut top, more) = rank::top_and_more(&corpus, &self.sender_patterns, limit);
         account::note_forms(&mut top, records, strings);
         account::note_last_login(&mut top, records, strings, &self.ctx);
-        top
+        (top, more)
     }
 }
 

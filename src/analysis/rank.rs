@@ -13,7 +13,6 @@ use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 
 use super::cluster::{members_with_facts, value_with_facts, Cluster};
-use super::evidence::LoginFinding;
 use super::grouping;
 use super::key::{ClusterKey, KeyExtractor, KeyValue};
 use super::patterns::SenderPatterns;
@@ -112,138 +111,32 @@ fn score(c: &Cluster, s: &Signals, corpus: &Corpus<'_>, words: bool) -> Scoring 
         words,
         ..Scoring::default()
     };
-    sc.add(
-        30.0 * s.share,
-        || format!("{} of {}", percent(s.share), corpus.share_of.long),
-        None,
-    );
-    if c.per_minute > 0.0 {
-        let words = || format!("{:.1} messages a minute over the last hour", c.per_minute);
-        sc.add(10.0 * (c.per_minute / 10.0).min(1.0), words, None);
-    }
     login_points(&mut sc, c, s);
     log_points(&mut sc, c, corpus);
     origin_points(&mut sc, c, s);
-    fan_out_and_template(&mut sc, c, s, corpus);
-    if let Some(Some(KeyValue::Text(v))) = (c.key == ClusterKey::SenderPattern).then_some(c.value) {
-        if SenderPatterns::is_generalised(&corpus.strings.resolve(v)) {
-            let words = || {
-                format!(
-                    "{} forged sender names in one pattern",
-                    thousands(s.senders.len())
-                )
-            };
-            sc.add(15.0, words, Some("forged random sender names"));
+    forged_pattern_points(&mut sc, c, s, corpus);
+    // Size, speed, fan-out and one subject weigh evidence of abuse (a signal with a
+    // conclusion); alone they never make a real sender a suspect (as spam is removed, what
+    // remains holds a growing share of the queue, and a newsletter has one subject).
+    if sc.why.is_some() {
+        fan_out_and_template(&mut sc, c, s, corpus);
+        sc.add(
+            30.0 * s.share,
+            || format!("{} of {}", percent(s.share), corpus.share_of.long),
+            None,
+        );
+        if c.per_minute > 0.0 {
+            let words = || format!("{:.1} messages a minute over the last hour", c.per_minute);
+            sc.add(10.0 * (c.per_minute / 10.0).min(1.0), words, None);
         }
     }
     sc
 }
 
-/// One login from many places; authenticated senders using other domains.
-fn login_points(sc: &mut Scoring, c: &Cluster, s: &Signals) {
-    const GUESSED: Option<&str> = Some("likely a guessed password");
-    // A property of the login itself, so only the auth-user cluster earns it.
-    let many_places = s.ips.len() >= 3 || s.nets.len() >= 2;
-    // Every message of an auth-user cluster is one account's, whatever spelling it logged in
-    // with (`test`, `test@example.com`); at least one must be an authenticated login.
-    if c.key == ClusterKey::AuthUser && !s.auth_users.is_empty() && many_places {
-        let (ips, nets) = (s.ips.len(), s.nets.len());
-        sc.add(
-            25.0,
-            || format!("one login used from {ips} IPs in {nets} networks"),
-            GUESSED,
-        );
-    }
-    let f = frac(s.foreign, s.foreign_known);
-    if s.foreign_known > 0 && f >= 0.5 {
-        let words = || {
-            format!(
-                "{} of authenticated senders use domains not their own",
-                percent(f)
-            )
-        };
-        sc.add(25.0 * f, words, GUESSED);
-    }
-}
-
-/// What the login logs say about an auth-user cluster's account: a guessed password, a login
-/// from a harvesting IP. Like "one login from many places", a property of the login itself.
-fn log_points(sc: &mut Scoring, c: &Cluster, corpus: &Corpus<'_>) {
-    const GUESSED: Option<&str> = Some("likely a guessed password");
-    let (ClusterKey::AuthUser, Some(KeyValue::Text(v))) = (c.key, c.value) else {
-        return;
-    };
-    let user = corpus.strings.text(v);
-    for f in corpus.logs.findings(&user) {
-        let points = match f {
-            LoginFinding::Guessed { .. } => 25.0,
-            LoginFinding::HarvestingIp { .. } => 15.0,
-        };
-        sc.add(points, || f.words(&user), GUESSED);
-    }
-}
-
-/// Web scripts, local uids, backscatter and relaying, by how the messages entered the queue.
-fn origin_points(sc: &mut Scoring, c: &Cluster, s: &Signals) {
-    let n = c.messages;
-    let w = frac(s.web_remote, n);
-    if w >= 0.5 {
-        let why = if s.script_msgs * 2 >= n {
-            "likely a compromised web script"
-        } else {
-            "likely a compromised web application"
-        };
-        sc.add(
-            30.0 * w,
-            || "web-server uid or PHP script mailing remote domains".into(),
-            Some(why),
-        );
-    } else if frac(s.local_remote, n) >= 0.5 {
-        let why = Some("a local user or cron job mailing remote domains");
-        sc.add(10.0, || "local uid mailing remote domains".into(), why);
-    }
-    let b = frac(s.null_remote, n);
-    if b >= 0.5 {
-        let why = Some("backscatter: bounces of spam to forged senders");
-        sc.add(
-            20.0 * b,
-            || "null-sender bounces to remote addresses".into(),
-            why,
-        );
-    }
-    let r = frac(s.relay, n);
-    if r >= 0.5 {
-        let why = Some("relaying without a login: check rcpthosts and tcp.smtp");
-        let words = || "unauthenticated SMTP clients relaying to remote domains".into();
-        sc.add(20.0 * r, words, why);
-    }
-}
-
-fn fan_out_and_template(sc: &mut Scoring, c: &Cluster, s: &Signals, corpus: &Corpus<'_>) {
-    if s.remote_max >= 10 {
-        let words = || format!("up to {} remote recipients a message", s.remote_max);
-        sc.add(10.0, words, None);
-    } else if frac(s.remote_msgs, c.messages) >= 0.5 && c.recipients >= 3 * c.messages {
-        sc.add(5.0, || "several remote recipients a message".into(), None);
-    }
-    let dominant = s
-        .template
-        .filter(|&(_, k)| c.messages >= 20 && frac(k, c.messages) >= DOMINANT);
-    if let Some((t, k)) = dominant.filter(|_| c.key != ClusterKey::Subject) {
-        let share = percent(frac(k, c.messages));
-        let words = || {
-            format!(
-                "one subject template in {share}: \"{}\"",
-                t.text(corpus.strings)
-            )
-        };
-        sc.add(10.0, words, None);
-    }
-}
-
 /// The score of fired signals: their sum, damped for small clusters, 0-100 to one decimal.
 fn total(points: &[Points], messages: usize) -> f64 {
-    let mut total: f64 = points.iter().map(|p| p.0).sum();
+    // A fold from +0.0: an empty float sum is -0.0, which would print as "-0.0".
+    let mut total: f64 = points.iter().fold(0.0, |t, p| t + p.0);
     if messages < MIN_CULPRIT_MESSAGES {
         total *= messages as f64 / MIN_CULPRIT_MESSAGES as f64;
     }
@@ -420,6 +313,19 @@ pub fn thousands(n: usize) -> String {
 /// clusters can leave out a smaller one when the larger are nearly all covered by culprits;
 /// it keeps `top`'s memory bounded at a million messages.
 pub fn top(corpus: &Corpus<'_>, table: &SenderPatterns, limit: usize) -> Vec<Cluster> {
+    top_and_more(corpus, table, limit).0
+}
+
+/// [`top`], and how many suspects `limit` left out (`top` prints "+N more"). Every culprit
+/// is listed whatever `limit` says: the limit trims the suspects after them. The culprits are
+/// chosen the most specific key first (so a login is listed before its IPs) and shown by
+/// order of magnitude, then score, so a large source is never below a tiny one with the same
+/// verdict.
+pub fn top_and_more(
+    corpus: &Corpus<'_>,
+    table: &SenderPatterns,
+    limit: usize,
+) -> (Vec<Cluster>, usize) {
     let bounce = OriginKind::ALL
         .iter()
         .position(|k| *k == OriginKind::Bounce);
@@ -449,20 +355,47 @@ pub fn top(corpus: &Corpus<'_>, table: &SenderPatterns, limit: usize) -> Vec<Clu
     });
     let mut covered = vec![false; corpus.records.len()];
     let mut out = Vec::new();
-    let (culprits, legit): (Vec<_>, Vec<_>) = candidates
+    let (mut culprits, rest): (Vec<_>, Vec<_>) = candidates
         .into_iter()
-        .partition(|(_, c)| c.verdict() != Verdict::Legitimate);
+        .partition(|(_, c)| c.verdict() == Verdict::Culprit);
+    // Culprits are chosen the most specific key first (the login before its IPs, patterns
+    // and HELO), so what is listed names what the operator can act on: a password, a script.
+    culprits.sort_by(|(ra, a), (rb, b)| {
+        ra.cmp(rb)
+            .then(b.score.total_cmp(&a.score))
+            .then(b.messages.cmp(&a.messages))
+    });
+    let (suspects, mut legit): (Vec<_>, Vec<_>) = rest
+        .into_iter()
+        .partition(|(_, c)| c.verdict() == Verdict::Suspect);
     let members = |c: &Cluster| {
         let ex = corpus.extractor(c.key, table);
         members_with_facts(corpus.records, ex, corpus.facts, c.value)
     };
-    take_uncovered(culprits, limit, &mut covered, &mut out, members);
-    let mut legit = legit;
+    take_uncovered(culprits, usize::MAX, &mut covered, &mut out, members);
+    sort_largest_first(&mut out);
+    let room = limit.saturating_sub(out.len());
+    let listed = out.len();
+    let more = take_uncovered(suspects, room, &mut covered, &mut out, members);
+    sort_largest_first(&mut out[listed..]);
     legit.sort_by(|(ra, a), (rb, b)| b.messages.cmp(&a.messages).then(ra.cmp(rb)));
     take_uncovered(legit, LEGIT_SHOWN, &mut covered, &mut out, members);
     // The same score again, now with its reasons.
     assess_all(&mut out, corpus);
-    out
+    (out, more)
+}
+
+/// The larger order of magnitude first, then the higher score, then the larger (the sort is
+/// stable: ties keep the ranking's order). A 6,000-message script is never below a 22-message
+/// subject with the same verdict; among sources of like size the evidence decides.
+fn sort_largest_first(clusters: &mut [Cluster]) {
+    let magnitude = |c: &Cluster| c.messages.max(1).ilog10();
+    clusters.sort_by(|a, b| {
+        magnitude(b)
+            .cmp(&magnitude(a))
+            .then(b.score.total_cmp(&a.score))
+            .then(b.messages.cmp(&a.messages))
+    });
 }
 
 /// One key's clusters that `top` may list, in list order: every culprit and suspect, and the
@@ -535,18 +468,18 @@ fn keep_few_legitimate(
     kept
 }
 
+/// List the candidates not mostly covered by those listed before, at most `limit`; returns how
+/// many more uncovered ones the limit left out.
 fn take_uncovered(
     candidates: Vec<(usize, Cluster)>,
     limit: usize,
     covered: &mut [bool],
     out: &mut Vec<Cluster>,
     members: impl Fn(&Cluster) -> Vec<u32>,
-) {
+) -> usize {
     let mut taken = 0;
+    let mut more = 0;
     for (_, mut c) in candidates {
-        if taken >= limit {
-            break;
-        }
         if c.members.len() != c.messages {
             c.members = members(&c);
         }
@@ -558,6 +491,10 @@ fn take_uncovered(
         if frac(seen, c.messages) >= COVERED {
             continue;
         }
+        if taken >= limit {
+            more += 1;
+            continue;
+        }
         for &i in &c.members {
             if let Some(slot) = covered.get_mut(i as usize) {
                 *slot = true;
@@ -566,7 +503,13 @@ fn take_uncovered(
         taken += 1;
         out.push(c);
     }
+    more
 }
+
+mod points;
+use points::{
+    fan_out_and_template, forged_pattern_points, log_points, login_points, origin_points,
+};
 
 #[cfg(test)]
 mod tests;

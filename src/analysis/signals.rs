@@ -34,6 +34,9 @@ pub struct Facts {
     foreign: Vec<Option<bool>>,
     /// The envelope sender is the null sender `<>`.
     null_sender: Vec<bool>,
+    /// Injected locally, and the From header's domain is known not to be one of ours (a web
+    /// script writing as a bank, a shop): `false` when unknown.
+    from_foreign: Vec<bool>,
 }
 
 impl Facts {
@@ -43,7 +46,7 @@ impl Facts {
     /// templates (the costly part) are derived in parallel over the distinct subjects.
     pub fn new(records: &[MessageRecord], strings: &Interner, ctx: &AnalysisContext) -> Facts {
         let empty = strings.intern(b"");
-        let ((template, net), (remote, (foreign, null_sender))) = rayon::join(
+        let ((template, net), (remote, (foreign, null_sender, from_foreign))) = rayon::join(
             || {
                 rayon::join(
                     || derive_each(records, |r| r.headers.subject, subject_template, strings),
@@ -64,6 +67,7 @@ impl Facts {
             remote,
             foreign,
             null_sender,
+            from_foreign,
         }
     }
 
@@ -78,13 +82,13 @@ impl Facts {
     }
 }
 
-/// The `foreign` and `null_sender` columns.
+/// The `foreign`, `null_sender` and `from_foreign` columns.
 fn foreign_and_null(
     records: &[MessageRecord],
     strings: &Interner,
     ctx: &AnalysisContext,
     empty: Sym,
-) -> (Vec<Option<bool>>, Vec<bool>) {
+) -> (Vec<Option<bool>>, Vec<bool>, Vec<bool>) {
     let mut domains = Domains {
         strings,
         ctx,
@@ -92,9 +96,11 @@ fn foreign_and_null(
         local: HashMap::default(),
     };
     let foreign = records.iter().map(|r| domains.foreign(r)).collect();
+    let from_foreign = records.iter().map(|r| domains.forged_from(r)).collect();
     (
         foreign,
         records.iter().map(|r| r.sender == Some(empty)).collect(),
+        from_foreign,
     )
 }
 
@@ -178,6 +184,26 @@ impl Domains<'_> {
     }
 }
 
+impl Domains<'_> {
+    /// Injected locally with a From header whose domain is not one of ours (when the server's
+    /// domains are unknown: not the envelope sender's, which a local uid cannot choose freely
+    /// under qmail-inject's defaults).
+    fn forged_from(&mut self, r: &MessageRecord) -> bool {
+        if r.origin.kind != OriginKind::Local {
+            return false;
+        }
+        let Some(d) = r.headers.from.and_then(|a| self.domain(a)) else {
+            return false;
+        };
+        if !self.ctx.local_domains.is_empty() {
+            return !self.is_local(d);
+        }
+        r.sender
+            .and_then(|s| self.domain(s))
+            .is_some_and(|own| own != d)
+    }
+}
+
 /// [`domain`] of `addr`, interned: borrowed when already lower case (most are), so a million
 /// forged senders cost no allocation each.
 fn intern_domain(strings: &Interner, addr: &[u8]) -> Option<Sym> {
@@ -258,6 +284,7 @@ pub(crate) struct Signals {
     pub(crate) foreign_known: usize,
     pub(crate) web_remote: usize,
     pub(crate) script_msgs: usize,
+    pub(crate) web_forged_from: usize,
     pub(crate) local_remote: usize,
     pub(crate) null_remote: usize,
     pub(crate) relay: usize,
@@ -298,6 +325,8 @@ pub(crate) fn measure(c: &Cluster, corpus: &Corpus<'_>) -> Signals {
         let web = o.kind == OriginKind::Local
             && (o.script.is_some() || o.uid.is_some_and(|u| is_web_uid(u, corpus.ctx)));
         s.web_remote += usize::from(web && has_remote);
+        let forged_from = corpus.facts.from_foreign.get(i).copied().unwrap_or(false);
+        s.web_forged_from += usize::from(web && has_remote && forged_from);
         s.script_msgs += usize::from(o.script.is_some());
         // qmail's own uids (qmaild, qmails...) are never a local sender.
         let daemon = o.uid.is_some_and(|u| corpus.ctx.is_qmail_daemon(u));

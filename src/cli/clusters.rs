@@ -280,6 +280,8 @@ pub struct ClusterJson {
     pub per_minute: f64,
     /// Culprit score 0-100.
     pub score: f64,
+    /// `culprit`, `suspect` or `legit`; null for the `(none)` cluster (never ranked).
+    pub verdict: Option<&'static str>,
     /// Summary, then one line per signal.
     pub reasons: Vec<String>,
     /// The query selecting exactly this cluster's messages.
@@ -305,6 +307,7 @@ impl ClusterJson {
             last_queued: (c.last_queued != 0).then(|| rfc3339(c.last_queued)),
             per_minute: (c.per_minute * 1000.0).round() / 1000.0,
             score: c.score,
+            verdict: c.value.map(|_| c.verdict().name()),
             reasons: c.reasons.clone(),
             query: cluster_query(c, strings),
             ages: None,
@@ -317,27 +320,8 @@ impl ClusterJson {
 /// comparison characters (`*`, `?`, `<`, `>`) are always literal. `cluster:KEY=(none)` selects
 /// the messages without a value.
 pub fn cluster_query(c: &Cluster, strings: &Interner) -> String {
-    let Some(v) = c.value else {
-        return format!("cluster:{}=(none)", c.key.name());
-    };
-    let text = v.text(strings);
-    let plain = !text.is_empty()
-        && !text.starts_with('-')
-        && text
-            .chars()
-            .all(|ch| ch.is_alphanumeric() || "._@-+/:=%,#[]".contains(ch));
-    if plain {
-        return format!("cluster:{}={text}", c.key.name());
-    }
-    let mut q = format!("cluster:{}=\"", c.key.name());
-    for ch in text.chars() {
-        if ch == '"' || ch == '\\' {
-            q.push('\\');
-        }
-        q.push(ch);
-    }
-    q.push('"');
-    q
+    let text = c.value.map(|v| v.text(strings));
+    crate::analysis::plan::term("cluster", c.key, text.as_deref())
 }
 
 /// The value as shown in text: uids with their passwd name, `(none)` for no value.

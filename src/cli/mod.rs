@@ -20,6 +20,7 @@ pub mod list;
 pub mod logins;
 pub mod memory;
 pub mod mta;
+pub mod plan;
 pub mod print;
 pub mod purge;
 pub mod read;
@@ -140,6 +141,8 @@ pub enum Command {
     Clusters(clusters::ClustersArgs),
     /// Rank the likely culprits across all keys, with reasons.
     Top(top::TopArgs),
+    /// The cleanup: every culprit, one query for `yank`, its counts, what would remain.
+    Plan(plan::PlanArgs),
     /// List the messages a query selects (docs/query.md).
     List(list::ListArgs),
     /// Match a regex against every message, like qmail-remove (dry run unless -r).
@@ -329,6 +332,7 @@ fn dispatch(args: &Args, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         Some(Command::DecodeAuth(a)) => decode_auth::run(&args.global, a, out),
         Some(Command::Clusters(a)) => clusters::run(&args.global, a, out),
         Some(Command::Top(a)) => top::run(&args.global, a, out),
+        Some(Command::Plan(a)) => plan::run(&args.global, a, out),
         Some(Command::List(a)) => list::run(&args.global, a, out),
         Some(Command::Remove(a)) => remove::run(&args.global, a, out),
         Some(Command::Watch(a)) => watch::run(&args.global, a, out),

@@ -13,7 +13,8 @@ use crate::sanitize::sanitize_bytes;
 /// Arguments of `top`.
 #[derive(Debug, clap::Args)]
 pub struct TopArgs {
-    /// Rank at most N culprits (legitimate-looking clusters are listed after them).
+    /// List at most N culprits and suspects; every culprit is listed whatever N is, the limit
+    /// trims the suspects ("+N more"). Legitimate-looking clusters are listed after them.
     #[arg(long, value_name = "N", default_value_t = TOP_LIMIT)]
     pub limit: usize,
     /// Shared options.
@@ -69,6 +70,13 @@ pub fn write_text(out: &mut dyn Write, a: &Analysis) -> std::io::Result<()> {
             writeln!(out, "      - {}", safe(r))?;
         }
         writeln!(out, "    query: {}", safe(&cluster_query(c, &a.strings)))?;
+    }
+    if a.top_more > 0 {
+        writeln!(
+            out,
+            "\n+{} more suspects (a larger --limit lists them; every culprit is listed)",
+            a.top_more
+        )?;
     }
     Ok(())
 }

@@ -15,6 +15,7 @@ use super::parser::Expr;
 use super::term::{mask, IpMatch, Term};
 use super::value::Matcher;
 use super::QueryContext;
+use crate::analysis::backscatter::{is_bounce, quoted, quoted_value};
 use crate::analysis::key::{KeyExtractor, KeyValue};
 use crate::analysis::patterns::domain;
 use crate::analysis::patterns::SenderPatterns;
@@ -78,7 +79,7 @@ impl<'q> Program<'q> {
         let node = compile(e, &mut leaves);
         let whole = leaves
             .iter()
-            .any(|t| matches!(t, Term::Body(_) | Term::Text(_)));
+            .any(|t| matches!(t, Term::Body(_) | Term::Text(_) | Term::BounceOf { .. }));
         let header = leaves.iter().any(|t| matches!(t, Term::Header { .. }));
         let read = if whole {
             Some((TEXT_CAP.max(HEADER_CAP + BODY_CAP), Stop::Cap))
@@ -92,9 +93,10 @@ impl<'q> Program<'q> {
 
     /// Has it any `cluster:` term?
     pub fn has_cluster_terms(&self) -> bool {
+        // bounce-of: takes the quoted login as its account too, under the same context.
         self.leaves
             .iter()
-            .any(|t| matches!(t, Term::Cluster { .. }))
+            .any(|t| matches!(t, Term::Cluster { .. } | Term::BounceOf { .. }))
     }
 
     /// Does a `cluster:sender-pattern=` term need the corpus-level pattern table?
@@ -111,6 +113,8 @@ type ClusterCache<'c> = (KeyExtractor<'c>, FxHashMap<Option<KeyValue>, bool>);
 /// Per-thread caches: one per term.
 pub(crate) struct State<'c> {
     ctx: QueryContext<'c>,
+    /// The analysis context `cluster:` and `bounce-of:` values are taken under (accounts).
+    analysis: Option<&'c crate::analysis::cluster::AnalysisContext>,
     syms: Vec<FxHashMap<u32, bool>>,
     clusters: Vec<Option<ClusterCache<'c>>>,
 }
@@ -137,6 +141,7 @@ impl<'c> State<'c> {
             .collect();
         State {
             ctx: *ctx,
+            analysis: tables.map(|t| t.ctx),
             syms: vec![FxHashMap::default(); p.leaves.len()],
             clusters,
         }
@@ -192,7 +197,7 @@ impl<'c> State<'c> {
             Term::Size(c) => c.holds(r.size),
             Term::Rcpts(c) => c.holds(r.recipients.len() as u64),
             Term::Cluster { value, .. } => self.cluster(i, value, r),
-            Term::Header { .. } | Term::Body(_) | Term::Text(_) => false,
+            Term::Header { .. } | Term::Body(_) | Term::Text(_) | Term::BounceOf { .. } => false,
         }
     }
 
@@ -220,7 +225,14 @@ impl<'c> State<'c> {
                 let t = p.leaves[*i];
                 match (t.needs_file(), file) {
                     (false, _) => self.record_term(*i, t, r).into(),
-                    (true, Some(f)) => file_term(t, f).into(),
+                    // Only a bounce quotes a message: no file read for the others.
+                    (true, _)
+                        if matches!(t, Term::BounceOf { .. })
+                            && !is_bounce(r, self.ctx.strings) =>
+                    {
+                        Tri::No
+                    }
+                    (true, Some(f)) => file_term(t, f, self.ctx.strings, self.analysis).into(),
                     (true, None) => Tri::Unknown,
                 }
             }
@@ -300,7 +312,12 @@ impl MessFile {
     }
 }
 
-fn file_term(t: &Term, f: &MessFile) -> bool {
+fn file_term(
+    t: &Term,
+    f: &MessFile,
+    strings: &crate::queue::Interner,
+    analysis: Option<&crate::analysis::cluster::AnalysisContext>,
+) -> bool {
     if !f.readable {
         return false;
     }
@@ -310,6 +327,13 @@ fn file_term(t: &Term, f: &MessFile) -> bool {
             .any(|h| value.as_ref().is_none_or(|m| m.is_match(trim(&h.value)))),
         Term::Body(m) => m.is_match(f.body()),
         Term::Text(m) => m.is_match(f.text()),
+        Term::BounceOf { key, value } => match quoted(&f.bytes, strings) {
+            Some(a) => match quoted_value(&a, *key, strings, analysis) {
+                Some(v) => value.is_match(v.text(strings).as_bytes()),
+                None => value.is_match(b"(none)"),
+            },
+            None => false,
+        },
         _ => false,
     }
 }

@@ -55,3 +55,20 @@ impl<'a> MessReader<'a> {
         read_at(dir.as_fd(), &id.0.to_string(), cap, stop, buf).map(|st| st.size)
     }
 }
+
+/// The quoted copies of the bounces among `records`, read from `queue`
+/// ([`crate::analysis::backscatter::read`]): what `bounce-of:` terms see.
+pub fn quoted_bounces(
+    queue: &Queue,
+    records: &[crate::queue::MessageRecord],
+    strings: &crate::queue::Interner,
+) -> Vec<(u32, crate::analysis::origin::Attribution)> {
+    use crate::analysis::backscatter::{read, QUOTE_CAP};
+    let reader = MessReader::new(queue);
+    read(records, strings, |i| {
+        let mut buf = Vec::new();
+        let id = records.get(i)?.id;
+        reader.read(id, QUOTE_CAP, Stop::Cap, &mut buf).ok()?;
+        Some(buf)
+    })
+}

@@ -83,7 +83,7 @@ pub(crate) struct Token {
 }
 
 /// Fields whose name is followed by a qualifier before the value.
-const QUALIFIED: [(&str, char); 2] = [("header", ':'), ("cluster", '=')];
+const QUALIFIED: [(&str, char); 3] = [("header", ':'), ("cluster", '='), ("bounce-of", '=')];
 
 /// The text `qtriage clusters` prints for a missing value.
 const NONE: &str = "(none)";
@@ -216,9 +216,9 @@ impl Lexer<'_> {
         let name = self.text[q.clone()].to_string();
         if name.is_empty() {
             let what = if sep == '=' {
-                "a cluster key (cluster:KEY=VALUE)"
+                format!("a cluster key ({field}:KEY=VALUE)")
             } else {
-                "a header name (header:NAME:VALUE)"
+                "a header name (header:NAME:VALUE)".to_string()
             };
             return Err(err(
                 q.start..q.start + 1,

@@ -75,11 +75,14 @@ impl Query {
         yes
     }
 
-    /// Has it a `cluster:` term (whose values need an analysis' tables)?
+    /// Has it a `cluster:` or `bounce-of:` term (whose values need an analysis' tables and
+    /// context: AUTH logins are keyed by account)?
     pub fn has_cluster_terms(&self) -> bool {
         let mut yes = false;
         if let Some(e) = &self.expr {
-            e.terms(&mut |t| yes |= matches!(t, term::Term::Cluster { .. }));
+            e.terms(&mut |t| {
+                yes |= matches!(t, term::Term::Cluster { .. } | term::Term::BounceOf { .. })
+            });
         }
         yes
     }

@@ -10,7 +10,7 @@ use crate::analysis::key::ClusterKey;
 use crate::queue::{MessageState, OriginKind, ProblemKind};
 
 /// Every field, in the order help texts list them.
-pub const FIELDS: [&str; 23] = [
+pub const FIELDS: [&str; 24] = [
     "id",
     "ip",
     "auth",
@@ -34,6 +34,7 @@ pub const FIELDS: [&str; 23] = [
     "size",
     "rcpts",
     "cluster",
+    "bounce-of",
 ];
 
 /// An IP term: a network, or a glob/regex over the address text.
@@ -81,6 +82,12 @@ pub(crate) enum Term {
     Size(Cmp),
     Rcpts(Cmp),
     Cluster {
+        key: ClusterKey,
+        value: Matcher,
+    },
+    /// `bounce-of:KEY=VALUE`: a bounce whose quoted copy has that cluster value
+    /// ([`crate::analysis::backscatter`]); reads the file.
+    BounceOf {
         key: ClusterKey,
         value: Matcher,
     },
@@ -134,7 +141,7 @@ fn one_of<T: Copy>(
 /// `text:` search anywhere; the rest match the whole value exactly.
 fn string_mode(field: &str) -> Option<MatchMode> {
     match field {
-        "id" | "uid" | "script" | "subject" | "header" | "cluster" => Some(EXACT),
+        "id" | "uid" | "script" | "subject" | "header" | "cluster" | "bounce-of" => Some(EXACT),
         "auth" | "helo" | "sender" | "from" | "sender-domain" | "rcpt" | "rcpt-domain" => {
             Some(FOLD)
         }
@@ -167,6 +174,10 @@ pub(crate) fn build(t: &TermTok) -> Result<Term, QueryError> {
         return match t.field.as_str() {
             "cluster" => Ok(Term::Cluster {
                 key: cluster_key(&qualifier, qspan)?,
+                value: m,
+            }),
+            "bounce-of" => Ok(Term::BounceOf {
+                key: bounce_key(&qualifier, qspan)?,
                 value: m,
             }),
             "header" => Ok(Term::Header {
@@ -224,6 +235,22 @@ fn cluster_key(name: &str, span: Range<usize>) -> Result<ClusterKey, QueryError>
         );
         err(span, msg)
     })
+}
+
+/// The key of `bounce-of:KEY=`: one a quoted copy's own headers decide.
+fn bounce_key(name: &str, span: Range<usize>) -> Result<ClusterKey, QueryError> {
+    let keys = crate::analysis::backscatter::KEYS;
+    match ClusterKey::from_name(&name.to_ascii_lowercase()) {
+        Some(k) if keys.contains(&k) => Ok(k),
+        _ => {
+            let names: Vec<&str> = keys.iter().map(|k| k.name()).collect();
+            let msg = format!(
+                "unknown bounce-of key {name:?}: expected one of {}",
+                names.join(", ")
+            );
+            Err(err(span, msg))
+        }
+    }
 }
 
 /// `sender:<>` is the null sender, the same as `sender:""`.
@@ -308,7 +335,10 @@ pub(crate) fn mask(addr: IpAddr, prefix: u8) -> IpAddr {
 impl Term {
     /// Does evaluating it read the message file?
     pub fn needs_file(&self) -> bool {
-        matches!(self, Term::Header { .. } | Term::Body(_) | Term::Text(_))
+        matches!(
+            self,
+            Term::Header { .. } | Term::Body(_) | Term::Text(_) | Term::BounceOf { .. }
+        )
     }
 
     /// The cluster key whose values this term tests (`auth:` the AUTH user, `cluster:KEY=` its
@@ -388,6 +418,10 @@ impl Term {
             }
             Term::Cluster { key, value } => {
                 out.push_str(&format!("cluster:{}=", key.name()));
+                value.write(out);
+            }
+            Term::BounceOf { key, value } => {
+                out.push_str(&format!("bounce-of:{}=", key.name()));
                 value.write(out);
             }
             _ => {}

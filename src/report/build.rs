@@ -172,24 +172,38 @@ impl<'a> Window<'a> {
     }
 }
 
-/// The header shape that attributes a culprit's messages, from its newest member (the shape the
-/// flood has now). For a cluster of one sender identity (AUTH user, script, uid, origin) the
-/// shape holds for all its messages; for one grouped by IP, HELO, sender or subject it is only
-/// the newest's, and the line says so.
-fn evidence_of(c: &Culprit, newest: &MessageRecord, strings: &Interner) -> Evidence {
-    let shape = header_shape(newest, strings);
-    let n = c.messages;
-    let text = match c.kind {
-        ClusterKey::AuthUser | ClusterKey::Script | ClusterKey::Uid | ClusterKey::Origin => {
-            format!("{shape} on {n} messages")
-        }
-        _ => format!("{shape} (the newest of {n} messages)"),
-    };
-    Evidence {
-        source: EvidenceSource::Headers,
-        text,
+/// The header shapes that attribute a culprit's messages, each with the exact number of its
+/// messages that have it (issue 17: "ESMTPA on 608 messages" when 300 of them were ESMTPSA):
+/// the most common first, at most [`SHAPES_SHOWN`] lines, the last saying how many more shapes
+/// the rest have.
+fn evidence_of(members: &[&MessageRecord], strings: &Interner) -> Vec<Evidence> {
+    let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
+    for r in members {
+        *counts.entry(header_shape(r, strings)).or_default() += 1;
     }
+    let mut shapes: Vec<(String, usize)> = counts.into_iter().collect();
+    shapes.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let rest: usize = shapes.iter().skip(SHAPES_SHOWN).map(|s| s.1).sum();
+    let more = shapes.len().saturating_sub(SHAPES_SHOWN);
+    let mut out: Vec<Evidence> = shapes
+        .into_iter()
+        .take(SHAPES_SHOWN)
+        .map(|(shape, n)| Evidence {
+            source: EvidenceSource::Headers,
+            text: format!("{shape} on {n} messages"),
+        })
+        .collect();
+    if more > 0 {
+        if let Some(last) = out.last_mut() {
+            last.text
+                .push_str(&format!(" ({more} more shapes on {rest} messages)"));
+        }
+    }
+    out
 }
+
+/// Header shapes shown per culprit.
+const SHAPES_SHOWN: usize = 3;
 
 /// The origin part of a message's headers, sanitized: the qmail-smtpd hop, the local
 /// injection or the PHP script.
@@ -275,19 +289,17 @@ struct Found {
 }
 
 impl Found {
-    /// Add `c` (a cluster of `window`) as a culprit, with its newest member's evidence.
+    /// Add `c` (a cluster of `window`) as a culprit, with its header shapes as evidence.
     fn add(&mut self, c: &Cluster, window: &Window<'_>, strings: &Interner) {
         let Some(culprit) = culprit_of(c, window, strings) else {
             return;
         };
-        let newest = c
+        let members: Vec<&MessageRecord> = c
             .members
             .iter()
             .filter_map(|&i| window.records.get(i as usize))
-            .max_by_key(|r| (r.queued, r.id));
-        if let Some(newest) = newest {
-            self.evidence.push(evidence_of(&culprit, newest, strings));
-        }
+            .collect();
+        self.evidence.extend(evidence_of(&members, strings));
         self.spam.extend(c.members.iter().map(|&i| i as usize));
         self.culprits.push(culprit);
     }

@@ -70,6 +70,8 @@ pub enum Effect {
     CheckAccounts,
     /// Write the incident report to a new file.
     WriteReport,
+    /// Build the cleanup plan of the current records (`Report::Cleanup`).
+    CleanupPlan,
 }
 
 /// Translate an event into an action (keys through the keymap).
@@ -152,6 +154,14 @@ pub fn update(state: &mut AppState, action: Action) -> Option<Effect> {
             }
         }
         Action::Worker(Report::Planned(c)) => planned(state, *c),
+        Action::Worker(Report::Cleanup(c)) => {
+            // A plan of an older snapshot would mark messages by stale indices' ids: drop it.
+            let current = state.data.as_ref().map(|d| d.snapshot.generation);
+            if current == Some(c.generation) && state.popup == Popup::None {
+                state.status.notice = None;
+                state.popup = Popup::Cleanup(Arc::new(*c));
+            }
+        }
         Action::Worker(Report::Done(o)) => done(state, *o),
         Action::Worker(Report::SendStatus(send)) => {
             state.status.send = match send {
@@ -261,6 +271,7 @@ fn needs_envelopes(state: &AppState, c: Command) -> bool {
         | Command::Confirm
         | Command::Force
         | Command::Accounts
+        | Command::ShowPlan
         | Command::WriteReport => true,
         Command::Open => state.ui.focus == Focus::Yanked,
         _ => false,
@@ -317,6 +328,11 @@ fn command(state: &mut AppState, c: Command) -> Option<Effect> {
         {
             scroll_help(state, c);
         }
+        Command::ShowPlan => {
+            notice(state, "planning the cleanup…", false);
+            return Some(Effect::CleanupPlan);
+        }
+        Command::MarkPlan => mark_plan(state),
         Command::Up => navigate(state, Move::Up),
         Command::Down => navigate(state, Move::Down),
         Command::PageUp => navigate(state, Move::PageUp),
@@ -400,6 +416,20 @@ fn edit_query(state: &mut AppState, c: Command) {
             q.error = Query::parse(&q.text).err();
         }
     }
+}
+
+/// Mark every message of the cleanup plan shown, and close it.
+fn mark_plan(state: &mut AppState) {
+    let Popup::Cleanup(c) = std::mem::take(&mut state.popup) else {
+        return;
+    };
+    state.marks.ids.extend(c.ids.iter().copied());
+    let n = crate::analysis::rank::thousands(c.ids.len());
+    notice(
+        state,
+        format!("marked the plan's {n} messages: y yanks them"),
+        false,
+    );
 }
 
 fn back(state: &mut AppState) {

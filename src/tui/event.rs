@@ -49,6 +49,8 @@ pub enum Report {
     Inspected(Box<Inspection>),
     /// The worker built the plan that was asked for.
     Planned(Box<Confirm>),
+    /// The cleanup plan of a snapshot (`p`).
+    Cleanup(Box<crate::tui::state::CleanupPlan>),
     /// A plan is running: messages handled so far.
     Progress(u64),
     /// A plan finished.

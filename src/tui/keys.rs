@@ -13,6 +13,10 @@ pub enum Command {
     Back,
     /// Show the keys.
     Help,
+    /// Show the cleanup plan (`qtriage plan`).
+    ShowPlan,
+    /// Cleanup plan: mark every planned message.
+    MarkPlan,
     /// Cursor up.
     Up,
     /// Cursor down.
@@ -90,6 +94,8 @@ pub enum Context {
     Yanked,
     /// The confirmation popup.
     Confirm,
+    /// The cleanup plan popup.
+    Cleanup,
     /// The filter bar while editing.
     FilterBar,
 }
@@ -104,6 +110,7 @@ impl Context {
             Context::Detail => "Inspector",
             Context::Yanked => "Yank area",
             Context::Confirm => "Confirmation",
+            Context::Cleanup => "Cleanup plan",
             Context::FilterBar => "Filter bar",
         }
     }
@@ -160,6 +167,20 @@ pub const BINDINGS: &[Binding] = &[
         C::Back,
         "cancel",
         Some("cancel"),
+    ),
+    b(
+        &[K::Enter, K::Char('m')],
+        X::Cleanup,
+        C::MarkPlan,
+        "mark every planned message (then y yanks them)",
+        Some("mark all"),
+    ),
+    b(
+        &[K::Esc, K::Char('n'), K::Char('q')],
+        X::Cleanup,
+        C::Back,
+        "close",
+        Some("close"),
     ),
     b(
         &[K::Enter],
@@ -307,6 +328,13 @@ pub const BINDINGS: &[Binding] = &[
         Some("filter"),
     ),
     b(
+        &[K::Char('p')],
+        X::Anywhere,
+        C::ShowPlan,
+        "the cleanup plan: every culprit, what remains",
+        None,
+    ),
+    b(
         &[K::Char('y')],
         X::Anywhere,
         C::Yank,
@@ -383,6 +411,9 @@ pub const BINDINGS: &[Binding] = &[
 pub fn contexts(state: &AppState) -> &'static [Context] {
     if matches!(state.popup, Popup::Confirm(_)) {
         return &[Context::Confirm];
+    }
+    if matches!(state.popup, Popup::Cleanup(_)) {
+        return &[Context::Cleanup];
     }
     if state.query.editing {
         return &[Context::FilterBar];

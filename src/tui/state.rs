@@ -401,6 +401,17 @@ pub struct Marks {
     pub ids: FxHashSet<MessageId>,
 }
 
+/// The cleanup plan of one snapshot (`qtriage plan`'s), and its messages' ids for marking.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CleanupPlan {
+    /// The snapshot it was built on.
+    pub generation: u64,
+    /// The plan.
+    pub plan: crate::analysis::plan::Plan,
+    /// The ids of the planned messages.
+    pub ids: Vec<MessageId>,
+}
+
 /// A popup over the main view.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub enum Popup {
@@ -409,6 +420,8 @@ pub enum Popup {
     None,
     /// The key list.
     Help,
+    /// The cleanup plan (`p`): Enter marks it whole.
+    Cleanup(Arc<CleanupPlan>),
     /// The worker is building a plan (what was asked, in words); Esc cancels.
     Planning(String),
     /// A plan waiting for Enter (or F to force).

@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use rustc_hash::{FxHashMap, FxHashSet};
 
 mod after;
+mod cleanup;
 pub use after::AfterFlood;
 
 use super::action::Effect;
@@ -222,6 +223,10 @@ impl WorkerState {
                     error: Some("the queue is still being scanned; press a again".into()),
                     ..AccountsListing::default()
                 })),
+            ),
+            Effect::CleanupPlan => self.off_thread(
+                |snap, env| Report::Cleanup(Box::new(cleanup::plan(snap, env, env.now()))),
+                Report::Error("the queue is still being scanned; press p again".into()),
             ),
             Effect::WriteReport => self.off_thread(
                 |snap, env| {

@@ -254,6 +254,8 @@ pub struct ClusterJson {
     pub last_queued: String,
     pub per_minute: f64,
     pub score: f64,
+    /// `culprit`, `suspect`, `legit`; null for `(none)`.
+    pub verdict: Option<String>,
     pub reasons: Vec<String>,
     pub query: String,
 }
@@ -390,7 +392,7 @@ fn sender_patterns_merge_forged_names_only() {
     ));
     let c = counts(&cs);
     assert_eq!(
-        c.get("<random lowercase 5-9>@philadefender.org"),
+        c.get("<random>@philadefender.org"),
         Some(&AUTH_FLOOD),
         "{c:#?}"
     );
@@ -403,7 +405,7 @@ fn sender_patterns_merge_forged_names_only() {
         .expect("pattern cluster");
     assert_eq!(
         forged.query,
-        "cluster:sender-pattern=\"<random lowercase 5-9>@philadefender.org\""
+        "cluster:sender-pattern=\"<random>@philadefender.org\""
     );
     assert!(
         forged
@@ -414,7 +416,12 @@ fn sender_patterns_merge_forged_names_only() {
         forged.reasons
     );
     let text = stdout(&p.t, &["clusters", "--by", "sender-pattern"]);
-    assert!(text.lines().any(|l| l.contains("<random lowercase 5-9>@philadefender.org  cluster:sender-pattern=\"<random lowercase 5-9>@philadefender.org\"")), "{text}");
+    assert!(
+        text.lines().any(|l| l.contains(
+            "<random>@philadefender.org  cluster:sender-pattern=\"<random>@philadefender.org\""
+        )),
+        "{text}"
+    );
 }
 
 #[test]
@@ -442,6 +449,13 @@ fn json_fields_times_and_nulls() {
         .expect("(none) cluster");
     assert_eq!(none.query, "cluster:auth-user=(none)");
     assert!(cs.iter().map(|c| c.bytes).sum::<u64>() > 0);
+    // The verdict of each ranked row; `(none)` is never ranked (issue 17).
+    assert_eq!(flood.verdict.as_deref(), Some("culprit"));
+    assert_eq!(none.verdict, None);
+    let top = json(&stdout(&p.t, &["top", "--json"]));
+    assert!(top.iter().all(
+        |c| c.verdict.as_deref() == Some(qtriage::analysis::rank::Verdict::of(c.score).name())
+    ));
 }
 
 #[test]

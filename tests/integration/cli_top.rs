@@ -91,10 +91,18 @@ fn text_names_the_culprit_and_limit_keeps_legit_clusters() {
         text.contains("    query: cluster:auth-user=test@example.com\n"),
         "{text}"
     );
+    // Every culprit is listed whatever --limit says (issue 17); the limit trims suspects.
     assert!(
-        !text.contains("PHP script"),
-        "limit 1 lists one culprit: {text}"
+        text.contains("\n 2. culprit  score  50.1  script wp-content/uploads/mailer.php"),
+        "limit 1 still lists every culprit: {text}"
     );
+    assert!(
+        text.contains(
+            "\n+2 more suspects (a larger --limit lists them; every culprit is listed)\n"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("-0.0"), "{text}");
     assert!(
         text.contains("legit"),
         "legitimate clusters still shown: {text}"

@@ -24,6 +24,7 @@ mod incident;
 mod lock;
 mod log_top;
 mod logs;
+mod plan_mix;
 mod queueing;
 mod real_qmail;
 mod report;

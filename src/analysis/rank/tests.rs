@@ -510,3 +510,73 @@ fn top_considers_the_clusters_the_full_grouping_would() {
     // Origin IPs (150, two messages each) and senders (170) at least.
     assert!(more_than_considered >= 2, "{more_than_considered} keys");
 }
+
+/// Issue 17: as spam is removed, a real sender's share grows; share (and rate) alone must not
+/// make it a suspect.
+#[test]
+fn share_alone_never_makes_a_real_sender_a_suspect() {
+    let s = Arc::new(Interner::new());
+    let mut recs: Vec<MessageRecord> = (0..90)
+        .map(|i| {
+            Rec::new(&s, i)
+                .auth("alice@example.com", "192.0.2.10")
+                .sender("alice@example.com")
+                .rcpts(Channel::Remote, 1)
+                .subject(&format!("Minutes {i}"))
+                .r
+        })
+        .collect();
+    recs.extend((100..110).map(|i| Rec::new(&s, i).smtp("192.0.2.77").r));
+    let a = run(recs, s.clone(), &["example.com"]);
+    let alice = a
+        .clusters
+        .iter()
+        .find(|c| c.value.map(|v| v.text(&s)).as_deref() == Some("alice@example.com"))
+        .expect("alice's cluster");
+    assert_eq!(alice.verdict(), Verdict::Legitimate, "{:?}", alice.reasons);
+    assert!(
+        alice.reasons[0].contains("(90% of queue)"),
+        "{:?}",
+        alice.reasons
+    );
+}
+
+/// Issue 17: many distinct names at a freemail domain writing to local users are people, not
+/// forged names.
+#[test]
+fn many_real_names_at_a_freemail_domain_are_not_forged() {
+    let s = Arc::new(Interner::new());
+    let names = ["ann", "bob", "cyd", "dan", "eve", "fay", "gus", "hal"];
+    let recs: Vec<MessageRecord> = (0..40u64)
+        .map(|i| {
+            let name = format!("{}{i}@gmail.com", names[i as usize % names.len()]);
+            Rec::new(&s, i)
+                .smtp(&format!("209.85.128.{i}"))
+                .sender(&name)
+                .rcpts(Channel::Local, 1)
+                .r
+        })
+        .collect();
+    let a = analyse(AnalysisInput {
+        records: recs,
+        strings: s.clone(),
+        ctx: AnalysisContext {
+            now: NOW,
+            local_domains: vec!["example.com".into()],
+            ..Default::default()
+        },
+        key: ClusterKey::SenderPattern,
+        top_limit: 10,
+    });
+    let gmail = a
+        .clusters
+        .iter()
+        .find(|c| c.value.map(|v| v.text(&s)).as_deref() == Some("<random>@gmail.com"))
+        .expect("the names are one pattern");
+    assert!(
+        gmail.reasons.iter().all(|r| !r.contains("forged")),
+        "{:?}",
+        gmail.reasons
+    );
+    assert_eq!(gmail.verdict(), Verdict::Legitimate, "{:?}", gmail.reasons);
+}

@@ -163,3 +163,25 @@ fn yanked_spam_still_counts_but_does_not_remain() {
     assert_eq!((r.culprits[0].messages, r.culprits[0].yanked), (30, 20));
     assert_eq!(r.remaining.spam_messages, 10);
 }
+
+/// Issue 17: each header shape is counted over the messages that have it, never the newest
+/// message's shape claimed for all ("with ESMTPA on 608 messages" when 300 were ESMTPSA).
+#[test]
+fn header_shapes_are_counted_exactly() {
+    let s = Interner::new();
+    let (user, ip) = (Some(s.intern(b"test")), Some(s.intern(b"86.107.221.138")));
+    let recs: Vec<MessageRecord> = (0..5u64)
+        .map(|i| {
+            let mut r = rec(i, user, ip, 1000 + i as i64);
+            let proto: &[u8] = if i < 3 { b"ESMTPA" } else { b"ESMTPSA" };
+            r.origin.protocol = Some(s.intern(proto));
+            r
+        })
+        .collect();
+    let members: Vec<&MessageRecord> = recs.iter().collect();
+    let ev = evidence_of(&members, &s);
+    let texts: Vec<&str> = ev.iter().map(|e| e.text.as_str()).collect();
+    assert_eq!(texts.len(), 2, "{texts:?}");
+    assert!(texts[0].contains("with ESMTPA ") && texts[0].ends_with(" on 3 messages"));
+    assert!(texts[1].contains("with ESMTPSA ") && texts[1].ends_with(" on 2 messages"));
+}

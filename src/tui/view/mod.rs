@@ -5,6 +5,7 @@
 //! `relative_state.clone()`), and only visible rows are built.
 
 pub mod accounts;
+pub mod cleanup;
 pub mod clusters;
 pub mod confirm;
 pub mod detail;
@@ -114,6 +115,7 @@ impl Widget for &AppState {
                 scroll: self.ui.help_scroll,
             }
             .render(area, buf),
+            Popup::Cleanup(c) => cleanup::CleanupPopup { cleanup: c, theme }.render(area, buf),
             Popup::Planning(what) => confirm::PlanningPopup { what, theme }.render(area, buf),
             Popup::Confirm(c) => confirm::ConfirmPopup {
                 confirm: c,

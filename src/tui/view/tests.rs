@@ -636,3 +636,75 @@ fn help_is_readable_whole_at_80x24_by_scrolling() {
     }
     assert_eq!(s.popup, Popup::Help);
 }
+
+/// The cleanup plan of the ready state's records, as the worker answers `p`.
+fn cleanup_shown(size: (u16, u16)) -> AppState {
+    use crate::analysis::plan::{build, PlanInput};
+    let mut s = ready(size);
+    let data = s.data.as_ref().expect("analysed");
+    let snap = std::sync::Arc::clone(&data.snapshot);
+    let ctx = crate::analysis::cluster::AnalysisContext {
+        now: NOW,
+        local_domains: vec!["example.com".into()],
+        ..Default::default()
+    };
+    let ranking = crate::analysis::rank_culprits(
+        &snap.records,
+        &snap.strings,
+        &ctx,
+        &snap.logs,
+        crate::analysis::TOP_LIMIT,
+        crate::analysis::rank::OF_QUEUE,
+    );
+    let plan = build(PlanInput {
+        records: &snap.records,
+        strings: &snap.strings,
+        ctx: &ctx,
+        ranking: &ranking,
+        quoted: &[],
+    });
+    let ids = plan
+        .selected
+        .iter()
+        .map(|&i| snap.records[i as usize].id)
+        .collect();
+    assert_eq!(
+        update(&mut s, Action::Cmd(Command::ShowPlan)),
+        Some(Effect::CleanupPlan)
+    );
+    let c = crate::tui::state::CleanupPlan {
+        generation: snap.generation,
+        plan,
+        ids,
+    };
+    update(&mut s, Action::Worker(Report::Cleanup(Box::new(c))));
+    s
+}
+
+#[test]
+fn cleanup_plan_popup_and_enter_marks_it_whole() {
+    snap_both("cleanup", cleanup_shown);
+    let mut s = cleanup_shown((120, 40));
+    let Popup::Cleanup(c) = &s.popup else {
+        panic!("the cleanup plan is shown: {:?}", s.popup);
+    };
+    assert_eq!(c.ids.len(), 30, "the 30 messages of AUTH user test");
+    let enter = crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Enter);
+    assert_eq!(
+        crate::tui::keys::command_for(&s, enter),
+        Some(Command::MarkPlan)
+    );
+    cmd(&mut s, Command::MarkPlan);
+    assert_eq!(s.popup, Popup::None);
+    assert_eq!(s.marks.ids.len(), 30);
+    // A plan of an older snapshot is dropped, never shown or marked.
+    let mut s = ready((80, 24));
+    let mut stale = cleanup_shown((80, 24));
+    let Popup::Cleanup(c) = std::mem::take(&mut stale.popup) else {
+        panic!("shown");
+    };
+    let mut c = (*c).clone();
+    c.generation += 1;
+    update(&mut s, Action::Worker(Report::Cleanup(Box::new(c))));
+    assert_eq!(s.popup, Popup::None);
+}

@@ -1,0 +1,278 @@
+//! The cleanup plan: every culprit, one query that selects all their messages and backscatter,
+//! its counts, and what would remain, in the operator's words.
+//!
+//! Built from a ranking ([`super::rank::top`]: every culprit is in it) and the quoted copies of
+//! the queue's bounces ([`super::backscatter`]). A culprit cluster made mostly of bounces (the
+//! `origin=bounce` or `<>` sender cluster) is not taken whole: its bounces go with the culprit
+//! whose message they quote, and the others stay, so a bounce of real mail is never yanked.
+
+use super::backscatter::{self, quoted_value};
+use super::cluster::{AnalysisContext, Cluster};
+use super::key::{ClusterKey, KeyValue};
+use super::origin::Attribution;
+use super::rank::{thousands, Verdict};
+use crate::queue::{Interner, MessageRecord};
+
+/// The most culprits one plan query names (the query language takes 256 terms).
+pub const MAX_PLAN_TERMS: usize = 200;
+
+/// One culprit of the plan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanCulprit {
+    /// Its key.
+    pub key: ClusterKey,
+    /// Its value, as `clusters` shows it (unsanitized).
+    pub value: String,
+    /// Its score.
+    pub score: f64,
+    /// Messages of the cluster.
+    pub messages: usize,
+    /// Bounces quoting its messages, taken with it.
+    pub backscatter: usize,
+    /// Its conclusion and strongest signal (`likely a guessed password: one login used from 4
+    /// IPs in 4 networks (+25.0)`).
+    pub reason: String,
+    /// The query terms that select it (`cluster:...`, and `bounce-of:...` for its backscatter).
+    pub query: String,
+}
+
+/// One kind of what would remain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Remaining {
+    /// Messages of this kind.
+    pub messages: usize,
+    /// The kind, in the operator's words (`inbound mail from 6 sender domains to local users`).
+    pub words: String,
+}
+
+/// The cleanup.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    /// The culprits, as `top` lists them.
+    pub culprits: Vec<PlanCulprit>,
+    /// One query selecting every planned message (empty when there is no culprit).
+    pub query: String,
+    /// Indices of the planned messages, ascending.
+    pub selected: Vec<u32>,
+    /// Envelope recipients of the planned messages.
+    pub recipients: usize,
+    /// Their mess bytes.
+    pub bytes: u64,
+    /// Planned messages over all messages.
+    pub share: f64,
+    /// What would remain, by kind, largest first.
+    pub remaining: Vec<Remaining>,
+}
+
+impl Plan {
+    /// Messages the plan takes.
+    pub fn messages(&self) -> usize {
+        self.selected.len()
+    }
+
+    /// Messages that would remain.
+    pub fn remaining_messages(&self) -> usize {
+        self.remaining.iter().map(|r| r.messages).sum()
+    }
+
+    /// `7,823 remain: 25 AUTH users ...; inbound mail ...`.
+    pub fn remaining_words(&self) -> String {
+        let kinds: Vec<String> = self
+            .remaining
+            .iter()
+            .map(|r| format!("{} {}", thousands(r.messages), r.words))
+            .collect();
+        let n = thousands(self.remaining_messages());
+        match kinds.is_empty() {
+            true => format!("{n} remain"),
+            false => format!("{n} remain: {}", kinds.join("; ")),
+        }
+    }
+}
+
+/// What [`build`] reads.
+#[derive(Debug, Clone, Copy)]
+pub struct PlanInput<'a> {
+    /// All records analysed.
+    pub records: &'a [MessageRecord],
+    /// Their interner.
+    pub strings: &'a Interner,
+    /// Local domains and uid names.
+    pub ctx: &'a AnalysisContext,
+    /// The ranking (`top`), with member lists.
+    pub ranking: &'a [Cluster],
+    /// The bounces' quoted copies ([`backscatter::read`]).
+    pub quoted: &'a [(u32, Attribution)],
+}
+
+/// Build the plan of `input`.
+pub fn build(input: PlanInput<'_>) -> Plan {
+    let PlanInput {
+        records, strings, ..
+    } = input;
+    let mut taken = vec![false; records.len()];
+    let mut culprits = Vec::new();
+    let mut bounce_terms: Vec<(usize, ClusterKey, KeyValue)> = Vec::new();
+    let listed = input
+        .ranking
+        .iter()
+        .filter(|c| c.verdict() == Verdict::Culprit && c.value.is_some())
+        .take(MAX_PLAN_TERMS);
+    for c in listed {
+        let Some(value) = c.value else { continue };
+        let bounces = c
+            .members
+            .iter()
+            .filter(|&&i| backscatter::is_bounce(&records[i as usize], strings))
+            .count();
+        // A cluster of bounces is backscatter of other culprits, not a culprit to take whole.
+        let whole = bounces * 2 < c.messages;
+        if whole {
+            for &i in &c.members {
+                taken[i as usize] = true;
+            }
+        }
+        if backscatter::KEYS.contains(&c.key) {
+            bounce_terms.push((culprits.len(), c.key, value));
+        }
+        culprits.push(PlanCulprit {
+            key: c.key,
+            value: value.text(strings),
+            score: c.score,
+            messages: if whole { c.messages } else { 0 },
+            backscatter: 0,
+            reason: strongest_reason(c),
+            query: if whole {
+                term("cluster", c.key, Some(&value.text(strings)))
+            } else {
+                String::new()
+            },
+        });
+    }
+    attribute_backscatter(&input, &bounce_terms, &mut culprits, &mut taken);
+    culprits.retain(|c| !c.query.is_empty());
+    finish(input, culprits, taken)
+}
+
+/// Give each bounce that quotes a culprit's message (and is not taken yet) to that culprit,
+/// adding `bounce-of:` to its query when it has any.
+fn attribute_backscatter(
+    input: &PlanInput<'_>,
+    terms: &[(usize, ClusterKey, KeyValue)],
+    culprits: &mut [PlanCulprit],
+    taken: &mut [bool],
+) {
+    let strings = input.strings;
+    let mut used = vec![false; terms.len()];
+    for (i, a) in input.quoted {
+        let i = *i as usize;
+        if taken.get(i) != Some(&false) {
+            continue;
+        }
+        let hit = terms
+            .iter()
+            .position(|(_, key, v)| quoted_value(a, *key, strings, Some(input.ctx)) == Some(*v));
+        if let Some(t) = hit {
+            taken[i] = true;
+            used[t] = true;
+            culprits[terms[t].0].backscatter += 1;
+        }
+    }
+    for (t, (c, key, v)) in terms.iter().enumerate() {
+        if used[t] {
+            let bounce = term("bounce-of", *key, Some(&v.text(strings)));
+            let q = &mut culprits[*c].query;
+            *q = match q.is_empty() {
+                true => bounce,
+                false => format!("{q} or {bounce}"),
+            };
+        }
+    }
+    // A culprit that bounced nobody else's message but whose bounce-of matched none stays
+    // without a query and is dropped by the caller.
+}
+
+/// Counts, the combined query and what remains.
+fn finish(input: PlanInput<'_>, culprits: Vec<PlanCulprit>, taken: Vec<bool>) -> Plan {
+    let records = input.records;
+    let selected: Vec<u32> = (0..records.len())
+        .filter(|&i| taken[i])
+        .map(|i| i as u32)
+        .collect();
+    let recipients = selected
+        .iter()
+        .map(|&i| records[i as usize].recipients.len())
+        .sum();
+    let bytes = selected.iter().map(|&i| records[i as usize].size).sum();
+    let query = culprits
+        .iter()
+        .map(|c| c.query.as_str())
+        .collect::<Vec<_>>()
+        .join(" or ");
+    Plan {
+        share: selected.len() as f64 / records.len().max(1) as f64,
+        culprits,
+        query,
+        selected,
+        recipients,
+        bytes,
+        remaining: remaining(input, &taken),
+    }
+}
+
+/// `cluster:KEY=VALUE` (or another qualified field): the value double-quoted (with `\"` and
+/// `\\` escaped) unless it is made only of letters, digits and `._@-+/:=%,#[]` and does not
+/// start with `-`, so glob and comparison characters are always literal; `(none)` for no value.
+pub fn term(field: &str, key: ClusterKey, value: Option<&str>) -> String {
+    let Some(text) = value else {
+        return format!("{field}:{}=(none)", key.name());
+    };
+    let plain = !text.is_empty()
+        && !text.starts_with('-')
+        && text
+            .chars()
+            .all(|ch| ch.is_alphanumeric() || "._@-+/:=%,#[]".contains(ch));
+    if plain {
+        return format!("{field}:{}={text}", key.name());
+    }
+    let mut q = format!("{field}:{}=\"", key.name());
+    for ch in text.chars() {
+        if ch == '"' || ch == '\\' {
+            q.push('\\');
+        }
+        q.push(ch);
+    }
+    q.push('"');
+    q
+}
+
+/// The conclusion of a cluster's summary and its signal with the most points.
+pub fn strongest_reason(c: &Cluster) -> String {
+    let conclusion = c
+        .reasons
+        .first()
+        .and_then(|s| s.rsplit(": ").next())
+        .unwrap_or("");
+    let points = |r: &str| -> Option<f64> {
+        let inner = r.strip_suffix(')')?.rsplit("(+").next()?;
+        inner.parse().ok()
+    };
+    let best = c
+        .reasons
+        .iter()
+        .skip(1)
+        .filter_map(|r| points(r).map(|p| (p, r)))
+        // The first of equal points: signals are listed in the order they are measured.
+        .rev()
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    match best {
+        Some((_, r)) => format!("{conclusion}: {r}"),
+        None => conclusion.to_string(),
+    }
+}
+
+mod remain;
+use remain::remaining;
+
+#[cfg(test)]
+mod tests;

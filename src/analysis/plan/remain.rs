@@ -1,0 +1,166 @@
+//! What a plan leaves in the queue, summarised by kind in the operator's words.
+
+use std::collections::BTreeMap;
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+
+use super::PlanInput;
+use crate::analysis::backscatter::is_bounce;
+use crate::analysis::patterns::{domain, is_local_domain};
+use crate::analysis::rank::thousands;
+use crate::queue::{Channel, MessageRecord, OriginKind, Sym};
+
+/// The kinds of remaining mail, as tallied.
+#[derive(Default)]
+struct Tally {
+    /// AUTH user → (IPs, messages whose sender domain is the login's own or local).
+    auth: HashMap<Sym, (HashSet<Sym>, usize, usize)>,
+    inbound: (usize, HashSet<Vec<u8>>),
+    relayed: (usize, HashSet<Sym>),
+    local: BTreeMap<String, usize>,
+    bounces: usize,
+    other: usize,
+}
+
+/// The remaining messages (those not `taken`) by kind, largest first.
+pub(super) fn remaining(input: PlanInput<'_>, taken: &[bool]) -> Vec<super::Remaining> {
+    let mut t = Tally::default();
+    for (i, r) in input.records.iter().enumerate() {
+        if taken.get(i) != Some(&true) {
+            t.add(&input, r);
+        }
+    }
+    t.words()
+}
+
+impl Tally {
+    fn add(&mut self, input: &PlanInput<'_>, r: &MessageRecord) {
+        let (strings, ctx) = (input.strings, input.ctx);
+        let o = &r.origin;
+        if is_bounce(r, strings) {
+            self.bounces += 1;
+            return;
+        }
+        match o.kind {
+            OriginKind::SmtpAuth => {
+                let Some(user) = o.auth_user else {
+                    self.other += 1;
+                    return;
+                };
+                let e = self.auth.entry(user).or_default();
+                e.0.extend(o.ip);
+                e.1 += 1;
+                e.2 += usize::from(sends_as_itself(input, r, user));
+            }
+            OriginKind::Smtp => {
+                let local_only = r.recipients.iter().all(|rc| {
+                    rc.channel == Channel::Local
+                        || domain(&strings.resolve(rc.address))
+                            .is_some_and(|d| is_local_domain(&d, &ctx.local_domains))
+                });
+                if local_only {
+                    self.inbound.0 += 1;
+                    let d = r.sender.and_then(|s| domain(&strings.resolve(s)));
+                    self.inbound.1.extend(d);
+                } else {
+                    self.relayed.0 += 1;
+                    self.relayed.1.extend(o.ip);
+                }
+            }
+            OriginKind::Local => {
+                let who = match o.uid {
+                    Some(u) => match ctx.users.get(&u) {
+                        Some(name) => name.clone(),
+                        None => format!("uid {u}"),
+                    },
+                    None => "an unknown uid".into(),
+                };
+                *self.local.entry(who).or_default() += 1;
+            }
+            _ => self.other += 1,
+        }
+    }
+
+    fn words(self) -> Vec<super::Remaining> {
+        let mut out = Vec::new();
+        let mut push = |messages: usize, words: String| {
+            if messages > 0 {
+                out.push(super::Remaining { messages, words });
+            }
+        };
+        let (users, auth_msgs, own, one_ip) =
+            self.auth
+                .values()
+                .fold((0, 0, 0, 0), |(u, m, own, one), (ips, n, k)| {
+                    (u + 1, m + n, own + k, one + usize::from(ips.len() <= 1))
+                });
+        let from = if one_ip == users {
+            "each from one IP".to_string()
+        } else {
+            format!("{one_ip} of them from one IP")
+        };
+        let sending = match own {
+            o if o == auth_msgs => "sending as themselves",
+            0 => "sending as other domains' addresses",
+            _ => "mostly sending as themselves",
+        };
+        let plural = if users == 1 { "" } else { "s" };
+        push(
+            auth_msgs,
+            format!("from {users} AUTH user{plural} {from}, {sending}"),
+        );
+        let n = self.inbound.1.len();
+        push(
+            self.inbound.0,
+            format!(
+                "inbound mail from {} sender domain{} to local users",
+                thousands(n),
+                s(n)
+            ),
+        );
+        let n = self.relayed.1.len();
+        push(
+            self.relayed.0,
+            format!(
+                "from {} SMTP client{} without a login to remote addresses",
+                thousands(n),
+                s(n)
+            ),
+        );
+        let mut local: Vec<(String, usize)> = self.local.into_iter().collect();
+        local.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let local_n = local.iter().map(|l| l.1).sum();
+        let names: Vec<String> = local
+            .iter()
+            .take(3)
+            .map(|(who, n)| format!("{who} {}", thousands(*n)))
+            .collect();
+        let more = if local.len() > 3 { ", ..." } else { "" };
+        push(local_n, format!("local mail ({}{more})", names.join(", ")));
+        push(self.bounces, "bounces quoting no culprit's message".into());
+        push(self.other, "of other origins (aliases, unknown)".into());
+        out.sort_by_key(|r| std::cmp::Reverse(r.messages));
+        out
+    }
+}
+
+fn s(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// Does an authenticated message use its login's own domain (or a local one for a bare login)?
+fn sends_as_itself(input: &PlanInput<'_>, r: &MessageRecord, user: Sym) -> bool {
+    let strings = input.strings;
+    let own = domain(&strings.resolve(user));
+    let Some(sender) = r.sender.and_then(|s| domain(&strings.resolve(s))) else {
+        return true;
+    };
+    match own {
+        Some(o) => o == sender,
+        None => is_local_domain(&sender, &input.ctx.local_domains),
+    }
+}

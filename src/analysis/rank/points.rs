@@ -1,0 +1,155 @@
+//! The points of each signal: what fired, how much it weighs, and the conclusion it supports.
+
+use super::{frac, percent, thousands, Scoring, DOMINANT};
+use crate::analysis::cluster::Cluster;
+use crate::analysis::evidence::LoginFinding;
+use crate::analysis::key::{ClusterKey, KeyValue};
+use crate::analysis::patterns::SenderPatterns;
+use crate::analysis::signals::{Corpus, Signals};
+
+/// A generalised sender pattern is forgery only when this server sends those names out (to
+/// remote recipients): many distinct names at a freemail domain writing to local users are
+/// many real people.
+pub(super) fn forged_pattern_points(
+    sc: &mut Scoring,
+    c: &Cluster,
+    s: &Signals,
+    corpus: &Corpus<'_>,
+) {
+    if frac(s.remote_msgs, c.messages) < 0.5 {
+        return;
+    }
+    if let Some(Some(KeyValue::Text(v))) = (c.key == ClusterKey::SenderPattern).then_some(c.value) {
+        if SenderPatterns::is_generalised(&corpus.strings.resolve(v)) {
+            let words = || {
+                format!(
+                    "{} forged sender names in one pattern",
+                    thousands(s.senders.len())
+                )
+            };
+            sc.add(15.0, words, Some("forged random sender names"));
+        }
+    }
+}
+
+/// One login from many places; authenticated senders using other domains.
+pub(super) fn login_points(sc: &mut Scoring, c: &Cluster, s: &Signals) {
+    const GUESSED: Option<&str> = Some("likely a guessed password");
+    // A property of the login itself, so only the auth-user cluster earns it.
+    let many_places = s.ips.len() >= 3 || s.nets.len() >= 2;
+    // Every message of an auth-user cluster is one account's, whatever spelling it logged in
+    // with (`test`, `test@example.com`); at least one must be an authenticated login.
+    if c.key == ClusterKey::AuthUser && !s.auth_users.is_empty() && many_places {
+        let (ips, nets) = (s.ips.len(), s.nets.len());
+        sc.add(
+            25.0,
+            || format!("one login used from {ips} IPs in {nets} networks"),
+            GUESSED,
+        );
+    }
+    let f = frac(s.foreign, s.foreign_known);
+    if s.foreign_known > 0 && f >= 0.5 {
+        let words = || {
+            format!(
+                "{} of authenticated senders use domains not their own",
+                percent(f)
+            )
+        };
+        sc.add(25.0 * f, words, GUESSED);
+        // A person sends as one or two addresses; a spammer behind a login as a new one each
+        // time.
+        let senders = s.senders.len();
+        if c.key == ClusterKey::AuthUser && senders >= MANY_SENDERS {
+            let words = || format!("sending as {} different addresses", thousands(senders));
+            sc.add(15.0, words, GUESSED);
+        }
+    }
+}
+
+/// Distinct envelope senders from which one login "sends as many addresses".
+const MANY_SENDERS: usize = 10;
+
+/// What the login logs say about an auth-user cluster's account: a guessed password, a login
+/// from a harvesting IP. Like "one login from many places", a property of the login itself.
+pub(super) fn log_points(sc: &mut Scoring, c: &Cluster, corpus: &Corpus<'_>) {
+    const GUESSED: Option<&str> = Some("likely a guessed password");
+    let (ClusterKey::AuthUser, Some(KeyValue::Text(v))) = (c.key, c.value) else {
+        return;
+    };
+    let user = corpus.strings.text(v);
+    for f in corpus.logs.findings(&user) {
+        let points = match f {
+            LoginFinding::Guessed { .. } => 25.0,
+            LoginFinding::HarvestingIp { .. } => 15.0,
+        };
+        sc.add(points, || f.words(&user), GUESSED);
+    }
+}
+
+/// Web scripts, local uids, backscatter and relaying, by how the messages entered the queue.
+pub(super) fn origin_points(sc: &mut Scoring, c: &Cluster, s: &Signals) {
+    let n = c.messages;
+    let w = frac(s.web_remote, n);
+    if w >= 0.5 {
+        let why = if s.script_msgs * 2 >= n {
+            "likely a compromised web script"
+        } else {
+            "likely a compromised web application"
+        };
+        sc.add(
+            30.0 * w,
+            || "web-server uid or PHP script mailing remote domains".into(),
+            Some(why),
+        );
+        let f = frac(s.web_forged_from, n);
+        if f >= 0.5 {
+            let words = || format!("{} with a From: at a domain not this server's", percent(f));
+            sc.add(15.0 * f, words, Some(why));
+        }
+    } else if frac(s.local_remote, n) >= 0.5 {
+        let why = Some("a local user or cron job mailing remote domains");
+        sc.add(10.0, || "local uid mailing remote domains".into(), why);
+    }
+    let b = frac(s.null_remote, n);
+    if b >= 0.5 {
+        let why = Some("backscatter: bounces of spam to forged senders");
+        sc.add(
+            20.0 * b,
+            || "null-sender bounces to remote addresses".into(),
+            why,
+        );
+    }
+    let r = frac(s.relay, n);
+    if r >= 0.5 {
+        let why = Some("relaying without a login: check rcpthosts and tcp.smtp");
+        let words = || "unauthenticated SMTP clients relaying to remote domains".into();
+        sc.add(20.0 * r, words, why);
+    }
+}
+
+pub(super) fn fan_out_and_template(
+    sc: &mut Scoring,
+    c: &Cluster,
+    s: &Signals,
+    corpus: &Corpus<'_>,
+) {
+    if s.remote_max >= 10 {
+        let words = || format!("up to {} remote recipients a message", s.remote_max);
+        sc.add(10.0, words, None);
+    } else if frac(s.remote_msgs, c.messages) >= 0.5 && c.recipients >= 3 * c.messages {
+        sc.add(5.0, || "several remote recipients a message".into(), None);
+    }
+    let dominant = s
+        .template
+        .filter(|&(_, k)| c.messages >= 20 && frac(k, c.messages) >= DOMINANT);
+    if let Some((t, k)) = dominant.filter(|_| c.key != ClusterKey::Subject) {
+        let share = percent(frac(k, c.messages));
+        let words = || {
+            format!(
+                "one subject template in {share}: \"{}\"",
+                t.text(corpus.strings)
+            )
+        };
+        sc.add(10.0, words, None);
+    }
+}

@@ -1,0 +1,202 @@
+//! `qtriage plan`: the cleanup in one screen: every culprit with its strongest reason, one
+//! query that `yank` takes, its counts, and what would remain.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use super::act::human_bytes;
+use super::clusters::{load, AnalysisArgs};
+use super::print::json::write_line;
+use super::{exit::ExitCode, GlobalArgs};
+use crate::analysis::key::ClusterKey;
+use crate::analysis::plan::{self, Plan, PlanInput};
+use crate::analysis::rank::{percent, thousands};
+use crate::analysis::{Analysis, TOP_LIMIT};
+use crate::sanitize::sanitize_bytes;
+
+/// Arguments of `plan`.
+#[derive(Debug, clap::Args)]
+pub struct PlanArgs {
+    /// Print only the combined query, for `qtriage yank "$(qtriage plan --query)"`; prints
+    /// nothing and exits 1 when there is no culprit.
+    #[arg(long)]
+    pub query: bool,
+    /// Shared options.
+    #[command(flatten)]
+    pub analysis: AnalysisArgs,
+}
+
+/// Run `plan`.
+pub fn run(global: &GlobalArgs, args: &PlanArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let a = match load(global, &args.analysis, ClusterKey::AuthUser, TOP_LIMIT)? {
+        Ok(a) => a,
+        Err(code) => return Ok(code),
+    };
+    let queue = global.open_queue()?;
+    let p = plan_of(&a, &queue);
+    let query = full_query(&p, args.analysis.where_.as_deref());
+    if args.query {
+        if !query.is_empty() {
+            // The query's values are message bytes: sanitized like any text output.
+            writeln!(out, "{}", sanitize_bytes(query.as_bytes()))?;
+        }
+    } else if args.analysis.json {
+        write_line(out, &PlanJson::new(&p, query))?;
+    } else {
+        write_text(out, &a, &p, &query)?;
+    }
+    Ok(if p.culprits.is_empty() {
+        ExitCode::NoMatch
+    } else {
+        ExitCode::Success
+    })
+}
+
+/// The plan of an analysis of `queue` (reads the bounces' quoted copies).
+pub fn plan_of(a: &Analysis, queue: &crate::queue::Queue) -> Plan {
+    let quoted = crate::query::files::quoted_bounces(queue, &a.records, &a.strings);
+    plan::build(PlanInput {
+        records: &a.records,
+        strings: &a.strings,
+        ctx: &a.ctx,
+        ranking: &a.top,
+        quoted: &quoted,
+    })
+}
+
+/// The plan's query, limited to `--where`'s messages when one was given (the plan was made of
+/// those only); empty when there is no culprit (an empty query would select everything).
+fn full_query(p: &Plan, where_: Option<&str>) -> String {
+    match where_.map(str::trim).filter(|w| !w.is_empty()) {
+        Some(w) if !p.query.is_empty() => format!("({w}) ({})", p.query),
+        _ => p.query.clone(),
+    }
+}
+
+/// The plan as text.
+fn write_text(out: &mut dyn Write, a: &Analysis, p: &Plan, query: &str) -> std::io::Result<()> {
+    let safe = |s: &str| sanitize_bytes(s.as_bytes()).into_owned();
+    writeln!(out, "{} messages in queue", thousands(a.records.len()))?;
+    if p.culprits.is_empty() {
+        writeln!(out, "no culprit: nothing to yank")?;
+        writeln!(out, "{}", safe(&p.remaining_words()))?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "yank {} messages ({} of queue), {} recipients, {}, from {} culprit{}:",
+        thousands(p.messages()),
+        percent(p.share),
+        thousands(p.recipients),
+        human_bytes(p.bytes),
+        p.culprits.len(),
+        if p.culprits.len() == 1 { "" } else { "s" }
+    )?;
+    for c in &p.culprits {
+        let bounces = match c.backscatter {
+            0 => String::new(),
+            n => format!(" + {} bounces quoting them", thousands(n)),
+        };
+        writeln!(
+            out,
+            "  {} {}  ({} messages{bounces})  {}",
+            c.key.name(),
+            safe(&c.value),
+            thousands(c.messages),
+            safe(&c.reason)
+        )?;
+    }
+    writeln!(out, "query: {}", safe(query))?;
+    writeln!(out, "{}", safe(&p.remaining_words()))?;
+    writeln!(
+        out,
+        "next: qtriage yank \"$(qtriage plan --query)\"   (a dry run; add --apply to yank)"
+    )
+}
+
+/// `plan --json`: one object (docs/cli.md "plan").
+#[derive(Debug, Serialize)]
+pub struct PlanJson {
+    /// Messages the query selects.
+    pub messages: usize,
+    /// Their envelope recipients.
+    pub recipients: usize,
+    /// Their mess bytes.
+    pub bytes: u64,
+    /// Messages over the queue's (0-1).
+    pub share: f64,
+    /// The combined query (empty without culprits).
+    pub query: String,
+    /// The culprits.
+    pub culprits: Vec<PlanCulpritJson>,
+    /// Messages that would remain.
+    pub remaining: usize,
+    /// What would remain, by kind.
+    pub remaining_kinds: Vec<RemainingJson>,
+}
+
+/// One culprit of `plan --json`.
+#[derive(Debug, Serialize)]
+pub struct PlanCulpritJson {
+    /// The key name.
+    pub by: &'static str,
+    /// The value.
+    pub value: String,
+    /// Always `culprit`.
+    pub verdict: &'static str,
+    /// Its score.
+    pub score: f64,
+    /// Messages of the cluster taken (0 for a cluster of bounces, which go with their cause).
+    pub messages: usize,
+    /// Bounces quoting its messages, taken with it.
+    pub backscatter: usize,
+    /// Its conclusion and strongest signal.
+    pub reason: String,
+    /// Its part of the query.
+    pub query: String,
+}
+
+/// One kind of what would remain.
+#[derive(Debug, Serialize)]
+pub struct RemainingJson {
+    /// Messages of this kind.
+    pub messages: usize,
+    /// The kind in words.
+    pub kind: String,
+}
+
+impl PlanJson {
+    fn new(p: &Plan, query: String) -> PlanJson {
+        PlanJson {
+            messages: p.messages(),
+            recipients: p.recipients,
+            bytes: p.bytes,
+            share: (p.share * 10_000.0).round() / 10_000.0,
+            query,
+            culprits: p
+                .culprits
+                .iter()
+                .map(|c| PlanCulpritJson {
+                    by: c.key.name(),
+                    value: c.value.clone(),
+                    verdict: "culprit",
+                    score: c.score,
+                    messages: c.messages,
+                    backscatter: c.backscatter,
+                    reason: c.reason.clone(),
+                    query: c.query.clone(),
+                })
+                .collect(),
+            remaining: p.remaining_messages(),
+            remaining_kinds: p
+                .remaining
+                .iter()
+                .map(|r| RemainingJson {
+                    messages: r.messages,
+                    kind: r.words.clone(),
+                })
+                .collect(),
+        }
+    }
+}

@@ -1,0 +1,299 @@
+//! The cleanup plan measured on the flood generator's mixes (issue 17 item 9,
+//! docs/analysis.md): the share of the spam it takes, and the real messages it takes.
+//!
+//! Goal on every mix: at least 99.5% of the spam and not one real message. A mix this branch
+//! does not meet yet asserts the figure it measures (so a regression fails as loudly as the
+//! goal would), with what would lift it named next to it.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use qtriage::analysis::cluster::AnalysisContext;
+use qtriage::analysis::key::ClusterKey;
+use qtriage::analysis::plan::{self, Plan, PlanInput};
+use qtriage::analysis::{analyse, AnalysisInput, TOP_LIMIT};
+use qtriage::fixture::flood::{write_flood_with_groups, FloodGroup, FloodSpec, Mix};
+use qtriage::fixture::QueueBuilder;
+use qtriage::query::{self, Query, QueryContext};
+use qtriage::queue::{scan, Interner, MessageId, Progress, Queue, QueueOptions, ScanOptions};
+
+use crate::util::{assert_exit, TestQueue};
+
+const NOW: i64 = 1_795_435_200; // 2026-11-23 12:00 UTC
+const SEED: u64 = 17;
+/// Messages per mix: enough for every group to hold dozens, small enough for CI.
+const MESSAGES: usize = 2_000;
+
+/// What one plan took of one mix.
+#[derive(Debug)]
+struct Measured {
+    spam: usize,
+    spam_taken: usize,
+    real: usize,
+    real_taken: usize,
+    /// Real messages taken, by group (what to look at when it is not zero).
+    real_by_group: HashMap<&'static str, usize>,
+    plan: Plan,
+}
+
+impl Measured {
+    /// Spam taken over spam, in per mille rounded down (995 is the goal).
+    fn recall_per_mille(&self) -> usize {
+        self.spam_taken * 1000 / self.spam.max(1)
+    }
+}
+
+/// Write `mix`, analyse it as `qtriage plan` does, check the plan's query selects exactly the
+/// plan's messages, and count what it took against the generator's ground truth.
+fn measure(mix: Mix) -> (TestQueue, Measured) {
+    let t = TestQueue::with(QueueBuilder::new("").split(23));
+    let spec = FloodSpec::new(MESSAGES, SEED, NOW).with_mix(mix);
+    let (_, groups) = write_flood_with_groups(&t.q, &spec).expect("flood written");
+    let group: HashMap<MessageId, FloodGroup> = groups.into_iter().collect();
+    let queue = Queue::open(t.root(), QueueOptions::default()).expect("open");
+    let strings = Arc::new(Interner::new());
+    let s = scan(
+        &queue,
+        &strings,
+        ScanOptions::default(),
+        &Progress::default(),
+    )
+    .expect("scan");
+    let a = analyse(AnalysisInput {
+        records: s.records,
+        strings,
+        ctx: AnalysisContext {
+            now: NOW,
+            ..Default::default()
+        },
+        key: ClusterKey::AuthUser,
+        top_limit: TOP_LIMIT,
+    });
+    let quoted = qtriage::query::files::quoted_bounces(&queue, &a.records, &a.strings);
+    let plan = plan::build(PlanInput {
+        records: &a.records,
+        strings: &a.strings,
+        ctx: &a.ctx,
+        ranking: &a.top,
+        quoted: &quoted,
+    });
+    let q = Query::parse(&plan.query).expect("the plan's query parses");
+    let qctx = QueryContext {
+        queue: &queue,
+        strings: &a.strings,
+        now: NOW,
+    };
+    let selected = query::select(&q, &qctx, &a.records, None);
+    let planned: Vec<usize> = plan.selected.iter().map(|&i| i as usize).collect();
+    assert_eq!(
+        selected,
+        planned,
+        "{}: the query selects the plan",
+        mix.name()
+    );
+    let mut m = Measured {
+        spam: 0,
+        spam_taken: 0,
+        real: 0,
+        real_taken: 0,
+        real_by_group: HashMap::new(),
+        plan,
+    };
+    let mut taken = vec![false; a.records.len()];
+    for &i in &m.plan.selected {
+        taken[i as usize] = true;
+    }
+    for (i, r) in a.records.iter().enumerate() {
+        let g = group[&r.id];
+        if g.is_spam() {
+            m.spam += 1;
+            m.spam_taken += usize::from(taken[i]);
+        } else if g.is_real() {
+            m.real += 1;
+            if taken[i] {
+                m.real_taken += 1;
+                *m.real_by_group.entry(g.name()).or_default() += 1;
+            }
+        }
+    }
+    eprintln!(
+        "mix {}: spam {} taken {} ({}.{}%), real {} taken {} {:?}\n  query: {}\n  {}",
+        mix.name(),
+        m.spam,
+        m.spam_taken,
+        m.recall_per_mille() / 10,
+        m.recall_per_mille() % 10,
+        m.real,
+        m.real_taken,
+        m.real_by_group,
+        m.plan.query,
+        m.plan.remaining_words()
+    );
+    (t, m)
+}
+
+/// The goal: at least 99.5% of the spam, not one real message.
+fn assert_goal(mix: Mix) {
+    let (_t, m) = measure(mix);
+    assert!(m.recall_per_mille() >= 995, "{}: {m:#?}", mix.name());
+    assert_eq!(m.real_taken, 0, "{}: {:?}", mix.name(), m.real_by_group);
+}
+
+#[test]
+fn plan_meets_the_goal_on_the_reference_mix() {
+    assert_goal(Mix::Reference);
+}
+
+#[test]
+fn plan_meets_the_goal_on_the_auth_heavy_mix() {
+    assert_goal(Mix::AuthHeavy);
+}
+
+#[test]
+fn plan_meets_the_goal_on_the_php_heavy_mix_and_ranks_the_script_a_culprit() {
+    let (_t, m) = measure(Mix::PhpHeavy);
+    assert!(m.recall_per_mille() >= 995, "{m:#?}");
+    assert_eq!(m.real_taken, 0, "{:?}", m.real_by_group);
+    assert!(
+        m.plan
+            .culprits
+            .iter()
+            .any(|c| matches!(c.key, ClusterKey::Script | ClusterKey::Uid)),
+        "{:#?}",
+        m.plan.culprits
+    );
+}
+
+#[test]
+fn plan_meets_the_goal_on_the_backscatter_heavy_mix_and_keeps_real_bounces() {
+    let (_t, m) = measure(Mix::BackscatterHeavy);
+    assert!(m.recall_per_mille() >= 995, "{m:#?}");
+    assert_eq!(m.real_taken, 0, "{:?}", m.real_by_group);
+    assert!(m.plan.culprits.iter().any(|c| c.backscatter > 0));
+    assert!(m.plan.query.contains("bounce-of:"), "{}", m.plan.query);
+}
+
+#[test]
+fn plan_meets_the_goal_on_the_real_mail_mix() {
+    assert_goal(Mix::RealMail);
+}
+
+/// Not met on this branch: before preprocessing, qmail-queue's todo file records qmaild's uid
+/// (1002 here) for network mail, so `uid 1002` is one culprit holding all the network mail, real
+/// mail included. Issue 17 item 3 (qmail's daemon uids are never a local sender) lifts it: then
+/// assert the goal as on the other mixes.
+#[test]
+fn plan_on_the_todo_only_mix_takes_real_mail_until_daemon_uids_are_ignored() {
+    let (_t, m) = measure(Mix::TodoOnly);
+    assert_eq!(m.recall_per_mille(), 1000, "{m:#?}");
+    assert_eq!((m.real, m.real_taken), (200, 200), "{:?}", m.real_by_group);
+    assert!(
+        m.plan.query.contains("cluster:uid=1002"),
+        "{}",
+        m.plan.query
+    );
+}
+
+#[test]
+fn plan_meets_the_goal_on_the_log_only_auth_mix() {
+    assert_goal(Mix::LogOnlyAuth);
+}
+
+/// `plan --query` is what `list` and `yank` take: the same messages, and a dry run.
+#[test]
+fn plan_query_is_taken_by_list_and_yank() {
+    let (t, m) = measure(Mix::Reference);
+    let q = t.stdout(&["plan", "--query"]);
+    let q = q.trim_end();
+    assert!(!q.is_empty());
+    let count = t.stdout(&["list", q, "--count"]);
+    assert_eq!(count.trim(), m.plan.messages().to_string());
+    let dry = t.run(&["yank", q]);
+    assert_exit(&dry, 0);
+    let text = String::from_utf8_lossy(&dry.stdout);
+    assert!(
+        text.contains(&format!("would yank {} messages", m.plan.messages())),
+        "{text}"
+    );
+    let json = t.stdout(&["plan", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(json.trim()).expect("one JSON object");
+    assert_eq!(v["messages"], m.plan.messages());
+    assert_eq!(v["query"], q);
+    assert!(v["culprits"]
+        .as_array()
+        .is_some_and(|c| c.iter().all(|c| c["verdict"] == "culprit")));
+    let text = t.stdout(&["plan"]);
+    assert!(text.contains(&format!("query: {q}")), "{text}");
+    assert!(text.contains(" remain"), "{text}");
+}
+
+/// Issue 17 item 7: the generator's forged senders (four domains) become at most a few
+/// sender-pattern clusters, not dozens split by length and characters, and each one's query
+/// selects exactly its messages.
+#[test]
+fn forged_sender_patterns_generalise_and_their_queries_are_exact() {
+    let t = TestQueue::with(QueueBuilder::new("").split(23));
+    let spec = FloodSpec::new(MESSAGES, SEED, NOW);
+    write_flood_with_groups(&t.q, &spec).expect("flood written");
+    let queue = Queue::open(t.root(), QueueOptions::default()).expect("open");
+    let strings = Arc::new(Interner::new());
+    let s = scan(
+        &queue,
+        &strings,
+        ScanOptions::default(),
+        &Progress::default(),
+    )
+    .expect("scan");
+    let a = analyse(AnalysisInput {
+        records: s.records,
+        strings,
+        ctx: AnalysisContext {
+            now: NOW,
+            ..Default::default()
+        },
+        key: ClusterKey::SenderPattern,
+        top_limit: TOP_LIMIT,
+    });
+    let generated: Vec<_> = a
+        .clusters
+        .iter()
+        .filter(|c| {
+            c.value
+                .is_some_and(|v| v.text(&a.strings).contains("<random>"))
+        })
+        .collect();
+    // One per generated domain: the flood's four and the hostile test messages' spam.example
+    // (before issue 17: dozens, split by the names' length and characters).
+    let values: Vec<String> = generated
+        .iter()
+        .filter_map(|c| c.value.map(|v| v.text(&a.strings)))
+        .collect();
+    assert!(
+        values.iter().all(|v| v.starts_with("<random>@")),
+        "{values:?}"
+    );
+    assert!(
+        (4..=5).contains(&generated.len()),
+        "{:?}",
+        generated
+            .iter()
+            .map(|c| c.value.map(|v| v.text(&a.strings)))
+            .collect::<Vec<_>>()
+    );
+    let qctx = QueryContext {
+        queue: &queue,
+        strings: &a.strings,
+        now: NOW,
+    };
+    for c in generated {
+        let text = qtriage::analysis::plan::term(
+            "cluster",
+            c.key,
+            c.value.map(|v| v.text(&a.strings)).as_deref(),
+        );
+        let q = Query::parse(&text).expect("parses");
+        let got = query::select(&q, &qctx, &a.records, None);
+        let want: Vec<usize> = c.members.iter().map(|&i| i as usize).collect();
+        assert_eq!(got, want, "{text}");
+    }
+}
