@@ -32,8 +32,10 @@ fn legit(i: u32) -> MessageSpec {
 /// `n` spam (auth test) and `n` legitimate messages.
 fn queue(n: u32) -> (TestQueue, Vec<MessageId>, Vec<MessageId>) {
     let t = TestQueue::new(23);
-    let spam = (0..n).map(|i| t.add(spam(i))).collect();
-    let legit = (0..n).map(|i| t.add(legit(i))).collect();
+    // Born by the clock, so `expire` has a birth time to move back whatever today's date is.
+    let born = qtriage::actions::plan::unix_now() - 600;
+    let spam = (0..n).map(|i| t.add(spam(i).born(born))).collect();
+    let legit = (0..n).map(|i| t.add(legit(i).born(born))).collect();
     (t, spam, legit)
 }
 

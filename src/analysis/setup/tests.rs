@@ -1,3 +1,5 @@
+//! The one way into the analysis: control files, the default domain, whose passwd names the uids.
+
 use super::*;
 
 /// A qmail home with `queue/` and the control files `files` (name, content).

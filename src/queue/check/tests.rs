@@ -1,3 +1,5 @@
+//! `check`: every finding on fixture queues, and that reading the queue changes nothing.
+
 use super::*;
 use crate::fixture::{FixtureState, MessageSpec, QueueBuilder};
 use crate::queue::QueueOptions;

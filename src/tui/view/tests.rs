@@ -1,6 +1,8 @@
 //! Render tests: whole-screen snapshots (insta) of every view at 80x24 and 120x40, hostile
 //! subjects included, plus cell-style checks for colours that carry meaning.
 
+mod small;
+
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::style::Color;
@@ -504,139 +506,6 @@ fn accounts_keys_errors_and_write_report() {
     update(&mut s, Action::Worker(failed));
     assert!(s.status.notice.as_ref().is_some_and(|n| n.is_error));
 }
-
-#[test]
-fn the_ages_key_shows_qshapes_matrix_for_the_current_grouping() {
-    let mut s = ready((120, 40));
-    cmd(&mut s, Command::ToggleAges);
-    assert!(s.clusters.ages);
-    let t = render(&s);
-    let buf = t.backend().buffer();
-    assert_no_escape(buf);
-    let width = usize::from(buf.area.width);
-    let lines: Vec<String> = buf
-        .content()
-        .chunks(width)
-        .map(|row| row.iter().map(|c| c.symbol()).collect())
-        .collect();
-    let header = lines
-        .iter()
-        .find(|l| l.contains("1280+"))
-        .expect("the ages header");
-    let words: Vec<&str> = header
-        .split(|c: char| c.is_whitespace() || c == '│')
-        .filter(|w| !w.is_empty())
-        .collect();
-    let at = words
-        .iter()
-        .position(|w| *w == "msgs")
-        .unwrap_or_else(|| panic!("msgs column: {header}"));
-    assert_eq!(
-        &words[at..at + 12],
-        &[
-            "msgs",
-            "5",
-            "10",
-            "20",
-            "40",
-            "80",
-            "160",
-            "320",
-            "640",
-            "1280",
-            "1280+",
-            "auth-user"
-        ]
-    );
-    let data = s.data.as_ref().expect("analysed");
-    let all = crate::analysis::ages::ages_of(&data.snapshot.records, s.status.now);
-    let row = lines
-        .iter()
-        .find(|l| l.contains("(all messages)"))
-        .expect("the all-messages row");
-    let want: Vec<String> = all.iter().map(u64::to_string).collect();
-    let got: Vec<&str> = row
-        .split(|c: char| c.is_whitespace() || c == '│')
-        .filter(|w| !w.is_empty())
-        .skip_while(|w| w.chars().any(|c| !c.is_ascii_digit() && c != ','))
-        .skip(1)
-        .take(crate::analysis::ages::BUCKETS)
-        .collect();
-    assert_eq!(got, want, "{row}");
-    assert!(all.iter().sum::<u64>() as usize == data.snapshot.records.len());
-    cmd(&mut s, Command::ToggleAges);
-    let text = screen_text(render(&s).backend().buffer());
-    assert!(
-        !text.contains("1280+") && text.contains("score"),
-        "back to the scores"
-    );
-}
-
-#[test]
-fn cut_values_end_with_an_ellipsis() {
-    use super::{fit, fit_cells};
-    assert_eq!(
-        fit("paul.lee@example.net".into(), 19),
-        "paul.lee@example.n…"
-    );
-    assert_eq!(
-        fit("paul.lee@example.net".into(), 20),
-        "paul.lee@example.net"
-    );
-    // Wide characters count two columns.
-    assert_eq!(fit("請求書テスト".into(), 7), "請求書…");
-    assert_eq!(
-        fit_cells(vec!["abc".into(), "abcdef".into()], &[2]),
-        ["a…", "abcdef"]
-    );
-    // The message list at 80x24: every sender is cut, and says so.
-    let s = ready((80, 24));
-    let text = screen_text(render(&s).backend().buffer());
-    assert!(text.contains("<x0@philadefender…"), "{text}");
-    assert!(!text.contains("<x0@philadefender. "), "{text}");
-}
-
-/// Issue 19: at 80x24 the help popup cut every description ("group by the ne"). Scrolled with
-/// j, every key and its whole description can be read, and the title says where it is.
-#[test]
-fn help_is_readable_whole_at_80x24_by_scrolling() {
-    use crossterm::event::{KeyCode, KeyEvent};
-    let mut s = ready((80, 24));
-    cmd(&mut s, Command::Help);
-    let mut seen = String::new();
-    let mut last = None;
-    while last != Some(s.ui.help_scroll) {
-        last = Some(s.ui.help_scroll);
-        let t = render(&s);
-        assert_no_escape(t.backend().buffer());
-        let buf = t.backend().buffer();
-        for y in 0..buf.area.height {
-            let row: String = (0..buf.area.width)
-                .map(|x| buf[(x, y)].symbol().to_string())
-                .collect();
-            seen.push_str(row.trim());
-            seen.push('\n');
-        }
-        let key = KeyEvent::from(KeyCode::Char('j'));
-        if let Some(a) = crate::tui::action::from_event(&s, crate::tui::event::Event::Key(key)) {
-            update(&mut s, a);
-        }
-    }
-    assert!(
-        s.ui.help_scroll > 0,
-        "80x24 cannot hold the keymap: it scrolls"
-    );
-    assert!(seen.contains(" of "), "the title says which rows are shown");
-    for (title, keys, help) in crate::tui::keys::help_lines() {
-        let want = title.map_or_else(|| format!("{keys:<10}{help}"), str::to_string);
-        assert!(
-            seen.lines().any(|l| l.contains(want.trim_start())),
-            "{want:?} never shown whole:\n{seen}"
-        );
-    }
-    assert_eq!(s.popup, Popup::Help);
-}
-
 /// The cleanup plan of the ready state's records, as the worker answers `p`.
 fn cleanup_shown(size: (u16, u16)) -> AppState {
     use crate::analysis::plan::{build, PlanInput};

@@ -1,0 +1,84 @@
+//! What the UI draws from a snapshot: its clusters by a key, the records a query selects, and
+//! every message order; pure functions of the snapshot, run on the worker thread.
+
+use std::sync::atomic::AtomicU64;
+
+use rustc_hash::FxHashMap;
+
+use crate::analysis::key::ClusterKey;
+use crate::query::{select_with, Query, QueryContext};
+use crate::queue::Queue;
+use crate::tui::state::{Clustering, Orders, Selection, Snapshot};
+
+/// Group a snapshot's records by `key`, with each record's cluster index: the snapshot's own
+/// analysis ([`Snapshot::basis`], its logs too), so the TUI ranks exactly as `qtriage top`.
+pub fn clustering(s: &Snapshot, key: ClusterKey) -> Clustering {
+    let clusters = s.basis.clusters(&s.records, &s.strings, &s.logs, key);
+    let mut cluster_of = vec![0u32; s.records.len()];
+    for (ci, c) in clusters.iter().enumerate() {
+        for &m in &c.members {
+            if let Some(slot) = cluster_of.get_mut(m as usize) {
+                *slot = ci as u32;
+            }
+        }
+    }
+    Clustering {
+        generation: s.generation,
+        key,
+        clusters,
+        cluster_of,
+    }
+}
+
+/// The records of a snapshot that `query` matches, as a bit set.
+pub fn selection(queue: &Queue, s: &Snapshot, query: &Query) -> Selection {
+    let ctx = QueryContext {
+        queue,
+        strings: &s.strings,
+        now: s.basis.ctx.now,
+    };
+    let counter = AtomicU64::new(0);
+    let tables = Some(s.basis.tables());
+    let picked = select_with(query, &ctx, &s.records, Some(&counter), tables);
+    let mut bits = vec![0u64; s.records.len().div_ceil(64)];
+    for &i in &picked {
+        if let Some(w) = bits.get_mut(i / 64) {
+            *w |= 1 << (i % 64);
+        }
+    }
+    Selection {
+        generation: s.generation,
+        query: query.clone(),
+        bits,
+        count: picked.len(),
+    }
+}
+
+/// Every record index in each message order (queue, age, size, sender).
+pub fn orders(s: &Snapshot) -> Orders {
+    let rec = |i: u32| &s.records[i as usize];
+    let all = || (0..s.records.len() as u32).collect::<Vec<u32>>();
+    let mut age = all();
+    age.sort_by_cached_key(|&i| (rec(i).queued, rec(i).id));
+    let mut size = all();
+    size.sort_by_cached_key(|&i| (std::cmp::Reverse(rec(i).size), rec(i).id));
+    // Resolve each distinct sender once, then order rows by the sender's rank.
+    let mut distinct: Vec<_> = s.records.iter().filter_map(|r| r.sender).collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    let mut named: Vec<_> = distinct
+        .into_iter()
+        .map(|x| (s.strings.resolve(x), x))
+        .collect();
+    named.sort();
+    let rank: FxHashMap<_, usize> = named
+        .iter()
+        .enumerate()
+        .map(|(n, (_, x))| (*x, n))
+        .collect();
+    let mut sender = all();
+    sender.sort_by_cached_key(|&i| (rec(i).sender.and_then(|x| rank.get(&x).copied()), rec(i).id));
+    Orders {
+        by: [all(), age, size, sender],
+    }
+}
