@@ -88,10 +88,8 @@ pub fn report_error(result: anyhow::Result<ExitCode>) -> anyhow::Result<ExitCode
 
 /// Parse query text, pointing at the bad part on error.
 pub fn parse_query(text: &str) -> anyhow::Result<Query> {
-    Query::parse(text).map_err(|e| {
-        let caret = " ".repeat(e.span.start) + &"^".repeat(e.span.len().max(1));
-        anyhow::anyhow!("bad query: {}\n  {text}\n  {caret}", e.message)
-    })
+    // One rendering for every face: sanitized, the caret under the characters, not the bytes.
+    Query::parse(text).map_err(|e| anyhow::anyhow!("{}", crate::query::render_error(text, &e)))
 }
 
 /// The query of an action: its words joined with single spaces, as `list` does, so

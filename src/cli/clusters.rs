@@ -214,17 +214,9 @@ fn keep_selected(
 }
 
 fn report_query_error(text: &str, e: &query::QueryError) {
-    let shown = sanitize_str(text);
-    let start = text
-        .get(..e.span.start)
-        .map_or(0, |p| sanitize_str(p).chars().count());
-    let width = text
-        .get(e.span.clone())
-        .map_or(1, |p| sanitize_str(p).chars().count().max(1));
     warnln!(
-        "qtriage: bad --where query: {e}\n  {shown}\n  {}{}",
-        " ".repeat(start),
-        "^".repeat(width)
+        "qtriage: bad --where query: {}",
+        query::render_error(text, e)
     );
 }
 

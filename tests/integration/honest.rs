@@ -296,3 +296,20 @@ fn an_empty_mess_file_is_a_problem_in_counts_and_queries() {
         "{err}"
     );
 }
+
+/// Issue 21: a bad query is rendered one way by every command: sanitized (a query may be pasted
+/// from a message) with the caret under the characters, not the bytes.
+#[test]
+fn a_bad_action_query_is_rendered_sanitized_with_the_caret_under_the_characters() {
+    let t = TestQueue::new(23);
+    t.add(MessageSpec::new().subject("x"));
+    let out = t.run(&["yank", "subject:\u{1b}[2Jé", "sendr:x"]);
+    assert_exit(&out, 2);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains('\u{1b}'), "raw escape on stderr: {err:?}");
+    let lines: Vec<&str> = err.lines().collect();
+    let (query, caret) = (lines[1], lines[2]);
+    let at = |s: &str, pat: &str| s.find(pat).map(|b| s[..b].chars().count());
+    assert_eq!(at(caret, "^"), at(query, "sendr"), "{err}");
+    assert_eq!(caret.trim().len(), "sendr".len(), "{err}");
+}
