@@ -321,6 +321,20 @@ pub fn error_line(err: &anyhow::Error) -> String {
     line
 }
 
+/// Open the queue and run the TUI with `opts` and the global `--log` files.
+#[cfg(feature = "tui")]
+fn run_tui(global: &GlobalArgs, opts: crate::tui::TuiOptions) -> anyhow::Result<ExitCode> {
+    let queue = global.open_queue()?;
+    let logs = global
+        .logs
+        .iter()
+        .filter(|p| !p.as_os_str().is_empty())
+        .cloned()
+        .collect();
+    crate::tui::run(queue, &crate::tui::TuiOptions { logs, ..opts })?;
+    Ok(ExitCode::Success)
+}
+
 fn dispatch(args: &Args, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     match &args.command {
         Some(Command::Stat(a)) => stat::run(&args.global, a, out),
@@ -346,10 +360,10 @@ fn dispatch(args: &Args, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         Some(Command::Completions(a)) => completions::completions(a, out),
         Some(Command::Manpage(a)) => completions::manpage(a, out),
         #[cfg(feature = "tui")]
-        Some(Command::Tui(a)) => crate::tui::run(&args.global, &a.options()),
+        Some(Command::Tui(a)) => run_tui(&args.global, a.options()),
         #[cfg(feature = "tui")]
         None if std::io::IsTerminal::is_terminal(&std::io::stdout()) => {
-            crate::tui::run(&args.global, &crate::tui::TuiOptions::default())
+            run_tui(&args.global, crate::tui::TuiOptions::default())
         }
         None => {
             use clap::CommandFactory;

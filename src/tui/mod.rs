@@ -31,8 +31,6 @@ use ratatui::backend::{Backend, CrosstermBackend};
 use ratatui::Terminal;
 
 use crate::analysis::key::ClusterKey;
-use crate::cli::exit::ExitCode;
-use crate::cli::GlobalArgs;
 use crate::queue::Queue;
 use action::{from_event, update, Effect};
 use event::{Event, Report};
@@ -273,24 +271,15 @@ fn input_loop(tx: Sender<Event>) {
     }
 }
 
-/// `qtriage tui` (and `qtriage` on a terminal): open the queue and run until `q`.
-pub fn run(global: &GlobalArgs, opts: &TuiOptions) -> anyhow::Result<ExitCode> {
-    let queue = global.open_queue()?;
+/// `qtriage tui` (and `qtriage` on a terminal): run on `queue` until `q`. The CLI builds the
+/// options from its flags; the TUI knows nothing of them.
+pub fn run(queue: Queue, opts: &TuiOptions) -> anyhow::Result<()> {
     if !io::stdout().is_terminal() {
         anyhow::bail!("the TUI needs a terminal on stdout (use a subcommand in scripts)");
     }
     install_panic_hook();
     let (guard, mut terminal) = enter_terminal()?;
-    let opts = TuiOptions {
-        logs: global
-            .logs
-            .iter()
-            .filter(|p| !p.as_os_str().is_empty())
-            .cloned()
-            .collect(),
-        ..opts.clone()
-    };
-    let mut session = Session::start(queue, unix_now(), colour_wanted(), &opts)?;
+    let mut session = Session::start(queue, unix_now(), colour_wanted(), opts)?;
     let size = terminal.size()?;
     session.state.ui.size = (size.width, size.height);
     let tx = session.sender();
@@ -305,5 +294,5 @@ pub fn run(global: &GlobalArgs, opts: &TuiOptions) -> anyhow::Result<ExitCode> {
         session.pump(TICK);
     }
     drop(guard);
-    Ok(ExitCode::Success)
+    Ok(())
 }
