@@ -72,14 +72,7 @@ fn run_inner(
     let plan = actions::plan_purge(&queue, &yank_dir, &sel, &text)?;
     if plan.messages.is_empty() {
         if args.act.json {
-            let j = ActionJson::plan(&plan, &[]);
-            write_line(
-                out,
-                &ActionJson {
-                    applied: args.act.apply,
-                    ..j
-                },
-            )?;
+            write_line(out, &ActionJson::nothing(&plan, &[], args.act.apply))?;
         } else {
             writeln!(out, "nothing to purge")?;
         }

@@ -126,13 +126,9 @@ fn run_inner(
     let plan = actions::plan_restore(&queue, &yank_dir, &selection, &text)?;
     if plan.messages.is_empty() {
         if args.act.json {
-            let j = ActionJson::plan(&plan, &unknown_json);
             write_line(
                 out,
-                &ActionJson {
-                    applied: args.act.apply,
-                    ..j
-                },
+                &ActionJson::nothing(&plan, &unknown_json, args.act.apply),
             )?;
         } else {
             act::print_unknown(out, &unknown, "not in the yank area")?;

@@ -82,13 +82,9 @@ fn run_inner(
     let json = args.act.json;
     if plan.messages.is_empty() {
         if json {
-            let j = ActionJson::plan(&plan, &sel.unknown_json());
             write_line(
                 out,
-                &ActionJson {
-                    applied: args.act.apply,
-                    ..j
-                },
+                &ActionJson::nothing(&plan, &sel.unknown_json(), args.act.apply),
             )?;
         } else {
             act::print_unknown(out, &sel.unknown, "not in the queue")?;

@@ -207,6 +207,14 @@ pub struct ActionJson {
 }
 
 impl ActionJson {
+    /// The object of a plan with nothing to act on (`applied` says whether `--apply` was given).
+    pub fn nothing(plan: &Plan, unknown: &[SkippedJson], applied: bool) -> ActionJson {
+        ActionJson {
+            applied,
+            ..ActionJson::plan(plan, unknown)
+        }
+    }
+
     /// The object of `plan`, before acting: counts, refusals, qmail-send; the caller adds
     /// clusters, the sample and the apply command.
     pub fn plan(plan: &Plan, unknown: &[SkippedJson]) -> ActionJson {
