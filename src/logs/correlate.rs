@@ -58,6 +58,8 @@ pub struct LogAttribution {
     pub time: i64,
     /// Where it is.
     pub at: LogRef,
+    /// The file `at` is in, so the line can be read again to be shown.
+    pub file: std::path::PathBuf,
 }
 
 /// `HH:MM:SS` UTC.
@@ -214,6 +216,7 @@ fn from_chkuser(
         source: AttributionSource::Chkuser,
         time: e.time,
         at: e.at,
+        file: ix.evidence.file_of(e.at),
     })
 }
 
@@ -251,6 +254,7 @@ fn from_login(ix: &Index<'_>, ip: IpAddr, anchor: i64) -> Option<LogAttribution>
         source,
         time: e.time,
         at: e.at,
+        file: ix.evidence.file_of(e.at),
     })
 }
 

@@ -155,7 +155,15 @@ impl LogEvidence {
         Ok(())
     }
 
-    /// `path:line` of a reference, for evidence strings.
+    /// The file a reference points into.
+    pub fn file_of(&self, at: LogRef) -> PathBuf {
+        self.files
+            .get(at.file as usize)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// `path:line` of `at`, as evidence strings name it.
     pub fn place(&self, at: LogRef) -> String {
         let path = self
             .files

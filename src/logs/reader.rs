@@ -200,6 +200,22 @@ pub fn open(path: &Path) -> io::Result<Box<dyn BufRead>> {
     Ok(Box::new(BufReader::with_capacity(64 * 1024, reader)))
 }
 
+/// Line `line_no` (1-based, as [`RawLine::line_no`] counts) of `path`, at most
+/// [`MAX_LINE_BYTES`] of it, read again when a person asks to see it (the inspector): logs are
+/// not kept in memory. `None` when the file has fewer lines now (rotated meanwhile).
+pub fn line_at(path: &Path, line_no: u32) -> io::Result<Option<Vec<u8>>> {
+    let mut r = open(path)?;
+    let mut buf = Vec::with_capacity(256);
+    let mut n: u32 = 0;
+    while read_bounded(&mut r, &mut buf)?.is_some() {
+        n = n.saturating_add(1);
+        if n == line_no {
+            return Ok(Some(buf));
+        }
+    }
+    Ok(None)
+}
+
 /// Read every line of `path`, calling `each` for each. The syslog year comes from the file's
 /// mtime in `tz`.
 pub fn for_each_line(path: &Path, tz: &TimeZone, mut each: impl FnMut(RawLine)) -> io::Result<()> {

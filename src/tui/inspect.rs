@@ -60,6 +60,15 @@ pub fn inspect(
             ),
             None => "auth user from the logs (--log), not the headers".to_string(),
         });
+        // The line itself, read again from its file (logs are not kept in memory): what the
+        // operator yanks on. Attacker-influenced text, so sanitized like everything shown.
+        if let Some(l) = log {
+            envelope.push(match crate::logs::reader::line_at(&l.file, l.at.line) {
+                Ok(Some(line)) => format!("log line: {}", clip(sanitize_bytes(&line))),
+                Ok(None) => "log line: no longer in its file (rotated?)".to_string(),
+                Err(e) => format!("log line: not read ({e})"),
+            });
+        }
     }
     let mut out = Inspection {
         envelope,
@@ -252,6 +261,15 @@ mod tests {
             .any(|l| l.contains("from the logs")));
         r.origin.auth_user = Some(strings.intern(b"test"));
         r.origin.auth_source = AuthSource::Log;
+        // The log file the attribution points into: its third line, with an escape in it.
+        let log_file = dir.path().join("current");
+        std::fs::write(
+            &log_file,
+            b"@4000000069260d7f0a1b2c3d tcpserver: status: 1/20\n\
+              @4000000069260d7f0a1b2c3e tcpserver: pid 7 from 86.107.221.138\n\
+              @4000000069260d7f0a1b2c3f CHKUSER accepted rcpt: from <x@y> remote <h:\x1b]0;t:86.107.221.138> rcpt <a@b> : auth test\n",
+        )
+        .expect("log");
         let line = LogAttribution {
             auth_user: "test".into(),
             evidence: "from log: CHKUSER line at 09:59:59 (/var/log/qmail/smtpd/current:3)".into(),
@@ -259,6 +277,7 @@ mod tests {
             source: crate::logs::AttributionSource::Chkuser,
             time: 0,
             at: crate::logs::event::LogRef { file: 0, line: 3 },
+            file: log_file.clone(),
         };
         let i = inspect(&q, &strings, &r, Some(&line));
         assert!(
@@ -268,5 +287,20 @@ mod tests {
             "{:?}",
             i.envelope
         );
+        let shown = i
+            .envelope
+            .iter()
+            .find(|l| l.starts_with("log line: "))
+            .expect("the log line itself");
+        assert!(shown.contains("CHKUSER accepted rcpt") && shown.ends_with(": auth test"));
+        assert!(!shown.contains('\u{1b}'), "sanitized: {shown:?}");
+        let gone = LogAttribution {
+            at: crate::logs::event::LogRef { file: 0, line: 99 },
+            ..line
+        };
+        assert!(inspect(&q, &strings, &r, Some(&gone))
+            .envelope
+            .iter()
+            .any(|l| l == "log line: no longer in its file (rotated?)"));
     }
 }

@@ -50,6 +50,7 @@ fn found(user: &str, time: i64, line: u32) -> LogAttribution {
         source: AttributionSource::Chkuser,
         time,
         at: LogRef { file: 0, line },
+        file: "/log/smtpd/current".into(),
     }
 }
 
