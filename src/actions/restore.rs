@@ -118,7 +118,14 @@ fn plan_unexpire(queue: &Queue, batch: &Batch, plan: &mut Plan) {
         };
         let refuse = |reason| Refusal { id: m.id, reason };
         let Ok(info) = std::fs::symlink_metadata(queue.path(Subdir::Info, m.id)) else {
-            plan.refused.push(refuse(RefusalReason::NotInQueue));
+            // qmail-send deleted the expired message; a mess file under its id now is a new
+            // message, not preprocessed yet (no info), that got the same inode number.
+            let reused = std::fs::symlink_metadata(queue.path(Subdir::Mess, m.id)).is_ok();
+            plan.refused.push(refuse(if reused {
+                RefusalReason::InfoReplaced
+            } else {
+                RefusalReason::NotInQueue
+            }));
             continue;
         };
         if m.info_inode.is_some_and(|ino| ino != info.ino()) || !info.is_file() {

@@ -60,6 +60,32 @@ fn undoing_an_expire_leaves_a_message_that_reused_the_id_alone() {
     );
 }
 
+/// The new message that got the expired one's id is not preprocessed yet (qmail-send is
+/// stopped): it has no info file, and the refusal says the id names another message (seen with
+/// the real qmail: `not in the queue any more` was not true of it).
+#[test]
+fn undoing_an_expire_names_a_reused_id_before_qmail_send_has_preprocessed_it() {
+    let t = TestQueue::new(5);
+    let now = unix_now();
+    let id = t.add(spam(now - 100));
+    let out = t.run(&["expire", "auth:test", "--apply"]);
+    assert_exit(&out, 0);
+    let batch = batch_of(&out);
+    let queued = MessageSpec::new()
+        .sender("alice@example.com")
+        .local("bob@example.com")
+        .state(qtriage::fixture::FixtureState::Queued)
+        .born(now - 50);
+    t.q.requeue_as(id, &queued).expect("requeue");
+    let out = t.run(&["restore", "--batch", &batch, "--apply"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!("refused #{id}: the id now names another message")),
+        "{text}"
+    );
+    assert!(!t.q.path(Subdir::Info, id).exists(), "nothing was written");
+}
+
 #[test]
 fn expire_never_makes_a_message_younger() {
     let t = TestQueue::new(5);
