@@ -5,7 +5,7 @@ use std::io::Write;
 
 use super::exit::ExitCode;
 use super::print::json::write_line;
-use super::print::list_json::{ListJson, UserNames};
+use super::print::list_json::ListJson;
 use super::read::{sort_records, SortKey};
 use super::GlobalArgs;
 use crate::query::{render_error, select, Query, QueryContext};
@@ -32,6 +32,10 @@ pub struct ListArgs {
     /// Order messages (default: queue order, split directory then id).
     #[arg(long, value_enum)]
     pub sort: Option<SortKey>,
+    /// passwd file naming uids in `--json`'s `user`, from the queue's host (this host's
+    /// /etc/passwd is used only for this host's queue), as for `top`.
+    #[arg(long, value_name = "FILE")]
+    pub passwd: Option<std::path::PathBuf>,
 }
 
 /// Parse the query text of a command, printing the caret rendering on stderr when it is bad.
@@ -78,7 +82,9 @@ pub fn run(global: &GlobalArgs, args: &ListArgs, out: &mut dyn Write) -> anyhow:
     if args.count {
         writeln!(out, "{}", records.len())?;
     } else if args.json {
-        let users = UserNames::load();
+        let users =
+            super::clusters::analysis_context(queue.root(), &[], args.passwd.as_deref(), ctx.now)
+                .users;
         for r in &records {
             write_line(out, &ListJson::new(r, &strings, &users))?;
         }

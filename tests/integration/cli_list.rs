@@ -351,14 +351,28 @@ fn json_carries_read_fields_plus_origin_subject_from() {
     assert_eq!(php.origin.auth_source, None, "no AUTH user, no source");
     assert_eq!(php.origin.ip, json!(null));
 
+    // A queue that is not this host's is not named through this host's /etc/passwd (issue 17:
+    // a copied queue's uid 1005 showed as "qmailq"); `--passwd` gives the queue host's names.
     let root = parse(format!("id:{}", s.ids[7]));
-    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
-    let want = passwd
-        .lines()
-        .find(|l| l.split(':').nth(2) == Some("0"))
-        .and_then(|l| l.split(':').next())
-        .map(String::from);
-    assert_eq!(root.origin.user, want, "uid 0 resolved through /etc/passwd");
+    assert_eq!(root.origin.user, None, "not this host's queue: no name");
+    let passwd = s.t.root().parent().expect("parent").join("passwd");
+    std::fs::write(&passwd, "toor:x:0:0::/root:/bin/sh\n").expect("passwd");
+    let named: ListJson = serde_json::from_str(
+        s.t.stdout(&[
+            "list",
+            "--json",
+            "--passwd",
+            &passwd.to_string_lossy(),
+            &format!("id:{}", s.ids[7]),
+        ])
+        .trim(),
+    )
+    .expect("one object");
+    assert_eq!(
+        named.origin.user.as_deref(),
+        Some("toor"),
+        "uid 0 from --passwd"
+    );
     let bounce = parse(format!("id:{}", s.ids[4]));
     assert_eq!(
         (bounce.sender, bounce.subject, bounce.from),
