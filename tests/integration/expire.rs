@@ -5,7 +5,7 @@
 use std::os::unix::fs::MetadataExt;
 
 use qtriage::actions::plan::unix_now;
-use qtriage::fixture::MessageSpec;
+use qtriage::fixture::{FixtureState, MessageSpec};
 use qtriage::queue::{MessageId, Subdir};
 
 use crate::util::{assert_exit, TestQueue};
@@ -36,21 +36,28 @@ fn batch_of(out: &std::process::Output) -> String {
         .to_string()
 }
 
-#[test]
-fn undoing_an_expire_leaves_a_message_that_reused_the_id_alone() {
+/// Expire one spam message born a minute and a half ago, then let qmail-send "bounce and delete
+/// it" and a new message `state` take its id; the undo of the expire is then tried on it.
+fn expire_then_reuse(state: FixtureState) -> (TestQueue, MessageId, i64, std::process::Output) {
     let t = TestQueue::new(5);
     let now = unix_now();
     let id = t.add(spam(now - 100));
     let out = t.run(&["expire", "auth:test", "--apply"]);
     assert_exit(&out, 0);
     let batch = batch_of(&out);
-    // qmail-send bounced and deleted it; a new, real message got the same inode number.
-    let real = MessageSpec::new()
+    let new = MessageSpec::new()
         .sender("alice@example.com")
         .local("bob@example.com")
+        .state(state)
         .born(now - 50);
-    t.q.requeue_as(id, &real).expect("requeue");
-    let out = t.run(&["restore", "--batch", &batch, "--apply"]);
+    t.q.requeue_as(id, &new).expect("requeue");
+    let undo = t.run(&["restore", "--batch", &batch, "--apply"]);
+    (t, id, now, undo)
+}
+
+#[test]
+fn undoing_an_expire_leaves_a_message_that_reused_the_id_alone() {
+    let (t, id, now, out) = expire_then_reuse(FixtureState::InDelivery);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains(&format!("refused #{id}")), "{text}");
     assert_eq!(
@@ -65,19 +72,7 @@ fn undoing_an_expire_leaves_a_message_that_reused_the_id_alone() {
 /// the real qmail: `not in the queue any more` was not true of it).
 #[test]
 fn undoing_an_expire_names_a_reused_id_before_qmail_send_has_preprocessed_it() {
-    let t = TestQueue::new(5);
-    let now = unix_now();
-    let id = t.add(spam(now - 100));
-    let out = t.run(&["expire", "auth:test", "--apply"]);
-    assert_exit(&out, 0);
-    let batch = batch_of(&out);
-    let queued = MessageSpec::new()
-        .sender("alice@example.com")
-        .local("bob@example.com")
-        .state(qtriage::fixture::FixtureState::Queued)
-        .born(now - 50);
-    t.q.requeue_as(id, &queued).expect("requeue");
-    let out = t.run(&["restore", "--batch", &batch, "--apply"]);
+    let (t, id, _, out) = expire_then_reuse(FixtureState::Queued);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains(&format!("refused #{id}: the id now names another message")),
