@@ -128,15 +128,8 @@ fn plan_unexpire(queue: &Queue, batch: &Batch, plan: &mut Plan) {
             }));
             continue;
         };
-        if m.info_inode.is_some_and(|ino| ino != info.ino()) || !info.is_file() {
-            plan.refused.push(refuse(RefusalReason::InfoReplaced));
-            continue;
-        }
-        if info.mtime() != expired_to {
-            plan.refused.push(refuse(RefusalReason::BirthTimeChanged {
-                now: info.mtime(),
-                expired_to,
-            }));
+        if let Some(reason) = unexpire_refusal(&info, m.info_inode, expired_to) {
+            plan.refused.push(refuse(reason));
             continue;
         }
         let bytes =
@@ -151,6 +144,24 @@ fn plan_unexpire(queue: &Queue, batch: &Batch, plan: &mut Plan) {
             info_inode: Some(info.ino()),
         });
     }
+}
+
+/// Why the undo of an expire must leave the info file `info` alone: it is not the file the
+/// expire changed (`inode`, when the journal recorded it), or no longer at the time the expire
+/// set (`expired_to`). Asked when planning and again under the lock.
+pub(super) fn unexpire_refusal(
+    info: &std::fs::Metadata,
+    inode: Option<u64>,
+    expired_to: i64,
+) -> Option<RefusalReason> {
+    use std::os::unix::fs::MetadataExt;
+    if inode.is_some_and(|ino| ino != info.ino()) || !info.is_file() {
+        return Some(RefusalReason::InfoReplaced);
+    }
+    (info.mtime() != expired_to).then(|| RefusalReason::BirthTimeChanged {
+        now: info.mtime(),
+        expired_to,
+    })
 }
 
 /// The most bytes of a yanked envelope read to count recipients.

@@ -26,6 +26,7 @@ use super::mover::{MoveFailure, Mover, Toward};
 use super::plan::{
     BatchOutcome, ExecuteOptions, Outcome, Plan, RecoveryReport, Refusal, RefusalReason,
 };
+use super::restore::unexpire_refusal;
 use super::yank::{is_unfinished, unfinished_refusal};
 use crate::queue::{Layout, MessageId, Subdir};
 
@@ -285,20 +286,13 @@ fn retime_now(
             );
             Retime::Go
         }
-        _ => {
-            if entry.info_inode.is_some_and(|ino| ino != info.ino()) {
-                return Retime::Refused(RefusalReason::InfoReplaced);
-            }
-            match entry.old_mtime {
-                Some(expired_to) if expired_to != info.mtime() => {
-                    Retime::Refused(RefusalReason::BirthTimeChanged {
-                        now: info.mtime(),
-                        expired_to,
-                    })
-                }
-                _ => Retime::Go,
-            }
-        }
+        _ => match entry
+            .old_mtime
+            .and_then(|expired_to| unexpire_refusal(&info, entry.info_inode, expired_to))
+        {
+            Some(reason) => Retime::Refused(reason),
+            None => Retime::Go,
+        },
     }
 }
 
