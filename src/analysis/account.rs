@@ -12,9 +12,9 @@ use rustc_hash::FxHashMap;
 
 use super::cluster::{AnalysisContext, Cluster};
 use super::key::ClusterKey;
-use super::rank::thousands;
 use crate::accounts::lastauth::LastAuth;
 use crate::queue::{Interner, MessageRecord, Sym};
+use crate::size::thousands;
 
 /// Longest login looked at; a longer one is its own account, as written.
 pub const MAX_LOGIN: usize = 1024;

@@ -10,8 +10,9 @@ use super::backscatter::{self, quoted_value};
 use super::cluster::{AnalysisContext, Cluster};
 use super::key::{ClusterKey, KeyValue};
 use super::origin::Attribution;
-use super::rank::{thousands, Verdict};
+use super::rank::Verdict;
 use crate::queue::{Interner, MessageRecord};
+use crate::size::thousands;
 
 /// The most culprits one plan query names (the query language takes 256 terms).
 pub const MAX_PLAN_TERMS: usize = 200;

@@ -424,7 +424,7 @@ fn mark_plan(state: &mut AppState) {
         return;
     };
     state.marks.ids.extend(c.ids.iter().copied());
-    let n = crate::analysis::rank::thousands(c.ids.len());
+    let n = crate::size::thousands(c.ids.len());
     notice(
         state,
         format!("marked the plan's {n} messages: y yanks them"),
