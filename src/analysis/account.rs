@@ -10,7 +10,8 @@
 
 use rustc_hash::FxHashMap;
 
-use super::cluster::{AnalysisContext, Cluster};
+use super::cluster::Cluster;
+use super::context::AnalysisContext;
 use super::key::ClusterKey;
 use crate::accounts::lastauth::LastAuth;
 use crate::queue::{Interner, MessageRecord, Sym};

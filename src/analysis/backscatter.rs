@@ -6,7 +6,7 @@
 //! to that culprit's cleanup. [`quoted`] is a pure function of the mess bytes; [`read`] reads the
 //! bounces of a queue through the reader it is given.
 
-use crate::analysis::cluster::AnalysisContext;
+use crate::analysis::context::AnalysisContext;
 use crate::analysis::key::{ClusterKey, KeyExtractor, KeyValue};
 use crate::analysis::origin::{attribute, Attribution, EnvelopeHints};
 use crate::queue::headers::{header_end, summarize};

@@ -12,7 +12,8 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap as HashMap;
 
-use super::cluster::{AnalysisContext, Cluster};
+use super::cluster::Cluster;
+use super::context::AnalysisContext;
 use super::key::{ClusterKey, KeyValue};
 use crate::queue::{Interner, MessageRecord};
 

@@ -9,6 +9,7 @@ pub mod account;
 pub mod ages;
 pub mod backscatter;
 pub mod cluster;
+pub mod context;
 pub mod evidence;
 mod grouping;
 pub mod key;
@@ -23,7 +24,8 @@ pub mod signals;
 use std::sync::Arc;
 
 use crate::queue::{Interner, MessageRecord};
-use cluster::{AnalysisContext, Cluster};
+use cluster::Cluster;
+use context::AnalysisContext;
 use evidence::LogFacts;
 use key::{ClusterKey, KeyExtractor};
 use patterns::SenderPatterns;

@@ -7,7 +7,8 @@
 //! whose message they quote, and the others stay, so a bounce of real mail is never yanked.
 
 use super::backscatter::{self, quoted_value};
-use super::cluster::{AnalysisContext, Cluster};
+use super::cluster::Cluster;
+use super::context::AnalysisContext;
 use super::key::{ClusterKey, KeyValue};
 use super::origin::Attribution;
 use super::rank::Verdict;
