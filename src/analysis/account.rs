@@ -10,9 +10,9 @@
 
 use rustc_hash::FxHashMap;
 
-use super::cluster::Cluster;
 use super::context::AnalysisContext;
 use super::key::ClusterKey;
+use super::types::Cluster;
 use crate::accounts::lastauth::LastAuth;
 use crate::queue::{Interner, MessageRecord, Sym};
 use crate::size::thousands;

@@ -12,9 +12,9 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap as HashMap;
 
-use super::cluster::Cluster;
 use super::context::AnalysisContext;
 use super::key::{ClusterKey, KeyValue};
+use super::types::Cluster;
 use crate::queue::{Interner, MessageRecord};
 
 /// One value's totals: what a [`Cluster`] counts, without the members.

@@ -20,15 +20,16 @@ pub mod plan;
 pub mod rank;
 pub mod setup;
 pub mod signals;
+pub mod types;
 
 use std::sync::Arc;
 
 use crate::queue::{Interner, MessageRecord};
-use cluster::Cluster;
 use context::AnalysisContext;
 use evidence::LogFacts;
 use key::{ClusterKey, KeyExtractor};
 use patterns::SenderPatterns;
+use types::Cluster;
 
 /// How many culprits [`analyse`] ranks (the TUI's and `top`'s default).
 pub const TOP_LIMIT: usize = 10;

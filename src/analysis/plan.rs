@@ -7,11 +7,11 @@
 //! whose message they quote, and the others stay, so a bounce of real mail is never yanked.
 
 use super::backscatter::{self, quoted_value};
-use super::cluster::Cluster;
 use super::context::AnalysisContext;
 use super::key::{ClusterKey, KeyValue};
 use super::origin::Attribution;
 use super::rank::Verdict;
+use super::types::Cluster;
 use crate::queue::{Interner, MessageRecord};
 use crate::size::thousands;
 

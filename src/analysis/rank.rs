@@ -12,12 +12,13 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 
-use super::cluster::{members_with_facts, value_with_facts, Cluster};
+use super::cluster::{members_with_facts, value_with_facts};
 use super::grouping;
 use super::key::{ClusterKey, KeyExtractor, KeyValue};
 use super::patterns::SenderPatterns;
 pub use super::signals::{is_web_uid, Corpus, Facts, ShareOf, OF_QUEUE, WEB_UIDS, WEB_USERS};
 use super::signals::{measure, Signals};
+use super::types::Cluster;
 use crate::queue::{Interner, OriginKind, Sym};
 use crate::size::thousands;
 
