@@ -24,6 +24,8 @@ pub mod types;
 
 use std::sync::Arc;
 
+use rustc_hash::FxHashMap as HashMap;
+
 use crate::queue::{Interner, MessageRecord};
 use context::AnalysisContext;
 use evidence::LogFacts;
@@ -121,7 +123,7 @@ pub fn analyse_with_logs(input: AnalysisInput, logs: LogFacts) -> Analysis {
 pub struct Basis {
     /// The context the analysis used, with the queue's own local domains added.
     pub ctx: AnalysisContext,
-    /// The sender-pattern table of the records ([`cluster::sender_patterns`]).
+    /// The sender-pattern table of the records ([`sender_patterns`]).
     pub sender_patterns: SenderPatterns,
     /// Per-record facts the scores are computed from.
     facts: rank::Facts,
@@ -156,8 +158,30 @@ pub fn key_tables(
     ctx: &AnalysisContext,
 ) -> (AnalysisContext, SenderPatterns) {
     let ctx = ctx.with_queue_local_domains(records, strings);
-    let table = cluster::sender_patterns(records, strings, &ctx);
+    let table = sender_patterns(records, strings, &ctx);
     (ctx, table)
+}
+
+/// The sender-pattern table of `records` (one entry per distinct envelope sender).
+pub fn sender_patterns(
+    records: &[MessageRecord],
+    strings: &Interner,
+    ctx: &AnalysisContext,
+) -> SenderPatterns {
+    let mut counts: HashMap<crate::queue::Sym, usize> = HashMap::default();
+    for r in records {
+        if let Some(s) = r.sender {
+            *counts.entry(s).or_default() += 1;
+        }
+    }
+    let resolved: Vec<(std::sync::Arc<[u8]>, usize)> = counts
+        .into_iter()
+        .map(|(s, n)| (strings.resolve(s), n))
+        .collect();
+    SenderPatterns::build(
+        resolved.iter().map(|(a, n)| (&a[..], *n)),
+        &ctx.local_domains,
+    )
 }
 
 /// [`KeyTables`] owned, to share with another thread (the TUI's watcher).
@@ -243,7 +267,7 @@ impl Basis {
     ) -> Vec<Cluster> {
         let corpus = self.corpus(records, strings, logs, rank::OF_QUEUE);
         let ex = self.extractor(key, strings);
-        let mut clusters = cluster::group_with_facts(records, ex, &self.ctx, &self.facts);
+        let mut clusters = grouping::group_with_facts(records, ex, &self.ctx, &self.facts);
         rank::assess_all(&mut clusters, &corpus);
         account::note_forms(&mut clusters, records, strings);
         account::note_last_login(&mut clusters, records, strings, &self.ctx);
@@ -319,7 +343,7 @@ impl Analysis {
     pub fn recluster(&mut self, key: ClusterKey) {
         let corpus = self.corpus();
         let ex = self.extractor(key);
-        let mut clusters = cluster::group_with_facts(&self.records, ex, &self.ctx, &self.facts);
+        let mut clusters = grouping::group_with_facts(&self.records, ex, &self.ctx, &self.facts);
         rank::assess_all(&mut clusters, &corpus);
         account::note_forms(&mut clusters, &self.records, &self.strings);
         account::note_last_login(&mut clusters, &self.records, &self.strings, &self.ctx);

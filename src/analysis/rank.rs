@@ -12,8 +12,7 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 
-use super::cluster::{members_with_facts, value_with_facts};
-use super::grouping;
+use super::grouping::{self, members_with_facts, value_with_facts};
 use super::key::{ClusterKey, KeyExtractor, KeyValue};
 use super::patterns::SenderPatterns;
 pub use super::signals::{is_web_uid, Corpus, Facts, ShareOf, OF_QUEUE, WEB_UIDS, WEB_USERS};

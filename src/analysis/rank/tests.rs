@@ -2,7 +2,8 @@
 use std::sync::Arc;
 
 use super::*;
-use crate::analysis::cluster::{group_with_facts, AnalysisContext};
+use crate::analysis::context::AnalysisContext;
+use crate::analysis::grouping::group_with_facts;
 use crate::analysis::{analyse, AnalysisInput};
 use crate::queue::{Channel, MessageId, MessageRecord, MessageState, Parts, Recipient};
 
