@@ -14,6 +14,7 @@ pub mod evidence;
 mod grouping;
 pub mod key;
 pub mod locals;
+pub mod logins;
 pub mod origin;
 pub mod patterns;
 pub mod plan;
@@ -269,8 +270,8 @@ impl Basis {
         let ex = self.extractor(key, strings);
         let mut clusters = grouping::group_with_facts(records, ex, &self.ctx, &self.facts);
         rank::assess_all(&mut clusters, &corpus);
-        account::note_forms(&mut clusters, records, strings);
-        account::note_last_login(&mut clusters, records, strings, &self.ctx);
+        logins::note_forms(&mut clusters, records, strings);
+        logins::note_last_login(&mut clusters, records, strings, &self.ctx);
         clusters
     }
 
@@ -297,8 +298,8 @@ impl Basis {
     ) -> (Vec<Cluster>, usize) {
         let corpus = self.corpus(records, strings, logs, share_of);
         let (mut top, more) = rank::top_and_more(&corpus, &self.sender_patterns, limit);
-        account::note_forms(&mut top, records, strings);
-        account::note_last_login(&mut top, records, strings, &self.ctx);
+        logins::note_forms(&mut top, records, strings);
+        logins::note_last_login(&mut top, records, strings, &self.ctx);
         (top, more)
     }
 }
@@ -345,8 +346,8 @@ impl Analysis {
         let ex = self.extractor(key);
         let mut clusters = grouping::group_with_facts(&self.records, ex, &self.ctx, &self.facts);
         rank::assess_all(&mut clusters, &corpus);
-        account::note_forms(&mut clusters, &self.records, &self.strings);
-        account::note_last_login(&mut clusters, &self.records, &self.strings, &self.ctx);
+        logins::note_forms(&mut clusters, &self.records, &self.strings);
+        logins::note_last_login(&mut clusters, &self.records, &self.strings, &self.ctx);
         self.key = key;
         self.clusters = clusters;
     }
