@@ -8,8 +8,8 @@
 
 use crate::analysis::context::AnalysisContext;
 use crate::analysis::key::{ClusterKey, KeyExtractor, KeyValue};
-use crate::analysis::origin::{attribute, Attribution, EnvelopeHints};
 use crate::queue::headers::{header_end, summarize};
+use crate::queue::origin::{attribute, Attribution, EnvelopeHints};
 use crate::queue::{Interner, MessageRecord, OriginKind};
 
 /// The lines after which bounces quote the returned message: qmail-send, Exim, a MIME

@@ -15,7 +15,6 @@ mod grouping;
 pub mod key;
 pub mod locals;
 pub mod logins;
-pub mod origin;
 pub mod patterns;
 pub mod plan;
 pub mod rank;

@@ -9,9 +9,9 @@
 use super::backscatter::{self, quoted_value};
 use super::context::AnalysisContext;
 use super::key::{ClusterKey, KeyValue};
-use super::origin::Attribution;
 use super::rank::Verdict;
 use super::types::Cluster;
+use crate::queue::origin::Attribution;
 use crate::queue::{Interner, MessageRecord};
 use crate::size::thousands;
 

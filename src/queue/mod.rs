@@ -9,6 +9,7 @@ pub mod headers;
 pub mod intern;
 pub mod layout;
 pub mod listing;
+pub mod origin;
 pub mod read;
 pub mod received;
 pub mod record;
