@@ -5,6 +5,7 @@ pub mod check;
 pub mod count;
 pub mod date;
 pub mod envelope;
+pub mod header_fields;
 pub mod headers;
 pub mod intern;
 pub mod layout;
