@@ -5,6 +5,7 @@ pub mod check;
 pub mod count;
 pub mod date;
 pub mod envelope;
+pub mod error;
 pub mod header_fields;
 pub mod headers;
 pub mod intern;
@@ -18,7 +19,7 @@ pub mod scan;
 
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, NotAQueue, Result};
+use error::{Error, NotAQueue, Result};
 
 pub use intern::{Interner, Sym};
 pub use layout::{Layout, Parts, Subdir, DEFAULT_SPLIT};

@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 
 use super::envelope::{parse_channel, parse_info, parse_todo, EnvelopeIssue};
+use super::error::Result;
 use super::headers::{header_end, summarize, HEADER_CAP};
 use super::listing::{list, Entry, EntryKind};
 use super::origin::{apply_envelope_hints, attribute, EnvelopeHints};
@@ -24,7 +25,6 @@ use super::{
     Channel, Interner, MessageId, MessageRecord, Parts, Problem, ProblemKind, Queue, Recipient,
     Subdir,
 };
-use crate::error::Result;
 
 mod dirs;
 mod one;
