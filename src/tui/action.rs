@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use crossterm::event::{KeyCode, KeyEvent};
 
-use super::event::{Event, Report};
+use super::event::{Effect, Event, Report};
 use super::keys::{self, Command};
 use super::lists::{self, Move};
 use super::plan::{
@@ -17,12 +17,11 @@ use super::plan::{
     request_yank_row, toggle_marks,
 };
 use super::state::{
-    Analysis, AppState, Clustering, Confirm, Focus, Notice, PlanRequest, Popup, ScanPhase,
-    Selection, SendState, YankListing,
+    Analysis, AppState, Clustering, Focus, Notice, Popup, ScanPhase, Selection, SendState,
+    YankListing,
 };
 use crate::analysis::key::ClusterKey;
 use crate::query::Query;
-use crate::queue::MessageId;
 
 /// What happened, in the UI's terms.
 #[derive(Debug, Clone)]
@@ -37,41 +36,6 @@ pub enum Action {
     Tick(i64),
     /// The worker or the watcher reported back.
     Worker(Report),
-}
-
-/// Work for the worker.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Effect {
-    /// Scan the queue (again).
-    Scan,
-    /// Group the current records by this key.
-    Cluster(ClusterKey),
-    /// Select with this query (`None`: no filter).
-    Select(Option<Query>),
-    /// Read a message for the inspector.
-    Inspect {
-        /// Record index in the snapshot.
-        index: u32,
-        /// Its id (checked against the record).
-        id: MessageId,
-    },
-    /// Build the plan of a request (the answer is `Event::Worker(Report::Planned)`).
-    Plan {
-        /// What was chosen, in words (shown, and recorded in the journal).
-        what: String,
-        /// What to plan.
-        request: PlanRequest,
-    },
-    /// Execute a confirmed plan: exactly the one the popup showed.
-    Execute(Confirm),
-    /// Read the yank area and its journal again.
-    ListYankArea,
-    /// Check the vpopmail accounts (with `top`'s and the logs' culprits).
-    CheckAccounts,
-    /// Write the incident report to a new file.
-    WriteReport,
-    /// Build the cleanup plan of the current records (`Report::Cleanup`).
-    CleanupPlan,
 }
 
 /// Translate an event into an action (keys through the keymap).

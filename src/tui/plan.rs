@@ -7,7 +7,7 @@
 
 use rustc_hash::FxHashSet;
 
-use super::action::Effect;
+use super::event::Effect;
 use super::event::Finished;
 use super::lists::Move;
 use super::state::{AppState, Confirm, Focus, PlanRequest, Popup, SendState, YankRow};

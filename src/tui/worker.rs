@@ -22,7 +22,7 @@ mod views;
 pub use after::AfterFlood;
 pub use views::{clustering, orders, selection};
 
-use super::action::Effect;
+use super::event::Effect;
 use super::event::{Event, Finished, Report};
 use super::live::Live;
 use super::ops::{acted_on, Ops};
