@@ -11,13 +11,13 @@ use crossterm::event::{KeyCode, KeyEvent};
 
 use super::event::{Effect, Event, Report};
 use super::keys::{self, Command};
-use super::lists::{self, Move};
+use super::lists::{self, navigate, Move};
 use super::plan::{
     confirm, done, mark_cluster, mark_one, planned, recovery_text, request_marked, request_undo,
     request_yank_row, toggle_marks,
 };
 use super::state::{
-    Analysis, AppState, Clustering, Focus, Notice, Popup, ScanPhase, Selection, SendState,
+    notice, Analysis, AppState, Clustering, Focus, Popup, ScanPhase, Selection, SendState,
     YankListing,
 };
 use crate::analysis::key::ClusterKey;
@@ -79,13 +79,6 @@ fn key_action(state: &AppState, key: KeyEvent) -> Option<Action> {
         },
         None => None,
     }
-}
-
-pub(crate) fn notice(state: &mut AppState, text: impl Into<String>, is_error: bool) {
-    state.status.notice = Some(Notice {
-        text: text.into(),
-        is_error,
-    });
 }
 
 /// Apply an action to the state; return the work it asks for.
@@ -416,43 +409,6 @@ fn back(state: &mut AppState) {
         Focus::Detail => Focus::Messages,
         Focus::Messages | Focus::Yanked | Focus::Accounts | Focus::Clusters => Focus::Clusters,
     };
-}
-
-pub(crate) fn navigate(state: &mut AppState, mv: Move) {
-    let focus = state.ui.focus;
-    let h = lists::visible_rows(state, focus);
-    match focus {
-        Focus::Clusters => {
-            let len = state.cluster_rows();
-            state.clusters.pos = lists::apply_move(state.clusters.pos, mv, len, h);
-            state.messages.pos = Default::default();
-            lists::rebuild_rows(state);
-        }
-        Focus::Messages => {
-            let len = state.messages.rows.len();
-            state.messages.pos = lists::apply_move(state.messages.pos, mv, len, h);
-        }
-        Focus::Yanked => {
-            let len = state.yank_area.rows().len();
-            state.yank_area.pos = lists::apply_move(state.yank_area.pos, mv, len, h);
-        }
-        Focus::Accounts => {
-            let len = state.accounts.len();
-            state.accounts.pos = lists::apply_move(state.accounts.pos, mv, len, h);
-        }
-        Focus::Detail => {
-            let page = h as u16;
-            let s = &mut state.detail.scroll;
-            *s = match mv {
-                Move::Up => s.saturating_sub(1),
-                Move::Down => s.saturating_add(1),
-                Move::PageUp => s.saturating_sub(page),
-                Move::PageDown => s.saturating_add(page),
-                Move::Home => 0,
-                Move::End => u16::MAX / 2,
-            };
-        }
-    }
 }
 
 fn open(state: &mut AppState) -> Option<Effect> {
