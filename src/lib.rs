@@ -10,7 +10,6 @@ pub mod accounts;
 pub mod actions;
 pub mod analysis;
 pub mod cli;
-pub mod error;
 pub mod fixture;
 pub mod query;
 pub mod queue;
@@ -21,5 +20,5 @@ pub mod size;
 pub mod tui;
 pub mod watch;
 
-pub use error::{Error, Result};
+pub use queue::error::{Error, Result};
 pub mod logs;

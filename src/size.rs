@@ -1,7 +1,28 @@
-//! Byte sizes as the operator reads them: the one formatter the CLI and the TUI share.
+//! Sizes as the operator reads them: counts with thousands separators, bytes in binary units.
 //!
-//! Binary units (1 KiB = 1024 bytes), as `du -h`, `ls -lh` and qmail's own docs count, so a plan
-//! reads the same size in the CLI's dry run and in the TUI's confirmation.
+//! The one formatter of each that the analysis' reasons, the CLI and the TUI share, so a count
+//! or a size reads the same in `top`, the CLI's dry run and the TUI's confirmation. Binary units
+//! (1 KiB = 1024 bytes), as `du -h`, `ls -lh` and qmail's own docs count.
+
+/// An unsigned count [`thousands`] writes: the analysis counts in `usize`, the faces often in
+/// `u64`, and neither needs a cast.
+pub trait Count: std::fmt::Display + Copy {}
+impl Count for u64 {}
+impl Count for usize {}
+impl Count for u32 {}
+
+/// `1234567` → `1,234,567`.
+pub fn thousands(n: impl Count) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
 
 /// `512 B`, `424.4 KiB`, `12.3 MiB`, `1.5 GiB`.
 pub fn human_bytes(n: u64) -> String {
@@ -19,6 +40,15 @@ pub fn human_bytes(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(thousands(0u64), "0");
+        assert_eq!(thousands(999usize), "999");
+        assert_eq!(thousands(1000u32), "1,000");
+        assert_eq!(thousands(1_234_567u64), "1,234,567");
+        assert_eq!(thousands(u64::MAX), "18,446,744,073,709,551,615");
+    }
 
     #[test]
     fn binary_units() {

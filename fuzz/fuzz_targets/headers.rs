@@ -3,8 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use qtriage::analysis::origin::{attribute, EnvelopeHints};
 use qtriage::queue::headers::{fields, header_end, summarize, MAX_FIELDS};
+use qtriage::queue::origin::{attribute, EnvelopeHints};
 use qtriage::queue::received::{parse_queue_line, parse_smtp_hop};
 use qtriage::queue::Interner;
 

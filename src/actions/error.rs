@@ -1,11 +1,10 @@
-//! ActionError: why an action (yank, restore, purge, expire, recover) stopped, naming the path or id.
+//! ActionError: why an action (yank, restore, purge, expire, recover) stopped, naming the path, id
+//! or the process holding a lock ([`Holder`]).
 
 use std::io;
 use std::path::PathBuf;
 
 use crate::queue::MessageId;
-
-use super::lock::Holder;
 
 /// What is wrong with a journal file that recovery cannot use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,6 +107,15 @@ pub enum ActionError {
         /// 1-based line number.
         line: usize,
     },
+}
+
+/// The process that holds a lock, from /proc/locks and /proc/PID/comm.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Holder {
+    /// Its pid (as this pid namespace sees it).
+    pub pid: u32,
+    /// Its command name, when readable.
+    pub comm: Option<String>,
 }
 
 fn holder_text(h: &Option<Holder>) -> String {

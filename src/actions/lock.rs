@@ -11,16 +11,7 @@ use std::path::{Path, PathBuf};
 
 use rustix::fs::FlockOperation;
 
-use super::error::ActionError;
-
-/// The process that holds a lock, from /proc/locks and /proc/PID/comm.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Holder {
-    /// Its pid (as this pid namespace sees it).
-    pub pid: u32,
-    /// Its command name, when readable.
-    pub comm: Option<String>,
-}
+use super::error::{ActionError, Holder};
 
 /// What `qtriage mta` reports.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

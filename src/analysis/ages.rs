@@ -1,7 +1,7 @@
 //! qshape's age matrix: how many messages of a cluster were born in each age bucket, so "is this
 //! still arriving, and since when" reads at a glance (`clusters --ages`, the TUI's ages view).
 
-use super::cluster::Cluster;
+use super::types::Cluster;
 use crate::queue::MessageRecord;
 
 /// qshape's bucket bounds in minutes: a message `m` minutes old falls in the first bucket whose

@@ -6,10 +6,10 @@
 //! to that culprit's cleanup. [`quoted`] is a pure function of the mess bytes; [`read`] reads the
 //! bounces of a queue through the reader it is given.
 
-use crate::analysis::cluster::AnalysisContext;
+use crate::analysis::context::AnalysisContext;
 use crate::analysis::key::{ClusterKey, KeyExtractor, KeyValue};
-use crate::analysis::origin::{attribute, Attribution, EnvelopeHints};
 use crate::queue::headers::{header_end, summarize};
+use crate::queue::origin::{attribute, Attribution, EnvelopeHints};
 use crate::queue::{Interner, MessageRecord, OriginKind};
 
 /// The lines after which bounces quote the returned message: qmail-send, Exim, a MIME

@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 
-use super::cluster::Cluster;
+use super::types::Cluster;
 use crate::logs::correlate::{attribute, clock};
 use crate::logs::event::{LogEvent, LogRef, LoginOutcome};
 use crate::logs::guessing::{summarize, HARVEST_WINDOW_SECS};

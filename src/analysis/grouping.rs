@@ -12,8 +12,10 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap as HashMap;
 
-use super::cluster::{AnalysisContext, Cluster};
-use super::key::{ClusterKey, KeyValue};
+use super::context::AnalysisContext;
+use super::key::{ClusterKey, KeyExtractor, KeyValue};
+use super::signals::Facts;
+use super::types::Cluster;
 use crate::queue::{Interner, MessageRecord};
 
 /// One value's totals: what a [`Cluster`] counts, without the members.
@@ -184,6 +186,65 @@ impl Grouping {
             reasons: Vec::new(),
         }
     }
+}
+
+/// Group by the extractor's key, largest first, no scores yet; subject templates and networks
+/// are taken from `facts` (no second derivation per message: they are the values those keys
+/// compute).
+pub(crate) fn group_with_facts(
+    records: &[MessageRecord],
+    ex: KeyExtractor<'_>,
+    ctx: &AnalysisContext,
+    facts: &Facts,
+) -> Vec<Cluster> {
+    let (key, strings) = (ex.key(), ex.strings());
+    group_by(records, (key, strings), ctx, value_with_facts(ex, facts))
+}
+
+/// The members of the cluster of `value` that [`group_with_facts`] with the same extractor
+/// and facts would make: for a cluster whose member list was let go to save memory.
+pub(crate) fn members_with_facts(
+    records: &[MessageRecord],
+    ex: KeyExtractor<'_>,
+    facts: &Facts,
+    value: Option<KeyValue>,
+) -> Vec<u32> {
+    let mut value_of = value_with_facts(ex, facts);
+    let mut members = Vec::new();
+    for (i, r) in records.iter().enumerate() {
+        if value_of(i, r) == value {
+            members.push(i as u32);
+        }
+    }
+    members
+}
+
+/// The value of record `i` for the extractor's key, subject templates and networks taken from
+/// `facts`.
+pub(crate) fn value_with_facts<'a>(
+    mut ex: KeyExtractor<'a>,
+    facts: &'a Facts,
+) -> impl FnMut(usize, &MessageRecord) -> Option<KeyValue> + 'a {
+    let key = ex.key();
+    move |i, r| match key {
+        ClusterKey::Subject => facts.template(i),
+        ClusterKey::OriginNet => facts.net(i),
+        _ => ex.value(r),
+    }
+}
+
+/// Group by precomputed values (`value(index, record)`), largest first; no scores yet.
+pub(crate) fn group_by(
+    records: &[MessageRecord],
+    (key, strings): (ClusterKey, &Interner),
+    ctx: &AnalysisContext,
+    value: impl FnMut(usize, &MessageRecord) -> Option<KeyValue>,
+) -> Vec<Cluster> {
+    let g = super::grouping::group(records, ctx, value);
+    g.order(strings)
+        .into_iter()
+        .map(|c| g.cluster(key, c, true))
+        .collect()
 }
 
 #[cfg(test)]

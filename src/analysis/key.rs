@@ -5,7 +5,7 @@
 
 use rustc_hash::FxHashMap;
 
-use super::cluster::AnalysisContext;
+use super::context::AnalysisContext;
 use super::patterns::SenderPatterns;
 use crate::queue::{Interner, MessageRecord, OriginKind, Sym};
 

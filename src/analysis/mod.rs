@@ -9,24 +9,29 @@ pub mod account;
 pub mod ages;
 pub mod backscatter;
 pub mod cluster;
+pub mod context;
 pub mod evidence;
 mod grouping;
 pub mod key;
 pub mod locals;
-pub mod origin;
+pub mod logins;
 pub mod patterns;
 pub mod plan;
 pub mod rank;
 pub mod setup;
 pub mod signals;
+pub mod types;
 
 use std::sync::Arc;
 
+use rustc_hash::FxHashMap as HashMap;
+
 use crate::queue::{Interner, MessageRecord};
-use cluster::{AnalysisContext, Cluster};
+use context::AnalysisContext;
 use evidence::LogFacts;
 use key::{ClusterKey, KeyExtractor};
 use patterns::SenderPatterns;
+use types::Cluster;
 
 /// How many culprits [`analyse`] ranks (the TUI's and `top`'s default).
 pub const TOP_LIMIT: usize = 10;
@@ -118,7 +123,7 @@ pub fn analyse_with_logs(input: AnalysisInput, logs: LogFacts) -> Analysis {
 pub struct Basis {
     /// The context the analysis used, with the queue's own local domains added.
     pub ctx: AnalysisContext,
-    /// The sender-pattern table of the records ([`cluster::sender_patterns`]).
+    /// The sender-pattern table of the records ([`sender_patterns`]).
     pub sender_patterns: SenderPatterns,
     /// Per-record facts the scores are computed from.
     facts: rank::Facts,
@@ -153,8 +158,30 @@ pub fn key_tables(
     ctx: &AnalysisContext,
 ) -> (AnalysisContext, SenderPatterns) {
     let ctx = ctx.with_queue_local_domains(records, strings);
-    let table = cluster::sender_patterns(records, strings, &ctx);
+    let table = sender_patterns(records, strings, &ctx);
     (ctx, table)
+}
+
+/// The sender-pattern table of `records` (one entry per distinct envelope sender).
+pub fn sender_patterns(
+    records: &[MessageRecord],
+    strings: &Interner,
+    ctx: &AnalysisContext,
+) -> SenderPatterns {
+    let mut counts: HashMap<crate::queue::Sym, usize> = HashMap::default();
+    for r in records {
+        if let Some(s) = r.sender {
+            *counts.entry(s).or_default() += 1;
+        }
+    }
+    let resolved: Vec<(std::sync::Arc<[u8]>, usize)> = counts
+        .into_iter()
+        .map(|(s, n)| (strings.resolve(s), n))
+        .collect();
+    SenderPatterns::build(
+        resolved.iter().map(|(a, n)| (&a[..], *n)),
+        &ctx.local_domains,
+    )
 }
 
 /// [`KeyTables`] owned, to share with another thread (the TUI's watcher).
@@ -240,10 +267,10 @@ impl Basis {
     ) -> Vec<Cluster> {
         let corpus = self.corpus(records, strings, logs, rank::OF_QUEUE);
         let ex = self.extractor(key, strings);
-        let mut clusters = cluster::group_with_facts(records, ex, &self.ctx, &self.facts);
+        let mut clusters = grouping::group_with_facts(records, ex, &self.ctx, &self.facts);
         rank::assess_all(&mut clusters, &corpus);
-        account::note_forms(&mut clusters, records, strings);
-        account::note_last_login(&mut clusters, records, strings, &self.ctx);
+        logins::note_forms(&mut clusters, records, strings);
+        logins::note_last_login(&mut clusters, records, strings, &self.ctx);
         clusters
     }
 
@@ -270,8 +297,8 @@ impl Basis {
     ) -> (Vec<Cluster>, usize) {
         let corpus = self.corpus(records, strings, logs, share_of);
         let (mut top, more) = rank::top_and_more(&corpus, &self.sender_patterns, limit);
-        account::note_forms(&mut top, records, strings);
-        account::note_last_login(&mut top, records, strings, &self.ctx);
+        logins::note_forms(&mut top, records, strings);
+        logins::note_last_login(&mut top, records, strings, &self.ctx);
         (top, more)
     }
 }
@@ -316,10 +343,10 @@ impl Analysis {
     pub fn recluster(&mut self, key: ClusterKey) {
         let corpus = self.corpus();
         let ex = self.extractor(key);
-        let mut clusters = cluster::group_with_facts(&self.records, ex, &self.ctx, &self.facts);
+        let mut clusters = grouping::group_with_facts(&self.records, ex, &self.ctx, &self.facts);
         rank::assess_all(&mut clusters, &corpus);
-        account::note_forms(&mut clusters, &self.records, &self.strings);
-        account::note_last_login(&mut clusters, &self.records, &self.strings, &self.ctx);
+        logins::note_forms(&mut clusters, &self.records, &self.strings);
+        logins::note_last_login(&mut clusters, &self.records, &self.strings, &self.ctx);
         self.key = key;
         self.clusters = clusters;
     }

@@ -7,11 +7,13 @@
 //! whose message they quote, and the others stay, so a bounce of real mail is never yanked.
 
 use super::backscatter::{self, quoted_value};
-use super::cluster::{AnalysisContext, Cluster};
+use super::context::AnalysisContext;
 use super::key::{ClusterKey, KeyValue};
-use super::origin::Attribution;
-use super::rank::{thousands, Verdict};
+use super::rank::Verdict;
+use super::types::Cluster;
+use crate::queue::origin::Attribution;
 use crate::queue::{Interner, MessageRecord};
+use crate::size::thousands;
 
 /// The most culprits one plan query names (the query language takes 256 terms).
 pub const MAX_PLAN_TERMS: usize = 200;

@@ -12,13 +12,14 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 
-use super::cluster::{members_with_facts, value_with_facts, Cluster};
-use super::grouping;
+use super::grouping::{self, members_with_facts, value_with_facts};
 use super::key::{ClusterKey, KeyExtractor, KeyValue};
 use super::patterns::SenderPatterns;
 pub use super::signals::{is_web_uid, Corpus, Facts, ShareOf, OF_QUEUE, WEB_UIDS, WEB_USERS};
 use super::signals::{measure, Signals};
+use super::types::Cluster;
 use crate::queue::{Interner, OriginKind, Sym};
+use crate::size::thousands;
 
 /// Score from which a cluster is called a culprit.
 pub const CULPRIT_SCORE: f64 = 40.0;
@@ -289,19 +290,6 @@ pub fn percent(f: f64) -> String {
     } else {
         format!("{:.0}%", f * 100.0)
     }
-}
-
-/// `1320` → `1,320`.
-pub fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
 }
 
 /// The likely culprits across [`TOP_KEYS`], highest score first, at most `limit` of them, then

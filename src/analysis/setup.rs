@@ -11,7 +11,7 @@
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use super::cluster::AnalysisContext;
+use super::context::AnalysisContext;
 use super::evidence::{from_logs, LogFacts};
 use super::locals::{self, Control};
 use crate::logs::{LogError, LogEvidence};

@@ -6,7 +6,8 @@
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use super::cluster::{AnalysisContext, Cluster};
+use super::context::AnalysisContext;
+use super::types::Cluster;
 use rayon::prelude::*;
 
 use super::key::KeyValue;

@@ -344,10 +344,10 @@ pub fn write_table(out: &mut dyn Write, a: &Analysis, shown: &[Cluster]) -> std:
     .collect()];
     for c in shown {
         let mut row = vec![
-            crate::analysis::rank::thousands(c.messages),
+            crate::size::thousands(c.messages),
             crate::analysis::rank::percent(c.messages as f64 / total as f64),
-            crate::analysis::rank::thousands(c.recipients),
-            crate::analysis::rank::thousands(c.bytes as usize),
+            crate::size::thousands(c.recipients),
+            crate::size::thousands(c.bytes),
             format!("{:.1}", c.per_minute),
             format!("{:.1}", c.score),
             if c.value.is_some() {

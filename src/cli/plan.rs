@@ -11,9 +11,10 @@ use super::print::json::write_line;
 use super::{exit::ExitCode, GlobalArgs};
 use crate::analysis::key::ClusterKey;
 use crate::analysis::plan::{self, Plan, PlanInput};
-use crate::analysis::rank::{percent, thousands};
+use crate::analysis::rank::percent;
 use crate::analysis::{Analysis, TOP_LIMIT};
 use crate::sanitize::sanitize_bytes;
+use crate::size::thousands;
 
 /// Arguments of `plan`.
 #[derive(Debug, clap::Args)]

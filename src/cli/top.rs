@@ -48,7 +48,7 @@ pub fn write_text(out: &mut dyn Write, a: &Analysis) -> std::io::Result<()> {
     writeln!(
         out,
         "{} messages in queue",
-        crate::analysis::rank::thousands(a.records.len())
+        crate::size::thousands(a.records.len())
     )?;
     for (i, c) in a.top.iter().enumerate() {
         let value = sanitize_bytes(&value_text(c, a)).into_owned();
@@ -60,7 +60,7 @@ pub fn write_text(out: &mut dyn Write, a: &Analysis) -> std::io::Result<()> {
             c.score,
             c.key.name(),
             value,
-            crate::analysis::rank::thousands(c.messages)
+            crate::size::thousands(c.messages)
         )?;
         let mut reasons = c.reasons.iter();
         if let Some(summary) = reasons.next() {

@@ -10,6 +10,7 @@ use super::print::json::{write_line, Text};
 use super::{exit::ExitCode, GlobalArgs};
 use crate::analysis::key::ClusterKey;
 use crate::sanitize::sanitize_bytes;
+use crate::size::thousands;
 use crate::watch::{spawn, MonitorConfig, WatchMode, WatchUpdate};
 
 /// Arguments of `watch`.
@@ -73,19 +74,6 @@ pub fn label(key: ClusterKey) -> &'static str {
         ClusterKey::OriginNet => "net",
         k => k.name(),
     }
-}
-
-/// `1234567` as `1,234,567`.
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// A rate rounded to whole messages with its sign: `+1,204`, `-37`, `+0`.

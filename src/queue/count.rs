@@ -7,10 +7,10 @@
 
 use std::path::Path;
 
+use super::error::{Error, Result};
 use super::layout::parse_id;
 use super::listing::{list, walk_dir, walk_names, EntryKind};
 use super::{Layout, Queue, Subdir};
-use crate::error::{Error, Result};
 
 /// Counts for `qtriage stat`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]

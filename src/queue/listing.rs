@@ -10,7 +10,7 @@ use std::path::Path;
 use rustix::fs::{Dir, FileType, Mode, OFlags};
 
 use super::layout::parse_id;
-use super::MessageId;
+use super::record::MessageId;
 
 /// What a directory entry is, as the directory says (never by following it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,10 +5,13 @@ pub mod check;
 pub mod count;
 pub mod date;
 pub mod envelope;
+pub mod error;
+pub mod header_fields;
 pub mod headers;
 pub mod intern;
 pub mod layout;
 pub mod listing;
+pub mod origin;
 pub mod read;
 pub mod received;
 pub mod record;
@@ -16,7 +19,7 @@ pub mod scan;
 
 use std::path::{Path, PathBuf};
 
-use crate::error::{Error, NotAQueue, Result};
+use error::{Error, NotAQueue, Result};
 
 pub use intern::{Interner, Sym};
 pub use layout::{Layout, Parts, Subdir, DEFAULT_SPLIT};

@@ -16,15 +16,15 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 
 use super::envelope::{parse_channel, parse_info, parse_todo, EnvelopeIssue};
+use super::error::Result;
 use super::headers::{header_end, summarize, HEADER_CAP};
 use super::listing::{list, Entry, EntryKind};
+use super::origin::{apply_envelope_hints, attribute, EnvelopeHints};
 use super::read::{read_at, read_head_at, ReadFailure, Stop};
 use super::{
     Channel, Interner, MessageId, MessageRecord, Parts, Problem, ProblemKind, Queue, Recipient,
     Subdir,
 };
-use crate::analysis::origin::{apply_envelope_hints, attribute, EnvelopeHints};
-use crate::error::Result;
 
 mod dirs;
 mod one;

@@ -9,20 +9,19 @@ use std::sync::Arc;
 
 use crossterm::event::{KeyCode, KeyEvent};
 
-use super::event::{Event, Report};
+use super::event::{Effect, Event, Report};
 use super::keys::{self, Command};
-use super::lists::{self, Move};
+use super::lists::{self, navigate, Move};
 use super::plan::{
     confirm, done, mark_cluster, mark_one, planned, recovery_text, request_marked, request_undo,
     request_yank_row, toggle_marks,
 };
 use super::state::{
-    Analysis, AppState, Clustering, Confirm, Focus, Notice, PlanRequest, Popup, ScanPhase,
-    Selection, SendState, YankListing,
+    notice, Analysis, AppState, Clustering, Focus, Popup, ScanPhase, Selection, SendState,
+    YankListing,
 };
 use crate::analysis::key::ClusterKey;
 use crate::query::Query;
-use crate::queue::MessageId;
 
 /// What happened, in the UI's terms.
 #[derive(Debug, Clone)]
@@ -37,41 +36,6 @@ pub enum Action {
     Tick(i64),
     /// The worker or the watcher reported back.
     Worker(Report),
-}
-
-/// Work for the worker.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Effect {
-    /// Scan the queue (again).
-    Scan,
-    /// Group the current records by this key.
-    Cluster(ClusterKey),
-    /// Select with this query (`None`: no filter).
-    Select(Option<Query>),
-    /// Read a message for the inspector.
-    Inspect {
-        /// Record index in the snapshot.
-        index: u32,
-        /// Its id (checked against the record).
-        id: MessageId,
-    },
-    /// Build the plan of a request (the answer is `Event::Worker(Report::Planned)`).
-    Plan {
-        /// What was chosen, in words (shown, and recorded in the journal).
-        what: String,
-        /// What to plan.
-        request: PlanRequest,
-    },
-    /// Execute a confirmed plan: exactly the one the popup showed.
-    Execute(Confirm),
-    /// Read the yank area and its journal again.
-    ListYankArea,
-    /// Check the vpopmail accounts (with `top`'s and the logs' culprits).
-    CheckAccounts,
-    /// Write the incident report to a new file.
-    WriteReport,
-    /// Build the cleanup plan of the current records (`Report::Cleanup`).
-    CleanupPlan,
 }
 
 /// Translate an event into an action (keys through the keymap).
@@ -115,13 +79,6 @@ fn key_action(state: &AppState, key: KeyEvent) -> Option<Action> {
         },
         None => None,
     }
-}
-
-pub(crate) fn notice(state: &mut AppState, text: impl Into<String>, is_error: bool) {
-    state.status.notice = Some(Notice {
-        text: text.into(),
-        is_error,
-    });
 }
 
 /// Apply an action to the state; return the work it asks for.
@@ -424,7 +381,7 @@ fn mark_plan(state: &mut AppState) {
         return;
     };
     state.marks.ids.extend(c.ids.iter().copied());
-    let n = crate::analysis::rank::thousands(c.ids.len());
+    let n = crate::size::thousands(c.ids.len());
     notice(
         state,
         format!("marked the plan's {n} messages: y yanks them"),
@@ -452,43 +409,6 @@ fn back(state: &mut AppState) {
         Focus::Detail => Focus::Messages,
         Focus::Messages | Focus::Yanked | Focus::Accounts | Focus::Clusters => Focus::Clusters,
     };
-}
-
-pub(crate) fn navigate(state: &mut AppState, mv: Move) {
-    let focus = state.ui.focus;
-    let h = lists::visible_rows(state, focus);
-    match focus {
-        Focus::Clusters => {
-            let len = state.cluster_rows();
-            state.clusters.pos = lists::apply_move(state.clusters.pos, mv, len, h);
-            state.messages.pos = Default::default();
-            lists::rebuild_rows(state);
-        }
-        Focus::Messages => {
-            let len = state.messages.rows.len();
-            state.messages.pos = lists::apply_move(state.messages.pos, mv, len, h);
-        }
-        Focus::Yanked => {
-            let len = state.yank_area.rows().len();
-            state.yank_area.pos = lists::apply_move(state.yank_area.pos, mv, len, h);
-        }
-        Focus::Accounts => {
-            let len = state.accounts.len();
-            state.accounts.pos = lists::apply_move(state.accounts.pos, mv, len, h);
-        }
-        Focus::Detail => {
-            let page = h as u16;
-            let s = &mut state.detail.scroll;
-            *s = match mv {
-                Move::Up => s.saturating_sub(1),
-                Move::Down => s.saturating_add(1),
-                Move::PageUp => s.saturating_sub(page),
-                Move::PageDown => s.saturating_add(page),
-                Move::Home => 0,
-                Move::End => u16::MAX / 2,
-            };
-        }
-    }
 }
 
 fn open(state: &mut AppState) -> Option<Effect> {

@@ -1,14 +1,15 @@
 //! Event: the one channel into the UI loop (input, ticks, scan progress, worker results, the
-//! watcher's updates, errors).
+//! watcher's updates, errors); Effect: the work the UI loop hands the worker.
 
 use crossterm::event::KeyEvent;
 
 use super::state::{
-    AccountsListing, Analysis, Clustering, Confirm, Inspection, Selection, YankListing,
+    AccountsListing, Analysis, Clustering, Confirm, Inspection, PlanRequest, Selection, YankListing,
 };
 use crate::actions::{Outcome, RecoveryReport};
 use crate::analysis::key::ClusterKey;
-use crate::queue::ProgressSnapshot;
+use crate::query::Query;
+use crate::queue::{MessageId, ProgressSnapshot};
 use crate::watch::WatchUpdate;
 
 /// What an executed plan did: the confirmation that was executed and the actions' outcome.
@@ -79,4 +80,39 @@ pub enum Report {
     ScanFailed(String),
     /// A background failure the operator must see (it says nothing about the scan).
     Error(String),
+}
+
+/// Work for the worker.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Scan the queue (again).
+    Scan,
+    /// Group the current records by this key.
+    Cluster(ClusterKey),
+    /// Select with this query (`None`: no filter).
+    Select(Option<Query>),
+    /// Read a message for the inspector.
+    Inspect {
+        /// Record index in the snapshot.
+        index: u32,
+        /// Its id (checked against the record).
+        id: MessageId,
+    },
+    /// Build the plan of a request (the answer is `Event::Worker(Report::Planned)`).
+    Plan {
+        /// What was chosen, in words (shown, and recorded in the journal).
+        what: String,
+        /// What to plan.
+        request: PlanRequest,
+    },
+    /// Execute a confirmed plan: exactly the one the popup showed.
+    Execute(Confirm),
+    /// Read the yank area and its journal again.
+    ListYankArea,
+    /// Check the vpopmail accounts (with `top`'s and the logs' culprits).
+    CheckAccounts,
+    /// Write the incident report to a new file.
+    WriteReport,
+    /// Build the cleanup plan of the current records (`Report::Cleanup`).
+    CleanupPlan,
 }

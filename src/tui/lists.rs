@@ -169,6 +169,45 @@ pub fn apply_move(pos: ListPos, mv: Move, len: usize, height: usize) -> ListPos 
     )
 }
 
+/// Move the cursor of the focused pane (the detail pane scrolls); moving in the clusters
+/// starts the messages over at the top.
+pub(crate) fn navigate(state: &mut AppState, mv: Move) {
+    let focus = state.ui.focus;
+    let h = visible_rows(state, focus);
+    match focus {
+        Focus::Clusters => {
+            let len = state.cluster_rows();
+            state.clusters.pos = apply_move(state.clusters.pos, mv, len, h);
+            state.messages.pos = Default::default();
+            rebuild_rows(state);
+        }
+        Focus::Messages => {
+            let len = state.messages.rows.len();
+            state.messages.pos = apply_move(state.messages.pos, mv, len, h);
+        }
+        Focus::Yanked => {
+            let len = state.yank_area.rows().len();
+            state.yank_area.pos = apply_move(state.yank_area.pos, mv, len, h);
+        }
+        Focus::Accounts => {
+            let len = state.accounts.len();
+            state.accounts.pos = apply_move(state.accounts.pos, mv, len, h);
+        }
+        Focus::Detail => {
+            let page = h as u16;
+            let s = &mut state.detail.scroll;
+            *s = match mv {
+                Move::Up => s.saturating_sub(1),
+                Move::Down => s.saturating_add(1),
+                Move::PageUp => s.saturating_sub(page),
+                Move::PageDown => s.saturating_add(page),
+                Move::Home => 0,
+                Move::End => u16::MAX / 2,
+            };
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,7 +2,7 @@
 //!
 //! Shape (docs/architecture.md, "TUI"): one [`event::Event`] channel feeds
 //! [`action::update`], which changes the plain-data [`state::AppState`] and may return an
-//! [`action::Effect`] for the [`worker::Worker`] thread; after draining the channel the screen is
+//! [`event::Effect`] for the [`worker::Worker`] thread; after draining the channel the screen is
 //! drawn once from the state. Key handling never waits for the disk.
 
 pub mod action;
@@ -32,8 +32,8 @@ use ratatui::Terminal;
 
 use crate::analysis::key::ClusterKey;
 use crate::queue::Queue;
-use action::{from_event, update, Effect};
-use event::{Event, Report};
+use action::{from_event, update};
+use event::{Effect, Event, Report};
 use state::AppState;
 use worker::{AfterFlood, Worker};
 

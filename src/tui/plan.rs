@@ -7,17 +7,13 @@
 
 use rustc_hash::FxHashSet;
 
-use super::action::Effect;
+use super::event::Effect;
 use super::event::Finished;
-use super::lists::Move;
-use super::state::{AppState, Confirm, Focus, PlanRequest, Popup, SendState, YankRow};
+use super::lists::{navigate, Move};
+use super::state::{notice, AppState, Confirm, Focus, PlanRequest, Popup, SendState, YankRow};
 use crate::actions::{Direction, PurgeSelection, RecoveryReport, RestoreSelection};
 use crate::queue::MessageId;
 use crate::sanitize::sanitize_str;
-
-fn notice(state: &mut AppState, text: impl Into<String>, is_error: bool) {
-    super::action::notice(state, text, is_error);
-}
 
 /// Recovery in words, or `None` when nothing needed it.
 pub fn recovery_text(r: &RecoveryReport) -> Option<String> {
@@ -135,7 +131,7 @@ pub fn mark_one(state: &mut AppState) {
             state.marks.ids.insert(id);
         }
         if state.ui.focus == Focus::Messages {
-            super::action::navigate(state, Move::Down);
+            navigate(state, Move::Down);
         }
     }
 }

@@ -198,6 +198,14 @@ pub struct Notice {
     pub is_error: bool,
 }
 
+/// Show `text` on the status line, in the error colour when `is_error` (already sanitized).
+pub(crate) fn notice(state: &mut AppState, text: impl Into<String>, is_error: bool) {
+    state.status.notice = Some(Notice {
+        text: text.into(),
+        is_error,
+    });
+}
+
 /// How clusters are ordered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ClusterSort {

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::action::Effect;
+use super::event::Effect;
 use super::state::{
     Analysis, AppState, BatchRow, Confirm, PlanRequest, SendState, Snapshot, YankListing,
 };

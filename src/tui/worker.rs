@@ -22,7 +22,7 @@ mod views;
 pub use after::AfterFlood;
 pub use views::{clustering, orders, selection};
 
-use super::action::Effect;
+use super::event::Effect;
 use super::event::{Event, Finished, Report};
 use super::live::Live;
 use super::ops::{acted_on, Ops};
@@ -43,7 +43,7 @@ pub const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 
 /// A scan pass running on its own thread.
 struct Pass {
-    result: Receiver<crate::error::Result<Scan>>,
+    result: Receiver<crate::Result<Scan>>,
     progress: Arc<Progress>,
     start: Instant,
 }
@@ -336,7 +336,7 @@ impl WorkerState {
     fn start_pass(
         &mut self,
         strings: Arc<Interner>,
-        pass: impl FnOnce(&Queue, &Interner, &Progress) -> crate::error::Result<Scan> + Send + 'static,
+        pass: impl FnOnce(&Queue, &Interner, &Progress) -> crate::Result<Scan> + Send + 'static,
     ) -> Option<Pass> {
         let progress = Arc::new(Progress::default());
         let (tx, rx) = mpsc::channel();

@@ -1,6 +1,6 @@
 //! Unit tests of `crate::analysis::evidence`.
 use super::*;
-use crate::analysis::cluster::AnalysisContext;
+use crate::analysis::context::AnalysisContext;
 use crate::analysis::key::{ClusterKey, KeyValue};
 use crate::analysis::{analyse_with_logs, AnalysisInput};
 use crate::logs::event::{Daemon, LogEntry, LoginEvent, Service};

@@ -7,8 +7,8 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use super::PlanInput;
 use crate::analysis::backscatter::is_bounce;
 use crate::analysis::patterns::{domain, is_local_domain};
-use crate::analysis::rank::thousands;
 use crate::queue::{Channel, MessageRecord, OriginKind, Sym};
+use crate::size::thousands;
 
 /// The kinds of remaining mail, as tallied.
 #[derive(Default)]

@@ -1,11 +1,12 @@
 //! The points of each signal: what fired, how much it weighs, and the conclusion it supports.
 
-use super::{frac, percent, thousands, Scoring, DOMINANT};
-use crate::analysis::cluster::Cluster;
+use super::{frac, percent, Scoring, DOMINANT};
 use crate::analysis::evidence::LoginFinding;
 use crate::analysis::key::{ClusterKey, KeyValue};
 use crate::analysis::patterns::SenderPatterns;
 use crate::analysis::signals::{Corpus, Signals};
+use crate::analysis::types::Cluster;
+use crate::size::thousands;
 
 /// A generalised sender pattern is forgery only when this server sends those names out (to
 /// remote recipients): many distinct names at a freemail domain writing to local users are

@@ -15,7 +15,7 @@ use std::os::fd::OwnedFd;
 use super::super::layout::Layout;
 use super::super::{Interner, MessageId, MessageRecord, Queue};
 use super::{scan, scan_files, Progress, ReadPlan, Scan, ScanOptions};
-use crate::error::Result;
+use crate::queue::error::Result;
 
 /// The first pass: every message's mess header block (origin, subject, From, size), no envelope.
 pub fn scan_headers(queue: &Queue, strings: &Interner, progress: &Progress) -> Result<Scan> {

@@ -2,6 +2,7 @@
 
 use super::tests::press;
 use super::*;
+use crate::tui::state::PlanRequest;
 use crate::tui::testdata::{analysis, answer, listing, state};
 
 #[test]

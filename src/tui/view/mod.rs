@@ -135,19 +135,6 @@ impl Widget for &AppState {
     }
 }
 
-/// `1234567` → `1,234,567`.
-pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// The width of each column a `Table` (no highlight symbol, column spacing 1) gives `widths`
 /// in `inner` columns: ratatui's own split, so cells can be cut to them beforehand.
 pub fn column_widths(inner: u16, widths: &[Constraint]) -> Vec<usize> {
@@ -195,7 +182,7 @@ pub fn fit_cells(cells: Vec<String>, widths: &[usize]) -> Vec<String> {
 }
 
 /// The CLI's size formatter (`424.4 KiB`), so a plan reads the same in both faces.
-pub use crate::size::human_bytes;
+pub use crate::size::{human_bytes, thousands};
 
 /// A compact age (`42s`, `5m`, `3h`, `2d`) of `then` at `now`.
 pub fn age(now: i64, then: i64) -> String {

@@ -3,7 +3,8 @@
 //! Runs once per message during the scan, on the header summary, so no header bytes need to be
 //! kept. The rules are docs/qmail-format.md §4 and docs/cli.md "Origins".
 
-use crate::queue::headers::{decode_text_cow, parse_from_cow, trim, HeaderSummary};
+use crate::queue::header_fields::{header_fields, sym_of};
+use crate::queue::headers::{trim, HeaderSummary};
 use crate::queue::received::{parse_queue_line, parse_smtp_hop, Invoked};
 use crate::queue::{HeaderFields, Interner, Origin, OriginKind};
 
@@ -25,11 +26,6 @@ pub struct Attribution {
     pub qp: Option<u32>,
     /// Selected header fields.
     pub headers: HeaderFields,
-}
-
-fn sym_of(strings: &Interner, v: &[u8]) -> Option<crate::queue::Sym> {
-    let v = trim(v);
-    (!v.is_empty()).then(|| strings.intern(v))
 }
 
 /// Attribute one message from its header summary and envelope hints.
@@ -96,31 +92,6 @@ fn php_script(v: &[u8], strings: &Interner) -> Option<crate::queue::Sym> {
         _ => v,
     };
     sym_of(strings, script)
-}
-
-fn header_fields(s: &HeaderSummary<'_>, strings: &Interner) -> HeaderFields {
-    let mut h = HeaderFields {
-        header_rcpts: s.header_rcpts,
-        ..HeaderFields::default()
-    };
-    if let Some(raw) = s.subject.as_deref() {
-        let trimmed = trim(raw);
-        h.subject_raw = (!trimmed.is_empty()).then(|| strings.intern(trimmed));
-        let decoded = decode_text_cow(raw);
-        // A plain subject decodes to itself: one interning, not two.
-        h.subject = match &*decoded {
-            b"" => None,
-            d if d == trimmed => h.subject_raw,
-            d => Some(strings.intern(d)),
-        };
-    }
-    if let Some(raw) = s.from_raw {
-        let (addr, name) = parse_from_cow(raw);
-        h.from = addr.and_then(|a| sym_of(strings, a.as_bytes()));
-        h.from_name = name.and_then(|n| sym_of(strings, n.as_bytes()));
-    }
-    h.mailer = s.mailer.as_deref().and_then(|m| sym_of(strings, m));
-    h
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 use std::io;
 use std::path::PathBuf;
 
-use crate::queue::MessageId;
+use super::record::MessageId;
 
 /// Why a directory is not usable as a qmail queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

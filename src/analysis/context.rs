@@ -1,0 +1,74 @@
+//! What the analysis knows that is not in the records: now, the server's local domains, uid
+//! names, the default domain and vpopmail's last logins.
+//!
+//! Built once by [`super::setup`] and handed to every step (keys, grouping, signals, ranking);
+//! plain data, so tests write one by hand.
+
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashSet;
+
+use crate::queue::{Interner, MessageRecord};
+
+/// Inputs of the analysis that are not in the records.
+#[derive(Debug, Clone, Default)]
+pub struct AnalysisContext {
+    /// "Now", unix seconds (injected so tests and snapshots are stable).
+    pub now: i64,
+    /// Domains this server receives mail for (control/locals, rcpthosts, virtualdomains),
+    /// lowercased; an entry starting with `.` covers subdomains (rcpthosts style).
+    pub local_domains: Vec<String>,
+    /// uid → user name from the passwd file, when one was readable.
+    pub users: BTreeMap<u32, String>,
+    /// The domain a login without one belongs to (`--default-domain`, control/defaultdomain,
+    /// vpopmail's, control/me), lowercased: `test` is `test@example.com`'s account.
+    pub default_domain: Option<String>,
+    /// vpopmail's last login per account (`login@domain`, lowercased), from `lastauth` files.
+    pub last_logins: std::sync::Arc<BTreeMap<Vec<u8>, crate::accounts::lastauth::LastAuth>>,
+}
+
+/// qmail's own users: their uids run qmail's daemons (qmaild for qmail-smtpd, qmails for
+/// bounces, qmailq, ...), so a message queued under one came from the network or from qmail
+/// itself, never from a local sender.
+pub const QMAIL_DAEMONS: [&str; 7] = [
+    "qmaild", "qmailq", "qmails", "qmailr", "qmaill", "qmailp", "alias",
+];
+
+/// The most distinct local-recipient domains inferred from one queue (a bound on hostile input).
+pub const MAX_INFERRED_LOCAL_DOMAINS: usize = 10_000;
+
+impl AnalysisContext {
+    /// Does the passwd used name `uid` one of [`QMAIL_DAEMONS`]?
+    pub fn is_qmail_daemon(&self, uid: u32) -> bool {
+        self.users
+            .get(&uid)
+            .is_some_and(|n| QMAIL_DAEMONS.contains(&n.as_str()))
+    }
+
+    /// This context plus the domains qmail-send itself judged local: every address in a
+    /// `local/` file is there because its domain is in control/locals or virtualdomains
+    /// (docs/qmail-format.md §2), so the queue names the server's domains even when control/ is
+    /// not readable.
+    pub fn with_queue_local_domains(&self, records: &[MessageRecord], strings: &Interner) -> Self {
+        let mut seen: FxHashSet<crate::queue::Sym> = Default::default();
+        let mut domains = self.local_domains.clone();
+        for rc in records.iter().flat_map(|r| r.recipients.iter()) {
+            if rc.channel != crate::queue::Channel::Local || !seen.insert(rc.address) {
+                continue;
+            }
+            if let Some(d) = super::patterns::domain(&strings.resolve(rc.address)) {
+                domains.push(String::from_utf8_lossy(&d).into_owned());
+            }
+            if seen.len() >= MAX_INFERRED_LOCAL_DOMAINS * 16 {
+                break;
+            }
+        }
+        domains.sort();
+        domains.dedup();
+        domains.truncate(MAX_INFERRED_LOCAL_DOMAINS + self.local_domains.len());
+        AnalysisContext {
+            local_domains: domains,
+            ..self.clone()
+        }
+    }
+}
