@@ -85,8 +85,12 @@ pub fn run(global: &GlobalArgs, args: &ListArgs, out: &mut dyn Write) -> anyhow:
         let users =
             super::clusters::analysis_context(queue.root(), &[], args.passwd.as_deref(), ctx.now)
                 .users;
+        // Each message's recipients are read from its envelope files as it is printed.
+        let envelopes = crate::queue::RecipientReader::new(&queue);
+        let mut buf = Vec::new();
         for r in &records {
-            write_line(out, &ListJson::new(r, &strings, &users))?;
+            let rcpts = envelopes.read(r, &mut buf);
+            write_line(out, &ListJson::new(r, &rcpts, &strings, &users))?;
         }
     } else {
         for r in &records {
@@ -144,11 +148,11 @@ pub fn line(r: &MessageRecord, strings: &Interner) -> String {
         Some(first) if r.recipients.len() > 1 => {
             format!(
                 "{} +{}",
-                field(&strings.resolve(first.address)),
+                field(&strings.resolve(first)),
                 r.recipients.len() - 1
             )
         }
-        Some(first) => field(&strings.resolve(first.address)),
+        Some(first) => field(&strings.resolve(first)),
         None => "-".to_string(),
     };
     let subject = r
@@ -170,7 +174,7 @@ pub fn line(r: &MessageRecord, strings: &Interner) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::queue::{Channel, HeaderFields, MessageId, MessageState, Origin, Recipient};
+    use crate::queue::{Channel, HeaderFields, MessageId, MessageState, Origin, RecipientSummary};
 
     #[test]
     fn text_line_is_sanitized_wherever_it_goes() {
@@ -182,11 +186,7 @@ mod tests {
             parts: Default::default(),
             state: MessageState::InDelivery,
             sender: Some(s.intern(b"evil\x1b[2J@spam.example")),
-            recipients: Box::new([Recipient {
-                address: s.intern(b"a@b.example"),
-                channel: Channel::Remote,
-                done: false,
-            }]),
+            recipients: RecipientSummary::of(&s, [(&b"a@b.example"[..], Channel::Remote)]),
             qp: None,
             origin: Origin {
                 kind: OriginKind::Smtp,
