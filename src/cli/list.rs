@@ -56,6 +56,9 @@ pub fn run(global: &GlobalArgs, args: &ListArgs, out: &mut dyn Write) -> anyhow:
     // `age:` counts from QTRIAGE_NOW as `clusters --where` does (and rejects a bad one).
     let now = super::clusters::now()?;
     let queue = global.open_queue()?;
+    if args.count && !query.has_cluster_terms() && !global.has_logs() {
+        return count_streaming(&query, &queue, now, args.limit, out);
+    }
     let strings = Interner::new();
     let mut scanned = scan(
         &queue,
@@ -133,6 +136,42 @@ pub fn origin_label(r: &MessageRecord, strings: &Interner) -> Vec<u8> {
         _ => {}
     }
     s
+}
+
+/// `list --count` for a query that needs no analysis (no `cluster:` or `bounce-of:` term, no
+/// `--log`): each message is judged from its own record (and files), so the queue is read in
+/// chunks that are counted and dropped, in constant memory, instead of whole.
+fn count_streaming(
+    query: &Query,
+    queue: &crate::queue::Queue,
+    now: i64,
+    limit: Option<usize>,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    let mut report = crate::queue::ScanReport::default();
+    let mut n = 0usize;
+    crate::queue::scan::stream_messages(
+        queue,
+        ScanOptions::default(),
+        &mut report,
+        &mut |records, strings| {
+            let ctx = QueryContext {
+                queue,
+                strings,
+                now,
+            };
+            n += select(query, &ctx, records, None).len();
+            Ok(())
+        },
+    )?;
+    super::print::problems::warn_unlisted_dirs(&report);
+    let n = limit.map_or(n, |l| n.min(l));
+    writeln!(out, "{n}")?;
+    Ok(if n == 0 {
+        ExitCode::NoMatch
+    } else {
+        ExitCode::Success
+    })
 }
 
 /// One text line: queued time, id, size, origin, sender, first recipient (+ how many more),

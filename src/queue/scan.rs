@@ -17,6 +17,7 @@ use super::listing::{list, Entry, EntryKind};
 use super::{Interner, MessageId, MessageRecord, Queue, Subdir};
 use crate::error::Result;
 
+mod chunks;
 mod dirs;
 mod message;
 mod one;
@@ -24,6 +25,7 @@ mod parallel;
 mod passes;
 mod stream;
 mod yanked;
+pub use chunks::stream_messages;
 use dirs::{BucketDirs, Files};
 use message::{read_message, read_message_keeping};
 pub use one::read_one;
