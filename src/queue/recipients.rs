@@ -9,7 +9,6 @@
 //! `read`, the inspector, `rcpt:`) reads the envelope files again with [`RecipientReader`], the
 //! same bounded reads that never follow a link.
 
-use std::io;
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::OnceLock;
 
@@ -323,14 +322,15 @@ impl<'a> RecipientReader<'a> {
     pub fn read(&self, r: &MessageRecord, buf: &mut Vec<u8>) -> RecipientList {
         let mut list = RecipientList::default();
         for subdir in recipient_files(r) {
-            if self.read_file(subdir, r, buf).is_ok() {
+            if self.read_file(subdir, r, buf) {
                 parse_into(&mut list, subdir, buf);
             }
         }
         list
     }
 
-    fn read_file(&self, subdir: Subdir, r: &MessageRecord, buf: &mut Vec<u8>) -> io::Result<()> {
+    /// Read `r`'s file in `subdir` into `buf`; false when it cannot be read.
+    fn read_file(&self, subdir: Subdir, r: &MessageRecord, buf: &mut Vec<u8>) -> bool {
         let layout = self.queue.layout();
         let slot = Subdir::ALL.iter().position(|s| *s == subdir).unwrap_or(0)
             * layout.split as usize
@@ -339,16 +339,10 @@ impl<'a> RecipientReader<'a> {
             d.get_or_init(|| open_dir(&self.queue.root().join(layout.dir_of(subdir, r.id))).ok())
                 .as_ref()
         });
-        let dir = dir.ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))?;
-        read_at(
-            dir.as_fd(),
-            &r.id.0.to_string(),
-            ENVELOPE_CAP,
-            Stop::Cap,
-            buf,
-        )
-        .map(|_| ())
-        .map_err(|_| io::Error::from(io::ErrorKind::InvalidData))
+        let Some(dir) = dir else {
+            return false;
+        };
+        read_at(dir.as_fd(), &r.id.0.to_string(), ENVELOPE_CAP, Stop::Cap, buf).is_ok()
     }
 }
 
