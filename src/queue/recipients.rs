@@ -342,7 +342,14 @@ impl<'a> RecipientReader<'a> {
         let Some(dir) = dir else {
             return false;
         };
-        read_at(dir.as_fd(), &r.id.0.to_string(), ENVELOPE_CAP, Stop::Cap, buf).is_ok()
+        read_at(
+            dir.as_fd(),
+            &r.id.0.to_string(),
+            ENVELOPE_CAP,
+            Stop::Cap,
+            buf,
+        )
+        .is_ok()
     }
 }
 
