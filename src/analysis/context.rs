@@ -50,14 +50,23 @@ impl AnalysisContext {
     /// (docs/qmail-format.md §2), so the queue names the server's domains even when control/ is
     /// not readable.
     pub fn with_queue_local_domains(&self, records: &[MessageRecord], strings: &Interner) -> Self {
+        // The records keep each message's recipient domains as one interned set.
         let mut seen: FxHashSet<crate::queue::Sym> = Default::default();
         let mut domains = self.local_domains.clone();
-        for rc in records.iter().flat_map(|r| r.recipients.iter()) {
-            if rc.channel != crate::queue::Channel::Local || !seen.insert(rc.address) {
+        for r in records {
+            let Some(set) = r.recipients.domain_set() else {
+                continue;
+            };
+            if !seen.insert(set) {
                 continue;
             }
-            if let Some(d) = super::patterns::domain(&strings.resolve(rc.address)) {
-                domains.push(String::from_utf8_lossy(&d).into_owned());
+            for rd in r.recipients.domains(strings) {
+                if rd.channel != crate::queue::Channel::Local {
+                    continue;
+                }
+                if let Some(d) = rd.domain {
+                    domains.push(strings.text(d));
+                }
             }
             if seen.len() >= MAX_INFERRED_LOCAL_DOMAINS * 16 {
                 break;

@@ -223,7 +223,7 @@ impl<'a> KeyExtractor<'a> {
             ClusterKey::SenderPattern => self.sender_pattern(r.sender),
             ClusterKey::From => text(r.headers.from),
             ClusterKey::RcptDomain => {
-                let first = r.recipients.first().map(|rc| rc.address);
+                let first = r.recipients.first();
                 self.derive(first, super::patterns::domain)
             }
             ClusterKey::Subject => {

@@ -11,7 +11,7 @@ use super::types::Cluster;
 use rayon::prelude::*;
 
 use super::key::KeyValue;
-use super::patterns::{domain, is_local_domain, network, subject_template};
+use super::patterns::{is_local_domain, network, subject_template};
 use crate::queue::{Channel, Interner, MessageRecord, OriginKind, Sym};
 
 /// User names of web servers (PHP and CGI scripts run as these).
@@ -252,14 +252,24 @@ pub const OF_QUEUE: ShareOf = ShareOf {
 };
 
 fn remote_count(r: &MessageRecord, strings: &Interner, ctx: &AnalysisContext) -> u32 {
-    let n = r.recipients.iter().filter(|rc| match rc.channel {
-        Channel::Remote => true,
-        Channel::Local => false,
-        // Not yet split by qmail-send: remote unless the domain is one of ours.
-        Channel::Todo => domain(&strings.resolve(rc.address))
-            .is_none_or(|d| !is_local_domain(&d, &ctx.local_domains)),
-    });
-    n.count().min(u32::MAX as usize) as u32
+    if r.recipients.count(Channel::Todo) == 0 {
+        return r.recipients.count(Channel::Remote);
+    }
+    // Not yet split by qmail-send: a todo recipient is remote unless its domain is one of ours.
+    let todo_remote: u32 = r
+        .recipients
+        .domains(strings)
+        .iter()
+        .filter(|rd| rd.channel == Channel::Todo)
+        .filter(|rd| {
+            rd.domain
+                .is_none_or(|d| !is_local_domain(&strings.resolve(d), &ctx.local_domains))
+        })
+        .map(|rd| rd.todo_count)
+        .fold(0, u32::saturating_add);
+    r.recipients
+        .count(Channel::Remote)
+        .saturating_add(todo_remote)
 }
 
 /// Is this uid a web server's (by passwd name, else by its usual number)?

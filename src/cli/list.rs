@@ -56,6 +56,9 @@ pub fn run(global: &GlobalArgs, args: &ListArgs, out: &mut dyn Write) -> anyhow:
     // `age:` counts from QTRIAGE_NOW as `clusters --where` does (and rejects a bad one).
     let now = super::clusters::now()?;
     let queue = global.open_queue()?;
+    if args.count && !query.has_cluster_terms() && !global.has_logs() {
+        return count_streaming(&query, &queue, now, args.limit, out);
+    }
     let strings = Interner::new();
     let mut scanned = scan(
         &queue,
@@ -85,8 +88,12 @@ pub fn run(global: &GlobalArgs, args: &ListArgs, out: &mut dyn Write) -> anyhow:
         let users =
             super::clusters::analysis_context(queue.root(), &[], args.passwd.as_deref(), ctx.now)
                 .users;
+        // Each message's recipients are read from its envelope files as it is printed.
+        let envelopes = crate::queue::RecipientReader::new(&queue);
+        let mut buf = Vec::new();
         for r in &records {
-            write_line(out, &ListJson::new(r, &strings, &users))?;
+            let rcpts = envelopes.read(r, &mut buf);
+            write_line(out, &ListJson::new(r, &rcpts, &strings, &users))?;
         }
     } else {
         for r in &records {
@@ -131,6 +138,42 @@ pub fn origin_label(r: &MessageRecord, strings: &Interner) -> Vec<u8> {
     s
 }
 
+/// `list --count` for a query that needs no analysis (no `cluster:` or `bounce-of:` term, no
+/// `--log`): each message is judged from its own record (and files), so the queue is read in
+/// chunks that are counted and dropped, in constant memory, instead of whole.
+fn count_streaming(
+    query: &Query,
+    queue: &crate::queue::Queue,
+    now: i64,
+    limit: Option<usize>,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    let mut report = crate::queue::ScanReport::default();
+    let mut n = 0usize;
+    crate::queue::scan::stream_messages(
+        queue,
+        ScanOptions::default(),
+        &mut report,
+        &mut |records, strings| {
+            let ctx = QueryContext {
+                queue,
+                strings,
+                now,
+            };
+            n += select(query, &ctx, records, None).len();
+            Ok(())
+        },
+    )?;
+    super::print::problems::warn_unlisted_dirs(&report);
+    let n = limit.map_or(n, |l| n.min(l));
+    writeln!(out, "{n}")?;
+    Ok(if n == 0 {
+        ExitCode::NoMatch
+    } else {
+        ExitCode::Success
+    })
+}
+
 /// One text line: queued time, id, size, origin, sender, first recipient (+ how many more),
 /// subject; everything from the message sanitized, wherever the line goes (a pipe into `less
 /// -R`, `tee` or a file that is `cat`ed later reaches a terminal too).
@@ -144,11 +187,11 @@ pub fn line(r: &MessageRecord, strings: &Interner) -> String {
         Some(first) if r.recipients.len() > 1 => {
             format!(
                 "{} +{}",
-                field(&strings.resolve(first.address)),
+                field(&strings.resolve(first)),
                 r.recipients.len() - 1
             )
         }
-        Some(first) => field(&strings.resolve(first.address)),
+        Some(first) => field(&strings.resolve(first)),
         None => "-".to_string(),
     };
     let subject = r
@@ -170,7 +213,7 @@ pub fn line(r: &MessageRecord, strings: &Interner) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::queue::{Channel, HeaderFields, MessageId, MessageState, Origin, Recipient};
+    use crate::queue::{Channel, HeaderFields, MessageId, MessageState, Origin, RecipientSummary};
 
     #[test]
     fn text_line_is_sanitized_wherever_it_goes() {
@@ -182,11 +225,7 @@ mod tests {
             parts: Default::default(),
             state: MessageState::InDelivery,
             sender: Some(s.intern(b"evil\x1b[2J@spam.example")),
-            recipients: Box::new([Recipient {
-                address: s.intern(b"a@b.example"),
-                channel: Channel::Remote,
-                done: false,
-            }]),
+            recipients: RecipientSummary::of(&s, [(&b"a@b.example"[..], Channel::Remote)]),
             qp: None,
             origin: Origin {
                 kind: OriginKind::Smtp,

@@ -89,6 +89,11 @@ impl GlobalArgs {
         Queue::open(&self.queue, QueueOptions { split: self.split })
     }
 
+    /// Were `--log` paths given (not only empty entries)?
+    pub fn has_logs(&self) -> bool {
+        self.logs.iter().any(|p| !p.as_os_str().is_empty())
+    }
+
     /// Read the `--log` paths; `None` when none were given.
     pub fn load_logs(&self) -> Result<Option<crate::logs::LogEvidence>, crate::logs::LogError> {
         // `QTRIAGE_LOGS=a::b` or a trailing colon gives empty entries: not paths.

@@ -4,7 +4,10 @@ use std::io::Write;
 
 use super::{exit::ExitCode, GlobalArgs};
 use crate::queue::date::qmail_date;
-use crate::queue::{scan, Interner, MessageRecord, ProblemKind, Progress, ScanOptions, Subdir};
+use crate::queue::{
+    scan, Interner, MessageRecord, ProblemKind, Progress, RecipientList, RecipientReader,
+    ScanOptions, Subdir,
+};
 use crate::sanitize::qmail_printable;
 
 /// Message order for `read` and `list`.
@@ -57,8 +60,8 @@ pub fn run(global: &GlobalArgs, args: &ReadArgs, out: &mut dyn Write) -> anyhow:
         // queue and the first lines come out while the rest is read.
         let mut report = crate::queue::ScanReport::default();
         let streamed =
-            crate::queue::scan::stream_info_messages(&queue, &mut report, &mut |r, s| {
-                write_qread(out, r, s)
+            crate::queue::scan::stream_info_messages(&queue, &mut report, &mut |r, l, s| {
+                write_qread(out, r, l, s)
             });
         super::print::problems::warn_unlisted_dirs(&report);
         streamed?;
@@ -74,14 +77,19 @@ pub fn run(global: &GlobalArgs, args: &ReadArgs, out: &mut dyn Write) -> anyhow:
     let mut s = scan(&queue, &strings, opts, &Progress::default())?;
     super::print::problems::warn_unlisted_dirs(&s.report);
     sort_records(&mut s.records, args.sort);
+    // The records keep only counts of their recipients: each message's list is read from its
+    // envelope files as it is printed.
+    let envelopes = RecipientReader::new(&queue);
+    let mut buf = Vec::new();
     for r in &s.records {
+        let rcpts = envelopes.read(r, &mut buf);
         if args.json {
             super::print::json::write_line(
                 out,
-                &super::print::json::MessageJson::new(r, &strings),
+                &super::print::json::MessageJson::new(r, &rcpts, &strings),
             )?;
         } else {
-            write_qread(out, r, &strings)?;
+            write_qread(out, r, &rcpts, &strings)?;
         }
     }
     Ok(ExitCode::Success)
@@ -92,6 +100,7 @@ pub fn run(global: &GlobalArgs, args: &ReadArgs, out: &mut dyn Write) -> anyhow:
 pub fn write_qread(
     out: &mut dyn Write,
     r: &MessageRecord,
+    rcpts: &RecipientList,
     strings: &Interner,
 ) -> std::io::Result<()> {
     if !r.parts.has(Subdir::Info) {
@@ -157,7 +166,7 @@ pub fn write_qread(
         } else {
             crate::queue::Channel::Remote
         };
-        for rc in r.recipients.iter().filter(|rc| rc.channel == channel) {
+        for rc in rcpts.iter().filter(|rc| rc.channel == channel) {
             if rc.done {
                 out.write_all(b"  done")?;
             }
@@ -166,7 +175,7 @@ pub fn write_qread(
             } else {
                 b"\tremote\t"
             })?;
-            out.write_all(&qmail_printable(&strings.resolve(rc.address)))?;
+            out.write_all(&qmail_printable(rc.address))?;
             out.write_all(b"\n")?;
         }
     }

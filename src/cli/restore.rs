@@ -42,8 +42,8 @@ pub fn run(
 }
 
 /// The yanked messages `query` selects. Read where they lie; only a query that reads message
-/// files (`body:`, `header:`) goes through the hard-link view, whose links change the files'
-/// ctime ("yanked at").
+/// files (`body:`, `header:`) or envelope files (`rcpt:`) goes through the hard-link view, whose
+/// links change the files' ctime ("yanked at"): the evaluation reads them by queue path.
 fn select_yanked(
     query: &query::Query,
     queue: &crate::queue::Queue,
@@ -51,7 +51,7 @@ fn select_yanked(
 ) -> anyhow::Result<Vec<MessageId>> {
     let strings = Interner::new();
     let now = actions::plan::unix_now();
-    if query.needs_files() {
+    if query.needs_files() || query.needs_envelopes() {
         let view = YankedView::build(yank_dir, &actions::list_yanked(yank_dir)?)?;
         let (vq, s) = view.scan(&strings)?;
         let ctx = QueryContext {

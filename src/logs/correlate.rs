@@ -180,10 +180,13 @@ fn from_chkuser(
 ) -> Option<LogAttribution> {
     let list = ix.chk_by_ip.get(&ip)?;
     let sender = rec.sender.map(|s| strings.text(s));
+    // The record keeps its first recipient (not the whole list: issue 22's memory bound), and
+    // chkuser logs a line for every RCPT, the first one's among them.
     let rcpts: Vec<String> = rec
         .recipients
-        .iter()
-        .map(|r| strings.text(r.address))
+        .first()
+        .map(|a| strings.text(a))
+        .into_iter()
         .collect();
     let best = window(
         list,

@@ -3,6 +3,9 @@
 //!
 //! Record-only evaluation uses three-valued logic: a file term is `Unknown`, so
 //! `auth:test and body:/x/` never opens the files of messages that are not from `test`.
+//! `rcpt:` is decided from the record when it can be (no recipient, the first one matches, or it
+//! is the only one) and is otherwise `Unknown` until the message's envelope files are read: the
+//! record keeps only its first recipient ([`crate::queue::RecipientSummary`]).
 
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -21,7 +24,7 @@ use crate::analysis::patterns::domain;
 use crate::analysis::patterns::SenderPatterns;
 use crate::analysis::KeyTables;
 use crate::queue::headers::{fields, header_end, trim, HEADER_CAP};
-use crate::queue::{MessageRecord, Sym};
+use crate::queue::{MessageRecord, RecipientList, RecipientReader, Sym};
 
 /// The most body bytes `body:` searches.
 pub const BODY_CAP: usize = 1 << 20;
@@ -71,6 +74,8 @@ pub(crate) struct Program<'q> {
     node: Node,
     leaves: Vec<&'q Term>,
     read: Option<(usize, Stop)>,
+    /// An `rcpt:` term may need the envelope files.
+    envelopes: bool,
 }
 
 impl<'q> Program<'q> {
@@ -88,7 +93,13 @@ impl<'q> Program<'q> {
         } else {
             None
         };
-        Program { node, leaves, read }
+        let envelopes = leaves.iter().any(|t| matches!(t, Term::Rcpt(_)));
+        Program {
+            node,
+            leaves,
+            read,
+            envelopes,
+        }
     }
 
     /// Has it any `cluster:` term?
@@ -179,15 +190,14 @@ impl<'c> State<'c> {
             Term::SenderDomain(m) => {
                 self.sym(i, r.sender, |v| domain(v).is_some_and(|d| m.is_match(&d)))
             }
-            Term::Rcpt(m) => r
+            // Only when the record decides it (see `rcpt`).
+            Term::Rcpt(m) => self.rcpt(i, m, r, None) == Tri::Yes,
+            // The record keeps every distinct recipient domain (lowercased, as `domain`).
+            Term::RcptDomain(m) => r
                 .recipients
+                .domains(self.ctx.strings)
                 .iter()
-                .any(|rc| self.sym(i, Some(rc.address), |v| m.is_match(v))),
-            Term::RcptDomain(m) => r.recipients.iter().any(|rc| {
-                self.sym(i, Some(rc.address), |v| {
-                    domain(v).is_some_and(|d| m.is_match(&d))
-                })
-            }),
+                .any(|rd| self.sym(i, rd.domain, |d| m.is_match(d))),
             Term::Subject(m) => self.sym(i, r.headers.subject, |v| m.is_match(v)),
             Term::State(s) => r.state == *s,
             Term::Bouncing(b) => r.is_bouncing() == *b,
@@ -198,6 +208,32 @@ impl<'c> State<'c> {
             Term::Rcpts(c) => c.holds(r.recipients.len() as u64),
             Term::Cluster { value, .. } => self.cluster(i, value, r),
             Term::Header { .. } | Term::Body(_) | Term::Text(_) | Term::BounceOf { .. } => false,
+        }
+    }
+
+    /// `rcpt:`: any recipient address matches. From the record alone when it decides (no
+    /// recipient, the first matches, or there is only one), else from `rcpts`, the list read
+    /// from the envelope files, else `Unknown`.
+    fn rcpt(
+        &mut self,
+        i: usize,
+        m: &Matcher,
+        r: &MessageRecord,
+        rcpts: Option<&RecipientList>,
+    ) -> Tri {
+        let first = r.recipients.first();
+        if first.is_none() {
+            return Tri::No;
+        }
+        if self.sym(i, first, |v| m.is_match(v)) {
+            return Tri::Yes;
+        }
+        if r.recipients.len() <= 1 {
+            return Tri::No;
+        }
+        match rcpts {
+            Some(list) => list.iter().any(|rc| m.is_match(rc.address)).into(),
+            None => Tri::Unknown,
         }
     }
 
@@ -223,6 +259,9 @@ impl<'c> State<'c> {
         match node {
             Node::Leaf(i) => {
                 let t = p.leaves[*i];
+                if let Term::Rcpt(m) = t {
+                    return self.rcpt(*i, m, r, file.and_then(|f| f.rcpts.as_ref()));
+                }
                 match (t.needs_file(), file) {
                     (false, _) => self.record_term(*i, t, r).into(),
                     // Only a bounce quotes a message: no file read for the others.
@@ -284,10 +323,12 @@ fn in_net(ip: &[u8], net: IpAddr, prefix: u8) -> bool {
     addr.is_ipv4() == net.is_ipv4() && mask(addr, prefix) == net
 }
 
-/// The bytes of one mess file as read for the file terms (empty when unreadable).
+/// The bytes of one mess file as read for the file terms (empty when unreadable), and the
+/// recipient list when an `rcpt:` term needs it.
 struct MessFile {
     bytes: Vec<u8>,
     readable: bool,
+    rcpts: Option<RecipientList>,
 }
 
 impl MessFile {
@@ -338,16 +379,25 @@ fn file_term(
     }
 }
 
+/// The files the undecided terms need: the mess file for the file terms, the envelope files
+/// for `rcpt:`.
 fn read_file(
-    reader: &MessReader<'_>,
+    (reader, envelopes): (&MessReader<'_>, &RecipientReader<'_>),
     p: &Program<'_>,
     r: &MessageRecord,
     buf: Vec<u8>,
 ) -> MessFile {
     let mut bytes = buf;
-    let (cap, stop) = p.read.unwrap_or((HEADER_CAP, Stop::HeaderEnd));
-    let readable = reader.read(r.id, cap, stop, &mut bytes).is_ok();
-    MessFile { bytes, readable }
+    let readable = match p.read {
+        Some((cap, stop)) => reader.read(r.id, cap, stop, &mut bytes).is_ok(),
+        None => false,
+    };
+    let rcpts = p.envelopes.then(|| envelopes.read(r, &mut Vec::new()));
+    MessFile {
+        bytes,
+        readable,
+        rcpts,
+    }
 }
 
 /// Does `r` match? Reads the message file only when the record alone cannot decide.
@@ -360,7 +410,11 @@ pub(crate) fn matches(p: &Program<'_>, ctx: &QueryContext<'_>, r: &MessageRecord
         Tri::Yes => true,
         Tri::No => false,
         Tri::Unknown => {
-            let f = read_file(&MessReader::new(ctx.queue), p, r, Vec::new());
+            let readers = (
+                &MessReader::new(ctx.queue),
+                &RecipientReader::new(ctx.queue),
+            );
+            let f = read_file(readers, p, r, Vec::new());
             st.eval(p, &p.node, r, Some(&f)) == Tri::Yes
         }
     }
@@ -414,12 +468,13 @@ pub(crate) fn select(
     count(records.len() - undecided.len());
     // Phase 2: read the files of the undecided messages, in parallel.
     let reader = MessReader::new(ctx.queue);
+    let envelopes = RecipientReader::new(ctx.queue);
     let second: Vec<bool> = undecided
         .par_iter()
         .map_init(
             || (State::new(ctx, p, tables), Vec::new()),
             |(st, buf), &i| {
-                let f = read_file(&reader, p, &records[i], std::mem::take(buf));
+                let f = read_file((&reader, &envelopes), p, &records[i], std::mem::take(buf));
                 let yes = st.eval(p, &p.node, &records[i], Some(&f)) == Tri::Yes;
                 *buf = f.bytes;
                 count(1);

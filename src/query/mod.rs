@@ -75,6 +75,16 @@ impl Query {
         yes
     }
 
+    /// May evaluating it read envelope files (an `rcpt:` term: the records keep only the first
+    /// recipient, `queue::RecipientSummary`)?
+    pub fn needs_envelopes(&self) -> bool {
+        let mut yes = false;
+        if let Some(e) = &self.expr {
+            e.terms(&mut |t| yes |= matches!(t, term::Term::Rcpt(_)));
+        }
+        yes
+    }
+
     /// Has it a `cluster:` or `bounce-of:` term (whose values need an analysis' tables and
     /// context: AUTH logins are keyed by account)?
     pub fn has_cluster_terms(&self) -> bool {

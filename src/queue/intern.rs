@@ -33,6 +33,10 @@ impl Sym {
         let raw = self.0.get() - 1;
         ((raw as usize) & (SHARDS - 1), (raw >> SHARD_BITS) as usize)
     }
+    /// The symbol [`Sym::as_u32`] gave, `None` for 0 (for compact encodings of symbols).
+    pub(crate) fn from_u32(raw: u32) -> Option<Sym> {
+        NonZeroU32::new(raw).map(Sym)
+    }
     /// The symbol as a plain number (for compact keys and sorting).
     pub fn as_u32(self) -> u32 {
         self.0.get()
@@ -173,7 +177,7 @@ impl Interner {
     }
 
     /// Call `f` with the bytes of `sym`, under the shard's read lock (so `f` must not intern).
-    fn with<T>(&self, sym: Sym, f: impl FnOnce(&[u8]) -> T) -> T {
+    pub(crate) fn with<T>(&self, sym: Sym, f: impl FnOnce(&[u8]) -> T) -> T {
         let (shard_no, index) = sym.parts();
         let shard = self.shards[shard_no]
             .read()

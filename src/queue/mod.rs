@@ -14,6 +14,7 @@ pub mod listing;
 pub mod origin;
 pub mod read;
 pub mod received;
+pub mod recipients;
 pub mod record;
 pub mod scan;
 
@@ -23,9 +24,12 @@ use error::{Error, NotAQueue, Result};
 
 pub use intern::{Interner, Sym};
 pub use layout::{Layout, Parts, Subdir, DEFAULT_SPLIT};
+pub use recipients::{
+    recipients_of, Recipient, RecipientDomain, RecipientList, RecipientReader, RecipientSummary,
+};
 pub use record::{
     AuthSource, Channel, HeaderFields, MessageId, MessageRecord, MessageState, Origin, OriginKind,
-    Problem, ProblemKind, Recipient,
+    Problem, ProblemKind,
 };
 pub use scan::{
     scan, scan_envelopes, scan_headers, Progress, ProgressSnapshot, Scan, ScanOptions, ScanReport,

@@ -6,6 +6,7 @@
 
 use super::intern::Sym;
 use super::layout::{Parts, Subdir};
+use super::recipients::RecipientSummary;
 
 /// A qmail message id: the inode number of its `mess/` file when qmail-queue created it.
 #[derive(
@@ -215,17 +216,6 @@ impl Channel {
     }
 }
 
-/// One envelope recipient.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Recipient {
-    /// The address, exactly as in the envelope.
-    pub address: Sym,
-    /// The file it came from.
-    pub channel: Channel,
-    /// `D` record: delivered or failed for good.
-    pub done: bool,
-}
-
 /// How the message entered the queue: the origin kind of docs/cli.md.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -347,8 +337,9 @@ pub struct MessageRecord {
     pub state: MessageState,
     /// Envelope sender (info, else todo); `Some(empty)` is the null sender `<>`.
     pub sender: Option<Sym>,
-    /// Envelope recipients: local/ then remote/ records in file order, or todo's.
-    pub recipients: Box<[Recipient]>,
+    /// Envelope recipients: counts, the first address and the domains (the addresses
+    /// themselves are read from the envelope files when needed: [`super::recipients`]).
+    pub recipients: RecipientSummary,
     /// qmail-queue's pid (`Received: (qmail P invoked ...)` or the todo `p` record).
     pub qp: Option<u32>,
     /// Who sent it.
@@ -370,7 +361,7 @@ impl MessageRecord {
             parts,
             state: MessageState::from_parts(parts),
             sender: None,
-            recipients: Box::new([]),
+            recipients: RecipientSummary::default(),
             qp: None,
             origin: Origin::default(),
             headers: HeaderFields::default(),
@@ -387,11 +378,6 @@ impl MessageRecord {
     /// A bounce/ file exists: qmail-qread's `bouncing`.
     pub fn is_bouncing(&self) -> bool {
         self.parts.has(Subdir::Bounce)
-    }
-
-    /// Recipients still to deliver.
-    pub fn pending_recipients(&self) -> impl Iterator<Item = &Recipient> {
-        self.recipients.iter().filter(|r| !r.done)
     }
 
     /// Does the message have this problem kind in any file?
@@ -442,6 +428,8 @@ mod tests {
     #[test]
     fn record_stays_compact() {
         // The flood-scale target is under 200 bytes a message; the fixed part must leave room.
+        // The recipients are inside it (a 20-byte summary, no heap: see
+        // `queue::recipients::tests`): this is what a healthy record costs whatever their number.
         assert!(
             std::mem::size_of::<MessageRecord>() <= 136,
             "{}",

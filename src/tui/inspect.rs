@@ -12,7 +12,9 @@ use super::state::Inspection;
 use crate::logs::LogAttribution;
 use crate::queue::date::rfc3339;
 use crate::queue::headers::{decode_text_cow, fields, header_end, HEADER_CAP};
-use crate::queue::{AuthSource, Interner, MessageRecord, OriginKind, Queue, Subdir, Sym};
+use crate::queue::{
+    AuthSource, Interner, MessageRecord, OriginKind, Queue, RecipientList, Subdir, Sym,
+};
 use crate::sanitize::sanitize_bytes;
 
 /// Body bytes read for the preview.
@@ -48,7 +50,9 @@ pub fn inspect(
     r: &MessageRecord,
     log: Option<&LogAttribution>,
 ) -> Inspection {
-    let mut envelope = envelope(strings, r);
+    // The record keeps only counts of its recipients: the list is read from the envelope files.
+    let rcpts = crate::queue::recipients_of(queue, r);
+    let mut envelope = envelope(strings, r, &rcpts);
     if r.origin.auth_source == AuthSource::Log {
         // The headers name no AUTH user: the one shown is the logs' claim, and the operator
         // must see that, and on which line it rests, before yanking on it.
@@ -112,7 +116,7 @@ pub fn inspect(
     out
 }
 
-fn envelope(strings: &Interner, r: &MessageRecord) -> Vec<String> {
+fn envelope(strings: &Interner, r: &MessageRecord, rcpts: &RecipientList) -> Vec<String> {
     let o = &r.origin;
     let mut v = vec![
         format!(
@@ -138,16 +142,16 @@ fn envelope(strings: &Interner, r: &MessageRecord) -> Vec<String> {
         ),
         format!("{} recipients", r.recipients.len()),
     ];
-    for rc in r.recipients.iter().take(MAX_RECIPIENTS) {
+    for rc in rcpts.iter().take(MAX_RECIPIENTS) {
         let done = if rc.done { "  (done)" } else { "" };
         v.push(format!(
             "  {:<6} {}{done}",
             rc.channel.name(),
-            text(strings, Some(rc.address))
+            clip(sanitize_bytes(rc.address))
         ));
     }
-    if r.recipients.len() > MAX_RECIPIENTS {
-        v.push(format!("  … {} more", r.recipients.len() - MAX_RECIPIENTS));
+    if rcpts.len() > MAX_RECIPIENTS {
+        v.push(format!("  … {} more", rcpts.len() - MAX_RECIPIENTS));
     }
     if !r.problems.is_empty() {
         let p: Vec<String> = r.problems.iter().map(|p| p.to_string()).collect();

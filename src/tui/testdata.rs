@@ -11,7 +11,7 @@ use crate::actions::{BatchState, Direction, MtaStatus, Plan, PlannedMessage, Res
 use crate::analysis::key::ClusterKey;
 use crate::queue::{
     Channel, HeaderFields, Interner, Layout, MessageId, MessageRecord, MessageState, Origin,
-    OriginKind, Parts, Recipient, Subdir,
+    OriginKind, Parts, RecipientSummary, Subdir,
 };
 use crate::watch::{ClusterRate, Rate, WatchMode, WatchUpdate, Window};
 
@@ -58,12 +58,8 @@ fn record(strings: &Interner, id: u64, i: usize, spam: bool, hostile: bool) -> M
             b"minutes of the meeting".to_vec(),
         )
     };
-    let rcpts: Vec<Recipient> = (0..1 + i % 3)
-        .map(|n| Recipient {
-            address: strings.intern(format!("r{n}.{i}@customer.example").as_bytes()),
-            channel: Channel::Remote,
-            done: false,
-        })
+    let rcpts: Vec<String> = (0..1 + i % 3)
+        .map(|n| format!("r{n}.{i}@customer.example"))
         .collect();
     MessageRecord {
         id: MessageId(id),
@@ -72,7 +68,10 @@ fn record(strings: &Interner, id: u64, i: usize, spam: bool, hostile: bool) -> M
         parts,
         state: MessageState::InDelivery,
         sender: sym(sender.as_bytes()),
-        recipients: rcpts.into_boxed_slice(),
+        recipients: RecipientSummary::of(
+            strings,
+            rcpts.iter().map(|a| (a.as_bytes(), Channel::Remote)),
+        ),
         qp: None,
         origin,
         headers: HeaderFields {

@@ -225,6 +225,20 @@ fn restore_by_query_picks_from_the_yank_area() {
 }
 
 #[test]
+fn restore_by_a_recipient_other_than_the_first_reads_the_yanked_envelopes() {
+    // The records keep only the first recipient: `rcpt:` on another one reads the envelope
+    // files, and those of a yanked message are in the yank area, not in the queue.
+    let t = TestQueue::new(7);
+    let a = t.add(spam(1).remote("only-a@example.org"));
+    let b = t.add(spam(2));
+    t.stdout(&["yank", "origin:smtp-auth", "--apply"]);
+    let out = t.stdout(&["restore", "rcpt:only-a@example.org", "--apply"]);
+    assert!(out.contains("restored 1 messages"), "{out}");
+    let places = walk(t.root(), &yank_dir(&t), false).places();
+    assert_eq!((places[&a.0], places[&b.0]), (Place::Queue, Place::Yank));
+}
+
+#[test]
 fn restore_refuses_a_message_whose_target_exists_and_restores_the_rest() {
     let (t, spam_ids, _) = mixed(4);
     t.stdout(&["yank", "auth:test", "--apply"]);

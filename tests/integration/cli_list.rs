@@ -157,6 +157,13 @@ fn each_field_selects_exactly_the_expected_messages() {
         ("sender-domain:v6.example".into(), vec![5]),
         ("rcpt:peter@customer.example.org".into(), vec![0]),
         ("rcpt:kbradford@*".into(), vec![4]),
+        // Not the first recipient: decided after reading the envelope files (the record keeps
+        // only the first), done records too.
+        ("rcpt:mary@customer.example.org".into(), vec![0]),
+        ("rcpt:olga@*".into(), vec![0]),
+        ("auth:test rcpt:anna@*".into(), vec![1]),
+        ("auth:test !rcpt:mary@*".into(), vec![1]),
+        ("rcpt-domain:partner-corp.example".into(), vec![0]),
         ("rcpt-domain:customer.example.org".into(), vec![0, 1]),
         ("subject:/dispute/i".into(), vec![0, 1]),
         ("subject:\"Dispute Transaction\"".into(), vec![0]),
@@ -209,6 +216,15 @@ fn empty_query_lists_everything_and_count_counts() {
     assert_eq!(listed(&s.t, "").len(), s.ids.len());
     assert_text(&s.t.stdout(&["list", "--count"]), "8\n");
     assert_text(&s.t.stdout(&["list", "--count", "auth:test"]), "2\n");
+    // Streamed (no analysis needed), with a term that reads envelopes and one that reads files.
+    assert_text(&s.t.stdout(&["list", "--count", "rcpt:mary@*"]), "1\n");
+    assert_text(&s.t.stdout(&["list", "--count", "body:verify"]), "1\n");
+    assert_text(&s.t.stdout(&["list", "--count", "--limit", "1"]), "1\n");
+    // With a cluster: term the whole queue is scanned first: the same counts.
+    assert_text(
+        &s.t.stdout(&["list", "--count", "cluster:auth-user=test"]),
+        "2\n",
+    );
     let out = s.t.run(&["list", "--count", "auth:nobody"]);
     assert_exit(&out, 1);
     assert_text(&String::from_utf8_lossy(&out.stdout), "0\n");

@@ -5,7 +5,7 @@ use crate::analysis::key::{ClusterKey, KeyValue};
 use crate::analysis::{analyse_with_logs, AnalysisInput};
 use crate::logs::event::{Daemon, LogEntry, LoginEvent, Service};
 use crate::logs::AttributionSource;
-use crate::queue::{Channel, Origin, Recipient};
+use crate::queue::{Channel, Origin, RecipientSummary};
 use std::sync::Arc;
 
 const T0: i64 = 1_795_428_000; // 2026-11-23 10:00:00 UTC
@@ -18,11 +18,10 @@ fn rec(id: u64, s: &Interner, ip: &str, auth: Option<&str>) -> MessageRecord {
         parts: Default::default(),
         state: crate::queue::MessageState::InDelivery,
         sender: Some(s.intern(b"kbradford@philadefender.org")),
-        recipients: Box::new([Recipient {
-            address: s.intern(format!("victim{id}@msn.com").as_bytes()),
-            channel: Channel::Remote,
-            done: false,
-        }]),
+        recipients: RecipientSummary::of(
+            s,
+            [(format!("victim{id}@msn.com").as_bytes(), Channel::Remote)],
+        ),
         qp: None,
         origin: Origin {
             kind: if auth.is_some() {

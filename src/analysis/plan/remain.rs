@@ -53,10 +53,11 @@ impl Tally {
                 e.2 += usize::from(sends_as_itself(input, r, user));
             }
             OriginKind::Smtp => {
-                let local_only = r.recipients.iter().all(|rc| {
-                    rc.channel == Channel::Local
-                        || domain(&strings.resolve(rc.address))
-                            .is_some_and(|d| is_local_domain(&d, &ctx.local_domains))
+                let local_only = r.recipients.domains(strings).iter().all(|rd| {
+                    rd.channel == Channel::Local
+                        || rd.domain.is_some_and(|d| {
+                            is_local_domain(&strings.resolve(d), &ctx.local_domains)
+                        })
                 });
                 if local_only {
                     self.inbound.0 += 1;

@@ -5,7 +5,7 @@ use super::*;
 use crate::analysis::context::AnalysisContext;
 use crate::analysis::grouping::group_with_facts;
 use crate::analysis::{analyse, AnalysisInput};
-use crate::queue::{Channel, MessageId, MessageRecord, MessageState, Parts, Recipient};
+use crate::queue::{Channel, MessageId, MessageRecord, MessageState, Parts, RecipientSummary};
 
 const NOW: i64 = 1_795_430_000;
 
@@ -47,14 +47,9 @@ impl<'a> Rec<'a> {
         self
     }
     fn rcpts(mut self, channel: Channel, n: usize) -> Self {
-        let list: Vec<Recipient> = (0..n)
-            .map(|i| Recipient {
-                address: self.s.intern(format!("r{i}@dest{i}.example").as_bytes()),
-                channel,
-                done: false,
-            })
-            .collect();
-        self.r.recipients = list.into_boxed_slice();
+        let list: Vec<String> = (0..n).map(|i| format!("r{i}@dest{i}.example")).collect();
+        self.r.recipients =
+            RecipientSummary::of(self.s, list.iter().map(|a| (a.as_bytes(), channel)));
         self
     }
     fn subject(mut self, t: &str) -> Self {

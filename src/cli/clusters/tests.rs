@@ -12,7 +12,7 @@ fn analysis(key: ClusterKey, subject: &[u8], helo: &[u8]) -> Analysis {
         parts: Parts::default(),
         state: MessageState::InDelivery,
         sender: Some(strings.intern(b"evil\x1b]0;owned\x07@spam.example")),
-        recipients: Box::new([]),
+        recipients: Default::default(),
         qp: None,
         origin: Origin {
             kind: OriginKind::Smtp,

@@ -8,7 +8,7 @@ use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 
 use crate::queue::date::rfc3339;
-use crate::queue::{Interner, MessageRecord, Problem, Sym};
+use crate::queue::{Interner, MessageRecord, Problem, RecipientList, Sym};
 
 /// Message-derived bytes, serialized exactly.
 #[derive(Debug, Clone)]
@@ -87,17 +87,18 @@ pub struct MessageJson {
 
 impl MessageJson {
     /// Build from a record.
-    pub fn new(r: &MessageRecord, strings: &Interner) -> MessageJson {
+    /// Build from a record and its recipients (read from its envelope files:
+    /// [`crate::queue::RecipientReader`]).
+    pub fn new(r: &MessageRecord, rcpts: &RecipientList, strings: &Interner) -> MessageJson {
         MessageJson {
             id: r.id.0,
             queued: r.birth().map(rfc3339),
             size: r.size,
             sender: text(strings, r.sender),
-            recipients: r
-                .recipients
+            recipients: rcpts
                 .iter()
                 .map(|rc| RecipientJson {
-                    address: Text(strings.resolve(rc.address)),
+                    address: Text(std::sync::Arc::from(rc.address)),
                     channel: rc.channel.name(),
                     done: rc.done,
                 })

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::json::{text, MessageJson, Text};
-use crate::queue::{Interner, MessageRecord};
+use crate::queue::{Interner, MessageRecord, RecipientList};
 
 /// One message of `list --json`: every field of `read --json`, then `origin`, `subject`, `from`.
 #[derive(Debug, Serialize)]
@@ -48,12 +48,13 @@ impl ListJson {
     /// Build from a record; `users` maps uids to names ([`crate::analysis::setup::Setup`]'s).
     pub fn new(
         r: &MessageRecord,
+        rcpts: &RecipientList,
         strings: &Interner,
         users: &std::collections::BTreeMap<u32, String>,
     ) -> ListJson {
         let o = &r.origin;
         ListJson {
-            message: MessageJson::new(r, strings),
+            message: MessageJson::new(r, rcpts, strings),
             origin: OriginJson {
                 kind: o.kind.name(),
                 ip: text(strings, o.ip),

@@ -64,7 +64,7 @@ mod tests {
             parts: Default::default(),
             state: MessageState::InDelivery,
             sender: None,
-            recipients: Box::new([]),
+            recipients: Default::default(),
             qp: None,
             origin: Default::default(),
             headers: Default::default(),

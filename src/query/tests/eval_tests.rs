@@ -219,7 +219,7 @@ fn many_records_sharing_few_senders_select_correctly() {
             parts: Default::default(),
             state: crate::queue::MessageState::InDelivery,
             sender: Some(senders[(n % 3) as usize]),
-            recipients: Box::new([]),
+            recipients: Default::default(),
             qp: None,
             origin: Default::default(),
             headers: Default::default(),

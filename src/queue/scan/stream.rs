@@ -16,8 +16,11 @@ use rayon::prelude::*;
 use super::super::headers::FIRST_READ;
 use super::super::layout::Subdir;
 use super::super::listing::{list, Entry, EntryKind};
+use super::super::recipients::RecipientList;
 use super::super::{Interner, MessageId, MessageRecord, Queue};
-use super::{read_message, read_one, BucketDirs, Files, Found, ReadCtx, ScanOptions, ScanReport};
+use super::{
+    read_message_keeping, read_one, BucketDirs, Files, Found, ReadCtx, ScanOptions, ScanReport,
+};
 
 /// Messages read in parallel before they are handed over: enough to keep the read pool busy,
 /// few enough that a chunk's records and strings stay small.
@@ -42,12 +45,13 @@ impl Sorted {
 }
 
 /// Walk the messages qmail-qread lists, calling `each` with every record (as `read` reads them:
-/// envelopes, the mess file's size, no headers) in (split directory, id) order. Directories
+/// envelopes, the mess file's size, no headers) and its whole recipient list, in (split
+/// directory, id) order. Directories
 /// that cannot be listed are added to `report`; an error from `each` stops the walk.
 pub fn stream_info_messages(
     queue: &Queue,
     report: &mut ScanReport,
-    each: &mut dyn FnMut(&MessageRecord, &Interner) -> io::Result<()>,
+    each: &mut dyn FnMut(&MessageRecord, &RecipientList, &Interner) -> io::Result<()>,
 ) -> io::Result<()> {
     let layout = queue.layout();
     let unsplit_bounce = if layout.is_split(Subdir::Bounce) {
@@ -111,15 +115,19 @@ pub fn stream_info_messages(
                 types_known: [&info, &mess, &local, &remote, bounce].iter().all(|l| l.1),
                 bucket: n,
             };
-            let read = |buf: &mut Vec<u8>, e: &Entry| -> Option<MessageRecord> {
+            let read = |buf: &mut Vec<u8>, e: &Entry| -> Option<(MessageRecord, RecipientList)> {
                 if layout.bucket(e.id) != n {
                     // qmail-qread builds every path from the id, whatever directory it was
                     // listed in: read the message where its id says it is.
-                    return read_one(queue, &strings, e.id).ok().map(info_missing);
+                    let r = read_one(queue, &strings, e.id).ok().map(info_missing)?;
+                    let list = super::super::recipients_of(queue, &r);
+                    return Some((r, list));
                 }
-                read_message(&ctx, &group_of(e), buf)
+                let mut list = RecipientList::default();
+                let r = read_message_keeping(&ctx, &group_of(e), buf, Some(&mut list))?;
+                Some((r, list))
             };
-            let read_all = || -> Vec<Option<MessageRecord>> {
+            let read_all = || -> Vec<Option<(MessageRecord, RecipientList)>> {
                 chunk
                     .par_iter()
                     .with_min_len(64)
@@ -130,8 +138,8 @@ pub fn stream_info_messages(
                 Some(p) => p.install(read_all),
                 None => read_all(),
             };
-            for r in records.iter().flatten() {
-                each(r, &strings)?;
+            for (r, list) in records.iter().flatten() {
+                each(r, list, &strings)?;
             }
             report.vanished += records.iter().filter(|r| r.is_none()).count() as u64;
         }
@@ -184,7 +192,7 @@ mod tests {
     fn ids_and_problems(queue: &Queue) -> Vec<(u64, bool, Vec<ProblemKind>)> {
         let mut out = Vec::new();
         let mut report = ScanReport::default();
-        stream_info_messages(queue, &mut report, &mut |r, _| {
+        stream_info_messages(queue, &mut report, &mut |r, _, _| {
             let kinds = r.problems.iter().map(|p| p.kind).collect();
             out.push((r.id.0, r.parts.has(Subdir::Mess), kinds));
             Ok(())

@@ -110,7 +110,7 @@ impl<'a> MessagesPane<'a> {
             let first = r
                 .recipients
                 .first()
-                .map(|rc| self.text(Some(rc.address)))
+                .map(|a| self.text(Some(a)))
                 .unwrap_or_default();
             cells.push(format!("{} {first}", r.recipients.len()));
         } else {

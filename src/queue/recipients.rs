@@ -1,0 +1,362 @@
+//! A message's envelope recipients: the summary a record keeps, and the whole list read on demand.
+//!
+//! A relay flood sends 1-50 recipients a message to a harvest of a million addresses; keeping
+//! every address on every record made memory grow with the recipients (1,350 bytes a message at
+//! ~17 each). The ranking, the clusters, `list` and most query terms need only counts, the
+//! first recipient and the distinct recipient domains, so that is what [`RecipientSummary`]
+//! keeps: 20 bytes a record whatever the number of recipients, the domain set interned once for
+//! all the messages that share it. Everything that shows or matches every address (`list --json`,
+//! `read`, the inspector, `rcpt:`) reads the envelope files again with [`RecipientReader`], the
+//! same bounded reads that never follow a link.
+
+use std::os::fd::{AsFd, OwnedFd};
+use std::sync::OnceLock;
+
+use super::envelope::{parse_channel, parse_todo};
+use super::listing::open_dir;
+use super::read::{read_at, Stop};
+use super::record::Channel;
+use super::{Interner, MessageRecord, Queue, Subdir, Sym};
+
+/// The most bytes read from one envelope file (10,000 recipients of 1,000 bytes fit).
+pub const ENVELOPE_CAP: usize = 16 * 1024 * 1024;
+
+/// One envelope recipient, as read from the message's envelope files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Recipient<'a> {
+    /// The address, exactly as in the envelope.
+    pub address: &'a [u8],
+    /// The file it came from.
+    pub channel: Channel,
+    /// `D` record: delivered or failed for good.
+    pub done: bool,
+}
+
+/// Every recipient of one message, in envelope order: local/ then remote/ records in file order,
+/// or todo's. The addresses are kept back to back in one buffer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecipientList {
+    bytes: Vec<u8>,
+    /// Where each address ends in `bytes`, its channel and its done flag.
+    items: Vec<(u32, Channel, bool)>,
+}
+
+impl RecipientList {
+    /// Add a recipient at the end.
+    pub fn push(&mut self, address: &[u8], channel: Channel, done: bool) {
+        self.bytes.extend_from_slice(address);
+        let end = u32::try_from(self.bytes.len()).unwrap_or(u32::MAX);
+        self.items.push((end, channel, done));
+    }
+
+    /// How many recipients.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// True when there is none.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// The recipients in envelope order.
+    pub fn iter(&self) -> impl Iterator<Item = Recipient<'_>> + '_ {
+        let mut start = 0usize;
+        self.items.iter().map(move |&(end, channel, done)| {
+            let end = (end as usize).min(self.bytes.len());
+            let address = &self.bytes[start.min(end)..end];
+            start = end;
+            Recipient {
+                address,
+                channel,
+                done,
+            }
+        })
+    }
+
+    /// The summary a record keeps of this list.
+    pub fn summary(&self, strings: &Interner) -> RecipientSummary {
+        let mut b = SummaryBuilder::default();
+        for r in self.iter() {
+            b.add(strings, r.address, r.channel);
+        }
+        b.finish(strings)
+    }
+}
+
+/// What a record keeps of its recipients (20 bytes): counts per envelope file, the first
+/// address and the set of distinct recipient domains, interned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RecipientSummary {
+    local: u32,
+    remote: u32,
+    todo: u32,
+    first: Option<Sym>,
+    /// The encoded [`RecipientDomain`] set ([`SummaryBuilder::finish`]); `None` when empty.
+    domains: Option<Sym>,
+}
+
+/// One entry of a record's recipient domain set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecipientDomain {
+    /// The envelope file its recipients came from.
+    pub channel: Channel,
+    /// The lowercased domain (as `analysis::patterns::domain` gives it); `None` for addresses
+    /// without one.
+    pub domain: Option<Sym>,
+    /// How many `todo` recipients have this domain (0 for local and remote entries, whose
+    /// counts per domain nothing needs: keeping them would make every message's set its own).
+    pub todo_count: u32,
+}
+
+impl RecipientSummary {
+    /// The summary of `rcpts` (address, channel), in envelope order: for records built by hand.
+    pub fn of<'a>(
+        strings: &Interner,
+        rcpts: impl IntoIterator<Item = (&'a [u8], Channel)>,
+    ) -> RecipientSummary {
+        let mut b = SummaryBuilder::default();
+        for (a, c) in rcpts {
+            b.add(strings, a, c);
+        }
+        b.finish(strings)
+    }
+
+    /// All recipients (every channel).
+    pub fn len(&self) -> usize {
+        (self.local as usize) + (self.remote as usize) + (self.todo as usize)
+    }
+
+    /// True when the message has no recipient.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Recipients from `channel`'s envelope file.
+    pub fn count(&self, channel: Channel) -> u32 {
+        match channel {
+            Channel::Local => self.local,
+            Channel::Remote => self.remote,
+            Channel::Todo => self.todo,
+        }
+    }
+
+    /// The first recipient's address, in envelope order.
+    pub fn first(&self) -> Option<Sym> {
+        self.first
+    }
+
+    /// The interned domain set: equal for messages with the same [`RecipientSummary::domains`].
+    pub fn domain_set(&self) -> Option<Sym> {
+        self.domains
+    }
+
+    /// The distinct recipient domains with their channels, in a fixed order.
+    pub fn domains(&self, strings: &Interner) -> Vec<RecipientDomain> {
+        let Some(sym) = self.domains else {
+            return Vec::new();
+        };
+        strings.with(sym, decode_domains)
+    }
+}
+
+/// The size of one encoded domain entry: channel, domain, todo count.
+const ENTRY: usize = 1 + 4 + 4;
+
+fn channel_byte(c: Channel) -> u8 {
+    match c {
+        Channel::Local => 0,
+        Channel::Remote => 1,
+        Channel::Todo => 2,
+    }
+}
+
+fn decode_domains(bytes: &[u8]) -> Vec<RecipientDomain> {
+    bytes
+        .chunks_exact(ENTRY)
+        .filter_map(|e| {
+            let channel = match e[0] {
+                0 => Channel::Local,
+                1 => Channel::Remote,
+                2 => Channel::Todo,
+                _ => return None,
+            };
+            let word = |at: usize| u32::from_le_bytes([e[at], e[at + 1], e[at + 2], e[at + 3]]);
+            Some(RecipientDomain {
+                channel,
+                domain: Sym::from_u32(word(1)),
+                todo_count: word(5),
+            })
+        })
+        .collect()
+}
+
+/// Builds a [`RecipientSummary`] one recipient at a time (the scan's reader and tests).
+#[derive(Debug, Default)]
+pub struct SummaryBuilder {
+    summary: RecipientSummary,
+    domains: smallvec::SmallVec<[RecipientDomain; 8]>,
+}
+
+impl SummaryBuilder {
+    /// Count `address` from `channel`'s file.
+    pub fn add(&mut self, strings: &Interner, address: &[u8], channel: Channel) {
+        let s = &mut self.summary;
+        match channel {
+            Channel::Local => s.local = s.local.saturating_add(1),
+            Channel::Remote => s.remote = s.remote.saturating_add(1),
+            Channel::Todo => s.todo = s.todo.saturating_add(1),
+        }
+        if s.first.is_none() {
+            s.first = Some(strings.intern(address));
+        }
+        let domain = domain_of(address).map(|d| intern_lowercase(strings, d));
+        let todo = u32::from(channel == Channel::Todo);
+        match self
+            .domains
+            .iter_mut()
+            .find(|e| e.channel == channel && e.domain == domain)
+        {
+            Some(e) => e.todo_count = e.todo_count.saturating_add(todo),
+            None => self.domains.push(RecipientDomain {
+                channel,
+                domain,
+                todo_count: todo,
+            }),
+        }
+    }
+
+    /// The summary, its domain set interned (the same set is one string for every message).
+    pub fn finish(mut self, strings: &Interner) -> RecipientSummary {
+        if !self.domains.is_empty() {
+            self.domains
+                .sort_unstable_by_key(|e| (channel_byte(e.channel), e.domain.map(Sym::as_u32)));
+            let mut bytes = smallvec::SmallVec::<[u8; 96]>::new();
+            for e in &self.domains {
+                bytes.push(channel_byte(e.channel));
+                bytes.extend_from_slice(&e.domain.map_or(0, Sym::as_u32).to_le_bytes());
+                bytes.extend_from_slice(&e.todo_count.to_le_bytes());
+            }
+            self.summary.domains = Some(strings.intern(&bytes));
+        }
+        self.summary
+    }
+}
+
+/// The domain part of an address (after its last `@`), `None` without one or when empty.
+fn domain_of(address: &[u8]) -> Option<&[u8]> {
+    let at = address.iter().rposition(|&b| b == b'@')?;
+    let d = &address[at + 1..];
+    (!d.is_empty()).then_some(d)
+}
+
+/// Intern `d` lowercased, without allocating when it is lowercase already (it usually is).
+fn intern_lowercase(strings: &Interner, d: &[u8]) -> Sym {
+    if d.iter().any(u8::is_ascii_uppercase) {
+        strings.intern(&d.to_ascii_lowercase())
+    } else {
+        strings.intern(d)
+    }
+}
+
+/// Parse the envelope file bytes `buf` of `subdir` into `list`.
+pub(crate) fn parse_into(list: &mut RecipientList, subdir: Subdir, buf: &[u8]) {
+    match subdir {
+        Subdir::Local | Subdir::Remote => {
+            let channel = if subdir == Subdir::Local {
+                Channel::Local
+            } else {
+                Channel::Remote
+            };
+            for (a, done) in parse_channel(buf).0 {
+                list.push(a, channel, done);
+            }
+        }
+        Subdir::Todo | Subdir::Intd => {
+            for a in parse_todo(buf).0.recipients {
+                list.push(a, Channel::Todo, false);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The envelope files a record's recipients come from: local/ and remote/ when it has either,
+/// else todo/ (or intd/ without todo/), as the scan reads them.
+fn recipient_files(r: &MessageRecord) -> smallvec::SmallVec<[Subdir; 2]> {
+    let p = r.parts;
+    if p.has(Subdir::Local) || p.has(Subdir::Remote) {
+        [Subdir::Local, Subdir::Remote]
+            .into_iter()
+            .filter(|s| p.has(*s))
+            .collect()
+    } else if p.has(Subdir::Todo) {
+        smallvec::smallvec![Subdir::Todo]
+    } else if p.has(Subdir::Intd) {
+        smallvec::smallvec![Subdir::Intd]
+    } else {
+        smallvec::SmallVec::new()
+    }
+}
+
+/// Reads messages' recipient lists from one queue's envelope files, keeping each directory open
+/// once it is needed; shared by the threads of a parallel query.
+pub struct RecipientReader<'a> {
+    queue: &'a Queue,
+    /// One slot per (subdirectory, split directory).
+    dirs: Vec<OnceLock<Option<OwnedFd>>>,
+}
+
+impl<'a> RecipientReader<'a> {
+    /// A reader for `queue`.
+    pub fn new(queue: &'a Queue) -> RecipientReader<'a> {
+        let n = Subdir::ALL.len() * queue.layout().split as usize;
+        RecipientReader {
+            queue,
+            dirs: (0..n).map(|_| OnceLock::new()).collect(),
+        }
+    }
+
+    /// `r`'s recipients as its envelope files hold them now (`buf` is scratch space). A file
+    /// that cannot be read (gone since the scan, a link, unreadable) adds none, as in the scan.
+    pub fn read(&self, r: &MessageRecord, buf: &mut Vec<u8>) -> RecipientList {
+        let mut list = RecipientList::default();
+        for subdir in recipient_files(r) {
+            if self.read_file(subdir, r, buf) {
+                parse_into(&mut list, subdir, buf);
+            }
+        }
+        list
+    }
+
+    /// Read `r`'s file in `subdir` into `buf`; false when it cannot be read.
+    fn read_file(&self, subdir: Subdir, r: &MessageRecord, buf: &mut Vec<u8>) -> bool {
+        let layout = self.queue.layout();
+        let slot = Subdir::ALL.iter().position(|s| *s == subdir).unwrap_or(0)
+            * layout.split as usize
+            + layout.bucket(r.id) as usize;
+        let dir = self.dirs.get(slot).and_then(|d| {
+            d.get_or_init(|| open_dir(&self.queue.root().join(layout.dir_of(subdir, r.id))).ok())
+                .as_ref()
+        });
+        let Some(dir) = dir else {
+            return false;
+        };
+        read_at(
+            dir.as_fd(),
+            &r.id.0.to_string(),
+            ENVELOPE_CAP,
+            Stop::Cap,
+            buf,
+        )
+        .is_ok()
+    }
+}
+
+/// `r`'s recipients read from `queue`'s envelope files now: what showing one message needs.
+pub fn recipients_of(queue: &Queue, r: &MessageRecord) -> RecipientList {
+    RecipientReader::new(queue).read(r, &mut Vec::new())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,154 @@
+//! Tests of the recipient summary and of reading the list back from the envelope files.
+
+use super::*;
+use crate::fixture::{FixtureState, MessageSpec, QueueBuilder};
+use crate::queue::{scan, Progress, QueueOptions, ScanOptions};
+
+/// Scan a fresh queue holding one message; the record and how many strings were interned.
+fn scan_one(spec: MessageSpec) -> (Queue, MessageRecord, usize, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fq = QueueBuilder::new(dir.path().join("q"))
+        .create()
+        .expect("queue");
+    fq.add(&spec).expect("add");
+    let queue = Queue::open(fq.root(), QueueOptions::default()).expect("open");
+    let strings = Interner::new();
+    let mut s = scan(
+        &queue,
+        &strings,
+        ScanOptions::default(),
+        &Progress::default(),
+    )
+    .expect("scan");
+    assert_eq!(s.records.len(), 1);
+    let r = s.records.remove(0);
+    (queue, r, strings.len(), dir)
+}
+
+fn to(n: usize) -> MessageSpec {
+    (0..n).fold(
+        MessageSpec::new()
+            .sender("kbradford@philadefender.org")
+            .state(FixtureState::InDelivery),
+        |s, i| s.remote(format!("victim{i}@msn.com")),
+    )
+}
+
+#[test]
+fn a_record_owns_no_more_memory_with_fifty_recipients_than_with_one() {
+    // The record's recipient field owns no heap (it is Copy), and the strings it interns are
+    // the first address and the domain set: a 50-recipient message adds nothing to a
+    // one-recipient one's (with every address kept, it interned 49 more).
+    fn owns_no_heap<T: Copy>() {}
+    owns_no_heap::<RecipientSummary>();
+    let (_q1, one, strings_one, _d1) = scan_one(to(1));
+    let (_q50, fifty, strings_fifty, _d50) = scan_one(to(50));
+    assert_eq!((one.recipients.len(), fifty.recipients.len()), (1, 50));
+    assert_eq!(fifty.recipients.count(Channel::Remote), 50);
+    assert_eq!(
+        strings_fifty, strings_one,
+        "the interner grew with the recipients"
+    );
+}
+
+#[test]
+fn the_summary_keeps_counts_first_address_and_domains_and_the_list_is_read_back() {
+    let spec = MessageSpec::new()
+        .sender("a@b.example")
+        .state(FixtureState::InDelivery)
+        .local("carol@Example.COM")
+        .remote_done("x@msn.com")
+        .remote("y@msn.com")
+        .remote("no-domain");
+    let (queue, r, _, _d) = scan_one(spec);
+    let strings = Interner::new();
+    let list = recipients_of(&queue, &r);
+    let got: Vec<(Vec<u8>, Channel, bool)> = list
+        .iter()
+        .map(|rc| (rc.address.to_vec(), rc.channel, rc.done))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (b"carol@Example.COM".to_vec(), Channel::Local, false),
+            (b"x@msn.com".to_vec(), Channel::Remote, true),
+            (b"y@msn.com".to_vec(), Channel::Remote, false),
+            (b"no-domain".to_vec(), Channel::Remote, false),
+        ]
+    );
+    let s = list.summary(&strings);
+    assert_eq!(
+        (s.len(), s.count(Channel::Local), s.count(Channel::Remote)),
+        (4, 1, 3)
+    );
+    assert_eq!(strings.text(s.first().expect("first")), "carol@Example.COM");
+    let mut domains: Vec<(Channel, Option<String>)> = s
+        .domains(&strings)
+        .iter()
+        .map(|d| (d.channel, d.domain.map(|d| strings.text(d))))
+        .collect();
+    domains.sort_by_key(|d| (d.0.name(), d.1.clone()));
+    assert_eq!(
+        domains,
+        [
+            (Channel::Local, Some("example.com".into())),
+            (Channel::Remote, None),
+            (Channel::Remote, Some("msn.com".into())),
+        ]
+    );
+}
+
+#[test]
+fn todo_domains_count_their_recipients_and_equal_sets_are_one_string() {
+    let strings = Interner::new();
+    let todo = |list: &[&str]| {
+        RecipientSummary::of(&strings, list.iter().map(|a| (a.as_bytes(), Channel::Todo)))
+    };
+    let a = todo(&["x@one.example", "y@one.example", "z@two.example"]);
+    let counts: Vec<u32> = a.domains(&strings).iter().map(|d| d.todo_count).collect();
+    assert_eq!(counts.iter().sum::<u32>(), 3);
+    assert!(counts.contains(&2));
+    let b = RecipientSummary::of(
+        &strings,
+        [
+            (&b"p@msn.com"[..], Channel::Remote),
+            (&b"q@msn.com"[..], Channel::Remote),
+        ],
+    );
+    let c = RecipientSummary::of(&strings, [(&b"r@MSN.com"[..], Channel::Remote)]);
+    assert_eq!(b.domain_set(), c.domain_set());
+    assert!(RecipientSummary::default().domains(&strings).is_empty());
+}
+
+#[test]
+fn a_gone_envelope_reads_as_no_recipients_and_a_linked_one_is_not_followed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fq = QueueBuilder::new(dir.path().join("q"))
+        .create()
+        .expect("queue");
+    let id = fq
+        .add(
+            &MessageSpec::new()
+                .remote("v@x.example")
+                .state(FixtureState::InDelivery),
+        )
+        .expect("add");
+    let queue = Queue::open(fq.root(), QueueOptions::default()).expect("open");
+    let strings = Interner::new();
+    let s = scan(
+        &queue,
+        &strings,
+        ScanOptions::default(),
+        &Progress::default(),
+    )
+    .expect("scan");
+    let r = &s.records[0];
+    assert_eq!(recipients_of(&queue, r).len(), 1);
+    // A link to a file that reads as an envelope with a recipient: never followed.
+    let elsewhere = dir.path().join("envelope");
+    std::fs::write(&elsewhere, b"Tlinked@x.example\0").expect("write");
+    fq.symlink(Subdir::Remote, id, &elsewhere).expect("symlink");
+    assert!(recipients_of(&queue, r).is_empty());
+    fq.remove_part(Subdir::Remote, id).expect("remove");
+    assert!(recipients_of(&queue, r).is_empty());
+}

@@ -1,0 +1,183 @@
+//! The whole queue's records, streamed: split directory by split directory, [`CHUNK`] messages
+//! at a time, each chunk with an interner of its own, in constant memory (`list --count`).
+//!
+//! The records are a full [`scan`](super::scan)'s, in the same (bucket, id) order: every
+//! subdirectory, headers and envelopes. A file listed in another split directory than its id's
+//! belongs to its id's bucket, as in the scan; a first pass over the listings finds those (a
+//! hostile or broken queue has a few), so each bucket is read once with all of its files.
+
+use std::io;
+
+use rayon::prelude::*;
+
+use super::super::headers::FIRST_READ;
+use super::super::listing::list;
+use super::super::{Interner, MessageRecord, Queue, Subdir};
+use super::stream::CHUNK;
+use super::{found, read_message, BucketDirs, Files, Found, ReadCtx, ScanOptions, ScanReport};
+
+/// Walk every message of the queue as [`super::scan`] reads them with `opts`, handing `each` the
+/// records of up to [`CHUNK`] messages at a time with the interner their strings are in, in
+/// (bucket, id) order. Directories that cannot be listed are added to `report`; an error from
+/// `each` stops the walk.
+pub fn stream_messages(
+    queue: &Queue,
+    opts: ScanOptions,
+    report: &mut ScanReport,
+    each: &mut dyn FnMut(&[MessageRecord], &Interner) -> io::Result<()>,
+) -> io::Result<()> {
+    let layout = queue.layout();
+    let split_subdirs: Vec<Subdir> = Subdir::ALL
+        .into_iter()
+        .filter(|s| layout.is_split(*s))
+        .collect();
+    let (mut elsewhere, mut untyped) = list_elsewhere(queue, &split_subdirs, report);
+    let pool = super::parallel::read_pool();
+    for n in 0..layout.split {
+        let mut files = std::mem::take(&mut elsewhere[n as usize]);
+        for &subdir in &split_subdirs {
+            let path = queue.root().join(subdir.name()).join(n.to_string());
+            match list(&path) {
+                Ok(l) => {
+                    report.junk_names += l.junk;
+                    untyped += l.untyped;
+                    let home = l.entries.into_iter().filter(|e| layout.bucket(e.id) == n);
+                    files.extend(home.map(|e| found(e, subdir, n)));
+                }
+                Err(e) => report.unreadable_dirs.push((path, e.to_string())),
+            }
+        }
+        // Stable: a message's files keep the order they were listed in, as in the scan.
+        files.sort_by_key(|f| (f.id, f.subdir));
+        let groups: Vec<&[Found]> = files.chunk_by(|a, b| a.id == b.id).collect();
+        let dirs = BucketDirs::open(queue, n);
+        for chunk in groups.chunks(CHUNK) {
+            let strings = Interner::new();
+            let ctx = ReadCtx {
+                files: Files::Queue { queue, dirs: &dirs },
+                strings: &strings,
+                opts,
+                first_pass: None,
+                types_known: untyped == 0,
+                bucket: n,
+            };
+            let read_all = || -> Vec<Option<MessageRecord>> {
+                chunk
+                    .par_iter()
+                    .with_min_len(64)
+                    .map_init(
+                        || Vec::with_capacity(FIRST_READ),
+                        |buf, group| read_message(&ctx, group, buf),
+                    )
+                    .collect()
+            };
+            let read = match &pool {
+                Some(p) => p.install(read_all),
+                None => read_all(),
+            };
+            report.vanished += read.iter().filter(|r| r.is_none()).count() as u64;
+            let records: Vec<MessageRecord> = read.into_iter().flatten().collect();
+            each(&records, &strings)?;
+        }
+    }
+    Ok(())
+}
+
+/// The files of the unsplit directories, and those listed in another split directory than their
+/// id's, by their id's bucket; and how many entries of the queue had no type.
+fn list_elsewhere(
+    queue: &Queue,
+    split_subdirs: &[Subdir],
+    report: &mut ScanReport,
+) -> (Vec<Vec<Found>>, u64) {
+    let layout = queue.layout();
+    // Files that are not in their id's split directory, and the unsplit directories' files,
+    // by bucket: listed before any bucket is read.
+    let mut elsewhere: Vec<Vec<Found>> = vec![Vec::new(); layout.split as usize];
+    let mut untyped = 0;
+    for subdir in [Subdir::Todo, Subdir::Intd, Subdir::Bounce] {
+        if layout.is_split(subdir) {
+            continue;
+        }
+        let path = queue.root().join(subdir.name());
+        match list(&path) {
+            Ok(l) => {
+                report.junk_names += l.junk;
+                untyped += l.untyped;
+                for e in l.entries {
+                    elsewhere[layout.bucket(e.id) as usize].push(found(e, subdir, u32::MAX));
+                }
+            }
+            Err(e) => report.unreadable_dirs.push((path, e.to_string())),
+        }
+    }
+    for n in 0..layout.split {
+        for &subdir in split_subdirs {
+            let path = queue.root().join(subdir.name()).join(n.to_string());
+            if let Ok(l) = list(&path) {
+                // Counted here too: every bucket is read knowing whether any entry lacked a type.
+                untyped += l.untyped;
+                for e in l.entries.into_iter().filter(|e| layout.bucket(e.id) != n) {
+                    elsewhere[layout.bucket(e.id) as usize].push(found(e, subdir, n));
+                }
+            }
+        }
+    }
+    (elsewhere, untyped)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixture::flood::{write_flood, FloodSpec};
+    use crate::fixture::{MessageSpec, QueueBuilder};
+    use crate::queue::{scan, Progress, QueueOptions};
+
+    /// The streamed records are a full scan's, in its order, with the strings they name, on
+    /// the flood mix plus files in the wrong split directory.
+    #[test]
+    fn streamed_records_are_the_scans() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let fq = QueueBuilder::new(dir.path().join("q"))
+            .split(5)
+            .create()
+            .expect("queue");
+        write_flood(&fq, &FloodSpec::new(600, 3, 1_795_428_000)).expect("flood");
+        for subdir in [Subdir::Mess, Subdir::Remote, Subdir::Info] {
+            let id = fq
+                .add(&MessageSpec::new().remote("v@x.example"))
+                .expect("add");
+            fq.misplace(subdir, id).expect("misplace");
+        }
+        let queue = Queue::open(fq.root(), QueueOptions::default()).expect("open");
+        let strings = Interner::new();
+        let opts = ScanOptions::default();
+        let whole = scan(&queue, &strings, opts, &Progress::default()).expect("scan");
+        let text = |r: &MessageRecord, s: &Interner| {
+            let t = |x: Option<crate::queue::Sym>| x.map(|x| s.text(x));
+            (
+                r.id,
+                r.queued,
+                r.size,
+                r.state,
+                r.problems.clone(),
+                t(r.sender),
+                t(r.origin.ip),
+                t(r.origin.auth_user),
+                t(r.headers.subject),
+                r.recipients.len(),
+                t(r.recipients.first()),
+            )
+        };
+        let want: Vec<_> = whole.records.iter().map(|r| text(r, &strings)).collect();
+        let mut got = Vec::new();
+        let mut report = ScanReport::default();
+        stream_messages(&queue, opts, &mut report, &mut |rs, s| {
+            got.extend(rs.iter().map(|r| text(r, s)));
+            Ok(())
+        })
+        .expect("stream");
+        assert_eq!(got.len(), want.len());
+        assert_eq!(got, want);
+    }
+}

@@ -1,0 +1,412 @@
+//! Reading one message's files into its record, step by step: sort the listed files, read each,
+//! take what it says, attribute the origin, settle the birth time.
+
+use std::io;
+use std::os::fd::{AsFd, OwnedFd};
+
+use super::super::envelope::{parse_channel, parse_info, parse_todo, EnvelopeIssue};
+use super::super::headers::{header_end, summarize, HEADER_CAP};
+use super::super::listing::EntryKind;
+use super::super::read::{read_at, read_head_at, ReadFailure, Stop};
+use super::super::recipients::{RecipientList, SummaryBuilder, ENVELOPE_CAP};
+use super::super::{Channel, MessageRecord, Parts, Problem, ProblemKind, Subdir};
+use super::{Found, ReadCtx};
+use crate::queue::origin::{apply_envelope_hints, attribute, EnvelopeHints};
+
+/// The problem to record for a file that could not be read.
+fn problem_of(err: &ReadFailure) -> ProblemKind {
+    match err {
+        ReadFailure::Symlink => ProblemKind::Symlink,
+        ReadFailure::NotRegularFile => ProblemKind::NotRegularFile,
+        ReadFailure::Io(e) if e.kind() == io::ErrorKind::NotFound => ProblemKind::Vanished,
+        ReadFailure::Io(_) => ProblemKind::Unreadable,
+    }
+}
+
+/// What reading one file gave besides its bytes.
+struct FileRead {
+    size: u64,
+    /// Its mtime; `None` when the file was read without `fstat` (see [`read_head_at`]).
+    mtime: Option<i64>,
+}
+
+/// Read one of a message's files (see [`read_at`]: no links followed, no FIFO blocks, bounded);
+/// `until_header_end` stops early at the end of a header block. Only a file whose mtime
+/// matters (`want_mtime`) is always `fstat`ed.
+fn read_file(
+    dir: &OwnedFd,
+    name: &str,
+    buf: &mut Vec<u8>,
+    (cap, until_header_end): (usize, bool),
+    want_mtime: bool,
+) -> Result<FileRead, ProblemKind> {
+    let stop = if until_header_end {
+        Stop::HeaderEnd
+    } else {
+        Stop::Cap
+    };
+    if cap == 0 {
+        // Only the size (and mtime) is wanted, as qmail-qread's stat of mess/: one statat, no
+        // open. The entry itself, never a link's target.
+        return stat_only(dir, name).map_err(|e| problem_of(&e));
+    }
+    let read = if want_mtime {
+        read_at(dir.as_fd(), name, cap, stop, buf).map(|st| FileRead {
+            size: st.size,
+            mtime: Some(st.mtime),
+        })
+    } else {
+        read_head_at(dir.as_fd(), name, cap, stop, buf).map(|h| FileRead {
+            size: h.size.unwrap_or(0),
+            mtime: h.mtime,
+        })
+    };
+    read.map_err(|e| problem_of(&e))
+}
+
+/// The size and mtime of the regular file `name` below `dir`, without opening or following it.
+fn stat_only(dir: &OwnedFd, name: &str) -> Result<FileRead, ReadFailure> {
+    use rustix::fs::{AtFlags, FileType};
+    let st = rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW)?;
+    match FileType::from_raw_mode(st.st_mode) {
+        FileType::RegularFile => Ok(FileRead {
+            size: st.st_size.max(0) as u64,
+            mtime: Some(st.st_mtime),
+        }),
+        FileType::Symlink => Err(ReadFailure::Symlink),
+        _ => Err(ReadFailure::NotRegularFile),
+    }
+}
+
+/// The mtime of `name` below `dir`, without following a link.
+fn mtime_at(dir: &OwnedFd, name: &str) -> Option<i64> {
+    rustix::fs::statat(dir, name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW)
+        .ok()
+        .map(|st| st.st_mtime)
+}
+
+/// One message being read: its record so far and what its files said that the record does not
+/// keep as such.
+struct Builder<'c, 'k> {
+    record: MessageRecord,
+    problems: Vec<Problem>,
+    /// info/'s mtime: the birth time.
+    queued: Option<i64>,
+    /// The oldest of todo/'s and mess/'s mtimes: the birth time without info/.
+    fallback_time: Option<i64>,
+    /// Listed files that were gone when read.
+    vanished: usize,
+    recipients: SummaryBuilder,
+    /// Where the whole recipient list goes when the caller wants it (`read`).
+    keep: Option<&'k mut RecipientList>,
+    hints: EnvelopeHints,
+    /// The mess file's header block, when it was read.
+    header_block: Option<Vec<u8>>,
+    /// todo/ (or intd/) was read: the other one adds nothing.
+    todo_seen: bool,
+    /// The mess file, when it was read without its mtime (info/ was expected to give the time).
+    mess_unstatted: Option<Found>,
+    /// The header pass' record, when its header fields were taken instead of reading mess/.
+    from_first_pass: Option<&'c MessageRecord>,
+}
+
+impl<'c, 'k> Builder<'c, 'k> {
+    fn flag(&mut self, kind: ProblemKind, part: Subdir) {
+        let p = Problem { kind, part };
+        if !self.problems.contains(&p) {
+            self.problems.push(p);
+        }
+    }
+
+    fn envelope(&mut self, issue: EnvelopeIssue, part: Subdir) {
+        if issue.truncated {
+            self.flag(ProblemKind::TruncatedEnvelope, part);
+        }
+        if issue.unknown_record {
+            self.flag(ProblemKind::UnknownRecord, part);
+        }
+        if issue.non_utf8 {
+            self.flag(ProblemKind::NonUtf8Address, part);
+        }
+    }
+}
+
+/// Read all files of one message; `None` when every listed file vanished. With `keep`, the
+/// message's whole recipient list is written there too.
+pub(super) fn read_message_keeping(
+    ctx: &ReadCtx<'_>,
+    group: &[Found],
+    buf: &mut Vec<u8>,
+    keep: Option<&mut RecipientList>,
+) -> Option<MessageRecord> {
+    let (parts, readable, problems) = sort_files(ctx, group);
+    let mut b = Builder {
+        record: MessageRecord::listed(group[0].id, parts),
+        problems,
+        queued: None,
+        fallback_time: None,
+        vanished: 0,
+        recipients: SummaryBuilder::default(),
+        keep,
+        hints: EnvelopeHints::default(),
+        header_block: None,
+        todo_seen: false,
+        mess_unstatted: None,
+        from_first_pass: None,
+    };
+    for f in &readable {
+        read_part(ctx, &mut b, f, buf);
+    }
+    if b.vanished > 0 && b.vanished == readable.len() && readable.len() == group.len() {
+        return None;
+    }
+    take_origin(ctx, &mut b, buf);
+    settle_birth(ctx, &mut b);
+    let mut record = b.record;
+    record.recipients = b.recipients.finish(ctx.strings);
+    b.problems.sort_unstable();
+    record.problems = b.problems.into_boxed_slice();
+    Some(record)
+}
+
+/// Read all files of one message; `None` when every listed file vanished.
+pub(super) fn read_message(
+    ctx: &ReadCtx<'_>,
+    group: &[Found],
+    buf: &mut Vec<u8>,
+) -> Option<MessageRecord> {
+    read_message_keeping(ctx, group, buf, None)
+}
+
+/// The parts a message's listed files make, the ones to read (at most one per subdirectory: no
+/// allocation per message), and the problems the listing alone shows.
+fn sort_files(
+    ctx: &ReadCtx<'_>,
+    group: &[Found],
+) -> (Parts, smallvec::SmallVec<[Found; 8]>, Vec<Problem>) {
+    let mut parts = Parts::default();
+    let mut readable = smallvec::SmallVec::new();
+    let mut problems = Vec::new();
+    let mut flag = |kind, part| {
+        let p = Problem { kind, part };
+        if !problems.contains(&p) {
+            problems.push(p);
+        }
+    };
+    for f in group {
+        if parts.has(f.subdir) {
+            continue;
+        }
+        parts.insert(f.subdir);
+        if f.dir != u32::MAX && f.dir != ctx.bucket {
+            flag(ProblemKind::WrongSubdir, f.subdir);
+        }
+        match f.kind {
+            EntryKind::Symlink => flag(ProblemKind::Symlink, f.subdir),
+            EntryKind::Directory | EntryKind::Other => flag(ProblemKind::NotRegularFile, f.subdir),
+            EntryKind::File => readable.push(*f),
+        }
+    }
+    (parts, readable, problems)
+}
+
+/// Read the file `f` (when this scan wants it) and take what it says into `b`.
+fn read_part<'c>(ctx: &ReadCtx<'c>, b: &mut Builder<'c, '_>, f: &Found, buf: &mut Vec<u8>) {
+    let parts = b.record.parts;
+    let id = b.record.id;
+    // A file in the wrong split directory lives in another bucket's directory.
+    let mut other_dir = None;
+    let Some(dir_fd) = ctx.files.dir(f, &mut other_dir) else {
+        b.flag(ProblemKind::Unreadable, f.subdir);
+        return;
+    };
+    let needed = match f.subdir {
+        Subdir::Mess => true,
+        Subdir::Bounce => false,
+        Subdir::Intd => ctx.opts.envelopes && !parts.has(Subdir::Todo),
+        _ => ctx.opts.envelopes,
+    };
+    if !needed {
+        return;
+    }
+    let (cap, header) = match f.subdir {
+        Subdir::Mess if ctx.opts.headers => (HEADER_CAP, true),
+        Subdir::Mess => (0, false),
+        _ => (ENVELOPE_CAP, false),
+    };
+    let name = ctx.files.name(id, f.subdir);
+    if f.subdir == Subdir::Mess {
+        // The envelope pass: the header pass read this very file (same size and mtime).
+        if let Some(h) = ctx
+            .first_pass
+            .and_then(|p| p.same_message(id, dir_fd, &name))
+        {
+            b.record.size = h.size;
+            b.fallback_time.get_or_insert(h.queued);
+            b.from_first_pass = Some(h);
+            return;
+        }
+    }
+    // info/'s mtime is the birth time; todo/'s and mess/'s stand in for it without info/.
+    let want_mtime = match f.subdir {
+        Subdir::Info | Subdir::Todo | Subdir::Intd => true,
+        Subdir::Mess => !(ctx.opts.envelopes && parts.has(Subdir::Info)),
+        _ => false,
+    };
+    let stat = want_mtime || !ctx.types_known;
+    let st = match read_file(dir_fd, &name, buf, (cap, header), stat) {
+        Ok(st) => st,
+        Err(p) => {
+            b.vanished += usize::from(p == ProblemKind::Vanished);
+            b.flag(p, f.subdir);
+            return;
+        }
+    };
+    match f.subdir {
+        Subdir::Mess => take_mess(b, f, st, header, buf),
+        Subdir::Info => take_info(ctx, b, st.mtime, buf),
+        Subdir::Local | Subdir::Remote => take_channel(ctx, b, f.subdir, buf),
+        Subdir::Todo | Subdir::Intd => take_todo(ctx, b, f.subdir, st.mtime, buf),
+        Subdir::Bounce => {}
+    }
+}
+
+/// The mess file: its size, its mtime as a stand-in birth time, its header block.
+fn take_mess(b: &mut Builder<'_, '_>, f: &Found, st: FileRead, header: bool, buf: &mut Vec<u8>) {
+    let parts = b.record.parts;
+    b.record.size = st.size;
+    let enveloped = [Subdir::Todo, Subdir::Intd, Subdir::Info, Subdir::Local]
+        .into_iter()
+        .any(|s| parts.has(s) || parts.has(Subdir::Remote));
+    if st.size == 0 && enveloped {
+        b.flag(ProblemKind::EmptyMess, Subdir::Mess);
+    }
+    if let Some(t) = st.mtime {
+        b.fallback_time.get_or_insert(t);
+    } else {
+        b.mess_unstatted = Some(*f);
+    }
+    if header {
+        match header_end(buf) {
+            Some(end) => buf.truncate(end),
+            None if st.size as usize > buf.len() => {
+                b.flag(ProblemKind::HeaderTooLong, Subdir::Mess)
+            }
+            None => {}
+        }
+        b.header_block = Some(std::mem::take(buf));
+    }
+}
+
+/// info/: the sender, and the birth time.
+fn take_info(ctx: &ReadCtx<'_>, b: &mut Builder<'_, '_>, mtime: Option<i64>, buf: &[u8]) {
+    b.queued = mtime;
+    let (sender, issue) = parse_info(buf);
+    b.envelope(issue, Subdir::Info);
+    if let Some(s) = sender {
+        b.hints.null_sender = s.is_empty();
+        b.record.sender = Some(ctx.strings.intern(s));
+    }
+}
+
+/// local/ or remote/: recipients.
+fn take_channel(ctx: &ReadCtx<'_>, b: &mut Builder<'_, '_>, subdir: Subdir, buf: &[u8]) {
+    let (rcpts, issue) = parse_channel(buf);
+    b.envelope(issue, subdir);
+    let channel = if subdir == Subdir::Local {
+        Channel::Local
+    } else {
+        Channel::Remote
+    };
+    for (a, done) in rcpts {
+        b.recipients.add(ctx.strings, a, channel);
+        if let Some(list) = b.keep.as_deref_mut() {
+            list.push(a, channel, done);
+        }
+    }
+}
+
+/// todo/ or intd/: the uid and pid, the sender without info/, the recipients without
+/// local/ and remote/; a stand-in birth time.
+fn take_todo(
+    ctx: &ReadCtx<'_>,
+    b: &mut Builder<'_, '_>,
+    subdir: Subdir,
+    mtime: Option<i64>,
+    buf: &[u8],
+) {
+    if b.todo_seen {
+        return;
+    }
+    b.todo_seen = true;
+    if let Some(mtime) = mtime {
+        b.fallback_time = Some(b.fallback_time.map_or(mtime, |t| t.min(mtime)));
+    }
+    let (env, issue) = parse_todo(buf);
+    b.envelope(issue, subdir);
+    b.hints.todo_uid = env.uid;
+    b.record.qp = env.pid;
+    if b.record.sender.is_none() {
+        if let Some(s) = env.sender {
+            b.hints.null_sender = s.is_empty();
+            b.record.sender = Some(ctx.strings.intern(s));
+        }
+    }
+    let parts = b.record.parts;
+    if !parts.has(Subdir::Local) && !parts.has(Subdir::Remote) {
+        for a in env.recipients {
+            b.recipients.add(ctx.strings, a, Channel::Todo);
+            if let Some(list) = b.keep.as_deref_mut() {
+                list.push(a, Channel::Todo, false);
+            }
+        }
+    }
+}
+
+/// The origin and header fields: from the header block read, else from the header pass'
+/// record, else from the envelope alone. `buf` gets the header block's buffer back.
+fn take_origin(ctx: &ReadCtx<'_>, b: &mut Builder<'_, '_>, buf: &mut Vec<u8>) {
+    let record = &mut b.record;
+    if let Some(h) = b.header_block.take() {
+        let summary = summarize(&h);
+        let unparsed =
+            summary.has_nul || (summary.garbage_lines > 0 && summary.queue_received.is_none());
+        let a = attribute(&summary, b.hints, ctx.strings);
+        record.origin = a.origin;
+        record.headers = a.headers;
+        record.qp = a.qp.or(record.qp);
+        drop(summary);
+        *buf = h;
+        if unparsed {
+            b.flag(ProblemKind::UnparsedHeader, Subdir::Mess);
+        }
+    } else if let Some(h) = b.from_first_pass {
+        record.origin = h.origin;
+        apply_envelope_hints(&mut record.origin, b.hints);
+        record.headers = h.headers;
+        record.qp = h.qp.or(record.qp);
+        for p in h.problems.iter().filter(|p| p.part == Subdir::Mess) {
+            b.flag(p.kind, Subdir::Mess);
+        }
+    } else {
+        apply_envelope_hints(&mut record.origin, b.hints);
+    }
+}
+
+/// The birth time: info/'s mtime, else the oldest of todo/'s and mess/'s, else 0.
+fn settle_birth(ctx: &ReadCtx<'_>, b: &mut Builder<'_, '_>) {
+    if b.queued.is_none() {
+        // info/ was listed but could not be read: the mess file's mtime stands in after all
+        // (the oldest of it and todo/'s, as when info/ is not listed).
+        if let Some(f) = b.mess_unstatted {
+            let mut other_dir = None;
+            if let Some(dir_fd) = ctx.files.dir(&f, &mut other_dir) {
+                let name = ctx.files.name(b.record.id, Subdir::Mess);
+                if let Some(t) = mtime_at(dir_fd, &name) {
+                    b.fallback_time = Some(b.fallback_time.map_or(t, |f| f.min(t)));
+                }
+            }
+        }
+    }
+    b.record.queued = b.queued.or(b.fallback_time).unwrap_or(0);
+}
