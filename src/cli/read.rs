@@ -4,6 +4,7 @@ use std::io::Write;
 
 use super::{exit::ExitCode, GlobalArgs};
 use crate::queue::date::qmail_date;
+use crate::queue::scan::{QreadFormat, QreadMessage};
 use crate::queue::{scan, Interner, MessageRecord, ProblemKind, Progress, ScanOptions, Subdir};
 use crate::sanitize::qmail_printable;
 
@@ -56,10 +57,12 @@ pub fn run(global: &GlobalArgs, args: &ReadArgs, out: &mut dyn Write) -> anyhow:
         // qmail-qread's own text in its own order: streamed, so memory does not grow with the
         // queue and the first lines come out while the rest is read.
         let mut report = crate::queue::ScanReport::default();
-        let streamed =
-            crate::queue::scan::stream_info_messages(&queue, &mut report, &mut |r, s| {
-                write_qread(out, r, s)
-            });
+        let streamed = crate::queue::scan::stream_info_messages(
+            &queue,
+            &mut report,
+            &QreadText,
+            &mut |text| out.write_all(text),
+        );
         super::print::problems::warn_unlisted_dirs(&report);
         streamed?;
         return Ok(ExitCode::Success);
@@ -85,6 +88,48 @@ pub fn run(global: &GlobalArgs, args: &ReadArgs, out: &mut dyn Write) -> anyhow:
         }
     }
     Ok(ExitCode::Success)
+}
+
+/// qmail-qread's text, made on `read`'s reading threads.
+pub struct QreadText;
+
+impl QreadFormat for QreadText {
+    fn plain(&self, m: &QreadMessage<'_>, out: &mut Vec<u8>) {
+        write_plain(out, m);
+    }
+
+    fn record(&self, r: &MessageRecord, strings: &Interner, out: &mut Vec<u8>) {
+        // Writing to a Vec cannot fail.
+        let _ = write_qread(out, r, strings);
+    }
+}
+
+/// A plain message (no problem that qmail-qread would report) as [`write_qread`] prints its
+/// record, from the bytes read: no record, no interner, no allocation but the date.
+fn write_plain(out: &mut Vec<u8>, m: &QreadMessage<'_>) {
+    let _ = write!(
+        out,
+        "{} GMT  #{}  {}  <",
+        qmail_date(m.queued),
+        m.id,
+        m.size
+    );
+    out.extend_from_slice(&qmail_printable(m.sender.unwrap_or_default()));
+    out.extend_from_slice(b"> ");
+    if m.bouncing {
+        out.extend_from_slice(b" bouncing");
+    }
+    out.push(b'\n');
+    for (label, recipients) in [(&b"\tlocal\t"[..], m.local), (b"\tremote\t", m.remote)] {
+        for (address, done) in recipients {
+            if *done {
+                out.extend_from_slice(b"  done");
+            }
+            out.extend_from_slice(label);
+            out.extend_from_slice(&qmail_printable(address));
+            out.push(b'\n');
+        }
+    }
 }
 
 /// One message as qmail-qread prints it; messages without info/ are not shown (qmail-qread walks
