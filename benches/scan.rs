@@ -5,7 +5,8 @@
 //! cargo bench --bench scan -- --messages 1000000    # 1,000,000 messages
 //! ```
 //! Options: `--messages N`, `--seed S`, `--queue DIR` (default `target/bench-queues/flood-N`),
-//! `--runs R` (measured warm runs per phase, median reported), `--no-cold`.
+//! `--runs R` (measured warm runs per phase, median reported), `--no-cold`, `--only a,b,...`
+//! (only these phases, by the names in the table; `noop` always runs; no warm-up pass of B).
 //!
 //! The peers are the real qmail's programs: the bench builds notqmail from
 //! `../shared/real-qmail/` into `target/real-qmail` once (kept and reused) and points
@@ -45,6 +46,18 @@ struct Opts {
     cold: bool,
     phase: Option<String>,
     threads: usize,
+    only: Option<Vec<String>>,
+}
+
+impl Opts {
+    /// Whether `phase` is to be measured (`--only`).
+    fn wants(&self, phase: Phase) -> bool {
+        phase == Phase::Noop
+            || self
+                .only
+                .as_ref()
+                .is_none_or(|o| o.iter().any(|n| n == phase.name()))
+    }
 }
 
 fn parse_args() -> Opts {
@@ -56,6 +69,7 @@ fn parse_args() -> Opts {
         cold: true,
         phase: None,
         threads: 2,
+        only: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -66,6 +80,7 @@ fn parse_args() -> Opts {
             "--queue" => o.queue = Some(PathBuf::from(val())),
             "--runs" => o.runs = val().parse().unwrap_or(o.runs).max(1),
             "--no-cold" => o.cold = false,
+            "--only" => o.only = Some(val().split(',').map(str::to_string).collect()),
             "--phase" => o.phase = Some(val()),
             "--threads" => o.threads = val().parse().unwrap_or(o.threads).max(1),
             _ => {} // cargo passes --bench; anything else is ignored
@@ -112,7 +127,7 @@ fn main() {
     print_table("warm", &warm, o.messages);
     pairs::print("warm", &warm, o.messages);
     if o.cold {
-        match cold_runs(&queue) {
+        match cold_runs(&queue, &o) {
             Ok(cold) => {
                 print_table("cold", &cold, o.messages);
                 pairs::print("cold", &cold, o.messages);
@@ -160,10 +175,12 @@ fn run_child(queue: &Path, phase: Phase, threads: usize) -> Measured {
 
 /// Warm: one pass over everything, then per phase a warm-up and `runs` measured runs.
 fn warm_runs(queue: &Path, o: &Opts) -> Vec<(Phase, usize, Measured)> {
-    run_child(queue, Phase::WalkB, 2);
+    if o.only.is_none() {
+        run_child(queue, Phase::WalkB, 2);
+    }
     let mut out = Vec::new();
     for &(phase, threads) in phases::WARM {
-        if !phase.available() {
+        if !phase.available() || !o.wants(phase) {
             continue;
         }
         run_child(queue, phase, threads);
@@ -181,10 +198,10 @@ fn drop_caches() -> std::io::Result<()> {
     std::fs::write("/proc/sys/vm/drop_caches", "3\n")
 }
 
-fn cold_runs(queue: &Path) -> std::io::Result<Vec<(Phase, usize, Measured)>> {
+fn cold_runs(queue: &Path, o: &Opts) -> std::io::Result<Vec<(Phase, usize, Measured)>> {
     let mut out = Vec::new();
     for &(phase, threads) in phases::COLD {
-        if !phase.available() {
+        if !phase.available() || !o.wants(phase) {
             continue;
         }
         drop_caches()?;

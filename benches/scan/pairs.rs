@@ -167,10 +167,9 @@ pub fn print(label: &str, rows: &[(Phase, usize, Measured)], messages: usize) {
             verdict
         );
     }
-    println!(
-        "(wall and CPU are qtriage's / the peer's; CPU is user + system; `top --json` peaks at \
-         {:.0} B a message above an idle process)",
-        find(rows, Phase::Top).map_or(0.0, |m| (m.hwm_kb.saturating_sub(base_kb) * 1024) as f64
-            / messages.max(1) as f64)
-    );
+    println!("(wall and CPU are qtriage's / the peer's; CPU is user + system)");
+    if let Some(m) = find(rows, Phase::Top) {
+        let per_msg = (m.hwm_kb.saturating_sub(base_kb) * 1024) as f64 / messages.max(1) as f64;
+        println!("(`top --json` peaks at {per_msg:.0} B a message above an idle process)");
+    }
 }

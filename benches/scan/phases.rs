@@ -201,7 +201,8 @@ pub fn child(phase: Phase, queue: &Path, threads: usize) {
     let (hwm, read, cpu) = if matches!(phase, Phase::QmailQread | Phase::QmailQstat) {
         // Another program: its own usage, as the kernel accounted it when it was waited for.
         let theirs = peers::usage(true);
-        (theirs.maxrss_kb, 0, theirs)
+        let peak = peers::peer_peak_kb().unwrap_or(theirs.maxrss_kb);
+        (peak, 0, theirs)
     } else {
         let ours = peers::usage(false);
         let cpu = peers::Usage {
