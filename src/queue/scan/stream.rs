@@ -115,7 +115,9 @@ fn stream_with(
             }
         }
         drop(rx);
-        let theirs = reader.join().unwrap_or_default();
+        let theirs = reader
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         report.junk_names += theirs.junk_names;
         report.vanished += theirs.vanished;
         report.unreadable_dirs.extend(theirs.unreadable_dirs);
