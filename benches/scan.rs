@@ -5,10 +5,18 @@
 //! cargo bench --bench scan -- --messages 1000000    # 1,000,000 messages
 //! ```
 //! Options: `--messages N`, `--seed S`, `--queue DIR` (default `target/bench-queues/flood-N`),
-//! `--runs R` (measured warm runs per phase, median reported), `--no-cold`.
+//! `--runs R` (measured warm runs per phase, median reported), `--no-cold`, `--only a,b,...`
+//! (only these phases, by the names in the table; `noop` always runs; no warm-up pass of B).
 //!
-//! `qmail-qstat` is qmail's own script run on the same queue (`QTRIAGE_QMAIL_QSTAT=PATH`, else
-//! `/var/qmail/bin/qmail-qstat`; skipped when missing): `stat`'s ratio is against it.
+//! The peers are the real qmail's programs: the bench builds notqmail from
+//! `../shared/real-qmail/` into `target/real-qmail` once (kept and reused) and points
+//! `target/real-qmail/queue` at the bench queue with a symlink, since `qmail-qread` reads the
+//! queue of its compiled-in prefix; it says so in one line when it cannot, and those rows are
+//! "not measured". `qmail-qstat` is qmail's script run on the same queue (`QTRIAGE_QMAIL_QSTAT=PATH`,
+//! else the built one, else `/var/qmail/bin/qmail-qstat`). After the phases it prints the
+//! issue's pairs: each command against its peer in the same run, wall and CPU (user + system)
+//! ratios and peak memory, with the load average, since CPU time is what a loaded machine
+//! leaves comparable.
 //!
 //! Every phase runs in a fresh child process (this binary re-executed with `--phase`), so its
 //! peak resident memory (`VmHWM`) and its storage reads (`/proc/self/io` `read_bytes`) are its
@@ -18,6 +26,10 @@
 
 #[path = "scan/baselines.rs"]
 mod baselines;
+#[path = "scan/pairs.rs"]
+mod pairs;
+#[path = "scan/peers.rs"]
+mod peers;
 #[path = "scan/phases.rs"]
 mod phases;
 
@@ -34,6 +46,18 @@ struct Opts {
     cold: bool,
     phase: Option<String>,
     threads: usize,
+    only: Option<Vec<String>>,
+}
+
+impl Opts {
+    /// Whether `phase` is to be measured (`--only`).
+    fn wants(&self, phase: Phase) -> bool {
+        phase == Phase::Noop
+            || self
+                .only
+                .as_ref()
+                .is_none_or(|o| o.iter().any(|n| n == phase.name()))
+    }
 }
 
 fn parse_args() -> Opts {
@@ -45,6 +69,7 @@ fn parse_args() -> Opts {
         cold: true,
         phase: None,
         threads: 2,
+        only: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -55,6 +80,7 @@ fn parse_args() -> Opts {
             "--queue" => o.queue = Some(PathBuf::from(val())),
             "--runs" => o.runs = val().parse().unwrap_or(o.runs).max(1),
             "--no-cold" => o.cold = false,
+            "--only" => o.only = Some(val().split(',').map(str::to_string).collect()),
             "--phase" => o.phase = Some(val()),
             "--threads" => o.threads = val().parse().unwrap_or(o.threads).max(1),
             _ => {} // cargo passes --bench; anything else is ignored
@@ -82,22 +108,36 @@ fn main() {
         std::process::exit(2);
     }
     println!(
-        "queue {} ({} messages, seed {}), {} cpus",
+        "queue {} ({} messages, seed {}), {} cpus, load average {}",
         queue.display(),
         o.messages,
         o.seed,
-        cpus()
+        cpus(),
+        peers::load_average()
     );
+    match peers::prepare(&queue) {
+        Ok(prefix) => println!(
+            "real qmail: notqmail in {} (from ../shared/real-qmail/), its queue -> {}",
+            prefix.display(),
+            queue.display()
+        ),
+        Err(e) => println!("real qmail: not measured ({e})"),
+    }
     let warm = warm_runs(&queue, &o);
     print_table("warm", &warm, o.messages);
+    pairs::print("warm", &warm, o.messages);
     if o.cold {
-        match cold_runs(&queue) {
-            Ok(cold) => print_table("cold", &cold, o.messages),
+        match cold_runs(&queue, &o) {
+            Ok(cold) => {
+                print_table("cold", &cold, o.messages);
+                pairs::print("cold", &cold, o.messages);
+            }
             Err(e) => println!("\ncold: not measured: cannot drop the page cache ({e})"),
         }
     }
+    println!("\nload average at the end {}", peers::load_average());
     println!(
-        "\n`top` is `qtriage top` (the CLI code, output to a sink): scan, attribution, the sender"
+        "\n`top` is `qtriage top --json` (the CLI code, output to a sink): scan, attribution, the sender"
     );
     println!(
         "table, per-record facts, clusters by auth-user and the culprit ranking over nine keys."
@@ -135,11 +175,12 @@ fn run_child(queue: &Path, phase: Phase, threads: usize) -> Measured {
 
 /// Warm: one pass over everything, then per phase a warm-up and `runs` measured runs.
 fn warm_runs(queue: &Path, o: &Opts) -> Vec<(Phase, usize, Measured)> {
-    run_child(queue, Phase::WalkB, 2);
+    if o.only.is_none() {
+        run_child(queue, Phase::WalkB, 2);
+    }
     let mut out = Vec::new();
     for &(phase, threads) in phases::WARM {
-        if phase == Phase::QmailQstat && phases::qmail_qstat_script().is_none() {
-            println!("qmail-qstat: not measured (set QTRIAGE_QMAIL_QSTAT to its path)");
+        if !phase.available() || !o.wants(phase) {
             continue;
         }
         run_child(queue, phase, threads);
@@ -157,10 +198,10 @@ fn drop_caches() -> std::io::Result<()> {
     std::fs::write("/proc/sys/vm/drop_caches", "3\n")
 }
 
-fn cold_runs(queue: &Path) -> std::io::Result<Vec<(Phase, usize, Measured)>> {
+fn cold_runs(queue: &Path, o: &Opts) -> std::io::Result<Vec<(Phase, usize, Measured)>> {
     let mut out = Vec::new();
     for &(phase, threads) in phases::COLD {
-        if phase == Phase::QmailQstat && phases::qmail_qstat_script().is_none() {
+        if !phase.available() || !o.wants(phase) {
             continue;
         }
         drop_caches()?;
@@ -182,11 +223,12 @@ fn print_table(label: &str, rows: &[(Phase, usize, Measured)], messages: usize) 
         .map_or(0, |r| r.2.hwm_kb);
     println!("\n{label} ({messages} messages)");
     println!(
-        "{:<14} {:>3} {:>8} {:>9} {:>11} {:>18} {:>9} {:>10} {:>9}",
+        "{:<14} {:>3} {:>8} {:>9} {:>7} {:>11} {:>18} {:>9} {:>10} {:>9}",
         "phase",
         "thr",
         "items",
         "seconds",
+        "CPU s",
         "messages/s",
         "ratio",
         "RSS MiB",
@@ -202,11 +244,12 @@ fn print_table(label: &str, rows: &[(Phase, usize, Measured)], messages: usize) 
             });
         let per_msg = (m.hwm_kb.saturating_sub(base_rss) * 1024) as f64 / messages.max(1) as f64;
         println!(
-            "{:<14} {:>3} {:>8} {:>9.3} {:>11.0} {:>18} {:>9.1} {:>10.0} {:>9.1}",
+            "{:<14} {:>3} {:>8} {:>9.3} {:>7.3} {:>11.0} {:>18} {:>9.1} {:>10.0} {:>9.1}",
             phase.name(),
             threads,
             m.items,
             m.secs,
+            m.user + m.sys,
             messages as f64 / m.secs.max(1e-9),
             ratio,
             m.hwm_kb as f64 / 1024.0,
@@ -214,5 +257,8 @@ fn print_table(label: &str, rows: &[(Phase, usize, Measured)], messages: usize) 
             m.read_bytes as f64 / (1024.0 * 1024.0)
         );
     }
-    println!("(RSS B/msg is the phase's peak RSS minus the noop process's, per message)");
+    println!(
+        "(CPU s is user + system; RSS B/msg is the phase's peak RSS minus the noop process's, per \
+         message; qmail-qread and qmail-qstat are other programs: their own peak RSS, no read MiB)"
+    );
 }

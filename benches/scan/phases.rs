@@ -11,7 +11,7 @@ use qtriage::fixture::flood::{write_flood, FloodSpec};
 use qtriage::fixture::QueueBuilder;
 use qtriage::queue::{scan, Interner, Progress, Queue, QueueOptions, ScanOptions};
 
-use super::baselines;
+use super::{baselines, peers};
 
 /// One measured thing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,14 +27,21 @@ pub enum Phase {
     /// `qtriage stat` (in process, output to a sink).
     Stat,
     /// qmail's own `qmail-qstat` shell script on the same queue (`QTRIAGE_QMAIL_QSTAT`, else
-    /// `/var/qmail/bin/qmail-qstat`; skipped when neither exists).
+    /// the built real qmail's, else `/var/qmail/bin/qmail-qstat`; skipped when none exists).
     QmailQstat,
+    /// The real `qmail-qread` (built from `../shared/real-qmail/`), output to /dev/null.
+    QmailQread,
     /// The reader alone: headers and envelopes.
     Scan,
     /// `qtriage read` (in process, output to a sink): envelopes, no headers.
     Read,
-    /// Reader + clustering over auth-user, origin-ip, sender-pattern, subject.
+    /// `qtriage top --json` (in process, output to a sink).
     Top,
+    /// `qtriage list --count` (in process, output to a sink).
+    ListCount,
+    /// The TUI's session headless (no terminal, no drawing) until its scan and analysis are
+    /// ready: the analysis worker's memory.
+    TuiWorker,
     /// The first ranking that needs only mess headers: scan without envelopes + clustering over
     /// auth-user, origin-ip, uid, subject.
     RankHeaders,
@@ -49,9 +56,12 @@ pub const WARM: &[(Phase, usize)] = &[
     (Phase::QmailQstat, 1),
     (Phase::Stat, 2),
     (Phase::Scan, 2),
+    (Phase::QmailQread, 1),
     (Phase::Read, 2),
     (Phase::Top, 2),
     (Phase::RankHeaders, 2),
+    (Phase::ListCount, 2),
+    (Phase::TuiWorker, 2),
 ];
 
 /// Cold phases: the baselines also with many reads in flight (the best cold baseline).
@@ -65,12 +75,13 @@ pub const COLD: &[(Phase, usize)] = &[
     (Phase::QmailQstat, 1),
     (Phase::Stat, 2),
     (Phase::Scan, 2),
+    (Phase::QmailQread, 1),
     (Phase::Read, 2),
     (Phase::Top, 2),
     (Phase::RankHeaders, 2),
 ];
 
-const ALL: [Phase; 10] = [
+const ALL: [Phase; 13] = [
     Phase::Noop,
     Phase::CountC,
     Phase::WalkA,
@@ -78,9 +89,12 @@ const ALL: [Phase; 10] = [
     Phase::QmailQstat,
     Phase::Stat,
     Phase::Scan,
+    Phase::QmailQread,
     Phase::Read,
     Phase::Top,
     Phase::RankHeaders,
+    Phase::ListCount,
+    Phase::TuiWorker,
 ];
 
 impl Phase {
@@ -94,9 +108,12 @@ impl Phase {
             Phase::Stat => "stat",
             Phase::QmailQstat => "qmail-qstat",
             Phase::Scan => "scan",
+            Phase::QmailQread => "qmail-qread",
             Phase::Read => "read",
             Phase::Top => "top",
             Phase::RankHeaders => "rank-headers",
+            Phase::ListCount => "list-count",
+            Phase::TuiWorker => "tui-worker",
         }
     }
 
@@ -105,12 +122,22 @@ impl Phase {
         ALL.into_iter().find(|p| p.name() == s)
     }
 
+    /// Whether the phase can run here (the peers may be missing).
+    pub fn available(self) -> bool {
+        match self {
+            Phase::QmailQstat => peers::qmail_qstat_script().is_some(),
+            Phase::QmailQread => peers::qmail_qread().is_some(),
+            _ => true,
+        }
+    }
+
     /// The baseline the targets compare this phase with.
     pub fn baseline(self) -> Option<Phase> {
         match self {
             Phase::Stat => Some(Phase::QmailQstat),
             Phase::QmailQstat => Some(Phase::CountC),
-            Phase::Scan | Phase::Read | Phase::Top => Some(Phase::WalkB),
+            Phase::Read => Some(Phase::QmailQread),
+            Phase::QmailQread | Phase::Scan | Phase::Top => Some(Phase::WalkB),
             Phase::RankHeaders => Some(Phase::WalkA),
             Phase::WalkB => Some(Phase::WalkA),
             _ => None,
@@ -127,8 +154,12 @@ pub struct Measured {
     pub items: u64,
     /// Peak resident set, KiB.
     pub hwm_kb: u64,
-    /// Bytes the phase caused to be read from storage.
+    /// Bytes the phase caused to be read from storage (0 for another program's).
     pub read_bytes: u64,
+    /// User CPU seconds.
+    pub user: f64,
+    /// System CPU seconds.
+    pub sys: f64,
 }
 
 impl Measured {
@@ -141,6 +172,8 @@ impl Measured {
             items: v.get(1)?.parse().ok()?,
             hwm_kb: v.get(2)?.parse().ok()?,
             read_bytes: v.get(3)?.parse().ok()?,
+            user: v.get(4)?.parse().ok()?,
+            sys: v.get(5)?.parse().ok()?,
         })
     }
 }
@@ -161,22 +194,41 @@ pub fn child(phase: Phase, queue: &Path, threads: usize) {
         .num_threads(threads)
         .build_global();
     let read_before = proc_field("/proc/self/io", "read_bytes:");
+    let cpu_before = peers::usage(false);
     let start = Instant::now();
     let items = run_phase(phase, queue);
     let secs = start.elapsed().as_secs_f64();
-    let hwm = proc_field("/proc/self/status", "VmHWM:");
-    let read = proc_field("/proc/self/io", "read_bytes:").saturating_sub(read_before);
-    println!("RESULT {secs:.6} {items} {hwm} {read}");
+    let (hwm, read, cpu) = if matches!(phase, Phase::QmailQread | Phase::QmailQstat) {
+        // Another program: its own usage, as the kernel accounted it when it was waited for.
+        let theirs = peers::usage(true);
+        let peak = peers::peer_peak_kb().unwrap_or(theirs.maxrss_kb);
+        (peak, 0, theirs)
+    } else {
+        let ours = peers::usage(false);
+        let cpu = peers::Usage {
+            user: ours.user - cpu_before.user,
+            sys: ours.sys - cpu_before.sys,
+            maxrss_kb: 0,
+        };
+        let read = proc_field("/proc/self/io", "read_bytes:").saturating_sub(read_before);
+        (proc_field("/proc/self/status", "VmHWM:"), read, cpu)
+    };
+    println!(
+        "RESULT {secs:.6} {items} {hwm} {read} {:.6} {:.6}",
+        cpu.user, cpu.sys
+    );
 }
 
-fn cli(queue: &Path, command: &str) -> u64 {
+fn cli(queue: &Path, command: &[&str]) -> u64 {
     use clap::Parser;
-    let args = Args::parse_from(["qtriage", "--queue", &queue.to_string_lossy(), command]);
+    let q = queue.to_string_lossy();
+    let args = Args::parse_from(["qtriage", "--queue", &q].iter().chain(command));
     let mut sink = io::sink();
     let result = match &args.command {
         Some(Command::Stat(a)) => qtriage::cli::stat::run(&args.global, a, &mut sink),
         Some(Command::Read(a)) => qtriage::cli::read::run(&args.global, a, &mut sink),
         Some(Command::Top(a)) => qtriage::cli::top::run(&args.global, a, &mut sink),
+        Some(Command::List(a)) => qtriage::cli::list::run(&args.global, a, &mut sink),
         _ => return 0,
     };
     u64::from(result.is_ok())
@@ -189,11 +241,14 @@ fn run_phase(phase: Phase, queue: &Path) -> u64 {
         Phase::CountC => baselines::count_files(queue, 0),
         Phase::WalkA => baselines::walk(queue, split, false),
         Phase::WalkB => baselines::walk(queue, split, true),
-        Phase::Stat => cli(queue, "stat"),
-        Phase::QmailQstat => qmail_qstat(queue),
-        Phase::Read => cli(queue, "read"),
+        Phase::Stat => cli(queue, &["stat"]),
+        Phase::QmailQstat => peers::run_qmail_qstat(queue),
+        Phase::QmailQread => peers::run_qmail_qread(),
+        Phase::Read => cli(queue, &["read"]),
         Phase::Scan => reader(queue, ScanOptions::default(), &[]),
-        Phase::Top => cli(queue, "top"),
+        Phase::Top => cli(queue, &["top", "--json"]),
+        Phase::ListCount => cli(queue, &["list", "--count"]),
+        Phase::TuiWorker => tui_worker(queue),
         Phase::RankHeaders => reader(
             queue,
             ScanOptions {
@@ -210,40 +265,32 @@ fn run_phase(phase: Phase, queue: &Path) -> u64 {
     }
 }
 
-/// The qmail-qstat script to measure against, if there is one.
-pub fn qmail_qstat_script() -> Option<std::path::PathBuf> {
-    let path = std::env::var_os("QTRIAGE_QMAIL_QSTAT").map_or_else(
-        || "/var/qmail/bin/qmail-qstat".into(),
-        std::path::PathBuf::from,
-    );
-    path.is_file().then_some(path)
-}
-
-/// Run the qmail-qstat script on `queue`: its compiled-in queue path (every word up to and
-/// including `/queue`) is replaced by `queue`, the rest runs as written. Returns the first
-/// number it prints (messages in queue).
-fn qmail_qstat(queue: &Path) -> u64 {
-    let Some(script) = qmail_qstat_script() else {
+/// The TUI's session without a terminal, pumped until its scan and analysis are ready;
+/// returns the messages it holds.
+#[cfg(feature = "tui")]
+fn tui_worker(queue: &Path) -> u64 {
+    use qtriage::tui::state::ScanPhase;
+    use qtriage::tui::{unix_now, Session, TuiOptions};
+    let Ok(q) = Queue::open(queue, QueueOptions::default()) else {
         return 0;
     };
-    let text = std::fs::read_to_string(script).unwrap_or_default();
-    let q = queue.to_string_lossy();
-    let rewritten: String = text
-        .split_inclusive(char::is_whitespace)
-        .map(|word| match word.find("/queue") {
-            Some(i) if word.starts_with('/') => format!("{q}{}", &word[i + "/queue".len()..]),
-            _ => word.to_string(),
-        })
-        .collect();
-    let out = std::process::Command::new("sh")
-        .args(["-c", &rewritten])
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-        .unwrap_or_default();
-    out.lines()
-        .next()
-        .and_then(|l| l.rsplit(' ').next()?.trim().parse().ok())
-        .unwrap_or(0)
+    let Ok(mut session) = Session::start(q, unix_now(), false, &TuiOptions::default()) else {
+        return 0;
+    };
+    let deadline = Instant::now() + std::time::Duration::from_secs(1800);
+    while session.state.status.phase != ScanPhase::Ready && Instant::now() < deadline {
+        session.pump(std::time::Duration::from_millis(20));
+    }
+    session
+        .state
+        .data
+        .as_ref()
+        .map_or(0, |d| d.snapshot.records.len() as u64)
+}
+
+#[cfg(not(feature = "tui"))]
+fn tui_worker(_: &Path) -> u64 {
+    0
 }
 
 fn reader(queue: &Path, opts: ScanOptions, keys: &[ClusterKey]) -> u64 {

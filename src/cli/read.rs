@@ -4,8 +4,9 @@ use std::io::Write;
 
 use super::{exit::ExitCode, GlobalArgs};
 use crate::queue::date::qmail_date;
+use crate::queue::scan::{QreadFormat, QreadMessage};
 use crate::queue::{
-    scan, Interner, MessageRecord, ProblemKind, Progress, RecipientList, RecipientReader,
+    scan, Channel, Interner, MessageRecord, ProblemKind, Progress, RecipientList, RecipientReader,
     ScanOptions, Subdir,
 };
 use crate::sanitize::qmail_printable;
@@ -59,10 +60,12 @@ pub fn run(global: &GlobalArgs, args: &ReadArgs, out: &mut dyn Write) -> anyhow:
         // qmail-qread's own text in its own order: streamed, so memory does not grow with the
         // queue and the first lines come out while the rest is read.
         let mut report = crate::queue::ScanReport::default();
-        let streamed =
-            crate::queue::scan::stream_info_messages(&queue, &mut report, &mut |r, l, s| {
-                write_qread(out, r, l, s)
-            });
+        let streamed = crate::queue::scan::stream_info_messages(
+            &queue,
+            &mut report,
+            &QreadText,
+            &mut |text| out.write_all(text),
+        );
         super::print::problems::warn_unlisted_dirs(&report);
         streamed?;
         return Ok(ExitCode::Success);
@@ -93,6 +96,65 @@ pub fn run(global: &GlobalArgs, args: &ReadArgs, out: &mut dyn Write) -> anyhow:
         }
     }
     Ok(ExitCode::Success)
+}
+
+/// qmail-qread's text, made on `read`'s reading threads.
+pub struct QreadText;
+
+impl QreadFormat for QreadText {
+    fn plain(&self, m: &QreadMessage<'_>, out: &mut Vec<u8>) {
+        // Writing to a Vec cannot fail.
+        let _ = write_head_line(out, m.queued, m.id, m.size, m.sender, m.bouncing);
+        for (channel, recipients) in [(Channel::Local, m.local), (Channel::Remote, m.remote)] {
+            for (address, done) in recipients {
+                let _ = write_recipient_line(out, channel, address, *done);
+            }
+        }
+    }
+
+    fn record(
+        &self,
+        r: &MessageRecord,
+        rcpts: &RecipientList,
+        strings: &Interner,
+        out: &mut Vec<u8>,
+    ) {
+        // Writing to a Vec cannot fail.
+        let _ = write_qread(out, r, rcpts, strings);
+    }
+}
+
+/// qmail-qread's first line of a message: date, id, size, sender, `bouncing`.
+fn write_head_line(
+    out: &mut dyn Write,
+    queued: i64,
+    id: crate::queue::MessageId,
+    size: u64,
+    sender: Option<&[u8]>,
+    bouncing: bool,
+) -> std::io::Result<()> {
+    write!(out, "{} GMT  #{id}  {size}  <", qmail_date(queued))?;
+    out.write_all(&qmail_printable(sender.unwrap_or_default()))?;
+    out.write_all(if bouncing { b">  bouncing\n" } else { b"> \n" })
+}
+
+/// qmail-qread's line for one recipient.
+fn write_recipient_line(
+    out: &mut dyn Write,
+    channel: Channel,
+    address: &[u8],
+    done: bool,
+) -> std::io::Result<()> {
+    if done {
+        out.write_all(b"  done")?;
+    }
+    out.write_all(if channel == Channel::Local {
+        b"\tlocal\t"
+    } else {
+        b"\tremote\t"
+    })?;
+    out.write_all(&qmail_printable(address))?;
+    out.write_all(b"\n")
 }
 
 /// One message as qmail-qread prints it; messages without info/ are not shown (qmail-qread walks
@@ -137,18 +199,15 @@ pub fn write_qread(
     }) {
         return writeln!(out, "warning: trouble with #{}: {why}", r.id);
     }
-    let sender = r
-        .sender
-        .map(|s| strings.resolve(s))
-        .unwrap_or_else(|| std::sync::Arc::from(&b""[..]));
-    let mut line = format!("{} GMT  #{}  {}  <", qmail_date(r.queued), r.id, r.size).into_bytes();
-    line.extend_from_slice(&sender);
-    line.extend_from_slice(b"> ");
-    if r.is_bouncing() {
-        line.extend_from_slice(b" bouncing");
-    }
-    out.write_all(&qmail_printable(&line))?;
-    out.write_all(b"\n")?;
+    let sender = r.sender.map(|s| strings.resolve(s));
+    write_head_line(
+        out,
+        r.queued,
+        r.id,
+        r.size,
+        sender.as_deref(),
+        r.is_bouncing(),
+    )?;
     for part in [Subdir::Local, Subdir::Remote] {
         if let Some(p) = problem_in(part).filter(|p| {
             !matches!(
@@ -162,21 +221,12 @@ pub fn write_qread(
             continue;
         }
         let channel = if part == Subdir::Local {
-            crate::queue::Channel::Local
+            Channel::Local
         } else {
-            crate::queue::Channel::Remote
+            Channel::Remote
         };
         for rc in rcpts.iter().filter(|rc| rc.channel == channel) {
-            if rc.done {
-                out.write_all(b"  done")?;
-            }
-            out.write_all(if part == Subdir::Local {
-                b"\tlocal\t"
-            } else {
-                b"\tremote\t"
-            })?;
-            out.write_all(&qmail_printable(rc.address))?;
-            out.write_all(b"\n")?;
+            write_recipient_line(out, channel, rc.address, rc.done)?;
         }
     }
     Ok(())

@@ -1,30 +1,72 @@
 //! qmail-qread's walk, streamed: info/ split directory by split directory, read in parallel, in
-//! bounded memory.
+//! bounded memory, formatted on the reading threads.
 //!
 //! qmail-qread lists `info/0..split-1` and, for each id, looks at the files named by that id:
 //! `mess/` (its size), `info/` (sender, birth time), `local/` and `remote/` (recipients) and
 //! `bounce/`. It never looks at `todo/` or `intd/`. This does the same from directory listings
 //! (so a file is never opened to learn it is absent), one split directory at a time, reading
-//! [`CHUNK`] messages at a time in parallel and handing them over in (split directory, id)
-//! order with an interner of their own. Nothing is kept between chunks: at a million messages
-//! memory is what one chunk and one split directory's listing take, not the queue.
+//! [`CHUNK`] messages at a time in parallel and handing their text over in (split directory, id)
+//! order. A plain message (every file a regular file where its id says) is read straight into
+//! its text, without a record or an interner; anything else goes through the scan's
+//! `read_message`, so damaged messages read exactly as every other command sees them. The
+//! listing and reading run on their own thread while the caller writes the previous chunk.
+//! Nothing is kept between chunks: at a million messages memory is what three chunks' text and
+//! one split directory's listings take, not the queue.
 
 use std::io;
+use std::os::fd::AsFd;
+use std::sync::mpsc::{sync_channel, SyncSender};
 
 use rayon::prelude::*;
 
 use super::super::headers::FIRST_READ;
 use super::super::layout::Subdir;
 use super::super::listing::{list, Entry, EntryKind};
+use super::super::read::{read_at, read_head_at, Stop};
 use super::super::recipients::RecipientList;
 use super::super::{Interner, MessageId, MessageRecord, Queue};
 use super::{
     read_message_keeping, read_one, BucketDirs, Files, Found, ReadCtx, ScanOptions, ScanReport,
 };
 
-/// Messages read in parallel before they are handed over: enough to keep the read pool busy,
-/// few enough that a chunk's records and strings stay small.
-pub const CHUNK: usize = 4096;
+/// Messages read in parallel before their text is handed over: enough to keep the read pool
+/// busy, few enough that three chunks' text (one read, one waiting, one written) stays small.
+pub const CHUNK: usize = 2048;
+/// Messages one read task formats into one buffer.
+const BATCH: usize = 32;
+
+/// A plain message as qmail-qread's listing shows it, borrowed from the bytes just read.
+#[derive(Debug)]
+pub struct QreadMessage<'a> {
+    /// Its id.
+    pub id: MessageId,
+    /// info/'s mtime, the birth time.
+    pub queued: i64,
+    /// mess/'s size.
+    pub size: u64,
+    /// info/'s sender (`None`: info/ holds no `F` record).
+    pub sender: Option<&'a [u8]>,
+    /// A bounce/ file exists.
+    pub bouncing: bool,
+    /// local/'s recipients (address, done), in file order.
+    pub local: &'a [(&'a [u8], bool)],
+    /// remote/'s recipients (address, done), in file order.
+    pub remote: &'a [(&'a [u8], bool)],
+}
+
+/// How the listing's text is made, called on the reading threads.
+pub trait QreadFormat: Sync {
+    /// Append the text of a plain message.
+    fn plain(&self, m: &QreadMessage<'_>, out: &mut Vec<u8>);
+    /// Append the text of a message read by the scan's reader (anything not plain).
+    fn record(
+        &self,
+        r: &MessageRecord,
+        rcpts: &RecipientList,
+        strings: &Interner,
+        out: &mut Vec<u8>,
+    );
+}
 
 /// One split directory's listing of a subdirectory, sorted by id for lookups; `typed` when the
 /// filesystem gave every entry's type.
@@ -44,15 +86,75 @@ impl Sorted {
     }
 }
 
-/// Walk the messages qmail-qread lists, calling `each` with every record (as `read` reads them:
-/// envelopes, the mess file's size, no headers) and its whole recipient list, in (split
-/// directory, id) order. Directories
-/// that cannot be listed are added to `report`; an error from `each` stops the walk.
+/// Walk the messages qmail-qread lists, handing `write` their text (made by `format`) chunk by
+/// chunk in (split directory, id) order. Directories that cannot be listed, junk names and
+/// vanished messages are added to `report`; an error from `write` stops the walk.
 pub fn stream_info_messages(
     queue: &Queue,
     report: &mut ScanReport,
-    each: &mut dyn FnMut(&MessageRecord, &RecipientList, &Interner) -> io::Result<()>,
+    format: &dyn QreadFormat,
+    write: &mut dyn FnMut(&[u8]) -> io::Result<()>,
 ) -> io::Result<()> {
+    stream_with(queue, report, format, write, true)
+}
+
+/// [`stream_info_messages`]; `fast` false reads every message through `read_message` (the
+/// tests compare both).
+fn stream_with(
+    queue: &Queue,
+    report: &mut ScanReport,
+    format: &dyn QreadFormat,
+    write: &mut dyn FnMut(&[u8]) -> io::Result<()>,
+    fast: bool,
+) -> io::Result<()> {
+    // One chunk waits while one is written and the next is read.
+    let (tx, rx) = sync_channel::<Vec<Vec<u8>>>(1);
+    std::thread::scope(|s| {
+        let reader = s.spawn(move || {
+            let mut report = ScanReport::default();
+            read_all(queue, &mut report, format, fast, &tx);
+            report
+        });
+        let mut written = Ok(());
+        for texts in rx.iter() {
+            written = texts.iter().try_for_each(|t| write(t));
+            if written.is_err() {
+                // Dropping the receiver makes the reader's next send fail: it stops.
+                break;
+            }
+        }
+        drop(rx);
+        let theirs = reader
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        report.junk_names += theirs.junk_names;
+        report.vanished += theirs.vanished;
+        report.unreadable_dirs.extend(theirs.unreadable_dirs);
+        written
+    })
+}
+
+/// The listings of one split directory.
+struct SplitDir<'a> {
+    n: u32,
+    queue: &'a Queue,
+    dirs: BucketDirs,
+    info: Sorted,
+    mess: Sorted,
+    local: Sorted,
+    remote: Sorted,
+    bounce: &'a Sorted,
+}
+
+/// List and read every split directory, sending each chunk's text to `tx` (the reading
+/// thread's side of [`stream_with`]); stops when the receiver is gone.
+fn read_all(
+    queue: &Queue,
+    report: &mut ScanReport,
+    format: &dyn QreadFormat,
+    fast: bool,
+    tx: &SyncSender<Vec<Vec<u8>>>,
+) {
     let layout = queue.layout();
     let unsplit_bounce = if layout.is_split(Subdir::Bounce) {
         Sorted(Vec::new(), true)
@@ -65,9 +167,6 @@ pub fn stream_info_messages(
         if info.0.is_empty() {
             continue;
         }
-        let mess = listed(queue, Subdir::Mess, Some(n), report);
-        let local = listed(queue, Subdir::Local, Some(n), report);
-        let remote = listed(queue, Subdir::Remote, Some(n), report);
         let split_bounce;
         let bounce = if layout.is_split(Subdir::Bounce) {
             split_bounce = listed(queue, Subdir::Bounce, Some(n), report);
@@ -75,76 +174,272 @@ pub fn stream_info_messages(
         } else {
             &unsplit_bounce
         };
-        let dirs = BucketDirs::open(queue, n);
-        let group_of = |info: &Entry| -> Vec<Found> {
-            let mut group = Vec::with_capacity(5);
-            for (subdir, from) in [
-                (Subdir::Mess, &mess),
-                (Subdir::Local, &local),
-                (Subdir::Remote, &remote),
-                (Subdir::Bounce, bounce),
-            ] {
-                if let Some(kind) = from.get(info.id) {
-                    let dir = if layout.is_split(subdir) { n } else { u32::MAX };
-                    group.push(Found {
-                        id: info.id,
-                        subdir,
-                        kind,
-                        dir,
-                    });
-                }
-            }
-            group.push(Found {
-                id: info.id,
-                subdir: Subdir::Info,
-                kind: info.kind,
-                dir: n,
-            });
-            group
+        let dir = SplitDir {
+            n,
+            queue,
+            dirs: BucketDirs::open(queue, n),
+            mess: listed(queue, Subdir::Mess, Some(n), report),
+            local: listed(queue, Subdir::Local, Some(n), report),
+            remote: listed(queue, Subdir::Remote, Some(n), report),
+            info,
+            bounce,
         };
-        for chunk in info.0.chunks(CHUNK) {
-            let strings = Interner::new();
-            let ctx = ReadCtx {
-                files: Files::Queue { queue, dirs: &dirs },
-                strings: &strings,
-                opts: ScanOptions {
-                    headers: false,
-                    envelopes: true,
-                },
-                first_pass: None,
-                types_known: [&info, &mess, &local, &remote, bounce].iter().all(|l| l.1),
-                bucket: n,
-            };
-            let read = |buf: &mut Vec<u8>, e: &Entry| -> Option<(MessageRecord, RecipientList)> {
-                if layout.bucket(e.id) != n {
-                    // qmail-qread builds every path from the id, whatever directory it was
-                    // listed in: read the message where its id says it is.
-                    let r = read_one(queue, &strings, e.id).ok().map(info_missing)?;
-                    let list = super::super::recipients_of(queue, &r);
-                    return Some((r, list));
-                }
-                let mut list = RecipientList::default();
-                let r = read_message_keeping(&ctx, &group_of(e), buf, Some(&mut list))?;
-                Some((r, list))
-            };
-            let read_all = || -> Vec<Option<(MessageRecord, RecipientList)>> {
+        for chunk in dir.info.0.chunks(CHUNK) {
+            let read_chunk = || -> Vec<(Vec<u8>, u64)> {
                 chunk
-                    .par_iter()
-                    .with_min_len(64)
-                    .map_init(|| Vec::with_capacity(FIRST_READ), read)
+                    .par_chunks(BATCH)
+                    .map_init(Bufs::default, |bufs, batch| {
+                        dir.batch_text(batch, bufs, format, fast)
+                    })
                     .collect()
             };
-            let records = match &pool {
-                Some(p) => p.install(read_all),
-                None => read_all(),
+            let texts = match &pool {
+                Some(p) => p.install(read_chunk),
+                None => read_chunk(),
             };
-            for (r, list) in records.iter().flatten() {
-                each(r, list, &strings)?;
+            report.vanished += texts.iter().map(|t| t.1).sum::<u64>();
+            if tx.send(texts.into_iter().map(|t| t.0).collect()).is_err() {
+                return;
             }
-            report.vanished += records.iter().filter(|r| r.is_none()).count() as u64;
         }
     }
-    Ok(())
+}
+
+/// A read task's buffers, reused from message to message.
+struct Bufs {
+    info: Vec<u8>,
+    local: Vec<u8>,
+    remote: Vec<u8>,
+}
+
+impl Default for Bufs {
+    fn default() -> Bufs {
+        Bufs {
+            info: Vec::with_capacity(FIRST_READ),
+            local: Vec::with_capacity(FIRST_READ),
+            remote: Vec::with_capacity(FIRST_READ),
+        }
+    }
+}
+
+impl SplitDir<'_> {
+    /// The text of `batch` (info/ entries of this split directory) and how many of its
+    /// messages vanished.
+    fn batch_text(
+        &self,
+        batch: &[Entry],
+        bufs: &mut Bufs,
+        format: &dyn QreadFormat,
+        fast: bool,
+    ) -> (Vec<u8>, u64) {
+        let mut out = Vec::with_capacity(batch.len() * 256);
+        let mut vanished = 0;
+        for e in batch {
+            if fast && self.plain_text(e, bufs, format, &mut out) {
+                continue;
+            }
+            let strings = Interner::new();
+            match self.read_record(e, &strings, &mut bufs.info) {
+                Some((r, rcpts)) => format.record(&r, &rcpts, &strings, &mut out),
+                None => vanished += 1,
+            }
+        }
+        (out, vanished)
+    }
+
+    /// Read a message whose listings show a plain message and append its text; false (nothing
+    /// appended) when anything is not plain, for [`Self::read_record`] to read it as the scan
+    /// does.
+    fn plain_text(
+        &self,
+        e: &Entry,
+        bufs: &mut Bufs,
+        format: &dyn QreadFormat,
+        out: &mut Vec<u8>,
+    ) -> bool {
+        let file = Some(EntryKind::File);
+        let lists = [
+            &self.info,
+            &self.mess,
+            &self.local,
+            &self.remote,
+            self.bounce,
+        ];
+        if e.kind != EntryKind::File
+            || self.queue.layout().bucket(e.id) != self.n
+            || !lists.iter().all(|l| l.1)
+            || self.mess.get(e.id) != file
+        {
+            return false;
+        }
+        let local = self.local.get(e.id);
+        let remote = self.remote.get(e.id);
+        let bounce = self.bounce.get(e.id);
+        if [local, remote, bounce]
+            .iter()
+            .any(|k| k.is_some() && *k != file)
+        {
+            return false;
+        }
+        let mut digits = [0u8; 20];
+        let name = decimal(e.id.0, &mut digits);
+        let Some(size) = self.mess_size(name) else {
+            return false;
+        };
+        let fd = |s: Subdir| self.dirs.fd(s, self.n);
+        let Some(queued) = fd(Subdir::Info)
+            .and_then(|d| {
+                read_at(
+                    d.as_fd(),
+                    name,
+                    super::ENVELOPE_CAP,
+                    Stop::Cap,
+                    &mut bufs.info,
+                )
+                .ok()
+            })
+            .map(|st| st.mtime)
+        else {
+            return false;
+        };
+        let channel = |s: Subdir, listed: Option<EntryKind>, buf: &mut Vec<u8>| -> Option<()> {
+            buf.clear();
+            if listed.is_some() {
+                read_head_at(fd(s)?.as_fd(), name, super::ENVELOPE_CAP, Stop::Cap, buf).ok()?;
+            }
+            Some(())
+        };
+        if channel(Subdir::Local, local, &mut bufs.local).is_none()
+            || channel(Subdir::Remote, remote, &mut bufs.remote).is_none()
+        {
+            return false;
+        }
+        let local = recipients(&bufs.local, local.is_some());
+        let remote = recipients(&bufs.remote, remote.is_some());
+        let m = QreadMessage {
+            id: e.id,
+            queued,
+            size,
+            sender: super::super::envelope::parse_info(&bufs.info).0,
+            bouncing: bounce.is_some(),
+            local: &local,
+            remote: &remote,
+        };
+        format.plain(&m, out);
+        true
+    }
+
+    /// The size of the regular file `mess/n/name`, as qmail-qread's `stat` of it.
+    fn mess_size(&self, name: &str) -> Option<u64> {
+        use rustix::fs::{AtFlags, FileType};
+        let st = rustix::fs::statat(
+            self.dirs.fd(Subdir::Mess, self.n)?,
+            name,
+            AtFlags::SYMLINK_NOFOLLOW,
+        )
+        .ok()?;
+        (FileType::from_raw_mode(st.st_mode) == FileType::RegularFile)
+            .then_some(st.st_size.max(0) as u64)
+    }
+
+    /// Read a message with the scan's reader, as `read` reads every message: envelopes and the
+    /// mess file's size, no headers. `None` when all of it vanished.
+    fn read_record(
+        &self,
+        e: &Entry,
+        strings: &Interner,
+        buf: &mut Vec<u8>,
+    ) -> Option<(MessageRecord, RecipientList)> {
+        let layout = self.queue.layout();
+        if layout.bucket(e.id) != self.n {
+            // qmail-qread builds every path from the id, whatever directory it was listed in:
+            // read the message where its id says it is.
+            let r = read_one(self.queue, strings, e.id).ok().map(info_missing)?;
+            let rcpts = super::super::recipients_of(self.queue, &r);
+            return Some((r, rcpts));
+        }
+        let ctx = ReadCtx {
+            files: Files::Queue {
+                queue: self.queue,
+                dirs: &self.dirs,
+            },
+            strings,
+            opts: ScanOptions {
+                headers: false,
+                envelopes: true,
+            },
+            first_pass: None,
+            types_known: [
+                &self.info,
+                &self.mess,
+                &self.local,
+                &self.remote,
+                self.bounce,
+            ]
+            .iter()
+            .all(|l| l.1),
+            bucket: self.n,
+        };
+        let mut rcpts = RecipientList::default();
+        let r = read_message_keeping(&ctx, &self.group_of(e), buf, Some(&mut rcpts))?;
+        Some((r, rcpts))
+    }
+
+    /// The files the listings show for `info`'s id, as `read_message` takes them.
+    fn group_of(&self, info: &Entry) -> Vec<Found> {
+        let layout = self.queue.layout();
+        let mut group = Vec::with_capacity(5);
+        for (subdir, from) in [
+            (Subdir::Mess, &self.mess),
+            (Subdir::Local, &self.local),
+            (Subdir::Remote, &self.remote),
+            (Subdir::Bounce, self.bounce),
+        ] {
+            if let Some(kind) = from.get(info.id) {
+                let dir = if layout.is_split(subdir) {
+                    self.n
+                } else {
+                    u32::MAX
+                };
+                group.push(Found {
+                    id: info.id,
+                    subdir,
+                    kind,
+                    dir,
+                });
+            }
+        }
+        group.push(Found {
+            id: info.id,
+            subdir: Subdir::Info,
+            kind: info.kind,
+            dir: self.n,
+        });
+        group
+    }
+}
+
+/// A channel file's recipients (none when it is not listed).
+fn recipients(buf: &[u8], listed: bool) -> Vec<(&[u8], bool)> {
+    if listed {
+        super::super::envelope::parse_channel(buf).0
+    } else {
+        Vec::new()
+    }
+}
+
+/// `n` in decimal, written into `buf` (a message's file name, without allocating).
+fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &str {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(&buf[i..]).unwrap_or_default()
 }
 
 /// A message listed in another split directory's info/: where its id says, its info file is
@@ -184,66 +479,4 @@ fn listed(queue: &Queue, subdir: Subdir, n: Option<u32>, report: &mut ScanReport
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::fixture::{FixtureState, MessageSpec, QueueBuilder};
-    use crate::queue::{ProblemKind, QueueOptions};
-
-    fn ids_and_problems(queue: &Queue) -> Vec<(u64, bool, Vec<ProblemKind>)> {
-        let mut out = Vec::new();
-        let mut report = ScanReport::default();
-        stream_info_messages(queue, &mut report, &mut |r, _, _| {
-            let kinds = r.problems.iter().map(|p| p.kind).collect();
-            out.push((r.id.0, r.parts.has(Subdir::Mess), kinds));
-            Ok(())
-        })
-        .expect("stream");
-        out
-    }
-
-    #[test]
-    fn lists_info_messages_in_split_then_id_order_and_misplaced_files_as_qmail_qread_sees_them() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let fq = QueueBuilder::new(dir.path().join("q"))
-            .split(3)
-            .create()
-            .expect("queue");
-        let add = |state| {
-            fq.add(&MessageSpec::new().remote("v@x.example").state(state))
-                .expect("add")
-        };
-        let plain: Vec<MessageId> = (0..6).map(|_| add(FixtureState::InDelivery)).collect();
-        let todo_only = add(FixtureState::Queued);
-        let mess_elsewhere = add(FixtureState::InDelivery);
-        fq.misplace(Subdir::Mess, mess_elsewhere).expect("misplace");
-        let info_elsewhere = add(FixtureState::InDelivery);
-        fq.misplace(Subdir::Info, info_elsewhere).expect("misplace");
-        let queue = Queue::open(fq.root(), QueueOptions::default()).expect("open");
-        let got = ids_and_problems(&queue);
-
-        let mut want: Vec<(u32, u64)> = plain
-            .iter()
-            .chain([&mess_elsewhere])
-            .map(|id| (queue.layout().bucket(*id), id.0))
-            .collect();
-        // Listed in the directory it sits in, read where its id says.
-        want.push((
-            (queue.layout().bucket(info_elsewhere) + 1) % 3,
-            info_elsewhere.0,
-        ));
-        want.sort();
-        let got_ids: Vec<u64> = got.iter().map(|g| g.0).collect();
-        assert_eq!(got_ids, want.iter().map(|w| w.1).collect::<Vec<_>>());
-        assert!(
-            !got_ids.contains(&todo_only.0),
-            "qmail-qread walks info/ only"
-        );
-        let of = |id: MessageId| got.iter().find(|g| g.0 == id.0).expect("listed");
-        assert!(
-            !of(mess_elsewhere).1,
-            "its mess file is not where its id says"
-        );
-        assert!(of(info_elsewhere).2.contains(&ProblemKind::Vanished));
-        assert!(plain.iter().all(|id| of(*id).1 && of(*id).2.is_empty()));
-    }
-}
+mod tests;

@@ -1,0 +1,175 @@
+//! The table: each qtriage command against its peer measured in the same run, with the
+//! goal it is held to and whether this run met it.
+
+use super::phases::{Measured, Phase};
+
+/// One line of the table: a qtriage phase, the peer it is compared with, and its goal.
+struct Pair {
+    ours: Phase,
+    label: &'static str,
+    peer: Option<Phase>,
+    goal: &'static str,
+    /// Wall ratio (ours / peer) at most this.
+    max_wall: Option<f64>,
+    /// CPU ratio (ours / peer) at most this.
+    max_cpu: Option<f64>,
+    /// Peak RSS at most this many MiB.
+    max_mib: Option<f64>,
+    /// Peak RSS above an idle process at most this many bytes a message.
+    max_per_msg: Option<f64>,
+}
+
+const PAIRS: &[Pair] = &[
+    Pair {
+        ours: Phase::Read,
+        label: "read",
+        peer: Some(Phase::QmailQread),
+        goal: "1.8x faster (<= 0.56x), CPU <= 1x, <= 20 MiB",
+        max_wall: Some(1.0 / 1.8),
+        max_cpu: Some(1.0),
+        max_mib: Some(20.0),
+        max_per_msg: None,
+    },
+    Pair {
+        ours: Phase::Top,
+        label: "top --json",
+        peer: Some(Phase::WalkB),
+        goal: "<= 1.3x, <= 200 B/msg",
+        max_wall: Some(1.3),
+        max_cpu: None,
+        max_mib: None,
+        max_per_msg: Some(200.0),
+    },
+    Pair {
+        ours: Phase::RankHeaders,
+        label: "header ranking",
+        peer: Some(Phase::WalkA),
+        goal: "<= 1.5x",
+        max_wall: Some(1.5),
+        max_cpu: None,
+        max_mib: None,
+        max_per_msg: None,
+    },
+    Pair {
+        ours: Phase::Stat,
+        label: "stat",
+        peer: Some(Phase::QmailQstat),
+        goal: "<= 1.2x",
+        max_wall: Some(1.2),
+        max_cpu: None,
+        max_mib: None,
+        max_per_msg: None,
+    },
+    Pair {
+        ours: Phase::ListCount,
+        label: "list --count",
+        peer: None,
+        goal: "<= 20 MiB",
+        max_wall: None,
+        max_cpu: None,
+        max_mib: Some(20.0),
+        max_per_msg: None,
+    },
+    Pair {
+        ours: Phase::TuiWorker,
+        label: "TUI worker",
+        peer: None,
+        goal: "<= 300 MiB",
+        max_wall: None,
+        max_cpu: None,
+        max_mib: Some(300.0),
+        max_per_msg: None,
+    },
+];
+
+/// The measured run of `phase` (the lowest-thread one when it ran twice, as the cold baselines do).
+fn find(rows: &[(Phase, usize, Measured)], phase: Phase) -> Option<Measured> {
+    rows.iter()
+        .filter(|r| r.0 == phase)
+        .min_by_key(|r| r.1)
+        .map(|r| r.2)
+}
+
+fn mib(kb: u64) -> f64 {
+    kb as f64 / 1024.0
+}
+
+/// Print the pairs of `rows` (one run's phases).
+pub fn print(label: &str, rows: &[(Phase, usize, Measured)], messages: usize) {
+    let base_kb = find(rows, Phase::Noop).map_or(0, |m| m.hwm_kb);
+    println!("\n{label}: qtriage against its peer, same run, same queue ({messages} messages)");
+    println!(
+        "{:<15} {:>8} {:>7} {:>8}  {:<12} {:>8} {:>7} {:>8}  {:>6} {:>6}  {:<44} verdict",
+        "command",
+        "wall s",
+        "CPU s",
+        "peak MiB",
+        "peer",
+        "wall s",
+        "CPU s",
+        "peak MiB",
+        "wall",
+        "CPU",
+        "goal"
+    );
+    for p in PAIRS {
+        let Some(ours) = find(rows, p.ours) else {
+            continue;
+        };
+        let peer = p.peer.map(|ph| (ph, find(rows, ph)));
+        let (peer_name, peer_cols, ratios) = match peer {
+            None => ("", String::new(), None),
+            Some((ph, None)) => (ph.name(), format!("{:>26}", "not measured"), None),
+            Some((ph, Some(m))) => (
+                ph.name(),
+                format!(
+                    "{:>8.3} {:>7.3} {:>8.1}",
+                    m.secs,
+                    m.user + m.sys,
+                    mib(m.hwm_kb)
+                ),
+                Some((
+                    ours.secs / m.secs.max(1e-9),
+                    (ours.user + ours.sys) / (m.user + m.sys).max(1e-9),
+                )),
+            ),
+        };
+        let per_msg = (ours.hwm_kb.saturating_sub(base_kb) * 1024) as f64 / messages.max(1) as f64;
+        let mut met = true;
+        let mut unknown = false;
+        let mut hold = |limit: Option<f64>, value: Option<f64>| match (limit, value) {
+            (Some(l), Some(v)) => met &= v <= l,
+            (Some(_), None) => unknown = true,
+            _ => {}
+        };
+        hold(p.max_wall, ratios.map(|r| r.0));
+        hold(p.max_cpu, ratios.map(|r| r.1));
+        hold(p.max_mib, Some(mib(ours.hwm_kb)));
+        hold(p.max_per_msg, Some(per_msg));
+        let verdict = match (met, unknown) {
+            (false, _) => "missed",
+            (true, true) => "not measured",
+            (true, false) => "met",
+        };
+        let ratio_cols = ratios.map_or(format!("{:>6} {:>6}", "", ""), |(w, c)| {
+            format!("{w:>5.2}x {c:>5.2}x")
+        });
+        println!(
+            "{:<15} {:>8.3} {:>7.3} {:>8.1}  {:<12} {:<26}  {}  {:<44} {}",
+            p.label,
+            ours.secs,
+            ours.user + ours.sys,
+            mib(ours.hwm_kb),
+            peer_name,
+            peer_cols,
+            ratio_cols,
+            p.goal,
+            verdict
+        );
+    }
+    println!("(wall and CPU are qtriage's / the peer's; CPU is user + system)");
+    if let Some(m) = find(rows, Phase::Top) {
+        let per_msg = (m.hwm_kb.saturating_sub(base_kb) * 1024) as f64 / messages.max(1) as f64;
+        println!("(`top --json` peaks at {per_msg:.0} B a message above an idle process)");
+    }
+}
