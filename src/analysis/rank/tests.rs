@@ -4,7 +4,7 @@ use std::sync::Arc;
 use super::*;
 use crate::analysis::cluster::{group_with_facts, AnalysisContext};
 use crate::analysis::{analyse, AnalysisInput};
-use crate::queue::{Channel, MessageId, MessageRecord, MessageState, Parts, Recipient};
+use crate::queue::{Channel, MessageRecord};
 
 const NOW: i64 = 1_795_430_000;
 
@@ -16,12 +16,9 @@ struct Rec<'a> {
 
 impl<'a> Rec<'a> {
     fn new(s: &'a Interner, id: u64) -> Rec<'a> {
-        let r = MessageRecord {
-            queued: NOW - 600,
-            size: 1000,
-            state: MessageState::InDelivery,
-            ..MessageRecord::listed(MessageId(id), Parts::default())
-        };
+        let mut r = crate::fixture::record::record(id);
+        r.queued = NOW - 600;
+        r.size = 1000;
         Rec { s, r }
     }
     fn sender(mut self, a: &str) -> Self {
@@ -46,14 +43,8 @@ impl<'a> Rec<'a> {
         self
     }
     fn rcpts(mut self, channel: Channel, n: usize) -> Self {
-        let list: Vec<Recipient> = (0..n)
-            .map(|i| Recipient {
-                address: self.s.intern(format!("r{i}@dest{i}.example").as_bytes()),
-                channel,
-                done: false,
-            })
-            .collect();
-        self.r.recipients = list.into_boxed_slice();
+        let list: Vec<String> = (0..n).map(|i| format!("r{i}@dest{i}.example")).collect();
+        crate::fixture::record::with_recipients(&mut self.r, self.s, channel, &list);
         self
     }
     fn subject(mut self, t: &str) -> Self {
