@@ -12,8 +12,11 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
-/// How long a test waits for qmail to do something (qmail-send acts within a second or two).
-pub const PATIENCE: Duration = Duration::from_secs(90);
+use crate::util::{deadline, poll};
+
+/// How long the queue must stay unchanged to count as settled: qmail-send logs `end msg`
+/// before it removes the files, and marks recipients done without a line.
+const QUIET: Duration = Duration::from_millis(500);
 
 /// conf-split of the kit's build (build.sh).
 pub const SPLIT: u32 = 23;
@@ -127,17 +130,18 @@ impl RealQmail {
     #[track_caller]
     pub fn settled(&self) -> crate::tree::Tree {
         let yank = self.queue().join("yanked");
-        let deadline = Instant::now() + PATIENCE;
         let mut last = crate::tree::walk(&self.queue(), &yank, true);
-        loop {
-            std::thread::sleep(Duration::from_millis(500));
+        let mut since = Instant::now();
+        poll(|| {
             let now = crate::tree::walk(&self.queue(), &yank, true);
-            if now == last {
-                return now;
+            if now != last {
+                last = now;
+                since = Instant::now();
+                return None;
             }
-            assert!(Instant::now() < deadline, "the queue kept changing");
-            last = now;
-        }
+            (since.elapsed() >= QUIET).then_some(now)
+        })
+        .expect("the queue kept changing")
     }
 
     /// Queue a message through the real qmail-queue as `uid`:`gid`, with the envelope on fd 1.
@@ -243,21 +247,16 @@ impl Send {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
-    /// Poll the log until `done` holds for its text, or fail after [`PATIENCE`].
+    /// Poll the log until `done` holds for its text, or fail after [`deadline`].
     #[track_caller]
     pub fn wait_log(&self, what: &str, done: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            let text = self.log();
-            if done(&text) {
-                return text;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "qmail-send did not log {what} within {PATIENCE:?}:\n{text}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        poll(|| Some(self.log()).filter(|text| done(text))).unwrap_or_else(|| {
+            panic!(
+                "qmail-send did not log {what} within {:?}:\n{}",
+                deadline(),
+                self.log()
+            )
+        })
     }
 
     /// TERM it and wait until it exited (its lock is free then); the full log.
@@ -271,10 +270,7 @@ impl Send {
             return;
         }
         signal(self.pid(), "TERM");
-        let deadline = Instant::now() + PATIENCE;
-        while matches!(self.child.try_wait(), Ok(None)) && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        poll(|| (!matches!(self.child.try_wait(), Ok(None))).then_some(()));
         if matches!(self.child.try_wait(), Ok(None)) {
             let _ = self.child.kill();
             let _ = self.child.wait();
