@@ -1,12 +1,12 @@
 //! `qtriage yanked [--json]`: the batches in the journal and the messages in the yank area.
 
+use super::wire::yanked::{BatchJson, MessageJson};
 use std::io::Write;
 
 use super::act;
 use super::{exit::ExitCode, GlobalArgs};
-use crate::actions::{self, BatchState, Direction};
+use crate::actions;
 use crate::queue::date::rfc3339;
-use crate::queue::MessageId;
 
 /// Arguments of `yanked`.
 #[derive(Debug, clap::Args)]
@@ -17,31 +17,6 @@ pub struct YankedArgs {
     /// The yank area (default: <queue>/yanked).
     #[arg(long, value_name = "DIR")]
     pub yank_dir: Option<std::path::PathBuf>,
-}
-
-/// A batch line of `yanked --json`.
-#[derive(serde::Serialize)]
-struct BatchJson<'a> {
-    r#type: &'static str,
-    batch: &'a str,
-    direction: Direction,
-    state: BatchState,
-    query: &'a str,
-    created: String,
-    messages: usize,
-    failed: usize,
-    in_yank_area: usize,
-}
-
-/// A message line of `yanked --json`.
-#[derive(serde::Serialize)]
-struct MessageJson<'a> {
-    r#type: &'static str,
-    id: MessageId,
-    files: Vec<&'static str>,
-    bytes: u64,
-    yanked_at: String,
-    batch: Option<&'a str>,
 }
 
 /// Run `yanked`.
