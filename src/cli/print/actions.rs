@@ -8,9 +8,10 @@ use crate::actions::{Direction, MtaStatus, Outcome, Plan, RecoveryReport, Refusa
 use crate::analysis::cluster::{cluster, AnalysisContext};
 use crate::analysis::key::{ClusterKey, KeyValue};
 pub use crate::cli::wire::actions::{
-    ActionJson, AuthExchangeJson, BatchJson, ClusterHitJson, DecodeAuthJson, FailedJson,
-    QmailSendJson, RecoveredJson, RemoveJson, SampleJson, SkippedJson,
+    ActionJson, BatchJson, ClusterHitJson, FailedJson, QmailSendJson, RecoveredJson, RemoveJson,
+    SampleJson, SkippedJson,
 };
+pub use crate::cli::wire::decode_auth::{AuthExchangeJson, DecodeAuthJson};
 use crate::queue::{Interner, MessageId, MessageRecord};
 
 /// How many messages the dry run samples, and how many clusters per key it names.

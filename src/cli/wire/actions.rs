@@ -1,6 +1,5 @@
-//! The actions' objects (`yank`, `restore`, `purge`, `expire`, `recover`, `remove`) and
-//! `decode-auth --json`: one object per run, documented field by field in docs/cli.md
-//! "Actions --json".
+//! The actions' objects (`yank`, `restore`, `purge`, `expire`, `recover`, `remove`): one object
+//! per run, documented field by field in docs/cli.md "Actions --json".
 
 use serde::Serialize;
 
@@ -147,30 +146,4 @@ pub struct RemoveJson {
     pub checked: usize,
     /// The ids the pattern matched, in split-directory then id order.
     pub matched: Vec<u64>,
-}
-
-/// One AUTH exchange of `decode-auth --json`.
-#[derive(Debug, Serialize)]
-pub struct AuthExchangeJson {
-    /// Line of the `AUTH` command (1-based).
-    pub line: usize,
-    /// `LOGIN` or `PLAIN`.
-    pub mechanism: Option<&'static str>,
-    /// The decoded user name, exact bytes; null when not seen.
-    pub user: Option<Text>,
-    /// A password was sent.
-    pub password_seen: bool,
-    /// The decoded password with `--show-passwords`, else null.
-    pub password: Option<Text>,
-    /// The server's final reply code; null when not seen.
-    pub reply: Option<u16>,
-    /// 2xx: true, 4xx/5xx: false, null when no reply was seen.
-    pub success: Option<bool>,
-}
-
-/// `decode-auth --json`: every exchange found.
-#[derive(Debug, Serialize)]
-pub struct DecodeAuthJson {
-    /// The exchanges, in transcript order.
-    pub exchanges: Vec<AuthExchangeJson>,
 }

@@ -7,6 +7,7 @@
 pub mod actions;
 pub mod check;
 pub mod clusters;
+pub mod decode_auth;
 pub mod logins;
 pub mod message;
 pub mod mta;
