@@ -131,15 +131,21 @@ impl RealQmail {
     pub fn settled(&self) -> crate::tree::Tree {
         let yank = self.queue().join("yanked");
         let mut last = crate::tree::walk(&self.queue(), &yank, true);
-        let mut since = Instant::now();
+        let mut walked = Instant::now();
+        // Walk once per QUIET, not once per poll: a walk reads every file, and one removed by
+        // qmail-send between its listing and its read fails the walk, so walking 25 times as
+        // often failed a test now and then.
         poll(|| {
-            let now = crate::tree::walk(&self.queue(), &yank, true);
-            if now != last {
-                last = now;
-                since = Instant::now();
+            if walked.elapsed() < QUIET {
                 return None;
             }
-            (since.elapsed() >= QUIET).then_some(now)
+            let now = crate::tree::walk(&self.queue(), &yank, true);
+            walked = Instant::now();
+            if now == last {
+                return Some(now);
+            }
+            last = now;
+            None
         })
         .expect("the queue kept changing")
     }
