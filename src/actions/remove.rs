@@ -71,76 +71,103 @@ pub fn remove_compat(
     };
     let outcome = match opts.mode {
         RemoveMode::ExpireAt(at) => {
-            let strings = Interner::new();
-            let records: Vec<_> = ids
-                .iter()
-                .filter_map(|id| read_one(queue, &strings, *id).ok())
-                .collect();
-            let eopts = ExpireOptions {
-                yank_dir: opts.yank_dir.clone(),
-                query: popts.query.clone(),
-                lifetime: 0,
-                now: opts.execute.now,
-                at: Some(at),
-            };
-            let plan = plan_expire(queue, &records, &eopts);
-            for r in &plan.refused {
-                let info = queue.path(Subdir::Info, r.id);
-                line(format!("not expired {}: {}", info.display(), r.reason));
-            }
-            let o = execute_with(&plan, &opts.execute, &progress, &mut |_, _| {})?;
-            let not_done: std::collections::HashSet<MessageId> = o
-                .vanished
-                .iter()
-                .copied()
-                .chain(o.skipped.iter().map(|r| r.id))
-                .chain(o.batch.iter().flat_map(|b| b.failed.iter().map(|f| f.0)))
-                .collect();
-            for m in plan.messages.iter().filter(|m| !not_done.contains(&m.id)) {
-                line(format!(
-                    "expired {}",
-                    queue.path(Subdir::Info, m.id).display()
-                ));
-            }
-            o
+            expire_compat(queue, ids, at, opts, &popts, &progress, &mut line)?
         }
         RemoveMode::Yank | RemoveMode::Delete => {
-            let plan = plan_yank_ids(queue, ids, &popts);
-            let on_move = &mut |from: &std::path::Path, to: &std::path::Path| {
-                line(format!("moved {} to {}", from.display(), to.display()))
-            };
-            let yanked = execute_with(&plan, &opts.execute, &progress, on_move)?;
-            // Messages qmail-queue may still be writing stay in the queue; say which.
-            let left: Vec<_> = plan
-                .refused
-                .iter()
-                .chain(&yanked.skipped)
-                .cloned()
-                .collect();
-            for r in &left {
-                line(format!("refused #{}: {}", r.id, r.reason));
-            }
-            let mut last = match (opts.mode, &yanked.batch) {
-                (RemoveMode::Delete, Some(b)) => {
-                    let sel = PurgeSelection::Batch(b.batch.clone());
-                    let purge = plan_purge(queue, &opts.yank_dir, &sel, &popts.query)?;
-                    let o = execute_with(&purge, &opts.execute, &progress, &mut |_, _| {})?;
-                    for m in &purge.messages {
-                        line(format!(
-                            "deleted {}",
-                            opts.yank_dir.join(yank_name(m.id, Subdir::Mess)).display()
-                        ));
-                    }
-                    o
-                }
-                _ => yanked,
-            };
-            last.skipped = left;
-            last
+            yank_compat(queue, ids, opts, &popts, &progress, &mut line)?
         }
     };
     match write_err {
         Some(e) => Err(ActionError::io("<stdout>", e)),
         None => Ok(outcome),
     }
+}
+
+/// `-x`/`-X`: expire the messages at `at`, saying `expired INFO` for each (`not expired INFO:
+/// reason` for one the plan refused).
+fn expire_compat(
+    queue: &Queue,
+    ids: &[MessageId],
+    at: i64,
+    opts: &RemoveOptions,
+    popts: &PlanOptions,
+    progress: &AtomicU64,
+    line: &mut dyn FnMut(String),
+) -> Result<Outcome, ActionError> {
+    let strings = Interner::new();
+    let records: Vec<_> = ids
+        .iter()
+        .filter_map(|id| read_one(queue, &strings, *id).ok())
+        .collect();
+    let eopts = ExpireOptions {
+        yank_dir: opts.yank_dir.clone(),
+        query: popts.query.clone(),
+        lifetime: 0,
+        now: opts.execute.now,
+        at: Some(at),
+    };
+    let plan = plan_expire(queue, &records, &eopts);
+    for r in &plan.refused {
+        let info = queue.path(Subdir::Info, r.id);
+        line(format!("not expired {}: {}", info.display(), r.reason));
+    }
+    let o = execute_with(&plan, &opts.execute, progress, &mut |_, _| {})?;
+    let not_done: std::collections::HashSet<MessageId> = o
+        .vanished
+        .iter()
+        .copied()
+        .chain(o.skipped.iter().map(|r| r.id))
+        .chain(o.batch.iter().flat_map(|b| b.failed.iter().map(|f| f.0)))
+        .collect();
+    for m in plan.messages.iter().filter(|m| !not_done.contains(&m.id)) {
+        line(format!(
+            "expired {}",
+            queue.path(Subdir::Info, m.id).display()
+        ));
+    }
+    Ok(o)
+}
+
+/// `-r` (and `-d`, which then purges the batch): yank the messages, saying `moved FROM to TO`
+/// per file, `refused #ID: reason` per message left in the queue, `deleted FILE` per purge.
+fn yank_compat(
+    queue: &Queue,
+    ids: &[MessageId],
+    opts: &RemoveOptions,
+    popts: &PlanOptions,
+    progress: &AtomicU64,
+    line: &mut dyn FnMut(String),
+) -> Result<Outcome, ActionError> {
+    let plan = plan_yank_ids(queue, ids, popts);
+    let on_move = &mut |from: &std::path::Path, to: &std::path::Path| {
+        line(format!("moved {} to {}", from.display(), to.display()))
+    };
+    let yanked = execute_with(&plan, &opts.execute, progress, on_move)?;
+    // Messages qmail-queue may still be writing stay in the queue; say which.
+    let left: Vec<_> = plan
+        .refused
+        .iter()
+        .chain(&yanked.skipped)
+        .cloned()
+        .collect();
+    for r in &left {
+        line(format!("refused #{}: {}", r.id, r.reason));
+    }
+    let mut last = match (opts.mode, &yanked.batch) {
+        (RemoveMode::Delete, Some(b)) => {
+            let sel = PurgeSelection::Batch(b.batch.clone());
+            let purge = plan_purge(queue, &opts.yank_dir, &sel, &popts.query)?;
+            let o = execute_with(&purge, &opts.execute, progress, &mut |_, _| {})?;
+            for m in &purge.messages {
+                line(format!(
+                    "deleted {}",
+                    opts.yank_dir.join(yank_name(m.id, Subdir::Mess)).display()
+                ));
+            }
+            o
+        }
+        _ => yanked,
+    };
+    last.skipped = left;
+    Ok(last)
 }

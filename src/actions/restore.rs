@@ -5,6 +5,7 @@
 //! a conflict means someone put a file there by hand (or qmail-send rebuilt an envelope).
 
 use std::collections::HashSet;
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 use super::area::{journal_dir, list_yanked, YankedMessage};
@@ -13,6 +14,8 @@ use super::journal::{self, Batch, Direction, JOURNAL_SUFFIX};
 use super::mover::yank_name;
 use super::plan::{Plan, PlannedMessage, Refusal, RefusalReason};
 use super::yank::{new_plan, PlanOptions};
+use crate::queue::listing::open_dir;
+use crate::queue::read::{read_at, Stop};
 use crate::queue::{MessageId, Queue, Subdir};
 
 /// Which yanked messages to restore.
@@ -71,6 +74,8 @@ pub fn plan_restore(
             Some(ids.collect())
         }
     };
+    // The yank area's files are read like the queue's: no link followed, no FIFO opened.
+    let area = open_dir(yank_dir).ok();
     for y in yanked
         .iter()
         .filter(|y| wanted.as_ref().is_none_or(|w| w.contains(&y.id)))
@@ -83,7 +88,7 @@ pub fn plan_restore(
             None => plan.messages.push(PlannedMessage {
                 id: y.id,
                 files: y.files.iter().collect(),
-                recipients: count_recipients(yank_dir, y),
+                recipients: area.as_ref().map_or(0, |a| count_recipients(a, y)),
                 bytes: y.bytes,
                 set_mtime: None,
                 old_mtime: None,
@@ -165,15 +170,25 @@ pub(super) fn unexpire_refusal(
 }
 
 /// The most bytes of a yanked envelope read to count recipients.
-const COUNT_CAP: u64 = 16 * 1024 * 1024;
+const COUNT_CAP: usize = 16 * 1024 * 1024;
 
 /// Recipients of a yanked message: records of local + remote, else the T records of todo/intd.
-fn count_recipients(yank_dir: &Path, y: &YankedMessage) -> u32 {
-    use std::io::Read;
+/// The files are read through the queue's one bounded no-follow read, below the yank area's
+/// directory `area`: a link planted there is not followed, a FIFO does not hang the restore
+/// (either counts no recipient).
+fn count_recipients(area: &OwnedFd, y: &YankedMessage) -> u32 {
     let read = |s: Subdir| -> Vec<u8> {
         let mut buf = Vec::new();
-        if let Ok(f) = std::fs::File::open(yank_dir.join(yank_name(y.id, s))) {
-            let _ = f.take(COUNT_CAP).read_to_end(&mut buf);
+        if read_at(
+            area.as_fd(),
+            &yank_name(y.id, s),
+            COUNT_CAP,
+            Stop::Cap,
+            &mut buf,
+        )
+        .is_err()
+        {
+            buf.clear();
         }
         buf
     };

@@ -30,19 +30,13 @@ pub fn cluster(
 mod tests {
     use super::*;
     use crate::analysis::key::KeyValue;
-    use crate::queue::{MessageId, MessageState, Parts};
 
     fn rec(id: u64, ip: Option<crate::queue::Sym>, queued: i64) -> MessageRecord {
-        MessageRecord {
-            queued,
-            size: 100,
-            state: MessageState::InDelivery,
-            origin: crate::queue::Origin {
-                ip,
-                ..Default::default()
-            },
-            ..MessageRecord::listed(MessageId(id), Parts::default())
-        }
+        let mut r = crate::fixture::record::record(id);
+        r.queued = queued;
+        r.size = 100;
+        r.origin.ip = ip;
+        r
     }
 
     #[test]

@@ -296,9 +296,10 @@ mod tests {
         let now = 1_795_430_000;
         // 27 messages in the last hour, 3 older: 27 times 1/60 prints 0.4, where 27/60 is 0.5.
         let records: Vec<MessageRecord> = (0..30u64)
-            .map(|i| MessageRecord {
-                queued: if i < 27 { now - 60 } else { now - 7200 },
-                ..MessageRecord::listed(MessageId(i), Parts::default())
+            .map(|i| {
+                let mut r = MessageRecord::listed(MessageId(i), Parts::default());
+                r.queued = if i < 27 { now - 60 } else { now - 7200 };
+                r
             })
             .collect();
         let ctx = AnalysisContext {

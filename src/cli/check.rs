@@ -1,10 +1,9 @@
 //! `qtriage check`: the queue's consistency report (src/queue/check.rs) plus the yank area's
 //! unfinished batches, as text or one JSON object; it never changes anything.
 
+use super::wire::check::{CheckJson, FindingJson};
 use std::io::Write;
 use std::path::PathBuf;
-
-use serde::Serialize;
 
 use super::print::json::{write_line, Text};
 use super::{exit::ExitCode, GlobalArgs};
@@ -24,26 +23,6 @@ pub struct CheckArgs {
     /// The yank area whose journal is checked (default: <queue>/yanked).
     #[arg(long, value_name = "DIR")]
     pub yank_dir: Option<PathBuf>,
-}
-
-/// One finding on the wire.
-#[derive(Debug, Serialize)]
-struct FindingJson {
-    kind: &'static str,
-    id: Option<u64>,
-    files: Vec<Text>,
-    detail: String,
-    repair: String,
-}
-
-/// `check --json`.
-#[derive(Debug, Serialize)]
-struct CheckJson {
-    queue: String,
-    messages: u64,
-    files: u64,
-    findings: Vec<FindingJson>,
-    notes: Vec<String>,
 }
 
 fn path_bytes(p: &std::path::Path) -> &[u8] {

@@ -1,11 +1,10 @@
 //! `qtriage clusters`: the queue grouped by one key, as an aligned table or one JSON object per
 //! cluster; also the loading and printing that `top` shares.
 
+pub use super::wire::clusters::ClusterJson;
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
-
-use serde::Serialize;
 
 use super::print::json::{write_line, Text};
 use super::{exit::ExitCode, GlobalArgs};
@@ -249,38 +248,6 @@ pub fn run(
     } else {
         ExitCode::Success
     })
-}
-
-/// One cluster of `clusters --json` and `top --json` (docs/cli.md "clusters").
-#[derive(Debug, Serialize)]
-pub struct ClusterJson {
-    /// The key name (`auth-user`, ...).
-    pub by: &'static str,
-    /// The value; null for the `(none)` cluster.
-    pub value: Option<Text>,
-    /// Messages in the cluster.
-    pub messages: usize,
-    /// Envelope recipients over its messages.
-    pub recipients: usize,
-    /// Sum of mess file sizes.
-    pub bytes: u64,
-    /// Oldest birth time, RFC 3339 UTC; null when no member's is known.
-    pub first_queued: Option<String>,
-    /// Newest birth time, RFC 3339 UTC; null when no member's is known.
-    pub last_queued: Option<String>,
-    /// Messages a minute queued over the hour before now.
-    pub per_minute: f64,
-    /// Culprit score 0-100.
-    pub score: f64,
-    /// `culprit`, `suspect` or `legit`; null for the `(none)` cluster (never ranked).
-    pub verdict: Option<&'static str>,
-    /// Summary, then one line per signal.
-    pub reasons: Vec<String>,
-    /// The query selecting exactly this cluster's messages.
-    pub query: String,
-    /// `clusters --ages`: messages per qshape age bucket (absent otherwise).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ages: Option<ages::Ages>,
 }
 
 impl ClusterJson {

@@ -213,31 +213,20 @@ pub fn line(r: &MessageRecord, strings: &Interner) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::queue::{Channel, HeaderFields, MessageId, MessageState, Origin, RecipientSummary};
+    use crate::fixture::record::{record, with_recipients};
+    use crate::queue::Channel;
 
     #[test]
     fn text_line_is_sanitized_wherever_it_goes() {
         let s = Interner::new();
-        let r = MessageRecord {
-            id: MessageId(7),
-            queued: 1_795_428_000,
-            size: 99,
-            parts: Default::default(),
-            state: MessageState::InDelivery,
-            sender: Some(s.intern(b"evil\x1b[2J@spam.example")),
-            recipients: RecipientSummary::of(&s, [(&b"a@b.example"[..], Channel::Remote)]),
-            qp: None,
-            origin: Origin {
-                kind: OriginKind::Smtp,
-                ip: Some(s.intern(b"192.0.2.1")),
-                ..Origin::default()
-            },
-            headers: HeaderFields {
-                subject: Some(s.intern("pay\u{202e}lapyap".as_bytes())),
-                ..HeaderFields::default()
-            },
-            problems: Box::new([]),
-        };
+        let mut r = record(7);
+        r.queued = 1_795_428_000;
+        r.size = 99;
+        r.sender = Some(s.intern(b"evil\x1b[2J@spam.example"));
+        with_recipients(&mut r, &s, Channel::Remote, &["a@b.example"]);
+        r.origin.kind = OriginKind::Smtp;
+        r.origin.ip = Some(s.intern(b"192.0.2.1"));
+        r.headers.subject = Some(s.intern("pay\u{202e}lapyap".as_bytes()));
         assert_eq!(
             line(&r, &s),
             "2026-11-23T10:00:00Z  #7  99  smtp:192.0.2.1  <evil\\e[2J@spam.example>  a@b.example  pay\\u{202e}lapyap\n"

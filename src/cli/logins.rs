@@ -1,5 +1,6 @@
 //! `qtriage logins`: failed and successful logins per account and per IP, from the --log files.
 
+use super::wire::logins::{AccountJson, IpJson, SourceJson};
 use std::io::Write;
 
 use super::{exit::ExitCode, GlobalArgs};
@@ -132,30 +133,6 @@ fn write_ips(out: &mut dyn Write, ips: &[IpSummary]) -> std::io::Result<()> {
         )?;
     }
     Ok(())
-}
-
-#[derive(serde::Serialize)]
-struct AccountJson<'a> {
-    r#type: &'static str,
-    #[serde(flatten)]
-    account: &'a AccountSummary,
-    first_failure_at: Option<String>,
-    first_success_at: Option<String>,
-}
-
-#[derive(serde::Serialize)]
-struct IpJson<'a> {
-    r#type: &'static str,
-    #[serde(flatten)]
-    ip: &'a IpSummary,
-    burst_start_at: Option<String>,
-}
-
-#[derive(serde::Serialize)]
-struct SourceJson<'a> {
-    r#type: &'static str,
-    #[serde(flatten)]
-    source: &'a SourceReport,
 }
 
 fn write_json(

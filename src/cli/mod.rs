@@ -31,6 +31,7 @@ pub mod restore;
 pub mod stat;
 pub mod top;
 pub mod watch;
+pub mod wire;
 pub mod yank;
 pub mod yanked;
 

@@ -1,5 +1,6 @@
 //! `qtriage mta [stop|start]`: is qmail-send running; optionally stop or start it.
 
+use super::wire::mta::StatusJson;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -28,13 +29,6 @@ pub enum MtaAction {
     Stop,
     /// Run mta_start and wait (up to mta_wait seconds) until lock/sendmutex is held.
     Start,
-}
-
-#[derive(serde::Serialize)]
-struct StatusJson<'a> {
-    running: bool,
-    pid: Option<u32>,
-    comm: Option<&'a str>,
 }
 
 fn print_status(out: &mut dyn Write, s: &MtaStatus, json: bool) -> std::io::Result<()> {

@@ -79,68 +79,97 @@ fn run_inner(
         query: sel.text.clone(),
     };
     let plan = actions::plan_yank(&queue, &sel.records, &popts);
-    let json = args.act.json;
     if plan.messages.is_empty() {
-        if json {
-            write_line(
-                out,
-                &ActionJson::nothing(&plan, &sel.unknown_json(), args.act.apply),
-            )?;
-        } else {
-            act::print_unknown(out, &sel.unknown, "not in the queue")?;
-            if !plan.refused.is_empty() {
-                act::print_problems(out, &plan, None)?;
-                writeln!(
-                    out,
-                    "nothing to yank: qmail-queue has not finished queueing any of them"
-                )?;
-            } else {
-                match &sel.query {
-                    Some(_) => {
-                        writeln!(out, "no messages match {:?}", act::query_text(&args.query))?
-                    }
-                    None => writeln!(out, "no message of --ids is in the queue")?,
-                }
-            }
-        }
+        report_nothing(out, args, &sel, &plan)?;
         return Ok(ExitCode::NoMatch);
     }
     if !args.act.apply {
-        if json {
-            let j = ActionJson::dry_run(&plan, &sel.unknown_json(), act::apply_command())
-                .with_records(&sel.records, &strings);
-            write_line(out, &j)?;
-        } else {
-            act::print_unknown(out, &sel.unknown, "not in the queue")?;
-            let mut keys = sel
-                .query
-                .as_ref()
-                .map(|q| q.cluster_keys())
-                .unwrap_or_default();
-            if keys.is_empty() {
-                keys = DEFAULT_KEYS.to_vec();
-            }
-            let shown = Selection {
-                records: &sel.records,
-                rest: &sel.rest,
-                keys: &keys,
-                now: super::clusters::now()?,
-            };
-            print_dry_run(out, &plan, &shown, &strings)?;
-            act::print_problems(out, &plan, None)?;
-        }
+        report_dry_run(out, args, &sel, &plan, &strings)?;
         return Ok(sel.exit());
     }
     let outcome = act::execute(&plan, &opts)?;
     act::print_recovered(&outcome);
+    report_applied(out, args.act.json, &sel, &plan, &outcome)
+}
+
+/// Nothing to yank: say why (nothing matched, or none has finished queueing).
+fn report_nothing(
+    out: &mut dyn Write,
+    args: &YankArgs,
+    sel: &Selected,
+    plan: &Plan,
+) -> anyhow::Result<()> {
+    if args.act.json {
+        let j = ActionJson::nothing(plan, &sel.unknown_json(), args.act.apply);
+        write_line(out, &j)?;
+        return Ok(());
+    }
+    act::print_unknown(out, &sel.unknown, "not in the queue")?;
+    if !plan.refused.is_empty() {
+        act::print_problems(out, plan, None)?;
+        writeln!(
+            out,
+            "nothing to yank: qmail-queue has not finished queueing any of them"
+        )?;
+    } else {
+        match &sel.query {
+            Some(_) => writeln!(out, "no messages match {:?}", act::query_text(&args.query))?,
+            None => writeln!(out, "no message of --ids is in the queue")?,
+        }
+    }
+    Ok(())
+}
+
+/// The dry run: the plan with the clusters it hits and a sample, and the command to apply it.
+fn report_dry_run(
+    out: &mut dyn Write,
+    args: &YankArgs,
+    sel: &Selected,
+    plan: &Plan,
+    strings: &Interner,
+) -> anyhow::Result<()> {
+    if args.act.json {
+        let j = ActionJson::dry_run(plan, &sel.unknown_json(), act::apply_command())
+            .with_records(&sel.records, strings);
+        write_line(out, &j)?;
+        return Ok(());
+    }
+    act::print_unknown(out, &sel.unknown, "not in the queue")?;
+    let mut keys = sel
+        .query
+        .as_ref()
+        .map(|q| q.cluster_keys())
+        .unwrap_or_default();
+    if keys.is_empty() {
+        keys = DEFAULT_KEYS.to_vec();
+    }
+    let shown = Selection {
+        records: &sel.records,
+        rest: &sel.rest,
+        keys: &keys,
+        now: super::clusters::now()?,
+    };
+    print_dry_run(out, plan, &shown, strings)?;
+    act::print_problems(out, plan, None)?;
+    Ok(())
+}
+
+/// After `--apply`: the batch written and how to undo it, or why nothing was yanked.
+fn report_applied(
+    out: &mut dyn Write,
+    json: bool,
+    sel: &Selected,
+    plan: &Plan,
+    outcome: &actions::Outcome,
+) -> anyhow::Result<ExitCode> {
     if json {
         write_line(
             out,
-            &ActionJson::applied(&plan, &sel.unknown_json(), &outcome),
+            &ActionJson::applied(plan, &sel.unknown_json(), outcome),
         )?;
     } else {
         act::print_unknown(out, &sel.unknown, "not in the queue")?;
-        act::print_problems(out, &plan, Some(&outcome))?;
+        act::print_problems(out, plan, Some(outcome))?;
     }
     let Some(b) = &outcome.batch else {
         if !json {

@@ -1,12 +1,12 @@
 //! `qtriage yanked [--json]`: the batches in the journal and the messages in the yank area.
 
+use super::wire::yanked::{BatchJson, MessageJson};
 use std::io::Write;
 
 use super::act;
 use super::{exit::ExitCode, GlobalArgs};
-use crate::actions::{self, BatchState, Direction};
+use crate::actions;
 use crate::queue::date::rfc3339;
-use crate::queue::MessageId;
 
 /// Arguments of `yanked`.
 #[derive(Debug, clap::Args)]
@@ -17,31 +17,6 @@ pub struct YankedArgs {
     /// The yank area (default: <queue>/yanked).
     #[arg(long, value_name = "DIR")]
     pub yank_dir: Option<std::path::PathBuf>,
-}
-
-/// A batch line of `yanked --json`.
-#[derive(serde::Serialize)]
-struct BatchJson<'a> {
-    r#type: &'static str,
-    batch: &'a str,
-    direction: Direction,
-    state: BatchState,
-    query: &'a str,
-    created: String,
-    messages: usize,
-    failed: usize,
-    in_yank_area: usize,
-}
-
-/// A message line of `yanked --json`.
-#[derive(serde::Serialize)]
-struct MessageJson<'a> {
-    r#type: &'static str,
-    id: MessageId,
-    files: Vec<&'static str>,
-    bytes: u64,
-    yanked_at: String,
-    batch: Option<&'a str>,
 }
 
 /// Run `yanked`.
@@ -59,9 +34,24 @@ pub fn run(
     };
     let yank_dir = flags.yank_dir(&queue);
     let ledger = actions::Ledger::load(&yank_dir)?;
-    for (i, b) in ledger.batches.iter().enumerate() {
-        let in_area = ledger.in_yank_area(i);
-        let j = BatchJson {
+    let batches = batch_lines(&ledger);
+    let messages = message_lines(&ledger);
+    if args.json {
+        write_json(out, &batches, &messages)?;
+    } else {
+        let orphans = ledger.orphans().count();
+        write_text(out, &batches, &messages, orphans, &yank_dir)?;
+    }
+    Ok(ExitCode::Success)
+}
+
+/// One line per batch of the journal, oldest first.
+fn batch_lines(ledger: &actions::Ledger) -> Vec<BatchJson<'_>> {
+    ledger
+        .batches
+        .iter()
+        .enumerate()
+        .map(|(i, b)| BatchJson {
             r#type: "batch",
             batch: &b.header.batch,
             direction: b.header.direction,
@@ -70,56 +60,80 @@ pub fn run(
             created: rfc3339(b.header.created),
             messages: b.messages.len(),
             failed: b.failed.len(),
-            in_yank_area: in_area,
-        };
-        if args.json {
-            super::print::json::write_line(out, &j)?;
-        } else {
-            writeln!(
-                out,
-                "batch {}  {:<7}  {:<11}  {} messages ({} in the yank area, {} failed)  {}  {}",
-                j.batch,
-                j.direction.name(),
-                format!("{:?}", j.state).to_lowercase(),
-                j.messages,
-                j.in_yank_area,
-                j.failed,
-                j.created,
-                crate::sanitize::sanitize_str(j.query)
-            )?;
-        }
-    }
-    let orphans = ledger.orphans().count();
-    if !args.json {
-        writeln!(
-            out,
-            "{} yanked messages in {} ({orphans} without a batch, e.g. yanked by qmail-remove)",
-            ledger.messages.len(),
-            yank_dir.display()
-        )?;
-    }
-    for m in &ledger.messages {
-        let j = MessageJson {
+            in_yank_area: ledger.in_yank_area(i),
+        })
+        .collect()
+}
+
+/// One line per message in the yank area, with the batch that yanked it.
+fn message_lines(ledger: &actions::Ledger) -> Vec<MessageJson<'_>> {
+    ledger
+        .messages
+        .iter()
+        .map(|m| MessageJson {
             r#type: "message",
             id: m.id,
             files: m.files.iter().map(|s| s.name()).collect(),
             bytes: m.bytes,
             yanked_at: rfc3339(m.yanked_at),
             batch: ledger.batch_of(m.id),
-        };
-        if args.json {
-            super::print::json::write_line(out, &j)?;
-        } else {
-            writeln!(
-                out,
-                "  #{}  {}  {} bytes  {}  {}",
-                j.id,
-                j.files.join(","),
-                j.bytes,
-                j.yanked_at,
-                j.batch.unwrap_or("-")
-            )?;
-        }
+        })
+        .collect()
+}
+
+/// `--json`: the batches, then the messages, one object a line.
+fn write_json(
+    out: &mut dyn Write,
+    batches: &[BatchJson<'_>],
+    messages: &[MessageJson<'_>],
+) -> std::io::Result<()> {
+    for j in batches {
+        super::print::json::write_line(out, j)?;
     }
-    Ok(ExitCode::Success)
+    for j in messages {
+        super::print::json::write_line(out, j)?;
+    }
+    Ok(())
+}
+
+/// The text: a line per batch, the count of messages and orphans, a line per message.
+fn write_text(
+    out: &mut dyn Write,
+    batches: &[BatchJson<'_>],
+    messages: &[MessageJson<'_>],
+    orphans: usize,
+    yank_dir: &std::path::Path,
+) -> std::io::Result<()> {
+    for j in batches {
+        writeln!(
+            out,
+            "batch {}  {:<7}  {:<11}  {} messages ({} in the yank area, {} failed)  {}  {}",
+            j.batch,
+            j.direction.name(),
+            format!("{:?}", j.state).to_lowercase(),
+            j.messages,
+            j.in_yank_area,
+            j.failed,
+            j.created,
+            crate::sanitize::sanitize_str(j.query)
+        )?;
+    }
+    writeln!(
+        out,
+        "{} yanked messages in {} ({orphans} without a batch, e.g. yanked by qmail-remove)",
+        messages.len(),
+        yank_dir.display()
+    )?;
+    for j in messages {
+        writeln!(
+            out,
+            "  #{}  {}  {} bytes  {}  {}",
+            j.id,
+            j.files.join(","),
+            j.bytes,
+            j.yanked_at,
+            j.batch.unwrap_or("-")
+        )?;
+    }
+    Ok(())
 }

@@ -2,15 +2,16 @@
 //! `text:` and `qtriage remove`.
 //!
 //! Like the scan (`queue/scan.rs`), each file is opened with `openat(O_NOFOLLOW|O_NONBLOCK)`
-//! relative to its split directory, which is itself opened with `O_NOFOLLOW|O_DIRECTORY`, so
-//! neither a linked file nor a linked directory is followed and a FIFO cannot block. Every read
+//! relative to its split directory, which is itself opened one component at a time from the
+//! queue root with `O_NOFOLLOW|O_DIRECTORY` ([`open_message_dir`]), so neither a linked file nor
+//! a linked directory is followed and a FIFO cannot block. Every read
 //! stops at a cap the caller names.
 
 use std::io;
 use std::os::fd::{AsFd, OwnedFd};
 use std::sync::OnceLock;
 
-use crate::queue::listing::open_dir;
+use crate::queue::read::open_message_dir;
 use crate::queue::{MessageId, Queue, Subdir};
 
 pub use crate::queue::read::{read_at, FileStat, ReadFailure, Stop};
@@ -43,10 +44,8 @@ impl<'a> MessReader<'a> {
         let layout = self.queue.layout();
         let bucket = layout.bucket(id) as usize;
         let dir = self.dirs.get(bucket).and_then(|slot| {
-            slot.get_or_init(|| {
-                open_dir(&self.queue.root().join(layout.dir_of(Subdir::Mess, id))).ok()
-            })
-            .as_ref()
+            slot.get_or_init(|| open_message_dir(self.queue, Subdir::Mess, id).ok())
+                .as_ref()
         });
         let Some(dir) = dir else {
             buf.clear();

@@ -1,12 +1,14 @@
 //! Bounded, no-follow read of one queue file: the single way the core opens message files.
 
 use std::io;
-use std::os::fd::BorrowedFd;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::path::PathBuf;
 
 use rustix::buffer::spare_capacity;
 use rustix::fs::{FileType, Mode, OFlags};
 
 use super::headers::{header_end, FIRST_READ};
+use super::{MessageId, Queue, Subdir};
 
 /// Where a read may stop before its cap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -207,6 +209,99 @@ pub fn read_at(
     Ok(FileStat {
         size,
         mtime: st.st_mtime,
+    })
+}
+
+/// Why one message's file could not be read by [`read_message_file`]: the message, the path
+/// refused and why.
+#[derive(Debug, thiserror::Error)]
+pub enum MessageFileError {
+    /// A directory on the way from the queue root to the file is a symbolic link (or not a
+    /// directory at all): never followed, wherever in the path it is.
+    #[error("message #{id}: {}: not a directory of the queue (a symbolic link is not followed)", dir.display())]
+    LinkedDirectory {
+        /// The message.
+        id: MessageId,
+        /// The directory refused.
+        dir: PathBuf,
+    },
+    /// A directory on the way could not be opened (missing, permission...).
+    #[error("message #{id}: {}: {source}", dir.display())]
+    Directory {
+        /// The message.
+        id: MessageId,
+        /// The directory that failed.
+        dir: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+    /// The file itself was refused or failed (see [`ReadFailure`]).
+    #[error("message #{id}: {}: {source}", path.display())]
+    File {
+        /// The message.
+        id: MessageId,
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: ReadFailure,
+    },
+}
+
+/// Open the directory that holds `subdir`'s file of message `id`, one path component at a time
+/// from the queue root, each with `O_NOFOLLOW|O_DIRECTORY`: a symbolic link anywhere below the
+/// root (`mess -> /elsewhere` as surely as `mess/7 -> /elsewhere`) is refused. `O_NOFOLLOW` on a
+/// whole path only refuses a link in its last component. The root itself is opened as the
+/// operator named it (`/var/qmail/queue` is often a link to a bigger disk).
+pub fn open_message_dir(
+    queue: &Queue,
+    subdir: Subdir,
+    id: MessageId,
+) -> Result<OwnedFd, MessageFileError> {
+    let root = queue.root();
+    let dir_error = |dir: PathBuf, e: rustix::io::Errno| match e {
+        rustix::io::Errno::LOOP | rustix::io::Errno::NOTDIR | rustix::io::Errno::MLINK => {
+            MessageFileError::LinkedDirectory { id, dir }
+        }
+        e => MessageFileError::Directory {
+            id,
+            dir,
+            source: e.into(),
+        },
+    };
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    let mut fd = rustix::fs::open(root, flags, Mode::empty())
+        .map_err(|e| dir_error(root.to_path_buf(), e))?;
+    let mut dir = root.to_path_buf();
+    for part in queue.layout().dir_of(subdir, id).iter() {
+        dir.push(part);
+        fd = rustix::fs::openat(&fd, part, flags | OFlags::NOFOLLOW, Mode::empty())
+            .map_err(|e| dir_error(dir.clone(), e))?;
+    }
+    Ok(fd)
+}
+
+/// Read `subdir`'s file of message `id` into `buf` (cleared first), at most `cap` bytes,
+/// stopping early as `stop` says: [`read_at`] below the directory [`open_message_dir`] opens,
+/// so no symbolic link is followed anywhere in the queue. For a reader of one message at a time
+/// (the TUI's inspector); a scan keeps its directories open instead.
+pub fn read_message_file(
+    queue: &Queue,
+    subdir: Subdir,
+    id: MessageId,
+    cap: usize,
+    stop: Stop,
+    buf: &mut Vec<u8>,
+) -> Result<FileStat, MessageFileError> {
+    buf.clear();
+    let dir = open_message_dir(queue, subdir, id)?;
+    read_at(dir.as_fd(), &id.0.to_string(), cap, stop, buf).map_err(|source| {
+        MessageFileError::File {
+            id,
+            path: queue.path(subdir, id),
+            source,
+        }
     })
 }
 

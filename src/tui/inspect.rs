@@ -1,17 +1,15 @@
 //! Build the inspector's content for one message from a bounded read of its mess file.
 //!
-//! Runs on the worker thread. The read never follows a symlink, never blocks on a FIFO and stops
-//! at [`HEADER_CAP`] header bytes plus [`BODY_PREVIEW`] body bytes. Every string produced is
+//! Runs on the worker thread. The read is the queue's ([`read_message_file`]): it never follows a
+//! symlink, never blocks on a FIFO and stops at [`HEADER_CAP`] header bytes plus [`BODY_PREVIEW`]
+//! body bytes. Every string produced is
 //! already sanitized, so the view only lays it out.
-
-use std::io::Read;
-
-use rustix::fs::{FileType, Mode, OFlags, CWD};
 
 use super::state::Inspection;
 use crate::logs::LogAttribution;
 use crate::queue::date::rfc3339;
 use crate::queue::headers::{decode_text_cow, fields, header_end, HEADER_CAP};
+use crate::queue::read::{read_message_file, Stop};
 use crate::queue::{
     AuthSource, Interner, MessageRecord, OriginKind, Queue, RecipientList, Subdir, Sym,
 };
@@ -182,28 +180,22 @@ fn body_lines(body: &[u8]) -> Vec<String> {
     out
 }
 
-/// Read the head of the mess file: no symlinks, no FIFOs, at most the header cap plus preview.
+/// Read the head of the mess file through the queue's one bounded no-follow read: no symbolic
+/// link anywhere below the queue root, no FIFO, at most the header cap plus the preview.
 fn read_bounded(queue: &Queue, r: &MessageRecord) -> Result<Vec<u8>, String> {
     if !r.parts.has(Subdir::Mess) {
         return Err("no mess file (info without mess)".into());
     }
-    let path = queue.path(Subdir::Mess, r.id);
-    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
-    let fd = rustix::fs::openat(CWD, &path, flags, Mode::empty()).map_err(|e| {
-        format!(
-            "{}: {e}",
-            sanitize_bytes(path.as_os_str().as_encoded_bytes())
-        )
-    })?;
-    let st = rustix::fs::fstat(&fd).map_err(|e| e.to_string())?;
-    if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile {
-        return Err("mess is not a regular file; not read".into());
-    }
-    let mut buf = Vec::with_capacity(16 * 1024);
-    let file = std::fs::File::from(fd);
-    file.take((HEADER_CAP + BODY_PREVIEW) as u64)
-        .read_to_end(&mut buf)
-        .map_err(|e| e.to_string())?;
+    let mut buf = Vec::new();
+    read_message_file(
+        queue,
+        Subdir::Mess,
+        r.id,
+        HEADER_CAP + BODY_PREVIEW,
+        Stop::Cap,
+        &mut buf,
+    )
+    .map_err(|e| sanitize_bytes(e.to_string().as_bytes()).into_owned())?;
     Ok(buf)
 }
 
@@ -306,5 +298,52 @@ mod tests {
             .envelope
             .iter()
             .any(|l| l == "log line: no longer in its file (rotated?)"));
+    }
+
+    /// Issue 21: the inspector reads through the queue, which refuses a link anywhere below the
+    /// root; its own `openat(O_NOFOLLOW)` of the whole path followed a linked split directory.
+    #[test]
+    fn a_linked_directory_on_the_way_to_the_mess_file_is_not_followed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let fq = QueueBuilder::new(dir.path().join("queue"))
+            .split(3)
+            .create()
+            .expect("queue");
+        let id = fq
+            .add(&MessageSpec::new().subject("the real one"))
+            .expect("add");
+        let q = Queue::open(fq.root(), QueueOptions::default()).expect("open");
+        let strings = Interner::new();
+        let s = scan(&q, &strings, ScanOptions::default(), &Progress::default()).expect("scan");
+        let r = &s.records[0];
+        assert!(inspect(&q, &strings, r, None).problem.is_none());
+        // An attacker's directory holding a file of the same name, linked in as mess/N.
+        let elsewhere = dir.path().join("elsewhere");
+        std::fs::create_dir(&elsewhere).expect("elsewhere");
+        std::fs::write(
+            elsewhere.join(id.to_string()),
+            b"Subject: followed\n\nsecret\n",
+        )
+        .expect("planted");
+        fq.symlink_split_dir(Subdir::Mess, q.layout().bucket(id), &elsewhere)
+            .expect("link split dir");
+        let i = inspect(&q, &strings, r, None);
+        assert!(i.subject.is_none() && i.body.is_empty(), "{i:?}");
+        let why = i.problem.expect("refused");
+        assert!(why.contains("symbolic link is not followed"), "{why}");
+        // The same with the whole mess/ directory a link: a link in the middle of the path.
+        let other = dir.path().join("other");
+        std::fs::create_dir_all(other.join(q.layout().bucket(id).to_string())).expect("other");
+        std::fs::copy(
+            elsewhere.join(id.to_string()),
+            other
+                .join(q.layout().bucket(id).to_string())
+                .join(id.to_string()),
+        )
+        .expect("planted");
+        fq.symlink_subdir(Subdir::Mess, &other).expect("link mess");
+        let i = inspect(&q, &strings, r, None);
+        assert!(i.subject.is_none() && i.body.is_empty(), "{i:?}");
+        assert!(i.problem.is_some_and(|p| p.contains("/mess:")));
     }
 }

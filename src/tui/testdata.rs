@@ -9,9 +9,9 @@ use super::state::{
 use super::worker::clustering;
 use crate::actions::{BatchState, Direction, MtaStatus, Plan, PlannedMessage, RestoreSelection};
 use crate::analysis::key::ClusterKey;
+use crate::fixture::record::{record, with_recipients};
 use crate::queue::{
-    Channel, HeaderFields, Interner, Layout, MessageId, MessageRecord, MessageState, Origin,
-    OriginKind, Parts, RecipientSummary, Subdir,
+    Channel, Interner, Layout, MessageId, MessageRecord, Origin, OriginKind, Parts, Subdir,
 };
 use crate::watch::{ClusterRate, Rate, WatchMode, WatchUpdate, Window};
 
@@ -26,7 +26,7 @@ pub const HOSTILE_SUBJECTS: [&[u8]; 4] = [
     b"Rechnung \xe4\xf6\xfc \xff\xfe end",
 ];
 
-fn record(strings: &Interner, id: u64, i: usize, spam: bool, hostile: bool) -> MessageRecord {
+fn message(strings: &Interner, id: u64, i: usize, spam: bool, hostile: bool) -> MessageRecord {
     let mut parts = Parts::default();
     for s in [Subdir::Mess, Subdir::Info, Subdir::Remote] {
         parts.insert(s);
@@ -58,29 +58,19 @@ fn record(strings: &Interner, id: u64, i: usize, spam: bool, hostile: bool) -> M
             b"minutes of the meeting".to_vec(),
         )
     };
+    let mut r = record(id);
+    r.queued = NOW - 60 * (i as i64 % 50);
+    r.size = 1000 + i as u64;
+    r.parts = parts;
+    r.sender = sym(sender.as_bytes());
     let rcpts: Vec<String> = (0..1 + i % 3)
         .map(|n| format!("r{n}.{i}@customer.example"))
         .collect();
-    MessageRecord {
-        id: MessageId(id),
-        queued: NOW - 60 * (i as i64 % 50),
-        size: 1000 + i as u64,
-        parts,
-        state: MessageState::InDelivery,
-        sender: sym(sender.as_bytes()),
-        recipients: RecipientSummary::of(
-            strings,
-            rcpts.iter().map(|a| (a.as_bytes(), Channel::Remote)),
-        ),
-        qp: None,
-        origin,
-        headers: HeaderFields {
-            subject: sym(&subject),
-            subject_raw: sym(&subject),
-            ..HeaderFields::default()
-        },
-        problems: Box::new([]),
-    }
+    with_recipients(&mut r, strings, Channel::Remote, &rcpts);
+    r.origin = origin;
+    r.headers.subject = sym(&subject);
+    r.headers.subject_raw = sym(&subject);
+    r
 }
 
 /// An analysis of `spam` messages from AUTH user `test` and `ham` from a plain SMTP client.
@@ -88,7 +78,7 @@ pub fn analysis(spam: usize, ham: usize, hostile: bool) -> Analysis {
     let strings = Arc::new(Interner::new());
     let mut records = Vec::new();
     for i in 0..spam + ham {
-        records.push(record(&strings, 10_000 + i as u64, i, i < spam, hostile));
+        records.push(message(&strings, 10_000 + i as u64, i, i < spam, hostile));
     }
     // The server's own domain, so the spam's senders are known to be forged (a ranking does
     // not call a sender a suspect for its share of the queue alone).

@@ -7,6 +7,7 @@ use qtriage::fixture::{FixtureState, MessageSpec};
 use qtriage::queue::MessageId;
 use serde_json::Value;
 
+use crate::hostile_harness::run_with_deadline;
 use crate::tree::walk;
 use crate::util::{assert_exit, FakeSend, TestQueue};
 
@@ -365,4 +366,33 @@ fn every_action_field_is_documented_and_every_documented_field_is_there() {
     remove_doc.extend(["mode", "pattern", "checked", "matched"].map(String::from));
     remove_doc.sort();
     assert_eq!(keys(&json(&out)), remove_doc);
+}
+
+/// Issue 21: restore counts the yank area's recipients through the queue's one no-follow read:
+/// a FIFO named like a yanked remote file does not hang it (`File::open` blocked for a writer),
+/// and a link named like one is not followed to the file it points at.
+#[test]
+fn restore_opens_no_fifo_and_follows_no_link_in_the_yank_area() {
+    let (t, spam, _) = queue(2);
+    assert_exit(&t.run(&["yank", "auth:test", "--apply"]), 0);
+    let area = t.root().join("yanked");
+    let fifo = area.join(format!("{}.remote", spam[0]));
+    std::fs::remove_file(&fifo).expect("take the remote file out");
+    qtriage::fixture::make_fifo(&fifo).expect("fifo");
+    let outside = tempfile::tempdir().expect("outside");
+    let target = outside.path().join("remote");
+    std::fs::write(&target, b"Ta@x.example\0Tb@x.example\0Tc@x.example\0").expect("target");
+    let link = area.join(format!("{}.remote", spam[1]));
+    std::fs::remove_file(&link).expect("take the remote file out");
+    std::os::unix::fs::symlink(&target, &link).expect("link");
+    let mut cmd = t.command();
+    cmd.args(["restore", "--all", "--json"]);
+    let run = run_with_deadline(cmd, "restore --all --json over a FIFO and a link");
+    assert!(run.status.success(), "{:?}: {}", run.status, run.err());
+    let j: Value = serde_json::from_slice(&run.stdout).expect("one JSON object");
+    assert_eq!(j["messages"], 2, "{j}");
+    assert_eq!(
+        j["recipients"], 0,
+        "neither the FIFO nor the link was read: {j}"
+    );
 }

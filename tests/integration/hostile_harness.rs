@@ -2,11 +2,11 @@
 //! binary run, and a runner that gives every qtriage child a deadline and checks it exits
 //! cleanly without showing anything from outside the queue.
 
+use crate::util::{deadline, poll};
 use std::io::Read;
 use std::path::Path;
 use std::process::{Command, ExitStatus, Stdio};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
 
 use qtriage::fixture::hostile::{self, HostileTruth, HOSTILE_NOW};
 
@@ -40,15 +40,6 @@ fn remove_stale(base: &Path) {
         if !Path::new("/proc").join(pid).exists() {
             let _ = std::fs::remove_dir_all(e.path());
         }
-    }
-}
-
-/// How long one command may take before it counts as hung (longer on CI).
-pub fn deadline() -> Duration {
-    if std::env::var_os("CI").is_some() {
-        Duration::from_secs(180)
-    } else {
-        Duration::from_secs(60)
     }
 }
 
@@ -115,20 +106,13 @@ pub fn run_with_deadline(mut cmd: Command, label: &str) -> Run {
             .take()
             .map(|p| Box::new(p) as Box<dyn Read + Send>),
     );
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("try_wait") {
-            break status;
-        }
-        if start.elapsed() > deadline() {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "qtriage {label}: still running after {:?}: it hangs",
-                deadline()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(10));
+    let Some(status) = poll(|| child.try_wait().expect("try_wait")) else {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!(
+            "qtriage {label}: still running after {:?}: it hangs",
+            deadline()
+        );
     };
     Run {
         label: label.to_string(),

@@ -31,6 +31,7 @@ mod report;
 mod scan;
 mod tmux;
 mod tmux_after;
+mod tmux_harness;
 mod tmux_hostile;
 mod tree;
 mod tui_top;

@@ -2,161 +2,15 @@
 //! cluster, yank with confirmation, check the disk and the journal, undo, check again (issue 7);
 //! the header's live growth (issue 8); a running qmail-send refuses the yank.
 //!
-//! Waits poll `tmux capture-pane` for expected text with a bounded deadline (longer when `CI` is
-//! set); there are no fixed sleeps. Skipped, with a message, when tmux is not installed.
-
-use std::path::Path;
-use std::process::{Command, Output};
-use std::time::{Duration, Instant};
+//! Runs in the one tmux harness (`tmux_harness.rs`): waits poll `tmux capture-pane` for expected
+//! text up to the one test deadline; there are no fixed sleeps. Skipped, with a message, when
+//! tmux is not installed.
 
 use qtriage::fixture::MessageSpec;
 use qtriage::queue::{MessageId, Subdir};
 
+use crate::tmux_harness::Tmux;
 use crate::util::{FakeSend, TestQueue};
-
-/// A tmux server of our own (unique socket), killed on drop.
-pub struct Tmux {
-    socket: String,
-    /// Held so that its name, which the socket's name is made from, stays unique.
-    _unique: tempfile::TempDir,
-}
-
-pub fn deadline() -> Duration {
-    if std::env::var_os("CI").is_some() {
-        Duration::from_secs(60)
-    } else {
-        Duration::from_secs(15)
-    }
-}
-
-impl Tmux {
-    pub fn available() -> bool {
-        Command::new("tmux")
-            .arg("-V")
-            .output()
-            .is_ok_and(|o| o.status.success())
-    }
-
-    fn cmd(&self, args: &[&str]) -> Output {
-        Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .expect("run tmux")
-    }
-
-    fn start(queue: &Path) -> Tmux {
-        Tmux::start_with(queue, "")
-    }
-
-    /// Start qtriage on `queue` with `args` (shell words, already quoted) after `--queue`.
-    pub fn start_with(queue: &Path, args: &str) -> Tmux {
-        // Named after a temp dir of our own, unique while it exists (a clock reading is not:
-        // two tests can start in the same tick of a coarse clock).
-        let unique = tempfile::tempdir().expect("temp dir");
-        let name = unique.path().file_name().map_or_else(
-            || std::process::id().to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        );
-        let t = Tmux {
-            socket: format!("qtriage-test-{name}"),
-            _unique: unique,
-        };
-        let cmd = format!(
-            "{} --queue '{}' {args}",
-            env!("CARGO_BIN_EXE_qtriage"),
-            queue.display()
-        );
-        let out = t.cmd(&[
-            "new-session",
-            "-d",
-            "-x",
-            "120",
-            "-y",
-            "40",
-            "-e",
-            "QTRIAGE_QUEUE=",
-            &cmd,
-        ]);
-        assert!(
-            out.status.success(),
-            "tmux new-session: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        t
-    }
-
-    pub fn screen(&self) -> String {
-        String::from_utf8_lossy(&self.cmd(&["capture-pane", "-p"]).stdout).into_owned()
-    }
-
-    pub fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys"];
-        args.extend_from_slice(keys);
-        assert!(self.cmd(&args).status.success(), "send-keys {keys:?}");
-    }
-
-    /// Wait until the scan has finished: the lists are shown and the progress line is gone
-    /// (while the envelopes are read, the header pass is shown and actions are refused).
-    #[track_caller]
-    pub fn wait_scanned(&self) -> String {
-        self.wait_until("the scan to finish", |s| {
-            s.contains("Messages") && !s.contains("scanning:") && !s.contains("reading envelopes")
-        })
-    }
-
-    /// Poll the pane until it contains `text`; fail with the last screen at the deadline.
-    #[track_caller]
-    pub fn wait_for(&self, text: &str) -> String {
-        self.wait_until(text, |screen| screen.contains(text))
-    }
-
-    /// Poll the pane until it contains every one of `texts` at once: what a test asserts about a
-    /// screen must be on the screen it waited for, not on one that may still be half drawn.
-    #[track_caller]
-    pub fn wait_for_all(&self, texts: &[&str]) -> String {
-        self.wait_until(&texts.join(" + "), |screen| {
-            texts.iter().all(|t| screen.contains(t))
-        })
-    }
-
-    /// Poll the pane until `ready(screen)` holds on a settled screen; fail at the deadline
-    /// saying `what` was awaited.
-    ///
-    /// A capture can land while tmux is still taking in a frame's bytes: the top rows are new
-    /// and the rest are the previous frame's. So the screen is returned only when the next
-    /// capture is the same (the frame is whole), or at the deadline if it never settles.
-    #[track_caller]
-    pub fn wait_until(&self, what: &str, ready: impl Fn(&str) -> bool) -> String {
-        let end = Instant::now() + deadline();
-        let mut matched: Option<String> = None;
-        loop {
-            let screen = self.screen();
-            if ready(&screen) {
-                if matched.as_deref() == Some(screen.as_str()) || Instant::now() >= end {
-                    return screen;
-                }
-                matched = Some(screen);
-            } else {
-                assert!(
-                    Instant::now() < end,
-                    "timed out waiting for {what:?}; screen:\n{screen}"
-                );
-                matched = None;
-            }
-            // Yield between polls without a fixed sleep of the test logic: tmux's own round
-            // trip paces the loop; a short park keeps it from spinning on a busy machine.
-            std::thread::park_timeout(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.cmd(&["kill-server"]);
-    }
-}
 
 fn in_queue(t: &TestQueue, id: MessageId) -> bool {
     t.q.path(Subdir::Mess, id).exists() && t.q.path(Subdir::Info, id).exists()
@@ -219,7 +73,6 @@ fn flood() -> (TestQueue, Vec<MessageId>, Vec<MessageId>) {
 #[test]
 fn pick_inspect_mark_yank_and_undo_in_tmux() {
     if !Tmux::available() {
-        eprintln!("skipped: tmux is not installed");
         return;
     }
     let (t, spam, legit) = flood();
@@ -363,7 +216,6 @@ fn cluster_row<'s>(screen: &'s str, value: &str) -> Option<&'s str> {
 #[test]
 fn header_shows_the_live_growth_in_tmux() {
     if !Tmux::available() {
-        eprintln!("skipped: tmux is not installed");
         return;
     }
     let (t, _, _) = flood();
@@ -407,7 +259,6 @@ fn header_shows_the_live_growth_in_tmux() {
 #[test]
 fn a_running_qmail_send_makes_the_yank_refuse_in_tmux() {
     if !Tmux::available() {
-        eprintln!("skipped: tmux is not installed");
         return;
     }
     let (t, spam, _) = flood();
@@ -465,7 +316,6 @@ fn without_a_terminal_qtriage_prints_help_and_tui_refuses() {
 #[test]
 fn filter_bar_shows_errors_inline_and_applies_queries_in_tmux() {
     if !Tmux::available() {
-        eprintln!("skipped: tmux is not installed");
         return;
     }
     let (t, _, _) = flood();

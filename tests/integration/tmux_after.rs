@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use qtriage::fixture::flood::{write_flood, FloodSpec};
 
 use crate::accounts::{assert_no_secret, seed_tree};
-use crate::tmux::Tmux;
+use crate::tmux_harness::Tmux;
 use crate::util::TestQueue;
 
 const SHOWN: &[&[u8]] = &[b"test", b"sales", b"webmaster", b"alice", b"example.com"];
@@ -31,7 +31,6 @@ fn reports(dir: &Path) -> Vec<PathBuf> {
 #[test]
 fn accounts_view_and_write_report_in_tmux() {
     if !Tmux::available() {
-        eprintln!("tmux not installed: skipped");
         return;
     }
     let t = TestQueue::new(23);
@@ -106,7 +105,6 @@ fn accounts_view_and_write_report_in_tmux() {
 #[test]
 fn the_tui_applies_log_evidence_to_its_clusters() {
     if !Tmux::available() {
-        eprintln!("tmux not installed: skipped");
         return;
     }
     let i = crate::log_top::incident();

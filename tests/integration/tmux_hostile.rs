@@ -4,26 +4,17 @@
 //! terminal: the title is unchanged, the screen was not cleared, no clipboard buffer was set, no
 //! escape is left in the cells, and the sequences are there as visible text.
 //!
-//! Skipped, with a message, when tmux is not installed (`.ci/run` installs it). A new face is
+//! Runs in the one tmux harness (`tmux_harness.rs`). Skipped, with a message, when tmux is not
+//! installed (`.ci/run` installs it). A new face is
 //! one more [`TerminalCase`] run through [`assert_terminal_clean`], as the TUI's is.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::time::{Duration, Instant};
 
 use qtriage::fixture::hostile::{HOSTILE_NOW, LOCAL_DOMAIN, TERMINAL_DOMAIN};
 use qtriage::queue::{scan, Interner, Progress, Queue, QueueOptions, ScanOptions};
 
 use crate::hostile_harness::{hostile, PASSWD_CANARY};
-
-const WIDTH: u32 = 120;
-const HEIGHT: u32 = 40;
-
-/// A private tmux server (its own socket), killed when dropped.
-pub struct Tmux {
-    socket: String,
-    dir: tempfile::TempDir,
-}
+use crate::tmux_harness::{quote, Tmux};
 
 /// What a pane looked like once its command ended.
 pub struct Screen {
@@ -54,155 +45,29 @@ pub struct TerminalCase {
     pub status: i32,
 }
 
-/// How long to wait for a pane (longer on CI).
-fn wait_limit() -> Duration {
-    Duration::from_secs(if std::env::var_os("CI").is_some() {
-        180
-    } else {
-        60
-    })
-}
-
-fn quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "'\\''"))
-}
-
-impl Tmux {
-    /// Start a server, or `None` (with a message) when tmux is missing.
-    pub fn start() -> Option<Tmux> {
-        if Command::new("tmux").arg("-V").output().is_err() {
-            eprintln!("tmux not installed: skipping the terminal test (.ci/run installs it)");
-            return None;
-        }
-        let dir = tempfile::tempdir().expect("tmux dir");
-        // scroll-on-clear off makes an erase really erase (not push the screen into history);
-        // set-clipboard on turns OSC 52 into a tmux buffer we can look for.
-        std::fs::write(
-            dir.path().join("tmux.conf"),
-            "set -g history-limit 20000\nset -sq set-clipboard on\nset -gwq scroll-on-clear off\n",
-        )
-        .expect("tmux.conf");
-        // One server per test (tests run in parallel): named after this test's own temp dir.
-        let unique = dir
-            .path()
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned());
-        let socket = format!("qtriage-{}", unique.unwrap_or_default());
-        let t = Tmux { socket, dir };
-        // An idle session keeps the server up between panes and gives the default title.
-        t.ok(&[
-            "new-session",
-            "-d",
-            "-s",
-            "idle",
-            "-x",
-            "80",
-            "-y",
-            "24",
-            "cat",
-        ]);
-        Some(t)
-    }
-
-    fn cmd(&self, args: &[&str]) -> Output {
-        let conf = self.dir.path().join("tmux.conf");
-        Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .arg("-f")
-            .arg(conf)
-            .args(args)
-            .env("TERM", "xterm-256color")
-            .output()
-            .expect("run tmux")
-    }
-
-    #[track_caller]
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.cmd(args);
-        assert!(
-            out.status.success(),
-            "tmux {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// A pane's format value (`#{pane_title}`).
-    pub fn display(&self, pane: &str, format: &str) -> String {
-        self.ok(&["display", "-p", "-t", pane, format])
-            .trim_end_matches('\n')
-            .to_string()
-    }
-
-    /// Run a shell script in a new 120x40 session named `name`.
-    fn open(&self, name: &str, script: &str) {
-        let path = self.dir.path().join(format!("{name}.sh"));
-        std::fs::write(&path, script).expect("script");
-        let (w, h) = (WIDTH.to_string(), HEIGHT.to_string());
-        let sh = format!("sh {}", quote(&path.to_string_lossy()));
-        self.ok(&["new-session", "-d", "-s", name, "-x", &w, "-y", &h, &sh]);
-    }
-
-    /// Poll until `done(pane)` holds, failing after the deadline.
-    fn wait(&self, pane: &str, what: &str, done: &dyn Fn(&Tmux) -> bool) {
-        let start = Instant::now();
-        while !done(self) {
-            if start.elapsed() > wait_limit() {
-                let screen = self.ok(&["capture-pane", "-p", "-t", pane]);
-                let state = self.display(pane, "dead=#{pane_dead}:#{pane_dead_status}");
-                panic!(
-                    "tmux pane {pane} ({state}): no {what} after {:?}:\n{screen}",
-                    wait_limit()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// Run `script` in its own pane, send `keys` when their texts show, wait for it to end.
-    fn run(&self, name: &str, script: &str, keys: &[(String, String)]) -> Screen {
-        self.open(name, script);
-        for (wait_for, k) in keys {
-            self.wait(name, wait_for, &|t| {
-                t.ok(&["capture-pane", "-p", "-t", name])
-                    .contains(wait_for.as_str())
-            });
-            if !k.is_empty() {
-                self.ok(&["send-keys", "-t", name, k]);
-            }
-        }
-        // Wait for the script's last line, not for the pane to die: tmux may mark a pane dead
-        // before it has read all of its output.
-        self.wait(name, "exit", &|t| {
-            exit_status(&t.capture(name, &["-J", "-S", "-"])).is_some()
+/// Run `script` in its own pane, send `keys` when their texts show, wait for it to end.
+fn run(tmux: &Tmux, name: &str, script: &str, keys: &[(String, String)]) -> Screen {
+    tmux.open(name, script);
+    for (wait_for, k) in keys {
+        tmux.wait(name, wait_for, &|t| {
+            t.capture(name, &[]).contains(wait_for.as_str())
         });
-        let text = self.capture(name, &["-J", "-S", "-"]);
-        Screen {
-            status: exit_status(&text).unwrap_or(-1),
-            text,
-            visible: self.capture(name, &["-J"]),
-            with_escapes: self.capture(name, &["-e", "-S", "-"]),
-            title: self.display(name, "#{pane_title}"),
+        if !k.is_empty() {
+            tmux.send_keys(name, k);
         }
     }
-
-    /// `capture-pane -p` of `pane` with `extra` options.
-    fn capture(&self, pane: &str, extra: &[&str]) -> String {
-        let mut args = vec!["capture-pane", "-p", "-t", pane];
-        args.extend_from_slice(extra);
-        self.ok(&args)
-    }
-
-    /// The names of tmux's paste buffers (an OSC 52 that got through makes one).
-    pub fn buffers(&self) -> String {
-        self.ok(&["list-buffers", "-F", "#{buffer_name}"])
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.cmd(&["kill-server"]);
+    // Wait for the script's last line, not for the pane to die: tmux may mark a pane dead
+    // before it has read all of its output.
+    tmux.wait(name, "exit", &|t| {
+        exit_status(&t.capture(name, &["-J", "-S", "-"])).is_some()
+    });
+    let text = tmux.capture(name, &["-J", "-S", "-"]);
+    Screen {
+        status: exit_status(&text).unwrap_or(-1),
+        text,
+        visible: tmux.capture(name, &["-J"]),
+        with_escapes: tmux.capture(name, &["-e", "-S", "-"]),
+        title: tmux.display(name, "#{pane_title}"),
     }
 }
 
@@ -247,7 +112,7 @@ fn script_piped(queue: &Path, args: &[String]) -> String {
 /// Run `case` on the terminal and assert nothing from the queue acted on it.
 pub fn assert_terminal_clean(tmux: &Tmux, default_title: &str, case: &TerminalCase) -> Screen {
     let root: PathBuf = hostile().root.clone();
-    let s = tmux.run(case.name, &script(&root, &case.args), &case.keys);
+    let s = run(tmux, case.name, &script(&root, &case.args), &case.keys);
     assert_screen_clean(tmux, default_title, case.name, case, s)
 }
 
@@ -256,7 +121,7 @@ pub fn assert_terminal_clean(tmux: &Tmux, default_title: &str, case: &TerminalCa
 pub fn assert_piped_clean(tmux: &Tmux, default_title: &str, case: &TerminalCase) -> Screen {
     let root: PathBuf = hostile().root.clone();
     let name = format!("{}-piped", case.name);
-    let s = tmux.run(&name, &script_piped(&root, &case.args), &case.keys);
+    let s = run(tmux, &name, &script_piped(&root, &case.args), &case.keys);
     assert_screen_clean(tmux, default_title, &name, case, s)
 }
 
@@ -314,7 +179,7 @@ fn control(tmux: &Tmux) -> String {
     let default_title = tmux.display("idle", "#{pane_title}");
     let raw = "printf 'BEFORE-%s\\n' MARK\nprintf '\\033]2;pwned\\007\\033]52;c;Y2FuYXJ5\\007'\n\
                printf '\\033[2J'\nprintf 'AFTER-%s 0 END\\n' MARK\nexec cat\n";
-    let s = tmux.run("control", raw, &[]);
+    let s = run(tmux, "control", raw, &[]);
     assert_eq!(s.title, "pwned", "control: tmux ignores OSC 2 titles here");
     assert!(
         !s.text.contains("BEFORE-MARK"),
@@ -407,7 +272,10 @@ fn cli_cases() -> Vec<TerminalCase> {
 
 #[test]
 fn hostile_queue_on_a_real_terminal() {
-    let Some(tmux) = Tmux::start() else { return };
+    if !Tmux::available() {
+        return;
+    }
+    let tmux = Tmux::server();
     let title = control(&tmux);
     let cases = cli_cases();
     for case in &cases {
@@ -428,7 +296,10 @@ fn hostile_queue_on_a_real_terminal() {
 
 #[test]
 fn hostile_output_piped_through_cat_keeps_the_terminal_clean() {
-    let Some(tmux) = Tmux::start() else { return };
+    if !Tmux::available() {
+        return;
+    }
+    let tmux = Tmux::server();
     let title = control(&tmux);
     let mut cases = cli_cases();
     cases.push(TerminalCase {
@@ -445,7 +316,10 @@ fn hostile_output_piped_through_cat_keeps_the_terminal_clean() {
 
 #[test]
 fn tui_over_the_hostile_queue_keeps_the_terminal_clean() {
-    let Some(tmux) = Tmux::start() else { return };
+    if !Tmux::available() {
+        return;
+    }
+    let tmux = Tmux::server();
     let title = tmux.display("idle", "#{pane_title}");
     // The TUI's clusters view must show the hostile AUTH login's visible form (so it rendered
     // the hostile values, sanitized) before `q` quits it.
@@ -468,7 +342,10 @@ fn tui_over_the_hostile_queue_keeps_the_terminal_clean() {
 
 #[test]
 fn every_list_line_reaches_the_terminal_exactly_as_sanitized() {
-    let Some(tmux) = Tmux::start() else { return };
+    if !Tmux::available() {
+        return;
+    }
+    let tmux = Tmux::server();
     let title = tmux.display("idle", "#{pane_title}");
     let s = assert_terminal_clean(
         &tmux,

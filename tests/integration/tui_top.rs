@@ -23,7 +23,7 @@ fn tui_session(queue: &Path, logs: &[&Path]) -> Session {
         ..TuiOptions::default()
     };
     let mut s = Session::start(queue, NOW, false, &opts).expect("start the TUI");
-    let deadline = Instant::now() + crate::tmux::deadline();
+    let deadline = Instant::now() + crate::util::deadline();
     while s.state.data.as_ref().is_none_or(|a| a.envelopes_pending) {
         assert!(Instant::now() < deadline, "the TUI's scan did not finish");
         s.pump(Duration::from_millis(100));

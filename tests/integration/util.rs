@@ -1,8 +1,10 @@
-//! TestQueue: a fixture queue in a temp dir plus a runner for the real qtriage binary.
+//! TestQueue: a fixture queue in a temp dir plus a runner for the real qtriage binary, and the
+//! one deadline and poll helper every waiting test uses.
 
 use std::io::BufRead;
 use std::path::Path;
 use std::process::{Child, ChildStdin, Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use qtriage::fixture::{FixtureQueue, MessageSpec, QueueBuilder};
 use qtriage::queue::MessageId;
@@ -141,4 +143,42 @@ impl Drop for FakeSend {
 pub fn pipe() -> (std::fs::File, std::fs::File) {
     let (r, w) = rustix::pipe::pipe().expect("pipe");
     (std::fs::File::from(r), std::fs::File::from(w))
+}
+
+/// How long a test waits for anything (a pane's text, a child's exit, a watcher's event, a
+/// log line) before it fails. Long, because it only bounds a failure: a passing test waits for
+/// its event, never for this.
+pub const DEADLINE: Duration = Duration::from_secs(120);
+
+/// [`DEADLINE`], or `QTRIAGE_TEST_PATIENCE` seconds when set; doubled when `CI` is set (shared,
+/// slower machines).
+pub fn deadline() -> Duration {
+    let base = std::env::var("QTRIAGE_TEST_PATIENCE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .map_or(DEADLINE, Duration::from_secs);
+    if std::env::var_os("CI").is_some() {
+        base * 2
+    } else {
+        base
+    }
+}
+
+/// The pause between two checks of a poll: it paces the loop so it does not spin on a busy
+/// machine; it is not a wait for anything (the checks usually cost a process round trip).
+const POLL_PACE: Duration = Duration::from_millis(20);
+
+/// Check until `check` gives a value, or [`deadline`] has passed: `None` then, for the caller to
+/// fail saying what it waited for and what it saw last.
+pub fn poll<T>(mut check: impl FnMut() -> Option<T>) -> Option<T> {
+    let end = Instant::now() + deadline();
+    loop {
+        if let Some(v) = check() {
+            return Some(v);
+        }
+        if Instant::now() >= end {
+            return None;
+        }
+        std::thread::park_timeout(POLL_PACE);
+    }
 }

@@ -23,15 +23,6 @@ const ROOT: &str = "QTRIAGE_WATCH_ROOT";
 const SPLIT: &str = "QTRIAGE_WATCH_SPLIT";
 const COUNT: &str = "QTRIAGE_WATCH_COUNT";
 
-/// Deadline for anything the watcher should notice.
-fn patience() -> Duration {
-    let secs = std::env::var("QTRIAGE_TEST_PATIENCE")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(120);
-    Duration::from_secs(secs)
-}
-
 /// Two in three messages from AUTH user test@example.com at 86.107.221.138, the rest from
 /// sales at 190.12.44.201; queued the way qmail-queue leaves them (mess, intd, todo).
 fn spam(i: usize) -> MessageSpec {
@@ -163,7 +154,7 @@ impl Live {
     /// Apply deltas until `done` holds, or fail at the deadline showing the state.
     #[track_caller]
     fn until(&mut self, what: &str, done: impl Fn(&QueueModel) -> bool) {
-        let deadline = Instant::now() + patience();
+        let deadline = Instant::now() + crate::util::deadline();
         while !done(&self.model) {
             assert!(
                 Instant::now() < deadline,

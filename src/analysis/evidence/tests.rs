@@ -3,39 +3,28 @@ use super::*;
 use crate::analysis::context::AnalysisContext;
 use crate::analysis::key::{ClusterKey, KeyValue};
 use crate::analysis::{analyse_with_logs, AnalysisInput};
+use crate::fixture::record::{record, with_recipients};
 use crate::logs::event::{Daemon, LogEntry, LoginEvent, Service};
 use crate::logs::AttributionSource;
-use crate::queue::{Channel, Origin, RecipientSummary};
+use crate::queue::Channel;
 use std::sync::Arc;
 
 const T0: i64 = 1_795_428_000; // 2026-11-23 10:00:00 UTC
 
 fn rec(id: u64, s: &Interner, ip: &str, auth: Option<&str>) -> MessageRecord {
-    MessageRecord {
-        id: MessageId(id),
-        queued: T0 + id as i64,
-        size: 100,
-        parts: Default::default(),
-        state: crate::queue::MessageState::InDelivery,
-        sender: Some(s.intern(b"kbradford@philadefender.org")),
-        recipients: RecipientSummary::of(
-            s,
-            [(format!("victim{id}@msn.com").as_bytes(), Channel::Remote)],
-        ),
-        qp: None,
-        origin: Origin {
-            kind: if auth.is_some() {
-                OriginKind::SmtpAuth
-            } else {
-                OriginKind::Smtp
-            },
-            ip: Some(s.intern(ip.as_bytes())),
-            auth_user: auth.map(|a| s.intern(a.as_bytes())),
-            ..Origin::default()
-        },
-        headers: Default::default(),
-        problems: Box::new([]),
-    }
+    let mut r = record(id);
+    r.queued = T0 + id as i64;
+    r.size = 100;
+    r.sender = Some(s.intern(b"kbradford@philadefender.org"));
+    with_recipients(&mut r, s, Channel::Remote, &[format!("victim{id}@msn.com")]);
+    r.origin.kind = if auth.is_some() {
+        OriginKind::SmtpAuth
+    } else {
+        OriginKind::Smtp
+    };
+    r.origin.ip = Some(s.intern(ip.as_bytes()));
+    r.origin.auth_user = auth.map(|a| s.intern(a.as_bytes()));
+    r
 }
 
 fn found(user: &str, time: i64, line: u32) -> LogAttribution {

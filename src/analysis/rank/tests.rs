@@ -5,7 +5,7 @@ use super::*;
 use crate::analysis::context::AnalysisContext;
 use crate::analysis::grouping::group_with_facts;
 use crate::analysis::{analyse, AnalysisInput};
-use crate::queue::{Channel, MessageId, MessageRecord, MessageState, Parts, RecipientSummary};
+use crate::queue::{Channel, MessageRecord};
 
 const NOW: i64 = 1_795_430_000;
 
@@ -17,12 +17,9 @@ struct Rec<'a> {
 
 impl<'a> Rec<'a> {
     fn new(s: &'a Interner, id: u64) -> Rec<'a> {
-        let r = MessageRecord {
-            queued: NOW - 600,
-            size: 1000,
-            state: MessageState::InDelivery,
-            ..MessageRecord::listed(MessageId(id), Parts::default())
-        };
+        let mut r = crate::fixture::record::record(id);
+        r.queued = NOW - 600;
+        r.size = 1000;
         Rec { s, r }
     }
     fn sender(mut self, a: &str) -> Self {
@@ -48,8 +45,7 @@ impl<'a> Rec<'a> {
     }
     fn rcpts(mut self, channel: Channel, n: usize) -> Self {
         let list: Vec<String> = (0..n).map(|i| format!("r{i}@dest{i}.example")).collect();
-        self.r.recipients =
-            RecipientSummary::of(self.s, list.iter().map(|a| (a.as_bytes(), channel)));
+        crate::fixture::record::with_recipients(&mut self.r, self.s, channel, &list);
         self
     }
     fn subject(mut self, t: &str) -> Self {

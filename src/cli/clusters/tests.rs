@@ -1,30 +1,18 @@
 //! Unit tests of `crate::cli::clusters`.
 use super::*;
 use crate::analysis::analyse;
-use crate::queue::{MessageId, MessageRecord, MessageState, Origin, OriginKind, Parts};
+use crate::fixture::record::record;
+use crate::queue::OriginKind;
 
 fn analysis(key: ClusterKey, subject: &[u8], helo: &[u8]) -> Analysis {
     let strings = Arc::new(Interner::new());
-    let rec = MessageRecord {
-        id: MessageId(7),
-        queued: 1_795_428_000,
-        size: 10,
-        parts: Parts::default(),
-        state: MessageState::InDelivery,
-        sender: Some(strings.intern(b"evil\x1b]0;owned\x07@spam.example")),
-        recipients: Default::default(),
-        qp: None,
-        origin: Origin {
-            kind: OriginKind::Smtp,
-            helo: Some(strings.intern(helo)),
-            ..Origin::default()
-        },
-        headers: crate::queue::HeaderFields {
-            subject: Some(strings.intern(subject)),
-            ..Default::default()
-        },
-        problems: Box::new([]),
-    };
+    let mut rec = record(7);
+    rec.queued = 1_795_428_000;
+    rec.size = 10;
+    rec.sender = Some(strings.intern(b"evil\x1b]0;owned\x07@spam.example"));
+    rec.origin.kind = OriginKind::Smtp;
+    rec.origin.helo = Some(strings.intern(helo));
+    rec.headers.subject = Some(strings.intern(subject));
     let ctx = AnalysisContext {
         now: 1_795_428_100,
         ..Default::default()

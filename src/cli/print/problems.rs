@@ -54,25 +54,15 @@ pub fn summary(records: &[MessageRecord]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::queue::{MessageId, MessageState, Problem, ProblemKind, Subdir};
+    use crate::queue::{Problem, ProblemKind, Subdir};
 
     fn record(id: u64, problems: &[(ProblemKind, Subdir)]) -> MessageRecord {
-        MessageRecord {
-            id: MessageId(id),
-            queued: 0,
-            size: 0,
-            parts: Default::default(),
-            state: MessageState::InDelivery,
-            sender: None,
-            recipients: Default::default(),
-            qp: None,
-            origin: Default::default(),
-            headers: Default::default(),
-            problems: problems
-                .iter()
-                .map(|&(kind, part)| Problem { kind, part })
-                .collect(),
-        }
+        let mut r = crate::fixture::record::record(id);
+        r.problems = problems
+            .iter()
+            .map(|&(kind, part)| Problem { kind, part })
+            .collect();
+        r
     }
 
     #[test]

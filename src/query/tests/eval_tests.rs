@@ -212,18 +212,11 @@ fn many_records_sharing_few_senders_select_correctly() {
         strings.intern(b"c@x.example"),
     ];
     let records: Vec<MessageRecord> = (0..200_000u64)
-        .map(|n| MessageRecord {
-            id: MessageId(n + 1),
-            queued: 0,
-            size: n % 5000,
-            parts: Default::default(),
-            state: crate::queue::MessageState::InDelivery,
-            sender: Some(senders[(n % 3) as usize]),
-            recipients: Default::default(),
-            qp: None,
-            origin: Default::default(),
-            headers: Default::default(),
-            problems: Box::new([]),
+        .map(|n| {
+            let mut r = crate::fixture::record::record(n + 1);
+            r.size = n % 5000;
+            r.sender = Some(senders[(n % 3) as usize]);
+            r
         })
         .collect();
     let ctx = QueryContext {

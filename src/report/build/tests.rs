@@ -1,21 +1,17 @@
 //! Tests of the report builder: ranking-based culprits, the fallback rule, the timeline and
 //! sanitizing.
 use super::*;
-use crate::queue::{MessageId, MessageState, Origin, OriginKind, Parts};
+use crate::fixture::record::record;
+use crate::queue::{Origin, OriginKind};
 
 fn rec(id: u64, user: Option<Sym>, ip: Option<Sym>, queued: i64) -> MessageRecord {
-    MessageRecord {
-        queued,
-        size: 100,
-        state: MessageState::InDelivery,
-        origin: Origin {
-            kind: OriginKind::SmtpAuth,
-            ip,
-            auth_user: user,
-            ..Default::default()
-        },
-        ..MessageRecord::listed(MessageId(id), Parts::default())
-    }
+    let mut r = record(id);
+    r.queued = queued;
+    r.size = 100;
+    r.origin.kind = OriginKind::SmtpAuth;
+    r.origin.ip = ip;
+    r.origin.auth_user = user;
+    r
 }
 
 /// Report sources over `recs`, all in the queue, whole window, no logs.

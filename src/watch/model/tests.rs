@@ -176,11 +176,9 @@ fn a_reread_with_the_envelope_moves_the_arrival_to_its_cluster() {
 fn passed_and_replaced_messages_count_both_ways() {
     let strings = Arc::new(Interner::new());
     let mut m = QueueModel::new(strings, &[ClusterKey::OriginIp]);
-    let r = MessageRecord {
-        size: 1,
-        state: crate::queue::MessageState::OrphanMess,
-        ..MessageRecord::listed(MessageId(9), parts(&[Subdir::Mess]))
-    };
+    let mut r = MessageRecord::listed(MessageId(9), parts(&[Subdir::Mess]));
+    r.size = 1;
+    r.state = crate::queue::MessageState::OrphanMess;
     m.apply(QueueDelta::Reset {
         at_ms: T0,
         records: vec![r],

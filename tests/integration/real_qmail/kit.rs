@@ -12,8 +12,11 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
-/// How long a test waits for qmail to do something (qmail-send acts within a second or two).
-pub const PATIENCE: Duration = Duration::from_secs(90);
+use crate::util::{deadline, poll};
+
+/// How long the queue must stay unchanged to count as settled: qmail-send logs `end msg`
+/// before it removes the files, and marks recipients done without a line.
+const QUIET: Duration = Duration::from_millis(500);
 
 /// conf-split of the kit's build (build.sh).
 pub const SPLIT: u32 = 23;
@@ -127,17 +130,24 @@ impl RealQmail {
     #[track_caller]
     pub fn settled(&self) -> crate::tree::Tree {
         let yank = self.queue().join("yanked");
-        let deadline = Instant::now() + PATIENCE;
         let mut last = crate::tree::walk(&self.queue(), &yank, true);
-        loop {
-            std::thread::sleep(Duration::from_millis(500));
-            let now = crate::tree::walk(&self.queue(), &yank, true);
-            if now == last {
-                return now;
+        let mut walked = Instant::now();
+        // Walk once per QUIET, not once per poll: a walk reads every file, and one removed by
+        // qmail-send between its listing and its read fails the walk, so walking 25 times as
+        // often failed a test now and then.
+        poll(|| {
+            if walked.elapsed() < QUIET {
+                return None;
             }
-            assert!(Instant::now() < deadline, "the queue kept changing");
+            let now = crate::tree::walk(&self.queue(), &yank, true);
+            walked = Instant::now();
+            if now == last {
+                return Some(now);
+            }
             last = now;
-        }
+            None
+        })
+        .expect("the queue kept changing")
     }
 
     /// Queue a message through the real qmail-queue as `uid`:`gid`, with the envelope on fd 1.
@@ -243,21 +253,16 @@ impl Send {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
-    /// Poll the log until `done` holds for its text, or fail after [`PATIENCE`].
+    /// Poll the log until `done` holds for its text, or fail after [`deadline`].
     #[track_caller]
     pub fn wait_log(&self, what: &str, done: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            let text = self.log();
-            if done(&text) {
-                return text;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "qmail-send did not log {what} within {PATIENCE:?}:\n{text}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        poll(|| Some(self.log()).filter(|text| done(text))).unwrap_or_else(|| {
+            panic!(
+                "qmail-send did not log {what} within {:?}:\n{}",
+                deadline(),
+                self.log()
+            )
+        })
     }
 
     /// TERM it and wait until it exited (its lock is free then); the full log.
@@ -271,10 +276,7 @@ impl Send {
             return;
         }
         signal(self.pid(), "TERM");
-        let deadline = Instant::now() + PATIENCE;
-        while matches!(self.child.try_wait(), Ok(None)) && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        poll(|| (!matches!(self.child.try_wait(), Ok(None))).then_some(()));
         if matches!(self.child.try_wait(), Ok(None)) {
             let _ = self.child.kill();
             let _ = self.child.wait();

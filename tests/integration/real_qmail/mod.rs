@@ -288,18 +288,11 @@ fn a_message_being_queued_during_a_yank_is_left_whole() {
                  ESMTPA; 1 Dec 2026 21:55:14 -0000\nSubject: half";
     stdin.write_all(first.as_bytes()).expect("first half");
     // qmail-queue links its mess file before it reads the message: wait for it.
-    let deadline = std::time::Instant::now() + kit::PATIENCE;
-    let half = loop {
+    let half = crate::util::poll(|| {
         let now: BTreeSet<u64> = ids(&q, "");
-        if let Some(id) = now.difference(&before).next() {
-            break *id;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "qmail-queue made no mess file"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    };
+        now.difference(&before).next().copied()
+    })
+    .expect("qmail-queue made no mess file");
     // Selected by the operator's query whatever it holds yet: its state is orphan-mess.
     let query = "auth:test or state:orphan-mess";
     let out = q

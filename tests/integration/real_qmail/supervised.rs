@@ -1,12 +1,11 @@
 //! `qtriage mta stop` / `start` against the real qmail-send run under daemontools' supervise,
 //! configured with `svc -d` / `svc -u` as an operator's /etc/qtriage.conf would be.
 
+use super::kit::RealQmail;
+use crate::util::poll;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-use super::kit::{RealQmail, PATIENCE};
 
 /// `supervise DIR`, stopped on drop (also when the test fails): `svc -dx` takes qmail-send
 /// down and makes supervise exit; supervise is then waited for by its pid.
@@ -27,11 +26,8 @@ impl Supervise {
             service: service.to_path_buf(),
         };
         // supervise creates its control fifo when it is ready for svc.
-        let deadline = Instant::now() + PATIENCE;
-        while !service.join("supervise/ok").exists() {
-            assert!(Instant::now() < deadline, "supervise did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        poll(|| service.join("supervise/ok").exists().then_some(()))
+            .expect("supervise did not start");
         sup
     }
 }
@@ -39,10 +35,7 @@ impl Supervise {
 impl Drop for Supervise {
     fn drop(&mut self) {
         let _ = Command::new("svc").arg("-dx").arg(&self.service).status();
-        let deadline = Instant::now() + PATIENCE;
-        while matches!(self.child.try_wait(), Ok(None)) && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        poll(|| (!matches!(self.child.try_wait(), Ok(None))).then_some(()));
         if matches!(self.child.try_wait(), Ok(None)) {
             let _ = self.child.kill();
             let _ = self.child.wait();

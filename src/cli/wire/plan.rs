@@ -1,0 +1,54 @@
+//! `plan --json`: one object (docs/cli.md "plan").
+
+use serde::Serialize;
+
+/// `plan --json`: one object (docs/cli.md "plan").
+#[derive(Debug, Serialize)]
+pub struct PlanJson {
+    /// Messages the query selects.
+    pub messages: usize,
+    /// Their envelope recipients.
+    pub recipients: usize,
+    /// Their mess bytes.
+    pub bytes: u64,
+    /// Messages over the queue's (0-1).
+    pub share: f64,
+    /// The combined query (empty without culprits).
+    pub query: String,
+    /// The culprits.
+    pub culprits: Vec<PlanCulpritJson>,
+    /// Messages that would remain.
+    pub remaining: usize,
+    /// What would remain, by kind.
+    pub remaining_kinds: Vec<RemainingJson>,
+}
+
+/// One culprit of `plan --json`.
+#[derive(Debug, Serialize)]
+pub struct PlanCulpritJson {
+    /// The key name.
+    pub by: &'static str,
+    /// The value.
+    pub value: String,
+    /// Always `culprit`.
+    pub verdict: &'static str,
+    /// Its score.
+    pub score: f64,
+    /// Messages of the cluster taken (0 for a cluster of bounces, which go with their cause).
+    pub messages: usize,
+    /// Bounces quoting its messages, taken with it.
+    pub backscatter: usize,
+    /// Its conclusion and strongest signal.
+    pub reason: String,
+    /// Its part of the query.
+    pub query: String,
+}
+
+/// One kind of what would remain.
+#[derive(Debug, Serialize)]
+pub struct RemainingJson {
+    /// Messages of this kind.
+    pub messages: usize,
+    /// The kind in words.
+    pub kind: String,
+}
