@@ -214,6 +214,18 @@ fn user_lines<'a>(attrs: impl Iterator<Item = &'a LogAttribution>, total: usize)
         .collect()
 }
 
+/// [`from_logs`] when logs were read; empty facts, records untouched, when none were.
+pub fn from_any_logs(
+    records: &mut [MessageRecord],
+    strings: &Interner,
+    evidence: Option<&LogEvidence>,
+) -> LogFacts {
+    match evidence {
+        Some(ev) => from_logs(records, strings, ev),
+        None => LogFacts::default(),
+    }
+}
+
 /// Correlate `records` with `evidence` ([`crate::logs::correlate::attribute`]), give each
 /// message whose headers name no AUTH user the user its logs name ([`attribute_from_logs`]),
 /// and summarize the login lines.

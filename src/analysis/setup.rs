@@ -12,7 +12,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use super::context::AnalysisContext;
-use super::evidence::{from_logs, LogFacts};
+use super::evidence::{from_any_logs, LogFacts};
 use super::locals::{self, Control};
 use crate::logs::{LogError, LogEvidence};
 use crate::queue::{Interner, MessageRecord};
@@ -129,16 +129,7 @@ impl Setup {
     /// Read the control files, the passwd and the `--log` files `opts` name. Only unreadable
     /// logs are an error: the rest is optional, and [`Setup::notes`] says what was missing.
     pub fn load(opts: &SetupOptions) -> Result<Setup, LogError> {
-        let logs: Vec<PathBuf> = opts
-            .logs
-            .iter()
-            .filter(|p| !p.as_os_str().is_empty())
-            .cloned()
-            .collect();
-        let logs = match logs.is_empty() {
-            true => None,
-            false => Some(LogEvidence::load(&logs)?),
-        };
+        let logs = LogEvidence::load_given(&opts.logs)?;
         let mut setup = Setup::without_logs(opts);
         setup.logs = logs;
         Ok(setup)
@@ -201,10 +192,7 @@ impl Setup {
     /// Give `records` whose headers name no AUTH user the one their logs name, and return what
     /// the logs said (empty without `--log`).
     pub fn apply_logs(&self, records: &mut [MessageRecord], strings: &Interner) -> LogFacts {
-        match &self.logs {
-            Some(ev) => from_logs(records, strings, ev),
-            None => LogFacts::default(),
-        }
+        from_any_logs(records, strings, self.logs.as_ref())
     }
 
     /// What the analysis read, in the operator's words (unsanitized paths: sanitize to show):

@@ -92,22 +92,12 @@ impl GlobalArgs {
 
     /// Were `--log` paths given (not only empty entries)?
     pub fn has_logs(&self) -> bool {
-        self.logs.iter().any(|p| !p.as_os_str().is_empty())
+        !crate::logs::given_paths(&self.logs).is_empty()
     }
 
     /// Read the `--log` paths; `None` when none were given.
     pub fn load_logs(&self) -> Result<Option<crate::logs::LogEvidence>, crate::logs::LogError> {
-        // `QTRIAGE_LOGS=a::b` or a trailing colon gives empty entries: not paths.
-        let paths: Vec<PathBuf> = self
-            .logs
-            .iter()
-            .filter(|p| !p.as_os_str().is_empty())
-            .cloned()
-            .collect();
-        if paths.is_empty() {
-            return Ok(None);
-        }
-        crate::logs::LogEvidence::load(&paths).map(Some)
+        crate::logs::LogEvidence::load_given(&self.logs)
     }
 
     /// Complete `records`' origins from the `--log` files: a message whose headers name no
@@ -118,10 +108,12 @@ impl GlobalArgs {
         records: &mut [crate::queue::MessageRecord],
         strings: &crate::queue::Interner,
     ) -> Result<crate::analysis::evidence::LogFacts, crate::logs::LogError> {
-        Ok(match self.load_logs()? {
-            Some(ev) => crate::analysis::evidence::from_logs(records, strings, &ev),
-            None => crate::analysis::evidence::LogFacts::default(),
-        })
+        let evidence = self.load_logs()?;
+        Ok(crate::analysis::evidence::from_any_logs(
+            records,
+            strings,
+            evidence.as_ref(),
+        ))
     }
 }
 
@@ -331,12 +323,7 @@ pub fn error_line(err: &anyhow::Error) -> String {
 #[cfg(feature = "tui")]
 fn run_tui(global: &GlobalArgs, opts: crate::tui::TuiOptions) -> anyhow::Result<ExitCode> {
     let queue = global.open_queue()?;
-    let logs = global
-        .logs
-        .iter()
-        .filter(|p| !p.as_os_str().is_empty())
-        .cloned()
-        .collect();
+    let logs = crate::logs::given_paths(&global.logs);
     crate::tui::run(queue, &crate::tui::TuiOptions { logs, ..opts })?;
     Ok(ExitCode::Success)
 }

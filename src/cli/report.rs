@@ -110,7 +110,7 @@ pub fn run(
         counts,
     };
     let extras = Extras {
-        logs_read: global.logs.iter().any(|p| !p.as_os_str().is_empty()),
+        logs_read: global.has_logs(),
         yank_dir: &yank_dir,
         vpopmail: &args.vpopmail,
     };

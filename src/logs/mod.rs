@@ -85,7 +85,26 @@ pub struct LogEvidence {
     pub reports: Vec<SourceReport>,
 }
 
+/// The `--log` entries that name something: `QTRIAGE_LOGS=a::b` or a trailing colon gives
+/// empty entries, which are not paths. The one rule for every face and [`crate::analysis::setup`].
+pub fn given_paths(paths: &[PathBuf]) -> Vec<PathBuf> {
+    paths
+        .iter()
+        .filter(|p| !p.as_os_str().is_empty())
+        .cloned()
+        .collect()
+}
+
 impl LogEvidence {
+    /// Read the [`given_paths`] of `paths`; `None` when none is left.
+    pub fn load_given(paths: &[PathBuf]) -> Result<Option<LogEvidence>, LogError> {
+        let given = given_paths(paths);
+        if given.is_empty() {
+            return Ok(None);
+        }
+        Self::load(&given).map(Some)
+    }
+
     /// Read every path (files or multilog directories) in the system time zone.
     pub fn load(paths: &[PathBuf]) -> Result<LogEvidence, LogError> {
         Self::load_in(paths, &jiff::tz::TimeZone::system())

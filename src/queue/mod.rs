@@ -14,6 +14,7 @@ pub mod listing;
 pub mod origin;
 pub mod read;
 pub mod received;
+pub mod recipient_reader;
 pub mod recipients;
 pub mod record;
 pub mod scan;
@@ -24,12 +25,11 @@ use error::{Error, NotAQueue, Result};
 
 pub use intern::{Interner, Sym};
 pub use layout::{Layout, Parts, Subdir, DEFAULT_SPLIT};
-pub use recipients::{
-    recipients_of, Recipient, RecipientDomain, RecipientList, RecipientReader, RecipientSummary,
-};
+pub use recipient_reader::{recipients_of, RecipientReader};
+pub use recipients::{Channel, Recipient, RecipientDomain, RecipientList, RecipientSummary};
 pub use record::{
-    AuthSource, Channel, HeaderFields, MessageId, MessageRecord, MessageState, Origin, OriginKind,
-    Problem, ProblemKind,
+    AuthSource, HeaderFields, MessageId, MessageRecord, MessageState, Origin, OriginKind, Problem,
+    ProblemKind,
 };
 pub use scan::{
     scan, scan_envelopes, scan_headers, Progress, ProgressSnapshot, Scan, ScanOptions, ScanReport,

@@ -6,20 +6,36 @@
 //! first recipient and the distinct recipient domains, so that is what [`RecipientSummary`]
 //! keeps: 20 bytes a record whatever the number of recipients, the domain set interned once for
 //! all the messages that share it. Everything that shows or matches every address (`list --json`,
-//! `read`, the inspector, `rcpt:`) reads the envelope files again with [`RecipientReader`], the
-//! same bounded reads that never follow a link.
+//! `read`, the inspector, `rcpt:`) reads the envelope files again with
+//! [`super::recipient_reader::RecipientReader`], the same bounded reads that never follow a link.
 
-use std::os::fd::{AsFd, OwnedFd};
-use std::sync::OnceLock;
-
-use super::envelope::{parse_channel, parse_todo};
-use super::listing::open_dir;
-use super::read::{read_at, Stop};
-use super::record::Channel;
-use super::{Interner, MessageRecord, Queue, Subdir, Sym};
+use super::{Interner, Sym};
 
 /// The most bytes read from one envelope file (10,000 recipients of 1,000 bytes fit).
 pub const ENVELOPE_CAP: usize = 16 * 1024 * 1024;
+
+/// Which envelope file a recipient came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Channel {
+    /// `local/`: delivered on this host.
+    Local,
+    /// `remote/`: relayed to another host. Spam relaying shows here.
+    Remote,
+    /// `todo/` or `intd/`: not yet split into local and remote by qmail-send.
+    Todo,
+}
+
+impl Channel {
+    /// The word used in output.
+    pub fn name(self) -> &'static str {
+        match self {
+            Channel::Local => "local",
+            Channel::Remote => "remote",
+            Channel::Todo => "todo",
+        }
+    }
+}
 
 /// One envelope recipient, as read from the message's envelope files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -257,105 +273,6 @@ fn intern_lowercase(strings: &Interner, d: &[u8]) -> Sym {
     } else {
         strings.intern(d)
     }
-}
-
-/// Parse the envelope file bytes `buf` of `subdir` into `list`.
-pub(crate) fn parse_into(list: &mut RecipientList, subdir: Subdir, buf: &[u8]) {
-    match subdir {
-        Subdir::Local | Subdir::Remote => {
-            let channel = if subdir == Subdir::Local {
-                Channel::Local
-            } else {
-                Channel::Remote
-            };
-            for (a, done) in parse_channel(buf).0 {
-                list.push(a, channel, done);
-            }
-        }
-        Subdir::Todo | Subdir::Intd => {
-            for a in parse_todo(buf).0.recipients {
-                list.push(a, Channel::Todo, false);
-            }
-        }
-        _ => {}
-    }
-}
-
-/// The envelope files a record's recipients come from: local/ and remote/ when it has either,
-/// else todo/ (or intd/ without todo/), as the scan reads them.
-fn recipient_files(r: &MessageRecord) -> smallvec::SmallVec<[Subdir; 2]> {
-    let p = r.parts;
-    if p.has(Subdir::Local) || p.has(Subdir::Remote) {
-        [Subdir::Local, Subdir::Remote]
-            .into_iter()
-            .filter(|s| p.has(*s))
-            .collect()
-    } else if p.has(Subdir::Todo) {
-        smallvec::smallvec![Subdir::Todo]
-    } else if p.has(Subdir::Intd) {
-        smallvec::smallvec![Subdir::Intd]
-    } else {
-        smallvec::SmallVec::new()
-    }
-}
-
-/// Reads messages' recipient lists from one queue's envelope files, keeping each directory open
-/// once it is needed; shared by the threads of a parallel query.
-pub struct RecipientReader<'a> {
-    queue: &'a Queue,
-    /// One slot per (subdirectory, split directory).
-    dirs: Vec<OnceLock<Option<OwnedFd>>>,
-}
-
-impl<'a> RecipientReader<'a> {
-    /// A reader for `queue`.
-    pub fn new(queue: &'a Queue) -> RecipientReader<'a> {
-        let n = Subdir::ALL.len() * queue.layout().split as usize;
-        RecipientReader {
-            queue,
-            dirs: (0..n).map(|_| OnceLock::new()).collect(),
-        }
-    }
-
-    /// `r`'s recipients as its envelope files hold them now (`buf` is scratch space). A file
-    /// that cannot be read (gone since the scan, a link, unreadable) adds none, as in the scan.
-    pub fn read(&self, r: &MessageRecord, buf: &mut Vec<u8>) -> RecipientList {
-        let mut list = RecipientList::default();
-        for subdir in recipient_files(r) {
-            if self.read_file(subdir, r, buf) {
-                parse_into(&mut list, subdir, buf);
-            }
-        }
-        list
-    }
-
-    /// Read `r`'s file in `subdir` into `buf`; false when it cannot be read.
-    fn read_file(&self, subdir: Subdir, r: &MessageRecord, buf: &mut Vec<u8>) -> bool {
-        let layout = self.queue.layout();
-        let slot = Subdir::ALL.iter().position(|s| *s == subdir).unwrap_or(0)
-            * layout.split as usize
-            + layout.bucket(r.id) as usize;
-        let dir = self.dirs.get(slot).and_then(|d| {
-            d.get_or_init(|| open_dir(&self.queue.root().join(layout.dir_of(subdir, r.id))).ok())
-                .as_ref()
-        });
-        let Some(dir) = dir else {
-            return false;
-        };
-        read_at(
-            dir.as_fd(),
-            &r.id.0.to_string(),
-            ENVELOPE_CAP,
-            Stop::Cap,
-            buf,
-        )
-        .is_ok()
-    }
-}
-
-/// `r`'s recipients read from `queue`'s envelope files now: what showing one message needs.
-pub fn recipients_of(queue: &Queue, r: &MessageRecord) -> RecipientList {
-    RecipientReader::new(queue).read(r, &mut Vec::new())
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 
 use super::intern::Sym;
 use super::layout::{Parts, Subdir};
+pub use super::recipients::Channel;
 use super::recipients::RecipientSummary;
 
 /// A qmail message id: the inode number of its `mess/` file when qmail-queue created it.
@@ -190,29 +191,6 @@ pub struct Problem {
 impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{} ({})", self.kind.name(), self.part.name())
-    }
-}
-
-/// Which envelope file a recipient came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Channel {
-    /// `local/`: delivered on this host.
-    Local,
-    /// `remote/`: relayed to another host. Spam relaying shows here.
-    Remote,
-    /// `todo/` or `intd/`: not yet split into local and remote by qmail-send.
-    Todo,
-}
-
-impl Channel {
-    /// The word used in output.
-    pub fn name(self) -> &'static str {
-        match self {
-            Channel::Local => "local",
-            Channel::Remote => "remote",
-            Channel::Todo => "todo",
-        }
     }
 }
 

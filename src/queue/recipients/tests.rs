@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::fixture::{FixtureState, MessageSpec, QueueBuilder};
+use crate::queue::{recipients_of, MessageRecord, Queue, Subdir};
 use crate::queue::{scan, Progress, QueueOptions, ScanOptions};
 
 /// Scan a fresh queue holding one message; the record and how many strings were interned.

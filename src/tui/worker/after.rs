@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use crate::accounts::{assess, AccountRisk, CheckOptions};
 use crate::analysis::cluster::AnalysisContext;
-use crate::analysis::evidence::{from_logs, LogFacts};
+use crate::analysis::evidence::{from_any_logs, LogFacts};
 use crate::analysis::rank::OF_QUEUE;
 use crate::analysis::setup::{now_from_env, Setup, SetupOptions};
 use crate::analysis::{culprit_auth_users, TOP_LIMIT};
@@ -87,18 +87,15 @@ impl AfterFlood {
         records: &mut [MessageRecord],
         strings: &Interner,
     ) -> Result<LogFacts, String> {
-        if !self.logs_given() {
-            return Ok(LogFacts::default());
-        }
-        let logs: Vec<PathBuf> = self.setup.logs.clone();
-        LogEvidence::load(&logs)
-            .map(|ev| from_logs(records, strings, &ev))
+        // Read again, not kept from the scan: the report sees the lines logged since.
+        LogEvidence::load_given(&self.setup.logs)
+            .map(|ev| from_any_logs(records, strings, ev.as_ref()))
             .map_err(|e| format!("logs not read: {e}"))
     }
 
     /// Were `--log` files given?
     pub fn logs_given(&self) -> bool {
-        self.setup.logs.iter().any(|p| !p.as_os_str().is_empty())
+        !crate::logs::given_paths(&self.setup.logs).is_empty()
     }
 }
 
