@@ -16,14 +16,21 @@ pub enum NotAQueue {
     NotADirectory,
     /// There is no `mess/` directory below it.
     NoMessDir,
+    /// One of its subdirectories (`mess`, `info`, ...) is a symbolic link: reading through it
+    /// would follow a link in the queue, which qtriage never does.
+    LinkedSubdir(&'static str),
 }
 
 impl std::fmt::Display for NotAQueue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            NotAQueue::NotADirectory => "not a directory",
-            NotAQueue::NoMessDir => "no mess/ directory in it",
-        })
+        match self {
+            NotAQueue::NotADirectory => f.write_str("not a directory"),
+            NotAQueue::NoMessDir => f.write_str("no mess/ directory in it"),
+            NotAQueue::LinkedSubdir(name) => write!(
+                f,
+                "its {name}/ is a symbolic link, which qtriage does not follow"
+            ),
+        }
     }
 }
 

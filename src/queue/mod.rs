@@ -72,6 +72,18 @@ impl Queue {
                 reason: NotAQueue::NotADirectory,
             });
         }
+        // Every read below opens paths under the root, refusing a link only as the last
+        // component: a subdirectory that is itself a link is refused here, once.
+        for subdir in Subdir::ALL {
+            let linked = std::fs::symlink_metadata(root.join(subdir.name()))
+                .is_ok_and(|m| m.file_type().is_symlink());
+            if linked {
+                return Err(Error::NotAQueue {
+                    path: root,
+                    reason: NotAQueue::LinkedSubdir(subdir.name()),
+                });
+            }
+        }
         let mess = root.join("mess");
         if !mess.is_dir() {
             return Err(Error::NotAQueue {

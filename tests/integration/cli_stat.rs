@@ -1,6 +1,7 @@
 //! `qtriage stat`: qmail-qstat's exact lines and the JSON object.
 
 use qtriage::fixture::{FixtureState, MessageSpec, QueueBuilder};
+use qtriage::queue::Subdir;
 
 use crate::util::{assert_exit, assert_text, TestQueue};
 
@@ -219,4 +220,29 @@ fn states_adds_the_per_state_counts_that_plain_stat_does_not_list() {
          messages with local recipients to deliver: 1\n\
          messages with remote recipients to deliver: 1\nmessages bouncing: 1\nproblem entries: 0\n",
     );
+}
+
+/// A queue subdirectory that is a symbolic link is refused when the queue is opened: the reads
+/// below refuse a link only as a path's last component, and `mess -> /elsewhere` is in the
+/// middle of every message's path.
+#[test]
+fn a_queue_whose_subdirectory_is_a_link_is_refused_naming_it() {
+    let t = TestQueue::new(3);
+    t.add(MessageSpec::new().subject("whole"));
+    assert_exit(&t.run(&["read"]), 0);
+    let elsewhere = tempfile::tempdir().expect("tempdir");
+    for n in 0..3 {
+        std::fs::create_dir(elsewhere.path().join(n.to_string())).expect("split dir");
+    }
+    t.q.symlink_subdir(Subdir::Info, elsewhere.path())
+        .expect("link info");
+    for args in [&["read"][..], &["list"], &["stat"], &["top"]] {
+        let out = t.run(args);
+        assert_exit(&out, 2);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("not a qmail queue") && err.contains("its info/ is a symbolic link"),
+            "{args:?}: {err}"
+        );
+    }
 }
