@@ -92,7 +92,10 @@ fn main() -> anyhow::Result<()> {
     let m = press_keys(&mut session, &mut term, start)?;
     // The peak memory includes the watcher: its first figures come after its own scan.
     let deadline = Instant::now() + Duration::from_secs(600);
-    while session.state.status.watch.queue_size.is_none() && Instant::now() < deadline {
+    let live = |s: &Session| {
+        s.state.status.watch.queue_size.is_some() || s.state.status.watch.failed.is_some()
+    };
+    while !live(&session) && Instant::now() < deadline {
         session.pump(Duration::from_millis(100));
     }
     let live_at = start.elapsed();
