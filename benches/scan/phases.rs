@@ -265,8 +265,8 @@ fn run_phase(phase: Phase, queue: &Path) -> u64 {
     }
 }
 
-/// The TUI's session without a terminal, pumped until its scan and analysis are ready;
-/// returns the messages it holds.
+/// The TUI's session without a terminal, pumped until its scan and analysis are ready and its
+/// watcher's first figures are in; returns the messages it holds.
 #[cfg(feature = "tui")]
 fn tui_worker(queue: &Path) -> u64 {
     use qtriage::tui::state::ScanPhase;
@@ -279,6 +279,13 @@ fn tui_worker(queue: &Path) -> u64 {
     };
     let deadline = Instant::now() + std::time::Duration::from_secs(1800);
     while session.state.status.phase != ScanPhase::Ready && Instant::now() < deadline {
+        session.pump(std::time::Duration::from_millis(20));
+    }
+    // Then the watcher the worker starts: its own scan is part of the TUI's peak.
+    let live = |s: &Session| {
+        s.state.status.watch.queue_size.is_some() || s.state.status.watch.failed.is_some()
+    };
+    while !live(&session) && Instant::now() < deadline {
         session.pump(std::time::Duration::from_millis(20));
     }
     session

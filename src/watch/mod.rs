@@ -11,7 +11,8 @@
 //!   had (NFS/SMB, notify unavailable, watch limit), it polls directory mtimes and re-lists only
 //!   the directories that changed; the mode ([`WatchMode`]) rides on every delta so faces can say
 //!   so.
-//! - [`QueueModel`] applies deltas: records by id, queue and todo counts, and [`Rates`].
+//! - [`QueueModel`] applies deltas: files and key values by id (records too, unless
+//!   `without_records`, as a monitor's), queue and todo counts, and [`Rates`].
 //! - [`Rates`] (pure, clock injected): in/out per minute over 1, 5 and 15 minutes, overall and
 //!   per cluster value for the chosen key and origin-ip.
 //!

@@ -23,8 +23,10 @@ pub const MAX_KEYS: usize = 2;
 pub struct Tracked {
     /// Its files.
     pub parts: Parts,
-    /// Its record, when it could be read.
-    pub record: Option<MessageRecord>,
+    /// Its record, when it could be read and the model keeps records (boxed: a model without
+    /// them spends 8 bytes a message here, not a record's 136; see
+    /// [`QueueModel::without_records`]).
+    pub record: Option<Box<MessageRecord>>,
     /// Its value for each tracked key.
     pub values: [Option<KeyValue>; MAX_KEYS],
     /// When it arrived during this watch (unix ms); `None` for messages found by the scan.
@@ -45,6 +47,8 @@ pub struct QueueModel {
     tables: Option<Arc<Tables>>,
     /// Build `tables` from each reset's records with this context.
     context: Option<AnalysisContext>,
+    /// Keep each message's record (else only its parts and key values).
+    keep_records: bool,
 }
 
 impl QueueModel {
@@ -62,7 +66,17 @@ impl QueueModel {
             last_ms: 0,
             tables: None,
             context: None,
+            keep_records: true,
         }
+    }
+
+    /// Keep no records, only each message's files and key values: all the counts and rates
+    /// need. A monitor's model ([`crate::watch::spawn`]: `qtriage watch`, the TUI's header)
+    /// holds the whole queue, so at a million messages this is the difference between a
+    /// second full copy of the records and a few tens of bytes a message.
+    pub fn without_records(mut self) -> QueueModel {
+        self.keep_records = false;
+        self
     }
 
     /// Take key values with `tables` (an analysis' own) or, when none, with the tables of an
@@ -175,6 +189,8 @@ impl QueueModel {
                 mode,
             } => {
                 self.messages.clear();
+                // At once: growing a million entries doubles the table a few times over.
+                self.messages.reserve(records.len());
                 self.queue_size = 0;
                 self.todo = 0;
                 self.rates = Rates::new(&self.keys, at_ms);
@@ -184,7 +200,7 @@ impl QueueModel {
                     let id = r.id;
                     let t = Tracked {
                         parts: r.parts,
-                        record: Some(r),
+                        record: self.keep_records.then(|| Box::new(r)),
                         values,
                         arrived_ms: None,
                     };
@@ -249,7 +265,7 @@ impl QueueModel {
                 }
             }
             t.values = values;
-            t.record = c.record;
+            t.record = c.record.filter(|_| self.keep_records).map(Box::new);
         }
         if fresh {
             t.arrived_ms = Some(at_ms);

@@ -137,6 +137,14 @@ impl Drop for MonitorHandle {
     }
 }
 
+/// The model a monitor keeps: rates and counts only, no records (nothing it reports reads
+/// them, and they would be a second copy of the queue beside the TUI's snapshot).
+fn monitor_model(strings: Arc<Interner>, config: &MonitorConfig) -> QueueModel {
+    QueueModel::new(strings, &config.keys)
+        .with_tables(config.tables.clone(), config.context.clone())
+        .without_records()
+}
+
 /// Build one update from the model at `now_ms` (pure: no clock, no I/O).
 pub fn update_of(
     model: &QueueModel,
@@ -193,8 +201,7 @@ pub fn spawn(
     let thread = std::thread::Builder::new()
         .name("qtriage-monitor".into())
         .spawn(move || {
-            let model = QueueModel::new(strings, &config.keys)
-                .with_tables(config.tables.clone(), config.context.clone());
+            let model = monitor_model(strings, &config);
             run(
                 Running {
                     watcher,
@@ -268,5 +275,31 @@ fn run(running: Running, config: &MonitorConfig, tx: &Sender<MonitorEvent>, stop
             // Keep the cadence, but never try to catch up with intervals already missed.
             next = next.map(|n| (n + config.interval).max(Instant::now()));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::queue::{MessageId, MessageRecord, Parts, Subdir};
+
+    #[test]
+    fn a_monitor_keeps_no_records_only_their_values() {
+        let strings = Arc::new(Interner::new());
+        let config = MonitorConfig::new(ClusterKey::Sender, Duration::from_secs(1));
+        let mut model = monitor_model(Arc::clone(&strings), &config);
+        let mut parts = Parts::default();
+        parts.insert(Subdir::Mess);
+        let mut r = MessageRecord::listed(MessageId(7), parts);
+        r.sender = Some(strings.intern(b"bulk@example.org"));
+        model.apply(QueueDelta::Reset {
+            at_ms: 1_795_428_000_000,
+            records: vec![r],
+            mode: WatchMode::Notify,
+        });
+        let t = model.get(MessageId(7)).expect("tracked");
+        assert!(t.record.is_none(), "a second copy of the queue's records");
+        assert!(t.values[0].is_some(), "its sender is still counted");
+        assert_eq!(model.queue_size(), 1);
     }
 }

@@ -209,3 +209,54 @@ fn passed_and_replaced_messages_count_both_ways() {
         Some(Some(T0 + 500))
     );
 }
+
+/// The model of `a` (a Reset that read it) and `b` (an arrival read later), by AUTH user.
+fn model_of_two(
+    f: &Fixture,
+    strings: &Arc<Interner>,
+    m: QueueModel,
+) -> (QueueModel, [MessageId; 2]) {
+    let spec = MessageSpec::new()
+        .auth("test@example.com")
+        .state(FixtureState::Queued)
+        .remote("a@b.example");
+    let a = f.fq.add(&spec).expect("add");
+    let b = f.fq.add(&spec).expect("add");
+    let read = |id| read_one(&f.queue, strings, id).expect("read");
+    let mut m = m;
+    m.apply(QueueDelta::Reset {
+        at_ms: T0,
+        records: vec![read(a)],
+        mode: WatchMode::Notify,
+    });
+    let queued = parts(&[Subdir::Mess, Subdir::Intd, Subdir::Todo]);
+    let change = Change {
+        id: b,
+        parts: queued,
+        flow: Flow::Arrived,
+        record: Some(read(b)),
+    };
+    m.apply(batch(T0 + 1000, vec![change]));
+    (m, [a, b])
+}
+
+#[test]
+fn a_model_without_records_keeps_values_counts_and_rates_but_no_record() {
+    let f = fixture();
+    let strings = Arc::new(Interner::new());
+    let keys = [ClusterKey::AuthUser];
+    let kept = QueueModel::new(Arc::clone(&strings), &keys);
+    let (kept, ids) = model_of_two(&f, &strings, kept);
+    let slim = QueueModel::new(Arc::clone(&strings), &keys).without_records();
+    let (slim, same) = model_of_two(&f, &strings, slim);
+    let user = Some(KeyValue::Text(strings.intern(b"test@example.com")));
+    for (m, ids, records) in [(&kept, ids, true), (&slim, same, false)] {
+        assert_eq!((m.queue_size(), m.todo()), (2, 2));
+        assert_eq!(m.rates().counts(T0 + 1000, Window::OneMinute).0, 1);
+        for id in ids {
+            let t = m.get(id).expect("tracked");
+            assert_eq!(t.values[0], user, "{id}");
+            assert_eq!(t.record.is_some(), records, "{id}");
+        }
+    }
+}
