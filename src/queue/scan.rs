@@ -161,24 +161,7 @@ fn scan_files(
     let mut report = ScanReport::default();
 
     // Phase 1: list. Unsplit directories first, distributed into buckets by id.
-    let mut buckets: Vec<Vec<Found>> = vec![Vec::new(); split as usize];
-    let mut untyped = 0;
-    for subdir in [Subdir::Todo, Subdir::Intd, Subdir::Bounce] {
-        if layout.is_split(subdir) {
-            continue;
-        }
-        let path = queue.root().join(subdir.name());
-        match list(&path) {
-            Ok(l) => {
-                report.junk_names += l.junk;
-                untyped += l.untyped;
-                for e in l.entries {
-                    buckets[layout.bucket(e.id) as usize].push(found(e, subdir, u32::MAX));
-                }
-            }
-            Err(e) => report.unreadable_dirs.push((path, e.to_string())),
-        }
-    }
+    let (mut buckets, mut untyped) = list_unsplit_by_bucket(queue, &mut report);
     let split_subdirs: Vec<Subdir> = Subdir::ALL
         .into_iter()
         .filter(|s| layout.is_split(*s))
@@ -227,6 +210,31 @@ fn scan_files(
     report.elapsed = start.elapsed();
     progress.done.store(true, Ordering::Release);
     Ok(Scan { records, report })
+}
+
+/// List the unsplit directories (todo/, intd/, bounce/ unless big-todo splits them) into one
+/// list of files per split directory, by id; and how many entries came without a type.
+fn list_unsplit_by_bucket(queue: &Queue, report: &mut ScanReport) -> (Vec<Vec<Found>>, u64) {
+    let layout = queue.layout();
+    let mut buckets: Vec<Vec<Found>> = vec![Vec::new(); layout.split as usize];
+    let mut untyped = 0;
+    for subdir in [Subdir::Todo, Subdir::Intd, Subdir::Bounce] {
+        if layout.is_split(subdir) {
+            continue;
+        }
+        let path = queue.root().join(subdir.name());
+        match list(&path) {
+            Ok(l) => {
+                report.junk_names += l.junk;
+                untyped += l.untyped;
+                for e in l.entries {
+                    buckets[layout.bucket(e.id) as usize].push(found(e, subdir, u32::MAX));
+                }
+            }
+            Err(e) => report.unreadable_dirs.push((path, e.to_string())),
+        }
+    }
+    (buckets, untyped)
 }
 
 fn found(e: Entry, subdir: Subdir, dir: u32) -> Found {

@@ -93,24 +93,7 @@ fn list_elsewhere(
     let layout = queue.layout();
     // Files that are not in their id's split directory, and the unsplit directories' files,
     // by bucket: listed before any bucket is read.
-    let mut elsewhere: Vec<Vec<Found>> = vec![Vec::new(); layout.split as usize];
-    let mut untyped = 0;
-    for subdir in [Subdir::Todo, Subdir::Intd, Subdir::Bounce] {
-        if layout.is_split(subdir) {
-            continue;
-        }
-        let path = queue.root().join(subdir.name());
-        match list(&path) {
-            Ok(l) => {
-                report.junk_names += l.junk;
-                untyped += l.untyped;
-                for e in l.entries {
-                    elsewhere[layout.bucket(e.id) as usize].push(found(e, subdir, u32::MAX));
-                }
-            }
-            Err(e) => report.unreadable_dirs.push((path, e.to_string())),
-        }
-    }
+    let (mut elsewhere, mut untyped) = super::list_unsplit_by_bucket(queue, report);
     for n in 0..layout.split {
         for &subdir in split_subdirs {
             let path = queue.root().join(subdir.name()).join(n.to_string());
