@@ -16,7 +16,9 @@ use super::state::{AppState, LiveRates};
 use crate::analysis::key::ClusterKey;
 use crate::analysis::Tables;
 use crate::queue::Queue;
-use crate::watch::{self, MonitorConfig, MonitorHandle, WatchError, WatchUpdate, HISTORY_LEN};
+use crate::watch::{
+    self, MonitorConfig, MonitorHandle, Seed, WatchError, WatchUpdate, HISTORY_LEN,
+};
 
 /// Time between the watcher's updates.
 pub const LIVE_INTERVAL: Duration = Duration::from_secs(1);
@@ -34,17 +36,19 @@ impl Live {
     /// Watch `queue` with per-cluster rates for `key`, sending `Event::Worker(Report::Watch)` /
     /// `Event::Worker(Report::WatchFailed)` to `events`.
     /// `tables` are the snapshot's analysis' (accounts, sender patterns), so the rates are of
-    /// the clusters shown.
+    /// the clusters shown; `seed` its records, so the watcher does not scan the queue again.
     pub fn start(
         queue: Queue,
         key: ClusterKey,
         tables: Option<Arc<Tables>>,
+        seed: Option<Seed>,
         events: Sender<Event>,
     ) -> Result<Live, WatchError> {
         let path = queue.root().to_path_buf();
         let mut config = MonitorConfig::new(key, LIVE_INTERVAL);
         config.top = LIVE_CLUSTERS;
         config.tables = tables;
+        config.seed = seed;
         let (updates, handle) = watch::spawn(queue, config)?;
         std::thread::Builder::new()
             .name("qtriage-live".into())

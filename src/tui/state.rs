@@ -76,6 +76,13 @@ impl Snapshot {
     }
 }
 
+/// The records, for a watcher to start from ([`crate::watch::Seed`]) without copying them.
+impl AsRef<[MessageRecord]> for Snapshot {
+    fn as_ref(&self) -> &[MessageRecord] {
+        &self.records
+    }
+}
+
 /// The clusters of one snapshot by one key.
 #[derive(Debug, Clone)]
 pub struct Clustering {

@@ -35,6 +35,7 @@ use crate::query::Query;
 use crate::queue::{
     scan, scan_envelopes, scan_headers, Interner, MessageId, MessageRecord, Progress, Queue, Scan,
 };
+use crate::watch::Seed;
 
 /// How often an idle worker re-checks qmail-send.
 pub const STATUS_EVERY: Duration = Duration::from_secs(1);
@@ -69,6 +70,7 @@ impl Worker {
             events,
             query: None,
             snapshot: None,
+            whole: false,
             live: None,
             live_failed: false,
             scanning: false,
@@ -97,6 +99,9 @@ struct WorkerState {
     events: Sender<Event>,
     query: Option<Query>,
     snapshot: Option<Arc<Snapshot>>,
+    /// The snapshot's records are whole (not the header pass' alone): a watcher may start
+    /// from them.
+    whole: bool,
     /// The watcher, once the first scan is done.
     live: Option<Live>,
     /// The watcher could not start; not retried (the reason was shown).
@@ -153,10 +158,18 @@ impl WorkerState {
                     sender_patterns: s.basis.sender_patterns.clone(),
                 })
             });
+            // The watcher starts from the snapshot's records rather than a scan of its own (a
+            // second copy of the queue at its peak), unless they lack the envelopes (the
+            // envelope pass failed).
+            let seed = self.snapshot.as_ref().filter(|_| self.whole).map(|s| Seed {
+                strings: Arc::clone(&s.strings),
+                records: Arc::clone(s) as _,
+            });
             match Live::start(
                 self.ops.queue.clone(),
                 self.key,
                 tables,
+                seed,
                 self.events.clone(),
             ) {
                 Ok(l) => self.live = Some(l),
@@ -432,6 +445,7 @@ impl WorkerState {
             .map(|q| Arc::new(selection(&self.ops.queue, &snap, q)));
         let orders = Arc::new(orders(&snap));
         self.snapshot = Some(Arc::clone(&snap));
+        self.whole = !envelopes_pending;
         self.emit(Event::Worker(Report::Analysed(Box::new(Analysis {
             snapshot: snap,
             clustering,

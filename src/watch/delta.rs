@@ -1,9 +1,38 @@
 //! QueueDelta: what the watcher tells its consumer after each tick, and how it is watching.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use super::tracker::Flow;
-use crate::queue::{MessageId, MessageRecord, Parts};
+use crate::queue::{Interner, MessageId, MessageRecord, Parts};
+
+/// Records a watcher starts from instead of scanning the queue itself: a scan its owner already
+/// made (the TUI's snapshot), shared, not copied. The watcher lists the queue's directories
+/// once more and reads only the messages the records do not describe (arrived since, or
+/// attributed from logs, which the watcher's own reads are not), so its model is what its own
+/// scan would have given.
+#[derive(Clone)]
+pub struct Seed {
+    /// The interner the records' strings live in; the watcher interns into it from then on.
+    pub strings: Arc<Interner>,
+    /// One record per message, as a scan made them.
+    pub records: Arc<dyn AsRef<[MessageRecord]> + Send + Sync>,
+}
+
+impl Seed {
+    /// The records.
+    pub fn records(&self) -> &[MessageRecord] {
+        (*self.records).as_ref()
+    }
+}
+
+impl std::fmt::Debug for Seed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Seed")
+            .field("records", &self.records().len())
+            .finish_non_exhaustive()
+    }
+}
 
 /// Why the watcher is polling directories instead of following file events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -87,6 +116,19 @@ pub enum QueueDelta {
         at_ms: i64,
         /// One record per message id.
         records: Vec<MessageRecord>,
+        /// How the watcher watches from now on.
+        mode: WatchMode,
+    },
+    /// The whole queue, from a [`Seed`] and what changed since it was scanned (applied as a
+    /// `Reset` of the seed's records followed by these changes, none of them counted as
+    /// arrivals or departures): replaces everything. The seed is dropped with the delta.
+    Seeded {
+        /// When the queue was listed, unix milliseconds.
+        at_ms: i64,
+        /// The records the watcher started from.
+        seed: Seed,
+        /// What differs from them now, by ascending id.
+        changes: Vec<Change>,
         /// How the watcher watches from now on.
         mode: WatchMode,
     },

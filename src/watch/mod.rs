@@ -54,7 +54,7 @@ pub mod rates;
 pub mod tracker;
 pub mod watcher;
 
-pub use delta::{Change, PollReason, QueueDelta, WatchError, WatchMode};
+pub use delta::{Change, PollReason, QueueDelta, Seed, WatchError, WatchMode};
 pub use model::QueueModel;
 pub use monitor::{
     spawn, ClusterRate, MonitorConfig, MonitorEvent, MonitorHandle, WatchUpdate, HISTORY_LEN,

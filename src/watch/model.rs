@@ -13,7 +13,7 @@ use super::tracker::Flow;
 use crate::analysis::cluster::AnalysisContext;
 use crate::analysis::key::{ClusterKey, KeyExtractor, KeyValue};
 use crate::analysis::Tables;
-use crate::queue::{Interner, MessageId, MessageRecord, Parts, Subdir};
+use crate::queue::{AuthSource, Interner, MessageId, MessageRecord, Parts, Subdir};
 
 /// At most this many keys get per-cluster rates (the chosen key and origin-ip).
 pub const MAX_KEYS: usize = 2;
@@ -169,8 +169,15 @@ impl QueueModel {
 
     /// Apply one delta.
     pub fn apply(&mut self, delta: QueueDelta) {
-        if let (QueueDelta::Reset { records, .. }, Some(ctx)) = (&delta, &self.context) {
-            self.tables = Some(Arc::new(Tables::of(records, &self.strings, ctx)));
+        if let Some(ctx) = &self.context {
+            let records = match &delta {
+                QueueDelta::Reset { records, .. } => Some(&records[..]),
+                QueueDelta::Seeded { seed, .. } => Some(seed.records()),
+                _ => None,
+            };
+            if let Some(records) = records {
+                self.tables = Some(Arc::new(Tables::of(records, &self.strings, ctx)));
+            }
         }
         let strings = Arc::clone(&self.strings);
         let tables = self.tables.clone();
@@ -188,23 +195,35 @@ impl QueueModel {
                 records,
                 mode,
             } => {
-                self.messages.clear();
-                // At once: growing a million entries doubles the table a few times over.
-                self.messages.reserve(records.len());
-                self.queue_size = 0;
-                self.todo = 0;
-                self.rates = Rates::new(&self.keys, at_ms);
+                self.start_over(at_ms, records.len());
                 for r in records {
                     let values = self.values(&mut ex, Some(&r));
-                    self.count(r.parts, 1);
-                    let id = r.id;
-                    let t = Tracked {
-                        parts: r.parts,
-                        record: self.keep_records.then(|| Box::new(r)),
-                        values,
-                        arrived_ms: None,
+                    let (id, parts) = (r.id, r.parts);
+                    let record = self.keep_records.then(|| Box::new(r));
+                    self.found(id, parts, record, values);
+                }
+                self.mode = Some(mode);
+                self.last_ms = at_ms;
+            }
+            QueueDelta::Seeded {
+                at_ms,
+                seed,
+                changes,
+                mode,
+            } => {
+                self.start_over(at_ms, seed.records().len());
+                for r in seed.records() {
+                    // Attributed from the logs: the watcher read it again (one of `changes`),
+                    // as its own reads see it.
+                    let values = match r.origin.auth_source {
+                        AuthSource::Log => [None; MAX_KEYS],
+                        AuthSource::Header => self.values(&mut ex, Some(r)),
                     };
-                    self.messages.insert(id, t);
+                    let record = self.keep_records.then(|| Box::new(r.clone()));
+                    self.found(r.id, r.parts, record, values);
+                }
+                for c in changes {
+                    self.found_changed(&mut ex, c);
                 }
                 self.mode = Some(mode);
                 self.last_ms = at_ms;
@@ -222,6 +241,61 @@ impl QueueModel {
             }
             QueueDelta::Failed(_) => {}
         }
+    }
+
+    /// Forget everything before a reset at `at_ms` of `len` messages.
+    fn start_over(&mut self, at_ms: i64, len: usize) {
+        self.messages.clear();
+        // At once: growing a million entries doubles the table a few times over.
+        self.messages.reserve(len);
+        self.queue_size = 0;
+        self.todo = 0;
+        self.rates = Rates::new(&self.keys, at_ms);
+    }
+
+    /// A message found by a reset (not an arrival: no rate counts it).
+    fn found(
+        &mut self,
+        id: MessageId,
+        parts: Parts,
+        record: Option<Box<MessageRecord>>,
+        values: [Option<KeyValue>; MAX_KEYS],
+    ) {
+        self.count(parts, 1);
+        let t = Tracked {
+            parts,
+            record,
+            values,
+            arrived_ms: None,
+        };
+        if let Some(old) = self.messages.insert(id, t) {
+            self.count(old.parts, -1);
+        }
+    }
+
+    /// A seed's message as it is now (`c`), found by a reset like the seed's own.
+    fn found_changed(&mut self, ex: &mut [KeyExtractor<'_>], c: Change) {
+        let old = self.messages.remove(&c.id);
+        if let Some(o) = &old {
+            self.count(o.parts, -1);
+        }
+        if c.parts.0 == 0 {
+            return;
+        }
+        let (record, values) = match (c.record, old) {
+            (Some(r), _) => {
+                let values = self.values(ex, Some(&r));
+                (Some(r), values)
+            }
+            (None, Some(o)) => (o.record.map(|b| *b), o.values),
+            (None, None) => (None, [None; MAX_KEYS]),
+        };
+        let record = record.filter(|_| self.keep_records).map(|mut r| {
+            r.parts = c.parts;
+            r.state = crate::queue::MessageState::from_parts(c.parts);
+            Box::new(r)
+        });
+        self.found(c.id, c.parts, record, values);
     }
 
     fn change(&mut self, ex: &mut [KeyExtractor<'_>], at_ms: i64, c: Change) {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::delta::{QueueDelta, WatchError, WatchMode};
+use super::delta::{QueueDelta, Seed, WatchError, WatchMode};
 use super::model::QueueModel;
 use super::rates::{Rate, Window};
 use super::watcher::{now_ms, WatchOptions, Watcher};
@@ -35,6 +35,9 @@ pub struct MonitorConfig {
     /// Without `tables`: the context to build them with from the watcher's own scan (as an
     /// analysis of it would: `qtriage watch`); neither gives literal values.
     pub context: Option<crate::analysis::cluster::AnalysisContext>,
+    /// Start from these records (a scan the caller already holds) instead of scanning the
+    /// queue again; the monitor lets go of them once its model has taken their values.
+    pub seed: Option<Seed>,
 }
 
 impl MonitorConfig {
@@ -51,6 +54,7 @@ impl MonitorConfig {
             watch: WatchOptions::default(),
             tables: None,
             context: None,
+            seed: None,
         }
     }
 }
@@ -186,13 +190,22 @@ pub fn update_of(
 }
 
 /// Start watching `queue`: returns the updates (one per interval, the first after the initial
-/// scan) and a handle that stops the watch when dropped.
+/// scan) and a handle that stops the watch when dropped. With `config.seed` the watcher starts
+/// from it and the seed's interner, instead of a scan of its own.
 pub fn spawn(
     queue: Queue,
-    config: MonitorConfig,
+    mut config: MonitorConfig,
 ) -> Result<(Receiver<MonitorEvent>, MonitorHandle), WatchError> {
-    let strings = Arc::new(Interner::new());
-    let watcher = Watcher::start(queue.clone(), Arc::clone(&strings), config.watch.clone())?;
+    // Taken out of the config the monitor keeps, so the records go with the first delta.
+    let watcher = match config.seed.take() {
+        Some(seed) => Watcher::start_seeded(queue.clone(), seed, config.watch.clone())?,
+        None => Watcher::start(
+            queue.clone(),
+            Arc::new(Interner::new()),
+            config.watch.clone(),
+        )?,
+    };
+    let strings = Arc::clone(watcher.strings());
     let (tx, rx) = std::sync::mpsc::channel();
     let stop = Arc::new(AtomicBool::new(false));
     let paused = watcher.pause_flag();
@@ -247,7 +260,7 @@ fn run(running: Running, config: &MonitorConfig, tx: &Sender<MonitorEvent>, stop
                 return;
             }
             Ok(d) => {
-                let is_reset = matches!(d, QueueDelta::Reset { .. });
+                let is_reset = matches!(d, QueueDelta::Reset { .. } | QueueDelta::Seeded { .. });
                 model.apply(d);
                 if is_reset {
                     next = Some(Instant::now() + config.interval);

@@ -10,13 +10,14 @@ use std::time::{Duration, Instant, SystemTime};
 
 use notify::{RecursiveMode, Watcher as _};
 use rayon::prelude::*;
+use rustc_hash::FxHashSet;
 
-use super::delta::{Change, PollReason, QueueDelta, WatchError, WatchMode};
+use super::delta::{Change, PollReason, QueueDelta, Seed, WatchError, WatchMode};
 use super::events::{Classifier, Intake, IntakeSender};
 use super::poll::{queue_dirs, Poller};
-use super::tracker::{Plan, Tracker};
+use super::tracker::{Flow, Plan, Tracker};
 use crate::queue::scan::read_one;
-use crate::queue::{scan, Interner, MessageId, Progress, Queue, ScanOptions};
+use crate::queue::{scan, AuthSource, Interner, MessageId, Parts, Progress, Queue, ScanOptions};
 
 /// Clean ticks after which a watcher that lost events trusts notify alone again.
 pub const RESUME_AFTER_TICKS: u32 = 10;
@@ -62,6 +63,7 @@ impl Default for WatchOptions {
 /// A running watcher: a thread sending [`QueueDelta`]s; stopped when dropped.
 pub struct Watcher {
     deltas: Receiver<QueueDelta>,
+    strings: Arc<Interner>,
     stop: Arc<AtomicBool>,
     paused: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
@@ -82,6 +84,26 @@ impl Watcher {
         strings: Arc<Interner>,
         opts: WatchOptions,
     ) -> Result<Watcher, WatchError> {
+        Watcher::begin(queue, strings, None, opts)
+    }
+
+    /// Start watching `queue` from `seed` (a scan its caller holds) instead of scanning it:
+    /// the first delta is a `Seeded` carrying the seed and what changed since; strings of new
+    /// records are interned in the seed's interner.
+    pub fn start_seeded(
+        queue: Queue,
+        seed: Seed,
+        opts: WatchOptions,
+    ) -> Result<Watcher, WatchError> {
+        Watcher::begin(queue, Arc::clone(&seed.strings), Some(seed), opts)
+    }
+
+    fn begin(
+        queue: Queue,
+        strings: Arc<Interner>,
+        seed: Option<Seed>,
+        opts: WatchOptions,
+    ) -> Result<Watcher, WatchError> {
         let (tx, deltas) = std::sync::mpsc::channel();
         let stop = Arc::new(AtomicBool::new(false));
         let paused = Arc::new(AtomicBool::new(opts.start_paused));
@@ -92,7 +114,8 @@ impl Watcher {
                 .clone()
                 .unwrap_or_else(|| queue.root().join("yanked")),
             queue,
-            strings,
+            strings: Arc::clone(&strings),
+            seed,
             opts,
             tx,
             stop: Arc::clone(&stop),
@@ -104,13 +127,20 @@ impl Watcher {
             .map_err(|source| WatchError::Thread { path, source })?;
         Ok(Watcher {
             deltas,
+            strings,
             stop,
             paused,
             thread: Some(thread),
         })
     }
 
-    /// The deltas, in order: one `Reset`, then a `Batch` per tick.
+    /// The interner new records' strings go to.
+    pub fn strings(&self) -> &Arc<Interner> {
+        &self.strings
+    }
+
+    /// The deltas, in order: one `Reset` (`Seeded` when started from a seed), then a `Batch`
+    /// per tick.
     pub fn deltas(&self) -> &Receiver<QueueDelta> {
         &self.deltas
     }
@@ -143,6 +173,8 @@ struct Worker {
     queue: Queue,
     yank_area: PathBuf,
     strings: Arc<Interner>,
+    /// Start from these records instead of a scan (taken at the start).
+    seed: Option<Seed>,
     opts: WatchOptions,
     tx: Sender<QueueDelta>,
     stop: Arc<AtomicBool>,
@@ -169,17 +201,24 @@ fn is_network_fs(root: &Path) -> bool {
 }
 
 impl Worker {
-    fn run(self) {
+    fn run(mut self) {
         let layout = self.queue.layout();
         let mut st = LoopState {
             tracker: Tracker::new(layout),
             poller: Poller::new(queue_dirs(self.queue.root(), layout)),
             clean_ticks: 0,
         };
-        // Watches and the mtime baseline come before the scan, so nothing between is missed.
+        // Watches and the mtime baseline come before the scan (or the listing that brings a
+        // seed up to date), so nothing between is missed.
         let (mut events, mut mode) = self.start_events();
-        st.poller.baseline();
-        if !self.initial_scan(&mut st.tracker, mode) {
+        let started = match self.seed.take() {
+            Some(seed) => self.seeded_start(&mut st, seed, mode),
+            None => {
+                st.poller.baseline();
+                self.initial_scan(&mut st.tracker, mode)
+            }
+        };
+        if !started {
             return;
         }
         let mut next_tick = Instant::now() + self.opts.tick;
@@ -229,6 +268,51 @@ impl Worker {
             mode,
         };
         self.tx.send(reset).is_ok()
+    }
+
+    /// Start from `seed` instead of a scan: take its messages' files, list every directory
+    /// (which sets the mtime baseline), read the messages that arrived or changed since and
+    /// those the logs attributed (the watcher's own reads never are), and send the `Seeded`;
+    /// false to stop. Nothing the seed describes is read again.
+    fn seeded_start(&self, st: &mut LoopState, seed: Seed, mode: WatchMode) -> bool {
+        let mut logged = FxHashSet::default();
+        for r in seed.records() {
+            st.tracker.seed(r.id, r.parts);
+            if r.origin.auth_source == AuthSource::Log {
+                logged.insert(r.id);
+            }
+        }
+        st.poller.mark_all_dirty();
+        st.poller.poll(&mut st.tracker, now_ms() / 1000);
+        let mut changes = self.finish_tick(&mut st.tracker);
+        for c in changes.iter().filter(|c| c.record.is_some()) {
+            logged.remove(&c.id);
+        }
+        // The rest of them are read again below, as they are now (those gone stay gone).
+        changes.retain(|c| !(logged.contains(&c.id) && st.tracker.get(c.id).is_some()));
+        let again: Vec<(MessageId, Parts)> = logged
+            .into_iter()
+            .filter_map(|id| st.tracker.get(id).map(|t| (id, t.parts)))
+            .collect();
+        let reread = |&(id, parts): &(MessageId, Parts)| Change {
+            id,
+            parts,
+            flow: Flow::Stayed,
+            record: read_one(&self.queue, &self.strings, id).ok(),
+        };
+        changes.extend(again.par_iter().map(reread).collect::<Vec<_>>());
+        for c in changes.iter().filter(|c| c.record.is_some()) {
+            let enveloped = c.record.as_ref().is_some_and(|r| r.sender.is_some());
+            st.tracker.mark_read(c.id, enveloped);
+        }
+        changes.sort_unstable_by_key(|c| c.id);
+        let seeded = QueueDelta::Seeded {
+            at_ms: now_ms(),
+            seed,
+            changes,
+            mode,
+        };
+        self.tx.send(seeded).is_ok()
     }
 
     /// Handle lost events and polling at the end of a tick; returns the mode from now on.

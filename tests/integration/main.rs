@@ -37,3 +37,4 @@ mod tree;
 mod tui_top;
 mod util;
 mod watch;
+mod watch_seed;
