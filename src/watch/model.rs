@@ -4,8 +4,9 @@
 //! `apply` takes its time from the delta, never from a clock, so a model fed the same deltas
 //! always ends in the same state.
 
-use std::collections::HashMap;
 use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
 
 use super::delta::{Change, QueueDelta, WatchMode};
 use super::rates::Rates;
@@ -18,26 +19,36 @@ use crate::queue::{AuthSource, Interner, MessageId, MessageRecord, Parts, Subdir
 /// At most this many keys get per-cluster rates (the chosen key and origin-ip).
 pub const MAX_KEYS: usize = 2;
 
-/// One message the model knows.
+/// `Tracked::arrived` of a message found by a reset.
+const FOUND: i64 = i64::MIN;
+
+/// One message the model knows: 32 bytes, since a monitor's model holds one per message of
+/// the whole queue (its record, when the model keeps records, is in a map of its own).
 #[derive(Debug, Clone)]
 pub struct Tracked {
     /// Its files.
     pub parts: Parts,
-    /// Its record, when it could be read and the model keeps records (boxed: a model without
-    /// them spends 8 bytes a message here, not a record's 136; see
-    /// [`QueueModel::without_records`]).
-    pub record: Option<Box<MessageRecord>>,
     /// Its value for each tracked key.
     pub values: [Option<KeyValue>; MAX_KEYS],
+    /// When it arrived during this watch (unix ms), or [`FOUND`] (not an `Option`: 8 bytes
+    /// less a message).
+    arrived: i64,
+}
+
+impl Tracked {
     /// When it arrived during this watch (unix ms); `None` for messages found by the scan.
-    pub arrived_ms: Option<i64>,
+    pub fn arrived_ms(&self) -> Option<i64> {
+        (self.arrived != FOUND).then_some(self.arrived)
+    }
 }
 
 /// The live queue.
 pub struct QueueModel {
     strings: Arc<Interner>,
     keys: Vec<ClusterKey>,
-    messages: HashMap<MessageId, Tracked>,
+    messages: FxHashMap<MessageId, Tracked>,
+    /// Each message's record, when the model keeps records.
+    records: FxHashMap<MessageId, Box<MessageRecord>>,
     queue_size: u64,
     todo: u64,
     rates: Rates,
@@ -59,7 +70,8 @@ impl QueueModel {
             rates: Rates::new(&keys, 0),
             strings,
             keys,
-            messages: HashMap::new(),
+            messages: FxHashMap::default(),
+            records: FxHashMap::default(),
             queue_size: 0,
             todo: 0,
             mode: None,
@@ -136,6 +148,11 @@ impl QueueModel {
     /// The message with `id`.
     pub fn get(&self, id: MessageId) -> Option<&Tracked> {
         self.messages.get(&id)
+    }
+
+    /// The record of the message with `id`, when the model keeps records and could read it.
+    pub fn record(&self, id: MessageId) -> Option<&MessageRecord> {
+        self.records.get(&id).map(|r| &**r)
     }
 
     /// Every message known, in no particular order.
@@ -246,6 +263,7 @@ impl QueueModel {
     /// Forget everything before a reset at `at_ms` of `len` messages.
     fn start_over(&mut self, at_ms: i64, len: usize) {
         self.messages.clear();
+        self.records.clear();
         // At once: growing a million entries doubles the table a few times over.
         self.messages.reserve(len);
         self.queue_size = 0;
@@ -264,18 +282,21 @@ impl QueueModel {
         self.count(parts, 1);
         let t = Tracked {
             parts,
-            record,
             values,
-            arrived_ms: None,
+            arrived: FOUND,
         };
         if let Some(old) = self.messages.insert(id, t) {
             self.count(old.parts, -1);
+        }
+        if let Some(r) = record {
+            self.records.insert(id, r);
         }
     }
 
     /// A seed's message as it is now (`c`), found by a reset like the seed's own.
     fn found_changed(&mut self, ex: &mut [KeyExtractor<'_>], c: Change) {
         let old = self.messages.remove(&c.id);
+        let old_record = self.records.remove(&c.id);
         if let Some(o) = &old {
             self.count(o.parts, -1);
         }
@@ -287,7 +308,7 @@ impl QueueModel {
                 let values = self.values(ex, Some(&r));
                 (Some(r), values)
             }
-            (None, Some(o)) => (o.record.map(|b| *b), o.values),
+            (None, Some(o)) => (old_record.map(|b| *b), o.values),
             (None, None) => (None, [None; MAX_KEYS]),
         };
         let record = record.filter(|_| self.keep_records).map(|mut r| {
@@ -300,6 +321,7 @@ impl QueueModel {
 
     fn change(&mut self, ex: &mut [KeyExtractor<'_>], at_ms: i64, c: Change) {
         let old = self.messages.remove(&c.id);
+        let old_record = self.records.remove(&c.id);
         if let Some(o) = &old {
             self.count(o.parts, -1);
         }
@@ -321,33 +343,36 @@ impl QueueModel {
             return;
         }
         let fresh = c.flow.has_arrived() && c.parts.has(Subdir::Mess);
-        let mut t = match old {
-            Some(o) if !fresh => o,
-            _ => Tracked {
-                parts: c.parts,
-                record: None,
-                values: [None; MAX_KEYS],
-                arrived_ms: None,
-            },
+        let (mut t, mut record) = match old {
+            Some(o) if !fresh => (o, old_record),
+            _ => (
+                Tracked {
+                    parts: c.parts,
+                    values: [None; MAX_KEYS],
+                    arrived: FOUND,
+                },
+                None,
+            ),
         };
         t.parts = c.parts;
         if c.record.is_some() {
             let values = self.values(ex, c.record.as_ref());
-            if let Some(at) = t.arrived_ms.filter(|_| !fresh) {
+            if let Some(at) = t.arrived_ms().filter(|_| !fresh) {
                 for (i, (old, new)) in t.values.iter().zip(values.iter()).enumerate().take(nkeys) {
                     self.rates.reattribute(i, at, *old, *new);
                 }
             }
             t.values = values;
-            t.record = c.record.filter(|_| self.keep_records).map(Box::new);
+            record = c.record.filter(|_| self.keep_records).map(Box::new);
         }
         if fresh {
-            t.arrived_ms = Some(at_ms);
+            t.arrived = at_ms;
             self.rates.arrived(at_ms, &t.values[..nkeys]);
         }
-        if let Some(r) = &mut t.record {
+        if let Some(mut r) = record {
             r.parts = c.parts;
             r.state = crate::queue::MessageState::from_parts(c.parts);
+            self.records.insert(c.id, r);
         }
         self.messages.insert(c.id, t);
     }

@@ -224,11 +224,14 @@ fn a_writer_and_a_remover_are_counted_and_attributed() {
     let arrived: Vec<_> = live
         .model
         .messages()
-        .filter(|(_, t)| t.arrived_ms.is_some())
+        .filter(|(_, t)| t.arrived_ms().is_some())
         .collect();
     assert_eq!(arrived.len(), 300);
-    for (id, t) in &arrived {
-        let r = t.record.as_ref().unwrap_or_else(|| panic!("{id} unread"));
+    for (id, _) in &arrived {
+        let r = live
+            .model
+            .record(**id)
+            .unwrap_or_else(|| panic!("{id} unread"));
         assert!(
             r.sender.is_some() && !r.recipients.is_empty(),
             "{id} read without its envelope"
@@ -283,7 +286,7 @@ fn a_burst_of_ten_thousand_messages() {
     assert_eq!(
         live.model
             .messages()
-            .filter(|(_, t)| t.record.is_some())
+            .filter(|(id, _)| live.model.record(**id).is_some())
             .count(),
         10_000
     );
@@ -364,7 +367,7 @@ fn yanks_count_as_out_and_restores_as_in() {
         m.rates().counts(m.last_ms(), Window::FifteenMinutes).0 == 1
     });
     assert_eq!(live.counts(), (1, 2, 2));
-    assert!(live.model.get(id).and_then(|t| t.record.as_ref()).is_some());
+    assert!(live.model.record(id).is_some());
 }
 
 // ---- the command ----

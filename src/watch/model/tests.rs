@@ -205,7 +205,7 @@ fn passed_and_replaced_messages_count_both_ways() {
     assert_eq!(m.queue_size(), 1);
     assert_eq!(m.rates().counts(T0 + 1000, Window::OneMinute), (2, 2, 0));
     assert_eq!(
-        m.get(MessageId(9)).map(|t| t.arrived_ms),
+        m.get(MessageId(9)).map(|t| t.arrived_ms()),
         Some(Some(T0 + 500))
     );
 }
@@ -256,7 +256,13 @@ fn a_model_without_records_keeps_values_counts_and_rates_but_no_record() {
         for id in ids {
             let t = m.get(id).expect("tracked");
             assert_eq!(t.values[0], user, "{id}");
-            assert_eq!(t.record.is_some(), records, "{id}");
+            assert_eq!(m.record(id).is_some(), records, "{id}");
         }
     }
+}
+
+#[test]
+fn a_message_costs_a_monitor_32_bytes_besides_its_id() {
+    // A monitor's model holds one per message of the whole queue (a million in a flood).
+    assert!(std::mem::size_of::<Tracked>() <= 32);
 }
