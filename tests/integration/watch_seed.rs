@@ -2,12 +2,14 @@
 //! what that scan does not describe, and its model is what its own scan would have given.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use qtriage::analysis::key::{ClusterKey, KeyValue};
 use qtriage::fixture::{FixtureState, MessageSpec};
 use qtriage::queue::{
     scan, AuthSource, Interner, MessageId, Progress, Queue, QueueOptions, ScanOptions, Subdir,
 };
+use qtriage::tui::{unix_now, Session, TuiOptions};
 use qtriage::watch::{QueueDelta, QueueModel, Seed, WatchOptions, Watcher, Window};
 
 use crate::util::TestQueue;
@@ -98,4 +100,40 @@ fn a_seeded_watcher_reads_only_what_its_seed_does_not_describe() {
         .rates()
         .counts(model.last_ms(), Window::FifteenMinutes);
     assert_eq!(counts, (0, 0, 0));
+}
+
+/// Pump `s` until `done` holds, or fail at the deadline.
+#[track_caller]
+fn pump_until(s: &mut Session, what: &str, done: impl Fn(&Session) -> bool) {
+    let deadline = Instant::now() + crate::util::deadline();
+    while !done(s) {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        s.pump(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn the_tuis_watcher_starts_from_the_snapshot_not_a_scan_of_its_own() {
+    let t = TestQueue::new(7);
+    for i in 0..5 {
+        t.add(queued("test@example.com", i));
+    }
+    let queue = Queue::open(t.root(), QueueOptions::default()).expect("open");
+    let mut s = Session::start(queue, unix_now(), false, &TuiOptions::default()).expect("tui");
+    pump_until(&mut s, "the envelope pass and the watcher's figures", |s| {
+        let watching = s.state.status.watch.queue_size == Some(5);
+        watching && s.state.data.as_ref().is_some_and(|d| !d.envelopes_pending)
+    });
+    let strings = Arc::clone(&s.state.data.as_ref().expect("shown").snapshot.strings);
+    let before = strings.len();
+    // A message whose strings nothing in the queue had: the watcher reads it and interns
+    // them where the snapshot's live (its seed's interner), not in an interner of its own.
+    t.add(queued("novel-user@example.net", 99).sender("novel-sender@example.net"));
+    pump_until(&mut s, "the arrival in the watcher's figures", |s| {
+        s.state.status.watch.queue_size == Some(6)
+    });
+    assert!(
+        strings.len() > before,
+        "the watcher's reads went to an interner of its own ({before} strings)"
+    );
 }
