@@ -6,8 +6,8 @@
 //! builds MESSAGES (default 200,000) with the fixture builder in parallel (or reuses QUEUE_DIR
 //! when it already holds a queue), then opens the TUI logic on it and presses keys every few
 //! milliseconds until the scan has finished and the lists were rebuilt, then waits for the
-//! watcher's first figures (it scans the queue too), so a peak memory measured around it
-//! counts the whole TUI.
+//! watcher's first figures (it lists the queue and reads what changed since the scan), so a
+//! peak memory measured around it counts the whole TUI.
 
 use std::time::{Duration, Instant};
 
@@ -90,7 +90,7 @@ fn main() -> anyhow::Result<()> {
     let first_screen = start.elapsed();
 
     let m = press_keys(&mut session, &mut term, start)?;
-    // The peak memory includes the watcher: its first figures come after its own scan.
+    // The peak memory includes the watcher: its first figures come after its model is built.
     let deadline = Instant::now() + Duration::from_secs(600);
     let live = |s: &Session| {
         s.state.status.watch.queue_size.is_some() || s.state.status.watch.failed.is_some()

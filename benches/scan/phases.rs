@@ -281,7 +281,7 @@ fn tui_worker(queue: &Path) -> u64 {
     while session.state.status.phase != ScanPhase::Ready && Instant::now() < deadline {
         session.pump(std::time::Duration::from_millis(20));
     }
-    // Then the watcher the worker starts: its own scan is part of the TUI's peak.
+    // Then the watcher the worker starts: its model and listing are part of the TUI's peak.
     let live = |s: &Session| {
         s.state.status.watch.queue_size.is_some() || s.state.status.watch.failed.is_some()
     };

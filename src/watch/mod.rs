@@ -7,6 +7,8 @@
 //!   the yank area. A thread batches events per tick (coalesced per id), reads only the messages
 //!   that arrived or whose envelope just appeared (`queue::scan::read_one`), and sends one
 //!   [`QueueDelta`] per tick on a std mpsc channel. It never rescans the queue while events flow.
+//!   Given a [`Seed`] (a scan its caller holds: the TUI's snapshot) it does not scan at all: it
+//!   lists the directories once and reads only what the seed does not describe.
 //! - When events are lost (inotify overflow, the watcher's own bounded intake full) or cannot be
 //!   had (NFS/SMB, notify unavailable, watch limit), it polls directory mtimes and re-lists only
 //!   the directories that changed; the mode ([`WatchMode`]) rides on every delta so faces can say
