@@ -371,18 +371,15 @@ fn the_plan_counts_match_the_popup() {
 #[test]
 fn a_million_rows_render_only_what_is_visible() {
     let mut s = state((80, 24), 3, 2, false);
-    // A list of a million rows that all point at real records: render cost must not grow.
+    // A list of a million rows that all point at real records, the last one selected: the frame
+    // shows the end of the list and its length. How long a frame takes is measured by
+    // `examples/tui-latency` and the bench, not here (a timed test fails on a loaded machine).
     s.messages.rows = std::sync::Arc::new((0..1_000_000u32).map(|i| i % 5).collect());
     s.ui.focus = Focus::Messages;
     cmd(&mut s, Command::End);
-    let start = std::time::Instant::now();
+    assert_eq!(s.messages.pos.selected, 999_999);
     let t = render(&s);
-    let took = start.elapsed();
     assert!(screen_text(t.backend().buffer()).contains("1,000,000"));
-    assert!(
-        took < std::time::Duration::from_millis(500),
-        "render took {took:?}"
-    );
 }
 
 fn accounts_listing() -> AccountsListing {
