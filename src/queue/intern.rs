@@ -13,7 +13,7 @@
 
 use std::hash::BuildHasher;
 use std::num::NonZeroU32;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, RwLock, RwLockReadGuard};
 
 use hashbrown::{DefaultHashBuilder, HashTable};
 
@@ -76,6 +76,24 @@ impl Shard {
 
     fn len(&self) -> usize {
         self.ends.len()
+    }
+}
+
+/// A read-only view of every string of an [`Interner`] ([`Interner::read_all`]).
+pub struct Strings<'a> {
+    shards: Vec<RwLockReadGuard<'a, Shard>>,
+}
+
+impl Strings<'_> {
+    /// The bytes of `sym`, borrowed for the view's life.
+    ///
+    /// # Panics
+    /// As [`Interner::resolve`].
+    pub fn get(&self, sym: Sym) -> &[u8] {
+        let (shard_no, index) = sym.parts();
+        self.shards[shard_no]
+            .get(index)
+            .expect("a Sym is only resolved by the interner that made it")
     }
 }
 
@@ -185,6 +203,20 @@ impl Interner {
         f(shard
             .get(index)
             .expect("a Sym is only resolved by the interner that made it"))
+    }
+
+    /// Every shard read-locked at once, to borrow many strings without copying them out (the
+    /// sender-pattern table borrows a flood's million senders). Nothing may be interned through
+    /// this interner on this thread while the view lives; other threads' interning waits.
+    pub fn read_all(&self) -> Strings<'_> {
+        // Lower shards first, as `cmp_bytes` locks: a writer holds one shard only, so no cycle.
+        Strings {
+            shards: self
+                .shards
+                .iter()
+                .map(|s| s.read().unwrap_or_else(|e| e.into_inner()))
+                .collect(),
+        }
     }
 
     /// How many distinct strings are stored.

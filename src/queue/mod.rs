@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 
 use error::{Error, NotAQueue, Result};
 
-pub use intern::{Interner, Sym};
+pub use intern::{Interner, Strings, Sym};
 pub use layout::{Layout, Parts, Subdir, DEFAULT_SPLIT};
 pub use recipient_reader::{recipients_of, RecipientReader};
 pub use recipients::{Channel, Recipient, RecipientDomain, RecipientList, RecipientSummary};
