@@ -29,7 +29,7 @@ pub use recipient_reader::{recipients_of, RecipientReader};
 pub use recipients::{Channel, Recipient, RecipientDomain, RecipientList, RecipientSummary};
 pub use record::{
     AuthSource, HeaderFields, MessageId, MessageRecord, MessageState, Origin, OriginKind, Problem,
-    ProblemKind,
+    ProblemKind, Problems,
 };
 pub use scan::{
     scan, scan_envelopes, scan_headers, Progress, ProgressSnapshot, Scan, ScanOptions, ScanReport,

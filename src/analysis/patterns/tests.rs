@@ -117,7 +117,11 @@ fn names_are_counted_once_however_their_domains_are_cased() {
         ("C@FORGED.example", 1),
     ];
     let t = table(&four, &[]);
-    assert_eq!(pat(&t, "a@forged.example"), "a@forged.example", "4 names: not generated");
+    assert_eq!(
+        pat(&t, "a@forged.example"),
+        "a@forged.example",
+        "4 names: not generated"
+    );
     let mut five = four.to_vec();
     five.push(("d@forged.example", 1));
     let t = table(&five, &[]);
@@ -130,7 +134,11 @@ fn names_are_counted_once_however_their_domains_are_cased() {
         ("info@dd.net", 1),
     ];
     let t = table(&family, &[]);
-    assert_eq!(pat(&t, "info@ee.net"), "info@ee.net", "4 labels: not generated");
+    assert_eq!(
+        pat(&t, "info@ee.net"),
+        "info@ee.net",
+        "4 labels: not generated"
+    );
     let mut more = family.to_vec();
     more.push(("info@ee.Net", 1));
     let t = table(&more, &[]);
