@@ -86,7 +86,7 @@ pub fn plan_expire<'r>(
             id: r.id,
             files: Vec::new(),
             recipients: r.recipients.len() as u32,
-            bytes: r.size,
+            bytes: u64::from(r.size),
             set_mtime: Some(when),
             old_mtime: Some(r.queued),
             info_inode: None,

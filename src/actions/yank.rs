@@ -48,7 +48,7 @@ pub fn plan_yank<'r>(
             id: r.id,
             files: r.parts.iter().collect(),
             recipients: r.recipients.len() as u32,
-            bytes: r.size,
+            bytes: u64::from(r.size),
             set_mtime: None,
             old_mtime: None,
             info_inode: None,

@@ -74,7 +74,7 @@ pub(crate) fn group(
             t.per_minute += 1.0 / 60.0;
         }
         t.recipients += r.recipients.len() as u64;
-        t.bytes += r.size;
+        t.bytes += u64::from(r.size);
         // An unknown birth time (0) would make every such cluster start in 1970.
         if let Some(b) = r.birth() {
             t.first_queued = t.first_queued.min(b);

@@ -24,8 +24,6 @@ pub mod types;
 
 use std::sync::Arc;
 
-use rustc_hash::FxHashMap as HashMap;
-
 use crate::queue::{Interner, MessageRecord};
 use context::AnalysisContext;
 use evidence::LogFacts;
@@ -168,18 +166,21 @@ pub fn sender_patterns(
     strings: &Interner,
     ctx: &AnalysisContext,
 ) -> SenderPatterns {
-    let mut counts: HashMap<crate::queue::Sym, usize> = HashMap::default();
-    for r in records {
-        if let Some(s) = r.sender {
-            *counts.entry(s).or_default() += 1;
-        }
-    }
-    let resolved: Vec<(std::sync::Arc<[u8]>, usize)> = counts
-        .into_iter()
-        .map(|(s, n)| (strings.resolve(s), n))
+    // Sorted symbols counted in runs, not a hash map of a million senders: 4 bytes a message
+    // for a moment, then 8 a distinct sender; the addresses are borrowed, not copied out.
+    let mut senders: Vec<u32> = records
+        .iter()
+        .filter_map(|r| r.sender.map(crate::queue::Sym::as_u32))
         .collect();
+    senders.sort_unstable();
+    let counts: Vec<(crate::queue::Sym, usize)> = senders
+        .chunk_by(|a, b| a == b)
+        .filter_map(|run| Some((crate::queue::Sym::from_u32(run[0])?, run.len())))
+        .collect();
+    drop(senders);
+    let view = strings.read_all();
     SenderPatterns::build(
-        resolved.iter().map(|(a, n)| (&a[..], *n)),
+        counts.iter().map(|&(s, n)| (view.get(s), n)),
         &ctx.local_domains,
     )
 }

@@ -7,7 +7,7 @@
 //! ([`SenderPatterns::build`]) and then fixed, so the pattern of an address is a pure function of
 //! (table, address) and a pattern's query selects exactly its cluster's messages.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 /// A domain's local parts are generalised only when it has at least this many distinct ones.
 pub const MIN_DISTINCT: usize = 5;
@@ -107,23 +107,60 @@ pub struct SenderPatterns {
     random_domains: HashSet<(Vec<u8>, Vec<u8>)>,
 }
 
-/// Per-group counts while building the table.
-#[derive(Default)]
-struct Tally {
-    names: HashSet<Vec<u8>>,
-    messages: usize,
+/// One distinct sender while building the table: the address (cut to [`MAX_PATTERN_INPUT`]),
+/// where its last `@` is, and its messages. 24 bytes, borrowing the address: a flood's million
+/// forged senders were a million small allocations (and hash sets of one name) here before.
+#[derive(Clone, Copy)]
+struct Sender<'a> {
+    addr: &'a [u8],
+    at: u32,
+    messages: u32,
 }
 
-impl Tally {
-    fn add(&mut self, name: &[u8], messages: usize) {
-        self.names.insert(name.to_vec());
-        self.messages += messages;
+impl<'a> Sender<'a> {
+    fn local(&self) -> &'a [u8] {
+        &self.addr[..self.at as usize]
     }
-    /// Many distinct names, each used only a few times: the shape of forged, generated names.
-    fn looks_generated(&self) -> bool {
-        self.names.len() >= MIN_DISTINCT
-            && self.messages <= self.names.len() * MAX_MESSAGES_PER_NAME
+    /// The domain as written (compared and grouped case-insensitively).
+    fn domain(&self) -> &'a [u8] {
+        &self.addr[self.at as usize + 1..]
     }
+    /// The domain's first label and the rest, as [`split_label`] gives them.
+    fn labels(&self) -> Option<(&'a [u8], &'a [u8])> {
+        split_label(self.domain())
+    }
+}
+
+/// `a` and `b` in the order of their lowercased bytes.
+fn cmp_lower(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+    a.iter()
+        .map(u8::to_ascii_lowercase)
+        .cmp(b.iter().map(u8::to_ascii_lowercase))
+}
+
+/// Many distinct names, each used only a few times: the shape of forged, generated names.
+fn looks_generated(names: usize, messages: usize) -> bool {
+    names >= MIN_DISTINCT && messages <= names * MAX_MESSAGES_PER_NAME
+}
+
+/// Walk `senders`, sorted so that each group is a run and each name's repeats are adjacent:
+/// the groups (by `same_group`) whose distinct names (by `same_name`) look generated, as the
+/// group's first sender.
+fn generated_groups<'s, 'a>(
+    senders: &'s [Sender<'a>],
+    same_group: impl Fn(&Sender<'a>, &Sender<'a>) -> bool + 's,
+    same_name: impl Fn(&Sender<'a>, &Sender<'a>) -> bool + 's,
+) -> impl Iterator<Item = &'s Sender<'a>> + 's {
+    senders
+        .chunk_by(move |a, b| same_group(a, b))
+        .filter_map(move |group| {
+            let names = 1 + group
+                .windows(2)
+                .filter(|w| !same_name(&w[0], &w[1]))
+                .count();
+            let messages = group.iter().map(|s| s.messages as usize).sum();
+            looks_generated(names, messages).then(|| &group[0])
+        })
 }
 
 /// Is `domain` (lowercased) one of ours? `.example.com` entries (rcpthosts style) match
@@ -148,33 +185,63 @@ impl SenderPatterns {
         senders: impl IntoIterator<Item = (&'a [u8], usize)>,
         local_domains: &[String],
     ) -> SenderPatterns {
-        let mut by_domain: HashMap<Vec<u8>, Tally> = HashMap::new();
-        let mut by_family: HashMap<(Vec<u8>, Vec<u8>), Tally> = HashMap::new();
-        for (addr, n) in senders.into_iter().take(MAX_TABLE_SENDERS) {
-            let addr = &addr[..addr.len().min(MAX_PATTERN_INPUT)];
-            let Some((local, dom)) = split_addr(addr) else {
-                continue;
-            };
-            if local.is_empty() || dom.is_empty() || is_local_domain(&dom, local_domains) {
-                continue;
-            }
-            by_domain.entry(dom.clone()).or_default().add(local, n);
-            if let Some((first, rest)) = split_label(&dom) {
-                let family = (local.to_ascii_lowercase(), rest.to_vec());
-                by_family.entry(family).or_default().add(first, n);
-            }
-        }
+        // Sorted runs rather than hash tables of names: the table costs 24 bytes a distinct
+        // sender while it is built, borrowing the addresses (a flood has a million of them).
+        let mut list: Vec<Sender<'a>> = senders
+            .into_iter()
+            .take(MAX_TABLE_SENDERS)
+            .filter_map(|(addr, n)| {
+                let addr = &addr[..addr.len().min(MAX_PATTERN_INPUT)];
+                let (local, dom) = split_addr(addr)?;
+                if local.is_empty() || dom.is_empty() || is_local_domain(&dom, local_domains) {
+                    return None;
+                }
+                Some(Sender {
+                    addr,
+                    at: local.len() as u32,
+                    messages: u32::try_from(n).unwrap_or(u32::MAX),
+                })
+            })
+            .collect();
+        // Domains whose local parts are generalised: distinct local parts per lowercased domain.
+        list.sort_unstable_by(|a, b| {
+            cmp_lower(a.domain(), b.domain()).then_with(|| a.local().cmp(b.local()))
+        });
+        let random_locals = generated_groups(
+            &list,
+            |a, b| a.domain().eq_ignore_ascii_case(b.domain()),
+            |a, b| a.local() == b.local(),
+        )
+        .map(|s| s.domain().to_ascii_lowercase())
+        .collect();
+        // Families (lowercased local part, domain after its first label) whose first label is
+        // generalised: distinct first labels per family.
+        list.retain(|s| s.labels().is_some());
+        let labels = |s: &Sender<'a>| s.labels().unwrap_or_default();
+        list.sort_unstable_by(|a, b| {
+            let ((fa, ra), (fb, rb)) = (labels(a), labels(b));
+            cmp_lower(ra, rb)
+                .then_with(|| cmp_lower(a.local(), b.local()))
+                .then_with(|| cmp_lower(fa, fb))
+        });
+        let random_domains = generated_groups(
+            &list,
+            |a, b| {
+                labels(a).1.eq_ignore_ascii_case(labels(b).1)
+                    && a.local().eq_ignore_ascii_case(b.local())
+            },
+            |a, b| labels(a).0.eq_ignore_ascii_case(labels(b).0),
+        )
+        .map(|s| {
+            (
+                s.local().to_ascii_lowercase(),
+                labels(s).1.to_ascii_lowercase(),
+            )
+        })
+        .collect();
         SenderPatterns {
-            random_locals: by_domain
-                .into_iter()
-                .filter(|(_, t)| t.looks_generated())
-                .map(|(d, _)| d)
-                .collect(),
-            random_domains: by_family
-                .into_iter()
-                .filter(|(_, t)| t.looks_generated())
-                .map(|(f, _)| f)
-                .collect(),
+            random_locals,
+            random_domains,
         }
     }
 

@@ -205,7 +205,10 @@ fn finish(input: PlanInput<'_>, culprits: Vec<PlanCulprit>, taken: Vec<bool>) ->
         .iter()
         .map(|&i| records[i as usize].recipients.len())
         .sum();
-    let bytes = selected.iter().map(|&i| records[i as usize].size).sum();
+    let bytes = selected
+        .iter()
+        .map(|&i| u64::from(records[i as usize].size))
+        .sum();
     let query = culprits
         .iter()
         .map(|c| c.query.as_str())

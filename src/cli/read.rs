@@ -204,7 +204,7 @@ pub fn write_qread(
         out,
         r.queued,
         r.id,
-        r.size,
+        u64::from(r.size),
         sender.as_deref(),
         r.is_bouncing(),
     )?;

@@ -111,7 +111,7 @@ impl<'a> Index<'a> {
 
     /// The qmail-send `info` line of this very message, if logged.
     fn queue_link(&self, rec: &MessageRecord) -> Option<(i64, LogRef)> {
-        let qp = rec.qp?;
+        let qp = rec.qp?.get();
         self.info_by_qp
             .get(&qp)?
             .iter()
@@ -163,7 +163,7 @@ fn attribute_one(
         found.evidence.push_str(&format!(
             "; qmail-send info line for msg {} qp {} at {} ({})",
             rec.id,
-            rec.qp.unwrap_or_default(),
+            rec.qp.map_or(0, |p| p.get()),
             clock(t),
             ix.evidence.place(at)
         ));

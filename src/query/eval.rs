@@ -204,7 +204,7 @@ impl<'c> State<'c> {
             Term::Problem(None) => !r.problems.is_empty(),
             Term::Problem(Some(k)) => r.has_problem(*k),
             Term::Age(c) => c.holds(self.ctx.now.saturating_sub(r.queued).max(0) as u64),
-            Term::Size(c) => c.holds(r.size),
+            Term::Size(c) => c.holds(u64::from(r.size)),
             Term::Rcpts(c) => c.holds(r.recipients.len() as u64),
             Term::Cluster { value, .. } => self.cluster(i, value, r),
             Term::Header { .. } | Term::Body(_) | Term::Text(_) | Term::BounceOf { .. } => false,

@@ -6,14 +6,14 @@
 //! scan; strings are never removed, so a [`Sym`] stays valid for the interner's life.
 //!
 //! Each shard keeps its strings back to back in one byte vector, with where each ends, and a
-//! hash table of 4-byte indices: about 16 bytes a string beside the bytes themselves. A
+//! hash table of 4-byte indices: about 12 bytes a string beside the bytes themselves. A
 //! flood's forged senders and harvested recipients are hundreds of thousands of distinct
 //! strings; one allocation per string (an `Arc<[u8]>`: 16-byte header, allocator overhead, a
 //! 16-byte pointer to it) cost about 60 bytes more each.
 
 use std::hash::BuildHasher;
 use std::num::NonZeroU32;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, RwLock, RwLockReadGuard};
 
 use hashbrown::{DefaultHashBuilder, HashTable};
 
@@ -49,12 +49,13 @@ struct Shard {
     table: HashTable<u32>,
     /// Every string of the shard, back to back.
     bytes: Vec<u8>,
-    /// Where string `i` ends in `bytes`; it starts where string `i - 1` ends.
-    ends: Vec<u64>,
+    /// Where string `i` ends in `bytes`; it starts where string `i - 1` ends. 4 bytes (not 8)
+    /// a string: a shard holds under 4 GiB, as it holds under 2^28 strings ([`Sym::new`]).
+    ends: Vec<u32>,
 }
 
 /// String `i` of a shard's `bytes`, given where each string ends.
-fn string_at<'a>(bytes: &'a [u8], ends: &[u64], i: usize) -> Option<&'a [u8]> {
+fn string_at<'a>(bytes: &'a [u8], ends: &[u32], i: usize) -> Option<&'a [u8]> {
     let start = match i.checked_sub(1) {
         Some(prev) => *ends.get(prev)?,
         None => 0,
@@ -76,6 +77,24 @@ impl Shard {
 
     fn len(&self) -> usize {
         self.ends.len()
+    }
+}
+
+/// A read-only view of every string of an [`Interner`] ([`Interner::read_all`]).
+pub struct Strings<'a> {
+    shards: Vec<RwLockReadGuard<'a, Shard>>,
+}
+
+impl Strings<'_> {
+    /// The bytes of `sym`, borrowed for the view's life.
+    ///
+    /// # Panics
+    /// As [`Interner::resolve`].
+    pub fn get(&self, sym: Sym) -> &[u8] {
+        let (shard_no, index) = sym.parts();
+        self.shards[shard_no]
+            .get(index)
+            .expect("a Sym is only resolved by the interner that made it")
     }
 }
 
@@ -125,7 +144,8 @@ impl Interner {
         let index = shard.len();
         let sym = Sym::new(shard_no, index);
         shard.bytes.extend_from_slice(bytes);
-        shard.ends.push(shard.bytes.len() as u64);
+        let end = u32::try_from(shard.bytes.len()).expect("interner holds under 4 GiB per shard");
+        shard.ends.push(end);
         let Shard { table, bytes, ends } = shard;
         table.insert_unique(hash, index as u32, |&i| {
             self.hasher
@@ -187,6 +207,20 @@ impl Interner {
             .expect("a Sym is only resolved by the interner that made it"))
     }
 
+    /// Every shard read-locked at once, to borrow many strings without copying them out (the
+    /// sender-pattern table borrows a flood's million senders). Nothing may be interned through
+    /// this interner on this thread while the view lives; other threads' interning waits.
+    pub fn read_all(&self) -> Strings<'_> {
+        // Lower shards first, as `cmp_bytes` locks: a writer holds one shard only, so no cycle.
+        Strings {
+            shards: self
+                .shards
+                .iter()
+                .map(|s| s.read().unwrap_or_else(|e| e.into_inner()))
+                .collect(),
+        }
+    }
+
     /// How many distinct strings are stored.
     pub fn len(&self) -> usize {
         self.shards
@@ -207,7 +241,7 @@ impl Interner {
             .map(|s| {
                 let s = s.read().unwrap_or_else(|e| e.into_inner());
                 // A table slot is a u32 and a control byte.
-                s.bytes.capacity() + s.ends.capacity() * 8 + s.table.capacity() * 5
+                s.bytes.capacity() + s.ends.capacity() * 4 + s.table.capacity() * 5
             })
             .sum()
     }

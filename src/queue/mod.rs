@@ -23,13 +23,13 @@ use std::path::{Path, PathBuf};
 
 use error::{Error, NotAQueue, Result};
 
-pub use intern::{Interner, Sym};
+pub use intern::{Interner, Strings, Sym};
 pub use layout::{Layout, Parts, Subdir, DEFAULT_SPLIT};
 pub use recipient_reader::{recipients_of, RecipientReader};
 pub use recipients::{Channel, Recipient, RecipientDomain, RecipientList, RecipientSummary};
 pub use record::{
     AuthSource, HeaderFields, MessageId, MessageRecord, MessageState, Origin, OriginKind, Problem,
-    ProblemKind,
+    ProblemKind, Problems,
 };
 pub use scan::{
     scan, scan_envelopes, scan_headers, Progress, ProgressSnapshot, Scan, ScanOptions, ScanReport,

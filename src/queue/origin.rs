@@ -23,7 +23,7 @@ pub struct Attribution {
     /// Who sent it.
     pub origin: Origin,
     /// qmail-queue's pid from its Received line.
-    pub qp: Option<u32>,
+    pub qp: Option<std::num::NonZeroU32>,
     /// Selected header fields.
     pub headers: HeaderFields,
 }
@@ -58,7 +58,7 @@ pub fn attribute(s: &HeaderSummary<'_>, env: EnvelopeHints, strings: &Interner) 
     apply_envelope_hints(&mut origin, env);
     Attribution {
         origin,
-        qp: queue_line.map(|q| q.pid),
+        qp: queue_line.and_then(|q| std::num::NonZeroU32::new(q.pid)),
         headers: header_fields(s, strings),
     }
 }
@@ -116,7 +116,13 @@ mod tests {
         assert_eq!(text(&st, a.origin.auth_user).as_deref(), Some("test"));
         assert_eq!(text(&st, a.origin.ip).as_deref(), Some("86.107.221.138"));
         assert_eq!(text(&st, a.origin.protocol).as_deref(), Some("ESMTPA"));
-        assert_eq!(a.qp, Some(5941));
+        assert_eq!(a.qp.map(|p| p.get()), Some(5941));
+        // No process has pid 0: a forged one reads as no pid (the record keeps it in 4 bytes).
+        let (zero, _) = attr(
+            b"Received: (qmail 0 invoked by uid 48); 23 Nov 2026 10:11:21 -0000\n",
+            EnvelopeHints::default(),
+        );
+        assert_eq!((zero.qp, zero.origin.uid), (None, Some(48)));
     }
 
     #[test]

@@ -4,6 +4,8 @@
 //! ([`Sym`]) so a million records share their senders, IPs, users and subjects; nothing of a
 //! message's headers is kept beyond the fields the analysis uses.
 
+use std::num::NonZeroU32;
+
 use super::intern::Sym;
 use super::layout::{Parts, Subdir};
 pub use super::recipients::Channel;
@@ -194,6 +196,37 @@ impl std::fmt::Display for Problem {
     }
 }
 
+/// A message's problems, in envelope-file order: 8 bytes on the record, nothing allocated for
+/// the healthy message (a boxed slice cost 16 bytes on each of a million records, most empty).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Problems(Option<Box<Box<[Problem]>>>);
+
+impl Problems {
+    /// The problems as a vector, to add to.
+    pub fn into_vec(self) -> Vec<Problem> {
+        self.0.map_or_else(Vec::new, |b| b.into_vec())
+    }
+}
+
+impl std::ops::Deref for Problems {
+    type Target = [Problem];
+    fn deref(&self) -> &[Problem] {
+        self.0.as_deref().map_or(&[], |b| b)
+    }
+}
+
+impl From<Vec<Problem>> for Problems {
+    fn from(v: Vec<Problem>) -> Problems {
+        Problems((!v.is_empty()).then(|| Box::new(v.into_boxed_slice())))
+    }
+}
+
+impl FromIterator<Problem> for Problems {
+    fn from_iter<I: IntoIterator<Item = Problem>>(iter: I) -> Problems {
+        Problems::from(iter.into_iter().collect::<Vec<_>>())
+    }
+}
+
 /// How the message entered the queue: the origin kind of docs/cli.md.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -307,8 +340,10 @@ pub struct MessageRecord {
     /// Birth time, unix seconds: the info file's mtime, else the todo/mess file's; 0 when no
     /// file gave one (an orphan envelope, a directory in mess/): see [`MessageRecord::birth`].
     pub queued: i64,
-    /// Size of the mess file in bytes.
-    pub size: u64,
+    /// Size of the mess file in bytes, `u32::MAX` for a file of 4 GiB or more (qmail-smtpd's
+    /// `databytes` is far below; a mess file that size is hostile, and a million records each
+    /// pay 4 bytes less): see [`MessageRecord::size_of`].
+    pub size: u32,
     /// Which files exist.
     pub parts: Parts,
     /// Life-cycle state.
@@ -318,14 +353,15 @@ pub struct MessageRecord {
     /// Envelope recipients: counts, the first address and the domains (the addresses
     /// themselves are read from the envelope files when needed: [`super::recipients`]).
     pub recipients: RecipientSummary,
-    /// qmail-queue's pid (`Received: (qmail P invoked ...)` or the todo `p` record).
-    pub qp: Option<u32>,
+    /// qmail-queue's pid (`Received: (qmail P invoked ...)` or the todo `p` record); 4 bytes,
+    /// a pid of 0 (which no process has) reading as none.
+    pub qp: Option<NonZeroU32>,
     /// Who sent it.
     pub origin: Origin,
     /// Selected headers.
     pub headers: HeaderFields,
     /// Problems found while reading it; empty for a healthy message.
-    pub problems: Box<[Problem]>,
+    pub problems: Problems,
 }
 
 impl MessageRecord {
@@ -343,7 +379,7 @@ impl MessageRecord {
             qp: None,
             origin: Origin::default(),
             headers: HeaderFields::default(),
-            problems: Box::new([]),
+            problems: Problems::default(),
         }
     }
 
@@ -351,6 +387,11 @@ impl MessageRecord {
     /// 1970-01-01.
     pub fn birth(&self) -> Option<i64> {
         (self.queued != 0).then_some(self.queued)
+    }
+
+    /// The record's `size` for a file of `bytes` bytes: saturated at `u32::MAX`.
+    pub fn size_of(bytes: u64) -> u32 {
+        u32::try_from(bytes).unwrap_or(u32::MAX)
     }
 
     /// A bounce/ file exists: qmail-qread's `bouncing`.
@@ -405,13 +446,50 @@ mod tests {
 
     #[test]
     fn record_stays_compact() {
-        // The flood-scale target is under 200 bytes a message; the fixed part must leave room.
-        // The recipients are inside it (a 20-byte summary, no heap: see
-        // `queue::recipients::tests`): this is what a healthy record costs whatever their number.
+        // The flood-scale target is under 200 bytes a message at peak, with the interner and the
+        // analysis beside the records. The recipients are inside it (a 20-byte summary, no heap:
+        // see `queue::recipients::tests`), the problems behind one thin pointer (nothing
+        // allocated for a healthy message): this is what a record costs whatever their number.
         assert!(
-            std::mem::size_of::<MessageRecord>() <= 136,
+            std::mem::size_of::<MessageRecord>() <= 120,
             "{}",
             std::mem::size_of::<MessageRecord>()
         );
+        // Collected in place from the scan's slots (`scan::parallel::read_listed`).
+        assert_eq!(
+            std::mem::size_of::<Option<MessageRecord>>(),
+            std::mem::size_of::<MessageRecord>()
+        );
+        assert_eq!(std::mem::size_of::<Problems>(), 8);
+    }
+
+    #[test]
+    fn problems_keep_their_order_and_a_healthy_record_allocates_none() {
+        let healthy = MessageRecord::listed(MessageId(1), Parts::default());
+        assert!(healthy.problems.is_empty() && healthy.problems.0.is_none());
+        assert!(Problems::from(Vec::new()).0.is_none());
+        let two = [
+            Problem {
+                kind: ProblemKind::Vanished,
+                part: Subdir::Info,
+            },
+            Problem {
+                kind: ProblemKind::Symlink,
+                part: Subdir::Mess,
+            },
+        ];
+        let p: Problems = two.into_iter().collect();
+        assert_eq!(&p[..], &two[..]);
+        assert_eq!(p.clone().into_vec(), two.to_vec());
+    }
+
+    #[test]
+    fn sizes_of_4_gib_and_more_saturate() {
+        assert_eq!(MessageRecord::size_of(18), 18);
+        assert_eq!(
+            MessageRecord::size_of(u64::from(u32::MAX) - 1),
+            u32::MAX - 1
+        );
+        assert_eq!(MessageRecord::size_of(5 << 30), u32::MAX);
     }
 }

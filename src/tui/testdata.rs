@@ -60,7 +60,7 @@ fn message(strings: &Interner, id: u64, i: usize, spam: bool, hostile: bool) -> 
     };
     let mut r = record(id);
     r.queued = NOW - 60 * (i as i64 % 50);
-    r.size = 1000 + i as u64;
+    r.size = 1000 + i as u32;
     r.parts = parts;
     r.sender = sym(sender.as_bytes());
     let rcpts: Vec<String> = (0..1 + i % 3)
@@ -139,7 +139,7 @@ pub fn plan_of<'r>(
                 r.parts.iter().collect()
             },
             recipients: r.recipients.len() as u32,
-            bytes: r.size,
+            bytes: u64::from(r.size),
             set_mtime: (direction == Direction::Expire).then_some(NOW - 604_801),
             old_mtime: (direction == Direction::Expire).then_some(r.queued),
             info_inode: None,

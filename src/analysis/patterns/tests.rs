@@ -105,6 +105,47 @@ fn random_domains_with_one_local_part_become_one_pattern() {
 }
 
 #[test]
+fn names_are_counted_once_however_their_domains_are_cased() {
+    // The table is built from sorted runs (not hash sets of names): a domain's case variants
+    // are one domain, a local part repeated under them is one name, and local parts differing
+    // only in case are two names; a family's labels and local parts are compared lowercased.
+    let four = [
+        ("a@Forged.example", 1),
+        ("a@forged.EXAMPLE", 1),
+        ("b@forged.example", 1),
+        ("c@forged.example", 1),
+        ("C@FORGED.example", 1),
+    ];
+    let t = table(&four, &[]);
+    assert_eq!(
+        pat(&t, "a@forged.example"),
+        "a@forged.example",
+        "4 names: not generated"
+    );
+    let mut five = four.to_vec();
+    five.push(("d@forged.example", 1));
+    let t = table(&five, &[]);
+    assert_eq!(pat(&t, "zz@FORGED.example"), "<random>@forged.example");
+    let family = [
+        ("Info@aa.net", 1),
+        ("info@AA.net", 1),
+        ("info@bb.NET", 1),
+        ("INFO@cc.net", 1),
+        ("info@dd.net", 1),
+    ];
+    let t = table(&family, &[]);
+    assert_eq!(
+        pat(&t, "info@ee.net"),
+        "info@ee.net",
+        "4 labels: not generated"
+    );
+    let mut more = family.to_vec();
+    more.push(("info@ee.Net", 1));
+    let t = table(&more, &[]);
+    assert_eq!(pat(&t, "Info@zz.net"), "info@<random>.net");
+}
+
+#[test]
 fn null_sender_and_addresses_without_at() {
     let t = SenderPatterns::default();
     assert_eq!(pat(&t, ""), "<>");

@@ -158,7 +158,7 @@ impl ActionJson {
                 id: r.id.0,
                 sender: text(strings, r.sender),
                 recipients: r.recipients.len() as u64,
-                bytes: r.size,
+                bytes: u64::from(r.size),
                 subject: text(strings, r.headers.subject),
             })
             .collect();

@@ -30,7 +30,7 @@ impl MessageJson {
         MessageJson {
             id: r.id.0,
             queued: r.birth().map(rfc3339),
-            size: r.size,
+            size: u64::from(r.size),
             sender: text(strings, r.sender),
             recipients: rcpts
                 .iter()

@@ -214,7 +214,7 @@ fn many_records_sharing_few_senders_select_correctly() {
     let records: Vec<MessageRecord> = (0..200_000u64)
         .map(|n| {
             let mut r = crate::fixture::record::record(n + 1);
-            r.size = n % 5000;
+            r.size = (n % 5000) as u32;
             r.sender = Some(senders[(n % 3) as usize]);
             r
         })

@@ -165,7 +165,7 @@ pub(super) fn read_message_keeping(
     let mut record = b.record;
     record.recipients = b.recipients.finish(ctx.strings);
     b.problems.sort_unstable();
-    record.problems = b.problems.into_boxed_slice();
+    record.problems = b.problems.into();
     Some(record)
 }
 
@@ -274,7 +274,7 @@ fn read_part<'c>(ctx: &ReadCtx<'c>, b: &mut Builder<'c, '_>, f: &Found, buf: &mu
 /// The mess file: its size, its mtime as a stand-in birth time, its header block.
 fn take_mess(b: &mut Builder<'_, '_>, f: &Found, st: FileRead, header: bool, buf: &mut Vec<u8>) {
     let parts = b.record.parts;
-    b.record.size = st.size;
+    b.record.size = MessageRecord::size_of(st.size);
     let enveloped = [Subdir::Todo, Subdir::Intd, Subdir::Info, Subdir::Local]
         .into_iter()
         .any(|s| parts.has(s) || parts.has(Subdir::Remote));
@@ -345,7 +345,7 @@ fn take_todo(
     let (env, issue) = parse_todo(buf);
     b.envelope(issue, subdir);
     b.hints.todo_uid = env.uid;
-    b.record.qp = env.pid;
+    b.record.qp = env.pid.and_then(std::num::NonZeroU32::new);
     if b.record.sender.is_none() {
         if let Some(s) = env.sender {
             b.hints.null_sender = s.is_empty();

@@ -454,7 +454,7 @@ fn info_missing(mut r: MessageRecord) -> MessageRecord {
             part: Subdir::Info,
         });
         problems.sort_unstable();
-        r.problems = problems.into_boxed_slice();
+        r.problems = problems.into();
     }
     r
 }

@@ -102,7 +102,7 @@ impl<'a> MessagesPane<'a> {
                 .map_or_else(|| "-".to_string(), |t| age(self.now, t)),
         ];
         if wide {
-            cells.push(human_bytes(r.size));
+            cells.push(human_bytes(u64::from(r.size)));
         }
         cells.push(self.origin(r));
         cells.push(sender);
