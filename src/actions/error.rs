@@ -118,9 +118,21 @@ pub struct Holder {
     pub comm: Option<String>,
 }
 
+impl Holder {
+    /// `pid 1234 (qmail-send)`, the command name sanitized (any process can set its own to an
+    /// escape sequence); `pid 1234, not visible in /proc` when it cannot be read: the locker has
+    /// exited and a process it started holds the lock, or /proc hides it.
+    pub fn describe(&self) -> String {
+        match &self.comm {
+            Some(comm) => format!("pid {} ({})", self.pid, crate::sanitize::sanitize_str(comm)),
+            None => format!("pid {}, not visible in /proc", self.pid),
+        }
+    }
+}
+
 fn holder_text(h: &Option<Holder>) -> String {
     match h {
-        Some(h) => format!(" by pid {} ({})", h.pid, h.comm.as_deref().unwrap_or("?")),
+        Some(h) => format!(" by {}", h.describe()),
         None => String::new(),
     }
 }

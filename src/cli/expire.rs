@@ -16,7 +16,7 @@ pub const BACKSCATTER_WARNING: &str =
     "WARNING: expired messages are BOUNCED by qmail-send at its next \
 attempt, to their envelope senders. During a spam flood those senders are forged: the bounces are \
 backscatter and can get this server blacklisted. Prefer `qtriage yank`. Undo with `qtriage \
-restore --batch ID` before qmail-send retries them.";
+restore --batch ID --apply` before qmail-send retries them.";
 
 /// Arguments of `expire`.
 #[derive(Debug, clap::Args)]

@@ -233,9 +233,24 @@ fn unset_empty_option_env() {
 /// Write one line to stderr, ignoring write errors. `warnln!` panics when stderr is a closed
 /// pipe or a full device (`2>&1 | head -1`, `2>/dev/full`), which turned the documented exit
 /// status (2 for a refusal) into 101; a message that cannot be written is lost, the status is not.
+/// The text is made terminal-safe first ([`terminal_safe`]).
 pub fn stderr_line(args: std::fmt::Arguments<'_>) {
+    let text = terminal_safe(&args.to_string());
     let mut err = std::io::stderr().lock();
-    let _ = err.write_fmt(args).and_then(|()| err.write_all(b"\n"));
+    let _ = err
+        .write_all(text.as_bytes())
+        .and_then(|()| err.write_all(b"\n"));
+}
+
+/// `text` with every line sanitized ([`crate::sanitize`]), its line breaks kept: an error or
+/// warning names paths and arguments the operator did not choose byte by byte (a queue path or
+/// log file name with an escape sequence, a bidi override in a mistyped flag), and stderr is a
+/// terminal too. Text sanitized already passes unchanged (`\e` is printable).
+pub fn terminal_safe(text: &str) -> String {
+    text.split('\n')
+        .map(crate::sanitize::sanitize_str)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Parse the process arguments and run the command, writing to stdout.
@@ -272,7 +287,10 @@ fn usage_error(e: &clap::Error) -> ExitCode {
             ExitCode::Error
         }
         _ => {
-            eprintln!("qtriage: {}", usage_error_line(&e.render().to_string()));
+            stderr_line(format_args!(
+                "qtriage: {}",
+                usage_error_line(&e.render().to_string())
+            ));
             ExitCode::Error
         }
     }

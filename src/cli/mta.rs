@@ -41,12 +41,15 @@ fn print_status(out: &mut dyn Write, s: &MtaStatus, json: bool) -> std::io::Resu
         return super::print::json::write_line(out, &j);
     }
     match (&s.is_send_running, &s.holder) {
-        (true, Some(h)) => writeln!(
-            out,
-            "qmail-send: running (pid {} {})",
-            h.pid,
-            h.comm.as_deref().unwrap_or("?")
-        ),
+        (true, Some(h)) => match &h.comm {
+            Some(comm) => writeln!(
+                out,
+                "qmail-send: running (pid {} {})",
+                h.pid,
+                crate::sanitize::sanitize_str(comm)
+            ),
+            None => writeln!(out, "qmail-send: running ({})", h.describe()),
+        },
         (true, None) => writeln!(out, "qmail-send: running"),
         (false, _) => writeln!(out, "qmail-send: stopped"),
     }
@@ -85,4 +88,53 @@ pub fn run(global: &GlobalArgs, args: &MtaArgs, out: &mut dyn Write) -> anyhow::
         return Ok(ExitCode::Error);
     }
     Ok(ExitCode::Success)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::actions::error::Holder;
+
+    fn shown(comm: Option<&str>) -> String {
+        let s = MtaStatus {
+            is_send_running: true,
+            holder: Some(Holder {
+                pid: 1234,
+                comm: comm.map(str::to_string),
+            }),
+        };
+        let mut out = Vec::new();
+        print_status(&mut out, &s, false).expect("print");
+        String::from_utf8(out).expect("utf-8")
+    }
+
+    #[test]
+    fn the_lock_holder_is_named_safely_and_a_gone_one_said_in_words() {
+        assert_eq!(
+            shown(Some("qmail-send")),
+            "qmail-send: running (pid 1234 qmail-send)\n"
+        );
+        // A process names itself (prctl PR_SET_NAME): its name is text for the terminal.
+        assert_eq!(
+            shown(Some("x\x1b[2J")),
+            "qmail-send: running (pid 1234 x\\e[2J)\n"
+        );
+        assert_eq!(
+            shown(None),
+            "qmail-send: running (pid 1234, not visible in /proc)\n"
+        );
+        // The refusal names the holder the same way.
+        let refusal = |comm: Option<&str>| {
+            crate::actions::ActionError::SendRunning {
+                lock: "/q/lock/sendmutex".into(),
+                holder: Some(Holder {
+                    pid: 1234,
+                    comm: comm.map(str::to_string),
+                }),
+            }
+            .to_string()
+        };
+        assert!(refusal(Some("x\x1b[2J")).ends_with("locked by pid 1234 (x\\e[2J)"));
+        assert!(refusal(None).ends_with("locked by pid 1234, not visible in /proc"));
+    }
 }

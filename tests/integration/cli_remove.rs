@@ -298,6 +298,11 @@ fn dash_x_warns_of_backscatter_and_no_match_says_so() {
         assert_exit(&out, 0);
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(EXPIRE_WARNING), "{args:?}: {err}");
+        // The undo it names is one that acts: without --apply, restore is a dry run.
+        assert!(
+            err.contains("`qtriage restore --batch ID --apply`"),
+            "{err}"
+        );
         assert_text(&String::from_utf8_lossy(&out.stdout), "0 file(s) match\n");
     }
     for args in [&["-r"][..], &["-d"]] {

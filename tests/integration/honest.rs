@@ -167,6 +167,32 @@ fn errors_are_one_qtriage_line() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("Usage: qtriage list"));
 }
 
+/// An error names what the operator typed or a file name it met: an escape sequence or a bidi
+/// override in it reaches stderr (a terminal) made visible, never raw.
+#[test]
+fn errors_never_put_a_control_byte_out() {
+    let t = TestQueue::new(23);
+    let raw = |err: &str| err.chars().any(qtriage::sanitize::needs_escape);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_qtriage"))
+        .args(["--queue", "/nonexistent/\x1b[2Jq", "stat"])
+        .env_remove("QTRIAGE_QUEUE")
+        .output()
+        .expect("run qtriage");
+    let err = one_error_line(&out);
+    assert!(
+        !raw(err.trim_end()) && err.contains("/nonexistent/\\e[2Jq"),
+        "{err:?}"
+    );
+    let err = one_error_line(&t.run(&["--log", "/nonexistent/\x1b]0;x\x07", "list"]));
+    assert!(
+        !raw(err.trim_end()) && err.contains("\\e]0;x\\x07"),
+        "{err:?}"
+    );
+    // clap strips escape sequences from its errors, not a bidi override.
+    let err = one_error_line(&t.run(&["list", "--b\u{202e}x"]));
+    assert!(!raw(err.trim_end()) && err.contains("\\u{202e}"), "{err:?}");
+}
+
 /// The `clusters hit` block of a yank dry run for `key`: its header and value lines.
 fn clusters_hit(dry: &str, key: &str) -> Vec<String> {
     let head = format!("clusters hit ({key}): ");

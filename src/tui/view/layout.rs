@@ -6,7 +6,7 @@ use crate::tui::state::{AppState, Focus, ScanPhase};
 
 /// Rows a bordered list spends on chrome (two borders and the column header).
 pub const LIST_CHROME: u16 = 3;
-/// From this width on, clusters and messages sit side by side.
+/// From this width on, clusters and messages sit side by side (not while the age matrix is shown).
 pub const WIDE: u16 = 160;
 
 /// The rectangles of the screen.
@@ -44,7 +44,8 @@ pub fn areas(state: &AppState, area: Rect) -> Areas {
         Constraint::Length(1),
     ])
     .areas(area);
-    let (clusters, messages) = if area.width >= WIDE {
+    // qshape's age matrix needs the whole width (eleven number columns and the value).
+    let (clusters, messages) = if area.width >= WIDE && !state.clusters.ages {
         let [c, m] =
             Layout::horizontal([Constraint::Percentage(42), Constraint::Min(0)]).areas(main);
         (c, m)

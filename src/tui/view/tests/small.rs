@@ -5,7 +5,14 @@ use super::*;
 
 #[test]
 fn the_ages_key_shows_qshapes_matrix_for_the_current_grouping() {
-    let mut s = ready((120, 40));
+    // 160 columns put the panes side by side, too narrow for the matrix: it takes the width.
+    for size in [(120, 40), (160, 45)] {
+        ages_matrix_whole_at(size);
+    }
+}
+
+fn ages_matrix_whole_at(size: (u16, u16)) {
+    let mut s = ready(size);
     cmd(&mut s, Command::ToggleAges);
     assert!(s.clusters.ages);
     let t = render(&s);
