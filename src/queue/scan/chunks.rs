@@ -29,9 +29,9 @@ pub fn stream_messages(
     let layout = queue.layout();
     let split_subdirs: Vec<Subdir> = Subdir::ALL
         .into_iter()
-        .filter(|s| layout.is_split(*s))
+        .filter(|s| layout.is_split(*s) && opts.lists(*s))
         .collect();
-    let (mut elsewhere, mut untyped) = list_elsewhere(queue, &split_subdirs, report);
+    let (mut elsewhere, mut untyped) = list_elsewhere(queue, opts, &split_subdirs, report);
     let pool = super::parallel::read_pool();
     for n in 0..layout.split {
         let mut files = std::mem::take(&mut elsewhere[n as usize]);
@@ -87,13 +87,14 @@ pub fn stream_messages(
 /// id's, by their id's bucket; and how many entries of the queue had no type.
 fn list_elsewhere(
     queue: &Queue,
+    opts: ScanOptions,
     split_subdirs: &[Subdir],
     report: &mut ScanReport,
 ) -> (Vec<Vec<Found>>, u64) {
     let layout = queue.layout();
     // Files that are not in their id's split directory, and the unsplit directories' files,
     // by bucket: listed before any bucket is read.
-    let (mut elsewhere, mut untyped) = super::list_unsplit_by_bucket(queue, report);
+    let (mut elsewhere, mut untyped) = super::list_unsplit_by_bucket(queue, opts, report);
     for n in 0..layout.split {
         for &subdir in split_subdirs {
             let path = queue.root().join(subdir.name()).join(n.to_string());
