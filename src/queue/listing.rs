@@ -78,7 +78,25 @@ pub fn list(path: &Path) -> std::io::Result<Listing> {
 
 /// List an already opened directory.
 pub fn list_fd(fd: OwnedFd) -> std::io::Result<Listing> {
-    let mut out = Listing::default();
+    let mut entries = Vec::new();
+    let (junk, untyped) = each_entry(fd, &mut |e| entries.push(e))?;
+    Ok(Listing {
+        entries,
+        junk,
+        untyped,
+    })
+}
+
+/// Hand `f` each entry of one directory that [`list`] would list, holding none of them: a
+/// caller that keeps only some (`list --count`, one split directory's share of todo/) need not
+/// hold a listing of the whole directory. Returns the junk and untyped counts of [`Listing`].
+/// On an error some entries may already have been handed over.
+pub fn list_each(path: &Path, f: &mut dyn FnMut(Entry)) -> std::io::Result<(u64, u64)> {
+    each_entry(open_dir(path)?, f)
+}
+
+fn each_entry(fd: OwnedFd, f: &mut dyn FnMut(Entry)) -> std::io::Result<(u64, u64)> {
+    let (mut junk, mut untyped) = (0, 0);
     let dir = Dir::new(fd)?;
     for entry in dir {
         let entry = entry?;
@@ -89,16 +107,16 @@ pub fn list_fd(fd: OwnedFd) -> std::io::Result<Listing> {
         match parse_id(name.to_bytes()) {
             Some(id) => {
                 let t = entry.file_type();
-                out.untyped += u64::from(t == FileType::Unknown);
-                out.entries.push(Entry {
+                untyped += u64::from(t == FileType::Unknown);
+                f(Entry {
                     id,
                     kind: EntryKind::from_type(t),
                 })
             }
-            None => out.junk += 1,
+            None => junk += 1,
         }
     }
-    Ok(out)
+    Ok((junk, untyped))
 }
 
 /// Visit the entries of one directory (not descending), with their kinds, allocating nothing

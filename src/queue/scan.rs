@@ -42,8 +42,21 @@ pub use super::recipients::ENVELOPE_CAP;
 pub struct ScanOptions {
     /// Read mess/ header blocks (origin, subject, From).
     pub headers: bool,
-    /// Read info/ local/ remote/ todo/ (sender, recipients, birth time).
+    /// Read info/ local/ remote/ todo/ (sender, recipients, birth time). Without envelopes the
+    /// scan lists only mess/, todo/ and intd/ (see [`ScanOptions::lists`]): its records' parts
+    /// and state say nothing of info/, local/, remote/ and bounce/ files, and a message with
+    /// neither a mess file nor a todo/ or intd/ file has no record.
     pub envelopes: bool,
+}
+
+impl ScanOptions {
+    /// Does a scan with these options list `subdir`? Every subdirectory with envelopes; without,
+    /// mess/ (the headers) and the unsplit todo/ and intd/ (so a record still says whether
+    /// qmail-queue finished queueing it: `queued`, `incoming`), not the split envelope
+    /// directories, whose listing was two thirds of a header pass' `getdents`.
+    pub fn lists(self, subdir: Subdir) -> bool {
+        self.envelopes || matches!(subdir, Subdir::Mess | Subdir::Todo | Subdir::Intd)
+    }
 }
 
 impl Default for ScanOptions {
@@ -161,10 +174,10 @@ fn scan_files(
     let mut report = ScanReport::default();
 
     // Phase 1: list. Unsplit directories first, distributed into buckets by id.
-    let (mut buckets, mut untyped) = list_unsplit_by_bucket(queue, &mut report);
+    let (mut buckets, mut untyped) = list_unsplit_by_bucket(queue, opts, &mut report);
     let split_subdirs: Vec<Subdir> = Subdir::ALL
         .into_iter()
-        .filter(|s| layout.is_split(*s))
+        .filter(|s| layout.is_split(*s) && opts.lists(*s))
         .collect();
     let listed: Vec<SplitListing> = (0..split)
         .into_par_iter()
@@ -212,14 +225,19 @@ fn scan_files(
     Ok(Scan { records, report })
 }
 
-/// List the unsplit directories (todo/, intd/, bounce/ unless big-todo splits them) into one
-/// list of files per split directory, by id; and how many entries came without a type.
-fn list_unsplit_by_bucket(queue: &Queue, report: &mut ScanReport) -> (Vec<Vec<Found>>, u64) {
+/// List the unsplit directories (todo/, intd/, bounce/ unless big-todo splits them; those `opts`
+/// lists) into one list of files per split directory, by id; and how many entries came
+/// without a type.
+fn list_unsplit_by_bucket(
+    queue: &Queue,
+    opts: ScanOptions,
+    report: &mut ScanReport,
+) -> (Vec<Vec<Found>>, u64) {
     let layout = queue.layout();
     let mut buckets: Vec<Vec<Found>> = vec![Vec::new(); layout.split as usize];
     let mut untyped = 0;
     for subdir in [Subdir::Todo, Subdir::Intd, Subdir::Bounce] {
-        if layout.is_split(subdir) {
+        if layout.is_split(subdir) || !opts.lists(subdir) {
             continue;
         }
         let path = queue.root().join(subdir.name());

@@ -311,3 +311,49 @@ fn headers_then_envelopes_equal_one_full_scan() {
     let hostile = crate::hostile_harness::hostile();
     assert!(assert_two_passes_equal_one_scan(&hostile.root) > hostile.cases.len());
 }
+
+/// The header pass lists mess/, todo/ and intd/ only (docs/architecture.md): its records know
+/// whether qmail-queue finished queueing a message (todo/, intd/) but not its info/, local/,
+/// remote/ or bounce/ files, which the envelope pass lists; a message without a mess, todo/ or
+/// intd/ file has no record until then.
+#[test]
+fn the_header_pass_lists_no_envelope_directory() {
+    use FixtureState as F;
+    use MessageState as S;
+    let t = TestQueue::new(23);
+    let cases = [
+        (F::Incoming, Some(S::Incoming)),
+        (F::Queued, Some(S::Queued)),
+        (F::Preprocessing, Some(S::Queued)),
+        (F::InDelivery, Some(S::OrphanMess)),
+        (F::Done, Some(S::OrphanMess)),
+        (F::OrphanMess, Some(S::OrphanMess)),
+        (F::InfoWithoutMess, None),
+        (F::TodoWithoutMess, Some(S::TodoWithoutMess)),
+        (F::OrphanEnvelope, None),
+    ];
+    let ids: Vec<_> = cases
+        .iter()
+        .map(|(state, _)| {
+            let spec = MessageSpec::new().state(*state).remote("x@y.example");
+            t.add(spec.bouncing("<x@y.example>:\nno.\n\n"))
+        })
+        .collect();
+    let q = Queue::open(t.root(), QueueOptions::default()).expect("open");
+    let strings = Interner::new();
+    let heads = scan_headers(&q, &strings, &Progress::default()).expect("header pass");
+    for (id, (state, want)) in ids.iter().zip(cases) {
+        let got = heads.records.iter().find(|r| r.id == *id);
+        assert_eq!(got.map(|r| r.state), want, "{state:?}");
+        if let Some(r) = got {
+            let envelope = [Subdir::Info, Subdir::Local, Subdir::Remote, Subdir::Bounce];
+            assert!(envelope.iter().all(|s| !r.parts.has(*s)), "{state:?}");
+        }
+    }
+    // The envelope pass lists everything: one full scan's states.
+    let both =
+        scan_envelopes(&q, &strings, &heads.records, &Progress::default()).expect("envelope pass");
+    let full = scan(&q, &strings, ScanOptions::default(), &Progress::default()).expect("scan");
+    assert_eq!(both.records, full.records);
+    assert_eq!(full.records.len(), cases.len());
+}

@@ -11,7 +11,7 @@ use std::io;
 use rayon::prelude::*;
 
 use super::super::headers::FIRST_READ;
-use super::super::listing::list;
+use super::super::listing::list_each;
 use super::super::{Interner, MessageRecord, Queue, Subdir};
 use super::stream::CHUNK;
 use super::{found, read_message, BucketDirs, Files, Found, ReadCtx, ScanOptions, ScanReport};
@@ -29,29 +29,48 @@ pub fn stream_messages(
     let layout = queue.layout();
     let split_subdirs: Vec<Subdir> = Subdir::ALL
         .into_iter()
-        .filter(|s| layout.is_split(*s))
+        .filter(|s| layout.is_split(*s) && opts.lists(*s))
         .collect();
-    let (mut elsewhere, mut untyped) = list_elsewhere(queue, &split_subdirs, report);
+    let (mut elsewhere, mut untyped) = list_elsewhere(queue, opts, &split_subdirs, report);
     let pool = super::parallel::read_pool();
+    // One split directory's files at a time (at 1,000,000 messages about 128,000), in one
+    // vector kept across directories: filled straight from `getdents`, never a listing of a
+    // whole directory besides it, and not reallocated for every directory.
+    let mut files: Vec<Found> = Vec::new();
     for n in 0..layout.split {
-        let mut files = std::mem::take(&mut elsewhere[n as usize]);
+        files.clear();
+        files.append(&mut std::mem::take(&mut elsewhere[n as usize]));
         for &subdir in &split_subdirs {
             let path = queue.root().join(subdir.name()).join(n.to_string());
-            match list(&path) {
-                Ok(l) => {
-                    report.junk_names += l.junk;
-                    untyped += l.untyped;
-                    let home = l.entries.into_iter().filter(|e| layout.bucket(e.id) == n);
-                    files.extend(home.map(|e| found(e, subdir, n)));
+            let before = files.len();
+            let listed = list_each(&path, &mut |e| {
+                if layout.bucket(e.id) == n {
+                    files.push(found(e, subdir, n));
                 }
-                Err(e) => report.unreadable_dirs.push((path, e.to_string())),
+            });
+            match listed {
+                Ok((junk, no_type)) => {
+                    report.junk_names += junk;
+                    untyped += no_type;
+                }
+                Err(e) => {
+                    // As a failed listing lists nothing in the scan.
+                    files.truncate(before);
+                    report.unreadable_dirs.push((path, e.to_string()));
+                }
             }
         }
         // Stable: a message's files keep the order they were listed in, as in the scan.
         files.sort_by_key(|f| (f.id, f.subdir));
-        let groups: Vec<&[Found]> = files.chunk_by(|a, b| a.id == b.id).collect();
         let dirs = BucketDirs::open(queue, n);
-        for chunk in groups.chunks(CHUNK) {
+        let mut groups = files.chunk_by(|a, b| a.id == b.id);
+        let mut chunk: Vec<&[Found]> = Vec::with_capacity(CHUNK);
+        loop {
+            chunk.clear();
+            chunk.extend(groups.by_ref().take(CHUNK));
+            if chunk.is_empty() {
+                break;
+            }
             let strings = Interner::new();
             let ctx = ReadCtx {
                 files: Files::Queue { queue, dirs: &dirs },
@@ -61,51 +80,69 @@ pub fn stream_messages(
                 types_known: untyped == 0,
                 bucket: n,
             };
-            let read_all = || -> Vec<Option<MessageRecord>> {
-                chunk
-                    .par_iter()
-                    .with_min_len(64)
-                    .map_init(
-                        || Vec::with_capacity(FIRST_READ),
-                        |buf, group| read_message(&ctx, group, buf),
-                    )
-                    .collect()
-            };
-            let read = match &pool {
-                Some(p) => p.install(read_all),
-                None => read_all(),
-            };
-            report.vanished += read.iter().filter(|r| r.is_none()).count() as u64;
-            let records: Vec<MessageRecord> = read.into_iter().flatten().collect();
+            let records = read_chunk(&ctx, &chunk, pool.as_ref(), report);
             each(&records, &strings)?;
         }
     }
     Ok(())
 }
 
+/// Read one chunk's messages in parallel (in `pool` when there is one), in order; the
+/// vanished ones are counted in `report`.
+fn read_chunk(
+    ctx: &ReadCtx<'_>,
+    chunk: &[&[Found]],
+    pool: Option<&rayon::ThreadPool>,
+    report: &mut ScanReport,
+) -> Vec<MessageRecord> {
+    let read_all = || -> Vec<Option<MessageRecord>> {
+        chunk
+            .par_iter()
+            .with_min_len(64)
+            .map_init(
+                || Vec::with_capacity(FIRST_READ),
+                |buf, group| read_message(ctx, group, buf),
+            )
+            .collect()
+    };
+    let read = match pool {
+        Some(p) => p.install(read_all),
+        None => read_all(),
+    };
+    report.vanished += read.iter().filter(|r| r.is_none()).count() as u64;
+    // filter_map (not flatten) so std collects in place, not into a second vector.
+    #[allow(clippy::filter_map_identity)]
+    read.into_iter().filter_map(|r| r).collect()
+}
+
 /// The files of the unsplit directories, and those listed in another split directory than their
 /// id's, by their id's bucket; and how many entries of the queue had no type.
 fn list_elsewhere(
     queue: &Queue,
+    opts: ScanOptions,
     split_subdirs: &[Subdir],
     report: &mut ScanReport,
 ) -> (Vec<Vec<Found>>, u64) {
     let layout = queue.layout();
     // Files that are not in their id's split directory, and the unsplit directories' files,
     // by bucket: listed before any bucket is read.
-    let (mut elsewhere, mut untyped) = super::list_unsplit_by_bucket(queue, report);
+    let (mut elsewhere, mut untyped) = super::list_unsplit_by_bucket(queue, opts, report);
     for n in 0..layout.split {
         for &subdir in split_subdirs {
             let path = queue.root().join(subdir.name()).join(n.to_string());
-            if let Ok(l) = list(&path) {
-                // Counted here too: every bucket is read knowing whether any entry lacked a type.
-                untyped += l.untyped;
-                for e in l.entries.into_iter().filter(|e| layout.bucket(e.id) != n) {
+            let listed = list_each(&path, &mut |e| {
+                if layout.bucket(e.id) != n {
                     elsewhere[layout.bucket(e.id) as usize].push(found(e, subdir, n));
                 }
-            }
+            });
+            // Counted here too: every bucket is read knowing whether any entry lacked a type.
+            // (A directory that fails here is reported when its bucket is read.)
+            untyped += listed.map_or(0, |(_, no_type)| no_type);
         }
     }
+    // Held until their bucket is read (todo/ and bounce/ of a million-message flood are
+    // about 110,000 files): without the slack of growing.
+    elsewhere.iter_mut().for_each(Vec::shrink_to_fit);
     (elsewhere, untyped)
 }
 

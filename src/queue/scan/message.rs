@@ -242,6 +242,8 @@ fn read_part<'c>(ctx: &ReadCtx<'c>, b: &mut Builder<'c, '_>, f: &Found, buf: &mu
             .and_then(|p| p.same_message(id, dir_fd, &name))
         {
             b.record.size = h.size;
+            // Judged on this pass' listing: a header pass lists no info/, local/ or remote/.
+            flag_empty_mess(b, h.size);
             b.fallback_time.get_or_insert(h.queued);
             b.from_first_pass = Some(h);
             return;
@@ -273,14 +275,8 @@ fn read_part<'c>(ctx: &ReadCtx<'c>, b: &mut Builder<'c, '_>, f: &Found, buf: &mu
 
 /// The mess file: its size, its mtime as a stand-in birth time, its header block.
 fn take_mess(b: &mut Builder<'_, '_>, f: &Found, st: FileRead, header: bool, buf: &mut Vec<u8>) {
-    let parts = b.record.parts;
     b.record.size = MessageRecord::size_of(st.size);
-    let enveloped = [Subdir::Todo, Subdir::Intd, Subdir::Info, Subdir::Local]
-        .into_iter()
-        .any(|s| parts.has(s) || parts.has(Subdir::Remote));
-    if st.size == 0 && enveloped {
-        b.flag(ProblemKind::EmptyMess, Subdir::Mess);
-    }
+    flag_empty_mess(b, st.size);
     if let Some(t) = st.mtime {
         b.fallback_time.get_or_insert(t);
     } else {
@@ -295,6 +291,18 @@ fn take_mess(b: &mut Builder<'_, '_>, f: &Found, st: FileRead, header: bool, buf
             None => {}
         }
         b.header_block = Some(std::mem::take(buf));
+    }
+}
+
+/// An empty mess file of a message with an envelope file is a problem (one still being received
+/// is not).
+fn flag_empty_mess(b: &mut Builder<'_, '_>, size: u64) {
+    let parts = b.record.parts;
+    let enveloped = [Subdir::Todo, Subdir::Intd, Subdir::Info, Subdir::Local]
+        .into_iter()
+        .any(|s| parts.has(s) || parts.has(Subdir::Remote));
+    if size == 0 && enveloped {
+        b.flag(ProblemKind::EmptyMess, Subdir::Mess);
     }
 }
 
