@@ -24,6 +24,12 @@ pub fn thousands(n: impl Count) -> String {
     out
 }
 
+/// `1 recipient`, `1,134 recipients`: the count with [`thousands`] and the noun that agrees.
+pub fn counted(n: u64, one: &str, many: &str) -> String {
+    let noun = if n == 1 { one } else { many };
+    format!("{} {noun}", thousands(n))
+}
+
 /// `512 B`, `424.4 KiB`, `12.3 MiB`, `1.5 GiB`.
 pub fn human_bytes(n: u64) -> String {
     const KIB: u64 = 1 << 10;
@@ -39,6 +45,16 @@ pub fn human_bytes(n: u64) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_count_agrees_with_its_noun_and_is_grouped() {
+        assert_eq!(counted(1, "recipient", "recipients"), "1 recipient");
+        assert_eq!(counted(0, "recipient", "recipients"), "0 recipients");
+        assert_eq!(
+            counted(1134, "marked message", "marked messages"),
+            "1,134 marked messages"
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -138,7 +138,7 @@ fn envelope(strings: &Interner, r: &MessageRecord, rcpts: &RecipientList) -> Vec
             o.uid.map_or_else(|| "-".to_string(), |u| u.to_string()),
             text(strings, o.script),
         ),
-        format!("{} recipients", r.recipients.len()),
+        crate::size::counted(r.recipients.len() as u64, "recipient", "recipients"),
     ];
     for rc in rcpts.iter().take(MAX_RECIPIENTS) {
         let done = if rc.done { "  (done)" } else { "" };

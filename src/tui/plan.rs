@@ -193,7 +193,7 @@ fn marked(state: &AppState) -> Option<(Vec<MessageId>, String)> {
     if ids.is_empty() {
         return None;
     }
-    let mut what = format!("{} marked messages", ids.len());
+    let mut what = crate::size::counted(ids.len() as u64, "marked message", "marked messages");
     let only = hit.iter().next().filter(|_| hit.len() == 1);
     let cluster = only.and_then(|c| data.clustering.clusters.get(*c as usize));
     if let Some(v) = cluster.and_then(|c| c.value) {
