@@ -84,11 +84,11 @@ impl Verdict {
 /// A fired signal: points and the words for it.
 struct Points(f64, String);
 
-/// The fired signals and the first conclusion they support.
+/// The fired signals and the conclusions they support, each with the points behind it.
 #[derive(Default)]
 struct Scoring {
     points: Vec<Points>,
-    why: Option<&'static str>,
+    whys: Vec<(&'static str, f64)>,
     /// Write the words: false when only the score is wanted (`top` scores thousands of
     /// clusters and shows a dozen).
     words: bool,
@@ -98,7 +98,23 @@ impl Scoring {
     fn add(&mut self, points: f64, words: impl FnOnce() -> String, why: Option<&'static str>) {
         let words = if self.words { words() } else { String::new() };
         self.points.push(Points(points, words));
-        self.why = self.why.or(why);
+        if let Some(why) = why {
+            match self.whys.iter_mut().find(|(w, _)| *w == why) {
+                Some((_, total)) => *total += points,
+                None => self.whys.push((why, points)),
+            }
+        }
+    }
+
+    /// Every conclusion the signals support, the best supported first: one origin can be two
+    /// abuses at once (an IP both logging in with a guessed password and relaying without one),
+    /// and naming only the first would send the operator to fix half of it.
+    fn conclusion(&self) -> Option<String> {
+        let mut whys = self.whys.clone();
+        // Stable: equal support keeps the order the signals fired in.
+        whys.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let words: Vec<&str> = whys.iter().map(|(w, _)| *w).collect();
+        (!words.is_empty()).then(|| words.join("; and "))
     }
 }
 
@@ -119,7 +135,7 @@ fn score(c: &Cluster, s: &Signals, corpus: &Corpus<'_>, words: bool) -> Scoring 
     // Size, speed, fan-out and one subject weigh evidence of abuse (a signal with a
     // conclusion); alone they never make a real sender a suspect (as spam is removed, what
     // remains holds a growing share of the queue, and a newsletter has one subject).
-    if sc.why.is_some() {
+    if !sc.whys.is_empty() {
         fan_out_and_template(&mut sc, c, s, corpus);
         sc.add(
             30.0 * s.share,
@@ -166,12 +182,14 @@ pub fn assess(c: &mut Cluster, corpus: &Corpus<'_>) {
         )];
         return;
     }
-    let Scoring { points, why, .. } = score(c, &s, corpus, true);
+    let scoring = score(c, &s, corpus, true);
+    let why = scoring.conclusion();
+    let points = scoring.points;
     let total = total(&points, c.messages);
     let conclusion = match Verdict::of(total) {
-        Verdict::Legitimate => "looks legitimate: keep",
-        Verdict::Suspect => why.unwrap_or("worth a look"),
-        Verdict::Culprit => why.unwrap_or("likely spam"),
+        Verdict::Legitimate => "looks legitimate: keep".to_string(),
+        Verdict::Suspect => why.unwrap_or_else(|| "worth a look".into()),
+        Verdict::Culprit => why.unwrap_or_else(|| "likely spam".into()),
     };
     c.score = total;
     c.reasons = vec![format!(

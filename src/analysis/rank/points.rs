@@ -50,11 +50,22 @@ pub(super) fn login_points(sc: &mut Scoring, c: &Cluster, s: &Signals) {
     }
     let f = frac(s.foreign, s.foreign_known);
     if s.foreign_known > 0 && f >= 0.5 {
+        // When only part of the cluster logged in, say how big that part is: "100% of
+        // authenticated senders" over an IP whose other half relays without a login overstates.
+        let (known, messages) = (s.foreign_known, c.messages);
         let words = || {
-            format!(
-                "{} of authenticated senders use domains not their own",
-                percent(f)
-            )
+            if known < messages {
+                format!(
+                    "{} of the {} authenticated messages use sender domains not their own",
+                    percent(f),
+                    thousands(known)
+                )
+            } else {
+                format!(
+                    "{} of authenticated senders use domains not their own",
+                    percent(f)
+                )
+            }
         };
         sc.add(25.0 * f, words, GUESSED);
         // A person sends as one or two addresses; a spammer behind a login as a new one each
