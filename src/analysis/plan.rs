@@ -9,7 +9,7 @@
 use super::backscatter::{self, quoted_value};
 use super::context::AnalysisContext;
 use super::key::{ClusterKey, KeyValue};
-use super::rank::Verdict;
+use super::rank::{self, Verdict};
 use super::types::Cluster;
 use crate::queue::origin::Attribution;
 use crate::queue::{Interner, MessageRecord};
@@ -253,11 +253,7 @@ pub fn term(field: &str, key: ClusterKey, value: Option<&str>) -> String {
 
 /// The conclusion of a cluster's summary and its signal with the most points.
 pub fn strongest_reason(c: &Cluster) -> String {
-    let conclusion = c
-        .reasons
-        .first()
-        .and_then(|s| s.rsplit(": ").next())
-        .unwrap_or("");
+    let conclusion = c.reasons.first().map_or("", |s| rank::conclusion_of(s));
     let points = |r: &str| -> Option<f64> {
         let inner = r.strip_suffix(')')?.rsplit("(+").next()?;
         inner.parse().ok()

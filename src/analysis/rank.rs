@@ -207,6 +207,40 @@ pub fn assess(c: &mut Cluster, corpus: &Corpus<'_>) {
     }
 }
 
+/// The conclusion a cluster's summary (its first reason) ends in: one or more conclusions joined
+/// by `; and `, or a verdict's words. Read back from the end, never by splitting on `: `, which
+/// the conclusions themselves and attacker-chosen subjects contain.
+pub fn conclusion_of(summary: &str) -> &str {
+    const VERDICTS: [&str; 4] = [
+        "looks legitimate: keep",
+        "worth a look",
+        "likely spam",
+        "many senders, not ranked",
+    ];
+    if let Some(v) = VERDICTS
+        .iter()
+        .find(|v| summary.ends_with(&format!(": {v}")))
+    {
+        return &summary[summary.len() - v.len()..];
+    }
+    let mut rest = summary;
+    while let Some(c) = points::SIGNAL_CONCLUSIONS
+        .iter()
+        .find(|c| rest.ends_with(*c))
+    {
+        rest = &rest[..rest.len() - c.len()];
+        match rest.strip_suffix("; and ") {
+            Some(r) => rest = r,
+            None => break,
+        }
+    }
+    match rest.strip_suffix(": ") {
+        Some(r) if rest.len() < summary.len() => &summary[r.len() + 2..],
+        // Not a summary this ranking wrote: its last part, as before.
+        _ => summary.rsplit(": ").next().unwrap_or(""),
+    }
+}
+
 /// [`assess`] each cluster, in parallel (rayon's current pool): clusters are independent.
 pub(crate) fn assess_all(clusters: &mut [Cluster], corpus: &Corpus<'_>) {
     clusters.par_iter_mut().for_each(|c| assess(c, corpus));

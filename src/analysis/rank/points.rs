@@ -8,6 +8,25 @@ use crate::analysis::signals::{Corpus, Signals};
 use crate::analysis::types::Cluster;
 use crate::size::thousands;
 
+/// The conclusions the signals support, as a summary ends in them.
+pub(super) const GUESSED: &str = "likely a guessed password";
+const WEB_SCRIPT: &str = "likely a compromised web script";
+const WEB_APPLICATION: &str = "likely a compromised web application";
+const LOCAL_USER: &str = "a local user or cron job mailing remote domains";
+const BACKSCATTER: &str = "backscatter: bounces of spam to forged senders";
+const RELAY: &str = "relaying without a login: check rcpthosts and tcp.smtp";
+const FORGED: &str = "forged random sender names";
+/// Every one of them, for reading a conclusion back out of a summary.
+pub(super) const SIGNAL_CONCLUSIONS: [&str; 7] = [
+    GUESSED,
+    WEB_SCRIPT,
+    WEB_APPLICATION,
+    LOCAL_USER,
+    BACKSCATTER,
+    RELAY,
+    FORGED,
+];
+
 /// A generalised sender pattern is forgery only when this server sends those names out (to
 /// remote recipients): many distinct names at a freemail domain writing to local users are
 /// many real people.
@@ -28,14 +47,13 @@ pub(super) fn forged_pattern_points(
                     thousands(s.senders.len())
                 )
             };
-            sc.add(15.0, words, Some("forged random sender names"));
+            sc.add(15.0, words, Some(FORGED));
         }
     }
 }
 
 /// One login from many places; authenticated senders using other domains.
 pub(super) fn login_points(sc: &mut Scoring, c: &Cluster, s: &Signals) {
-    const GUESSED: Option<&str> = Some("likely a guessed password");
     // A property of the login itself, so only the auth-user cluster earns it.
     let many_places = s.ips.len() >= 3 || s.nets.len() >= 2;
     // Every message of an auth-user cluster is one account's, whatever spelling it logged in
@@ -45,7 +63,7 @@ pub(super) fn login_points(sc: &mut Scoring, c: &Cluster, s: &Signals) {
         sc.add(
             25.0,
             || format!("one login used from {ips} IPs in {nets} networks"),
-            GUESSED,
+            Some(GUESSED),
         );
     }
     let f = frac(s.foreign, s.foreign_known);
@@ -67,13 +85,13 @@ pub(super) fn login_points(sc: &mut Scoring, c: &Cluster, s: &Signals) {
                 )
             }
         };
-        sc.add(25.0 * f, words, GUESSED);
+        sc.add(25.0 * f, words, Some(GUESSED));
         // A person sends as one or two addresses; a spammer behind a login as a new one each
         // time.
         let senders = s.senders.len();
         if c.key == ClusterKey::AuthUser && senders >= MANY_SENDERS {
             let words = || format!("sending as {} different addresses", thousands(senders));
-            sc.add(15.0, words, GUESSED);
+            sc.add(15.0, words, Some(GUESSED));
         }
     }
 }
@@ -84,7 +102,6 @@ const MANY_SENDERS: usize = 10;
 /// What the login logs say about an auth-user cluster's account: a guessed password, a login
 /// from a harvesting IP. Like "one login from many places", a property of the login itself.
 pub(super) fn log_points(sc: &mut Scoring, c: &Cluster, corpus: &Corpus<'_>) {
-    const GUESSED: Option<&str> = Some("likely a guessed password");
     let (ClusterKey::AuthUser, Some(KeyValue::Text(v))) = (c.key, c.value) else {
         return;
     };
@@ -94,7 +111,7 @@ pub(super) fn log_points(sc: &mut Scoring, c: &Cluster, corpus: &Corpus<'_>) {
             LoginFinding::Guessed { .. } => 25.0,
             LoginFinding::HarvestingIp { .. } => 15.0,
         };
-        sc.add(points, || f.words(&user), GUESSED);
+        sc.add(points, || f.words(&user), Some(GUESSED));
     }
 }
 
@@ -104,9 +121,9 @@ pub(super) fn origin_points(sc: &mut Scoring, c: &Cluster, s: &Signals) {
     let w = frac(s.web_remote, n);
     if w >= 0.5 {
         let why = if s.script_msgs * 2 >= n {
-            "likely a compromised web script"
+            WEB_SCRIPT
         } else {
-            "likely a compromised web application"
+            WEB_APPLICATION
         };
         sc.add(
             30.0 * w,
@@ -119,12 +136,12 @@ pub(super) fn origin_points(sc: &mut Scoring, c: &Cluster, s: &Signals) {
             sc.add(15.0 * f, words, Some(why));
         }
     } else if frac(s.local_remote, n) >= 0.5 {
-        let why = Some("a local user or cron job mailing remote domains");
+        let why = Some(LOCAL_USER);
         sc.add(10.0, || "local uid mailing remote domains".into(), why);
     }
     let b = frac(s.null_remote, n);
     if b >= 0.5 {
-        let why = Some("backscatter: bounces of spam to forged senders");
+        let why = Some(BACKSCATTER);
         sc.add(
             20.0 * b,
             || "null-sender bounces to remote addresses".into(),
@@ -133,7 +150,7 @@ pub(super) fn origin_points(sc: &mut Scoring, c: &Cluster, s: &Signals) {
     }
     let r = frac(s.relay, n);
     if r >= 0.5 {
-        let why = Some("relaying without a login: check rcpthosts and tcp.smtp");
+        let why = Some(RELAY);
         let words = || "unauthenticated SMTP clients relaying to remote domains".into();
         sc.add(20.0 * r, words, why);
     }

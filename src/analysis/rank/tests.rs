@@ -615,3 +615,23 @@ fn an_ip_that_logs_in_and_relays_is_named_for_both() {
         c.reasons
     );
 }
+
+#[test]
+fn the_conclusion_is_read_back_whole_from_the_end() {
+    let relay = "IP 1.2.3.4: 9 messages: relaying without a login: check rcpthosts and tcp.smtp";
+    assert_eq!(
+        conclusion_of(relay),
+        "relaying without a login: check rcpthosts and tcp.smtp"
+    );
+    let both = "IP 1.2.3.4: 9 messages: likely a guessed password; and relaying without a login: \
+                check rcpthosts and tcp.smtp";
+    assert_eq!(
+        conclusion_of(both),
+        "likely a guessed password; and relaying without a login: check rcpthosts and tcp.smtp"
+    );
+    // An attacker's subject that imitates a conclusion does not become part of it.
+    let subject = "subject template \"x: likely a guessed password\": 9 messages: likely spam";
+    assert_eq!(conclusion_of(subject), "likely spam");
+    let legit = "IP 1.2.3.4: 9 messages: looks legitimate: keep";
+    assert_eq!(conclusion_of(legit), "looks legitimate: keep");
+}
