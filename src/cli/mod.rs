@@ -289,10 +289,25 @@ fn usage_error(e: &clap::Error) -> ExitCode {
         _ => {
             stderr_line(format_args!(
                 "qtriage: {}",
-                usage_error_line(&e.render().to_string())
+                usage_error_line(&plain_render(e))
             ));
             ExitCode::Error
         }
+    }
+}
+
+/// The usage error's text with the user's own bytes kept. clap's plain text drops every escape
+/// sequence, the user's included (`--since $'\e[2J'` read as `invalid value ''`); parsed again
+/// without clap's styling, every ESC left is the user's, and `stderr_line` makes it visible.
+fn plain_render(e: &clap::Error) -> String {
+    use clap::CommandFactory;
+    let plain = Args::command()
+        .styles(clap::builder::Styles::plain())
+        .try_get_matches()
+        .err();
+    match plain {
+        Some(p) if p.kind() == e.kind() => p.render().ansi().to_string(),
+        _ => e.render().to_string(),
     }
 }
 
