@@ -22,6 +22,7 @@ use crate::queue::count::QueueCounts;
 use crate::queue::date::rfc3339;
 use crate::queue::{AuthSource, Interner, MessageRecord, OriginKind, Sym};
 use crate::sanitize::{sanitize_bytes, sanitize_str};
+use crate::size::counted;
 
 /// Smallest cluster the fallback rule holds to be a culprit.
 pub const CULPRIT_MIN_MESSAGES: usize = 20;
@@ -118,14 +119,19 @@ fn culprit_of(c: &Cluster, window: &Window<'_>, strings: &Interner) -> Option<Cu
         .map(|r| crate::sanitize::sanitize_str(r).into_owned())
         .collect();
     reasons.push(format!(
-        "queued {} messages to {} recipients between {} and {}",
-        c.messages,
-        c.recipients,
+        "queued {} to {} between {} and {}",
+        counted(c.messages as u64, "message", "messages"),
+        counted(c.recipients as u64, "recipient", "recipients"),
         rfc3339(c.first_queued),
         rfc3339(c.last_queued)
     ));
     if !ips.is_empty() {
-        reasons.push(format!("from {} distinct client IPs", ips.len()));
+        let ips = counted(
+            ips.len() as u64,
+            "distinct client IP",
+            "distinct client IPs",
+        );
+        reasons.push(format!("from {ips}"));
     }
     Some(Culprit {
         kind: c.key,

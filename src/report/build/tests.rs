@@ -84,6 +84,22 @@ fn culprits_timeline_and_window() {
     );
     assert_eq!(r.remaining.spam_messages, 30);
     assert_eq!(r.journal_note.as_deref(), Some(NO_JOURNAL));
+    // One IP, no recipients: nouns that agree.
+    assert!(
+        r.culprits[0]
+            .reasons
+            .iter()
+            .any(|x| x.starts_with("queued 30 messages to 0 recipients between")),
+        "{:?}",
+        r.culprits[0].reasons
+    );
+    assert!(
+        r.culprits[0]
+            .reasons
+            .contains(&"from 1 distinct client IP".to_string()),
+        "{:?}",
+        r.culprits[0].reasons
+    );
 }
 
 #[test]
