@@ -168,6 +168,13 @@ impl ProgressLine {
         if self.phase == ScanPhase::Failed {
             return "scan failed (r retries)".into();
         }
+        if self.phase == ScanPhase::Analysing {
+            let n = self.progress.map_or(0, |p| p.read);
+            return format!(
+                "analysing {} messages (senders, recipients, logs)…",
+                thousands(n)
+            );
+        }
         // The header pass is shown meanwhile: say what is still missing from it.
         let (what, missing) = match self.phase {
             ScanPhase::Envelopes => ("reading envelopes", "  (senders, recipients follow)"),

@@ -111,6 +111,26 @@ fn header_pass_shown_while_envelopes_are_read() {
 }
 
 #[test]
+fn while_the_full_analysis_is_built_the_progress_line_says_so() {
+    let mut s = ready((80, 24));
+    let mut first = crate::tui::testdata::analysis(30, 7, true);
+    first.envelopes_pending = true;
+    update(&mut s, Action::Worker(Report::Analysed(Box::new(first))));
+    let p = ProgressSnapshot {
+        listed: 1_000_000,
+        read: 1_000_000,
+        done: true,
+    };
+    update(&mut s, Action::Worker(Report::Scan(p, 20_000)));
+    update(&mut s, Action::Worker(Report::Analysing));
+    let text = screen_text(render(&s).backend().buffer());
+    assert!(
+        text.contains("analysing 1,000,000 messages (senders, recipients, logs)…"),
+        "{text}"
+    );
+}
+
+#[test]
 fn clusters() {
     snap_both("clusters", |size| {
         let mut s = ready(size);
