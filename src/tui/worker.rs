@@ -280,9 +280,18 @@ impl WorkerState {
         }
     }
 
+    /// Read message `id` for the inspector: at `index` in the UI's records, which may be an
+    /// older snapshot's (keys pressed during the envelope pass are answered after it, from its
+    /// records, where messages that came or went between the passes shift the indices); else
+    /// found by its id.
     fn inspect(&self, index: u32, id: MessageId) {
-        let Some(s) = &self.snapshot else { return };
-        match s.records.get(index as usize).filter(|r| r.id == id) {
+        let Some(s) = &self.snapshot else {
+            return self.emit(Event::Worker(Report::Error(
+                "the queue is still being analysed; open the message again".into(),
+            )));
+        };
+        let at = s.records.get(index as usize).filter(|r| r.id == id);
+        match at.or_else(|| s.records.iter().find(|r| r.id == id)) {
             Some(r) => {
                 let log = s.logs.attributed.get(&r.id);
                 let i = super::inspect::inspect(&self.ops.queue, &s.strings, r, log);
