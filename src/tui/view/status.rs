@@ -184,7 +184,10 @@ impl ProgressLine {
             return format!("{what}: listing the queue…{missing}");
         };
         if p.listed == 0 {
-            return format!("{what}: listing the queue…{missing}");
+            // The scan counts the listed entries only once the listing ends (over a minute
+            // at a million messages under load): the time at least shows it is going.
+            let secs = self.ms / 1000;
+            return format!("{what}: listing the queue… {secs} s{missing}");
         }
         let secs = (self.ms as f64 / 1000.0).max(0.001);
         let rate = p.read as f64 / secs;

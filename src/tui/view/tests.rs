@@ -111,6 +111,20 @@ fn header_pass_shown_while_envelopes_are_read() {
 }
 
 #[test]
+fn while_the_queue_is_listed_the_progress_line_shows_the_time_it_takes() {
+    let mut s = AppState::default();
+    s.ui.size = (80, 24);
+    let p = ProgressSnapshot {
+        listed: 0,
+        read: 0,
+        done: false,
+    };
+    update(&mut s, Action::Worker(Report::Scan(p, 61_400)));
+    let text = screen_text(render(&s).backend().buffer());
+    assert!(text.contains("scanning: listing the queue… 61 s"), "{text}");
+}
+
+#[test]
 fn while_the_full_analysis_is_built_the_progress_line_says_so() {
     let mut s = ready((80, 24));
     let mut first = crate::tui::testdata::analysis(30, 7, true);
