@@ -116,9 +116,6 @@ pub struct Session {
 impl Session {
     /// Start on `queue`: the worker begins scanning at once; the state is usable immediately.
     pub fn start(queue: Queue, now: i64, colour: bool, opts: &TuiOptions) -> io::Result<Session> {
-        // The TUI keeps a million records for hours: the scans' freed buffers must not stay
-        // resident under them.
-        crate::cli::memory::hand_back_large_blocks();
         let (events_tx, events) = mpsc::channel();
         let mut state = AppState::new(queue.root(), now, colour);
         state.clusters.key = Some(DEFAULT_KEY);
