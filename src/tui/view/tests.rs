@@ -111,40 +111,6 @@ fn header_pass_shown_while_envelopes_are_read() {
 }
 
 #[test]
-fn while_the_queue_is_listed_the_progress_line_shows_the_time_it_takes() {
-    let mut s = AppState::default();
-    s.ui.size = (80, 24);
-    let p = ProgressSnapshot {
-        listed: 0,
-        read: 0,
-        done: false,
-    };
-    update(&mut s, Action::Worker(Report::Scan(p, 61_400)));
-    let text = screen_text(render(&s).backend().buffer());
-    assert!(text.contains("scanning: listing the queue… 61 s"), "{text}");
-}
-
-#[test]
-fn while_the_full_analysis_is_built_the_progress_line_says_so() {
-    let mut s = ready((80, 24));
-    let mut first = crate::tui::testdata::analysis(30, 7, true);
-    first.envelopes_pending = true;
-    update(&mut s, Action::Worker(Report::Analysed(Box::new(first))));
-    let p = ProgressSnapshot {
-        listed: 1_000_000,
-        read: 1_000_000,
-        done: true,
-    };
-    update(&mut s, Action::Worker(Report::Scan(p, 20_000)));
-    update(&mut s, Action::Worker(Report::Analysing));
-    let text = screen_text(render(&s).backend().buffer());
-    assert!(
-        text.contains("analysing 1,000,000 messages (senders, recipients, logs)…"),
-        "{text}"
-    );
-}
-
-#[test]
 fn clusters() {
     snap_both("clusters", |size| {
         let mut s = ready(size);
