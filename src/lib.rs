@@ -3,7 +3,7 @@
 //! The core (`queue`, `analysis`, ...) knows nothing of terminals; the CLI (`cli`) and the TUI
 //! (`tui`, behind the default `tui` feature) are two faces over it.
 
-// One `unsafe` block in all: `cli::memory`'s mallopt call, allowed where it stands.
+// Two `unsafe` blocks in all: `cli::memory`'s mallopt calls, allowed where they stand.
 #![deny(unsafe_code)]
 
 pub mod accounts;

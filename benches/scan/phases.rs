@@ -271,6 +271,8 @@ fn run_phase(phase: Phase, queue: &Path) -> u64 {
 fn tui_worker(queue: &Path) -> u64 {
     use qtriage::tui::state::ScanPhase;
     use qtriage::tui::{unix_now, Session, TuiOptions};
+    // As the qtriage binary does before it starts the TUI.
+    qtriage::cli::memory::hand_back_large_blocks();
     let Ok(q) = Queue::open(queue, QueueOptions::default()) else {
         return 0;
     };

@@ -98,6 +98,7 @@ pub fn update(state: &mut AppState, action: Action) -> Option<Effect> {
             state.status.scan_ms = ms;
         }
         Action::Worker(Report::Analysed(a)) => analysed(state, *a),
+        Action::Worker(Report::Analysing) => analysing(state),
         Action::Worker(Report::Clustered(c)) => clustered(state, *c),
         Action::Worker(Report::Selected(s)) => selected(state, *s),
         Action::Worker(Report::Inspected(i)) => {
@@ -151,7 +152,7 @@ pub fn update(state: &mut AppState, action: Action) -> Option<Effect> {
             // incomplete (actions refuse until a rescan's analysis arrives).
             if matches!(
                 state.status.phase,
-                ScanPhase::Scanning | ScanPhase::Envelopes
+                ScanPhase::Scanning | ScanPhase::Envelopes | ScanPhase::Analysing
             ) {
                 state.status.phase = ScanPhase::Failed;
             }
@@ -180,7 +181,11 @@ fn yank_listing(state: &mut AppState, l: YankListing) {
 }
 
 fn analysed(state: &mut AppState, a: Analysis) {
-    let keep = lists::selected_value(state);
+    let kept = state.clusters.kept.take();
+    let keep = match state.data {
+        Some(_) => lists::selected_value(state),
+        None => kept,
+    };
     state.status.phase = if a.envelopes_pending {
         // The next progress reports are the envelope pass'.
         state.status.progress = None;
@@ -192,6 +197,21 @@ fn analysed(state: &mut AppState, a: Analysis) {
     state.data = Some(a);
     lists::reorder_clusters(state);
     lists::reselect_cluster(state, keep);
+    lists::rebuild_rows(state);
+}
+
+/// Let the header pass' records go while the envelope pass' analysis is built, keeping the
+/// selected cluster and the marks (by id) for it.
+fn analysing(state: &mut AppState) {
+    if !state.data.as_ref().is_some_and(|d| d.envelopes_pending) {
+        return;
+    }
+    if state.status.phase == ScanPhase::Envelopes {
+        state.status.phase = ScanPhase::Analysing;
+    }
+    state.clusters.kept = lists::selected_value(state);
+    state.data = None;
+    lists::reorder_clusters(state);
     lists::rebuild_rows(state);
 }
 
@@ -242,7 +262,7 @@ fn needs_envelopes(state: &AppState, c: Command) -> bool {
 fn refuse_partial(state: &mut AppState, c: Command) -> bool {
     let partial = state.data.as_ref().is_some_and(|d| d.envelopes_pending);
     let phase = state.status.phase;
-    if !partial && phase != ScanPhase::Envelopes {
+    if !partial && !matches!(phase, ScanPhase::Envelopes | ScanPhase::Analysing) {
         return false;
     }
     let key = keys::contexts(state)
@@ -253,6 +273,9 @@ fn refuse_partial(state: &mut AppState, c: Command) -> bool {
         ScanPhase::Envelopes => format!(
             "still reading envelopes (senders, recipients): wait for the scan to finish, then \
              press {key} again"
+        ),
+        ScanPhase::Analysing => format!(
+            "still analysing the envelopes: wait for the scan to finish, then press {key} again"
         ),
         ScanPhase::Scanning => format!(
             "the last scan did not finish: wait for this one to finish, then press {key} again"

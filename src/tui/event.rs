@@ -42,6 +42,10 @@ pub enum Report {
     Scan(ProgressSnapshot, u64),
     /// A scan or action produced new data.
     Analysed(Box<Analysis>),
+    /// The envelope pass is read and its analysis is being built: drop the header pass'
+    /// records now (the worker waits for that, so that two sets of a million records and two
+    /// analyses are never alive at once); the analysis follows.
+    Analysing,
     /// The same records grouped by another key.
     Clustered(Box<Clustering>),
     /// A query's matches.

@@ -169,6 +169,9 @@ pub enum ScanPhase {
     Scanning,
     /// The header pass is shown; reading the envelopes.
     Envelopes,
+    /// The envelopes are read; the header pass' records were let go (two sets of records are
+    /// never alive at once) while the full analysis is built: nothing is shown for that moment.
+    Analysing,
     /// Done; the data is shown.
     Ready,
     /// The scan failed (the error is in the notice).
@@ -268,6 +271,9 @@ pub struct ClusterView {
     pub live: Option<LiveRates>,
     /// Show qshape's age matrix instead of the rates and scores.
     pub ages: bool,
+    /// The cluster that was selected when the header pass was let go
+    /// ([`ScanPhase::Analysing`]), selected again in the full analysis.
+    pub kept: Option<Option<String>>,
 }
 
 /// Per-cluster growth from the watcher: in minus out per minute over the last minute, by the

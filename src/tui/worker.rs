@@ -10,7 +10,7 @@
 
 use std::io;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -41,6 +41,8 @@ use crate::watch::Seed;
 pub const STATUS_EVERY: Duration = Duration::from_secs(1);
 /// How often scan progress is reported.
 pub const PROGRESS_EVERY: Duration = Duration::from_millis(100);
+/// How long the worker waits for the UI to drop the header pass' records.
+pub const LET_GO_WAIT: Duration = Duration::from_secs(1);
 
 /// A scan pass running on its own thread.
 struct Pass {
@@ -278,9 +280,18 @@ impl WorkerState {
         }
     }
 
+    /// Read message `id` for the inspector: at `index` in the UI's records, which may be an
+    /// older snapshot's (keys pressed during the envelope pass are answered after it, from its
+    /// records, where messages that came or went between the passes shift the indices); else
+    /// found by its id.
     fn inspect(&self, index: u32, id: MessageId) {
-        let Some(s) = &self.snapshot else { return };
-        match s.records.get(index as usize).filter(|r| r.id == id) {
+        let Some(s) = &self.snapshot else {
+            return self.emit(Event::Worker(Report::Error(
+                "the queue is still being analysed; open the message again".into(),
+            )));
+        };
+        let at = s.records.get(index as usize).filter(|r| r.id == id);
+        match at.or_else(|| s.records.iter().find(|r| r.id == id)) {
             Some(r) => {
                 let log = s.logs.attributed.get(&r.id);
                 let i = super::inspect::inspect(&self.ops.queue, &s.strings, r, log);
@@ -321,12 +332,14 @@ impl WorkerState {
         // (measured: 0.51-0.63 s instead of 0.39-0.44 s at 100,000) and the pass no sooner.
         self.show(Arc::clone(&first), true);
         // The envelope pass borrows the shown records (not a copy of a million).
+        let shown = Arc::downgrade(&first);
         let pass = self.start_pass(Arc::clone(&strings), move |q, st, pr| {
             scan_envelopes(q, st, &first.records, pr)
         });
         let Some(mut s) = pass.and_then(|pass| self.finish_pass(pass)) else {
             return;
         };
+        self.let_go(shown);
         // The one way into the analysis, as `top` takes it: control files, passwd, lastauth,
         // logs, now. As `top --log` does: messages whose headers name no AUTH user get the one
         // their logs name, so the clusters show it.
@@ -343,6 +356,20 @@ impl WorkerState {
             }
         };
         self.publish(strings, s.records, Arc::new(logs), &ctx);
+    }
+
+    /// Let the header pass' snapshot go before the envelope pass' analysis is built: at a
+    /// million messages its records are 120 MB, and with them, the new records and two analyses
+    /// alive at once the TUI peaked at 398.5 MiB. The UI drops its copy when told
+    /// ([`Report::Analysing`]); this waits for that, a little (a UI that does not answer in
+    /// time costs memory, not correctness).
+    fn let_go(&mut self, shown: Weak<Snapshot>) {
+        self.snapshot = None;
+        self.emit(Event::Worker(Report::Analysing));
+        let deadline = Instant::now() + LET_GO_WAIT;
+        while shown.strong_count() > 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(2));
+        }
     }
 
     /// Start one scan pass on a thread of its own; `None` (reported) when it cannot start.

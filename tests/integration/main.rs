@@ -34,6 +34,7 @@ mod tmux_after;
 mod tmux_harness;
 mod tmux_hostile;
 mod tree;
+mod tui_passes;
 mod tui_top;
 mod util;
 mod watch;

@@ -184,11 +184,15 @@ impl Tmux {
     }
 
     /// Wait until the scan has finished: the lists are shown and the progress line is gone
-    /// (while the envelopes are read, the header pass is shown and actions are refused).
+    /// (while the envelopes are read, the header pass is shown and actions are refused; while
+    /// they are analysed, nothing is).
     #[track_caller]
     pub fn wait_scanned(&self) -> String {
         self.wait_until("the scan to finish", |s| {
-            s.contains("Messages") && !s.contains("scanning:") && !s.contains("reading envelopes")
+            s.contains("Messages")
+                && !s.contains("scanning:")
+                && !s.contains("reading envelopes")
+                && !s.contains("analysing ")
         })
     }
 

@@ -242,3 +242,40 @@ fn scan_failed_ends_a_scan_in_either_pass_and_r_scans_again() {
     assert_eq!(press(&mut s, KeyCode::Char('r')), Some(Effect::Scan));
     assert_eq!(s.status.phase, ScanPhase::Scanning);
 }
+
+#[test]
+fn the_header_pass_is_let_go_before_the_full_analysis_keeping_marks_and_the_cluster() {
+    let mut s = reading_envelopes();
+    press(&mut s, KeyCode::Char('j'));
+    press(&mut s, KeyCode::Char('m'));
+    let cluster = lists::selected_value(&s);
+    assert!(cluster.is_some(), "a cluster is selected");
+    // The envelopes are read: the worker waits for the header pass' records to be dropped
+    // before it builds their analysis.
+    update(&mut s, Action::Worker(Report::Analysing));
+    assert_eq!(s.status.phase, ScanPhase::Analysing);
+    assert!(s.data.is_none(), "the header pass' records are let go");
+    assert!(s.clusters.order.is_empty() && s.messages.rows.is_empty());
+    assert_eq!(s.marks.ids.len(), 30, "the marks stay");
+    assert_eq!(press(&mut s, KeyCode::Char('y')), None);
+    assert!(refused(&s, "still analysing the envelopes"));
+    assert!(refused(&s, "then press y again"));
+    final_pass(&mut s);
+    assert_eq!(s.status.phase, ScanPhase::Ready);
+    assert_eq!(
+        lists::selected_value(&s),
+        cluster,
+        "the same cluster selected"
+    );
+    let ask = press(&mut s, KeyCode::Char('y'));
+    assert!(
+        matches!(&ask, Some(Effect::Plan { request: PlanRequest::Yank(ids), .. }) if ids.len() == 30),
+        "{ask:?}"
+    );
+
+    // Complete records shown (an action's refresh, a late report): nothing is let go.
+    let mut s = state((80, 24), 30, 7, false);
+    update(&mut s, Action::Worker(Report::Analysing));
+    assert_eq!(s.status.phase, ScanPhase::Ready);
+    assert!(s.data.is_some());
+}

@@ -188,6 +188,13 @@ impl ProgressLine {
         if self.phase == ScanPhase::Failed {
             return "scan failed (r retries)".into();
         }
+        if self.phase == ScanPhase::Analysing {
+            let n = self.progress.map_or(0, |p| p.read);
+            return format!(
+                "analysing {} messages (senders, recipients, logs)…",
+                thousands(n)
+            );
+        }
         // The header pass is shown meanwhile: say what is still missing from it.
         let (what, missing) = match self.phase {
             ScanPhase::Envelopes => ("reading envelopes", "  (senders, recipients follow)"),
@@ -197,7 +204,10 @@ impl ProgressLine {
             return format!("{what}: listing the queue…{missing}");
         };
         if p.listed == 0 {
-            return format!("{what}: listing the queue…{missing}");
+            // The scan counts the listed entries only once the listing ends (over a minute
+            // at a million messages under load): the time at least shows it is going.
+            let secs = self.ms / 1000;
+            return format!("{what}: listing the queue… {secs} s{missing}");
         }
         let secs = (self.ms as f64 / 1000.0).max(0.001);
         let rate = p.read as f64 / secs;
@@ -272,6 +282,9 @@ impl Widget for StatusLine<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tui::action::{update, Action};
+    use crate::tui::event::Report;
+    use crate::tui::testdata::analysis;
 
     fn header(messages: Option<(usize, u64)>, watch: &WatchStatus) -> String {
         Header {
@@ -308,5 +321,36 @@ mod tests {
         assert_eq!(header(Some((1_200, 1_200)), &watch(1_200)), "1,200 msgs");
         assert_eq!(header(None, &watch(5)), "… msgs");
         assert_eq!(header(Some((3, 3)), &WatchStatus::default()), "3 msgs");
+    }
+
+    fn line(s: &AppState) -> String {
+        ProgressLine::new(s, Theme { colour: false }).text()
+    }
+
+    fn scanned(s: &mut AppState, listed: u64, read: u64, ms: u64) {
+        let done = listed > 0 && read == listed;
+        let p = ProgressSnapshot { listed, read, done };
+        update(s, Action::Worker(Report::Scan(p, ms)));
+    }
+
+    #[test]
+    fn while_the_queue_is_listed_the_progress_line_shows_the_time_it_takes() {
+        let mut s = AppState::default();
+        scanned(&mut s, 0, 0, 61_400);
+        assert_eq!(line(&s), "scanning: listing the queue… 61 s");
+    }
+
+    #[test]
+    fn while_the_full_analysis_is_built_the_progress_line_says_so() {
+        let mut s = AppState::default();
+        let mut first = analysis(30, 7, true);
+        first.envelopes_pending = true;
+        update(&mut s, Action::Worker(Report::Analysed(Box::new(first))));
+        scanned(&mut s, 1_000_000, 1_000_000, 20_000);
+        update(&mut s, Action::Worker(Report::Analysing));
+        assert_eq!(
+            line(&s),
+            "analysing 1,000,000 messages (senders, recipients, logs)…"
+        );
     }
 }
