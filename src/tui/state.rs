@@ -431,6 +431,10 @@ pub struct CleanupPlan {
     pub plan: crate::analysis::plan::Plan,
     /// The ids of the planned messages.
     pub ids: Vec<MessageId>,
+    /// What the analysis read (control files, default domain, uid names: `Setup::notes`,
+    /// unsanitized), which the CLI prints on stderr: why `test` and `test@example.com` are two
+    /// accounts, why uid 48 has no name.
+    pub notes: Vec<String>,
 }
 
 /// A popup over the main view.

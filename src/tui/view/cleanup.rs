@@ -29,12 +29,17 @@ impl CleanupPopup<'_> {
         // Values and reasons quote message bytes: always sanitized.
         let safe = |s: &str| sanitize_str(s).into_owned();
         if p.culprits.is_empty() {
-            return vec![
+            let mut v = vec![
                 Line::styled("No culprit: nothing to yank.", t.accent()),
                 Line::raw(safe(&p.remaining_words())),
-                Line::raw(""),
-                Line::from(vec![Span::styled("Esc", t.accent()), Span::raw(" close")]),
             ];
+            v.extend(self.notes());
+            v.push(Line::raw(""));
+            v.push(Line::from(vec![
+                Span::styled("Esc", t.accent()),
+                Span::raw(" close"),
+            ]));
+            return v;
         }
         let mut v = vec![Line::styled(
             format!(
@@ -67,6 +72,7 @@ impl CleanupPopup<'_> {
             Span::raw(safe(&p.query)),
         ]));
         v.push(Line::raw(safe(&p.remaining_words())));
+        v.extend(self.notes());
         v.push(Line::raw(""));
         v.push(Line::from(vec![
             Span::styled("Enter", t.danger()),
@@ -75,6 +81,18 @@ impl CleanupPopup<'_> {
             Span::raw(" close"),
         ]));
         v
+    }
+}
+
+impl CleanupPopup<'_> {
+    /// What the analysis read, dimmed under the plan: it explains the plan's groupings.
+    fn notes(&self) -> Vec<Line<'static>> {
+        let t = self.theme;
+        self.cleanup
+            .notes
+            .iter()
+            .map(|n| Line::styled(format!("note: {}", sanitize_str(n)), t.dim()))
+            .collect()
     }
 }
 

@@ -542,6 +542,10 @@ fn cleanup_shown(size: (u16, u16)) -> AppState {
         generation: snap.generation,
         plan,
         ids,
+        notes: vec![
+            "control files in /var/qmail/control: missing locals".into(),
+            "uids not named: \x1b[2Jhostile; give --passwd FILE".into(),
+        ],
     };
     update(&mut s, Action::Worker(Report::Cleanup(Box::new(c))));
     s

@@ -73,11 +73,17 @@ impl AfterFlood {
     /// The setup's context without the logs ([`Setup::without_logs`]), for records the logs
     /// were already applied to.
     pub fn context(&self, now: i64) -> AnalysisContext {
-        Setup::without_logs(&SetupOptions {
+        self.context_and_notes(now).0
+    }
+
+    /// [`AfterFlood::context`] and what the setup read ([`Setup::notes`]).
+    pub fn context_and_notes(&self, now: i64) -> (AnalysisContext, Vec<String>) {
+        let setup = Setup::without_logs(&SetupOptions {
             now,
             ..self.setup.clone()
-        })
-        .ctx
+        });
+        let notes = setup.notes();
+        (setup.ctx, notes)
     }
 
     /// Give `records` the AUTH users their logs name and return what the logs said (empty

@@ -9,9 +9,8 @@ use crate::tui::state::{CleanupPlan, Snapshot};
 
 /// The cleanup plan of `snap` (reads the bounces' quoted copies from the queue).
 pub fn plan(snap: &Snapshot, env: &AfterFlood, now: i64) -> CleanupPlan {
-    let ctx = env
-        .context(now)
-        .with_queue_local_domains(&snap.records, &snap.strings);
+    let (ctx, notes) = env.context_and_notes(now);
+    let ctx = ctx.with_queue_local_domains(&snap.records, &snap.strings);
     let ranking = rank_culprits(
         &snap.records,
         &snap.strings,
@@ -37,5 +36,6 @@ pub fn plan(snap: &Snapshot, env: &AfterFlood, now: i64) -> CleanupPlan {
         generation: snap.generation,
         plan,
         ids,
+        notes,
     }
 }
