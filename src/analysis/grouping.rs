@@ -219,6 +219,26 @@ pub(crate) fn members_with_facts(
     members
 }
 
+/// The members of every cluster of `values` (of the extractor's key) at once, each list as
+/// [`members_with_facts`] gives it: one pass over the records for all the clusters of a key that
+/// let their lists go, instead of one pass each.
+pub(crate) fn members_of_values(
+    records: &[MessageRecord],
+    ex: KeyExtractor<'_>,
+    facts: &Facts,
+    values: &[Option<KeyValue>],
+) -> HashMap<Option<KeyValue>, Vec<u32>> {
+    let mut lists: HashMap<Option<KeyValue>, Vec<u32>> =
+        values.iter().map(|v| (*v, Vec::new())).collect();
+    let mut value_of = value_with_facts(ex, facts);
+    for (i, r) in records.iter().enumerate() {
+        if let Some(list) = lists.get_mut(&value_of(i, r)) {
+            list.push(i as u32);
+        }
+    }
+    lists
+}
+
 /// The value of record `i` for the extractor's key, subject templates and networks taken from
 /// `facts`.
 pub(crate) fn value_with_facts<'a>(

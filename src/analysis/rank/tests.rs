@@ -358,6 +358,57 @@ fn members_recomputed_for_a_let_go_cluster_are_the_grouped_ones() {
     );
 }
 
+#[test]
+fn let_go_lists_recomputed_a_key_at_a_time_are_the_grouped_ones() {
+    let s = Arc::new(Interner::new());
+    let a = run(guessed_password(&s), s.clone(), &["example.com"]);
+    let corpus = a.corpus();
+    let table = &a.sender_patterns;
+    for key in TOP_KEYS {
+        let grouped = group_with_facts(
+            corpus.records,
+            corpus.extractor(key, table),
+            corpus.ctx,
+            corpus.facts,
+        );
+        // Every list let go, as `top` lets go of those of small legitimate-looking clusters.
+        let let_go: Vec<(usize, Cluster)> = grouped
+            .iter()
+            .map(|c| {
+                let mut c = c.clone();
+                c.members = Vec::new();
+                (0, c)
+            })
+            .collect();
+        let mut lists = LetGo::new(&corpus, table, [&let_go, &[], &[]]);
+        for (c, (_, bare)) in grouped.iter().zip(&let_go) {
+            assert_eq!(lists.members(bare), c.members, "{key:?} {:?}", c.value);
+        }
+        // All of the key's lists came from one pass, and each was handed out once.
+        assert_eq!(lists.lists.len(), 1);
+        assert!(lists.lists[&key].is_empty());
+    }
+}
+
+#[test]
+fn legitimate_clusters_past_the_limit_do_not_have_their_lists_recomputed() {
+    let s = Interner::new();
+    let cluster = |value: &str, members: Vec<u32>, messages: usize| {
+        bare_cluster(&s, ClusterKey::Helo, value, members, messages)
+    };
+    let candidates = vec![
+        (0, cluster("a", vec![0, 1], 2)),
+        (0, cluster("b", Vec::new(), 1)),
+        (0, cluster("c", Vec::new(), 1)),
+    ];
+    let lists =
+        |c: &Cluster| -> Vec<u32> { panic!("{:?} is past the limit", c.value.map(|v| v.text(&s))) };
+    let (mut covered, mut out) = (vec![false; 4], Vec::new());
+    take_first_uncovered(candidates, 1, &mut covered, &mut out, lists);
+    assert_eq!(out.len(), 1);
+    assert_eq!(covered, [true, true, false, false]);
+}
+
 /// A cluster of `key` = `value` with these members and size, not yet scored.
 fn bare_cluster(
     s: &Interner,
