@@ -10,6 +10,7 @@
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
+use std::cmp::Ordering;
 use std::sync::Arc;
 
 use super::grouping::{self, members_with_facts, value_with_facts};
@@ -405,14 +406,20 @@ fn candidates(
         corpus.ctx,
         value_with_facts(ex, corpus.facts),
     );
-    // Scores only: the reasons are written for the few clusters listed.
-    let scored: Vec<(usize, f64)> = g
+    let order = |a: usize, b: usize| g.list_order(a, b, corpus.strings);
+    // Scores only: the reasons are written for the few clusters listed. Kept as they come, so
+    // that what a flood's hundreds of thousands of one-message clusters leave is a few hundred
+    // scores, not one each (10 MB at a million messages).
+    let scored = g
         .all()
         .into_par_iter()
         .filter(|&c| listable(g.value(c)))
-        .map(|c| (c, score_only(&g.cluster(key, c, true), corpus)))
-        .collect();
-    keep_few_legitimate(scored, |a, b| g.list_order(a, b, corpus.strings))
+        .fold(Scored::default, |mut kept, c| {
+            kept.push(c, score_only(&g.cluster(key, c, true), corpus), order);
+            kept
+        })
+        .reduce(Scored::default, |a, b| a.merge(b, order));
+    keep_few_legitimate(scored, order)
         .into_iter()
         .map(|(c, score, with_members)| {
             let mut cluster = g.cluster(key, c, with_members);
@@ -428,20 +435,58 @@ pub const LEGIT_CONSIDERED: usize = 64;
 /// them (all larger ones of the key were already covered by listed clusters).
 const LEGIT_MEMBERS_KEPT: usize = 4 * LEGIT_SHOWN;
 
-/// Of one key's `scored` clusters (cluster, score), keep every culprit and suspect but only
-/// the [`LEGIT_CONSIDERED`] first legitimate-looking ones in list order (`order`), the
+/// One key's scored clusters (cluster, score) as they come: every culprit and suspect, and the
+/// legitimate-looking ones that may still be among the [`LEGIT_CONSIDERED`] first in list
+/// order. Those are trimmed back to that many whenever twice as many have gathered, so a key's
+/// scores take a bounded buffer whatever its number of clusters; the first ones in list order
+/// (a total order: a key's values are distinct) are the same as from the full list.
+#[derive(Default)]
+struct Scored {
+    ranked: Vec<(usize, f64)>,
+    legit: Vec<(usize, f64)>,
+}
+
+impl Scored {
+    /// Add cluster `c` with its score.
+    fn push(&mut self, c: usize, score: f64, order: impl Fn(usize, usize) -> Ordering) {
+        if Verdict::of(score) == Verdict::Legitimate {
+            self.legit.push((c, score));
+            if self.legit.len() >= 2 * LEGIT_CONSIDERED {
+                self.trim(order);
+            }
+        } else {
+            self.ranked.push((c, score));
+        }
+    }
+
+    /// Both halves' clusters, trimmed again.
+    fn merge(mut self, other: Scored, order: impl Fn(usize, usize) -> Ordering) -> Scored {
+        self.ranked.extend(other.ranked);
+        self.legit.extend(other.legit);
+        self.trim(order);
+        self
+    }
+
+    /// Drop the legitimate-looking clusters after the [`LEGIT_CONSIDERED`] first in list order.
+    fn trim(&mut self, order: impl Fn(usize, usize) -> Ordering) {
+        if self.legit.len() > LEGIT_CONSIDERED {
+            self.legit
+                .select_nth_unstable_by(LEGIT_CONSIDERED - 1, |a, b| order(a.0, b.0));
+            self.legit.truncate(LEGIT_CONSIDERED);
+        }
+    }
+}
+
+/// Of one key's `scored` clusters, keep every culprit and suspect but only the
+/// [`LEGIT_CONSIDERED`] first legitimate-looking ones in list order (`order`), the
 /// [`LEGIT_MEMBERS_KEPT`] first of those with their members (the bool); in list order.
 fn keep_few_legitimate(
-    scored: Vec<(usize, f64)>,
-    order: impl Fn(usize, usize) -> std::cmp::Ordering,
+    scored: Scored,
+    order: impl Fn(usize, usize) -> Ordering + Copy,
 ) -> Vec<(usize, f64, bool)> {
-    let (ranked, mut legit): (Vec<_>, Vec<_>) = scored
-        .into_iter()
-        .partition(|&(_, score)| Verdict::of(score) != Verdict::Legitimate);
-    if legit.len() > LEGIT_CONSIDERED {
-        legit.select_nth_unstable_by(LEGIT_CONSIDERED - 1, |a, b| order(a.0, b.0));
-        legit.truncate(LEGIT_CONSIDERED);
-    }
+    let mut scored = scored;
+    scored.trim(order);
+    let Scored { ranked, mut legit } = scored;
     legit.sort_by(|a, b| order(a.0, b.0));
     let legit = legit
         .into_iter()

@@ -426,7 +426,7 @@ fn only_the_largest_legitimate_clusters_are_kept_and_few_with_members() {
         .collect();
     scored.reverse();
     scored.swap(3, n / 2);
-    let kept = keep_few_legitimate(scored, |a, b| a.cmp(&b));
+    let kept = keep_few_legitimate(scored_as_they_come(&scored, 7), |a, b| a.cmp(&b));
     let order: Vec<usize> = kept.iter().map(|k| k.0).collect();
     let mut want: Vec<usize> = (0..LEGIT_CONSIDERED).collect();
     want.push(n - 1);
@@ -436,6 +436,60 @@ fn only_the_largest_legitimate_clusters_are_kept_and_few_with_members() {
     want.push(n - 1);
     assert_eq!(with_members, want);
     assert_eq!(kept.last().map(|k| k.1), Some(CULPRIT_SCORE));
+}
+
+/// `scored` pushed in chunks of `chunk` (as rayon's folds see them) and the chunks merged.
+fn scored_as_they_come(scored: &[(usize, f64)], chunk: usize) -> Scored {
+    let order = |a: usize, b: usize| a.cmp(&b);
+    scored
+        .chunks(chunk)
+        .map(|part| {
+            let mut kept = Scored::default();
+            for &(c, score) in part {
+                kept.push(c, score, order);
+                // The bound that keeps a flood's one-message clusters from being a score each.
+                assert!(
+                    kept.legit.len() < 2 * LEGIT_CONSIDERED,
+                    "{}",
+                    kept.legit.len()
+                );
+            }
+            kept
+        })
+        .fold(Scored::default(), |a, b| a.merge(b, order))
+}
+
+#[test]
+fn scores_kept_as_they_come_are_bounded_and_keep_what_the_full_list_would() {
+    // 5,000 clusters, list order by index, handed over in a scrambled order; every 97th a
+    // suspect or culprit (kept whatever its place), the rest legitimate-looking.
+    let n = 5_000;
+    let scored: Vec<(usize, f64)> = (0..n)
+        .map(|i| (i * 7_919) % n)
+        .map(|c| {
+            (
+                c,
+                if c % 97 == 0 {
+                    SUSPECT_SCORE + (c % 3) as f64 * 10.0
+                } else {
+                    1.0
+                },
+            )
+        })
+        .collect();
+    let mut want: Vec<usize> = (0..n)
+        .filter(|c| c % 97 != 0)
+        .take(LEGIT_CONSIDERED)
+        .collect();
+    want.extend((0..n).filter(|c| c % 97 == 0));
+    want.sort();
+    for chunk in [1, 50, 1_000, n] {
+        let kept = keep_few_legitimate(scored_as_they_come(&scored, chunk), |a, b| a.cmp(&b));
+        let got: Vec<usize> = kept.iter().map(|k| k.0).collect();
+        assert_eq!(got, want, "chunks of {chunk}");
+        let scores = kept.iter().all(|k| scored.contains(&(k.0, k.1)));
+        assert!(scores, "chunks of {chunk}");
+    }
 }
 
 /// What `top` considers of one key, the long way: every cluster made and listed in order
