@@ -70,7 +70,7 @@ pub(crate) fn group(
         // `at` is below `totals.len()`: pushed just now or on an earlier record.
         let t = &mut totals[at as usize];
         t.messages += 1;
-        if r.queued > hour_ago && r.queued <= ctx.now {
+        if r.queued() > hour_ago && r.queued() <= ctx.now {
             t.per_minute += 1.0 / 60.0;
         }
         t.recipients += r.recipients.len() as u64;
@@ -298,7 +298,7 @@ mod tests {
         let records: Vec<MessageRecord> = (0..30u64)
             .map(|i| {
                 let mut r = MessageRecord::listed(MessageId(i), Parts::default());
-                r.queued = if i < 27 { now - 60 } else { now - 7200 };
+                r.set_queued(if i < 27 { now - 60 } else { now - 7200 });
                 r
             })
             .collect();

@@ -18,7 +18,7 @@ struct Rec<'a> {
 impl<'a> Rec<'a> {
     fn new(s: &'a Interner, id: u64) -> Rec<'a> {
         let mut r = crate::fixture::record::record(id);
-        r.queued = NOW - 600;
+        r.set_queued(NOW - 600);
         r.size = 1000;
         Rec { s, r }
     }
@@ -39,7 +39,7 @@ impl<'a> Rec<'a> {
     }
     fn php(mut self, uid: u32, script: Option<&str>) -> Self {
         self.r.origin.kind = OriginKind::Local;
-        self.r.origin.uid = Some(uid);
+        self.r.origin.set_uid(Some(uid));
         self.r.origin.script = script.map(|x| self.s.intern(x.as_bytes()));
         self
     }
