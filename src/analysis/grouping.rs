@@ -119,6 +119,11 @@ impl Grouping {
         self.totals.get(c).and_then(|t| t.value)
     }
 
+    /// The members of cluster `c` (one of [`Grouping::all`]), in record order.
+    pub(crate) fn members(&self, c: usize) -> &[u32] {
+        &self.members[self.starts[c] as usize..self.starts[c + 1] as usize]
+    }
+
     /// The clusters in no particular order.
     pub(crate) fn all(&self) -> std::ops::Range<usize> {
         0..self.totals.len()
@@ -163,7 +168,7 @@ impl Grouping {
     pub(crate) fn cluster(&self, key: ClusterKey, c: usize, with_members: bool) -> Cluster {
         let t = self.totals[c];
         let members = if with_members {
-            self.members[self.starts[c] as usize..self.starts[c + 1] as usize].to_vec()
+            self.members(c).to_vec()
         } else {
             Vec::new()
         };

@@ -319,7 +319,7 @@ pub fn top_and_more(
         .iter()
         .position(|k| *k == OriginKind::Bounce);
     // The keys are independent: grouped and scored in parallel, then taken in key order.
-    let per_key: Vec<Vec<(usize, Cluster)>> = TOP_KEYS
+    let per_key: Vec<Vec<Candidate>> = TOP_KEYS
         .par_iter()
         .enumerate()
         .map(|(rank, &key)| {
@@ -331,12 +331,12 @@ pub fn top_and_more(
             };
             candidates(corpus, ex, listable)
                 .into_iter()
-                .map(|c| (rank, c))
+                .map(|(c, bits)| (rank, c, bits))
                 .collect()
         })
         .collect();
-    let mut candidates: Vec<(usize, Cluster)> = per_key.into_iter().flatten().collect();
-    candidates.sort_by(|(ra, a), (rb, b)| {
+    let mut candidates: Vec<Candidate> = per_key.into_iter().flatten().collect();
+    candidates.sort_by(|(ra, a, _), (rb, b, _)| {
         b.score
             .total_cmp(&a.score)
             .then(b.messages.cmp(&a.messages))
@@ -346,17 +346,17 @@ pub fn top_and_more(
     let mut out = Vec::new();
     let (mut culprits, rest): (Vec<_>, Vec<_>) = candidates
         .into_iter()
-        .partition(|(_, c)| c.verdict() == Verdict::Culprit);
+        .partition(|(_, c, _)| c.verdict() == Verdict::Culprit);
     // Culprits are chosen the most specific key first (the login before its IPs, patterns
     // and HELO), so what is listed names what the operator can act on: a password, a script.
-    culprits.sort_by(|(ra, a), (rb, b)| {
+    culprits.sort_by(|(ra, a, _), (rb, b, _)| {
         ra.cmp(rb)
             .then(b.score.total_cmp(&a.score))
             .then(b.messages.cmp(&a.messages))
     });
     let (suspects, mut legit): (Vec<_>, Vec<_>) = rest
         .into_iter()
-        .partition(|(_, c)| c.verdict() == Verdict::Suspect);
+        .partition(|(_, c, _)| c.verdict() == Verdict::Suspect);
     let members = |c: &Cluster| {
         let ex = corpus.extractor(c.key, table);
         members_with_facts(corpus.records, ex, corpus.facts, c.value)
@@ -367,7 +367,7 @@ pub fn top_and_more(
     let listed = out.len();
     let more = take_uncovered(suspects, room, &mut covered, &mut out, members);
     sort_largest_first(&mut out[listed..]);
-    legit.sort_by(|(ra, a), (rb, b)| b.messages.cmp(&a.messages).then(ra.cmp(rb)));
+    legit.sort_by(|(ra, a, _), (rb, b, _)| b.messages.cmp(&a.messages).then(ra.cmp(rb)));
     take_uncovered(legit, LEGIT_SHOWN, &mut covered, &mut out, members);
     // The same score again, now with its reasons.
     assess_all(&mut out, corpus);
@@ -394,12 +394,13 @@ fn sort_largest_first(clusters: &mut [Cluster]) {
 /// A flood's random HELOs and forged senders make hundreds of thousands of one-message
 /// clusters, all legitimate-looking: each is scored (a small cluster can still be a suspect:
 /// log findings add points without a cap) from the compact grouping, one at a time, and only
-/// the few kept become [`Cluster`]s.
+/// the few kept become [`Cluster`]s; a large one's members are kept as [`MemberBits`] (its
+/// member list empty).
 fn candidates(
     corpus: &Corpus<'_>,
     ex: KeyExtractor<'_>,
     listable: impl Fn(Option<KeyValue>) -> bool + Sync,
-) -> Vec<Cluster> {
+) -> Vec<(Cluster, Option<MemberBits>)> {
     let key = ex.key();
     let g = grouping::group(
         corpus.records,
@@ -422,12 +423,20 @@ fn candidates(
     keep_few_legitimate(scored, order)
         .into_iter()
         .map(|(c, score, with_members)| {
-            let mut cluster = g.cluster(key, c, with_members);
+            let records = corpus.records.len();
+            let bits = with_members
+                .then(|| MemberBits::of(g.members(c), records))
+                .flatten();
+            let mut cluster = g.cluster(key, c, with_members && bits.is_none());
             cluster.score = score;
-            cluster
+            (cluster, bits)
         })
         .collect()
 }
+
+/// A cluster `top` may list: its key's place in [`TOP_KEYS`], the cluster, and its members as
+/// bits when they are many (the cluster's own list then empty).
+type Candidate = (usize, Cluster, Option<MemberBits>);
 
 /// Legitimate-looking clusters of one key that `top` considers listing: the largest.
 pub const LEGIT_CONSIDERED: usize = 64;
@@ -502,9 +511,10 @@ fn keep_few_legitimate(
 }
 
 /// List the candidates not mostly covered by those listed before, at most `limit`; returns how
-/// many more uncovered ones the limit left out.
+/// many more uncovered ones the limit left out. A member list let go of is recomputed
+/// (`members`), one kept as bits is made a list again only if the cluster is listed.
 fn take_uncovered(
-    candidates: Vec<(usize, Cluster)>,
+    candidates: Vec<Candidate>,
     limit: usize,
     covered: &mut [bool],
     out: &mut Vec<Cluster>,
@@ -512,21 +522,24 @@ fn take_uncovered(
 ) -> usize {
     let mut taken = 0;
     let mut more = 0;
-    for (_, mut c) in candidates {
-        if c.members.len() != c.messages {
+    for (_, mut c, bits) in candidates {
+        if bits.is_none() && c.members.len() != c.messages {
             c.members = members(&c);
         }
-        let seen = c
-            .members
-            .iter()
-            .filter(|&&i| covered.get(i as usize) == Some(&true))
-            .count();
+        let is_covered = |i: u32| covered.get(i as usize) == Some(&true);
+        let seen = match &bits {
+            Some(bits) => bits.iter().filter(|&i| is_covered(i)).count(),
+            None => c.members.iter().filter(|&&i| is_covered(i)).count(),
+        };
         if frac(seen, c.messages) >= COVERED {
             continue;
         }
         if taken >= limit {
             more += 1;
             continue;
+        }
+        if let Some(bits) = bits {
+            c.members = bits.iter().collect();
         }
         for &i in &c.members {
             if let Some(slot) = covered.get_mut(i as usize) {
@@ -539,7 +552,9 @@ fn take_uncovered(
     more
 }
 
+mod members;
 mod points;
+use members::MemberBits;
 use points::{
     fan_out_and_template, forged_pattern_points, log_points, login_points, origin_points,
 };

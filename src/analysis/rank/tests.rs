@@ -388,10 +388,10 @@ fn top_recomputes_a_let_go_member_list_before_using_it() {
         bare_cluster(&s, ClusterKey::Subject, value, members, messages)
     };
     let candidates = vec![
-        (0, cluster("a", vec![0, 1, 2], 3)),
+        (0, cluster("a", vec![0, 1, 2], 3), None),
         // Let go of: 0 and 1 are covered by "a", so it is skipped once its list is back.
-        (0, cluster("b", Vec::new(), 2)),
-        (0, cluster("c", Vec::new(), 1)),
+        (0, cluster("b", Vec::new(), 2), None),
+        (0, cluster("c", Vec::new(), 1), None),
     ];
     let lists = |c: &Cluster| match c.value.map(|v| v.text(&s)).as_deref() {
         Some("b") => vec![0, 1],
@@ -414,6 +414,41 @@ fn top_recomputes_a_let_go_member_list_before_using_it() {
         [("a".to_string(), vec![0, 1, 2]), ("c".to_string(), vec![3])]
     );
     assert_eq!(covered, [true; 4]);
+}
+
+#[test]
+fn a_candidate_kept_as_bits_is_checked_and_listed_from_them() {
+    let s = Interner::new();
+    let cluster = |value: &str, members: Vec<u32>, messages: usize| {
+        bare_cluster(&s, ClusterKey::Subject, value, members, messages)
+    };
+    let bits = |members: &[u32]| MemberBits::of(members, 64);
+    let candidates = vec![
+        (0, cluster("a", (0..10).collect(), 10), None),
+        // Nine of ten covered by "a": skipped, never made a list again.
+        (
+            0,
+            cluster("b", Vec::new(), 10),
+            bits(&[0, 1, 2, 3, 4, 5, 6, 7, 8, 40]),
+        ),
+        (0, cluster("c", Vec::new(), 4), bits(&[8, 9, 50, 63])),
+    ];
+    let none = |_: &Cluster| -> Vec<u32> { panic!("bits are not recomputed") };
+    let (mut covered, mut out) = (vec![false; 64], Vec::new());
+    take_uncovered(candidates, 5, &mut covered, &mut out, none);
+    let taken: Vec<(String, Vec<u32>)> = out
+        .iter()
+        .map(|c| {
+            (
+                c.value.map(|v| v.text(&s)).unwrap_or_default(),
+                c.members.clone(),
+            )
+        })
+        .collect();
+    let a = ("a".to_string(), (0..10).collect());
+    assert_eq!(taken, [a, ("c".to_string(), vec![8, 9, 50, 63])]);
+    assert_eq!(covered.iter().filter(|&&c| c).count(), 12);
+    assert!(covered[50] && covered[63] && !covered[40]);
 }
 
 #[test]
@@ -542,17 +577,30 @@ fn top_considers_the_clusters_the_full_grouping_would() {
             })
             .collect()
     };
-    let mut more_than_considered = 0;
+    let (mut more_than_considered, mut as_bits) = (0, 0);
     for key in TOP_KEYS {
         let ex = || KeyExtractor::new(key, &s).with_sender_patterns(&a.sender_patterns);
         let want = candidates_the_long_way(&corpus, ex());
-        let got = candidates(&corpus, ex(), |v| v.is_some());
+        let got: Vec<Cluster> = candidates(&corpus, ex(), |v| v.is_some())
+            .into_iter()
+            .map(|(mut c, bits)| {
+                if let Some(bits) = bits {
+                    // Kept as bits alone: a list beside them would be the memory they save.
+                    assert!(c.members.is_empty(), "{key:?}");
+                    c.members = bits.iter().collect();
+                    as_bits += 1;
+                }
+                c
+            })
+            .collect();
         assert_eq!(view(&got), view(&want), "{key:?}");
         let legit = want.iter().filter(|c| c.verdict() == Verdict::Legitimate);
         more_than_considered += usize::from(legit.count() == LEGIT_CONSIDERED);
     }
     // Origin IPs (150, two messages each) and senders (170) at least.
     assert!(more_than_considered >= 2, "{more_than_considered} keys");
+    // The guessed password's login, IP, subject... hold more than 1/32 of the records.
+    assert!(as_bits >= 3, "{as_bits} clusters as bits");
 }
 
 /// Issue 17: as spam is removed, a real sender's share grows; share (and rate) alone must not
