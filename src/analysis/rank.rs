@@ -318,9 +318,11 @@ pub fn top_and_more(
     let bounce = OriginKind::ALL
         .iter()
         .position(|k| *k == OriginKind::Bounce);
-    // The keys are independent: grouped and scored in parallel, then taken in key order.
+    // The keys are independent: grouped one after the other (each scored in parallel), then
+    // taken in key order. Grouped in parallel, a flood's largest groupings (HELOs, sender
+    // patterns, subjects: hundreds of thousands of values each) were held two or three at once.
     let per_key: Vec<Vec<Candidate>> = TOP_KEYS
-        .par_iter()
+        .iter()
         .enumerate()
         .map(|(rank, &key)| {
             let ex = corpus.extractor(key, table);
