@@ -75,10 +75,10 @@ pub fn plan_expire<'r>(
             });
             continue;
         }
-        if r.queued <= when {
+        if r.queued() <= when {
             plan.refused.push(Refusal {
                 id: r.id,
-                reason: RefusalReason::AlreadyExpired { birth: r.queued },
+                reason: RefusalReason::AlreadyExpired { birth: r.queued() },
             });
             continue;
         }
@@ -88,7 +88,7 @@ pub fn plan_expire<'r>(
             recipients: r.recipients.len() as u32,
             bytes: u64::from(r.size),
             set_mtime: Some(when),
-            old_mtime: Some(r.queued),
+            old_mtime: Some(r.queued()),
             info_inode: None,
         });
     }

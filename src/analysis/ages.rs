@@ -33,7 +33,7 @@ pub fn bucket(queued: i64, now: i64) -> usize {
 pub fn ages_of<'r>(records: impl IntoIterator<Item = &'r MessageRecord>, now: i64) -> Ages {
     let mut out = [0; BUCKETS];
     for r in records {
-        out[bucket(r.queued, now)] += 1;
+        out[bucket(r.queued(), now)] += 1;
     }
     out
 }

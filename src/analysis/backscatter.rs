@@ -106,12 +106,8 @@ pub fn quoted_value(
     strings: &Interner,
     ctx: Option<&AnalysisContext>,
 ) -> Option<KeyValue> {
-    let r = MessageRecord {
-        origin: a.origin,
-        headers: a.headers,
-        qp: a.qp,
-        ..MessageRecord::listed(crate::queue::MessageId(0), Default::default())
-    };
+    let mut r = MessageRecord::listed(crate::queue::MessageId(0), Default::default());
+    (r.origin, r.headers, r.qp) = (a.origin, a.headers, a.qp);
     let mut ex = KeyExtractor::new(key, strings);
     if let Some(ctx) = ctx {
         ex = ex.with_context(ctx);
@@ -185,7 +181,7 @@ X-PHP-Originating-Script: 48:mailer.php\nSubject: x\n\nbody\n--b--\n";
         let a = quoted(dsn, &s).expect("quoted");
         let v = quoted_value(&a, ClusterKey::Script, &s, None).map(|v| v.text(&s));
         assert_eq!(v.as_deref(), Some("mailer.php"));
-        assert_eq!(a.origin.uid, Some(48));
+        assert_eq!(a.origin.uid(), Some(48));
     }
 
     #[test]

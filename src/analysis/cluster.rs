@@ -33,7 +33,7 @@ mod tests {
 
     fn rec(id: u64, ip: Option<crate::queue::Sym>, queued: i64) -> MessageRecord {
         let mut r = crate::fixture::record::record(id);
-        r.queued = queued;
+        r.set_queued(queued);
         r.size = 100;
         r.origin.ip = ip;
         r

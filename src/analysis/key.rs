@@ -213,7 +213,7 @@ impl<'a> KeyExtractor<'a> {
             ClusterKey::OriginNet => self.derive(o.ip, super::patterns::network),
             ClusterKey::AuthUser => self.account(o.auth_user),
             ClusterKey::Uid => o
-                .uid
+                .uid()
                 .filter(|&u| !self.ctx.is_some_and(|c| c.is_qmail_daemon(u)))
                 .map(KeyValue::Uid),
             ClusterKey::Script => text(o.script),

@@ -10,6 +10,7 @@
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
+use std::cmp::Ordering;
 use std::sync::Arc;
 
 use super::grouping::{self, members_with_facts, value_with_facts};
@@ -369,9 +370,11 @@ pub fn top_and_more(
     let bounce = OriginKind::ALL
         .iter()
         .position(|k| *k == OriginKind::Bounce);
-    // The keys are independent: grouped and scored in parallel, then taken in key order.
-    let per_key: Vec<Vec<(usize, Cluster)>> = TOP_KEYS
-        .par_iter()
+    // The keys are independent: grouped one after the other (each scored in parallel), then
+    // taken in key order. Grouped in parallel, a flood's largest groupings (HELOs, sender
+    // patterns, subjects: hundreds of thousands of values each) were held two or three at once.
+    let per_key: Vec<Vec<Candidate>> = TOP_KEYS
+        .iter()
         .enumerate()
         .map(|(rank, &key)| {
             let ex = corpus.extractor(key, table);
@@ -382,12 +385,12 @@ pub fn top_and_more(
             };
             candidates(corpus, ex, listable)
                 .into_iter()
-                .map(|c| (rank, c))
+                .map(|(c, bits)| (rank, c, bits))
                 .collect()
         })
         .collect();
-    let mut candidates: Vec<(usize, Cluster)> = per_key.into_iter().flatten().collect();
-    candidates.sort_by(|(ra, a), (rb, b)| {
+    let mut candidates: Vec<Candidate> = per_key.into_iter().flatten().collect();
+    candidates.sort_by(|(ra, a, _), (rb, b, _)| {
         b.score
             .total_cmp(&a.score)
             .then(b.messages.cmp(&a.messages))
@@ -397,17 +400,17 @@ pub fn top_and_more(
     let mut out = Vec::new();
     let (mut culprits, rest): (Vec<_>, Vec<_>) = candidates
         .into_iter()
-        .partition(|(_, c)| c.verdict() == Verdict::Culprit);
+        .partition(|(_, c, _)| c.verdict() == Verdict::Culprit);
     // Culprits are chosen the most specific key first (the login before its IPs, patterns
     // and HELO), so what is listed names what the operator can act on: a password, a script.
-    culprits.sort_by(|(ra, a), (rb, b)| {
+    culprits.sort_by(|(ra, a, _), (rb, b, _)| {
         ra.cmp(rb)
             .then(b.score.total_cmp(&a.score))
             .then(b.messages.cmp(&a.messages))
     });
     let (suspects, mut legit): (Vec<_>, Vec<_>) = rest
         .into_iter()
-        .partition(|(_, c)| c.verdict() == Verdict::Suspect);
+        .partition(|(_, c, _)| c.verdict() == Verdict::Suspect);
     let mut let_go = LetGo::new(corpus, table, [&culprits, &suspects, &legit]);
     take_uncovered(culprits, usize::MAX, &mut covered, &mut out, |c| {
         let_go.members(c)
@@ -419,7 +422,7 @@ pub fn top_and_more(
         let_go.members(c)
     });
     sort_largest_first(&mut out[listed..]);
-    legit.sort_by(|(ra, a), (rb, b)| b.messages.cmp(&a.messages).then(ra.cmp(rb)));
+    legit.sort_by(|(ra, a, _), (rb, b, _)| b.messages.cmp(&a.messages).then(ra.cmp(rb)));
     take_first_uncovered(legit, LEGIT_SHOWN, &mut covered, &mut out, |c| {
         let_go.members(c)
     });
@@ -448,34 +451,49 @@ fn sort_largest_first(clusters: &mut [Cluster]) {
 /// A flood's random HELOs and forged senders make hundreds of thousands of one-message
 /// clusters, all legitimate-looking: each is scored (a small cluster can still be a suspect:
 /// log findings add points without a cap) from the compact grouping, one at a time, and only
-/// the few kept become [`Cluster`]s.
+/// the few kept become [`Cluster`]s; a large one's members are kept as [`MemberBits`] (its
+/// member list empty).
 fn candidates(
     corpus: &Corpus<'_>,
     ex: KeyExtractor<'_>,
     listable: impl Fn(Option<KeyValue>) -> bool + Sync,
-) -> Vec<Cluster> {
+) -> Vec<(Cluster, Option<MemberBits>)> {
     let key = ex.key();
     let g = grouping::group(
         corpus.records,
         corpus.ctx,
         value_with_facts(ex, corpus.facts),
     );
-    // Scores only: the reasons are written for the few clusters listed.
-    let scored: Vec<(usize, f64)> = g
+    let order = |a: usize, b: usize| g.list_order(a, b, corpus.strings);
+    // Scores only: the reasons are written for the few clusters listed. Kept as they come, so
+    // that what a flood's hundreds of thousands of one-message clusters leave is a few hundred
+    // scores, not one each (10 MB at a million messages).
+    let scored = g
         .all()
         .into_par_iter()
         .filter(|&c| listable(g.value(c)))
-        .map(|c| (c, score_only(&g.cluster(key, c, true), corpus)))
-        .collect();
-    keep_few_legitimate(scored, |a, b| g.list_order(a, b, corpus.strings))
+        .fold(Scored::default, |mut kept, c| {
+            kept.push(c, score_only(&g.cluster(key, c, true), corpus), order);
+            kept
+        })
+        .reduce(Scored::default, |a, b| a.merge(b, order));
+    keep_few_legitimate(scored, order)
         .into_iter()
         .map(|(c, score, with_members)| {
-            let mut cluster = g.cluster(key, c, with_members);
+            let records = corpus.records.len();
+            let bits = with_members
+                .then(|| MemberBits::of(g.members(c), records))
+                .flatten();
+            let mut cluster = g.cluster(key, c, with_members && bits.is_none());
             cluster.score = score;
-            cluster
+            (cluster, bits)
         })
         .collect()
 }
+
+/// A cluster `top` may list: its key's place in [`TOP_KEYS`], the cluster, and its members as
+/// bits when they are many (the cluster's own list then empty).
+type Candidate = (usize, Cluster, Option<MemberBits>);
 
 /// Legitimate-looking clusters of one key that `top` considers listing: the largest.
 pub const LEGIT_CONSIDERED: usize = 64;
@@ -483,20 +501,58 @@ pub const LEGIT_CONSIDERED: usize = 64;
 /// them (all larger ones of the key were already covered by listed clusters).
 const LEGIT_MEMBERS_KEPT: usize = 4 * LEGIT_SHOWN;
 
-/// Of one key's `scored` clusters (cluster, score), keep every culprit and suspect but only
-/// the [`LEGIT_CONSIDERED`] first legitimate-looking ones in list order (`order`), the
+/// One key's scored clusters (cluster, score) as they come: every culprit and suspect, and the
+/// legitimate-looking ones that may still be among the [`LEGIT_CONSIDERED`] first in list
+/// order. Those are trimmed back to that many whenever twice as many have gathered, so a key's
+/// scores take a bounded buffer whatever its number of clusters; the first ones in list order
+/// (a total order: a key's values are distinct) are the same as from the full list.
+#[derive(Default)]
+struct Scored {
+    ranked: Vec<(usize, f64)>,
+    legit: Vec<(usize, f64)>,
+}
+
+impl Scored {
+    /// Add cluster `c` with its score.
+    fn push(&mut self, c: usize, score: f64, order: impl Fn(usize, usize) -> Ordering) {
+        if Verdict::of(score) == Verdict::Legitimate {
+            self.legit.push((c, score));
+            if self.legit.len() >= 2 * LEGIT_CONSIDERED {
+                self.trim(order);
+            }
+        } else {
+            self.ranked.push((c, score));
+        }
+    }
+
+    /// Both halves' clusters, trimmed again.
+    fn merge(mut self, other: Scored, order: impl Fn(usize, usize) -> Ordering) -> Scored {
+        self.ranked.extend(other.ranked);
+        self.legit.extend(other.legit);
+        self.trim(order);
+        self
+    }
+
+    /// Drop the legitimate-looking clusters after the [`LEGIT_CONSIDERED`] first in list order.
+    fn trim(&mut self, order: impl Fn(usize, usize) -> Ordering) {
+        if self.legit.len() > LEGIT_CONSIDERED {
+            self.legit
+                .select_nth_unstable_by(LEGIT_CONSIDERED - 1, |a, b| order(a.0, b.0));
+            self.legit.truncate(LEGIT_CONSIDERED);
+        }
+    }
+}
+
+/// Of one key's `scored` clusters, keep every culprit and suspect but only the
+/// [`LEGIT_CONSIDERED`] first legitimate-looking ones in list order (`order`), the
 /// [`LEGIT_MEMBERS_KEPT`] first of those with their members (the bool); in list order.
 fn keep_few_legitimate(
-    scored: Vec<(usize, f64)>,
-    order: impl Fn(usize, usize) -> std::cmp::Ordering,
+    scored: Scored,
+    order: impl Fn(usize, usize) -> Ordering + Copy,
 ) -> Vec<(usize, f64, bool)> {
-    let (ranked, mut legit): (Vec<_>, Vec<_>) = scored
-        .into_iter()
-        .partition(|&(_, score)| Verdict::of(score) != Verdict::Legitimate);
-    if legit.len() > LEGIT_CONSIDERED {
-        legit.select_nth_unstable_by(LEGIT_CONSIDERED - 1, |a, b| order(a.0, b.0));
-        legit.truncate(LEGIT_CONSIDERED);
-    }
+    let mut scored = scored;
+    scored.trim(order);
+    let Scored { ranked, mut legit } = scored;
     legit.sort_by(|a, b| order(a.0, b.0));
     let legit = legit
         .into_iter()
@@ -512,9 +568,10 @@ fn keep_few_legitimate(
 }
 
 /// List the candidates not mostly covered by those listed before, at most `limit`; returns how
-/// many more uncovered ones the limit left out.
+/// many more uncovered ones the limit left out. A member list let go of is recomputed
+/// (`members`), one kept as bits is made a list again only if the cluster is listed.
 fn take_uncovered(
-    candidates: Vec<(usize, Cluster)>,
+    candidates: Vec<Candidate>,
     limit: usize,
     covered: &mut [bool],
     out: &mut Vec<Cluster>,
@@ -526,7 +583,7 @@ fn take_uncovered(
 /// [`take_uncovered`] without counting what the limit left out: it stops at the limit, so the
 /// let-go member lists of the candidates after it are never recomputed.
 fn take_first_uncovered(
-    candidates: Vec<(usize, Cluster)>,
+    candidates: Vec<Candidate>,
     limit: usize,
     covered: &mut [bool],
     out: &mut Vec<Cluster>,
@@ -537,7 +594,7 @@ fn take_first_uncovered(
 
 /// [`take_uncovered`], counting the uncovered candidates past the limit when `count_more`.
 fn take(
-    candidates: Vec<(usize, Cluster)>,
+    candidates: Vec<Candidate>,
     (limit, count_more): (usize, bool),
     covered: &mut [bool],
     out: &mut Vec<Cluster>,
@@ -545,24 +602,27 @@ fn take(
 ) -> usize {
     let mut taken = 0;
     let mut more = 0;
-    for (_, mut c) in candidates {
+    for (_, mut c, bits) in candidates {
         if taken >= limit && !count_more {
             break;
         }
-        if c.members.len() != c.messages {
+        if bits.is_none() && c.members.len() != c.messages {
             c.members = members(&c);
         }
-        let seen = c
-            .members
-            .iter()
-            .filter(|&&i| covered.get(i as usize) == Some(&true))
-            .count();
+        let is_covered = |i: u32| covered.get(i as usize) == Some(&true);
+        let seen = match &bits {
+            Some(bits) => bits.iter().filter(|&i| is_covered(i)).count(),
+            None => c.members.iter().filter(|&&i| is_covered(i)).count(),
+        };
         if frac(seen, c.messages) >= COVERED {
             continue;
         }
         if taken >= limit {
             more += 1;
             continue;
+        }
+        if let Some(bits) = bits {
+            c.members = bits.iter().collect();
         }
         for &i in &c.members {
             if let Some(slot) = covered.get_mut(i as usize) {
@@ -592,13 +652,14 @@ impl<'c, 'a> LetGo<'c, 'a> {
     fn new(
         corpus: &'c Corpus<'a>,
         table: &'c SenderPatterns,
-        candidates: [&[(usize, Cluster)]; 3],
+        candidates: [&[Candidate]; 3],
     ) -> Self {
+        // A candidate kept as bits lists its members from them, not from the records.
         let wanted = candidates
             .into_iter()
             .flatten()
-            .filter(|(_, c)| c.members.len() != c.messages)
-            .map(|(_, c)| (c.key, c.value))
+            .filter(|(_, c, bits)| bits.is_none() && c.members.len() != c.messages)
+            .map(|(_, c, _)| (c.key, c.value))
             .collect();
         LetGo {
             corpus,
@@ -631,7 +692,9 @@ impl<'c, 'a> LetGo<'c, 'a> {
     }
 }
 
+mod members;
 mod points;
+use members::MemberBits;
 use points::{
     fan_out_and_template, forged_pattern_points, log_points, login_points, origin_points,
 };

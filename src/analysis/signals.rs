@@ -334,13 +334,13 @@ pub(crate) fn measure(c: &Cluster, corpus: &Corpus<'_>) -> Signals {
             s.foreign += usize::from(*f);
         }
         let web = o.kind == OriginKind::Local
-            && (o.script.is_some() || o.uid.is_some_and(|u| is_web_uid(u, corpus.ctx)));
+            && (o.script.is_some() || o.uid().is_some_and(|u| is_web_uid(u, corpus.ctx)));
         s.web_remote += usize::from(web && has_remote);
         let forged_from = corpus.facts.from_foreign.get(i).copied().unwrap_or(false);
         s.web_forged_from += usize::from(web && has_remote && forged_from);
         s.script_msgs += usize::from(o.script.is_some());
         // qmail's own uids (qmaild, qmails...) are never a local sender.
-        let daemon = o.uid.is_some_and(|u| corpus.ctx.is_qmail_daemon(u));
+        let daemon = o.uid().is_some_and(|u| corpus.ctx.is_qmail_daemon(u));
         s.local_remote += usize::from(o.kind == OriginKind::Local && has_remote && !daemon);
         let null = corpus.facts.null_sender.get(i).copied().unwrap_or(false);
         s.null_remote += usize::from((null || o.kind == OriginKind::Bounce) && has_remote);

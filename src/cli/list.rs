@@ -126,8 +126,8 @@ pub fn origin_label(r: &MessageRecord, strings: &Interner) -> Vec<u8> {
             }
             push(&mut s, o.ip);
         }
-        OriginKind::Local if o.uid.is_some() => {
-            s.extend_from_slice(format!(":{}", o.uid.unwrap_or_default()).as_bytes());
+        OriginKind::Local if o.uid().is_some() => {
+            s.extend_from_slice(format!(":{}", o.uid().unwrap_or_default()).as_bytes());
             if o.script.is_some() {
                 s.push(b':');
                 push(&mut s, o.script);
@@ -220,7 +220,7 @@ mod tests {
     fn text_line_is_sanitized_wherever_it_goes() {
         let s = Interner::new();
         let mut r = record(7);
-        r.queued = 1_795_428_000;
+        r.set_queued(1_795_428_000);
         r.size = 99;
         r.sender = Some(s.intern(b"evil\x1b[2J@spam.example"));
         with_recipients(&mut r, &s, Channel::Remote, &["a@b.example"]);

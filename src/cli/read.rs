@@ -26,7 +26,7 @@ pub enum SortKey {
 pub fn sort_records(records: &mut [MessageRecord], key: Option<SortKey>) {
     match key {
         None => {}
-        Some(SortKey::Age) => records.sort_by_key(|r| (r.queued, r.id)),
+        Some(SortKey::Age) => records.sort_by_key(|r| (r.queued(), r.id)),
         Some(SortKey::Id) => records.sort_by_key(|r| r.id),
         Some(SortKey::Size) => records.sort_by_key(|r| (std::cmp::Reverse(r.size), r.id)),
     }
@@ -202,7 +202,7 @@ pub fn write_qread(
     let sender = r.sender.map(|s| strings.resolve(s));
     write_head_line(
         out,
-        r.queued,
+        r.queued(),
         r.id,
         u64::from(r.size),
         sender.as_deref(),

@@ -115,8 +115,8 @@ impl<'a> Index<'a> {
         self.info_by_qp
             .get(&qp)?
             .iter()
-            .filter(|(t, id, _)| *id == rec.id.0 && (t - rec.queued).abs() <= QP_LINK_WINDOW_SECS)
-            .min_by_key(|(t, _, _)| (t - rec.queued).abs())
+            .filter(|(t, id, _)| *id == rec.id.0 && (t - rec.queued()).abs() <= QP_LINK_WINDOW_SECS)
+            .min_by_key(|(t, _, _)| (t - rec.queued()).abs())
             .map(|&(t, _, at)| (t, at))
     }
 }
@@ -156,7 +156,7 @@ fn attribute_one(
         .ip
         .and_then(|s| super::recognize::ip(&strings.text(s)))?;
     let link = ix.queue_link(rec);
-    let anchor = link.map_or(rec.queued, |(t, _)| t);
+    let anchor = link.map_or(rec.queued(), |(t, _)| t);
     let mut found =
         from_chkuser(rec, strings, ix, ip, anchor).or_else(|| from_login(ix, ip, anchor))?;
     if let Some((t, at)) = link {

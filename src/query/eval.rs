@@ -176,7 +176,7 @@ impl<'c> State<'c> {
             }
             Term::Ip(IpMatch::Text(m)) => self.sym(i, o.ip, |v| m.is_match(v)),
             Term::Auth(m) => self.sym(i, o.auth_user, |v| m.is_match(v)),
-            Term::Uid(m) => match o.uid {
+            Term::Uid(m) => match o.uid() {
                 Some(uid) => *self.syms[i]
                     .entry(uid)
                     .or_insert_with(|| m.is_match(uid.to_string().as_bytes())),
@@ -203,7 +203,7 @@ impl<'c> State<'c> {
             Term::Bouncing(b) => r.is_bouncing() == *b,
             Term::Problem(None) => !r.problems.is_empty(),
             Term::Problem(Some(k)) => r.has_problem(*k),
-            Term::Age(c) => c.holds(self.ctx.now.saturating_sub(r.queued).max(0) as u64),
+            Term::Age(c) => c.holds(self.ctx.now.saturating_sub(r.queued()).max(0) as u64),
             Term::Size(c) => c.holds(u64::from(r.size)),
             Term::Rcpts(c) => c.holds(r.recipients.len() as u64),
             Term::Cluster { value, .. } => self.cluster(i, value, r),

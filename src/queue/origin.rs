@@ -38,7 +38,7 @@ pub fn attribute(s: &HeaderSummary<'_>, env: EnvelopeHints, strings: &Interner) 
         Some(Invoked::ByAlias) => origin.kind = OriginKind::Alias,
         Some(Invoked::ByUid(uid)) => {
             origin.kind = OriginKind::Local;
-            origin.uid = Some(uid);
+            origin.set_uid(Some(uid));
             origin.script = s.php_script.as_deref().and_then(|v| php_script(v, strings));
         }
         Some(Invoked::FromNetwork) => {
@@ -76,8 +76,8 @@ pub fn attribute(s: &HeaderSummary<'_>, env: EnvelopeHints, strings: &Interner) 
 /// Separate from [`attribute`] so that a scan that reads headers first and envelopes later
 /// (`queue::scan::scan_envelopes`) gives the same origin as one that reads both at once.
 pub fn apply_envelope_hints(origin: &mut Origin, env: EnvelopeHints) {
-    if origin.uid.is_none() && origin.kind == OriginKind::Unknown {
-        origin.uid = env.todo_uid;
+    if origin.uid().is_none() && origin.kind == OriginKind::Unknown {
+        origin.set_uid(env.todo_uid);
     }
     if env.null_sender && matches!(origin.kind, OriginKind::Smtp | OriginKind::Unknown) {
         origin.kind = OriginKind::Bounce;
@@ -122,14 +122,14 @@ mod tests {
             b"Received: (qmail 0 invoked by uid 48); 23 Nov 2026 10:11:21 -0000\n",
             EnvelopeHints::default(),
         );
-        assert_eq!((zero.qp, zero.origin.uid), (None, Some(48)));
+        assert_eq!((zero.qp, zero.origin.uid()), (None, Some(48)));
     }
 
     #[test]
     fn php_flood_is_local_with_script() {
         let (a, st) = attr(b"Received: (qmail 7292 invoked by uid 48); 23 Nov 2026 10:11:21 -0000\nX-PHP-Originating-Script: 48:wp-content/uploads/mailer.php\n", EnvelopeHints::default());
         assert_eq!(a.origin.kind, OriginKind::Local);
-        assert_eq!(a.origin.uid, Some(48));
+        assert_eq!(a.origin.uid(), Some(48));
         assert_eq!(
             text(&st, a.origin.script).as_deref(),
             Some("wp-content/uploads/mailer.php")
@@ -160,7 +160,7 @@ mod tests {
             },
         );
         assert_eq!(a.origin.kind, OriginKind::Unknown);
-        assert_eq!(a.origin.uid, Some(0));
+        assert_eq!(a.origin.uid(), Some(0));
     }
 
     #[test]
@@ -176,18 +176,21 @@ Received: from unknown (HELO x) (test@6.6.6.6)
 ",
             qmaild,
         );
-        assert_eq!((a.origin.kind, a.origin.uid), (OriginKind::SmtpAuth, None));
+        assert_eq!(
+            (a.origin.kind, a.origin.uid()),
+            (OriginKind::SmtpAuth, None)
+        );
         let (b, _) = attr(
             b"Received: (qmail 1 invoked for bounce); x
 ",
             qmaild,
         );
-        assert_eq!((b.origin.kind, b.origin.uid), (OriginKind::Bounce, None));
+        assert_eq!((b.origin.kind, b.origin.uid()), (OriginKind::Bounce, None));
         let (l, _) = attr(
             b"Received: (qmail 1 invoked by uid 48); x
 ",
             qmaild,
         );
-        assert_eq!(l.origin.uid, Some(48));
+        assert_eq!(l.origin.uid(), Some(48));
     }
 }

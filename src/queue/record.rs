@@ -307,12 +307,30 @@ pub struct Origin {
     pub auth_user: Option<Sym>,
     /// The protocol word (`SMTP`, `ESMTPA`, `ESMTPSA`...), kept as evidence.
     pub protocol: Option<Sym>,
-    /// The uid that ran qmail-queue (`invoked by uid N`, or the todo `u` record).
-    pub uid: Option<u32>,
+    /// The uid that ran qmail-queue (`invoked by uid N`, or the todo `u` record), read and
+    /// written through [`Origin::uid`] and [`Origin::set_uid`]: 4 bytes and the flag
+    /// `has_uid` in the struct's padding, where an `Option<u32>` took 8 (every uid, root's 0
+    /// and `u32::MAX` too, is kept as it was read).
+    uid: u32,
+    /// `uid` holds a uid.
+    has_uid: bool,
     /// The PHP script from `X-PHP-Originating-Script: uid:script`.
     pub script: Option<Sym>,
     /// Where `auth_user` came from; one byte that fits the struct's padding.
     pub auth_source: AuthSource,
+}
+
+impl Origin {
+    /// The uid that ran qmail-queue, `None` when neither the headers nor the envelope said.
+    pub fn uid(&self) -> Option<u32> {
+        self.has_uid.then_some(self.uid)
+    }
+
+    /// Set (or clear) the uid that ran qmail-queue.
+    pub fn set_uid(&mut self, uid: Option<u32>) {
+        self.has_uid = uid.is_some();
+        self.uid = uid.unwrap_or(0);
+    }
 }
 
 /// The header fields the analysis needs, decoded where they were encoded.
@@ -337,9 +355,11 @@ pub struct HeaderFields {
 pub struct MessageRecord {
     /// The id (inode of the mess file).
     pub id: MessageId,
-    /// Birth time, unix seconds: the info file's mtime, else the todo/mess file's; 0 when no
-    /// file gave one (an orphan envelope, a directory in mess/): see [`MessageRecord::birth`].
-    pub queued: i64,
+    /// Birth time, unix seconds in 4 bytes: the info file's mtime, else the todo/mess file's; 0
+    /// when no file gave one (an orphan envelope, a directory in mess/). Read and written
+    /// through [`MessageRecord::queued`] and [`MessageRecord::set_queued`], which say what
+    /// becomes of a time that does not fit.
+    queued: u32,
     /// Size of the mess file in bytes, `u32::MAX` for a file of 4 GiB or more (qmail-smtpd's
     /// `databytes` is far below; a mess file that size is hostile, and a million records each
     /// pay 4 bytes less): see [`MessageRecord::size_of`].
@@ -383,10 +403,24 @@ impl MessageRecord {
         }
     }
 
+    /// The birth time in unix seconds, 0 when unknown: see [`MessageRecord::birth`].
+    pub fn queued(&self) -> i64 {
+        i64::from(self.queued)
+    }
+
+    /// Set the birth time from a file's mtime. A record keeps it in 4 bytes (a million records
+    /// pay 4 MB less), which holds every time from 1970 to 2106-02-07: an mtime at or before
+    /// the epoch (a hostile or broken clock's) is kept as unknown (0), one after 2106 as
+    /// 2106-02-07T06:28:15Z (the largest that fits). qmail gives a message the time it was
+    /// queued, so only a forged or broken mtime is changed.
+    pub fn set_queued(&mut self, secs: i64) {
+        self.queued = u32::try_from(secs.max(0)).unwrap_or(u32::MAX);
+    }
+
     /// The birth time, `None` when unknown (`queued` 0): shown as `-` and `null`, never as
     /// 1970-01-01.
     pub fn birth(&self) -> Option<i64> {
-        (self.queued != 0).then_some(self.queued)
+        (self.queued != 0).then_some(self.queued())
     }
 
     /// The record's `size` for a file of `bytes` bytes: saturated at `u32::MAX`.
@@ -451,10 +485,12 @@ mod tests {
         // see `queue::recipients::tests`), the problems behind one thin pointer (nothing
         // allocated for a healthy message): this is what a record costs whatever their number.
         assert!(
-            std::mem::size_of::<MessageRecord>() <= 120,
+            std::mem::size_of::<MessageRecord>() <= 112,
             "{}",
             std::mem::size_of::<MessageRecord>()
         );
+        // The uid in 4 bytes and a flag in the padding (an `Option<u32>` made it 36).
+        assert_eq!(std::mem::size_of::<Origin>(), 32);
         // Collected in place from the scan's slots (`scan::parallel::read_listed`).
         assert_eq!(
             std::mem::size_of::<Option<MessageRecord>>(),
@@ -481,6 +517,39 @@ mod tests {
         let p: Problems = two.into_iter().collect();
         assert_eq!(&p[..], &two[..]);
         assert_eq!(p.clone().into_vec(), two.to_vec());
+    }
+
+    #[test]
+    fn a_uid_round_trips_root_and_none() {
+        let mut o = Origin::default();
+        assert_eq!(o.uid(), None);
+        for uid in [Some(0), Some(48), Some(u32::MAX), None] {
+            o.set_uid(uid);
+            assert_eq!(o.uid(), uid);
+        }
+        // Root is a uid, not its absence: two origins differ by it.
+        let mut root = Origin::default();
+        root.set_uid(Some(0));
+        assert_ne!(root, Origin::default());
+    }
+
+    #[test]
+    fn birth_times_fit_4_bytes_and_hostile_ones_are_clipped() {
+        let mut r = MessageRecord::listed(MessageId(1), Parts::default());
+        assert_eq!((r.queued(), r.birth()), (0, None));
+        r.set_queued(1_795_428_000);
+        assert_eq!(
+            (r.queued(), r.birth()),
+            (1_795_428_000, Some(1_795_428_000))
+        );
+        // Before the epoch: unknown, as 0 always was.
+        r.set_queued(-86_400);
+        assert_eq!((r.queued(), r.birth()), (0, None));
+        // After 2106: the largest time that fits.
+        r.set_queued(i64::MAX);
+        assert_eq!(r.birth(), Some(i64::from(u32::MAX)));
+        r.set_queued(i64::from(u32::MAX) + 1);
+        assert_eq!(r.queued(), i64::from(u32::MAX));
     }
 
     #[test]

@@ -163,7 +163,7 @@ impl<'a> Window<'a> {
                 in_queue,
             };
         };
-        let keep = |r: &&MessageRecord| r.queued >= since;
+        let keep = |r: &&MessageRecord| r.queued() >= since;
         // Filtering keeps the order, so the queue's records stay first.
         let queued = src.records[..in_queue].iter().filter(keep).count();
         Window {
@@ -219,7 +219,7 @@ fn header_shape(r: &MessageRecord, strings: &Interner) -> String {
             .unwrap_or_else(|| "?".into())
     };
     let o = &r.origin;
-    let uid = || o.uid.map_or_else(|| "?".into(), |u| u.to_string());
+    let uid = || o.uid().map_or_else(|| "?".into(), |u| u.to_string());
     match o.kind {
         OriginKind::Local if o.script.is_some() => format!(
             "X-PHP-Originating-Script: {}:{} (local uid {})",
@@ -263,7 +263,7 @@ fn timeline(records: &[MessageRecord], spam: &[usize], window: usize) -> Timelin
     let times: Vec<i64> = spam
         .iter()
         .filter_map(|&i| records.get(i))
-        .map(|r| r.queued)
+        .map(|r| r.queued())
         .collect();
     let mut per_minute: HashMap<i64, u64> = HashMap::new();
     for t in &times {

@@ -135,7 +135,7 @@ fn envelope(strings: &Interner, r: &MessageRecord, rcpts: &RecipientList) -> Vec
             text(strings, o.ip),
             text(strings, o.auth_user),
             text(strings, o.helo),
-            o.uid.map_or_else(|| "-".to_string(), |u| u.to_string()),
+            o.uid().map_or_else(|| "-".to_string(), |u| u.to_string()),
             text(strings, o.script),
         ),
         crate::size::counted(r.recipients.len() as u64, "recipient", "recipients"),

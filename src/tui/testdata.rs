@@ -33,13 +33,9 @@ fn message(strings: &Interner, id: u64, i: usize, spam: bool, hostile: bool) -> 
     }
     let sym = |b: &[u8]| Some(strings.intern(b));
     let (origin, sender, subject) = if spam {
-        let o = Origin {
-            kind: OriginKind::SmtpAuth,
-            ip: sym(b"86.107.221.138"),
-            auth_user: sym(b"test"),
-            protocol: sym(b"ESMTPA"),
-            ..Origin::default()
-        };
+        let mut o = Origin::default();
+        (o.kind, o.ip) = (OriginKind::SmtpAuth, sym(b"86.107.221.138"));
+        (o.auth_user, o.protocol) = (sym(b"test"), sym(b"ESMTPA"));
         let subject: &[u8] = if hostile {
             HOSTILE_SUBJECTS[i % 4]
         } else {
@@ -47,11 +43,8 @@ fn message(strings: &Interner, id: u64, i: usize, spam: bool, hostile: bool) -> 
         };
         (o, format!("x{i}@philadefender.org"), subject.to_vec())
     } else {
-        let o = Origin {
-            kind: OriginKind::Smtp,
-            ip: sym(b"192.0.2.10"),
-            ..Origin::default()
-        };
+        let mut o = Origin::default();
+        (o.kind, o.ip) = (OriginKind::Smtp, sym(b"192.0.2.10"));
         (
             o,
             "alice@example.com".to_string(),
@@ -59,7 +52,7 @@ fn message(strings: &Interner, id: u64, i: usize, spam: bool, hostile: bool) -> 
         )
     };
     let mut r = record(id);
-    r.queued = NOW - 60 * (i as i64 % 50);
+    r.set_queued(NOW - 60 * (i as i64 % 50));
     r.size = 1000 + i as u32;
     r.parts = parts;
     r.sender = sym(sender.as_bytes());
@@ -141,7 +134,7 @@ pub fn plan_of<'r>(
             recipients: r.recipients.len() as u32,
             bytes: u64::from(r.size),
             set_mtime: (direction == Direction::Expire).then_some(NOW - 604_801),
-            old_mtime: (direction == Direction::Expire).then_some(r.queued),
+            old_mtime: (direction == Direction::Expire).then_some(r.queued()),
             info_inode: None,
         })
         .collect();

@@ -298,7 +298,7 @@ fn every_message_gets_its_planted_origin() {
         assert_eq!(text(o.ip).as_deref(), want.ip, "#{}", r.id);
         assert_eq!(text(o.script).as_deref(), want.script, "#{}", r.id);
         if want.uid.is_some() {
-            assert_eq!(o.uid, want.uid, "#{}", r.id);
+            assert_eq!(o.uid(), want.uid, "#{}", r.id);
         }
     }
 }

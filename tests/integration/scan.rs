@@ -108,7 +108,7 @@ fn attribution_of_the_three_auth_shapes_and_a_php_script() {
     assert_eq!(get(c).origin.kind, OriginKind::SmtpAuth);
     assert_eq!(text(get(c).origin.protocol).as_deref(), Some("ESMTPSA"));
     assert_eq!(get(d).origin.kind, OriginKind::Local);
-    assert_eq!(get(d).origin.uid, Some(48));
+    assert_eq!(get(d).origin.uid(), Some(48));
     assert_eq!(
         text(get(d).origin.script).as_deref(),
         Some("wp-content/uploads/mailer.php")
@@ -306,7 +306,7 @@ fn headers_then_envelopes_equal_one_full_scan() {
     assert_eq!(assert_two_passes_equal_one_scan(t.root()), 10);
     let (s, _) = scan_all(&t);
     let r = s.records.iter().find(|r| r.id == id).expect("record");
-    assert_eq!(r.queued, born - 500, "{:?}", r.problems);
+    assert_eq!(r.queued(), born - 500, "{:?}", r.problems);
     // Links, FIFOs, truncated envelopes, misplaced and doubly listed files, binary headers.
     let hostile = crate::hostile_harness::hostile();
     assert!(assert_two_passes_equal_one_scan(&hostile.root) > hostile.cases.len());

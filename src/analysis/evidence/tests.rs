@@ -13,7 +13,7 @@ const T0: i64 = 1_795_428_000; // 2026-11-23 10:00:00 UTC
 
 fn rec(id: u64, s: &Interner, ip: &str, auth: Option<&str>) -> MessageRecord {
     let mut r = record(id);
-    r.queued = T0 + id as i64;
+    r.set_queued(T0 + id as i64);
     r.size = 100;
     r.sender = Some(s.intern(b"kbradford@philadefender.org"));
     with_recipients(&mut r, s, Channel::Remote, &[format!("victim{id}@msn.com")]);

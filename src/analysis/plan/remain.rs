@@ -69,7 +69,7 @@ impl Tally {
                 }
             }
             OriginKind::Local => {
-                let who = match o.uid {
+                let who = match o.uid() {
                     Some(u) => match ctx.users.get(&u) {
                         Some(name) => name.clone(),
                         None => format!("uid {u}"),

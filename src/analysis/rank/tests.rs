@@ -18,7 +18,7 @@ struct Rec<'a> {
 impl<'a> Rec<'a> {
     fn new(s: &'a Interner, id: u64) -> Rec<'a> {
         let mut r = crate::fixture::record::record(id);
-        r.queued = NOW - 600;
+        r.set_queued(NOW - 600);
         r.size = 1000;
         Rec { s, r }
     }
@@ -39,7 +39,7 @@ impl<'a> Rec<'a> {
     }
     fn php(mut self, uid: u32, script: Option<&str>) -> Self {
         self.r.origin.kind = OriginKind::Local;
-        self.r.origin.uid = Some(uid);
+        self.r.origin.set_uid(Some(uid));
         self.r.origin.script = script.map(|x| self.s.intern(x.as_bytes()));
         self
     }
@@ -372,16 +372,16 @@ fn let_go_lists_recomputed_a_key_at_a_time_are_the_grouped_ones() {
             corpus.facts,
         );
         // Every list let go, as `top` lets go of those of small legitimate-looking clusters.
-        let let_go: Vec<(usize, Cluster)> = grouped
+        let let_go: Vec<Candidate> = grouped
             .iter()
             .map(|c| {
                 let mut c = c.clone();
                 c.members = Vec::new();
-                (0, c)
+                (0, c, None)
             })
             .collect();
         let mut lists = LetGo::new(&corpus, table, [&let_go, &[], &[]]);
-        for (c, (_, bare)) in grouped.iter().zip(&let_go) {
+        for (c, (_, bare, _)) in grouped.iter().zip(&let_go) {
             assert_eq!(lists.members(bare), c.members, "{key:?} {:?}", c.value);
         }
         // All of the key's lists came from one pass, and each was handed out once.
@@ -397,9 +397,9 @@ fn legitimate_clusters_past_the_limit_do_not_have_their_lists_recomputed() {
         bare_cluster(&s, ClusterKey::Helo, value, members, messages)
     };
     let candidates = vec![
-        (0, cluster("a", vec![0, 1], 2)),
-        (0, cluster("b", Vec::new(), 1)),
-        (0, cluster("c", Vec::new(), 1)),
+        (0, cluster("a", vec![0, 1], 2), None),
+        (0, cluster("b", Vec::new(), 1), None),
+        (0, cluster("c", Vec::new(), 1), None),
     ];
     let lists =
         |c: &Cluster| -> Vec<u32> { panic!("{:?} is past the limit", c.value.map(|v| v.text(&s))) };
@@ -439,10 +439,10 @@ fn top_recomputes_a_let_go_member_list_before_using_it() {
         bare_cluster(&s, ClusterKey::Subject, value, members, messages)
     };
     let candidates = vec![
-        (0, cluster("a", vec![0, 1, 2], 3)),
+        (0, cluster("a", vec![0, 1, 2], 3), None),
         // Let go of: 0 and 1 are covered by "a", so it is skipped once its list is back.
-        (0, cluster("b", Vec::new(), 2)),
-        (0, cluster("c", Vec::new(), 1)),
+        (0, cluster("b", Vec::new(), 2), None),
+        (0, cluster("c", Vec::new(), 1), None),
     ];
     let lists = |c: &Cluster| match c.value.map(|v| v.text(&s)).as_deref() {
         Some("b") => vec![0, 1],
@@ -468,6 +468,41 @@ fn top_recomputes_a_let_go_member_list_before_using_it() {
 }
 
 #[test]
+fn a_candidate_kept_as_bits_is_checked_and_listed_from_them() {
+    let s = Interner::new();
+    let cluster = |value: &str, members: Vec<u32>, messages: usize| {
+        bare_cluster(&s, ClusterKey::Subject, value, members, messages)
+    };
+    let bits = |members: &[u32]| MemberBits::of(members, 64);
+    let candidates = vec![
+        (0, cluster("a", (0..10).collect(), 10), None),
+        // Nine of ten covered by "a": skipped, never made a list again.
+        (
+            0,
+            cluster("b", Vec::new(), 10),
+            bits(&[0, 1, 2, 3, 4, 5, 6, 7, 8, 40]),
+        ),
+        (0, cluster("c", Vec::new(), 4), bits(&[8, 9, 50, 63])),
+    ];
+    let none = |_: &Cluster| -> Vec<u32> { panic!("bits are not recomputed") };
+    let (mut covered, mut out) = (vec![false; 64], Vec::new());
+    take_uncovered(candidates, 5, &mut covered, &mut out, none);
+    let taken: Vec<(String, Vec<u32>)> = out
+        .iter()
+        .map(|c| {
+            (
+                c.value.map(|v| v.text(&s)).unwrap_or_default(),
+                c.members.clone(),
+            )
+        })
+        .collect();
+    let a = ("a".to_string(), (0..10).collect());
+    assert_eq!(taken, [a, ("c".to_string(), vec![8, 9, 50, 63])]);
+    assert_eq!(covered.iter().filter(|&&c| c).count(), 12);
+    assert!(covered[50] && covered[63] && !covered[40]);
+}
+
+#[test]
 fn only_the_largest_legitimate_clusters_are_kept_and_few_with_members() {
     let n = LEGIT_CONSIDERED + 5;
     // Cluster i has n - i messages (list order: by size); the smallest is a culprit and stays
@@ -477,7 +512,7 @@ fn only_the_largest_legitimate_clusters_are_kept_and_few_with_members() {
         .collect();
     scored.reverse();
     scored.swap(3, n / 2);
-    let kept = keep_few_legitimate(scored, |a, b| a.cmp(&b));
+    let kept = keep_few_legitimate(scored_as_they_come(&scored, 7), |a, b| a.cmp(&b));
     let order: Vec<usize> = kept.iter().map(|k| k.0).collect();
     let mut want: Vec<usize> = (0..LEGIT_CONSIDERED).collect();
     want.push(n - 1);
@@ -487,6 +522,60 @@ fn only_the_largest_legitimate_clusters_are_kept_and_few_with_members() {
     want.push(n - 1);
     assert_eq!(with_members, want);
     assert_eq!(kept.last().map(|k| k.1), Some(CULPRIT_SCORE));
+}
+
+/// `scored` pushed in chunks of `chunk` (as rayon's folds see them) and the chunks merged.
+fn scored_as_they_come(scored: &[(usize, f64)], chunk: usize) -> Scored {
+    let order = |a: usize, b: usize| a.cmp(&b);
+    scored
+        .chunks(chunk)
+        .map(|part| {
+            let mut kept = Scored::default();
+            for &(c, score) in part {
+                kept.push(c, score, order);
+                // The bound that keeps a flood's one-message clusters from being a score each.
+                assert!(
+                    kept.legit.len() < 2 * LEGIT_CONSIDERED,
+                    "{}",
+                    kept.legit.len()
+                );
+            }
+            kept
+        })
+        .fold(Scored::default(), |a, b| a.merge(b, order))
+}
+
+#[test]
+fn scores_kept_as_they_come_are_bounded_and_keep_what_the_full_list_would() {
+    // 5,000 clusters, list order by index, handed over in a scrambled order; every 97th a
+    // suspect or culprit (kept whatever its place), the rest legitimate-looking.
+    let n = 5_000;
+    let scored: Vec<(usize, f64)> = (0..n)
+        .map(|i| (i * 7_919) % n)
+        .map(|c| {
+            (
+                c,
+                if c % 97 == 0 {
+                    SUSPECT_SCORE + (c % 3) as f64 * 10.0
+                } else {
+                    1.0
+                },
+            )
+        })
+        .collect();
+    let mut want: Vec<usize> = (0..n)
+        .filter(|c| c % 97 != 0)
+        .take(LEGIT_CONSIDERED)
+        .collect();
+    want.extend((0..n).filter(|c| c % 97 == 0));
+    want.sort();
+    for chunk in [1, 50, 1_000, n] {
+        let kept = keep_few_legitimate(scored_as_they_come(&scored, chunk), |a, b| a.cmp(&b));
+        let got: Vec<usize> = kept.iter().map(|k| k.0).collect();
+        assert_eq!(got, want, "chunks of {chunk}");
+        let scores = kept.iter().all(|k| scored.contains(&(k.0, k.1)));
+        assert!(scores, "chunks of {chunk}");
+    }
 }
 
 /// What `top` considers of one key, the long way: every cluster made and listed in order
@@ -539,17 +628,30 @@ fn top_considers_the_clusters_the_full_grouping_would() {
             })
             .collect()
     };
-    let mut more_than_considered = 0;
+    let (mut more_than_considered, mut as_bits) = (0, 0);
     for key in TOP_KEYS {
         let ex = || KeyExtractor::new(key, &s).with_sender_patterns(&a.sender_patterns);
         let want = candidates_the_long_way(&corpus, ex());
-        let got = candidates(&corpus, ex(), |v| v.is_some());
+        let got: Vec<Cluster> = candidates(&corpus, ex(), |v| v.is_some())
+            .into_iter()
+            .map(|(mut c, bits)| {
+                if let Some(bits) = bits {
+                    // Kept as bits alone: a list beside them would be the memory they save.
+                    assert!(c.members.is_empty(), "{key:?}");
+                    c.members = bits.iter().collect();
+                    as_bits += 1;
+                }
+                c
+            })
+            .collect();
         assert_eq!(view(&got), view(&want), "{key:?}");
         let legit = want.iter().filter(|c| c.verdict() == Verdict::Legitimate);
         more_than_considered += usize::from(legit.count() == LEGIT_CONSIDERED);
     }
     // Origin IPs (150, two messages each) and senders (170) at least.
     assert!(more_than_considered >= 2, "{more_than_considered} keys");
+    // The guessed password's login, IP, subject... hold more than 1/32 of the records.
+    assert!(as_bits >= 3, "{as_bits} clusters as bits");
 }
 
 /// Issue 17: as spam is removed, a real sender's share grows; share (and rate) alone must not

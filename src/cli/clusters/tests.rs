@@ -7,7 +7,7 @@ use crate::queue::OriginKind;
 fn analysis(key: ClusterKey, subject: &[u8], helo: &[u8]) -> Analysis {
     let strings = Arc::new(Interner::new());
     let mut rec = record(7);
-    rec.queued = 1_795_428_000;
+    rec.set_queued(1_795_428_000);
     rec.size = 10;
     rec.sender = Some(strings.intern(b"evil\x1b]0;owned\x07@spam.example"));
     rec.origin.kind = OriginKind::Smtp;

@@ -177,7 +177,7 @@ mod tests {
             let t = |x: Option<crate::queue::Sym>| x.map(|x| s.text(x));
             (
                 r.id,
-                r.queued,
+                r.queued(),
                 r.size,
                 r.state,
                 r.problems.clone(),

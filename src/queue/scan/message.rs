@@ -244,7 +244,7 @@ fn read_part<'c>(ctx: &ReadCtx<'c>, b: &mut Builder<'c, '_>, f: &Found, buf: &mu
             b.record.size = h.size;
             // Judged on this pass' listing: a header pass lists no info/, local/ or remote/.
             flag_empty_mess(b, u64::from(h.size));
-            b.fallback_time.get_or_insert(h.queued);
+            b.fallback_time.get_or_insert(h.queued());
             b.from_first_pass = Some(h);
             return;
         }
@@ -416,5 +416,6 @@ fn settle_birth(ctx: &ReadCtx<'_>, b: &mut Builder<'_, '_>) {
             }
         }
     }
-    b.record.queued = b.queued.or(b.fallback_time).unwrap_or(0);
+    b.record
+        .set_queued(b.queued.or(b.fallback_time).unwrap_or(0));
 }

@@ -71,7 +71,7 @@ impl<'a> FirstPass<'a> {
         // The header pass took its time from this file (it read no info/), and its size.
         let st = rustix::fs::statat(dir, name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW).ok()?;
         let regular = rustix::fs::FileType::from_raw_mode(st.st_mode).is_file();
-        (regular && st.st_size.max(0) as u64 == u64::from(h.size) && st.st_mtime == h.queued)
+        (regular && st.st_size.max(0) as u64 == u64::from(h.size) && st.st_mtime == h.queued())
             .then_some(h)
     }
 }

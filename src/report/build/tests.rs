@@ -6,7 +6,7 @@ use crate::queue::{Origin, OriginKind};
 
 fn rec(id: u64, user: Option<Sym>, ip: Option<Sym>, queued: i64) -> MessageRecord {
     let mut r = record(id);
-    r.queued = queued;
+    r.set_queued(queued);
     r.size = 100;
     r.origin.kind = OriginKind::SmtpAuth;
     r.origin.ip = ip;
@@ -110,12 +110,10 @@ fn script_culprit_and_hostile_value_are_sanitized() {
     let mut recs: Vec<MessageRecord> = Vec::new();
     for i in 0..25 {
         let mut r = rec(i, None, None, 1_795_428_000 + i as i64);
-        r.origin = Origin {
-            kind: OriginKind::Local,
-            uid: Some(48),
-            script: if i < 20 { script } else { evil },
-            ..Default::default()
-        };
+        r.origin = Origin::default();
+        r.origin.kind = OriginKind::Local;
+        r.origin.script = if i < 20 { script } else { evil };
+        r.origin.set_uid(Some(48));
         recs.push(r);
     }
     let ctx = AnalysisContext {

@@ -548,7 +548,7 @@ fn sorting_and_paging_follow_the_screen_size() {
         .map(|&i| {
             s.data
                 .as_ref()
-                .map_or(0, |d| d.snapshot.records[i as usize].queued)
+                .map_or(0, |d| d.snapshot.records[i as usize].queued())
         })
         .collect();
     assert!(ages.windows(2).all(|w| w[0] <= w[1]));

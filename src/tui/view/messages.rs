@@ -71,10 +71,10 @@ impl<'a> MessagesPane<'a> {
             OriginKind::SmtpAuth => format!("{}@{}", self.text(o.auth_user), self.text(o.ip)),
             OriginKind::Smtp => self.text(o.ip),
             OriginKind::Local => match o.script {
-                Some(s) => format!("uid {} {}", o.uid.unwrap_or(0), self.text(Some(s))),
+                Some(s) => format!("uid {} {}", o.uid().unwrap_or(0), self.text(Some(s))),
                 None => format!(
                     "uid {}",
-                    o.uid.map_or_else(|| "?".into(), |u| u.to_string())
+                    o.uid().map_or_else(|| "?".into(), |u| u.to_string())
                 ),
             },
             k => k.name().to_string(),

@@ -59,7 +59,7 @@ pub fn orders(s: &Snapshot) -> Orders {
     let rec = |i: u32| &s.records[i as usize];
     let all = || (0..s.records.len() as u32).collect::<Vec<u32>>();
     let mut age = all();
-    age.sort_by_cached_key(|&i| (rec(i).queued, rec(i).id));
+    age.sort_by_cached_key(|&i| (rec(i).queued(), rec(i).id));
     let mut size = all();
     size.sort_by_cached_key(|&i| (std::cmp::Reverse(rec(i).size), rec(i).id));
     // Resolve each distinct sender once, then order rows by the sender's rank.
