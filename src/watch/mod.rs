@@ -49,6 +49,7 @@
 
 pub mod delta;
 pub mod events;
+pub mod idmap;
 pub mod model;
 pub mod monitor;
 pub mod poll;

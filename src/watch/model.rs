@@ -9,6 +9,7 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap;
 
 use super::delta::{Change, QueueDelta, WatchMode};
+use super::idmap::IdMap;
 use super::rates::Rates;
 use super::tracker::Flow;
 use crate::analysis::cluster::AnalysisContext;
@@ -22,17 +23,25 @@ pub const MAX_KEYS: usize = 2;
 /// `Tracked::arrived` of a message found by a reset.
 const FOUND: i64 = i64::MIN;
 
-/// One message the model knows: 32 bytes, since a monitor's model holds one per message of
-/// the whole queue (its record, when the model keeps records, is in a map of its own).
-#[derive(Debug, Clone)]
+/// One message the model knows.
+#[derive(Debug, Clone, Copy)]
 pub struct Tracked {
     /// Its files.
     pub parts: Parts,
     /// Its value for each tracked key.
     pub values: [Option<KeyValue>; MAX_KEYS],
-    /// When it arrived during this watch (unix ms), or [`FOUND`] (not an `Option`: 8 bytes
-    /// less a message).
+    /// When it arrived during this watch (unix ms), or [`FOUND`].
     arrived: i64,
+}
+
+/// What the model stores of each message: 20 bytes besides its id, since a monitor's model
+/// holds one per message of the whole queue (its record, when the model keeps records, is in
+/// a map of its own, and when it arrived, for the few that arrived during the watch, in
+/// another).
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    parts: Parts,
+    values: [Option<KeyValue>; MAX_KEYS],
 }
 
 impl Tracked {
@@ -46,7 +55,11 @@ impl Tracked {
 pub struct QueueModel {
     strings: Arc<Interner>,
     keys: Vec<ClusterKey>,
-    messages: FxHashMap<MessageId, Tracked>,
+    /// Each message's files and key values: those a reset found sorted by id, the rest
+    /// beside them ([`IdMap`]), about 28 bytes a message instead of a hash map's 80 or so.
+    messages: IdMap<Slot>,
+    /// When each message that arrived during the watch arrived (unix ms).
+    arrivals: FxHashMap<MessageId, i64>,
     /// Each message's record, when the model keeps records.
     records: FxHashMap<MessageId, Box<MessageRecord>>,
     queue_size: u64,
@@ -70,7 +83,8 @@ impl QueueModel {
             rates: Rates::new(&keys, 0),
             strings,
             keys,
-            messages: FxHashMap::default(),
+            messages: IdMap::default(),
+            arrivals: FxHashMap::default(),
             records: FxHashMap::default(),
             queue_size: 0,
             todo: 0,
@@ -146,8 +160,43 @@ impl QueueModel {
     }
 
     /// The message with `id`.
-    pub fn get(&self, id: MessageId) -> Option<&Tracked> {
-        self.messages.get(&id)
+    pub fn get(&self, id: MessageId) -> Option<Tracked> {
+        self.messages.get(id).map(|s| self.tracked(id, s))
+    }
+
+    fn tracked(&self, id: MessageId, s: &Slot) -> Tracked {
+        Tracked {
+            parts: s.parts,
+            values: s.values,
+            arrived: self.arrivals.get(&id).copied().unwrap_or(FOUND),
+        }
+    }
+
+    /// Take the message with `id` out of the model.
+    fn take(&mut self, id: MessageId) -> Option<Tracked> {
+        let s = self.messages.remove(id)?;
+        Some(Tracked {
+            parts: s.parts,
+            values: s.values,
+            arrived: self.arrivals.remove(&id).unwrap_or(FOUND),
+        })
+    }
+
+    /// Put the message with `id` in the model; returns the one it replaces.
+    fn put(&mut self, id: MessageId, t: Tracked) -> Option<Tracked> {
+        let slot = Slot {
+            parts: t.parts,
+            values: t.values,
+        };
+        let arrived = match t.arrived {
+            FOUND => self.arrivals.remove(&id),
+            at => self.arrivals.insert(id, at),
+        };
+        self.messages.insert(id, slot).map(|s| Tracked {
+            parts: s.parts,
+            values: s.values,
+            arrived: arrived.unwrap_or(FOUND),
+        })
     }
 
     /// The record of the message with `id`, when the model keeps records and could read it.
@@ -156,8 +205,10 @@ impl QueueModel {
     }
 
     /// Every message known, in no particular order.
-    pub fn messages(&self) -> impl Iterator<Item = (&MessageId, &Tracked)> {
-        self.messages.iter()
+    pub fn messages(&self) -> impl Iterator<Item = (MessageId, Tracked)> + '_ {
+        self.messages
+            .iter()
+            .map(|(id, s)| (id, self.tracked(id, s)))
     }
 
     fn values(
@@ -212,13 +263,16 @@ impl QueueModel {
                 records,
                 mode,
             } => {
-                self.start_over(at_ms, records.len());
+                self.start_over(at_ms);
+                let mut found = Found::with_capacity(records.len());
                 for r in records {
                     let values = self.values(&mut ex, Some(&r));
-                    let (id, parts) = (r.id, r.parts);
-                    let record = self.keep_records.then(|| Box::new(r));
-                    self.found(id, parts, record, values);
+                    found.push(r.id, r.parts, values);
+                    if self.keep_records {
+                        self.records.insert(r.id, Box::new(r));
+                    }
                 }
+                self.take_found(found);
                 self.mode = Some(mode);
                 self.last_ms = at_ms;
             }
@@ -228,7 +282,8 @@ impl QueueModel {
                 changes,
                 mode,
             } => {
-                self.start_over(at_ms, seed.records().len());
+                self.start_over(at_ms);
+                let mut found = Found::with_capacity(seed.records().len());
                 for r in seed.records() {
                     // Attributed from the logs: the watcher read it again (one of `changes`),
                     // as its own reads see it.
@@ -236,9 +291,12 @@ impl QueueModel {
                         AuthSource::Log => [None; MAX_KEYS],
                         AuthSource::Header => self.values(&mut ex, Some(r)),
                     };
-                    let record = self.keep_records.then(|| Box::new(r.clone()));
-                    self.found(r.id, r.parts, record, values);
+                    found.push(r.id, r.parts, values);
+                    if self.keep_records {
+                        self.records.insert(r.id, Box::new(r.clone()));
+                    }
                 }
+                self.take_found(found);
                 for c in changes {
                     self.found_changed(&mut ex, c);
                 }
@@ -260,15 +318,23 @@ impl QueueModel {
         }
     }
 
-    /// Forget everything before a reset at `at_ms` of `len` messages.
-    fn start_over(&mut self, at_ms: i64, len: usize) {
+    /// Forget everything before a reset at `at_ms`.
+    fn start_over(&mut self, at_ms: i64) {
         self.messages.clear();
+        self.arrivals.clear();
         self.records.clear();
-        // At once: growing a million entries doubles the table a few times over.
-        self.messages.reserve(len);
         self.queue_size = 0;
         self.todo = 0;
         self.rates = Rates::new(&self.keys, at_ms);
+    }
+
+    /// The messages a reset found, all at once (not arrivals: no rate counts them).
+    fn take_found(&mut self, found: Found) {
+        self.messages = IdMap::from_found(found.ids, found.slots);
+        for (_, s) in self.messages.iter() {
+            self.queue_size += u64::from(s.parts.has(Subdir::Mess));
+            self.todo += u64::from(s.parts.has(Subdir::Todo));
+        }
     }
 
     /// A message found by a reset (not an arrival: no rate counts it).
@@ -285,7 +351,7 @@ impl QueueModel {
             values,
             arrived: FOUND,
         };
-        if let Some(old) = self.messages.insert(id, t) {
+        if let Some(old) = self.put(id, t) {
             self.count(old.parts, -1);
         }
         if let Some(r) = record {
@@ -295,7 +361,7 @@ impl QueueModel {
 
     /// A seed's message as it is now (`c`), found by a reset like the seed's own.
     fn found_changed(&mut self, ex: &mut [KeyExtractor<'_>], c: Change) {
-        let old = self.messages.remove(&c.id);
+        let old = self.take(c.id);
         let old_record = self.records.remove(&c.id);
         if let Some(o) = &old {
             self.count(o.parts, -1);
@@ -320,7 +386,7 @@ impl QueueModel {
     }
 
     fn change(&mut self, ex: &mut [KeyExtractor<'_>], at_ms: i64, c: Change) {
-        let old = self.messages.remove(&c.id);
+        let old = self.take(c.id);
         let old_record = self.records.remove(&c.id);
         if let Some(o) = &old {
             self.count(o.parts, -1);
@@ -374,7 +440,28 @@ impl QueueModel {
             r.state = crate::queue::MessageState::from_parts(c.parts);
             self.records.insert(c.id, r);
         }
-        self.messages.insert(c.id, t);
+        self.put(c.id, t);
+    }
+}
+
+/// The messages of a reset, in the order found.
+struct Found {
+    ids: Vec<MessageId>,
+    slots: Vec<Slot>,
+}
+
+impl Found {
+    /// Room for `len` (at once: a million messages would double the vectors a few times).
+    fn with_capacity(len: usize) -> Found {
+        Found {
+            ids: Vec::with_capacity(len),
+            slots: Vec::with_capacity(len),
+        }
+    }
+
+    fn push(&mut self, id: MessageId, parts: Parts, values: [Option<KeyValue>; MAX_KEYS]) {
+        self.ids.push(id);
+        self.slots.push(Slot { parts, values });
     }
 }
 

@@ -259,9 +259,7 @@ impl Worker {
                 return false;
             }
         };
-        for r in &scanned.records {
-            tracker.seed(r.id, r.parts);
-        }
+        tracker.seed_all(scanned.records.iter().map(|r| (r.id, r.parts)));
         let reset = QueueDelta::Reset {
             at_ms: now_ms(),
             records: scanned.records,
@@ -276,11 +274,13 @@ impl Worker {
     /// false to stop. Nothing the seed describes is read again.
     fn seeded_start(&self, st: &mut LoopState, seed: Seed, mode: WatchMode) -> bool {
         let mut logged = FxHashSet::default();
-        for r in seed.records() {
-            st.tracker.seed(r.id, r.parts);
-            if r.origin.auth_source == AuthSource::Log {
-                logged.insert(r.id);
-            }
+        let records = seed.records();
+        st.tracker.seed_all(records.iter().map(|r| (r.id, r.parts)));
+        for r in records
+            .iter()
+            .filter(|r| r.origin.auth_source == AuthSource::Log)
+        {
+            logged.insert(r.id);
         }
         st.poller.mark_all_dirty();
         st.poller.poll(&mut st.tracker, now_ms() / 1000);

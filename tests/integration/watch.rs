@@ -230,7 +230,7 @@ fn a_writer_and_a_remover_are_counted_and_attributed() {
     for (id, _) in &arrived {
         let r = live
             .model
-            .record(**id)
+            .record(*id)
             .unwrap_or_else(|| panic!("{id} unread"));
         assert!(
             r.sender.is_some() && !r.recipients.is_empty(),
@@ -286,7 +286,7 @@ fn a_burst_of_ten_thousand_messages() {
     assert_eq!(
         live.model
             .messages()
-            .filter(|(id, _)| live.model.record(**id).is_some())
+            .filter(|(id, _)| live.model.record(*id).is_some())
             .count(),
         10_000
     );

@@ -262,7 +262,91 @@ fn a_model_without_records_keeps_values_counts_and_rates_but_no_record() {
 }
 
 #[test]
-fn a_message_costs_a_monitor_32_bytes_besides_its_id() {
+fn a_message_costs_a_monitor_20_bytes_besides_its_id() {
     // A monitor's model holds one per message of the whole queue (a million in a flood).
-    assert!(std::mem::size_of::<Tracked>() <= 32);
+    assert!(std::mem::size_of::<super::Slot>() <= 20);
+}
+
+/// A record of the message `id` (mess and todo) from `sender`.
+fn listed(strings: &Interner, id: u64, sender: &[u8]) -> MessageRecord {
+    let mut r = MessageRecord::listed(MessageId(id), parts(&[Subdir::Mess, Subdir::Todo]));
+    r.sender = Some(strings.intern(sender));
+    r
+}
+
+#[test]
+fn a_found_message_that_leaves_and_comes_back_under_its_id_is_an_arrival_until_the_next_reset() {
+    let strings = Arc::new(Interner::new());
+    let mut m = QueueModel::new(Arc::clone(&strings), &[ClusterKey::Sender]).without_records();
+    let sender = |s: &[u8]| Some(KeyValue::Text(strings.intern(s)));
+    // Out of order and one id twice: the last listed counts, once.
+    let mut records: Vec<_> = (1..=5)
+        .rev()
+        .map(|n| listed(&strings, n, b"old@x"))
+        .collect();
+    records.push(listed(&strings, 4, b"again@x"));
+    m.apply(QueueDelta::Reset {
+        at_ms: T0,
+        records,
+        mode: WatchMode::Notify,
+    });
+    assert_eq!((m.queue_size(), m.todo(), m.messages().count()), (5, 5, 5));
+    assert_eq!(
+        m.get(MessageId(4)).map(|t| t.values[0]),
+        Some(sender(b"again@x"))
+    );
+    let change = |id, list: &[Subdir], flow, from: Option<&[u8]>| Change {
+        id: MessageId(id),
+        parts: parts(list),
+        flow,
+        record: from.map(|s| listed(&strings, id, s)),
+    };
+    let left = Flow::Left { yanked: true };
+    m.apply(batch(T0 + 1000, vec![change(3, &[], left, None)]));
+    assert!(m.get(MessageId(3)).is_none());
+    assert_eq!((m.queue_size(), m.messages().count()), (4, 4));
+    let queued = [Subdir::Mess, Subdir::Todo];
+    let back = change(3, &queued, Flow::Arrived, Some(b"new@x"));
+    m.apply(batch(T0 + 2000, vec![back]));
+    let t = m.get(MessageId(3)).expect("back");
+    assert_eq!(
+        (t.arrived_ms(), t.values[0]),
+        (Some(T0 + 2000), sender(b"new@x"))
+    );
+    assert_eq!((m.queue_size(), m.todo(), m.messages().count()), (5, 5, 5));
+    // Preprocessed: still the arrival it was; a found message replaced by a new one arrives.
+    let replaced = Flow::Replaced { yanked: false };
+    m.apply(batch(
+        T0 + 3000,
+        vec![
+            change(2, &queued, replaced, Some(b"new@x")),
+            change(3, &[Subdir::Mess], Flow::Stayed, None),
+        ],
+    ));
+    let arrived = |m: &QueueModel, id| m.get(MessageId(id)).and_then(|t| t.arrived_ms());
+    assert_eq!(arrived(&m, 3), Some(T0 + 2000));
+    assert_eq!(arrived(&m, 2), Some(T0 + 3000));
+    assert_eq!(arrived(&m, 1), None);
+    assert_eq!((m.queue_size(), m.todo()), (5, 4));
+    assert_eq!(m.rates().counts(T0 + 3000, Window::OneMinute), (2, 2, 1));
+    let cluster = |s: &[u8]| {
+        m.rates()
+            .cluster_counts(0, sender(s), T0 + 3000, Window::OneMinute)
+    };
+    assert_eq!(
+        cluster(b"new@x"),
+        (2, 0, 0),
+        "both arrivals in their cluster"
+    );
+    assert_eq!(cluster(b"old@x"), (0, 2, 1), "both departures in theirs");
+    // A reset finds them all again: none of them arrived during the watch any more.
+    m.apply(QueueDelta::Reset {
+        at_ms: T0 + 4000,
+        records: vec![listed(&strings, 3, b"new@x"), listed(&strings, 2, b"new@x")],
+        mode: WatchMode::Notify,
+    });
+    let mut ids: Vec<_> = m.messages().map(|(id, t)| (id, t.arrived_ms())).collect();
+    ids.sort_unstable_by_key(|(id, _)| *id);
+    assert_eq!(ids, vec![(MessageId(2), None), (MessageId(3), None)]);
+    assert_eq!((m.queue_size(), m.todo()), (2, 2));
 }

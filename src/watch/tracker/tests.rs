@@ -179,3 +179,42 @@ fn ids_with_a_part_per_directory() {
     assert_eq!(in_1, vec![MessageId(1), MessageId(24)]);
     assert_eq!(t.ids_with(Subdir::Todo, None).len(), 2);
 }
+
+#[test]
+fn a_seeded_scan_is_known_by_id_and_its_ids_leave_and_come_back() {
+    let mut t = Tracker::new(SPLIT);
+    let queued = parts(&[Subdir::Mess, Subdir::Todo]);
+    let only_mess = parts(&[Subdir::Mess]);
+    // Out of order, one id twice (the last listing counts), one without a mess file.
+    let found = (0..100u64).rev().map(|n| (MessageId(n), queued)).chain([
+        (MessageId(5), only_mess),
+        (MessageId(200), parts(&[Subdir::Info])),
+    ]);
+    t.seed_all(found);
+    assert_eq!(t.messages(), 100);
+    assert_eq!(t.get(MessageId(5)).map(|t| t.parts), Some(only_mess));
+    assert_eq!(t.get(MessageId(6)).map(|t| t.enveloped), Some(true));
+    assert_eq!(t.get(MessageId(5)).map(|t| t.enveloped), Some(false));
+    assert_eq!(t.get(MessageId(100)), None);
+    let with_todo = t.ids_with(Subdir::Todo, None);
+    assert_eq!(
+        (with_todo.len(), with_todo.contains(&MessageId(5))),
+        (99, false)
+    );
+    // One leaves, then comes back under its id; one new arrives beside the seeded.
+    for s in [Subdir::Mess, Subdir::Todo] {
+        t.note(ev(6, s, false));
+    }
+    assert_eq!(finish(&mut t)[0].flow, Flow::Left { yanked: false });
+    assert_eq!((t.get(MessageId(6)), t.messages()), (None, 99));
+    t.note(ev(6, Subdir::Mess, true));
+    t.note(ev(1000, Subdir::Mess, true));
+    let p = finish(&mut t);
+    assert!(p.iter().all(|p| p.flow == Flow::Arrived && p.read));
+    assert_eq!(t.messages(), 101);
+    assert_eq!(t.get(MessageId(6)).map(|t| t.parts), Some(only_mess));
+    assert_eq!(t.get(MessageId(1000)).map(|t| t.parts), Some(only_mess));
+    // Seeding again replaces everything.
+    t.seed_all([(MessageId(3), queued)].into_iter());
+    assert_eq!((t.messages(), t.get(MessageId(1000))), (1, None));
+}
