@@ -4,6 +4,7 @@ use qtriage::cli::exit::ExitCode;
 
 fn main() -> std::process::ExitCode {
     qtriage::cli::memory::limit_malloc_arenas();
+    qtriage::cli::memory::hand_back_large_blocks();
     match qtriage::cli::run() {
         Ok(code) => code.into(),
         Err(err) => {

@@ -13,21 +13,26 @@ struct Pair {
     max_wall: Option<f64>,
     /// CPU ratio (ours / peer) at most this.
     max_cpu: Option<f64>,
-    /// Peak RSS at most this many MiB.
+    /// Peak RSS at most this many MiB (the goals are in MB: 20 MB and 300 MB are
+    /// 19.07 and 286.10 MiB; judged in the unit the goal was set in, not the kinder one).
     max_mib: Option<f64>,
     /// Peak RSS above an idle process at most this many bytes a message.
     max_per_msg: Option<f64>,
 }
+
+/// 20 MB and 300 MB in MiB.
+const MB_20: f64 = 20.0e6 / 1_048_576.0;
+const MB_300: f64 = 300.0e6 / 1_048_576.0;
 
 const PAIRS: &[Pair] = &[
     Pair {
         ours: Phase::Read,
         label: "read",
         peer: Some(Phase::QmailQread),
-        goal: "1.8x faster (<= 0.56x), CPU <= 1x, <= 20 MiB",
+        goal: "1.8x faster (<= 0.56x), CPU <= 1x, <= 20 MB",
         max_wall: Some(1.0 / 1.8),
         max_cpu: Some(1.0),
-        max_mib: Some(20.0),
+        max_mib: Some(MB_20),
         max_per_msg: None,
     },
     Pair {
@@ -64,20 +69,20 @@ const PAIRS: &[Pair] = &[
         ours: Phase::ListCount,
         label: "list --count",
         peer: None,
-        goal: "<= 20 MiB",
+        goal: "<= 20 MB",
         max_wall: None,
         max_cpu: None,
-        max_mib: Some(20.0),
+        max_mib: Some(MB_20),
         max_per_msg: None,
     },
     Pair {
         ours: Phase::TuiWorker,
         label: "TUI worker",
         peer: None,
-        goal: "<= 300 MiB",
+        goal: "< 300 MB (286.1 MiB)",
         max_wall: None,
         max_cpu: None,
-        max_mib: Some(300.0),
+        max_mib: Some(MB_300),
         max_per_msg: None,
     },
 ];
@@ -170,6 +175,6 @@ pub fn print(label: &str, rows: &[(Phase, usize, Measured)], messages: usize) {
     println!("(wall and CPU are qtriage's / the peer's; CPU is user + system)");
     if let Some(m) = find(rows, Phase::Top) {
         let per_msg = (m.hwm_kb.saturating_sub(base_kb) * 1024) as f64 / messages.max(1) as f64;
-        println!("(`top --json` peaks at {per_msg:.0} B a message above an idle process)");
+        println!("(`top --json` peaks at {per_msg:.1} B a message above an idle process)");
     }
 }

@@ -190,6 +190,7 @@ fn proc_field(file: &str, name: &str) -> u64 {
 pub fn child(phase: Phase, queue: &Path, threads: usize) {
     // As the qtriage binary does first thing in main.
     qtriage::cli::memory::limit_malloc_arenas();
+    qtriage::cli::memory::hand_back_large_blocks();
     let _ = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build_global();
@@ -271,8 +272,6 @@ fn run_phase(phase: Phase, queue: &Path) -> u64 {
 fn tui_worker(queue: &Path) -> u64 {
     use qtriage::tui::state::ScanPhase;
     use qtriage::tui::{unix_now, Session, TuiOptions};
-    // As the qtriage binary does before it starts the TUI.
-    qtriage::cli::memory::hand_back_large_blocks();
     let Ok(q) = Queue::open(queue, QueueOptions::default()) else {
         return 0;
     };

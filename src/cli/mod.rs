@@ -357,9 +357,6 @@ pub fn error_line(err: &anyhow::Error) -> String {
 fn run_tui(global: &GlobalArgs, opts: crate::tui::TuiOptions) -> anyhow::Result<ExitCode> {
     let queue = global.open_queue()?;
     let logs = crate::logs::given_paths(&global.logs);
-    // The TUI keeps a million records for hours: the scans' freed buffers must not stay
-    // resident under them.
-    memory::hand_back_large_blocks();
     crate::tui::run(queue, &crate::tui::TuiOptions { logs, ..opts })?;
     Ok(ExitCode::Success)
 }

@@ -15,7 +15,7 @@ use rayon::prelude::*;
 
 use super::error::Result;
 use super::listing::{list, Entry, EntryKind};
-use super::{Interner, MessageId, MessageRecord, Queue, Subdir};
+use super::{Interner, Layout, MessageId, MessageRecord, Queue, Subdir};
 
 mod chunks;
 mod dirs;
@@ -197,6 +197,7 @@ fn scan_files(
             (out, junk, bad)
         })
         .collect();
+    reserve_exactly(layout, &mut buckets, &listed);
     // Files in the wrong split directory belong to their id's bucket (and are flagged).
     for (entries, (junk, no_type), bad) in listed {
         report.junk_names += junk;
@@ -223,6 +224,22 @@ fn scan_files(
     report.elapsed = start.elapsed();
     progress.done.store(true, Ordering::Release);
     Ok(Scan { records, report })
+}
+
+/// Give each bucket room for exactly the files `listed` puts in it. Grown by doubling, a
+/// bucket held up to twice its files: at a million messages 23 buckets of 262,144 slots for
+/// about 133,000 files each, 96 MB where 49 MB were used, and all of it still alive when the
+/// records (112 MB) are allocated, the scan's and `top`'s peak.
+fn reserve_exactly(layout: Layout, buckets: &mut [Vec<Found>], listed: &[SplitListing]) {
+    let mut counts = vec![0usize; buckets.len()];
+    for f in listed.iter().flat_map(|l| &l.0) {
+        if let Some(n) = counts.get_mut(layout.bucket(f.id) as usize) {
+            *n += 1;
+        }
+    }
+    for (bucket, n) in buckets.iter_mut().zip(counts) {
+        bucket.reserve_exact(n);
+    }
 }
 
 /// List the unsplit directories (todo/, intd/, bounce/ unless big-todo splits them; those `opts`
@@ -274,4 +291,42 @@ struct ReadCtx<'a> {
     /// `fstat` (on a filesystem without `d_type` a FIFO or device would pass for one).
     types_known: bool,
     bucket: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_get_room_for_exactly_their_files() {
+        let layout = Layout {
+            split: 3,
+            big_todo: false,
+        };
+        let file = |id: u64| Found {
+            id: MessageId(id),
+            subdir: Subdir::Mess,
+            kind: EntryKind::File,
+            dir: (id % 3) as u32,
+        };
+        // 1,000 files of bucket 0 and 5 of bucket 1, from two split listings; one already in
+        // bucket 2 (an unsplit directory's).
+        let listed: Vec<SplitListing> = vec![
+            ((0..600).map(|i| file(i * 3)).collect(), (0, 0), Vec::new()),
+            (
+                (600..1000)
+                    .map(|i| file(i * 3))
+                    .chain((0..5).map(|i| file(i * 3 + 1)))
+                    .collect(),
+                (0, 0),
+                Vec::new(),
+            ),
+        ];
+        let mut buckets = vec![Vec::new(), Vec::new(), vec![file(2)]];
+        reserve_exactly(layout, &mut buckets, &listed);
+        // Pushed one by one, bucket 0 would have grown to 1,024 slots.
+        assert_eq!(buckets[0].capacity(), 1000);
+        assert_eq!(buckets[1].capacity(), 5);
+        assert!(buckets[2].capacity() >= 1);
+    }
 }
