@@ -126,20 +126,22 @@ fn top_recomputes_a_let_go_member_list_before_using_it() {
     };
     let (mut covered, mut out) = (vec![false; 4], Vec::new());
     take_uncovered(candidates, 5, &mut covered, &mut out, lists);
-    let taken: Vec<(String, Vec<u32>)> = out
-        .iter()
-        .map(|c| {
-            (
-                c.value.map(|v| v.text(&s)).unwrap_or_default(),
-                c.members.clone(),
-            )
-        })
-        .collect();
+    let taken = values_and_members(&out, &s);
     assert_eq!(
         taken,
         [("a".to_string(), vec![0, 1, 2]), ("c".to_string(), vec![3])]
     );
     assert_eq!(covered, [true; 4]);
+}
+
+/// Each taken cluster's value and members.
+fn values_and_members(out: &[Cluster], s: &Interner) -> Vec<(String, Vec<u32>)> {
+    out.iter()
+        .map(|c| {
+            let value = c.value.map(|v| v.text(s)).unwrap_or_default();
+            (value, c.members.clone())
+        })
+        .collect()
 }
 
 #[test]
@@ -162,15 +164,7 @@ fn a_candidate_kept_as_bits_is_checked_and_listed_from_them() {
     let none = |_: &Cluster| -> Vec<u32> { panic!("bits are not recomputed") };
     let (mut covered, mut out) = (vec![false; 64], Vec::new());
     take_uncovered(candidates, 5, &mut covered, &mut out, none);
-    let taken: Vec<(String, Vec<u32>)> = out
-        .iter()
-        .map(|c| {
-            (
-                c.value.map(|v| v.text(&s)).unwrap_or_default(),
-                c.members.clone(),
-            )
-        })
-        .collect();
+    let taken = values_and_members(&out, &s);
     let a = ("a".to_string(), (0..10).collect());
     assert_eq!(taken, [a, ("c".to_string(), vec![8, 9, 50, 63])]);
     assert_eq!(covered.iter().filter(|&&c| c).count(), 12);
