@@ -1,3 +1,4 @@
+//! Unit tests of `watch::idmap`: sorted found ids, removals and returns, ids seen later, compaction.
 use super::*;
 
 fn id(n: u64) -> MessageId {
