@@ -10,6 +10,7 @@
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
+use smallvec::SmallVec;
 use std::sync::Arc;
 
 use super::key::{ClusterKey, KeyValue};
@@ -82,11 +83,19 @@ impl Verdict {
 /// A fired signal: points and the words for it.
 struct Points(f64, String);
 
+/// The conclusions a summary ends in without a signal's: a verdict's words.
+const LEGITIMATE: &str = "looks legitimate: keep";
+const WORTH_A_LOOK: &str = "worth a look";
+const LIKELY_SPAM: &str = "likely spam";
+const NOT_RANKED: &str = "many senders, not ranked";
+
 /// The fired signals and the conclusions they support, each with the points behind it.
 #[derive(Default)]
 struct Scoring {
     points: Vec<Points>,
-    whys: Vec<(&'static str, f64)>,
+    /// Conclusions with their points: one or two (inline, no allocation for the thousands of
+    /// clusters `top` only scores).
+    whys: SmallVec<[(&'static str, f64); 2]>,
     /// Write the words: false when only the score is wanted (`top` scores thousands of
     /// clusters and shows a dozen).
     words: bool,
@@ -111,7 +120,7 @@ impl Scoring {
         let mut whys = self.whys.clone();
         // Stable: equal support keeps the order the signals fired in.
         whys.sort_by(|a, b| b.1.total_cmp(&a.1));
-        let words: Vec<&str> = whys.iter().map(|(w, _)| *w).collect();
+        let words: SmallVec<[&str; 2]> = whys.iter().map(|(w, _)| *w).collect();
         (!words.is_empty()).then(|| words.join("; and "))
     }
 }
@@ -174,7 +183,7 @@ pub fn assess(c: &mut Cluster, corpus: &Corpus<'_>) {
         // Messages that merely lack this field are many senders, not one: never ranked.
         c.score = 0.0;
         c.reasons = vec![format!(
-            "{}: {}: many senders, not ranked",
+            "{}: {}: {NOT_RANKED}",
             subject(c, corpus),
             summary(c, &s, corpus)
         )];
@@ -185,9 +194,9 @@ pub fn assess(c: &mut Cluster, corpus: &Corpus<'_>) {
     let points = scoring.points;
     let total = total(&points, c.messages);
     let conclusion = match Verdict::of(total) {
-        Verdict::Legitimate => "looks legitimate: keep".to_string(),
-        Verdict::Suspect => why.unwrap_or_else(|| "worth a look".into()),
-        Verdict::Culprit => why.unwrap_or_else(|| "likely spam".into()),
+        Verdict::Legitimate => LEGITIMATE.to_string(),
+        Verdict::Suspect => why.unwrap_or_else(|| WORTH_A_LOOK.into()),
+        Verdict::Culprit => why.unwrap_or_else(|| LIKELY_SPAM.into()),
     };
     c.score = total;
     c.reasons = vec![format!(
@@ -209,17 +218,10 @@ pub fn assess(c: &mut Cluster, corpus: &Corpus<'_>) {
 /// by `; and `, or a verdict's words. Read back from the end, never by splitting on `: `, which
 /// the conclusions themselves and attacker-chosen subjects contain.
 pub fn conclusion_of(summary: &str) -> &str {
-    const VERDICTS: [&str; 4] = [
-        "looks legitimate: keep",
-        "worth a look",
-        "likely spam",
-        "many senders, not ranked",
-    ];
-    if let Some(v) = VERDICTS
-        .iter()
-        .find(|v| summary.ends_with(&format!(": {v}")))
-    {
-        return &summary[summary.len() - v.len()..];
+    for v in [LEGITIMATE, WORTH_A_LOOK, LIKELY_SPAM, NOT_RANKED] {
+        if summary.strip_suffix(v).is_some_and(|r| r.ends_with(": ")) {
+            return &summary[summary.len() - v.len()..];
+        }
     }
     let mut rest = summary;
     while let Some(c) = points::SIGNAL_CONCLUSIONS
