@@ -169,6 +169,28 @@ pub fn fit(s: String, width: usize) -> String {
     out
 }
 
+/// `s` in `width` columns: whole when it fits, else its end after `…` ([`fit`] keeps the start;
+/// a path's end names it: a silently cut `/var/qmail/qu` passes for a whole path).
+pub fn fit_end(s: &str, width: usize) -> String {
+    if Span::raw(s).width() <= width {
+        return s.to_string();
+    }
+    if width == 0 {
+        return String::new();
+    }
+    let mut tail: Vec<char> = Vec::new();
+    let mut used = 1;
+    for c in s.chars().rev() {
+        let w = Span::raw(c.encode_utf8(&mut [0; 4]).to_string()).width();
+        if used + w > width {
+            break;
+        }
+        tail.push(c);
+        used += w;
+    }
+    std::iter::once('…').chain(tail.into_iter().rev()).collect()
+}
+
 /// Every cell cut to its column with [`fit`].
 pub fn fit_cells(cells: Vec<String>, widths: &[usize]) -> Vec<String> {
     cells

@@ -7,7 +7,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
-use super::{thousands, Theme};
+use super::{fit_end, thousands, Theme};
 use crate::queue::ProgressSnapshot;
 use crate::tui::keys;
 use crate::tui::state::{AppState, Notice, ScanPhase, SendState, WatchStatus};
@@ -138,31 +138,9 @@ impl Widget for Header<'_> {
         spans.extend([sep.clone(), Span::raw(format!("yanked {yanked}")), sep]);
         let used: usize = spans.iter().map(Span::width).sum();
         let room = usize::from(area.width).saturating_sub(used);
-        spans.push(Span::styled(elide_left(self.queue_path, room), t.dim()));
+        spans.push(Span::styled(fit_end(self.queue_path, room), t.dim()));
         Line::from(spans).render(area, buf);
     }
-}
-
-/// `path` in `room` columns: whole when it fits, else its end after `…` (the queue's own name
-/// is at the end; a silently cut `/var/qmail/qu` passes for a whole path).
-fn elide_left(path: &str, room: usize) -> String {
-    if Span::raw(path).width() <= room {
-        return path.to_string();
-    }
-    if room == 0 {
-        return String::new();
-    }
-    let mut tail: Vec<char> = Vec::new();
-    let mut used = 1;
-    for c in path.chars().rev() {
-        let w = Span::raw(c.to_string()).width();
-        if used + w > room {
-            break;
-        }
-        tail.push(c);
-        used += w;
-    }
-    std::iter::once('…').chain(tail.into_iter().rev()).collect()
 }
 
 /// The scan progress line: messages read, rate, ETA.
@@ -301,12 +279,12 @@ mod tests {
 
     #[test]
     fn a_queue_path_too_long_for_the_bar_keeps_its_end_after_an_ellipsis() {
-        assert_eq!(elide_left("/var/qmail/queue", 16), "/var/qmail/queue");
-        assert_eq!(elide_left("/var/qmail/queue", 10), "…ail/queue");
-        assert_eq!(elide_left("/var/qmail/queue", 1), "…");
-        assert_eq!(elide_left("/var/qmail/queue", 0), "");
+        assert_eq!(fit_end("/var/qmail/queue", 16), "/var/qmail/queue");
+        assert_eq!(fit_end("/var/qmail/queue", 10), "…ail/queue");
+        assert_eq!(fit_end("/var/qmail/queue", 1), "…");
+        assert_eq!(fit_end("/var/qmail/queue", 0), "");
         // Wide characters count as two columns.
-        assert_eq!(elide_left("/q/日本", 4), "…本");
+        assert_eq!(fit_end("/q/日本", 4), "…本");
     }
 
     #[test]
