@@ -143,6 +143,9 @@ fn main() {
         "table, per-record facts, clusters by auth-user and the culprit ranking over nine keys."
     );
     println!("`rank-headers`: scan without envelopes + scored clusters by auth-user, origin-ip, uid, subject.");
+    println!(
+        "`A-scan-order`: A's files in the header pass' order with its fstat (all listed first)."
+    );
 }
 
 fn cpus() -> usize {

@@ -2,6 +2,9 @@
 //!
 //! - A: a minimal parallel walk of `mess/<n>/` that opens every mess file and reads 4 KiB.
 //! - B: A plus opening and reading each message's `info/`, `remote/` and `local/` files.
+//! - A in the scan's order: the system calls of the header pass without its parsing (every
+//!   directory listed first, then each mess file opened, `fstat`ed and read in (bucket, id)
+//!   order), to tell what the scan's order and its `fstat` cost from what its parsing costs.
 //! - C: a `find`-like count of every entry below the queue (one thread, as find is).
 
 use std::ffi::CStr;
@@ -66,6 +69,80 @@ pub fn walk(root: &Path, split: u32, envelopes: bool) -> u64 {
             count
         })
         .sum()
+}
+
+/// The header pass' system calls without its work: list every split directory of mess/ and
+/// the unsplit todo/ and intd/, then open each mess file in (bucket, id) order, as the scan
+/// does (`O_NONBLOCK`, `fstat`, one read of up to 8 KiB); returns the mess files read.
+pub fn walk_scan_order(root: &Path, split: u32) -> u64 {
+    for unsplit in ["todo", "intd"] {
+        if let Some(fd) = open_dir(&root.join(unsplit)) {
+            std::hint::black_box(list_ids(&fd).len());
+        }
+    }
+    let dirs: Vec<Option<OwnedFd>> = (0..split)
+        .map(|n| open_dir(&root.join("mess").join(n.to_string())))
+        .collect();
+    let listed: Vec<Vec<u64>> = dirs
+        .par_iter()
+        .map(|d| {
+            let mut ids = d.as_ref().map(list_ids).unwrap_or_default();
+            ids.sort_unstable();
+            ids
+        })
+        .collect();
+    let files: Vec<(u32, u64)> = listed
+        .iter()
+        .enumerate()
+        .flat_map(|(n, ids)| ids.iter().map(move |&id| (n as u32, id)))
+        .collect();
+    drop(listed);
+    files
+        .par_iter()
+        .with_min_len(64)
+        .map_init(
+            || vec![0u8; 2 * READ],
+            |buf, &(n, id)| {
+                let Some(dir) = &dirs[n as usize] else {
+                    return 0;
+                };
+                let mut name = [0u8; 24];
+                let len = {
+                    use std::io::Write;
+                    let mut w = &mut name[..];
+                    let _ = write!(w, "{id}");
+                    24 - w.len()
+                };
+                let Ok(name) = CStr::from_bytes_with_nul(&name[..=len]) else {
+                    return 0;
+                };
+                let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+                match rustix::fs::openat(dir.as_fd(), name, flags, Mode::empty()) {
+                    Ok(fd) => {
+                        let _ = rustix::fs::fstat(&fd);
+                        let _ = rustix::io::read(&fd, &mut buf[..]);
+                        1
+                    }
+                    Err(_) => 0,
+                }
+            },
+        )
+        .sum()
+}
+
+/// The ids named in one directory.
+fn list_ids(dir: &OwnedFd) -> Vec<u64> {
+    let Ok(mut d) = Dir::read_from(dir) else {
+        return Vec::new();
+    };
+    let mut ids = Vec::new();
+    while let Some(Ok(entry)) = d.read() {
+        let id = std::str::from_utf8(entry.file_name().to_bytes())
+            .ok()
+            .and_then(|s| s.parse::<u64>().ok());
+        ids.extend(id);
+    }
+    ids
 }
 
 /// C: count every entry below `path` (files and directories), one thread.

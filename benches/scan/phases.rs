@@ -24,6 +24,10 @@ pub enum Phase {
     WalkA,
     /// Baseline B: A plus info/ and local|remote/.
     WalkB,
+    /// A in the header pass' order, with its `fstat`: every directory listed first (not a
+    /// baseline of a goal; it splits the header ranking's excess over A into the scan's order
+    /// and system calls and its parsing).
+    WalkAScanOrder,
     /// `qtriage stat` (in process, output to a sink).
     Stat,
     /// qmail's own `qmail-qstat` shell script on the same queue (`QTRIAGE_QMAIL_QSTAT`, else
@@ -52,6 +56,7 @@ pub const WARM: &[(Phase, usize)] = &[
     (Phase::Noop, 2),
     (Phase::CountC, 1),
     (Phase::WalkA, 2),
+    (Phase::WalkAScanOrder, 2),
     (Phase::WalkB, 2),
     (Phase::QmailQstat, 1),
     (Phase::Stat, 2),
@@ -81,10 +86,11 @@ pub const COLD: &[(Phase, usize)] = &[
     (Phase::RankHeaders, 2),
 ];
 
-const ALL: [Phase; 13] = [
+const ALL: [Phase; 14] = [
     Phase::Noop,
     Phase::CountC,
     Phase::WalkA,
+    Phase::WalkAScanOrder,
     Phase::WalkB,
     Phase::QmailQstat,
     Phase::Stat,
@@ -104,6 +110,7 @@ impl Phase {
             Phase::Noop => "noop",
             Phase::CountC => "C-count",
             Phase::WalkA => "A-mess",
+            Phase::WalkAScanOrder => "A-scan-order",
             Phase::WalkB => "B-mess+env",
             Phase::Stat => "stat",
             Phase::QmailQstat => "qmail-qstat",
@@ -139,7 +146,7 @@ impl Phase {
             Phase::Read => Some(Phase::QmailQread),
             Phase::QmailQread | Phase::Scan | Phase::Top => Some(Phase::WalkB),
             Phase::RankHeaders => Some(Phase::WalkA),
-            Phase::WalkB => Some(Phase::WalkA),
+            Phase::WalkB | Phase::WalkAScanOrder => Some(Phase::WalkA),
             _ => None,
         }
     }
@@ -242,6 +249,7 @@ fn run_phase(phase: Phase, queue: &Path) -> u64 {
         Phase::CountC => baselines::count_files(queue, 0),
         Phase::WalkA => baselines::walk(queue, split, false),
         Phase::WalkB => baselines::walk(queue, split, true),
+        Phase::WalkAScanOrder => baselines::walk_scan_order(queue, split),
         Phase::Stat => cli(queue, &["stat"]),
         Phase::QmailQstat => peers::run_qmail_qstat(queue),
         Phase::QmailQread => peers::run_qmail_qread(),
