@@ -143,16 +143,15 @@ pub fn mark_cluster(state: &mut AppState) {
         Some(c) => c.members.clone(),
         None => (0..data.snapshot.records.len() as u32).collect(),
     };
-    toggle_marks(state, &members, "cluster");
+    toggle_marks(state, members.into_iter(), "cluster");
 }
 
 /// Mark all of `rows`, or unmark them when all are marked already.
-pub fn toggle_marks(state: &mut AppState, rows: &[u32], what: &str) {
+pub fn toggle_marks(state: &mut AppState, rows: impl Iterator<Item = u32>, what: &str) {
     let Some(data) = &state.data else { return };
     let recs = &data.snapshot.records;
     let ids: Vec<MessageId> = rows
-        .iter()
-        .filter_map(|&i| recs.get(i as usize))
+        .filter_map(|i| recs.get(i as usize))
         .map(|r| r.id)
         .collect();
     let all = ids.iter().all(|id| state.marks.ids.contains(id));
