@@ -139,8 +139,13 @@ pub fn mark_one(state: &mut AppState) {
 /// `m`: mark (or unmark) the whole selected cluster.
 pub fn mark_cluster(state: &mut AppState) {
     let Some(data) = &state.data else { return };
-    let members: Vec<u32> = match state.cluster_at(state.clusters.pos.selected) {
-        Some(c) => c.members.clone(),
+    let row = state.clusters.pos.selected;
+    let cluster = row.checked_sub(1).and_then(|r| state.clusters.order.get(r));
+    let of = &data.clustering.cluster_of;
+    let members: Vec<u32> = match cluster {
+        Some(&c) => (0..of.len() as u32)
+            .filter(|&i| of[i as usize] == c)
+            .collect(),
         None => (0..data.snapshot.records.len() as u32).collect(),
     };
     toggle_marks(state, members.into_iter(), "cluster");

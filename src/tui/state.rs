@@ -109,9 +109,12 @@ pub struct Clustering {
     pub generation: u64,
     /// The key.
     pub key: ClusterKey,
-    /// The clusters, largest first.
+    /// The clusters, largest first. Their `members` are empty: a key gives a record one
+    /// value, so each record is in one cluster, and `cluster_of` says which (the members
+    /// again would be 4 MB more at a million messages, on screen at the TUI's peak).
     pub clusters: Vec<Cluster>,
-    /// For each record, the index of its cluster (to count clusters hit by a plan).
+    /// For each record, the index of its cluster (the selected cluster's rows and marks, the
+    /// clusters hit by a plan).
     pub cluster_of: Vec<u32>,
 }
 

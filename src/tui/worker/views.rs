@@ -12,11 +12,12 @@ use crate::tui::state::{Clustering, Order, Orders, Selection, Snapshot};
 
 /// Group a snapshot's records by `key`, with each record's cluster index: the snapshot's own
 /// analysis ([`Snapshot::basis`], its logs too), so the TUI ranks exactly as `qtriage top`.
+/// The members move into `cluster_of` (see [`Clustering::clusters`]).
 pub fn clustering(s: &Snapshot, key: ClusterKey) -> Clustering {
-    let clusters = s.basis().clusters(&s.records, &s.strings, &s.logs, key);
+    let mut clusters = s.basis().clusters(&s.records, &s.strings, &s.logs, key);
     let mut cluster_of = vec![0u32; s.records.len()];
-    for (ci, c) in clusters.iter().enumerate() {
-        for &m in &c.members {
+    for (ci, c) in clusters.iter_mut().enumerate() {
+        for m in std::mem::take(&mut c.members) {
             if let Some(slot) = cluster_of.get_mut(m as usize) {
                 *slot = ci as u32;
             }
