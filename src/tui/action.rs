@@ -337,8 +337,8 @@ fn command(state: &mut AppState, c: Command) -> Option<Effect> {
         Command::Mark => mark_one(state),
         Command::MarkCluster => mark_cluster(state),
         Command::MarkSelection => {
-            let rows = Arc::clone(&state.messages.rows);
-            toggle_marks(state, &rows, "listed messages");
+            let rows = state.messages.rows.clone();
+            toggle_marks(state, rows.iter(), "listed messages");
         }
         Command::ClearMarks => {
             state.marks.ids.clear();

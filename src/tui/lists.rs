@@ -4,9 +4,7 @@
 //! million-message list costs 4 bytes a row and the views render only the visible slice; the
 //! sorted orders come precomputed from the worker, so a list is one filtering pass.
 
-use std::sync::Arc;
-
-use super::state::{AppState, ClusterSort, Focus, ListPos};
+use super::state::{AppState, ClusterSort, Focus, ListPos, Order};
 use super::view::layout;
 
 /// Order the clusters for display by the current sort.
@@ -73,7 +71,7 @@ pub fn reselect_cluster(state: &mut AppState, value: Option<Option<String>>) {
 pub fn rebuild_rows(state: &mut AppState) {
     let current = state.selected_record().map(|(i, _)| i);
     let rows = match &state.data {
-        None => Vec::new(),
+        None => Order::default(),
         Some(data) => {
             // One pass over the worker's precomputed order: no sorting on the UI thread.
             let sel = data.selection.as_deref();
@@ -83,19 +81,25 @@ pub fn rebuild_rows(state: &mut AppState) {
                 .checked_sub(1)
                 .and_then(|r| state.clusters.order.get(r))
                 .copied();
-            data.orders
-                .get(state.messages.sort)
-                .iter()
-                .copied()
-                .filter(|&i| cluster.is_none_or(|c| of.get(i as usize) == Some(&c)))
-                .filter(|&i| sel.is_none_or(|s| s.contains(i)))
-                .collect()
+            let order = data.orders.get(state.messages.sort);
+            if cluster.is_none() && sel.is_none() {
+                // All messages: the order itself, shared (not a copy of a million indices).
+                order.clone()
+            } else {
+                Order::of(
+                    order
+                        .iter()
+                        .filter(|&i| cluster.is_none_or(|c| of.get(i as usize) == Some(&c)))
+                        .filter(|&i| sel.is_none_or(|s| s.contains(i)))
+                        .collect(),
+                )
+            }
         }
     };
     let selected = current
-        .and_then(|c| rows.iter().position(|&r| r == c))
+        .and_then(|c| rows.iter().position(|r| r == c))
         .unwrap_or(0);
-    state.messages.rows = Arc::new(rows);
+    state.messages.rows = rows;
     state.messages.pos.selected = selected.min(state.messages.rows.len().saturating_sub(1));
     let h = visible_rows(state, Focus::Messages);
     state.messages.pos = keep_visible(state.messages.pos, h);

@@ -139,20 +139,24 @@ pub fn mark_one(state: &mut AppState) {
 /// `m`: mark (or unmark) the whole selected cluster.
 pub fn mark_cluster(state: &mut AppState) {
     let Some(data) = &state.data else { return };
-    let members: Vec<u32> = match state.cluster_at(state.clusters.pos.selected) {
-        Some(c) => c.members.clone(),
+    let row = state.clusters.pos.selected;
+    let cluster = row.checked_sub(1).and_then(|r| state.clusters.order.get(r));
+    let of = &data.clustering.cluster_of;
+    let members: Vec<u32> = match cluster {
+        Some(&c) => (0..of.len() as u32)
+            .filter(|&i| of[i as usize] == c)
+            .collect(),
         None => (0..data.snapshot.records.len() as u32).collect(),
     };
-    toggle_marks(state, &members, "cluster");
+    toggle_marks(state, members.into_iter(), "cluster");
 }
 
 /// Mark all of `rows`, or unmark them when all are marked already.
-pub fn toggle_marks(state: &mut AppState, rows: &[u32], what: &str) {
+pub fn toggle_marks(state: &mut AppState, rows: impl Iterator<Item = u32>, what: &str) {
     let Some(data) = &state.data else { return };
     let recs = &data.snapshot.records;
     let ids: Vec<MessageId> = rows
-        .iter()
-        .filter_map(|&i| recs.get(i as usize))
+        .filter_map(|i| recs.get(i as usize))
         .map(|r| r.id)
         .collect();
     let all = ids.iter().all(|id| state.marks.ids.contains(id));

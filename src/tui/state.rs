@@ -17,8 +17,12 @@ use crate::queue::{Interner, MessageId, MessageRecord, ProgressSnapshot};
 use crate::watch::WatchMode;
 
 mod accounts;
+mod basis;
+mod order;
 mod yank;
 pub use accounts::{AccountRow, AccountsListing, AccountsView};
+pub use basis::BasisCell;
+pub use order::{Order, Orders};
 pub use yank::{BatchRow, Confirm, PlanRequest, YankArea, YankListing, YankRow};
 
 /// A scanned queue: its records and the interner their strings live in.
@@ -38,7 +42,7 @@ pub struct Snapshot {
     pub with_mess: u64,
     /// The analysis of these records (context, sender patterns, facts): every clustering,
     /// query, ranking and the watcher's rates of this snapshot take their values from it.
-    pub basis: Arc<crate::analysis::Basis>,
+    basis: basis::BasisCell,
 }
 
 impl Snapshot {
@@ -64,7 +68,7 @@ impl Snapshot {
             .iter()
             .filter(|r| r.parts.has(crate::queue::Subdir::Mess))
             .count() as u64;
-        let basis = Arc::new(crate::analysis::Basis::new(&records, &strings, ctx));
+        let basis = basis::BasisCell::new(&records, &strings, ctx);
         Snapshot {
             generation,
             strings,
@@ -73,6 +77,21 @@ impl Snapshot {
             with_mess,
             basis,
         }
+    }
+
+    /// The analysis of these records (built again if it was let go).
+    pub fn basis(&self) -> Arc<crate::analysis::Basis> {
+        self.basis.get(&self.records, &self.strings)
+    }
+
+    /// Let the analysis go while the snapshot is only drawn (see [`BasisCell`]).
+    pub fn let_basis_go(&self) {
+        self.basis.release();
+    }
+
+    /// Is the analysis held now?
+    pub fn holds_basis(&self) -> bool {
+        self.basis.is_held()
     }
 }
 
@@ -90,9 +109,12 @@ pub struct Clustering {
     pub generation: u64,
     /// The key.
     pub key: ClusterKey,
-    /// The clusters, largest first.
+    /// The clusters, largest first. Their `members` are empty: a key gives a record one
+    /// value, so each record is in one cluster, and `cluster_of` says which (the members
+    /// again would be 4 MB more at a million messages, on screen at the TUI's peak).
     pub clusters: Vec<Cluster>,
-    /// For each record, the index of its cluster (to count clusters hit by a plan).
+    /// For each record, the index of its cluster (the selected cluster's rows and marks, the
+    /// clusters hit by a plan).
     pub cluster_of: Vec<u32>,
 }
 
@@ -115,21 +137,6 @@ impl Selection {
         self.bits
             .get(i as usize / 64)
             .is_some_and(|w| w & (1 << (i % 64)) != 0)
-    }
-}
-
-/// Every record index in each [`MessageSort`] order, computed once per snapshot by the worker so
-/// the UI thread never sorts a large list.
-#[derive(Debug, Clone, Default)]
-pub struct Orders {
-    /// Indexed by [`MessageSort::index`].
-    pub by: [Vec<u32>; 4],
-}
-
-impl Orders {
-    /// All record indices in `sort` order.
-    pub fn get(&self, sort: MessageSort) -> &[u32] {
-        &self.by[sort.index()]
     }
 }
 
@@ -345,7 +352,7 @@ impl MessageSort {
 #[derive(Debug, Clone, Default)]
 pub struct MessageView {
     /// Record indices, in display order; only the visible ones are ever rendered.
-    pub rows: Arc<Vec<u32>>,
+    pub rows: Order,
     /// The order.
     pub sort: MessageSort,
     /// Position.
@@ -560,7 +567,7 @@ impl AppState {
     /// The record under the message-list cursor.
     pub fn selected_record(&self) -> Option<(u32, &MessageRecord)> {
         let data = self.data.as_ref()?;
-        let i = *self.messages.rows.get(self.messages.pos.selected)?;
+        let i = self.messages.rows.get(self.messages.pos.selected)?;
         Some((i, data.snapshot.records.get(i as usize)?))
     }
 }

@@ -73,8 +73,13 @@ fn the_tui_ranks_the_queue_as_top_does_with_logs() {
             .any(|c| c == *row);
         assert!(same, "top's row is not the TUI's cluster: {row:#?}");
         let q = Query::parse(row["query"].as_str().expect("query")).expect("parses");
-        let picked =
-            qtriage::query::select_with(&q, &qctx, &snap.records, None, Some(snap.basis.tables()));
+        let picked = qtriage::query::select_with(
+            &q,
+            &qctx,
+            &snap.records,
+            None,
+            Some(snap.basis().tables()),
+        );
         assert_eq!(
             Some(picked.len() as u64),
             row["messages"].as_u64(),

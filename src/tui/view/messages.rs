@@ -11,14 +11,14 @@ use super::{age, human_bytes, thousands, Theme};
 use crate::queue::{Interner, MessageRecord, OriginKind, Sym};
 use crate::sanitize::sanitize_bytes;
 use crate::tui::lists::keep_visible;
-use crate::tui::state::{AppState, Focus, ListPos, Marks, MessageSort};
+use crate::tui::state::{AppState, Focus, ListPos, Marks, MessageSort, Order};
 
 /// Inner width from which the list shows size and the first recipient.
 const WIDE_LIST: u16 = 110;
 
 /// What the message list shows.
 pub struct MessagesPane<'a> {
-    rows: &'a [u32],
+    rows: &'a Order,
     records: &'a [MessageRecord],
     strings: Option<&'a Interner>,
     marks: &'a Marks,
@@ -141,8 +141,7 @@ impl Widget for MessagesPane<'_> {
         let block = Block::bordered()
             .border_style(t.border(self.focused))
             .title(Line::styled(title, t.accent()));
-        let end = self.rows.len().min(pos.offset + height);
-        let visible = self.rows.get(pos.offset..end).unwrap_or_default();
+        let visible: Vec<u32> = self.rows.window(pos.offset..pos.offset + height).collect();
         let (widths, header) = if wide {
             (
                 // size fits `999.9 KiB`.

@@ -374,7 +374,7 @@ fn a_million_rows_render_only_what_is_visible() {
     // A list of a million rows that all point at real records, the last one selected: the frame
     // shows the end of the list and its length. How long a frame takes is measured by
     // `examples/tui-latency` and the bench, not here (a timed test fails on a loaded machine).
-    s.messages.rows = std::sync::Arc::new((0..1_000_000u32).map(|i| i % 5).collect());
+    s.messages.rows = crate::tui::state::Order::of((0..1_000_000u32).map(|i| i % 5).collect());
     s.ui.focus = Focus::Messages;
     cmd(&mut s, Command::End);
     assert_eq!(s.messages.pos.selected, 999_999);

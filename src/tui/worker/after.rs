@@ -111,7 +111,7 @@ pub fn check_accounts(snap: &Snapshot, env: &AfterFlood) -> AccountsListing {
     let logs = &snap.logs;
     // The snapshot's own analysis: the ranking the clusters pane shows.
     let ranking = snap
-        .basis
+        .basis()
         .top(&snap.records, &snap.strings, logs, TOP_LIMIT, OF_QUEUE);
     let opts = CheckOptions {
         culprits_top: culprit_auth_users(&ranking, &snap.strings),

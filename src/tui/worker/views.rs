@@ -8,15 +8,16 @@ use rustc_hash::FxHashMap;
 use crate::analysis::key::ClusterKey;
 use crate::query::{select_with, Query, QueryContext};
 use crate::queue::Queue;
-use crate::tui::state::{Clustering, Orders, Selection, Snapshot};
+use crate::tui::state::{Clustering, Order, Orders, Selection, Snapshot};
 
 /// Group a snapshot's records by `key`, with each record's cluster index: the snapshot's own
 /// analysis ([`Snapshot::basis`], its logs too), so the TUI ranks exactly as `qtriage top`.
+/// The members move into `cluster_of` (see [`Clustering::clusters`]).
 pub fn clustering(s: &Snapshot, key: ClusterKey) -> Clustering {
-    let clusters = s.basis.clusters(&s.records, &s.strings, &s.logs, key);
+    let mut clusters = s.basis().clusters(&s.records, &s.strings, &s.logs, key);
     let mut cluster_of = vec![0u32; s.records.len()];
-    for (ci, c) in clusters.iter().enumerate() {
-        for &m in &c.members {
+    for (ci, c) in clusters.iter_mut().enumerate() {
+        for m in std::mem::take(&mut c.members) {
             if let Some(slot) = cluster_of.get_mut(m as usize) {
                 *slot = ci as u32;
             }
@@ -32,13 +33,14 @@ pub fn clustering(s: &Snapshot, key: ClusterKey) -> Clustering {
 
 /// The records of a snapshot that `query` matches, as a bit set.
 pub fn selection(queue: &Queue, s: &Snapshot, query: &Query) -> Selection {
+    let basis = s.basis();
     let ctx = QueryContext {
         queue,
         strings: &s.strings,
-        now: s.basis.ctx.now,
+        now: basis.ctx.now,
     };
     let counter = AtomicU64::new(0);
-    let tables = Some(s.basis.tables());
+    let tables = Some(basis.tables());
     let picked = select_with(query, &ctx, &s.records, Some(&counter), tables);
     let mut bits = vec![0u64; s.records.len().div_ceil(64)];
     for &i in &picked {
@@ -54,7 +56,8 @@ pub fn selection(queue: &Queue, s: &Snapshot, query: &Query) -> Selection {
     }
 }
 
-/// Every record index in each message order (queue, age, size, sender).
+/// Every record index in each message order (queue, age, size, sender); the queue order, and
+/// any other that comes out the same, kept as its length ([`Order::of`]).
 pub fn orders(s: &Snapshot) -> Orders {
     let rec = |i: u32| &s.records[i as usize];
     let all = || (0..s.records.len() as u32).collect::<Vec<u32>>();
@@ -79,6 +82,52 @@ pub fn orders(s: &Snapshot) -> Orders {
     let mut sender = all();
     sender.sort_by_cached_key(|&i| (rec(i).sender.and_then(|x| rank.get(&x).copied()), rec(i).id));
     Orders {
-        by: [all(), age, size, sender],
+        by: [
+            Order::Records(s.records.len() as u32),
+            Order::of(age),
+            Order::of(size),
+            Order::of(sender),
+        ],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::tui::state::MessageSort;
+    use crate::tui::testdata::analysis;
+
+    #[test]
+    fn orders_keep_the_records_own_order_as_its_length() {
+        let a = analysis(30, 7, false);
+        let s = &a.snapshot;
+        let o = orders(s);
+        assert!(matches!(o.get(MessageSort::Queue), Order::Records(37)));
+        let size: Vec<u32> = o.get(MessageSort::Size).iter().collect();
+        let mut want: Vec<u32> = (0..37).collect();
+        want.sort_by_key(|&i| {
+            (
+                std::cmp::Reverse(s.records[i as usize].size),
+                s.records[i as usize].id,
+            )
+        });
+        assert_eq!(size, want);
+        // The header pass knows no sender: its sender order is the records' own.
+        let records = s.records.iter().cloned().map(|mut r| {
+            r.sender = None;
+            r
+        });
+        let heads = Snapshot::new(
+            2,
+            Arc::clone(&s.strings),
+            records.collect(),
+            Default::default(),
+        );
+        assert!(matches!(
+            orders(&heads).get(MessageSort::Sender),
+            Order::Records(37)
+        ));
     }
 }
