@@ -9,6 +9,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use super::context::AnalysisContext;
 use super::types::Cluster;
 use rayon::prelude::*;
+use smallvec::SmallVec;
 
 use super::key::KeyValue;
 use super::patterns::{is_local_domain, network, subject_template};
@@ -120,7 +121,7 @@ fn derive_each(
     let derived: Vec<Option<Sym>> = distinct
         .par_iter()
         .with_min_len(DERIVE_BATCH)
-        .map(|&s| derive(&strings.resolve(s)).map(|v| strings.intern(&v)))
+        .map(|&s| strings.with(s, derive).map(|v| strings.intern(&v)))
         .collect();
     let of: HashMap<Sym, Option<Sym>> = distinct.into_iter().zip(derived).collect();
     records
@@ -150,7 +151,7 @@ impl Domains<'_> {
         *self
             .of
             .entry(addr)
-            .or_insert_with(|| intern_domain(strings, &strings.resolve(addr)))
+            .or_insert_with(|| intern_domain(strings, addr))
     }
 
     fn is_local(&mut self, d: Sym) -> bool {
@@ -158,7 +159,7 @@ impl Domains<'_> {
         *self
             .local
             .entry(d)
-            .or_insert_with(|| is_local_domain(&strings.resolve(d), locals))
+            .or_insert_with(|| strings.with(d, |d| is_local_domain(d, locals)))
     }
 
     /// Authenticated, and the envelope sender or From domain is not the login's own (the
@@ -205,16 +206,16 @@ impl Domains<'_> {
     }
 }
 
-/// [`domain`] of `addr`, interned: borrowed when already lower case (most are), so a million
-/// forged senders cost no allocation each.
-fn intern_domain(strings: &Interner, addr: &[u8]) -> Option<Sym> {
-    let at = addr.iter().rposition(|&b| b == b'@')?;
-    let d = &addr[at + 1..];
-    match d {
-        [] => None,
-        d if d.iter().any(u8::is_ascii_uppercase) => Some(strings.intern(&d.to_ascii_lowercase())),
-        d => Some(strings.intern(d)),
-    }
+/// [`domain`] of the address `addr`, lowercased and interned: copied out of the interner on
+/// the stack (it cannot be interned under the shard's lock), so a million forged senders cost
+/// no allocation each.
+fn intern_domain(strings: &Interner, addr: Sym) -> Option<Sym> {
+    let d: SmallVec<[u8; 64]> = strings.with(addr, |a| {
+        let at = a.iter().rposition(|&b| b == b'@')?;
+        let d = &a[at + 1..];
+        (!d.is_empty()).then(|| d.iter().map(u8::to_ascii_lowercase).collect())
+    })?;
+    Some(strings.intern(&d))
 }
 
 /// Everything `assess` reads besides the cluster.
@@ -263,7 +264,7 @@ fn remote_count(r: &MessageRecord, strings: &Interner, ctx: &AnalysisContext) ->
         .filter(|rd| rd.channel == Channel::Todo)
         .filter(|rd| {
             rd.domain
-                .is_none_or(|d| !is_local_domain(&strings.resolve(d), &ctx.local_domains))
+                .is_none_or(|d| !strings.with(d, |d| is_local_domain(d, &ctx.local_domains)))
         })
         .map(|rd| rd.todo_count)
         .fold(0, u32::saturating_add);
