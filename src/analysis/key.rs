@@ -156,8 +156,11 @@ impl<'a> KeyExtractor<'a> {
         };
         let strings = self.strings;
         let out = *self.derived.entry(src).or_insert_with(|| {
-            let a = super::account::account(&strings.resolve(src), ctx.default_domain.as_deref());
-            Some(strings.intern(&a))
+            // Borrowed under the shard's lock, not copied out: once per distinct login.
+            let a = strings.with(src, |b| {
+                super::account::account(b, ctx.default_domain.as_deref())
+            });
+            Some(strings.intern(a.as_ref()))
         });
         out.map(KeyValue::Text)
     }
@@ -174,11 +177,12 @@ impl<'a> KeyExtractor<'a> {
         let src = src?;
         let (strings, table) = (self.strings, self.patterns);
         let out = *self.derived.entry(src).or_insert_with(|| {
-            let addr = strings.resolve(src);
-            let p = match table {
-                Some(t) => t.pattern(&addr),
-                None => SenderPatterns::default().pattern(&addr),
-            };
+            // Borrowed under the shard's lock, not copied out: once per distinct sender, a
+            // flood's million.
+            let p = strings.with(src, |addr| match table {
+                Some(t) => t.pattern(addr),
+                None => SenderPatterns::default().pattern(addr),
+            });
             Some(strings.intern(&p))
         });
         out.map(KeyValue::Text)
@@ -200,7 +204,7 @@ impl<'a> KeyExtractor<'a> {
         let out = *self
             .derived
             .entry(src)
-            .or_insert_with(|| f(&strings.resolve(src)).map(|v| strings.intern(&v)));
+            .or_insert_with(|| strings.with(src, f).map(|v| strings.intern(&v)));
         out.map(KeyValue::Text)
     }
 

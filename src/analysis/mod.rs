@@ -172,7 +172,7 @@ pub fn sender_patterns(
         .iter()
         .filter_map(|r| r.sender.map(crate::queue::Sym::as_u32))
         .collect();
-    senders.sort_unstable();
+    rayon::slice::ParallelSliceMut::par_sort_unstable(&mut senders[..]);
     let counts: Vec<(crate::queue::Sym, usize)> = senders
         .chunk_by(|a, b| a == b)
         .filter_map(|run| Some((crate::queue::Sym::from_u32(run[0])?, run.len())))

@@ -9,6 +9,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use super::context::AnalysisContext;
 use super::types::Cluster;
 use rayon::prelude::*;
+use smallvec::SmallVec;
 
 use super::key::KeyValue;
 use super::patterns::{is_local_domain, network, subject_template};
@@ -120,7 +121,7 @@ fn derive_each(
     let derived: Vec<Option<Sym>> = distinct
         .par_iter()
         .with_min_len(DERIVE_BATCH)
-        .map(|&s| derive(&strings.resolve(s)).map(|v| strings.intern(&v)))
+        .map(|&s| strings.with(s, derive).map(|v| strings.intern(&v)))
         .collect();
     let of: HashMap<Sym, Option<Sym>> = distinct.into_iter().zip(derived).collect();
     records
@@ -150,7 +151,7 @@ impl Domains<'_> {
         *self
             .of
             .entry(addr)
-            .or_insert_with(|| intern_domain(strings, &strings.resolve(addr)))
+            .or_insert_with(|| intern_domain(strings, addr))
     }
 
     fn is_local(&mut self, d: Sym) -> bool {
@@ -158,7 +159,7 @@ impl Domains<'_> {
         *self
             .local
             .entry(d)
-            .or_insert_with(|| is_local_domain(&strings.resolve(d), locals))
+            .or_insert_with(|| strings.with(d, |d| is_local_domain(d, locals)))
     }
 
     /// Authenticated, and the envelope sender or From domain is not the login's own (the
@@ -205,16 +206,16 @@ impl Domains<'_> {
     }
 }
 
-/// [`domain`] of `addr`, interned: borrowed when already lower case (most are), so a million
-/// forged senders cost no allocation each.
-fn intern_domain(strings: &Interner, addr: &[u8]) -> Option<Sym> {
-    let at = addr.iter().rposition(|&b| b == b'@')?;
-    let d = &addr[at + 1..];
-    match d {
-        [] => None,
-        d if d.iter().any(u8::is_ascii_uppercase) => Some(strings.intern(&d.to_ascii_lowercase())),
-        d => Some(strings.intern(d)),
-    }
+/// [`domain`] of the address `addr`, lowercased and interned: copied out of the interner on
+/// the stack (it cannot be interned under the shard's lock), so a million forged senders cost
+/// no allocation each.
+fn intern_domain(strings: &Interner, addr: Sym) -> Option<Sym> {
+    let d: SmallVec<[u8; 64]> = strings.with(addr, |a| {
+        let at = a.iter().rposition(|&b| b == b'@')?;
+        let d = &a[at + 1..];
+        (!d.is_empty()).then(|| d.iter().map(u8::to_ascii_lowercase).collect())
+    })?;
+    Some(strings.intern(&d))
 }
 
 /// Everything `assess` reads besides the cluster.
@@ -263,7 +264,7 @@ fn remote_count(r: &MessageRecord, strings: &Interner, ctx: &AnalysisContext) ->
         .filter(|rd| rd.channel == Channel::Todo)
         .filter(|rd| {
             rd.domain
-                .is_none_or(|d| !is_local_domain(&strings.resolve(d), &ctx.local_domains))
+                .is_none_or(|d| !strings.with(d, |d| is_local_domain(d, &ctx.local_domains)))
         })
         .map(|rd| rd.todo_count)
         .fold(0, u32::saturating_add);
@@ -300,56 +301,29 @@ pub(crate) struct Signals {
     pub(crate) null_remote: usize,
     pub(crate) relay: usize,
     pub(crate) template: Option<(KeyValue, usize)>,
-    pub(crate) senders: HashSet<Sym>,
+    /// Distinct envelope senders.
+    pub(crate) senders: usize,
 }
 
+/// Members measured in one piece: a larger cluster (a flood's are half the queue, once per
+/// key) is measured in chunks of this many in parallel, or it alone kept one core busy while
+/// the other had nothing left to score.
+const CHUNK: usize = 16 * 1024;
+
 pub(crate) fn measure(c: &Cluster, corpus: &Corpus<'_>) -> Signals {
-    let mut s = Signals {
-        remote_min: u32::MAX,
-        ..Signals::default()
+    let tally = if c.members.len() > CHUNK {
+        c.members
+            .par_chunks(CHUNK)
+            .map(|m| Tally::of(m, corpus))
+            .reduce(Tally::new, Tally::merge)
+    } else {
+        Tally::of(&c.members, corpus)
     };
-    let mut templates: HashMap<KeyValue, usize> = HashMap::default();
-    for &i in &c.members {
-        let i = i as usize;
-        let (Some(r), Some(&remote)) = (corpus.records.get(i), corpus.facts.remote.get(i)) else {
-            continue;
-        };
-        let o = &r.origin;
-        s.remote_min = s.remote_min.min(remote);
-        s.remote_max = s.remote_max.max(remote);
-        let has_remote = remote > 0;
-        s.remote_msgs += usize::from(has_remote);
-        if let Some(ip) = o.ip {
-            *s.ips.entry(ip).or_default() += 1;
-        }
-        if let Some(Some(n)) = corpus.facts.net.get(i) {
-            s.nets.insert(KeyValue::Text(*n));
-        }
-        if o.kind == OriginKind::SmtpAuth {
-            s.auth_msgs += 1;
-            s.auth_users.extend(o.auth_user);
-        }
-        if let Some(Some(f)) = corpus.facts.foreign.get(i) {
-            s.foreign_known += 1;
-            s.foreign += usize::from(*f);
-        }
-        let web = o.kind == OriginKind::Local
-            && (o.script.is_some() || o.uid().is_some_and(|u| is_web_uid(u, corpus.ctx)));
-        s.web_remote += usize::from(web && has_remote);
-        let forged_from = corpus.facts.from_foreign.get(i).copied().unwrap_or(false);
-        s.web_forged_from += usize::from(web && has_remote && forged_from);
-        s.script_msgs += usize::from(o.script.is_some());
-        // qmail's own uids (qmaild, qmails...) are never a local sender.
-        let daemon = o.uid().is_some_and(|u| corpus.ctx.is_qmail_daemon(u));
-        s.local_remote += usize::from(o.kind == OriginKind::Local && has_remote && !daemon);
-        let null = corpus.facts.null_sender.get(i).copied().unwrap_or(false);
-        s.null_remote += usize::from((null || o.kind == OriginKind::Bounce) && has_remote);
-        s.relay += usize::from(o.kind == OriginKind::Smtp && has_remote && !null);
-        if let Some(Some(t)) = corpus.facts.template.get(i) {
-            *templates.entry(KeyValue::Text(*t)).or_default() += 1;
-        }
-        s.senders.extend(r.sender);
-    }
+    let Tally {
+        mut s,
+        templates,
+        mut senders,
+    } = tally;
     if s.remote_min == u32::MAX {
         s.remote_min = 0;
     }
@@ -357,5 +331,145 @@ pub(crate) fn measure(c: &Cluster, corpus: &Corpus<'_>) -> Signals {
     s.template = templates
         .into_iter()
         .max_by_key(|&(t, n)| (n, std::cmp::Reverse(t)));
+    senders.compact();
+    s.senders = senders.syms.len();
     s
+}
+
+/// The signals of some members, before the shares and the dominant template are known.
+struct Tally {
+    s: Signals,
+    templates: HashMap<KeyValue, usize>,
+    senders: Distinct,
+}
+
+impl Tally {
+    fn new() -> Tally {
+        Tally {
+            s: Signals {
+                remote_min: u32::MAX,
+                ..Signals::default()
+            },
+            templates: HashMap::default(),
+            senders: Distinct::default(),
+        }
+    }
+
+    /// One pass over `members`.
+    fn of(members: &[u32], corpus: &Corpus<'_>) -> Tally {
+        let mut t = Tally::new();
+        let s = &mut t.s;
+        for &i in members {
+            let i = i as usize;
+            let (Some(r), Some(&remote)) = (corpus.records.get(i), corpus.facts.remote.get(i))
+            else {
+                continue;
+            };
+            let o = &r.origin;
+            s.remote_min = s.remote_min.min(remote);
+            s.remote_max = s.remote_max.max(remote);
+            let has_remote = remote > 0;
+            s.remote_msgs += usize::from(has_remote);
+            if let Some(ip) = o.ip {
+                *s.ips.entry(ip).or_default() += 1;
+            }
+            if let Some(Some(n)) = corpus.facts.net.get(i) {
+                s.nets.insert(KeyValue::Text(*n));
+            }
+            if o.kind == OriginKind::SmtpAuth {
+                s.auth_msgs += 1;
+                s.auth_users.extend(o.auth_user);
+            }
+            if let Some(Some(f)) = corpus.facts.foreign.get(i) {
+                s.foreign_known += 1;
+                s.foreign += usize::from(*f);
+            }
+            let web = o.kind == OriginKind::Local
+                && (o.script.is_some() || o.uid().is_some_and(|u| is_web_uid(u, corpus.ctx)));
+            s.web_remote += usize::from(web && has_remote);
+            let forged_from = corpus.facts.from_foreign.get(i).copied().unwrap_or(false);
+            s.web_forged_from += usize::from(web && has_remote && forged_from);
+            s.script_msgs += usize::from(o.script.is_some());
+            // qmail's own uids (qmaild, qmails...) are never a local sender.
+            let daemon = o.uid().is_some_and(|u| corpus.ctx.is_qmail_daemon(u));
+            s.local_remote += usize::from(o.kind == OriginKind::Local && has_remote && !daemon);
+            let null = corpus.facts.null_sender.get(i).copied().unwrap_or(false);
+            s.null_remote += usize::from((null || o.kind == OriginKind::Bounce) && has_remote);
+            s.relay += usize::from(o.kind == OriginKind::Smtp && has_remote && !null);
+            if let Some(Some(template)) = corpus.facts.template.get(i) {
+                *t.templates.entry(KeyValue::Text(*template)).or_default() += 1;
+            }
+            if let Some(sender) = r.sender {
+                t.senders.add(sender);
+            }
+        }
+        t
+    }
+
+    /// Both tallies' members together.
+    fn merge(mut self, other: Tally) -> Tally {
+        let (s, o) = (&mut self.s, other.s);
+        s.remote_min = s.remote_min.min(o.remote_min);
+        s.remote_max = s.remote_max.max(o.remote_max);
+        s.remote_msgs += o.remote_msgs;
+        s.auth_msgs += o.auth_msgs;
+        s.auth_users.extend(o.auth_users);
+        add_counts(&mut s.ips, o.ips);
+        s.nets.extend(o.nets);
+        s.foreign += o.foreign;
+        s.foreign_known += o.foreign_known;
+        s.web_remote += o.web_remote;
+        s.script_msgs += o.script_msgs;
+        s.web_forged_from += o.web_forged_from;
+        s.local_remote += o.local_remote;
+        s.null_remote += o.null_remote;
+        s.relay += o.relay;
+        add_counts(&mut self.templates, other.templates);
+        self.senders.syms.extend(other.senders.syms);
+        self.senders.compact_if_grown();
+        self
+    }
+}
+
+/// `from`'s counts added to `into`'s.
+fn add_counts<K: std::hash::Hash + Eq>(into: &mut HashMap<K, usize>, from: HashMap<K, usize>) {
+    for (k, n) in from {
+        *into.entry(k).or_default() += n;
+    }
+}
+
+/// Distinct symbols counted by sorting, not hashing: a flood's forged senders are a new one
+/// each message, and a hash set of half a million grew and missed the cache on every insert.
+/// Sorted and deduplicated whenever it has doubled, so it holds at most about twice the
+/// distinct symbols (4 bytes each).
+#[derive(Default)]
+struct Distinct {
+    syms: Vec<u32>,
+    /// Its length when last compacted.
+    compacted: usize,
+}
+
+/// Below this many a [`Distinct`] is not compacted before the end.
+const DISTINCT_SLACK: usize = 4096;
+
+impl Distinct {
+    fn add(&mut self, sym: Sym) {
+        // The members of a cluster often share their sender: runs cost one entry.
+        if self.syms.last() != Some(&sym.as_u32()) {
+            self.syms.push(sym.as_u32());
+            self.compact_if_grown();
+        }
+    }
+
+    fn compact_if_grown(&mut self) {
+        if self.syms.len() >= DISTINCT_SLACK.max(2 * self.compacted) {
+            self.compact();
+        }
+    }
+
+    fn compact(&mut self) {
+        self.syms.sort_unstable();
+        self.syms.dedup();
+        self.compacted = self.syms.len();
+    }
 }

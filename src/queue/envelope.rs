@@ -30,7 +30,9 @@ impl EnvelopeIssue {
         *self == EnvelopeIssue::default()
     }
     fn note_address(&mut self, value: &[u8]) {
-        if std::str::from_utf8(value).is_err() {
+        // ASCII first: a relay flood's 25 million addresses are, and `is_ascii` is a few word
+        // compares inline where `from_utf8` was a call each (1.2% of `top`'s CPU by perf).
+        if !self.non_utf8 && !value.is_ascii() && std::str::from_utf8(value).is_err() {
             self.non_utf8 = true;
         }
     }

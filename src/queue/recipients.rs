@@ -207,11 +207,19 @@ fn decode_domains(bytes: &[u8]) -> Vec<RecipientDomain> {
         .collect()
 }
 
+/// Bytes of a message's distinct recipient domains a [`SummaryBuilder`] remembers.
+const SEEN_BYTES: usize = 256;
+
 /// Builds a [`RecipientSummary`] one recipient at a time (the scan's reader and tests).
 #[derive(Debug, Default)]
 pub struct SummaryBuilder {
     summary: RecipientSummary,
     domains: smallvec::SmallVec<[RecipientDomain; 8]>,
+    /// The message's distinct domains as written, back to back, and where each ends with its
+    /// symbol: a relay flood's 1-50 recipients a message share a few domains, and each
+    /// interning of a repeat took a shard's lock that both scan threads contend for.
+    seen: smallvec::SmallVec<[u8; SEEN_BYTES]>,
+    seen_syms: smallvec::SmallVec<[(u32, Sym); 16]>,
 }
 
 impl SummaryBuilder {
@@ -226,7 +234,7 @@ impl SummaryBuilder {
         if s.first.is_none() {
             s.first = Some(strings.intern(address));
         }
-        let domain = domain_of(address).map(|d| intern_lowercase(strings, d));
+        let domain = domain_of(address).map(|d| self.domain_sym(strings, d));
         let todo = u32::from(channel == Channel::Todo);
         match self
             .domains
@@ -240,6 +248,29 @@ impl SummaryBuilder {
                 todo_count: todo,
             }),
         }
+    }
+
+    /// `d` lowercased and interned, once per distinct spelling in the message.
+    fn domain_sym(&mut self, strings: &Interner, d: &[u8]) -> Sym {
+        let mut start = 0usize;
+        for &(end, sym) in &self.seen_syms {
+            let end = end as usize;
+            if self.seen.get(start..end) == Some(d) {
+                return sym;
+            }
+            start = end;
+        }
+        let sym = intern_lowercase(strings, d);
+        // A few distinct domains cover most messages; past the room kept inline (no allocation
+        // a message), intern each as before.
+        if self.seen_syms.len() < self.seen_syms.inline_size()
+            && self.seen.len() + d.len() <= SEEN_BYTES
+        {
+            self.seen.extend_from_slice(d);
+            let end = u32::try_from(self.seen.len()).unwrap_or(u32::MAX);
+            self.seen_syms.push((end, sym));
+        }
+        sym
     }
 
     /// The summary, its domain set interned (the same set is one string for every message).

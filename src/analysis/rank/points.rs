@@ -44,7 +44,7 @@ pub(super) fn forged_pattern_points(
             let words = || {
                 format!(
                     "{} forged sender names in one pattern",
-                    thousands(s.senders.len())
+                    thousands(s.senders)
                 )
             };
             sc.add(15.0, words, Some(FORGED));
@@ -88,7 +88,7 @@ pub(super) fn login_points(sc: &mut Scoring, c: &Cluster, s: &Signals) {
         sc.add(25.0 * f, words, Some(GUESSED));
         // A person sends as one or two addresses; a spammer behind a login as a new one each
         // time.
-        let senders = s.senders.len();
+        let senders = s.senders;
         if c.key == ClusterKey::AuthUser && senders >= MANY_SENDERS {
             let words = || format!("sending as {} different addresses", thousands(senders));
             sc.add(15.0, words, Some(GUESSED));

@@ -153,3 +153,31 @@ fn a_gone_envelope_reads_as_no_recipients_and_a_linked_one_is_not_followed() {
     fq.remove_part(Subdir::Remote, id).expect("remove");
     assert!(recipients_of(&queue, r).is_empty());
 }
+
+#[test]
+fn many_domains_and_spellings_in_one_message_give_the_set_of_their_lowercased_domains() {
+    let strings = Interner::new();
+    // More distinct domains than a builder remembers, each twice and in two spellings.
+    let addrs: Vec<String> = (0..40)
+        .flat_map(|n| {
+            [
+                format!("a{n}@Domain{n}.example"),
+                format!("b{n}@domain{n}.example"),
+                format!("c{n}@Domain{n}.example"),
+            ]
+        })
+        .collect();
+    let summary = RecipientSummary::of(
+        &strings,
+        addrs.iter().map(|a| (a.as_bytes(), Channel::Remote)),
+    );
+    let mut got: Vec<String> = summary
+        .domains(&strings)
+        .iter()
+        .map(|d| strings.text(d.domain.expect("a domain")))
+        .collect();
+    got.sort();
+    let mut want: Vec<String> = (0..40).map(|n| format!("domain{n}.example")).collect();
+    want.sort();
+    assert_eq!(got, want);
+}
