@@ -28,11 +28,13 @@ const SHARDS: usize = 1 << SHARD_BITS;
 pub struct Sym(NonZeroU32);
 
 impl Sym {
+    /// The symbol of the string at `offset` of shard `shard`; `offset` is below
+    /// [`MAX_OFFSET`] ([`Interner::intern`] checks before it stores a string).
     fn new(shard: usize, offset: usize) -> Sym {
         let offset = u32::try_from(offset)
             .ok()
-            .filter(|&o| o < 1 << (32 - SHARD_BITS))
-            .expect("interner holds under 256 MiB per shard");
+            .filter(|&o| (o as usize) < MAX_OFFSET)
+            .expect("the interner checks a string's offset before it stores it");
         let raw = (offset << SHARD_BITS | shard as u32).wrapping_add(1);
         Sym(NonZeroU32::new(raw).expect("raw is at most 2^32 - 1 before the add"))
     }
@@ -49,6 +51,15 @@ impl Sym {
         self.0.get()
     }
 }
+
+/// Where a shard's strings may start: a [`Sym`] holds the offset in the bits the shard number
+/// leaves (256 MiB a shard, 4 GiB in all).
+const MAX_OFFSET: usize = 1 << (32 - SHARD_BITS);
+
+/// What a string interned into a full shard reads as. Only a queue of more than 4 GiB of
+/// distinct header values and addresses (hostile, or far beyond a flood) fills a shard; its
+/// further new strings then share this one visible value instead of ending the scan.
+pub const OVERFLOW_TEXT: &str = "(too many distinct strings to keep)";
 
 #[derive(Default)]
 struct Shard {
@@ -122,6 +133,8 @@ impl Strings<'_> {
 pub struct Interner {
     hasher: DefaultHashBuilder,
     shards: Box<[RwLock<Shard>]>,
+    /// Where a shard's strings may start ([`MAX_OFFSET`], smaller in tests).
+    limit: usize,
 }
 
 impl Default for Interner {
@@ -139,10 +152,29 @@ impl std::fmt::Debug for Interner {
 impl Interner {
     /// An empty interner.
     pub fn new() -> Interner {
+        Interner::with_limit(MAX_OFFSET)
+    }
+
+    /// An empty interner whose shards take no string starting at or past `limit` bytes.
+    fn with_limit(limit: usize) -> Interner {
+        let mut shards: Box<[RwLock<Shard>]> = (0..SHARDS).map(|_| RwLock::default()).collect();
+        // The overflow value sits at the start of shard 0 ([`Interner::overflow`]), outside its
+        // table and count: always there, and never mistaken for an interned string.
+        if let Some(first) = shards.first_mut() {
+            let first = first.get_mut().unwrap_or_else(|e| e.into_inner());
+            push_len(&mut first.bytes, OVERFLOW_TEXT.len());
+            first.bytes.extend_from_slice(OVERFLOW_TEXT.as_bytes());
+        }
         Interner {
             hasher: DefaultHashBuilder::default(),
-            shards: (0..SHARDS).map(|_| RwLock::default()).collect(),
+            shards,
+            limit: limit.min(MAX_OFFSET),
         }
+    }
+
+    /// The symbol a string interned into a full shard gets: [`OVERFLOW_TEXT`].
+    pub fn overflow(&self) -> Sym {
+        Sym::new(0, 0)
     }
 
     /// Intern `bytes`, returning the same [`Sym`] for equal bytes.
@@ -162,12 +194,15 @@ impl Interner {
             return Sym::new(shard_no, i as usize);
         }
         let offset = shard.bytes.len();
+        if offset >= self.limit {
+            return self.overflow();
+        }
         let sym = Sym::new(shard_no, offset);
         push_len(&mut shard.bytes, bytes.len());
         shard.bytes.extend_from_slice(bytes);
         shard.count += 1;
         let Shard { table, bytes, .. } = shard;
-        // `Sym::new` checked that the offset fits 28 bits.
+        // Checked above: the offset fits the 28 bits of a symbol.
         table.insert_unique(hash, offset as u32, |&o| {
             self.hasher
                 .hash_one(string_at(bytes, o as usize).unwrap_or_default())
@@ -312,6 +347,28 @@ mod tests {
             assert_eq!(i.intern(w), *sym);
         }
         assert_eq!(i.len(), words.len());
+    }
+
+    #[test]
+    fn a_full_shard_gives_the_overflow_value_not_a_panic() {
+        let i = Interner::with_limit(64);
+        let words: Vec<String> = (0..200).map(|n| format!("sender{n}@example.net")).collect();
+        let syms: Vec<Sym> = words.iter().map(|w| i.intern(w.as_bytes())).collect();
+        let overflowed = syms.iter().filter(|&&s| s == i.overflow()).count();
+        // 16 shards of at most 64 bytes hold a few dozen of the 200 addresses.
+        assert!(overflowed > 100, "{overflowed} of 200 overflowed");
+        assert_eq!(i.len(), 200 - overflowed);
+        assert_eq!(&*i.resolve(i.overflow()), OVERFLOW_TEXT.as_bytes());
+        for (w, s) in words.iter().zip(&syms) {
+            if *s != i.overflow() {
+                assert_eq!(&*i.resolve(*s), w.as_bytes());
+                assert_eq!(i.intern(w.as_bytes()), *s, "kept strings are still found");
+            }
+        }
+        // The overflow value is not an interned string: interning its text stores it anew.
+        let j = Interner::new();
+        assert_ne!(j.intern(OVERFLOW_TEXT.as_bytes()), j.overflow());
+        assert_eq!(j.len(), 1);
     }
 
     #[test]
