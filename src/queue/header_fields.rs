@@ -50,6 +50,9 @@ pub(crate) fn header_fields(s: &HeaderSummary<'_>, syms: &mut Syms<'_>) -> Heade
         h.from = addr.and_then(|a| syms.sym_of(Slot::From, a.as_bytes()));
         h.from_name = name.and_then(|n| syms.sym_of(Slot::FromName, n.as_bytes()));
     }
-    h.mailer = s.mailer.as_deref().and_then(|m| syms.sym_of(Slot::Mailer, m));
+    h.mailer = s
+        .mailer
+        .as_deref()
+        .and_then(|m| syms.sym_of(Slot::Mailer, m));
     h
 }

@@ -51,7 +51,10 @@ pub(crate) fn attribute_with(
         Some(Invoked::ByUid(uid)) => {
             origin.kind = OriginKind::Local;
             origin.set_uid(Some(uid));
-            origin.script = s.php_script.as_deref().and_then(|v| php_script(v, &mut syms));
+            origin.script = s
+                .php_script
+                .as_deref()
+                .and_then(|v| php_script(v, &mut syms));
         }
         Some(Invoked::FromNetwork) => {
             origin.kind = OriginKind::Smtp;

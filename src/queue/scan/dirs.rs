@@ -130,3 +130,22 @@ impl std::ops::Deref for FileName {
         std::str::from_utf8(&self.bytes[..self.len]).unwrap_or_default()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_are_qmails() {
+        assert_eq!(&*FileName::of(MessageId(0)), "0");
+        assert_eq!(&*FileName::of(MessageId(302243)), "302243");
+        assert_eq!(
+            &*FileName::of(MessageId(u64::MAX)),
+            u64::MAX.to_string().as_str()
+        );
+        let mut n = FileName::of(MessageId(u64::MAX));
+        n.push(b".");
+        n.push(Subdir::Remote.name().as_bytes());
+        assert_eq!(&*n, format!("{}.remote", u64::MAX).as_str());
+    }
+}

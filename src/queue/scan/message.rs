@@ -375,12 +375,7 @@ fn take_todo(
 
 /// The origin and header fields: from the header block read, else from the header pass'
 /// record, else from the envelope alone. `buf` gets the header block's buffer back.
-fn take_origin(
-    ctx: &ReadCtx<'_>,
-    b: &mut Builder<'_, '_>,
-    buf: &mut Vec<u8>,
-    last: &mut LastSyms,
-) {
+fn take_origin(ctx: &ReadCtx<'_>, b: &mut Builder<'_, '_>, buf: &mut Vec<u8>, last: &mut LastSyms) {
     let record = &mut b.record;
     if let Some(h) = b.header_block.take() {
         let summary = summarize(&h);

@@ -2,9 +2,9 @@
 
 use std::io;
 
+use super::super::last_syms::LastSyms;
 use super::super::layout::Subdir;
 use super::super::listing::EntryKind;
-use super::super::last_syms::LastSyms;
 use super::super::{Interner, MessageId, MessageRecord, Queue};
 use super::{read_message, BucketDirs, Files, Found, ReadCtx, ScanOptions};
 
