@@ -17,7 +17,7 @@ fn header_ends_at_first_blank_line() {
     assert_eq!(header_end(b"\nbody"), Some(0));
     assert_eq!(header_end(b"Subject: x\r\n\r\nbody"), Some(12));
     assert_eq!(header_end(b"Subject: no end"), None);
-    assert_eq!(header_end(b"A: 1\nB: 2\r\n\r\nC\n\n"), Some(12));
+    assert_eq!(header_end(b"A: 1\nB: 2\r\n\r\nC\n\n"), Some(11));
     assert_eq!(header_end(b"A: 1\n\nB: 2\r\n\r\n"), Some(5));
     assert_eq!(header_end(b"A: 1\n\r"), None);
 }
