@@ -7,6 +7,9 @@
 
 use std::borrow::Cow;
 
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
 use memchr::{memchr, memchr2, memchr_iter};
 
 mod charset;
@@ -28,11 +31,19 @@ pub fn header_end(buf: &[u8]) -> Option<usize> {
     if buf.starts_with(b"\n") || buf.starts_with(b"\r\n") {
         return Some(0);
     }
-    // memchr finds each line end with SIMD: a header block is a few dozen lines.
-    memchr_iter(b'\n', buf).find_map(|nl| {
-        let rest = &buf[nl + 1..];
-        (rest.starts_with(b"\n") || rest.starts_with(b"\r\n")).then_some(nl + 1)
-    })
+    // One SIMD pass for each form of blank line, not one search per line: the header pass
+    // looks for the end of a million header blocks.
+    static LF: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\n\n"));
+    static CRLF: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\n\r\n"));
+    let lf = LF.find(buf);
+    // A CRLF blank line counts only before the first LF one.
+    let before = lf.map_or(buf.len(), |i| i + 2);
+    let crlf = CRLF.find(&buf[..before]);
+    let nl = match (lf, crlf) {
+        (Some(a), Some(b)) => a.min(b),
+        (a, b) => a.or(b)?,
+    };
+    Some(nl + 1)
 }
 
 /// One header field, unfolded.

@@ -9,6 +9,7 @@ pub mod error;
 pub mod header_fields;
 pub mod headers;
 pub mod intern;
+pub(crate) mod last_syms;
 pub mod layout;
 pub mod listing;
 pub mod origin;

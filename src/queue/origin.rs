@@ -3,8 +3,9 @@
 //! Runs once per message during the scan, on the header summary, so no header bytes need to be
 //! kept. The rules are docs/qmail-format.md §4 and docs/cli.md "Origins".
 
-use crate::queue::header_fields::{header_fields, sym_of};
+use crate::queue::header_fields::{header_fields, Syms};
 use crate::queue::headers::{trim, HeaderSummary};
+use crate::queue::last_syms::{LastSyms, Slot};
 use crate::queue::received::{parse_queue_line, parse_smtp_hop, Invoked};
 use crate::queue::{HeaderFields, Interner, Origin, OriginKind};
 
@@ -30,6 +31,17 @@ pub struct Attribution {
 
 /// Attribute one message from its header summary and envelope hints.
 pub fn attribute(s: &HeaderSummary<'_>, env: EnvelopeHints, strings: &Interner) -> Attribution {
+    attribute_with(s, env, &mut LastSyms::default(), strings)
+}
+
+/// [`attribute`] for a scan thread, which remembers the values it interned last (`last`).
+pub(crate) fn attribute_with(
+    s: &HeaderSummary<'_>,
+    env: EnvelopeHints,
+    last: &mut LastSyms,
+    strings: &Interner,
+) -> Attribution {
+    let mut syms = Syms { strings, last };
     let mut origin = Origin::default();
     let queue_line = s.queue_received.as_deref().and_then(parse_queue_line);
     match queue_line.map(|q| q.invoked) {
@@ -39,16 +51,19 @@ pub fn attribute(s: &HeaderSummary<'_>, env: EnvelopeHints, strings: &Interner) 
         Some(Invoked::ByUid(uid)) => {
             origin.kind = OriginKind::Local;
             origin.set_uid(Some(uid));
-            origin.script = s.php_script.as_deref().and_then(|v| php_script(v, strings));
+            origin.script = s
+                .php_script
+                .as_deref()
+                .and_then(|v| php_script(v, &mut syms));
         }
         Some(Invoked::FromNetwork) => {
             origin.kind = OriginKind::Smtp;
             if let Some(hop) = s.hop_received.as_deref().and_then(parse_smtp_hop) {
-                origin.ip = sym_of(strings, hop.ip);
-                origin.host = sym_of(strings, hop.host);
-                origin.helo = hop.helo.and_then(|h| sym_of(strings, h));
-                origin.protocol = hop.protocol.and_then(|p| sym_of(strings, p));
-                origin.auth_user = hop.info.and_then(|i| sym_of(strings, i));
+                origin.ip = syms.sym_of(Slot::Ip, hop.ip);
+                origin.host = syms.sym_of(Slot::Host, hop.host);
+                origin.helo = hop.helo.and_then(|h| syms.sym_of(Slot::Helo, h));
+                origin.protocol = hop.protocol.and_then(|p| syms.sym_of(Slot::Protocol, p));
+                origin.auth_user = hop.info.and_then(|i| syms.sym_of(Slot::AuthUser, i));
                 if hop.is_authenticated() || hop.is_weak_auth() {
                     origin.kind = OriginKind::SmtpAuth;
                 }
@@ -59,7 +74,7 @@ pub fn attribute(s: &HeaderSummary<'_>, env: EnvelopeHints, strings: &Interner) 
     Attribution {
         origin,
         qp: queue_line.and_then(|q| std::num::NonZeroU32::new(q.pid)),
-        headers: header_fields(s, strings),
+        headers: header_fields(s, &mut syms),
     }
 }
 
@@ -85,13 +100,13 @@ pub fn apply_envelope_hints(origin: &mut Origin, env: EnvelopeHints) {
 }
 
 /// `X-PHP-Originating-Script: 48:mailer.php` → `mailer.php` (the uid is PHP's, not qmail's).
-fn php_script(v: &[u8], strings: &Interner) -> Option<crate::queue::Sym> {
+fn php_script(v: &[u8], syms: &mut Syms<'_>) -> Option<crate::queue::Sym> {
     let v = trim(v);
     let script = match v.iter().position(|&b| b == b':') {
         Some(c) if v[..c].iter().all(u8::is_ascii_digit) => &v[c + 1..],
         _ => v,
     };
-    sym_of(strings, script)
+    syms.sym_of(Slot::Script, script)
 }
 
 #[cfg(test)]

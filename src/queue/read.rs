@@ -126,7 +126,8 @@ pub fn read_head_at(
         }
         let stopped = match stop {
             Stop::Cap => false,
-            Stop::HeaderEnd => header_end(buf).is_some(),
+            // At the end, the header's end is not looked for in vain.
+            Stop::HeaderEnd => !at_end && header_end(buf).is_some(),
             Stop::Nul => match buf[old..].iter().position(|&b| b == 0) {
                 Some(nul) => {
                     buf.truncate(old + nul);
@@ -195,6 +196,9 @@ pub fn read_at(
         }
         match stop {
             Stop::Cap => {}
+            // All that is wanted is read: the header's end is not looked for in vain (a scan's
+            // header pass reads most mess files whole in one read).
+            Stop::HeaderEnd if buf.len() >= want => {}
             Stop::HeaderEnd if header_end(buf).is_some() => break,
             Stop::HeaderEnd => {}
             Stop::Nul => {

@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 
 use super::error::Result;
+use super::headers::FIRST_READ;
+use super::last_syms::LastSyms;
 use super::listing::{list, Entry, EntryKind};
 use super::{Interner, Layout, MessageId, MessageRecord, Queue, Subdir};
 
@@ -126,6 +128,14 @@ pub struct Scan {
 /// One split directory number's listings: entries, (junk names, untyped entries), unreadable
 /// directories.
 type SplitListing = (Vec<Found>, (u64, u64), Vec<(PathBuf, String)>);
+
+/// A reading thread's buffers, reused from message to message: the file bytes, and the values
+/// it interned last.
+type ReadBufs = (Vec<u8>, LastSyms);
+
+fn read_bufs() -> ReadBufs {
+    (Vec::with_capacity(FIRST_READ), LastSyms::default())
+}
 
 /// A listed file of one message, with the bucket it actually sits in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

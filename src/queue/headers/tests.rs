@@ -17,6 +17,21 @@ fn header_ends_at_first_blank_line() {
     assert_eq!(header_end(b"\nbody"), Some(0));
     assert_eq!(header_end(b"Subject: x\r\n\r\nbody"), Some(12));
     assert_eq!(header_end(b"Subject: no end"), None);
+    assert_eq!(header_end(b"A: 1\nB: 2\r\n\r\nC\n\n"), Some(11));
+    assert_eq!(header_end(b"A: 1\n\nB: 2\r\n\r\n"), Some(5));
+    assert_eq!(header_end(b"A: 1\n\r"), None);
+}
+
+/// The first line break followed by a blank line, one line at a time: what [`header_end`]
+/// finds in two passes.
+fn header_end_by_lines(buf: &[u8]) -> Option<usize> {
+    if buf.starts_with(b"\n") || buf.starts_with(b"\r\n") {
+        return Some(0);
+    }
+    memchr::memchr_iter(b'\n', buf).find_map(|nl| {
+        let rest = &buf[nl + 1..];
+        (rest.starts_with(b"\n") || rest.starts_with(b"\r\n")).then_some(nl + 1)
+    })
 }
 
 #[test]
@@ -238,4 +253,13 @@ fn field_names_are_printable_ascii_before_the_first_colon() {
     let names: Vec<&[u8]> = it.by_ref().map(|f| f.name).collect();
     assert_eq!(names, [&b"ok"[..], b"x", b"A-B_c.d"]);
     assert_eq!(it.garbage, 4);
+}
+
+proptest::proptest! {
+    #[test]
+    fn header_end_equals_the_line_by_line_search(
+        buf in proptest::collection::vec(proptest::sample::select(&b"\n\rA: "[..]), 0..64)
+    ) {
+        proptest::prop_assert_eq!(header_end(&buf), header_end_by_lines(&buf));
+    }
 }

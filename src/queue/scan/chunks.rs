@@ -10,11 +10,12 @@ use std::io;
 
 use rayon::prelude::*;
 
-use super::super::headers::FIRST_READ;
 use super::super::listing::list_each;
 use super::super::{Interner, MessageRecord, Queue, Subdir};
 use super::stream::CHUNK;
-use super::{found, read_message, BucketDirs, Files, Found, ReadCtx, ScanOptions, ScanReport};
+use super::{
+    found, read_bufs, read_message, BucketDirs, Files, Found, ReadCtx, ScanOptions, ScanReport,
+};
 
 /// Walk every message of the queue as [`super::scan`] reads them with `opts`, handing `each` the
 /// records of up to [`CHUNK`] messages at a time with the interner their strings are in, in
@@ -99,10 +100,9 @@ fn read_chunk(
         chunk
             .par_iter()
             .with_min_len(64)
-            .map_init(
-                || Vec::with_capacity(FIRST_READ),
-                |buf, group| read_message(ctx, group, buf),
-            )
+            .map_init(read_bufs, |bufs, group| {
+                read_message(ctx, group, (&mut bufs.0, &mut bufs.1))
+            })
             .collect()
     };
     let read = match pool {

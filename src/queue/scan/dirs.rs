@@ -72,10 +72,80 @@ impl Files<'_> {
     }
 
     /// The name of `id`'s file in `subdir`.
-    pub(super) fn name(&self, id: MessageId, subdir: Subdir) -> String {
-        match self {
-            Files::Queue { .. } => id.0.to_string(),
-            Files::YankArea(_) => format!("{}.{}", id.0, subdir.name()),
+    pub(super) fn name(&self, id: MessageId, subdir: Subdir) -> FileName {
+        let mut n = FileName::of(id);
+        if let Files::YankArea(_) = self {
+            n.push(b".");
+            n.push(subdir.name().as_bytes());
         }
+        n
+    }
+}
+
+/// A message file's name, built on the stack: a scan names a million files, and a `String`
+/// each was an allocation and a free per file read.
+pub(super) struct FileName {
+    bytes: [u8; FileName::CAP],
+    len: usize,
+}
+
+impl FileName {
+    /// The longest name: 20 digits of a `u64`, a dot and the longest subdirectory name.
+    const CAP: usize = 32;
+
+    /// `id` in decimal, as qmail names its files.
+    fn of(id: MessageId) -> FileName {
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        let mut v = id.0;
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (v % 10) as u8;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        }
+        let mut n = FileName {
+            bytes: [0; FileName::CAP],
+            len: 0,
+        };
+        n.push(&digits[at..]);
+        n
+    }
+
+    fn push(&mut self, b: &[u8]) {
+        // Subdirectory names are at most 6 bytes: 20 + 1 + 6 always fits.
+        let end = (self.len + b.len()).min(FileName::CAP);
+        self.bytes[self.len..end].copy_from_slice(&b[..end - self.len]);
+        self.len = end;
+    }
+}
+
+impl std::ops::Deref for FileName {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        // Only ASCII digits, a dot and subdirectory names are ever pushed.
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_are_qmails() {
+        assert_eq!(&*FileName::of(MessageId(0)), "0");
+        assert_eq!(&*FileName::of(MessageId(302243)), "302243");
+        assert_eq!(
+            &*FileName::of(MessageId(u64::MAX)),
+            u64::MAX.to_string().as_str()
+        );
+        let mut n = FileName::of(MessageId(u64::MAX));
+        n.push(b".");
+        n.push(Subdir::Remote.name().as_bytes());
+        assert_eq!(&*n, format!("{}.remote", u64::MAX).as_str());
     }
 }

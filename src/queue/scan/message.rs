@@ -11,7 +11,8 @@ use super::super::read::{read_at, read_head_at, ReadFailure, Stop};
 use super::super::recipients::{RecipientList, SummaryBuilder, ENVELOPE_CAP};
 use super::super::{Channel, MessageRecord, Parts, Problem, ProblemKind, Subdir};
 use super::{Found, ReadCtx};
-use crate::queue::origin::{apply_envelope_hints, attribute, EnvelopeHints};
+use crate::queue::last_syms::LastSyms;
+use crate::queue::origin::{apply_envelope_hints, attribute_with, EnvelopeHints};
 
 /// The problem to record for a file that could not be read.
 fn problem_of(err: &ReadFailure) -> ProblemKind {
@@ -132,11 +133,12 @@ impl<'c, 'k> Builder<'c, 'k> {
 }
 
 /// Read all files of one message; `None` when every listed file vanished. With `keep`, the
-/// message's whole recipient list is written there too.
+/// message's whole recipient list is written there too. `buf` and `last` are the reading
+/// thread's, reused from message to message.
 pub(super) fn read_message_keeping(
     ctx: &ReadCtx<'_>,
     group: &[Found],
-    buf: &mut Vec<u8>,
+    (buf, last): (&mut Vec<u8>, &mut LastSyms),
     keep: Option<&mut RecipientList>,
 ) -> Option<MessageRecord> {
     let (parts, readable, problems) = sort_files(ctx, group);
@@ -160,7 +162,7 @@ pub(super) fn read_message_keeping(
     if b.vanished > 0 && b.vanished == readable.len() && readable.len() == group.len() {
         return None;
     }
-    take_origin(ctx, &mut b, buf);
+    take_origin(ctx, &mut b, buf, last);
     settle_birth(ctx, &mut b);
     let mut record = b.record;
     record.recipients = b.recipients.finish(ctx.strings);
@@ -173,9 +175,9 @@ pub(super) fn read_message_keeping(
 pub(super) fn read_message(
     ctx: &ReadCtx<'_>,
     group: &[Found],
-    buf: &mut Vec<u8>,
+    bufs: (&mut Vec<u8>, &mut LastSyms),
 ) -> Option<MessageRecord> {
-    read_message_keeping(ctx, group, buf, None)
+    read_message_keeping(ctx, group, bufs, None)
 }
 
 /// The parts a message's listed files make, the ones to read (at most one per subdirectory: no
@@ -373,13 +375,13 @@ fn take_todo(
 
 /// The origin and header fields: from the header block read, else from the header pass'
 /// record, else from the envelope alone. `buf` gets the header block's buffer back.
-fn take_origin(ctx: &ReadCtx<'_>, b: &mut Builder<'_, '_>, buf: &mut Vec<u8>) {
+fn take_origin(ctx: &ReadCtx<'_>, b: &mut Builder<'_, '_>, buf: &mut Vec<u8>, last: &mut LastSyms) {
     let record = &mut b.record;
     if let Some(h) = b.header_block.take() {
         let summary = summarize(&h);
         let unparsed =
             summary.has_nul || (summary.garbage_lines > 0 && summary.queue_received.is_none());
-        let a = attribute(&summary, b.hints, ctx.strings);
+        let a = attribute_with(&summary, b.hints, last, ctx.strings);
         record.origin = a.origin;
         record.headers = a.headers;
         record.qp = a.qp.or(record.qp);

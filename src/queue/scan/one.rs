@@ -2,6 +2,7 @@
 
 use std::io;
 
+use super::super::last_syms::LastSyms;
 use super::super::layout::Subdir;
 use super::super::listing::EntryKind;
 use super::super::{Interner, MessageId, MessageRecord, Queue};
@@ -51,6 +52,6 @@ pub fn read_one(queue: &Queue, strings: &Interner, id: MessageId) -> io::Result<
         types_known: false,
         bucket,
     };
-    read_message(&ctx, &group, &mut Vec::new())
+    read_message(&ctx, &group, (&mut Vec::new(), &mut LastSyms::default()))
         .ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))
 }

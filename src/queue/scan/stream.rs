@@ -20,6 +20,7 @@ use std::sync::mpsc::{sync_channel, SyncSender};
 use rayon::prelude::*;
 
 use super::super::headers::FIRST_READ;
+use super::super::last_syms::LastSyms;
 use super::super::layout::Subdir;
 use super::super::listing::{list, Entry, EntryKind};
 use super::super::read::{read_at, read_head_at, Stop};
@@ -381,7 +382,9 @@ impl SplitDir<'_> {
             bucket: self.n,
         };
         let mut rcpts = RecipientList::default();
-        let r = read_message_keeping(&ctx, &self.group_of(e), buf, Some(&mut rcpts))?;
+        // A new interner each message (see `batch_text`): nothing to remember across them.
+        let bufs = (buf, &mut LastSyms::default());
+        let r = read_message_keeping(&ctx, &self.group_of(e), bufs, Some(&mut rcpts))?;
         Some((r, rcpts))
     }
 
