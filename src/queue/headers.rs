@@ -32,7 +32,8 @@ pub fn header_end(buf: &[u8]) -> Option<usize> {
         return Some(0);
     }
     // One SIMD pass for each form of blank line, not one search per line: the header pass
-    // looks for the end of a million header blocks.
+    // looks for the end of a million header blocks. The searchers are built once and never
+    // change (constants, not state): building one a call would cost more than the search.
     static LF: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\n\n"));
     static CRLF: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\n\r\n"));
     let lf = LF.find(buf);
