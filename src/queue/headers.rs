@@ -33,7 +33,7 @@ pub fn header_end(buf: &[u8]) -> Option<usize> {
     }
     // One SIMD pass for each form of blank line, not one search per line: the header pass
     // looks for the end of a million header blocks. The searchers are built once and never
-    // change (constants, not state): building one a call would cost more than the search.
+    // change (constants, not state), rather than a setup for every message.
     static LF: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\n\n"));
     static CRLF: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\n\r\n"));
     let lf = LF.find(buf);
