@@ -94,7 +94,7 @@ impl FileName {
     const CAP: usize = 32;
 
     /// `id` in decimal, as qmail names its files.
-    fn of(id: MessageId) -> FileName {
+    pub(super) fn of(id: MessageId) -> FileName {
         let mut digits = [0u8; 20];
         let mut at = digits.len();
         let mut v = id.0;

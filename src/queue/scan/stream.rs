@@ -26,6 +26,7 @@ use super::super::listing::{list, Entry, EntryKind};
 use super::super::read::{read_at, read_head_at, Stop};
 use super::super::recipients::RecipientList;
 use super::super::{Interner, MessageId, MessageRecord, Queue};
+use super::dirs::FileName;
 use super::{
     read_message_keeping, read_one, BucketDirs, Files, Found, ReadCtx, ScanOptions, ScanReport,
 };
@@ -282,8 +283,8 @@ impl SplitDir<'_> {
         {
             return false;
         }
-        let mut digits = [0u8; 20];
-        let name = decimal(e.id.0, &mut digits);
+        let file_name = FileName::of(e.id);
+        let name: &str = &file_name;
         let Some(size) = self.mess_size(name) else {
             return false;
         };
@@ -429,20 +430,6 @@ fn recipients(buf: &[u8], listed: bool) -> Vec<(&[u8], bool)> {
     } else {
         Vec::new()
     }
-}
-
-/// `n` in decimal, written into `buf` (a message's file name, without allocating).
-fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &str {
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    std::str::from_utf8(&buf[i..]).unwrap_or_default()
 }
 
 /// A message listed in another split directory's info/: where its id says, its info file is
