@@ -12,7 +12,7 @@ use crate::analysis::ages;
 use crate::analysis::cluster::{AnalysisContext, Cluster};
 use crate::analysis::key::{ClusterKey, KeyValue};
 use crate::analysis::setup::{self, Setup, SetupOptions};
-use crate::analysis::{analyse_with_logs, Analysis, AnalysisInput, TOP_LIMIT};
+use crate::analysis::{analyse_with_logs, Analysis, AnalysisInput, Want, TOP_LIMIT};
 use crate::query::{self, Query, QueryContext};
 use crate::queue::date::rfc3339;
 use crate::queue::{scan, Interner, Progress, ScanOptions};
@@ -123,6 +123,7 @@ pub fn load(
     args: &AnalysisArgs,
     key: ClusterKey,
     top_limit: usize,
+    want: Want,
 ) -> anyhow::Result<Result<Analysis, ExitCode>> {
     let queue = global.open_queue()?;
     let now = now()?;
@@ -174,6 +175,7 @@ pub fn load(
         ctx: setup.ctx,
         key,
         top_limit,
+        want,
     };
     Ok(Ok(analyse_with_logs(input, logs)))
 }
@@ -225,7 +227,7 @@ pub fn run(
     args: &ClustersArgs,
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
-    let a = match load(global, &args.analysis, args.by, TOP_LIMIT)? {
+    let a = match load(global, &args.analysis, args.by, TOP_LIMIT, Want::Clusters)? {
         Ok(a) => a,
         Err(code) => return Ok(code),
     };

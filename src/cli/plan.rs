@@ -11,7 +11,7 @@ use super::{exit::ExitCode, GlobalArgs};
 use crate::analysis::key::ClusterKey;
 use crate::analysis::plan::{self, Plan, PlanInput};
 use crate::analysis::rank::percent;
-use crate::analysis::{Analysis, TOP_LIMIT};
+use crate::analysis::{Analysis, Want, TOP_LIMIT};
 use crate::sanitize::sanitize_bytes;
 use crate::size::thousands;
 
@@ -29,7 +29,13 @@ pub struct PlanArgs {
 
 /// Run `plan`.
 pub fn run(global: &GlobalArgs, args: &PlanArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
-    let a = match load(global, &args.analysis, ClusterKey::AuthUser, TOP_LIMIT)? {
+    let a = match load(
+        global,
+        &args.analysis,
+        ClusterKey::AuthUser,
+        TOP_LIMIT,
+        Want::Ranking,
+    )? {
         Ok(a) => a,
         Err(code) => return Ok(code),
     };

@@ -7,6 +7,7 @@ use super::clusters::{cluster_query, load, value_text, AnalysisArgs, ClusterJson
 use super::print::json::write_line;
 use super::{exit::ExitCode, GlobalArgs};
 use crate::analysis::key::ClusterKey;
+use crate::analysis::Want;
 use crate::analysis::{Analysis, TOP_LIMIT};
 use crate::sanitize::sanitize_bytes;
 
@@ -24,7 +25,13 @@ pub struct TopArgs {
 
 /// Run `top`.
 pub fn run(global: &GlobalArgs, args: &TopArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
-    let a = match load(global, &args.analysis, ClusterKey::AuthUser, args.limit)? {
+    let a = match load(
+        global,
+        &args.analysis,
+        ClusterKey::AuthUser,
+        args.limit,
+        Want::Ranking,
+    )? {
         Ok(a) => a,
         Err(code) => return Ok(code),
     };

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use qtriage::analysis::cluster::AnalysisContext;
 use qtriage::analysis::key::ClusterKey;
 use qtriage::analysis::plan::{self, Plan, PlanInput};
-use qtriage::analysis::{analyse, AnalysisInput, TOP_LIMIT};
+use qtriage::analysis::{analyse, AnalysisInput, Want, TOP_LIMIT};
 use qtriage::fixture::flood::{write_flood_with_groups, FloodGroup, FloodSpec, Mix};
 use qtriage::fixture::QueueBuilder;
 use qtriage::query::{self, Query, QueryContext};
@@ -61,6 +61,7 @@ fn analysed(t: &TestQueue, key: ClusterKey) -> (Queue, qtriage::analysis::Analys
         },
         key,
         top_limit: TOP_LIMIT,
+        want: Want::Both,
     });
     (queue, a)
 }

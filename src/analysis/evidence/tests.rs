@@ -2,7 +2,7 @@
 use super::*;
 use crate::analysis::context::AnalysisContext;
 use crate::analysis::key::{ClusterKey, KeyValue};
-use crate::analysis::{analyse_with_logs, AnalysisInput};
+use crate::analysis::{analyse_with_logs, AnalysisInput, Want};
 use crate::fixture::record::{record, with_recipients};
 use crate::logs::event::{Daemon, LogEntry, LoginEvent, Service};
 use crate::logs::AttributionSource;
@@ -202,6 +202,7 @@ fn top_names_the_log_user_with_evidence_and_the_guessed_password() {
             },
             key: ClusterKey::AuthUser,
             top_limit: 10,
+            want: Want::Both,
         },
         logs,
     );

@@ -5,7 +5,7 @@ use super::*;
 use crate::analysis::context::AnalysisContext;
 use crate::analysis::key::KeyExtractor;
 use crate::analysis::patterns::SenderPatterns;
-use crate::analysis::{analyse, AnalysisInput};
+use crate::analysis::{analyse, AnalysisInput, Want};
 use crate::queue::OriginKind;
 use crate::queue::{Channel, MessageRecord};
 
@@ -72,6 +72,7 @@ pub(super) fn run(
         ctx,
         key: ClusterKey::AuthUser,
         top_limit: 10,
+        want: Want::Both,
     })
 }
 
@@ -253,6 +254,35 @@ fn every_cluster_of_a_key_is_scored_and_counts_add_up() {
     }
 }
 
+#[test]
+fn an_analysis_makes_only_the_lists_wanted_and_makes_them_alike() {
+    let s = Arc::new(Interner::new());
+    let analysed = |want| {
+        analyse(AnalysisInput {
+            records: guessed_password(&s),
+            strings: s.clone(),
+            ctx: AnalysisContext {
+                now: NOW,
+                ..Default::default()
+            },
+            key: ClusterKey::OriginIp,
+            top_limit: 10,
+            want,
+        })
+    };
+    let both = analysed(Want::Both);
+    let (clusters, ranking) = (analysed(Want::Clusters), analysed(Want::Ranking));
+    assert!(!both.clusters.is_empty() && !both.top.is_empty());
+    assert!(clusters.top.is_empty() && ranking.clusters.is_empty());
+    let shown = |cs: &[Cluster]| {
+        cs.iter()
+            .map(|c| (c.key, c.value, c.messages, c.score, c.reasons.clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(shown(&clusters.clusters), shown(&both.clusters));
+    assert_eq!(shown(&ranking.top), shown(&both.top));
+    assert_eq!(ranking.top_more, both.top_more);
+}
 /// Cost of clustering and ranking per message on a synthetic 200,000-message flood; run with
 /// `cargo test --release --lib analysis_cost -- --ignored --nocapture`.
 #[test]
@@ -297,6 +327,7 @@ fn analysis_cost() {
         ctx,
         key: ClusterKey::AuthUser,
         top_limit: 10,
+        want: Want::Both,
     });
     let all = t.elapsed();
     println!(
@@ -391,6 +422,7 @@ fn many_real_names_at_a_freemail_domain_are_not_forged() {
         },
         key: ClusterKey::SenderPattern,
         top_limit: 10,
+        want: Want::Both,
     });
     let gmail = a
         .clusters

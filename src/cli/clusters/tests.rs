@@ -23,6 +23,7 @@ fn analysis(key: ClusterKey, subject: &[u8], helo: &[u8]) -> Analysis {
         ctx,
         key,
         top_limit: 10,
+        want: Want::Both,
     })
 }
 
