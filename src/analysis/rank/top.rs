@@ -39,25 +39,36 @@ pub fn top_and_more(
     let bounce = OriginKind::ALL
         .iter()
         .position(|k| *k == OriginKind::Bounce);
-    // The keys are independent: grouped one after the other (each scored in parallel), then
-    // taken in key order. Grouped in parallel, a flood's largest groupings (HELOs, sender
-    // patterns, subjects: hundreds of thousands of values each) were held two or three at once.
-    let per_key: Vec<Vec<Candidate>> = TOP_KEYS
+    let listable = |v: Option<KeyValue>| match v {
+        None => false,
+        Some(KeyValue::Origin(o)) => Some(o.0 as usize) == bounce,
+        Some(_) => true,
+    };
+    let of_keys = |keys: &[(usize, ClusterKey)]| -> Vec<(usize, Vec<Candidate>)> {
+        keys.iter()
+            .map(|&(rank, key)| {
+                let found = candidates(corpus, corpus.extractor(key, table), listable);
+                let found = found.into_iter().map(|(c, bits)| (rank, c, bits));
+                (rank, found.collect())
+            })
+            .collect()
+    };
+    // The keys are independent. Grouped all at once, a flood's largest groupings (HELOs,
+    // sender patterns, subjects: hundreds of thousands of values each) were held two or three
+    // at once; one after the other, each grouping (one core) left the other core idle. So two
+    // chains run side by side, each one key at a time: the keys a flood makes many values of
+    // (forged senders, random HELOs) on one, the others on the other; at most two groupings
+    // are alive, one of them small unless the subjects are many too.
+    let (many, rest): (Vec<_>, Vec<_>) = TOP_KEYS
         .iter()
+        .copied()
         .enumerate()
-        .map(|(rank, &key)| {
-            let ex = corpus.extractor(key, table);
-            let listable = |v: Option<KeyValue>| match v {
-                None => false,
-                Some(KeyValue::Origin(o)) => Some(o.0 as usize) == bounce,
-                Some(_) => true,
-            };
-            candidates(corpus, ex, listable)
-                .into_iter()
-                .map(|(c, bits)| (rank, c, bits))
-                .collect()
-        })
-        .collect();
+        .partition(|(_, k)| MANY_VALUED.contains(k));
+    let (mut per_key, other) = rayon::join(|| of_keys(&many), || of_keys(&rest));
+    per_key.extend(other);
+    // Taken in key order, as when grouped one after the other (ties keep it).
+    per_key.sort_by_key(|(rank, _)| *rank);
+    let per_key = per_key.into_iter().map(|(_, found)| found);
     let mut candidates: Vec<Candidate> = per_key.into_iter().flatten().collect();
     candidates.sort_by(|(ra, a, _), (rb, b, _)| {
         b.score
@@ -112,6 +123,9 @@ pub(super) fn sort_largest_first(clusters: &mut [Cluster]) {
             .then(b.messages.cmp(&a.messages))
     });
 }
+
+/// The keys whose values a flood makes many of: forged senders, random HELOs.
+const MANY_VALUED: [ClusterKey; 2] = [ClusterKey::SenderPattern, ClusterKey::Helo];
 
 /// One key's clusters that `top` may list, in list order: every culprit and suspect, and the
 /// first legitimate-looking ones ([`keep_few_legitimate`]). `listable` says which values are
