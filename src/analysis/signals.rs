@@ -291,7 +291,7 @@ pub(crate) struct Signals {
     pub(crate) auth_msgs: usize,
     pub(crate) auth_users: HashSet<Sym>,
     pub(crate) ips: HashMap<Sym, usize>,
-    pub(crate) nets: HashSet<KeyValue>,
+    pub(crate) nets: HashSet<Sym>,
     pub(crate) foreign: usize,
     pub(crate) foreign_known: usize,
     pub(crate) web_remote: usize,
@@ -330,7 +330,8 @@ pub(crate) fn measure(c: &Cluster, corpus: &Corpus<'_>) -> Signals {
     s.share = c.messages as f64 / corpus.records.len().max(1) as f64;
     s.template = templates
         .into_iter()
-        .max_by_key(|&(t, n)| (n, std::cmp::Reverse(t)));
+        .max_by_key(|&(t, n)| (n, std::cmp::Reverse(t)))
+        .map(|(t, n)| (KeyValue::Text(t), n));
     senders.compact();
     s.senders = senders.syms.len();
     s
@@ -339,7 +340,7 @@ pub(crate) fn measure(c: &Cluster, corpus: &Corpus<'_>) -> Signals {
 /// The signals of some members, before the shares and the dominant template are known.
 struct Tally {
     s: Signals,
-    templates: HashMap<KeyValue, usize>,
+    templates: HashMap<Sym, usize>,
     senders: Distinct,
 }
 
@@ -358,6 +359,7 @@ impl Tally {
     /// One pass over `members`.
     fn of(members: &[u32], corpus: &Corpus<'_>) -> Tally {
         let mut t = Tally::new();
+        let mut runs = Runs::default();
         let s = &mut t.s;
         for &i in members {
             let i = i as usize;
@@ -371,14 +373,20 @@ impl Tally {
             let has_remote = remote > 0;
             s.remote_msgs += usize::from(has_remote);
             if let Some(ip) = o.ip {
-                *s.ips.entry(ip).or_default() += 1;
+                runs.ip.add(ip, &mut s.ips);
             }
             if let Some(Some(n)) = corpus.facts.net.get(i) {
-                s.nets.insert(KeyValue::Text(*n));
+                if runs.net.replace(*n) != Some(*n) {
+                    s.nets.insert(*n);
+                }
             }
             if o.kind == OriginKind::SmtpAuth {
                 s.auth_msgs += 1;
-                s.auth_users.extend(o.auth_user);
+                if let Some(user) = o.auth_user {
+                    if runs.auth_user.replace(user) != Some(user) {
+                        s.auth_users.insert(user);
+                    }
+                }
             }
             if let Some(Some(f)) = corpus.facts.foreign.get(i) {
                 s.foreign_known += 1;
@@ -397,12 +405,14 @@ impl Tally {
             s.null_remote += usize::from((null || o.kind == OriginKind::Bounce) && has_remote);
             s.relay += usize::from(o.kind == OriginKind::Smtp && has_remote && !null);
             if let Some(Some(template)) = corpus.facts.template.get(i) {
-                *t.templates.entry(KeyValue::Text(*template)).or_default() += 1;
+                runs.template.add(*template, &mut t.templates);
             }
             if let Some(sender) = r.sender {
                 t.senders.add(sender);
             }
         }
+        runs.ip.flush(&mut s.ips);
+        runs.template.flush(&mut t.templates);
         t
     }
 
@@ -428,6 +438,40 @@ impl Tally {
         self.senders.syms.extend(other.senders.syms);
         self.senders.compact_if_grown();
         self
+    }
+}
+
+/// The value each of a tally's sets and counts saw last: a cluster's members come in queue
+/// order, where a flood's messages from one IP, one network, one login or with one subject
+/// come in runs, and a run costs one set or map update instead of one a message.
+#[derive(Default)]
+struct Runs {
+    ip: Run,
+    net: Option<Sym>,
+    auth_user: Option<Sym>,
+    template: Run,
+}
+
+/// A run of one value being counted: added to its map when another value comes.
+#[derive(Default)]
+struct Run {
+    value: Option<Sym>,
+    n: usize,
+}
+
+impl Run {
+    fn add(&mut self, v: Sym, counts: &mut HashMap<Sym, usize>) {
+        if self.value != Some(v) {
+            self.flush(counts);
+            self.value = Some(v);
+        }
+        self.n += 1;
+    }
+
+    fn flush(&mut self, counts: &mut HashMap<Sym, usize>) {
+        if let Some(v) = self.value.take() {
+            *counts.entry(v).or_default() += std::mem::take(&mut self.n);
+        }
     }
 }
 
