@@ -62,10 +62,17 @@ pub(crate) fn group(
     let mut totals: Vec<Totals> = Vec::new();
     // Which value each record has: the members are laid out from it once the counts are known.
     let mut value_of: Vec<u32> = Vec::with_capacity(records.len());
+    // Records come in queue order, where a flood's messages of one value come in runs: a run
+    // costs one lookup, not one a record.
+    let mut last: Option<(Option<KeyValue>, u32)> = None;
     for (i, r) in records.iter().enumerate() {
         let v = value(i, r);
         let next = totals.len() as u32;
-        let at = *index.entry(v).or_insert(next);
+        let at = match last {
+            Some((lv, at)) if lv == v => at,
+            _ => *index.entry(v).or_insert(next),
+        };
+        last = Some((v, at));
         if at == next {
             totals.push(Totals {
                 value: v,
