@@ -4,8 +4,10 @@ use std::io;
 use std::path::Path;
 use std::time::{Instant, SystemTime};
 
-use qtriage::analysis::cluster::{cluster, AnalysisContext};
+use qtriage::analysis::cluster::AnalysisContext;
+use qtriage::analysis::evidence::LogFacts;
 use qtriage::analysis::key::ClusterKey;
+use qtriage::analysis::Basis;
 use qtriage::cli::{Args, Command};
 use qtriage::fixture::flood::{write_flood, FloodSpec};
 use qtriage::fixture::QueueBuilder;
@@ -46,8 +48,8 @@ pub enum Phase {
     /// The TUI's session headless (no terminal, no drawing) until its scan and analysis are
     /// ready: the analysis worker's memory.
     TuiWorker,
-    /// The first ranking that needs only mess headers: scan without envelopes + clustering over
-    /// auth-user, origin-ip, uid, subject.
+    /// The first ranking that needs only mess headers: scan without envelopes, one analysis
+    /// basis, and the clusters by auth-user, origin-ip, uid, subject.
     RankHeaders,
 }
 
@@ -324,9 +326,14 @@ fn reader(queue: &Path, opts: ScanOptions, keys: &[ClusterKey]) -> u64 {
         now,
         ..Default::default()
     };
+    // One analysis basis for every key, as the TUI's header pass builds one for its snapshot
+    // and clusters each key the operator picks from it (`cluster()` builds one a call: the
+    // phase measured four).
+    let basis = Basis::new(&s.records, &strings, &ctx);
+    let logs = LogFacts::default();
     let clustered: usize = keys
         .iter()
-        .map(|k| cluster(&s.records, *k, &strings, &ctx).len())
+        .map(|k| basis.clusters(&s.records, &strings, &logs, *k).len())
         .sum();
     std::hint::black_box(clustered);
     s.records.len() as u64
