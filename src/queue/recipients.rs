@@ -11,6 +11,9 @@
 
 use super::{Interner, Sym};
 
+mod memo;
+pub use memo::RecipientMemo;
+
 /// The most bytes read from one envelope file (10,000 recipients of 1,000 bytes fit).
 pub const ENVELOPE_CAP: usize = 16 * 1024 * 1024;
 
@@ -92,11 +95,11 @@ impl RecipientList {
 
     /// The summary a record keeps of this list.
     pub fn summary(&self, strings: &Interner) -> RecipientSummary {
-        let mut b = SummaryBuilder::default();
+        let (mut b, mut memo) = (SummaryBuilder::default(), RecipientMemo::new(strings));
         for r in self.iter() {
-            b.add(strings, r.address, r.channel);
+            b.add(strings, &mut memo, r.address, r.channel);
         }
-        b.finish(strings)
+        b.finish(strings, &mut memo)
     }
 }
 
@@ -131,11 +134,11 @@ impl RecipientSummary {
         strings: &Interner,
         rcpts: impl IntoIterator<Item = (&'a [u8], Channel)>,
     ) -> RecipientSummary {
-        let mut b = SummaryBuilder::default();
+        let (mut b, mut memo) = (SummaryBuilder::default(), RecipientMemo::new(strings));
         for (a, c) in rcpts {
-            b.add(strings, a, c);
+            b.add(strings, &mut memo, a, c);
         }
-        b.finish(strings)
+        b.finish(strings, &mut memo)
     }
 
     /// All recipients (every channel).
@@ -207,24 +210,23 @@ fn decode_domains(bytes: &[u8]) -> Vec<RecipientDomain> {
         .collect()
 }
 
-/// Bytes of a message's distinct recipient domains a [`SummaryBuilder`] remembers.
-const SEEN_BYTES: usize = 256;
-
 /// Builds a [`RecipientSummary`] one recipient at a time (the scan's reader and tests).
 #[derive(Debug, Default)]
 pub struct SummaryBuilder {
     summary: RecipientSummary,
     domains: smallvec::SmallVec<[RecipientDomain; 8]>,
-    /// The message's distinct domains as written, back to back, and where each ends with its
-    /// symbol: a relay flood's 1-50 recipients a message share a few domains, and each
-    /// interning of a repeat took a shard's lock that both scan threads contend for.
-    seen: smallvec::SmallVec<[u8; SEEN_BYTES]>,
-    seen_syms: smallvec::SmallVec<[(u32, Sym); 16]>,
 }
 
 impl SummaryBuilder {
-    /// Count `address` from `channel`'s file.
-    pub fn add(&mut self, strings: &Interner, address: &[u8], channel: Channel) {
+    /// Count `address` from `channel`'s file; `memo` answers for the domains its thread
+    /// interned lately.
+    pub fn add(
+        &mut self,
+        strings: &Interner,
+        memo: &mut RecipientMemo<'_>,
+        address: &[u8],
+        channel: Channel,
+    ) {
         let s = &mut self.summary;
         match channel {
             Channel::Local => s.local = s.local.saturating_add(1),
@@ -234,7 +236,7 @@ impl SummaryBuilder {
         if s.first.is_none() {
             s.first = Some(strings.intern(address));
         }
-        let domain = domain_of(address).map(|d| self.domain_sym(strings, d));
+        let domain = domain_of(address).map(|d| memo.domain(strings, d));
         let todo = u32::from(channel == Channel::Todo);
         match self
             .domains
@@ -250,31 +252,8 @@ impl SummaryBuilder {
         }
     }
 
-    /// `d` lowercased and interned, once per distinct spelling in the message.
-    fn domain_sym(&mut self, strings: &Interner, d: &[u8]) -> Sym {
-        let mut start = 0usize;
-        for &(end, sym) in &self.seen_syms {
-            let end = end as usize;
-            if self.seen.get(start..end) == Some(d) {
-                return sym;
-            }
-            start = end;
-        }
-        let sym = intern_lowercase(strings, d);
-        // A few distinct domains cover most messages; past the room kept inline (no allocation
-        // a message), intern each as before.
-        if self.seen_syms.len() < self.seen_syms.inline_size()
-            && self.seen.len() + d.len() <= SEEN_BYTES
-        {
-            self.seen.extend_from_slice(d);
-            let end = u32::try_from(self.seen.len()).unwrap_or(u32::MAX);
-            self.seen_syms.push((end, sym));
-        }
-        sym
-    }
-
     /// The summary, its domain set interned (the same set is one string for every message).
-    pub fn finish(mut self, strings: &Interner) -> RecipientSummary {
+    pub fn finish(mut self, strings: &Interner, memo: &mut RecipientMemo<'_>) -> RecipientSummary {
         if !self.domains.is_empty() {
             self.domains
                 .sort_unstable_by_key(|e| (channel_byte(e.channel), e.domain.map(Sym::as_u32)));
@@ -284,7 +263,7 @@ impl SummaryBuilder {
                 bytes.extend_from_slice(&e.domain.map_or(0, Sym::as_u32).to_le_bytes());
                 bytes.extend_from_slice(&e.todo_count.to_le_bytes());
             }
-            self.summary.domains = Some(strings.intern(&bytes));
+            self.summary.domains = Some(memo.set(strings, &bytes));
         }
         self.summary
     }
@@ -295,15 +274,6 @@ fn domain_of(address: &[u8]) -> Option<&[u8]> {
     let at = address.iter().rposition(|&b| b == b'@')?;
     let d = &address[at + 1..];
     (!d.is_empty()).then_some(d)
-}
-
-/// Intern `d` lowercased, without allocating when it is lowercase already (it usually is).
-fn intern_lowercase(strings: &Interner, d: &[u8]) -> Sym {
-    if d.iter().any(u8::is_ascii_uppercase) {
-        strings.intern(&d.to_ascii_lowercase())
-    } else {
-        strings.intern(d)
-    }
 }
 
 #[cfg(test)]

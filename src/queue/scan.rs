@@ -17,6 +17,7 @@ use super::error::Result;
 use super::headers::FIRST_READ;
 use super::last_syms::LastSyms;
 use super::listing::{list, Entry, EntryKind};
+use super::recipients::RecipientMemo;
 use super::{Interner, Layout, MessageId, MessageRecord, Queue, Subdir};
 
 mod chunks;
@@ -130,11 +131,20 @@ pub struct Scan {
 type SplitListing = (Vec<Found>, (u64, u64), Vec<(PathBuf, String)>);
 
 /// A reading thread's buffers, reused from message to message: the file bytes, and the values
-/// it interned last.
-type ReadBufs = (Vec<u8>, LastSyms);
+/// and recipient domains it interned last (into `strings`).
+type ReadBufs<'s> = (Vec<u8>, LastSyms, RecipientMemo<'s>);
 
-fn read_bufs() -> ReadBufs {
-    (Vec::with_capacity(FIRST_READ), LastSyms::default())
+fn read_bufs(strings: &Interner) -> ReadBufs<'_> {
+    (
+        Vec::with_capacity(FIRST_READ),
+        LastSyms::default(),
+        RecipientMemo::new(strings),
+    )
+}
+
+/// `bufs` as [`read_message`] takes them.
+fn lend<'a, 's>(bufs: &'a mut ReadBufs<'s>) -> message::ThreadBufs<'a, 's> {
+    (&mut bufs.0, &mut bufs.1, &mut bufs.2)
 }
 
 /// A listed file of one message, with the bucket it actually sits in.

@@ -4,11 +4,11 @@
 use std::io;
 use std::os::fd::{AsFd, OwnedFd};
 
-use super::super::envelope::{parse_channel, parse_info, parse_todo, EnvelopeIssue};
+use super::super::envelope::{each_channel_record, parse_info, parse_todo, EnvelopeIssue};
 use super::super::headers::{header_end, summarize, HEADER_CAP};
 use super::super::listing::EntryKind;
 use super::super::read::{read_at, read_head_at, ReadFailure, Stop};
-use super::super::recipients::{RecipientList, SummaryBuilder, ENVELOPE_CAP};
+use super::super::recipients::{RecipientList, RecipientMemo, SummaryBuilder, ENVELOPE_CAP};
 use super::super::{Channel, MessageRecord, Parts, Problem, ProblemKind, Subdir};
 use super::{Found, ReadCtx};
 use crate::queue::last_syms::LastSyms;
@@ -133,12 +133,12 @@ impl<'c, 'k> Builder<'c, 'k> {
 }
 
 /// Read all files of one message; `None` when every listed file vanished. With `keep`, the
-/// message's whole recipient list is written there too. `buf` and `last` are the reading
-/// thread's, reused from message to message.
+/// message's whole recipient list is written there too. `buf`, `last` and `memo` are the
+/// reading thread's, reused from message to message.
 pub(super) fn read_message_keeping(
     ctx: &ReadCtx<'_>,
     group: &[Found],
-    (buf, last): (&mut Vec<u8>, &mut LastSyms),
+    (buf, last, memo): ThreadBufs<'_, '_>,
     keep: Option<&mut RecipientList>,
 ) -> Option<MessageRecord> {
     let (parts, readable, problems) = sort_files(ctx, group);
@@ -157,7 +157,7 @@ pub(super) fn read_message_keeping(
         from_first_pass: None,
     };
     for f in &readable {
-        read_part(ctx, &mut b, f, buf);
+        read_part(ctx, &mut b, f, (buf, memo));
     }
     if b.vanished > 0 && b.vanished == readable.len() && readable.len() == group.len() {
         return None;
@@ -165,7 +165,7 @@ pub(super) fn read_message_keeping(
     take_origin(ctx, &mut b, buf, last);
     settle_birth(ctx, &mut b);
     let mut record = b.record;
-    record.recipients = b.recipients.finish(ctx.strings);
+    record.recipients = b.recipients.finish(ctx.strings, memo);
     b.problems.sort_unstable();
     record.problems = b.problems.into();
     Some(record)
@@ -175,10 +175,13 @@ pub(super) fn read_message_keeping(
 pub(super) fn read_message(
     ctx: &ReadCtx<'_>,
     group: &[Found],
-    bufs: (&mut Vec<u8>, &mut LastSyms),
+    bufs: ThreadBufs<'_, '_>,
 ) -> Option<MessageRecord> {
     read_message_keeping(ctx, group, bufs, None)
 }
+
+/// A reading thread's file bytes, header values and recipient domains interned last.
+pub(super) type ThreadBufs<'a, 's> = (&'a mut Vec<u8>, &'a mut LastSyms, &'a mut RecipientMemo<'s>);
 
 /// The parts a message's listed files make, the ones to read (at most one per subdirectory: no
 /// allocation per message), and the problems the listing alone shows.
@@ -213,7 +216,12 @@ fn sort_files(
 }
 
 /// Read the file `f` (when this scan wants it) and take what it says into `b`.
-fn read_part<'c>(ctx: &ReadCtx<'c>, b: &mut Builder<'c, '_>, f: &Found, buf: &mut Vec<u8>) {
+fn read_part<'c>(
+    ctx: &ReadCtx<'c>,
+    b: &mut Builder<'c, '_>,
+    f: &Found,
+    (buf, memo): (&mut Vec<u8>, &mut RecipientMemo<'_>),
+) {
     let parts = b.record.parts;
     let id = b.record.id;
     // A file in the wrong split directory lives in another bucket's directory.
@@ -269,8 +277,8 @@ fn read_part<'c>(ctx: &ReadCtx<'c>, b: &mut Builder<'c, '_>, f: &Found, buf: &mu
     match f.subdir {
         Subdir::Mess => take_mess(b, f, st, header, buf),
         Subdir::Info => take_info(ctx, b, st.mtime, buf),
-        Subdir::Local | Subdir::Remote => take_channel(ctx, b, f.subdir, buf),
-        Subdir::Todo | Subdir::Intd => take_todo(ctx, b, f.subdir, st.mtime, buf),
+        Subdir::Local | Subdir::Remote => take_channel(ctx, b, f.subdir, (buf, memo)),
+        Subdir::Todo | Subdir::Intd => take_todo(ctx, b, f.subdir, st.mtime, (buf, memo)),
         Subdir::Bounce => {}
     }
 }
@@ -320,20 +328,25 @@ fn take_info(ctx: &ReadCtx<'_>, b: &mut Builder<'_, '_>, mtime: Option<i64>, buf
 }
 
 /// local/ or remote/: recipients.
-fn take_channel(ctx: &ReadCtx<'_>, b: &mut Builder<'_, '_>, subdir: Subdir, buf: &[u8]) {
-    let (rcpts, issue) = parse_channel(buf);
-    b.envelope(issue, subdir);
+fn take_channel(
+    ctx: &ReadCtx<'_>,
+    b: &mut Builder<'_, '_>,
+    subdir: Subdir,
+    (buf, memo): (&[u8], &mut RecipientMemo<'_>),
+) {
     let channel = if subdir == Subdir::Local {
         Channel::Local
     } else {
         Channel::Remote
     };
-    for (a, done) in rcpts {
-        b.recipients.add(ctx.strings, a, channel);
-        if let Some(list) = b.keep.as_deref_mut() {
+    let (recipients, keep) = (&mut b.recipients, &mut b.keep);
+    let issue = each_channel_record(buf, |a, done| {
+        recipients.add(ctx.strings, memo, a, channel);
+        if let Some(list) = keep.as_deref_mut() {
             list.push(a, channel, done);
         }
-    }
+    });
+    b.envelope(issue, subdir);
 }
 
 /// todo/ or intd/: the uid and pid, the sender without info/, the recipients without
@@ -343,7 +356,7 @@ fn take_todo(
     b: &mut Builder<'_, '_>,
     subdir: Subdir,
     mtime: Option<i64>,
-    buf: &[u8],
+    (buf, memo): (&[u8], &mut RecipientMemo<'_>),
 ) {
     if b.todo_seen {
         return;
@@ -365,7 +378,7 @@ fn take_todo(
     let parts = b.record.parts;
     if !parts.has(Subdir::Local) && !parts.has(Subdir::Remote) {
         for a in env.recipients {
-            b.recipients.add(ctx.strings, a, Channel::Todo);
+            b.recipients.add(ctx.strings, memo, a, Channel::Todo);
             if let Some(list) = b.keep.as_deref_mut() {
                 list.push(a, Channel::Todo, false);
             }

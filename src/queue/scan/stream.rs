@@ -24,7 +24,7 @@ use super::super::last_syms::LastSyms;
 use super::super::layout::Subdir;
 use super::super::listing::{list, Entry, EntryKind};
 use super::super::read::{read_at, read_head_at, Stop};
-use super::super::recipients::RecipientList;
+use super::super::recipients::{RecipientList, RecipientMemo};
 use super::super::{Interner, MessageId, MessageRecord, Queue};
 use super::dirs::FileName;
 use super::{
@@ -384,7 +384,8 @@ impl SplitDir<'_> {
         };
         let mut rcpts = RecipientList::default();
         // A new interner each message (see `batch_text`): nothing to remember across them.
-        let bufs = (buf, &mut LastSyms::default());
+        let memo = &mut RecipientMemo::new(strings);
+        let bufs = (buf, &mut LastSyms::default(), memo);
         let r = read_message_keeping(&ctx, &self.group_of(e), bufs, Some(&mut rcpts))?;
         Some((r, rcpts))
     }
