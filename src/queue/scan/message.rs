@@ -10,7 +10,7 @@ use super::super::listing::EntryKind;
 use super::super::read::{read_at, read_head_at, ReadFailure, Stop};
 use super::super::recipients::{RecipientList, RecipientMemo, SummaryBuilder, ENVELOPE_CAP};
 use super::super::{Channel, MessageRecord, Parts, Problem, ProblemKind, Subdir};
-use super::{Found, ReadCtx};
+use super::{Files, Found, ReadCtx};
 use crate::queue::last_syms::LastSyms;
 use crate::queue::origin::{apply_envelope_hints, attribute_with, EnvelopeHints};
 
@@ -156,8 +156,10 @@ pub(super) fn read_message_keeping(
         mess_unstatted: None,
         from_first_pass: None,
     };
+    // Every file of a message in the queue has the same name: made once, not once a file.
+    let queue_name = ctx.files.name(b.record.id, Subdir::Mess);
     for f in &readable {
-        read_part(ctx, &mut b, f, (buf, memo));
+        read_part(ctx, &mut b, (f, &queue_name), (buf, memo));
     }
     if b.vanished > 0 && b.vanished == readable.len() && readable.len() == group.len() {
         return None;
@@ -219,7 +221,7 @@ fn sort_files(
 fn read_part<'c>(
     ctx: &ReadCtx<'c>,
     b: &mut Builder<'c, '_>,
-    f: &Found,
+    (f, queue_name): (&Found, &str),
     (buf, memo): (&mut Vec<u8>, &mut RecipientMemo<'_>),
 ) {
     let parts = b.record.parts;
@@ -244,12 +246,19 @@ fn read_part<'c>(
         Subdir::Mess => (0, false),
         _ => (ENVELOPE_CAP, false),
     };
-    let name = ctx.files.name(id, f.subdir);
+    let yank_name;
+    let name = match ctx.files {
+        Files::Queue { .. } => queue_name,
+        Files::YankArea(_) => {
+            yank_name = ctx.files.name(id, f.subdir);
+            &*yank_name
+        }
+    };
     if f.subdir == Subdir::Mess {
         // The envelope pass: the header pass read this very file (same size and mtime).
         if let Some(h) = ctx
             .first_pass
-            .and_then(|p| p.same_message(id, dir_fd, &name))
+            .and_then(|p| p.same_message(id, dir_fd, name))
         {
             b.record.size = h.size;
             // Judged on this pass' listing: a header pass lists no info/, local/ or remote/.
@@ -266,7 +275,7 @@ fn read_part<'c>(
         _ => false,
     };
     let stat = want_mtime || !ctx.types_known;
-    let st = match read_file(dir_fd, &name, buf, (cap, header), stat) {
+    let st = match read_file(dir_fd, name, buf, (cap, header), stat) {
         Ok(st) => st,
         Err(p) => {
             b.vanished += usize::from(p == ProblemKind::Vanished);
