@@ -130,21 +130,32 @@ pub struct Scan {
 /// directories.
 type SplitListing = (Vec<Found>, (u64, u64), Vec<(PathBuf, String)>);
 
-/// A reading thread's buffers, reused from message to message: the file bytes, and the values
-/// and recipient domains it interned last (into `strings`).
-type ReadBufs<'s> = (Vec<u8>, LastSyms, RecipientMemo<'s>);
+/// A reading thread's buffers, reused from message to message: the header block, the envelope
+/// file, and the values and recipient domains it interned last (into `strings`).
+struct ReadBufs<'s> {
+    head: Vec<u8>,
+    envelope: Vec<u8>,
+    last: LastSyms,
+    memo: RecipientMemo<'s>,
+}
 
 fn read_bufs(strings: &Interner) -> ReadBufs<'_> {
-    (
-        Vec::with_capacity(FIRST_READ),
-        LastSyms::default(),
-        RecipientMemo::new(strings),
-    )
+    ReadBufs {
+        head: Vec::with_capacity(FIRST_READ),
+        envelope: Vec::with_capacity(FIRST_READ),
+        last: LastSyms::default(),
+        memo: RecipientMemo::new(strings),
+    }
 }
 
 /// `bufs` as [`read_message`] takes them.
 fn lend<'a, 's>(bufs: &'a mut ReadBufs<'s>) -> message::ThreadBufs<'a, 's> {
-    (&mut bufs.0, &mut bufs.1, &mut bufs.2)
+    message::ThreadBufs {
+        head: &mut bufs.head,
+        envelope: &mut bufs.envelope,
+        last: &mut bufs.last,
+        memo: &mut bufs.memo,
+    }
 }
 
 /// A listed file of one message, with the bucket it actually sits in.

@@ -101,8 +101,8 @@ struct Builder<'c, 'k> {
     /// Where the whole recipient list goes when the caller wants it (`read`).
     keep: Option<&'k mut RecipientList>,
     hints: EnvelopeHints,
-    /// The mess file's header block, when it was read.
-    header_block: Option<Vec<u8>>,
+    /// The mess file's header block was read (into the thread's `head` buffer).
+    header_read: bool,
     /// todo/ (or intd/) was read: the other one adds nothing.
     todo_seen: bool,
     /// The mess file, when it was read without its mtime (info/ was expected to give the time).
@@ -133,14 +133,19 @@ impl<'c, 'k> Builder<'c, 'k> {
 }
 
 /// Read all files of one message; `None` when every listed file vanished. With `keep`, the
-/// message's whole recipient list is written there too. `buf`, `last` and `memo` are the
-/// reading thread's, reused from message to message.
+/// message's whole recipient list is written there too.
 pub(super) fn read_message_keeping(
     ctx: &ReadCtx<'_>,
     group: &[Found],
-    (buf, last, memo): ThreadBufs<'_, '_>,
+    bufs: ThreadBufs<'_, '_>,
     keep: Option<&mut RecipientList>,
 ) -> Option<MessageRecord> {
+    let ThreadBufs {
+        head,
+        envelope,
+        last,
+        memo,
+    } = bufs;
     let (parts, readable, problems) = sort_files(ctx, group);
     let mut b = Builder {
         record: MessageRecord::listed(group[0].id, parts),
@@ -151,7 +156,7 @@ pub(super) fn read_message_keeping(
         recipients: SummaryBuilder::default(),
         keep,
         hints: EnvelopeHints::default(),
-        header_block: None,
+        header_read: false,
         todo_seen: false,
         mess_unstatted: None,
         from_first_pass: None,
@@ -159,12 +164,21 @@ pub(super) fn read_message_keeping(
     // Every file of a message in the queue has the same name: made once, not once a file.
     let queue_name = ctx.files.name(b.record.id, Subdir::Mess);
     for f in &readable {
+        let buf = if f.subdir == Subdir::Mess {
+            &mut *head
+        } else {
+            &mut *envelope
+        };
         read_part(ctx, &mut b, (f, &queue_name), (buf, memo));
+    }
+    if envelope.capacity() > KEPT_ENVELOPE {
+        // A hostile 16 MiB envelope is not held by every reading thread until its next one.
+        *envelope = Vec::new();
     }
     if b.vanished > 0 && b.vanished == readable.len() && readable.len() == group.len() {
         return None;
     }
-    take_origin(ctx, &mut b, buf, last);
+    take_origin(ctx, &mut b, head, last);
     settle_birth(ctx, &mut b);
     let mut record = b.record;
     record.recipients = b.recipients.finish(ctx.strings, memo);
@@ -182,8 +196,22 @@ pub(super) fn read_message(
     read_message_keeping(ctx, group, bufs, None)
 }
 
-/// A reading thread's file bytes, header values and recipient domains interned last.
-pub(super) type ThreadBufs<'a, 's> = (&'a mut Vec<u8>, &'a mut LastSyms, &'a mut RecipientMemo<'s>);
+/// A reading thread's buffers and memories, lent to each message it reads.
+pub(super) struct ThreadBufs<'a, 's> {
+    /// The mess file's header block. Envelope files are read into a buffer of their own, so
+    /// that neither is given up and allocated again each message.
+    pub(super) head: &'a mut Vec<u8>,
+    /// The envelope file being read.
+    pub(super) envelope: &'a mut Vec<u8>,
+    /// The header values interned last.
+    pub(super) last: &'a mut LastSyms,
+    /// The recipient domains and domain sets interned last.
+    pub(super) memo: &'a mut RecipientMemo<'s>,
+}
+
+/// The envelope buffer's capacity a reading thread keeps between messages (a 1,000-recipient
+/// file fits).
+const KEPT_ENVELOPE: usize = 64 * 1024;
 
 /// The parts a message's listed files make, the ones to read (at most one per subdirectory: no
 /// allocation per message), and the problems the listing alone shows.
@@ -293,7 +321,7 @@ fn read_part<'c>(
 }
 
 /// The mess file: its size, its mtime as a stand-in birth time, its header block.
-fn take_mess(b: &mut Builder<'_, '_>, f: &Found, st: FileRead, header: bool, buf: &mut Vec<u8>) {
+fn take_mess(b: &mut Builder<'_, '_>, f: &Found, st: FileRead, header: bool, head: &mut Vec<u8>) {
     b.record.size = MessageRecord::size_of(st.size);
     flag_empty_mess(b, st.size);
     if let Some(t) = st.mtime {
@@ -302,14 +330,14 @@ fn take_mess(b: &mut Builder<'_, '_>, f: &Found, st: FileRead, header: bool, buf
         b.mess_unstatted = Some(*f);
     }
     if header {
-        match header_end(buf) {
-            Some(end) => buf.truncate(end),
-            None if st.size as usize > buf.len() => {
+        match header_end(head) {
+            Some(end) => head.truncate(end),
+            None if st.size as usize > head.len() => {
                 b.flag(ProblemKind::HeaderTooLong, Subdir::Mess)
             }
             None => {}
         }
-        b.header_block = Some(std::mem::take(buf));
+        b.header_read = true;
     }
 }
 
@@ -396,19 +424,17 @@ fn take_todo(
 }
 
 /// The origin and header fields: from the header block read, else from the header pass'
-/// record, else from the envelope alone. `buf` gets the header block's buffer back.
-fn take_origin(ctx: &ReadCtx<'_>, b: &mut Builder<'_, '_>, buf: &mut Vec<u8>, last: &mut LastSyms) {
+/// record, else from the envelope alone. `head` holds the header block when it was read.
+fn take_origin(ctx: &ReadCtx<'_>, b: &mut Builder<'_, '_>, head: &[u8], last: &mut LastSyms) {
     let record = &mut b.record;
-    if let Some(h) = b.header_block.take() {
-        let summary = summarize(&h);
+    if b.header_read {
+        let summary = summarize(head);
         let unparsed =
             summary.has_nul || (summary.garbage_lines > 0 && summary.queue_received.is_none());
         let a = attribute_with(&summary, b.hints, last, ctx.strings);
         record.origin = a.origin;
         record.headers = a.headers;
         record.qp = a.qp.or(record.qp);
-        drop(summary);
-        *buf = h;
         if unparsed {
             b.flag(ProblemKind::UnparsedHeader, Subdir::Mess);
         }

@@ -27,6 +27,7 @@ use super::super::read::{read_at, read_head_at, Stop};
 use super::super::recipients::{RecipientList, RecipientMemo};
 use super::super::{Interner, MessageId, MessageRecord, Queue};
 use super::dirs::FileName;
+use super::message::ThreadBufs;
 use super::{
     read_message_keeping, read_one, BucketDirs, Files, Found, ReadCtx, ScanOptions, ScanReport,
 };
@@ -384,8 +385,13 @@ impl SplitDir<'_> {
         };
         let mut rcpts = RecipientList::default();
         // A new interner each message (see `batch_text`): nothing to remember across them.
-        let memo = &mut RecipientMemo::new(strings);
-        let bufs = (buf, &mut LastSyms::default(), memo);
+        // Envelopes only (no header block), into `buf`.
+        let bufs = ThreadBufs {
+            head: &mut Vec::new(),
+            envelope: buf,
+            last: &mut LastSyms::default(),
+            memo: &mut RecipientMemo::new(strings),
+        };
         let r = read_message_keeping(&ctx, &self.group_of(e), bufs, Some(&mut rcpts))?;
         Some((r, rcpts))
     }
