@@ -271,9 +271,29 @@ impl SummaryBuilder {
 
 /// The domain part of an address (after its last `@`), `None` without one or when empty.
 fn domain_of(address: &[u8]) -> Option<&[u8]> {
-    let at = address.iter().rposition(|&b| b == b'@')?;
+    let at = last_at(address)?;
     let d = &address[at + 1..];
     (!d.is_empty()).then_some(d)
+}
+
+/// Where the last `@` of `address` is, looked for 8 bytes at a time from the end: byte by byte
+/// this was half of [`SummaryBuilder::add`]'s own instructions (a domain is about 10 bytes).
+fn last_at(address: &[u8]) -> Option<usize> {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const ATS: u64 = 0x4040_4040_4040_4040;
+    let mut end = address.len();
+    while end >= 8 {
+        let word: [u8; 8] = address[end - 8..end].try_into().unwrap_or_default();
+        let x = u64::from_le_bytes(word) ^ ATS;
+        // The top bit of each byte of `x` that is zero (an `@`), exactly: no carry crosses
+        // bytes, so a byte above an `@` is never taken for one.
+        let ats = !(((x & LOW7) + LOW7) | x | LOW7);
+        if ats != 0 {
+            return Some(end - 1 - (ats.leading_zeros() / 8) as usize);
+        }
+        end -= 8;
+    }
+    address[..end].iter().rposition(|&b| b == b'@')
 }
 
 #[cfg(test)]
