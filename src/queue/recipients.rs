@@ -99,7 +99,7 @@ impl RecipientList {
         for r in self.iter() {
             b.add(strings, &mut memo, r.address, r.channel);
         }
-        b.finish(strings, &mut memo)
+        b.finish(strings)
     }
 }
 
@@ -138,7 +138,7 @@ impl RecipientSummary {
         for (a, c) in rcpts {
             b.add(strings, &mut memo, a, c);
         }
-        b.finish(strings, &mut memo)
+        b.finish(strings)
     }
 
     /// All recipients (every channel).
@@ -253,17 +253,19 @@ impl SummaryBuilder {
     }
 
     /// The summary, its domain set interned (the same set is one string for every message).
-    pub fn finish(mut self, strings: &Interner, memo: &mut RecipientMemo<'_>) -> RecipientSummary {
+    pub fn finish(mut self, strings: &Interner) -> RecipientSummary {
         if !self.domains.is_empty() {
             self.domains
                 .sort_unstable_by_key(|e| (channel_byte(e.channel), e.domain.map(Sym::as_u32)));
-            let mut bytes = smallvec::SmallVec::<[u8; 96]>::new();
-            for e in &self.domains {
-                bytes.push(channel_byte(e.channel));
-                bytes.extend_from_slice(&e.domain.map_or(0, Sym::as_u32).to_le_bytes());
-                bytes.extend_from_slice(&e.todo_count.to_le_bytes());
+            // Sized once and filled in place: pushed byte by byte, each push checked for room.
+            let mut bytes =
+                smallvec::SmallVec::<[u8; 96]>::from_elem(0, self.domains.len() * ENTRY);
+            for (e, out) in self.domains.iter().zip(bytes.chunks_exact_mut(ENTRY)) {
+                out[0] = channel_byte(e.channel);
+                out[1..5].copy_from_slice(&e.domain.map_or(0, Sym::as_u32).to_le_bytes());
+                out[5..9].copy_from_slice(&e.todo_count.to_le_bytes());
             }
-            self.summary.domains = Some(memo.set(strings, &bytes));
+            self.summary.domains = Some(strings.intern(&bytes));
         }
         self.summary
     }

@@ -1,41 +1,36 @@
-//! A reading thread's memory of the recipient domains and domain sets it interned lately, so a
-//! flood's repeats skip the interner.
+//! A reading thread's memory of the recipient domains it interned lately, so a flood's repeats
+//! skip the interner.
 //!
-//! A relay flood's recipients share a few dozen domains, and its messages a few hundred domain
-//! sets: interning each again (a message's four or five distinct domains, then its set) cost a
-//! hash, a shard lock both scan threads contend for and a table probe, about a fifth of the
-//! envelope side's user instructions (callgrind, `--phase scan` at 100,000 messages). Equal
-//! bytes always intern to the same [`Sym`], so answering from memory is exact. Each slot holds
-//! one string, chosen by its hash: a new string evicts the old one, so the memory stays a few
-//! KiB and hostile input (every domain distinct, or too long to keep) costs what interning
-//! costs.
+//! A relay flood's recipients share a few dozen domains: interning each again (a message's four
+//! or five distinct ones) cost a hash, a shard lock both scan threads contend for and a table
+//! probe. Equal bytes always intern to the same [`Sym`], so answering from memory is exact. Each
+//! slot holds one domain, chosen by its hash: a new one evicts the old one, so the memory stays
+//! a few KiB and hostile input (every domain distinct, or too long to keep) costs what interning
+//! costs. (Domain sets were remembered too, and gained nothing: callgrind counted the memory's
+//! hashing and compares at what the interner's probes cost, at a 41 % hit rate.)
 
 use std::hash::Hasher;
 
 use crate::queue::{Interner, Sym};
 
-/// Slots for domains and for domain sets (each a power of two).
-const DOMAIN_SLOTS: usize = 128;
-const SET_SLOTS: usize = 128;
+/// Slots for domains (a power of two).
+const SLOTS: usize = 128;
 /// The longest domain kept: longer ones are interned but not remembered.
 const DOMAIN_BYTES: usize = 46;
-/// The longest encoded domain set kept (8 entries of 9 bytes).
-const SET_BYTES: usize = 72;
 
-/// One remembered string and its symbol; `len` 0 is an empty slot (an empty string is never
-/// asked for: an address without a domain has no domain to intern, a message without
-/// recipients no set).
+/// One remembered domain and its symbol; `len` 0 is an empty slot (an empty domain is never
+/// asked for: an address without one has none to intern).
 #[derive(Clone, Copy)]
-struct Slot<const N: usize> {
+struct Slot {
     len: u8,
-    bytes: [u8; N],
+    bytes: [u8; DOMAIN_BYTES],
     sym: Option<Sym>,
 }
 
-impl<const N: usize> Slot<N> {
-    const EMPTY: Slot<N> = Slot {
+impl Slot {
+    const EMPTY: Slot = Slot {
         len: 0,
-        bytes: [0; N],
+        bytes: [0; DOMAIN_BYTES],
         sym: None,
     };
 
@@ -54,15 +49,13 @@ impl<const N: usize> Slot<N> {
     }
 }
 
-/// The remembered domains (by the lowercased symbol of their spelling) and domain sets of one
-/// interner.
+/// The remembered domains of one interner: each spelling with the symbol of its lowercase.
 pub struct RecipientMemo<'s> {
     /// The interner the symbols belong to; a different one is answered without the memory.
     owner: &'s Interner,
-    /// Allocated at the first string remembered: a memory made for one message and dropped
+    /// Allocated at the first domain remembered: a memory made for one message and dropped
     /// (`read`'s stream) costs nothing.
-    domains: Vec<Slot<DOMAIN_BYTES>>,
-    sets: Vec<Slot<SET_BYTES>>,
+    slots: Vec<Slot>,
 }
 
 impl<'s> RecipientMemo<'s> {
@@ -70,8 +63,7 @@ impl<'s> RecipientMemo<'s> {
     pub fn new(owner: &'s Interner) -> RecipientMemo<'s> {
         RecipientMemo {
             owner,
-            domains: Vec::new(),
-            sets: Vec::new(),
+            slots: Vec::new(),
         }
     }
 
@@ -80,7 +72,7 @@ impl<'s> RecipientMemo<'s> {
         if !std::ptr::eq(self.owner, strings) || d.len() > DOMAIN_BYTES {
             return intern_lowercase(strings, d);
         }
-        let slot = slot(&mut self.domains, DOMAIN_SLOTS, d);
+        let slot = slot(&mut self.slots, d);
         if let Some(sym) = slot.holds(d) {
             return sym;
         }
@@ -88,26 +80,12 @@ impl<'s> RecipientMemo<'s> {
         slot.keep(d, sym);
         sym
     }
-
-    /// The encoded domain set `set`, interned.
-    pub(super) fn set(&mut self, strings: &Interner, set: &[u8]) -> Sym {
-        if !std::ptr::eq(self.owner, strings) || set.len() > SET_BYTES {
-            return strings.intern(set);
-        }
-        let slot = slot(&mut self.sets, SET_SLOTS, set);
-        if let Some(sym) = slot.holds(set) {
-            return sym;
-        }
-        let sym = strings.intern(set);
-        slot.keep(set, sym);
-        sym
-    }
 }
 
-/// The slot of `table` (of `n` slots, allocated now if it was not) that `s` belongs in.
-fn slot<'t, const N: usize>(table: &'t mut Vec<Slot<N>>, n: usize, s: &[u8]) -> &'t mut Slot<N> {
+/// The slot of `table` (allocated now if it was not) that `s` belongs in.
+fn slot<'t>(table: &'t mut Vec<Slot>, s: &[u8]) -> &'t mut Slot {
     if table.is_empty() {
-        table.resize(n, Slot::EMPTY);
+        table.resize(SLOTS, Slot::EMPTY);
     }
     let mut h = rustc_hash::FxHasher::default();
     h.write(s);
@@ -153,10 +131,6 @@ mod tests {
             memo.domain(&strings, long.as_bytes()),
             strings.intern(long.as_bytes())
         );
-        let set = [1u8; 9];
-        assert_eq!(memo.set(&strings, &set), strings.intern(&set));
-        assert_eq!(memo.set(&strings, &set), strings.intern(&set));
-        assert_eq!(memo.set(&strings, &[2u8; 99]), strings.intern(&[2u8; 99]));
     }
 
     #[test]
@@ -168,6 +142,5 @@ mod tests {
         let in_b = memo.domain(&b, b"msn.com");
         assert_eq!(in_b, b.intern(b"msn.com"));
         assert_ne!(in_a, in_b);
-        assert_eq!(memo.set(&b, b"set"), b.intern(b"set"));
     }
 }
