@@ -11,6 +11,9 @@
 
 use super::{Interner, Sym};
 
+mod memo;
+pub use memo::RecipientMemo;
+
 /// The most bytes read from one envelope file (10,000 recipients of 1,000 bytes fit).
 pub const ENVELOPE_CAP: usize = 16 * 1024 * 1024;
 
@@ -92,9 +95,9 @@ impl RecipientList {
 
     /// The summary a record keeps of this list.
     pub fn summary(&self, strings: &Interner) -> RecipientSummary {
-        let mut b = SummaryBuilder::default();
+        let (mut b, mut memo) = (SummaryBuilder::default(), RecipientMemo::new(strings));
         for r in self.iter() {
-            b.add(strings, r.address, r.channel);
+            b.add(strings, &mut memo, r.address, r.channel);
         }
         b.finish(strings)
     }
@@ -131,9 +134,9 @@ impl RecipientSummary {
         strings: &Interner,
         rcpts: impl IntoIterator<Item = (&'a [u8], Channel)>,
     ) -> RecipientSummary {
-        let mut b = SummaryBuilder::default();
+        let (mut b, mut memo) = (SummaryBuilder::default(), RecipientMemo::new(strings));
         for (a, c) in rcpts {
-            b.add(strings, a, c);
+            b.add(strings, &mut memo, a, c);
         }
         b.finish(strings)
     }
@@ -207,24 +210,23 @@ fn decode_domains(bytes: &[u8]) -> Vec<RecipientDomain> {
         .collect()
 }
 
-/// Bytes of a message's distinct recipient domains a [`SummaryBuilder`] remembers.
-const SEEN_BYTES: usize = 256;
-
 /// Builds a [`RecipientSummary`] one recipient at a time (the scan's reader and tests).
 #[derive(Debug, Default)]
 pub struct SummaryBuilder {
     summary: RecipientSummary,
     domains: smallvec::SmallVec<[RecipientDomain; 8]>,
-    /// The message's distinct domains as written, back to back, and where each ends with its
-    /// symbol: a relay flood's 1-50 recipients a message share a few domains, and each
-    /// interning of a repeat took a shard's lock that both scan threads contend for.
-    seen: smallvec::SmallVec<[u8; SEEN_BYTES]>,
-    seen_syms: smallvec::SmallVec<[(u32, Sym); 16]>,
 }
 
 impl SummaryBuilder {
-    /// Count `address` from `channel`'s file.
-    pub fn add(&mut self, strings: &Interner, address: &[u8], channel: Channel) {
+    /// Count `address` from `channel`'s file; `memo` answers for the domains its thread
+    /// interned lately.
+    pub fn add(
+        &mut self,
+        strings: &Interner,
+        memo: &mut RecipientMemo<'_>,
+        address: &[u8],
+        channel: Channel,
+    ) {
         let s = &mut self.summary;
         match channel {
             Channel::Local => s.local = s.local.saturating_add(1),
@@ -234,7 +236,7 @@ impl SummaryBuilder {
         if s.first.is_none() {
             s.first = Some(strings.intern(address));
         }
-        let domain = domain_of(address).map(|d| self.domain_sym(strings, d));
+        let domain = domain_of(address).map(|d| memo.domain(strings, d));
         let todo = u32::from(channel == Channel::Todo);
         match self
             .domains
@@ -250,39 +252,18 @@ impl SummaryBuilder {
         }
     }
 
-    /// `d` lowercased and interned, once per distinct spelling in the message.
-    fn domain_sym(&mut self, strings: &Interner, d: &[u8]) -> Sym {
-        let mut start = 0usize;
-        for &(end, sym) in &self.seen_syms {
-            let end = end as usize;
-            if self.seen.get(start..end) == Some(d) {
-                return sym;
-            }
-            start = end;
-        }
-        let sym = intern_lowercase(strings, d);
-        // A few distinct domains cover most messages; past the room kept inline (no allocation
-        // a message), intern each as before.
-        if self.seen_syms.len() < self.seen_syms.inline_size()
-            && self.seen.len() + d.len() <= SEEN_BYTES
-        {
-            self.seen.extend_from_slice(d);
-            let end = u32::try_from(self.seen.len()).unwrap_or(u32::MAX);
-            self.seen_syms.push((end, sym));
-        }
-        sym
-    }
-
     /// The summary, its domain set interned (the same set is one string for every message).
     pub fn finish(mut self, strings: &Interner) -> RecipientSummary {
         if !self.domains.is_empty() {
             self.domains
                 .sort_unstable_by_key(|e| (channel_byte(e.channel), e.domain.map(Sym::as_u32)));
-            let mut bytes = smallvec::SmallVec::<[u8; 96]>::new();
-            for e in &self.domains {
-                bytes.push(channel_byte(e.channel));
-                bytes.extend_from_slice(&e.domain.map_or(0, Sym::as_u32).to_le_bytes());
-                bytes.extend_from_slice(&e.todo_count.to_le_bytes());
+            // Sized once and filled in place: pushed byte by byte, each push checked for room.
+            let mut bytes =
+                smallvec::SmallVec::<[u8; 96]>::from_elem(0, self.domains.len() * ENTRY);
+            for (e, out) in self.domains.iter().zip(bytes.chunks_exact_mut(ENTRY)) {
+                out[0] = channel_byte(e.channel);
+                out[1..5].copy_from_slice(&e.domain.map_or(0, Sym::as_u32).to_le_bytes());
+                out[5..9].copy_from_slice(&e.todo_count.to_le_bytes());
             }
             self.summary.domains = Some(strings.intern(&bytes));
         }
@@ -292,18 +273,29 @@ impl SummaryBuilder {
 
 /// The domain part of an address (after its last `@`), `None` without one or when empty.
 fn domain_of(address: &[u8]) -> Option<&[u8]> {
-    let at = address.iter().rposition(|&b| b == b'@')?;
+    let at = last_at(address)?;
     let d = &address[at + 1..];
     (!d.is_empty()).then_some(d)
 }
 
-/// Intern `d` lowercased, without allocating when it is lowercase already (it usually is).
-fn intern_lowercase(strings: &Interner, d: &[u8]) -> Sym {
-    if d.iter().any(u8::is_ascii_uppercase) {
-        strings.intern(&d.to_ascii_lowercase())
-    } else {
-        strings.intern(d)
+/// Where the last `@` of `address` is, looked for 8 bytes at a time from the end: byte by byte
+/// this was half of [`SummaryBuilder::add`]'s own instructions (a domain is about 10 bytes).
+fn last_at(address: &[u8]) -> Option<usize> {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const ATS: u64 = 0x4040_4040_4040_4040;
+    let mut end = address.len();
+    while end >= 8 {
+        let word: [u8; 8] = address[end - 8..end].try_into().unwrap_or_default();
+        let x = u64::from_le_bytes(word) ^ ATS;
+        // The top bit of each byte of `x` that is zero (an `@`), exactly: no carry crosses
+        // bytes, so a byte above an `@` is never taken for one.
+        let ats = !(((x & LOW7) + LOW7) | x | LOW7);
+        if ats != 0 {
+            return Some(end - 1 - (ats.leading_zeros() / 8) as usize);
+        }
+        end -= 8;
     }
+    address[..end].iter().rposition(|&b| b == b'@')
 }
 
 #[cfg(test)]

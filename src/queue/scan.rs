@@ -17,6 +17,7 @@ use super::error::Result;
 use super::headers::FIRST_READ;
 use super::last_syms::LastSyms;
 use super::listing::{list, Entry, EntryKind};
+use super::recipients::RecipientMemo;
 use super::{Interner, Layout, MessageId, MessageRecord, Queue, Subdir};
 
 mod chunks;
@@ -129,12 +130,32 @@ pub struct Scan {
 /// directories.
 type SplitListing = (Vec<Found>, (u64, u64), Vec<(PathBuf, String)>);
 
-/// A reading thread's buffers, reused from message to message: the file bytes, and the values
-/// it interned last.
-type ReadBufs = (Vec<u8>, LastSyms);
+/// A reading thread's buffers, reused from message to message: the header block, the envelope
+/// file, and the values and recipient domains it interned last (into `strings`).
+struct ReadBufs<'s> {
+    head: Vec<u8>,
+    envelope: Vec<u8>,
+    last: LastSyms,
+    memo: RecipientMemo<'s>,
+}
 
-fn read_bufs() -> ReadBufs {
-    (Vec::with_capacity(FIRST_READ), LastSyms::default())
+fn read_bufs(strings: &Interner) -> ReadBufs<'_> {
+    ReadBufs {
+        head: Vec::with_capacity(FIRST_READ),
+        envelope: Vec::with_capacity(FIRST_READ),
+        last: LastSyms::default(),
+        memo: RecipientMemo::new(strings),
+    }
+}
+
+/// `bufs` as [`read_message`] takes them.
+fn lend<'a, 's>(bufs: &'a mut ReadBufs<'s>) -> message::ThreadBufs<'a, 's> {
+    message::ThreadBufs {
+        head: &mut bufs.head,
+        envelope: &mut bufs.envelope,
+        last: &mut bufs.last,
+        memo: &mut bufs.memo,
+    }
 }
 
 /// A listed file of one message, with the bucket it actually sits in.

@@ -181,3 +181,28 @@ fn many_domains_and_spellings_in_one_message_give_the_set_of_their_lowercased_do
     want.sort();
     assert_eq!(got, want);
 }
+
+#[test]
+fn the_last_at_is_found_wherever_it_is() {
+    // Every position in and around the 8-byte words, bytes that differ from `@` by one bit
+    // (0xc0, 'A', '`') next to it, and several `@`s: the byte-by-byte answer.
+    for len in 0..40 {
+        for at in 0..len {
+            for extra in [None, Some(0), Some(at / 2)] {
+                let mut a: Vec<u8> = (0..len).map(|i| [b'A', b'`', 0xc0, b'x'][i % 4]).collect();
+                a[at] = b'@';
+                if let Some(e) = extra {
+                    a[e] = b'@';
+                }
+                let want = a.iter().rposition(|&b| b == b'@');
+                assert_eq!(last_at(&a), want, "{a:?}");
+            }
+        }
+        let none: Vec<u8> = (0..len).map(|i| [b'A', b'`', 0xc0, 0][i % 4]).collect();
+        assert_eq!(last_at(&none), None);
+    }
+    assert_eq!(domain_of(b"user@Example.COM"), Some(&b"Example.COM"[..]));
+    assert_eq!(domain_of(b"a@b@c.example"), Some(&b"c.example"[..]));
+    assert_eq!(domain_of(b"nodomain@"), None);
+    assert_eq!(domain_of(b"local"), None);
+}

@@ -14,7 +14,8 @@ use super::super::listing::list_each;
 use super::super::{Interner, MessageRecord, Queue, Subdir};
 use super::stream::CHUNK;
 use super::{
-    found, read_bufs, read_message, BucketDirs, Files, Found, ReadCtx, ScanOptions, ScanReport,
+    found, lend, read_bufs, read_message, BucketDirs, Files, Found, ReadCtx, ScanOptions,
+    ScanReport,
 };
 
 /// Walk every message of the queue as [`super::scan`] reads them with `opts`, handing `each` the
@@ -100,9 +101,10 @@ fn read_chunk(
         chunk
             .par_iter()
             .with_min_len(64)
-            .map_init(read_bufs, |bufs, group| {
-                read_message(ctx, group, (&mut bufs.0, &mut bufs.1))
-            })
+            .map_init(
+                || read_bufs(ctx.strings),
+                |bufs, group| read_message(ctx, group, lend(bufs)),
+            )
             .collect()
     };
     let read = match pool {

@@ -4,13 +4,13 @@
 use std::io;
 use std::os::fd::{AsFd, OwnedFd};
 
-use super::super::envelope::{parse_channel, parse_info, parse_todo, EnvelopeIssue};
+use super::super::envelope::{each_channel_record, parse_info, parse_todo, EnvelopeIssue};
 use super::super::headers::{header_end, summarize, HEADER_CAP};
 use super::super::listing::EntryKind;
 use super::super::read::{read_at, read_head_at, ReadFailure, Stop};
-use super::super::recipients::{RecipientList, SummaryBuilder, ENVELOPE_CAP};
+use super::super::recipients::{RecipientList, RecipientMemo, SummaryBuilder, ENVELOPE_CAP};
 use super::super::{Channel, MessageRecord, Parts, Problem, ProblemKind, Subdir};
-use super::{Found, ReadCtx};
+use super::{Files, Found, ReadCtx};
 use crate::queue::last_syms::LastSyms;
 use crate::queue::origin::{apply_envelope_hints, attribute_with, EnvelopeHints};
 
@@ -101,8 +101,8 @@ struct Builder<'c, 'k> {
     /// Where the whole recipient list goes when the caller wants it (`read`).
     keep: Option<&'k mut RecipientList>,
     hints: EnvelopeHints,
-    /// The mess file's header block, when it was read.
-    header_block: Option<Vec<u8>>,
+    /// The mess file's header block was read (into the thread's `head` buffer).
+    header_read: bool,
     /// todo/ (or intd/) was read: the other one adds nothing.
     todo_seen: bool,
     /// The mess file, when it was read without its mtime (info/ was expected to give the time).
@@ -133,14 +133,19 @@ impl<'c, 'k> Builder<'c, 'k> {
 }
 
 /// Read all files of one message; `None` when every listed file vanished. With `keep`, the
-/// message's whole recipient list is written there too. `buf` and `last` are the reading
-/// thread's, reused from message to message.
+/// message's whole recipient list is written there too.
 pub(super) fn read_message_keeping(
     ctx: &ReadCtx<'_>,
     group: &[Found],
-    (buf, last): (&mut Vec<u8>, &mut LastSyms),
+    bufs: ThreadBufs<'_, '_>,
     keep: Option<&mut RecipientList>,
 ) -> Option<MessageRecord> {
+    let ThreadBufs {
+        head,
+        envelope,
+        last,
+        memo,
+    } = bufs;
     let (parts, readable, problems) = sort_files(ctx, group);
     let mut b = Builder {
         record: MessageRecord::listed(group[0].id, parts),
@@ -151,18 +156,29 @@ pub(super) fn read_message_keeping(
         recipients: SummaryBuilder::default(),
         keep,
         hints: EnvelopeHints::default(),
-        header_block: None,
+        header_read: false,
         todo_seen: false,
         mess_unstatted: None,
         from_first_pass: None,
     };
+    // Every file of a message in the queue has the same name: made once, not once a file.
+    let queue_name = ctx.files.name(b.record.id, Subdir::Mess);
     for f in &readable {
-        read_part(ctx, &mut b, f, buf);
+        let buf = if f.subdir == Subdir::Mess {
+            &mut *head
+        } else {
+            &mut *envelope
+        };
+        read_part(ctx, &mut b, (f, &queue_name), (buf, memo));
+    }
+    if envelope.capacity() > KEPT_ENVELOPE {
+        // A hostile 16 MiB envelope is not held by every reading thread until its next one.
+        *envelope = Vec::new();
     }
     if b.vanished > 0 && b.vanished == readable.len() && readable.len() == group.len() {
         return None;
     }
-    take_origin(ctx, &mut b, buf, last);
+    take_origin(ctx, &mut b, head, last);
     settle_birth(ctx, &mut b);
     let mut record = b.record;
     record.recipients = b.recipients.finish(ctx.strings);
@@ -175,10 +191,27 @@ pub(super) fn read_message_keeping(
 pub(super) fn read_message(
     ctx: &ReadCtx<'_>,
     group: &[Found],
-    bufs: (&mut Vec<u8>, &mut LastSyms),
+    bufs: ThreadBufs<'_, '_>,
 ) -> Option<MessageRecord> {
     read_message_keeping(ctx, group, bufs, None)
 }
+
+/// A reading thread's buffers and memories, lent to each message it reads.
+pub(super) struct ThreadBufs<'a, 's> {
+    /// The mess file's header block. Envelope files are read into a buffer of their own, so
+    /// that neither is given up and allocated again each message.
+    pub(super) head: &'a mut Vec<u8>,
+    /// The envelope file being read.
+    pub(super) envelope: &'a mut Vec<u8>,
+    /// The header values interned last.
+    pub(super) last: &'a mut LastSyms,
+    /// The recipient domains and domain sets interned last.
+    pub(super) memo: &'a mut RecipientMemo<'s>,
+}
+
+/// The envelope buffer's capacity a reading thread keeps between messages (a 1,000-recipient
+/// file fits).
+const KEPT_ENVELOPE: usize = 64 * 1024;
 
 /// The parts a message's listed files make, the ones to read (at most one per subdirectory: no
 /// allocation per message), and the problems the listing alone shows.
@@ -213,7 +246,12 @@ fn sort_files(
 }
 
 /// Read the file `f` (when this scan wants it) and take what it says into `b`.
-fn read_part<'c>(ctx: &ReadCtx<'c>, b: &mut Builder<'c, '_>, f: &Found, buf: &mut Vec<u8>) {
+fn read_part<'c>(
+    ctx: &ReadCtx<'c>,
+    b: &mut Builder<'c, '_>,
+    (f, queue_name): (&Found, &str),
+    (buf, memo): (&mut Vec<u8>, &mut RecipientMemo<'_>),
+) {
     let parts = b.record.parts;
     let id = b.record.id;
     // A file in the wrong split directory lives in another bucket's directory.
@@ -236,12 +274,19 @@ fn read_part<'c>(ctx: &ReadCtx<'c>, b: &mut Builder<'c, '_>, f: &Found, buf: &mu
         Subdir::Mess => (0, false),
         _ => (ENVELOPE_CAP, false),
     };
-    let name = ctx.files.name(id, f.subdir);
+    let yank_name;
+    let name = match ctx.files {
+        Files::Queue { .. } => queue_name,
+        Files::YankArea(_) => {
+            yank_name = ctx.files.name(id, f.subdir);
+            &*yank_name
+        }
+    };
     if f.subdir == Subdir::Mess {
         // The envelope pass: the header pass read this very file (same size and mtime).
         if let Some(h) = ctx
             .first_pass
-            .and_then(|p| p.same_message(id, dir_fd, &name))
+            .and_then(|p| p.same_message(id, dir_fd, name))
         {
             b.record.size = h.size;
             // Judged on this pass' listing: a header pass lists no info/, local/ or remote/.
@@ -258,7 +303,7 @@ fn read_part<'c>(ctx: &ReadCtx<'c>, b: &mut Builder<'c, '_>, f: &Found, buf: &mu
         _ => false,
     };
     let stat = want_mtime || !ctx.types_known;
-    let st = match read_file(dir_fd, &name, buf, (cap, header), stat) {
+    let st = match read_file(dir_fd, name, buf, (cap, header), stat) {
         Ok(st) => st,
         Err(p) => {
             b.vanished += usize::from(p == ProblemKind::Vanished);
@@ -269,14 +314,14 @@ fn read_part<'c>(ctx: &ReadCtx<'c>, b: &mut Builder<'c, '_>, f: &Found, buf: &mu
     match f.subdir {
         Subdir::Mess => take_mess(b, f, st, header, buf),
         Subdir::Info => take_info(ctx, b, st.mtime, buf),
-        Subdir::Local | Subdir::Remote => take_channel(ctx, b, f.subdir, buf),
-        Subdir::Todo | Subdir::Intd => take_todo(ctx, b, f.subdir, st.mtime, buf),
+        Subdir::Local | Subdir::Remote => take_channel(ctx, b, f.subdir, (buf, memo)),
+        Subdir::Todo | Subdir::Intd => take_todo(ctx, b, f.subdir, st.mtime, (buf, memo)),
         Subdir::Bounce => {}
     }
 }
 
 /// The mess file: its size, its mtime as a stand-in birth time, its header block.
-fn take_mess(b: &mut Builder<'_, '_>, f: &Found, st: FileRead, header: bool, buf: &mut Vec<u8>) {
+fn take_mess(b: &mut Builder<'_, '_>, f: &Found, st: FileRead, header: bool, head: &mut Vec<u8>) {
     b.record.size = MessageRecord::size_of(st.size);
     flag_empty_mess(b, st.size);
     if let Some(t) = st.mtime {
@@ -285,14 +330,14 @@ fn take_mess(b: &mut Builder<'_, '_>, f: &Found, st: FileRead, header: bool, buf
         b.mess_unstatted = Some(*f);
     }
     if header {
-        match header_end(buf) {
-            Some(end) => buf.truncate(end),
-            None if st.size as usize > buf.len() => {
+        match header_end(head) {
+            Some(end) => head.truncate(end),
+            None if st.size as usize > head.len() => {
                 b.flag(ProblemKind::HeaderTooLong, Subdir::Mess)
             }
             None => {}
         }
-        b.header_block = Some(std::mem::take(buf));
+        b.header_read = true;
     }
 }
 
@@ -320,20 +365,25 @@ fn take_info(ctx: &ReadCtx<'_>, b: &mut Builder<'_, '_>, mtime: Option<i64>, buf
 }
 
 /// local/ or remote/: recipients.
-fn take_channel(ctx: &ReadCtx<'_>, b: &mut Builder<'_, '_>, subdir: Subdir, buf: &[u8]) {
-    let (rcpts, issue) = parse_channel(buf);
-    b.envelope(issue, subdir);
+fn take_channel(
+    ctx: &ReadCtx<'_>,
+    b: &mut Builder<'_, '_>,
+    subdir: Subdir,
+    (buf, memo): (&[u8], &mut RecipientMemo<'_>),
+) {
     let channel = if subdir == Subdir::Local {
         Channel::Local
     } else {
         Channel::Remote
     };
-    for (a, done) in rcpts {
-        b.recipients.add(ctx.strings, a, channel);
-        if let Some(list) = b.keep.as_deref_mut() {
+    let (recipients, keep) = (&mut b.recipients, &mut b.keep);
+    let issue = each_channel_record(buf, |a, done| {
+        recipients.add(ctx.strings, memo, a, channel);
+        if let Some(list) = keep.as_deref_mut() {
             list.push(a, channel, done);
         }
-    }
+    });
+    b.envelope(issue, subdir);
 }
 
 /// todo/ or intd/: the uid and pid, the sender without info/, the recipients without
@@ -343,7 +393,7 @@ fn take_todo(
     b: &mut Builder<'_, '_>,
     subdir: Subdir,
     mtime: Option<i64>,
-    buf: &[u8],
+    (buf, memo): (&[u8], &mut RecipientMemo<'_>),
 ) {
     if b.todo_seen {
         return;
@@ -365,7 +415,7 @@ fn take_todo(
     let parts = b.record.parts;
     if !parts.has(Subdir::Local) && !parts.has(Subdir::Remote) {
         for a in env.recipients {
-            b.recipients.add(ctx.strings, a, Channel::Todo);
+            b.recipients.add(ctx.strings, memo, a, Channel::Todo);
             if let Some(list) = b.keep.as_deref_mut() {
                 list.push(a, Channel::Todo, false);
             }
@@ -374,19 +424,17 @@ fn take_todo(
 }
 
 /// The origin and header fields: from the header block read, else from the header pass'
-/// record, else from the envelope alone. `buf` gets the header block's buffer back.
-fn take_origin(ctx: &ReadCtx<'_>, b: &mut Builder<'_, '_>, buf: &mut Vec<u8>, last: &mut LastSyms) {
+/// record, else from the envelope alone. `head` holds the header block when it was read.
+fn take_origin(ctx: &ReadCtx<'_>, b: &mut Builder<'_, '_>, head: &[u8], last: &mut LastSyms) {
     let record = &mut b.record;
-    if let Some(h) = b.header_block.take() {
-        let summary = summarize(&h);
+    if b.header_read {
+        let summary = summarize(head);
         let unparsed =
             summary.has_nul || (summary.garbage_lines > 0 && summary.queue_received.is_none());
         let a = attribute_with(&summary, b.hints, last, ctx.strings);
         record.origin = a.origin;
         record.headers = a.headers;
         record.qp = a.qp.or(record.qp);
-        drop(summary);
-        *buf = h;
         if unparsed {
             b.flag(ProblemKind::UnparsedHeader, Subdir::Mess);
         }

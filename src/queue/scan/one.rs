@@ -2,11 +2,10 @@
 
 use std::io;
 
-use super::super::last_syms::LastSyms;
 use super::super::layout::Subdir;
 use super::super::listing::EntryKind;
 use super::super::{Interner, MessageId, MessageRecord, Queue};
-use super::{read_message, BucketDirs, Files, Found, ReadCtx, ScanOptions};
+use super::{lend, read_bufs, read_message, BucketDirs, Files, Found, ReadCtx, ScanOptions};
 
 /// Read one message afresh (the inspector and lazy queries use this).
 pub fn read_one(queue: &Queue, strings: &Interner, id: MessageId) -> io::Result<MessageRecord> {
@@ -52,6 +51,6 @@ pub fn read_one(queue: &Queue, strings: &Interner, id: MessageId) -> io::Result<
         types_known: false,
         bucket,
     };
-    read_message(&ctx, &group, (&mut Vec::new(), &mut LastSyms::default()))
+    read_message(&ctx, &group, lend(&mut read_bufs(strings)))
         .ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))
 }

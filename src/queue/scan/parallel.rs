@@ -8,7 +8,8 @@ use super::super::layout::{Layout, Parts, Subdir};
 use super::super::listing::EntryKind;
 use super::super::{Interner, MessageRecord, Queue};
 use super::{
-    read_bufs, read_message, BucketDirs, Files, Found, Progress, ReadBufs, ReadCtx, ScanOptions,
+    lend, read_bufs, read_message, BucketDirs, Files, Found, Progress, ReadBufs, ReadCtx,
+    ScanOptions,
 };
 
 /// What every read task shares.
@@ -125,7 +126,7 @@ pub(super) fn read_listed(sc: &ScanCtx<'_>, listed: Listed) -> (Vec<MessageRecor
         .map(|n| BucketDirs::open(sc.queue, n))
         .collect();
     let Listed { mut slots, odd } = listed;
-    let read_slot = |bufs: &mut ReadBufs, slot: &mut Option<MessageRecord>| {
+    let read_slot = |bufs: &mut ReadBufs<'_>, slot: &mut Option<MessageRecord>| {
         let Some(listed) = slot.take() else {
             return;
         };
@@ -154,14 +155,14 @@ pub(super) fn read_listed(sc: &ScanCtx<'_>, listed: Listed) -> (Vec<MessageRecor
             types_known: sc.types_known,
             bucket,
         };
-        *slot = read_message(&ctx, group, (&mut bufs.0, &mut bufs.1));
+        *slot = read_message(&ctx, group, lend(bufs));
         sc.progress.read.fetch_add(1, Ordering::Relaxed);
     };
     let read_all = |slots: &mut Vec<Option<MessageRecord>>| {
         slots
             .par_iter_mut()
             .with_min_len(READ_BATCH)
-            .for_each_init(read_bufs, read_slot)
+            .for_each_init(|| read_bufs(sc.strings), read_slot)
     };
     match read_pool() {
         Some(pool) => pool.install(|| read_all(&mut slots)),

@@ -24,9 +24,10 @@ use super::super::last_syms::LastSyms;
 use super::super::layout::Subdir;
 use super::super::listing::{list, Entry, EntryKind};
 use super::super::read::{read_at, read_head_at, Stop};
-use super::super::recipients::RecipientList;
+use super::super::recipients::{RecipientList, RecipientMemo};
 use super::super::{Interner, MessageId, MessageRecord, Queue};
 use super::dirs::FileName;
+use super::message::ThreadBufs;
 use super::{
     read_message_keeping, read_one, BucketDirs, Files, Found, ReadCtx, ScanOptions, ScanReport,
 };
@@ -384,7 +385,13 @@ impl SplitDir<'_> {
         };
         let mut rcpts = RecipientList::default();
         // A new interner each message (see `batch_text`): nothing to remember across them.
-        let bufs = (buf, &mut LastSyms::default());
+        // Envelopes only (no header block), into `buf`.
+        let bufs = ThreadBufs {
+            head: &mut Vec::new(),
+            envelope: buf,
+            last: &mut LastSyms::default(),
+            memo: &mut RecipientMemo::new(strings),
+        };
         let r = read_message_keeping(&ctx, &self.group_of(e), bufs, Some(&mut rcpts))?;
         Some((r, rcpts))
     }
