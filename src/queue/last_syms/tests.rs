@@ -79,7 +79,10 @@ fn many_values_evict_but_never_answer_wrong() {
             assert_eq!(strings.text(hot), "hot");
         }
     }
-    assert_eq!(last.tables.as_ref().expect("used").slots[Slot::Subject as usize].len(), WAYS);
+    assert_eq!(
+        last.tables.as_ref().expect("used").slots[Slot::Subject as usize].len(),
+        WAYS
+    );
 }
 
 #[test]
