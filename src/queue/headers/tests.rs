@@ -263,3 +263,26 @@ proptest::proptest! {
         proptest::prop_assert_eq!(header_end(&buf), header_end_by_lines(&buf));
     }
 }
+
+proptest::proptest! {
+    /// A value handed out unsearched (its field said it had one line) is what unfolding gives.
+    #[test]
+    fn values_are_the_unfolded_text_after_the_colon(
+        header in proptest::collection::vec(
+            proptest::sample::select(&b"\n\r\t A:a"[..]), 0..64)
+    ) {
+        for f in fields(&header) {
+            let after = &f.raw[f.name.len() + 1..];
+            proptest::prop_assert_eq!(&f.value, &unfold(trim_eol(after)));
+        }
+    }
+}
+
+#[test]
+fn one_line_and_folded_values() {
+    let h = b"A: one\nB: two\r\nC: three\n  more\r\n\tend\nD: last";
+    let values: Vec<Cow<'_, [u8]>> = fields(h).map(|f| f.value).collect();
+    let want: [&[u8]; 4] = [b" one", b" two", b" three  more\tend", b" last"];
+    assert_eq!(values, want.map(Cow::Borrowed));
+    assert!(matches!(values[0], Cow::Borrowed(_)) && matches!(values[2], Cow::Owned(_)));
+}
