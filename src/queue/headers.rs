@@ -13,7 +13,10 @@ use memchr::memmem::Finder;
 use memchr::{memchr, memchr2, memchr_iter};
 
 mod charset;
+mod names;
 mod plain;
+
+use names::{wanted, Wanted};
 
 /// Bytes read by the first `read(2)`: most headers (a flood's are 1-3 KiB) fit in one.
 pub const FIRST_READ: usize = 8 * 1024;
@@ -101,10 +104,7 @@ impl<'a> FieldIter<'a> {
             self.rest = &self.rest[end..];
             // A name is printable ASCII up to the first colon; anything else before a colon, or
             // no colon, makes the line garbage.
-            let colon = raw
-                .iter()
-                .position(|&b| b == b':' || b <= b' ' || b >= 127)
-                .filter(|&c| c > 0 && raw[c] == b':');
+            let colon = names::name_end(raw).filter(|&c| c > 0 && raw[c] == b':');
             let Some(colon) = colon else {
                 self.garbage += 1;
                 continue;
@@ -225,30 +225,6 @@ pub struct HeaderSummary<'a> {
     pub garbage_lines: usize,
     /// A NUL byte was seen in the header block.
     pub has_nul: bool,
-}
-
-/// The header fields [`summarize`] keeps.
-enum Wanted {
-    Received,
-    Subject,
-    From,
-    Mailer,
-    PhpScript,
-    Rcpt,
-    Other,
-}
-
-fn wanted(name: &[u8]) -> Wanted {
-    let is = |n: &[u8]| name.eq_ignore_ascii_case(n);
-    match name.len() {
-        2 if is(b"to") || is(b"cc") => Wanted::Rcpt,
-        4 if is(b"from") => Wanted::From,
-        7 if is(b"subject") => Wanted::Subject,
-        8 if is(b"received") => Wanted::Received,
-        8 if is(b"x-mailer") => Wanted::Mailer,
-        24 if is(b"x-php-originating-script") => Wanted::PhpScript,
-        _ => Wanted::Other,
-    }
 }
 
 /// Pick the fields the analysis uses out of a header block.
