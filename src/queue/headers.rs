@@ -204,13 +204,52 @@ pub fn trim(v: &[u8]) -> &[u8] {
     &v[start..end]
 }
 
+/// A field's value as it stands in the header, line breaks and all.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Value<'a> {
+    raw: &'a [u8],
+    folded: bool,
+}
+
+impl<'a> Value<'a> {
+    /// The value unfolded ([`unfold`]).
+    pub fn unfolded(&self) -> Cow<'a, [u8]> {
+        if self.folded {
+            unfold(self.raw)
+        } else {
+            Cow::Borrowed(self.raw)
+        }
+    }
+
+    /// The value unfolded as [`unfold`] does, into `buf` when it was folded (a buffer reused
+    /// from message to message, not an allocation each).
+    pub fn unfold_into<'b>(&self, buf: &'b mut Vec<u8>) -> &'b [u8]
+    where
+        'a: 'b,
+    {
+        if !self.folded {
+            return self.raw;
+        }
+        buf.clear();
+        let mut rest = self.raw;
+        while let Some(i) = memchr2(b'\n', b'\r', rest) {
+            buf.extend_from_slice(&rest[..i]);
+            rest = &rest[i + 1..];
+        }
+        buf.extend_from_slice(rest);
+        buf
+    }
+}
+
 /// The fields the analysis keeps, borrowed from the header block.
 #[derive(Debug, Default)]
 pub struct HeaderSummary<'a> {
     /// Value of the first field if it is a Received line (qmail-queue's own).
     pub queue_received: Option<Cow<'a, [u8]>>,
-    /// Value of the Received line after qmail-queue's (qmail-smtpd's hop, when from network).
-    pub hop_received: Option<Cow<'a, [u8]>>,
+    /// Value of the Received line after qmail-queue's (qmail-smtpd's hop, when from network),
+    /// unfolded only when it is read ([`Value::unfold_into`]): it is folded in most messages,
+    /// and unfolding it here would allocate for each.
+    pub hop_received: Option<Value<'a>>,
     /// Raw Subject value (unfolded), first Subject only.
     pub subject: Option<Cow<'a, [u8]>>,
     /// The whole raw From field (for mailparse).
@@ -242,7 +281,10 @@ pub fn summarize(header: &[u8]) -> HeaderSummary<'_> {
                 if first {
                     s.queue_received = Some(f.value());
                 } else if received_seen == 1 && s.hop_received.is_none() {
-                    s.hop_received = Some(f.value());
+                    s.hop_received = Some(Value {
+                        raw: trim_eol(&f.raw[f.colon + 1..]),
+                        folded: f.folded,
+                    });
                 }
                 received_seen += 1;
             }

@@ -78,6 +78,9 @@ thread_local! {
 #[derive(Default)]
 pub(crate) struct LastSyms {
     tables: Option<Box<Tables>>,
+    /// Where the thread unfolds a folded hop line (`origin.rs`), reused from message to
+    /// message.
+    pub(crate) unfolded: Vec<u8>,
 }
 
 impl Drop for LastSyms {

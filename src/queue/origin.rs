@@ -57,7 +57,13 @@ pub(crate) fn attribute_with(
         }
         Some(Invoked::FromNetwork) => {
             origin.kind = OriginKind::Smtp;
-            if let Some(hop) = s.hop_received.as_deref().and_then(parse_smtp_hop) {
+            // The thread's buffer, taken out while the hop borrows it and interning borrows
+            // the thread's memory.
+            let mut buf = std::mem::take(&mut syms.last.unfolded);
+            if let Some(hop) = s
+                .hop_received
+                .and_then(|v| parse_smtp_hop(v.unfold_into(&mut buf)))
+            {
                 origin.ip = syms.sym_of(Slot::Ip, hop.ip);
                 origin.host = syms.sym_of(Slot::Host, hop.host);
                 origin.helo = hop.helo.and_then(|h| syms.sym_of(Slot::Helo, h));
@@ -67,6 +73,7 @@ pub(crate) fn attribute_with(
                     origin.kind = OriginKind::SmtpAuth;
                 }
             }
+            syms.last.unfolded = buf;
         }
     }
     apply_envelope_hints(&mut origin, env);

@@ -38,7 +38,7 @@ fn header_end_by_lines(buf: &[u8]) -> Option<usize> {
 fn seed_message_summary() {
     let s = summarize(&SEED[..header_end(SEED).expect("end")]);
     assert_eq!(
-        s.hop_received.as_deref(),
+        s.hop_received.map(|v| v.unfolded()).as_deref(),
         Some(&b" from unknown (HELO User) (86.107.221.138)  by domain.com with SMTP; 22 Jul 2008 19:40:46 +0300"[..])
     );
     assert_eq!(s.subject.as_deref(), Some(&b" Dispute Transaction"[..]));
@@ -271,9 +271,18 @@ proptest::proptest! {
         header in proptest::collection::vec(
             proptest::sample::select(&b"\n\r\t A:a"[..]), 0..64)
     ) {
+        let mut buf = b"left over".to_vec();
         for f in fields(&header) {
             let after = &f.raw[f.name.len() + 1..];
             proptest::prop_assert_eq!(&f.value, &unfold(trim_eol(after)));
+        }
+        let mut it = fields(&header);
+        while let Some(f) = it.next_raw() {
+            let raw = trim_eol(&f.raw[f.colon + 1..]);
+            let unfolded = unfold(raw);
+            let v = Value { raw, folded: f.folded };
+            proptest::prop_assert_eq!(v.unfolded(), unfolded.clone());
+            proptest::prop_assert_eq!(v.unfold_into(&mut buf), &unfolded[..]);
         }
     }
 }
