@@ -5,7 +5,7 @@
 //! bytes are kept; this is text for the faces and the query language, not attribution.
 
 use crate::queue::headers::{decode_text_cow, parse_from_cow, trim, HeaderSummary};
-use crate::queue::last_syms::{LastSyms, Slot};
+use crate::queue::last_syms::{LastSyms, Slot, Syms2};
 use crate::queue::{HeaderFields, Interner, Sym};
 
 /// Interning for one scan thread: through its [`LastSyms`].
@@ -15,44 +15,73 @@ pub(crate) struct Syms<'s> {
 }
 
 impl Syms<'_> {
-    /// `v` interned as `slot`'s value.
-    pub(crate) fn intern(&mut self, slot: Slot, v: &[u8]) -> Sym {
-        self.last.intern(self.strings, slot, v)
-    }
-
     /// `v` trimmed and interned as `slot`'s value; `None` when nothing is left.
     pub(crate) fn sym_of(&mut self, slot: Slot, v: &[u8]) -> Option<Sym> {
         let v = trim(v);
-        (!v.is_empty()).then(|| self.intern(slot, v))
+        (!v.is_empty()).then(|| self.last.intern(self.strings, slot, v))
     }
+
+    /// `compute` of the raw input `key`, remembered in `slot` ([`LastSyms::memo`]).
+    pub(crate) fn memo(
+        &mut self,
+        slot: Slot,
+        key: &[u8],
+        compute: impl FnOnce(&Interner) -> Syms2,
+    ) -> Syms2 {
+        self.last.memo(self.strings, slot, key, compute)
+    }
+}
+
+/// `v` trimmed and interned; `None` when nothing is left.
+pub(crate) fn trimmed_sym(strings: &Interner, v: &[u8]) -> Option<Sym> {
+    let v = trim(v);
+    (!v.is_empty()).then(|| strings.intern(v))
 }
 
 /// The header fields a record keeps: Subject raw and decoded (RFC 2047), the From address and
 /// display name, X-Mailer, and how many addresses To and Cc name.
+///
+/// Each field is computed from its raw bytes alone, so a flood's repeated values are answered
+/// from the thread's [`LastSyms`] without decoding or parsing them again.
 pub(crate) fn header_fields(s: &HeaderSummary<'_>, syms: &mut Syms<'_>) -> HeaderFields {
     let mut h = HeaderFields {
         header_rcpts: s.header_rcpts,
         ..HeaderFields::default()
     };
     if let Some(raw) = s.subject.as_deref() {
-        let trimmed = trim(raw);
-        h.subject_raw = (!trimmed.is_empty()).then(|| syms.intern(Slot::SubjectRaw, trimmed));
-        let decoded = decode_text_cow(raw);
-        // A plain subject decodes to itself: one interning, not two.
-        h.subject = match &*decoded {
-            b"" => None,
-            d if d == trimmed => h.subject_raw,
-            d => Some(syms.intern(Slot::Subject, d)),
-        };
+        [h.subject_raw, h.subject] = syms.memo(Slot::Subject, raw, |st| subject_syms(st, raw));
     }
     if let Some(raw) = s.from_raw {
-        let (addr, name) = parse_from_cow(raw);
-        h.from = addr.and_then(|a| syms.sym_of(Slot::From, a.as_bytes()));
-        h.from_name = name.and_then(|n| syms.sym_of(Slot::FromName, n.as_bytes()));
+        [h.from, h.from_name] = syms.memo(Slot::From, raw, |st| from_syms(st, raw));
     }
-    h.mailer = s
-        .mailer
-        .as_deref()
-        .and_then(|m| syms.sym_of(Slot::Mailer, m));
+    if let Some(m) = s.mailer.as_deref() {
+        [h.mailer, _] = syms.memo(Slot::Mailer, m, |st| [trimmed_sym(st, m), None]);
+    }
     h
 }
+
+/// A Subject value's symbols: raw (trimmed) and RFC 2047-decoded.
+pub(crate) fn subject_syms(strings: &Interner, raw: &[u8]) -> Syms2 {
+    let trimmed = trim(raw);
+    let subject_raw = (!trimmed.is_empty()).then(|| strings.intern(trimmed));
+    let decoded = decode_text_cow(raw);
+    // A plain subject decodes to itself: one interning, not two.
+    let subject = match &*decoded {
+        b"" => None,
+        d if d == trimmed => subject_raw,
+        d => Some(strings.intern(d)),
+    };
+    [subject_raw, subject]
+}
+
+/// A raw From field's symbols: the address and the decoded display name.
+pub(crate) fn from_syms(strings: &Interner, raw: &[u8]) -> Syms2 {
+    let (addr, name) = parse_from_cow(raw);
+    [
+        addr.and_then(|a| trimmed_sym(strings, a.as_bytes())),
+        name.and_then(|n| trimmed_sym(strings, n.as_bytes())),
+    ]
+}
+
+#[cfg(test)]
+mod tests;

@@ -13,7 +13,10 @@ use memchr::memmem::Finder;
 use memchr::{memchr, memchr2, memchr_iter};
 
 mod charset;
+mod names;
 mod plain;
+
+use names::{wanted, Wanted};
 
 /// Bytes read by the first `read(2)`: most headers (a flood's are 1-3 KiB) fit in one.
 pub const FIRST_READ: usize = 8 * 1024;
@@ -90,52 +93,80 @@ fn is_wsp(b: u8) -> bool {
 }
 
 impl<'a> FieldIter<'a> {
-    /// The next field as `(name, raw, offset of the colon in raw)`, its value not unfolded
-    /// (unfolding allocates, and most fields are not used).
-    fn next_raw(&mut self) -> Option<(&'a [u8], &'a [u8], usize)> {
+    /// The next field, its value not unfolded (unfolding allocates, and most fields are not
+    /// used).
+    // Inlined: summarize calls it for every line, and a call costs about a tenth of a line.
+    #[inline(always)]
+    fn next_raw(&mut self) -> Option<RawField<'a>> {
         while !self.rest.is_empty() && self.seen < MAX_FIELDS {
-            let end = field_len(self.rest);
+            let (end, folded) = field_len(self.rest);
             let raw = &self.rest[..end];
             self.rest = &self.rest[end..];
             // A name is printable ASCII up to the first colon; anything else before a colon, or
             // no colon, makes the line garbage.
-            let colon = raw
-                .iter()
-                .position(|&b| b == b':' || b <= b' ' || b >= 127)
-                .filter(|&c| c > 0 && raw[c] == b':');
+            let colon = names::name_end(raw).filter(|&c| c > 0 && raw[c] == b':');
             let Some(colon) = colon else {
                 self.garbage += 1;
                 continue;
             };
             self.seen += 1;
-            return Some((&raw[..colon], raw, colon));
+            return Some(RawField { raw, colon, folded });
         }
         None
     }
 }
 
-/// The length of the field at the start of `rest`: up to a newline not followed by whitespace.
-fn field_len(rest: &[u8]) -> usize {
-    memchr_iter(b'\n', rest)
-        .map(|nl| nl + 1)
-        .find(|&end| end >= rest.len() || !is_wsp(rest[end]))
-        .unwrap_or(rest.len())
+/// A field as [`FieldIter`] finds it.
+struct RawField<'a> {
+    /// The whole field, name and folds included.
+    raw: &'a [u8],
+    /// The offset of the colon after the name.
+    colon: usize,
+    /// Does the field go on over more than one line?
+    folded: bool,
 }
 
-/// The unfolded value of a field whose colon is at `colon`.
-fn value_of(raw: &[u8], colon: usize) -> Cow<'_, [u8]> {
-    unfold(trim_eol(&raw[colon + 1..]))
+impl<'a> RawField<'a> {
+    fn name(&self) -> &'a [u8] {
+        &self.raw[..self.colon]
+    }
+
+    /// The value, unfolded: borrowed unless it was folded.
+    fn value(&self) -> Cow<'a, [u8]> {
+        let v = trim_eol(&self.raw[self.colon + 1..]);
+        // A field of one line holds no line break once its own is trimmed: nothing to unfold,
+        // and no second search for one.
+        if self.folded {
+            unfold(v)
+        } else {
+            Cow::Borrowed(v)
+        }
+    }
+}
+
+/// The length of the field at the start of `rest` (up to a newline not followed by
+/// whitespace), and whether a newline followed by whitespace (a fold) came before that.
+fn field_len(rest: &[u8]) -> (usize, bool) {
+    let mut folded = false;
+    for nl in memchr_iter(b'\n', rest) {
+        let end = nl + 1;
+        if end >= rest.len() || !is_wsp(rest[end]) {
+            return (end, folded);
+        }
+        folded = true;
+    }
+    (rest.len(), folded)
 }
 
 impl<'a> Iterator for FieldIter<'a> {
     type Item = Field<'a>;
 
     fn next(&mut self) -> Option<Field<'a>> {
-        let (name, raw, colon) = self.next_raw()?;
+        let f = self.next_raw()?;
         Some(Field {
-            name,
-            value: value_of(raw, colon),
-            raw,
+            name: f.name(),
+            value: f.value(),
+            raw: f.raw,
         })
     }
 }
@@ -173,13 +204,52 @@ pub fn trim(v: &[u8]) -> &[u8] {
     &v[start..end]
 }
 
+/// A field's value as it stands in the header, line breaks and all.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Value<'a> {
+    raw: &'a [u8],
+    folded: bool,
+}
+
+impl<'a> Value<'a> {
+    /// The value unfolded ([`unfold`]).
+    pub fn unfolded(&self) -> Cow<'a, [u8]> {
+        if self.folded {
+            unfold(self.raw)
+        } else {
+            Cow::Borrowed(self.raw)
+        }
+    }
+
+    /// The value unfolded as [`unfold`] does, into `buf` when it was folded (a buffer reused
+    /// from message to message, not an allocation each).
+    pub fn unfold_into<'b>(&self, buf: &'b mut Vec<u8>) -> &'b [u8]
+    where
+        'a: 'b,
+    {
+        if !self.folded {
+            return self.raw;
+        }
+        buf.clear();
+        let mut rest = self.raw;
+        while let Some(i) = memchr2(b'\n', b'\r', rest) {
+            buf.extend_from_slice(&rest[..i]);
+            rest = &rest[i + 1..];
+        }
+        buf.extend_from_slice(rest);
+        buf
+    }
+}
+
 /// The fields the analysis keeps, borrowed from the header block.
 #[derive(Debug, Default)]
 pub struct HeaderSummary<'a> {
     /// Value of the first field if it is a Received line (qmail-queue's own).
     pub queue_received: Option<Cow<'a, [u8]>>,
-    /// Value of the Received line after qmail-queue's (qmail-smtpd's hop, when from network).
-    pub hop_received: Option<Cow<'a, [u8]>>,
+    /// Value of the Received line after qmail-queue's (qmail-smtpd's hop, when from network),
+    /// unfolded only when it is read ([`Value::unfold_into`]): it is folded in most messages,
+    /// and unfolding it here would allocate for each.
+    pub hop_received: Option<Value<'a>>,
     /// Raw Subject value (unfolded), first Subject only.
     pub subject: Option<Cow<'a, [u8]>>,
     /// The whole raw From field (for mailparse).
@@ -196,30 +266,6 @@ pub struct HeaderSummary<'a> {
     pub has_nul: bool,
 }
 
-/// The header fields [`summarize`] keeps.
-enum Wanted {
-    Received,
-    Subject,
-    From,
-    Mailer,
-    PhpScript,
-    Rcpt,
-    Other,
-}
-
-fn wanted(name: &[u8]) -> Wanted {
-    let is = |n: &[u8]| name.eq_ignore_ascii_case(n);
-    match name.len() {
-        2 if is(b"to") || is(b"cc") => Wanted::Rcpt,
-        4 if is(b"from") => Wanted::From,
-        7 if is(b"subject") => Wanted::Subject,
-        8 if is(b"received") => Wanted::Received,
-        8 if is(b"x-mailer") => Wanted::Mailer,
-        24 if is(b"x-php-originating-script") => Wanted::PhpScript,
-        _ => Wanted::Other,
-    }
-}
-
 /// Pick the fields the analysis uses out of a header block.
 pub fn summarize(header: &[u8]) -> HeaderSummary<'_> {
     let mut s = HeaderSummary {
@@ -229,27 +275,28 @@ pub fn summarize(header: &[u8]) -> HeaderSummary<'_> {
     let mut it = fields(header);
     let mut received_seen = 0;
     let mut first = true;
-    while let Some((name, raw, colon)) = it.next_raw() {
-        match wanted(name) {
+    while let Some(f) = it.next_raw() {
+        match wanted(f.name()) {
             Wanted::Received => {
                 if first {
-                    s.queue_received = Some(value_of(raw, colon));
+                    s.queue_received = Some(f.value());
                 } else if received_seen == 1 && s.hop_received.is_none() {
-                    s.hop_received = Some(value_of(raw, colon));
+                    s.hop_received = Some(Value {
+                        raw: trim_eol(&f.raw[f.colon + 1..]),
+                        folded: f.folded,
+                    });
                 }
                 received_seen += 1;
             }
-            Wanted::Subject if s.subject.is_none() => s.subject = Some(value_of(raw, colon)),
+            Wanted::Subject if s.subject.is_none() => s.subject = Some(f.value()),
             Wanted::From => {
-                s.from_raw.get_or_insert(raw);
+                s.from_raw.get_or_insert(f.raw);
             }
-            Wanted::Mailer if s.mailer.is_none() => s.mailer = Some(value_of(raw, colon)),
-            Wanted::PhpScript if s.php_script.is_none() => {
-                s.php_script = Some(value_of(raw, colon))
-            }
+            Wanted::Mailer if s.mailer.is_none() => s.mailer = Some(f.value()),
+            Wanted::PhpScript if s.php_script.is_none() => s.php_script = Some(f.value()),
             Wanted::Rcpt => {
                 // Unfolding only removes line breaks: count on the raw value.
-                let n = memchr_iter(b'@', &raw[colon + 1..]).count();
+                let n = memchr_iter(b'@', &f.raw[f.colon + 1..]).count();
                 s.header_rcpts = s
                     .header_rcpts
                     .saturating_add(n.min(u16::MAX as usize) as u16);

@@ -1,15 +1,23 @@
-//! A scan thread's memory of the string it interned last for each header field, so a flood's
-//! repeated values skip the interner.
+//! A scan thread's memory of the header values it turned into symbols lately, so a flood's
+//! repeated values skip decoding, parsing and the interner.
 //!
-//! A flood's messages, read in (bucket, id) order, repeat their origin's IP, host, HELO,
-//! protocol and login, their mailer and script, often their Subject: interning each again costs
-//! a hash, a shard lock and a table probe, the largest user-space cost of the header pass. Equal
-//! bytes always intern to the same [`Sym`], so answering from the last one is exact; the memory
-//! is one interner's only (a different interner empties it).
+//! A flood repeats its Subject, From, mailer, script and its origin's IP, host, HELO, protocol
+//! and login across thousands of messages, interleaved with other floods' (so remembering only
+//! the last value misses often). Decoding an RFC 2047 Subject through mailparse, parsing a From
+//! and interning (a hash, a shard lock and a table probe) were the largest user-space cost of
+//! the header pass. Each [`Slot`] keeps a small direct-mapped table from a field's raw bytes to
+//! the symbols they gave; an entry answers only byte-equal input, and what it answers is what
+//! the full path gave for those bytes, which never changes for one interner (equal bytes always
+//! intern to the same [`Sym`]); the memory is one interner's only (a different one empties it).
+
+use std::cell::Cell;
+use std::hash::BuildHasher;
+
+use hashbrown::DefaultHashBuilder;
 
 use crate::queue::{Interner, Sym};
 
-/// The fields remembered, one slot each.
+/// The fields remembered, a table each.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Slot {
     Ip,
@@ -18,85 +26,125 @@ pub(crate) enum Slot {
     Protocol,
     AuthUser,
     Script,
-    SubjectRaw,
     Subject,
     From,
-    FromName,
     Mailer,
 }
 
 const SLOTS: usize = Slot::Mailer as usize + 1;
 
-/// Longer values are interned but not remembered: the memory stays a few KiB whatever the
-/// headers hold.
+/// Entries in a slot's table. A flood's few hot values each find their own entry, and a value
+/// seen once (a numbered subject) evicts one of them only rarely.
+const WAYS: usize = 128;
+
+/// Longer inputs are computed every time, not remembered: a table holds at most
+/// `WAYS * MAX_REMEMBERED` bytes of keys (32 KiB) whatever the headers hold.
 const MAX_REMEMBERED: usize = 256;
 
-/// The last value interned in each [`Slot`], and its symbol.
+/// What a slot's input gives: up to two symbols (Subject: raw and decoded; From: address and
+/// display name; the others one).
+pub(crate) type Syms2 = [Option<Sym>; 2];
+
+/// One remembered input and its symbols.
+#[derive(Default)]
+struct Entry {
+    hash: u64,
+    /// `false` until the entry is filled (and after the interner changes).
+    set: bool,
+    key: Vec<u8>,
+    syms: Syms2,
+}
+
+/// Every slot's table, and the interner its symbols belong to.
+#[derive(Default)]
+struct Tables {
+    /// [`Interner::id`] of the interner the symbols belong to (0: none yet).
+    owner: u64,
+    hasher: DefaultHashBuilder,
+    /// Allocated at a slot's first use.
+    slots: [Vec<Entry>; SLOTS],
+}
+
+thread_local! {
+    /// The tables the thread's last [`LastSyms`] left: the scan makes a [`LastSyms`] for each
+    /// batch of messages (some 64 to 200) a thread takes, and a flood's values are the same from
+    /// batch to batch. One a thread, so memory stays bounded by [`Tables`]' size.
+    static SPARE: Cell<Option<Box<Tables>>> = const { Cell::new(None) };
+}
+
+/// The inputs each [`Slot`] saw lately on this thread, and their symbols.
+///
+/// Free to make: a reader that never looks at headers allocates nothing.
 #[derive(Default)]
 pub(crate) struct LastSyms {
-    /// The interner the symbols belong to (compared by address, never dereferenced).
-    owner: usize,
-    last: [(Vec<u8>, Option<Sym>); SLOTS],
+    tables: Option<Box<Tables>>,
+    /// Where the thread unfolds a folded hop line (`origin.rs`), reused from message to
+    /// message.
+    pub(crate) unfolded: Vec<u8>,
+}
+
+impl Drop for LastSyms {
+    fn drop(&mut self) {
+        if let Some(t) = self.tables.take() {
+            // During the thread's exit the spare is gone: the tables are simply dropped.
+            let _ = SPARE.try_with(|spare| spare.set(Some(t)));
+        }
+    }
 }
 
 impl LastSyms {
-    /// `strings.intern(v)`, answered from the last value of `slot` when it is the same.
+    /// `compute(strings)` for `key`, answered from `slot`'s table when `key` was seen there.
+    ///
+    /// `compute` must depend on `key`'s bytes and the interner only, and each slot must always
+    /// be given the same `compute` (one meaning of its keys).
+    pub(crate) fn memo(
+        &mut self,
+        strings: &Interner,
+        slot: Slot,
+        key: &[u8],
+        compute: impl FnOnce(&Interner) -> Syms2,
+    ) -> Syms2 {
+        if key.len() > MAX_REMEMBERED {
+            return compute(strings);
+        }
+        let t = self.tables.get_or_insert_with(|| {
+            SPARE
+                .try_with(Cell::take)
+                .ok()
+                .flatten()
+                .unwrap_or_default()
+        });
+        if t.owner != strings.id() {
+            t.owner = strings.id();
+            t.slots
+                .iter_mut()
+                .for_each(|s| s.iter_mut().for_each(|e| e.set = false));
+        }
+        let hash = t.hasher.hash_one(key);
+        let table = &mut t.slots[slot as usize];
+        if table.is_empty() {
+            table.resize_with(WAYS, Entry::default);
+        }
+        // The high bits: foldhash mixes them best.
+        let e = &mut table[(hash >> (u64::BITS - WAYS.trailing_zeros())) as usize];
+        if e.set && e.hash == hash && e.key == key {
+            return e.syms;
+        }
+        let syms = compute(strings);
+        e.hash = hash;
+        e.key.clear();
+        e.key.extend_from_slice(key);
+        e.syms = syms;
+        e.set = true;
+        syms
+    }
+
+    /// `strings.intern(v)`, answered from `slot`'s table when `v` was seen there.
     pub(crate) fn intern(&mut self, strings: &Interner, slot: Slot, v: &[u8]) -> Sym {
-        let owner = std::ptr::from_ref(strings) as usize;
-        if self.owner != owner {
-            self.owner = owner;
-            self.last.iter_mut().for_each(|l| l.1 = None);
-        }
-        let (bytes, sym) = &mut self.last[slot as usize];
-        if let Some(s) = *sym {
-            if bytes.as_slice() == v {
-                return s;
-            }
-        }
-        let s = strings.intern(v);
-        if v.len() <= MAX_REMEMBERED {
-            bytes.clear();
-            bytes.extend_from_slice(v);
-            *sym = Some(s);
-        } else {
-            *sym = None;
-        }
-        s
+        let [s, _] = self.memo(strings, slot, v, |strings| [Some(strings.intern(v)), None]);
+        s.unwrap_or_else(|| strings.intern(v))
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn remembered_symbols_are_the_interners() {
-        let strings = Interner::new();
-        let mut last = LastSyms::default();
-        let a = last.intern(&strings, Slot::Ip, b"1.2.3.4");
-        assert_eq!(last.intern(&strings, Slot::Ip, b"1.2.3.4"), a);
-        let b = last.intern(&strings, Slot::Ip, b"5.6.7.8");
-        assert_ne!(a, b);
-        assert_eq!(strings.text(b), "5.6.7.8");
-        // Another slot, same bytes: the interner's one symbol.
-        assert_eq!(last.intern(&strings, Slot::Host, b"1.2.3.4"), a);
-        let long = vec![b'x'; MAX_REMEMBERED + 1];
-        let l = last.intern(&strings, Slot::Subject, &long);
-        assert_eq!(last.intern(&strings, Slot::Subject, &long), l);
-    }
-
-    #[test]
-    fn another_interner_empties_the_memory() {
-        let first = Interner::new();
-        let mut last = LastSyms::default();
-        // Strings in every shard before it, so its symbol is not the empty interner's first.
-        for i in 0..4096 {
-            first.intern(format!("padding {i}").as_bytes());
-        }
-        let a = last.intern(&first, Slot::Ip, b"1.2.3.4");
-        let second = Interner::new();
-        let b = last.intern(&second, Slot::Ip, b"1.2.3.4");
-        assert_eq!(second.text(b), "1.2.3.4");
-        assert_ne!(a, b);
-    }
-}
+mod tests;

@@ -3,7 +3,7 @@
 //! Runs once per message during the scan, on the header summary, so no header bytes need to be
 //! kept. The rules are docs/qmail-format.md §4 and docs/cli.md "Origins".
 
-use crate::queue::header_fields::{header_fields, Syms};
+use crate::queue::header_fields::{header_fields, trimmed_sym, Syms};
 use crate::queue::headers::{trim, HeaderSummary};
 use crate::queue::last_syms::{LastSyms, Slot};
 use crate::queue::received::{parse_queue_line, parse_smtp_hop, Invoked};
@@ -51,14 +51,19 @@ pub(crate) fn attribute_with(
         Some(Invoked::ByUid(uid)) => {
             origin.kind = OriginKind::Local;
             origin.set_uid(Some(uid));
-            origin.script = s
-                .php_script
-                .as_deref()
-                .and_then(|v| php_script(v, &mut syms));
+            if let Some(v) = s.php_script.as_deref() {
+                [origin.script, _] = syms.memo(Slot::Script, v, |st| [php_script(st, v), None]);
+            }
         }
         Some(Invoked::FromNetwork) => {
             origin.kind = OriginKind::Smtp;
-            if let Some(hop) = s.hop_received.as_deref().and_then(parse_smtp_hop) {
+            // The thread's buffer, taken out while the hop borrows it and interning borrows
+            // the thread's memory.
+            let mut buf = std::mem::take(&mut syms.last.unfolded);
+            if let Some(hop) = s
+                .hop_received
+                .and_then(|v| parse_smtp_hop(v.unfold_into(&mut buf)))
+            {
                 origin.ip = syms.sym_of(Slot::Ip, hop.ip);
                 origin.host = syms.sym_of(Slot::Host, hop.host);
                 origin.helo = hop.helo.and_then(|h| syms.sym_of(Slot::Helo, h));
@@ -68,6 +73,7 @@ pub(crate) fn attribute_with(
                     origin.kind = OriginKind::SmtpAuth;
                 }
             }
+            syms.last.unfolded = buf;
         }
     }
     apply_envelope_hints(&mut origin, env);
@@ -100,13 +106,13 @@ pub fn apply_envelope_hints(origin: &mut Origin, env: EnvelopeHints) {
 }
 
 /// `X-PHP-Originating-Script: 48:mailer.php` → `mailer.php` (the uid is PHP's, not qmail's).
-fn php_script(v: &[u8], syms: &mut Syms<'_>) -> Option<crate::queue::Sym> {
+fn php_script(strings: &Interner, v: &[u8]) -> Option<crate::queue::Sym> {
     let v = trim(v);
     let script = match v.iter().position(|&b| b == b':') {
         Some(c) if v[..c].iter().all(u8::is_ascii_digit) => &v[c + 1..],
         _ => v,
     };
-    syms.sym_of(Slot::Script, script)
+    trimmed_sym(strings, script)
 }
 
 #[cfg(test)]

@@ -38,7 +38,7 @@ fn header_end_by_lines(buf: &[u8]) -> Option<usize> {
 fn seed_message_summary() {
     let s = summarize(&SEED[..header_end(SEED).expect("end")]);
     assert_eq!(
-        s.hop_received.as_deref(),
+        s.hop_received.map(|v| v.unfolded()).as_deref(),
         Some(&b" from unknown (HELO User) (86.107.221.138)  by domain.com with SMTP; 22 Jul 2008 19:40:46 +0300"[..])
     );
     assert_eq!(s.subject.as_deref(), Some(&b" Dispute Transaction"[..]));
@@ -262,4 +262,36 @@ proptest::proptest! {
     ) {
         proptest::prop_assert_eq!(header_end(&buf), header_end_by_lines(&buf));
     }
+}
+
+proptest::proptest! {
+    /// A value handed out unsearched (its field said it had one line) is what unfolding gives.
+    #[test]
+    fn values_are_the_unfolded_text_after_the_colon(
+        header in proptest::collection::vec(
+            proptest::sample::select(&b"\n\r\t A:a"[..]), 0..64)
+    ) {
+        let mut buf = b"left over".to_vec();
+        for f in fields(&header) {
+            let after = &f.raw[f.name.len() + 1..];
+            proptest::prop_assert_eq!(&f.value, &unfold(trim_eol(after)));
+        }
+        let mut it = fields(&header);
+        while let Some(f) = it.next_raw() {
+            let raw = trim_eol(&f.raw[f.colon + 1..]);
+            let unfolded = unfold(raw);
+            let v = Value { raw, folded: f.folded };
+            proptest::prop_assert_eq!(v.unfolded(), unfolded.clone());
+            proptest::prop_assert_eq!(v.unfold_into(&mut buf), &unfolded[..]);
+        }
+    }
+}
+
+#[test]
+fn one_line_and_folded_values() {
+    let h = b"A: one\nB: two\r\nC: three\n  more\r\n\tend\nD: last";
+    let values: Vec<Cow<'_, [u8]>> = fields(h).map(|f| f.value).collect();
+    let want: [&[u8]; 4] = [b" one", b" two", b" three  more\tend", b" last"];
+    assert_eq!(values, want.map(Cow::Borrowed));
+    assert!(matches!(values[0], Cow::Borrowed(_)) && matches!(values[2], Cow::Owned(_)));
 }
