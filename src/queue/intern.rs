@@ -16,7 +16,6 @@
 
 use std::hash::BuildHasher;
 use std::num::NonZeroU32;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard};
 
 use hashbrown::{DefaultHashBuilder, HashTable};
@@ -136,12 +135,7 @@ pub struct Interner {
     shards: Box<[RwLock<Shard>]>,
     /// Where a shard's strings may start ([`MAX_OFFSET`], smaller in tests).
     limit: usize,
-    /// This interner among all of the process' ([`Interner::id`]).
-    id: u64,
 }
-
-/// The id the next interner gets: never reused, unlike an address.
-static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 impl Default for Interner {
     fn default() -> Self {
@@ -175,15 +169,7 @@ impl Interner {
             hasher: DefaultHashBuilder::default(),
             shards,
             limit: limit.min(MAX_OFFSET),
-            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
         }
-    }
-
-    /// A number no other interner of the process has, before or after: what remembered
-    /// symbols (`last_syms`) are checked against, since a dropped interner's address is
-    /// reused by the next one.
-    pub(crate) fn id(&self) -> u64 {
-        self.id
     }
 
     /// The symbol a string interned into a full shard gets: [`OVERFLOW_TEXT`].

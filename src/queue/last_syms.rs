@@ -9,8 +9,10 @@
 //! the symbols they gave; an entry answers only byte-equal input, and what it answers is what
 //! the full path gave for those bytes, which never changes for one interner (equal bytes always
 //! intern to the same [`Sym`]); the memory is one interner's only (a different one empties it).
+//!
+//! A scan keeps one per reading thread for the whole scan, not one per batch of messages: its
+//! buffer pool (`scan.rs`) lends a thread's buffers, this memory with them, to each batch.
 
-use std::cell::Cell;
 use std::hash::BuildHasher;
 
 use hashbrown::DefaultHashBuilder;
@@ -58,18 +60,13 @@ struct Entry {
 /// Every slot's table, and the interner its symbols belong to.
 #[derive(Default)]
 struct Tables {
-    /// [`Interner::id`] of the interner the symbols belong to (0: none yet).
-    owner: u64,
+    /// The address of the interner the symbols belong to (0: none yet). An address, not an
+    /// identity: sound while that interner lives, which the scan's buffer pool ensures (it
+    /// borrows the interner for as long as it holds the memories).
+    owner: usize,
     hasher: DefaultHashBuilder,
     /// Allocated at a slot's first use.
     slots: [Vec<Entry>; SLOTS],
-}
-
-thread_local! {
-    /// The tables the thread's last [`LastSyms`] left: the scan makes a [`LastSyms`] for each
-    /// batch of messages (some 64 to 200) a thread takes, and a flood's values are the same from
-    /// batch to batch. One a thread, so memory stays bounded by [`Tables`]' size.
-    static SPARE: Cell<Option<Box<Tables>>> = const { Cell::new(None) };
 }
 
 /// The inputs each [`Slot`] saw lately on this thread, and their symbols.
@@ -81,15 +78,6 @@ pub(crate) struct LastSyms {
     /// Where the thread unfolds a folded hop line (`origin.rs`), reused from message to
     /// message.
     pub(crate) unfolded: Vec<u8>,
-}
-
-impl Drop for LastSyms {
-    fn drop(&mut self) {
-        if let Some(t) = self.tables.take() {
-            // During the thread's exit the spare is gone: the tables are simply dropped.
-            let _ = SPARE.try_with(|spare| spare.set(Some(t)));
-        }
-    }
 }
 
 impl LastSyms {
@@ -107,15 +95,10 @@ impl LastSyms {
         if key.len() > MAX_REMEMBERED {
             return compute(strings);
         }
-        let t = self.tables.get_or_insert_with(|| {
-            SPARE
-                .try_with(Cell::take)
-                .ok()
-                .flatten()
-                .unwrap_or_default()
-        });
-        if t.owner != strings.id() {
-            t.owner = strings.id();
+        let t = self.tables.get_or_insert_with(Box::default);
+        let owner = std::ptr::from_ref(strings) as usize;
+        if t.owner != owner {
+            t.owner = owner;
             t.slots
                 .iter_mut()
                 .for_each(|s| s.iter_mut().for_each(|e| e.set = false));

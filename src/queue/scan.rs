@@ -148,6 +148,59 @@ fn read_bufs(strings: &Interner) -> ReadBufs<'_> {
     }
 }
 
+/// The reading threads' buffers of one scan, lent to each batch of messages a thread takes
+/// and given back after it. Rayon starts every batch (some 64 to 200 messages) with fresh
+/// state, and a flood's values, which [`LastSyms`] and [`RecipientMemo`] remember, are the same
+/// from batch to batch. It holds at most as many as were lent at once (the reading threads),
+/// and they all serve the one interner it borrows.
+struct BufPool<'s> {
+    strings: &'s Interner,
+    free: std::sync::Mutex<Vec<ReadBufs<'s>>>,
+}
+
+impl<'s> BufPool<'s> {
+    fn new(strings: &'s Interner) -> BufPool<'s> {
+        BufPool {
+            strings,
+            free: std::sync::Mutex::default(),
+        }
+    }
+
+    /// A thread's buffers for one batch: the last ones given back, or new ones.
+    fn take(&self) -> Lent<'_, 's> {
+        let kept = self.free.lock().ok().and_then(|mut free| free.pop());
+        Lent {
+            pool: self,
+            bufs: Some(kept.unwrap_or_else(|| read_bufs(self.strings))),
+        }
+    }
+}
+
+/// Buffers lent by a [`BufPool`], given back when dropped.
+struct Lent<'p, 's> {
+    pool: &'p BufPool<'s>,
+    bufs: Option<ReadBufs<'s>>,
+}
+
+impl<'s> Lent<'_, 's> {
+    /// The buffers as [`read_message`] takes them.
+    fn lend(&mut self) -> message::ThreadBufs<'_, 's> {
+        let bufs = self
+            .bufs
+            .get_or_insert_with(|| read_bufs(self.pool.strings));
+        lend(bufs)
+    }
+}
+
+impl Drop for Lent<'_, '_> {
+    fn drop(&mut self) {
+        // A poisoned pool (a reading thread panicked) keeps what it has: these are dropped.
+        if let (Some(bufs), Ok(mut free)) = (self.bufs.take(), self.pool.free.lock()) {
+            free.push(bufs);
+        }
+    }
+}
+
 /// `bufs` as [`read_message`] takes them.
 fn lend<'a, 's>(bufs: &'a mut ReadBufs<'s>) -> message::ThreadBufs<'a, 's> {
     message::ThreadBufs {
@@ -327,6 +380,33 @@ struct ReadCtx<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::queue::last_syms::Slot;
+
+    #[test]
+    fn the_next_batch_gets_the_buffers_and_memory_given_back() {
+        let strings = Interner::new();
+        let pool = BufPool::new(&strings);
+        let calls = std::cell::Cell::new(0);
+        let count = |st: &Interner| {
+            calls.set(calls.get() + 1);
+            [Some(st.intern(b"x")), None]
+        };
+        let remember = |lent: &mut Lent<'_, '_>| {
+            let bufs = lent.lend();
+            bufs.last.memo(&strings, Slot::Mailer, b" x", count)
+        };
+        let first = remember(&mut pool.take());
+        // Given back when the batch's buffers were dropped: the next batch remembers.
+        let again = remember(&mut pool.take());
+        assert_eq!((first, calls.get()), (again, 1));
+        // Two lent at once (two threads): the second is new, and both come back.
+        let (mut a, mut b) = (pool.take(), pool.take());
+        remember(&mut a);
+        remember(&mut b);
+        assert_eq!(calls.get(), 2);
+        drop((a, b));
+        assert_eq!(pool.free.lock().map(|f| f.len()).ok(), Some(2));
+    }
 
     #[test]
     fn buckets_get_room_for_exactly_their_files() {

@@ -14,8 +14,7 @@ use super::super::listing::list_each;
 use super::super::{Interner, MessageRecord, Queue, Subdir};
 use super::stream::CHUNK;
 use super::{
-    found, lend, read_bufs, read_message, BucketDirs, Files, Found, ReadCtx, ScanOptions,
-    ScanReport,
+    found, read_message, BucketDirs, BufPool, Files, Found, ReadCtx, ScanOptions, ScanReport,
 };
 
 /// Walk every message of the queue as [`super::scan`] reads them with `opts`, handing `each` the
@@ -97,13 +96,14 @@ fn read_chunk(
     pool: Option<&rayon::ThreadPool>,
     report: &mut ScanReport,
 ) -> Vec<MessageRecord> {
+    let bufs = BufPool::new(ctx.strings);
     let read_all = || -> Vec<Option<MessageRecord>> {
         chunk
             .par_iter()
             .with_min_len(64)
             .map_init(
-                || read_bufs(ctx.strings),
-                |bufs, group| read_message(ctx, group, lend(bufs)),
+                || bufs.take(),
+                |lent, group| read_message(ctx, group, lent.lend()),
             )
             .collect()
     };

@@ -8,8 +8,7 @@ use super::super::layout::{Layout, Parts, Subdir};
 use super::super::listing::EntryKind;
 use super::super::{Interner, MessageRecord, Queue};
 use super::{
-    lend, read_bufs, read_message, BucketDirs, Files, Found, Progress, ReadBufs, ReadCtx,
-    ScanOptions,
+    read_message, BucketDirs, BufPool, Files, Found, Lent, Progress, ReadCtx, ScanOptions,
 };
 
 /// What every read task shares.
@@ -126,7 +125,8 @@ pub(super) fn read_listed(sc: &ScanCtx<'_>, listed: Listed) -> (Vec<MessageRecor
         .map(|n| BucketDirs::open(sc.queue, n))
         .collect();
     let Listed { mut slots, odd } = listed;
-    let read_slot = |bufs: &mut ReadBufs<'_>, slot: &mut Option<MessageRecord>| {
+    let bufs = BufPool::new(sc.strings);
+    let read_slot = |lent: &mut Lent<'_, '_>, slot: &mut Option<MessageRecord>| {
         let Some(listed) = slot.take() else {
             return;
         };
@@ -155,14 +155,14 @@ pub(super) fn read_listed(sc: &ScanCtx<'_>, listed: Listed) -> (Vec<MessageRecor
             types_known: sc.types_known,
             bucket,
         };
-        *slot = read_message(&ctx, group, lend(bufs));
+        *slot = read_message(&ctx, group, lent.lend());
         sc.progress.read.fetch_add(1, Ordering::Relaxed);
     };
     let read_all = |slots: &mut Vec<Option<MessageRecord>>| {
         slots
             .par_iter_mut()
             .with_min_len(READ_BATCH)
-            .for_each_init(|| read_bufs(sc.strings), read_slot)
+            .for_each_init(|| bufs.take(), read_slot)
     };
     match read_pool() {
         Some(pool) => pool.install(|| read_all(&mut slots)),

@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use super::super::layout::{parse_id, Subdir};
 use super::super::listing::{open_dir, walk_dir};
 use super::super::{Interner, MessageId, MessageRecord};
-use super::{lend, read_bufs, read_message, Files, Found, ReadCtx, ScanOptions};
+use super::{read_message, BufPool, Files, Found, ReadCtx, ScanOptions};
 
 /// The most entries read from a yank area (each message has up to 7 files).
 pub const MAX_YANKED_ENTRIES: usize = 70_000_000;
@@ -60,11 +60,12 @@ pub fn scan_yank_area(dir: &Path, strings: &Interner) -> io::Result<Vec<MessageR
         types_known: false,
         bucket: u32::MAX,
     };
+    let bufs = BufPool::new(strings);
     Ok(groups
         .par_iter()
         .map_init(
-            || read_bufs(strings),
-            |bufs, group| read_message(&ctx, group, lend(bufs)),
+            || bufs.take(),
+            |lent, group| read_message(&ctx, group, lent.lend()),
         )
         .flatten()
         .collect())
