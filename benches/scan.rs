@@ -139,10 +139,11 @@ fn main() {
     println!(
         "\n`top` is `qtriage top --json` (the CLI code, output to a sink): scan, attribution, the sender"
     );
+    println!("table, per-record facts and the culprit ranking over nine keys.");
     println!(
-        "table, per-record facts, clusters by auth-user and the culprit ranking over nine keys."
+        "`rank-headers`: scan without envelopes, one analysis basis, scored clusters by auth-user,"
     );
-    println!("`rank-headers`: scan without envelopes + scored clusters by auth-user, origin-ip, uid, subject.");
+    println!("origin-ip, uid, subject.");
     println!(
         "`A-scan-order`: A's files in the header pass' order with its fstat (all listed first)."
     );
