@@ -68,8 +68,7 @@ pub fn top_and_more(
     per_key.extend(other);
     // Taken in key order, as when grouped one after the other (ties keep it).
     per_key.sort_by_key(|(rank, _)| *rank);
-    let per_key = per_key.into_iter().map(|(_, found)| found);
-    let mut candidates: Vec<Candidate> = per_key.into_iter().flatten().collect();
+    let mut candidates: Vec<Candidate> = per_key.into_iter().flat_map(|(_, found)| found).collect();
     candidates.sort_by(|(ra, a, _), (rb, b, _)| {
         b.score
             .total_cmp(&a.score)
