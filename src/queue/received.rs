@@ -54,6 +54,19 @@ pub fn parse_queue_line(value: &[u8]) -> Option<QueueLine> {
     Some(QueueLine { pid, invoked })
 }
 
+/// When qmail-queue began writing the message, from the date that ends its own Received line
+/// (`(qmail P invoked ...); 1 Dec 2026 23:19:35 -0000`), in unix seconds; `None` unless the value
+/// has that shape (see [`crate::queue::date::parse_qmail_date`]).
+pub fn queue_line_date(value: &[u8]) -> Option<i64> {
+    let v = trim(value);
+    if !v.starts_with(b"(qmail ") {
+        return None;
+    }
+    let close = memchr(b')', v)?;
+    let date = v[close + 1..].strip_prefix(b"; ")?;
+    crate::queue::date::parse_qmail_date(date)
+}
+
 /// qmail-smtpd's Received line: the SMTP hop into this server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct SmtpHop<'a> {

@@ -312,6 +312,97 @@ fn headers_then_envelopes_equal_one_full_scan() {
     assert!(assert_two_passes_equal_one_scan(&hostile.root) > hostile.cases.len());
 }
 
+/// The header pass takes a message's time from qmail-queue's Received date, not from an fstat
+/// of its mess file; the file's mtime only when that line gives none. The envelope pass then
+/// takes the mess file's own mtime, so the two passes still give one full scan's birth times.
+#[test]
+fn the_header_pass_dates_messages_by_qmail_queues_received_line() {
+    let set_mtime = |path: std::path::PathBuf, t: i64| {
+        let f = std::fs::File::options()
+            .write(true)
+            .open(path)
+            .expect("open");
+        let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(t as u64);
+        f.set_modified(at).expect("mtime");
+    };
+    let t = TestQueue::new(23);
+    let born = 1_796_000_000;
+    // qmail-queue dated its line at `born`, finished writing the file a second later, and
+    // qmail-send has not yet preprocessed it (todo/ a second after that): its birth is the
+    // older of todo/'s and mess/'s mtimes.
+    let slow = t.add(
+        MessageSpec::new()
+            .state(FixtureState::Queued)
+            .remote("x@y.example")
+            .born(born),
+    );
+    set_mtime(t.q.path(Subdir::Mess, slow), born + 1);
+    set_mtime(t.q.path(Subdir::Todo, slow), born + 2);
+    // No qmail-queue line at all: the mess file's mtime.
+    let undated = t.add(
+        MessageSpec::new()
+            .raw_mess("Subject: no qmail line\n\nbody\n")
+            .remote("x@y.example")
+            .born(born + 100),
+    );
+    let q = Queue::open(t.root(), QueueOptions::default()).expect("open");
+    let strings = Interner::new();
+    let heads = scan_headers(&q, &strings, &Progress::default()).expect("header pass");
+    let time_of = |id| {
+        heads
+            .records
+            .iter()
+            .find(|r| r.id == id)
+            .map(|r| r.queued())
+    };
+    assert_eq!(
+        time_of(slow),
+        Some(born),
+        "qmail-queue's date, not the mtime"
+    );
+    assert_eq!(
+        time_of(undated),
+        Some(born + 100),
+        "the mtime without a date"
+    );
+    let full = scan(&q, &strings, ScanOptions::default(), &Progress::default()).expect("scan");
+    let slow_full = full.records.iter().find(|r| r.id == slow).expect("record");
+    assert_eq!(
+        slow_full.queued(),
+        born + 1,
+        "mess/'s mtime, older than todo/'s"
+    );
+    assert_eq!(assert_two_passes_equal_one_scan(t.root()), 2);
+
+    // A reused id: the header pass read one message, qmail-send delivered it, and a new message
+    // of the same size got its inode an hour later. The envelope pass reads the new file.
+    let spec = |subject: &str, at: i64| {
+        MessageSpec::new()
+            .subject(subject)
+            .remote("x@y.example")
+            .born(at)
+    };
+    let t = TestQueue::new(23);
+    let id = t.add(spec("first tenant", born));
+    let q = Queue::open(t.root(), QueueOptions::default()).expect("open");
+    let strings = Interner::new();
+    let heads = scan_headers(&q, &strings, &Progress::default()).expect("header pass");
+    t.q.requeue_as(id, &spec("other tenant", born + 3_600))
+        .expect("requeue");
+    let size = |id| {
+        std::fs::metadata(t.q.path(Subdir::Mess, id))
+            .expect("mess")
+            .len()
+    };
+    assert_eq!(u64::from(heads.records[0].size), size(id), "the same size");
+    let both =
+        scan_envelopes(&q, &strings, &heads.records, &Progress::default()).expect("envelope pass");
+    let full = scan(&q, &strings, ScanOptions::default(), &Progress::default()).expect("scan");
+    assert_eq!(both.records, full.records);
+    let subject = both.records[0].headers.subject.map(|s| strings.text(s));
+    assert_eq!(subject.as_deref(), Some("other tenant"));
+}
+
 /// The header pass lists mess/, todo/ and intd/ only (docs/architecture.md): its records know
 /// whether qmail-queue finished queueing a message (todo/, intd/) but not its info/, local/,
 /// remote/ or bounce/ files, which the envelope pass lists; a message without a mess, todo/ or

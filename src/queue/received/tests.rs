@@ -5,6 +5,28 @@ use proptest::prelude::*;
 use super::*;
 
 #[test]
+fn queue_line_dates() {
+    // 2026-11-23 10:11:17 UTC
+    assert_eq!(
+        queue_line_date(b" (qmail 5941 invoked from network); 23 Nov 2026 10:11:17 -0000\r"),
+        Some(1_795_428_677)
+    );
+    for odd in [
+        &b" (qmail 1 invoked for bounce); x"[..],
+        b"(qmail 1 invoked by uid 0) 23 Nov 2026 10:11:17 -0000",
+        b"from mx.example ([10.0.0.1]); 23 Nov 2026 10:11:17 -0000",
+        b"(qmail 1 invoked by uid 0); 23 Nov 2026 10:11:17 +0200",
+    ] {
+        assert_eq!(
+            queue_line_date(odd),
+            None,
+            "{}",
+            String::from_utf8_lossy(odd)
+        );
+    }
+}
+
+#[test]
 fn queue_lines() {
     let l = parse_queue_line(b" (qmail 5941 invoked from network); 23 Nov 2026 10:11:17 -0000");
     assert_eq!(

@@ -13,6 +13,7 @@ use super::super::{Channel, MessageRecord, Parts, Problem, ProblemKind, Subdir};
 use super::{Files, Found, ReadCtx};
 use crate::queue::last_syms::LastSyms;
 use crate::queue::origin::{apply_envelope_hints, attribute_with, EnvelopeHints};
+use crate::queue::received::queue_line_date;
 
 /// The problem to record for a file that could not be read.
 fn problem_of(err: &ReadFailure) -> ProblemKind {
@@ -105,8 +106,12 @@ struct Builder<'c, 'k> {
     header_read: bool,
     /// todo/ (or intd/) was read: the other one adds nothing.
     todo_seen: bool,
-    /// The mess file, when it was read without its mtime (info/ was expected to give the time).
+    /// The mess file, when it was read without its mtime (info/ was expected to give the time,
+    /// or, in the header pass, qmail-queue's Received line).
     mess_unstatted: Option<Found>,
+    /// The header pass' stand-in birth time: when qmail-queue began writing the mess file, from
+    /// its own Received line.
+    queue_line_time: Option<i64>,
     /// The header pass' record, when its header fields were taken instead of reading mess/.
     from_first_pass: Option<&'c MessageRecord>,
 }
@@ -159,6 +164,7 @@ pub(super) fn read_message_keeping(
         header_read: false,
         todo_seen: false,
         mess_unstatted: None,
+        queue_line_time: None,
         from_first_pass: None,
     };
     // Every file of a message in the queue has the same name: made once, not once a file.
@@ -284,22 +290,24 @@ fn read_part<'c>(
     };
     if f.subdir == Subdir::Mess {
         // The envelope pass: the header pass read this very file (same size and mtime).
-        if let Some(h) = ctx
+        if let Some((h, mtime)) = ctx
             .first_pass
             .and_then(|p| p.same_message(id, dir_fd, name))
         {
             b.record.size = h.size;
             // Judged on this pass' listing: a header pass lists no info/, local/ or remote/.
             flag_empty_mess(b, u64::from(h.size));
-            b.fallback_time.get_or_insert(h.queued());
+            b.fallback_time.get_or_insert(mtime);
             b.from_first_pass = Some(h);
             return;
         }
     }
-    // info/'s mtime is the birth time; todo/'s and mess/'s stand in for it without info/.
+    // info/'s mtime is the birth time; todo/'s and mess/'s stand in for it without info/. The
+    // header pass reads no envelope: qmail-queue's Received line stands in for it there, which
+    // spares an fstat a message (`settle_birth` stats the file when that line gives no date).
     let want_mtime = match f.subdir {
         Subdir::Info | Subdir::Todo | Subdir::Intd => true,
-        Subdir::Mess => !(ctx.opts.envelopes && parts.has(Subdir::Info)),
+        Subdir::Mess => ctx.opts.envelopes && !parts.has(Subdir::Info),
         _ => false,
     };
     let stat = want_mtime || !ctx.types_known;
@@ -431,6 +439,9 @@ fn take_origin(ctx: &ReadCtx<'_>, b: &mut Builder<'_, '_>, head: &[u8], last: &m
         let summary = summarize(head);
         let unparsed =
             summary.has_nul || (summary.garbage_lines > 0 && summary.queue_received.is_none());
+        if !ctx.opts.envelopes && b.mess_unstatted.is_some() {
+            b.queue_line_time = summary.queue_received.as_deref().and_then(queue_line_date);
+        }
         let a = attribute_with(&summary, b.hints, last, ctx.strings);
         record.origin = a.origin;
         record.headers = a.headers;
@@ -451,11 +462,15 @@ fn take_origin(ctx: &ReadCtx<'_>, b: &mut Builder<'_, '_>, head: &[u8], last: &m
     }
 }
 
-/// The birth time: info/'s mtime, else the oldest of todo/'s and mess/'s, else 0.
+/// The birth time: info/'s mtime, else the oldest of todo/'s and mess/'s, else 0. The header
+/// pass, which reads no envelope, takes qmail-queue's Received date for mess/'s mtime.
 fn settle_birth(ctx: &ReadCtx<'_>, b: &mut Builder<'_, '_>) {
-    if b.queued.is_none() {
-        // info/ was listed but could not be read: the mess file's mtime stands in after all
-        // (the oldest of it and todo/'s, as when info/ is not listed).
+    if let (None, Some(t)) = (b.queued, b.queue_line_time) {
+        b.fallback_time = Some(b.fallback_time.map_or(t, |f| f.min(t)));
+    } else if b.queued.is_none() {
+        // info/ was listed but could not be read (or, in the header pass, qmail-queue's line
+        // gave no date): the mess file's mtime stands in after all (the oldest of it and
+        // todo/'s, as when info/ is not listed).
         if let Some(f) = b.mess_unstatted {
             let mut other_dir = None;
             if let Some(dir_fd) = ctx.files.dir(&f, &mut other_dir) {
