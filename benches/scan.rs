@@ -5,8 +5,9 @@
 //! cargo bench --bench scan -- --messages 1000000    # 1,000,000 messages
 //! ```
 //! Options: `--messages N`, `--seed S`, `--queue DIR` (default `target/bench-queues/flood-N`),
-//! `--runs R` (measured warm runs per phase, median reported), `--no-cold`, `--only a,b,...`
-//! (only these phases, by the names in the table; `noop` always runs; no warm-up pass of B).
+//! `--runs R` (rounds of measured warm runs, every phase once a round, median reported),
+//! `--no-cold`, `--only a,b,...` (only these phases, by the names in the table; `noop` always
+//! runs; no warm-up pass of B).
 //!
 //! The peers are the real qmail's programs: the bench builds notqmail from
 //! `../shared/real-qmail/` into `target/real-qmail` once (kept and reused) and points
@@ -20,8 +21,9 @@
 //!
 //! Every phase runs in a fresh child process (this binary re-executed with `--phase`), so its
 //! peak resident memory (`VmHWM`) and its storage reads (`/proc/self/io` `read_bytes`) are its
-//! own. Warm figures come after a warm-up run of the same phase, back to back, because the
-//! machine evicts page cache that is idle for ~30 s; cold figures come after
+//! own. Warm figures come after a warm-up run of every phase, each measured run right after
+//! another phase read the same files, because the machine evicts page cache that is idle for
+//! ~30 s; cold figures come after
 //! `echo 3 > /proc/sys/vm/drop_caches` (the output says when that is not permitted).
 
 #[path = "scan/baselines.rs"]
@@ -177,24 +179,36 @@ fn run_child(queue: &Path, phase: Phase, threads: usize) -> Measured {
     })
 }
 
-/// Warm: one pass over everything, then per phase a warm-up and `runs` measured runs.
+/// Warm: one pass over everything, a warm-up run of every phase, then `runs` rounds, each
+/// running every phase once, in order; each phase's median run is reported. Rounds rather than
+/// one phase's runs back to back, so that a phase and the baseline it is compared with are
+/// measured minutes apart, not a quarter of an hour: on a shared machine its speed drifts.
 fn warm_runs(queue: &Path, o: &Opts) -> Vec<(Phase, usize, Measured)> {
     if o.only.is_none() {
         run_child(queue, Phase::WalkB, 2);
     }
-    let mut out = Vec::new();
-    for &(phase, threads) in phases::WARM {
-        if !phase.available() || !o.wants(phase) {
-            continue;
-        }
+    let wanted: Vec<(Phase, usize)> = phases::WARM
+        .iter()
+        .copied()
+        .filter(|&(phase, _)| phase.available() && o.wants(phase))
+        .collect();
+    for &(phase, threads) in &wanted {
         run_child(queue, phase, threads);
-        let mut runs: Vec<Measured> = (0..o.runs)
-            .map(|_| run_child(queue, phase, threads))
-            .collect();
-        runs.sort_by(|a, b| a.secs.total_cmp(&b.secs));
-        out.push((phase, threads, runs[runs.len() / 2]));
     }
-    out
+    let mut runs: Vec<Vec<Measured>> = vec![Vec::with_capacity(o.runs); wanted.len()];
+    for _ in 0..o.runs {
+        for (&(phase, threads), runs) in wanted.iter().zip(&mut runs) {
+            runs.push(run_child(queue, phase, threads));
+        }
+    }
+    wanted
+        .into_iter()
+        .zip(runs)
+        .map(|((phase, threads), mut runs)| {
+            runs.sort_by(|a, b| a.secs.total_cmp(&b.secs));
+            (phase, threads, runs[runs.len() / 2])
+        })
+        .collect()
 }
 
 fn drop_caches() -> std::io::Result<()> {
