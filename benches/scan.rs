@@ -146,9 +146,7 @@ fn main() {
         "`rank-headers`: scan without envelopes, one analysis basis, scored clusters by auth-user,"
     );
     println!("origin-ip, uid, subject.");
-    println!(
-        "`A-scan-order`: A's files in the header pass' order with its fstat (all listed first)."
-    );
+    println!("`A-scan-order`: A's files in the header pass' order (all listed first).");
 }
 
 fn cpus() -> usize {

@@ -3,8 +3,9 @@
 //! - A: a minimal parallel walk of `mess/<n>/` that opens every mess file and reads 4 KiB.
 //! - B: A plus opening and reading each message's `info/`, `remote/` and `local/` files.
 //! - A in the scan's order: the system calls of the header pass without its parsing (every
-//!   directory listed first, then each mess file opened, `fstat`ed and read in (bucket, id)
-//!   order), to tell what the scan's order and its `fstat` cost from what its parsing costs.
+//!   directory listed first, then each mess file opened and read in (bucket, id) order), to
+//!   tell what the scan's order costs from what its parsing costs. (Until 2026-12-03 the header
+//!   pass also `fstat`ed every mess file, and so did this baseline.)
 //! - C: a `find`-like count of every entry below the queue (one thread, as find is).
 
 use std::ffi::CStr;
@@ -73,7 +74,7 @@ pub fn walk(root: &Path, split: u32, envelopes: bool) -> u64 {
 
 /// The header pass' system calls without its work: list every split directory of mess/ and
 /// the unsplit todo/ and intd/, then open each mess file in (bucket, id) order, as the scan
-/// does (`O_NONBLOCK`, `fstat`, one read of up to 8 KiB); returns the mess files read.
+/// does (`O_NONBLOCK`, one read of up to 8 KiB); returns the mess files read.
 pub fn walk_scan_order(root: &Path, split: u32) -> u64 {
     for unsplit in ["todo", "intd"] {
         if let Some(fd) = open_dir(&root.join(unsplit)) {
@@ -119,7 +120,6 @@ pub fn walk_scan_order(root: &Path, split: u32) -> u64 {
                 let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
                 match rustix::fs::openat(dir.as_fd(), name, flags, Mode::empty()) {
                     Ok(fd) => {
-                        let _ = rustix::fs::fstat(&fd);
                         let _ = rustix::io::read(&fd, &mut buf[..]);
                         1
                     }

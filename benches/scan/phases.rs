@@ -26,7 +26,7 @@ pub enum Phase {
     WalkA,
     /// Baseline B: A plus info/ and local|remote/.
     WalkB,
-    /// A in the header pass' order, with its `fstat`: every directory listed first (not a
+    /// A in the header pass' order: every directory listed first (not a
     /// baseline of a goal; it splits the header ranking's excess over A into the scan's order
     /// and system calls and its parsing).
     WalkAScanOrder,
