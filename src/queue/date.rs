@@ -1,6 +1,6 @@
 //! qmail's date formats: `23 Nov 2026 10:11:39` (date822fmt without the zone) and RFC 3339.
 
-use jiff::civil::DateTime;
+use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 
@@ -30,45 +30,55 @@ pub fn qmail_date(secs: i64) -> String {
 /// a date in another shape was not written by qmail, and whoever reads it falls back to the
 /// file's mtime rather than guess.
 pub fn parse_qmail_date(v: &[u8]) -> Option<i64> {
-    let mut fields = v.split(|&b| b == b' ');
-    let mut next = || fields.next().filter(|f| !f.is_empty());
-    let day = digits(next()?, 1..=2)?;
-    let month = next()?;
-    let month = MONTHS.iter().position(|m| m.as_bytes() == month)? + 1;
-    let year = digits(next()?, 4..=4)?;
-    let hms = next()?;
-    let zone = next()?;
-    if next().is_some() || (zone != b"-0000" && zone != b"+0000") {
-        return None;
-    }
-    let [h0, h1, b':', m0, m1, b':', s0, s1] = *hms else {
+    // The day has one digit or two; the rest has fixed widths: "Mon yyyy hh:mm:ss -0000".
+    let day_len = memchr::memchr(b' ', v.get(..3)?)?;
+    let rest: &[u8; 23] = v[day_len + 1..].try_into().ok()?;
+    let [m0, m1, m2, b' ', y0, y1, y2, y3, b' ', h0, h1, b':', i0, i1, b':', s0, s1, b' ', z, b'0', b'0', b'0', b'0'] =
+        *rest
+    else {
         return None;
     };
-    let hour = digits(&[h0, h1], 2..=2)?;
-    let minute = digits(&[m0, m1], 2..=2)?;
-    let second = digits(&[s0, s1], 2..=2)?;
-    let at = DateTime::new(
-        i16::try_from(year).ok()?,
-        i8::try_from(month).ok()?,
-        i8::try_from(day).ok()?,
-        i8::try_from(hour).ok()?,
-        i8::try_from(minute).ok()?,
-        i8::try_from(second).ok()?,
-        0,
-    )
-    .ok()?;
-    Some(
-        at.duration_since(DateTime::constant(1970, 1, 1, 0, 0, 0, 0))
-            .as_secs(),
-    )
-}
-
-/// `f` as a decimal number of a length in `len`, ASCII digits only.
-fn digits(f: &[u8], len: std::ops::RangeInclusive<usize>) -> Option<u32> {
-    if !len.contains(&f.len()) || !f.iter().all(u8::is_ascii_digit) {
+    let month = match [m0, m1, m2] {
+        [b'J', b'a', b'n'] => 1,
+        [b'F', b'e', b'b'] => 2,
+        [b'M', b'a', b'r'] => 3,
+        [b'A', b'p', b'r'] => 4,
+        [b'M', b'a', b'y'] => 5,
+        [b'J', b'u', b'n'] => 6,
+        [b'J', b'u', b'l'] => 7,
+        [b'A', b'u', b'g'] => 8,
+        [b'S', b'e', b'p'] => 9,
+        [b'O', b'c', b't'] => 10,
+        [b'N', b'o', b'v'] => 11,
+        [b'D', b'e', b'c'] => 12,
+        _ => return None,
+    };
+    if z != b'-' && z != b'+' {
         return None;
     }
-    Some(f.iter().fold(0, |n, &d| n * 10 + u32::from(d - b'0')))
+    let (hour, minute, second) = (number(&[h0, h1])?, number(&[i0, i1])?, number(&[s0, s1])?);
+    if hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    let date = Date::new(
+        i16::try_from(number(&[y0, y1, y2, y3])?).ok()?,
+        month,
+        i8::try_from(number(&v[..day_len])?).ok()?,
+    )
+    .ok()?;
+    let midnight = date.duration_since(UNIX_EPOCH_DAY).as_secs();
+    Some(midnight + i64::from(hour * 3600 + minute * 60 + second))
+}
+
+/// 1 January 1970, the day unix time counts from.
+const UNIX_EPOCH_DAY: Date = Date::constant(1970, 1, 1);
+
+/// `digits` as a decimal number: ASCII digits only, at least one.
+fn number(digits: &[u8]) -> Option<u32> {
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(digits.iter().fold(0, |n, &d| n * 10 + u32::from(d - b'0')))
 }
 
 /// RFC 3339 in UTC (`2026-11-23T10:11:39Z`).
