@@ -33,7 +33,7 @@ pub fn parse_qmail_date(v: &[u8]) -> Option<i64> {
     // The day has one digit or two; the rest has fixed widths: "Mon yyyy hh:mm:ss -0000".
     let day_len = memchr::memchr(b' ', v.get(..3)?)?;
     let rest: &[u8; 23] = v[day_len + 1..].try_into().ok()?;
-    let [m0, m1, m2, b' ', y0, y1, y2, y3, b' ', h0, h1, b':', i0, i1, b':', s0, s1, b' ', z, b'0', b'0', b'0', b'0'] =
+    let [m0, m1, m2, b' ', y0, y1, y2, y3, b' ', h0, h1, b':', i0, i1, b':', s0, s1, b' ', b'-', b'0', b'0', b'0', b'0'] =
         *rest
     else {
         return None;
@@ -53,7 +53,8 @@ pub fn parse_qmail_date(v: &[u8]) -> Option<i64> {
         [b'D', b'e', b'c'] => 12,
         _ => return None,
     };
-    if z != b'-' && z != b'+' {
+    if v[0] == b'0' {
+        // date822fmt does not pad the day.
         return None;
     }
     let (hour, minute, second) = (number(&[h0, h1])?, number(&[i0, i1])?, number(&[s0, s1])?);
@@ -116,9 +117,22 @@ mod tests {
             assert_eq!(parse_qmail_date(written.as_bytes()), Some(t), "{written}");
         }
         assert_eq!(
-            parse_qmail_date(b"29 Feb 2024 23:59:59 +0000"),
+            parse_qmail_date(b"29 Feb 2024 23:59:59 -0000"),
             Some(1_709_251_199)
         );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_are_read_without_panic(v in proptest::collection::vec(proptest::num::u8::ANY, 0..40)) {
+            let _ = parse_qmail_date(&v);
+        }
+
+        #[test]
+        fn every_second_to_year_9999_is_read_back(t in 0i64..253_402_300_800) {
+            let written = format!("{} -0000", qmail_date(t));
+            proptest::prop_assert_eq!(parse_qmail_date(written.as_bytes()), Some(t));
+        }
     }
 
     #[test]
@@ -127,6 +141,10 @@ mod tests {
             &b""[..],
             b"1 Dec 2026 23:19:35",
             b"1 Dec 2026 23:19:35 +0100",
+            b"1 Dec 2026 23:19:35 +0000",
+            b"01 Dec 2026 23:19:35 -0000",
+            b"0 Dec 2026 23:19:35 -0000",
+            b"29 Feb 2026 23:19:35 -0000",
             b"Tue, 1 Dec 2026 23:19:35 -0000",
             b"01 Dec 2026 23:19:35 -0000 extra",
             b"1 Dez 2026 23:19:35 -0000",

@@ -401,6 +401,29 @@ fn the_header_pass_dates_messages_by_qmail_queues_received_line() {
     assert_eq!(both.records, full.records);
     let subject = both.records[0].headers.subject.map(|s| strings.text(s));
     assert_eq!(subject.as_deref(), Some("other tenant"));
+
+    // The window that remains (passes.rs): a new tenant of the same size written within
+    // `SETTLED` (2 s) after the old one's qmail-queue date is taken for the old one; one written
+    // a second before it or three after is read.
+    for (after, kept) in [(-1, false), (0, true), (2, true), (3, false)] {
+        let t = TestQueue::new(23);
+        let id = t.add(spec("first tenant", born));
+        let q = Queue::open(t.root(), QueueOptions::default()).expect("open");
+        let strings = Interner::new();
+        let heads = scan_headers(&q, &strings, &Progress::default()).expect("header pass");
+        t.q.requeue_as(id, &spec("other tenant", born))
+            .expect("requeue");
+        set_mtime(t.q.path(Subdir::Mess, id), born + after);
+        let both = scan_envelopes(&q, &strings, &heads.records, &Progress::default())
+            .expect("envelope pass");
+        let subject = both.records[0].headers.subject.map(|s| strings.text(s));
+        let want = if kept { "first tenant" } else { "other tenant" };
+        assert_eq!(
+            subject.as_deref(),
+            Some(want),
+            "mtime {after} s after the date"
+        );
+    }
 }
 
 /// The header pass lists mess/, todo/ and intd/ only (docs/architecture.md): its records know

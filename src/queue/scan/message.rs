@@ -289,7 +289,8 @@ fn read_part<'c>(
         }
     };
     if f.subdir == Subdir::Mess {
-        // The envelope pass: the header pass read this very file (same size and mtime).
+        // The envelope pass: the header pass read this very file (same size, an mtime within
+        // `SETTLED` after the time that pass took).
         if let Some((h, mtime)) = ctx
             .first_pass
             .and_then(|p| p.same_message(id, dir_fd, name))
@@ -466,7 +467,9 @@ fn take_origin(ctx: &ReadCtx<'_>, b: &mut Builder<'_, '_>, head: &[u8], last: &m
 /// pass, which reads no envelope, takes qmail-queue's Received date for mess/'s mtime.
 fn settle_birth(ctx: &ReadCtx<'_>, b: &mut Builder<'_, '_>) {
     if let (None, Some(t)) = (b.queued, b.queue_line_time) {
-        b.fallback_time = Some(b.fallback_time.map_or(t, |f| f.min(t)));
+        // Only the header pass sets it, for a mess file it read unstatted: nothing else gave a
+        // time.
+        b.fallback_time = Some(t);
     } else if b.queued.is_none() {
         // info/ was listed but could not be read (or, in the header pass, qmail-queue's line
         // gave no date): the mess file's mtime stands in after all (the oldest of it and

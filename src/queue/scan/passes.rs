@@ -8,11 +8,13 @@
 //! time that pass took) it takes that pass' header fields instead of opening the file again; a
 //! message queued, changed or given a reused inode in between is read whole. Its records are
 //! therefore one full scan's (tested on the fixture queues), up to a reused inode whose new mess
-//! file has the same size and an mtime within [`SETTLED`] of the old one's Received date.
+//! file has the same size and an mtime within [`SETTLED`] of the old one's Received date (or of
+//! its mtime, when the header pass had to stat it).
 //!
-//! The header pass takes a message's time from the date on qmail-queue's own Received line
-//! (the file's mtime when that line has none), not from an `fstat` of the file: at a million
-//! messages that system call was a tenth of the pass.
+//! The header pass takes the time of a mess file it read whole (nearly every one: the first read
+//! takes 8 KiB) from the date on qmail-queue's own Received line, the file's mtime when that
+//! line has none, not from an `fstat` of the file: at a million messages that system call was
+//! 6-10 % of the pass' wall time (docs/performance.md, ninth pass).
 
 use std::os::fd::OwnedFd;
 
@@ -50,9 +52,11 @@ pub fn scan_envelopes(
 }
 
 /// How many seconds after qmail-queue's Received date a mess file's last write may be and still
-/// be taken for the file the header pass read: qmail-queue dates its line when it starts and
-/// the file's mtime is its last write, the same second for a flood's small messages. A mess file
-/// written longer (a big message on a slow line) is only read again.
+/// be taken for the file the header pass read: qmail-queue dates its line when it starts, before
+/// the client's DATA, and the file's mtime is its last write: the same second or the next for a
+/// flood's small messages. A small mess file whose sender took longer over DATA is read again
+/// (a file longer than the first read is dated by its mtime, which always fits); so is every one
+/// of a queue whose mtimes were not kept (copied without them), which costs time, not truth.
 pub(super) const SETTLED: i64 = 2;
 
 /// The header pass' records, as the envelope pass looks them up.
@@ -84,7 +88,11 @@ impl<'a> FirstPass<'a> {
         // which fits too), and its size from this file.
         let st = rustix::fs::statat(dir, name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW).ok()?;
         let regular = rustix::fs::FileType::from_raw_mode(st.st_mode).is_file();
-        let settled = (0..=SETTLED).contains(&(st.st_mtime - h.queued()));
+        // Checked: a hostile mtime near i64::MIN must not overflow.
+        let settled = st
+            .st_mtime
+            .checked_sub(h.queued())
+            .is_some_and(|after| (0..=SETTLED).contains(&after));
         (regular && st.st_size.max(0) as u64 == u64::from(h.size) && settled)
             .then_some((h, st.st_mtime))
     }
