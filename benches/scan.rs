@@ -21,10 +21,10 @@
 //!
 //! Every phase runs in a fresh child process (this binary re-executed with `--phase`), so its
 //! peak resident memory (`VmHWM`) and its storage reads (`/proc/self/io` `read_bytes`) are its
-//! own. Warm figures come after a warm-up run of every phase, each measured run right after
-//! another phase read the same files, because the machine evicts page cache that is idle for
-//! ~30 s; cold figures come after
-//! `echo 3 > /proc/sys/vm/drop_caches` (the output says when that is not permitted).
+//! own. Warm figures come after a warm-up run of every phase, each measured run within seconds
+//! of another phase that read the same files, because the machine evicts page cache that is
+//! idle for ~30 s; cold figures come after `echo 3 > /proc/sys/vm/drop_caches` (the output says
+//! when that is not permitted).
 
 #[path = "scan/baselines.rs"]
 mod baselines;
