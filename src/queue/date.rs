@@ -32,6 +32,10 @@ pub fn qmail_date(secs: i64) -> String {
 pub fn parse_qmail_date(v: &[u8]) -> Option<i64> {
     // The day has one digit or two; the rest has fixed widths: "Mon yyyy hh:mm:ss -0000".
     let day_len = memchr::memchr(b' ', v.get(..3)?)?;
+    if v[0] == b'0' {
+        // date822fmt does not pad the day.
+        return None;
+    }
     let rest: &[u8; 23] = v[day_len + 1..].try_into().ok()?;
     let [m0, m1, m2, b' ', y0, y1, y2, y3, b' ', h0, h1, b':', i0, i1, b':', s0, s1, b' ', b'-', b'0', b'0', b'0', b'0'] =
         *rest
@@ -53,10 +57,6 @@ pub fn parse_qmail_date(v: &[u8]) -> Option<i64> {
         [b'D', b'e', b'c'] => 12,
         _ => return None,
     };
-    if v[0] == b'0' {
-        // date822fmt does not pad the day.
-        return None;
-    }
     let (hour, minute, second) = (number(&[h0, h1])?, number(&[i0, i1])?, number(&[s0, s1])?);
     if hour > 23 || minute > 59 || second > 59 {
         return None;

@@ -57,7 +57,7 @@ pub fn scan_envelopes(
 /// flood's small messages. A small mess file whose sender took longer over DATA is read again
 /// (a file longer than the first read is dated by its mtime, which always fits); so is every one
 /// of a queue whose mtimes were not kept (copied without them), which costs time, not truth.
-pub(super) const SETTLED: i64 = 2;
+const SETTLED: i64 = 2;
 
 /// The header pass' records, as the envelope pass looks them up.
 #[derive(Clone, Copy)]
