@@ -115,6 +115,9 @@ pub struct ScanReport {
     pub unreadable_dirs: Vec<(PathBuf, String)>,
     /// How long the scan took.
     pub elapsed: Duration,
+    /// When the scan began, before it listed anything (unix seconds, this host's clock): a file
+    /// last written before then was there, as it is, when the scan read it.
+    pub started: i64,
 }
 
 /// The result of a scan: records in (bucket, id) order, and the report.
@@ -255,7 +258,12 @@ fn scan_files(
     let start = Instant::now();
     let layout = queue.layout();
     let split = layout.split;
-    let mut report = ScanReport::default();
+    let mut report = ScanReport {
+        started: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
+        ..ScanReport::default()
+    };
 
     // Phase 1: list. Unsplit directories first, distributed into buckets by id.
     let (mut buckets, mut untyped) = list_unsplit_by_bucket(queue, opts, &mut report);

@@ -321,6 +321,7 @@ impl WorkerState {
             .start_pass(Arc::clone(&strings), scan_headers)
             .and_then(|pass| self.finish_pass(pass));
         let Some(heads) = heads else { return };
+        let began = heads.report.started;
         // Shown at once: the context is cheap (control files, passwd); logs come later.
         let light = self.after.light_context();
         let first = self.new_snapshot(
@@ -337,7 +338,7 @@ impl WorkerState {
         // The envelope pass borrows the shown records (not a copy of a million).
         let shown = Arc::downgrade(&first);
         let pass = self.start_pass(Arc::clone(&strings), move |q, st, pr| {
-            scan_envelopes(q, st, &first.records, pr)
+            scan_envelopes(q, st, &first.records, began, pr)
         });
         let Some(mut s) = pass.and_then(|pass| self.finish_pass(pass)) else {
             return;

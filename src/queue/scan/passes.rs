@@ -6,10 +6,11 @@
 //! still being read. The envelope pass is a full scan of the queue as it is then, except that
 //! for a mess file the header pass already read (same inode and size, an mtime that fits the
 //! time that pass took) it takes that pass' header fields instead of opening the file again; a
-//! message queued, changed or given a reused inode in between is read whole. Its records are
-//! therefore one full scan's (tested on the fixture queues), up to a reused inode whose new mess
-//! file has the same size and an mtime within [`SETTLED`] of the old one's Received date (or of
-//! its mtime, when the header pass had to stat it).
+//! message queued, changed or given a reused inode in between is read whole: a mess file last
+//! written less than a second before that pass began, or since, is never taken from it (a
+//! reused inode's new file is written after the old one was read). Its records are therefore
+//! one full scan's (tested on the fixture queues), up to a queue whose files' times were set
+//! back by hand.
 //!
 //! The header pass takes the time of a mess file it read whole (nearly every one: the first read
 //! takes 8 KiB) from the date on qmail-queue's own Received line, the file's mtime when that
@@ -34,11 +35,13 @@ pub fn scan_headers(queue: &Queue, strings: &Interner, progress: &Progress) -> R
 
 /// The second pass: a full scan that takes `headers`' header fields (the first pass' records,
 /// same interner, in scan order) for every mess file that pass read, instead of reading it
-/// again. `headers` is borrowed: the TUI shows it meanwhile.
+/// again. `headers` is borrowed: the TUI shows it meanwhile. `began` is when the first pass
+/// began (its [`ScanReport::started`](super::ScanReport::started)).
 pub fn scan_envelopes(
     queue: &Queue,
     strings: &Interner,
     headers: &[MessageRecord],
+    began: i64,
     progress: &Progress,
 ) -> Result<Scan> {
     let plan = ReadPlan {
@@ -46,6 +49,7 @@ pub fn scan_envelopes(
         first_pass: Some(FirstPass {
             records: headers,
             layout: queue.layout(),
+            began,
         }),
     };
     scan_files(queue, strings, plan, progress)
@@ -65,13 +69,15 @@ pub(super) struct FirstPass<'a> {
     /// In scan order: by (bucket, id).
     records: &'a [MessageRecord],
     layout: Layout,
+    /// When the first pass began (unix seconds).
+    began: i64,
 }
 
 impl<'a> FirstPass<'a> {
     /// The first pass' record of `id`, and the mess file's mtime, when the mess file `name`
     /// below `dir` is still the file that pass read: a regular file of the size it saw, last
-    /// written no earlier than the time it took and at most [`SETTLED`] later. `None` means:
-    /// read it.
+    /// written no earlier than the time it took and at most [`SETTLED`] later, and before that
+    /// pass began. `None` means: read it.
     pub(super) fn same_message(
         self,
         id: MessageId,
@@ -93,7 +99,11 @@ impl<'a> FirstPass<'a> {
             .st_mtime
             .checked_sub(h.queued())
             .is_some_and(|after| (0..=SETTLED).contains(&after));
-        (regular && st.st_size.max(0) as u64 == u64::from(h.size) && settled)
-            .then_some((h, st.st_mtime))
+        // A new file at a reused inode was written after the first pass read the old one, so
+        // after it began; a second's margin, since file times come from the kernel's coarse
+        // clock, a tick behind the one `began` was read from.
+        let before = st.st_mtime < self.began.saturating_sub(1);
+        let same_size = st.st_size.max(0) as u64 == u64::from(h.size);
+        (regular && same_size && settled && before).then_some((h, st.st_mtime))
     }
 }
