@@ -241,6 +241,22 @@ fn a_split_directory_that_is_a_symlink_is_warned_about_not_followed() {
     }
 }
 
+/// The TUI's envelope pass after the header pass `heads`.
+fn envelope_pass(
+    q: &Queue,
+    strings: &Interner,
+    heads: &qtriage::queue::Scan,
+) -> qtriage::queue::Scan {
+    scan_envelopes(
+        q,
+        strings,
+        &heads.records,
+        heads.report.started,
+        &Progress::default(),
+    )
+    .expect("envelope pass")
+}
+
 /// A full scan of `root`, and the same queue read in the TUI's two passes (headers, then
 /// envelopes merged in): the records must be the same, message by message.
 fn assert_two_passes_equal_one_scan(root: &std::path::Path) -> usize {
@@ -255,14 +271,7 @@ fn assert_two_passes_equal_one_scan(root: &std::path::Path) -> usize {
             .all(|r| r.recipients.is_empty() && r.sender.is_none()),
         "the header pass reads no envelope"
     );
-    let both = scan_envelopes(
-        &q,
-        &strings,
-        &heads.records,
-        heads.report.started,
-        &Progress::default(),
-    )
-    .expect("envelope pass");
+    let both = envelope_pass(&q, &strings, &heads);
     assert_eq!(both.records.len(), full.records.len(), "{}", root.display());
     for (two, one) in both.records.iter().zip(&full.records) {
         assert_eq!(two, one, "message {} of {}", one.id, root.display());
@@ -401,14 +410,7 @@ fn the_header_pass_dates_messages_by_qmail_queues_received_line() {
             .len()
     };
     assert_eq!(u64::from(heads.records[0].size), size(id), "the same size");
-    let both = scan_envelopes(
-        &q,
-        &strings,
-        &heads.records,
-        heads.report.started,
-        &Progress::default(),
-    )
-    .expect("envelope pass");
+    let both = envelope_pass(&q, &strings, &heads);
     let full = scan(&q, &strings, ScanOptions::default(), &Progress::default()).expect("scan");
     assert_eq!(both.records, full.records);
     let subject = both.records[0].headers.subject.map(|s| strings.text(s));
@@ -444,8 +446,7 @@ fn the_header_pass_dates_messages_by_qmail_queues_received_line() {
         let written = if born == day_ago { born + after } else { now() };
         set_mtime(t.q.path(Subdir::Mess, id), written);
         let began = heads.report.started;
-        let both = scan_envelopes(&q, &strings, &heads.records, began, &Progress::default())
-            .expect("envelope pass");
+        let both = envelope_pass(&q, &strings, &heads);
         let subject = both.records[0].headers.subject.map(|s| strings.text(s));
         let want = if kept { "first tenant" } else { "other tenant" };
         assert_eq!(
@@ -497,14 +498,7 @@ fn the_header_pass_lists_no_envelope_directory() {
         }
     }
     // The envelope pass lists everything: one full scan's states.
-    let both = scan_envelopes(
-        &q,
-        &strings,
-        &heads.records,
-        heads.report.started,
-        &Progress::default(),
-    )
-    .expect("envelope pass");
+    let both = envelope_pass(&q, &strings, &heads);
     let full = scan(&q, &strings, ScanOptions::default(), &Progress::default()).expect("scan");
     assert_eq!(both.records, full.records);
     assert_eq!(full.records.len(), cases.len());
