@@ -198,9 +198,4 @@ impl RecoveryReport {
     }
 }
 
-/// The current time in unix seconds.
-pub fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}
+pub use crate::queue::date::unix_now;

@@ -259,9 +259,7 @@ fn scan_files(
     let layout = queue.layout();
     let split = layout.split;
     let mut report = ScanReport {
-        started: std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
+        started: super::date::unix_now(),
         ..ScanReport::default()
     };
 

@@ -22,7 +22,7 @@ pub mod worker;
 use std::io::{self, BufWriter, IsTerminal, Stdout};
 use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, Sender};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use anyhow::Context as _;
 use crossterm::event as ct;
@@ -50,11 +50,7 @@ const FRAME_BUFFER: usize = 1 << 16;
 pub const DEFAULT_KEY: ClusterKey = ClusterKey::ALL[0];
 
 /// Unix seconds now (read here and by the worker; render only sees the ticked value).
-pub fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}
+pub use crate::queue::date::unix_now;
 
 /// Colours are on unless `NO_COLOR` is set to something non-empty (no-color.org).
 pub fn colour_wanted() -> bool {
