@@ -16,9 +16,16 @@ struct Pair {
     /// Peak RSS at most this many MiB (the issue's goals are in MB: 20 MB and 300 MB are
     /// 19.07 and 286.10 MiB; judged in the unit the goal was set in, not the kinder one).
     max_mib: Option<f64>,
-    /// Peak RSS above an idle process at most this many bytes a message.
+    /// Peak RSS above an idle process at most this many bytes a message, judged from
+    /// [`PER_MSG_FROM`] messages on.
     max_per_msg: Option<f64>,
 }
+
+/// The queue size the issue set the bytes-a-message goal at. Below it the figure is mostly
+/// what any run holds whatever the queue (the reading threads' stacks and buffers, the
+/// interner's tables): `top` peaked at 255-263 B a message at 100,000 messages while it held
+/// 184 B a message at 1,000,000, so a small queue would judge the fixed part, not the growth.
+const PER_MSG_FROM: usize = 1_000_000;
 
 /// 20 MB and 300 MB in MiB.
 const MB_20: f64 = 20.0e6 / 1_048_576.0;
@@ -39,7 +46,7 @@ const PAIRS: &[Pair] = &[
         ours: Phase::Top,
         label: "top --json",
         peer: Some(Phase::WalkB),
-        goal: "<= 1.3x, <= 200 B/msg",
+        goal: "<= 1.3x, <= 200 B/msg at 1M",
         max_wall: Some(1.3),
         max_cpu: None,
         max_mib: None,
@@ -150,7 +157,10 @@ pub fn print(label: &str, rows: &[(Phase, usize, Measured)], messages: usize) {
         hold(p.max_wall, ratios.map(|r| r.0));
         hold(p.max_cpu, ratios.map(|r| r.1));
         hold(p.max_mib, Some(mib(ours.hwm_kb)));
-        hold(p.max_per_msg, Some(per_msg));
+        hold(
+            p.max_per_msg.filter(|_| messages >= PER_MSG_FROM),
+            Some(per_msg),
+        );
         let verdict = match (met, unknown) {
             (false, _) => "missed",
             (true, true) => "not measured",
@@ -175,6 +185,11 @@ pub fn print(label: &str, rows: &[(Phase, usize, Measured)], messages: usize) {
     println!("(wall and CPU are qtriage's / the peer's; CPU is user + system)");
     if let Some(m) = find(rows, Phase::Top) {
         let per_msg = (m.hwm_kb.saturating_sub(base_kb) * 1024) as f64 / messages.max(1) as f64;
-        println!("(`top --json` peaks at {per_msg:.1} B a message above an idle process)");
+        let judged = if messages >= PER_MSG_FROM {
+            ""
+        } else {
+            "; the 200 B goal is judged from 1,000,000 messages on"
+        };
+        println!("(`top --json` peaks at {per_msg:.1} B a message above an idle process{judged})");
     }
 }
