@@ -5,7 +5,8 @@
 //! cargo bench --bench scan -- --messages 1000000    # 1,000,000 messages
 //! ```
 //! Options: `--messages N`, `--seed S`, `--queue DIR` (default `target/bench-queues/flood-N`),
-//! `--runs R` (rounds of measured warm runs, every phase once a round, median reported),
+//! `--runs R` (rounds of measured warm runs, every phase once a round, backwards every other round;
+//! median reported, pairs judged by the median of their per-round ratios),
 //! `--no-cold`, `--only a,b,...` (only these phases, by the names in the table; `noop` always
 //! runs; no warm-up pass of B).
 //!
@@ -125,14 +126,14 @@ fn main() {
         ),
         Err(e) => println!("real qmail: not measured ({e})"),
     }
-    let warm = warm_runs(&queue, &o);
+    let (warm, rounds) = warm_runs(&queue, &o);
     print_table("warm", &warm, o.messages);
-    pairs::print("warm", &warm, o.messages);
+    pairs::print("warm", &warm, &rounds, o.messages);
     if o.cold {
         match cold_runs(&queue, &o) {
             Ok(cold) => {
                 print_table("cold", &cold, o.messages);
-                pairs::print("cold", &cold, o.messages);
+                pairs::print("cold", &cold, &[], o.messages);
             }
             Err(e) => println!("\ncold: not measured: cannot drop the page cache ({e})"),
         }
@@ -178,10 +179,12 @@ fn run_child(queue: &Path, phase: Phase, threads: usize) -> Measured {
 }
 
 /// Warm: one pass over everything, a warm-up run of every phase, then `runs` rounds, each
-/// running every phase once, in order; each phase's median run is reported. Rounds rather than
-/// one phase's runs back to back, so that a phase and the baseline it is compared with are
-/// measured minutes apart, not a quarter of an hour: on a shared machine its speed drifts.
-fn warm_runs(queue: &Path, o: &Opts) -> Vec<(Phase, usize, Measured)> {
+/// running every phase once ([`phases::WARM`]'s order, backwards every other round); each
+/// phase's median run is reported, and every run is kept for the pairs' per-round ratios.
+/// Rounds rather than one phase's runs back to back, so that a phase and the baseline it is
+/// compared with are measured seconds apart, not a quarter of an hour: on a shared machine its
+/// speed drifts.
+fn warm_runs(queue: &Path, o: &Opts) -> (Vec<(Phase, usize, Measured)>, Vec<pairs::Rounds>) {
     if o.only.is_none() {
         run_child(queue, Phase::WalkB, 2);
     }
@@ -194,19 +197,34 @@ fn warm_runs(queue: &Path, o: &Opts) -> Vec<(Phase, usize, Measured)> {
         run_child(queue, phase, threads);
     }
     let mut runs: Vec<Vec<Measured>> = vec![Vec::with_capacity(o.runs); wanted.len()];
-    for _ in 0..o.runs {
-        for (&(phase, threads), runs) in wanted.iter().zip(&mut runs) {
-            runs.push(run_child(queue, phase, threads));
+    for round in 0..o.runs {
+        let order: Vec<usize> = if round % 2 == 0 {
+            (0..wanted.len()).collect()
+        } else {
+            (0..wanted.len()).rev().collect()
+        };
+        for i in order {
+            let (phase, threads) = wanted[i];
+            runs[i].push(run_child(queue, phase, threads));
         }
     }
-    wanted
+    let rounds = wanted
+        .iter()
+        .zip(&runs)
+        .map(|(&(phase, _), runs)| pairs::Rounds {
+            phase,
+            runs: runs.clone(),
+        })
+        .collect();
+    let medians = wanted
         .into_iter()
         .zip(runs)
         .map(|((phase, threads), mut runs)| {
             runs.sort_by(|a, b| a.secs.total_cmp(&b.secs));
             (phase, threads, runs[runs.len() / 2])
         })
-        .collect()
+        .collect();
+    (medians, rounds)
 }
 
 fn drop_caches() -> std::io::Result<()> {

@@ -1,5 +1,12 @@
 //! The issue's table: each qtriage command against its peer measured in the same run, with the
 //! goal it is held to and whether this run met it.
+//!
+//! A ratio is judged round by round when the run kept every round ([`Rounds`]): in each round
+//! the command and its peer ran one after the other, and the median of those paired ratios is
+//! the verdict's. The ratio of the two medians compares runs that may be a minute apart, and on
+//! this kind of shared machine the speed drifts by as much as the distance to a goal within
+//! that minute (1,000,000 messages, tenth pass: the reader alone 1.15x B in one round, `top`
+//! 2.7 s slower than it in the same round; 0.09 s in the next).
 
 use super::phases::{Measured, Phase};
 
@@ -94,6 +101,37 @@ const PAIRS: &[Pair] = &[
     },
 ];
 
+/// Every measured run of one phase, in round order (warm runs).
+pub struct Rounds {
+    /// The phase.
+    pub phase: Phase,
+    /// Its run in each round.
+    pub runs: Vec<Measured>,
+}
+
+/// The median of `values` (the upper one of an even count); `None` when empty.
+fn median(mut values: Vec<f64>) -> Option<f64> {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied()
+}
+
+/// Each round's (wall, CPU) ratio of `ours` to `peer`, when both ran in every round.
+fn paired(rounds: &[Rounds], ours: Phase, peer: Phase) -> Option<Vec<(f64, f64)>> {
+    let runs = |p: Phase| rounds.iter().find(|r| r.phase == p).map(|r| &r.runs);
+    let (a, b) = (runs(ours)?, runs(peer)?);
+    (a.len() == b.len() && !a.is_empty()).then(|| {
+        a.iter()
+            .zip(b)
+            .map(|(a, b)| {
+                (
+                    a.secs / b.secs.max(1e-9),
+                    (a.user + a.sys) / (b.user + b.sys).max(1e-9),
+                )
+            })
+            .collect()
+    })
+}
+
 /// The measured run of `phase` (the lowest-thread one when it ran twice, as the cold baselines do).
 fn find(rows: &[(Phase, usize, Measured)], phase: Phase) -> Option<Measured> {
     rows.iter()
@@ -106,8 +144,9 @@ fn mib(kb: u64) -> f64 {
     kb as f64 / 1024.0
 }
 
-/// Print the pairs of `rows` (one run's phases).
-pub fn print(label: &str, rows: &[(Phase, usize, Measured)], messages: usize) {
+/// Print the pairs of `rows` (one run's phases, each its median run), their ratios judged from
+/// `rounds` where it has both phases of a pair.
+pub fn print(label: &str, rows: &[(Phase, usize, Measured)], rounds: &[Rounds], messages: usize) {
     let base_kb = find(rows, Phase::Noop).map_or(0, |m| m.hwm_kb);
     println!("\n{label}: qtriage against its peer, same run, same queue ({messages} messages)");
     println!(
@@ -140,10 +179,19 @@ pub fn print(label: &str, rows: &[(Phase, usize, Measured)], messages: usize) {
                     m.user + m.sys,
                     mib(m.hwm_kb)
                 ),
-                Some((
-                    ours.secs / m.secs.max(1e-9),
-                    (ours.user + ours.sys) / (m.user + m.sys).max(1e-9),
-                )),
+                Some(
+                    paired(rounds, p.ours, ph)
+                        .and_then(|r| {
+                            Some((
+                                median(r.iter().map(|x| x.0).collect())?,
+                                median(r.iter().map(|x| x.1).collect())?,
+                            ))
+                        })
+                        .unwrap_or((
+                            ours.secs / m.secs.max(1e-9),
+                            (ours.user + ours.sys) / (m.user + m.sys).max(1e-9),
+                        )),
+                ),
             ),
         };
         let per_msg = (ours.hwm_kb.saturating_sub(base_kb) * 1024) as f64 / messages.max(1) as f64;
@@ -182,7 +230,21 @@ pub fn print(label: &str, rows: &[(Phase, usize, Measured)], messages: usize) {
             verdict
         );
     }
-    println!("(wall and CPU are qtriage's / the peer's; CPU is user + system)");
+    if rounds.is_empty() {
+        println!("(wall and CPU are qtriage's / the peer's; CPU is user + system)");
+    } else {
+        println!(
+            "(wall and CPU are the median over the rounds of qtriage's / the peer's in that round; \
+             CPU is user + system; times and memory are each phase's median run)"
+        );
+        for p in PAIRS {
+            let Some(r) = p.peer.and_then(|peer| paired(rounds, p.ours, peer)) else {
+                continue;
+            };
+            let each: Vec<String> = r.iter().map(|(w, c)| format!("{w:.2}x/{c:.2}x")).collect();
+            println!("  {:<15} by round (wall/CPU): {}", p.label, each.join(" "));
+        }
+    }
     if let Some(m) = find(rows, Phase::Top) {
         let per_msg = (m.hwm_kb.saturating_sub(base_kb) * 1024) as f64 / messages.max(1) as f64;
         let judged = if messages >= PER_MSG_FROM {
