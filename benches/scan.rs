@@ -68,7 +68,7 @@ fn parse_args() -> Opts {
         messages: 100_000,
         seed: 1,
         queue: None,
-        runs: 3,
+        runs: 4,
         cold: true,
         phase: None,
         threads: 2,
@@ -292,7 +292,9 @@ fn print_table(label: &str, rows: &[(Phase, usize, Measured)], messages: usize) 
         );
     }
     println!(
-        "(CPU s is user + system; RSS B/msg is the phase's peak RSS minus the noop process's, per \
-         message; qmail-qread and qmail-qstat are other programs: their own peak RSS, no read MiB)"
+        "(CPU s is user + system; ratio is the phase's median run over its baseline's, not the \
+         pairs' per-round judge below; RSS B/msg is the phase's peak RSS minus the noop process's, \
+         per message; qmail-qread and qmail-qstat are other programs: their own peak RSS, no read \
+         MiB)"
     );
 }

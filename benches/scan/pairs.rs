@@ -5,8 +5,8 @@
 //! the command and its peer ran one after the other, and the median of those paired ratios is
 //! the verdict's. The ratio of the two medians compares runs that may be a minute apart, and on
 //! this kind of shared machine the speed drifts by as much as the distance to a goal within
-//! that minute (1,000,000 messages, tenth pass: the reader alone 1.15x B in one round, `top`
-//! 2.7 s slower than it in the same round; 0.09 s in the next).
+//! that minute (1,000,000 messages, tenth pass: in one whole bench `top` took 2.7 s longer than
+//! the reader alone, in the next 0.09 s; docs/performance.md).
 
 use super::phases::{Measured, Phase};
 
@@ -234,8 +234,9 @@ pub fn print(label: &str, rows: &[(Phase, usize, Measured)], rounds: &[Rounds], 
         println!("(wall and CPU are qtriage's / the peer's; CPU is user + system)");
     } else {
         println!(
-            "(wall and CPU are the median over the rounds of qtriage's / the peer's in that round; \
-             CPU is user + system; times and memory are each phase's median run)"
+            "(wall and CPU are the median over the rounds of qtriage's / the peer's in that round, \
+             the upper one of an even count; CPU is user + system; times and memory are each \
+             phase's median run)"
         );
         for p in PAIRS {
             let Some(r) = p.peer.and_then(|peer| paired(rounds, p.ours, peer)) else {
