@@ -60,8 +60,8 @@ pub enum Phase {
 /// the same kind of phase in every round: A and the header ranking one that reads no envelope
 /// file, B and `top` one that reads them all (`list --count`, `scan`). So neither B nor `top`
 /// is the first to read the envelope files after the mess-only phases (tens of seconds at a
-/// million messages; the machine evicts page cache idle for ~30 s), and neither is the one
-/// that follows a full reader, which measured about 3 % slower at a million messages.
+/// million messages; the machine evicts page cache idle for ~30 s), and what following a full
+/// reader costs (B measured about 3 % slower after one at a million messages) both pay.
 pub const WARM: &[(Phase, usize)] = &[
     (Phase::Noop, 2),
     (Phase::CountC, 1),
