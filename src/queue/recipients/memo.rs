@@ -136,7 +136,14 @@ mod tests {
     #[test]
     fn another_interner_is_answered_without_the_memory() {
         let (a, b) = (Interner::new(), Interner::new());
-        b.intern(b"shift every symbol of b");
+        // A symbol is its string's shard and offset, and each interner picks shards with its
+        // own random hash seed: one string interned into `b` first left `msn.com` at the same
+        // symbol in both one run in about sixteen (the shards differed, or both were empty).
+        // A thousand put strings before it in every shard of `b`, so the two symbols differ
+        // and an answer from `a`'s memory would show.
+        for i in 0..1000 {
+            b.intern(format!("shift{i}.example").as_bytes());
+        }
         let mut memo = RecipientMemo::new(&a);
         let in_a = memo.domain(&a, b"msn.com");
         let in_b = memo.domain(&b, b"msn.com");
