@@ -158,11 +158,8 @@ impl Grouping {
                 (None, None) => Ordering::Equal,
                 (None, Some(_)) => Ordering::Less,
                 (Some(_), None) => Ordering::Greater,
-                (Some(KeyValue::Text(p)), Some(KeyValue::Text(q))) => strings.cmp_bytes(p, q),
-                // As [`SortText`]: text before other values.
-                (Some(KeyValue::Text(_)), Some(_)) => Ordering::Less,
-                (Some(_), Some(KeyValue::Text(_))) => Ordering::Greater,
-                (Some(p), Some(q)) => p.cmp(&q),
+                // As [`SortText`].
+                (Some(p), Some(q)) => p.cmp_text(&q, strings),
             })
     }
 

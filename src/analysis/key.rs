@@ -109,6 +109,19 @@ impl KeyValue {
             KeyValue::Origin(k) => OriginKind::ALL[k.0 as usize].name().to_string(),
         }
     }
+
+    /// How `self` and `other` compare in list order: text by its bytes (not by symbol, whose
+    /// number depends on the interner's random hash seed), text before other values, the
+    /// others by their own order.
+    pub fn cmp_text(&self, other: &KeyValue, strings: &Interner) -> std::cmp::Ordering {
+        use std::cmp::Ordering;
+        match (self, other) {
+            (KeyValue::Text(p), KeyValue::Text(q)) => strings.cmp_bytes(*p, *q),
+            (KeyValue::Text(_), _) => Ordering::Less,
+            (_, KeyValue::Text(_)) => Ordering::Greater,
+            (p, q) => p.cmp(q),
+        }
+    }
 }
 
 /// Computes key values, caching derived strings (patterns, networks) per source string so a

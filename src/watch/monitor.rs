@@ -162,7 +162,7 @@ pub fn update_of(
     let one = windows[0].1;
     let mut clusters = Vec::new();
     for (i, key) in model.keys().iter().enumerate() {
-        for c in rates.top_growing(i, now_ms, top) {
+        for c in rates.top_growing(i, now_ms, top, strings) {
             let value = match c.value {
                 KeyValue::Text(sym) => strings.resolve(sym),
                 other => Arc::from(other.text(strings).into_bytes()),

@@ -8,6 +8,7 @@
 use std::collections::{HashMap, VecDeque};
 
 use crate::analysis::key::{ClusterKey, KeyValue};
+use crate::queue::Interner;
 
 /// The longest window, in seconds: older buckets are dropped.
 const HORIZON_SECS: i64 = 15 * 60;
@@ -286,9 +287,16 @@ impl Rates {
             .unwrap_or_default()
     }
 
-    /// Up to `n` values of key `key_index` whose 1-minute growth is positive, fastest first
-    /// (ties by value). Messages without a value are not a cluster here.
-    pub fn top_growing(&self, key_index: usize, now_ms: i64, n: usize) -> Vec<ClusterGrowth> {
+    /// Up to `n` values of key `key_index` whose 1-minute growth is positive, fastest first,
+    /// ties by the value's text as clusters are listed (`strings` holds the values' symbols).
+    /// Messages without a value are not a cluster here.
+    pub fn top_growing(
+        &self,
+        key_index: usize,
+        now_ms: i64,
+        n: usize,
+        strings: &Interner,
+    ) -> Vec<ClusterGrowth> {
         let Some((_, map)) = self.per_key.get(key_index) else {
             return Vec::new();
         };
@@ -304,7 +312,7 @@ impl Rates {
             b.rate
                 .growth_per_min()
                 .total_cmp(&a.rate.growth_per_min())
-                .then(a.value.cmp(&b.value))
+                .then_with(|| a.value.cmp_text(&b.value, strings))
         });
         out.truncate(n);
         out

@@ -71,7 +71,8 @@ fn top_growing_ranks_by_in_minus_out_and_skips_no_value() {
     }
     r.arrived(now - 5000, &[v(3)]);
     r.left(now - 4000, &[v(3)], false);
-    let top = r.top_growing(0, now, 5);
+    let strings = Interner::new();
+    let top = r.top_growing(0, now, 5, &strings);
     let got: Vec<_> = top
         .iter()
         .map(|c| (c.value, c.rate.growth_per_min()))
@@ -83,8 +84,37 @@ fn top_growing_ranks_by_in_minus_out_and_skips_no_value() {
             (KeyValue::Origin(OriginKindOrd(1)), 5.0)
         ]
     );
-    assert_eq!(r.top_growing(0, now, 1).len(), 1);
-    assert!(r.top_growing(7, now, 1).is_empty());
+    assert_eq!(r.top_growing(0, now, 1, &strings).len(), 1);
+    assert!(r.top_growing(7, now, 1, &strings).is_empty());
+}
+
+#[test]
+fn equal_growth_is_listed_by_the_values_text_not_their_symbols() {
+    // A symbol's number follows the interner's random hash seed: ordered by it, these came out
+    // in a different order from run to run, and a top-N cut kept different values.
+    let strings = Interner::new();
+    let names: Vec<String> = (0..12).rev().map(|i| format!("10.0.0.{i:02}")).collect();
+    let values: Vec<Option<KeyValue>> = names
+        .iter()
+        .map(|n| Some(KeyValue::Text(strings.intern(n.as_bytes()))))
+        .collect();
+    let now = T0 + 120_000;
+    let mut r = Rates::new(&[ClusterKey::OriginIp], T0);
+    for v in &values {
+        r.arrived(now - 10_000, &[*v]);
+    }
+    let top = r.top_growing(0, now, 5, &strings);
+    let got: Vec<String> = top.iter().map(|c| c.value.text(&strings)).collect();
+    assert_eq!(
+        got,
+        [
+            "10.0.0.00",
+            "10.0.0.01",
+            "10.0.0.02",
+            "10.0.0.03",
+            "10.0.0.04"
+        ]
+    );
 }
 
 #[test]
