@@ -41,8 +41,15 @@ fn a_hit_needs_equal_bytes_and_the_same_slot() {
     m(&mut last, Slot::Subject, b"");
     m(&mut last, Slot::From, b"hello");
     assert_eq!(m(&mut last, Slot::Subject, b"hello"), a);
-    // "hello" computed twice (Subject and From), each other input once.
-    assert_eq!(calls, 5);
+    // "hello" computed twice (Subject and From), each other input once; and once more if one
+    // of the other three took its entry, which the table's random hash seed does about one run
+    // in forty-three (the test failed then).
+    let t = last.tables.as_ref().expect("tables made");
+    let entry = |k: &[u8]| t.hasher.hash_one(k) >> (u64::BITS - WAYS.trailing_zeros());
+    let evicted = [&b"hellO"[..], b"hello ", b""]
+        .iter()
+        .any(|k| entry(k) == entry(b"hello"));
+    assert_eq!(calls, 5 + usize::from(evicted));
 }
 
 #[test]
