@@ -186,8 +186,20 @@ mod tests {
         let plans = t.finish(&mut |_| false);
         assert_eq!(plans.len(), 1);
         assert_eq!((plans[0].id, plans[0].flow), (a, Flow::Arrived));
-        // Nothing changed (and `now` far from the mtimes): nothing listed.
+        // Every directory dated 2001: a change below now moves its mtime whatever the file
+        // system's timestamp granularity (a change within one coarse clock tick of the first
+        // poll's listing could leave the mtime as it was on a kernel without multigrain
+        // timestamps). The dates moved, so one poll lists them all and finds nothing new.
         let far = i64::MAX / 2;
+        let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000);
+        for d in queue_dirs(dir.path(), layout) {
+            std::fs::File::open(&d.path)
+                .and_then(|f| f.set_modified(old))
+                .expect("date the directory");
+        }
+        let s = p.poll(&mut t, far);
+        assert_eq!((s.listed, s.events), (5 * 4 + 3, 0));
+        // Nothing changed (and `now` far from the mtimes): nothing listed.
         let s = p.poll(&mut t, far);
         assert_eq!((s.listed, s.events), (0, 0));
         // A second message arrives, then the first is removed the way qmail-clean does (in that
