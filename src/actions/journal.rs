@@ -442,12 +442,32 @@ pub fn journal_files(journal_dir: &Path) -> Result<Vec<PathBuf>, ActionError> {
     Ok(out)
 }
 
-/// A new batch id: UTC time to the second plus random hex, e.g. `20261123-101117-3f2a`.
-pub fn new_batch_id(now: i64) -> String {
+/// A new batch id: UTC time to the second plus four hex digits, e.g. `20261123-101117-3f2a`,
+/// sorting after every batch of the same second among `earlier` (the journal's files, listed
+/// under the journal lock that serialises batches).
+///
+/// The ledger reads batches oldest first by name, and a yanked message belongs to the latest
+/// yank that moved it; an undo and a yank again within one second, with random digits, came in
+/// either order. So a second's first batch takes random digits below `8000` and each later one
+/// the highest of that second plus one. (A batch of a later second, from a clock set back,
+/// still sorts after: the time in the id is not bent to hide that.)
+pub fn new_batch_id(now: i64, earlier: &[PathBuf]) -> String {
     let time = jiff::Timestamp::from_second(now)
         .map(|t| t.strftime("%Y%m%d-%H%M%S").to_string())
         .unwrap_or_else(|_| now.to_string());
-    format!("{time}-{:04x}", rand::random::<u16>())
+    let prefix = format!("{time}-");
+    let highest = earlier
+        .iter()
+        .filter_map(|p| p.file_name()?.to_str()?.strip_suffix(JOURNAL_SUFFIX))
+        .filter_map(|id| id.strip_prefix(&prefix))
+        .filter(|digits| digits.len() == 4)
+        .filter_map(|digits| u16::from_str_radix(digits, 16).ok())
+        .max();
+    let digits = match highest {
+        Some(h) => h.saturating_add(1),
+        None => rand::random::<u16>() & 0x7fff,
+    };
+    format!("{prefix}{digits:04x}")
 }
 
 #[cfg(test)]
@@ -498,6 +518,41 @@ mod tests {
             .expect("done");
         assert_eq!(load(&path).expect("load").state, BatchState::Done);
         assert!(is_finished(&path).expect("tail"));
+    }
+
+    #[test]
+    fn a_batch_id_sorts_after_the_batches_of_its_second() {
+        let now = 1_795_428_077; // 2026-11-23 10:01:17 UTC
+        let name = |id: &str| PathBuf::from(format!("/y/.journal/{id}{JOURNAL_SUFFIX}"));
+        let first = new_batch_id(now, &[]);
+        assert!(first.starts_with("20261123-100117-"), "{first}");
+        assert!(first.as_str() < "20261123-100117-8000", "{first}");
+        // Others of this second (one from an older qtriage, whose digits could be any), of
+        // another second, and a file that is not a journal.
+        let earlier = [
+            name("20261123-100117-e3a1"),
+            name("20261123-100117-0042"),
+            name("20261123-100118-ffff"),
+            PathBuf::from("/y/.journal/20261123-100117-fff0.tmp"),
+        ];
+        let next = new_batch_id(now, &earlier);
+        assert_eq!(next, "20261123-100117-e3a2");
+        let mut all: Vec<String> = earlier[..3]
+            .iter()
+            .filter_map(|p| p.file_name()?.to_str().map(str::to_string))
+            .chain([format!("{next}{JOURNAL_SUFFIX}")])
+            .collect();
+        all.sort();
+        assert_eq!(all[2], format!("{next}{JOURNAL_SUFFIX}"), "{all:?}");
+        // Many in one second keep sorting in the order they were made.
+        let mut made: Vec<PathBuf> = Vec::new();
+        for _ in 0..50 {
+            let id = new_batch_id(now, &made);
+            if let Some(last) = made.last() {
+                assert!(name(&id) > *last, "{id} after {last:?}");
+            }
+            made.push(name(&id));
+        }
     }
 
     #[test]

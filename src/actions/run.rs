@@ -127,7 +127,10 @@ pub fn execute_with(
     }
     let header = BatchHeader {
         version: JOURNAL_VERSION,
-        batch: journal::new_batch_id(opts.now),
+        batch: journal::new_batch_id(
+            opts.now,
+            &journal::journal_files(&journal_dir(&plan.yank_dir))?,
+        ),
         direction: plan.direction,
         query: plan.query.clone(),
         created: opts.now,

@@ -154,6 +154,40 @@ fn yank_apply_json_names_the_batch_and_what_moved_and_restore_undoes_it() {
 }
 
 #[test]
+fn a_message_yanked_again_belongs_to_the_later_batch_even_within_one_second() {
+    // Yank, undo, yank again: usually all in one second, where batch ids once differed only by
+    // random digits and the ledger, reading batches in name order, gave the message to the
+    // first yank about half the time.
+    let (t, spam, _) = queue(2);
+    let batch = |args: &[&str]| {
+        let out = t.run(args);
+        assert_exit(&out, 0);
+        json(&out)["batch"].as_str().expect("batch").to_string()
+    };
+    let first = batch(&["yank", "auth:test", "--apply", "--json"]);
+    let undo = batch(&["restore", "--batch", &first, "--apply", "--json"]);
+    let again = batch(&["yank", "auth:test", "--apply", "--json"]);
+    let listed: Vec<Value> = t
+        .stdout(&["yanked", "--json"])
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    let batches: Vec<&str> = listed
+        .iter()
+        .filter(|l| l["type"] == "batch")
+        .filter_map(|l| l["batch"].as_str())
+        .collect();
+    assert_eq!(batches, [&first, &undo, &again], "oldest first");
+    for m in listed.iter().filter(|l| l["type"] == "message") {
+        assert_eq!(m["batch"], again.as_str(), "{m}");
+    }
+    assert_eq!(
+        listed.iter().filter(|l| l["type"] == "message").count(),
+        spam.len()
+    );
+}
+
+#[test]
 fn a_query_spans_words_on_yank_restore_and_expire() {
     let (t, spam, legit) = queue(2);
     let out = t.run(&["yank", "auth:test", "or", "ip:192.0.2.7", "--json"]);
