@@ -137,10 +137,11 @@ mod tests {
     fn another_interner_is_answered_without_the_memory() {
         let (a, b) = (Interner::new(), Interner::new());
         // A symbol is its string's shard and offset, and each interner picks shards with its
-        // own random hash seed: one string interned into `b` first left `msn.com` at the same
-        // symbol in both one run in about sixteen (the shards differed, or both were empty).
-        // A thousand put strings before it in every shard of `b`, so the two symbols differ
-        // and an answer from `a`'s memory would show.
+        // own random hash seed: with one string interned into `b` first, `msn.com` got the
+        // same symbol in both about one run in sixteen (the same shard in both, and `b`'s one
+        // string in another, so both at the shard's start). A thousand put strings before it
+        // in every shard of `b`, so the two symbols differ and an answer from `a`'s memory
+        // would show.
         for i in 0..1000 {
             b.intern(format!("shift{i}.example").as_bytes());
         }
