@@ -92,6 +92,18 @@ pub fn parse_query(text: &str) -> anyhow::Result<Query> {
     Query::parse(text).map_err(|e| anyhow::anyhow!("{}", crate::query::render_error(text, &e)))
 }
 
+/// Parse the query of a command that moves messages; an empty (or blank) query, which selects
+/// the whole queue, is refused with the query that says so on purpose.
+pub fn parse_action_query(action: &str, text: &str) -> anyhow::Result<Query> {
+    if text.trim().is_empty() {
+        anyhow::bail!(
+            "{action}: the query is empty, and an empty query selects every message in the \
+             queue; nothing was done. To {action} the whole queue, say so: `qtriage {action} 'id:*'`"
+        );
+    }
+    parse_query(text)
+}
+
 /// The query of an action: its words joined with single spaces, as `list` does, so
 /// `qtriage yank auth:test or uid:48` needs no quotes.
 pub fn query_text(words: &[String]) -> String {
@@ -184,8 +196,13 @@ pub struct Selected {
 impl Selected {
     /// Parse the query words or read `--ids`, then scan `queue` and select. Reading the ids
     /// and parsing come first, so a bad line or query touches nothing.
+    ///
+    /// An empty query is refused: it selects every message, and it is what an action gets
+    /// from `"$(qtriage plan --query)"` when there is no culprit (`plan` prints nothing).
+    /// `action` names the command in that refusal.
     pub fn load(
         global: &GlobalArgs,
+        action: &str,
         words: &[String],
         ids: Option<&std::path::Path>,
         before_scan: impl FnOnce(&Queue) -> anyhow::Result<()>,
@@ -193,7 +210,7 @@ impl Selected {
     ) -> anyhow::Result<(Queue, Selected)> {
         let query = match ids {
             Some(_) => None,
-            None => Some(parse_query(&query_text(words))?),
+            None => Some(parse_action_query(action, &query_text(words))?),
         };
         let ids = ids.map(read_ids).transpose()?;
         let queue = open(global)?;

@@ -59,6 +59,7 @@ fn run_inner(
     let strings = Interner::new();
     let (queue, sel) = Selected::load(
         global,
+        "expire",
         &args.query,
         args.ids.as_deref(),
         |_| Ok(()),

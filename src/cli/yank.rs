@@ -69,6 +69,7 @@ fn run_inner(
     };
     let (queue, sel) = Selected::load(
         global,
+        "yank",
         &args.query,
         args.ids.as_deref(),
         recover_first,

@@ -430,3 +430,32 @@ fn restore_opens_no_fifo_and_follows_no_link_in_the_yank_area() {
         "neither the FIFO nor the link was read: {j}"
     );
 }
+
+/// An empty query selects every message: what `yank "$(qtriage plan --query)"` runs when
+/// there is no culprit. `yank` and `expire` refuse it, `--apply` or not, and move nothing;
+/// `id:*` says "the whole queue" on purpose.
+#[test]
+fn an_empty_query_yanks_and_expires_nothing_and_id_star_is_the_whole_queue() {
+    let (t, _spam, _legit) = queue(3);
+    let yank = t.root().join("yanked");
+    let before = walk(t.root(), &yank, true);
+    for args in [
+        &["yank", ""][..],
+        &["yank", "", "--apply"],
+        &["yank", " ", "", "--apply", "--json"],
+        &["expire", "", "--apply"],
+    ] {
+        let out = t.run(args);
+        assert_exit(&out, 2);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("the query is empty") && err.contains("'id:*'"),
+            "{args:?}: {err}"
+        );
+        assert!(out.stdout.is_empty(), "{args:?} printed a plan");
+        assert_eq!(walk(t.root(), &yank, true), before, "{args:?} moved files");
+    }
+    let out = t.run(&["yank", "id:*", "--json"]);
+    assert_exit(&out, 0);
+    assert_eq!(json(&out)["messages"], 6);
+}
