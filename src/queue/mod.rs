@@ -93,9 +93,9 @@ impl Queue {
             });
         }
         let split = match opts.split {
-            Some(s) if (1..=65535).contains(&s) => s,
+            Some(s) if (1..=MAX_SPLIT).contains(&s) => s,
             Some(s) => return Err(Error::InvalidSplit(s)),
-            None => detect_split(&mess)?,
+            None => detect_split(&root)?,
         };
         // qmHandle's test: the big-todo patch makes todo/0 a directory.
         let big_todo = root.join("todo").join("0").is_dir();
@@ -121,18 +121,56 @@ impl Queue {
     }
 }
 
-/// conf-split is the number of numeric subdirectories of `mess/` (qmail creates all of them).
-fn detect_split(mess: &Path) -> Result<u32> {
-    let rd = std::fs::read_dir(mess).map_err(|e| Error::io(mess, e))?;
-    let mut n = 0u32;
-    for entry in rd.flatten() {
-        let name = entry.file_name();
-        let numeric = name
-            .to_str()
-            .is_some_and(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()));
-        if numeric && entry.file_type().is_ok_and(|t| t.is_dir()) {
-            n += 1;
+/// conf-split, from the numbered entries of the four always-split directories: one more than
+/// the highest number that at least two of `mess/`, `info/`, `local/` and `remote/` hold
+/// (qmail creates `0` to `split - 1` in each).
+///
+/// Counting `mess/`'s numbered directories alone (until 2026-12-03) took a missing or
+/// symlinked `mess/7` for a split of 22: every message then looked misfiled, and `check`
+/// advised moving each one where qmail (still at 23) would never find it. A number in two
+/// directories, whatever its entries' types, survives one damaged directory, and a stray
+/// numbered entry in one directory does not raise the split. A queue with fewer than two of
+/// the four (a fragment) falls back to counting `mess/`'s numbered directories.
+fn detect_split(root: &Path) -> Result<u32> {
+    let mess = root.join("mess");
+    let numbered = |dir: &Path| -> std::io::Result<Vec<(u32, bool)>> {
+        Ok(std::fs::read_dir(dir)?
+            .flatten()
+            .filter_map(|entry| {
+                let name = entry.file_name();
+                let n = name
+                    .to_str()
+                    .filter(|s| s.bytes().all(|b| b.is_ascii_digit()))
+                    .and_then(|s| s.parse::<u32>().ok())
+                    .filter(|&n| n < MAX_SPLIT)?;
+                Some((n, entry.file_type().is_ok_and(|t| t.is_dir())))
+            })
+            .collect())
+    };
+    let in_mess = numbered(&mess).map_err(|e| Error::io(&mess, e))?;
+    let others: Vec<Vec<(u32, bool)>> = [Subdir::Info, Subdir::Local, Subdir::Remote]
+        .iter()
+        .filter_map(|s| numbered(&root.join(s.name())).ok())
+        .filter(|names| !names.is_empty())
+        .collect();
+    if others.is_empty() {
+        let dirs = in_mess.iter().filter(|(_, is_dir)| *is_dir).count() as u32;
+        return Ok(if dirs == 0 { DEFAULT_SPLIT } else { dirs });
+    }
+    let mut seen: std::collections::HashMap<u32, u8> = std::collections::HashMap::new();
+    for names in std::iter::once(&in_mess).chain(&others) {
+        let distinct: std::collections::HashSet<u32> = names.iter().map(|(n, _)| *n).collect();
+        for n in distinct {
+            *seen.entry(n).or_default() += 1;
         }
     }
-    Ok(if n == 0 { DEFAULT_SPLIT } else { n })
+    Ok(seen
+        .into_iter()
+        .filter(|&(_, dirs)| dirs >= 2)
+        .map(|(n, _)| n + 1)
+        .max()
+        .unwrap_or(DEFAULT_SPLIT))
 }
+
+/// The largest conf-split qtriage takes (`--split`, or detected).
+const MAX_SPLIT: u32 = 65535;

@@ -57,6 +57,47 @@ fn split_is_detected_from_mess() {
     );
 }
 
+/// One damaged split directory does not change the split: a missing or symlinked `mess/7`
+/// once made it 22, every message looked misfiled, and `check` advised moving each one where
+/// qmail would never find it. A stray numbered directory does not raise it either.
+#[test]
+fn split_survives_a_missing_or_linked_mess_directory_and_a_stray_number() {
+    let outside = tempfile::tempdir().expect("outside dir");
+    type Damage<'a> = &'a dyn Fn(&TestQueue);
+    let damage: [(&str, Damage); 3] = [
+        ("mess/7 missing", &|t| {
+            std::fs::remove_dir_all(t.root().join("mess/7")).expect("remove mess/7")
+        }),
+        ("mess/7 a symlink", &|t| {
+            t.q.symlink_split_dir(Subdir::Mess, 7, outside.path())
+                .expect("symlink mess/7")
+        }),
+        ("a stray mess/100", &|t| {
+            std::fs::create_dir(t.root().join("mess/100")).expect("mkdir mess/100")
+        }),
+    ];
+    for (what, damage) in damage {
+        let t = TestQueue::new(23);
+        let ids: Vec<_> = (0..30)
+            .map(|i| t.add(MessageSpec::new().remote(format!("r{i}@x.example"))))
+            .collect();
+        damage(&t);
+        let q = Queue::open(t.root(), QueueOptions::default()).expect("open");
+        assert_eq!(q.layout().split, 23, "{what}");
+        let out = t.run(&["check"]);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(!text.contains("wrong-subdir"), "{what}: {text}");
+        // Every message outside the damaged bucket is still read.
+        let listed = String::from_utf8_lossy(&t.run(&["read"]).stdout).into_owned();
+        for id in ids.iter().filter(|id| id.0 % 23 != 7) {
+            assert!(
+                listed.contains(&format!("#{id} ")),
+                "{what}: #{id} not read"
+            );
+        }
+    }
+}
+
 #[test]
 fn attribution_of_the_three_auth_shapes_and_a_php_script() {
     let t = TestQueue::new(23);
