@@ -250,3 +250,64 @@ fn top_on_the_sample_queue_names_the_planted_culprits_first() {
         "sales {sales_rank}, script {script_rank}"
     );
 }
+
+/// `--limit` only cuts the suspects: what a smaller limit lists is the start of what a larger
+/// one lists, `+N more suspects` is what the larger adds, and the legitimate-looking rows do
+/// not change. (A suspect left out once still let the same messages be shown as a
+/// legitimate-looking cluster, `looks legitimate: keep`, and was counted with one a larger
+/// limit never lists: on the sample, `--limit 3` showed the 120 bounces' subject as legitimate
+/// and said `+2 more suspects` where `--limit 50` lists one.)
+#[test]
+fn top_limit_cuts_suspects_without_changing_the_verdicts_shown() {
+    #[derive(serde::Deserialize, PartialEq, Debug, Clone)]
+    struct Line {
+        by: String,
+        value: Option<String>,
+        messages: usize,
+        verdict: String,
+    }
+    let now = 1_795_428_000;
+    let t = TestQueue::new(23);
+    write_flood(&t.q, &FloodSpec::sample(now)).expect("sample flood");
+    let top = |limit: usize, json: bool| {
+        let limit = limit.to_string();
+        let mut args = vec!["top", "--limit", &limit];
+        if json {
+            args.push("--json");
+        }
+        let out = t
+            .command()
+            .args(&args)
+            .env("QTRIAGE_NOW", now.to_string())
+            .output()
+            .expect("top");
+        crate::util::assert_exit(&out, 0);
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let rows = |limit: usize| -> (Vec<Line>, Vec<Line>) {
+        top(limit, true)
+            .lines()
+            .map(|l| serde_json::from_str::<Line>(l).expect("top json"))
+            .partition(|l| l.verdict != "legit")
+    };
+    let more = |limit: usize| -> usize {
+        top(limit, false)
+            .lines()
+            .find_map(|l| l.strip_prefix('+')?.split(' ').next()?.parse().ok())
+            .unwrap_or(0)
+    };
+    let (all, legit) = rows(50);
+    let culprits = all.iter().filter(|l| l.verdict == "culprit").count();
+    assert!(
+        all.len() > culprits,
+        "the sample has a suspect past its culprits: {all:?}"
+    );
+    assert_eq!(more(50), 0);
+    for limit in 0..all.len() {
+        let (shown, legit_shown) = rows(limit);
+        let listed = limit.max(culprits);
+        assert_eq!(shown, all[..listed], "--limit {limit}");
+        assert_eq!(more(limit), all.len() - listed, "--limit {limit}");
+        assert_eq!(legit_shown, legit, "--limit {limit}");
+    }
+}

@@ -274,7 +274,8 @@ pub(super) fn take_first_uncovered(
     take(candidates, (limit, false), covered, out, members);
 }
 
-/// [`take_uncovered`], counting the uncovered candidates past the limit when `count_more`.
+/// [`take_uncovered`], counting the uncovered candidates past the limit when `count_more`
+/// (their messages are covered as if listed).
 pub(super) fn take(
     candidates: Vec<Candidate>,
     (limit, count_more): (usize, bool),
@@ -299,17 +300,25 @@ pub(super) fn take(
         if frac(seen, c.messages) >= COVERED {
             continue;
         }
+        // One left out for the limit covers its messages all the same: the count of those
+        // left out is then what a larger limit lists, and a later cluster of the same
+        // messages (a suspect, or the bounces' subject as a legitimate-looking one) is not
+        // shown in its place with another verdict.
+        let mut cover = |i: u32| {
+            if let Some(slot) = covered.get_mut(i as usize) {
+                *slot = true;
+            }
+        };
+        match &bits {
+            Some(bits) => bits.iter().for_each(&mut cover),
+            None => c.members.iter().for_each(|&i| cover(i)),
+        }
         if taken >= limit {
             more += 1;
             continue;
         }
         if let Some(bits) = bits {
             c.members = bits.iter().collect();
-        }
-        for &i in &c.members {
-            if let Some(slot) = covered.get_mut(i as usize) {
-                *slot = true;
-            }
         }
         taken += 1;
         out.push(c);
