@@ -226,8 +226,9 @@ fn finish(input: PlanInput<'_>, culprits: Vec<PlanCulprit>, taken: Vec<bool>) ->
 }
 
 /// `cluster:KEY=VALUE` (or another qualified field): the value double-quoted (with `\"` and
-/// `\\` escaped) unless it is made only of letters, digits and `._@-+/:=%,#[]` and does not
-/// start with `-`, so glob and comparison characters are always literal; `(none)` for no value.
+/// `\\` escaped, controls and bidi characters as `\u{HEX}`) unless it is made only of letters,
+/// digits and `._@-+/:=%,#[]` and does not start with `-`, so glob and comparison characters
+/// are always literal; `(none)` for no value.
 pub fn term(field: &str, key: ClusterKey, value: Option<&str>) -> String {
     let Some(text) = value else {
         return format!("{field}:{}=(none)", key.name());
@@ -245,7 +246,8 @@ pub fn term(field: &str, key: ClusterKey, value: Option<&str>) -> String {
         if ch == '"' || ch == '\\' {
             q.push('\\');
         }
-        q.push(ch);
+        // A control or bidi character as `\u{HEX}`: safe on a terminal, read back as itself.
+        crate::query::push_char(&mut q, ch);
     }
     q.push('"');
     q

@@ -276,7 +276,8 @@ impl ClusterJson {
     }
 }
 
-/// `cluster:KEY=VALUE`; the value is double-quoted (with `\"` and `\\` escaped) unless it is
+/// `cluster:KEY=VALUE`; the value is double-quoted (with `\"` and `\\` escaped, controls and
+/// bidi characters as `\u{HEX}`, which the query language reads back) unless it is
 /// made only of letters, digits and `._@-+/:=%,#[]` and does not start with `-`, so glob and
 /// comparison characters (`*`, `?`, `<`, `>`) are always literal. `cluster:KEY=(none)` selects
 /// the messages without a value.

@@ -8,6 +8,7 @@
 use std::ops::Range;
 
 use super::QueryError;
+use crate::sanitize::needs_escape;
 
 /// A field's qualifier (`NAME` of `header:NAME`, `KEY` of `cluster:KEY`) and its span.
 type Qualifier = (String, Range<usize>);
@@ -313,9 +314,34 @@ impl Lexer<'_> {
         Ok(ValueTok::Plain(units))
     }
 
+    /// The character a backslash at `at` gives: the next one, literally, except `\u{HEX}`,
+    /// the character with that code point. qtriage writes a control, bidi or other invisible
+    /// character of a value that way in the queries it prints (`plan --query`, `top`), so that
+    /// text stays safe on a terminal and still selects the value it was made from.
     fn escaped(&mut self, at: usize) -> Result<char, QueryError> {
-        self.bump()
-            .ok_or_else(|| err(at..self.pos, "expected a character after \\"))
+        let c = self
+            .bump()
+            .ok_or_else(|| err(at..self.pos, "expected a character after \\"))?;
+        if c != 'u' || self.peek() != Some('{') {
+            return Ok(c);
+        }
+        let rest = &self.text[self.pos + 1..];
+        let digits = rest.find('}').map(|end| &rest[..end]);
+        let named = digits
+            .filter(|d| (1..=6).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_hexdigit()))
+            .and_then(|d| u32::from_str_radix(d, 16).ok())
+            .and_then(char::from_u32);
+        match (named, digits) {
+            (Some(ch), Some(d)) => {
+                // `{`, the digits, `}`.
+                self.pos += d.len() + 2;
+                Ok(ch)
+            }
+            _ => Err(err(
+                at..self.pos + 1,
+                "expected \\u{HEX}: 1 to 6 hex digits naming a character, then }",
+            )),
+        }
     }
 
     /// The rest of a `"..."` section: spaces and parentheses are literal; `\` still escapes
@@ -369,11 +395,22 @@ pub(crate) fn write_plain(out: &mut String, units: &[Unit]) {
             }
             // A leading `/` would start a regex; inside quotes it cannot.
             Unit::Lit('/') if i == 0 && !quote => out.push_str("\\/"),
-            Unit::Lit(c) => out.push(*c),
+            Unit::Lit(c) => push_char(out, *c),
         }
     }
     if quote {
         out.push('"');
+    }
+}
+
+/// Push `c` as query text: itself, or `\u{HEX}` when it must not reach a terminal as itself
+/// ([`needs_escape`]: controls, bidi and other format characters), which [`tokenize`] reads
+/// back as `c`.
+pub(crate) fn push_char(out: &mut String, c: char) {
+    if needs_escape(c) {
+        out.push_str(&format!("\\u{{{:x}}}", c as u32));
+    } else {
+        out.push(c);
     }
 }
 

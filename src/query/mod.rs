@@ -22,6 +22,7 @@ use std::sync::atomic::AtomicU64;
 use crate::queue::{Interner, MessageRecord, Queue};
 
 pub use eval::{BODY_CAP, TEXT_CAP};
+pub(crate) use lexer::push_char;
 pub use parser::{MAX_DEPTH, MAX_QUERY_LEN, MAX_TERMS};
 pub use term::FIELDS;
 

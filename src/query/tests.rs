@@ -246,6 +246,35 @@ fn quoting_and_escapes() {
     );
 }
 
+/// `\u{HEX}` names a character: how printed queries carry controls and bidi characters, so
+/// they are safe on a terminal and read back as the value. `\u` without `{` is still `u`.
+#[test]
+fn code_point_escapes() {
+    assert_eq!(parse("subject:a\\u{202e}b"), parse("subject:a\u{202e}b"));
+    assert_eq!(
+        parse("subject:\"a \\u{1B}\""),
+        parse("subject:\"a \u{1b}\"")
+    );
+    assert_eq!(
+        canon("subject:a\u{1b}]0;x\u{7}"),
+        "subject:a\\u{1b}]0;x\\u{7}"
+    );
+    assert_eq!(canon("subject:\"a \u{2066}\""), "subject:\"a \\u{2066}\"");
+    assert_eq!(parse("subject:\\u"), parse("subject:u"));
+    assert_eq!(parse("subject:\\ux"), parse("subject:ux"));
+    assert_eq!(canon("subject:\\u{41}"), "subject:A");
+    for bad in [
+        "subject:\\u{}",
+        "subject:\\u{zz}",
+        "subject:\\u{110000}",
+        "subject:\\u{d800}",
+        "subject:\\u{1234567}",
+        "subject:\\u{12",
+    ] {
+        assert_error(bad, 8..11, "expected \\u{HEX}");
+    }
+}
+
 #[track_caller]
 fn assert_error(text: &str, span: std::ops::Range<usize>, needle: &str) {
     let e = error(text);
@@ -489,6 +518,16 @@ proptest! {
     #[test]
     fn any_text_parses_or_fails_cleanly(text in "\\PC{0,40}") {
         assert_round_trip(&text)?;
+    }
+
+    #[test]
+    fn text_with_controls_and_escapes_parses_back_to_itself(
+        text in "[a-z:\"\\\\ u{}0-9\u{1b}\u{7}\u{85}\u{202e}\u{2066}]{0,30}"
+    ) {
+        assert_round_trip(&text)?;
+        if let Ok(q) = Query::parse(&text) {
+            prop_assert!(!q.to_string().chars().any(crate::sanitize::needs_escape));
+        }
     }
 
     #[test]

@@ -59,7 +59,7 @@ fn sender_pattern_table_shows_the_query_and_sanitizes_it() {
     assert!(head.ends_with("QUERY"), "{head}");
     let row = lines.next().expect("one row");
     assert!(
-        row.contains("cluster:sender-pattern=\"evil\\e]0;owned\\x07@spam.example\""),
+        row.contains("cluster:sender-pattern=\"evil\\u{1b}]0;owned\\u{7}@spam.example\""),
         "{row}"
     );
     assert!(!t.contains('\x07') && !t.contains('\x1b'));
