@@ -74,6 +74,13 @@ pub fn sanitize_bytes(bytes: &[u8]) -> Cow<'_, str> {
     }
 }
 
+/// Sanitize a path as [`sanitize_bytes`] does its bytes: the queue and yank-area paths the
+/// CLI prints come from the operator's arguments, which can hold anything a file name can.
+pub fn sanitize_path(path: &std::path::Path) -> Cow<'_, str> {
+    use std::os::unix::ffi::OsStrExt;
+    sanitize_bytes(path.as_os_str().as_bytes())
+}
+
 /// qmail-qread's own filter: every byte outside 32..=126 printed as `_`.
 pub fn qmail_printable(bytes: &[u8]) -> Cow<'_, [u8]> {
     if bytes.iter().all(|b| (32..=126).contains(b)) {

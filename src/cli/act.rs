@@ -387,7 +387,8 @@ pub fn apply_command() -> String {
 
 /// The command line that was run, with `flag` added.
 pub fn apply_command_with(flag: &str) -> String {
-    let mut words: Vec<String> = std::env::args().map(|a| shell_quote(&a)).collect();
+    // `args_os`: `args` panics on an argument that is not UTF-8 (a `--queue` path can be one).
+    let mut words: Vec<String> = std::env::args_os().map(|a| shell_quote(&a)).collect();
     if let Some(first) = words.first_mut() {
         *first = "qtriage".into();
     }
@@ -395,14 +396,37 @@ pub fn apply_command_with(flag: &str) -> String {
     words.join(" ")
 }
 
-fn shell_quote(s: &str) -> String {
-    let plain = !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,@%+".contains(&b));
-    if plain {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
+/// `arg` as one shell word the operator can paste: bare when it is only safe characters,
+/// else in single quotes; an argument with a control, bidi or other invisible character, or
+/// bytes that are not UTF-8, in bash's `$'...'` with each such byte as `\xNN`, so the line is
+/// safe on a terminal and pastes back to the same bytes.
+fn shell_quote(arg: &std::ffi::OsStr) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let bytes = arg.as_bytes();
+    let plain = !bytes.is_empty()
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,@%+".contains(b));
+    match std::str::from_utf8(bytes) {
+        Ok(s) if plain => s.to_string(),
+        Ok(s) if !s.chars().any(crate::sanitize::needs_escape) => {
+            format!("'{}'", s.replace('\'', r"'\''"))
+        }
+        _ => {
+            let mut out = String::from("$'");
+            for &b in bytes {
+                match b {
+                    b'\'' | b'\\' => {
+                        out.push('\\');
+                        out.push(char::from(b));
+                    }
+                    0x20..=0x7e => out.push(char::from(b)),
+                    _ => out.push_str(&format!("\\x{b:02x}")),
+                }
+            }
+            out.push('\'');
+            out
+        }
     }
 }
 
@@ -428,9 +452,16 @@ mod tests {
 
     #[test]
     fn quotes_for_the_shell() {
-        assert_eq!(shell_quote("auth:test"), "auth:test");
-        assert_eq!(shell_quote("sender:a b"), "'sender:a b'");
-        assert_eq!(shell_quote("it's"), r"'it'\''s'");
+        use std::os::unix::ffi::OsStrExt;
+        let q = |b: &[u8]| shell_quote(std::ffi::OsStr::from_bytes(b));
+        assert_eq!(q(b"auth:test"), "auth:test");
+        assert_eq!(q(b"sender:a b"), "'sender:a b'");
+        assert_eq!(q(b"it's"), r"'it'\''s'");
+        assert_eq!(q("subject:café".as_bytes()), "'subject:café'");
+        assert_eq!(q(b""), "''");
+        assert_eq!(q(b"/q\x1b]0;x\x07"), r"$'/q\x1b]0;x\x07'");
+        assert_eq!(q(b"/q\xff 'a\\b'"), r"$'/q\xff \'a\\b\''");
+        assert_eq!(q("a\u{202e}b".as_bytes()), r"$'a\xe2\x80\xaeb'");
     }
 
     #[test]

@@ -7,6 +7,7 @@ use super::print::actions::ActionJson;
 use super::print::json::write_line;
 use super::{exit::ExitCode, GlobalArgs};
 use crate::actions::{self, PurgeSelection};
+use crate::sanitize::sanitize_path;
 
 /// Arguments of `purge`.
 #[derive(Debug, clap::Args)]
@@ -88,7 +89,7 @@ fn run_inner(
             "would delete {} yanked messages ({}) from {} for good",
             plan.message_count(),
             act::human_bytes(plan.bytes()),
-            yank_dir.display()
+            sanitize_path(&yank_dir)
         )?;
         writeln!(out, "apply with: {}", act::apply_command())?;
         return Ok(ExitCode::Success);

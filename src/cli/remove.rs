@@ -365,7 +365,8 @@ pub fn run(
     }
     let mut n = 0;
     for m in &matches {
-        out.write_all(dir.as_os_str().as_bytes())?;
+        // qmail-remove prints the path as it is; it comes from `--queue`, so it is sanitized.
+        out.write_all(crate::sanitize::sanitize_path(&dir).as_bytes())?;
         writeln!(
             out,
             "/mess/{}/{}: {}",

@@ -10,6 +10,7 @@ use crate::queue::{Interner, MessageId};
 
 use super::print::actions::ActionJson;
 use super::print::json::write_line;
+use crate::sanitize::sanitize_path;
 
 /// Arguments of `restore`.
 #[derive(Debug, clap::Args)]
@@ -193,8 +194,8 @@ fn print_dry_run(out: &mut dyn Write, plan: &Plan) -> std::io::Result<()> {
         plan.message_count(),
         plan.recipients(),
         act::human_bytes(plan.bytes()),
-        plan.yank_dir.display(),
-        plan.queue_root.display()
+        sanitize_path(&plan.yank_dir),
+        sanitize_path(&plan.queue_root)
     )?;
     for m in plan.messages.iter().take(super::yank::SAMPLE) {
         let files: Vec<&str> = m.files.iter().map(|s| s.name()).collect();

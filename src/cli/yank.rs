@@ -9,7 +9,7 @@ use crate::actions::{self, Plan, PlanOptions};
 use crate::analysis::cluster::{cluster, AnalysisContext};
 use crate::analysis::key::{ClusterKey, KeyValue};
 use crate::queue::{Interner, MessageRecord, Queue};
-use crate::sanitize::sanitize_bytes;
+use crate::sanitize::{sanitize_bytes, sanitize_path};
 
 use super::act::Selected;
 use super::print::actions::ActionJson;
@@ -187,7 +187,7 @@ fn report_applied(
             "yanked {} messages ({} files) into {} in batch {}",
             b.messages,
             b.files,
-            plan.yank_dir.display(),
+            sanitize_path(&plan.yank_dir),
             b.batch
         )?;
         writeln!(
@@ -231,8 +231,8 @@ pub fn print_dry_run(
         plan.message_count(),
         plan.recipients(),
         act::human_bytes(plan.bytes()),
-        plan.queue_root.display(),
-        plan.yank_dir.display()
+        sanitize_path(&plan.queue_root),
+        sanitize_path(&plan.yank_dir)
     )?;
     let ctx = AnalysisContext {
         now: sel.now,

@@ -7,6 +7,7 @@ use super::act;
 use super::{exit::ExitCode, GlobalArgs};
 use crate::actions;
 use crate::queue::date::rfc3339;
+use crate::sanitize::sanitize_path;
 
 /// Arguments of `yanked`.
 #[derive(Debug, clap::Args)]
@@ -122,7 +123,7 @@ fn write_text(
         out,
         "{} yanked messages in {} ({orphans} without a batch, e.g. yanked by qmail-remove)",
         messages.len(),
-        yank_dir.display()
+        sanitize_path(yank_dir)
     )?;
     for j in messages {
         writeln!(

@@ -19,6 +19,7 @@ mod flood;
 mod honest;
 mod hostile;
 mod hostile_harness;
+mod hostile_printed;
 mod hostile_vanish;
 mod incident;
 mod lock;

@@ -1,0 +1,140 @@
+//! What the CLI prints when values or paths are hostile: safe on a terminal, and still
+//! usable: a printed query selects its value, a printed command pastes back.
+
+use qtriage::fixture::MessageSpec;
+
+use crate::cli_actions_json::{json, legit, queue, spam};
+use crate::util::{assert_exit, TestQueue};
+
+/// The queries qtriage prints for a culprit whose value holds a bidi override or a terminal
+/// escape (a spammer's own script name, a guessed login) are safe text and still select it:
+/// each `query:` line of `top` counts its cluster's messages, and `plan --query` yanks what
+/// `plan` counted. Sanitized as `\u{202e}` for display, they once read back as the six
+/// characters `u{202e}` and selected nothing, so the cleanup one-liner left the spam queued.
+#[test]
+fn printed_queries_of_hostile_values_are_safe_and_select_their_cluster() {
+    let t = TestQueue::new(23);
+    let born = qtriage::actions::plan::unix_now() - 600;
+    for i in 0..30 {
+        t.add(
+            MessageSpec::new()
+                .php_script(48, "/var/www/up\u{202e}lo.php")
+                .from_header(format!("<x{i}@forged{i}.example>"))
+                .remote(format!("victim{i}@example.net"))
+                .born(born),
+        );
+        t.add(
+            spam(i)
+                .auth("sp\x1b]0;x\x07am\u{2066}")
+                .sender(format!("y{i}@forged{i}.example"))
+                .born(born),
+        );
+    }
+    for i in 0..5 {
+        t.add(legit(i).born(born));
+    }
+    let stdout = |args: &[&str]| {
+        let out = t.run(args);
+        assert!(out.status.code().is_some_and(|c| c <= 1), "{args:?}");
+        String::from_utf8(out.stdout).expect("sanitized text is UTF-8")
+    };
+    let top = stdout(&["top"]);
+    let queries: Vec<&str> = top
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("query: "))
+        .collect();
+    assert!(queries.len() >= 2, "{top}");
+    let hostile = ["script=", "auth-user="];
+    for want in hostile {
+        assert!(
+            queries
+                .iter()
+                .any(|q| q.contains(want) && q.contains("\\u{")),
+            "no escaped {want} query: {top}"
+        );
+    }
+    for q in &queries {
+        assert!(
+            !q.chars().any(qtriage::sanitize::needs_escape),
+            "raw control in {q:?}"
+        );
+        if q.contains("\\u{") {
+            let count = stdout(&["list", "--count", q]);
+            assert_eq!(count.trim(), "30", "{q}");
+        }
+    }
+    let plan = t.run(&["plan", "--query"]);
+    assert_exit(&plan, 0);
+    let q = String::from_utf8(plan.stdout).expect("utf-8");
+    assert!(
+        !q.trim().chars().any(qtriage::sanitize::needs_escape),
+        "{q:?}"
+    );
+    let yank = t.run(&["yank", q.trim(), "--json"]);
+    assert_exit(&yank, 0);
+    assert_eq!(json(&yank)["messages"], 60);
+}
+
+/// A `--queue` path holding a terminal escape and a byte that is not UTF-8 (a path the
+/// operator typed or pasted): every text output prints it sanitized, and the `apply with:`
+/// line quotes it as bash's `$'...'`, which pasted into bash yanks what the dry run showed.
+/// (A path that is not UTF-8 once made the dry run panic while writing that line.)
+#[test]
+fn an_odd_queue_path_is_printed_safely_and_the_apply_line_pastes_back() {
+    use std::os::unix::ffi::OsStrExt;
+    let (t, _spam, _) = queue(3);
+    let odd = t
+        .root()
+        .parent()
+        .expect("temp dir")
+        .join(std::ffi::OsStr::from_bytes(b"q\x1b]0;pwn\x07\xff"));
+    std::os::unix::fs::symlink(t.root(), &odd).expect("symlink the queue");
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_qtriage"))
+            .arg("--queue")
+            .arg(&odd)
+            .args(args)
+            .env_remove("QTRIAGE_QUEUE")
+            .output()
+            .expect("run qtriage");
+        for (name, bytes) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
+            assert!(
+                !bytes.iter().any(|&b| b == 0x1b || b == 0x07 || b == 0xff),
+                "{args:?} {name}: {}",
+                String::from_utf8_lossy(bytes)
+            );
+        }
+        assert!(out.status.code().is_some_and(|c| c <= 1), "{args:?}");
+        out
+    };
+    let dry = run(&["yank", "auth:test"]);
+    let text = String::from_utf8(dry.stdout).expect("utf-8");
+    assert!(text.contains("q\\e]0;pwn\\x07\\xff"), "{text}");
+    let apply = text
+        .lines()
+        .find_map(|l| l.strip_prefix("apply with: qtriage "))
+        .expect("apply line");
+    assert!(apply.starts_with(r"--queue $'"), "{apply}");
+    let pasted = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!("\"$0\" {apply}"))
+        .arg(env!("CARGO_BIN_EXE_qtriage"))
+        .env_remove("QTRIAGE_QUEUE")
+        .output()
+        .expect("bash");
+    assert_exit(&pasted, 0);
+    assert!(
+        String::from_utf8_lossy(&pasted.stdout).starts_with("yanked 3 messages"),
+        "{}",
+        String::from_utf8_lossy(&pasted.stdout)
+    );
+    for args in [
+        &["yanked"][..],
+        &["remove", "-p", "cheap"],
+        &["restore", "--all"],
+        &["purge", "--all"],
+        &["stat"],
+    ] {
+        run(args);
+    }
+}
