@@ -48,9 +48,16 @@ pub struct ReportArgs {
     pub passwd: Option<PathBuf>,
 }
 
-/// Parse `--since`: a positive duration in jiff's friendly (`2h 30m`) or ISO 8601 form.
+/// Parse `--since`: a positive duration in jiff's friendly (`2h 30m`) or ISO 8601 form, or a
+/// bare number of seconds as `watch` and `purge` take.
 pub fn parse_since(s: &str) -> Result<jiff::SignedDuration, String> {
-    let d: jiff::SignedDuration = s.trim().parse().map_err(|e| format!("{e}"))?;
+    let s = s.trim();
+    let d: jiff::SignedDuration = match s.parse::<i64>() {
+        Ok(secs) => jiff::SignedDuration::from_secs(secs),
+        Err(_) => s.parse().map_err(|_| {
+            format!("{s:?}: expected a duration: 2h, 90m, 1d, 2h 30m, PT2H or seconds")
+        })?,
+    };
     if d.is_negative() || d.is_zero() {
         return Err("the duration must be positive".into());
     }

@@ -12,7 +12,9 @@ use super::record::MessageId;
 /// Why a directory is not usable as a qmail queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NotAQueue {
-    /// The path does not exist or is not a directory.
+    /// Nothing is at the path.
+    Missing,
+    /// The path is not a directory.
     NotADirectory,
     /// There is no `mess/` directory below it.
     NoMessDir,
@@ -24,6 +26,7 @@ pub enum NotAQueue {
 impl std::fmt::Display for NotAQueue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            NotAQueue::Missing => f.write_str("no such directory"),
             NotAQueue::NotADirectory => f.write_str("not a directory"),
             NotAQueue::NoMessDir => f.write_str("no mess/ directory in it"),
             NotAQueue::LinkedSubdir(name) => write!(

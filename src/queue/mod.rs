@@ -63,7 +63,7 @@ impl Queue {
         let meta = std::fs::metadata(&root).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => Error::NotAQueue {
                 path: root.clone(),
-                reason: NotAQueue::NotADirectory,
+                reason: NotAQueue::Missing,
             },
             _ => Error::io(&root, e),
         })?;

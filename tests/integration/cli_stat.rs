@@ -126,10 +126,20 @@ fn missing_queue_is_exit_2_naming_the_path() {
     assert_exit(&out, 2);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("/nonexistent/queue") && err.contains("not a qmail queue"),
+        err.contains("/nonexistent/queue") && err.contains("not a qmail queue: no such directory"),
         "{err}"
     );
-    drop(t);
+    // A file is there, but not a directory.
+    let file = t.root().join("lock/sendmutex");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_qtriage"))
+        .arg("--queue")
+        .arg(&file)
+        .arg("stat")
+        .output()
+        .expect("run");
+    assert_exit(&out, 2);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not a qmail queue: not a directory"), "{err}");
 }
 
 /// An exported but empty QTRIAGE_QUEUE is "unset": `--queue` before or after the subcommand

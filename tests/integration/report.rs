@@ -275,8 +275,21 @@ fn since_limits_the_window() {
         r.timeline.first_spam_queued.as_deref(),
         Some("2026-11-23T10:00:00Z")
     );
+    // Bare seconds, as `watch` and `purge` take them, are the same window.
+    let secs = report(
+        &t,
+        tree.tree.root(),
+        &["--format", "json", "--since", "7200"],
+    );
+    assert_exit(&secs, 0);
+    assert_eq!(secs.stdout, out.stdout);
     let bad = report(&t, tree.tree.root(), &["--since", "soon"]);
     assert_exit(&bad, 2);
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("2h 30m, PT2H or seconds"), "{err}");
+    for zero in ["0", "-5", "0s"] {
+        assert_exit(&report(&t, tree.tree.root(), &["--since", zero]), 2);
+    }
 }
 
 #[test]
