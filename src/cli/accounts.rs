@@ -85,6 +85,8 @@ pub struct NamedCulprits {
 /// the logs' taken-over logins (with `--log`). An unreadable queue is a note, not an error:
 /// the accounts check stands on its own.
 fn find_culprits(global: &GlobalArgs, args: &AccountsArgs) -> anyhow::Result<NamedCulprits> {
+    // Before the scan: a mistyped `--log` is said at once, not after reading the queue.
+    let evidence = global.load_logs()?;
     let strings = Interner::new();
     let mut records = Vec::new();
     let mut root = None;
@@ -105,7 +107,7 @@ fn find_culprits(global: &GlobalArgs, args: &AccountsArgs) -> anyhow::Result<Nam
             ),
         }
     }
-    let logs = global.apply_logs(&mut records, &strings)?;
+    let logs = crate::analysis::evidence::from_any_logs(&mut records, &strings, evidence.as_ref());
     let mut found = NamedCulprits {
         log: logs.culprit_logins(),
         ..NamedCulprits::default()

@@ -134,6 +134,9 @@ pub fn load(
             return Ok(Err(ExitCode::Error));
         }
     };
+    // Before the scan: a mistyped `--log` or `--passwd` is said at once, not after reading a
+    // million messages.
+    let setup = load_setup(global, queue.root(), args.context_flags(), now)?;
     let strings = Arc::new(Interner::new());
     let scanned = scan(
         &queue,
@@ -147,7 +150,6 @@ pub fn load(
     if let Some(note) = super::print::problems::summary(&records) {
         warnln!("qtriage: note: {note}");
     }
-    let setup = load_setup(global, queue.root(), args.context_flags(), now)?;
     // Before the query, so `--where auth:USER` sees the users the logs name.
     let logs = setup.apply_logs(&mut records, &strings);
     if !query.is_empty() {

@@ -59,6 +59,8 @@ pub fn run(global: &GlobalArgs, args: &ListArgs, out: &mut dyn Write) -> anyhow:
     if args.count && !query.has_cluster_terms() && !global.has_logs() {
         return count_streaming(&query, &queue, now, args.limit, out);
     }
+    // Before the scan: a mistyped `--log` is said at once, not after reading the queue.
+    let evidence = global.load_logs()?;
     let strings = Interner::new();
     let mut scanned = scan(
         &queue,
@@ -67,7 +69,7 @@ pub fn run(global: &GlobalArgs, args: &ListArgs, out: &mut dyn Write) -> anyhow:
         &Progress::default(),
     )?;
     super::print::problems::warn_unlisted_dirs(&scanned.report);
-    global.apply_logs(&mut scanned.records, &strings)?;
+    crate::analysis::evidence::from_any_logs(&mut scanned.records, &strings, evidence.as_ref());
     let ctx = QueryContext {
         queue: &queue,
         strings: &strings,

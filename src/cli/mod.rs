@@ -99,22 +99,6 @@ impl GlobalArgs {
     pub fn load_logs(&self) -> Result<Option<crate::logs::LogEvidence>, crate::logs::LogError> {
         crate::logs::LogEvidence::load_given(&self.logs)
     }
-
-    /// Complete `records`' origins from the `--log` files: a message whose headers name no
-    /// AUTH user gets the one its logs name ([`crate::analysis::evidence::from_logs`]). Empty
-    /// facts, records untouched, without `--log`.
-    pub fn apply_logs(
-        &self,
-        records: &mut [crate::queue::MessageRecord],
-        strings: &crate::queue::Interner,
-    ) -> Result<crate::analysis::evidence::LogFacts, crate::logs::LogError> {
-        let evidence = self.load_logs()?;
-        Ok(crate::analysis::evidence::from_any_logs(
-            records,
-            strings,
-            evidence.as_ref(),
-        ))
-    }
 }
 
 /// The subcommands.

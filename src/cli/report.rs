@@ -71,6 +71,15 @@ pub fn run(
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
     let queue = global.open_queue()?;
+    let now = super::clusters::now()?;
+    let flags = ContextFlags {
+        local_domain: &args.local_domain,
+        default_domain: args.default_domain.as_deref(),
+        passwd: args.passwd.as_deref(),
+        vpopmail: Some(&args.vpopmail),
+    };
+    // Before the scan: a mistyped `--log` or `--passwd` is said at once.
+    let setup = load_setup(global, queue.root(), flags, now)?;
     let strings = Interner::new();
     let mut s = scan(
         &queue,
@@ -95,14 +104,6 @@ pub fn run(
         ));
     }
     let in_queue = merge_yanked(&mut s.records, yanked);
-    let now = super::clusters::now()?;
-    let flags = ContextFlags {
-        local_domain: &args.local_domain,
-        default_domain: args.default_domain.as_deref(),
-        passwd: args.passwd.as_deref(),
-        vpopmail: Some(&args.vpopmail),
-    };
-    let setup = load_setup(global, queue.root(), flags, now)?;
     let logs = setup.apply_logs(&mut s.records, &strings);
     let counts = count(&queue)?;
     let ctx = setup.ctx.clone();

@@ -361,3 +361,41 @@ fn report_cites_the_log_evidence_and_the_guessed_password() {
         "{md}"
     );
 }
+
+/// A `--log` path that cannot be read is the first thing said, before the queue is read: a
+/// mistyped path on a million-message queue was reported only after the whole scan (whose
+/// notes came first).
+#[test]
+fn an_unreadable_log_is_reported_before_the_queue_is_read() {
+    let t = TestQueue::new(23);
+    t.add(MessageSpec::new().remote("a@x.example"));
+    t.add(
+        MessageSpec::new()
+            .remote("b@x.example")
+            .truncate_envelope(qtriage::queue::Subdir::Remote),
+    );
+    for args in [
+        &["top"][..],
+        &["list"],
+        &["plan"],
+        &["report"],
+        &["clusters", "--by", "origin-ip"],
+    ] {
+        let out = t
+            .command()
+            .args(["--log", "/nonexistent/qtriage-log"])
+            .args(args)
+            .output()
+            .expect("run");
+        assert_exit(&out, 2);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.starts_with("qtriage: log /nonexistent/qtriage-log: "),
+            "{args:?}: {err}"
+        );
+        assert!(
+            !err.contains("have problems"),
+            "{args:?} scanned first: {err}"
+        );
+    }
+}
