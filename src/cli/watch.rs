@@ -35,7 +35,7 @@ pub struct WatchArgs {
     /// Exit 1 as soon as more than N messages per minute arrive (last minute).
     #[arg(long, value_name = "N")]
     pub alert_above: Option<f64>,
-    /// Stop after N intervals (exit 0).
+    /// Stop after N intervals (exit 0); also spelled --max-intervals.
     #[arg(long, visible_alias = "max-intervals", value_name = "N")]
     pub count: Option<u64>,
     /// Poll directory mtimes instead of using inotify.
