@@ -319,6 +319,10 @@ impl Found {
     }
 }
 
+/// What the spam counts hold, beside `qtriage plan`'s larger count.
+pub const SPAM_COUNTED: &str = "spam counts the culprits' own messages; the bounces quoting them \
+     (backscatter), which qtriage plan yanks with them, are not counted";
+
 /// The note's words when the ranking chose the culprits.
 const BY_RANKING: &str = "culprits are the clusters qtriage top ranks as culprits";
 
@@ -439,6 +443,8 @@ pub fn build(src: &ReportSources<'_>) -> ReportInput {
         notes: std::iter::once(format!(
             "{rule}; subjects are templates with digits and random tokens masked"
         ))
+        // `qtriage plan` counts more: it takes the bounces quoting the culprits' messages too.
+        .chain(std::iter::once(SPAM_COUNTED.to_string()))
         .chain((!suspects.is_empty()).then(|| {
             format!(
                 "top also holds as suspects, not counted as spam: {}",

@@ -327,6 +327,11 @@ fn markdown_report_is_safe_and_complete() {
         "{md}"
     );
     assert!(md.contains("- Messages in queue: 129"), "{md}");
+    // Why `plan` counts more than the report's spam: it takes the culprits' bounces too.
+    assert!(
+        md.contains("- spam counts the culprits' own messages; the bounces quoting them"),
+        "{md}"
+    );
     assert!(md.contains("password-is-login"), "{md}");
     // No message body text, no secrets.
     assert!(!md.contains("Hello."), "{md}");
