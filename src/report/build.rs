@@ -183,20 +183,26 @@ impl<'a> Window<'a> {
 /// the most common first, at most [`SHAPES_SHOWN`] lines, the last saying how many more shapes
 /// the rest have.
 fn evidence_of(members: &[&MessageRecord], strings: &Interner) -> Vec<Evidence> {
-    let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
-    for r in members {
-        *counts.entry(header_shape(r, strings)).or_default() += 1;
+    let mut shapes = shapes_of(members, strings, false);
+    // A spammer's random HELO makes each message a shape of its own ("on 1 messages" three
+    // times, then "297 more shapes"): when the largest shape holds under a tenth of the
+    // messages, the HELO is counted instead of shown.
+    let scattered =
+        shapes.len() > SHAPES_SHOWN && shapes.first().is_some_and(|s| s.1 * 10 < members.len());
+    if scattered {
+        shapes = shapes_of(members, strings, true);
     }
-    let mut shapes: Vec<(String, usize)> = counts.into_iter().collect();
-    shapes.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     let rest: usize = shapes.iter().skip(SHAPES_SHOWN).map(|s| s.1).sum();
     let more = shapes.len().saturating_sub(SHAPES_SHOWN);
     let mut out: Vec<Evidence> = shapes
         .into_iter()
         .take(SHAPES_SHOWN)
-        .map(|(shape, n)| Evidence {
+        .map(|(shape, n, helos)| Evidence {
             source: EvidenceSource::Headers,
-            text: format!("{shape} on {n} messages"),
+            text: match helos {
+                h if h > 1 => format!("{shape} on {n} messages ({h} different HELOs)"),
+                _ => format!("{shape} on {n} messages"),
+            },
         })
         .collect();
     if more > 0 {
@@ -208,17 +214,42 @@ fn evidence_of(members: &[&MessageRecord], strings: &Interner) -> Vec<Evidence> 
     out
 }
 
+/// The header shapes of `members` with how many messages and distinct HELOs each has, the
+/// most frequent first; with `mask_helo`, the HELO is left out of the shape.
+fn shapes_of(
+    members: &[&MessageRecord],
+    strings: &Interner,
+    mask_helo: bool,
+) -> Vec<(String, usize, usize)> {
+    let mut counts: std::collections::BTreeMap<String, (usize, HashSet<Option<Sym>>)> =
+        Default::default();
+    for r in members {
+        let e = counts
+            .entry(header_shape(r, strings, mask_helo))
+            .or_default();
+        e.0 += 1;
+        e.1.insert(r.origin.helo);
+    }
+    let mut shapes: Vec<(String, usize, usize)> = counts
+        .into_iter()
+        .map(|(shape, (n, helos))| (shape, n, if mask_helo { helos.len() } else { 1 }))
+        .collect();
+    shapes.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    shapes
+}
+
 /// Header shapes shown per culprit.
 const SHAPES_SHOWN: usize = 3;
 
 /// The origin part of a message's headers, sanitized: the qmail-smtpd hop, the local
 /// injection or the PHP script.
-fn header_shape(r: &MessageRecord, strings: &Interner) -> String {
+fn header_shape(r: &MessageRecord, strings: &Interner, mask_helo: bool) -> String {
     let t = |s: Option<Sym>| {
         s.map(|s| sanitize_bytes(&strings.resolve(s)).into_owned())
             .unwrap_or_else(|| "?".into())
     };
     let o = &r.origin;
+    let helo = |h: Option<Sym>| if mask_helo { "*".into() } else { t(h) };
     let uid = || o.uid().map_or_else(|| "?".into(), |u| u.to_string());
     match o.kind {
         OriginKind::Local if o.script.is_some() => format!(
@@ -235,7 +266,7 @@ fn header_shape(r: &MessageRecord, strings: &Interner) -> String {
         _ if o.auth_source == AuthSource::Log => format!(
             "Received: from {} (HELO {}) ({}) with {} (qmail-smtpd); AUTH user {} from the logs",
             t(o.host),
-            t(o.helo),
+            helo(o.helo),
             t(o.ip),
             t(o.protocol),
             t(o.auth_user)
@@ -243,7 +274,7 @@ fn header_shape(r: &MessageRecord, strings: &Interner) -> String {
         _ if o.auth_user.is_some() => format!(
             "Received: from {} (HELO {}) ({}@{}) with {} (qmail-smtpd, AUTH)",
             t(o.host),
-            t(o.helo),
+            helo(o.helo),
             t(o.auth_user),
             t(o.ip),
             t(o.protocol)
@@ -251,7 +282,7 @@ fn header_shape(r: &MessageRecord, strings: &Interner) -> String {
         _ => format!(
             "Received: from {} (HELO {}) ({}) with {} (qmail-smtpd, no AUTH)",
             t(o.host),
-            t(o.helo),
+            helo(o.helo),
             t(o.ip),
             t(o.protocol)
         ),
@@ -305,7 +336,13 @@ impl Found {
             .iter()
             .filter_map(|&i| window.records.get(i as usize))
             .collect();
-        self.evidence.extend(evidence_of(&members, strings));
+        // Two culprits can share messages (an AUTH user and its IP): a line already given
+        // for one is not repeated for the other.
+        for e in evidence_of(&members, strings) {
+            if !self.evidence.iter().any(|x| x.text == e.text) {
+                self.evidence.push(e);
+            }
+        }
         self.spam.extend(c.members.iter().map(|&i| i as usize));
         self.culprits.push(culprit);
     }

@@ -327,6 +327,14 @@ fn markdown_report_is_safe_and_complete() {
         "{md}"
     );
     assert!(md.contains("- Messages in queue: 129"), "{md}");
+    // Culprits sharing messages (a login and its IP) do not repeat an evidence line.
+    let evidence: Vec<&str> = md
+        .lines()
+        .filter(|l| l.starts_with("- headers: "))
+        .collect();
+    let distinct: std::collections::BTreeSet<&&str> = evidence.iter().collect();
+    assert!(!evidence.is_empty(), "{md}");
+    assert_eq!(distinct.len(), evidence.len(), "{md}");
     // Why `plan` counts more than the report's spam: it takes the culprits' bounces too.
     assert!(
         md.contains("- spam counts the culprits' own messages; the bounces quoting them"),

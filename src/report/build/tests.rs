@@ -195,3 +195,83 @@ fn header_shapes_are_counted_exactly() {
     assert!(texts[0].contains("with ESMTPA ") && texts[0].ends_with(" on 3 messages"));
     assert!(texts[1].contains("with ESMTPSA ") && texts[1].ends_with(" on 2 messages"));
 }
+
+/// A random HELO a message makes every message a shape of its own: the HELO is then counted,
+/// not shown, and the shapes say something again. A steady HELO is still shown.
+#[test]
+fn random_helos_are_counted_not_shown() {
+    let s = Interner::new();
+    let user = Some(s.intern(b"sales@example.com"));
+    let ips = [s.intern(b"173.16.65.213"), s.intern(b"91.215.152.44")];
+    let recs: Vec<MessageRecord> = (0..40u64)
+        .map(|i| {
+            let mut r = rec(i, user, Some(ips[(i % 4 == 0) as usize]), 1000 + i as i64);
+            r.origin.helo = Some(s.intern(format!("WIN-{i:08X}").as_bytes()));
+            r.origin.protocol = Some(s.intern(b"ESMTPA"));
+            r
+        })
+        .collect();
+    let members: Vec<&MessageRecord> = recs.iter().collect();
+    let texts: Vec<String> = evidence_of(&members, &s)
+        .into_iter()
+        .map(|e| e.text)
+        .collect();
+    assert_eq!(
+        texts,
+        [
+            "Received: from ? (HELO *) (sales@example.com@173.16.65.213) with ESMTPA \
+             (qmail-smtpd, AUTH) on 30 messages (30 different HELOs)",
+            "Received: from ? (HELO *) (sales@example.com@91.215.152.44) with ESMTPA \
+             (qmail-smtpd, AUTH) on 10 messages (10 different HELOs)",
+        ]
+    );
+    // Five HELOs over 40 messages: the largest shape holds a tenth or more, shown as is.
+    let steady: Vec<MessageRecord> = recs
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let mut r = r.clone();
+            r.origin.helo = Some(s.intern(format!("host{}", i % 5).as_bytes()));
+            r
+        })
+        .collect();
+    let members: Vec<&MessageRecord> = steady.iter().collect();
+    let texts: Vec<String> = evidence_of(&members, &s)
+        .into_iter()
+        .map(|e| e.text)
+        .collect();
+    assert!(
+        texts[0].contains("(HELO host") && !texts[0].contains("different HELOs"),
+        "{texts:?}"
+    );
+}
+
+/// Two culprits holding the same messages (a guessed login and the IP it is used from) give
+/// each evidence line once: the IP's line for those messages is the login's, already given.
+#[test]
+fn culprits_sharing_messages_do_not_repeat_evidence() {
+    let s = Interner::new();
+    let (user, ip) = (Some(s.intern(b"test")), Some(s.intern(b"86.107.221.138")));
+    let recs: Vec<MessageRecord> = (0..30u64)
+        .map(|i| {
+            let mut r = rec(i, user, ip, 1000 + i as i64);
+            r.origin.protocol = Some(s.intern(b"ESMTPA"));
+            r
+        })
+        .collect();
+    let ctx = AnalysisContext::default();
+    let logs = LogFacts::default();
+    let src = sources(&recs, &s, &ctx, &logs);
+    let window = Window::new(&src);
+    let mut found = Found::default();
+    for key in [ClusterKey::AuthUser, ClusterKey::OriginIp] {
+        let clusters = crate::analysis::cluster::cluster(&window.records, key, &s, &ctx);
+        found.add(&clusters[0], &window, &s);
+    }
+    assert_eq!(found.culprits.len(), 2);
+    let texts: Vec<&str> = found.evidence.iter().map(|e| e.text.as_str()).collect();
+    assert_eq!(
+        texts,
+        ["Received: from ? (HELO ?) (test@86.107.221.138) with ESMTPA (qmail-smtpd, AUTH) on 30 messages"]
+    );
+}
