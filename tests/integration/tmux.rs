@@ -160,16 +160,15 @@ fn pick_inspect_mark_yank_and_undo_in_tmux() {
     }
     assert_eq!(yank_area_files(&t), 0);
     let listed = yanked_batches(&t);
-    // Batch ids sort by second, then at random: find each by its direction.
-    let mut directions: Vec<&str> = listed
+    // Listed oldest first, also within one second (batch ids keep the order they were made).
+    let directions: Vec<&str> = listed
         .iter()
         .filter_map(|b| b["direction"].as_str())
         .collect();
-    directions.sort_unstable();
     assert_eq!(
         directions,
-        ["restore", "yank"],
-        "yank and its restore: {listed:?}"
+        ["yank", "restore"],
+        "the yank, then its restore: {listed:?}"
     );
     tm.keys(&["q"]);
 }
