@@ -64,9 +64,11 @@ pub fn remove_compat(
     };
     let progress = AtomicU64::new(0);
     let mut write_err: Option<std::io::Error> = None;
+    // The lines name paths below `--queue` and `-y`, which the operator typed: sanitized like
+    // every text output (qmail-remove prints them raw).
     let mut line = |text: String| {
         if write_err.is_none() {
-            write_err = writeln!(out, "{text}").err();
+            write_err = writeln!(out, "{}", crate::sanitize::sanitize_str(&text)).err();
         }
     };
     let outcome = match opts.mode {

@@ -363,18 +363,21 @@ pub fn print_problems(
     plan: &Plan,
     outcome: Option<&Outcome>,
 ) -> std::io::Result<()> {
+    // Reasons name paths (`target exists: PATH`, a failed file's path): sanitized.
+    let safe =
+        |t: &dyn std::fmt::Display| crate::sanitize::sanitize_str(&t.to_string()).into_owned();
     for r in &plan.refused {
-        writeln!(out, "refused #{}: {}", r.id, r.reason)?;
+        writeln!(out, "refused #{}: {}", r.id, safe(&r.reason))?;
     }
     if let Some(o) = outcome {
         for (id, why) in o.batch.iter().flat_map(|b| &b.failed) {
-            writeln!(out, "failed #{id}: {why} (left whole where it was)")?;
+            writeln!(out, "failed #{id}: {} (left whole where it was)", safe(why))?;
         }
         for id in &o.vanished {
             writeln!(out, "vanished #{id}: gone from where it was planned")?;
         }
         for r in &o.skipped {
-            writeln!(out, "skipped #{}: {}", r.id, r.reason)?;
+            writeln!(out, "skipped #{}: {}", r.id, safe(&r.reason))?;
         }
     }
     Ok(())

@@ -128,13 +128,23 @@ fn an_odd_queue_path_is_printed_safely_and_the_apply_line_pastes_back() {
         "{}",
         String::from_utf8_lossy(&pasted.stdout)
     );
+    // Dry runs, then lines that name paths as they act: qmail-remove's `moved PATH to PATH`.
     for args in [
         &["yanked"][..],
         &["remove", "-p", "cheap"],
         &["restore", "--all"],
         &["purge", "--all"],
+        &["restore", "--all", "--apply"],
+        &["remove", "-p", "cheap", "-r"],
+        &["check"],
         &["stat"],
     ] {
         run(args);
     }
+    let moved = run(&["restore", "--all", "--apply"]);
+    assert!(
+        String::from_utf8_lossy(&moved.stdout).starts_with("restored 3 messages"),
+        "{}",
+        String::from_utf8_lossy(&moved.stdout)
+    );
 }
