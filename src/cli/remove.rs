@@ -388,14 +388,19 @@ pub fn match_all(
     capped_by_user: bool,
 ) -> crate::Result<Vec<MessMatch>> {
     let mess = queue.root().join("mess");
+    // Every split directory qmail uses, and any other numbered directory: one that is missing
+    // or is a symbolic link is said on stderr (not searched), as the other commands say it,
+    // rather than skipped without a word.
     let mut dirs: Vec<u32> = list(&mess)
         .map_err(|e| crate::Error::io(&mess, e))?
         .entries
         .into_iter()
         .filter(|e| e.kind == EntryKind::Directory)
         .filter_map(|e| u32::try_from(e.id.0).ok())
+        .chain(0..queue.layout().split)
         .collect();
     dirs.sort_unstable();
+    dirs.dedup();
     let per_dir: Vec<Vec<MessMatch>> = dirs
         .par_iter()
         .map(|&n| match_dir(&mess.join(n.to_string()), n, re, cap, capped_by_user))
@@ -408,7 +413,9 @@ fn match_dir(path: &Path, n: u32, re: &Regex, cap: usize, capped_by_user: bool) 
     let (fd, listing) = match open_dir(path).and_then(|fd| Ok((fd, list(path)?))) {
         Ok(x) => x,
         Err(e) => {
-            warn(&e);
+            warn(&format_args!(
+                "not searched ({e}); messages in it are not matched"
+            ));
             return Vec::new();
         }
     };

@@ -348,3 +348,33 @@ fn actions_refuse_while_qmail_send_runs_unless_forced() {
     assert_exit(&out, 0);
     assert!(!s.t.q.path(Subdir::Mess, id).exists());
 }
+
+/// A split directory of mess/ that is a symbolic link, or missing, is said on stderr (not
+/// searched), as the other commands say it; the rest of the queue is matched as before.
+#[test]
+fn a_linked_or_missing_split_directory_is_said_not_skipped() {
+    let t = TestQueue::new(3);
+    let mut ids: Vec<MessageId> = Vec::new();
+    // Inode numbers need not spread evenly: add until every split directory holds some.
+    while (0..3).any(|n| !ids.iter().any(|id| id.0 % 3 == n)) && ids.len() < 300 {
+        ids.push(t.add(MessageSpec::new().remote(format!("r{}@x.example", ids.len()))));
+    }
+    let outside = tempfile::tempdir().expect("outside dir");
+    t.q.symlink_split_dir(Subdir::Mess, 1, outside.path())
+        .expect("symlink mess/1");
+    std::fs::remove_dir_all(t.root().join("mess/2")).expect("remove mess/2");
+    let out = t.run(&["remove"]);
+    assert_exit(&out, 0);
+    let err = String::from_utf8_lossy(&out.stderr);
+    for n in [1, 2] {
+        let said = format!("/mess/{n}: not searched (");
+        assert!(err.contains(&said), "mess/{n}: {err}");
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let in_zero = ids.iter().filter(|id| id.0 % 3 == 0).count();
+    assert!(in_zero > 0, "some message is in mess/0");
+    assert!(
+        text.ends_with(&format!("{in_zero} file(s) match\n")),
+        "{text}"
+    );
+}
