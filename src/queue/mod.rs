@@ -123,7 +123,7 @@ impl Queue {
 
 /// conf-split, from the numbered entries of the four always-split directories: one more than
 /// the highest number that at least two of `mess/`, `info/`, `local/` and `remote/` hold
-/// (qmail creates `0` to `split - 1` in each).
+/// (qmail creates `0` to `split - 1` in each), regular files left out.
 ///
 /// Counting `mess/`'s numbered directories alone (until 2026-12-03) took a missing or
 /// symlinked `mess/7` for a split of 22: every message then looked misfiled, and `check`
@@ -143,7 +143,11 @@ fn detect_split(root: &Path) -> Result<u32> {
                     .filter(|s| s.bytes().all(|b| b.is_ascii_digit()))
                     .and_then(|s| s.parse::<u32>().ok())
                     .filter(|&n| n < MAX_SPLIT)?;
-                Some((n, entry.file_type().is_ok_and(|t| t.is_dir())))
+                let kind = entry.file_type().ok()?;
+                // A numbered regular file is a message out of place (`mess/4711` put back by
+                // hand), not a split directory; a link or anything else where a split
+                // directory belongs still says the number is one.
+                (!kind.is_file()).then_some((n, kind.is_dir()))
             })
             .collect())
     };

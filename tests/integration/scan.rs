@@ -64,7 +64,7 @@ fn split_is_detected_from_mess() {
 fn split_survives_a_missing_or_linked_mess_directory_and_a_stray_number() {
     let outside = tempfile::tempdir().expect("outside dir");
     type Damage<'a> = &'a dyn Fn(&TestQueue);
-    let damage: [(&str, Damage); 3] = [
+    let damage: [(&str, Damage); 4] = [
         ("mess/7 missing", &|t| {
             std::fs::remove_dir_all(t.root().join("mess/7")).expect("remove mess/7")
         }),
@@ -75,6 +75,14 @@ fn split_survives_a_missing_or_linked_mess_directory_and_a_stray_number() {
         ("a stray mess/100", &|t| {
             std::fs::create_dir(t.root().join("mess/100")).expect("mkdir mess/100")
         }),
+        (
+            "a message file put back flat as mess/4711 and info/4711",
+            &|t| {
+                for d in ["mess", "info"] {
+                    std::fs::write(t.root().join(d).join("4711"), b"x").expect("flat file");
+                }
+            },
+        ),
     ];
     for (what, damage) in damage {
         let t = TestQueue::new(23);
