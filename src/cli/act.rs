@@ -401,8 +401,9 @@ pub fn apply_command_with(flag: &str) -> String {
 
 /// `arg` as one shell word the operator can paste: bare when it is only safe characters,
 /// else in single quotes; an argument with a control, bidi or other invisible character, or
-/// bytes that are not UTF-8, in bash's `$'...'` with each such byte as `\xNN`, so the line is
-/// safe on a terminal and pastes back to the same bytes.
+/// bytes that are not UTF-8, in bash's `$'...'`, every byte outside printable ASCII as `\xNN`
+/// and `'` and `\` escaped, so the line is safe on a terminal and pastes back to the same
+/// bytes.
 fn shell_quote(arg: &std::ffi::OsStr) -> String {
     use std::os::unix::ffi::OsStrExt;
     let bytes = arg.as_bytes();

@@ -66,7 +66,7 @@ pub struct GlobalArgs {
         default_value = DEFAULT_QUEUE
     )]
     pub queue: PathBuf,
-    /// conf-split (detected from the numbered directories of mess/ info/ local/ remote/ when not given).
+    /// conf-split (detected from mess/ info/ local/ remote/ when not given).
     #[arg(long, global = true, value_name = "N")]
     pub split: Option<u32>,
     /// A log file or multilog directory to read for evidence (repeatable; QTRIAGE_LOGS is a

@@ -128,8 +128,8 @@ impl Queue {
 /// Counting `mess/`'s numbered directories alone (until 2026-12-03) took a missing or
 /// symlinked `mess/7` for a split of 22: every message then looked misfiled, and `check`
 /// advised moving each one where qmail (still at 23) would never find it. A number in two
-/// directories, whatever its entries' types, survives one damaged directory, and a stray
-/// numbered entry in one directory does not raise the split. A queue with fewer than two of
+/// directories (as a directory, a link or anything but a regular file) survives one damaged
+/// directory, and a stray numbered entry in one directory does not raise the split. A queue with fewer than two of
 /// the four (a fragment) falls back to counting `mess/`'s numbered directories.
 fn detect_split(root: &Path) -> Result<u32> {
     let mess = root.join("mess");
