@@ -23,8 +23,10 @@ pub const MAX_PLAN_TERMS: usize = 200;
 pub struct PlanCulprit {
     /// Its key.
     pub key: ClusterKey,
-    /// Its value, as `clusters` shows it (unsanitized).
+    /// Its value, as `clusters` shows it (unsanitized; bytes that are not UTF-8 replaced).
     pub value: String,
+    /// Its value's exact bytes (for `--json`, which keeps them).
+    pub value_bytes: std::sync::Arc<[u8]>,
     /// Its score.
     pub score: f64,
     /// Messages of the cluster.
@@ -140,6 +142,10 @@ pub fn build(input: PlanInput<'_>) -> Plan {
         culprits.push(PlanCulprit {
             key: c.key,
             value: value.text(strings),
+            value_bytes: match value {
+                KeyValue::Text(s) => strings.resolve(s),
+                other => std::sync::Arc::from(other.text(strings).as_bytes()),
+            },
             score: c.score,
             messages: if whole { c.messages } else { 0 },
             backscatter: 0,

@@ -134,7 +134,7 @@ impl PlanJson {
                 .iter()
                 .map(|c| PlanCulpritJson {
                     by: c.key.name(),
-                    value: c.value.clone(),
+                    value: super::wire::Text(c.value_bytes.clone()),
                     verdict: "culprit",
                     score: c.score,
                     messages: c.messages,

@@ -148,3 +148,41 @@ fn an_odd_queue_path_is_printed_safely_and_the_apply_line_pastes_back() {
         String::from_utf8_lossy(&moved.stdout)
     );
 }
+
+/// `plan --json` keeps a culprit's value exact, as `clusters --json` does: a script name with
+/// a byte that is not UTF-8 is `{"bytes": base64}`, not text with U+FFFD in its place.
+#[test]
+fn plan_json_keeps_a_culprit_value_that_is_not_utf8() {
+    use base64::Engine;
+    let t = TestQueue::new(23);
+    let born = qtriage::actions::plan::unix_now() - 600;
+    for i in 0..30 {
+        t.add(
+            MessageSpec::new()
+                .local_uid(48)
+                .header("X-PHP-Originating-Script", b"48:up\xfflo.php")
+                .from_header(format!("<x{i}@forged{i}.example>"))
+                .remote(format!("victim{i}@example.net"))
+                .born(born),
+        );
+    }
+    for i in 0..5 {
+        t.add(legit(i).born(born));
+    }
+    let out = t.run(&["plan", "--json"]);
+    assert_exit(&out, 0);
+    let j = json(&out);
+    let script = j["culprits"]
+        .as_array()
+        .expect("culprits")
+        .iter()
+        .find(|c| c["by"] == "script")
+        .unwrap_or_else(|| panic!("a script culprit: {j}"));
+    let b64 = script["value"]["bytes"]
+        .as_str()
+        .unwrap_or_else(|| panic!("value as bytes: {script}"));
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .expect("base64");
+    assert_eq!(bytes, b"up\xfflo.php");
+}

@@ -28,8 +28,8 @@ pub struct PlanJson {
 pub struct PlanCulpritJson {
     /// The key name.
     pub by: &'static str,
-    /// The value.
-    pub value: String,
+    /// The value, exact bytes (a string, or `{"bytes": base64}` when not UTF-8).
+    pub value: super::Text,
     /// Always `culprit`.
     pub verdict: &'static str,
     /// Its score.
