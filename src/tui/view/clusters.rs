@@ -34,9 +34,10 @@ pub struct ClustersPane<'a> {
     live: Option<&'a LiveRates>,
     /// The whole queue's growth.
     overall: Option<f64>,
-    /// Show qshape's age matrix (the records and "now" it is computed from).
+    /// Show qshape's age matrix (the records, their clusters and "now" it is computed from).
     ages: bool,
     records: &'a [MessageRecord],
+    cluster_of: &'a [u32],
     now: i64,
     theme: Theme,
 }
@@ -63,6 +64,7 @@ impl<'a> ClustersPane<'a> {
             overall: s.status.watch.growth_per_min,
             ages: s.clusters.ages,
             records: data.map_or(&[][..], |d| &d.snapshot.records),
+            cluster_of: data.map_or(&[][..], |d| &d.clustering.cluster_of),
             now: s.status.now,
             theme,
         }
@@ -134,21 +136,43 @@ impl<'a> ClustersPane<'a> {
         Row::new(super::fit_cells(cells, cols))
     }
 
-    /// Ages-view row `row`: count, then the messages per qshape age bucket, then the value.
-    fn age_row(&self, row: usize) -> Row<'static> {
-        let (n, ages, value) = match row.checked_sub(1).and_then(|i| self.order.get(i)) {
-            None => (
-                self.total,
-                ages::ages_of(self.records, self.now),
-                "(all messages)".to_string(),
-            ),
+    /// The age matrix of pane rows `rows` (0 is "all messages"), in one pass over the records:
+    /// the clusters' member lists are not kept (`Clustering::cluster_of` says each record's
+    /// cluster), and a pass per row would be one per row a frame.
+    fn age_matrix(&self, rows: std::ops::Range<usize>) -> Vec<ages::Ages> {
+        let mut out = vec![[0; ages::BUCKETS]; rows.len()];
+        let mut slot_of: std::collections::HashMap<u32, usize> = Default::default();
+        let mut total = None;
+        for (slot, row) in rows.clone().enumerate() {
+            match row.checked_sub(1).and_then(|i| self.order.get(i)) {
+                None if row == 0 => total = Some(slot),
+                None => {}
+                Some(&ci) => {
+                    slot_of.insert(ci, slot);
+                }
+            }
+        }
+        for (i, r) in self.records.iter().enumerate() {
+            let b = ages::bucket(r.queued(), self.now);
+            if let Some(t) = total {
+                out[t][b] += 1;
+            }
+            let cluster = self.cluster_of.get(i).and_then(|c| slot_of.get(c));
+            if let Some(&slot) = cluster {
+                out[slot][b] += 1;
+            }
+        }
+        out
+    }
+
+    /// Ages-view row `row` with its ages: count, then the messages per qshape age bucket, then
+    /// the value.
+    fn age_row(&self, row: usize, ages: ages::Ages) -> Row<'static> {
+        let (n, value) = match row.checked_sub(1).and_then(|i| self.order.get(i)) {
+            None => (self.total, "(all messages)".to_string()),
             Some(&i) => match self.clusters.get(i as usize) {
-                Some(c) => (
-                    c.messages,
-                    ages::cluster_ages(c, self.records, self.now),
-                    self.value(c),
-                ),
-                None => (0, [0; ages::BUCKETS], String::new()),
+                Some(c) => (c.messages, self.value(c)),
+                None => (0, String::new()),
             },
         };
         let cells = std::iter::once(thousands(n as u64))
@@ -191,8 +215,9 @@ impl Widget for ClustersPane<'_> {
         }
         let rows_total = self.order.len() + usize::from(self.strings.is_some());
         if self.ages {
-            let rows =
-                (pos.offset..rows_total.min(pos.offset + height)).map(|row| self.age_row(row));
+            let shown = pos.offset..rows_total.min(pos.offset + height);
+            let matrix = self.age_matrix(shown.clone());
+            let rows = shown.zip(matrix).map(|(row, a)| self.age_row(row, a));
             let mut widths = vec![Constraint::Length(9)];
             widths.extend([Constraint::Length(5); ages::BUCKETS]);
             widths.push(Constraint::Min(6));

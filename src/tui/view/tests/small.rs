@@ -69,6 +69,45 @@ fn ages_matrix_whole_at(size: (u16, u16)) {
         .collect();
     assert_eq!(got, want, "{row}");
     assert!(all.iter().sum::<u64>() as usize == data.snapshot.records.len());
+    // Each cluster's row too, though the TUI keeps no member lists (`cluster_of` instead):
+    // once every cluster row showed zeros.
+    let row_ages = |value: &str| -> Vec<String> {
+        let row = lines
+            .iter()
+            .find(|l| {
+                l.trim_end_matches(['│', ' '])
+                    .ends_with(&format!(" {value}"))
+            })
+            .unwrap_or_else(|| panic!("the row of {value}"));
+        row.split(|c: char| c.is_whitespace() || c == '│')
+            .filter(|w| !w.is_empty())
+            .skip(1)
+            .take(crate::analysis::ages::BUCKETS)
+            .map(str::to_string)
+            .collect()
+    };
+    let clustering = &data.clustering;
+    let mut checked = 0;
+    for &ci in s.clusters.order.iter().take(3) {
+        let c = &clustering.clusters[ci as usize];
+        assert!(c.members.is_empty(), "the TUI's clusters keep no members");
+        let Some(value) = c.value.map(|v| v.text(&data.snapshot.strings)) else {
+            continue;
+        };
+        let members = data
+            .snapshot
+            .records
+            .iter()
+            .zip(&clustering.cluster_of)
+            .filter(|(_, &of)| of == ci)
+            .map(|(r, _)| r);
+        let want = crate::analysis::ages::ages_of(members, s.status.now);
+        assert_eq!(want.iter().sum::<u64>() as usize, c.messages);
+        let want: Vec<String> = want.iter().map(u64::to_string).collect();
+        assert_eq!(row_ages(&value), want, "{value}");
+        checked += 1;
+    }
+    assert!(checked > 0, "some cluster rows were checked");
     cmd(&mut s, Command::ToggleAges);
     let text = screen_text(render(&s).backend().buffer());
     assert!(
