@@ -227,6 +227,22 @@ pub fn request_marked(state: &mut AppState, expire: bool) -> Option<Effect> {
         );
         return None;
     };
+    // Every message of the queue marked (`m` on "(all messages)") would take the real mail
+    // too, three keys from the first screen: refused, as the CLI refuses an empty query.
+    let all = state.data.as_ref().map_or(0, |d| d.snapshot.records.len());
+    if ids.len() == all {
+        let verb = if expire { "expire" } else { "yank" };
+        notice(
+            state,
+            format!(
+                "every message in the queue is marked ({}): that takes the real mail too, \
+                 nothing done. x unmarks; for the whole queue use the CLI: qtriage {verb} 'id:*'",
+                crate::size::thousands(all as u64)
+            ),
+            true,
+        );
+        return None;
+    }
     let request = if expire {
         PlanRequest::Expire(ids)
     } else {

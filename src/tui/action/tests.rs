@@ -124,6 +124,29 @@ fn notice_text(s: &AppState) -> String {
         .map_or(String::new(), |n| n.text.clone())
 }
 
+/// `m` on "(all messages)" then `y` or `E` would take the whole queue, the real mail too,
+/// three keys from the first screen: refused with a notice and no plan asked, as the CLI
+/// refuses an empty query.
+#[test]
+fn marking_the_whole_queue_then_yanking_or_expiring_is_refused() {
+    let mut s = state((80, 24), 30, 7, false);
+    press(&mut s, KeyCode::Char('m'));
+    assert_eq!(
+        s.marks.ids.len(),
+        37,
+        "m on the first row marks every message"
+    );
+    for key in ['y', 'E'] {
+        assert_eq!(press(&mut s, KeyCode::Char(key)), None, "{key}");
+        assert_eq!(s.popup, Popup::None, "{key}");
+        let text = notice_text(&s);
+        assert!(
+            text.contains("every message in the queue is marked (37)") && text.contains("'id:*'"),
+            "{key}: {text}"
+        );
+    }
+}
+
 #[test]
 fn marking_a_cluster_then_yanking_plans_in_the_worker_and_shows_the_counts() {
     let mut s = state((80, 24), 30, 7, false);
