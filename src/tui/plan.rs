@@ -261,11 +261,27 @@ pub fn request_undo(state: &mut AppState) -> Option<Effect> {
             .find(|b| b.direction == Direction::Yank && b.in_yank_area > 0)
             .map(|b| b.batch.clone())
     });
-    let Some(batch) = state.yank_area.session.last().cloned().or(newest) else {
+    let session = state.yank_area.session.last().cloned();
+    let from_session = session.is_some();
+    let Some(batch) = session.or(newest) else {
         notice(state, "nothing to undo (Y shows the yank area)", false);
         return None;
     };
-    let what = format!("batch {batch}");
+    // The batch alone named nothing an operator recognises; with no yank of this session,
+    // `u` takes the journal's newest, which may be another tool's or another day's.
+    let query = state.yank_area.listing.as_ref().and_then(|l| {
+        l.batches
+            .iter()
+            .find(|b| b.batch == batch)
+            .map(|b| b.query.clone())
+    });
+    let mut what = format!("batch {batch}");
+    if let Some(q) = query.filter(|q| !q.is_empty()) {
+        what.push_str(&format!(" ({q})"));
+    }
+    if !from_session {
+        what.push_str(", the journal's newest yank, not one of this session");
+    }
     ask(
         state,
         what,

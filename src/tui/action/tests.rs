@@ -297,6 +297,15 @@ fn done_unmarks_remembers_the_batch_and_undo_restores_it() {
     assert!(
         matches!(&ask, Effect::Plan { request: PlanRequest::Restore(sel), .. } if *sel == want)
     );
+    // The confirmation names what that batch took and that it is not this session's.
+    let Effect::Plan { what, .. } = &ask else {
+        panic!("{ask:?}")
+    };
+    assert_eq!(
+        what,
+        "batch 20261119-085500-c0de (tui: 30 marked messages of auth-user test), \
+         the journal's newest yank, not one of this session"
+    );
 }
 
 #[test]
