@@ -362,13 +362,29 @@ pub fn planned(state: &mut AppState, mut c: Confirm) {
         });
         return notice(state, format!("nothing to do for {}{why}", c.what), false);
     }
+    // The plan read qmail-send's lock: the newest check there is, until the next.
+    if let Some(m) = &c.plan.mta {
+        state.status.send = if m.is_send_running {
+            SendState::Running
+        } else {
+            SendState::Stopped
+        };
+    }
     state.popup = Popup::Confirm(c);
 }
 
-/// Is qmail-send running, by the plan or by the last check?
+/// Is qmail-send running, by the last check (the plan's own, or a later one: the worker
+/// checks every second), or by the plan when no check answered since?
+///
+/// Stopping qmail-send while the popup is open unblocks Enter: it once kept saying "RUNNING:
+/// refused" while the header said stopped. The action checks the lock again when it runs.
 pub fn send_blocks(state: &AppState, c: &Confirm) -> bool {
     c.plan.needs_send_stopped()
-        && (c.planned_while_running() || state.status.send == SendState::Running)
+        && match state.status.send {
+            SendState::Running => true,
+            SendState::Stopped => false,
+            SendState::Unknown => c.planned_while_running(),
+        }
 }
 
 /// Enter / F on the popup: hand the shown plan to the worker (refused while qmail-send runs

@@ -235,6 +235,22 @@ fn a_running_qmail_send_refuses_unless_forced() {
     assert_eq!(press(&mut s, KeyCode::Enter), None);
 }
 
+/// Planned while qmail-send ran, then the operator stops it with the popup open: the next
+/// check unblocks Enter (the popup once kept refusing while the header said stopped).
+#[test]
+fn stopping_qmail_send_with_the_popup_open_lets_enter_run_it() {
+    let mut s = state((80, 24), 3, 2, false);
+    // A check from before the plan said stopped: the plan's own, newer, says running.
+    update(&mut s, Action::Worker(Report::SendStatus(Some(false))));
+    let shown = confirming(&mut s, true);
+    assert_eq!(press(&mut s, KeyCode::Enter), None, "running: refused");
+    update(&mut s, Action::Worker(Report::SendStatus(Some(false))));
+    let Some(Effect::Execute(c)) = press(&mut s, KeyCode::Enter) else {
+        panic!("stopped since: Enter runs it")
+    };
+    assert!(!c.force && Arc::ptr_eq(&c.plan, &shown.plan));
+}
+
 #[test]
 fn done_unmarks_remembers_the_batch_and_undo_restores_it() {
     let mut s = state((80, 24), 3, 2, false);
