@@ -130,6 +130,11 @@ pub fn mark_one(state: &mut AppState) {
         if !state.marks.ids.remove(&id) {
             state.marks.ids.insert(id);
         }
+        // A notice about the marks ("nothing marked: ...") no longer holds; the header counts
+        // them. An error stays until the next notice.
+        if state.status.notice.as_ref().is_some_and(|n| !n.is_error) {
+            state.status.notice = None;
+        }
         if state.ui.focus == Focus::Messages {
             navigate(state, Move::Down);
         }

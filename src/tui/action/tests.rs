@@ -152,6 +152,14 @@ fn marking_a_cluster_then_yanking_plans_in_the_worker_and_shows_the_counts() {
     let mut s = state((80, 24), 30, 7, false);
     assert_eq!(press(&mut s, KeyCode::Char('y')), None);
     assert_eq!(s.popup, Popup::None, "nothing marked, nothing to confirm");
+    assert!(notice_text(&s).starts_with("nothing marked"));
+    // Space marks one: the notice no longer holds (it once stayed beside "marked 1").
+    press(&mut s, KeyCode::Tab);
+    press(&mut s, KeyCode::Char(' '));
+    assert_eq!(s.marks.ids.len(), 1);
+    assert_eq!(notice_text(&s), "", "the stale notice is gone");
+    press(&mut s, KeyCode::Char('x'));
+    press(&mut s, KeyCode::Tab);
     let ask = mark_and_yank(&mut s);
     assert_eq!(s.marks.ids.len(), 30);
     let Effect::Plan { what, request } = &ask else {
