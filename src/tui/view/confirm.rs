@@ -76,21 +76,13 @@ pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
 impl ConfirmPopup<'_> {
     fn verb(&self) -> String {
         let p = &self.confirm.plan;
-        let n = thousands(p.message_count() as u64);
         let times_only = p.messages.iter().all(|m| m.files.is_empty());
-        match (p.direction, self.running.is_some()) {
-            (Direction::Yank, false) => format!("Yank {n} messages to the yank area?"),
-            (Direction::Yank, true) => format!("Yanking {n} messages…"),
-            (Direction::Restore, false) if times_only => {
-                format!("Put back the queue times of {n} messages?")
-            }
-            (Direction::Restore, false) => format!("Restore {n} messages to the queue?"),
-            (Direction::Restore, true) => format!("Restoring {n} messages…"),
-            (Direction::Purge, false) => format!("Delete {n} messages for good?"),
-            (Direction::Purge, true) => format!("Deleting {n} messages…"),
-            (Direction::Expire, false) => format!("Expire {n} messages (they will bounce)?"),
-            (Direction::Expire, true) => format!("Expiring {n} messages…"),
-        }
+        verb(
+            p.direction,
+            self.running.is_some(),
+            p.message_count() as u64,
+            times_only,
+        )
     }
 
     fn counts(&self, row: &dyn Fn(&str, String) -> Line<'static>) -> Vec<Line<'static>> {
@@ -221,5 +213,42 @@ impl Widget for PlanningPopup<'_> {
             Line::from(vec![Span::styled("Esc", t.accent()), Span::raw(" cancel")]),
         ];
         Paragraph::new(lines).block(block).render(rect, buf);
+    }
+}
+
+/// The popup's first line: what the plan does to `n` messages (`running`: being done).
+fn verb(direction: Direction, running: bool, n: u64, times_only: bool) -> String {
+    let n = crate::size::counted(n, "message", "messages");
+    match (direction, running) {
+        (Direction::Yank, false) => format!("Yank {n} to the yank area?"),
+        (Direction::Yank, true) => format!("Yanking {n}…"),
+        (Direction::Restore, false) if times_only => format!("Put back the queue times of {n}?"),
+        (Direction::Restore, false) => format!("Restore {n} to the queue?"),
+        (Direction::Restore, true) => format!("Restoring {n}…"),
+        (Direction::Purge, false) => format!("Delete {n} for good?"),
+        (Direction::Purge, true) => format!("Deleting {n}…"),
+        (Direction::Expire, false) => format!("Expire {n} (they will bounce)?"),
+        (Direction::Expire, true) => format!("Expiring {n}…"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_message_is_singular() {
+        assert_eq!(
+            verb(Direction::Yank, false, 1, false),
+            "Yank 1 message to the yank area?"
+        );
+        assert_eq!(
+            verb(Direction::Restore, false, 1_134, false),
+            "Restore 1,134 messages to the queue?"
+        );
+        assert_eq!(
+            verb(Direction::Purge, true, 1, false),
+            "Deleting 1 message…"
+        );
     }
 }
