@@ -130,9 +130,14 @@ pub fn mark_one(state: &mut AppState) {
         if !state.marks.ids.remove(&id) {
             state.marks.ids.insert(id);
         }
-        // A notice about the marks ("nothing marked: ...") no longer holds; the header counts
-        // them. An error stays until the next notice.
-        if state.status.notice.as_ref().is_some_and(|n| !n.is_error) {
+        // "nothing marked: ..." no longer holds (the header counts the marks); other notices,
+        // such as the batch id of the last yank, stay until the next one.
+        if state
+            .status
+            .notice
+            .as_ref()
+            .is_some_and(|n| n.text.starts_with(NOTHING_MARKED))
+        {
             state.status.notice = None;
         }
         if state.ui.focus == Focus::Messages {
@@ -140,6 +145,9 @@ pub fn mark_one(state: &mut AppState) {
         }
     }
 }
+
+/// The notice of an action asked for with nothing marked.
+const NOTHING_MARKED: &str = "nothing marked";
 
 /// `m`: mark (or unmark) the whole selected cluster.
 pub fn mark_cluster(state: &mut AppState) {
@@ -227,7 +235,7 @@ pub fn request_marked(state: &mut AppState, expire: bool) -> Option<Effect> {
     let Some((ids, what)) = marked(state) else {
         notice(
             state,
-            "nothing marked: Space marks a message, m a cluster",
+            format!("{NOTHING_MARKED}: Space marks a message, m a cluster"),
             false,
         );
         return None;
