@@ -504,6 +504,8 @@ fn apply_query(state: &mut AppState) -> Option<Effect> {
 }
 
 #[cfg(test)]
+mod act_tests;
+#[cfg(test)]
 mod scan_tests;
 #[cfg(test)]
 mod tests;
