@@ -1,5 +1,5 @@
 //! `update()` without a terminal or a disk, keys in, state and effects out: navigation, the
-//! filter, help and the worker's reports (the actions are `act_tests.rs`').
+//! filter, help and the worker's reports (the actions' tests are in `act_tests.rs`).
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
