@@ -141,14 +141,18 @@ impl<'a> ClustersPane<'a> {
     /// cluster), and a pass per row would be one per row a frame.
     fn age_matrix(&self, rows: std::ops::Range<usize>) -> Vec<ages::Ages> {
         let mut out = vec![[0; ages::BUCKETS]; rows.len()];
-        let mut slot_of: std::collections::HashMap<u32, usize> = Default::default();
+        // Each cluster's row slot, by cluster index: a lookup per record on every frame (a
+        // million at a flood's size) is an array index, not a hash.
+        let mut slot_of = vec![usize::MAX; self.clusters.len()];
         let mut total = None;
         for (slot, row) in rows.clone().enumerate() {
             match row.checked_sub(1).and_then(|i| self.order.get(i)) {
                 None if row == 0 => total = Some(slot),
                 None => {}
                 Some(&ci) => {
-                    slot_of.insert(ci, slot);
+                    if let Some(s) = slot_of.get_mut(ci as usize) {
+                        *s = slot;
+                    }
                 }
             }
         }
@@ -157,8 +161,11 @@ impl<'a> ClustersPane<'a> {
             if let Some(t) = total {
                 out[t][b] += 1;
             }
-            let cluster = self.cluster_of.get(i).and_then(|c| slot_of.get(c));
-            if let Some(&slot) = cluster {
+            let slot = self
+                .cluster_of
+                .get(i)
+                .and_then(|&c| slot_of.get(c as usize));
+            if let Some(&slot) = slot.filter(|&&s| s != usize::MAX) {
                 out[slot][b] += 1;
             }
         }
