@@ -61,8 +61,8 @@ pub fn stream_messages(
                 }
             }
         }
-        // Stable: a message's files keep the order they were listed in, as in the scan.
-        files.sort_by_key(|f| (f.id, f.subdir));
+        // In the order the scan reads them: a stray copy after the file where qmail put it.
+        files.sort_unstable_by_key(|f| super::parallel::read_order(layout, f));
         let dirs = BucketDirs::open(queue, n);
         let mut groups = files.chunk_by(|a, b| a.id == b.id);
         let mut chunk: Vec<&[Found]> = Vec::with_capacity(CHUNK);
@@ -172,9 +172,23 @@ mod tests {
             fq.misplace(subdir, id).expect("misplace");
         }
         let queue = Queue::open(fq.root(), QueueOptions::default()).expect("open");
+        // A stray copy of a mess file, with other bytes, in the directory listed before its
+        // home: both readers read the home copy.
+        let home = fq
+            .add(&MessageSpec::new().remote("w@x.example").subject("home"))
+            .expect("add");
+        let other = fq
+            .add(&MessageSpec::new().remote("w@x.example").subject("stray"))
+            .expect("add");
+        let before = (queue.layout().bucket(home) + 4) % 5;
+        let stray = fq.root().join(format!("mess/{before}/{}", home.0));
+        std::fs::copy(fq.path(Subdir::Mess, other), stray).expect("copy");
         let strings = Interner::new();
         let opts = ScanOptions::default();
         let whole = scan(&queue, &strings, opts, &Progress::default()).expect("scan");
+        let home = whole.records.iter().find(|r| r.id == home).expect("home");
+        let subject = home.headers.subject.map(|s| strings.text(s));
+        assert_eq!(subject.as_deref(), Some("home"));
         let text = |r: &MessageRecord, s: &Interner| {
             let t = |x: Option<crate::queue::Sym>| x.map(|x| s.text(x));
             (

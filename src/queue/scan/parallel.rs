@@ -6,7 +6,7 @@ use rayon::prelude::*;
 
 use super::super::layout::{Layout, Parts, Subdir};
 use super::super::listing::EntryKind;
-use super::super::{Interner, MessageRecord, Queue};
+use super::super::{Interner, MessageId, MessageRecord, Queue};
 use super::{
     read_message, BucketDirs, BufPool, Files, Found, Lent, Progress, ReadCtx, ScanOptions,
 };
@@ -48,7 +48,7 @@ pub(super) fn place(layout: Layout, mut buckets: Vec<Vec<Found>>) -> Listed {
     let total: usize = buckets
         .par_iter_mut()
         .map(|b| {
-            b.sort_unstable_by_key(|f| (f.id, f.subdir));
+            b.sort_unstable_by_key(|f| read_order(layout, f));
             b.chunk_by(|a, b| a.id == b.id).count()
         })
         .sum();
@@ -69,6 +69,14 @@ pub(super) fn place(layout: Layout, mut buckets: Vec<Vec<Found>>) -> Listed {
     // Stable: a message's files stay in the order they were grouped in.
     odd.sort_by_key(|f| f.id);
     Listed { slots, odd }
+}
+
+/// The order a message's listed files are read in: by id and subdirectory, and within a
+/// subdirectory the file where qmail put it first (`sort_files` reads the first), not a stray
+/// copy in another bucket's directory.
+pub(super) fn read_order(layout: Layout, f: &Found) -> (MessageId, Subdir, bool, u32) {
+    let stray = f.dir != home(layout, f.subdir, layout.bucket(f.id));
+    (f.id, f.subdir, stray, f.dir)
 }
 
 /// The directory a file of `subdir` sits in when it is where qmail put it.
@@ -260,5 +268,63 @@ mod tests {
         assert_eq!(group_of(layout, &listed, 2), odd[2..3]);
         assert_eq!(group_of(layout, &listed, 3).len(), 2);
         assert_eq!(listed.odd.len(), 5);
+    }
+
+    /// Records come out once per id in (bucket, id) order, each the one a read of that
+    /// message alone gives, whatever is odd about it.
+    #[test]
+    fn records_are_in_scan_order_once_each_and_each_its_message_read_alone() {
+        use crate::fixture::{hostile, MessageSpec};
+        use crate::queue::scan::read_one;
+        use crate::queue::{scan, Interner, ProblemKind, Progress, QueueOptions, ScanOptions};
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (fq, truth) = hostile::build(dir.path()).expect("hostile queue");
+        let q = crate::queue::Queue::open(fq.root(), QueueOptions::default()).expect("open");
+        let layout = q.layout();
+        // A mess file at home and a stray copy in the previous bucket's directory (listed
+        // before it); an info/ file with no mess file.
+        let twice = fq
+            .add(&MessageSpec::new().remote("x@y.example"))
+            .expect("add");
+        let stray = fq
+            .root()
+            .join("mess")
+            .join(((layout.bucket(twice) + layout.split - 1) % layout.split).to_string())
+            .join(twice.to_string());
+        std::fs::copy(fq.path(Subdir::Mess, twice), &stray).expect("copy");
+        let orphan = fq
+            .add(&MessageSpec::new().remote("x@y.example"))
+            .expect("add");
+        std::fs::remove_file(fq.path(Subdir::Mess, orphan)).expect("rm");
+        let strings = Interner::new();
+        let s = scan(&q, &strings, ScanOptions::default(), &Progress::default()).expect("scan");
+        let keys: Vec<(u32, MessageId)> = s
+            .records
+            .iter()
+            .map(|r| (layout.bucket(r.id), r.id))
+            .collect();
+        assert!(keys.windows(2).all(|w| w[0] < w[1]), "{keys:?}");
+        let ids: std::collections::BTreeSet<MessageId> = keys.iter().map(|k| k.1).collect();
+        for id in truth.all_ids().into_iter().chain([twice, orphan]) {
+            assert!(ids.contains(&id), "no record of {id:?}");
+        }
+        let mut compared = 0;
+        for r in &s.records {
+            if !r
+                .problems
+                .iter()
+                .any(|p| p.kind == ProblemKind::WrongSubdir)
+            {
+                assert_eq!(&read_one(&q, &strings, r.id).expect("read alone"), r);
+                compared += 1;
+            }
+        }
+        assert!(compared > 50, "{compared}");
+        // The copy where qmail put it is read (and equals its read alone, above).
+        let twice = s.records.iter().find(|r| r.id == twice).expect("twice");
+        assert!(twice.problems.is_empty(), "{twice:?}");
+        assert!(twice.parts.has(Subdir::Mess) && twice.parts.has(Subdir::Remote));
+        let orphan = s.records.iter().find(|r| r.id == orphan).expect("orphan");
+        assert!(!orphan.parts.has(Subdir::Mess) && orphan.parts.has(Subdir::Info));
     }
 }
