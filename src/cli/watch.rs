@@ -118,6 +118,7 @@ impl WatchJson {
             in_per_min: round1(u.in_per_min),
             out_per_min: round1(u.out_per_min),
             yanked_per_min: round1(u.yanked_per_min),
+            restored_per_min: round1(u.restored_per_min),
             growth_per_min: round1(u.growth_per_min()),
             windows: u
                 .windows
@@ -127,6 +128,7 @@ impl WatchJson {
                     in_per_min: round1(r.in_per_min),
                     out_per_min: round1(r.out_per_min),
                     yanked_per_min: round1(r.yanked_per_min),
+                    restored_per_min: round1(r.restored_per_min),
                     growth_per_min: round1(r.growth_per_min()),
                 })
                 .collect(),

@@ -300,6 +300,9 @@ pub struct WatchStatus {
     pub queue_size: Option<u64>,
     /// In minus out per minute over the last minute (`None` before the first update).
     pub growth_per_min: Option<f64>,
+    /// Messages put back from the yank area per minute over the last minute (an undo): not
+    /// in the growth, shown beside it.
+    pub restored_per_min: f64,
     /// Queue size at each update, oldest first (at most `watch::HISTORY_LEN`); kept here so a
     /// watcher restarted for another key continues the line.
     pub history: VecDeque<u64>,

@@ -238,6 +238,7 @@ pub fn watch_update(queue_size: u64, mode: WatchMode) -> WatchUpdate {
         in_per_min: g,
         out_per_min: 0.0,
         yanked_per_min: 0.0,
+        restored_per_min: 0.0,
     };
     let cluster = |key, value: &str, g| ClusterRate {
         key,
@@ -251,6 +252,7 @@ pub fn watch_update(queue_size: u64, mode: WatchMode) -> WatchUpdate {
         in_per_min: 14.0,
         out_per_min: 2.0,
         yanked_per_min: 0.0,
+        restored_per_min: 0.0,
         windows: Window::ALL.map(|w| (w, rate(12.0))),
         counts_15m: (14, 2, 0),
         history: vec![queue_size],

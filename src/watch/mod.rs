@@ -38,7 +38,8 @@
 //! # Ok(()) }
 //! ```
 //! Each [`WatchUpdate`] carries `queue_size`, `todo`, `in_per_min`, `out_per_min`,
-//! `yanked_per_min`, the three windows, `history` (at most [`HISTORY_LEN`] samples) and
+//! `yanked_per_min`, `restored_per_min` (messages back from the yank area, never counted as in),
+//! the three windows, `history` (at most [`HISTORY_LEN`] samples) and
 //! `clusters` (the top growing values of each key, ranked by in minus out over the last minute).
 //!
 //! # Cost

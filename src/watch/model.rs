@@ -403,7 +403,7 @@ impl QueueModel {
                 self.rates.arrived(at_ms, &[None; MAX_KEYS][..nkeys]);
                 self.rates.left(at_ms, &[None; MAX_KEYS][..nkeys], yanked);
             }
-            Flow::Stayed | Flow::Arrived => {}
+            Flow::Stayed | Flow::Arrived | Flow::Restored => {}
         }
         if c.parts.0 == 0 {
             return;
@@ -431,7 +431,10 @@ impl QueueModel {
             t.values = values;
             record = c.record.filter(|_| self.keep_records).map(Box::new);
         }
-        if fresh {
+        if fresh && c.flow == Flow::Restored {
+            // Not new mail: counted apart, and never as its cluster's growth.
+            self.rates.restored(at_ms);
+        } else if fresh {
             t.arrived = at_ms;
             self.rates.arrived(at_ms, &t.values[..nkeys]);
         }

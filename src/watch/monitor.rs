@@ -90,12 +90,14 @@ pub struct WatchUpdate {
     pub queue_size: u64,
     /// Messages with a todo file (not yet preprocessed).
     pub todo: u64,
-    /// Messages in per minute, last minute.
+    /// Messages in per minute, last minute (restores are not counted: see `restored_per_min`).
     pub in_per_min: f64,
     /// Messages out per minute (delivered, bounced, yanked), last minute.
     pub out_per_min: f64,
     /// Of those, yanked per minute.
     pub yanked_per_min: f64,
+    /// Messages put back from the yank area per minute, last minute.
+    pub restored_per_min: f64,
     /// Rates over the 1, 5 and 15 minute windows.
     pub windows: [(Window, Rate); 3],
     /// Message counts (in, out, yanked) over the last 15 minutes of the watch.
@@ -181,6 +183,7 @@ pub fn update_of(
         in_per_min: one.in_per_min,
         out_per_min: one.out_per_min,
         yanked_per_min: one.yanked_per_min,
+        restored_per_min: one.restored_per_min,
         windows,
         counts_15m: rates.counts(now_ms, Window::FifteenMinutes),
         history: history.iter().copied().collect(),

@@ -64,6 +64,9 @@ pub struct Rate {
     pub out_per_min: f64,
     /// Of those, messages moved into the yank area, per minute.
     pub yanked_per_min: f64,
+    /// Messages put back from the yank area (restores), per minute: not counted in
+    /// `in_per_min`, so an undo does not look like mail arriving.
+    pub restored_per_min: f64,
 }
 
 impl Rate {
@@ -80,6 +83,7 @@ struct Bucket {
     arrived: u32,
     left: u32,
     yanked: u32,
+    restored: u32,
 }
 
 /// Sparse per-second counts, oldest first.
@@ -124,6 +128,7 @@ impl Series {
             total.arrived += b.arrived;
             total.left += b.left;
             total.yanked += b.yanked;
+            total.restored += b.restored;
         }
         total
     }
@@ -195,6 +200,12 @@ impl Rates {
         for ((_, map), v) in self.per_key.iter_mut().zip(values) {
             Self::series(map, *v).bucket(sec).arrived += 1;
         }
+    }
+
+    /// A message came back from the yank area at `at_ms` (a restore): counted overall only,
+    /// never as an arrival.
+    pub fn restored(&mut self, at_ms: i64) {
+        self.overall.bucket(sec_of(at_ms)).restored += 1;
     }
 
     /// A message left the queue at `at_ms` (`yanked`: into the yank area).
@@ -269,6 +280,7 @@ impl Rates {
             in_per_min: per_min(b.arrived),
             out_per_min: per_min(b.left),
             yanked_per_min: per_min(b.yanked),
+            restored_per_min: per_min(b.restored),
         }
     }
 

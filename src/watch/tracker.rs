@@ -21,6 +21,8 @@ pub enum Flow {
     Stayed,
     /// Its mess file appeared.
     Arrived,
+    /// Its mess file came back from the yank area (a restore, an undo): not new mail.
+    Restored,
     /// Its mess file went away (`yanked`: into the yank area).
     Left {
         /// Moved into the yank area.
@@ -46,11 +48,11 @@ impl Flow {
             Flow::Left { .. } | Flow::Replaced { .. } | Flow::Passed { .. }
         )
     }
-    /// Did a message enter the queue in this flow?
+    /// Did a message enter the queue in this flow (new, or back from the yank area)?
     pub fn has_arrived(self) -> bool {
         matches!(
             self,
-            Flow::Arrived | Flow::Replaced { .. } | Flow::Passed { .. }
+            Flow::Arrived | Flow::Restored | Flow::Replaced { .. } | Flow::Passed { .. }
         )
     }
     fn with_yank(self, yanked: bool) -> Flow {
@@ -81,6 +83,8 @@ struct Pending {
     mess_appeared: bool,
     mess_back: bool,
     yanked: bool,
+    /// Its `<id>.mess` left the yank area.
+    unyanked: bool,
 }
 
 /// The decision for one id at the end of a tick.
@@ -199,6 +203,7 @@ impl Tracker {
         let subdir = match e.part {
             Part::YankedMess => {
                 p.yanked |= e.appeared;
+                p.unyanked |= !e.appeared;
                 return;
             }
             Part::Queue(s) => s,
@@ -268,6 +273,9 @@ impl Tracker {
             let flow = match (had, has) {
                 (true, true) if p.mess_back => Flow::Replaced { yanked: false },
                 (true, false) => Flow::Left { yanked: false },
+                // A restore renames the yank area's file into the queue: both events come in
+                // one tick (after lost events a rescan sees it as new: counted as arrived).
+                (false, true) if p.unyanked => Flow::Restored,
                 (false, true) => Flow::Arrived,
                 (false, false) if p.mess_appeared => Flow::Passed { yanked: false },
                 _ => Flow::Stayed,

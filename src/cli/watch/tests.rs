@@ -9,6 +9,7 @@ fn update(growth_in: f64, out: f64) -> WatchUpdate {
         in_per_min: growth_in,
         out_per_min: out,
         yanked_per_min: 0.0,
+        restored_per_min: 0.0,
     };
     WatchUpdate {
         at_ms: 1_795_428_000_000,
@@ -17,6 +18,7 @@ fn update(growth_in: f64, out: f64) -> WatchUpdate {
         in_per_min: growth_in,
         out_per_min: out,
         yanked_per_min: 0.0,
+        restored_per_min: 0.0,
         windows: Window::ALL.map(|w| (w, rate)),
         counts_15m: (0, 0, 0),
         history: vec![],
@@ -28,6 +30,7 @@ fn update(growth_in: f64, out: f64) -> WatchUpdate {
                     in_per_min: 1190.0,
                     out_per_min: 0.0,
                     yanked_per_min: 0.0,
+                    restored_per_min: 0.0,
                 },
             },
             ClusterRate {
@@ -37,6 +40,7 @@ fn update(growth_in: f64, out: f64) -> WatchUpdate {
                     in_per_min: 600.4,
                     out_per_min: 0.0,
                     yanked_per_min: 0.0,
+                    restored_per_min: 0.0,
                 },
             },
         ],
@@ -88,6 +92,7 @@ fn json_fields_are_the_contract() {
         "in_per_min",
         "out_per_min",
         "yanked_per_min",
+        "restored_per_min",
         "growth_per_min",
         "windows",
         "clusters",

@@ -30,6 +30,8 @@ pub struct WindowJson {
     pub out_per_min: f64,
     /// Yanked per minute.
     pub yanked_per_min: f64,
+    /// Put back from the yank area per minute (not in `in_per_min`).
+    pub restored_per_min: f64,
     /// In minus out per minute.
     pub growth_per_min: f64,
 }
@@ -49,6 +51,8 @@ pub struct WatchJson {
     pub out_per_min: f64,
     /// Yanked per minute, last minute.
     pub yanked_per_min: f64,
+    /// Put back from the yank area per minute, last minute (not in `in_per_min`).
+    pub restored_per_min: f64,
     /// In minus out per minute, last minute.
     pub growth_per_min: f64,
     /// All three windows.

@@ -86,7 +86,8 @@ impl Header<'_> {
         }
     }
 
-    /// `+12/min ▁▂▃▅█`: growth over the last minute and the queue size's sparkline.
+    /// `+12/min ▁▂▃▅█`: growth over the last minute and the queue size's sparkline; after an
+    /// undo, `+0/min ↩300/min`: messages put back are not mail arriving.
     fn growth(&self) -> Vec<Span<'static>> {
         let t = self.theme;
         let growth = match (self.watch.growth_per_min, &self.watch.failed) {
@@ -96,6 +97,11 @@ impl Header<'_> {
             (Some(g), None) => Span::styled(growth_text(g), t.ok()),
         };
         let mut spans = vec![growth];
+        let restored = self.watch.restored_per_min.round();
+        if restored > 0.0 && self.watch.failed.is_none() {
+            let text = format!(" ↩{}/min", thousands(restored as u64));
+            spans.push(Span::styled(text, t.dim()));
+        }
         if !self.watch.history.is_empty() {
             spans.push(Span::raw(" "));
             spans.push(Span::styled(sparkline(&self.watch.history), t.accent()));
@@ -275,6 +281,32 @@ mod tests {
             theme: Theme { colour: false },
         }
         .messages_text()
+    }
+
+    fn growth(watch: &WatchStatus) -> String {
+        let h = Header {
+            queue_path: "/var/qmail/queue",
+            messages: None,
+            watch,
+            send: SendState::Unknown,
+            yanked: None,
+            marked: 0,
+            theme: Theme { colour: false },
+        };
+        h.growth().iter().map(|s| s.content.as_ref()).collect()
+    }
+
+    #[test]
+    fn an_undo_shows_beside_the_growth_not_in_it() {
+        let mut watch = WatchStatus {
+            growth_per_min: Some(0.0),
+            ..WatchStatus::default()
+        };
+        assert_eq!(growth(&watch), "+0/min");
+        watch.restored_per_min = 300.0;
+        assert_eq!(growth(&watch), "+0/min ↩300/min");
+        watch.failed = Some("gone".into());
+        assert_eq!(growth(&watch), "watch off");
     }
 
     #[test]

@@ -117,6 +117,47 @@ fn arrivals_departures_and_counts() {
     assert_eq!(m.mode(), Some(WatchMode::Polling(PollReason::EventsLost)));
 }
 
+/// An undo puts yanked messages back: the queue grows, but no mail arrived, overall or in
+/// the culprit's cluster.
+#[test]
+fn restores_are_counted_apart_from_arrivals() {
+    let f = fixture();
+    let strings = Arc::new(Interner::new());
+    let spam = MessageSpec::new()
+        .received_from("86.107.221.138")
+        .auth("test@example.com")
+        .remote("a@b.example");
+    let a = f.fq.add(&spam).expect("add");
+    let b = f.fq.add(&spam).expect("add");
+    let mut m = QueueModel::new(Arc::clone(&strings), &[ClusterKey::AuthUser]);
+    m.apply(QueueDelta::Reset {
+        at_ms: T0,
+        records: vec![],
+        mode: WatchMode::Notify,
+    });
+    let queued = parts(&[Subdir::Mess, Subdir::Info, Subdir::Remote]);
+    let read = |id| read_one(&f.queue, &strings, id).ok();
+    let change = |id, flow| Change {
+        id,
+        parts: queued,
+        flow,
+        record: read(id),
+    };
+    m.apply(batch(
+        T0 + 1000,
+        vec![change(a, Flow::Restored), change(b, Flow::Arrived)],
+    ));
+    assert_eq!(m.queue_size(), 2);
+    assert!(m.get(a).is_some_and(|t| t.arrived_ms().is_none()));
+    let overall = m.rates().overall(T0 + 2000, Window::OneMinute);
+    assert_eq!((overall.in_per_min, overall.restored_per_min), (30.0, 30.0));
+    let user = KeyValue::Text(strings.intern(b"test@example.com"));
+    let r = m
+        .rates()
+        .cluster(0, Some(user), T0 + 2000, Window::OneMinute);
+    assert_eq!(r.in_per_min, 30.0, "only b arrived in the cluster");
+}
+
 #[test]
 fn a_reread_with_the_envelope_moves_the_arrival_to_its_cluster() {
     let f = fixture();

@@ -218,3 +218,31 @@ fn a_seeded_scan_is_known_by_id_and_its_ids_leave_and_come_back() {
     t.seed_all([(MessageId(3), queued)].into_iter());
     assert_eq!((t.messages(), t.get(MessageId(1000))), (1, None));
 }
+
+#[test]
+fn a_message_back_from_the_yank_area_is_restored_not_arrived() {
+    let mut t = Tracker::new(SPLIT);
+    // A restore: the yank area's file leaves as the queue's mess file appears.
+    t.note(FileEvent {
+        id: MessageId(4),
+        part: Part::YankedMess,
+        appeared: false,
+    });
+    t.note(ev(4, Subdir::Mess, true));
+    t.note(ev(4, Subdir::Info, true));
+    // A new message in the same tick, and a yanked message purged (it stays out).
+    t.note(ev(5, Subdir::Mess, true));
+    t.note(FileEvent {
+        id: MessageId(6),
+        part: Part::YankedMess,
+        appeared: false,
+    });
+    let mut p = finish(&mut t);
+    p.sort_by_key(|p| p.id);
+    let flows: Vec<_> = p.iter().map(|p| (p.id.0, p.flow, p.read)).collect();
+    assert_eq!(
+        flows,
+        vec![(4, Flow::Restored, true), (5, Flow::Arrived, true)]
+    );
+    assert_eq!(t.messages(), 2);
+}
