@@ -292,12 +292,32 @@ fn refuse_partial(state: &mut AppState, c: Command) -> bool {
     true
 }
 
+/// `q`: quit, unless messages are marked and this is the first `q`: marks are a selection the
+/// operator may have spent minutes on, and `q` is also what closes a pager.
+fn quit(state: &mut AppState, armed: bool) {
+    let n = state.marks.ids.len();
+    if n == 0 || armed {
+        state.ui.quit = true;
+        return;
+    }
+    state.ui.quit_armed = true;
+    let what = if n == 1 { "message" } else { "messages" };
+    let text = format!(
+        "{} {what} marked: q again quits and forgets the marks (no mail is touched); Esc stays",
+        crate::size::thousands(n)
+    );
+    notice(state, text, false);
+}
+
 fn command(state: &mut AppState, c: Command) -> Option<Effect> {
     if needs_envelopes(state, c) && refuse_partial(state, c) {
         return None;
     }
+    // Any other command between two `q`s disarms the second.
+    let quit_armed = std::mem::take(&mut state.ui.quit_armed);
     match c {
-        Command::Quit => state.ui.quit = true,
+        Command::Quit => quit(state, quit_armed),
+        Command::QuitNow => state.ui.quit = true,
         Command::Back => back(state),
         Command::Help => {
             state.popup = Popup::Help;

@@ -7,8 +7,10 @@ use super::state::{AppState, Focus, Popup};
 /// What a key asks for; `action::update` decides what it means in the current state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Command {
-    /// Leave qtriage.
+    /// Leave qtriage (with messages marked, only when pressed twice in a row).
     Quit,
+    /// Leave qtriage at once, marks or not (Ctrl-C).
+    QuitNow,
     /// Close the popup or go back one pane.
     Back,
     /// Show the keys.
@@ -404,7 +406,13 @@ pub const BINDINGS: &[Binding] = &[
         "back / close",
         None,
     ),
-    b(&[K::Char('q')], X::Anywhere, C::Quit, "quit", Some("quit")),
+    b(
+        &[K::Char('q')],
+        X::Anywhere,
+        C::Quit,
+        "quit (twice in a row with messages marked; Ctrl-C at once)",
+        Some("quit"),
+    ),
 ];
 
 /// The contexts that apply in `state`, most specific first.
@@ -430,7 +438,7 @@ pub fn contexts(state: &AppState) -> &'static [Context] {
 /// The command a key means in `state`, if any. Ctrl-C always quits.
 pub fn command_for(state: &AppState, key: KeyEvent) -> Option<Command> {
     if key.modifiers.contains(KeyModifiers::CONTROL) {
-        return (key.code == K::Char('c')).then_some(C::Quit);
+        return (key.code == K::Char('c')).then_some(C::QuitNow);
     }
     contexts(state).iter().find_map(|ctx| {
         BINDINGS
@@ -540,7 +548,7 @@ mod tests {
         assert_eq!(command_for(&s, key(K::Char('j'))), Some(C::Down));
         assert_eq!(
             command_for(&s, KeyEvent::new(K::Char('c'), KeyModifiers::CONTROL)),
-            Some(C::Quit)
+            Some(C::QuitNow)
         );
     }
 

@@ -497,6 +497,8 @@ pub struct Ui {
     pub colour: bool,
     /// Leave the event loop.
     pub quit: bool,
+    /// `q` was just pressed with messages marked: the next `q` quits.
+    pub quit_armed: bool,
     /// First row of the help popup (it scrolls when the screen cannot hold the keymap).
     pub help_scroll: u16,
 }
@@ -508,6 +510,7 @@ impl Default for Ui {
             size: (80, 24),
             colour: true,
             quit: false,
+            quit_armed: false,
             help_scroll: 0,
         }
     }

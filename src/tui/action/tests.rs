@@ -280,3 +280,33 @@ fn help_closes_on_any_key_and_q_quits() {
     press(&mut s, KeyCode::Char('q'));
     assert!(s.ui.quit);
 }
+
+#[test]
+fn with_messages_marked_q_asks_for_a_second_q() {
+    let mut s = state((80, 24), 3, 2, false);
+    s.marks.ids.extend([MessageId(7), MessageId(8)]);
+    press(&mut s, KeyCode::Char('q'));
+    assert!(!s.ui.quit);
+    let said = s.status.notice.as_ref().map(|n| n.text.clone());
+    assert_eq!(
+        said.as_deref(),
+        Some(
+            "2 messages marked: q again quits and forgets the marks (no mail is touched); \
+             Esc stays"
+        )
+    );
+    // Another key in between disarms it.
+    press(&mut s, KeyCode::Esc);
+    press(&mut s, KeyCode::Char('q'));
+    assert!(!s.ui.quit);
+    press(&mut s, KeyCode::Char('q'));
+    assert!(s.ui.quit);
+    // Ctrl-C does not ask.
+    let mut s = state((80, 24), 3, 2, false);
+    s.marks.ids.insert(MessageId(7));
+    let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+    if let Some(c) = crate::tui::keys::command_for(&s, ctrl_c) {
+        update(&mut s, Action::Cmd(c));
+    }
+    assert!(s.ui.quit);
+}
