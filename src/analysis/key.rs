@@ -100,6 +100,18 @@ pub enum KeyValue {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct OriginKindOrd(pub u8);
 
+impl ClusterKey {
+    /// How an empty value of this key is written for people, so a row never shows a blank:
+    /// qmail's `<>` for the envelope sender (a bounce's null sender), `""` for any other.
+    pub fn empty_shown(self) -> &'static str {
+        if self == ClusterKey::Sender {
+            "<>"
+        } else {
+            "\"\""
+        }
+    }
+}
+
 impl KeyValue {
     /// The value as text (unsanitized; sanitize before showing it to a person).
     pub fn text(&self, strings: &Interner) -> String {

@@ -288,11 +288,15 @@ pub fn cluster_query(c: &Cluster, strings: &Interner) -> String {
     crate::analysis::plan::term("cluster", c.key, text.as_deref())
 }
 
-/// The value as shown in text: uids with their passwd name, `(none)` for no value.
+/// The value as shown in text: uids with their passwd name, `(none)` for no value, `<>` for
+/// the null sender (see [`ClusterKey::empty_shown`]).
 pub fn value_text(c: &Cluster, a: &Analysis) -> Vec<u8> {
     match c.value {
         None => b"(none)".to_vec(),
-        Some(KeyValue::Text(s)) => a.strings.resolve(s).to_vec(),
+        Some(KeyValue::Text(s)) => match a.strings.resolve(s).to_vec() {
+            empty if empty.is_empty() => c.key.empty_shown().as_bytes().to_vec(),
+            text => text,
+        },
         Some(KeyValue::Uid(u)) => match a.ctx.users.get(&u) {
             Some(name) => format!("{u} ({name})").into_bytes(),
             None => u.to_string().into_bytes(),

@@ -60,8 +60,9 @@ pub struct ReportSources<'a> {
     pub counts: QueueCounts,
 }
 
-fn value_text(v: &KeyValue, strings: &Interner) -> String {
+fn value_text(key: ClusterKey, v: &KeyValue, strings: &Interner) -> String {
     match v {
+        KeyValue::Text(s) if strings.resolve(*s).is_empty() => key.empty_shown().into(),
         KeyValue::Text(s) => sanitize_bytes(&strings.resolve(*s)).into_owned(),
         other => sanitize_str(&other.text(strings)).into_owned(),
     }
@@ -85,7 +86,7 @@ fn top_values(
     let mut out: Vec<Counted> = counts
         .into_iter()
         .map(|(v, n)| Counted {
-            value: value_text(&v, strings),
+            value: value_text(key, &v, strings),
             messages: n,
         })
         .collect();
@@ -106,7 +107,7 @@ fn is_culprit(c: &Cluster, window: usize) -> bool {
 
 fn culprit_of(c: &Cluster, window: &Window<'_>, strings: &Interner) -> Option<Culprit> {
     let records = &window.records[..];
-    let value = value_text(c.value.as_ref()?, strings);
+    let value = value_text(c.key, c.value.as_ref()?, strings);
     let ips: HashSet<Sym> = c
         .members
         .iter()
@@ -400,7 +401,7 @@ fn ranked_culprits(window: &Window<'_>, src: &ReportSources<'_>) -> Found {
         .filter(|c| c.verdict() == Verdict::Suspect)
         .take(MAX_LISTED)
         .filter_map(|c| {
-            let v = value_text(c.value.as_ref()?, src.strings);
+            let v = value_text(c.key, c.value.as_ref()?, src.strings);
             Some(format!("{} {v} ({} messages)", c.key.name(), c.messages))
         })
         .collect();

@@ -82,7 +82,10 @@ impl<'a> ClustersPane<'a> {
 
     fn value(&self, c: &Cluster) -> String {
         match (c.value, self.strings) {
-            (Some(v), Some(st)) => sanitize_str(&v.text(st)).into_owned(),
+            (Some(v), Some(st)) => match v.text(st) {
+                empty if empty.is_empty() => c.key.empty_shown().into(),
+                text => sanitize_str(&text).into_owned(),
+            },
             _ => "(none)".into(),
         }
     }
@@ -288,5 +291,27 @@ fn signed(per_min: f64) -> String {
         format!("-{}", thousands(n.abs() as u64))
     } else {
         format!("+{}", thousands(n as u64))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::key::KeyValue;
+
+    /// A bounce's null sender reads `<>` in the pane, as in `list` and qmail-qread.
+    #[test]
+    fn an_empty_value_is_never_a_blank_row() {
+        let s = crate::tui::testdata::state((80, 24), 3, 2, false);
+        let pane = ClustersPane::new(&s, Theme { colour: false });
+        let data = s.data.as_ref().expect("analysed");
+        let mut c = data.clustering.clusters[0].clone();
+        c.value = Some(KeyValue::Text(data.snapshot.strings.intern(b"")));
+        c.key = ClusterKey::Sender;
+        assert_eq!(pane.value(&c), "<>");
+        c.key = ClusterKey::Subject;
+        assert_eq!(pane.value(&c), "\"\"");
+        c.value = None;
+        assert_eq!(pane.value(&c), "(none)");
     }
 }
