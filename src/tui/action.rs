@@ -220,6 +220,10 @@ fn clustered(state: &mut AppState, c: Clustering) {
     if data.snapshot.generation != c.generation || state.clusters.key != Some(c.key) {
         return;
     }
+    // The key press' "grouping by …" is done: a notice still saying so would read as stuck.
+    if state.status.notice.as_ref().map(|n| &n.text) == Some(&grouping_notice(c.key)) {
+        state.status.notice = None;
+    }
     data.clustering = Arc::new(c);
     lists::reorder_clusters(state);
     lists::reselect_cluster(state, None);
@@ -481,8 +485,12 @@ fn cycle_key(state: &mut AppState) -> Option<Effect> {
     let i = ClusterKey::ALL.iter().position(|k| *k == cur).unwrap_or(0);
     let next = ClusterKey::ALL[(i + 1) % ClusterKey::ALL.len()];
     state.clusters.key = Some(next);
-    notice(state, format!("grouping by {}…", next.name()), false);
+    notice(state, grouping_notice(next), false);
     Some(Effect::Cluster(next))
+}
+
+fn grouping_notice(key: ClusterKey) -> String {
+    format!("grouping by {}…", key.name())
 }
 
 fn cycle_sort(state: &mut AppState) {

@@ -214,10 +214,14 @@ fn the_key_cycles_and_stale_clusterings_are_dropped() {
         s.data.as_ref().map(|d| d.clustering.key),
         Some(ClusterKey::ALL[0])
     );
+    let said = |s: &AppState| s.status.notice.as_ref().map(|n| n.text.clone());
+    let grouping = format!("grouping by {}…", next.name());
+    assert_eq!(said(&s), Some(grouping));
     let mut right = (*analysis(3, 2, false).clustering).clone();
     right.key = next;
     update(&mut s, Action::Worker(Report::Clustered(Box::new(right))));
     assert_eq!(s.data.as_ref().map(|d| d.clustering.key), Some(next));
+    assert_eq!(said(&s), None, "the grouping is done");
 }
 
 #[test]
