@@ -414,7 +414,9 @@ pub(crate) fn push_char(out: &mut String, c: char) {
     }
 }
 
-/// Write a regex value so [`tokenize`] reads back the same source and flags.
+/// Write a regex value so [`tokenize`] reads back the same source and flags, except that a
+/// control or bidi character is written as the regex escape `\x{HEX}`, which matches the same
+/// character and is safe on a terminal.
 pub(crate) fn write_regex(out: &mut String, source: &str, flags: &str) {
     out.push('/');
     let mut chars = source.chars();
@@ -427,6 +429,7 @@ pub(crate) fn write_regex(out: &mut String, source: &str, flags: &str) {
                 }
             }
             '/' => out.push_str("\\/"),
+            c if needs_escape(c) => out.push_str(&format!("\\x{{{:x}}}", c as u32)),
             c => out.push(c),
         }
     }

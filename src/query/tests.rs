@@ -260,6 +260,9 @@ fn code_point_escapes() {
         "subject:a\\u{1b}]0;x\\u{7}"
     );
     assert_eq!(canon("subject:\"a \u{2066}\""), "subject:\"a \\u{2066}\"");
+    // In a regex, the regex engine's own escape: it matches the same character.
+    assert_eq!(canon("subject:/a\u{1b}b/i"), "subject:/a\\x{1b}b/i");
+    assert_eq!(canon("subject:/a\\x{1b}b/i"), "subject:/a\\x{1b}b/i");
     assert_eq!(parse("subject:\\u"), parse("subject:u"));
     assert_eq!(parse("subject:\\ux"), parse("subject:ux"));
     assert_eq!(canon("subject:\\u{41}"), "subject:A");
