@@ -117,6 +117,7 @@ pub fn update(state: &mut AppState, action: Action) -> Option<Effect> {
             let current = state.data.as_ref().map(|d| d.snapshot.generation);
             if current == Some(c.generation) && state.popup == Popup::None {
                 state.status.notice = None;
+                state.ui.plan_scroll = 0;
                 state.popup = Popup::Cleanup(Arc::new(*c));
             }
         }
@@ -332,6 +333,11 @@ fn command(state: &mut AppState, c: Command) -> Option<Effect> {
         {
             scroll_help(state, c);
         }
+        Command::Up | Command::Down | Command::PageUp | Command::PageDown
+            if matches!(state.popup, Popup::Cleanup(_)) =>
+        {
+            scroll_plan(state, c);
+        }
         Command::ShowPlan => {
             notice(state, "planning the cleanup…", false);
             return Some(Effect::CleanupPlan);
@@ -539,15 +545,27 @@ mod scan_tests;
 mod tests;
 
 /// Move the help popup's first row, within the keymap (`max_scroll` at this screen size).
+fn scroll_plan(state: &mut AppState, c: Command) {
+    let Popup::Cleanup(plan) = &state.popup else {
+        return;
+    };
+    let max = crate::tui::view::cleanup::max_scroll(plan, state.ui.size);
+    let page = state.ui.size.1.saturating_sub(4).max(1);
+    state.ui.plan_scroll = scrolled(state.ui.plan_scroll, c, page).min(max);
+}
+
+/// `at` moved one row or one `page` as `c` says.
+fn scrolled(at: u16, c: Command, page: u16) -> u16 {
+    match c {
+        Command::Up => at.saturating_sub(1),
+        Command::Down => at.saturating_add(1),
+        Command::PageUp => at.saturating_sub(page),
+        _ => at.saturating_add(page),
+    }
+}
+
 fn scroll_help(state: &mut AppState, c: Command) {
     let page = state.ui.size.1.saturating_sub(3).max(1);
     let max = crate::tui::view::help::max_scroll(state.ui.size);
-    let s = state.ui.help_scroll;
-    state.ui.help_scroll = match c {
-        Command::Up => s.saturating_sub(1),
-        Command::Down => s.saturating_add(1),
-        Command::PageUp => s.saturating_sub(page),
-        _ => s.saturating_add(page),
-    }
-    .min(max);
+    state.ui.help_scroll = scrolled(state.ui.help_scroll, c, page).min(max);
 }

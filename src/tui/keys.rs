@@ -170,6 +170,16 @@ pub const BINDINGS: &[Binding] = &[
         "cancel",
         Some("cancel"),
     ),
+    b(&[K::Char('k'), K::Up], X::Cleanup, C::Up, "scroll up", None),
+    b(
+        &[K::Char('j'), K::Down],
+        X::Cleanup,
+        C::Down,
+        "scroll down",
+        None,
+    ),
+    b(&[K::PageUp], X::Cleanup, C::PageUp, "page up", None),
+    b(&[K::PageDown], X::Cleanup, C::PageDown, "page down", None),
     b(
         &[K::Enter, K::Char('m')],
         X::Cleanup,

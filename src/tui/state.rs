@@ -501,6 +501,8 @@ pub struct Ui {
     pub quit_armed: bool,
     /// First row of the help popup (it scrolls when the screen cannot hold the keymap).
     pub help_scroll: u16,
+    /// First row of the cleanup plan popup (it scrolls when the screen cannot hold the plan).
+    pub plan_scroll: u16,
 }
 
 impl Default for Ui {
@@ -512,6 +514,7 @@ impl Default for Ui {
             quit: false,
             quit_armed: false,
             help_scroll: 0,
+            plan_scroll: 0,
         }
     }
 }

@@ -18,6 +18,8 @@ const WIDTH: u16 = 100;
 pub struct CleanupPopup<'a> {
     /// The plan.
     pub cleanup: &'a CleanupPlan,
+    /// First row shown (a plan of many culprits is taller than a small terminal).
+    pub scroll: u16,
     /// Styles.
     pub theme: Theme,
 }
@@ -34,11 +36,6 @@ impl CleanupPopup<'_> {
                 Line::raw(safe(&p.remaining_words())),
             ];
             v.extend(self.notes());
-            v.push(Line::raw(""));
-            v.push(Line::from(vec![
-                Span::styled("Esc", t.accent()),
-                Span::raw(" close"),
-            ]));
             return v;
         }
         let mut v = vec![Line::styled(
@@ -73,15 +70,50 @@ impl CleanupPopup<'_> {
         ]));
         v.push(Line::raw(safe(&p.remaining_words())));
         v.extend(self.notes());
-        v.push(Line::raw(""));
-        v.push(Line::from(vec![
-            Span::styled("Enter", t.danger()),
-            Span::raw(" mark them all (then y yanks)   "),
-            Span::styled("Esc", t.accent()),
-            Span::raw(" close"),
-        ]));
         v
     }
+
+    /// The keys, on the bottom border so that they show however far the plan is scrolled.
+    fn keys(&self, more: Option<(u16, u16)>) -> Line<'static> {
+        let t = self.theme;
+        let mut keys = Vec::new();
+        if !self.cleanup.plan.culprits.is_empty() {
+            keys.push(Span::styled(" Enter", t.danger()));
+            keys.push(Span::raw(" mark them all (then y yanks)  "));
+        }
+        keys.push(Span::styled(" Esc", t.accent()));
+        keys.push(Span::raw(" close "));
+        if let Some((at, max)) = more {
+            let arrows = match (at > 0, at < max) {
+                (true, true) => "↑↓",
+                (true, false) => "↑",
+                _ => "↓",
+            };
+            keys.push(Span::styled(format!(" {arrows} j/k scroll "), t.accent()));
+        }
+        Line::from(keys)
+    }
+
+    /// The popup's box in `area`, its paragraph and how far that may scroll.
+    fn layout(&self, area: Rect) -> (Rect, Paragraph<'static>, u16) {
+        let width = WIDTH.min(area.width);
+        let paragraph = Paragraph::new(self.lines()).wrap(Wrap { trim: false });
+        let rows = paragraph.line_count(width.saturating_sub(2).max(1));
+        let rect = centered(area, width, (rows as u16).saturating_add(2));
+        let shown = rect.height.saturating_sub(2);
+        let max = (rows as u16).saturating_sub(shown);
+        (rect, paragraph, max)
+    }
+}
+
+/// How far the plan popup can scroll on a screen of `size`: the rows that do not fit.
+pub fn max_scroll(cleanup: &CleanupPlan, size: (u16, u16)) -> u16 {
+    let popup = CleanupPopup {
+        cleanup,
+        scroll: 0,
+        theme: Theme { colour: false },
+    };
+    popup.layout(Rect::new(0, 0, size.0, size.1)).2
 }
 
 impl CleanupPopup<'_> {
@@ -99,19 +131,13 @@ impl CleanupPopup<'_> {
 impl Widget for CleanupPopup<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let t = self.theme;
-        let lines = self.lines();
-        let width = WIDTH.min(area.width);
-        // Wrapped lines take more rows: estimate from each line's width.
-        let inner = width.saturating_sub(2).max(1) as usize;
-        let rows: usize = lines.iter().map(|l| l.width().div_ceil(inner).max(1)).sum();
-        let rect = centered(area, width, rows as u16 + 2);
+        let (rect, paragraph, max) = self.layout(area);
+        let scroll = self.scroll.min(max);
         Clear.render(rect, buf);
         let block = Block::bordered()
             .border_style(t.accent())
-            .title(Line::styled(" Cleanup plan ", t.accent()));
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .block(block)
-            .render(rect, buf);
+            .title(Line::styled(" Cleanup plan ", t.accent()))
+            .title_bottom(self.keys((max > 0).then_some((scroll, max))));
+        paragraph.block(block).scroll((scroll, 0)).render(rect, buf);
     }
 }

@@ -115,7 +115,12 @@ impl Widget for &AppState {
                 scroll: self.ui.help_scroll,
             }
             .render(area, buf),
-            Popup::Cleanup(c) => cleanup::CleanupPopup { cleanup: c, theme }.render(area, buf),
+            Popup::Cleanup(c) => cleanup::CleanupPopup {
+                cleanup: c,
+                scroll: self.ui.plan_scroll,
+                theme,
+            }
+            .render(area, buf),
             Popup::Planning(what) => confirm::PlanningPopup { what, theme }.render(area, buf),
             Popup::Confirm(c) => confirm::ConfirmPopup {
                 confirm: c,

@@ -1,5 +1,5 @@
 //! What fits on a small terminal: qshape's age matrix, cut values ending in `…`, and the help
-//! popup read whole at 80x24 by scrolling.
+//! and cleanup plan popups read whole at 80x24 by scrolling.
 
 use super::*;
 
@@ -179,4 +179,40 @@ fn help_is_readable_whole_at_80x24_by_scrolling() {
         );
     }
     assert_eq!(s.popup, Popup::Help);
+}
+
+/// A plan taller than the screen scrolls with j/k, its keys stay on the bottom border, and
+/// every line of it can be read.
+#[test]
+fn a_plan_taller_than_the_screen_scrolls_and_keeps_its_keys() {
+    use crossterm::event::{KeyCode, KeyEvent};
+    let mut s = super::cleanup_shown((80, 24));
+    let Popup::Cleanup(c) = std::mem::take(&mut s.popup) else {
+        panic!("shown");
+    };
+    let mut c = (*c).clone();
+    c.notes = (0..20).map(|i| format!("note number {i}")).collect();
+    s.popup = Popup::Cleanup(std::sync::Arc::new(c));
+    let mut seen = String::new();
+    let mut last = None;
+    while last != Some(s.ui.plan_scroll) {
+        last = Some(s.ui.plan_scroll);
+        let t = render(&s);
+        let text = screen_text(t.backend().buffer());
+        assert!(text.contains("Esc close"), "{text}");
+        assert!(text.contains("j/k scroll"), "{text}");
+        seen.push_str(&text);
+        let key = KeyEvent::from(KeyCode::Char('j'));
+        if let Some(a) = crate::tui::action::from_event(&s, crate::tui::event::Event::Key(key)) {
+            update(&mut s, a);
+        }
+    }
+    assert!(s.ui.plan_scroll > 0, "80x24 cannot hold it: it scrolls");
+    for want in [
+        "Yank 30 messages",
+        "query cluster:auth-user=test",
+        "note number 19",
+    ] {
+        assert!(seen.contains(want), "{want} never shown:\n{seen}");
+    }
 }
