@@ -239,7 +239,14 @@ fn selected(state: &mut AppState, s: Selection) {
     let n = s.count;
     data.selection = Some(Arc::new(s));
     lists::rebuild_rows(state);
-    notice(state, format!("query matched {n} messages"), false);
+    // The count is the whole queue's; with a cluster selected the list shows fewer.
+    let shown = state.messages.rows.len();
+    let text = if state.clusters.pos.selected > 0 && shown != n {
+        format!("query matched {n} messages, {shown} of them in this cluster")
+    } else {
+        format!("query matched {n} messages")
+    };
+    notice(state, text, false);
 }
 
 /// Does `c` plan or run an action, or read the whole snapshot (accounts check, report)? Those

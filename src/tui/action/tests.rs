@@ -314,3 +314,28 @@ fn with_messages_marked_q_asks_for_a_second_q() {
     }
     assert!(s.ui.quit);
 }
+
+/// With a cluster selected the list shows the query's matches in it: the notice says both.
+#[test]
+fn a_query_over_a_selected_cluster_counts_both() {
+    let mut s = state((80, 24), 3, 2, false);
+    press(&mut s, KeyCode::Char('j'));
+    assert_eq!(s.clusters.pos.selected, 1, "the culprit's row");
+    let in_cluster = s.messages.rows.len();
+    assert_eq!(in_cluster, 3);
+    // Records 0 and 1 are the culprit's, record 3 is not.
+    let q = Query::parse("ip:1.2.3.4").expect("parse");
+    let sel = Selection {
+        generation: 1,
+        query: q.clone(),
+        bits: vec![0b1011],
+        count: 3,
+    };
+    s.query.applied = Some(q);
+    update(&mut s, Action::Worker(Report::Selected(Box::new(sel))));
+    assert_eq!(s.messages.rows.len(), 2);
+    assert_eq!(
+        notice_text(&s),
+        "query matched 3 messages, 2 of them in this cluster"
+    );
+}
