@@ -220,7 +220,10 @@ impl Widget for ClustersPane<'_> {
         if let Some(c) = selected.and_then(|&i| self.clusters.get(i as usize)) {
             if !c.reasons.is_empty() {
                 let why = sanitize_str(&c.reasons.join("; ")).into_owned();
-                block = block.title_bottom(Line::styled(format!(" why: {why} "), t.dim()));
+                // The border's corners take two columns; a long reason ends in `…`.
+                let room = usize::from(area.width.saturating_sub(2));
+                let why = super::fit(format!(" why: {why} "), room);
+                block = block.title_bottom(Line::styled(why, t.dim()));
             }
         }
         let rows_total = self.order.len() + usize::from(self.strings.is_some());

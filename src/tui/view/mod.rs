@@ -174,6 +174,40 @@ pub fn fit(s: String, width: usize) -> String {
     out
 }
 
+/// `spans` in `width` columns: whole when they fit, else cut where the edge falls, the last one
+/// ending with `…` in its own style (a line of several styles, cut as [`fit`] cuts a string).
+pub fn fit_spans(spans: Vec<Span<'static>>, width: usize) -> Vec<Span<'static>> {
+    if spans.iter().map(Span::width).sum::<usize>() <= width {
+        return spans;
+    }
+    let limit = width.saturating_sub(1);
+    let mut out = Vec::new();
+    let mut used = 0;
+    for s in spans {
+        let w = s.width();
+        if used + w <= limit {
+            used += w;
+            out.push(s);
+            continue;
+        }
+        let mut part = String::new();
+        for c in s.content.chars() {
+            let cw = Span::raw(c.encode_utf8(&mut [0; 4]).to_string()).width();
+            if used + cw > limit {
+                break;
+            }
+            part.push(c);
+            used += cw;
+        }
+        if width > 0 {
+            part.push('…');
+        }
+        out.push(Span::styled(part, s.style));
+        break;
+    }
+    out
+}
+
 /// `s` in `width` columns: whole when it fits, else its end after `…` ([`fit`] keeps the start;
 /// a path's end names it: a silently cut `/var/qmail/qu` passes for a whole path).
 pub fn fit_end(s: &str, width: usize) -> String {

@@ -7,7 +7,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
-use super::{fit_end, thousands, Theme};
+use super::{fit_end, fit_spans, thousands, Theme};
 use crate::queue::ProgressSnapshot;
 use crate::tui::keys;
 use crate::tui::state::{AppState, Notice, ScanPhase, SendState, WatchStatus};
@@ -145,7 +145,8 @@ impl Widget for Header<'_> {
         let used: usize = spans.iter().map(Span::width).sum();
         let room = usize::from(area.width).saturating_sub(used);
         spans.push(Span::styled(fit_end(self.queue_path, room), t.dim()));
-        Line::from(spans).render(area, buf);
+        // Narrower than the figures themselves (40 columns): cut visibly, not mid-word.
+        Line::from(fit_spans(spans, usize::from(area.width))).render(area, buf);
     }
 }
 

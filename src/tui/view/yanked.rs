@@ -38,7 +38,8 @@ impl<'a> YankPane<'a> {
         }
     }
 
-    fn batch(&self, b: &BatchRow) -> Line<'static> {
+    /// A batch's row in `width` columns (a long query ends in `…`).
+    fn batch(&self, b: &BatchRow, width: usize) -> Line<'static> {
         let t = self.theme;
         let mine = if self.session.contains(&b.batch) {
             "•"
@@ -66,12 +67,12 @@ impl<'a> YankPane<'a> {
             spans.push(Span::styled(state, t.danger()));
         }
         spans.push(Span::styled(b.query.clone(), t.dim()));
-        Line::from(spans)
+        Line::from(super::fit_spans(spans, width))
     }
 
-    fn item(&self, row: &YankRow<'_>) -> ListItem<'static> {
+    fn item(&self, row: &YankRow<'_>, width: usize) -> ListItem<'static> {
         match row {
-            YankRow::Batch(b) => ListItem::new(self.batch(b)),
+            YankRow::Batch(b) => ListItem::new(self.batch(b, width)),
             YankRow::Orphans(n) => ListItem::new(format!(
                 " without a batch (qmail-remove, by hand): {} messages",
                 thousands(*n as u64)
@@ -88,7 +89,9 @@ impl<'a> YankPane<'a> {
 impl Widget for YankPane<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let t = self.theme;
-        let mut items: Vec<ListItem> = self.rows.iter().map(|r| self.item(r)).collect();
+        // Inside the borders.
+        let width = usize::from(area.width.saturating_sub(2));
+        let mut items: Vec<ListItem> = self.rows.iter().map(|r| self.item(r, width)).collect();
         if items.is_empty() {
             let text = if self.is_read {
                 "the yank area is empty"

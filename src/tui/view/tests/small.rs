@@ -216,3 +216,33 @@ fn a_plan_taller_than_the_screen_scrolls_and_keeps_its_keys() {
         assert!(seen.contains(want), "{want} never shown:\n{seen}");
     }
 }
+
+/// A line of several styles cut where the edge falls, ending with `…` in the cut span's style:
+/// the header at 40 columns, a yank batch's query, never a cut that reads as whole.
+#[test]
+fn cut_lines_of_spans_end_with_an_ellipsis() {
+    use crate::tui::view::fit_spans;
+    use ratatui::style::Style;
+    use ratatui::text::Span;
+    let red = Style::new().fg(ratatui::style::Color::Red);
+    let line = || vec![Span::raw("qtriage │ "), Span::styled("+12/min", red)];
+    let text = |spans: Vec<Span<'static>>| {
+        spans
+            .iter()
+            .map(|s| s.content.to_string())
+            .collect::<String>()
+    };
+    assert_eq!(text(fit_spans(line(), 17)), "qtriage │ +12/min");
+    let cut = fit_spans(line(), 14);
+    assert_eq!(text(cut.clone()), "qtriage │ +12…");
+    assert_eq!(cut.last().map(|s| s.style), Some(red));
+    // Cut right at a span's end: the next one's absence still shows.
+    assert_eq!(text(fit_spans(line(), 10)), "qtriage │…");
+    assert_eq!(text(fit_spans(line(), 1)), "…");
+    assert_eq!(text(fit_spans(line(), 0)), "");
+    // The header at 40 columns ends in `…`.
+    let s = ready((40, 24));
+    let screen = screen_text(render(&s).backend().buffer());
+    let first: String = screen.chars().take(40).collect();
+    assert!(first.ends_with('…'), "{first}");
+}
