@@ -13,8 +13,11 @@ use crate::sanitize::sanitize_bytes;
 use crate::tui::lists::keep_visible;
 use crate::tui::state::{AppState, Focus, ListPos, Marks, MessageSort, Order};
 
-/// Inner width from which the list shows size and the first recipient.
+/// Inner width from which the list shows the first recipient.
 const WIDE_LIST: u16 = 110;
+/// Inner width from which the list shows the size (the subject keeps 26 columns): the list
+/// beside the clusters at 160-190 columns, and a stacked one from 98.
+const SIZED_LIST: u16 = 96;
 
 /// What the message list shows.
 pub struct MessagesPane<'a> {
@@ -81,7 +84,7 @@ impl<'a> MessagesPane<'a> {
         }
     }
 
-    fn row(&self, i: u32, wide: bool, cols: &[usize]) -> Row<'static> {
+    fn row(&self, i: u32, (wide, sized): (bool, bool), cols: &[usize]) -> Row<'static> {
         let Some(r) = self.records.get(i as usize) else {
             return Row::new(Vec::<String>::new());
         };
@@ -101,7 +104,7 @@ impl<'a> MessagesPane<'a> {
             r.birth()
                 .map_or_else(|| "-".to_string(), |t| age(self.now, t)),
         ];
-        if wide {
+        if sized {
             cells.push(human_bytes(u64::from(r.size)));
         }
         cells.push(self.origin(r));
@@ -132,6 +135,7 @@ impl Widget for MessagesPane<'_> {
         let height = usize::from(area.height.saturating_sub(LIST_CHROME)).max(1);
         let pos = keep_visible(self.pos, height);
         let wide = area.width.saturating_sub(2) >= WIDE_LIST;
+        let sized = area.width.saturating_sub(2) >= SIZED_LIST;
         let title = format!(
             " Messages · {} · {} · sort {} ",
             self.scope,
@@ -148,6 +152,13 @@ impl Widget for MessagesPane<'_> {
                 vec![1, 9, 4, 9, 22, 24, 18, 0],
                 vec![
                     "", "id", "age", "size", "origin", "sender", "rcpts", "subject",
+                ],
+            )
+        } else if sized {
+            (
+                vec![1, 9, 4, 9, 16, 18, 4, 0],
+                vec![
+                    "", "id", "age", "size", "origin", "sender", "rcpt", "subject",
                 ],
             )
         } else {
@@ -167,7 +178,10 @@ impl Widget for MessagesPane<'_> {
             })
             .collect();
         let cols = super::column_widths(area.width.saturating_sub(2), &widths);
-        let rows: Vec<Row> = visible.iter().map(|&i| self.row(i, wide, &cols)).collect();
+        let rows: Vec<Row> = visible
+            .iter()
+            .map(|&i| self.row(i, (wide, sized), &cols))
+            .collect();
         let table = Table::new(rows, widths)
             .header(Row::new(header).style(t.dim()))
             .block(block)

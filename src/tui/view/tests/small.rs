@@ -246,3 +246,17 @@ fn cut_lines_of_spans_end_with_an_ellipsis() {
     let first: String = screen.chars().take(40).collect();
     assert!(first.ends_with('…'), "{first}");
 }
+
+/// The size column shows from 98 columns stacked and beside the clusters from 170, not only
+/// on a screen of about 230.
+#[test]
+fn the_size_column_shows_once_the_subject_keeps_room() {
+    let has_size = |size: (u16, u16)| {
+        let text = screen_text(render(&ready(size)).backend().buffer());
+        text.contains(" size ")
+    };
+    assert!(!has_size((80, 24)));
+    assert!(has_size((100, 30)));
+    assert!(has_size((170, 40)));
+    assert!(has_size((240, 50)));
+}
