@@ -20,7 +20,8 @@ use crate::queue::{Layout, MessageId, Subdir};
 pub enum Part {
     /// One of the queue's own files.
     Queue(Subdir),
-    /// The message's `<id>.mess` in the yank area: it was yanked.
+    /// The message's `<id>.mess` in the yank area: moved in, it was yanked; moved out, it was
+    /// restored (a deletion, a purge, is not reported).
     YankedMess,
 }
 
@@ -193,6 +194,11 @@ impl IntakeSender {
             if appeared && self.classifier.is_yank_area(path) {
                 self.offer(Intake::YankAreaCreated);
             } else if let Some((part, id)) = self.classifier.classify(path) {
+                // A yanked mess file deleted (a purge) is not a restore: its freed inode may
+                // name new mail at once, which must count as arrived.
+                if part == Part::YankedMess && matches!(event.kind, EventKind::Remove(_)) {
+                    continue;
+                }
                 self.offer(Intake::File(FileEvent { id, part, appeared }));
             }
         }
@@ -317,6 +323,30 @@ mod tests {
         assert_eq!(
             rx.try_iter().collect::<Vec<_>>(),
             vec![Intake::YankAreaCreated]
+        );
+    }
+
+    /// A yanked mess file renamed out of the yank area is a restore; deleted, a purge: not
+    /// reported.
+    #[test]
+    fn only_a_rename_out_of_the_yank_area_is_reported() {
+        let lost = Arc::new(AtomicBool::new(false));
+        let (tx, rx) = IntakeSender::new(classifier(false), 8, lost);
+        let out = EventKind::Modify(ModifyKind::Name(RenameMode::From));
+        let purged = EventKind::Remove(RemoveKind::File);
+        tx.handle(Ok(
+            notify::Event::new(out).add_path("/q/yanked/7.mess".into())
+        ));
+        tx.handle(Ok(
+            notify::Event::new(purged).add_path("/q/yanked/8.mess".into())
+        ));
+        assert_eq!(
+            rx.try_iter().collect::<Vec<_>>(),
+            vec![Intake::File(FileEvent {
+                id: MessageId(7),
+                part: Part::YankedMess,
+                appeared: false
+            })]
         );
     }
 

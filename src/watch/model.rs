@@ -433,7 +433,7 @@ impl QueueModel {
         }
         if fresh && c.flow == Flow::Restored {
             // Not new mail: counted apart, and never as its cluster's growth.
-            self.rates.restored(at_ms);
+            self.rates.restored(at_ms, &t.values[..nkeys]);
         } else if fresh {
             t.arrived = at_ms;
             self.rates.arrived(at_ms, &t.values[..nkeys]);

@@ -64,8 +64,9 @@ pub struct Rate {
     pub out_per_min: f64,
     /// Of those, messages moved into the yank area, per minute.
     pub yanked_per_min: f64,
-    /// Messages put back from the yank area (restores), per minute: not counted in
-    /// `in_per_min`, so an undo does not look like mail arriving.
+    /// Messages put back from the yank area (restores), per minute, overall only (0 for a
+    /// cluster): not counted in `in_per_min`, so an undo does not look like mail arriving; a
+    /// restore takes back the yank it undoes from `out_per_min` and `yanked_per_min`.
     pub restored_per_min: f64,
 }
 
@@ -139,6 +140,14 @@ impl Series {
             .is_none_or(|b| b.sec <= now - HORIZON_SECS)
     }
 
+    /// Take back the newest yank still counted (a restore undid it), if any.
+    fn unyank(&mut self) {
+        if let Some(b) = self.buckets.iter_mut().rev().find(|b| b.yanked > 0) {
+            b.yanked -= 1;
+            b.left = b.left.saturating_sub(1);
+        }
+    }
+
     /// Take one arrival away from `sec` (a re-read changed the message's cluster).
     fn unarrive(&mut self, sec: i64) {
         let at = self.buckets.partition_point(|b| b.sec < sec);
@@ -202,10 +211,20 @@ impl Rates {
         }
     }
 
-    /// A message came back from the yank area at `at_ms` (a restore): counted overall only,
-    /// never as an arrival.
-    pub fn restored(&mut self, at_ms: i64) {
+    /// A message came back from the yank area at `at_ms` (a restore): never an arrival. It
+    /// takes back the newest yank still counted, overall and in its clusters (`values`), so a
+    /// yank undone within a window leaves that window as it was; and it is counted as restored
+    /// (overall only).
+    pub fn restored(&mut self, at_ms: i64, values: &[Option<KeyValue>]) {
+        self.overall.unyank();
         self.overall.bucket(sec_of(at_ms)).restored += 1;
+        for ((_, map), v) in self.per_key.iter_mut().zip(values) {
+            // Where `series` counted it: its own value, or no value once the map was full.
+            let key = if map.contains_key(v) { *v } else { None };
+            if let Some(s) = map.get_mut(&key) {
+                s.unyank();
+            }
+        }
     }
 
     /// A message left the queue at `at_ms` (`yanked`: into the yank area).

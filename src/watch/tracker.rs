@@ -271,6 +271,9 @@ impl Tracker {
             let parts = Parts((old.parts.0 & !p.touched.0) | p.present.0);
             let (had, has) = (old.parts.has(Subdir::Mess), parts.has(Subdir::Mess));
             let flow = match (had, has) {
+                // Yanked and restored (or restored and yanked again) within the tick: the same
+                // file went out and came back, no mail moved.
+                (true, true) | (false, false) if p.yanked && p.unyanked => Flow::Stayed,
                 (true, true) if p.mess_back => Flow::Replaced { yanked: false },
                 (true, false) => Flow::Left { yanked: false },
                 // A restore renames the yank area's file into the queue: both events come in

@@ -329,9 +329,9 @@ fn lost_events_fall_back_to_rescans_and_say_so() {
     );
 }
 
-#[test]
 /// A restore (an undo) grows the queue but is not mail arriving: counted apart from `in`, so
 /// it does not look like the flood starting again.
+#[test]
 fn yanks_count_as_out_and_restores_apart_from_in() {
     let t = TestQueue::new(5);
     let ids: Vec<_> = (0..5)
@@ -344,9 +344,9 @@ fn yanks_count_as_out_and_restores_apart_from_in() {
         split: 5,
         big_todo: false,
     };
-    // What a yank does: rename(2) every file of the message into the yank area, mess last.
+    // What a yank does: rename(2) every file of the message into the yank area, mess first.
     for id in &ids[..2] {
-        for s in [Subdir::Info, Subdir::Remote, Subdir::Mess] {
+        for s in [Subdir::Mess, Subdir::Info, Subdir::Remote] {
             let from = t.root().join(layout.rel_path(s, *id));
             std::fs::rename(from, yanked.join(format!("{id}.{}", s.name()))).expect("yank");
         }
@@ -356,8 +356,9 @@ fn yanks_count_as_out_and_restores_apart_from_in() {
     });
     assert_eq!(live.counts(), (0, 2, 2));
     assert!(live.model.get(ids[0]).is_none());
+    // A restore puts mess back last.
     let id = ids[0];
-    for s in [Subdir::Mess, Subdir::Info, Subdir::Remote] {
+    for s in [Subdir::Info, Subdir::Remote, Subdir::Mess] {
         std::fs::rename(
             yanked.join(format!("{id}.{}", s.name())),
             t.root().join(layout.rel_path(s, id)),
@@ -371,7 +372,8 @@ fn yanks_count_as_out_and_restores_apart_from_in() {
             .restored_per_min
             > 0.0
     });
-    assert_eq!(live.counts(), (0, 2, 2));
+    // The restore takes back one yank: one message out, none in.
+    assert_eq!(live.counts(), (0, 1, 1));
     assert!(live.model.record(id).is_some());
 }
 

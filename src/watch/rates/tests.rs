@@ -160,3 +160,25 @@ fn values_beyond_the_cap_count_as_no_value() {
     assert_eq!(map.len(), MAX_TRACKED_CLUSTERS + 1);
     assert!(map.contains_key(&None));
 }
+
+/// An undo is not mail arriving: a restore takes back the yank it undoes, overall and in the
+/// cluster, and is counted as restored; with no yank left to take back it only counts.
+#[test]
+fn a_restore_takes_back_a_yank_and_is_no_arrival() {
+    let mut r = Rates::new(&[ClusterKey::Origin], T0);
+    r.arrived(T0 + 1_000, &[v(0)]);
+    r.left(T0 + 2_000, &[v(0)], true);
+    r.left(T0 + 3_000, &[v(0)], true);
+    r.left(T0 + 3_000, &[v(0)], false);
+    r.restored(T0 + 4_000, &[v(0)]);
+    let now = T0 + 60_000;
+    assert_eq!(r.counts(now, Window::OneMinute), (1, 2, 1));
+    assert_eq!(r.cluster_counts(0, v(0), now, Window::OneMinute), (1, 2, 1));
+    assert_eq!(r.overall(now, Window::OneMinute).restored_per_min, 1.0);
+    // Both yanks undone, then one more restore (of an older batch): nothing left to take.
+    r.restored(T0 + 5_000, &[v(0)]);
+    r.restored(T0 + 6_000, &[v(0)]);
+    assert_eq!(r.counts(now, Window::OneMinute), (1, 1, 0));
+    let one = r.overall(now, Window::OneMinute);
+    assert_eq!((one.in_per_min, one.restored_per_min), (1.0, 3.0));
+}

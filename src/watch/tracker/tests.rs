@@ -246,3 +246,31 @@ fn a_message_back_from_the_yank_area_is_restored_not_arrived() {
     );
     assert_eq!(t.messages(), 2);
 }
+
+#[test]
+fn a_yank_undone_within_the_tick_moved_nothing() {
+    let mut t = Tracker::new(SPLIT);
+    t.seed(MessageId(4), parts(&[Subdir::Mess]));
+    let yanked_mess = |appeared| FileEvent {
+        id: MessageId(4),
+        part: Part::YankedMess,
+        appeared,
+    };
+    // Yanked, then restored.
+    t.note(ev(4, Subdir::Mess, false));
+    t.note(yanked_mess(true));
+    t.note(yanked_mess(false));
+    t.note(ev(4, Subdir::Mess, true));
+    assert!(finish(&mut t).is_empty());
+    assert_eq!(t.messages(), 1);
+    // Out in the yank area: restored, then yanked again.
+    t.note(ev(4, Subdir::Mess, false));
+    t.note(yanked_mess(true));
+    assert_eq!(finish(&mut t)[0].flow, Flow::Left { yanked: true });
+    t.note(yanked_mess(false));
+    t.note(ev(4, Subdir::Mess, true));
+    t.note(ev(4, Subdir::Mess, false));
+    t.note(yanked_mess(true));
+    assert!(finish(&mut t).is_empty());
+    assert_eq!(t.messages(), 0);
+}
