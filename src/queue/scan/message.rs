@@ -236,6 +236,10 @@ fn sort_files(
     };
     for f in group {
         if parts.has(f.subdir) {
+            // A second copy: the first, where qmail put it, is read; a stray one still shows.
+            if f.dir != u32::MAX && f.dir != ctx.bucket {
+                flag(ProblemKind::WrongSubdir, f.subdir);
+            }
             continue;
         }
         parts.insert(f.subdir);

@@ -47,8 +47,9 @@ impl Listed {
 pub(super) fn place(layout: Layout, mut buckets: Vec<Vec<Found>>) -> Listed {
     let total: usize = buckets
         .par_iter_mut()
-        .map(|b| {
-            b.sort_unstable_by_key(|f| read_order(layout, f));
+        .enumerate()
+        .map(|(n, b)| {
+            b.sort_unstable_by_key(|f| read_order(layout, n as u32, f));
             b.chunk_by(|a, b| a.id == b.id).count()
         })
         .sum();
@@ -71,11 +72,11 @@ pub(super) fn place(layout: Layout, mut buckets: Vec<Vec<Found>>) -> Listed {
     Listed { slots, odd }
 }
 
-/// The order a message's listed files are read in: by id and subdirectory, and within a
-/// subdirectory the file where qmail put it first (`sort_files` reads the first), not a stray
-/// copy in another bucket's directory.
-pub(super) fn read_order(layout: Layout, f: &Found) -> (MessageId, Subdir, bool, u32) {
-    let stray = f.dir != home(layout, f.subdir, layout.bucket(f.id));
+/// The order the listed files of bucket `n`'s messages are read in: by id and subdirectory, and
+/// within a subdirectory the file where qmail put it first (`sort_files` reads the first), not a
+/// stray copy in another bucket's directory.
+pub(super) fn read_order(layout: Layout, n: u32, f: &Found) -> (MessageId, Subdir, bool, u32) {
+    let stray = f.dir != home(layout, f.subdir, n);
     (f.id, f.subdir, stray, f.dir)
 }
 
@@ -281,17 +282,20 @@ mod tests {
         let (fq, truth) = hostile::build(dir.path()).expect("hostile queue");
         let q = crate::queue::Queue::open(fq.root(), QueueOptions::default()).expect("open");
         let layout = q.layout();
-        // A mess file at home and a stray copy in the previous bucket's directory (listed
-        // before it); an info/ file with no mess file.
+        // A mess file at home and a stray copy, with another message's bytes, in the previous
+        // bucket's directory (listed before it); an info/ file with no mess file.
         let twice = fq
-            .add(&MessageSpec::new().remote("x@y.example"))
+            .add(&MessageSpec::new().remote("x@y.example").subject("home"))
+            .expect("add");
+        let other = fq
+            .add(&MessageSpec::new().remote("x@y.example").subject("stray"))
             .expect("add");
         let stray = fq
             .root()
             .join("mess")
             .join(((layout.bucket(twice) + layout.split - 1) % layout.split).to_string())
             .join(twice.to_string());
-        std::fs::copy(fq.path(Subdir::Mess, twice), &stray).expect("copy");
+        std::fs::copy(fq.path(Subdir::Mess, other), &stray).expect("copy");
         let orphan = fq
             .add(&MessageSpec::new().remote("x@y.example"))
             .expect("add");
@@ -320,9 +324,15 @@ mod tests {
             }
         }
         assert!(compared > 50, "{compared}");
-        // The copy where qmail put it is read (and equals its read alone, above).
+        // The copy where qmail put it is read; the stray one is flagged.
         let twice = s.records.iter().find(|r| r.id == twice).expect("twice");
-        assert!(twice.problems.is_empty(), "{twice:?}");
+        let subject = twice.headers.subject.map(|s| strings.text(s));
+        assert_eq!(subject.as_deref(), Some("home"));
+        let stray = crate::queue::Problem {
+            kind: ProblemKind::WrongSubdir,
+            part: Subdir::Mess,
+        };
+        assert_eq!(twice.problems.to_vec(), [stray]);
         assert!(twice.parts.has(Subdir::Mess) && twice.parts.has(Subdir::Remote));
         let orphan = s.records.iter().find(|r| r.id == orphan).expect("orphan");
         assert!(!orphan.parts.has(Subdir::Mess) && orphan.parts.has(Subdir::Info));
