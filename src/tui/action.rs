@@ -195,6 +195,7 @@ fn analysed(state: &mut AppState, a: Analysis) {
         ScanPhase::Ready
     };
     state.clusters.key = Some(a.clustering.key);
+    grouped(&mut state.status, a.clustering.key);
     state.data = Some(a);
     lists::reorder_clusters(state);
     lists::reselect_cluster(state, keep);
@@ -221,10 +222,7 @@ fn clustered(state: &mut AppState, c: Clustering) {
     if data.snapshot.generation != c.generation || state.clusters.key != Some(c.key) {
         return;
     }
-    // The key press' "grouping by …" is done: a notice still saying so would read as stuck.
-    if state.status.notice.as_ref().map(|n| &n.text) == Some(&grouping_notice(c.key)) {
-        state.status.notice = None;
-    }
+    grouped(&mut state.status, c.key);
     data.clustering = Arc::new(c);
     lists::reorder_clusters(state);
     lists::reselect_cluster(state, None);
@@ -315,18 +313,21 @@ fn quit(state: &mut AppState, armed: bool) {
     state.ui.quit_armed = true;
     let what = if n == 1 { "message" } else { "messages" };
     let text = format!(
-        "{} {what} marked: q again quits and forgets the marks (no mail is touched); Esc stays",
+        "{} {what} marked: q again quits and forgets the marks (no mail is touched)",
         crate::size::thousands(n)
     );
     notice(state, text, false);
 }
 
 fn command(state: &mut AppState, c: Command) -> Option<Effect> {
+    // Any other command between two `q`s disarms the second, and its notice goes with it.
+    let quit_armed = std::mem::take(&mut state.ui.quit_armed);
+    if quit_armed && c != Command::Quit {
+        state.status.notice = None;
+    }
     if needs_envelopes(state, c) && refuse_partial(state, c) {
         return None;
     }
-    // Any other command between two `q`s disarms the second.
-    let quit_armed = std::mem::take(&mut state.ui.quit_armed);
     match c {
         Command::Quit => quit(state, quit_armed),
         Command::QuitNow => state.ui.quit = true,
@@ -506,6 +507,13 @@ fn grouping_notice(key: ClusterKey) -> String {
     format!("grouping by {}…", key.name())
 }
 
+/// The key press' "grouping by KEY…" is done: a notice still saying so would read as stuck.
+fn grouped(status: &mut crate::tui::state::Status, key: ClusterKey) {
+    if status.notice.as_ref().map(|n| &n.text) == Some(&grouping_notice(key)) {
+        status.notice = None;
+    }
+}
+
 fn cycle_sort(state: &mut AppState) {
     match state.ui.focus {
         Focus::Clusters => {
@@ -551,14 +559,15 @@ mod scan_tests;
 #[cfg(test)]
 mod tests;
 
-/// Move the help popup's first row, within the keymap (`max_scroll` at this screen size).
+/// Move the cleanup plan popup's first row, within the plan (`max_scroll` at this screen size;
+/// from where it is shown, should a resize have made the stored row too far).
 fn scroll_plan(state: &mut AppState, c: Command) {
     let Popup::Cleanup(plan) = &state.popup else {
         return;
     };
     let max = crate::tui::view::cleanup::max_scroll(plan, state.ui.size);
     let page = state.ui.size.1.saturating_sub(4).max(1);
-    state.ui.plan_scroll = scrolled(state.ui.plan_scroll, c, page).min(max);
+    state.ui.plan_scroll = scrolled(state.ui.plan_scroll.min(max), c, page).min(max);
 }
 
 /// `at` moved one row or one `page` as `c` says.
@@ -571,6 +580,7 @@ fn scrolled(at: u16, c: Command, page: u16) -> u16 {
     }
 }
 
+/// Move the help popup's first row, within the keymap (`max_scroll` at this screen size).
 fn scroll_help(state: &mut AppState, c: Command) {
     let page = state.ui.size.1.saturating_sub(3).max(1);
     let max = crate::tui::view::help::max_scroll(state.ui.size);

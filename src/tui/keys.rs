@@ -420,7 +420,7 @@ pub const BINDINGS: &[Binding] = &[
         &[K::Char('q')],
         X::Anywhere,
         C::Quit,
-        "quit (twice in a row with messages marked; Ctrl-C at once)",
+        "quit (twice if marked; Ctrl-C: at once)",
         Some("quit"),
     ),
 ];

@@ -99,9 +99,10 @@ impl CleanupPopup<'_> {
         let width = WIDTH.min(area.width);
         let paragraph = Paragraph::new(self.lines()).wrap(Wrap { trim: false });
         let rows = paragraph.line_count(width.saturating_sub(2).max(1));
-        let rect = centered(area, width, (rows as u16).saturating_add(2));
+        let rows = u16::try_from(rows).unwrap_or(u16::MAX);
+        let rect = centered(area, width, rows.saturating_add(2));
         let shown = rect.height.saturating_sub(2);
-        let max = (rows as u16).saturating_sub(shown);
+        let max = rows.saturating_sub(shown);
         (rect, paragraph, max)
     }
 }
