@@ -12,6 +12,7 @@ mod cli_read;
 mod cli_remove;
 mod cli_stat;
 mod cli_top;
+mod cli_values;
 mod contract;
 mod crash;
 mod expire;
