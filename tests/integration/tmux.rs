@@ -78,6 +78,9 @@ fn pick_inspect_mark_yank_and_undo_in_tmux() {
     let (t, spam, legit) = flood();
     let tm = Tmux::start(t.root());
     tm.wait_for("37 msgs");
+    // The watcher's first figure: from here it sees the yank and the undo below (it starts a
+    // second after the scan, later on a loaded machine).
+    tm.wait_for("+0/min");
     tm.wait_for("Clusters by auth-user");
     tm.wait_scanned();
     // Row 1 is the largest cluster: the AUTH user "test".
@@ -118,6 +121,10 @@ fn pick_inspect_mark_yank_and_undo_in_tmux() {
     let screen = tm.wait_for("yanked 30 messages (batch ");
     let batch = batch_id(&screen);
     tm.wait_for("│ 7 msgs");
+    // Seen by the watcher before the undo (a yank undone within one of its ticks moved nothing).
+    tm.wait_until("the yank in the growth", |s| {
+        header_growth(s).is_some_and(|g| g < 0)
+    });
     for id in &spam {
         assert!(
             !in_queue(&t, *id) && in_yank_area(&t, *id),
