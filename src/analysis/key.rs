@@ -122,6 +122,15 @@ impl KeyValue {
         }
     }
 
+    /// The value as a person reads it as `key`'s: [`KeyValue::text`], or
+    /// [`ClusterKey::empty_shown`] when that is empty (unsanitized, like `text`).
+    pub fn shown(&self, key: ClusterKey, strings: &Interner) -> String {
+        match self.text(strings) {
+            empty if empty.is_empty() => key.empty_shown().to_string(),
+            text => text,
+        }
+    }
+
     /// How `self` and `other` compare in list order: text by its bytes (not by symbol, whose
     /// number depends on the interner's random hash seed), text before other values, the
     /// others by their own order.
@@ -266,5 +275,23 @@ impl<'a> KeyExtractor<'a> {
                 Some(KeyValue::Origin(OriginKindOrd(i as u8)))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An empty value never reads as a blank: `<>` for the null sender, `""` for any other.
+    #[test]
+    fn empty_values_are_shown_as_qmail_writes_them() {
+        let strings = Interner::new();
+        let empty = KeyValue::Text(strings.intern(b""));
+        assert_eq!(empty.shown(ClusterKey::Sender, &strings), "<>");
+        assert_eq!(empty.shown(ClusterKey::Subject, &strings), "\"\"");
+        assert_eq!(empty.text(&strings), "");
+        let user = KeyValue::Text(strings.intern(b"test"));
+        assert_eq!(user.shown(ClusterKey::AuthUser, &strings), "test");
+        assert_eq!(KeyValue::Uid(48).shown(ClusterKey::Uid, &strings), "48");
     }
 }

@@ -295,7 +295,7 @@ fn write_clusters_hit(
     for c in hit.iter().take(CLUSTERS_SHOWN) {
         let value = c
             .value
-            .map_or_else(|| "(none)".to_string(), |v| v.text(strings));
+            .map_or_else(|| "(none)".to_string(), |v| v.shown(key, strings));
         writeln!(
             out,
             "  {:>8}  {}  ({} left in the queue)",

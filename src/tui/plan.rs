@@ -214,7 +214,7 @@ fn marked(state: &AppState) -> Option<(Vec<MessageId>, String)> {
     let only = hit.iter().next().filter(|_| hit.len() == 1);
     let cluster = only.and_then(|c| data.clustering.clusters.get(*c as usize));
     if let Some(v) = cluster.and_then(|c| c.value) {
-        let value = v.text(&data.snapshot.strings);
+        let value = v.shown(data.clustering.key, &data.snapshot.strings);
         what.push_str(&format!(
             " of {} {}",
             data.clustering.key.name(),

@@ -82,10 +82,7 @@ impl<'a> ClustersPane<'a> {
 
     fn value(&self, c: &Cluster) -> String {
         match (c.value, self.strings) {
-            (Some(v), Some(st)) => match v.text(st) {
-                empty if empty.is_empty() => c.key.empty_shown().into(),
-                text => sanitize_str(&text).into_owned(),
-            },
+            (Some(v), Some(st)) => sanitize_str(&v.shown(c.key, st)).into_owned(),
             _ => "(none)".into(),
         }
     }
