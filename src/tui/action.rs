@@ -36,6 +36,8 @@ pub enum Action {
     Tick(i64),
     /// The worker or the watcher reported back.
     Worker(Report),
+    /// A key that means nothing here: it still disarms a first `q`.
+    Unbound,
 }
 
 /// Translate an event into an action (keys through the keymap).
@@ -77,7 +79,7 @@ fn key_action(state: &AppState, key: KeyEvent) -> Option<Action> {
             KeyCode::Char(c) => Some(Action::Type(c)),
             _ => None,
         },
-        None => None,
+        None => state.ui.quit_armed.then_some(Action::Unbound),
     }
 }
 
@@ -93,6 +95,9 @@ pub fn update(state: &mut AppState, action: Action) -> Option<Effect> {
         }
         Action::Resize(w, h) => state.ui.size = (w, h),
         Action::Tick(now) => state.status.now = now,
+        Action::Unbound => {
+            disarm_quit(state);
+        }
         Action::Worker(Report::Scan(p, ms)) => {
             state.status.progress = Some(p);
             state.status.scan_ms = ms;
@@ -319,12 +324,22 @@ fn quit(state: &mut AppState, armed: bool) {
     notice(state, text, false);
 }
 
-fn command(state: &mut AppState, c: Command) -> Option<Effect> {
-    // Any other command between two `q`s disarms the second, and its notice goes with it.
-    let quit_armed = std::mem::take(&mut state.ui.quit_armed);
-    if quit_armed && c != Command::Quit {
+/// Any key but `q` between two `q`s disarms the second, and its notice goes with it; returns
+/// whether it was armed.
+fn disarm_quit(state: &mut AppState) -> bool {
+    let armed = std::mem::take(&mut state.ui.quit_armed);
+    if armed {
         state.status.notice = None;
     }
+    armed
+}
+
+fn command(state: &mut AppState, c: Command) -> Option<Effect> {
+    let quit_armed = if c == Command::Quit {
+        std::mem::take(&mut state.ui.quit_armed)
+    } else {
+        disarm_quit(state)
+    };
     if needs_envelopes(state, c) && refuse_partial(state, c) {
         return None;
     }
@@ -552,37 +567,12 @@ fn apply_query(state: &mut AppState) -> Option<Effect> {
     }
 }
 
+mod scroll;
+use scroll::{scroll_help, scroll_plan};
+
 #[cfg(test)]
 mod act_tests;
 #[cfg(test)]
 mod scan_tests;
 #[cfg(test)]
 mod tests;
-
-/// Move the cleanup plan popup's first row, within the plan (`max_scroll` at this screen size;
-/// from where it is shown, should a resize have made the stored row too far).
-fn scroll_plan(state: &mut AppState, c: Command) {
-    let Popup::Cleanup(plan) = &state.popup else {
-        return;
-    };
-    let max = crate::tui::view::cleanup::max_scroll(plan, state.ui.size);
-    let page = state.ui.size.1.saturating_sub(4).max(1);
-    state.ui.plan_scroll = scrolled(state.ui.plan_scroll.min(max), c, page).min(max);
-}
-
-/// `at` moved one row or one `page` as `c` says.
-fn scrolled(at: u16, c: Command, page: u16) -> u16 {
-    match c {
-        Command::Up => at.saturating_sub(1),
-        Command::Down => at.saturating_add(1),
-        Command::PageUp => at.saturating_sub(page),
-        _ => at.saturating_add(page),
-    }
-}
-
-/// Move the help popup's first row, within the keymap (`max_scroll` at this screen size).
-fn scroll_help(state: &mut AppState, c: Command) {
-    let page = state.ui.size.1.saturating_sub(3).max(1);
-    let max = crate::tui::view::help::max_scroll(state.ui.size);
-    state.ui.help_scroll = scrolled(state.ui.help_scroll, c, page).min(max);
-}

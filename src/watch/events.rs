@@ -21,8 +21,10 @@ pub enum Part {
     /// One of the queue's own files.
     Queue(Subdir),
     /// The message's `<id>.mess` in the yank area: moved in, it was yanked; moved out, it was
-    /// restored (a deletion, a purge, is not reported).
+    /// restored.
     YankedMess,
+    /// The message's `<id>.mess` deleted from the yank area (a purge): not a restore.
+    PurgedMess,
 }
 
 /// One file of one message appeared or went away.
@@ -196,9 +198,12 @@ impl IntakeSender {
             } else if let Some((part, id)) = self.classifier.classify(path) {
                 // A yanked mess file deleted (a purge) is not a restore: its freed inode may
                 // name new mail at once, which must count as arrived.
-                if part == Part::YankedMess && matches!(event.kind, EventKind::Remove(_)) {
-                    continue;
-                }
+                let part = match part {
+                    Part::YankedMess if matches!(event.kind, EventKind::Remove(_)) => {
+                        Part::PurgedMess
+                    }
+                    part => part,
+                };
                 self.offer(Intake::File(FileEvent { id, part, appeared }));
             }
         }
@@ -326,10 +331,9 @@ mod tests {
         );
     }
 
-    /// A yanked mess file renamed out of the yank area is a restore; deleted, a purge: not
-    /// reported.
+    /// A yanked mess file renamed out of the yank area is a restore; deleted, a purge.
     #[test]
-    fn only_a_rename_out_of_the_yank_area_is_reported() {
+    fn a_rename_out_of_the_yank_area_is_a_restore_a_deletion_a_purge() {
         let lost = Arc::new(AtomicBool::new(false));
         let (tx, rx) = IntakeSender::new(classifier(false), 8, lost);
         let out = EventKind::Modify(ModifyKind::Name(RenameMode::From));
@@ -340,13 +344,16 @@ mod tests {
         tx.handle(Ok(
             notify::Event::new(purged).add_path("/q/yanked/8.mess".into())
         ));
+        let gone = |id, part| {
+            Intake::File(FileEvent {
+                id: MessageId(id),
+                part,
+                appeared: false,
+            })
+        };
         assert_eq!(
             rx.try_iter().collect::<Vec<_>>(),
-            vec![Intake::File(FileEvent {
-                id: MessageId(7),
-                part: Part::YankedMess,
-                appeared: false
-            })]
+            vec![gone(7, Part::YankedMess), gone(8, Part::PurgedMess)]
         );
     }
 

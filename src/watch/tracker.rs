@@ -114,6 +114,11 @@ pub struct Tracker {
     buckets: Vec<IdMap<Tracked>>,
     pending: FxHashMap<MessageId, Pending>,
     messages: u64,
+    /// Ids whose mess file is in the yank area, as last listed or seen go there: a message
+    /// arriving with one of these ids, no longer in the yank area, was restored even when the
+    /// restore's own events were lost (a big undo overflows the intake) or never come
+    /// (polling).
+    in_yank_area: FxHashSet<MessageId>,
 }
 
 impl Tracker {
@@ -125,7 +130,28 @@ impl Tracker {
             buckets,
             pending: FxHashMap::default(),
             messages: 0,
+            in_yank_area: FxHashSet::default(),
         }
+    }
+
+    /// Take a new listing of the yank area (the ids of its `<id>.mess` files). An id known to
+    /// be there and no longer listed stays known while `in_queue(id)` says its mess file is in
+    /// the queue and this tracker has not seen it come: a restore in flight, its events still to
+    /// come or lost. Otherwise it was purged, and its id may name new mail.
+    pub fn list_yank_area(
+        &mut self,
+        mut listed: FxHashSet<MessageId>,
+        in_queue: &mut dyn FnMut(MessageId) -> bool,
+    ) {
+        for &id in &self.in_yank_area {
+            let seen = self.buckets[self.bucket(id)]
+                .get(id)
+                .is_some_and(|t| t.parts.has(Subdir::Mess));
+            if !listed.contains(&id) && !seen && in_queue(id) {
+                listed.insert(id);
+            }
+        }
+        self.in_yank_area = listed;
     }
 
     /// The queue layout.
@@ -206,6 +232,11 @@ impl Tracker {
                 p.unyanked |= !e.appeared;
                 return;
             }
+            Part::PurgedMess => {
+                // Deleted from the yank area: its id may name new mail from now on.
+                self.in_yank_area.remove(&e.id);
+                return;
+            }
             Part::Queue(s) => s,
         };
         p.touched.insert(subdir);
@@ -260,8 +291,9 @@ impl Tracker {
         }
     }
 
-    /// End the tick: one plan per id with events; `yanked(id)` tells whether a message that
-    /// left is now in the yank area (asked only for messages that left without a yank event).
+    /// End the tick: one plan per id with events; `yanked(id)` tells whether a message is now
+    /// in the yank area (asked only for one that left without a yank event, or that arrived
+    /// without a restore event while known to be there).
     pub fn finish(&mut self, yanked: &mut dyn FnMut(MessageId) -> bool) -> Vec<Plan> {
         let pending = std::mem::take(&mut self.pending);
         let mut plans = Vec::with_capacity(pending.len());
@@ -277,8 +309,10 @@ impl Tracker {
                 (true, true) if p.mess_back => Flow::Replaced { yanked: false },
                 (true, false) => Flow::Left { yanked: false },
                 // A restore renames the yank area's file into the queue: both events come in
-                // one tick (after lost events a rescan sees it as new: counted as arrived).
+                // one tick; without them (lost, or polling) the id was in the yank area and is
+                // not any more.
                 (false, true) if p.unyanked => Flow::Restored,
+                (false, true) if self.in_yank_area.contains(&id) && !yanked(id) => Flow::Restored,
                 (false, true) => Flow::Arrived,
                 (false, false) if p.mess_appeared => Flow::Passed { yanked: false },
                 _ => Flow::Stayed,
@@ -288,6 +322,17 @@ impl Tracker {
             } else {
                 flow
             };
+            match flow {
+                Flow::Left { yanked: true }
+                | Flow::Replaced { yanked: true }
+                | Flow::Passed { yanked: true } => {
+                    self.in_yank_area.insert(id);
+                }
+                Flow::Restored => {
+                    self.in_yank_area.remove(&id);
+                }
+                _ => {}
+            }
             // qmail-queue writes mess before intd/todo: a message read without its envelope is
             // read again once one appears.
             let read = has && (flow.has_arrived() || (!old.enveloped && has_envelope(parts)));

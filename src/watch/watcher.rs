@@ -187,6 +187,9 @@ struct LoopState {
     poller: Poller,
     /// Ticks without lost events since the last loss.
     clean_ticks: u32,
+    /// The yank area's mtime when it was last listed for the tracker (`None`: not yet, or no
+    /// yank area).
+    yank_area_mtime: Option<SystemTime>,
 }
 
 /// The notify side: the handle (dropped to stop it), the intake and the lost flag.
@@ -207,6 +210,7 @@ impl Worker {
             tracker: Tracker::new(layout),
             poller: Poller::new(queue_dirs(self.queue.root(), layout)),
             clean_ticks: 0,
+            yank_area_mtime: None,
         };
         // Watches and the mtime baseline come before the scan (or the listing that brings a
         // seed up to date), so nothing between is missed.
@@ -221,6 +225,7 @@ impl Worker {
         if !started {
             return;
         }
+        self.list_yank_area(&mut st);
         let mut next_tick = Instant::now() + self.opts.tick;
         while !self.stop.load(Ordering::Acquire) {
             if self.paused.load(Ordering::Acquire) {
@@ -234,6 +239,7 @@ impl Worker {
             next_tick = Instant::now() + self.opts.tick;
             mode = self.end_tick(&mut st, &events, mode);
             let changes = self.finish_tick(&mut st.tracker);
+            self.list_yank_area(&mut st);
             let batch = QueueDelta::Batch {
                 at_ms: now_ms(),
                 changes,
@@ -432,6 +438,36 @@ impl Worker {
                 let _ = h.watch(&self.yank_area, RecursiveMode::NonRecursive);
             }
         }
+    }
+
+    /// Give the tracker a new listing of the yank area when it changed since the last one
+    /// (after the tick's restores were decided, so that they were still listed): restores whose
+    /// events were lost are told from arrivals by it.
+    fn list_yank_area(&self, st: &mut LoopState) {
+        let mtime = std::fs::symlink_metadata(&self.yank_area)
+            .and_then(|m| m.modified())
+            .ok();
+        if mtime == st.yank_area_mtime {
+            return;
+        }
+        st.yank_area_mtime = mtime;
+        let mut listed = FxHashSet::default();
+        // A missing or unreadable yank area lists nothing.
+        let _ = crate::queue::listing::walk_dir(&self.yank_area, &mut |name, _| {
+            if let Some(id) = name
+                .strip_suffix(b".mess")
+                .and_then(crate::queue::layout::parse_id)
+            {
+                listed.insert(id);
+            }
+        });
+        let layout = self.queue.layout();
+        let root = self.queue.root();
+        let mut in_queue = |id: MessageId| {
+            std::fs::symlink_metadata(root.join(layout.rel_path(crate::queue::Subdir::Mess, id)))
+                .is_ok()
+        };
+        st.tracker.list_yank_area(listed, &mut in_queue);
     }
 
     /// Decide per id, read what must be read, and build the changes.

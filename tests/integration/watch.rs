@@ -330,14 +330,23 @@ fn lost_events_fall_back_to_rescans_and_say_so() {
 }
 
 /// A restore (an undo) grows the queue but is not mail arriving: counted apart from `in`, so
-/// it does not look like the flood starting again.
+/// it does not look like the flood starting again; by its events, or when polling (and after
+/// lost events) by the yank area's listing.
 #[test]
 fn yanks_count_as_out_and_restores_apart_from_in() {
+    yank_and_restore(WatchOptions::default());
+    yank_and_restore(WatchOptions {
+        force_polling: true,
+        ..WatchOptions::default()
+    });
+}
+
+fn yank_and_restore(opts: WatchOptions) {
     let t = TestQueue::new(5);
     let ids: Vec<_> = (0..5)
         .map(|i| t.add(spam(i).state(FixtureState::InDelivery)))
         .collect();
-    let mut live = Live::start(t.root(), WatchOptions::default());
+    let mut live = Live::start(t.root(), opts);
     let yanked = t.root().join("yanked");
     std::fs::create_dir(&yanked).expect("yank area");
     let layout = Layout {

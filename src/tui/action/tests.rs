@@ -296,10 +296,15 @@ fn with_messages_marked_q_asks_for_a_second_q() {
         said.as_deref(),
         Some("2 messages marked: q again quits and forgets the marks (no mail is touched)")
     );
-    // Another key in between disarms it, and takes the notice away.
+    // Another key in between disarms it, and takes the notice away; so does one bound to
+    // nothing here.
     press(&mut s, KeyCode::Esc);
     assert_eq!(s.status.notice, None);
     press(&mut s, KeyCode::Char('q'));
+    press(&mut s, KeyCode::Char('z'));
+    assert_eq!(s.status.notice, None);
+    press(&mut s, KeyCode::Char('q'));
+    assert!(!s.ui.quit);
     assert!(!s.ui.quit);
     press(&mut s, KeyCode::Char('q'));
     assert!(s.ui.quit);

@@ -274,3 +274,40 @@ fn a_yank_undone_within_the_tick_moved_nothing() {
     assert!(finish(&mut t).is_empty());
     assert_eq!(t.messages(), 0);
 }
+
+/// Without the restore's own events (lost, or polling), an id known to be in the yank area
+/// that arrives and is no longer there was restored; once purged, its id is new mail again.
+#[test]
+fn the_yank_area_listing_tells_a_restore_whose_events_were_lost() {
+    let mut t = Tracker::new(SPLIT);
+    let ids = |list: &[u64]| list.iter().map(|&i| MessageId(i)).collect();
+    t.list_yank_area(ids(&[4, 5, 6]), &mut |_| false);
+    t.note(ev(4, Subdir::Mess, true));
+    t.note(ev(9, Subdir::Mess, true));
+    let p = t.finish(&mut |_| false);
+    let flows: Vec<_> = p.iter().map(|p| (p.id.0, p.flow)).collect();
+    assert_eq!(flows, vec![(4, Flow::Restored), (9, Flow::Arrived)]);
+    // 5 still sits in the yank area (a new message cannot have its inode): arrived.
+    t.note(ev(5, Subdir::Mess, true));
+    assert_eq!(
+        t.finish(&mut |id| id == MessageId(5))[0].flow,
+        Flow::Arrived
+    );
+    // 6 was purged: a new message may reuse its id.
+    t.note(FileEvent {
+        id: MessageId(6),
+        part: Part::PurgedMess,
+        appeared: false,
+    });
+    t.note(ev(6, Subdir::Mess, true));
+    assert_eq!(finish(&mut t)[0].flow, Flow::Arrived);
+    // A new listing keeps an id no longer listed while its mess file is in the queue unseen
+    // (a restore in flight), and forgets one that is nowhere (purged).
+    t.list_yank_area(ids(&[7, 8]), &mut |_| false);
+    t.list_yank_area(ids(&[]), &mut |id| id == MessageId(7));
+    t.note(ev(7, Subdir::Mess, true));
+    t.note(ev(8, Subdir::Mess, true));
+    let p = finish(&mut t);
+    let flows: Vec<_> = p.iter().map(|p| (p.id.0, p.flow)).collect();
+    assert_eq!(flows, vec![(7, Flow::Restored), (8, Flow::Arrived)]);
+}

@@ -1,0 +1,31 @@
+//! Scrolling the popups taller than the screen: the help and the cleanup plan.
+
+use super::{AppState, Command, Popup};
+
+/// Move the cleanup plan popup's first row, within the plan (`max_scroll` at this screen size;
+/// from where it is shown, should a resize have made the stored row too far).
+pub(super) fn scroll_plan(state: &mut AppState, c: Command) {
+    let Popup::Cleanup(plan) = &state.popup else {
+        return;
+    };
+    let max = crate::tui::view::cleanup::max_scroll(plan, state.ui.size);
+    let page = state.ui.size.1.saturating_sub(4).max(1);
+    state.ui.plan_scroll = scrolled(state.ui.plan_scroll.min(max), c, page).min(max);
+}
+
+/// `at` moved one row or one `page` as `c` says.
+fn scrolled(at: u16, c: Command, page: u16) -> u16 {
+    match c {
+        Command::Up => at.saturating_sub(1),
+        Command::Down => at.saturating_add(1),
+        Command::PageUp => at.saturating_sub(page),
+        _ => at.saturating_add(page),
+    }
+}
+
+/// Move the help popup's first row, within the keymap (`max_scroll` at this screen size).
+pub(super) fn scroll_help(state: &mut AppState, c: Command) {
+    let page = state.ui.size.1.saturating_sub(3).max(1);
+    let max = crate::tui::view::help::max_scroll(state.ui.size);
+    state.ui.help_scroll = scrolled(state.ui.help_scroll, c, page).min(max);
+}
