@@ -244,10 +244,12 @@ fn selected(state: &mut AppState, s: Selection) {
     lists::rebuild_rows(state);
     // The count is the whole queue's; with a cluster selected the list shows fewer.
     let shown = state.messages.rows.len();
+    let matched = crate::size::counted(n as u64, "message", "messages");
     let text = if state.clusters.pos.selected > 0 && shown != n {
-        format!("query matched {n} messages, {shown} of them in this cluster")
+        let shown = crate::size::thousands(shown as u64);
+        format!("query matched {matched}, {shown} of them in this cluster")
     } else {
-        format!("query matched {n} messages")
+        format!("query matched {matched}")
     };
     notice(state, text, false);
 }
@@ -457,12 +459,8 @@ fn mark_plan(state: &mut AppState) {
         return;
     };
     state.marks.ids.extend(c.ids.iter().copied());
-    let n = crate::size::thousands(c.ids.len());
-    notice(
-        state,
-        format!("marked the plan's {n} messages: y yanks them"),
-        false,
-    );
+    let n = crate::size::counted(c.ids.len() as u64, "message", "messages");
+    notice(state, format!("marked the plan's {n}: y yanks them"), false);
 }
 
 fn back(state: &mut AppState) {

@@ -14,6 +14,7 @@ use super::state::{notice, AppState, Confirm, Focus, PlanRequest, Popup, SendSta
 use crate::actions::{Direction, PurgeSelection, RecoveryReport, RestoreSelection};
 use crate::queue::MessageId;
 use crate::sanitize::sanitize_str;
+use crate::size::counted;
 
 /// Recovery in words, or `None` when nothing needed it.
 pub fn recovery_text(r: &RecoveryReport) -> Option<String> {
@@ -25,10 +26,10 @@ pub fn recovery_text(r: &RecoveryReport) -> Option<String> {
         .iter()
         .map(|b| {
             format!(
-                "{} {} ({} messages)",
+                "{} {} ({})",
                 b.direction.name(),
                 b.batch,
-                b.messages
+                counted(b.messages, "message", "messages")
             )
         })
         .collect();
@@ -63,13 +64,13 @@ fn done_text(f: &Finished) -> String {
             ),
         };
     };
-    let (n, id) = (batch.messages, &batch.batch);
+    let (n, id) = (counted(batch.messages, "message", "messages"), &batch.batch);
     let mut text = match plan.direction {
-        Direction::Yank => format!("yanked {n} messages (batch {id}); u undoes"),
-        Direction::Restore => format!("restored {n} messages (batch {id})"),
-        Direction::Purge => format!("deleted {n} messages for good (batch {id})"),
+        Direction::Yank => format!("yanked {n} (batch {id}); u undoes"),
+        Direction::Restore => format!("restored {n} (batch {id})"),
+        Direction::Purge => format!("deleted {n} for good (batch {id})"),
         Direction::Expire => {
-            format!("expired {n} messages (batch {id}): qmail-send bounces them; u undoes")
+            format!("expired {n} (batch {id}): qmail-send bounces them; u undoes")
         }
     };
     let not_done = batch.failed.len() + o.vanished.len() + o.skipped.len();
@@ -179,17 +180,16 @@ pub fn toggle_marks(state: &mut AppState, rows: impl Iterator<Item = u32>, what:
         });
         notice(
             state,
-            format!("unmarked {} messages ({what})", ids.len()),
+            format!(
+                "unmarked {} ({what})",
+                counted(ids.len() as u64, "message", "messages")
+            ),
             false,
         );
     } else {
-        let n = ids.len();
+        let n = counted(ids.len() as u64, "message", "messages");
         state.marks.ids.extend(ids);
-        notice(
-            state,
-            format!("marked {n} messages ({what}); y yanks"),
-            false,
-        );
+        notice(state, format!("marked {n} ({what}); y yanks"), false);
     }
 }
 
