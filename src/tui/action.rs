@@ -388,6 +388,15 @@ fn command(state: &mut AppState, c: Command) -> Option<Effect> {
             let q = &mut state.query;
             q.editing = true;
             q.cursor = q.text.len();
+            // The last query's count does not describe the one being typed.
+            if state
+                .status
+                .notice
+                .as_ref()
+                .is_some_and(|n| n.text.starts_with("query matched"))
+            {
+                state.status.notice = None;
+            }
         }
         Command::Mark => mark_one(state),
         Command::MarkCluster => mark_cluster(state),

@@ -341,4 +341,7 @@ fn a_query_over_a_selected_cluster_counts_both() {
         notice_text(&s),
         "query matched 3 messages, 2 of them in this cluster"
     );
+    // Typing the next query: that count no longer describes it.
+    press(&mut s, KeyCode::Char('/'));
+    assert_eq!(s.status.notice, None);
 }

@@ -178,6 +178,15 @@ impl Widget for ConfirmPopup<'_> {
             Constraint::Length(u16::from(self.running.is_some())),
         ])
         .areas(inner);
+        // A long `chosen` (a batch's query) ends in `…`, not cut where the border falls.
+        let width = usize::from(text.width);
+        let lines: Vec<Line<'static>> = lines
+            .into_iter()
+            .map(|l| Line {
+                spans: super::fit_spans(l.spans, width),
+                ..l
+            })
+            .collect();
         Paragraph::new(lines).render(text, buf);
         if let Some(done) = self.running {
             let total = self.confirm.plan.message_count().max(1) as u64;
