@@ -158,19 +158,25 @@ pub fn fit(s: String, width: usize) -> String {
     if Span::raw(s.as_str()).width() <= width {
         return s;
     }
+    ellipsized(&s, width)
+}
+
+/// The longest start of `s` within `width - 1` columns, then `…` (nothing at all in 0 columns).
+fn ellipsized(s: &str, width: usize) -> String {
+    let Some(room) = width.checked_sub(1) else {
+        return String::new();
+    };
     let mut out = String::new();
     let mut used = 0;
     for c in s.chars() {
         let w = Span::raw(c.encode_utf8(&mut [0; 4]).to_string()).width();
-        if used + w + 1 > width {
+        if used + w > room {
             break;
         }
         out.push(c);
         used += w;
     }
-    if width > 0 {
-        out.push('…');
-    }
+    out.push('…');
     out
 }
 
@@ -180,29 +186,17 @@ pub fn fit_spans(spans: Vec<Span<'static>>, width: usize) -> Vec<Span<'static>> 
     if spans.iter().map(Span::width).sum::<usize>() <= width {
         return spans;
     }
-    let limit = width.saturating_sub(1);
     let mut out = Vec::new();
     let mut used = 0;
     for s in spans {
         let w = s.width();
-        if used + w <= limit {
+        // Whole only if a column is left for the `…` the cut further on needs.
+        if used + w < width {
             used += w;
             out.push(s);
             continue;
         }
-        let mut part = String::new();
-        for c in s.content.chars() {
-            let cw = Span::raw(c.encode_utf8(&mut [0; 4]).to_string()).width();
-            if used + cw > limit {
-                break;
-            }
-            part.push(c);
-            used += cw;
-        }
-        if width > 0 {
-            part.push('…');
-        }
-        out.push(Span::styled(part, s.style));
+        out.push(Span::styled(ellipsized(&s.content, width - used), s.style));
         break;
     }
     out
