@@ -239,7 +239,11 @@ impl Worker {
             next_tick = Instant::now() + self.opts.tick;
             mode = self.end_tick(&mut st, &events, mode);
             let changes = self.finish_tick(&mut st.tracker);
-            self.list_yank_area(&mut st);
+            // With events the tracker follows the yank area itself (yanks, restores, purges);
+            // only a watcher that lost them, or polls, needs the listing.
+            if matches!(mode, WatchMode::Polling(_)) {
+                self.list_yank_area(&mut st);
+            }
             let batch = QueueDelta::Batch {
                 at_ms: now_ms(),
                 changes,
@@ -440,9 +444,9 @@ impl Worker {
         }
     }
 
-    /// Give the tracker a new listing of the yank area when it changed since the last one
-    /// (after the tick's restores were decided, so that they were still listed): restores whose
-    /// events were lost are told from arrivals by it.
+    /// Give the tracker a new listing of the yank area when it changed since the last one (at
+    /// the start, and after a polling tick's restores were decided, so that they were still
+    /// listed): restores whose events were lost are told from arrivals by it.
     fn list_yank_area(&self, st: &mut LoopState) {
         let mtime = std::fs::symlink_metadata(&self.yank_area)
             .and_then(|m| m.modified())
