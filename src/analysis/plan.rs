@@ -31,6 +31,9 @@ pub struct PlanCulprit {
     pub score: f64,
     /// Messages of the cluster.
     pub messages: usize,
+    /// Of those, the ones a culprit listed before it already takes (a login's messages are
+    /// also its IP's): the culprits' counts add up to the plan's only without them.
+    pub counted_above: usize,
     /// Bounces quoting its messages, taken with it.
     pub backscatter: usize,
     /// Its conclusion and strongest signal (`likely a guessed password: one login used from 4
@@ -38,6 +41,17 @@ pub struct PlanCulprit {
     pub reason: String,
     /// The query terms that select it (`cluster:...`, and `bounce-of:...` for its backscatter).
     pub query: String,
+}
+
+impl PlanCulprit {
+    /// `, 285 counted above` when a culprit listed before it takes some of its messages, so
+    /// that the lines add up to the plan's count; else empty.
+    pub fn overlap_words(&self) -> String {
+        match self.counted_above {
+            0 => String::new(),
+            n => format!(", {} counted above", thousands(n as u64)),
+        }
+    }
 }
 
 /// One kind of what would remain.
@@ -131,8 +145,10 @@ pub fn build(input: PlanInput<'_>) -> Plan {
             .count();
         // A cluster of bounces is backscatter of other culprits, not a culprit to take whole.
         let whole = bounces * 2 < c.messages;
+        let mut counted_above = 0;
         if whole {
             for &i in &c.members {
+                counted_above += usize::from(taken[i as usize]);
                 taken[i as usize] = true;
             }
         }
@@ -148,6 +164,7 @@ pub fn build(input: PlanInput<'_>) -> Plan {
             },
             score: c.score,
             messages: if whole { c.messages } else { 0 },
+            counted_above,
             backscatter: 0,
             reason: strongest_reason(c),
             query: if whole {

@@ -13,7 +13,7 @@ use crate::analysis::plan::{self, Plan, PlanInput};
 use crate::analysis::rank::percent;
 use crate::analysis::{Analysis, Want, TOP_LIMIT};
 use crate::sanitize::sanitize_bytes;
-use crate::size::thousands;
+use crate::size::{counted, thousands};
 
 /// Arguments of `plan`.
 #[derive(Debug, clap::Args)]
@@ -91,25 +91,25 @@ fn write_text(out: &mut dyn Write, a: &Analysis, p: &Plan, query: &str) -> std::
     }
     writeln!(
         out,
-        "yank {} messages ({} of queue), {} recipients, {}, from {} culprit{}:",
-        thousands(p.messages()),
+        "yank {} ({} of queue), {}, {}, from {}:",
+        counted(p.messages() as u64, "message", "messages"),
         percent(p.share),
-        thousands(p.recipients),
+        counted(p.recipients as u64, "recipient", "recipients"),
         human_bytes(p.bytes),
-        p.culprits.len(),
-        if p.culprits.len() == 1 { "" } else { "s" }
+        counted(p.culprits.len() as u64, "culprit", "culprits"),
     )?;
     for c in &p.culprits {
         let bounces = match c.backscatter {
             0 => String::new(),
-            n => format!(" + {} bounces quoting them", thousands(n)),
+            n => format!(" + {} quoting them", counted(n as u64, "bounce", "bounces")),
         };
         writeln!(
             out,
-            "  {} {}  ({} messages{bounces})  {}",
+            "  {} {}  ({}{}{bounces})  {}",
             c.key.name(),
             safe(&c.value),
-            thousands(c.messages),
+            counted(c.messages as u64, "message", "messages"),
+            c.overlap_words(),
             safe(&c.reason)
         )?;
     }
@@ -138,6 +138,7 @@ impl PlanJson {
                     verdict: "culprit",
                     score: c.score,
                     messages: c.messages,
+                    counted_above: c.counted_above,
                     backscatter: c.backscatter,
                     reason: c.reason.clone(),
                     query: c.query.clone(),

@@ -14,6 +14,7 @@ use qtriage::fixture::flood::{write_flood_with_groups, FloodGroup, FloodSpec, Mi
 use qtriage::fixture::QueueBuilder;
 use qtriage::query::{self, Query, QueryContext};
 use qtriage::queue::{scan, Interner, MessageId, Progress, Queue, QueueOptions, ScanOptions};
+use qtriage::size::{counted, thousands};
 
 use crate::util::{assert_exit, TestQueue};
 
@@ -95,6 +96,20 @@ fn measure(mix: Mix) -> (TestQueue, Measured) {
         planned,
         "{}: the query selects the plan",
         mix.name()
+    );
+    // The culprits' lines add up to the plan's count once what a culprit above took is left
+    // out: an operator adding them up must not find more messages than the plan yanks.
+    let lines: usize = plan
+        .culprits
+        .iter()
+        .map(|c| c.messages - c.counted_above + c.backscatter)
+        .sum();
+    assert_eq!(
+        lines,
+        plan.messages(),
+        "{}: {:#?}",
+        mix.name(),
+        plan.culprits
     );
     let mut m = Measured {
         spam: 0,
@@ -224,6 +239,29 @@ fn plan_query_is_taken_by_list_and_yank() {
         .is_some_and(|c| c.iter().all(|c| c["verdict"] == "culprit")));
     let text = t.stdout(&["plan"]);
     assert!(text.contains(&format!("query: {q}")), "{text}");
+    // The reference mix's relaying IP is also its guessed logins' IP: its line says how many
+    // of its messages the logins above already count, in text and JSON alike.
+    let overlapping: Vec<_> = m
+        .plan
+        .culprits
+        .iter()
+        .filter(|c| c.counted_above > 0)
+        .collect();
+    assert!(!overlapping.is_empty(), "{:#?}", m.plan.culprits);
+    for c in overlapping {
+        let words = format!(
+            "{} messages, {} counted above)",
+            c.messages, c.counted_above
+        );
+        assert!(text.contains(&words), "{words} in {text}");
+        let j = v["culprits"]
+            .as_array()
+            .and_then(|a| a.iter().find(|j| j["value"] == c.value.as_str()));
+        assert_eq!(
+            j.map(|j| j["counted_above"].clone()),
+            Some(c.counted_above.into())
+        );
+    }
     assert!(text.contains(" remain"), "{text}");
 }
 

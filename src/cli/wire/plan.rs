@@ -36,6 +36,8 @@ pub struct PlanCulpritJson {
     pub score: f64,
     /// Messages of the cluster taken (0 for a cluster of bounces, which go with their cause).
     pub messages: usize,
+    /// Of those, the ones a culprit listed before it already takes.
+    pub counted_above: usize,
     /// Bounces quoting its messages, taken with it.
     pub backscatter: usize,
     /// Its conclusion and strongest signal.

@@ -9,6 +9,7 @@ use super::confirm::centered;
 use super::{human_bytes, thousands, Theme};
 use crate::analysis::rank::percent;
 use crate::sanitize::sanitize_str;
+use crate::size::counted;
 use crate::tui::state::CleanupPlan;
 
 /// Width of the popup.
@@ -40,26 +41,26 @@ impl CleanupPopup<'_> {
         }
         let mut v = vec![Line::styled(
             format!(
-                "Yank {} messages ({} of queue), {} recipients, {}, from {} culprit{}:",
-                thousands(p.messages() as u64),
+                "Yank {} ({} of queue), {}, {}, from {}:",
+                counted(p.messages() as u64, "message", "messages"),
                 percent(p.share),
-                thousands(p.recipients as u64),
+                counted(p.recipients as u64, "recipient", "recipients"),
                 human_bytes(p.bytes),
-                p.culprits.len(),
-                if p.culprits.len() == 1 { "" } else { "s" }
+                counted(p.culprits.len() as u64, "culprit", "culprits"),
             ),
             t.danger(),
         )];
         for c in &p.culprits {
             let bounces = match c.backscatter {
                 0 => String::new(),
-                n => format!(" + {} bounces", thousands(n as u64)),
+                n => format!(" + {}", counted(n as u64, "bounce", "bounces")),
             };
             v.push(Line::from(vec![
                 Span::styled(format!(" {} {}", c.key.name(), safe(&c.value)), t.accent()),
                 Span::raw(format!(
-                    " ({}{bounces}) {}",
+                    " ({}{}{bounces}) {}",
                     thousands(c.messages as u64),
+                    c.overlap_words(),
                     safe(&c.reason)
                 )),
             ]));
