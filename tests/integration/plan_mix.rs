@@ -250,8 +250,9 @@ fn plan_query_is_taken_by_list_and_yank() {
     assert!(!overlapping.is_empty(), "{:#?}", m.plan.culprits);
     for c in overlapping {
         let words = format!(
-            "{} messages, {} counted above)",
-            c.messages, c.counted_above
+            "{}, {} counted above)",
+            counted(c.messages as u64, "message", "messages"),
+            thousands(c.counted_above as u64)
         );
         assert!(text.contains(&words), "{words} in {text}");
         let j = v["culprits"]
