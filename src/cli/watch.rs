@@ -98,6 +98,10 @@ pub fn text_line(u: &WatchUpdate, clock: &str) -> String {
             signed(c.per_min())
         ));
     }
+    // Before the polling reason, which ends the line as documented.
+    if let Some(secs) = u.young_secs() {
+        line.push_str(&format!(" | rates over the first {secs}s"));
+    }
     if let WatchMode::Polling(reason) = u.mode {
         line.push_str(&format!(" | polling: {}", reason.describe()));
     }
@@ -143,6 +147,7 @@ impl WatchJson {
                     out_per_min: round1(c.rate.out_per_min),
                 })
                 .collect(),
+            watched_secs: (u.watched_ms.max(0) as u64) / 1000,
             mode: u.mode.name(),
             mode_reason: match u.mode {
                 WatchMode::Notify => None,

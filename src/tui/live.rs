@@ -83,6 +83,7 @@ pub fn watched(state: &mut AppState, key: ClusterKey, u: &WatchUpdate) {
     w.queue_size = Some(u.queue_size);
     w.growth_per_min = Some(u.growth_per_min());
     w.restored_per_min = u.restored_per_min;
+    w.young_secs = u.young_secs();
     w.mode = Some(u.mode);
     w.failed = None;
     if w.history.len() >= HISTORY_LEN {

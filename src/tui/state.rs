@@ -303,6 +303,9 @@ pub struct WatchStatus {
     /// Messages put back from the yank area per minute over the last minute (an undo): not
     /// in the growth, shown beside it.
     pub restored_per_min: f64,
+    /// While the watch is younger than a minute, the seconds its figures span (shown beside
+    /// them: one burst scaled to a minute reads as a steady rate).
+    pub young_secs: Option<u64>,
     /// Queue size at each update, oldest first (at most `watch::HISTORY_LEN`); kept here so a
     /// watcher restarted for another key continues the line.
     pub history: VecDeque<u64>,

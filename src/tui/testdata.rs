@@ -261,5 +261,6 @@ pub fn watch_update(queue_size: u64, mode: WatchMode) -> WatchUpdate {
             cluster(ClusterKey::OriginIp, "86.107.221.138", 11.0),
         ],
         mode,
+        watched_ms: 15 * 60_000,
     }
 }

@@ -108,12 +108,22 @@ pub struct WatchUpdate {
     pub clusters: Vec<ClusterRate>,
     /// How the watcher is watching.
     pub mode: WatchMode,
+    /// How long the watch has run, in milliseconds: a figure "per minute" of a watch younger
+    /// than a minute is its count scaled up from this (one burst can read as a steady rate).
+    pub watched_ms: i64,
 }
 
 impl WatchUpdate {
     /// In minus out per minute over the last minute.
     pub fn growth_per_min(&self) -> f64 {
         self.in_per_min - self.out_per_min
+    }
+
+    /// While the watch is younger than the last-minute window: the seconds its figures span
+    /// (at least 1), to be shown beside them; `None` once they cover a whole minute.
+    pub fn young_secs(&self) -> Option<u64> {
+        let window = Window::OneMinute.secs() * 1000;
+        (self.watched_ms < window).then(|| (self.watched_ms.max(1000) as u64).div_ceil(1000))
     }
 }
 
@@ -189,6 +199,7 @@ pub fn update_of(
         history: history.iter().copied().collect(),
         clusters,
         mode: model.mode().unwrap_or(WatchMode::Notify),
+        watched_ms: rates.watched_ms(now_ms),
     }
 }
 

@@ -262,6 +262,11 @@ impl Rates {
         Self::series(map, to).bucket(sec).arrived += 1;
     }
 
+    /// How long the watch has run at `now_ms`, in milliseconds.
+    pub fn watched_ms(&self, now_ms: i64) -> i64 {
+        (now_ms - self.started_ms).max(0)
+    }
+
     /// Per-minute rates over `window` ending at `now_ms`. While the watch is younger than the
     /// window, the counts are divided by the time watched (at least one second).
     pub fn overall(&self, now_ms: i64, window: Window) -> Rate {

@@ -162,7 +162,7 @@ fn pick_inspect_mark_yank_and_undo_in_tmux() {
     // The watcher tells the undo from mail arriving: beside the growth (`↩N/min`), not in it;
     // and the restore takes back the yank it undoes, so the queue's growth and the culprit's
     // live rate are back to nothing.
-    let screen = tm.wait_for("/min ↩");
+    let screen = tm.wait_for(" ↩");
     assert_eq!(header_growth(&screen), Some(0), "{screen}");
     let row = cluster_row(&screen, "test").unwrap_or_else(|| panic!("no test row:\n{screen}"));
     let culprit_grows = row

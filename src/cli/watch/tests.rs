@@ -45,6 +45,7 @@ fn update(growth_in: f64, out: f64) -> WatchUpdate {
             },
         ],
         mode: WatchMode::Notify,
+        watched_ms: 15 * 60_000,
     }
 }
 
@@ -66,6 +67,26 @@ fn polling_is_said_and_values_are_sanitized_wherever_output_goes() {
     let line = text_line(&u, "10:42:00");
     assert_eq!(line, "10:42:00 queue 48,211 (-37/min) todo 12 | auth evil\\e[2J\\nuser +1,190/min | polling: file events lost, rescanning changed directories");
     assert_eq!(line.lines().count(), 1);
+}
+
+/// A watch 11.2 s old that saw 1,134 messages yanked reads -6,075/min: the line says the rate
+/// spans its first 12 seconds, so one burst is not taken for a steady flow.
+#[test]
+fn a_young_watch_says_how_long_its_rates_span() {
+    let mut u = update(0.0, 6075.0);
+    u.clusters.clear();
+    u.watched_ms = 11_200;
+    assert_eq!(
+        text_line(&u, "10:42:00"),
+        "10:42:00 queue 48,211 (-6,075/min) todo 12 | rates over the first 12s"
+    );
+    assert_eq!(u.young_secs(), Some(12));
+    u.watched_ms = 200;
+    assert_eq!(u.young_secs(), Some(1));
+    u.watched_ms = 60_000;
+    assert!(!text_line(&u, "10:42:00").contains("first"));
+    let v = serde_json::to_value(WatchJson::new(&u)).expect("json");
+    assert_eq!(v["watched_secs"], 60);
 }
 
 #[test]
@@ -98,6 +119,7 @@ fn json_fields_are_the_contract() {
         "clusters",
         "mode",
         "mode_reason",
+        "watched_secs",
     ] {
         assert!(v.get(field).is_some(), "{field}");
     }

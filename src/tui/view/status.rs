@@ -87,7 +87,8 @@ impl Header<'_> {
     }
 
     /// `+12/min ▁▂▃▅█`: growth over the last minute and the queue size's sparkline; after an
-    /// undo, `+0/min ↩300/min`: messages put back are not mail arriving.
+    /// undo, `+0/min ↩300/min`: messages put back are not mail arriving; in the watch's first
+    /// minute, `-6,182/min (first 11s)`.
     fn growth(&self) -> Vec<Span<'static>> {
         let t = self.theme;
         let growth = match (self.watch.growth_per_min, &self.watch.failed) {
@@ -97,6 +98,9 @@ impl Header<'_> {
             (Some(g), None) => Span::styled(growth_text(g), t.ok()),
         };
         let mut spans = vec![growth];
+        if let (Some(secs), None) = (self.watch.young_secs, &self.watch.failed) {
+            spans.push(Span::styled(format!(" (first {secs}s)"), t.dim()));
+        }
         let restored = self.watch.restored_per_min.round();
         if restored > 0.0 && self.watch.failed.is_none() {
             let text = format!(" ↩{}/min", thousands(restored as u64));
@@ -308,6 +312,20 @@ mod tests {
         assert_eq!(growth(&watch), "+0/min ↩300/min");
         watch.failed = Some("gone".into());
         assert_eq!(growth(&watch), "watch off");
+    }
+
+    #[test]
+    fn a_young_watch_says_its_figures_span_seconds_not_a_minute() {
+        let mut u = crate::tui::testdata::watch_update(3_000, crate::watch::WatchMode::Notify);
+        u.out_per_min = 6_182.0;
+        u.in_per_min = 0.0;
+        u.watched_ms = 11_000;
+        let mut s = AppState::default();
+        crate::tui::live::watched(&mut s, crate::analysis::key::ClusterKey::AuthUser, &u);
+        assert_eq!(growth(&s.status.watch), "-6,182/min (first 11s) ▁");
+        u.watched_ms = 61_000;
+        crate::tui::live::watched(&mut s, crate::analysis::key::ClusterKey::AuthUser, &u);
+        assert_eq!(growth(&s.status.watch), "-6,182/min ▁▁");
     }
 
     #[test]
