@@ -272,3 +272,38 @@ fn a_long_chosen_line_in_the_confirmation_ends_with_an_ellipsis() {
     assert!(text.contains("(tui: xxx"), "{text}");
     assert!(text.contains("xxx…"), "{text}");
 }
+
+/// A query longer than the bar scrolls to keep the caret and what was just typed on screen
+/// (its start behind `…`), the error's `^` stays under the word it is about, and a long error
+/// message ends with `…` rather than being cut silently.
+#[test]
+fn a_long_query_keeps_its_caret_and_its_error_on_screen() {
+    let mut s = ready((60, 20));
+    cmd(&mut s, Command::Filter);
+    let typed = "ip:86.107.221.138 or auth:test or sender:*@philadefender.org or bogus:x";
+    for c in typed.chars() {
+        update(&mut s, Action::Type(c));
+    }
+    let buf = render(&s).backend().buffer().clone();
+    assert_no_escape(&buf);
+    let rows: Vec<String> = buf
+        .content()
+        .chunks(usize::from(buf.area.width))
+        .map(|r| r.iter().map(|c| c.symbol()).collect())
+        .collect();
+    let at = rows
+        .iter()
+        .position(|r| r.starts_with("/ "))
+        .expect("the filter bar");
+    let (bar, under) = (&rows[at], &rows[at + 1]);
+    assert!(bar.starts_with("/ …"), "{bar}");
+    assert!(bar.trim_end().ends_with("or bogus:x"), "{bar}");
+    let word = bar.find("bogus").expect("bogus on screen");
+    let caret = under.find('^').expect("the error's ^");
+    assert_eq!(
+        bar[..word].chars().count(),
+        under[..caret].chars().count(),
+        "^ under bogus:\n{bar}\n{under}"
+    );
+    assert!(under.trim_end().ends_with('…'), "{under}");
+}
