@@ -21,7 +21,6 @@ use super::state::{
     YankListing,
 };
 use crate::analysis::key::ClusterKey;
-use crate::query::Query;
 
 /// What happened, in the UI's terms.
 #[derive(Debug, Clone)]
@@ -87,12 +86,7 @@ fn key_action(state: &AppState, key: KeyEvent) -> Option<Action> {
 pub fn update(state: &mut AppState, action: Action) -> Option<Effect> {
     match action {
         Action::Cmd(c) => return command(state, c),
-        Action::Type(c) => {
-            let q = &mut state.query;
-            q.text.insert(q.cursor, c);
-            q.cursor += c.len_utf8();
-            q.error = Query::parse(&q.text).err();
-        }
+        Action::Type(c) => type_char(state, c),
         Action::Resize(w, h) => state.ui.size = (w, h),
         Action::Tick(now) => state.status.now = now,
         Action::Unbound => {
@@ -349,20 +343,9 @@ fn command(state: &mut AppState, c: Command) -> Option<Effect> {
         Command::Quit => quit(state, quit_armed),
         Command::QuitNow => state.ui.quit = true,
         Command::Back => back(state),
-        Command::Help => {
-            state.popup = Popup::Help;
-            state.ui.help_scroll = 0;
-        }
+        Command::Help => open_help(state),
         Command::Up | Command::Down | Command::PageUp | Command::PageDown
-            if state.popup == Popup::Help =>
-        {
-            scroll_help(state, c);
-        }
-        Command::Up | Command::Down | Command::PageUp | Command::PageDown
-            if matches!(state.popup, Popup::Cleanup(_)) =>
-        {
-            scroll_plan(state, c);
-        }
+            if scroll_popup(state, c) => {}
         Command::ShowPlan => {
             notice(state, "planning the cleanup…", false);
             return Some(Effect::CleanupPlan);
@@ -375,62 +358,26 @@ fn command(state: &mut AppState, c: Command) -> Option<Effect> {
         Command::Home => navigate(state, Move::Home),
         Command::End => navigate(state, Move::End),
         Command::Open => return open(state),
-        Command::NextPane => {
-            state.ui.focus = match state.ui.focus {
-                Focus::Clusters => Focus::Messages,
-                _ => Focus::Clusters,
-            }
-        }
+        Command::NextPane => next_pane(state),
         Command::CycleKey => return cycle_key(state),
         Command::CycleSort => cycle_sort(state),
         Command::ToggleAges => state.clusters.ages = !state.clusters.ages,
-        Command::Filter => {
-            let q = &mut state.query;
-            q.editing = true;
-            q.cursor = q.text.len();
-            // The last query's count does not describe the one being typed.
-            if state
-                .status
-                .notice
-                .as_ref()
-                .is_some_and(|n| n.text.starts_with("query matched"))
-            {
-                state.status.notice = None;
-            }
-        }
+        Command::Filter => start_filter(state),
         Command::Mark => mark_one(state),
         Command::MarkCluster => mark_cluster(state),
-        Command::MarkSelection => {
-            let rows = state.messages.rows.clone();
-            toggle_marks(state, rows.iter(), "listed messages");
-        }
-        Command::ClearMarks => {
-            state.marks.ids.clear();
-            notice(state, "marks cleared", false);
-        }
+        Command::MarkSelection => mark_listed(state),
+        Command::ClearMarks => clear_marks(state),
         Command::Yank => return request_marked(state, false),
         Command::Expire => return request_marked(state, true),
         Command::Undo => return request_undo(state),
         Command::Purge => return request_yank_row(state, true),
-        Command::YankArea => {
-            state.ui.focus = Focus::Yanked;
-            state.yank_area.pos = Default::default();
-            return Some(Effect::ListYankArea);
-        }
-        Command::Accounts => {
-            state.ui.focus = Focus::Accounts;
-            state.accounts = Default::default();
-            return Some(Effect::CheckAccounts);
-        }
+        Command::YankArea => return Some(open_view(state, Focus::Yanked)),
+        Command::Accounts => return Some(open_view(state, Focus::Accounts)),
         Command::WriteReport => {
             notice(state, "writing the incident report…", false);
             return Some(Effect::WriteReport);
         }
-        Command::Rescan => {
-            state.status.phase = ScanPhase::Scanning;
-            state.status.progress = None;
-            return Some(Effect::Scan);
-        }
+        Command::Rescan => return Some(rescan(state)),
         Command::Confirm | Command::Force => return confirm(state, c == Command::Force),
         Command::Apply => return apply_query(state),
         Command::CaretLeft | Command::CaretRight | Command::DeleteBack => edit_query(state, c),
@@ -438,28 +385,44 @@ fn command(state: &mut AppState, c: Command) -> Option<Effect> {
     None
 }
 
-/// Caret moves and deletion in the filter bar; the error is re-parsed as the text changes.
-fn edit_query(state: &mut AppState, c: Command) {
-    let q = &mut state.query;
-    match c {
-        Command::CaretLeft => {
-            q.cursor = q.text[..q.cursor]
-                .char_indices()
-                .last()
-                .map_or(0, |(i, _)| i);
-        }
-        Command::CaretRight => {
-            let next = q.text[q.cursor..].chars().next();
-            q.cursor = next.map_or(q.cursor, |ch| q.cursor + ch.len_utf8());
-        }
-        _ => {
-            if let Some((i, _)) = q.text[..q.cursor].char_indices().last() {
-                q.text.remove(i);
-                q.cursor = i;
-            }
-            q.error = Query::parse(&q.text).err();
-        }
+fn open_help(state: &mut AppState) {
+    state.popup = Popup::Help;
+    state.ui.help_scroll = 0;
+}
+
+fn next_pane(state: &mut AppState) {
+    state.ui.focus = match state.ui.focus {
+        Focus::Clusters => Focus::Messages,
+        _ => Focus::Clusters,
     }
+}
+
+fn mark_listed(state: &mut AppState) {
+    let rows = state.messages.rows.clone();
+    toggle_marks(state, rows.iter(), "listed messages");
+}
+
+fn clear_marks(state: &mut AppState) {
+    state.marks.ids.clear();
+    notice(state, "marks cleared", false);
+}
+
+/// The yank area or the accounts view, read afresh each time it opens.
+fn open_view(state: &mut AppState, view: Focus) -> Effect {
+    state.ui.focus = view;
+    if view == Focus::Yanked {
+        state.yank_area.pos = Default::default();
+        Effect::ListYankArea
+    } else {
+        state.accounts = Default::default();
+        Effect::CheckAccounts
+    }
+}
+
+fn rescan(state: &mut AppState) -> Effect {
+    state.status.phase = ScanPhase::Scanning;
+    state.status.progress = None;
+    Effect::Scan
 }
 
 /// Mark every message of the cleanup plan shown, and close it.
@@ -552,30 +515,10 @@ fn cycle_sort(state: &mut AppState) {
     }
 }
 
-fn apply_query(state: &mut AppState) -> Option<Effect> {
-    let q = &mut state.query;
-    match Query::parse(&q.text) {
-        Err(e) => {
-            q.error = Some(e);
-            None
-        }
-        Ok(query) => {
-            q.editing = false;
-            q.error = None;
-            q.applied = (!query.is_empty()).then_some(query);
-            if q.applied.is_none() {
-                if let Some(d) = &mut state.data {
-                    d.selection = None;
-                }
-                lists::rebuild_rows(state);
-            }
-            Some(Effect::Select(state.query.applied.clone()))
-        }
-    }
-}
-
+mod filter;
 mod scroll;
-use scroll::{scroll_help, scroll_plan};
+use filter::{apply_query, edit_query, start_filter, type_char};
+use scroll::scroll_popup;
 
 #[cfg(test)]
 mod act_tests;

@@ -2,9 +2,19 @@
 
 use super::{AppState, Command, Popup};
 
+/// Scroll the popup shown, when it scrolls (the help, the cleanup plan); returns whether it did.
+pub(super) fn scroll_popup(state: &mut AppState, c: Command) -> bool {
+    match state.popup {
+        Popup::Help => scroll_help(state, c),
+        Popup::Cleanup(_) => scroll_plan(state, c),
+        _ => return false,
+    }
+    true
+}
+
 /// Move the cleanup plan popup's first row, within the plan (`max_scroll` at this screen size;
 /// from where it is shown, should a resize have made the stored row too far).
-pub(super) fn scroll_plan(state: &mut AppState, c: Command) {
+fn scroll_plan(state: &mut AppState, c: Command) {
     let Popup::Cleanup(plan) = &state.popup else {
         return;
     };
@@ -24,7 +34,7 @@ fn scrolled(at: u16, c: Command, page: u16) -> u16 {
 }
 
 /// Move the help popup's first row, within the keymap (`max_scroll` at this screen size).
-pub(super) fn scroll_help(state: &mut AppState, c: Command) {
+fn scroll_help(state: &mut AppState, c: Command) {
     let page = state.ui.size.1.saturating_sub(3).max(1);
     let max = crate::tui::view::help::max_scroll(state.ui.size);
     state.ui.help_scroll = scrolled(state.ui.help_scroll, c, page).min(max);

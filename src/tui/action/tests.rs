@@ -7,6 +7,7 @@ use super::*;
 use crate::actions::plan::BatchOutcome;
 use crate::actions::Direction;
 use crate::actions::RecoveryReport;
+use crate::query::Query;
 use crate::queue::MessageId;
 use crate::tui::state::Inspection;
 use crate::tui::state::{Focus, MessageSort};

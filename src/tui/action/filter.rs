@@ -1,0 +1,74 @@
+//! The filter bar's keys: start editing, type, move the caret, delete, apply; the text is
+//! parsed as it changes so that its error shows while typing.
+
+use super::{lists, AppState, Command, Effect};
+use crate::query::Query;
+
+pub(super) fn start_filter(state: &mut AppState) {
+    let q = &mut state.query;
+    q.editing = true;
+    q.cursor = q.text.len();
+    // The last query's count does not describe the one being typed.
+    if state
+        .status
+        .notice
+        .as_ref()
+        .is_some_and(|n| n.text.starts_with("query matched"))
+    {
+        state.status.notice = None;
+    }
+}
+
+pub(super) fn type_char(state: &mut AppState, c: char) {
+    let q = &mut state.query;
+    q.text.insert(q.cursor, c);
+    q.cursor += c.len_utf8();
+    q.error = Query::parse(&q.text).err();
+}
+
+/// Caret moves and deletion in the filter bar; the error is re-parsed as the text changes.
+pub(super) fn edit_query(state: &mut AppState, c: Command) {
+    let q = &mut state.query;
+    match c {
+        Command::CaretLeft => {
+            q.cursor = q.text[..q.cursor]
+                .char_indices()
+                .last()
+                .map_or(0, |(i, _)| i);
+        }
+        Command::CaretRight => {
+            let next = q.text[q.cursor..].chars().next();
+            q.cursor = next.map_or(q.cursor, |ch| q.cursor + ch.len_utf8());
+        }
+        _ => {
+            if let Some((i, _)) = q.text[..q.cursor].char_indices().last() {
+                q.text.remove(i);
+                q.cursor = i;
+            }
+            q.error = Query::parse(&q.text).err();
+        }
+    }
+}
+
+/// Enter: apply the text when it parses (an empty query clears the filter), else show its error.
+pub(super) fn apply_query(state: &mut AppState) -> Option<Effect> {
+    let q = &mut state.query;
+    match Query::parse(&q.text) {
+        Err(e) => {
+            q.error = Some(e);
+            None
+        }
+        Ok(query) => {
+            q.editing = false;
+            q.error = None;
+            q.applied = (!query.is_empty()).then_some(query);
+            if q.applied.is_none() {
+                if let Some(d) = &mut state.data {
+                    d.selection = None;
+                }
+                lists::rebuild_rows(state);
+            }
+            Some(Effect::Select(state.query.applied.clone()))
+        }
+    }
+}
