@@ -23,7 +23,8 @@ pub const MAX_PLAN_TERMS: usize = 200;
 pub struct PlanCulprit {
     /// Its key.
     pub key: ClusterKey,
-    /// Its value, as `clusters` shows it (unsanitized; bytes that are not UTF-8 replaced).
+    /// Its value, as `clusters` shows it (unsanitized; bytes that are not UTF-8 replaced; an
+    /// empty one as [`ClusterKey::empty_shown`]).
     pub value: String,
     /// Its value's exact bytes (for `--json`, which keeps them).
     pub value_bytes: std::sync::Arc<[u8]>,
@@ -157,7 +158,7 @@ pub fn build(input: PlanInput<'_>) -> Plan {
         }
         culprits.push(PlanCulprit {
             key: c.key,
-            value: value.text(strings),
+            value: value.shown(c.key, strings),
             value_bytes: match value {
                 KeyValue::Text(s) => strings.resolve(s),
                 other => std::sync::Arc::from(other.text(strings).as_bytes()),

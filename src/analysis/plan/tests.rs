@@ -43,3 +43,36 @@ fn the_strongest_reason_is_the_signal_with_most_points() {
         "likely a guessed password: one login used from 4 IPs in 4 networks (+25.0)"
     );
 }
+
+/// A culprit whose value is empty (a spam run without a Subject) reads `""` on its line, as
+/// `clusters` shows it, never a blank after the key; its query selects that empty value.
+#[test]
+fn an_empty_culprit_value_reads_as_clusters_shows_it() {
+    let strings = Interner::new();
+    let records: Vec<MessageRecord> = (1..=4).map(crate::fixture::record::record).collect();
+    let ranking = [Cluster {
+        key: ClusterKey::Subject,
+        value: Some(KeyValue::Text(strings.intern(b""))),
+        members: vec![0, 1, 2],
+        messages: 3,
+        recipients: 3,
+        bytes: 0,
+        first_queued: 0,
+        last_queued: 0,
+        per_minute: 0.0,
+        score: 90.0,
+        reasons: vec!["subject \"\": 3 messages: likely spam".into()],
+    }];
+    let plan = build(PlanInput {
+        records: &records,
+        strings: &strings,
+        ctx: &AnalysisContext::default(),
+        ranking: &ranking,
+        quoted: &[],
+    });
+    assert_eq!(plan.culprits.len(), 1, "{plan:#?}");
+    assert_eq!(plan.culprits[0].value, "\"\"");
+    assert!(plan.culprits[0].value_bytes.is_empty());
+    assert_eq!(plan.query, "cluster:subject=\"\"");
+    assert_eq!(plan.selected, [0, 1, 2]);
+}
