@@ -89,7 +89,7 @@ impl Header<'_> {
     /// `+12/min ▁▂▃▅█`: growth over the last minute and the queue size's sparkline; after an
     /// undo, `+0/min ↩300/min`: messages put back are not mail arriving; in the watch's first
     /// minute, `-6,182/min (first 11s)`.
-    fn growth(&self) -> Vec<Span<'static>> {
+    fn growth(&self, compact: bool) -> Vec<Span<'static>> {
         let t = self.theme;
         let growth = match (self.watch.growth_per_min, &self.watch.failed) {
             (_, Some(_)) => Span::styled("watch off", t.dim()),
@@ -99,14 +99,15 @@ impl Header<'_> {
         };
         let mut spans = vec![growth];
         if let (Some(secs), None) = (self.watch.young_secs, &self.watch.failed) {
-            spans.push(Span::styled(format!(" (first {secs}s)"), t.dim()));
+            let first = if compact { "" } else { "first " };
+            spans.push(Span::styled(format!(" ({first}{secs}s)"), t.dim()));
         }
         let restored = self.watch.restored_per_min.round();
         if restored > 0.0 && self.watch.failed.is_none() {
             let text = format!(" ↩{}/min", thousands(restored as u64));
             spans.push(Span::styled(text, t.dim()));
         }
-        if !self.watch.history.is_empty() {
+        if !compact && !self.watch.history.is_empty() {
             spans.push(Span::raw(" "));
             spans.push(Span::styled(sparkline(&self.watch.history), t.accent()));
         }
@@ -132,25 +133,37 @@ impl Widget for Header<'_> {
         let yanked = self
             .yanked
             .map_or_else(|| "…".to_string(), |n| thousands(n as u64));
-        // Most important first: at 80 columns the end (yanked, path) may be cut.
-        let mut spans = vec![
-            Span::styled("qtriage", t.accent()),
-            sep.clone(),
-            Span::raw(self.messages_text()),
-            sep.clone(),
-            Span::styled(marked, marked_style),
-            sep.clone(),
-            Span::raw("qmail-send "),
-            Span::styled(send, send_style),
-            sep.clone(),
-        ];
-        spans.extend(self.growth());
-        spans.extend([sep.clone(), Span::raw(format!("yanked {yanked}")), sep]);
+        // Most important first: at 80 columns the end (yanked, path) may be cut, so a compact
+        // line (no name, no sparkline, no `marked 0`, `(11s)`) is tried before cutting it.
+        let figures = |compact: bool| {
+            let mut spans = vec![Span::raw(self.messages_text()), sep.clone()];
+            if !compact || self.marked > 0 {
+                spans.extend([Span::styled(marked.clone(), marked_style), sep.clone()]);
+            }
+            spans.extend([
+                Span::raw("qmail-send "),
+                Span::styled(send, send_style),
+                sep.clone(),
+            ]);
+            spans.extend(self.growth(compact));
+            spans.extend([
+                sep.clone(),
+                Span::raw(format!("yanked {yanked}")),
+                sep.clone(),
+            ]);
+            spans
+        };
+        let width = usize::from(area.width);
+        let mut spans = vec![Span::styled("qtriage", t.accent()), sep.clone()];
+        spans.extend(figures(false));
+        if spans.iter().map(Span::width).sum::<usize>() > width {
+            spans = figures(true);
+        }
         let used: usize = spans.iter().map(Span::width).sum();
-        let room = usize::from(area.width).saturating_sub(used);
+        let room = width.saturating_sub(used);
         spans.push(Span::styled(fit_end(self.queue_path, room), t.dim()));
         // Narrower than the figures themselves (40 columns): cut visibly, not mid-word.
-        Line::from(fit_spans(spans, usize::from(area.width))).render(area, buf);
+        Line::from(fit_spans(spans, width)).render(area, buf);
     }
 }
 
@@ -298,7 +311,7 @@ mod tests {
             marked: 0,
             theme: Theme { colour: false },
         };
-        h.growth().iter().map(|s| s.content.as_ref()).collect()
+        h.growth(false).iter().map(|s| s.content.as_ref()).collect()
     }
 
     #[test]
@@ -326,6 +339,48 @@ mod tests {
         u.watched_ms = 61_000;
         crate::tui::live::watched(&mut s, crate::analysis::key::ClusterKey::AuthUser, &u);
         assert_eq!(growth(&s.status.watch), "-6,182/min ▁▁");
+    }
+
+    /// At 80 columns the name, the sparkline and `marked 0` make room so that the yank area's
+    /// count is not the figure cut, even in the watch's first minute after an undo.
+    #[test]
+    fn a_narrow_header_drops_the_sparkline_and_name_before_a_figure() {
+        let watch = WatchStatus {
+            growth_per_min: Some(-6_182.0),
+            restored_per_min: 300.0,
+            young_secs: Some(11),
+            history: (1..=8).map(|n| n * 100).collect(),
+            ..WatchStatus::default()
+        };
+        let line = |width: u16| {
+            let mut buf = Buffer::empty(Rect::new(0, 0, width, 1));
+            let h = Header {
+                queue_path: "/var/qmail/queue",
+                messages: Some((3_000, 3_000)),
+                watch: &watch,
+                send: SendState::Stopped,
+                yanked: Some(1_134),
+                marked: 0,
+                theme: Theme { colour: false },
+            };
+            h.render(buf.area, &mut buf);
+            buf.content().iter().map(|c| c.symbol()).collect::<String>()
+        };
+        let wide = line(140);
+        assert!(wide.starts_with("qtriage │ 3,000 msgs"), "{wide}");
+        assert!(
+            wide.contains("↩300/min ▁▂▃▄▅▆▇█ │ yanked 1,134 │ /var/qmail/queue"),
+            "{wide}"
+        );
+        let narrow = line(80);
+        assert!(
+            narrow.starts_with("3,000 msgs │ qmail-send stopped"),
+            "{narrow}"
+        );
+        assert!(
+            narrow.contains("-6,182/min (11s) ↩300/min │ yanked 1,134 │"),
+            "{narrow}"
+        );
     }
 
     #[test]
