@@ -69,6 +69,17 @@ pub struct Watcher {
     thread: Option<JoinHandle<()>>,
 }
 
+/// What the watcher asks notify for: names that appear or go (create, delete, rename) and
+/// envelope files closed after writing. Never opens, reads or writes: qmail-send's deliveries,
+/// qtriage's own reads and an operator's `top` in another terminal open files by the hundred
+/// thousand, and those events alone overflowed inotify's queue (16,384 by default), so the
+/// watch fell back to polling on a queue where nothing arrived or left.
+pub(crate) fn notify_config() -> notify::Config {
+    use notify::EventKindMask as Kinds;
+    notify::Config::default()
+        .with_event_kinds(Kinds::CREATE | Kinds::REMOVE | Kinds::MODIFY_NAME | Kinds::ACCESS_CLOSE)
+}
+
 /// Unix milliseconds from the system clock (the watcher thread is the one place that reads it).
 pub fn now_ms() -> i64 {
     SystemTime::now()
@@ -374,7 +385,7 @@ impl Worker {
             self.opts.intake_capacity.max(1),
             Arc::clone(&lost),
         );
-        let Ok(mut handle) = notify::recommended_watcher(sender) else {
+        let Ok(mut handle) = notify::RecommendedWatcher::new(sender, notify_config()) else {
             return none(PollReason::NotifyUnavailable);
         };
         let mut dirs: Vec<PathBuf> = queue_dirs(self.queue.root(), self.queue.layout())
@@ -504,5 +515,55 @@ impl Worker {
             }
         }
         changes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+
+    use notify::event::{AccessKind, AccessMode, EventKind};
+
+    use super::*;
+
+    /// Reading a file in a watched directory is no event at all; creating and writing one is.
+    /// inotify delivers in order, so once the marker's close is seen, every event the reads
+    /// could have made has been delivered before it.
+    #[test]
+    fn reads_make_no_event_only_names_and_finished_writes_do() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let read_me = dir.path().join("read-me");
+        std::fs::write(&read_me, b"x").expect("write");
+        let (tx, rx) = mpsc::channel();
+        let mut w = notify::RecommendedWatcher::new(tx, notify_config()).expect("watcher");
+        w.watch(dir.path(), RecursiveMode::NonRecursive)
+            .expect("watch");
+        for _ in 0..100 {
+            std::fs::read(&read_me).expect("read");
+        }
+        let marker = dir.path().join("marker");
+        std::fs::write(&marker, b"y").expect("write the marker");
+        let mut seen = Vec::new();
+        loop {
+            let e = rx
+                .recv_timeout(Duration::from_secs(10))
+                .expect("the marker's events within 10 s")
+                .expect("no watch error");
+            let closed = e.kind == EventKind::Access(AccessKind::Close(AccessMode::Write));
+            let done = closed && e.paths.contains(&marker);
+            seen.push(e);
+            if done {
+                break;
+            }
+        }
+        assert!(
+            seen.iter().all(|e| !e.paths.contains(&read_me)),
+            "{seen:#?}"
+        );
+        assert!(
+            seen.iter()
+                .any(|e| e.kind.is_create() && e.paths.contains(&marker)),
+            "{seen:#?}"
+        );
     }
 }
