@@ -13,7 +13,7 @@ use super::rank::{self, Verdict};
 use super::types::Cluster;
 use crate::queue::origin::Attribution;
 use crate::queue::{Interner, MessageRecord};
-use crate::size::thousands;
+use crate::size::{counted, human_bytes, thousands};
 
 /// The most culprits one plan query names (the query language takes 256 terms).
 pub const MAX_PLAN_TERMS: usize = 200;
@@ -45,13 +45,20 @@ pub struct PlanCulprit {
 }
 
 impl PlanCulprit {
-    /// `, 285 counted above` when a culprit listed before it takes some of its messages, so
-    /// that the lines add up to the plan's count; else empty.
-    pub fn overlap_words(&self) -> String {
-        match self.counted_above {
-            0 => String::new(),
-            n => format!(", {} counted above", thousands(n as u64)),
+    /// `1,134 messages + 72 bounces quoting them`, then `; 285 counted above` when a culprit
+    /// listed before it takes some of its messages (without those the lines add up to the
+    /// plan's count).
+    pub fn counts_words(&self) -> String {
+        let mut words = counted(self.messages as u64, "message", "messages");
+        if self.backscatter > 0 {
+            let bounces = counted(self.backscatter as u64, "bounce", "bounces");
+            words.push_str(&format!(" + {bounces} quoting them"));
         }
+        if self.counted_above > 0 {
+            let n = thousands(self.counted_above as u64);
+            words.push_str(&format!("; {n} counted above"));
+        }
+        words
     }
 }
 
@@ -92,6 +99,18 @@ impl Plan {
     /// Messages that would remain.
     pub fn remaining_messages(&self) -> usize {
         self.remaining.iter().map(|r| r.messages).sum()
+    }
+
+    /// `2,694 messages (90% of queue), 30,385 recipients, 2.1 MiB, from 5 culprits`.
+    pub fn headline(&self) -> String {
+        format!(
+            "{} ({} of queue), {}, {}, from {}",
+            counted(self.messages() as u64, "message", "messages"),
+            rank::percent(self.share),
+            counted(self.recipients as u64, "recipient", "recipients"),
+            human_bytes(self.bytes),
+            counted(self.culprits.len() as u64, "culprit", "culprits"),
+        )
     }
 
     /// `7,823 remain: 25 AUTH users ...; inbound mail ...`.

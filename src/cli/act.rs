@@ -399,6 +399,44 @@ pub fn apply_command_with(flag: &str) -> String {
     words.join(" ")
 }
 
+/// The command line that was run, each argument as a shell word, without the program's name.
+pub fn argument_words() -> Vec<String> {
+    std::env::args_os()
+        .skip(1)
+        .map(|a| shell_quote(&a))
+        .collect()
+}
+
+/// Of the command line that was run, the options every command shares (`--queue`, `--split`,
+/// `--log`, with their values), as shell words: what a command suggested to follow this one
+/// needs to read the same queue.
+pub fn global_words() -> Vec<String> {
+    const GLOBAL: [&str; 3] = ["--queue", "--split", "--log"];
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    let mut words = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        let arg = args[i].to_string_lossy();
+        if arg == "--" {
+            break;
+        }
+        if GLOBAL.contains(&arg.as_ref()) {
+            words.extend(
+                args[i..(i + 2).min(args.len())]
+                    .iter()
+                    .map(|a| shell_quote(a)),
+            );
+            i += 2;
+            continue;
+        }
+        if GLOBAL.iter().any(|g| arg.starts_with(&format!("{g}="))) {
+            words.push(shell_quote(&args[i]));
+        }
+        i += 1;
+    }
+    words
+}
+
 /// `arg` as one shell word the operator can paste: bare when it is only safe characters,
 /// else in single quotes; an argument with a control, bidi or other invisible character, or
 /// bytes that are not UTF-8, in bash's `$'...'`, every byte outside printable ASCII as `\xNN`

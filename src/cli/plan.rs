@@ -4,16 +4,14 @@
 pub use super::wire::plan::{PlanCulpritJson, PlanJson, RemainingJson};
 use std::io::Write;
 
-use super::act::human_bytes;
 use super::clusters::{load, AnalysisArgs};
 use super::print::json::write_line;
 use super::{exit::ExitCode, GlobalArgs};
 use crate::analysis::key::ClusterKey;
 use crate::analysis::plan::{self, Plan, PlanInput};
-use crate::analysis::rank::percent;
 use crate::analysis::{Analysis, Want, TOP_LIMIT};
 use crate::sanitize::sanitize_bytes;
-use crate::size::{counted, thousands};
+use crate::size::thousands;
 
 /// Arguments of `plan`.
 #[derive(Debug, clap::Args)]
@@ -89,27 +87,14 @@ fn write_text(out: &mut dyn Write, a: &Analysis, p: &Plan, query: &str) -> std::
         writeln!(out, "{}", safe(&p.remaining_words()))?;
         return Ok(());
     }
-    writeln!(
-        out,
-        "yank {} ({} of queue), {}, {}, from {}:",
-        counted(p.messages() as u64, "message", "messages"),
-        percent(p.share),
-        counted(p.recipients as u64, "recipient", "recipients"),
-        human_bytes(p.bytes),
-        counted(p.culprits.len() as u64, "culprit", "culprits"),
-    )?;
+    writeln!(out, "yank {}:", p.headline())?;
     for c in &p.culprits {
-        let bounces = match c.backscatter {
-            0 => String::new(),
-            n => format!(" + {} quoting them", counted(n as u64, "bounce", "bounces")),
-        };
         writeln!(
             out,
-            "  {} {}  ({}{}{bounces})  {}",
+            "  {} {}  ({})  {}",
             c.key.name(),
             safe(&c.value),
-            counted(c.messages as u64, "message", "messages"),
-            c.overlap_words(),
+            c.counts_words(),
             safe(&c.reason)
         )?;
     }
@@ -117,7 +102,21 @@ fn write_text(out: &mut dyn Write, a: &Analysis, p: &Plan, query: &str) -> std::
     writeln!(out, "{}", safe(&p.remaining_words()))?;
     writeln!(
         out,
-        "next: qtriage yank \"$(qtriage plan --query)\"   (a dry run; add --apply to yank)"
+        "next: {}   (a dry run; add --apply to yank)",
+        next_command()
+    )
+}
+
+/// `qtriage yank "$(qtriage plan --query)"`, with the queue and the options of this run: the
+/// hint pasted as it is reads the same queue and makes the same plan.
+fn next_command() -> String {
+    let global = super::act::global_words();
+    let plan = super::act::argument_words();
+    let word = |w: Vec<String>| w.iter().map(|w| format!(" {w}")).collect::<String>();
+    format!(
+        "qtriage{} yank \"$(qtriage{} --query)\"",
+        word(global),
+        word(plan)
     )
 }
 

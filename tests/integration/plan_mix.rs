@@ -14,7 +14,6 @@ use qtriage::fixture::flood::{write_flood_with_groups, FloodGroup, FloodSpec, Mi
 use qtriage::fixture::QueueBuilder;
 use qtriage::query::{self, Query, QueryContext};
 use qtriage::queue::{scan, Interner, MessageId, Progress, Queue, QueueOptions, ScanOptions};
-use qtriage::size::{counted, thousands};
 
 use crate::util::{assert_exit, TestQueue};
 
@@ -249,21 +248,24 @@ fn plan_query_is_taken_by_list_and_yank() {
         .collect();
     assert!(!overlapping.is_empty(), "{:#?}", m.plan.culprits);
     for c in overlapping {
-        let words = format!(
-            "{}, {} counted above)",
-            counted(c.messages as u64, "message", "messages"),
-            thousands(c.counted_above as u64)
-        );
+        let words = format!("({})", c.counts_words());
+        assert!(words.ends_with(" counted above)"), "{words}");
         assert!(text.contains(&words), "{words} in {text}");
         let j = v["culprits"]
             .as_array()
-            .and_then(|a| a.iter().find(|j| j["value"] == c.value.as_str()));
+            .and_then(|a| a.iter().find(|j| j["query"] == c.query.as_str()));
         assert_eq!(
             j.map(|j| j["counted_above"].clone()),
             Some(c.counted_above.into())
         );
     }
     assert!(text.contains(" remain"), "{text}");
+    // The hint reads the queue this plan read: pasted as it is, it does not go to
+    // /var/qmail/queue.
+    let root = t.root().display().to_string();
+    let next =
+        format!("next: qtriage --queue {root} yank \"$(qtriage --queue {root} plan --query)\"");
+    assert!(text.contains(&next), "{next} in {text}");
 }
 
 /// Issue 17 item 7: the generator's forged senders (four domains) become at most a few

@@ -6,10 +6,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Widget, Wrap};
 
 use super::confirm::centered;
-use super::{human_bytes, thousands, Theme};
-use crate::analysis::rank::percent;
+use super::Theme;
 use crate::sanitize::sanitize_str;
-use crate::size::counted;
 use crate::tui::state::CleanupPlan;
 
 /// Width of the popup.
@@ -39,30 +37,11 @@ impl CleanupPopup<'_> {
             v.extend(self.notes());
             return v;
         }
-        let mut v = vec![Line::styled(
-            format!(
-                "Yank {} ({} of queue), {}, {}, from {}:",
-                counted(p.messages() as u64, "message", "messages"),
-                percent(p.share),
-                counted(p.recipients as u64, "recipient", "recipients"),
-                human_bytes(p.bytes),
-                counted(p.culprits.len() as u64, "culprit", "culprits"),
-            ),
-            t.danger(),
-        )];
+        let mut v = vec![Line::styled(format!("Yank {}:", p.headline()), t.danger())];
         for c in &p.culprits {
-            let bounces = match c.backscatter {
-                0 => String::new(),
-                n => format!(" + {}", counted(n as u64, "bounce", "bounces")),
-            };
             v.push(Line::from(vec![
                 Span::styled(format!(" {} {}", c.key.name(), safe(&c.value)), t.accent()),
-                Span::raw(format!(
-                    " ({}{}{bounces}) {}",
-                    thousands(c.messages as u64),
-                    c.overlap_words(),
-                    safe(&c.reason)
-                )),
+                Span::raw(format!(" ({}) {}", c.counts_words(), safe(&c.reason))),
             ]));
         }
         v.push(Line::from(vec![
