@@ -298,7 +298,7 @@ impl Cmp {
         let unit = q
             .units()
             .iter()
-            .find(|(_, m)| self.value != 0 && self.value % m == 0);
+            .find(|(_, m)| self.value != 0 && self.value.is_multiple_of(*m));
         match unit {
             Some((u, m)) => out.push_str(&format!("{}{u}", self.value / m)),
             None => out.push_str(&self.value.to_string()),

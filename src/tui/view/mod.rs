@@ -21,6 +21,7 @@ use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::Span;
 use ratatui::widgets::Widget;
+use unicode_segmentation::UnicodeSegmentation;
 
 use super::plan::send_blocks;
 use super::state::{AppState, Focus, Popup};
@@ -168,12 +169,12 @@ fn ellipsized(s: &str, width: usize) -> String {
     };
     let mut out = String::new();
     let mut used = 0;
-    for c in s.chars() {
-        let w = Span::raw(c.encode_utf8(&mut [0; 4]).to_string()).width();
+    for g in s.graphemes(true) {
+        let w = Span::raw(g).width();
         if used + w > room {
             break;
         }
-        out.push(c);
+        out.push_str(g);
         used += w;
     }
     out.push('…');
@@ -211,17 +212,17 @@ pub fn fit_end(s: &str, width: usize) -> String {
     if width == 0 {
         return String::new();
     }
-    let mut tail: Vec<char> = Vec::new();
+    let mut tail: Vec<&str> = Vec::new();
     let mut used = 1;
-    for c in s.chars().rev() {
-        let w = Span::raw(c.encode_utf8(&mut [0; 4]).to_string()).width();
+    for g in s.graphemes(true).rev() {
+        let w = Span::raw(g).width();
         if used + w > width {
             break;
         }
-        tail.push(c);
+        tail.push(g);
         used += w;
     }
-    std::iter::once('…').chain(tail.into_iter().rev()).collect()
+    std::iter::once("…").chain(tail.into_iter().rev()).collect()
 }
 
 /// Every cell cut to its column with [`fit`].

@@ -273,16 +273,16 @@ fn a_long_chosen_line_in_the_confirmation_ends_with_an_ellipsis() {
     assert!(text.contains("xxx…"), "{text}");
 }
 
-/// A query longer than the bar scrolls to keep the caret and what was just typed on screen
-/// (its start behind `…`), the error's `^` stays under the word it is about, and a long error
-/// message ends with `…` rather than being cut silently.
-#[test]
-fn a_long_query_keeps_its_caret_and_its_error_on_screen() {
-    let mut s = ready((60, 20));
+/// The filter bar's row and the row under it, after typing `typed` and pressing ← `left`
+/// times, on a `width`-column screen.
+fn filter_rows(typed: &str, left: usize, width: u16) -> (String, String) {
+    let mut s = ready((width, 20));
     cmd(&mut s, Command::Filter);
-    let typed = "ip:86.107.221.138 or auth:test or sender:*@philadefender.org or bogus:x";
     for c in typed.chars() {
         update(&mut s, Action::Type(c));
+    }
+    for _ in 0..left {
+        cmd(&mut s, Command::CaretLeft);
     }
     let buf = render(&s).backend().buffer().clone();
     assert_no_escape(&buf);
@@ -295,7 +295,16 @@ fn a_long_query_keeps_its_caret_and_its_error_on_screen() {
         .iter()
         .position(|r| r.starts_with("/ "))
         .expect("the filter bar");
-    let (bar, under) = (&rows[at], &rows[at + 1]);
+    (rows[at].clone(), rows[at + 1].clone())
+}
+
+/// A query longer than the bar scrolls to keep the caret and what was just typed on screen
+/// (its start behind `…`), the error's `^` stays under the word it is about, and the message
+/// goes where it fits whole (here before the `^`, which sits near the right edge).
+#[test]
+fn a_long_query_keeps_its_caret_and_its_error_on_screen() {
+    let typed = "ip:86.107.221.138 or auth:test or sender:*@philadefender.org or bogus:x";
+    let (bar, under) = filter_rows(typed, 0, 60);
     assert!(bar.starts_with("/ …"), "{bar}");
     assert!(bar.trim_end().ends_with("or bogus:x"), "{bar}");
     let word = bar.find("bogus").expect("bogus on screen");
@@ -305,5 +314,28 @@ fn a_long_query_keeps_its_caret_and_its_error_on_screen() {
         under[..caret].chars().count(),
         "^ under bogus:\n{bar}\n{under}"
     );
-    assert!(under.trim_end().ends_with('…'), "{under}");
+    assert!(under.contains("unknown field \"bogus\""), "{under}");
+    // The caret moved back into the text: the character under it is drawn, not a `…`.
+    let (bar, _) = filter_rows(typed, 3, 60);
+    assert!(bar.trim_end().ends_with("bogus:x"), "{bar}");
+    // The caret at the start: the text is cut at the right, the error is off screen and its
+    // `^` stands under that `…`, its message still read.
+    let (bar, under) = filter_rows(typed, typed.len(), 60);
+    assert!(bar.starts_with("/ ip:86") && bar.ends_with('…'), "{bar}");
+    assert!(under.trim_end().ends_with('^'), "{under}");
+    assert!(under.contains("unknown field"), "{under}");
+}
+
+/// An emoji with its U+FE0F is two columns in the text and in the cut: measured apart (one
+/// and none), the bar once computed a negative scroll.
+#[test]
+fn a_long_query_with_emoji_scrolls_without_miscounting() {
+    let typed = format!("subject:\u{2764}\u{fe0f}\u{2764}\u{fe0f}{}", "a".repeat(66));
+    for width in [60, 78, 79, 80, 81] {
+        let (bar, _) = filter_rows(&typed, 0, width);
+        assert!(bar.starts_with("/ "), "{bar}");
+        assert!(bar.trim_end().ends_with("aaa"), "{width}: {bar}");
+        let (bar, _) = filter_rows(&typed, typed.chars().count(), width);
+        assert!(bar.starts_with("/ subject:"), "{width}: {bar}");
+    }
 }
