@@ -147,7 +147,7 @@ impl WatchJson {
                     out_per_min: round1(c.rate.out_per_min),
                 })
                 .collect(),
-            watched_secs: (u.watched_ms.max(0) as u64) / 1000,
+            watched_secs: u.watched_secs(),
             mode: u.mode.name(),
             mode_reason: match u.mode {
                 WatchMode::Notify => None,

@@ -119,11 +119,17 @@ impl WatchUpdate {
         self.in_per_min - self.out_per_min
     }
 
-    /// While the watch is younger than the last-minute window: the seconds its figures span
-    /// (at least 1), to be shown beside them; `None` once they cover a whole minute.
+    /// The seconds the watch has run, to the nearest and at least one: what a rate of a
+    /// window not yet full was divided by (the rates' floor is one second too).
+    pub fn watched_secs(&self) -> u64 {
+        (self.watched_ms.max(1000) as u64 + 500) / 1000
+    }
+
+    /// While the watch is younger than the last-minute window: [`WatchUpdate::watched_secs`],
+    /// to be shown beside the figures; `None` once they cover a whole minute.
     pub fn young_secs(&self) -> Option<u64> {
         let window = Window::OneMinute.secs() * 1000;
-        (self.watched_ms < window).then(|| (self.watched_ms.max(1000) as u64).div_ceil(1000))
+        (self.watched_ms < window).then(|| self.watched_secs())
     }
 }
 

@@ -298,7 +298,7 @@ impl Rates {
 
     fn rate_of(&self, s: &Series, now_ms: i64, window: Window) -> Rate {
         let b = s.sum(sec_of(now_ms), window.secs());
-        let span_ms = (now_ms - self.started_ms).clamp(1000, window.secs() * 1000) as f64;
+        let span_ms = self.watched_ms(now_ms).clamp(1000, window.secs() * 1000) as f64;
         let per_min = |n: u32| f64::from(n) * 60_000.0 / span_ms;
         Rate {
             in_per_min: per_min(b.arrived),

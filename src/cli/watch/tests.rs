@@ -70,7 +70,8 @@ fn polling_is_said_and_values_are_sanitized_wherever_output_goes() {
 }
 
 /// A watch 11.2 s old that saw 1,134 messages yanked reads -6,075/min: the line says the rate
-/// spans its first 12 seconds, so one burst is not taken for a steady flow.
+/// spans its first 11 seconds, so one burst is not taken for a steady flow. The text and the
+/// JSON say the same number, the one the rates were divided by.
 #[test]
 fn a_young_watch_says_how_long_its_rates_span() {
     let mut u = update(0.0, 6075.0);
@@ -78,12 +79,21 @@ fn a_young_watch_says_how_long_its_rates_span() {
     u.watched_ms = 11_200;
     assert_eq!(
         text_line(&u, "10:42:00"),
-        "10:42:00 queue 48,211 (-6,075/min) todo 12 | rates over the first 12s"
+        "10:42:00 queue 48,211 (-6,075/min) todo 12 | rates over the first 11s"
     );
-    assert_eq!(u.young_secs(), Some(12));
+    let v = serde_json::to_value(WatchJson::new(&u)).expect("json");
+    assert_eq!(v["watched_secs"], 11);
+    // A line comes a few milliseconds after its interval: 5 s, not 6.
+    u.watched_ms = 5_003;
+    assert_eq!(u.young_secs(), Some(5));
+    // Under a second, the rates were divided by one: so is the figure, never by zero.
     u.watched_ms = 200;
     assert_eq!(u.young_secs(), Some(1));
+    assert_eq!(u.watched_secs(), 1);
+    u.watched_ms = 59_999;
+    assert_eq!(u.young_secs(), Some(60));
     u.watched_ms = 60_000;
+    assert_eq!(u.young_secs(), None);
     assert!(!text_line(&u, "10:42:00").contains("first"));
     let v = serde_json::to_value(WatchJson::new(&u)).expect("json");
     assert_eq!(v["watched_secs"], 60);

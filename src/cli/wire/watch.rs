@@ -63,7 +63,7 @@ pub struct WatchJson {
     pub mode: &'static str,
     /// Why polling (`events-lost`, `network-filesystem`, ...), null in notify mode.
     pub mode_reason: Option<&'static str>,
-    /// Whole seconds the watch has run (the rates of a watch younger than a window are its
-    /// counts over this time, scaled to a minute).
+    /// Seconds the watch has run, to the nearest and at least 1 (the rates of a watch younger
+    /// than a window are its counts over this time, scaled to a minute).
     pub watched_secs: u64,
 }

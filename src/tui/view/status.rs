@@ -88,8 +88,8 @@ impl Header<'_> {
 
     /// `+12/min ▁▂▃▅█`: growth over the last minute and the queue size's sparkline; after an
     /// undo, `+0/min ↩300/min`: messages put back are not mail arriving; in the watch's first
-    /// minute, `-6,182/min (first 11s)`.
-    fn growth(&self, compact: bool) -> Vec<Span<'static>> {
+    /// minute, `-6,185/min (first 11s)`.
+    fn growth(&self, cut: Cut) -> Vec<Span<'static>> {
         let t = self.theme;
         let growth = match (self.watch.growth_per_min, &self.watch.failed) {
             (_, Some(_)) => Span::styled("watch off", t.dim()),
@@ -99,7 +99,7 @@ impl Header<'_> {
         };
         let mut spans = vec![growth];
         if let (Some(secs), None) = (self.watch.young_secs, &self.watch.failed) {
-            let first = if compact { "" } else { "first " };
+            let first = if cut >= Cut::First { "" } else { "first " };
             spans.push(Span::styled(format!(" ({first}{secs}s)"), t.dim()));
         }
         let restored = self.watch.restored_per_min.round();
@@ -107,7 +107,7 @@ impl Header<'_> {
             let text = format!(" ↩{}/min", thousands(restored as u64));
             spans.push(Span::styled(text, t.dim()));
         }
-        if !compact && !self.watch.history.is_empty() {
+        if cut < Cut::Sparkline && !self.watch.history.is_empty() {
             spans.push(Span::raw(" "));
             spans.push(Span::styled(sparkline(&self.watch.history), t.accent()));
         }
@@ -133,11 +133,15 @@ impl Widget for Header<'_> {
         let yanked = self
             .yanked
             .map_or_else(|| "…".to_string(), |n| thousands(n as u64));
-        // Most important first: at 80 columns the end (yanked, path) may be cut, so a compact
-        // line (no name, no sparkline, no `marked 0`, `(11s)`) is tried before cutting it.
-        let figures = |compact: bool| {
-            let mut spans = vec![Span::raw(self.messages_text()), sep.clone()];
-            if !compact || self.marked > 0 {
+        // Most important first: at 80 columns the end (yanked, path) may be cut, so the name,
+        // `marked 0`, the word `first` and the sparkline go, one at a time, before that.
+        let line = |cut: Cut| {
+            let mut spans = Vec::new();
+            if cut < Cut::Name {
+                spans.extend([Span::styled("qtriage", t.accent()), sep.clone()]);
+            }
+            spans.extend([Span::raw(self.messages_text()), sep.clone()]);
+            if cut < Cut::MarkedZero || self.marked > 0 {
                 spans.extend([Span::styled(marked.clone(), marked_style), sep.clone()]);
             }
             spans.extend([
@@ -145,7 +149,7 @@ impl Widget for Header<'_> {
                 Span::styled(send, send_style),
                 sep.clone(),
             ]);
-            spans.extend(self.growth(compact));
+            spans.extend(self.growth(cut));
             spans.extend([
                 sep.clone(),
                 Span::raw(format!("yanked {yanked}")),
@@ -154,10 +158,16 @@ impl Widget for Header<'_> {
             spans
         };
         let width = usize::from(area.width);
-        let mut spans = vec![Span::styled("qtriage", t.accent()), sep.clone()];
-        spans.extend(figures(false));
-        if spans.iter().map(Span::width).sum::<usize>() > width {
-            spans = figures(true);
+        // The path keeps a few columns (`…/queue`) unless nothing else fits.
+        let path_room = Span::raw(self.queue_path).width().min(PATH_ROOM);
+        let fits =
+            |spans: &[Span]| spans.iter().map(Span::width).sum::<usize>() + path_room <= width;
+        let mut spans = line(Cut::Nothing);
+        for cut in [Cut::Name, Cut::MarkedZero, Cut::First, Cut::Sparkline] {
+            if fits(&spans) {
+                break;
+            }
+            spans = line(cut);
         }
         let used: usize = spans.iter().map(Span::width).sum();
         let room = width.saturating_sub(used);
@@ -165,6 +175,23 @@ impl Widget for Header<'_> {
         // Narrower than the figures themselves (40 columns): cut visibly, not mid-word.
         Line::from(fit_spans(spans, width)).render(area, buf);
     }
+}
+
+/// Columns the header keeps for the queue path's end while it drops other parts.
+const PATH_ROOM: usize = 8;
+
+/// What a header too wide for the screen leaves out, in this order, each with those before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Cut {
+    Nothing,
+    /// The program's name.
+    Name,
+    /// `marked 0` (a count of marks above zero stays).
+    MarkedZero,
+    /// `first` in `(first 11s)`.
+    First,
+    /// The sparkline.
+    Sparkline,
 }
 
 /// The scan progress line: messages read, rate, ETA.
@@ -311,7 +338,10 @@ mod tests {
             marked: 0,
             theme: Theme { colour: false },
         };
-        h.growth(false).iter().map(|s| s.content.as_ref()).collect()
+        h.growth(Cut::Nothing)
+            .iter()
+            .map(|s| s.content.as_ref())
+            .collect()
     }
 
     #[test]
