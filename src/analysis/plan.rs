@@ -158,13 +158,7 @@ pub fn build(input: PlanInput<'_>) -> Plan {
         .take(MAX_PLAN_TERMS);
     for c in listed {
         let Some(value) = c.value else { continue };
-        let bounces = c
-            .members
-            .iter()
-            .filter(|&&i| backscatter::is_bounce(&records[i as usize], strings))
-            .count();
-        // A cluster of bounces is backscatter of other culprits, not a culprit to take whole.
-        let whole = bounces * 2 < c.messages;
+        let whole = !is_bounce_cluster(c, records, strings);
         let mut counted_above = 0;
         if whole {
             for &i in &c.members {
@@ -197,6 +191,22 @@ pub fn build(input: PlanInput<'_>) -> Plan {
     attribute_backscatter(&input, &bounce_terms, &mut culprits, &mut taken);
     culprits.retain(|c| !c.query.is_empty());
     finish(input, culprits, taken)
+}
+
+/// Whether `c` is made mostly of bounces (the `origin=bounce` or `<>` sender cluster): the
+/// backscatter of other culprits and of real mail, never a culprit to take whole or to count
+/// as spam (the plan and the report both ask this).
+pub fn is_bounce_cluster(c: &Cluster, records: &[MessageRecord], strings: &Interner) -> bool {
+    let bounces = c
+        .members
+        .iter()
+        .filter(|&&i| {
+            records
+                .get(i as usize)
+                .is_some_and(|r| backscatter::is_bounce(r, strings))
+        })
+        .count();
+    bounces * 2 >= c.messages
 }
 
 /// Give each bounce that quotes a culprit's message (and is not taken yet) to that culprit,

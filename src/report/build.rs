@@ -17,6 +17,7 @@ use crate::accounts::AccountsCheck;
 use crate::analysis::cluster::{cluster, AnalysisContext, Cluster};
 use crate::analysis::evidence::LogFacts;
 use crate::analysis::key::{ClusterKey, KeyExtractor, KeyValue};
+use crate::analysis::plan::is_bounce_cluster;
 use crate::analysis::rank::{ShareOf, Verdict};
 use crate::queue::count::QueueCounts;
 use crate::queue::date::rfc3339;
@@ -324,6 +325,9 @@ struct Found {
     rule: String,
     /// Clusters the ranking holds as suspects (not counted as spam), in words.
     suspects: Vec<String>,
+    /// Culprit clusters made of bounces (not counted as spam: `plan` takes only those that
+    /// quote a culprit's message), in words.
+    bounce_clusters: Vec<String>,
 }
 
 impl Found {
@@ -394,6 +398,18 @@ fn ranked_culprits(window: &Window<'_>, src: &ReportSources<'_>) -> Found {
         .filter(|c| c.verdict() == Verdict::Culprit)
         .take(MAX_LISTED)
     {
+        // As `qtriage plan` judges it: bounces are backscatter of the culprits and of real
+        // mail, not the culprits' own spam.
+        if is_bounce_cluster(c, records, src.strings) {
+            if let Some(v) = c.value.as_ref() {
+                let v = value_text(c.key, v, src.strings);
+                let n = counted(c.messages as u64, "message", "messages");
+                found
+                    .bounce_clusters
+                    .push(format!("{} {v} ({n})", c.key.name()));
+            }
+            continue;
+        }
         found.add(c, window, src.strings);
     }
     found.suspects = ranking
@@ -442,6 +458,7 @@ pub fn build(src: &ReportSources<'_>) -> ReportInput {
         spam,
         rule,
         suspects,
+        bounce_clusters,
     } = found;
     let in_queue = spam.iter().filter(|&&i| window.queued(i)).count();
     let window = &window.records;
@@ -483,6 +500,14 @@ pub fn build(src: &ReportSources<'_>) -> ReportInput {
         ))
         // `qtriage plan` counts more: it takes the bounces quoting the culprits' messages too.
         .chain(std::iter::once(SPAM_COUNTED.to_string()))
+        .chain((!bounce_clusters.is_empty()).then(|| {
+            format!(
+                "top also ranks as culprits clusters made of bounces, not counted as spam: {} \
+                 (the bounces quoting a culprit's message are backscatter, which qtriage plan \
+                 yanks with that culprit; the others bounce real mail)",
+                bounce_clusters.join("; ")
+            )
+        }))
         .chain((!suspects.is_empty()).then(|| {
             format!(
                 "top also holds as suspects, not counted as spam: {}",
