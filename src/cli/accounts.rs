@@ -14,6 +14,7 @@ use crate::analysis::{culprit_auth_users, rank_culprits, TOP_LIMIT};
 use crate::queue::{scan, Interner, Progress, ScanOptions};
 use crate::sanitize::sanitize_bytes;
 use crate::sanitize::sanitize_str;
+use crate::size::{counted, thousands};
 
 /// Widest account or domain column in the table; longer names are cut with `~`.
 const MAX_COLUMN: usize = 32;
@@ -202,8 +203,15 @@ fn write_summary(out: &mut dyn Write, a: &Assessment, max_hash: usize) -> std::i
     let at_risk = a.check.at_risk().count();
     writeln!(
         out,
-        "{at_risk} of {} accounts in {} domains at risk; {} hash attempts",
-        a.accounts, a.domains, a.check.hash_attempts
+        "{} of {} in {} at risk; {}",
+        thousands(at_risk as u64),
+        counted(a.accounts as u64, "account", "accounts"),
+        counted(a.domains as u64, "domain", "domains"),
+        counted(
+            a.check.hash_attempts as u64,
+            "hash attempt",
+            "hash attempts"
+        )
     )?;
     let partial = a
         .check

@@ -81,8 +81,8 @@ pub fn write_text(out: &mut dyn Write, a: &Analysis) -> std::io::Result<()> {
     if a.top_more > 0 {
         writeln!(
             out,
-            "\n+{} more suspects (a larger --limit lists them; every culprit is listed)",
-            a.top_more
+            "\n+{} (a larger --limit lists them; every culprit is listed)",
+            crate::size::counted(a.top_more as u64, "more suspect", "more suspects")
         )?;
     }
     Ok(())

@@ -216,6 +216,18 @@ fn evidence_of(members: &[&MessageRecord], strings: &Interner) -> Vec<Evidence> 
     out
 }
 
+/// Whether two evidence lines give the same shape and count, whatever ` (N more shapes on M
+/// messages)` either ends with.
+fn same_shape(a: &str, b: &str) -> bool {
+    let shape = |s: &str| -> usize {
+        match s.rfind(" (") {
+            Some(at) if s.ends_with(" messages)") && s[at..].contains(" more shapes on ") => at,
+            _ => s.len(),
+        }
+    };
+    a[..shape(a)] == b[..shape(b)]
+}
+
 /// The header shapes of `members` with how many messages and distinct HELOs each has, the
 /// most frequent first; with `mask_helo`, the HELO is left out of the shape.
 fn shapes_of(
@@ -342,9 +354,10 @@ impl Found {
             .filter_map(|&i| window.records.get(i as usize))
             .collect();
         // Two culprits can share messages (an AUTH user and its IP): a line already given
-        // for one is not repeated for the other.
+        // for one is not repeated for the other, with or without the count of other shapes
+        // one of them ends with.
         for e in evidence_of(&members, strings) {
-            if !self.evidence.iter().any(|x| x.text == e.text) {
+            if !self.evidence.iter().any(|x| same_shape(&x.text, &e.text)) {
                 self.evidence.push(e);
             }
         }

@@ -333,7 +333,7 @@ fn exit_codes() {
     .expect("domain");
     let out = accounts(tree.root(), &[]);
     assert_exit(&out, 0);
-    assert!(String::from_utf8_lossy(&out.stdout).contains("0 of 1 accounts in 1 domains at risk"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("0 of 1 account in 1 domain at risk"));
     let out = accounts(&dir.path().join("nowhere"), &[]);
     assert_exit(&out, 2);
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a vpopmail directory"));

@@ -102,9 +102,7 @@ fn text_names_the_culprit_and_limit_keeps_legit_clusters() {
     let suspects = all.matches(". suspect  score").count();
     assert_eq!(suspects, 1, "{all}");
     assert!(
-        text.contains(
-            "\n+1 more suspects (a larger --limit lists them; every culprit is listed)\n"
-        ),
+        text.contains("\n+1 more suspect (a larger --limit lists them; every culprit is listed)\n"),
         "{text}"
     );
     assert!(!text.contains("-0.0"), "{text}");

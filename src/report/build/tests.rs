@@ -275,3 +275,17 @@ fn culprits_sharing_messages_do_not_repeat_evidence() {
         ["Received: from ? (HELO ?) (test@86.107.221.138) with ESMTPA (qmail-smtpd, AUTH) on 30 messages"]
     );
 }
+
+/// A shape already given for one culprit is not given again for another that shares its
+/// messages, though one of the two lines ends with the count of the other shapes.
+#[test]
+fn a_shape_is_given_once_with_or_without_the_other_shapes_count() {
+    let line = "`Received: from unknown (HELO User) (test@86.107.221.138)` on 1257 messages";
+    let with_more = format!("{line} (5 more shapes on 2797 messages)");
+    assert!(same_shape(line, &with_more));
+    assert!(same_shape(&with_more, line));
+    assert!(!same_shape(line, &line.replace("1257", "1256")));
+    // A value that itself holds the words is not cut: only the line's own ending is.
+    let odd = "`Subject: x (3 more shapes on 4 messages)` on 2 messages";
+    assert!(!same_shape(odd, "`Subject: x` on 2 messages"));
+}

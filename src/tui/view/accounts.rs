@@ -99,7 +99,11 @@ impl Widget for AccountsPane<'_> {
             ),
             Some(l) => (
                 l.rows.iter().map(|r| self.row(r)).collect(),
-                format!(" Accounts at risk · {} ", l.summary),
+                // No summary when the check failed: its error is the list's first row.
+                match l.summary.is_empty() {
+                    true => " Accounts at risk ".to_string(),
+                    false => format!(" Accounts at risk · {} ", l.summary),
+                },
             ),
         };
         if let Some(e) = self.view.listing.as_ref().and_then(|l| l.error.as_ref()) {

@@ -475,6 +475,8 @@ fn accounts_keys_errors_and_write_report() {
     };
     update(&mut s, Action::Worker(Report::Accounts(Box::new(failed))));
     let text = screen_text(render(&s).backend().buffer());
+    // The title has no summary then, and no separator left dangling.
+    assert!(text.contains("┌ Accounts at risk ─"), "{text}");
     assert!(
         text.contains("accounts not checked: /home/vpopmail"),
         "{text}"
@@ -485,7 +487,7 @@ fn accounts_keys_errors_and_write_report() {
         update(&mut s, Action::Cmd(Command::WriteReport)),
         Some(Effect::WriteReport)
     );
-    let written = "report written to ./qtriage-report-20261123T100000Z.md: 1 culprits";
+    let written = "report written to ./qtriage-report-20261123T100000Z.md: 1 culprit";
     let report = Report::ReportWritten {
         text: written.into(),
         is_error: false,

@@ -21,6 +21,7 @@ use crate::queue::{Interner, MessageRecord, Queue};
 use crate::report::build::{ReportSources, REPORT_HASH_ATTEMPTS};
 use crate::report::compose::{compose, merge_yanked, yanked_records, Extras};
 use crate::sanitize::{sanitize_bytes, sanitize_str};
+use crate::size::{counted, thousands};
 use crate::tui::state::{AccountRow, AccountsListing, Snapshot};
 
 /// Files named `qtriage-report-<time>-N.md` tried before giving up when names are taken.
@@ -124,10 +125,10 @@ pub fn check_accounts(snap: &Snapshot, env: &AfterFlood) -> AccountsListing {
             let mut rows: Vec<AccountRow> = a.check.at_risk().map(row).collect();
             rows.sort_by_key(|r| !r.culprit);
             let summary = format!(
-                "{} of {} accounts in {} domains",
-                rows.len(),
-                a.accounts,
-                a.domains
+                "{} of {} in {}",
+                thousands(rows.len() as u64),
+                counted(a.accounts as u64, "account", "accounts"),
+                counted(a.domains as u64, "domain", "domains")
             );
             AccountsListing {
                 rows,
@@ -210,9 +211,13 @@ pub fn write_report(snap: &Snapshot, env: &AfterFlood, now: i64) -> (String, boo
             let shown = sanitize_bytes(path.as_os_str().as_encoded_bytes()).into_owned();
             (
                 format!(
-                    "report written to {shown}: {} culprits, {} spam messages",
-                    input.culprits.len(),
-                    input.timeline.spam_messages
+                    "report written to {shown}: {}, {}",
+                    counted(input.culprits.len() as u64, "culprit", "culprits"),
+                    counted(
+                        input.timeline.spam_messages,
+                        "spam message",
+                        "spam messages"
+                    )
                 ),
                 false,
             )
