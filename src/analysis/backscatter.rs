@@ -3,14 +3,15 @@
 //! A bounce of the flood (qmail-send's "invoked for bounce", or a null-sender failure notice)
 //! carries a copy of the spam it returns. Its own origin says only "bounce"; the copy's
 //! Received lines name the AUTH user, IP or script that sent the spam, so the bounce belongs
-//! to that culprit's cleanup. [`quoted`] is a pure function of the mess bytes; [`read`] reads the
-//! bounces of a queue through the reader it is given.
+//! to that culprit's cleanup; qmail-send's copy starts with the spam's envelope sender
+//! (`Return-Path: <...>`), which names a forged-sender culprit. [`quoted`] is a pure function
+//! of the mess bytes; [`read`] reads the bounces of a queue through the reader it is given.
 
-use crate::analysis::context::AnalysisContext;
 use crate::analysis::key::{ClusterKey, KeyExtractor, KeyValue};
+use crate::analysis::KeyTables;
 use crate::queue::headers::{header_end, summarize};
 use crate::queue::origin::{attribute, Attribution, EnvelopeHints};
-use crate::queue::{Interner, MessageRecord, OriginKind};
+use crate::queue::{Interner, MessageRecord, OriginKind, Sym};
 
 /// The lines after which bounces quote the returned message: qmail-send, Exim, a MIME
 /// `message/rfc822` or `text/rfc822-headers` part (Postfix, Sendmail, Exchange DSNs).
@@ -21,15 +22,28 @@ const MARKERS: [&[u8]; 4] = [
     b"text/rfc822-headers",
 ];
 
-/// The keys a bounce can be attributed by: those a quoted copy's own headers decide.
-pub const KEYS: [ClusterKey; 6] = [
+/// The keys a bounce can be attributed by: those a quoted copy's own headers decide, and the
+/// envelope sender's when the copy gives it (its `Return-Path`).
+pub const KEYS: [ClusterKey; 9] = [
     ClusterKey::AuthUser,
     ClusterKey::OriginIp,
     ClusterKey::OriginNet,
     ClusterKey::Uid,
     ClusterKey::Script,
     ClusterKey::Helo,
+    ClusterKey::Sender,
+    ClusterKey::SenderDomain,
+    ClusterKey::SenderPattern,
 ];
+
+/// The message a bounce quotes, as far as its copy tells.
+#[derive(Debug, Clone, Copy)]
+pub struct Quoted {
+    /// Its origin and header fields, as the scan would have found them in the queue.
+    pub attribution: Attribution,
+    /// Its envelope sender, from the copy's `Return-Path: <...>` (qmail-send writes one).
+    pub sender: Option<Sym>,
+}
 
 /// The most mess bytes looked at for the quoted copy (the failure text comes first).
 pub const QUOTE_CAP: usize = 64 * 1024;
@@ -48,9 +62,9 @@ pub fn is_bounce(r: &MessageRecord, strings: &Interner) -> bool {
     })
 }
 
-/// The attribution of the message `mess` (a bounce's bytes) quotes, if it quotes one with a
-/// header block: its origin as the scan would have found it in the queue.
-pub fn quoted(mess: &[u8], strings: &Interner) -> Option<Attribution> {
+/// The message `mess` (a bounce's bytes) quotes, if it quotes one with a header block: its
+/// origin as the scan would have found it in the queue, and its envelope sender when given.
+pub fn quoted(mess: &[u8], strings: &Interner) -> Option<Quoted> {
     let mess = &mess[..mess.len().min(QUOTE_CAP)];
     let body = &mess[header_end(mess)?..];
     let (at, marker) = MARKERS
@@ -74,7 +88,22 @@ pub fn quoted(mess: &[u8], strings: &Interner) -> Option<Attribution> {
         EnvelopeHints::default(),
         strings,
     );
-    (a.origin.kind != OriginKind::Unknown || a.origin.script.is_some()).then_some(a)
+    let sender = find_line(&header[..received], b"return-path:")
+        .and_then(|at| return_path(&header[at..received]))
+        .map(|s| strings.intern(s));
+    (a.origin.kind != OriginKind::Unknown || a.origin.script.is_some()).then_some(Quoted {
+        attribution: a,
+        sender,
+    })
+}
+
+/// The address of the `Return-Path: <addr>` line `line` starts with (`<>` gives it empty).
+fn return_path(line: &[u8]) -> Option<&[u8]> {
+    let end = memchr::memchr(b'\n', line).unwrap_or(line.len());
+    let line = &line[..end];
+    let open = memchr::memchr(b'<', line)?;
+    let close = open + 1 + memchr::memchr(b'>', &line[open + 1..])?;
+    Some(&line[open + 1..close])
 }
 
 /// `s` after its first line break (empty when there is none).
@@ -98,20 +127,21 @@ fn find_line(header: &[u8], name: &[u8]) -> Option<usize> {
     None
 }
 
-/// The `key` value of the quoted message, as `cluster:KEY=` shows it under `ctx` (an AUTH
-/// login as its account, as the auth-user clusters key it).
+/// The `key` value of the quoted message, as `cluster:KEY=` shows it with `tables` (an AUTH
+/// login as its account, as the auth-user clusters key it; a forged sender as its pattern).
 pub fn quoted_value(
-    a: &Attribution,
+    q: &Quoted,
     key: ClusterKey,
     strings: &Interner,
-    ctx: Option<&AnalysisContext>,
+    tables: Option<KeyTables<'_>>,
 ) -> Option<KeyValue> {
     let mut r = MessageRecord::listed(crate::queue::MessageId(0), Default::default());
-    (r.origin, r.headers, r.qp) = (a.origin, a.headers, a.qp);
-    let mut ex = KeyExtractor::new(key, strings);
-    if let Some(ctx) = ctx {
-        ex = ex.with_context(ctx);
-    }
+    let a = &q.attribution;
+    (r.origin, r.headers, r.qp, r.sender) = (a.origin, a.headers, a.qp, q.sender);
+    let mut ex = match tables {
+        Some(t) => t.extractor(key, strings),
+        None => KeyExtractor::new(key, strings),
+    };
     ex.value(&r)
 }
 
@@ -122,7 +152,7 @@ pub fn read(
     records: &[MessageRecord],
     strings: &Interner,
     read: impl Fn(usize) -> Option<Vec<u8>> + Sync,
-) -> Vec<(u32, Attribution)> {
+) -> Vec<(u32, Quoted)> {
     use rayon::prelude::*;
     let bounces: Vec<usize> = (0..records.len())
         .filter(|&i| is_bounce(&records[i], strings))
@@ -156,19 +186,71 @@ From: <kbradford@philadefender.org>\nSubject: Replica watches\n\nbuy\n";
     fn a_qmail_bounce_quotes_its_auth_user() {
         let s = Interner::new();
         let a = quoted(BOUNCE, &s).expect("quoted");
-        assert_eq!(a.origin.kind, OriginKind::SmtpAuth);
+        assert_eq!(a.attribution.origin.kind, OriginKind::SmtpAuth);
         let v = quoted_value(&a, ClusterKey::AuthUser, &s, None).map(|v| v.text(&s));
         assert_eq!(v.as_deref(), Some("test"));
         let ip = quoted_value(&a, ClusterKey::OriginIp, &s, None).map(|v| v.text(&s));
         assert_eq!(ip.as_deref(), Some("86.107.221.138"));
         // Under the server's default domain the login is its account, as auth-user clusters
         // key it, so the culprit `test@example.com` owns this bounce.
-        let ctx = AnalysisContext {
+        let ctx = crate::analysis::AnalysisContext {
             default_domain: Some("example.com".into()),
-            ..AnalysisContext::default()
+            ..Default::default()
         };
-        let v = quoted_value(&a, ClusterKey::AuthUser, &s, Some(&ctx)).map(|v| v.text(&s));
+        let patterns = crate::analysis::patterns::SenderPatterns::default();
+        let tables = KeyTables {
+            sender_patterns: &patterns,
+            ctx: &ctx,
+        };
+        let v = quoted_value(&a, ClusterKey::AuthUser, &s, Some(tables)).map(|v| v.text(&s));
         assert_eq!(v.as_deref(), Some("test@example.com"));
+    }
+
+    /// qmail-send's copy starts with the spam's envelope sender: a bounce of a forged sender
+    /// goes with the sender, its domain and, with the analysis' table, its pattern.
+    #[test]
+    fn a_qmail_bounce_gives_the_quoted_envelope_sender() {
+        let s = Interner::new();
+        let a = quoted(BOUNCE, &s).expect("quoted");
+        assert_eq!(
+            a.sender.map(|x| s.text(x)).as_deref(),
+            Some("kbradford@philadefender.org")
+        );
+        let value = |key| quoted_value(&a, key, &s, None).map(|v| v.text(&s));
+        assert_eq!(
+            value(ClusterKey::Sender).as_deref(),
+            Some("kbradford@philadefender.org")
+        );
+        assert_eq!(
+            value(ClusterKey::SenderDomain).as_deref(),
+            Some("philadefender.org")
+        );
+        // A table that learnt the flood's random names at that domain gives their pattern.
+        let senders: Vec<String> = ["kbradford", "qkowalski", "awalsh50", "dnovak", "mzhang7"]
+            .iter()
+            .flat_map(|n| (0..5).map(move |i| format!("{n}{i}@philadefender.org")))
+            .collect();
+        let ctx = crate::analysis::AnalysisContext::default();
+        let patterns = crate::analysis::patterns::SenderPatterns::build(
+            senders.iter().map(|x| (x.as_bytes(), 1)),
+            &ctx.local_domains,
+        );
+        let tables = KeyTables {
+            sender_patterns: &patterns,
+            ctx: &ctx,
+        };
+        let pattern = quoted_value(&a, ClusterKey::SenderPattern, &s, Some(tables));
+        assert_eq!(
+            pattern.map(|v| v.text(&s)).as_deref(),
+            Some("<random>@philadefender.org")
+        );
+        // The null sender of a bounce's own bounce is given, empty.
+        let twice = String::from_utf8_lossy(BOUNCE).replace(
+            "Return-Path: <kbradford@philadefender.org>",
+            "Return-Path: <>",
+        );
+        let b = quoted(twice.as_bytes(), &s).expect("quoted");
+        assert_eq!(b.sender.map(|x| s.text(x)).as_deref(), Some(""));
     }
 
     #[test]
@@ -181,7 +263,11 @@ X-PHP-Originating-Script: 48:mailer.php\nSubject: x\n\nbody\n--b--\n";
         let a = quoted(dsn, &s).expect("quoted");
         let v = quoted_value(&a, ClusterKey::Script, &s, None).map(|v| v.text(&s));
         assert_eq!(v.as_deref(), Some("mailer.php"));
-        assert_eq!(a.origin.uid(), Some(48));
+        assert_eq!(a.attribution.origin.uid(), Some(48));
+        assert_eq!(
+            a.sender, None,
+            "a DSN's copy without a Return-Path gives no sender"
+        );
     }
 
     #[test]

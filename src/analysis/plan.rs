@@ -6,12 +6,11 @@
 //! `origin=bounce` or `<>` sender cluster) is not taken whole: its bounces go with the culprit
 //! whose message they quote, and the others stay, so a bounce of real mail is never yanked.
 
-use super::backscatter::{self, quoted_value};
-use super::context::AnalysisContext;
+use super::backscatter::{self, quoted_value, Quoted};
 use super::key::{ClusterKey, KeyValue};
 use super::rank::{self, Verdict};
 use super::types::Cluster;
-use crate::queue::origin::Attribution;
+use super::KeyTables;
 use crate::queue::{Interner, MessageRecord};
 use crate::size::{counted, human_bytes, thousands};
 
@@ -135,12 +134,13 @@ pub struct PlanInput<'a> {
     pub records: &'a [MessageRecord],
     /// Their interner.
     pub strings: &'a Interner,
-    /// Local domains and uid names.
-    pub ctx: &'a AnalysisContext,
+    /// The ranking's tables: local domains and uid names, the sender-pattern table (a bounce
+    /// is attributed to a forged-sender culprit by the pattern of its copy's sender).
+    pub tables: KeyTables<'a>,
     /// The ranking (`top`), with member lists.
     pub ranking: &'a [Cluster],
     /// The bounces' quoted copies ([`backscatter::read`]).
-    pub quoted: &'a [(u32, Attribution)],
+    pub quoted: &'a [(u32, Quoted)],
 }
 
 /// Build the plan of `input`.
@@ -226,7 +226,7 @@ fn attribute_backscatter(
         }
         let hit = terms
             .iter()
-            .position(|(_, key, v)| quoted_value(a, *key, strings, Some(input.ctx)) == Some(*v));
+            .position(|(_, key, v)| quoted_value(a, *key, strings, Some(input.tables)) == Some(*v));
         if let Some(t) = hit {
             taken[i] = true;
             used[t] = true;

@@ -63,7 +63,7 @@ pub fn plan_of(a: &Analysis, queue: &crate::queue::Queue) -> Plan {
     plan::build(PlanInput {
         records: &a.records,
         strings: &a.strings,
-        ctx: &a.ctx,
+        tables: a.tables(),
         ranking: &a.top,
         quoted: &quoted,
     })

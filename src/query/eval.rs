@@ -113,7 +113,11 @@ impl<'q> Program<'q> {
     /// Does a `cluster:sender-pattern=` term need the corpus-level pattern table?
     pub fn needs_sender_patterns(&self) -> bool {
         self.leaves.iter().any(|t| {
-            matches!(t, Term::Cluster { key, .. } if *key == crate::analysis::key::ClusterKey::SenderPattern)
+            let key = match t {
+                Term::Cluster { key, .. } | Term::BounceOf { key, .. } => Some(*key),
+                _ => None,
+            };
+            key == Some(crate::analysis::key::ClusterKey::SenderPattern)
         })
     }
 }
@@ -124,8 +128,8 @@ type ClusterCache<'c> = (KeyExtractor<'c>, FxHashMap<Option<KeyValue>, bool>);
 /// Per-thread caches: one per term.
 pub(crate) struct State<'c> {
     ctx: QueryContext<'c>,
-    /// The analysis context `cluster:` and `bounce-of:` values are taken under (accounts).
-    analysis: Option<&'c crate::analysis::cluster::AnalysisContext>,
+    /// The tables `cluster:` and `bounce-of:` values are taken with (accounts, patterns).
+    tables: Option<KeyTables<'c>>,
     syms: Vec<FxHashMap<u32, bool>>,
     clusters: Vec<Option<ClusterCache<'c>>>,
 }
@@ -152,7 +156,7 @@ impl<'c> State<'c> {
             .collect();
         State {
             ctx: *ctx,
-            analysis: tables.map(|t| t.ctx),
+            tables,
             syms: vec![FxHashMap::default(); p.leaves.len()],
             clusters,
         }
@@ -271,7 +275,7 @@ impl<'c> State<'c> {
                     {
                         Tri::No
                     }
-                    (true, Some(f)) => file_term(t, f, self.ctx.strings, self.analysis).into(),
+                    (true, Some(f)) => file_term(t, f, self.ctx.strings, self.tables).into(),
                     (true, None) => Tri::Unknown,
                 }
             }
@@ -357,7 +361,7 @@ fn file_term(
     t: &Term,
     f: &MessFile,
     strings: &crate::queue::Interner,
-    analysis: Option<&crate::analysis::cluster::AnalysisContext>,
+    tables: Option<KeyTables<'_>>,
 ) -> bool {
     if !f.readable {
         return false;
@@ -369,7 +373,7 @@ fn file_term(
         Term::Body(m) => m.is_match(f.body()),
         Term::Text(m) => m.is_match(f.text()),
         Term::BounceOf { key, value } => match quoted(&f.bytes, strings) {
-            Some(a) => match quoted_value(&a, *key, strings, analysis) {
+            Some(q) => match quoted_value(&q, *key, strings, tables) {
                 Some(v) => value.is_match(v.text(strings).as_bytes()),
                 None => value.is_match(b"(none)"),
             },

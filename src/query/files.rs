@@ -61,7 +61,7 @@ pub fn quoted_bounces(
     queue: &Queue,
     records: &[crate::queue::MessageRecord],
     strings: &crate::queue::Interner,
-) -> Vec<(u32, crate::queue::origin::Attribution)> {
+) -> Vec<(u32, crate::analysis::backscatter::Quoted)> {
     use crate::analysis::backscatter::{read, QUOTE_CAP};
     let reader = MessReader::new(queue);
     read(records, strings, |i| {

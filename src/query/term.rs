@@ -237,7 +237,7 @@ fn cluster_key(name: &str, span: Range<usize>) -> Result<ClusterKey, QueryError>
     })
 }
 
-/// The key of `bounce-of:KEY=`: one a quoted copy's own headers decide.
+/// The key of `bounce-of:KEY=`: one a quoted copy decides (its headers, its Return-Path).
 fn bounce_key(name: &str, span: Range<usize>) -> Result<ClusterKey, QueryError> {
     let keys = crate::analysis::backscatter::KEYS;
     match ClusterKey::from_name(&name.to_ascii_lowercase()) {

@@ -35,7 +35,7 @@ pub(super) fn remaining(input: PlanInput<'_>, taken: &[bool]) -> Vec<super::Rema
 
 impl Tally {
     fn add(&mut self, input: &PlanInput<'_>, r: &MessageRecord) {
-        let (strings, ctx) = (input.strings, input.ctx);
+        let (strings, ctx) = (input.strings, input.tables.ctx);
         let o = &r.origin;
         if is_bounce(r, strings) {
             self.bounces += 1;
@@ -162,6 +162,6 @@ fn sends_as_itself(input: &PlanInput<'_>, r: &MessageRecord, user: Sym) -> bool 
     };
     match own {
         Some(o) => o == sender,
-        None => is_local_domain(&sender, &input.ctx.local_domains),
+        None => is_local_domain(&sender, &input.tables.ctx.local_domains),
     }
 }

@@ -66,7 +66,10 @@ fn an_empty_culprit_value_reads_as_clusters_shows_it() {
     let plan = build(PlanInput {
         records: &records,
         strings: &strings,
-        ctx: &AnalysisContext::default(),
+        tables: crate::analysis::KeyTables {
+            sender_patterns: &Default::default(),
+            ctx: &Default::default(),
+        },
         ranking: &ranking,
         quoted: &[],
     });

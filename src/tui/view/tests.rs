@@ -524,10 +524,11 @@ fn cleanup_shown(size: (u16, u16)) -> AppState {
         crate::analysis::TOP_LIMIT,
         crate::analysis::rank::OF_QUEUE,
     );
+    let tables = crate::analysis::Tables::of(&snap.records, &snap.strings, &ctx);
     let plan = build(PlanInput {
         records: &snap.records,
         strings: &snap.strings,
-        ctx: &ctx,
+        tables: tables.borrow(),
         ranking: &ranking,
         quoted: &[],
     });

@@ -20,10 +20,13 @@ pub fn plan(snap: &Snapshot, env: &AfterFlood, now: i64) -> CleanupPlan {
         OF_QUEUE,
     );
     let quoted = crate::query::files::quoted_bounces(&env.queue, &snap.records, &snap.strings);
+    // The ranking's own sender-pattern table, built the same way from the same records, so a
+    // bounce of a forged sender goes with its pattern's culprit as `qtriage plan` gives it.
+    let tables = crate::analysis::Tables::of(&snap.records, &snap.strings, &ctx);
     let plan = build(PlanInput {
         records: &snap.records,
         strings: &snap.strings,
-        ctx: &ctx,
+        tables: tables.borrow(),
         ranking: &ranking,
         quoted: &quoted,
     });
