@@ -501,3 +501,43 @@ fn the_conclusion_is_read_back_whole_from_the_end() {
     let legit = "IP 1.2.3.4: 9 messages: looks legitimate: keep";
     assert_eq!(conclusion_of(legit), "looks legitimate: keep");
 }
+
+/// An IP that both logs in with a guessed password and relays without a login, the relayed
+/// part under half of its messages, is concluded to be both: the open relay is named too.
+#[test]
+fn an_ip_relaying_for_part_of_its_messages_names_the_relay_too() {
+    let s = Arc::new(Interner::new());
+    let mut recs = guessed_password(&s);
+    let ip = "86.107.221.138";
+    let on_ip = recs
+        .iter()
+        .filter(|r| r.origin.ip.is_some_and(|x| s.text(x) == ip))
+        .count();
+    // About 40% of the IP's messages, relayed without a login.
+    let relayed = on_ip * 2 / 3;
+    recs.extend((1000..1000 + relayed as u64).map(|i| {
+        Rec::new(&s, i)
+            .smtp(ip)
+            .sender(&format!("x{i}@spam.example"))
+            .rcpts(Channel::Remote, 2)
+            .r
+    }));
+    let a = run(recs, s.clone(), &["example.com"]);
+    let c = a
+        .top
+        .iter()
+        .find(|c| c.key == ClusterKey::OriginIp)
+        .expect("the IP is ranked");
+    assert!(
+        c.reasons[0].contains("; and relaying without a login: check rcpthosts and tcp.smtp"),
+        "{:#?}",
+        c.reasons
+    );
+    assert!(
+        c.reasons
+            .iter()
+            .any(|r| r.contains("% of its messages from unauthenticated SMTP clients relaying")),
+        "{:#?}",
+        c.reasons
+    );
+}
