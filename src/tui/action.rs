@@ -14,7 +14,7 @@ use super::keys::{self, Command};
 use super::lists::{self, navigate, Move};
 use super::plan::{
     confirm, done, mark_cluster, mark_one, planned, recovery_text, request_marked, request_undo,
-    request_yank_row, toggle_marks,
+    request_yank_row, toggle_marks, SEND_REFUSED,
 };
 use super::state::{
     notice, Analysis, AppState, Clustering, Focus, Popup, ScanPhase, Selection, SendState,
@@ -121,13 +121,7 @@ pub fn update(state: &mut AppState, action: Action) -> Option<Effect> {
             }
         }
         Action::Worker(Report::Done(o)) => done(state, *o),
-        Action::Worker(Report::SendStatus(send)) => {
-            state.status.send = match send {
-                Some(true) => SendState::Running,
-                Some(false) => SendState::Stopped,
-                None => SendState::Unknown,
-            };
-        }
+        Action::Worker(Report::SendStatus(send)) => send_status(state, send),
         Action::Worker(Report::YankArea(l)) => yank_listing(state, *l),
         Action::Worker(Report::Recovered(r)) => {
             if let Some(text) = recovery_text(&r) {
@@ -385,6 +379,27 @@ fn command(state: &mut AppState, c: Command) -> Option<Effect> {
     None
 }
 
+/// The worker's newest check of qmail-send's lock; a refusal it made stale goes.
+fn send_status(state: &mut AppState, send: Option<bool>) {
+    state.status.send = match send {
+        Some(true) => SendState::Running,
+        Some(false) => SendState::Stopped,
+        None => SendState::Unknown,
+    };
+    let refused = state
+        .status
+        .notice
+        .as_ref()
+        .is_some_and(|n| n.text == SEND_REFUSED);
+    if refused && send == Some(false) {
+        let text = match state.popup {
+            Popup::Confirm(_) => "qmail-send stopped: Enter runs it now",
+            _ => "qmail-send stopped",
+        };
+        notice(state, text, false);
+    }
+}
+
 fn open_help(state: &mut AppState) {
     state.popup = Popup::Help;
     state.ui.help_scroll = 0;
@@ -437,6 +452,11 @@ fn mark_plan(state: &mut AppState) {
 
 fn back(state: &mut AppState) {
     if state.popup != Popup::None {
+        // What the notice said led up to the confirmation ("marked ...; y yanks"); say how it
+        // ended instead.
+        if matches!(state.popup, Popup::Confirm(_)) {
+            notice(state, "cancelled: nothing was moved", false);
+        }
         state.popup = Popup::None;
         return;
     }

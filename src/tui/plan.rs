@@ -400,6 +400,9 @@ pub fn send_blocks(state: &AppState, c: &Confirm) -> bool {
         }
 }
 
+/// The notice of a confirmation refused because qmail-send runs (cleared once it stops).
+pub const SEND_REFUSED: &str = "qmail-send is running: refused. Stop it first, or press F to force";
+
 /// Enter / F on the popup: hand the shown plan to the worker (refused while qmail-send runs
 /// unless forced).
 pub fn confirm(state: &mut AppState, force: bool) -> Option<Effect> {
@@ -407,11 +410,7 @@ pub fn confirm(state: &mut AppState, force: bool) -> Option<Effect> {
         return None;
     };
     if !force && send_blocks(state, c) {
-        notice(
-            state,
-            "qmail-send is running: refused. Stop it first, or press F to force",
-            true,
-        );
+        notice(state, SEND_REFUSED, true);
         return None;
     }
     let mut c = c.clone();

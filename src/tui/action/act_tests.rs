@@ -190,10 +190,25 @@ fn stopping_qmail_send_with_the_popup_open_lets_enter_run_it() {
     let shown = confirming(&mut s, true);
     assert_eq!(press(&mut s, KeyCode::Enter), None, "running: refused");
     update(&mut s, Action::Worker(Report::SendStatus(Some(false))));
+    // The refusal does not stay on the status line once it no longer holds.
+    let text = s.status.notice.as_ref().map(|n| (n.text.as_str(), n.is_error));
+    assert_eq!(text, Some(("qmail-send stopped: Enter runs it now", false)));
     let Some(Effect::Execute(c)) = press(&mut s, KeyCode::Enter) else {
         panic!("stopped since: Enter runs it")
     };
     assert!(!c.force && Arc::ptr_eq(&c.plan, &shown.plan));
+}
+
+/// Esc on a confirmation says nothing moved, in place of the notice that led to it.
+#[test]
+fn esc_on_a_confirmation_says_it_was_cancelled() {
+    let mut s = state((80, 24), 3, 2, false);
+    confirming(&mut s, false);
+    crate::tui::state::notice(&mut s, "marked 3 messages (cluster); y yanks", false);
+    assert_eq!(press(&mut s, KeyCode::Esc), None);
+    assert_eq!(s.popup, Popup::None);
+    let text = s.status.notice.as_ref().map(|n| n.text.as_str());
+    assert_eq!(text, Some("cancelled: nothing was moved"));
 }
 
 #[test]
