@@ -247,9 +247,10 @@ pub fn request_marked(state: &mut AppState, expire: bool) -> Option<Effect> {
         let verb = if expire { "expire" } else { "yank" };
         notice(
             state,
+            // What was refused and the key out first: the end is cut on an 80-column line.
             format!(
-                "every message in the queue is marked ({}): that takes the real mail too, \
-                 nothing done. x unmarks; for the whole queue use the CLI: qtriage {verb} 'id:*'",
+                "refused: all {} messages are marked, real mail too. x unmarks (the whole \
+                 queue: qtriage {verb} 'id:*')",
                 crate::size::thousands(all as u64)
             ),
             true,

@@ -78,7 +78,7 @@ fn marking_the_whole_queue_then_yanking_or_expiring_is_refused() {
         assert_eq!(s.popup, Popup::None, "{key}");
         let text = notice_text(&s);
         assert!(
-            text.contains("every message in the queue is marked (37)") && text.contains("'id:*'"),
+            text.starts_with("refused: all 37 messages are marked") && text.contains("'id:*'"),
             "{key}: {text}"
         );
     }
@@ -191,7 +191,11 @@ fn stopping_qmail_send_with_the_popup_open_lets_enter_run_it() {
     assert_eq!(press(&mut s, KeyCode::Enter), None, "running: refused");
     update(&mut s, Action::Worker(Report::SendStatus(Some(false))));
     // The refusal does not stay on the status line once it no longer holds.
-    let text = s.status.notice.as_ref().map(|n| (n.text.as_str(), n.is_error));
+    let text = s
+        .status
+        .notice
+        .as_ref()
+        .map(|n| (n.text.as_str(), n.is_error));
     assert_eq!(text, Some(("qmail-send stopped: Enter runs it now", false)));
     let Some(Effect::Execute(c)) = press(&mut s, KeyCode::Enter) else {
         panic!("stopped since: Enter runs it")

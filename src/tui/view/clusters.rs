@@ -174,7 +174,7 @@ impl<'a> ClustersPane<'a> {
 
     /// Ages-view row `row` with its ages: count, then the messages per qshape age bucket, then
     /// the value.
-    fn age_row(&self, row: usize, ages: ages::Ages) -> Row<'static> {
+    fn age_row(&self, row: usize, ages: ages::Ages, cols: &[usize]) -> Row<'static> {
         let (n, value) = match row.checked_sub(1).and_then(|i| self.order.get(i)) {
             None => (self.total, "(all messages)".to_string()),
             Some(&i) => match self.clusters.get(i as usize) {
@@ -185,7 +185,8 @@ impl<'a> ClustersPane<'a> {
         let cells = std::iter::once(thousands(n as u64))
             .chain(ages.iter().map(|&a| compact(a)))
             .chain(std::iter::once(value));
-        Row::new(cells.collect::<Vec<_>>())
+        // A value wider than its column ends in `…`, as in the scores' table.
+        Row::new(super::fit_cells(cells.collect(), cols))
     }
 
     fn title(&self) -> String {
@@ -227,10 +228,13 @@ impl Widget for ClustersPane<'_> {
         if self.ages {
             let shown = pos.offset..rows_total.min(pos.offset + height);
             let matrix = self.age_matrix(shown.clone());
-            let rows = shown.zip(matrix).map(|(row, a)| self.age_row(row, a));
             let mut widths = vec![Constraint::Length(9)];
             widths.extend([Constraint::Length(5); ages::BUCKETS]);
             widths.push(Constraint::Min(6));
+            let cols = super::column_widths(area.width.saturating_sub(2), &widths);
+            let rows = shown
+                .zip(matrix)
+                .map(|(row, a)| self.age_row(row, a, &cols));
             let key = self.shown_key.map_or("value", |k| k.name());
             let header = std::iter::once("msgs")
                 .chain(ages::HEADINGS)

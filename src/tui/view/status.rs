@@ -300,11 +300,23 @@ impl Widget for StatusLine<'_> {
             spans.push(Span::styled(n.text.clone(), style));
             spans.push(Span::raw("  "));
         }
+        // The notice first, cut with `…` if it must be; then the key hints that fit whole.
+        let width = usize::from(area.width);
+        let mut used: usize = spans.iter().map(Span::width).sum();
         for (key, help) in self.hints {
-            spans.push(Span::styled(key, t.accent()));
-            spans.push(Span::styled(format!(" {help}  "), t.dim()));
+            let hint = [
+                Span::styled(key, t.accent()),
+                Span::styled(format!(" {help}  "), t.dim()),
+            ];
+            let w: usize = hint.iter().map(Span::width).sum();
+            // The trailing two spaces may fall off the edge.
+            if used + w - 2 > width {
+                break;
+            }
+            used += w;
+            spans.extend(hint);
         }
-        Line::from(spans).render(area, buf);
+        Line::from(fit_spans(spans, width)).render(area, buf);
     }
 }
 

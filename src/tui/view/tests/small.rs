@@ -339,3 +339,26 @@ fn a_long_query_with_emoji_scrolls_without_miscounting() {
         assert!(bar.starts_with("/ subject:"), "{width}: {bar}");
     }
 }
+
+/// qshape's matrix at 80 columns leaves the value a few columns: what does not fit ends in
+/// `…` (it once read `(all mes`).
+#[test]
+fn the_ages_matrix_cuts_values_visibly_at_80_columns() {
+    let mut s = ready((80, 24));
+    cmd(&mut s, Command::ToggleAges);
+    let buf = render(&s).backend().buffer().clone();
+    let rows: Vec<String> = buf
+        .content()
+        .chunks(usize::from(buf.area.width))
+        .map(|r| r.iter().map(|c| c.symbol()).collect())
+        .collect();
+    let all = rows
+        .iter()
+        .find(|r| r.contains("(all"))
+        .expect("the all-messages row");
+    let value = all.trim_end_matches(['│', ' ']);
+    assert!(
+        value.ends_with("(all messages)") || value.ends_with('…'),
+        "{all}"
+    );
+}
