@@ -19,6 +19,10 @@ const WIDE_LIST: u16 = 110;
 /// beside the clusters at 160-190 columns, and a stacked one from 98.
 const SIZED_LIST: u16 = 96;
 
+/// Below this inner width the sender and recipient count go, so that the id keeps its nine
+/// columns (at 60 it was cut to `989…` on every row, and no two rows could be told apart).
+const NARROW_LIST: u16 = 66;
+
 /// What the message list shows.
 pub struct MessagesPane<'a> {
     rows: &'a Order,
@@ -84,7 +88,12 @@ impl<'a> MessagesPane<'a> {
         }
     }
 
-    fn row(&self, i: u32, (wide, sized): (bool, bool), cols: &[usize]) -> Row<'static> {
+    fn row(
+        &self,
+        i: u32,
+        (wide, sized, narrow): (bool, bool, bool),
+        cols: &[usize],
+    ) -> Row<'static> {
         let Some(r) = self.records.get(i as usize) else {
             return Row::new(Vec::<String>::new());
         };
@@ -108,6 +117,10 @@ impl<'a> MessagesPane<'a> {
             cells.push(human_bytes(u64::from(r.size)));
         }
         cells.push(self.origin(r));
+        if narrow {
+            cells.push(subject);
+            return Row::new(super::fit_cells(cells, cols));
+        }
         cells.push(sender);
         if wide {
             let first = r
@@ -136,6 +149,7 @@ impl Widget for MessagesPane<'_> {
         let pos = keep_visible(self.pos, height);
         let wide = area.width.saturating_sub(2) >= WIDE_LIST;
         let sized = area.width.saturating_sub(2) >= SIZED_LIST;
+        let narrow = area.width.saturating_sub(2) < NARROW_LIST;
         let title = format!(
             " Messages · {} · {} · sort {} ",
             self.scope,
@@ -161,6 +175,11 @@ impl Widget for MessagesPane<'_> {
                     "", "id", "age", "size", "origin", "sender", "rcpt", "subject",
                 ],
             )
+        } else if narrow {
+            (
+                vec![1, 9, 4, 16, 0],
+                vec!["", "id", "age", "origin", "subject"],
+            )
         } else {
             (
                 vec![1, 9, 4, 16, 18, 4, 0],
@@ -180,7 +199,7 @@ impl Widget for MessagesPane<'_> {
         let cols = super::column_widths(area.width.saturating_sub(2), &widths);
         let rows: Vec<Row> = visible
             .iter()
-            .map(|&i| self.row(i, (wide, sized), &cols))
+            .map(|&i| self.row(i, (wide, sized, narrow), &cols))
             .collect();
         let table = Table::new(rows, widths)
             .header(Row::new(header).style(t.dim()))

@@ -362,3 +362,20 @@ fn the_ages_matrix_cuts_values_visibly_at_80_columns() {
         "{all}"
     );
 }
+
+/// At 60 columns the message list leaves out the sender and the recipient count, and every id
+/// is whole (it once showed `989…` on every row).
+#[test]
+fn a_narrow_message_list_keeps_whole_ids() {
+    let mut s = ready((60, 20));
+    cmd(&mut s, Command::NextPane);
+    let text = screen_text(render(&s).backend().buffer());
+    let data = s.data.as_ref().expect("analysed");
+    let shown = s.messages.rows.window(0..5).collect::<Vec<u32>>();
+    assert!(!shown.is_empty());
+    for i in shown {
+        let id = data.snapshot.records[i as usize].id.to_string();
+        assert!(text.contains(&format!(" {id} ")), "{id} whole in:\n{text}");
+    }
+    assert!(!text.contains(" sender "), "{text}");
+}
