@@ -106,15 +106,21 @@ fn write_text(
     yank_dir: &std::path::Path,
 ) -> std::io::Result<()> {
     for j in batches {
+        // Only a yank leaves messages in the yank area; a restore's or purge's count of them
+        // would read as if something were left.
+        let counts = match j.direction {
+            crate::actions::journal::Direction::Yank => {
+                format!("{} in the yank area, {} failed", j.in_yank_area, j.failed)
+            }
+            _ => format!("{} failed", j.failed),
+        };
         writeln!(
             out,
-            "batch {}  {:<7}  {:<11}  {} messages ({} in the yank area, {} failed)  {}  {}",
+            "batch {}  {:<7}  {:<11}  {} messages ({counts})  {}  {}",
             j.batch,
             j.direction.name(),
             format!("{:?}", j.state).to_lowercase(),
             j.messages,
-            j.in_yank_area,
-            j.failed,
             j.created,
             crate::sanitize::sanitize_str(j.query)
         )?;

@@ -210,6 +210,17 @@ fn yanked_lists_batches_and_qmail_remove_yanks_and_restore_all_takes_both_back()
         stdout(&out)
     );
     assert_eq!(walk(t.root(), &yank_dir(&t), true), original);
+    // The yank's line counts what it left in the yank area; the restore's does not.
+    let text = t.stdout(&["yanked"]);
+    let line = |dir: &str| {
+        text.lines()
+            .find(|l| l.contains(&format!("  {dir}  ")))
+            .map(str::to_owned)
+    };
+    let yank = line("yank").expect("the yank's line");
+    assert!(yank.contains("in the yank area, 0 failed)"), "{text}");
+    let restore = line("restore").expect("the restore's line");
+    assert!(restore.contains(" messages (0 failed)"), "{text}");
 }
 
 #[test]

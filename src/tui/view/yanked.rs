@@ -38,28 +38,23 @@ impl<'a> YankPane<'a> {
         }
     }
 
-    /// A batch's row in `width` columns (a long query ends in `…`).
-    fn batch(&self, b: &BatchRow, width: usize) -> Line<'static> {
+    /// A batch's row in `width` columns (a long query ends in `…`), its counts padded to
+    /// `counts_width` so that the queries start in one column.
+    fn batch(&self, b: &BatchRow, width: usize, counts_width: usize) -> Line<'static> {
         let t = self.theme;
         let mine = if self.session.contains(&b.batch) {
             "•"
         } else {
             " "
         };
-        let mut counts = format!("{} msgs", thousands(b.messages as u64));
-        if b.direction == Direction::Yank {
-            counts.push_str(&format!(", {} here", thousands(b.in_yank_area as u64)));
-        }
-        if b.failed > 0 {
-            counts.push_str(&format!(", {} failed", b.failed));
-        }
         let mut spans = vec![
             Span::styled(mine.to_string(), t.marked()),
             Span::raw(format!(
-                "{:<7} {}  {:>4} ago  {counts}  ",
+                "{:<7} {}  {:>4} ago  {:<counts_width$}  ",
                 b.direction.name(),
                 b.batch,
-                age(self.now, b.created)
+                age(self.now, b.created),
+                counts(b),
             )),
         ];
         if b.state != BatchState::Done {
@@ -70,9 +65,9 @@ impl<'a> YankPane<'a> {
         Line::from(super::fit_spans(spans, width))
     }
 
-    fn item(&self, row: &YankRow<'_>, width: usize) -> ListItem<'static> {
+    fn item(&self, row: &YankRow<'_>, width: usize, counts_width: usize) -> ListItem<'static> {
         match row {
-            YankRow::Batch(b) => ListItem::new(self.batch(b, width)),
+            YankRow::Batch(b) => ListItem::new(self.batch(b, width, counts_width)),
             YankRow::Orphans(n) => ListItem::new(format!(
                 " without a batch (qmail-remove, by hand): {} messages",
                 thousands(*n as u64)
@@ -86,12 +81,34 @@ impl<'a> YankPane<'a> {
     }
 }
 
+/// `16,200 msgs, 16,200 here, 3 failed`: messages, for a yank those still in the yank area,
+/// and failures when there were any.
+fn counts(b: &BatchRow) -> String {
+    let mut counts = format!("{} msgs", thousands(b.messages as u64));
+    if b.direction == Direction::Yank {
+        counts.push_str(&format!(", {} here", thousands(b.in_yank_area as u64)));
+    }
+    if b.failed > 0 {
+        counts.push_str(&format!(", {} failed", b.failed));
+    }
+    counts
+}
+
 impl Widget for YankPane<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let t = self.theme;
         // Inside the borders.
         let width = usize::from(area.width.saturating_sub(2));
-        let mut items: Vec<ListItem> = self.rows.iter().map(|r| self.item(r, width)).collect();
+        let counts_width = (self.rows.iter())
+            .filter_map(|r| match r {
+                YankRow::Batch(b) => Some(counts(b).chars().count()),
+                _ => None,
+            })
+            .max()
+            .unwrap_or(0);
+        let mut items: Vec<ListItem> = (self.rows.iter())
+            .map(|r| self.item(r, width, counts_width))
+            .collect();
         if items.is_empty() {
             let text = if self.is_read {
                 "the yank area is empty"
