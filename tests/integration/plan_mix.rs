@@ -39,6 +39,19 @@ impl Measured {
     fn recall_per_mille(&self) -> usize {
         self.spam_taken * 1000 / self.spam.max(1)
     }
+
+    /// `spam 1794 taken 1794 (100.0%), real 200 taken 0`.
+    fn summary(&self) -> String {
+        format!(
+            "spam {:>5} taken {:>5} ({}.{}%), real {:>5} taken {}",
+            self.spam,
+            self.spam_taken,
+            self.recall_per_mille() / 10,
+            self.recall_per_mille() % 10,
+            self.real,
+            self.real_taken
+        )
+    }
 }
 
 /// Scan the queue written in `t` and analyse it as the CLI does (clusters by `key`, the ranking).
@@ -146,14 +159,9 @@ fn measure_seeded(mix: Mix, messages: usize, seed: u64) -> (TestQueue, Measured)
         }
     }
     eprintln!(
-        "mix {}: spam {} taken {} ({}.{}%), real {} taken {} {:?}\n  query: {}\n  {}",
+        "mix {}: {} {:?}\n  query: {}\n  {}",
         mix.name(),
-        m.spam,
-        m.spam_taken,
-        m.recall_per_mille() / 10,
-        m.recall_per_mille() % 10,
-        m.real,
-        m.real_taken,
+        m.summary(),
         m.real_by_group,
         m.plan.query,
         m.plan.remaining_words()
@@ -402,14 +410,9 @@ fn plan_coverage_across_seeds_and_sizes() {
             for seed in [1, 2, 3] {
                 let (_t, m) = measure_seeded(mix, messages, seed);
                 let line = format!(
-                    "{:<18} {messages:>6} seed {seed}: spam {:>5} taken {:>5} ({}.{}%), real {:>5} taken {}",
+                    "{:<18} {messages:>6} seed {seed}: {}",
                     mix.name(),
-                    m.spam,
-                    m.spam_taken,
-                    m.recall_per_mille() / 10,
-                    m.recall_per_mille() % 10,
-                    m.real,
-                    m.real_taken
+                    m.summary()
                 );
                 println!("{line}");
                 if m.recall_per_mille() < 995 || m.real_taken > 0 {

@@ -3,6 +3,14 @@
 
 use super::*;
 
+/// The screen's rows as text.
+fn screen_rows(buf: &Buffer) -> Vec<String> {
+    buf.content()
+        .chunks(usize::from(buf.area.width))
+        .map(|r| r.iter().map(|c| c.symbol()).collect())
+        .collect()
+}
+
 #[test]
 fn the_ages_key_shows_qshapes_matrix_for_the_current_grouping() {
     // 160 columns put the panes side by side, too narrow for the matrix: it takes the width.
@@ -18,12 +26,7 @@ fn ages_matrix_whole_at(size: (u16, u16)) {
     let t = render(&s);
     let buf = t.backend().buffer();
     assert_no_escape(buf);
-    let width = usize::from(buf.area.width);
-    let lines: Vec<String> = buf
-        .content()
-        .chunks(width)
-        .map(|row| row.iter().map(|c| c.symbol()).collect())
-        .collect();
+    let lines = screen_rows(buf);
     let header = lines
         .iter()
         .find(|l| l.contains("1280+"))
@@ -286,11 +289,7 @@ fn filter_rows(typed: &str, left: usize, width: u16) -> (String, String) {
     }
     let buf = render(&s).backend().buffer().clone();
     assert_no_escape(&buf);
-    let rows: Vec<String> = buf
-        .content()
-        .chunks(usize::from(buf.area.width))
-        .map(|r| r.iter().map(|c| c.symbol()).collect())
-        .collect();
+    let rows = screen_rows(&buf);
     let at = rows
         .iter()
         .position(|r| r.starts_with("/ "))
@@ -346,12 +345,7 @@ fn a_long_query_with_emoji_scrolls_without_miscounting() {
 fn the_ages_matrix_cuts_values_visibly_at_80_columns() {
     let mut s = ready((80, 24));
     cmd(&mut s, Command::ToggleAges);
-    let buf = render(&s).backend().buffer().clone();
-    let rows: Vec<String> = buf
-        .content()
-        .chunks(usize::from(buf.area.width))
-        .map(|r| r.iter().map(|c| c.symbol()).collect())
-        .collect();
+    let rows = screen_rows(render(&s).backend().buffer());
     let all = rows
         .iter()
         .find(|r| r.contains("(all"))
