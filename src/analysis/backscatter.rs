@@ -22,8 +22,20 @@ const MARKERS: [&[u8]; 4] = [
     b"text/rfc822-headers",
 ];
 
-/// The keys a bounce can be attributed by: those a quoted copy's own headers decide, and the
-/// envelope sender's when the copy gives it (its `Return-Path`).
+/// The keys the plan takes a bounce by: the quoted copy's origin, which a culprit never shares
+/// with real mail. A sender is not among them: a real correspondent at a domain the flood
+/// forges (`<random>@gmail.com`), or the owner of a joe-jobbed address, gets bounces too.
+pub const ORIGIN_KEYS: [ClusterKey; 6] = [
+    ClusterKey::AuthUser,
+    ClusterKey::OriginIp,
+    ClusterKey::OriginNet,
+    ClusterKey::Uid,
+    ClusterKey::Script,
+    ClusterKey::Helo,
+];
+
+/// The keys `bounce-of:` reads: [`ORIGIN_KEYS`], and the envelope sender's when the copy gives
+/// it (its `Return-Path`), for the operator to choose.
 pub const KEYS: [ClusterKey; 9] = [
     ClusterKey::AuthUser,
     ClusterKey::OriginIp,

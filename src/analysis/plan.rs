@@ -151,6 +151,7 @@ pub fn build(input: PlanInput<'_>) -> Plan {
     let mut taken = vec![false; records.len()];
     let mut culprits = Vec::new();
     let mut bounce_terms: Vec<(usize, ClusterKey, KeyValue)> = Vec::new();
+    let mut sender_terms: Vec<(ClusterKey, KeyValue)> = Vec::new();
     let listed = input
         .ranking
         .iter()
@@ -166,8 +167,10 @@ pub fn build(input: PlanInput<'_>) -> Plan {
                 taken[i as usize] = true;
             }
         }
-        if backscatter::KEYS.contains(&c.key) {
+        if backscatter::ORIGIN_KEYS.contains(&c.key) {
             bounce_terms.push((culprits.len(), c.key, value));
+        } else if whole && !value.text(strings).is_empty() && backscatter::KEYS.contains(&c.key) {
+            sender_terms.push((c.key, value));
         }
         culprits.push(PlanCulprit {
             key: c.key,
@@ -190,7 +193,59 @@ pub fn build(input: PlanInput<'_>) -> Plan {
     }
     attribute_backscatter(&input, &bounce_terms, &mut culprits, &mut taken);
     culprits.retain(|c| !c.query.is_empty());
-    finish(input, culprits, taken)
+    let forged = forged_sender_bounces(&input, &sender_terms, &taken);
+    let mut plan = finish(input, culprits, taken);
+    if let Some(kind) = forged {
+        remain::set_apart(&mut plan.remaining, kind);
+    }
+    plan
+}
+
+/// The bounces left that quote a message from a forged-sender culprit's sender (its pattern,
+/// domain or address) though not from a culprit's origin: named, with the query that lists
+/// them, for the operator to judge; never taken (a real correspondent of that domain gets
+/// bounces too).
+fn forged_sender_bounces(
+    input: &PlanInput<'_>,
+    terms: &[(ClusterKey, KeyValue)],
+    taken: &[bool],
+) -> Option<Remaining> {
+    let strings = input.strings;
+    let mut used = vec![false; terms.len()];
+    // Left, and taken by a culprit's origin: the query below lists both.
+    let (mut n, mut by_origin) = (0, 0);
+    for (i, q) in input.quoted {
+        let hit = terms
+            .iter()
+            .position(|(key, v)| quoted_value(q, *key, strings, Some(input.tables)) == Some(*v));
+        match (hit, taken.get(*i as usize)) {
+            (Some(t), Some(false)) => {
+                n += 1;
+                used[t] = true;
+            }
+            (Some(_), Some(true)) => by_origin += 1,
+            _ => {}
+        }
+    }
+    let query = (terms.iter().zip(&used))
+        .filter(|(_, &u)| u)
+        .map(|((key, v), _)| term("bounce-of", *key, Some(&v.text(strings))))
+        .collect::<Vec<_>>()
+        .join(" or ");
+    if n == 0 {
+        return None;
+    }
+    Some(Remaining {
+        messages: n,
+        words: format!(
+            "bounces quoting a culprit's forged sender, not its origin: not taken (real mail \
+             from that sender's domain bounces too); qtriage list '{query}' lists them{}",
+            match by_origin {
+                0 => String::new(),
+                m => format!(" and {} the plan takes by origin", thousands(m as u64)),
+            }
+        ),
+    })
 }
 
 /// Whether `c` is made mostly of bounces (the `origin=bounce` or `<>` sender cluster): the

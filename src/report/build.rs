@@ -406,11 +406,10 @@ fn ranked_culprits(window: &Window<'_>, src: &ReportSources<'_>) -> Found {
         rule: BY_RANKING.into(),
         ..Found::default()
     };
-    for c in ranking
-        .iter()
-        .filter(|c| c.verdict() == Verdict::Culprit)
-        .take(MAX_LISTED)
-    {
+    for c in ranking.iter().filter(|c| c.verdict() == Verdict::Culprit) {
+        if found.culprits.len() >= MAX_LISTED {
+            break;
+        }
         // As `qtriage plan` judges it: bounces are backscatter of the culprits and of real
         // mail, not the culprits' own spam.
         if is_bounce_cluster(c, records, src.strings) {
@@ -462,7 +461,9 @@ fn sized_culprits(window: &Window<'_>, strings: &Interner, ctx: &AnalysisContext
 pub fn build(src: &ReportSources<'_>) -> ReportInput {
     let window = Window::new(src);
     let mut found = ranked_culprits(&window, src);
-    if found.culprits.is_empty() {
+    // Only when the ranking named no culprit at all: bounces alone (the spam gone, its
+    // backscatter left) are no reason to call a large login or script the culprit.
+    if found.culprits.is_empty() && found.bounce_clusters.is_empty() {
         found = sized_culprits(&window, src.strings, src.ctx);
     }
     let Found {

@@ -40,6 +40,17 @@ impl Measured {
         self.spam_taken * 1000 / self.spam.max(1)
     }
 
+    /// Bounces the plan names apart as quoting a culprit's forged sender (not taken).
+    fn named_forged_bounces(&self) -> usize {
+        (self.plan.remaining.iter())
+            .filter(|r| {
+                r.words
+                    .starts_with("bounces quoting a culprit's forged sender")
+            })
+            .map(|r| r.messages)
+            .sum()
+    }
+
     /// `spam 1794 taken 1794 (100.0%), real 200 taken 0`.
     fn summary(&self) -> String {
         format!(
@@ -231,30 +242,43 @@ fn plan_meets_the_goal_on_the_log_only_auth_mix() {
     assert_goal(Mix::LogOnlyAuth);
 }
 
-/// `plan --query` is what `list` and `yank` take: the same messages, and a dry run.
 /// At 6,000 messages the log-only mix's AUTH flood (no AUTH in its headers) is ranked by its
-/// forged sender patterns, and no IP of it is a culprit: its bounces are taken by the pattern
-/// of the sender their copy quotes (before, 112 stayed as "bounces quoting no culprit's
-/// message", 1.6% of the spam).
+/// forged sender patterns, and no IP of it is a culprit. Its 112 bounces quote a sender of a
+/// culprit's pattern but no culprit's origin: the plan does not take them (a real
+/// correspondent at a forged domain gets bounces too) but names them apart, with the query
+/// that lists them (before, they read as "bounces quoting no culprit's message").
 #[test]
-fn plan_takes_the_bounces_of_a_forged_sender_culprit_by_its_pattern() {
-    let (_t, m) = measure_sized(Mix::LogOnlyAuth, 6_000);
-    assert!(m.recall_per_mille() >= 995, "{m:#?}");
+fn plan_names_the_bounces_of_a_forged_sender_culprit_without_taking_them() {
+    let (t, m) = measure_sized(Mix::LogOnlyAuth, 6_000);
     assert_eq!(m.real_taken, 0, "{:?}", m.real_by_group);
     assert!(
-        m.plan.query.contains("bounce-of:sender-pattern="),
+        !m.plan.query.contains("bounce-of:sender"),
         "{}",
         m.plan.query
     );
+    let named = m.named_forged_bounces();
+    assert_eq!(m.spam - m.spam_taken, named, "{m:#?}");
+    let words = m.plan.remaining_words();
     assert!(
-        !m.plan
-            .remaining_words()
-            .contains("bounces quoting no culprit"),
-        "{}",
-        m.plan.remaining_words()
+        words.contains("bounces quoting a culprit's forged sender, not its origin: not taken"),
+        "{words}"
+    );
+    let start = words.find("qtriage list '").expect("the query") + "qtriage list '".len();
+    let query = &words[start..start + words[start..].find('\'').expect("its end")];
+    // It lists them and those of the same senders the plan takes by their origin.
+    let count = t.stdout(&["list", query, "--count"]);
+    let also = format!("({query}) ({})", m.plan.query);
+    let also = t.stdout(&["list", &also, "--count"]);
+    let listed: usize = count.trim().parse().expect("a count");
+    let taken: usize = also.trim().parse().expect("a count");
+    assert_eq!(listed - taken, named, "{query}");
+    assert!(
+        words.contains(&format!("lists them and {taken} the plan takes by origin")),
+        "{words}"
     );
 }
 
+/// `plan --query` is what `list` and `yank` take: the same messages, and a dry run.
 #[test]
 fn plan_query_is_taken_by_list_and_yank() {
     let (t, m) = measure(Mix::Reference);
@@ -398,9 +422,10 @@ fn the_report_counts_as_spam_what_the_plan_takes_without_the_bounces() {
     assert!(notes.contains("made of bounces"), "{notes}");
 }
 
-/// The plan's coverage beyond the seed and size the goal tests use, on demand (a minute or
-/// two): `cargo test --test integration plan_coverage -- --ignored --nocapture` prints one
-/// line per mix, size and seed, and fails on any below the goal.
+/// The plan's coverage beyond the seed and size the goal tests use, on demand (about 2.5
+/// minutes): `cargo test --release --test integration plan_coverage -- --ignored --nocapture`
+/// prints one line per mix, size and seed, and fails on any that takes real mail or misses
+/// spam it does not name apart (the bounces quoting a culprit's forged sender).
 #[test]
 #[ignore]
 fn plan_coverage_across_seeds_and_sizes() {
@@ -409,13 +434,15 @@ fn plan_coverage_across_seeds_and_sizes() {
         for messages in [2_000, 6_000] {
             for seed in [1, 2, 3] {
                 let (_t, m) = measure_seeded(mix, messages, seed);
+                let named = m.named_forged_bounces();
                 let line = format!(
-                    "{:<18} {messages:>6} seed {seed}: {}",
+                    "{:<18} {messages:>6} seed {seed}: {}, {named} bounces named apart",
                     mix.name(),
                     m.summary()
                 );
                 println!("{line}");
-                if m.recall_per_mille() < 995 || m.real_taken > 0 {
+                let left = m.spam - m.spam_taken;
+                if (m.recall_per_mille() < 995 && left > named) || m.real_taken > 0 {
                     missed.push(line);
                 }
             }

@@ -138,11 +138,24 @@ impl Tally {
             .collect();
         let more = if local.len() > 3 { ", ..." } else { "" };
         push(local_n, format!("local mail ({}{more})", names.join(", ")));
-        push(self.bounces, "bounces quoting no culprit's message".into());
+        push(self.bounces, NO_CULPRIT.into());
         push(self.other, "of other origins (aliases, unknown)".into());
         out.sort_by_key(|r| std::cmp::Reverse(r.messages));
         out
     }
+}
+
+/// The words of the bounces that quote no culprit's origin.
+const NO_CULPRIT: &str = "bounces quoting no culprit's message";
+
+/// Count `kind` (bounces among those quoting no culprit's origin) as a kind of its own.
+pub(super) fn set_apart(remaining: &mut Vec<super::Remaining>, kind: super::Remaining) {
+    if let Some(r) = remaining.iter_mut().find(|r| r.words == NO_CULPRIT) {
+        r.messages = r.messages.saturating_sub(kind.messages);
+    }
+    remaining.retain(|r| r.messages > 0);
+    remaining.push(kind);
+    remaining.sort_by_key(|r| std::cmp::Reverse(r.messages));
 }
 
 fn s(n: usize) -> &'static str {

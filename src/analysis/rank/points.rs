@@ -148,11 +148,12 @@ pub(super) fn origin_points(sc: &mut Scoring, c: &Cluster, s: &Signals) {
             why,
         );
     }
-    // A fifth is enough to say so: an IP both logging in and relaying without a login (the
-    // sample's 86.107.221.138, 42% relayed on a php-heavy mix) is two abuses, and naming only
-    // the guessed password would leave the open relay.
+    // Beside another abuse a fifth is enough to say so: an IP both logging in and relaying
+    // without a login (the sample's 86.107.221.138, 42% relayed on a php-heavy mix) is two
+    // abuses, and naming only the guessed password would leave the open relay.
+    // Alone (an office allowed to relay by tcp.smtp sends some of its mail out), half.
     let r = frac(s.relay, n);
-    if r >= 0.2 {
+    if r >= 0.5 || (r >= 0.2 && !sc.whys.is_empty()) {
         let why = Some(RELAY);
         let words = || match r >= 0.5 {
             true => "unauthenticated SMTP clients relaying to remote domains".into(),

@@ -287,5 +287,5 @@ fn a_shape_is_given_once_with_or_without_the_other_shapes_count() {
     assert!(!same_shape(line, &line.replace("1257", "1256")));
     // A value that itself holds the words is not cut: only the line's own ending is.
     let odd = "`Subject: x (3 more shapes on 4 messages)` on 2 messages";
-    assert!(!same_shape(odd, "`Subject: x` on 2 messages"));
+    assert!(!same_shape(odd, "`Subject: x"));
 }

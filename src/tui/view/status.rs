@@ -303,14 +303,15 @@ impl Widget for StatusLine<'_> {
         // The notice first, cut with `…` if it must be; then the key hints that fit whole.
         let width = usize::from(area.width);
         let mut used: usize = spans.iter().map(Span::width).sum();
-        for (key, help) in self.hints {
+        for (n, (key, help)) in self.hints.into_iter().enumerate() {
+            let gap = if n == 0 { "" } else { "  " };
             let hint = [
+                Span::raw(gap),
                 Span::styled(key, t.accent()),
-                Span::styled(format!(" {help}  "), t.dim()),
+                Span::styled(format!(" {help}"), t.dim()),
             ];
             let w: usize = hint.iter().map(Span::width).sum();
-            // The trailing two spaces may fall off the edge.
-            if used + w - 2 > width {
+            if used + w > width {
                 break;
             }
             used += w;
