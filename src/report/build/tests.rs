@@ -289,3 +289,53 @@ fn a_shape_is_given_once_with_or_without_the_other_shapes_count() {
     let odd = "`Subject: x (3 more shapes on 4 messages)` on 2 messages";
     assert!(!same_shape(odd, "`Subject: x"));
 }
+
+/// The spam gone, its backscatter left: the ranking's one culprit is the bounces. The report
+/// counts no spam and does not fall back to calling a large login the culprit (the size rule
+/// is for a ranking that named no culprit at all).
+#[test]
+fn bounces_alone_are_not_spam_and_no_reason_to_fall_back() {
+    let s = Interner::new();
+    let base = 1_795_428_000;
+    let empty = s.intern(b"");
+    let mut recs: Vec<MessageRecord> = (0..200)
+        .map(|i| {
+            let mut r = record(i);
+            r.set_queued(base + i as i64);
+            r.size = 100;
+            r.origin.kind = OriginKind::Bounce;
+            r.sender = Some(empty);
+            crate::fixture::record::with_recipients(
+                &mut r,
+                &s,
+                crate::queue::Channel::Remote,
+                &[format!("x{i}@forged.example")],
+            );
+            r
+        })
+        .collect();
+    // A real user with a large share of what is left: the size rule would name it.
+    let alice = Some(s.intern(b"alice"));
+    recs.extend((1000..1040).map(|i| rec(i, alice, None, base)));
+    let ctx = AnalysisContext {
+        now: base + 600,
+        ..AnalysisContext::default()
+    };
+    let logs = LogFacts::default();
+    let r = build(&sources(&recs, &s, &ctx, &logs));
+    let ranked_bounces = r.notes.iter().any(|n| n.contains("made of bounces"));
+    assert!(
+        ranked_bounces,
+        "the bounces ranked a culprit: {:?}",
+        r.notes
+    );
+    assert!(r.culprits.is_empty(), "{:?}", r.culprits);
+    assert_eq!(r.timeline.spam_messages, 0);
+    assert!(
+        !r.notes
+            .iter()
+            .any(|n| n.starts_with("the ranking named no culprit")),
+        "{:?}",
+        r.notes
+    );
+}
