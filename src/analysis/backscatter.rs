@@ -157,7 +157,7 @@ pub fn quoted_value(
     ex.value(&r)
 }
 
-/// The quoted copies of the bounces among `records`: (record index, attribution), in record
+/// The quoted copies of the bounces among `records`: (record index, quoted copy), in record
 /// order. `read(index)` gives a record's mess bytes (at least [`QUOTE_CAP`] of them, or `None`
 /// when unreadable); only bounces are read.
 pub fn read(
