@@ -14,8 +14,13 @@ use super::KeyTables;
 use crate::queue::{Interner, MessageRecord};
 use crate::size::{counted, human_bytes, thousands};
 
-/// The most culprits one plan query names (the query language takes 256 terms).
-pub const MAX_PLAN_TERMS: usize = 200;
+/// The most terms one plan query holds: the query language takes [`crate::query::MAX_TERMS`],
+/// and `--where` adds its own.
+pub const MAX_PLAN_TERMS: usize = 224;
+
+/// The most bytes one plan query holds, under [`crate::query::MAX_QUERY_LEN`] with room for
+/// `--where`.
+pub const MAX_PLAN_BYTES: usize = 14 * 1024;
 
 /// One culprit of the plan.
 #[derive(Debug, Clone, PartialEq)]
@@ -87,6 +92,9 @@ pub struct Plan {
     pub share: f64,
     /// What would remain, by kind, largest first.
     pub remaining: Vec<Remaining>,
+    /// Culprits left out because the query would be too long for the query language: a
+    /// second plan after this one's yank takes them.
+    pub left_out: usize,
 }
 
 impl Plan {
@@ -110,6 +118,18 @@ impl Plan {
             human_bytes(self.bytes),
             counted(self.culprits.len() as u64, "culprit", "culprits"),
         )
+    }
+
+    /// `+3 more culprits for a second plan: ...` when some were left out, else `None`.
+    pub fn left_out_words(&self) -> Option<String> {
+        (self.left_out > 0).then(|| {
+            format!(
+                "+{} for a second plan: the query language takes {} terms; yank these, then run \
+                 plan again",
+                counted(self.left_out as u64, "more culprit", "more culprits"),
+                crate::query::MAX_TERMS
+            )
+        })
     }
 
     /// `7,823 remain: 25 AUTH users ...; inbound mail ...`.
@@ -152,13 +172,21 @@ pub fn build(input: PlanInput<'_>) -> Plan {
     let mut culprits = Vec::new();
     let mut bounce_terms: Vec<(usize, ClusterKey, KeyValue)> = Vec::new();
     let mut sender_terms: Vec<(ClusterKey, KeyValue)> = Vec::new();
+    let (mut terms, mut bytes, mut left_out) = (0, 0, 0);
     let listed = input
         .ranking
         .iter()
-        .filter(|c| c.verdict() == Verdict::Culprit && c.value.is_some())
-        .take(MAX_PLAN_TERMS);
+        .filter(|c| c.verdict() == Verdict::Culprit && c.value.is_some());
     for c in listed {
         let Some(value) = c.value else { continue };
+        // Its `cluster:` term, and a `bounce-of:` one as long when its key takes bounces.
+        let cost = term("cluster", c.key, Some(&value.text(strings))).len() + 4;
+        let n = 1 + usize::from(backscatter::ORIGIN_KEYS.contains(&c.key));
+        if terms + n > MAX_PLAN_TERMS || bytes + n * cost > MAX_PLAN_BYTES {
+            left_out += 1;
+            continue;
+        }
+        (terms, bytes) = (terms + n, bytes + n * cost);
         let whole = !is_bounce_cluster(c, records, strings);
         let mut counted_above = 0;
         if whole {
@@ -195,6 +223,7 @@ pub fn build(input: PlanInput<'_>) -> Plan {
     culprits.retain(|c| !c.query.is_empty());
     let forged = forged_sender_bounces(&input, &sender_terms, &taken);
     let mut plan = finish(input, culprits, taken);
+    plan.left_out = left_out;
     if let Some(kind) = forged {
         remain::set_apart(&mut plan.remaining, kind);
     }
@@ -330,6 +359,7 @@ fn finish(input: PlanInput<'_>, culprits: Vec<PlanCulprit>, taken: Vec<bool>) ->
         recipients,
         bytes,
         remaining: remaining(input, &taken),
+        left_out: 0,
     }
 }
 

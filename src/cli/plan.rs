@@ -98,6 +98,9 @@ fn write_text(out: &mut dyn Write, a: &Analysis, p: &Plan, query: &str) -> std::
             safe(&c.reason)
         )?;
     }
+    if let Some(words) = p.left_out_words() {
+        writeln!(out, "  {words}")?;
+    }
     writeln!(out, "query: {}", safe(query))?;
     writeln!(out, "{}", safe(&p.remaining_words()))?;
     writeln!(
@@ -143,6 +146,7 @@ impl PlanJson {
                     query: c.query.clone(),
                 })
                 .collect(),
+            left_out: p.left_out,
             remaining: p.remaining_messages(),
             remaining_kinds: p
                 .remaining

@@ -79,3 +79,47 @@ fn an_empty_culprit_value_reads_as_clusters_shows_it() {
     assert_eq!(plan.query, "cluster:subject=\"\"");
     assert_eq!(plan.selected, [0, 1, 2]);
 }
+
+/// Three hundred culprit IPs, each of whose keys takes a `bounce-of:` term too: the plan names
+/// those whose terms fit the query language and says how many wait for a second plan, so
+/// `yank "$(qtriage plan --query)"` never gets a query it refuses.
+#[test]
+fn a_plan_of_more_culprits_than_a_query_holds_leaves_the_rest_for_a_second() {
+    let strings = Interner::new();
+    let records: Vec<MessageRecord> = (1..=300).map(crate::fixture::record::record).collect();
+    let ranking: Vec<Cluster> = (0..300u32)
+        .map(|i| Cluster {
+            key: ClusterKey::OriginIp,
+            value: Some(KeyValue::Text(
+                strings.intern(format!("10.0.{}.{}", i / 250, i % 250).as_bytes()),
+            )),
+            members: vec![i],
+            messages: 1,
+            recipients: 1,
+            bytes: 0,
+            first_queued: 0,
+            last_queued: 0,
+            per_minute: 0.0,
+            score: 90.0,
+            reasons: vec!["IP: 1 message: likely spam".into()],
+        })
+        .collect();
+    let plan = build(PlanInput {
+        records: &records,
+        strings: &strings,
+        tables: crate::analysis::KeyTables {
+            sender_patterns: &Default::default(),
+            ctx: &Default::default(),
+        },
+        ranking: &ranking,
+        quoted: &[],
+    });
+    assert_eq!(plan.culprits.len() + plan.left_out, 300);
+    assert_eq!(plan.culprits.len(), MAX_PLAN_TERMS / 2);
+    assert!(crate::query::Query::parse(&plan.query).is_ok());
+    let words = plan.left_out_words().expect("some left out");
+    assert!(
+        words.starts_with("+188 more culprits for a second plan"),
+        "{words}"
+    );
+}

@@ -17,6 +17,8 @@ pub struct PlanJson {
     pub query: String,
     /// The culprits.
     pub culprits: Vec<PlanCulpritJson>,
+    /// Culprits left for a second plan (the query would be too long for the query language).
+    pub left_out: usize,
     /// Messages that would remain.
     pub remaining: usize,
     /// What would remain, by kind.

@@ -44,6 +44,9 @@ impl CleanupPopup<'_> {
                 Span::raw(format!(" ({}) {}", c.counts_words(), safe(&c.reason))),
             ]));
         }
+        if let Some(words) = p.left_out_words() {
+            v.push(Line::styled(format!(" {words}"), t.danger()));
+        }
         v.push(Line::from(vec![
             Span::styled("query ", t.dim()),
             Span::raw(safe(&p.query)),

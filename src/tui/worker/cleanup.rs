@@ -13,7 +13,13 @@ pub fn plan(snap: &Snapshot, env: &AfterFlood, now: i64) -> CleanupPlan {
     let ctx = ctx.with_queue_local_domains(&snap.records, &snap.strings);
     // One basis for the ranking and the plan's tables, as `qtriage plan` has one analysis.
     let basis = Basis::new(&snap.records, &snap.strings, &ctx);
-    let ranking = basis.top(&snap.records, &snap.strings, &snap.logs, TOP_LIMIT, OF_QUEUE);
+    let ranking = basis.top(
+        &snap.records,
+        &snap.strings,
+        &snap.logs,
+        TOP_LIMIT,
+        OF_QUEUE,
+    );
     let quoted = crate::query::files::quoted_bounces(&env.queue, &snap.records, &snap.strings);
     let plan = build(PlanInput {
         records: &snap.records,
