@@ -213,11 +213,16 @@ impl Selected {
             None => Some(parse_action_query(action, &query_text(words))?),
         };
         let ids = ids.map(read_ids).transpose()?;
+        // Before the scan: a mistyped `--log` is said at once, not after reading the queue.
+        let evidence = match query {
+            Some(_) => global.load_logs()?,
+            None => None,
+        };
         let queue = open(global)?;
         before_scan(&queue)?;
         let selected = match (query, ids) {
             (Some(q), _) => {
-                let (records, rest) = select_split(&queue, strings, &q)?;
+                let (records, rest) = select_split(&queue, strings, &q, evidence.as_ref())?;
                 Selected {
                     records,
                     rest,
@@ -275,24 +280,20 @@ pub fn print_unknown(
     Ok(())
 }
 
-/// Scan `queue` and select the records `query` matches (in queue order).
-pub fn select(
-    queue: &Queue,
-    strings: &Interner,
-    query: &Query,
-) -> anyhow::Result<Vec<MessageRecord>> {
-    Ok(select_split(queue, strings, query)?.0)
-}
-
-/// [`select`], and the records it leaves: what would remain in the queue (both in queue order).
+/// Scan `queue` and split its records into those `query` matches and the rest (what would
+/// remain in the queue), both in queue order. With `--log`'s evidence, records whose headers
+/// name no AUTH user get the one the logs name first, as `list` and `plan` give them, so
+/// `cluster:auth-user=` selects what `plan` counted.
 pub fn select_split(
     queue: &Queue,
     strings: &Interner,
     query: &Query,
+    evidence: Option<&crate::logs::LogEvidence>,
 ) -> anyhow::Result<(Vec<MessageRecord>, Vec<MessageRecord>)> {
-    let s: Scan = scan(queue, strings, ScanOptions::default(), &Progress::default())
+    let mut s: Scan = scan(queue, strings, ScanOptions::default(), &Progress::default())
         .with_context(|| format!("scanning {}", queue.root().display()))?;
     super::print::problems::warn_unlisted_dirs(&s.report);
+    crate::analysis::evidence::from_any_logs(&mut s.records, strings, evidence);
     let ctx = QueryContext {
         queue,
         strings,

@@ -404,3 +404,27 @@ fn an_unreadable_log_is_reported_before_the_queue_is_read() {
         );
     }
 }
+
+/// With `--log`, `yank` selects the AUTH user the logs name as `plan` and `list` do: the
+/// plan's `cluster:auth-user=test` once selected nothing in `yank`, which read no log.
+#[test]
+fn yank_with_the_log_selects_what_the_plan_counted() {
+    let i = incident();
+    let logs = [i.smtpd.as_path()];
+    let query = stdout(qtriage(&i.t, &logs, &["plan", "--query"]));
+    let query = query.trim();
+    assert!(query.contains("cluster:auth-user=test"), "{query}");
+    let plan: serde_json::Value =
+        serde_json::from_str(stdout(qtriage(&i.t, &logs, &["plan", "--json"])).trim())
+            .expect("plan json");
+    let dry: serde_json::Value =
+        serde_json::from_str(stdout(qtriage(&i.t, &logs, &["yank", query, "--json"])).trim())
+            .expect("yank json");
+    assert_eq!(dry["messages"], plan["messages"], "{dry}");
+    assert_eq!(dry["messages"], SPAM);
+    // Without the log no message has that AUTH user: nothing matches (exit 1).
+    let out = qtriage(&i.t, &[], &["yank", query, "--json"]);
+    assert_exit(&out, 1);
+    let without: serde_json::Value = serde_json::from_slice(&out.stdout).expect("yank json");
+    assert_eq!(without["messages"], 0, "{without}");
+}
