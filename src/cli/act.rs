@@ -30,6 +30,21 @@ pub struct ActArgs {
     pub json: bool,
 }
 
+/// What the server calls its own, for the `cluster:` and `bounce-of:` terms of an action's
+/// query: the flags `plan` takes, so its query selects here what it counted there.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct QueryContextArgs {
+    /// A local domain beside control/locals and virtualdomains (repeatable), as `plan` takes it.
+    #[arg(long = "local-domain", value_name = "D")]
+    pub local_domain: Vec<String>,
+    /// The domain a bare AUTH login belongs to (else control/defaultdomain), as `plan` takes it.
+    #[arg(long = "default-domain", value_name = "D")]
+    pub default_domain: Option<String>,
+    /// The passwd naming uids, as `plan` takes it.
+    #[arg(long, value_name = "FILE")]
+    pub passwd: Option<PathBuf>,
+}
+
 impl ActArgs {
     /// The yank area to use.
     pub fn yank_dir(&self, queue: &Queue) -> PathBuf {
@@ -203,7 +218,7 @@ impl Selected {
     pub fn load(
         global: &GlobalArgs,
         action: &str,
-        words: &[String],
+        (words, context): (&[String], &QueryContextArgs),
         ids: Option<&std::path::Path>,
         before_scan: impl FnOnce(&Queue) -> anyhow::Result<()>,
         strings: &Interner,
@@ -222,7 +237,8 @@ impl Selected {
         before_scan(&queue)?;
         let selected = match (query, ids) {
             (Some(q), _) => {
-                let (records, rest) = select_split(&queue, strings, &q, evidence.as_ref())?;
+                let how = (evidence.as_ref(), context);
+                let (records, rest) = select_split(&queue, strings, &q, how)?;
                 Selected {
                     records,
                     rest,
@@ -288,7 +304,7 @@ pub fn select_split(
     queue: &Queue,
     strings: &Interner,
     query: &Query,
-    evidence: Option<&crate::logs::LogEvidence>,
+    (evidence, context): (Option<&crate::logs::LogEvidence>, &QueryContextArgs),
 ) -> anyhow::Result<(Vec<MessageRecord>, Vec<MessageRecord>)> {
     let mut s: Scan = scan(queue, strings, ScanOptions::default(), &Progress::default())
         .with_context(|| format!("scanning {}", queue.root().display()))?;
@@ -300,7 +316,25 @@ pub fn select_split(
         // `age:` counts from QTRIAGE_NOW, as in `list` and `clusters --where`.
         now: super::clusters::now()?,
     };
-    let picked = query::select(query, &ctx, &s.records, None);
+    // The context `plan` judged with, when the query's cluster values depend on it.
+    let tables = query.has_cluster_terms().then(|| {
+        let setup = crate::analysis::setup::Setup::context(&crate::analysis::setup::SetupOptions {
+            queue_root: queue.root().to_path_buf(),
+            local_domains: context.local_domain.clone(),
+            default_domain: context.default_domain.clone(),
+            passwd: context.passwd.clone(),
+            now: ctx.now,
+            ..Default::default()
+        });
+        crate::analysis::Tables::of(&s.records, strings, &setup.ctx)
+    });
+    let picked = query::select_with(
+        query,
+        &ctx,
+        &s.records,
+        None,
+        tables.as_ref().map(|t| t.borrow()),
+    );
     let keep: std::collections::HashSet<usize> = picked.into_iter().collect();
     let (chosen, rest): (Vec<_>, Vec<_>) = s
         .records
@@ -408,11 +442,10 @@ pub fn argument_words() -> Vec<String> {
         .collect()
 }
 
-/// Of the command line that was run, the options every command shares (`--queue`, `--split`,
-/// `--log`, with their values), as shell words: what a command suggested to follow this one
-/// needs to read the same queue.
-pub fn global_words() -> Vec<String> {
-    const GLOBAL: [&str; 3] = ["--queue", "--split", "--log"];
+/// Of the command line that was run, the options named `names` with their values, as shell
+/// words: what a command suggested to follow this one needs to read the same queue the same
+/// way (`--queue`, `--log`, `--default-domain`, ...).
+pub fn option_words(names: &[&str]) -> Vec<String> {
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
     let mut words = Vec::new();
     let mut i = 0;
@@ -421,7 +454,7 @@ pub fn global_words() -> Vec<String> {
         if arg == "--" {
             break;
         }
-        if GLOBAL.contains(&arg.as_ref()) {
+        if names.contains(&arg.as_ref()) {
             words.extend(
                 args[i..(i + 2).min(args.len())]
                     .iter()
@@ -430,7 +463,7 @@ pub fn global_words() -> Vec<String> {
             i += 2;
             continue;
         }
-        if GLOBAL.iter().any(|g| arg.starts_with(&format!("{g}="))) {
+        if names.iter().any(|g| arg.starts_with(&format!("{g}="))) {
             words.push(shell_quote(&args[i]));
         }
         i += 1;

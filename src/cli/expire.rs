@@ -38,6 +38,9 @@ pub struct ExpireArgs {
     /// Common action flags.
     #[command(flatten)]
     pub act: ActArgs,
+    /// The server's own domains and uids, as `plan` was given them.
+    #[command(flatten)]
+    pub context: super::act::QueryContextArgs,
 }
 
 /// Run `expire`.
@@ -60,7 +63,7 @@ fn run_inner(
     let (queue, sel) = Selected::load(
         global,
         "expire",
-        &args.query,
+        (&args.query, &args.context),
         args.ids.as_deref(),
         |_| Ok(()),
         &strings,

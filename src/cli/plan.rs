@@ -111,14 +111,17 @@ fn write_text(out: &mut dyn Write, a: &Analysis, p: &Plan, query: &str) -> std::
 }
 
 /// `qtriage yank "$(qtriage plan --query)"`, with the queue and the options of this run: the
-/// hint pasted as it is reads the same queue and makes the same plan.
+/// hint pasted as it is reads the same queue, makes the same plan, and selects with the same
+/// context what the plan counted.
 fn next_command() -> String {
-    let global = super::act::global_words();
+    let global = super::act::option_words(&["--queue", "--split", "--log"]);
+    let context = super::act::option_words(&["--local-domain", "--default-domain", "--passwd"]);
     let plan = super::act::argument_words();
     let word = |w: Vec<String>| w.iter().map(|w| format!(" {w}")).collect::<String>();
     format!(
-        "qtriage{} yank \"$(qtriage{} --query)\"",
+        "qtriage{} yank{} \"$(qtriage{} --query)\"",
         word(global),
+        word(context),
         word(plan)
     )
 }

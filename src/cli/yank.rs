@@ -39,6 +39,9 @@ pub struct YankArgs {
     /// Common action flags.
     #[command(flatten)]
     pub act: ActArgs,
+    /// The server's own domains and uids, as `plan` was given them.
+    #[command(flatten)]
+    pub context: act::QueryContextArgs,
 }
 
 /// Run `yank`.
@@ -70,7 +73,7 @@ fn run_inner(
     let (queue, sel) = Selected::load(
         global,
         "yank",
-        &args.query,
+        (&args.query, &args.context),
         args.ids.as_deref(),
         recover_first,
         &strings,
