@@ -22,20 +22,9 @@ const MARKERS: [&[u8]; 4] = [
     b"text/rfc822-headers",
 ];
 
-/// The keys the plan takes a bounce by: the quoted copy's origin, which a culprit never shares
-/// with real mail. A sender is not among them: a real correspondent at a domain the flood
-/// forges (`<random>@gmail.com`), or the owner of a joe-jobbed address, gets bounces too.
-pub const ORIGIN_KEYS: [ClusterKey; 6] = [
-    ClusterKey::AuthUser,
-    ClusterKey::OriginIp,
-    ClusterKey::OriginNet,
-    ClusterKey::Uid,
-    ClusterKey::Script,
-    ClusterKey::Helo,
-];
-
-/// The keys `bounce-of:` reads: [`ORIGIN_KEYS`], and the envelope sender's when the copy gives
-/// it (its `Return-Path`), for the operator to choose.
+/// The keys `bounce-of:` reads: the quoted copy's origin ([`ORIGIN_KEYS`], the first six),
+/// then the envelope sender's when the copy gives it (its `Return-Path`), for the operator to
+/// choose.
 pub const KEYS: [ClusterKey; 9] = [
     ClusterKey::AuthUser,
     ClusterKey::OriginIp,
@@ -47,6 +36,11 @@ pub const KEYS: [ClusterKey; 9] = [
     ClusterKey::SenderDomain,
     ClusterKey::SenderPattern,
 ];
+
+/// The keys the plan takes a bounce by: the quoted copy's origin, which a culprit never shares
+/// with real mail. A sender is not among them: a real correspondent at a domain the flood
+/// forges (`<random>@gmail.com`), or the owner of a joe-jobbed address, gets bounces too.
+pub const ORIGIN_KEYS: &[ClusterKey] = KEYS.split_at(6).0;
 
 /// The message a bounce quotes, as far as its copy tells.
 #[derive(Debug, Clone, Copy)]

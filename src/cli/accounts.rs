@@ -40,16 +40,9 @@ pub struct AccountsArgs {
     /// Do not read the queue for `top`'s culprits (only `--culprit` names them).
     #[arg(long)]
     pub no_queue: bool,
-    /// A domain this server receives mail for (repeatable), as for `top`.
-    #[arg(long = "local-domain", value_name = "D")]
-    pub local_domain: Vec<String>,
-    /// The domain of AUTH logins given without one, as for `top`.
-    #[arg(long = "default-domain", value_name = "D")]
-    pub default_domain: Option<String>,
-    /// passwd file naming uids, from the queue's host [default: /etc/passwd when the queue is
-    /// this host's], as for `top`.
-    #[arg(long, value_name = "FILE")]
-    pub passwd: Option<PathBuf>,
+    /// What the server calls its own, as for `top`.
+    #[command(flatten)]
+    pub context: crate::cli::clusters::ContextArgs,
     /// Most hash computations in this run (accounts stored only as hashes).
     #[arg(long, value_name = "N", default_value_t = MAX_HASH_ATTEMPTS_PER_RUN)]
     pub max_hash_attempts: usize,
@@ -117,9 +110,9 @@ fn find_culprits(global: &GlobalArgs, args: &AccountsArgs) -> anyhow::Result<Nam
         let now = super::clusters::now()?;
         let ctx = Setup::context(&SetupOptions {
             queue_root: root,
-            local_domains: args.local_domain.clone(),
-            default_domain: args.default_domain.clone(),
-            passwd: args.passwd.clone(),
+            local_domains: args.context.local_domain.clone(),
+            default_domain: args.context.default_domain.clone(),
+            passwd: args.context.passwd.clone(),
             vpopmail: Some(args.vpopmail.clone()),
             now,
             ..SetupOptions::default()

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::Context;
 
+use super::clusters::ContextArgs;
 use super::{exit::ExitCode, GlobalArgs};
 use crate::actions::{self, ActionError, ExecuteOptions, Failpoint, Outcome, Plan};
 use crate::query::{self, Query, QueryContext};
@@ -28,21 +29,6 @@ pub struct ActArgs {
     /// Print one JSON object (the plan, or what was done) instead of text.
     #[arg(long)]
     pub json: bool,
-}
-
-/// What the server calls its own, for the `cluster:` and `bounce-of:` terms of an action's
-/// query: the flags `plan` takes, so its query selects here what it counted there.
-#[derive(Debug, Clone, Default, clap::Args)]
-pub struct QueryContextArgs {
-    /// A local domain beside control/locals and virtualdomains (repeatable), as `plan` takes it.
-    #[arg(long = "local-domain", value_name = "D")]
-    pub local_domain: Vec<String>,
-    /// The domain a bare AUTH login belongs to (else control/defaultdomain), as `plan` takes it.
-    #[arg(long = "default-domain", value_name = "D")]
-    pub default_domain: Option<String>,
-    /// The passwd naming uids, as `plan` takes it.
-    #[arg(long, value_name = "FILE")]
-    pub passwd: Option<PathBuf>,
 }
 
 impl ActArgs {
@@ -218,7 +204,7 @@ impl Selected {
     pub fn load(
         global: &GlobalArgs,
         action: &str,
-        (words, context): (&[String], &QueryContextArgs),
+        (words, context): (&[String], &ContextArgs),
         ids: Option<&std::path::Path>,
         before_scan: impl FnOnce(&Queue) -> anyhow::Result<()>,
         strings: &Interner,
@@ -304,7 +290,7 @@ pub fn select_split(
     queue: &Queue,
     strings: &Interner,
     query: &Query,
-    (evidence, context): (Option<&crate::logs::LogEvidence>, &QueryContextArgs),
+    (evidence, context): (Option<&crate::logs::LogEvidence>, &ContextArgs),
 ) -> anyhow::Result<(Vec<MessageRecord>, Vec<MessageRecord>)> {
     let mut s: Scan = scan(queue, strings, ScanOptions::default(), &Progress::default())
         .with_context(|| format!("scanning {}", queue.root().display()))?;

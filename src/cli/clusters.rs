@@ -24,6 +24,23 @@ pub struct AnalysisArgs {
     /// Only messages matching this query (docs/query.md).
     #[arg(long = "where", value_name = "QUERY")]
     pub where_: Option<String>,
+    /// What the server calls its own.
+    #[command(flatten)]
+    pub context: ContextArgs,
+    /// The vpopmail directory whose `lastauth` files name each account's last login
+    /// [default: /home/vpopmail when the queue is this host's].
+    #[arg(long, value_name = "DIR", env = "QTRIAGE_VPOPMAIL")]
+    pub vpopmail: Option<PathBuf>,
+    /// One JSON object per line instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What the server calls its own, beside its control files: the flags `clusters`, `top` and
+/// `plan` judge with, and `yank` and `expire` value their queries' `cluster:` terms with (so
+/// a plan's query selects there what it counted).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ContextArgs {
     /// A domain this server receives mail for (repeatable); added to control/locals,
     /// rcpthosts and virtualdomains next to the queue.
     #[arg(long = "local-domain", value_name = "D")]
@@ -36,13 +53,6 @@ pub struct AnalysisArgs {
     /// this host's].
     #[arg(long, value_name = "FILE")]
     pub passwd: Option<PathBuf>,
-    /// The vpopmail directory whose `lastauth` files name each account's last login
-    /// [default: /home/vpopmail when the queue is this host's].
-    #[arg(long, value_name = "DIR", env = "QTRIAGE_VPOPMAIL")]
-    pub vpopmail: Option<PathBuf>,
-    /// One JSON object per line instead of text.
-    #[arg(long)]
-    pub json: bool,
 }
 
 /// Arguments of `clusters`.
@@ -84,9 +94,9 @@ impl AnalysisArgs {
     /// The context flags of `clusters` and `top`.
     pub fn context_flags(&self) -> ContextFlags<'_> {
         ContextFlags {
-            local_domain: &self.local_domain,
-            default_domain: self.default_domain.as_deref(),
-            passwd: self.passwd.as_deref(),
+            local_domain: &self.context.local_domain,
+            default_domain: self.context.default_domain.as_deref(),
+            passwd: self.context.passwd.as_deref(),
             vpopmail: self.vpopmail.as_deref(),
         }
     }

@@ -40,7 +40,7 @@ pub struct ExpireArgs {
     pub act: ActArgs,
     /// The server's own domains and uids, as `plan` was given them.
     #[command(flatten)]
-    pub context: super::act::QueryContextArgs,
+    pub context: super::clusters::ContextArgs,
 }
 
 /// Run `expire`.

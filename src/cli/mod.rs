@@ -164,15 +164,9 @@ pub struct TuiArgs {
     /// Where "write report" (`W`) puts its `qtriage-report-<time>.md`.
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub report_dir: PathBuf,
-    /// A domain this server receives mail for (repeatable), as for `top`.
-    #[arg(long = "local-domain", value_name = "D")]
-    pub local_domain: Vec<String>,
-    /// The domain of AUTH logins given without one, as for `top`.
-    #[arg(long = "default-domain", value_name = "D")]
-    pub default_domain: Option<String>,
-    /// passwd file naming uids, from the queue's host, as for `top`.
-    #[arg(long, value_name = "FILE")]
-    pub passwd: Option<PathBuf>,
+    /// What the server calls its own, as for `top`.
+    #[command(flatten)]
+    pub context: crate::cli::clusters::ContextArgs,
 }
 
 #[cfg(feature = "tui")]
@@ -184,9 +178,9 @@ impl TuiArgs {
             report_dir: self.report_dir.clone(),
             logs: Vec::new(),
             context: crate::tui::ContextOptions {
-                local_domains: self.local_domain.clone(),
-                default_domain: self.default_domain.clone(),
-                passwd: self.passwd.clone(),
+                local_domains: self.context.local_domain.clone(),
+                default_domain: self.context.default_domain.clone(),
+                passwd: self.context.passwd.clone(),
             },
             now: None,
         }

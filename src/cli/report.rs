@@ -36,16 +36,9 @@ pub struct ReportArgs {
     /// The vpopmail directory for the recommended fixes (skipped with a note when absent).
     #[arg(long, value_name = "DIR", env = "QTRIAGE_VPOPMAIL", default_value = DEFAULT_VPOPMAIL_DIR)]
     pub vpopmail: PathBuf,
-    /// A domain this server receives mail for (repeatable), as for `top`.
-    #[arg(long = "local-domain", value_name = "D")]
-    pub local_domain: Vec<String>,
-    /// The domain of AUTH logins given without one, as for `top`.
-    #[arg(long = "default-domain", value_name = "D")]
-    pub default_domain: Option<String>,
-    /// passwd file naming uids, from the queue's host [default: /etc/passwd when the queue is
-    /// this host's], as for `top`.
-    #[arg(long, value_name = "FILE")]
-    pub passwd: Option<PathBuf>,
+    /// What the server calls its own, as for `top`.
+    #[command(flatten)]
+    pub context: crate::cli::clusters::ContextArgs,
 }
 
 /// Parse `--since`: a positive duration in jiff's friendly (`2h 30m`) or ISO 8601 form, or a
@@ -73,9 +66,9 @@ pub fn run(
     let queue = global.open_queue()?;
     let now = super::clusters::now()?;
     let flags = ContextFlags {
-        local_domain: &args.local_domain,
-        default_domain: args.default_domain.as_deref(),
-        passwd: args.passwd.as_deref(),
+        local_domain: &args.context.local_domain,
+        default_domain: args.context.default_domain.as_deref(),
+        passwd: args.context.passwd.as_deref(),
         vpopmail: Some(&args.vpopmail),
     };
     // Before the scan: a mistyped `--log` or `--passwd` is said at once.

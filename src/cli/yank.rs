@@ -41,7 +41,7 @@ pub struct YankArgs {
     pub act: ActArgs,
     /// The server's own domains and uids, as `plan` was given them.
     #[command(flatten)]
-    pub context: act::QueryContextArgs,
+    pub context: super::clusters::ContextArgs,
 }
 
 /// Run `yank`.
