@@ -44,6 +44,20 @@ fn the_strongest_reason_is_the_signal_with_most_points() {
     );
 }
 
+/// The plan of `ranking` over `records`, with no bounces and the default context.
+fn plan_of(records: &[MessageRecord], strings: &Interner, ranking: &[Cluster]) -> Plan {
+    build(PlanInput {
+        records,
+        strings,
+        tables: crate::analysis::KeyTables {
+            sender_patterns: &Default::default(),
+            ctx: &Default::default(),
+        },
+        ranking,
+        quoted: &[],
+    })
+}
+
 /// A culprit whose value is empty (a spam run without a Subject) reads `""` on its line, as
 /// `clusters` shows it, never a blank after the key; its query selects that empty value.
 #[test]
@@ -63,16 +77,7 @@ fn an_empty_culprit_value_reads_as_clusters_shows_it() {
         score: 90.0,
         reasons: vec!["subject \"\": 3 messages: likely spam".into()],
     }];
-    let plan = build(PlanInput {
-        records: &records,
-        strings: &strings,
-        tables: crate::analysis::KeyTables {
-            sender_patterns: &Default::default(),
-            ctx: &Default::default(),
-        },
-        ranking: &ranking,
-        quoted: &[],
-    });
+    let plan = plan_of(&records, &strings, &ranking);
     assert_eq!(plan.culprits.len(), 1, "{plan:#?}");
     assert_eq!(plan.culprits[0].value, "\"\"");
     assert!(plan.culprits[0].value_bytes.is_empty());
@@ -104,16 +109,7 @@ fn a_plan_of_more_culprits_than_a_query_holds_leaves_the_rest_for_a_second() {
             reasons: vec!["IP: 1 message: likely spam".into()],
         })
         .collect();
-    let plan = build(PlanInput {
-        records: &records,
-        strings: &strings,
-        tables: crate::analysis::KeyTables {
-            sender_patterns: &Default::default(),
-            ctx: &Default::default(),
-        },
-        ranking: &ranking,
-        quoted: &[],
-    });
+    let plan = plan_of(&records, &strings, &ranking);
     assert_eq!(plan.culprits.len() + plan.left_out, 300);
     assert_eq!(plan.culprits.len(), MAX_PLAN_TERMS / 2);
     assert!(crate::query::Query::parse(&plan.query).is_ok());
