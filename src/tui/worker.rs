@@ -550,6 +550,10 @@ impl WorkerState {
                     )))),
                 }
             }
+            // Back in queue order (split directory, then id), as a scan lists them: an undo
+            // once put the restored messages at the end of "sort queue".
+            let layout = self.ops.queue.layout();
+            records.sort_by_key(|r| (layout.bucket(r.id), r.id));
         }
         // The same context as before the action (its now too: rates stay comparable).
         let ctx = crate::analysis::cluster::AnalysisContext {

@@ -170,6 +170,28 @@ fn pick_inspect_mark_yank_and_undo_in_tmux() {
         .filter_map(|w| w.strip_prefix('+')?.replace(',', "").parse::<u64>().ok())
         .any(|n| n > 0);
     assert!(!culprit_grows, "the culprit does not grow again:\n{screen}");
+    // The restored messages are listed in queue order again, as `list` gives it (an undo once
+    // put them at the end of "sort queue").
+    let order: Vec<u64> = t
+        .stdout(&["list", "--json"])
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok()?["id"].as_u64())
+        .collect();
+    let shown: Vec<usize> = screen
+        .lines()
+        .skip_while(|l| !l.contains("Messages ·"))
+        .skip(2)
+        .filter_map(|l| {
+            l.trim_start_matches(['│', ' '])
+                .split_whitespace()
+                .next()?
+                .parse()
+                .ok()
+        })
+        .filter_map(|id: u64| order.iter().position(|&x| x == id))
+        .collect();
+    assert!(shown.len() >= 5, "{screen}");
+    assert!(shown.windows(2).all(|w| w[0] < w[1]), "{shown:?}\n{screen}");
     for id in spam.iter().chain(&legit) {
         assert!(
             in_queue(&t, *id) && !in_yank_area(&t, *id),
