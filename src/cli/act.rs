@@ -303,24 +303,13 @@ pub fn select_split(
         now: super::clusters::now()?,
     };
     // The context `plan` judged with, when the query's cluster values depend on it.
-    let tables = query.has_cluster_terms().then(|| {
-        let setup = crate::analysis::setup::Setup::context(&crate::analysis::setup::SetupOptions {
-            queue_root: queue.root().to_path_buf(),
-            local_domains: context.local_domain.clone(),
-            default_domain: context.default_domain.clone(),
-            passwd: context.passwd.clone(),
-            now: ctx.now,
-            ..Default::default()
-        });
-        crate::analysis::Tables::of(&s.records, strings, &setup.ctx)
-    });
-    let picked = query::select_with(
-        query,
-        &ctx,
-        &s.records,
-        None,
-        tables.as_ref().map(|t| t.borrow()),
-    );
+    let options = crate::analysis::setup::SetupOptions {
+        local_domains: context.local_domain.clone(),
+        default_domain: context.default_domain.clone(),
+        passwd: context.passwd.clone(),
+        ..Default::default()
+    };
+    let picked = query::select_with_context(query, &ctx, &s.records, options);
     let keep: std::collections::HashSet<usize> = picked.into_iter().collect();
     let (chosen, rest): (Vec<_>, Vec<_>) = s
         .records

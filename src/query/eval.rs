@@ -427,6 +427,35 @@ pub(crate) fn matches(p: &Program<'_>, ctx: &QueryContext<'_>, r: &MessageRecord
 /// Indices of the records `p` selects, in record order. `cluster:` terms take their values
 /// with `tables` (an analysis' own, so they select exactly its clusters); without them, with
 /// the tables an analysis of these records under the queue's context would have.
+/// The tables `cluster:` and `bounce-of:` terms are valued with when no analysis lends its
+/// own: the queue's control files plus `options`' flags (`--default-domain`, ...).
+/// `cluster:sender-pattern=` must mean what `qtriage clusters` printed: patterns depend on the
+/// whole selection (how many random local parts a domain has), so the same table is built the
+/// same way (`analysis::key_tables`), and only when a term needs it. `None` without such terms.
+pub(crate) fn owned_tables(
+    p: &Program<'_>,
+    ctx: &QueryContext<'_>,
+    records: &[MessageRecord],
+    options: crate::analysis::setup::SetupOptions,
+) -> Option<crate::analysis::Tables> {
+    if !p.has_cluster_terms() {
+        return None;
+    }
+    let setup = crate::analysis::setup::Setup::context(&crate::analysis::setup::SetupOptions {
+        queue_root: ctx.queue.root().to_path_buf(),
+        now: ctx.now,
+        ..options
+    });
+    let (ctx, sender_patterns) = match p.needs_sender_patterns() {
+        true => crate::analysis::key_tables(records, ctx.strings, &setup.ctx),
+        false => (setup.ctx, SenderPatterns::default()),
+    };
+    Some(crate::analysis::Tables {
+        ctx,
+        sender_patterns,
+    })
+}
+
 pub(crate) fn select(
     p: &Program<'_>,
     ctx: &QueryContext<'_>,
@@ -439,24 +468,11 @@ pub(crate) fn select(
             c.fetch_add(n as u64, Ordering::Relaxed);
         }
     };
-    // `cluster:sender-pattern=` must mean what `qtriage clusters` printed: patterns depend on
-    // the whole selection (how many random local parts a domain has), so build the same table
-    // the same way (`analysis::key_tables`) when no analysis lent its own.
-    let owned = (tables.is_none() && p.has_cluster_terms()).then(|| {
-        let setup = crate::analysis::setup::Setup::context(&crate::analysis::setup::SetupOptions {
-            queue_root: ctx.queue.root().to_path_buf(),
-            now: ctx.now,
-            ..Default::default()
-        });
-        match p.needs_sender_patterns() {
-            true => crate::analysis::key_tables(records, ctx.strings, &setup.ctx),
-            false => (setup.ctx, SenderPatterns::default()),
-        }
-    });
-    let tables = tables.or(owned.as_ref().map(|(c, t)| KeyTables {
-        sender_patterns: t,
-        ctx: c,
-    }));
+    let owned = match tables {
+        Some(_) => None,
+        None => owned_tables(p, ctx, records, Default::default()),
+    };
+    let tables = tables.or(owned.as_ref().map(crate::analysis::Tables::borrow));
     // Phase 1: record fields only. Chunks keep each thread's caches warm for many records.
     let first: Vec<Tri> = records
         .par_iter()
