@@ -100,15 +100,30 @@ pub fn analyse(input: AnalysisInput) -> Analysis {
 /// Cluster and rank `input.records`, whose origins [`evidence::from_logs`] completed from the
 /// logs; `logs` adds the evidence and login findings to the reasons.
 pub fn analyse_with_logs(input: AnalysisInput, logs: LogFacts) -> Analysis {
+    let basis = Basis::new(&input.records, &input.strings, &input.ctx);
+    analyse_on(basis, input, logs)
+}
+
+/// [`analyse_with_logs`] of part of a queue (the messages a `--where` selected), judged with
+/// `whole`, the tables of the whole queue under `input.ctx` ([`Tables::of`]). A cluster by
+/// sender pattern is then the one a `cluster:sender-pattern=` term selects in the whole queue,
+/// so a plan made of the part yanks what it counted; the part alone would learn other patterns
+/// (five names at a domain in the queue may be two in the part).
+pub fn analyse_part(input: AnalysisInput, logs: LogFacts, whole: Tables) -> Analysis {
+    let basis = Basis::with_tables(&input.records, &input.strings, whole);
+    analyse_on(basis, input, logs)
+}
+
+/// Cluster and rank `input.records` on `basis` (whose context replaces `input.ctx`).
+fn analyse_on(basis: Basis, input: AnalysisInput, logs: LogFacts) -> Analysis {
     let AnalysisInput {
         records,
         strings,
-        ctx,
+        ctx: _,
         key,
         top_limit,
         want,
     } = input;
-    let basis = Basis::new(&records, &strings, &ctx);
     let (clusters, (top, top_more)) = rayon::join(
         || match want {
             Want::Ranking => Vec::new(),
@@ -251,6 +266,17 @@ impl Basis {
         Basis {
             ctx,
             sender_patterns,
+            facts,
+        }
+    }
+
+    /// The basis of `records`, a part of the queue `tables` were made of ([`Tables::of`]):
+    /// their context and sender patterns, and the facts of `records` under that context.
+    pub fn with_tables(records: &[MessageRecord], strings: &Interner, tables: Tables) -> Basis {
+        let facts = rank::Facts::new(records, strings, &tables.ctx);
+        Basis {
+            ctx: tables.ctx,
+            sender_patterns: tables.sender_patterns,
             facts,
         }
     }

@@ -12,7 +12,9 @@ use crate::analysis::ages;
 use crate::analysis::cluster::{AnalysisContext, Cluster};
 use crate::analysis::key::{ClusterKey, KeyValue};
 use crate::analysis::setup::{self, Setup, SetupOptions};
-use crate::analysis::{analyse_with_logs, Analysis, AnalysisInput, Want, TOP_LIMIT};
+use crate::analysis::{
+    analyse_part, analyse_with_logs, Analysis, AnalysisInput, Tables, Want, TOP_LIMIT,
+};
 use crate::query::{self, Query, QueryContext};
 use crate::queue::date::rfc3339;
 use crate::queue::{scan, Interner, Progress, ScanOptions};
@@ -162,23 +164,16 @@ pub fn load(
     }
     // Before the query, so `--where auth:USER` sees the users the logs name.
     let logs = setup.apply_logs(&mut records, &strings);
-    if !query.is_empty() {
+    // With `--where`, the part is judged with the whole queue's tables: its `cluster:` terms,
+    // and those of the plan made of it, select what `list` and `yank` select in the queue.
+    let whole = (!query.is_empty()).then(|| Tables::of(&records, &strings, &setup.ctx));
+    if let Some(whole) = &whole {
         let qctx = QueryContext {
             queue: &queue,
             strings: &strings,
             now,
         };
-        // `cluster:` terms valued as an analysis of the whole queue under this setup would.
-        let owned = query
-            .has_cluster_terms()
-            .then(|| crate::analysis::key_tables(&records, &strings, &setup.ctx));
-        let tables = owned
-            .as_ref()
-            .map(|(ctx, table)| crate::analysis::KeyTables {
-                sender_patterns: table,
-                ctx,
-            });
-        let selected = query::select_with(&query, &qctx, &records, None, tables);
+        let selected = query::select_with(&query, &qctx, &records, None, Some(whole.borrow()));
         records = keep_selected(records, selected);
     }
     let input = AnalysisInput {
@@ -189,7 +184,10 @@ pub fn load(
         top_limit,
         want,
     };
-    Ok(Ok(analyse_with_logs(input, logs)))
+    Ok(Ok(match whole {
+        Some(whole) => analyse_part(input, logs, whole),
+        None => analyse_with_logs(input, logs),
+    }))
 }
 
 /// What the server calls its own, as `top` judges it ([`Setup::context`], without notes or

@@ -143,3 +143,27 @@ fn show_top() {
         )
     );
 }
+
+/// With `--where`, a cluster is the one its query selects in the whole queue: the part is
+/// judged with the queue's sender patterns. The flood's last three messages have three names
+/// at philadefender.org; alone they would be three addresses, in the queue (66 names) they
+/// are `<random>@philadefender.org`, and `list` and `yank` select by the queue's.
+#[test]
+fn a_where_part_keeps_the_queues_sender_patterns() {
+    let p = planted();
+    let part = "age:<580s";
+    let cs = json(&stdout(
+        &p.t,
+        &["clusters", "--by", "sender-pattern", "--json", "--where", part],
+    ));
+    assert!(
+        cs.iter().any(|c| c.messages == 3
+            && c.value == Some(serde_json::json!("<random>@philadefender.org"))),
+        "{cs:?}"
+    );
+    for c in &cs {
+        let both = format!("({part}) ({})", c.query);
+        let count = stdout(&p.t, &["list", "--count", &both]);
+        assert_eq!(count.trim(), c.messages.to_string(), "{both}");
+    }
+}
