@@ -9,6 +9,7 @@ use std::fmt::Write;
 use super::{Counted, ReportInput};
 use crate::queue::date::rfc3339;
 use crate::sanitize::sanitize_bytes;
+use crate::size::thousands;
 
 /// A value as an inline code span that survives any content (GFM: a fence longer than any run
 /// of backticks inside, and `\|` so tables hold).
@@ -56,7 +57,7 @@ fn counted_table(out: &mut String, title: &str, head: &str, rows: &[Counted]) {
     }
     let _ = writeln!(out, "| {head} | messages |\n| --- | ---: |");
     for r in rows {
-        let _ = writeln!(out, "| {} | {} |", code(&r.value), r.messages);
+        let _ = writeln!(out, "| {} | {} |", code(&r.value), thousands(r.messages));
     }
 }
 
@@ -86,13 +87,14 @@ fn header_and_timeline(out: &mut String, r: &ReportInput) {
     let _ = writeln!(
         out,
         "- Peak rate: {} messages per minute (minute starting {})",
-        t.peak_per_minute,
+        thousands(t.peak_per_minute),
         time_or_none(t.peak_minute)
     );
     let _ = writeln!(
         out,
         "- Spam messages: {} of {} messages in the window",
-        t.spam_messages, t.messages
+        thousands(t.spam_messages),
+        thousands(t.messages)
     );
 }
 
@@ -114,9 +116,9 @@ fn culprits(out: &mut String, r: &ReportInput) {
             "| {} | {} | {} | {} | {} | {} |",
             c.kind.name(),
             code(&c.value),
-            c.messages,
-            c.yanked,
-            c.recipients,
+            thousands(c.messages),
+            thousands(c.yanked),
+            thousands(c.recipients),
             reasons.join("; ")
         );
     }
@@ -152,7 +154,7 @@ fn evidence_and_actions(out: &mut String, r: &ReportInput) {
                 "| {} | {} | {} | {} |",
                 code(&a.batch),
                 a.direction,
-                a.messages,
+                thousands(a.messages),
                 rfc3339(a.time)
             );
         }
@@ -162,15 +164,20 @@ fn evidence_and_actions(out: &mut String, r: &ReportInput) {
 fn remaining_and_fixes(out: &mut String, r: &ReportInput) {
     let m = &r.remaining;
     let _ = writeln!(out, "\n## What remains in the queue\n");
-    let _ = writeln!(out, "- Messages in queue: {}", m.messages);
-    let _ = writeln!(out, "- Not yet preprocessed: {}", m.unpreprocessed);
+    let _ = writeln!(out, "- Messages in queue: {}", thousands(m.messages));
+    let _ = writeln!(
+        out,
+        "- Not yet preprocessed: {}",
+        thousands(m.unpreprocessed)
+    );
     let _ = writeln!(
         out,
         "- With remote recipients: {}; with local recipients: {}",
-        m.remote, m.local
+        thousands(m.remote),
+        thousands(m.local)
     );
-    let _ = writeln!(out, "- Bouncing: {}", m.bouncing);
-    let _ = writeln!(out, "- Spam still queued: {}", m.spam_messages);
+    let _ = writeln!(out, "- Bouncing: {}", thousands(m.bouncing));
+    let _ = writeln!(out, "- Spam still queued: {}", thousands(m.spam_messages));
     let _ = writeln!(out, "\n## Recommended fixes\n");
     if let Some(note) = &r.accounts_note {
         // No account database was read: "none at risk" would be a claim nobody checked.
@@ -255,6 +262,26 @@ mod tests {
         // Every `]` and `<` of the hostile text is escaped: no link, no tag.
         assert!(!md.contains(" <img") && !md.contains("here](http"), "{md}");
         assert!(md.contains("\\[delist here\\](http://evil)"), "{md}");
+    }
+
+    #[test]
+    fn counts_read_as_the_reasons_beside_them_do() {
+        let r = ReportInput {
+            culprits: vec![super::super::Culprit {
+                kind: crate::analysis::key::ClusterKey::AuthUser,
+                value: "test".into(),
+                messages: 6600,
+                recipients: 112_240,
+                yanked: 6600,
+                reasons: vec!["AUTH user test: 6,600 messages".into()],
+            }],
+            ..Default::default()
+        };
+        let md = render(&r);
+        assert!(
+            md.contains("| auth-user | `test` | 6,600 | 6,600 | 112,240 | AUTH user test: 6,600"),
+            "{md}"
+        );
     }
 
     #[test]

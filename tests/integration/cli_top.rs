@@ -154,11 +154,19 @@ fn a_where_part_keeps_the_queues_sender_patterns() {
     let part = "age:<580s";
     let cs = json(&stdout(
         &p.t,
-        &["clusters", "--by", "sender-pattern", "--json", "--where", part],
+        &[
+            "clusters",
+            "--by",
+            "sender-pattern",
+            "--json",
+            "--where",
+            part,
+        ],
     ));
     assert!(
-        cs.iter().any(|c| c.messages == 3
-            && c.value == Some(serde_json::json!("<random>@philadefender.org"))),
+        cs.iter()
+            .any(|c| c.messages == 3
+                && c.value == Some(serde_json::json!("<random>@philadefender.org"))),
         "{cs:?}"
     );
     for c in &cs {
