@@ -34,6 +34,8 @@ pub struct ClustersPane<'a> {
     live: Option<&'a LiveRates>,
     /// The whole queue's growth.
     overall: Option<f64>,
+    /// The watch is under a minute old: its rates are a few seconds scaled to a minute.
+    young: bool,
     /// Show qshape's age matrix (the records, their clusters and "now" it is computed from).
     ages: bool,
     records: &'a [MessageRecord],
@@ -62,6 +64,7 @@ impl<'a> ClustersPane<'a> {
                 .as_ref()
                 .filter(|l| data.map(|d| d.clustering.key) == Some(l.key)),
             overall: s.status.watch.growth_per_min,
+            young: s.status.watch.young_secs.is_some() && s.status.watch.failed.is_none(),
             ages: s.clusters.ages,
             records: data.map_or(&[][..], |d| &d.snapshot.records),
             cluster_of: data.map_or(&[][..], |d| &d.clustering.cluster_of),
@@ -256,7 +259,10 @@ impl Widget for ClustersPane<'_> {
             Constraint::Length(6),
             Constraint::Length(7),
         ];
-        let mut header = vec!["msgs", "share", "/min", "now/m"];
+        // `~` while the watch is young, as the header's `(first 11s)`: a few seconds scaled to a
+        // minute are not yet a steady rate.
+        let now = if self.young { "now/m~" } else { "now/m" };
+        let mut header = vec!["msgs", "share", "/min", now];
         if scored {
             widths.push(Constraint::Length(6));
             header.push("score");
@@ -317,5 +323,24 @@ mod tests {
         assert_eq!(pane.value(&c), "\"\"");
         c.value = None;
         assert_eq!(pane.value(&c), "(none)");
+    }
+
+    /// In the watch's first minute the live column says its rates are not yet a minute's.
+    #[test]
+    fn a_young_watchs_rates_are_marked() {
+        let header = |young: Option<u64>| {
+            let mut s = crate::tui::testdata::state((80, 24), 3, 2, false);
+            s.status.watch.young_secs = young;
+            let mut buf = Buffer::empty(Rect::new(0, 0, 80, 12));
+            ClustersPane::new(&s, Theme { colour: false }).render(buf.area, &mut buf);
+            (0..80).map(|x| buf[(x, 1)].symbol()).collect::<String>()
+        };
+        assert!(
+            header(Some(11)).contains(" now/m~ "),
+            "{}",
+            header(Some(11))
+        );
+        assert!(header(None).contains(" now/m "), "{}", header(None));
+        assert!(!header(None).contains("now/m~"));
     }
 }
