@@ -11,6 +11,8 @@ use std::collections::HashSet;
 
 use rayon::slice::ParallelSliceMut;
 
+pub mod arrivals;
+
 /// A domain's local parts are generalised only when it has at least this many distinct ones.
 pub const MIN_DISTINCT: usize = 5;
 /// ... and its senders average at most this many messages each (one-off forged names).

@@ -14,6 +14,7 @@ use super::rates::Rates;
 use super::tracker::Flow;
 use crate::analysis::cluster::AnalysisContext;
 use crate::analysis::key::{ClusterKey, KeyExtractor, KeyValue};
+use crate::analysis::patterns::arrivals::ArrivalPatterns;
 use crate::analysis::Tables;
 use crate::queue::{AuthSource, Interner, MessageId, MessageRecord, Parts, Subdir};
 
@@ -73,6 +74,11 @@ pub struct QueueModel {
     context: Option<AnalysisContext>,
     /// Keep each message's record (else only its parts and key values).
     keep_records: bool,
+    /// Which of `keys` is `sender-pattern`, if one is.
+    pattern_slot: Option<usize>,
+    /// Domains the arrivals showed generated, beyond `tables` (forged names a flood started
+    /// after the scan the tables were made from).
+    learned: ArrivalPatterns,
 }
 
 impl QueueModel {
@@ -81,6 +87,8 @@ impl QueueModel {
         let keys: Vec<ClusterKey> = keys.iter().copied().take(MAX_KEYS).collect();
         QueueModel {
             rates: Rates::new(&keys, 0),
+            pattern_slot: keys.iter().position(|k| *k == ClusterKey::SenderPattern),
+            learned: ArrivalPatterns::default(),
             strings,
             keys,
             messages: IdMap::default(),
@@ -221,8 +229,42 @@ impl QueueModel {
             for (slot, ex) in out.iter_mut().zip(ex.iter_mut()) {
                 *slot = ex.value(r);
             }
+            if let (Some(k), Some(sender)) = (self.pattern_slot, r.sender) {
+                let learned = self.strings.with(sender, |a| self.learned.pattern(a));
+                if let Some(p) = learned {
+                    out[k] = Some(KeyValue::Text(self.strings.intern(&p)));
+                }
+            }
         }
         out
+    }
+
+    /// Learn from the arrival of `id` ([`ArrivalPatterns`]); when it shows its sender's domain
+    /// generated, the earlier arrivals from there move to the domain's pattern, in the rates
+    /// too, so the flood's cluster grows from its first message.
+    fn learn(&mut self, id: MessageId, r: &MessageRecord) {
+        let (Some(k), Some(tables), Some(sender)) =
+            (self.pattern_slot, self.tables.as_deref(), r.sender)
+        else {
+            return;
+        };
+        let addr = self.strings.with(sender, <[u8]>::to_vec);
+        let Some(learned) = self.learned.note(
+            id,
+            &addr,
+            &tables.sender_patterns,
+            &tables.ctx.local_domains,
+        ) else {
+            return;
+        };
+        let to = Some(KeyValue::Text(self.strings.intern(&learned.pattern)));
+        for e in learned.earlier {
+            let (Some(&at), Some(slot)) = (self.arrivals.get(&e), self.messages.get_mut(e)) else {
+                continue;
+            };
+            let from = std::mem::replace(&mut slot.values[k], to);
+            self.rates.reattribute(k, at, from, to);
+        }
     }
 
     fn count(&mut self, parts: Parts, sign: i64) {
@@ -323,6 +365,7 @@ impl QueueModel {
         self.messages.clear();
         self.arrivals.clear();
         self.records.clear();
+        self.learned.clear();
         self.queue_size = 0;
         self.todo = 0;
         self.rates = Rates::new(&self.keys, at_ms);
@@ -421,7 +464,13 @@ impl QueueModel {
             ),
         };
         t.parts = c.parts;
-        if c.record.is_some() {
+        if let Some(r) = c.record.as_ref() {
+            // New mail read for the first time: a fresh arrival, or one first listed unread.
+            let unread = self.pattern_slot.is_some_and(|k| t.values[k].is_none());
+            if (fresh && c.flow != Flow::Restored) || (!fresh && t.arrived_ms().is_some() && unread)
+            {
+                self.learn(c.id, r);
+            }
             let values = self.values(ex, c.record.as_ref());
             if let Some(at) = t.arrived_ms().filter(|_| !fresh) {
                 for (i, (old, new)) in t.values.iter().zip(values.iter()).enumerate().take(nkeys) {

@@ -391,3 +391,63 @@ fn a_found_message_that_leaves_and_comes_back_under_its_id_is_an_arrival_until_t
     assert_eq!(ids, vec![(MessageId(2), None), (MessageId(3), None)]);
     assert_eq!((m.queue_size(), m.todo()), (2, 2));
 }
+
+/// A flood that starts forging names at a domain the scan never saw is one growing cluster,
+/// `<random>@domain`, from its first message: the arrivals teach the pattern, and the ones
+/// counted under their own address before that move to it.
+#[test]
+fn forged_names_at_a_new_domain_grow_as_one_pattern() {
+    let f = fixture();
+    let strings = Arc::new(Interner::new());
+    let old =
+        f.fq.add(
+            &MessageSpec::new()
+                .sender("alice@old.example")
+                .remote("a@b.example"),
+        )
+        .expect("add");
+    let scanned = read_one(&f.queue, &strings, old).expect("read");
+    let mut m = QueueModel::new(Arc::clone(&strings), &[ClusterKey::SenderPattern])
+        .with_tables(None, Some(AnalysisContext::default()));
+    m.apply(QueueDelta::Reset {
+        at_ms: T0,
+        records: vec![scanned],
+        mode: WatchMode::Notify,
+    });
+    let queued = parts(&[Subdir::Mess, Subdir::Intd, Subdir::Todo]);
+    let arrivals: Vec<Change> = (0..12)
+        .map(|k| {
+            let spec = MessageSpec::new()
+                .sender(format!("x{k}qz@new.example"))
+                .remote("v@victim.example");
+            let id = f.fq.add(&spec).expect("add");
+            Change {
+                id,
+                parts: queued,
+                flow: Flow::Arrived,
+                record: read_one(&f.queue, &strings, id).ok(),
+            }
+        })
+        .collect();
+    let ids: Vec<MessageId> = arrivals.iter().map(|c| c.id).collect();
+    m.apply(batch(T0 + 1000, arrivals));
+    let pattern = Some(KeyValue::Text(strings.intern(b"<random>@new.example")));
+    for id in &ids {
+        assert_eq!(m.get(*id).map(|t| t.values[0]), Some(pattern), "{id}");
+    }
+    let at = T0 + 3000;
+    let overall = m.rates().overall(at, Window::OneMinute).in_per_min;
+    let flood = m.rates().cluster(0, pattern, at, Window::OneMinute);
+    assert!(overall > 0.0);
+    assert_eq!(flood.in_per_min, overall);
+    let first = Some(KeyValue::Text(strings.intern(b"x0qz@new.example")));
+    assert_eq!(
+        m.rates()
+            .cluster(0, first, at, Window::OneMinute)
+            .in_per_min,
+        0.0
+    );
+    // The scan's own sender keeps its address.
+    let alice = Some(KeyValue::Text(strings.intern(b"alice@old.example")));
+    assert_eq!(m.get(old).map(|t| t.values[0]), Some(alice));
+}
