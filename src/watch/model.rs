@@ -229,7 +229,8 @@ impl QueueModel {
             for (slot, ex) in out.iter_mut().zip(ex.iter_mut()) {
                 *slot = ex.value(r);
             }
-            if let (Some(k), Some(sender)) = (self.pattern_slot, r.sender) {
+            let learning = self.pattern_slot.filter(|_| !self.learned.is_empty());
+            if let (Some(k), Some(sender)) = (learning, r.sender) {
                 let learned = self.strings.with(sender, |a| self.learned.pattern(a));
                 if let Some(p) = learned {
                     out[k] = Some(KeyValue::Text(self.strings.intern(&p)));

@@ -122,6 +122,11 @@ impl ArrivalPatterns {
         (seen.generated && !local.is_empty()).then(|| random_at(&domain))
     }
 
+    /// No domain learned yet (so no sender needs looking at).
+    pub fn is_empty(&self) -> bool {
+        self.learned == 0
+    }
+
     /// Forget everything (a new table was built from a new scan, which knows these).
     pub fn clear(&mut self) {
         self.domains.clear();
