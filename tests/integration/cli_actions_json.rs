@@ -187,6 +187,33 @@ fn a_message_yanked_again_belongs_to_the_later_batch_even_within_one_second() {
     );
 }
 
+/// Undoing a batch puts back only what is still its own: part of it restored and yanked again
+/// belongs to the later yank (as `yanked` says), and stays in the yank area.
+#[test]
+fn undoing_a_batch_leaves_what_a_later_batch_yanked_again() {
+    let (t, spam, legit) = queue(3);
+    let batch = |args: &[&str]| {
+        let out = t.run(args);
+        assert_exit(&out, 0);
+        json(&out)["batch"].as_str().expect("batch").to_string()
+    };
+    let first = batch(&["yank", "auth:test or ip:192.0.2.7", "--apply", "--json"]);
+    batch(&["restore", "auth:test", "--apply", "--json"]);
+    let again = batch(&["yank", "auth:test", "--apply", "--json"]);
+    let out = t.run(&["restore", "--batch", &first, "--json"]);
+    assert_exit(&out, 0);
+    assert_eq!(
+        json(&out)["messages"],
+        legit.len(),
+        "only the first batch's own"
+    );
+    let out = t.run(&["restore", "--batch", &first, "--apply", "--json"]);
+    assert_exit(&out, 0);
+    assert_eq!(ids(&json(&out)["done"]), sorted(&legit));
+    let out = t.run(&["restore", "--batch", &again, "--apply", "--json"]);
+    assert_eq!(ids(&json(&out)["done"]), sorted(&spam));
+}
+
 #[test]
 fn a_query_spans_words_on_yank_restore_and_expire() {
     let (t, spam, legit) = queue(2);
