@@ -2,9 +2,9 @@
 //! timeline, origin IPs, scripts and subject samples of their messages, and what remains.
 //!
 //! A culprit is a cluster the ranking ([`crate::analysis::rank_culprits`]) gives the verdict
-//! "culprit", whatever its key. When the ranking names none (a small or unusual queue), the
-//! report falls back to a size rule, says so in its notes: an `auth-user` or `script` cluster
-//! holding at least [`CULPRIT_MIN_MESSAGES`] messages and [`CULPRIT_MIN_SHARE`] of the window.
+//! "culprit", whatever its key, and nothing else: a report for a delisting request names no
+//! login `top` holds legitimate (the size rule it once fell back on named the real users left
+//! after a purge).
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
@@ -14,7 +14,7 @@ use super::{
     MAX_EVIDENCE_LINES, MAX_LISTED, MAX_SUBJECT_CHARS, MAX_SUBJECT_SAMPLES, NO_JOURNAL, NO_LOG,
 };
 use crate::accounts::AccountsCheck;
-use crate::analysis::cluster::{cluster, AnalysisContext, Cluster};
+use crate::analysis::cluster::{AnalysisContext, Cluster};
 use crate::analysis::evidence::LogFacts;
 use crate::analysis::key::{ClusterKey, KeyExtractor, KeyValue};
 use crate::analysis::plan::is_bounce_cluster;
@@ -25,18 +25,9 @@ use crate::queue::{AuthSource, Interner, MessageRecord, OriginKind, Sym};
 use crate::sanitize::{sanitize_bytes, sanitize_str};
 use crate::size::counted;
 
-/// Smallest cluster the fallback rule holds to be a culprit.
-pub const CULPRIT_MIN_MESSAGES: usize = 20;
-
-/// Smallest share of the window's messages a fallback culprit cluster holds.
-pub const CULPRIT_MIN_SHARE: f64 = 0.05;
-
 /// Hash attempts the report's accounts check may spend: culprits and role accounts are hashed
 /// first, so a small budget covers what a report needs without stalling it on a large server.
 pub const REPORT_HASH_ATTEMPTS: usize = 2_000;
-
-/// The keys whose clusters the fallback rule considers: who sent, not where from.
-pub const CULPRIT_KEYS: [ClusterKey; 2] = [ClusterKey::AuthUser, ClusterKey::Script];
 
 /// Clusters the report asks the ranking for (culprits first, then legitimate ones it skips).
 pub const RANKED: usize = 2 * MAX_LISTED;
@@ -98,12 +89,6 @@ fn top_values(
     });
     out.truncate(limit);
     out
-}
-
-fn is_culprit(c: &Cluster, window: usize) -> bool {
-    c.value.is_some()
-        && c.messages >= CULPRIT_MIN_MESSAGES
-        && c.messages as f64 >= CULPRIT_MIN_SHARE * window as f64
 }
 
 fn culprit_of(c: &Cluster, window: &Window<'_>, strings: &Interner) -> Option<Culprit> {
@@ -381,14 +366,9 @@ pub const SPAM_COUNTED: &str = "spam counts the culprits' own messages; the boun
 /// The note's words when the ranking chose the culprits.
 const BY_RANKING: &str = "culprits are the clusters qtriage top ranks as culprits";
 
-/// The note's words when the fallback rule chose them.
-fn by_size() -> String {
-    format!(
-        "the ranking named no culprit; culprits are auth-user and script clusters of at least \
-         {CULPRIT_MIN_MESSAGES} messages and {:.0}% of the window",
-        CULPRIT_MIN_SHARE * 100.0
-    )
-}
+/// The note's words when the ranking named no culprit.
+const NO_CULPRIT: &str = "the ranking named no culprit, so no message is counted as spam (spam \
+     purged from the yank area is no longer read: write the report before purging)";
 
 /// What the report's records are, in the ranking's reasons ("70% of ..."): the queue and the
 /// yank area, within `--since`.
@@ -436,35 +416,13 @@ fn ranked_culprits(window: &Window<'_>, src: &ReportSources<'_>) -> Found {
     found.finish()
 }
 
-/// The fallback: large `auth-user` and `script` clusters.
-fn sized_culprits(window: &Window<'_>, strings: &Interner, ctx: &AnalysisContext) -> Found {
-    let mut found = Found {
-        rule: by_size(),
-        ..Found::default()
-    };
-    for key in CULPRIT_KEYS {
-        let clusters = cluster(&window.records, key, strings, ctx);
-        let room = MAX_LISTED.saturating_sub(found.culprits.len());
-        for c in clusters
-            .iter()
-            .filter(|c| is_culprit(c, window.records.len()))
-            .take(room)
-        {
-            found.add(c, window, strings);
-        }
-    }
-    found.finish()
-}
-
 /// Fill a report from the queue. Journal and log sections are left empty with their
 /// "not found" lines; `fixes` is left empty (see [`add_fixes`]).
 pub fn build(src: &ReportSources<'_>) -> ReportInput {
     let window = Window::new(src);
     let mut found = ranked_culprits(&window, src);
-    // Only when the ranking named no culprit at all: bounces alone (the spam gone, its
-    // backscatter left) are no reason to call a large login or script the culprit.
     if found.culprits.is_empty() && found.bounce_clusters.is_empty() {
-        found = sized_culprits(&window, src.strings, src.ctx);
+        found.rule = NO_CULPRIT.into();
     }
     let Found {
         culprits,
@@ -475,6 +433,7 @@ pub fn build(src: &ReportSources<'_>) -> ReportInput {
         bounce_clusters,
     } = found;
     let in_queue = spam.iter().filter(|&&i| window.queued(i)).count();
+    let any_culprit = !culprits.is_empty();
     let window = &window.records;
     let mut subjects = top_values(
         window,
@@ -513,7 +472,7 @@ pub fn build(src: &ReportSources<'_>) -> ReportInput {
             "{rule}; subjects are templates with digits and random tokens masked"
         ))
         // `qtriage plan` counts more: it takes the bounces quoting the culprits' messages too.
-        .chain(std::iter::once(SPAM_COUNTED.to_string()))
+        .chain(any_culprit.then(|| SPAM_COUNTED.to_string()))
         .chain((!bounce_clusters.is_empty()).then(|| {
             format!(
                 "top also ranks as culprits clusters made of bounces, not counted as spam: {} \

@@ -1,4 +1,4 @@
-//! Tests of the report builder: ranking-based culprits, the fallback rule, the timeline and
+//! Tests of the report builder: the ranking's culprits (and no other), the timeline and
 //! sanitizing.
 use super::*;
 use crate::fixture::record::record;
@@ -11,6 +11,17 @@ fn rec(id: u64, user: Option<Sym>, ip: Option<Sym>, queued: i64) -> MessageRecor
     r.origin.kind = OriginKind::SmtpAuth;
     r.origin.ip = ip;
     r.origin.auth_user = user;
+    r
+}
+
+/// [`rec`] as a guessed login's relay spam is sent: a forged sender, ten remote recipients.
+fn spam(s: &Interner, id: u64, user: Option<Sym>, ip: Option<Sym>, queued: i64) -> MessageRecord {
+    let mut r = rec(id, user, ip, queued);
+    r.sender = Some(s.intern(format!("x{id}@forged.example").as_bytes()));
+    let rcpts: Vec<String> = (0..10)
+        .map(|k| format!("v{id}.{k}@victim.example"))
+        .collect();
+    crate::fixture::record::with_recipients(&mut r, s, crate::queue::Channel::Remote, &rcpts);
     r
 }
 
@@ -40,10 +51,10 @@ fn culprits_timeline_and_window() {
     let ip = Some(s.intern(b"86.107.221.138"));
     let base = 1_795_428_000;
     let mut recs: Vec<MessageRecord> = (0..30)
-        .map(|i| rec(i, test, ip, base + i as i64 * 10))
+        .map(|i| spam(&s, i, test, ip, base + i as i64 * 10))
         .collect();
     recs.extend((100..103).map(|i| rec(i, alice, None, base)));
-    recs.push(rec(200, test, ip, base - 7200));
+    recs.push(spam(&s, 200, test, ip, base - 7200));
     let counts = QueueCounts {
         messages: 34,
         ..Default::default()
@@ -52,8 +63,10 @@ fn culprits_timeline_and_window() {
         records: &recs,
         in_queue: recs.len(),
         strings: &s,
+        // The login's own domain: a bare `test` sends as example.com, not forged.example.
         ctx: &AnalysisContext {
             now: base + 600,
+            local_domains: vec!["example.com".into()],
             ..AnalysisContext::default()
         },
         logs: &LogFacts::default(),
@@ -61,9 +74,8 @@ fn culprits_timeline_and_window() {
         counts,
     };
     let r = build(&src);
-    // 30 messages to no recipient are not enough for the ranking: the fallback rule says so.
     assert!(
-        r.notes[0].starts_with("the ranking named no culprit"),
+        r.notes[0].starts_with("culprits are the clusters qtriage top ranks as culprits"),
         "{:?}",
         r.notes
     );
@@ -84,12 +96,12 @@ fn culprits_timeline_and_window() {
     );
     assert_eq!(r.remaining.spam_messages, 30);
     assert_eq!(r.journal_note.as_deref(), Some(NO_JOURNAL));
-    // One IP, no recipients: nouns that agree.
+    // One IP: nouns that agree.
     assert!(
         r.culprits[0]
             .reasons
             .iter()
-            .any(|x| x.starts_with("queued 30 messages to 0 recipients between")),
+            .any(|x| x.starts_with("queued 30 messages to 300 recipients between")),
         "{:?}",
         r.culprits[0].reasons
     );
@@ -109,7 +121,7 @@ fn script_culprit_and_hostile_value_are_sanitized() {
     let evil = Some(s.intern(b"up/\x1b]0;x\x07m.php"));
     let mut recs: Vec<MessageRecord> = Vec::new();
     for i in 0..25 {
-        let mut r = rec(i, None, None, 1_795_428_000 + i as i64);
+        let mut r = spam(&s, i, None, None, 1_795_428_000 + i as i64);
         r.origin = Origin::default();
         r.origin.kind = OriginKind::Local;
         r.origin.script = if i < 20 { script } else { evil };
@@ -123,9 +135,9 @@ fn script_culprit_and_hostile_value_are_sanitized() {
     let logs = LogFacts::default();
     let src = sources(&recs, &s, &ctx, &logs);
     let r = build(&src);
-    assert_eq!(r.culprits.len(), 1);
-    assert_eq!(r.culprits[0].kind, ClusterKey::Script);
-    assert_eq!(r.culprits[0].messages, 20);
+    // The ranking's two culprits: the web server's uid (both scripts) and the larger script.
+    let kinds: Vec<(ClusterKey, u64)> = r.culprits.iter().map(|c| (c.kind, c.messages)).collect();
+    assert_eq!(kinds, [(ClusterKey::Uid, 25), (ClusterKey::Script, 20)]);
     assert!(r.culprit_auth_users().is_empty());
     assert!(
         r.evidence[0]
@@ -134,8 +146,9 @@ fn script_culprit_and_hostile_value_are_sanitized() {
         "{}",
         r.evidence[0].text
     );
-    // Below the culprit threshold, the other script is not spam and not listed.
-    assert_eq!(r.scripts.len(), 1);
+    // Both scripts sent the uid's spam: both listed, the larger first, both sanitized below.
+    let scripts: Vec<u64> = r.scripts.iter().map(|c| c.messages).collect();
+    assert_eq!(scripts, [20, 5]);
     let all = serde_json::to_string(&r).expect("json") + &crate::report::markdown::render(&r);
     assert!(!all.contains('\x1b') && !all.contains('\x07'), "{all}");
 }
@@ -147,7 +160,7 @@ fn yanked_spam_still_counts_but_does_not_remain() {
     let base = 1_795_428_000;
     // 60 messages by `test`, one a second; the last 20 were yanked (they follow the queue's).
     let recs: Vec<MessageRecord> = (0..60)
-        .map(|i| rec(i, test, None, base + i as i64))
+        .map(|i| spam(&s, i, test, None, base + i as i64))
         .collect();
     let ctx = AnalysisContext {
         now: base + 600,
@@ -338,4 +351,34 @@ fn bounces_alone_are_not_spam_and_no_reason_to_fall_back() {
         "{:?}",
         r.notes
     );
+}
+
+/// After the spam was purged only real users are left: the ranking holds them legitimate, and
+/// so does the report (it once named the largest logins by a size rule, for a delisting
+/// request, with "change the password now").
+#[test]
+fn real_users_left_after_a_purge_are_not_culprits() {
+    let s = Interner::new();
+    let base = 1_795_428_000;
+    let (alice, bob) = (Some(s.intern(b"alice")), Some(s.intern(b"bob")));
+    let recs: Vec<MessageRecord> = (0..60u64)
+        .map(|i| {
+            rec(
+                i,
+                if i % 2 == 0 { alice } else { bob },
+                None,
+                base + i as i64,
+            )
+        })
+        .collect();
+    let ctx = AnalysisContext {
+        now: base + 600,
+        ..AnalysisContext::default()
+    };
+    let logs = LogFacts::default();
+    let r = build(&sources(&recs, &s, &ctx, &logs));
+    assert!(r.culprits.is_empty(), "{:?}", r.culprits);
+    assert_eq!(r.timeline.spam_messages, 0);
+    assert!(r.notes[0].starts_with(NO_CULPRIT), "{:?}", r.notes);
+    assert!(!r.notes.iter().any(|n| n == SPAM_COUNTED), "{:?}", r.notes);
 }
