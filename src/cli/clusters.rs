@@ -137,6 +137,18 @@ pub fn load(
     top_limit: usize,
     want: Want,
 ) -> anyhow::Result<Result<Analysis, ExitCode>> {
+    Ok(load_whole(global, args, key, top_limit, want)?.map(|(a, _)| a))
+}
+
+/// [`load`], and how many queue directories could not be listed (their messages are missing
+/// from the analysis; said on stderr already).
+pub fn load_whole(
+    global: &GlobalArgs,
+    args: &AnalysisArgs,
+    key: ClusterKey,
+    top_limit: usize,
+    want: Want,
+) -> anyhow::Result<Result<(Analysis, usize), ExitCode>> {
     let queue = global.open_queue()?;
     let now = now()?;
     let query = match Query::parse(args.where_.as_deref().unwrap_or("")) {
@@ -157,6 +169,7 @@ pub fn load(
         &Progress::default(),
     )?;
     super::print::problems::warn_unlisted_dirs(&scanned.report);
+    let unlisted = scanned.report.unreadable_dirs.len();
     let mut records = scanned.records;
     // Damaged messages are analysed with what could be read; say that they exist.
     if let Some(note) = super::print::problems::summary(&records) {
@@ -184,10 +197,11 @@ pub fn load(
         top_limit,
         want,
     };
-    Ok(Ok(match whole {
+    let analysis = match whole {
         Some(whole) => analyse_part(input, logs, whole),
         None => analyse_with_logs(input, logs),
-    }))
+    };
+    Ok(Ok((analysis, unlisted)))
 }
 
 /// What the server calls its own, as `top` judges it ([`Setup::context`], without notes or

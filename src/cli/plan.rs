@@ -4,7 +4,7 @@
 pub use super::wire::plan::{PlanCulpritJson, PlanJson, RemainingJson};
 use std::io::Write;
 
-use super::clusters::{load, AnalysisArgs};
+use super::clusters::{load_whole, AnalysisArgs};
 use super::print::json::write_line;
 use super::{exit::ExitCode, GlobalArgs};
 use crate::analysis::key::ClusterKey;
@@ -27,34 +27,103 @@ pub struct PlanArgs {
 
 /// Run `plan`.
 pub fn run(global: &GlobalArgs, args: &PlanArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
-    let a = match load(
+    let (a, unlisted_dirs) = match load_whole(
         global,
         &args.analysis,
         ClusterKey::AuthUser,
         TOP_LIMIT,
         Want::Ranking,
     )? {
-        Ok(a) => a,
+        Ok(loaded) => loaded,
         Err(code) => return Ok(code),
+    };
+    let unread = Unread {
+        messages: a.records.iter().filter(|r| unreadable(r)).count(),
+        dirs: unlisted_dirs,
     };
     let queue = global.open_queue()?;
     let p = plan_of(&a, &queue);
     let query = full_query(&p, args.analysis.where_.as_deref());
     if args.query {
-        if !query.is_empty() {
+        // No query from a queue read in part: `q=$(qtriage plan --query) && qtriage yank "$q"`
+        // stops, and an empty query yanks nothing.
+        if !query.is_empty() && unread.is_none() {
             // The query's values are message bytes: sanitized like any text output.
             writeln!(out, "{}", sanitize_bytes(query.as_bytes()))?;
         }
     } else if args.analysis.json {
-        write_line(out, &PlanJson::new(&p, query))?;
+        let mut j = PlanJson::new(&p, query);
+        j.unread_messages = unread.messages;
+        j.unlisted_dirs = unread.dirs;
+        write_line(out, &j)?;
     } else {
-        write_text(out, &a, &p, &query)?;
+        write_text(
+            out,
+            &a,
+            &p,
+            &query,
+            unread.words(a.records.len()).as_deref(),
+        )?;
+    }
+    if let Some(words) = unread.words(a.records.len()) {
+        // On stdout in the text, where the plan is read; else here, beside the exit status.
+        if args.query || args.analysis.json {
+            warnln!("qtriage: {words}");
+        }
+        return Ok(ExitCode::Error);
     }
     Ok(if p.culprits.is_empty() {
         ExitCode::NoMatch
     } else {
         ExitCode::Success
     })
+}
+
+/// What a plan could not read: it is made without what those hold, so it is not to be applied
+/// as it is (exit 2).
+struct Unread {
+    /// Messages with a file that could not be read (`unreadable`).
+    messages: usize,
+    /// Queue directories not listed.
+    dirs: usize,
+}
+
+impl Unread {
+    fn is_none(&self) -> bool {
+        self.messages == 0 && self.dirs == 0
+    }
+
+    /// `incomplete: 19,400 of 20,000 messages could not be read whole ...`, or `None`.
+    fn words(&self, messages: usize) -> Option<String> {
+        if self.is_none() {
+            return None;
+        }
+        let mut parts = Vec::new();
+        if self.messages > 0 {
+            parts.push(format!(
+                "{} of {} could not be read whole",
+                thousands(self.messages),
+                crate::size::counted(messages as u64, "message", "messages")
+            ));
+        }
+        if self.dirs > 0 {
+            parts.push(crate::size::counted(
+                self.dirs as u64,
+                "queue directory was not listed",
+                "queue directories were not listed",
+            ));
+        }
+        Some(format!(
+            "incomplete: {}: this plan leaves out what they hold, so it is no plan to apply \
+             (qmail's own files are readable by root and its users only: run qtriage as root)",
+            parts.join(" and ")
+        ))
+    }
+}
+
+/// A message with a file that could not be read (permission, I/O error).
+fn unreadable(r: &crate::queue::MessageRecord) -> bool {
+    (r.problems.iter()).any(|p| p.kind == crate::queue::ProblemKind::Unreadable)
 }
 
 /// The plan of an analysis of `queue` (reads the bounces' quoted copies).
@@ -78,9 +147,19 @@ fn full_query(p: &Plan, where_: Option<&str>) -> String {
     }
 }
 
-/// The plan as text.
-fn write_text(out: &mut dyn Write, a: &Analysis, p: &Plan, query: &str) -> std::io::Result<()> {
+/// The plan as text; `unread` says first what it could not read, and then it gives no command
+/// to paste.
+fn write_text(
+    out: &mut dyn Write,
+    a: &Analysis,
+    p: &Plan,
+    query: &str,
+    unread: Option<&str>,
+) -> std::io::Result<()> {
     let safe = |s: &str| sanitize_bytes(s.as_bytes()).into_owned();
+    if let Some(words) = unread {
+        writeln!(out, "{words}")?;
+    }
     writeln!(out, "{} messages in queue", thousands(a.records.len()))?;
     if p.culprits.is_empty() {
         writeln!(out, "no culprit: nothing to yank")?;
@@ -103,6 +182,12 @@ fn write_text(out: &mut dyn Write, a: &Analysis, p: &Plan, query: &str) -> std::
     }
     writeln!(out, "query: {}", safe(query))?;
     writeln!(out, "{}", safe(&p.remaining_words()))?;
+    if unread.is_some() {
+        return writeln!(
+            out,
+            "next: the same plan as root, which reads the whole queue"
+        );
+    }
     writeln!(
         out,
         "next: {}   (a dry run; add --apply to yank)",
@@ -159,6 +244,8 @@ impl PlanJson {
                     kind: r.words.clone(),
                 })
                 .collect(),
+            unread_messages: 0,
+            unlisted_dirs: 0,
         }
     }
 }

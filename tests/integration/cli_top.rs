@@ -175,3 +175,36 @@ fn a_where_part_keeps_the_queues_sender_patterns() {
         assert_eq!(count.trim(), c.messages.to_string(), "{both}");
     }
 }
+
+/// A queue read in part gives no plan to apply: the text says so first, `--query` prints
+/// nothing, `--json` counts what was not read, and the exit status is 2. (A split directory
+/// that is a symlink is never followed, so never listed: as a directory qmail's permissions
+/// keep from a user who is not root.)
+#[test]
+fn a_plan_of_a_queue_read_in_part_is_no_plan_to_apply() {
+    let p = planted();
+    let remote3 = p.t.root().join("remote/3");
+    std::fs::remove_dir_all(&remote3).expect("remove remote/3");
+    let elsewhere = p.t.root().parent().expect("parent").join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).expect("elsewhere");
+    std::os::unix::fs::symlink(&elsewhere, &remote3).expect("symlink");
+    let out = run(&p.t, &["plan"]);
+    assert_exit(&out, 2);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("incomplete: 1 queue directory was not listed: this plan leaves out"),
+        "{text}"
+    );
+    assert!(
+        text.ends_with("next: the same plan as root, which reads the whole queue\n"),
+        "{text}"
+    );
+    let out = run(&p.t, &["plan", "--query"]);
+    assert_exit(&out, 2);
+    assert!(out.stdout.is_empty(), "{:?}", out.stdout);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("qtriage: incomplete: "));
+    let out = run(&p.t, &["plan", "--json"]);
+    assert_exit(&out, 2);
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!((j["unlisted_dirs"].as_u64(), j["unread_messages"].as_u64()), (Some(1), Some(0)));
+}

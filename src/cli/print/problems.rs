@@ -36,8 +36,13 @@ pub fn summary(records: &[MessageRecord]) -> Option<String> {
     let mut messages = 0;
     for r in records.iter().filter(|r| !r.problems.is_empty()) {
         messages += 1;
-        for p in r.problems.iter() {
-            *kinds.entry(p.kind.name()).or_default() += 1;
+        // Messages of each kind, as the line counts messages: not files (a message whose
+        // info and remote files are both unreadable is one unreadable message).
+        let mut mine: Vec<&'static str> = r.problems.iter().map(|p| p.kind.name()).collect();
+        mine.sort_unstable();
+        mine.dedup();
+        for kind in mine {
+            *kinds.entry(kind).or_default() += 1;
         }
     }
     if messages == 0 {
@@ -86,5 +91,17 @@ mod tests {
             )
         );
         assert_eq!(summary(&rs[..1]), None);
+        // Two unreadable files of one message: one unreadable message.
+        let both = [record(
+            4,
+            &[
+                (ProblemKind::Unreadable, Subdir::Info),
+                (ProblemKind::Unreadable, Subdir::Remote),
+            ],
+        )];
+        assert_eq!(
+            summary(&both).as_deref(),
+            Some("1 of 1 messages have problems (unreadable 1); `qtriage list problem:any` lists them")
+        );
     }
 }

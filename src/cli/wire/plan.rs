@@ -23,6 +23,11 @@ pub struct PlanJson {
     pub remaining: usize,
     /// What would remain, by kind.
     pub remaining_kinds: Vec<RemainingJson>,
+    /// Messages with a file that could not be read: the plan is made without what they hold
+    /// (exit 2 when this or `unlisted_dirs` is not 0).
+    pub unread_messages: usize,
+    /// Queue directories that could not be listed.
+    pub unlisted_dirs: usize,
 }
 
 /// One culprit of `plan --json`.
