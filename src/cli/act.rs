@@ -190,6 +190,9 @@ pub struct Selected {
     pub rest: Vec<MessageRecord>,
     /// `--ids` that named no message in the queue.
     pub unknown: Vec<MessageId>,
+    /// The context the query's values were judged with (control files, `--default-domain`,
+    /// `--passwd`): the dry run's `clusters hit` shows the values `clusters` gives.
+    pub ctx: crate::analysis::cluster::AnalysisContext,
     /// The selection as the journal records it.
     pub text: String,
 }
@@ -224,10 +227,11 @@ impl Selected {
         let selected = match (query, ids) {
             (Some(q), _) => {
                 let how = (evidence.as_ref(), context);
-                let (records, rest) = select_split(&queue, strings, &q, how)?;
+                let (records, rest, ctx) = select_split(&queue, strings, &q, how)?;
                 Selected {
                     records,
                     rest,
+                    ctx,
                     unknown: Vec::new(),
                     text: q.to_string(),
                     query: Some(q),
@@ -236,11 +240,13 @@ impl Selected {
             (None, ids) => {
                 let ids = ids.unwrap_or_default();
                 let (records, rest, unknown) = select_ids(&queue, strings, &ids)?;
+                let ctx = context_of(&queue, context)?;
                 Selected {
                     query: None,
                     records,
                     rest,
                     unknown,
+                    ctx,
                     text: format!("--ids ({} ids)", ids.len()),
                 }
             }
@@ -282,16 +288,43 @@ pub fn print_unknown(
     Ok(())
 }
 
+/// The context `plan` judges with under these flags (the queue's control files, `--local-domain`,
+/// `--default-domain`, `--passwd`), without the queue's own local domains.
+fn context_of(
+    queue: &Queue,
+    context: &ContextArgs,
+) -> anyhow::Result<crate::analysis::cluster::AnalysisContext> {
+    Ok(crate::analysis::setup::Setup::context(&setup_options(queue, context)?).ctx)
+}
+
+fn setup_options(
+    queue: &Queue,
+    context: &ContextArgs,
+) -> anyhow::Result<crate::analysis::setup::SetupOptions> {
+    Ok(crate::analysis::setup::SetupOptions {
+        queue_root: queue.root().to_path_buf(),
+        local_domains: context.local_domain.clone(),
+        default_domain: context.default_domain.clone(),
+        passwd: context.passwd.clone(),
+        now: super::clusters::now()?,
+        ..Default::default()
+    })
+}
+
 /// Scan `queue` and split its records into those `query` matches and the rest (what would
-/// remain in the queue), both in queue order. With `--log`'s evidence, records whose headers
-/// name no AUTH user get the one the logs name first, as `list` and `plan` give them, so
-/// `cluster:auth-user=` selects what `plan` counted.
+/// remain in the queue), both in queue order, with the context the query was judged with.
+/// With `--log`'s evidence, records whose headers name no AUTH user get the one the logs name
+/// first, as `list` and `plan` give them, so `cluster:auth-user=` selects what `plan` counted.
 pub fn select_split(
     queue: &Queue,
     strings: &Interner,
     query: &Query,
     (evidence, context): (Option<&crate::logs::LogEvidence>, &ContextArgs),
-) -> anyhow::Result<(Vec<MessageRecord>, Vec<MessageRecord>)> {
+) -> anyhow::Result<(
+    Vec<MessageRecord>,
+    Vec<MessageRecord>,
+    crate::analysis::cluster::AnalysisContext,
+)> {
     let mut s: Scan = scan(queue, strings, ScanOptions::default(), &Progress::default())
         .with_context(|| format!("scanning {}", queue.root().display()))?;
     super::print::problems::warn_unlisted_dirs(&s.report);
@@ -303,12 +336,8 @@ pub fn select_split(
         now: super::clusters::now()?,
     };
     // The context `plan` judged with, when the query's cluster values depend on it.
-    let options = crate::analysis::setup::SetupOptions {
-        local_domains: context.local_domain.clone(),
-        default_domain: context.default_domain.clone(),
-        passwd: context.passwd.clone(),
-        ..Default::default()
-    };
+    let options = setup_options(queue, context)?;
+    let judged = crate::analysis::setup::Setup::context(&options).ctx;
     let picked = query::select_with_context(query, &ctx, &s.records, options);
     let keep: std::collections::HashSet<usize> = picked.into_iter().collect();
     let (chosen, rest): (Vec<_>, Vec<_>) = s
@@ -317,7 +346,7 @@ pub fn select_split(
         .enumerate()
         .partition(|(i, _)| keep.contains(i));
     let strip = |v: Vec<(usize, MessageRecord)>| v.into_iter().map(|(_, r)| r).collect();
-    Ok((strip(chosen), strip(rest)))
+    Ok((strip(chosen), strip(rest), judged))
 }
 
 /// Execute `plan`, with a progress bar on a terminal.

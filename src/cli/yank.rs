@@ -151,7 +151,7 @@ fn report_dry_run(
         records: &sel.records,
         rest: &sel.rest,
         keys: &keys,
-        now: super::clusters::now()?,
+        ctx: &sel.ctx,
     };
     print_dry_run(out, plan, &shown, strings)?;
     act::print_problems(out, plan, None)?;
@@ -216,8 +216,8 @@ pub struct Selection<'a> {
     pub rest: &'a [MessageRecord],
     /// The keys the query tests (or [`DEFAULT_KEYS`]).
     pub keys: &'a [ClusterKey],
-    /// "Now" for the clusters' rates.
-    pub now: i64,
+    /// The context the selection was judged with (accounts by `--default-domain`, "now").
+    pub ctx: &'a AnalysisContext,
 }
 
 /// The dry run: counts, clusters hit, a sample, the state of qmail-send, the command to apply.
@@ -237,12 +237,8 @@ pub fn print_dry_run(
         sanitize_path(&plan.queue_root),
         sanitize_path(&plan.yank_dir)
     )?;
-    let ctx = AnalysisContext {
-        now: sel.now,
-        ..AnalysisContext::default()
-    };
     for &key in sel.keys {
-        write_clusters_hit(out, key, sel, strings, &ctx)?;
+        write_clusters_hit(out, key, sel, strings, sel.ctx)?;
     }
     writeln!(
         out,

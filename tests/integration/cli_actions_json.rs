@@ -486,3 +486,31 @@ fn an_empty_query_yanks_and_expires_nothing_and_id_star_is_the_whole_queue() {
     assert_exit(&out, 0);
     assert_eq!(json(&out)["messages"], 6);
 }
+
+/// The dry run's `clusters hit` gives the accounts `clusters` gives under the same flags: with
+/// `--default-domain example.com` the bare login `test` is test@example.com, one row.
+#[test]
+fn the_dry_run_names_accounts_as_clusters_does_under_its_flags() {
+    let (t, _, _) = queue(3);
+    for i in 0..2 {
+        t.add(spam(10 + i).auth("test@example.com"));
+    }
+    let text = t.stdout(&[
+        "yank",
+        "--default-domain",
+        "example.com",
+        "auth:test or auth:test@example.com",
+    ]);
+    assert!(
+        text.contains("clusters hit (auth-user): 1 value\n         5  test@example.com  (0 left"),
+        "{text}"
+    );
+    let clusters = t.stdout(&[
+        "clusters",
+        "--by",
+        "auth-user",
+        "--default-domain",
+        "example.com",
+    ]);
+    assert!(clusters.contains("test@example.com"), "{clusters}");
+}

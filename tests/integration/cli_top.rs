@@ -206,5 +206,8 @@ fn a_plan_of_a_queue_read_in_part_is_no_plan_to_apply() {
     let out = run(&p.t, &["plan", "--json"]);
     assert_exit(&out, 2);
     let j: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    assert_eq!((j["unlisted_dirs"].as_u64(), j["unread_messages"].as_u64()), (Some(1), Some(0)));
+    assert_eq!(
+        (j["unlisted_dirs"].as_u64(), j["unread_messages"].as_u64()),
+        (Some(1), Some(0))
+    );
 }
