@@ -248,7 +248,7 @@ fn enter_terminal() -> anyhow::Result<(TerminalGuard, Screen)> {
 
 /// Read keys and resizes; send a tick when nothing happened for [`TICK`]. Ends when the UI is
 /// gone (the send fails) or the terminal cannot be read.
-fn input_loop(tx: Sender<Event>) {
+fn input_loop(tx: Sender<Event>, fixed_now: Option<i64>) {
     loop {
         let event = match ct::poll(TICK) {
             Ok(true) => match ct::read() {
@@ -257,7 +257,7 @@ fn input_loop(tx: Sender<Event>) {
                 Ok(_) => continue,
                 Err(e) => Event::Worker(Report::Error(format!("reading the terminal: {e}"))),
             },
-            Ok(false) => Event::Tick(unix_now()),
+            Ok(false) => Event::Tick(fixed_now.unwrap_or_else(unix_now)),
             Err(e) => Event::Worker(Report::Error(format!("reading the terminal: {e}"))),
         };
         let failed = matches!(event, Event::Worker(Report::Error(_)));
@@ -275,13 +275,17 @@ pub fn run(queue: Queue, opts: &TuiOptions) -> anyhow::Result<()> {
     }
     install_panic_hook();
     let (guard, mut terminal) = enter_terminal()?;
-    let mut session = Session::start(queue, unix_now(), colour_wanted(), opts)?;
+    // Ages (the message list's, qshape's matrix) from the analysis' "now" when it is fixed
+    // (`QTRIAGE_NOW`), as the CLI's and the filter's `age:` count; else from the clock.
+    let fixed_now = opts.now.or_else(crate::analysis::setup::fixed_now);
+    let now = fixed_now.unwrap_or_else(unix_now);
+    let mut session = Session::start(queue, now, colour_wanted(), opts)?;
     let size = terminal.size()?;
     session.state.ui.size = (size.width, size.height);
     let tx = session.sender();
     std::thread::Builder::new()
         .name("qtriage-input".into())
-        .spawn(move || input_loop(tx))?;
+        .spawn(move || input_loop(tx, fixed_now))?;
     loop {
         session.draw(&mut terminal)?;
         if session.state.ui.quit {

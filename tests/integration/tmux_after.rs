@@ -141,3 +141,33 @@ fn the_tui_applies_log_evidence_to_its_clusters() {
         "{md}"
     );
 }
+
+/// `QTRIAGE_NOW` is the TUI's "now" for ages as it is the CLI's: messages born three hours
+/// before it are `3h` old in the message list, not as old as the clock would make them.
+#[test]
+fn the_tui_counts_ages_from_qtriage_now() {
+    if !Tmux::available() {
+        return;
+    }
+    let t = TestQueue::new(23);
+    let now = 1_795_430_000;
+    for i in 0..3 {
+        t.add(
+            qtriage::fixture::MessageSpec::new()
+                .born(now - 3 * 3600)
+                .sender(format!("s{i}@example.org"))
+                .remote("r@example.net"),
+        );
+    }
+    let tm = Tmux::start_at(t.root(), now, "");
+    let screen = tm.wait_until("three messages 3h old", |s| {
+        s.lines()
+            .filter(|l| l.split_whitespace().any(|w| w == "3h"))
+            .count()
+            == 3
+    });
+    assert!(
+        !screen.contains(" 9d ") && !screen.contains(" 10d "),
+        "{screen}"
+    );
+}

@@ -94,6 +94,19 @@ impl Tmux {
         t
     }
 
+    /// [`Tmux::start_with`] with `QTRIAGE_NOW` set to `now` in qtriage's environment.
+    pub fn start_at(queue: &Path, now: i64, args: &str) -> Tmux {
+        let t = Tmux::server();
+        let cmd = format!(
+            "{} --queue {} {args}",
+            quote(env!("CARGO_BIN_EXE_qtriage")),
+            quote(&queue.to_string_lossy())
+        );
+        let now = format!("QTRIAGE_NOW={now}");
+        t.new_session(MAIN, &["-e", "QTRIAGE_QUEUE=", "-e", &now], &cmd);
+        t
+    }
+
     /// Run the shell script `script` in a new session named `name`.
     pub fn open(&self, name: &str, script: &str) {
         let path = self.dir.path().join(format!("{name}.sh"));
