@@ -93,6 +93,24 @@ fn find_culprits(global: &GlobalArgs, args: &AccountsArgs) -> anyhow::Result<Nam
         match scanned {
             Ok((q, s)) => {
                 records = s.records;
+                // The yanked spam still names its login, as in `report`: a re-run after the
+                // yank must not drop `culprit-top` and its advice.
+                let yank_dir = crate::actions::default_yank_dir(q.root());
+                match crate::report::compose::yanked_records(&yank_dir, &strings) {
+                    Ok(yanked) if !yanked.is_empty() => {
+                        warnln!(
+                            "qtriage: note: {} messages in the yank area are ranked with the \
+                             queue's",
+                            yanked.len()
+                        );
+                        crate::report::compose::merge_yanked(&mut records, yanked);
+                    }
+                    Ok(_) => {}
+                    Err(e) => warnln!(
+                        "qtriage: note: the yank area was not read: {}",
+                        sanitize_str(&e.to_string())
+                    ),
+                }
                 root = Some(q.root().to_path_buf());
             }
             Err(e) => warnln!(

@@ -172,7 +172,7 @@ pub fn load_whole(
     let unlisted = scanned.report.unreadable_dirs.len();
     let mut records = scanned.records;
     // Damaged messages are analysed with what could be read; say that they exist.
-    if let Some(note) = super::print::problems::summary(&records) {
+    if let Some(note) = crate::queue::problems::summary(&records) {
         warnln!("qtriage: note: {note}");
     }
     // Before the query, so `--where auth:USER` sees the users the logs name.

@@ -119,7 +119,7 @@ pub fn run(
     input.notes.extend(notes);
     input
         .notes
-        .extend(super::print::problems::summary(&s.records[..in_queue]));
+        .extend(crate::queue::problems::summary(&s.records[..in_queue]));
     match args.format {
         ReportFormat::Markdown => out.write_all(markdown::render(&input).as_bytes())?,
         ReportFormat::Json => {

@@ -13,6 +13,7 @@ pub(crate) mod last_syms;
 pub mod layout;
 pub mod listing;
 pub mod origin;
+pub mod problems;
 pub mod read;
 pub mod received;
 pub mod recipient_reader;

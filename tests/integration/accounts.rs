@@ -338,3 +338,46 @@ fn exit_codes() {
     assert_exit(&out, 2);
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a vpopmail directory"));
 }
+
+/// After the yank the flood's login is still `top`'s culprit for the accounts check: the yank
+/// area is ranked with the queue, as in `report`, so a re-run keeps `culprit-top` and its advice.
+#[test]
+fn the_culprit_stays_a_culprit_after_its_spam_is_yanked() {
+    let t = crate::util::TestQueue::new(23);
+    let now = 1_795_430_000;
+    qtriage::fixture::flood::write_flood(
+        &t.q,
+        &qtriage::fixture::flood::FloodSpec::new(600, 3, now),
+    )
+    .expect("flood");
+    let tree = seed_tree();
+    let root = tree
+        .tree
+        .root()
+        .to_str()
+        .expect("utf-8 temp path")
+        .to_string();
+    let culprit_rules = || {
+        let out = t
+            .command()
+            .args(["accounts", "--json", "--vpopmail", &root])
+            .env("QTRIAGE_NOW", now.to_string())
+            .output()
+            .expect("run");
+        let got = parse(&out);
+        let test = got
+            .get(&("example.com".to_string(), "test".to_string()))
+            .expect("test@example.com listed");
+        test.rules.clone()
+    };
+    assert!(culprit_rules().iter().any(|r| r == "culprit-top"));
+    let yank = t
+        .command()
+        .args(["yank", "auth:test or auth:test@example.com", "--apply"])
+        .env("QTRIAGE_NOW", now.to_string())
+        .output()
+        .expect("yank");
+    assert_exit(&yank, 0);
+    let rules = culprit_rules();
+    assert!(rules.iter().any(|r| r == "culprit-top"), "{rules:?}");
+}

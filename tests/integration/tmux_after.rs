@@ -96,6 +96,8 @@ fn accounts_view_and_write_report_in_tmux() {
         assert!(md.starts_with("# Incident report"), "{md}");
         assert!(md.contains("| auth-user | `test` |"), "{md}");
         assert!(md.contains("culprit-top"), "{md}");
+        // The notes `qtriage report` gives about what it read: here, the missing control files.
+        assert!(md.contains("\n- control files in "), "{md}");
     }
 }
 
@@ -168,6 +170,34 @@ fn the_tui_counts_ages_from_qtriage_now() {
     });
     assert!(
         !screen.contains(" 9d ") && !screen.contains(" 10d "),
+        "{screen}"
+    );
+}
+
+/// Yanked before the TUI started, the flood's spam is in the yank area only: the accounts view
+/// still marks its login `culprit-top`, as `qtriage accounts` does after the yank.
+#[test]
+fn the_accounts_view_keeps_the_culprit_after_the_yank() {
+    if !Tmux::available() {
+        return;
+    }
+    let t = TestQueue::new(23);
+    let now = qtriage::tui::unix_now();
+    write_flood(&t.q, &FloodSpec::new(600, 3, now)).expect("flood");
+    let yank = t.run(&["yank", "auth:test or auth:test@example.com", "--apply"]);
+    crate::util::assert_exit(&yank, 0);
+    let tree = seed_tree();
+    let args = format!("tui --vpopmail '{}'", tree.tree.root().display());
+    let tmux = Tmux::start_with(t.root(), &args);
+    tmux.wait_scanned();
+    tmux.keys(&["a"]);
+    let screen = tmux.wait_until("the accounts listed", |s| s.contains("example.net"));
+    let test_row = screen
+        .lines()
+        .find(|l| l.contains(" test ") && l.contains("example.com"))
+        .unwrap_or_else(|| panic!("no row for test@example.com:\n{screen}"));
+    assert!(
+        test_row.starts_with("│! ") && test_row.contains("culprit-top"),
         "{screen}"
     );
 }

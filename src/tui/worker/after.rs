@@ -110,10 +110,18 @@ impl AfterFlood {
 /// taken-over logins are marked, as `qtriage accounts` does.
 pub fn check_accounts(snap: &Snapshot, env: &AfterFlood) -> AccountsListing {
     let logs = &snap.logs;
-    // The snapshot's own analysis: the ranking the clusters pane shows.
-    let ranking = snap
-        .basis()
-        .top(&snap.records, &snap.strings, logs, TOP_LIMIT, OF_QUEUE);
+    let yank_area = YankArea::read(snap, env);
+    let ranking = if yank_area.records.is_empty() {
+        // The snapshot's own analysis: the ranking the clusters pane shows.
+        snap.basis()
+            .top(&snap.records, &snap.strings, logs, TOP_LIMIT, OF_QUEUE)
+    } else {
+        // The yanked spam still names its login, as in `qtriage accounts` after a yank.
+        let (records, _) = YankArea::merged(snap, yank_area.records);
+        let ctx = env.context(env.now());
+        let all = &yank_area.logs;
+        crate::analysis::rank_culprits(&records, &snap.strings, &ctx, all, TOP_LIMIT, OF_QUEUE)
+    };
     let opts = CheckOptions {
         culprits_top: culprit_auth_users(&ranking, &snap.strings),
         culprits_log: logs.culprit_logins(),
@@ -154,29 +162,59 @@ fn row(r: &AccountRisk) -> AccountRow {
     }
 }
 
+/// The yank area read for the report and the accounts check, as `qtriage report` and
+/// `qtriage accounts` read it: its records (the logs applied), the logs' facts over the
+/// snapshot's and these, and notes on what could not be read.
+struct YankArea {
+    records: Vec<MessageRecord>,
+    logs: LogFacts,
+    notes: Vec<String>,
+}
+
+impl YankArea {
+    fn read(snap: &Snapshot, env: &AfterFlood) -> YankArea {
+        let mut notes = Vec::new();
+        let mut records = yanked_records(&env.yank_dir, &snap.strings).unwrap_or_else(|e| {
+            notes.push(format!("the yank area was not read: {e}"));
+            Vec::new()
+        });
+        // The scan's records already carry the logs' users; only the yank area's are new.
+        let mut logs = LogFacts::clone(&snap.logs);
+        match env.apply_logs(&mut records, &snap.strings) {
+            Ok(more) => logs.absorb_attributed(more),
+            Err(note) => notes.push(note),
+        }
+        YankArea {
+            records,
+            logs,
+            notes,
+        }
+    }
+
+    /// The snapshot's records and then `yanked` (a copy, in one slice), and how many of them
+    /// are the queue's.
+    fn merged(snap: &Snapshot, yanked: Vec<MessageRecord>) -> (Vec<MessageRecord>, usize) {
+        let mut records = snap.records.clone();
+        let in_queue = merge_yanked(&mut records, yanked);
+        (records, in_queue)
+    }
+}
+
 /// Write the incident report (markdown, as `qtriage report` prints it) to a new file in the
 /// report directory; the status line's text, and whether it is an error.
 pub fn write_report(snap: &Snapshot, env: &AfterFlood, now: i64) -> (String, bool) {
-    let mut notes = Vec::new();
-    let mut yanked = yanked_records(&env.yank_dir, &snap.strings).unwrap_or_else(|e| {
-        notes.push(format!("the yank area was not read: {e}"));
-        Vec::new()
-    });
-    // The scan's records already carry the logs' users; only the yank area's are new to them.
-    let mut logs = LogFacts::clone(&snap.logs);
-    match env.apply_logs(&mut yanked, &snap.strings) {
-        Ok(more) => logs.absorb_attributed(more),
-        Err(note) => notes.push(note),
-    }
+    let YankArea {
+        records: yanked,
+        logs,
+        mut notes,
+    } = YankArea::read(snap, env);
     if !yanked.is_empty() {
         notes.push(format!(
             "{} messages in the yank area are counted with the queue's",
             yanked.len()
         ));
     }
-    // A copy: the yank area's records follow the queue's in one slice.
-    let mut records = snap.records.clone();
-    let in_queue = merge_yanked(&mut records, yanked);
+    let (records, in_queue) = YankArea::merged(snap, yanked);
     let counts = match count(&env.queue) {
         Ok(c) => c,
         Err(e) => {
@@ -186,7 +224,11 @@ pub fn write_report(snap: &Snapshot, env: &AfterFlood, now: i64) -> (String, boo
             )
         }
     };
-    let ctx = env.context(now);
+    // What `qtriage report` notes beside the yank area's: the setup read (control files, the
+    // default domain, uid names, last logins) and the queue's damaged messages.
+    let (ctx, setup_notes) = env.context_and_notes(now);
+    notes.extend(setup_notes);
+    notes.extend(crate::queue::problems::summary(&records[..in_queue]));
     let sources = ReportSources {
         records: &records,
         in_queue,
