@@ -9,13 +9,16 @@
 //! 2. CHKUSER lines from the message's client IP, within [`CHKUSER_BEFORE_SECS`] before the
 //!    anchor (an SMTP session) and [`CHKUSER_AFTER_SECS`] after it, that carry an auth user.
 //!    The best line matches the envelope sender and a recipient too; ties go to the nearest.
+//!    But when the message's own line (sender and recipient, not rejected) carries no auth
+//!    user and no line with one matches as well, the session was not authenticated: another
+//!    session's user from the same IP is not this message's, and only step 3 may name one.
 //! 3. A login success from the same IP within [`LOGIN_WINDOW_SECS`] before the anchor: an SMTP
 //!    AUTH login first, a POP3/IMAP login (POP-before-SMTP relaying) only when there is none.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use super::event::{LogEntry, LogEvent, LogRef, LoginOutcome, SendEvent, Service};
+use super::event::{ChkVerdict, LogEntry, LogEvent, LogRef, LoginOutcome, SendEvent, Service};
 use super::LogEvidence;
 use crate::queue::{Interner, MessageId, MessageRecord};
 
@@ -74,6 +77,9 @@ struct Index<'a> {
     evidence: &'a LogEvidence,
     info_by_qp: HashMap<u32, Vec<(i64, u64, LogRef)>>,
     chk_by_ip: HashMap<IpAddr, Vec<&'a LogEntry>>,
+    /// CHKUSER lines without an auth user that were not rejections (a message's own line says
+    /// whether its session was authenticated).
+    plain_by_ip: HashMap<IpAddr, Vec<&'a LogEntry>>,
     login_by_ip: HashMap<IpAddr, Vec<&'a LogEntry>>,
 }
 
@@ -83,6 +89,7 @@ impl<'a> Index<'a> {
             evidence,
             info_by_qp: HashMap::new(),
             chk_by_ip: HashMap::new(),
+            plain_by_ip: HashMap::new(),
             login_by_ip: HashMap::new(),
         };
         for e in &evidence.entries {
@@ -96,6 +103,11 @@ impl<'a> Index<'a> {
                 LogEvent::Chkuser(c) if c.auth_user.is_some() => {
                     if let Some(ip) = c.ip {
                         ix.chk_by_ip.entry(ip).or_default().push(e);
+                    }
+                }
+                LogEvent::Chkuser(c) if c.verdict != ChkVerdict::Rejected => {
+                    if let Some(ip) = c.ip {
+                        ix.plain_by_ip.entry(ip).or_default().push(e);
                     }
                 }
                 LogEvent::Login(l) if l.outcome == LoginOutcome::Success => {
@@ -157,8 +169,10 @@ fn attribute_one(
         .and_then(|s| super::recognize::ip(&strings.text(s)))?;
     let link = ix.queue_link(rec);
     let anchor = link.map_or(rec.queued(), |(t, _)| t);
-    let mut found =
-        from_chkuser(rec, strings, ix, ip, anchor).or_else(|| from_login(ix, ip, anchor))?;
+    let mut found = match from_chkuser(rec, strings, ix, ip, anchor) {
+        Chk::Named(a) => a,
+        Chk::Unauthenticated | Chk::Nothing => from_login(ix, ip, anchor)?,
+    };
     if let Some((t, at)) = link {
         found.evidence.push_str(&format!(
             "; qmail-send info line for msg {} qp {} at {} ({})",
@@ -171,14 +185,23 @@ fn attribute_one(
     Some(found)
 }
 
-fn from_chkuser(
+/// What the CHKUSER lines say of one message.
+enum Chk {
+    /// Its session's AUTH user.
+    Named(LogAttribution),
+    /// Its own line carries no AUTH user (and none with one matches it as well).
+    Unauthenticated,
+    /// No line.
+    Nothing,
+}
+
+fn from_chkuser<'a>(
     rec: &MessageRecord,
     strings: &Interner,
-    ix: &Index<'_>,
+    ix: &'a Index<'a>,
     ip: IpAddr,
     anchor: i64,
-) -> Option<LogAttribution> {
-    let list = ix.chk_by_ip.get(&ip)?;
+) -> Chk {
     let sender = rec.sender.map(|s| strings.text(s));
     // The record keeps its first recipient (not the whole list: issue 22's memory bound), and
     // chkuser logs a line for every RCPT, the first one's among them.
@@ -188,27 +211,20 @@ fn from_chkuser(
         .map(|a| strings.text(a))
         .into_iter()
         .collect();
-    let best = window(
-        list,
-        anchor - CHKUSER_BEFORE_SECS,
-        anchor + CHKUSER_AFTER_SECS,
-    )
-    .iter()
-    .filter_map(|e| match &e.event {
-        LogEvent::Chkuser(c) => {
-            let score = 2 * u8::from(sender.as_deref() == Some(&*c.sender))
-                + 2 * u8::from(
-                    c.rcpt
-                        .as_deref()
-                        .is_some_and(|r| rcpts.iter().any(|x| x == r)),
-                );
-            Some((score, std::cmp::Reverse((e.time - anchor).abs()), *e, c))
-        }
-        _ => None,
-    })
-    .max_by_key(|(score, near, _, _)| (*score, *near))?;
-    let (_, _, e, c) = best;
-    Some(LogAttribution {
+    let best_of = |by_ip: &'a HashMap<IpAddr, Vec<&'a LogEntry>>| {
+        best_line(by_ip.get(&ip)?, anchor, sender.as_deref(), &rcpts)
+    };
+    let named = best_of(&ix.chk_by_ip);
+    let own = |score: u8| score == FULL_MATCH;
+    if best_of(&ix.plain_by_ip).is_some_and(|(score, ..)| own(score))
+        && !named.as_ref().is_some_and(|(score, ..)| own(*score))
+    {
+        return Chk::Unauthenticated;
+    }
+    let Some((_, _, e, c)) = named else {
+        return Chk::Nothing;
+    };
+    Chk::Named(LogAttribution {
         auth_user: c.auth_user.as_deref().unwrap_or_default().to_string(),
         evidence: format!(
             "from log: CHKUSER line at {} ({})",
@@ -221,6 +237,43 @@ fn from_chkuser(
         at: e.at,
         file: ix.evidence.file_of(e.at),
     })
+}
+
+/// A CHKUSER line's score when both the envelope sender and a recipient match the message.
+const FULL_MATCH: u8 = 4;
+
+/// The best of `list`'s CHKUSER lines near `anchor` for a message from `sender` to `rcpts`:
+/// its score (2 for the sender, 2 for a recipient), then the nearest in time.
+fn best_line<'a>(
+    list: &'a [&'a LogEntry],
+    anchor: i64,
+    sender: Option<&str>,
+    rcpts: &[String],
+) -> Option<(
+    u8,
+    std::cmp::Reverse<i64>,
+    &'a LogEntry,
+    &'a super::event::ChkuserEvent,
+)> {
+    window(
+        list,
+        anchor - CHKUSER_BEFORE_SECS,
+        anchor + CHKUSER_AFTER_SECS,
+    )
+    .iter()
+    .filter_map(|e| match &e.event {
+        LogEvent::Chkuser(c) => {
+            let score = 2 * u8::from(sender == Some(&*c.sender))
+                + 2 * u8::from(
+                    c.rcpt
+                        .as_deref()
+                        .is_some_and(|r| rcpts.iter().any(|x| x == r)),
+                );
+            Some((score, std::cmp::Reverse((e.time - anchor).abs()), *e, c))
+        }
+        _ => None,
+    })
+    .max_by_key(|(score, near, _, _)| (*score, *near))
 }
 
 fn from_login(ix: &Index<'_>, ip: IpAddr, anchor: i64) -> Option<LogAttribution> {

@@ -245,3 +245,47 @@ fn nothing_in_the_window_means_no_attribution() {
     });
     assert!(attribute(&c.records, &c.strings, &c.evidence).is_empty());
 }
+
+/// A message's own CHKUSER line without an AUTH user says its session was not authenticated:
+/// another session's user from the same IP, nearer in time, is not its user. Without its own
+/// line, that session is the best evidence there is.
+#[test]
+fn a_message_whose_own_line_has_no_auth_user_is_not_given_another_sessions() {
+    let mail = || {
+        MessageSpec::new()
+            .born(BORN)
+            .pid(6000)
+            .received_from("82.128.32.42")
+            .sender("support@paypal.example")
+            .remote("victim@example.net")
+    };
+    let other_session = FixtureLine::new(
+        BORN - 1,
+        chkuser_relaying_line(
+            "kbradford@philadefender.org",
+            "test",
+            "User",
+            "82.128.32.42",
+            "aikens_l@msn.com",
+        ),
+    );
+    let own = FixtureLine::new(
+        BORN - 300,
+        chkuser_relaying_line(
+            "support@paypal.example",
+            "",
+            "mx",
+            "82.128.32.42",
+            "victim@example.net",
+        ),
+    );
+    let c = case(vec![mail()], |_| {
+        (vec![own.clone(), other_session.clone()], vec![])
+    });
+    let got = attribute(&c.records, &c.strings, &c.evidence);
+    assert!(got.is_empty(), "{got:?}");
+    let c = case(vec![mail()], |_| (vec![other_session.clone()], vec![]));
+    let got = attribute(&c.records, &c.strings, &c.evidence);
+    let names: Vec<&str> = got.values().map(|a| a.auth_user.as_str()).collect();
+    assert_eq!(names, ["test"]);
+}
