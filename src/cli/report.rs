@@ -92,8 +92,8 @@ pub fn run(
     });
     if !yanked.is_empty() {
         notes.push(format!(
-            "{} messages in the yank area are counted with the queue's",
-            yanked.len()
+            "{} in the yank area are counted with the queue's",
+            crate::size::counted(yanked.len() as u64, "message", "messages")
         ));
     }
     let in_queue = merge_yanked(&mut s.records, yanked);

@@ -23,7 +23,7 @@ use crate::queue::count::QueueCounts;
 use crate::queue::date::rfc3339;
 use crate::queue::{AuthSource, Interner, MessageRecord, OriginKind, Sym};
 use crate::sanitize::{sanitize_bytes, sanitize_str};
-use crate::size::counted;
+use crate::size::{counted, thousands};
 
 /// Hash attempts the report's accounts check may spend: culprits and role accounts are hashed
 /// first, so a small budget covers what a report needs without stalling it on a large server.
@@ -187,15 +187,22 @@ fn evidence_of(members: &[&MessageRecord], strings: &Interner) -> Vec<Evidence> 
         .map(|(shape, n, helos)| Evidence {
             source: EvidenceSource::Headers,
             text: match helos {
-                h if h > 1 => format!("{shape} on {n} messages ({h} different HELOs)"),
-                _ => format!("{shape} on {n} messages"),
+                h if h > 1 => format!(
+                    "{shape} on {} ({} different HELOs)",
+                    counted(n as u64, "message", "messages"),
+                    thousands(h)
+                ),
+                _ => format!("{shape} on {}", counted(n as u64, "message", "messages")),
             },
         })
         .collect();
     if more > 0 {
         if let Some(last) = out.last_mut() {
-            last.text
-                .push_str(&format!(" ({more} more shapes on {rest} messages)"));
+            last.text.push_str(&format!(
+                " ({} more shapes on {})",
+                thousands(more),
+                counted(rest as u64, "message", "messages")
+            ));
         }
     }
     out
@@ -206,7 +213,7 @@ fn evidence_of(members: &[&MessageRecord], strings: &Interner) -> Vec<Evidence> 
 fn same_shape(a: &str, b: &str) -> bool {
     let shape = |s: &str| -> usize {
         match s.rfind(" (") {
-            Some(at) if s.ends_with(" messages)") && s[at..].contains(" more shapes on ") => at,
+            Some(at) if s.ends_with(")") && s[at..].contains(" more shapes on ") => at,
             _ => s.len(),
         }
     };

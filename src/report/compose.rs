@@ -174,8 +174,8 @@ fn add_actions_done(input: &mut ReportInput, yank_dir: &Path) {
         let unjournaled = yanked.iter().filter(|m| !moved.contains(&m.id)).count();
         if unjournaled > 0 {
             input.notes.push(format!(
-                "{unjournaled} messages in the yank area belong to no batch (yanked by \
-                 qmail-remove or by hand)"
+                "{} in the yank area belong to no batch (yanked by qmail-remove or by hand)",
+                crate::size::counted(unjournaled as u64, "message", "messages")
             ));
         }
     }

@@ -382,3 +382,18 @@ fn real_users_left_after_a_purge_are_not_culprits() {
     assert!(r.notes[0].starts_with(NO_CULPRIT), "{:?}", r.notes);
     assert!(!r.notes.iter().any(|n| n == SPAM_COUNTED), "{:?}", r.notes);
 }
+
+/// Counts in the evidence read as in the reasons beside them: `on 1,200 messages`.
+#[test]
+fn evidence_counts_have_thousands_separators() {
+    let s = Interner::new();
+    let (user, ip) = (Some(s.intern(b"test")), Some(s.intern(b"86.107.221.138")));
+    let recs: Vec<MessageRecord> = (0..1200u64).map(|i| rec(i, user, ip, 1000)).collect();
+    let members: Vec<&MessageRecord> = recs.iter().collect();
+    let texts: Vec<String> = evidence_of(&members, &s)
+        .into_iter()
+        .map(|e| e.text)
+        .collect();
+    assert_eq!(texts.len(), 1);
+    assert!(texts[0].ends_with(" on 1,200 messages"), "{texts:?}");
+}

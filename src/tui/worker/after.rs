@@ -210,8 +210,8 @@ pub fn write_report(snap: &Snapshot, env: &AfterFlood, now: i64) -> (String, boo
     } = YankArea::read(snap, env);
     if !yanked.is_empty() {
         notes.push(format!(
-            "{} messages in the yank area are counted with the queue's",
-            yanked.len()
+            "{} in the yank area are counted with the queue's",
+            crate::size::counted(yanked.len() as u64, "message", "messages")
         ));
     }
     let (records, in_queue) = YankArea::merged(snap, yanked);
