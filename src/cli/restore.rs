@@ -199,7 +199,8 @@ fn print_dry_run(out: &mut dyn Write, plan: &Plan) -> std::io::Result<()> {
     )?;
     for m in plan.messages.iter().take(super::yank::SAMPLE) {
         let files: Vec<&str> = m.files.iter().map(|s| s.name()).collect();
-        writeln!(out, "  #{}  {}  {} bytes", m.id, files.join(","), m.bytes)?;
+        let size = crate::size::human_bytes(m.bytes);
+        writeln!(out, "  #{}  {}  {size}", m.id, files.join(","))?;
     }
     writeln!(out, "{}", act::mta_line(plan))?;
     writeln!(out, "apply with: {}", act::apply_command())

@@ -258,11 +258,11 @@ pub fn print_dry_run(
             .unwrap_or_else(|| std::sync::Arc::from(&b""[..]));
         writeln!(
             out,
-            "  #{}  <{}>  {} rcpt  {} bytes  {}",
+            "  #{}  <{}>  {} rcpt  {}  {}",
             r.id,
             sanitize_bytes(&sender),
             r.recipients.len(),
-            r.size,
+            crate::size::human_bytes(u64::from(r.size)),
             sanitize_bytes(&subject)
         )?;
     }

@@ -134,10 +134,10 @@ fn write_text(
     for j in messages {
         writeln!(
             out,
-            "  #{}  {}  {} bytes  {}  {}",
+            "  #{}  {}  {}  {}  {}",
             j.id,
             j.files.join(","),
-            j.bytes,
+            crate::size::human_bytes(j.bytes),
             j.yanked_at,
             j.batch.unwrap_or("-")
         )?;

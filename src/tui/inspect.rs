@@ -118,10 +118,10 @@ fn envelope(strings: &Interner, r: &MessageRecord, rcpts: &RecipientList) -> Vec
     let o = &r.origin;
     let mut v = vec![
         format!(
-            "#{}  {}  {} bytes  queued {}",
+            "#{}  {}  {}  queued {}",
             r.id,
             r.state.name(),
-            r.size,
+            crate::size::human_bytes(u64::from(r.size)),
             r.birth().map_or_else(|| "-".to_string(), rfc3339)
         ),
         format!(

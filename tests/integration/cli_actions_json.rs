@@ -514,3 +514,25 @@ fn the_dry_run_names_accounts_as_clusters_does_under_its_flags() {
     ]);
     assert!(clusters.contains("test@example.com"), "{clusters}");
 }
+
+/// Sizes in text are in binary units, the same in every listing (docs/cli.md): the dry run's
+/// sample, `yanked` and `restore`'s list, never `728 bytes` beside a `2.1 MiB` headline.
+#[test]
+fn listed_sizes_are_in_binary_units() {
+    let (t, _, _) = queue(2);
+    let sized = |text: &str, prefix: &str| {
+        let lines: Vec<&str> = text.lines().filter(|l| l.starts_with(prefix)).collect();
+        assert!(!lines.is_empty(), "{text}");
+        for l in lines {
+            assert!(
+                !l.contains(" bytes") && (l.contains(" B") || l.contains(" KiB")),
+                "{l}"
+            );
+        }
+    };
+    sized(&t.stdout(&["yank", "auth:test"]), "  #");
+    let out = t.run(&["yank", "auth:test", "--apply"]);
+    assert_exit(&out, 0);
+    sized(&t.stdout(&["yanked"]), "  #");
+    sized(&t.stdout(&["restore", "--all"]), "  #");
+}

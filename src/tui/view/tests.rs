@@ -139,7 +139,7 @@ fn inspected(size: (u16, u16)) -> AppState {
     let id = s.detail.id.expect("inspecting");
     let mut i = Inspection::empty(id);
     i.envelope = vec![
-        format!("#{id}  in-delivery  1000 bytes  queued 2026-11-19T08:26:40Z"),
+        format!("#{id}  in-delivery  1000 B  queued 2026-11-19T08:26:40Z"),
         "sender <x0@philadefender.org>".into(),
         "origin smtp-auth  ip 86.107.221.138  auth test  helo -  uid -  script -".into(),
     ];
