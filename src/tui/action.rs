@@ -74,12 +74,18 @@ fn key_action(state: &AppState, key: KeyEvent) -> Option<Action> {
     }
     match keys::command_for(state, key) {
         Some(c) => Some(Action::Cmd(c)),
+        // A control or Alt chord is never text (Ctrl-W once typed `w`).
         None if state.query.editing => match key.code {
-            KeyCode::Char(c) => Some(Action::Type(c)),
+            KeyCode::Char(c) if !key.modifiers.intersects(chord()) => Some(Action::Type(c)),
             _ => None,
         },
         None => state.ui.quit_armed.then_some(Action::Unbound),
     }
+}
+
+/// The modifiers that make a key a command, not text.
+fn chord() -> crossterm::event::KeyModifiers {
+    crossterm::event::KeyModifiers::CONTROL | crossterm::event::KeyModifiers::ALT
 }
 
 /// Apply an action to the state; return the work it asks for.
@@ -374,7 +380,13 @@ fn command(state: &mut AppState, c: Command) -> Option<Effect> {
         Command::Rescan => return Some(rescan(state)),
         Command::Confirm | Command::Force => return confirm(state, c == Command::Force),
         Command::Apply => return apply_query(state),
-        Command::CaretLeft | Command::CaretRight | Command::DeleteBack => edit_query(state, c),
+        Command::CaretLeft
+        | Command::CaretRight
+        | Command::DeleteBack
+        | Command::DeleteForward
+        | Command::CaretHome
+        | Command::CaretEnd
+        | Command::ClearBack => edit_query(state, c),
     }
     None
 }

@@ -79,6 +79,14 @@ pub enum Command {
     CaretRight,
     /// Filter bar: delete before the caret.
     DeleteBack,
+    /// Filter bar: delete at the caret.
+    DeleteForward,
+    /// Filter bar: caret to the start (Home, Ctrl-A).
+    CaretHome,
+    /// Filter bar: caret to the end (End, Ctrl-E).
+    CaretEnd,
+    /// Filter bar: delete everything before the caret (Ctrl-U, as in a shell).
+    ClearBack,
 }
 
 /// Where a binding applies.
@@ -220,7 +228,28 @@ pub const BINDINGS: &[Binding] = &[
         &[K::Backspace],
         X::FilterBar,
         C::DeleteBack,
-        "delete before the caret",
+        "delete back (Ctrl-U: to the start)",
+        None,
+    ),
+    b(
+        &[K::Delete],
+        X::FilterBar,
+        C::DeleteForward,
+        "delete at the caret",
+        None,
+    ),
+    b(
+        &[K::Home],
+        X::FilterBar,
+        C::CaretHome,
+        "caret to the start (Ctrl-A)",
+        None,
+    ),
+    b(
+        &[K::End],
+        X::FilterBar,
+        C::CaretEnd,
+        "caret to the end (Ctrl-E)",
         None,
     ),
     b(
@@ -445,10 +474,17 @@ pub fn contexts(state: &AppState) -> &'static [Context] {
     }
 }
 
-/// The command a key means in `state`, if any. Ctrl-C always quits.
+/// The command a key means in `state`, if any. Ctrl-C always quits; the filter bar takes a
+/// shell's Ctrl-U, Ctrl-A and Ctrl-E.
 pub fn command_for(state: &AppState, key: KeyEvent) -> Option<Command> {
     if key.modifiers.contains(KeyModifiers::CONTROL) {
-        return (key.code == K::Char('c')).then_some(C::QuitNow);
+        return match (key.code, state.query.editing) {
+            (K::Char('c'), _) => Some(C::QuitNow),
+            (K::Char('u'), true) => Some(C::ClearBack),
+            (K::Char('a'), true) => Some(C::CaretHome),
+            (K::Char('e'), true) => Some(C::CaretEnd),
+            _ => None,
+        };
     }
     contexts(state).iter().find_map(|ctx| {
         BINDINGS
@@ -458,128 +494,8 @@ pub fn command_for(state: &AppState, key: KeyEvent) -> Option<Command> {
     })
 }
 
-/// A key's label: `j`, `Enter`, `PgDn`, `Space`.
-pub fn key_label(k: KeyCode) -> String {
-    match k {
-        K::Char(' ') => "Space".into(),
-        K::Char(c) => c.to_string(),
-        K::Enter => "Enter".into(),
-        K::Esc => "Esc".into(),
-        K::Tab => "Tab".into(),
-        K::Up => "↑".into(),
-        K::Down => "↓".into(),
-        K::Left => "←".into(),
-        K::Right => "→".into(),
-        K::PageUp => "PgUp".into(),
-        K::PageDown => "PgDn".into(),
-        K::Home => "Home".into(),
-        K::End => "End".into(),
-        K::Backspace => "Backspace".into(),
-        other => format!("{other:?}"),
-    }
-}
-
-/// The labels of a binding's keys joined with `/`.
-pub fn keys_label(b: &Binding) -> String {
-    b.keys
-        .iter()
-        .map(|k| key_label(*k))
-        .collect::<Vec<_>>()
-        .join("/")
-}
-
-/// The label of the first key bound to `command` in `context` (`None` when it is unbound), so
-/// a view's own hints name the keys the keymap actually has.
-pub fn key_for(context: Context, command: Command) -> Option<String> {
-    BINDINGS
-        .iter()
-        .find(|b| b.context == context && b.command == command)
-        .map(|b| key_label(b.keys[0]))
-}
-
-/// Status-bar hints for `state`: `key label` pairs from the bindings marked as hints.
-pub fn hints(state: &AppState) -> Vec<(String, &'static str)> {
-    contexts(state)
-        .iter()
-        .flat_map(|ctx| BINDINGS.iter().filter(move |b| b.context == *ctx))
-        .filter_map(|b| Some((key_label(b.keys[0]), b.hint?)))
-        .collect()
-}
-
-/// The help text: one section per context, one line per binding.
-pub fn help_lines() -> Vec<(Option<&'static str>, String, &'static str)> {
-    let mut out = Vec::new();
-    let order = [
-        Context::Anywhere,
-        Context::Clusters,
-        Context::Messages,
-        Context::Detail,
-        Context::Yanked,
-        Context::FilterBar,
-        Context::Confirm,
-    ];
-    for ctx in order {
-        out.push((Some(ctx.title()), String::new(), ""));
-        for b in BINDINGS.iter().filter(|b| b.context == ctx) {
-            out.push((None, keys_label(b), b.help));
-        }
-    }
-    out
-}
-
-/// The keymap as a Markdown table (docs/tui.md embeds it; a test keeps them equal).
-pub fn markdown_table() -> String {
-    let mut s = String::from("| where | keys | does |\n| --- | --- | --- |\n");
-    for (title, keys, help) in help_lines() {
-        if let Some(t) = title {
-            s.push_str(&format!("| **{t}** | | |\n"));
-        } else {
-            s.push_str(&format!("| | `{}` | {help} |\n", keys.replace('|', "\\|")));
-        }
-    }
-    s
-}
+mod labels;
+pub use labels::{help_lines, hints, key_for, key_label, keys_label, markdown_table};
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn key(c: KeyCode) -> KeyEvent {
-        KeyEvent::new(c, KeyModifiers::NONE)
-    }
-
-    #[test]
-    fn focus_specific_bindings_win() {
-        let mut s = AppState::default();
-        assert_eq!(command_for(&s, key(K::Char('m'))), Some(C::MarkCluster));
-        assert_eq!(command_for(&s, key(K::Char(' '))), None);
-        s.ui.focus = Focus::Messages;
-        assert_eq!(command_for(&s, key(K::Char(' '))), Some(C::Mark));
-        assert_eq!(command_for(&s, key(K::Char('j'))), Some(C::Down));
-        assert_eq!(
-            command_for(&s, KeyEvent::new(K::Char('c'), KeyModifiers::CONTROL)),
-            Some(C::QuitNow)
-        );
-    }
-
-    #[test]
-    fn the_popup_takes_every_key() {
-        let s = AppState {
-            popup: Popup::Confirm(crate::tui::testdata::confirm_yank(&[7])),
-            ..AppState::default()
-        };
-        assert_eq!(command_for(&s, key(K::Char('y'))), None);
-        assert_eq!(command_for(&s, key(K::Enter)), Some(C::Confirm));
-        assert_eq!(command_for(&s, key(K::Char('F'))), Some(C::Force));
-    }
-
-    #[test]
-    fn docs_list_the_keymap() {
-        let doc = include_str!("../../docs/tui.md");
-        assert!(
-            doc.contains(&markdown_table()),
-            "docs/tui.md is stale; paste:\n{}",
-            markdown_table()
-        );
-    }
-}
+mod tests;

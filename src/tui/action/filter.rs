@@ -40,6 +40,19 @@ pub(super) fn edit_query(state: &mut AppState, c: Command) {
             let next = q.text[q.cursor..].chars().next();
             q.cursor = next.map_or(q.cursor, |ch| q.cursor + ch.len_utf8());
         }
+        Command::CaretHome => q.cursor = 0,
+        Command::CaretEnd => q.cursor = q.text.len(),
+        Command::ClearBack => {
+            q.text.replace_range(..q.cursor, "");
+            q.cursor = 0;
+            q.error = Query::parse(&q.text).err();
+        }
+        Command::DeleteForward => {
+            if q.cursor < q.text.len() {
+                q.text.remove(q.cursor);
+            }
+            q.error = Query::parse(&q.text).err();
+        }
         _ => {
             if let Some((i, _)) = q.text[..q.cursor].char_indices().last() {
                 q.text.remove(i);

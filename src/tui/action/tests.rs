@@ -346,3 +346,38 @@ fn a_query_over_a_selected_cluster_counts_both() {
     press(&mut s, KeyCode::Char('/'));
     assert_eq!(s.status.notice, None);
 }
+
+/// The filter bar edits as a shell's line does: Ctrl-U clears before the caret, Ctrl-A/Home
+/// and Ctrl-E/End move to the ends, Del deletes at the caret; no chord is ever typed as text.
+#[test]
+fn the_filter_bar_takes_a_shells_editing_keys() {
+    let mut s = state((80, 24), 3, 2, false);
+    press(&mut s, KeyCode::Char('/'));
+    chars(&mut s, "auth:test");
+    let ctrl = |s: &mut AppState, c: char| {
+        let key = KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL);
+        if let Some(a) = from_event(s, Event::Key(key)) {
+            update(s, a);
+        }
+    };
+    ctrl(&mut s, 'a');
+    assert_eq!(s.query.cursor, 0);
+    press(&mut s, KeyCode::Delete);
+    assert_eq!(s.query.text, "uth:test");
+    ctrl(&mut s, 'e');
+    assert_eq!(s.query.cursor, s.query.text.len());
+    ctrl(&mut s, 'w');
+    let alt = KeyEvent::new(KeyCode::Char('x'), KeyModifiers::ALT);
+    if let Some(a) = from_event(&s, Event::Key(alt)) {
+        update(&mut s, a);
+    }
+    assert_eq!(s.query.text, "uth:test", "a chord is not text");
+    press(&mut s, KeyCode::Left);
+    press(&mut s, KeyCode::Left);
+    ctrl(&mut s, 'u');
+    assert_eq!((s.query.text.as_str(), s.query.cursor), ("st", 0));
+    press(&mut s, KeyCode::End);
+    press(&mut s, KeyCode::Home);
+    chars(&mut s, "ip:1.2.3.4 te");
+    assert_eq!(s.query.text, "ip:1.2.3.4 test");
+}

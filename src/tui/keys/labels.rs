@@ -1,0 +1,91 @@
+//! What the keymap says to people: key labels, the status line's hints, the help screen and
+//! docs/tui.md's table, all from [`super::BINDINGS`].
+
+use crossterm::event::KeyCode as K;
+use crossterm::event::KeyCode;
+
+use super::{contexts, Binding, Command, Context, BINDINGS};
+use crate::tui::state::AppState;
+
+/// A key's label: `j`, `Enter`, `PgDn`, `Space`.
+pub fn key_label(k: KeyCode) -> String {
+    match k {
+        K::Char(' ') => "Space".into(),
+        K::Char(c) => c.to_string(),
+        K::Enter => "Enter".into(),
+        K::Esc => "Esc".into(),
+        K::Tab => "Tab".into(),
+        K::Up => "↑".into(),
+        K::Down => "↓".into(),
+        K::Left => "←".into(),
+        K::Right => "→".into(),
+        K::PageUp => "PgUp".into(),
+        K::PageDown => "PgDn".into(),
+        K::Home => "Home".into(),
+        K::End => "End".into(),
+        K::Backspace => "Backspace".into(),
+        K::Delete => "Del".into(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// The labels of a binding's keys joined with `/`.
+pub fn keys_label(b: &Binding) -> String {
+    b.keys
+        .iter()
+        .map(|k| key_label(*k))
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// The label of the first key bound to `command` in `context` (`None` when it is unbound), so
+/// a view's own hints name the keys the keymap actually has.
+pub fn key_for(context: Context, command: Command) -> Option<String> {
+    BINDINGS
+        .iter()
+        .find(|b| b.context == context && b.command == command)
+        .map(|b| key_label(b.keys[0]))
+}
+
+/// Status-bar hints for `state`: `key label` pairs from the bindings marked as hints.
+pub fn hints(state: &AppState) -> Vec<(String, &'static str)> {
+    contexts(state)
+        .iter()
+        .flat_map(|ctx| BINDINGS.iter().filter(move |b| b.context == *ctx))
+        .filter_map(|b| Some((key_label(b.keys[0]), b.hint?)))
+        .collect()
+}
+
+/// The help text: one section per context, one line per binding.
+pub fn help_lines() -> Vec<(Option<&'static str>, String, &'static str)> {
+    let mut out = Vec::new();
+    let order = [
+        Context::Anywhere,
+        Context::Clusters,
+        Context::Messages,
+        Context::Detail,
+        Context::Yanked,
+        Context::FilterBar,
+        Context::Confirm,
+    ];
+    for ctx in order {
+        out.push((Some(ctx.title()), String::new(), ""));
+        for b in BINDINGS.iter().filter(|b| b.context == ctx) {
+            out.push((None, keys_label(b), b.help));
+        }
+    }
+    out
+}
+
+/// The keymap as a Markdown table (docs/tui.md embeds it; a test keeps them equal).
+pub fn markdown_table() -> String {
+    let mut s = String::from("| where | keys | does |\n| --- | --- | --- |\n");
+    for (title, keys, help) in help_lines() {
+        if let Some(t) = title {
+            s.push_str(&format!("| **{t}** | | |\n"));
+        } else {
+            s.push_str(&format!("| | `{}` | {help} |\n", keys.replace('|', "\\|")));
+        }
+    }
+    s
+}

@@ -1,0 +1,41 @@
+//! Unit tests of `crate::tui::keys`.
+use super::*;
+
+fn key(c: KeyCode) -> KeyEvent {
+    KeyEvent::new(c, KeyModifiers::NONE)
+}
+
+#[test]
+fn focus_specific_bindings_win() {
+    let mut s = AppState::default();
+    assert_eq!(command_for(&s, key(K::Char('m'))), Some(C::MarkCluster));
+    assert_eq!(command_for(&s, key(K::Char(' '))), None);
+    s.ui.focus = Focus::Messages;
+    assert_eq!(command_for(&s, key(K::Char(' '))), Some(C::Mark));
+    assert_eq!(command_for(&s, key(K::Char('j'))), Some(C::Down));
+    assert_eq!(
+        command_for(&s, KeyEvent::new(K::Char('c'), KeyModifiers::CONTROL)),
+        Some(C::QuitNow)
+    );
+}
+
+#[test]
+fn the_popup_takes_every_key() {
+    let s = AppState {
+        popup: Popup::Confirm(crate::tui::testdata::confirm_yank(&[7])),
+        ..AppState::default()
+    };
+    assert_eq!(command_for(&s, key(K::Char('y'))), None);
+    assert_eq!(command_for(&s, key(K::Enter)), Some(C::Confirm));
+    assert_eq!(command_for(&s, key(K::Char('F'))), Some(C::Force));
+}
+
+#[test]
+fn docs_list_the_keymap() {
+    let doc = include_str!("../../../docs/tui.md");
+    assert!(
+        doc.contains(&markdown_table()),
+        "docs/tui.md is stale; paste:\n{}",
+        markdown_table()
+    );
+}
