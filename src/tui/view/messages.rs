@@ -128,7 +128,8 @@ impl<'a> MessagesPane<'a> {
                 .first()
                 .map(|a| self.text(Some(a)))
                 .unwrap_or_default();
-            cells.push(format!("{} {first}", r.recipients.len()));
+            // Counts right-aligned (1-99, a relay flood's), so the addresses start in one column.
+            cells.push(format!("{:>2} {first}", r.recipients.len()));
         } else {
             cells.push(r.recipients.len().to_string());
         }
