@@ -188,6 +188,18 @@ impl AccountRisk {
     pub fn is_at_risk(&self) -> bool {
         !self.rules.is_empty()
     }
+
+    /// The last login as the faces show it: `2026-11-23 10:55 82.128.32.42` (UTC, the IP
+    /// sanitized: it is file bytes), `-` without one.
+    pub fn last_auth_text(&self) -> String {
+        match (&self.last_auth, &self.last_auth_ip) {
+            (Some(at), Some(ip)) => {
+                let when = at.get(..16).unwrap_or(at).replacen('T', " ", 1);
+                format!("{when} {}", crate::sanitize::sanitize_str(ip))
+            }
+            _ => "-".into(),
+        }
+    }
 }
 
 /// The result of checking every account.

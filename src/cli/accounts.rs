@@ -162,17 +162,6 @@ fn rules_text(r: &AccountRisk) -> String {
     }
 }
 
-/// `2026-11-23 10:55 82.128.32.42` (UTC) from vpopmail's lastauth, `-` without one.
-fn last_auth_text(r: &AccountRisk) -> String {
-    match (&r.last_auth, &r.last_auth_ip) {
-        (Some(at), Some(ip)) => {
-            let when = at.get(..16).unwrap_or(at).replacen('T', " ", 1);
-            format!("{when} {}", sanitize_str(ip))
-        }
-        _ => "-".into(),
-    }
-}
-
 fn write_table(out: &mut dyn Write, rows: &[&AccountRisk]) -> std::io::Result<()> {
     let cells: Vec<[String; 5]> = rows
         .iter()
@@ -181,7 +170,7 @@ fn write_table(out: &mut dyn Write, rows: &[&AccountRisk]) -> std::io::Result<()
                 cell(&r.account),
                 cell(&r.domain),
                 rules_text(r),
-                last_auth_text(r),
+                r.last_auth_text(),
                 r.advice.clone(),
             ]
         })

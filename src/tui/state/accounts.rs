@@ -14,6 +14,8 @@ pub struct AccountRow {
     pub domain: String,
     /// The rules that matched, comma-separated (`password-is-login,role-account,culprit-top`).
     pub rules: String,
+    /// The last login: `2026-11-23 10:55 82.128.32.42`, or `-`.
+    pub last_auth: String,
     /// What to do.
     pub advice: String,
     /// `top` or the logs name it as a culprit.

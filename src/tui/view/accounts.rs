@@ -24,34 +24,46 @@ fn bottom_hint() -> String {
 
 /// Widest account and domain columns; longer names are cut with `~`.
 const NAME_COLUMN: usize = 24;
+/// Widest rules column (all nine rules take more: the rest is cut with `~`).
+const RULES_COLUMN: usize = 96;
+/// Widest last-login column: the time and an IPv4 address whole, most IPv6 ones.
+const LAST_COLUMN: usize = 40;
 
 /// What the accounts view shows.
 pub struct AccountsPane<'a> {
     view: &'a AccountsView,
     theme: Theme,
-    /// Widths of the account and domain columns: the longest name, at most [`NAME_COLUMN`].
-    widths: (usize, usize),
+    /// Widths of the account, domain, rules and last-login columns: the longest value, at
+    /// most [`NAME_COLUMN`] ([`RULES_COLUMN`], [`LAST_COLUMN`]), as `qtriage accounts` aligns
+    /// its table.
+    widths: [usize; 4],
 }
 
 impl<'a> AccountsPane<'a> {
     /// The accounts view of the state.
     pub fn new(view: &'a AccountsView, theme: Theme) -> AccountsPane<'a> {
         let rows = view.listing.as_ref().map_or(&[][..], |l| &l.rows[..]);
-        let widest = |f: fn(&AccountRow) -> &str| {
+        let widest = |f: fn(&AccountRow) -> &str, most: usize| {
             rows.iter()
                 .map(|r| f(r).chars().count())
                 .max()
                 .unwrap_or(0)
-                .min(NAME_COLUMN)
+                .min(most)
         };
         AccountsPane {
             view,
             theme,
-            widths: (widest(|r| &r.account), widest(|r| &r.domain)),
+            widths: [
+                widest(|r| &r.account, NAME_COLUMN),
+                widest(|r| &r.domain, NAME_COLUMN),
+                widest(|r| &r.rules, RULES_COLUMN),
+                widest(|r| &r.last_auth, LAST_COLUMN),
+            ],
         }
     }
 
-    fn row(&self, r: &AccountRow) -> ListItem<'static> {
+    /// One account's line, cut with `…` to `width` cells.
+    fn row(&self, r: &AccountRow, width: usize) -> ListItem<'static> {
         let t = self.theme;
         // The marker tells culprits apart without colour (NO_COLOR) too.
         let (style, marker) = if r.culprit {
@@ -59,29 +71,33 @@ impl<'a> AccountsPane<'a> {
         } else {
             (t.marked(), " ")
         };
-        ListItem::new(Line::from(vec![
+        let [a, d, rules, last] = self.widths;
+        let spans = vec![
             Span::styled(
                 format!(
                     "{marker} {:<a$}  {:<d$}  ",
-                    cut(&r.account),
-                    cut(&r.domain),
-                    a = self.widths.0,
-                    d = self.widths.1
+                    cut(&r.account, a),
+                    cut(&r.domain, d)
                 ),
                 style,
             ),
-            Span::raw(format!("{}  ", r.rules)),
+            Span::raw(format!(
+                "{:<rules$}  {:<last$}  ",
+                cut(&r.rules, rules),
+                cut(&r.last_auth, last)
+            )),
             Span::styled(r.advice.clone(), t.dim()),
-        ]))
+        ];
+        ListItem::new(Line::from(super::fit_spans(spans, width)))
     }
 }
 
-/// `s` cut to [`NAME_COLUMN`] characters, with `~` when cut.
-fn cut(s: &str) -> String {
-    if s.chars().count() <= NAME_COLUMN {
+/// `s` cut to `width` characters, with `~` when cut.
+fn cut(s: &str, width: usize) -> String {
+    if s.chars().count() <= width {
         return s.to_string();
     }
-    let mut out: String = s.chars().take(NAME_COLUMN - 1).collect();
+    let mut out: String = s.chars().take(width.saturating_sub(1)).collect();
     out.push('~');
     out
 }
@@ -98,7 +114,9 @@ impl Widget for AccountsPane<'_> {
                 " Accounts at risk ".into(),
             ),
             Some(l) => (
-                l.rows.iter().map(|r| self.row(r)).collect(),
+                (l.rows.iter())
+                    .map(|r| self.row(r, usize::from(area.width.saturating_sub(2))))
+                    .collect(),
                 // No summary when the check failed: its error is the list's first row.
                 match l.summary.is_empty() {
                     true => " Accounts at risk ".to_string(),
@@ -131,6 +149,51 @@ impl Widget for AccountsPane<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// As `qtriage accounts`' table: columns aligned, the last login shown, and a line longer
+    /// than the pane cut with `…`, never at the border.
+    #[test]
+    fn rows_are_aligned_and_cut_visibly() {
+        use crate::tui::state::AccountsListing;
+        let row = |account: &str, rules: &str, last: &str| AccountRow {
+            account: account.into(),
+            domain: "example.com".into(),
+            rules: rules.into(),
+            last_auth: last.into(),
+            advice: "change the password now (the spam was sent with it) and block the IPs".into(),
+            culprit: false,
+        };
+        let view = AccountsView {
+            listing: Some(AccountsListing {
+                rows: vec![
+                    row(
+                        "test",
+                        "password-is-login,role-account",
+                        "2026-11-23 10:55 82.128.32.42",
+                    ),
+                    row("sales", "role-account", "-"),
+                ],
+                ..AccountsListing::default()
+            }),
+            ..AccountsView::default()
+        };
+        let mut buf = Buffer::empty(Rect::new(0, 0, 100, 6));
+        AccountsPane::new(&view, Theme { colour: false }).render(buf.area, &mut buf);
+        let line = |y: u16| (0..100).map(|x| buf[(x, y)].symbol()).collect::<String>();
+        let (first, second) = (line(1), line(2));
+        assert!(first.contains("2026-11-23 10:55 82.128.32.42"), "{first}");
+        assert_eq!(
+            first.find("2026-11-23"),
+            second.find("- "),
+            "{first}\n{second}"
+        );
+        assert_eq!(
+            first.find("change"),
+            second.find("change"),
+            "{first}\n{second}"
+        );
+        assert!(first.ends_with("…│"), "{first}");
+    }
 
     #[test]
     fn the_bottom_hint_names_the_bound_keys() {

@@ -387,6 +387,7 @@ fn accounts_listing() -> AccountsListing {
         account: account.into(),
         domain: domain.into(),
         rules: rules.into(),
+        last_auth: "-".into(),
         advice: advice.into(),
         culprit,
     };

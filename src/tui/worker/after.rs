@@ -157,6 +157,7 @@ fn row(r: &AccountRisk) -> AccountRow {
         account: sanitize_bytes(&r.account).into_owned(),
         domain: sanitize_bytes(&r.domain).into_owned(),
         rules: rules.join(","),
+        last_auth: r.last_auth_text(),
         advice: sanitize_str(&r.advice).into_owned(),
         culprit: r.culprit,
     }
