@@ -168,6 +168,16 @@ fn clock(at_ms: i64) -> String {
     }
 }
 
+/// The messages that arrived in the last minute, as `--alert-above` judges them: the inflow
+/// rate itself once the watch is a minute old; before, the arrivals so far (the rate is then a
+/// few seconds scaled to a minute, and 7 messages in 3 s, 140/min, are not more than 100
+/// messages in a minute).
+fn arrived_in_the_minute(u: &WatchUpdate) -> f64 {
+    let window_ms = crate::watch::rates::Window::OneMinute.secs() as f64 * 1000.0;
+    let span_ms = (u.watched_ms as f64).clamp(1000.0, window_ms);
+    u.in_per_min * span_ms / window_ms
+}
+
 /// When to stop, judged after each line.
 #[derive(Debug, Default)]
 struct Stop {
@@ -178,7 +188,10 @@ struct Stop {
 impl Stop {
     fn check(&mut self, args: &WatchArgs, u: &WatchUpdate) -> Option<ExitCode> {
         self.lines += 1;
-        if args.alert_above.is_some_and(|n| u.in_per_min > n) {
+        if args
+            .alert_above
+            .is_some_and(|n| arrived_in_the_minute(u) > n)
+        {
             return Some(ExitCode::NoMatch);
         }
         if let Some(dur) = args.until_stable {

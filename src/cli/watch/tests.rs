@@ -159,8 +159,16 @@ fn args(extra: &[&str]) -> WatchArgs {
 fn stop_rules() {
     let mut s = Stop::default();
     let a = args(&["--alert-above", "100"]);
-    assert_eq!(s.check(&a, &update(100.0, 0.0)), None);
-    assert_eq!(s.check(&a, &update(100.5, 0.0)), Some(ExitCode::NoMatch));
+    let aged = |ms: i64, inflow: f64| WatchUpdate {
+        watched_ms: ms,
+        ..update(inflow, 0.0)
+    };
+    assert_eq!(s.check(&a, &aged(60_000, 100.0)), None);
+    assert_eq!(s.check(&a, &aged(60_000, 100.5)), Some(ExitCode::NoMatch));
+    // Young, the rate is a few seconds scaled to a minute: 7 messages in 3 s (140/min) are
+    // not more than 100 in a minute; 102 in 30 s are.
+    assert_eq!(s.check(&a, &aged(3000, 140.0)), None);
+    assert_eq!(s.check(&a, &aged(30_000, 204.0)), Some(ExitCode::NoMatch));
 
     let a = args(&["--until-stable", "10s"]);
     let mut s = Stop::default();
