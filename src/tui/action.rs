@@ -90,6 +90,20 @@ fn chord() -> crossterm::event::KeyModifiers {
 
 /// Apply an action to the state; return the work it asks for.
 pub fn update(state: &mut AppState, action: Action) -> Option<Effect> {
+    let effect = apply(state, action);
+    // "y yanks them" once nothing is marked any more (unmarked, yanked) would point at nothing.
+    if state.marks.ids.is_empty()
+        && (state.status.notice.as_ref()).is_some_and(|n| n.text.starts_with(PLAN_MARKED))
+    {
+        state.status.notice = None;
+    }
+    effect
+}
+
+/// The start of the notice [`mark_plan`] leaves.
+const PLAN_MARKED: &str = "marked the plan's ";
+
+fn apply(state: &mut AppState, action: Action) -> Option<Effect> {
     match action {
         Action::Cmd(c) => return command(state, c),
         Action::Type(c) => type_char(state, c),
@@ -459,7 +473,7 @@ fn mark_plan(state: &mut AppState) {
     };
     state.marks.ids.extend(c.ids.iter().copied());
     let n = crate::size::counted(c.ids.len() as u64, "message", "messages");
-    notice(state, format!("marked the plan's {n}: y yanks them"), false);
+    notice(state, format!("{PLAN_MARKED}{n}: y yanks them"), false);
 }
 
 fn back(state: &mut AppState) {

@@ -49,9 +49,17 @@ pub fn key_for(context: Context, command: Command) -> Option<String> {
 
 /// Status-bar hints for `state`: `key label` pairs from the bindings marked as hints.
 pub fn hints(state: &AppState) -> Vec<(String, &'static str)> {
+    // `F force` only while there is something to force: qmail-send running, and an action
+    // that needs it stopped (a purge does not).
+    let forcing = state.status.send == crate::tui::state::SendState::Running
+        && match &state.popup {
+            crate::tui::state::Popup::Confirm(c) => c.plan.needs_send_stopped(),
+            _ => true,
+        };
     contexts(state)
         .iter()
         .flat_map(|ctx| BINDINGS.iter().filter(move |b| b.context == *ctx))
+        .filter(|b| forcing || b.command != Command::Force)
         .filter_map(|b| Some((key_label(b.keys[0]), b.hint?)))
         .collect()
 }

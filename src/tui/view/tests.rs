@@ -571,6 +571,16 @@ fn cleanup_plan_popup_and_enter_marks_it_whole() {
     cmd(&mut s, Command::MarkPlan);
     assert_eq!(s.popup, Popup::None);
     assert_eq!(s.marks.ids.len(), 30);
+    assert!(s
+        .status
+        .notice
+        .as_ref()
+        .is_some_and(|n| n.text.ends_with("y yanks them")));
+    // Unmarked, the hint would point at nothing: it goes.
+    s.marks.ids.clear();
+    let now = s.status.now;
+    update(&mut s, Action::Tick(now));
+    assert_eq!(s.status.notice, None);
     // A plan of an older snapshot is dropped, never shown or marked.
     let mut s = ready((80, 24));
     let mut stale = cleanup_shown((80, 24));
