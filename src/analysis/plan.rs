@@ -271,7 +271,10 @@ fn forged_sender_bounces(
              from that sender's domain bounces too); qtriage list '{query}' lists them{}",
             match by_origin {
                 0 => String::new(),
-                m => format!(" and {} the plan takes by origin", thousands(m as u64)),
+                m => format!(
+                    " (with the {} this plan takes by origin)",
+                    thousands(m as u64)
+                ),
             }
         ),
     })

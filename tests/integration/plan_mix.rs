@@ -273,7 +273,9 @@ fn plan_names_the_bounces_of_a_forged_sender_culprit_without_taking_them() {
     let taken: usize = also.trim().parse().expect("a count");
     assert_eq!(listed - taken, named, "{query}");
     assert!(
-        words.contains(&format!("lists them and {taken} the plan takes by origin")),
+        words.contains(&format!(
+            "lists them (with the {taken} this plan takes by origin)"
+        )),
         "{words}"
     );
 }
