@@ -125,11 +125,12 @@ pub fn run(global: &GlobalArgs, args: &CheckArgs, out: &mut dyn Write) -> anyhow
         write_text(out, &report.findings, &notes)?;
         writeln!(
             out,
-            "{} findings in {} ({} messages, {} files)",
+            "{} findings in {} ({} messages, {} files){}",
             report.findings.len(),
             sanitize_bytes(path_bytes(queue.root())),
             report.messages,
-            report.files
+            report.files,
+            by_kind(&report.findings)
         )?;
     }
     Ok(if report.findings.is_empty() {
@@ -137,6 +138,25 @@ pub fn run(global: &GlobalArgs, args: &CheckArgs, out: &mut dyn Write) -> anyhow
     } else {
         ExitCode::NoMatch
     })
+}
+
+/// `: owner 9,138, unfinished-batch 1` (fewest first), so one finding among thousands of
+/// another kind is seen on the last line; empty without findings.
+fn by_kind(findings: &[Finding]) -> String {
+    let mut counts: std::collections::BTreeMap<&'static str, u64> = Default::default();
+    for f in findings {
+        *counts.entry(f.kind.name()).or_default() += 1;
+    }
+    let mut counts: Vec<(&str, u64)> = counts.into_iter().collect();
+    counts.sort_by_key(|&(kind, n)| (n, kind));
+    let words: Vec<String> = counts
+        .iter()
+        .map(|(kind, n)| format!("{kind} {}", crate::size::thousands(*n)))
+        .collect();
+    match words.is_empty() {
+        true => String::new(),
+        false => format!(": {}", words.join(", ")),
+    }
 }
 
 /// `KIND #ID: detail`, then its files and the repair, indented; the notes last.

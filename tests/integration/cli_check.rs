@@ -191,6 +191,13 @@ fn check_finds_each_problem_names_files_and_repairs_and_changes_nothing() {
         !text.contains("owner #"),
         "the passwd names the test user: {text}"
     );
+    // The last line counts each kind, the fewest first: one unfinished batch is not lost
+    // under thousands of findings of another kind.
+    let last = text.lines().last().expect("a last line");
+    assert!(
+        last.contains(" files): ") && last.contains("unfinished-batch 1"),
+        "{last}"
+    );
 }
 
 #[test]
