@@ -137,12 +137,12 @@ pub fn load(
     top_limit: usize,
     want: Want,
 ) -> anyhow::Result<Result<Analysis, ExitCode>> {
-    Ok(load_whole(global, args, key, top_limit, want)?.map(|(a, _)| a))
+    Ok(load_with_unlisted(global, args, key, top_limit, want)?.map(|(a, _)| a))
 }
 
 /// [`load`], and how many queue directories could not be listed (their messages are missing
 /// from the analysis; said on stderr already).
-pub fn load_whole(
+pub fn load_with_unlisted(
     global: &GlobalArgs,
     args: &AnalysisArgs,
     key: ClusterKey,

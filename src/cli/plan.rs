@@ -4,7 +4,7 @@
 pub use super::wire::plan::{PlanCulpritJson, PlanJson, RemainingJson};
 use std::io::Write;
 
-use super::clusters::{load_whole, AnalysisArgs};
+use super::clusters::{load_with_unlisted, AnalysisArgs};
 use super::print::json::write_line;
 use super::{exit::ExitCode, GlobalArgs};
 use crate::analysis::key::ClusterKey;
@@ -27,7 +27,7 @@ pub struct PlanArgs {
 
 /// Run `plan`.
 pub fn run(global: &GlobalArgs, args: &PlanArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
-    let (a, unlisted_dirs) = match load_whole(
+    let (a, unlisted_dirs) = match load_with_unlisted(
         global,
         &args.analysis,
         ClusterKey::AuthUser,
@@ -41,13 +41,14 @@ pub fn run(global: &GlobalArgs, args: &PlanArgs, out: &mut dyn Write) -> anyhow:
         messages: a.records.iter().filter(|r| unreadable(r)).count(),
         dirs: unlisted_dirs,
     };
+    let unread_words = unread.words(a.records.len());
     let queue = global.open_queue()?;
     let p = plan_of(&a, &queue);
     let query = full_query(&p, args.analysis.where_.as_deref());
     if args.query {
         // No query from a queue read in part: `q=$(qtriage plan --query) && qtriage yank "$q"`
         // stops, and an empty query yanks nothing.
-        if !query.is_empty() && unread.is_none() {
+        if !query.is_empty() && unread_words.is_none() {
             // The query's values are message bytes: sanitized like any text output.
             writeln!(out, "{}", sanitize_bytes(query.as_bytes()))?;
         }
@@ -57,15 +58,9 @@ pub fn run(global: &GlobalArgs, args: &PlanArgs, out: &mut dyn Write) -> anyhow:
         j.unlisted_dirs = unread.dirs;
         write_line(out, &j)?;
     } else {
-        write_text(
-            out,
-            &a,
-            &p,
-            &query,
-            unread.words(a.records.len()).as_deref(),
-        )?;
+        write_text(out, &a, &p, &query, unread_words.as_deref())?;
     }
-    if let Some(words) = unread.words(a.records.len()) {
+    if let Some(words) = unread_words {
         // On stdout in the text, where the plan is read; else here, beside the exit status.
         if args.query || args.analysis.json {
             warnln!("qtriage: {words}");
