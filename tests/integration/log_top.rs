@@ -428,3 +428,59 @@ fn yank_with_the_log_selects_what_the_plan_counted() {
     let without: serde_json::Value = serde_json::from_slice(&out.stdout).expect("yank json");
     assert_eq!(without["messages"], 0, "{without}");
 }
+
+/// A bounce of the flood's spam quotes qmail-smtpd's Received lines, which name no AUTH user
+/// (only the log does): the plan takes it with `test` by the flood's IP, which sent nothing
+/// the plan leaves, and `yank` with the plan's query selects what the plan counted.
+#[test]
+fn the_bounces_of_a_login_named_by_the_logs_go_with_it_by_ip() {
+    const BOUNCES: usize = 5;
+    let i = incident();
+    for n in 0..BOUNCES {
+        let spam = MessageSpec::new()
+            .born(BORN + n as i64)
+            .pid(7000 + n as u32)
+            .received_from(IP)
+            .helo("User")
+            .sender(SENDER)
+            .remote(format!("gone{n}@nowhere.example"));
+        let mut body = format!(
+            "Hi. This is the qmail-send program at mail.example.com.\n\
+             <gone{n}@nowhere.example>:\nSorry, I couldn't find any host named that. (#5.1.2)\n\n\
+             --- Below this line is a copy of the message.\n\nReturn-Path: <{SENDER}>\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(&qtriage::fixture::mess_bytes(&spam));
+        i.t.add(
+            MessageSpec::new()
+                .bounce()
+                .born(BORN + 300 + n as i64)
+                .remote(SENDER)
+                .subject("failure notice")
+                .body(body),
+        );
+    }
+    let logs = [i.smtpd.as_path()];
+    let plan: serde_json::Value =
+        serde_json::from_str(stdout(qtriage(&i.t, &logs, &["plan", "--json"])).trim())
+            .expect("plan json");
+    let test = &plan["culprits"][0];
+    assert_eq!(
+        (test["by"].as_str(), test["value"].as_str()),
+        (Some("auth-user"), Some("test"))
+    );
+    assert_eq!(test["backscatter"], BOUNCES, "{plan}");
+    assert!(
+        test["query"]
+            .as_str()
+            .is_some_and(|q| q.contains(&format!("bounce-of:origin-ip={IP}"))),
+        "{plan}"
+    );
+    assert_eq!(plan["messages"], SPAM + BOUNCES);
+    let query = stdout(qtriage(&i.t, &logs, &["plan", "--query"]));
+    let dry: serde_json::Value = serde_json::from_str(
+        stdout(qtriage(&i.t, &logs, &["yank", query.trim(), "--json"])).trim(),
+    )
+    .expect("yank json");
+    assert_eq!(dry["messages"], plan["messages"], "{dry}");
+}
