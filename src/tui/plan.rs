@@ -10,7 +10,9 @@ use rustc_hash::FxHashSet;
 use super::event::Effect;
 use super::event::Finished;
 use super::lists::{navigate, Move};
-use super::state::{notice, AppState, Confirm, Focus, PlanRequest, Popup, SendState, YankRow};
+use super::state::{
+    notice, AppState, ClustersHit, Confirm, Focus, PlanRequest, Popup, SendState, YankRow,
+};
 use crate::actions::{Direction, PurgeSelection, RecoveryReport, RestoreSelection};
 use crate::queue::MessageId;
 use crate::sanitize::sanitize_str;
@@ -345,6 +347,9 @@ pub fn request_yank_row(state: &mut AppState, purge: bool) -> Option<Effect> {
     }
 }
 
+/// The clusters a confirmation names (the rest are counted).
+const HIT_SHOWN: usize = 3;
+
 /// The worker's plan: show it, unless the operator cancelled meanwhile.
 pub fn planned(state: &mut AppState, mut c: Confirm) {
     if !matches!(state.popup, Popup::Planning(_)) {
@@ -353,15 +358,33 @@ pub fn planned(state: &mut AppState, mut c: Confirm) {
     if matches!(c.plan.direction, Direction::Yank | Direction::Expire) {
         c.clusters_hit = state.data.as_ref().map(|data| {
             let ids: FxHashSet<MessageId> = c.plan.messages.iter().map(|m| m.id).collect();
-            let hit: FxHashSet<u32> = data
+            let mut hit: rustc_hash::FxHashMap<u32, usize> = Default::default();
+            let records = data
                 .snapshot
                 .records
                 .iter()
-                .zip(&data.clustering.cluster_of)
-                .filter(|(r, _)| ids.contains(&r.id))
-                .map(|(_, c)| *c)
-                .collect();
-            hit.len()
+                .zip(&data.clustering.cluster_of);
+            for (_, &i) in records.filter(|(r, _)| ids.contains(&r.id)) {
+                *hit.entry(i).or_default() += 1;
+            }
+            let mut hit: Vec<(u32, usize)> = hit.into_iter().collect();
+            hit.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            let (key, strings) = (data.clustering.key, &data.snapshot.strings);
+            let shown = |i: u32| {
+                let value = data
+                    .clustering
+                    .clusters
+                    .get(i as usize)
+                    .and_then(|c| c.value);
+                let text = value.map_or_else(|| "(none)".into(), |v| v.shown(key, strings));
+                crate::sanitize::sanitize_str(&text).into_owned()
+            };
+            ClustersHit {
+                count: hit.len(),
+                largest: (hit.iter().take(HIT_SHOWN))
+                    .map(|&(i, n)| (shown(i), n))
+                    .collect(),
+            }
         });
     }
     if c.plan.messages.is_empty() {

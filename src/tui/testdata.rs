@@ -198,10 +198,14 @@ pub fn confirm_yank(ids: &[u64]) -> Confirm {
         records.iter().filter(|r| ids.contains(&r.id.0)),
         false,
     );
+    let n = plan.messages.len();
     Confirm {
-        what: format!("{} marked messages", plan.messages.len()),
+        what: format!("{n} marked messages"),
         plan: Arc::new(plan),
-        clusters_hit: Some(1),
+        clusters_hit: Some(crate::tui::state::ClustersHit {
+            count: 1,
+            largest: vec![("test".into(), n)],
+        }),
         force: false,
     }
 }

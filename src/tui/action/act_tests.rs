@@ -113,7 +113,15 @@ fn marking_a_cluster_then_yanking_plans_in_the_worker_and_shows_the_counts() {
     assert_eq!(c.plan.message_count(), 30);
     let want_rcpts: u64 = records.iter().map(|r| r.recipients.len() as u64).sum();
     assert_eq!(c.plan.recipients(), want_rcpts);
-    assert_eq!(c.clusters_hit, Some(1), "counted by update from the plan");
+    let hit = c
+        .clusters_hit
+        .as_ref()
+        .expect("counted by update from the plan");
+    assert_eq!(
+        (hit.count, &hit.largest[..]),
+        (1, &[("test".to_string(), 30)][..]),
+        "named by update from the plan, as the CLI's dry run names them"
+    );
 }
 
 #[test]

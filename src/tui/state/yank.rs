@@ -30,7 +30,7 @@ pub struct Confirm {
     pub plan: Arc<Plan>,
     /// Clusters of the current grouping with a message in the plan (`None`: not known here,
     /// e.g. for messages in the yank area).
-    pub clusters_hit: Option<usize>,
+    pub clusters_hit: Option<ClustersHit>,
     /// Run even while qmail-send runs (the popup's F).
     pub force: bool,
 }
@@ -40,6 +40,15 @@ impl Confirm {
     pub fn planned_while_running(&self) -> bool {
         self.plan.mta.as_ref().is_some_and(|m| m.is_send_running)
     }
+}
+
+/// The clusters a plan takes messages from, as the CLI's dry run names them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClustersHit {
+    /// How many clusters.
+    pub count: usize,
+    /// The largest ones: value as shown (sanitized), messages of the plan in it.
+    pub largest: Vec<(String, usize)>,
 }
 
 /// One batch of the journal, as `qtriage yanked` lists it.

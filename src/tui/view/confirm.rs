@@ -96,8 +96,16 @@ impl ConfirmPopup<'_> {
             v.push(row("recipients", thousands(p.recipients())));
         }
         v.push(row("bytes", human_bytes(p.bytes())));
-        if let Some(n) = c.clusters_hit {
-            v.push(row("clusters", thousands(n as u64)));
+        if let Some(hit) = &c.clusters_hit {
+            // As the CLI's dry run: the values, not only how many (`(none)` is one).
+            let mut words: Vec<String> = (hit.largest.iter())
+                .map(|(value, n)| format!("{value} {}", thousands(*n as u64)))
+                .collect();
+            if hit.count > hit.largest.len() {
+                words.push(format!("+{} more", hit.count - hit.largest.len()));
+            }
+            let text = format!("{}: {}", thousands(hit.count as u64), words.join(" · "));
+            v.push(row("clusters", text));
         }
         if let Some(r) = p.refused.first() {
             let text = format!("{} (#{}: {})", p.refused.len(), r.id, r.reason);
