@@ -173,7 +173,6 @@ pub fn build(input: PlanInput<'_>) -> Plan {
     let mut bounce_terms: Vec<(usize, ClusterKey, KeyValue)> = Vec::new();
     let mut sender_terms: Vec<(ClusterKey, KeyValue)> = Vec::new();
     let (mut terms, mut bytes, mut left_out) = (0, 0, 0);
-    let mut log_logins: Vec<(usize, &Cluster)> = Vec::new();
     let listed = input
         .ranking
         .iter()
@@ -195,9 +194,6 @@ pub fn build(input: PlanInput<'_>) -> Plan {
                 counted_above += usize::from(taken[i as usize]);
                 taken[i as usize] = true;
             }
-        }
-        if c.key == ClusterKey::AuthUser && whole && named_by_logs(c, records) {
-            log_logins.push((culprits.len(), c));
         }
         if backscatter::ORIGIN_KEYS.contains(&c.key) {
             bounce_terms.push((culprits.len(), c.key, value));
@@ -223,8 +219,6 @@ pub fn build(input: PlanInput<'_>) -> Plan {
             },
         });
     }
-    let room = (MAX_PLAN_TERMS - terms, MAX_PLAN_BYTES - bytes);
-    bounce_terms.extend(log_login_ips(&input, &log_logins, &taken, room));
     attribute_backscatter(&input, &bounce_terms, &mut culprits, &mut taken);
     culprits.retain(|c| !c.query.is_empty());
     let forged = forged_sender_bounces(&input, &sender_terms, &taken);
@@ -284,72 +278,6 @@ fn forged_sender_bounces(
             }
         ),
     })
-}
-
-/// Most IPs of one login named by the logs whose bounces the plan takes by IP.
-const LOG_LOGIN_IPS: usize = 16;
-
-/// Whether any message of `c` has its AUTH user from the logs only.
-fn named_by_logs(c: &Cluster, records: &[MessageRecord]) -> bool {
-    (c.members.iter()).any(|&i| {
-        records
-            .get(i as usize)
-            .is_some_and(|r| r.origin.auth_source == crate::queue::AuthSource::Log)
-    })
-}
-
-/// Bounce terms by IP for the AUTH-user culprits the logs named (`logins`: culprit index and
-/// cluster). The copy a bounce quotes has the Received lines qmail-smtpd wrote, which name no
-/// AUTH user (the log did), so `bounce-of:auth-user=` finds none of such a login's backscatter.
-/// A bounce quoting a message from one of its IPs is its backscatter when every message in
-/// the queue from that IP is one this plan takes (the IP is the flood's alone, as an origin-ip
-/// culprit's is): the largest [`LOG_LOGIN_IPS`] such IPs, within the query's `room` (terms,
-/// bytes).
-fn log_login_ips(
-    input: &PlanInput<'_>,
-    logins: &[(usize, &Cluster)],
-    taken: &[bool],
-    room: (usize, usize),
-) -> Vec<(usize, ClusterKey, KeyValue)> {
-    if logins.is_empty() {
-        return Vec::new();
-    }
-    let (records, strings) = (input.records, input.strings);
-    let mut ex = input.tables.extractor(ClusterKey::OriginIp, strings);
-    let ip_of: Vec<Option<KeyValue>> = records.iter().map(|r| ex.value(r)).collect();
-    // Per IP: messages that are not bounces, and how many of them the plan takes.
-    let mut per_ip: std::collections::HashMap<KeyValue, (usize, usize)> = Default::default();
-    for (i, r) in records.iter().enumerate() {
-        if let Some(ip) = ip_of[i].filter(|_| !backscatter::is_bounce(r, strings)) {
-            let e = per_ip.entry(ip).or_default();
-            e.0 += 1;
-            e.1 += usize::from(taken[i]);
-        }
-    }
-    let (mut terms, mut bytes) = room;
-    let mut out = Vec::new();
-    for &(culprit, c) in logins {
-        let mut ips: std::collections::HashMap<KeyValue, usize> = Default::default();
-        for &i in &c.members {
-            if let Some(ip) = ip_of.get(i as usize).copied().flatten() {
-                *ips.entry(ip).or_default() += 1;
-            }
-        }
-        let mut ips: Vec<(KeyValue, usize)> = ips
-            .into_iter()
-            .filter(|(ip, _)| per_ip.get(ip).is_some_and(|&(all, took)| all == took))
-            .collect();
-        ips.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp_text(&b.0, strings)));
-        for (ip, _) in ips.into_iter().take(LOG_LOGIN_IPS) {
-            let cost = term("bounce-of", ClusterKey::OriginIp, Some(&ip.text(strings))).len() + 4;
-            if terms == 0 || bytes < cost {
-                break;
-            }
-            (terms, bytes) = (terms - 1, bytes - cost);
-            out.push((culprit, ClusterKey::OriginIp, ip));
-        }
-    }
-    out
 }
 
 /// Whether `c` is made mostly of bounces (the `origin=bounce` or `<>` sender cluster): the
