@@ -11,7 +11,8 @@
 //!    The best line matches the envelope sender and a recipient too; ties go to the nearest.
 //!    But when the message's own line (sender and recipient, not rejected) carries no auth
 //!    user and no line with one matches as well, the session was not authenticated: another
-//!    session's user from the same IP is not this message's, and only step 3 may name one.
+//!    session's user from the same IP is not this message's, and step 3 may name only a
+//!    POP3/IMAP login.
 //! 3. A login success from the same IP within [`LOGIN_WINDOW_SECS`] before the anchor: an SMTP
 //!    AUTH login first, a POP3/IMAP login (POP-before-SMTP relaying) only when there is none.
 
@@ -171,7 +172,10 @@ fn attribute_one(
     let anchor = link.map_or(rec.queued(), |(t, _)| t);
     let mut found = match from_chkuser(rec, strings, ix, ip, anchor) {
         Chk::Named(a) => a,
-        Chk::Unauthenticated | Chk::Nothing => from_login(ix, ip, anchor)?,
+        Chk::Nothing => from_login(ix, ip, anchor, Logins::Any)?,
+        // Its session did not authenticate: an SMTP login from that IP was another session's;
+        // only a POP3/IMAP one can have let it relay.
+        Chk::Unauthenticated => from_login(ix, ip, anchor, Logins::PopBeforeSmtp)?,
     };
     if let Some((t, at)) = link {
         found.evidence.push_str(&format!(
@@ -276,7 +280,16 @@ fn best_line<'a>(
     .max_by_key(|(score, near, _, _)| (*score, *near))
 }
 
-fn from_login(ix: &Index<'_>, ip: IpAddr, anchor: i64) -> Option<LogAttribution> {
+/// Which login successes may explain a message.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Logins {
+    /// An SMTP AUTH login first, else a POP3/IMAP one.
+    Any,
+    /// POP3/IMAP only (POP-before-SMTP): the message's own session did not authenticate.
+    PopBeforeSmtp,
+}
+
+fn from_login(ix: &Index<'_>, ip: IpAddr, anchor: i64, which: Logins) -> Option<LogAttribution> {
     let list = ix.login_by_ip.get(&ip)?;
     let lines = window(
         list,
@@ -286,9 +299,17 @@ fn from_login(ix: &Index<'_>, ip: IpAddr, anchor: i64) -> Option<LogAttribution>
     let is_smtp =
         |e: &&&LogEntry| matches!(&e.event, LogEvent::Login(l) if l.service == Service::Smtp);
     // The latest login before the message explains it best.
-    let (e, source) = match lines.iter().rev().find(is_smtp) {
+    let smtp = lines
+        .iter()
+        .rev()
+        .find(is_smtp)
+        .filter(|_| which == Logins::Any);
+    let (e, source) = match smtp {
         Some(e) => (*e, AttributionSource::SmtpLogin),
-        None => (*lines.last()?, AttributionSource::PopBeforeSmtp),
+        None => (
+            *lines.iter().rev().find(|e| !is_smtp(e))?,
+            AttributionSource::PopBeforeSmtp,
+        ),
     };
     let LogEvent::Login(l) = &e.event else {
         return None;

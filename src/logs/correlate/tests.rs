@@ -284,6 +284,42 @@ fn a_message_whose_own_line_has_no_auth_user_is_not_given_another_sessions() {
     });
     let got = attribute(&c.records, &c.strings, &c.evidence);
     assert!(got.is_empty(), "{got:?}");
+    // Nor by the other session's SMTP login (vpopmail logs one for every AUTH session); a
+    // POP3 login from that IP can have let it relay (POP-before-SMTP).
+    let login = |daemon: &str, user: &str| {
+        FixtureLine::new(
+            BORN - 30,
+            format!("{daemon}[400]: (PLAIN) login success {user}:82.128.32.42"),
+        )
+    };
+    let smtp = login("vchkpw-smtp", "test@example.com");
+    let c = case(vec![mail()], |_| {
+        (
+            vec![smtp.clone(), own.clone(), other_session.clone()],
+            vec![],
+        )
+    });
+    let got = attribute(&c.records, &c.strings, &c.evidence);
+    assert!(got.is_empty(), "{got:?}");
+    let pop = login("vchkpw-pop3", "alice@example.com");
+    let c = case(vec![mail()], |_| {
+        let lines = vec![
+            smtp.clone(),
+            pop.clone(),
+            own.clone(),
+            other_session.clone(),
+        ];
+        (lines, vec![])
+    });
+    let got = attribute(&c.records, &c.strings, &c.evidence);
+    let names: Vec<(&str, AttributionSource)> = got
+        .values()
+        .map(|a| (a.auth_user.as_str(), a.source))
+        .collect();
+    assert_eq!(
+        names,
+        [("alice@example.com", AttributionSource::PopBeforeSmtp)]
+    );
     let c = case(vec![mail()], |_| (vec![other_session.clone()], vec![]));
     let got = attribute(&c.records, &c.strings, &c.evidence);
     let names: Vec<&str> = got.values().map(|a| a.auth_user.as_str()).collect();
