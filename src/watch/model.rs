@@ -243,7 +243,7 @@ impl QueueModel {
     /// Learn from the arrival of `id` ([`ArrivalPatterns`]); when it shows its sender's domain
     /// generated, the earlier arrivals from there move to the domain's pattern, in the rates
     /// too, so the flood's cluster grows from its first message.
-    fn learn(&mut self, id: MessageId, r: &MessageRecord) {
+    fn learn(&mut self, (id, at_ms): (MessageId, i64), r: &MessageRecord) {
         let (Some(k), Some(tables), Some(sender)) =
             (self.pattern_slot, self.tables.as_deref(), r.sender)
         else {
@@ -251,7 +251,7 @@ impl QueueModel {
         };
         let addr = self.strings.with(sender, <[u8]>::to_vec);
         let Some(learned) = self.learned.note(
-            id,
+            (id, at_ms),
             &addr,
             &tables.sender_patterns,
             &tables.ctx.local_domains,
@@ -259,8 +259,13 @@ impl QueueModel {
             return;
         };
         let to = Some(KeyValue::Text(self.strings.intern(&learned.pattern)));
-        for e in learned.earlier {
-            let (Some(&at), Some(slot)) = (self.arrivals.get(&e), self.messages.get_mut(e)) else {
+        for (e, at) in learned.earlier {
+            // Still that arrival: one that left is no longer here, and a new message reusing
+            // its id (an inode) arrived at another time.
+            if self.arrivals.get(&e) != Some(&at) {
+                continue;
+            }
+            let Some(slot) = self.messages.get_mut(e) else {
                 continue;
             };
             let from = std::mem::replace(&mut slot.values[k], to);
@@ -470,7 +475,9 @@ impl QueueModel {
             let unread = self.pattern_slot.is_some_and(|k| t.values[k].is_none());
             if (fresh && c.flow != Flow::Restored) || (!fresh && t.arrived_ms().is_some() && unread)
             {
-                self.learn(c.id, r);
+                // A re-read arrival keeps its arrival time; a fresh one arrives now.
+                let at = t.arrived_ms().filter(|_| !fresh).unwrap_or(at_ms);
+                self.learn((c.id, at), r);
             }
             let values = self.values(ex, c.record.as_ref());
             if let Some(at) = t.arrived_ms().filter(|_| !fresh) {

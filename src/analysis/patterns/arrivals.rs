@@ -25,14 +25,21 @@ const LEARN_NAMES: usize = 2 * MIN_DISTINCT;
 const MAX_NAMES: usize = 256;
 /// Domains followed at once; arrivals at further domains are not learned from.
 const MAX_DOMAINS: usize = 65_536;
+/// The names must arrive within this long (ms) of a domain's first counted arrival: a flood's
+/// ten forged names take seconds; ten one-off real senders at a freemail domain over an hour's
+/// watch are not a flood. Older counts start again.
+const LEARN_WINDOW_MS: i64 = 10 * 60 * 1000;
 
 /// What the arrivals at one domain have shown.
 #[derive(Debug, Default)]
 struct Seen {
+    /// When the first arrival counted now came (ms).
+    since_ms: i64,
     names: FxHashSet<Box<[u8]>>,
     messages: usize,
-    /// The arrivals given the literal pattern, to move once the domain is learned.
-    arrivals: Vec<MessageId>,
+    /// The arrivals given the literal pattern (id, arrival time), to move once the domain is
+    /// learned.
+    arrivals: Vec<(MessageId, i64)>,
     /// Learned: its senders are `<random>@domain` from now on.
     generated: bool,
     /// Let go (too many messages a name).
@@ -52,17 +59,19 @@ pub struct ArrivalPatterns {
 pub struct Learned {
     /// Its pattern, `<random>@domain`.
     pub pattern: Vec<u8>,
-    /// The earlier arrivals from it, which had their literal pattern.
-    pub earlier: Vec<MessageId>,
+    /// The earlier arrivals from it (id, arrival time), which had their literal pattern; a
+    /// caller moves only those still there with that time (an id is an inode, and reused).
+    pub earlier: Vec<(MessageId, i64)>,
 }
 
 impl ArrivalPatterns {
-    /// Note that message `id` from `sender` arrived. `table` and `local_domains` are the ones
-    /// values are taken with: a domain the table already generalises, or one of ours, is
-    /// not learned. Returns the domain when this arrival is the one that shows it generated.
+    /// Note that message `id` from `sender` arrived at `at_ms`. `table` and `local_domains`
+    /// are the ones values are taken with: a domain the table already generalises, or one of
+    /// ours, is not learned. Returns the domain when this arrival is the one that shows it
+    /// generated.
     pub fn note(
         &mut self,
-        id: MessageId,
+        (id, at_ms): (MessageId, i64),
         sender: &[u8],
         table: &SenderPatterns,
         local_domains: &[String],
@@ -79,11 +88,21 @@ impl ArrivalPatterns {
             {
                 return None;
             }
-            self.domains.insert(domain.clone().into(), Seen::default());
+            let seen = Seen {
+                since_ms: at_ms,
+                ..Seen::default()
+            };
+            self.domains.insert(domain.clone().into(), seen);
         }
         let seen = self.domains.get_mut(&domain[..])?;
         if seen.generated || seen.settled {
             return None;
+        }
+        if at_ms - seen.since_ms > LEARN_WINDOW_MS {
+            *seen = Seen {
+                since_ms: at_ms,
+                ..Seen::default()
+            };
         }
         seen.messages += 1;
         if seen.messages > MAX_NAMES * MAX_MESSAGES_PER_NAME {
@@ -98,7 +117,7 @@ impl ArrivalPatterns {
             seen.names.insert(local.into());
         }
         if seen.names.len() < LEARN_NAMES || !looks_generated(seen.names.len(), seen.messages) {
-            seen.arrivals.push(id);
+            seen.arrivals.push((id, at_ms));
             return None;
         }
         seen.generated = true;
@@ -167,15 +186,16 @@ mod tests {
         ];
         for (n, name) in names.iter().enumerate() {
             let addr = format!("{name}@New.Example");
-            assert_eq!(learn.note(id(n as u64), addr.as_bytes(), &table, &[]), None);
+            let arrival = (id(n as u64), n as i64 * 1000);
+            assert_eq!(learn.note(arrival, addr.as_bytes(), &table, &[]), None);
             assert_eq!(learn.pattern(addr.as_bytes()), None);
         }
-        let got = learn.note(id(9), b"zz@new.example", &table, &[]);
+        let got = learn.note((id(9), 9000), b"zz@new.example", &table, &[]);
         assert_eq!(
             got,
             Some(Learned {
                 pattern: b"<random>@new.example".to_vec(),
-                earlier: (0..9).map(id).collect(),
+                earlier: (0..9).map(|n| (id(n), n as i64 * 1000)).collect(),
             })
         );
         assert_eq!(
@@ -190,7 +210,24 @@ mod tests {
             b"<random>@new.example"
         );
         // Learned once: later arrivals are not reported again.
-        assert_eq!(learn.note(id(10), b"yy@new.example", &table, &[]), None);
+        assert_eq!(
+            learn.note((id(10), 10_000), b"yy@new.example", &table, &[]),
+            None
+        );
+    }
+
+    /// Ten one-off real senders at one domain over an hour's watch are not ten forged names
+    /// in a flood's few seconds: counts older than the window start again.
+    #[test]
+    fn names_spread_over_an_hour_are_not_learned() {
+        let table = SenderPatterns::default();
+        let mut learn = ArrivalPatterns::default();
+        for n in 0..12u64 {
+            let addr = format!("person{n}@freemail.example");
+            let at = n as i64 * 6 * 60 * 1000;
+            assert_eq!(learn.note((id(n), at), addr.as_bytes(), &table, &[]), None);
+        }
+        assert_eq!(learn.pattern(b"person1@freemail.example"), None);
     }
 
     #[test]
@@ -202,17 +239,26 @@ mod tests {
         for n in 0..40u64 {
             // Five people writing often; a domain of ours; one the table already knows.
             let person = format!("p{}@busy.example", n % 5);
-            assert_eq!(learn.note(id(n), person.as_bytes(), &table, &ours), None);
+            assert_eq!(
+                learn.note((id(n), 0), person.as_bytes(), &table, &ours),
+                None
+            );
             let local = format!("u{n}@example.com");
-            assert_eq!(learn.note(id(n), local.as_bytes(), &table, &ours), None);
+            assert_eq!(
+                learn.note((id(n), 0), local.as_bytes(), &table, &ours),
+                None
+            );
             let known = format!("m{n}@forged.example");
-            assert_eq!(learn.note(id(n), known.as_bytes(), &table, &ours), None);
+            assert_eq!(
+                learn.note((id(n), 0), known.as_bytes(), &table, &ours),
+                None
+            );
         }
         assert_eq!(learn.pattern(b"p1@busy.example"), None);
         assert_eq!(learn.pattern(b"u1@example.com"), None);
         assert_eq!(learn.pattern(b"m1@forged.example"), None);
         for bad in [&b""[..], b"no-at", b"@example.org", b"x@"] {
-            assert_eq!(learn.note(id(1), bad, &table, &ours), None);
+            assert_eq!(learn.note((id(1), 0), bad, &table, &ours), None);
         }
     }
 }
