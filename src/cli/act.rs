@@ -190,9 +190,10 @@ pub struct Selected {
     pub rest: Vec<MessageRecord>,
     /// `--ids` that named no message in the queue.
     pub unknown: Vec<MessageId>,
-    /// The context the query's values were judged with (control files, `--default-domain`,
-    /// `--passwd`): the dry run's `clusters hit` shows the values `clusters` gives.
-    pub ctx: crate::analysis::cluster::AnalysisContext,
+    /// The tables the query's values were judged with (the whole queue's sender patterns,
+    /// control files, `--default-domain`, `--passwd`): the dry run's `clusters hit` gives
+    /// the values `clusters` gives.
+    pub tables: crate::analysis::Tables,
     /// The selection as the journal records it.
     pub text: String,
 }
@@ -227,11 +228,11 @@ impl Selected {
         let selected = match (query, ids) {
             (Some(q), _) => {
                 let how = (evidence.as_ref(), context);
-                let (records, rest, ctx) = select_split(&queue, strings, &q, how)?;
+                let (records, rest, tables) = select_split(&queue, strings, &q, how)?;
                 Selected {
                     records,
                     rest,
-                    ctx,
+                    tables,
                     unknown: Vec::new(),
                     text: q.to_string(),
                     query: Some(q),
@@ -240,13 +241,17 @@ impl Selected {
             (None, ids) => {
                 let ids = ids.unwrap_or_default();
                 let (records, rest, unknown) = select_ids(&queue, strings, &ids)?;
-                let ctx = context_of(&queue, context)?;
+                // No query: the dry run shows the default keys, which need no sender patterns.
+                let tables = crate::analysis::Tables {
+                    ctx: context_of(&queue, context)?,
+                    sender_patterns: Default::default(),
+                };
                 Selected {
                     query: None,
                     records,
                     rest,
                     unknown,
-                    ctx,
+                    tables,
                     text: format!("--ids ({} ids)", ids.len()),
                 }
             }
@@ -323,7 +328,7 @@ pub fn select_split(
 ) -> anyhow::Result<(
     Vec<MessageRecord>,
     Vec<MessageRecord>,
-    crate::analysis::cluster::AnalysisContext,
+    crate::analysis::Tables,
 )> {
     let mut s: Scan = scan(queue, strings, ScanOptions::default(), &Progress::default())
         .with_context(|| format!("scanning {}", queue.root().display()))?;
@@ -335,10 +340,11 @@ pub fn select_split(
         // `age:` counts from QTRIAGE_NOW, as in `list` and `clusters --where`.
         now: super::clusters::now()?,
     };
-    // The context `plan` judged with, when the query's cluster values depend on it.
-    let options = setup_options(queue, context)?;
-    let judged = crate::analysis::setup::Setup::context(&options).ctx;
-    let picked = query::select_with_context(query, &ctx, &s.records, options);
+    // The tables `plan` judged with (the whole queue's, under the same flags): the query's
+    // `cluster:` terms and the dry run's values are the analysis'.
+    let setup = crate::analysis::setup::Setup::context(&setup_options(queue, context)?);
+    let tables = crate::analysis::Tables::of(&s.records, strings, &setup.ctx);
+    let picked = query::select_with(query, &ctx, &s.records, None, Some(tables.borrow()));
     let keep: std::collections::HashSet<usize> = picked.into_iter().collect();
     let (chosen, rest): (Vec<_>, Vec<_>) = s
         .records
@@ -346,7 +352,7 @@ pub fn select_split(
         .enumerate()
         .partition(|(i, _)| keep.contains(i));
     let strip = |v: Vec<(usize, MessageRecord)>| v.into_iter().map(|(_, r)| r).collect();
-    Ok((strip(chosen), strip(rest), judged))
+    Ok((strip(chosen), strip(rest), tables))
 }
 
 /// Execute `plan`, with a progress bar on a terminal.

@@ -6,7 +6,6 @@ use std::io::Write;
 use super::act::{self, ActArgs};
 use super::{exit::ExitCode, GlobalArgs};
 use crate::actions::{self, Plan, PlanOptions};
-use crate::analysis::cluster::{cluster, AnalysisContext};
 use crate::analysis::key::{ClusterKey, KeyValue};
 use crate::queue::{Interner, MessageRecord, Queue};
 use crate::sanitize::{sanitize_bytes, sanitize_path};
@@ -151,7 +150,7 @@ fn report_dry_run(
         records: &sel.records,
         rest: &sel.rest,
         keys: &keys,
-        ctx: &sel.ctx,
+        tables: &sel.tables,
     };
     print_dry_run(out, plan, &shown, strings)?;
     act::print_problems(out, plan, None)?;
@@ -216,8 +215,9 @@ pub struct Selection<'a> {
     pub rest: &'a [MessageRecord],
     /// The keys the query tests (or [`DEFAULT_KEYS`]).
     pub keys: &'a [ClusterKey],
-    /// The context the selection was judged with (accounts by `--default-domain`, "now").
-    pub ctx: &'a AnalysisContext,
+    /// The tables the selection was judged with (the whole queue's sender patterns, accounts
+    /// by `--default-domain`).
+    pub tables: &'a crate::analysis::Tables,
 }
 
 /// The dry run: counts, clusters hit, a sample, the state of qmail-send, the command to apply.
@@ -238,7 +238,7 @@ pub fn print_dry_run(
         sanitize_path(&plan.yank_dir)
     )?;
     for &key in sel.keys {
-        write_clusters_hit(out, key, sel, strings, sel.ctx)?;
+        write_clusters_hit(out, key, sel, strings)?;
     }
     writeln!(
         out,
@@ -277,13 +277,26 @@ fn write_clusters_hit(
     key: ClusterKey,
     sel: &Selection<'_>,
     strings: &Interner,
-    ctx: &AnalysisContext,
 ) -> std::io::Result<()> {
-    let hit = cluster(sel.records, key, strings, ctx);
-    let left: HashMap<Option<KeyValue>, usize> = cluster(sel.rest, key, strings, ctx)
-        .into_iter()
-        .map(|c| (c.value, c.messages))
-        .collect();
+    // Valued with the whole queue's tables, as `clusters` values them: the selection or the
+    // rest alone would learn other sender patterns.
+    let mut ex = sel.tables.borrow().extractor(key, strings);
+    let mut count = |records: &[MessageRecord]| {
+        let mut n: HashMap<Option<KeyValue>, usize> = HashMap::new();
+        for r in records {
+            *n.entry(ex.value(r)).or_default() += 1;
+        }
+        n
+    };
+    let left = count(sel.rest);
+    let mut hit: Vec<(Option<KeyValue>, usize)> = count(sel.records).into_iter().collect();
+    // Largest first, then by value, as `clusters` lists them ((none) first among equals).
+    hit.sort_by(|a, b| {
+        b.1.cmp(&a.1).then_with(|| match (&a.0, &b.0) {
+            (Some(x), Some(y)) => x.cmp_text(y, strings),
+            (a, b) => a.is_some().cmp(&b.is_some()),
+        })
+    });
     let plural = if hit.len() == 1 { "" } else { "s" };
     writeln!(
         out,
@@ -291,20 +304,18 @@ fn write_clusters_hit(
         key.name(),
         hit.len()
     )?;
-    for c in hit.iter().take(CLUSTERS_SHOWN) {
-        let value = c
-            .value
-            .map_or_else(|| "(none)".to_string(), |v| v.shown(key, strings));
+    for (value, messages) in hit.iter().take(CLUSTERS_SHOWN) {
+        let shown = value.map_or_else(|| "(none)".to_string(), |v| v.shown(key, strings));
         writeln!(
             out,
             "  {:>8}  {}  ({} left in the queue)",
-            c.messages,
-            sanitize_bytes(value.as_bytes()),
-            left.get(&c.value).copied().unwrap_or(0)
+            messages,
+            sanitize_bytes(shown.as_bytes()),
+            left.get(value).copied().unwrap_or(0)
         )?;
     }
     if let Some(more) = hit.get(CLUSTERS_SHOWN..).filter(|m| !m.is_empty()) {
-        let messages: usize = more.iter().map(|c| c.messages).sum();
+        let messages: usize = more.iter().map(|c| c.1).sum();
         writeln!(out, "  +{} more ({messages} messages)", more.len())?;
     }
     Ok(())

@@ -170,23 +170,6 @@ pub fn select_with(
     }
 }
 
-/// [`select`], with `cluster:` and `bounce-of:` terms valued under `options`' context flags
-/// (`--local-domain`, `--default-domain`, `--passwd`) beside the queue's control files: what
-/// an action given `plan`'s flags selects, so `plan`'s query selects what it counted.
-pub fn select_with_context(
-    query: &Query,
-    ctx: &QueryContext<'_>,
-    records: &[MessageRecord],
-    options: crate::analysis::setup::SetupOptions,
-) -> Vec<usize> {
-    let Some(e) = &query.expr else {
-        return (0..records.len()).collect();
-    };
-    let p = eval::Program::new(e);
-    let tables = eval::owned_tables(&p, ctx, records, options);
-    eval::select(&p, ctx, records, None, tables.as_ref().map(|t| t.borrow()))
-}
-
 /// Render a query error for a person: the message, then the query text with a caret line under
 /// the offending span. The query text is sanitized (it may have been pasted from a message).
 pub fn render_error(query_text: &str, err: &QueryError) -> String {

@@ -211,3 +211,20 @@ fn a_plan_of_a_queue_read_in_part_is_no_plan_to_apply() {
         (Some(1), Some(0))
     );
 }
+
+/// A yank of part of a sender-pattern cluster names that cluster in its dry run, with what it
+/// leaves of it: the values are the whole queue's, as `clusters` gives them, not patterns
+/// learned from the selection (three names, three addresses) or from the rest.
+#[test]
+fn a_dry_run_of_part_of_a_pattern_names_the_pattern_and_what_it_leaves() {
+    let p = planted();
+    let query = "cluster:sender-pattern=\"<random>@philadefender.org\" age:<580s";
+    let text = stdout(&p.t, &["yank", query]);
+    assert!(
+        text.contains(&format!(
+            "clusters hit (sender-pattern): 1 value\n         3  <random>@philadefender.org  ({} left in the queue)\n",
+            AUTH_FLOOD - 3
+        )),
+        "{text}"
+    );
+}
