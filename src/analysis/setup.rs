@@ -100,12 +100,6 @@ pub fn now_from_env() -> Result<i64, String> {
     }
 }
 
-/// `QTRIAGE_NOW` when it holds unix seconds; `None` when unset, empty or not a number (the
-/// clock then).
-pub fn fixed_now() -> Option<i64> {
-    std::env::var("QTRIAGE_NOW").ok()?.trim().parse().ok()
-}
-
 /// Is the queue at `root` this host's, and why: it is the host's `/var/qmail/queue`, or its
 /// directory belongs to the uid this host's passwd names `qmailq` (qmail-queue's owner).
 /// `host_users` is the host's passwd, when readable.

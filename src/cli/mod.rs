@@ -335,7 +335,13 @@ pub fn error_line(err: &anyhow::Error) -> String {
 fn run_tui(global: &GlobalArgs, opts: crate::tui::TuiOptions) -> anyhow::Result<ExitCode> {
     let queue = global.open_queue()?;
     let logs = crate::logs::given_paths(&global.logs);
-    crate::tui::run(queue, &crate::tui::TuiOptions { logs, ..opts })?;
+    // `QTRIAGE_NOW` is the TUI's fixed "now" (ages, rates, queries), checked as every command
+    // checks it: a value that is not unix seconds is an error, not the clock.
+    let now = match std::env::var("QTRIAGE_NOW") {
+        Ok(v) if !v.trim().is_empty() => Some(clusters::now()?),
+        _ => opts.now,
+    };
+    crate::tui::run(queue, &crate::tui::TuiOptions { logs, now, ..opts })?;
     Ok(ExitCode::Success)
 }
 

@@ -276,8 +276,9 @@ pub fn run(queue: Queue, opts: &TuiOptions) -> anyhow::Result<()> {
     install_panic_hook();
     let (guard, mut terminal) = enter_terminal()?;
     // Ages (the message list's, qshape's matrix) from the analysis' "now" when it is fixed
-    // (`QTRIAGE_NOW`), as the CLI's and the filter's `age:` count; else from the clock.
-    let fixed_now = opts.now.or_else(crate::analysis::setup::fixed_now);
+    // (`QTRIAGE_NOW`, given as `opts.now`), as the CLI's and the filter's `age:` count; else
+    // from the clock.
+    let fixed_now = opts.now;
     let now = fixed_now.unwrap_or_else(unix_now);
     let mut session = Session::start(queue, now, colour_wanted(), opts)?;
     let size = terminal.size()?;

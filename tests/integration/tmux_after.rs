@@ -201,3 +201,22 @@ fn the_accounts_view_keeps_the_culprit_after_the_yank() {
         "{screen}"
     );
 }
+
+/// A `QTRIAGE_NOW` that is not unix seconds is an error for the TUI as for every command
+/// (exit 2, said on stderr), not silently the clock.
+#[test]
+fn the_tui_refuses_a_qtriage_now_that_is_not_unix_seconds() {
+    let t = TestQueue::new(23);
+    let out = t
+        .command()
+        .arg("tui")
+        .env("QTRIAGE_NOW", "abc")
+        .output()
+        .expect("run");
+    crate::util::assert_exit(&out, 2);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("QTRIAGE_NOW=\"abc\" is not unix seconds"),
+        "{err}"
+    );
+}
