@@ -22,19 +22,27 @@ pub struct Ledger {
     present: HashSet<MessageId>,
 }
 
+/// The yank batch each message belongs to, as an index into `batches` (oldest first): the
+/// latest (not abandoned) yank that moved it, since a message restored and yanked again belongs
+/// to its second yank.
+pub fn owners(batches: &[Batch]) -> HashMap<MessageId, usize> {
+    let mut owner = HashMap::new();
+    for (i, b) in batches.iter().enumerate() {
+        if b.header.direction == Direction::Yank && b.state != BatchState::Abandoned {
+            for m in b.messages.iter().filter(|m| !b.failed.contains(&m.id)) {
+                owner.insert(m.id, i);
+            }
+        }
+    }
+    owner
+}
+
 impl Ledger {
     /// Read the yank area `yank_dir` and its journal (a missing area is empty).
     pub fn load(yank_dir: &Path) -> Result<Ledger, ActionError> {
         let messages = list_yanked(yank_dir)?;
         let batches = batches(yank_dir)?;
-        let mut owner = HashMap::new();
-        for (i, b) in batches.iter().enumerate() {
-            if b.header.direction == Direction::Yank && b.state != BatchState::Abandoned {
-                for m in b.messages.iter().filter(|m| !b.failed.contains(&m.id)) {
-                    owner.insert(m.id, i);
-                }
-            }
-        }
+        let owner = owners(&batches);
         let present = messages.iter().map(|m| m.id).collect();
         Ok(Ledger {
             messages,
