@@ -49,13 +49,12 @@ pub fn key_for(context: Context, command: Command) -> Option<String> {
 
 /// Status-bar hints for `state`: `key label` pairs from the bindings marked as hints.
 pub fn hints(state: &AppState) -> Vec<(String, &'static str)> {
-    // `F force` only while there is something to force: qmail-send running, and an action
-    // that needs it stopped (a purge does not).
-    let forcing = state.status.send == crate::tui::state::SendState::Running
-        && match &state.popup {
-            crate::tui::state::Popup::Confirm(c) => c.plan.needs_send_stopped(),
-            _ => true,
-        };
+    // `F force` only while there is something to force: the popup's action is refused while
+    // qmail-send runs (a purge never is), by the same judgement that refuses Enter.
+    let forcing = match &state.popup {
+        crate::tui::state::Popup::Confirm(c) => crate::tui::plan::send_blocks(state, c),
+        _ => true,
+    };
     contexts(state)
         .iter()
         .flat_map(|ctx| BINDINGS.iter().filter(move |b| b.context == *ctx))

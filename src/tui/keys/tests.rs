@@ -39,3 +39,19 @@ fn docs_list_the_keymap() {
         markdown_table()
     );
 }
+
+/// `F force` is hinted only when Enter would be refused: qmail-send running, an action that
+/// needs it stopped.
+#[test]
+fn the_force_hint_shows_only_when_there_is_something_to_force() {
+    use crate::tui::state::SendState;
+    let mut s = AppState {
+        popup: Popup::Confirm(crate::tui::testdata::confirm_yank(&[7])),
+        ..AppState::default()
+    };
+    let forced = |s: &AppState| hints(s).iter().any(|(_, h)| *h == "force");
+    s.status.send = SendState::Stopped;
+    assert!(!forced(&s));
+    s.status.send = SendState::Running;
+    assert!(forced(&s));
+}
