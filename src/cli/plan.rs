@@ -53,7 +53,13 @@ pub fn run(global: &GlobalArgs, args: &PlanArgs, out: &mut dyn Write) -> anyhow:
             writeln!(out, "{}", sanitize_bytes(query.as_bytes()))?;
         }
     } else if args.analysis.json {
-        let mut j = PlanJson::new(&p, query);
+        // No query to apply from a queue read in part, as with `--query`.
+        let applicable = if unread_words.is_none() {
+            query
+        } else {
+            String::new()
+        };
+        let mut j = PlanJson::new(&p, applicable);
         j.unread_messages = unread.messages;
         j.unlisted_dirs = unread.dirs;
         write_line(out, &j)?;
@@ -61,10 +67,8 @@ pub fn run(global: &GlobalArgs, args: &PlanArgs, out: &mut dyn Write) -> anyhow:
         write_text(out, &a, &p, &query, unread_words.as_deref())?;
     }
     if let Some(words) = unread_words {
-        // On stdout in the text, where the plan is read; else here, beside the exit status.
-        if args.query || args.analysis.json {
-            warnln!("qtriage: {words}");
-        }
+        // On stderr always, as every exit 2 is (in the text it also heads the plan).
+        warnln!("qtriage: {words}");
         return Ok(ExitCode::Error);
     }
     Ok(if p.culprits.is_empty() {
@@ -108,9 +112,16 @@ impl Unread {
                 "queue directories were not listed",
             ));
         }
+        // Root reads every file qmail wrote; what root cannot read is damage, not permission.
+        let why = match rustix::process::geteuid().is_root() {
+            false => {
+                "qmail's own files are readable by root and its users only: run qtriage as root"
+            }
+            true => "qtriage check says what is wrong with them",
+        };
         Some(format!(
             "incomplete: {}: this plan leaves out what they hold, so it is no plan to apply \
-             (qmail's own files are readable by root and its users only: run qtriage as root)",
+             ({why})",
             parts.join(" and ")
         ))
     }
@@ -178,10 +189,7 @@ fn write_text(
     writeln!(out, "query: {}", safe(query))?;
     writeln!(out, "{}", safe(&p.remaining_words()))?;
     if unread.is_some() {
-        return writeln!(
-            out,
-            "next: the same plan as root, which reads the whole queue"
-        );
+        return writeln!(out, "next: a plan of the whole queue (see the first line)");
     }
     writeln!(
         out,

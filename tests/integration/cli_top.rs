@@ -196,9 +196,11 @@ fn a_plan_of_a_queue_read_in_part_is_no_plan_to_apply() {
         "{text}"
     );
     assert!(
-        text.ends_with("next: the same plan as root, which reads the whole queue\n"),
+        text.ends_with("next: a plan of the whole queue (see the first line)\n"),
         "{text}"
     );
+    // Every exit 2 says why on stderr.
+    assert!(String::from_utf8_lossy(&out.stderr).contains("qtriage: incomplete: "));
     let out = run(&p.t, &["plan", "--query"]);
     assert_exit(&out, 2);
     assert!(out.stdout.is_empty(), "{:?}", out.stdout);
@@ -210,6 +212,7 @@ fn a_plan_of_a_queue_read_in_part_is_no_plan_to_apply() {
         (j["unlisted_dirs"].as_u64(), j["unread_messages"].as_u64()),
         (Some(1), Some(0))
     );
+    assert_eq!(j["query"], "", "no query to apply: {j}");
 }
 
 /// A yank of part of a sender-pattern cluster names that cluster in its dry run, with what it
