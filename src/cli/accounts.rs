@@ -99,9 +99,8 @@ fn find_culprits(global: &GlobalArgs, args: &AccountsArgs) -> anyhow::Result<Nam
                 match crate::report::compose::yanked_records(&yank_dir, &strings) {
                     Ok(yanked) if !yanked.is_empty() => {
                         warnln!(
-                            "qtriage: note: {} messages in the yank area are ranked with the \
-                             queue's",
-                            yanked.len()
+                            "qtriage: note: {} in the yank area are ranked with the queue's",
+                            crate::size::counted(yanked.len() as u64, "message", "messages")
                         );
                         crate::report::compose::merge_yanked(&mut records, yanked);
                     }

@@ -179,11 +179,14 @@ impl YankArea {
             notes.push(format!("the yank area was not read: {e}"));
             Vec::new()
         });
-        // The scan's records already carry the logs' users; only the yank area's are new.
+        // The scan's records already carry the logs' users; only the yank area's are new
+        // (and with none, the logs are not read again).
         let mut logs = LogFacts::clone(&snap.logs);
-        match env.apply_logs(&mut records, &snap.strings) {
-            Ok(more) => logs.absorb_attributed(more),
-            Err(note) => notes.push(note),
+        if !records.is_empty() {
+            match env.apply_logs(&mut records, &snap.strings) {
+                Ok(more) => logs.absorb_attributed(more),
+                Err(note) => notes.push(note),
+            }
         }
         YankArea {
             records,
