@@ -10,6 +10,7 @@ use super::{exit::ExitCode, GlobalArgs};
 use crate::analysis::key::ClusterKey;
 use crate::analysis::plan::{self, Plan, PlanInput};
 use crate::analysis::{Analysis, Want, TOP_LIMIT};
+use crate::queue::problems::Unread;
 use crate::sanitize::sanitize_bytes;
 use crate::size::thousands;
 
@@ -37,10 +38,7 @@ pub fn run(global: &GlobalArgs, args: &PlanArgs, out: &mut dyn Write) -> anyhow:
         Ok(loaded) => loaded,
         Err(code) => return Ok(code),
     };
-    let unread = Unread {
-        messages: a.records.iter().filter(|r| unreadable(r)).count(),
-        dirs: unlisted_dirs,
-    };
+    let unread = Unread::of(&a.records, unlisted_dirs);
     let unread_words = unread.words(a.records.len());
     let queue = global.open_queue()?;
     let p = plan_of(&a, &queue);
@@ -76,60 +74,6 @@ pub fn run(global: &GlobalArgs, args: &PlanArgs, out: &mut dyn Write) -> anyhow:
     } else {
         ExitCode::Success
     })
-}
-
-/// What a plan could not read: it is made without what those hold, so it is not to be applied
-/// as it is (exit 2).
-struct Unread {
-    /// Messages with a file that could not be read (`unreadable`).
-    messages: usize,
-    /// Queue directories not listed.
-    dirs: usize,
-}
-
-impl Unread {
-    fn is_none(&self) -> bool {
-        self.messages == 0 && self.dirs == 0
-    }
-
-    /// `incomplete: 19,400 of 20,000 messages could not be read whole ...`, or `None`.
-    fn words(&self, messages: usize) -> Option<String> {
-        if self.is_none() {
-            return None;
-        }
-        let mut parts = Vec::new();
-        if self.messages > 0 {
-            parts.push(format!(
-                "{} of {} could not be read whole",
-                thousands(self.messages),
-                crate::size::counted(messages as u64, "message", "messages")
-            ));
-        }
-        if self.dirs > 0 {
-            parts.push(crate::size::counted(
-                self.dirs as u64,
-                "queue directory was not listed",
-                "queue directories were not listed",
-            ));
-        }
-        // Root reads every file qmail wrote; what root cannot read is damage, not permission.
-        let why = match rustix::process::geteuid().is_root() {
-            false => {
-                "qmail's own files are readable by root and its users only: run qtriage as root"
-            }
-            true => "qtriage check says what is wrong with them",
-        };
-        Some(format!(
-            "incomplete: {}: this plan leaves out what they hold, so it is no plan to apply \
-             ({why})",
-            parts.join(" and ")
-        ))
-    }
-}
-
-/// A message with a file that could not be read (permission, I/O error).
-fn unreadable(r: &crate::queue::MessageRecord) -> bool {
-    (r.problems.iter()).any(|p| p.kind == crate::queue::ProblemKind::Unreadable)
 }
 
 /// The plan of an analysis of `queue` (reads the bounces' quoted copies).

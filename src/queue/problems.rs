@@ -1,5 +1,5 @@
 //! The one-line summary of the problems a scan found, for the faces that do not list messages
-//! (`clusters`, `top`, `report`, the TUI's report).
+//! (`clusters`, `top`, `report`, the TUI's report), and what a plan could not read.
 
 use std::collections::BTreeMap;
 
@@ -31,6 +31,69 @@ pub fn summary(records: &[MessageRecord]) -> Option<String> {
         records.len(),
         kinds.join(", ")
     ))
+}
+
+/// What a scan could not read, for a plan: it is made without what those hold, so it is not to
+/// be applied as it is (`qtriage plan` exits 2; the TUI's plan marks nothing).
+pub struct Unread {
+    /// Messages with a file that could not be read (`unreadable`).
+    pub messages: usize,
+    /// Queue directories not listed.
+    pub dirs: usize,
+}
+
+impl Unread {
+    /// What `records` (a scan that could not list `dirs` directories) could not read.
+    pub fn of(records: &[MessageRecord], dirs: usize) -> Unread {
+        Unread {
+            messages: records.iter().filter(|r| unreadable(r)).count(),
+            dirs,
+        }
+    }
+
+    /// Nothing unread.
+    pub fn is_none(&self) -> bool {
+        self.messages == 0 && self.dirs == 0
+    }
+
+    /// `incomplete: 19,400 of 20,000 messages could not be read whole ...`, or `None`.
+    pub fn words(&self, messages: usize) -> Option<String> {
+        if self.is_none() {
+            return None;
+        }
+        let mut parts = Vec::new();
+        if self.messages > 0 {
+            parts.push(format!(
+                "{} of {} could not be read whole",
+                crate::size::thousands(self.messages),
+                crate::size::counted(messages as u64, "message", "messages")
+            ));
+        }
+        if self.dirs > 0 {
+            parts.push(crate::size::counted(
+                self.dirs as u64,
+                "queue directory was not listed",
+                "queue directories were not listed",
+            ));
+        }
+        // Root reads every file qmail wrote; what root cannot read is damage, not permission.
+        let why = match rustix::process::geteuid().is_root() {
+            false => {
+                "qmail's own files are readable by root and its users only: run qtriage as root"
+            }
+            true => "qtriage check says what is wrong with them",
+        };
+        Some(format!(
+            "incomplete: {}: this plan leaves out what they hold, so it is no plan to apply \
+             ({why})",
+            parts.join(" and ")
+        ))
+    }
+}
+
+/// A message with a file that could not be read (permission, I/O error).
+fn unreadable(r: &MessageRecord) -> bool {
+    (r.problems.iter()).any(|p| p.kind == super::ProblemKind::Unreadable)
 }
 
 #[cfg(test)]

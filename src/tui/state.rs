@@ -448,6 +448,9 @@ pub struct CleanupPlan {
     /// unsanitized), which the CLI prints on stderr: why `test` and `test@example.com` are two
     /// accounts, why uid 48 has no name.
     pub notes: Vec<String>,
+    /// What the scan could not read, in words (`incomplete: ...`): the plan is then shown but
+    /// not marked, as `qtriage plan` gives no query to apply.
+    pub incomplete: Option<String>,
 }
 
 /// A popup over the main view.

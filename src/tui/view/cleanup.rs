@@ -37,7 +37,12 @@ impl CleanupPopup<'_> {
             v.extend(self.notes());
             return v;
         }
-        let mut v = vec![Line::styled(format!("Yank {}:", p.headline()), t.danger())];
+        let mut v = Vec::new();
+        // Read in part: said first, as `qtriage plan` says it (and Enter marks nothing).
+        if let Some(words) = &self.cleanup.incomplete {
+            v.push(Line::styled(safe(words), t.danger()));
+        }
+        v.push(Line::styled(format!("Yank {}:", p.headline()), t.danger()));
         for c in &p.culprits {
             v.push(Line::from(vec![
                 Span::styled(format!(" {} {}", c.key.name(), safe(&c.value)), t.accent()),

@@ -550,6 +550,7 @@ fn cleanup_shown(size: (u16, u16)) -> AppState {
             "control files in /var/qmail/control: missing locals".into(),
             "uids not named: \x1b[2Jhostile; give --passwd FILE".into(),
         ],
+        incomplete: None,
     };
     update(&mut s, Action::Worker(Report::Cleanup(Box::new(c))));
     s

@@ -33,10 +33,13 @@ pub fn plan(snap: &Snapshot, env: &AfterFlood, now: i64) -> CleanupPlan {
         .iter()
         .filter_map(|&i| snap.records.get(i as usize).map(|r| r.id))
         .collect();
+    // The snapshot keeps no directory listing's failures: its damaged messages are counted.
+    let unread = crate::queue::problems::Unread::of(&snap.records, 0);
     CleanupPlan {
         generation: snap.generation,
         plan,
         ids,
         notes,
+        incomplete: unread.words(snap.records.len()),
     }
 }

@@ -373,3 +373,24 @@ fn a_narrow_message_list_keeps_whole_ids() {
     }
     assert!(!text.contains(" sender "), "{text}");
 }
+
+/// A plan of a queue read in part says so first and marks nothing, as `qtriage plan` gives no
+/// query to apply.
+#[test]
+fn a_plan_of_a_queue_read_in_part_is_shown_but_not_marked() {
+    let mut s = cleanup_shown((120, 40));
+    let Popup::Cleanup(c) = &mut s.popup else {
+        panic!("shown");
+    };
+    let words = "incomplete: 3 of 30 messages could not be read whole: this plan leaves out";
+    std::sync::Arc::make_mut(c).incomplete = Some(words.into());
+    let text = screen_text(render(&s).backend().buffer());
+    assert!(text.contains(words), "{text}");
+    cmd(&mut s, Command::MarkPlan);
+    assert!(s.marks.ids.is_empty());
+    assert!(s
+        .status
+        .notice
+        .as_ref()
+        .is_some_and(|n| n.text.starts_with("refused:")));
+}
