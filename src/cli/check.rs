@@ -174,3 +174,25 @@ fn write_text(out: &mut dyn Write, findings: &[Finding], notes: &[String]) -> st
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The last line's counts: the fewest first, so one finding is not lost under thousands.
+    #[test]
+    fn kinds_are_counted_fewest_first() {
+        let finding = |kind| Finding {
+            kind,
+            id: None,
+            files: Vec::new(),
+            detail: String::new(),
+            repair: String::new(),
+        };
+        let mut all: Vec<Finding> = (0..1200).map(|_| finding(FindingKind::Owner)).collect();
+        all.push(finding(FindingKind::UnfinishedBatch));
+        all.extend((0..3).map(|_| finding(FindingKind::Mode)));
+        assert_eq!(by_kind(&all), ": unfinished-batch 1, mode 3, owner 1,200");
+        assert_eq!(by_kind(&[]), "");
+    }
+}
