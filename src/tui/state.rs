@@ -40,6 +40,9 @@ pub struct Snapshot {
     /// Records with a mess file: what the watcher counts (qmail-qstat's "messages in queue"),
     /// so the header compares like with like (a record of an orphan info/ file has none).
     pub with_mess: u64,
+    /// Queue directories the scan could not list (their messages are not here): with the
+    /// records' unreadable files, what makes the cleanup plan one of a queue read in part.
+    pub unlisted_dirs: usize,
     /// The analysis of these records (context, sender patterns, facts): every clustering,
     /// query, ranking and the watcher's rates of this snapshot take their values from it.
     basis: basis::BasisCell,
@@ -75,6 +78,7 @@ impl Snapshot {
             records,
             logs,
             with_mess,
+            unlisted_dirs: 0,
             basis,
         }
     }

@@ -76,6 +76,7 @@ impl Worker {
             live: None,
             live_failed: false,
             scanning: false,
+            unlisted_dirs: 0,
         };
         let thread = std::thread::Builder::new()
             .name("qtriage-worker".into())
@@ -110,6 +111,8 @@ struct WorkerState {
     live_failed: bool,
     /// A scan is running: a panic now ends it, and is reported as its failure.
     scanning: bool,
+    /// Queue directories the last scan pass could not list (given to every snapshot).
+    unlisted_dirs: usize,
 }
 
 impl WorkerState {
@@ -322,6 +325,7 @@ impl WorkerState {
             .and_then(|pass| self.finish_pass(pass));
         let Some(heads) = heads else { return };
         let began = heads.report.started;
+        self.unlisted_dirs = heads.report.unreadable_dirs.len();
         // Shown at once: the context is cheap (control files, passwd); logs come later.
         let light = self.after.light_context();
         let first = self.new_snapshot(
@@ -343,6 +347,7 @@ impl WorkerState {
         let Some(mut s) = pass.and_then(|pass| self.finish_pass(pass)) else {
             return;
         };
+        self.unlisted_dirs = s.report.unreadable_dirs.len();
         self.let_go(shown);
         // The one way into the analysis, as `top` takes it: control files, passwd, lastauth,
         // logs, now. As `top --log` does: messages whose headers name no AUTH user get the one
@@ -463,7 +468,9 @@ impl WorkerState {
         ctx: &AnalysisContext,
     ) -> Arc<Snapshot> {
         let generation = self.snapshot.as_ref().map_or(1, |s| s.generation + 1);
-        Arc::new(Snapshot::analysed(generation, strings, records, logs, ctx))
+        let mut snap = Snapshot::analysed(generation, strings, records, logs, ctx);
+        snap.unlisted_dirs = self.unlisted_dirs;
+        Arc::new(snap)
     }
 
     /// Make `snap` the current snapshot and send everything the views need;

@@ -220,3 +220,25 @@ fn the_tui_refuses_a_qtriage_now_that_is_not_unix_seconds() {
         "{err}"
     );
 }
+
+/// The TUI's cleanup plan of a queue read in part says so first, as `qtriage plan` does, and
+/// Enter marks nothing (a split directory that is a symlink is never followed, so never listed).
+#[test]
+fn the_tuis_plan_of_a_queue_read_in_part_says_so_and_marks_nothing() {
+    if !Tmux::available() {
+        return;
+    }
+    let p = crate::cli_clusters::planted();
+    let remote3 = p.t.root().join("remote/3");
+    std::fs::remove_dir_all(&remote3).expect("remove remote/3");
+    let elsewhere = p.t.root().parent().expect("parent").join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).expect("elsewhere");
+    std::os::unix::fs::symlink(&elsewhere, &remote3).expect("symlink");
+    let tm = Tmux::start_at(p.t.root(), crate::cli_clusters::NOW, "");
+    tm.wait_scanned();
+    tm.keys(&["p"]);
+    tm.wait_for("incomplete: 1 queue directory was not listed");
+    tm.keys(&["Enter"]);
+    let screen = tm.wait_for("refused: the plan of a queue read in part");
+    assert!(screen.contains("marked 0"), "{screen}");
+}

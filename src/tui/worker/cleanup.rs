@@ -33,8 +33,7 @@ pub fn plan(snap: &Snapshot, env: &AfterFlood, now: i64) -> CleanupPlan {
         .iter()
         .filter_map(|&i| snap.records.get(i as usize).map(|r| r.id))
         .collect();
-    // The snapshot keeps no directory listing's failures: its damaged messages are counted.
-    let unread = crate::queue::problems::Unread::of(&snap.records, 0);
+    let unread = crate::queue::problems::Unread::of(&snap.records, snap.unlisted_dirs);
     CleanupPlan {
         generation: snap.generation,
         plan,
