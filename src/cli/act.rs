@@ -341,9 +341,16 @@ pub fn select_split(
         now: super::clusters::now()?,
     };
     // The tables `plan` judged with (the whole queue's, under the same flags): the query's
-    // `cluster:` terms and the dry run's values are the analysis'.
+    // `cluster:` terms and the dry run's values are the analysis'. The sender-pattern table
+    // (a sort of every sender) only when a term needs it: the dry run shows that key only then.
     let setup = crate::analysis::setup::Setup::context(&setup_options(queue, context)?);
-    let tables = crate::analysis::Tables::of(&s.records, strings, &setup.ctx);
+    let tables = match query.needs_sender_patterns() {
+        true => crate::analysis::Tables::of(&s.records, strings, &setup.ctx),
+        false => crate::analysis::Tables {
+            ctx: setup.ctx,
+            sender_patterns: Default::default(),
+        },
+    };
     let picked = query::select_with(query, &ctx, &s.records, None, Some(tables.borrow()));
     let keep: std::collections::HashSet<usize> = picked.into_iter().collect();
     let (chosen, rest): (Vec<_>, Vec<_>) = s

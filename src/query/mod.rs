@@ -98,6 +98,22 @@ impl Query {
         yes
     }
 
+    /// Has it a `cluster:sender-pattern=` or `bounce-of:sender-pattern=` term (whose values need
+    /// the whole queue's sender-pattern table)?
+    pub fn needs_sender_patterns(&self) -> bool {
+        let mut yes = false;
+        if let Some(e) = &self.expr {
+            e.terms(&mut |t| {
+                yes |= matches!(
+                    t,
+                    term::Term::Cluster { key, .. } | term::Term::BounceOf { key, .. }
+                        if *key == crate::analysis::key::ClusterKey::SenderPattern
+                )
+            });
+        }
+        yes
+    }
+
     /// The cluster keys its terms test, each once, in the order they are written
     /// (`auth:test or ip:1.2.3.4` is auth-user, origin-ip).
     pub fn cluster_keys(&self) -> Vec<crate::analysis::key::ClusterKey> {
