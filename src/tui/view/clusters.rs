@@ -19,6 +19,65 @@ use crate::tui::state::{AppState, ClusterSort, Focus, ListPos, LiveRates};
 /// Width of the share bar in cells.
 const BAR: usize = 8;
 
+/// Columns the value keeps on a narrow terminal before the share bar, then the rate, give way:
+/// the value (`test@example.com`) is what names the culprit, the bar only repeats the count.
+const VALUE_ROOM: u16 = 16;
+
+/// Which of the optional columns fit beside the value in `inner` columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Columns {
+    share: bool,
+    rate: bool,
+    score: bool,
+}
+
+impl Columns {
+    fn fitting(inner: u16, scored: bool) -> Columns {
+        let mut c = Columns {
+            share: true,
+            rate: true,
+            score: scored,
+        };
+        if c.value_room(inner) < VALUE_ROOM {
+            c.share = false;
+        }
+        if c.value_room(inner) < VALUE_ROOM {
+            c.rate = false;
+        }
+        c
+    }
+
+    /// Each shown column's width (the count's, the live rate's, and the value's minimum).
+    fn widths(self) -> Vec<Constraint> {
+        let mut w = vec![Constraint::Length(9)];
+        if self.share {
+            w.push(Constraint::Length(BAR as u16 + 5));
+        }
+        if self.rate {
+            w.push(Constraint::Length(6));
+        }
+        w.push(Constraint::Length(7));
+        if self.score {
+            w.push(Constraint::Length(6));
+        }
+        w.push(Constraint::Min(6));
+        w
+    }
+
+    /// What is left for the value after the other columns and the spaces between them.
+    fn value_room(self, inner: u16) -> u16 {
+        let taken: u16 = self
+            .widths()
+            .iter()
+            .filter_map(|c| match c {
+                Constraint::Length(n) => Some(n + 1),
+                _ => None,
+            })
+            .sum();
+        inner.saturating_sub(taken)
+    }
+}
+
 /// What the clusters pane shows.
 pub struct ClustersPane<'a> {
     clusters: &'a [Cluster],
@@ -105,8 +164,9 @@ impl<'a> ClustersPane<'a> {
         )
     }
 
-    /// Pane row `row` (0 is "all messages"): count, share bar, rate, score, value.
-    fn row(&self, row: usize, scored: bool, cols: &[usize]) -> Row<'static> {
+    /// Pane row `row` (0 is "all messages"): count, share bar, rate, live rate, score, value
+    /// (those of `shown`).
+    fn row(&self, row: usize, shown: Columns, cols: &[usize]) -> Row<'static> {
         let none = || {
             (
                 0,
@@ -131,8 +191,15 @@ impl<'a> ClustersPane<'a> {
                 (c.messages, rate, self.live_rate(c), score, self.value(c))
             }),
         };
-        let mut cells = vec![thousands(n as u64), self.bar(n), rate, live];
-        if scored {
+        let mut cells = vec![thousands(n as u64)];
+        if shown.share {
+            cells.push(self.bar(n));
+        }
+        if shown.rate {
+            cells.push(rate);
+        }
+        cells.push(live);
+        if shown.score {
             cells.push(score);
         }
         cells.push(value);
@@ -253,24 +320,26 @@ impl Widget for ClustersPane<'_> {
             StatefulWidget::render(table, area, buf, &mut state);
             return;
         }
-        let mut widths = vec![
-            Constraint::Length(9),
-            Constraint::Length(BAR as u16 + 5),
-            Constraint::Length(6),
-            Constraint::Length(7),
-        ];
+        let inner = area.width.saturating_sub(2);
+        let shown = Columns::fitting(inner, scored);
+        let widths = shown.widths();
         // `~` while the watch is young, as the header's `(first 11s)`: a few seconds scaled to a
         // minute are not yet a steady rate.
         let now = if self.young { "now/m~" } else { "now/m" };
-        let mut header = vec!["msgs", "share", "/min", now];
-        if scored {
-            widths.push(Constraint::Length(6));
+        let mut header = vec!["msgs"];
+        if shown.share {
+            header.push("share");
+        }
+        if shown.rate {
+            header.push("/min");
+        }
+        header.push(now);
+        if shown.score {
             header.push("score");
         }
-        widths.push(Constraint::Min(6));
-        let cols = super::column_widths(area.width.saturating_sub(2), &widths);
+        let cols = super::column_widths(inner, &widths);
         let rows = (pos.offset..rows_total.min(pos.offset + height))
-            .map(|row| self.row(row, scored, &cols));
+            .map(|row| self.row(row, shown, &cols));
         let key = self.shown_key.map_or("value", |k| k.name());
         header.push(key);
         let table = Table::new(rows, widths)
@@ -342,5 +411,37 @@ mod tests {
         );
         assert!(header(None).contains(" now/m "), "{}", header(None));
         assert!(!header(None).contains("now/m~"));
+    }
+
+    /// On a 40-column terminal the value column, which names the culprit, keeps its room: the
+    /// share bar and then the rate give way (the bar only repeats the count beside it).
+    #[test]
+    fn a_narrow_pane_gives_the_value_the_room() {
+        let header = |width: u16| {
+            let s = crate::tui::testdata::state((width, 24), 3, 2, false);
+            let mut buf = Buffer::empty(Rect::new(0, 0, width, 12));
+            ClustersPane::new(&s, Theme { colour: false }).render(buf.area, &mut buf);
+            (0..width).map(|x| buf[(x, 1)].symbol()).collect::<String>()
+        };
+        let wide = header(80);
+        assert!(
+            wide.contains(" share ") && wide.contains(" /min "),
+            "{wide}"
+        );
+        let narrow = header(40);
+        assert!(
+            !narrow.contains("share") && !narrow.contains("/min"),
+            "{narrow}"
+        );
+        assert!(narrow.contains(" auth-user"), "{narrow}");
+        assert!(Columns::fitting(38, true).value_room(38) >= 12);
+        assert_eq!(
+            Columns::fitting(78, true),
+            Columns {
+                share: true,
+                rate: true,
+                score: true
+            }
+        );
     }
 }
