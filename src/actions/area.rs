@@ -71,12 +71,17 @@ pub struct YankedMessage {
 }
 
 /// Every batch in the yank area's journal, oldest first (what `qtriage yanked` and the incident
-/// report list). A missing journal is an empty list.
+/// report list). A missing journal is an empty list; a journal whose first line was never
+/// finished is none (nothing of it moved; `check` names it, `recover` removes it).
 pub fn batches(yank_dir: &Path) -> Result<Vec<super::journal::Batch>, ActionError> {
-    super::journal::journal_files(&journal_dir(yank_dir))?
-        .iter()
-        .map(|path| super::journal::load(path))
-        .collect()
+    let mut out = Vec::new();
+    for path in super::journal::journal_files(&journal_dir(yank_dir))? {
+        match super::journal::load(&path) {
+            Err(e) if super::journal::is_torn_header(&e) => {}
+            batch => out.push(batch?),
+        }
+    }
+    Ok(out)
 }
 
 /// List the yank area (a missing area is empty). Names that are not `<id>.<subdir>` are skipped.

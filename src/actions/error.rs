@@ -13,6 +13,8 @@ pub enum JournalProblem {
     BadHeader,
     /// The journal has more lines than [`super::journal::MAX_JOURNAL_LINES`].
     TooLong,
+    /// The first line was never finished: the writer was killed before the batch was sealed.
+    TornHeader,
 }
 
 impl std::fmt::Display for JournalProblem {
@@ -20,6 +22,9 @@ impl std::fmt::Display for JournalProblem {
         f.write_str(match self {
             JournalProblem::BadHeader => "not a qtriage journal (bad or unknown header line)",
             JournalProblem::TooLong => "too many lines",
+            JournalProblem::TornHeader => {
+                "its first line was never finished (never sealed: nothing of it moved)"
+            }
         })
     }
 }

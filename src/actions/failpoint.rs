@@ -2,6 +2,8 @@
 //!
 //! `OP:STEP[:N]`, where OP is the batch direction (`yank`, `restore`, `purge`, `expire`) or
 //! `recover`, and STEP is one of
+//! - `in-journal`: abort while the batch record is written, half its first line on disk (as a
+//!   SIGKILL in the middle of the write leaves it);
 //! - `after-journal`: abort once the batch record is written and fsync'd, before any file moves;
 //! - `after-rename:N`: abort right after the N-th file operation (rename; unlink for purge;
 //!   utime for expire), counted over the whole batch, so a message can be left split;
@@ -30,6 +32,8 @@ pub enum FailOp {
 /// Where in the batch the failpoint fires.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FailStep {
+    /// While the batch record is written: half its first line on disk, then abort.
+    InJournal,
     /// After the batch record is durable, before the first file operation.
     AfterJournal,
     /// After the N-th file operation: abort.
@@ -70,6 +74,7 @@ impl Failpoint {
             .map(|n| n.parse::<u64>().map_err(|_| bad()))
             .transpose()?;
         let step = match (step, n) {
+            ("in-journal", None) => FailStep::InJournal,
             ("after-journal", None) => FailStep::AfterJournal,
             ("after-rename", Some(n)) => FailStep::AfterRename(n),
             ("pause-after-rename", Some(n)) => FailStep::PauseAfterRename(n),
@@ -99,6 +104,15 @@ impl Armed {
     #[cfg(test)]
     pub(crate) fn none() -> Armed {
         Armed { step: None }
+    }
+
+    /// Called while the batch record is written, with `partial` the start of its first line:
+    /// write that much, make it durable and abort.
+    pub(crate) fn in_journal(&self, file: &mut std::fs::File, partial: &[u8]) {
+        if self.step == Some(FailStep::InJournal) {
+            let _ = file.write_all(partial).and_then(|()| file.sync_all());
+            std::process::abort();
+        }
     }
 
     /// Called once the batch record is durable.
@@ -161,9 +175,14 @@ mod tests {
                 .step,
             FailStep::PauseAfterRename(3)
         );
+        assert_eq!(
+            Failpoint::parse("expire:in-journal").expect("valid").step,
+            FailStep::InJournal
+        );
         for bad in [
             "",
             "yank",
+            "yank:in-journal:1",
             "yank:after-rename",
             "eat:after-journal",
             "yank:after-journal:x",

@@ -3,7 +3,10 @@
 //! Format (docs/architecture.md "Journal"): a `batch` line (id, direction, query, times), one
 //! `message` line per message (id, its files, mtimes for expire), then a `sealed` line. The file
 //! and its directory are fsync'd before the first file of the batch moves, so after any crash the
-//! batch record is either absent/unsealed (then nothing was moved) or complete. As the batch runs
+//! batch record is either absent/unsealed (then nothing was moved) or complete. It is written as
+//! `<batch>.journal-new` and linked to its name only once sealed: a kill while it is written
+//! leaves no `.journal` with a torn first line, which would stop every later action until removed
+//! by hand (`recover` removes what such a kill leaves). As the batch runs
 //! `progress` and `failed` lines are appended; `done` is appended only after every touched
 //! directory was fsync'd. A torn last line (crash while appending) is ignored when reading.
 
@@ -27,6 +30,8 @@ pub const MAX_JOURNAL_LINES: usize = 20_000_000;
 pub const JOURNAL_DIR: &str = ".journal";
 /// The suffix of journal files.
 pub const JOURNAL_SUFFIX: &str = ".journal";
+/// The suffix of a journal while it is written, before it is sealed (never read as a batch).
+pub const PENDING_SUFFIX: &str = ".journal-new";
 
 /// Which way a batch goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -194,31 +199,44 @@ pub struct JournalWriter {
 }
 
 impl JournalWriter {
-    /// Write and seal a new batch record: header, messages, `sealed`; fsync file and directory.
-    /// On error the partial file is removed (it was never sealed, so nothing moved).
+    /// Write and seal a new batch record: header, messages, `sealed`; fsync it, give it its
+    /// name (`<batch>.journal`, never replacing one) and fsync the directory. On error nothing
+    /// is left under either name (it was never sealed, so nothing moved).
     pub(crate) fn create(
         dir: &Path,
         header: &BatchHeader,
         messages: &[JournalMessage],
         fail: &Armed,
     ) -> Result<JournalWriter, ActionError> {
+        let pending = dir.join(format!("{}{PENDING_SUFFIX}", header.batch));
         let path = dir.join(format!("{}{JOURNAL_SUFFIX}", header.batch));
+        // One a killed run of this very batch id left: we hold the journal lock, so it is stale.
+        let _ = std::fs::remove_file(&pending);
         let file = OpenOptions::new()
             .append(true)
             .create_new(true)
             .mode(0o600)
-            .open(&path)
-            .map_err(|e| ActionError::io(&path, e))?;
+            .open(&pending)
+            .map_err(|e| ActionError::io(&pending, e))?;
         let mut w = JournalWriter {
             file,
-            path,
+            path: pending.clone(),
             buf: Vec::with_capacity(1 << 16),
         };
-        match w.write_record(header, messages, fail) {
+        let named = w.write_record(header, messages, fail).and_then(|()| {
+            super::mover::rename_noreplace(&pending, &path)
+                .map_err(|e| ActionError::io(&path, e))?;
+            w.path = path.clone();
+            fsync_dir(dir)
+        });
+        match named {
             Ok(()) => Ok(w),
             Err(e) => {
-                // Best effort: an unsealed journal left behind is closed by recovery anyway.
-                let _ = std::fs::remove_file(&w.path);
+                // Best effort: what is left is removed by recovery anyway.
+                let _ = std::fs::remove_file(&pending);
+                if w.path == path {
+                    let _ = std::fs::remove_file(&path);
+                }
                 Err(e)
             }
         }
@@ -248,10 +266,10 @@ impl JournalWriter {
                 io::Error::from_raw_os_error(rustix::io::Errno::NOSPC.raw_os_error()),
             ));
         }
+        let half = self.buf.iter().position(|&b| b == b'\n').unwrap_or(0) / 2;
+        fail.in_journal(&mut self.file, &self.buf[..half]);
         self.flush()?;
-        self.file.sync_all().map_err(|e| io(&self.path, e))?;
-        let dir = self.path.parent().unwrap_or(Path::new("."));
-        fsync_dir(dir)
+        self.file.sync_all().map_err(|e| io(&self.path, e))
     }
 
     fn flush(&mut self) -> Result<(), ActionError> {
@@ -342,13 +360,18 @@ impl JournalWriter {
     }
 }
 
-/// Read a journal back. Unparseable lines after the header (a torn append) are skipped.
+/// Read a journal back. Unparseable lines after the header (a torn append) are skipped. A file
+/// whose first line was never finished ([`JournalProblem::TornHeader`]: one an older qtriage was
+/// killed while writing) is no batch: nothing of it moved.
 pub fn load(path: &Path) -> Result<Batch, ActionError> {
     let bytes = std::fs::read(path).map_err(|e| ActionError::io(path, e))?;
     let bad = |problem| ActionError::Journal {
         path: path.to_path_buf(),
         problem,
     };
+    if !bytes.contains(&b'\n') {
+        return Err(bad(JournalProblem::TornHeader));
+    }
     let mut lines = bytes.split(|b| *b == b'\n');
     let header = match lines.next().map(serde_json::from_slice::<Line>) {
         Some(Ok(Line::Batch(h))) if h.version == JOURNAL_VERSION => h,
@@ -442,6 +465,34 @@ pub fn journal_files(journal_dir: &Path) -> Result<Vec<PathBuf>, ActionError> {
     Ok(out)
 }
 
+/// The journals a killed run left while writing them (`<batch>.journal-new`): never sealed, so
+/// nothing of them moved.
+pub fn pending_files(journal_dir: &Path) -> Result<Vec<PathBuf>, ActionError> {
+    let rd = match std::fs::read_dir(journal_dir) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(ActionError::io(journal_dir, e)),
+    };
+    let mut out: Vec<PathBuf> = rd
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.to_str().is_some_and(|s| s.ends_with(PENDING_SUFFIX)))
+        .collect();
+    out.sort();
+    Ok(out)
+}
+
+/// Is this error a journal whose first line was never finished ([`load`])?
+pub fn is_torn_header(e: &ActionError) -> bool {
+    matches!(
+        e,
+        ActionError::Journal {
+            problem: JournalProblem::TornHeader,
+            ..
+        }
+    )
+}
+
 /// A new batch id: UTC time to the second plus four hex digits, e.g. `20261123-101117-3f2a`,
 /// sorting after every batch of the same second among `earlier` (the journal's files, listed
 /// under the journal lock that serialises batches).
@@ -471,98 +522,4 @@ pub fn new_batch_id(now: i64, earlier: &[PathBuf]) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn header(id: &str) -> BatchHeader {
-        BatchHeader {
-            version: JOURNAL_VERSION,
-            batch: id.into(),
-            direction: Direction::Yank,
-            query: "auth:test".into(),
-            created: 1,
-            queue: "/q".into(),
-            split: 23,
-            big_todo: false,
-            undoes: None,
-        }
-    }
-
-    #[test]
-    fn round_trip_and_torn_tail() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let msgs = vec![JournalMessage {
-            id: MessageId(7),
-            files: vec![Subdir::Mess, Subdir::Info],
-            set_mtime: None,
-            old_mtime: None,
-            info_inode: Some(12),
-        }];
-        let mut w = JournalWriter::create(dir.path(), &header("b1"), &msgs, &Armed::none())
-            .expect("create");
-        let path = w.path().to_path_buf();
-        w.progress(1).expect("progress");
-        // A torn append: half a line with no newline.
-        std::fs::OpenOptions::new()
-            .append(true)
-            .open(&path)
-            .and_then(|mut f| f.write_all(b"{\"type\":\"do"))
-            .expect("append");
-        let b = load(&path).expect("load");
-        assert_eq!(b.state, BatchState::Interrupted);
-        assert_eq!(b.messages, msgs);
-        assert!(!is_finished(&path).expect("tail"));
-        JournalWriter::reopen(&path)
-            .expect("reopen")
-            .done(1, 0, true)
-            .expect("done");
-        assert_eq!(load(&path).expect("load").state, BatchState::Done);
-        assert!(is_finished(&path).expect("tail"));
-    }
-
-    #[test]
-    fn a_batch_id_sorts_after_the_batches_of_its_second() {
-        let now = 1_795_428_077; // 2026-11-23 10:01:17 UTC
-        let name = |id: &str| PathBuf::from(format!("/y/.journal/{id}{JOURNAL_SUFFIX}"));
-        let first = new_batch_id(now, &[]);
-        assert!(first.starts_with("20261123-100117-"), "{first}");
-        assert!(first.as_str() < "20261123-100117-8000", "{first}");
-        // Others of this second (one from an older qtriage, whose digits could be any), of
-        // another second, and a file that is not a journal.
-        let earlier = [
-            name("20261123-100117-e3a1"),
-            name("20261123-100117-0042"),
-            name("20261123-100118-ffff"),
-            PathBuf::from("/y/.journal/20261123-100117-fff0.tmp"),
-        ];
-        let next = new_batch_id(now, &earlier);
-        assert_eq!(next, "20261123-100117-e3a2");
-        let mut all: Vec<String> = earlier[..3]
-            .iter()
-            .filter_map(|p| p.file_name()?.to_str().map(str::to_string))
-            .chain([format!("{next}{JOURNAL_SUFFIX}")])
-            .collect();
-        all.sort();
-        assert_eq!(all[2], format!("{next}{JOURNAL_SUFFIX}"), "{all:?}");
-        // Many in one second keep sorting in the order they were made.
-        let mut made: Vec<PathBuf> = Vec::new();
-        for _ in 0..50 {
-            let id = new_batch_id(now, &made);
-            if let Some(last) = made.last() {
-                assert!(name(&id) > *last, "{id} after {last:?}");
-            }
-            made.push(name(&id));
-        }
-    }
-
-    #[test]
-    fn enospc_leaves_no_journal() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let fp = super::super::failpoint::Failpoint::parse("yank:journal-enospc").ok();
-        let armed = Armed::new(fp, super::super::failpoint::FailOp::Batch("yank"));
-        let err =
-            JournalWriter::create(dir.path(), &header("b2"), &[], &armed).expect_err("enospc");
-        assert!(err.to_string().contains("No space left"), "{err}");
-        assert!(journal_files(dir.path()).expect("list").is_empty());
-    }
-}
+mod tests;

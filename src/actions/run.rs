@@ -398,7 +398,7 @@ pub fn recover(
     opts: &ExecuteOptions,
 ) -> Result<RecoveryReport, ActionError> {
     let pending = unfinished(yank_dir)?;
-    if pending.is_empty() {
+    if pending.is_empty() && journal::pending_files(&journal_dir(yank_dir))?.is_empty() {
         return Ok(RecoveryReport::default());
     }
     refuse_before_writing(queue_root, yank_dir, true, opts.force)?;
@@ -425,8 +425,31 @@ fn recover_locked(
     opts: &ExecuteOptions,
 ) -> Result<RecoveryReport, ActionError> {
     let mut report = RecoveryReport::default();
+    let dir = journal_dir(yank_dir);
+    // What a run killed while writing its journal left: never sealed, so nothing of it moved,
+    // and no line of it is needed to say so (a torn first line is all some of them hold).
+    let mut unsealed = journal::pending_files(&dir)?;
+    let mut batches = Vec::new();
     for path in unfinished(yank_dir)? {
-        let batch = journal::load(&path)?;
+        match journal::load(&path) {
+            Err(e) if journal::is_torn_header(&e) => unsealed.push(path),
+            batch => batches.push(batch?),
+        }
+    }
+    for path in &unsealed {
+        std::fs::remove_file(path).map_err(|e| ActionError::io(path, e))?;
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        let id = name
+            .strip_suffix(journal::PENDING_SUFFIX)
+            .or_else(|| name.strip_suffix(journal::JOURNAL_SUFFIX))
+            .unwrap_or(&name);
+        report.abandoned.push(id.to_string());
+    }
+    if !unsealed.is_empty() {
+        journal::fsync_dir(&dir)?;
+    }
+    for batch in batches {
+        let path = batch.path.clone();
         match batch.state {
             BatchState::Unsealed => {
                 // Never sealed, so by the write order nothing of it was moved.

@@ -59,23 +59,36 @@ fn uid_of(text: &[u8], name: &str) -> Option<u32> {
 /// The yank area's batches that are neither done nor abandoned.
 fn batch_findings(yank_dir: &std::path::Path) -> anyhow::Result<Vec<Finding>> {
     let mut out = Vec::new();
+    let finding = |path, detail| Finding {
+        kind: FindingKind::UnfinishedBatch,
+        id: None,
+        files: vec![path],
+        detail,
+        repair: "with qmail-send stopped: qtriage recover".into(),
+    };
+    let torn = "batch killed while its journal was written: never sealed, nothing of it moved";
+    let journals = actions::area::journal_dir(yank_dir);
+    for path in actions::journal::pending_files(&journals)? {
+        out.push(finding(path, torn.to_string()));
+    }
     for path in actions::run::unfinished(yank_dir)? {
-        let batch = actions::journal::load(&path)?;
+        let batch = match actions::journal::load(&path) {
+            Err(e) if actions::journal::is_torn_header(&e) => {
+                out.push(finding(path, torn.to_string()));
+                continue;
+            }
+            batch => batch?,
+        };
         let what = match batch.state {
             BatchState::Unsealed => "never sealed: nothing of it moved",
             _ => "interrupted: some messages may be half-moved",
         };
-        out.push(Finding {
-            kind: FindingKind::UnfinishedBatch,
-            id: None,
-            files: vec![path],
-            detail: format!(
-                "{} batch {} {what}",
-                batch.header.direction.name(),
-                batch.header.batch
-            ),
-            repair: "with qmail-send stopped: qtriage recover".into(),
-        });
+        let detail = format!(
+            "{} batch {} {what}",
+            batch.header.direction.name(),
+            batch.header.batch
+        );
+        out.push(finding(path, detail));
     }
     Ok(out)
 }

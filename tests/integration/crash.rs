@@ -218,3 +218,67 @@ fn sigkill_at_polled_progress_points(t: &TestQueue, original: &Tree) {
 fn yanked_files(dir: &Path) -> usize {
     std::fs::read_dir(dir).map_or(0, |rd| rd.count())
 }
+
+/// A kill while a batch's journal is written (the helper's crash audit: 0.4 ms after the file
+/// appeared) leaves no `.journal` with a torn first line, and one an older qtriage left stops
+/// nothing: `yanked` lists, `check` names it, the next action removes it and runs.
+#[test]
+fn a_kill_while_the_journal_is_written_stops_no_later_action() {
+    let t = TestQueue::new(23);
+    for i in 0..40 {
+        let spec = MessageSpec::new()
+            .sender(format!("x{i}@example.org"))
+            .remote(format!("v{i}@example.net"));
+        let spec = match i % 2 {
+            0 => spec.received_from("82.128.32.42").auth("test"),
+            _ => spec.received_from("192.0.2.1"),
+        };
+        t.q.add(&spec).expect("fixture message");
+    }
+    let original = walk(t.root(), &yank(&t), true);
+    assert_exit(&t.run(&["yank", "auth:test", "--apply"]), 0);
+    assert_crashed(&run_with_failpoint(
+        &t,
+        &["restore", "--all", "--apply"],
+        "restore:in-journal",
+    ));
+    let journals = yank(&t).join(".journal");
+    let names = |suffix: &str| -> Vec<PathBuf> {
+        let rd = std::fs::read_dir(&journals).expect("journal dir");
+        rd.filter_map(|e| Some(e.ok()?.path()))
+            .filter(|p| p.to_string_lossy().ends_with(suffix))
+            .collect()
+    };
+    let pending = names(".journal-new");
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    let torn = std::fs::read(&pending[0]).expect("pending journal");
+    assert!(!torn.is_empty() && !torn.contains(&b'\n'), "{torn:?}");
+    assert_eq!(
+        names(".journal").len(),
+        1,
+        "only the finished yank is named"
+    );
+    // What an older qtriage left when killed there: an empty journal, and half a first line.
+    std::fs::write(journals.join("20261101-000000-0001.journal"), b"").expect("write");
+    std::fs::write(journals.join("20261101-000000-0002.journal"), &torn).expect("write");
+
+    let yanked = t.run(&["yanked"]);
+    assert_exit(&yanked, 0);
+    assert!(String::from_utf8_lossy(&yanked.stdout).contains("auth:test"));
+    let check = t.run(&["check"]);
+    assert_exit(&check, 1);
+    let text = String::from_utf8_lossy(&check.stdout);
+    assert_eq!(
+        text.matches("killed while its journal was written").count(),
+        3,
+        "{text}"
+    );
+    let restore = t.run(&["restore", "--all", "--apply"]);
+    assert_exit(&restore, 0);
+    assert!(names(".journal-new").is_empty());
+    assert_eq!(names(".journal").len(), 2, "the yank and the restore");
+    assert_eq!(walk(t.root(), &yank(&t), true), original);
+    let check = t.run(&["check"]);
+    let text = String::from_utf8_lossy(&check.stdout);
+    assert!(!text.contains("unfinished-batch"), "{text}");
+}
