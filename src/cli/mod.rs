@@ -327,6 +327,15 @@ pub fn error_line(err: &anyhow::Error) -> String {
             line.push_str(&text);
         }
     }
+    let denied = err.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::PermissionDenied)
+    });
+    if denied && !rustix::process::geteuid().is_root() {
+        line.push_str(
+            " (qmail's queue is readable by root and qmail's users only: run qtriage as root)",
+        );
+    }
     line
 }
 

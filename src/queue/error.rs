@@ -68,6 +68,20 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
+    /// `--split` contradicts the split directories the queue holds.
+    #[error(
+        "{path}: --split {given} does not match the queue: its split directories run from 0 to \
+         {} (conf-split {found}); leave --split out, or give --split {found}",
+        found - 1
+    )]
+    SplitMismatch {
+        /// The queue.
+        path: PathBuf,
+        /// The split given.
+        given: u32,
+        /// The split its directories show.
+        found: u32,
+    },
     /// `--split` was given a value qmail cannot have.
     #[error("invalid conf-split {0}: it must be between 1 and 65535")]
     InvalidSplit(u32),

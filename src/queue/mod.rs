@@ -87,16 +87,37 @@ impl Queue {
             }
         }
         let mess = root.join("mess");
-        if !mess.is_dir() {
-            return Err(Error::NotAQueue {
-                path: root,
-                reason: NotAQueue::NoMessDir,
-            });
+        match std::fs::metadata(&mess) {
+            Ok(m) if m.is_dir() => {}
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                // A queue the user may not enter (qmail's is 0750 qmailq) is not "no mess/".
+                return Err(Error::io(&mess, e));
+            }
+            _ => {
+                return Err(Error::NotAQueue {
+                    path: root,
+                    reason: NotAQueue::NoMessDir,
+                })
+            }
         }
         let split = match opts.split {
-            Some(s) if (1..=MAX_SPLIT).contains(&s) => s,
+            Some(s) if (1..=MAX_SPLIT).contains(&s) => {
+                // A wrong --split reads a part of each message where qmail keeps it and yanks
+                // the rest as pieces (an operator's run: `--split 17` on a split-23 queue
+                // yanked bounce/, todo/ and intd/ files of messages left queued, exit 0).
+                match detect_split(&root)? {
+                    (found, true) if found != s => {
+                        return Err(Error::SplitMismatch {
+                            path: root,
+                            given: s,
+                            found,
+                        })
+                    }
+                    _ => s,
+                }
+            }
             Some(s) => return Err(Error::InvalidSplit(s)),
-            None => detect_split(&root)?,
+            None => detect_split(&root)?.0,
         };
         // qmHandle's test: the big-todo patch makes todo/0 a directory.
         let big_todo = root.join("todo").join("0").is_dir();
@@ -132,7 +153,10 @@ impl Queue {
 /// directories (as a directory, a link or anything but a regular file) survives one damaged
 /// directory, and a stray numbered entry in one directory does not raise the split. A queue with fewer than two of
 /// the four (a fragment) falls back to counting `mess/`'s numbered directories.
-fn detect_split(root: &Path) -> Result<u32> {
+///
+/// Also whether the queue says so itself (two of the four directories agree): only then does a
+/// `--split` that differs contradict it.
+fn detect_split(root: &Path) -> Result<(u32, bool)> {
     let mess = root.join("mess");
     let numbered = |dir: &Path| -> std::io::Result<Vec<(u32, bool)>> {
         Ok(std::fs::read_dir(dir)?
@@ -160,7 +184,7 @@ fn detect_split(root: &Path) -> Result<u32> {
         .collect();
     if others.is_empty() {
         let dirs = in_mess.iter().filter(|(_, is_dir)| *is_dir).count() as u32;
-        return Ok(if dirs == 0 { DEFAULT_SPLIT } else { dirs });
+        return Ok((if dirs == 0 { DEFAULT_SPLIT } else { dirs }, false));
     }
     let mut seen: std::collections::HashMap<u32, u8> = std::collections::HashMap::new();
     for names in std::iter::once(&in_mess).chain(&others) {
@@ -169,12 +193,12 @@ fn detect_split(root: &Path) -> Result<u32> {
             *seen.entry(n).or_default() += 1;
         }
     }
-    Ok(seen
+    let found = seen
         .into_iter()
         .filter(|&(_, dirs)| dirs >= 2)
         .map(|(n, _)| n + 1)
-        .max()
-        .unwrap_or(DEFAULT_SPLIT))
+        .max();
+    Ok((found.unwrap_or(DEFAULT_SPLIT), found.is_some()))
 }
 
 /// The largest conf-split qtriage takes (`--split`, or detected).

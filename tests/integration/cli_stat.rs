@@ -256,3 +256,63 @@ fn a_queue_whose_subdirectory_is_a_link_is_refused_naming_it() {
         );
     }
 }
+
+/// A `--split` the queue's own directories contradict is refused: read with it, a message's
+/// files are looked for where qmail does not keep them, and a yank took pieces of messages it
+/// left queued (an operator's run: `--split 17` on a split-23 queue, exit 0).
+#[test]
+fn a_split_the_queue_contradicts_is_refused() {
+    let t = TestQueue::new(23);
+    for i in 0..30 {
+        let spec = MessageSpec::new()
+            .sender(format!("s{i}@example.org"))
+            .remote("r@example.net")
+            .auth("test");
+        t.q.add(&spec).expect("fixture message");
+    }
+    for args in [
+        &["--split", "17", "list", "--count"][..],
+        &["--split", "17", "yank", "auth:test", "--apply"],
+    ] {
+        let out = t.run(args);
+        assert_exit(&out, 2);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("--split 17 does not match the queue")
+                && err.contains("from 0 to 22 (conf-split 23)"),
+            "{err}"
+        );
+    }
+    assert!(!t.root().join("yanked").exists(), "nothing was yanked");
+    let out = t.run(&["--split", "23", "list", "--count"]);
+    assert_exit(&out, 0);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "30");
+}
+
+/// A queue the user may not enter is "Permission denied", with the advice to run as root, not
+/// "no mess/ directory in it" (an operator's run as `nobody`).
+#[test]
+fn a_queue_the_user_may_not_enter_says_so() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    let t = TestQueue::new(3);
+    t.q.add(&MessageSpec::new()).expect("fixture message");
+    let mut cmd = t.command();
+    cmd.args(["list", "--count"]);
+    if rustix::process::geteuid().is_root() {
+        // Root enters any directory: run as nobody, as the operator did.
+        std::fs::set_permissions(t.root(), std::fs::Permissions::from_mode(0o700)).expect("chmod");
+        cmd.uid(65534).gid(65534);
+    } else {
+        std::fs::set_permissions(t.root(), std::fs::Permissions::from_mode(0o000)).expect("chmod");
+    }
+    let out = cmd.output().expect("run");
+    std::fs::set_permissions(t.root(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    assert_exit(&out, 2);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("mess: Permission denied") && err.contains("run qtriage as root"),
+        "{err}"
+    );
+    assert!(!err.contains("no mess/"), "{err}");
+}
