@@ -48,6 +48,12 @@ pub enum RefusalReason {
     /// Undo of an expire: the id now names another message (qmail-send bounced the expired one
     /// and a new message got its inode number); setting the old time would bounce new mail.
     InfoReplaced,
+    /// Yank: one of its files is a symbolic link, FIFO, directory or device, not a file qmail
+    /// wrote; moving it would hide the damage `qtriage check` reports, so it is left where it is.
+    NotAQueueFile(Subdir),
+    /// Yank: its files sit in another split directory than `id % split`, where qmail-send never
+    /// looks; left where they are (`qtriage check` says how to put them back).
+    WrongSubdir,
     /// Undo of an expire: the birth time is no longer the one the expire set (changed since).
     BirthTimeChanged {
         /// The info mtime now.
@@ -74,6 +80,16 @@ impl std::fmt::Display for RefusalReason {
                 "queueing not finished (mess without todo or info: qmail-queue may still be \
                  writing it); left in the queue. qmail-send's cleanup removes a stale one 36 \
                  hours after its mess file was last read",
+            ),
+            RefusalReason::NotAQueueFile(part) => write!(
+                f,
+                "its {} is a symbolic link, FIFO, directory or device, not a file qmail wrote; \
+                 left where it is (see qtriage check)",
+                part.name()
+            ),
+            RefusalReason::WrongSubdir => f.write_str(
+                "its files sit in another split directory than id % split, where qmail-send \
+                 never looks; left where they are (see qtriage check)",
             ),
             RefusalReason::InfoReplaced => f.write_str(
                 "the id now names another message (the expired one is gone and qmail reused its inode)",

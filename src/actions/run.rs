@@ -27,7 +27,7 @@ use super::plan::{
     BatchOutcome, ExecuteOptions, Outcome, Plan, RecoveryReport, Refusal, RefusalReason,
 };
 use super::restore::unexpire_refusal;
-use super::yank::{is_unfinished, unfinished_refusal};
+use super::yank::{is_unfinished, odd_file, unfinished_refusal};
 use crate::queue::{Layout, MessageId, Subdir};
 
 /// A progress line is appended to the journal every this many messages.
@@ -221,6 +221,15 @@ fn refresh(plan: &Plan, mover: &Mover<'_>) -> Result<Refreshed, ActionError> {
         if plan.direction == Direction::Yank && is_unfinished(&files) {
             out.skipped.push(unfinished_refusal(m.id));
             continue;
+        }
+        if plan.direction == Direction::Yank {
+            if let Some(part) = odd_file(|s| mover.queue_path(s, m.id), &files) {
+                out.skipped.push(Refusal {
+                    id: m.id,
+                    reason: RefusalReason::NotAQueueFile(part),
+                });
+                continue;
+            }
         }
         let mut entry = JournalMessage {
             id: m.id,

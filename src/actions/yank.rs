@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use super::journal::Direction;
 use super::lock::mta_status;
 use super::plan::{Plan, PlannedMessage, Refusal, RefusalReason};
-use crate::queue::{MessageId, MessageRecord, MessageState, Parts, Queue, Subdir};
+use crate::queue::{MessageId, MessageRecord, MessageState, Parts, ProblemKind, Queue, Subdir};
 
 /// Where to yank to and why.
 #[derive(Debug, Clone)]
@@ -32,7 +32,8 @@ pub(crate) fn new_plan(queue: &Queue, direction: Direction, opts: &PlanOptions) 
 }
 
 /// Plan yanking these scanned messages (the files are re-listed when executing). A message
-/// whose queueing is not finished ([`MessageState::is_queueing_unfinished`]) is refused.
+/// whose queueing is not finished ([`MessageState::is_queueing_unfinished`]) is refused, and so
+/// is one with a file qmail did not write (a link, a FIFO...) or in the wrong split directory.
 pub fn plan_yank<'r>(
     queue: &Queue,
     records: impl IntoIterator<Item = &'r MessageRecord>,
@@ -42,6 +43,17 @@ pub fn plan_yank<'r>(
     for r in records {
         if MessageState::from_parts(r.parts).is_queueing_unfinished() {
             plan.refused.push(unfinished_refusal(r.id));
+            continue;
+        }
+        let odd = r.problems.iter().find_map(|p| match p.kind {
+            ProblemKind::Symlink | ProblemKind::NotRegularFile => {
+                Some(RefusalReason::NotAQueueFile(p.part))
+            }
+            ProblemKind::WrongSubdir => Some(RefusalReason::WrongSubdir),
+            _ => None,
+        });
+        if let Some(reason) = odd {
+            plan.refused.push(Refusal { id: r.id, reason });
             continue;
         }
         plan.messages.push(PlannedMessage {
@@ -65,6 +77,15 @@ pub(crate) fn unfinished_refusal(id: MessageId) -> Refusal {
     }
 }
 
+/// The first of `files` of message `id` that is not a regular file now (`lstat`, no link
+/// followed): a yank leaves such a message where it is.
+pub(crate) fn odd_file(queue_path: impl Fn(Subdir) -> PathBuf, files: &[Subdir]) -> Option<Subdir> {
+    files
+        .iter()
+        .copied()
+        .find(|&s| std::fs::symlink_metadata(queue_path(s)).is_ok_and(|m| !m.file_type().is_file()))
+}
+
 /// Would yanking a message with these files split one that qmail-queue is still writing?
 pub(crate) fn is_unfinished(files: &[Subdir]) -> bool {
     let mut parts = Parts::default();
@@ -86,6 +107,13 @@ pub fn plan_yank_ids(queue: &Queue, ids: &[MessageId], opts: &PlanOptions) -> Pl
         }
         if is_unfinished(&files) {
             plan.refused.push(unfinished_refusal(id));
+            continue;
+        }
+        if let Some(part) = odd_file(|s| queue.path(s, id), &files) {
+            plan.refused.push(Refusal {
+                id,
+                reason: RefusalReason::NotAQueueFile(part),
+            });
             continue;
         }
         let bytes = std::fs::symlink_metadata(queue.path(Subdir::Mess, id)).map_or(0, |m| m.len());

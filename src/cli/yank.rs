@@ -1,13 +1,13 @@
 //! `qtriage yank QUERY`: dry run by default; `--apply` moves the messages into the yank area.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 
 use super::act::{self, ActArgs};
 use super::{exit::ExitCode, GlobalArgs};
 use crate::actions::{self, Plan, PlanOptions};
 use crate::analysis::key::{ClusterKey, KeyValue};
-use crate::queue::{Interner, MessageRecord, Queue};
+use crate::queue::{Interner, MessageId, MessageRecord, Queue};
 use crate::sanitize::{sanitize_bytes, sanitize_path};
 
 use super::act::Selected;
@@ -112,7 +112,7 @@ fn report_nothing(
         act::print_problems(out, plan, None)?;
         writeln!(
             out,
-            "nothing to yank: qmail-queue has not finished queueing any of them"
+            "nothing to yank: every selected message is left where it is (above)"
         )?;
     } else {
         match &sel.query {
@@ -227,7 +227,19 @@ pub fn print_dry_run(
     sel: &Selection<'_>,
     strings: &Interner,
 ) -> std::io::Result<()> {
-    let records = sel.records;
+    // A message the plan leaves in place (still being queued, a link...) is neither sampled nor
+    // counted as hit: it remains in the queue with the rest.
+    let refused: HashSet<MessageId> = plan.refused.iter().map(|r| r.id).collect();
+    let records: Vec<&MessageRecord> = sel
+        .records
+        .iter()
+        .filter(|r| !refused.contains(&r.id))
+        .collect();
+    let left: Vec<&MessageRecord> = sel
+        .rest
+        .iter()
+        .chain(sel.records.iter().filter(|r| refused.contains(&r.id)))
+        .collect();
     writeln!(
         out,
         "would yank {} messages ({} recipients, {}) from {} into {}",
@@ -238,24 +250,21 @@ pub fn print_dry_run(
         sanitize_path(&plan.yank_dir)
     )?;
     for &key in sel.keys {
-        write_clusters_hit(out, key, sel, strings)?;
+        write_clusters_hit(out, key, sel.tables, (&records, &left), strings)?;
     }
-    writeln!(
-        out,
-        "would remain in the queue: {} messages",
-        sel.rest.len()
-    )?;
+    writeln!(out, "would remain in the queue: {} messages", left.len())?;
     writeln!(out, "sample:")?;
     for r in records.iter().take(SAMPLE) {
         let sender = r
             .sender
             .map(|s| strings.resolve(s))
             .unwrap_or_else(|| std::sync::Arc::from(&b""[..]));
+        // `-` for none, as `list` shows it: a blank reads as a column missing.
         let subject = r
             .headers
             .subject
             .map(|s| strings.resolve(s))
-            .unwrap_or_else(|| std::sync::Arc::from(&b""[..]));
+            .unwrap_or_else(|| std::sync::Arc::from(&b"-"[..]));
         writeln!(
             out,
             "  #{}  <{}>  {} rcpt  {}  {}",
@@ -275,21 +284,22 @@ pub fn print_dry_run(
 fn write_clusters_hit(
     out: &mut dyn Write,
     key: ClusterKey,
-    sel: &Selection<'_>,
+    tables: &crate::analysis::Tables,
+    (taken, left): (&[&MessageRecord], &[&MessageRecord]),
     strings: &Interner,
 ) -> std::io::Result<()> {
     // Valued with the whole queue's tables, as `clusters` values them: the selection or the
     // rest alone would learn other sender patterns.
-    let mut ex = sel.tables.borrow().extractor(key, strings);
-    let mut count = |records: &[MessageRecord]| {
+    let mut ex = tables.borrow().extractor(key, strings);
+    let mut count = |records: &[&MessageRecord]| {
         let mut n: HashMap<Option<KeyValue>, usize> = HashMap::new();
         for r in records {
             *n.entry(ex.value(r)).or_default() += 1;
         }
         n
     };
-    let left = count(sel.rest);
-    let mut hit: Vec<(Option<KeyValue>, usize)> = count(sel.records).into_iter().collect();
+    let left = count(left);
+    let mut hit: Vec<(Option<KeyValue>, usize)> = count(taken).into_iter().collect();
     // Largest first, then by value, as `clusters` lists them ((none) first among equals).
     hit.sort_by(|a, b| {
         b.1.cmp(&a.1).then_with(|| match (&a.0, &b.0) {

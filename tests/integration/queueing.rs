@@ -1,4 +1,5 @@
-//! A yank never splits a message qmail-queue may still be writing, and the states that name it.
+//! A yank never splits a message qmail-queue may still be writing, and the states that name it;
+//! nor moves a file qmail did not write (a link, a FIFO) or one qmail-send cannot see.
 //!
 //! qmail-queue links the mess file first, writes intd, then links intd to todo; only then is the
 //! client told "accepted". With qmail-send stopped qmail-smtpd keeps accepting, so a yank can
@@ -54,6 +55,15 @@ fn yank_leaves_messages_whose_queueing_is_unfinished() {
         text.contains("36 hours"),
         "qmail-send's cleanup is named: {text}"
     );
+    // What is left in place is neither sampled nor hit: it remains (the crash audit saw all
+    // four in the sample of "would yank 2").
+    let sampled = text.lines().filter(|l| l.starts_with("  #")).count();
+    assert_eq!(sampled, 2, "{text}");
+    assert!(
+        text.contains("would remain in the queue: 2 messages"),
+        "{text}"
+    );
+    assert!(text.contains("2  test  (2 left in the queue)"), "{text}");
 
     let out = t.run(&["yank", "auth:test", "--apply"]);
     assert_exit(&out, 1);
@@ -128,4 +138,57 @@ fn todo_without_mess_has_its_own_state() {
     );
     let none = t.run(&["list", "--count", "state:info-without-mess"]);
     assert_eq!(String::from_utf8_lossy(&none.stdout), "0\n");
+}
+
+/// A message with a file qmail did not write (a link to /etc/passwd, a FIFO) or misfiled in
+/// another split directory is left where it is, named, by `yank` and `yank --ids` (the
+/// hostile-input audit: `yank --apply` renamed links and FIFOs into the yank area silently).
+#[test]
+fn yank_leaves_links_fifos_and_misfiled_messages() {
+    let t = TestQueue::new(23);
+    let whole = t.add(spam(FixtureState::Queued));
+    let [linked, piped, misfiled] = [0; 3].map(|_| t.add(spam(FixtureState::InDelivery)));
+    t.q.symlink(Subdir::Mess, linked, "/etc/passwd")
+        .expect("link");
+    t.q.fifo(Subdir::Remote, piped).expect("fifo");
+    let moved = t.q.misplace(Subdir::Mess, misfiled).expect("misplace");
+    // A linked mess has no headers to say `auth:test`: selected by its problem.
+    let out = t.run(&["yank", "auth:test or problem:symlink", "--apply"]);
+    assert_exit(&out, 1);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(text.contains("yanked 1 messages"), "{text}");
+    for (id, part) in [(linked, "mess"), (piped, "remote")] {
+        let want = format!("refused #{id}: its {part} is a symbolic link, FIFO");
+        assert!(text.contains(&want), "{text}");
+    }
+    assert!(
+        text.contains(&format!(
+            "refused #{misfiled}: its files sit in another split"
+        )),
+        "{text}"
+    );
+    assert!(!text.contains("vanished"), "{text}");
+    let link = std::fs::symlink_metadata(t.q.path(Subdir::Mess, linked)).expect("left");
+    assert!(link.file_type().is_symlink());
+    assert!(t.q.path(Subdir::Remote, piped).exists() && moved.exists());
+    assert!(t.q.path(Subdir::Info, linked).exists(), "not split either");
+    let yanked: Vec<_> = std::fs::read_dir(t.root().join("yanked"))
+        .expect("yank area")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| !n.starts_with('.'))
+        .collect();
+    assert!(
+        yanked.iter().all(|n| n.starts_with(&format!("{whole}."))),
+        "{yanked:?}"
+    );
+    // By id, without a scan's record: the files as they are now say it.
+    let ids = t.root().join("ids");
+    std::fs::write(&ids, format!("{linked}\n")).expect("ids file");
+    let out = t.run(&["yank", "--ids", &ids.to_string_lossy(), "--apply"]);
+    assert_exit(&out, 1);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        text.contains(&format!("refused #{linked}: its mess is a symbolic link")),
+        "{text}"
+    );
 }

@@ -37,6 +37,8 @@ impl SkippedJson {
             RefusalReason::AlreadyExpired { .. } => "already-expired",
             RefusalReason::QueueingUnfinished => "queueing-unfinished",
             RefusalReason::InfoReplaced => "info-replaced",
+            RefusalReason::NotAQueueFile(_) => "not-a-queue-file",
+            RefusalReason::WrongSubdir => "wrong-subdir",
             RefusalReason::BirthTimeChanged { .. } => "birth-time-changed",
         };
         SkippedJson {
@@ -150,7 +152,17 @@ impl ActionJson {
 
     /// Add the clusters hit and a sample with senders and subjects, from the selected records.
     pub fn with_records(mut self, records: &[MessageRecord], strings: &Interner) -> ActionJson {
-        self.clusters_hit = clusters_hit(records, strings);
+        // What the plan leaves in place (still being queued, a link...) is not hit: a copy of
+        // the rest only when there is such a message, which is rare.
+        let left: std::collections::HashSet<u64> = self.skipped.iter().map(|s| s.id).collect();
+        let records: std::borrow::Cow<'_, [MessageRecord]> =
+            if records.iter().any(|r| left.contains(&r.id.0)) {
+                let taken = records.iter().filter(|r| !left.contains(&r.id.0));
+                std::borrow::Cow::Owned(taken.cloned().collect())
+            } else {
+                std::borrow::Cow::Borrowed(records)
+            };
+        self.clusters_hit = clusters_hit(&records, strings);
         self.sample = records
             .iter()
             .take(SAMPLE)
