@@ -415,6 +415,12 @@ pub fn recover(
     recover_locked(yank_dir, queue_root, opts)
 }
 
+/// Does a qtriage action (or recovery) hold the yank area's journal lock now? Its batch is then
+/// unfinished because it is running, not because it was interrupted.
+pub fn action_running(yank_dir: &Path) -> bool {
+    is_locked(&journal_dir(yank_dir).join("lock"))
+}
+
 /// The journals that are neither done nor abandoned.
 pub fn unfinished(yank_dir: &Path) -> Result<Vec<PathBuf>, ActionError> {
     let mut out = Vec::new();

@@ -68,6 +68,7 @@ fn batch_findings(yank_dir: &std::path::Path) -> anyhow::Result<Vec<Finding>> {
     };
     let torn = "batch killed while its journal was written: never sealed, nothing of it moved";
     let journals = actions::area::journal_dir(yank_dir);
+    let running = actions::run::action_running(yank_dir);
     for path in actions::journal::pending_files(&journals)? {
         out.push(finding(path, torn.to_string()));
     }
@@ -80,6 +81,7 @@ fn batch_findings(yank_dir: &std::path::Path) -> anyhow::Result<Vec<Finding>> {
             batch => batch?,
         };
         let what = match batch.state {
+            _ if running => "running now (a qtriage action holds the journal lock): wait for it",
             BatchState::Unsealed => "never sealed: nothing of it moved",
             _ => "interrupted: some messages may be half-moved",
         };

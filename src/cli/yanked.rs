@@ -35,7 +35,8 @@ pub fn run(
     };
     let yank_dir = flags.yank_dir(&queue);
     let ledger = actions::Ledger::load(&yank_dir)?;
-    let batches = batch_lines(&ledger);
+    let running = actions::run::action_running(&yank_dir);
+    let batches = batch_lines(&ledger, running);
     let messages = message_lines(&ledger);
     if args.json {
         write_json(out, &batches, &messages)?;
@@ -47,7 +48,13 @@ pub fn run(
 }
 
 /// One line per batch of the journal, oldest first.
-fn batch_lines(ledger: &actions::Ledger) -> Vec<BatchJson<'_>> {
+fn batch_lines(ledger: &actions::Ledger, running: bool) -> Vec<BatchJson<'_>> {
+    let unfinished = |s| {
+        matches!(
+            s,
+            actions::BatchState::Interrupted | actions::BatchState::Unsealed
+        )
+    };
     ledger
         .batches
         .iter()
@@ -57,6 +64,7 @@ fn batch_lines(ledger: &actions::Ledger) -> Vec<BatchJson<'_>> {
             batch: &b.header.batch,
             direction: b.header.direction,
             state: b.state,
+            running: running && unfinished(b.state),
             query: &b.header.query,
             created: rfc3339(b.header.created),
             messages: b.messages.len(),
@@ -119,7 +127,10 @@ fn write_text(
             "batch {}  {:<7}  {:<11}  {} messages ({counts})  {}  {}",
             j.batch,
             j.direction.name(),
-            format!("{:?}", j.state).to_lowercase(),
+            match j.running {
+                true => "running".to_string(),
+                false => format!("{:?}", j.state).to_lowercase(),
+            },
             j.messages,
             j.created,
             crate::sanitize::sanitize_str(j.query)

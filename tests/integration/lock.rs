@@ -129,6 +129,18 @@ fn qtriage_holds_sendmutex_while_acting() {
     );
     let status = t.stdout(&["mta"]);
     assert!(status.contains("qtriage"), "{status}");
+    // A batch at work is running, not interrupted: nothing to recover (the crash audit and
+    // the operator's run were told to run `recover` on a healthy batch).
+    let listed = t.stdout(&["yanked"]);
+    assert!(
+        listed.contains("  yank     running  ") && !listed.contains("interrupted"),
+        "{listed}"
+    );
+    let check = String::from_utf8_lossy(&t.run(&["check"]).stdout).into_owned();
+    assert!(
+        check.contains("running now") && !check.contains("half-moved"),
+        "{check}"
+    );
     child
         .stdin
         .take()
@@ -141,6 +153,7 @@ fn qtriage_holds_sendmutex_while_acting() {
         would_be_send_starts(&t),
         "the lock is released after the action"
     );
+    assert!(t.stdout(&["yanked"]).contains("  yank     done  "));
 }
 
 #[test]

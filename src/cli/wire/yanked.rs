@@ -14,6 +14,9 @@ pub struct BatchJson<'a> {
     pub direction: Direction,
     /// Where the batch got to.
     pub state: BatchState,
+    /// An unfinished batch that a qtriage action is working on now (it holds the journal
+    /// lock): not interrupted, nothing to recover.
+    pub running: bool,
     /// The query or selection recorded in the journal.
     pub query: &'a str,
     /// When it was written, RFC 3339 UTC.
