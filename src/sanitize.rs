@@ -41,6 +41,29 @@ fn push_escaped(out: &mut String, c: char) {
     }
 }
 
+/// JSON text (as serde_json writes it) with every character that must not reach a terminal
+/// written as a `\uXXXX` escape: serde_json escapes only C0 controls, and `qtriage list --json`
+/// on a terminal then printed DEL, C1 controls (`\u009b` is an 8-bit CSI) and bidi overrides as
+/// themselves. The escape is the same string to every JSON reader, so the exact bytes are kept.
+/// Outside strings JSON text is ASCII, so each such character is inside a string.
+pub fn json_for_terminals(json: &str) -> Cow<'_, str> {
+    if !json.bytes().any(|b| b >= 0x7f) || !json.chars().any(needs_escape) {
+        return Cow::Borrowed(json);
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if needs_escape(c) {
+            let mut units = [0u16; 2];
+            for u in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{u:04x}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
 /// Sanitize a `str`: borrows when nothing needs escaping (the common case).
 pub fn sanitize_str(s: &str) -> Cow<'_, str> {
     if !s.chars().any(needs_escape) {
@@ -102,6 +125,21 @@ mod tests {
     fn plain_text_is_borrowed() {
         assert!(matches!(
             sanitize_str("Dispute Transaction"),
+            Cow::Borrowed(_)
+        ));
+    }
+
+    /// JSON keeps the exact string and shows a terminal none of DEL, C1, bidi or tag
+    /// characters (one beyond the BMP is a surrogate pair).
+    #[test]
+    fn json_escapes_what_a_terminal_would_obey() {
+        let value = "a\u{7f}b\u{9b}31m\u{202e}exe.pdf\u{e0041}é";
+        let json = serde_json::to_string(value).expect("json");
+        let safe = json_for_terminals(&json);
+        assert_eq!(safe, "\"a\\u007fb\\u009b31m\\u202eexe.pdf\\udb40\\udc41é\"");
+        assert_eq!(serde_json::from_str::<String>(&safe).expect("parse"), value);
+        assert!(matches!(
+            json_for_terminals("{\"a\":\"é\"}"),
             Cow::Borrowed(_)
         ));
     }

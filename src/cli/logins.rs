@@ -1,5 +1,6 @@
 //! `qtriage logins`: failed and successful logins per account and per IP, from the --log files.
 
+use super::print::json::write_line;
 use super::wire::logins::{AccountJson, IpJson, SourceJson};
 use std::io::Write;
 
@@ -147,29 +148,22 @@ fn write_json(
             first_failure_at: a.first_failure.map(rfc3339),
             first_success_at: a.first_success.map(rfc3339),
         };
-        serde_json::to_writer(&mut *out, &j)?;
-        out.write_all(b"\n")?;
+        write_line(out, &j)?;
     }
     for i in &s.ips {
-        serde_json::to_writer(
-            &mut *out,
-            &IpJson {
-                r#type: "ip",
-                ip: i,
-                burst_start_at: i.burst_start.map(rfc3339),
-            },
-        )?;
-        out.write_all(b"\n")?;
+        let j = IpJson {
+            r#type: "ip",
+            ip: i,
+            burst_start_at: i.burst_start.map(rfc3339),
+        };
+        write_line(out, &j)?;
     }
     for r in reports {
-        serde_json::to_writer(
-            &mut *out,
-            &SourceJson {
-                r#type: "source",
-                source: r,
-            },
-        )?;
-        out.write_all(b"\n")?;
+        let j = SourceJson {
+            r#type: "source",
+            source: r,
+        };
+        write_line(out, &j)?;
     }
     Ok(())
 }

@@ -123,7 +123,8 @@ pub fn run(
     match args.format {
         ReportFormat::Markdown => out.write_all(markdown::render(&input).as_bytes())?,
         ReportFormat::Json => {
-            out.write_all(input.to_json().context("serialize the report")?.as_bytes())?;
+            let json = input.to_json().context("serialize the report")?;
+            out.write_all(crate::sanitize::json_for_terminals(&json).as_bytes())?;
             out.write_all(b"\n")?;
         }
     }

@@ -147,6 +147,20 @@ pub fn assert_clean(run: &Run, codes: &[i32]) {
             "qtriage {}: /etc/passwd content in {what}: a link out of the queue was followed",
             run.label
         );
+        // Text and `--json` alike reach a terminal: JSON escapes what text shows as `\x9b`.
+        // A byte that is not UTF-8 (a lone 0x9b is an 8-bit CSI to some terminals) too.
+        for chunk in bytes.utf8_chunks() {
+            let raw = chunk
+                .valid()
+                .chars()
+                .find(|&c| c != '\n' && c != '\t' && qtriage::sanitize::needs_escape(c));
+            assert!(
+                raw.is_none() && chunk.invalid().is_empty(),
+                "qtriage {}: raw {raw:?} {:x?} in {what}: it reaches the terminal",
+                run.label,
+                chunk.invalid()
+            );
+        }
     }
 }
 

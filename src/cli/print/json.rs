@@ -47,11 +47,13 @@ impl MessageJson {
     }
 }
 
-/// Write one JSON value and a newline.
+/// Write one JSON value and a newline, safe for a terminal
+/// ([`crate::sanitize::json_for_terminals`]).
 pub fn write_line<W: std::io::Write + ?Sized, T: Serialize>(
     out: &mut W,
     v: &T,
 ) -> std::io::Result<()> {
-    serde_json::to_writer(&mut *out, v)?;
+    let json = serde_json::to_string(v)?;
+    out.write_all(crate::sanitize::json_for_terminals(&json).as_bytes())?;
     out.write_all(b"\n")
 }
