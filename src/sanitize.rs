@@ -97,6 +97,20 @@ pub fn sanitize_bytes(bytes: &[u8]) -> Cow<'_, str> {
     }
 }
 
+/// `bytes` as text with only what is not UTF-8 escaped (`\xNN`), controls left for
+/// [`sanitize_str`]: a value that is still to be sanitized, or matched, shows its bytes rather
+/// than `U+FFFD`.
+pub fn invalid_bytes_escaped(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out
+}
+
 /// Sanitize a path as [`sanitize_bytes`] does its bytes: the queue and yank-area paths the
 /// CLI prints come from the operator's arguments, which can hold anything a file name can.
 pub fn sanitize_path(path: &std::path::Path) -> Cow<'_, str> {

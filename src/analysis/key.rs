@@ -123,9 +123,15 @@ impl KeyValue {
     }
 
     /// The value as a person reads it as `key`'s: [`KeyValue::text`], or
-    /// [`ClusterKey::empty_shown`] when that is empty (unsanitized, like `text`).
+    /// [`ClusterKey::empty_shown`] when that is empty (unsanitized, like `text`), except that
+    /// bytes that are not UTF-8 (a subject kept as bytes) read `\xNN`, as `list` shows them,
+    /// not `U+FFFD`.
     pub fn shown(&self, key: ClusterKey, strings: &Interner) -> String {
-        match self.text(strings) {
+        let text = match self {
+            KeyValue::Text(s) => strings.with(*s, crate::sanitize::invalid_bytes_escaped),
+            other => other.text(strings),
+        };
+        match text {
             empty if empty.is_empty() => key.empty_shown().to_string(),
             text => text,
         }
@@ -292,6 +298,12 @@ mod tests {
         assert_eq!(empty.text(&strings), "");
         let user = KeyValue::Text(strings.intern(b"test"));
         assert_eq!(user.shown(ClusterKey::AuthUser, &strings), "test");
+        // Bytes kept as bytes read as `list` shows them (the hostile-input audit saw U+FFFD).
+        let bytes = KeyValue::Text(strings.intern(b"\xff\xfe cheap \x1b"));
+        assert_eq!(
+            bytes.shown(ClusterKey::Subject, &strings),
+            "\\xff\\xfe cheap \x1b"
+        );
         assert_eq!(KeyValue::Uid(48).shown(ClusterKey::Uid, &strings), "48");
     }
 }

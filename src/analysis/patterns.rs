@@ -352,22 +352,34 @@ pub fn subject_template(subject: &[u8]) -> Option<Vec<u8>> {
     Some(text_template(cut))
 }
 
-/// [`subject_template`] of any bytes, by chars.
+/// [`subject_template`] of any bytes, by chars. Bytes that are not UTF-8 (a subject kept as
+/// bytes: no charset said or found) stay themselves, so the value reads `\xff\xfe` as the
+/// message's subject does, and its `cluster:subject=` query selects it (`U+FFFD` did neither).
 fn text_template(cut: &[u8]) -> Vec<u8> {
-    let text = String::from_utf8_lossy(cut);
-    let mut out = String::with_capacity(text.len());
-    for (i, word) in text.split(' ').enumerate() {
+    let mut out = Vec::with_capacity(cut.len());
+    for (i, word) in cut.split(|&b| b == b' ').enumerate() {
         if i > 0 {
-            out.push(' ');
+            out.push(b' ');
         }
+        let Ok(word) = std::str::from_utf8(word) else {
+            for chunk in word.utf8_chunks() {
+                let mut masked = String::new();
+                mask_word(chunk.valid(), &mut masked);
+                out.extend_from_slice(masked.as_bytes());
+                out.extend_from_slice(chunk.invalid());
+            }
+            continue;
+        };
         if let Some(at) = word.rfind('@').filter(|&at| at > 0 && at + 1 < word.len()) {
-            out.push('*');
-            out.push_str(&word[at..].to_lowercase());
+            out.push(b'*');
+            out.extend_from_slice(word[at..].to_lowercase().as_bytes());
             continue;
         }
-        mask_word(word, &mut out);
+        let mut masked = String::new();
+        mask_word(word, &mut masked);
+        out.extend_from_slice(masked.as_bytes());
     }
-    out.into_bytes()
+    out
 }
 
 /// [`subject_template`] of ASCII text, by bytes: the same steps as [`text_template`] without
