@@ -20,7 +20,7 @@ mod after;
 mod cleanup;
 mod views;
 pub use after::AfterFlood;
-pub use views::{clustering, orders, selection};
+pub use views::{clustering, opening_clustering, orders, selection};
 
 use super::event::Effect;
 use super::event::{Event, Finished, Report};
@@ -69,6 +69,7 @@ impl Worker {
             ops,
             after,
             key,
+            key_chosen: false,
             events,
             query: None,
             snapshot: None,
@@ -99,6 +100,8 @@ struct WorkerState {
     /// Accounts and reports: where they come from and go to.
     after: AfterFlood,
     key: ClusterKey,
+    /// The operator picked the key: it is kept, culprit or not ([`opening_clustering`]).
+    key_chosen: bool,
     events: Sender<Event>,
     query: Option<Query>,
     snapshot: Option<Arc<Snapshot>>,
@@ -218,7 +221,7 @@ impl WorkerState {
         match effect {
             Effect::Scan => self.scan(),
             Effect::Cluster(key) => {
-                self.key = key;
+                (self.key, self.key_chosen) = (key, true);
                 if let Some(s) = &self.snapshot {
                     let c = clustering(s, key);
                     self.emit(Event::Worker(Report::Clustered(Box::new(c))));
@@ -476,7 +479,13 @@ impl WorkerState {
     /// Make `snap` the current snapshot and send everything the views need;
     /// `envelopes_pending` when it is the header pass'.
     fn show(&mut self, snap: Arc<Snapshot>, envelopes_pending: bool) {
-        let clustering = Arc::new(clustering(&snap, self.key));
+        let clustering = match self.key_chosen {
+            true => clustering(&snap, self.key),
+            // From auth-user each time: the logs may name its culprit in the envelope pass.
+            false => opening_clustering(&snap, crate::tui::DEFAULT_KEY),
+        };
+        self.key = clustering.key;
+        let clustering = Arc::new(clustering);
         let selection = self
             .query
             .as_ref()

@@ -2,6 +2,7 @@
 //! culprit without being told and shows no secret; "write report" (`W`) writes a markdown file
 //! whose culprits are the queue's, and never overwrites one.
 
+use qtriage::analysis::key::ClusterKey;
 use std::path::{Path, PathBuf};
 
 use qtriage::fixture::flood::{write_flood, FloodSpec};
@@ -103,7 +104,7 @@ fn accounts_view_and_write_report_in_tmux() {
 
 /// `--log` in the TUI: the smtpd log names the AUTH user of messages whose headers carry only
 /// the client IP, and the auth-user clusters show it (as `top --log` does); without the log
-/// they are `(none)`.
+/// auth-user names no one, so the TUI opens on the key of `top`'s first culprit, the IP.
 #[test]
 fn the_tui_applies_log_evidence_to_its_clusters() {
     if !Tmux::available() {
@@ -118,8 +119,20 @@ fn the_tui_applies_log_evidence_to_its_clusters() {
         })
     };
     let without = Tmux::start_with(i.t.root(), "");
-    let screen = without.wait_until("all 50 messages in (none)", |s| cluster(s, "50", "(none)"));
+    let screen = without.wait_until("40 messages of 82.128.32.42", |s| {
+        s.contains("Clusters by origin-ip") && cluster(s, "40", "82.128.32.42")
+    });
     assert!(!screen.contains(" test "), "{screen}");
+    // Picked with `c` (round the keys from origin-ip back to the first), auth-user shows what
+    // the headers say: no one.
+    assert_eq!(
+        ClusterKey::ALL[..2],
+        [ClusterKey::AuthUser, ClusterKey::OriginIp]
+    );
+    without.keys(&vec!["c"; ClusterKey::ALL.len() - 1]);
+    without.wait_until("all 50 messages in (none) of auth-user", |s| {
+        s.contains("Clusters by auth-user") && cluster(s, "50", "(none)")
+    });
     drop(without);
 
     let out = tempfile::tempdir().expect("report dir");

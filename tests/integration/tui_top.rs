@@ -87,3 +87,36 @@ fn the_tui_ranks_the_queue_as_top_does_with_logs() {
         );
     }
 }
+
+/// A flood without SMTP AUTH (a PHP script's) opens on the key of `top`'s first culprit, not
+/// on one `(none)` cluster of auth-user (the operator's run: "the only cluster is (none)").
+#[test]
+fn a_flood_without_auth_opens_on_its_culprits_key() {
+    let t = crate::util::TestQueue::new(23);
+    let born = NOW - 300;
+    for i in 0..60 {
+        t.add(
+            qtriage::fixture::MessageSpec::new()
+                .local_uid(48)
+                .header("X-PHP-Originating-Script", b"48:mailer.php")
+                .from_header(format!("<x{i}@forged{i}.example>"))
+                .remote(format!("victim{i}@example.net"))
+                .born(born + i),
+        );
+    }
+    for i in 0..8 {
+        t.add(crate::cli_actions_json::legit(i).born(born));
+    }
+    let out = qtriage(&t, &[], &["top", "--json", "--limit", "1"]);
+    assert_exit(&out, 0);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let first: serde_json::Value =
+        serde_json::from_str(text.lines().next().expect("a row")).expect("json");
+    assert!(first["score"].as_f64().is_some_and(|s| s >= 40.0), "{text}");
+    let key = ClusterKey::from_name(first["by"].as_str().expect("by")).expect("key");
+    assert_ne!(key, ClusterKey::AuthUser, "{first}");
+    let session = tui_session(t.root(), &[]);
+    let data = session.state.data.as_ref().expect("analysed");
+    assert_eq!(data.clustering.key, key);
+    assert_eq!(session.state.clusters.key, Some(key));
+}

@@ -6,6 +6,7 @@ use std::sync::atomic::AtomicU64;
 use rustc_hash::FxHashMap;
 
 use crate::analysis::key::ClusterKey;
+use crate::analysis::rank::{Verdict, OF_QUEUE};
 use crate::query::{select_with, Query, QueryContext};
 use crate::queue::Queue;
 use crate::tui::state::{Clustering, Order, Orders, Selection, Snapshot};
@@ -28,6 +29,23 @@ pub fn clustering(s: &Snapshot, key: ClusterKey) -> Clustering {
         key,
         clusters,
         cluster_of,
+    }
+}
+
+/// [`clustering`] by `key` while it holds a culprit, else by the key of the ranking's first
+/// culprit: a flood without SMTP AUTH (an open relay's IPs, a PHP script) opened on one
+/// `(none)` cluster of auth-user, the operator's run found. Until the operator picks a key.
+pub fn opening_clustering(s: &Snapshot, key: ClusterKey) -> Clustering {
+    let is_culprit =
+        |c: &crate::analysis::cluster::Cluster| Verdict::of(c.score) == Verdict::Culprit;
+    let first = clustering(s, key);
+    if first.clusters.iter().any(is_culprit) {
+        return first;
+    }
+    let top = s.basis().top(&s.records, &s.strings, &s.logs, 1, OF_QUEUE);
+    match top.first().filter(|c| is_culprit(c) && c.key != key) {
+        Some(c) => clustering(s, c.key),
+        None => first,
     }
 }
 
