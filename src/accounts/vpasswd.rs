@@ -4,7 +4,9 @@
 //! many domains (`domains/0/<domain>/vpasswd`). A line is
 //! `login:hash:uid:gid:gecos:dir:quota[:clear]`; the 8th field, when present, is the clear-text
 //! password vpopmail keeps when built with clear passwords (`--enable-clear-passwd`, the default).
-//! Like vpopmail's own parser, the clear field is the rest of the line. Missing fields are empty;
+//! Like vpopmail's own parser, the clear field is the rest of the line, and a line with fewer
+//! than six `:` is no account (skipped, with a warning). [`parse_line`] itself takes missing
+//! fields as empty;
 //! no byte is trusted to be UTF-8 or printable. Files are opened with `O_NOFOLLOW|O_NONBLOCK` and
 //! must be regular; directories are listed without following symlinks.
 
@@ -202,10 +204,18 @@ impl VpopmailAccounts {
                 format!("read only the first {MAX_VPASSWD_BYTES} bytes"),
             );
         }
-        let mut long_lines = 0usize;
+        let (mut long_lines, mut no_fields) = (0usize, 0usize);
         for line in bytes.split(|&b| b == b'\n') {
             if line.len() > MAX_LINE_BYTES {
                 long_lines += 1;
+                continue;
+            }
+            // vpopmail's own reader (`vgetent`) takes no line with fewer than six `:` as an
+            // account: a line of garbage is none, not one with an empty password (the
+            // hostile-input audit saw one flagged `password-empty`).
+            let colons = line.iter().filter(|&&b| b == b':').count();
+            if colons < 6 && !line.trim_ascii().is_empty() {
+                no_fields += 1;
                 continue;
             }
             if let Some(a) = parse_line(line, domain, Source::Vpasswd) {
@@ -218,6 +228,15 @@ impl VpopmailAccounts {
             self.warn(
                 path,
                 format!("skipped {long_lines} lines longer than {MAX_LINE_BYTES} bytes"),
+            );
+        }
+        if no_fields > 0 {
+            self.warn(
+                path,
+                format!(
+                    "skipped {no_fields} lines with fewer than 7 fields (vpopmail reads none \
+                     of them as an account)"
+                ),
             );
         }
     }
