@@ -72,8 +72,9 @@ pub const HOW_TO_STOP: &str = "stop qmail-send first, then run this again:
 pub const FORCE_WARNING: &str =
     "warning: --force while qmail-send is running: it keeps queued ids in \
 memory and may be delivering these messages right now. A moved message may still be delivered, \
-logged as 'unable to open message', or get envelope files re-created by qmail-send; qtriage \
-cannot keep qmail-send from starting on half-moved messages. Stop qmail-send if you can.";
+or logged on each retry as 'warning: trouble opening remote/N/ID; will try again later' (or \
+'unable to open message') until it is restored, or get envelope files re-created by qmail-send; \
+qtriage cannot keep qmail-send from starting on half-moved messages. Stop qmail-send if you can.";
 
 /// Turn a "qmail-send is running" refusal into the operator's message and exit code 2.
 pub fn report_error(result: anyhow::Result<ExitCode>) -> anyhow::Result<ExitCode> {
@@ -447,8 +448,15 @@ pub fn apply_command_with(flag: &str) -> String {
     if let Some(first) = words.first_mut() {
         *first = "qtriage".into();
     }
+    let from_stdin = words.windows(2).any(|w| w[0] == "--ids" && w[1] == "-")
+        || words.iter().any(|w| w == "--ids=-");
     words.push(flag.into());
-    words.join(" ")
+    let line = words.join(" ");
+    match from_stdin {
+        // The ids were read from stdin once: pasted alone, the line would wait for them.
+        true => format!("{line}  # with the same ids on stdin"),
+        false => line,
+    }
 }
 
 /// The command line that was run, each argument as a shell word, without the program's name.

@@ -46,9 +46,15 @@ pub fn run(
             writeln!(out, "nothing to recover")?;
         }
         for b in &report.completed {
+            // An expire's files were only re-timed, a purge's deleted.
+            let done = match b.direction {
+                actions::Direction::Expire => "re-timed",
+                actions::Direction::Purge => "deleted",
+                _ => "moved",
+            };
             writeln!(
                 out,
-                "completed batch {} ({}): {} messages, {} files moved now, {} failed",
+                "completed batch {} ({}): {} messages, {} files {done} now, {} failed",
                 b.batch,
                 b.direction.name(),
                 b.messages,

@@ -257,10 +257,12 @@ fn ids_on_stdin_yank_exactly_those_and_report_the_unknown() {
 
     let out = run_stdin(&t, &["restore", "--ids", "-"], &format!("{}\n", spam[0]));
     assert_exit(&out, 0);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("would restore 1 messages"), "{text}");
+    // Pasted alone, the line would wait on stdin for the ids read once already.
     assert!(
-        String::from_utf8_lossy(&out.stdout).contains("would restore 1 messages"),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
+        text.contains("restore --ids - --apply  # with the same ids on stdin"),
+        "{text}"
     );
     let out = run_stdin(&t, &["restore", "--ids", "-", "--apply"], "123\n");
     assert_exit(&out, 1);
