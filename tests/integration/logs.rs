@@ -113,10 +113,24 @@ fn logins_finds_harvesting_and_the_guessed_account_without_showing_passwords() {
 fn logins_json_through_qtriage_logs_env() {
     let dir = tempfile::tempdir().expect("tempdir");
     harvest_logs(dir.path());
+    // A failure line past the reader's 8 KiB: cut, counted, and no login of its own (it was a
+    // login of 9,000 ESC bytes, with no IP).
+    let long = format!(
+        "vchkpw-pop3[204]: password fail (pass: 'x') {}@evil.example:10.9.9.5",
+        "\x1b".repeat(9000)
+    );
+    let long_log = dir.path().join("maillog.long");
+    write_syslog(
+        &long_log,
+        &[FixtureLine::new(BORN - 10, long)],
+        &TimeZone::UTC,
+    )
+    .expect("log");
     let env = format!(
-        "{}:{}:",
+        "{}:{}:{}:",
         dir.path().join("maillog.1.gz").display(),
-        dir.path().join("maillog").display()
+        dir.path().join("maillog").display(),
+        long_log.display()
     );
     let out = qtriage(&["logins", "--json"], &[("QTRIAGE_LOGS", &env)], None);
     assert_exit(&out, 0);
@@ -142,7 +156,13 @@ fn logins_json_through_qtriage_logs_env() {
         (ip["is_harvesting"].as_bool(), ip["burst_accounts"].as_u64()),
         (Some(true), Some(6))
     );
-    assert_eq!(objs.iter().filter(|o| o["type"] == "source").count(), 2);
+    let sources: Vec<_> = objs.iter().filter(|o| o["type"] == "source").collect();
+    assert_eq!(sources.len(), 3);
+    assert_eq!(sources[2]["cut"], 1, "{:?}", sources[2]);
+    assert!(
+        !text.contains("evil.example") && !text.contains("10.9.9.5"),
+        "{text}"
+    );
 }
 
 #[test]
