@@ -85,6 +85,9 @@ struct Bucket {
     left: u32,
     yanked: u32,
     restored: u32,
+    /// Restores that took back no yank (the yank came before the watch, or left the
+    /// horizon): a yank of the same messages again takes one back instead of counting out.
+    put_back: u32,
 }
 
 /// Sparse per-second counts, oldest first.
@@ -140,11 +143,27 @@ impl Series {
             .is_none_or(|b| b.sec <= now - HORIZON_SECS)
     }
 
-    /// Take back the newest yank still counted (a restore undid it), if any.
-    fn unyank(&mut self) {
-        if let Some(b) = self.buckets.iter_mut().rev().find(|b| b.yanked > 0) {
-            b.yanked -= 1;
-            b.left = b.left.saturating_sub(1);
+    /// A restore at `sec`: it takes back the newest yank still counted (it undid it), or is
+    /// kept as put back for a yank to take back.
+    fn unyank(&mut self, sec: i64) {
+        match self.buckets.iter_mut().rev().find(|b| b.yanked > 0) {
+            Some(b) => {
+                b.yanked -= 1;
+                b.left = b.left.saturating_sub(1);
+            }
+            None => self.bucket(sec).put_back += 1,
+        }
+    }
+
+    /// A yank: does it take back a restore kept as put back (the undo undone)? Then it is
+    /// not counted out: the queue went up by it uncounted, and comes down by it.
+    fn takes_back_restore(&mut self) -> bool {
+        match self.buckets.iter_mut().rev().find(|b| b.put_back > 0) {
+            Some(b) => {
+                b.put_back -= 1;
+                true
+            }
+            None => false,
         }
     }
 
@@ -216,25 +235,30 @@ impl Rates {
     /// yank undone within a window leaves that window as it was; and it is counted as restored
     /// (overall only).
     pub fn restored(&mut self, at_ms: i64, values: &[Option<KeyValue>]) {
-        self.overall.unyank();
-        self.overall.bucket(sec_of(at_ms)).restored += 1;
+        let sec = sec_of(at_ms);
+        self.overall.unyank(sec);
+        self.overall.bucket(sec).restored += 1;
         for ((_, map), v) in self.per_key.iter_mut().zip(values) {
-            // Where `series` counted it: its own value, or no value once the map was full.
-            let key = if map.contains_key(v) { *v } else { None };
-            if let Some(s) = map.get_mut(&key) {
-                s.unyank();
-            }
+            Self::series(map, *v).unyank(sec);
         }
     }
 
-    /// A message left the queue at `at_ms` (`yanked`: into the yank area).
+    /// A message left the queue at `at_ms` (`yanked`: into the yank area). A yank of what a
+    /// restore put back uncounted (the undo undone) is not counted out: after a restore and
+    /// a yank again the queue is where it was, and read -1,971/min (an operator's run).
     pub fn left(&mut self, at_ms: i64, values: &[Option<KeyValue>], yanked: bool) {
         let sec = sec_of(at_ms);
-        let b = self.overall.bucket(sec);
-        b.left += 1;
-        b.yanked += u32::from(yanked);
+        if !(yanked && self.overall.takes_back_restore()) {
+            let b = self.overall.bucket(sec);
+            b.left += 1;
+            b.yanked += u32::from(yanked);
+        }
         for ((_, map), v) in self.per_key.iter_mut().zip(values) {
-            let b = Self::series(map, *v).bucket(sec);
+            let s = Self::series(map, *v);
+            if yanked && s.takes_back_restore() {
+                continue;
+            }
+            let b = s.bucket(sec);
             b.left += 1;
             b.yanked += u32::from(yanked);
         }

@@ -182,3 +182,27 @@ fn a_restore_takes_back_a_yank_and_is_no_arrival() {
     let one = r.overall(now, Window::OneMinute);
     assert_eq!((one.in_per_min, one.restored_per_min), (1.0, 3.0));
 }
+
+/// The undo undone: a restore with no yank to take back (the yank came before the watch), then
+/// a yank of the same messages again, leaves the queue where it was, overall and in the
+/// cluster: no growth either way (an operator's run read -1,971/min).
+#[test]
+fn a_yank_after_an_undo_takes_the_restore_back() {
+    let mut r = Rates::new(&[ClusterKey::Origin], T0);
+    for s in 1..=3 {
+        r.restored(T0 + s * 1_000, &[v(0)]);
+    }
+    for s in 4..=6 {
+        r.left(T0 + s * 1_000, &[v(0)], true);
+    }
+    // A delivery is not a yank: it counts out.
+    r.left(T0 + 7_000, &[v(0)], false);
+    let now = T0 + 60_000;
+    assert_eq!(r.counts(now, Window::OneMinute), (0, 1, 0));
+    assert_eq!(r.cluster_counts(0, v(0), now, Window::OneMinute), (0, 1, 0));
+    let one = r.overall(now, Window::OneMinute);
+    assert_eq!((one.growth_per_min(), one.restored_per_min), (-1.0, 3.0));
+    // Nothing put back is left: the next yank counts.
+    r.left(T0 + 8_000, &[v(0)], true);
+    assert_eq!(r.counts(now, Window::OneMinute), (0, 2, 1));
+}
