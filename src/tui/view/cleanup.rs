@@ -61,25 +61,38 @@ impl CleanupPopup<'_> {
         v
     }
 
-    /// The keys, on the bottom border so that they show however far the plan is scrolled.
-    fn keys(&self, more: Option<(u16, u16)>) -> Line<'static> {
+    /// The keys, on the bottom border so that they show however far the plan is scrolled; in
+    /// `room` columns, in short words when the long ones do not fit (at 40 columns the scroll
+    /// hint, last, was cut off a plan taller than the screen).
+    fn keys(&self, more: Option<(u16, u16)>, room: u16) -> Line<'static> {
         let t = self.theme;
-        let mut keys = Vec::new();
-        if !self.cleanup.plan.culprits.is_empty() {
-            keys.push(Span::styled(" Enter", t.danger()));
-            keys.push(Span::raw(" mark them all (then y yanks)  "));
+        let line = |short: bool| {
+            let mut keys = Vec::new();
+            if !self.cleanup.plan.culprits.is_empty() {
+                keys.push(Span::styled(" Enter", t.danger()));
+                keys.push(Span::raw(match short {
+                    false => " mark them all (then y yanks)  ",
+                    true => " mark all ",
+                }));
+            }
+            keys.push(Span::styled(" Esc", t.accent()));
+            keys.push(Span::raw(" close "));
+            if let Some((at, max)) = more {
+                let arrows = match (at > 0, at < max) {
+                    (true, true) => "↑↓",
+                    (true, false) => "↑",
+                    _ => "↓",
+                };
+                let scroll = if short { "" } else { " scroll" };
+                keys.push(Span::styled(format!(" {arrows} j/k{scroll} "), t.accent()));
+            }
+            Line::from(keys)
+        };
+        let long = line(false);
+        match long.width() > usize::from(room) {
+            true => line(true),
+            false => long,
         }
-        keys.push(Span::styled(" Esc", t.accent()));
-        keys.push(Span::raw(" close "));
-        if let Some((at, max)) = more {
-            let arrows = match (at > 0, at < max) {
-                (true, true) => "↑↓",
-                (true, false) => "↑",
-                _ => "↓",
-            };
-            keys.push(Span::styled(format!(" {arrows} j/k scroll "), t.accent()));
-        }
-        Line::from(keys)
     }
 
     /// The popup's box in `area`, its paragraph and how far that may scroll.
@@ -126,7 +139,46 @@ impl Widget for CleanupPopup<'_> {
         let block = Block::bordered()
             .border_style(t.accent())
             .title(Line::styled(" Cleanup plan ", t.accent()))
-            .title_bottom(self.keys((max > 0).then_some((scroll, max))));
+            .title_bottom(self.keys(
+                (max > 0).then_some((scroll, max)),
+                rect.width.saturating_sub(2),
+            ));
         paragraph.block(block).scroll((scroll, 0)).render(rect, buf);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tui::state::Popup;
+
+    /// At 40 columns a plan taller than the screen still says it scrolls: the keys go short.
+    #[test]
+    fn a_narrow_plan_still_says_it_scrolls() {
+        let s = super::super::tests::cleanup_shown((40, 10));
+        let Popup::Cleanup(c) = &s.popup else {
+            panic!("the cleanup plan is shown: {:?}", s.popup);
+        };
+        assert!(max_scroll(c, (40, 10)) > 0, "taller than the screen");
+        let popup = || CleanupPopup {
+            cleanup: c,
+            scroll: 0,
+            theme: Theme { colour: false },
+        };
+        let mut buf = Buffer::empty(Rect::new(0, 0, 40, 10));
+        popup().render(buf.area, &mut buf);
+        let bottom = (0..40).map(|x| buf[(x, 9)].symbol()).collect::<String>();
+        assert!(
+            bottom.contains("↓ j/k") && bottom.contains("Esc"),
+            "{bottom}"
+        );
+        // Wide enough, the keys say it in words.
+        let mut buf = Buffer::empty(Rect::new(0, 0, 120, 10));
+        popup().render(buf.area, &mut buf);
+        let rows: Vec<String> = (0..10)
+            .map(|y| (0..120).map(|x| buf[(x, y)].symbol()).collect())
+            .collect();
+        let keys = rows.iter().find(|r| r.contains(" Esc")).expect("keys");
+        assert!(keys.contains("mark them all (then y yanks)"), "{keys}");
     }
 }

@@ -177,8 +177,14 @@ impl Widget for MessagesPane<'_> {
                 ],
             )
         } else if narrow {
+            // Below ~44 columns the origin gives way, not the id (ratatui shrank every column
+            // alike: `1001…` at 40 columns): the id is what `list id:` and the inspector take.
+            let room = area
+                .width
+                .saturating_sub(2)
+                .saturating_sub(1 + 9 + 4 + 8 + 4);
             (
-                vec![1, 9, 4, 16, 0],
+                vec![1, 9, 4, room.clamp(6, 16), 0],
                 vec!["", "id", "age", "origin", "subject"],
             )
         } else {
@@ -211,5 +217,36 @@ impl Widget for MessagesPane<'_> {
             state.select(Some(pos.selected.saturating_sub(pos.offset)));
         }
         StatefulWidget::render(table, area, buf, &mut state);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// At 40 columns (a phone over SSH) each id is whole; the origin gives way.
+    #[test]
+    fn a_narrow_list_keeps_ids_whole() {
+        let s = crate::tui::testdata::state((40, 24), 3, 2, false);
+        let mut buf = Buffer::empty(Rect::new(0, 0, 40, 8));
+        MessagesPane::new(&s, Theme { colour: false }).render(buf.area, &mut buf);
+        let line = |y: u16| (0..40).map(|x| buf[(x, y)].symbol()).collect::<String>();
+        assert!(
+            line(1).contains(" id ") && line(1).contains("origin"),
+            "{}",
+            line(1)
+        );
+        // The id column keeps its 9 cells (an 8-digit id and room): `age` starts after them.
+        let age = line(1).find("age").unwrap_or(0);
+        assert!(age >= 13, "{}", line(1));
+        for y in 2..7 {
+            let row = line(y);
+            let id = row
+                .trim_matches('│')
+                .split_whitespace()
+                .next()
+                .unwrap_or("");
+            assert!(id.len() == 5 && id.parse::<u64>().is_ok(), "{row}");
+        }
     }
 }

@@ -507,7 +507,7 @@ fn accounts_keys_errors_and_write_report() {
     assert!(s.status.notice.as_ref().is_some_and(|n| n.is_error));
 }
 /// The cleanup plan of the ready state's records, as the worker answers `p`.
-fn cleanup_shown(size: (u16, u16)) -> AppState {
+pub(super) fn cleanup_shown(size: (u16, u16)) -> AppState {
     use crate::analysis::plan::{build, PlanInput};
     let mut s = ready(size);
     let data = s.data.as_ref().expect("analysed");
