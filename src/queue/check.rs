@@ -313,12 +313,18 @@ impl DirCtx<'_> {
 }
 
 fn unlisted(dir: &Path, e: &std::io::Error) -> Finding {
+    let linked = std::fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink());
+    let repair = match linked {
+        // qmail-send follows it; qtriage never does, so its messages go unseen here.
+        true => "qmail follows the link, qtriage does not: with qmail-send stopped, put the directory it names in its place (mv)",
+        false => "recreate it as a directory owned by qmail (qmail's `make setup` does), with qmail-send stopped",
+    };
     Finding {
         kind: FindingKind::Unlisted,
         id: None,
         files: vec![dir.to_path_buf()],
         detail: format!("cannot be listed: {e}"),
-        repair: "recreate it as a directory owned by qmail (qmail's `make setup` does), with qmail-send stopped".into(),
+        repair: repair.into(),
     }
 }
 

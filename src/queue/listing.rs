@@ -60,11 +60,17 @@ pub struct Listing {
 
 /// Open a directory for listing or `openat`, refusing to follow a symlink to it.
 pub fn open_dir(path: &Path) -> std::io::Result<OwnedFd> {
-    Ok(rustix::fs::open(
-        path,
-        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-        Mode::empty(),
-    )?)
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    rustix::fs::open(path, flags, Mode::empty()).map_err(|e| {
+        // O_NOFOLLOW|O_DIRECTORY on a link says "Not a directory": say what it is, so a
+        // linked split directory is not repaired as a missing one.
+        let linked = matches!(e, rustix::io::Errno::NOTDIR | rustix::io::Errno::LOOP)
+            && std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+        match linked {
+            true => std::io::Error::other("a symbolic link, not followed"),
+            false => e.into(),
+        }
+    })
 }
 
 fn is_dot(name: &CStr) -> bool {

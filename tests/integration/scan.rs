@@ -283,11 +283,19 @@ fn a_split_directory_that_is_a_symlink_is_warned_about_not_followed() {
         let out = t.run(args);
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(
-            err.contains("info/1: not listed") && err.contains("messages in it are not shown"),
+            err.contains("info/1: not listed (a symbolic link, not followed)")
+                && err.contains("messages in it are not shown"),
             "{args:?}: {err}"
         );
         assert!(out.status.code().is_some_and(|c| c <= 1), "{args:?}: {err}");
     }
+    // `check` says what it is and that qmail, unlike qtriage, follows it.
+    let text = String::from_utf8_lossy(&t.run(&["check"]).stdout).into_owned();
+    assert!(
+        text.contains("cannot be listed: a symbolic link, not followed")
+            && text.contains("qmail follows the link, qtriage does not"),
+        "{text}"
+    );
 }
 
 /// The TUI's envelope pass after the header pass `heads`.
