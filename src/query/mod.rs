@@ -197,20 +197,39 @@ pub fn render_error(query_text: &str, err: &QueryError) -> String {
         }
         i
     };
-    let (start, end) = (clamp(err.span.start), clamp(err.span.end));
-    let before = sanitize_str(&query_text[..start]).chars().count();
-    let width = sanitize_str(&query_text[start..end.max(start)])
-        .chars()
-        .count()
-        .max(1);
+    let (start, end) = (
+        clamp(err.span.start),
+        clamp(err.span.end).max(clamp(err.span.start)),
+    );
+    // A query of 16 KiB is echoed around its error only, `…` where cut: one stderr line of
+    // 16 KiB hid the caret (the hostile-input audit).
+    let byte_after =
+        |s: &str, chars: usize| s.char_indices().nth(chars).map_or(s.len(), |(i, _)| i);
+    let pre = &query_text[..start];
+    let lo = pre
+        .char_indices()
+        .rev()
+        .nth(ERROR_CONTEXT)
+        .map_or(0, |(i, _)| i);
+    let span_end = start + byte_after(&query_text[start..end], ERROR_CONTEXT);
+    let hi = span_end + byte_after(&query_text[span_end..], ERROR_CONTEXT);
+    let (open, close) = (
+        if lo > 0 { "…" } else { "" },
+        if hi < query_text.len() { "…" } else { "" },
+    );
+    let before = sanitize_str(&query_text[lo..start]);
+    let span = sanitize_str(&query_text[start..span_end]);
+    let after = sanitize_str(&query_text[span_end..hi]);
     format!(
-        "invalid query: {}\n  {}\n  {}{}",
+        "invalid query: {}\n  {open}{before}{span}{after}{close}\n  {}{}",
         err.message,
-        sanitize_str(query_text),
-        " ".repeat(before),
-        "^".repeat(width)
+        " ".repeat(open.chars().count() + before.chars().count()),
+        "^".repeat(span.chars().count().max(1))
     )
 }
+
+/// Characters of a query shown before its error, of the error's span, and after it.
+const ERROR_CONTEXT: usize = 60;
 
 #[cfg(test)]
 mod tests;

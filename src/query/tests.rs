@@ -416,6 +416,22 @@ fn render_error_points_a_caret_at_the_span() {
     let text = "subject:\u{1b}x or";
     let r = render_error(text, &error(text));
     assert!(r.ends_with("  subject:\\ex or\n                ^"), "{r}");
+    // A long query is shown around its error, `…` where cut, the caret still under it.
+    let text = format!(
+        "subject:{} sendr:x subject:{}",
+        "a".repeat(900),
+        "b".repeat(900)
+    );
+    let r = render_error(&text, &error(&text));
+    let lines: Vec<&str> = r.lines().collect();
+    assert!(
+        lines[1].starts_with("  …") && lines[1].ends_with('…'),
+        "{r}"
+    );
+    assert!(lines[1].chars().count() < 200, "{r}");
+    let at = lines[2].find('^').expect("caret");
+    let under: String = lines[1].chars().skip(at).take(5).collect();
+    assert_eq!(under, "sendr", "{r}");
 }
 
 // ---- print, then parse again -------------------------------------------------------------

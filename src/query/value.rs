@@ -67,7 +67,7 @@ fn build(pattern: &str, ci: bool) -> Result<Regex, String> {
         .build()
         .map_err(|e| match e {
             regex::Error::CompiledTooBig(n) => {
-                format!("regex too big: it compiles to more than {n} bytes")
+                format!("pattern too big: it compiles to more than {n} bytes (fewer wildcards or repeats)")
             }
             e => {
                 // The regex crate's message is several lines with its own caret; keep the reason.
