@@ -88,7 +88,8 @@ pub fn inspect(
         Some(e) => (&bytes[..e], bytes.get(e..).unwrap_or_default()),
         None => (&bytes[..bytes.len().min(HEADER_CAP)], &b""[..]),
     };
-    for f in fields(header) {
+    let mut it = fields(header);
+    for f in it.by_ref() {
         let value = clip(sanitize_bytes(&f.value));
         if f.is("received") {
             out.received.push(value.trim_start().to_string());
@@ -99,6 +100,14 @@ pub fn inspect(
             let name = sanitize_bytes(f.name);
             out.headers.push(format!("{name}:{value}"));
         }
+    }
+    // A line that is no `name: value` field (a name with an escape in it) is skipped by every
+    // reader: say so, not show the rest as if it were all (the hostile-input audit).
+    if it.garbage > 0 {
+        out.headers.push(format!(
+            "({} not parsed as `name: value` fields)",
+            crate::size::counted(it.garbage as u64, "line", "lines")
+        ));
     }
     out.origin_line = match r.origin.kind {
         OriginKind::Smtp | OriginKind::SmtpAuth if out.received.len() > 1 => Some(1),
@@ -218,6 +227,7 @@ mod tests {
             .received_from("86.107.221.138")
             .auth("test")
             .subject("=?UTF-8?B?0J/RgNC40LLQtdGC?= \x1b]0;owned\x07")
+            .header("X-\x1b[2JEvil", b"v")
             .body(b"hello\x1b[31m red\n\xff\xfe\n".as_slice());
         fq.add(&spec).expect("add");
         let q = Queue::open(fq.root(), QueueOptions::default()).expect("open");
@@ -236,6 +246,14 @@ mod tests {
         assert_eq!(i.body[0], "hello\\e[31m red");
         assert_eq!(i.body[1], "\\xff\\xfe");
         assert!(i.envelope[1].contains("evil\\e[2J@spam.example"));
+        // A field whose name holds an escape is no field: it is said to be skipped.
+        let skipped = "(1 line not parsed as `name: value` fields)";
+        assert_eq!(
+            i.headers.last().map(String::as_str),
+            Some(skipped),
+            "{:?}",
+            i.headers
+        );
         let all = format!("{i:?}");
         assert!(!all.contains('\x1b'), "raw ESC leaked");
     }
