@@ -45,14 +45,16 @@ fn push_escaped(out: &mut String, c: char) {
 /// written as a `\uXXXX` escape: serde_json escapes only C0 controls, and `qtriage list --json`
 /// on a terminal then printed DEL, C1 controls (`\u009b` is an 8-bit CSI) and bidi overrides as
 /// themselves. The escape is the same string to every JSON reader, so the exact bytes are kept.
-/// Outside strings JSON text is ASCII, so each such character is inside a string.
+/// Only DEL and what is not ASCII is rewritten: outside strings JSON text is ASCII, so each
+/// such character is inside a string, while a pretty printer's own newlines are not.
 pub fn json_for_terminals(json: &str) -> Cow<'_, str> {
-    if !json.bytes().any(|b| b >= 0x7f) || !json.chars().any(needs_escape) {
+    let unsafe_char = |c: char| c >= '\u{7f}' && needs_escape(c);
+    if !json.bytes().any(|b| b >= 0x7f) || !json.chars().any(unsafe_char) {
         return Cow::Borrowed(json);
     }
     let mut out = String::with_capacity(json.len() + 16);
     for c in json.chars() {
-        if needs_escape(c) {
+        if unsafe_char(c) {
             let mut units = [0u16; 2];
             for u in c.encode_utf16(&mut units) {
                 out.push_str(&format!("\\u{u:04x}"));
@@ -156,6 +158,14 @@ mod tests {
             json_for_terminals("{\"a\":\"é\"}"),
             Cow::Borrowed(_)
         ));
+        // Pretty JSON keeps its own newlines and indents (the review: `report --format json`
+        // with an `é` in it wrote `{\u000a  "now"`, which no reader parses).
+        let pretty =
+            serde_json::to_string_pretty(&serde_json::json!({"s": "é\u{9b}\n"})).expect("json");
+        let safe = json_for_terminals(&pretty);
+        assert_eq!(safe, "{\n  \"s\": \"é\\u009b\\n\"\n}");
+        let back: serde_json::Value = serde_json::from_str(&safe).expect("parses");
+        assert_eq!(back["s"], "é\u{9b}\n");
     }
 
     #[test]

@@ -353,8 +353,9 @@ pub fn subject_template(subject: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// [`subject_template`] of any bytes, by chars. Bytes that are not UTF-8 (a subject kept as
-/// bytes: no charset said or found) stay themselves, so the value reads `\xff\xfe` as the
-/// message's subject does, and its `cluster:subject=` query selects it (`U+FFFD` did neither).
+/// bytes: no charset said or found) are written `\xNN`, so the value reads as the message's
+/// subject does and stays text: `U+FFFD` hid them and made `\xff\xfe` and `\xfe\xff` one
+/// value, while raw bytes made two clusters whose (text) queries each selected both.
 fn text_template(cut: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(cut.len());
     for (i, word) in cut.split(|&b| b == b' ').enumerate() {
@@ -366,7 +367,8 @@ fn text_template(cut: &[u8]) -> Vec<u8> {
                 let mut masked = String::new();
                 mask_word(chunk.valid(), &mut masked);
                 out.extend_from_slice(masked.as_bytes());
-                out.extend_from_slice(chunk.invalid());
+                let escaped = crate::sanitize::invalid_bytes_escaped(chunk.invalid());
+                out.extend_from_slice(escaped.as_bytes());
             }
             continue;
         };

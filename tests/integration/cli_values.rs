@@ -22,3 +22,38 @@ fn the_null_sender_cluster_reads_as_qmail_writes_it() {
     let exact = format!(r#""value":"","messages":{BOUNCES},"#);
     assert!(json.lines().any(|l| l.contains(&exact)), "{json}");
 }
+
+/// Two subjects kept as bytes that read alike lossily (`\xff\xfe` and `\xfe\xff`) are two
+/// clusters, each shown `\xNN` as `list` shows it, and each cluster's query selects exactly its
+/// own messages (the review: raw template bytes made each query select both, spam and mail).
+#[test]
+fn a_byte_subject_clusters_and_selects_exactly() {
+    let t = crate::util::TestQueue::new(23);
+    for (n, subject) in [(30, &b"\xff\xfe promo"[..]), (10, b"\xfe\xff promo")] {
+        for i in 0..n {
+            t.add(
+                qtriage::fixture::MessageSpec::new()
+                    .sender(format!("x{i}.{n}@example.org"))
+                    .remote(format!("v{i}@example.net"))
+                    .subject(subject),
+            );
+        }
+    }
+    let text = stdout(&t, &["clusters", "--by", "subject"]);
+    assert!(
+        text.contains("\\xff\\xfe promo") && text.contains("\\xfe\\xff promo"),
+        "{text}"
+    );
+    let json = stdout(&t, &["clusters", "--by", "subject", "--json"]);
+    let mut seen = 0;
+    for line in json.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).expect("json");
+        let (Some(q), Some(n)) = (v["query"].as_str(), v["messages"].as_u64()) else {
+            continue;
+        };
+        let count = stdout(&t, &["list", q, "--count"]);
+        assert_eq!(count.trim(), n.to_string(), "{q}");
+        seen += 1;
+    }
+    assert_eq!(seen, 2, "{json}");
+}

@@ -489,3 +489,30 @@ fn unjournaled_yanks_are_noted_and_every_message_counts_once() {
         r.notes
     );
 }
+
+/// The pretty JSON report with text that is not ASCII in it (a culprit subject `Café`) is JSON:
+/// the terminal-safe escaping must not touch the printer's own newlines (the review saw
+/// `{\u000a  "now"`).
+#[test]
+fn the_json_report_with_accents_parses() {
+    let t = TestQueue::new(23);
+    for i in 0..30 {
+        t.add(
+            MessageSpec::new()
+                .sender(format!("x{i}@example.org"))
+                .remote(format!("v{i}@example.net"))
+                .received_from("82.128.32.42")
+                .auth("test")
+                .subject("Caf\u{e9} r\u{e9}sum\u{e9} offer"),
+        );
+    }
+    let out = t.run(&["report", "--format", "json"]);
+    assert_exit(&out, 0);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let v: serde_json::Value = serde_json::from_str(&text).expect("the report is JSON");
+    assert!(text.contains("Caf\u{e9}"), "{text}");
+    assert!(
+        v["culprits"].as_array().is_some_and(|c| !c.is_empty()),
+        "{v:#}"
+    );
+}

@@ -228,13 +228,17 @@ fn ascii_templates_equal_char_templates_on_long_runs() {
     }
 }
 
-/// A subject kept as bytes keeps them in its template: `\xff\xfe` reads as the message's
-/// subject reads, and a query with the value selects it (U+FFFD did neither).
+/// A subject kept as bytes keeps them in its template, written `\xNN`: it reads as the
+/// message's subject reads, and stays text a query can name exactly (U+FFFD did neither).
 #[test]
 fn a_subject_that_is_not_utf8_keeps_its_bytes() {
     let t = subject_template(b"\xff\xfe\x1b\x80 cheap 4471 \xe9t\xe9").expect("template");
-    assert_eq!(t, b"\xff\xfe\x1b\x80 cheap # \xe9t\xe9");
+    assert_eq!(t, b"\\xff\\xfe\x1b\\x80 cheap # \\xe9t\\xe9");
     let mixed = [&b"Prix 12 "[..], "€".as_bytes(), b" \xff"].concat();
-    let want = [&b"Prix # "[..], "€".as_bytes(), b" \xff"].concat();
+    let want = [&b"Prix # "[..], "€".as_bytes(), b" \\xff"].concat();
     assert_eq!(subject_template(&mixed).expect("template"), want);
+    assert_ne!(
+        subject_template(b"\xff\xfe promo"),
+        subject_template(b"\xfe\xff promo")
+    );
 }
