@@ -27,7 +27,7 @@ use super::plan::{
     BatchOutcome, ExecuteOptions, Outcome, Plan, RecoveryReport, Refusal, RefusalReason,
 };
 use super::restore::unexpire_refusal;
-use super::yank::{is_unfinished, odd_file, unfinished_refusal};
+use super::yank::{is_unfinished, mess_misfiled, odd_file, unfinished_refusal};
 use crate::queue::{Layout, MessageId, Subdir};
 
 /// A progress line is appended to the journal every this many messages.
@@ -223,11 +223,13 @@ fn refresh(plan: &Plan, mover: &Mover<'_>) -> Result<Refreshed, ActionError> {
             continue;
         }
         if plan.direction == Direction::Yank {
-            if let Some(part) = odd_file(|s| mover.queue_path(s, m.id), &files) {
-                out.skipped.push(Refusal {
-                    id: m.id,
-                    reason: RefusalReason::NotAQueueFile(part),
-                });
+            let odd = match odd_file(|s| mover.queue_path(s, m.id), &files) {
+                Some(part) => Some(RefusalReason::NotAQueueFile(part)),
+                None => mess_misfiled(&plan.queue_root, plan.layout, m.id, &files)
+                    .then_some(RefusalReason::WrongSubdir),
+            };
+            if let Some(reason) = odd {
+                out.skipped.push(Refusal { id: m.id, reason });
                 continue;
             }
         }

@@ -1,11 +1,13 @@
 //! Plan a yank: the selected messages, all their files, into the yank area.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::journal::Direction;
 use super::lock::mta_status;
 use super::plan::{Plan, PlannedMessage, Refusal, RefusalReason};
-use crate::queue::{MessageId, MessageRecord, MessageState, Parts, ProblemKind, Queue, Subdir};
+use crate::queue::{
+    Layout, MessageId, MessageRecord, MessageState, Parts, ProblemKind, Queue, Subdir,
+};
 
 /// Where to yank to and why.
 #[derive(Debug, Clone)]
@@ -49,7 +51,13 @@ pub fn plan_yank<'r>(
             ProblemKind::Symlink | ProblemKind::NotRegularFile => {
                 Some(RefusalReason::NotAQueueFile(p.part))
             }
-            ProblemKind::WrongSubdir => Some(RefusalReason::WrongSubdir),
+            // Misfiled: that file is not where qmail keeps it. A stray copy beside the file
+            // qmail does keep is no reason to leave the message (it would still be delivered).
+            ProblemKind::WrongSubdir
+                if std::fs::symlink_metadata(queue.path(p.part, r.id)).is_err() =>
+            {
+                Some(RefusalReason::WrongSubdir)
+            }
             _ => None,
         });
         if let Some(reason) = odd {
@@ -86,6 +94,19 @@ pub(crate) fn odd_file(queue_path: impl Fn(Subdir) -> PathBuf, files: &[Subdir])
         .find(|&s| std::fs::symlink_metadata(queue_path(s)).is_ok_and(|m| !m.file_type().is_file()))
 }
 
+/// Is `id`'s mess file, absent from `mess/<id % split>/`, in another split directory (misfiled,
+/// unseen by qmail-send)? Looked for only when `files` (those at their paths) lack it: the
+/// envelope alone would be moved and the mess left (the review: `remove -p . -r` did that).
+pub(crate) fn mess_misfiled(root: &Path, layout: Layout, id: MessageId, files: &[Subdir]) -> bool {
+    if files.contains(&Subdir::Mess) {
+        return false;
+    }
+    let mess = root.join(Subdir::Mess.name());
+    (0..layout.split)
+        .filter(|&n| n != layout.bucket(id))
+        .any(|n| std::fs::symlink_metadata(mess.join(n.to_string()).join(id.to_string())).is_ok())
+}
+
 /// Would yanking a message with these files split one that qmail-queue is still writing?
 pub(crate) fn is_unfinished(files: &[Subdir]) -> bool {
     let mut parts = Parts::default();
@@ -113,6 +134,13 @@ pub fn plan_yank_ids(queue: &Queue, ids: &[MessageId], opts: &PlanOptions) -> Pl
             plan.refused.push(Refusal {
                 id,
                 reason: RefusalReason::NotAQueueFile(part),
+            });
+            continue;
+        }
+        if mess_misfiled(queue.root(), queue.layout(), id, &files) {
+            plan.refused.push(Refusal {
+                id,
+                reason: RefusalReason::WrongSubdir,
             });
             continue;
         }

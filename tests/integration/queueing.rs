@@ -192,3 +192,40 @@ fn yank_leaves_links_fifos_and_misfiled_messages() {
         "{text}"
     );
 }
+
+/// A message whose mess sits in another split directory is left whole where it is by
+/// `yank --ids` and `remove -r` too (the review: `remove -p . -r` moved its envelope and left
+/// the mess); a whole message with a stray copy elsewhere is yanked (it would be delivered).
+#[test]
+fn misfiled_by_id_is_left_and_a_stray_copy_is_no_reason() {
+    let t = TestQueue::new(23);
+    let misfiled = t.add(spam(FixtureState::InDelivery));
+    let moved = t.q.misplace(Subdir::Mess, misfiled).expect("misplace");
+    let ids = t.root().join("ids");
+    std::fs::write(&ids, format!("{misfiled}\n")).expect("ids file");
+    let out = t.run(&["yank", "--ids", &ids.to_string_lossy(), "--apply"]);
+    assert_exit(&out, 1);
+    let want = format!("refused #{misfiled}: its files sit in another split");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(&want),
+        "{out:?}"
+    );
+    let out = t.run(&["remove", "-p", ".", "-r"]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(&want),
+        "{out:?}"
+    );
+    assert!(moved.exists(), "the mess stays where it is");
+    for part in [Subdir::Info, Subdir::Remote] {
+        assert!(t.q.path(part, misfiled).exists(), "its {part:?} stays too");
+    }
+
+    let t = TestQueue::new(23);
+    let whole = t.add(spam(FixtureState::InDelivery));
+    let stray = t.q.stray_copy(Subdir::Mess, whole).expect("stray copy");
+    let out = t.run(&["yank", "auth:test", "--apply"]);
+    assert_exit(&out, 0);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("yanked 1 messages"), "{text}");
+    assert!(!t.q.path(Subdir::Mess, whole).exists() && stray.exists());
+}
