@@ -235,7 +235,10 @@ impl JournalWriter {
                 // Best effort: what is left is removed by recovery anyway.
                 let _ = std::fs::remove_file(&pending);
                 if w.path == path {
+                    // Durably: a sealed journal back after a power loss would be recovered,
+                    // carrying out a batch the operator was told had failed.
                     let _ = std::fs::remove_file(&path);
+                    let _ = fsync_dir(dir);
                 }
                 Err(e)
             }

@@ -418,9 +418,11 @@ pub fn recover(
 }
 
 /// Does a qtriage action (or recovery) hold the yank area's journal lock now? Its batch is then
-/// unfinished because it is running, not because it was interrupted.
+/// unfinished because it is running, not because it was interrupted. Read from /proc/locks,
+/// without taking the lock: a probe that took it for a moment made an action starting in that
+/// moment refuse ("another qtriage action is running"), because `yanked` or `check` ran.
 pub fn action_running(yank_dir: &Path) -> bool {
-    is_locked(&journal_dir(yank_dir).join("lock"))
+    lock_holder(&journal_dir(yank_dir).join("lock")).is_some()
 }
 
 /// The journals that are neither done nor abandoned.

@@ -448,14 +448,22 @@ pub fn apply_command_with(flag: &str) -> String {
     if let Some(first) = words.first_mut() {
         *first = "qtriage".into();
     }
+    words.push(flag.into());
+    words.join(" ")
+}
+
+/// The `apply with:` line of a dry run's text: [`apply_command`], and after `--ids -` a note
+/// that the ids go on stdin again (read once, pasted alone the line waits for them). JSON's
+/// `apply_command` stays the bare command, which a script may split into arguments.
+pub fn apply_line() -> String {
+    let words: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
     let from_stdin = words.windows(2).any(|w| w[0] == "--ids" && w[1] == "-")
         || words.iter().any(|w| w == "--ids=-");
-    words.push(flag.into());
-    let line = words.join(" ");
     match from_stdin {
-        // The ids were read from stdin once: pasted alone, the line would wait for them.
-        true => format!("{line}  # with the same ids on stdin"),
-        false => line,
+        true => format!("{}  # with the same ids on stdin", apply_command()),
+        false => apply_command(),
     }
 }
 

@@ -58,21 +58,34 @@ fn uid_of(text: &[u8], name: &str) -> Option<u32> {
 
 /// The yank area's batches that are neither done nor abandoned.
 fn batch_findings(yank_dir: &std::path::Path) -> anyhow::Result<Vec<Finding>> {
+    // Asked before and after the listing (as `yanked` does): an action starting or ending
+    // meanwhile is at work, not interrupted.
+    let before = actions::run::action_running(yank_dir);
+    let journals = actions::area::journal_dir(yank_dir);
+    let pending = actions::journal::pending_files(&journals)?;
+    let unfinished = actions::run::unfinished(yank_dir)?;
+    let running = before || actions::run::action_running(yank_dir);
     let mut out = Vec::new();
     let finding = |path, detail| Finding {
         kind: FindingKind::UnfinishedBatch,
         id: None,
         files: vec![path],
         detail,
-        repair: "with qmail-send stopped: qtriage recover".into(),
+        repair: match running {
+            true => "none while it runs (qtriage recover refuses until it is done)".into(),
+            false => "with qmail-send stopped: qtriage recover".into(),
+        },
     };
-    let torn = "batch killed while its journal was written: never sealed, nothing of it moved";
-    let journals = actions::area::journal_dir(yank_dir);
-    let running = actions::run::action_running(yank_dir);
-    for path in actions::journal::pending_files(&journals)? {
+    let torn = match running {
+        true => {
+            "batch whose journal is being written now (a qtriage action holds the journal lock)"
+        }
+        false => "batch killed while its journal was written: never sealed, nothing of it moved",
+    };
+    for path in pending {
         out.push(finding(path, torn.to_string()));
     }
-    for path in actions::run::unfinished(yank_dir)? {
+    for path in unfinished {
         let batch = match actions::journal::load(&path) {
             Err(e) if actions::journal::is_torn_header(&e) => {
                 out.push(finding(path, torn.to_string()));

@@ -103,7 +103,7 @@ fn run_inner(
             plan.recipients()
         )?;
         writeln!(out, "{}", act::mta_line(&plan))?;
-        writeln!(out, "apply with: {}", act::apply_command())?;
+        writeln!(out, "apply with: {}", act::apply_line())?;
         return Ok(sel.exit());
     }
     let outcome = act::execute(&plan, &opts)?;

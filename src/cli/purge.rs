@@ -91,7 +91,7 @@ fn run_inner(
             act::human_bytes(plan.bytes()),
             sanitize_path(&yank_dir)
         )?;
-        writeln!(out, "apply with: {}", act::apply_command())?;
+        writeln!(out, "apply with: {}", act::apply_line())?;
         return Ok(ExitCode::Success);
     }
     let outcome = act::execute(&plan, &opts)?;

@@ -203,5 +203,5 @@ fn print_dry_run(out: &mut dyn Write, plan: &Plan) -> std::io::Result<()> {
         writeln!(out, "  #{}  {}  {size}", m.id, files.join(","))?;
     }
     writeln!(out, "{}", act::mta_line(plan))?;
-    writeln!(out, "apply with: {}", act::apply_command())
+    writeln!(out, "apply with: {}", act::apply_line())
 }

@@ -276,7 +276,7 @@ pub fn print_dry_run(
         )?;
     }
     writeln!(out, "{}", act::mta_line(plan))?;
-    writeln!(out, "apply with: {}", act::apply_command())
+    writeln!(out, "apply with: {}", act::apply_line())
 }
 
 /// One key's `clusters hit` block: every value of the selection with how many messages it has

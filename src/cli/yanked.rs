@@ -34,8 +34,11 @@ pub fn run(
         json: false,
     };
     let yank_dir = flags.yank_dir(&queue);
+    // Asked before and after the listing: an action that ends or starts while it is read is
+    // still one at work, not one interrupted.
+    let before = actions::run::action_running(&yank_dir);
     let ledger = actions::Ledger::load(&yank_dir)?;
-    let running = actions::run::action_running(&yank_dir);
+    let running = before || actions::run::action_running(&yank_dir);
     let batches = batch_lines(&ledger, running);
     let messages = message_lines(&ledger);
     if args.json {

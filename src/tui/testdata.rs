@@ -217,6 +217,7 @@ pub fn listing() -> YankListing {
         batch: batch.into(),
         direction,
         state: BatchState::Done,
+        running: false,
         query: format!("tui: {messages} marked messages of auth-user test"),
         created: NOW - ago,
         messages,

@@ -264,6 +264,19 @@ fn ids_on_stdin_yank_exactly_those_and_report_the_unknown() {
         text.contains("restore --ids - --apply  # with the same ids on stdin"),
         "{text}"
     );
+    // JSON's apply_command is the bare command a script may split into arguments.
+    let out = run_stdin(
+        &t,
+        &["restore", "--ids", "-", "--json"],
+        &format!("{}\n", spam[0]),
+    );
+    let command = json(&out)["apply_command"].as_str().map(str::to_string);
+    assert!(
+        command
+            .as_deref()
+            .is_some_and(|c| c.ends_with("--ids - --json --apply")),
+        "{command:?}"
+    );
     let out = run_stdin(&t, &["restore", "--ids", "-", "--apply"], "123\n");
     assert_exit(&out, 1);
     assert!(String::from_utf8_lossy(&out.stdout).contains("unknown #123: not in the yank area"));

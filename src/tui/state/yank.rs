@@ -60,6 +60,8 @@ pub struct BatchRow {
     pub direction: Direction,
     /// Done, interrupted, ...
     pub state: BatchState,
+    /// Unfinished because another qtriage is at work on it (it holds the journal lock).
+    pub running: bool,
     /// The query that chose its messages (sanitized).
     pub query: String,
     /// Unix seconds it was written.

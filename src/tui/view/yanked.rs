@@ -57,7 +57,10 @@ impl<'a> YankPane<'a> {
                 counts(b),
             )),
         ];
-        if b.state != BatchState::Done {
+        if b.running {
+            // At work in another qtriage: nothing to recover.
+            spans.push(Span::styled("[running] ".to_string(), t.accent()));
+        } else if b.state != BatchState::Done {
             let state = format!("[{}] ", format!("{:?}", b.state).to_lowercase());
             spans.push(Span::styled(state, t.danger()));
         }
@@ -130,5 +133,37 @@ impl Widget for YankPane<'_> {
             .with_offset(pos.offset)
             .with_selected(Some(pos.selected));
         StatefulWidget::render(list, area, buf, &mut state);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tui::action::{update, Action};
+
+    /// A batch another qtriage is at work on reads `[running]`, not `[interrupted]` in the
+    /// danger colour with nothing to recover.
+    #[test]
+    fn a_batch_at_work_reads_running() {
+        let mut s = crate::tui::testdata::state((120, 30), 3, 2, false);
+        let mut listing = crate::tui::testdata::listing();
+        listing.batches[2].state = BatchState::Interrupted;
+        listing.batches[2].running = true;
+        listing.batches[1].state = BatchState::Interrupted;
+        let report = crate::tui::event::Report::YankArea(Box::new(listing));
+        update(&mut s, Action::Worker(report));
+        let mut buf = Buffer::empty(Rect::new(0, 0, 120, 10));
+        YankPane::new(&s, Theme { colour: false }).render(buf.area, &mut buf);
+        let text: Vec<String> = (0..10)
+            .map(|y| (0..120).map(|x| buf[(x, y)].symbol()).collect())
+            .collect();
+        let row = |id: &str| {
+            text.iter()
+                .find(|l| l.contains(id))
+                .cloned()
+                .unwrap_or_default()
+        };
+        assert!(row("085500-c0de").contains("[running]"), "{text:#?}");
+        assert!(row("083000-77ff").contains("[interrupted]"), "{text:#?}");
     }
 }
