@@ -454,23 +454,17 @@ pub fn is_finished(path: &Path) -> Result<bool, ActionError> {
 
 /// The journal files in `journal_dir`, oldest batch first (batch ids sort by time).
 pub fn journal_files(journal_dir: &Path) -> Result<Vec<PathBuf>, ActionError> {
-    let rd = match std::fs::read_dir(journal_dir) {
-        Ok(rd) => rd,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(ActionError::io(journal_dir, e)),
-    };
-    let mut out: Vec<PathBuf> = rd
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .filter(|p| p.to_str().is_some_and(|s| s.ends_with(JOURNAL_SUFFIX)))
-        .collect();
-    out.sort();
-    Ok(out)
+    files_ending(journal_dir, JOURNAL_SUFFIX)
 }
 
 /// The journals a killed run left while writing them (`<batch>.journal-new`): never sealed, so
 /// nothing of them moved.
 pub fn pending_files(journal_dir: &Path) -> Result<Vec<PathBuf>, ActionError> {
+    files_ending(journal_dir, PENDING_SUFFIX)
+}
+
+/// The files of `journal_dir` whose names end in `suffix`, sorted (none when it is missing).
+fn files_ending(journal_dir: &Path, suffix: &str) -> Result<Vec<PathBuf>, ActionError> {
     let rd = match std::fs::read_dir(journal_dir) {
         Ok(rd) => rd,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -479,7 +473,7 @@ pub fn pending_files(journal_dir: &Path) -> Result<Vec<PathBuf>, ActionError> {
     let mut out: Vec<PathBuf> = rd
         .filter_map(|e| e.ok())
         .map(|e| e.path())
-        .filter(|p| p.to_str().is_some_and(|s| s.ends_with(PENDING_SUFFIX)))
+        .filter(|p| p.to_str().is_some_and(|s| s.ends_with(suffix)))
         .collect();
     out.sort();
     Ok(out)
