@@ -366,10 +366,10 @@ fn finish(input: PlanInput<'_>, culprits: Vec<PlanCulprit>, taken: Vec<bool>) ->
     }
 }
 
-/// `cluster:KEY=VALUE` (or another qualified field): the value double-quoted (with `\"` and
-/// `\\` escaped, controls and bidi characters as `\u{HEX}`) unless it is made only of letters,
-/// digits and `._@-+/:=%,#[]` and does not start with `-`, so glob and comparison characters
-/// are always literal; `(none)` for no value.
+/// `cluster:KEY=VALUE` (or another qualified field): the value double-quoted (with `\"`, `\\`,
+/// and the wildcards `\*` and `\?` escaped, controls and bidi characters as `\u{HEX}`) unless it
+/// is made only of letters, digits and `._@-+/:=%,#[]` and does not start with `-`, so glob and
+/// comparison characters are always literal; `(none)` for no value.
 pub fn term(field: &str, key: ClusterKey, value: Option<&str>) -> String {
     let Some(text) = value else {
         return format!("{field}:{}=(none)", key.name());
@@ -384,7 +384,9 @@ pub fn term(field: &str, key: ClusterKey, value: Option<&str>) -> String {
     }
     let mut q = format!("{field}:{}=\"", key.name());
     for ch in text.chars() {
-        if ch == '"' || ch == '\\' {
+        // `*` and `?` are wildcards inside quotes too: a subject template `*` (one random
+        // word) made `cluster:subject="*"`, which selects the whole queue.
+        if matches!(ch, '"' | '\\' | '*' | '?') {
             q.push('\\');
         }
         // A control or bidi character as `\u{HEX}`: safe on a terminal, read back as itself.

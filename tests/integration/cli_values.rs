@@ -57,3 +57,39 @@ fn a_byte_subject_clusters_and_selects_exactly() {
     }
     assert_eq!(seen, 2, "{json}");
 }
+
+/// Subjects of one random word each make the template `*`: its cluster's query selects those
+/// messages, not the whole queue (`*` is a wildcard inside quotes too; the verification run
+/// saw `cluster:subject="*"` select 500 of 500).
+#[test]
+fn a_cluster_of_the_template_star_selects_only_itself() {
+    let t = crate::util::TestQueue::new(23);
+    for (i, subject) in ["Xk9f2LmQ7zP4wq", "a8F3kLq9ZmT2", "Q7wE4rT1yU8i"]
+        .iter()
+        .enumerate()
+    {
+        t.add(
+            qtriage::fixture::MessageSpec::new()
+                .sender(format!("r{i}@example.org"))
+                .remote("v@example.net")
+                .subject(*subject),
+        );
+    }
+    for i in 0..20 {
+        t.add(
+            qtriage::fixture::MessageSpec::new()
+                .sender(format!("m{i}@example.org"))
+                .remote("v@example.net")
+                .subject(format!("minutes of meeting {i}")),
+        );
+    }
+    let json = stdout(&t, &["clusters", "--by", "subject", "--json"]);
+    let star = json
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json"))
+        .find(|v| v["value"] == "*")
+        .unwrap_or_else(|| panic!("a `*` template: {json}"));
+    assert_eq!(star["messages"], 3, "{star}");
+    let q = star["query"].as_str().expect("query");
+    assert_eq!(stdout(&t, &["list", q, "--count"]).trim(), "3", "{q}");
+}

@@ -7,9 +7,15 @@ fn terms_quote_what_the_query_language_would_read_otherwise() {
         term("bounce-of", ClusterKey::AuthUser, Some("test")),
         "bounce-of:auth-user=test"
     );
+    // `*` and `?` are wildcards inside quotes too: escaped, a template `*` is the value `*`,
+    // not every subject (the verification run: `cluster:subject="*"` selected the queue).
     assert_eq!(
-        term("cluster", ClusterKey::Subject, Some("Re: \"x\" *")),
-        "cluster:subject=\"Re: \\\"x\\\" *\""
+        term("cluster", ClusterKey::Subject, Some("Re: \"x\" * ?")),
+        "cluster:subject=\"Re: \\\"x\\\" \\* \\?\""
+    );
+    assert_eq!(
+        term("cluster", ClusterKey::Subject, Some("*")),
+        "cluster:subject=\"\\*\""
     );
     assert_eq!(
         term("cluster", ClusterKey::Helo, None),
