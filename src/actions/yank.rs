@@ -124,6 +124,14 @@ pub fn plan_yank_ids(queue: &Queue, ids: &[MessageId], opts: &PlanOptions) -> Pl
             .filter(|s| std::fs::symlink_metadata(queue.path(*s, id)).is_ok())
             .collect();
         if files.is_empty() {
+            // Not in the queue at all, or every file misfiled (`remove` matched its mess in
+            // another split directory): the latter is said, not skipped in silence.
+            if mess_misfiled(queue.root(), queue.layout(), id, &files) {
+                plan.refused.push(Refusal {
+                    id,
+                    reason: RefusalReason::WrongSubdir,
+                });
+            }
             continue;
         }
         if is_unfinished(&files) {

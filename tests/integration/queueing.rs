@@ -219,6 +219,15 @@ fn misfiled_by_id_is_left_and_a_stray_copy_is_no_reason() {
     for part in [Subdir::Info, Subdir::Remote] {
         assert!(t.q.path(part, misfiled).exists(), "its {part:?} stays too");
     }
+    // Every file misfiled: `remove -r` says so too (it skipped it in silence, exit 0).
+    let elsewhere =
+        [Subdir::Info, Subdir::Remote].map(|p| t.q.misplace(p, misfiled).expect("misplace"));
+    let out = t.run(&["remove", "-p", ".", "-r"]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(&want),
+        "{out:?}"
+    );
+    assert!(moved.exists() && elsewhere.iter().all(|p| p.exists()));
 
     let t = TestQueue::new(23);
     let whole = t.add(spam(FixtureState::InDelivery));
