@@ -161,17 +161,25 @@ impl Widget for MessagesPane<'_> {
             .border_style(t.border(self.focused))
             .title(Line::styled(title, t.accent()));
         let visible: Vec<u32> = self.rows.window(pos.offset..pos.offset + height).collect();
+        // Ids are inode numbers: 10 digits and more on a big filesystem, never cut.
+        let id = visible
+            .iter()
+            .filter_map(|&i| self.records.get(i as usize))
+            .map(|r| r.id.0.to_string().len() as u16)
+            .max()
+            .unwrap_or(0)
+            .max(9);
         let (widths, header) = if wide {
             (
                 // size fits `999.9 KiB`.
-                vec![1, 9, 4, 9, 22, 24, 18, 0],
+                vec![1, id, 4, 9, 22, 24, 18, 0],
                 vec![
                     "", "id", "age", "size", "origin", "sender", "rcpts", "subject",
                 ],
             )
         } else if sized {
             (
-                vec![1, 9, 4, 9, 16, 18, 4, 0],
+                vec![1, id, 4, 9, 16, 18, 4, 0],
                 vec![
                     "", "id", "age", "size", "origin", "sender", "rcpt", "subject",
                 ],
@@ -182,14 +190,14 @@ impl Widget for MessagesPane<'_> {
             let room = area
                 .width
                 .saturating_sub(2)
-                .saturating_sub(1 + 9 + 4 + 8 + 4);
+                .saturating_sub(1 + id + 4 + 8 + 4);
             (
-                vec![1, 9, 4, room.clamp(6, 16), 0],
+                vec![1, id, 4, room.clamp(6, 16), 0],
                 vec!["", "id", "age", "origin", "subject"],
             )
         } else {
             (
-                vec![1, 9, 4, 16, 18, 4, 0],
+                vec![1, id, 4, 16, 18, 4, 0],
                 vec!["", "id", "age", "origin", "sender", "rcpt", "subject"],
             )
         };
@@ -247,6 +255,23 @@ mod tests {
                 .next()
                 .unwrap_or("");
             assert!(id.len() == 5 && id.parse::<u64>().is_ok(), "{row}");
+        }
+    }
+
+    /// Ids are inode numbers: one of 12 digits (a big XFS volume) is whole too, at any width.
+    #[test]
+    fn a_long_id_is_whole() {
+        for width in [40u16, 120] {
+            let mut s = crate::tui::testdata::state((width, 24), 3, 2, false);
+            let data = s.data.as_mut().expect("analysed");
+            let snap = std::sync::Arc::get_mut(&mut data.snapshot).expect("one owner");
+            snap.records[0].id = crate::queue::MessageId(430_074_428_417);
+            let mut buf = Buffer::empty(Rect::new(0, 0, width, 8));
+            MessagesPane::new(&s, Theme { colour: false }).render(buf.area, &mut buf);
+            let rows: String = (0..8)
+                .map(|y| (0..width).map(|x| buf[(x, y)].symbol()).collect::<String>())
+                .collect();
+            assert!(rows.contains("430074428417 "), "{width}: {rows}");
         }
     }
 }
