@@ -397,7 +397,13 @@ pub fn execute(plan: &Plan, opts: &ExecuteOptions) -> anyhow::Result<Outcome> {
 
 /// Print what recovery did before the action, and a --force note.
 pub fn print_recovered(outcome: &Outcome) {
-    for b in &outcome.recovered.completed {
+    print_recovery(&outcome.recovered);
+}
+
+/// Print what a recovery did, on stderr: batches completed, and batches closed (killed before
+/// anything moved, a journal never sealed or never named).
+pub fn print_recovery(r: &actions::RecoveryReport) {
+    for b in &r.completed {
         warnln!(
             "qtriage: recovered interrupted batch {} ({}, {} messages)",
             b.batch,
@@ -405,9 +411,20 @@ pub fn print_recovered(outcome: &Outcome) {
             b.messages
         );
     }
-    for b in &outcome.recovered.abandoned {
+    for b in &r.abandoned {
         warnln!("qtriage: closed batch {b}: it was interrupted before anything moved");
     }
+}
+
+/// Complete interrupted batches before an action reads the queue (so its scan sees whole
+/// messages), and say what was done.
+pub fn recover_first(
+    queue_root: &std::path::Path,
+    yank_dir: &std::path::Path,
+    opts: &actions::ExecuteOptions,
+) -> anyhow::Result<()> {
+    print_recovery(&actions::recover(queue_root, yank_dir, opts)?);
+    Ok(())
 }
 
 /// Print the messages of a plan that were refused, and those that failed or vanished.

@@ -120,7 +120,7 @@ fn run_inner(
     let yank_dir = args.act.yank_dir(&queue);
     let opts = args.act.execute_options()?;
     if args.act.apply {
-        actions::recover(queue.root(), &yank_dir, &opts)?;
+        act::recover_first(queue.root(), &yank_dir, &opts)?;
     }
     let (selection, text, unknown) = selection(args, ids, &queue, &yank_dir)?;
     let unknown_json = act::unknown_json(&unknown, "in the yank area");

@@ -57,15 +57,7 @@ fn run_inner(
     let strings = Interner::new();
     let recover_first = |queue: &Queue| -> anyhow::Result<()> {
         if args.act.apply {
-            // Complete interrupted batches first, so the scan sees whole messages.
-            let rec = actions::recover(queue.root(), &args.act.yank_dir(queue), &opts)?;
-            for b in &rec.completed {
-                warnln!(
-                    "qtriage: recovered interrupted batch {} ({})",
-                    b.batch,
-                    b.direction.name()
-                );
-            }
+            act::recover_first(queue.root(), &args.act.yank_dir(queue), &opts)?;
         }
         Ok(())
     };

@@ -275,6 +275,9 @@ fn a_kill_while_the_journal_is_written_stops_no_later_action() {
     );
     let restore = t.run(&["restore", "--all", "--apply"]);
     assert_exit(&restore, 0);
+    // Each one it cleared is said (the verification run: cleared in silence).
+    let err = String::from_utf8_lossy(&restore.stderr);
+    assert_eq!(err.matches("qtriage: closed batch ").count(), 3, "{err}");
     assert!(names(".journal-new").is_empty());
     assert_eq!(names(".journal").len(), 2, "the yank and the restore");
     assert_eq!(walk(t.root(), &yank(&t), true), original);
