@@ -404,36 +404,6 @@ fn cluster_keys_are_the_keys_the_terms_test() {
     assert!(parse("").cluster_keys().is_empty());
 }
 
-#[test]
-fn render_error_points_a_caret_at_the_span() {
-    let text = "auth:test sendr:x";
-    let e = error(text);
-    assert_eq!(
-        render_error(text, &e),
-        "invalid query: unknown field \"sendr\": expected one of id, ip, auth, uid, script, helo, origin, sender, from, sender-domain, rcpt, rcpt-domain, subject, header, body, text, state, bouncing, problem, age, size, rcpts, cluster, bounce-of\n  auth:test sendr:x\n            ^^^^^"
-    );
-    // At the end of the text the caret sits just after it; escapes in the text shift it.
-    let text = "subject:\u{1b}x or";
-    let r = render_error(text, &error(text));
-    assert!(r.ends_with("  subject:\\ex or\n                ^"), "{r}");
-    // A long query is shown around its error, `…` where cut, the caret still under it.
-    let text = format!(
-        "subject:{} sendr:x subject:{}",
-        "a".repeat(900),
-        "b".repeat(900)
-    );
-    let r = render_error(&text, &error(&text));
-    let lines: Vec<&str> = r.lines().collect();
-    assert!(
-        lines[1].starts_with("  …") && lines[1].ends_with('…'),
-        "{r}"
-    );
-    assert!(lines[1].chars().count() < 200, "{r}");
-    let at = lines[2].find('^').expect("caret");
-    let under: String = lines[1].chars().skip(at).take(5).collect();
-    assert_eq!(under, "sendr", "{r}");
-}
-
 // ---- print, then parse again -------------------------------------------------------------
 
 fn value() -> impl Strategy<Value = String> {
@@ -606,3 +576,5 @@ fn generated_queries_mostly_parse() {
 }
 
 mod eval_tests;
+
+mod render;

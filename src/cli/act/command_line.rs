@@ -1,0 +1,124 @@
+//! The command lines a dry run prints: the one that was run with `--apply` added, each argument
+//! one shell word that pastes back as itself.
+
+/// The command line that was run, with `--apply` added: what the dry run tells the operator.
+pub fn apply_command() -> String {
+    apply_command_with("--apply")
+}
+
+/// The command line that was run, with `flag` added.
+pub fn apply_command_with(flag: &str) -> String {
+    // `args_os`: `args` panics on an argument that is not UTF-8 (a `--queue` path can be one).
+    let mut words: Vec<String> = std::env::args_os().map(|a| shell_quote(&a)).collect();
+    if let Some(first) = words.first_mut() {
+        *first = "qtriage".into();
+    }
+    words.push(flag.into());
+    words.join(" ")
+}
+
+/// The `apply with:` line of a dry run's text: [`apply_command`], and after `--ids -` a note
+/// that the ids go on stdin again (read once, pasted alone the line waits for them). JSON's
+/// `apply_command` stays the bare command, which a script may split into arguments.
+pub fn apply_line() -> String {
+    let words: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let from_stdin = words.windows(2).any(|w| w[0] == "--ids" && w[1] == "-")
+        || words.iter().any(|w| w == "--ids=-");
+    match from_stdin {
+        true => format!("{}  # with the same ids on stdin", apply_command()),
+        false => apply_command(),
+    }
+}
+
+/// The command line that was run, each argument as a shell word, without the program's name.
+pub fn argument_words() -> Vec<String> {
+    std::env::args_os()
+        .skip(1)
+        .map(|a| shell_quote(&a))
+        .collect()
+}
+
+/// Of the command line that was run, the options named `names` with their values, as shell
+/// words: what a command suggested to follow this one needs to read the same queue the same
+/// way (`--queue`, `--log`, `--default-domain`, ...).
+pub fn option_words(names: &[&str]) -> Vec<String> {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    let mut words = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        let arg = args[i].to_string_lossy();
+        if arg == "--" {
+            break;
+        }
+        if names.contains(&arg.as_ref()) {
+            words.extend(
+                args[i..(i + 2).min(args.len())]
+                    .iter()
+                    .map(|a| shell_quote(a)),
+            );
+            i += 2;
+            continue;
+        }
+        if names.iter().any(|g| arg.starts_with(&format!("{g}="))) {
+            words.push(shell_quote(&args[i]));
+        }
+        i += 1;
+    }
+    words
+}
+
+/// `arg` as one shell word the operator can paste: bare when it is only safe characters,
+/// else in single quotes; an argument with a control, bidi or other invisible character, or
+/// bytes that are not UTF-8, in bash's `$'...'`, every byte outside printable ASCII as `\xNN`
+/// and `'` and `\` escaped, so the line is safe on a terminal and pastes back to the same
+/// bytes.
+fn shell_quote(arg: &std::ffi::OsStr) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let bytes = arg.as_bytes();
+    let plain = !bytes.is_empty()
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,@%+".contains(b));
+    match std::str::from_utf8(bytes) {
+        Ok(s) if plain => s.to_string(),
+        Ok(s) if !s.chars().any(crate::sanitize::needs_escape) => {
+            format!("'{}'", s.replace('\'', r"'\''"))
+        }
+        _ => {
+            let mut out = String::from("$'");
+            for &b in bytes {
+                match b {
+                    b'\'' | b'\\' => {
+                        out.push('\\');
+                        out.push(char::from(b));
+                    }
+                    0x20..=0x7e => out.push(char::from(b)),
+                    _ => out.push_str(&format!("\\x{b:02x}")),
+                }
+            }
+            out.push('\'');
+            out
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_for_the_shell() {
+        use std::os::unix::ffi::OsStrExt;
+        let q = |b: &[u8]| shell_quote(std::ffi::OsStr::from_bytes(b));
+        assert_eq!(q(b"auth:test"), "auth:test");
+        assert_eq!(q(b"sender:a b"), "'sender:a b'");
+        assert_eq!(q(b"it's"), r"'it'\''s'");
+        assert_eq!(q("subject:café".as_bytes()), "'subject:café'");
+        assert_eq!(q(b""), "''");
+        assert_eq!(q(b"/q\x1b]0;x\x07"), r"$'/q\x1b]0;x\x07'");
+        assert_eq!(q(b"/q\xff 'a\\b'"), r"$'/q\xff \'a\\b\''");
+        assert_eq!(q("a\u{202e}b".as_bytes()), r"$'a\xe2\x80\xaeb'");
+    }
+}
