@@ -4,7 +4,7 @@
 //! `message` line per message (id, its files, mtimes for expire), then a `sealed` line. The file
 //! and its directory are fsync'd before the first file of the batch moves, so after any crash the
 //! batch record is either absent/unsealed (then nothing was moved) or complete. It is written as
-//! `<batch>.journal-new` and linked to its name only once sealed: a kill while it is written
+//! `<batch>.journal-new` and renamed to its name only once sealed: a kill while it is written
 //! leaves no `.journal` with a torn first line, which would stop every later action until removed
 //! by hand (`recover` removes what such a kill leaves). As the batch runs
 //! `progress` and `failed` lines are appended; `done` is appended only after every touched

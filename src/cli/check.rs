@@ -76,19 +76,21 @@ fn batch_findings(yank_dir: &std::path::Path) -> anyhow::Result<Vec<Finding>> {
             false => "with qmail-send stopped: qtriage recover".into(),
         },
     };
+    let killed = "batch killed while its journal was written: never sealed, nothing of it moved";
     let torn = match running {
         true => {
             "batch whose journal is being written now (a qtriage action holds the journal lock)"
         }
-        false => "batch killed while its journal was written: never sealed, nothing of it moved",
+        false => killed,
     };
     for path in pending {
         out.push(finding(path, torn.to_string()));
     }
     for path in unfinished {
         let batch = match actions::journal::load(&path) {
+            // Only an older qtriage wrote a `.journal` in place: never one being written now.
             Err(e) if actions::journal::is_torn_header(&e) => {
-                out.push(finding(path, torn.to_string()));
+                out.push(finding(path, killed.to_string()));
                 continue;
             }
             batch => batch?,
