@@ -26,14 +26,17 @@ const VALUE_ROOM: u16 = 16;
 /// Which of the optional columns fit beside the value in `inner` columns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Columns {
+    /// The count's width: the largest count shown (the "all messages" row's), `msgs` at least.
+    count: u16,
     share: bool,
     rate: bool,
     score: bool,
 }
 
 impl Columns {
-    fn fitting(inner: u16, scored: bool) -> Columns {
+    fn fitting(inner: u16, scored: bool, total: usize) -> Columns {
         let mut c = Columns {
+            count: (thousands(total as u64).len() as u16).max(4),
             share: true,
             rate: true,
             score: scored,
@@ -49,7 +52,7 @@ impl Columns {
 
     /// Each shown column's width (the count's, the live rate's, and the value's minimum).
     fn widths(self) -> Vec<Constraint> {
-        let mut w = vec![Constraint::Length(9)];
+        let mut w = vec![Constraint::Length(self.count)];
         if self.share {
             w.push(Constraint::Length(BAR as u16 + 5));
         }
@@ -321,7 +324,7 @@ impl Widget for ClustersPane<'_> {
             return;
         }
         let inner = area.width.saturating_sub(2);
-        let shown = Columns::fitting(inner, scored);
+        let shown = Columns::fitting(inner, scored, self.total);
         let widths = shown.widths();
         // `~` while the watch is young, as the header's `(first 11s)`: a few seconds scaled to a
         // minute are not yet a steady rate.
@@ -434,10 +437,11 @@ mod tests {
             "{narrow}"
         );
         assert!(narrow.contains(" auth-user"), "{narrow}");
-        assert!(Columns::fitting(38, true).value_room(38) >= 12);
+        assert!(Columns::fitting(38, true, 3_000).value_room(38) >= 16);
         assert_eq!(
-            Columns::fitting(78, true),
+            Columns::fitting(78, true, 1_000_000),
             Columns {
+                count: 9,
                 share: true,
                 rate: true,
                 score: true
