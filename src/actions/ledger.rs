@@ -20,6 +20,8 @@ pub struct Ledger {
     /// it, since a message restored and yanked again belongs to its second yank.
     owner: HashMap<MessageId, usize>,
     present: HashSet<MessageId>,
+    /// A qtriage action held the journal lock while this was read.
+    action_running: bool,
 }
 
 /// The yank batch each message belongs to, as an index into `batches` (oldest first): the
@@ -40,6 +42,9 @@ pub fn owners(batches: &[Batch]) -> HashMap<MessageId, usize> {
 impl Ledger {
     /// Read the yank area `yank_dir` and its journal (a missing area is empty).
     pub fn load(yank_dir: &Path) -> Result<Ledger, ActionError> {
+        // Asked before and after the listing: an action that ends or starts while it is read
+        // is still one at work, not one interrupted.
+        let before = super::run::action_running(yank_dir);
         let messages = list_yanked(yank_dir)?;
         let batches = batches(yank_dir)?;
         let owner = owners(&batches);
@@ -49,7 +54,18 @@ impl Ledger {
             batches,
             owner,
             present,
+            action_running: before || super::run::action_running(yank_dir),
         })
+    }
+
+    /// Is batch `index` unfinished because a qtriage action is at work on it (it held the
+    /// journal lock), not because it was interrupted?
+    pub fn is_running(&self, index: usize) -> bool {
+        self.action_running
+            && matches!(
+                self.batches[index].state,
+                BatchState::Interrupted | BatchState::Unsealed
+            )
     }
 
     /// How many of batch `index`'s messages are in the yank area because of it (0 for batches

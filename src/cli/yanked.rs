@@ -34,12 +34,8 @@ pub fn run(
         json: false,
     };
     let yank_dir = flags.yank_dir(&queue);
-    // Asked before and after the listing: an action that ends or starts while it is read is
-    // still one at work, not one interrupted.
-    let before = actions::run::action_running(&yank_dir);
     let ledger = actions::Ledger::load(&yank_dir)?;
-    let running = before || actions::run::action_running(&yank_dir);
-    let batches = batch_lines(&ledger, running);
+    let batches = batch_lines(&ledger);
     let messages = message_lines(&ledger);
     if args.json {
         write_json(out, &batches, &messages)?;
@@ -51,13 +47,7 @@ pub fn run(
 }
 
 /// One line per batch of the journal, oldest first.
-fn batch_lines(ledger: &actions::Ledger, running: bool) -> Vec<BatchJson<'_>> {
-    let unfinished = |s| {
-        matches!(
-            s,
-            actions::BatchState::Interrupted | actions::BatchState::Unsealed
-        )
-    };
+fn batch_lines(ledger: &actions::Ledger) -> Vec<BatchJson<'_>> {
     ledger
         .batches
         .iter()
@@ -67,7 +57,7 @@ fn batch_lines(ledger: &actions::Ledger, running: bool) -> Vec<BatchJson<'_>> {
             batch: &b.header.batch,
             direction: b.header.direction,
             state: b.state,
-            running: running && unfinished(b.state),
+            running: ledger.is_running(i),
             query: &b.header.query,
             created: rfc3339(b.header.created),
             messages: b.messages.len(),

@@ -130,9 +130,7 @@ impl Ops {
 
     /// The yank area and its journal, the same way `qtriage yanked` reads them.
     pub fn listing(&self) -> Result<YankListing, ActionError> {
-        let before = actions::run::action_running(&self.yank_dir);
         let ledger = actions::Ledger::load(&self.yank_dir)?;
-        let running = before || actions::run::action_running(&self.yank_dir);
         let rows = ledger
             .batches
             .iter()
@@ -141,11 +139,7 @@ impl Ops {
                 batch: b.header.batch.clone(),
                 direction: b.header.direction,
                 state: b.state,
-                running: running
-                    && matches!(
-                        b.state,
-                        actions::BatchState::Interrupted | actions::BatchState::Unsealed
-                    ),
+                running: ledger.is_running(i),
                 query: crate::sanitize::sanitize_str(&b.header.query).into_owned(),
                 created: b.header.created,
                 messages: b.messages.len(),
