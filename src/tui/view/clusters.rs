@@ -301,7 +301,10 @@ impl Widget for ClustersPane<'_> {
         if self.ages {
             let shown = pos.offset..rows_total.min(pos.offset + height);
             let matrix = self.age_matrix(shown.clone());
-            let mut widths = vec![Constraint::Length(9)];
+            // The count as wide as the largest shown, as in the clusters' table: the value
+            // (the culprit's name) gets what it does not use.
+            let count = Columns::fitting(area.width, false, self.total).count;
+            let mut widths = vec![Constraint::Length(count)];
             widths.extend([Constraint::Length(5); ages::BUCKETS]);
             widths.push(Constraint::Min(6));
             let cols = super::column_widths(area.width.saturating_sub(2), &widths);
