@@ -4,6 +4,7 @@
 use std::io;
 use std::path::PathBuf;
 
+use super::journal::Direction;
 use crate::queue::MessageId;
 
 /// What is wrong with a journal file that recovery cannot use.
@@ -82,6 +83,14 @@ pub enum ActionError {
         /// The journal directory searched.
         dir: PathBuf,
     },
+    /// `purge --batch` names a batch that yanked nothing (a restore, purge or expire).
+    #[error("batch {batch} is {} batch, not a yank: it holds no message to delete", a_batch_of(*.direction))]
+    NotAYank {
+        /// The batch id asked for.
+        batch: String,
+        /// What the batch did.
+        direction: Direction,
+    },
     /// Messages are left split between queue and yank area and could not be made whole.
     #[error(
         "batch {batch}: {} message(s) could not be made whole (first: #{}, {reason}); \
@@ -112,6 +121,17 @@ pub enum ActionError {
         /// 1-based line number.
         line: usize,
     },
+}
+
+/// `a restore`, `an expire`: the batch's kind with its article.
+fn a_batch_of(d: Direction) -> String {
+    let name = d.name();
+    let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {name}")
 }
 
 /// The process that holds a lock, from /proc/locks and /proc/PID/comm.

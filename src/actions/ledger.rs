@@ -39,6 +39,28 @@ pub fn owners(batches: &[Batch]) -> HashMap<MessageId, usize> {
     owner
 }
 
+/// The messages yank batch `batch` holds: those it moved (not failed) and no later yank took
+/// over. What `restore --batch` puts back and `purge --batch` deletes, so that neither acts on
+/// a message a later batch owns (a purge of the first batch once deleted the second's).
+/// `None` when `batch` is not a yank: it holds no message.
+pub fn held_by(batches: &[Batch], batch: &Batch) -> Option<HashSet<MessageId>> {
+    if batch.header.direction != Direction::Yank {
+        return None;
+    }
+    let owner = owners(batches);
+    let index = batches
+        .iter()
+        .position(|b| b.header.batch == batch.header.batch);
+    let held = batch
+        .messages
+        .iter()
+        .map(|m| m.id)
+        .filter(|id| !batch.failed.contains(id))
+        // An abandoned batch owns nothing: it was never sealed, so it moved nothing.
+        .filter(|id| index.is_some() && owner.get(id).copied() == index);
+    Some(held.collect())
+}
+
 impl Ledger {
     /// Read the yank area `yank_dir` and its journal (a missing area is empty).
     pub fn load(yank_dir: &Path) -> Result<Ledger, ActionError> {

@@ -6,6 +6,7 @@ use std::path::Path;
 use super::area::list_yanked;
 use super::error::ActionError;
 use super::journal::Direction;
+use super::ledger::held_by;
 use super::plan::{Plan, PlannedMessage};
 use super::restore::load_batch;
 use super::yank::{new_plan, PlanOptions};
@@ -43,7 +44,14 @@ pub fn plan_purge(
         PurgeSelection::Batch(id) => {
             let b = load_batch(yank_dir, id)?;
             plan.undoes = Some(b.header.batch.clone());
-            Some(b.messages.iter().map(|m| m.id).collect())
+            // Only what this yank holds: a message it yanked, restored since and yanked again
+            // by a later batch is that batch's, and may be real mail that reused the id.
+            let all = super::area::batches(yank_dir)?;
+            let held = held_by(&all, &b).ok_or_else(|| ActionError::NotAYank {
+                batch: b.header.batch.clone(),
+                direction: b.header.direction,
+            })?;
+            Some(held)
         }
         _ => None,
     };

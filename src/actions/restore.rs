@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use super::area::{journal_dir, list_yanked, YankedMessage};
 use super::error::ActionError;
 use super::journal::{self, Batch, Direction, JOURNAL_SUFFIX};
-use super::ledger::owners;
+use super::ledger::held_by;
 use super::mover::yank_name;
 use super::plan::{Plan, PlannedMessage, Refusal, RefusalReason};
 use super::yank::{new_plan, PlanOptions};
@@ -71,19 +71,7 @@ pub fn plan_restore(
             // that batch's (the ledger's rule, as `yanked` counts it): undoing this batch
             // must not put the later yank's spam back in the queue. The journals alone say so.
             let all = super::area::batches(yank_dir)?;
-            let owner = owners(&all);
-            let mine = |id: &MessageId| {
-                owner
-                    .get(id)
-                    .is_none_or(|&i| all[i].header.batch == batch.header.batch)
-            };
-            let ids = batch
-                .messages
-                .iter()
-                .map(|m| m.id)
-                .filter(|id| !batch.failed.contains(id))
-                .filter(mine);
-            Some(ids.collect())
+            Some(held_by(&all, &batch).unwrap_or_default())
         }
     };
     // The yank area's files are read like the queue's: no link followed, no FIFO opened.
