@@ -1,8 +1,11 @@
 //! Plan a restore: yanked messages back to their queue paths (`id % split`), or an expire undone.
 //!
-//! A message is refused when any of its queue paths already exists: nothing is overwritten. A
-//! yanked mess file keeps its inode, so its id cannot have been reused by qmail-queue meanwhile;
-//! a conflict means someone put a file there by hand (or qmail-send rebuilt an envelope).
+//! A message is refused when any queue file of its id exists, of whatever subdirectory: nothing
+//! is overwritten, and no envelope is put beside another message's mess. A yanked mess file
+//! keeps its inode, so qmail-queue cannot reuse its id meanwhile; but a message yanked without
+//! one (an info or envelope whose mess was gone) holds no inode, and a new message may have
+//! that id now (the review: its old envelope would have sent the new mail to the old
+//! recipients). Asked when planning and again under the lock.
 
 use std::collections::HashSet;
 use std::os::fd::{AsFd, OwnedFd};
@@ -99,11 +102,17 @@ pub fn plan_restore(
     Ok(plan)
 }
 
-/// The first queue path of `y` that already exists.
+/// The first queue file of `y`'s id that exists.
 fn conflict(queue: &Queue, y: &YankedMessage) -> Option<PathBuf> {
-    y.files
-        .iter()
-        .map(|s| queue.path(s, y.id))
+    queue_file_of(|s| queue.path(s, y.id))
+}
+
+/// The first queue file of a message that exists, by its paths `queue_path`, in any
+/// subdirectory (not only those a restore moves back): see the module's doc.
+pub(super) fn queue_file_of(queue_path: impl Fn(Subdir) -> PathBuf) -> Option<PathBuf> {
+    Subdir::ALL
+        .into_iter()
+        .map(queue_path)
         .find(|p| std::fs::symlink_metadata(p).is_ok())
 }
 

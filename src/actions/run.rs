@@ -26,7 +26,7 @@ use super::mover::{MoveFailure, Mover, Toward};
 use super::plan::{
     BatchOutcome, ExecuteOptions, Outcome, Plan, RecoveryReport, Refusal, RefusalReason,
 };
-use super::restore::unexpire_refusal;
+use super::restore::{queue_file_of, unexpire_refusal};
 use super::yank::{is_unfinished, mess_misfiled, odd_file, unfinished_refusal};
 use crate::queue::{Layout, MessageId, Subdir};
 
@@ -221,6 +221,14 @@ fn refresh(plan: &Plan, mover: &Mover<'_>) -> Result<Refreshed, ActionError> {
         if plan.direction == Direction::Yank && is_unfinished(&files) {
             out.skipped.push(unfinished_refusal(m.id));
             continue;
+        }
+        // A restore puts nothing beside a file of another message that took the id meanwhile.
+        if plan.direction == Direction::Restore && !files.is_empty() {
+            if let Some(path) = queue_file_of(|s| mover.queue_path(s, m.id)) {
+                let reason = RefusalReason::TargetExists(path);
+                out.skipped.push(Refusal { id: m.id, reason });
+                continue;
+            }
         }
         if plan.direction == Direction::Yank {
             let odd = match odd_file(|s| mover.queue_path(s, m.id), &files) {

@@ -30,6 +30,7 @@ mod plan_mix;
 mod queueing;
 mod real_qmail;
 mod report;
+mod reused_ids;
 mod scan;
 mod tmux;
 mod tmux_after;
