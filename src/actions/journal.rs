@@ -377,7 +377,12 @@ pub fn load(path: &Path) -> Result<Batch, ActionError> {
     }
     let mut lines = bytes.split(|b| *b == b'\n');
     let header = match lines.next().map(serde_json::from_slice::<Line>) {
-        Some(Ok(Line::Batch(h))) if h.version == JOURNAL_VERSION => h,
+        // A split of 0 would divide by zero in every path; qtriage never writes one.
+        Some(Ok(Line::Batch(h)))
+            if h.version == JOURNAL_VERSION && (1..=crate::queue::MAX_SPLIT).contains(&h.split) =>
+        {
+            h
+        }
         _ => return Err(bad(JournalProblem::BadHeader)),
     };
     let mut b = Batch {

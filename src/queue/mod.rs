@@ -201,5 +201,5 @@ fn detect_split(root: &Path) -> Result<(u32, bool)> {
     Ok((found.unwrap_or(DEFAULT_SPLIT), found.is_some()))
 }
 
-/// The largest conf-split qtriage takes (`--split`, or detected).
-const MAX_SPLIT: u32 = 65535;
+/// The largest conf-split qtriage takes (`--split`, or detected, or from a journal).
+pub const MAX_SPLIT: u32 = 65535;

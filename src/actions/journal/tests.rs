@@ -120,3 +120,19 @@ fn a_journal_is_named_once_sealed() {
     assert!(pending_files(dir.path()).expect("list").is_empty());
     assert_eq!(journal_files(dir.path()).expect("list").len(), 1);
 }
+
+/// A header whose split no queue has (0 divided every path by zero: recovery, and so every
+/// action, panicked) is not a qtriage journal.
+#[test]
+fn a_split_no_queue_has_is_a_bad_header() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for split in [0, crate::queue::MAX_SPLIT + 1] {
+        let h = BatchHeader {
+            split,
+            ..header(&format!("s{split}"))
+        };
+        let w = JournalWriter::create(dir.path(), &h, &[], &Armed::none()).expect("create");
+        let err = load(w.path()).expect_err("bad split");
+        assert!(err.to_string().contains("not a qtriage journal"), "{err}");
+    }
+}
