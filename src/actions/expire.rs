@@ -90,6 +90,7 @@ pub fn plan_expire<'r>(
             set_mtime: Some(when),
             old_mtime: Some(r.queued()),
             info_inode: None,
+            seen: None,
         });
     }
     plan

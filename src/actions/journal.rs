@@ -103,6 +103,25 @@ pub struct JournalMessage {
     /// written before it was recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub info_inode: Option<u64>,
+    /// A yank: its mess file as journaled, under the lock. Recovery (and the run itself) moves
+    /// a message whose mess is still queued only while it is this very file: a batch killed
+    /// and recovered after qmail-send ran again would otherwise yank new mail that took the id.
+    /// Absent in journals written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mess: Option<MessStamp>,
+}
+
+/// A mess file's size and mtime (seconds, nanoseconds), as `lstat` gives them: a rename keeps
+/// both, new mail under the same id does not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessStamp(pub u64, pub i64, pub i64);
+
+impl MessStamp {
+    /// The stamp of a file's metadata.
+    pub fn of(m: &std::fs::Metadata) -> MessStamp {
+        use std::os::unix::fs::MetadataExt;
+        MessStamp(m.len(), m.mtime(), m.mtime_nsec())
+    }
 }
 
 mod subdir_names {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use super::failpoint::Failpoint;
 use super::journal::Direction;
 use super::lock::MtaStatus;
-use crate::queue::{Layout, MessageId, Subdir};
+use crate::queue::{Layout, MessageId, MessageRecord, Subdir};
 
 /// One message a plan acts on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,6 +25,51 @@ pub struct PlannedMessage {
     /// The inode of the info file an expire changed (the undo of an expire): an id is an inode
     /// number and qmail reuses it, so only the same info file may get its old birth time back.
     pub info_inode: Option<u64>,
+    /// A yank planned from a scan's records: what the scan saw at the id, re-checked under the
+    /// lock.
+    pub seen: Option<Seen>,
+}
+
+/// What a scan saw of a message, to tell it under the lock from new mail that took its id
+/// since: ids are inode numbers that qmail reuses, and the TUI plans from records read minutes
+/// earlier, perhaps while qmail-send was delivering (the review: a stale plan would have
+/// yanked the new mail).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Seen {
+    /// The mess file's size, as a record keeps it ([`MessageRecord::size_of`]).
+    pub mess_size: Option<u32>,
+    /// The info file's mtime (the birth time), as a record keeps it.
+    pub info_mtime: Option<i64>,
+}
+
+impl Seen {
+    /// What `r` says of its mess and info files, when it read them (`None`: nothing to check).
+    pub fn of(r: &MessageRecord) -> Option<Seen> {
+        let read = |s: Subdir| r.parts.has(s) && !r.problems.iter().any(|p| p.part == s);
+        let seen = Seen {
+            mess_size: read(Subdir::Mess).then_some(r.size),
+            // A header pass lists no info/: its records' time is the Received line's.
+            info_mtime: read(Subdir::Info).then(|| r.birth()).flatten(),
+        };
+        (seen.mess_size.is_some() || seen.info_mtime.is_some()).then_some(seen)
+    }
+
+    /// Is the message at the id now another one: its mess or info file gone, or of another
+    /// size or birth time? `mess` and `info` are the files' `lstat` now.
+    pub fn differs(
+        &self,
+        mess: Option<&std::fs::Metadata>,
+        info: Option<&std::fs::Metadata>,
+    ) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        let mess_differs = self
+            .mess_size
+            .is_some_and(|size| mess.is_none_or(|m| MessageRecord::size_of(m.len()) != size));
+        let info_differs = self
+            .info_mtime
+            .is_some_and(|t| info.is_none_or(|m| MessageRecord::kept_time(m.mtime()) != t));
+        mess_differs || info_differs
+    }
 }
 
 /// Why a message was left out of a plan.
@@ -54,6 +99,9 @@ pub enum RefusalReason {
     /// Yank: its files sit in another split directory than `id % split`, where qmail-send never
     /// looks; left where they are (`qtriage check` says how to put them back).
     WrongSubdir,
+    /// Yank: the id now names another message than the scan read (its mess size or birth time
+    /// changed: qmail-send finished the message and new mail took its inode number).
+    Replaced,
     /// Undo of an expire: the birth time is no longer the one the expire set (changed since).
     BirthTimeChanged {
         /// The info mtime now.
@@ -93,6 +141,11 @@ impl std::fmt::Display for RefusalReason {
             ),
             RefusalReason::InfoReplaced => f.write_str(
                 "the id now names another message (the expired one is gone and qmail reused its inode)",
+            ),
+            RefusalReason::Replaced => f.write_str(
+                "the id now names another message than the one read (its mess size or birth \
+                 time changed: qmail-send finished it and new mail took the id); left in the \
+                 queue, read the queue again to act on it",
             ),
             RefusalReason::BirthTimeChanged { now, expired_to } => write!(
                 f,

@@ -70,6 +70,7 @@ pub fn plan_purge(
                 set_mtime: None,
                 old_mtime: None,
                 info_inode: None,
+                seen: None,
             });
         }
     }

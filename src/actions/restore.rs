@@ -96,6 +96,7 @@ pub fn plan_restore(
                 set_mtime: None,
                 old_mtime: None,
                 info_inode: None,
+                seen: None,
             }),
         }
     }
@@ -156,6 +157,7 @@ fn plan_unexpire(queue: &Queue, batch: &Batch, plan: &mut Plan) {
             set_mtime: Some(old),
             old_mtime: Some(expired_to),
             info_inode: Some(info.ino()),
+            seen: None,
         });
     }
 }

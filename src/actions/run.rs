@@ -18,7 +18,7 @@ use super::error::ActionError;
 use super::expire::EarlierExpires;
 use super::failpoint::{Armed, FailOp};
 use super::journal::{
-    self, fsync_dir, BatchHeader, BatchState, Direction, JournalMessage, JournalWriter,
+    self, fsync_dir, BatchHeader, BatchState, Direction, JournalMessage, JournalWriter, MessStamp,
     JOURNAL_VERSION,
 };
 use super::lock::{is_locked, lock_actions, lock_holder, sendmutex_path, try_lock_send, HeldLock};
@@ -230,9 +230,16 @@ fn refresh(plan: &Plan, mover: &Mover<'_>) -> Result<Refreshed, ActionError> {
                 continue;
             }
         }
-        if plan.direction == Direction::Yank {
+        let mut mess = None;
+        if plan.direction == Direction::Yank && !files.is_empty() {
+            let lstat = |s| std::fs::symlink_metadata(mover.queue_path(s, m.id)).ok();
+            mess = lstat(Subdir::Mess);
+            let replaced = m
+                .seen
+                .is_some_and(|seen| seen.differs(mess.as_ref(), lstat(Subdir::Info).as_ref()));
             let odd = match odd_file(|s| mover.queue_path(s, m.id), &files) {
                 Some(part) => Some(RefusalReason::NotAQueueFile(part)),
+                None if replaced => Some(RefusalReason::Replaced),
                 None => mess_misfiled(&plan.queue_root, plan.layout, m.id, &files)
                     .then_some(RefusalReason::WrongSubdir),
             };
@@ -247,6 +254,7 @@ fn refresh(plan: &Plan, mover: &Mover<'_>) -> Result<Refreshed, ActionError> {
             set_mtime: m.set_mtime,
             old_mtime: m.old_mtime,
             info_inode: m.info_inode,
+            mess: mess.as_ref().map(MessStamp::of),
         };
         if entry.set_mtime.is_some() && plan.direction != Direction::Purge {
             match retime_now(plan.direction, &mut entry, mover, &earlier) {
@@ -392,7 +400,10 @@ fn apply(
     on_move: &mut dyn FnMut(&Path, &Path),
 ) -> Result<u32, MoveFailure> {
     match direction {
-        Direction::Yank => mover.move_message(m.id, &m.files, Toward::Yank, on_move),
+        Direction::Yank => {
+            still_journaled(mover, m)?;
+            mover.move_message(m.id, &m.files, Toward::Yank, on_move)
+        }
         Direction::Restore => {
             let mut n = mover.move_message(m.id, &m.files, Toward::Queue, on_move)?;
             if let Some(t) = m.set_mtime {
@@ -406,6 +417,26 @@ fn apply(
             Some(t) => mover.set_info_mtime(m.id, t, m.info_inode).map(|()| 1),
             None => Ok(0),
         },
+    }
+}
+
+/// Is a yank's message whose mess is still queued (so nothing of it moved: a yank moves the
+/// mess first) the one journaled? Its mess must be the very file stamped under the lock; new
+/// mail that took the id since (qmail-send started again before a killed batch was recovered,
+/// or running under `--force`) fails the message, left in the queue.
+fn still_journaled(mover: &Mover<'_>, m: &JournalMessage) -> Result<(), MoveFailure> {
+    let Some(stamp) = m.mess else { return Ok(()) };
+    let path = mover.queue_path(Subdir::Mess, m.id);
+    match std::fs::symlink_metadata(&path) {
+        Ok(now) if MessStamp::of(&now) != stamp => Err(MoveFailure {
+            path,
+            error: std::io::Error::other(
+                "the id now names another message (its mess file is not the one journaled); \
+                 left in the queue",
+            ),
+            is_split: false,
+        }),
+        _ => Ok(()),
     }
 }
 

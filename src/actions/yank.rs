@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use super::journal::Direction;
 use super::lock::mta_status;
-use super::plan::{Plan, PlannedMessage, Refusal, RefusalReason};
+use super::plan::{Plan, PlannedMessage, Refusal, RefusalReason, Seen};
 use crate::queue::{
     Layout, MessageId, MessageRecord, MessageState, Parts, ProblemKind, Queue, Subdir,
 };
@@ -72,6 +72,7 @@ pub fn plan_yank<'r>(
             set_mtime: None,
             old_mtime: None,
             info_inode: None,
+            seen: Seen::of(r),
         });
     }
     plan
@@ -161,6 +162,7 @@ pub fn plan_yank_ids(queue: &Queue, ids: &[MessageId], opts: &PlanOptions) -> Pl
             set_mtime: None,
             old_mtime: None,
             info_inode: None,
+            seen: None,
         });
     }
     plan

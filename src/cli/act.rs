@@ -416,6 +416,10 @@ pub fn print_recovery(r: &actions::RecoveryReport) {
             b.direction.name(),
             b.messages
         );
+        for (id, why) in &b.failed {
+            let why = crate::sanitize::sanitize_str(why);
+            warnln!("qtriage: failed #{id}: {why} (left whole where it was)");
+        }
     }
     for b in &r.abandoned {
         warnln!("qtriage: closed batch {b}: it was interrupted before anything moved");

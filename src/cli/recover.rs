@@ -61,6 +61,10 @@ pub fn run(
                 b.files,
                 b.failed.len()
             )?;
+            for (id, why) in &b.failed {
+                let why = crate::sanitize::sanitize_str(why);
+                writeln!(out, "failed #{id}: {why} (left whole where it was)")?;
+            }
         }
         for b in &report.abandoned {
             writeln!(out, "closed batch {b}: interrupted before anything moved")?;

@@ -417,6 +417,11 @@ impl MessageRecord {
         self.queued = u32::try_from(secs.max(0)).unwrap_or(u32::MAX);
     }
 
+    /// The birth time a record keeps for a file of mtime `secs` (see [`Self::set_queued`]).
+    pub fn kept_time(secs: i64) -> i64 {
+        i64::from(u32::try_from(secs.max(0)).unwrap_or(u32::MAX))
+    }
+
     /// The birth time, `None` when unknown (`queued` 0): shown as `-` and `null`, never as
     /// 1970-01-01.
     pub fn birth(&self) -> Option<i64> {

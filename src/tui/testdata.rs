@@ -136,6 +136,7 @@ pub fn plan_of<'r>(
             set_mtime: (direction == Direction::Expire).then_some(NOW - 604_801),
             old_mtime: (direction == Direction::Expire).then_some(r.queued()),
             info_inode: None,
+            seen: None,
         })
         .collect();
     Plan {

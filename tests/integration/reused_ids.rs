@@ -1,8 +1,12 @@
 //! Ids are inode numbers that qmail reuses: what qtriage moves back or forth under an id must
 //! be the message it saw there, never new mail that took the id meanwhile.
 
+use std::process::Stdio;
+use std::sync::atomic::AtomicU64;
+
+use qtriage::actions::{self, ExecuteOptions, PlanOptions, RefusalReason};
 use qtriage::fixture::{FixtureState, MessageSpec};
-use qtriage::queue::Subdir;
+use qtriage::queue::{scan, Interner, Progress, Queue, QueueOptions, ScanOptions, Subdir};
 
 use crate::util::{assert_exit, TestQueue};
 
@@ -56,5 +60,89 @@ fn a_restore_leaves_an_id_that_new_mail_took_meanwhile() {
             !t.q.path(Subdir::Remote, id).exists(),
             "the new mail's envelope is local"
         );
+    }
+}
+
+/// A yank planned from records read earlier (the TUI plans from its snapshot, perhaps read
+/// while qmail-send delivered) moves only messages that are still the ones read: new mail that
+/// took an id since (another mess size, or another birth time) is left in the queue, named.
+#[test]
+fn a_yank_planned_earlier_leaves_new_mail_that_took_an_id() {
+    let t = TestQueue::new(23);
+    let born = 1_800_000_000;
+    let ids: Vec<_> = (0..3).map(|_| t.add(spam().born(born))).collect();
+    let q = Queue::open(t.root(), QueueOptions::default()).expect("queue");
+    let strings = Interner::new();
+    let read = scan(&q, &strings, ScanOptions::default(), &Progress::default()).expect("scan");
+    let opts = PlanOptions {
+        yank_dir: t.root().join("yanked"),
+        query: "auth:test".into(),
+    };
+    let plan = actions::plan_yank(&q, &read.records, &opts);
+    assert_eq!(plan.message_count(), 3);
+    // qmail-send delivered two of them; new mail took their ids: one of another size, one the
+    // same bytes queued an hour later.
+    t.q.requeue_as(ids[0], &legit().born(born))
+        .expect("requeue");
+    t.q.requeue_as(ids[1], &spam().born(born + 3_600))
+        .expect("requeue");
+    let eopts = ExecuteOptions {
+        now: born + 7_200,
+        ..ExecuteOptions::default()
+    };
+    let outcome = actions::execute(&plan, &eopts, &AtomicU64::new(0)).expect("execute");
+    let skipped: Vec<_> = outcome.skipped.iter().map(|r| (r.id, &r.reason)).collect();
+    assert_eq!(
+        skipped,
+        [
+            (ids[0], &RefusalReason::Replaced),
+            (ids[1], &RefusalReason::Replaced)
+        ]
+    );
+    assert_eq!(outcome.batch.expect("batch").messages, 1);
+    for id in &ids[..2] {
+        assert!(t.q.path(Subdir::Mess, *id).exists(), "new mail stays");
+        assert!(t.q.path(Subdir::Info, *id).exists(), "new mail stays");
+    }
+    assert!(
+        !t.q.path(Subdir::Mess, ids[2]).exists(),
+        "the one read is yanked"
+    );
+}
+
+/// A yank killed after its first rename and recovered after qmail-send ran again: a message
+/// it had not begun to move, whose id new mail took meanwhile, is not the one journaled, and
+/// recovery leaves it in the queue (failed, named) and yanks the rest.
+#[test]
+fn recovery_leaves_new_mail_that_took_an_id_after_the_kill() {
+    let t = TestQueue::new(23);
+    let ids: Vec<_> = (0..3).map(|_| t.add(spam().born(1_800_000_000))).collect();
+    let out = t
+        .command()
+        .args(["yank", "auth:test", "--apply"])
+        .env("QTRIAGE_FAILPOINT", "yank:after-rename:1")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run");
+    assert!(out.status.code().is_none(), "killed: {out:?}");
+    let untouched: Vec<_> = ids
+        .iter()
+        .filter(|id| t.q.path(Subdir::Mess, **id).exists())
+        .copied()
+        .collect();
+    assert_eq!(untouched.len(), 2, "only the first mess moved");
+    t.q.requeue_as(untouched[0], &legit().born(1_800_000_100))
+        .expect("new mail with the id");
+    let out = t.run(&["recover"]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(text.contains("the id now names another message"), "{text}");
+    for s in [Subdir::Mess, Subdir::Info, Subdir::Local] {
+        assert!(t.q.path(s, untouched[0]).exists(), "{s:?}: {text}");
+    }
+    let yanked = t.root().join("yanked");
+    assert!(!yanked.join(format!("{}.mess", untouched[0].0)).exists());
+    for id in ids.iter().filter(|id| **id != untouched[0]) {
+        assert!(yanked.join(format!("{}.mess", id.0)).exists(), "{text}");
+        assert!(!t.q.path(Subdir::Info, *id).exists(), "{text}");
     }
 }

@@ -25,6 +25,7 @@ fn round_trip_and_torn_tail() {
         set_mtime: None,
         old_mtime: None,
         info_inode: Some(12),
+        mess: Some(MessStamp(512, 1_700_000_000, 5)),
     }];
     let mut w =
         JournalWriter::create(dir.path(), &header("b1"), &msgs, &Armed::none()).expect("create");

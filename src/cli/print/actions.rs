@@ -39,6 +39,7 @@ impl SkippedJson {
             RefusalReason::InfoReplaced => "info-replaced",
             RefusalReason::NotAQueueFile(_) => "not-a-queue-file",
             RefusalReason::WrongSubdir => "wrong-subdir",
+            RefusalReason::Replaced => "replaced",
             RefusalReason::BirthTimeChanged { .. } => "birth-time-changed",
         };
         SkippedJson {
