@@ -15,11 +15,18 @@
 //!    POP3/IMAP login.
 //! 3. A login success from the same IP within [`LOGIN_WINDOW_SECS`] before the anchor: an SMTP
 //!    AUTH login first, a POP3/IMAP login (POP-before-SMTP relaying) only when there is none.
+//!    When several accounts logged in from that IP (webmail, a NAT), only one account's login
+//!    within [`SESSION_SECS`] before the anchor names it; otherwise none is named.
+//!
+//! The anchor is when the session ended: qmail-queue's Received date
+//! ([`MessageRecord::qmail_queue_time`]), else the qmail-send link's time, else `queued`.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use super::event::{ChkVerdict, LogEntry, LogEvent, LogRef, LoginOutcome, SendEvent, Service};
+use super::event::{
+    ChkVerdict, LogEntry, LogEvent, LogRef, LoginEvent, LoginOutcome, SendEvent, Service,
+};
 use super::LogEvidence;
 use crate::queue::{Interner, MessageId, MessageRecord};
 
@@ -31,6 +38,9 @@ pub const CHKUSER_BEFORE_SECS: i64 = 900;
 pub const CHKUSER_AFTER_SECS: i64 = 60;
 /// How long before the anchor a login success still explains a message.
 pub const LOGIN_WINDOW_SECS: i64 = 1800;
+/// How long before its message a session's own login may be when several accounts log in from
+/// one IP: an SMTP session authenticates seconds before its DATA ends.
+pub const SESSION_SECS: i64 = 60;
 /// Most candidate lines looked at for one message.
 pub const MAX_CANDIDATES: usize = 10_000;
 
@@ -169,7 +179,13 @@ fn attribute_one(
         .ip
         .and_then(|s| super::recognize::ip(&strings.text(s)))?;
     let link = ix.queue_link(rec);
-    let anchor = link.map_or(rec.queued(), |(t, _)| t);
+    // When the session ended: qmail-queue's own date. qmail-send's info line and info's mtime
+    // come when it preprocessed the message, minutes later in a flood, and the latest login
+    // before that is another session's.
+    let anchor = rec
+        .qmail_queue_time()
+        .or(link.map(|(t, _)| t))
+        .unwrap_or(rec.queued());
     let mut found = match from_chkuser(rec, strings, ix, ip, anchor) {
         Chk::Named(a) => a,
         Chk::Nothing => from_login(ix, ip, anchor, Logins::Any)?,
@@ -297,23 +313,18 @@ fn from_login(ix: &Index<'_>, ip: IpAddr, anchor: i64, which: Logins) -> Option<
         anchor + CHKUSER_AFTER_SECS,
     );
     let is_smtp =
-        |e: &&&LogEntry| matches!(&e.event, LogEvent::Login(l) if l.service == Service::Smtp);
-    // The latest login before the message explains it best.
-    let smtp = lines
-        .iter()
-        .rev()
-        .find(is_smtp)
-        .filter(|_| which == Logins::Any);
-    let (e, source) = match smtp {
-        Some(e) => (*e, AttributionSource::SmtpLogin),
-        None => (
-            *lines.iter().rev().find(|e| !is_smtp(e))?,
-            AttributionSource::PopBeforeSmtp,
-        ),
+        |e: &&LogEntry| matches!(&e.event, LogEvent::Login(l) if l.service == Service::Smtp);
+    let smtp: Vec<&LogEntry> = match which {
+        Logins::Any => lines.iter().copied().filter(is_smtp).collect(),
+        Logins::PopBeforeSmtp => Vec::new(),
     };
-    let LogEvent::Login(l) = &e.event else {
-        return None;
+    let (kind, source) = if smtp.is_empty() {
+        let pop = lines.iter().copied().filter(|e| !is_smtp(e)).collect();
+        (pop, AttributionSource::PopBeforeSmtp)
+    } else {
+        (smtp, AttributionSource::SmtpLogin)
     };
+    let (e, l) = own_login(&kind, anchor)?;
     let how = match source {
         AttributionSource::PopBeforeSmtp => ", POP-before-SMTP",
         _ => "",
@@ -332,6 +343,30 @@ fn from_login(ix: &Index<'_>, ip: IpAddr, anchor: i64, which: Logins) -> Option<
         time: e.time,
         at: e.at,
         file: ix.evidence.file_of(e.at),
+    })
+}
+
+/// The login that explains a message at `anchor`, of `lines` (one kind, time order): the
+/// latest, when they all name one account. When several accounts log in from the IP (webmail,
+/// a NAT), only a login within [`SESSION_SECS`] before the message can be its session's, and
+/// only if no other account's is: else none is named (a mix's webmail messages were all
+/// pinned on whoever logged in last).
+fn own_login<'e>(lines: &[&'e LogEntry], anchor: i64) -> Option<(&'e LogEntry, &'e LoginEvent)> {
+    let login = |e: &&'e LogEntry| match &e.event {
+        LogEvent::Login(l) => Some((*e, l)),
+        _ => None,
+    };
+    let one_account = |list: &[&'e LogEntry]| {
+        let mut users = list.iter().filter_map(login).map(|(_, l)| &l.user);
+        let first = users.next()?;
+        users
+            .all(|u| u == first)
+            .then(|| list.iter().rev().find_map(login))?
+    };
+    one_account(lines).or_else(|| {
+        let from = lines.partition_point(|e| e.time < anchor - SESSION_SECS);
+        let to = lines.partition_point(|e| e.time <= anchor).max(from);
+        one_account(&lines[from..to])
     })
 }
 

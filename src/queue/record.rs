@@ -382,6 +382,10 @@ pub struct MessageRecord {
     pub headers: HeaderFields,
     /// Problems found while reading it; empty for a healthy message.
     pub problems: Problems,
+    /// How many seconds before `queued` qmail-queue began writing it (the date of its own
+    /// Received line), `u16::MAX` when unknown or 18 hours or more: see
+    /// [`MessageRecord::qmail_queue_time`]. Two bytes in the struct's padding.
+    queue_lag: u16,
 }
 
 impl MessageRecord {
@@ -400,6 +404,7 @@ impl MessageRecord {
             origin: Origin::default(),
             headers: HeaderFields::default(),
             problems: Problems::default(),
+            queue_lag: u16::MAX,
         }
     }
 
@@ -415,6 +420,31 @@ impl MessageRecord {
     /// queued, so only a forged or broken mtime is changed.
     pub fn set_queued(&mut self, secs: i64) {
         self.queued = u32::try_from(secs.max(0)).unwrap_or(u32::MAX);
+    }
+
+    /// When qmail-queue began writing the message (the date of its own Received line), when
+    /// the headers gave it: the moment its SMTP session ended, where the birth time (info's
+    /// mtime) is when qmail-send got to it, which lags by minutes in a flood. Logs are
+    /// matched to it (a mix whose webmail sessions qmail-send preprocessed 15 s late had every
+    /// message pinned on the last login).
+    pub fn qmail_queue_time(&self) -> Option<i64> {
+        (self.queue_lag != u16::MAX && self.queued != 0)
+            .then(|| self.queued() - i64::from(self.queue_lag))
+    }
+
+    /// Record qmail-queue's time `t` (call after the birth time is set). A date up to a minute
+    /// after the birth time is clock skew between the Received line and the file system, read
+    /// as the birth time; one further off, or 18 hours or more before it, is not kept.
+    pub fn set_qmail_queue_time(&mut self, t: Option<i64>) {
+        const SKEW: i64 = 60;
+        self.queue_lag = match t.map(|t| self.queued() - t) {
+            Some(lag) if self.queued != 0 && (-SKEW..0).contains(&lag) => 0,
+            Some(lag) if self.queued != 0 => u16::try_from(lag)
+                .ok()
+                .filter(|&l| l != u16::MAX)
+                .unwrap_or(u16::MAX),
+            _ => u16::MAX,
+        };
     }
 
     /// The birth time a record keeps for a file of mtime `secs` (see [`Self::set_queued`]).
@@ -502,6 +532,26 @@ mod tests {
             std::mem::size_of::<MessageRecord>()
         );
         assert_eq!(std::mem::size_of::<Problems>(), 8);
+    }
+
+    #[test]
+    fn qmail_queues_time_is_kept_within_18_hours_before_the_birth_time() {
+        let mut r = MessageRecord::listed(MessageId(1), Parts::default());
+        let born = 1_800_000_000;
+        r.set_queued(born);
+        let kept = |r: &mut MessageRecord, t: i64| {
+            r.set_qmail_queue_time(Some(t));
+            r.qmail_queue_time()
+        };
+        assert_eq!(kept(&mut r, born - 15), Some(born - 15), "qmail-send's lag");
+        assert_eq!(kept(&mut r, born - 65_534), Some(born - 65_534));
+        assert_eq!(kept(&mut r, born - 65_535), None, "18 hours or more");
+        assert_eq!(kept(&mut r, born + 30), Some(born), "skew: the birth time");
+        assert_eq!(kept(&mut r, born + 61), None, "after its birth: not its date");
+        r.set_qmail_queue_time(None);
+        assert_eq!(r.qmail_queue_time(), None);
+        r.set_queued(0);
+        assert_eq!(kept(&mut r, born), None, "no birth time to count from");
     }
 
     #[test]

@@ -325,3 +325,58 @@ fn a_message_whose_own_line_has_no_auth_user_is_not_given_another_sessions() {
     let names: Vec<&str> = got.values().map(|a| a.auth_user.as_str()).collect();
     assert_eq!(names, ["test"]);
 }
+
+/// A webmail host: each send is an SMTP session from 127.0.0.1 that logs in first.
+fn smtp_login(t: i64, user: &str) -> FixtureLine {
+    FixtureLine::new(
+        t,
+        format!("vchkpw-smtp: (PLAIN) login success {user}:127.0.0.1"),
+    )
+}
+
+/// The user of the login (`None` when none is named) for one webmail message born at BORN and
+/// preprocessed `lag` seconds later, among `logins`.
+fn webmail_user(lag: i64, logins: &[(i64, &str)]) -> Option<String> {
+    let logins: Vec<FixtureLine> = logins.iter().map(|&(t, u)| smtp_login(t, u)).collect();
+    let c = case(
+        vec![spam("127.0.0.1", 7).preprocessed_after(lag)],
+        move |_| (logins.clone(), Vec::new()),
+    );
+    let found = attribute(&c.records, &c.strings, &c.evidence);
+    found.values().next().map(|a| a.auth_user.clone())
+}
+
+/// Logins are matched to the end of the message's session (qmail-queue's Received date), not
+/// to when qmail-send got to it: 15 s of preprocessing lag put the next session's login
+/// (bob's) before the anchor, and every webmail message was pinned on the last login.
+#[test]
+fn the_session_end_anchors_the_login_not_qmail_sends_lag() {
+    let alice_then_bob = [
+        (BORN - 2, "alice@example.com"),
+        (BORN + 10, "bob@example.com"),
+    ];
+    assert_eq!(
+        webmail_user(15, &alice_then_bob).as_deref(),
+        Some("alice@example.com")
+    );
+}
+
+/// Several accounts logging in from one IP: only one account's login just before the message
+/// (its own session's) names it; two in that minute name none.
+#[test]
+fn a_shared_ip_names_only_the_one_account_that_logged_in_just_before() {
+    let (alice, bob) = ("alice@example.com", "bob@example.com");
+    assert_eq!(
+        webmail_user(0, &[(BORN - 300, alice), (BORN - 5, bob)]).as_deref(),
+        Some(bob)
+    );
+    assert_eq!(
+        webmail_user(0, &[(BORN - 30, alice), (BORN - 20, bob)]),
+        None
+    );
+    // One account alone (a spammer's own IP): its latest login, however long before.
+    assert_eq!(
+        webmail_user(0, &[(BORN - 1200, alice), (BORN - 600, alice)]).as_deref(),
+        Some(alice)
+    );
+}

@@ -444,9 +444,7 @@ fn take_origin(ctx: &ReadCtx<'_>, b: &mut Builder<'_, '_>, head: &[u8], last: &m
         let summary = summarize(head);
         let unparsed =
             summary.has_nul || (summary.garbage_lines > 0 && summary.queue_received.is_none());
-        if !ctx.opts.envelopes && b.mess_unstatted.is_some() {
-            b.queue_line_time = summary.queue_received.as_deref().and_then(queue_line_date);
-        }
+        b.queue_line_time = summary.queue_received.as_deref().and_then(queue_line_date);
         let a = attribute_with(&summary, b.hints, last, ctx.strings);
         record.origin = a.origin;
         record.headers = a.headers;
@@ -455,6 +453,7 @@ fn take_origin(ctx: &ReadCtx<'_>, b: &mut Builder<'_, '_>, head: &[u8], last: &m
             b.flag(ProblemKind::UnparsedHeader, Subdir::Mess);
         }
     } else if let Some(h) = b.from_first_pass {
+        b.queue_line_time = h.qmail_queue_time();
         record.origin = h.origin;
         apply_envelope_hints(&mut record.origin, b.hints);
         record.headers = h.headers;
@@ -470,9 +469,9 @@ fn take_origin(ctx: &ReadCtx<'_>, b: &mut Builder<'_, '_>, head: &[u8], last: &m
 /// The birth time: info/'s mtime, else the oldest of todo/'s and mess/'s, else 0. The header
 /// pass, which reads no envelope, takes qmail-queue's Received date for mess/'s mtime.
 fn settle_birth(ctx: &ReadCtx<'_>, b: &mut Builder<'_, '_>) {
-    if let (None, Some(t)) = (b.queued, b.queue_line_time) {
-        // Only the header pass sets it, for a mess file it read unstatted: nothing else gave a
-        // time.
+    let header_pass_unstatted = !ctx.opts.envelopes && b.mess_unstatted.is_some();
+    if let (None, Some(t), true) = (b.queued, b.queue_line_time, header_pass_unstatted) {
+        // The header pass, for a mess file it read unstatted: nothing else gave a time.
         b.fallback_time = Some(t);
     } else if b.queued.is_none() {
         // info/ was listed but could not be read (or, in the header pass, qmail-queue's line
@@ -490,4 +489,5 @@ fn settle_birth(ctx: &ReadCtx<'_>, b: &mut Builder<'_, '_>) {
     }
     b.record
         .set_queued(b.queued.or(b.fallback_time).unwrap_or(0));
+    b.record.set_qmail_queue_time(b.queue_line_time);
 }
