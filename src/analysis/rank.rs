@@ -353,4 +353,6 @@ use points::{
 pub use top::{top, top_and_more, LEGIT_CONSIDERED};
 
 #[cfg(test)]
+mod legit_tests;
+#[cfg(test)]
 mod tests;

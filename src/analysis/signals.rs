@@ -39,6 +39,9 @@ pub struct Facts {
     /// Injected locally, and the From header's domain is known not to be one of ours (a web
     /// script writing as a bank, a shop): `false` when unknown.
     from_foreign: Vec<bool>,
+    /// From an SMTP client on a private or loopback address, as one of this server's domains:
+    /// a host tcp.smtp lets relay (a list server, an application), not an open relay.
+    internal_own: Vec<bool>,
 }
 
 impl Facts {
@@ -48,21 +51,22 @@ impl Facts {
     /// templates (the costly part) are derived in parallel over the distinct subjects.
     pub fn new(records: &[MessageRecord], strings: &Interner, ctx: &AnalysisContext) -> Facts {
         let empty = strings.intern(b"");
-        let ((template, net), (remote, (foreign, null_sender, from_foreign))) = rayon::join(
-            || {
-                rayon::join(
-                    || derive_each(records, |r| r.headers.subject, subject_template, strings),
-                    || derive_each(records, |r| r.origin.ip, network, strings),
-                )
-            },
-            || {
-                let remote = records.iter().map(|r| remote_count(r, strings, ctx));
-                (
-                    remote.collect(),
-                    foreign_and_null(records, strings, ctx, empty),
-                )
-            },
-        );
+        let ((template, net), (remote, (foreign, null_sender, from_foreign, internal_own))) =
+            rayon::join(
+                || {
+                    rayon::join(
+                        || derive_each(records, |r| r.headers.subject, subject_template, strings),
+                        || derive_each(records, |r| r.origin.ip, network, strings),
+                    )
+                },
+                || {
+                    let remote = records.iter().map(|r| remote_count(r, strings, ctx));
+                    (
+                        remote.collect(),
+                        foreign_and_null(records, strings, ctx, empty),
+                    )
+                },
+            );
         Facts {
             template,
             net,
@@ -70,6 +74,7 @@ impl Facts {
             foreign,
             null_sender,
             from_foreign,
+            internal_own,
         }
     }
 
@@ -84,25 +89,32 @@ impl Facts {
     }
 }
 
-/// The `foreign`, `null_sender` and `from_foreign` columns.
+/// The columns of [`Facts`] that need the domains: `foreign`, `null_sender`, `from_foreign`
+/// and `internal_own`.
+type DomainColumns = (Vec<Option<bool>>, Vec<bool>, Vec<bool>, Vec<bool>);
+
+/// The `foreign`, `null_sender`, `from_foreign` and `internal_own` columns.
 fn foreign_and_null(
     records: &[MessageRecord],
     strings: &Interner,
     ctx: &AnalysisContext,
     empty: Sym,
-) -> (Vec<Option<bool>>, Vec<bool>, Vec<bool>) {
+) -> DomainColumns {
     let mut domains = Domains {
         strings,
         ctx,
         of: HashMap::default(),
         local: HashMap::default(),
+        internal: HashMap::default(),
     };
     let foreign = records.iter().map(|r| domains.foreign(r)).collect();
     let from_foreign = records.iter().map(|r| domains.forged_from(r)).collect();
+    let internal_own = records.iter().map(|r| domains.internal_own(r)).collect();
     (
         foreign,
         records.iter().map(|r| r.sender == Some(empty)).collect(),
         from_foreign,
+        internal_own,
     )
 }
 
@@ -143,6 +155,8 @@ struct Domains<'a> {
     ctx: &'a AnalysisContext,
     of: HashMap<Sym, Option<Sym>>,
     local: HashMap<Sym, bool>,
+    /// Per client IP: a private or loopback address.
+    internal: HashMap<Sym, bool>,
 }
 
 impl Domains<'_> {
@@ -187,6 +201,24 @@ impl Domains<'_> {
 }
 
 impl Domains<'_> {
+    /// From an SMTP client on a private or loopback address (RFC 1918, RFC 4193, loopback,
+    /// link-local), with an envelope sender at one of this server's domains. `false` when the
+    /// server's domains are unknown.
+    fn internal_own(&mut self, r: &MessageRecord) -> bool {
+        if r.origin.kind != OriginKind::Smtp || self.ctx.local_domains.is_empty() {
+            return false;
+        }
+        let (Some(ip), Some(sender)) = (r.origin.ip, r.sender) else {
+            return false;
+        };
+        let strings = self.strings;
+        let internal = *self
+            .internal
+            .entry(ip)
+            .or_insert_with(|| strings.with(ip, is_internal_ip));
+        internal && self.domain(sender).is_some_and(|d| self.is_local(d))
+    }
+
     /// Injected locally with a From header whose domain is not one of ours (when the server's
     /// domains are unknown: not the envelope sender's, which a local uid cannot choose freely
     /// under qmail-inject's defaults).
@@ -203,6 +235,35 @@ impl Domains<'_> {
         r.sender
             .and_then(|s| self.domain(s))
             .is_some_and(|own| own != d)
+    }
+}
+
+/// Does the script path (`X-PHP-Originating-Script`'s, after `uid:`) lie in a directory a web
+/// site lets visitors write, where attacks drop their mailers (`wp-content/uploads/.../x.php`)?
+fn in_upload_dir(script: &[u8]) -> bool {
+    const DIRS: [&[u8]; 9] = [
+        b"uploads", b"upload", b"tmp", b"temp", b"cache", b"images", b"img", b"files", b"media",
+    ];
+    let mut parts = script
+        .split(|&b| b == b'/')
+        .collect::<SmallVec<[&[u8]; 8]>>();
+    parts.pop();
+    parts
+        .iter()
+        .any(|p| DIRS.iter().any(|d| p.eq_ignore_ascii_case(d)))
+}
+
+/// Is `ip` (text) an address no Internet client has: private, loopback or link-local?
+fn is_internal_ip(ip: &[u8]) -> bool {
+    let Some(ip) = std::str::from_utf8(ip).ok().and_then(|t| t.parse().ok()) else {
+        return false;
+    };
+    match ip {
+        std::net::IpAddr::V4(a) => a.is_private() || a.is_loopback() || a.is_link_local(),
+        std::net::IpAddr::V6(a) => {
+            let first = a.segments()[0];
+            a.is_loopback() || (first & 0xfe00) == 0xfc00 || (first & 0xffc0) == 0xfe80
+        }
     }
 }
 
@@ -296,6 +357,8 @@ pub(crate) struct Signals {
     pub(crate) foreign_known: usize,
     pub(crate) web_remote: usize,
     pub(crate) script_msgs: usize,
+    /// Messages from a PHP script in a directory web attacks drop mailers in.
+    pub(crate) upload_script_msgs: usize,
     pub(crate) web_forged_from: usize,
     pub(crate) local_remote: usize,
     pub(crate) null_remote: usize,
@@ -360,6 +423,8 @@ impl Tally {
     fn of(members: &[u32], corpus: &Corpus<'_>) -> Tally {
         let mut t = Tally::new();
         let mut runs = Runs::default();
+        // A flood's script is one path: judged once a run.
+        let mut last_script: Option<(Sym, bool)> = None;
         let s = &mut t.s;
         for &i in members {
             let i = i as usize;
@@ -398,12 +463,22 @@ impl Tally {
             let forged_from = corpus.facts.from_foreign.get(i).copied().unwrap_or(false);
             s.web_forged_from += usize::from(web && has_remote && forged_from);
             s.script_msgs += usize::from(o.script.is_some());
+            if let Some(script) = o.script {
+                let dropped = match last_script {
+                    Some((sym, dropped)) if sym == script => dropped,
+                    _ => corpus.strings.with(script, in_upload_dir),
+                };
+                last_script = Some((script, dropped));
+                s.upload_script_msgs += usize::from(dropped);
+            }
             // qmail's own uids (qmaild, qmails...) are never a local sender.
             let daemon = o.uid().is_some_and(|u| corpus.ctx.is_qmail_daemon(u));
             s.local_remote += usize::from(o.kind == OriginKind::Local && has_remote && !daemon);
             let null = corpus.facts.null_sender.get(i).copied().unwrap_or(false);
             s.null_remote += usize::from((null || o.kind == OriginKind::Bounce) && has_remote);
-            s.relay += usize::from(o.kind == OriginKind::Smtp && has_remote && !null);
+            let internal_own = corpus.facts.internal_own.get(i).copied().unwrap_or(false);
+            s.relay +=
+                usize::from(o.kind == OriginKind::Smtp && has_remote && !null && !internal_own);
             if let Some(Some(template)) = corpus.facts.template.get(i) {
                 runs.template.add(*template, &mut t.templates);
             }
@@ -430,6 +505,7 @@ impl Tally {
         s.foreign_known += o.foreign_known;
         s.web_remote += o.web_remote;
         s.script_msgs += o.script_msgs;
+        s.upload_script_msgs += o.upload_script_msgs;
         s.web_forged_from += o.web_forged_from;
         s.local_remote += o.local_remote;
         s.null_remote += o.null_remote;

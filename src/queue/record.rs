@@ -547,7 +547,11 @@ mod tests {
         assert_eq!(kept(&mut r, born - 65_534), Some(born - 65_534));
         assert_eq!(kept(&mut r, born - 65_535), None, "18 hours or more");
         assert_eq!(kept(&mut r, born + 30), Some(born), "skew: the birth time");
-        assert_eq!(kept(&mut r, born + 61), None, "after its birth: not its date");
+        assert_eq!(
+            kept(&mut r, born + 61),
+            None,
+            "after its birth: not its date"
+        );
         r.set_qmail_queue_time(None);
         assert_eq!(r.qmail_queue_time(), None);
         r.set_queued(0);

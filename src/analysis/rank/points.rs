@@ -54,14 +54,20 @@ pub(super) fn forged_pattern_points(
 
 /// One login from many places; authenticated senders using other domains.
 pub(super) fn login_points(sc: &mut Scoring, c: &Cluster, s: &Signals) {
-    // A property of the login itself, so only the auth-user cluster earns it.
-    let many_places = s.ips.len() >= 3 || s.nets.len() >= 2;
+    // A property of the login itself, so only the auth-user cluster earns it. A few places
+    // are a person's (home, office, phone, a hotel: an audit's travelling user from 4 IPs was
+    // made a culprit by them); a botnet's logins come from many.
+    let (ips, nets) = (s.ips.len(), s.nets.len());
+    let points = match (ips, nets) {
+        _ if ips >= MANY_IPS || nets >= MANY_NETS => 25.0,
+        _ if ips >= 3 || nets >= 2 => 10.0,
+        _ => 0.0,
+    };
     // Every message of an auth-user cluster is one account's, whatever spelling it logged in
     // with (`test`, `test@example.com`); at least one must be an authenticated login.
-    if c.key == ClusterKey::AuthUser && !s.auth_users.is_empty() && many_places {
-        let (ips, nets) = (s.ips.len(), s.nets.len());
+    if c.key == ClusterKey::AuthUser && !s.auth_users.is_empty() && points > 0.0 {
         sc.add(
-            25.0,
+            points,
             || format!("one login used from {ips} IPs in {nets} networks"),
             Some(GUESSED),
         );
@@ -98,6 +104,9 @@ pub(super) fn login_points(sc: &mut Scoring, c: &Cluster, s: &Signals) {
 
 /// Distinct envelope senders from which one login "sends as many addresses".
 const MANY_SENDERS: usize = 10;
+/// Client IPs, or networks, from which one login is used from many places, not a person's few.
+const MANY_IPS: usize = 10;
+const MANY_NETS: usize = 5;
 
 /// What the login logs say about an auth-user cluster's account: a guessed password, a login
 /// from a harvesting IP. Like "one login from many places", a property of the login itself.
@@ -125,15 +134,23 @@ pub(super) fn origin_points(sc: &mut Scoring, c: &Cluster, s: &Signals) {
         } else {
             WEB_APPLICATION
         };
+        // Alone, a shop's order mails or a contact form (a legitimate shop writing as itself,
+        // one recipient a message, scored a culprit in an audit): what makes it abuse is
+        // writing as someone else, or a mailer dropped where uploads go.
         sc.add(
-            30.0 * w,
+            20.0 * w,
             || "web-server uid or PHP script mailing remote domains".into(),
             Some(why),
         );
         let f = frac(s.web_forged_from, n);
         if f >= 0.5 {
             let words = || format!("{} with a From: at a domain not this server's", percent(f));
-            sc.add(15.0 * f, words, Some(why));
+            sc.add(20.0 * f, words, Some(why));
+        }
+        let u = frac(s.upload_script_msgs, n);
+        if u >= 0.5 {
+            let words = || "a PHP script in an upload, cache or temporary directory".into();
+            sc.add(10.0 * u, words, Some(why));
         }
     } else if frac(s.local_remote, n) >= 0.5 {
         let why = Some(LOCAL_USER);
