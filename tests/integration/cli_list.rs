@@ -421,3 +421,47 @@ fn a_bad_queue_is_an_error_not_a_no_match() {
         .expect("run");
     assert_exit(&out, 2);
 }
+
+/// A message whose file cannot be read (a link, here) is selected by no content term and by
+/// no `not` of one: a yank by `... and not body:x` must not take what it could not read.
+#[test]
+fn an_unreadable_message_matches_no_content_term_nor_its_negation() {
+    let t = TestQueue::new(23);
+    let spec = |body: &str| {
+        MessageSpec::new()
+            .sender("x@spam.example")
+            .remote("v@example.net")
+            .body(body)
+    };
+    let invoice = t.add(spec("your invoice\n"));
+    let hello = t.add(spec("hello\n"));
+    let linked = t.add(spec("your invoice\n"));
+    t.q.symlink(Subdir::Mess, linked, "/etc/passwd")
+        .expect("link");
+    let selected = |q: &str| {
+        let out = t.stdout(&["list", "--json", q]);
+        let mut ids: Vec<u64> = out
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json")["id"].as_u64())
+            .map(|id| id.expect("id"))
+            .collect();
+        ids.sort_unstable();
+        ids
+    };
+    let sorted = |mut v: Vec<MessageId>| {
+        v.sort_unstable();
+        v.into_iter().map(|i| i.0).collect::<Vec<_>>()
+    };
+    let sender = "sender:x@spam.example";
+    assert_eq!(
+        selected(&format!("{sender} and body:invoice")),
+        sorted(vec![invoice])
+    );
+    assert_eq!(
+        selected(&format!("{sender} and not body:invoice")),
+        sorted(vec![hello])
+    );
+    assert_eq!(selected(sender), sorted(vec![invoice, hello, linked]));
+    let by_problem = format!("{sender} and (not body:invoice or problem:symlink)");
+    assert_eq!(selected(&by_problem), sorted(vec![hello, linked]));
+}
