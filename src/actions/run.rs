@@ -9,7 +9,7 @@
 //! 5. move each message whole (mover.rs order), noting progress and failures;
 //! 6. fsync every directory touched, then mark the batch done and fsync the journal.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -355,6 +355,7 @@ impl BatchRun<'_> {
             if skip.contains(&m.id) {
                 continue;
             }
+            let ops_before = mover.ops;
             match apply(mover, self.direction, m, on_move) {
                 Ok(n) => {
                     out.messages += 1;
@@ -365,6 +366,14 @@ impl BatchRun<'_> {
                     if f.is_split {
                         split.push((m.id, reason));
                     } else {
+                        // The rollback's renames reach the disk before the line that says the
+                        // message is whole where it was: recovery skips a failed message, and
+                        // after a power cut it would skip one left half-moved (review).
+                        if mover.ops > ops_before {
+                            for dir in message_dirs(mover, m) {
+                                fsync_dir(&dir)?;
+                            }
+                        }
                         journal.failed(m.id, &reason)?;
                         out.failed.push((m.id, reason));
                     }
@@ -390,6 +399,15 @@ impl BatchRun<'_> {
         journal.done(out.messages, out.failed.len() as u64, self.recovered)?;
         Ok(out)
     }
+}
+
+/// The directories a message's files move between: its queue directories and the yank area.
+fn message_dirs(mover: &Mover<'_>, m: &JournalMessage) -> BTreeSet<PathBuf> {
+    let queue = m.files.iter().filter_map(|s| {
+        let p = mover.queue_path(*s, m.id);
+        p.parent().map(Path::to_path_buf)
+    });
+    queue.chain([mover.yank_dir.to_path_buf()]).collect()
 }
 
 /// Apply one journal message in `direction`; returns the files changed.
