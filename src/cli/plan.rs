@@ -19,7 +19,7 @@ use crate::size::thousands;
 pub struct PlanArgs {
     /// Print only the combined query, for `qtriage yank "$(qtriage plan --query)"`; prints
     /// nothing and exits 1 when there is no culprit.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "json")]
     pub query: bool,
     /// Shared options.
     #[command(flatten)]

@@ -349,3 +349,19 @@ fn a_bad_action_query_is_rendered_sanitized_with_the_caret_under_the_characters(
     assert_eq!(at(caret, "^"), at(query, "sendr"), "{err}");
     assert_eq!(caret.trim().len(), "sendr".len(), "{err}");
 }
+
+/// `plan --json --query` was accepted and printed only the bare query; they now exclude each
+/// other as clap says (docs/cli.md `plan`).
+#[test]
+fn plan_json_and_query_exclude_each_other() {
+    let t = TestQueue::new(23);
+    t.add(qtriage::fixture::MessageSpec::new().remote("x@y.example"));
+    for args in [["plan", "--json", "--query"], ["plan", "--query", "--json"]] {
+        let err = one_error_line(&t.run(&args));
+        assert!(
+            err.contains("'--query' cannot be used with '--json'")
+                || err.contains("'--json' cannot be used with '--query'"),
+            "{args:?}: {err}"
+        );
+    }
+}
