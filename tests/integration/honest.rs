@@ -351,9 +351,10 @@ fn a_bad_action_query_is_rendered_sanitized_with_the_caret_under_the_characters(
 }
 
 /// `plan --json --query` was accepted and printed only the bare query; they now exclude each
-/// other as clap says (docs/cli.md `plan`).
+/// other as clap says (docs/cli.md `plan`). `plan --help` said "One JSON object per line" of
+/// the one object `plan --json` prints.
 #[test]
-fn plan_json_and_query_exclude_each_other() {
+fn plan_json_and_query_exclude_each_other_and_its_help_says_one_object() {
     let t = TestQueue::new(23);
     t.add(qtriage::fixture::MessageSpec::new().remote("x@y.example"));
     for args in [["plan", "--json", "--query"], ["plan", "--query", "--json"]] {
@@ -363,5 +364,16 @@ fn plan_json_and_query_exclude_each_other() {
                 || err.contains("'--json' cannot be used with '--query'"),
             "{args:?}: {err}"
         );
+    }
+    let help = t.stdout(&["plan", "--help"]);
+    assert!(
+        help.contains("One JSON object (the plan) instead of text"),
+        "{help}"
+    );
+    assert!(!help.contains("per line"), "{help}");
+    // `clusters` and `top` print one object per line, and keep saying so.
+    for cmd in ["clusters", "top"] {
+        let help = t.stdout(&[cmd, "--help"]);
+        assert!(help.contains("One JSON object per line"), "{cmd}: {help}");
     }
 }
