@@ -377,3 +377,24 @@ fn plan_json_and_query_exclude_each_other_and_its_help_says_one_object() {
         assert!(help.contains("One JSON object per line"), "{cmd}: {help}");
     }
 }
+
+/// docs/cli.md quotes these lines as they are printed: it said `<QUERY>` for clap's `<QUERY>...`,
+/// left out the TUI's ` (use a subcommand in scripts)`, and gave only the plural `+N more
+/// suspects` of `top`, which says `+1 more suspect` of one.
+#[test]
+fn the_documented_error_lines_are_the_printed_ones() {
+    let doc = include_str!("../../docs/cli.md")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let t = TestQueue::new(23);
+    for args in [&["yank"][..], &["tui"]] {
+        let err = one_error_line(&t.run(args));
+        let quoted = format!("`{}`", err.trim_end());
+        assert!(
+            doc.contains(&quoted),
+            "{args:?}: {quoted} is not in docs/cli.md"
+        );
+    }
+    assert!(doc.contains("`+1 more suspect (a larger --limit lists them;"));
+}
