@@ -5,6 +5,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
 use qtriage::fixture::MessageSpec;
+use qtriage::queue::Subdir;
 
 use crate::tree::walk;
 use crate::util::{assert_exit, TestQueue};
@@ -88,4 +89,50 @@ fn yank_area_on_another_filesystem_is_refused() {
         }
     }
     assert_eq!(walk(t.root(), &t.root().join("yanked"), false), before);
+}
+
+/// `0042.mess` was read as message 42, but restore and purge move `42.mess`: they reported the
+/// message done with 0 files and left its files where they were. A yank name whose id has a
+/// leading zero is no yanked message: `yanked`, restore and purge pass it by, and it stays.
+#[test]
+fn a_yank_name_with_a_leading_zero_is_no_message() {
+    let t = TestQueue::new(5);
+    let kept = t.add(spam(1));
+    let renamed = t.add(spam(2));
+    assert_exit(&t.run(&["yank", "auth:test", "--apply"]), 0);
+    let area = t.q.yank_area();
+    let planted: Vec<_> = Subdir::ALL
+        .into_iter()
+        .filter(|s| area.path(*s, renamed).exists())
+        .map(|s| {
+            let name = format!("00{}.{}", renamed.0, s.name());
+            area.rename(s, renamed, name.as_bytes()).expect("rename")
+        })
+        .collect();
+    assert!(planted.len() >= 2, "{planted:?}");
+    let json = |out: &std::process::Output| -> serde_json::Value {
+        serde_json::from_slice(&out.stdout).expect("one JSON object")
+    };
+    let out = t.run(&["yanked", "--json"]);
+    assert_exit(&out, 0);
+    let listed: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .filter(|j: &serde_json::Value| j["type"] == "message")
+        .collect();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0]["id"], kept.0);
+    let out = t.run(&["purge", "--all", "--json"]);
+    assert_exit(&out, 0);
+    assert_eq!(json(&out)["messages"], 1, "only {kept} is a yanked message");
+    let out = t.run(&["restore", "--all", "--apply", "--json"]);
+    assert_exit(&out, 0);
+    let j = json(&out);
+    assert_eq!(j["done"], serde_json::json!([kept.0]), "{j}");
+    assert!(t.q.path(Subdir::Mess, kept).exists());
+    let out = t.run(&["purge", "--all", "--apply"]);
+    assert_exit(&out, 1);
+    for p in &planted {
+        assert!(p.exists(), "{} was left where it was", p.display());
+    }
 }
