@@ -43,11 +43,14 @@ pub fn ensure_yank_dir(yank_dir: &Path) -> Result<(), ActionError> {
 }
 
 /// Refuse a yank area on another filesystem than the queue: rename(2) would fail with EXDEV
-/// (and a copy is not atomic). Compares `st_dev` of the queue's `mess/` and the yank area.
+/// (and a copy is not atomic). Compares `st_dev` of the queue's `mess/` and the yank area, or,
+/// while the area does not exist yet, of its nearest existing ancestor (where it would be
+/// created), so a dry run refuses what `--apply` would, and `--apply` refuses before creating
+/// anything.
 pub fn check_same_filesystem(queue_root: &Path, yank_dir: &Path) -> Result<(), ActionError> {
     let mess = queue_root.join("mess");
     let q = std::fs::metadata(&mess).map_err(|e| ActionError::io(&mess, e))?;
-    let y = std::fs::metadata(yank_dir).map_err(|e| ActionError::io(yank_dir, e))?;
+    let y = nearest_existing(yank_dir)?;
     if q.dev() != y.dev() {
         return Err(ActionError::CrossDevice {
             queue: queue_root.to_path_buf(),
@@ -55,6 +58,20 @@ pub fn check_same_filesystem(queue_root: &Path, yank_dir: &Path) -> Result<(), A
         });
     }
     Ok(())
+}
+
+/// The metadata of `dir`, or of its nearest ancestor that exists. Symbolic links are followed:
+/// the area is wherever its path leads, as for rename(2).
+fn nearest_existing(dir: &Path) -> Result<std::fs::Metadata, ActionError> {
+    for p in dir.ancestors().filter(|p| !p.as_os_str().is_empty()) {
+        match std::fs::metadata(p) {
+            Ok(m) => return Ok(m),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(ActionError::io(p, e)),
+        }
+    }
+    // A relative path whose every component is missing lies in the current directory.
+    std::fs::metadata(".").map_err(|e| ActionError::io(dir, e))
 }
 
 /// One message in the yank area.

@@ -2,7 +2,8 @@
 //!
 //! Sequence of a batch (each step's crash is covered by recovery, see journal.rs and mover.rs):
 //! 1. take qtriage's action lock and qmail-send's sendmutex (refuse if held, unless forced; the
-//!    refusal comes before the yank area is created, so it changes nothing);
+//!    refusal, like that of a yank area on another filesystem, comes before the yank area is
+//!    created, so it changes nothing);
 //! 2. recover every interrupted batch, so no message starts this batch split;
 //! 3. re-list each planned message's files under the lock (the plan may be minutes old);
 //! 4. write and fsync the batch record (file and directory) — before the first rename;
@@ -85,6 +86,9 @@ pub fn execute_with(
     progress: &AtomicU64,
     on_move: &mut dyn FnMut(&Path, &Path),
 ) -> Result<Outcome, ActionError> {
+    // Before anything is created: a yank area on another filesystem is refused (docs/cli.md)
+    // whatever the direction, as the dry run refuses it, leaving no `.journal` behind.
+    check_same_filesystem(&plan.queue_root, &plan.yank_dir)?;
     refuse_before_writing(
         &plan.queue_root,
         &plan.yank_dir,
@@ -92,9 +96,6 @@ pub fn execute_with(
         opts.force,
     )?;
     ensure_yank_dir(&plan.yank_dir)?;
-    if matches!(plan.direction, Direction::Yank | Direction::Restore) {
-        check_same_filesystem(&plan.queue_root, &plan.yank_dir)?;
-    }
     let guard = Guard::acquire(
         &plan.queue_root,
         &plan.yank_dir,
@@ -469,6 +470,8 @@ pub fn recover(
     if pending.is_empty() && journal::pending_files(&journal_dir(yank_dir))?.is_empty() {
         return Ok(RecoveryReport::default());
     }
+    // Its moves are rename(2)s as a batch's are: refused the same way, before taking the lock.
+    check_same_filesystem(queue_root, yank_dir)?;
     refuse_before_writing(queue_root, yank_dir, true, opts.force)?;
     let _guard = Guard::acquire(queue_root, yank_dir, true, opts.force)?;
     recover_locked(yank_dir, queue_root, opts)

@@ -47,6 +47,15 @@ impl ActArgs {
         }
     }
 
+    /// The yank area to use, refused (exit 2) when it is, or would be created, on another
+    /// filesystem than the queue: the dry run says what `--apply` would, and `--apply` says it
+    /// before recovering, scanning or creating anything.
+    pub fn checked_yank_dir(&self, queue: &Queue) -> anyhow::Result<PathBuf> {
+        let dir = self.yank_dir(queue);
+        actions::area::check_same_filesystem(queue.root(), &dir)?;
+        Ok(dir)
+    }
+
     /// Execute options from the flags and `QTRIAGE_FAILPOINT`.
     pub fn execute_options(&self) -> anyhow::Result<ExecuteOptions> {
         Ok(ExecuteOptions {

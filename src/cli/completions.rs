@@ -34,7 +34,12 @@ pub fn completions(args: &CompletionsArgs, out: &mut dyn Write) -> anyhow::Resul
         CompletionShell::Fish => clap_complete::Shell::Fish,
     };
     let mut cmd = Args::command();
-    clap_complete::generate(shell, &mut cmd, "qtriage", out);
+    // clap_complete panics when a write fails (`completions bash | head -1` closes the pipe
+    // early: exit 101). Generated into memory, the script goes out through `out`, whose
+    // BrokenPipe error `main` turns into exit 0 as for every other command.
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "qtriage", &mut script);
+    out.write_all(&script)?;
     Ok(ExitCode::Success)
 }
 

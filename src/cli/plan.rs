@@ -16,10 +16,12 @@ use crate::size::thousands;
 
 /// Arguments of `plan`.
 #[derive(Debug, clap::Args)]
+// `--json` is shared with `clusters` and `top`, which print one object per line; `plan` one.
+#[command(mut_arg("json", |a| a.help("One JSON object (the plan) instead of text")))]
 pub struct PlanArgs {
     /// Print only the combined query, for `qtriage yank "$(qtriage plan --query)"`; prints
     /// nothing and exits 1 when there is no culprit.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "json")]
     pub query: bool,
     /// Shared options.
     #[command(flatten)]

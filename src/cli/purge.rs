@@ -57,7 +57,7 @@ fn run_inner(
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
     let queue = act::open(global)?;
-    let yank_dir = args.act.yank_dir(&queue);
+    let yank_dir = args.act.checked_yank_dir(&queue)?;
     let opts = args.act.execute_options()?;
     let (sel, text) = match (&args.batch, args.older_than) {
         (Some(b), _) => (PurgeSelection::Batch(b.clone()), format!("--batch {b}")),

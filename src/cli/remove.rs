@@ -165,6 +165,9 @@ pub fn perform(
         Action::ExpireBy(secs) => RemoveMode::ExpireAt(now.saturating_sub(*secs as i64)),
     };
     let yank_dir = yank_dir_of(args, queue);
+    // Every action journals into the yank area: one on another filesystem is refused first,
+    // with or without matches, as `yank` refuses it.
+    crate::actions::area::check_same_filesystem(queue.root(), &yank_dir)?;
     let ids: Vec<MessageId> = matches.iter().filter(|m| m.matched).map(|m| m.id).collect();
     if matches!(mode, RemoveMode::ExpireAt(_)) {
         eprintln!("{}", super::expire::BACKSCATTER_WARNING);
@@ -356,8 +359,10 @@ pub fn run(
         return perform(&action, args, &queue, &matches, out);
     }
     if args.json {
-        let (plan, records, strings) =
-            remove_plan(args, &queue, &matches, &yank_dir_of(args, &queue));
+        // A plan of `-r`, with the command to apply it: refused as `-r` would be.
+        let yank_dir = yank_dir_of(args, &queue);
+        crate::actions::area::check_same_filesystem(queue.root(), &yank_dir)?;
+        let (plan, records, strings) = remove_plan(args, &queue, &matches, &yank_dir);
         let mut j = remove_json(args, &plan, &records, &strings, &matches);
         j.plan.apply_command = Some(super::act::apply_command_with("-r"));
         write_line(out, &j)?;

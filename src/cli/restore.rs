@@ -117,7 +117,7 @@ fn run_inner(
 ) -> anyhow::Result<ExitCode> {
     let ids = args.ids.as_deref().map(act::read_ids).transpose()?;
     let queue = act::open(global)?;
-    let yank_dir = args.act.yank_dir(&queue);
+    let yank_dir = args.act.checked_yank_dir(&queue)?;
     let opts = args.act.execute_options()?;
     if args.act.apply {
         act::recover_first(queue.root(), &yank_dir, &opts)?;

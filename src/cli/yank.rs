@@ -56,8 +56,9 @@ fn run_inner(
     let opts = args.act.execute_options()?;
     let strings = Interner::new();
     let recover_first = |queue: &Queue| -> anyhow::Result<()> {
+        let yank_dir = args.act.checked_yank_dir(queue)?;
         if args.act.apply {
-            act::recover_first(queue.root(), &args.act.yank_dir(queue), &opts)?;
+            act::recover_first(queue.root(), &yank_dir, &opts)?;
         }
         Ok(())
     };

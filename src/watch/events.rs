@@ -99,9 +99,12 @@ impl Classifier {
             if it.next().is_some() {
                 return None;
             }
-            // qmail-remove's names: `<id>.mess`, `<id>.info`, ...; only the mess file counts.
-            let id = name.strip_suffix(b".mess").and_then(parse_id)?;
-            return Some((Part::YankedMess, id));
+            // qmail-remove's names: `<id>.mess`, `<id>.info`, ...; only the mess file counts,
+            // and only under a name `yanked`, restore and purge take for a message.
+            return match crate::queue::scan::parse_yank_name(name)? {
+                (id, Subdir::Mess) => Some((Part::YankedMess, id)),
+                _ => None,
+            };
         }
         let rest = path.strip_prefix(&self.root).ok()?;
         let mut it = rest.components();
@@ -272,6 +275,8 @@ mod tests {
             "/elsewhere/mess/1/1",
             "/q/yanked/123.info",
             "/q/yanked/abc.mess",
+            "/q/yanked/0042.mess",
+            "/q/yanked/123.mess.bak",
             "/q/yanked/sub/123.mess",
             "/q/todo/1x",
         ] {

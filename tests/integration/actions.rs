@@ -287,34 +287,6 @@ fn restore_refuses_a_message_whose_target_exists_and_restores_the_rest() {
 }
 
 #[test]
-fn yank_area_on_another_filesystem_is_refused() {
-    let shm = Path::new("/dev/shm");
-    let t = TestQueue::new(5);
-    t.add(spam(1));
-    let other = match tempfile::tempdir_in(shm) {
-        Ok(d)
-            if std::fs::metadata(d.path()).expect("meta").dev()
-                != std::fs::metadata(t.root()).expect("meta").dev() =>
-        {
-            d
-        }
-        _ => {
-            println!("skipped: /dev/shm is missing or on the queue's filesystem");
-            return;
-        }
-    };
-    let before = walk(t.root(), &yank_dir(&t), false);
-    let dir = other.path().to_str().expect("utf-8").to_string();
-    let out = t.run(&["yank", "auth:test", "--apply", "--yank-dir", &dir]);
-    assert_exit(&out, 2);
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("on another filesystem"),
-        "{out:?}"
-    );
-    assert_eq!(walk(t.root(), &yank_dir(&t), false), before);
-}
-
-#[test]
 fn journal_enospc_moves_nothing_failpoint() {
     let (t, _, _) = mixed(3);
     let before = walk(t.root(), &yank_dir(&t), false);

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::process::{Output, Stdio};
 
 use qtriage::fixture::{FixtureState, MessageSpec};
-use qtriage::queue::MessageId;
+use qtriage::queue::{MessageId, Subdir};
 use serde_json::Value;
 
 use crate::hostile_harness::run_with_deadline;
@@ -473,16 +473,19 @@ fn every_action_field_is_documented_and_every_documented_field_is_there() {
 fn restore_opens_no_fifo_and_follows_no_link_in_the_yank_area() {
     let (t, spam, _) = queue(2);
     assert_exit(&t.run(&["yank", "auth:test", "--apply"]), 0);
-    let area = t.root().join("yanked");
-    let fifo = area.join(format!("{}.remote", spam[0]));
-    std::fs::remove_file(&fifo).expect("take the remote file out");
-    qtriage::fixture::make_fifo(&fifo).expect("fifo");
-    let outside = tempfile::tempdir().expect("outside");
-    let target = outside.path().join("remote");
-    std::fs::write(&target, b"Ta@x.example\0Tb@x.example\0Tc@x.example\0").expect("target");
-    let link = area.join(format!("{}.remote", spam[1]));
-    std::fs::remove_file(&link).expect("take the remote file out");
-    std::os::unix::fs::symlink(&target, &link).expect("link");
+    let area = t.q.yank_area();
+    area.fifo(Subdir::Remote, spam[0]).expect("fifo");
+    // The link's target: a remote file of three recipients, outside the yank area.
+    let outside = TestQueue::new(1);
+    let three = outside.add(
+        MessageSpec::new()
+            .remote("a@x.example")
+            .remote("b@x.example")
+            .remote("c@x.example"),
+    );
+    let target = outside.q.path(Subdir::Remote, three);
+    area.symlink(Subdir::Remote, spam[1], &target)
+        .expect("link");
     let mut cmd = t.command();
     cmd.args(["restore", "--all", "--json"]);
     let run = run_with_deadline(cmd, "restore --all --json over a FIFO and a link");

@@ -69,7 +69,7 @@ fn names_with_spaces_count_as_words_like_wc() {
     // qmail-qstat pipes find into `wc -w`: a junk name with a space counts twice.
     let t = TestQueue::new(3);
     t.add(MessageSpec::new().remote("x@y.example"));
-    std::fs::write(t.root().join("mess/1/junk name"), b"").expect("junk file");
+    t.q.junk(Subdir::Mess, 1, b"junk name").expect("junk file");
     assert_text(
         &t.stdout(&["stat"]),
         "messages in queue: 3\nmessages in queue but not yet preprocessed: 0\n",

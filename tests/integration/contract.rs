@@ -138,3 +138,23 @@ fn completions_and_the_man_page_name_every_subcommand() {
     let out = t.run(&["completions", "tcsh"]);
     crate::util::assert_exit(&out, 2);
 }
+
+/// docs/cli.md "Exit codes": a closed pipe is exit 0, never a crash. `completions bash | head -1`
+/// panicked (exit 101, BrokenPipe from clap_complete writing straight to stdout) about 3 runs
+/// in 5; stdout a pipe with no reader makes every write fail, every run.
+#[test]
+fn completions_into_a_closed_pipe_exit_0() {
+    let t = TestQueue::new(23);
+    for shell in ["bash", "zsh", "fish"] {
+        let (reader, writer) = crate::util::pipe();
+        drop(reader);
+        let out = t
+            .command()
+            .args(["completions", shell])
+            .stdout(writer)
+            .output()
+            .expect("run qtriage");
+        crate::util::assert_exit(&out, 0);
+        assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{shell}");
+    }
+}

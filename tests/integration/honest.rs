@@ -349,3 +349,52 @@ fn a_bad_action_query_is_rendered_sanitized_with_the_caret_under_the_characters(
     assert_eq!(at(caret, "^"), at(query, "sendr"), "{err}");
     assert_eq!(caret.trim().len(), "sendr".len(), "{err}");
 }
+
+/// `plan --json --query` was accepted and printed only the bare query; they now exclude each
+/// other as clap says (docs/cli.md `plan`). `plan --help` said "One JSON object per line" of
+/// the one object `plan --json` prints.
+#[test]
+fn plan_json_and_query_exclude_each_other_and_its_help_says_one_object() {
+    let t = TestQueue::new(23);
+    t.add(qtriage::fixture::MessageSpec::new().remote("x@y.example"));
+    for args in [["plan", "--json", "--query"], ["plan", "--query", "--json"]] {
+        let err = one_error_line(&t.run(&args));
+        assert!(
+            err.contains("'--query' cannot be used with '--json'")
+                || err.contains("'--json' cannot be used with '--query'"),
+            "{args:?}: {err}"
+        );
+    }
+    let help = t.stdout(&["plan", "--help"]);
+    assert!(
+        help.contains("One JSON object (the plan) instead of text"),
+        "{help}"
+    );
+    assert!(!help.contains("per line"), "{help}");
+    // `clusters` and `top` print one object per line, and keep saying so.
+    for cmd in ["clusters", "top"] {
+        let help = t.stdout(&[cmd, "--help"]);
+        assert!(help.contains("One JSON object per line"), "{cmd}: {help}");
+    }
+}
+
+/// docs/cli.md quotes these lines as they are printed: it said `<QUERY>` for clap's `<QUERY>...`,
+/// left out the TUI's ` (use a subcommand in scripts)`, and gave only the plural `+N more
+/// suspects` of `top`, which says `+1 more suspect` of one.
+#[test]
+fn the_documented_error_lines_are_the_printed_ones() {
+    let doc = include_str!("../../docs/cli.md")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let t = TestQueue::new(23);
+    for args in [&["yank"][..], &["tui"]] {
+        let err = one_error_line(&t.run(args));
+        let quoted = format!("`{}`", err.trim_end());
+        assert!(
+            doc.contains(&quoted),
+            "{args:?}: {quoted} is not in docs/cli.md"
+        );
+    }
+    assert!(doc.contains("`+1 more suspect (a larger --limit lists them;"));
+}

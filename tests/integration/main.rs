@@ -42,3 +42,4 @@ mod tui_top;
 mod util;
 mod watch;
 mod watch_seed;
+mod yank_area;

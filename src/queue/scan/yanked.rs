@@ -19,9 +19,16 @@ use super::{read_message, BufPool, Files, Found, ReadCtx, ScanOptions};
 /// The most entries read from a yank area (each message has up to 7 files).
 pub const MAX_YANKED_ENTRIES: usize = 70_000_000;
 
-/// Parse a yank-area name, `<id>.<subdir>`.
+/// Parse a yank-area name, `<id>.<subdir>`, with the id written as a move writes it: decimal
+/// without a leading zero. Restore and purge find a message's files by the name its id gives
+/// (`42.mess`), so `0042.mess` read as 42 was restored or purged "done" with none of its files,
+/// and left where it was. An id is an inode number, never 0, so `0.mess` is no message either.
+/// Such names are skipped like any other that is not a yanked file (docs/cli.md `yanked`).
 pub fn parse_yank_name(name: &[u8]) -> Option<(MessageId, Subdir)> {
     let dot = name.iter().position(|b| *b == b'.')?;
+    if name.first() == Some(&b'0') {
+        return None;
+    }
     let id = parse_id(&name[..dot])?;
     let subdir = Subdir::from_name(std::str::from_utf8(&name[dot + 1..]).ok()?)?;
     Some((id, subdir))
@@ -150,6 +157,10 @@ mod tests {
             b"12",
             b"12.mess.bak",
             b"",
+            b"0042.mess",
+            b"07.remote",
+            b"0.mess",
+            b"00.info",
         ] {
             assert_eq!(parse_yank_name(junk), None, "{junk:?}");
         }

@@ -1,0 +1,138 @@
+//! The yank area itself: where it may lie (on the queue's filesystem) and which of its names
+//! are yanked messages.
+
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+
+use qtriage::fixture::MessageSpec;
+use qtriage::queue::Subdir;
+
+use crate::tree::walk;
+use crate::util::{assert_exit, TestQueue};
+
+fn spam(i: u32) -> MessageSpec {
+    MessageSpec::new()
+        .sender(format!("x{i}@spam.example"))
+        .remote(format!("victim{i}@example.net"))
+        .received_from("82.128.32.42")
+        .auth("test")
+        .subject("cheap stuff")
+}
+
+/// A temp dir in /dev/shm (tmpfs) when that is another filesystem than `t`'s queue.
+fn other_filesystem(t: &TestQueue) -> Option<tempfile::TempDir> {
+    let d = tempfile::tempdir_in("/dev/shm").ok()?;
+    let dev = |p: &Path| std::fs::metadata(p).expect("metadata").dev();
+    (dev(d.path()) != dev(t.root())).then_some(d)
+}
+
+/// docs/cli.md "Actions": a `--yank-dir` on another filesystem is refused, exit 2. The dry run
+/// said nothing of it (a full plan and an `apply with:` line, exit 0), and `--apply` refused
+/// only after creating `DIR/.journal`. Now every action refuses it with the same line, judging
+/// a directory still to be created by its nearest existing ancestor, and creates nothing.
+#[test]
+fn yank_area_on_another_filesystem_is_refused() {
+    let t = TestQueue::new(5);
+    t.add(spam(1));
+    t.add(spam(2));
+    let Some(other) = other_filesystem(&t) else {
+        println!("skipped: /dev/shm is missing or on the queue's filesystem");
+        return;
+    };
+    let before = walk(t.root(), &t.root().join("yanked"), false);
+    let existing = other.path().to_path_buf();
+    let missing = other.path().join("qy/deeper");
+    for dir in [&existing, &missing] {
+        let d = dir.to_str().expect("utf-8");
+        let want = format!(
+            "qtriage: the yank area {d} is on another filesystem than the queue {}: rename(2) \
+             cannot move messages there; choose a --yank-dir on the queue's filesystem",
+            t.root().display()
+        );
+        let actions: [&[&str]; 10] = [
+            &["yank", "auth:test"],
+            &["yank", "auth:test", "--json"],
+            &["yank", "auth:test", "--apply"],
+            &["expire", "auth:test"],
+            &["expire", "auth:test", "--apply"],
+            &["restore", "--all"],
+            &["restore", "--all", "--apply"],
+            &["purge", "--all"],
+            &["purge", "--all", "--apply"],
+            &["yank", "--ids", "/dev/null", "--apply"],
+        ];
+        let mut runs: Vec<Vec<&str>> = actions
+            .iter()
+            .map(|a| [*a, &["--yank-dir", d]].concat())
+            .collect();
+        let remove: [&[&str]; 5] = [
+            &["-r"],
+            &["-d"],
+            &["-X", "100"],
+            &["-r", "-p", "nomatch"],
+            &["--json"],
+        ];
+        for flags in remove {
+            runs.push([&["remove"], flags, &["-y", d]].concat());
+        }
+        for args in runs {
+            let out = t.run(&args);
+            assert_exit(&out, 2);
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(err.lines().last(), Some(want.as_str()), "{args:?}: {err}");
+            assert_eq!(String::from_utf8_lossy(&out.stdout), "", "{args:?}");
+            assert_eq!(
+                std::fs::read_dir(other.path()).expect("dir").count(),
+                0,
+                "{args:?} created something in {d}"
+            );
+        }
+    }
+    assert_eq!(walk(t.root(), &t.root().join("yanked"), false), before);
+}
+
+/// `0042.mess` was read as message 42, but restore and purge move `42.mess`: they reported the
+/// message done with 0 files and left its files where they were. A yank name whose id has a
+/// leading zero is no yanked message: `yanked`, restore and purge pass it by, and it stays.
+#[test]
+fn a_yank_name_with_a_leading_zero_is_no_message() {
+    let t = TestQueue::new(5);
+    let kept = t.add(spam(1));
+    let renamed = t.add(spam(2));
+    assert_exit(&t.run(&["yank", "auth:test", "--apply"]), 0);
+    let area = t.q.yank_area();
+    let planted: Vec<_> = Subdir::ALL
+        .into_iter()
+        .filter(|s| area.path(*s, renamed).exists())
+        .map(|s| {
+            let name = format!("00{}.{}", renamed.0, s.name());
+            area.rename(s, renamed, name.as_bytes()).expect("rename")
+        })
+        .collect();
+    assert!(planted.len() >= 2, "{planted:?}");
+    let json = |out: &std::process::Output| -> serde_json::Value {
+        serde_json::from_slice(&out.stdout).expect("one JSON object")
+    };
+    let out = t.run(&["yanked", "--json"]);
+    assert_exit(&out, 0);
+    let listed: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .filter(|j: &serde_json::Value| j["type"] == "message")
+        .collect();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0]["id"], kept.0);
+    let out = t.run(&["purge", "--all", "--json"]);
+    assert_exit(&out, 0);
+    assert_eq!(json(&out)["messages"], 1, "only {kept} is a yanked message");
+    let out = t.run(&["restore", "--all", "--apply", "--json"]);
+    assert_exit(&out, 0);
+    let j = json(&out);
+    assert_eq!(j["done"], serde_json::json!([kept.0]), "{j}");
+    assert!(t.q.path(Subdir::Mess, kept).exists());
+    let out = t.run(&["purge", "--all", "--apply"]);
+    assert_exit(&out, 1);
+    for p in &planted {
+        assert!(p.exists(), "{} was left where it was", p.display());
+    }
+}
