@@ -363,6 +363,9 @@ pub(crate) struct Signals {
     pub(crate) local_remote: usize,
     pub(crate) null_remote: usize,
     pub(crate) relay: usize,
+    /// Messages from a private or loopback client sending as one of this server's domains
+    /// ([`Facts`]' `internal_own`).
+    pub(crate) internal_own: usize,
     pub(crate) template: Option<(KeyValue, usize)>,
     /// Distinct envelope senders.
     pub(crate) senders: usize,
@@ -477,6 +480,7 @@ impl Tally {
             let null = corpus.facts.null_sender.get(i).copied().unwrap_or(false);
             s.null_remote += usize::from((null || o.kind == OriginKind::Bounce) && has_remote);
             let internal_own = corpus.facts.internal_own.get(i).copied().unwrap_or(false);
+            s.internal_own += usize::from(internal_own);
             s.relay +=
                 usize::from(o.kind == OriginKind::Smtp && has_remote && !null && !internal_own);
             if let Some(Some(template)) = corpus.facts.template.get(i) {
@@ -510,6 +514,7 @@ impl Tally {
         s.local_remote += o.local_remote;
         s.null_remote += o.null_remote;
         s.relay += o.relay;
+        s.internal_own += o.internal_own;
         add_counts(&mut self.templates, other.templates);
         self.senders.syms.extend(other.senders.syms);
         self.senders.compact_if_grown();

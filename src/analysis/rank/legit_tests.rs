@@ -133,3 +133,39 @@ fn an_internal_list_server_is_not_an_open_relay() {
         assert_eq!(v == Verdict::Culprit, culprit, "{ip}: {:?}", a.top);
     }
 }
+
+/// A webmail host on 127.0.0.1: its users send as themselves, and a guessed account sends
+/// spam through it with forged senders. The host is not the culprit (its yank would take the
+/// users' mail); the forged senders' pattern is.
+#[test]
+fn a_shared_webmail_host_is_not_the_culprit_its_spams_pattern_is() {
+    let s = Arc::new(Interner::new());
+    let mut recs = office(&s, 0);
+    recs.extend((0..600u64).map(|i| {
+        let user = format!("user{}@example.com", i % 20);
+        Rec::new(&s, 10_000 + i)
+            .smtp("127.0.0.1")
+            .sender(&user)
+            .rcpts(Channel::Remote, 1 + (i as usize % 3))
+            .subject(&format!("Re: thread {i}"))
+            .r
+    }));
+    recs.extend((0..600u64).map(|i| {
+        Rec::new(&s, 20_000 + i)
+            .smtp("127.0.0.1")
+            .sender(&format!("x{}q{}@bigsave.example", i * 7, i % 13))
+            .rcpts(Channel::Remote, 1 + (i as usize % 10))
+            .subject(&format!("Cheap meds {}% off", 10 + i % 50))
+            .r
+    }));
+    let a = run(recs, s.clone(), &["example.com"]);
+    let host = verdict_of(&a, &s, ClusterKey::OriginIp, "127.0.0.1");
+    assert_ne!(host, Verdict::Culprit, "{:?}", a.top);
+    let pattern = verdict_of(
+        &a,
+        &s,
+        ClusterKey::SenderPattern,
+        "<random>@bigsave.example",
+    );
+    assert_eq!(pattern, Verdict::Culprit, "{:?}", a.top);
+}
