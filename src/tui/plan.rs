@@ -9,7 +9,7 @@ use rustc_hash::FxHashSet;
 
 use super::event::Effect;
 use super::event::Finished;
-use super::lists::{navigate, Move};
+use super::lists::{navigate, ClusterRow, Move};
 use super::state::{
     notice, AppState, ClustersHit, Confirm, Focus, PlanRequest, Popup, SendState, YankRow,
 };
@@ -155,14 +155,17 @@ const NOTHING_MARKED: &str = "nothing marked";
 /// `m`: mark (or unmark) the whole selected cluster.
 pub fn mark_cluster(state: &mut AppState) {
     let Some(data) = &state.data else { return };
-    let row = state.clusters.pos.selected;
-    let cluster = row.checked_sub(1).and_then(|r| state.clusters.order.get(r));
     let of = &data.clustering.cluster_of;
-    let members: Vec<u32> = match cluster {
-        Some(&c) => (0..of.len() as u32)
+    let members: Vec<u32> = match state.cluster_row(state.clusters.pos.selected) {
+        Some(ClusterRow::Cluster(c)) => (0..of.len() as u32)
             .filter(|&i| of[i as usize] == c)
             .collect(),
-        None => (0..data.snapshot.records.len() as u32).collect(),
+        Some(ClusterRow::Fresh(_)) => {
+            let text = "its messages arrived after the scan: r scans again to mark them";
+            notice(state, text, false);
+            return;
+        }
+        Some(ClusterRow::All) | None => (0..data.snapshot.records.len() as u32).collect(),
     };
     toggle_marks(state, members.into_iter(), "cluster");
 }

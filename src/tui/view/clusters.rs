@@ -14,7 +14,7 @@ use crate::analysis::key::ClusterKey;
 use crate::queue::{Interner, MessageRecord};
 use crate::sanitize::sanitize_str;
 use crate::tui::lists::keep_visible;
-use crate::tui::state::{AppState, ClusterSort, Focus, ListPos, LiveRates};
+use crate::tui::state::{AppState, ClusterSort, Focus, FreshCluster, ListPos, LiveRates};
 
 /// Width of the share bar in cells.
 const BAR: usize = 8;
@@ -85,6 +85,8 @@ impl Columns {
 pub struct ClustersPane<'a> {
     clusters: &'a [Cluster],
     order: &'a [u32],
+    /// Values new since the scan, shown above the snapshot's clusters (see `AppState::cluster_row`).
+    fresh: &'a [FreshCluster],
     strings: Option<&'a Interner>,
     total: usize,
     shown_key: Option<ClusterKey>,
@@ -113,6 +115,7 @@ impl<'a> ClustersPane<'a> {
         ClustersPane {
             clusters: data.map_or(&[][..], |d| &d.clustering.clusters),
             order: &s.clusters.order,
+            fresh: s.fresh_clusters(),
             strings: data.map(|d| &*d.snapshot.strings),
             total: data.map_or(0, |d| d.snapshot.records.len()),
             shown_key: data.map(|d| d.clustering.key),
@@ -132,6 +135,21 @@ impl<'a> ClustersPane<'a> {
             cluster_of: data.map_or(&[][..], |d| &d.clustering.cluster_of),
             now: s.status.now,
             theme,
+        }
+    }
+
+    /// What pane row `row` shows, as `AppState::cluster_row` says.
+    fn at(&self, row: usize) -> Shown<'a> {
+        match row.checked_sub(1) {
+            None => Shown::All,
+            Some(r) if r < self.fresh.len() => Shown::Fresh(&self.fresh[r]),
+            Some(r) => match self.order.get(r - self.fresh.len()) {
+                Some(&i) => self
+                    .clusters
+                    .get(i as usize)
+                    .map_or(Shown::Gone, Shown::Cluster),
+                None => Shown::Gone,
+            },
         }
     }
 
@@ -179,20 +197,21 @@ impl<'a> ClustersPane<'a> {
                 String::new(),
             )
         };
-        let (n, rate, live, score, value) = match row.checked_sub(1).and_then(|i| self.order.get(i))
-        {
-            None => (
+        let (n, rate, live, score, value) = match self.at(row) {
+            Shown::All => (
                 self.total,
                 String::new(),
                 self.overall.map_or(String::new(), signed),
                 String::new(),
                 "(all messages)".to_string(),
             ),
-            Some(&i) => self.clusters.get(i as usize).map_or_else(none, |c| {
+            Shown::Fresh(f) => return self.fresh_row(f, shown, cols),
+            Shown::Cluster(c) => {
                 let rate = format!("{:.1}", c.per_minute);
                 let score = format!("{:.1}", c.score);
                 (c.messages, rate, self.live_rate(c), score, self.value(c))
-            }),
+            }
+            Shown::Gone => none(),
         };
         let mut cells = vec![thousands(n as u64)];
         if shown.share {
@@ -209,6 +228,18 @@ impl<'a> ClustersPane<'a> {
         Row::new(super::fit_cells(cells, cols))
     }
 
+    /// A value new since the scan: the watcher's growth, no count (the snapshot has none of its
+    /// messages), and the value marked so it is not read as one of the scan's clusters.
+    fn fresh_row(&self, f: &FreshCluster, shown: Columns, cols: &[usize]) -> Row<'static> {
+        let mut cells = vec!["new".to_string()];
+        cells.extend(shown.share.then(String::new));
+        cells.extend(shown.rate.then(String::new));
+        cells.push(f.per_min.map_or(String::new(), signed));
+        cells.extend(shown.score.then(String::new));
+        cells.push(fresh_value(f));
+        Row::new(super::fit_cells(cells, cols)).style(self.theme.danger())
+    }
+
     /// The age matrix of pane rows `rows` (0 is "all messages"), in one pass over the records:
     /// the clusters' member lists are not kept (`Clustering::cluster_of` says each record's
     /// cluster), and a pass per row would be one per row a frame.
@@ -219,13 +250,14 @@ impl<'a> ClustersPane<'a> {
         let mut slot_of = vec![usize::MAX; self.clusters.len()];
         let mut total = None;
         for (slot, row) in rows.clone().enumerate() {
-            match row.checked_sub(1).and_then(|i| self.order.get(i)) {
-                None if row == 0 => total = Some(slot),
-                None => {}
-                Some(&ci) => {
-                    if let Some(s) = slot_of.get_mut(ci as usize) {
-                        *s = slot;
-                    }
+            if row == 0 {
+                total = Some(slot);
+            } else if let Some(ci) = row
+                .checked_sub(1 + self.fresh.len())
+                .and_then(|i| self.order.get(i))
+            {
+                if let Some(s) = slot_of.get_mut(*ci as usize) {
+                    *s = slot;
                 }
             }
         }
@@ -248,12 +280,17 @@ impl<'a> ClustersPane<'a> {
     /// Ages-view row `row` with its ages: count, then the messages per qshape age bucket, then
     /// the value.
     fn age_row(&self, row: usize, ages: ages::Ages, cols: &[usize]) -> Row<'static> {
-        let (n, value) = match row.checked_sub(1).and_then(|i| self.order.get(i)) {
-            None => (self.total, "(all messages)".to_string()),
-            Some(&i) => match self.clusters.get(i as usize) {
-                Some(c) => (c.messages, self.value(c)),
-                None => (0, String::new()),
-            },
+        let (n, value) = match self.at(row) {
+            Shown::All => (self.total, "(all messages)".to_string()),
+            Shown::Cluster(c) => (c.messages, self.value(c)),
+            Shown::Fresh(f) => {
+                let cells: Vec<String> = std::iter::once("new".to_string())
+                    .chain(ages.iter().map(|_| String::new()))
+                    .chain(std::iter::once(fresh_value(f)))
+                    .collect();
+                return Row::new(super::fit_cells(cells, cols)).style(self.theme.danger());
+            }
+            Shown::Gone => (0, String::new()),
         };
         let cells = std::iter::once(thousands(n as u64))
             .chain(ages.iter().map(|&a| compact(a)))
@@ -269,6 +306,9 @@ impl<'a> ClustersPane<'a> {
             self.sort.name(),
             self.order.len()
         );
+        if !self.fresh.is_empty() {
+            t.push_str(&format!("+ {} new ", self.fresh.len()));
+        }
         if self.wanted_key != self.shown_key {
             if let Some(k) = self.wanted_key {
                 t.push_str(&format!("(grouping by {}…) ", k.name()));
@@ -287,8 +327,7 @@ impl Widget for ClustersPane<'_> {
         let mut block = Block::bordered()
             .border_style(t.border(self.focused))
             .title(Line::styled(self.title(), t.accent()));
-        let selected = pos.selected.checked_sub(1).and_then(|i| self.order.get(i));
-        if let Some(c) = selected.and_then(|&i| self.clusters.get(i as usize)) {
+        if let Shown::Cluster(c) = self.at(pos.selected) {
             if !c.reasons.is_empty() {
                 let why = sanitize_str(&c.reasons.join("; ")).into_owned();
                 // The border's corners take two columns; a long reason ends in `…`.
@@ -297,7 +336,7 @@ impl Widget for ClustersPane<'_> {
                 block = block.title_bottom(Line::styled(why, t.dim()));
             }
         }
-        let rows_total = self.order.len() + usize::from(self.strings.is_some());
+        let rows_total = self.order.len() + self.fresh.len() + usize::from(self.strings.is_some());
         if self.ages {
             let shown = pos.offset..rows_total.min(pos.offset + height);
             let matrix = self.age_matrix(shown.clone());
@@ -358,6 +397,20 @@ impl Widget for ClustersPane<'_> {
         }
         StatefulWidget::render(table, area, buf, &mut state);
     }
+}
+
+/// What a pane row shows.
+enum Shown<'a> {
+    All,
+    Fresh(&'a FreshCluster),
+    Cluster(&'a Cluster),
+    /// A row past the clusters (an order not yet rebuilt for new data).
+    Gone,
+}
+
+/// A new value's text, marked as new since the scan.
+fn fresh_value(f: &FreshCluster) -> String {
+    format!("{} (new since the scan)", sanitize_str(&f.value))
 }
 
 /// A count in at most 5 cells: `12345`, `123k`, `12M`.
