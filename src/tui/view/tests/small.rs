@@ -264,18 +264,6 @@ fn the_size_column_shows_once_the_subject_keeps_room() {
     assert!(has_size((240, 50)));
 }
 
-/// A confirmation's long `chosen` (a batch's query) ends in `…` inside the popup.
-#[test]
-fn a_long_chosen_line_in_the_confirmation_ends_with_an_ellipsis() {
-    let mut s = ready((80, 24));
-    let mut c = crate::tui::testdata::confirm_yank(&[7]);
-    c.what = format!("batch 20261203-181621-53ca (tui: {})", "x".repeat(80));
-    s.popup = Popup::Confirm(c);
-    let text = screen_text(render(&s).backend().buffer());
-    assert!(text.contains("(tui: xxx"), "{text}");
-    assert!(text.contains("xxx…"), "{text}");
-}
-
 /// The filter bar's row and the row under it, after typing `typed` and pressing ← `left`
 /// times, on a `width`-column screen.
 fn filter_rows(typed: &str, left: usize, width: u16) -> (String, String) {
