@@ -231,6 +231,9 @@ fn marked(state: &AppState) -> Option<(Vec<MessageId>, String)> {
 
 /// Ask the worker for a plan and show "planning…" until it answers.
 fn ask(state: &mut AppState, what: String, request: PlanRequest) -> Option<Effect> {
+    // What the line said was about the last popup (`cancelled: nothing was moved`): under the
+    // next one it would read as this one's.
+    state.status.notice = None;
     state.popup = Popup::Planning(what.clone());
     Some(Effect::Plan { what, request })
 }
@@ -312,23 +315,25 @@ pub fn request_undo(state: &mut AppState) -> Option<Effect> {
 pub fn request_yank_row(state: &mut AppState, purge: bool) -> Option<Effect> {
     let rows = state.yank_area.rows();
     let row = rows.get(state.yank_area.pos.selected).copied()?;
-    let (what, restore, delete) = match row {
+    let (what, restore, delete, direction) = match row {
         YankRow::Batch(b) => {
             let sel = || b.batch.clone();
             let restore = matches!(b.direction, Direction::Yank | Direction::Expire)
                 .then(|| RestoreSelection::Batch(sel()));
             let delete = (b.direction == Direction::Yank).then(|| PurgeSelection::Batch(sel()));
-            (format!("batch {}", b.batch), restore, delete)
+            let what = format!("batch {}", b.batch);
+            (what, restore, delete, Some(b.direction))
         }
         YankRow::Orphans(_) => {
             let ids = state.yank_area.listing.as_ref().map(|l| l.orphans.clone());
             let what = "the messages without a batch".to_string();
-            (what, ids.map(RestoreSelection::Ids), None)
+            (what, ids.map(RestoreSelection::Ids), None, None)
         }
         YankRow::All(_) => (
             "everything in the yank area".to_string(),
             Some(RestoreSelection::All),
             Some(PurgeSelection::All),
+            None,
         ),
     };
     let request = if purge {
@@ -339,14 +344,30 @@ pub fn request_yank_row(state: &mut AppState, purge: bool) -> Option<Effect> {
     match request {
         Some(r) => ask(state, what, r),
         None => {
-            let verb = if purge {
-                "purged (use the yank batch or all)"
-            } else {
-                "restored"
-            };
-            notice(state, format!("{what} cannot be {verb}"), false);
+            let verb = if purge { "purged" } else { "restored" };
+            let why = why_not(direction, purge);
+            notice(state, format!("{what} cannot be {verb}: {why}"), false);
             None
         }
+    }
+}
+
+/// Why a yank-area row of a batch going `direction` (`None`: the messages without a batch)
+/// cannot be purged (`purge`) or restored: a bare "cannot" leaves the operator guessing.
+fn why_not(direction: Option<Direction>, purge: bool) -> &'static str {
+    match (direction, purge) {
+        (Some(Direction::Restore), false) => {
+            "it is a restore, its messages are back in the queue (Enter on the yank it undid)"
+        }
+        (Some(Direction::Purge), false) => "it deleted its messages for good",
+        (Some(Direction::Expire), true) => {
+            "an expire moves nothing to the yank area, its messages are in the queue"
+        }
+        (Some(Direction::Restore), true) => "it is a restore, its messages are in the queue",
+        (Some(Direction::Purge), true) => "its messages are deleted already",
+        (None, true) => "they belong to no batch: P on the last row purges everything",
+        // Restorable: not asked.
+        (Some(Direction::Yank | Direction::Expire), _) | (None, false) => "nothing to do",
     }
 }
 
@@ -442,6 +463,8 @@ pub fn confirm(state: &mut AppState, force: bool) -> Option<Effect> {
     }
     let mut c = c.clone();
     c.force = force;
+    // `qmail-send stopped: Enter runs it now` (or the refusal) is done with once it runs.
+    state.status.notice = None;
     state.popup = Popup::Running {
         confirm: c.clone(),
         done: 0,

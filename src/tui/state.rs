@@ -219,6 +219,8 @@ pub struct Notice {
     pub text: String,
     /// Show in the error colour.
     pub is_error: bool,
+    /// It asks to wait for the scan: it goes when the envelopes are in.
+    pub until_scanned: bool,
 }
 
 /// Show `text` on the status line, in the error colour when `is_error` (already sanitized).
@@ -226,6 +228,7 @@ pub(crate) fn notice(state: &mut AppState, text: impl Into<String>, is_error: bo
     state.status.notice = Some(Notice {
         text: text.into(),
         is_error,
+        until_scanned: false,
     });
 }
 
