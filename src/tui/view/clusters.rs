@@ -277,15 +277,22 @@ impl<'a> ClustersPane<'a> {
         out
     }
 
-    /// Ages-view row `row` with its ages: count, then the messages per qshape age bucket, then
+    /// Ages-view row `row` with its ages: count, then the messages per qshape age bucket (the
+    /// first `buckets - 1`, then all older ones in one, as [`age_headings`] heads them), then
     /// the value.
-    fn age_row(&self, row: usize, ages: ages::Ages, cols: &[usize]) -> Row<'static> {
+    fn age_row(
+        &self,
+        row: usize,
+        ages: ages::Ages,
+        buckets: usize,
+        cols: &[usize],
+    ) -> Row<'static> {
         let (n, value) = match self.at(row) {
             Shown::All => (self.total, "(all messages)".to_string()),
             Shown::Cluster(c) => (c.messages, self.value(c)),
             Shown::Fresh(f) => {
                 let cells: Vec<String> = std::iter::once("new".to_string())
-                    .chain(ages.iter().map(|_| String::new()))
+                    .chain((0..buckets).map(|_| String::new()))
                     .chain(std::iter::once(fresh_value(f)))
                     .collect();
                 return Row::new(super::fit_cells(cells, cols)).style(self.theme.danger());
@@ -293,7 +300,7 @@ impl<'a> ClustersPane<'a> {
             Shown::Gone => (0, String::new()),
         };
         let cells = std::iter::once(thousands(n as u64))
-            .chain(ages.iter().map(|&a| compact(a)))
+            .chain(merged(&ages, buckets).into_iter().map(compact))
             .chain(std::iter::once(value));
         // A value wider than its column ends in `…`, as in the scores' table.
         Row::new(super::fit_cells(cells.collect(), cols))
@@ -343,19 +350,24 @@ impl Widget for ClustersPane<'_> {
             // The count as wide as the largest shown, as in the clusters' table: the value
             // (the culprit's name) gets what it does not use.
             let count = Columns::fitting(area.width, false, self.total).count;
+            let inner = area.width.saturating_sub(2);
+            let buckets = age_buckets(inner, count);
             let mut widths = vec![Constraint::Length(count)];
-            widths.extend([Constraint::Length(5); ages::BUCKETS]);
+            widths.extend(vec![Constraint::Length(AGE_WIDTH); buckets]);
             widths.push(Constraint::Min(6));
-            let cols = super::column_widths(area.width.saturating_sub(2), &widths);
+            let cols = super::column_widths(inner, &widths);
             let rows = shown
                 .zip(matrix)
-                .map(|(row, a)| self.age_row(row, a, &cols));
+                .map(|(row, a)| self.age_row(row, a, buckets, &cols));
             let key = self.shown_key.map_or("value", |k| k.name());
-            let header = std::iter::once("msgs")
-                .chain(ages::HEADINGS)
-                .chain(std::iter::once(key));
+            let header: Vec<String> = std::iter::once("msgs".to_string())
+                .chain(age_headings(buckets))
+                .chain(std::iter::once(key.to_string()))
+                .collect();
+            // Cut headings end in `…` (`1280` cut to `12` read as twelve minutes).
+            let header = super::fit_cells(header, &cols);
             let table = Table::new(rows, widths)
-                .header(Row::new(header.collect::<Vec<_>>()).style(t.dim()))
+                .header(Row::new(header).style(t.dim()))
                 .block(block.title(Line::styled(" ages in minutes (A: scores) ", t.dim())))
                 .row_highlight_style(if self.focused { t.cursor() } else { t.accent() });
             let mut state = TableState::default();
@@ -411,6 +423,40 @@ enum Shown<'a> {
 /// A new value's text, marked as new since the scan.
 fn fresh_value(f: &FreshCluster) -> String {
     format!("{} (new since the scan)", sanitize_str(&f.value))
+}
+
+/// Width of an age column: a count in at most 5 cells ([`compact`]) and `1280+`.
+const AGE_WIDTH: u16 = 5;
+
+/// How many age columns fit beside a count `count` wide and the value's 6 in `inner` columns:
+/// all of qshape's, or fewer with the oldest merged into the last (at least two, so the
+/// young/old split still shows).
+fn age_buckets(inner: u16, count: u16) -> usize {
+    let room = inner.saturating_sub(count + 1 + 6);
+    usize::from(room / (AGE_WIDTH + 1)).clamp(2, ages::BUCKETS)
+}
+
+/// The headings of `buckets` age columns: qshape's, or when fewer the first `buckets - 1` and
+/// then `N+` for everything born N minutes ago or earlier (as qshape's own `1280+`), so a
+/// merged column says so.
+fn age_headings(buckets: usize) -> Vec<String> {
+    if buckets >= ages::BUCKETS {
+        return ages::HEADINGS.iter().map(|h| h.to_string()).collect();
+    }
+    let mut h: Vec<String> = ages::HEADINGS[..buckets - 1]
+        .iter()
+        .map(|h| h.to_string())
+        .collect();
+    h.push(format!("{}+", ages::AGE_BOUNDS[buckets - 2]));
+    h
+}
+
+/// `a` in `buckets` columns: the first `buckets - 1` as they are, the rest summed.
+fn merged(a: &ages::Ages, buckets: usize) -> Vec<u64> {
+    let keep = buckets.min(ages::BUCKETS) - 1;
+    let mut out = a[..keep].to_vec();
+    out.push(a[keep..].iter().sum());
+    out
 }
 
 /// A count in at most 5 cells: `12345`, `123k`, `12M`.
