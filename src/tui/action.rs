@@ -207,6 +207,12 @@ fn analysed(state: &mut AppState, a: Analysis) {
     } else {
         ScanPhase::Ready
     };
+    if state.status.phase == ScanPhase::Ready
+        && (state.status.notice.as_ref()).is_some_and(|n| n.until_scanned)
+    {
+        // "Wait for the scan to finish" once it has would read as still refused.
+        state.status.notice = None;
+    }
     state.clusters.key = Some(a.clustering.key);
     grouped(&mut state.status, a.clustering.key);
     state.data = Some(a);
@@ -295,16 +301,18 @@ fn refuse_partial(state: &mut AppState, c: Command) -> bool {
         .find_map(|x| keys::key_for(*x, c))
         .unwrap_or_default();
     let text = match phase {
-        ScanPhase::Envelopes => format!(
-            "still reading envelopes (senders, recipients): wait for the scan to finish, then \
-             press {key} again"
-        ),
-        ScanPhase::Analysing => format!(
-            "still analysing the envelopes: wait for the scan to finish, then press {key} again"
-        ),
-        ScanPhase::Scanning => format!(
-            "the last scan did not finish: wait for this one to finish, then press {key} again"
-        ),
+        // Each within 80 columns with the longest key (`Enter`): the advice is the end.
+        ScanPhase::Envelopes => {
+            format!("still reading envelopes: wait for the scan to finish, then press {key} again")
+        }
+        ScanPhase::Analysing => {
+            format!(
+                "still analysing envelopes: wait for the scan to finish, then press {key} again"
+            )
+        }
+        ScanPhase::Scanning => {
+            format!("the last scan did not finish: wait for this one, then press {key} again")
+        }
         ScanPhase::Ready | ScanPhase::Failed => {
             "the last scan did not finish (no senders, recipients): press r to scan again".into()
         }
@@ -314,6 +322,9 @@ fn refuse_partial(state: &mut AppState, c: Command) -> bool {
         state.popup = Popup::None;
     }
     notice(state, text, true);
+    if let Some(n) = &mut state.status.notice {
+        n.until_scanned = phase != ScanPhase::Ready && phase != ScanPhase::Failed;
+    }
     true
 }
 

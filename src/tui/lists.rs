@@ -4,8 +4,75 @@
 //! million-message list costs 4 bytes a row and the views render only the visible slice; the
 //! sorted orders come precomputed from the worker, so a list is one filtering pass.
 
-use super::state::{AppState, ClusterSort, Focus, ListPos, Order};
+use super::state::{AppState, ClusterSort, Focus, FreshCluster, ListPos, Order};
 use super::view::layout;
+use crate::analysis::cluster::Cluster;
+
+/// What a clusters-pane row shows: row 0 all messages, then the values that arrived after the
+/// scan (the watcher's, fastest first, so a new flood is on the first screen), then the
+/// snapshot's clusters in display order.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ClusterRow<'a> {
+    /// "(all messages)".
+    All,
+    /// A value the snapshot has no cluster for: it has no records to list or mark.
+    Fresh(&'a FreshCluster),
+    /// `clusters.order[n]`: an index into the clustering's clusters.
+    Cluster(u32),
+}
+
+impl AppState {
+    /// Whether the watcher's figures are of the key and snapshot shown.
+    pub fn live_is_current(&self) -> bool {
+        match (&self.clusters.live, &self.data) {
+            (Some(l), Some(d)) => {
+                l.key == d.clustering.key && l.generation == d.clustering.generation
+            }
+            _ => false,
+        }
+    }
+
+    /// The values of the shown key that arrived after the scan (rows 1..=len of the pane).
+    pub fn fresh_clusters(&self) -> &[FreshCluster] {
+        match &self.clusters.live {
+            Some(l) if self.live_is_current() => &l.fresh,
+            _ => &[],
+        }
+    }
+
+    /// What clusters-pane row `row` shows (`None`: past the end, or no data).
+    pub fn cluster_row(&self, row: usize) -> Option<ClusterRow<'_>> {
+        self.data.as_ref()?;
+        let fresh = self.fresh_clusters();
+        match row.checked_sub(1) {
+            None => Some(ClusterRow::All),
+            Some(r) if r < fresh.len() => Some(ClusterRow::Fresh(&fresh[r])),
+            Some(r) => self
+                .clusters
+                .order
+                .get(r - fresh.len())
+                .map(|&i| ClusterRow::Cluster(i)),
+        }
+    }
+
+    /// The snapshot's cluster at clusters-pane row `row` (`None` on "all messages" and on a
+    /// value new since the scan).
+    pub fn cluster_at(&self, row: usize) -> Option<&Cluster> {
+        match self.cluster_row(row)? {
+            ClusterRow::Cluster(i) => self.data.as_ref()?.clustering.clusters.get(i as usize),
+            ClusterRow::All | ClusterRow::Fresh(_) => None,
+        }
+    }
+
+    /// Rows in the clusters pane.
+    pub fn cluster_rows(&self) -> usize {
+        if self.data.is_some() {
+            self.clusters.order.len() + self.fresh_clusters().len() + 1
+        } else {
+            0
+        }
+    }
+}
 
 /// Order the clusters for display by the current sort.
 pub fn reorder_clusters(state: &mut AppState) {
@@ -40,25 +107,27 @@ pub fn reorder_clusters(state: &mut AppState) {
 /// The value of the cluster under the cursor, as text (`None`: "all messages" or no data).
 /// Text, not the interned symbol, so it survives a rescan with a new interner.
 pub fn selected_value(state: &AppState) -> Option<Option<String>> {
+    row_value(state, state.clusters.pos.selected)
+}
+
+/// The value of clusters-pane row `row`, as [`selected_value`] says it.
+fn row_value(state: &AppState, row: usize) -> Option<Option<String>> {
     let strings = &state.data.as_ref()?.snapshot.strings;
-    state
-        .cluster_at(state.clusters.pos.selected)
-        .map(|c| c.value.map(|v| v.text(strings)))
+    match state.cluster_row(row)? {
+        ClusterRow::All => None,
+        ClusterRow::Fresh(f) => Some(Some(f.value.clone())),
+        ClusterRow::Cluster(_) => state
+            .cluster_at(row)
+            .map(|c| c.value.map(|v| v.text(strings))),
+    }
 }
 
 /// Put the cursor back on the cluster with `value` (after a reorder or new data).
 pub fn reselect_cluster(state: &mut AppState, value: Option<Option<String>>) {
     let rows = state.cluster_rows();
-    let row = match (&state.data, value) {
-        (Some(data), Some(v)) => {
-            let strings = &data.snapshot.strings;
-            (1..rows).find(|&r| {
-                state
-                    .cluster_at(r)
-                    .is_some_and(|c| c.value.map(|x| x.text(strings)) == v)
-            })
-        }
-        _ => None,
+    let row = match value {
+        Some(v) => (1..rows).find(|&r| row_value(state, r).as_ref() == Some(&v)),
+        None => None,
     };
     state.clusters.pos.selected = row.unwrap_or(0).min(rows.saturating_sub(1));
     let h = visible_rows(state, Focus::Clusters);
@@ -70,17 +139,20 @@ pub fn reselect_cluster(state: &mut AppState, value: Option<Option<String>>) {
 /// still listed.
 pub fn rebuild_rows(state: &mut AppState) {
     let current = state.selected_record().map(|(i, _)| i);
+    let row = state.cluster_row(state.clusters.pos.selected);
     let rows = match &state.data {
+        // Its messages arrived after the scan: the snapshot has none of them (and listing all
+        // messages instead would let `M` mark the whole queue).
+        _ if matches!(row, Some(ClusterRow::Fresh(_))) => Order::default(),
         None => Order::default(),
         Some(data) => {
             // One pass over the worker's precomputed order: no sorting on the UI thread.
             let sel = data.selection.as_deref();
             let of = &data.clustering.cluster_of;
-            let row = state.clusters.pos.selected;
-            let cluster = row
-                .checked_sub(1)
-                .and_then(|r| state.clusters.order.get(r))
-                .copied();
+            let cluster = match row {
+                Some(ClusterRow::Cluster(c)) => Some(c),
+                _ => None,
+            };
             let order = data.orders.get(state.messages.sort);
             if cluster.is_none() && sel.is_none() {
                 // All messages: the order itself, shared (not a copy of a million indices).

@@ -6,12 +6,20 @@
 //! stable for a second, so cycling through keys does not start a watcher per key press). The
 //! header's sparkline keeps its history in the UI state, so it continues across restarts.
 //! [`watched`] is the pure half `update` calls with each update.
+//!
+//! A value the watcher sees grow that no cluster of the snapshot has (an account that started
+//! flooding after the scan) gets a row of its own, a [`FreshCluster`]: the pane is drawn from
+//! the snapshot's clusters, so without one the operator would see the header grow and no row
+//! say who. Its figures are the watcher's; the TUI attributes nothing itself.
 
 use std::sync::mpsc::Sender;
 use std::sync::Arc;
 use std::time::Duration;
 
+use rustc_hash::{FxHashMap, FxHashSet};
+
 use super::event::{Event, Report};
+use super::lists;
 use super::state::{AppState, LiveRates};
 use crate::analysis::key::ClusterKey;
 use crate::analysis::Tables;
@@ -76,8 +84,19 @@ impl Live {
     }
 }
 
+/// A value of the watched key that no cluster of the snapshot has: mail that arrived after the
+/// scan. Kept until the next scan (a flood that pauses for a minute drops out of the watcher's
+/// growing values, but its messages are still in the queue).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FreshCluster {
+    /// The value's text (unsanitized; sanitize before drawing).
+    pub value: String,
+    /// Its growth per minute now (`None`: not growing at the last update).
+    pub per_min: Option<f64>,
+}
+
 /// Apply a watcher update to the state (called by `update`; no I/O): the header's figures, the
-/// sparkline's history and the per-cluster rates of `key`.
+/// sparkline's history and the per-cluster rates of `key`, with the values the snapshot lacks.
 pub fn watched(state: &mut AppState, key: ClusterKey, u: &WatchUpdate) {
     let w = &mut state.status.watch;
     w.queue_size = Some(u.queue_size);
@@ -90,11 +109,164 @@ pub fn watched(state: &mut AppState, key: ClusterKey, u: &WatchUpdate) {
         w.history.pop_front();
     }
     w.history.push_back(u.queue_size);
-    let by_value = u
+    let by_value: FxHashMap<String, f64> = u
         .clusters
         .iter()
         .filter(|c| c.key == key)
         .map(|c| (c.text(), c.per_min()))
         .collect();
-    state.clusters.live = Some(LiveRates { key, by_value });
+    let generation = state.data.as_ref().map_or(0, |d| d.clustering.generation);
+    let before: Vec<String> = state
+        .fresh_clusters()
+        .iter()
+        .map(|f| f.value.clone())
+        .collect();
+    let (fresh, in_snapshot) = fresh_clusters(state, key, &by_value);
+    let moved = fresh.iter().map(|f| &f.value).ne(before.iter());
+    let keep = moved.then(|| lists::selected_value(state));
+    state.clusters.live = Some(LiveRates {
+        key,
+        generation,
+        by_value,
+        fresh,
+        in_snapshot,
+    });
+    // New rows sit above the snapshot's: keep the cursor on the cluster it was on, so `m`
+    // never marks another than the one the operator looked at.
+    if let Some(keep) = keep {
+        lists::reselect_cluster(state, keep.clone());
+        if lists::selected_value(state) != keep {
+            lists::rebuild_rows(state);
+        }
+    }
+}
+
+/// The growing values of `key` that no cluster of the snapshot has, with those seen before on
+/// the same snapshot, fastest first; and the growing values the snapshot has. Only a value not
+/// seen before costs a pass over the snapshot's clusters.
+fn fresh_clusters(
+    state: &AppState,
+    key: ClusterKey,
+    by_value: &FxHashMap<String, f64>,
+) -> (Vec<FreshCluster>, FxHashSet<String>) {
+    let Some(data) = state.data.as_ref().filter(|d| d.clustering.key == key) else {
+        return Default::default();
+    };
+    let earlier = state.fresh_clusters();
+    let mut known = state
+        .clusters
+        .live
+        .as_ref()
+        .filter(|_| state.live_is_current())
+        .map(|l| l.in_snapshot.clone())
+        .unwrap_or_default();
+    let mut unseen: FxHashSet<&str> = by_value
+        .keys()
+        .map(String::as_str)
+        .filter(|v| !known.contains(*v) && !earlier.iter().any(|f| f.value == *v))
+        .collect();
+    if !unseen.is_empty() {
+        let strings = &data.snapshot.strings;
+        for v in data.clustering.clusters.iter().filter_map(|c| c.value) {
+            let text = v.text(strings);
+            if unseen.remove(text.as_str()) {
+                known.insert(text);
+                if unseen.is_empty() {
+                    break;
+                }
+            }
+        }
+    }
+    let mut fresh: Vec<FreshCluster> = earlier
+        .iter()
+        .map(|f| f.value.as_str())
+        .chain(unseen)
+        .map(|v| FreshCluster {
+            value: v.to_string(),
+            per_min: by_value.get(v).copied(),
+        })
+        .collect();
+    fresh.sort_by(|a, b| {
+        let g = |f: &FreshCluster| f.per_min.unwrap_or(f64::NEG_INFINITY);
+        g(b).total_cmp(&g(a)).then_with(|| a.value.cmp(&b.value))
+    });
+    (fresh, known)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use ratatui::buffer::Buffer;
+    use ratatui::layout::Rect;
+    use ratatui::widgets::Widget;
+
+    use super::*;
+    use crate::tui::action::{update, Action};
+    use crate::tui::keys::Command;
+    use crate::tui::lists::ClusterRow;
+    use crate::tui::testdata::{state, watch_update};
+    use crate::tui::view::Theme;
+    use crate::watch::{ClusterRate, Rate, WatchMode};
+
+    fn screen(s: &AppState) -> String {
+        let mut buf = Buffer::empty(Rect::new(0, 0, 80, 24));
+        crate::tui::view::clusters::ClustersPane::new(s, Theme { colour: false })
+            .render(buf.area, &mut buf);
+        (0..24)
+            .map(|y| (0..80).map(|x| buf[(x, y)].symbol()).collect::<String>() + "\n")
+            .collect()
+    }
+
+    /// A flood from an account that started after the scan (`mallory`) grew the header, but
+    /// the pane drew only the snapshot's clusters, so no row said who: it gets one, at the
+    /// top, with the watcher's growth, and marked new.
+    #[test]
+    fn a_value_the_snapshot_lacks_gets_a_row() {
+        let mut s = state((80, 24), 30, 20, false);
+        s.clusters.pos.selected = 1;
+        let before = crate::tui::lists::selected_value(&s);
+        let mut u = watch_update(60, WatchMode::Notify);
+        u.clusters.push(ClusterRate {
+            key: ClusterKey::AuthUser,
+            value: Arc::from(&b"mallory"[..]),
+            rate: Rate {
+                in_per_min: 1950.0,
+                ..Rate::default()
+            },
+        });
+        watched(&mut s, ClusterKey::AuthUser, &u);
+        let text = screen(&s);
+        let row = text
+            .lines()
+            .find(|l| l.contains("mallory"))
+            .unwrap_or_else(|| panic!("no row for mallory:\n{text}"));
+        assert!(
+            row.contains("new since the scan") && row.contains("+1,950"),
+            "{row}"
+        );
+        assert!(matches!(s.cluster_row(1), Some(ClusterRow::Fresh(_))));
+        // `test` is in the snapshot: a rate on its row, not a second row.
+        let rows = |v: &str| {
+            text.lines()
+                .filter(|l| l.trim_end_matches(['│', ' ']).ends_with(v))
+                .count()
+        };
+        assert_eq!(rows(" test"), 1, "{text}");
+        assert!(text.contains(" 2 + 1 new "), "{text}");
+        // The cursor stays on the cluster it was on, and the new row lists and marks nothing.
+        assert_eq!(crate::tui::lists::selected_value(&s), before);
+        s.clusters.pos.selected = 1;
+        crate::tui::lists::rebuild_rows(&mut s);
+        assert!(s.messages.rows.is_empty());
+        update(&mut s, Action::Cmd(Command::MarkCluster));
+        assert!(s.marks.ids.is_empty());
+        // Not growing at the next update, it stays (its messages are still queued).
+        watched(
+            &mut s,
+            ClusterKey::AuthUser,
+            &watch_update(60, WatchMode::Notify),
+        );
+        assert!(screen(&s).contains("mallory (new since the scan)"));
+    }
 }

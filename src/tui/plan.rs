@@ -9,7 +9,7 @@ use rustc_hash::FxHashSet;
 
 use super::event::Effect;
 use super::event::Finished;
-use super::lists::{navigate, Move};
+use super::lists::{navigate, ClusterRow, Move};
 use super::state::{
     notice, AppState, ClustersHit, Confirm, Focus, PlanRequest, Popup, SendState, YankRow,
 };
@@ -155,14 +155,17 @@ const NOTHING_MARKED: &str = "nothing marked";
 /// `m`: mark (or unmark) the whole selected cluster.
 pub fn mark_cluster(state: &mut AppState) {
     let Some(data) = &state.data else { return };
-    let row = state.clusters.pos.selected;
-    let cluster = row.checked_sub(1).and_then(|r| state.clusters.order.get(r));
     let of = &data.clustering.cluster_of;
-    let members: Vec<u32> = match cluster {
-        Some(&c) => (0..of.len() as u32)
+    let members: Vec<u32> = match state.cluster_row(state.clusters.pos.selected) {
+        Some(ClusterRow::Cluster(c)) => (0..of.len() as u32)
             .filter(|&i| of[i as usize] == c)
             .collect(),
-        None => (0..data.snapshot.records.len() as u32).collect(),
+        Some(ClusterRow::Fresh(_)) => {
+            let text = "its messages arrived after the scan: r scans again to mark them";
+            notice(state, text, false);
+            return;
+        }
+        Some(ClusterRow::All) | None => (0..data.snapshot.records.len() as u32).collect(),
     };
     toggle_marks(state, members.into_iter(), "cluster");
 }
@@ -228,6 +231,9 @@ fn marked(state: &AppState) -> Option<(Vec<MessageId>, String)> {
 
 /// Ask the worker for a plan and show "planning…" until it answers.
 fn ask(state: &mut AppState, what: String, request: PlanRequest) -> Option<Effect> {
+    // What the line said was about the last popup (`cancelled: nothing was moved`): under the
+    // next one it would read as this one's.
+    state.status.notice = None;
     state.popup = Popup::Planning(what.clone());
     Some(Effect::Plan { what, request })
 }
@@ -309,23 +315,25 @@ pub fn request_undo(state: &mut AppState) -> Option<Effect> {
 pub fn request_yank_row(state: &mut AppState, purge: bool) -> Option<Effect> {
     let rows = state.yank_area.rows();
     let row = rows.get(state.yank_area.pos.selected).copied()?;
-    let (what, restore, delete) = match row {
+    let (what, restore, delete, direction) = match row {
         YankRow::Batch(b) => {
             let sel = || b.batch.clone();
             let restore = matches!(b.direction, Direction::Yank | Direction::Expire)
                 .then(|| RestoreSelection::Batch(sel()));
             let delete = (b.direction == Direction::Yank).then(|| PurgeSelection::Batch(sel()));
-            (format!("batch {}", b.batch), restore, delete)
+            let what = format!("batch {}", b.batch);
+            (what, restore, delete, Some(b.direction))
         }
         YankRow::Orphans(_) => {
             let ids = state.yank_area.listing.as_ref().map(|l| l.orphans.clone());
             let what = "the messages without a batch".to_string();
-            (what, ids.map(RestoreSelection::Ids), None)
+            (what, ids.map(RestoreSelection::Ids), None, None)
         }
         YankRow::All(_) => (
             "everything in the yank area".to_string(),
             Some(RestoreSelection::All),
             Some(PurgeSelection::All),
+            None,
         ),
     };
     let request = if purge {
@@ -336,14 +344,30 @@ pub fn request_yank_row(state: &mut AppState, purge: bool) -> Option<Effect> {
     match request {
         Some(r) => ask(state, what, r),
         None => {
-            let verb = if purge {
-                "purged (use the yank batch or all)"
-            } else {
-                "restored"
-            };
-            notice(state, format!("{what} cannot be {verb}"), false);
+            let verb = if purge { "purged" } else { "restored" };
+            let why = why_not(direction, purge);
+            notice(state, format!("{what} cannot be {verb}: {why}"), false);
             None
         }
+    }
+}
+
+/// Why a yank-area row of a batch going `direction` (`None`: the messages without a batch)
+/// cannot be purged (`purge`) or restored: a bare "cannot" leaves the operator guessing.
+fn why_not(direction: Option<Direction>, purge: bool) -> &'static str {
+    match (direction, purge) {
+        (Some(Direction::Restore), false) => {
+            "it is a restore, its messages are back in the queue (Enter on the yank it undid)"
+        }
+        (Some(Direction::Purge), false) => "it deleted its messages for good",
+        (Some(Direction::Expire), true) => {
+            "an expire moves nothing to the yank area, its messages are in the queue"
+        }
+        (Some(Direction::Restore), true) => "it is a restore, its messages are in the queue",
+        (Some(Direction::Purge), true) => "its messages are deleted already",
+        (None, true) => "they belong to no batch: P on the last row purges everything",
+        // Restorable: not asked.
+        (Some(Direction::Yank | Direction::Expire), _) | (None, false) => "nothing to do",
     }
 }
 
@@ -439,6 +463,8 @@ pub fn confirm(state: &mut AppState, force: bool) -> Option<Effect> {
     }
     let mut c = c.clone();
     c.force = force;
+    // `qmail-send stopped: Enter runs it now` (or the refusal) is done with once it runs.
+    state.status.notice = None;
     state.popup = Popup::Running {
         confirm: c.clone(),
         done: 0,

@@ -16,6 +16,8 @@ use crate::query::{Query, QueryError};
 use crate::queue::{Interner, MessageId, MessageRecord, ProgressSnapshot};
 use crate::watch::WatchMode;
 
+pub use super::live::FreshCluster;
+
 mod accounts;
 mod basis;
 mod order;
@@ -217,6 +219,8 @@ pub struct Notice {
     pub text: String,
     /// Show in the error colour.
     pub is_error: bool,
+    /// It asks to wait for the scan: it goes when the envelopes are in.
+    pub until_scanned: bool,
 }
 
 /// Show `text` on the status line, in the error colour when `is_error` (already sanitized).
@@ -224,6 +228,7 @@ pub(crate) fn notice(state: &mut AppState, text: impl Into<String>, is_error: bo
     state.status.notice = Some(Notice {
         text: text.into(),
         is_error,
+        until_scanned: false,
     });
 }
 
@@ -293,8 +298,14 @@ pub struct ClusterView {
 pub struct LiveRates {
     /// The key the watcher groups by.
     pub key: ClusterKey,
+    /// The snapshot generation `fresh` and `in_snapshot` were checked against.
+    pub generation: u64,
     /// Growth per minute by value text (unsanitized; only compared, never drawn).
     pub by_value: FxHashMap<String, f64>,
+    /// Values the snapshot has no cluster for, fastest first: rows 1.. of the clusters pane.
+    pub fresh: Vec<FreshCluster>,
+    /// Growing values found among the snapshot's clusters (not looked for again).
+    pub in_snapshot: FxHashSet<String>,
 }
 
 /// The watcher's live figures for the header and the status line.
@@ -565,22 +576,6 @@ impl AppState {
         s.status.now = now;
         s.ui.colour = colour;
         s
-    }
-
-    /// The cluster at clusters-pane row `row` (row 0 is "all messages").
-    pub fn cluster_at(&self, row: usize) -> Option<&Cluster> {
-        let data = self.data.as_ref()?;
-        let i = *self.clusters.order.get(row.checked_sub(1)?)?;
-        data.clustering.clusters.get(i as usize)
-    }
-
-    /// Rows in the clusters pane.
-    pub fn cluster_rows(&self) -> usize {
-        if self.data.is_some() {
-            self.clusters.order.len() + 1
-        } else {
-            0
-        }
     }
 
     /// The record under the message-list cursor.

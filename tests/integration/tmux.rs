@@ -295,6 +295,44 @@ fn header_shows_the_live_growth_in_tmux() {
     tm.keys(&["q"]);
 }
 
+/// An account that starts flooding after the scan gets a row from the real watcher, without a
+/// rescan: it once showed only in the header's growth (and in `qtriage watch`).
+#[test]
+fn a_new_flooding_account_gets_a_row_in_tmux() {
+    if !Tmux::available() {
+        return;
+    }
+    let (t, _, _) = flood();
+    let tm = Tmux::start(t.root());
+    tm.wait_for("│ 37 msgs");
+    tm.wait_until("a growth figure", |s| header_growth(s).is_some());
+    for i in 0..15 {
+        t.add(
+            MessageSpec::new()
+                .sender(format!("new{i}@philadefender.org"))
+                .remote(format!("victim{i}@customer.example"))
+                .received_from("198.51.100.9")
+                .auth("mallory"),
+        );
+    }
+    let screen = tm.wait_until("a row for mallory, new since the scan", |s| {
+        s.contains("mallory (new since the scan)") && s.contains("(52 now)")
+    });
+    let row = screen
+        .lines()
+        .find(|l| l.contains("mallory (new since the scan)"))
+        .expect("the row");
+    assert!(
+        row.split_whitespace().any(|w| w.starts_with('+')),
+        "with the watcher's growth:\n{screen}"
+    );
+    assert!(
+        screen.contains(" + 1 new "),
+        "counted in the title:\n{screen}"
+    );
+    tm.keys(&["q"]);
+}
+
 #[test]
 fn a_running_qmail_send_makes_the_yank_refuse_in_tmux() {
     if !Tmux::available() {

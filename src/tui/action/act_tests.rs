@@ -209,6 +209,9 @@ fn stopping_qmail_send_with_the_popup_open_lets_enter_run_it() {
         panic!("stopped since: Enter runs it")
     };
     assert!(!c.force && Arc::ptr_eq(&c.plan, &shown.plan));
+    // Running now: "Enter runs it now" would ask for a key already pressed.
+    assert!(matches!(s.popup, Popup::Running { .. }));
+    assert_eq!(s.status.notice, None);
 }
 
 /// Esc on a confirmation says nothing moved, in place of the notice that led to it.
@@ -221,6 +224,10 @@ fn esc_on_a_confirmation_says_it_was_cancelled() {
     assert_eq!(s.popup, Popup::None);
     let text = s.status.notice.as_ref().map(|n| n.text.as_str());
     assert_eq!(text, Some("cancelled: nothing was moved"));
+    // It was about that popup: under the next one it would read as this one's.
+    press(&mut s, KeyCode::Char('y')).expect("y asks for a plan again");
+    assert!(matches!(s.popup, Popup::Planning(_)));
+    assert_eq!(s.status.notice, None);
 }
 
 #[test]
@@ -340,7 +347,8 @@ fn the_yank_area_restores_and_purges_any_row() {
         None,
         "an expire batch has no files to purge"
     );
-    assert!(notice_text(&s).contains("cannot be purged"));
+    let why = "cannot be purged: an expire moves nothing to the yank area";
+    assert!(notice_text(&s).contains(why), "{}", notice_text(&s));
     press(&mut s, KeyCode::Down);
     press(&mut s, KeyCode::Down);
     let orphans = vec![MessageId(501), MessageId(502)];
@@ -394,4 +402,23 @@ fn an_empty_plan_is_not_confirmed() {
     update(&mut s, Action::Worker(Report::Planned(Box::new(c))));
     assert_eq!(s.popup, Popup::None);
     assert!(notice_text(&s).starts_with("nothing to do"));
+}
+
+/// Enter on a batch that cannot be restored said only `batch … cannot be restored`: it says why.
+#[test]
+fn a_batch_that_cannot_be_restored_says_why() {
+    let mut s = state((80, 24), 3, 2, false);
+    let mut l = listing();
+    let mut undo = l.batches[0].clone();
+    undo.batch = "20261119-090000-aaaa".into();
+    undo.direction = Direction::Restore;
+    l.batches.push(undo);
+    update(&mut s, Action::Worker(Report::YankArea(Box::new(l))));
+    s.ui.focus = Focus::Yanked;
+    assert_eq!(press(&mut s, KeyCode::Enter), None);
+    let text = notice_text(&s);
+    assert!(
+        text.starts_with("batch 20261119-090000-aaaa cannot be restored: it is a restore"),
+        "{text}"
+    );
 }

@@ -89,10 +89,7 @@ fn actions_the_accounts_check_and_the_report_wait_for_the_envelopes() {
         let focus = s.ui.focus;
         assert_eq!(press(&mut s, KeyCode::Char(key)), None, "{key} is refused");
         let again = format!("wait for the scan to finish, then press {key} again");
-        assert!(
-            refused(&s, "still reading envelopes (senders, recipients)"),
-            "{key}"
-        );
+        assert!(refused(&s, "still reading envelopes: "), "{key}");
         assert!(refused(&s, &again), "{key}: {:?}", s.status.notice);
         assert_eq!(s.popup, Popup::None, "{key}: nothing planned");
         assert_eq!(s.ui.focus, focus, "{key}: the view stays");
@@ -151,10 +148,7 @@ fn after_a_failed_envelope_pass_actions_wait_for_a_rescan() {
     // Rescanning: still the partial records until the rescan's analyses arrive.
     assert_eq!(press(&mut s, KeyCode::Char('r')), Some(Effect::Scan));
     assert_eq!(press(&mut s, KeyCode::Char('y')), None);
-    assert!(refused(
-        &s,
-        "wait for this one to finish, then press y again"
-    ));
+    assert!(refused(&s, "wait for this one, then press y again"));
     header_pass(&mut s);
     assert_eq!(press(&mut s, KeyCode::Char('y')), None);
     assert!(refused(&s, "still reading envelopes"));
@@ -258,7 +252,7 @@ fn the_header_pass_is_let_go_before_the_full_analysis_keeping_marks_and_the_clus
     assert!(s.clusters.order.is_empty() && s.messages.rows.is_empty());
     assert_eq!(s.marks.ids.len(), 30, "the marks stay");
     assert_eq!(press(&mut s, KeyCode::Char('y')), None);
-    assert!(refused(&s, "still analysing the envelopes"));
+    assert!(refused(&s, "still analysing envelopes"));
     assert!(refused(&s, "then press y again"));
     final_pass(&mut s);
     assert_eq!(s.status.phase, ScanPhase::Ready);
@@ -278,4 +272,42 @@ fn the_header_pass_is_let_go_before_the_full_analysis_keeping_marks_and_the_clus
     update(&mut s, Action::Worker(Report::Analysing));
     assert_eq!(s.status.phase, ScanPhase::Ready);
     assert!(s.data.is_some());
+}
+
+/// The status line at 80 columns, as drawn.
+fn status_line(s: &AppState) -> String {
+    use ratatui::widgets::Widget;
+    let mut buf = ratatui::buffer::Buffer::empty(ratatui::layout::Rect::new(0, 0, 80, 1));
+    let theme = crate::tui::view::Theme { colour: false };
+    crate::tui::view::status::StatusLine::new(s, theme).render(buf.area, &mut buf);
+    (0..80).map(|x| buf[(x, 0)].symbol()).collect()
+}
+
+/// The "wait for the scan" refusal was cut at 80 columns before its advice (`…: wait for the
+/// scan to finish, the…`) and stayed on the line after the scan had finished.
+#[test]
+fn a_wait_for_the_scan_notice_is_whole_at_80_columns_and_goes_with_the_scan() {
+    let mut s = reading_envelopes();
+    press(&mut s, KeyCode::Char('j'));
+    press(&mut s, KeyCode::Char('m'));
+    press(&mut s, KeyCode::Char('y'));
+    let line = status_line(&s);
+    assert!(line.contains("then press y again"), "{line}");
+    // The longest key, in the longest phase.
+    update(&mut s, Action::Worker(Report::Analysing));
+    update(
+        &mut s,
+        Action::Worker(Report::YankArea(Box::new(listing()))),
+    );
+    s.ui.focus = Focus::Yanked;
+    press(&mut s, KeyCode::Enter);
+    let line = status_line(&s);
+    assert!(line.contains("then press Enter again"), "{line}");
+    s.ui.focus = Focus::Clusters;
+    final_pass(&mut s);
+    assert_eq!(s.status.phase, ScanPhase::Ready);
+    assert_eq!(
+        s.status.notice, None,
+        "the scan is done: nothing to wait for"
+    );
 }

@@ -14,7 +14,7 @@ use crate::analysis::key::ClusterKey;
 use crate::queue::{Interner, MessageRecord};
 use crate::sanitize::sanitize_str;
 use crate::tui::lists::keep_visible;
-use crate::tui::state::{AppState, ClusterSort, Focus, ListPos, LiveRates};
+use crate::tui::state::{AppState, ClusterSort, Focus, FreshCluster, ListPos, LiveRates};
 
 /// Width of the share bar in cells.
 const BAR: usize = 8;
@@ -85,6 +85,8 @@ impl Columns {
 pub struct ClustersPane<'a> {
     clusters: &'a [Cluster],
     order: &'a [u32],
+    /// Values new since the scan, shown above the snapshot's clusters (see `AppState::cluster_row`).
+    fresh: &'a [FreshCluster],
     strings: Option<&'a Interner>,
     total: usize,
     shown_key: Option<ClusterKey>,
@@ -113,6 +115,7 @@ impl<'a> ClustersPane<'a> {
         ClustersPane {
             clusters: data.map_or(&[][..], |d| &d.clustering.clusters),
             order: &s.clusters.order,
+            fresh: s.fresh_clusters(),
             strings: data.map(|d| &*d.snapshot.strings),
             total: data.map_or(0, |d| d.snapshot.records.len()),
             shown_key: data.map(|d| d.clustering.key),
@@ -132,6 +135,21 @@ impl<'a> ClustersPane<'a> {
             cluster_of: data.map_or(&[][..], |d| &d.clustering.cluster_of),
             now: s.status.now,
             theme,
+        }
+    }
+
+    /// What pane row `row` shows, as `AppState::cluster_row` says.
+    fn at(&self, row: usize) -> Shown<'a> {
+        match row.checked_sub(1) {
+            None => Shown::All,
+            Some(r) if r < self.fresh.len() => Shown::Fresh(&self.fresh[r]),
+            Some(r) => match self.order.get(r - self.fresh.len()) {
+                Some(&i) => self
+                    .clusters
+                    .get(i as usize)
+                    .map_or(Shown::Gone, Shown::Cluster),
+                None => Shown::Gone,
+            },
         }
     }
 
@@ -179,20 +197,21 @@ impl<'a> ClustersPane<'a> {
                 String::new(),
             )
         };
-        let (n, rate, live, score, value) = match row.checked_sub(1).and_then(|i| self.order.get(i))
-        {
-            None => (
+        let (n, rate, live, score, value) = match self.at(row) {
+            Shown::All => (
                 self.total,
                 String::new(),
                 self.overall.map_or(String::new(), signed),
                 String::new(),
                 "(all messages)".to_string(),
             ),
-            Some(&i) => self.clusters.get(i as usize).map_or_else(none, |c| {
+            Shown::Fresh(f) => return self.fresh_row(f, shown, cols),
+            Shown::Cluster(c) => {
                 let rate = format!("{:.1}", c.per_minute);
                 let score = format!("{:.1}", c.score);
                 (c.messages, rate, self.live_rate(c), score, self.value(c))
-            }),
+            }
+            Shown::Gone => none(),
         };
         let mut cells = vec![thousands(n as u64)];
         if shown.share {
@@ -209,6 +228,18 @@ impl<'a> ClustersPane<'a> {
         Row::new(super::fit_cells(cells, cols))
     }
 
+    /// A value new since the scan: the watcher's growth, no count (the snapshot has none of its
+    /// messages), and the value marked so it is not read as one of the scan's clusters.
+    fn fresh_row(&self, f: &FreshCluster, shown: Columns, cols: &[usize]) -> Row<'static> {
+        let mut cells = vec!["new".to_string()];
+        cells.extend(shown.share.then(String::new));
+        cells.extend(shown.rate.then(String::new));
+        cells.push(f.per_min.map_or(String::new(), signed));
+        cells.extend(shown.score.then(String::new));
+        cells.push(fresh_value(f));
+        Row::new(super::fit_cells(cells, cols)).style(self.theme.danger())
+    }
+
     /// The age matrix of pane rows `rows` (0 is "all messages"), in one pass over the records:
     /// the clusters' member lists are not kept (`Clustering::cluster_of` says each record's
     /// cluster), and a pass per row would be one per row a frame.
@@ -219,13 +250,14 @@ impl<'a> ClustersPane<'a> {
         let mut slot_of = vec![usize::MAX; self.clusters.len()];
         let mut total = None;
         for (slot, row) in rows.clone().enumerate() {
-            match row.checked_sub(1).and_then(|i| self.order.get(i)) {
-                None if row == 0 => total = Some(slot),
-                None => {}
-                Some(&ci) => {
-                    if let Some(s) = slot_of.get_mut(ci as usize) {
-                        *s = slot;
-                    }
+            if row == 0 {
+                total = Some(slot);
+            } else if let Some(ci) = row
+                .checked_sub(1 + self.fresh.len())
+                .and_then(|i| self.order.get(i))
+            {
+                if let Some(s) = slot_of.get_mut(*ci as usize) {
+                    *s = slot;
                 }
             }
         }
@@ -245,18 +277,30 @@ impl<'a> ClustersPane<'a> {
         out
     }
 
-    /// Ages-view row `row` with its ages: count, then the messages per qshape age bucket, then
+    /// Ages-view row `row` with its ages: count, then the messages per qshape age bucket (the
+    /// first `buckets - 1`, then all older ones in one, as [`age_headings`] heads them), then
     /// the value.
-    fn age_row(&self, row: usize, ages: ages::Ages, cols: &[usize]) -> Row<'static> {
-        let (n, value) = match row.checked_sub(1).and_then(|i| self.order.get(i)) {
-            None => (self.total, "(all messages)".to_string()),
-            Some(&i) => match self.clusters.get(i as usize) {
-                Some(c) => (c.messages, self.value(c)),
-                None => (0, String::new()),
-            },
+    fn age_row(
+        &self,
+        row: usize,
+        ages: ages::Ages,
+        buckets: usize,
+        cols: &[usize],
+    ) -> Row<'static> {
+        let (n, value) = match self.at(row) {
+            Shown::All => (self.total, "(all messages)".to_string()),
+            Shown::Cluster(c) => (c.messages, self.value(c)),
+            Shown::Fresh(f) => {
+                let cells: Vec<String> = std::iter::once("new".to_string())
+                    .chain((0..buckets).map(|_| String::new()))
+                    .chain(std::iter::once(fresh_value(f)))
+                    .collect();
+                return Row::new(super::fit_cells(cells, cols)).style(self.theme.danger());
+            }
+            Shown::Gone => (0, String::new()),
         };
         let cells = std::iter::once(thousands(n as u64))
-            .chain(ages.iter().map(|&a| compact(a)))
+            .chain(merged(&ages, buckets).into_iter().map(compact))
             .chain(std::iter::once(value));
         // A value wider than its column ends in `…`, as in the scores' table.
         Row::new(super::fit_cells(cells.collect(), cols))
@@ -269,6 +313,9 @@ impl<'a> ClustersPane<'a> {
             self.sort.name(),
             self.order.len()
         );
+        if !self.fresh.is_empty() {
+            t.push_str(&format!("+ {} new ", self.fresh.len()));
+        }
         if self.wanted_key != self.shown_key {
             if let Some(k) = self.wanted_key {
                 t.push_str(&format!("(grouping by {}…) ", k.name()));
@@ -287,8 +334,7 @@ impl Widget for ClustersPane<'_> {
         let mut block = Block::bordered()
             .border_style(t.border(self.focused))
             .title(Line::styled(self.title(), t.accent()));
-        let selected = pos.selected.checked_sub(1).and_then(|i| self.order.get(i));
-        if let Some(c) = selected.and_then(|&i| self.clusters.get(i as usize)) {
+        if let Shown::Cluster(c) = self.at(pos.selected) {
             if !c.reasons.is_empty() {
                 let why = sanitize_str(&c.reasons.join("; ")).into_owned();
                 // The border's corners take two columns; a long reason ends in `…`.
@@ -297,26 +343,31 @@ impl Widget for ClustersPane<'_> {
                 block = block.title_bottom(Line::styled(why, t.dim()));
             }
         }
-        let rows_total = self.order.len() + usize::from(self.strings.is_some());
+        let rows_total = self.order.len() + self.fresh.len() + usize::from(self.strings.is_some());
         if self.ages {
             let shown = pos.offset..rows_total.min(pos.offset + height);
             let matrix = self.age_matrix(shown.clone());
             // The count as wide as the largest shown, as in the clusters' table: the value
             // (the culprit's name) gets what it does not use.
             let count = Columns::fitting(area.width, false, self.total).count;
+            let inner = area.width.saturating_sub(2);
+            let buckets = age_buckets(inner, count);
             let mut widths = vec![Constraint::Length(count)];
-            widths.extend([Constraint::Length(5); ages::BUCKETS]);
+            widths.extend(vec![Constraint::Length(AGE_WIDTH); buckets]);
             widths.push(Constraint::Min(6));
-            let cols = super::column_widths(area.width.saturating_sub(2), &widths);
+            let cols = super::column_widths(inner, &widths);
             let rows = shown
                 .zip(matrix)
-                .map(|(row, a)| self.age_row(row, a, &cols));
+                .map(|(row, a)| self.age_row(row, a, buckets, &cols));
             let key = self.shown_key.map_or("value", |k| k.name());
-            let header = std::iter::once("msgs")
-                .chain(ages::HEADINGS)
-                .chain(std::iter::once(key));
+            let header: Vec<String> = std::iter::once("msgs".to_string())
+                .chain(age_headings(buckets))
+                .chain(std::iter::once(key.to_string()))
+                .collect();
+            // Cut headings end in `…` (`1280` cut to `12` read as twelve minutes).
+            let header = super::fit_cells(header, &cols);
             let table = Table::new(rows, widths)
-                .header(Row::new(header.collect::<Vec<_>>()).style(t.dim()))
+                .header(Row::new(header).style(t.dim()))
                 .block(block.title(Line::styled(" ages in minutes (A: scores) ", t.dim())))
                 .row_highlight_style(if self.focused { t.cursor() } else { t.accent() });
             let mut state = TableState::default();
@@ -358,6 +409,54 @@ impl Widget for ClustersPane<'_> {
         }
         StatefulWidget::render(table, area, buf, &mut state);
     }
+}
+
+/// What a pane row shows.
+enum Shown<'a> {
+    All,
+    Fresh(&'a FreshCluster),
+    Cluster(&'a Cluster),
+    /// A row past the clusters (an order not yet rebuilt for new data).
+    Gone,
+}
+
+/// A new value's text, marked as new since the scan.
+fn fresh_value(f: &FreshCluster) -> String {
+    format!("{} (new since the scan)", sanitize_str(&f.value))
+}
+
+/// Width of an age column: a count in at most 5 cells ([`compact`]) and `1280+`.
+const AGE_WIDTH: u16 = 5;
+
+/// How many age columns fit beside a count `count` wide and the value's 6 in `inner` columns:
+/// all of qshape's, or fewer with the oldest merged into the last (at least two, so the
+/// young/old split still shows).
+fn age_buckets(inner: u16, count: u16) -> usize {
+    let room = inner.saturating_sub(count + 1 + 6);
+    usize::from(room / (AGE_WIDTH + 1)).clamp(2, ages::BUCKETS)
+}
+
+/// The headings of `buckets` age columns: qshape's, or when fewer the first `buckets - 1` and
+/// then `N+` for everything born N minutes ago or earlier (as qshape's own `1280+`), so a
+/// merged column says so.
+fn age_headings(buckets: usize) -> Vec<String> {
+    if buckets >= ages::BUCKETS {
+        return ages::HEADINGS.iter().map(|h| h.to_string()).collect();
+    }
+    let mut h: Vec<String> = ages::HEADINGS[..buckets - 1]
+        .iter()
+        .map(|h| h.to_string())
+        .collect();
+    h.push(format!("{}+", ages::AGE_BOUNDS[buckets - 2]));
+    h
+}
+
+/// `a` in `buckets` columns: the first `buckets - 1` as they are, the rest summed.
+fn merged(a: &ages::Ages, buckets: usize) -> Vec<u64> {
+    let keep = buckets.min(ages::BUCKETS) - 1;
+    let mut out = a[..keep].to_vec();
+    out.push(a[keep..].iter().sum());
+    out
 }
 
 /// A count in at most 5 cells: `12345`, `123k`, `12M`.

@@ -11,8 +11,13 @@ use super::{human_bytes, thousands, Theme};
 use crate::actions::Direction;
 use crate::tui::state::{Confirm, SendState};
 
-/// Width of the popups.
+/// Width of the popups when what they say fits in it.
 const WIDTH: u16 = 64;
+/// Columns left of the screen beside a popup grown to what it says (a few each side, so it still
+/// reads as a box over the panes).
+const MARGIN: u16 = 4;
+/// Width of the key column (`chosen`, `messages`, ...).
+const KEY: usize = 12;
 
 /// The expire warning: qmail-send bounces what is expired (lines fit the popup).
 pub const BACKSCATTER: [&str; 3] = [
@@ -61,6 +66,31 @@ pub struct ConfirmPopup<'a> {
     pub theme: Theme,
 }
 
+/// A popup's width for lines `natural` columns wide (borders included): [`WIDTH`], or wider
+/// up to the screen less [`MARGIN`], so a long line is wrapped only when the screen is narrow.
+fn popup_width(area: Rect, natural: usize) -> u16 {
+    let natural = u16::try_from(natural).unwrap_or(u16::MAX);
+    let room = area.width.saturating_sub(MARGIN).max(WIDTH.min(area.width));
+    natural.max(WIDTH).min(room)
+}
+
+/// `key` in the key column, then `value` wrapped to `width` at `sep`, its continuation lines
+/// under the value's start.
+fn keyed(key: &str, value: &str, sep: &str, width: usize, t: Theme) -> Vec<Line<'static>> {
+    let parts = super::wrap(value, sep, width.saturating_sub(KEY));
+    parts
+        .into_iter()
+        .enumerate()
+        .map(|(i, part)| {
+            let k = if i == 0 { key } else { "" };
+            Line::from(vec![
+                Span::styled(format!("{k:<KEY$}"), t.dim()),
+                Span::raw(part),
+            ])
+        })
+        .collect()
+}
+
 /// A centered rectangle of at most `w` x `h` inside `area`.
 pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
     let w = w.min(area.width);
@@ -85,17 +115,20 @@ impl ConfirmPopup<'_> {
         )
     }
 
-    fn counts(&self, row: &dyn Fn(&str, String) -> Line<'static>) -> Vec<Line<'static>> {
+    /// The plan's figures, each wrapped to `width`.
+    fn counts(&self, width: usize) -> Vec<Line<'static>> {
         let c = self.confirm;
         let p = &c.plan;
-        let mut v = vec![
-            row("chosen", c.what.clone()),
-            row("messages", thousands(p.message_count() as u64)),
-        ];
+        let t = self.theme;
+        let mut v = Vec::new();
+        let mut row = |k: &str, value: String, sep: &str| v.extend(keyed(k, &value, sep, width, t));
+        // The chosen line carries the warnings (`not one of this session`): wrapped, not cut.
+        row("chosen", c.what.clone(), " ");
+        row("messages", thousands(p.message_count() as u64), " ");
         if p.direction != Direction::Purge {
-            v.push(row("recipients", thousands(p.recipients())));
+            row("recipients", thousands(p.recipients()), " ");
         }
-        v.push(row("bytes", human_bytes(p.bytes())));
+        row("bytes", human_bytes(p.bytes()), " ");
         if let Some(hit) = &c.clusters_hit {
             // As the CLI's dry run: the values, not only how many (`(none)` is one).
             let mut words: Vec<String> = (hit.largest.iter())
@@ -104,29 +137,30 @@ impl ConfirmPopup<'_> {
             if hit.count > hit.largest.len() {
                 words.push(format!("+{} more", hit.count - hit.largest.len()));
             }
+            // Broken between whole `value count` items, so no count is parted from its value.
             let text = format!("{}: {}", thousands(hit.count as u64), words.join(" · "));
-            v.push(row("clusters", text));
+            row("clusters", text, " · ");
         }
         if let Some(r) = p.refused.first() {
             let text = format!("{} (#{}: {})", p.refused.len(), r.id, r.reason);
-            v.push(row(
+            row(
                 "refused",
                 crate::sanitize::sanitize_str(&text).into_owned(),
-            ));
+                " ",
+            );
         }
         v
     }
 
-    fn lines(&self) -> Vec<Line<'static>> {
+    /// The popup's lines, wrapped to `width` (`usize::MAX`: each whole, to measure them).
+    fn lines(&self, width: usize) -> Vec<Line<'static>> {
         let t = self.theme;
-        let row = |k: &str, v: String| {
-            Line::from(vec![
-                Span::styled(format!("{k:<12}"), t.dim()),
-                Span::raw(v),
-            ])
-        };
-        let mut v = vec![Line::styled(self.verb(), t.danger()), Line::raw("")];
-        v.extend(self.counts(&row));
+        let mut v: Vec<Line<'static>> = super::wrap(&self.verb(), " ", width)
+            .into_iter()
+            .map(|l| Line::styled(l, t.danger()))
+            .collect();
+        v.push(Line::raw(""));
+        v.extend(self.counts(width));
         let send = match self.send {
             SendLine::NotInvolved => Span::styled("not involved (yank area only)", t.ok()),
             SendLine::Blocks => Span::styled("RUNNING: refused unless forced (F)", t.danger()),
@@ -140,14 +174,21 @@ impl ConfirmPopup<'_> {
         match self.confirm.plan.direction {
             Direction::Expire => {
                 v.push(Line::raw(""));
-                v.extend(BACKSCATTER.iter().map(|l| Line::styled(*l, t.danger())));
+                v.extend(
+                    BACKSCATTER
+                        .iter()
+                        .flat_map(|l| super::wrap(l, " ", width))
+                        .map(|l| Line::styled(l, t.danger())),
+                );
             }
             Direction::Purge => {
                 v.push(Line::raw(""));
-                v.push(Line::styled(
-                    "The files are deleted: this cannot be undone.",
-                    t.danger(),
-                ));
+                let text = "The files are deleted: this cannot be undone.";
+                v.extend(
+                    super::wrap(text, " ", width)
+                        .into_iter()
+                        .map(|l| Line::styled(l, t.danger())),
+                );
             }
             Direction::Yank | Direction::Restore => {}
         }
@@ -167,9 +208,11 @@ impl ConfirmPopup<'_> {
 impl Widget for ConfirmPopup<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let t = self.theme;
-        let lines = self.lines();
+        let natural = self.lines(usize::MAX).iter().map(Line::width).max();
+        let w = popup_width(area, natural.unwrap_or(0) + 2);
+        let lines = self.lines(usize::from(w.saturating_sub(2)));
         let h = lines.len() as u16 + 2 + u16::from(self.running.is_some());
-        let rect = centered(area, WIDTH, h);
+        let rect = centered(area, w, h);
         Clear.render(rect, buf);
         let title = if self.running.is_some() {
             " Running "
@@ -186,7 +229,8 @@ impl Widget for ConfirmPopup<'_> {
             Constraint::Length(u16::from(self.running.is_some())),
         ])
         .areas(inner);
-        // A long `chosen` (a batch's query) ends in `…`, not cut where the border falls.
+        // Wrapped already; a line still wider (a screen narrower than the key column) ends in
+        // `…`, not cut where the border falls.
         let width = usize::from(text.width);
         let lines: Vec<Line<'static>> = lines
             .into_iter()
@@ -220,15 +264,22 @@ pub struct PlanningPopup<'a> {
 impl Widget for PlanningPopup<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let t = self.theme;
-        let rect = centered(area, WIDTH, 4);
+        let what = format!("{}…", self.what);
+        let w = popup_width(area, Span::raw(what.as_str()).width() + 2);
+        let mut lines: Vec<Line<'static>> =
+            super::wrap(&what, " ", usize::from(w.saturating_sub(2)))
+                .into_iter()
+                .map(Line::raw)
+                .collect();
+        lines.push(Line::from(vec![
+            Span::styled("Esc", t.accent()),
+            Span::raw(" cancel"),
+        ]));
+        let rect = centered(area, w, lines.len() as u16 + 2);
         Clear.render(rect, buf);
         let block = Block::bordered()
             .border_style(t.accent())
             .title(Line::styled(" Planning ", t.accent()));
-        let lines = vec![
-            Line::raw(format!("{}…", self.what)),
-            Line::from(vec![Span::styled("Esc", t.accent()), Span::raw(" cancel")]),
-        ];
         Paragraph::new(lines).block(block).render(rect, buf);
     }
 }

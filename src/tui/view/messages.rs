@@ -10,7 +10,7 @@ use super::layout::LIST_CHROME;
 use super::{age, human_bytes, thousands, Theme};
 use crate::queue::{Interner, MessageRecord, OriginKind, Sym};
 use crate::sanitize::sanitize_bytes;
-use crate::tui::lists::keep_visible;
+use crate::tui::lists::{keep_visible, ClusterRow};
 use crate::tui::state::{AppState, Focus, ListPos, Marks, MessageSort, Order};
 
 /// Inner width from which the list shows the first recipient.
@@ -41,9 +41,10 @@ impl<'a> MessagesPane<'a> {
     /// The message list of `s`.
     pub fn new(s: &'a AppState, theme: Theme) -> MessagesPane<'a> {
         let data = s.data.as_ref();
-        let mut scope = match s.cluster_at(s.clusters.pos.selected) {
-            Some(_) => "cluster".to_string(),
-            None => "all".to_string(),
+        let mut scope = match s.cluster_row(s.clusters.pos.selected) {
+            Some(ClusterRow::Cluster(_)) => "cluster".to_string(),
+            Some(ClusterRow::Fresh(_)) => "new since the scan: r scans again".to_string(),
+            Some(ClusterRow::All) | None => "all".to_string(),
         };
         if let Some(q) = &s.query.applied {
             scope.push_str(&format!(

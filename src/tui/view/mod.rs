@@ -225,6 +225,42 @@ pub fn fit_end(s: &str, width: usize) -> String {
     std::iter::once("…").chain(tail.into_iter().rev()).collect()
 }
 
+/// `text` in lines of at most `width` columns, broken at `sep` (between words, or between a
+/// list's items, the separator's mark kept at the line's end) and inside a piece only when the
+/// piece alone is wider: a popup's warning or count is never cut where the border falls.
+pub fn wrap(text: &str, sep: &str, width: usize) -> Vec<String> {
+    let w = |s: &str| Span::raw(s).width();
+    if width == 0 || w(text) <= width {
+        return vec![text.to_string()];
+    }
+    let mut out = Vec::new();
+    let mut line = String::new();
+    for piece in text.split(sep) {
+        let joined = if line.is_empty() {
+            piece.to_string()
+        } else {
+            format!("{line}{sep}{piece}")
+        };
+        if w(&joined) <= width {
+            line = joined;
+            continue;
+        }
+        if !line.is_empty() {
+            let end = format!("{line}{}", sep.trim_end());
+            out.push(if w(&end) <= width { end } else { line });
+        }
+        line = String::new();
+        for g in piece.graphemes(true) {
+            if w(&line) + w(g) > width {
+                out.push(std::mem::take(&mut line));
+            }
+            line.push_str(g);
+        }
+    }
+    out.push(line);
+    out
+}
+
 /// Every cell cut to its column with [`fit`].
 pub fn fit_cells(cells: Vec<String>, widths: &[usize]) -> Vec<String> {
     cells

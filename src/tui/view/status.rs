@@ -135,8 +135,16 @@ impl Widget for Header<'_> {
             .map_or_else(|| "…".to_string(), |n| thousands(n as u64));
         // Most important first: at 80 columns the end (yanked, path) may be cut, so the name,
         // `marked 0`, the word `first` and the sparkline go, one at a time, before that.
+        let send_spans = [
+            Span::raw("qmail-send "),
+            Span::styled(send, send_style),
+            sep.clone(),
+        ];
         let line = |cut: Cut| {
             let mut spans = Vec::new();
+            if cut >= Cut::SendFirst {
+                spans.extend(send_spans.iter().cloned());
+            }
             if cut < Cut::Name {
                 spans.extend([Span::styled("qtriage", t.accent()), sep.clone()]);
             }
@@ -144,11 +152,9 @@ impl Widget for Header<'_> {
             if cut < Cut::MarkedZero || self.marked > 0 {
                 spans.extend([Span::styled(marked.clone(), marked_style), sep.clone()]);
             }
-            spans.extend([
-                Span::raw("qmail-send "),
-                Span::styled(send, send_style),
-                sep.clone(),
-            ]);
+            if cut < Cut::SendFirst {
+                spans.extend(send_spans.iter().cloned());
+            }
             spans.extend(self.growth(cut));
             spans.extend([
                 sep.clone(),
@@ -169,10 +175,17 @@ impl Widget for Header<'_> {
             }
             spans = line(cut);
         }
+        let shown: String = (fit_spans(spans.clone(), width).iter())
+            .map(|s| s.content.as_ref())
+            .collect();
+        if !shown.contains(&format!("qmail-send {send}")) {
+            spans = line(Cut::SendFirst);
+        }
         let used: usize = spans.iter().map(Span::width).sum();
         let room = width.saturating_sub(used);
         spans.push(Span::styled(fit_end(self.queue_path, room), t.dim()));
-        // Narrower than the figures themselves (40 columns): cut visibly, not mid-word.
+        // Narrower than the figures themselves (40 columns): cut visibly, not mid-word, the
+        // qmail-send state first so it is not what is cut.
         Line::from(fit_spans(spans, width)).render(area, buf);
     }
 }
@@ -192,6 +205,9 @@ enum Cut {
     First,
     /// The sparkline.
     Sparkline,
+    /// The order: qmail-send's state moves to the front. It decides whether an action is
+    /// refused, so on a narrow terminal (40 columns) it wins over the counts cut after it.
+    SendFirst,
 }
 
 /// The scan progress line: messages read, rate, ETA.
@@ -424,6 +440,47 @@ mod tests {
             narrow.contains("-6,182/min (11s) ↩300/min │ yanked 1,134 │"),
             "{narrow}"
         );
+    }
+
+    /// At 40 columns the line was cut at `qmail-se…`: RUNNING / stopped, which decides whether
+    /// an action is refused, was never shown. It goes first once nothing else makes room.
+    #[test]
+    fn a_40_column_header_shows_qmail_sends_state() {
+        let watch = WatchStatus {
+            queue_size: Some(202_750),
+            growth_per_min: Some(2_750.0),
+            history: (1..=8).map(|n| n * 100).collect(),
+            ..WatchStatus::default()
+        };
+        let line = |width: u16, send: SendState| {
+            let mut buf = Buffer::empty(Rect::new(0, 0, width, 1));
+            let h = Header {
+                queue_path: "/var/qmail/queue",
+                messages: Some((200_000, 200_000)),
+                watch: &watch,
+                send,
+                yanked: Some(0),
+                marked: 183_310,
+                theme: Theme { colour: false },
+            };
+            h.render(buf.area, &mut buf);
+            buf.content().iter().map(|c| c.symbol()).collect::<String>()
+        };
+        for (send, word) in [
+            (SendState::Running, "RUNNING"),
+            (SendState::Stopped, "stopped"),
+        ] {
+            let narrow = line(40, send);
+            assert!(
+                narrow.starts_with(&format!("qmail-send {word} │ ")),
+                "{narrow}"
+            );
+            assert!(narrow.ends_with('…'), "the rest is cut visibly: {narrow}");
+            // Where it fits, the order stays: the counts first.
+            let wide = line(120, send);
+            assert!(wide.starts_with("qtriage │ 200,000 msgs"), "{wide}");
+            assert!(wide.contains(&format!("qmail-send {word}")), "{wide}");
+        }
     }
 
     #[test]

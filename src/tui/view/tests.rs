@@ -1,6 +1,7 @@
 //! Render tests: whole-screen snapshots (insta) of every view at 80x24 and 120x40, hostile
 //! subjects included, plus cell-style checks for colours that carry meaning.
 
+mod popups;
 mod small;
 
 use ratatui::backend::TestBackend;

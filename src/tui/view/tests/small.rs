@@ -264,18 +264,6 @@ fn the_size_column_shows_once_the_subject_keeps_room() {
     assert!(has_size((240, 50)));
 }
 
-/// A confirmation's long `chosen` (a batch's query) ends in `…` inside the popup.
-#[test]
-fn a_long_chosen_line_in_the_confirmation_ends_with_an_ellipsis() {
-    let mut s = ready((80, 24));
-    let mut c = crate::tui::testdata::confirm_yank(&[7]);
-    c.what = format!("batch 20261203-181621-53ca (tui: {})", "x".repeat(80));
-    s.popup = Popup::Confirm(c);
-    let text = screen_text(render(&s).backend().buffer());
-    assert!(text.contains("(tui: xxx"), "{text}");
-    assert!(text.contains("xxx…"), "{text}");
-}
-
 /// The filter bar's row and the row under it, after typing `typed` and pressing ← `left`
 /// times, on a `width`-column screen.
 fn filter_rows(typed: &str, left: usize, width: u16) -> (String, String) {
@@ -358,6 +346,50 @@ fn the_ages_matrix_cuts_values_visibly_at_80_columns() {
     // The count column is as wide as the largest count (`msgs` here), not 9: the value gains the
     // rest (it showed `(all me…` with 9).
     assert!(all.contains("(all messag"), "{all}");
+}
+
+/// At 40 columns the age columns were squeezed below their width and their headings cut
+/// silently (`8 16 32 64 12 12` for 80, 160, 320, 640, 1280, 1280+): the oldest are merged into
+/// one `N+` column instead, every heading whole, and the counts still add up.
+#[test]
+fn a_narrow_ages_matrix_merges_the_oldest_columns_visibly() {
+    let mut s = ready((40, 15));
+    cmd(&mut s, Command::ToggleAges);
+    let rows = screen_rows(render(&s).backend().buffer());
+    let words = |row: &str| -> Vec<String> {
+        row.split(|c: char| c.is_whitespace() || c == '│')
+            .filter(|w| !w.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let title = rows
+        .iter()
+        .position(|r| r.contains("Clusters by"))
+        .expect("the clusters pane");
+    let header = &rows[title + 1];
+    let h = words(header);
+    let merged = h
+        .iter()
+        .position(|w| w.ends_with('+'))
+        .unwrap_or_else(|| panic!("a merged N+ column: {rows:#?}"));
+    let n = merged; // the age columns are h[1..=merged]
+    let mut want: Vec<String> = crate::analysis::ages::HEADINGS[..n - 1]
+        .iter()
+        .map(|w| w.to_string())
+        .collect();
+    want.push(format!("{}+", crate::analysis::ages::AGE_BOUNDS[n - 2]));
+    assert_eq!(&h[1..=merged], &want[..], "{header}");
+    assert!(n >= 3, "as many columns as fit: {header}");
+    let data = s.data.as_ref().expect("analysed");
+    let all = crate::analysis::ages::ages_of(&data.snapshot.records, s.status.now);
+    let row = rows
+        .iter()
+        .find(|r| r.contains("(all"))
+        .expect("the all-messages row");
+    let got = words(row);
+    let mut expect: Vec<String> = all[..n - 1].iter().map(u64::to_string).collect();
+    expect.push(all[n - 1..].iter().sum::<u64>().to_string());
+    assert_eq!(&got[1..=merged], &expect[..], "{row}");
 }
 
 /// At 60 columns the message list leaves out the sender and the recipient count, and every id

@@ -1,0 +1,109 @@
+//! The confirmation and planning boxes say everything at every width: they grow with the
+//! terminal and wrap, so a warning or a count is never cut at the border.
+
+use ratatui::widgets::Widget;
+
+use super::*;
+use crate::tui::state::ClustersHit;
+use crate::tui::view::confirm::{ConfirmPopup, PlanningPopup, SendLine};
+
+/// The popup over `s` alone (no panes under it), one string per row inside its border.
+fn popup_rows(s: &AppState) -> Vec<String> {
+    let (w, h) = s.ui.size;
+    let mut buf = Buffer::empty(ratatui::layout::Rect::new(0, 0, w, h));
+    let theme = super::super::Theme { colour: false };
+    match &s.popup {
+        Popup::Confirm(c) => ConfirmPopup {
+            confirm: c,
+            running: None,
+            send: SendLine::Stopped,
+            theme,
+        }
+        .render(buf.area, &mut buf),
+        Popup::Planning(what) => PlanningPopup { what, theme }.render(buf.area, &mut buf),
+        _ => panic!("no popup"),
+    }
+    assert_no_escape(&buf);
+    buf.content()
+        .chunks(usize::from(w))
+        .map(|r| r.iter().map(|c| c.symbol()).collect::<String>())
+        .filter_map(|r| {
+            let inner = r.trim().strip_prefix('│')?.strip_suffix('│')?;
+            Some(inner.trim().to_string())
+        })
+        .collect()
+}
+
+/// What `u` shows for the journal's newest yank, with four clusters hit.
+fn undo_confirm(size: (u16, u16)) -> AppState {
+    let mut s = confirming(size, SendState::Stopped);
+    let Popup::Confirm(mut c) = s.popup.clone() else {
+        panic!("confirming")
+    };
+    c.what = "batch 20261204-180034-13d9 (tui: 183,310 marked messages of auth-user (none)), \
+              the journal's newest yank, not one of this session"
+        .to_string();
+    c.clusters_hit = Some(ClustersHit {
+        count: 4,
+        largest: vec![
+            ("(none)".into(), 20_000),
+            ("test".into(), 7_399),
+            ("sales@example.com".into(), 2_350),
+        ],
+    });
+    s.popup = Popup::Confirm(c);
+    s
+}
+
+#[test]
+fn the_confirmation_wraps_its_warning_and_every_cluster_count() {
+    for size in [(80, 24), (120, 40), (200, 50)] {
+        let s = undo_confirm(size);
+        let rows = popup_rows(&s);
+        let text = rows.join(" ");
+        assert!(
+            text.contains("the journal's newest yank, not one of this session"),
+            "{size:?}: {rows:#?}"
+        );
+        for item in [
+            "(none) 20,000",
+            "test 7,399",
+            "sales@example.com 2,350",
+            "+1 more",
+        ] {
+            assert!(
+                rows.iter().any(|r| r.contains(item)),
+                "{size:?}: {item}: {rows:#?}"
+            );
+        }
+        assert!(!text.contains('…'), "{size:?}: {rows:#?}");
+    }
+}
+
+#[test]
+fn the_planning_box_shows_what_is_planned_whole() {
+    for size in [(80, 24), (120, 40), (200, 50)] {
+        let mut s = ready(size);
+        let what = "batch 20261204-180034-13d9 (tui: 183,310 marked messages of auth-user \
+                    (none)), the journal's newest yank, not one of this session";
+        s.popup = Popup::Planning(what.to_string());
+        let rows = popup_rows(&s);
+        assert!(
+            rows.join(" ").contains(&format!("{what}…")),
+            "{size:?}: {rows:#?}"
+        );
+    }
+}
+
+/// A `chosen` longer than the screen (a batch's query) wraps whole, on lines under its start.
+#[test]
+fn a_long_chosen_line_wraps_whole() {
+    let mut s = ready((80, 24));
+    let mut c = crate::tui::testdata::confirm_yank(&[7]);
+    c.what = format!("batch 20261203-181621-53ca (tui: {})", "x".repeat(80));
+    s.popup = Popup::Confirm(c);
+    let rows = popup_rows(&s);
+    let xs: usize = rows.iter().map(|r| r.matches('x').count()).sum();
+    assert_eq!(xs, 80, "{rows:#?}");
+    assert!(rows.iter().all(|r| !r.contains('…')), "{rows:#?}");
+}
