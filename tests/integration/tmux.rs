@@ -252,6 +252,19 @@ fn cluster_row<'s>(screen: &'s str, value: &str) -> Option<&'s str> {
     screen.lines().find(|l| l.contains(&cell))
 }
 
+/// `n` messages of AUTH user `auth` from `ip`, queued while the TUI runs.
+fn flood_from(t: &TestQueue, n: usize, auth: &str, ip: &str) {
+    for i in 0..n {
+        t.add(
+            MessageSpec::new()
+                .sender(format!("{auth}{i}@philadefender.org"))
+                .remote(format!("victim{i}@customer.example"))
+                .received_from(ip)
+                .auth(auth),
+        );
+    }
+}
+
 #[test]
 fn header_shows_the_live_growth_in_tmux() {
     if !Tmux::available() {
@@ -263,15 +276,7 @@ fn header_shows_the_live_growth_in_tmux() {
     // The watcher's first figure: nothing arrived since it started.
     tm.wait_until("a growth figure", |s| header_growth(s).is_some());
     // A flood while the TUI runs, written the way qmail-queue writes messages.
-    for i in 0..20 {
-        t.add(
-            MessageSpec::new()
-                .sender(format!("late{i}@philadefender.org"))
-                .remote(format!("victim{i}@customer.example"))
-                .received_from("86.107.221.138")
-                .auth("test"),
-        );
-    }
+    flood_from(&t, 20, "test", "86.107.221.138");
     // The watcher reports once a second: an update can come while the 20 are still being
     // written, so wait for the one that has counted them all (and for the rows asserted on).
     let screen = tm.wait_until("+N/min with N > 0, 57 now, and the clusters' rows", |s| {
@@ -306,15 +311,7 @@ fn a_new_flooding_account_gets_a_row_in_tmux() {
     let tm = Tmux::start(t.root());
     tm.wait_for("│ 37 msgs");
     tm.wait_until("a growth figure", |s| header_growth(s).is_some());
-    for i in 0..15 {
-        t.add(
-            MessageSpec::new()
-                .sender(format!("new{i}@philadefender.org"))
-                .remote(format!("victim{i}@customer.example"))
-                .received_from("198.51.100.9")
-                .auth("mallory"),
-        );
-    }
+    flood_from(&t, 15, "mallory", "198.51.100.9");
     let screen = tm.wait_until("a row for mallory, new since the scan", |s| {
         s.contains("mallory (new since the scan)") && s.contains("(52 now)")
     });
