@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use super::failpoint::Failpoint;
 use super::journal::Direction;
 use super::lock::MtaStatus;
-use crate::queue::{Layout, MessageId, MessageRecord, Subdir};
+use crate::queue::{Layout, MessageId, MessageRecord, ProblemKind, Subdir};
 
 /// One message a plan acts on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,8 +32,7 @@ pub struct PlannedMessage {
 
 /// What a scan saw of a message, to tell it under the lock from new mail that took its id
 /// since: ids are inode numbers that qmail reuses, and the TUI plans from records read minutes
-/// earlier, perhaps while qmail-send was delivering (the review: a stale plan would have
-/// yanked the new mail).
+/// earlier, perhaps while qmail-send was delivering, so a stale plan would yank the new mail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Seen {
     /// The mess file's size, as a record keeps it ([`MessageRecord::size_of`]).
@@ -45,7 +44,21 @@ pub struct Seen {
 impl Seen {
     /// What `r` says of its mess and info files, when it read them (`None`: nothing to check).
     pub fn of(r: &MessageRecord) -> Option<Seen> {
-        let read = |s: Subdir| r.parts.has(s) && !r.problems.iter().any(|p| p.part == s);
+        // Only a file that could not be read leaves its size or time unknown: header damage
+        // (hostile spam's own doing) does not.
+        let read = |s: Subdir| {
+            r.parts.has(s)
+                && !r.problems.iter().any(|p| {
+                    p.part == s
+                        && matches!(
+                            p.kind,
+                            ProblemKind::Vanished
+                                | ProblemKind::Unreadable
+                                | ProblemKind::Symlink
+                                | ProblemKind::NotRegularFile
+                        )
+                })
+        };
         let seen = Seen {
             mess_size: read(Subdir::Mess).then_some(r.size),
             // A header pass lists no info/: its records' time is the Received line's.

@@ -5,12 +5,13 @@ use std::path::Path;
 
 use super::area::list_yanked;
 use super::error::ActionError;
-use super::journal::Direction;
+use super::journal::{Direction, MessStamp};
 use super::ledger::held_by;
+use super::mover::yank_name;
 use super::plan::{Plan, PlannedMessage};
 use super::restore::load_batch;
 use super::yank::{new_plan, PlanOptions};
-use crate::queue::{MessageId, Queue};
+use crate::queue::{MessageId, Queue, Subdir};
 
 /// Which yanked messages to delete for good.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,10 +48,20 @@ pub fn plan_purge(
             // Only what this yank holds: a message it yanked, restored since and yanked again
             // by a later batch is that batch's, and may be real mail that reused the id.
             let all = super::area::batches(yank_dir)?;
-            let held = held_by(&all, &b).ok_or_else(|| ActionError::NotAYank {
+            let mut held = held_by(&all, &b).ok_or_else(|| ActionError::NotAYank {
                 batch: b.header.batch.clone(),
                 direction: b.header.direction,
             })?;
+            // And only the very mess files it moved, where it stamped them: one restored since,
+            // whose id new mail took and something else put in the yank area (qmail-remove
+            // -r, a hand), is not this batch's to delete for good.
+            for m in &b.messages {
+                let Some(stamp) = m.mess else { continue };
+                let now = std::fs::symlink_metadata(yank_dir.join(yank_name(m.id, Subdir::Mess)));
+                if now.is_ok_and(|md| MessStamp::of(&md) != stamp) {
+                    held.remove(&m.id);
+                }
+            }
             Some(held)
         }
         _ => None,

@@ -4,8 +4,8 @@
 //! is overwritten, and no envelope is put beside another message's mess. A yanked mess file
 //! keeps its inode, so qmail-queue cannot reuse its id meanwhile; but a message yanked without
 //! one (an info or envelope whose mess was gone) holds no inode, and a new message may have
-//! that id now (the review: its old envelope would have sent the new mail to the old
-//! recipients). Asked when planning and again under the lock.
+//! that id now: its old envelope would send the new mail to the old recipients. Asked when
+//! planning and again under the lock.
 
 use std::collections::HashSet;
 use std::os::fd::{AsFd, OwnedFd};

@@ -235,9 +235,13 @@ fn refresh(plan: &Plan, mover: &Mover<'_>) -> Result<Refreshed, ActionError> {
         if plan.direction == Direction::Yank && !files.is_empty() {
             let lstat = |s| std::fs::symlink_metadata(mover.queue_path(s, m.id)).ok();
             mess = lstat(Subdir::Mess);
-            let replaced = m
-                .seen
-                .is_some_and(|seen| seen.differs(mess.as_ref(), lstat(Subdir::Info).as_ref()));
+            // A mess where the plan saw none is new mail's: qmail never writes a message's
+            // mess again, and one planned without it (info or envelope only) holds no inode,
+            // so qmail-queue may have given its id away, even while we hold sendmutex.
+            let new_mess = mess.is_some() && !m.files.contains(&Subdir::Mess);
+            let replaced = new_mess
+                || m.seen
+                    .is_some_and(|seen| seen.differs(mess.as_ref(), lstat(Subdir::Info).as_ref()));
             let odd = match odd_file(|s| mover.queue_path(s, m.id), &files) {
                 Some(part) => Some(RefusalReason::NotAQueueFile(part)),
                 None if replaced => Some(RefusalReason::Replaced),
@@ -369,7 +373,7 @@ impl BatchRun<'_> {
                     } else {
                         // The rollback's renames reach the disk before the line that says the
                         // message is whole where it was: recovery skips a failed message, and
-                        // after a power cut it would skip one left half-moved (review).
+                        // after a power cut it would skip one left half-moved.
                         if mover.ops > ops_before {
                             for dir in message_dirs(mover, m) {
                                 fsync_dir(&dir)?;

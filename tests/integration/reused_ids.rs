@@ -147,3 +147,82 @@ fn recovery_leaves_new_mail_that_took_an_id_after_the_kill() {
         assert!(!t.q.path(Subdir::Info, *id).exists(), "{text}");
     }
 }
+
+/// A message planned without its mess holds no inode: new mail that qmail-queue wrote under
+/// its id meanwhile (a mess, and intd or more) is not yanked with the old envelope, whatever
+/// the old files still say. Nor does damage to the headers the scan read switch the check off.
+#[test]
+fn a_yank_leaves_new_mail_written_beside_a_messless_messages_files() {
+    let t = TestQueue::new(23);
+    let born = 1_800_000_000;
+    let messless = t.add(spam().born(born).state(FixtureState::InfoWithoutMess));
+    let damaged = t.add(spam().born(born).header("X-Junk", b"a\x00b"));
+    let q = Queue::open(t.root(), QueueOptions::default()).expect("queue");
+    let strings = Interner::new();
+    let read = scan(&q, &strings, ScanOptions::default(), &Progress::default()).expect("scan");
+    let opts = PlanOptions {
+        yank_dir: t.root().join("yanked"),
+        query: "sender:x@spam.example".into(),
+    };
+    let plan = actions::plan_yank(&q, &read.records, &opts);
+    assert_eq!(plan.message_count(), 2);
+    let damage = read.records.iter().find(|r| r.id == damaged).expect("read");
+    assert!(
+        damage.problems.iter().any(|p| p.part == Subdir::Mess),
+        "the headers are flagged: {:?}",
+        damage.problems
+    );
+    t.q.arrive_as(
+        messless,
+        &legit().born(born + 60).state(FixtureState::Incoming),
+    )
+    .expect("new mail beside the leftovers");
+    t.q.requeue_as(damaged, &legit().born(born))
+        .expect("requeue");
+    let eopts = ExecuteOptions {
+        now: born + 120,
+        ..ExecuteOptions::default()
+    };
+    let outcome = actions::execute(&plan, &eopts, &AtomicU64::new(0)).expect("execute");
+    let mut skipped: Vec<_> = outcome.skipped.iter().map(|r| (r.id, &r.reason)).collect();
+    skipped.sort_by_key(|(id, _)| *id);
+    let mut want = [
+        (messless, &RefusalReason::Replaced),
+        (damaged, &RefusalReason::Replaced),
+    ];
+    want.sort_by_key(|(id, _)| *id);
+    assert_eq!(skipped, want);
+    for s in [Subdir::Mess, Subdir::Intd, Subdir::Info, Subdir::Remote] {
+        assert!(t.q.path(s, messless).exists(), "{s:?} stays");
+    }
+}
+
+/// `purge --batch A` deletes only the mess files A moved: a message A yanked and restored,
+/// whose id new mail took and qmail-remove `-r` then put in the yank area, is not A's.
+#[test]
+fn purge_by_batch_leaves_a_mess_the_batch_never_moved() {
+    let t = TestQueue::new(23);
+    let id = t.add(spam().born(1_800_000_000));
+    let yank = |args: &[&str]| {
+        let out = t.run(args);
+        assert_exit(&out, 0);
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let text = yank(&["yank", &format!("id:{}", id.0), "--apply"]);
+    let batch = text
+        .split_whitespace()
+        .skip_while(|w| *w != "batch")
+        .nth(1)
+        .expect("batch id")
+        .to_string();
+    yank(&["restore", "--batch", &batch, "--apply"]);
+    t.q.requeue_as(id, &legit().born(1_800_000_600))
+        .expect("new mail");
+    t.q.yank_area()
+        .take_by_hand(&t.q, id)
+        .expect("qmail-remove -r");
+    let out = t.run(&["purge", "--batch", &batch, "--apply"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("purged 1"), "{text}");
+    assert!(t.q.yank_area().path(Subdir::Mess, id).exists(), "{text}");
+}
