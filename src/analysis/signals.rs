@@ -260,10 +260,13 @@ fn is_internal_ip(ip: &[u8]) -> bool {
     };
     match ip {
         std::net::IpAddr::V4(a) => a.is_private() || a.is_loopback() || a.is_link_local(),
-        std::net::IpAddr::V6(a) => {
-            let first = a.segments()[0];
-            a.is_loopback() || (first & 0xfe00) == 0xfc00 || (first & 0xffc0) == 0xfe80
-        }
+        std::net::IpAddr::V6(a) => match a.to_ipv4_mapped() {
+            Some(v4) => is_internal_ip(v4.to_string().as_bytes()),
+            None => {
+                let first = a.segments()[0];
+                a.is_loopback() || (first & 0xfe00) == 0xfc00 || (first & 0xffc0) == 0xfe80
+            }
+        },
     }
 }
 

@@ -363,10 +363,11 @@ fn own_login<'e>(lines: &[&'e LogEntry], anchor: i64) -> Option<(&'e LogEntry, &
             .all(|u| u == first)
             .then(|| list.iter().rev().find_map(login))?
     };
+    // Only logins up to the session's end: a later one is another session's.
+    let lines = &lines[..lines.partition_point(|e| e.time <= anchor)];
     one_account(lines).or_else(|| {
         let from = lines.partition_point(|e| e.time < anchor - SESSION_SECS);
-        let to = lines.partition_point(|e| e.time <= anchor).max(from);
-        one_account(&lines[from..to])
+        one_account(&lines[from..])
     })
 }
 

@@ -276,8 +276,8 @@ impl<'c> State<'c> {
                         Tri::No
                     }
                     // A file that could not be read says nothing either way: `not body:x`
-                    // must not select it (the review: `yank auth:test not body:/invoice/`
-                    // took the messages whose body was not read).
+                    // must not select it, or `yank auth:test and not body:invoice` would
+                    // take the messages whose body it never saw.
                     (true, Some(f)) if !f.readable => Tri::Unknown,
                     (true, Some(f)) => file_term(t, f, self.ctx.strings, self.tables).into(),
                     (true, None) => Tri::Unknown,

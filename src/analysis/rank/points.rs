@@ -55,8 +55,7 @@ pub(super) fn forged_pattern_points(
 /// One login from many places; authenticated senders using other domains.
 pub(super) fn login_points(sc: &mut Scoring, c: &Cluster, s: &Signals) {
     // A property of the login itself, so only the auth-user cluster earns it. A few places
-    // are a person's (home, office, phone, a hotel: an audit's travelling user from 4 IPs was
-    // made a culprit by them); a botnet's logins come from many.
+    // are a person's (home, office, phone, a hotel); a botnet's logins come from many.
     let (ips, nets) = (s.ips.len(), s.nets.len());
     let points = match (ips, nets) {
         _ if ips >= MANY_IPS || nets >= MANY_NETS => 25.0,
@@ -138,9 +137,8 @@ pub(super) fn origin_points(sc: &mut Scoring, c: &Cluster, s: &Signals) {
         } else {
             WEB_APPLICATION
         };
-        // Alone, a shop's order mails or a contact form (a legitimate shop writing as itself,
-        // one recipient a message, scored a culprit in an audit): what makes it abuse is
-        // writing as someone else, or a mailer dropped where uploads go.
+        // Alone, this is also a shop's order mails or a contact form writing as itself: what
+        // makes it abuse is writing as someone else, or a mailer dropped where uploads go.
         sc.add(
             20.0 * w,
             || "web-server uid or PHP script mailing remote domains".into(),
@@ -176,10 +174,20 @@ pub(super) fn origin_points(sc: &mut Scoring, c: &Cluster, s: &Signals) {
     let r = frac(s.relay, n);
     // An internal host many accounts share (webmail, a NAT) sends its users' real mail as
     // this server's domains; what it relays besides is named by narrower keys (the sender
-    // pattern, the subject), never by the host, whose yank would take the real mail (an
-    // audit's webmail on 127.0.0.1: half its 1,200 messages a guessed account's spam).
-    let shared_host = frac(s.internal_own, n) >= SHARED_HOST;
-    if !shared_host && (r >= 0.5 || (r >= 0.2 && !sc.whys.is_empty())) {
+    // pattern, the subject), never by the host, whose yank would take the real mail. Said,
+    // with no points, so that a setup where every client looks internal (a proxy) shows why.
+    let shared = frac(s.internal_own, n);
+    let relaying = r >= 0.5 || (r >= 0.2 && !sc.whys.is_empty());
+    if relaying && shared >= SHARED_HOST {
+        let words = || {
+            format!(
+                "{} from internal clients sending as this server's domains: a shared host \
+                 (webmail, NAT), its relayed mail left to its sender patterns and subjects",
+                percent(shared)
+            )
+        };
+        sc.add(0.0, words, None);
+    } else if relaying {
         let why = Some(RELAY);
         let words = || match r >= 0.5 {
             true => "unauthenticated SMTP clients relaying to remote domains".into(),

@@ -374,6 +374,8 @@ fn a_shared_ip_names_only_the_one_account_that_logged_in_just_before() {
         webmail_user(0, &[(BORN - 30, alice), (BORN - 20, bob)]),
         None
     );
+    // A login after the session ended is another session's, even of the one account.
+    assert_eq!(webmail_user(0, &[(BORN + 30, alice)]), None);
     // One account alone (a spammer's own IP): its latest login, however long before.
     assert_eq!(
         webmail_user(0, &[(BORN - 1200, alice), (BORN - 600, alice)]).as_deref(),
