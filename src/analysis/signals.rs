@@ -15,6 +15,9 @@ use super::key::KeyValue;
 use super::patterns::{is_local_domain, network, subject_template};
 use crate::queue::{Channel, Interner, MessageRecord, OriginKind, Sym};
 
+mod domains;
+use domains::foreign_and_null;
+
 /// User names of web servers (PHP and CGI scripts run as these).
 pub const WEB_USERS: [&str; 9] = [
     "apache", "www-data", "nobody", "httpd", "nginx", "wwwrun", "www", "lighttpd", "http",
@@ -89,35 +92,6 @@ impl Facts {
     }
 }
 
-/// The columns of [`Facts`] that need the domains: `foreign`, `null_sender`, `from_foreign`
-/// and `internal_own`.
-type DomainColumns = (Vec<Option<bool>>, Vec<bool>, Vec<bool>, Vec<bool>);
-
-/// The `foreign`, `null_sender`, `from_foreign` and `internal_own` columns.
-fn foreign_and_null(
-    records: &[MessageRecord],
-    strings: &Interner,
-    ctx: &AnalysisContext,
-    empty: Sym,
-) -> DomainColumns {
-    let mut domains = Domains {
-        strings,
-        ctx,
-        of: HashMap::default(),
-        local: HashMap::default(),
-        internal: HashMap::default(),
-    };
-    let foreign = records.iter().map(|r| domains.foreign(r)).collect();
-    let from_foreign = records.iter().map(|r| domains.forged_from(r)).collect();
-    let internal_own = records.iter().map(|r| domains.internal_own(r)).collect();
-    (
-        foreign,
-        records.iter().map(|r| r.sender == Some(empty)).collect(),
-        from_foreign,
-        internal_own,
-    )
-}
-
 /// `derive` of each record's `source` string, interned, as [`KeyExtractor`] computes the
 /// `subject` and `origin-net` values: once per distinct string, the distinct strings in
 /// parallel.
@@ -148,96 +122,6 @@ fn derive_each(
 /// Distinct strings derived by one rayon task (amortises scheduling).
 const DERIVE_BATCH: usize = 256;
 
-/// Domains of addresses, interned and cached per distinct address, so deciding "own domain"
-/// costs one derivation per distinct login, sender and From address.
-struct Domains<'a> {
-    strings: &'a Interner,
-    ctx: &'a AnalysisContext,
-    of: HashMap<Sym, Option<Sym>>,
-    local: HashMap<Sym, bool>,
-    /// Per client IP: a private or loopback address.
-    internal: HashMap<Sym, bool>,
-}
-
-impl Domains<'_> {
-    fn domain(&mut self, addr: Sym) -> Option<Sym> {
-        let strings = self.strings;
-        *self
-            .of
-            .entry(addr)
-            .or_insert_with(|| intern_domain(strings, addr))
-    }
-
-    fn is_local(&mut self, d: Sym) -> bool {
-        let (strings, locals) = (self.strings, &self.ctx.local_domains);
-        *self
-            .local
-            .entry(d)
-            .or_insert_with(|| strings.with(d, |d| is_local_domain(d, locals)))
-    }
-
-    /// Authenticated, and the envelope sender or From domain is not the login's own (the
-    /// login's domain, or a local domain for a login without one). `None` when unknown.
-    fn foreign(&mut self, r: &MessageRecord) -> Option<bool> {
-        if r.origin.kind != OriginKind::SmtpAuth {
-            return None;
-        }
-        let own = self.domain(r.origin.auth_user?);
-        if own.is_none() && self.ctx.local_domains.is_empty() {
-            return None;
-        }
-        let mut seen = false;
-        let mut foreign = false;
-        for addr in [r.sender, r.headers.from].into_iter().flatten() {
-            let Some(d) = self.domain(addr) else { continue };
-            seen = true;
-            foreign |= match own {
-                Some(o) => d != o,
-                None => !self.is_local(d),
-            };
-        }
-        seen.then_some(foreign)
-    }
-}
-
-impl Domains<'_> {
-    /// From an SMTP client on a private or loopback address (RFC 1918, RFC 4193, loopback,
-    /// link-local), with an envelope sender at one of this server's domains. `false` when the
-    /// server's domains are unknown.
-    fn internal_own(&mut self, r: &MessageRecord) -> bool {
-        if r.origin.kind != OriginKind::Smtp || self.ctx.local_domains.is_empty() {
-            return false;
-        }
-        let (Some(ip), Some(sender)) = (r.origin.ip, r.sender) else {
-            return false;
-        };
-        let strings = self.strings;
-        let internal = *self
-            .internal
-            .entry(ip)
-            .or_insert_with(|| strings.with(ip, is_internal_ip));
-        internal && self.domain(sender).is_some_and(|d| self.is_local(d))
-    }
-
-    /// Injected locally with a From header whose domain is not one of ours (when the server's
-    /// domains are unknown: not the envelope sender's, which a local uid cannot choose freely
-    /// under qmail-inject's defaults).
-    fn forged_from(&mut self, r: &MessageRecord) -> bool {
-        if r.origin.kind != OriginKind::Local {
-            return false;
-        }
-        let Some(d) = r.headers.from.and_then(|a| self.domain(a)) else {
-            return false;
-        };
-        if !self.ctx.local_domains.is_empty() {
-            return !self.is_local(d);
-        }
-        r.sender
-            .and_then(|s| self.domain(s))
-            .is_some_and(|own| own != d)
-    }
-}
-
 /// Does the script path (`X-PHP-Originating-Script`'s, after `uid:`) lie in a directory a web
 /// site lets visitors write, where attacks drop their mailers (`wp-content/uploads/.../x.php`)?
 fn in_upload_dir(script: &[u8]) -> bool {
@@ -251,35 +135,6 @@ fn in_upload_dir(script: &[u8]) -> bool {
     parts
         .iter()
         .any(|p| DIRS.iter().any(|d| p.eq_ignore_ascii_case(d)))
-}
-
-/// Is `ip` (text) an address no Internet client has: private, loopback or link-local?
-fn is_internal_ip(ip: &[u8]) -> bool {
-    let Some(ip) = std::str::from_utf8(ip).ok().and_then(|t| t.parse().ok()) else {
-        return false;
-    };
-    match ip {
-        std::net::IpAddr::V4(a) => a.is_private() || a.is_loopback() || a.is_link_local(),
-        std::net::IpAddr::V6(a) => match a.to_ipv4_mapped() {
-            Some(v4) => is_internal_ip(v4.to_string().as_bytes()),
-            None => {
-                let first = a.segments()[0];
-                a.is_loopback() || (first & 0xfe00) == 0xfc00 || (first & 0xffc0) == 0xfe80
-            }
-        },
-    }
-}
-
-/// [`domain`] of the address `addr`, lowercased and interned: copied out of the interner on
-/// the stack (it cannot be interned under the shard's lock), so a million forged senders cost
-/// no allocation each.
-fn intern_domain(strings: &Interner, addr: Sym) -> Option<Sym> {
-    let d: SmallVec<[u8; 64]> = strings.with(addr, |a| {
-        let at = a.iter().rposition(|&b| b == b'@')?;
-        let d = &a[at + 1..];
-        (!d.is_empty()).then(|| d.iter().map(u8::to_ascii_lowercase).collect())
-    })?;
-    Some(strings.intern(&d))
 }
 
 /// Everything `assess` reads besides the cluster.
