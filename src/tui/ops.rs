@@ -64,6 +64,9 @@ impl Ops {
         what: &str,
         records: &[MessageRecord],
     ) -> Result<Plan, ActionError> {
+        // As the CLI's dry run: a yank area rename(2) cannot reach is said before the
+        // confirmation, not after Enter.
+        actions::area::check_same_filesystem(self.queue.root(), &self.yank_dir)?;
         let query = format!("tui: {what}");
         let picked = |ids: &[MessageId]| {
             let ids: FxHashSet<MessageId> = ids.iter().copied().collect();

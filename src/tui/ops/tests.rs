@@ -208,3 +208,26 @@ fn messages_yanked_by_qmail_remove_are_listed_without_a_batch_and_restorable() {
     f.ops.execute(&c, &mut |_| {}).expect("restore");
     assert!(in_queue(&f, id) && !in_yank_area(&f, id));
 }
+
+/// A yank area on another filesystem is refused when planning, before the confirmation, as
+/// the CLI's dry run refuses it (it was said only after Enter).
+#[test]
+fn a_yank_area_on_another_filesystem_is_refused_when_planning() {
+    use std::os::unix::fs::MetadataExt;
+    let mut f = fixture(2);
+    let Some(other) = tempfile::tempdir_in("/dev/shm").ok().filter(|d| {
+        let dev = |p: &Path| std::fs::metadata(p).map(|m| m.dev()).ok();
+        dev(d.path()) != dev(f.fq.root())
+    }) else {
+        println!("skipped: /dev/shm is missing or on the queue's filesystem");
+        return;
+    };
+    f.ops.yank_dir = other.path().join("yanked");
+    let recs = records(&f);
+    let err = f
+        .ops
+        .plan(&PlanRequest::Yank(f.ids.clone()), "2 marked", &recs)
+        .expect_err("another filesystem");
+    assert!(matches!(err, ActionError::CrossDevice { .. }), "{err}");
+    assert!(!other.path().join("yanked").exists(), "nothing created");
+}
