@@ -4,7 +4,6 @@
 use std::io;
 use std::path::PathBuf;
 
-use super::journal::Direction;
 use crate::queue::MessageId;
 
 /// What is wrong with a journal file that recovery cannot use.
@@ -84,12 +83,12 @@ pub enum ActionError {
         dir: PathBuf,
     },
     /// `purge --batch` names a batch that yanked nothing (a restore, purge or expire).
-    #[error("batch {batch} is {} batch, not a yank: it holds no message to delete", a_batch_of(*.direction))]
+    #[error("batch {batch} is {} batch, not a yank: it holds no message to delete", a_batch_of(.direction))]
     NotAYank {
         /// The batch id asked for.
         batch: String,
-        /// What the batch did.
-        direction: Direction,
+        /// What the batch did (`restore`, `purge`, `expire`).
+        direction: &'static str,
     },
     /// Messages are left split between queue and yank area and could not be made whole.
     #[error(
@@ -124,8 +123,7 @@ pub enum ActionError {
 }
 
 /// `a restore`, `an expire`: the batch's kind with its article.
-fn a_batch_of(d: Direction) -> String {
-    let name = d.name();
+fn a_batch_of(name: &str) -> String {
     let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) {
         "an"
     } else {

@@ -66,7 +66,7 @@ impl Ledger {
     pub fn load(yank_dir: &Path) -> Result<Ledger, ActionError> {
         // Asked before and after the listing: an action that ends or starts while it is read
         // is still one at work, not one interrupted.
-        let before = super::run::action_running(yank_dir);
+        let before = super::lock::action_running(yank_dir);
         let messages = list_yanked(yank_dir)?;
         let batches = batches(yank_dir)?;
         let owner = owners(&batches);
@@ -76,7 +76,7 @@ impl Ledger {
             batches,
             owner,
             present,
-            action_running: before || super::run::action_running(yank_dir),
+            action_running: before || super::lock::action_running(yank_dir),
         })
     }
 

@@ -139,6 +139,14 @@ pub fn lock_holder(path: &Path) -> Option<Holder> {
     None
 }
 
+/// Does a qtriage action (or recovery) hold the yank area's journal lock now? Its batch is then
+/// unfinished because it is running, not because it was interrupted. Read from /proc/locks,
+/// without taking the lock: a probe that took it for a moment made an action starting in that
+/// moment refuse ("another qtriage action is running"), because `yanked` or `check` ran.
+pub fn action_running(yank_dir: &Path) -> bool {
+    lock_holder(&super::area::journal_dir(yank_dir).join("lock")).is_some()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -50,7 +50,7 @@ pub fn plan_purge(
             let all = super::area::batches(yank_dir)?;
             let mut held = held_by(&all, &b).ok_or_else(|| ActionError::NotAYank {
                 batch: b.header.batch.clone(),
-                direction: b.header.direction,
+                direction: b.header.direction.name(),
             })?;
             // And only the very mess files it moved, where it stamped them: one restored since,
             // whose id new mail took and something else put in the yank area (qmail-remove

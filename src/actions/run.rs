@@ -481,14 +481,6 @@ pub fn recover(
     recover_locked(yank_dir, queue_root, opts)
 }
 
-/// Does a qtriage action (or recovery) hold the yank area's journal lock now? Its batch is then
-/// unfinished because it is running, not because it was interrupted. Read from /proc/locks,
-/// without taking the lock: a probe that took it for a moment made an action starting in that
-/// moment refuse ("another qtriage action is running"), because `yanked` or `check` ran.
-pub fn action_running(yank_dir: &Path) -> bool {
-    lock_holder(&journal_dir(yank_dir).join("lock")).is_some()
-}
-
 /// The journals that are neither done nor abandoned.
 pub fn unfinished(yank_dir: &Path) -> Result<Vec<PathBuf>, ActionError> {
     let mut out = Vec::new();

@@ -60,11 +60,11 @@ fn uid_of(text: &[u8], name: &str) -> Option<u32> {
 fn batch_findings(yank_dir: &std::path::Path) -> anyhow::Result<Vec<Finding>> {
     // Asked before and after the listing (as `yanked` does): an action starting or ending
     // meanwhile is at work, not interrupted.
-    let before = actions::run::action_running(yank_dir);
+    let before = actions::lock::action_running(yank_dir);
     let journals = actions::area::journal_dir(yank_dir);
     let pending = actions::journal::pending_files(&journals)?;
     let unfinished = actions::run::unfinished(yank_dir)?;
-    let running = before || actions::run::action_running(yank_dir);
+    let running = before || actions::lock::action_running(yank_dir);
     let mut out = Vec::new();
     let finding = |path, detail| Finding {
         kind: FindingKind::UnfinishedBatch,
