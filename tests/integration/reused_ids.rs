@@ -26,6 +26,28 @@ fn legit() -> MessageSpec {
         .received_from("192.0.2.7")
 }
 
+/// The queue read whole, and a yank of every record planned from it, as the TUI plans from
+/// its snapshot before anything changes on disk.
+fn read_and_plan_yank(t: &TestQueue, query: &str) -> (qtriage::queue::Scan, actions::Plan) {
+    let q = Queue::open(t.root(), QueueOptions::default()).expect("queue");
+    let strings = Interner::new();
+    let read = scan(&q, &strings, ScanOptions::default(), &Progress::default()).expect("scan");
+    let opts = PlanOptions {
+        yank_dir: t.root().join("yanked"),
+        query: query.into(),
+    };
+    let plan = actions::plan_yank(&q, &read.records, &opts);
+    (read, plan)
+}
+
+/// The messages an execution skipped, with why, in id order (they come in queue order: split
+/// directory, then id).
+fn skipped_by_id(outcome: &actions::Outcome) -> Vec<(qtriage::queue::MessageId, &RefusalReason)> {
+    let mut skipped: Vec<_> = outcome.skipped.iter().map(|r| (r.id, &r.reason)).collect();
+    skipped.sort_by_key(|(id, _)| *id);
+    skipped
+}
+
 /// A message yanked without its mess holds no inode, so qmail-queue may give its id to new
 /// mail; a restore then leaves it in the yank area rather than put its old envelope beside the
 /// new mess (the review: qmail-send would have sent the new mail to the old recipients).
@@ -71,14 +93,7 @@ fn a_yank_planned_earlier_leaves_new_mail_that_took_an_id() {
     let t = TestQueue::new(23);
     let born = 1_800_000_000;
     let ids: Vec<_> = (0..3).map(|_| t.add(spam().born(born))).collect();
-    let q = Queue::open(t.root(), QueueOptions::default()).expect("queue");
-    let strings = Interner::new();
-    let read = scan(&q, &strings, ScanOptions::default(), &Progress::default()).expect("scan");
-    let opts = PlanOptions {
-        yank_dir: t.root().join("yanked"),
-        query: "auth:test".into(),
-    };
-    let plan = actions::plan_yank(&q, &read.records, &opts);
+    let (_, plan) = read_and_plan_yank(&t, "auth:test");
     assert_eq!(plan.message_count(), 3);
     // qmail-send delivered two of them; new mail took their ids: one of another size, one the
     // same bytes queued an hour later.
@@ -91,9 +106,7 @@ fn a_yank_planned_earlier_leaves_new_mail_that_took_an_id() {
         ..ExecuteOptions::default()
     };
     let outcome = actions::execute(&plan, &eopts, &AtomicU64::new(0)).expect("execute");
-    // In queue order (split directory, then id), not in the order they were written.
-    let mut skipped: Vec<_> = outcome.skipped.iter().map(|r| (r.id, &r.reason)).collect();
-    skipped.sort_by_key(|(id, _)| *id);
+    let skipped = skipped_by_id(&outcome);
     let mut want = [
         (ids[0], &RefusalReason::Replaced),
         (ids[1], &RefusalReason::Replaced),
@@ -157,14 +170,7 @@ fn a_yank_leaves_new_mail_written_beside_a_messless_messages_files() {
     let born = 1_800_000_000;
     let messless = t.add(spam().born(born).state(FixtureState::InfoWithoutMess));
     let damaged = t.add(spam().born(born).header("X-Junk", b"a\x00b"));
-    let q = Queue::open(t.root(), QueueOptions::default()).expect("queue");
-    let strings = Interner::new();
-    let read = scan(&q, &strings, ScanOptions::default(), &Progress::default()).expect("scan");
-    let opts = PlanOptions {
-        yank_dir: t.root().join("yanked"),
-        query: "sender:x@spam.example".into(),
-    };
-    let plan = actions::plan_yank(&q, &read.records, &opts);
+    let (read, plan) = read_and_plan_yank(&t, "sender:x@spam.example");
     assert_eq!(plan.message_count(), 2);
     let damage = read.records.iter().find(|r| r.id == damaged).expect("read");
     assert!(
@@ -184,8 +190,7 @@ fn a_yank_leaves_new_mail_written_beside_a_messless_messages_files() {
         ..ExecuteOptions::default()
     };
     let outcome = actions::execute(&plan, &eopts, &AtomicU64::new(0)).expect("execute");
-    let mut skipped: Vec<_> = outcome.skipped.iter().map(|r| (r.id, &r.reason)).collect();
-    skipped.sort_by_key(|(id, _)| *id);
+    let skipped = skipped_by_id(&outcome);
     let mut want = [
         (messless, &RefusalReason::Replaced),
         (damaged, &RefusalReason::Replaced),
