@@ -37,6 +37,14 @@ fn fnv(bytes: &[u8]) -> u64 {
 
 /// Walk `root` (queue with `yanked/` inside). `hash` reads every file's bytes.
 pub fn walk(root: &Path, yank: &Path, hash: bool) -> Tree {
+    try_walk(root, yank, hash).expect("a file vanished during the walk")
+}
+
+/// [`walk`], or `None` when a file listed was gone before it was read: the queue is being
+/// changed (a running qmail-send removes a finished message's files).
+pub fn try_walk(root: &Path, yank: &Path, hash: bool) -> Option<Tree> {
+    let gone = |e: &std::io::Error| e.kind() == std::io::ErrorKind::NotFound;
+    let mut vanished = false;
     let mut t = Tree::default();
     let mut visit = |dir: &Path, place: Place| {
         for e in walkdir::WalkDir::new(dir).follow_links(false) {
@@ -75,8 +83,21 @@ pub fn walk(root: &Path, yank: &Path, hash: bool) -> Tree {
                     (name.parse::<u64>().expect("id"), top.to_string())
                 }
             };
-            let md = e.metadata().expect("metadata");
-            let hash = hash.then(|| fnv(&std::fs::read(e.path()).expect("read")));
+            let md = match e.metadata() {
+                Err(err) if err.io_error().is_some_and(gone) => {
+                    vanished = true;
+                    continue;
+                }
+                md => md.expect("metadata"),
+            };
+            let bytes = match hash.then(|| std::fs::read(e.path())) {
+                Some(Err(err)) if gone(&err) => {
+                    vanished = true;
+                    continue;
+                }
+                read => read.map(|r| r.expect("read")),
+            };
+            let hash = bytes.map(|b| fnv(&b));
             let fact = FileFact {
                 rel,
                 ino: md.ino(),
@@ -93,7 +114,7 @@ pub fn walk(root: &Path, yank: &Path, hash: bool) -> Tree {
     if yank.is_dir() {
         visit(yank, Place::Yank);
     }
-    t
+    (!vanished).then_some(t)
 }
 
 impl Tree {
