@@ -25,7 +25,9 @@ mod yank;
 pub use accounts::{AccountRow, AccountsListing, AccountsView};
 pub use basis::BasisCell;
 pub use order::{Order, Orders};
-pub use yank::{BatchRow, ClustersHit, Confirm, PlanRequest, YankArea, YankListing, YankRow};
+pub use yank::{
+    BatchRow, ClustersHit, Confirm, NotInPlan, PlanRequest, YankArea, YankListing, YankRow,
+};
 
 /// A scanned queue: its records and the interner their strings live in.
 #[derive(Debug)]
