@@ -252,6 +252,7 @@ pub fn watch_update(queue_size: u64, mode: WatchMode) -> WatchUpdate {
         key,
         value: Arc::from(value.as_bytes()),
         rate: rate(g),
+        queued: None,
     };
     WatchUpdate {
         at_ms: NOW * 1000,
