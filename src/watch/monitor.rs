@@ -368,4 +368,40 @@ mod tests {
         assert!(t.values[0].is_some(), "its sender is still counted");
         assert_eq!(model.queue_size(), 1);
     }
+
+    /// The TUI's rows for values its scan lacks show each value's queued messages: counted
+    /// from the model for the values asked about, only messages with a mess file (as the
+    /// queue's size), none for a value no message holds.
+    #[test]
+    fn queued_messages_are_counted_for_the_values_asked_about() {
+        let strings = Arc::new(Interner::new());
+        let config = MonitorConfig::new(ClusterKey::Sender, Duration::from_secs(1));
+        let mut model = monitor_model(Arc::clone(&strings), &config);
+        let (bulk, other) = (
+            strings.intern(b"bulk@example.org"),
+            strings.intern(b"x@y.org"),
+        );
+        let record = |id: u64, sender, mess: bool| {
+            let mut parts = Parts::default();
+            parts.insert(if mess { Subdir::Mess } else { Subdir::Info });
+            let mut r = MessageRecord::listed(MessageId(id), parts);
+            r.sender = Some(sender);
+            r
+        };
+        model.apply(QueueDelta::Reset {
+            at_ms: 1_795_428_000_000,
+            records: vec![
+                record(1, bulk, true),
+                record(2, bulk, true),
+                record(3, bulk, false),
+                record(4, other, true),
+            ],
+            mode: WatchMode::Notify,
+        });
+        let asked: rustc_hash::FxHashSet<KeyValue> =
+            std::iter::once(KeyValue::Text(bulk)).collect();
+        let counted = model.queued_with(0, &asked);
+        assert_eq!(counted.get(&KeyValue::Text(bulk)), Some(&2));
+        assert_eq!(counted.len(), 1, "{counted:?}");
+    }
 }
