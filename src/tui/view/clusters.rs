@@ -141,7 +141,12 @@ impl<'a> ClustersPane<'a> {
     /// The largest count a row shows: the "all messages" row's, or a new value's the watcher
     /// counted more of (the count column is as wide as it, so no count is cut).
     fn widest(&self) -> usize {
-        let fresh = self.fresh.iter().filter_map(|f| f.queued).max().unwrap_or(0);
+        let fresh = self
+            .fresh
+            .iter()
+            .filter_map(|f| f.queued)
+            .max()
+            .unwrap_or(0);
         self.total.max(usize::try_from(fresh).unwrap_or(usize::MAX))
     }
 
