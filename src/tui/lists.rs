@@ -111,7 +111,7 @@ pub fn selected_value(state: &AppState) -> Option<Option<String>> {
 }
 
 /// The value of clusters-pane row `row`, as [`selected_value`] says it.
-fn row_value(state: &AppState, row: usize) -> Option<Option<String>> {
+pub(crate) fn row_value(state: &AppState, row: usize) -> Option<Option<String>> {
     let strings = &state.data.as_ref()?.snapshot.strings;
     match state.cluster_row(row)? {
         ClusterRow::All => None,

@@ -57,6 +57,11 @@ impl Live {
         config.top = LIVE_CLUSTERS;
         config.tables = tables;
         config.seed = seed;
+        // The TUI's figures leave yanks out (shown apart), so a flood whose queued messages
+        // were yanked still ranks as growing; and its rows of values the scan lacks show
+        // their count.
+        config.growth = watch::Growth::WithoutYanks;
+        config.count_queued = true;
         let (updates, handle) = watch::spawn(queue, config)?;
         std::thread::Builder::new()
             .name("qtriage-live".into())
@@ -93,6 +98,8 @@ pub struct FreshCluster {
     pub value: String,
     /// Its growth per minute now (`None`: not growing at the last update).
     pub per_min: Option<f64>,
+    /// Its messages in the queue, as the watcher last counted them (`None`: not counted yet).
+    pub queued: Option<u64>,
 }
 
 /// Apply a watcher update to the state (called by `update`; no I/O): the header's figures, the
@@ -100,7 +107,9 @@ pub struct FreshCluster {
 pub fn watched(state: &mut AppState, key: ClusterKey, u: &WatchUpdate) {
     let w = &mut state.status.watch;
     w.queue_size = Some(u.queue_size);
-    w.growth_per_min = Some(u.growth_per_min());
+    // A yank is the operator's doing, not delivery: out of the growth, shown beside it.
+    w.growth_per_min = Some(u.growth_without_yanks_per_min());
+    w.yanked_per_min = u.yanked_per_min;
     w.restored_per_min = u.restored_per_min;
     w.young_secs = u.young_secs();
     w.mode = Some(u.mode);
@@ -109,11 +118,12 @@ pub fn watched(state: &mut AppState, key: ClusterKey, u: &WatchUpdate) {
         w.history.pop_front();
     }
     w.history.push_back(u.queue_size);
-    let by_value: FxHashMap<String, f64> = u
-        .clusters
-        .iter()
-        .filter(|c| c.key == key)
-        .map(|c| (c.text(), c.per_min()))
+    let ours = || u.clusters.iter().filter(|c| c.key == key);
+    let by_value: FxHashMap<String, f64> = ours()
+        .map(|c| (c.text(), c.per_min_without_yanks()))
+        .collect();
+    let queued: FxHashMap<String, u64> = ours()
+        .filter_map(|c| c.queued.map(|n| (c.text(), n)))
         .collect();
     let generation = state.data.as_ref().map_or(0, |d| d.clustering.generation);
     let before: Vec<String> = state
@@ -121,7 +131,7 @@ pub fn watched(state: &mut AppState, key: ClusterKey, u: &WatchUpdate) {
         .iter()
         .map(|f| f.value.clone())
         .collect();
-    let (fresh, in_snapshot) = fresh_clusters(state, key, &by_value);
+    let (fresh, in_snapshot) = fresh_clusters(state, key, &by_value, &queued);
     let moved = fresh.iter().map(|f| &f.value).ne(before.iter());
     let keep = moved.then(|| lists::selected_value(state));
     state.clusters.live = Some(LiveRates {
@@ -142,12 +152,14 @@ pub fn watched(state: &mut AppState, key: ClusterKey, u: &WatchUpdate) {
 }
 
 /// The growing values of `key` that no cluster of the snapshot has, with those seen before on
-/// the same snapshot, fastest first; and the growing values the snapshot has. Only a value not
-/// seen before costs a pass over the snapshot's clusters.
+/// the same snapshot, fastest first, each with its queued messages (`queued`, else as last
+/// counted); and the growing values the snapshot has. Only a value not seen before costs a
+/// pass over the snapshot's clusters.
 fn fresh_clusters(
     state: &AppState,
     key: ClusterKey,
     by_value: &FxHashMap<String, f64>,
+    queued: &FxHashMap<String, u64>,
 ) -> (Vec<FreshCluster>, FxHashSet<String>) {
     let Some(data) = state.data.as_ref().filter(|d| d.clustering.key == key) else {
         return Default::default();
@@ -177,6 +189,7 @@ fn fresh_clusters(
             }
         }
     }
+    let last = |v: &str| earlier.iter().find(|f| f.value == v).and_then(|f| f.queued);
     let mut fresh: Vec<FreshCluster> = earlier
         .iter()
         .map(|f| f.value.as_str())
@@ -184,6 +197,8 @@ fn fresh_clusters(
         .map(|v| FreshCluster {
             value: v.to_string(),
             per_min: by_value.get(v).copied(),
+            // Only growing values are counted: one that paused keeps its last count.
+            queued: queued.get(v).copied().or_else(|| last(v)),
         })
         .collect();
     fresh.sort_by(|a, b| {
@@ -234,6 +249,7 @@ mod tests {
                 in_per_min: 1950.0,
                 ..Rate::default()
             },
+            queued: Some(1_234),
         });
         watched(&mut s, ClusterKey::AuthUser, &u);
         let text = screen(&s);
@@ -245,6 +261,10 @@ mod tests {
             row.contains("new since the scan") && row.contains("+1,950"),
             "{row}"
         );
+        // Its count where counts go, its growth in the live column (the row once read
+        // `new +1,950`: no count at all).
+        let cells: Vec<&str> = row.trim_matches(['│', ' ']).split_whitespace().collect();
+        assert_eq!(cells[..2], ["1,234", "+1,950"], "{row}");
         assert!(matches!(s.cluster_row(1), Some(ClusterRow::Fresh(_))));
         // `test` is in the snapshot: a rate on its row, not a second row.
         let rows = |v: &str| {
@@ -268,5 +288,25 @@ mod tests {
             &watch_update(60, WatchMode::Notify),
         );
         assert!(screen(&s).contains("mallory (new since the scan)"));
+    }
+
+    /// A cluster whose queued messages were yanked while it still arrives: its `now/m` is its
+    /// arrivals less its deliveries (600 - 100), not the yank (it read -700).
+    #[test]
+    fn a_yank_is_not_a_clusters_growth() {
+        let mut s = state((80, 24), 30, 20, false);
+        let mut u = watch_update(60, WatchMode::Notify);
+        u.clusters[0].rate = Rate {
+            in_per_min: 600.0,
+            out_per_min: 1_300.0,
+            yanked_per_min: 1_200.0,
+            restored_per_min: 0.0,
+        };
+        watched(&mut s, ClusterKey::AuthUser, &u);
+        let text = screen(&s);
+        let row = (text.lines())
+            .find(|l| l.trim_end_matches(['│', ' ']).ends_with(" test"))
+            .unwrap_or_else(|| panic!("no row for test:\n{text}"));
+        assert!(row.contains("+500"), "{row}");
     }
 }

@@ -217,9 +217,13 @@ fn marked(state: &AppState) -> Option<(Vec<MessageId>, String)> {
     }
     let mut what = crate::size::counted(ids.len() as u64, "marked message", "marked messages");
     let only = hit.iter().next().filter(|_| hit.len() == 1);
-    let cluster = only.and_then(|c| data.clustering.clusters.get(*c as usize));
-    if let Some(v) = cluster.and_then(|c| c.value) {
-        let value = v.shown(data.clustering.key, &data.snapshot.strings);
+    if let Some(c) = only.and_then(|c| data.clustering.clusters.get(*c as usize)) {
+        // The cluster without a value is named too (`(none)`, as the pane names it): the
+        // journal's query once said only "19,510 marked messages" for it.
+        let value = c.value.map_or_else(
+            || "(none)".to_string(),
+            |v| v.shown(data.clustering.key, &data.snapshot.strings),
+        );
         what.push_str(&format!(
             " of {} {}",
             data.clustering.key.name(),

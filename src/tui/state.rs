@@ -25,7 +25,9 @@ mod yank;
 pub use accounts::{AccountRow, AccountsListing, AccountsView};
 pub use basis::BasisCell;
 pub use order::{Order, Orders};
-pub use yank::{BatchRow, ClustersHit, Confirm, PlanRequest, YankArea, YankListing, YankRow};
+pub use yank::{
+    BatchRow, ClustersHit, Confirm, NotInPlan, PlanRequest, YankArea, YankListing, YankRow,
+};
 
 /// A scanned queue: its records and the interner their strings live in.
 #[derive(Debug)]
@@ -292,8 +294,9 @@ pub struct ClusterView {
     pub kept: Option<Option<String>>,
 }
 
-/// Per-cluster growth from the watcher: in minus out per minute over the last minute, by the
-/// cluster value's text (values not growing are absent).
+/// Per-cluster growth from the watcher: in minus what was delivered or bounced per minute over
+/// the last minute (a yank is not the cluster draining), by the cluster value's text (values
+/// not growing are absent).
 #[derive(Debug, Clone, PartialEq)]
 pub struct LiveRates {
     /// The key the watcher groups by.
@@ -313,8 +316,12 @@ pub struct LiveRates {
 pub struct WatchStatus {
     /// Messages with a mess file at the last update.
     pub queue_size: Option<u64>,
-    /// In minus out per minute over the last minute (`None` before the first update).
+    /// In minus delivered and bounced per minute over the last minute (`None` before the
+    /// first update): the messages yanked are not the queue draining, they are shown apart.
     pub growth_per_min: Option<f64>,
+    /// Messages moved into the yank area per minute over the last minute (this qtriage's
+    /// yanks, another's, qmail-remove's): not in the growth, shown beside it.
+    pub yanked_per_min: f64,
     /// Messages put back from the yank area per minute over the last minute (an undo): not
     /// in the growth, shown beside it.
     pub restored_per_min: f64,

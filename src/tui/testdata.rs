@@ -186,6 +186,7 @@ pub fn answer(state: &AppState, effect: &Effect, send_running: bool) -> Confirm 
         what: what.clone(),
         plan: Arc::new(plan),
         clusters_hit: None,
+        not_in_plan: None,
         force: false,
     }
 }
@@ -203,6 +204,7 @@ pub fn confirm_yank(ids: &[u64]) -> Confirm {
     Confirm {
         what: format!("{n} marked messages"),
         plan: Arc::new(plan),
+        not_in_plan: None,
         clusters_hit: Some(crate::tui::state::ClustersHit {
             count: 1,
             largest: vec![("test".into(), n)],
@@ -250,6 +252,7 @@ pub fn watch_update(queue_size: u64, mode: WatchMode) -> WatchUpdate {
         key,
         value: Arc::from(value.as_bytes()),
         rate: rate(g),
+        queued: None,
     };
     WatchUpdate {
         at_ms: NOW * 1000,

@@ -361,12 +361,28 @@ impl WorkerState {
         }
         let records = self.snapshot.as_ref().map_or(&[][..], |s| &s.records[..]);
         match self.ops.plan(&request, &what, records) {
-            Ok(plan) => self.emit(Event::Worker(Report::Planned(Box::new(Confirm {
-                what,
-                plan: Arc::new(plan),
-                clusters_hit: None,
-                force: false,
-            })))),
+            Ok(plan) => {
+                // Marks the analysis calls no culprit's (a cluster that is not one, an account
+                // sending as itself): the popup says how many and which kinds, from the
+                // cleanup plan itself.
+                let not_in_plan = match (&request, &self.snapshot) {
+                    (PlanRequest::Yank(_) | PlanRequest::Expire(_), Some(snap))
+                        if !plan.messages.is_empty() =>
+                    {
+                        let ids = plan.messages.iter().map(|m| m.id).collect();
+                        let now = self.after.now();
+                        Some(cleanup::not_in_plan(snap, &self.after, now, &ids))
+                    }
+                    _ => None,
+                };
+                self.emit(Event::Worker(Report::Planned(Box::new(Confirm {
+                    what,
+                    plan: Arc::new(plan),
+                    clusters_hit: None,
+                    not_in_plan,
+                    force: false,
+                }))))
+            }
             Err(e) => self.emit(Event::Worker(Report::Error(e.to_string()))),
         }
     }

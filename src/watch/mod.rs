@@ -40,7 +40,9 @@
 //! Each [`WatchUpdate`] carries `queue_size`, `todo`, `in_per_min`, `out_per_min`,
 //! `yanked_per_min`, `restored_per_min` (messages back from the yank area, never counted as in),
 //! the three windows, `history` (at most [`HISTORY_LEN`] samples) and
-//! `clusters` (the top growing values of each key, ranked by in minus out over the last minute).
+//! `clusters` (the top growing values of each key, ranked by in minus out over the last minute,
+//! or by in minus delivered and bounced with [`Growth::WithoutYanks`], as the TUI asks, which
+//! also has each counted: [`MonitorConfig::count_queued`]).
 //!
 //! # Cost
 //! Per event: a path parse and a hash-map update on notify's thread and the watcher's; per new
@@ -63,6 +65,6 @@ pub use model::QueueModel;
 pub use monitor::{
     spawn, ClusterRate, MonitorConfig, MonitorEvent, MonitorHandle, WatchUpdate, HISTORY_LEN,
 };
-pub use rates::{Rate, Rates, Window};
+pub use rates::{Growth, Rate, Rates, Window};
 pub use tracker::Flow;
 pub use watcher::{WatchOptions, Watcher};

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::delta::{Change, QueueDelta, WatchMode};
 use super::idmap::IdMap;
@@ -217,6 +217,29 @@ impl QueueModel {
         self.messages
             .iter()
             .map(|(id, s)| (id, self.tracked(id, s)))
+    }
+
+    /// How many queued messages (with a mess file) hold each of `values` for the key at
+    /// `key_index`: one pass over the model for the few values asked about (the growing ones
+    /// a face shows), rather than a count kept for every value of a million-message queue.
+    pub fn queued_with(
+        &self,
+        key_index: usize,
+        values: &FxHashSet<KeyValue>,
+    ) -> FxHashMap<KeyValue, u64> {
+        let mut out = FxHashMap::default();
+        if values.is_empty() || key_index >= MAX_KEYS {
+            return out;
+        }
+        for (_, s) in self.messages.iter() {
+            let Some(v) = s.values[key_index].filter(|v| values.contains(v)) else {
+                continue;
+            };
+            if s.parts.has(Subdir::Mess) {
+                *out.entry(v).or_default() += 1;
+            }
+        }
+        out
     }
 
     fn values(

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use super::delta::{QueueDelta, Seed, WatchError, WatchMode};
 use super::model::QueueModel;
-use super::rates::{Rate, Window};
+use super::rates::{Growth, Rate, Window};
 use super::watcher::{now_ms, WatchOptions, Watcher};
 use crate::analysis::key::{ClusterKey, KeyValue};
 use crate::queue::{Interner, Queue};
@@ -38,6 +38,12 @@ pub struct MonitorConfig {
     /// Start from these records (a scan the caller already holds) instead of scanning the
     /// queue again; the monitor lets go of them once its model has taken their values.
     pub seed: Option<Seed>,
+    /// Which growth ranks the clusters reported ([`Growth::Net`]: `qtriage watch`'s).
+    pub growth: Growth,
+    /// Count each reported cluster of the first key's queued messages
+    /// ([`ClusterRate::queued`]): one pass over the model per update (the TUI's rows for
+    /// values its scan lacks show it; `qtriage watch` does not ask).
+    pub count_queued: bool,
 }
 
 impl MonitorConfig {
@@ -55,6 +61,8 @@ impl MonitorConfig {
             tables: None,
             context: None,
             seed: None,
+            growth: Growth::Net,
+            count_queued: false,
         }
     }
 }
@@ -66,8 +74,11 @@ pub struct ClusterRate {
     pub key: ClusterKey,
     /// The value's bytes (unsanitized: sanitize before a terminal sees them).
     pub value: Arc<[u8]>,
-    /// Its rates over the last minute; `growth_per_min()` is what ranks it.
+    /// Its rates over the last minute; its growth ([`MonitorConfig::growth`]) ranks it.
     pub rate: Rate,
+    /// Its messages in the queue now (with a mess file), when the monitor was asked to count
+    /// them ([`MonitorConfig::count_queued`], first key only).
+    pub queued: Option<u64>,
 }
 
 impl ClusterRate {
@@ -78,6 +89,12 @@ impl ClusterRate {
     /// In minus out per minute over the last minute.
     pub fn per_min(&self) -> f64 {
         self.rate.growth_per_min()
+    }
+
+    /// In minus delivered and bounced per minute over the last minute: yanks are not the
+    /// cluster draining ([`Growth::WithoutYanks`]).
+    pub fn per_min_without_yanks(&self) -> f64 {
+        self.rate.growth(Growth::WithoutYanks)
     }
 }
 
@@ -117,6 +134,12 @@ impl WatchUpdate {
     /// In minus out per minute over the last minute.
     pub fn growth_per_min(&self) -> f64 {
         self.in_per_min - self.out_per_min
+    }
+
+    /// In minus delivered and bounced per minute over the last minute: what the queue does
+    /// of itself, the yanks (`yanked_per_min`) shown apart ([`Growth::WithoutYanks`]).
+    pub fn growth_without_yanks_per_min(&self) -> f64 {
+        self.in_per_min - (self.out_per_min - self.yanked_per_min)
     }
 
     /// The seconds the watch has run, to the nearest and at least one: what a rate of a
@@ -167,11 +190,12 @@ fn monitor_model(strings: Arc<Interner>, config: &MonitorConfig) -> QueueModel {
         .without_records()
 }
 
-/// Build one update from the model at `now_ms` (pure: no clock, no I/O).
+/// Build one update from the model at `now_ms` (pure: no clock, no I/O): `config.top`
+/// clusters per key ranked by `config.growth`, counted when `config.count_queued`.
 pub fn update_of(
     model: &QueueModel,
     now_ms: i64,
-    top: usize,
+    config: &MonitorConfig,
     history: &VecDeque<u64>,
 ) -> WatchUpdate {
     let strings: &Interner = model.strings();
@@ -180,7 +204,12 @@ pub fn update_of(
     let one = windows[0].1;
     let mut clusters = Vec::new();
     for (i, key) in model.keys().iter().enumerate() {
-        for c in rates.top_growing(i, now_ms, top, strings) {
+        let growing = rates.top_growing(i, now_ms, config.top, strings, config.growth);
+        let queued = (config.count_queued && i == 0).then(|| {
+            let values = growing.iter().map(|c| c.value).collect();
+            model.queued_with(i, &values)
+        });
+        for c in growing {
             let value = match c.value {
                 KeyValue::Text(sym) => strings.resolve(sym),
                 other => Arc::from(other.text(strings).into_bytes()),
@@ -189,6 +218,7 @@ pub fn update_of(
                 key: *key,
                 value,
                 rate: c.rate,
+                queued: (queued.as_ref()).map(|q| q.get(&c.value).copied().unwrap_or(0)),
             });
         }
     }
@@ -300,7 +330,7 @@ fn run(running: Running, config: &MonitorConfig, tx: &Sender<MonitorEvent>, stop
             history.push_back(model.queue_size());
             model.prune_rates(now);
             if tx
-                .send(Ok(update_of(&model, now, config.top, &history)))
+                .send(Ok(update_of(&model, now, config, &history)))
                 .is_err()
             {
                 return;
@@ -337,5 +367,41 @@ mod tests {
         );
         assert!(t.values[0].is_some(), "its sender is still counted");
         assert_eq!(model.queue_size(), 1);
+    }
+
+    /// The TUI's rows for values its scan lacks show each value's queued messages: counted
+    /// from the model for the values asked about, only messages with a mess file (as the
+    /// queue's size), none for a value no message holds.
+    #[test]
+    fn queued_messages_are_counted_for_the_values_asked_about() {
+        let strings = Arc::new(Interner::new());
+        let config = MonitorConfig::new(ClusterKey::Sender, Duration::from_secs(1));
+        let mut model = monitor_model(Arc::clone(&strings), &config);
+        let (bulk, other) = (
+            strings.intern(b"bulk@example.org"),
+            strings.intern(b"x@y.org"),
+        );
+        let record = |id: u64, sender, mess: bool| {
+            let mut parts = Parts::default();
+            parts.insert(if mess { Subdir::Mess } else { Subdir::Info });
+            let mut r = MessageRecord::listed(MessageId(id), parts);
+            r.sender = Some(sender);
+            r
+        };
+        model.apply(QueueDelta::Reset {
+            at_ms: 1_795_428_000_000,
+            records: vec![
+                record(1, bulk, true),
+                record(2, bulk, true),
+                record(3, bulk, false),
+                record(4, other, true),
+            ],
+            mode: WatchMode::Notify,
+        });
+        let asked: rustc_hash::FxHashSet<KeyValue> =
+            std::iter::once(KeyValue::Text(bulk)).collect();
+        let counted = model.queued_with(0, &asked);
+        assert_eq!(counted.get(&KeyValue::Text(bulk)), Some(&2));
+        assert_eq!(counted.len(), 1, "{counted:?}");
     }
 }

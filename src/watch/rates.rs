@@ -75,6 +75,27 @@ impl Rate {
     pub fn growth_per_min(&self) -> f64 {
         self.in_per_min - self.out_per_min
     }
+
+    /// `growth` of this rate.
+    pub fn growth(&self, growth: Growth) -> f64 {
+        match growth {
+            Growth::Net => self.growth_per_min(),
+            Growth::WithoutYanks => self.in_per_min - (self.out_per_min - self.yanked_per_min),
+        }
+    }
+}
+
+/// Which growth a figure means: what counts as the queue shrinking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Growth {
+    /// In minus out, yanks included: how the queue's size moves (`qtriage watch`'s
+    /// `growth_per_min`, a contract).
+    #[default]
+    Net,
+    /// In minus what was delivered or bounced: a yank is the operator's doing, not the queue
+    /// draining, so a flood still arriving after its messages were yanked still reads as
+    /// growth (the TUI's; restores are never arrivals either way).
+    WithoutYanks,
 }
 
 /// Counts of one second.
@@ -347,7 +368,7 @@ impl Rates {
             .unwrap_or_default()
     }
 
-    /// Up to `n` values of key `key_index` whose 1-minute growth is positive, fastest first,
+    /// Up to `n` values of key `key_index` whose 1-minute `growth` is positive, fastest first,
     /// ties by the value's text as clusters are listed (`strings` holds the values' symbols).
     /// Messages without a value are not a cluster here.
     pub fn top_growing(
@@ -356,6 +377,7 @@ impl Rates {
         now_ms: i64,
         n: usize,
         strings: &Interner,
+        growth: Growth,
     ) -> Vec<ClusterGrowth> {
         let Some((_, map)) = self.per_key.get(key_index) else {
             return Vec::new();
@@ -365,13 +387,13 @@ impl Rates {
             .filter_map(|(v, s)| {
                 let value = (*v)?;
                 let rate = self.rate_of(s, now_ms, Window::OneMinute);
-                (rate.growth_per_min() > 0.0).then_some(ClusterGrowth { value, rate })
+                (rate.growth(growth) > 0.0).then_some(ClusterGrowth { value, rate })
             })
             .collect();
         out.sort_by(|a, b| {
             b.rate
-                .growth_per_min()
-                .total_cmp(&a.rate.growth_per_min())
+                .growth(growth)
+                .total_cmp(&a.rate.growth(growth))
                 .then_with(|| a.value.cmp_text(&b.value, strings))
         });
         out.truncate(n);

@@ -121,10 +121,12 @@ fn pick_inspect_mark_yank_and_undo_in_tmux() {
     let screen = tm.wait_for("yanked 30 messages (batch ");
     let batch = batch_id(&screen);
     tm.wait_for("│ 7 msgs");
-    // Seen by the watcher before the undo (a yank undone within one of its ticks moved nothing).
-    tm.wait_until("the yank in the growth", |s| {
-        header_growth(s).is_some_and(|g| g < 0)
+    // Seen by the watcher before the undo (a yank undone within one of its ticks moved nothing):
+    // beside the growth (`-30/min yanked`), not in it, since a yank is not delivery.
+    let screen = tm.wait_until("the yank beside the growth", |s| {
+        s.lines().next().is_some_and(|h| h.contains("/min yanked"))
     });
+    assert_eq!(header_growth(&screen), Some(0), "{screen}");
     for id in &spam {
         assert!(
             !in_queue(&t, *id) && in_yank_area(&t, *id),

@@ -120,3 +120,65 @@ fn a_flood_without_auth_opens_on_its_culprits_key() {
     assert_eq!(data.clustering.key, key);
     assert_eq!(session.state.clusters.key, Some(key));
 }
+
+/// `y` on marks the cleanup plan would not take (real inbound mail beside a script's flood):
+/// the confirmation counts them by the plan's own kinds; the flood's marked messages are not.
+#[test]
+fn a_yank_of_mail_the_plan_keeps_is_counted_in_the_confirmation() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use qtriage::tui::event::Event;
+    use qtriage::tui::state::{NotInPlan, Popup};
+
+    let t = crate::util::TestQueue::new(23);
+    let born = NOW - 300;
+    let flood: Vec<_> = (0..60)
+        .map(|i| {
+            t.add(
+                qtriage::fixture::MessageSpec::new()
+                    .local_uid(48)
+                    .header("X-PHP-Originating-Script", b"48:mailer.php")
+                    .from_header(format!("<x{i}@forged{i}.example>"))
+                    .remote(format!("victim{i}@example.net"))
+                    .born(born + i),
+            )
+        })
+        .collect();
+    let legit: Vec<_> = (0..8)
+        .map(|i| t.add(crate::cli_actions_json::legit(i).born(born)))
+        .collect();
+    let mut session = tui_session(t.root(), &[]);
+    session
+        .state
+        .marks
+        .ids
+        .extend(flood[..3].iter().chain(&legit));
+    session.apply(Event::Key(KeyEvent::new(
+        KeyCode::Char('y'),
+        KeyModifiers::NONE,
+    )));
+    let deadline = Instant::now() + crate::util::deadline();
+    while !matches!(session.state.popup, Popup::Confirm(_)) {
+        assert!(
+            Instant::now() < deadline,
+            "no confirmation: {:?}",
+            session.state.status
+        );
+        session.pump(Duration::from_millis(100));
+    }
+    let Popup::Confirm(c) = &session.state.popup else {
+        unreachable!()
+    };
+    assert_eq!(c.plan.messages.len(), 11);
+    let n = c.not_in_plan.as_ref().expect("asked of the cleanup plan");
+    assert_eq!(
+        *n,
+        NotInPlan {
+            messages: 8,
+            kinds: vec![(
+                8,
+                "inbound mail from 1 sender domain to local users".to_string()
+            )],
+            culprits: 1,
+        }
+    );
+}

@@ -125,3 +125,53 @@ fn a_plan_of_more_culprits_than_a_query_holds_leaves_the_rest_for_a_second() {
         "{words}"
     );
 }
+
+/// Marks over a culprit and an account sending as itself: what the plan would not take is the
+/// account's, counted and in the plan's words for it; the culprit's marked messages are not.
+#[test]
+fn marks_the_plan_would_not_take_are_counted_by_kind() {
+    let strings = Interner::new();
+    let mut records: Vec<MessageRecord> = (1..=6).map(crate::fixture::record::record).collect();
+    // alice logs in and sends as herself: not a culprit, what the plan keeps.
+    let alice = strings.intern(b"alice@example.com");
+    for r in &mut records[3..] {
+        r.origin.kind = crate::queue::OriginKind::SmtpAuth;
+        r.origin.auth_user = Some(alice);
+        r.sender = Some(alice);
+    }
+    let ranking = [Cluster {
+        key: ClusterKey::Subject,
+        value: Some(KeyValue::Text(strings.intern(b"cheap pills"))),
+        members: vec![0, 1, 2],
+        messages: 3,
+        recipients: 3,
+        bytes: 0,
+        first_queued: 0,
+        last_queued: 0,
+        per_minute: 0.0,
+        score: 90.0,
+        reasons: vec!["subject \"cheap pills\": 3 messages: likely spam".into()],
+    }];
+    let input = PlanInput {
+        records: &records,
+        strings: &strings,
+        tables: crate::analysis::KeyTables {
+            sender_patterns: &Default::default(),
+            ctx: &Default::default(),
+        },
+        ranking: &ranking,
+        quoted: &[],
+    };
+    let plan = build(input);
+    assert_eq!(plan.selected, [0, 1, 2]);
+    // Two culprit messages and two of alice's marked.
+    let kept = kept_of(input, &plan, &[1, 2, 3, 4]);
+    assert_eq!(
+        kept,
+        [Remaining {
+            messages: 2,
+            words: "from 1 AUTH user each from one IP, sending as themselves".into(),
+        }]
+    );
+    assert!(kept_of(input, &plan, &[0, 2]).is_empty());
+}

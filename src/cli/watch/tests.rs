@@ -32,6 +32,7 @@ fn update(growth_in: f64, out: f64) -> WatchUpdate {
                     yanked_per_min: 0.0,
                     restored_per_min: 0.0,
                 },
+                queued: None,
             },
             ClusterRate {
                 key: ClusterKey::OriginIp,
@@ -42,6 +43,7 @@ fn update(growth_in: f64, out: f64) -> WatchUpdate {
                     yanked_per_min: 0.0,
                     restored_per_min: 0.0,
                 },
+                queued: None,
             },
         ],
         mode: WatchMode::Notify,

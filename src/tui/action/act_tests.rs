@@ -84,6 +84,23 @@ fn marking_the_whole_queue_then_yanking_or_expiring_is_refused() {
     }
 }
 
+/// The cluster without a value is named in what a yank chose (and so in the journal's query),
+/// as the pane names it: it once read only `7 marked messages`.
+#[test]
+fn marks_of_the_cluster_without_a_value_name_it() {
+    let mut s = state((80, 24), 30, 7, false);
+    let row = (1..10)
+        .find(|&r| crate::tui::lists::row_value(&s, r) == Some(None))
+        .expect("a (none) row");
+    s.clusters.pos.selected = row;
+    press(&mut s, KeyCode::Char('m'));
+    let ask = press(&mut s, KeyCode::Char('y')).expect("y asks the worker for a plan");
+    let Effect::Plan { what, .. } = &ask else {
+        panic!("{ask:?}")
+    };
+    assert_eq!(what, "7 marked messages of auth-user (none)");
+}
+
 #[test]
 fn marking_a_cluster_then_yanking_plans_in_the_worker_and_shows_the_counts() {
     let mut s = state((80, 24), 30, 7, false);

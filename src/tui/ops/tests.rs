@@ -63,6 +63,7 @@ fn confirm(f: &Fixture, request: PlanRequest, force: bool) -> Confirm {
         what: "test".into(),
         plan: Arc::new(plan),
         clusters_hit: None,
+        not_in_plan: None,
         force,
     }
 }

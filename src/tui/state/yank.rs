@@ -31,8 +31,24 @@ pub struct Confirm {
     /// Clusters of the current grouping with a message in the plan (`None`: not known here,
     /// e.g. for messages in the yank area).
     pub clusters_hit: Option<ClustersHit>,
+    /// Of a yank's or an expire's messages, those the cleanup plan (`p`) would not take
+    /// (`None`: not asked, as for a restore).
+    pub not_in_plan: Option<NotInPlan>,
     /// Run even while qmail-send runs (the popup's F).
     pub force: bool,
+}
+
+/// The messages of a yank or an expire that the cleanup plan (`p`, `qtriage plan`) would not
+/// take: the analysis calls them no culprit's (an account sending as itself, inbound mail to
+/// local users), so taking them is likely taking real mail; the popup says so with counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotInPlan {
+    /// How many.
+    pub messages: usize,
+    /// By kind, largest first: messages and the plan's words for the kind (sanitized).
+    pub kinds: Vec<(usize, String)>,
+    /// Culprits the cleanup plan names (none: the analysis sees no culprit in the queue).
+    pub culprits: usize,
 }
 
 impl Confirm {

@@ -138,6 +138,18 @@ impl<'a> ClustersPane<'a> {
         }
     }
 
+    /// The largest count a row shows: the "all messages" row's, or a new value's the watcher
+    /// counted more of (the count column is as wide as it, so no count is cut).
+    fn widest(&self) -> usize {
+        let fresh = self
+            .fresh
+            .iter()
+            .filter_map(|f| f.queued)
+            .max()
+            .unwrap_or(0);
+        self.total.max(usize::try_from(fresh).unwrap_or(usize::MAX))
+    }
+
     /// What pane row `row` shows, as `AppState::cluster_row` says.
     fn at(&self, row: usize) -> Shown<'a> {
         match row.checked_sub(1) {
@@ -228,10 +240,11 @@ impl<'a> ClustersPane<'a> {
         Row::new(super::fit_cells(cells, cols))
     }
 
-    /// A value new since the scan: the watcher's growth, no count (the snapshot has none of its
-    /// messages), and the value marked so it is not read as one of the scan's clusters.
+    /// A value new since the scan: its messages in the queue as the watcher counts them (`new`
+    /// until it has), its growth in the live column, and the value marked so it is not read as
+    /// one of the scan's clusters.
     fn fresh_row(&self, f: &FreshCluster, shown: Columns, cols: &[usize]) -> Row<'static> {
-        let mut cells = vec!["new".to_string()];
+        let mut cells = vec![fresh_count(f)];
         cells.extend(shown.share.then(String::new));
         cells.extend(shown.rate.then(String::new));
         cells.push(f.per_min.map_or(String::new(), signed));
@@ -291,7 +304,7 @@ impl<'a> ClustersPane<'a> {
             Shown::All => (self.total, "(all messages)".to_string()),
             Shown::Cluster(c) => (c.messages, self.value(c)),
             Shown::Fresh(f) => {
-                let cells: Vec<String> = std::iter::once("new".to_string())
+                let cells: Vec<String> = std::iter::once(fresh_count(f))
                     .chain((0..buckets).map(|_| String::new()))
                     .chain(std::iter::once(fresh_value(f)))
                     .collect();
@@ -349,7 +362,7 @@ impl Widget for ClustersPane<'_> {
             let matrix = self.age_matrix(shown.clone());
             // The count as wide as the largest shown, as in the clusters' table: the value
             // (the culprit's name) gets what it does not use.
-            let count = Columns::fitting(area.width, false, self.total).count;
+            let count = Columns::fitting(area.width, false, self.widest()).count;
             let inner = area.width.saturating_sub(2);
             let buckets = age_buckets(inner, count);
             let mut widths = vec![Constraint::Length(count)];
@@ -378,7 +391,7 @@ impl Widget for ClustersPane<'_> {
             return;
         }
         let inner = area.width.saturating_sub(2);
-        let shown = Columns::fitting(inner, scored, self.total);
+        let shown = Columns::fitting(inner, scored, self.widest());
         let widths = shown.widths();
         // `~` while the watch is young, as the header's `(first 11s)`: a few seconds scaled to a
         // minute are not yet a steady rate.
@@ -418,6 +431,11 @@ enum Shown<'a> {
     Cluster(&'a Cluster),
     /// A row past the clusters (an order not yet rebuilt for new data).
     Gone,
+}
+
+/// A new value's count: its messages the watcher counts in the queue, `new` until counted.
+fn fresh_count(f: &FreshCluster) -> String {
+    f.queued.map_or_else(|| "new".to_string(), thousands)
 }
 
 /// A new value's text, marked as new since the scan.

@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Clear, Gauge, Paragraph, Widget};
 
 use super::{human_bytes, thousands, Theme};
 use crate::actions::Direction;
-use crate::tui::state::{Confirm, SendState};
+use crate::tui::state::{Confirm, NotInPlan, SendState};
 
 /// Width of the popups when what they say fits in it.
 const WIDTH: u16 = 64;
@@ -149,6 +149,11 @@ impl ConfirmPopup<'_> {
                 " ",
             );
         }
+        if let Some(words) = c.not_in_plan.as_ref().and_then(not_in_plan_words) {
+            // In the danger colour: the marks take mail the analysis calls no culprit's.
+            let lines = keyed("not in plan", &words, " ", width, t);
+            v.extend(lines.into_iter().map(|l| l.style(t.danger())));
+        }
         v
     }
 
@@ -251,6 +256,27 @@ impl Widget for ConfirmPopup<'_> {
                 .render(gauge, buf);
         }
     }
+}
+
+/// The warning of a plan taking messages the cleanup plan would keep: `250 of these the
+/// cleanup plan (p) keeps, no culprit's: 200 inbound mail ... · 50 from 1 AUTH user ...`;
+/// `None` when it keeps none of them.
+pub fn not_in_plan_words(n: &NotInPlan) -> Option<String> {
+    if n.messages == 0 {
+        return None;
+    }
+    let kinds: Vec<String> = (n.kinds.iter())
+        .map(|(m, words)| format!("{} {words}", thousands(*m as u64)))
+        .collect();
+    let whose = match n.culprits {
+        0 => "the analysis names no culprit in the queue",
+        _ => "no culprit's",
+    };
+    Some(format!(
+        "{} of these the cleanup plan (p) keeps, {whose}: {}",
+        thousands(n.messages as u64),
+        kinds.join(" · ")
+    ))
 }
 
 /// The box shown while the worker builds a plan.

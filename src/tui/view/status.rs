@@ -86,9 +86,10 @@ impl Header<'_> {
         }
     }
 
-    /// `+12/min ▁▂▃▅█`: growth over the last minute and the queue size's sparkline; after an
-    /// undo, `+0/min ↩300/min`: messages put back are not mail arriving; in the watch's first
-    /// minute, `-6,185/min (first 11s)`.
+    /// `+12/min ▁▂▃▅█`: growth over the last minute and the queue size's sparkline; after a
+    /// yank, `+600/min -1,200/min yanked`: messages yanked are not mail delivered (a flood
+    /// still arriving reads as growth); after an undo, `+0/min ↩300/min`: messages put back
+    /// are not mail arriving; in the watch's first minute, `-6,185/min (first 11s)`.
     fn growth(&self, cut: Cut) -> Vec<Span<'static>> {
         let t = self.theme;
         let growth = match (self.watch.growth_per_min, &self.watch.failed) {
@@ -101,6 +102,12 @@ impl Header<'_> {
         if let (Some(secs), None) = (self.watch.young_secs, &self.watch.failed) {
             let first = if cut >= Cut::First { "" } else { "first " };
             spans.push(Span::styled(format!(" ({first}{secs}s)"), t.dim()));
+        }
+        // Yanks are the operator's doing, not delivery: out of the growth, said apart.
+        let yanked = self.watch.yanked_per_min.round();
+        if yanked > 0.0 && self.watch.failed.is_none() && cut < Cut::YankRate {
+            let text = format!(" -{}/min yanked", thousands(yanked as u64));
+            spans.push(Span::styled(text, t.dim()));
         }
         let restored = self.watch.restored_per_min.round();
         if restored > 0.0 && self.watch.failed.is_none() {
@@ -169,7 +176,13 @@ impl Widget for Header<'_> {
         let fits =
             |spans: &[Span]| spans.iter().map(Span::width).sum::<usize>() + path_room <= width;
         let mut spans = line(Cut::Nothing);
-        for cut in [Cut::Name, Cut::MarkedZero, Cut::First, Cut::Sparkline] {
+        for cut in [
+            Cut::Name,
+            Cut::MarkedZero,
+            Cut::First,
+            Cut::Sparkline,
+            Cut::YankRate,
+        ] {
             if fits(&spans) {
                 break;
             }
@@ -205,6 +218,9 @@ enum Cut {
     First,
     /// The sparkline.
     Sparkline,
+    /// The yank rate beside the growth (`-5,000/min yanked`): the yank area's count at the
+    /// end says the yank happened, and it is no growth (80 columns once cut that count).
+    YankRate,
     /// The order: qmail-send's state moves to the front. It decides whether an action is
     /// refused, so on a narrow terminal (40 columns) it wins over the counts cut after it.
     SendFirst,
@@ -386,6 +402,17 @@ mod tests {
         assert_eq!(growth(&watch), "watch off");
     }
 
+    /// A flood still arriving at 600/min after 1,200 of its messages were yanked: the header
+    /// once read `-600/min`, the queue draining; the yank is the operator's, said apart.
+    #[test]
+    fn a_yank_shows_beside_the_growth_not_in_it() {
+        let mut u = crate::tui::testdata::watch_update(3_000, crate::watch::WatchMode::Notify);
+        (u.in_per_min, u.out_per_min, u.yanked_per_min) = (600.0, 1_200.0, 1_200.0);
+        let mut s = AppState::default();
+        crate::tui::live::watched(&mut s, crate::analysis::key::ClusterKey::AuthUser, &u);
+        assert_eq!(growth(&s.status.watch), "+600/min -1,200/min yanked ▁");
+    }
+
     #[test]
     fn a_young_watch_says_its_figures_span_seconds_not_a_minute() {
         let mut u = crate::tui::testdata::watch_update(3_000, crate::watch::WatchMode::Notify);
@@ -406,6 +433,7 @@ mod tests {
     fn a_narrow_header_drops_the_sparkline_and_name_before_a_figure() {
         let watch = WatchStatus {
             growth_per_min: Some(-6_182.0),
+            yanked_per_min: 1_134.0,
             restored_per_min: 300.0,
             young_secs: Some(11),
             history: (1..=8).map(|n| n * 100).collect(),
@@ -425,10 +453,13 @@ mod tests {
             h.render(buf.area, &mut buf);
             buf.content().iter().map(|c| c.symbol()).collect::<String>()
         };
-        let wide = line(140);
+        let wide = line(160);
         assert!(wide.starts_with("qtriage │ 3,000 msgs"), "{wide}");
         assert!(
-            wide.contains("↩300/min ▁▂▃▄▅▆▇█ │ yanked 1,134 │ /var/qmail/queue"),
+            wide.contains(
+                "-6,182/min (first 11s) -1,134/min yanked ↩300/min ▁▂▃▄▅▆▇█ │ yanked 1,134 │ \
+                 /var/qmail/queue"
+            ),
             "{wide}"
         );
         let narrow = line(80);

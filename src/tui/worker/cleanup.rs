@@ -1,14 +1,24 @@
 //! The TUI's cleanup plan (`p`): `qtriage plan`'s, built from a snapshot like the accounts check
-//! ranks it (one [`crate::analysis::Basis`], then [`crate::analysis::plan::build`]).
+//! ranks it (one [`crate::analysis::Basis`], then [`crate::analysis::plan::build`]); and what
+//! of a yank's messages that plan would not take (the confirmation's warning).
+
+use rustc_hash::FxHashSet;
 
 use super::after::AfterFlood;
-use crate::analysis::plan::{build, PlanInput};
+use crate::analysis::plan::{build, kept_of, Plan, PlanInput};
 use crate::analysis::rank::OF_QUEUE;
 use crate::analysis::{Basis, TOP_LIMIT};
-use crate::tui::state::{CleanupPlan, Snapshot};
+use crate::queue::MessageId;
+use crate::tui::state::{CleanupPlan, NotInPlan, Snapshot};
 
-/// The cleanup plan of `snap` (reads the bounces' quoted copies from the queue).
-pub fn plan(snap: &Snapshot, env: &AfterFlood, now: i64) -> CleanupPlan {
+/// Build the cleanup plan of `snap` (reads the bounces' quoted copies from the queue) and hand
+/// it, with what it was built from, to `then`.
+fn with_plan<R>(
+    snap: &Snapshot,
+    env: &AfterFlood,
+    now: i64,
+    then: impl FnOnce(PlanInput<'_>, Plan, Vec<String>) -> R,
+) -> R {
     let (ctx, notes) = env.context_and_notes(now);
     let ctx = ctx.with_queue_local_domains(&snap.records, &snap.strings);
     // One basis for the ranking and the plan's tables, as `qtriage plan` has one analysis.
@@ -21,24 +31,63 @@ pub fn plan(snap: &Snapshot, env: &AfterFlood, now: i64) -> CleanupPlan {
         OF_QUEUE,
     );
     let quoted = crate::query::files::quoted_bounces(&env.queue, &snap.records, &snap.strings);
-    let plan = build(PlanInput {
+    let input = PlanInput {
         records: &snap.records,
         strings: &snap.strings,
         tables: basis.tables(),
         ranking: &ranking,
         quoted: &quoted,
-    });
-    let ids = plan
-        .selected
-        .iter()
-        .filter_map(|&i| snap.records.get(i as usize).map(|r| r.id))
+    };
+    let plan = build(input);
+    then(input, plan, notes)
+}
+
+/// The cleanup plan of `snap`.
+pub fn plan(snap: &Snapshot, env: &AfterFlood, now: i64) -> CleanupPlan {
+    with_plan(snap, env, now, |_, plan, notes| {
+        let ids = plan
+            .selected
+            .iter()
+            .filter_map(|&i| snap.records.get(i as usize).map(|r| r.id))
+            .collect();
+        let unread = crate::queue::problems::Unread::of(&snap.records, snap.unlisted_dirs);
+        CleanupPlan {
+            generation: snap.generation,
+            plan,
+            ids,
+            notes,
+            incomplete: unread.words(snap.records.len()),
+        }
+    })
+}
+
+/// Of the messages `ids` (a yank's or an expire's), those the cleanup plan of `snap` would not
+/// take, by kind: the plan's own tally ([`kept_of`]), not a second judgement.
+pub fn not_in_plan(
+    snap: &Snapshot,
+    env: &AfterFlood,
+    now: i64,
+    ids: &FxHashSet<MessageId>,
+) -> NotInPlan {
+    let chosen: Vec<u32> = (snap.records.iter().enumerate())
+        .filter(|(_, r)| ids.contains(&r.id))
+        .map(|(i, _)| i as u32)
         .collect();
-    let unread = crate::queue::problems::Unread::of(&snap.records, snap.unlisted_dirs);
-    CleanupPlan {
-        generation: snap.generation,
-        plan,
-        ids,
-        notes,
-        incomplete: unread.words(snap.records.len()),
-    }
+    with_plan(snap, env, now, |input, plan, _| {
+        let kinds: Vec<(usize, String)> = kept_of(input, &plan, &chosen)
+            .into_iter()
+            // Uid names come from a passwd file, values from the queue: shown on a terminal.
+            .map(|r| {
+                (
+                    r.messages,
+                    crate::sanitize::sanitize_str(&r.words).into_owned(),
+                )
+            })
+            .collect();
+        NotInPlan {
+            messages: kinds.iter().map(|k| k.0).sum(),
+            kinds,
+            culprits: plan.culprits.len(),
+        }
+    })
 }

@@ -72,7 +72,7 @@ fn top_growing_ranks_by_in_minus_out_and_skips_no_value() {
     r.arrived(now - 5000, &[v(3)]);
     r.left(now - 4000, &[v(3)], false);
     let strings = Interner::new();
-    let top = r.top_growing(0, now, 5, &strings);
+    let top = r.top_growing(0, now, 5, &strings, Growth::Net);
     let got: Vec<_> = top
         .iter()
         .map(|c| (c.value, c.rate.growth_per_min()))
@@ -84,8 +84,8 @@ fn top_growing_ranks_by_in_minus_out_and_skips_no_value() {
             (KeyValue::Origin(OriginKindOrd(1)), 5.0)
         ]
     );
-    assert_eq!(r.top_growing(0, now, 1, &strings).len(), 1);
-    assert!(r.top_growing(7, now, 1, &strings).is_empty());
+    assert_eq!(r.top_growing(0, now, 1, &strings, Growth::Net).len(), 1);
+    assert!(r.top_growing(7, now, 1, &strings, Growth::Net).is_empty());
 }
 
 #[test]
@@ -103,7 +103,7 @@ fn equal_growth_is_listed_by_the_values_text_not_their_symbols() {
     for v in &values {
         r.arrived(now - 10_000, &[*v]);
     }
-    let top = r.top_growing(0, now, 5, &strings);
+    let top = r.top_growing(0, now, 5, &strings, Growth::Net);
     let got: Vec<String> = top.iter().map(|c| c.value.text(&strings)).collect();
     assert_eq!(
         got,
@@ -205,4 +205,33 @@ fn a_yank_after_an_undo_takes_the_restore_back() {
     // Nothing put back is left: the next yank counts.
     r.left(T0 + 8_000, &[v(0)], true);
     assert_eq!(r.counts(now, Window::OneMinute), (0, 2, 1));
+}
+
+/// A flood still arriving after its queued messages were yanked: by the net growth it drops
+/// out of the growing values (in 30, out 130); without yanks it grows by its 30 arrivals less
+/// the 10 delivered, and the overall rate says the same.
+#[test]
+fn a_yank_is_not_the_queue_draining_without_yanks() {
+    let now = T0 + 120_000;
+    let mut r = Rates::new(&[ClusterKey::Origin], T0);
+    for i in 0..30 {
+        r.arrived(now - 30_000 + i, &[v(1)]);
+    }
+    for i in 0..120 {
+        r.left(now - 20_000 + i, &[v(1)], true);
+    }
+    for i in 0..10 {
+        r.left(now - 10_000 + i, &[v(1)], false);
+    }
+    let strings = Interner::new();
+    assert!(r.top_growing(0, now, 5, &strings, Growth::Net).is_empty());
+    let top = r.top_growing(0, now, 5, &strings, Growth::WithoutYanks);
+    let got: Vec<_> = (top.iter())
+        .map(|c| (c.value, c.rate.growth(Growth::WithoutYanks)))
+        .collect();
+    assert_eq!(got, [(KeyValue::Origin(OriginKindOrd(1)), 20.0)]);
+    let all = r.overall(now, Window::OneMinute);
+    assert_eq!(all.growth(Growth::Net), -100.0);
+    assert_eq!(all.growth(Growth::WithoutYanks), 20.0);
+    assert_eq!(all.yanked_per_min, 120.0);
 }

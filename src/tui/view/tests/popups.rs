@@ -107,3 +107,48 @@ fn a_long_chosen_line_wraps_whole() {
     assert_eq!(xs, 80, "{rows:#?}");
     assert!(rows.iter().all(|r| !r.contains('…')), "{rows:#?}");
 }
+
+/// Marks the cleanup plan would not take (an account sending as itself, inbound mail): the
+/// popup says how many and of which kinds, whole at every width, in the danger colour.
+#[test]
+fn a_yank_of_marks_the_plan_keeps_says_so_with_counts() {
+    for size in [(80, 24), (200, 50)] {
+        let mut s = ready(size);
+        let mut c = crate::tui::testdata::confirm_yank(&[7]);
+        c.not_in_plan = Some(crate::tui::state::NotInPlan {
+            messages: 1_250,
+            kinds: vec![
+                (
+                    1_000,
+                    "from 1 AUTH user each from one IP, sending as themselves".into(),
+                ),
+                (
+                    250,
+                    "inbound mail from 3 sender domains to local users".into(),
+                ),
+            ],
+            culprits: 2,
+        });
+        s.popup = Popup::Confirm(c);
+        let text = popup_rows(&s).join(" ");
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        for words in [
+            "not in plan 1,250 of these the cleanup plan (p) keeps, no culprit's:",
+            "1,000 from 1 AUTH user each from one IP, sending as themselves ·",
+            "250 inbound mail from 3 sender domains to local users",
+        ] {
+            assert!(text.contains(words), "{size:?}: {words}: {text}");
+        }
+        assert!(!text.contains('…'), "{size:?}: {text}");
+    }
+    // None kept: no line.
+    let mut s = ready((80, 24));
+    let mut c = crate::tui::testdata::confirm_yank(&[7]);
+    c.not_in_plan = Some(crate::tui::state::NotInPlan {
+        messages: 0,
+        kinds: vec![],
+        culprits: 1,
+    });
+    s.popup = Popup::Confirm(c);
+    assert!(!popup_rows(&s).join(" ").contains("not in plan"));
+}
