@@ -134,7 +134,11 @@ fn yank_apply_json_names_the_batch_and_what_moved_and_restore_undoes_it() {
     let batch = j["batch"].as_str().expect("batch").to_string();
     assert_eq!(
         j["undo_command"],
-        format!("qtriage restore --batch {batch} --apply")
+        format!(
+            "qtriage --queue {} restore --batch {batch} --apply",
+            t.root().display()
+        ),
+        "pasted, it restores from the queue it yanked from"
     );
     assert!(j["apply_command"].is_null());
 
