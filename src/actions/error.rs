@@ -82,13 +82,16 @@ pub enum ActionError {
         /// The journal directory searched.
         dir: PathBuf,
     },
-    /// `purge --batch` names a batch that yanked nothing (a restore, purge or expire).
-    #[error("batch {batch} is {} batch, not a yank: it holds no message to delete", a_batch_of(.direction))]
+    /// `purge --batch` names a batch that yanked nothing (a restore, purge or expire), or
+    /// `restore --batch` one that yanked nothing and re-timed nothing (a restore or purge).
+    #[error("batch {batch} is {} batch, not a yank: it holds no message to {verb}", a_batch_of(.direction))]
     NotAYank {
         /// The batch id asked for.
         batch: String,
         /// What the batch did (`restore`, `purge`, `expire`).
         direction: &'static str,
+        /// What was asked of its messages (`delete`, `restore`).
+        verb: &'static str,
     },
     /// Messages are left split between queue and yank area and could not be made whole.
     #[error(

@@ -7,7 +7,7 @@ use std::path::Path;
 use super::area::{batches, list_yanked, YankedMessage};
 use super::error::ActionError;
 use super::journal::{Batch, BatchState, Direction};
-use crate::queue::MessageId;
+use crate::queue::{MessageId, Subdir};
 
 /// The yank area and its journal, read together.
 #[derive(Debug)]
@@ -37,6 +37,36 @@ pub fn owners(batches: &[Batch]) -> HashMap<MessageId, usize> {
         }
     }
     owner
+}
+
+/// The files each yanked message's owning batch ([`owners`]) moved, as its journal lists them.
+/// A message yanked without its mess holds no inode, so new mail may take its id and a later
+/// batch yank it beside the first one's files: what lies in the yank area under one id may be
+/// two messages'. Only the owner's files are one message; a restore or a purge of that batch
+/// acts on those alone and never puts an old envelope beside new mail.
+pub fn owned_files(batches: &[Batch]) -> HashMap<MessageId, &[Subdir]> {
+    let mut files = HashMap::new();
+    for b in batches {
+        if b.header.direction == Direction::Yank && b.state != BatchState::Abandoned {
+            for m in b.messages.iter().filter(|m| !b.failed.contains(&m.id)) {
+                files.insert(m.id, m.files.as_slice());
+            }
+        }
+    }
+    files
+}
+
+/// The files of yanked message `y` that are one message: those its owning batch moved (from
+/// [`owned_files`]) when it has one and any of them is still there, else every file of its id
+/// (yanked by qmail-remove, by hand, or the owner's own are gone).
+pub fn one_message_files(y: &YankedMessage, owned: &HashMap<MessageId, &[Subdir]>) -> Vec<Subdir> {
+    let present: Vec<Subdir> = y.files.iter().collect();
+    match owned.get(&y.id) {
+        Some(moved) if present.iter().any(|s| moved.contains(s)) => {
+            present.into_iter().filter(|s| moved.contains(s)).collect()
+        }
+        _ => present,
+    }
 }
 
 /// The messages yank batch `batch` holds: those it moved (not failed) and no later yank took

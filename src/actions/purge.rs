@@ -6,7 +6,7 @@ use std::path::Path;
 use super::area::list_yanked;
 use super::error::ActionError;
 use super::journal::{Direction, MessStamp};
-use super::ledger::held_by;
+use super::ledger::{held_by, owned_files};
 use super::mover::yank_name;
 use super::plan::{Plan, PlannedMessage};
 use super::restore::load_batch;
@@ -51,6 +51,7 @@ pub fn plan_purge(
             let mut held = held_by(&all, &b).ok_or_else(|| ActionError::NotAYank {
                 batch: b.header.batch.clone(),
                 direction: b.header.direction.name(),
+                verb: "delete",
             })?;
             // And only the very mess files it moved, where it stamped them: one restored since,
             // whose id new mail took and something else put in the yank area (qmail-remove
@@ -66,16 +67,32 @@ pub fn plan_purge(
         }
         _ => None,
     };
+    // A batch deletes only the files it moved: under one id may lie an earlier yank's too
+    // (`owned_files`), which that batch no longer holds but is not this one's to delete.
+    let all = match selection {
+        PurgeSelection::Batch(_) => super::area::batches(yank_dir)?,
+        _ => Vec::new(),
+    };
+    let owned = owned_files(&all);
     for y in list_yanked(yank_dir)? {
         let keep = match selection {
             PurgeSelection::Batch(_) => batch_ids.as_ref().is_some_and(|ids| ids.contains(&y.id)),
             PurgeSelection::OlderThan { secs, now } => y.yanked_at <= now - secs,
             PurgeSelection::All => true,
         };
-        if keep {
+        let files: Vec<Subdir> = match selection {
+            // This batch holds the id, so owns it: only the files its journal lists.
+            PurgeSelection::Batch(_) => y
+                .files
+                .iter()
+                .filter(|s| owned.get(&y.id).is_some_and(|f| f.contains(s)))
+                .collect(),
+            _ => y.files.iter().collect(),
+        };
+        if keep && !files.is_empty() {
             plan.messages.push(PlannedMessage {
                 id: y.id,
-                files: y.files.iter().collect(),
+                files,
                 recipients: 0,
                 bytes: y.bytes,
                 set_mtime: None,

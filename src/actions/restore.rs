@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use super::area::{journal_dir, list_yanked, YankedMessage};
 use super::error::ActionError;
 use super::journal::{self, Batch, Direction, JOURNAL_SUFFIX};
-use super::ledger::held_by;
+use super::ledger::{held_by, one_message_files, owned_files};
 use super::mover::yank_name;
 use super::plan::{Plan, PlannedMessage, Refusal, RefusalReason};
 use super::yank::{new_plan, PlanOptions};
@@ -60,6 +60,7 @@ pub fn plan_restore(
     };
     let mut plan = new_plan(queue, Direction::Restore, &popts);
     let yanked = list_yanked(yank_dir)?;
+    let all = super::area::batches(yank_dir)?;
     let wanted: Option<HashSet<MessageId>> = match selection {
         RestoreSelection::All => None,
         RestoreSelection::Ids(ids) => Some(ids.iter().copied().collect()),
@@ -73,10 +74,18 @@ pub fn plan_restore(
             // A message this batch yanked, restored since and yanked again by a later batch is
             // that batch's (the ledger's rule, as `yanked` counts it): undoing this batch
             // must not put the later yank's spam back in the queue. The journals alone say so.
-            let all = super::area::batches(yank_dir)?;
-            Some(held_by(&all, &batch).unwrap_or_default())
+            // A batch that yanked nothing is refused by name, as `purge --batch` refuses it:
+            // "nothing to restore" would read as if its messages had gone.
+            let held = held_by(&all, &batch).ok_or_else(|| ActionError::NotAYank {
+                batch: batch.header.batch.clone(),
+                direction: batch.header.direction.name(),
+                verb: "restore",
+            })?;
+            Some(held)
         }
     };
+    // Under one id may lie two messages' files (see `owned_files`): only one is put back.
+    let owned = owned_files(&all);
     // The yank area's files are read like the queue's: no link followed, no FIFO opened.
     let area = open_dir(yank_dir).ok();
     for y in yanked
@@ -88,16 +97,25 @@ pub fn plan_restore(
                 id: y.id,
                 reason: RefusalReason::TargetExists(path),
             }),
-            None => plan.messages.push(PlannedMessage {
-                id: y.id,
-                files: y.files.iter().collect(),
-                recipients: area.as_ref().map_or(0, |a| count_recipients(a, y)),
-                bytes: y.bytes,
-                set_mtime: None,
-                old_mtime: None,
-                info_inode: None,
-                seen: None,
-            }),
+            None => {
+                let files = one_message_files(y, &owned);
+                plan.messages.push(PlannedMessage {
+                    id: y.id,
+                    recipients: area
+                        .as_ref()
+                        .map_or(0, |a| count_recipients(a, y.id, &files)),
+                    bytes: if files.contains(&Subdir::Mess) {
+                        y.bytes
+                    } else {
+                        0
+                    },
+                    files,
+                    set_mtime: None,
+                    old_mtime: None,
+                    info_inode: None,
+                    seen: None,
+                })
+            }
         }
     }
     Ok(plan)
@@ -187,12 +205,12 @@ const COUNT_CAP: usize = 16 * 1024 * 1024;
 /// The files are read through the queue's one bounded no-follow read, below the yank area's
 /// directory `area`: a link planted there is not followed, a FIFO does not hang the restore
 /// (either counts no recipient).
-fn count_recipients(area: &OwnedFd, y: &YankedMessage) -> u32 {
+fn count_recipients(area: &OwnedFd, id: MessageId, files: &[Subdir]) -> u32 {
     let read = |s: Subdir| -> Vec<u8> {
         let mut buf = Vec::new();
         if read_at(
             area.as_fd(),
-            &yank_name(y.id, s),
+            &yank_name(id, s),
             COUNT_CAP,
             Stop::Cap,
             &mut buf,
@@ -208,18 +226,18 @@ fn count_recipients(area: &OwnedFd, y: &YankedMessage) -> u32 {
             .filter(|r| r.first().is_some_and(|k| kinds.contains(k)))
             .count() as u32
     };
-    if y.files.has(Subdir::Local) || y.files.has(Subdir::Remote) {
+    if files.contains(&Subdir::Local) || files.contains(&Subdir::Remote) {
         let mut n = 0;
         for s in [Subdir::Local, Subdir::Remote]
             .into_iter()
-            .filter(|s| y.files.has(*s))
+            .filter(|s| files.contains(s))
         {
             n += records(&read(s), b"TD");
         }
         return n;
     }
     for s in [Subdir::Todo, Subdir::Intd] {
-        if y.files.has(s) {
+        if files.contains(&s) {
             return records(&read(s), b"T");
         }
     }

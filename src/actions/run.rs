@@ -212,8 +212,12 @@ fn refresh(plan: &Plan, mover: &Mover<'_>) -> Result<Refreshed, ActionError> {
                 .into_iter()
                 .filter(|s| exists(mover.queue_path(*s, m.id)))
                 .collect(),
-            Direction::Restore | Direction::Purge => Subdir::ALL
-                .into_iter()
+            // Only the files planned: what else lies under the id in the yank area may be
+            // another message's (ledger::owned_files), never put back or deleted with it.
+            Direction::Restore | Direction::Purge => m
+                .files
+                .iter()
+                .copied()
                 .filter(|s| exists(mover.yank_path(*s, m.id)))
                 .collect(),
             Direction::Expire => Vec::new(),

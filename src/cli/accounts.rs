@@ -8,10 +8,12 @@ use crate::accounts::hashcheck::{MAX_HASH_ATTEMPTS_PER_ACCOUNT, MAX_HASH_ATTEMPT
 use crate::accounts::{
     assess, AccountRisk, Assessment, CheckOptions, PasswordCheck, DEFAULT_VPOPMAIL_DIR,
 };
+use crate::analysis::evidence::from_any_logs;
 use crate::analysis::rank::OF_QUEUE;
 use crate::analysis::setup::{Setup, SetupOptions};
 use crate::analysis::{culprit_auth_users, rank_culprits, TOP_LIMIT};
 use crate::queue::{scan, Interner, Progress, ScanOptions};
+use crate::report::compose::with_yank_area;
 use crate::sanitize::sanitize_bytes;
 use crate::sanitize::sanitize_str;
 use crate::size::{counted, thousands};
@@ -83,6 +85,7 @@ fn find_culprits(global: &GlobalArgs, args: &AccountsArgs) -> anyhow::Result<Nam
     let evidence = global.load_logs()?;
     let strings = Interner::new();
     let mut records = Vec::new();
+    let mut logs = None;
     let mut root = None;
     // Without a vpopmail tree the check fails anyway: do not scan a large queue for it.
     if !args.no_queue && args.vpopmail.join("domains").is_dir() {
@@ -91,25 +94,26 @@ fn find_culprits(global: &GlobalArgs, args: &AccountsArgs) -> anyhow::Result<Nam
             Ok((q, s))
         });
         match scanned {
-            Ok((q, s)) => {
-                records = s.records;
-                // The yanked spam still names its login, as in `report`: a re-run after the
-                // yank must not drop `culprit-top` and its advice.
+            Ok((q, mut s)) => {
+                // The yanked spam still names its login, as in `report` (the one merge every
+                // face calls): a re-run after the yank must not drop `culprit-top` and its
+                // advice.
+                let queue_logs = from_any_logs(&mut s.records, &strings, evidence.as_ref());
                 let yank_dir = crate::actions::default_yank_dir(q.root());
-                match crate::report::compose::yanked_records(&yank_dir, &strings) {
-                    Ok(yanked) if !yanked.is_empty() => {
-                        warnln!(
-                            "qtriage: note: {} in the yank area are ranked with the queue's",
-                            crate::size::counted(yanked.len() as u64, "message", "messages")
-                        );
-                        crate::report::compose::merge_yanked(&mut records, yanked);
-                    }
-                    Ok(_) => {}
-                    Err(e) => warnln!(
-                        "qtriage: note: the yank area was not read: {}",
-                        sanitize_str(&e.to_string())
-                    ),
+                let all = with_yank_area(s.records, queue_logs, &yank_dir, &strings, |yanked| {
+                    Ok(from_any_logs(yanked, &strings, evidence.as_ref()))
+                });
+                if all.yanked > 0 {
+                    warnln!(
+                        "qtriage: note: {} in the yank area are ranked with the queue's",
+                        crate::size::counted(all.yanked as u64, "message", "messages")
+                    );
                 }
+                for note in &all.unread {
+                    warnln!("qtriage: note: {note}");
+                }
+                records = all.records;
+                logs = Some(all.logs);
                 root = Some(q.root().to_path_buf());
             }
             Err(e) => warnln!(
@@ -118,7 +122,7 @@ fn find_culprits(global: &GlobalArgs, args: &AccountsArgs) -> anyhow::Result<Nam
             ),
         }
     }
-    let logs = crate::analysis::evidence::from_any_logs(&mut records, &strings, evidence.as_ref());
+    let logs = logs.unwrap_or_else(|| from_any_logs(&mut records, &strings, evidence.as_ref()));
     let mut found = NamedCulprits {
         log: logs.culprit_logins(),
         ..NamedCulprits::default()

@@ -14,7 +14,7 @@ use crate::queue::{scan, Interner, MessageId, MessageRecord, Progress, Queue, Sc
 
 mod command_line;
 pub use command_line::{
-    apply_command, apply_command_with, apply_line, argument_words, option_words,
+    apply_command, apply_command_with, apply_line, argument_words, option_words, undo_command,
 };
 
 /// Sizes in the dry runs: the formatter the TUI uses too.

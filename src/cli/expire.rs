@@ -125,11 +125,7 @@ fn run_inner(
     };
     if !args.act.json {
         writeln!(out, "expired {} messages in batch {}", b.messages, b.batch)?;
-        writeln!(
-            out,
-            "undo with: qtriage restore --batch {} --apply",
-            b.batch
-        )?;
+        writeln!(out, "undo with: {}", act::undo_command(&b.batch))?;
     }
     Ok(sel.exit())
 }

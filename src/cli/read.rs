@@ -133,9 +133,19 @@ fn write_head_line(
     sender: Option<&[u8]>,
     bouncing: bool,
 ) -> std::io::Result<()> {
-    write!(out, "{} GMT  #{id}  {size}  <", qmail_date(queued))?;
-    out.write_all(&qmail_printable(sender.unwrap_or_default()))?;
-    out.write_all(if bouncing { b">  bouncing\n" } else { b"> \n" })
+    write!(out, "{} GMT  #{id}  {size}  ", qmail_date(queued))?;
+    match sender {
+        Some(sender) => {
+            out.write_all(b"<")?;
+            out.write_all(&qmail_printable(sender))?;
+            out.write_all(b">")?;
+        }
+        // An info file without its F line (empty, or cut before the sender's NUL): qmail-qread
+        // prints whatever its buffer held from the message before, and `<>` would read as a
+        // bounce's null sender. `-`, as `list` writes an unknown sender, is neither.
+        None => out.write_all(b"-")?,
+    }
+    out.write_all(if bouncing { b"  bouncing\n" } else { b" \n" })
 }
 
 /// qmail-qread's line for one recipient.

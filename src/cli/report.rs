@@ -11,8 +11,9 @@ use crate::accounts::DEFAULT_VPOPMAIL_DIR;
 use crate::queue::count::count;
 use crate::queue::{scan, Interner, Progress, ScanOptions};
 use crate::report::build::ReportSources;
-use crate::report::compose::{compose, merge_yanked, yanked_records, Extras};
+use crate::report::compose::{compose, with_yank_area, Extras};
 use crate::report::markdown;
+use crate::report::ReportInput;
 use crate::sanitize::sanitize_str;
 
 /// Report formats.
@@ -63,8 +64,22 @@ pub fn run(
     args: &ReportArgs,
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
-    let queue = global.open_queue()?;
     let now = super::clusters::now()?;
+    let input = input(global, args, now)?;
+    match args.format {
+        ReportFormat::Markdown => out.write_all(markdown::render(&input).as_bytes())?,
+        ReportFormat::Json => {
+            let json = input.to_json().context("serialize the report")?;
+            out.write_all(crate::sanitize::json_for_terminals(&json).as_bytes())?;
+            out.write_all(b"\n")?;
+        }
+    }
+    Ok(ExitCode::Success)
+}
+
+/// The report at `now`, before it is rendered.
+pub fn input(global: &GlobalArgs, args: &ReportArgs, now: i64) -> anyhow::Result<ReportInput> {
+    let queue = global.open_queue()?;
     let flags = ContextFlags {
         local_domain: &args.context.local_domain,
         default_domain: args.context.default_domain.as_deref(),
@@ -82,31 +97,22 @@ pub fn run(
     )?;
     super::print::problems::warn_unlisted_dirs(&s.report);
     let yank_dir = crate::actions::default_yank_dir(queue.root());
-    let mut notes = Vec::new();
-    let yanked = yanked_records(&yank_dir, &strings).unwrap_or_else(|e| {
-        notes.push(format!(
-            "the yank area was not read: {}",
-            sanitize_str(&e.to_string())
-        ));
-        Vec::new()
-    });
-    if !yanked.is_empty() {
-        notes.push(format!(
-            "{} in the yank area are counted with the queue's",
-            crate::size::counted(yanked.len() as u64, "message", "messages")
-        ));
-    }
-    let in_queue = merge_yanked(&mut s.records, yanked);
+    // The logs are applied to the queue's records as `top` applies them, then to the yank
+    // area's by the one merge every face calls.
     let logs = setup.apply_logs(&mut s.records, &strings);
+    let all = with_yank_area(s.records, logs, &yank_dir, &strings, |yanked| {
+        Ok(setup.apply_logs(yanked, &strings))
+    });
+    let mut notes = all.notes();
     let counts = count(&queue)?;
     let ctx = setup.ctx.clone();
     notes.extend(setup.notes().iter().map(|n| sanitize_str(n).into_owned()));
     let sources = ReportSources {
-        records: &s.records,
-        in_queue,
+        records: &all.records,
+        in_queue: all.in_queue,
         strings: &strings,
         ctx: &ctx,
-        logs: &logs,
+        logs: &all.logs,
         since: args.since.map(|d| now.saturating_sub(d.as_secs())),
         counts,
     };
@@ -117,16 +123,9 @@ pub fn run(
     };
     let mut input = compose(&sources, &extras);
     input.notes.extend(notes);
-    input
-        .notes
-        .extend(crate::queue::problems::summary(&s.records[..in_queue]));
-    match args.format {
-        ReportFormat::Markdown => out.write_all(markdown::render(&input).as_bytes())?,
-        ReportFormat::Json => {
-            let json = input.to_json().context("serialize the report")?;
-            out.write_all(crate::sanitize::json_for_terminals(&json).as_bytes())?;
-            out.write_all(b"\n")?;
-        }
-    }
-    Ok(ExitCode::Success)
+    input.notes.extend(crate::queue::problems::queue_summary(
+        &all.records[..all.in_queue],
+        all.yanked,
+    ));
+    Ok(input)
 }

@@ -185,11 +185,7 @@ fn report_applied(
             sanitize_path(&plan.yank_dir),
             b.batch
         )?;
-        writeln!(
-            out,
-            "undo with: qtriage restore --batch {} --apply",
-            b.batch
-        )?;
+        writeln!(out, "undo with: {}", act::undo_command(&b.batch))?;
     }
     Ok(
         if b.failed.is_empty() && plan.refused.is_empty() && outcome.skipped.is_empty() {

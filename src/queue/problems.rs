@@ -9,6 +9,24 @@ use super::MessageRecord;
 /// problem:any lists them`, or `None` when no message has one. `clusters`, `top` and `report`
 /// analyse such messages with what could be read; this says that they exist.
 pub fn summary(records: &[MessageRecord]) -> Option<String> {
+    summary_of(records, "messages")
+}
+
+/// The report's note: [`summary`] over the queue's records alone, saying so. The report counts
+/// its culprits over the queue and the yank area; this counts the whole queue, culprits or
+/// not, and none of the `yanked` messages of the yank area (`list problem:any` does not list
+/// them).
+pub fn queue_summary(records: &[MessageRecord], yanked: usize) -> Option<String> {
+    let base = if yanked == 0 {
+        "messages in the whole queue (not only the culprits')"
+    } else {
+        "messages in the whole queue (not only the culprits'; not the yank area's)"
+    };
+    summary_of(records, base)
+}
+
+/// `N of M <what> have problems (...)`.
+fn summary_of(records: &[MessageRecord], what: &str) -> Option<String> {
     let mut kinds: BTreeMap<&'static str, usize> = BTreeMap::new();
     let mut messages = 0;
     for r in records.iter().filter(|r| !r.problems.is_empty()) {
@@ -27,7 +45,7 @@ pub fn summary(records: &[MessageRecord]) -> Option<String> {
     }
     let kinds: Vec<String> = kinds.iter().map(|(k, n)| format!("{k} {n}")).collect();
     Some(format!(
-        "{messages} of {} messages have problems ({}); `qtriage list problem:any` lists them",
+        "{messages} of {} {what} have problems ({}); `qtriage list problem:any` lists them",
         records.len(),
         kinds.join(", ")
     ))
@@ -143,5 +161,30 @@ mod tests {
             summary(&both).as_deref(),
             Some("1 of 1 messages have problems (unreadable 1); `qtriage list problem:any` lists them")
         );
+    }
+
+    /// The report's note says what it counts: the whole queue, not the culprits' clusters, nor
+    /// the yank area the report reads too.
+    #[test]
+    fn the_reports_note_names_its_base() {
+        let rs = [
+            record(1, &[]),
+            record(2, &[(ProblemKind::Symlink, Subdir::Mess)]),
+        ];
+        assert_eq!(
+            queue_summary(&rs, 0).as_deref(),
+            Some(
+                "1 of 2 messages in the whole queue (not only the culprits') have problems \
+                 (symlink 1); `qtriage list problem:any` lists them"
+            )
+        );
+        assert_eq!(
+            queue_summary(&rs, 5).as_deref(),
+            Some(
+                "1 of 2 messages in the whole queue (not only the culprits'; not the yank \
+                 area's) have problems (symlink 1); `qtriage list problem:any` lists them"
+            )
+        );
+        assert_eq!(queue_summary(&rs[..1], 5), None);
     }
 }

@@ -89,7 +89,7 @@ pub fn compose(sources: &ReportSources<'_>, extras: &Extras<'_>) -> ReportInput 
 /// The messages in the yank area (yanked, not yet purged), read where they lie like the
 /// queue's ([`crate::queue::scan::scan_yank_area`]: nothing written, linked or renamed), so a
 /// report written after the yank still counts the spam it covers.
-pub fn yanked_records(
+fn yanked_records(
     yank_dir: &Path,
     strings: &Interner,
 ) -> Result<Vec<MessageRecord>, YankAreaError> {
@@ -99,10 +99,78 @@ pub fn yanked_records(
     })
 }
 
+/// The queue's records and the yank area's in one list: what `qtriage report`, `qtriage
+/// accounts` and the TUI's report and accounts view rank and count, made by [`with_yank_area`]
+/// alone so that the faces cannot differ.
+#[derive(Debug)]
+pub struct WithYankArea {
+    /// The queue's records, then the yank area's.
+    pub records: Vec<MessageRecord>,
+    /// How many of `records` are the queue's.
+    pub in_queue: usize,
+    /// How many are the yank area's.
+    pub yanked: usize,
+    /// What the logs said of all of them.
+    pub logs: LogFacts,
+    /// Why the yank area or the logs for its messages could not be read (sanitized).
+    pub unread: Vec<String>,
+}
+
+impl WithYankArea {
+    /// The report's notes on the yank area: what could not be read, and how many of its
+    /// messages are counted with the queue's.
+    pub fn notes(&self) -> Vec<String> {
+        let mut notes = self.unread.clone();
+        if self.yanked > 0 {
+            notes.push(format!(
+                "{} in the yank area are counted with the queue's",
+                crate::size::counted(self.yanked as u64, "message", "messages")
+            ));
+        }
+        notes
+    }
+}
+
+/// Read the yank area `yank_dir` and append its messages to the queue's `records`, which
+/// carry the logs' AUTH users already (`logs`: what the logs said of them, as `top` applies
+/// them right after its scan, and the TUI when it made its snapshot). The logs are applied to
+/// the yank area's messages alone by `apply_logs` (not called when there are none), before
+/// they are merged: the same per-message rule, so the order is the TUI's and the CLI's alike.
+/// A message in both is the yank area's ([`merge_yanked`]).
+pub fn with_yank_area(
+    mut records: Vec<MessageRecord>,
+    mut logs: LogFacts,
+    yank_dir: &Path,
+    strings: &Interner,
+    apply_logs: impl FnOnce(&mut [MessageRecord]) -> Result<LogFacts, String>,
+) -> WithYankArea {
+    let mut unread = Vec::new();
+    let mut yanked = yanked_records(yank_dir, strings).unwrap_or_else(|e| {
+        let e = sanitize_str(&e.to_string()).into_owned();
+        unread.push(format!("the yank area was not read: {e}"));
+        Vec::new()
+    });
+    if !yanked.is_empty() {
+        match apply_logs(&mut yanked) {
+            Ok(more) => logs.absorb_attributed(more),
+            Err(note) => unread.push(sanitize_str(&note).into_owned()),
+        }
+    }
+    let count = yanked.len();
+    let in_queue = merge_yanked(&mut records, yanked);
+    WithYankArea {
+        records,
+        in_queue,
+        yanked: count,
+        logs,
+        unread,
+    }
+}
+
 /// Append the yank area's records to the queue's and return how many of the result are the
 /// queue's. A message in both (the queue was read before another process yanked it) is the
 /// yank area's: it is counted once, as yanked.
-pub fn merge_yanked(records: &mut Vec<MessageRecord>, yanked: Vec<MessageRecord>) -> usize {
+fn merge_yanked(records: &mut Vec<MessageRecord>, yanked: Vec<MessageRecord>) -> usize {
     if !yanked.is_empty() {
         let ids: HashSet<MessageId> = yanked.iter().map(|r| r.id).collect();
         records.retain(|r| !ids.contains(&r.id));

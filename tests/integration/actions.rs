@@ -111,7 +111,8 @@ fn yank_moves_every_file_with_qmail_remove_names_and_restore_gives_the_tree_back
     let batch = batch_of(&text);
     assert!(
         text.contains(&format!(
-            "undo with: qtriage restore --batch {batch} --apply"
+            "undo with: qtriage --queue {} restore --batch {batch} --apply",
+            t.root().display()
         )),
         "{text}"
     );

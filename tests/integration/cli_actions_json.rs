@@ -134,7 +134,11 @@ fn yank_apply_json_names_the_batch_and_what_moved_and_restore_undoes_it() {
     let batch = j["batch"].as_str().expect("batch").to_string();
     assert_eq!(
         j["undo_command"],
-        format!("qtriage restore --batch {batch} --apply")
+        format!(
+            "qtriage --queue {} restore --batch {batch} --apply",
+            t.root().display()
+        ),
+        "pasted, it restores from the queue it yanked from"
     );
     assert!(j["apply_command"].is_null());
 
@@ -227,6 +231,32 @@ fn purging_a_batch_deletes_only_what_it_still_holds() {
     assert!(err.contains("is a restore batch, not a yank"), "{err}");
     let out = t.run(&["restore", "--batch", &again, "--apply", "--json"]);
     assert_eq!(ids(&json(&out)["done"]), sorted(&spam));
+}
+
+/// `restore --batch` of a batch that yanked nothing (a restore, a purge) is refused by name as
+/// `purge --batch` refuses it, exit 2 and no JSON object: it once planned nothing and said
+/// only "nothing to restore", as if the batch's messages had gone.
+#[test]
+fn restoring_a_batch_that_yanked_nothing_is_refused_by_name() {
+    let (t, _spam, _legit) = queue(2);
+    applied_batch(&t, &["yank", "auth:test", "--apply", "--json"]);
+    let undo = applied_batch(&t, &["restore", "--all", "--apply", "--json"]);
+    applied_batch(&t, &["yank", "auth:test", "--apply", "--json"]);
+    let purge = applied_batch(&t, &["purge", "--all", "--apply", "--json"]);
+    for (batch, kind) in [(&undo, "a restore"), (&purge, "a purge")] {
+        for json_flag in [&[][..], &["--json"]] {
+            let mut args = vec!["restore", "--batch", batch.as_str()];
+            args.extend_from_slice(json_flag);
+            let out = t.run(&args);
+            assert_exit(&out, 2);
+            assert!(out.stdout.is_empty(), "{args:?}: no object on stdout");
+            let err = String::from_utf8_lossy(&out.stderr);
+            let want = format!(
+                "batch {batch} is {kind} batch, not a yank: it holds no message to restore"
+            );
+            assert!(err.contains(&want), "{args:?}: {err}");
+        }
+    }
 }
 
 /// Run an action that must apply, and its batch id.

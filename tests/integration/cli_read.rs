@@ -45,6 +45,31 @@ fn remote_records_follow_local_and_null_sender_prints_empty_brackets() {
     assert_text(&t.stdout(&["read"]), &want);
 }
 
+/// An info file without its `F` line (empty, or cut before it) names no sender: `<>` would
+/// read as a bounce's null sender, and qmail-qread prints whatever its buffer held from the
+/// message before. `-` is printed, as `list` writes an unknown sender, streamed and sorted;
+/// the JSON's sender is null.
+#[test]
+fn an_info_file_without_its_sender_prints_a_dash_not_the_null_sender() {
+    let t = TestQueue::new(23);
+    let id = t.add(
+        MessageSpec::new()
+            .born(BORN)
+            .sender("real@example.com")
+            .remote("b@remote.example")
+            .envelope_bytes(Subdir::Info, b""),
+    );
+    let size = std::fs::metadata(t.q.path(Subdir::Mess, id))
+        .expect("mess")
+        .len();
+    let want = format!("23 Nov 2026 10:19:39 GMT  #{id}  {size}  - \n\tremote\tb@remote.example\n");
+    assert_text(&t.stdout(&["read"]), &want);
+    assert_text(&t.stdout(&["read", "--sort", "id"]), &want);
+    let json: serde_json::Value =
+        serde_json::from_str(&t.stdout(&["read", "--json"])).expect("json");
+    assert_eq!(json["sender"], serde_json::Value::Null);
+}
+
 #[test]
 fn bytes_outside_printable_ascii_become_underscores() {
     let t = TestQueue::new(23);

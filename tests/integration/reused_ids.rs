@@ -231,3 +231,54 @@ fn purge_by_batch_leaves_a_mess_the_batch_never_moved() {
     assert!(!text.contains("purged 1"), "{text}");
     assert!(t.q.yank_area().path(Subdir::Mess, id).exists(), "{text}");
 }
+
+/// A message yanked without its mess holds no inode: new mail may take its id and a later
+/// batch yank it beside the first batch's files (no file name in common, so no rename fails).
+/// Restoring the later batch, or everything, puts back only the files that batch moved, never
+/// the old envelope beside the new mess (qmail-send would send the new mail to the old
+/// recipients); the old files stay yanked.
+#[test]
+fn a_restore_never_mixes_two_yanks_files_under_one_id() {
+    for how in ["--batch", "--all"] {
+        let t = TestQueue::new(23);
+        let id = t.add(spam().state(FixtureState::InfoWithoutMess));
+        let yank = || {
+            let out = t.run(&["yank", &format!("id:{}", id.0), "--apply", "--json"]);
+            assert_exit(&out, 0);
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+            v["batch"].as_str().expect("batch").to_string()
+        };
+        yank();
+        t.q.requeue_as(id, &legit().state(FixtureState::Queued))
+            .expect("new mail with the id");
+        let second = yank();
+        let area = t.q.yank_area();
+        for s in [Subdir::Info, Subdir::Remote, Subdir::Mess, Subdir::Todo] {
+            assert!(area.path(s, id).exists(), "{how}: {s:?} yanked");
+        }
+        let args: &[&str] = match how {
+            "--batch" => &["restore", "--batch", &second, "--apply"],
+            _ => &["restore", "--all", "--apply"],
+        };
+        let out = t.run(args);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_exit(&out, 0);
+        assert!(
+            text.contains("restored 1 messages (3 files)"),
+            "{how}: {text}"
+        );
+        for s in [Subdir::Mess, Subdir::Intd, Subdir::Todo] {
+            assert!(
+                t.q.path(s, id).exists(),
+                "{how}: the new mail's {s:?} is back"
+            );
+        }
+        for s in [Subdir::Info, Subdir::Remote] {
+            assert!(
+                !t.q.path(s, id).exists(),
+                "{how}: old {s:?} not put beside it"
+            );
+            assert!(area.path(s, id).exists(), "{how}: old {s:?} stays yanked");
+        }
+    }
+}

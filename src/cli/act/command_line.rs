@@ -32,6 +32,32 @@ pub fn apply_line() -> String {
     }
 }
 
+/// The command that undoes batch `batch`: `qtriage restore --batch ID --apply`, with the
+/// `--queue`, `--split` and `--yank-dir` this command was given (`remove`'s `-q`, `-s`, `-y`
+/// written long), so that pasted it restores from the same yank area: without them it looked
+/// in the default queue's and found no batch.
+pub fn undo_command(batch: &str) -> String {
+    let long = |names: &[&str], long: &str| -> Vec<String> {
+        option_words(names)
+            .into_iter()
+            .map(|w| {
+                if names.contains(&w.as_str()) {
+                    long.to_string()
+                } else {
+                    w
+                }
+            })
+            .collect()
+    };
+    let mut words = vec!["qtriage".to_string()];
+    words.extend(long(&["--queue", "-q"], "--queue"));
+    words.extend(long(&["--split", "-s"], "--split"));
+    words.extend(["restore", "--batch", batch].map(String::from));
+    words.extend(long(&["--yank-dir", "-y"], "--yank-dir"));
+    words.push("--apply".into());
+    words.join(" ")
+}
+
 /// The command line that was run, each argument as a shell word, without the program's name.
 pub fn argument_words() -> Vec<String> {
     std::env::args_os()

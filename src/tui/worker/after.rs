@@ -19,7 +19,8 @@ use crate::logs::LogEvidence;
 use crate::queue::count::count;
 use crate::queue::{Interner, MessageRecord, Queue};
 use crate::report::build::{ReportSources, REPORT_HASH_ATTEMPTS};
-use crate::report::compose::{compose, merge_yanked, yanked_records, Extras};
+use crate::report::compose::{self, compose, Extras, WithYankArea};
+use crate::report::ReportInput;
 use crate::sanitize::{sanitize_bytes, sanitize_str};
 use crate::size::{counted, thousands};
 use crate::tui::state::{AccountRow, AccountsListing, Snapshot};
@@ -110,17 +111,22 @@ impl AfterFlood {
 /// taken-over logins are marked, as `qtriage accounts` does.
 pub fn check_accounts(snap: &Snapshot, env: &AfterFlood) -> AccountsListing {
     let logs = &snap.logs;
-    let yank_area = YankArea::read(snap, env);
-    let ranking = if yank_area.records.is_empty() {
+    let all = with_yank_area(snap, env);
+    let ranking = if all.yanked == 0 {
         // The snapshot's own analysis: the ranking the clusters pane shows.
         snap.basis()
             .top(&snap.records, &snap.strings, logs, TOP_LIMIT, OF_QUEUE)
     } else {
         // The yanked spam still names its login, as in `qtriage accounts` after a yank.
-        let (records, _) = YankArea::merged(snap, yank_area.records);
         let ctx = env.context(env.now());
-        let all = &yank_area.logs;
-        crate::analysis::rank_culprits(&records, &snap.strings, &ctx, all, TOP_LIMIT, OF_QUEUE)
+        crate::analysis::rank_culprits(
+            &all.records,
+            &snap.strings,
+            &ctx,
+            &all.logs,
+            TOP_LIMIT,
+            OF_QUEUE,
+        )
     };
     let opts = CheckOptions {
         culprits_top: culprit_auth_users(&ranking, &snap.strings),
@@ -163,82 +169,40 @@ fn row(r: &AccountRisk) -> AccountRow {
     }
 }
 
-/// The yank area read for the report and the accounts check, as `qtriage report` and
-/// `qtriage accounts` read it: its records (the logs applied), the logs' facts over the
-/// snapshot's and these, and notes on what could not be read.
-struct YankArea {
-    records: Vec<MessageRecord>,
-    logs: LogFacts,
-    notes: Vec<String>,
-}
-
-impl YankArea {
-    fn read(snap: &Snapshot, env: &AfterFlood) -> YankArea {
-        let mut notes = Vec::new();
-        let mut records = yanked_records(&env.yank_dir, &snap.strings).unwrap_or_else(|e| {
-            notes.push(format!("the yank area was not read: {e}"));
-            Vec::new()
-        });
-        // The scan's records already carry the logs' users; only the yank area's are new
-        // (and with none, the logs are not read again).
-        let mut logs = LogFacts::clone(&snap.logs);
-        if !records.is_empty() {
-            match env.apply_logs(&mut records, &snap.strings) {
-                Ok(more) => logs.absorb_attributed(more),
-                Err(note) => notes.push(note),
-            }
-        }
-        YankArea {
-            records,
-            logs,
-            notes,
-        }
-    }
-
-    /// The snapshot's records and then `yanked` (a copy, in one slice), and how many of them
-    /// are the queue's.
-    fn merged(snap: &Snapshot, yanked: Vec<MessageRecord>) -> (Vec<MessageRecord>, usize) {
-        let mut records = snap.records.clone();
-        let in_queue = merge_yanked(&mut records, yanked);
-        (records, in_queue)
-    }
-}
-
-/// Write the incident report (markdown, as `qtriage report` prints it) to a new file in the
-/// report directory; the status line's text, and whether it is an error.
-pub fn write_report(snap: &Snapshot, env: &AfterFlood, now: i64) -> (String, bool) {
-    let YankArea {
-        records: yanked,
+/// The snapshot's records and the yank area's, through the one merge `qtriage report` and
+/// `qtriage accounts` call: the snapshot's carry the logs already (applied at scan time); the
+/// logs are read again for the yank area's.
+fn with_yank_area(snap: &Snapshot, env: &AfterFlood) -> WithYankArea {
+    let logs = LogFacts::clone(&snap.logs);
+    compose::with_yank_area(
+        snap.records.clone(),
         logs,
-        mut notes,
-    } = YankArea::read(snap, env);
-    if !yanked.is_empty() {
-        notes.push(format!(
-            "{} in the yank area are counted with the queue's",
-            crate::size::counted(yanked.len() as u64, "message", "messages")
-        ));
-    }
-    let (records, in_queue) = YankArea::merged(snap, yanked);
-    let counts = match count(&env.queue) {
-        Ok(c) => c,
-        Err(e) => {
-            return (
-                format!("report not written: {}", sanitize_str(&e.to_string())),
-                true,
-            )
-        }
-    };
+        &env.yank_dir,
+        &snap.strings,
+        |yanked| env.apply_logs(yanked, &snap.strings),
+    )
+}
+
+/// The incident report at `now`, as `qtriage report` makes it (without `--since`).
+pub(super) fn report_input(
+    snap: &Snapshot,
+    env: &AfterFlood,
+    now: i64,
+) -> Result<ReportInput, String> {
+    let all = with_yank_area(snap, env);
+    let mut notes = all.notes();
+    let counts = count(&env.queue)
+        .map_err(|e| format!("report not written: {}", sanitize_str(&e.to_string())))?;
     // What `qtriage report` notes beside the yank area's: the setup read (control files, the
     // default domain, uid names, last logins) and the queue's damaged messages.
     let (ctx, setup_notes) = env.context_and_notes(now);
-    notes.extend(setup_notes);
-    notes.extend(crate::queue::problems::summary(&records[..in_queue]));
+    notes.extend(setup_notes.iter().map(|n| sanitize_str(n).into_owned()));
     let sources = ReportSources {
-        records: &records,
-        in_queue,
+        records: &all.records,
+        in_queue: all.in_queue,
         strings: &snap.strings,
         ctx: &ctx,
-        logs: &logs,
+        logs: &all.logs,
         since: None,
         counts,
     };
@@ -248,9 +212,21 @@ pub fn write_report(snap: &Snapshot, env: &AfterFlood, now: i64) -> (String, boo
         vpopmail: &env.vpopmail,
     };
     let mut input = compose(&sources, &extras);
-    input
-        .notes
-        .extend(notes.iter().map(|n| sanitize_str(n).into_owned()));
+    input.notes.extend(notes);
+    input.notes.extend(crate::queue::problems::queue_summary(
+        &all.records[..all.in_queue],
+        all.yanked,
+    ));
+    Ok(input)
+}
+
+/// Write the incident report (markdown, as `qtriage report` prints it) to a new file in the
+/// report directory; the status line's text, and whether it is an error.
+pub fn write_report(snap: &Snapshot, env: &AfterFlood, now: i64) -> (String, bool) {
+    let input = match report_input(snap, env, now) {
+        Ok(input) => input,
+        Err(text) => return (text, true),
+    };
     let text = crate::report::markdown::render(&input);
     match create_report_file(&env.report_dir, now, text.as_bytes()) {
         Ok(path) => {
@@ -315,3 +291,6 @@ fn create_report_file(dir: &Path, now: i64, bytes: &[u8]) -> std::io::Result<Pat
         "every report name for this second is taken",
     ))
 }
+
+#[cfg(test)]
+mod tests;
