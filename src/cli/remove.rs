@@ -173,8 +173,16 @@ pub fn perform(
         eprintln!("{}", super::expire::BACKSCATTER_WARNING);
     }
     if ids.is_empty() {
-        // The dry run's count line: an action with nothing to act on must not say nothing.
-        writeln!(out, "0 file(s) match")?;
+        // An action with nothing to act on must not say nothing: the dry run's count line, or
+        // under `--json` the object a script parses (no batch: nothing was journaled).
+        if args.json {
+            let (plan, records, strings) = remove_plan(args, queue, matches, &yank_dir);
+            let mut j = remove_json(args, &plan, &records, &strings, matches);
+            j.mode = Some(action.mode_name());
+            write_line(out, &j)?;
+        } else {
+            writeln!(out, "0 file(s) match")?;
+        }
         return Ok(ExitCode::Success);
     }
     let opts = RemoveOptions {

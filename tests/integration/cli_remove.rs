@@ -316,6 +316,31 @@ fn dash_x_warns_of_backscatter_and_no_match_says_so() {
     assert!(!s.t.root().join("yanked").exists(), "nothing was yanked");
 }
 
+/// `--json` is a contract for scripts: an action that matched nothing still prints its one
+/// object (before, it printed the text count line a JSON parser chokes on).
+#[test]
+fn an_action_matching_nothing_under_json_prints_its_object() {
+    let s = seed();
+    for (flag, mode) in [("-r", "yank"), ("-d", "delete"), ("-X", "expire")] {
+        let mut full = vec!["remove", "-p", "no such text anywhere", flag];
+        if flag == "-X" {
+            full.push("604800");
+        }
+        full.push("--json");
+        let out = s.t.run(&full);
+        assert_exit(&out, 0);
+        let j: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{flag}: {e}: {}", String::from_utf8_lossy(&out.stdout)));
+        assert_eq!(j["action"], "remove", "{flag}: {j}");
+        assert_eq!(j["mode"], mode, "{flag}: {j}");
+        assert_eq!(j["matched"], serde_json::json!([]), "{flag}: {j}");
+        assert_eq!(j["messages"], 0, "{flag}: {j}");
+        assert!(j["batch"].is_null(), "{flag}: nothing was journaled: {j}");
+        assert!(j["checked"].as_u64().is_some_and(|n| n > 0), "{flag}: {j}");
+    }
+    assert!(!s.t.root().join("yanked").exists(), "nothing was yanked");
+}
+
 #[test]
 fn actions_refuse_while_qmail_send_runs_unless_forced() {
     let s = seed();
