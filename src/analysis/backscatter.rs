@@ -24,8 +24,8 @@ const MARKERS: [&[u8]; 4] = [
 
 /// The keys `bounce-of:` reads: the quoted copy's origin ([`ORIGIN_KEYS`], the first six),
 /// then the envelope sender's when the copy gives it (its `Return-Path`), for the operator to
-/// choose.
-pub const KEYS: [ClusterKey; 9] = [
+/// choose, then its subject template (a spam campaign's backscatter, `plan/campaign.rs`).
+pub const KEYS: [ClusterKey; 10] = [
     ClusterKey::AuthUser,
     ClusterKey::OriginIp,
     ClusterKey::OriginNet,
@@ -35,12 +35,16 @@ pub const KEYS: [ClusterKey; 9] = [
     ClusterKey::Sender,
     ClusterKey::SenderDomain,
     ClusterKey::SenderPattern,
+    ClusterKey::Subject,
 ];
 
 /// The keys the plan takes a bounce by: the quoted copy's origin, which a culprit never shares
 /// with real mail. A sender is not among them: a real correspondent at a domain the flood
 /// forges (`<random>@gmail.com`), or the owner of a joe-jobbed address, gets bounces too.
 pub const ORIGIN_KEYS: &[ClusterKey] = KEYS.split_at(6).0;
+
+/// The keys of the copy's envelope sender (its `Return-Path`).
+pub const SENDER_KEYS: &[ClusterKey] = KEYS.split_at(6).1.split_at(3).0;
 
 /// The message a bounce quotes, as far as its copy tells.
 #[derive(Debug, Clone, Copy)]

@@ -260,6 +260,9 @@ impl<'a> KeyExtractor<'a> {
                 .uid()
                 .filter(|&u| !self.ctx.is_some_and(|c| c.is_qmail_daemon(u)))
                 .map(KeyValue::Uid),
+            // A header PHP did not write names the script it frames, not the sender: its own
+            // value, so the real script's cluster is never taken with it.
+            ClusterKey::Script if o.script_forged => self.derive(o.script, forged_script),
             ClusterKey::Script => text(o.script),
             ClusterKey::Helo => text(o.helo),
             ClusterKey::Sender => text(r.sender),
@@ -283,6 +286,15 @@ impl<'a> KeyExtractor<'a> {
         }
     }
 }
+
+/// The `script` value of a message whose X-PHP-Originating-Script PHP did not write
+/// ([`crate::queue::Origin::script_forged`]): `contact.php (forged header)`.
+pub fn forged_script(script: &[u8]) -> Option<Vec<u8>> {
+    Some([script, FORGED_SUFFIX].concat())
+}
+
+/// What [`forged_script`] appends.
+pub const FORGED_SUFFIX: &[u8] = b" (forged header)";
 
 #[cfg(test)]
 mod tests {

@@ -218,7 +218,10 @@ pub fn build(input: PlanInput<'_>) -> Plan {
         }
         if backscatter::ORIGIN_KEYS.contains(&c.key) {
             bounce_terms.push((culprits.len(), c.key, value));
-        } else if whole && !value.text(strings).is_empty() && backscatter::KEYS.contains(&c.key) {
+        } else if whole
+            && !value.text(strings).is_empty()
+            && backscatter::SENDER_KEYS.contains(&c.key)
+        {
             sender_terms.push((c.key, value));
         }
         culprits.push(PlanCulprit {
@@ -242,6 +245,8 @@ pub fn build(input: PlanInput<'_>) -> Plan {
     }
     attribute_backscatter(&input, &bounce_terms, &mut culprits, &mut taken);
     culprits.retain(|c| !c.query.is_empty());
+    let room = (MAX_PLAN_TERMS - terms, MAX_PLAN_BYTES - bytes);
+    left_out += campaign::take(&input, room, &mut culprits, &mut taken);
     let forged = forged_sender_bounces(&input, &sender_terms, &taken);
     let mut plan = finish(input, culprits, taken);
     plan.left_out = left_out;
@@ -438,6 +443,7 @@ pub fn strongest_reason(c: &Cluster) -> String {
     }
 }
 
+mod campaign;
 mod remain;
 use remain::remaining;
 

@@ -99,6 +99,8 @@ struct Scoring {
     /// Write the words: false when only the score is wanted (`top` scores thousands of
     /// clusters and shows a dozen).
     words: bool,
+    /// Held below [`CULPRIT_SCORE`]: only a heavy sender's volume speaks against it.
+    held: bool,
 }
 
 impl Scoring {
@@ -136,8 +138,10 @@ fn score(c: &Cluster, s: &Signals, corpus: &Corpus<'_>, words: bool) -> Scoring 
         ..Scoring::default()
     };
     login_points(&mut sc, c, s);
+    account_points(&mut sc, c, s, corpus);
     log_points(&mut sc, c, corpus);
     origin_points(&mut sc, c, s);
+    forged_script_points(&mut sc, c, s);
     forged_pattern_points(&mut sc, c, s, corpus);
     // Size, speed, fan-out and one subject weigh evidence of abuse (a signal with a
     // conclusion); alone they never make a real sender a suspect (as spam is removed, what
@@ -154,18 +158,30 @@ fn score(c: &Cluster, s: &Signals, corpus: &Corpus<'_>, words: bool) -> Scoring 
             sc.add(10.0 * (c.per_minute / 10.0).min(1.0), words, None);
         }
     }
+    // A heavy sender with nothing else against it is looked at, never taken: a newsletter or a
+    // help desk has volume, fan-out, one subject and a rate too.
+    if sc.whys.len() == 1 && sc.whys[0].0 == points::HEAVY {
+        sc.held = true;
+    }
     sc
 }
 
-/// The score of fired signals: their sum, damped for small clusters, 0-100 to one decimal.
-fn total(points: &[Points], messages: usize) -> f64 {
+/// The score of fired signals: their sum, damped for small clusters, held below a culprit's
+/// when `held`, 0-100 to one decimal.
+fn total(points: &[Points], messages: usize, held: bool) -> f64 {
     // A fold from +0.0: an empty float sum is -0.0, which would print as "-0.0".
     let mut total: f64 = points.iter().fold(0.0, |t, p| t + p.0);
     if messages < MIN_CULPRIT_MESSAGES {
         total *= messages as f64 / MIN_CULPRIT_MESSAGES as f64;
     }
+    if held {
+        total = total.min(HELD);
+    }
     (total.clamp(0.0, 100.0) * 10.0).round() / 10.0
 }
+
+/// The score a held suspect keeps at most.
+const HELD: f64 = CULPRIT_SCORE - 0.1;
 
 /// The score [`assess`] gives `c`, without writing its reasons.
 fn score_only(c: &Cluster, corpus: &Corpus<'_>) -> f64 {
@@ -173,7 +189,8 @@ fn score_only(c: &Cluster, corpus: &Corpus<'_>) -> f64 {
         return 0.0;
     }
     let s = measure(c, corpus);
-    total(&score(c, &s, corpus, false).points, c.messages)
+    let sc = score(c, &s, corpus, false);
+    total(&sc.points, c.messages, sc.held)
 }
 
 /// Fill `c.score` and `c.reasons` from its members' signals.
@@ -191,8 +208,9 @@ pub fn assess(c: &mut Cluster, corpus: &Corpus<'_>) {
     }
     let scoring = score(c, &s, corpus, true);
     let why = scoring.conclusion();
+    let held = scoring.held;
     let points = scoring.points;
-    let total = total(&points, c.messages);
+    let total = total(&points, c.messages, held);
     let conclusion = match Verdict::of(total) {
         Verdict::Legitimate => LEGITIMATE.to_string(),
         Verdict::Suspect => why.unwrap_or_else(|| WORTH_A_LOOK.into()),
@@ -211,6 +229,12 @@ pub fn assess(c: &mut Cluster, corpus: &Corpus<'_>) {
     if c.messages < MIN_CULPRIT_MESSAGES {
         c.reasons
             .push(format!("only {} messages: score scaled down", c.messages));
+    }
+    if held {
+        c.reasons.push(format!(
+            "nothing but its volume speaks against it: held below {CULPRIT_SCORE:.0} (a \
+             newsletter or a help desk sends like this); look before taking it"
+        ));
     }
 }
 
@@ -348,10 +372,13 @@ mod members;
 mod points;
 mod top;
 use points::{
-    fan_out_and_template, forged_pattern_points, log_points, login_points, origin_points,
+    account_points, fan_out_and_template, forged_pattern_points, forged_script_points, log_points,
+    login_points, origin_points,
 };
 pub use top::{top, top_and_more, LEGIT_CONSIDERED};
 
+#[cfg(test)]
+mod account_tests;
 #[cfg(test)]
 mod legit_tests;
 #[cfg(test)]

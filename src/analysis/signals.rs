@@ -45,6 +45,41 @@ pub struct Facts {
     /// From an SMTP client on a private or loopback address, as one of this server's domains:
     /// a host tcp.smtp lets relay (a list server, an application), not an open relay.
     internal_own: Vec<bool>,
+    /// Authenticated, with a Reply-To at a domain neither the login's nor this server's.
+    reply_elsewhere: Vec<bool>,
+    /// How much the queue's AUTH logins send: what one account's volume is held against.
+    pub(crate) accounts: AccountNorms,
+}
+
+/// How much a typical AUTH login of the queue sends: the median over the logins of their
+/// messages and of their largest recipient count, and how many logins there are.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct AccountNorms {
+    pub(crate) logins: usize,
+    pub(crate) median_messages: usize,
+    pub(crate) median_fan_out: u32,
+}
+
+impl AccountNorms {
+    fn of(records: &[MessageRecord]) -> AccountNorms {
+        let mut per: HashMap<Sym, (usize, u32)> = HashMap::default();
+        for r in records {
+            if let (OriginKind::SmtpAuth, Some(u)) = (r.origin.kind, r.origin.auth_user) {
+                let e = per.entry(u).or_default();
+                e.0 += 1;
+                e.1 = e.1.max(r.recipients.len() as u32);
+            }
+        }
+        let median = |mut v: Vec<usize>| {
+            v.sort_unstable();
+            v.get(v.len() / 2).copied().unwrap_or(0)
+        };
+        AccountNorms {
+            logins: per.len(),
+            median_messages: median(per.values().map(|p| p.0).collect()),
+            median_fan_out: median(per.values().map(|p| p.1 as usize).collect()) as u32,
+        }
+    }
 }
 
 impl Facts {
@@ -54,22 +89,25 @@ impl Facts {
     /// templates (the costly part) are derived in parallel over the distinct subjects.
     pub fn new(records: &[MessageRecord], strings: &Interner, ctx: &AnalysisContext) -> Facts {
         let empty = strings.intern(b"");
-        let ((template, net), (remote, (foreign, null_sender, from_foreign, internal_own))) =
-            rayon::join(
-                || {
-                    rayon::join(
-                        || derive_each(records, |r| r.headers.subject, subject_template, strings),
-                        || derive_each(records, |r| r.origin.ip, network, strings),
-                    )
-                },
-                || {
-                    let remote = records.iter().map(|r| remote_count(r, strings, ctx));
-                    (
-                        remote.collect(),
-                        foreign_and_null(records, strings, ctx, empty),
-                    )
-                },
-            );
+        let accounts = AccountNorms::of(records);
+        let (
+            (template, net),
+            (remote, (foreign, null_sender, from_foreign, internal_own, reply_elsewhere)),
+        ) = rayon::join(
+            || {
+                rayon::join(
+                    || derive_each(records, |r| r.headers.subject, subject_template, strings),
+                    || derive_each(records, |r| r.origin.ip, network, strings),
+                )
+            },
+            || {
+                let remote = records.iter().map(|r| remote_count(r, strings, ctx));
+                (
+                    remote.collect(),
+                    foreign_and_null(records, strings, ctx, empty),
+                )
+            },
+        );
         Facts {
             template,
             net,
@@ -78,6 +116,8 @@ impl Facts {
             null_sender,
             from_foreign,
             internal_own,
+            reply_elsewhere,
+            accounts,
         }
     }
 
@@ -171,7 +211,9 @@ pub const OF_QUEUE: ShareOf = ShareOf {
     long: "the queue",
 };
 
-fn remote_count(r: &MessageRecord, strings: &Interner, ctx: &AnalysisContext) -> u32 {
+/// Remote recipients of `r` (its todo recipients not at one of our domains before qmail-send
+/// has split them).
+pub(crate) fn remote_count(r: &MessageRecord, strings: &Interner, ctx: &AnalysisContext) -> u32 {
     if r.recipients.count(Channel::Todo) == 0 {
         return r.recipients.count(Channel::Remote);
     }
@@ -218,12 +260,19 @@ pub(crate) struct Signals {
     /// Messages from a PHP script in a directory web attacks drop mailers in.
     pub(crate) upload_script_msgs: usize,
     pub(crate) web_forged_from: usize,
+    /// Messages whose X-PHP-Originating-Script is not where PHP writes it.
+    pub(crate) forged_script_msgs: usize,
     pub(crate) local_remote: usize,
     pub(crate) null_remote: usize,
+    /// Bounces to local recipients only (remote servers returning mail sent as local users).
+    pub(crate) null_local: usize,
     pub(crate) relay: usize,
     /// Messages from a private or loopback client sending as one of this server's domains
     /// ([`Facts`]' `internal_own`).
     pub(crate) internal_own: usize,
+    /// Authenticated messages whose Reply-To is at another domain ([`Facts`]'
+    /// `reply_elsewhere`).
+    pub(crate) reply_elsewhere: usize,
     pub(crate) template: Option<(KeyValue, usize)>,
     /// Distinct envelope senders.
     pub(crate) senders: usize,
@@ -318,13 +367,16 @@ impl Tally {
                 s.foreign_known += 1;
                 s.foreign += usize::from(*f);
             }
+            // A script header PHP did not write says nothing of a web script.
+            let script = o.script.is_some() && !o.script_forged;
             let web = o.kind == OriginKind::Local
-                && (o.script.is_some() || o.uid().is_some_and(|u| is_web_uid(u, corpus.ctx)));
+                && (script || o.uid().is_some_and(|u| is_web_uid(u, corpus.ctx)));
             s.web_remote += usize::from(web && has_remote);
             let forged_from = corpus.facts.from_foreign.get(i).copied().unwrap_or(false);
             s.web_forged_from += usize::from(web && has_remote && forged_from);
-            s.script_msgs += usize::from(o.script.is_some());
-            if let Some(script) = o.script {
+            s.script_msgs += usize::from(script);
+            s.forged_script_msgs += usize::from(o.script_forged);
+            if let Some(script) = o.script.filter(|_| script) {
                 let dropped = match last_script {
                     Some((sym, dropped)) if sym == script => dropped,
                     _ => corpus.strings.with(script, in_upload_dir),
@@ -336,9 +388,18 @@ impl Tally {
             let daemon = o.uid().is_some_and(|u| corpus.ctx.is_qmail_daemon(u));
             s.local_remote += usize::from(o.kind == OriginKind::Local && has_remote && !daemon);
             let null = corpus.facts.null_sender.get(i).copied().unwrap_or(false);
-            s.null_remote += usize::from((null || o.kind == OriginKind::Bounce) && has_remote);
+            let bounce = null || o.kind == OriginKind::Bounce;
+            s.null_remote += usize::from(bounce && has_remote);
+            s.null_local += usize::from(bounce && !has_remote);
             let internal_own = corpus.facts.internal_own.get(i).copied().unwrap_or(false);
             s.internal_own += usize::from(internal_own);
+            let reply = corpus
+                .facts
+                .reply_elsewhere
+                .get(i)
+                .copied()
+                .unwrap_or(false);
+            s.reply_elsewhere += usize::from(reply);
             s.relay +=
                 usize::from(o.kind == OriginKind::Smtp && has_remote && !null && !internal_own);
             if let Some(Some(template)) = corpus.facts.template.get(i) {
@@ -369,10 +430,13 @@ impl Tally {
         s.script_msgs += o.script_msgs;
         s.upload_script_msgs += o.upload_script_msgs;
         s.web_forged_from += o.web_forged_from;
+        s.forged_script_msgs += o.forged_script_msgs;
         s.local_remote += o.local_remote;
         s.null_remote += o.null_remote;
+        s.null_local += o.null_local;
         s.relay += o.relay;
         s.internal_own += o.internal_own;
+        s.reply_elsewhere += o.reply_elsewhere;
         add_counts(&mut self.templates, other.templates);
         self.senders.syms.extend(other.senders.syms);
         self.senders.compact_if_grown();

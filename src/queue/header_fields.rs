@@ -1,5 +1,6 @@
 //! The header fields a record keeps for people to read: Subject (raw and RFC 2047-decoded), the
-//! From address and display name, X-Mailer, the count of To and Cc addresses.
+//! From address and display name, X-Mailer, whether Reply-To is at another domain than From,
+//! the count of To and Cc addresses.
 //!
 //! Decoded at scan time from the header summary, beside the origin (`origin.rs`), so no header
 //! bytes are kept; this is text for the faces and the query language, not attribution.
@@ -54,10 +55,28 @@ pub(crate) fn header_fields(s: &HeaderSummary<'_>, syms: &mut Syms<'_>) -> Heade
     if let Some(raw) = s.from_raw {
         [h.from, h.from_name] = syms.memo(Slot::From, raw, |st| from_syms(st, raw));
     }
+    if let (Some(raw), Some(from)) = (s.reply_to_raw, h.from) {
+        let (reply, _) = parse_from_cow(raw);
+        h.reply_elsewhere =
+            reply.is_some_and(|r| syms.strings.with(from, |f| !same_domain(r.as_bytes(), f)));
+    }
     if let Some(m) = s.mailer.as_deref() {
         [h.mailer, _] = syms.memo(Slot::Mailer, m, |st| [trimmed_sym(st, m), None]);
     }
     h
+}
+
+/// Are `a` and `b` addresses at one domain (after the last `@`, case-insensitively)?
+fn same_domain(a: &[u8], b: &[u8]) -> bool {
+    let domain = |x: &[u8]| {
+        x.iter()
+            .rposition(|&c| c == b'@')
+            .map(|at| x[at + 1..].to_vec())
+    };
+    match (domain(a), domain(b)) {
+        (Some(x), Some(y)) => x.eq_ignore_ascii_case(&y),
+        _ => true,
+    }
 }
 
 /// A Subject value's symbols: raw (trimmed) and RFC 2047-decoded.

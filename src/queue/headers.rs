@@ -258,6 +258,11 @@ pub struct HeaderSummary<'a> {
     pub mailer: Option<Cow<'a, [u8]>>,
     /// X-PHP-Originating-Script value.
     pub php_script: Option<Cow<'a, [u8]>>,
+    /// The X-PHP-Originating-Script field sits where PHP's mail() writes it through qmail's
+    /// sendmail ([`PhpPlace`]); false without one.
+    pub php_placed: bool,
+    /// The whole raw Reply-To field (for mailparse), first Reply-To only.
+    pub reply_to_raw: Option<&'a [u8]>,
     /// Approximate count of addresses in To and Cc (count of `@`).
     pub header_rcpts: u16,
     /// Lines that were not header fields.
@@ -275,8 +280,13 @@ pub fn summarize(header: &[u8]) -> HeaderSummary<'_> {
     let mut it = fields(header);
     let mut received_seen = 0;
     let mut first = true;
+    let mut place = PhpPlace::Start;
     while let Some(f) = it.next_raw() {
-        match wanted(f.name()) {
+        let w = wanted(f.name());
+        if s.php_script.is_none() && !(first && matches!(w, Wanted::Received)) {
+            place = place.next(&w);
+        }
+        match w {
             Wanted::Received => {
                 if first {
                     s.queue_received = Some(f.value());
@@ -293,8 +303,14 @@ pub fn summarize(header: &[u8]) -> HeaderSummary<'_> {
                 s.from_raw.get_or_insert(f.raw);
             }
             Wanted::Mailer if s.mailer.is_none() => s.mailer = Some(f.value()),
-            Wanted::PhpScript if s.php_script.is_none() => s.php_script = Some(f.value()),
-            Wanted::Rcpt => {
+            Wanted::PhpScript if s.php_script.is_none() => {
+                s.php_script = Some(f.value());
+                s.php_placed = place == PhpPlace::Placed;
+            }
+            Wanted::ReplyTo => {
+                s.reply_to_raw.get_or_insert(f.raw);
+            }
+            Wanted::Rcpt | Wanted::To => {
                 // Unfolding only removes line breaks: count on the raw value.
                 let n = memchr_iter(b'@', &f.raw[f.colon + 1..]).count();
                 s.header_rcpts = s
@@ -307,6 +323,43 @@ pub fn summarize(header: &[u8]) -> HeaderSummary<'_> {
     }
     s.garbage_lines = it.garbage;
     s
+}
+
+/// Where an X-PHP-Originating-Script field stands among the fields below qmail-queue's
+/// Received line. PHP's mail() writes `To:`, `Subject:`, then its header, then the script's own
+/// (php-src ext/standard/mail.c and its tests); qmail's sendmail runs qmail-inject, which
+/// prints the Date, Message-ID, From (and Cc, Mail-Followup-To) it adds above the fields it was
+/// given, in their order (notqmail qmail-inject.c, `finishheader`). So the header PHP wrote
+/// follows `To:` and `Subject:`, with nothing but qmail-inject's fields above them. One
+/// written first (the fixture writes it so) is taken as placed too; one below any other field
+/// (`MIME-Version`, a second Received) was written by whoever wrote the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PhpPlace {
+    /// Only fields qmail-inject adds so far.
+    Start,
+    /// ... then `To:`.
+    AfterTo,
+    /// ... then `Subject:`.
+    AfterSubject,
+    /// The next field is where PHP's header goes.
+    Placed,
+    /// Anything else came first.
+    Elsewhere,
+}
+
+impl PhpPlace {
+    /// The place after a field `w`; a PHP header itself is placed when it comes at
+    /// [`PhpPlace::Start`] or right after `Subject:`.
+    fn next(self, w: &Wanted) -> PhpPlace {
+        use PhpPlace::*;
+        match (self, w) {
+            (Start | AfterSubject, Wanted::PhpScript) => Placed,
+            (Start, Wanted::Injected | Wanted::From | Wanted::Rcpt) => Start,
+            (Start, Wanted::To) => AfterTo,
+            (AfterTo, Wanted::Subject) => AfterSubject,
+            _ => Elsewhere,
+        }
+    }
 }
 
 /// Decode an RFC 2047 value (Subject, display name) to text, bounded by [`MAX_DECODE`]. Bytes

@@ -53,6 +53,7 @@ pub(crate) fn attribute_with(
             origin.set_uid(Some(uid));
             if let Some(v) = s.php_script.as_deref() {
                 [origin.script, _] = syms.memo(Slot::Script, v, |st| [php_script(st, v), None]);
+                origin.script_forged = origin.script.is_some() && !s.php_placed;
             }
         }
         Some(Invoked::FromNetwork) => {
@@ -155,6 +156,37 @@ mod tests {
             text(&st, a.origin.script).as_deref(),
             Some("wp-content/uploads/mailer.php")
         );
+    }
+
+    /// PHP's mail() writes To, Subject, then its header; qmail's sendmail (qmail-inject) puts
+    /// the Date and Message-ID it adds above them. A header below fields the message's writer
+    /// chose (MIME-Version, a second Received) is not PHP's: the script is kept, marked.
+    #[test]
+    fn a_php_header_where_php_writes_it_is_the_scripts_and_elsewhere_is_forged() {
+        let q = "Received: (qmail 7 invoked by uid 48); 4 Dec 2026 20:00:00 -0000\n";
+        let php = "X-PHP-Originating-Script: 48:contact.php\n";
+        let cases = [
+            // Through qmail-inject, as the real qmail writes it (mixes.rs builds such mail).
+            (format!("Date: 4 Dec 2026\nMessage-ID: <1@m>\nTo: a@b.example\nSubject: Thanks\n{php}From: s@example.com\n"), false),
+            (format!("To: a@b.example\nSubject: Thanks\n{php}"), false),
+            // The fixture's layout: first below qmail-queue's line.
+            (format!("{php}To: a@b.example\n"), false),
+            // qmail-inject's own From above To: not told from a writer's (a limit).
+            (format!("From: x@y.example\nTo: a@b.example\nSubject: Hi\n{php}"), false),
+            (format!("From: x@y.example\nTo: a@b.example\nSubject: Hi\nMIME-Version: 1.0\n{php}"), true),
+            (format!("Subject: Hi\nTo: a@b.example\n{php}"), true),
+            (format!("To: a@b.example\n{php}"), true),
+            (format!("Received: (qmail 1 invoked by uid 48); x\n{php}"), true),
+        ];
+        for (rest, forged) in cases {
+            let (a, st) = attr(format!("{q}{rest}").as_bytes(), EnvelopeHints::default());
+            assert_eq!(
+                text(&st, a.origin.script).as_deref(),
+                Some("contact.php"),
+                "{rest}"
+            );
+            assert_eq!(a.origin.script_forged, forged, "{rest}");
+        }
     }
 
     #[test]

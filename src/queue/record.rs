@@ -316,6 +316,10 @@ pub struct Origin {
     has_uid: bool,
     /// The PHP script from `X-PHP-Originating-Script: uid:script`.
     pub script: Option<Sym>,
+    /// That header is not where PHP's mail() writes it (below other fields the message's
+    /// writer chose): written by whoever wrote the message, not by PHP. One byte in the
+    /// struct's padding.
+    pub script_forged: bool,
     /// Where `auth_user` came from; one byte that fits the struct's padding.
     pub auth_source: AuthSource,
 }
@@ -348,6 +352,10 @@ pub struct HeaderFields {
     pub mailer: Option<Sym>,
     /// Number of addresses in To and Cc.
     pub header_rcpts: u16,
+    /// The Reply-To address is at another domain than the From address (a compromised
+    /// account's spam sends the replies to the spammer's mailbox). One byte in the struct's
+    /// padding: a record keeps no Reply-To address.
+    pub reply_elsewhere: bool,
 }
 
 /// One message of the queue.

@@ -19,6 +19,8 @@ struct Tally {
     relayed: (usize, HashSet<Sym>),
     local: BTreeMap<String, usize>,
     bounces: usize,
+    /// Remote servers' bounces to local users only.
+    inbound_bounces: usize,
     other: usize,
 }
 
@@ -37,8 +39,19 @@ impl Tally {
     fn add(&mut self, input: &PlanInput<'_>, r: &MessageRecord) {
         let (strings, ctx) = (input.strings, input.tables.ctx);
         let o = &r.origin;
+        let local_only = || {
+            r.recipients.domains(strings).iter().all(|rd| {
+                rd.channel == Channel::Local
+                    || rd
+                        .domain
+                        .is_some_and(|d| is_local_domain(&strings.resolve(d), &ctx.local_domains))
+            })
+        };
         if is_bounce(r, strings) {
-            self.bounces += 1;
+            match o.ip.is_some() && local_only() {
+                true => self.inbound_bounces += 1,
+                false => self.bounces += 1,
+            }
             return;
         }
         match o.kind {
@@ -53,13 +66,7 @@ impl Tally {
                 e.2 += usize::from(sends_as_itself(input, r, user));
             }
             OriginKind::Smtp => {
-                let local_only = r.recipients.domains(strings).iter().all(|rd| {
-                    rd.channel == Channel::Local
-                        || rd.domain.is_some_and(|d| {
-                            is_local_domain(&strings.resolve(d), &ctx.local_domains)
-                        })
-                });
-                if local_only {
+                if local_only() {
                     self.inbound.0 += 1;
                     let d = r.sender.and_then(|s| domain(&strings.resolve(s)));
                     self.inbound.1.extend(d);
@@ -139,6 +146,12 @@ impl Tally {
         let more = if local.len() > 3 { ", ..." } else { "" };
         push(local_n, format!("local mail ({}{more})", names.join(", ")));
         push(self.bounces, NO_CULPRIT.into());
+        push(
+            self.inbound_bounces,
+            "bounces from remote servers to local users (mail sent as them elsewhere, or their \
+             own mail returned): not taken"
+                .into(),
+        );
         push(self.other, "of other origins (aliases, unknown)".into());
         out.sort_by_key(|r| std::cmp::Reverse(r.messages));
         out

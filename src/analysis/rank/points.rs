@@ -16,8 +16,13 @@ const LOCAL_USER: &str = "a local user or cron job mailing remote domains";
 const BACKSCATTER: &str = "backscatter: bounces of spam to forged senders";
 const RELAY: &str = "relaying without a login: check rcpthosts and tcp.smtp";
 const FORGED: &str = "forged random sender names";
+/// Alone, a suspect only: a newsletter and a help desk send like this too.
+pub(super) const HEAVY: &str =
+    "an account sending far more than the others (compromised, or a bulk sender)";
+const DIVERTED: &str = "likely a compromised account (replies diverted)";
+const FRAMING: &str = "a forged X-PHP-Originating-Script: mail posing as a web script's";
 /// Every one of them, for reading a conclusion back out of a summary.
-pub(super) const SIGNAL_CONCLUSIONS: [&str; 7] = [
+pub(super) const SIGNAL_CONCLUSIONS: [&str; 10] = [
     GUESSED,
     WEB_SCRIPT,
     WEB_APPLICATION,
@@ -25,7 +30,90 @@ pub(super) const SIGNAL_CONCLUSIONS: [&str; 7] = [
     BACKSCATTER,
     RELAY,
     FORGED,
+    HEAVY,
+    DIVERTED,
+    FRAMING,
 ];
+
+/// A script cluster of headers PHP did not write (below fields the message's writer chose):
+/// whoever wrote the message forged the name of a script, to hide or to frame it.
+pub(super) fn forged_script_points(sc: &mut Scoring, c: &Cluster, s: &Signals) {
+    let f = frac(s.forged_script_msgs, c.messages);
+    if c.key == ClusterKey::Script && f >= 0.5 {
+        let words = || {
+            format!(
+                "{} with an X-PHP-Originating-Script below fields PHP's mail() writes after it",
+                percent(f)
+            )
+        };
+        sc.add(25.0 * f, words, Some(FRAMING));
+    }
+}
+
+/// Logins a queue must hold before one is compared with the others.
+const MIN_LOGINS: usize = 5;
+/// How many times the median login's messages make an account's volume stand out.
+const HEAVY_TIMES: usize = 10;
+
+/// An account sending as itself far more than the queue's other logins: a compromised
+/// webmail account's spam, or a newsletter, a help desk. Its volume and fan-out against the
+/// others' say which account to look at first, not what it is; replies diverted to another
+/// domain (Reply-To) say it is spam, since a bulk sender wants its own replies.
+pub(super) fn account_points(sc: &mut Scoring, c: &Cluster, s: &Signals, corpus: &Corpus<'_>) {
+    let norms = corpus.facts.accounts;
+    let foreign = s.foreign_known > 0 && frac(s.foreign, s.foreign_known) >= 0.5;
+    if c.key != ClusterKey::AuthUser
+        || s.auth_users.is_empty()
+        || foreign
+        || norms.logins < MIN_LOGINS
+        || c.messages < super::MIN_CULPRIT_MESSAGES
+        || c.messages < HEAVY_TIMES * norms.median_messages.max(1)
+    {
+        return;
+    }
+    let words = || {
+        let domains = recipient_domains(c, corpus);
+        format!(
+            "{} messages to {} recipients at {} domains, up to {} a message: {} times the \
+             median login's {} messages, up to {} recipients (of {} logins)",
+            thousands(c.messages),
+            thousands(c.recipients),
+            thousands(domains),
+            s.remote_max,
+            c.messages / norms.median_messages.max(1),
+            thousands(norms.median_messages),
+            norms.median_fan_out,
+            thousands(norms.logins)
+        )
+    };
+    sc.add(20.0, words, Some(HEAVY));
+    let f = frac(s.reply_elsewhere, c.messages);
+    if f >= 0.5 {
+        let words = || {
+            format!(
+                "{} with replies sent to another domain (Reply-To)",
+                percent(f)
+            )
+        };
+        sc.add(20.0 * f, words, Some(DIVERTED));
+    }
+}
+
+/// Distinct recipient domains of `c`'s messages (for its reason only).
+fn recipient_domains(c: &Cluster, corpus: &Corpus<'_>) -> usize {
+    let mut seen = rustc_hash::FxHashSet::default();
+    for &i in &c.members {
+        if let Some(r) = corpus.records.get(i as usize) {
+            seen.extend(
+                r.recipients
+                    .domains(corpus.strings)
+                    .iter()
+                    .filter_map(|d| d.domain),
+            );
+        }
+    }
+    seen.len()
+}
 
 /// A generalised sender pattern is forgery only when this server sends those names out (to
 /// remote recipients): many distinct names at a freemail domain writing to local users are
@@ -159,6 +247,7 @@ pub(super) fn origin_points(sc: &mut Scoring, c: &Cluster, s: &Signals) {
         sc.add(10.0, || "local uid mailing remote domains".into(), why);
     }
     let b = frac(s.null_remote, n);
+    let bounces = s.null_remote + s.null_local;
     if b >= 0.5 {
         let why = Some(BACKSCATTER);
         sc.add(
@@ -166,6 +255,19 @@ pub(super) fn origin_points(sc: &mut Scoring, c: &Cluster, s: &Signals) {
             || "null-sender bounces to remote addresses".into(),
             why,
         );
+    } else if s.null_remote >= super::MIN_CULPRIT_MESSAGES && b >= 0.2 && bounces * 2 >= n {
+        // Remote servers' bounces to local users (a joe-job returning mail forged as them)
+        // are not this server's backscatter, and outnumbering it they must not hide it.
+        let out = frac(s.null_remote, bounces);
+        let words = || {
+            format!(
+                "{} null-sender bounces to remote addresses (the other {} bounces are remote \
+                 servers' to local users)",
+                thousands(s.null_remote),
+                thousands(s.null_local)
+            )
+        };
+        sc.add(20.0 * out, words, Some(BACKSCATTER));
     }
     // Beside another abuse a fifth is enough to say so: an IP both logging in and relaying
     // without a login (the sample's 86.107.221.138, 42% relayed on a php-heavy mix) is two

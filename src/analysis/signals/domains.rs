@@ -9,11 +9,17 @@ use crate::analysis::context::AnalysisContext;
 use crate::analysis::patterns::is_local_domain;
 use crate::queue::{Interner, MessageRecord, OriginKind, Sym};
 
-/// The columns of [`Facts`] that need the domains: `foreign`, `null_sender`, `from_foreign`
-/// and `internal_own`.
-pub(super) type DomainColumns = (Vec<Option<bool>>, Vec<bool>, Vec<bool>, Vec<bool>);
+/// The columns of [`Facts`] that need the domains: `foreign`, `null_sender`, `from_foreign`,
+/// `internal_own` and `reply_elsewhere`.
+pub(super) type DomainColumns = (
+    Vec<Option<bool>>,
+    Vec<bool>,
+    Vec<bool>,
+    Vec<bool>,
+    Vec<bool>,
+);
 
-/// The `foreign`, `null_sender`, `from_foreign` and `internal_own` columns.
+/// The `foreign`, `null_sender`, `from_foreign`, `internal_own` and `reply_elsewhere` columns.
 pub(super) fn foreign_and_null(
     records: &[MessageRecord],
     strings: &Interner,
@@ -30,11 +36,13 @@ pub(super) fn foreign_and_null(
     let foreign = records.iter().map(|r| domains.foreign(r)).collect();
     let from_foreign = records.iter().map(|r| domains.forged_from(r)).collect();
     let internal_own = records.iter().map(|r| domains.internal_own(r)).collect();
+    let reply_elsewhere = records.iter().map(|r| domains.reply_elsewhere(r)).collect();
     (
         foreign,
         records.iter().map(|r| r.sender == Some(empty)).collect(),
         from_foreign,
         internal_own,
+        reply_elsewhere,
     )
 }
 
@@ -91,6 +99,15 @@ impl Domains<'_> {
 }
 
 impl Domains<'_> {
+    /// Authenticated, sending as the login's own domain (a local one for a login without a
+    /// domain), with its Reply-To at another domain than its From: a compromised account's
+    /// spam has the replies go to the spammer's mailbox.
+    fn reply_elsewhere(&mut self, r: &MessageRecord) -> bool {
+        r.origin.kind == OriginKind::SmtpAuth
+            && r.headers.reply_elsewhere
+            && self.foreign(r) == Some(false)
+    }
+
     /// From an SMTP client on a private or loopback address (RFC 1918, RFC 4193, loopback,
     /// link-local), with an envelope sender at one of this server's domains. `false` when the
     /// server's domains are unknown.

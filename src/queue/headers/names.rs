@@ -8,7 +8,14 @@ pub(super) enum Wanted {
     From,
     Mailer,
     PhpScript,
+    /// `To:` (counted with Cc, and where PHP's mail() writes it first).
+    To,
+    /// `Cc:`.
     Rcpt,
+    ReplyTo,
+    /// `Date:`, `Message-ID:`, `Mail-Followup-To:`: fields qmail-inject adds above the ones it
+    /// was given (with From and Cc).
+    Injected,
     Other,
 }
 
@@ -60,12 +67,23 @@ fn folded<const N: usize>(name: &[u8], at: usize) -> [u8; N] {
 /// [`ends_name`] (as [`name_end`] leaves it).
 pub(super) fn wanted(name: &[u8]) -> Wanted {
     match name.len() {
-        2 if matches!(&folded::<2>(name, 0), b"to" | b"cc") => Wanted::Rcpt,
-        4 if &folded::<4>(name, 0) == b"from" => Wanted::From,
+        2 => match &folded::<2>(name, 0) {
+            b"to" => Wanted::To,
+            b"cc" => Wanted::Rcpt,
+            _ => Wanted::Other,
+        },
+        4 => match &folded::<4>(name, 0) {
+            b"from" => Wanted::From,
+            b"date" => Wanted::Injected,
+            _ => Wanted::Other,
+        },
+        10 if &folded::<10>(name, 0) == b"message-id" => Wanted::Injected,
+        16 if &folded::<16>(name, 0) == b"mail-followup-to" => Wanted::Injected,
         7 if &folded::<7>(name, 0) == b"subject" => Wanted::Subject,
         8 => match &folded::<8>(name, 0) {
             b"received" => Wanted::Received,
             b"x-mailer" => Wanted::Mailer,
+            b"reply-to" => Wanted::ReplyTo,
             _ => Wanted::Other,
         },
         24 if &folded::<24>(name, 0) == b"x-php-originating-script" => Wanted::PhpScript,
@@ -83,11 +101,16 @@ mod tests {
     fn wanted_by_compare(name: &[u8]) -> u8 {
         let is = |n: &[u8]| name.eq_ignore_ascii_case(n);
         match name.len() {
-            2 if is(b"to") || is(b"cc") => 1,
+            2 if is(b"to") => 8,
+            2 if is(b"cc") => 1,
             4 if is(b"from") => 2,
+            4 if is(b"date") => 9,
+            10 if is(b"message-id") => 9,
+            16 if is(b"mail-followup-to") => 9,
             7 if is(b"subject") => 3,
             8 if is(b"received") => 4,
             8 if is(b"x-mailer") => 5,
+            8 if is(b"reply-to") => 7,
             24 if is(b"x-php-originating-script") => 6,
             _ => 0,
         }
@@ -101,6 +124,9 @@ mod tests {
             Wanted::Received => 4,
             Wanted::Mailer => 5,
             Wanted::PhpScript => 6,
+            Wanted::ReplyTo => 7,
+            Wanted::To => 8,
+            Wanted::Injected => 9,
             Wanted::Other => 0,
         }
     }
@@ -129,8 +155,11 @@ mod tests {
             (b"SUBJECt", 3),
             (b"Subjec", 0),
             (b"From", 2),
-            (b"Date", 0),
-            (b"TO", 1),
+            (b"Date", 9),
+            (b"Dat", 0),
+            (b"Message-ID", 9),
+            (b"Reply-To", 7),
+            (b"TO", 8),
             (b"cC", 1),
             (b"T\x0f", 0),
             (b"X-PHP-Originating-Script", 6),
@@ -153,7 +182,8 @@ mod tests {
             raw in prop::collection::vec(prop::sample::select(NAME_BYTES), 0..30),
             pick in prop::sample::select(vec![
                 &b"to"[..], b"cc", b"from", b"subject", b"received", b"x-mailer",
-                b"x-php-originating-script",
+                b"x-php-originating-script", b"reply-to", b"date", b"message-id",
+                b"mail-followup-to",
             ]),
             upper in prop::collection::vec(prop::bool::ANY, 24),
         ) {

@@ -68,7 +68,7 @@ impl RealQmail {
     }
 
     /// Empty the queue (every message file, the yank area) and the Maildir.
-    fn reset(&self) {
+    pub fn reset(&self) {
         let q = self.queue();
         for dir in ["mess", "info", "local", "remote"] {
             for n in 0..SPLIT {

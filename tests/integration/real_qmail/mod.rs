@@ -12,6 +12,7 @@
 
 mod expire;
 mod kit;
+mod mixes;
 mod supervised;
 
 use std::collections::BTreeSet;

@@ -1,0 +1,119 @@
+//! A webmail account spamming as itself (mix 6 of the real-qmail audit): ranked first among
+//! the webmail's accounts by its volume and fan-out, a culprit only when its replies are
+//! diverted to another domain; a newsletter and a help desk as heavy are never culprits.
+use std::sync::Arc;
+
+use super::tests::{run, Rec};
+use super::*;
+use crate::analysis::Analysis;
+use crate::queue::{Channel, MessageRecord};
+
+/// One message through the webmail (127.0.0.1) as `login`, sending as itself.
+fn webmail(s: &Interner, id: u64, login: &str, rcpts: usize, subject: &str) -> MessageRecord {
+    let mut r = Rec::new(s, id)
+        .auth(login, "127.0.0.1")
+        .sender(login)
+        .rcpts(Channel::Remote, rcpts)
+        .subject(subject)
+        .r;
+    r.headers.from = Some(s.intern(login.as_bytes()));
+    r
+}
+
+/// Ids from 100,000 up are the spam's.
+const SPAM: u64 = 100_000;
+
+/// 40 accounts writing 6 messages each, a 300-message newsletter, a 250-reply help desk, and
+/// `sales@example.com`'s 400 spam to 20 recipients each, replies to outlook.com if `diverted`.
+fn mix(s: &Interner, diverted: bool) -> Vec<MessageRecord> {
+    let mut recs = Vec::new();
+    for i in 0..240u64 {
+        let login = format!("user{}@example.com", i % 40);
+        let subject = format!("Re: thread {i}");
+        recs.push(webmail(s, i, &login, 1 + (i % 2) as usize, &subject));
+    }
+    let news = "Example Co. newsletter: our December offers";
+    recs.extend((0..300).map(|i| webmail(s, 1_000 + i, "news@example.com", 1, news)));
+    recs.extend((0..250).map(|i| {
+        let subject = format!("Re: [Ticket #{}] question {}", 20_000 + i, i % 16);
+        webmail(s, 2_000 + i, "support@example.com", 1, &subject)
+    }));
+    recs.extend((0..400).map(|i| {
+        let subject = format!("Outstanding invoice INV-{}: payment due", 500_000 + i * 7);
+        let mut r = webmail(s, SPAM + i, "sales@example.com", 20, &subject);
+        if diverted {
+            // Reply-To: sales.dept.payments@outlook.com, From: sales@example.com.
+            r.headers.reply_elsewhere = true;
+        }
+        r
+    }));
+    recs
+}
+
+/// The first listed cluster, and whether any culprit holds a message that is not spam.
+fn first_and_real_taken(a: &Analysis) -> (&Cluster, bool) {
+    let real = a
+        .top
+        .iter()
+        .filter(|c| c.verdict() == Verdict::Culprit)
+        .flat_map(|c| c.members.iter())
+        .any(|&i| a.records[i as usize].id.0 < SPAM);
+    (&a.top[0], real)
+}
+
+#[test]
+fn a_webmail_account_spamming_as_itself_is_ranked_first_and_held_a_suspect() {
+    let s = Arc::new(Interner::new());
+    let a = run(mix(&s, false), s.clone(), &["example.com"]);
+    let (first, real) = first_and_real_taken(&a);
+    let value = first.value.map(|v| v.text(&s));
+    assert_eq!(
+        (first.key, value.as_deref(), first.verdict()),
+        (
+            ClusterKey::AuthUser,
+            Some("sales@example.com"),
+            Verdict::Suspect
+        ),
+        "{:#?}",
+        a.top
+    );
+    let reasons = first.reasons.join("\n");
+    for want in [
+        "an account sending far more than the others",
+        "times the median login's 6 messages",
+        "up to 20 remote recipients a message",
+        "one subject template in 100%",
+        "held below 40",
+    ] {
+        assert!(reasons.contains(want), "{want:?} not in:\n{reasons}");
+    }
+    assert!(!real, "a culprit holds real mail: {:#?}", a.top);
+}
+
+#[test]
+fn replies_diverted_make_it_a_culprit_and_the_heavy_real_senders_stay() {
+    let s = Arc::new(Interner::new());
+    let a = run(mix(&s, true), s.clone(), &["example.com"]);
+    let (first, real) = first_and_real_taken(&a);
+    assert_eq!(first.verdict(), Verdict::Culprit, "{:#?}", a.top);
+    assert_eq!(
+        first.value.map(|v| v.text(&s)).as_deref(),
+        Some("sales@example.com")
+    );
+    let summary = &first.reasons[0];
+    assert!(
+        summary.contains("likely a compromised account (replies diverted)"),
+        "{summary}"
+    );
+    assert!(!real, "a culprit holds real mail: {:#?}", a.top);
+    for heavy in ["news@example.com", "support@example.com"] {
+        let c = a
+            .top
+            .iter()
+            .find(|c| c.value.map(|v| v.text(&s)).as_deref() == Some(heavy));
+        assert!(
+            c.is_none_or(|c| c.verdict() != Verdict::Culprit),
+            "{heavy}: {c:#?}"
+        );
+    }
+}
