@@ -297,8 +297,11 @@ pub(super) fn score(q: &RealQmail, mix: &str) -> Scored {
 const HEAD: &str =
     "| mix | spam | real | leave | spam taken | real taken | leave taken | ranked first |";
 
+/// What builds one mix's messages.
+type BuildMix = fn(&mut Mixer);
+
 /// The mixes: name, builder.
-pub(super) const MIXES: [(&str, fn(&mut Mixer)); 4] = [
+pub(super) const MIXES: [(&str, BuildMix); 4] = [
     ("4: backscatter, inbound and outbound", backscatter::mix),
     ("5b: a forged header naming the contact form", framing::mix),
     ("6: a webmail account spamming as itself", webmail::diverted),
