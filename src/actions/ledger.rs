@@ -26,16 +26,17 @@ pub struct Ledger {
 
 /// The yank batch each message belongs to, as an index into `batches` (oldest first): the
 /// latest (not abandoned) yank that moved it, since a message restored and yanked again belongs
-/// to its second yank.
+/// to its second yank; none once a later restore or purge took it out of the yank area.
 pub fn owners(batches: &[Batch]) -> HashMap<MessageId, usize> {
     let mut owner = HashMap::new();
-    for (i, b) in batches.iter().enumerate() {
-        if b.header.direction == Direction::Yank && b.state != BatchState::Abandoned {
-            for m in b.messages.iter().filter(|m| !b.failed.contains(&m.id)) {
-                owner.insert(m.id, i);
-            }
+    walk_ownership(batches, |id, held| match held {
+        Some((i, _)) => {
+            owner.insert(id, i);
         }
-    }
+        None => {
+            owner.remove(&id);
+        }
+    });
     owner
 }
 
@@ -46,14 +47,40 @@ pub fn owners(batches: &[Batch]) -> HashMap<MessageId, usize> {
 /// acts on those alone and never puts an old envelope beside new mail.
 pub fn owned_files(batches: &[Batch]) -> HashMap<MessageId, &[Subdir]> {
     let mut files = HashMap::new();
-    for b in batches {
-        if b.header.direction == Direction::Yank && b.state != BatchState::Abandoned {
-            for m in b.messages.iter().filter(|m| !b.failed.contains(&m.id)) {
-                files.insert(m.id, m.files.as_slice());
+    walk_ownership(batches, |id, held| match held {
+        Some((_, moved)) => {
+            files.insert(id, moved);
+        }
+        None => {
+            files.remove(&id);
+        }
+    });
+    files
+}
+
+/// Replay the journal in order: `f(id, Some((batch index, files)))` for each message a yank
+/// moved, `f(id, None)` for each a restore or purge then took out of the yank area. Without the
+/// second, a yank that was restored kept owning its id: new mail under that id, yanked later by
+/// qmail-remove or by hand (no qtriage journal), was then restored with only the files the old
+/// yank had listed, and qmail-send deletes a message missing its `local`/`remote` file.
+fn walk_ownership<'a>(
+    batches: &'a [Batch],
+    mut f: impl FnMut(MessageId, Option<(usize, &'a [Subdir])>),
+) {
+    for (i, b) in batches.iter().enumerate() {
+        let moved = b.messages.iter().filter(|m| !b.failed.contains(&m.id));
+        match b.header.direction {
+            Direction::Yank if b.state != BatchState::Abandoned => {
+                moved.for_each(|m| f(m.id, Some((i, m.files.as_slice()))));
             }
+            Direction::Restore | Direction::Purge
+                if matches!(b.state, BatchState::Done | BatchState::Interrupted) =>
+            {
+                moved.for_each(|m| f(m.id, None));
+            }
+            _ => {}
         }
     }
-    files
 }
 
 /// The files of yanked message `y` that are one message: those its owning batch moved (from

@@ -282,3 +282,48 @@ fn a_restore_never_mixes_two_yanks_files_under_one_id() {
         }
     }
 }
+
+/// A yank that was restored owns its id no more: new mail that took the id, yanked later by
+/// qmail-remove (no journal), is restored whole. Before, the restored yank still owned the id
+/// and only the files it had listed (mess, info) went back; the new mail's `local` stayed in the
+/// yank area, and qmail-send deletes a message whose info has neither `local` nor `remote`.
+#[test]
+fn a_restored_yank_owns_its_id_no_more() {
+    for how in ["--all", "query"] {
+        let t = TestQueue::new(23);
+        let id = t.add(spam());
+        let out = t.run(&["yank", &format!("id:{}", id.0), "--apply", "--json"]);
+        assert_exit(&out, 0);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        let first = v["batch"].as_str().expect("batch").to_string();
+        assert_exit(&t.run(&["restore", "--batch", &first, "--apply"]), 0);
+        t.q.requeue_as(id, &legit().state(FixtureState::InDelivery))
+            .expect("new mail with the id");
+        let area = t.q.yank_area();
+        area.take_by_hand(&t.q, id).expect("qmail-remove -r");
+        for s in [Subdir::Mess, Subdir::Info, Subdir::Local] {
+            assert!(area.path(s, id).exists(), "{how}: {s:?} yanked by hand");
+        }
+        let query = format!("id:{}", id.0);
+        let args: &[&str] = match how {
+            "--all" => &["restore", "--all", "--apply"],
+            _ => &["restore", &query, "--apply"],
+        };
+        let out = t.run(args);
+        assert_exit(&out, 0);
+        for s in [Subdir::Mess, Subdir::Info, Subdir::Local] {
+            assert!(
+                t.q.path(s, id).exists(),
+                "{how}: the new mail's {s:?} is back"
+            );
+            assert!(
+                !area.path(s, id).exists(),
+                "{how}: {s:?} left in the yank area"
+            );
+        }
+        // The first batch holds nothing now: restoring it again puts nothing back.
+        let again = t.run(&["restore", "--batch", &first, "--json"]);
+        let text = String::from_utf8_lossy(&again.stdout);
+        assert!(!text.contains(&format!("\"id\":{}", id.0)), "{how}: {text}");
+    }
+}

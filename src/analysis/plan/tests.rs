@@ -50,6 +50,23 @@ fn the_strongest_reason_is_the_signal_with_most_points() {
     );
 }
 
+/// A culprit cluster of `members` (one recipient each) with one reason, as the ranking makes.
+fn culprit(key: ClusterKey, value: Option<KeyValue>, members: Vec<u32>, reason: &str) -> Cluster {
+    Cluster {
+        key,
+        value,
+        messages: members.len(),
+        recipients: members.len(),
+        members,
+        bytes: 0,
+        first_queued: 0,
+        last_queued: 0,
+        per_minute: 0.0,
+        score: 90.0,
+        reasons: vec![reason.into()],
+    }
+}
+
 /// The plan of `ranking` over `records`, with no bounces and the default context.
 fn plan_of(records: &[MessageRecord], strings: &Interner, ranking: &[Cluster]) -> Plan {
     build(PlanInput {
@@ -70,19 +87,12 @@ fn plan_of(records: &[MessageRecord], strings: &Interner, ranking: &[Cluster]) -
 fn an_empty_culprit_value_reads_as_clusters_shows_it() {
     let strings = Interner::new();
     let records: Vec<MessageRecord> = (1..=4).map(crate::fixture::record::record).collect();
-    let ranking = [Cluster {
-        key: ClusterKey::Subject,
-        value: Some(KeyValue::Text(strings.intern(b""))),
-        members: vec![0, 1, 2],
-        messages: 3,
-        recipients: 3,
-        bytes: 0,
-        first_queued: 0,
-        last_queued: 0,
-        per_minute: 0.0,
-        score: 90.0,
-        reasons: vec!["subject \"\": 3 messages: likely spam".into()],
-    }];
+    let ranking = [culprit(
+        ClusterKey::Subject,
+        Some(KeyValue::Text(strings.intern(b""))),
+        vec![0, 1, 2],
+        "subject \"\": 3 messages: likely spam",
+    )];
     let plan = plan_of(&records, &strings, &ranking);
     assert_eq!(plan.culprits.len(), 1, "{plan:#?}");
     assert_eq!(plan.culprits[0].value, "\"\"");
@@ -99,20 +109,14 @@ fn a_plan_of_more_culprits_than_a_query_holds_leaves_the_rest_for_a_second() {
     let strings = Interner::new();
     let records: Vec<MessageRecord> = (1..=300).map(crate::fixture::record::record).collect();
     let ranking: Vec<Cluster> = (0..300u32)
-        .map(|i| Cluster {
-            key: ClusterKey::OriginIp,
-            value: Some(KeyValue::Text(
-                strings.intern(format!("10.0.{}.{}", i / 250, i % 250).as_bytes()),
-            )),
-            members: vec![i],
-            messages: 1,
-            recipients: 1,
-            bytes: 0,
-            first_queued: 0,
-            last_queued: 0,
-            per_minute: 0.0,
-            score: 90.0,
-            reasons: vec!["IP: 1 message: likely spam".into()],
+        .map(|i| {
+            let ip = strings.intern(format!("10.0.{}.{}", i / 250, i % 250).as_bytes());
+            culprit(
+                ClusterKey::OriginIp,
+                Some(KeyValue::Text(ip)),
+                vec![i],
+                "IP: 1 message: likely spam",
+            )
         })
         .collect();
     let plan = plan_of(&records, &strings, &ranking);
@@ -139,19 +143,12 @@ fn marks_the_plan_would_not_take_are_counted_by_kind() {
         r.origin.auth_user = Some(alice);
         r.sender = Some(alice);
     }
-    let ranking = [Cluster {
-        key: ClusterKey::Subject,
-        value: Some(KeyValue::Text(strings.intern(b"cheap pills"))),
-        members: vec![0, 1, 2],
-        messages: 3,
-        recipients: 3,
-        bytes: 0,
-        first_queued: 0,
-        last_queued: 0,
-        per_minute: 0.0,
-        score: 90.0,
-        reasons: vec!["subject \"cheap pills\": 3 messages: likely spam".into()],
-    }];
+    let ranking = [culprit(
+        ClusterKey::Subject,
+        Some(KeyValue::Text(strings.intern(b"cheap pills"))),
+        vec![0, 1, 2],
+        "subject \"cheap pills\": 3 messages: likely spam",
+    )];
     let input = PlanInput {
         records: &records,
         strings: &strings,
