@@ -7,8 +7,11 @@
 //! its bounces are all that is left of it, and they are what floods the remote queue. A real
 //! correspondent's mistyped address bounces too, but real people's subjects differ and a list
 //! server sends from one place: one template quoted by [`MIN_BOUNCES`] bounces from
-//! [`MIN_IPS`] IPs is a campaign. Remote servers' bounces to local users are not this server's
-//! backscatter and never make a campaign (`remain.rs` names them).
+//! [`MIN_IPS`] IPs, bounced to senders at [`MIN_DOMAINS`] domains none of which holds half, is a
+//! campaign. A real bulk sender on a provider's many IPs bounces to its own return-path domain:
+//! its bounces are its bounce handling, not backscatter. Remote servers' bounces to local users
+//! are not this server's backscatter and never make a campaign (`remain.rs` names them); the
+//! query says so too (`origin:bounce`), so it takes exactly what was counted.
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
@@ -22,12 +25,25 @@ use crate::queue::{OriginKind, Sym};
 pub const MIN_BOUNCES: usize = 20;
 /// Distinct client IPs of the quoted copies from which it is a campaign, not one sender's.
 pub const MIN_IPS: usize = 10;
+/// Distinct domains of the bounced (forged) senders from which it is a campaign: forged senders
+/// are scattered, a bulk sender's return paths share its domain.
+pub const MIN_DOMAINS: usize = 5;
 
 /// A campaign: its template, its bounces to remote addresses, the copies' client IPs.
 struct Campaign {
     template: KeyValue,
     bounces: usize,
     ips: HashSet<Sym>,
+    /// The bounced senders' domains, with how many bounces went to each.
+    domains: HashMap<Sym, usize>,
+}
+
+impl Campaign {
+    /// Scattered forged senders, not one sender's return paths.
+    fn scattered(&self) -> bool {
+        let largest = self.domains.values().copied().max().unwrap_or(0);
+        self.domains.len() >= MIN_DOMAINS && largest * 2 <= self.bounces
+    }
 }
 
 /// Take the bounces of every campaign (those not taken yet), each as a culprit of its own
@@ -64,13 +80,23 @@ pub(super) fn take(
             template: *v,
             bounces: 0,
             ips: HashSet::default(),
+            domains: HashMap::default(),
         });
         c.bounces += 1;
         c.ips.insert(ip);
+        let remote = r.recipients.domains(strings);
+        for d in remote
+            .into_iter()
+            .filter(|d| d.channel == crate::queue::Channel::Remote)
+        {
+            if let Some(d) = d.domain {
+                *c.domains.entry(d).or_default() += 1;
+            }
+        }
     }
     let mut campaigns: Vec<Campaign> = by
         .into_values()
-        .filter(|c| c.bounces >= MIN_BOUNCES && c.ips.len() >= MIN_IPS)
+        .filter(|c| c.bounces >= MIN_BOUNCES && c.ips.len() >= MIN_IPS && c.scattered())
         .collect();
     campaigns.sort_by(|a, b| {
         (b.bounces.cmp(&a.bounces)).then_with(|| {
@@ -81,11 +107,14 @@ pub(super) fn take(
     let (mut terms, mut bytes) = room;
     let mut left_out = 0;
     for c in campaigns {
-        let query = term(
+        let quoting = term(
             "bounce-of",
             ClusterKey::Subject,
             Some(&c.template.text(strings)),
         );
+        // Only this server's own bounces: a remote server's bounce to a local user quoting the
+        // same spam is a delivery to a local mailbox.
+        let query = format!("({quoting} and origin:bounce)");
         if terms == 0 || bytes < query.len() + 4 {
             left_out += 1;
             continue;
@@ -94,8 +123,10 @@ pub(super) fn take(
         // Every bounce the term selects: the query takes exactly what is counted.
         let mut n = 0;
         for ((i, _), v) in input.quoted.iter().zip(&values) {
+            let ours = (input.records.get(*i as usize))
+                .is_some_and(|r| r.origin.kind == OriginKind::Bounce);
             let slot = taken.get_mut(*i as usize);
-            if *v == Some(c.template) && slot.as_deref() == Some(&false) {
+            if ours && *v == Some(c.template) && slot.as_deref() == Some(&false) {
                 if let Some(s) = slot {
                     *s = true;
                 }
@@ -117,9 +148,10 @@ pub(super) fn take(
             backscatter: n,
             reason: format!(
                 "backscatter: bounces of spam to forged senders: {} of this server's bounces to \
-                 remote addresses quote one subject, their copies sent from {} IPs without a \
-                 login",
+                 remote addresses at {} domains quote one subject, their copies sent from {} IPs \
+                 without a login",
                 c.bounces,
+                c.domains.len(),
                 c.ips.len()
             ),
             query,

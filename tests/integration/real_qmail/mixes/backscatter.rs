@@ -33,8 +33,34 @@ fn bot_ip(m: &mut Mixer) -> String {
 /// `spam` botnet messages and `typos` real ones to missing local users, bounced by the real
 /// qmail-send (started and stopped here) to their senders, where they are deferred.
 pub(super) fn bounce_here(m: &mut Mixer, spam: usize, typos: usize) {
+    bounce_here_with(m, spam, typos, 0);
+}
+
+/// [`bounce_here`] plus `newsletter` messages of a real bulk sender on a provider's 30 IPs,
+/// one subject, each to a missing local user, whose bounces go to its return-path domain.
+pub(super) fn bounce_here_with(m: &mut Mixer, spam: usize, typos: usize, newsletter: usize) {
     let log = std::env::temp_dir().join(format!("qtriage-mix4-{}.log", std::process::id()));
     let send = m.q.start_send(&log);
+    for i in 0..newsletter {
+        let ip = format!("198.18.7.{}", 10 + i % 30);
+        let sender = format!("bounce-{i}-list@mail.esp.example");
+        let rcpt = vec![format!("former{i}@example.com")];
+        let header = format!(
+            "From: Shop News <news@shop.example>\nTo: {}\nSubject: Our December offers\n",
+            rcpt[0]
+        );
+        let age = m.age(3 * HOUR);
+        let helo = format!("out{}.esp.example", i % 30);
+        m.smtp(
+            (&ip, &helo),
+            &sender,
+            &rcpt,
+            &header,
+            "offers",
+            Class::Real,
+            age,
+        );
+    }
     let bots: Vec<String> = (0..300).map(|_| bot_ip(m)).collect();
     for _ in 0..spam {
         let ip = bots[m.rng.gen_range(0..bots.len())].clone();
@@ -79,7 +105,7 @@ pub(super) fn bounce_here(m: &mut Mixer, spam: usize, typos: usize) {
         );
     }
     send.wait_log("a bounce of every message to a missing user", |l| {
-        l.lines().filter(|x| x.starts_with("bounce msg ")).count() >= spam + typos
+        l.lines().filter(|x| x.starts_with("bounce msg ")).count() >= spam + typos + newsletter
     });
     m.q.settled();
     let _ = send.stop();

@@ -1,7 +1,7 @@
 //! Small mixes through the real qmail that run in seconds: each fix of the audit's misses
 //! (mixes 4 and 5b) checked on what the real qmail-send and qmail-inject write.
 
-use super::backscatter::{bounce_here, inbound_bounce};
+use super::backscatter::{bounce_here, bounce_here_with, inbound_bounce};
 use super::framing::{forged, php};
 use super::webmail::{inbound, someone};
 use super::{score, Class, Mixer, HOUR};
@@ -41,6 +41,23 @@ fn our_backscatter_is_taken_when_inbound_bounces_outnumber_it() {
         plan.contains("60 bounces from remote servers to local users"),
         "{plan}"
     );
+}
+
+/// A real bulk sender on a provider's many IPs, one subject, mailing addresses that no longer
+/// exist: our bounces to its one return-path domain are its bounce handling, not a campaign's
+/// backscatter, and stay; the botnet's, to scattered forged senders, are taken.
+#[test]
+fn a_bulk_senders_bounces_to_its_return_path_are_not_a_campaign() {
+    let Some(q) =
+        RealQmail::acquire("a_bulk_senders_bounces_to_its_return_path_are_not_a_campaign")
+    else {
+        return;
+    };
+    let mut m = Mixer::new(&q, 6);
+    bounce_here_with(&mut m, 30, 0, 30);
+    let s = score(&q, "check 4b");
+    assert_eq!((s.n(Class::Spam), s.n(Class::Real)), (30, 30));
+    assert_eq!(taken(&s), (30, 0, 0), "{s:?}");
 }
 
 /// The real contact form's mail, written by PHP's mail() through the real qmail-inject, keeps
