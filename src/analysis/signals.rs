@@ -45,7 +45,8 @@ pub struct Facts {
     /// From an SMTP client on a private or loopback address, as one of this server's domains:
     /// a host tcp.smtp lets relay (a list server, an application), not an open relay.
     internal_own: Vec<bool>,
-    /// Authenticated, with a Reply-To at a domain neither the login's nor this server's.
+    /// Authenticated, sending as its own domain, with a Reply-To at another organisation's
+    /// domain than its From's (`header_fields::same_domain`).
     reply_elsewhere: Vec<bool>,
     /// How much the queue's AUTH logins send: what one account's volume is held against.
     pub(crate) accounts: AccountNorms,

@@ -66,15 +66,21 @@ pub(crate) fn header_fields(s: &HeaderSummary<'_>, syms: &mut Syms<'_>) -> Heade
     h
 }
 
-/// Are `a` and `b` addresses at one domain (after the last `@`, case-insensitively)?
+/// Are `a` and `b` addresses at one organisation's domains: the same domain, or the same last
+/// two labels (`help.example.com` and `example.com`, case-insensitively)? A ticketing system
+/// or a list sends replies to its own subdomain; calling that "elsewhere" made a real help desk
+/// a culprit. Two labels, not the public suffix list: `a.co.uk` and `b.co.uk` count as one,
+/// which only keeps a message from counting as diverted (never takes more mail).
 fn same_domain(a: &[u8], b: &[u8]) -> bool {
-    let domain = |x: &[u8]| {
-        x.iter()
-            .rposition(|&c| c == b'@')
-            .map(|at| x[at + 1..].to_vec())
+    let organisation = |x: &[u8]| {
+        let at = x.iter().rposition(|&c| c == b'@')?;
+        let domain = x[at + 1..].strip_suffix(b".").unwrap_or(&x[at + 1..]);
+        let mut dots = domain.iter().enumerate().rev().filter(|(_, &c)| c == b'.');
+        let start = dots.nth(1).map_or(0, |(i, _)| i + 1);
+        Some(domain[start..].to_ascii_lowercase())
     };
-    match (domain(a), domain(b)) {
-        (Some(x), Some(y)) => x.eq_ignore_ascii_case(&y),
+    match (organisation(a), organisation(b)) {
+        (Some(x), Some(y)) => x == y,
         _ => true,
     }
 }

@@ -131,3 +131,14 @@ proptest! {
         assert_memo_exact(&inputs, &order);
     }
 }
+
+#[test]
+fn one_organisations_domains_are_one() {
+    assert!(same_domain(b"support@help.example.com", b"x@example.com"));
+    assert!(same_domain(b"a@EXAMPLE.com.", b"b@mail.example.com"));
+    assert!(!same_domain(
+        b"win@spammer.example.net",
+        b"sales@example.com"
+    ));
+    assert!(same_domain(b"no domain", b"sales@example.com"));
+}
