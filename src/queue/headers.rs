@@ -284,7 +284,17 @@ pub fn summarize(header: &[u8]) -> HeaderSummary<'_> {
     while let Some(f) = it.next_raw() {
         let w = wanted(f.name());
         if s.php_script.is_none() && !(first && matches!(w, Wanted::Received)) {
-            place = place.next(&w);
+            // A sendmail wrapper (a hosting panel's) may put X- fields of its own on top: they
+            // are not the message writer's layout, and skipping them frames nothing (a forger
+            // can write PHP's own layout anyway).
+            let wrapper = place == PhpPlace::Start
+                && !matches!(w, Wanted::PhpScript)
+                && f.name()
+                    .get(..2)
+                    .is_some_and(|p| p.eq_ignore_ascii_case(b"x-"));
+            if !wrapper {
+                place = place.next(&w);
+            }
         }
         match w {
             Wanted::Received => {

@@ -169,6 +169,8 @@ mod tests {
             // Through qmail-inject, as the real qmail writes it (mixes.rs builds such mail).
             (format!("Date: 4 Dec 2026\nMessage-ID: <1@m>\nTo: a@b.example\nSubject: Thanks\n{php}From: s@example.com\n"), false),
             (format!("To: a@b.example\nSubject: Thanks\n{php}"), false),
+            // A sendmail wrapper's own X- fields on top (a hosting panel's).
+            (format!("X-PPP-Vhost: shop.example\nX-PPP-Message-ID: <2@m>\nTo: a@b.example\nSubject: Thanks\n{php}"), false),
             // The fixture's layout: first below qmail-queue's line.
             (format!("{php}To: a@b.example\n"), false),
             // qmail-inject's own From above To: not told from a writer's (a limit).
