@@ -12,7 +12,7 @@ use crate::actions::{self, ActionError, ExecuteOptions, Failpoint, Outcome, Plan
 use crate::query::{self, Query, QueryContext};
 use crate::queue::{scan, Interner, MessageId, MessageRecord, Progress, Queue, Scan, ScanOptions};
 
-mod command_line;
+pub(crate) mod command_line;
 pub use command_line::{
     apply_command, apply_command_with, apply_line, argument_words, option_words, undo_command,
 };

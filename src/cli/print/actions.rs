@@ -225,7 +225,7 @@ impl ActionJson {
         j.files = b.files;
         j.batch = Some(b.batch.clone());
         let undoable = matches!(plan.direction, Direction::Yank | Direction::Expire);
-        j.undo_command = undoable.then(|| crate::cli::act::undo_command(&b.batch));
+        j.undo_command = undoable.then(|| crate::cli::act::command_line::undo_command(&b.batch));
         j
     }
 }
