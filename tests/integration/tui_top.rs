@@ -88,6 +88,15 @@ fn the_tui_ranks_the_queue_as_top_does_with_logs() {
     }
 }
 
+/// Message `i` of a PHP mailer's flood: uid 48, forged From, one remote recipient.
+fn php_flood(i: i64) -> qtriage::fixture::MessageSpec {
+    qtriage::fixture::MessageSpec::new()
+        .local_uid(48)
+        .header("X-PHP-Originating-Script", b"48:mailer.php")
+        .from_header(format!("<x{i}@forged{i}.example>"))
+        .remote(format!("victim{i}@example.net"))
+}
+
 /// A flood without SMTP AUTH (a PHP script's) opens on the key of `top`'s first culprit, not
 /// on one `(none)` cluster of auth-user (the operator's run: "the only cluster is (none)").
 #[test]
@@ -95,14 +104,7 @@ fn a_flood_without_auth_opens_on_its_culprits_key() {
     let t = crate::util::TestQueue::new(23);
     let born = NOW - 300;
     for i in 0..60 {
-        t.add(
-            qtriage::fixture::MessageSpec::new()
-                .local_uid(48)
-                .header("X-PHP-Originating-Script", b"48:mailer.php")
-                .from_header(format!("<x{i}@forged{i}.example>"))
-                .remote(format!("victim{i}@example.net"))
-                .born(born + i),
-        );
+        t.add(php_flood(i).born(born + i));
     }
     for i in 0..8 {
         t.add(crate::cli_actions_json::legit(i).born(born));
@@ -132,16 +134,7 @@ fn a_yank_of_mail_the_plan_keeps_is_counted_in_the_confirmation() {
     let t = crate::util::TestQueue::new(23);
     let born = NOW - 300;
     let flood: Vec<_> = (0..60)
-        .map(|i| {
-            t.add(
-                qtriage::fixture::MessageSpec::new()
-                    .local_uid(48)
-                    .header("X-PHP-Originating-Script", b"48:mailer.php")
-                    .from_header(format!("<x{i}@forged{i}.example>"))
-                    .remote(format!("victim{i}@example.net"))
-                    .born(born + i),
-            )
-        })
+        .map(|i| t.add(php_flood(i).born(born + i)))
         .collect();
     let legit: Vec<_> = (0..8)
         .map(|i| t.add(crate::cli_actions_json::legit(i).born(born)))
