@@ -41,13 +41,17 @@ pub fn plan_purge(
         query: query.to_string(),
     };
     let mut plan = new_plan(queue, Direction::Purge, &popts);
+    // The journal, read once: which messages the batch holds and which files it moved.
+    let all = match selection {
+        PurgeSelection::Batch(_) => super::area::batches(yank_dir)?,
+        _ => Vec::new(),
+    };
     let batch_ids: Option<HashSet<MessageId>> = match selection {
         PurgeSelection::Batch(id) => {
             let b = load_batch(yank_dir, id)?;
             plan.undoes = Some(b.header.batch.clone());
             // Only what this yank holds: a message it yanked, restored since and yanked again
             // by a later batch is that batch's, and may be real mail that reused the id.
-            let all = super::area::batches(yank_dir)?;
             let mut held = held_by(&all, &b).ok_or_else(|| ActionError::NotAYank {
                 batch: b.header.batch.clone(),
                 direction: b.header.direction.name(),
@@ -69,10 +73,6 @@ pub fn plan_purge(
     };
     // A batch deletes only the files it moved: under one id may lie an earlier yank's too
     // (`owned_files`), which that batch no longer holds but is not this one's to delete.
-    let all = match selection {
-        PurgeSelection::Batch(_) => super::area::batches(yank_dir)?,
-        _ => Vec::new(),
-    };
     let owned = owned_files(&all);
     for y in list_yanked(yank_dir)? {
         let keep = match selection {
