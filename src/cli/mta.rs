@@ -8,14 +8,21 @@ use super::{exit::ExitCode, GlobalArgs};
 use crate::actions::mta::{run_and_wait, MtaConfig, DEFAULT_CONFIG};
 use crate::actions::{mta_status, MtaStatus};
 
-/// Arguments of `mta`.
+/// Arguments of `mta`. Its flags are global to `stop` and `start`, so `qtriage mta stop --config
+/// FILE`, the order an operator types, works as `qtriage mta --config FILE stop` does.
 #[derive(Debug, clap::Args)]
 pub struct MtaArgs {
     /// Print one JSON object: {"running": bool, "pid": n|null, "comm": s|null}.
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub json: bool,
     /// The config file with mta_stop / mta_start.
-    #[arg(long, env = "QTRIAGE_CONFIG", default_value = DEFAULT_CONFIG, value_name = "FILE")]
+    #[arg(
+        long,
+        global = true,
+        env = "QTRIAGE_CONFIG",
+        default_value = DEFAULT_CONFIG,
+        value_name = "FILE"
+    )]
     pub config: PathBuf,
     /// Stop or start qmail-send with the configured command.
     #[command(subcommand)]

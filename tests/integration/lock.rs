@@ -194,6 +194,40 @@ fn mta_stop_runs_the_configured_command_and_waits_for_the_lock() {
     );
 }
 
+/// `mta`'s own flags also after `stop`/`start`, where an operator types them (`qtriage mta stop
+/// --config FILE`): they were refused there as unexpected arguments.
+#[test]
+fn mta_flags_are_taken_after_stop_and_start() {
+    let (t, _) = queue();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let conf = dir.path().join("qtriage.conf");
+    std::fs::write(&conf, "mta_stop = true\nmta_wait = 1\n").expect("conf");
+    let conf = conf.to_str().expect("utf-8 path");
+    let out = t
+        .command()
+        .args(["mta", "stop", "--config", conf, "--json"])
+        .env_remove("QTRIAGE_CONFIG")
+        .output()
+        .expect("run");
+    assert_exit(&out, 0);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "{\"running\":false,\"pid\":null,\"comm\":null}\n"
+    );
+    // Before the subcommand, as docs/cli.md writes it, it works as it did.
+    let out = t
+        .command()
+        .args(["mta", "--config", conf, "stop"])
+        .env_remove("QTRIAGE_CONFIG")
+        .output()
+        .expect("run");
+    assert_exit(&out, 0);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "qmail-send: stopped\n"
+    );
+}
+
 /// A refusal, like a dry run, leaves the queue exactly as it was: no `yanked/`, no
 /// `yanked/.journal/`, no lock file appear (they did before qtriage checked sendmutex).
 #[test]
