@@ -9,10 +9,11 @@
 //! watcher ([`Live`]) running for the grouping key.
 
 use std::io;
+use std::sync::atomic::Ordering;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rustc_hash::FxHashSet;
 
@@ -27,8 +28,8 @@ use super::event::Effect;
 use super::event::{Event, Finished, Report};
 use super::live::Live;
 use super::ops::{acted_on, Ops};
-use super::state::{AccountsListing, Analysis, Confirm, PlanRequest, Snapshot};
-use crate::actions::{ActionError, Direction};
+use super::state::{AccountsListing, Analysis, Confirm, PlanRequest, PlanStep, Snapshot};
+use crate::actions::{ActionError, Direction, PlanProgress};
 use crate::analysis::cluster::AnalysisContext;
 use crate::analysis::evidence::LogFacts;
 use crate::analysis::key::ClusterKey;
@@ -359,19 +360,32 @@ impl WorkerState {
         if self.recover() {
             self.scan();
         }
+        let started = Instant::now();
         let records = self.snapshot.as_ref().map_or(&[][..], |s| &s.records[..]);
-        match self.ops.plan(&request, &what, records) {
+        let step = match request {
+            PlanRequest::Yank(_) | PlanRequest::Expire(_) => "checking the marked messages",
+            PlanRequest::Restore(_) => "checking the messages to put back",
+            PlanRequest::Purge(_) => "reading the yank area",
+        };
+        let ops = &self.ops;
+        let planned = self.step(step, started, |p| {
+            ops.plan_counted(&request, &what, records, p)
+        });
+        match planned {
             Ok(plan) => {
                 // Marks the analysis calls no culprit's (a cluster that is not one, an account
                 // sending as itself): the popup says how many and which kinds, from the
-                // cleanup plan itself.
+                // cleanup plan itself (built once per snapshot, see `PlanCell`).
                 let not_in_plan = match (&request, &self.snapshot) {
                     (PlanRequest::Yank(_) | PlanRequest::Expire(_), Some(snap))
                         if !plan.messages.is_empty() =>
                     {
                         let ids = plan.messages.iter().map(|m| m.id).collect();
-                        let now = self.after.now();
-                        Some(cleanup::not_in_plan(snap, &self.after, now, &ids))
+                        let (env, now) = (&self.after, self.after.now());
+                        let words = "building the cleanup plan (what of the marks it keeps)";
+                        Some(self.step(words, started, |_| {
+                            cleanup::not_in_plan(snap, env, now, &ids)
+                        }))
                     }
                     _ => None,
                 };
@@ -385,6 +399,37 @@ impl WorkerState {
             }
             Err(e) => self.emit(Event::Worker(Report::Error(e.to_string()))),
         }
+    }
+
+    /// Run `job`, a step of a plan (`what`, in words), on a thread of its own and tell the UI
+    /// every [`PROGRESS_EVERY`] what it is at, with the time since `started`: a plan can take
+    /// seconds, and a Planning box that says nothing meanwhile reads as a frozen screen. A
+    /// panic in it is the worker's own (resumed here).
+    fn step<T: Send>(
+        &self,
+        what: &'static str,
+        started: Instant,
+        job: impl FnOnce(&PlanProgress) -> T + Send,
+    ) -> T {
+        let progress = PlanProgress::default();
+        let counted = &progress;
+        std::thread::scope(|s| {
+            let (finished, done) = mpsc::channel::<()>();
+            let run = s.spawn(move || {
+                let r = job(counted);
+                let _ = finished.send(());
+                r
+            });
+            while let Err(RecvTimeoutError::Timeout) = done.recv_timeout(PROGRESS_EVERY) {
+                self.emit(Event::Worker(Report::Planning(PlanStep {
+                    what,
+                    done: counted.done.load(Ordering::Relaxed),
+                    total: counted.total.load(Ordering::Relaxed),
+                    ms: started.elapsed().as_millis() as u64,
+                })));
+            }
+            run.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
+        })
     }
 
     /// Execute a confirmed plan as one journaled batch, reporting progress; then update the

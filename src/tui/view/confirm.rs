@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Clear, Gauge, Paragraph, Widget};
 
 use super::{human_bytes, thousands, Theme};
 use crate::actions::Direction;
-use crate::tui::state::{Confirm, NotInPlan, SendState};
+use crate::tui::state::{Confirm, NotInPlan, PlanStep, SendState};
 
 /// Width of the popups when what they say fits in it.
 const WIDTH: u16 = 64;
@@ -283,6 +283,8 @@ pub fn not_in_plan_words(n: &NotInPlan) -> Option<String> {
 pub struct PlanningPopup<'a> {
     /// What is being planned.
     pub what: &'a str,
+    /// What the worker is at, once it has taken a moment.
+    pub step: Option<&'a PlanStep>,
     /// Styles.
     pub theme: Theme,
 }
@@ -291,12 +293,18 @@ impl Widget for PlanningPopup<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let t = self.theme;
         let what = format!("{}…", self.what);
-        let w = popup_width(area, Span::raw(what.as_str()).width() + 2);
-        let mut lines: Vec<Line<'static>> =
-            super::wrap(&what, " ", usize::from(w.saturating_sub(2)))
-                .into_iter()
-                .map(Line::raw)
-                .collect();
+        let step = self.step.map(step_words);
+        let widest = (Span::raw(what.as_str()).width()).max(step.as_deref().map_or(0, str::len));
+        let w = popup_width(area, widest + 2);
+        let inner = usize::from(w.saturating_sub(2));
+        let mut lines: Vec<Line<'static>> = super::wrap(&what, " ", inner)
+            .into_iter()
+            .map(Line::raw)
+            .collect();
+        if let Some(step) = &step {
+            let wrapped = super::wrap(step, " ", inner).into_iter();
+            lines.extend(wrapped.map(|l| Line::styled(l, t.dim())));
+        }
         lines.push(Line::from(vec![
             Span::styled("Esc", t.accent()),
             Span::raw(" cancel"),
@@ -307,6 +315,21 @@ impl Widget for PlanningPopup<'_> {
             .border_style(t.accent())
             .title(Line::styled(" Planning ", t.accent()));
         Paragraph::new(lines).block(block).render(rect, buf);
+    }
+}
+
+/// `checking the messages to put back: 12,000 of 45,000 · 3 s`, or, not counted,
+/// `building the cleanup plan (what of the marks it keeps)… 3 s`.
+pub fn step_words(step: &PlanStep) -> String {
+    let secs = step.ms / 1000;
+    match step.total {
+        0 => format!("{}… {secs} s", step.what),
+        total => format!(
+            "{}: {} of {} · {secs} s",
+            step.what,
+            thousands(step.done.min(total)),
+            thousands(total)
+        ),
     }
 }
 

@@ -122,7 +122,12 @@ impl Widget for &AppState {
                 theme,
             }
             .render(area, buf),
-            Popup::Planning(what) => confirm::PlanningPopup { what, theme }.render(area, buf),
+            Popup::Planning(what) => confirm::PlanningPopup {
+                what,
+                step: self.status.planning.as_ref(),
+                theme,
+            }
+            .render(area, buf),
             Popup::Confirm(c) => confirm::ConfirmPopup {
                 confirm: c,
                 running: None,

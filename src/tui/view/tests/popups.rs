@@ -20,7 +20,12 @@ fn popup_rows(s: &AppState) -> Vec<String> {
             theme,
         }
         .render(buf.area, &mut buf),
-        Popup::Planning(what) => PlanningPopup { what, theme }.render(buf.area, &mut buf),
+        Popup::Planning(what) => PlanningPopup {
+            what,
+            step: s.status.planning.as_ref(),
+            theme,
+        }
+        .render(buf.area, &mut buf),
         _ => panic!("no popup"),
     }
     assert_no_escape(&buf);
@@ -151,4 +156,41 @@ fn a_yank_of_marks_the_plan_keeps_says_so_with_counts() {
     });
     s.popup = Popup::Confirm(c);
     assert!(!popup_rows(&s).join(" ").contains("not in plan"));
+}
+
+/// A plan that takes seconds (an undo of 45,000 messages, the cleanup plan built for a yank's
+/// warning) says what the worker is at, counted when it counts, with the seconds: the box
+/// once sat unchanged, a frozen screen. Whole at every width.
+#[test]
+fn the_planning_box_shows_what_the_worker_is_at() {
+    use crate::tui::state::PlanStep;
+    for size in [(40, 24), (80, 24), (200, 50)] {
+        let mut s = ready(size);
+        s.popup = Popup::Planning("batch 20261204-180034-13d9 (tui: 45,000 marked)".into());
+        assert!(
+            !popup_rows(&s).join(" ").contains(" s"),
+            "nothing before a step"
+        );
+        s.status.planning = Some(PlanStep {
+            what: "checking the messages to put back",
+            done: 12_000,
+            total: 45_000,
+            ms: 3_400,
+        });
+        let text = popup_rows(&s).join(" ");
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let want = "checking the messages to put back: 12,000 of 45,000 · 3 s";
+        assert!(text.contains(want), "{size:?}: {text}");
+        s.status.planning = Some(PlanStep {
+            what: "building the cleanup plan (what of the marks it keeps)",
+            done: 0,
+            total: 0,
+            ms: 5_100,
+        });
+        let text = popup_rows(&s).join(" ");
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let want = "building the cleanup plan (what of the marks it keeps)… 5 s";
+        assert!(text.contains(want), "{size:?}: {text}");
+        assert!(text.contains("Esc cancel"), "{size:?}: {text}");
+    }
 }
