@@ -132,7 +132,7 @@ fn apply(state: &mut AppState, action: Action) -> Option<Effect> {
         }
         Action::Worker(Report::Planning(step)) => {
             // A late step of a cancelled plan is no news.
-            if matches!(state.popup, Popup::Planning(_)) {
+            if matches!(state.popup, Popup::Planning(_) | Popup::Running { .. }) {
                 state.status.planning = Some(step);
             }
         }

@@ -470,6 +470,7 @@ pub fn confirm(state: &mut AppState, force: bool) -> Option<Effect> {
     c.force = force;
     // `qmail-send stopped: Enter runs it now` (or the refusal) is done with once it runs.
     state.status.notice = None;
+    state.status.planning = None;
     state.popup = Popup::Running {
         confirm: c.clone(),
         done: 0,

@@ -216,7 +216,8 @@ pub struct Status {
     pub progress: Option<ProgressSnapshot>,
     /// Milliseconds the scan has been running at the last progress report.
     pub scan_ms: u64,
-    /// What the worker is at for the plan being built (the Planning box shows it).
+    /// What the worker is at for the plan being built or run (the Planning and Running boxes
+    /// show it).
     pub planning: Option<PlanStep>,
     /// One line of feedback (last error or result).
     pub notice: Option<Notice>,

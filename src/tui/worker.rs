@@ -470,14 +470,26 @@ impl WorkerState {
             .filter(|r| !changed.contains(&r.id))
             .cloned()
             .collect();
+        // Reading 45,000 restored messages again and analysing the queue take seconds after
+        // the gauge is full: the Running box says so (a full gauge that stays reads as hung).
+        let started = Instant::now();
         if direction != Direction::Yank {
-            for id in ids {
-                match scan::read_one(&self.ops.queue, &strings, *id) {
-                    Ok(r) => records.push(r),
-                    Err(e) => self.emit(Event::Worker(Report::Error(format!(
-                        "message #{id}: read again: {e}"
-                    )))),
+            let queue = &self.ops.queue;
+            let (read, failed) = self.step("reading them again", started, |p| {
+                p.total.store(ids.len() as u64, Ordering::Relaxed);
+                let (mut read, mut failed) = (Vec::new(), Vec::new());
+                for id in ids {
+                    p.done.fetch_add(1, Ordering::Relaxed);
+                    match scan::read_one(queue, &strings, *id) {
+                        Ok(r) => read.push(r),
+                        Err(e) => failed.push(format!("message #{id}: read again: {e}")),
+                    }
                 }
+                (read, failed)
+            });
+            records.extend(read);
+            for e in failed {
+                self.emit(Event::Worker(Report::Error(e)));
             }
             // Back in queue order (split directory, then id), as a scan lists them: an undo
             // once put the restored messages at the end of "sort queue".
@@ -489,7 +501,14 @@ impl WorkerState {
             now: self.after.now(),
             ..old.basis().ctx.clone()
         };
-        self.publish(strings, records, Arc::clone(&old.logs), &ctx);
+        let (generation, unlisted) = (old.generation + 1, self.unlisted_dirs);
+        let logs = Arc::clone(&old.logs);
+        let snap = self.step("analysing the queue", started, move |_| {
+            let mut snap = Snapshot::analysed(generation, strings, records, logs, &ctx);
+            snap.unlisted_dirs = unlisted;
+            Arc::new(snap)
+        });
+        self.show(snap, false);
     }
 }
 

@@ -468,9 +468,22 @@ fn an_undo_being_planned_shows_the_workers_progress() {
     press(&mut s, KeyCode::Char('u')).expect("u again");
     assert_eq!(s.status.planning, None, "not the last plan's step");
     press(&mut s, KeyCode::Esc);
-    update(&mut s, Action::Worker(Report::Planning(step)));
+    update(&mut s, Action::Worker(Report::Planning(step.clone())));
     assert_eq!(
         s.status.planning, None,
         "a cancelled plan's step is dropped"
     );
+    // Run: the planning's last step goes; what follows the moves comes.
+    let ask = press(&mut s, KeyCode::Char('u')).expect("u once more");
+    update(&mut s, Action::Worker(Report::Planning(step.clone())));
+    reply(&mut s, &ask, false);
+    press(&mut s, KeyCode::Enter).expect("execute");
+    assert!(matches!(s.popup, Popup::Running { .. }));
+    assert_eq!(s.status.planning, None, "not the planning's step");
+    let reading = PlanStep {
+        what: "reading them again",
+        ..step
+    };
+    update(&mut s, Action::Worker(Report::Planning(reading.clone())));
+    assert_eq!(s.status.planning, Some(reading));
 }

@@ -60,6 +60,8 @@ pub struct ConfirmPopup<'a> {
     pub confirm: &'a Confirm,
     /// `Some(done)` while it runs.
     pub running: Option<u64>,
+    /// What the worker is at once the messages are moved (reading them again, analysing).
+    pub step: Option<&'a PlanStep>,
     /// qmail-send's line.
     pub send: SendLine,
     /// Styles.
@@ -247,8 +249,19 @@ impl Widget for ConfirmPopup<'_> {
         Paragraph::new(lines).render(text, buf);
         if let Some(done) = self.running {
             let total = self.confirm.plan.message_count().max(1) as u64;
-            let ratio = (done as f64 / total as f64).clamp(0.0, 1.0);
-            let label = format!("{} / {}", thousands(done), thousands(total));
+            let (ratio, label) = match self.step {
+                // The moves are done; what follows (reading the messages again, analysing)
+                // has its own count, or fills the gauge when it has none.
+                Some(step) if step.total > 0 => {
+                    (step.done as f64 / step.total as f64, step_words(step))
+                }
+                Some(step) => (1.0, step_words(step)),
+                None => (
+                    done as f64 / total as f64,
+                    format!("{} / {}", thousands(done), thousands(total)),
+                ),
+            };
+            let ratio = ratio.clamp(0.0, 1.0);
             Gauge::default()
                 .gauge_style(t.accent())
                 .ratio(ratio)

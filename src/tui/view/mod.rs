@@ -131,6 +131,7 @@ impl Widget for &AppState {
             Popup::Confirm(c) => confirm::ConfirmPopup {
                 confirm: c,
                 running: None,
+                step: None,
                 send: confirm::SendLine::of(c, send_blocks(self, c), self.status.send),
                 theme,
             }
@@ -138,6 +139,7 @@ impl Widget for &AppState {
             Popup::Running { confirm: c, done } => confirm::ConfirmPopup {
                 confirm: c,
                 running: Some(*done),
+                step: self.status.planning.as_ref(),
                 send: confirm::SendLine::of(c, send_blocks(self, c), self.status.send),
                 theme,
             }

@@ -16,6 +16,15 @@ fn popup_rows(s: &AppState) -> Vec<String> {
         Popup::Confirm(c) => ConfirmPopup {
             confirm: c,
             running: None,
+            step: None,
+            send: SendLine::Stopped,
+            theme,
+        }
+        .render(buf.area, &mut buf),
+        Popup::Running { confirm: c, done } => ConfirmPopup {
+            confirm: c,
+            running: Some(*done),
+            step: s.status.planning.as_ref(),
             send: SendLine::Stopped,
             theme,
         }
@@ -193,4 +202,41 @@ fn the_planning_box_shows_what_the_worker_is_at() {
         assert!(text.contains(want), "{size:?}: {text}");
         assert!(text.contains("Esc cancel"), "{size:?}: {text}");
     }
+}
+
+/// Once an undo's messages are moved, the worker reads them all again and analyses the queue
+/// (seconds at 45,000): the gauge says so instead of standing full and still, as it did.
+#[test]
+fn a_full_gauge_gives_way_to_what_follows_the_moves() {
+    use crate::tui::state::PlanStep;
+    let mut s = confirming((80, 24), SendState::Stopped);
+    let Popup::Confirm(c) = s.popup.clone() else {
+        panic!("confirming")
+    };
+    let n = c.plan.message_count() as u64;
+    assert!(n > 1);
+    s.popup = Popup::Running {
+        confirm: c,
+        done: n,
+    };
+    let full = format!("{n} / {n}");
+    let text = popup_rows(&s).join(" ");
+    assert!(text.contains(&full), "{text}");
+    s.status.planning = Some(PlanStep {
+        what: "reading them again",
+        done: 1,
+        total: 2,
+        ms: 2_500,
+    });
+    let text = popup_rows(&s).join(" ");
+    assert!(text.contains("reading them again: 1 of 2 · 2 s"), "{text}");
+    assert!(!text.contains(&full), "{text}");
+    s.status.planning = Some(PlanStep {
+        what: "analysing the queue",
+        done: 0,
+        total: 0,
+        ms: 4_000,
+    });
+    let text = popup_rows(&s).join(" ");
+    assert!(text.contains("analysing the queue… 4 s"), "{text}");
 }
