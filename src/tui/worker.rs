@@ -28,7 +28,9 @@ use super::event::Effect;
 use super::event::{Event, Finished, Report};
 use super::live::Live;
 use super::ops::{acted_on, Ops};
-use super::state::{AccountsListing, Analysis, Confirm, PlanRequest, PlanStep, Snapshot};
+use super::state::{
+    AccountsListing, Analysis, Confirm, PlanRequest, PlanStep, Snapshot, YankListing,
+};
 use crate::actions::{ActionError, Direction, PlanProgress};
 use crate::analysis::cluster::AnalysisContext;
 use crate::analysis::evidence::LogFacts;
@@ -204,7 +206,12 @@ impl WorkerState {
     }
 
     fn list_yank_area(&self) {
-        match self.ops.listing() {
+        self.yank_area_read(self.ops.listing());
+    }
+
+    /// Send the yank area as read, or why it could not be.
+    fn yank_area_read(&self, listing: Result<YankListing, ActionError>) {
+        match listing {
             Ok(l) => self.emit(Event::Worker(Report::YankArea(Box::new(l)))),
             Err(e) => self.emit(Event::Worker(Report::Error(format!("yank area: {e}")))),
         }
@@ -440,17 +447,24 @@ impl WorkerState {
             let _ = events.send(Event::Worker(Report::Progress(n)));
         });
         match result {
-            Err(e) => self.emit(Event::Worker(Report::Error(action_error(&e)))),
+            Err(e) => {
+                self.emit(Event::Worker(Report::Error(action_error(&e))));
+                self.list_yank_area();
+            }
             Ok(outcome) => {
                 let ids = acted_on(&confirm.plan, &outcome);
                 self.refresh_after(confirm.plan.direction, &ids);
+                // Before Done: the header's `yanked N` once said 0 for a second or two beside
+                // `yanked 44,990 messages`, the journal being read after the popup closed.
+                let ops = &self.ops;
+                let listing = self.step("reading the yank area", Instant::now(), |_| ops.listing());
+                self.yank_area_read(listing);
                 self.emit(Event::Worker(Report::Done(Box::new(Finished {
                     confirm,
                     outcome,
                 }))));
             }
         }
-        self.list_yank_area();
         self.emit(Event::Worker(Report::SendStatus(self.ops.send_running())));
     }
 
