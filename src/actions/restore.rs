@@ -10,6 +10,7 @@
 use std::collections::HashSet;
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::area::{journal_dir, list_yanked, YankedMessage};
 use super::error::ActionError;
@@ -47,12 +48,33 @@ pub fn load_batch(yank_dir: &Path, id: &str) -> Result<Batch, ActionError> {
     journal::load(&path)
 }
 
+/// How far a restore's planning has come, for a face that shows it: each message's queue
+/// paths are checked and its recipients read, seconds at 45,000 messages.
+#[derive(Debug, Default)]
+pub struct PlanProgress {
+    /// Messages to check (0 until the yank area and its journal are read).
+    pub total: AtomicU64,
+    /// Messages checked.
+    pub done: AtomicU64,
+}
+
 /// Plan a restore from the yank area `yank_dir`.
 pub fn plan_restore(
     queue: &Queue,
     yank_dir: &Path,
     selection: &RestoreSelection,
     query: &str,
+) -> Result<Plan, ActionError> {
+    plan_restore_counted(queue, yank_dir, selection, query, &PlanProgress::default())
+}
+
+/// [`plan_restore`], counting the messages checked in `progress`.
+pub fn plan_restore_counted(
+    queue: &Queue,
+    yank_dir: &Path,
+    selection: &RestoreSelection,
+    query: &str,
+    progress: &PlanProgress,
 ) -> Result<Plan, ActionError> {
     let popts = PlanOptions {
         yank_dir: yank_dir.to_path_buf(),
@@ -88,10 +110,12 @@ pub fn plan_restore(
     let owned = owned_files(&all);
     // The yank area's files are read like the queue's: no link followed, no FIFO opened.
     let area = open_dir(yank_dir).ok();
-    for y in yanked
-        .iter()
+    let chosen: Vec<&YankedMessage> = (yanked.iter())
         .filter(|y| wanted.as_ref().is_none_or(|w| w.contains(&y.id)))
-    {
+        .collect();
+    progress.total.store(chosen.len() as u64, Ordering::Relaxed);
+    for y in chosen {
+        progress.done.fetch_add(1, Ordering::Relaxed);
         match conflict(queue, y) {
             Some(path) => plan.refused.push(Refusal {
                 id: y.id,

@@ -130,6 +130,12 @@ fn apply(state: &mut AppState, action: Action) -> Option<Effect> {
                 *done = n;
             }
         }
+        Action::Worker(Report::Planning(step)) => {
+            // A late step of a cancelled plan is no news.
+            if matches!(state.popup, Popup::Planning(_) | Popup::Running { .. }) {
+                state.status.planning = Some(step);
+            }
+        }
         Action::Worker(Report::Planned(c)) => planned(state, *c),
         Action::Worker(Report::Cleanup(c)) => {
             // A plan of an older snapshot would mark messages by stale indices' ids: drop it.

@@ -4,7 +4,8 @@
 use crossterm::event::KeyEvent;
 
 use super::state::{
-    AccountsListing, Analysis, Clustering, Confirm, Inspection, PlanRequest, Selection, YankListing,
+    AccountsListing, Analysis, Clustering, Confirm, Inspection, PlanRequest, PlanStep, Selection,
+    YankListing,
 };
 use crate::actions::{Outcome, RecoveryReport};
 use crate::analysis::key::ClusterKey;
@@ -52,6 +53,8 @@ pub enum Report {
     Selected(Box<Selection>),
     /// A message was read for the inspector.
     Inspected(Box<Inspection>),
+    /// The worker is still building the plan that was asked for: what it is at.
+    Planning(PlanStep),
     /// The worker built the plan that was asked for.
     Planned(Box<Confirm>),
     /// The cleanup plan of a snapshot (`p`).

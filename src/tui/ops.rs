@@ -16,7 +16,7 @@ use super::state::{BatchRow, Confirm, PlanRequest, YankListing};
 use crate::actions::plan::unix_now;
 use crate::actions::{
     self, queue_lifetime, ActionError, ExecuteOptions, ExpireOptions, Outcome, Plan, PlanOptions,
-    RecoveryReport,
+    PlanProgress, RecoveryReport,
 };
 use crate::queue::{MessageId, MessageRecord, Queue};
 
@@ -64,6 +64,18 @@ impl Ops {
         what: &str,
         records: &[MessageRecord],
     ) -> Result<Plan, ActionError> {
+        self.plan_counted(request, what, records, &PlanProgress::default())
+    }
+
+    /// [`Ops::plan`], counting a restore's messages checked in `progress` (the Planning box
+    /// shows it).
+    pub fn plan_counted(
+        &self,
+        request: &PlanRequest,
+        what: &str,
+        records: &[MessageRecord],
+        progress: &PlanProgress,
+    ) -> Result<Plan, ActionError> {
         // As the CLI's dry run: a yank area rename(2) cannot reach is said before the
         // confirmation, not after Enter.
         actions::area::check_same_filesystem(self.queue.root(), &self.yank_dir)?;
@@ -91,7 +103,7 @@ impl Ops {
                 actions::plan_expire(&self.queue, picked(ids), &opts)
             }
             PlanRequest::Restore(sel) => {
-                actions::plan_restore(&self.queue, &self.yank_dir, sel, &query)?
+                actions::plan_restore_counted(&self.queue, &self.yank_dir, sel, &query, progress)?
             }
             PlanRequest::Purge(sel) => {
                 actions::plan_purge(&self.queue, &self.yank_dir, sel, &query)?

@@ -238,6 +238,7 @@ fn ask(state: &mut AppState, what: String, request: PlanRequest) -> Option<Effec
     // What the line said was about the last popup (`cancelled: nothing was moved`): under the
     // next one it would read as this one's.
     state.status.notice = None;
+    state.status.planning = None;
     state.popup = Popup::Planning(what.clone());
     Some(Effect::Plan { what, request })
 }
@@ -469,6 +470,7 @@ pub fn confirm(state: &mut AppState, force: bool) -> Option<Effect> {
     c.force = force;
     // `qmail-send stopped: Enter runs it now` (or the refusal) is done with once it runs.
     state.status.notice = None;
+    state.status.planning = None;
     state.popup = Popup::Running {
         confirm: c.clone(),
         done: 0,

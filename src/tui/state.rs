@@ -21,12 +21,15 @@ pub use super::live::FreshCluster;
 mod accounts;
 mod basis;
 mod order;
+mod plan_cell;
 mod yank;
 pub use accounts::{AccountRow, AccountsListing, AccountsView};
 pub use basis::BasisCell;
 pub use order::{Order, Orders};
+pub use plan_cell::{CleanupPlan, PlanBuilt, PlanCell};
 pub use yank::{
-    BatchRow, ClustersHit, Confirm, NotInPlan, PlanRequest, YankArea, YankListing, YankRow,
+    BatchRow, ClustersHit, Confirm, NotInPlan, PlanRequest, PlanStep, YankArea, YankListing,
+    YankRow,
 };
 
 /// A scanned queue: its records and the interner their strings live in.
@@ -50,6 +53,8 @@ pub struct Snapshot {
     /// The analysis of these records (context, sender patterns, facts): every clustering,
     /// query, ranking and the watcher's rates of this snapshot take their values from it.
     basis: basis::BasisCell,
+    /// The cleanup plan of these records, built once for `p` and every `y`/`E`.
+    pub cleanup: PlanCell,
 }
 
 impl Snapshot {
@@ -84,6 +89,7 @@ impl Snapshot {
             with_mess,
             unlisted_dirs: 0,
             basis,
+            cleanup: PlanCell::default(),
         }
     }
 
@@ -210,6 +216,9 @@ pub struct Status {
     pub progress: Option<ProgressSnapshot>,
     /// Milliseconds the scan has been running at the last progress report.
     pub scan_ms: u64,
+    /// What the worker is at for the plan being built or run (the Planning and Running boxes
+    /// show it).
+    pub planning: Option<PlanStep>,
     /// One line of feedback (last error or result).
     pub notice: Option<Notice>,
 }
@@ -455,24 +464,6 @@ pub struct QueryBar {
 pub struct Marks {
     /// The marked ids.
     pub ids: FxHashSet<MessageId>,
-}
-
-/// The cleanup plan of one snapshot (`qtriage plan`'s), and its messages' ids for marking.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CleanupPlan {
-    /// The snapshot it was built on.
-    pub generation: u64,
-    /// The plan.
-    pub plan: crate::analysis::plan::Plan,
-    /// The ids of the planned messages.
-    pub ids: Vec<MessageId>,
-    /// What the analysis read (control files, default domain, uid names: `Setup::notes`,
-    /// unsanitized), which the CLI prints on stderr: why `test` and `test@example.com` are two
-    /// accounts, why uid 48 has no name.
-    pub notes: Vec<String>,
-    /// What the scan could not read, in words (`incomplete: ...`): the plan is then shown but
-    /// not marked, as `qtriage plan` gives no query to apply.
-    pub incomplete: Option<String>,
 }
 
 /// A popup over the main view.

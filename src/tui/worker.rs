@@ -9,10 +9,11 @@
 //! watcher ([`Live`]) running for the grouping key.
 
 use std::io;
+use std::sync::atomic::Ordering;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rustc_hash::FxHashSet;
 
@@ -27,8 +28,10 @@ use super::event::Effect;
 use super::event::{Event, Finished, Report};
 use super::live::Live;
 use super::ops::{acted_on, Ops};
-use super::state::{AccountsListing, Analysis, Confirm, PlanRequest, Snapshot};
-use crate::actions::{ActionError, Direction};
+use super::state::{
+    AccountsListing, Analysis, Confirm, PlanRequest, PlanStep, Snapshot, YankListing,
+};
+use crate::actions::{ActionError, Direction, PlanProgress};
 use crate::analysis::cluster::AnalysisContext;
 use crate::analysis::evidence::LogFacts;
 use crate::analysis::key::ClusterKey;
@@ -203,7 +206,12 @@ impl WorkerState {
     }
 
     fn list_yank_area(&self) {
-        match self.ops.listing() {
+        self.yank_area_read(self.ops.listing());
+    }
+
+    /// Send the yank area as read, or why it could not be.
+    fn yank_area_read(&self, listing: Result<YankListing, ActionError>) {
+        match listing {
             Ok(l) => self.emit(Event::Worker(Report::YankArea(Box::new(l)))),
             Err(e) => self.emit(Event::Worker(Report::Error(format!("yank area: {e}")))),
         }
@@ -359,19 +367,32 @@ impl WorkerState {
         if self.recover() {
             self.scan();
         }
+        let started = Instant::now();
         let records = self.snapshot.as_ref().map_or(&[][..], |s| &s.records[..]);
-        match self.ops.plan(&request, &what, records) {
+        let step = match request {
+            PlanRequest::Yank(_) | PlanRequest::Expire(_) => "checking the marked messages",
+            PlanRequest::Restore(_) => "checking the messages to put back",
+            PlanRequest::Purge(_) => "reading the yank area",
+        };
+        let ops = &self.ops;
+        let planned = self.step(step, started, |p| {
+            ops.plan_counted(&request, &what, records, p)
+        });
+        match planned {
             Ok(plan) => {
                 // Marks the analysis calls no culprit's (a cluster that is not one, an account
                 // sending as itself): the popup says how many and which kinds, from the
-                // cleanup plan itself.
+                // cleanup plan itself (built once per snapshot, see `PlanCell`).
                 let not_in_plan = match (&request, &self.snapshot) {
                     (PlanRequest::Yank(_) | PlanRequest::Expire(_), Some(snap))
                         if !plan.messages.is_empty() =>
                     {
                         let ids = plan.messages.iter().map(|m| m.id).collect();
-                        let now = self.after.now();
-                        Some(cleanup::not_in_plan(snap, &self.after, now, &ids))
+                        let (env, now) = (&self.after, self.after.now());
+                        let words = "building the cleanup plan (what of the marks it keeps)";
+                        Some(self.step(words, started, |_| {
+                            cleanup::not_in_plan(snap, env, now, &ids)
+                        }))
                     }
                     _ => None,
                 };
@@ -387,6 +408,37 @@ impl WorkerState {
         }
     }
 
+    /// Run `job`, a step of a plan (`what`, in words), on a thread of its own and tell the UI
+    /// every [`PROGRESS_EVERY`] what it is at, with the time since `started`: a plan can take
+    /// seconds, and a Planning box that says nothing meanwhile reads as a frozen screen. A
+    /// panic in it is the worker's own (resumed here).
+    fn step<T: Send>(
+        &self,
+        what: &'static str,
+        started: Instant,
+        job: impl FnOnce(&PlanProgress) -> T + Send,
+    ) -> T {
+        let progress = PlanProgress::default();
+        let counted = &progress;
+        std::thread::scope(|s| {
+            let (finished, done) = mpsc::channel::<()>();
+            let run = s.spawn(move || {
+                let r = job(counted);
+                let _ = finished.send(());
+                r
+            });
+            while let Err(RecvTimeoutError::Timeout) = done.recv_timeout(PROGRESS_EVERY) {
+                self.emit(Event::Worker(Report::Planning(PlanStep {
+                    what,
+                    done: counted.done.load(Ordering::Relaxed),
+                    total: counted.total.load(Ordering::Relaxed),
+                    ms: started.elapsed().as_millis() as u64,
+                })));
+            }
+            run.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
+        })
+    }
+
     /// Execute a confirmed plan as one journaled batch, reporting progress; then update the
     /// records, the yank area and qmail-send's state.
     fn execute(&mut self, confirm: Confirm) {
@@ -395,17 +447,24 @@ impl WorkerState {
             let _ = events.send(Event::Worker(Report::Progress(n)));
         });
         match result {
-            Err(e) => self.emit(Event::Worker(Report::Error(action_error(&e)))),
+            Err(e) => {
+                self.emit(Event::Worker(Report::Error(action_error(&e))));
+                self.list_yank_area();
+            }
             Ok(outcome) => {
                 let ids = acted_on(&confirm.plan, &outcome);
                 self.refresh_after(confirm.plan.direction, &ids);
+                // Before Done: the header's `yanked N` once said 0 for a second or two beside
+                // `yanked 44,990 messages`, the journal being read after the popup closed.
+                let ops = &self.ops;
+                let listing = self.step("reading the yank area", Instant::now(), |_| ops.listing());
+                self.yank_area_read(listing);
                 self.emit(Event::Worker(Report::Done(Box::new(Finished {
                     confirm,
                     outcome,
                 }))));
             }
         }
-        self.list_yank_area();
         self.emit(Event::Worker(Report::SendStatus(self.ops.send_running())));
     }
 
@@ -425,14 +484,26 @@ impl WorkerState {
             .filter(|r| !changed.contains(&r.id))
             .cloned()
             .collect();
+        // Reading 45,000 restored messages again and analysing the queue take seconds after
+        // the gauge is full: the Running box says so (a full gauge that stays reads as hung).
+        let started = Instant::now();
         if direction != Direction::Yank {
-            for id in ids {
-                match scan::read_one(&self.ops.queue, &strings, *id) {
-                    Ok(r) => records.push(r),
-                    Err(e) => self.emit(Event::Worker(Report::Error(format!(
-                        "message #{id}: read again: {e}"
-                    )))),
+            let queue = &self.ops.queue;
+            let (read, failed) = self.step("reading them again", started, |p| {
+                p.total.store(ids.len() as u64, Ordering::Relaxed);
+                let (mut read, mut failed) = (Vec::new(), Vec::new());
+                for id in ids {
+                    p.done.fetch_add(1, Ordering::Relaxed);
+                    match scan::read_one(queue, &strings, *id) {
+                        Ok(r) => read.push(r),
+                        Err(e) => failed.push(format!("message #{id}: read again: {e}")),
+                    }
                 }
+                (read, failed)
+            });
+            records.extend(read);
+            for e in failed {
+                self.emit(Event::Worker(Report::Error(e)));
             }
             // Back in queue order (split directory, then id), as a scan lists them: an undo
             // once put the restored messages at the end of "sort queue".
@@ -444,7 +515,14 @@ impl WorkerState {
             now: self.after.now(),
             ..old.basis().ctx.clone()
         };
-        self.publish(strings, records, Arc::clone(&old.logs), &ctx);
+        let (generation, unlisted) = (old.generation + 1, self.unlisted_dirs);
+        let logs = Arc::clone(&old.logs);
+        let snap = self.step("analysing the queue", started, move |_| {
+            let mut snap = Snapshot::analysed(generation, strings, records, logs, &ctx);
+            snap.unlisted_dirs = unlisted;
+            Arc::new(snap)
+        });
+        self.show(snap, false);
     }
 }
 

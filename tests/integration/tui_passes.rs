@@ -103,3 +103,60 @@ fn the_header_pass_is_let_go_before_the_envelope_pass_is_analysed() {
         }
     }
 }
+
+/// A yank's Done comes after the yank area read again: the header's `yanked N` once said 0 for a
+/// second or two beside the status line's `yanked 44,990 messages`.
+#[test]
+fn the_yank_area_is_read_again_before_an_action_is_done() {
+    use qtriage::tui::state::PlanRequest;
+    let t = TestQueue::new(7);
+    let ids: Vec<_> = (0..4)
+        .map(|i| {
+            t.add(
+                MessageSpec::new()
+                    .received_from("86.107.221.138")
+                    .auth("test")
+                    .remote(format!("victim{i}@example.org")),
+            )
+        })
+        .collect();
+    let queue = Queue::open(t.root(), QueueOptions::default()).expect("open");
+    let after = AfterFlood {
+        yank_dir: qtriage::actions::default_yank_dir(queue.root()),
+        vpopmail: t.root().join("no-vpopmail"),
+        report_dir: t.root().join("no-reports"),
+        setup: SetupOptions {
+            queue_root: queue.root().to_path_buf(),
+            ..SetupOptions::default()
+        },
+        fixed_now: Some(1_700_000_000),
+        queue,
+    };
+    let (tx, events) = mpsc::channel();
+    let worker = Worker::spawn(after, ClusterKey::AuthUser, tx).expect("worker");
+    worker.send(Effect::Scan);
+    while next_analysis(&events).envelopes_pending {}
+    let request = PlanRequest::Yank(ids[..2].to_vec());
+    worker.send(Effect::Plan {
+        what: "2 marked messages".into(),
+        request,
+    });
+    let confirm = loop {
+        match next(&events) {
+            Report::Planned(c) => break c,
+            Report::Error(e) => panic!("not planned: {e}"),
+            _ => {}
+        }
+    };
+    worker.send(Effect::Execute(*confirm));
+    let mut in_area = None;
+    loop {
+        match next(&events) {
+            Report::YankArea(l) => in_area = Some(l.messages),
+            Report::Done(_) => break,
+            Report::Error(e) => panic!("not done: {e}"),
+            _ => {}
+        }
+    }
+    assert_eq!(in_area, Some(2), "read again before Done");
+}

@@ -175,3 +175,84 @@ fn a_yank_of_mail_the_plan_keeps_is_counted_in_the_confirmation() {
         }
     );
 }
+
+/// Press `code` and pump until `until` holds of the popup.
+fn press_until(
+    session: &mut Session,
+    code: crossterm::event::KeyCode,
+    until: impl Fn(&qtriage::tui::state::Popup) -> bool,
+) {
+    use crossterm::event::{KeyEvent, KeyModifiers};
+    session.apply(qtriage::tui::event::Event::Key(KeyEvent::new(
+        code,
+        KeyModifiers::NONE,
+    )));
+    let deadline = Instant::now() + crate::util::deadline();
+    while !until(&session.state.popup) {
+        assert!(
+            Instant::now() < deadline,
+            "no such popup after {code:?}: {:?}",
+            session.state.status
+        );
+        session.pump(Duration::from_millis(100));
+    }
+}
+
+/// The cleanup plan a confirmation consults is built once per snapshot: a second `y` (and `p`)
+/// on the same records reuse it (it took 4-6 s per keypress at 45,000 marks); a new snapshot
+/// (after the yank) builds its own.
+#[test]
+fn a_second_yank_on_the_same_snapshot_does_not_build_the_cleanup_plan_again() {
+    use crossterm::event::KeyCode;
+    use qtriage::tui::state::Popup;
+
+    let t = crate::util::TestQueue::new(23);
+    let born = NOW - 300;
+    let flood: Vec<_> = (0..60)
+        .map(|i| t.add(php_flood(i).born(born + i)))
+        .collect();
+    let legit: Vec<_> = (0..8)
+        .map(|i| t.add(crate::cli_actions_json::legit(i).born(born)))
+        .collect();
+    let mut session = tui_session(t.root(), &[]);
+    let snap = std::sync::Arc::clone(&session.state.data.as_ref().expect("analysed").snapshot);
+    assert_eq!(snap.cleanup.builds(), 0, "built only when asked for");
+    session
+        .state
+        .marks
+        .ids
+        .extend(flood[..3].iter().chain(&legit));
+    let confirmed = |p: &Popup| matches!(p, Popup::Confirm(_));
+    let kept = |s: &Session| match &s.state.popup {
+        Popup::Confirm(c) => c.not_in_plan.clone(),
+        other => panic!("not a confirmation: {other:?}"),
+    };
+    press_until(&mut session, KeyCode::Char('y'), confirmed);
+    let first = kept(&session);
+    assert_eq!(snap.cleanup.builds(), 1);
+    press_until(&mut session, KeyCode::Esc, |p| *p == Popup::None);
+    press_until(&mut session, KeyCode::Char('y'), confirmed);
+    assert_eq!(kept(&session), first, "the same plan's words");
+    assert_eq!(snap.cleanup.builds(), 1, "the second y reused the plan");
+    press_until(&mut session, KeyCode::Esc, |p| *p == Popup::None);
+    press_until(&mut session, KeyCode::Char('p'), |p| {
+        matches!(p, Popup::Cleanup(_))
+    });
+    assert_eq!(snap.cleanup.builds(), 1, "p reused it too");
+    press_until(&mut session, KeyCode::Esc, |p| *p == Popup::None);
+    // A new snapshot (the records after a yank; qmail-send is stopped here: no lock holder)
+    // has a plan of its own, built when asked.
+    session.state.marks.ids.clear();
+    session.state.marks.ids.extend(&flood[..3]);
+    press_until(&mut session, KeyCode::Char('y'), confirmed);
+    press_until(&mut session, KeyCode::Enter, |p| *p == Popup::None);
+    let after = std::sync::Arc::clone(&session.state.data.as_ref().expect("analysed").snapshot);
+    assert!(
+        after.generation > snap.generation,
+        "{:?}",
+        session.state.status
+    );
+    session.state.marks.ids.extend(&flood[3..6]);
+    press_until(&mut session, KeyCode::Char('y'), confirmed);
+    assert_eq!((snap.cleanup.builds(), after.cleanup.builds()), (1, 1));
+}

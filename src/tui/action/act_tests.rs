@@ -439,3 +439,51 @@ fn a_batch_that_cannot_be_restored_says_why() {
         "{text}"
     );
 }
+
+/// `u` on a big batch: the worker's steps reach the Planning box while it plans, a new plan
+/// starts without the last one's, and a step of a cancelled plan is dropped.
+#[test]
+fn an_undo_being_planned_shows_the_workers_progress() {
+    use crate::tui::state::PlanStep;
+    let mut s = state((80, 24), 3, 2, false);
+    confirming(&mut s, false);
+    let Some(Effect::Execute(c)) = press(&mut s, KeyCode::Enter) else {
+        panic!("execute")
+    };
+    let f = finished(c, "20261119-090000-beef", vec![]);
+    update(&mut s, Action::Worker(Report::Done(Box::new(f))));
+    press(&mut s, KeyCode::Char('u')).expect("u asks for a restore plan");
+    assert!(matches!(s.popup, Popup::Planning(_)));
+    assert_eq!(s.status.planning, None);
+    let step = PlanStep {
+        what: "checking the messages to put back",
+        done: 12_000,
+        total: 45_000,
+        ms: 3_400,
+    };
+    update(&mut s, Action::Worker(Report::Planning(step.clone())));
+    assert_eq!(s.status.planning.as_ref(), Some(&step));
+    press(&mut s, KeyCode::Esc);
+    assert_eq!(s.popup, Popup::None);
+    press(&mut s, KeyCode::Char('u')).expect("u again");
+    assert_eq!(s.status.planning, None, "not the last plan's step");
+    press(&mut s, KeyCode::Esc);
+    update(&mut s, Action::Worker(Report::Planning(step.clone())));
+    assert_eq!(
+        s.status.planning, None,
+        "a cancelled plan's step is dropped"
+    );
+    // Run: the planning's last step goes; what follows the moves comes.
+    let ask = press(&mut s, KeyCode::Char('u')).expect("u once more");
+    update(&mut s, Action::Worker(Report::Planning(step.clone())));
+    reply(&mut s, &ask, false);
+    press(&mut s, KeyCode::Enter).expect("execute");
+    assert!(matches!(s.popup, Popup::Running { .. }));
+    assert_eq!(s.status.planning, None, "not the planning's step");
+    let reading = PlanStep {
+        what: "reading them again",
+        ..step
+    };
+    update(&mut s, Action::Worker(Report::Planning(reading.clone())));
+    assert_eq!(s.status.planning, Some(reading));
+}

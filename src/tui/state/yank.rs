@@ -20,6 +20,21 @@ pub enum PlanRequest {
     Purge(PurgeSelection),
 }
 
+/// What the worker is at while it builds a plan, for the Planning box: a plan can take seconds
+/// (the cleanup plan built for a yank's warning, an undo's 45,000 messages checked), and a box
+/// that says nothing meanwhile reads as a frozen screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanStep {
+    /// The step, in words (`building the cleanup plan`).
+    pub what: &'static str,
+    /// Messages done so far, of `total`.
+    pub done: u64,
+    /// Messages to do (0: the step is not counted).
+    pub total: u64,
+    /// Milliseconds the plan has taken so far.
+    pub ms: u64,
+}
+
 /// A destructive action waiting for Enter: the `actions::Plan` the worker built, shown as it is
 /// and, on Enter, executed as it is (the same `Arc`, never rebuilt).
 #[derive(Debug, Clone, PartialEq)]

@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Clear, Gauge, Paragraph, Widget};
 
 use super::{human_bytes, thousands, Theme};
 use crate::actions::Direction;
-use crate::tui::state::{Confirm, NotInPlan, SendState};
+use crate::tui::state::{Confirm, NotInPlan, PlanStep, SendState};
 
 /// Width of the popups when what they say fits in it.
 const WIDTH: u16 = 64;
@@ -60,6 +60,8 @@ pub struct ConfirmPopup<'a> {
     pub confirm: &'a Confirm,
     /// `Some(done)` while it runs.
     pub running: Option<u64>,
+    /// What the worker is at once the messages are moved (reading them again, analysing).
+    pub step: Option<&'a PlanStep>,
     /// qmail-send's line.
     pub send: SendLine,
     /// Styles.
@@ -247,8 +249,19 @@ impl Widget for ConfirmPopup<'_> {
         Paragraph::new(lines).render(text, buf);
         if let Some(done) = self.running {
             let total = self.confirm.plan.message_count().max(1) as u64;
-            let ratio = (done as f64 / total as f64).clamp(0.0, 1.0);
-            let label = format!("{} / {}", thousands(done), thousands(total));
+            let (ratio, label) = match self.step {
+                // The moves are done; what follows (reading the messages again, analysing)
+                // has its own count, or fills the gauge when it has none.
+                Some(step) if step.total > 0 => {
+                    (step.done as f64 / step.total as f64, step_words(step))
+                }
+                Some(step) => (1.0, step_words(step)),
+                None => (
+                    done as f64 / total as f64,
+                    format!("{} / {}", thousands(done), thousands(total)),
+                ),
+            };
+            let ratio = ratio.clamp(0.0, 1.0);
             Gauge::default()
                 .gauge_style(t.accent())
                 .ratio(ratio)
@@ -283,6 +296,8 @@ pub fn not_in_plan_words(n: &NotInPlan) -> Option<String> {
 pub struct PlanningPopup<'a> {
     /// What is being planned.
     pub what: &'a str,
+    /// What the worker is at, once it has taken a moment.
+    pub step: Option<&'a PlanStep>,
     /// Styles.
     pub theme: Theme,
 }
@@ -291,12 +306,18 @@ impl Widget for PlanningPopup<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let t = self.theme;
         let what = format!("{}…", self.what);
-        let w = popup_width(area, Span::raw(what.as_str()).width() + 2);
-        let mut lines: Vec<Line<'static>> =
-            super::wrap(&what, " ", usize::from(w.saturating_sub(2)))
-                .into_iter()
-                .map(Line::raw)
-                .collect();
+        let step = self.step.map(step_words);
+        let widest = (Span::raw(what.as_str()).width()).max(step.as_deref().map_or(0, str::len));
+        let w = popup_width(area, widest + 2);
+        let inner = usize::from(w.saturating_sub(2));
+        let mut lines: Vec<Line<'static>> = super::wrap(&what, " ", inner)
+            .into_iter()
+            .map(Line::raw)
+            .collect();
+        if let Some(step) = &step {
+            let wrapped = super::wrap(step, " ", inner).into_iter();
+            lines.extend(wrapped.map(|l| Line::styled(l, t.dim())));
+        }
         lines.push(Line::from(vec![
             Span::styled("Esc", t.accent()),
             Span::raw(" cancel"),
@@ -307,6 +328,21 @@ impl Widget for PlanningPopup<'_> {
             .border_style(t.accent())
             .title(Line::styled(" Planning ", t.accent()));
         Paragraph::new(lines).block(block).render(rect, buf);
+    }
+}
+
+/// `checking the messages to put back: 12,000 of 45,000 · 3 s`, or, not counted,
+/// `building the cleanup plan (what of the marks it keeps)… 3 s`.
+pub fn step_words(step: &PlanStep) -> String {
+    let secs = step.ms / 1000;
+    match step.total {
+        0 => format!("{}… {secs} s", step.what),
+        total => format!(
+            "{}: {} of {} · {secs} s",
+            step.what,
+            thousands(step.done.min(total)),
+            thousands(total)
+        ),
     }
 }
 

@@ -122,10 +122,16 @@ impl Widget for &AppState {
                 theme,
             }
             .render(area, buf),
-            Popup::Planning(what) => confirm::PlanningPopup { what, theme }.render(area, buf),
+            Popup::Planning(what) => confirm::PlanningPopup {
+                what,
+                step: self.status.planning.as_ref(),
+                theme,
+            }
+            .render(area, buf),
             Popup::Confirm(c) => confirm::ConfirmPopup {
                 confirm: c,
                 running: None,
+                step: None,
                 send: confirm::SendLine::of(c, send_blocks(self, c), self.status.send),
                 theme,
             }
@@ -133,6 +139,7 @@ impl Widget for &AppState {
             Popup::Running { confirm: c, done } => confirm::ConfirmPopup {
                 confirm: c,
                 running: Some(*done),
+                step: self.status.planning.as_ref(),
                 send: confirm::SendLine::of(c, send_blocks(self, c), self.status.send),
                 theme,
             }

@@ -1,64 +1,70 @@
 //! The TUI's cleanup plan (`p`): `qtriage plan`'s, built from a snapshot like the accounts check
-//! ranks it (one [`crate::analysis::Basis`], then [`crate::analysis::plan::build`]); and what
-//! of a yank's messages that plan would not take (the confirmation's warning).
+//! ranks it (one [`crate::analysis::Basis`], then [`crate::analysis::plan::build`]) once per
+//! snapshot; and what of a yank's messages that plan would not take (the confirmation's warning).
+
+use std::sync::Arc;
 
 use rustc_hash::FxHashSet;
 
 use super::after::AfterFlood;
-use crate::analysis::plan::{build, kept_of, Plan, PlanInput};
+use crate::analysis::plan::{build, kept_of, PlanInput};
 use crate::analysis::rank::OF_QUEUE;
-use crate::analysis::{Basis, TOP_LIMIT};
+use crate::analysis::{Basis, Tables, TOP_LIMIT};
 use crate::queue::MessageId;
-use crate::tui::state::{CleanupPlan, NotInPlan, Snapshot};
+use crate::tui::state::{CleanupPlan, NotInPlan, PlanBuilt, Snapshot};
 
-/// Build the cleanup plan of `snap` (reads the bounces' quoted copies from the queue) and hand
-/// it, with what it was built from, to `then`.
-fn with_plan<R>(
-    snap: &Snapshot,
-    env: &AfterFlood,
-    now: i64,
-    then: impl FnOnce(PlanInput<'_>, Plan, Vec<String>) -> R,
-) -> R {
-    let (ctx, notes) = env.context_and_notes(now);
-    let ctx = ctx.with_queue_local_domains(&snap.records, &snap.strings);
-    // One basis for the ranking and the plan's tables, as `qtriage plan` has one analysis.
-    let basis = Basis::new(&snap.records, &snap.strings, &ctx);
-    let ranking = basis.top(
-        &snap.records,
-        &snap.strings,
-        &snap.logs,
-        TOP_LIMIT,
-        OF_QUEUE,
-    );
-    let quoted = crate::query::files::quoted_bounces(&env.queue, &snap.records, &snap.strings);
-    let input = PlanInput {
-        records: &snap.records,
-        strings: &snap.strings,
-        tables: basis.tables(),
-        ranking: &ranking,
-        quoted: &quoted,
-    };
-    let plan = build(input);
-    then(input, plan, notes)
+/// The cleanup plan of `snap`: the one built for it before, else built now (reads the bounces'
+/// quoted copies from the queue) and kept in the snapshot for the next `p`, `y` or `E`.
+pub fn built(snap: &Snapshot, env: &AfterFlood, now: i64) -> Arc<PlanBuilt> {
+    snap.cleanup.get_or_build(|| {
+        let (ctx, notes) = env.context_and_notes(now);
+        let ctx = ctx.with_queue_local_domains(&snap.records, &snap.strings);
+        // One basis for the ranking and the plan's tables, as `qtriage plan` has one analysis.
+        let basis = Basis::new(&snap.records, &snap.strings, &ctx);
+        let ranking = basis.top(
+            &snap.records,
+            &snap.strings,
+            &snap.logs,
+            TOP_LIMIT,
+            OF_QUEUE,
+        );
+        let quoted = crate::query::files::quoted_bounces(&env.queue, &snap.records, &snap.strings);
+        let tables = Tables {
+            ctx: basis.ctx.clone(),
+            sender_patterns: basis.sender_patterns.clone(),
+        };
+        let input = PlanInput {
+            records: &snap.records,
+            strings: &snap.strings,
+            tables: basis.tables(),
+            ranking: &ranking,
+            quoted: &quoted,
+        };
+        let plan = build(input);
+        PlanBuilt {
+            tables,
+            ranking,
+            quoted,
+            plan,
+            notes,
+        }
+    })
 }
 
 /// The cleanup plan of `snap`.
 pub fn plan(snap: &Snapshot, env: &AfterFlood, now: i64) -> CleanupPlan {
-    with_plan(snap, env, now, |_, plan, notes| {
-        let ids = plan
-            .selected
-            .iter()
-            .filter_map(|&i| snap.records.get(i as usize).map(|r| r.id))
-            .collect();
-        let unread = crate::queue::problems::Unread::of(&snap.records, snap.unlisted_dirs);
-        CleanupPlan {
-            generation: snap.generation,
-            plan,
-            ids,
-            notes,
-            incomplete: unread.words(snap.records.len()),
-        }
-    })
+    let b = built(snap, env, now);
+    let ids = (b.plan.selected.iter())
+        .filter_map(|&i| snap.records.get(i as usize).map(|r| r.id))
+        .collect();
+    let unread = crate::queue::problems::Unread::of(&snap.records, snap.unlisted_dirs);
+    CleanupPlan {
+        generation: snap.generation,
+        plan: b.plan.clone(),
+        ids,
+        notes: b.notes.clone(),
+        incomplete: unread.words(snap.records.len()),
+    }
 }
 
 /// Of the messages `ids` (a yank's or an expire's), those the cleanup plan of `snap` would not
@@ -73,21 +79,21 @@ pub fn not_in_plan(
         .filter(|(_, r)| ids.contains(&r.id))
         .map(|(i, _)| i as u32)
         .collect();
-    with_plan(snap, env, now, |input, plan, _| {
-        let kinds: Vec<(usize, String)> = kept_of(input, &plan, &chosen)
-            .into_iter()
-            // Uid names come from a passwd file, values from the queue: shown on a terminal.
-            .map(|r| {
-                (
-                    r.messages,
-                    crate::sanitize::sanitize_str(&r.words).into_owned(),
-                )
-            })
-            .collect();
-        NotInPlan {
-            messages: kinds.iter().map(|k| k.0).sum(),
-            kinds,
-            culprits: plan.culprits.len(),
-        }
-    })
+    let b = built(snap, env, now);
+    let input = b.input(&snap.records, &snap.strings);
+    let kinds: Vec<(usize, String)> = kept_of(input, &b.plan, &chosen)
+        .into_iter()
+        // Uid names come from a passwd file, values from the queue: shown on a terminal.
+        .map(|r| {
+            (
+                r.messages,
+                crate::sanitize::sanitize_str(&r.words).into_owned(),
+            )
+        })
+        .collect();
+    NotInPlan {
+        messages: kinds.iter().map(|k| k.0).sum(),
+        kinds,
+        culprits: b.plan.culprits.len(),
+    }
 }

@@ -16,11 +16,25 @@ fn popup_rows(s: &AppState) -> Vec<String> {
         Popup::Confirm(c) => ConfirmPopup {
             confirm: c,
             running: None,
+            step: None,
             send: SendLine::Stopped,
             theme,
         }
         .render(buf.area, &mut buf),
-        Popup::Planning(what) => PlanningPopup { what, theme }.render(buf.area, &mut buf),
+        Popup::Running { confirm: c, done } => ConfirmPopup {
+            confirm: c,
+            running: Some(*done),
+            step: s.status.planning.as_ref(),
+            send: SendLine::Stopped,
+            theme,
+        }
+        .render(buf.area, &mut buf),
+        Popup::Planning(what) => PlanningPopup {
+            what,
+            step: s.status.planning.as_ref(),
+            theme,
+        }
+        .render(buf.area, &mut buf),
         _ => panic!("no popup"),
     }
     assert_no_escape(&buf);
@@ -151,4 +165,78 @@ fn a_yank_of_marks_the_plan_keeps_says_so_with_counts() {
     });
     s.popup = Popup::Confirm(c);
     assert!(!popup_rows(&s).join(" ").contains("not in plan"));
+}
+
+/// A plan that takes seconds (an undo of 45,000 messages, the cleanup plan built for a yank's
+/// warning) says what the worker is at, counted when it counts, with the seconds: the box
+/// once sat unchanged, a frozen screen. Whole at every width.
+#[test]
+fn the_planning_box_shows_what_the_worker_is_at() {
+    use crate::tui::state::PlanStep;
+    for size in [(40, 24), (80, 24), (200, 50)] {
+        let mut s = ready(size);
+        s.popup = Popup::Planning("batch 20261204-180034-13d9 (tui: 45,000 marked)".into());
+        assert!(
+            !popup_rows(&s).join(" ").contains(" s"),
+            "nothing before a step"
+        );
+        s.status.planning = Some(PlanStep {
+            what: "checking the messages to put back",
+            done: 12_000,
+            total: 45_000,
+            ms: 3_400,
+        });
+        let text = popup_rows(&s).join(" ");
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let want = "checking the messages to put back: 12,000 of 45,000 · 3 s";
+        assert!(text.contains(want), "{size:?}: {text}");
+        s.status.planning = Some(PlanStep {
+            what: "building the cleanup plan (what of the marks it keeps)",
+            done: 0,
+            total: 0,
+            ms: 5_100,
+        });
+        let text = popup_rows(&s).join(" ");
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let want = "building the cleanup plan (what of the marks it keeps)… 5 s";
+        assert!(text.contains(want), "{size:?}: {text}");
+        assert!(text.contains("Esc cancel"), "{size:?}: {text}");
+    }
+}
+
+/// Once an undo's messages are moved, the worker reads them all again and analyses the queue
+/// (seconds at 45,000): the gauge says so instead of standing full and still, as it did.
+#[test]
+fn a_full_gauge_gives_way_to_what_follows_the_moves() {
+    use crate::tui::state::PlanStep;
+    let mut s = confirming((80, 24), SendState::Stopped);
+    let Popup::Confirm(c) = s.popup.clone() else {
+        panic!("confirming")
+    };
+    let n = c.plan.message_count() as u64;
+    assert!(n > 1);
+    s.popup = Popup::Running {
+        confirm: c,
+        done: n,
+    };
+    let full = format!("{n} / {n}");
+    let text = popup_rows(&s).join(" ");
+    assert!(text.contains(&full), "{text}");
+    s.status.planning = Some(PlanStep {
+        what: "reading them again",
+        done: 1,
+        total: 2,
+        ms: 2_500,
+    });
+    let text = popup_rows(&s).join(" ");
+    assert!(text.contains("reading them again: 1 of 2 · 2 s"), "{text}");
+    assert!(!text.contains(&full), "{text}");
+    s.status.planning = Some(PlanStep {
+        what: "analysing the queue",
+        done: 0,
+        total: 0,
+        ms: 4_000,
+    });
+    let text = popup_rows(&s).join(" ");
+    assert!(text.contains("analysing the queue… 4 s"), "{text}");
 }
