@@ -65,9 +65,11 @@ fn key_action(state: &AppState, key: KeyEvent) -> Option<Action> {
     }
     match state.popup {
         Popup::Running { .. } => return None,
-        // Only a cancel while the worker plans; its answer is then dropped.
+        // Only a cancel while the worker plans; its answer is then dropped. An Alt chord is
+        // an Esc run into the next key (see `keys::command_for`): a cancel too.
         Popup::Planning(_) => {
-            let cancel = matches!(key.code, KeyCode::Esc | KeyCode::Char('q' | 'n'));
+            let cancel = matches!(key.code, KeyCode::Esc | KeyCode::Char('q' | 'n'))
+                || key.modifiers.contains(crossterm::event::KeyModifiers::ALT);
             return cancel.then_some(Action::Cmd(Command::Back));
         }
         _ => {}

@@ -486,6 +486,12 @@ pub fn command_for(state: &AppState, key: KeyEvent) -> Option<Command> {
             _ => None,
         };
     }
+    // A terminal sends Alt-k as ESC k, so an Esc typed just before a key (over SSH, in tmux)
+    // can arrive as that key with Alt. In a confirmation that Esc was a cancel: Esc then Enter
+    // must not run the action.
+    if key.modifiers.contains(KeyModifiers::ALT) && matches!(state.popup, Popup::Confirm(_)) {
+        return Some(C::Back);
+    }
     contexts(state).iter().find_map(|ctx| {
         BINDINGS
             .iter()

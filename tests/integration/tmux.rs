@@ -1,6 +1,7 @@
 //! End-to-end TUI in a real tmux: open, wait for the scan, pick the culprit, inspect, mark the
 //! cluster, yank with confirmation, check the disk and the journal, undo, check again (issue 7);
-//! the header's live growth (issue 8); a running qmail-send refuses the yank.
+//! the header's live growth (issue 8); a running qmail-send refuses the yank; an Esc run into
+//! Enter cancels it.
 //!
 //! Runs in the one tmux harness (`tmux_harness.rs`): waits poll `tmux capture-pane` for expected
 //! text up to the one test deadline; there are no fixed sleeps. Skipped, with a message, when
@@ -370,6 +371,34 @@ fn a_running_qmail_send_makes_the_yank_refuse_in_tmux() {
     assert!(yanked_batches(&t).is_empty(), "no batch was written");
     tm.keys(&["Escape"]);
     tm.keys(&["q"]);
+}
+
+/// Esc and then Enter arriving together (typed quickly over SSH; one `send-keys` here) read as
+/// Alt-Enter. That Esc was a cancel: the yank must not run.
+#[test]
+fn esc_run_into_enter_cancels_the_yank_in_tmux() {
+    if !Tmux::available() {
+        return;
+    }
+    let (t, spam, _) = flood();
+    let tm = Tmux::start(t.root());
+    tm.wait_for("│ 37 msgs");
+    tm.wait_scanned();
+    tm.keys(&["j", "m"]);
+    tm.wait_for("marked 30");
+    tm.keys(&["y"]);
+    tm.wait_for_all(&["Yank 30 messages to the yank area?", "qmail-send  stopped"]);
+    tm.keys(&["Escape", "Enter"]);
+    let screen = tm.wait_until("the confirmation gone", |s| {
+        !s.contains("Yank 30 messages to the yank area?") && !s.contains("Running")
+    });
+    assert!(!screen.contains("yanked 30 messages"), "{screen}");
+    for id in &spam {
+        assert!(in_queue(&t, *id) && !in_yank_area(&t, *id), "#{id} moved");
+    }
+    assert_eq!(yank_area_files(&t), 0, "nothing was yanked");
+    assert!(yanked_batches(&t).is_empty(), "no batch was written");
+    tm.keys(&["x", "q"]);
 }
 
 #[test]

@@ -186,6 +186,25 @@ fn escape_cancels_the_popup_and_a_late_plan_is_dropped() {
     assert_eq!(s.popup, Popup::None, "cancelled: the answer is not shown");
 }
 
+/// Esc then Enter typed quickly while the plan is built arrives as Alt-Enter: a cancel.
+#[test]
+fn an_esc_run_into_the_next_key_cancels_the_planning() {
+    let mut s = state((80, 24), 3, 2, false);
+    let ask = mark_and_yank(&mut s);
+    assert!(matches!(s.popup, Popup::Planning(_)));
+    let alt_enter =
+        crossterm::event::KeyEvent::new(KeyCode::Enter, crossterm::event::KeyModifiers::ALT);
+    if let Some(a) = from_event(&s, crate::tui::event::Event::Key(alt_enter)) {
+        update(&mut s, a);
+    }
+    reply(&mut s, &ask, false);
+    assert_eq!(
+        s.popup,
+        Popup::None,
+        "cancelled: the confirmation is not shown"
+    );
+}
+
 #[test]
 fn a_running_qmail_send_refuses_unless_forced() {
     let mut s = state((80, 24), 3, 2, false);

@@ -30,6 +30,21 @@ fn the_popup_takes_every_key() {
     assert_eq!(command_for(&s, key(K::Char('F'))), Some(C::Force));
 }
 
+/// Over SSH or tmux, Esc followed quickly by a key arrives as that key with Alt (a terminal
+/// sends Alt-k as ESC k). In a confirmation that Esc was a cancel: Esc then Enter must never
+/// confirm (nor Esc then F force); it cancels, as the Esc alone would have.
+#[test]
+fn an_esc_run_into_the_next_key_cancels_a_confirmation() {
+    let s = AppState {
+        popup: Popup::Confirm(crate::tui::testdata::confirm_yank(&[7])),
+        ..AppState::default()
+    };
+    for code in [K::Enter, K::Char('F'), K::Char('x'), K::Char('y')] {
+        let alt = KeyEvent::new(code, KeyModifiers::ALT);
+        assert_eq!(command_for(&s, alt), Some(C::Back), "{code:?} with Alt");
+    }
+}
+
 #[test]
 fn docs_list_the_keymap() {
     let doc = include_str!("../../../docs/tui.md");
