@@ -40,6 +40,7 @@ mod tmux_hostile;
 mod tree;
 mod tui_passes;
 mod tui_top;
+mod undo_spellings;
 mod util;
 mod watch;
 mod watch_seed;
