@@ -28,6 +28,7 @@ mod lock;
 mod log_top;
 mod logs;
 mod plan_mix;
+mod plan_yanked;
 mod queueing;
 mod real_qmail;
 mod report;

@@ -31,12 +31,22 @@ fn with_plan<R>(
         OF_QUEUE,
     );
     let quoted = crate::query::files::quoted_bounces(&env.queue, &snap.records, &snap.strings);
+    // The culprits a yank took, judged with the yank area's messages as `qtriage plan` does.
+    let yanked = crate::report::compose::yanked_culprits(
+        &snap.records,
+        &snap.logs,
+        &ctx,
+        &env.yank_dir,
+        &snap.strings,
+        |yanked| env.apply_logs(yanked, &snap.strings),
+    );
     let input = PlanInput {
         records: &snap.records,
         strings: &snap.strings,
         tables: basis.tables(),
         ranking: &ranking,
         quoted: &quoted,
+        yanked: &yanked,
     };
     let plan = build(input);
     then(input, plan, notes)
@@ -91,3 +101,6 @@ pub fn not_in_plan(
         }
     })
 }
+
+#[cfg(test)]
+mod tests;
