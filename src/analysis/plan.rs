@@ -182,6 +182,9 @@ pub struct PlanInput<'a> {
     pub ranking: &'a [Cluster],
     /// The bounces' quoted copies ([`backscatter::read`]).
     pub quoted: &'a [(u32, Quoted)],
+    /// The culprits a yank took ([`yanked::culprits`]; empty when the yank area is): the
+    /// bounces quoting their mail are theirs too.
+    pub yanked: &'a [YankedCulprit],
 }
 
 /// Build the plan of `input`.
@@ -246,7 +249,9 @@ pub fn build(input: PlanInput<'_>) -> Plan {
     attribute_backscatter(&input, &bounce_terms, &mut culprits, &mut taken);
     culprits.retain(|c| !c.query.is_empty());
     let room = (MAX_PLAN_TERMS - terms, MAX_PLAN_BYTES - bytes);
-    left_out += campaign::take(&input, room, &mut culprits, &mut taken);
+    // By a yanked culprit's origin before by a campaign's subject: the origin is the surer.
+    let (room, more) = yanked::take(&input, room, &mut culprits, &mut taken);
+    left_out += more + campaign::take(&input, room, &mut culprits, &mut taken);
     let forged = forged_sender_bounces(&input, &sender_terms, &taken);
     let mut plan = finish(input, culprits, taken);
     plan.left_out = left_out;
@@ -445,7 +450,9 @@ pub fn strongest_reason(c: &Cluster) -> String {
 
 mod campaign;
 mod remain;
+pub mod yanked;
 use remain::remaining;
+pub use yanked::YankedCulprit;
 
 #[cfg(test)]
 mod tests;

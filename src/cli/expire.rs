@@ -111,7 +111,7 @@ fn run_inner(
     if args.act.json {
         write_line(
             out,
-            &ActionJson::applied(&plan, &sel.unknown_json(), &outcome),
+            &ActionJson::applied(&plan, &sel.unknown_json(), &outcome, global.split),
         )?;
     } else {
         act::print_unknown(out, &sel.unknown, "not in the queue")?;
@@ -125,7 +125,11 @@ fn run_inner(
     };
     if !args.act.json {
         writeln!(out, "expired {} messages in batch {}", b.messages, b.batch)?;
-        writeln!(out, "undo with: {}", act::undo_command(&b.batch))?;
+        writeln!(
+            out,
+            "undo with: {}",
+            act::undo_command(&b.batch, &plan, global.split)
+        )?;
     }
     Ok(sel.exit())
 }

@@ -8,7 +8,7 @@ use super::clusters::{load_with_unlisted, AnalysisArgs};
 use super::print::json::write_line;
 use super::{exit::ExitCode, GlobalArgs};
 use crate::analysis::key::ClusterKey;
-use crate::analysis::plan::{self, Plan, PlanInput};
+use crate::analysis::plan::{self, Plan, PlanInput, YankedCulprit};
 use crate::analysis::{Analysis, Want, TOP_LIMIT};
 use crate::queue::problems::Unread;
 use crate::sanitize::sanitize_bytes;
@@ -43,7 +43,8 @@ pub fn run(global: &GlobalArgs, args: &PlanArgs, out: &mut dyn Write) -> anyhow:
     let unread = Unread::of(&a.records, unlisted_dirs);
     let unread_words = unread.words(a.records.len());
     let queue = global.open_queue()?;
-    let p = plan_of(&a, &queue);
+    let yanked = yanked_culprits(global, &args.analysis, &a, &queue);
+    let p = plan_of(&a, &queue, &yanked);
     let query = full_query(&p, args.analysis.where_.as_deref());
     if args.query {
         // No query from a queue read in part: `q=$(qtriage plan --query) && qtriage yank "$q"`
@@ -78,8 +79,9 @@ pub fn run(global: &GlobalArgs, args: &PlanArgs, out: &mut dyn Write) -> anyhow:
     })
 }
 
-/// The plan of an analysis of `queue` (reads the bounces' quoted copies).
-pub fn plan_of(a: &Analysis, queue: &crate::queue::Queue) -> Plan {
+/// The plan of an analysis of `queue` (reads the bounces' quoted copies), with the culprits a
+/// yank took ([`yanked_culprits`]).
+pub fn plan_of(a: &Analysis, queue: &crate::queue::Queue, yanked: &[YankedCulprit]) -> Plan {
     let quoted = crate::query::files::quoted_bounces(queue, &a.records, &a.strings);
     plan::build(PlanInput {
         records: &a.records,
@@ -87,7 +89,41 @@ pub fn plan_of(a: &Analysis, queue: &crate::queue::Queue) -> Plan {
         tables: a.tables(),
         ranking: &a.top,
         quoted: &quoted,
+        yanked,
     })
+}
+
+/// The culprits a yank took from `queue` into its yank area, judged with the queue's messages
+/// as `report` judges them ([`crate::report::compose::yanked_culprits`]); the `--log` files
+/// are applied to the yank area's messages as they were to the queue's.
+fn yanked_culprits(
+    global: &GlobalArgs,
+    args: &AnalysisArgs,
+    a: &Analysis,
+    queue: &crate::queue::Queue,
+) -> Vec<YankedCulprit> {
+    let yank_dir = crate::actions::default_yank_dir(queue.root());
+    let apply_logs = |yanked: &mut [crate::queue::MessageRecord]| {
+        if !global.has_logs() {
+            return Ok(Default::default());
+        }
+        // Read again only now that the yank area holds messages (its notes were said).
+        let flags = args.context_flags();
+        let setup = crate::analysis::setup::Setup::load(&crate::analysis::setup::SetupOptions {
+            queue_root: queue.root().to_path_buf(),
+            local_domains: flags.local_domain.to_vec(),
+            default_domain: flags.default_domain.map(str::to_string),
+            passwd: flags.passwd.map(std::path::PathBuf::from),
+            vpopmail: flags.vpopmail.map(std::path::PathBuf::from),
+            logs: global.logs.clone(),
+            now: a.ctx.now,
+        })
+        .map_err(|e| format!("logs not read for the yank area: {e}"))?;
+        Ok(setup.apply_logs(yanked, &a.strings))
+    };
+    crate::report::compose::yanked_culprits(
+        &a.records, &a.logs, &a.ctx, &yank_dir, &a.strings, apply_logs,
+    )
 }
 
 /// The plan's query, limited to `--where`'s messages when one was given (the plan was made of

@@ -97,7 +97,7 @@ fn run_inner(
     let outcome = act::execute(&plan, &opts)?;
     act::print_recovered(&outcome);
     if args.act.json {
-        write_line(out, &ActionJson::applied(&plan, &[], &outcome))?;
+        write_line(out, &ActionJson::applied(&plan, &[], &outcome, None))?;
         return Ok(ExitCode::Success);
     }
     act::print_problems(out, &plan, Some(&outcome))?;

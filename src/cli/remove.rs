@@ -148,12 +148,14 @@ pub struct MessMatch {
 /// Carry out an action on the matching messages through the journaled actions
 /// (`crate::actions::remove_compat`): `-r` yanks, `-d` yanks then purges, `-x`/`-X` expire. Each
 /// refuses while qmail-send runs unless `--force`, and prints qmail-remove's lines. `-x`/`-X`
-/// warn of the bounces as `expire` does; no match says `0 file(s) match`.
+/// warn of the bounces as `expire` does; no match says `0 file(s) match`. `split` is the
+/// `--split` or `-s` given, for the undo command.
 pub fn perform(
     action: &Action,
     args: &RemoveArgs,
     queue: &Queue,
     matches: &[MessMatch],
+    split: Option<u32>,
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
     use crate::actions::remove::{remove_compat, RemoveMode, RemoveOptions};
@@ -207,7 +209,7 @@ pub fn perform(
         .and_then(|o| {
             if let Some((plan, records, strings)) = &planned {
                 let mut j = remove_json(args, plan, records, strings, matches);
-                j.plan = ActionJson::applied(plan, &[], &o);
+                j.plan = ActionJson::applied(plan, &[], &o, split);
                 j.plan.action = "remove";
                 j.mode = Some(action.mode_name());
                 if *action == Action::Delete {
@@ -364,7 +366,8 @@ pub fn run(
     let cap = args.bytes.unwrap_or(REMOVE_READ_CAP).min(REMOVE_READ_CAP);
     let matches = match_all(&queue, &re, cap, args.bytes.is_some())?;
     if let Some(action) = args.action() {
-        return perform(&action, args, &queue, &matches, out);
+        let split = args.split.or(global.split);
+        return perform(&action, args, &queue, &matches, split, out);
     }
     if args.json {
         // A plan of `-r`, with the command to apply it: refused as `-r` would be.

@@ -155,7 +155,10 @@ fn run_inner(
     let outcome = act::execute(&plan, &opts)?;
     act::print_recovered(&outcome);
     if args.act.json {
-        write_line(out, &ActionJson::applied(&plan, &unknown_json, &outcome))?;
+        write_line(
+            out,
+            &ActionJson::applied(&plan, &unknown_json, &outcome, None),
+        )?;
     } else {
         act::print_unknown(out, &unknown, "not in the yank area")?;
         act::print_problems(out, &plan, Some(&outcome))?;

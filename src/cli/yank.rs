@@ -85,7 +85,7 @@ fn run_inner(
     }
     let outcome = act::execute(&plan, &opts)?;
     act::print_recovered(&outcome);
-    report_applied(out, args.act.json, &sel, &plan, &outcome)
+    report_applied(out, args.act.json, global.split, &sel, &plan, &outcome)
 }
 
 /// Nothing to yank: say why (nothing matched, or none has finished queueing).
@@ -154,6 +154,7 @@ fn report_dry_run(
 fn report_applied(
     out: &mut dyn Write,
     json: bool,
+    split: Option<u32>,
     sel: &Selected,
     plan: &Plan,
     outcome: &actions::Outcome,
@@ -161,7 +162,7 @@ fn report_applied(
     if json {
         write_line(
             out,
-            &ActionJson::applied(plan, &sel.unknown_json(), outcome),
+            &ActionJson::applied(plan, &sel.unknown_json(), outcome, split),
         )?;
     } else {
         act::print_unknown(out, &sel.unknown, "not in the queue")?;
@@ -185,7 +186,11 @@ fn report_applied(
             sanitize_path(&plan.yank_dir),
             b.batch
         )?;
-        writeln!(out, "undo with: {}", act::undo_command(&b.batch))?;
+        writeln!(
+            out,
+            "undo with: {}",
+            act::undo_command(&b.batch, plan, split)
+        )?;
     }
     Ok(
         if b.failed.is_empty() && plan.refused.is_empty() && outcome.skipped.is_empty() {

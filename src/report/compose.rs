@@ -167,6 +167,40 @@ pub fn with_yank_area(
     }
 }
 
+/// The culprits a yank took ([`crate::analysis::plan::yanked`]), for the plan that both faces
+/// build: `records` (the queue's, carrying the logs' AUTH users; `logs` what the logs said of
+/// them) merged with the yank area's by [`with_yank_area`] and ranked together under `ctx`, as
+/// `report` and `accounts` rank them. Empty, and nothing copied or ranked, when the yank area
+/// holds no message.
+pub fn yanked_culprits(
+    records: &[MessageRecord],
+    logs: &LogFacts,
+    ctx: &crate::analysis::context::AnalysisContext,
+    yank_dir: &Path,
+    strings: &Interner,
+    apply_logs: impl FnOnce(&mut [MessageRecord]) -> Result<LogFacts, String>,
+) -> Vec<crate::analysis::plan::YankedCulprit> {
+    if !area::list_yanked(yank_dir).is_ok_and(|m| !m.is_empty()) {
+        return Vec::new();
+    }
+    let all = with_yank_area(
+        records.to_vec(),
+        logs.clone(),
+        yank_dir,
+        strings,
+        apply_logs,
+    );
+    let ranking = crate::analysis::rank_culprits(
+        &all.records,
+        strings,
+        ctx,
+        &all.logs,
+        crate::analysis::TOP_LIMIT,
+        crate::analysis::rank::OF_QUEUE,
+    );
+    crate::analysis::plan::yanked::culprits(&ranking, &all.records, all.in_queue, strings)
+}
+
 /// Append the yank area's records to the queue's and return how many of the result are the
 /// queue's. A message in both (the queue was read before another process yanked it) is the
 /// yank area's: it is counted once, as yanked.

@@ -115,6 +115,7 @@ fn measure_seeded(mix: Mix, messages: usize, seed: u64) -> (TestQueue, Measured)
         tables: a.tables(),
         ranking: &a.top,
         quoted: &quoted,
+        yanked: &[],
     });
     let q = Query::parse(&plan.query).expect("the plan's query parses");
     let qctx = QueryContext {

@@ -78,6 +78,7 @@ fn plan_of(records: &[MessageRecord], strings: &Interner, ranking: &[Cluster]) -
         },
         ranking,
         quoted: &[],
+        yanked: &[],
     })
 }
 
@@ -158,6 +159,7 @@ fn marks_the_plan_would_not_take_are_counted_by_kind() {
         },
         ranking: &ranking,
         quoted: &[],
+        yanked: &[],
     };
     let plan = build(input);
     assert_eq!(plan.selected, [0, 1, 2]);

@@ -32,28 +32,27 @@ pub fn apply_line() -> String {
     }
 }
 
-/// The command that undoes batch `batch`: `qtriage restore --batch ID --apply`, with the
-/// `--queue`, `--split` and `--yank-dir` this command was given (`remove`'s `-q`, `-s`, `-y`
-/// written long), so that pasted it restores from the same yank area: without them it looked
-/// in the default queue's and found no batch.
-pub fn undo_command(batch: &str) -> String {
-    let long = |names: &[&str], long: &str| -> Vec<String> {
-        option_words(names)
-            .into_iter()
-            .map(|w| {
-                if names.contains(&w.as_str()) {
-                    long.to_string()
-                } else {
-                    w
-                }
-            })
-            .collect()
-    };
-    let mut words = vec!["qtriage".to_string()];
-    words.extend(long(&["--queue", "-q"], "--queue"));
-    words.extend(long(&["--split", "-s"], "--split"));
+/// The command that undoes batch `batch` of `plan`: `qtriage --queue Q restore --batch ID
+/// --apply`, with `--split N` when one was given (`split`) and `--yank-dir D` when the yank area
+/// is not the queue's default. Built from what the options resolved to, not from the command
+/// line: `-qDIR`, `-q=DIR`, `-s=N` or `-yDIR` (remove's spellings), a queue from QTRIAGE_QUEUE
+/// or a relative path were lost or kept as words `restore` does not take, and pasted the undo
+/// found no batch. The queue and yank area are absolute (the queue is opened so), so the line
+/// works from any directory.
+pub fn undo_command(batch: &str, plan: &crate::actions::Plan, split: Option<u32>) -> String {
+    let path = |p: &std::path::Path| shell_quote(p.as_os_str());
+    let mut words = vec![
+        "qtriage".to_string(),
+        "--queue".into(),
+        path(&plan.queue_root),
+    ];
+    if let Some(n) = split {
+        words.extend(["--split".into(), n.to_string()]);
+    }
     words.extend(["restore", "--batch", batch].map(String::from));
-    words.extend(long(&["--yank-dir", "-y"], "--yank-dir"));
+    if plan.yank_dir != crate::actions::default_yank_dir(&plan.queue_root) {
+        words.extend(["--yank-dir".into(), path(&plan.yank_dir)]);
+    }
     words.push("--apply".into());
     words.join(" ")
 }

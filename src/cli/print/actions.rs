@@ -178,8 +178,14 @@ impl ActionJson {
         self
     }
 
-    /// After `--apply`: the batch, what was done, what was skipped and why.
-    pub fn applied(plan: &Plan, unknown: &[SkippedJson], outcome: &Outcome) -> ActionJson {
+    /// After `--apply`: the batch, what was done, what was skipped and why. `split` is the
+    /// `--split` given (for the undo command), if any.
+    pub fn applied(
+        plan: &Plan,
+        unknown: &[SkippedJson],
+        outcome: &Outcome,
+        split: Option<u32>,
+    ) -> ActionJson {
         let mut j = ActionJson::plan(plan, unknown);
         j.applied = true;
         j.recovered = RecoveredJson::from(&outcome.recovered);
@@ -225,7 +231,8 @@ impl ActionJson {
         j.files = b.files;
         j.batch = Some(b.batch.clone());
         let undoable = matches!(plan.direction, Direction::Yank | Direction::Expire);
-        j.undo_command = undoable.then(|| crate::cli::act::command_line::undo_command(&b.batch));
+        j.undo_command =
+            undoable.then(|| crate::cli::act::command_line::undo_command(&b.batch, plan, split));
         j
     }
 }

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::analysis::backscatter::Quoted;
 use crate::analysis::cluster::Cluster;
-use crate::analysis::plan::{Plan, PlanInput};
+use crate::analysis::plan::{Plan, PlanInput, YankedCulprit};
 use crate::analysis::Tables;
 use crate::queue::{Interner, MessageId, MessageRecord};
 
@@ -20,6 +20,8 @@ pub struct PlanBuilt {
     pub ranking: Vec<Cluster>,
     /// The bounces' quoted copies.
     pub quoted: Vec<(u32, Quoted)>,
+    /// The culprits a yank took (empty when the yank area holds no message).
+    pub yanked: Vec<YankedCulprit>,
     /// The plan.
     pub plan: Plan,
     /// What the analysis read (`qtriage plan`'s stderr notes), unsanitized.
@@ -42,6 +44,7 @@ impl PlanBuilt {
             },
             ranking: &self.ranking,
             quoted: &self.quoted,
+            yanked: &self.yanked,
         }
     }
 }

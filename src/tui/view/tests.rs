@@ -533,6 +533,7 @@ pub(super) fn cleanup_shown(size: (u16, u16)) -> AppState {
         tables: tables.borrow(),
         ranking: &ranking,
         quoted: &[],
+        yanked: &[],
     });
     let ids = plan
         .selected

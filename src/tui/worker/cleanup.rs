@@ -29,6 +29,15 @@ pub fn built(snap: &Snapshot, env: &AfterFlood, now: i64) -> Arc<PlanBuilt> {
             OF_QUEUE,
         );
         let quoted = crate::query::files::quoted_bounces(&env.queue, &snap.records, &snap.strings);
+        // The culprits a yank took, judged with the yank area's messages as `qtriage plan` does.
+        let yanked = crate::report::compose::yanked_culprits(
+            &snap.records,
+            &snap.logs,
+            &ctx,
+            &env.yank_dir,
+            &snap.strings,
+            |yanked| env.apply_logs(yanked, &snap.strings),
+        );
         let tables = Tables {
             ctx: basis.ctx.clone(),
             sender_patterns: basis.sender_patterns.clone(),
@@ -39,12 +48,14 @@ pub fn built(snap: &Snapshot, env: &AfterFlood, now: i64) -> Arc<PlanBuilt> {
             tables: basis.tables(),
             ranking: &ranking,
             quoted: &quoted,
+            yanked: &yanked,
         };
         let plan = build(input);
         PlanBuilt {
             tables,
             ranking,
             quoted,
+            yanked,
             plan,
             notes,
         }
@@ -97,3 +108,6 @@ pub fn not_in_plan(
         culprits: b.plan.culprits.len(),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,109 @@
+//! The TUI's cleanup plan after a yank: the bounces quoting the yanked culprit's mail are its
+//! backscatter, as in `qtriage plan` (tests/integration/plan_yanked.rs), and a real one stays.
+
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+
+use super::{plan, AfterFlood};
+use crate::actions::{self, ExecuteOptions, PlanOptions};
+use crate::analysis::setup::SetupOptions;
+use crate::fixture::{MessageSpec, QueueBuilder};
+use crate::queue::{scan, Interner, MessageId, Progress, Queue, QueueOptions, ScanOptions};
+use crate::tui::state::Snapshot;
+
+/// An hour after the fixture's messages are born (2026-11-23 10:00 UTC).
+const NOW: i64 = 1_795_431_600;
+
+fn spam(i: u32) -> MessageSpec {
+    MessageSpec::new()
+        .pid(2000 + i)
+        .sender(format!("x{i}@spam.example"))
+        .remote(format!("victim{i}@example.net"))
+        .received_from("82.128.32.42")
+        .helo("User")
+        .auth("test")
+        .subject("cheap stuff")
+}
+
+fn real(i: u32) -> MessageSpec {
+    MessageSpec::new()
+        .pid(3000 + i)
+        .sender("alice@example.com")
+        .remote(format!("friend{i}@example.org"))
+        .received_from("192.0.2.7")
+        .auth("alice")
+        .subject(format!("minutes of meeting {i}"))
+}
+
+#[test]
+fn the_tuis_plan_takes_a_yanked_culprits_bounces_and_keeps_a_real_ones() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut b = QueueBuilder::new(dir.path().join("queue"));
+    for i in 0..40 {
+        b = b.message(spam(i));
+    }
+    for i in 0..3 {
+        b = b.message(real(i));
+    }
+    for i in 100..106 {
+        b = b.message(MessageSpec::new().pid(4000 + i).returning(&spam(i)));
+    }
+    b = b.message(MessageSpec::new().pid(4999).returning(&real(9)));
+    let (q, ids) = b.build().expect("queue");
+    let (spam_ids, bounces): (&[MessageId], &[MessageId]) = (&ids[..40], &ids[43..49]);
+
+    let queue = Queue::open(q.root(), QueueOptions::default()).expect("open");
+    let yank_dir = actions::default_yank_dir(queue.root());
+    let opts = PlanOptions {
+        yank_dir: yank_dir.clone(),
+        query: "auth:test".into(),
+    };
+    let yank = actions::plan_yank_ids(&queue, spam_ids, &opts);
+    let outcome =
+        actions::execute(&yank, &ExecuteOptions::default(), &AtomicU64::new(0)).expect("yank");
+    assert_eq!(outcome.batch.expect("batch").messages, 40);
+
+    let env = AfterFlood {
+        yank_dir,
+        vpopmail: dir.path().join("no-vpopmail"),
+        report_dir: dir.path().to_path_buf(),
+        setup: SetupOptions {
+            queue_root: queue.root().to_path_buf(),
+            now: NOW,
+            ..SetupOptions::default()
+        },
+        fixed_now: Some(NOW),
+        queue,
+    };
+    let strings = Arc::new(Interner::new());
+    let s = scan(
+        &env.queue,
+        &strings,
+        ScanOptions::default(),
+        &Progress::default(),
+    )
+    .expect("scan");
+    let setup = env.load_setup().expect("setup");
+    let snap = Snapshot::analysed(1, strings, s.records, Arc::default(), &setup.ctx);
+
+    let cleanup = plan(&snap, &env, NOW);
+    let p = &cleanup.plan;
+    assert_eq!(p.culprits.len(), 1, "{:#?}", p.culprits);
+    let c = &p.culprits[0];
+    assert_eq!(
+        (c.value.as_str(), c.messages, c.backscatter),
+        ("test", 0, 6)
+    );
+    assert!(
+        c.reason
+            .starts_with("already yanked (40 messages in the yank area)"),
+        "{}",
+        c.reason
+    );
+    assert_eq!(p.query, "bounce-of:auth-user=test");
+    let mut taken = cleanup.ids.clone();
+    taken.sort_unstable();
+    let mut want = bounces.to_vec();
+    want.sort_unstable();
+    assert_eq!(taken, want, "the spam's bounces, not alice's");
+}

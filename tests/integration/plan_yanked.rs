@@ -1,0 +1,168 @@
+//! After a culprit is yanked, the bounces left in the queue that quote its mail are still its
+//! backscatter in `plan` (judged with the yank area's messages), and a bounce of real mail is
+//! still kept.
+
+use qtriage::fixture::{MessageSpec, QueueBuilder};
+use qtriage::queue::MessageId;
+use serde_json::Value;
+
+use crate::util::{assert_exit, TestQueue};
+
+/// The clock of every run, an hour after the fixture's messages are born (2026-11-23 10:00 UTC).
+const NOW: &str = "1795431600";
+
+/// A spam message of the login `test` from 82.128.32.42.
+fn spam(i: u32) -> MessageSpec {
+    MessageSpec::new()
+        .pid(2000 + i)
+        .sender(format!("x{i}@spam.example"))
+        .remote(format!("victim{i}@example.net"))
+        .remote(format!("other{i}@example.org"))
+        .received_from("82.128.32.42")
+        .helo("User")
+        .auth("test")
+        .subject("cheap stuff")
+}
+
+/// A real message of the login `alice`, from her own address.
+fn real(i: u32) -> MessageSpec {
+    MessageSpec::new()
+        .pid(3000 + i)
+        .sender("alice@example.com")
+        .remote(format!("friend{i}@example.org"))
+        .received_from("192.0.2.7")
+        .auth("alice")
+        .subject(format!("minutes of meeting {i}"))
+}
+
+struct Seed {
+    t: TestQueue,
+    /// The bounces quoting test's spam.
+    spam_bounces: Vec<MessageId>,
+    /// The bounce quoting alice's message.
+    real_bounce: MessageId,
+}
+
+fn seed() -> Seed {
+    let t = TestQueue::with(QueueBuilder::new("").split(23));
+    for i in 0..40 {
+        t.add(spam(i));
+    }
+    for i in 0..3 {
+        t.add(real(i));
+    }
+    // qmail-send's bounces of earlier spam (the spam itself left the queue) and of one of
+    // alice's messages.
+    let spam_bounces = (100..106)
+        .map(|i| t.add(MessageSpec::new().pid(4000 + i).returning(&spam(i))))
+        .collect();
+    let real_bounce = t.add(MessageSpec::new().pid(4999).returning(&real(9)));
+    Seed {
+        t,
+        spam_bounces,
+        real_bounce,
+    }
+}
+
+impl Seed {
+    fn run(&self, args: &[&str]) -> std::process::Output {
+        self.t
+            .command()
+            .args(args)
+            .env("QTRIAGE_NOW", NOW)
+            .output()
+            .expect("run qtriage")
+    }
+
+    #[track_caller]
+    fn plan(&self) -> Value {
+        let out = self.run(&["plan", "--json"]);
+        assert_exit(&out, 0);
+        serde_json::from_slice(&out.stdout).expect("one JSON object")
+    }
+
+    /// The ids `yank QUERY --json` (a dry run) would take.
+    #[track_caller]
+    fn yank_would_take(&self, query: &str) -> Vec<u64> {
+        let out = self.run(&["yank", query, "--json"]);
+        assert_exit(&out, 0);
+        let j: Value = serde_json::from_slice(&out.stdout).expect("json");
+        let mut ids: Vec<u64> = (j["sample"].as_array().expect("sample").iter())
+            .map(|s| s["id"].as_u64().expect("id"))
+            .collect();
+        ids.sort_unstable();
+        assert_eq!(j["messages"], ids.len(), "the sample holds them all");
+        ids
+    }
+}
+
+/// The culprits of a plan whose `backscatter` is not zero.
+fn with_backscatter(plan: &Value) -> Vec<&Value> {
+    (plan["culprits"].as_array().expect("culprits").iter())
+        .filter(|c| c["backscatter"].as_u64() > Some(0))
+        .collect()
+}
+
+#[test]
+fn after_the_culprit_is_yanked_the_plan_takes_its_bounces_and_keeps_a_real_ones() {
+    let s = seed();
+    let mut spam_bounces: Vec<u64> = s.spam_bounces.iter().map(|id| id.0).collect();
+    spam_bounces.sort_unstable();
+
+    // Before the yank the plan takes the bounces with the login.
+    let before = s.plan();
+    let taken = with_backscatter(&before);
+    assert_eq!(taken.len(), 1, "{before:#}");
+    assert_eq!(taken[0]["value"], "test", "{before:#}");
+    assert_eq!(taken[0]["backscatter"], 6);
+
+    let out = s.run(&["yank", "auth:test", "--apply"]);
+    assert_exit(&out, 0);
+
+    // After: the same bounces, with the login the yank took, and said so.
+    let after = s.plan();
+    let taken = with_backscatter(&after);
+    assert_eq!(taken.len(), 1, "{after:#}");
+    let c = taken[0];
+    assert_eq!(c["by"], "auth-user");
+    assert_eq!(c["value"], "test");
+    assert_eq!(c["backscatter"], 6);
+    assert_eq!(
+        c["messages"], 0,
+        "its messages are in the yank area already"
+    );
+    let reason = c["reason"].as_str().expect("reason");
+    assert!(
+        reason.starts_with("already yanked (40 messages in the yank area)"),
+        "{reason}"
+    );
+    assert_eq!(after["messages"], 6, "{after:#}");
+    // The query takes exactly those: not alice's bounce, not her mail.
+    let query = after["query"].as_str().expect("query");
+    assert_eq!(query, "bounce-of:auth-user=test");
+    assert_eq!(s.yank_would_take(query), spam_bounces);
+    assert!(!spam_bounces.contains(&s.real_bounce.0));
+    let kept = after["remaining_kinds"].to_string();
+    assert!(kept.contains("bounces quoting no culprit"), "{kept}");
+
+    // And the text says why.
+    let text = String::from_utf8_lossy(&s.run(&["plan"]).stdout).into_owned();
+    assert!(
+        text.contains("auth-user test  (0 messages + 6 bounces quoting them)  already yanked"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_yanked_real_message_does_not_make_its_bounces_backscatter() {
+    let s = seed();
+    // The operator yanks one of alice's real messages by mistake (and none of test's).
+    let out = s.run(&["yank", "auth:alice", "--apply"]);
+    assert_exit(&out, 0);
+    let plan = s.plan();
+    let alice =
+        (plan["culprits"].as_array().expect("culprits").iter()).find(|c| c["value"] == "alice");
+    assert!(alice.is_none(), "{plan:#}");
+    let kept = plan["remaining_kinds"].to_string();
+    assert!(kept.contains("bounces quoting no culprit"), "{kept}");
+}
