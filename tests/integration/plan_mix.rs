@@ -256,6 +256,21 @@ fn plan_meets_the_goal_on_the_log_only_auth_mix() {
     assert_goal(Mix::LogOnlyAuth);
 }
 
+/// A newsletter host and an ezmlm list beside a small guessed account: the list's VERP
+/// requests (`announce-return-N-@example.com-@[]`) were one generalised sender pattern at `[]`,
+/// a forged-sender culprit, and its 40 real posts were planned for the yank.
+#[test]
+fn plan_meets_the_goal_on_the_list_host_mix() {
+    assert_goal(Mix::ListHost);
+}
+
+/// One login from hundreds of botnet IPs beside real users on phones (each from 4-20 IPs):
+/// the login is taken, the phone users are not.
+#[test]
+fn plan_meets_the_goal_on_the_botnet_login_mix() {
+    assert_goal(Mix::BotnetLogin);
+}
+
 /// At 6,000 messages the log-only mix's AUTH flood (no AUTH in its headers) is ranked by its
 /// forged sender patterns, and no IP of it is a culprit. Its 112 bounces quote a sender of a
 /// culprit's pattern but no culprit's origin: the plan does not take them (a real
