@@ -51,6 +51,13 @@ fn split_addr(addr: &[u8]) -> Option<(&[u8], Vec<u8>)> {
     Some((&addr[..at], addr[at + 1..].to_ascii_lowercase()))
 }
 
+/// Is `addr` qmail's VERP request, `LIST-return-N-@DOMAIN-@[]` (qmail-send writes each
+/// recipient into it)? Only a list manager on this server (ezmlm) writes one, and its domain is
+/// `[]`: generalised, a list's posts were forged names at `[]` and its real mail a culprit.
+fn is_verp_request(addr: &[u8]) -> bool {
+    addr.ends_with(b"-@[]")
+}
+
 /// `abcxyz.biz` → (`abcxyz`, `biz`): the first label and the rest; `None` for one label.
 fn split_label(domain: &[u8]) -> Option<(&[u8], &[u8])> {
     let dot = domain.iter().position(|&b| b == b'.')?;
@@ -206,6 +213,9 @@ impl SenderPatterns {
             .take(MAX_TABLE_SENDERS)
             .filter_map(|(addr, n)| {
                 let addr = &addr[..addr.len().min(MAX_PATTERN_INPUT)];
+                if is_verp_request(addr) {
+                    return None;
+                }
                 let at = addr.iter().rposition(|&b| b == b'@')?;
                 let (local, dom) = (&addr[..at], &addr[at + 1..]);
                 if local.is_empty() || dom.is_empty() || is_local_domain_lower(dom, local_domains) {
@@ -270,6 +280,9 @@ impl SenderPatterns {
             return b"<>".to_vec();
         }
         let addr = &addr[..addr.len().min(MAX_PATTERN_INPUT)];
+        if is_verp_request(addr) {
+            return addr.to_vec();
+        }
         let Some((local, dom)) = split_addr(addr) else {
             return addr.to_vec();
         };
