@@ -101,7 +101,7 @@ pub fn analyse(input: AnalysisInput) -> Analysis {
 /// logs; `logs` adds the evidence and login findings to the reasons.
 pub fn analyse_with_logs(input: AnalysisInput, logs: LogFacts) -> Analysis {
     let basis = Basis::new(&input.records, &input.strings, &input.ctx);
-    analyse_on(basis, input, logs)
+    analyse_on(basis, input, logs, rank::OF_QUEUE)
 }
 
 /// [`analyse_with_logs`] of part of a queue (the messages a `--where` selected), judged with
@@ -111,11 +111,17 @@ pub fn analyse_with_logs(input: AnalysisInput, logs: LogFacts) -> Analysis {
 /// (five names at a domain in the queue may be two in the part).
 pub fn analyse_part(input: AnalysisInput, logs: LogFacts, whole: Tables) -> Analysis {
     let basis = Basis::with_tables(&input.records, &input.strings, whole);
-    analyse_on(basis, input, logs)
+    analyse_on(basis, input, logs, rank::OF_SELECTION)
 }
 
-/// Cluster and rank `input.records` on `basis` (whose context replaces `input.ctx`).
-fn analyse_on(basis: Basis, input: AnalysisInput, logs: LogFacts) -> Analysis {
+/// Cluster and rank `input.records` on `basis` (whose context replaces `input.ctx`); the
+/// reasons' shares are of `share_of`.
+fn analyse_on(
+    basis: Basis,
+    input: AnalysisInput,
+    logs: LogFacts,
+    share_of: rank::ShareOf,
+) -> Analysis {
     let AnalysisInput {
         records,
         strings,
@@ -127,11 +133,11 @@ fn analyse_on(basis: Basis, input: AnalysisInput, logs: LogFacts) -> Analysis {
     let (clusters, (top, top_more)) = rayon::join(
         || match want {
             Want::Ranking => Vec::new(),
-            _ => basis.clusters(&records, &strings, &logs, key),
+            _ => basis.clusters_of(&records, &strings, &logs, key, share_of),
         },
         || match want {
             Want::Clusters => (Vec::new(), 0),
-            _ => basis.top_and_more(&records, &strings, &logs, top_limit, rank::OF_QUEUE),
+            _ => basis.top_and_more(&records, &strings, &logs, top_limit, share_of),
         },
     );
     let Basis {
@@ -321,7 +327,19 @@ impl Basis {
         logs: &LogFacts,
         key: ClusterKey,
     ) -> Vec<Cluster> {
-        let corpus = self.corpus(records, strings, logs, rank::OF_QUEUE);
+        self.clusters_of(records, strings, logs, key, rank::OF_QUEUE)
+    }
+
+    /// [`Basis::clusters`] of records that are `share_of`, in the reasons' shares.
+    pub fn clusters_of(
+        &self,
+        records: &[MessageRecord],
+        strings: &Interner,
+        logs: &LogFacts,
+        key: ClusterKey,
+        share_of: rank::ShareOf,
+    ) -> Vec<Cluster> {
+        let corpus = self.corpus(records, strings, logs, share_of);
         let ex = self.extractor(key, strings);
         let mut clusters = grouping::group_with_facts(records, ex, &self.ctx, &self.facts);
         rank::assess_all(&mut clusters, &corpus);

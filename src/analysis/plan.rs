@@ -110,10 +110,17 @@ impl Plan {
 
     /// `2,694 messages (90% of queue), 30,385 recipients, 2.1 MiB, from 5 culprits`.
     pub fn headline(&self) -> String {
+        self.headline_of(rank::OF_QUEUE)
+    }
+
+    /// [`Plan::headline`] of a plan made of records that are `of` (the part a `--where`
+    /// selected: "of selection").
+    pub fn headline_of(&self, of: rank::ShareOf) -> String {
         format!(
-            "{} ({} of queue), {}, {}, from {}",
+            "{} ({} of {}), {}, {}, from {}",
             counted(self.messages() as u64, "message", "messages"),
             rank::percent(self.share),
+            of.short,
             counted(self.recipients as u64, "recipient", "recipients"),
             human_bytes(self.bytes),
             counted(self.culprits.len() as u64, "culprit", "culprits"),

@@ -14,7 +14,9 @@ use smallvec::SmallVec;
 use std::sync::Arc;
 
 use super::key::{ClusterKey, KeyValue};
-pub use super::signals::{is_web_uid, Corpus, Facts, ShareOf, OF_QUEUE, WEB_UIDS, WEB_USERS};
+pub use super::signals::{
+    is_web_uid, Corpus, Facts, ShareOf, OF_QUEUE, OF_SELECTION, WEB_UIDS, WEB_USERS,
+};
 use super::signals::{measure, Signals};
 use super::types::Cluster;
 use crate::queue::{Interner, Sym};

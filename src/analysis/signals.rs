@@ -212,6 +212,13 @@ pub const OF_QUEUE: ShareOf = ShareOf {
     long: "the queue",
 };
 
+/// The records are the part of the queue a `--where` selected: "70% of the queue" would be
+/// false there.
+pub const OF_SELECTION: ShareOf = ShareOf {
+    short: "selection",
+    long: "the selection",
+};
+
 /// Remote recipients of `r` (its todo recipients not at one of our domains before qmail-send
 /// has split them).
 pub(crate) fn remote_count(r: &MessageRecord, strings: &Interner, ctx: &AnalysisContext) -> u32 {

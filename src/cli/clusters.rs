@@ -223,6 +223,16 @@ pub fn analysis_context(
     .ctx
 }
 
+/// The first line of `top`'s and `plan`'s text: how many messages were analysed. With
+/// `--where` they are the ones it matched, not the queue.
+pub fn analysed_line(messages: usize, where_: Option<&str>) -> String {
+    let n = crate::size::thousands(messages);
+    match where_.is_some_and(|w| !w.trim().is_empty()) {
+        true => format!("{n} messages in queue match --where"),
+        false => format!("{n} messages in queue"),
+    }
+}
+
 /// The records at `selected` (ascending indices), in order.
 fn keep_selected(
     mut records: Vec<crate::queue::MessageRecord>,

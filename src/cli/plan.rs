@@ -12,7 +12,6 @@ use crate::analysis::plan::{self, Plan, PlanInput, YankedCulprit};
 use crate::analysis::{Analysis, Want, TOP_LIMIT};
 use crate::queue::problems::Unread;
 use crate::sanitize::sanitize_bytes;
-use crate::size::thousands;
 
 /// Arguments of `plan`.
 #[derive(Debug, clap::Args)]
@@ -65,7 +64,25 @@ pub fn run(global: &GlobalArgs, args: &PlanArgs, out: &mut dyn Write) -> anyhow:
         j.unlisted_dirs = unread.dirs;
         write_line(out, &j)?;
     } else {
-        write_text(out, &a, &p, &query, unread_words.as_deref())?;
+        let analysed =
+            super::clusters::analysed_line(a.records.len(), args.analysis.where_.as_deref());
+        let share_of = match args
+            .analysis
+            .where_
+            .as_deref()
+            .is_some_and(|w| !w.trim().is_empty())
+        {
+            true => crate::analysis::rank::OF_SELECTION,
+            false => crate::analysis::rank::OF_QUEUE,
+        };
+        write_text(
+            out,
+            &p,
+            &query,
+            unread_words.as_deref(),
+            &analysed,
+            share_of,
+        )?;
     }
     if let Some(words) = unread_words {
         // On stderr always, as every exit 2 is (in the text it also heads the plan).
@@ -139,22 +156,23 @@ fn full_query(p: &Plan, where_: Option<&str>) -> String {
 /// to paste.
 fn write_text(
     out: &mut dyn Write,
-    a: &Analysis,
     p: &Plan,
     query: &str,
     unread: Option<&str>,
+    analysed: &str,
+    share_of: crate::analysis::rank::ShareOf,
 ) -> std::io::Result<()> {
     let safe = |s: &str| sanitize_bytes(s.as_bytes()).into_owned();
     if let Some(words) = unread {
         writeln!(out, "{words}")?;
     }
-    writeln!(out, "{} messages in queue", thousands(a.records.len()))?;
+    writeln!(out, "{analysed}")?;
     if p.culprits.is_empty() {
         writeln!(out, "no culprit: nothing to yank")?;
         writeln!(out, "{}", safe(&p.remaining_words()))?;
         return Ok(());
     }
-    writeln!(out, "yank {}:", p.headline())?;
+    writeln!(out, "yank {}:", p.headline_of(share_of))?;
     for c in &p.culprits {
         writeln!(
             out,

@@ -40,7 +40,7 @@ pub fn run(global: &GlobalArgs, args: &TopArgs, out: &mut dyn Write) -> anyhow::
             write_line(out, &ClusterJson::new(c, &a.strings))?;
         }
     } else {
-        write_text(out, &a)?;
+        write_text(out, &a, args.analysis.where_.as_deref())?;
     }
     Ok(if a.records.is_empty() {
         ExitCode::NoMatch
@@ -49,14 +49,12 @@ pub fn run(global: &GlobalArgs, args: &TopArgs, out: &mut dyn Write) -> anyhow::
     })
 }
 
-/// The ranking as text: one block per cluster, its summary, its signals, its query.
-pub fn write_text(out: &mut dyn Write, a: &Analysis) -> std::io::Result<()> {
+/// The ranking as text: one block per cluster, its summary, its signals, its query; `where_`
+/// is `--where`'s query, if any.
+pub fn write_text(out: &mut dyn Write, a: &Analysis, where_: Option<&str>) -> std::io::Result<()> {
     let safe = |s: &str| sanitize_bytes(s.as_bytes()).into_owned();
-    writeln!(
-        out,
-        "{} messages in queue",
-        crate::size::thousands(a.records.len())
-    )?;
+    let analysed = super::clusters::analysed_line(a.records.len(), where_);
+    writeln!(out, "{analysed}")?;
     for (i, c) in a.top.iter().enumerate() {
         let value = sanitize_bytes(&value_text(c, a)).into_owned();
         writeln!(

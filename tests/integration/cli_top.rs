@@ -231,3 +231,29 @@ fn a_dry_run_of_part_of_a_pattern_names_the_pattern_and_what_it_leaves() {
         "{text}"
     );
 }
+
+/// With `--where`, `top` and `plan` say that the messages are those it matched, and the
+/// reasons' shares are of the selection: "(100% of queue)" of a part was false.
+#[test]
+fn a_where_part_is_not_called_the_queue() {
+    let p = planted();
+    with_locals(&p);
+    let whole = stdout(&p.t, &["top"]);
+    assert!(
+        whole.starts_with(&format!("{} messages in queue\n", TOTAL)),
+        "{whole}"
+    );
+    let where_ = ["--where", "auth:test@example.com"];
+    for cmd in ["top", "plan"] {
+        let part = stdout(&p.t, &[&[cmd][..], &where_[..]].concat());
+        let first = part.lines().next().unwrap_or_default();
+        assert_eq!(
+            first,
+            format!("{AUTH_FLOOD} messages in queue match --where"),
+            "{cmd}:\n{part}"
+        );
+        assert!(!part.contains("of queue)"), "{cmd}:\n{part}");
+    }
+    let top = stdout(&p.t, &["top", "--where", "auth:test@example.com"]);
+    assert!(top.contains("of selection)"), "{top}");
+}
