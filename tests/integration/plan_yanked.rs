@@ -166,3 +166,47 @@ fn a_yanked_real_message_does_not_make_its_bounces_backscatter() {
     let kept = plan["remaining_kinds"].to_string();
     assert!(kept.contains("bounces quoting no culprit"), "{kept}");
 }
+
+/// The login's owner, after the password was reset: real mail from the login, still queued.
+fn owner(i: u32) -> MessageSpec {
+    MessageSpec::new()
+        .pid(5000 + i)
+        .sender("test@example.com")
+        .remote(format!("client{i}@example.org"))
+        .received_from("192.0.2.50")
+        .auth("test")
+        .subject(format!("weekly report {i}"))
+}
+
+/// A yanked culprit whose key still has mail in the queue (its owner's, the real part of a
+/// shared uid) takes no bounce by that key: the bounce of the owner's real message stays
+/// (found by a review: `bounce-of:auth-user=test` took it).
+#[test]
+fn a_yanked_culprit_with_mail_left_in_the_queue_takes_no_bounce_by_it() {
+    let s = seed();
+    for i in 0..3 {
+        s.t.add(owner(i));
+    }
+    let owner_bounce = s.t.add(MessageSpec::new().pid(5999).returning(&owner(9)));
+    let out = s.run(&["yank", "auth:test and ip:82.128.32.42", "--apply"]);
+    assert_exit(&out, 0);
+    // Exit 1 when nothing is left to take.
+    let out = s.run(&["plan", "--json"]);
+    let plan: Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    for c in with_backscatter(&plan) {
+        assert_ne!(
+            (c["by"].as_str(), c["value"].as_str()),
+            (Some("auth-user"), Some("test")),
+            "{plan:#}"
+        );
+    }
+    let query = plan["query"].as_str().unwrap_or_default();
+    if !query.is_empty() {
+        assert!(
+            !s.yank_would_take(query).contains(&owner_bounce.0),
+            "{query}"
+        );
+    }
+    let kept = plan["remaining_kinds"].to_string();
+    assert!(kept.contains("bounces quoting no culprit"), "{kept}");
+}

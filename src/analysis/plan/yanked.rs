@@ -31,8 +31,13 @@ pub struct YankedCulprit {
 }
 
 /// The culprits of `ranking` (the culprit ranking of `records`: the queue's `in_queue` records
-/// first, then the yank area's) that are judged by their origin and have messages in the yank
-/// area. A cluster made mostly of bounces is no culprit's origin and is left out.
+/// first, then the yank area's) that are judged by their origin and whose messages are all in
+/// the yank area. A cluster made mostly of bounces is no culprit's origin and is left out.
+///
+/// One with mail left in the queue is left out too: that mail is what the yank did not take,
+/// the real part of the key (a shared host's uid whose hacked script alone was yanked, a
+/// login's owner writing again after the password was reset), and the bounces quoting it are
+/// that real mail's. The queue's own ranking judges whatever of it is spam.
 pub fn culprits(
     ranking: &[Cluster],
     records: &[MessageRecord],
@@ -50,7 +55,7 @@ pub fn culprits(
                 .count();
             Some(YankedCulprit {
                 key: c.key,
-                value: c.value.filter(|_| yanked > 0)?,
+                value: c.value.filter(|_| yanked > 0 && yanked == c.members.len())?,
                 score: c.score,
                 yanked,
                 reason: strongest_reason(c),
