@@ -26,7 +26,7 @@ mod yank;
 pub use accounts::{AccountRow, AccountsListing, AccountsView};
 pub use basis::BasisCell;
 pub use order::{Order, Orders};
-pub use plan_cell::{CleanupPlan, PlanBuilt, PlanCell};
+pub use plan_cell::{CleanupPlan, PlanBuilt, PlanCell, YankStamp};
 pub use yank::{
     BatchRow, ClustersHit, Confirm, NotInPlan, PlanRequest, PlanStep, YankArea, YankListing,
     YankRow,

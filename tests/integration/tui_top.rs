@@ -200,7 +200,7 @@ fn press_until(
 
 /// The cleanup plan a confirmation consults is built once per snapshot: a second `y` (and `p`)
 /// on the same records reuse it (it took 4-6 s per keypress at 45,000 marks); a new snapshot
-/// (after the yank) builds its own.
+/// (after the yank) builds its own, and so does a change of the yank area (a purge).
 #[test]
 fn a_second_yank_on_the_same_snapshot_does_not_build_the_cleanup_plan_again() {
     use crossterm::event::KeyCode;
@@ -255,4 +255,15 @@ fn a_second_yank_on_the_same_snapshot_does_not_build_the_cleanup_plan_again() {
     session.state.marks.ids.extend(&flood[3..6]);
     press_until(&mut session, KeyCode::Char('y'), confirmed);
     assert_eq!((snap.cleanup.builds(), after.cleanup.builds()), (1, 1));
+    press_until(&mut session, KeyCode::Esc, |p| *p == Popup::None);
+    // Another terminal purges the yank area: the same snapshot, but the plan read the yank
+    // area (a yanked culprit's bounces), so it is built again (found by a review).
+    let out = t
+        .command()
+        .args(["purge", "--all", "--apply"])
+        .output()
+        .expect("run qtriage purge");
+    crate::util::assert_exit(&out, 0);
+    press_until(&mut session, KeyCode::Char('y'), confirmed);
+    assert_eq!(after.cleanup.builds(), 2, "built again after the purge");
 }

@@ -55,7 +55,9 @@ pub fn culprits(
                 .count();
             Some(YankedCulprit {
                 key: c.key,
-                value: c.value.filter(|_| yanked > 0 && yanked == c.members.len())?,
+                value: c
+                    .value
+                    .filter(|_| yanked > 0 && yanked == c.members.len())?,
                 score: c.score,
                 yanked,
                 reason: strongest_reason(c),

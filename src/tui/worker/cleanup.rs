@@ -16,7 +16,8 @@ use crate::tui::state::{CleanupPlan, NotInPlan, PlanBuilt, Snapshot};
 /// The cleanup plan of `snap`: the one built for it before, else built now (reads the bounces'
 /// quoted copies from the queue) and kept in the snapshot for the next `p`, `y` or `E`.
 pub fn built(snap: &Snapshot, env: &AfterFlood, now: i64) -> Arc<PlanBuilt> {
-    snap.cleanup.get_or_build(|| {
+    let stamp = crate::tui::state::YankStamp::of(&env.yank_dir);
+    snap.cleanup.get_or_build(stamp, || {
         let (ctx, notes) = env.context_and_notes(now);
         let ctx = ctx.with_queue_local_domains(&snap.records, &snap.strings);
         // One basis for the ranking and the plan's tables, as `qtriage plan` has one analysis.
