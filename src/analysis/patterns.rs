@@ -51,11 +51,24 @@ fn split_addr(addr: &[u8]) -> Option<(&[u8], Vec<u8>)> {
     Some((&addr[..at], addr[at + 1..].to_ascii_lowercase()))
 }
 
-/// Is `addr` qmail's VERP request, `LIST-return-N-@DOMAIN-@[]` (qmail-send writes each
-/// recipient into it)? Only a list manager on this server (ezmlm) writes one, and its domain is
-/// `[]`: generalised, a list's posts were forged names at `[]` and its real mail a culprit.
-fn is_verp_request(addr: &[u8]) -> bool {
-    addr.ends_with(b"-@[]")
+/// Is `addr` the VERP request of a list on this server, `LIST-return-N-@DOMAIN-@[]` with DOMAIN
+/// one of ours (qmail-send writes each recipient into it; ezmlm writes it)? Its domain is `[]`:
+/// generalised, a list's posts were forged names at `[]` and its real mail a culprit. Any SMTP
+/// client can send a `-@[]` sender too (qmail-smtpd takes MAIL FROM as given), so only that
+/// shape at one of our domains is one: a flood of `x-@[]` senders is generalised as any other.
+fn is_verp_request(addr: &[u8], local_domains: &[String]) -> bool {
+    let Some(inner) = addr.strip_suffix(b"-@[]") else {
+        return false;
+    };
+    let Some(at) = inner.iter().rposition(|&b| b == b'@') else {
+        return false;
+    };
+    let (local, domain) = (&inner[..at], &inner[at + 1..]);
+    let list_return = local.ends_with(b"-")
+        && local
+            .windows(8)
+            .any(|w| w.eq_ignore_ascii_case(b"-return-"));
+    list_return && !domain.is_empty() && is_local_domain_lower(domain, local_domains)
 }
 
 /// `abcxyz.biz` → (`abcxyz`, `biz`): the first label and the rest; `None` for one label.
@@ -116,6 +129,9 @@ pub struct SenderPatterns {
     /// `(local part, domain after its first label)` whose first label is generalised
     /// (`noreply@<random>.biz`).
     random_domains: HashSet<(Vec<u8>, Vec<u8>)>,
+    /// The local domains it was built with: a list's VERP request at one of them is never
+    /// generalised ([`is_verp_request`]).
+    local_domains: Vec<String>,
 }
 
 /// One distinct sender while building the table: the address (cut to [`MAX_PATTERN_INPUT`]),
@@ -212,10 +228,11 @@ impl SenderPatterns {
             .into_iter()
             .take(MAX_TABLE_SENDERS)
             .filter_map(|(addr, n)| {
-                let addr = &addr[..addr.len().min(MAX_PATTERN_INPUT)];
-                if is_verp_request(addr) {
+                // Before the cut: a long request cut short is no longer one.
+                if is_verp_request(addr, local_domains) {
                     return None;
                 }
+                let addr = &addr[..addr.len().min(MAX_PATTERN_INPUT)];
                 let at = addr.iter().rposition(|&b| b == b'@')?;
                 let (local, dom) = (&addr[..at], &addr[at + 1..]);
                 if local.is_empty() || dom.is_empty() || is_local_domain_lower(dom, local_domains) {
@@ -269,6 +286,7 @@ impl SenderPatterns {
         SenderPatterns {
             random_locals,
             random_domains,
+            local_domains: local_domains.to_vec(),
         }
     }
 
@@ -279,10 +297,10 @@ impl SenderPatterns {
         if addr.is_empty() {
             return b"<>".to_vec();
         }
-        let addr = &addr[..addr.len().min(MAX_PATTERN_INPUT)];
-        if is_verp_request(addr) {
-            return addr.to_vec();
+        if is_verp_request(addr, &self.local_domains) {
+            return addr[..addr.len().min(MAX_PATTERN_INPUT)].to_vec();
         }
+        let addr = &addr[..addr.len().min(MAX_PATTERN_INPUT)];
         let Some((local, dom)) = split_addr(addr) else {
             return addr.to_vec();
         };

@@ -253,9 +253,26 @@ fn qmail_verp_requests_are_never_generalised() {
         .map(|n| (format!("announce-return-{n}-@example.com-@[]"), 1))
         .collect();
     let refs: Vec<(&str, usize)> = senders.iter().map(|(s, n)| (s.as_str(), *n)).collect();
-    let t = table(&refs, &[]);
+    let t = table(&refs, &["example.com"]);
     for (s, _) in &refs {
         assert_eq!(pat(&t, s), *s);
     }
     assert!(t.is_empty(), "{t:?}");
+}
+
+/// qmail-smtpd takes MAIL FROM as given: a flood of `-@[]` senders from outside, or a list
+/// shape at a domain not ours, is no list of this server's and is generalised as any other
+/// (found by a review).
+#[test]
+fn forged_verp_shaped_senders_are_generalised() {
+    let forged: Vec<String> = (100..140).map(|n| format!("k{n}x9-@[]")).collect();
+    let refs: Vec<(&str, usize)> = forged.iter().map(|s| (s.as_str(), 1)).collect();
+    let t = table(&refs, &["example.com"]);
+    assert_eq!(pat(&t, "k100x9-@[]"), "<random>@[]");
+    let elsewhere: Vec<String> = (100..140)
+        .map(|n| format!("news-return-{n}-@lists.elsewhere.example-@[]"))
+        .collect();
+    let refs: Vec<(&str, usize)> = elsewhere.iter().map(|s| (s.as_str(), 1)).collect();
+    let t = table(&refs, &["example.com"]);
+    assert_eq!(pat(&t, &elsewhere[0]), "<random>@[]");
 }
