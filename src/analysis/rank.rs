@@ -101,8 +101,19 @@ struct Scoring {
     /// Write the words: false when only the score is wanted (`top` scores thousands of
     /// clusters and shows a dozen).
     words: bool,
-    /// Held below [`CULPRIT_SCORE`]: only a heavy sender's volume speaks against it.
-    held: bool,
+    /// Held below [`CULPRIT_SCORE`], and why.
+    held: Option<Held>,
+}
+
+/// Why a cluster is held below [`CULPRIT_SCORE`]: what speaks against it is also how real
+/// senders of its kind send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Held {
+    /// Only a heavy sender's volume: a newsletter or a help desk sends like this.
+    Heavy,
+    /// Only scripts writing as a domain not this server's, at the volume of the queue's other
+    /// scripts: a shared host's shops, forms and password resets do.
+    AlikeScripts,
 }
 
 impl Scoring {
@@ -163,20 +174,22 @@ fn score(c: &Cluster, s: &Signals, corpus: &Corpus<'_>, words: bool) -> Scoring 
     // A heavy sender with nothing else against it is looked at, never taken: a newsletter or a
     // help desk has volume, fan-out, one subject and a rate too.
     if sc.whys.len() == 1 && sc.whys[0].0 == points::HEAVY {
-        sc.held = true;
+        sc.held = Some(Held::Heavy);
+    } else if points::alike_scripts(&sc, c, s, corpus) {
+        sc.held = Some(Held::AlikeScripts);
     }
     sc
 }
 
 /// The score of fired signals: their sum, damped for small clusters, held below a culprit's
 /// when `held`, 0-100 to one decimal.
-fn total(points: &[Points], messages: usize, held: bool) -> f64 {
+fn total(points: &[Points], messages: usize, held: Option<Held>) -> f64 {
     // A fold from +0.0: an empty float sum is -0.0, which would print as "-0.0".
     let mut total: f64 = points.iter().fold(0.0, |t, p| t + p.0);
     if messages < MIN_CULPRIT_MESSAGES {
         total *= messages as f64 / MIN_CULPRIT_MESSAGES as f64;
     }
-    if held {
+    if held.is_some() {
         total = total.min(HELD);
     }
     (total.clamp(0.0, 100.0) * 10.0).round() / 10.0
@@ -232,11 +245,25 @@ pub fn assess(c: &mut Cluster, corpus: &Corpus<'_>) {
         c.reasons
             .push(format!("only {} messages: score scaled down", c.messages));
     }
-    if held {
-        c.reasons.push(format!(
+    match held {
+        Some(Held::Heavy) => c.reasons.push(format!(
             "nothing but its volume speaks against it: held below {CULPRIT_SCORE:.0} (a \
              newsletter or a help desk sends like this); look before taking it"
-        ));
+        )),
+        Some(Held::AlikeScripts) => {
+            let norms = &corpus.facts.scripts;
+            c.reasons.push(format!(
+                "nothing but writing as a domain not this server's speaks against it, and most \
+                 of its messages come from scripts sending like the queue's others ({} scripts, \
+                 the median one {} messages; one sending {} times that is judged on its own): \
+                 held below {CULPRIT_SCORE:.0} (a shared host's shops, contact forms and \
+                 password resets write as their customers); look before taking it",
+                thousands(norms.scripts),
+                thousands(norms.median_messages),
+                super::signals::HEAVY_SCRIPT_TIMES,
+            ));
+        }
+        None => {}
     }
 }
 
@@ -383,5 +410,7 @@ pub use top::{top, top_and_more, LEGIT_CONSIDERED};
 mod account_tests;
 #[cfg(test)]
 mod legit_tests;
+#[cfg(test)]
+mod script_tests;
 #[cfg(test)]
 mod tests;

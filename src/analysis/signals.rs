@@ -16,7 +16,9 @@ use super::patterns::{is_local_domain, network, subject_template};
 use crate::queue::{Channel, Interner, MessageRecord, OriginKind, Sym};
 
 mod domains;
+mod scripts;
 use domains::foreign_and_null;
+pub(crate) use scripts::{ScriptNorms, HEAVY_SCRIPT_TIMES};
 
 /// User names of web servers (PHP and CGI scripts run as these).
 pub const WEB_USERS: [&str; 9] = [
@@ -50,6 +52,8 @@ pub struct Facts {
     reply_elsewhere: Vec<bool>,
     /// How much the queue's AUTH logins send: what one account's volume is held against.
     pub(crate) accounts: AccountNorms,
+    /// How much the queue's PHP scripts send: which ones send far more than the others.
+    pub(crate) scripts: ScriptNorms,
 }
 
 /// How much a typical AUTH login of the queue sends: the median over the logins of their
@@ -91,6 +95,7 @@ impl Facts {
     pub fn new(records: &[MessageRecord], strings: &Interner, ctx: &AnalysisContext) -> Facts {
         let empty = strings.intern(b"");
         let accounts = AccountNorms::of(records);
+        let scripts = ScriptNorms::of(records);
         let (
             (template, net),
             (remote, (foreign, null_sender, from_foreign, internal_own, reply_elsewhere)),
@@ -119,6 +124,7 @@ impl Facts {
             internal_own,
             reply_elsewhere,
             accounts,
+            scripts,
         }
     }
 
@@ -267,6 +273,9 @@ pub(crate) struct Signals {
     pub(crate) script_msgs: usize,
     /// Messages from a PHP script in a directory web attacks drop mailers in.
     pub(crate) upload_script_msgs: usize,
+    /// Messages from a PHP script sending far more than the queue's others
+    /// ([`ScriptNorms::is_heavy`]).
+    pub(crate) heavy_script_msgs: usize,
     pub(crate) web_forged_from: usize,
     /// Messages whose X-PHP-Originating-Script is not where PHP writes it.
     pub(crate) forged_script_msgs: usize,
@@ -342,7 +351,7 @@ impl Tally {
         let mut t = Tally::new();
         let mut runs = Runs::default();
         // A flood's script is one path: judged once a run.
-        let mut last_script: Option<(Sym, bool)> = None;
+        let mut last_script: Option<(Sym, bool, bool)> = None;
         let s = &mut t.s;
         for &i in members {
             let i = i as usize;
@@ -385,12 +394,16 @@ impl Tally {
             s.script_msgs += usize::from(script);
             s.forged_script_msgs += usize::from(o.script_forged);
             if let Some(script) = o.script.filter(|_| script) {
-                let dropped = match last_script {
-                    Some((sym, dropped)) if sym == script => dropped,
-                    _ => corpus.strings.with(script, in_upload_dir),
+                let (dropped, heavy) = match last_script {
+                    Some((sym, dropped, heavy)) if sym == script => (dropped, heavy),
+                    _ => (
+                        corpus.strings.with(script, in_upload_dir),
+                        corpus.facts.scripts.is_heavy(script),
+                    ),
                 };
-                last_script = Some((script, dropped));
+                last_script = Some((script, dropped, heavy));
                 s.upload_script_msgs += usize::from(dropped);
+                s.heavy_script_msgs += usize::from(heavy && o.kind == OriginKind::Local);
             }
             // qmail's own uids (qmaild, qmails...) are never a local sender.
             let daemon = o.uid().is_some_and(|u| corpus.ctx.is_qmail_daemon(u));
@@ -437,6 +450,7 @@ impl Tally {
         s.web_remote += o.web_remote;
         s.script_msgs += o.script_msgs;
         s.upload_script_msgs += o.upload_script_msgs;
+        s.heavy_script_msgs += o.heavy_script_msgs;
         s.web_forged_from += o.web_forged_from;
         s.forged_script_msgs += o.forged_script_msgs;
         s.local_remote += o.local_remote;

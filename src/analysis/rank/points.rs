@@ -328,3 +328,27 @@ pub(super) fn fan_out_and_template(
         sc.add(10.0, words, None);
     }
 }
+
+/// Is `c` one of a shared host's scripts (or several of them), held a suspect? Its only strong
+/// signal is writing as a domain not this server's ("a From: at a domain not this server's",
+/// with no upload directory, framing or other abuse), most of its messages are scripts', and
+/// fewer than half come from a script sending far more than the queue's others. A shop's order
+/// mails, a WordPress password reset and a contact form writing as its visitor all write as
+/// someone else; a hacked plugin's flood is what stands out of them by volume, and is judged
+/// on its own. With fewer than three scripts there is nothing to compare with: a lone script
+/// writing as someone else stays a culprit.
+pub(super) fn alike_scripts(sc: &Scoring, c: &Cluster, s: &Signals, corpus: &Corpus<'_>) -> bool {
+    let n = c.messages;
+    let web_only = sc
+        .whys
+        .iter()
+        .all(|(w, _)| *w == WEB_SCRIPT || *w == WEB_APPLICATION);
+    corpus.facts.scripts.comparable()
+        && !sc.whys.is_empty()
+        && web_only
+        && frac(s.web_remote, n) >= 0.5
+        && frac(s.web_forged_from, n) >= 0.5
+        && frac(s.upload_script_msgs, n) < 0.5
+        && s.script_msgs * 2 >= n
+        && s.heavy_script_msgs * 2 < n
+}

@@ -1,0 +1,122 @@
+//! A shared host's scripts (the `shared-php` mix): every customer's shop, password reset and
+//! contact form writes as a domain not this server's, at a few dozen messages each, beside one
+//! hacked plugin's flood. Only the flood is a culprit; a lone script writing as someone else
+//! still is.
+use std::sync::Arc;
+
+use super::tests::{run, Rec};
+use super::*;
+use crate::analysis::Analysis;
+use crate::queue::{Channel, MessageRecord};
+
+/// Ids from 100,000 up are the spam's.
+const SPAM: u64 = 100_000;
+
+/// One message by uid 48's `script`, From: `from`, to one remote recipient.
+fn by_script(s: &Interner, id: u64, script: &str, from: &str, subject: &str) -> MessageRecord {
+    let mut r = Rec::new(s, id)
+        .php(48, Some(script))
+        .sender("apache@mail.example.com")
+        .rcpts(Channel::Remote, 1)
+        .subject(subject)
+        .r;
+    r.headers.from = Some(s.intern(from.as_bytes()));
+    r
+}
+
+/// Eight customers' `contact.php`, `index.php` and `wp-login.php`, 30 messages each, writing
+/// as the visitor or the customer's domain; then `plugin` messages of the hacked plugin.
+fn shared_host(s: &Interner, plugin: u64) -> Vec<MessageRecord> {
+    let mut recs = Vec::new();
+    for site in 0..8u64 {
+        let domain = format!("customer{site}.example");
+        for (k, script) in ["contact.php", "index.php", "wp-login.php"]
+            .iter()
+            .enumerate()
+        {
+            let path = format!("{domain}/{script}");
+            for i in 0..30u64 {
+                let id = site * 1_000 + k as u64 * 100 + i;
+                let from = match k {
+                    0 => format!("visitor{i}@gmail.com"),
+                    1 => format!("shop@{domain}"),
+                    _ => format!("wordpress@{domain}"),
+                };
+                let subject = format!("[{domain}] message {i}");
+                recs.push(by_script(s, id, &path, &from, &subject));
+            }
+        }
+    }
+    let plugin_path = "customer3.example/wp-content/plugins/seo/loader.php";
+    recs.extend((0..plugin).map(|i| {
+        let subject = format!("Your account {} is suspended", 9_000 + i);
+        by_script(
+            s,
+            SPAM + i,
+            plugin_path,
+            "service@bank-login.example",
+            &subject,
+        )
+    }));
+    recs
+}
+
+/// The culprits' messages that are not spam.
+fn real_taken(a: &Analysis) -> usize {
+    a.top
+        .iter()
+        .filter(|c| c.verdict() == Verdict::Culprit)
+        .flat_map(|c| c.members.iter())
+        .filter(|&&i| a.records[i as usize].id.0 < SPAM)
+        .count()
+}
+
+#[test]
+fn a_shared_hosts_scripts_are_held_and_its_hacked_plugin_is_a_culprit() {
+    let s = Arc::new(Interner::new());
+    let a = run(shared_host(&s, 400), s.clone(), &["mail.example.com"]);
+    assert_eq!(real_taken(&a), 0, "{:#?}", a.top);
+    let plugin = a
+        .top
+        .iter()
+        .find(|c| c.key == ClusterKey::Script && c.messages == 400)
+        .expect("the plugin is listed");
+    assert_eq!(plugin.verdict(), Verdict::Culprit, "{plugin:#?}");
+    let held = a
+        .top
+        .iter()
+        .find(|c| c.verdict() == Verdict::Suspect && c.key == ClusterKey::Uid)
+        .expect("uid 48 is listed, held");
+    let reasons = held.reasons.join("\n");
+    for want in [
+        "with a From: at a domain not this server's",
+        "25 scripts, the median one 30 messages",
+        "held below 40",
+    ] {
+        assert!(reasons.contains(want), "{want:?} not in:\n{reasons}");
+    }
+}
+
+#[test]
+fn a_lone_script_writing_as_someone_else_stays_a_culprit() {
+    let s = Arc::new(Interner::new());
+    let recs = (0..30)
+        .map(|i| {
+            let subject = format!("Your account {i} is suspended");
+            by_script(
+                &s,
+                i,
+                "site.example/mailer.php",
+                "service@bank.example",
+                &subject,
+            )
+        })
+        .collect();
+    let a = run(recs, s.clone(), &["mail.example.com"]);
+    let script = a
+        .top
+        .iter()
+        .find(|c| c.key == ClusterKey::Script)
+        .expect("the script is listed");
+    assert_eq!(script.verdict(), Verdict::Culprit, "{:#?}", a.top);
+}
