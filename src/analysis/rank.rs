@@ -151,6 +151,7 @@ fn score(c: &Cluster, s: &Signals, corpus: &Corpus<'_>, words: bool) -> Scoring 
         ..Scoring::default()
     };
     login_points(&mut sc, c, s);
+    shared_ip_points(&mut sc, c, s, corpus);
     account_points(&mut sc, c, s, corpus);
     log_points(&mut sc, c, corpus);
     origin_points(&mut sc, c, s);
@@ -402,7 +403,7 @@ mod points;
 mod top;
 use points::{
     account_points, fan_out_and_template, forged_pattern_points, forged_script_points, log_points,
-    login_points, origin_points,
+    login_points, origin_points, shared_ip_points,
 };
 pub use top::{top, top_and_more, LEGIT_CONSIDERED};
 
@@ -412,5 +413,7 @@ mod account_tests;
 mod legit_tests;
 #[cfg(test)]
 mod script_tests;
+#[cfg(test)]
+mod shared_ip_tests;
 #[cfg(test)]
 mod tests;

@@ -17,8 +17,10 @@ use crate::queue::{Channel, Interner, MessageRecord, OriginKind, Sym};
 
 mod domains;
 mod scripts;
+mod shared_ips;
 use domains::foreign_and_null;
 pub(crate) use scripts::{ScriptNorms, HEAVY_SCRIPT_TIMES};
+pub(crate) use shared_ips::SharedIps;
 
 /// User names of web servers (PHP and CGI scripts run as these).
 pub const WEB_USERS: [&str; 9] = [
@@ -54,6 +56,8 @@ pub struct Facts {
     pub(crate) accounts: AccountNorms,
     /// How much the queue's PHP scripts send: which ones send far more than the others.
     pub(crate) scripts: ScriptNorms,
+    /// The public IPs that logged in as several accounts.
+    pub(crate) shared_ips: SharedIps,
 }
 
 /// How much a typical AUTH login of the queue sends: the median over the logins of their
@@ -94,8 +98,10 @@ impl Facts {
     /// templates (the costly part) are derived in parallel over the distinct subjects.
     pub fn new(records: &[MessageRecord], strings: &Interner, ctx: &AnalysisContext) -> Facts {
         let empty = strings.intern(b"");
-        let accounts = AccountNorms::of(records);
-        let scripts = ScriptNorms::of(records);
+        let ((accounts, scripts), shared_ips) = rayon::join(
+            || (AccountNorms::of(records), ScriptNorms::of(records)),
+            || SharedIps::of(records, strings, ctx),
+        );
         let (
             (template, net),
             (remote, (foreign, null_sender, from_foreign, internal_own, reply_elsewhere)),
@@ -125,6 +131,7 @@ impl Facts {
             reply_elsewhere,
             accounts,
             scripts,
+            shared_ips,
         }
     }
 

@@ -3,9 +3,11 @@
 use super::{frac, percent, Scoring, DOMINANT};
 use crate::analysis::evidence::LoginFinding;
 use crate::analysis::key::{ClusterKey, KeyValue};
+use crate::analysis::patterns::network;
 use crate::analysis::patterns::SenderPatterns;
 use crate::analysis::signals::{Corpus, Signals};
 use crate::analysis::types::Cluster;
+use crate::queue::Sym;
 use crate::size::thousands;
 
 /// The conclusions the signals support, as a summary ends in them.
@@ -188,6 +190,76 @@ pub(super) fn login_points(sc: &mut Scoring, c: &Cluster, s: &Signals) {
         }
     }
 }
+
+/// Shared IPs (each logging in as three accounts or more, `SharedIps`), and their networks, a
+/// login must come from before they say a bot uses it: one is an office's NAT, two a firm's two
+/// Internet lines, and a NAT pool is one network.
+const SHARED_IPS: usize = 3;
+const SHARED_NETS: usize = 2;
+/// The share of the login's messages that must come from shared IPs: a person behind an office's
+/// NAT also writes from home or a phone.
+const SHARED_ONLY: f64 = 0.9;
+
+/// A login whose every IP logs in as other accounts too: a bot working through a list of
+/// guessed logins, from IPs it uses for all of them. A person's IPs are their own; an office's
+/// NAT is one IP (its people also write from home), a webmail host's a private address, a NAT
+/// pool one network. A firm with three Internet lines whose people never write from elsewhere
+/// looks like this too, so it weighs less than "one login from many places": with the few
+/// places and a fan-out it still makes a suspect (10 + 20 + 5).
+pub(super) fn shared_ip_points(sc: &mut Scoring, c: &Cluster, s: &Signals, corpus: &Corpus<'_>) {
+    if c.key != ClusterKey::AuthUser || s.auth_users.is_empty() {
+        return;
+    }
+    let shared_ips = &corpus.facts.shared_ips;
+    let mut on: Vec<(Sym, usize, u32)> = s
+        .ips
+        .iter()
+        .filter_map(|(&ip, &n)| shared_ips.accounts(ip).map(|a| (ip, n, a)))
+        .collect();
+    let messages: usize = on.iter().map(|&(_, n, _)| n).sum();
+    if on.len() < SHARED_IPS || frac(messages, c.messages) < SHARED_ONLY {
+        return;
+    }
+    let nets: rustc_hash::FxHashSet<Vec<u8>> = on
+        .iter()
+        .filter_map(|&(ip, _, _)| corpus.strings.with(ip, network))
+        .collect();
+    if nets.len() < SHARED_NETS {
+        return;
+    }
+    let (shared, total) = (on.len(), c.messages);
+    let words = move || {
+        // Most accounts first, then most messages, then the address: the same words each run.
+        let text = |ip: Sym| corpus.strings.text(ip);
+        on.sort_by(|a, b| {
+            (b.2, b.1)
+                .cmp(&(a.2, a.1))
+                .then_with(|| text(a.0).cmp(&text(b.0)))
+        });
+        let shown: Vec<String> = on
+            .iter()
+            .take(IPS_SHOWN)
+            .map(|&(ip, _, a)| format!("{} as {a}", text(ip)))
+            .collect();
+        let more = match shared.saturating_sub(IPS_SHOWN) {
+            0 => String::new(),
+            n => format!(", {n} more"),
+        };
+        let share = match messages == total {
+            true => "its messages".to_string(),
+            false => format!("{} of its messages", percent(frac(messages, total))),
+        };
+        format!(
+            "{share} came from {shared} IPs that each log in as several accounts ({}{more}): \
+             one client working through a list of logins",
+            shown.join(", ")
+        )
+    };
+    sc.add(20.0, words, Some(GUESSED));
+}
+
+/// Shared IPs a reason names.
+const IPS_SHOWN: usize = 3;
 
 /// The share of a cluster's messages from internal clients sending as this server's domains
 /// from which it is a shared host's mail, not a relay's.

@@ -1,0 +1,256 @@
+//! Logins whose IPs log in as other accounts too: a bot rotating guessed accounts over its IPs
+//! (the `weak-accounts` mix) is told from an office's NAT, a webmail host and a couple's home.
+use std::sync::Arc;
+
+use super::tests::{Rec, NOW};
+use super::*;
+use crate::analysis::{analyse, Analysis, AnalysisContext, AnalysisInput, Want};
+use crate::queue::{Channel, MessageRecord};
+
+/// What the reason starts with (after the share of the login's messages).
+const WORDS: &str = "IPs that each log in as several accounts";
+
+/// One message from `ip` logged in as `login`, sending as `sender` to one remote recipient.
+fn sent(s: &Interner, id: u64, login: &str, ip: &str, sender: &str) -> MessageRecord {
+    Rec::new(s, id)
+        .auth(login, ip)
+        .sender(sender)
+        .rcpts(Channel::Remote, 1)
+        .subject(&format!(
+            "{} {}",
+            [
+                "Re: lunch",
+                "Fwd: slides",
+                "Invoice",
+                "Re: visit",
+                "Call me",
+                "Minutes"
+            ][id as usize % 6],
+            ["today", "for Bob", "(draft)", "again", "in March"][id as usize % 5]
+        ))
+        .r
+}
+
+fn run(records: Vec<MessageRecord>, s: Arc<Interner>) -> Analysis {
+    let ctx = AnalysisContext {
+        now: NOW,
+        local_domains: vec!["example.com".into()],
+        default_domain: Some("example.com".into()),
+        ..Default::default()
+    };
+    analyse(AnalysisInput {
+        records,
+        strings: s,
+        ctx,
+        key: ClusterKey::AuthUser,
+        top_limit: 100,
+        want: Want::Both,
+    })
+}
+
+/// The auth-user cluster of `account`, scored.
+fn account<'a>(a: &'a Analysis, s: &Interner, account: &str) -> &'a Cluster {
+    a.clusters
+        .iter()
+        .find(|c| {
+            c.key == ClusterKey::AuthUser && c.value.map(|v| v.text(s)).as_deref() == Some(account)
+        })
+        .unwrap_or_else(|| panic!("{account} not clustered: {:#?}", a.clusters))
+}
+
+fn has_reason(c: &Cluster) -> bool {
+    c.reasons.iter().any(|r| r.contains(WORDS))
+}
+
+/// 20 people writing `n` messages in turn as themselves, each from their own IP (one /24 each),
+/// ids from `first` up.
+fn people(s: &Interner, n: u64, first: u64) -> Vec<MessageRecord> {
+    (first..first + n)
+        .map(|i| {
+            let login = format!("person{}@example.com", i % 20);
+            let ip = format!("100.{}.7.9", 64 + i % 20);
+            sent(s, i, &login, &ip, &login)
+        })
+        .collect()
+}
+
+/// Six guessed accounts, each rotated over six IPs in three /24s, 30 messages each, sending as
+/// themselves: nothing but the IPs tells them apart from people.
+fn ring(s: &Interner) -> Vec<MessageRecord> {
+    const IPS: [&str; 6] = [
+        "193.32.162.10",
+        "193.32.162.11",
+        "45.95.169.3",
+        "45.95.169.4",
+        "80.94.95.7",
+        "80.94.95.9",
+    ];
+    (0..180u64)
+        .map(|i| {
+            let login = ["guest", "scanner", "office", "test", "info", "backup"][i as usize % 6];
+            let login = format!("{login}@example.com");
+            sent(
+                s,
+                10_000 + i,
+                &login,
+                IPS[(i as usize / 6 + i as usize) % 6],
+                &login,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn accounts_rotated_over_shared_ips_are_named_by_their_ips() {
+    let s = Arc::new(Interner::new());
+    let a = run([people(&s, 120, 0), ring(&s)].concat(), s.clone());
+    for login in ["guest", "scanner", "office", "test", "info", "backup"] {
+        let c = account(&a, &s, &format!("{login}@example.com"));
+        let reason = c.reasons.iter().find(|r| r.contains(WORDS));
+        let reason = reason.unwrap_or_else(|| panic!("{login}: {:#?}", c.reasons));
+        assert!(
+            reason
+                .starts_with("its messages came from 6 IPs that each log in as several accounts (")
+                && reason.contains(" as 6")
+                && reason.ends_with("3 more): one client working through a list of logins (+20.0)"),
+            "{reason}"
+        );
+        assert!(c.reasons[0].contains(points::GUESSED), "{}", c.reasons[0]);
+    }
+    for i in 0..20 {
+        let c = account(&a, &s, &format!("person{i}@example.com"));
+        assert!(!has_reason(c), "{:#?}", c.reasons);
+    }
+}
+
+/// An office's NAT logs in as all its people, who also write from home: no IP of theirs but
+/// the office's is shared, and one shared IP says nothing.
+#[test]
+fn an_office_nat_whose_people_also_write_from_home_is_no_ring() {
+    let s = Arc::new(Interner::new());
+    let mut records = Vec::new();
+    for i in 0..200u64 {
+        let login = format!("staff{}@example.com", i % 10);
+        // Four of five from the office, the fifth from the person's home.
+        let ip = match (i / 10) % 5 {
+            4 => format!("84.{}.20.1", 10 + i % 10),
+            _ => "203.0.113.50".to_string(),
+        };
+        records.push(sent(&s, i, &login, &ip, &login));
+    }
+    // Two more lines (other providers) for half the staff: a fifth of a person's mail still
+    // comes from home.
+    records.extend((0..40u64).map(|i| {
+        let login = format!("staff{}@example.com", i % 5);
+        let ip = ["198.51.100.7", "192.0.2.80"][(i as usize / 5) % 2];
+        sent(&s, 1_000 + i, &login, ip, &login)
+    }));
+    let a = run(records, s.clone());
+    for i in 0..10 {
+        let c = account(&a, &s, &format!("staff{i}@example.com"));
+        assert!(!has_reason(c), "staff{i}: {:#?}", c.reasons);
+    }
+}
+
+/// A webmail host logs in as every account from a private or loopback address, even from two
+/// of them: no Internet client, so no ring.
+#[test]
+fn a_webmail_host_on_private_addresses_is_no_ring() {
+    let s = Arc::new(Interner::new());
+    let records: Vec<MessageRecord> = (0..240u64)
+        .map(|i| {
+            let login = format!("user{}@example.com", i % 12);
+            let ip = ["127.0.0.1", "10.0.0.5", "192.168.7.2"][(i as usize / 12) % 3];
+            sent(&s, i, &login, ip, &login)
+        })
+        .collect();
+    let a = run(records, s.clone());
+    for i in 0..12 {
+        let c = account(&a, &s, &format!("user{i}@example.com"));
+        assert!(!has_reason(c), "user{i}: {:#?}", c.reasons);
+    }
+}
+
+/// Two people sharing three places, each logging in as `name` and as `name@example.com`: two
+/// accounts on each IP, not four, so the IPs are no one's but theirs.
+#[test]
+fn one_accounts_spellings_are_one_account_on_an_ip() {
+    let s = Arc::new(Interner::new());
+    let mut records = Vec::new();
+    for i in 0..80u64 {
+        let name = ["anna", "ben"][i as usize % 2];
+        let login = match i % 4 < 2 {
+            true => name.to_string(),
+            false => format!("{name}@example.com"),
+        };
+        let ip = ["91.64.3.3", "77.12.9.1", "62.30.4.4"][(i as usize / 2) % 3];
+        records.push(sent(&s, i, &login, ip, &format!("{name}@example.com")));
+    }
+    let a = run(records, s.clone());
+    for name in ["anna", "ben"] {
+        let c = account(&a, &s, &format!("{name}@example.com"));
+        assert!(!has_reason(c), "{name}: {:#?}", c.reasons);
+    }
+}
+
+/// A firm whose people all write through its two Internet lines, or a NAT pool of four
+/// addresses in one network, and never from elsewhere: no ring.
+#[test]
+fn a_firm_on_two_lines_or_a_nat_pool_is_no_ring() {
+    for ips in [
+        &["203.0.113.50", "198.51.100.7"][..],
+        &[
+            "203.0.113.50",
+            "203.0.113.51",
+            "203.0.113.52",
+            "203.0.113.53",
+        ],
+    ] {
+        let s = Arc::new(Interner::new());
+        let records: Vec<MessageRecord> = (0..160u64)
+            .map(|i| {
+                let login = format!("clerk{}@example.com", i % 8);
+                sent(&s, i, &login, ips[(i as usize / 8) % ips.len()], &login)
+            })
+            .collect();
+        let a = run(records, s.clone());
+        for i in 0..8 {
+            let c = account(&a, &s, &format!("clerk{i}@example.com"));
+            assert!(!has_reason(c), "clerk{i} on {ips:?}: {:#?}", c.reasons);
+        }
+    }
+}
+
+/// A firm on three lines in three networks whose people never write from elsewhere looks like
+/// a ring: the reason is shown, and with its few places and a fan-out of several recipients it
+/// makes suspects, never culprits (10 + 20 + 5 points, and a small share of a flood's queue).
+#[test]
+fn a_firm_on_three_lines_is_looked_at_never_taken() {
+    let s = Arc::new(Interner::new());
+    let ips = ["203.0.113.50", "198.51.100.7", "192.0.2.80"];
+    let mut records: Vec<MessageRecord> = (0..160u64)
+        .map(|i| {
+            let login = format!("clerk{}@example.com", i % 8);
+            let mut r = sent(&s, i, &login, ips[(i as usize / 8) % 3], &login);
+            crate::fixture::record::with_recipients(
+                &mut r,
+                &s,
+                Channel::Remote,
+                &[
+                    "a@one.example",
+                    "b@two.example",
+                    "c@three.example",
+                    "d@four.example",
+                ],
+            );
+            r
+        })
+        .collect();
+    records.extend(people(&s, 1_200, 20_000));
+    let a = run(records, s.clone());
+    for i in 0..8 {
+        let c = account(&a, &s, &format!("clerk{i}@example.com"));
+        assert!(has_reason(c), "clerk{i}: {:#?}", c.reasons);
+        assert_ne!(c.verdict(), Verdict::Culprit, "clerk{i}: {:#?}", c.reasons);
+    }
+}
