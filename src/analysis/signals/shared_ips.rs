@@ -5,7 +5,7 @@
 //! ranking asks beyond this count (every IP of the login shared, two networks at least, no
 //! private address) is [`crate::analysis::rank`]'s `shared_ip_points`.
 
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use rustc_hash::FxHashMap as HashMap;
 
 use super::domains::is_internal_ip;
 use crate::analysis::context::AnalysisContext;
@@ -30,28 +30,40 @@ impl SharedIps {
         strings: &Interner,
         ctx: &AnalysisContext,
     ) -> SharedIps {
+        // A flood's messages come in runs of one login from one IP: one pair a run. The pairs
+        // go into a vector reserved to size and sorted, not a hash set: 8 bytes each, where a
+        // million botnet IPs would cost a set three times that at its peak (issue 22's 200
+        // bytes a message).
+        let auth = |r: &MessageRecord| match (r.origin.kind, r.origin.ip, r.origin.auth_user) {
+            (OriginKind::SmtpAuth, Some(ip), Some(login)) => Some((ip, login)),
+            _ => None,
+        };
+        let mut runs = 0;
+        let mut last = None;
+        for pair in records.iter().filter_map(auth) {
+            runs += usize::from(last.replace(pair) != Some(pair));
+        }
         let mut account = KeyExtractor::new(ClusterKey::AuthUser, strings).with_context(ctx);
-        let mut pairs: HashSet<(Sym, Sym)> = HashSet::default();
-        // A flood's messages come in runs of one login from one IP: looked up once a run.
-        let mut last: Option<(Sym, Sym)> = None;
+        let mut pairs: Vec<(Sym, Sym)> = Vec::with_capacity(runs);
+        let mut last = None;
         for r in records {
-            let o = &r.origin;
-            let (OriginKind::SmtpAuth, Some(ip), Some(login)) = (o.kind, o.ip, o.auth_user) else {
-                continue;
-            };
-            if last == Some((ip, login)) {
+            let Some(pair) = auth(r) else { continue };
+            if last.replace(pair) == Some(pair) {
                 continue;
             }
-            last = Some((ip, login));
             if let Some(KeyValue::Text(a)) = account.value(r) {
-                pairs.insert((ip, a));
+                pairs.push((pair.0, a));
             }
         }
+        pairs.sort_unstable();
+        pairs.dedup();
         let mut per_ip: HashMap<Sym, u32> = HashMap::default();
-        for (ip, _) in pairs {
-            *per_ip.entry(ip).or_default() += 1;
+        for run in pairs.chunk_by(|a, b| a.0 == b.0) {
+            if run.len() >= SHARED_BY as usize {
+                per_ip.insert(run[0].0, run.len() as u32);
+            }
         }
-        per_ip.retain(|&ip, &mut n| n >= SHARED_BY && !strings.with(ip, is_internal_ip));
+        per_ip.retain(|&ip, _| !strings.with(ip, is_internal_ip));
         SharedIps { accounts: per_ip }
     }
 
