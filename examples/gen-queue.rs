@@ -41,7 +41,8 @@ struct Args {
     #[arg(long)]
     now: Option<i64>,
     /// The mix (docs/analysis.md): reference, auth-heavy, php-heavy, backscatter-heavy,
-    /// real-mail, todo-only, log-only-auth, botnet-login, weak-accounts, list-host, shared-php.
+    /// real-mail, todo-only, log-only-auth, botnet-login, weak-accounts, list-host, shared-php,
+    /// shared-ips, ring-shapes.
     #[arg(long, default_value = "reference", conflicts_with = "sample")]
     mix: String,
 }

@@ -513,7 +513,8 @@ fn yank_with_the_plans_context_selects_what_it_counted() {
 
 /// The mixes designed after the analysis (`novel.rs`: a botnet on one login beside phone
 /// users, weak accounts in rotation with forged Received lines, a newsletter host and an ezmlm
-/// list, a shared PHP host), on demand: `cargo test --release --test integration
+/// list, a shared PHP host; `sharing.rs`: real mail on shared public IPs beside rings of guessed
+/// accounts), on demand: `cargo test --release --test integration
 /// plan_on_the_novel_mixes -- --ignored --nocapture` prints one line per mix and size with the
 /// ranking's first lines, and fails as `plan_coverage` does.
 #[test]
@@ -525,6 +526,8 @@ fn plan_on_the_novel_mixes() {
         Mix::WeakAccounts,
         Mix::ListHost,
         Mix::SharedPhp,
+        Mix::SharedIps,
+        Mix::RingShapes,
     ] {
         for messages in [2_000, 6_000] {
             let (_t, m) = measure_seeded(mix, messages, SEED);

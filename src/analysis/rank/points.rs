@@ -201,32 +201,60 @@ const SHARED_NETS: usize = 2;
 const SHARED_ONLY: f64 = 0.9;
 
 /// A login whose every IP logs in as other accounts too: a bot working through a list of
-/// guessed logins, from IPs it uses for all of them. A person's IPs are their own; an office's
-/// NAT is one IP (its people also write from home), a webmail host's a private address, a NAT
-/// pool one network. A firm with three Internet lines whose people never write from elsewhere
+/// guessed logins, from IPs it uses for all of them, saying the same HELO for each. A person's
+/// IPs are their own; an office's NAT is one IP (its people also write from home, and each PC
+/// names itself), a webmail host's a private address, a NAT pool one network. A firm with three Internet lines whose people never write from elsewhere
 /// looks like this too, so it weighs less than "one login from many places": with the few
 /// places and a fan-out it still makes a suspect (10 + 20 + 5).
 pub(super) fn shared_ip_points(sc: &mut Scoring, c: &Cluster, s: &Signals, corpus: &Corpus<'_>) {
     if c.key != ClusterKey::AuthUser || s.auth_users.is_empty() {
         return;
     }
+    // Ten IPs or five networks already weigh 25 as many places (`login_points`): that they are
+    // shared is the same evidence again. A phone on a carrier's small CGNAT pool comes from ten
+    // of its IPs, each shared with the carrier's other customers, and made 45, a culprit.
+    if s.ips.len() >= MANY_IPS || s.nets.len() >= MANY_NETS {
+        return;
+    }
     let shared_ips = &corpus.facts.shared_ips;
-    let mut on: Vec<(Sym, usize, u32)> = s
+    let shared = |on: &[(Sym, usize, u32)]| {
+        let messages: usize = on.iter().map(|&(_, n, _)| n).sum();
+        let nets: rustc_hash::FxHashSet<Vec<u8>> = on
+            .iter()
+            .filter_map(|&(ip, _, _)| corpus.strings.with(ip, network))
+            .collect();
+        let enough = on.len() >= SHARED_IPS
+            && frac(messages, c.messages) >= SHARED_ONLY
+            && nets.len() >= SHARED_NETS;
+        enough.then_some(messages)
+    };
+    let on: Vec<(Sym, usize, u32)> = s
         .ips
         .iter()
         .filter_map(|(&ip, &n)| shared_ips.accounts(ip).map(|a| (ip, n, a)))
         .collect();
-    let messages: usize = on.iter().map(|&(_, n, _)| n).sum();
-    if on.len() < SHARED_IPS || frac(messages, c.messages) < SHARED_ONLY {
+    if shared(&on).is_none() {
         return;
     }
-    let nets: rustc_hash::FxHashSet<Vec<u8>> = on
+    // Then only the messages whose client (IP and HELO) logged in as several accounts: behind
+    // a firm's three lines each PC names itself, and its busy sales person made a culprit.
+    let mut by_ip: rustc_hash::FxHashMap<Sym, usize> = Default::default();
+    let records = corpus.records;
+    for o in c
+        .members
         .iter()
-        .filter_map(|&(ip, _, _)| corpus.strings.with(ip, network))
-        .collect();
-    if nets.len() < SHARED_NETS {
-        return;
+        .filter_map(|&i| records.get(i as usize).map(|r| &r.origin))
+    {
+        if let Some(ip) = o.ip.filter(|&ip| shared_ips.is_shared_client(ip, o.helo)) {
+            *by_ip.entry(ip).or_default() += 1;
+        }
     }
+    let mut on: Vec<(Sym, usize, u32)> = (by_ip.into_iter())
+        .filter_map(|(ip, n)| shared_ips.accounts(ip).map(|a| (ip, n, a)))
+        .collect();
+    let Some(messages) = shared(&on) else {
+        return;
+    };
     let (shared, total) = (on.len(), c.messages);
     let words = move || {
         // Most accounts first, then most messages, then the address: the same words each run.

@@ -254,3 +254,87 @@ fn a_firm_on_three_lines_is_looked_at_never_taken() {
         assert_ne!(c.verdict(), Verdict::Culprit, "clerk{i}: {:#?}", c.reasons);
     }
 }
+
+/// `sent`, from a client that said `helo`.
+fn sent_helo(s: &Interner, id: u64, login: &str, ip: &str, helo: &str) -> MessageRecord {
+    let mut r = sent(s, id, login, ip, login);
+    r.origin.helo = Some(s.intern(helo.as_bytes()));
+    r
+}
+
+/// The `shared-ips` mix's firm on three lines in three networks, whose people never write from
+/// elsewhere, each from their own PC (its HELO name): one heavy sales person (half the firm's
+/// mail, ten times the median login) writing to four recipients was a culprit at 56.9 by the
+/// shared IPs (10 + 20 + 20 + 5). Behind a NAT or a firm's lines each machine names itself;
+/// a bot's client says the same for every login.
+#[test]
+fn a_firm_on_three_lines_whose_pcs_name_themselves_is_no_ring() {
+    let s = Arc::new(Interner::new());
+    let ips = ["80.146.12.2", "94.79.140.18", "185.10.55.66"];
+    let mut records: Vec<MessageRecord> = (0..240u64)
+        .map(|i| {
+            // Clerk 0 sells: every other message of the firm's.
+            let k = if i % 2 == 0 { 0 } else { 1 + (i / 2) % 11 };
+            let login = format!("clerk{k}@roth-moebel.de");
+            let mut r = sent_helo(&s, i, &login, ips[(i as usize / 2) % 3], &format!("PC{k}"));
+            // Over a working day, as the mix's: not a burst of the last hour.
+            r.set_queued(NOW - 120 * i as i64);
+            if k == 0 {
+                let to = [
+                    "a@one.example",
+                    "b@two.example",
+                    "c@x.example",
+                    "d@y.example",
+                ];
+                crate::fixture::record::with_recipients(&mut r, &s, Channel::Remote, &to);
+            }
+            r
+        })
+        .collect();
+    // A hundred people of the server's other domains, ten messages each from their own IPs.
+    records.extend((0..1_000u64).map(|i| {
+        let login = format!("person{}@example.com", i % 100);
+        let ip = format!("100.{}.{}.9", 64 + i % 100 / 10, i % 10);
+        let mut r = sent(&s, 20_000 + i, &login, &ip, &login);
+        r.set_queued(NOW - 30 * i as i64);
+        r
+    }));
+    let a = run(records, s.clone());
+    for k in 0..12 {
+        let c = account(&a, &s, &format!("clerk{k}@roth-moebel.de"));
+        assert!(!has_reason(c), "clerk{k}: {:#?}", c.reasons);
+        assert_ne!(c.verdict(), Verdict::Culprit, "clerk{k}: {:#?}", c.reasons);
+    }
+}
+
+/// Phone users on one carrier's CGNAT pool (16 IPs in two /24s), all saying `localhost`: each
+/// login comes from ten IPs or more, 25 points as many places; that those IPs are shared is
+/// the same evidence again, not 20 more (45 made every busy phone user a culprit).
+#[test]
+fn phones_on_a_carrier_pool_from_many_ips_weigh_as_many_places_only() {
+    let s = Arc::new(Interner::new());
+    let records: Vec<MessageRecord> = (0..480u64)
+        .map(|i| {
+            let login = format!("phone{}@example.com", i % 20);
+            let ip = format!(
+                "46.114.{}.{}",
+                [33, 97][(i as usize / 20) % 2],
+                20 + (i / 40) % 8
+            );
+            sent_helo(&s, i, &login, &ip, "localhost")
+        })
+        .collect();
+    let a = run(records, s.clone());
+    for u in 0..20 {
+        let c = account(&a, &s, &format!("phone{u}@example.com"));
+        assert!(
+            c.reasons
+                .iter()
+                .any(|r| r.contains("one login used from 16 IPs")),
+            "phone{u}: {:#?}",
+            c.reasons
+        );
+        assert!(!has_reason(c), "phone{u}: {:#?}", c.reasons);
+        assert_ne!(c.verdict(), Verdict::Culprit, "phone{u}: {:#?}", c.reasons);
+    }
+}
