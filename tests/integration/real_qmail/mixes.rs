@@ -302,7 +302,7 @@ const HEAD: &str =
 type BuildMix = fn(&mut Mixer);
 
 /// The mixes: name, builder.
-pub(super) const MIXES: [(&str, BuildMix); 6] = [
+pub(super) const MIXES: [(&str, BuildMix); 7] = [
     ("4: backscatter, inbound and outbound", backscatter::mix),
     ("5b: a forged header naming the contact form", framing::mix),
     ("6: a webmail account spamming as itself", webmail::diverted),
@@ -312,6 +312,7 @@ pub(super) const MIXES: [(&str, BuildMix); 6] = [
         ring::mix,
     ),
     ("9b: the same ring, half as heavy", ring::light),
+    ("9c: 9b and a sales team travelling together", ring::team),
 ];
 
 /// Build every mix with the real qmail and print the table (docs/analysis.md). Ignored: a

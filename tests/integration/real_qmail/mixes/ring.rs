@@ -116,6 +116,29 @@ fn real(m: &mut Mixer) {
     inbound(m, 400);
 }
 
+/// A sales team of three at a trade fair, all their mail of the last two days from where they
+/// all are: the hotel's line, the fair's Wi-Fi, the airport's; each also invites a dozen
+/// customers to the booth. 20-30 messages each: a salesperson writes ten a day.
+fn fair(m: &mut Mixer) {
+    let places: Vec<String> = (0..3).map(|_| own_ip(m)).collect();
+    for k in 0..3 {
+        let login = format!("{}.fair{k}@example.com", m.pick(&NAMES));
+        for _ in 0..m.rng.gen_range(20..=30) {
+            let age = m.age(48 * HOUR);
+            let ip = places[m.rng.gen_range(0..places.len())].clone();
+            person(m, &login, &ip, "laptop", age);
+        }
+        let rcpts: Vec<String> = (0..12).map(|_| someone(m)).collect();
+        let header = format!(
+            "From: {login}\nTo: {login}\nSubject: Visit us at hall 4, booth 12\nMIME-Version: 1.0\n"
+        );
+        let age = m.age(24 * HOUR);
+        let ip = places[1].clone();
+        let door = (login.as_str(), ip.as_str(), "laptop");
+        m.auth(door, &login, &rcpts, &header, "See you!", Class::Real, age);
+    }
+}
+
 /// A harvested address.
 fn harvested(m: &mut Mixer) -> String {
     let n = m.rng.gen_range(0..9999);
@@ -160,6 +183,13 @@ fn spam(m: &mut Mixer, n: usize) {
 pub(super) fn mix(m: &mut Mixer) {
     real(m);
     spam(m, 600);
+}
+
+/// Mix 9c: mix 9b and a sales team travelling together, whose three places each log in as
+/// its three accounts.
+pub(super) fn team(m: &mut Mixer) {
+    fair(m);
+    light(m);
 }
 
 /// Mix 9b: half the spam, each account under ten times the median login: nothing but the ring's
