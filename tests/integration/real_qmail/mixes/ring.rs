@@ -260,17 +260,19 @@ fn the_rings_plan_yanked_and_restored_under_the_real_qmail_send() {
     for id in &yanked {
         assert!(!mentions(&log, *id), "yanked #{id} was seen:\n{log}");
     }
-    let warnings = log
-        .lines()
-        .filter(|l| l.contains("warning:") || l.contains("alert:"))
-        .count();
+    let count = |word: &str| log.lines().filter(|l| l.contains(word)).count();
     println!(
-        "real_qmail: ring: {} yanked ({} spam of {}), 0 real; qmail-send: {} log lines, {warnings} \
-         warnings",
+        "real_qmail: ring: {} yanked ({} spam of {}), 0 real; qmail-send: {} log lines, {} \
+         deliveries ({} deferred, {} failed), {} bounces, {} warning:/alert: lines",
         yanked.len(),
         s.took(Class::Spam),
         s.n(Class::Spam),
-        log.lines().count()
+        log.lines().count(),
+        count("starting delivery "),
+        count(": deferral: "),
+        count(": failure: "),
+        count("bounce msg "),
+        count("warning:") + count("alert:")
     );
 
     // The restore gives back every yanked message to the queue qmail-send left.
