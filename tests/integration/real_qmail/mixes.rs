@@ -27,6 +27,7 @@ use super::kit::{ids_of, RealQmail, SPLIT};
 mod backscatter;
 mod checks;
 mod framing;
+mod ring;
 mod webmail;
 
 /// What a message is, for the plan: spam to take, real mail to keep, or mail to leave and
@@ -171,7 +172,7 @@ impl<'q> Mixer<'q> {
 
 /// Each message's truth, read back from its tag (a bounce's is the tag of the copy it quotes),
 /// and each message's files set back to its age.
-fn truth_and_ages(q: &RealQmail) -> HashMap<u64, Class> {
+pub(super) fn truth_and_ages(q: &RealQmail) -> HashMap<u64, Class> {
     let queue = q.queue();
     let now = SystemTime::now();
     let mut truth = HashMap::new();
@@ -301,11 +302,17 @@ const HEAD: &str =
 type BuildMix = fn(&mut Mixer);
 
 /// The mixes: name, builder.
-pub(super) const MIXES: [(&str, BuildMix); 4] = [
+pub(super) const MIXES: [(&str, BuildMix); 7] = [
     ("4: backscatter, inbound and outbound", backscatter::mix),
     ("5b: a forged header naming the contact form", framing::mix),
     ("6: a webmail account spamming as itself", webmail::diverted),
     ("6b: the same, replies not diverted", webmail::plain),
+    (
+        "9: a ring of guessed accounts beside an office's NAT",
+        ring::mix,
+    ),
+    ("9b: the same ring, half as heavy", ring::light),
+    ("9c: 9b and a sales team travelling together", ring::team),
 ];
 
 /// Build every mix with the real qmail and print the table (docs/analysis.md). Ignored: a
