@@ -263,6 +263,9 @@ pub fn is_web_uid(uid: u32, ctx: &AnalysisContext) -> bool {
     }
 }
 
+/// Remote recipients from which a message is a wide fan-out.
+pub(crate) const WIDE: u32 = 10;
+
 /// The measured signals of one cluster.
 #[derive(Debug, Default)]
 pub(crate) struct Signals {
@@ -270,6 +273,8 @@ pub(crate) struct Signals {
     pub(crate) remote_min: u32,
     pub(crate) remote_max: u32,
     pub(crate) remote_msgs: usize,
+    /// Messages to [`WIDE`] remote recipients or more.
+    pub(crate) wide_msgs: usize,
     pub(crate) auth_msgs: usize,
     pub(crate) auth_users: HashSet<Sym>,
     pub(crate) ips: HashMap<Sym, usize>,
@@ -371,6 +376,7 @@ impl Tally {
             s.remote_max = s.remote_max.max(remote);
             let has_remote = remote > 0;
             s.remote_msgs += usize::from(has_remote);
+            s.wide_msgs += usize::from(remote >= WIDE);
             if let Some(ip) = o.ip {
                 runs.ip.add(ip, &mut s.ips);
             }
@@ -448,6 +454,7 @@ impl Tally {
         s.remote_min = s.remote_min.min(o.remote_min);
         s.remote_max = s.remote_max.max(o.remote_max);
         s.remote_msgs += o.remote_msgs;
+        s.wide_msgs += o.wide_msgs;
         s.auth_msgs += o.auth_msgs;
         s.auth_users.extend(o.auth_users);
         add_counts(&mut s.ips, o.ips);

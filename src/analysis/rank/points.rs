@@ -5,7 +5,7 @@ use crate::analysis::evidence::LoginFinding;
 use crate::analysis::key::{ClusterKey, KeyValue};
 use crate::analysis::patterns::network;
 use crate::analysis::patterns::SenderPatterns;
-use crate::analysis::signals::{Corpus, Signals};
+use crate::analysis::signals::{Corpus, Signals, WIDE};
 use crate::analysis::types::Cluster;
 use crate::queue::Sym;
 use crate::size::thousands;
@@ -402,13 +402,19 @@ pub(super) fn origin_points(sc: &mut Scoring, c: &Cluster, s: &Signals) {
     }
 }
 
+/// The share of a cluster's messages that must each go to [`WIDE`] remote recipients before its
+/// fan-out weighs 10.
+const WIDE_SHARE: f64 = 0.25;
+
 pub(super) fn fan_out_and_template(
     sc: &mut Scoring,
     c: &Cluster,
     s: &Signals,
     corpus: &Corpus<'_>,
 ) {
-    if s.remote_max >= 10 {
+    // A person's one invitation to a dozen is not a spammer's habit: the wide fan-out must be
+    // a quarter of the messages (a team at a fair was a ring's culprits by one such message).
+    if s.remote_max >= WIDE && frac(s.wide_msgs, c.messages) >= WIDE_SHARE {
         let words = || format!("up to {} remote recipients a message", s.remote_max);
         sc.add(10.0, words, None);
     } else if frac(s.remote_msgs, c.messages) >= 0.5 && c.recipients >= 3 * c.messages {
