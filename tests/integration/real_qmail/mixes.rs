@@ -337,5 +337,8 @@ fn real_qmail_mixes() {
         rows.push(scored.row(name));
     }
     println!("{}", rows.join("\n"));
-    assert!(wrong.is_empty(), "mail to keep planned for the yank in {wrong:?}");
+    assert!(
+        wrong.is_empty(),
+        "mail to keep planned for the yank in {wrong:?}"
+    );
 }
