@@ -203,9 +203,10 @@ const SHARED_ONLY: f64 = 0.9;
 /// A login whose every IP logs in as other accounts too: a bot working through a list of
 /// guessed logins, from IPs it uses for all of them, saying the same HELO for each. A person's
 /// IPs are their own; an office's NAT is one IP (its people also write from home, and each PC
-/// names itself), a webmail host's a private address, a NAT pool one network. A firm with three Internet lines whose people never write from elsewhere
-/// looks like this too, so it weighs less than "one login from many places": with the few
-/// places and a fan-out it still makes a suspect (10 + 20 + 5).
+/// names itself), a webmail host's a private address, a NAT pool one network. A firm with
+/// three Internet lines whose people never write from elsewhere looks like this too, so it
+/// weighs less than "one login from many places": with the few places and a fan-out it still
+/// makes a suspect (10 + 20 + 5).
 pub(super) fn shared_ip_points(sc: &mut Scoring, c: &Cluster, s: &Signals, corpus: &Corpus<'_>) {
     if c.key != ClusterKey::AuthUser || s.auth_users.is_empty() {
         return;
