@@ -103,6 +103,8 @@ struct Scoring {
     words: bool,
     /// Held below [`CULPRIT_SCORE`], and why.
     held: Option<Held>,
+    /// The shared-client signal fired (`points::shared_ip_points`).
+    shared_clients: bool,
 }
 
 /// Why a cluster is held below [`CULPRIT_SCORE`]: what speaks against it is also how real
@@ -114,6 +116,9 @@ enum Held {
     /// Only scripts writing as a domain not this server's, at the volume of the queue's other
     /// scripts: a shared host's shops, forms and password resets do.
     AlikeScripts,
+    /// Over 40 only by clients logging in as several accounts, writing to few: one person's
+    /// laptop with several accounts, a team travelling together do.
+    SharedClients,
 }
 
 impl Scoring {
@@ -178,6 +183,8 @@ fn score(c: &Cluster, s: &Signals, corpus: &Corpus<'_>, words: bool) -> Scoring 
         sc.held = Some(Held::Heavy);
     } else if points::alike_scripts(&sc, c, s, corpus) {
         sc.held = Some(Held::AlikeScripts);
+    } else if points::shared_clients_alone(&sc, c, s) {
+        sc.held = Some(Held::SharedClients);
     }
     sc
 }
@@ -264,6 +271,12 @@ pub fn assess(c: &mut Cluster, corpus: &Corpus<'_>) {
                 super::signals::HEAVY_SCRIPT_TIMES,
             ));
         }
+        Some(Held::SharedClients) => c.reasons.push(format!(
+            "nothing but its clients' other accounts carries it over {CULPRIT_SCORE:.0}, and it \
+             writes to few: held below {CULPRIT_SCORE:.0} (one laptop holding several accounts, \
+             a team travelling together, phones behind a carrier's NAT log in like this); look \
+             before taking it"
+        )),
         None => {}
     }
 }
