@@ -30,6 +30,12 @@ pub fn network(ip: &[u8]) -> Option<Vec<u8>> {
             let o = v4.octets();
             Some(format!("{}.{}.{}.0/24", o[0], o[1], o[2]).into_bytes())
         }
+        // A dual-stack listener writes an IPv4 client as `::ffff:a.b.c.d`: its network is
+        // the IPv4 /24, not `::/64`, which would make every such client one network.
+        std::net::IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some() => {
+            let o = v6.to_ipv4_mapped()?.octets();
+            Some(format!("{}.{}.{}.0/24", o[0], o[1], o[2]).into_bytes())
+        }
         std::net::IpAddr::V6(v6) => {
             let s = v6.segments();
             let net = std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0);

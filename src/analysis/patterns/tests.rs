@@ -276,3 +276,20 @@ fn forged_verp_shaped_senders_are_generalised() {
     let t = table(&refs, &["example.com"]);
     assert_eq!(pat(&t, &elsewhere[0]), "<random>@[]");
 }
+
+/// A dual-stack listener's IPv4 clients (`::ffff:a.b.c.d`) fall in their /24, as when written
+/// plainly: before, all of them were one network, `::/64`.
+#[test]
+fn an_ipv4_mapped_client_is_in_its_ipv4_network() {
+    let net = |ip: &str| network(ip.as_bytes()).map(|n| String::from_utf8(n).expect("utf-8"));
+    assert_eq!(
+        net("::ffff:193.32.162.10").as_deref(),
+        Some("193.32.162.0/24")
+    );
+    assert_eq!(net("::ffff:45.95.169.3").as_deref(), Some("45.95.169.0/24"));
+    assert_eq!(net("193.32.162.10").as_deref(), Some("193.32.162.0/24"));
+    assert_eq!(
+        net("2001:db8:1:2:3:4:5:6").as_deref(),
+        Some("2001:db8:1:2::/64")
+    );
+}
