@@ -206,7 +206,8 @@ const SHARED_ONLY: f64 = 0.9;
 /// names itself), a webmail host's a private address, a NAT pool one network. A firm with
 /// three Internet lines whose people never write from elsewhere looks like this too, so it
 /// weighs less than "one login from many places": with the few places and a fan-out it still
-/// makes a suspect (10 + 20 + 5).
+/// makes a suspect (10 + 20 + 5), and what it alone carries over 40 is held below
+/// ([`shared_clients_alone`]).
 pub(super) fn shared_ip_points(sc: &mut Scoring, c: &Cluster, s: &Signals, corpus: &Corpus<'_>) {
     if c.key != ClusterKey::AuthUser || s.auth_users.is_empty() {
         return;
