@@ -99,6 +99,16 @@ const PAIRS: &[Pair] = &[
         max_mib: Some(MB_300),
         max_per_msg: None,
     },
+    Pair {
+        ours: Phase::TuiKeys,
+        label: "TUI every key",
+        peer: None,
+        goal: "< 300 MB (286.1 MiB)",
+        max_wall: None,
+        max_cpu: None,
+        max_mib: Some(MB_300),
+        max_per_msg: None,
+    },
 ];
 
 /// Every measured run of one phase, in round order (warm runs).

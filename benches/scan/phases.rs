@@ -48,6 +48,9 @@ pub enum Phase {
     /// The TUI's session headless (no terminal, no drawing) until its scan and analysis are
     /// ready: the analysis worker's memory.
     TuiWorker,
+    /// The same, then the clusters grouped by every key in turn, as `c` cycles them: the
+    /// clusterings of keys with about one value a message (a forged flood's senders).
+    TuiKeys,
     /// The first ranking that needs only mess headers: scan without envelopes, one analysis
     /// basis, and the clusters by auth-user, origin-ip, uid, subject.
     RankHeaders,
@@ -77,6 +80,7 @@ pub const WARM: &[(Phase, usize)] = &[
     (Phase::QmailQread, 1),
     (Phase::Read, 2),
     (Phase::TuiWorker, 2),
+    (Phase::TuiKeys, 2),
 ];
 
 /// Cold phases: the baselines also with many reads in flight (the best cold baseline).
@@ -96,7 +100,7 @@ pub const COLD: &[(Phase, usize)] = &[
     (Phase::RankHeaders, 2),
 ];
 
-const ALL: [Phase; 14] = [
+const ALL: [Phase; 15] = [
     Phase::Noop,
     Phase::CountC,
     Phase::WalkA,
@@ -111,6 +115,7 @@ const ALL: [Phase; 14] = [
     Phase::RankHeaders,
     Phase::ListCount,
     Phase::TuiWorker,
+    Phase::TuiKeys,
 ];
 
 impl Phase {
@@ -131,6 +136,7 @@ impl Phase {
             Phase::RankHeaders => "rank-headers",
             Phase::ListCount => "list-count",
             Phase::TuiWorker => "tui-worker",
+            Phase::TuiKeys => "tui-keys",
         }
     }
 
@@ -267,7 +273,8 @@ fn run_phase(phase: Phase, queue: &Path) -> u64 {
         Phase::Scan => reader(queue, ScanOptions::default(), &[]),
         Phase::Top => cli(queue, &["top", "--json"]),
         Phase::ListCount => cli(queue, &["list", "--count"]),
-        Phase::TuiWorker => tui_worker(queue),
+        Phase::TuiWorker => tui_worker(queue, false),
+        Phase::TuiKeys => tui_worker(queue, true),
         Phase::RankHeaders => reader(
             queue,
             ScanOptions {
@@ -285,9 +292,12 @@ fn run_phase(phase: Phase, queue: &Path) -> u64 {
 }
 
 /// The TUI's session without a terminal, pumped until its scan and analysis are ready and its
-/// watcher's first figures are in; returns the messages it holds.
+/// watcher's first figures are in, then (`every_key`) grouped by each key in turn; returns the
+/// messages it holds.
 #[cfg(feature = "tui")]
-fn tui_worker(queue: &Path) -> u64 {
+fn tui_worker(queue: &Path, every_key: bool) -> u64 {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use qtriage::tui::event::Event;
     use qtriage::tui::state::ScanPhase;
     use qtriage::tui::{unix_now, Session, TuiOptions};
     let Ok(q) = Queue::open(queue, QueueOptions::default()) else {
@@ -307,6 +317,14 @@ fn tui_worker(queue: &Path) -> u64 {
     while !live(&session) && Instant::now() < deadline {
         session.pump(std::time::Duration::from_millis(20));
     }
+    let shown = |s: &Session| s.state.data.as_ref().map(|d| d.clustering.key);
+    for _ in 0..ClusterKey::ALL.len() * usize::from(every_key) {
+        let c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::NONE);
+        session.apply(Event::Key(c));
+        while shown(&session) != session.state.clusters.key && Instant::now() < deadline {
+            session.pump(std::time::Duration::from_millis(20));
+        }
+    }
     session
         .state
         .data
@@ -315,7 +333,7 @@ fn tui_worker(queue: &Path) -> u64 {
 }
 
 #[cfg(not(feature = "tui"))]
-fn tui_worker(_: &Path) -> u64 {
+fn tui_worker(_: &Path, _: bool) -> u64 {
     0
 }
 

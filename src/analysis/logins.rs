@@ -39,8 +39,10 @@ pub fn forms(c: &Cluster, records: &[MessageRecord], strings: &Interner) -> Vec<
 /// Add to each auth-user cluster whose messages spelled the login otherwise than the account
 /// (or in several ways) the reason `logged in as test (608), test@example.com (720)`, so the
 /// operator sees why two spellings are one culprit. Runs after the ranking wrote its reasons.
+/// A cluster whose reasons are not written yet ([`super::Basis::clusters_explaining`]) gets
+/// none: [`super::Basis::explain`] notes them with its reasons.
 pub fn note_forms(clusters: &mut [Cluster], records: &[MessageRecord], strings: &Interner) {
-    for c in clusters.iter_mut() {
+    for c in clusters.iter_mut().filter(|c| !c.reasons.is_empty()) {
         let f = forms(c, records, strings);
         let value = c.value.map(|v| v.text(strings)).unwrap_or_default();
         if f.is_empty() || (f.len() == 1 && f[0].0 == value.as_bytes()) {
@@ -70,7 +72,8 @@ pub fn note_last_login(
     if ctx.last_logins.is_empty() {
         return;
     }
-    for c in clusters.iter_mut() {
+    // As in `note_forms`, a cluster without reasons yet is noted when they are written.
+    for c in clusters.iter_mut().filter(|c| !c.reasons.is_empty()) {
         let (ClusterKey::AuthUser, Some(v)) = (c.key, c.value) else {
             continue;
         };

@@ -340,12 +340,40 @@ impl Basis {
         share_of: rank::ShareOf,
     ) -> Vec<Cluster> {
         let corpus = self.corpus(records, strings, logs, share_of);
-        let ex = self.extractor(key, strings);
-        let mut clusters = grouping::group_with_facts(records, ex, &self.ctx, &self.facts);
-        rank::assess_all(&mut clusters, &corpus);
-        logins::note_forms(&mut clusters, records, strings);
-        logins::note_last_login(&mut clusters, records, strings, &self.ctx);
-        clusters
+        group_and_rank(&corpus, self.extractor(key, strings), usize::MAX)
+    }
+
+    /// [`Basis::clusters`] with the reasons written for every culprit and suspect and for the
+    /// `first` clusters (the largest) only; the others carry their score and no reasons until
+    /// [`Basis::explain`] writes them. A key with about one value a message (the sender, HELO
+    /// or From of a forged flood: 100,000 clusters and more at a million messages) held some
+    /// 600 bytes of reasons a cluster in the TUI, which shows one cluster's at a time.
+    pub fn clusters_explaining(
+        &self,
+        records: &[MessageRecord],
+        strings: &Interner,
+        logs: &LogFacts,
+        key: ClusterKey,
+        first: usize,
+    ) -> Vec<Cluster> {
+        let corpus = self.corpus(records, strings, logs, rank::OF_QUEUE);
+        group_and_rank(&corpus, self.extractor(key, strings), first)
+    }
+
+    /// Write the reasons of `c` (a cluster of these records with its members), as
+    /// [`Basis::clusters`] writes them.
+    pub fn explain(
+        &self,
+        records: &[MessageRecord],
+        strings: &Interner,
+        logs: &LogFacts,
+        c: &mut Cluster,
+    ) {
+        let corpus = self.corpus(records, strings, logs, rank::OF_QUEUE);
+        rank::assess(c, &corpus);
+        let one = std::slice::from_mut(c);
+        logins::note_forms(one, records, strings);
+        logins::note_last_login(one, records, strings, &self.ctx);
     }
 
     /// The culprit ranking of `records` ([`rank::top`]).
@@ -375,6 +403,18 @@ impl Basis {
         logins::note_last_login(&mut top, records, strings, &self.ctx);
         (top, more)
     }
+}
+
+/// The corpus' records grouped by `ex`'s key, largest first, each scored, with its reasons
+/// when it is among the `first` or not legitimate ([`rank::assess_first`]) and the logins'
+/// notes on those reasons.
+fn group_and_rank(corpus: &rank::Corpus<'_>, ex: KeyExtractor<'_>, first: usize) -> Vec<Cluster> {
+    let (records, strings) = (corpus.records, corpus.strings);
+    let mut clusters = grouping::group_with_facts(records, ex, corpus.ctx, corpus.facts);
+    rank::assess_first(&mut clusters, corpus, first);
+    logins::note_forms(&mut clusters, records, strings);
+    logins::note_last_login(&mut clusters, records, strings, corpus.ctx);
+    clusters
 }
 
 impl rank::Corpus<'_> {
@@ -415,12 +455,7 @@ impl Analysis {
 
     /// Re-cluster by another key (the TUI's key switch) without rescanning.
     pub fn recluster(&mut self, key: ClusterKey) {
-        let corpus = self.corpus();
-        let ex = self.extractor(key);
-        let mut clusters = grouping::group_with_facts(&self.records, ex, &self.ctx, &self.facts);
-        rank::assess_all(&mut clusters, &corpus);
-        logins::note_forms(&mut clusters, &self.records, &self.strings);
-        logins::note_last_login(&mut clusters, &self.records, &self.strings, &self.ctx);
+        let clusters = group_and_rank(&self.corpus(), self.extractor(key), usize::MAX);
         self.key = key;
         self.clusters = clusters;
     }

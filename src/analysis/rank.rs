@@ -310,7 +310,21 @@ pub fn conclusion_of(summary: &str) -> &str {
 
 /// [`assess`] each cluster, in parallel (rayon's current pool): clusters are independent.
 pub(crate) fn assess_all(clusters: &mut [Cluster], corpus: &Corpus<'_>) {
-    clusters.par_iter_mut().for_each(|c| assess(c, corpus));
+    assess_first(clusters, corpus, usize::MAX);
+}
+
+/// [`assess`] the `first` clusters and every later one that is not legitimate; the others get
+/// their score only and no reasons (an [`assess`] writes them when one is shown).
+pub(crate) fn assess_first(clusters: &mut [Cluster], corpus: &Corpus<'_>, first: usize) {
+    clusters.par_iter_mut().enumerate().for_each(|(i, c)| {
+        if i < first {
+            return assess(c, corpus);
+        }
+        match score_only(c, corpus) {
+            s if Verdict::of(s) == Verdict::Legitimate => c.score = s,
+            _ => assess(c, corpus),
+        }
+    });
 }
 
 /// How the cluster is named at the start of its summary.
@@ -422,6 +436,8 @@ pub use top::{top, top_and_more, LEGIT_CONSIDERED};
 
 #[cfg(test)]
 mod account_tests;
+#[cfg(test)]
+mod explain_tests;
 #[cfg(test)]
 mod legit_tests;
 #[cfg(test)]

@@ -122,6 +122,7 @@ fn apply(state: &mut AppState, action: Action) -> Option<Effect> {
         Action::Worker(Report::Analysing) => analysing(state),
         Action::Worker(Report::Clustered(c)) => clustered(state, *c),
         Action::Worker(Report::Selected(s)) => selected(state, *s),
+        Action::Worker(Report::Explained(at, why)) => lists::explained(state, at, why),
         Action::Worker(Report::Inspected(i)) => {
             if state.detail.id == Some(i.id) {
                 state.detail.inspection = Some(*i);

@@ -4,10 +4,11 @@
 use crossterm::event::KeyEvent;
 
 use super::state::{
-    AccountsListing, Analysis, Clustering, Confirm, Inspection, PlanRequest, PlanStep, Selection,
-    YankListing,
+    AccountsListing, Analysis, ClusterAt, Clustering, Confirm, Inspection, PlanRequest, PlanStep,
+    Selection, YankListing,
 };
 use crate::actions::{Outcome, RecoveryReport};
+use crate::analysis::cluster::Cluster;
 use crate::analysis::key::ClusterKey;
 use crate::query::Query;
 use crate::queue::{MessageId, ProgressSnapshot};
@@ -53,6 +54,8 @@ pub enum Report {
     Selected(Box<Selection>),
     /// A message was read for the inspector.
     Inspected(Box<Inspection>),
+    /// The reasons of a cluster its clustering left without (`Effect::Explain`).
+    Explained(ClusterAt, Vec<String>),
     /// The worker is still building the plan that was asked for: what it is at.
     Planning(PlanStep),
     /// The worker built the plan that was asked for.
@@ -105,6 +108,9 @@ pub enum Effect {
         /// Its id (checked against the record).
         id: MessageId,
     },
+    /// Write the reasons of a cluster (with its members) that its clustering left without
+    /// (the answer is `Report::Explained`).
+    Explain(ClusterAt, Box<Cluster>),
     /// Build the plan of a request (the answer is `Event::Worker(Report::Planned)`).
     Plan {
         /// What was chosen, in words (shown, and recorded in the journal).

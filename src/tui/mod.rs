@@ -168,6 +168,10 @@ impl Session {
             if let Some(effect) = update(&mut self.state, action) {
                 self.worker.send(effect);
             }
+            // Whatever moved the cursor or brought a clustering: the reasons it did not write.
+            if let Some(effect) = lists::explain_selected(&mut self.state) {
+                self.worker.send(effect);
+            }
         }
     }
 

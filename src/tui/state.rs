@@ -22,11 +22,13 @@ mod accounts;
 mod basis;
 mod order;
 mod plan_cell;
+mod why;
 mod yank;
 pub use accounts::{AccountRow, AccountsListing, AccountsView};
 pub use basis::BasisCell;
 pub use order::{Order, Orders};
 pub use plan_cell::{CleanupPlan, PlanBuilt, PlanCell, YankStamp};
+pub use why::{ClusterAt, Explained};
 pub use yank::{
     BatchRow, ClustersHit, Confirm, NotInPlan, PlanRequest, PlanStep, YankArea, YankListing,
     YankRow,
@@ -301,6 +303,8 @@ pub struct ClusterView {
     /// The cluster that was selected when the header pass was let go
     /// ([`ScanPhase::Analysing`]), selected again in the full analysis.
     pub kept: Option<Option<String>>,
+    /// The reasons of the selected cluster, when its clustering did not write them.
+    pub explained: Option<Explained>,
 }
 
 /// Per-cluster growth from the watcher: in minus what was delivered or bounced per minute over

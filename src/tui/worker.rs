@@ -22,7 +22,7 @@ mod cleanup;
 mod passes;
 mod views;
 pub use after::AfterFlood;
-pub use views::{clustering, opening_clustering, orders, selection};
+pub use views::{clustering, explain, opening_clustering, orders, selection, REASONS_WRITTEN};
 
 use super::event::Effect;
 use super::event::{Event, Finished, Report};
@@ -235,6 +235,17 @@ impl WorkerState {
                 }
             }
             Effect::Inspect { index, id } => self.inspect(index, id),
+            Effect::Explain(at, cluster) => {
+                // A clustering of a snapshot since replaced: its new one is on its way.
+                if let Some(s) = self
+                    .snapshot
+                    .as_ref()
+                    .filter(|s| s.generation == at.generation)
+                {
+                    let reasons = explain(s, *cluster);
+                    self.emit(Event::Worker(Report::Explained(at, reasons)));
+                }
+            }
             Effect::Plan { what, request } => self.plan(what, request),
             Effect::Execute(confirm) => self.execute(confirm),
             Effect::ListYankArea => self.list_yank_area(),

@@ -267,3 +267,70 @@ fn a_second_yank_on_the_same_snapshot_does_not_build_the_cleanup_plan_again() {
     press_until(&mut session, KeyCode::Char('y'), confirmed);
     assert_eq!(after.cleanup.builds(), 2, "built again after the purge");
 }
+
+/// A key with more values than the TUI writes reasons for with its clustering (a sender a
+/// message): the last cluster's reasons are written when the operator selects it, exactly as
+/// `qtriage clusters` prints them, and drawn on the pane's bottom border.
+#[test]
+fn a_small_clusters_reasons_are_written_when_it_is_selected() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use qtriage::tui::event::Event;
+
+    let t = crate::util::TestQueue::new(29);
+    let n = qtriage::tui::worker::REASONS_WRITTEN + 20;
+    for i in 0..n {
+        t.add(crate::cli_actions_json::legit(i as u32).born(NOW - 300));
+    }
+    let out = qtriage(
+        &t,
+        &[],
+        &["clusters", "--by", "sender", "--json", "--limit", "1000"],
+    );
+    assert_exit(&out, 0);
+    let printed: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    assert_eq!(printed.len(), n);
+
+    let mut session = tui_session(t.root(), &[]);
+    let key = |code| Event::Key(KeyEvent::new(code, KeyModifiers::NONE));
+    let deadline = Instant::now() + crate::util::deadline();
+    let shown = |s: &Session| s.state.data.as_ref().map(|d| d.clustering.key);
+    while shown(&session) != Some(ClusterKey::Sender) {
+        assert!(Instant::now() < deadline, "never grouped by sender");
+        if session.state.clusters.key == shown(&session) {
+            session.apply(key(KeyCode::Char('c')));
+        }
+        session.pump(Duration::from_millis(50));
+    }
+    session.apply(key(KeyCode::End));
+    let data = session.state.data.as_ref().expect("analysed");
+    let row = session.state.clusters.order.last().copied().expect("rows");
+    let last = &data.clustering.clusters[row as usize];
+    // Not written with the clustering: the check below is of the reasons written on demand.
+    assert!(last.reasons.is_empty(), "{:?}", last.reasons);
+    let value = last.value.expect("a sender").text(&data.snapshot.strings);
+    while session.state.selected_reasons().is_empty() {
+        assert!(Instant::now() < deadline, "the reasons never came");
+        session.pump(Duration::from_millis(50));
+    }
+    let wanted = printed
+        .iter()
+        .find(|c| c["value"] == value.as_str())
+        .expect("the CLI's cluster");
+    let got = serde_json::to_value(session.state.selected_reasons()).expect("json");
+    assert_eq!(got, wanted["reasons"]);
+
+    let mut term =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 30)).expect("tty");
+    session.draw(&mut term).expect("draw");
+    let screen: String = term
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .map(|c| c.symbol())
+        .collect();
+    assert!(screen.contains(&format!("why: sender {value}")), "{screen}");
+}

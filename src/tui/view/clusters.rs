@@ -105,6 +105,8 @@ pub struct ClustersPane<'a> {
     records: &'a [MessageRecord],
     cluster_of: &'a [u32],
     now: i64,
+    /// The selected cluster's reasons ([`AppState::selected_reasons`]).
+    reasons: &'a [String],
     theme: Theme,
 }
 
@@ -134,6 +136,7 @@ impl<'a> ClustersPane<'a> {
             records: data.map_or(&[][..], |d| &d.snapshot.records),
             cluster_of: data.map_or(&[][..], |d| &d.clustering.cluster_of),
             now: s.status.now,
+            reasons: s.selected_reasons(),
             theme,
         }
     }
@@ -347,9 +350,9 @@ impl Widget for ClustersPane<'_> {
         let mut block = Block::bordered()
             .border_style(t.border(self.focused))
             .title(Line::styled(self.title(), t.accent()));
-        if let Shown::Cluster(c) = self.at(pos.selected) {
-            if !c.reasons.is_empty() {
-                let why = sanitize_str(&c.reasons.join("; ")).into_owned();
+        if let Shown::Cluster(_) = self.at(pos.selected) {
+            if !self.reasons.is_empty() {
+                let why = sanitize_str(&self.reasons.join("; ")).into_owned();
                 // The border's corners take two columns; a long reason ends in `…`.
                 let room = usize::from(area.width.saturating_sub(2));
                 let why = super::fit(format!(" why: {why} "), room);

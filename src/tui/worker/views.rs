@@ -5,17 +5,24 @@ use std::sync::atomic::AtomicU64;
 
 use rustc_hash::FxHashMap;
 
+use crate::analysis::cluster::Cluster;
 use crate::analysis::key::ClusterKey;
 use crate::analysis::rank::{Verdict, OF_QUEUE};
 use crate::query::{select_with, Query, QueryContext};
 use crate::queue::Queue;
 use crate::tui::state::{Clustering, Order, Orders, Selection, Snapshot};
 
+/// The largest clusters of a clustering whose reasons are written with it (every culprit's and
+/// suspect's are too); the others' are written when the operator selects one ([`explain`]).
+pub const REASONS_WRITTEN: usize = 256;
+
 /// Group a snapshot's records by `key`, with each record's cluster index: the snapshot's own
 /// analysis ([`Snapshot::basis`], its logs too), so the TUI ranks exactly as `qtriage top`.
 /// The members move into `cluster_of` (see [`Clustering::clusters`]).
 pub fn clustering(s: &Snapshot, key: ClusterKey) -> Clustering {
-    let mut clusters = s.basis().clusters(&s.records, &s.strings, &s.logs, key);
+    let basis = s.basis();
+    let (records, strings) = (&s.records, &s.strings);
+    let mut clusters = basis.clusters_explaining(records, strings, &s.logs, key, REASONS_WRITTEN);
     let mut cluster_of = vec![0u32; s.records.len()];
     for (ci, c) in clusters.iter_mut().enumerate() {
         for m in std::mem::take(&mut c.members) {
@@ -44,9 +51,21 @@ pub fn opening_clustering(s: &Snapshot, key: ClusterKey) -> Clustering {
     }
     let top = s.basis().top(&s.records, &s.strings, &s.logs, 1, OF_QUEUE);
     match top.first().filter(|c| is_culprit(c) && c.key != key) {
-        Some(c) => clustering(s, c.key),
+        Some(c) => {
+            // Not two clusterings of a million records at once.
+            drop(first);
+            clustering(s, c.key)
+        }
         None => first,
     }
+}
+
+/// The reasons of `cluster` (one of a clustering of `s`, with its members), which its
+/// clustering did not write ([`REASONS_WRITTEN`]).
+pub fn explain(s: &Snapshot, mut cluster: Cluster) -> Vec<String> {
+    s.basis()
+        .explain(&s.records, &s.strings, &s.logs, &mut cluster);
+    cluster.reasons
 }
 
 /// The records of a snapshot that `query` matches, as a bit set.
