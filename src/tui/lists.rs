@@ -2,7 +2,9 @@
 //!
 //! Pure functions over [`AppState`]; `action::update` calls them. Rows are record indices, so a
 //! million-message list costs 4 bytes a row and the views render only the visible slice; the
-//! sorted orders come precomputed from the worker, so a list is one filtering pass.
+//! sorted orders come precomputed from the worker, so a list is one filtering pass. The selected
+//! cluster's reasons, when its clustering did not write them, are asked of the worker here
+//! (`explain_selected`, which `Session::apply` calls after every action).
 
 use super::event::Effect;
 use super::state::{

@@ -1,4 +1,5 @@
-//! The worker: runs Effects (scan, cluster, select, inspect, plan, execute) off the UI thread.
+//! The worker: runs Effects (scan, cluster, explain, select, inspect, plan, execute) off the UI
+//! thread.
 //!
 //! One thread owns the current snapshot and answers each [`Effect`] with [`Event`]s on the UI's
 //! single channel. Failures, panics included, come back as `Event::Worker(Report::Error)` so
