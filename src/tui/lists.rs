@@ -118,7 +118,14 @@ impl AppState {
 /// write them ([`crate::tui::worker::REASONS_WRITTEN`]) and they were not asked for yet; its
 /// members go with it, gathered from `cluster_of` (one pass, a millisecond at a million).
 pub fn explain_selected(state: &mut AppState) -> Option<Effect> {
-    let at = state.selected_cluster_at()?;
+    let at = state.selected_cluster_at();
+    // A request the cursor left is forgotten, so that coming back asks again: one the worker
+    // dropped or failed on is otherwise never answered nor asked again.
+    if (state.clusters.explained.as_ref()).is_some_and(|e| e.reasons.is_none() && Some(e.at) != at)
+    {
+        state.clusters.explained = None;
+    }
+    let at = at?;
     if state
         .clusters
         .explained
@@ -361,6 +368,38 @@ pub(crate) fn navigate(state: &mut AppState, mv: Move) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A request for a cluster's reasons the worker never answers (dropped, or failed on) is
+    /// asked again when the cursor leaves the cluster and comes back; answered, it is drawn and
+    /// not asked again; the members sent are the cluster's.
+    #[test]
+    fn reasons_are_asked_for_once_and_again_after_the_cursor_left() {
+        let mut s = crate::tui::testdata::state((120, 30), 30, 7, false);
+        let i = s.clusters.order[0];
+        let data = s.data.as_mut().expect("analysed");
+        // Written without its reasons, as a clustering leaves one past REASONS_WRITTEN.
+        let mut clustering = (*data.clustering).clone();
+        clustering.clusters[i as usize].reasons.clear();
+        let messages = clustering.clusters[i as usize].messages;
+        data.clustering = std::sync::Arc::new(clustering);
+        s.clusters.pos.selected = 1;
+        let Some(Effect::Explain(at, cluster)) = explain_selected(&mut s) else {
+            panic!("not asked for");
+        };
+        assert_eq!((at.index, cluster.members.len()), (i, messages));
+        assert!(explain_selected(&mut s).is_none(), "asked twice");
+        assert!(s.selected_reasons().is_empty());
+        s.clusters.pos.selected = 0;
+        assert!(explain_selected(&mut s).is_none());
+        s.clusters.pos.selected = 1;
+        assert!(explain_selected(&mut s).is_some(), "not asked again");
+        explained(&mut s, at, vec!["why".into()]);
+        assert_eq!(s.selected_reasons(), ["why"]);
+        assert!(
+            explain_selected(&mut s).is_none(),
+            "asked again once written"
+        );
+    }
 
     #[test]
     fn moves_stay_in_bounds_and_on_screen() {

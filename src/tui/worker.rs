@@ -69,6 +69,7 @@ impl Worker {
             events,
             query: None,
             snapshot: None,
+            generation: 0,
             whole: false,
             live: None,
             live_failed: false,
@@ -101,6 +102,11 @@ struct WorkerState {
     events: Sender<Event>,
     query: Option<Query>,
     snapshot: Option<Arc<Snapshot>>,
+    /// The last snapshot's generation, kept apart from `snapshot`, which `let_go` empties: the
+    /// envelope pass' snapshot was numbered 1 again, as the header pass' was (or the snapshot
+    /// before a rescan), and a request made of one (a cluster's reasons) was answered from the
+    /// other.
+    generation: u64,
     /// The snapshot's records are whole (not the header pass' alone): a watcher may start
     /// from them.
     whole: bool,
@@ -336,14 +342,14 @@ impl WorkerState {
 
     /// The next snapshot of `records`, analysed under `ctx`.
     fn new_snapshot(
-        &self,
+        &mut self,
         strings: Arc<Interner>,
         records: Vec<MessageRecord>,
         logs: Arc<LogFacts>,
         ctx: &AnalysisContext,
     ) -> Arc<Snapshot> {
-        let generation = self.snapshot.as_ref().map_or(1, |s| s.generation + 1);
-        let mut snap = Snapshot::analysed(generation, strings, records, logs, ctx);
+        self.generation += 1;
+        let mut snap = Snapshot::analysed(self.generation, strings, records, logs, ctx);
         snap.unlisted_dirs = self.unlisted_dirs;
         Arc::new(snap)
     }
@@ -527,7 +533,8 @@ impl WorkerState {
             now: self.after.now(),
             ..old.basis().ctx.clone()
         };
-        let (generation, unlisted) = (old.generation + 1, self.unlisted_dirs);
+        self.generation += 1;
+        let (generation, unlisted) = (self.generation, self.unlisted_dirs);
         let logs = Arc::clone(&old.logs);
         let snap = self.step("analysing the queue", started, move |_| {
             let mut snap = Snapshot::analysed(generation, strings, records, logs, &ctx);
