@@ -111,10 +111,11 @@ fn main() {
         std::process::exit(2);
     }
     println!(
-        "queue {} ({} messages, seed {}), {} cpus, load average {}",
+        "queue {} ({} messages, seed {}, {}), {} cpus, load average {}",
         queue.display(),
         o.messages,
         o.seed,
+        phases::queue_age(&queue),
         cpus(),
         peers::load_average()
     );

@@ -367,6 +367,24 @@ fn reader(queue: &Path, opts: ScanOptions, keys: &[ClusterKey]) -> u64 {
     s.records.len() as u64
 }
 
+/// How long ago the queue was generated, in words: the ranking's last-hour rate (10 points) goes
+/// once its messages are an hour old, and with it which key the TUI opens on and its memory
+/// (333 against 266 MiB at a million messages, issue 22's seventeenth pass).
+pub fn queue_age(dir: &Path) -> String {
+    let marker = std::fs::read_to_string(dir.join(".qtriage-generated")).unwrap_or_default();
+    let born = marker
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("now="))
+        .and_then(|n| n.parse::<i64>().ok());
+    let now = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    match born {
+        Some(b) => format!("generated {:.1} h ago", (now - b) as f64 / 3600.0),
+        None => "generated at an unknown time".to_string(),
+    }
+}
+
 /// Generate the queue unless a queue of this size and seed is already there.
 pub fn ensure_queue(dir: &Path, messages: usize, seed: u64) -> io::Result<()> {
     let marker = dir.join(".qtriage-generated");
