@@ -1,7 +1,7 @@
 //! End-to-end TUI in a real tmux: open, wait for the scan, pick the culprit, inspect, mark the
 //! cluster, yank with confirmation, check the disk and the journal, undo, check again (issue 7);
 //! the header's live growth (issue 8); a running qmail-send refuses the yank; an Esc run into
-//! Enter cancels it.
+//! Enter cancels it; a small cluster's reasons come when the cursor reaches it.
 //!
 //! Runs in the one tmux harness (`tmux_harness.rs`): waits poll `tmux capture-pane` for expected
 //! text up to the one test deadline; there are no fixed sleeps. Skipped, with a message, when
@@ -441,4 +441,36 @@ fn filter_bar_shows_errors_inline_and_applies_queries_in_tmux() {
     tm.keys(&["?"]);
     tm.wait_for("Keys (any key closes)");
     tm.keys(&["x", "q"]);
+}
+
+/// A key with more clusters than the TUI writes reasons for with its clustering (a sender a
+/// message): the last cluster's reasons come from the worker when the cursor reaches it, on
+/// the pane's bottom border of a real terminal.
+#[test]
+fn a_small_clusters_reasons_come_when_the_cursor_reaches_it_in_tmux() {
+    if !Tmux::available() {
+        return;
+    }
+    let t = TestQueue::new(29);
+    for i in 0..qtriage::tui::worker::REASONS_WRITTEN + 20 {
+        t.add(crate::cli_actions_json::legit(i as u32));
+    }
+    let tm = Tmux::start(t.root());
+    let mut screen = tm.wait_scanned();
+    let keys = qtriage::analysis::key::ClusterKey::ALL;
+    let sender = qtriage::analysis::key::ClusterKey::Sender.name();
+    for next in keys.iter().cycle().skip(1).take(keys.len()) {
+        if screen.contains(&format!("Clusters by {sender} ")) {
+            break;
+        }
+        tm.keys(&["c"]);
+        let title = format!("Clusters by {} ", next.name());
+        screen = tm.wait_until(&title, |s| {
+            s.contains(&title) && !s.contains("(grouping by")
+        });
+    }
+    assert!(!screen.contains("why: sender"), "{screen}");
+    tm.keys(&["End"]);
+    tm.wait_for("why: sender alice");
+    tm.keys(&["q"]);
 }
