@@ -265,10 +265,11 @@ impl Basis {
         // Side by side: the sender table's sorts and the facts' columns each leave a core idle
         // part of the time. Their memory together stays below the ranking's, which follows.
         let ctx = ctx.with_queue_local_domains(records, strings);
-        let (sender_patterns, facts) = rayon::join(
+        let (sender_patterns, mut facts) = rayon::join(
             || sender_patterns(records, strings, &ctx),
             || rank::Facts::new(records, strings, &ctx),
         );
+        facts.note_campaigns(records, strings, &sender_patterns);
         Basis {
             ctx,
             sender_patterns,
@@ -279,7 +280,8 @@ impl Basis {
     /// The basis of `records`, a part of the queue `tables` were made of ([`Tables::of`]):
     /// their context and sender patterns, and the facts of `records` under that context.
     pub fn with_tables(records: &[MessageRecord], strings: &Interner, tables: Tables) -> Basis {
-        let facts = rank::Facts::new(records, strings, &tables.ctx);
+        let mut facts = rank::Facts::new(records, strings, &tables.ctx);
+        facts.note_campaigns(records, strings, &tables.sender_patterns);
         Basis {
             ctx: tables.ctx,
             sender_patterns: tables.sender_patterns,
@@ -314,6 +316,7 @@ impl Basis {
             strings,
             ctx: &self.ctx,
             facts: &self.facts,
+            sender_patterns: &self.sender_patterns,
             logs,
             share_of,
         }
@@ -448,6 +451,7 @@ impl Analysis {
             strings: &self.strings,
             ctx: &self.ctx,
             facts: &self.facts,
+            sender_patterns: &self.sender_patterns,
             logs: &self.logs,
             share_of: rank::OF_QUEUE,
         }

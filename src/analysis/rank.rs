@@ -157,6 +157,7 @@ fn score(c: &Cluster, s: &Signals, corpus: &Corpus<'_>, words: bool) -> Scoring 
     };
     login_points(&mut sc, c, s);
     shared_ip_points(&mut sc, c, s, corpus);
+    campaign_points(&mut sc, c, s, corpus);
     account_points(&mut sc, c, s, corpus);
     log_points(&mut sc, c, corpus);
     origin_points(&mut sc, c, s);
@@ -429,13 +430,15 @@ mod members;
 mod points;
 mod top;
 use points::{
-    account_points, fan_out_and_template, forged_pattern_points, forged_script_points, log_points,
-    login_points, origin_points, shared_ip_points,
+    account_points, campaign_points, fan_out_and_template, forged_pattern_points,
+    forged_script_points, log_points, login_points, origin_points, shared_ip_points,
 };
 pub use top::{top, top_and_more, LEGIT_CONSIDERED};
 
 #[cfg(test)]
 mod account_tests;
+#[cfg(test)]
+mod campaign_tests;
 #[cfg(test)]
 mod explain_tests;
 #[cfg(test)]

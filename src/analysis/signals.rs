@@ -15,9 +15,11 @@ use super::key::KeyValue;
 use super::patterns::{is_local_domain, network, subject_template};
 use crate::queue::{Channel, Interner, MessageRecord, OriginKind, Sym};
 
+mod campaigns;
 mod domains;
 mod scripts;
 mod shared_ips;
+use campaigns::Campaigns;
 use domains::foreign_and_null;
 pub(crate) use scripts::{ScriptNorms, HEAVY_SCRIPT_TIMES};
 pub(crate) use shared_ips::SharedIps;
@@ -52,6 +54,9 @@ pub struct Facts {
     /// Authenticated, sending as its own domain, with a Reply-To at another organisation's
     /// domain than its From's (`header_fields::same_domain`).
     reply_elsewhere: Vec<bool>,
+    /// Sent by a login as a forged-sender campaign's generated name (set by
+    /// [`Facts::note_campaigns`] once the sender patterns are known).
+    campaigns: Campaigns,
     /// How much the queue's AUTH logins send: what one account's volume is held against.
     pub(crate) accounts: AccountNorms,
     /// How much the queue's PHP scripts send: which ones send far more than the others.
@@ -129,10 +134,28 @@ impl Facts {
             from_foreign,
             internal_own,
             reply_elsewhere,
+            campaigns: Campaigns::default(),
             accounts,
             scripts,
             shared_ips,
         }
+    }
+
+    /// Note which of `records` (those these facts are of) a login sent as a forged-sender
+    /// campaign's generated name, by `table`'s patterns: after [`Facts::new`], which runs
+    /// beside the table's making.
+    pub fn note_campaigns(
+        &mut self,
+        records: &[MessageRecord],
+        strings: &Interner,
+        table: &super::patterns::SenderPatterns,
+    ) {
+        self.campaigns = Campaigns::of(records, strings, table, &self.foreign, &self.remote);
+    }
+
+    /// Did a login send record `i` as a forged-sender campaign's generated name?
+    pub(crate) fn is_campaign(&self, i: usize) -> bool {
+        self.campaigns.has(i)
     }
 
     /// The subject template of record `i` (as the `subject` key computes it).
@@ -202,6 +225,8 @@ pub struct Corpus<'a> {
     pub ctx: &'a AnalysisContext,
     /// Per-record facts.
     pub facts: &'a Facts,
+    /// The sender patterns the facts were noted with (a campaign's, in its reasons).
+    pub sender_patterns: &'a super::patterns::SenderPatterns,
     /// What the logs said (empty without `--log`).
     pub logs: &'a super::evidence::LogFacts,
     /// What the records are, in the reasons' shares: [`OF_QUEUE`], or the report's words
@@ -302,6 +327,8 @@ pub(crate) struct Signals {
     /// Authenticated messages whose Reply-To is at another domain ([`Facts`]'
     /// `reply_elsewhere`).
     pub(crate) reply_elsewhere: usize,
+    /// Messages a login sent as a forged-sender campaign's generated name.
+    pub(crate) campaign: usize,
     pub(crate) template: Option<(KeyValue, usize)>,
     /// Distinct envelope senders.
     pub(crate) senders: usize,
@@ -434,6 +461,7 @@ impl Tally {
                 .copied()
                 .unwrap_or(false);
             s.reply_elsewhere += usize::from(reply);
+            s.campaign += usize::from(corpus.facts.campaigns.has(i));
             s.relay +=
                 usize::from(o.kind == OriginKind::Smtp && has_remote && !null && !internal_own);
             if let Some(Some(template)) = corpus.facts.template.get(i) {
@@ -473,6 +501,7 @@ impl Tally {
         s.relay += o.relay;
         s.internal_own += o.internal_own;
         s.reply_elsewhere += o.reply_elsewhere;
+        s.campaign += o.campaign;
         add_counts(&mut self.templates, other.templates);
         self.senders.syms.extend(other.senders.syms);
         self.senders.compact_if_grown();

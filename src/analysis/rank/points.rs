@@ -191,6 +191,70 @@ pub(super) fn login_points(sc: &mut Scoring, c: &Cluster, s: &Signals) {
     }
 }
 
+/// Messages of a forged-sender campaign a login must have sent, and their share of its
+/// messages, before they say a spammer uses it: one or two could be mail redirected with its
+/// sender kept.
+const CAMPAIGN_MESSAGES: usize = 5;
+const CAMPAIGN_SHARE: f64 = 0.05;
+/// Patterns a reason names.
+const PATTERNS_SHOWN: usize = 2;
+
+/// A login that writes as itself and, now and then, as the generated names of a forged-sender
+/// campaign this server sends out (`Campaigns`): a bot using a guessed account, keeping most of
+/// its mail plausible. A person does not write as generated names. Under half of its messages,
+/// so `login_points`' "senders not its own" says nothing of it (and when that fires, this is the
+/// same evidence again). The campaign's pattern is a culprit of its own; this says which logins
+/// sent it, and so that their mail as themselves is the spammer's too.
+pub(super) fn campaign_points(sc: &mut Scoring, c: &Cluster, s: &Signals, corpus: &Corpus<'_>) {
+    let mostly_foreign = s.foreign_known > 0 && frac(s.foreign, s.foreign_known) >= 0.5;
+    let f = frac(s.campaign, c.messages);
+    if c.key != ClusterKey::AuthUser
+        || s.auth_users.is_empty()
+        || mostly_foreign
+        || s.campaign < CAMPAIGN_MESSAGES
+        || f < CAMPAIGN_SHARE
+    {
+        return;
+    }
+    let words = || {
+        format!(
+            "{} of its messages ({}) sent as generated names at other domains ({}): a \
+             forged-sender campaign this server sends out",
+            thousands(s.campaign),
+            percent(f),
+            campaign_patterns(c, corpus)
+        )
+    };
+    sc.add(25.0, words, Some(GUESSED));
+}
+
+/// The campaign patterns of `c`'s messages, most used first (for its reason only).
+fn campaign_patterns(c: &Cluster, corpus: &Corpus<'_>) -> String {
+    let mut counts: rustc_hash::FxHashMap<Vec<u8>, usize> = rustc_hash::FxHashMap::default();
+    for &i in &c.members {
+        let Some(sender) = corpus.records.get(i as usize).and_then(|r| r.sender) else {
+            continue;
+        };
+        if corpus.facts.is_campaign(i as usize) {
+            let p = corpus
+                .strings
+                .with(sender, |a| corpus.sender_patterns.pattern(a));
+            *counts.entry(p).or_default() += 1;
+        }
+    }
+    let mut counts: Vec<(Vec<u8>, usize)> = counts.into_iter().collect();
+    counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let mut shown: Vec<String> = counts
+        .iter()
+        .take(PATTERNS_SHOWN)
+        .map(|(p, n)| format!("{} {n}", String::from_utf8_lossy(p)))
+        .collect();
+    if counts.len() > PATTERNS_SHOWN {
+        shown.push(format!("{} more", counts.len() - PATTERNS_SHOWN));
+    }
+    shown.join(", ")
+}
+
 /// Shared IPs (each logging in as three accounts or more, `SharedIps`), and their networks, a
 /// login must come from before they say a bot uses it: one is an office's NAT, two a firm's two
 /// Internet lines, and a NAT pool is one network.

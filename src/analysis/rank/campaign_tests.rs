@@ -1,0 +1,206 @@
+//! A guessed account writing as itself and, a fifth of the time, as a forged-sender campaign's
+//! generated names (`ring-shapes`, `shared-ips`): the campaign names the login; a person's
+//! redirected mail, whose senders' pattern comes in to local users, does not.
+use std::sync::Arc;
+
+use super::tests::{guessed_password, run, Rec};
+use super::*;
+use crate::analysis::Analysis;
+use crate::queue::{Channel, MessageRecord};
+
+const CAMPAIGN: &str = "a forged-sender campaign this server sends out";
+
+/// Ids from 100,000 up are the spam's.
+const SPAM: u64 = 100_000;
+
+/// `login`'s `n` messages from two IPs in two networks, to 1-20 remote recipients (as
+/// `ring-shapes`' rings: places 10, fan-out 10, a suspect), as itself
+/// except every `forged_every`th (0: never), which is sent as a generated name at
+/// redbullcarwrap.com.
+fn ring_account(
+    s: &Interner,
+    first_id: u64,
+    login: &str,
+    n: u64,
+    forged_every: u64,
+) -> Vec<MessageRecord> {
+    (0..n)
+        .map(|i| {
+            let ip = ["45.137.21.9", "179.43.175.2"][i as usize % 2];
+            let forged = forged_every > 0 && i % forged_every == 0;
+            let sender = match forged {
+                true => format!(
+                    "{}miller{i}@redbullcarwrap.com",
+                    (b'a' + (i % 26) as u8) as char
+                ),
+                false => login.to_string(),
+            };
+            Rec::new(s, first_id + i)
+                .auth(login, ip)
+                .sender(&sender)
+                .rcpts(Channel::Remote, 1 + (i * 7 % 20) as usize)
+                .subject(["Hello", "Offer", "Your order", "Meeting", "Invoice"][i as usize % 5])
+                .r
+        })
+        .collect()
+}
+
+/// Thirty people writing eight messages each as themselves from their own IPs, and forty inbound messages from
+/// thirty gmail.com users to local users (their senders generalise to `<random>@gmail.com`).
+fn real_mail(s: &Interner) -> Vec<MessageRecord> {
+    let mut recs = Vec::new();
+    for i in 0..240u64 {
+        let login = format!("user{}@example.com", i % 30);
+        let ip = format!("84.130.{}.{}", i % 30, 2 + i % 30);
+        recs.push(
+            Rec::new(s, i)
+                .auth(&login, &ip)
+                .sender(&login)
+                .rcpts(Channel::Remote, 1)
+                .subject(&format!("Re: offer {i}"))
+                .r,
+        );
+    }
+    for i in 0..40u64 {
+        recs.push(
+            Rec::new(s, 1_000 + i)
+                .smtp(&format!("209.85.128.{}", i % 30))
+                .sender(&format!("person{}@gmail.com", i % 30))
+                .rcpts(Channel::Local, 1)
+                .subject(&format!("question {i}"))
+                .r,
+        );
+    }
+    recs
+}
+
+fn cluster<'a>(a: &'a Analysis, s: &Interner, login: &str) -> &'a Cluster {
+    a.clusters
+        .iter()
+        .find(|c| c.value.map(|v| v.text(s)).as_deref() == Some(login))
+        .unwrap_or_else(|| panic!("no cluster of {login}: {:#?}", a.clusters))
+}
+
+fn has_campaign_reason(c: &Cluster) -> bool {
+    c.reasons.iter().any(|r| r.contains(CAMPAIGN))
+}
+
+#[test]
+fn a_login_sending_a_fifth_as_a_campaigns_generated_names_is_a_culprit() {
+    let s = Arc::new(Interner::new());
+    let mut recs = real_mail(&s);
+    // A fifth of each ring account's mail as a generated name: under the half that "senders
+    // not its own" asks.
+    for (k, login) in ["hr@example.com", "jobs@example.com"].iter().enumerate() {
+        recs.extend(ring_account(&s, SPAM + 1_000 * k as u64, login, 60, 5));
+    }
+    let a = run(recs, s.clone(), &["example.com"]);
+    for login in ["hr@example.com", "jobs@example.com"] {
+        let c = cluster(&a, &s, login);
+        assert_eq!(c.verdict(), Verdict::Culprit, "{c:#?}");
+        let reasons = c.reasons.join("\n");
+        assert!(
+            reasons.contains("12 of its messages (20%) sent as generated names at other domains")
+                && reasons.contains("<random>@redbullcarwrap.com 12")
+                && reasons.contains(CAMPAIGN),
+            "{reasons}"
+        );
+    }
+    let real_taken = a
+        .clusters
+        .iter()
+        .filter(|c| c.verdict() == Verdict::Culprit)
+        .flat_map(|c| c.members.iter())
+        .any(|&i| a.records[i as usize].id.0 < SPAM);
+    assert!(!real_taken, "{:#?}", a.clusters);
+}
+
+#[test]
+fn without_the_campaign_the_same_login_is_no_culprit() {
+    let s = Arc::new(Interner::new());
+    let mut recs = real_mail(&s);
+    recs.extend(ring_account(&s, SPAM, "hr@example.com", 60, 0));
+    let a = run(recs, s.clone(), &["example.com"]);
+    let c = cluster(&a, &s, "hr@example.com");
+    assert_ne!(c.verdict(), Verdict::Culprit, "{c:#?}");
+    assert!(!has_campaign_reason(c), "{c:#?}");
+}
+
+#[test]
+fn redirected_mail_whose_senders_pattern_comes_in_is_no_campaign() {
+    let s = Arc::new(Interner::new());
+    let mut recs = real_mail(&s);
+    // anna redirects ten of the inbound gmail.com messages to her remote colleague, senders
+    // kept: generated names at a domain not hers, going out, but their pattern's other 40
+    // messages come in to local users.
+    for i in 0..40u64 {
+        recs.push(
+            Rec::new(&s, 5_000 + i)
+                .auth("anna@example.com", "84.131.7.7")
+                .sender("anna@example.com")
+                .rcpts(Channel::Remote, 1)
+                .r,
+        );
+    }
+    for i in 0..10u64 {
+        recs.push(
+            Rec::new(&s, 6_000 + i)
+                .auth("anna@example.com", "84.131.7.7")
+                .sender(&format!("person{}@gmail.com", i))
+                .rcpts(Channel::Remote, 1)
+                .r,
+        );
+    }
+    let a = run(recs, s.clone(), &["example.com"]);
+    let c = cluster(&a, &s, "anna@example.com");
+    assert!(!has_campaign_reason(c), "{c:#?}");
+}
+
+#[test]
+fn a_help_desk_forwarding_each_customers_message_out_is_no_campaign() {
+    let s = Arc::new(Interner::new());
+    let mut recs = real_mail(&s);
+    // The help desk forwards each of the forty inbound gmail.com messages to its contractor,
+    // sender kept: half of the pattern's messages go out.
+    for i in 0..40u64 {
+        recs.push(
+            Rec::new(&s, 7_000 + i)
+                .auth("support@example.com", "84.131.7.8")
+                .sender(&format!("person{}@gmail.com", i % 30))
+                .rcpts(Channel::Remote, 1)
+                .r,
+        );
+    }
+    recs.extend((0..200).map(|i| {
+        Rec::new(&s, 8_000 + i)
+            .auth("support@example.com", "84.131.7.8")
+            .sender("support@example.com")
+            .rcpts(Channel::Remote, 1)
+            .r
+    }));
+    let a = run(recs, s.clone(), &["example.com"]);
+    let c = cluster(&a, &s, "support@example.com");
+    assert!(!has_campaign_reason(c), "{c:#?}");
+}
+
+#[test]
+fn a_few_campaign_messages_or_a_login_mostly_forged_earn_nothing_more() {
+    let s = Arc::new(Interner::new());
+    let mut recs = real_mail(&s);
+    // Four of the campaign's generated names among 60 (another login sends it): too few to
+    // say a spammer uses the login.
+    recs.extend(ring_account(&s, SPAM, "jobs@example.com", 60, 5));
+    recs.extend(ring_account(&s, SPAM + 1_000, "hr@example.com", 60, 15));
+    // Every message forged: "senders not its own" weighs that already.
+    recs.extend(guessed_password(&s).into_iter().map(|mut r| {
+        r.id.0 += 2 * SPAM;
+        r
+    }));
+    let a = run(recs, s.clone(), &["example.com"]);
+    assert!(has_campaign_reason(cluster(&a, &s, "jobs@example.com")));
+    let few = cluster(&a, &s, "hr@example.com");
+    assert!(!has_campaign_reason(few), "{few:#?}");
+    let forged = cluster(&a, &s, "test@example.com");
+    assert_eq!(forged.verdict(), Verdict::Culprit, "{forged:#?}");
+    assert!(!has_campaign_reason(forged), "{forged:#?}");
+}
