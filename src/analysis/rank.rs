@@ -360,8 +360,9 @@ fn subject(c: &Cluster, corpus: &Corpus<'_>) -> String {
 fn summary(c: &Cluster, s: &Signals, corpus: &Corpus<'_>) -> String {
     let strings = corpus.strings;
     let mut out = format!(
-        "{} messages ({} of {})",
+        "{} message{} ({} of {})",
         thousands(c.messages),
+        if c.messages == 1 { "" } else { "s" },
         percent(s.share),
         corpus.share_of.short
     );

@@ -337,7 +337,7 @@ impl WorkerState {
         ctx: &AnalysisContext,
     ) {
         let snap = self.new_snapshot(strings, records, logs, ctx);
-        self.show(snap, false);
+        self.show(snap, false, false);
     }
 
     /// The next snapshot of `records`, analysed under `ctx`.
@@ -355,9 +355,12 @@ impl WorkerState {
     }
 
     /// Make `snap` the current snapshot and send everything the views need;
-    /// `envelopes_pending` when it is the header pass'.
-    fn show(&mut self, snap: Arc<Snapshot>, envelopes_pending: bool) {
-        let clustering = match self.key_chosen {
+    /// `envelopes_pending` when it is the header pass'. `keep_key` for the records after an
+    /// action: they are grouped by the key shown, chosen or not; a new opening choice there
+    /// (the next culprit's key once the first is yanked) moved the pane under the operator and
+    /// restarted the watcher, taking the yank's `-N/min yanked` off the header.
+    fn show(&mut self, snap: Arc<Snapshot>, envelopes_pending: bool, keep_key: bool) {
+        let clustering = match self.key_chosen || keep_key {
             true => clustering(&snap, self.key),
             // From auth-user each time: the logs may name its culprit in the envelope pass.
             false => opening_clustering(&snap, crate::tui::DEFAULT_KEY),
@@ -541,7 +544,7 @@ impl WorkerState {
             snap.unlisted_dirs = unlisted;
             Arc::new(snap)
         });
-        self.show(snap, false);
+        self.show(snap, false, true);
     }
 }
 

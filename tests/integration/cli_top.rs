@@ -257,3 +257,29 @@ fn a_where_part_is_not_called_the_queue() {
     let top = stdout(&p.t, &["top", "--where", "auth:test@example.com"]);
     assert!(top.contains("of selection)"), "{top}");
 }
+
+/// A cluster of one message says `1 message` in its summary, as `plan` counts (`1 messages`
+/// before, in `clusters`, `top`, the TUI's reasons and the report).
+#[test]
+fn a_one_message_clusters_summary_counts_in_the_singular() {
+    let p = planted();
+    let clusters = json(&stdout(&p.t, &["clusters", "--by", "sender", "--json"]));
+    let one = clusters
+        .iter()
+        .find(|c| c.messages == 1 && c.value.is_some())
+        .expect("a sender of one message");
+    assert!(
+        one.reasons[0].contains(": 1 message ("),
+        "{}",
+        one.reasons[0]
+    );
+    let two = clusters
+        .iter()
+        .find(|c| c.messages == 2 && c.value.is_some())
+        .expect("a sender of two messages");
+    assert!(
+        two.reasons[0].contains(": 2 messages ("),
+        "{}",
+        two.reasons[0]
+    );
+}

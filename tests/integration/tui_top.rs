@@ -270,7 +270,8 @@ fn a_second_yank_on_the_same_snapshot_does_not_build_the_cleanup_plan_again() {
 
 /// A key with more values than the TUI writes reasons for with its clustering (a sender a
 /// message): the last cluster's reasons are written when the operator selects it, exactly as
-/// `qtriage clusters` prints them, and drawn on the pane's bottom border.
+/// `qtriage clusters` prints them, and drawn in the rows the pane leaves free (the session's
+/// list offset is the default 80x24 screen's, so at the 160x30 drawn here End leaves some).
 #[test]
 fn a_small_clusters_reasons_are_written_when_it_is_selected() {
     use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -332,7 +333,7 @@ fn a_small_clusters_reasons_are_written_when_it_is_selected() {
         .iter()
         .map(|c| c.symbol())
         .collect();
-    assert!(screen.contains(&format!("why: sender {value}")), "{screen}");
+    assert!(screen.contains(&format!("│sender {value}: ")), "{screen}");
 }
 
 /// A rescan's snapshot is a generation of its own, as the header pass' is: what was asked of
@@ -369,4 +370,74 @@ fn a_rescan_is_a_new_generation() {
         after.generation,
         before.generation
     );
+}
+
+/// The opening key (`top`'s first culprit's, no key picked with `c`) stays after an action:
+/// once the script's flood is yanked, an open relay's IP is `top`'s first culprit, and the
+/// pane switched to origin-ip under the operator, restarting the watcher (the header's
+/// `-N/min yanked` of the yank just made went with it).
+#[test]
+fn the_opening_key_is_kept_after_a_yank() {
+    use crossterm::event::KeyCode;
+    use qtriage::tui::state::Popup;
+
+    let t = crate::util::TestQueue::new(23);
+    let born = NOW - 300;
+    let flood: Vec<_> = (0..60)
+        .map(|i| t.add(php_flood(i).born(born + i)))
+        .collect();
+    for i in 0..40 {
+        t.add(
+            qtriage::fixture::MessageSpec::new()
+                .received_from("203.0.113.66")
+                .sender(format!("x{i}@relayed{i}.example"))
+                .remote(format!("victim{i}@example.net"))
+                .header("Subject", b"Cheap meds")
+                .born(born + i),
+        );
+    }
+    for i in 0..8 {
+        t.add(crate::cli_actions_json::legit(i).born(born));
+    }
+    let mut session = tui_session(t.root(), &[]);
+    let key = |s: &Session| s.state.data.as_ref().map(|d| d.clustering.key);
+    assert_eq!(key(&session), Some(ClusterKey::Script), "the opening key");
+    let before = session
+        .state
+        .data
+        .as_ref()
+        .expect("analysed")
+        .snapshot
+        .generation;
+    session.state.marks.ids.extend(&flood);
+    press_until(&mut session, KeyCode::Char('y'), |p| {
+        matches!(p, Popup::Confirm(_))
+    });
+    press_until(&mut session, KeyCode::Enter, |p| *p == Popup::None);
+    let deadline = Instant::now() + crate::util::deadline();
+    while session
+        .state
+        .data
+        .as_ref()
+        .expect("analysed")
+        .snapshot
+        .generation
+        == before
+    {
+        assert!(Instant::now() < deadline, "{:?}", session.state.status);
+        session.pump(Duration::from_millis(100));
+    }
+    let data = session.state.data.as_ref().expect("analysed");
+    assert_eq!(data.snapshot.records.len(), 48, "the flood was yanked");
+    // The relay is now what `top` puts first: the pane would have gone to its key.
+    let top = data.snapshot.basis().top(
+        &data.snapshot.records,
+        &data.snapshot.strings,
+        &data.snapshot.logs,
+        1,
+        qtriage::analysis::rank::OF_QUEUE,
+    );
+    assert_eq!(top.first().map(|c| c.key), Some(ClusterKey::OriginIp));
+    assert_eq!(key(&session), Some(ClusterKey::Script));
+    assert_eq!(session.state.clusters.key, Some(ClusterKey::Script));
 }

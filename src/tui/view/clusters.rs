@@ -3,10 +3,12 @@
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Style;
 use ratatui::text::Line;
 use ratatui::widgets::{Block, Row, StatefulWidget, Table, TableState, Widget};
 
 use super::layout::LIST_CHROME;
+use super::reasons::Reasons;
 use super::{thousands, Theme};
 use crate::analysis::ages;
 use crate::analysis::cluster::Cluster;
@@ -322,6 +324,18 @@ impl<'a> ClustersPane<'a> {
         Row::new(super::fit_cells(cells.collect(), cols))
     }
 
+    /// The rows of the pane `area` under its column header and `shown` list rows, inside the
+    /// borders (zero high when the list fills the pane).
+    fn free_rows(&self, area: Rect, shown: usize) -> Rect {
+        let inner = Block::bordered().inner(area);
+        let used = (1 + shown).min(usize::from(inner.height)) as u16;
+        Rect {
+            y: inner.y + used,
+            height: inner.height - used,
+            ..inner
+        }
+    }
+
     fn title(&self) -> String {
         let key = self.shown_key.map_or("…", |k| k.name());
         let mut t = format!(
@@ -350,16 +364,22 @@ impl Widget for ClustersPane<'_> {
         let mut block = Block::bordered()
             .border_style(t.border(self.focused))
             .title(Line::styled(self.title(), t.accent()));
-        if let Shown::Cluster(_) = self.at(pos.selected) {
-            if !self.reasons.is_empty() {
-                let why = sanitize_str(&self.reasons.join("; ")).into_owned();
-                // The border's corners take two columns; a long reason ends in `…`.
-                let room = usize::from(area.width.saturating_sub(2));
-                let why = super::fit(format!(" why: {why} "), room);
-                block = block.title_bottom(Line::styled(why, t.dim()));
-            }
-        }
         let rows_total = self.order.len() + self.fresh.len() + usize::from(self.strings.is_some());
+        let free = self.free_rows(area, rows_total.saturating_sub(pos.offset).min(height));
+        let reasons = match self.at(pos.selected) {
+            Shown::Cluster(_) if !self.reasons.is_empty() => self.reasons,
+            _ => &[],
+        };
+        // The reasons are read whole in the rows under the clusters when there are any (not in
+        // the age matrix, whose rows are the clusters'); else their start is on the border.
+        let in_rows = (!self.ages && free.height > 0).then_some(free);
+        if in_rows.is_none() && !reasons.is_empty() {
+            let why = sanitize_str(&reasons.join("; ")).into_owned();
+            // The border's corners take two columns; a long reason ends in `…`.
+            let room = usize::from(area.width.saturating_sub(2));
+            let why = super::fit(format!(" why: {why} "), room);
+            block = block.title_bottom(Line::styled(why, t.dim()));
+        }
         if self.ages {
             let shown = pos.offset..rows_total.min(pos.offset + height);
             let matrix = self.age_matrix(shown.clone());
@@ -424,6 +444,14 @@ impl Widget for ClustersPane<'_> {
             state.select(Some(pos.selected - pos.offset));
         }
         StatefulWidget::render(table, area, buf, &mut state);
+        if let Some(free) = in_rows {
+            let reasons = Reasons {
+                reasons,
+                summary: Style::new(),
+                signals: t.dim(),
+            };
+            reasons.render(free, buf);
+        }
     }
 }
 

@@ -13,6 +13,7 @@ pub mod help;
 pub mod layout;
 pub mod messages;
 pub mod query_bar;
+pub mod reasons;
 pub mod status;
 pub mod yanked;
 

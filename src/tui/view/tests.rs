@@ -2,6 +2,7 @@
 //! subjects included, plus cell-style checks for colours that carry meaning.
 
 mod popups;
+mod reasons;
 mod small;
 
 use ratatui::backend::TestBackend;

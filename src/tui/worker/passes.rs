@@ -48,7 +48,7 @@ impl WorkerState {
         );
         // Shown before the envelope pass starts: run alongside it, the clustering came later
         // (measured: 0.51-0.63 s instead of 0.39-0.44 s at 100,000) and the pass no sooner.
-        self.show(Arc::clone(&first), true);
+        self.show(Arc::clone(&first), true, false);
         // Its views are sent; the envelope pass is the peak and asks it for nothing.
         first.let_basis_go();
         // The envelope pass borrows the shown records (not a copy of a million).
