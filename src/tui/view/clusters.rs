@@ -8,7 +8,7 @@ use ratatui::text::Line;
 use ratatui::widgets::{Block, Row, StatefulWidget, Table, TableState, Widget};
 
 use super::layout::LIST_CHROME;
-use super::reasons::Reasons;
+use super::reasons::{free_rows, Reasons};
 use super::{thousands, Theme};
 use crate::analysis::ages;
 use crate::analysis::cluster::Cluster;
@@ -324,18 +324,6 @@ impl<'a> ClustersPane<'a> {
         Row::new(super::fit_cells(cells.collect(), cols))
     }
 
-    /// The rows of the pane `area` under its column header and `shown` list rows, inside the
-    /// borders (zero high when the list fills the pane).
-    fn free_rows(&self, area: Rect, shown: usize) -> Rect {
-        let inner = Block::bordered().inner(area);
-        let used = (1 + shown).min(usize::from(inner.height)) as u16;
-        Rect {
-            y: inner.y + used,
-            height: inner.height - used,
-            ..inner
-        }
-    }
-
     fn title(&self) -> String {
         let key = self.shown_key.map_or("…", |k| k.name());
         let mut t = format!(
@@ -365,7 +353,7 @@ impl Widget for ClustersPane<'_> {
             .border_style(t.border(self.focused))
             .title(Line::styled(self.title(), t.accent()));
         let rows_total = self.order.len() + self.fresh.len() + usize::from(self.strings.is_some());
-        let free = self.free_rows(area, rows_total.saturating_sub(pos.offset).min(height));
+        let free = free_rows(area, rows_total.saturating_sub(pos.offset).min(height));
         let reasons = match self.at(pos.selected) {
             Shown::Cluster(_) if !self.reasons.is_empty() => self.reasons,
             _ => &[],

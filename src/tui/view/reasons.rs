@@ -31,6 +31,18 @@ pub fn lines(reasons: &[String], width: usize) -> Vec<String> {
     out
 }
 
+/// The rows of a bordered pane `area` under its column header and `shown` list rows, inside
+/// the borders (zero high when the list fills the pane).
+pub fn free_rows(area: Rect, shown: usize) -> Rect {
+    let inner = ratatui::widgets::Block::bordered().inner(area);
+    let used = (1 + shown).min(usize::from(inner.height)) as u16;
+    Rect {
+        y: inner.y + used,
+        height: inner.height - used,
+        ..inner
+    }
+}
+
 /// The reasons in `area`, the rows under the pane's last list row: after a blank row when
 /// there is room for it, the summary in `summary` style and the signals in `signals` style, as
 /// many lines as fit; a cut ends in `…`, so a part is never read as the whole.
