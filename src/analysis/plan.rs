@@ -445,6 +445,8 @@ pub fn strongest_reason(c: &Cluster) -> String {
         .reasons
         .iter()
         .skip(1)
+        // A share, a rate, a fan-out or a subject template only weighs the signals.
+        .filter(|r| !rank::is_weight(r))
         .filter_map(|r| points(r).map(|p| (p, r)))
         // The first of equal points: signals are listed in the order they are measured.
         .rev()

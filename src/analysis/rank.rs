@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use super::key::{ClusterKey, KeyValue};
 pub use super::signals::{
-    is_web_uid, Corpus, Facts, ShareOf, OF_QUEUE, OF_SELECTION, WEB_UIDS, WEB_USERS,
+    is_web_uid, Corpus, Facts, ShareOf, OF_QUEUE, OF_REPORT, OF_SELECTION, WEB_UIDS, WEB_USERS,
 };
 use super::signals::{measure, Signals};
 use super::types::Cluster;
@@ -82,8 +82,10 @@ impl Verdict {
     }
 }
 
-/// A fired signal: points and the words for it.
-struct Points(f64, String);
+/// A fired signal: points, the words for it, and whether it supports a conclusion (else it is
+/// a weight: fan-out, one subject template, share, rate; only the test of [`is_weight`], which
+/// reads that back from the words, needs to be told).
+struct Points(f64, String, #[cfg_attr(not(test), allow(dead_code))] bool);
 
 /// The conclusions a summary ends in without a signal's: a verdict's words.
 const LEGITIMATE: &str = "looks legitimate: keep";
@@ -124,7 +126,7 @@ enum Held {
 impl Scoring {
     fn add(&mut self, points: f64, words: impl FnOnce() -> String, why: Option<&'static str>) {
         let words = if self.words { words() } else { String::new() };
-        self.points.push(Points(points, words));
+        self.points.push(Points(points, words, why.is_some()));
         if let Some(why) = why {
             match self.whys.iter_mut().find(|(w, _)| *w == why) {
                 Some((_, total)) => *total += points,
@@ -280,6 +282,25 @@ pub fn assess(c: &mut Cluster, corpus: &Corpus<'_>) {
         )),
         None => {}
     }
+}
+
+/// Is `reason`, one of a cluster's reason lines, a weight (a fan-out, one subject template, the
+/// share, the rate over the last hour: what only counts beside a signal with a conclusion)?
+/// Read back from the words `fan_out_and_template` and `score` write, as `plan` names a
+/// culprit's strongest signal: "100% of the selection (+30.0)" says nothing of what it is.
+pub fn is_weight(reason: &str) -> bool {
+    let words = reason.rsplit_once(" (+").map_or(reason, |(w, _)| w);
+    let share = words.split_once(' ').is_some_and(|(pct, rest)| {
+        pct.ends_with('%')
+            && rest
+                .strip_prefix("of ")
+                .is_some_and(|of| super::signals::SHARES.iter().any(|s| s.long == of))
+    });
+    share
+        || (words.starts_with("up to ") && words.ends_with(" remote recipients a message"))
+        || words == "several remote recipients a message"
+        || words.starts_with("one subject template in ")
+        || words.ends_with(" messages a minute over the last hour")
 }
 
 /// The conclusion a cluster's summary (its first reason) ends in: one or more conclusions joined
@@ -450,3 +471,5 @@ mod script_tests;
 mod shared_ip_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod weight_tests;

@@ -257,6 +257,16 @@ pub const OF_SELECTION: ShareOf = ShareOf {
     long: "the selection",
 };
 
+/// What the report's records are, in the ranking's reasons ("70% of ..."): the queue and the
+/// yank area, within `--since`.
+pub const OF_REPORT: ShareOf = ShareOf {
+    short: "the messages reported",
+    long: "the messages reported",
+};
+
+/// Every share the reasons are of, to read a share's line back ([`super::rank::is_weight`]).
+pub(crate) const SHARES: [ShareOf; 3] = [OF_QUEUE, OF_SELECTION, OF_REPORT];
+
 /// Remote recipients of `r` (its todo recipients not at one of our domains before qmail-send
 /// has split them).
 pub(crate) fn remote_count(r: &MessageRecord, strings: &Interner, ctx: &AnalysisContext) -> u32 {

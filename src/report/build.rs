@@ -18,7 +18,7 @@ use crate::analysis::cluster::{AnalysisContext, Cluster};
 use crate::analysis::evidence::LogFacts;
 use crate::analysis::key::{ClusterKey, KeyExtractor, KeyValue};
 use crate::analysis::plan::is_bounce_cluster;
-use crate::analysis::rank::{ShareOf, Verdict};
+use crate::analysis::rank::{Verdict, OF_REPORT};
 use crate::queue::count::QueueCounts;
 use crate::queue::date::rfc3339;
 use crate::queue::{AuthSource, Interner, MessageRecord, OriginKind, Sym};
@@ -376,13 +376,6 @@ const BY_RANKING: &str = "culprits are the clusters qtriage top ranks as culprit
 /// The note's words when the ranking named no culprit.
 const NO_CULPRIT: &str = "the ranking named no culprit, so no message is counted as spam (spam \
      purged from the yank area is no longer read: write the report before purging)";
-
-/// What the report's records are, in the ranking's reasons ("70% of ..."): the queue and the
-/// yank area, within `--since`.
-const OF_REPORT: ShareOf = ShareOf {
-    short: "the messages reported",
-    long: "the messages reported",
-};
 
 /// `top`'s culprits: the ranked clusters with the verdict "culprit".
 fn ranked_culprits(window: &Window<'_>, src: &ReportSources<'_>) -> Found {

@@ -50,6 +50,45 @@ fn the_strongest_reason_is_the_signal_with_most_points() {
     );
 }
 
+/// Of part of a queue (`plan --where auth:test`) the share is 100% and weighs 30, more than any
+/// signal: the strongest reason is still the signal, not "100% of the selection".
+#[test]
+fn a_share_a_rate_a_fan_out_or_a_template_is_never_the_strongest_reason() {
+    let reasons = [
+        "100% of the selection (+30.0)",
+        "100% of the queue (+30.0)",
+        "100% of the messages reported (+30.0)",
+        "up to 49 remote recipients a message (+10.0)",
+        "one subject template in 100%: \"Dispute Transaction #\" (+10.0)",
+        "10.0 messages a minute over the last hour (+10.0)",
+    ];
+    for weight in reasons {
+        let c = Cluster {
+            key: ClusterKey::AuthUser,
+            value: None,
+            members: vec![],
+            messages: 0,
+            recipients: 0,
+            bytes: 0,
+            first_queued: 0,
+            last_queued: 0,
+            per_minute: 0.0,
+            score: 50.0,
+            reasons: vec![
+                "AUTH user test: 10 messages (100% of selection): likely a guessed password".into(),
+                weight.into(),
+                "100% of authenticated senders use domains not their own (+25.0)".into(),
+            ],
+        };
+        assert_eq!(
+            strongest_reason(&c),
+            "likely a guessed password: 100% of authenticated senders use domains not their own \
+             (+25.0)",
+            "{weight}"
+        );
+    }
+}
+
 /// A culprit cluster of `members` (one recipient each) with one reason, as the ranking makes.
 fn culprit(key: ClusterKey, value: Option<KeyValue>, members: Vec<u32>, reason: &str) -> Cluster {
     Cluster {

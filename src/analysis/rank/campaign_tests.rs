@@ -85,16 +85,20 @@ fn has_campaign_reason(c: &Cluster) -> bool {
     c.reasons.iter().any(|r| r.contains(CAMPAIGN))
 }
 
+/// The real mail beside two ring accounts sending a fifth of their mail as a generated name:
+/// under the half that "senders not its own" asks.
+pub(super) fn campaign_mix(s: &Interner) -> Vec<MessageRecord> {
+    let mut recs = real_mail(s);
+    for (k, login) in ["hr@example.com", "jobs@example.com"].iter().enumerate() {
+        recs.extend(ring_account(s, SPAM + 1_000 * k as u64, login, 60, 5));
+    }
+    recs
+}
+
 #[test]
 fn a_login_sending_a_fifth_as_a_campaigns_generated_names_is_a_culprit() {
     let s = Arc::new(Interner::new());
-    let mut recs = real_mail(&s);
-    // A fifth of each ring account's mail as a generated name: under the half that "senders
-    // not its own" asks.
-    for (k, login) in ["hr@example.com", "jobs@example.com"].iter().enumerate() {
-        recs.extend(ring_account(&s, SPAM + 1_000 * k as u64, login, 60, 5));
-    }
-    let a = run(recs, s.clone(), &["example.com"]);
+    let a = run(campaign_mix(&s), s.clone(), &["example.com"]);
     for login in ["hr@example.com", "jobs@example.com"] {
         let c = cluster(&a, &s, login);
         assert_eq!(c.verdict(), Verdict::Culprit, "{c:#?}");
