@@ -12,11 +12,29 @@ use chardetng::{EncodingDetector, Iso2022JpDetection, Utf8Detection};
 /// `value` (not UTF-8) decoded from its likely charset, or `None` when no charset reads as
 /// text (the caller keeps the bytes).
 pub(crate) fn decode_8bit(value: &[u8]) -> Option<String> {
+    if is_utf8_with_strays(value) {
+        return None;
+    }
     let mut detector = EncodingDetector::new(Iso2022JpDetection::Deny);
     detector.feed(value, true);
     let encoding = detector.guess(None, Utf8Detection::Deny);
     let (text, had_errors) = encoding.decode_without_bom_handling(value);
     (!had_errors && reads_as_text(&text)).then(|| text.into_owned())
+}
+
+/// Is `value` UTF-8 with a few stray bytes: at least as many whole multi-byte UTF-8 characters
+/// as bytes that are not UTF-8? Its writer wrote UTF-8, and the strays are kept as bytes (`\xNN`
+/// on screen): read in a legacy charset, a right-to-left mark and one stray byte came out as
+/// Cyrillic letters (`тАо›`), words the message never had. Legacy 8-bit text rarely forms UTF-8
+/// sequences (cp1251's and KOI8-R's letters are not continuation bytes), and GB2312's pairs now
+/// and then do, among many more that do not.
+fn is_utf8_with_strays(value: &[u8]) -> bool {
+    let (mut whole, mut strays) = (0usize, 0usize);
+    for chunk in value.utf8_chunks() {
+        whole += chunk.valid().chars().filter(|c| !c.is_ascii()).count();
+        strays += chunk.invalid().len();
+    }
+    whole > 0 && strays <= whole
 }
 
 /// Does decoded text look like words rather than bytes forced into letters? Every non-ASCII
@@ -114,6 +132,19 @@ mod tests {
         assert_eq!(
             decode_8bit(b"Votre caf\xe9 est pr\xeat").as_deref(),
             Some("Votre café est prêt")
+        );
+    }
+
+    #[test]
+    fn utf8_with_a_stray_byte_is_not_read_in_another_charset() {
+        // A right-to-left override and a stray byte, which windows-1251 read as "тАо ... ›".
+        assert_eq!(decode_8bit(b"\xe2\x80\xae Rechnung \x9b"), None);
+        assert_eq!(decode_8bit(b"Gr\xc3\xbc\xc3\x9fe \xff"), None);
+        // Chinese in GBK, whose pairs now and then form a UTF-8 character, is still told.
+        let (gbk, _, _) = encoding_rs::GBK.encode("您的订单已经发货了，请注意查收包裹");
+        assert_eq!(
+            decode_8bit(&gbk).as_deref(),
+            Some("您的订单已经发货了，请注意查收包裹")
         );
     }
 
