@@ -59,6 +59,18 @@ pub fn run(
     for ex in found.iter().filter(|_| !args.json) {
         write_exchange(out, ex, args.show_passwords)?;
     }
+    if found.is_empty() {
+        // Exit 1 alone told a newcomer nothing: say what was looked for, and in how much.
+        let from = args
+            .file
+            .as_ref()
+            .map_or_else(|| "stdin".to_string(), |p| p.display().to_string());
+        warnln!(
+            "qtriage: no AUTH LOGIN or AUTH PLAIN exchange in {} ({} bytes read)",
+            crate::sanitize::sanitize_str(&from),
+            bytes.len()
+        );
+    }
     Ok(if found.is_empty() {
         ExitCode::NoMatch
     } else {

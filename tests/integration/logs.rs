@@ -374,8 +374,11 @@ fn decode_auth_from_stdin_and_file_masks_passwords() {
         String::from_utf8_lossy(&out.stdout),
         "line 1: AUTH LOGIN user=test password=pass reply=535 (failure)\n"
     );
-    assert_exit(
-        &qtriage(&["decode-auth"], &[], Some(b"EHLO x\n250 ok\n")),
-        1,
+    let none = qtriage(&["decode-auth"], &[], Some(b"EHLO x\n250 ok\n"));
+    assert_exit(&none, 1);
+    assert!(none.stdout.is_empty());
+    assert_eq!(
+        String::from_utf8_lossy(&none.stderr),
+        "qtriage: no AUTH LOGIN or AUTH PLAIN exchange in stdin (14 bytes read)\n"
     );
 }
