@@ -23,9 +23,9 @@ fn terms_quote_what_the_query_language_would_read_otherwise() {
     );
 }
 
-#[test]
-fn the_strongest_reason_is_the_signal_with_most_points() {
-    let c = Cluster {
+/// An auth-user culprit with `reasons`, the summary first.
+fn with_reasons(reasons: &[&str]) -> Cluster {
+    Cluster {
         key: ClusterKey::AuthUser,
         value: None,
         members: vec![],
@@ -36,14 +36,19 @@ fn the_strongest_reason_is_the_signal_with_most_points() {
         last_queued: 0,
         per_minute: 0.0,
         score: 50.0,
-        reasons: vec![
-            "AUTH user test: 10 messages (1% of queue): likely a guessed password".into(),
-            "logs: 10 messages".into(),
-            "38% of the queue (+11.4)".into(),
-            "one login used from 4 IPs in 4 networks (+25.0)".into(),
-            "up to 39 remote recipients a message (+10.0)".into(),
-        ],
-    };
+        reasons: reasons.iter().map(|r| r.to_string()).collect(),
+    }
+}
+
+#[test]
+fn the_strongest_reason_is_the_signal_with_most_points() {
+    let c = with_reasons(&[
+        "AUTH user test: 10 messages (1% of queue): likely a guessed password",
+        "logs: 10 messages",
+        "38% of the queue (+11.4)",
+        "one login used from 4 IPs in 4 networks (+25.0)",
+        "up to 39 remote recipients a message (+10.0)",
+    ]);
     assert_eq!(
         strongest_reason(&c),
         "likely a guessed password: one login used from 4 IPs in 4 networks (+25.0)"
@@ -63,23 +68,11 @@ fn a_share_a_rate_a_fan_out_or_a_template_is_never_the_strongest_reason() {
         "10.0 messages a minute over the last hour (+10.0)",
     ];
     for weight in reasons {
-        let c = Cluster {
-            key: ClusterKey::AuthUser,
-            value: None,
-            members: vec![],
-            messages: 0,
-            recipients: 0,
-            bytes: 0,
-            first_queued: 0,
-            last_queued: 0,
-            per_minute: 0.0,
-            score: 50.0,
-            reasons: vec![
-                "AUTH user test: 10 messages (100% of selection): likely a guessed password".into(),
-                weight.into(),
-                "100% of authenticated senders use domains not their own (+25.0)".into(),
-            ],
-        };
+        let c = with_reasons(&[
+            "AUTH user test: 10 messages (100% of selection): likely a guessed password",
+            weight,
+            "100% of authenticated senders use domains not their own (+25.0)",
+        ]);
         assert_eq!(
             strongest_reason(&c),
             "likely a guessed password: 100% of authenticated senders use domains not their own \
