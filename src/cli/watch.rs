@@ -197,7 +197,10 @@ impl Stop {
         if let Some(dur) = args.until_stable {
             if u.growth_per_min() <= 0.0 {
                 let since = *self.stable_since_ms.get_or_insert(u.at_ms);
-                if u.at_ms - since >= dur.as_millis() as i64 {
+                // Lines come an interval apart give or take milliseconds: the line at 2 s of
+                // `--until-stable 2s --interval 1s` came at 1.996 s and a fourth was waited for.
+                let slack = (args.interval / 10).as_millis() as i64;
+                if u.at_ms - since + slack >= dur.as_millis() as i64 {
                     return Some(ExitCode::Success);
                 }
             } else {

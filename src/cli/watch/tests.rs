@@ -184,6 +184,13 @@ fn stop_rules() {
     assert_eq!(s.check(&a, &at(15_000, 0.0)), None);
     assert_eq!(s.check(&a, &at(16_000, 0.0)), Some(ExitCode::Success));
 
+    // The third line of `--until-stable 2s --interval 1s`, a few milliseconds early, ends it.
+    let a = args(&["--until-stable", "2s", "--interval", "1s"]);
+    let mut s = Stop::default();
+    assert_eq!(s.check(&a, &at(3, 0.0)), None);
+    assert_eq!(s.check(&a, &at(1001, 0.0)), None);
+    assert_eq!(s.check(&a, &at(1996, 0.0)), Some(ExitCode::Success));
+
     let a = args(&["--max-intervals", "2"]);
     let mut s = Stop::default();
     assert_eq!(s.check(&a, &update(5.0, 0.0)), None);
