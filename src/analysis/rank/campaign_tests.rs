@@ -283,12 +283,22 @@ fn a_help_desk_forwarding_customers_messages_after_they_were_delivered_is_no_cul
     let mut recs = real_mail_delivered(&s);
     // As `a_help_desk_forwarding_each_customers_message_out_is_no_campaign`, but the
     // customers' messages to the help desk were delivered and have left the queue.
-    recs.extend(sent(&s, 7_000, "support@example.com", &["84.131.7.8"], 40, |i| {
-        format!("person{}@gmail.com", i % 30)
-    }));
-    recs.extend(sent(&s, 8_000, "support@example.com", &["84.131.7.8"], 200, |_| {
-        "support@example.com".into()
-    }));
+    recs.extend(sent(
+        &s,
+        7_000,
+        "support@example.com",
+        &["84.131.7.8"],
+        40,
+        |i| format!("person{}@gmail.com", i % 30),
+    ));
+    recs.extend(sent(
+        &s,
+        8_000,
+        "support@example.com",
+        &["84.131.7.8"],
+        200,
+        |_| "support@example.com".into(),
+    ));
     let a = run(recs, s.clone(), &["example.com"]);
     let c = cluster(&a, &s, "support@example.com");
     assert_ne!(c.verdict(), Verdict::Culprit, "{c:#?}");
@@ -300,12 +310,22 @@ fn redirected_mail_is_no_campaign_under_where_either() {
     let mut recs = real_mail(&s);
     // As `redirected_mail_whose_senders_pattern_comes_in_is_no_campaign`, the plan made of
     // `--where auth:anna@example.com`: the part is anna's messages only.
-    recs.extend(sent(&s, 5_000, "anna@example.com", &["84.131.7.7"], 40, |_| {
-        "anna@example.com".into()
-    }));
-    recs.extend(sent(&s, 6_000, "anna@example.com", &["84.131.7.7"], 10, |i| {
-        format!("person{i}@gmail.com")
-    }));
+    recs.extend(sent(
+        &s,
+        5_000,
+        "anna@example.com",
+        &["84.131.7.7"],
+        40,
+        |_| "anna@example.com".into(),
+    ));
+    recs.extend(sent(
+        &s,
+        6_000,
+        "anna@example.com",
+        &["84.131.7.7"],
+        10,
+        |i| format!("person{i}@gmail.com"),
+    ));
     let ctx = crate::analysis::context::AnalysisContext {
         now: super::tests::NOW,
         local_domains: vec!["example.com".into()],
