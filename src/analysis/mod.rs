@@ -279,9 +279,11 @@ impl Basis {
 
     /// The basis of `records`, a part of the queue `tables` were made of ([`Tables::of`]):
     /// their context and sender patterns, and the facts of `records` under that context.
+    /// Without the campaign signal ([`rank::Facts::note_campaigns`]): whether a pattern's
+    /// messages go out is a fact of the whole queue, and of `--where auth:anna` all of a
+    /// pattern's messages are hers (her redirected mail went out, the rest of it came in).
     pub fn with_tables(records: &[MessageRecord], strings: &Interner, tables: Tables) -> Basis {
-        let mut facts = rank::Facts::new(records, strings, &tables.ctx);
-        facts.note_campaigns(records, strings, &tables.sender_patterns);
+        let facts = rank::Facts::new(records, strings, &tables.ctx);
         Basis {
             ctx: tables.ctx,
             sender_patterns: tables.sender_patterns,

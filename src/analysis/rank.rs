@@ -253,8 +253,9 @@ pub fn assess(c: &mut Cluster, corpus: &Corpus<'_>) {
         c.reasons.push(format!("{} (+{:.1})", p.1, p.0));
     }
     if c.messages < MIN_CULPRIT_MESSAGES {
+        let s = if c.messages == 1 { "" } else { "s" };
         c.reasons
-            .push(format!("only {} messages: score scaled down", c.messages));
+            .push(format!("only {} message{s}: score scaled down", c.messages));
     }
     match held {
         Some(Held::Heavy) => c.reasons.push(format!(

@@ -273,6 +273,12 @@ fn a_one_message_clusters_summary_counts_in_the_singular() {
         "{}",
         one.reasons[0]
     );
+    // Its other reasons too: "only 1 messages: score scaled down" was left.
+    assert!(
+        one.reasons.iter().all(|r| !r.contains("1 messages")),
+        "{:?}",
+        one.reasons
+    );
     let two = clusters
         .iter()
         .find(|c| c.messages == 2 && c.value.is_some())

@@ -4,7 +4,7 @@ use super::{frac, percent, Scoring, DOMINANT};
 use crate::analysis::evidence::LoginFinding;
 use crate::analysis::key::{ClusterKey, KeyValue};
 use crate::analysis::patterns::network;
-use crate::analysis::patterns::SenderPatterns;
+use crate::analysis::patterns::{SenderPatterns, MIN_DISTINCT};
 use crate::analysis::signals::{Corpus, Signals, WIDE};
 use crate::analysis::types::Cluster;
 use crate::queue::Sym;
@@ -213,6 +213,10 @@ pub(super) fn campaign_points(sc: &mut Scoring, c: &Cluster, s: &Signals, corpus
         || mostly_foreign
         || s.campaign < CAMPAIGN_MESSAGES
         || f < CAMPAIGN_SHARE
+        // Generated names, as the sender table asks of a domain's: one address used again and
+        // again (a person's own gmail.com address, a second identity sent through this
+        // server) is no campaign, however the domain's other senders look.
+        || campaign_names(c, corpus) < MIN_DISTINCT
     {
         return;
     }
@@ -226,6 +230,18 @@ pub(super) fn campaign_points(sc: &mut Scoring, c: &Cluster, s: &Signals, corpus
         )
     };
     sc.add(25.0, words, Some(GUESSED));
+}
+
+/// The distinct envelope senders of `c`'s campaign messages (only when the cheaper guards
+/// have passed: a login's members, once).
+fn campaign_names(c: &Cluster, corpus: &Corpus<'_>) -> usize {
+    let mut names: rustc_hash::FxHashSet<Sym> = rustc_hash::FxHashSet::default();
+    for &i in &c.members {
+        if corpus.facts.is_campaign(i as usize) {
+            names.extend(corpus.records.get(i as usize).and_then(|r| r.sender));
+        }
+    }
+    names.len()
 }
 
 /// The campaign patterns of `c`'s messages, most used first (for its reason only).
