@@ -274,7 +274,6 @@ fn a_person_writing_now_and_then_as_their_own_freemail_address_is_no_campaign() 
 }
 
 #[test]
-#[ignore = "open (review43): the help desk is a culprit at 64.0 (heavy 20, campaign 25, share)"]
 fn a_help_desk_forwarding_customers_messages_after_they_were_delivered_is_no_culprit() {
     let s = Arc::new(Interner::new());
     let mut recs = real_mail_delivered(&s);

@@ -213,10 +213,7 @@ pub(super) fn campaign_points(sc: &mut Scoring, c: &Cluster, s: &Signals, corpus
         || mostly_foreign
         || s.campaign < CAMPAIGN_MESSAGES
         || f < CAMPAIGN_SHARE
-        // Generated names, as the sender table asks of a domain's: one address used again and
-        // again (a person's own gmail.com address, a second identity sent through this
-        // server) is no campaign, however the domain's other senders look.
-        || campaign_names(c, corpus) < MIN_DISTINCT
+        || !campaign_spread(c, corpus)
     {
         return;
     }
@@ -232,16 +229,33 @@ pub(super) fn campaign_points(sc: &mut Scoring, c: &Cluster, s: &Signals, corpus
     sc.add(25.0, words, Some(GUESSED));
 }
 
-/// The distinct envelope senders of `c`'s campaign messages (only when the cheaper guards
-/// have passed: a login's members, once).
-fn campaign_names(c: &Cluster, corpus: &Corpus<'_>) -> usize {
+/// Recipient domains a login's campaign messages must reach: a campaign mails a harvested list,
+/// where a help desk forwarding its customers' mail out, senders kept, writes to its one
+/// contractor (and once the customers' own copies are delivered, the queue holds only those
+/// forwards, all going out).
+const CAMPAIGN_DOMAINS: usize = 5;
+
+/// Do `c`'s campaign messages use generated names and reach a campaign's recipients? Generated
+/// names, as the sender table asks of a domain's: one address used again and again (a person's
+/// own gmail.com address, a second identity sent through this server) is no campaign, however
+/// the domain's other senders look. Only when the cheaper guards have passed: a login's
+/// members, once.
+fn campaign_spread(c: &Cluster, corpus: &Corpus<'_>) -> bool {
     let mut names: rustc_hash::FxHashSet<Sym> = rustc_hash::FxHashSet::default();
+    let mut domains: rustc_hash::FxHashSet<Sym> = rustc_hash::FxHashSet::default();
     for &i in &c.members {
+        let Some(r) = corpus.records.get(i as usize) else {
+            continue;
+        };
         if corpus.facts.is_campaign(i as usize) {
-            names.extend(corpus.records.get(i as usize).and_then(|r| r.sender));
+            names.extend(r.sender);
+            if domains.len() < CAMPAIGN_DOMAINS {
+                let to = r.recipients.domains(corpus.strings);
+                domains.extend(to.iter().filter_map(|d| d.domain));
+            }
         }
     }
-    names.len()
+    names.len() >= MIN_DISTINCT && domains.len() >= CAMPAIGN_DOMAINS
 }
 
 /// The campaign patterns of `c`'s messages, most used first (for its reason only).
