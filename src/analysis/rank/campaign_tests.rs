@@ -130,27 +130,6 @@ fn without_the_campaign_the_same_login_is_no_culprit() {
     assert!(!has_campaign_reason(c), "{c:#?}");
 }
 
-/// One message each, to one remote recipient, from `login` on `ip` with the envelope sender
-/// `sender(i)`, ids from `first`.
-fn sent_as(
-    s: &Interner,
-    first: u64,
-    n: u64,
-    login: &str,
-    ip: &str,
-    sender: impl Fn(u64) -> String,
-) -> Vec<MessageRecord> {
-    (0..n)
-        .map(|i| {
-            Rec::new(s, first + i)
-                .auth(login, ip)
-                .sender(&sender(i))
-                .rcpts(Channel::Remote, 1)
-                .r
-        })
-        .collect()
-}
-
 #[test]
 fn redirected_mail_whose_senders_pattern_comes_in_is_no_campaign() {
     let s = Arc::new(Interner::new());
@@ -159,8 +138,8 @@ fn redirected_mail_whose_senders_pattern_comes_in_is_no_campaign() {
     // kept: generated names at a domain not hers, going out, but their pattern's other 40
     // messages come in to local users.
     let (anna, ip) = ("anna@example.com", "84.131.7.7");
-    recs.extend(sent_as(&s, 5_000, 40, anna, ip, |_| anna.to_string()));
-    recs.extend(sent_as(&s, 6_000, 10, anna, ip, |i| {
+    recs.extend(sent(&s, 5_000, anna, &[ip], 40, |_| anna.to_string()));
+    recs.extend(sent(&s, 6_000, anna, &[ip], 10, |i| {
         format!("person{i}@gmail.com")
     }));
     let a = run(recs, s.clone(), &["example.com"]);
@@ -175,10 +154,10 @@ fn a_help_desk_forwarding_each_customers_message_out_is_no_campaign() {
     // The help desk forwards each of the forty inbound gmail.com messages to its contractor,
     // sender kept: half of the pattern's messages go out.
     let (desk, ip) = ("support@example.com", "84.131.7.8");
-    recs.extend(sent_as(&s, 7_000, 40, desk, ip, |i| {
+    recs.extend(sent(&s, 7_000, desk, &[ip], 40, |i| {
         format!("person{}@gmail.com", i % 30)
     }));
-    recs.extend(sent_as(&s, 8_000, 200, desk, ip, |_| desk.to_string()));
+    recs.extend(sent(&s, 8_000, desk, &[ip], 200, |_| desk.to_string()));
     let a = run(recs, s.clone(), &["example.com"]);
     let c = cluster(&a, &s, desk);
     assert!(!has_campaign_reason(c), "{c:#?}");
