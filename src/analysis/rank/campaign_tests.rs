@@ -130,18 +130,31 @@ fn without_the_campaign_the_same_login_is_no_culprit() {
     assert!(!has_campaign_reason(c), "{c:#?}");
 }
 
+/// `r` sent to a colleague at one of five firms, by `i`: as spread over recipient domains as a
+/// campaign's, so that only the pattern's way (in or out) tells them apart.
+fn to_one_of_five_firms(s: &Interner, i: usize, mut r: MessageRecord) -> MessageRecord {
+    let to = [format!("colleague@firm{}.example", i % 5)];
+    crate::fixture::record::with_recipients(&mut r, s, Channel::Remote, &to);
+    r
+}
+
 #[test]
 fn redirected_mail_whose_senders_pattern_comes_in_is_no_campaign() {
     let s = Arc::new(Interner::new());
     let mut recs = real_mail(&s);
-    // anna redirects ten of the inbound gmail.com messages to her remote colleague, senders
-    // kept: generated names at a domain not hers, going out, but their pattern's other 40
-    // messages come in to local users.
+    // anna redirects ten of the inbound gmail.com messages to colleagues at five firms,
+    // senders kept: generated names at a domain not hers, going out to five domains, but their
+    // pattern's other 40 messages come in to local users.
     let (anna, ip) = ("anna@example.com", "84.131.7.7");
     recs.extend(sent(&s, 5_000, anna, &[ip], 40, |_| anna.to_string()));
-    recs.extend(sent(&s, 6_000, anna, &[ip], 10, |i| {
-        format!("person{i}@gmail.com")
-    }));
+    recs.extend(
+        sent(&s, 6_000, anna, &[ip], 10, |i| {
+            format!("person{i}@gmail.com")
+        })
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| to_one_of_five_firms(&s, i, r)),
+    );
     let a = run(recs, s.clone(), &["example.com"]);
     let c = cluster(&a, &s, anna);
     assert!(!has_campaign_reason(c), "{c:#?}");
@@ -151,12 +164,17 @@ fn redirected_mail_whose_senders_pattern_comes_in_is_no_campaign() {
 fn a_help_desk_forwarding_each_customers_message_out_is_no_campaign() {
     let s = Arc::new(Interner::new());
     let mut recs = real_mail(&s);
-    // The help desk forwards each of the forty inbound gmail.com messages to its contractor,
-    // sender kept: half of the pattern's messages go out.
+    // The help desk forwards each of the forty inbound gmail.com messages to the partner firm
+    // concerned (five), sender kept: half of the pattern's messages go out.
     let (desk, ip) = ("support@example.com", "84.131.7.8");
-    recs.extend(sent(&s, 7_000, desk, &[ip], 40, |i| {
-        format!("person{}@gmail.com", i % 30)
-    }));
+    recs.extend(
+        sent(&s, 7_000, desk, &[ip], 40, |i| {
+            format!("person{}@gmail.com", i % 30)
+        })
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| to_one_of_five_firms(&s, i, r)),
+    );
     recs.extend(sent(&s, 8_000, desk, &[ip], 200, |_| desk.to_string()));
     let a = run(recs, s.clone(), &["example.com"]);
     let c = cluster(&a, &s, desk);
