@@ -249,7 +249,9 @@ pub fn assess(c: &mut Cluster, corpus: &Corpus<'_>) {
         summary(c, &s, corpus)
     )];
     c.reasons.extend(corpus.logs.provenance(c, corpus.records));
-    for p in points.iter().filter(|p| p.0 > 0.0) {
+    // Shown to one decimal: a rate of 0.04 a minute would read "(+0.0)", a signal that did not
+    // count.
+    for p in points.iter().filter(|p| p.0 >= 0.05) {
         c.reasons.push(format!("{} (+{:.1})", p.1, p.0));
     }
     if c.messages < MIN_CULPRIT_MESSAGES {

@@ -117,3 +117,43 @@ fn replies_diverted_make_it_a_culprit_and_the_heavy_real_senders_stay() {
         );
     }
 }
+
+#[test]
+fn a_heavy_logins_reason_counts_in_the_singular_and_shows_no_signal_of_nothing() {
+    let s = Arc::new(Interner::new());
+    // Forty logins of one message each; a heavy one of 30, all to one address, one of them in
+    // the last hour (0.02 a minute: "+0.0" if it were shown).
+    let mut recs: Vec<MessageRecord> = (0..40u64)
+        .map(|i| {
+            webmail(
+                &s,
+                i,
+                &format!("user{i}@example.com"),
+                1,
+                &format!("Re: {i}"),
+            )
+        })
+        .collect();
+    recs.extend((0..30u64).map(|i| {
+        let mut r = webmail(&s, SPAM + i, "sales@example.com", 1, &format!("Offer {i}"));
+        if i > 0 {
+            r.set_queued(super::tests::NOW - 7_200);
+        }
+        r
+    }));
+    let a = run(recs, s.clone(), &["example.com"]);
+    let c = a
+        .clusters
+        .iter()
+        .find(|c| c.value.map(|v| v.text(&s)).as_deref() == Some("sales@example.com"))
+        .expect("the heavy login's cluster");
+    let reasons = c.reasons.join("\n");
+    assert!(
+        reasons.contains(
+            "30 messages to 30 recipients at 1 domain, up to 1 a message: 30 times the median \
+             login's 1 message, up to 1 recipient (of 41 logins)"
+        ),
+        "{reasons}"
+    );
+    assert!(!reasons.contains("(+0.0)"), "{reasons}");
+}

@@ -8,7 +8,7 @@ use crate::analysis::patterns::{SenderPatterns, MIN_DISTINCT};
 use crate::analysis::signals::{Corpus, Signals, WIDE};
 use crate::analysis::types::Cluster;
 use crate::queue::Sym;
-use crate::size::thousands;
+use crate::size::{counted, thousands};
 
 /// The conclusions the signals support, as a summary ends in them.
 pub(super) const GUESSED: &str = "likely a guessed password";
@@ -75,16 +75,17 @@ pub(super) fn account_points(sc: &mut Scoring, c: &Cluster, s: &Signals, corpus:
     }
     let words = || {
         let domains = recipient_domains(c, corpus);
+        let count = |n: usize, one, many| counted(n as u64, one, many);
         format!(
-            "{} messages to {} recipients at {} domains, up to {} a message: {} times the \
-             median login's {} messages, up to {} recipients (of {} logins)",
+            "{} messages to {} at {}, up to {} a message: {} times the median login's {}, up \
+             to {} (of {} logins)",
             thousands(c.messages),
-            thousands(c.recipients),
-            thousands(domains),
+            count(c.recipients, "recipient", "recipients"),
+            count(domains, "domain", "domains"),
             s.remote_max,
             c.messages / norms.median_messages.max(1),
-            thousands(norms.median_messages),
-            norms.median_fan_out,
+            count(norms.median_messages, "message", "messages"),
+            count(norms.median_fan_out as usize, "recipient", "recipients"),
             thousands(norms.logins)
         )
     };
