@@ -105,11 +105,11 @@ pub fn analyse_with_logs(input: AnalysisInput, logs: LogFacts) -> Analysis {
 }
 
 /// [`analyse_with_logs`] of part of a queue (the messages a `--where` selected), judged with
-/// `whole`, the tables of the whole queue under `input.ctx` ([`Tables::of`]). A cluster by
+/// `whole`, made of the whole queue under `input.ctx` ([`Whole::of`]). A cluster by
 /// sender pattern is then the one a `cluster:sender-pattern=` term selects in the whole queue,
 /// so a plan made of the part yanks what it counted; the part alone would learn other patterns
 /// (five names at a domain in the queue may be two in the part).
-pub fn analyse_part(input: AnalysisInput, logs: LogFacts, whole: Tables) -> Analysis {
+pub fn analyse_part(input: AnalysisInput, logs: LogFacts, whole: Whole) -> Analysis {
     let basis = Basis::with_tables(&input.records, &input.strings, whole);
     analyse_on(basis, input, logs, rank::OF_SELECTION)
 }
@@ -259,6 +259,27 @@ impl Tables {
     }
 }
 
+/// What a part of a queue (`--where`) is judged with, made of the whole queue: its tables,
+/// and the messages it shows sent as a forged-sender campaign (whether a pattern's messages
+/// go out is a fact of the whole queue).
+#[derive(Debug, Clone, Default)]
+pub struct Whole {
+    /// The tables a part's key values are given with.
+    pub tables: Tables,
+    /// The whole queue's campaign messages ([`signals::CampaignMessages`]).
+    pub campaigns: signals::CampaignMessages,
+}
+
+impl Whole {
+    /// Of `records`, the whole queue, under `ctx`.
+    pub fn of(records: &[MessageRecord], strings: &Interner, ctx: &AnalysisContext) -> Whole {
+        let tables = Tables::of(records, strings, ctx);
+        let campaigns =
+            signals::CampaignMessages::of(records, strings, &tables.sender_patterns, &tables.ctx);
+        Whole { tables, campaigns }
+    }
+}
+
 impl Basis {
     /// The basis of `records` under `ctx`.
     pub fn new(records: &[MessageRecord], strings: &Interner, ctx: &AnalysisContext) -> Basis {
@@ -277,13 +298,13 @@ impl Basis {
         }
     }
 
-    /// The basis of `records`, a part of the queue `tables` were made of ([`Tables::of`]):
-    /// their context and sender patterns, and the facts of `records` under that context.
-    /// Without the campaign signal ([`rank::Facts::note_campaigns`]): whether a pattern's
-    /// messages go out is a fact of the whole queue, and of `--where auth:anna` all of a
-    /// pattern's messages are hers (her redirected mail went out, the rest of it came in).
-    pub fn with_tables(records: &[MessageRecord], strings: &Interner, tables: Tables) -> Basis {
-        let facts = rank::Facts::new(records, strings, &tables.ctx);
+    /// The basis of `records`, a part of the queue `whole` was made of ([`Whole::of`]): its
+    /// context and sender patterns, the facts of `records` under that context, and of its
+    /// campaign messages those in `records`.
+    pub fn with_tables(records: &[MessageRecord], strings: &Interner, whole: Whole) -> Basis {
+        let Whole { tables, campaigns } = whole;
+        let mut facts = rank::Facts::new(records, strings, &tables.ctx);
+        facts.note_campaigns_of_whole(records, &campaigns);
         Basis {
             ctx: tables.ctx,
             sender_patterns: tables.sender_patterns,

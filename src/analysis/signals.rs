@@ -15,10 +15,13 @@ use super::key::KeyValue;
 use super::patterns::{is_local_domain, network, subject_template};
 use crate::queue::{Channel, Interner, MessageRecord, OriginKind, Sym};
 
+mod accounts;
 mod campaigns;
 mod domains;
 mod scripts;
 mod shared_ips;
+pub(crate) use accounts::AccountNorms;
+pub use campaigns::CampaignMessages;
 use campaigns::Campaigns;
 use domains::foreign_and_null;
 pub(crate) use scripts::{ScriptNorms, HEAVY_SCRIPT_TIMES};
@@ -63,37 +66,6 @@ pub struct Facts {
     pub(crate) scripts: ScriptNorms,
     /// The public IPs that logged in as several accounts.
     pub(crate) shared_ips: SharedIps,
-}
-
-/// How much a typical AUTH login of the queue sends: the median over the logins of their
-/// messages and of their largest recipient count, and how many logins there are.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct AccountNorms {
-    pub(crate) logins: usize,
-    pub(crate) median_messages: usize,
-    pub(crate) median_fan_out: u32,
-}
-
-impl AccountNorms {
-    fn of(records: &[MessageRecord]) -> AccountNorms {
-        let mut per: HashMap<Sym, (usize, u32)> = HashMap::default();
-        for r in records {
-            if let (OriginKind::SmtpAuth, Some(u)) = (r.origin.kind, r.origin.auth_user) {
-                let e = per.entry(u).or_default();
-                e.0 += 1;
-                e.1 = e.1.max(r.recipients.len() as u32);
-            }
-        }
-        let median = |mut v: Vec<usize>| {
-            v.sort_unstable();
-            v.get(v.len() / 2).copied().unwrap_or(0)
-        };
-        AccountNorms {
-            logins: per.len(),
-            median_messages: median(per.values().map(|p| p.0).collect()),
-            median_fan_out: median(per.values().map(|p| p.1 as usize).collect()) as u32,
-        }
-    }
 }
 
 impl Facts {
@@ -151,6 +123,12 @@ impl Facts {
         table: &super::patterns::SenderPatterns,
     ) {
         self.campaigns = Campaigns::of(records, strings, table, &self.foreign, &self.remote);
+    }
+
+    /// Note which of `records`, a part of a queue, `whole` names: a part's campaign messages
+    /// are the whole queue's ([`CampaignMessages`]).
+    pub fn note_campaigns_of_whole(&mut self, records: &[MessageRecord], whole: &CampaignMessages) {
+        self.campaigns = Campaigns::of_part(records, whole);
     }
 
     /// Did a login send record `i` as a forged-sender campaign's generated name?

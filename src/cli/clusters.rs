@@ -13,7 +13,7 @@ use crate::analysis::cluster::{AnalysisContext, Cluster};
 use crate::analysis::key::{ClusterKey, KeyValue};
 use crate::analysis::setup::{self, Setup, SetupOptions};
 use crate::analysis::{
-    analyse_part, analyse_with_logs, Analysis, AnalysisInput, Tables, Want, TOP_LIMIT,
+    analyse_part, analyse_with_logs, Analysis, AnalysisInput, Want, Whole, TOP_LIMIT,
 };
 use crate::query::{self, Query, QueryContext};
 use crate::queue::date::rfc3339;
@@ -179,14 +179,15 @@ pub fn load_with_unlisted(
     let logs = setup.apply_logs(&mut records, &strings);
     // With `--where`, the part is judged with the whole queue's tables: its `cluster:` terms,
     // and those of the plan made of it, select what `list` and `yank` select in the queue.
-    let whole = (!query.is_empty()).then(|| Tables::of(&records, &strings, &setup.ctx));
+    let whole = (!query.is_empty()).then(|| Whole::of(&records, &strings, &setup.ctx));
     if let Some(whole) = &whole {
         let qctx = QueryContext {
             queue: &queue,
             strings: &strings,
             now,
         };
-        let selected = query::select_with(&query, &qctx, &records, None, Some(whole.borrow()));
+        let tables = Some(whole.tables.borrow());
+        let selected = query::select_with(&query, &qctx, &records, None, tables);
         records = keep_selected(records, selected);
     }
     let input = AnalysisInput {

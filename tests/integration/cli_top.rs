@@ -289,3 +289,44 @@ fn a_one_message_clusters_summary_counts_in_the_singular() {
         two.reasons[0]
     );
 }
+
+/// With `--where`, a login is judged with the whole queue's campaigns: `ring-shapes`' rings
+/// write as themselves four times in five and as a forged-sender campaign's generated names
+/// the fifth time. Whether that pattern's messages go out is a fact of the whole queue, so
+/// `--where auth:RING` gives the ring the reason the whole queue's clusters give it (before,
+/// the signal was off for a part).
+#[test]
+fn a_where_part_keeps_the_queues_campaigns() {
+    use qtriage::fixture::flood::{write_flood, FloodSpec, Mix};
+    const NOW: i64 = 1_795_435_200; // 2026-11-23 12:00 UTC, the flood's clock
+    const CAMPAIGN: &str = "a forged-sender campaign this server sends out";
+    let t = crate::util::TestQueue::new(23);
+    let spec = FloodSpec::new(2_000, 17, NOW).with_mix(Mix::RingShapes);
+    write_flood(&t.q, &spec).expect("flood written");
+    let clusters = |extra: &[&str]| {
+        let out = t
+            .command()
+            .env("QTRIAGE_NOW", NOW.to_string())
+            .args(["clusters", "--by", "auth-user", "--json"])
+            .args(extra)
+            .output()
+            .expect("run qtriage");
+        assert_exit(&out, 0);
+        json(&String::from_utf8(out.stdout).expect("utf-8"))
+    };
+    let has_campaign =
+        |c: &crate::cli_clusters::ClusterJson| c.reasons.iter().any(|r| r.contains(CAMPAIGN));
+    let whole = clusters(&[]);
+    let ring = whole
+        .iter()
+        .find(|c| has_campaign(c))
+        .unwrap_or_else(|| panic!("no login with the campaign's reason: {whole:#?}"));
+    let login = ring.value.as_ref().and_then(|v| v.as_str()).expect("login");
+    let part = clusters(&["--where", &format!("auth:{login}")]);
+    let mine = part
+        .iter()
+        .find(|c| c.value == ring.value)
+        .unwrap_or_else(|| panic!("no cluster of {login}: {part:#?}"));
+    assert!(has_campaign(mine), "{mine:#?}");
+    assert_eq!(mine.verdict.as_deref(), Some("culprit"), "{mine:#?}");
+}

@@ -302,32 +302,36 @@ fn redirected_mail_is_no_campaign_under_where_either() {
     let s = Arc::new(Interner::new());
     let mut recs = real_mail(&s);
     // As `redirected_mail_whose_senders_pattern_comes_in_is_no_campaign`, the plan made of
-    // `--where auth:anna@example.com`: the part is anna's messages only.
-    recs.extend(sent(
-        &s,
-        5_000,
-        "anna@example.com",
-        &["84.131.7.7"],
-        40,
-        |_| "anna@example.com".into(),
-    ));
-    recs.extend(sent(
-        &s,
-        6_000,
-        "anna@example.com",
-        &["84.131.7.7"],
-        10,
-        |i| format!("person{i}@gmail.com"),
-    ));
+    // `--where auth:anna@example.com`: the part is anna's messages only, all of whose gmail.com
+    // senders go out; the whole queue's came in.
+    let (anna, ip) = ("anna@example.com", "84.131.7.7");
+    recs.extend(sent(&s, 5_000, anna, &[ip], 40, |_| anna.to_string()));
+    recs.extend(
+        sent(&s, 6_000, anna, &[ip], 10, |i| {
+            format!("person{i}@gmail.com")
+        })
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| to_one_of_five_firms(&s, i, r)),
+    );
+    let a = part_of(recs, &s, anna);
+    let c = cluster(&a, &s, anna);
+    assert!(!has_campaign_reason(c), "{c:#?}");
+    assert_ne!(c.verdict(), Verdict::Culprit, "{c:#?}");
+}
+
+/// The analysis `qtriage plan --where auth:LOGIN` makes of `recs`: `login`'s messages, judged
+/// with the whole queue's tables and campaign messages.
+fn part_of(mut recs: Vec<MessageRecord>, s: &Arc<Interner>, login: &str) -> Analysis {
     let ctx = crate::analysis::context::AnalysisContext {
         now: super::tests::NOW,
         local_domains: vec!["example.com".into()],
         ..Default::default()
     };
-    let whole = crate::analysis::Tables::of(&recs, &s, &ctx);
-    let anna = Some(s.intern(b"anna@example.com"));
-    recs.retain(|r| r.origin.auth_user == anna);
-    let a = crate::analysis::analyse_part(
+    let whole = crate::analysis::Whole::of(&recs, s, &ctx);
+    let user = Some(s.intern(login.as_bytes()));
+    recs.retain(|r| r.origin.auth_user == user);
+    crate::analysis::analyse_part(
         crate::analysis::AnalysisInput {
             records: recs,
             strings: s.clone(),
@@ -338,8 +342,21 @@ fn redirected_mail_is_no_campaign_under_where_either() {
         },
         Default::default(),
         whole,
+    )
+}
+
+#[test]
+fn a_ring_keeps_its_campaign_under_where() {
+    // `plan --where auth:hr@example.com` judges hr's messages with the whole queue's campaign,
+    // as `plan` of the whole queue does: the same reason, and a culprit.
+    let s = Arc::new(Interner::new());
+    let a = part_of(campaign_mix(&s), &s, "hr@example.com");
+    let c = cluster(&a, &s, "hr@example.com");
+    let reasons = c.reasons.join("\n");
+    assert!(
+        reasons.contains("12 of its messages (20%) sent as generated names at other domains")
+            && reasons.contains(CAMPAIGN),
+        "{reasons}"
     );
-    let c = cluster(&a, &s, "anna@example.com");
-    assert!(!has_campaign_reason(c), "{c:#?}");
-    assert_ne!(c.verdict(), Verdict::Culprit, "{c:#?}");
+    assert_eq!(c.verdict(), Verdict::Culprit, "{c:#?}");
 }

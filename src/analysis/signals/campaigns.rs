@@ -11,8 +11,9 @@
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
+use crate::analysis::context::AnalysisContext;
 use crate::analysis::patterns::{SenderPatterns, RANDOM};
-use crate::queue::{Interner, MessageRecord, Sym};
+use crate::queue::{Interner, MessageId, MessageRecord, Sym};
 
 /// The records sent by a login as a campaign's generated sender, as a bit set (125 KB at a
 /// million records; nothing when there are none).
@@ -102,11 +103,75 @@ impl Campaigns {
         Campaigns { bits }
     }
 
+    /// Those of `records`, a part of a queue, that `whole` names.
+    pub(crate) fn of_part(records: &[MessageRecord], whole: &CampaignMessages) -> Campaigns {
+        if whole.ids.is_empty() {
+            return Campaigns::default();
+        }
+        let mut bits = vec![0u64; records.len().div_ceil(64)];
+        for (i, r) in records.iter().enumerate() {
+            if whole.ids.binary_search(&r.id).is_ok() {
+                bits[i / 64] |= 1 << (i % 64);
+            }
+        }
+        Campaigns { bits }
+    }
+
     /// Is record `i` a campaign's?
     pub(crate) fn has(&self, i: usize) -> bool {
         self.bits
             .get(i / 64)
             .is_some_and(|w| w & (1 << (i % 64)) != 0)
+    }
+}
+
+/// The messages of a whole queue that a login sent as a campaign's generated name, by id:
+/// what a part of it (`--where`) is judged with. Whether a pattern's messages go out, and
+/// whether a login sends mostly as others, are facts of the whole queue: of `--where
+/// auth:anna` every message is hers, and her redirected mail's pattern went out (the rest of
+/// it came in to local users).
+#[derive(Debug, Clone, Default)]
+pub struct CampaignMessages {
+    /// Sorted.
+    ids: Vec<MessageId>,
+}
+
+impl CampaignMessages {
+    /// Those of `records` (a whole queue) by `table` under `ctx`, the queue's own tables.
+    pub(crate) fn of(
+        records: &[MessageRecord],
+        strings: &Interner,
+        table: &SenderPatterns,
+        ctx: &AnalysisContext,
+    ) -> CampaignMessages {
+        let (foreign, remote) = rayon::join(
+            || super::domains::foreign_column(records, strings, ctx),
+            || {
+                records
+                    .iter()
+                    .map(|r| super::remote_count(r, strings, ctx))
+                    .collect::<Vec<_>>()
+            },
+        );
+        let campaigns = Campaigns::of(records, strings, table, &foreign, &remote);
+        let mut ids: Vec<MessageId> = records
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| campaigns.has(i))
+            .map(|(_, r)| r.id)
+            .collect();
+        ids.sort_unstable();
+        CampaignMessages { ids }
+    }
+
+    /// How many messages.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// None.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
     }
 }
 

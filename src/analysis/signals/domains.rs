@@ -26,13 +26,7 @@ pub(super) fn foreign_and_null(
     ctx: &AnalysisContext,
     empty: Sym,
 ) -> DomainColumns {
-    let mut domains = Domains {
-        strings,
-        ctx,
-        of: HashMap::default(),
-        local: HashMap::default(),
-        internal: HashMap::default(),
-    };
+    let mut domains = Domains::new(strings, ctx);
     let foreign = records.iter().map(|r| domains.foreign(r)).collect();
     let from_foreign = records.iter().map(|r| domains.forged_from(r)).collect();
     let internal_own = records.iter().map(|r| domains.internal_own(r)).collect();
@@ -46,6 +40,17 @@ pub(super) fn foreign_and_null(
     )
 }
 
+/// The `foreign` column alone: what a whole queue's campaign messages need
+/// ([`super::CampaignMessages`]), whose other columns are the part's.
+pub(super) fn foreign_column(
+    records: &[MessageRecord],
+    strings: &Interner,
+    ctx: &AnalysisContext,
+) -> Vec<Option<bool>> {
+    let mut domains = Domains::new(strings, ctx);
+    records.iter().map(|r| domains.foreign(r)).collect()
+}
+
 /// Domains of addresses, interned and cached per distinct address, so deciding "own domain"
 /// costs one derivation per distinct login, sender and From address.
 struct Domains<'a> {
@@ -57,7 +62,17 @@ struct Domains<'a> {
     internal: HashMap<Sym, bool>,
 }
 
-impl Domains<'_> {
+impl<'a> Domains<'a> {
+    fn new(strings: &'a Interner, ctx: &'a AnalysisContext) -> Domains<'a> {
+        Domains {
+            strings,
+            ctx,
+            of: HashMap::default(),
+            local: HashMap::default(),
+            internal: HashMap::default(),
+        }
+    }
+
     fn domain(&mut self, addr: Sym) -> Option<Sym> {
         let strings = self.strings;
         *self
