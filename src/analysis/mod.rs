@@ -109,9 +109,12 @@ pub fn analyse_with_logs(input: AnalysisInput, logs: LogFacts) -> Analysis {
 /// sender pattern is then the one a `cluster:sender-pattern=` term selects in the whole queue,
 /// so a plan made of the part yanks what it counted; the part alone would learn other patterns
 /// (five names at a domain in the queue may be two in the part).
+///
+/// Its clusters' shares are of the whole queue, as without `--where`: of `--where auth:ben`,
+/// ben's cluster is 100% of the part, and that weighed 30 points made real users culprits.
 pub fn analyse_part(input: AnalysisInput, logs: LogFacts, whole: Whole) -> Analysis {
     let basis = Basis::with_tables(&input.records, &input.strings, whole);
-    analyse_on(basis, input, logs, rank::OF_SELECTION)
+    analyse_on(basis, input, logs, rank::OF_QUEUE)
 }
 
 /// Cluster and rank `input.records` on `basis` (whose context replaces `input.ctx`); the
@@ -260,23 +263,23 @@ impl Tables {
 }
 
 /// What a part of a queue (`--where`) is judged with, made of the whole queue: its tables,
-/// and the messages it shows sent as a forged-sender campaign (whether a pattern's messages
-/// go out is a fact of the whole queue).
+/// and the facts a cluster is held against (the norms of its logins and scripts, the IPs
+/// logging in as several accounts, its campaign messages, its size): a part judges a cluster
+/// as the queue does.
 #[derive(Debug, Clone, Default)]
 pub struct Whole {
     /// The tables a part's key values are given with.
     pub tables: Tables,
-    /// The whole queue's campaign messages ([`signals::CampaignMessages`]).
-    pub campaigns: signals::CampaignMessages,
+    /// The whole queue's norms, campaign messages and size ([`signals::QueueFacts`]).
+    pub facts: signals::QueueFacts,
 }
 
 impl Whole {
     /// Of `records`, the whole queue, under `ctx`.
     pub fn of(records: &[MessageRecord], strings: &Interner, ctx: &AnalysisContext) -> Whole {
         let tables = Tables::of(records, strings, ctx);
-        let campaigns =
-            signals::CampaignMessages::of(records, strings, &tables.sender_patterns, &tables.ctx);
-        Whole { tables, campaigns }
+        let facts = signals::QueueFacts::of(records, strings, &tables.sender_patterns, &tables.ctx);
+        Whole { tables, facts }
     }
 }
 
@@ -299,12 +302,11 @@ impl Basis {
     }
 
     /// The basis of `records`, a part of the queue `whole` was made of ([`Whole::of`]): its
-    /// context and sender patterns, the facts of `records` under that context, and of its
-    /// campaign messages those in `records`.
+    /// context and sender patterns, and the facts of `records` under that context judged by
+    /// its norms, campaign messages and size ([`rank::Facts::of_part`]).
     pub fn with_tables(records: &[MessageRecord], strings: &Interner, whole: Whole) -> Basis {
-        let Whole { tables, campaigns } = whole;
-        let mut facts = rank::Facts::new(records, strings, &tables.ctx);
-        facts.note_campaigns_of_whole(records, &campaigns);
+        let Whole { tables, facts } = whole;
+        let facts = rank::Facts::of_part(records, strings, &tables.ctx, facts);
         Basis {
             ctx: tables.ctx,
             sender_patterns: tables.sender_patterns,

@@ -20,12 +20,17 @@ mod campaigns;
 mod domains;
 mod scripts;
 mod shared_ips;
+mod shares;
+mod whole;
 pub(crate) use accounts::AccountNorms;
-pub use campaigns::CampaignMessages;
 use campaigns::Campaigns;
 use domains::foreign_and_null;
 pub(crate) use scripts::{ScriptNorms, HEAVY_SCRIPT_TIMES};
 pub(crate) use shared_ips::SharedIps;
+pub(crate) use shares::SHARES;
+pub use shares::{ShareOf, OF_QUEUE, OF_REPORT, OF_SELECTION};
+use whole::Norms;
+pub use whole::QueueFacts;
 
 /// User names of web servers (PHP and CGI scripts run as these).
 pub const WEB_USERS: [&str; 9] = [
@@ -66,6 +71,10 @@ pub struct Facts {
     pub(crate) scripts: ScriptNorms,
     /// The public IPs that logged in as several accounts.
     pub(crate) shared_ips: SharedIps,
+    /// The messages of the queue: what a cluster's share is of. The records' own count, or a
+    /// part's whole queue's ([`Facts::of_part`]): of `--where auth:ben`, ben's cluster is
+    /// 100% and weighed 30 points, a real user a culprit.
+    queue_messages: usize,
 }
 
 impl Facts {
@@ -74,11 +83,38 @@ impl Facts {
     /// The columns are independent, so they are computed in parallel (rayon's current pool), and
     /// templates (the costly part) are derived in parallel over the distinct subjects.
     pub fn new(records: &[MessageRecord], strings: &Interner, ctx: &AnalysisContext) -> Facts {
+        let norms = Norms::of(records, strings, ctx);
+        Facts::columns(records, strings, ctx, norms)
+    }
+
+    /// The facts of `records`, a part of the queue `whole` is of: the part's columns, the
+    /// queue's norms, campaign messages and size, so that a part's cluster is judged as the
+    /// queue judges it.
+    pub fn of_part(
+        records: &[MessageRecord],
+        strings: &Interner,
+        ctx: &AnalysisContext,
+        whole: QueueFacts,
+    ) -> Facts {
+        let mut facts = Facts::columns(records, strings, ctx, whole.norms);
+        facts.campaigns = Campaigns::of_part(records, &whole.campaigns);
+        facts.queue_messages = whole.messages;
+        facts
+    }
+
+    /// The per-record columns of `records`, with `norms`.
+    fn columns(
+        records: &[MessageRecord],
+        strings: &Interner,
+        ctx: &AnalysisContext,
+        norms: Norms,
+    ) -> Facts {
+        let Norms {
+            accounts,
+            scripts,
+            shared_ips,
+        } = norms;
         let empty = strings.intern(b"");
-        let ((accounts, scripts), shared_ips) = rayon::join(
-            || (AccountNorms::of(records), ScriptNorms::of(records)),
-            || SharedIps::of(records, strings, ctx),
-        );
         let (
             (template, net),
             (remote, (foreign, null_sender, from_foreign, internal_own, reply_elsewhere)),
@@ -110,6 +146,7 @@ impl Facts {
             accounts,
             scripts,
             shared_ips,
+            queue_messages: records.len(),
         }
     }
 
@@ -123,12 +160,6 @@ impl Facts {
         table: &super::patterns::SenderPatterns,
     ) {
         self.campaigns = Campaigns::of(records, strings, table, &self.foreign, &self.remote);
-    }
-
-    /// Note which of `records`, a part of a queue, `whole` names: a part's campaign messages
-    /// are the whole queue's ([`CampaignMessages`]).
-    pub fn note_campaigns_of_whole(&mut self, records: &[MessageRecord], whole: &CampaignMessages) {
-        self.campaigns = Campaigns::of_part(records, whole);
     }
 
     /// Did a login send record `i` as a forged-sender campaign's generated name?
@@ -211,39 +242,6 @@ pub struct Corpus<'a> {
     /// when the records are the queue and the yank area together.
     pub share_of: ShareOf,
 }
-
-/// What a cluster's share is of, in its reasons: "(70% of queue)" in the summary (`short`),
-/// "70% of the queue (+21.0)" in the points (`long`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ShareOf {
-    /// In the summary's parentheses.
-    pub short: &'static str,
-    /// In the points' sentence.
-    pub long: &'static str,
-}
-
-/// The records are the queue: `top`, the TUI, the accounts check.
-pub const OF_QUEUE: ShareOf = ShareOf {
-    short: "queue",
-    long: "the queue",
-};
-
-/// The records are the part of the queue a `--where` selected: "70% of the queue" would be
-/// false there.
-pub const OF_SELECTION: ShareOf = ShareOf {
-    short: "selection",
-    long: "the selection",
-};
-
-/// What the report's records are, in the ranking's reasons ("70% of ..."): the queue and the
-/// yank area, within `--since`.
-pub const OF_REPORT: ShareOf = ShareOf {
-    short: "the messages reported",
-    long: "the messages reported",
-};
-
-/// Every share the reasons are of, to read a share's line back ([`super::rank::is_weight`]).
-pub(crate) const SHARES: [ShareOf; 3] = [OF_QUEUE, OF_SELECTION, OF_REPORT];
 
 /// Remote recipients of `r` (its todo recipients not at one of our domains before qmail-send
 /// has split them).
@@ -344,7 +342,7 @@ pub(crate) fn measure(c: &Cluster, corpus: &Corpus<'_>) -> Signals {
     if s.remote_min == u32::MAX {
         s.remote_min = 0;
     }
-    s.share = c.messages as f64 / corpus.records.len().max(1) as f64;
+    s.share = c.messages as f64 / corpus.facts.queue_messages.max(1) as f64;
     s.template = templates
         .into_iter()
         .max_by_key(|&(t, n)| (n, std::cmp::Reverse(t)))

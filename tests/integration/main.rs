@@ -45,4 +45,5 @@ mod undo_spellings;
 mod util;
 mod watch;
 mod watch_seed;
+mod where_mix;
 mod yank_area;

@@ -131,7 +131,7 @@ impl Campaigns {
 /// auth:anna` every message is hers, and her redirected mail's pattern went out (the rest of
 /// it came in to local users).
 #[derive(Debug, Clone, Default)]
-pub struct CampaignMessages {
+pub(crate) struct CampaignMessages {
     /// Sorted.
     ids: Vec<MessageId>,
 }
@@ -162,16 +162,6 @@ impl CampaignMessages {
             .collect();
         ids.sort_unstable();
         CampaignMessages { ids }
-    }
-
-    /// How many messages.
-    pub fn len(&self) -> usize {
-        self.ids.len()
-    }
-
-    /// None.
-    pub fn is_empty(&self) -> bool {
-        self.ids.is_empty()
     }
 }
 
