@@ -13,6 +13,7 @@ use crate::query::{self, Query, QueryContext};
 use crate::queue::{scan, Interner, MessageId, MessageRecord, Progress, Queue, Scan, ScanOptions};
 
 pub(crate) mod command_line;
+pub(crate) mod progress;
 pub use command_line::{
     apply_command, apply_command_with, apply_line, argument_words, option_words, undo_command,
 };
@@ -390,15 +391,24 @@ pub fn execute(plan: &Plan, opts: &ExecuteOptions) -> anyhow::Result<Outcome> {
     if !std::io::stderr().is_terminal() {
         return Ok(actions::execute(plan, opts, &progress)?);
     }
-    let bar = indicatif::ProgressBar::new(plan.message_count() as u64);
+    let total = plan.message_count() as u64;
+    let bar = indicatif::ProgressBar::new(total);
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} messages {per_sec} {eta}")
+        indicatif::ProgressStyle::with_template("{bar:24} {pos}/{len} messages {msg}")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let result = std::thread::scope(|s| {
         let worker = s.spawn(|| actions::execute(plan, opts, &progress));
+        // The first tick that saw a move, and the count then: the rate is measured from it.
+        let mut first_move: Option<(u64, std::time::Instant)> = None;
         while !worker.is_finished() {
-            bar.set_position(progress.load(Ordering::Relaxed));
+            let done = progress.load(Ordering::Relaxed);
+            if done > 0 && first_move.is_none() {
+                first_move = Some((done, std::time::Instant::now()));
+            }
+            bar.set_position(done);
+            let moving = first_move.map(|(from, at)| (from, at.elapsed()));
+            bar.set_message(progress::note(done, total, moving));
             std::thread::sleep(std::time::Duration::from_millis(100));
         }
         worker.join()

@@ -37,7 +37,10 @@ pub fn run(
     act::report_error((|| {
         let queue = act::open(global)?;
         let yank_dir = act_args.yank_dir(&queue);
-        let report = actions::recover(queue.root(), &yank_dir, &act_args.execute_options()?)?;
+        let opts = act_args.execute_options()?;
+        let report = act::progress::counting("completing interrupted batches", |count| {
+            actions::recover_counting(queue.root(), &yank_dir, &opts, count)
+        })?;
         if args.json {
             write_line(out, &RecoveredJson::from(&report))?;
             return Ok(ExitCode::Success);
