@@ -12,7 +12,7 @@ use crate::analysis::evidence::from_any_logs;
 use crate::analysis::rank::OF_QUEUE;
 use crate::analysis::setup::{Setup, SetupOptions};
 use crate::analysis::{culprit_auth_users, rank_culprits, TOP_LIMIT};
-use crate::queue::{scan, Interner, Progress, ScanOptions};
+use crate::queue::{Interner, ScanOptions};
 use crate::report::compose::with_yank_area;
 use crate::sanitize::sanitize_bytes;
 use crate::sanitize::sanitize_str;
@@ -90,7 +90,7 @@ fn find_culprits(global: &GlobalArgs, args: &AccountsArgs) -> anyhow::Result<Nam
     // Without a vpopmail tree the check fails anyway: do not scan a large queue for it.
     if !args.no_queue && args.vpopmail.join("domains").is_dir() {
         let scanned = global.open_queue().and_then(|q| {
-            let s = scan(&q, &strings, ScanOptions::default(), &Progress::default())?;
+            let s = super::scanning::scan(&q, &strings, ScanOptions::default())?;
             Ok((q, s))
         });
         match scanned {

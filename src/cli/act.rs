@@ -10,7 +10,7 @@ use super::clusters::ContextArgs;
 use super::{exit::ExitCode, GlobalArgs};
 use crate::actions::{self, ActionError, ExecuteOptions, Failpoint, Outcome, Plan};
 use crate::query::{self, Query, QueryContext};
-use crate::queue::{scan, Interner, MessageId, MessageRecord, Progress, Queue, Scan, ScanOptions};
+use crate::queue::{Interner, MessageId, MessageRecord, Queue, Scan, ScanOptions};
 
 pub(crate) mod command_line;
 pub(crate) mod progress;
@@ -182,7 +182,7 @@ pub fn select_ids(
     strings: &Interner,
     ids: &[MessageId],
 ) -> anyhow::Result<(Vec<MessageRecord>, Vec<MessageRecord>, Vec<MessageId>)> {
-    let s: Scan = scan(queue, strings, ScanOptions::default(), &Progress::default())
+    let s: Scan = super::scanning::scan(queue, strings, ScanOptions::default())
         .with_context(|| format!("scanning {}", queue.root().display()))?;
     super::print::problems::warn_unlisted_dirs(&s.report);
     let wanted: std::collections::HashSet<MessageId> = ids.iter().copied().collect();
@@ -347,7 +347,7 @@ pub fn select_split(
     Vec<MessageRecord>,
     crate::analysis::Tables,
 )> {
-    let mut s: Scan = scan(queue, strings, ScanOptions::default(), &Progress::default())
+    let mut s: Scan = super::scanning::scan(queue, strings, ScanOptions::default())
         .with_context(|| format!("scanning {}", queue.root().display()))?;
     super::print::problems::warn_unlisted_dirs(&s.report);
     crate::analysis::evidence::from_any_logs(&mut s.records, strings, evidence);

@@ -17,7 +17,7 @@ use crate::analysis::{
 };
 use crate::query::{self, Query, QueryContext};
 use crate::queue::date::rfc3339;
-use crate::queue::{scan, Interner, Progress, ScanOptions};
+use crate::queue::{Interner, ScanOptions};
 use crate::sanitize::{sanitize_bytes, sanitize_str};
 
 /// Options shared by `clusters` and `top`: which messages, and what the server calls its own.
@@ -162,12 +162,7 @@ pub fn load_with_unlisted(
     // million messages.
     let setup = load_setup(global, queue.root(), args.context_flags(), now)?;
     let strings = Arc::new(Interner::new());
-    let scanned = scan(
-        &queue,
-        &strings,
-        ScanOptions::default(),
-        &Progress::default(),
-    )?;
+    let scanned = super::scanning::scan(&queue, &strings, ScanOptions::default())?;
     super::print::problems::warn_unlisted_dirs(&scanned.report);
     let unlisted = scanned.report.unreadable_dirs.len();
     let mut records = scanned.records;

@@ -10,7 +10,7 @@ use super::read::{sort_records, SortKey};
 use super::GlobalArgs;
 use crate::query::{render_error, select, Query, QueryContext};
 use crate::queue::date::rfc3339;
-use crate::queue::{scan, Interner, MessageRecord, OriginKind, Progress, ScanOptions, Sym};
+use crate::queue::{Interner, MessageRecord, OriginKind, ScanOptions, Sym};
 use crate::sanitize::sanitize_bytes;
 
 /// Arguments of `list`.
@@ -62,12 +62,7 @@ pub fn run(global: &GlobalArgs, args: &ListArgs, out: &mut dyn Write) -> anyhow:
     // Before the scan: a mistyped `--log` is said at once, not after reading the queue.
     let evidence = global.load_logs()?;
     let strings = Interner::new();
-    let mut scanned = scan(
-        &queue,
-        &strings,
-        ScanOptions::default(),
-        &Progress::default(),
-    )?;
+    let mut scanned = super::scanning::scan(&queue, &strings, ScanOptions::default())?;
     super::print::problems::warn_unlisted_dirs(&scanned.report);
     crate::analysis::evidence::from_any_logs(&mut scanned.records, &strings, evidence.as_ref());
     let ctx = QueryContext {

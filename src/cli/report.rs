@@ -9,7 +9,7 @@ use super::clusters::{load_setup, ContextFlags};
 use super::{exit::ExitCode, GlobalArgs};
 use crate::accounts::DEFAULT_VPOPMAIL_DIR;
 use crate::queue::count::count;
-use crate::queue::{scan, Interner, Progress, ScanOptions};
+use crate::queue::{Interner, ScanOptions};
 use crate::report::build::ReportSources;
 use crate::report::compose::{compose, with_yank_area, Extras};
 use crate::report::markdown;
@@ -89,12 +89,7 @@ pub fn input(global: &GlobalArgs, args: &ReportArgs, now: i64) -> anyhow::Result
     // Before the scan: a mistyped `--log` or `--passwd` is said at once.
     let setup = load_setup(global, queue.root(), flags, now)?;
     let strings = Interner::new();
-    let mut s = scan(
-        &queue,
-        &strings,
-        ScanOptions::default(),
-        &Progress::default(),
-    )?;
+    let mut s = super::scanning::scan(&queue, &strings, ScanOptions::default())?;
     super::print::problems::warn_unlisted_dirs(&s.report);
     let yank_dir = crate::actions::default_yank_dir(queue.root());
     // The logs are applied to the queue's records as `top` applies them, then to the yank
