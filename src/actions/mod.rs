@@ -37,5 +37,5 @@ pub use plan::{
 pub use purge::{plan_purge, PurgeSelection};
 pub use remove::{remove_compat, RemoveMode, RemoveOptions};
 pub use restore::{plan_restore, plan_restore_counted, PlanProgress, RestoreSelection};
-pub use run::{execute, execute_with, recover, recover_counting};
+pub use run::{execute, execute_with, recover, recover_counting, BEFORE_THE_FIRST_MOVE};
 pub use yank::{plan_yank, plan_yank_ids, PlanOptions};

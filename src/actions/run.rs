@@ -10,6 +10,11 @@
 //! 5. move each message whole (mover.rs order), noting progress and failures;
 //! 6. fsync every directory touched, then mark the batch done and fsync the journal.
 
+/// What a batch does before its first message moves (steps 1-4 above), in the words the CLI's
+/// bar and the TUI's gauge say while their count is 0: seconds at 100,000 messages (7 s at
+/// 75,960 measured), where a bare `0/75960` reads as hung.
+pub const BEFORE_THE_FIRST_MOVE: &str = "checking files, writing journal…";
+
 use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -8,12 +8,10 @@ use std::time::Duration;
 
 use crate::size::thousands;
 
-/// What the bar says until a message has moved: under the locks the run first completes
-/// interrupted batches, re-lists every planned message's files and writes the journal, which
-/// takes seconds at 100,000 messages (7 s at 75,960 measured), so a bare `0/75960` reads as hung.
+/// What the bar says until a message has moved ([`crate::actions::BEFORE_THE_FIRST_MOVE`]).
 /// Short, so that the bar's line fits 80 columns even at a million messages (a wider line wraps
 /// and every redraw leaves a line behind).
-pub const PREPARING: &str = "checking files, writing journal…";
+pub const PREPARING: &str = crate::actions::BEFORE_THE_FIRST_MOVE;
 
 /// The note after `done` of `total` messages. `moving` is the count and the time since the
 /// first tick that saw a move: the rate is measured from there, not from the bar's start,

@@ -256,6 +256,16 @@ impl Widget for ConfirmPopup<'_> {
                     (step.done as f64 / step.total as f64, step_words(step))
                 }
                 Some(step) => (1.0, step_words(step)),
+                // Before the first move the batch checks files and writes its journal:
+                // seconds at 100,000 messages, where a bare `0 / 75,960` read as hung.
+                None if done == 0 => (
+                    0.0,
+                    format!(
+                        "0 / {} · {}",
+                        thousands(total),
+                        crate::actions::BEFORE_THE_FIRST_MOVE
+                    ),
+                ),
                 None => (
                     done as f64 / total as f64,
                     format!("{} / {}", thousands(done), thousands(total)),

@@ -240,3 +240,32 @@ fn a_full_gauge_gives_way_to_what_follows_the_moves() {
     let text = popup_rows(&s).join(" ");
     assert!(text.contains("analysing the queue… 4 s"), "{text}");
 }
+
+/// Before its first move a batch checks files and writes its journal (7 s at 75,960
+/// messages): the gauge says so, where `0 / 75,960` alone read as hung; then it counts.
+#[test]
+fn an_empty_gauge_says_what_comes_before_the_first_move() {
+    let mut s = confirming((80, 24), SendState::Stopped);
+    let Popup::Confirm(c) = s.popup.clone() else {
+        panic!("confirming")
+    };
+    let n = c.plan.message_count() as u64;
+    assert!(n > 1);
+    s.popup = Popup::Running {
+        confirm: c.clone(),
+        done: 0,
+    };
+    let text = popup_rows(&s).join(" ");
+    let waiting = format!("0 / {n} · {}", crate::actions::BEFORE_THE_FIRST_MOVE);
+    assert!(text.contains(&waiting), "{text}");
+    s.popup = Popup::Running {
+        confirm: c,
+        done: 1,
+    };
+    let text = popup_rows(&s).join(" ");
+    assert!(text.contains(&format!("1 / {n}")), "{text}");
+    assert!(
+        !text.contains(crate::actions::BEFORE_THE_FIRST_MOVE),
+        "{text}"
+    );
+}
