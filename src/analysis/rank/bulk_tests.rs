@@ -217,3 +217,25 @@ fn a_local_uid_sending_generated_names_that_are_no_srs_rewrites_stays_forged() {
         "{c:#?}"
     );
 }
+
+/// A guessed login's phishing from one IP as one forged sender, one recipient a message (the
+/// seed incident's `kbradford@philadefender.org` through `test`): "senders not its own" and its
+/// share, a culprit. Held with the agency, it was a suspect at 39.9.
+#[test]
+fn a_guessed_login_sending_as_one_forged_sender_from_one_ip_stays_a_culprit() {
+    let s = Arc::new(Interner::new());
+    let mut recs = people(&s);
+    recs.extend(bulk(
+        &s,
+        BULK,
+        "test@example.com",
+        150,
+        |_| "kbradford@philadefender.org".to_string(),
+        "kbradford@philadefender.org",
+    ));
+    let a = run(recs, s.clone(), &["example.com"]);
+    let test = (a.top.iter())
+        .find(|c| c.value.map(|v| v.text(&s)).as_deref() == Some("test@example.com"))
+        .expect("test@example.com ranked");
+    assert_eq!(test.verdict(), Verdict::Culprit, "{test:#?}");
+}
