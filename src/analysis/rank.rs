@@ -191,7 +191,7 @@ fn score(c: &Cluster, s: &Signals, corpus: &Corpus<'_>, words: bool) -> Scoring 
         sc.held = Some(Held::AlikeScripts);
     } else if points::shared_clients_alone(&sc, c, s) {
         sc.held = Some(Held::SharedClients);
-    } else if bulk::few_senders_alone(&sc, c, s, corpus) {
+    } else if agency::few_senders_alone(&sc, c, s, corpus) {
         sc.held = Some(Held::FewSenders);
     }
     sc
@@ -463,6 +463,7 @@ pub fn percent(f: f64) -> String {
     }
 }
 
+mod agency;
 mod bulk;
 mod members;
 mod points;
