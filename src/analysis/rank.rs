@@ -121,6 +121,9 @@ enum Held {
     /// Over 40 only by clients logging in as several accounts, writing to few: one person's
     /// laptop with several accounts, a team travelling together do.
     SharedClients,
+    /// Over 40 only by sending as a few other domains' addresses from one place, writing to
+    /// few: an agency sending as its clients, a firm as its brands do.
+    FewSenders,
 }
 
 impl Scoring {
@@ -188,6 +191,8 @@ fn score(c: &Cluster, s: &Signals, corpus: &Corpus<'_>, words: bool) -> Scoring 
         sc.held = Some(Held::AlikeScripts);
     } else if points::shared_clients_alone(&sc, c, s) {
         sc.held = Some(Held::SharedClients);
+    } else if agency::few_senders_alone(&sc, c, s, corpus) {
+        sc.held = Some(Held::FewSenders);
     }
     sc
 }
@@ -282,6 +287,13 @@ pub fn assess(c: &mut Cluster, corpus: &Corpus<'_>) {
              writes to few: held below {CULPRIT_SCORE:.0} (one laptop holding several accounts, \
              a team travelling together, phones behind a carrier's NAT log in like this); look \
              before taking it"
+        )),
+        Some(Held::FewSenders) => c.reasons.push(format!(
+            "nothing but sending as {} addresses of other domains, from one place, to few \
+             recipients a message, speaks against it: held below {CULPRIT_SCORE:.0} (an agency \
+             sending its clients' newsletters as each client, a firm as each of its brands, \
+             send like this); look before taking it",
+            thousands(s.senders)
         )),
         None => {}
     }
@@ -451,6 +463,8 @@ pub fn percent(f: f64) -> String {
     }
 }
 
+mod agency;
+mod bulk;
 mod members;
 mod points;
 mod top;
@@ -462,6 +476,8 @@ pub use top::{top, top_and_more, LEGIT_CONSIDERED};
 
 #[cfg(test)]
 mod account_tests;
+#[cfg(test)]
+mod bulk_tests;
 #[cfg(test)]
 mod campaign_tests;
 #[cfg(test)]

@@ -514,7 +514,8 @@ fn yank_with_the_plans_context_selects_what_it_counted() {
 /// The mixes designed after the analysis (`novel.rs`: a botnet on one login beside phone
 /// users, weak accounts in rotation with forged Received lines, a newsletter host and an ezmlm
 /// list, a shared PHP host; `sharing.rs`: real mail on shared public IPs beside rings of guessed
-/// accounts), on demand: `cargo test --release --test integration
+/// accounts; `bulk.rs`: bulk senders' real mail beside a guessed account's newsletter-looking
+/// spam), on demand: `cargo test --release --test integration
 /// plan_on_the_novel_mixes -- --ignored --nocapture` prints one line per mix and size with the
 /// ranking's first lines, and fails as `plan_coverage` does.
 #[test]
@@ -528,6 +529,8 @@ fn plan_on_the_novel_mixes() {
         Mix::SharedPhp,
         Mix::SharedIps,
         Mix::RingShapes,
+        Mix::BulkVerp,
+        Mix::AgencyForward,
     ] {
         for messages in [2_000, 6_000] {
             let (_t, m) = measure_seeded(mix, messages, SEED);

@@ -120,7 +120,7 @@ fn recipient_domains(c: &Cluster, corpus: &Corpus<'_>) -> usize {
 
 /// A generalised sender pattern is forgery only when this server sends those names out (to
 /// remote recipients): many distinct names at a freemail domain writing to local users are
-/// many real people.
+/// many real people; and only when they are not a login's own nor a forwarder's (`bulk.rs`).
 pub(super) fn forged_pattern_points(
     sc: &mut Scoring,
     c: &Cluster,
@@ -130,8 +130,13 @@ pub(super) fn forged_pattern_points(
     if frac(s.remote_msgs, c.messages) < 0.5 {
         return;
     }
+    // A login's own generated addresses (VERP, ticket ids) and a forwarder's SRS rewrites are
+    // generated names, and no forgery.
     if let Some(Some(KeyValue::Text(v))) = (c.key == ClusterKey::SenderPattern).then_some(c.value) {
-        if SenderPatterns::is_generalised(&corpus.strings.resolve(v)) {
+        if SenderPatterns::is_generalised(&corpus.strings.resolve(v))
+            && !super::bulk::own_addresses(c, s)
+            && !super::bulk::srs_forwards(c, s, corpus)
+        {
             let words = || {
                 format!(
                     "{} forged sender names in one pattern",
@@ -418,7 +423,7 @@ const IPS_SHOWN: usize = 3;
 const SHARED_HOST: f64 = 0.2;
 
 /// Distinct envelope senders from which one login "sends as many addresses".
-const MANY_SENDERS: usize = 10;
+pub(super) const MANY_SENDERS: usize = 10;
 /// Client IPs, or networks, from which one login is used from many places, not a person's few.
 const MANY_IPS: usize = 10;
 const MANY_NETS: usize = 5;
@@ -531,7 +536,7 @@ pub(super) fn origin_points(sc: &mut Scoring, c: &Cluster, s: &Signals) {
 const WIDE_SHARE: f64 = 0.25;
 
 /// Does `c` write to [`WIDE`] remote recipients or more, on a quarter of its messages or more?
-fn wide_fan_out(c: &Cluster, s: &Signals) -> bool {
+pub(super) fn wide_fan_out(c: &Cluster, s: &Signals) -> bool {
     s.remote_max >= WIDE && frac(s.wide_msgs, c.messages) >= WIDE_SHARE
 }
 

@@ -90,7 +90,8 @@ impl<'a> Domains<'a> {
     }
 
     /// Authenticated, and the envelope sender or From domain is not the login's own (the
-    /// login's domain, or a local domain for a login without one). `None` when unknown.
+    /// login's domain or one below it, or a local domain for a login without one). `None` when
+    /// unknown.
     fn foreign(&mut self, r: &MessageRecord) -> Option<bool> {
         if r.origin.kind != OriginKind::SmtpAuth {
             return None;
@@ -105,12 +106,29 @@ impl<'a> Domains<'a> {
             let Some(d) = self.domain(addr) else { continue };
             seen = true;
             foreign |= match own {
-                Some(o) => d != o,
+                Some(o) => d != o && !self.below(d, o),
                 None => !self.is_local(d),
             };
         }
         seen.then_some(foreign)
     }
+}
+
+impl Domains<'_> {
+    /// Is `d` below `o` (`bounce.kunde-shop.de` below `kunde-shop.de`)? The login's own
+    /// organisation: its newsletter tool returns bounces to a per-recipient address at its
+    /// bounce subdomain, its list server writes VERP senders at `lists.`, its help desk at
+    /// `help.`; as "senders not their own" they were culprits (`bulk-verp`).
+    fn below(&self, d: Sym, o: Sym) -> bool {
+        let o = self.strings.resolve(o);
+        self.strings.with(d, |d| is_below(d, &o))
+    }
+}
+
+/// Is the domain `d` a subdomain of `o` (both lowercase), on a label boundary: not
+/// `evilkunde-shop.de` of `kunde-shop.de`, nor `kunde-shop.de.example-spam.com`.
+fn is_below(d: &[u8], o: &[u8]) -> bool {
+    !o.is_empty() && d.len() > o.len() + 1 && d.ends_with(o) && d[d.len() - o.len() - 1] == b'.'
 }
 
 impl Domains<'_> {
