@@ -63,6 +63,14 @@ impl Opts {
     }
 }
 
+/// What `--help` prints (the module's documentation says more).
+const USAGE: &str = "\
+usage: cargo bench --bench scan -- [--messages N] [--seed S] [--queue DIR] [--runs R]
+                                   [--no-cold] [--only PHASE,...] [--threads T]
+       (child) --phase NAME --queue DIR [--threads T]
+Runs every phase warm (and cold unless --no-cold) on a generated flood of N messages
+(default 100,000; queue target/bench-queues/flood-N) and prints qtriage against its peers.";
+
 fn parse_args() -> Opts {
     let mut o = Opts {
         messages: 100_000,
@@ -86,6 +94,11 @@ fn parse_args() -> Opts {
             "--only" => o.only = Some(val().split(',').map(str::to_string).collect()),
             "--phase" => o.phase = Some(val()),
             "--threads" => o.threads = val().parse().unwrap_or(o.threads).max(1),
+            // The whole bench takes a quarter of an hour: `--help` must not start it.
+            "--help" | "-h" => {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
             _ => {} // cargo passes --bench; anything else is ignored
         }
     }

@@ -91,6 +91,14 @@ fn arg(n: usize, default: usize) -> usize {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    // The measured run takes half a minute and builds a big queue: `--help` must not start it.
+    if args.iter().skip(1).any(|a| a == "--help" || a == "-h") {
+        println!(
+            "usage: cargo run --release --example watch-load -- [QUEUE_SIZE] [RATE_PER_SEC] [SECS]"
+        );
+        println!("defaults: 100000 messages queued, 1000 new ones a second for 30 s");
+        return;
+    }
     if args.get(1).map(String::as_str) == Some("--writer") {
         writer(Path::new(&args[2]), arg(3, 1000), arg(4, 30));
         return;
