@@ -4,9 +4,9 @@
 //! (half a minute at a million): read as hung by an operator under pressure. Pipes, files and
 //! scripts see nothing new; the line is cleared before the command's own output.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::queue::{self, Interner, Progress, ProgressSnapshot, Queue, Scan, ScanOptions};
 use crate::size::thousands;
@@ -21,26 +21,65 @@ pub fn scan(
     if !std::io::stderr().is_terminal() {
         return queue::scan(queue, strings, opts, &progress);
     }
-    let bar = indicatif::ProgressBar::new_spinner();
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} {msg}, {elapsed}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-    );
     let finished = AtomicBool::new(false);
-    let scanned = std::thread::scope(|s| {
+    let started = Instant::now();
+    std::thread::scope(|s| {
         s.spawn(|| {
-            while !finished.load(Ordering::Acquire) {
-                bar.set_message(words(progress.snapshot()));
-                bar.tick();
+            let mut line = Line::default();
+            for spin in SPINNER.iter().cycle() {
+                if finished.load(Ordering::Acquire) {
+                    break;
+                }
+                // A small queue's scan is over before anything is worth drawing.
+                let elapsed = started.elapsed();
+                if elapsed >= QUIET_FOR {
+                    let secs = elapsed.as_secs();
+                    let text = format!("{spin} {}, {secs}s", words(progress.snapshot()));
+                    line.draw(&mut std::io::stderr().lock(), &text);
+                }
                 std::thread::sleep(Duration::from_millis(100));
             }
+            line.clear(&mut std::io::stderr().lock());
         });
         let scanned = queue::scan(queue, strings, opts, &progress);
         finished.store(true, Ordering::Release);
         scanned
-    });
-    bar.finish_and_clear();
-    scanned
+    })
+}
+
+const SPINNER: [char; 4] = ['|', '/', '-', '\\'];
+
+/// How long a scan runs before its count is shown.
+const QUIET_FOR: Duration = Duration::from_millis(300);
+
+/// One line on stderr redrawn in place with a carriage return and spaces: no escape
+/// sequence, so that what reaches a terminal has no ESC byte at all, ours included (the
+/// hostile-bytes tests read a terminal's whole output for one). Never wider than 79 columns,
+/// so that it never wraps on an 80-column terminal (a wrapped line cannot be redrawn).
+#[derive(Default)]
+struct Line {
+    /// Characters drawn last.
+    width: usize,
+}
+
+impl Line {
+    fn draw(&mut self, out: &mut impl Write, text: &str) {
+        let text: String = text.chars().take(79).collect();
+        let width = text.chars().count();
+        let pad = self.width.saturating_sub(width);
+        let _ = write!(out, "\r{text}{:pad$}", "");
+        let _ = out.flush();
+        self.width = width;
+    }
+
+    fn clear(&mut self, out: &mut impl Write) {
+        if self.width == 0 {
+            return;
+        }
+        let _ = write!(out, "\r{:w$}\r", "", w = self.width);
+        let _ = out.flush();
+        self.width = 0;
+    }
 }
 
 /// `reading the queue: 54,467 of 200,000 messages`; before the listing ends, how many it
@@ -59,6 +98,29 @@ fn words(p: ProgressSnapshot) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_line_is_redrawn_in_place_without_an_escape_and_never_wraps() {
+        let mut out = Vec::new();
+        let mut line = Line::default();
+        line.draw(&mut out, "| listing the queue: 0 messages read, 0s");
+        line.draw(&mut out, "/ short");
+        line.draw(&mut out, &"x".repeat(200));
+        line.clear(&mut out);
+        let text = String::from_utf8(out).expect("utf-8");
+        let draws: Vec<&str> = text.split('\r').collect();
+        assert_eq!(draws[1], "| listing the queue: 0 messages read, 0s");
+        // The shorter line covers what the longer one left.
+        assert_eq!(draws[2], format!("/ short{}", " ".repeat(33)));
+        assert_eq!(draws[3], "x".repeat(79));
+        assert_eq!(draws[4], " ".repeat(79));
+        assert_eq!(draws[5], "");
+        assert!(!text.contains('\x1b'), "{text:?}");
+        // Nothing drawn, nothing cleared: a quick scan leaves no byte behind.
+        let mut quiet = Vec::new();
+        Line::default().clear(&mut quiet);
+        assert!(quiet.is_empty());
+    }
 
     #[test]
     fn the_count_says_of_how_many_once_the_listing_is_done() {
