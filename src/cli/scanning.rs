@@ -21,29 +21,49 @@ pub fn scan(
     if !std::io::stderr().is_terminal() {
         return queue::scan(queue, strings, opts, &progress);
     }
-    let finished = AtomicBool::new(false);
     let started = Instant::now();
+    let mut line = Line::default();
+    let mut spinner = SPINNER.iter().cycle();
+    ticking(
+        |end| {
+            let mut err = std::io::stderr().lock();
+            // A small queue's scan is over before anything is worth drawing.
+            let elapsed = started.elapsed();
+            if end {
+                line.clear(&mut err);
+            } else if elapsed >= QUIET_FOR {
+                let (spin, secs) = (spinner.next().unwrap_or(&'-'), elapsed.as_secs());
+                let text = format!("{spin} {}, {secs}s", words(progress.snapshot()));
+                line.draw(&mut err, &text);
+            }
+        },
+        || queue::scan(queue, strings, opts, &progress),
+    )
+}
+
+/// `work`'s result, `tick(false)` called on another thread every 100 ms until `work` returns
+/// or panics, then `tick(true)` once. The end is noted by a guard's drop: noted after `work`
+/// only, a panic in the scan left the ticking thread running and `thread::scope` waiting for
+/// it, a count turning forever instead of the panic's message (found by the session's review).
+fn ticking<T>(mut tick: impl FnMut(bool) + Send, work: impl FnOnce() -> T) -> T {
+    /// Notes the end of the work, however it ends.
+    struct Finished<'a>(&'a AtomicBool);
+    impl Drop for Finished<'_> {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::Release);
+        }
+    }
+    let finished = AtomicBool::new(false);
     std::thread::scope(|s| {
         s.spawn(|| {
-            let mut line = Line::default();
-            for spin in SPINNER.iter().cycle() {
-                if finished.load(Ordering::Acquire) {
-                    break;
-                }
-                // A small queue's scan is over before anything is worth drawing.
-                let elapsed = started.elapsed();
-                if elapsed >= QUIET_FOR {
-                    let secs = elapsed.as_secs();
-                    let text = format!("{spin} {}, {secs}s", words(progress.snapshot()));
-                    line.draw(&mut std::io::stderr().lock(), &text);
-                }
+            while !finished.load(Ordering::Acquire) {
+                tick(false);
                 std::thread::sleep(Duration::from_millis(100));
             }
-            line.clear(&mut std::io::stderr().lock());
+            tick(true);
         });
-        let scanned = queue::scan(queue, strings, opts, &progress);
-        finished.store(true, Ordering::Release);
-        scanned
+        let _finished = Finished(&finished);
+        work()
     })
 }
 
@@ -98,6 +118,20 @@ fn words(p: ProgressSnapshot) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A panic in the scan reaches the caller: the ticking thread stops with the work.
+    #[test]
+    #[should_panic(expected = "a scan's bug")]
+    fn a_panic_in_the_work_ends_the_ticking() {
+        ticking::<()>(|_| {}, || panic!("a scan's bug"));
+    }
+
+    #[test]
+    fn the_works_result_is_returned_and_the_end_ticked_once() {
+        let mut ends = 0;
+        assert_eq!(ticking(|end| ends += usize::from(end), || 42), 42);
+        assert_eq!(ends, 1);
+    }
 
     #[test]
     fn the_line_is_redrawn_in_place_without_an_escape_and_never_wraps() {
