@@ -27,11 +27,24 @@ pub(super) fn few_senders_alone(
     let total: f64 = sc.points.iter().map(|p| p.0).sum();
     s.foreign_known > 0
         && f >= 0.5
+        && from_one_place(s)
         && s.senders < MANY_SENDERS
         && (guessed - 25.0 * f).abs() < 1e-9
         && !wide_fan_out(c, s)
         && total >= CULPRIT_SCORE
         && several_sender_domains(c, corpus)
+}
+
+/// Client IPs and networks from which a cluster comes from more than one place, as
+/// `login_points` counts a person's few places (3 IPs or 2 networks).
+const PLACES_IPS: usize = 3;
+const PLACES_NETS: usize = 2;
+
+/// Does the cluster come from one place (under 3 IPs, in one network)? `login_points` says so
+/// of an auth-user cluster only: a subject or a HELO of ten guessed logins, each from its own
+/// network, was held as an agency's "from one place" (`bulk_tests`'s ring).
+fn from_one_place(s: &Signals) -> bool {
+    s.ips.len() < PLACES_IPS && s.nets.len() < PLACES_NETS
 }
 
 /// Do `c`'s envelope senders name two domains or more? An agency writes as each of its
@@ -45,9 +58,14 @@ fn several_sender_domains(c: &Cluster, corpus: &Corpus<'_>) -> bool {
         .iter()
         .filter_map(|&i| corpus.records.get(i as usize))
     {
-        let Some(d) = r.sender.and_then(|a| corpus.strings.with(a, domain)) else {
+        let Some(mut d) = r.sender.and_then(|a| corpus.strings.with(a, domain)) else {
             continue;
         };
+        // `philadefender.org.` is `philadefender.org` (qmail-smtpd takes MAIL FROM as given):
+        // a forger's one domain written twice is no agency's two clients.
+        while d.last() == Some(&b'.') {
+            d.pop();
+        }
         match &first {
             Some(f) if *f != d => return true,
             Some(_) => {}
