@@ -61,6 +61,7 @@ fn agreement(mix: Mix, messages: usize, seed: u64) -> Agreement {
     let records = s.records;
     let ctx = input(Vec::new(), strings.clone()).ctx;
     let whole = analyse(input(records.clone(), strings.clone()));
+    let of_queue = Whole::of(&records, &strings, &ctx);
     let mut a = Agreement::default();
     for c in whole.clusters.iter().filter(|c| c.messages >= 5) {
         let Some(value) = c.value else { continue };
@@ -72,8 +73,11 @@ fn agreement(mix: Mix, messages: usize, seed: u64) -> Agreement {
             .cloned()
             .collect();
         let real = part.iter().filter(|r| group[&r.id].is_real()).count();
-        let tables = Whole::of(&records, &strings, &ctx);
-        let judged = analyse_part(input(part, strings.clone()), Default::default(), tables);
+        let judged = analyse_part(
+            input(part, strings.clone()),
+            Default::default(),
+            of_queue.clone(),
+        );
         let Some(p) = judged.clusters.iter().find(|p| p.value == Some(value)) else {
             continue;
         };

@@ -1,7 +1,6 @@
 //! Which generated sender names bulk senders write that are no forgery: a login's own
 //! addresses (VERP, ticket ids) and a forwarder's SRS rewrites.
 
-use super::frac;
 use crate::analysis::signals::{is_web_uid, Corpus, Signals};
 use crate::analysis::types::Cluster;
 use crate::queue::OriginKind;
@@ -9,9 +8,12 @@ use crate::queue::OriginKind;
 /// Are most of a sender pattern's messages its logins' own addresses? A newsletter tool's
 /// per-recipient return paths below its login's domain (`bounce-8f3a2c@bounce.kunde-shop.de`),
 /// a list server's VERP senders, a help desk's ticket addresses: logged in, sending as their
-/// own domain (`bulk-verp`: forged names, 15, and a culprit by its share).
+/// own domain (`bulk-verp`: forged names, 15, and a culprit by its share). Half or more of
+/// the pattern's messages must be so: "half logged in, and under half of those foreign" let
+/// a pattern about a quarter of whose messages were a login's own pass (the review's finding).
 pub(super) fn own_addresses(c: &Cluster, s: &Signals) -> bool {
-    s.foreign_known * 2 >= c.messages && frac(s.foreign, s.foreign_known) < 0.5
+    let own = s.foreign_known.saturating_sub(s.foreign);
+    own * 2 >= c.messages
 }
 
 /// Are most of a sender pattern's messages a forwarder's on this server, its senders rewritten
