@@ -141,23 +141,29 @@ fn to_one_of_five_firms(s: &Interner, i: usize, mut r: MessageRecord) -> Message
 #[test]
 fn redirected_mail_whose_senders_pattern_comes_in_is_no_campaign() {
     let s = Arc::new(Interner::new());
-    let mut recs = real_mail(&s);
-    // anna redirects ten of the inbound gmail.com messages to colleagues at five firms,
-    // senders kept: generated names at a domain not hers, going out to five domains, but their
-    // pattern's other 40 messages come in to local users.
-    let (anna, ip) = ("anna@example.com", "84.131.7.7");
-    recs.extend(sent(&s, 5_000, anna, &[ip], 40, |_| anna.to_string()));
+    let a = run(anna_redirecting(&s), s.clone(), &["example.com"]);
+    let c = cluster(&a, &s, ANNA);
+    assert!(!has_campaign_reason(c), "{c:#?}");
+}
+
+const ANNA: &str = "anna@example.com";
+
+/// [`real_mail`], and anna redirecting ten of the inbound gmail.com messages to colleagues at
+/// five firms, senders kept: generated names at a domain not hers, going out to five domains,
+/// but their pattern's other 40 messages come in to local users.
+fn anna_redirecting(s: &Interner) -> Vec<MessageRecord> {
+    let mut recs = real_mail(s);
+    let ip = "84.131.7.7";
+    recs.extend(sent(s, 5_000, ANNA, &[ip], 40, |_| ANNA.to_string()));
     recs.extend(
-        sent(&s, 6_000, anna, &[ip], 10, |i| {
+        sent(s, 6_000, ANNA, &[ip], 10, |i| {
             format!("person{i}@gmail.com")
         })
         .into_iter()
         .enumerate()
-        .map(|(i, r)| to_one_of_five_firms(&s, i, r)),
+        .map(|(i, r)| to_one_of_five_firms(s, i, r)),
     );
-    let a = run(recs, s.clone(), &["example.com"]);
-    let c = cluster(&a, &s, anna);
-    assert!(!has_campaign_reason(c), "{c:#?}");
+    recs
 }
 
 #[test]
@@ -299,23 +305,12 @@ fn a_help_desk_forwarding_customers_messages_after_they_were_delivered_is_no_cul
 
 #[test]
 fn redirected_mail_is_no_campaign_under_where_either() {
-    let s = Arc::new(Interner::new());
-    let mut recs = real_mail(&s);
     // As `redirected_mail_whose_senders_pattern_comes_in_is_no_campaign`, the plan made of
     // `--where auth:anna@example.com`: the part is anna's messages only, all of whose gmail.com
     // senders go out; the whole queue's came in.
-    let (anna, ip) = ("anna@example.com", "84.131.7.7");
-    recs.extend(sent(&s, 5_000, anna, &[ip], 40, |_| anna.to_string()));
-    recs.extend(
-        sent(&s, 6_000, anna, &[ip], 10, |i| {
-            format!("person{i}@gmail.com")
-        })
-        .into_iter()
-        .enumerate()
-        .map(|(i, r)| to_one_of_five_firms(&s, i, r)),
-    );
-    let a = part_of(recs, &s, anna);
-    let c = cluster(&a, &s, anna);
+    let s = Arc::new(Interner::new());
+    let a = part_of(anna_redirecting(&s), &s, ANNA);
+    let c = cluster(&a, &s, ANNA);
     assert!(!has_campaign_reason(c), "{c:#?}");
     assert_ne!(c.verdict(), Verdict::Culprit, "{c:#?}");
 }
