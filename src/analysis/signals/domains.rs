@@ -41,7 +41,7 @@ pub(super) fn foreign_and_null(
 }
 
 /// The `foreign` column alone: what a whole queue's campaign messages need
-/// ([`super::CampaignMessages`]), whose other columns are the part's.
+/// ([`super::campaigns::CampaignMessages`]), whose other columns are the part's.
 pub(super) fn foreign_column(
     records: &[MessageRecord],
     strings: &Interner,
@@ -60,6 +60,9 @@ struct Domains<'a> {
     local: HashMap<Sym, bool>,
     /// Per client IP: a private or loopback address.
     internal: HashMap<Sym, bool>,
+    /// Per (domain, login's domain): the one below the other. Asked of every message whose
+    /// domain is not its login's, a flood's every forged sender.
+    below: HashMap<(Sym, Sym), bool>,
 }
 
 impl<'a> Domains<'a> {
@@ -70,6 +73,7 @@ impl<'a> Domains<'a> {
             of: HashMap::default(),
             local: HashMap::default(),
             internal: HashMap::default(),
+            below: HashMap::default(),
         }
     }
 
@@ -119,9 +123,12 @@ impl Domains<'_> {
     /// organisation: its newsletter tool returns bounces to a per-recipient address at its
     /// bounce subdomain, its list server writes VERP senders at `lists.`, its help desk at
     /// `help.`; as "senders not their own" they were culprits (`bulk-verp`).
-    fn below(&self, d: Sym, o: Sym) -> bool {
-        let o = self.strings.resolve(o);
-        self.strings.with(d, |d| is_below(d, &o))
+    fn below(&mut self, d: Sym, o: Sym) -> bool {
+        let strings = self.strings;
+        *self.below.entry((d, o)).or_insert_with(|| {
+            let o = strings.resolve(o);
+            strings.with(d, |d| is_below(d, &o))
+        })
     }
 }
 
