@@ -56,6 +56,8 @@ pub struct ManpageArgs {
 pub fn manpage(args: &ManpageArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     match &args.dir {
         Some(dir) => {
+            // As `install -d` would: the man1 directory of a fresh prefix may not exist yet.
+            std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
             clap_mangen::generate_to(Args::command(), dir)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
         }

@@ -63,18 +63,23 @@ pub struct GlobalArgs {
     #[arg(
         long,
         global = true,
+        help_heading = GLOBAL,
         env = "QTRIAGE_QUEUE",
         default_value = DEFAULT_QUEUE
     )]
     pub queue: PathBuf,
     /// conf-split (detected from mess/ info/ local/ remote/ when not given).
-    #[arg(long, global = true, value_name = "N")]
+    #[arg(long, global = true, help_heading = GLOBAL, value_name = "N")]
     pub split: Option<u32>,
     /// A log file or multilog directory to read for evidence (repeatable; QTRIAGE_LOGS is a
     /// colon-separated list).
-    #[arg(long = "log", global = true, env = "QTRIAGE_LOGS", value_delimiter = ':', value_name = "FILE_OR_DIR", value_parser = log_path)]
+    #[arg(long = "log", global = true, help_heading = GLOBAL, env = "QTRIAGE_LOGS", value_delimiter = ':', value_name = "FILE_OR_DIR", value_parser = log_path)]
     pub logs: Vec<PathBuf>,
 }
+
+/// The heading of the options every subcommand takes: apart, so that a subcommand's own
+/// options are not interleaved with them in its `--help`.
+const GLOBAL: &str = "Global options";
 
 /// qmail's queue where `--queue` and QTRIAGE_QUEUE do not say otherwise.
 pub const DEFAULT_QUEUE: &str = "/var/qmail/queue";
@@ -105,33 +110,29 @@ impl GlobalArgs {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    // In the order of an incident (docs/runbook.md): look at the queue, find the culprit,
+    // the evidence beyond it, act, then watch and report; `--help` lists them so.
     /// Count messages like qmail-qstat.
     Stat(stat::StatArgs),
-    /// Report inconsistencies in the queue and the yank area (read-only, like qmqtool -c).
-    Check(check::CheckArgs),
     /// List messages like qmail-qread.
     Read(read::ReadArgs),
-    /// vpopmail accounts at risk: guessable passwords, role accounts, culprits.
-    Accounts(accounts::AccountsArgs),
-    /// The incident report (markdown or JSON).
-    Report(report::ReportArgs),
+    /// Report inconsistencies in the queue and the yank area (read-only, like qmqtool -c).
+    Check(check::CheckArgs),
+    /// Rank the likely culprits across all keys, with reasons.
+    Top(top::TopArgs),
+    /// The cleanup: every culprit, one query for `yank`, its counts, what would remain.
+    Plan(plan::PlanArgs),
+    /// Group messages by one key (auth-user, origin-ip, sender-pattern, ...).
+    Clusters(clusters::ClustersArgs),
+    /// List the messages a query selects (docs/query.md).
+    List(list::ListArgs),
     /// Failed and successful logins per account and IP from the --log files: harvesting,
     /// guessed passwords, accounts used from many networks.
     Logins(logins::LoginsArgs),
     /// Decode AUTH LOGIN / AUTH PLAIN exchanges in an SMTP transcript (FILE or stdin).
     DecodeAuth(decode_auth::DecodeAuthArgs),
-    /// Group messages by one key (auth-user, origin-ip, sender-pattern, ...).
-    Clusters(clusters::ClustersArgs),
-    /// Rank the likely culprits across all keys, with reasons.
-    Top(top::TopArgs),
-    /// The cleanup: every culprit, one query for `yank`, its counts, what would remain.
-    Plan(plan::PlanArgs),
-    /// List the messages a query selects (docs/query.md).
-    List(list::ListArgs),
-    /// Match a regex against every message, like qmail-remove (dry run unless -r).
-    Remove(remove::RemoveArgs),
-    /// Watch the queue live: size, growth, and who makes it grow.
-    Watch(watch::WatchArgs),
+    /// vpopmail accounts at risk: guessable passwords, role accounts, culprits.
+    Accounts(accounts::AccountsArgs),
     /// Is qmail-send running? `mta stop` / `mta start` run the configured command.
     Mta(mta::MtaArgs),
     /// Move the messages a query selects into the yank area (dry run unless --apply).
@@ -140,19 +141,25 @@ pub enum Command {
     Restore(restore::RestoreArgs),
     /// List the yank area: batches and yanked messages.
     Yanked(yanked::YankedArgs),
-    /// Delete yanked messages for good.
-    Purge(purge::PurgeArgs),
+    /// Match a regex against every message, like qmail-remove (dry run unless -r).
+    Remove(remove::RemoveArgs),
     /// Set info mtimes back past queuelifetime: qmail-send bounces them.
     Expire(expire::ExpireArgs),
+    /// Delete yanked messages for good.
+    Purge(purge::PurgeArgs),
     /// Complete interrupted yank/restore/purge/expire batches.
     Recover(recover::RecoverArgs),
+    /// Watch the queue live: size, growth, and who makes it grow.
+    Watch(watch::WatchArgs),
+    /// The incident report (markdown or JSON).
+    Report(report::ReportArgs),
+    /// Open the interactive TUI (also what `qtriage` alone does on a terminal).
+    #[cfg(feature = "tui")]
+    Tui(TuiArgs),
     /// Print shell completions (bash, zsh or fish) for qtriage.
     Completions(completions::CompletionsArgs),
     /// Print the qtriage(1) man page (roff), or write every page into a directory.
     Manpage(completions::ManpageArgs),
-    /// Open the interactive TUI (also what `qtriage` alone does on a terminal).
-    #[cfg(feature = "tui")]
-    Tui(TuiArgs),
 }
 
 /// Arguments of `tui`.

@@ -120,8 +120,8 @@ fn completions_and_the_man_page_name_every_subcommand() {
         // roff writes a hyphen as `\-`.
         assert!(man.contains(&n.replace('-', "\\-")), "man lacks {n}");
     }
-    let dir = t.root().join("../man");
-    std::fs::create_dir(&dir).expect("man dir");
+    // Not there yet: `--dir` makes it, as a fresh prefix's man1 may not exist.
+    let dir = t.root().join("../man/man1");
     let out = t.run(&["manpage", "--dir", dir.to_str().expect("utf-8")]);
     crate::util::assert_exit(&out, 0);
     for page in [
@@ -137,6 +137,33 @@ fn completions_and_the_man_page_name_every_subcommand() {
     assert!(yank.contains("\\-\\-ids"), "the yank page documents --ids");
     let out = t.run(&["completions", "tcsh"]);
     crate::util::assert_exit(&out, 2);
+}
+
+/// A subcommand's `--help` lists its own options first and the global ones (`--queue`,
+/// `--split`, `--log`) under their own heading, not interleaved with them; the top `--help`
+/// lists the subcommands in an incident's order, looking before acting.
+#[test]
+fn help_keeps_the_global_options_apart_and_the_commands_in_an_incidents_order() {
+    let t = TestQueue::new(23);
+    let help = t.stdout(&["yank", "--help"]);
+    let heading = help.find("Global options:").expect(&help);
+    for own in ["--ids", "--apply", "--force", "--yank-dir", "--json"] {
+        assert!(help.find(own).expect(own) < heading, "{own}: {help}");
+    }
+    for global in ["--queue", "--split", "--log"] {
+        assert!(
+            help.find(global).expect(global) > heading,
+            "{global}: {help}"
+        );
+    }
+    let top = t.stdout(&["--help"]);
+    let at = |name: &str| top.find(&format!("\n  {name} ")).expect(name);
+    let order = [
+        "stat", "read", "top", "plan", "yank", "restore", "watch", "report",
+    ];
+    for pair in order.windows(2) {
+        assert!(at(pair[0]) < at(pair[1]), "{pair:?}: {top}");
+    }
 }
 
 /// docs/cli.md "Exit codes": a closed pipe is exit 0, never a crash. `completions bash | head -1`
