@@ -385,6 +385,7 @@ fn command(state: &mut AppState, c: Command) -> Option<Effect> {
             return Some(Effect::CleanupPlan);
         }
         Command::MarkPlan => mark_plan(state),
+        Command::Why => scroll::open_why(state),
         Command::Up => navigate(state, Move::Up),
         Command::Down => navigate(state, Move::Down),
         Command::PageUp => navigate(state, Move::PageUp),

@@ -17,6 +17,8 @@ pub enum Command {
     Help,
     /// Show the cleanup plan (`qtriage plan`).
     ShowPlan,
+    /// Show the selected cluster's reasons whole (a small screen cuts them in the pane).
+    Why,
     /// Cleanup plan: mark every planned message.
     MarkPlan,
     /// Cursor up.
@@ -106,6 +108,8 @@ pub enum Context {
     Confirm,
     /// The cleanup plan popup.
     Cleanup,
+    /// The popup of a cluster's reasons.
+    Why,
     /// The filter bar while editing.
     FilterBar,
 }
@@ -121,6 +125,7 @@ impl Context {
             Context::Yanked => "Yank area",
             Context::Confirm => "Confirmation",
             Context::Cleanup => "Cleanup plan",
+            Context::Why => "Reasons",
             Context::FilterBar => "Filter bar",
         }
     }
@@ -202,6 +207,23 @@ pub const BINDINGS: &[Binding] = &[
         "close",
         Some("close"),
     ),
+    b(&[K::Char('k'), K::Up], X::Why, C::Up, "scroll up", None),
+    b(
+        &[K::Char('j'), K::Down],
+        X::Why,
+        C::Down,
+        "scroll down",
+        None,
+    ),
+    b(&[K::PageUp], X::Why, C::PageUp, "page up", None),
+    b(&[K::PageDown], X::Why, C::PageDown, "page down", None),
+    b(
+        &[K::Esc, K::Char('w'), K::Char('q')],
+        X::Why,
+        C::Back,
+        "close",
+        Some("close"),
+    ),
     b(
         &[K::Enter],
         X::FilterBar,
@@ -272,6 +294,13 @@ pub const BINDINGS: &[Binding] = &[
         C::MarkCluster,
         "mark the whole cluster",
         Some("mark cluster"),
+    ),
+    b(
+        &[K::Char('w')],
+        X::Clusters,
+        C::Why,
+        "why: the cluster's reasons whole, with their points",
+        None,
     ),
     b(
         &[K::Enter, K::Char('l'), K::Right],
@@ -461,6 +490,9 @@ pub fn contexts(state: &AppState) -> &'static [Context] {
     }
     if matches!(state.popup, Popup::Cleanup(_)) {
         return &[Context::Cleanup];
+    }
+    if matches!(state.popup, Popup::Why) {
+        return &[Context::Why];
     }
     if state.query.editing {
         return &[Context::FilterBar];

@@ -480,6 +480,9 @@ pub enum Popup {
     Help,
     /// The cleanup plan (`p`): Enter marks it whole.
     Cleanup(Arc<CleanupPlan>),
+    /// The selected cluster's reasons, whole (`w`). They are read from the cluster at each
+    /// frame: those the worker writes when the cursor reaches a cluster show as they come.
+    Why,
     /// The worker is building a plan (what was asked, in words); Esc cancels.
     Planning(String),
     /// A plan waiting for Enter (or F to force).
@@ -526,6 +529,8 @@ pub struct Ui {
     pub help_scroll: u16,
     /// First row of the cleanup plan popup (it scrolls when the screen cannot hold the plan).
     pub plan_scroll: u16,
+    /// First row of the reasons popup.
+    pub why_scroll: u16,
 }
 
 impl Default for Ui {
@@ -538,6 +543,7 @@ impl Default for Ui {
             quit_armed: false,
             help_scroll: 0,
             plan_scroll: 0,
+            why_scroll: 0,
         }
     }
 }

@@ -1,12 +1,17 @@
-//! Scrolling the popups taller than the screen: the help and the cleanup plan.
+//! Scrolling the popups taller than the screen: the help, the cleanup plan and the reasons.
 
 use super::{AppState, Command, Popup};
 
-/// Scroll the popup shown, when it scrolls (the help, the cleanup plan); returns whether it did.
+/// Scroll the popup shown, when it scrolls (the help, the plan, the reasons); returns whether it did.
 pub(super) fn scroll_popup(state: &mut AppState, c: Command) -> bool {
     match state.popup {
         Popup::Help => scroll_help(state, c),
         Popup::Cleanup(_) => scroll_plan(state, c),
+        Popup::Why => {
+            let max = crate::tui::view::why::max_scroll(state, state.ui.size);
+            let page = state.ui.size.1.saturating_sub(4).max(1);
+            state.ui.why_scroll = scrolled(state.ui.why_scroll.min(max), c, page).min(max);
+        }
         _ => return false,
     }
     true
@@ -21,6 +26,17 @@ fn scroll_plan(state: &mut AppState, c: Command) {
     let max = crate::tui::view::cleanup::max_scroll(plan, state.ui.size);
     let page = state.ui.size.1.saturating_sub(4).max(1);
     state.ui.plan_scroll = scrolled(state.ui.plan_scroll.min(max), c, page).min(max);
+}
+
+/// Show the selected cluster's reasons whole, from their first row; on a row that is no
+/// cluster ("all messages", a value new since the scan) there are none to show.
+pub(super) fn open_why(state: &mut AppState) {
+    if state.cluster_at(state.clusters.pos.selected).is_none() {
+        crate::tui::state::notice(state, "no reasons here: w shows a cluster's", false);
+        return;
+    }
+    state.popup = Popup::Why;
+    state.ui.why_scroll = 0;
 }
 
 /// `at` moved one row or one `page` as `c` says.

@@ -15,6 +15,7 @@ pub mod messages;
 pub mod query_bar;
 pub mod reasons;
 pub mod status;
+pub mod why;
 pub mod yanked;
 
 use ratatui::buffer::Buffer;
@@ -117,6 +118,7 @@ impl Widget for &AppState {
                 scroll: self.ui.help_scroll,
             }
             .render(area, buf),
+            Popup::Why => why::WhyPopup::of(self, theme).render(area, buf),
             Popup::Cleanup(c) => cleanup::CleanupPopup {
                 cleanup: c,
                 scroll: self.ui.plan_scroll,

@@ -89,3 +89,55 @@ fn a_full_pane_keeps_the_summary_on_its_bottom_border() {
     assert!(border.contains(&format!("why: {start}")), "{border:?}");
     assert!(border.ends_with("…┘"), "{border:?}");
 }
+
+/// Where the pane cuts them, `w` shows the selected cluster's reasons whole in a popup, each
+/// wrapped at spaces; Esc closes it. On the "all messages" row there are none: a notice says
+/// what `w` is for and no popup opens.
+#[test]
+fn w_shows_the_reasons_whole_where_the_pane_cuts_them() {
+    for size in [(80, 16), (80, 24), (40, 12)] {
+        let mut s = ready(size);
+        cmd(&mut s, Command::Why);
+        assert_eq!(
+            s.popup,
+            Popup::None,
+            "{size:?}: no cluster on the first row"
+        );
+        cmd(&mut s, Command::Down);
+        let reasons: Vec<String> = s
+            .selected_reasons()
+            .iter()
+            .map(|r| crate::sanitize::sanitize_str(r).into_owned())
+            .collect();
+        assert!(reasons.len() >= 3, "{reasons:?}");
+        cmd(&mut s, Command::Why);
+        assert_eq!(s.popup, Popup::Why);
+        // Scrolled to its end with j, every row it showed on the way, joined at spaces.
+        let mut seen: Vec<String> = Vec::new();
+        let mut last = None;
+        while last != Some(s.ui.why_scroll) {
+            last = Some(s.ui.why_scroll);
+            let t = render(&s);
+            let buf = t.backend().buffer();
+            assert_no_escape(buf);
+            let text = screen_text(buf);
+            assert!(text.contains("Why: auth-user"), "{size:?}: {text}");
+            // The popup is as wide as these screens: a row's text is between its borders.
+            seen.extend(buf.content().chunks(usize::from(size.0)).map(|row| {
+                let row: String = row.iter().map(|c| c.symbol()).collect();
+                row.trim_matches(|c| c == '│' || c == ' ').to_string()
+            }));
+            cmd(&mut s, Command::Down);
+        }
+        let joined = seen.join(" ");
+        for r in &reasons {
+            let words: Vec<&str> = r.split_whitespace().collect();
+            assert!(
+                joined.contains(&words.join(" ")),
+                "{size:?}: {r:?} not in {joined:?}"
+            );
+        }
+        cmd(&mut s, Command::Back);
+        assert_eq!(s.popup, Popup::None);
+    }
+}
