@@ -35,6 +35,75 @@ struct Totals {
     last_queued: u32,
 }
 
+impl Totals {
+    /// No message of `value` yet.
+    fn of(value: Option<KeyValue>) -> Totals {
+        Totals {
+            value,
+            messages: 0,
+            last_hour: 0,
+            recipients: 0,
+            bytes: 0,
+            first_queued: u32::MAX,
+            last_queued: 0,
+        }
+    }
+
+    /// Count `r`, born in the hour to `now` when after `hour_ago`.
+    fn add(&mut self, r: &MessageRecord, hour_ago: i64, now: i64) {
+        self.messages += 1;
+        if r.queued() > hour_ago && r.queued() <= now {
+            self.last_hour += 1;
+        }
+        self.recipients += r.recipients.len() as u64;
+        self.bytes += u64::from(r.size);
+        // An unknown birth time (0) would make every such cluster start in 1970.
+        if let Some(b) = r.birth() {
+            // A record's birth time fits 4 bytes (`MessageRecord::set_queued`).
+            let b = u32::try_from(b).unwrap_or(u32::MAX);
+            self.first_queued = self.first_queued.min(b);
+            self.last_queued = self.last_queued.max(b);
+        }
+    }
+
+    /// The cluster of these totals, no score yet.
+    fn cluster(self, key: ClusterKey, members: Vec<u32>) -> Cluster {
+        Cluster {
+            key,
+            value: self.value,
+            members,
+            messages: self.messages as usize,
+            recipients: self.recipients as usize,
+            bytes: self.bytes,
+            // 0 (unknown) when no member's birth time is known.
+            first_queued: if self.last_queued == 0 {
+                0
+            } else {
+                i64::from(self.first_queued)
+            },
+            last_queued: i64::from(self.last_queued),
+            per_minute: per_minute(self.last_hour),
+            score: 0.0,
+            reasons: Vec::new(),
+        }
+    }
+}
+
+/// The cluster of `key`'s `value` made of `members` (indices into `records`, which have that
+/// value), counted as [`group`] counts one: for one value's cluster without grouping them all.
+pub(crate) fn cluster_of_members(
+    records: &[MessageRecord],
+    ctx: &AnalysisContext,
+    (key, value): (ClusterKey, Option<KeyValue>),
+    members: Vec<u32>,
+) -> Cluster {
+    let mut t = Totals::of(value);
+    for r in members.iter().filter_map(|&i| records.get(i as usize)) {
+        t.add(r, ctx.now - 3600, ctx.now);
+    }
+    t.cluster(key, members)
+}
+
 /// Messages a minute over the hour before "now" for `n` messages in it: 1/60 added per
 /// message, as clusters always summed it (the rate's text and the score's rounding depend on
 /// the last bit).
@@ -74,31 +143,10 @@ pub(crate) fn group(
         };
         last = Some((v, at));
         if at == next {
-            totals.push(Totals {
-                value: v,
-                messages: 0,
-                last_hour: 0,
-                recipients: 0,
-                bytes: 0,
-                first_queued: u32::MAX,
-                last_queued: 0,
-            });
+            totals.push(Totals::of(v));
         }
         // `at` is below `totals.len()`: pushed just now or on an earlier record.
-        let t = &mut totals[at as usize];
-        t.messages += 1;
-        if r.queued() > hour_ago && r.queued() <= ctx.now {
-            t.last_hour += 1;
-        }
-        t.recipients += r.recipients.len() as u64;
-        t.bytes += u64::from(r.size);
-        // An unknown birth time (0) would make every such cluster start in 1970.
-        if let Some(b) = r.birth() {
-            // A record's birth time fits 4 bytes (`MessageRecord::set_queued`).
-            let b = u32::try_from(b).unwrap_or(u32::MAX);
-            t.first_queued = t.first_queued.min(b);
-            t.last_queued = t.last_queued.max(b);
-        }
+        totals[at as usize].add(r, hour_ago, ctx.now);
         value_of.push(at);
     }
     drop(index);
@@ -182,30 +230,12 @@ impl Grouping {
     /// Cluster `c` (one of [`Grouping::all`]) of `key`, no score yet; `with_members` false
     /// leaves the member list empty, to be recomputed if ever needed.
     pub(crate) fn cluster(&self, key: ClusterKey, c: usize, with_members: bool) -> Cluster {
-        let t = self.totals[c];
         let members = if with_members {
             self.members(c).to_vec()
         } else {
             Vec::new()
         };
-        Cluster {
-            key,
-            value: t.value,
-            members,
-            messages: t.messages as usize,
-            recipients: t.recipients as usize,
-            bytes: t.bytes,
-            // 0 (unknown) when no member's birth time is known.
-            first_queued: if t.last_queued == 0 {
-                0
-            } else {
-                i64::from(t.first_queued)
-            },
-            last_queued: i64::from(t.last_queued),
-            per_minute: per_minute(t.last_hour),
-            score: 0.0,
-            reasons: Vec::new(),
-        }
+        self.totals[c].cluster(key, members)
     }
 }
 

@@ -124,6 +124,9 @@ enum Held {
     /// Over 40 only by sending as a few other domains' addresses from one place, writing to
     /// few: an agency sending as its clients, a firm as its brands do.
     FewSenders,
+    /// All its messages are this login's, whose whole mail is held as [`Held::FewSenders`]:
+    /// one client's newsletter of an agency's (`part.rs`).
+    PartOf(KeyValue),
 }
 
 impl Scoring {
@@ -193,6 +196,8 @@ fn score(c: &Cluster, s: &Signals, corpus: &Corpus<'_>, words: bool) -> Scoring 
         sc.held = Some(Held::SharedClients);
     } else if agency::few_senders_alone(&sc, c, s, corpus) {
         sc.held = Some(Held::FewSenders);
+    } else if let Some(login) = part::held_login_of(&sc, c, s, corpus) {
+        sc.held = Some(Held::PartOf(login));
     }
     sc
 }
@@ -294,6 +299,12 @@ pub fn assess(c: &mut Cluster, corpus: &Corpus<'_>) {
              sending its clients' newsletters as each client, a firm as each of its brands, \
              send like this); look before taking it",
             thousands(s.senders)
+        )),
+        Some(Held::PartOf(login)) => c.reasons.push(format!(
+            "all its messages are AUTH user {}'s, whose whole mail is held below \
+             {CULPRIT_SCORE:.0} as an agency's (sending as a few other domains' addresses from \
+             one place, to few recipients a message): held with it; look before taking it",
+            login.text(corpus.strings)
         )),
         None => {}
     }
@@ -466,6 +477,7 @@ pub fn percent(f: f64) -> String {
 mod agency;
 mod bulk;
 mod members;
+mod part;
 mod points;
 mod top;
 use points::{
@@ -484,6 +496,8 @@ mod campaign_tests;
 mod explain_tests;
 #[cfg(test)]
 mod legit_tests;
+#[cfg(test)]
+mod part_tests;
 #[cfg(test)]
 mod script_tests;
 #[cfg(test)]
