@@ -1,4 +1,4 @@
-//! `qtriage yanked [--json]`: the batches in the journal and the messages in the yank area.
+//! `qtriage yanked [--json] [--batches]`: the batches in the journal and the messages in the yank area.
 
 use super::wire::yanked::{BatchJson, MessageJson};
 use std::io::Write;
@@ -18,6 +18,10 @@ pub struct YankedArgs {
     /// The yank area (default: <queue>/yanked).
     #[arg(long, value_name = "DIR")]
     pub yank_dir: Option<std::path::PathBuf>,
+    /// Only the batches (and, in text, how many messages the yank area holds): a yank of a
+    /// flood lists each of its messages otherwise.
+    #[arg(long)]
+    pub batches: bool,
 }
 
 /// Run `yanked`.
@@ -36,12 +40,16 @@ pub fn run(
     let yank_dir = flags.yank_dir(&queue);
     let ledger = actions::Ledger::load(&yank_dir)?;
     let batches = batch_lines(&ledger);
-    let messages = message_lines(&ledger);
+    let messages = match args.batches {
+        true => Vec::new(),
+        false => message_lines(&ledger),
+    };
     if args.json {
         write_json(out, &batches, &messages)?;
     } else {
         let orphans = ledger.orphans().count();
-        write_text(out, &batches, &messages, orphans, &yank_dir)?;
+        let held = (ledger.messages.len(), orphans);
+        write_text(out, &batches, &messages, held, &yank_dir)?;
     }
     Ok(ExitCode::Success)
 }
@@ -103,7 +111,7 @@ fn write_text(
     out: &mut dyn Write,
     batches: &[BatchJson<'_>],
     messages: &[MessageJson<'_>],
-    orphans: usize,
+    (held, orphans): (usize, usize),
     yank_dir: &std::path::Path,
 ) -> std::io::Result<()> {
     for j in batches {
@@ -132,7 +140,7 @@ fn write_text(
     writeln!(
         out,
         "{} yanked messages in {} ({orphans} without a batch, e.g. yanked by qmail-remove)",
-        messages.len(),
+        held,
         sanitize_path(yank_dir)
     )?;
     for j in messages {

@@ -202,6 +202,19 @@ fn yanked_lists_batches_and_qmail_remove_yanks_and_restore_all_takes_both_back()
         text.contains("4 yanked messages in") && text.contains("(1 without a batch"),
         "{text}"
     );
+    assert_eq!(text.lines().filter(|l| l.starts_with("  #")).count(), 4);
+    // `--batches`: the batch lines and the count, not a line a message (a flood's yank is
+    // thousands of them before the batch id an operator looks for).
+    let short = t.stdout(&["yanked", "--batches"]);
+    assert_eq!(short.lines().count(), 2, "{short}");
+    assert!(short
+        .lines()
+        .next()
+        .is_some_and(|l| l.starts_with(&format!("batch {batch} "))));
+    assert!(short.contains("4 yanked messages in"), "{short}");
+    let json = t.stdout(&["yanked", "--batches", "--json"]);
+    assert_eq!(json.lines().count(), 1, "{json}");
+    assert!(json.contains("\"type\":\"batch\""), "{json}");
 
     let out = t.run(&["restore", "--all", "--apply"]);
     assert_exit(&out, 0);

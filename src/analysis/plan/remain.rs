@@ -105,7 +105,7 @@ impl Tally {
         let from = if one_ip == users {
             "each from one IP".to_string()
         } else {
-            format!("{one_ip} of them from one IP")
+            format!("({one_ip} of them from one IP)")
         };
         let sending = match own {
             o if o == auth_msgs => "sending as themselves",
