@@ -98,7 +98,11 @@ fn write_accounts(out: &mut dyn Write, accounts: &[AccountSummary]) -> std::io::
             a.success_ips,
             a.success_networks,
             when(a.first_success),
-            flags(&[(a.is_guessed, "guessed"), (a.is_spread, "many-networks")])
+            flags(&[
+                (a.is_guessed, "guessed"),
+                (a.is_spread, "many-networks"),
+                (a.from_harvesting_ip, "harvester-got-in"),
+            ])
         )?;
     }
     Ok(())

@@ -53,6 +53,9 @@ pub struct AccountSummary {
     pub is_guessed: bool,
     /// Logged into from many IPs or networks.
     pub is_spread: bool,
+    /// Logged into from an IP that is harvesting ([`IpSummary::is_harvesting`]): whatever its
+    /// own failures, a client trying many accounts got into this one.
+    pub from_harvesting_ip: bool,
 }
 
 /// One client IP's logins.
@@ -135,6 +138,14 @@ pub fn summarize(evidence: &LogEvidence) -> LoginSummary {
             .cmp(&a.burst_accounts)
             .then(b.failures.cmp(&a.failures))
     });
+    // An account the harvester got into may show few failures of its own (one try each, the
+    // right password on the first): the IP's table named it, the account's said `-`.
+    let harvested: BTreeSet<&str> = (ips.iter().filter(|i| i.is_harvesting))
+        .flat_map(|i| i.accounts_succeeded.iter().map(String::as_str))
+        .collect();
+    for a in &mut accounts {
+        a.from_harvesting_ip = harvested.contains(a.account.as_str());
+    }
     LoginSummary { accounts, ips }
 }
 
@@ -305,6 +316,26 @@ mod tests {
             .ips
             .iter()
             .any(|i| i.ip.to_string() == "198.51.100.7" && i.is_harvesting));
+    }
+
+    /// The newuser run's log: twelve accounts failed from one IP, then `office` on its first
+    /// try. `office` has no failure of its own, so not `guessed`; the harvester got in.
+    #[test]
+    fn an_account_a_harvesting_ip_got_into_is_flagged() {
+        use LoginOutcome::*;
+        let mut e: Vec<LogEntry> = (0..12)
+            .map(|i| entry(1000 + i, &format!("u{i}"), "45.95.169.3", UnknownUser))
+            .collect();
+        e.push(entry(1100, "office", "45.95.169.3", Success));
+        e.push(entry(1110, "alice", "198.51.100.7", Success));
+        let s = summarize(&evidence(e));
+        let flagged: Vec<&str> = (s.accounts.iter())
+            .filter(|a| a.from_harvesting_ip)
+            .map(|a| a.account.as_str())
+            .collect();
+        assert_eq!(flagged, ["office"]);
+        let office = s.accounts.iter().find(|a| a.account == "office");
+        assert!(office.is_some_and(|a| !a.is_guessed && a.failures == 0));
     }
 
     #[test]
