@@ -1,7 +1,7 @@
 //! The filter bar's keys: start editing, type, move the caret, delete, apply; the text is
 //! parsed as it changes so that its error shows while typing.
 
-use super::{lists, AppState, Command, Effect};
+use super::{lists, AppState, Command, Effect, Focus};
 use crate::query::Query;
 
 pub(super) fn start_filter(state: &mut AppState) {
@@ -75,6 +75,12 @@ pub(super) fn apply_query(state: &mut AppState) -> Option<Effect> {
             q.editing = false;
             q.error = None;
             q.applied = (!query.is_empty()).then_some(query);
+            // The filter selects messages: its list gets the keys (`M` marking what it
+            // selected), not the clusters pane it was typed over.
+            if q.applied.is_some() && state.ui.focus == Focus::Clusters {
+                state.ui.focus = Focus::Messages;
+            }
+            let q = &mut state.query;
             if q.applied.is_none() {
                 if let Some(d) = &mut state.data {
                     d.selection = None;
