@@ -515,9 +515,10 @@ fn yank_with_the_plans_context_selects_what_it_counted() {
 /// users, weak accounts in rotation with forged Received lines, a newsletter host and an ezmlm
 /// list, a shared PHP host; `sharing.rs`: real mail on shared public IPs beside rings of guessed
 /// accounts; `bulk.rs`: bulk senders' real mail beside a guessed account's newsletter-looking
-/// spam), on demand: `cargo test --release --test integration
-/// plan_on_the_novel_mixes -- --ignored --nocapture` prints one line per mix and size with the
-/// ranking's first lines, and fails as `plan_coverage` does.
+/// spam; `saas.rs`: return paths at domains not the login's beside forged names), on demand:
+/// `cargo test --release --test integration plan_on_the_novel_mixes -- --ignored --nocapture`
+/// prints one line per mix and size with the ranking's first lines, and fails as
+/// `plan_coverage` does.
 #[test]
 #[ignore]
 fn plan_on_the_novel_mixes() {
@@ -531,6 +532,8 @@ fn plan_on_the_novel_mixes() {
         Mix::RingShapes,
         Mix::BulkVerp,
         Mix::AgencyForward,
+        Mix::AgencyVerp,
+        Mix::CrmBounce,
     ] {
         for messages in [2_000, 6_000] {
             let (_t, m) = measure_seeded(mix, messages, SEED);
