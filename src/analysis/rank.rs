@@ -485,6 +485,8 @@ mod explain_tests;
 #[cfg(test)]
 mod legit_tests;
 #[cfg(test)]
+mod return_path_tests;
+#[cfg(test)]
 mod script_tests;
 #[cfg(test)]
 mod shared_ip_tests;

@@ -3,9 +3,11 @@
 
 use super::points::{wide_fan_out, GUESSED, MANY_SENDERS};
 use super::{frac, Scoring, CULPRIT_SCORE};
+use crate::analysis::key::ClusterKey;
 use crate::analysis::patterns::domain;
 use crate::analysis::signals::{Corpus, Signals};
 use crate::analysis::types::Cluster;
+use crate::queue::Sym;
 
 /// Is `c` over 40 only by sending as a few other domains' addresses (fewer than
 /// [`MANY_SENDERS`], at two domains or more), from one place, to few recipients a message, with
@@ -25,14 +27,45 @@ pub(super) fn few_senders_alone(
         _ => return false,
     };
     let total: f64 = sc.points.iter().map(|p| p.0).sum();
-    s.foreign_known > 0
+    let cheap = s.foreign_known > 0
         && f >= 0.5
         && from_one_place(s)
         && s.senders < MANY_SENDERS
         && (guessed - 25.0 * f).abs() < 1e-9
         && !wide_fan_out(c, s)
-        && total >= CULPRIT_SCORE
-        && several_sender_domains(c, corpus)
+        && total >= CULPRIT_SCORE;
+    if !cheap {
+        return false;
+    }
+    match one_login(c, s) {
+        Some(login) => logins_senders(login, corpus),
+        None => several_sender_domains(c.members.iter().map(|&i| i as usize), corpus),
+    }
+}
+
+/// The one login all of `c`'s messages came through, when `c` is not that login's cluster: a
+/// part of an agency's mail (one client's newsletter: its sender pattern, its subject) is
+/// judged by what the login writes as, not by its one client's domain. Over 40 by the same
+/// points as the agency, it was a culprit while the agency was held (`agency-verp`: the
+/// client's return paths, `<random>@reisebuero-sonne.de`, at 46.1 in the unit test).
+fn one_login(c: &Cluster, s: &Signals) -> Option<Sym> {
+    if c.key == ClusterKey::AuthUser || s.auth_msgs < c.messages || s.auth_users.len() != 1 {
+        return None;
+    }
+    s.auth_users.iter().next().copied()
+}
+
+/// Does `login` (as spelled) write as fewer than [`MANY_SENDERS`] writers, at two domains or
+/// more: an agency's or a firm's brands, over all its messages?
+fn logins_senders(login: Sym, corpus: &Corpus<'_>) -> bool {
+    let mine = || {
+        (corpus.records.iter().enumerate()).filter(move |(_, r)| r.origin.auth_user == Some(login))
+    };
+    let writers: rustc_hash::FxHashSet<Sym> = mine()
+        .filter_map(|(i, r)| corpus.facts.writer(i, r))
+        .take(MANY_SENDERS)
+        .collect();
+    writers.len() < MANY_SENDERS && several_sender_domains(mine().map(|(i, _)| i), corpus)
 }
 
 /// Client IPs and networks from which a cluster comes from more than one place, as
@@ -47,18 +80,16 @@ fn from_one_place(s: &Signals) -> bool {
     s.ips.len() < PLACES_IPS && s.nets.len() < PLACES_NETS
 }
 
-/// Do `c`'s envelope senders name two domains or more? An agency writes as each of its
+/// Do the writers of `members` (envelope senders, or the From of a return path) name two
+/// domains or more? An agency writes as each of its
 /// clients; a guessed login phishing as one forged sender from one IP (the seed incident's
 /// `kbradford@philadefender.org` through `test`) writes as one, and stays a culprit. Only when
 /// the cheaper guards have passed: a cluster's members, once.
-fn several_sender_domains(c: &Cluster, corpus: &Corpus<'_>) -> bool {
+fn several_sender_domains(members: impl Iterator<Item = usize>, corpus: &Corpus<'_>) -> bool {
     let mut first: Option<Vec<u8>> = None;
-    for r in c
-        .members
-        .iter()
-        .filter_map(|&i| corpus.records.get(i as usize))
-    {
-        let Some(mut d) = r.sender.and_then(|a| corpus.strings.with(a, domain)) else {
+    for (i, r) in members.filter_map(|i| corpus.records.get(i).map(|r| (i, r))) {
+        let writer = corpus.facts.writer(i, r);
+        let Some(mut d) = writer.and_then(|a| corpus.strings.with(a, domain)) else {
             continue;
         };
         // `philadefender.org.` is `philadefender.org` (qmail-smtpd takes MAIL FROM as given):
