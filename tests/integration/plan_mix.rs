@@ -534,6 +534,7 @@ fn plan_on_the_novel_mixes() {
         Mix::AgencyForward,
         Mix::AgencyVerp,
         Mix::CrmBounce,
+        Mix::SrsShell,
     ] {
         for messages in [2_000, 6_000] {
             let (_t, m) = measure_seeded(mix, messages, SEED);
