@@ -161,3 +161,42 @@ fn a_guessed_login_writing_generated_names_at_one_foreign_domain_stays_a_culprit
         );
     }
 }
+
+/// A hacked site's owner's shell uid (not the web server's) writing SRS-shaped senders at the
+/// site's domain (`SRS0=HHH=TT=paypal.de=user@baeckerei-huber.de`) to 1-3 harvested
+/// recipients a message: exempt as a forwarder's rewrites, its pattern earned no forged-name
+/// points. A forwarder sends each mailbox's mail to the few addresses it forwards to; this
+/// writes to a new list each time.
+#[test]
+fn a_shell_uid_writing_srs_shaped_senders_to_harvested_recipients_stays_forged() {
+    let s = Arc::new(Interner::new());
+    let mut recs = people(&s);
+    recs.extend((0..200u64).map(|i| {
+        let sender = format!(
+            "SRS0={:05X}=K3=paypal.de=u{}x{i}@baeckerei-huber.de",
+            i * 7919 % 0xfffff,
+            (b'a' + (i % 26) as u8) as char
+        );
+        let to: Vec<String> = (0..1 + i % 3)
+            .map(|k| format!("victim{i}-{k}@mail{}.example", i % 7))
+            .collect();
+        let mut r = Rec::new(&s, FIRST + i)
+            .php(1007, None)
+            .sender(&sender)
+            .subject("Ihr Konto wurde eingeschränkt")
+            .r;
+        crate::fixture::record::with_recipients(&mut r, &s, Channel::Remote, &to);
+        r
+    }));
+    let mut a = run(recs, s.clone(), &["example.com"]);
+    a.recluster(ClusterKey::SenderPattern);
+    let c = (a.clusters.iter())
+        .find(|c| c.value.map(|v| v.text(&s)).as_deref() == Some("<random>@baeckerei-huber.de"))
+        .unwrap_or_else(|| panic!("no pattern cluster: {:#?}", a.clusters));
+    assert!(
+        c.reasons
+            .iter()
+            .any(|r| r.contains("forged sender names in one pattern")),
+        "{c:#?}"
+    );
+}
