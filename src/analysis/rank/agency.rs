@@ -81,10 +81,10 @@ fn from_one_place(s: &Signals) -> bool {
 }
 
 /// Do the writers of `members` (envelope senders, or the From of a return path) name two
-/// domains or more? An agency writes as each of its
-/// clients; a guessed login phishing as one forged sender from one IP (the seed incident's
-/// `kbradford@philadefender.org` through `test`) writes as one, and stays a culprit. Only when
-/// the cheaper guards have passed: a cluster's members, once.
+/// domains or more? An agency writes as each of its clients; a guessed login phishing as one
+/// forged sender from one IP (the seed incident's `kbradford@philadefender.org` through
+/// `test`) writes as one, and stays a culprit. Only when the cheaper guards have passed: a
+/// cluster's members (or its one login's messages), once.
 fn several_sender_domains(members: impl Iterator<Item = usize>, corpus: &Corpus<'_>) -> bool {
     let mut first: Option<Vec<u8>> = None;
     for (i, r) in members.filter_map(|i| corpus.records.get(i).map(|r| (i, r))) {
