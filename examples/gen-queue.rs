@@ -42,7 +42,8 @@ struct Args {
     now: Option<i64>,
     /// The mix (docs/analysis.md): reference, auth-heavy, php-heavy, backscatter-heavy,
     /// real-mail, todo-only, log-only-auth, botnet-login, weak-accounts, list-host, shared-php,
-    /// shared-ips, ring-shapes, bulk-verp, agency-forward.
+    /// shared-ips, ring-shapes, bulk-verp, agency-forward, agency-verp, crm-bounce,
+    /// srs-shell.
     #[arg(long, default_value = "reference", conflicts_with = "sample")]
     mix: String,
 }

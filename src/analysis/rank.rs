@@ -499,6 +499,8 @@ mod legit_tests;
 #[cfg(test)]
 mod part_tests;
 #[cfg(test)]
+mod return_path_tests;
+#[cfg(test)]
 mod script_tests;
 #[cfg(test)]
 mod shared_ip_tests;

@@ -515,7 +515,8 @@ fn yank_with_the_plans_context_selects_what_it_counted() {
 /// users, weak accounts in rotation with forged Received lines, a newsletter host and an ezmlm
 /// list, a shared PHP host; `sharing.rs`: real mail on shared public IPs beside rings of guessed
 /// accounts; `bulk.rs`: bulk senders' real mail beside a guessed account's newsletter-looking
-/// spam), at 2,000, 6,000 and 12,000 messages, on demand: `cargo test --release --test integration
+/// spam; `saas.rs`: return paths at domains not the login's beside forged names), at 2,000,
+/// 6,000 and 12,000 messages, on demand: `cargo test --release --test integration
 /// plan_on_the_novel_mixes -- --ignored --nocapture` prints one line per mix and size with the
 /// ranking's first lines, and fails as `plan_coverage` does.
 #[test]
@@ -531,6 +532,9 @@ fn plan_on_the_novel_mixes() {
         Mix::RingShapes,
         Mix::BulkVerp,
         Mix::AgencyForward,
+        Mix::AgencyVerp,
+        Mix::CrmBounce,
+        Mix::SrsShell,
     ] {
         // 12,000: shares and rates grow with the queue; `agency-forward`'s clients were
         // culprits from about 6,500 messages on, and the sweep's 6,000 never showed it.

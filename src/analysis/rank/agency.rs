@@ -25,6 +25,8 @@ pub(super) fn few_senders_alone(
         _ => return false,
     };
     let total: f64 = sc.points.iter().map(|p| p.0).sum();
+    // A part of one login's mail (one client's newsletter) is judged with its login, whole
+    // (`part.rs`): its own one sender domain says nothing of the agency's several.
     s.foreign_known > 0
         && f >= 0.5
         && from_one_place(s)
@@ -32,7 +34,7 @@ pub(super) fn few_senders_alone(
         && (guessed - 25.0 * f).abs() < 1e-9
         && !wide_fan_out(c, s)
         && total >= CULPRIT_SCORE
-        && several_sender_domains(c, corpus)
+        && several_sender_domains(c.members.iter().map(|&i| i as usize), corpus)
 }
 
 /// Client IPs and networks from which a cluster comes from more than one place, as
@@ -47,18 +49,16 @@ fn from_one_place(s: &Signals) -> bool {
     s.ips.len() < PLACES_IPS && s.nets.len() < PLACES_NETS
 }
 
-/// Do `c`'s envelope senders name two domains or more? An agency writes as each of its
-/// clients; a guessed login phishing as one forged sender from one IP (the seed incident's
-/// `kbradford@philadefender.org` through `test`) writes as one, and stays a culprit. Only when
-/// the cheaper guards have passed: a cluster's members, once.
-fn several_sender_domains(c: &Cluster, corpus: &Corpus<'_>) -> bool {
+/// Do the writers of `members` (envelope senders, or the From of a return path) name two
+/// domains or more? An agency writes as each of its clients; a guessed login phishing as one
+/// forged sender from one IP (the seed incident's `kbradford@philadefender.org` through
+/// `test`) writes as one, and stays a culprit. Only when the cheaper guards have passed: a
+/// cluster's members (or its one login's messages), once.
+fn several_sender_domains(members: impl Iterator<Item = usize>, corpus: &Corpus<'_>) -> bool {
     let mut first: Option<Vec<u8>> = None;
-    for r in c
-        .members
-        .iter()
-        .filter_map(|&i| corpus.records.get(i as usize))
-    {
-        let Some(mut d) = r.sender.and_then(|a| corpus.strings.with(a, domain)) else {
+    for (i, r) in members.filter_map(|i| corpus.records.get(i).map(|r| (i, r))) {
+        let writer = corpus.facts.writer(i, r);
+        let Some(mut d) = writer.and_then(|a| corpus.strings.with(a, domain)) else {
             continue;
         };
         // `philadefender.org.` is `philadefender.org` (qmail-smtpd takes MAIL FROM as given):

@@ -1,9 +1,9 @@
 //! Which generated sender names bulk senders write that are no forgery: a login's own
-//! addresses (VERP, ticket ids) and a forwarder's SRS rewrites.
+//! addresses (VERP, ticket ids), return paths of one From, and a forwarder's SRS rewrites.
 
 use crate::analysis::signals::{is_web_uid, Corpus, Signals};
 use crate::analysis::types::Cluster;
-use crate::queue::OriginKind;
+use crate::queue::{OriginKind, Sym};
 
 /// Are most of a sender pattern's messages its logins' own addresses? A newsletter tool's
 /// per-recipient return paths below its login's domain (`bounce-8f3a2c@bounce.kunde-shop.de`),
@@ -16,13 +16,26 @@ pub(super) fn own_addresses(c: &Cluster, s: &Signals) -> bool {
     own * 2 >= c.messages
 }
 
+/// Are most of a sender pattern's messages return paths (`Facts`' `return_path`): envelope
+/// senders that are not the From, at its domain (a newsletter's `news-3f9a06c2d1@client`
+/// From `news@client`, which an agency sends for its client) or sent by a login writing as its
+/// own From (a CRM's `3fa9c2d1.6e0b7a15c4d2@bnc3.crm-saas.com`)? One writer's bounces, each
+/// recipient's own address to return them to: no forged names (`agency-verp`, `crm-bounce`:
+/// 15 points, and a culprit with "senders not its own"). A spammer whose generated names keep
+/// one From passes too; what it writes as is then judged as the From's ("senders not its own").
+pub(super) fn return_paths(c: &Cluster, s: &Signals) -> bool {
+    s.return_paths * 2 >= c.messages
+}
+
 /// Are most of a sender pattern's messages a forwarder's on this server, its senders rewritten
 /// by SRS (`SRS0=HHH=TT=orig.com=user@` the forwarder's domain)? qmail-local forwards a
 /// mailbox's mail as the mailbox's uid, one new name per original sender; a club's mailboxes
 /// forwarded to its members' own, on a queue that does not name the club's domain as ours
 /// (the inbound copies delivered), were a forged-sender culprit (`agency-forward`). Only mail
 /// a local uid wrote, not a web script's: any SMTP client may send an SRS-shaped sender, and
-/// so may a script.
+/// so may a script. And only to the few addresses a forwarder's mailboxes name (a `.qmail`'s
+/// or a valias' targets): a hacked site's owner's shell uid writing SRS-shaped senders to a
+/// new harvested list each time was exempt too (a review's probe; `srs-shell`).
 pub(super) fn srs_forwards(c: &Cluster, s: &Signals, corpus: &Corpus<'_>) -> bool {
     let local = s.local_remote.saturating_sub(s.web_remote);
     if local * 2 < c.messages {
@@ -32,6 +45,7 @@ pub(super) fn srs_forwards(c: &Cluster, s: &Signals, corpus: &Corpus<'_>) -> boo
         a.get(..5)
             .is_some_and(|p| p.eq_ignore_ascii_case(b"SRS0=") || p.eq_ignore_ascii_case(b"SRS1="))
     };
+    let mut targets: rustc_hash::FxHashSet<Sym> = Default::default();
     let forwarded = (c.members.iter())
         .filter_map(|&i| corpus.records.get(i as usize))
         .filter(|r| {
@@ -41,6 +55,12 @@ pub(super) fn srs_forwards(c: &Cluster, s: &Signals, corpus: &Corpus<'_>) -> boo
                 && !o.uid().is_some_and(|u| is_web_uid(u, corpus.ctx))
                 && r.sender.is_some_and(|a| corpus.strings.with(a, srs))
         })
+        .inspect(|r| targets.extend(r.recipients.first()))
         .count();
-    forwarded * 2 >= c.messages
+    forwarded * 2 >= c.messages && targets.len() <= FORWARD_TARGETS.max(forwarded / 10)
 }
+
+/// Distinct first recipients a forwarder's messages may have (or a tenth of its messages, if
+/// more): a club's six mailboxes forward to six addresses; a spam run writes to a new one
+/// each message.
+const FORWARD_TARGETS: usize = 20;
