@@ -173,6 +173,8 @@ fn a_bad_query_shows_its_span_and_a_good_one_selects() {
         Some(Effect::Select(Some(q.clone())))
     );
     assert!(!s.query.editing);
+    // The filter selects messages: typed over the clusters pane, its list gets the keys.
+    assert_eq!(s.ui.focus, Focus::Messages);
     // The worker's answer filters the list; one for an old snapshot is ignored.
     let mut bits = vec![0u64; 1];
     bits[0] = 0b11;
@@ -198,6 +200,12 @@ fn a_bad_query_shows_its_span_and_a_good_one_selects() {
     }
     assert_eq!(press(&mut s, KeyCode::Enter), Some(Effect::Select(None)));
     assert_eq!(s.messages.rows.len(), 5, "an empty query clears the filter");
+    // Cleared from the clusters pane, the keys stay there: no list was chosen.
+    press(&mut s, KeyCode::Tab);
+    assert_eq!(s.ui.focus, Focus::Clusters);
+    press(&mut s, KeyCode::Char('/'));
+    press(&mut s, KeyCode::Enter);
+    assert_eq!(s.ui.focus, Focus::Clusters);
 }
 
 #[test]
