@@ -23,6 +23,9 @@ pub struct CheckArgs {
     /// The yank area whose journal is checked (default: <queue>/yanked).
     #[arg(long, value_name = "DIR")]
     pub yank_dir: Option<PathBuf>,
+    /// Text: every finding (without it, the first 20 of each kind and how many more).
+    #[arg(long)]
+    pub all: bool,
 }
 
 fn path_bytes(p: &std::path::Path) -> &[u8] {
@@ -152,7 +155,11 @@ pub fn run(global: &GlobalArgs, args: &CheckArgs, out: &mut dyn Write) -> anyhow
         };
         write_line(out, &j)?;
     } else {
-        write_text(out, &report.findings, &notes)?;
+        let shown = match args.all {
+            true => usize::MAX,
+            false => SHOWN_PER_KIND,
+        };
+        write_text(out, &report.findings, &notes, shown)?;
         writeln!(
             out,
             "{} findings in {} ({} messages, {} files){}",
@@ -189,15 +196,38 @@ fn by_kind(findings: &[Finding]) -> String {
     }
 }
 
-/// `KIND #ID: detail`, then its files and the repair, indented; the notes last.
-fn write_text(out: &mut dyn Write, findings: &[Finding], notes: &[String]) -> std::io::Result<()> {
+/// Findings of one kind written in full without `--all`: a queue restored from a backup as
+/// root has an `owner` finding a file, three lines each (27,415 lines for 3,000 messages).
+const SHOWN_PER_KIND: usize = 20;
+
+/// `KIND #ID: detail`, then its files and the repair, indented, `shown` of each kind and a
+/// line for the rest; the notes last.
+fn write_text(
+    out: &mut dyn Write,
+    findings: &[Finding],
+    notes: &[String],
+    shown: usize,
+) -> std::io::Result<()> {
+    let mut seen: std::collections::BTreeMap<&'static str, usize> = Default::default();
     for f in findings {
+        let n = seen.entry(f.kind.name()).or_default();
+        *n += 1;
+        if *n > shown {
+            continue;
+        }
         let id = f.id.map_or(String::new(), |i| format!(" #{i}"));
         writeln!(out, "{}{id}: {}", f.kind.name(), f.detail)?;
         for p in &f.files {
             writeln!(out, "  file: {}", sanitize_bytes(path_bytes(p)))?;
         }
         writeln!(out, "  repair: {}", sanitize_bytes(f.repair.as_bytes()))?;
+    }
+    for (kind, n) in seen.into_iter().filter(|&(_, n)| n > shown) {
+        writeln!(
+            out,
+            "{kind}: {} more like these (`check --all` lists them; `--json` has every one)",
+            crate::size::thousands((n - shown) as u64)
+        )?;
     }
     for n in notes {
         writeln!(out, "note: {}", sanitize_bytes(n.as_bytes()))?;
@@ -224,5 +254,39 @@ mod tests {
         all.extend((0..3).map(|_| finding(FindingKind::Mode)));
         assert_eq!(by_kind(&all), ": unfinished-batch 1, mode 3, owner 1,200");
         assert_eq!(by_kind(&[]), "");
+    }
+
+    /// Without `--all`, 20 of a kind in full and one line for the rest; a kind with fewer is
+    /// written whole, and with `--all` every finding is.
+    #[test]
+    fn text_shows_twenty_of_a_kind_and_counts_the_rest() {
+        let finding = |kind, id| Finding {
+            kind,
+            id: Some(crate::queue::MessageId(id)),
+            files: Vec::new(),
+            detail: "d".into(),
+            repair: "r".into(),
+        };
+        let mut all: Vec<Finding> = (0..1200).map(|i| finding(FindingKind::Owner, i)).collect();
+        all.extend((0..3).map(|i| finding(FindingKind::Mode, i)));
+        let text = |shown| {
+            let mut out = Vec::new();
+            write_text(&mut out, &all, &[], shown).expect("write");
+            String::from_utf8(out).expect("utf-8")
+        };
+        let short = text(SHOWN_PER_KIND);
+        assert_eq!(
+            short.lines().filter(|l| l.starts_with("owner #")).count(),
+            20
+        );
+        assert_eq!(short.lines().filter(|l| l.starts_with("mode #")).count(), 3);
+        assert!(short.contains("\nowner: 1,180 more like these"), "{short}");
+        assert!(!short.contains("mode: "), "{short}");
+        let long = text(usize::MAX);
+        assert_eq!(
+            long.lines().filter(|l| l.starts_with("owner #")).count(),
+            1200
+        );
+        assert!(!long.contains("more like these"), "{long}");
     }
 }
