@@ -3,29 +3,13 @@
 //! its domain (one return path per recipient, VERP), beside a guessed account's spam.
 use std::sync::Arc;
 
-use super::tests::{guessed_password, run, Rec};
+use super::tests::{guessed_password, people, run, Rec};
 use super::*;
 use crate::analysis::Analysis;
 use crate::queue::{Channel, MessageRecord};
 
 /// Ids from 100,000 up are the bulk senders'.
 const BULK: u64 = 100_000;
-
-/// Thirty people writing six messages each as themselves, from their own IPs.
-fn people(s: &Interner) -> Vec<MessageRecord> {
-    (0..180u64)
-        .map(|i| {
-            let login = format!("user{}@example.com", i % 30);
-            let ip = format!("84.130.{}.{}", i % 30, 2 + i % 30);
-            Rec::new(s, 1_000 + i)
-                .auth(&login, &ip)
-                .sender(&login)
-                .rcpts(Channel::Remote, 1)
-                .subject(&format!("Re: offer {i}"))
-                .r
-        })
-        .collect()
-}
 
 /// `n` messages of `login` from one IP, each to one subscriber, its envelope sender
 /// `sender(i)` and its From `from`, one subject.

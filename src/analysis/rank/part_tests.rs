@@ -2,25 +2,10 @@
 //! newsletter, as its own sender pattern, is judged as the agency is.
 use std::sync::Arc;
 
-use super::tests::{guessed_password, Rec, NOW};
+use super::tests::{guessed_password, people, Rec, NOW};
 use super::*;
 use crate::analysis::cluster::{cluster, AnalysisContext};
 use crate::queue::{Channel, MessageRecord};
-
-/// Thirty people writing six messages each as themselves, from their own IPs.
-fn people(s: &Interner) -> Vec<MessageRecord> {
-    (0..180u64)
-        .map(|i| {
-            let login = format!("user{}@example.com", i % 30);
-            Rec::new(s, 1_000 + i)
-                .auth(&login, &format!("84.130.{}.{}", i % 30, 2 + i % 30))
-                .sender(&login)
-                .rcpts(Channel::Remote, 1)
-                .subject(&format!("Re: offer {i}"))
-                .r
-        })
-        .collect()
-}
 
 /// `n` messages of `login` from one IP as `sender`, one recipient each, one subject.
 fn newsletter(s: &Interner, first: u64, login: &str, n: u64, sender: &str) -> Vec<MessageRecord> {

@@ -76,6 +76,25 @@ pub(super) fn run(
     })
 }
 
+/// Thirty people writing six messages each as themselves (envelope and From), from their own
+/// IPs: the real mail beside the senders under test.
+pub(super) fn people(s: &Interner) -> Vec<MessageRecord> {
+    (0..180u64)
+        .map(|i| {
+            let login = format!("user{}@example.com", i % 30);
+            let ip = format!("84.130.{}.{}", i % 30, 2 + i % 30);
+            let mut r = Rec::new(s, 1_000 + i)
+                .auth(&login, &ip)
+                .sender(&login)
+                .rcpts(Channel::Remote, 1)
+                .subject(&format!("Re: offer {i}"))
+                .r;
+            r.headers.from = r.sender;
+            r
+        })
+        .collect()
+}
+
 /// 60 messages from one login on 3 IPs with forged senders; 8 from a real user.
 pub(super) fn guessed_password(s: &Interner) -> Vec<MessageRecord> {
     let ips = ["86.107.221.138", "41.203.18.7", "190.12.44.201"];
