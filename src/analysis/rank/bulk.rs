@@ -3,7 +3,7 @@
 
 use crate::analysis::signals::{is_web_uid, Corpus, Signals};
 use crate::analysis::types::Cluster;
-use crate::queue::{OriginKind, Sym};
+use crate::queue::OriginKind;
 
 /// Are most of a sender pattern's messages its logins' own addresses? A newsletter tool's
 /// per-recipient return paths below its login's domain (`bounce-8f3a2c@bounce.kunde-shop.de`),
@@ -33,9 +33,7 @@ pub(super) fn return_paths(c: &Cluster, s: &Signals) -> bool {
 /// forwarded to its members' own, on a queue that does not name the club's domain as ours
 /// (the inbound copies delivered), were a forged-sender culprit (`agency-forward`). Only mail
 /// a local uid wrote, not a web script's: any SMTP client may send an SRS-shaped sender, and
-/// so may a script. And only to the few addresses a forwarder's mailboxes name (a `.qmail`'s
-/// or a valias' targets): a hacked site's owner's shell uid writing SRS-shaped senders to a
-/// new harvested list each time was exempt too (a review's probe; `srs-shell`).
+/// so may a script.
 pub(super) fn srs_forwards(c: &Cluster, s: &Signals, corpus: &Corpus<'_>) -> bool {
     let local = s.local_remote.saturating_sub(s.web_remote);
     if local * 2 < c.messages {
@@ -45,7 +43,6 @@ pub(super) fn srs_forwards(c: &Cluster, s: &Signals, corpus: &Corpus<'_>) -> boo
         a.get(..5)
             .is_some_and(|p| p.eq_ignore_ascii_case(b"SRS0=") || p.eq_ignore_ascii_case(b"SRS1="))
     };
-    let mut targets: rustc_hash::FxHashSet<Sym> = Default::default();
     let forwarded = (c.members.iter())
         .filter_map(|&i| corpus.records.get(i as usize))
         .filter(|r| {
@@ -55,12 +52,6 @@ pub(super) fn srs_forwards(c: &Cluster, s: &Signals, corpus: &Corpus<'_>) -> boo
                 && !o.uid().is_some_and(|u| is_web_uid(u, corpus.ctx))
                 && r.sender.is_some_and(|a| corpus.strings.with(a, srs))
         })
-        .inspect(|r| targets.extend(r.recipients.first()))
         .count();
-    forwarded * 2 >= c.messages && targets.len() <= FORWARD_TARGETS.max(forwarded / 10)
+    forwarded * 2 >= c.messages
 }
-
-/// Distinct first recipients a forwarder's messages may have (or a tenth of its messages, if
-/// more): a club's six mailboxes forward to six addresses; a spam run writes to a new one
-/// each message.
-const FORWARD_TARGETS: usize = 20;
