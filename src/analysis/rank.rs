@@ -495,11 +495,11 @@ mod campaign_tests;
 #[cfg(test)]
 mod explain_tests;
 #[cfg(test)]
+mod forged_from_tests;
+#[cfg(test)]
 mod legit_tests;
 #[cfg(test)]
 mod part_tests;
-#[cfg(test)]
-mod return_path_tests;
 #[cfg(test)]
 mod script_tests;
 #[cfg(test)]

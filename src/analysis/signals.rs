@@ -62,9 +62,6 @@ pub struct Facts {
     /// Authenticated, sending as its own domain, with a Reply-To at another organisation's
     /// domain than its From's (`header_fields::same_domain`).
     reply_elsewhere: Vec<bool>,
-    /// The envelope sender is a return path, not who writes (`domains.rs`): counted by its
-    /// From among a cluster's senders.
-    return_path: Vec<bool>,
     /// Sent by a login as a forged-sender campaign's generated name (set by
     /// [`Facts::note_campaigns`] once the sender patterns are known).
     campaigns: Campaigns,
@@ -120,10 +117,7 @@ impl Facts {
         let empty = strings.intern(b"");
         let (
             (template, net),
-            (
-                remote,
-                (foreign, null_sender, from_foreign, internal_own, reply_elsewhere, return_path),
-            ),
+            (remote, (foreign, null_sender, from_foreign, internal_own, reply_elsewhere)),
         ) = rayon::join(
             || {
                 rayon::join(
@@ -148,7 +142,6 @@ impl Facts {
             from_foreign,
             internal_own,
             reply_elsewhere,
-            return_path,
             campaigns: Campaigns::default(),
             accounts,
             scripts,
@@ -172,15 +165,6 @@ impl Facts {
     /// Did a login send record `i` as a forged-sender campaign's generated name?
     pub(crate) fn is_campaign(&self, i: usize) -> bool {
         self.campaigns.has(i)
-    }
-
-    /// Who wrote record `r`, the `i`th: its envelope sender, or its From when the envelope is a
-    /// return path.
-    pub(crate) fn writer(&self, i: usize, r: &MessageRecord) -> Option<Sym> {
-        match self.return_path.get(i).copied().unwrap_or(false) {
-            true => r.headers.from,
-            false => r.sender,
-        }
     }
 
     /// The subject template of record `i` (as the `subject` key computes it).
@@ -331,11 +315,8 @@ pub(crate) struct Signals {
     pub(crate) reply_elsewhere: usize,
     /// Messages a login sent as a forged-sender campaign's generated name.
     pub(crate) campaign: usize,
-    /// Messages whose envelope sender is a return path, not who writes ([`Facts`]'
-    /// `return_path`).
-    pub(crate) return_paths: usize,
     pub(crate) template: Option<(KeyValue, usize)>,
-    /// Distinct senders: the envelope's, or the From's when the envelope is a return path.
+    /// Distinct envelope senders.
     pub(crate) senders: usize,
 }
 
@@ -472,11 +453,8 @@ impl Tally {
             if let Some(Some(template)) = corpus.facts.template.get(i) {
                 runs.template.add(*template, &mut t.templates);
             }
-            // A newsletter's return path per recipient is one writer, its From.
-            let return_path = corpus.facts.return_path.get(i).copied().unwrap_or(false);
-            s.return_paths += usize::from(return_path);
-            if let Some(writer) = corpus.facts.writer(i, r) {
-                t.senders.add(writer);
+            if let Some(sender) = r.sender {
+                t.senders.add(sender);
             }
         }
         runs.ip.flush(&mut s.ips);
@@ -510,7 +488,6 @@ impl Tally {
         s.internal_own += o.internal_own;
         s.reply_elsewhere += o.reply_elsewhere;
         s.campaign += o.campaign;
-        s.return_paths += o.return_paths;
         add_counts(&mut self.templates, other.templates);
         self.senders.syms.extend(other.senders.syms);
         self.senders.compact_if_grown();

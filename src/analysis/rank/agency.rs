@@ -34,7 +34,7 @@ pub(super) fn few_senders_alone(
         && (guessed - 25.0 * f).abs() < 1e-9
         && !wide_fan_out(c, s)
         && total >= CULPRIT_SCORE
-        && several_sender_domains(c.members.iter().map(|&i| i as usize), corpus)
+        && several_sender_domains(c, corpus)
 }
 
 /// Client IPs and networks from which a cluster comes from more than one place, as
@@ -49,16 +49,18 @@ fn from_one_place(s: &Signals) -> bool {
     s.ips.len() < PLACES_IPS && s.nets.len() < PLACES_NETS
 }
 
-/// Do the writers of `members` (envelope senders, or the From of a return path) name two
-/// domains or more? An agency writes as each of its clients; a guessed login phishing as one
-/// forged sender from one IP (the seed incident's `kbradford@philadefender.org` through
-/// `test`) writes as one, and stays a culprit. Only when the cheaper guards have passed: a
-/// cluster's members (or its one login's messages), once.
-fn several_sender_domains(members: impl Iterator<Item = usize>, corpus: &Corpus<'_>) -> bool {
+/// Do `c`'s envelope senders name two domains or more? An agency writes as each of its
+/// clients; a guessed login phishing as one forged sender from one IP (the seed incident's
+/// `kbradford@philadefender.org` through `test`) writes as one, and stays a culprit. Only when
+/// the cheaper guards have passed: a cluster's members, once.
+fn several_sender_domains(c: &Cluster, corpus: &Corpus<'_>) -> bool {
     let mut first: Option<Vec<u8>> = None;
-    for (i, r) in members.filter_map(|i| corpus.records.get(i).map(|r| (i, r))) {
-        let writer = corpus.facts.writer(i, r);
-        let Some(mut d) = writer.and_then(|a| corpus.strings.with(a, domain)) else {
+    for r in c
+        .members
+        .iter()
+        .filter_map(|&i| corpus.records.get(i as usize))
+    {
+        let Some(mut d) = r.sender.and_then(|a| corpus.strings.with(a, domain)) else {
             continue;
         };
         // `philadefender.org.` is `philadefender.org` (qmail-smtpd takes MAIL FROM as given):

@@ -1,5 +1,5 @@
 //! Which generated sender names bulk senders write that are no forgery: a login's own
-//! addresses (VERP, ticket ids), return paths of one From, and a forwarder's SRS rewrites.
+//! addresses (VERP, ticket ids) and a forwarder's SRS rewrites.
 
 use crate::analysis::signals::{is_web_uid, Corpus, Signals};
 use crate::analysis::types::Cluster;
@@ -14,17 +14,6 @@ use crate::queue::OriginKind;
 pub(super) fn own_addresses(c: &Cluster, s: &Signals) -> bool {
     let own = s.foreign_known.saturating_sub(s.foreign);
     own * 2 >= c.messages
-}
-
-/// Are most of a sender pattern's messages return paths (`Facts`' `return_path`): envelope
-/// senders that are not the From, at its domain (a newsletter's `news-3f9a06c2d1@client`
-/// From `news@client`, which an agency sends for its client) or sent by a login writing as its
-/// own From (a CRM's `3fa9c2d1.6e0b7a15c4d2@bnc3.crm-saas.com`)? One writer's bounces, each
-/// recipient's own address to return them to: no forged names (`agency-verp`, `crm-bounce`:
-/// 15 points, and a culprit with "senders not its own"). A spammer whose generated names keep
-/// one From passes too; what it writes as is then judged as the From's ("senders not its own").
-pub(super) fn return_paths(c: &Cluster, s: &Signals) -> bool {
-    s.return_paths * 2 >= c.messages
 }
 
 /// Are most of a sender pattern's messages a forwarder's on this server, its senders rewritten

@@ -130,12 +130,11 @@ pub(super) fn forged_pattern_points(
     if frac(s.remote_msgs, c.messages) < 0.5 {
         return;
     }
-    // A login's own generated addresses (VERP, ticket ids), one From's return paths and a
-    // forwarder's SRS rewrites are generated names, and no forgery.
+    // A login's own generated addresses (VERP, ticket ids) and a forwarder's SRS rewrites are
+    // generated names, and no forgery.
     if let Some(Some(KeyValue::Text(v))) = (c.key == ClusterKey::SenderPattern).then_some(c.value) {
         if SenderPatterns::is_generalised(&corpus.strings.resolve(v))
             && !super::bulk::own_addresses(c, s)
-            && !super::bulk::return_paths(c, s)
             && !super::bulk::srs_forwards(c, s, corpus)
         {
             let words = || {

@@ -10,18 +10,16 @@ use crate::analysis::patterns::is_local_domain;
 use crate::queue::{Interner, MessageRecord, OriginKind, Sym};
 
 /// The columns of [`Facts`] that need the domains: `foreign`, `null_sender`, `from_foreign`,
-/// `internal_own`, `reply_elsewhere` and `return_path`.
+/// `internal_own` and `reply_elsewhere`.
 pub(super) type DomainColumns = (
     Vec<Option<bool>>,
     Vec<bool>,
     Vec<bool>,
     Vec<bool>,
     Vec<bool>,
-    Vec<bool>,
 );
 
-/// The `foreign`, `null_sender`, `from_foreign`, `internal_own`, `reply_elsewhere` and
-/// `return_path` columns.
+/// The `foreign`, `null_sender`, `from_foreign`, `internal_own` and `reply_elsewhere` columns.
 pub(super) fn foreign_and_null(
     records: &[MessageRecord],
     strings: &Interner,
@@ -33,14 +31,12 @@ pub(super) fn foreign_and_null(
     let from_foreign = records.iter().map(|r| domains.forged_from(r)).collect();
     let internal_own = records.iter().map(|r| domains.internal_own(r)).collect();
     let reply_elsewhere = records.iter().map(|r| domains.reply_elsewhere(r)).collect();
-    let return_path = records.iter().map(|r| domains.return_path(r)).collect();
     (
         foreign,
         records.iter().map(|r| r.sender == Some(empty)).collect(),
         from_foreign,
         internal_own,
         reply_elsewhere,
-        return_path,
     )
 }
 
@@ -108,73 +104,21 @@ impl<'a> Domains<'a> {
         if own.is_none() && self.ctx.local_domains.is_empty() {
             return None;
         }
-        // Written as the login's own From, to bounce elsewhere (a CRM's bounce domain): the
-        // From says who writes; the envelope only where bounces go.
-        if self.writes_as_own(r, own) {
-            return Some(false);
-        }
         let mut seen = false;
         let mut foreign = false;
         for addr in [r.sender, r.headers.from].into_iter().flatten() {
             let Some(d) = self.domain(addr) else { continue };
             seen = true;
-            foreign |= !self.is_own(d, own);
+            foreign |= match own {
+                Some(o) => d != o && !self.below(d, o),
+                None => !self.is_local(d),
+            };
         }
         seen.then_some(foreign)
     }
 }
 
 impl Domains<'_> {
-    /// Is `d` the login's own domain `own` (or below it; a local one for a login without a
-    /// domain)?
-    fn is_own(&mut self, d: Sym, own: Option<Sym>) -> bool {
-        match own {
-            Some(o) => d == o || self.below(d, o),
-            None => self.is_local(d),
-        }
-    }
-
-    /// Authenticated, with a From at the login's own domain and an envelope sender that is not
-    /// that From: a return path (`own` the login's domain, as [`Domains::foreign`] has it).
-    fn writes_as_own(&mut self, r: &MessageRecord, own: Option<Sym>) -> bool {
-        let (Some(sender), Some(from)) = (r.sender, r.headers.from) else {
-            return false;
-        };
-        if sender == from || self.domain(sender).is_none() {
-            return false;
-        }
-        self.domain(from).is_some_and(|d| self.is_own(d, own))
-    }
-
-    /// Is the envelope sender a return path: not the From, and at the From's domain or below
-    /// it (a newsletter's per-recipient `news-3f9a06c2d1@client`, a list's VERP senders, a
-    /// bounce subdomain), or authenticated with a From at the login's own domain (a CRM's
-    /// bounce domain)? Where bounces go, not who writes: one From, whatever the return paths.
-    fn return_path(&mut self, r: &MessageRecord) -> bool {
-        let (Some(sender), Some(from)) = (r.sender, r.headers.from) else {
-            return false;
-        };
-        if sender == from {
-            return false;
-        }
-        let (Some(ds), Some(df)) = (self.domain(sender), self.domain(from)) else {
-            return false;
-        };
-        if ds == df || self.below(ds, df) {
-            return true;
-        }
-        if r.origin.kind != OriginKind::SmtpAuth {
-            return false;
-        }
-        let Some(own) = r.origin.auth_user.map(|u| self.domain(u)) else {
-            return false;
-        };
-        if own.is_none() && self.ctx.local_domains.is_empty() {
-            return false;
-        }
-        self.writes_as_own(r, own)
-    }
-
     /// Is `d` below `o` (`bounce.kunde-shop.de` below `kunde-shop.de`)? The login's own
     /// organisation: its newsletter tool returns bounces to a per-recipient address at its
     /// bounce subdomain, its list server writes VERP senders at `lists.`, its help desk at
