@@ -18,6 +18,7 @@ use crate::queue::{Channel, Interner, MessageRecord, OriginKind, Sym};
 mod accounts;
 mod campaigns;
 mod domains;
+mod logins;
 mod scripts;
 mod shared_ips;
 mod shares;
@@ -25,6 +26,7 @@ mod whole;
 pub(crate) use accounts::AccountNorms;
 use campaigns::Campaigns;
 use domains::foreign_and_null;
+pub(crate) use logins::LoginParts;
 pub(crate) use scripts::{ScriptNorms, HEAVY_SCRIPT_TIMES};
 pub(crate) use shared_ips::SharedIps;
 pub(crate) use shares::SHARES;
@@ -75,6 +77,8 @@ pub struct Facts {
     /// part's whole queue's ([`Facts::of_part`]): of `--where auth:ben`, ben's cluster is
     /// 100% and weighed 30 points, a real user a culprit.
     queue_messages: usize,
+    /// Each login's members and verdict, for the clusters that are one login's part.
+    pub(crate) login_parts: LoginParts,
 }
 
 impl Facts {
@@ -147,6 +151,7 @@ impl Facts {
             scripts,
             shared_ips,
             queue_messages: records.len(),
+            login_parts: LoginParts::default(),
         }
     }
 

@@ -15,6 +15,7 @@ use crate::analysis::key::{ClusterKey, KeyValue};
 use crate::analysis::signals::{measure, Corpus, Signals};
 use crate::analysis::types::Cluster;
 use crate::queue::OriginKind;
+use rustc_hash::FxHashMap as HashMap;
 
 /// The login whose held mail `c` is a part of: `c` is no auth-user cluster, every message of
 /// it was sent by that one login, it is over 40 only as a guessed password (the agency hold's
@@ -47,17 +48,28 @@ pub(super) fn held_login_of(
     let mut ex = corpus.extractor(ClusterKey::AuthUser, corpus.sender_patterns);
     let first = corpus.records.get(*c.members.first()? as usize)?;
     let login = ex.value(first)?;
-    let members: Vec<u32> = (corpus.records.iter().enumerate())
-        .filter(|(_, r)| r.origin.kind == OriginKind::SmtpAuth && r.origin.auth_user.is_some())
-        .filter(|(_, r)| ex.value(r) == Some(login))
-        .map(|(i, _)| i as u32)
-        .collect();
-    let whole = cluster_of_members(
-        corpus.records,
-        corpus.ctx,
-        (ClusterKey::AuthUser, Some(login)),
-        members,
-    );
-    let scored = score(&whole, &measure(&whole, corpus), corpus, false);
-    (scored.held == Some(Held::FewSenders)).then_some(login)
+    let parts = &corpus.facts.login_parts;
+    let held = parts.held(login, || {
+        let logins = parts.members(|| {
+            let mut logins: HashMap<KeyValue, Vec<u32>> = HashMap::default();
+            for (i, r) in corpus.records.iter().enumerate() {
+                if r.origin.kind == OriginKind::SmtpAuth && r.origin.auth_user.is_some() {
+                    if let Some(v) = ex.value(r) {
+                        logins.entry(v).or_default().push(i as u32);
+                    }
+                }
+            }
+            logins
+        });
+        let members = logins.get(&login).cloned().unwrap_or_default();
+        let whole = cluster_of_members(
+            corpus.records,
+            corpus.ctx,
+            (ClusterKey::AuthUser, Some(login)),
+            members,
+        );
+        let scored = score(&whole, &measure(&whole, corpus), corpus, false);
+        scored.held == Some(Held::FewSenders)
+    });
+    held.then_some(login)
 }
