@@ -58,6 +58,9 @@ fn taken(a: &Analysis) -> usize {
         .count()
 }
 
+/// A message's From (or envelope sender) by its number.
+type FromOf = fn(u64) -> String;
+
 fn generated(i: u64) -> String {
     format!("{}x{i}@secure-mailbox.net", (b'a' + (i % 26) as u8) as char)
 }
@@ -68,7 +71,7 @@ fn generated(i: u64) -> String {
 /// branch).
 #[test]
 fn what_a_guessed_login_writes_in_from_does_not_clear_its_spam() {
-    let froms: [(&str, fn(u64) -> String); 3] = [
+    let froms: [(&str, FromOf); 3] = [
         ("the envelope's", generated),
         ("one address at its domain", |_| {
             "support@secure-mailbox.net".to_string()
