@@ -1,4 +1,4 @@
-//! `qtriage yanked [--json] [--batches]`: the batches in the journal and the messages in the yank area.
+//! `qtriage yanked [--json] [--batches]`: the journal's batches and the yank area's messages.
 
 use super::wire::yanked::{BatchJson, MessageJson};
 use std::io::Write;

@@ -102,10 +102,10 @@ impl Tally {
                 .fold((0, 0, 0, 0), |(u, m, own, one), (ips, n, k)| {
                     (u + 1, m + n, own + k, one + usize::from(ips.len() <= 1))
                 });
-        let from = if one_ip == users {
-            "each from one IP".to_string()
-        } else {
-            format!("({one_ip} of them from one IP)")
+        let from = match one_ip {
+            n if n == users => " each from one IP".to_string(),
+            0 => String::new(),
+            n => format!(" ({n} of them from one IP)"),
         };
         let sending = match own {
             o if o == auth_msgs => "sending as themselves",
@@ -115,7 +115,7 @@ impl Tally {
         let plural = if users == 1 { "" } else { "s" };
         push(
             auth_msgs,
-            format!("from {users} AUTH user{plural} {from}, {sending}"),
+            format!("from {users} AUTH user{plural}{from}, {sending}"),
         );
         let n = self.inbound.1.len();
         push(

@@ -206,3 +206,53 @@ fn marks_the_plan_would_not_take_are_counted_by_kind() {
     );
     assert!(kept_of(input, &plan, &[0, 2]).is_empty());
 }
+
+/// What remains of logins says how many came from one IP each: all of them, some (in
+/// brackets), or none (no clause: not "(0 of them from one IP)").
+#[test]
+fn remaining_logins_say_how_many_came_from_one_ip() {
+    let strings = Interner::new();
+    let words = |logins: &[(&str, &[&str])]| {
+        let mut records = Vec::new();
+        for (user, ips) in logins {
+            for ip in *ips {
+                let mut r = crate::fixture::record::record(records.len() as u64 + 1);
+                r.origin.kind = crate::queue::OriginKind::SmtpAuth;
+                r.origin.auth_user = Some(strings.intern(user.as_bytes()));
+                r.origin.ip = Some(strings.intern(ip.as_bytes()));
+                r.sender = r.origin.auth_user;
+                records.push(r);
+            }
+        }
+        let plan = plan_of(&records, &strings, &[]);
+        let input = PlanInput {
+            records: &records,
+            strings: &strings,
+            tables: crate::analysis::KeyTables {
+                sender_patterns: &Default::default(),
+                ctx: &Default::default(),
+            },
+            ranking: &[],
+            quoted: &[],
+            yanked: &[],
+        };
+        let all: Vec<u32> = (0..records.len() as u32).collect();
+        let kept = kept_of(input, &plan, &all);
+        kept.into_iter().map(|r| r.words).collect::<Vec<_>>()
+    };
+    let alice: (&str, &[&str]) = ("alice@example.com", &["192.0.2.1"]);
+    let bob: (&str, &[&str]) = ("bob@example.com", &["192.0.2.2", "198.51.100.2"]);
+    let carol: (&str, &[&str]) = ("carol@example.com", &["192.0.2.3", "198.51.100.3"]);
+    assert_eq!(
+        words(&[alice, bob, carol]),
+        ["from 3 AUTH users (1 of them from one IP), sending as themselves"]
+    );
+    assert_eq!(
+        words(&[bob, carol]),
+        ["from 2 AUTH users, sending as themselves"]
+    );
+    assert_eq!(
+        words(&[alice]),
+        ["from 1 AUTH user each from one IP, sending as themselves"]
+    );
+}
