@@ -2,7 +2,7 @@
 
 use super::{AppState, Command, Popup};
 
-/// Scroll the popup shown, when it scrolls (the help, the plan, the reasons); returns whether it did.
+/// Scroll the popup shown when it scrolls (help, plan, reasons); returns whether it did.
 pub(super) fn scroll_popup(state: &mut AppState, c: Command) -> bool {
     match state.popup {
         Popup::Help => scroll_help(state, c),
