@@ -45,7 +45,7 @@ const PLACES_NETS: usize = 2;
 /// Does the cluster come from one place (under 3 IPs, in one network)? `login_points` says so
 /// of an auth-user cluster only: a subject or a HELO of ten guessed logins, each from its own
 /// network, was held as an agency's "from one place" (`bulk_tests`'s ring).
-fn from_one_place(s: &Signals) -> bool {
+pub(super) fn from_one_place(s: &Signals) -> bool {
     s.ips.len() < PLACES_IPS && s.nets.len() < PLACES_NETS
 }
 

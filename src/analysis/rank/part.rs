@@ -8,6 +8,7 @@
 //! real messages, none of them at 6,000. What the part shows is what its login's whole mail
 //! shows, and the login, seen whole, is judged an agency.
 
+use super::agency::from_one_place;
 use super::points::{GUESSED, MANY_SENDERS};
 use super::{score, Held, Scoring, CULPRIT_SCORE};
 use crate::analysis::grouping::cluster_of_members;
@@ -22,9 +23,9 @@ use rustc_hash::FxHashMap as HashMap;
 /// one conclusion) from one place with few senders, and the login's whole mail is held as an
 /// agency's. `None` otherwise.
 ///
-/// The cheap guards come first: the login's own cluster is made and scored (one pass over the
-/// records) only for a part that could be a held agency's, never for a flood's many-sender or
-/// many-place culprits.
+/// The cheap guards come first: the login's own cluster is made and scored only for a part
+/// that could be a held agency's, once per login (`signals/login_parts.rs`), never for a
+/// flood's many-sender or many-place culprits.
 pub(super) fn held_login_of(
     sc: &Scoring,
     c: &Cluster,
@@ -39,8 +40,7 @@ pub(super) fn held_login_of(
         && s.auth_msgs == c.messages
         && total >= CULPRIT_SCORE
         && guessed_alone
-        && s.ips.len() < 3
-        && s.nets.len() < 2
+        && from_one_place(s)
         && s.senders < MANY_SENDERS;
     if !could_be {
         return None;
