@@ -1,4 +1,5 @@
-//! Scrolling the popups taller than the screen: the help, the cleanup plan and the reasons.
+//! Scrolling the popups taller than the screen (the help, the cleanup plan, the reasons), and
+//! opening the reasons popup, which scrolls as they do.
 
 use super::{AppState, Command, Popup};
 
