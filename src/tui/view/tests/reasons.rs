@@ -18,17 +18,20 @@ fn pane_rows(s: &AppState, buf: &Buffer) -> Vec<String> {
         .collect()
 }
 
+/// The selected cluster's reasons as the screen shows them: sanitized.
+fn shown_reasons(s: &AppState) -> Vec<String> {
+    (s.selected_reasons().iter())
+        .map(|r| crate::sanitize::sanitize_str(r).into_owned())
+        .collect()
+}
+
 #[test]
 fn every_reason_of_the_selected_cluster_is_on_screen_when_the_pane_has_room() {
     // 120x40 stacks the panes, 160x45 puts them side by side (the pane is then 67 columns).
     for size in [(120, 40), (160, 45)] {
         let mut s = ready(size);
         cmd(&mut s, Command::Down);
-        let reasons: Vec<String> = s
-            .selected_reasons()
-            .iter()
-            .map(|r| crate::sanitize::sanitize_str(r).into_owned())
-            .collect();
+        let reasons = shown_reasons(&s);
         assert!(
             reasons.len() >= 3,
             "the culprit has a summary and signals: {reasons:?}"
@@ -104,11 +107,7 @@ fn w_shows_the_reasons_whole_where_the_pane_cuts_them() {
             "{size:?}: no cluster on the first row"
         );
         cmd(&mut s, Command::Down);
-        let reasons: Vec<String> = s
-            .selected_reasons()
-            .iter()
-            .map(|r| crate::sanitize::sanitize_str(r).into_owned())
-            .collect();
+        let reasons = shown_reasons(&s);
         assert!(reasons.len() >= 3, "{reasons:?}");
         cmd(&mut s, Command::Why);
         assert_eq!(s.popup, Popup::Why);
