@@ -92,6 +92,9 @@ const LEGITIMATE: &str = "looks legitimate: keep";
 const WORTH_A_LOOK: &str = "worth a look";
 const LIKELY_SPAM: &str = "likely spam";
 const NOT_RANKED: &str = "many senders, not ranked";
+/// How a culprit's conclusion opens, and what a suspect's says instead.
+const LIKELY: &str = "likely ";
+const POSSIBLY: &str = "possibly ";
 
 /// The fired signals and the conclusions they support, each with the points behind it.
 #[derive(Default)]
@@ -144,11 +147,19 @@ impl Scoring {
     /// Every conclusion the signals support, the best supported first: one origin can be two
     /// abuses at once (an IP both logging in with a guessed password and relaying without one),
     /// and naming only the first would send the operator to fix half of it.
-    fn conclusion(&self) -> Option<String> {
+    /// A suspect's says "possibly" where a culprit's says "likely": at 25 points a login used
+    /// from a few phones is not "likely a guessed password", and the operator must not read it so.
+    fn conclusion(&self, verdict: Verdict) -> Option<String> {
         let mut whys = self.whys.clone();
         // Stable: equal support keeps the order the signals fired in.
         whys.sort_by(|a, b| b.1.total_cmp(&a.1));
-        let words: SmallVec<[&str; 2]> = whys.iter().map(|(w, _)| *w).collect();
+        let words: SmallVec<[String; 2]> = whys
+            .iter()
+            .map(|(w, _)| match (verdict, w.strip_prefix(LIKELY)) {
+                (Verdict::Suspect, Some(rest)) => format!("{POSSIBLY}{rest}"),
+                _ => w.to_string(),
+            })
+            .collect();
         (!words.is_empty()).then(|| words.join("; and "))
     }
 }
@@ -243,10 +254,10 @@ pub fn assess(c: &mut Cluster, corpus: &Corpus<'_>) {
         return;
     }
     let scoring = score(c, &s, corpus, true);
-    let why = scoring.conclusion();
     let held = scoring.held;
+    let total = total(&scoring.points, c.messages, held);
+    let why = scoring.conclusion(Verdict::of(total));
     let points = scoring.points;
-    let total = total(&points, c.messages, held);
     let conclusion = match Verdict::of(total) {
         Verdict::Legitimate => LEGITIMATE.to_string(),
         Verdict::Suspect => why.unwrap_or_else(|| WORTH_A_LOOK.into()),
@@ -339,11 +350,21 @@ pub fn conclusion_of(summary: &str) -> &str {
         }
     }
     let mut rest = summary;
-    while let Some(c) = points::SIGNAL_CONCLUSIONS
+    // A suspect's "possibly X" is read as the culprit's "likely X" with its first word changed.
+    let ends_with = |rest: &str, c: &str| match c.strip_prefix(LIKELY) {
+        Some(tail) => rest.strip_suffix(tail).and_then(|r| {
+            [LIKELY, POSSIBLY]
+                .into_iter()
+                .find(|w| r.ends_with(w))
+                .map(|w| w.len() + tail.len())
+        }),
+        None => rest.ends_with(c).then_some(c.len()),
+    };
+    while let Some(len) = points::SIGNAL_CONCLUSIONS
         .iter()
-        .find(|c| rest.ends_with(*c))
+        .find_map(|c| ends_with(rest, c))
     {
-        rest = &rest[..rest.len() - c.len()];
+        rest = &rest[..rest.len() - len];
         match rest.strip_suffix("; and ") {
             Some(r) => rest = r,
             None => break,

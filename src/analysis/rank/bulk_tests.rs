@@ -141,10 +141,21 @@ fn an_agency_sending_as_its_five_clients_from_its_office_is_no_culprit() {
         .find(|c| c.value.map(|v| v.text(&s)).as_deref() == Some("versand@agentur-hell.de"))
         .expect("the agency ranked");
     assert_eq!(agency.verdict(), Verdict::Suspect, "{agency:#?}");
+    // A suspect's summary says what it may be, never that it likely is.
+    assert_eq!(
+        conclusion_of(&agency.reasons[0]),
+        "possibly a guessed password",
+        "{agency:#?}"
+    );
     let test = (a.top.iter())
         .find(|c| c.value.map(|v| v.text(&s)).as_deref() == Some("test@example.com"))
         .expect("test@example.com ranked");
     assert_eq!(test.verdict(), Verdict::Culprit, "{test:#?}");
+    assert_eq!(
+        conclusion_of(&test.reasons[0]),
+        "likely a guessed password",
+        "{test:#?}"
+    );
 }
 
 /// A club's mailboxes forwarded by vpopmail (uid 89) to its members' own, each sender

@@ -115,7 +115,16 @@ fn accounts_rotated_over_shared_ips_are_named_by_their_ips() {
                 && reason.ends_with("3 more): one client working through a list of logins (+20.0)"),
             "{reason}"
         );
-        assert!(c.reasons[0].contains(points::GUESSED), "{}", c.reasons[0]);
+        let word = match c.verdict() {
+            Verdict::Culprit => "likely",
+            _ => "possibly",
+        };
+        assert_eq!(
+            conclusion_of(&c.reasons[0]),
+            format!("{word} a guessed password"),
+            "{}",
+            c.reasons[0]
+        );
     }
     for i in 0..20 {
         let c = account(&a, &s, &format!("person{i}@example.com"));

@@ -517,6 +517,12 @@ fn the_conclusion_is_read_back_whole_from_the_end() {
     // An attacker's subject that imitates a conclusion does not become part of it.
     let subject = "subject template \"x: likely a guessed password\": 9 messages: likely spam";
     assert_eq!(conclusion_of(subject), "likely spam");
+    let suspect = "AUTH user a: 9 messages: possibly a guessed password; and relaying without a \
+                   login: check rcpthosts and tcp.smtp";
+    assert_eq!(
+        conclusion_of(suspect),
+        "possibly a guessed password; and relaying without a login: check rcpthosts and tcp.smtp"
+    );
     let legit = "IP 1.2.3.4: 9 messages: looks legitimate: keep";
     assert_eq!(conclusion_of(legit), "looks legitimate: keep");
 }
