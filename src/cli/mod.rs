@@ -75,6 +75,10 @@ pub struct GlobalArgs {
     /// colon-separated list).
     #[arg(long = "log", global = true, help_heading = GLOBAL, env = "QTRIAGE_LOGS", value_delimiter = ':', value_name = "FILE_OR_DIR", value_parser = log_path)]
     pub logs: Vec<PathBuf>,
+    /// How wide long text lines may be: stdout's terminal's width, else unbounded (set by
+    /// [`run`], not an option: a pipe keeps one line per item).
+    #[arg(skip)]
+    pub wrap: print::wrap::Wrap,
 }
 
 /// The heading of the options every subcommand takes: apart, so that a subcommand's own
@@ -242,10 +246,11 @@ pub fn terminal_safe(text: &str) -> String {
 /// Parse the process arguments and run the command, writing to stdout.
 pub fn run() -> anyhow::Result<ExitCode> {
     unset_empty_option_env();
-    let args = match Args::try_parse() {
+    let mut args = match Args::try_parse() {
         Ok(args) => args,
         Err(e) => return Ok(usage_error(&e)),
     };
+    args.global.wrap = print::wrap::Wrap::of_stdout();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let code = dispatch(&args, &mut out)?;

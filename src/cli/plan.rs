@@ -6,6 +6,7 @@ use std::io::Write;
 
 use super::clusters::{load_with_unlisted, AnalysisArgs};
 use super::print::json::write_line;
+use super::print::wrap::Wrap;
 use super::{exit::ExitCode, GlobalArgs};
 use crate::analysis::key::ClusterKey;
 use crate::analysis::plan::{self, Plan, PlanInput, YankedCulprit};
@@ -82,6 +83,7 @@ pub fn run(global: &GlobalArgs, args: &PlanArgs, out: &mut dyn Write) -> anyhow:
             unread_words.as_deref(),
             &analysed,
             share_of,
+            global.wrap,
         )?;
     }
     if let Some(words) = unread_words {
@@ -153,7 +155,7 @@ fn full_query(p: &Plan, where_: Option<&str>) -> String {
 }
 
 /// The plan as text; `unread` says first what it could not read, and then it gives no command
-/// to paste.
+/// to paste. Its words wrap to `wrap`; the query and the command stay one line to be pasted.
 fn write_text(
     out: &mut dyn Write,
     p: &Plan,
@@ -161,33 +163,34 @@ fn write_text(
     unread: Option<&str>,
     analysed: &str,
     share_of: crate::analysis::rank::ShareOf,
+    wrap: Wrap,
 ) -> std::io::Result<()> {
     let safe = |s: &str| sanitize_bytes(s.as_bytes()).into_owned();
     if let Some(words) = unread {
-        writeln!(out, "{words}")?;
+        wrap.line(out, "", "  ", words)?;
     }
     writeln!(out, "{analysed}")?;
     if p.culprits.is_empty() {
         writeln!(out, "no culprit: nothing to yank")?;
-        writeln!(out, "{}", safe(&p.remaining_words()))?;
+        wrap.line(out, "", "  ", &safe(&p.remaining_words()))?;
         return Ok(());
     }
-    writeln!(out, "yank {}:", p.headline_of(share_of))?;
+    wrap.line(out, "", "  ", &format!("yank {}:", p.headline_of(share_of)))?;
     for c in &p.culprits {
-        writeln!(
-            out,
-            "  {} {}  ({})  {}",
+        let line = format!(
+            "{} {}  ({})  {}",
             c.key.name(),
             safe(&c.value),
             c.counts_words(),
             safe(&c.reason)
-        )?;
+        );
+        wrap.line(out, "  ", "      ", &line)?;
     }
     if let Some(words) = p.left_out_words() {
-        writeln!(out, "  {words}")?;
+        wrap.line(out, "  ", "    ", &words)?;
     }
     writeln!(out, "query: {}", safe(query))?;
-    writeln!(out, "{}", safe(&p.remaining_words()))?;
+    wrap.line(out, "", "  ", &safe(&p.remaining_words()))?;
     if unread.is_some() {
         return writeln!(out, "next: a plan of the whole queue (see the first line)");
     }

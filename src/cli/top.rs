@@ -5,6 +5,7 @@ use std::io::Write;
 
 use super::clusters::{cluster_query, load, value_text, AnalysisArgs, ClusterJson};
 use super::print::json::write_line;
+use super::print::wrap::Wrap;
 use super::{exit::ExitCode, GlobalArgs};
 use crate::analysis::key::ClusterKey;
 use crate::analysis::Want;
@@ -40,7 +41,7 @@ pub fn run(global: &GlobalArgs, args: &TopArgs, out: &mut dyn Write) -> anyhow::
             write_line(out, &ClusterJson::new(c, &a.strings))?;
         }
     } else {
-        write_text(out, &a, args.analysis.where_.as_deref())?;
+        write_text(out, &a, args.analysis.where_.as_deref(), global.wrap)?;
     }
     Ok(if a.records.is_empty() {
         ExitCode::NoMatch
@@ -50,29 +51,35 @@ pub fn run(global: &GlobalArgs, args: &TopArgs, out: &mut dyn Write) -> anyhow::
 }
 
 /// The ranking as text: one block per cluster, its summary, its signals, its query; `where_`
-/// is `--where`'s query, if any.
-pub fn write_text(out: &mut dyn Write, a: &Analysis, where_: Option<&str>) -> std::io::Result<()> {
+/// is `--where`'s query, if any. The summary and signals wrap to `wrap`; the query stays one
+/// line to be pasted.
+pub fn write_text(
+    out: &mut dyn Write,
+    a: &Analysis,
+    where_: Option<&str>,
+    wrap: Wrap,
+) -> std::io::Result<()> {
     let safe = |s: &str| sanitize_bytes(s.as_bytes()).into_owned();
     let analysed = super::clusters::analysed_line(a.records.len(), where_);
     writeln!(out, "{analysed}")?;
     for (i, c) in a.top.iter().enumerate() {
         let value = sanitize_bytes(&value_text(c, a)).into_owned();
-        writeln!(
-            out,
-            "\n{:>2}. {:<7}  score {:>5.1}  {} {}  ({} messages)",
-            i + 1,
+        let heading = format!(
+            "{:<7}  score {:>5.1}  {} {}  ({} messages)",
             c.verdict().name(),
             c.score,
             c.key.name(),
             value,
             crate::size::thousands(c.messages)
-        )?;
+        );
+        writeln!(out)?;
+        wrap.line(out, &format!("{:>2}. ", i + 1), "    ", &heading)?;
         let mut reasons = c.reasons.iter();
         if let Some(summary) = reasons.next() {
-            writeln!(out, "    {}", safe(summary))?;
+            wrap.line(out, "    ", "    ", &safe(summary))?;
         }
         for r in reasons {
-            writeln!(out, "      - {}", safe(r))?;
+            wrap.line(out, "      - ", "        ", &safe(r))?;
         }
         writeln!(out, "    query: {}", safe(&cluster_query(c, &a.strings)))?;
     }

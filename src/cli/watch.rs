@@ -84,28 +84,36 @@ pub fn signed(rate: f64) -> String {
 
 /// The text line for one update, without the newline.
 pub fn text_line(u: &WatchUpdate, clock: &str) -> String {
-    let mut line = format!(
+    text_parts(u, clock).join(PART_SEP)
+}
+
+/// What separates the parts of an update's line.
+const PART_SEP: &str = " | ";
+
+/// The parts of an update's line: the queue, then each cluster, then how the rates are taken.
+fn text_parts(u: &WatchUpdate, clock: &str) -> Vec<String> {
+    let mut parts = vec![format!(
         "{clock} queue {} ({}/min) todo {}",
         thousands(u.queue_size),
         signed(u.growth_per_min()),
         thousands(u.todo)
-    );
+    )];
     for c in &u.clusters {
         let value = sanitize_bytes(&c.value);
-        line.push_str(&format!(
-            " | {} {value} {}/min",
+        parts.push(format!(
+            "{} {value} {}/min",
             label(c.key),
             signed(c.per_min())
         ));
     }
     // Before the polling reason, which ends the line as documented.
     if let Some(secs) = u.young_secs() {
-        line.push_str(&format!(" | rates over the first {secs}s"));
+        parts.push(format!("rates over the first {secs}s"));
     }
     if let WatchMode::Polling(reason) = u.mode {
-        line.push_str(&format!(" | polling: {}", reason.describe()));
+        parts.push(format!("polling: {}", reason.describe()));
     }
-    line
+    parts
 }
 
 fn round1(x: f64) -> f64 {
@@ -235,7 +243,12 @@ pub fn run(global: &GlobalArgs, args: &WatchArgs, out: &mut dyn Write) -> anyhow
         if args.json {
             write_line(out, &WatchJson::new(&u))?;
         } else {
-            writeln!(out, "{}", text_line(&u, &clock(u.at_ms)))?;
+            // On a terminal the line wraps between its parts, under the clock.
+            let clock = clock(u.at_ms);
+            let hang = " ".repeat(clock.len() + 1);
+            global
+                .wrap
+                .parts(out, &hang, PART_SEP, &text_parts(&u, &clock))?;
         }
         // Each line is flushed so `watch | tee` and cron see it at once.
         out.flush()?;

@@ -36,6 +36,7 @@ mod reused_ids;
 mod scan;
 mod tmux;
 mod tmux_after;
+mod tmux_cli;
 mod tmux_harness;
 mod tmux_hostile;
 mod tree;

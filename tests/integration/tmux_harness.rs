@@ -109,14 +109,23 @@ impl Tmux {
 
     /// Run the shell script `script` in a new session named `name`.
     pub fn open(&self, name: &str, script: &str) {
+        self.open_sized(name, script, (WIDTH, HEIGHT));
+    }
+
+    /// [`Tmux::open`] in a terminal of `(columns, rows)`.
+    pub fn open_sized(&self, name: &str, script: &str, size: (u32, u32)) {
         let path = self.dir.path().join(format!("{name}.sh"));
         std::fs::write(&path, script).expect("script");
         let sh = format!("sh {}", quote(&path.to_string_lossy()));
-        self.new_session(name, &[], &sh);
+        self.new_session_sized(name, &[], &sh, size);
     }
 
     fn new_session(&self, name: &str, extra: &[&str], cmd: &str) {
-        let (w, h) = (WIDTH.to_string(), HEIGHT.to_string());
+        self.new_session_sized(name, extra, cmd, (WIDTH, HEIGHT));
+    }
+
+    fn new_session_sized(&self, name: &str, extra: &[&str], cmd: &str, size: (u32, u32)) {
+        let (w, h) = (size.0.to_string(), size.1.to_string());
         let mut args = vec!["new-session", "-d", "-s", name, "-x", &w, "-y", &h];
         args.extend_from_slice(extra);
         args.push(cmd);

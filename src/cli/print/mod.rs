@@ -4,3 +4,4 @@ pub mod actions;
 pub mod json;
 pub mod list_json;
 pub mod problems;
+pub mod wrap;
