@@ -497,13 +497,15 @@ pub fn percent(f: f64) -> String {
 
 mod agency;
 mod bulk;
+mod heavy;
 mod members;
 mod part;
 mod points;
 mod top;
+use heavy::account_points;
 use points::{
-    account_points, campaign_points, fan_out_and_template, forged_pattern_points,
-    forged_script_points, log_points, login_points, origin_points, shared_ip_points,
+    campaign_points, fan_out_and_template, forged_pattern_points, forged_script_points, log_points,
+    login_points, origin_points, shared_ip_points,
 };
 pub use top::{top, top_and_more, LEGIT_CONSIDERED};
 

@@ -8,7 +8,7 @@ use crate::analysis::patterns::{SenderPatterns, MIN_DISTINCT};
 use crate::analysis::signals::{Corpus, Signals, WIDE};
 use crate::analysis::types::Cluster;
 use crate::queue::Sym;
-use crate::size::{counted, thousands};
+use crate::size::thousands;
 
 /// The conclusions the signals support, as a summary ends in them.
 pub(super) const GUESSED: &str = "likely a guessed password";
@@ -21,7 +21,7 @@ const FORGED: &str = "forged random sender names";
 /// Alone, a suspect only: a newsletter and a help desk send like this too.
 pub(super) const HEAVY: &str =
     "an account sending far more than the others (compromised, or a bulk sender)";
-const DIVERTED: &str = "likely a compromised account (replies diverted)";
+pub(super) const DIVERTED: &str = "likely a compromised account (replies diverted)";
 const FRAMING: &str = "a forged X-PHP-Originating-Script: mail posing as a web script's";
 /// Every one of them, for reading a conclusion back out of a summary.
 pub(super) const SIGNAL_CONCLUSIONS: [&str; 10] = [
@@ -50,78 +50,6 @@ pub(super) fn forged_script_points(sc: &mut Scoring, c: &Cluster, s: &Signals) {
         };
         sc.add(25.0 * f, words, Some(FRAMING));
     }
-}
-
-/// Logins a queue must hold before one is compared with the others.
-const MIN_LOGINS: usize = 5;
-/// How many times the median login's messages make an account's volume stand out.
-const HEAVY_TIMES: usize = 10;
-/// The share of all authenticated messages an account must also hold to stand out: where most
-/// logins queue a message or two (a campus, an ISP's customers, a botnet's stolen accounts), ten
-/// times the median is 20 messages, a busy person's day (phone users at 45.2, a dean's
-/// secretary at 40.4, were culprits); a flood's login holds a large part of the authenticated mail.
-const HEAVY_SHARE: f64 = 0.02;
-
-/// An account sending as itself far more than the queue's other logins: a compromised
-/// webmail account's spam, or a newsletter, a help desk. Its volume and fan-out against the
-/// others' say which account to look at first, not what it is; replies diverted to another
-/// domain (Reply-To) say it is spam, since a bulk sender wants its own replies.
-pub(super) fn account_points(sc: &mut Scoring, c: &Cluster, s: &Signals, corpus: &Corpus<'_>) {
-    let norms = corpus.facts.accounts;
-    let foreign = s.foreign_known > 0 && frac(s.foreign, s.foreign_known) >= 0.5;
-    if c.key != ClusterKey::AuthUser
-        || s.auth_users.is_empty()
-        || foreign
-        || norms.logins < MIN_LOGINS
-        || c.messages < super::MIN_CULPRIT_MESSAGES
-        || c.messages < HEAVY_TIMES * norms.median_messages.max(1)
-        || frac(c.messages, norms.messages) < HEAVY_SHARE
-    {
-        return;
-    }
-    let words = || {
-        let domains = recipient_domains(c, corpus);
-        let count = |n: usize, one, many| counted(n as u64, one, many);
-        format!(
-            "{} messages to {} at {}, up to {} a message: {} times the median login's {}, up \
-             to {} (of {} logins)",
-            thousands(c.messages),
-            count(c.recipients, "recipient", "recipients"),
-            count(domains, "domain", "domains"),
-            s.remote_max,
-            c.messages / norms.median_messages.max(1),
-            count(norms.median_messages, "message", "messages"),
-            count(norms.median_fan_out as usize, "recipient", "recipients"),
-            thousands(norms.logins)
-        )
-    };
-    sc.add(20.0, words, Some(HEAVY));
-    let f = frac(s.reply_elsewhere, c.messages);
-    if f >= 0.5 {
-        let words = || {
-            format!(
-                "{} with replies sent to another domain (Reply-To)",
-                percent(f)
-            )
-        };
-        sc.add(20.0 * f, words, Some(DIVERTED));
-    }
-}
-
-/// Distinct recipient domains of `c`'s messages (for its reason only).
-fn recipient_domains(c: &Cluster, corpus: &Corpus<'_>) -> usize {
-    let mut seen = rustc_hash::FxHashSet::default();
-    for &i in &c.members {
-        if let Some(r) = corpus.records.get(i as usize) {
-            seen.extend(
-                r.recipients
-                    .domains(corpus.strings)
-                    .iter()
-                    .filter_map(|d| d.domain),
-            );
-        }
-    }
-    seen.len()
 }
 
 /// A generalised sender pattern is forgery only when this server sends those names out (to
