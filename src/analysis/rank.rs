@@ -531,6 +531,8 @@ mod legit_tests;
 #[cfg(test)]
 mod part_tests;
 #[cfg(test)]
+mod relay_tests;
+#[cfg(test)]
 mod script_tests;
 #[cfg(test)]
 mod shared_ip_tests;

@@ -17,6 +17,9 @@ const WEB_APPLICATION: &str = "likely a compromised web application";
 const LOCAL_USER: &str = "a local user or cron job mailing remote domains";
 const BACKSCATTER: &str = "backscatter: bounces of spam to forged senders";
 const RELAY: &str = "relaying without a login: check rcpthosts and tcp.smtp";
+/// Relayed by clients that authenticated, though no header names the login.
+pub(super) const AUTH_UNNAMED: &str =
+    "likely a guessed password: logged in, but no header names the account (--log does)";
 const FORGED: &str = "forged random sender names";
 /// Alone, a suspect only: a newsletter and a help desk send like this too.
 pub(super) const HEAVY: &str =
@@ -24,7 +27,8 @@ pub(super) const HEAVY: &str =
 pub(super) const DIVERTED: &str = "likely a compromised account (replies diverted)";
 const FRAMING: &str = "a forged X-PHP-Originating-Script: mail posing as a web script's";
 /// Every one of them, for reading a conclusion back out of a summary.
-pub(super) const SIGNAL_CONCLUSIONS: [&str; 10] = [
+pub(super) const SIGNAL_CONCLUSIONS: [&str; 11] = [
+    AUTH_UNNAMED,
     GUESSED,
     WEB_SCRIPT,
     WEB_APPLICATION,
@@ -452,6 +456,18 @@ pub(super) fn origin_points(sc: &mut Scoring, c: &Cluster, s: &Signals) {
             )
         };
         sc.add(0.0, words, None);
+    } else if relaying && s.relay_authenticated * 2 >= s.relay {
+        // `with ESMTPA` says the client logged in: an account's password, not rcpthosts, is
+        // what to fix, and only the smtpd log names the account.
+        let words = || {
+            format!(
+                "{} of its messages relayed to remote domains, {} by clients that logged in \
+                 (ESMTPA) though no header names the account",
+                percent(r),
+                thousands(s.relay_authenticated)
+            )
+        };
+        sc.add(20.0 * r, words, Some(AUTH_UNNAMED));
     } else if relaying {
         let why = Some(RELAY);
         let words = || match r >= 0.5 {
