@@ -1,7 +1,7 @@
 //! gen-queue: write a realistic flood queue (the sample queue, or a big one for benchmarks).
 //!
 //! ```text
-//! cargo run --release --example gen-queue -- DIR --messages N --seed S [--split 23] [--now UNIX] [--mix NAME]
+//! cargo run --release --example gen-queue -- DIR --messages N --seed S [--split 23] [--now UNIX] [--mix NAME] [--smtpd-log LOGDIR]
 //! cargo run --release --example gen-queue -- --sample sample-queues/flood
 //! ```
 //! The mix is `qtriage::fixture::flood` (see sample-queues/README.md). An existing DIR is replaced
@@ -13,8 +13,11 @@ use std::time::{Instant, SystemTime};
 
 use anyhow::{bail, Context};
 use clap::Parser;
-use qtriage::fixture::flood::{write_flood, FloodGroup, FloodSpec, Mix};
+use qtriage::fixture::flood::{write_flood_with_groups, FloodGroup, FloodSpec, Mix};
 use qtriage::fixture::QueueBuilder;
+use qtriage::logs::fixture::{chkuser_lines_for, MultilogDir};
+use qtriage::queue::scan::{scan, Progress, ScanOptions};
+use qtriage::queue::{Interner, MessageId, Queue, QueueOptions};
 
 /// The file that marks a directory as a queue gen-queue wrote (and may replace).
 const MARKER: &str = ".qtriage-generated";
@@ -46,6 +49,11 @@ struct Args {
     /// srs-shell.
     #[arg(long, default_value = "reference", conflicts_with = "sample")]
     mix: String,
+    /// Also write qmail-smtpd's log (a multilog directory, its `current`) naming the AUTH user
+    /// of every message whose Received line does not (the `log-only-auth` mix's `test`): a
+    /// CHKUSER line a second before each, as `qtriage --log DIR` reads it.
+    #[arg(long, value_name = "DIR")]
+    smtpd_log: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -85,13 +93,20 @@ fn run(args: Args) -> anyhow::Result<()> {
     // A partial marker first: an interrupted run is replaced next time, never mistaken for whole
     // (the benchmark reuses a queue whose marker names its size and seed).
     std::fs::write(dir.join(MARKER), "gen-queue partial\n")?;
-    let truth = write_flood(&queue, &spec)
+    let (truth, groups) = write_flood_with_groups(&queue, &spec)
         .with_context(|| format!("writing messages into {}", dir.display()))?;
     let marker = format!(
         "gen-queue messages={} seed={} now={}\n",
         spec.messages, spec.seed, spec.now
     );
     std::fs::write(dir.join(MARKER), marker)?;
+    if let Some(log) = &args.smtpd_log {
+        let n = write_smtpd_log(&dir, args.split, &groups, log)?;
+        println!(
+            "wrote {n} CHKUSER lines to {}",
+            log.join("current").display()
+        );
+    }
     let secs = start.elapsed().as_secs_f64();
     println!(
         "wrote {} messages to {} in {secs:.1} s ({:.0} messages/s)",
@@ -141,4 +156,36 @@ fn clear(dir: &Path) -> anyhow::Result<()> {
     }
     // remove_dir_all does not follow symlinks inside the tree.
     std::fs::remove_dir_all(dir).with_context(|| format!("removing the old {}", dir.display()))
+}
+
+/// The AUTH user qmail-smtpd's log names for the messages whose Received line does not.
+const LOG_ONLY_USER: &str = "test";
+
+/// Write `log/current` (a multilog directory) with one CHKUSER line per message of the
+/// `auth-log-only` group, read back from the queue just written: its client IP, envelope
+/// sender, first recipient and, a second before qmail-queue's Received date, the login.
+fn write_smtpd_log(
+    dir: &Path,
+    split: u32,
+    groups: &[(MessageId, FloodGroup)],
+    log: &Path,
+) -> anyhow::Result<usize> {
+    let ids: std::collections::HashSet<MessageId> = (groups.iter())
+        .filter(|(_, g)| *g == FloodGroup::AuthLogOnly)
+        .map(|(id, _)| *id)
+        .collect();
+    let queue = Queue::open(dir, QueueOptions { split: Some(split) })?;
+    let strings = Interner::new();
+    let scanned = scan(
+        &queue,
+        &strings,
+        ScanOptions::default(),
+        &Progress::default(),
+    )?;
+    let records = scanned.records.iter().filter(|r| ids.contains(&r.id));
+    let lines = chkuser_lines_for(records, &strings, LOG_ONLY_USER);
+    let multilog = MultilogDir::create(log)
+        .with_context(|| format!("creating the log directory {}", log.display()))?;
+    multilog.current(&lines)?;
+    Ok(lines.len())
 }

@@ -152,3 +152,30 @@ pub fn qmail_send_lines(id: u64, qp: u32, sender: &str, rcpt: &str) -> [String; 
         format!("starting delivery 1: msg {id} to remote {rcpt}"),
     ]
 }
+
+/// One CHKUSER line naming `user` for each of `records`, a second before qmail-queue's
+/// Received date (else its queued time): the log qmail-smtpd writes when its Received lines
+/// name no AUTH user, as `gen-queue --smtpd-log` writes it for the `log-only-auth` mix. Sorted
+/// by time, as a log is.
+pub fn chkuser_lines_for<'a>(
+    records: impl IntoIterator<Item = &'a crate::queue::MessageRecord>,
+    strings: &crate::queue::Interner,
+    user: &str,
+) -> Vec<FixtureLine> {
+    let text = |s: Option<crate::queue::Sym>| s.map(|s| strings.text(s)).unwrap_or_default();
+    let mut lines: Vec<FixtureLine> = records
+        .into_iter()
+        .map(|r| {
+            let line = chkuser_relaying_line(
+                &text(r.sender),
+                user,
+                "User",
+                &text(r.origin.ip),
+                &text(r.recipients.first()),
+            );
+            FixtureLine::new(r.qmail_queue_time().unwrap_or(r.queued()) - 1, line)
+        })
+        .collect();
+    lines.sort_by_key(|l| l.time);
+    lines
+}

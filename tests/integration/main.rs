@@ -25,6 +25,7 @@ mod hostile_printed;
 mod hostile_vanish;
 mod incident;
 mod lock;
+mod log_mix;
 mod log_top;
 mod logs;
 mod plan_mix;
