@@ -204,6 +204,8 @@ pub fn build(input: PlanInput<'_>) -> Plan {
     let mut bounce_terms: Vec<(usize, ClusterKey, KeyValue)> = Vec::new();
     let mut sender_terms: Vec<(ClusterKey, KeyValue)> = Vec::new();
     let (mut terms, mut bytes, mut left_out) = (0, 0, 0);
+    // Logins whose bounces may be found by their IPs (`log_ips.rs`), once all are taken.
+    let mut logins: Vec<(usize, &Cluster)> = Vec::new();
     let listed = input
         .ranking
         .iter()
@@ -234,6 +236,9 @@ pub fn build(input: PlanInput<'_>) -> Plan {
         {
             sender_terms.push((c.key, value));
         }
+        if whole && c.key == ClusterKey::AuthUser {
+            logins.push((culprits.len(), c));
+        }
         culprits.push(PlanCulprit {
             key: c.key,
             value: value.shown(c.key, strings),
@@ -252,6 +257,17 @@ pub fn build(input: PlanInput<'_>) -> Plan {
                 String::new()
             },
         });
+    }
+    for (at, c) in logins {
+        for t in log_ips::ip_terms(&input, at, c, &taken) {
+            let cost = term("bounce-of", t.1, Some(&t.2.text(strings))).len() + 4;
+            let known = bounce_terms.iter().any(|b| (b.1, b.2) == (t.1, t.2));
+            if known || terms + 1 > MAX_PLAN_TERMS || bytes + cost > MAX_PLAN_BYTES {
+                continue;
+            }
+            (terms, bytes) = (terms + 1, bytes + cost);
+            bounce_terms.push(t);
+        }
     }
     attribute_backscatter(&input, &bounce_terms, &mut culprits, &mut taken);
     culprits.retain(|c| !c.query.is_empty());
@@ -458,6 +474,7 @@ pub fn strongest_reason(c: &Cluster) -> String {
 }
 
 mod campaign;
+mod log_ips;
 mod remain;
 pub mod yanked;
 use remain::remaining;

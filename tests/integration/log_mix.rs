@@ -1,6 +1,6 @@
 //! The `log-only-auth` mix with the smtpd log `gen-queue --smtpd-log` writes beside it
 //! (`logs::fixture::chkuser_lines_for`): `qtriage --log DIR plan` names `test` from the log and
-//! takes every message of its run, and no real message.
+//! takes every message of its run and the bounces quoting it, and no real message.
 
 use std::collections::HashSet;
 
@@ -74,6 +74,14 @@ fn the_generated_smtpd_log_names_the_log_only_login_and_plan_takes_its_run() {
             id.0
         );
     }
+    // The bounces quoting the run too: their copies name no user, but its IPs
+    // (`plan/log_ips.rs`; they were left as "bounces quoting no culprit's message").
+    let missed: Vec<(u64, FloodGroup)> = (groups.iter())
+        .filter(|(id, g)| g.is_spam() && !taken.contains(&id.0.to_string()))
+        .map(|(id, g)| (id.0, *g))
+        .collect();
+    assert!(missed.is_empty(), "spam left: {missed:?}");
+    assert!(query.contains("bounce-of:origin-ip="), "{query}");
     let real: Vec<&MessageId> = (groups.iter())
         .filter(|(id, g)| g.is_real() && taken.contains(&id.0.to_string()))
         .map(|(id, _)| id)
