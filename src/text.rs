@@ -6,7 +6,8 @@ use unicode_width::UnicodeWidthStr;
 /// `text` (already sanitized) as lines at most `width` columns wide where its words allow, the
 /// first starting with `indent`, the others with `hang`. Words are never cut (an address, an IP
 /// or a query term must stay whole to be copied): one wider than the line has a line of its
-/// own. Runs of spaces are kept within a line and dropped where it breaks.
+/// own. Runs of spaces are kept within a line and dropped where it breaks, as are spaces
+/// the text starts with (the indent is the caller's).
 pub fn wrap_words(text: &str, width: usize, indent: &str, hang: &str) -> Vec<String> {
     let mut lines = Vec::new();
     let mut line = String::from(indent);

@@ -169,7 +169,7 @@ fn write_text(
     if let Some(words) = unread {
         wrap.line(out, "", "  ", words)?;
     }
-    writeln!(out, "{analysed}")?;
+    wrap.line(out, "", "  ", analysed)?;
     if p.culprits.is_empty() {
         writeln!(out, "no culprit: nothing to yank")?;
         wrap.line(out, "", "  ", &safe(&p.remaining_words()))?;

@@ -61,7 +61,7 @@ pub fn write_text(
 ) -> std::io::Result<()> {
     let safe = |s: &str| sanitize_bytes(s.as_bytes()).into_owned();
     let analysed = super::clusters::analysed_line(a.records.len(), where_);
-    writeln!(out, "{analysed}")?;
+    wrap.line(out, "", "  ", &analysed)?;
     for (i, c) in a.top.iter().enumerate() {
         let value = sanitize_bytes(&value_text(c, a)).into_owned();
         let heading = format!(
@@ -73,7 +73,9 @@ pub fn write_text(
             crate::size::thousands(c.messages)
         );
         writeln!(out)?;
-        wrap.line(out, &format!("{:>2}. ", i + 1), "    ", &heading)?;
+        // The hang under the heading's number, however wide it is (`100. ` with --limit 100).
+        let number = format!("{:>2}. ", i + 1);
+        wrap.line(out, &number, &" ".repeat(number.len()), &heading)?;
         let mut reasons = c.reasons.iter();
         if let Some(summary) = reasons.next() {
             wrap.line(out, "    ", "    ", &safe(summary))?;

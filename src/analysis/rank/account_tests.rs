@@ -229,3 +229,38 @@ fn busy_people_among_many_small_logins_are_not_heavy() {
         "{bot:#?}"
     );
 }
+
+/// Replies diverted count whatever the account's share: 400 invoice scams with a Reply-To at
+/// outlook.com beside 10,000 logins of two messages each are 1.96% of the authenticated mail,
+/// under the volume's bar (review46: it lost the diverted replies with it, and was not listed).
+#[test]
+fn replies_diverted_count_under_the_volumes_share() {
+    let s = Arc::new(Interner::new());
+    let mut recs: Vec<MessageRecord> = (0..20_000u64)
+        .map(|i| {
+            let login = format!("user{}@example.com", i / 2);
+            webmail(&s, i, &login, 1, &format!("Re: thread {i}"))
+        })
+        .collect();
+    recs.extend((0..400).map(|i| {
+        let subject = format!("Outstanding invoice INV-{}: payment due", 500_000 + i * 7);
+        let mut r = webmail(&s, SPAM + i, "sales@example.com", 20, &subject);
+        r.headers.reply_elsewhere = true;
+        r
+    }));
+    let a = run(recs, s.clone(), &["example.com"]);
+    let (first, real) = first_and_real_taken(&a);
+    assert_eq!(
+        first.value.map(|v| v.text(&s)).as_deref(),
+        Some("sales@example.com"),
+        "{first:#?}"
+    );
+    assert_eq!(first.verdict(), Verdict::Culprit, "{first:#?}");
+    assert!(!real, "real mail taken");
+    let reasons = first.reasons.join("\n");
+    assert!(
+        reasons.contains("with replies sent to another domain"),
+        "{reasons}"
+    );
+    assert!(!reasons.contains("times the median login's"), "{reasons}");
+}

@@ -151,3 +151,41 @@ fn a_plugin_outweighing_the_customers_leaves_their_uid_held() {
         );
     }
 }
+
+/// A plugin writing as `apache@` this server (qmail-inject's From, no forgery) with varied
+/// subjects, beside the customers and 1,880 logins' mail: its own cluster is under 40, so the
+/// uid, over 40 by it, must not be held for it (review46: held, and its 1,000 messages were
+/// taken by nothing).
+#[test]
+fn a_heavy_script_under_40_alone_leaves_its_uid_a_culprit() {
+    let s = Arc::new(Interner::new());
+    let mut recs = shared_host(&s, 0);
+    let words = ["Hello", "Re: invoice", "Meeting", "Photos", "Update"];
+    recs.extend((0..1_000u64).map(|i| {
+        let subject = format!("{} {}", words[(i % 5) as usize], i * 7919 % 100_000);
+        let plugin = "customer3.example/wp-content/plugins/seo/loader.php";
+        by_script(&s, SPAM + i, plugin, "apache@mail.example.com", &subject)
+    }));
+    recs.extend((0..1_880u64).map(|i| {
+        let login = format!("user{}@example.org", i % 300);
+        let ip = format!("84.130.{}.{}", i % 200, 2 + i % 30);
+        let mut r = Rec::new(&s, 500_000 + i)
+            .auth(&login, &ip)
+            .sender(&login)
+            .rcpts(Channel::Remote, 1)
+            .subject(&format!("Re: offer {i}"))
+            .r;
+        r.headers.from = Some(s.intern(login.as_bytes()));
+        r
+    }));
+    let a = run(recs, s.clone(), &["mail.example.com", "example.org"]);
+    let taken: std::collections::HashSet<u32> = (a.top.iter())
+        .filter(|c| c.verdict() == Verdict::Culprit)
+        .flat_map(|c| c.members.iter().copied())
+        .collect();
+    let missed = (0..a.records.len() as u32)
+        .filter(|i| a.records[*i as usize].id.0 >= SPAM && a.records[*i as usize].id.0 < 500_000)
+        .filter(|i| !taken.contains(i))
+        .count();
+    assert_eq!(missed, 0, "{:#?}", a.top);
+}
