@@ -7,6 +7,7 @@
 //! ([`AuthSource::Log`]); the evidence text stays here, keyed by message id, so a million
 //! records stay small. Ranking ([`super::rank`]) turns the facts into reasons.
 
+use crate::size::thousands;
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 
@@ -206,9 +207,11 @@ fn user_lines<'a>(attrs: impl Iterator<Item = &'a LogAttribution>, total: usize)
             lines.dedup();
             let plural = if lines.len() == 1 { "" } else { "s" };
             format!(
-                "AUTH user {user} ({}): {n} of {total} messages, {} log line{plural}",
+                "AUTH user {user} ({}): {} of {} messages, {} log line{plural}",
                 first.evidence,
-                lines.len()
+                thousands(n as u64),
+                thousands(total as u64),
+                thousands(lines.len() as u64)
             )
         })
         .collect()

@@ -130,6 +130,9 @@ enum Held {
     /// All its messages are this login's, whose whole mail is held as [`Held::FewSenders`]:
     /// one client's newsletter of an agency's (`part.rs`).
     PartOf(KeyValue),
+    /// Over 40 by its heavy scripts' mail, which their own clusters take; the rest, judged
+    /// alone, is no culprit: a shared host's uid (`scripts.rs`).
+    BeyondHeavyScripts,
 }
 
 impl Scoring {
@@ -209,6 +212,8 @@ fn score(c: &Cluster, s: &Signals, corpus: &Corpus<'_>, words: bool) -> Scoring 
         sc.held = Some(Held::FewSenders);
     } else if let Some(login) = part::held_login_of(&sc, c, s, corpus) {
         sc.held = Some(Held::PartOf(login));
+    } else if scripts::held_beyond_heavy_scripts(&sc, c, s, corpus) {
+        sc.held = Some(Held::BeyondHeavyScripts);
     }
     sc
 }
@@ -317,6 +322,7 @@ pub fn assess(c: &mut Cluster, corpus: &Corpus<'_>) {
              one place, to few recipients a message): held with it; look before taking it",
             login.text(corpus.strings)
         )),
+        Some(Held::BeyondHeavyScripts) => c.reasons.push(scripts::reason(c, corpus)),
         None => {}
     }
 }
@@ -497,13 +503,16 @@ pub fn percent(f: f64) -> String {
 
 mod agency;
 mod bulk;
+mod heavy;
 mod members;
 mod part;
 mod points;
+mod scripts;
 mod top;
+use heavy::account_points;
 use points::{
-    account_points, campaign_points, fan_out_and_template, forged_pattern_points,
-    forged_script_points, log_points, login_points, origin_points, shared_ip_points,
+    campaign_points, fan_out_and_template, forged_pattern_points, forged_script_points, log_points,
+    login_points, origin_points, shared_ip_points,
 };
 pub use top::{top, top_and_more, LEGIT_CONSIDERED};
 
@@ -521,6 +530,8 @@ mod forged_from_tests;
 mod legit_tests;
 #[cfg(test)]
 mod part_tests;
+#[cfg(test)]
+mod relay_tests;
 #[cfg(test)]
 mod script_tests;
 #[cfg(test)]

@@ -312,6 +312,10 @@ pub(crate) struct Signals {
     /// Bounces to local recipients only (remote servers returning mail sent as local users).
     pub(crate) null_local: usize,
     pub(crate) relay: usize,
+    /// Of [`Signals::relay`], those whose client authenticated (the protocol `ESMTPA`,
+    /// `ESMTPSA`, RFC 3848) though no header names the login: a guessed password whose user
+    /// only the smtpd log names, no open relay.
+    pub(crate) relay_authenticated: usize,
     /// Messages from a private or loopback client sending as one of this server's domains
     /// ([`Facts`]' `internal_own`).
     pub(crate) internal_own: usize,
@@ -382,6 +386,8 @@ impl Tally {
         let mut runs = Runs::default();
         // A flood's script is one path: judged once a run.
         let mut last_script: Option<(Sym, bool, bool)> = None;
+        // A queue has a few protocol words: each judged once a run.
+        let mut last_protocol: Option<(Sym, bool)> = None;
         let s = &mut t.s;
         for &i in members {
             let i = i as usize;
@@ -453,8 +459,18 @@ impl Tally {
                 .unwrap_or(false);
             s.reply_elsewhere += usize::from(reply);
             s.campaign += usize::from(corpus.facts.campaigns.has(i));
-            s.relay +=
-                usize::from(o.kind == OriginKind::Smtp && has_remote && !null && !internal_own);
+            let relay = o.kind == OriginKind::Smtp && has_remote && !null && !internal_own;
+            s.relay += usize::from(relay);
+            if let Some(protocol) = o.protocol.filter(|_| relay) {
+                let authenticated = match last_protocol {
+                    Some((sym, yes)) if sym == protocol => yes,
+                    _ => corpus
+                        .strings
+                        .with(protocol, crate::queue::received::is_authenticated),
+                };
+                last_protocol = Some((protocol, authenticated));
+                s.relay_authenticated += usize::from(authenticated);
+            }
             if let Some(Some(template)) = corpus.facts.template.get(i) {
                 runs.template.add(*template, &mut t.templates);
             }
@@ -490,6 +506,7 @@ impl Tally {
         s.null_remote += o.null_remote;
         s.null_local += o.null_local;
         s.relay += o.relay;
+        s.relay_authenticated += o.relay_authenticated;
         s.internal_own += o.internal_own;
         s.reply_elsewhere += o.reply_elsewhere;
         s.campaign += o.campaign;

@@ -99,8 +99,8 @@ fn run_inner(
         writeln!(
             out,
             "would expire {} messages ({} recipients): qmail-send will bounce them",
-            plan.message_count(),
-            plan.recipients()
+            crate::size::thousands(plan.message_count() as u64),
+            crate::size::thousands(plan.recipients())
         )?;
         writeln!(out, "{}", act::mta_line(&plan))?;
         writeln!(out, "apply with: {}", act::apply_line())?;

@@ -87,7 +87,7 @@ fn run_inner(
         writeln!(
             out,
             "would delete {} yanked messages ({}) from {} for good",
-            plan.message_count(),
+            crate::size::thousands(plan.message_count() as u64),
             act::human_bytes(plan.bytes()),
             sanitize_path(&yank_dir)
         )?;

@@ -1,5 +1,6 @@
 //! `qtriage restore --batch ID | --all | QUERY`: put yanked messages back (or undo an expire).
 
+use crate::size::thousands;
 use std::io::Write;
 
 use super::act::{self, ActArgs};
@@ -194,8 +195,8 @@ fn print_dry_run(out: &mut dyn Write, plan: &Plan) -> std::io::Result<()> {
     writeln!(
         out,
         "{what} {} messages ({} recipients, {}) from {} into {}",
-        plan.message_count(),
-        plan.recipients(),
+        thousands(plan.message_count() as u64),
+        thousands(plan.recipients()),
         act::human_bytes(plan.bytes()),
         sanitize_path(&plan.yank_dir),
         sanitize_path(&plan.queue_root)

@@ -106,6 +106,17 @@ fn text_parts(u: &WatchUpdate, clock: &str) -> Vec<String> {
             signed(c.per_min())
         ));
     }
+    // The yank area's traffic is not growth: without it a restore read as the queue jumping
+    // back up at "+0/min". Notes, not clusters: they do not end in "/min".
+    for (verb, n, way) in [
+        ("yanked", u.yanked_per_min, "into"),
+        ("restored", u.restored_per_min, "back from"),
+    ] {
+        if n.round() >= 1.0 {
+            let n = thousands(n.round() as u64);
+            parts.push(format!("{verb} {n} a minute {way} the yank area"));
+        }
+    }
     // Before the polling reason, which ends the line as documented.
     if let Some(secs) = u.young_secs() {
         parts.push(format!("rates over the first {secs}s"));

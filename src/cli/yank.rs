@@ -1,5 +1,6 @@
 //! `qtriage yank QUERY`: dry run by default; `--apply` moves the messages into the yank area.
 
+use crate::size::thousands;
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
 
@@ -237,8 +238,8 @@ pub fn print_dry_run(
     writeln!(
         out,
         "would yank {} messages ({} recipients, {}) from {} into {}",
-        plan.message_count(),
-        plan.recipients(),
+        thousands(plan.message_count() as u64),
+        thousands(plan.recipients()),
         act::human_bytes(plan.bytes()),
         sanitize_path(&plan.queue_root),
         sanitize_path(&plan.yank_dir)
@@ -246,7 +247,11 @@ pub fn print_dry_run(
     for &key in sel.keys {
         write_clusters_hit(out, key, sel.tables, (&records, &left), strings)?;
     }
-    writeln!(out, "would remain in the queue: {} messages", left.len())?;
+    writeln!(
+        out,
+        "would remain in the queue: {} messages",
+        thousands(left.len() as u64)
+    )?;
     writeln!(out, "sample:")?;
     for r in records.iter().take(SAMPLE) {
         let sender = r

@@ -127,6 +127,14 @@ fn skip_ws(v: &[u8]) -> &[u8] {
     &v[n..]
 }
 
+/// Does a hop's protocol word say the client authenticated (RFC 3848: `ESMTPA`, `ESMTPSA`,
+/// `LMTPA`, `UTF8SMTPSA`...)? qmail-smtpd with an AUTH patch writes it even where it names no
+/// user, so a message can be an account's though no header says whose.
+pub fn is_authenticated(protocol: &[u8]) -> bool {
+    let p = protocol.to_ascii_uppercase();
+    p.ends_with(b"A") && p.windows(4).any(|w| w == b"SMTP" || w == b"LMTP")
+}
+
 /// Parse the (unfolded) value of qmail-smtpd's Received line.
 pub fn parse_smtp_hop(value: &[u8]) -> Option<SmtpHop<'_>> {
     let v = skip_ws(value).strip_prefix(b"from ")?;

@@ -410,7 +410,11 @@ fn ranked_culprits(window: &Window<'_>, src: &ReportSources<'_>) -> Found {
         .take(MAX_LISTED)
         .filter_map(|c| {
             let v = value_text(c.key, c.value.as_ref()?, src.strings);
-            Some(format!("{} {v} ({} messages)", c.key.name(), c.messages))
+            Some(format!(
+                "{} {v} ({} messages)",
+                c.key.name(),
+                crate::size::thousands(c.messages as u64)
+            ))
         })
         .collect();
     found.finish()

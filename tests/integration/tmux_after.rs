@@ -70,7 +70,7 @@ fn accounts_view_and_write_report_in_tmux() {
     tmux.keys(&["Escape"]);
     tmux.wait_until("the clusters again", |s| !s.contains("Accounts at risk"));
     tmux.keys(&["W"]);
-    tmux.wait_for("report written to");
+    tmux.wait_for("report written: ");
     let written = reports(out.path());
     assert_eq!(written.len(), 1);
     let first = written[0]
@@ -88,7 +88,7 @@ fn accounts_view_and_write_report_in_tmux() {
         .expect("the second report");
     tmux.wait_until("the second report written", |s| {
         s.lines()
-            .any(|l| l.contains("report written to") && l.contains(&second))
+            .any(|l| l.contains("report written: ") && l.contains(&second) && l.contains(" spam)"))
     });
     for path in reports(out.path()) {
         let md = std::fs::read(&path).expect("report file");
@@ -147,7 +147,7 @@ fn the_tui_applies_log_evidence_to_its_clusters() {
     });
     // The report written from the TUI carries the log evidence, as `qtriage --log report`.
     with.keys(&["W"]);
-    with.wait_for("report written to");
+    with.wait_for("report written: ");
     let files = reports(out.path());
     let md = std::fs::read_to_string(&files[0]).expect("report");
     assert!(

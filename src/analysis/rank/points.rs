@@ -8,7 +8,7 @@ use crate::analysis::patterns::{SenderPatterns, MIN_DISTINCT};
 use crate::analysis::signals::{Corpus, Signals, WIDE};
 use crate::analysis::types::Cluster;
 use crate::queue::Sym;
-use crate::size::{counted, thousands};
+use crate::size::thousands;
 
 /// The conclusions the signals support, as a summary ends in them.
 pub(super) const GUESSED: &str = "likely a guessed password";
@@ -17,14 +17,18 @@ const WEB_APPLICATION: &str = "likely a compromised web application";
 const LOCAL_USER: &str = "a local user or cron job mailing remote domains";
 const BACKSCATTER: &str = "backscatter: bounces of spam to forged senders";
 const RELAY: &str = "relaying without a login: check rcpthosts and tcp.smtp";
+/// Relayed by clients that authenticated, though no header names the login.
+pub(super) const AUTH_UNNAMED: &str =
+    "likely a guessed password: logged in, but no header names the account (--log does)";
 const FORGED: &str = "forged random sender names";
 /// Alone, a suspect only: a newsletter and a help desk send like this too.
 pub(super) const HEAVY: &str =
     "an account sending far more than the others (compromised, or a bulk sender)";
-const DIVERTED: &str = "likely a compromised account (replies diverted)";
+pub(super) const DIVERTED: &str = "likely a compromised account (replies diverted)";
 const FRAMING: &str = "a forged X-PHP-Originating-Script: mail posing as a web script's";
 /// Every one of them, for reading a conclusion back out of a summary.
-pub(super) const SIGNAL_CONCLUSIONS: [&str; 10] = [
+pub(super) const SIGNAL_CONCLUSIONS: [&str; 11] = [
+    AUTH_UNNAMED,
     GUESSED,
     WEB_SCRIPT,
     WEB_APPLICATION,
@@ -50,72 +54,6 @@ pub(super) fn forged_script_points(sc: &mut Scoring, c: &Cluster, s: &Signals) {
         };
         sc.add(25.0 * f, words, Some(FRAMING));
     }
-}
-
-/// Logins a queue must hold before one is compared with the others.
-const MIN_LOGINS: usize = 5;
-/// How many times the median login's messages make an account's volume stand out.
-const HEAVY_TIMES: usize = 10;
-
-/// An account sending as itself far more than the queue's other logins: a compromised
-/// webmail account's spam, or a newsletter, a help desk. Its volume and fan-out against the
-/// others' say which account to look at first, not what it is; replies diverted to another
-/// domain (Reply-To) say it is spam, since a bulk sender wants its own replies.
-pub(super) fn account_points(sc: &mut Scoring, c: &Cluster, s: &Signals, corpus: &Corpus<'_>) {
-    let norms = corpus.facts.accounts;
-    let foreign = s.foreign_known > 0 && frac(s.foreign, s.foreign_known) >= 0.5;
-    if c.key != ClusterKey::AuthUser
-        || s.auth_users.is_empty()
-        || foreign
-        || norms.logins < MIN_LOGINS
-        || c.messages < super::MIN_CULPRIT_MESSAGES
-        || c.messages < HEAVY_TIMES * norms.median_messages.max(1)
-    {
-        return;
-    }
-    let words = || {
-        let domains = recipient_domains(c, corpus);
-        let count = |n: usize, one, many| counted(n as u64, one, many);
-        format!(
-            "{} messages to {} at {}, up to {} a message: {} times the median login's {}, up \
-             to {} (of {} logins)",
-            thousands(c.messages),
-            count(c.recipients, "recipient", "recipients"),
-            count(domains, "domain", "domains"),
-            s.remote_max,
-            c.messages / norms.median_messages.max(1),
-            count(norms.median_messages, "message", "messages"),
-            count(norms.median_fan_out as usize, "recipient", "recipients"),
-            thousands(norms.logins)
-        )
-    };
-    sc.add(20.0, words, Some(HEAVY));
-    let f = frac(s.reply_elsewhere, c.messages);
-    if f >= 0.5 {
-        let words = || {
-            format!(
-                "{} with replies sent to another domain (Reply-To)",
-                percent(f)
-            )
-        };
-        sc.add(20.0 * f, words, Some(DIVERTED));
-    }
-}
-
-/// Distinct recipient domains of `c`'s messages (for its reason only).
-fn recipient_domains(c: &Cluster, corpus: &Corpus<'_>) -> usize {
-    let mut seen = rustc_hash::FxHashSet::default();
-    for &i in &c.members {
-        if let Some(r) = corpus.records.get(i as usize) {
-            seen.extend(
-                r.recipients
-                    .domains(corpus.strings)
-                    .iter()
-                    .filter_map(|d| d.domain),
-            );
-        }
-    }
-    seen.len()
 }
 
 /// A generalised sender pattern is forgery only when this server sends those names out (to
@@ -518,6 +456,18 @@ pub(super) fn origin_points(sc: &mut Scoring, c: &Cluster, s: &Signals) {
             )
         };
         sc.add(0.0, words, None);
+    } else if relaying && s.relay_authenticated * 2 >= s.relay {
+        // `with ESMTPA` says the client logged in: an account's password, not rcpthosts, is
+        // what to fix, and only the smtpd log names the account.
+        let words = || {
+            format!(
+                "{} of its messages relayed to remote domains, {} by clients that logged in \
+                 (ESMTPA) though no header names the account",
+                percent(r),
+                thousands(s.relay_authenticated)
+            )
+        };
+        sc.add(20.0 * r, words, Some(AUTH_UNNAMED));
     } else if relaying {
         let why = Some(RELAY);
         let words = || match r >= 0.5 {

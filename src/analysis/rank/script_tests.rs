@@ -120,3 +120,34 @@ fn a_lone_script_writing_as_someone_else_stays_a_culprit() {
         .expect("the script is listed");
     assert_eq!(script.verdict(), Verdict::Culprit, "{:#?}", a.top);
 }
+
+/// The plugin sending more than the customers together (1,000 against 720): uid 48 and its
+/// envelope sender `apache@` were mostly the plugin, culprits at 68-70 taking every customer's
+/// mail. Each is judged on what the plugin's own cluster does not take, and held.
+#[test]
+fn a_plugin_outweighing_the_customers_leaves_their_uid_held() {
+    let s = Arc::new(Interner::new());
+    let a = run(shared_host(&s, 1_000), s.clone(), &["mail.example.com"]);
+    assert_eq!(real_taken(&a), 0, "{:#?}", a.top);
+    let plugin = (a.top.iter())
+        .find(|c| c.key == ClusterKey::Script && c.messages == 1_000)
+        .expect("the plugin is listed");
+    assert_eq!(plugin.verdict(), Verdict::Culprit, "{plugin:#?}");
+    let ctx = crate::analysis::context::AnalysisContext {
+        now: super::tests::NOW,
+        local_domains: vec!["mail.example.com".into()],
+        ..Default::default()
+    };
+    for key in [ClusterKey::Uid, ClusterKey::Sender] {
+        let clusters = crate::analysis::cluster::cluster(&a.records, key, &s, &ctx);
+        let whole = (clusters.iter())
+            .find(|c| c.messages == 1_720)
+            .unwrap_or_else(|| panic!("{key:?}: no cluster of every message"));
+        assert_eq!(whole.verdict(), Verdict::Suspect, "{whole:#?}");
+        let reasons = whole.reasons.join("\n");
+        assert!(
+            reasons.contains("1,000 of its 1,720 messages come from scripts sending 10 times"),
+            "{reasons}"
+        );
+    }
+}

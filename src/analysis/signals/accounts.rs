@@ -5,10 +5,12 @@ use rustc_hash::FxHashMap as HashMap;
 use crate::queue::{MessageRecord, OriginKind, Sym};
 
 /// How much a typical AUTH login of the queue sends: the median over the logins of their
-/// messages and of their largest recipient count, and how many logins there are.
+/// messages and of their largest recipient count, how many logins there are and how many
+/// messages they sent in all.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct AccountNorms {
     pub(crate) logins: usize,
+    pub(crate) messages: usize,
     pub(crate) median_messages: usize,
     pub(crate) median_fan_out: u32,
 }
@@ -29,6 +31,7 @@ impl AccountNorms {
         };
         AccountNorms {
             logins: per.len(),
+            messages: per.values().map(|p| p.0).sum(),
             median_messages: median(per.values().map(|p| p.0).collect()),
             median_fan_out: median(per.values().map(|p| p.1 as usize).collect()) as u32,
         }

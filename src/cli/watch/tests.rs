@@ -196,3 +196,23 @@ fn stop_rules() {
     assert_eq!(s.check(&a, &update(5.0, 0.0)), None);
     assert_eq!(s.check(&a, &update(5.0, 0.0)), Some(ExitCode::Success));
 }
+
+/// A restore put 23,400 messages back: the queue grows by them at "+0/min" (a restore is not
+/// arrival), and the line says where they came from; a yank says where they went. Notes, not
+/// clusters: they do not end in "/min".
+#[test]
+fn yanks_and_restores_are_said_apart_from_growth() {
+    let mut u = update(0.0, 0.0);
+    u.clusters.clear();
+    u.restored_per_min = 23_400.2;
+    assert_eq!(
+        text_line(&u, "10:42:00"),
+        "10:42:00 queue 48,211 (+0/min) todo 12 | restored 23,400 a minute back from the yank area"
+    );
+    u.restored_per_min = 0.0;
+    u.yanked_per_min = 1_134.0;
+    u.out_per_min = 1_134.0;
+    let line = text_line(&u, "10:42:00");
+    assert!(line.ends_with(" | yanked 1,134 a minute into the yank area"), "{line}");
+    assert!(!line.ends_with("/min"), "{line}");
+}

@@ -220,3 +220,13 @@ proptest! {
         let _ = parse_queue_line(&v);
     }
 }
+
+#[test]
+fn protocol_words_that_say_the_client_logged_in() {
+    for yes in ["ESMTPA", "ESMTPSA", "esmtpsa", "LMTPA", "UTF8SMTPSA"] {
+        assert!(is_authenticated(yes.as_bytes()), "{yes}");
+    }
+    for no in ["ESMTP", "SMTP", "ESMTPS", "A", "HTTPA", ""] {
+        assert!(!is_authenticated(no.as_bytes()), "{no}");
+    }
+}

@@ -81,8 +81,30 @@ pub fn help_lines() -> Vec<(Option<&'static str>, String, &'static str)> {
             out.push((None, keys_label(b), b.help));
         }
     }
+    // Not keys, but where an operator looks for what a heading means: `now/m~` was
+    // explained nowhere on the screen.
+    out.push((Some(COLUMNS_TITLE), String::new(), ""));
+    out.extend(
+        COLUMNS
+            .iter()
+            .map(|(c, help)| (None, (*c).to_string(), *help)),
+    );
     out
 }
+
+/// The heading of the clusters pane's columns in the help.
+const COLUMNS_TITLE: &str = "Clusters pane columns";
+
+/// The clusters pane's column headings and what they count (clusters.rs draws them); as short
+/// as the keys' descriptions, so a help column holds each whole.
+const COLUMNS: [(&str, &str); 6] = [
+    ("msgs", "messages of the cluster in the queue"),
+    ("share", "its share of the queue, as a bar"),
+    ("/min", "per minute over the last hour (the scan)"),
+    ("now/m", "growth per minute now (the watcher)"),
+    ("now/m~", "now/m from seconds, not yet a minute"),
+    ("score", "40+ culprit, 20-39 suspect, else legit"),
+];
 
 /// The keymap as a Markdown table (docs/tui.md embeds it; a test keeps them equal).
 pub fn markdown_table() -> String {

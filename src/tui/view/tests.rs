@@ -490,7 +490,7 @@ fn accounts_keys_errors_and_write_report() {
         update(&mut s, Action::Cmd(Command::WriteReport)),
         Some(Effect::WriteReport)
     );
-    let written = "report written to ./qtriage-report-20261123T100000Z.md: 1 culprit";
+    let written = "report written: ./qtriage-report-20261123T100000Z.md (1 culprit, 30 spam)";
     let report = Report::ReportWritten {
         text: written.into(),
         is_error: false,

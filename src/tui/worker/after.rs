@@ -232,14 +232,12 @@ pub fn write_report(snap: &Snapshot, env: &AfterFlood, now: i64) -> (String, boo
         Ok(path) => {
             let shown = sanitize_bytes(path.as_os_str().as_encoded_bytes()).into_owned();
             (
+                // Short enough for an 80-column status line with the default `./` name
+                // (79 columns with a 5-digit spam count): the path is what the operator needs.
                 format!(
-                    "report written to {shown}: {}, {}",
+                    "report written: {shown} ({}, {} spam)",
                     counted(input.culprits.len() as u64, "culprit", "culprits"),
-                    counted(
-                        input.timeline.spam_messages,
-                        "spam message",
-                        "spam messages"
-                    )
+                    crate::size::thousands(input.timeline.spam_messages),
                 ),
                 false,
             )
