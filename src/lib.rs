@@ -16,6 +16,7 @@ pub mod queue;
 pub mod report;
 pub mod sanitize;
 pub mod size;
+pub mod text;
 #[cfg(feature = "tui")]
 pub mod tui;
 pub mod watch;

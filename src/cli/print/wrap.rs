@@ -42,35 +42,10 @@ impl Wrap {
         let Some(width) = self.0 else {
             return writeln!(out, "{indent}{text}");
         };
-        let mut line = String::from(indent);
-        let mut used = indent.width();
-        let mut empty = true;
-        // The spaces before the next word: the text's own runs ("score  56.4") are kept within
-        // a line and dropped where it breaks.
-        let mut gap = 0;
-        for (i, word) in text.split(' ').enumerate() {
-            gap += usize::from(i > 0);
-            if word.is_empty() {
-                continue;
-            }
-            let w = word.width();
-            if !empty && used + gap + w > width {
-                writeln!(out, "{line}")?;
-                line.clear();
-                line.push_str(hang);
-                used = hang.width();
-                empty = true;
-            }
-            if !empty {
-                line.extend(std::iter::repeat_n(' ', gap));
-                used += gap;
-            }
-            line.push_str(word);
-            used += w;
-            empty = false;
-            gap = 0;
+        for line in crate::text::wrap_words(text, width, indent, hang) {
+            writeln!(out, "{line}")?;
         }
-        writeln!(out, "{line}")
+        Ok(())
     }
 
     /// Write `parts` (already sanitized) joined by `sep` as one line, or when wider than the

@@ -213,6 +213,9 @@ fn yanks_and_restores_are_said_apart_from_growth() {
     u.yanked_per_min = 1_134.0;
     u.out_per_min = 1_134.0;
     let line = text_line(&u, "10:42:00");
-    assert!(line.ends_with(" | yanked 1,134 a minute into the yank area"), "{line}");
+    assert!(
+        line.ends_with(" | yanked 1,134 a minute into the yank area"),
+        "{line}"
+    );
     assert!(!line.ends_with("/min"), "{line}");
 }

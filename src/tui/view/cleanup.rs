@@ -24,7 +24,9 @@ pub struct CleanupPopup<'a> {
 }
 
 impl CleanupPopup<'_> {
-    fn lines(&self) -> Vec<Line<'static>> {
+    /// The popup's lines for an inner width of `width` columns: each culprit's line cut between
+    /// words under a hanging indent, so the culprits do not run together when they wrap.
+    fn lines(&self, width: usize) -> Vec<Line<'static>> {
         let t = self.theme;
         let p = &self.cleanup.plan;
         // Values and reasons quote message bytes: always sanitized.
@@ -44,10 +46,27 @@ impl CleanupPopup<'_> {
         }
         v.push(Line::styled(format!("Yank {}:", p.headline()), t.danger()));
         for c in &p.culprits {
-            v.push(Line::from(vec![
-                Span::styled(format!(" {} {}", c.key.name(), safe(&c.value)), t.accent()),
-                Span::raw(format!(" ({}) {}", c.counts_words(), safe(&c.reason))),
-            ]));
+            let head = format!(" {} {}", c.key.name(), safe(&c.value));
+            let text = format!(
+                "{} ({}) {}",
+                head.trim_start(),
+                c.counts_words(),
+                safe(&c.reason)
+            );
+            for (i, row) in crate::text::wrap_words(&text, width, " ", "    ")
+                .into_iter()
+                .enumerate()
+            {
+                v.push(match row.strip_prefix(head.as_str()) {
+                    // The culprit's name stands out on its first row.
+                    Some(rest) if i == 0 => Line::from(vec![
+                        Span::styled(head.clone(), t.accent()),
+                        Span::raw(rest.to_string()),
+                    ]),
+                    _ if i == 0 => Line::styled(row, t.accent()),
+                    _ => Line::raw(row),
+                });
+            }
         }
         if let Some(words) = p.left_out_words() {
             v.push(Line::styled(format!(" {words}"), t.danger()));
@@ -98,8 +117,9 @@ impl CleanupPopup<'_> {
     /// The popup's box in `area`, its paragraph and how far that may scroll.
     fn layout(&self, area: Rect) -> (Rect, Paragraph<'static>, u16) {
         let width = WIDTH.min(area.width);
-        let paragraph = Paragraph::new(self.lines()).wrap(Wrap { trim: false });
-        let rows = paragraph.line_count(width.saturating_sub(2).max(1));
+        let inner = width.saturating_sub(2).max(1);
+        let paragraph = Paragraph::new(self.lines(usize::from(inner))).wrap(Wrap { trim: false });
+        let rows = paragraph.line_count(inner);
         let rows = u16::try_from(rows).unwrap_or(u16::MAX);
         let rect = centered(area, width, rows.saturating_add(2));
         let shown = rect.height.saturating_sub(2);
