@@ -13,11 +13,12 @@ use std::time::{Instant, SystemTime};
 
 use anyhow::{bail, Context};
 use clap::Parser;
-use qtriage::fixture::flood::{write_flood_with_groups, FloodGroup, FloodSpec, Mix};
+use qtriage::fixture::flood::{
+    log_only_lines, write_flood_with_groups, FloodGroup, FloodSpec, Mix,
+};
 use qtriage::fixture::QueueBuilder;
-use qtriage::logs::fixture::{chkuser_lines_for, MultilogDir};
-use qtriage::queue::scan::{scan, Progress, ScanOptions};
-use qtriage::queue::{Interner, MessageId, Queue, QueueOptions};
+use qtriage::logs::fixture::MultilogDir;
+use qtriage::queue::MessageId;
 
 /// The file that marks a directory as a queue gen-queue wrote (and may replace).
 const MARKER: &str = ".qtriage-generated";
@@ -158,32 +159,15 @@ fn clear(dir: &Path) -> anyhow::Result<()> {
     std::fs::remove_dir_all(dir).with_context(|| format!("removing the old {}", dir.display()))
 }
 
-/// The AUTH user qmail-smtpd's log names for the messages whose Received line does not.
-const LOG_ONLY_USER: &str = "test";
-
 /// Write `log/current` (a multilog directory) with one CHKUSER line per message of the
-/// `auth-log-only` group, read back from the queue just written: its client IP, envelope
-/// sender, first recipient and, a second before qmail-queue's Received date, the login.
+/// `auth-log-only` group, read back from the queue just written.
 fn write_smtpd_log(
     dir: &Path,
     split: u32,
     groups: &[(MessageId, FloodGroup)],
     log: &Path,
 ) -> anyhow::Result<usize> {
-    let ids: std::collections::HashSet<MessageId> = (groups.iter())
-        .filter(|(_, g)| *g == FloodGroup::AuthLogOnly)
-        .map(|(id, _)| *id)
-        .collect();
-    let queue = Queue::open(dir, QueueOptions { split: Some(split) })?;
-    let strings = Interner::new();
-    let scanned = scan(
-        &queue,
-        &strings,
-        ScanOptions::default(),
-        &Progress::default(),
-    )?;
-    let records = scanned.records.iter().filter(|r| ids.contains(&r.id));
-    let lines = chkuser_lines_for(records, &strings, LOG_ONLY_USER);
+    let lines = log_only_lines(dir, split, groups)?;
     let multilog = MultilogDir::create(log)
         .with_context(|| format!("creating the log directory {}", log.display()))?;
     multilog.current(&lines)?;

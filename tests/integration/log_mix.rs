@@ -1,13 +1,14 @@
 //! The `log-only-auth` mix with the smtpd log `gen-queue --smtpd-log` writes beside it
-//! (`logs::fixture::chkuser_lines_for`): `qtriage --log DIR plan` names `test` from the log and
+//! (`fixture::flood::log_only_lines`): `qtriage --log DIR plan` names `test` from the log and
 //! takes every message of its run and the bounces quoting it, and no real message.
 
 use std::collections::HashSet;
 
-use qtriage::fixture::flood::{write_flood_with_groups, FloodGroup, FloodSpec, Mix};
-use qtriage::logs::fixture::{chkuser_lines_for, MultilogDir};
-use qtriage::queue::scan::{scan, Progress, ScanOptions};
-use qtriage::queue::{Interner, MessageId, Queue, QueueOptions};
+use qtriage::fixture::flood::{
+    log_only_lines, write_flood_with_groups, FloodGroup, FloodSpec, Mix,
+};
+use qtriage::logs::fixture::MultilogDir;
+use qtriage::queue::MessageId;
 
 use crate::util::TestQueue;
 
@@ -23,17 +24,7 @@ fn the_generated_smtpd_log_names_the_log_only_login_and_plan_takes_its_run() {
         .map(|(id, _)| *id)
         .collect();
     assert!(of_run.len() > 100, "{}", of_run.len());
-    let queue = Queue::open(t.root(), QueueOptions { split: Some(23) }).expect("queue");
-    let strings = Interner::new();
-    let scanned = scan(
-        &queue,
-        &strings,
-        ScanOptions::default(),
-        &Progress::default(),
-    )
-    .expect("scan");
-    let records = scanned.records.iter().filter(|r| of_run.contains(&r.id));
-    let lines = chkuser_lines_for(records, &strings, "test");
+    let lines = log_only_lines(t.root(), 23, &groups).expect("log lines");
     assert_eq!(lines.len(), of_run.len());
     let dir = tempfile::tempdir().expect("tempdir");
     let smtpd = MultilogDir::create(dir.path().join("smtpd")).expect("smtpd");
