@@ -6,19 +6,22 @@
 //! all of them together, the uid (and its envelope sender, `apache@host`) is mostly the plugin:
 //! a culprit at 68-70, and `plan` took the customers' mail with it (probe46: 1,785 real
 //! messages at 6,000, 3,570 at 12,000). The plugin, sending ten times the median script, is a
-//! cluster of its own judged on its own; what the uid adds to it is the rest, judged here.
+//! cluster of its own judged on its own; what the uid adds to it is the rest, judged here, once
+//! each heavy script's part is a culprit on its own (else nothing would take it).
 
 use super::{score, Scoring, Verdict, CULPRIT_SCORE};
 use crate::analysis::grouping::cluster_of_members;
 use crate::analysis::key::ClusterKey;
+use crate::analysis::signals::ScriptNorms;
 use crate::analysis::signals::{measure, Corpus, Signals};
 use crate::analysis::types::Cluster;
-use crate::queue::{OriginKind, Sym};
+use crate::queue::{MessageRecord, OriginKind, Sym};
 use rustc_hash::FxHashMap as HashMap;
 
 /// Is `c` (no script's own cluster) over 40 with at least half its messages from heavy
-/// scripts, while the rest of it, scored alone, is not a culprit? Then it is held: the heavy
-/// scripts are taken by their own clusters, and the rest is what sends like the others.
+/// scripts, each heavy script's part a culprit scored alone, while the rest of it, scored
+/// alone, is not? Then it is held: the heavy scripts are taken by their own clusters, and the
+/// rest is what sends like the others.
 pub(super) fn held_beyond_heavy_scripts(
     sc: &Scoring,
     c: &Cluster,
@@ -40,10 +43,7 @@ pub(super) fn held_beyond_heavy_scripts(
         let Some(r) = corpus.records.get(i as usize) else {
             continue;
         };
-        let o = &r.origin;
-        match o.script.filter(|&script| {
-            o.kind == OriginKind::Local && !o.script_forged && scripts.is_heavy(script)
-        }) {
+        match heavy_script(r, scripts) {
             Some(script) => heavy.entry(script).or_default().push(i),
             None => rest.push(i),
         }
@@ -77,19 +77,24 @@ pub(super) fn reason(c: &Cluster, corpus: &Corpus<'_>) -> String {
     let norms = &corpus.facts.scripts;
     let heavy = (c.members.iter())
         .filter_map(|&i| corpus.records.get(i as usize))
-        .filter(|r| {
-            r.origin.kind == OriginKind::Local
-                && !r.origin.script_forged
-                && r.origin.script.is_some_and(|s| norms.is_heavy(s))
-        })
+        .filter(|r| heavy_script(r, norms).is_some())
         .count();
     format!(
         "{} of its {} messages come from scripts sending {} times the median script's or more, \
-         each judged on its own cluster; the rest, judged alone, is no culprit: held below \
+         each a culprit on its own cluster; the rest, judged alone, is no culprit: held below \
          {CULPRIT_SCORE:.0} (a shared host's other customers send through the same uid); take \
          the scripts, look before taking the rest",
         crate::size::thousands(heavy),
         crate::size::thousands(c.messages),
         super::super::signals::HEAVY_SCRIPT_TIMES,
     )
+}
+
+/// The heavy script `r` was written by, if one was (PHP's own header, local mail): as
+/// `signals.rs` counts a cluster's `heavy_script_msgs`.
+fn heavy_script(r: &MessageRecord, scripts: &ScriptNorms) -> Option<Sym> {
+    let o = &r.origin;
+    (o.script).filter(|&script| {
+        o.kind == OriginKind::Local && !o.script_forged && scripts.is_heavy(script)
+    })
 }
