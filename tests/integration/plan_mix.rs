@@ -463,10 +463,10 @@ fn the_report_counts_as_spam_what_the_plan_takes_without_the_bounces() {
 /// per-recipient return paths, a CRM's bounce domain), `srs-shell` leaves two thirds of its
 /// spam (SRS-shaped senders exempt as a forwarder's); a fix that read who writes from the From
 /// let the spammer write it (reverted). From probe46's findings (session 46): `campus` leaves
-/// the credential stuffing (its busy real users beside students of two messages a login were
-/// taken until a heavy login had to hold 2% of the authenticated mail), `hosting-bulk` takes its legitimate bulk from 6,000 messages on (at 2,000 its rates keep it
-/// below 40), `php-smtp` leaves the phishing PHPMailer sends through 127.0.0.1 (`plugin-heavy`
-/// took the shared host's uid 48 whole until the heavy scripts' hold). The sweeps print them
+/// the credential stuffing, `hosting-bulk` takes its legitimate bulk from 6,000 messages on
+/// (at 2,000 its rates keep it below 40), `php-smtp` leaves the phishing PHPMailer sends
+/// through 127.0.0.1 (docs/analysis.md: what `campus` and `plugin-heavy` took before the
+/// session's fixes). The sweeps print them
 /// as `open:` and fail when one meets the goal while still listed here, so the list and the
 /// docs follow the code.
 const OPEN: [(Mix, usize); 6] = [
