@@ -133,6 +133,9 @@ enum Held {
     /// Over 40 by its heavy scripts' mail, which their own clusters take; the rest, judged
     /// alone, is no culprit: a shared host's uid (`scripts.rs`).
     BeyondHeavyScripts,
+    /// Every message to the same few addresses (this many first recipients): monitoring's
+    /// alerts, a form's notifications (`few_recipients.rs`).
+    FewRecipients(usize),
 }
 
 impl Scoring {
@@ -214,6 +217,8 @@ fn score(c: &Cluster, s: &Signals, corpus: &Corpus<'_>, words: bool) -> Scoring 
         sc.held = Some(Held::PartOf(login));
     } else if scripts::held_beyond_heavy_scripts(&sc, c, s, corpus) {
         sc.held = Some(Held::BeyondHeavyScripts);
+    } else if let Some(firsts) = few_recipients::few_recipients(&sc, c, s, corpus) {
+        sc.held = Some(Held::FewRecipients(firsts));
     }
     sc
 }
@@ -323,6 +328,20 @@ pub fn assess(c: &mut Cluster, corpus: &Corpus<'_>) {
             login.text(corpus.strings)
         )),
         Some(Held::BeyondHeavyScripts) => c.reasons.push(scripts::reason(c, corpus)),
+        Some(Held::FewRecipients(firsts)) => {
+            let first = match firsts {
+                1 => "always the same address".to_string(),
+                n => format!("one of the same {n} addresses"),
+            };
+            c.reasons.push(format!(
+                "all its {} messages go to the same few, the first recipient {first}, at most {} \
+                 remote recipients a message: held below {CULPRIT_SCORE:.0} (monitoring alerts, \
+                 a form's notifications, someone's correspondence write to the same few again \
+                 and again; a flood to harvested addresses does not); look before taking it",
+                thousands(c.messages),
+                few_recipients::FEW,
+            ));
+        }
         None => {}
     }
 }
@@ -503,6 +522,7 @@ pub fn percent(f: f64) -> String {
 
 mod agency;
 mod bulk;
+mod few_recipients;
 mod heavy;
 mod members;
 mod part;
@@ -524,6 +544,8 @@ mod bulk_tests;
 mod campaign_tests;
 #[cfg(test)]
 mod explain_tests;
+#[cfg(test)]
+mod few_recipients_tests;
 #[cfg(test)]
 mod forged_from_tests;
 #[cfg(test)]

@@ -12,11 +12,11 @@ use crate::size::thousands;
 
 /// The conclusions the signals support, as a summary ends in them.
 pub(super) const GUESSED: &str = "likely a guessed password";
-const WEB_SCRIPT: &str = "likely a compromised web script";
-const WEB_APPLICATION: &str = "likely a compromised web application";
-const LOCAL_USER: &str = "a local user or cron job mailing remote domains";
-const BACKSCATTER: &str = "backscatter: bounces of spam to forged senders";
-const RELAY: &str = "relaying without a login: check rcpthosts and tcp.smtp";
+pub(super) const WEB_SCRIPT: &str = "likely a compromised web script";
+pub(super) const WEB_APPLICATION: &str = "likely a compromised web application";
+pub(super) const LOCAL_USER: &str = "a local user or cron job mailing remote domains";
+pub(super) const BACKSCATTER: &str = "backscatter: bounces of spam to forged senders";
+pub(super) const RELAY: &str = "relaying without a login: check rcpthosts and tcp.smtp";
 /// Relayed by clients that authenticated, though no header names the login.
 pub(super) const AUTH_UNNAMED: &str =
     "likely a guessed password: logged in, but no header names the account (--log does)";

@@ -46,7 +46,12 @@ impl<'a> Rec<'a> {
         self
     }
     pub(super) fn rcpts(mut self, channel: Channel, n: usize) -> Self {
-        let list: Vec<String> = (0..n).map(|i| format!("r{i}@dest{i}.example")).collect();
+        // Each message its own addresses (at the same domains): a flood's are harvested, and
+        // the same few again and again is what the few-recipients hold looks for.
+        let id = self.r.id.0;
+        let list: Vec<String> = (0..n)
+            .map(|i| format!("r{i}.{id}@dest{i}.example"))
+            .collect();
         crate::fixture::record::with_recipients(&mut self.r, self.s, channel, &list);
         self
     }
