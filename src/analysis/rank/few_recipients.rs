@@ -40,14 +40,15 @@ pub(super) fn few_recipients(
         return None;
     }
     // A flood's cluster fails at its sixth message: the members are read only that far.
-    let mut firsts: Vec<Option<Sym>> = Vec::with_capacity(FEW + 1);
+    let mut firsts: Vec<Sym> = Vec::with_capacity(FEW + 1);
     let mut domain_sets: Vec<Option<Sym>> = Vec::with_capacity(FEW + 1);
     for r in c
         .members
         .iter()
         .filter_map(|&i| corpus.records.get(i as usize))
     {
-        let first = r.recipients.first();
+        // Recipients not known (the TUI's header pass reads no envelope) show no "same few".
+        let first = r.recipients.first()?;
         if !firsts.contains(&first) {
             firsts.push(first);
         }

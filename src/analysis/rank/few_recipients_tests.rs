@@ -218,3 +218,30 @@ fn an_upload_script_or_a_login_from_many_places_writing_to_the_same_few_is_still
     assert_eq!(test.verdict(), Verdict::Culprit, "{test:#?}");
     assert!(taken(&a, ALERTS + 1_000..ALERTS + 1_060), "{:#?}", a.top);
 }
+
+/// Before the envelopes are read (the TUI's header pass) no message's recipients are known:
+/// nothing says they are the same few, and the login sending as others stays a culprit.
+#[test]
+fn a_cluster_whose_recipients_are_not_known_is_not_held() {
+    let s = Arc::new(Interner::new());
+    let mut recs = people(&s);
+    recs.extend(
+        alerts(
+            &s,
+            ALERTS,
+            Some("monitoring@example.com"),
+            "203.0.113.50",
+            "zabbix@zabbix01.corp.lan",
+            false,
+            300,
+        )
+        .into_iter()
+        .map(|mut r| {
+            r.recipients = RecipientSummary::default();
+            r
+        }),
+    );
+    let a = run(recs, s.clone(), &["example.com"]);
+    let zabbix = cluster(&a, &s, "monitoring@example.com");
+    assert_eq!(zabbix.verdict(), Verdict::Culprit, "{zabbix:#?}");
+}
