@@ -1,5 +1,6 @@
 //! What the analysis knows that is not in the records: now, the server's local domains, uid
-//! names, the default domain and vpopmail's last logins.
+//! names, the default domain, vpopmail's last logins, and where to read a message's whole
+//! recipient list back.
 //!
 //! Built once by [`super::setup`] and handed to every step (keys, grouping, signals, ranking);
 //! plain data, so tests write one by hand.
@@ -8,7 +9,7 @@ use std::collections::BTreeMap;
 
 use rustc_hash::FxHashSet;
 
-use crate::queue::{Interner, MessageRecord};
+use crate::queue::{Interner, MessageRecord, Queue, QueueOptions, RecipientList};
 
 /// Inputs of the analysis that are not in the records.
 #[derive(Debug, Clone, Default)]
@@ -25,6 +26,36 @@ pub struct AnalysisContext {
     pub default_domain: Option<String>,
     /// vpopmail's last login per account (`login@domain`, lowercased), from `lastauth` files.
     pub last_logins: std::sync::Arc<BTreeMap<Vec<u8>, crate::accounts::lastauth::LastAuth>>,
+    /// Where a message's whole recipient list is read back from (its queue), for what the
+    /// record's summary cannot tell: whether a cluster's messages go to the same few
+    /// (`rank/few_recipients.rs`). `None`: not known, and nothing is judged by it.
+    pub recipients: Option<std::sync::Arc<dyn RecipientLists>>,
+}
+
+/// Reads a message's whole recipient list back, as the inspector and `read` do: the record keeps
+/// counts, the first address and the domains only.
+pub trait RecipientLists: std::fmt::Debug + Send + Sync {
+    /// `r`'s recipients, or `None` when its envelope cannot be read (gone, yanked, no queue).
+    fn read(&self, r: &MessageRecord) -> Option<RecipientList>;
+}
+
+/// [`RecipientLists`] from a queue's envelope files.
+#[derive(Debug)]
+pub struct QueueRecipients(Queue);
+
+impl QueueRecipients {
+    /// The reader of the queue at `root`, when it opens as one.
+    pub fn open(root: &std::path::Path) -> Option<std::sync::Arc<dyn RecipientLists>> {
+        let queue = Queue::open(root, QueueOptions::default()).ok()?;
+        Some(std::sync::Arc::new(QueueRecipients(queue)))
+    }
+}
+
+impl RecipientLists for QueueRecipients {
+    fn read(&self, r: &MessageRecord) -> Option<RecipientList> {
+        let list = crate::queue::RecipientReader::new(&self.0).read(r, &mut Vec::new());
+        (!list.is_empty()).then_some(list)
+    }
 }
 
 /// qmail's own users: their uids run qmail's daemons (qmaild for qmail-smtpd, qmails for

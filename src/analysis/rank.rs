@@ -133,9 +133,9 @@ enum Held {
     /// Over 40 by its heavy scripts' mail, which their own clusters take; the rest, judged
     /// alone, is no culprit: a shared host's uid (`scripts.rs`).
     BeyondHeavyScripts,
-    /// Every message to the same few addresses (this many first recipients): monitoring's
-    /// alerts, a form's notifications (`few_recipients.rs`).
-    FewRecipients(usize),
+    /// Half its messages or more to the same few addresses, the rest no culprit alone:
+    /// monitoring's alerts, a form's notifications (`few_recipients.rs`).
+    FewRecipients(few_recipients::SameFew),
 }
 
 impl Scoring {
@@ -217,8 +217,8 @@ fn score(c: &Cluster, s: &Signals, corpus: &Corpus<'_>, words: bool) -> Scoring 
         sc.held = Some(Held::PartOf(login));
     } else if scripts::held_beyond_heavy_scripts(&sc, c, s, corpus) {
         sc.held = Some(Held::BeyondHeavyScripts);
-    } else if let Some(firsts) = few_recipients::few_recipients(&sc, c, s, corpus) {
-        sc.held = Some(Held::FewRecipients(firsts));
+    } else if let Some(same) = few_recipients::few_recipients(&sc, c, s, corpus) {
+        sc.held = Some(Held::FewRecipients(same));
     }
     sc
 }
@@ -328,20 +328,7 @@ pub fn assess(c: &mut Cluster, corpus: &Corpus<'_>) {
             login.text(corpus.strings)
         )),
         Some(Held::BeyondHeavyScripts) => c.reasons.push(scripts::reason(c, corpus)),
-        Some(Held::FewRecipients(firsts)) => {
-            let first = match firsts {
-                1 => "always the same address".to_string(),
-                n => format!("one of the same {n} addresses"),
-            };
-            c.reasons.push(format!(
-                "all its {} messages go to the same few, the first recipient {first}, at most {} \
-                 remote recipients a message: held below {CULPRIT_SCORE:.0} (monitoring alerts, \
-                 a form's notifications, someone's correspondence write to the same few again \
-                 and again; a flood to harvested addresses does not); look before taking it",
-                thousands(c.messages),
-                few_recipients::FEW,
-            ));
-        }
+        Some(Held::FewRecipients(same)) => c.reasons.push(few_recipients::reason(c, same)),
         None => {}
     }
 }

@@ -81,8 +81,10 @@ fn analysed(t: &TestQueue, key: ClusterKey) -> (Queue, qtriage::analysis::Analys
     let a = analyse(AnalysisInput {
         records: s.records,
         strings,
+        // As the CLI's: the recipient lists read back from the queue (the few-recipients hold).
         ctx: AnalysisContext {
             now: NOW,
+            recipients: qtriage::analysis::context::QueueRecipients::open(t.root()),
             ..Default::default()
         },
         key,
