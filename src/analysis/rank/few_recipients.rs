@@ -27,6 +27,8 @@ const READ_BACK: usize = 64;
 pub(super) struct SameFew {
     pub(super) messages: usize,
     pub(super) lists: usize,
+    /// Of the messages read back, those with one of the `lists`.
+    pub(super) listed: usize,
     pub(super) read: usize,
 }
 
@@ -84,23 +86,20 @@ pub(super) fn few_recipients(
             return None;
         }
     }
-    let (lists, read) = same_lists(&same, corpus)?;
-    Some(SameFew {
-        messages: same.len(),
-        lists,
-        read,
-    })
+    same_lists(&same, corpus)
 }
 
-/// How many distinct recipient lists up to [`READ_BACK`] of `same`, spread over it, have when
-/// read back from the queue, if [`FEW`] or fewer. The first address and the domains are all a
+/// Up to [`READ_BACK`] of `same`, spread over it, read back from the queue: how many of them
+/// have one of the [`FEW`] commonest recipient lists (each seen twice or more), and how many
+/// lists that is, when it is nine in ten or more. The first address and the domains are all a
 /// record keeps: a spammer writing to one fixed address first and Bcc to harvested ones at one
-/// provider has them the same on every message (review47: 800 such messages left untaken). Not
-/// read, or any list unreadable: no hold.
-fn same_lists(same: &[u32], corpus: &Corpus<'_>) -> Option<(usize, usize)> {
+/// provider has them the same on every message (review47: 800 such messages left untaken),
+/// and its lists read back are all different. A person's mail to someone the alerts also go to
+/// first has its own lists: one in ten is let pass. Not read, or any list unreadable: no hold.
+fn same_lists(same: &[u32], corpus: &Corpus<'_>) -> Option<SameFew> {
     let source = corpus.ctx.recipients.as_deref()?;
     let step = same.len().div_ceil(READ_BACK).max(1);
-    let mut lists: Vec<Vec<Vec<u8>>> = Vec::with_capacity(FEW + 1);
+    let mut lists: Vec<(Vec<Vec<u8>>, usize)> = Vec::new();
     let mut read = 0;
     for &i in same.iter().step_by(step) {
         let r = corpus.records.get(i as usize)?;
@@ -109,14 +108,20 @@ fn same_lists(same: &[u32], corpus: &Corpus<'_>) -> Option<(usize, usize)> {
             .collect();
         list.sort_unstable();
         read += 1;
-        if !lists.contains(&list) {
-            lists.push(list);
-            if lists.len() > FEW {
-                return None;
-            }
+        match lists.iter_mut().find(|(l, _)| *l == list) {
+            Some((_, n)) => *n += 1,
+            None => lists.push((list, 1)),
         }
     }
-    Some((lists.len(), read))
+    lists.sort_by_key(|l| std::cmp::Reverse(l.1));
+    let commonest = (lists.iter().take(FEW)).take_while(|(_, n)| *n >= 2);
+    let (lists, listed) = commonest.fold((0, 0), |(k, m), (_, n)| (k + 1, m + n));
+    (listed * 10 >= read * 9).then_some(SameFew {
+        messages: same.len(),
+        lists,
+        listed,
+        read,
+    })
 }
 
 /// The reason of a cluster held by [`few_recipients`].
@@ -135,12 +140,15 @@ pub(super) fn reason(c: &Cluster, same: SameFew) -> String {
         1 => "one list".to_string(),
         n => format!("{n} lists"),
     };
+    let of = match same.listed == same.read {
+        true => format!("the {}", same.read),
+        false => format!("{} of the {}", same.listed, same.read),
+    };
     format!(
         "{which} messages go to the same few, at most {FEW} recipients a message ({lists} in \
-         the {} read back from the queue){rest}: held below {CULPRIT_SCORE:.0} (monitoring \
+         {of} read back from the queue){rest}: held below {CULPRIT_SCORE:.0} (monitoring \
          alerts, a form's notifications, someone's correspondence write to the same few again \
-         and again; a flood to harvested addresses does not); look before taking it",
-        same.read
+         and again; a flood to harvested addresses does not); look before taking it"
     )
 }
 
@@ -156,10 +164,11 @@ fn set_of(r: &MessageRecord) -> Option<Sym> {
     r.recipients.domain_set()
 }
 
-/// The [`FEW`] commonest values seen twice or more (once is not "again and again"), when they
-/// could cover half of `messages`. A message without a value, and each distinct value beyond
-/// the commonest few, is a message outside them: past half the messages, a flood's cluster
-/// stops counting.
+/// The [`FEW`] commonest values each in a twentieth of `messages` or more, and twice or more
+/// (once is not "again and again"; a person writing now and then to someone the alerts go to
+/// is not one of the same few, the alerts' on-call address is), when they could cover half of
+/// `messages`. A message without a value, and each distinct value beyond the commonest few, is
+/// a message outside them: past half the messages, a flood's cluster stops counting.
 fn commonest(messages: usize, values: impl Iterator<Item = Option<Sym>>) -> Option<Vec<Sym>> {
     let mut counts: HashMap<Sym, usize> = HashMap::default();
     let mut without = 0;
@@ -173,7 +182,8 @@ fn commonest(messages: usize, values: impl Iterator<Item = Option<Sym>>) -> Opti
         }
     }
     // A flood's values, seen once each, are dropped before sorting.
-    let mut counts: Vec<(Sym, usize)> = counts.into_iter().filter(|&(_, n)| n >= 2).collect();
+    let least = (messages / 20).max(2);
+    let mut counts: Vec<(Sym, usize)> = counts.into_iter().filter(|&(_, n)| n >= least).collect();
     counts.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     Some(counts.into_iter().take(FEW).map(|(v, _)| v).collect())
 }
