@@ -449,7 +449,10 @@ fn summary(c: &Cluster, s: &Signals, corpus: &Corpus<'_>) -> String {
     if s.ips.len() > 1 || (c.key == ClusterKey::AuthUser && !s.ips.is_empty()) {
         let plural = if s.ips.len() == 1 { "" } else { "s" };
         let list = ip_list(&s.ips, strings);
-        out.push_str(&format!(" from {} IP{plural} ({list})", s.ips.len()));
+        out.push_str(&format!(
+            " from {} IP{plural} ({list})",
+            thousands(s.ips.len())
+        ));
     }
     if s.remote_msgs == 0 {
         out.push_str(", local recipients only");

@@ -105,7 +105,9 @@ fn run_inner(
         Some(b) => writeln!(
             out,
             "purged {} messages ({} files) in batch {}",
-            b.messages, b.files, b.batch
+            crate::size::thousands(b.messages),
+            crate::size::thousands(b.files),
+            b.batch
         )?,
         None => writeln!(out, "nothing purged: every selected message was gone")?,
     }

@@ -174,7 +174,9 @@ fn run_inner(
         writeln!(
             out,
             "restored {} messages ({} files) in batch {}",
-            b.messages, b.files, b.batch
+            thousands(b.messages),
+            thousands(b.files),
+            b.batch
         )?;
     }
     let clean = b.failed.is_empty() && plan.refused.is_empty() && unknown.is_empty();

@@ -182,8 +182,8 @@ fn report_applied(
         writeln!(
             out,
             "yanked {} messages ({} files) into {} in batch {}",
-            b.messages,
-            b.files,
+            thousands(b.messages),
+            thousands(b.files),
             sanitize_path(&plan.yank_dir),
             b.batch
         )?;

@@ -150,9 +150,9 @@ pub(super) fn take(
                 "backscatter: bounces of spam to forged senders: {} of this server's bounces to \
                  remote addresses at {} domains quote one subject, their copies sent from {} IPs \
                  without a login",
-                c.bounces,
-                c.domains.len(),
-                c.ips.len()
+                crate::size::thousands(c.bounces),
+                crate::size::thousands(c.domains.len()),
+                crate::size::thousands(c.ips.len())
             ),
             query,
         });

@@ -101,7 +101,10 @@ pub(super) fn login_points(sc: &mut Scoring, c: &Cluster, s: &Signals) {
     if c.key == ClusterKey::AuthUser && !s.auth_users.is_empty() && points > 0.0 {
         sc.add(
             points,
-            || format!("one login used from {ips} IPs in {nets} networks"),
+            || {
+                let (ips, nets) = (thousands(ips), thousands(nets));
+                format!("one login used from {ips} IPs in {nets} networks")
+            },
             Some(GUESSED),
         );
     }
