@@ -352,15 +352,17 @@ pub(crate) fn navigate(state: &mut AppState, mv: Move) {
         }
         Focus::Detail => {
             let page = h as u16;
+            let max = crate::tui::view::detail::max_scroll(state, state.ui.size);
             let s = &mut state.detail.scroll;
             *s = match mv {
-                Move::Up => s.saturating_sub(1),
+                Move::Up => (*s).min(max).saturating_sub(1),
                 Move::Down => s.saturating_add(1),
-                Move::PageUp => s.saturating_sub(page),
+                Move::PageUp => (*s).min(max).saturating_sub(page),
                 Move::PageDown => s.saturating_add(page),
                 Move::Home => 0,
-                Move::End => u16::MAX / 2,
-            };
+                Move::End => max,
+            }
+            .min(max);
         }
     }
 }

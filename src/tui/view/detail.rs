@@ -75,6 +75,23 @@ impl<'a> DetailPane<'a> {
     }
 }
 
+/// The furthest the inspector of `s` scrolls on a screen of `size`: its last line at the pane's
+/// bottom (PgDn and `j` went on into a blank pane, newuser47).
+pub fn max_scroll(s: &AppState, size: (u16, u16)) -> u16 {
+    let pane = DetailPane::new(s, Theme { colour: false });
+    let main = super::layout::areas(s, Rect::new(0, 0, size.0, size.1)).main;
+    let inner = Block::bordered().inner(main);
+    let Some(i) = pane.inspection else {
+        return 0;
+    };
+    let rows = Paragraph::new(pane.lines(i))
+        .wrap(Wrap { trim: false })
+        .line_count(inner.width);
+    u16::try_from(rows)
+        .unwrap_or(u16::MAX)
+        .saturating_sub(inner.height)
+}
+
 impl Widget for DetailPane<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let t = self.theme;
@@ -87,10 +104,11 @@ impl Widget for DetailPane<'_> {
             Some(i) => self.lines(i),
             None => vec![Line::styled("reading…", t.dim())],
         };
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false })
-            .scroll((self.scroll, 0))
-            .render(area, buf);
+        let inner = block.inner(area);
+        let text = Paragraph::new(lines).wrap(Wrap { trim: false });
+        // Within the text after a resize too: never a blank pane below its last line.
+        let rows = u16::try_from(text.line_count(inner.width)).unwrap_or(u16::MAX);
+        let scroll = self.scroll.min(rows.saturating_sub(inner.height));
+        text.block(block).scroll((scroll, 0)).render(area, buf);
     }
 }

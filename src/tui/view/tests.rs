@@ -133,7 +133,7 @@ fn messages_with_hostile_subjects_and_marks() {
     });
 }
 
-fn inspected(size: (u16, u16)) -> AppState {
+pub(super) fn inspected(size: (u16, u16)) -> AppState {
     let mut s = ready(size);
     cmd(&mut s, Command::Down);
     cmd(&mut s, Command::Open);

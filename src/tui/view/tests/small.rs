@@ -429,3 +429,30 @@ fn a_plan_of_a_queue_read_in_part_is_shown_but_not_marked() {
         .as_ref()
         .is_some_and(|n| n.text.starts_with("refused:")));
 }
+
+/// The inspector scrolls to its last line at the pane's bottom and no further: `End`, then
+/// PgDn and `j`, leave the body's last line on the screen (they went on into a blank pane,
+/// newuser47), and `k` moves up from there at once.
+#[test]
+fn the_inspector_stops_at_its_last_line() {
+    let size = (100, 16);
+    let mut s = inspected(size);
+    let max = crate::tui::view::detail::max_scroll(&s, size);
+    assert!(max > 0, "the inspection is taller than the pane");
+    for c in [
+        Command::End,
+        Command::PageDown,
+        Command::Down,
+        Command::Down,
+    ] {
+        cmd(&mut s, c);
+        assert_eq!(s.detail.scroll, max, "{c:?}");
+    }
+    let rows = screen_rows(render(&s).backend().buffer());
+    assert!(
+        rows.iter().any(|r| r.contains("binary")),
+        "the body's last line is shown: {rows:#?}"
+    );
+    cmd(&mut s, Command::Up);
+    assert_eq!(s.detail.scroll, max - 1);
+}
