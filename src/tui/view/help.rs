@@ -41,7 +41,26 @@ fn popup_area(area: Rect) -> Rect {
 fn layout(inner: Rect) -> (usize, usize, Vec<HelpRow>) {
     let cols = usize::from((inner.width / MIN_COL).max(1));
     let col_w = usize::from(inner.width) / cols;
-    (cols, col_w, rows(col_w))
+    let per_col = usize::from(inner.height).max(1);
+    (cols, col_w, no_lone_headings(rows(col_w), per_col))
+}
+
+/// `rows` with a blank row before each heading that would end a column of `per_col` rows: at
+/// 40 rows the left column ended in a lone "Yank area", its keys at the top of the next
+/// (newuser47).
+fn no_lone_headings(rows: Vec<HelpRow>, per_col: usize) -> Vec<HelpRow> {
+    let mut out = Vec::with_capacity(rows.len() + 4);
+    for row in rows {
+        if row.heading && per_col > 1 && out.len() % per_col == per_col - 1 {
+            out.push(HelpRow {
+                keys: String::new(),
+                text: String::new(),
+                heading: false,
+            });
+        }
+        out.push(row);
+    }
+    out
 }
 
 /// The keymap as rows `col_w` wide: each description wrapped at word ends, continuations under
@@ -133,6 +152,23 @@ impl Widget for HelpPopup {
         let areas = Layout::horizontal(vec![Constraint::Ratio(1, cols as u32); cols]).split(inner);
         for (chunk, col) in lines.chunks(per_col).zip(areas.iter()) {
             Paragraph::new(chunk.to_vec()).render(*col, buf);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// At every height and a few widths, no column of the unscrolled popup ends in a heading.
+    #[test]
+    fn no_column_ends_in_a_heading() {
+        for (w, h) in (5..70u16).flat_map(|h| [(60, h), (110, h)]) {
+            let (_, _, rows) = layout(Rect::new(0, 0, w, h));
+            for column in rows.chunks(usize::from(h)) {
+                let last = column.last().expect("a column has rows");
+                assert!(!last.heading, "{w}x{h}: column ends in {:?}", last.text);
+            }
         }
     }
 }
