@@ -9,7 +9,7 @@ use std::sync::Arc;
 use super::tests::{guessed_password, people, Rec, NOW};
 use super::*;
 use crate::analysis::context::{AnalysisContext, RecipientLists};
-use crate::analysis::{analyse, Analysis, AnalysisInput, Want};
+use crate::analysis::Analysis;
 use crate::queue::{Channel, MessageRecord, RecipientList, RecipientSummary};
 
 /// Ids from 100,000 up are the monitoring's.
@@ -58,14 +58,7 @@ fn run(records: Vec<MessageRecord>, strings: Arc<Interner>, listed: Listed) -> A
         recipients: Some(Arc::new(listed)),
         ..Default::default()
     };
-    analyse(AnalysisInput {
-        records,
-        strings,
-        ctx,
-        key: ClusterKey::AuthUser,
-        top_limit: 10,
-        want: Want::Both,
-    })
+    super::tests::run_with(records, strings, ctx)
 }
 
 /// `n` alerts from `client` (a login's, or none: relayed) as `sender`, each to ops here first

@@ -71,6 +71,15 @@ pub(super) fn run(
         local_domains: locals.iter().map(|s| s.to_string()).collect(),
         ..Default::default()
     };
+    run_with(records, strings, ctx)
+}
+
+/// [`run`] with a context of the test's own.
+pub(super) fn run_with(
+    records: Vec<MessageRecord>,
+    strings: Arc<Interner>,
+    ctx: AnalysisContext,
+) -> crate::analysis::Analysis {
     analyse(AnalysisInput {
         records,
         strings,
