@@ -43,8 +43,8 @@ pub(super) struct Rest {
     tenths: u32,
 }
 
-/// Is `c` a would-be culprit half or more of whose messages go to the same few, and the rest
-/// of which, judged alone, is no culprit? Each of those messages goes to at most [`FEW`]
+/// Is `c` a would-be culprit half or more of whose messages go to the same few, the rest of
+/// which, judged alone, passes ([`judged_alone`])? Each of those messages goes to at most [`FEW`]
 /// recipients, its first one of the [`FEW`] commonest, its domains one of the [`FEW`] commonest
 /// sets. A Zabbix server logging in to send its alerts as `zabbix@zabbix01.corp.lan` ("senders
 /// not its own") and internal hosts relaying Nagios and cron mail through tcp.smtp ("relaying
