@@ -39,21 +39,31 @@ pub trait RecipientLists: std::fmt::Debug + Send + Sync {
     fn read(&self, r: &MessageRecord) -> Option<RecipientList>;
 }
 
-/// [`RecipientLists`] from a queue's envelope files.
+/// [`RecipientLists`] from a queue's envelope files. The queue is opened the first time a list
+/// is read, not when the analysis is set up: most analyses never read one.
 #[derive(Debug)]
-pub struct QueueRecipients(Queue);
+pub struct QueueRecipients {
+    root: std::path::PathBuf,
+    queue: std::sync::OnceLock<Option<Queue>>,
+}
 
 impl QueueRecipients {
-    /// The reader of the queue at `root`, when it opens as one.
-    pub fn open(root: &std::path::Path) -> Option<std::sync::Arc<dyn RecipientLists>> {
-        let queue = Queue::open(root, QueueOptions::default()).ok()?;
-        Some(std::sync::Arc::new(QueueRecipients(queue)))
+    /// The reader of the queue at `root` (nothing is read until a list is asked for; a root that
+    /// does not open as a queue then reads nothing).
+    pub fn at(root: &std::path::Path) -> Option<std::sync::Arc<dyn RecipientLists>> {
+        Some(std::sync::Arc::new(QueueRecipients {
+            root: root.to_path_buf(),
+            queue: std::sync::OnceLock::new(),
+        }))
     }
 }
 
 impl RecipientLists for QueueRecipients {
     fn read(&self, r: &MessageRecord) -> Option<RecipientList> {
-        let list = crate::queue::RecipientReader::new(&self.0).read(r, &mut Vec::new());
+        let queue = self
+            .queue
+            .get_or_init(|| Queue::open(&self.root, QueueOptions::default()).ok());
+        let list = crate::queue::RecipientReader::new(queue.as_ref()?).read(r, &mut Vec::new());
         (!list.is_empty()).then_some(list)
     }
 }

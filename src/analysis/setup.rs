@@ -155,7 +155,7 @@ impl Setup {
                 users,
                 default_domain,
                 last_logins: Default::default(),
-                recipients: super::context::QueueRecipients::open(&opts.queue_root),
+                recipients: super::context::QueueRecipients::at(&opts.queue_root),
             },
             control,
             uid_names,

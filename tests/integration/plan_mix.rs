@@ -84,7 +84,7 @@ fn analysed(t: &TestQueue, key: ClusterKey) -> (Queue, qtriage::analysis::Analys
         // As the CLI's: the recipient lists read back from the queue (the few-recipients hold).
         ctx: AnalysisContext {
             now: NOW,
-            recipients: qtriage::analysis::context::QueueRecipients::open(t.root()),
+            recipients: qtriage::analysis::context::QueueRecipients::at(t.root()),
             ..Default::default()
         },
         key,
