@@ -106,7 +106,9 @@ pub struct JournalMessage {
     /// A yank: its mess file as journaled, under the lock. Recovery (and the run itself) moves
     /// a message whose mess is still queued only while it is this very file: a batch killed
     /// and recovered after qmail-send ran again would otherwise yank new mail that took the id.
-    /// Absent in journals written before it was recorded.
+    /// Absent in journals written before it was recorded. A restore: the mess file it puts
+    /// back, by which the queue's message is known as the one the operator restored
+    /// ([`super::restored`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mess: Option<MessStamp>,
 }

@@ -21,6 +21,7 @@ pub mod plan;
 pub mod purge;
 pub mod remove;
 pub mod restore;
+pub mod restored;
 pub mod run;
 pub mod yank;
 
@@ -37,5 +38,6 @@ pub use plan::{
 pub use purge::{plan_purge, PurgeSelection};
 pub use remove::{remove_compat, RemoveMode, RemoveOptions};
 pub use restore::{plan_restore, plan_restore_counted, PlanProgress, RestoreSelection};
+pub use restored::Restored;
 pub use run::{execute, execute_with, recover, recover_counting, BEFORE_THE_FIRST_MOVE};
 pub use yank::{plan_yank, plan_yank_ids, PlanOptions};

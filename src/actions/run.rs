@@ -263,6 +263,11 @@ fn refresh(plan: &Plan, mover: &Mover<'_>) -> Result<Refreshed, ActionError> {
                 continue;
             }
         }
+        // The rename keeps the mess file's size and mtime: by them the restored message is
+        // known in the queue (`restored::in_queue`), and new mail that takes its id is not.
+        if plan.direction == Direction::Restore && files.contains(&Subdir::Mess) {
+            mess = std::fs::symlink_metadata(mover.yank_path(Subdir::Mess, m.id)).ok();
+        }
         let mut entry = JournalMessage {
             id: m.id,
             files,

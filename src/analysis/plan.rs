@@ -22,6 +22,9 @@ pub const MAX_PLAN_TERMS: usize = 224;
 /// `--where`.
 pub const MAX_PLAN_BYTES: usize = 14 * 1024;
 
+/// The term a plan's query ends with once the operator has restored messages of the queue.
+pub const RESTORED_KEPT: &str = "restored:no";
+
 /// One culprit of the plan.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlanCulprit {
@@ -192,6 +195,17 @@ pub struct PlanInput<'a> {
     /// The culprits a yank took ([`yanked::culprits`]; empty when the yank area is): the
     /// bounces quoting their mail are theirs too.
     pub yanked: &'a [YankedCulprit],
+    /// Indices of the records the operator restored from the yank area, ascending
+    /// (`crate::actions::Restored`): their verdict that the mail is real, never taken, whatever
+    /// the ranking says of its cluster.
+    pub restored: &'a [u32],
+}
+
+impl PlanInput<'_> {
+    /// Did the operator restore record `i`?
+    pub fn is_restored(&self, i: usize) -> bool {
+        self.restored.binary_search(&(i as u32)).is_ok()
+    }
 }
 
 /// Build the plan of `input`.
@@ -212,6 +226,18 @@ pub fn build(input: PlanInput<'_>) -> Plan {
         .filter(|c| c.verdict() == Verdict::Culprit && c.value.is_some());
     for c in listed {
         let Some(value) = c.value else { continue };
+        let whole = !is_bounce_cluster(c, records, strings);
+        // The operator restored every message of it: they judged its mail real, and the
+        // bounces quoting that mail are real mail's bounces. Nothing of it is taken.
+        let restored = match input.restored.is_empty() || !whole {
+            true => 0,
+            false => (c.members.iter())
+                .filter(|&&i| input.is_restored(i as usize))
+                .count(),
+        };
+        if restored > 0 && restored == c.members.len() {
+            continue;
+        }
         // Its `cluster:` term, and a `bounce-of:` one as long when its key takes bounces.
         let cost = term("cluster", c.key, Some(&value.text(strings))).len() + 4;
         let n = 1 + usize::from(backscatter::ORIGIN_KEYS.contains(&c.key));
@@ -220,10 +246,13 @@ pub fn build(input: PlanInput<'_>) -> Plan {
             continue;
         }
         (terms, bytes) = (terms + n, bytes + n * cost);
-        let whole = !is_bounce_cluster(c, records, strings);
         let mut counted_above = 0;
         if whole {
-            for &i in &c.members {
+            for &i in c
+                .members
+                .iter()
+                .filter(|&&i| !input.is_restored(i as usize))
+            {
                 counted_above += usize::from(taken[i as usize]);
                 taken[i as usize] = true;
             }
@@ -247,7 +276,11 @@ pub fn build(input: PlanInput<'_>) -> Plan {
                 other => std::sync::Arc::from(other.text(strings).as_bytes()),
             },
             score: c.score,
-            messages: if whole { c.messages } else { 0 },
+            messages: if whole {
+                c.messages.saturating_sub(restored)
+            } else {
+                0
+            },
             counted_above,
             backscatter: 0,
             reason: strongest_reason(c),
@@ -269,12 +302,23 @@ pub fn build(input: PlanInput<'_>) -> Plan {
             bounce_terms.push(t);
         }
     }
+    // A restored bounce is the operator's too: the passes below take only what is not taken.
+    for &i in input.restored {
+        if let Some(t) = taken.get_mut(i as usize) {
+            *t = true;
+        }
+    }
     attribute_backscatter(&input, &bounce_terms, &mut culprits, &mut taken);
     culprits.retain(|c| !c.query.is_empty());
     let room = (MAX_PLAN_TERMS - terms, MAX_PLAN_BYTES - bytes);
     // By a yanked culprit's origin before by a campaign's subject: the origin is the surer.
     let (room, more) = yanked::take(&input, room, &mut culprits, &mut taken);
     left_out += more + campaign::take(&input, room, &mut culprits, &mut taken);
+    for &i in input.restored {
+        if let Some(t) = taken.get_mut(i as usize) {
+            *t = false;
+        }
+    }
     let forged = forged_sender_bounces(&input, &sender_terms, &taken);
     let mut plan = finish(input, culprits, taken);
     plan.left_out = left_out;
@@ -403,11 +447,15 @@ fn finish(input: PlanInput<'_>, culprits: Vec<PlanCulprit>, taken: Vec<bool>) ->
         .iter()
         .map(|&i| u64::from(records[i as usize].size))
         .sum();
-    let query = culprits
+    let mut query = culprits
         .iter()
         .map(|c| c.query.as_str())
         .collect::<Vec<_>>()
         .join(" or ");
+    // `yank` selects by the query again: what the operator restored stays out of it too.
+    if !query.is_empty() && !input.restored.is_empty() {
+        query = format!("({query}) {RESTORED_KEPT}");
+    }
     Plan {
         share: selected.len() as f64 / records.len().max(1) as f64,
         culprits,

@@ -8,7 +8,7 @@ use anyhow::Context;
 
 use super::clusters::ContextArgs;
 use super::{exit::ExitCode, GlobalArgs};
-use crate::actions::{self, ActionError, ExecuteOptions, Failpoint, Outcome, Plan};
+use crate::actions::{self, ActionError, ExecuteOptions, Failpoint, Outcome, Plan, Restored};
 use crate::query::{self, Query, QueryContext};
 use crate::queue::{Interner, MessageId, MessageRecord, Queue, Scan, ScanOptions};
 
@@ -197,6 +197,17 @@ pub fn select_ids(
     Ok((records, rest, unknown))
 }
 
+/// The messages of `queue` the operator restored from the yank area `yank_dir`
+/// ([`Restored::in_queue`]). A journal that cannot be read is said on stderr, and then no
+/// message counts as restored: `plan` may propose again what was restored.
+pub fn restored_in(queue: &Queue, yank_dir: &std::path::Path) -> Restored {
+    Restored::in_queue(queue, yank_dir).unwrap_or_else(|e| {
+        let e = crate::sanitize::sanitize_str(&e.to_string()).into_owned();
+        warnln!("qtriage: warning: which messages were restored is not known: {e}");
+        Restored::default()
+    })
+}
+
 /// The messages an action on the queue (yank, expire) selected: by query or by `--ids`.
 pub struct Selected {
     /// The query, when one was given.
@@ -221,13 +232,14 @@ impl Selected {
     ///
     /// An empty query is refused: it selects every message, and it is what an action gets
     /// from `"$(qtriage plan --query)"` when there is no culprit (`plan` prints nothing).
-    /// `action` names the command in that refusal.
+    /// `action` names the command in that refusal. `before_scan` returns the yank area the
+    /// action uses, whose journals say which messages the operator restored (`restored:`).
     pub fn load(
         global: &GlobalArgs,
         action: &str,
         (words, context): (&[String], &ContextArgs),
         ids: Option<&std::path::Path>,
-        before_scan: impl FnOnce(&Queue) -> anyhow::Result<()>,
+        before_scan: impl FnOnce(&Queue) -> anyhow::Result<PathBuf>,
         strings: &Interner,
     ) -> anyhow::Result<(Queue, Selected)> {
         let query = match ids {
@@ -241,10 +253,14 @@ impl Selected {
             None => None,
         };
         let queue = open(global)?;
-        before_scan(&queue)?;
+        let yank_dir = before_scan(&queue)?;
         let selected = match (query, ids) {
             (Some(q), _) => {
-                let how = (evidence.as_ref(), context);
+                let restored = match q.needs_restored() {
+                    true => restored_in(&queue, &yank_dir),
+                    false => Restored::default(),
+                };
+                let how = (evidence.as_ref(), context, &restored);
                 let (records, rest, tables) = select_split(&queue, strings, &q, how)?;
                 Selected {
                     records,
@@ -337,11 +353,12 @@ fn setup_options(
 /// remain in the queue), both in queue order, with the context the query was judged with.
 /// With `--log`'s evidence, records whose headers name no AUTH user get the one the logs name
 /// first, as `list` and `plan` give them, so `cluster:auth-user=` selects what `plan` counted.
+/// `restored` answers `restored:`.
 pub fn select_split(
     queue: &Queue,
     strings: &Interner,
     query: &Query,
-    (evidence, context): (Option<&crate::logs::LogEvidence>, &ContextArgs),
+    (evidence, context, restored): (Option<&crate::logs::LogEvidence>, &ContextArgs, &Restored),
 ) -> anyhow::Result<(
     Vec<MessageRecord>,
     Vec<MessageRecord>,
@@ -356,6 +373,7 @@ pub fn select_split(
         strings,
         // `age:` counts from QTRIAGE_NOW, as in `list` and `clusters --where`.
         now: super::clusters::now()?,
+        restored,
     };
     // The tables `plan` judged with (the whole queue's, under the same flags): the query's
     // `cluster:` terms and the dry run's values are the analysis'. The sender-pattern table

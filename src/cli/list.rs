@@ -38,6 +38,15 @@ pub struct ListArgs {
     pub passwd: Option<std::path::PathBuf>,
 }
 
+/// The messages the operator restored from the queue's yank area, read only when `query` asks
+/// (`restored:`).
+pub fn restored_for(query: &Query, queue: &crate::queue::Queue) -> crate::actions::Restored {
+    match query.needs_restored() {
+        true => super::act::restored_in(queue, &crate::actions::default_yank_dir(queue.root())),
+        false => crate::actions::Restored::default(),
+    }
+}
+
 /// Parse the query text of a command, printing the caret rendering on stderr when it is bad.
 pub fn parse_query(words: &[String]) -> Result<Query, ExitCode> {
     let text = words.join(" ");
@@ -56,8 +65,9 @@ pub fn run(global: &GlobalArgs, args: &ListArgs, out: &mut dyn Write) -> anyhow:
     // `age:` counts from QTRIAGE_NOW as `clusters --where` does (and rejects a bad one).
     let now = super::clusters::now()?;
     let queue = global.open_queue()?;
+    let restored = restored_for(&query, &queue);
     if args.count && !query.has_cluster_terms() && !global.has_logs() {
-        return count_streaming(&query, &queue, now, args.limit, out);
+        return count_streaming(&query, (&queue, &restored), now, args.limit, out);
     }
     // Before the scan: a mistyped `--log` is said at once, not after reading the queue.
     let evidence = global.load_logs()?;
@@ -69,6 +79,7 @@ pub fn run(global: &GlobalArgs, args: &ListArgs, out: &mut dyn Write) -> anyhow:
         queue: &queue,
         strings: &strings,
         now,
+        restored: &restored,
     };
     let picked = select(&query, &ctx, &scanned.records, None);
     let mut records: Vec<MessageRecord> = picked
@@ -140,7 +151,7 @@ pub fn origin_label(r: &MessageRecord, strings: &Interner) -> Vec<u8> {
 /// chunks that are counted and dropped, in constant memory, instead of whole.
 fn count_streaming(
     query: &Query,
-    queue: &crate::queue::Queue,
+    (queue, restored): (&crate::queue::Queue, &crate::actions::Restored),
     now: i64,
     limit: Option<usize>,
     out: &mut dyn Write,
@@ -156,6 +167,7 @@ fn count_streaming(
                 queue,
                 strings,
                 now,
+                restored,
             };
             n += select(query, &ctx, records, None).len();
             Ok(())

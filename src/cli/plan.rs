@@ -99,9 +99,11 @@ pub fn run(global: &GlobalArgs, args: &PlanArgs, out: &mut dyn Write) -> anyhow:
 }
 
 /// The plan of an analysis of `queue` (reads the bounces' quoted copies), with the culprits a
-/// yank took ([`yanked_culprits`]).
+/// yank took ([`yanked_culprits`]) and without what the operator restored from its yank area.
 pub fn plan_of(a: &Analysis, queue: &crate::queue::Queue, yanked: &[YankedCulprit]) -> Plan {
     let quoted = crate::query::files::quoted_bounces(queue, &a.records, &a.strings);
+    let yank_dir = crate::actions::default_yank_dir(queue.root());
+    let restored = super::act::restored_in(queue, &yank_dir).indices_in(&a.records);
     plan::build(PlanInput {
         records: &a.records,
         strings: &a.strings,
@@ -109,6 +111,7 @@ pub fn plan_of(a: &Analysis, queue: &crate::queue::Queue, yanked: &[YankedCulpri
         ranking: &a.top,
         quoted: &quoted,
         yanked,
+        restored: &restored,
     })
 }
 

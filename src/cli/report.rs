@@ -102,6 +102,7 @@ pub fn input(global: &GlobalArgs, args: &ReportArgs, now: i64) -> anyhow::Result
     let counts = count(&queue)?;
     let ctx = setup.ctx.clone();
     notes.extend(setup.notes().iter().map(|n| sanitize_str(n).into_owned()));
+    let restored = super::act::restored_in(&queue, &yank_dir);
     let sources = ReportSources {
         records: &all.records,
         in_queue: all.in_queue,
@@ -110,6 +111,7 @@ pub fn input(global: &GlobalArgs, args: &ReportArgs, now: i64) -> anyhow::Result
         logs: &all.logs,
         since: args.since.map(|d| now.saturating_sub(d.as_secs())),
         counts,
+        restored: &restored,
     };
     let extras = Extras {
         logs_read: global.has_logs(),

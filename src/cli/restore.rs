@@ -60,6 +60,8 @@ fn select_yanked(
             queue: &vq,
             strings: &strings,
             now,
+            // Yanked messages, not the queue's: none was restored.
+            restored: actions::Restored::none(),
         };
         let picked = query::select(query, &ctx, &s.records, None);
         return Ok(picked.into_iter().map(|i| s.records[i].id).collect());
@@ -70,6 +72,7 @@ fn select_yanked(
         queue,
         strings: &strings,
         now,
+        restored: actions::Restored::none(),
     };
     let picked = query::select(query, &ctx, &records, None);
     Ok(picked.into_iter().map(|i| records[i].id).collect())

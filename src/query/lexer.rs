@@ -68,7 +68,7 @@ pub(crate) enum TokenKind {
     And,
     /// `or`
     Or,
-    /// A word without a colon (only `bouncing` means something alone).
+    /// A word without a colon (only `bouncing` and `restored` mean something alone).
     Bare(String),
     /// A term.
     Term(TermTok),

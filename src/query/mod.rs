@@ -19,6 +19,7 @@ mod eval;
 use std::ops::Range;
 use std::sync::atomic::AtomicU64;
 
+use crate::actions::Restored;
 use crate::queue::{Interner, MessageRecord, Queue};
 
 pub use eval::{BODY_CAP, TEXT_CAP};
@@ -51,6 +52,9 @@ pub struct QueryContext<'a> {
     pub strings: &'a Interner,
     /// "Now", unix seconds, for `age:` (injected so tests are stable).
     pub now: i64,
+    /// The messages the operator restored from the yank area, for `restored:`
+    /// ([`Restored::none`] for records that are not the queue's).
+    pub restored: &'a Restored,
 }
 
 impl Query {
@@ -82,6 +86,16 @@ impl Query {
         let mut yes = false;
         if let Some(e) = &self.expr {
             e.terms(&mut |t| yes |= matches!(t, term::Term::Rcpt(_)));
+        }
+        yes
+    }
+
+    /// Has it a `restored:` term (whose answer needs the yank area's journals:
+    /// [`Restored::in_queue`])?
+    pub fn needs_restored(&self) -> bool {
+        let mut yes = false;
+        if let Some(e) = &self.expr {
+            e.terms(&mut |t| yes |= matches!(t, term::Term::Restored(_)));
         }
         yes
     }

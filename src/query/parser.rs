@@ -220,6 +220,10 @@ impl Parser {
                     self.pos += 1;
                     return self.count(Term::Bouncing(true), &tok.span);
                 }
+                if word.eq_ignore_ascii_case("restored") {
+                    self.pos += 1;
+                    return self.count(Term::Restored(true), &tok.span);
+                }
                 Err(err(
                     tok.span,
                     format!("expected field:value, found the bare word {word:?} (to search the whole message write text:{word})"),

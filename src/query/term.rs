@@ -10,7 +10,7 @@ use crate::analysis::key::ClusterKey;
 use crate::queue::{MessageState, OriginKind, ProblemKind};
 
 /// Every field, in the order help texts list them.
-pub const FIELDS: [&str; 24] = [
+pub const FIELDS: [&str; 25] = [
     "id",
     "ip",
     "auth",
@@ -29,6 +29,7 @@ pub const FIELDS: [&str; 24] = [
     "text",
     "state",
     "bouncing",
+    "restored",
     "problem",
     "age",
     "size",
@@ -76,6 +77,8 @@ pub(crate) enum Term {
     Text(Matcher),
     State(MessageState),
     Bouncing(bool),
+    /// `restored:yes`: the operator restored it from the yank area ([`crate::actions::Restored`]).
+    Restored(bool),
     /// `problem:any` is `None`.
     Problem(Option<ProblemKind>),
     Age(Cmp),
@@ -193,6 +196,9 @@ pub(crate) fn build(t: &TermTok) -> Result<Term, QueryError> {
         "origin" => Term::Origin(one_of(&OriginKind::ALL, OriginKind::name, v, &[]).map_err(at)?),
         "state" => Term::State(one_of(&MessageState::ALL, MessageState::name, v, &[]).map_err(at)?),
         "bouncing" => Term::Bouncing(
+            one_of(&[true, false], |b| if b { "yes" } else { "no" }, v, &[]).map_err(at)?,
+        ),
+        "restored" => Term::Restored(
             one_of(&[true, false], |b| if b { "yes" } else { "no" }, v, &[]).map_err(at)?,
         ),
         "problem" => Term::Problem(problem(v).map_err(at)?),
@@ -404,6 +410,7 @@ impl Term {
             Term::Origin(k) => out.push_str(&format!("origin:{}", k.name())),
             Term::State(s) => out.push_str(&format!("state:{}", s.name())),
             Term::Bouncing(b) => out.push_str(if *b { "bouncing:yes" } else { "bouncing:no" }),
+            Term::Restored(b) => out.push_str(if *b { "restored:yes" } else { "restored:no" }),
             Term::Problem(p) => out.push_str(&format!("problem:{}", p.map_or("any", |p| p.name()))),
             Term::Age(c) => write_cmp(out, "age", *c, Quantity::Duration),
             Term::Size(c) => write_cmp(out, "size", *c, Quantity::Size),

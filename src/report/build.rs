@@ -14,6 +14,7 @@ use super::{
     MAX_EVIDENCE_LINES, MAX_LISTED, MAX_SUBJECT_CHARS, MAX_SUBJECT_SAMPLES, NO_JOURNAL, NO_LOG,
 };
 use crate::accounts::AccountsCheck;
+use crate::actions::Restored;
 use crate::analysis::cluster::{AnalysisContext, Cluster};
 use crate::analysis::evidence::LogFacts;
 use crate::analysis::key::{ClusterKey, KeyExtractor, KeyValue};
@@ -50,6 +51,9 @@ pub struct ReportSources<'a> {
     pub since: Option<i64>,
     /// qmail-qstat-style counts of the queue as it is now.
     pub counts: QueueCounts,
+    /// The queue's messages the operator restored from the yank area: real mail by their
+    /// verdict, never counted as spam ([`Restored::in_queue`]).
+    pub restored: &'a Restored,
 }
 
 fn value_text(key: ClusterKey, v: &KeyValue, strings: &Interner) -> String {
@@ -139,6 +143,7 @@ struct Window<'a> {
     records: Cow<'a, [MessageRecord]>,
     /// `records[..in_queue]` are in the queue, the rest in the yank area.
     in_queue: usize,
+    restored: &'a Restored,
 }
 
 impl<'a> Window<'a> {
@@ -148,6 +153,7 @@ impl<'a> Window<'a> {
             return Window {
                 records: Cow::Borrowed(src.records),
                 in_queue,
+                restored: src.restored,
             };
         };
         let keep = |r: &&MessageRecord| r.queued() >= since;
@@ -156,7 +162,17 @@ impl<'a> Window<'a> {
         Window {
             records: src.records.iter().filter(keep).cloned().collect(),
             in_queue: queued,
+            restored: src.restored,
         }
+    }
+
+    /// Did the operator restore record `i` of the window (one of the queue's)?
+    fn restored(&self, i: usize) -> bool {
+        self.queued(i)
+            && self
+                .records
+                .get(i)
+                .is_some_and(|r| self.restored.contains(r.id))
     }
 
     /// Is record `i` of the window still in the queue?
@@ -332,6 +348,10 @@ struct Found {
     /// Culprit clusters made of bounces (not counted as spam: `plan` takes only those that
     /// quote a culprit's message), in words.
     bounce_clusters: Vec<String>,
+    /// Messages of the culprits the operator restored (not counted as spam).
+    restored: usize,
+    /// Culprit clusters whose every message the operator restored (not named), in words.
+    restored_clusters: Vec<String>,
 }
 
 impl Found {
@@ -353,7 +373,11 @@ impl Found {
                 self.evidence.push(e);
             }
         }
-        self.spam.extend(c.members.iter().map(|&i| i as usize));
+        let (kept, spam): (Vec<usize>, Vec<usize>) = (c.members.iter())
+            .map(|&i| i as usize)
+            .partition(|&i| window.restored(i));
+        self.restored += kept.len();
+        self.spam.extend(spam);
         self.culprits.push(culprit);
     }
 
@@ -392,14 +416,18 @@ fn ranked_culprits(window: &Window<'_>, src: &ReportSources<'_>) -> Found {
         }
         // As `qtriage plan` judges it: bounces are backscatter of the culprits and of real
         // mail, not the culprits' own spam.
+        let listed = |c: &Cluster| {
+            let v = value_text(c.key, c.value.as_ref()?, src.strings);
+            let n = counted(c.messages as u64, "message", "messages");
+            Some(format!("{} {v} ({n})", c.key.name()))
+        };
         if is_bounce_cluster(c, records, src.strings) {
-            if let Some(v) = c.value.as_ref() {
-                let v = value_text(c.key, v, src.strings);
-                let n = counted(c.messages as u64, "message", "messages");
-                found
-                    .bounce_clusters
-                    .push(format!("{} {v} ({n})", c.key.name()));
-            }
+            found.bounce_clusters.extend(listed(c));
+            continue;
+        }
+        // As `qtriage plan` leaves it: the operator judged all of its mail real.
+        if !c.members.is_empty() && c.members.iter().all(|&i| window.restored(i as usize)) {
+            found.restored_clusters.extend(listed(c));
             continue;
         }
         found.add(c, window, src.strings);
@@ -425,7 +453,10 @@ fn ranked_culprits(window: &Window<'_>, src: &ReportSources<'_>) -> Found {
 pub fn build(src: &ReportSources<'_>) -> ReportInput {
     let window = Window::new(src);
     let mut found = ranked_culprits(&window, src);
-    if found.culprits.is_empty() && found.bounce_clusters.is_empty() {
+    if found.culprits.is_empty()
+        && found.bounce_clusters.is_empty()
+        && found.restored_clusters.is_empty()
+    {
         found.rule = NO_CULPRIT.into();
     }
     let Found {
@@ -435,6 +466,8 @@ pub fn build(src: &ReportSources<'_>) -> ReportInput {
         rule,
         suspects,
         bounce_clusters,
+        restored,
+        restored_clusters,
     } = found;
     let in_queue = spam.iter().filter(|&&i| window.queued(i)).count();
     let any_culprit = !culprits.is_empty();
@@ -489,6 +522,20 @@ pub fn build(src: &ReportSources<'_>) -> ReportInput {
             format!(
                 "top also holds as suspects, not counted as spam: {}",
                 suspects.join("; ")
+            )
+        }))
+        .chain((restored > 0).then(|| {
+            format!(
+                "the operator restored {} of the culprits' messages from the yank area: not \
+                 counted as spam",
+                thousands(restored as u64)
+            )
+        }))
+        .chain((!restored_clusters.is_empty()).then(|| {
+            format!(
+                "top also ranks as culprits clusters whose every message the operator restored \
+                 from the yank area, not named and not counted as spam: {}",
+                restored_clusters.join("; ")
             )
         }))
         .collect(),

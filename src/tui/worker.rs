@@ -237,7 +237,7 @@ impl WorkerState {
             Effect::Select(q) => {
                 self.query = q;
                 if let (Some(s), Some(q)) = (&self.snapshot, &self.query) {
-                    let sel = selection(&self.ops.queue, s, q);
+                    let sel = selection(&self.ops, s, q);
                     self.emit(Event::Worker(Report::Selected(Box::new(sel))));
                 }
             }
@@ -370,7 +370,7 @@ impl WorkerState {
         let selection = self
             .query
             .as_ref()
-            .map(|q| Arc::new(selection(&self.ops.queue, &snap, q)));
+            .map(|q| Arc::new(selection(&self.ops, &snap, q)));
         let orders = Arc::new(orders(&snap));
         self.snapshot = Some(Arc::clone(&snap));
         self.whole = !envelopes_pending;

@@ -33,6 +33,7 @@ mod plan_yanked;
 mod queueing;
 mod real_qmail;
 mod report;
+mod restored;
 mod reused_ids;
 mod scan;
 mod tmux;

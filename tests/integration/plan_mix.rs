@@ -120,12 +120,14 @@ fn measure_seeded(mix: Mix, messages: usize, seed: u64) -> (TestQueue, Measured)
         ranking: &a.top,
         quoted: &quoted,
         yanked: &[],
+        restored: &[],
     });
     let q = Query::parse(&plan.query).expect("the plan's query parses");
     let qctx = QueryContext {
         queue: &queue,
         strings: &a.strings,
         now: NOW,
+        restored: qtriage::actions::Restored::none(),
     };
     let selected = query::select(&q, &qctx, &a.records, None);
     let planned: Vec<usize> = plan.selected.iter().map(|&i| i as usize).collect();
@@ -410,6 +412,7 @@ fn forged_sender_patterns_generalise_and_their_queries_are_exact() {
         queue: &queue,
         strings: &a.strings,
         now: NOW,
+        restored: qtriage::actions::Restored::none(),
     };
     for c in generated {
         let text = qtriage::analysis::plan::term(

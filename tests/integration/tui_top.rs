@@ -62,6 +62,7 @@ fn the_tui_ranks_the_queue_as_top_does_with_logs() {
         queue: &Queue::open(i.t.root(), QueueOptions::default()).expect("queue"),
         strings: &snap.strings,
         now: NOW,
+        restored: qtriage::actions::Restored::none(),
     };
     for row in &top {
         let key = ClusterKey::from_name(row["by"].as_str().expect("by")).expect("key");

@@ -22,14 +22,20 @@ struct Tally {
     /// Remote servers' bounces to local users only.
     inbound_bounces: usize,
     other: usize,
+    /// Restored from the yank area by the operator.
+    restored: usize,
 }
 
 /// The remaining messages (those not `taken`) by kind, largest first.
 pub(super) fn remaining(input: PlanInput<'_>, taken: &[bool]) -> Vec<super::Remaining> {
     let mut t = Tally::default();
     for (i, r) in input.records.iter().enumerate() {
-        if taken.get(i) != Some(&true) {
-            t.add(&input, r);
+        if taken.get(i) == Some(&true) {
+            continue;
+        }
+        match input.is_restored(i) {
+            true => t.restored += 1,
+            false => t.add(&input, r),
         }
     }
     t.words()
@@ -153,10 +159,15 @@ impl Tally {
                 .into(),
         );
         push(self.other, "of other origins (aliases, unknown)".into());
+        push(self.restored, RESTORED.into());
         out.sort_by_key(|r| std::cmp::Reverse(r.messages));
         out
     }
 }
+
+/// The words of the messages the operator restored.
+const RESTORED: &str = "restored from the yank area by the operator: kept, whatever their \
+     cluster's verdict (qtriage list restored:yes lists them)";
 
 /// The words of the bounces that quote no culprit's origin.
 const NO_CULPRIT: &str = "bounces quoting no culprit's message";

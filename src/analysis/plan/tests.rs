@@ -111,6 +111,7 @@ fn plan_of(records: &[MessageRecord], strings: &Interner, ranking: &[Cluster]) -
         ranking,
         quoted: &[],
         yanked: &[],
+        restored: &[],
     })
 }
 
@@ -192,6 +193,7 @@ fn marks_the_plan_would_not_take_are_counted_by_kind() {
         ranking: &ranking,
         quoted: &[],
         yanked: &[],
+        restored: &[],
     };
     let plan = build(input);
     assert_eq!(plan.selected, [0, 1, 2]);
@@ -235,6 +237,7 @@ fn remaining_logins_say_how_many_came_from_one_ip() {
             ranking: &[],
             quoted: &[],
             yanked: &[],
+            restored: &[],
         };
         let all: Vec<u32> = (0..records.len() as u32).collect();
         let kept = kept_of(input, &plan, &all);
@@ -255,4 +258,62 @@ fn remaining_logins_say_how_many_came_from_one_ip() {
         words(&[alice]),
         ["from 1 AUTH user each from one IP, sending as themselves"]
     );
+}
+
+/// Messages the operator restored are never taken, nor counted in a culprit's line or as
+/// "counted above": the culprits' counts still add up to the plan's. A culprit whose every
+/// message was restored is not listed, and the query keeps restored mail out of a `yank`.
+#[test]
+fn restored_messages_stay_and_the_counts_still_add_up() {
+    let strings = Interner::new();
+    let records: Vec<MessageRecord> = (1..=12).map(crate::fixture::record::record).collect();
+    let text = |s: &str| Some(KeyValue::Text(strings.intern(s.as_bytes())));
+    let ranking = [
+        culprit(
+            ClusterKey::Subject,
+            text("cheap"),
+            (0..6).collect(),
+            "s: 6 messages: likely spam",
+        ),
+        culprit(
+            ClusterKey::OriginIp,
+            text("192.0.2.9"),
+            (3..9).collect(),
+            "ip: likely spam",
+        ),
+        culprit(
+            ClusterKey::Helo,
+            text("newsletter"),
+            vec![10, 11],
+            "helo: likely spam",
+        ),
+    ];
+    let input = PlanInput {
+        records: &records,
+        strings: &strings,
+        tables: crate::analysis::KeyTables {
+            sender_patterns: &Default::default(),
+            ctx: &Default::default(),
+        },
+        ranking: &ranking,
+        quoted: &[],
+        yanked: &[],
+        restored: &[4, 5, 8, 10, 11],
+    };
+    let plan = build(input);
+    assert_eq!(plan.selected, [0, 1, 2, 3, 6, 7]);
+    let counts: Vec<(usize, usize)> = (plan.culprits.iter())
+        .map(|c| (c.messages, c.counted_above))
+        .collect();
+    assert_eq!(counts, [(4, 0), (3, 1)], "{plan:#?}");
+    assert_eq!(
+        plan.query,
+        "(cluster:subject=cheap or cluster:origin-ip=192.0.2.9) restored:no"
+    );
+    let kept = plan
+        .remaining
+        .iter()
+        .find(|r| r.words.starts_with("restored"));
+    assert_eq!(kept.map(|r| r.messages), Some(5), "{plan:#?}");
+    assert_eq!(plan.remaining_messages(), 6);
 }

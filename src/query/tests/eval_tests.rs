@@ -68,6 +68,7 @@ fn run(f: &Fixture, text: &str) -> Vec<MessageId> {
         queue: &queue,
         strings: &strings,
         now: NOW,
+        restored: crate::actions::Restored::none(),
     };
     let q = Query::parse(text).expect("parses");
     let progress = AtomicU64::new(0);
@@ -153,6 +154,7 @@ fn record_only_queries_never_need_the_files() {
         queue: &queue,
         strings: &strings,
         now: NOW,
+        restored: crate::actions::Restored::none(),
     };
     let sel = |t: &str| select(&Query::parse(t).expect("parses"), &ctx, &s.records, None);
     assert_eq!(sel("subject:/dispute/i").len(), 1);
@@ -185,6 +187,7 @@ fn a_symlinked_mess_file_is_not_followed() {
         queue: &queue,
         strings: &strings,
         now: NOW,
+        restored: crate::actions::Restored::none(),
     };
     let picked = select(
         &Query::parse("body:verify").expect("parses"),
@@ -223,6 +226,7 @@ fn many_records_sharing_few_senders_select_correctly() {
         queue: &queue,
         strings: &strings,
         now: 0,
+        restored: crate::actions::Restored::none(),
     };
     let q = Query::parse("sender-domain:/^x\\./ size:<1k").expect("parses");
     let start = std::time::Instant::now();
@@ -234,4 +238,41 @@ fn many_records_sharing_few_senders_select_correctly() {
         .count();
     assert_eq!(picked.len(), want);
     eprintln!("select over {} records: {elapsed:?}", records.len());
+}
+
+/// `restored` selects what the context says the operator restored, and only that; with no
+/// yank area (`Restored::none`) nothing is.
+#[test]
+fn restored_selects_the_contexts_restored_messages() {
+    let f = fixture();
+    let queue = Queue::open(f.q.root(), QueueOptions::default()).expect("open");
+    let strings = Interner::new();
+    let s = scan(
+        &queue,
+        &strings,
+        ScanOptions::default(),
+        &Progress::default(),
+    )
+    .expect("scan");
+    let restored = crate::actions::Restored::from_ids(vec![f.ids[2], f.ids[0], f.ids[2]]);
+    let picked = |text: &str, restored: &crate::actions::Restored| {
+        let ctx = QueryContext {
+            queue: &queue,
+            strings: &strings,
+            now: NOW,
+            restored,
+        };
+        let q = Query::parse(text).expect("parses");
+        let mut ids: Vec<MessageId> = (select(&q, &ctx, &s.records, None).iter())
+            .map(|&i| s.records[i].id)
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(picked("restored", &restored), ids(&f, &[0, 2]));
+    assert_eq!(picked("restored:yes", &restored), ids(&f, &[0, 2]));
+    let rest: Vec<usize> = (0..f.ids.len()).filter(|i| ![0, 2].contains(i)).collect();
+    assert_eq!(picked("not restored", &restored), ids(&f, &rest));
+    assert_eq!(picked("restored:no", &restored), ids(&f, &rest));
+    assert!(picked("restored", crate::actions::Restored::none()).is_empty());
 }

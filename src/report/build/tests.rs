@@ -40,6 +40,7 @@ fn sources<'a>(
         logs,
         since: None,
         counts: QueueCounts::default(),
+        restored: crate::actions::Restored::none(),
     }
 }
 
@@ -72,6 +73,7 @@ fn culprits_timeline_and_window() {
         logs: &LogFacts::default(),
         since: Some(base - 60),
         counts,
+        restored: crate::actions::Restored::none(),
     };
     let r = build(&src);
     assert!(

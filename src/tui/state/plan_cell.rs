@@ -22,6 +22,8 @@ pub struct PlanBuilt {
     pub quoted: Vec<(u32, Quoted)>,
     /// The culprits a yank took (empty when the yank area holds no message).
     pub yanked: Vec<YankedCulprit>,
+    /// The records the operator restored from the yank area (indices, ascending).
+    pub restored: Vec<u32>,
     /// The plan.
     pub plan: Plan,
     /// What the analysis read (`qtriage plan`'s stderr notes), unsanitized.
@@ -45,6 +47,7 @@ impl PlanBuilt {
             ranking: &self.ranking,
             quoted: &self.quoted,
             yanked: &self.yanked,
+            restored: &self.restored,
         }
     }
 }

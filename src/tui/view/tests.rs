@@ -535,6 +535,7 @@ pub(super) fn cleanup_shown(size: (u16, u16)) -> AppState {
         ranking: &ranking,
         quoted: &[],
         yanked: &[],
+        restored: &[],
     });
     let ids = plan
         .selected

@@ -197,6 +197,9 @@ pub(super) fn report_input(
     // default domain, uid names, last logins) and the queue's damaged messages.
     let (ctx, setup_notes) = env.context_and_notes(now);
     notes.extend(setup_notes.iter().map(|n| sanitize_str(n).into_owned()));
+    // Unreadable journals: nothing restored, as the TUI's plan takes it.
+    let restored =
+        crate::actions::Restored::in_queue(&env.queue, &env.yank_dir).unwrap_or_default();
     let sources = ReportSources {
         records: &all.records,
         in_queue: all.in_queue,
@@ -205,6 +208,7 @@ pub(super) fn report_input(
         logs: &all.logs,
         since: None,
         counts,
+        restored: &restored,
     };
     let extras = Extras {
         logs_read: env.logs_given(),

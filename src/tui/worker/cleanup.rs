@@ -7,6 +7,7 @@ use std::sync::Arc;
 use rustc_hash::FxHashSet;
 
 use super::after::AfterFlood;
+use crate::actions::Restored;
 use crate::analysis::plan::{build, kept_of, PlanInput};
 use crate::analysis::rank::OF_QUEUE;
 use crate::analysis::{Basis, Tables, TOP_LIMIT};
@@ -43,6 +44,10 @@ pub fn built(snap: &Snapshot, env: &AfterFlood, now: i64) -> Arc<PlanBuilt> {
             ctx: basis.ctx.clone(),
             sender_patterns: basis.sender_patterns.clone(),
         };
+        // What the operator restored stays, as in `qtriage plan` (unreadable journals: none).
+        let restored = Restored::in_queue(&env.queue, &env.yank_dir)
+            .unwrap_or_default()
+            .indices_in(&snap.records);
         let input = PlanInput {
             records: &snap.records,
             strings: &snap.strings,
@@ -50,6 +55,7 @@ pub fn built(snap: &Snapshot, env: &AfterFlood, now: i64) -> Arc<PlanBuilt> {
             ranking: &ranking,
             quoted: &quoted,
             yanked: &yanked,
+            restored: &restored,
         };
         let plan = build(input);
         PlanBuilt {
@@ -57,6 +63,7 @@ pub fn built(snap: &Snapshot, env: &AfterFlood, now: i64) -> Arc<PlanBuilt> {
             ranking,
             quoted,
             yanked,
+            restored,
             plan,
             notes,
         }

@@ -5,11 +5,12 @@ use std::sync::atomic::AtomicU64;
 
 use rustc_hash::FxHashMap;
 
+use crate::actions::Restored;
 use crate::analysis::cluster::Cluster;
 use crate::analysis::key::ClusterKey;
 use crate::analysis::rank::{Verdict, OF_QUEUE};
 use crate::query::{select_with, Query, QueryContext};
-use crate::queue::Queue;
+use crate::tui::ops::Ops;
 use crate::tui::state::{Clustering, Order, Orders, Selection, Snapshot};
 
 /// The largest clusters of a clustering whose reasons are written with it (every culprit's and
@@ -68,13 +69,19 @@ pub fn explain(s: &Snapshot, mut cluster: Cluster) -> Vec<String> {
     cluster.reasons
 }
 
-/// The records of a snapshot that `query` matches, as a bit set.
-pub fn selection(queue: &Queue, s: &Snapshot, query: &Query) -> Selection {
+/// The records of a snapshot that `query` matches, as a bit set; `restored:` is answered from
+/// the yank area of `ops` (unreadable journals: nothing restored).
+pub fn selection(ops: &Ops, s: &Snapshot, query: &Query) -> Selection {
     let basis = s.basis();
+    let restored = match query.needs_restored() {
+        true => Restored::in_queue(&ops.queue, &ops.yank_dir).unwrap_or_default(),
+        false => Restored::default(),
+    };
     let ctx = QueryContext {
-        queue,
+        queue: &ops.queue,
         strings: &s.strings,
         now: basis.ctx.now,
+        restored: &restored,
     };
     let counter = AtomicU64::new(0);
     let tables = Some(basis.tables());

@@ -1,0 +1,104 @@
+//! The messages in the queue that the operator restored from the yank area: their verdict that
+//! the mail is real, which `plan`, `report` and the query term `restored:yes` keep to.
+//!
+//! A restore journals each mess file it puts back with its size and mtime ([`MessStamp`]). The
+//! rename keeps both, so the message in the queue under that id is the one restored while its
+//! mess file still has them. qmail reuses ids (they are inode numbers): new mail that took the
+//! id after the restored message was delivered has another mtime, and is not taken for it.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use super::area::journal_dir;
+use super::error::ActionError;
+use super::journal::{self, BatchState, Direction, MessStamp};
+use crate::queue::{MessageId, Queue, Subdir};
+
+/// The ids of the messages in the queue that a restore put back, sorted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Restored {
+    ids: Vec<MessageId>,
+}
+
+/// What no yank area restored.
+static NONE: Restored = Restored { ids: Vec::new() };
+
+impl Restored {
+    /// No message restored (no yank area, or the records are not the queue's).
+    pub fn none() -> &'static Restored {
+        &NONE
+    }
+
+    /// The messages of `queue` that a restore journaled in `yank_dir` put back and that are
+    /// still there: each restore batch that ran (done, or interrupted: recovery completes it)
+    /// names the mess file it moved, and the queue's mess file of that id must be the very
+    /// same (`lstat`: size and mtime). Reads only the restore journals past their first line.
+    pub fn in_queue(queue: &Queue, yank_dir: &Path) -> Result<Restored, ActionError> {
+        let mut moved: HashMap<MessageId, MessStamp> = HashMap::new();
+        for path in journal::journal_files(&journal_dir(yank_dir))? {
+            if journal::direction_of(&path)? != Some(Direction::Restore) {
+                continue;
+            }
+            let batch = match journal::load(&path) {
+                Err(e) if journal::is_torn_header(&e) => continue,
+                batch => batch?,
+            };
+            if !matches!(batch.state, BatchState::Done | BatchState::Interrupted) {
+                continue;
+            }
+            // Oldest batch first: a message restored twice is known by its latest restore.
+            for m in batch
+                .messages
+                .iter()
+                .filter(|m| !batch.failed.contains(&m.id))
+            {
+                if let Some(stamp) = m.mess {
+                    moved.insert(m.id, stamp);
+                }
+            }
+        }
+        let mut ids: Vec<MessageId> = moved
+            .into_iter()
+            .filter(|(id, stamp)| {
+                std::fs::symlink_metadata(queue.path(Subdir::Mess, *id))
+                    .is_ok_and(|m| m.is_file() && MessStamp::of(&m) == *stamp)
+            })
+            .map(|(id, _)| id)
+            .collect();
+        ids.sort_unstable();
+        Ok(Restored { ids })
+    }
+
+    /// These ids, as if restored (tests, and faces that know them already).
+    pub fn from_ids(mut ids: Vec<MessageId>) -> Restored {
+        ids.sort_unstable();
+        ids.dedup();
+        Restored { ids }
+    }
+
+    /// Was `id` restored?
+    pub fn contains(&self, id: MessageId) -> bool {
+        self.ids.binary_search(&id).is_ok()
+    }
+
+    /// How many messages were restored.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// None was.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// The indices of `records` that were restored, ascending.
+    pub fn indices_in(&self, records: &[crate::queue::MessageRecord]) -> Vec<u32> {
+        if self.ids.is_empty() {
+            return Vec::new();
+        }
+        (records.iter().enumerate())
+            .filter(|(_, r)| self.contains(r.id))
+            .map(|(i, _)| i as u32)
+            .collect()
+    }
+}
