@@ -318,14 +318,15 @@ fn write_clusters_hit(
         writeln!(
             out,
             "  {:>8}  {}  ({} left in the queue)",
-            messages,
+            thousands(*messages as u64),
             sanitize_bytes(shown.as_bytes()),
-            left.get(value).copied().unwrap_or(0)
+            thousands(left.get(value).copied().unwrap_or(0) as u64)
         )?;
     }
     if let Some(more) = hit.get(CLUSTERS_SHOWN..).filter(|m| !m.is_empty()) {
         let messages: usize = more.iter().map(|c| c.1).sum();
-        writeln!(out, "  +{} more ({messages} messages)", more.len())?;
+        let (n, messages) = (thousands(more.len() as u64), thousands(messages as u64));
+        writeln!(out, "  +{n} more ({messages} messages)")?;
     }
     Ok(())
 }
