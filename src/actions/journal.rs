@@ -81,6 +81,10 @@ pub struct BatchHeader {
     /// For a restore: the batch it undoes, if it was chosen with `--batch`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub undoes: Option<String>,
+    /// For a restore: the operator picked its messages (a query, `--ids`), their verdict that
+    /// the mail is real ([`super::restored`]); absent for an undo.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub verdict: bool,
 }
 
 /// One message of a batch.
@@ -490,6 +494,9 @@ pub fn pending_files(journal_dir: &Path) -> Result<Vec<PathBuf>, ActionError> {
 }
 
 /// The files of `journal_dir` whose names end in `suffix`, sorted (none when it is missing).
+/// Only regular files, as `lstat` sees them: qtriage writes nothing else there, and opening a
+/// FIFO planted under a journal's name would hang every command that reads the journal, a
+/// link lead it elsewhere.
 fn files_ending(journal_dir: &Path, suffix: &str) -> Result<Vec<PathBuf>, ActionError> {
     let rd = match std::fs::read_dir(journal_dir) {
         Ok(rd) => rd,
@@ -498,6 +505,7 @@ fn files_ending(journal_dir: &Path, suffix: &str) -> Result<Vec<PathBuf>, Action
     };
     let mut out: Vec<PathBuf> = rd
         .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
         .map(|e| e.path())
         .filter(|p| p.to_str().is_some_and(|s| s.ends_with(suffix)))
         .collect();

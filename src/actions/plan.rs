@@ -194,6 +194,9 @@ pub struct Plan {
     pub query: String,
     /// For a restore chosen with `--batch`: that batch.
     pub undoes: Option<String>,
+    /// A restore of messages the operator picked ([`super::RestoreSelection::Picked`]): their
+    /// verdict that the mail is real.
+    pub verdict: bool,
     /// The messages to act on.
     pub messages: Vec<PlannedMessage>,
     /// Messages selected but left out, with the reason.

@@ -30,8 +30,13 @@ pub enum RestoreSelection {
     Batch(String),
     /// Everything in the yank area, also what qmail-remove yanked.
     All,
-    /// These ids (the CLI selects them with a query over the yank area).
+    /// These ids (the TUI's messages without a batch), put back as an undo is.
     Ids(Vec<MessageId>),
+    /// These ids, picked by the operator (by a query over the yank area, or `--ids`): their
+    /// verdict that the mail is real, which the journal keeps (`restored:yes`,
+    /// [`super::restored`]). An undo (a batch, everything) is no such verdict: the messages
+    /// go back to where they were, spam included.
+    Picked(Vec<MessageId>),
 }
 
 /// Load batch `id` from the yank area's journal.
@@ -86,6 +91,10 @@ pub fn plan_restore_counted(
     let wanted: Option<HashSet<MessageId>> = match selection {
         RestoreSelection::All => None,
         RestoreSelection::Ids(ids) => Some(ids.iter().copied().collect()),
+        RestoreSelection::Picked(ids) => {
+            plan.verdict = true;
+            Some(ids.iter().copied().collect())
+        }
         RestoreSelection::Batch(id) => {
             let batch = load_batch(yank_dir, id)?;
             plan.undoes = Some(batch.header.batch.clone());

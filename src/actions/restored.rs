@@ -1,7 +1,9 @@
 //! The messages in the queue that the operator restored from the yank area: their verdict that
 //! the mail is real, which `plan`, `report` and the query term `restored:yes` keep to.
 //!
-//! A restore journals each mess file it puts back with its size and mtime ([`MessStamp`]). The
+//! Only messages the operator picked (`restore QUERY`, `restore --ids`) are such a verdict. An
+//! undo (`restore --batch`, `--all`, the TUI's `u`) puts a yank back as it was, spam included,
+//! to be judged again. A restore journals each mess file it puts back with its size and mtime ([`MessStamp`]). The
 //! rename keeps both, so the message in the queue under that id is the one restored while its
 //! mess file still has them. qmail reuses ids (they are inode numbers): new mail that took the
 //! id after the restored message was delivered has another mtime, and is not taken for it.
@@ -18,6 +20,14 @@ use crate::queue::{MessageId, Queue, Subdir};
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Restored {
     ids: Vec<MessageId>,
+}
+
+/// What every face says when a restore journal cannot be read (`e`).
+pub fn unknown_words(e: &ActionError) -> String {
+    format!(
+        "which messages the operator picked back from the yank area is not known: {e}; move \
+         that journal out of the way, or fix it"
+    )
 }
 
 /// What no yank area restored.
@@ -43,7 +53,9 @@ impl Restored {
                 Err(e) if journal::is_torn_header(&e) => continue,
                 batch => batch?,
             };
-            if !matches!(batch.state, BatchState::Done | BatchState::Interrupted) {
+            // An undo (a batch, everything) puts spam back too: only picked messages count.
+            let ran = matches!(batch.state, BatchState::Done | BatchState::Interrupted);
+            if !ran || !batch.header.verdict {
                 continue;
             }
             // Oldest batch first: a message restored twice is known by its latest restore.
@@ -67,6 +79,14 @@ impl Restored {
             .collect();
         ids.sort_unstable();
         Ok(Restored { ids })
+    }
+
+    /// The messages restored in either: a queue's restores may lie in two yank areas (the
+    /// default one and an action's `--yank-dir`).
+    pub fn union(self, other: Restored) -> Restored {
+        let mut ids = self.ids;
+        ids.extend(other.ids);
+        Restored::from_ids(ids)
     }
 
     /// These ids, as if restored (tests, and faces that know them already).

@@ -145,6 +145,7 @@ pub fn execute_with(
         split: plan.layout.split,
         big_todo: plan.layout.big_todo,
         undoes: plan.undoes.clone(),
+        verdict: plan.verdict,
     };
     let journal = JournalWriter::create(
         &journal_dir(&plan.yank_dir),

@@ -27,6 +27,7 @@ pub(crate) fn new_plan(queue: &Queue, direction: Direction, opts: &PlanOptions) 
         yank_dir: opts.yank_dir.clone(),
         query: opts.query.clone(),
         undoes: None,
+        verdict: false,
         messages: Vec::new(),
         refused: Vec::new(),
         mta: mta_status(queue.root()).ok(),

@@ -217,9 +217,15 @@ pub fn build(input: PlanInput<'_>) -> Plan {
     let mut culprits = Vec::new();
     let mut bounce_terms: Vec<(usize, ClusterKey, KeyValue)> = Vec::new();
     let mut sender_terms: Vec<(ClusterKey, KeyValue)> = Vec::new();
-    let (mut terms, mut bytes, mut left_out) = (0, 0, 0);
+    // Room for the `restored:no` and parentheses the query ends with once mail was picked back.
+    let (mut terms, mut bytes, mut left_out) = match input.restored.is_empty() {
+        true => (0, 0, 0),
+        false => (1, RESTORED_KEPT.len() + 4, 0),
+    };
     // Logins whose bounces may be found by their IPs (`log_ips.rs`), once all are taken.
     let mut logins: Vec<(usize, &Cluster)> = Vec::new();
+    // Culprits the operator restored whole, named where the restored mail remains.
+    let mut all_restored: Vec<String> = Vec::new();
     let listed = input
         .ranking
         .iter()
@@ -236,6 +242,12 @@ pub fn build(input: PlanInput<'_>) -> Plan {
                 .count(),
         };
         if restored > 0 && restored == c.members.len() {
+            let n = thousands(restored as u64);
+            all_restored.push(format!(
+                "{} {} ({n})",
+                c.key.name(),
+                value.shown(c.key, strings)
+            ));
             continue;
         }
         // Its `cluster:` term, and a `bounce-of:` one as long when its key takes bounces.
@@ -325,6 +337,7 @@ pub fn build(input: PlanInput<'_>) -> Plan {
     if let Some(kind) = forged {
         remain::set_apart(&mut plan.remaining, kind);
     }
+    remain::name_restored(&mut plan.remaining, &all_restored);
     plan
 }
 
@@ -341,7 +354,12 @@ fn forged_sender_bounces(
     let mut used = vec![false; terms.len()];
     // Left, and taken by a culprit's origin: the query below lists both.
     let (mut n, mut by_origin) = (0, 0);
-    for (i, q) in input.quoted {
+    // A restored bounce remains as the operator's, counted there and not here.
+    for (i, q) in input
+        .quoted
+        .iter()
+        .filter(|(i, _)| !input.is_restored(*i as usize))
+    {
         let hit = terms
             .iter()
             .position(|(key, v)| quoted_value(q, *key, strings, Some(input.tables)) == Some(*v));

@@ -197,15 +197,17 @@ pub fn select_ids(
     Ok((records, rest, unknown))
 }
 
-/// The messages of `queue` the operator restored from the yank area `yank_dir`
-/// ([`Restored::in_queue`]). A journal that cannot be read is said on stderr, and then no
-/// message counts as restored: `plan` may propose again what was restored.
-pub fn restored_in(queue: &Queue, yank_dir: &std::path::Path) -> Restored {
-    Restored::in_queue(queue, yank_dir).unwrap_or_else(|e| {
-        let e = crate::sanitize::sanitize_str(&e.to_string()).into_owned();
-        warnln!("qtriage: warning: which messages were restored is not known: {e}");
-        Restored::default()
-    })
+/// The messages of `queue` the operator picked back from its yank areas: the default one and
+/// `yank_dir` ([`Restored::in_queue`]), so that `yank --yank-dir D "$(qtriage plan --query)"`
+/// leaves what the plan left. A restore journal that cannot be read is an error: without it
+/// the plan would take that mail again.
+pub fn restored_in(queue: &Queue, yank_dir: &std::path::Path) -> anyhow::Result<Restored> {
+    let default = actions::default_yank_dir(queue.root());
+    let mut restored = Restored::in_queue(queue, &default);
+    if yank_dir != default {
+        restored = restored.and_then(|r| Ok(r.union(Restored::in_queue(queue, yank_dir)?)));
+    }
+    restored.map_err(|e| anyhow::anyhow!(actions::restored::unknown_words(&e)))
 }
 
 /// The messages an action on the queue (yank, expire) selected: by query or by `--ids`.
@@ -257,7 +259,7 @@ impl Selected {
         let selected = match (query, ids) {
             (Some(q), _) => {
                 let restored = match q.needs_restored() {
-                    true => restored_in(&queue, &yank_dir),
+                    true => restored_in(&queue, &yank_dir)?,
                     false => Restored::default(),
                 };
                 let how = (evidence.as_ref(), context, &restored);

@@ -41,10 +41,20 @@ pub fn run(global: &GlobalArgs, args: &PlanArgs, out: &mut dyn Write) -> anyhow:
         Err(code) => return Ok(code),
     };
     let unread = Unread::of(&a.records, unlisted_dirs);
-    let unread_words = unread.words(a.records.len());
     let queue = global.open_queue()?;
+    let yank_dir = crate::actions::default_yank_dir(queue.root());
+    // Not knowing what the operator picked back is not knowing what to leave: the plan is
+    // shown, as of a queue read in part, with no query to apply.
+    let (restored, unread_words) = match super::act::restored_in(&queue, &yank_dir) {
+        Ok(r) => (r, unread.words(a.records.len())),
+        Err(e) => {
+            let words =
+                format!("{e}: this plan may take that mail again, so it is no plan to apply");
+            (Default::default(), Some(words))
+        }
+    };
     let yanked = yanked_culprits(global, &args.analysis, &a, &queue);
-    let p = plan_of(&a, &queue, &yanked);
+    let p = plan_of(&a, &queue, &yanked, &restored);
     let query = full_query(&p, args.analysis.where_.as_deref());
     if args.query {
         // No query from a queue read in part: `q=$(qtriage plan --query) && qtriage yank "$q"`
@@ -99,11 +109,15 @@ pub fn run(global: &GlobalArgs, args: &PlanArgs, out: &mut dyn Write) -> anyhow:
 }
 
 /// The plan of an analysis of `queue` (reads the bounces' quoted copies), with the culprits a
-/// yank took ([`yanked_culprits`]) and without what the operator restored from its yank area.
-pub fn plan_of(a: &Analysis, queue: &crate::queue::Queue, yanked: &[YankedCulprit]) -> Plan {
+/// yank took ([`yanked_culprits`]) and without what the operator picked back (`restored`).
+pub fn plan_of(
+    a: &Analysis,
+    queue: &crate::queue::Queue,
+    yanked: &[YankedCulprit],
+    restored: &crate::actions::Restored,
+) -> Plan {
     let quoted = crate::query::files::quoted_bounces(queue, &a.records, &a.strings);
-    let yank_dir = crate::actions::default_yank_dir(queue.root());
-    let restored = super::act::restored_in(queue, &yank_dir).indices_in(&a.records);
+    let restored = restored.indices_in(&a.records);
     plan::build(PlanInput {
         records: &a.records,
         strings: &a.strings,

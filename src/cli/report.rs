@@ -102,7 +102,11 @@ pub fn input(global: &GlobalArgs, args: &ReportArgs, now: i64) -> anyhow::Result
     let counts = count(&queue)?;
     let ctx = setup.ctx.clone();
     notes.extend(setup.notes().iter().map(|n| sanitize_str(n).into_owned()));
-    let restored = super::act::restored_in(&queue, &yank_dir);
+    // A report is read, not applied: it says what it could not know and goes on.
+    let restored = super::act::restored_in(&queue, &yank_dir).unwrap_or_else(|e| {
+        notes.push(sanitize_str(&format!("{e}: spam counts may include it")).into_owned());
+        Default::default()
+    });
     let sources = ReportSources {
         records: &all.records,
         in_queue: all.in_queue,

@@ -7,11 +7,11 @@ use super::act::{self, ActArgs};
 use super::{exit::ExitCode, GlobalArgs};
 use crate::actions::{self, area::YankedView, Plan, RestoreSelection};
 use crate::query::{self, QueryContext};
-use crate::queue::{Interner, MessageId};
+use crate::queue::{Interner, MessageId, MessageRecord};
 
 use super::print::actions::ActionJson;
 use super::print::json::write_line;
-use crate::sanitize::sanitize_path;
+use crate::sanitize::{sanitize_bytes, sanitize_path};
 
 /// Arguments of `restore`.
 #[derive(Debug, clap::Args)]
@@ -43,53 +43,66 @@ pub fn run(
     act::report_error(run_inner(global, args, out))
 }
 
-/// The yanked messages `query` selects. Read where they lie; only a query that reads message
-/// files (`body:`, `header:`) or envelope files (`rcpt:`) goes through the hard-link view, whose
-/// links change the files' ctime ("yanked at"): the evaluation reads them by queue path.
+/// The yanked messages `query` selects, as their records (headers read: the dry run shows
+/// who sent them and what about, to judge what to pick back). Read where they lie; only a
+/// query that reads message files (`body:`, `header:`) or envelope files (`rcpt:`) goes
+/// through the hard-link view, whose links change the files' ctime ("yanked at"): the
+/// evaluation reads them by queue path.
 fn select_yanked(
     query: &query::Query,
     queue: &crate::queue::Queue,
     yank_dir: &std::path::Path,
-) -> anyhow::Result<Vec<MessageId>> {
-    let strings = Interner::new();
+    strings: &Interner,
+) -> anyhow::Result<Vec<MessageRecord>> {
     let now = actions::plan::unix_now();
+    let picked = |ctx: &QueryContext<'_>, records: Vec<MessageRecord>| {
+        let keep: std::collections::HashSet<usize> = query::select(query, ctx, &records, None)
+            .into_iter()
+            .collect();
+        (records.into_iter().enumerate())
+            .filter(|(i, _)| keep.contains(i))
+            .map(|(_, r)| r)
+            .collect()
+    };
     if query.needs_files() || query.needs_envelopes() {
         let view = YankedView::build(yank_dir, &actions::list_yanked(yank_dir)?)?;
-        let (vq, s) = view.scan(&strings)?;
+        let (vq, s) = view.scan(strings)?;
         let ctx = QueryContext {
             queue: &vq,
-            strings: &strings,
+            strings,
             now,
             // Yanked messages, not the queue's: none was restored.
             restored: actions::Restored::none(),
         };
-        let picked = query::select(query, &ctx, &s.records, None);
-        return Ok(picked.into_iter().map(|i| s.records[i].id).collect());
+        return Ok(picked(&ctx, s.records));
     }
-    let records = crate::queue::scan::scan_yank_area(yank_dir, &strings)?;
+    let records = crate::queue::scan::scan_yank_area(yank_dir, strings)?;
     // No file is read for this query: the context's queue is never touched.
     let ctx = QueryContext {
         queue,
-        strings: &strings,
+        strings,
         now,
         restored: actions::Restored::none(),
     };
-    let picked = query::select(query, &ctx, &records, None);
-    Ok(picked.into_iter().map(|i| records[i].id).collect())
+    Ok(picked(&ctx, records))
 }
 
-/// What `--batch`, `--ids`, the query or `--all` select, its journal text, and the `--ids`
-/// that are not in the yank area.
+/// What `--batch`, `--ids`, the query or `--all` select: the selection, its journal text, the
+/// `--ids` that are not in the yank area, and the records a query picked (else none).
+type Chosen = (RestoreSelection, String, Vec<MessageId>, Vec<MessageRecord>);
+
+/// What `--batch`, `--ids`, the query or `--all` select ([`Chosen`]).
 fn selection(
     args: &RestoreArgs,
     ids: Option<Vec<MessageId>>,
-    queue: &crate::queue::Queue,
-    yank_dir: &std::path::Path,
-) -> anyhow::Result<(RestoreSelection, String, Vec<MessageId>)> {
+    (queue, yank_dir): (&crate::queue::Queue, &std::path::Path),
+    strings: &Interner,
+) -> anyhow::Result<Chosen> {
     Ok(match (&args.batch, ids) {
         (Some(b), _) => (
             RestoreSelection::Batch(b.clone()),
             format!("--batch {b}"),
+            vec![],
             vec![],
         ),
         (None, Some(ids)) => {
@@ -103,15 +116,31 @@ fn selection(
                 .filter(|id| !yanked.contains(id))
                 .collect();
             let text = format!("--ids ({} ids)", ids.len());
-            (RestoreSelection::Ids(ids), text, unknown)
+            (RestoreSelection::Picked(ids), text, unknown, vec![])
         }
         (None, None) if !args.query.is_empty() => {
             let query = act::parse_query(&act::query_text(&args.query))?;
-            let ids = select_yanked(&query, queue, yank_dir)?;
-            (RestoreSelection::Ids(ids), query.to_string(), vec![])
+            let records = select_yanked(&query, queue, yank_dir, strings)?;
+            let ids = records.iter().map(|r| r.id).collect();
+            (
+                RestoreSelection::Picked(ids),
+                query.to_string(),
+                vec![],
+                records,
+            )
         }
-        (None, None) => (RestoreSelection::All, "--all".to_string(), vec![]),
+        (None, None) => (RestoreSelection::All, "--all".to_string(), vec![], vec![]),
     })
+}
+
+/// Of `records` (a query's picks), those `plan` restores, in its order.
+fn planned(plan: &Plan, mut records: Vec<MessageRecord>) -> Vec<MessageRecord> {
+    let order: std::collections::HashMap<MessageId, usize> = (plan.messages.iter().enumerate())
+        .map(|(i, m)| (m.id, i))
+        .collect();
+    records.retain(|r| order.contains_key(&r.id));
+    records.sort_by_key(|r| order.get(&r.id).copied());
+    records
 }
 
 fn run_inner(
@@ -126,7 +155,8 @@ fn run_inner(
     if args.act.apply {
         act::recover_first(queue.root(), &yank_dir, &opts)?;
     }
-    let (selection, text, unknown) = selection(args, ids, &queue, &yank_dir)?;
+    let strings = Interner::new();
+    let (selection, text, unknown, picked) = selection(args, ids, (&queue, &yank_dir), &strings)?;
     let unknown_json = act::unknown_json(&unknown, "in the yank area");
     let plan = actions::plan_restore(&queue, &yank_dir, &selection, &text)?;
     if plan.messages.is_empty() {
@@ -143,12 +173,16 @@ fn run_inner(
         return Ok(ExitCode::NoMatch);
     }
     if !args.act.apply {
+        let picked = planned(&plan, picked);
         if args.act.json {
-            let j = ActionJson::dry_run(&plan, &unknown_json, act::apply_command());
+            let mut j = ActionJson::dry_run(&plan, &unknown_json, act::apply_command());
+            if !picked.is_empty() {
+                j = j.with_records(&picked, &strings);
+            }
             write_line(out, &j)?;
         } else {
             act::print_unknown(out, &unknown, "not in the yank area")?;
-            print_dry_run(out, &plan)?;
+            print_dry_run(out, &plan, (&picked, &strings))?;
         }
         return Ok(if unknown.is_empty() {
             ExitCode::Success
@@ -181,6 +215,9 @@ fn run_inner(
             thousands(b.files),
             b.batch
         )?;
+        if plan.verdict {
+            writeln!(out, "{VERDICT}")?;
+        }
     }
     let clean = b.failed.is_empty() && plan.refused.is_empty() && unknown.is_empty();
     Ok(if clean {
@@ -190,7 +227,17 @@ fn run_inner(
     })
 }
 
-fn print_dry_run(out: &mut dyn Write, plan: &Plan) -> std::io::Result<()> {
+/// What a restore of picked messages is, said in its dry run and when applied.
+const VERDICT: &str = "picked back as real mail: qtriage plan and report leave them while \
+     they are queued (qtriage list restored:yes lists them)";
+
+/// The dry run: counts, a sample (with sender and subject when a query picked the messages:
+/// `picked`), what picking back means, the state of qmail-send, the command to apply.
+fn print_dry_run(
+    out: &mut dyn Write,
+    plan: &Plan,
+    (picked, strings): (&[MessageRecord], &Interner),
+) -> std::io::Result<()> {
     act::print_problems(out, plan, None)?;
     let what = if plan.messages.iter().all(|m| m.files.is_empty()) {
         "would put back the info mtimes of"
@@ -206,10 +253,29 @@ fn print_dry_run(out: &mut dyn Write, plan: &Plan) -> std::io::Result<()> {
         sanitize_path(&plan.yank_dir),
         sanitize_path(&plan.queue_root)
     )?;
+    let read: std::collections::HashMap<MessageId, &MessageRecord> =
+        picked.iter().map(|r| (r.id, r)).collect();
     for m in plan.messages.iter().take(super::yank::SAMPLE) {
         let files: Vec<&str> = m.files.iter().map(|s| s.name()).collect();
         let size = crate::size::human_bytes(m.bytes);
-        writeln!(out, "  #{}  {}  {size}", m.id, files.join(","))?;
+        write!(out, "  #{}  {}  {size}", m.id, files.join(","))?;
+        if let Some(r) = read.get(&m.id) {
+            let text = |sym: Option<crate::queue::Sym>, none: &str| match sym {
+                Some(s) => sanitize_bytes(&strings.resolve(s)).into_owned(),
+                None => none.to_string(),
+            };
+            // `-` for no subject, as `list` and `yank` show it.
+            write!(
+                out,
+                "  <{}>  {}",
+                text(r.sender, ""),
+                text(r.headers.subject, "-")
+            )?;
+        }
+        writeln!(out)?;
+    }
+    if plan.verdict {
+        writeln!(out, "{VERDICT}")?;
     }
     writeln!(out, "{}", act::mta_line(plan))?;
     writeln!(out, "apply with: {}", act::apply_line())

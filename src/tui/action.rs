@@ -490,7 +490,7 @@ fn rescan(state: &mut AppState) -> Effect {
 /// Mark every message of the cleanup plan shown, and close it.
 fn mark_plan(state: &mut AppState) {
     if matches!(&state.popup, Popup::Cleanup(c) if c.incomplete.is_some()) {
-        let why = "refused: the plan of a queue read in part is no plan to apply (its first line)";
+        let why = "refused: this plan is no plan to apply (its first line says why)";
         return notice(state, why, false);
     }
     let Popup::Cleanup(c) = std::mem::take(&mut state.popup) else {

@@ -149,6 +149,7 @@ pub fn plan_of<'r>(
         yank_dir: "/var/qmail/queue/yanked".into(),
         query: "tui: test".into(),
         undoes: None,
+        verdict: false,
         messages,
         refused: Vec::new(),
         mta: Some(MtaStatus {

@@ -1,6 +1,7 @@
 //! A restore is the operator's verdict that the mail is real: `plan` does not propose it again,
 //! `yank "$(qtriage plan --query)"` does not take it, `report` does not count it as spam, and
-//! `restored:yes` lists it; new mail that takes a restored message's id is none of that.
+//! `restored:yes` lists it; new mail that takes a restored message's id is none of that, and
+//! neither is an undo, which puts spam back too.
 
 use std::collections::BTreeSet;
 
@@ -152,16 +153,11 @@ fn restored_mail_is_not_planned_again_nor_taken_by_the_plans_query() {
 }
 
 #[test]
-fn a_culprit_whose_every_message_was_restored_is_not_planned() {
+fn a_culprit_whose_every_message_was_picked_back_is_not_planned() {
     let s = Seed::new();
     assert_exit(&s.run(&["yank", "auth:test", "--apply"]), 0);
-    // The undo of the whole batch, as the TUI's `u` does it.
-    let out = s.run(&["yanked", "--batches", "--json"]);
-    assert_exit(&out, 0);
-    let first = out.stdout.split(|b| *b == b'\n').next().expect("a line");
-    let batch: Value = serde_json::from_slice(first).expect("the batch line");
-    let batch = batch["batch"].as_str().expect("batch id").to_string();
-    assert_exit(&s.run(&["restore", "--batch", &batch, "--apply"]), 0);
+    // The operator picks every one of them back: all real, by their verdict.
+    assert_exit(&s.run(&["restore", "auth:test", "--apply"]), 0);
     assert_eq!(s.listed("restored:yes").len(), 40);
     let out = s.run(&["plan"]);
     assert_exit(&out, 1);
@@ -169,6 +165,15 @@ fn a_culprit_whose_every_message_was_restored_is_not_planned() {
     assert!(text.contains("no culprit: nothing to yank"), "{text}");
     assert!(
         text.contains("40 restored from the yank area by the operator"),
+        "{text}"
+    );
+    // The culprit is named where its mail remains, with the way to take it back.
+    assert!(
+        text.contains("every message of the culprit sender-pattern <random>@spam.example (40)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("qtriage yank 'restored:yes QUERY' takes them back"),
         "{text}"
     );
     let report = s.json(&["report", "--format", "json"], 0);
@@ -185,6 +190,34 @@ fn a_culprit_whose_every_message_was_restored_is_not_planned() {
     assert!(!notes.contains("the ranking named no culprit"), "{notes}");
 }
 
+/// An undo (`restore --batch`, as the TUI's `u`; `restore --all`) puts a yank back as it was,
+/// spam included: no verdict, and the next plan takes it all again.
+#[test]
+fn an_undo_is_no_verdict() {
+    let s = Seed::new();
+    for undo in [&["--batch", "BATCH"][..], &["--all"][..]] {
+        let out = s.run(&["yank", "auth:test", "--apply"]);
+        assert_exit(&out, 0);
+        let batch = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .find_map(|l| l.split(" in batch ").nth(1).map(str::to_string))
+            .expect("the batch id");
+        let mut args = vec!["restore", "--apply"];
+        args.extend(
+            undo.iter()
+                .map(|a| if *a == "BATCH" { batch.as_str() } else { a }),
+        );
+        assert_exit(&s.run(&args), 0);
+        assert_eq!(s.listed("restored:yes"), BTreeSet::new(), "{args:?}");
+        let plan = s.json(&["plan", "--json"], 0);
+        assert_eq!(plan["messages"], 40, "{args:?} {plan:#}");
+        let query = plan["query"].as_str().expect("query");
+        assert!(!query.contains("restored"), "{query}");
+        let report = s.json(&["report", "--format", "json"], 0);
+        assert_eq!(report["remaining"]["spam_messages"], 40, "{report:#}");
+    }
+}
+
 #[test]
 fn new_mail_under_a_restored_id_is_not_restored() {
     let s = Seed::new();
@@ -196,4 +229,118 @@ fn new_mail_under_a_restored_id_is_not_restored() {
     let now_restored = s.listed("restored:yes");
     assert!(!now_restored.contains(&first.0), "{now_restored:?}");
     assert_eq!(now_restored.len(), 9);
+}
+
+/// Ids the operator lists (`restore --ids FILE`) are picked as a query's are: a verdict.
+#[test]
+fn restored_ids_are_a_verdict() {
+    let s = Seed::new();
+    let two: BTreeSet<u64> = s.listed("auth:test").into_iter().take(2).collect();
+    assert_exit(&s.run(&["yank", "auth:test", "--apply"]), 0);
+    let file = s.t.root().join("../ids");
+    let text: String = two.iter().map(|id| format!("{id}\n")).collect();
+    std::fs::write(&file, text).expect("ids file");
+    let file = file.to_str().expect("utf-8 path");
+    assert_exit(&s.run(&["restore", "--ids", file, "--apply"]), 0);
+    assert_eq!(s.listed("restored:yes"), two);
+}
+
+/// A restore journal that cannot be read leaves it unknown what the operator picked back:
+/// `plan` shows its plan but gives no query to apply (exit 2), a query that asks is refused
+/// (exit 2), and `report` says so; never "nothing restored" and a query taking it all again.
+#[test]
+fn an_unreadable_restore_journal_gives_no_query_to_apply() {
+    let s = Seed::new();
+    s.yank_then_restore_invoices();
+    let journals = s.t.root().join("yanked/.journal");
+    let restore = std::fs::read_dir(&journals)
+        .expect("journal dir")
+        .map(|e| e.expect("entry").path())
+        .find(|p| {
+            let text = std::fs::read_to_string(p).unwrap_or_default();
+            text.lines()
+                .next()
+                .is_some_and(|l| l.contains("\"direction\":\"restore\""))
+        })
+        .expect("the restore journal");
+    let text = std::fs::read_to_string(&restore).expect("journal");
+    std::fs::write(&restore, text.replacen("\"version\":1", "\"version\":9", 1)).expect("write");
+
+    let out = s.run(&["plan", "--query"]);
+    assert_exit(&out, 2);
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("which messages the operator picked back"),
+        "{err}"
+    );
+    let plan = s.json(&["plan", "--json"], 2);
+    assert_eq!(plan["query"], "", "{plan:#}");
+    for args in [
+        &["list", "restored:yes", "--count"][..],
+        &["yank", "auth:test restored:no"],
+    ] {
+        let out = s.run(args);
+        assert_exit(&out, 2);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("is not known"), "{args:?}: {err}");
+    }
+    let report = s.json(&["report", "--format", "json"], 0);
+    let notes = report["notes"].to_string();
+    assert!(notes.contains("spam counts may include it"), "{notes}");
+}
+
+/// A FIFO, a directory or a link under a journal's name is no journal: skipped, never opened
+/// (a FIFO would hang every command that reads the journal).
+#[test]
+fn a_fifo_named_like_a_journal_does_not_hang_the_plan() {
+    let s = Seed::new();
+    s.yank_then_restore_invoices();
+    let journals = s.t.root().join("yanked/.journal");
+    qtriage::fixture::make_fifo(&journals.join("29991231-000000-0000.journal")).expect("fifo");
+    std::fs::create_dir(journals.join("29991231-000000-0001.journal")).expect("dir");
+    std::os::unix::fs::symlink("/dev/zero", journals.join("29991231-000000-0002.journal"))
+        .expect("link");
+    for i in 100..120 {
+        s.t.add(spam(i, "invoice 2026"));
+    }
+    let mut child =
+        (s.t.command()
+            .args(["plan", "--json"])
+            .env("QTRIAGE_NOW", NOW))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let done = crate::util::poll(|| child.try_wait().expect("wait").map(|_| ()));
+    if done.is_none() {
+        let _ = child.kill();
+    }
+    assert!(
+        done.is_some(),
+        "plan hangs on a FIFO in the journal directory"
+    );
+    let out = child.wait_with_output().expect("output");
+    let plan: Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_eq!(plan["messages"], 20, "{plan:#}");
+}
+
+/// `yank --yank-dir D "$(qtriage plan --query)"` leaves what the plan left: the picks of the
+/// default yank area count for it too.
+#[test]
+fn a_yank_into_another_area_leaves_what_the_plan_left() {
+    let s = Seed::new();
+    s.yank_then_restore_invoices();
+    for i in 100..120 {
+        s.t.add(spam(i, "invoice 2026"));
+    }
+    let plan = s.json(&["plan", "--json"], 0);
+    let query = plan["query"].as_str().expect("query");
+    let other = s.t.root().join("elsewhere");
+    let other = other.to_str().expect("utf-8 path");
+    let j = s.json(&["yank", query, "--yank-dir", other, "--json"], 0);
+    assert_eq!(j["messages"], plan["messages"], "{j:#}");
 }

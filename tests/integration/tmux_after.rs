@@ -252,6 +252,6 @@ fn the_tuis_plan_of_a_queue_read_in_part_says_so_and_marks_nothing() {
     tm.keys(&["p"]);
     tm.wait_for("incomplete: 1 queue directory was not listed");
     tm.keys(&["Enter"]);
-    let screen = tm.wait_for("refused: the plan of a queue read in part");
+    let screen = tm.wait_for("refused: this plan is no plan to apply");
     assert!(screen.contains("marked 0"), "{screen}");
 }

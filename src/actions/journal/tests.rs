@@ -13,6 +13,7 @@ fn header(id: &str) -> BatchHeader {
         split: 23,
         big_todo: false,
         undoes: None,
+        verdict: false,
     }
 }
 

@@ -159,15 +159,33 @@ impl Tally {
                 .into(),
         );
         push(self.other, "of other origins (aliases, unknown)".into());
-        push(self.restored, RESTORED.into());
+        push(self.restored, restored_words(&[]));
         out.sort_by_key(|r| std::cmp::Reverse(r.messages));
         out
     }
 }
 
-/// The words of the messages the operator restored.
-const RESTORED: &str = "restored from the yank area by the operator: kept, whatever their \
-     cluster's verdict (qtriage list restored:yes lists them)";
+/// The words of the messages the operator restored, naming the culprits restored whole.
+fn restored_words(culprits: &[String]) -> String {
+    let whole = match culprits.len() {
+        0 => String::new(),
+        1 => format!("; every message of the culprit {}", culprits[0]),
+        _ => format!("; every message of the culprits {}", culprits.join(", ")),
+    };
+    format!(
+        "restored from the yank area by the operator: kept, whatever their cluster's \
+         verdict{whole} (qtriage list restored:yes lists them; qtriage yank 'restored:yes \
+         QUERY' takes them back)"
+    )
+}
+
+/// Name in the restored kind the culprits whose every message the operator restored.
+pub(super) fn name_restored(remaining: &mut [super::Remaining], culprits: &[String]) {
+    let plain = restored_words(&[]);
+    if let Some(r) = remaining.iter_mut().find(|r| r.words == plain) {
+        r.words = restored_words(culprits);
+    }
+}
 
 /// The words of the bounces that quote no culprit's origin.
 const NO_CULPRIT: &str = "bounces quoting no culprit's message";

@@ -22,8 +22,10 @@ pub struct PlanBuilt {
     pub quoted: Vec<(u32, Quoted)>,
     /// The culprits a yank took (empty when the yank area holds no message).
     pub yanked: Vec<YankedCulprit>,
-    /// The records the operator restored from the yank area (indices, ascending).
+    /// The records the operator picked back from the yank area (indices, ascending).
     pub restored: Vec<u32>,
+    /// Why which records were picked back is not known (a restore journal unread), in words.
+    pub restored_unknown: Option<String>,
     /// The plan.
     pub plan: Plan,
     /// What the analysis read (`qtriage plan`'s stderr notes), unsanitized.

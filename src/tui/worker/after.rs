@@ -197,9 +197,13 @@ pub(super) fn report_input(
     // default domain, uid names, last logins) and the queue's damaged messages.
     let (ctx, setup_notes) = env.context_and_notes(now);
     notes.extend(setup_notes.iter().map(|n| sanitize_str(n).into_owned()));
-    // Unreadable journals: nothing restored, as the TUI's plan takes it.
+    // A report is read, not applied: it says what it could not know and goes on.
     let restored =
-        crate::actions::Restored::in_queue(&env.queue, &env.yank_dir).unwrap_or_default();
+        crate::actions::Restored::in_queue(&env.queue, &env.yank_dir).unwrap_or_else(|e| {
+            let words = crate::actions::restored::unknown_words(&e);
+            notes.push(sanitize_str(&format!("{words}: spam counts may include it")).into_owned());
+            Default::default()
+        });
     let sources = ReportSources {
         records: &all.records,
         in_queue: all.in_queue,

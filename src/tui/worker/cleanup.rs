@@ -44,10 +44,18 @@ pub fn built(snap: &Snapshot, env: &AfterFlood, now: i64) -> Arc<PlanBuilt> {
             ctx: basis.ctx.clone(),
             sender_patterns: basis.sender_patterns.clone(),
         };
-        // What the operator restored stays, as in `qtriage plan` (unreadable journals: none).
-        let restored = Restored::in_queue(&env.queue, &env.yank_dir)
-            .unwrap_or_default()
-            .indices_in(&snap.records);
+        // What the operator picked back stays, as in `qtriage plan`; not known, the plan is no
+        // plan to apply.
+        let (restored, restored_unknown) = match Restored::in_queue(&env.queue, &env.yank_dir) {
+            Ok(r) => (r.indices_in(&snap.records), None),
+            Err(e) => {
+                let words = crate::actions::restored::unknown_words(&e);
+                (
+                    Vec::new(),
+                    Some(format!("{words}: this plan may take that mail again")),
+                )
+            }
+        };
         let input = PlanInput {
             records: &snap.records,
             strings: &snap.strings,
@@ -64,6 +72,7 @@ pub fn built(snap: &Snapshot, env: &AfterFlood, now: i64) -> Arc<PlanBuilt> {
             quoted,
             yanked,
             restored,
+            restored_unknown,
             plan,
             notes,
         }
@@ -82,7 +91,7 @@ pub fn plan(snap: &Snapshot, env: &AfterFlood, now: i64) -> CleanupPlan {
         plan: b.plan.clone(),
         ids,
         notes: b.notes.clone(),
-        incomplete: unread.words(snap.records.len()),
+        incomplete: (unread.words(snap.records.len())).or_else(|| b.restored_unknown.clone()),
     }
 }
 
