@@ -75,6 +75,7 @@ impl Worker {
             live_failed: false,
             scanning: false,
             unlisted_dirs: 0,
+            yank_area_shown: false,
         };
         let thread = std::thread::Builder::new()
             .name("qtriage-worker".into())
@@ -118,6 +119,9 @@ struct WorkerState {
     scanning: bool,
     /// Queue directories the last scan pass could not list (given to every snapshot).
     unlisted_dirs: usize,
+    /// The yank area was listed: the header shows its count, read again with every rescan
+    /// (another terminal's `qtriage restore` changes it).
+    yank_area_shown: bool,
 }
 
 impl WorkerState {
@@ -212,7 +216,8 @@ impl WorkerState {
         }
     }
 
-    fn list_yank_area(&self) {
+    fn list_yank_area(&mut self) {
+        self.yank_area_shown = true;
         self.yank_area_read(self.ops.listing());
     }
 

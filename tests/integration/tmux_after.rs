@@ -255,3 +255,42 @@ fn the_tuis_plan_of_a_queue_read_in_part_says_so_and_marks_nothing() {
     let screen = tm.wait_for("refused: this plan is no plan to apply");
     assert!(screen.contains("marked 0"), "{screen}");
 }
+
+/// The header's yank-area count is read again with a rescan (`r`) once shown: another
+/// terminal's `qtriage restore` had left it stale until `Y` was opened again (newuser48).
+#[test]
+fn a_rescan_reads_the_yank_areas_count_again() {
+    if !Tmux::available() {
+        return;
+    }
+    let t = TestQueue::new(23);
+    let ids: Vec<_> = (0..12)
+        .map(|i| {
+            t.add(
+                qtriage::fixture::MessageSpec::new()
+                    .sender(format!("x{i}@spam.example"))
+                    .remote(format!("victim{i}@example.net"))
+                    .auth("test")
+                    .subject("cheap stuff"),
+            )
+        })
+        .collect();
+    crate::util::assert_exit(&t.run(&["yank", "auth:test", "--apply"]), 0);
+    let tm = Tmux::start(t.root());
+    tm.wait_scanned();
+    tm.keys(&["Y"]);
+    tm.wait_until("the yank area's count", |s| header(s).contains("yanked 12"));
+    tm.keys(&["h"]);
+    let list = t.root().join("../four-ids");
+    let four: String = ids[..4].iter().map(|id| format!("{}\n", id.0)).collect();
+    std::fs::write(&list, four).expect("ids");
+    let list = list.to_str().expect("utf-8").to_string();
+    crate::util::assert_exit(&t.run(&["restore", "--ids", &list, "--apply"]), 0);
+    tm.keys(&["r"]);
+    tm.wait_until("the count read again", |s| header(s).contains("yanked 8"));
+}
+
+/// The header bar: the screen's first line.
+fn header(screen: &str) -> &str {
+    screen.lines().next().unwrap_or_default()
+}

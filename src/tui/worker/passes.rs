@@ -26,6 +26,9 @@ impl WorkerState {
         self.scanning = true;
         self.scan_passes();
         self.scanning = false;
+        if self.yank_area_shown {
+            self.list_yank_area();
+        }
         self.idle();
     }
 
