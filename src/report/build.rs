@@ -489,6 +489,7 @@ pub fn build(src: &ReportSources<'_>) -> ReportInput {
         origin_ips: top_values(window, &spam, ClusterKey::OriginIp, src.strings, MAX_LISTED),
         scripts: top_values(window, &spam, ClusterKey::Script, src.strings, MAX_LISTED),
         subjects,
+        culprit_fixes: super::fixes::culprit_fixes(&culprits),
         culprits,
         evidence,
         log_note: Some(NO_LOG.into()),

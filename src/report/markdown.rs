@@ -179,6 +179,13 @@ fn remaining_and_fixes(out: &mut String, r: &ReportInput) {
     let _ = writeln!(out, "- Bouncing: {}", thousands(m.bouncing));
     let _ = writeln!(out, "- Spam still queued: {}", thousands(m.spam_messages));
     let _ = writeln!(out, "\n## Recommended fixes\n");
+    // What the culprits name needs no account database: said whether one was read or not.
+    for f in &r.culprit_fixes {
+        let _ = writeln!(out, "- {} {}: {}", f.kind.name(), code(&f.value), f.advice);
+    }
+    if !r.culprit_fixes.is_empty() {
+        let _ = writeln!(out);
+    }
     if let Some(note) = &r.accounts_note {
         // No account database was read: "none at risk" would be a claim nobody checked.
         let _ = writeln!(out, "{note}");

@@ -11,6 +11,7 @@
 
 pub mod build;
 pub mod compose;
+pub mod fixes;
 pub mod markdown;
 
 use serde::Serialize;
@@ -178,6 +179,9 @@ pub struct ReportInput {
     pub journal_note: Option<String>,
     /// What remains queued.
     pub remaining: Remaining,
+    /// What to fix for each culprit that names it ([`fixes::culprit_fixes`]): a culprit
+    /// login's password, a planted script, a uid, an open relay.
+    pub culprit_fixes: Vec<fixes::CulpritFix>,
     /// Accounts to fix (from `accounts`): no password or hash, only rule names and advice.
     pub fixes: Vec<AccountRisk>,
     /// Why the accounts were not checked (no account database was read), and how to check

@@ -27,6 +27,7 @@ struct ReportJson {
     actions_done: Vec<serde_json::Value>,
     journal_note: Option<String>,
     remaining: RemainingJson,
+    culprit_fixes: Vec<CulpritFixJson>,
     fixes: Vec<serde_json::Value>,
     accounts_note: Option<String>,
     notes: Vec<String>,
@@ -52,6 +53,14 @@ struct CulpritJson {
     recipients: u64,
     yanked: u64,
     reasons: Vec<String>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CulpritFixJson {
+    kind: String,
+    value: String,
+    advice: String,
 }
 
 #[derive(Debug, serde::Deserialize, PartialEq)]
@@ -177,6 +186,14 @@ fn report_counts_match_the_flood() {
         Some("2026-11-23T10:00:00Z")
     );
     assert_eq!(r.culprits.len(), 1, "{:?}", r.culprits);
+    // The culprit login's fix, whether or not an account database was read.
+    let fix = &r.culprit_fixes;
+    assert_eq!(fix.len(), 1, "{fix:?}");
+    assert_eq!(
+        (fix[0].kind.as_str(), fix[0].value.as_str()),
+        ("auth-user", "test")
+    );
+    assert!(fix[0].advice.starts_with("change its password"), "{fix:?}");
     let c = &r.culprits[0];
     assert_eq!(
         (c.kind.as_str(), c.value.as_str(), c.messages, c.recipients),
@@ -357,6 +374,14 @@ fn report_without_vpopmail_says_so() {
     assert_exit(&out, 0);
     let r: ReportJson = serde_json::from_slice(&out.stdout).expect("report json");
     assert!(r.fixes.is_empty());
+    // Without an account database, the culprit login's fix is still recommended.
+    assert_eq!(r.culprit_fixes.len(), 1, "{:?}", r.culprit_fixes);
+    let md = report(&t, &dir.path().join("none"), &[]);
+    let md = String::from_utf8_lossy(&md.stdout);
+    assert!(
+        md.contains("## Recommended fixes\n\n- auth-user `test`: change its password"),
+        "{md}"
+    );
     assert!(r
         .accounts_note
         .is_some_and(|n| n.starts_with("accounts not checked")));
