@@ -13,8 +13,8 @@ use super::event::{Effect, Event, Report};
 use super::keys::{self, Command};
 use super::lists::{self, navigate, Move};
 use super::plan::{
-    confirm, done, mark_cluster, mark_one, planned, recovery_text, request_marked, request_undo,
-    request_yank_row, toggle_marks, SEND_REFUSED,
+    confirm, done, mark_cluster, mark_one, mark_plan, planned, recovery_text, request_marked,
+    request_undo, request_yank_row, toggle_marks, PLAN_MARKED, SEND_REFUSED,
 };
 use super::state::{
     notice, Analysis, AppState, Clustering, Focus, Popup, ScanPhase, Selection, SendState,
@@ -101,9 +101,6 @@ pub fn update(state: &mut AppState, action: Action) -> Option<Effect> {
     }
     effect
 }
-
-/// The start of the notice [`mark_plan`] leaves.
-const PLAN_MARKED: &str = "marked the plan's ";
 
 fn apply(state: &mut AppState, action: Action) -> Option<Effect> {
     match action {
@@ -485,20 +482,6 @@ fn rescan(state: &mut AppState) -> Effect {
     state.status.phase = ScanPhase::Scanning;
     state.status.progress = None;
     Effect::Scan
-}
-
-/// Mark every message of the cleanup plan shown, and close it.
-fn mark_plan(state: &mut AppState) {
-    if matches!(&state.popup, Popup::Cleanup(c) if c.incomplete.is_some()) {
-        let why = "refused: this plan is no plan to apply (its first line says why)";
-        return notice(state, why, false);
-    }
-    let Popup::Cleanup(c) = std::mem::take(&mut state.popup) else {
-        return;
-    };
-    state.marks.ids.extend(c.ids.iter().copied());
-    let n = crate::size::counted(c.ids.len() as u64, "message", "messages");
-    notice(state, format!("{PLAN_MARKED}{n}: y yanks them"), false);
 }
 
 fn back(state: &mut AppState) {

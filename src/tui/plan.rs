@@ -477,3 +477,28 @@ pub fn confirm(state: &mut AppState, force: bool) -> Option<Effect> {
     };
     Some(Effect::Execute(c))
 }
+
+/// The start of the notice [`mark_plan`] leaves.
+pub const PLAN_MARKED: &str = "marked the plan's ";
+
+/// Mark every message of the cleanup plan shown, and close it.
+pub fn mark_plan(state: &mut AppState) {
+    let refusal = match &state.popup {
+        Popup::Cleanup(c) if c.incomplete.is_some() => {
+            Some("refused: this plan is no plan to apply (its first line says why)")
+        }
+        Popup::Cleanup(c) if c.ids.is_empty() => {
+            Some("nothing to mark: this plan takes no message")
+        }
+        _ => None,
+    };
+    if let Some(why) = refusal {
+        return notice(state, why, false);
+    }
+    let Popup::Cleanup(c) = std::mem::take(&mut state.popup) else {
+        return;
+    };
+    state.marks.ids.extend(c.ids.iter().copied());
+    let n = crate::size::counted(c.ids.len() as u64, "message", "messages");
+    notice(state, format!("{PLAN_MARKED}{n}: y yanks them"), false);
+}

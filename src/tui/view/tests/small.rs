@@ -430,6 +430,21 @@ fn a_plan_of_a_queue_read_in_part_is_shown_but_not_marked() {
         .is_some_and(|n| n.text.starts_with("refused:")));
 }
 
+/// A plan that takes nothing (no culprit) marks nothing and says so: Enter had done nothing
+/// and said nothing (newuser48).
+#[test]
+fn a_plan_that_takes_nothing_says_there_is_nothing_to_mark() {
+    let mut s = cleanup_shown((120, 40));
+    let Popup::Cleanup(c) = &mut s.popup else {
+        panic!("shown");
+    };
+    std::sync::Arc::make_mut(c).ids.clear();
+    cmd(&mut s, Command::MarkPlan);
+    assert!(s.marks.ids.is_empty());
+    let notice = s.status.notice.as_ref().map(|n| n.text.as_str());
+    assert_eq!(notice, Some("nothing to mark: this plan takes no message"));
+}
+
 /// The inspector scrolls to its last line at the pane's bottom and no further: `End`, then
 /// PgDn and `j`, leave the body's last line on the screen (they went on into a blank pane,
 /// newuser47), and `k` moves up from there at once.
