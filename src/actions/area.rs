@@ -19,6 +19,16 @@ pub fn default_yank_dir(queue_root: &Path) -> PathBuf {
     queue_root.join("yanked")
 }
 
+/// Are `a` and `b` the same directory (the same path, or the same one by device and inode)?
+pub fn same_dir(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    a == b
+        || match (std::fs::metadata(a), std::fs::metadata(b)) {
+            (Ok(x), Ok(y)) => (x.dev(), x.ino()) == (y.dev(), y.ino()),
+            _ => false,
+        }
+}
+
 /// The journal directory of a yank area.
 pub fn journal_dir(yank_dir: &Path) -> PathBuf {
     yank_dir.join(JOURNAL_DIR)

@@ -15,6 +15,8 @@ pub enum JournalProblem {
     TooLong,
     /// The first line was never finished: the writer was killed before the batch was sealed.
     TornHeader,
+    /// Its message lines are not the ones its `sealed` line counts: a line was damaged.
+    MessagesMissing,
 }
 
 impl std::fmt::Display for JournalProblem {
@@ -24,6 +26,9 @@ impl std::fmt::Display for JournalProblem {
             JournalProblem::TooLong => "too many lines",
             JournalProblem::TornHeader => {
                 "its first line was never finished (never sealed: nothing of it moved)"
+            }
+            JournalProblem::MessagesMissing => {
+                "damaged: it holds fewer message lines than its sealed line counts"
             }
         })
     }

@@ -200,6 +200,9 @@ pub struct Batch {
     pub state: BatchState,
     /// The last progress count seen.
     pub progress: u64,
+    /// The messages its `sealed` line counts (none when never sealed): a damaged message line
+    /// is skipped on reading, and this tells.
+    pub sealed: Option<u64>,
 }
 
 /// Serialize one line (never fails for these types; an error would be a bug, reported as I/O).
@@ -417,6 +420,7 @@ pub fn load(path: &Path) -> Result<Batch, ActionError> {
         failed: HashSet::new(),
         state: BatchState::Unsealed,
         progress: 0,
+        sealed: None,
     };
     for (n, line) in lines.enumerate() {
         if n >= MAX_JOURNAL_LINES {
@@ -424,8 +428,9 @@ pub fn load(path: &Path) -> Result<Batch, ActionError> {
         }
         match serde_json::from_slice::<Line>(line) {
             Ok(Line::Message(m)) if b.state == BatchState::Unsealed => b.messages.push(m),
-            Ok(Line::Sealed { .. }) if b.state == BatchState::Unsealed => {
-                b.state = BatchState::Interrupted
+            Ok(Line::Sealed { messages }) if b.state == BatchState::Unsealed => {
+                b.state = BatchState::Interrupted;
+                b.sealed = Some(messages);
             }
             Ok(Line::Progress { messages }) => b.progress = messages,
             Ok(Line::Failed { id, .. }) => {
@@ -446,6 +451,12 @@ pub fn load(path: &Path) -> Result<Batch, ActionError> {
 /// The direction of the batch in the journal at `path`, from its first line alone (`None` when
 /// that line is not a batch header), so finding the expire batches does not read every yank's.
 pub fn direction_of(path: &Path) -> Result<Option<Direction>, ActionError> {
+    Ok(header_of(path)?.map(|h| h.direction))
+}
+
+/// The batch line of the journal at `path`, from its first line alone (`None` when that line
+/// is not a batch header).
+pub fn header_of(path: &Path) -> Result<Option<BatchHeader>, ActionError> {
     use std::io::BufRead;
     let f = File::open(path).map_err(|e| ActionError::io(path, e))?;
     let mut first = Vec::new();
@@ -454,7 +465,7 @@ pub fn direction_of(path: &Path) -> Result<Option<Direction>, ActionError> {
         .map_err(|e| ActionError::io(path, e))?;
     Ok(
         match serde_json::from_slice::<Line>(first.trim_ascii_end()) {
-            Ok(Line::Batch(h)) => Some(h.direction),
+            Ok(Line::Batch(h)) => Some(h),
             _ => None,
         },
     )

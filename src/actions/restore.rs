@@ -92,7 +92,9 @@ pub fn plan_restore_counted(
         RestoreSelection::All => None,
         RestoreSelection::Ids(ids) => Some(ids.iter().copied().collect()),
         RestoreSelection::Picked(ids) => {
-            plan.verdict = true;
+            // Only the default yank area's picks are read back (`plan` and `report` read no
+            // other): a pick from another is put back as an undo would be.
+            plan.verdict = super::area::same_dir(yank_dir, &super::default_yank_dir(queue.root()));
             Some(ids.iter().copied().collect())
         }
         RestoreSelection::Batch(id) => {

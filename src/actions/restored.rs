@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use super::area::journal_dir;
-use super::error::ActionError;
+use super::error::{ActionError, JournalProblem};
 use super::journal::{self, BatchState, Direction, MessStamp};
 use crate::queue::{MessageId, Queue, Subdir};
 
@@ -46,17 +46,34 @@ impl Restored {
     pub fn in_queue(queue: &Queue, yank_dir: &Path) -> Result<Restored, ActionError> {
         let mut moved: HashMap<MessageId, MessStamp> = HashMap::new();
         for path in journal::journal_files(&journal_dir(yank_dir))? {
-            if journal::direction_of(&path)? != Some(Direction::Restore) {
+            let verdict = match journal::header_of(&path)? {
+                // An undo (a batch, everything) puts spam back too: only picked messages count.
+                Some(h) => h.direction == Direction::Restore && h.verdict,
+                // A first line this version cannot read may be a verdict's: not known, unless
+                // it was never finished (nothing of that batch moved).
+                None => match journal::load(&path) {
+                    Err(e) if journal::is_torn_header(&e) => false,
+                    Err(e) => return Err(e),
+                    Ok(_) => false,
+                },
+            };
+            if !verdict {
                 continue;
             }
             let batch = match journal::load(&path) {
                 Err(e) if journal::is_torn_header(&e) => continue,
                 batch => batch?,
             };
-            // An undo (a batch, everything) puts spam back too: only picked messages count.
             let ran = matches!(batch.state, BatchState::Done | BatchState::Interrupted);
-            if !ran || !batch.header.verdict {
+            if !ran {
                 continue;
+            }
+            // A damaged message line is skipped on reading: its pick would be forgotten.
+            if batch.sealed != Some(batch.messages.len() as u64) {
+                return Err(ActionError::Journal {
+                    path: path.clone(),
+                    problem: JournalProblem::MessagesMissing,
+                });
             }
             // Oldest batch first: a message restored twice is known by its latest restore.
             for m in batch

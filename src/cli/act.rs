@@ -197,17 +197,15 @@ pub fn select_ids(
     Ok((records, rest, unknown))
 }
 
-/// The messages of `queue` the operator picked back from its yank areas: the default one and
-/// `yank_dir` ([`Restored::in_queue`]), so that `yank --yank-dir D "$(qtriage plan --query)"`
-/// leaves what the plan left. A restore journal that cannot be read is an error: without it
-/// the plan would take that mail again.
-pub fn restored_in(queue: &Queue, yank_dir: &std::path::Path) -> anyhow::Result<Restored> {
-    let default = actions::default_yank_dir(queue.root());
-    let mut restored = Restored::in_queue(queue, &default);
-    if yank_dir != default {
-        restored = restored.and_then(|r| Ok(r.union(Restored::in_queue(queue, yank_dir)?)));
-    }
-    restored.map_err(|e| anyhow::anyhow!(actions::restored::unknown_words(&e)))
+/// The messages of `queue` the operator picked back from its default yank area
+/// ([`Restored::in_queue`]): the one `plan`, `list` and `report` read, whatever `--yank-dir`
+/// an action is given, so `yank --yank-dir D "$(qtriage plan --query)"` leaves what the plan
+/// left (a pick from another area is no verdict: `actions::RestoreSelection::Picked`). A
+/// restore journal that cannot be read is an error: without it the plan would take that mail
+/// again.
+pub fn restored_in(queue: &Queue) -> anyhow::Result<Restored> {
+    Restored::in_queue(queue, &actions::default_yank_dir(queue.root()))
+        .map_err(|e| anyhow::anyhow!(actions::restored::unknown_words(&e)))
 }
 
 /// The messages an action on the queue (yank, expire) selected: by query or by `--ids`.
@@ -234,14 +232,13 @@ impl Selected {
     ///
     /// An empty query is refused: it selects every message, and it is what an action gets
     /// from `"$(qtriage plan --query)"` when there is no culprit (`plan` prints nothing).
-    /// `action` names the command in that refusal. `before_scan` returns the yank area the
-    /// action uses, whose journals say which messages the operator restored (`restored:`).
+    /// `action` names the command in that refusal.
     pub fn load(
         global: &GlobalArgs,
         action: &str,
         (words, context): (&[String], &ContextArgs),
         ids: Option<&std::path::Path>,
-        before_scan: impl FnOnce(&Queue) -> anyhow::Result<PathBuf>,
+        before_scan: impl FnOnce(&Queue) -> anyhow::Result<()>,
         strings: &Interner,
     ) -> anyhow::Result<(Queue, Selected)> {
         let query = match ids {
@@ -255,11 +252,11 @@ impl Selected {
             None => None,
         };
         let queue = open(global)?;
-        let yank_dir = before_scan(&queue)?;
+        before_scan(&queue)?;
         let selected = match (query, ids) {
             (Some(q), _) => {
                 let restored = match q.needs_restored() {
-                    true => restored_in(&queue, &yank_dir)?,
+                    true => restored_in(&queue)?,
                     false => Restored::default(),
                 };
                 let how = (evidence.as_ref(), context, &restored);

@@ -65,7 +65,7 @@ fn run_inner(
         "expire",
         (&args.query, &args.context),
         args.ids.as_deref(),
-        |queue| args.act.checked_yank_dir(queue),
+        |queue| args.act.checked_yank_dir(queue).map(drop),
         &strings,
     )?;
     let eopts = ExpireOptions {

@@ -45,7 +45,7 @@ pub fn restored_for(
     queue: &crate::queue::Queue,
 ) -> anyhow::Result<crate::actions::Restored> {
     Ok(match query.needs_restored() {
-        true => super::act::restored_in(queue, &crate::actions::default_yank_dir(queue.root()))?,
+        true => super::act::restored_in(queue)?,
         false => crate::actions::Restored::default(),
     })
 }

@@ -42,10 +42,9 @@ pub fn run(global: &GlobalArgs, args: &PlanArgs, out: &mut dyn Write) -> anyhow:
     };
     let unread = Unread::of(&a.records, unlisted_dirs);
     let queue = global.open_queue()?;
-    let yank_dir = crate::actions::default_yank_dir(queue.root());
     // Not knowing what the operator picked back is not knowing what to leave: the plan is
     // shown, as of a queue read in part, with no query to apply.
-    let (restored, unread_words) = match super::act::restored_in(&queue, &yank_dir) {
+    let (restored, unread_words) = match super::act::restored_in(&queue) {
         Ok(r) => (r, unread.words(a.records.len())),
         Err(e) => {
             let words =

@@ -157,6 +157,7 @@ fn run_inner(
     }
     let strings = Interner::new();
     let (selection, text, unknown, picked) = selection(args, ids, (&queue, &yank_dir), &strings)?;
+    let was_picked = matches!(selection, RestoreSelection::Picked(_));
     let unknown_json = act::unknown_json(&unknown, "in the yank area");
     let plan = actions::plan_restore(&queue, &yank_dir, &selection, &text)?;
     if plan.messages.is_empty() {
@@ -182,7 +183,7 @@ fn run_inner(
             write_line(out, &j)?;
         } else {
             act::print_unknown(out, &unknown, "not in the yank area")?;
-            print_dry_run(out, &plan, (&picked, &strings))?;
+            print_dry_run(out, (&plan, was_picked), (&picked, &strings))?;
         }
         return Ok(if unknown.is_empty() {
             ExitCode::Success
@@ -215,8 +216,8 @@ fn run_inner(
             thousands(b.files),
             b.batch
         )?;
-        if plan.verdict {
-            writeln!(out, "{VERDICT}")?;
+        if let Some(line) = kind_line(&plan, was_picked) {
+            writeln!(out, "{line}")?;
         }
     }
     let clean = b.failed.is_empty() && plan.refused.is_empty() && unknown.is_empty();
@@ -231,12 +232,31 @@ fn run_inner(
 const VERDICT: &str = "picked back as real mail: qtriage plan and report leave them while \
      they are queued (qtriage list restored:yes lists them)";
 
+/// What an undo (`--batch`, `--all`) is.
+const UNDO: &str = "an undo: qtriage plan judges these messages again (pick them back by a \
+     query or --ids to keep them as real mail)";
+
+/// What a pick from another yank area than the queue's own is.
+const ELSEWHERE: &str = "not remembered as real mail: qtriage plan and report read the picks \
+     of the queue.s own yank area (<queue>/yanked) only; an undo, judged again";
+
+/// The line saying what kind of restore `plan` is (`picked`: chosen by a query or `--ids`);
+/// none for the undo of an expire, which moves no message.
+fn kind_line(plan: &Plan, picked: bool) -> Option<&'static str> {
+    match (plan.verdict, picked) {
+        (true, _) => Some(VERDICT),
+        (false, true) => Some(ELSEWHERE),
+        (false, false) if plan.messages.iter().any(|m| !m.files.is_empty()) => Some(UNDO),
+        _ => None,
+    }
+}
+
 /// The dry run: counts, a sample (with sender and subject when a query picked the messages:
 /// `picked`), what picking back means, the state of qmail-send, the command to apply.
 fn print_dry_run(
     out: &mut dyn Write,
-    plan: &Plan,
-    (picked, strings): (&[MessageRecord], &Interner),
+    (plan, picked): (&Plan, bool),
+    (read, strings): (&[MessageRecord], &Interner),
 ) -> std::io::Result<()> {
     act::print_problems(out, plan, None)?;
     let what = if plan.messages.iter().all(|m| m.files.is_empty()) {
@@ -254,7 +274,7 @@ fn print_dry_run(
         sanitize_path(&plan.queue_root)
     )?;
     let read: std::collections::HashMap<MessageId, &MessageRecord> =
-        picked.iter().map(|r| (r.id, r)).collect();
+        read.iter().map(|r| (r.id, r)).collect();
     for m in plan.messages.iter().take(super::yank::SAMPLE) {
         let files: Vec<&str> = m.files.iter().map(|s| s.name()).collect();
         let size = crate::size::human_bytes(m.bytes);
@@ -274,8 +294,8 @@ fn print_dry_run(
         }
         writeln!(out)?;
     }
-    if plan.verdict {
-        writeln!(out, "{VERDICT}")?;
+    if let Some(line) = kind_line(plan, picked) {
+        writeln!(out, "{line}")?;
     }
     writeln!(out, "{}", act::mta_line(plan))?;
     writeln!(out, "apply with: {}", act::apply_line())

@@ -56,12 +56,12 @@ fn run_inner(
 ) -> anyhow::Result<ExitCode> {
     let opts = args.act.execute_options()?;
     let strings = Interner::new();
-    let recover_first = |queue: &Queue| -> anyhow::Result<std::path::PathBuf> {
+    let recover_first = |queue: &Queue| -> anyhow::Result<()> {
         let yank_dir = args.act.checked_yank_dir(queue)?;
         if args.act.apply {
             act::recover_first(queue.root(), &yank_dir, &opts)?;
         }
-        Ok(yank_dir)
+        Ok(())
     };
     let (queue, sel) = Selected::load(
         global,

@@ -348,8 +348,9 @@ struct Found {
     /// Culprit clusters made of bounces (not counted as spam: `plan` takes only those that
     /// quote a culprit's message), in words.
     bounce_clusters: Vec<String>,
-    /// Messages of the culprits the operator restored (not counted as spam).
-    restored: usize,
+    /// Messages of the culprits the operator picked back (not counted as spam), sorted
+    /// indices: two culprits may share them.
+    restored: Vec<usize>,
     /// Culprit clusters whose every message the operator restored (not named), in words.
     restored_clusters: Vec<String>,
 }
@@ -376,7 +377,7 @@ impl Found {
         let (kept, spam): (Vec<usize>, Vec<usize>) = (c.members.iter())
             .map(|&i| i as usize)
             .partition(|&i| window.restored(i));
-        self.restored += kept.len();
+        self.restored.extend(kept);
         self.spam.extend(spam);
         self.culprits.push(culprit);
     }
@@ -386,6 +387,8 @@ impl Found {
         self.evidence.truncate(MAX_EVIDENCE_LINES / 2);
         self.spam.sort_unstable();
         self.spam.dedup();
+        self.restored.sort_unstable();
+        self.restored.dedup();
         self
     }
 }
@@ -525,11 +528,11 @@ pub fn build(src: &ReportSources<'_>) -> ReportInput {
                 suspects.join("; ")
             )
         }))
-        .chain((restored > 0).then(|| {
+        .chain((!restored.is_empty()).then(|| {
             format!(
                 "the operator restored {} of the culprits' messages from the yank area: not \
                  counted as spam",
-                thousands(restored as u64)
+                thousands(restored.len() as u64)
             )
         }))
         .chain((!restored_clusters.is_empty()).then(|| {

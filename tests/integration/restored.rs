@@ -265,19 +265,18 @@ fn an_unreadable_restore_journal_gives_no_query_to_apply() {
         .expect("the restore journal");
     let text = std::fs::read_to_string(&restore).expect("journal");
     std::fs::write(&restore, text.replacen("\"version\":1", "\"version\":9", 1)).expect("write");
-
-    let out = s.run(&["plan", "--query"]);
-    assert_exit(&out, 2);
-    assert!(
-        out.stdout.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("which messages the operator picked back"),
-        "{err}"
-    );
+    assert_no_query(&s);
+    // A first line that is no JSON at all (it could be anyone's), and a damaged message line
+    // (its pick would be forgotten): not known either.
+    let damaged = [
+        text.replacen("{\"type\":\"batch\"", "X{\"type\":\"batch\"", 1),
+        text.replacen("{\"type\":\"message\"", "{\"type\":\"messag\"", 1),
+    ];
+    for bad in damaged {
+        assert_ne!(bad, text);
+        std::fs::write(&restore, bad).expect("write");
+        assert_no_query(&s);
+    }
     let plan = s.json(&["plan", "--json"], 2);
     assert_eq!(plan["query"], "", "{plan:#}");
     for args in [
@@ -343,4 +342,42 @@ fn a_yank_into_another_area_leaves_what_the_plan_left() {
     let other = other.to_str().expect("utf-8 path");
     let j = s.json(&["yank", query, "--yank-dir", other, "--json"], 0);
     assert_eq!(j["messages"], plan["messages"], "{j:#}");
+}
+
+/// A pick from a yank area other than the queue's own is no verdict (`plan` and `report` read
+/// the picks of `<queue>/yanked` only), and the restore says so.
+#[test]
+fn a_pick_from_another_yank_area_is_no_verdict() {
+    let s = Seed::new();
+    let other = s.t.root().join("../elsewhere");
+    let other = other.to_str().expect("utf-8 path").to_string();
+    let out = s.run(&["yank", "auth:test", "--yank-dir", &other, "--apply"]);
+    assert_exit(&out, 0);
+    let out = s.run(&[
+        "restore",
+        "subject:invoice*",
+        "--yank-dir",
+        &other,
+        "--apply",
+    ]);
+    assert_exit(&out, 0);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("not remembered as real mail"), "{text}");
+    assert_eq!(s.listed("restored:yes"), BTreeSet::new());
+    let j = s.json(&["restore", "--all", "--yank-dir", &other, "--json"], 0);
+    assert_eq!(j["verdict"], false, "{j:#}");
+}
+
+/// `plan --query` prints nothing and exits 2, saying why.
+#[track_caller]
+fn assert_no_query(s: &Seed) {
+    let out = s.run(&["plan", "--query"]);
+    assert_exit(&out, 2);
+    let query = String::from_utf8_lossy(&out.stdout);
+    assert!(query.is_empty(), "{query}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("which messages the operator picked back"),
+        "{err}"
+    );
 }

@@ -129,6 +129,7 @@ impl ActionJson {
             recovered: RecoveredJson::default(),
             forced_while_running: false,
             undo_command: None,
+            verdict: plan.verdict,
         }
     }
 

@@ -129,6 +129,9 @@ pub struct ActionJson {
     pub forced_while_running: bool,
     /// Applied: how to undo (yank and expire batches).
     pub undo_command: Option<String>,
+    /// A restore of messages picked back as real mail (a query or `--ids`, from the default
+    /// yank area), which `plan` and `report` leave; false for an undo and other actions.
+    pub verdict: bool,
 }
 
 /// `remove --json`: the plan (or what was done) for the messages the pattern matched, with
