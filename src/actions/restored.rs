@@ -22,6 +22,52 @@ pub struct Restored {
     ids: Vec<MessageId>,
 }
 
+/// The mess file of each message the verdict restores of `yank_dir` picked back, by id (a
+/// message picked back twice by its latest pick), as the restore journaled it: each verdict
+/// restore that ran (done, or interrupted: recovery completes it). Reads only the verdict
+/// restores' journals past their first line.
+pub fn picks(yank_dir: &Path) -> Result<HashMap<MessageId, MessStamp>, ActionError> {
+    let mut moved: HashMap<MessageId, MessStamp> = HashMap::new();
+    for path in journal::journal_files(&journal_dir(yank_dir))? {
+        let verdict = match journal::header_of(&path)? {
+            // An undo (a batch, everything) puts spam back too: only picked messages count.
+            Some(h) => h.direction == Direction::Restore && h.verdict,
+            // A first line this version cannot read may be a verdict's: not known, unless it
+            // was never finished (nothing of that batch moved).
+            None => match journal::load(&path) {
+                Err(e) if journal::is_torn_header(&e) => false,
+                Err(e) => return Err(e),
+                Ok(_) => false,
+            },
+        };
+        if !verdict {
+            continue;
+        }
+        let batch = match journal::load(&path) {
+            Err(e) if journal::is_torn_header(&e) => continue,
+            batch => batch?,
+        };
+        if !matches!(batch.state, BatchState::Done | BatchState::Interrupted) {
+            continue;
+        }
+        // A damaged message line is skipped on reading: its pick would be forgotten.
+        if batch.sealed != Some(batch.messages.len() as u64) {
+            return Err(ActionError::Journal {
+                path: path.clone(),
+                problem: JournalProblem::MessagesMissing,
+            });
+        }
+        // Oldest batch first: a message picked back twice is known by its latest pick.
+        let done = (batch.messages.iter()).filter(|m| !batch.failed.contains(&m.id));
+        for m in done {
+            if let Some(stamp) = m.mess {
+                moved.insert(m.id, stamp);
+            }
+        }
+    }
+    Ok(moved)
+}
+
 /// What every face says when a restore journal cannot be read (`e`).
 pub fn unknown_words(e: &ActionError) -> String {
     format!(
@@ -39,54 +85,11 @@ impl Restored {
         &NONE
     }
 
-    /// The messages of `queue` that a restore journaled in `yank_dir` put back and that are
-    /// still there: each restore batch that ran (done, or interrupted: recovery completes it)
-    /// names the mess file it moved, and the queue's mess file of that id must be the very
-    /// same (`lstat`: size and mtime). Reads only the restore journals past their first line.
+    /// The messages of `queue` that a verdict restore journaled in `yank_dir` put back and
+    /// that are still there: the queue's mess file of each id [`picks`] names must be the very
+    /// same (`lstat`: size and mtime).
     pub fn in_queue(queue: &Queue, yank_dir: &Path) -> Result<Restored, ActionError> {
-        let mut moved: HashMap<MessageId, MessStamp> = HashMap::new();
-        for path in journal::journal_files(&journal_dir(yank_dir))? {
-            let verdict = match journal::header_of(&path)? {
-                // An undo (a batch, everything) puts spam back too: only picked messages count.
-                Some(h) => h.direction == Direction::Restore && h.verdict,
-                // A first line this version cannot read may be a verdict's: not known, unless
-                // it was never finished (nothing of that batch moved).
-                None => match journal::load(&path) {
-                    Err(e) if journal::is_torn_header(&e) => false,
-                    Err(e) => return Err(e),
-                    Ok(_) => false,
-                },
-            };
-            if !verdict {
-                continue;
-            }
-            let batch = match journal::load(&path) {
-                Err(e) if journal::is_torn_header(&e) => continue,
-                batch => batch?,
-            };
-            let ran = matches!(batch.state, BatchState::Done | BatchState::Interrupted);
-            if !ran {
-                continue;
-            }
-            // A damaged message line is skipped on reading: its pick would be forgotten.
-            if batch.sealed != Some(batch.messages.len() as u64) {
-                return Err(ActionError::Journal {
-                    path: path.clone(),
-                    problem: JournalProblem::MessagesMissing,
-                });
-            }
-            // Oldest batch first: a message restored twice is known by its latest restore.
-            for m in batch
-                .messages
-                .iter()
-                .filter(|m| !batch.failed.contains(&m.id))
-            {
-                if let Some(stamp) = m.mess {
-                    moved.insert(m.id, stamp);
-                }
-            }
-        }
-        let mut ids: Vec<MessageId> = moved
+        let mut ids: Vec<MessageId> = picks(yank_dir)?
             .into_iter()
             .filter(|(id, stamp)| {
                 std::fs::symlink_metadata(queue.path(Subdir::Mess, *id))

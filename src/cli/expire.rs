@@ -83,6 +83,7 @@ fn run_inner(
         if args.act.json {
             let mut j = ActionJson::dry_run(&plan, &sel.unknown_json(), act::apply_command())
                 .with_records(&sel.records, &strings);
+            j.picked_back = sel.picked_back;
             if empty {
                 j.applied = args.act.apply;
                 j.apply_command = None;
@@ -102,6 +103,7 @@ fn run_inner(
             crate::size::thousands(plan.message_count() as u64),
             crate::size::thousands(plan.recipients())
         )?;
+        act::print_picked_back(out, sel.picked_back, "expiring")?;
         writeln!(out, "{}", act::mta_line(&plan))?;
         writeln!(out, "apply with: {}", act::apply_line())?;
         return Ok(sel.exit());

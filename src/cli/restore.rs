@@ -7,7 +7,7 @@ use super::act::{self, ActArgs};
 use super::{exit::ExitCode, GlobalArgs};
 use crate::actions::{self, area::YankedView, Plan, RestoreSelection};
 use crate::query::{self, QueryContext};
-use crate::queue::{Interner, MessageId, MessageRecord};
+use crate::queue::{Interner, MessageId, MessageRecord, Subdir};
 
 use super::print::actions::ActionJson;
 use super::print::json::write_line;
@@ -160,6 +160,8 @@ fn run_inner(
     let was_picked = matches!(selection, RestoreSelection::Picked(_));
     let unknown_json = act::unknown_json(&unknown, "in the yank area");
     let plan = actions::plan_restore(&queue, &yank_dir, &selection, &text)?;
+    // Before it runs: an undo asks the yank area which of its messages were picked back.
+    let kind = kind_line(&plan, was_picked);
     if plan.messages.is_empty() {
         if args.act.json {
             write_line(
@@ -169,7 +171,9 @@ fn run_inner(
         } else {
             act::print_unknown(out, &unknown, "not in the yank area")?;
             act::print_problems(out, &plan, None)?;
-            writeln!(out, "nothing to restore")?;
+            // Say where it looked: a mistyped --yank-dir, or a batch undone already.
+            let area = sanitize_path(&yank_dir);
+            writeln!(out, "nothing to restore: no selected message is in {area}")?;
         }
         return Ok(ExitCode::NoMatch);
     }
@@ -183,7 +187,7 @@ fn run_inner(
             write_line(out, &j)?;
         } else {
             act::print_unknown(out, &unknown, "not in the yank area")?;
-            print_dry_run(out, (&plan, was_picked), (&picked, &strings))?;
+            print_dry_run(out, (&plan, kind.as_deref()), (&picked, &strings))?;
         }
         return Ok(if unknown.is_empty() {
             ExitCode::Success
@@ -216,7 +220,7 @@ fn run_inner(
             thousands(b.files),
             b.batch
         )?;
-        if let Some(line) = kind_line(&plan, was_picked) {
+        if let Some(line) = &kind {
             writeln!(out, "{line}")?;
         }
     }
@@ -238,24 +242,59 @@ const UNDO: &str = "an undo: qtriage plan judges these messages again (pick them
 
 /// What a pick from another yank area than the queue's own is.
 const ELSEWHERE: &str = "not remembered as real mail: qtriage plan and report read the picks \
-     of the queue.s own yank area (<queue>/yanked) only; an undo, judged again";
+     of the queue's own yank area (<queue>/yanked) only, and judge these messages again";
 
 /// The line saying what kind of restore `plan` is (`picked`: chosen by a query or `--ids`);
-/// none for the undo of an expire, which moves no message.
-fn kind_line(plan: &Plan, picked: bool) -> Option<&'static str> {
+/// none for the undo of an expire, which moves no message. Asked before the restore runs: an
+/// undo counts the messages it puts back that were picked back before their last yank, whose
+/// verdict stands (their mess files in the yank area are still the picked ones).
+fn kind_line(plan: &Plan, picked: bool) -> Option<String> {
     match (plan.verdict, picked) {
-        (true, _) => Some(VERDICT),
-        (false, true) => Some(ELSEWHERE),
-        (false, false) if plan.messages.iter().any(|m| !m.files.is_empty()) => Some(UNDO),
+        (true, _) => Some(VERDICT.into()),
+        (false, true) => Some(ELSEWHERE.into()),
+        (false, false) if plan.messages.iter().any(|m| !m.files.is_empty()) => {
+            Some(match still_picked(plan) {
+                0 => UNDO.into(),
+                n => format!(
+                    "{UNDO}; {} of them were picked back before their last yank and stay so \
+                     (qtriage list restored:yes lists them)",
+                    thousands(n as u64)
+                ),
+            })
+        }
         _ => None,
     }
+}
+
+/// Of the messages an undo puts back, those picked back before: the yank area's mess file is
+/// still the one a verdict restore journaled (never, from another yank area than the queue's).
+fn still_picked(plan: &Plan) -> usize {
+    let own = actions::default_yank_dir(&plan.queue_root);
+    if !actions::area::same_dir(&plan.yank_dir, &own) {
+        return 0;
+    }
+    let Ok(picks) = actions::restored::picks(&plan.yank_dir) else {
+        return 0;
+    };
+    let yanked = |id| {
+        plan.yank_dir
+            .join(actions::mover::yank_name(id, Subdir::Mess))
+    };
+    (plan.messages.iter())
+        .filter(|m| {
+            picks.get(&m.id).is_some_and(|stamp| {
+                std::fs::symlink_metadata(yanked(m.id))
+                    .is_ok_and(|md| actions::journal::MessStamp::of(&md) == *stamp)
+            })
+        })
+        .count()
 }
 
 /// The dry run: counts, a sample (with sender and subject when a query picked the messages:
 /// `picked`), what picking back means, the state of qmail-send, the command to apply.
 fn print_dry_run(
     out: &mut dyn Write,
-    (plan, picked): (&Plan, bool),
+    (plan, kind): (&Plan, Option<&str>),
     (read, strings): (&[MessageRecord], &Interner),
 ) -> std::io::Result<()> {
     act::print_problems(out, plan, None)?;
@@ -294,7 +333,7 @@ fn print_dry_run(
         }
         writeln!(out)?;
     }
-    if let Some(line) = kind_line(plan, picked) {
+    if let Some(line) = kind {
         writeln!(out, "{line}")?;
     }
     writeln!(out, "{}", act::mta_line(plan))?;

@@ -126,8 +126,9 @@ fn report_dry_run(
     strings: &Interner,
 ) -> anyhow::Result<()> {
     if args.act.json {
-        let j = ActionJson::dry_run(plan, &sel.unknown_json(), act::apply_command())
+        let mut j = ActionJson::dry_run(plan, &sel.unknown_json(), act::apply_command())
             .with_records(&sel.records, strings);
+        j.picked_back = sel.picked_back;
         write_line(out, &j)?;
         return Ok(());
     }
@@ -145,6 +146,7 @@ fn report_dry_run(
         rest: &sel.rest,
         keys: &keys,
         tables: &sel.tables,
+        picked_back: sel.picked_back,
     };
     print_dry_run(out, plan, &shown, strings)?;
     act::print_problems(out, plan, None)?;
@@ -213,6 +215,8 @@ pub struct Selection<'a> {
     /// The tables the selection was judged with (the whole queue's sender patterns, accounts
     /// by `--default-domain`).
     pub tables: &'a crate::analysis::Tables,
+    /// Of the selected messages, those picked back as real mail ([`Selected::picked_back`]).
+    pub picked_back: usize,
 }
 
 /// The dry run: counts, clusters hit, a sample, the state of qmail-send, the command to apply.
@@ -252,6 +256,7 @@ pub fn print_dry_run(
         "would remain in the queue: {} messages",
         thousands(left.len() as u64)
     )?;
+    act::print_picked_back(out, sel.picked_back, "yanking")?;
     writeln!(out, "sample:")?;
     for r in records.iter().take(SAMPLE) {
         let sender = r

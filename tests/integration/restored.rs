@@ -362,7 +362,10 @@ fn a_pick_from_another_yank_area_is_no_verdict() {
     ]);
     assert_exit(&out, 0);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("not remembered as real mail"), "{text}");
+    assert!(
+        text.contains("not remembered as real mail: qtriage plan and report read the picks of the queue's own"),
+        "{text}"
+    );
     assert_eq!(s.listed("restored:yes"), BTreeSet::new());
     let j = s.json(&["restore", "--all", "--yank-dir", &other, "--json"], 0);
     assert_eq!(j["verdict"], false, "{j:#}");
@@ -380,4 +383,51 @@ fn assert_no_query(s: &Seed) {
         err.contains("which messages the operator picked back"),
         "{err}"
     );
+}
+
+/// Undoing a yank of picked-back mail puts the picks back as they were, and says so: an undo
+/// adds no verdict and takes none away.
+#[test]
+fn undoing_a_yank_of_picks_says_they_stay_picked() {
+    let s = Seed::new();
+    let picked = s.yank_then_restore_invoices();
+    let out = s.run(&["yank", "restored:yes", "--apply"]);
+    assert_exit(&out, 0);
+    let batch = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.split(" in batch ").nth(1).map(str::to_string))
+        .expect("the batch id");
+    assert_eq!(s.listed("restored:yes"), BTreeSet::new());
+    let out = s.run(&["restore", "--batch", &batch, "--apply"]);
+    assert_exit(&out, 0);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("an undo: qtriage plan judges these messages again")
+            && text.contains("10 of them were picked back before their last yank and stay so"),
+        "{text}"
+    );
+    assert_eq!(s.listed("restored:yes"), picked);
+}
+
+/// A dry run that would yank or expire picked-back mail says so first (the TUI's confirmation
+/// does): yanking it by name is how a verdict is taken back, never by surprise.
+#[test]
+fn a_dry_run_says_which_of_its_messages_were_picked_back() {
+    let s = Seed::new();
+    s.yank_then_restore_invoices();
+    // The fixture's mail is older than qmail's default lifetime: expire by a longer one.
+    let expire = ["expire", "auth:test", "--lifetime", "999999999"];
+    for args in [&["yank", "auth:test"][..], &expire] {
+        let out = s.run(args);
+        assert_exit(&out, 0);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains("careful: 10 of these were picked back from the yank area as real mail"),
+            "{args:?}: {text}"
+        );
+        let j = s.json(&[args, &["--json"]].concat(), 0);
+        assert_eq!(j["picked_back"], 10, "{args:?}: {j:#}");
+    }
+    let j = s.json(&["yank", "auth:alice", "--json"], 0);
+    assert_eq!(j["picked_back"], 0, "{j:#}");
 }

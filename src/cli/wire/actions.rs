@@ -132,6 +132,9 @@ pub struct ActionJson {
     /// A restore of messages picked back as real mail (a query or `--ids`, from the default
     /// yank area), which `plan` and `report` leave; false for an undo and other actions.
     pub verdict: bool,
+    /// Dry run of `yank` and `expire`: of the selected messages, those the operator picked
+    /// back as real mail (`restored:yes`); 0 otherwise.
+    pub picked_back: usize,
 }
 
 /// `remove --json`: the plan (or what was done) for the messages the pattern matched, with
