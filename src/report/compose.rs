@@ -261,6 +261,13 @@ fn add_actions_done(input: &mut ReportInput, yank_dir: &Path) {
             direction: b.header.direction.name().to_string(),
             messages: b.messages.len().saturating_sub(b.failed.len()) as u64,
             time: b.header.created,
+            selection: sanitize_str(&b.header.query).into_owned(),
+            verdict: b.header.verdict,
+            undoes: b
+                .header
+                .undoes
+                .as_deref()
+                .map(|u| sanitize_str(u).into_owned()),
         })
         .collect();
     if !done.is_empty() {

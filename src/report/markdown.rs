@@ -146,16 +146,17 @@ fn evidence_and_actions(out: &mut String, r: &ReportInput) {
     if !r.actions_done.is_empty() {
         let _ = writeln!(
             out,
-            "| batch | action | messages | time |\n| --- | --- | ---: | --- |"
+            "| batch | action | messages | time | selection |\n| --- | --- | ---: | --- | --- |"
         );
         for a in &r.actions_done {
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} |",
                 code(&a.batch),
-                a.direction,
+                a.action_words().replace('|', "\\|"),
                 thousands(a.messages),
-                rfc3339(a.time)
+                rfc3339(a.time),
+                code(&a.selection)
             );
         }
     }

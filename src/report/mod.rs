@@ -130,6 +130,25 @@ pub struct ActionDone {
     /// When it was done.
     #[serde(serialize_with = "time")]
     pub time: i64,
+    /// The selection it was made with, as its journal records it (sanitized): a query,
+    /// `--batch ID`, `--ids (N ids)`, `tui: N marked messages`.
+    pub selection: String,
+    /// A restore of messages picked back as real mail (the operator's verdict).
+    pub verdict: bool,
+    /// For a restore: the batch it undid (`--batch`, the TUI's undo).
+    pub undoes: Option<String>,
+}
+
+impl ActionDone {
+    /// The action in words: `restore (picked back as real mail)`, `restore (undo of ID)`.
+    pub fn action_words(&self) -> String {
+        match (&self.undoes, self.verdict) {
+            (_, true) => format!("{} (picked back as real mail)", self.direction),
+            (Some(b), false) => format!("{} (undo of {b})", self.direction),
+            (None, false) if self.direction == "restore" => "restore (undo)".into(),
+            (None, false) => self.direction.clone(),
+        }
+    }
 }
 
 /// What is still in the queue when the report is written.

@@ -407,6 +407,12 @@ fn undoing_a_yank_of_picks_says_they_stay_picked() {
         "{text}"
     );
     assert_eq!(s.listed("restored:yes"), picked);
+    // The report's record of what was done tells the pick from the undo.
+    let md = String::from_utf8_lossy(&s.run(&["report"]).stdout).into_owned();
+    let pick = "| restore (picked back as real mail) | 10 |";
+    let undo = format!("| restore (undo of {batch}) | 10 |");
+    assert!(md.contains(pick) && md.contains(&undo), "{md}");
+    assert!(md.contains("| `subject:invoice*` |"), "{md}");
 }
 
 /// A dry run that would yank or expire picked-back mail says so first (the TUI's confirmation
