@@ -69,7 +69,8 @@ fn done_text(f: &Finished) -> String {
     let (n, id) = (counted(batch.messages, "message", "messages"), &batch.batch);
     let mut text = match plan.direction {
         Direction::Yank => format!("yanked {n} (batch {id}); u undoes"),
-        Direction::Restore => format!("restored {n} (batch {id})"),
+        // The TUI picks nothing back: each of its restores is an undo (docs/tui.md).
+        Direction::Restore => format!("restored {n} (batch {id}): an undo, p judges them again"),
         Direction::Purge => format!("deleted {n} for good (batch {id})"),
         Direction::Expire => {
             format!("expired {n} (batch {id}): qmail-send bounces them; u undoes")

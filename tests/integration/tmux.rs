@@ -160,7 +160,9 @@ fn pick_inspect_mark_yank_and_undo_in_tmux() {
         &format!("chosen      batch {batch}"),
     ]);
     tm.keys(&["Enter"]);
-    tm.wait_for("restored 30 messages");
+    // An undo, which the next plan judges again (the TUI picks nothing back as real mail).
+    tm.wait_for("restored 30 messages (batch ");
+    tm.wait_for("an undo, p judges them again");
     tm.wait_for("│ 37 msgs");
     // The watcher tells the undo from mail arriving: beside the growth (`↩N/min`), not in it;
     // and the restore takes back the yank it undoes, so the queue's growth and the culprit's
