@@ -36,6 +36,7 @@ pub fn run(global: &GlobalArgs, args: &TopArgs, out: &mut dyn Write) -> anyhow::
         Ok(a) => a,
         Err(code) => return Ok(code),
     };
+    note_picked_back(global, &a);
     if args.analysis.json {
         for c in &a.top {
             write_line(out, &ClusterJson::new(c, &a.strings))?;
@@ -48,6 +49,27 @@ pub fn run(global: &GlobalArgs, args: &TopArgs, out: &mut dyn Write) -> anyhow::
     } else {
         ExitCode::Success
     })
+}
+
+/// Say on stderr, as the other notes, how many of the messages ranked the operator picked
+/// back as real mail: the ranking counts them with their clusters, `plan` and `report` leave
+/// them (newuser48b: `top` named a culprit `plan` did not take, and nothing said why).
+fn note_picked_back(global: &GlobalArgs, a: &Analysis) {
+    let Ok(queue) = global.open_queue() else {
+        return;
+    };
+    // A journal that cannot be read is `plan`'s to refuse; here there is nothing to say.
+    let Ok(restored) = super::act::restored_in(&queue) else {
+        return;
+    };
+    let n = a.records.iter().filter(|r| restored.contains(r.id)).count();
+    if n > 0 {
+        let n = crate::size::counted(n as u64, "message", "messages");
+        warnln!(
+            "qtriage: note: {n} picked back from the yank area as real mail are ranked with \
+             their clusters; qtriage plan and report leave them (qtriage list restored:yes)"
+        );
+    }
 }
 
 /// The ranking as text: one block per cluster, its summary, its signals, its query; `where_`

@@ -437,3 +437,17 @@ fn a_dry_run_says_which_of_its_messages_were_picked_back() {
     let j = s.json(&["yank", "auth:alice", "--json"], 0);
     assert_eq!(j["picked_back"], 0, "{j:#}");
 }
+
+/// `top` still ranks picked-back mail with its cluster, and says so on stderr: otherwise it
+/// names a culprit `plan` does not take, with no word why (newuser48b).
+#[test]
+fn top_notes_the_picked_back_mail_it_ranks() {
+    let s = Seed::new();
+    s.yank_then_restore_invoices();
+    let out = s.run(&["top"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("qtriage: note: 10 messages picked back from the yank area as real mail are ranked with their clusters"),
+        "{err}"
+    );
+}
