@@ -197,17 +197,6 @@ pub fn select_ids(
     Ok((records, rest, unknown))
 }
 
-/// The messages of `queue` the operator picked back from its default yank area
-/// ([`Restored::in_queue`]): the one `plan`, `list` and `report` read, whatever `--yank-dir`
-/// an action is given, so `yank --yank-dir D "$(qtriage plan --query)"` leaves what the plan
-/// left (a pick from another area is no verdict: `actions::RestoreSelection::Picked`). A
-/// restore journal that cannot be read is an error: without it the plan would take that mail
-/// again.
-pub fn restored_in(queue: &Queue) -> anyhow::Result<Restored> {
-    Restored::in_queue(queue, &actions::default_yank_dir(queue.root()))
-        .map_err(|e| anyhow::anyhow!(actions::restored::unknown_words(&e)))
-}
-
 /// The dry run's warning that `n` of the selected messages were picked back as real mail
 /// (nothing when none was): `doing` them takes that verdict back.
 pub fn print_picked_back(out: &mut dyn Write, n: usize, doing: &str) -> std::io::Result<()> {
@@ -273,7 +262,7 @@ impl Selected {
         let selected = match (query, ids) {
             (Some(q), _) => {
                 let restored = match q.needs_restored() {
-                    true => restored_in(&queue)?,
+                    true => super::restored::restored_in(&queue)?,
                     false => Restored::default(),
                 };
                 let how = (evidence.as_ref(), context, &restored);
@@ -309,7 +298,7 @@ impl Selected {
         };
         let mut selected = selected;
         // Said, not refused: a yank of picked mail by name is how a verdict is taken back.
-        selected.picked_back = match restored_in(&queue) {
+        selected.picked_back = match super::restored::restored_in(&queue) {
             Ok(r) => selected.records.iter().filter(|m| r.contains(m.id)).count(),
             Err(e) => {
                 let e = crate::sanitize::sanitize_str(&e.to_string()).into_owned();

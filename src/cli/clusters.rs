@@ -176,7 +176,7 @@ pub fn load_with_unlisted(
     // and those of the plan made of it, select what `list` and `yank` select in the queue.
     let whole = (!query.is_empty()).then(|| Whole::of(&records, &strings, &setup.ctx));
     if let Some(whole) = &whole {
-        let restored = super::list::restored_for(&query, &queue)?;
+        let restored = super::restored::restored_for(&query, &queue)?;
         let qctx = QueryContext {
             queue: &queue,
             strings: &strings,

@@ -38,18 +38,6 @@ pub struct ListArgs {
     pub passwd: Option<std::path::PathBuf>,
 }
 
-/// The messages the operator picked back from the queue's yank area, read only when `query`
-/// asks (`restored:`); an error when a restore journal cannot be read.
-pub fn restored_for(
-    query: &Query,
-    queue: &crate::queue::Queue,
-) -> anyhow::Result<crate::actions::Restored> {
-    Ok(match query.needs_restored() {
-        true => super::act::restored_in(queue)?,
-        false => crate::actions::Restored::default(),
-    })
-}
-
 /// Parse the query text of a command, printing the caret rendering on stderr when it is bad.
 pub fn parse_query(words: &[String]) -> Result<Query, ExitCode> {
     let text = words.join(" ");
@@ -68,7 +56,7 @@ pub fn run(global: &GlobalArgs, args: &ListArgs, out: &mut dyn Write) -> anyhow:
     // `age:` counts from QTRIAGE_NOW as `clusters --where` does (and rejects a bad one).
     let now = super::clusters::now()?;
     let queue = global.open_queue()?;
-    let restored = restored_for(&query, &queue)?;
+    let restored = super::restored::restored_for(&query, &queue)?;
     if args.count && !query.has_cluster_terms() && !global.has_logs() {
         return count_streaming(&query, (&queue, &restored), now, args.limit, out);
     }

@@ -28,6 +28,7 @@ pub mod recover;
 pub mod remove;
 pub mod report;
 pub mod restore;
+pub mod restored;
 pub mod scanning;
 pub mod stat;
 pub mod top;

@@ -44,7 +44,7 @@ pub fn run(global: &GlobalArgs, args: &PlanArgs, out: &mut dyn Write) -> anyhow:
     let queue = global.open_queue()?;
     // Not knowing what the operator picked back is not knowing what to leave: the plan is
     // shown, as of a queue read in part, with no query to apply.
-    let (restored, unread_words) = match super::act::restored_in(&queue) {
+    let (restored, unread_words) = match super::restored::restored_in(&queue) {
         Ok(r) => (r, unread.words(a.records.len())),
         Err(e) => {
             let words =

@@ -103,7 +103,7 @@ pub fn input(global: &GlobalArgs, args: &ReportArgs, now: i64) -> anyhow::Result
     let ctx = setup.ctx.clone();
     notes.extend(setup.notes().iter().map(|n| sanitize_str(n).into_owned()));
     // A report is read, not applied: it says what it could not know and goes on.
-    let restored = super::act::restored_in(&queue).unwrap_or_else(|e| {
+    let restored = super::restored::restored_in(&queue).unwrap_or_else(|e| {
         notes.push(sanitize_str(&format!("{e}: spam counts may include it")).into_owned());
         Default::default()
     });

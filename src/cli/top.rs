@@ -59,7 +59,7 @@ fn note_picked_back(global: &GlobalArgs, a: &Analysis) {
         return;
     };
     // A journal that cannot be read is `plan`'s to refuse; here there is nothing to say.
-    let Ok(restored) = super::act::restored_in(&queue) else {
+    let Ok(restored) = super::restored::restored_in(&queue) else {
         return;
     };
     let n = a.records.iter().filter(|r| restored.contains(r.id)).count();
