@@ -68,6 +68,28 @@ pub fn picks(yank_dir: &Path) -> Result<HashMap<MessageId, MessStamp>, ActionErr
     Ok(moved)
 }
 
+/// Of the messages an undo `plan` puts back, those picked back as real mail before their last
+/// yank: their mess file in the yank area is still the one a verdict restore journaled, so the
+/// verdict stands once they are back (an undo adds none and takes none away). Asked before the
+/// undo runs; none from another yank area than the queue's own, whose picks are not read.
+pub fn still_picked(plan: &super::Plan) -> Result<usize, ActionError> {
+    let own = super::default_yank_dir(&plan.queue_root);
+    if !super::area::same_dir(&plan.yank_dir, &own) {
+        return Ok(0);
+    }
+    let picks = picks(&plan.yank_dir)?;
+    let yanked = |id| {
+        plan.yank_dir
+            .join(super::mover::yank_name(id, Subdir::Mess))
+    };
+    let still = |m: &&super::PlannedMessage| {
+        picks.get(&m.id).is_some_and(|stamp| {
+            std::fs::symlink_metadata(yanked(m.id)).is_ok_and(|md| MessStamp::of(&md) == *stamp)
+        })
+    };
+    Ok(plan.messages.iter().filter(still).count())
+}
+
 /// What every face says when a restore journal cannot be read (`e`).
 pub fn unknown_words(e: &ActionError) -> String {
     format!(

@@ -197,20 +197,6 @@ pub fn select_ids(
     Ok((records, rest, unknown))
 }
 
-/// The dry run's warning that `n` of the selected messages were picked back as real mail
-/// (nothing when none was): `doing` them takes that verdict back.
-pub fn print_picked_back(out: &mut dyn Write, n: usize, doing: &str) -> std::io::Result<()> {
-    if n == 0 {
-        return Ok(());
-    }
-    let n = crate::size::counted(n as u64, "of these was", "of these were");
-    writeln!(
-        out,
-        "careful: {n} picked back from the yank area as real mail (qtriage list restored:yes \
-         lists them); {doing} them takes that verdict back"
-    )
-}
-
 /// The messages an action on the queue (yank, expire) selected: by query or by `--ids`.
 pub struct Selected {
     /// The query, when one was given.
@@ -227,9 +213,6 @@ pub struct Selected {
     pub tables: crate::analysis::Tables,
     /// The selection as the journal records it.
     pub text: String,
-    /// Of the selected messages, those the operator picked back as real mail
-    /// (`restored:yes`): the dry run says that acting on them takes that verdict back.
-    pub picked_back: usize,
 }
 
 impl Selected {
@@ -273,7 +256,6 @@ impl Selected {
                     tables,
                     unknown: Vec::new(),
                     text: q.to_string(),
-                    picked_back: 0,
                     query: Some(q),
                 }
             }
@@ -292,18 +274,7 @@ impl Selected {
                     unknown,
                     tables,
                     text: format!("--ids ({} ids)", ids.len()),
-                    picked_back: 0,
                 }
-            }
-        };
-        let mut selected = selected;
-        // Said, not refused: a yank of picked mail by name is how a verdict is taken back.
-        selected.picked_back = match super::restored::restored_in(&queue) {
-            Ok(r) => selected.records.iter().filter(|m| r.contains(m.id)).count(),
-            Err(e) => {
-                let e = crate::sanitize::sanitize_str(&e.to_string()).into_owned();
-                warnln!("qtriage: warning: {e}");
-                0
             }
         };
         Ok((queue, selected))

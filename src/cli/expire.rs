@@ -80,10 +80,11 @@ fn run_inner(
     let plan = actions::plan_expire(&queue, &sel.records, &eopts);
     let empty = plan.messages.is_empty();
     if empty || !args.act.apply {
+        let picked_back = super::restored::picked_back_in(&queue, &plan);
         if args.act.json {
             let mut j = ActionJson::dry_run(&plan, &sel.unknown_json(), act::apply_command())
                 .with_records(&sel.records, &strings);
-            j.picked_back = sel.picked_back;
+            j.picked_back = picked_back;
             if empty {
                 j.applied = args.act.apply;
                 j.apply_command = None;
@@ -103,7 +104,7 @@ fn run_inner(
             crate::size::thousands(plan.message_count() as u64),
             crate::size::thousands(plan.recipients())
         )?;
-        act::print_picked_back(out, sel.picked_back, "expiring")?;
+        super::restored::print_picked_back(out, picked_back, super::restored::EXPIRING_PICKS)?;
         writeln!(out, "{}", act::mta_line(&plan))?;
         writeln!(out, "apply with: {}", act::apply_line())?;
         return Ok(sel.exit());

@@ -7,7 +7,7 @@ use super::act::{self, ActArgs};
 use super::{exit::ExitCode, GlobalArgs};
 use crate::actions::{self, area::YankedView, Plan, RestoreSelection};
 use crate::query::{self, QueryContext};
-use crate::queue::{Interner, MessageId, MessageRecord, Subdir};
+use crate::queue::{Interner, MessageId, MessageRecord};
 
 use super::print::actions::ActionJson;
 use super::print::json::write_line;
@@ -161,7 +161,7 @@ fn run_inner(
     let unknown_json = act::unknown_json(&unknown, "in the yank area");
     let plan = actions::plan_restore(&queue, &yank_dir, &selection, &text)?;
     // Before it runs: an undo asks the yank area which of its messages were picked back.
-    let kind = kind_line(&plan, was_picked);
+    let (kind, stay_picked) = kind_line(&plan, was_picked);
     if plan.messages.is_empty() {
         if args.act.json {
             write_line(
@@ -184,6 +184,7 @@ fn run_inner(
             if !picked.is_empty() {
                 j = j.with_records(&picked, &strings);
             }
+            j.picked_back = stay_picked;
             write_line(out, &j)?;
         } else {
             act::print_unknown(out, &unknown, "not in the yank area")?;
@@ -198,10 +199,9 @@ fn run_inner(
     let outcome = act::execute(&plan, &opts)?;
     act::print_recovered(&outcome);
     if args.act.json {
-        write_line(
-            out,
-            &ActionJson::applied(&plan, &unknown_json, &outcome, None),
-        )?;
+        let mut j = ActionJson::applied(&plan, &unknown_json, &outcome, None);
+        j.picked_back = stay_picked;
+        write_line(out, &j)?;
     } else {
         act::print_unknown(out, &unknown, "not in the yank area")?;
         act::print_problems(out, &plan, Some(&outcome))?;
@@ -244,50 +244,42 @@ const UNDO: &str = "an undo: qtriage plan judges these messages again (pick them
 const ELSEWHERE: &str = "not remembered as real mail: qtriage plan and report read the picks \
      of the queue's own yank area (<queue>/yanked) only, and judge these messages again";
 
-/// The line saying what kind of restore `plan` is (`picked`: chosen by a query or `--ids`);
-/// none for the undo of an expire, which moves no message. Asked before the restore runs: an
-/// undo counts the messages it puts back that were picked back before their last yank, whose
-/// verdict stands (their mess files in the yank area are still the picked ones).
-fn kind_line(plan: &Plan, picked: bool) -> Option<String> {
+/// The line saying what kind of restore `plan` is (`picked`: chosen by a query or `--ids`),
+/// and for an undo how many of its messages stay picked back (picked before their last yank:
+/// [`actions::restored::still_picked`], asked before the restore runs); none for the undo of
+/// an expire, which moves no message.
+fn kind_line(plan: &Plan, picked: bool) -> (Option<String>, Option<usize>) {
+    let moves = plan.messages.iter().any(|m| !m.files.is_empty());
     match (plan.verdict, picked) {
-        (true, _) => Some(VERDICT.into()),
-        (false, true) => Some(ELSEWHERE.into()),
-        (false, false) if plan.messages.iter().any(|m| !m.files.is_empty()) => {
-            Some(match still_picked(plan) {
-                0 => UNDO.into(),
-                n => format!(
-                    "{UNDO}; {} of them were picked back before their last yank and stay so \
-                     (qtriage list restored:yes lists them)",
-                    thousands(n as u64)
-                ),
-            })
-        }
-        _ => None,
+        (true, _) => (Some(VERDICT.into()), Some(0)),
+        (false, true) => (Some(ELSEWHERE.into()), Some(0)),
+        (false, false) if moves => match actions::restored::still_picked(plan) {
+            Ok(0) => (Some(UNDO.into()), Some(0)),
+            Ok(n) if n == plan.messages.len() => {
+                let line = "an undo: these were picked back as real mail before their last yank \
+                     and stay so: qtriage plan leaves them (qtriage list restored:yes lists them)";
+                (Some(line.into()), Some(n))
+            }
+            Ok(n) => {
+                let stay = crate::size::counted(n as u64, "message", "messages");
+                let line = format!(
+                    "an undo: qtriage plan judges these messages again, all but {stay} picked \
+                     back as real mail before their last yank, which stay so (qtriage list \
+                     restored:yes lists them)"
+                );
+                (Some(line), Some(n))
+            }
+            Err(e) => {
+                let words = actions::restored::unknown_words(&e);
+                let line = format!("an undo; {words}: qtriage plan refuses until it is read");
+                (
+                    Some(crate::sanitize::sanitize_str(&line).into_owned()),
+                    None,
+                )
+            }
+        },
+        _ => (None, Some(0)),
     }
-}
-
-/// Of the messages an undo puts back, those picked back before: the yank area's mess file is
-/// still the one a verdict restore journaled (never, from another yank area than the queue's).
-fn still_picked(plan: &Plan) -> usize {
-    let own = actions::default_yank_dir(&plan.queue_root);
-    if !actions::area::same_dir(&plan.yank_dir, &own) {
-        return 0;
-    }
-    let Ok(picks) = actions::restored::picks(&plan.yank_dir) else {
-        return 0;
-    };
-    let yanked = |id| {
-        plan.yank_dir
-            .join(actions::mover::yank_name(id, Subdir::Mess))
-    };
-    (plan.messages.iter())
-        .filter(|m| {
-            picks.get(&m.id).is_some_and(|stamp| {
-                std::fs::symlink_metadata(yanked(m.id))
-                    .is_ok_and(|md| actions::journal::MessStamp::of(&md) == *stamp)
-            })
-        })
-        .count()
 }
 
 /// The dry run: counts, a sample (with sender and subject when a query picked the messages:

@@ -3,6 +3,8 @@
 
 use crate::actions::{self, Restored};
 use crate::query::Query;
+use std::io::Write;
+
 use crate::queue::Queue;
 
 /// The messages of `queue` the operator picked back from its default yank area
@@ -24,3 +26,38 @@ pub fn restored_for(query: &Query, queue: &Queue) -> anyhow::Result<Restored> {
         false => Restored::default(),
     })
 }
+
+/// Of the messages `plan` (a yank's or an expire's) acts on, those the operator picked back as
+/// real mail, for its dry run to warn of; `None` when a restore journal cannot be read (said
+/// on stderr: a dry run goes on).
+pub fn picked_back_in(queue: &Queue, plan: &actions::Plan) -> Option<usize> {
+    match restored_in(queue) {
+        Ok(r) => Some(plan.messages.iter().filter(|m| r.contains(m.id)).count()),
+        Err(e) => {
+            let e = crate::sanitize::sanitize_str(&e.to_string()).into_owned();
+            warnln!("qtriage: warning: {e}");
+            None
+        }
+    }
+}
+
+/// The dry run's warning that `n` of the messages it acts on were picked back as real mail
+/// (nothing when none was); `then` says what acting on them does.
+pub fn print_picked_back(out: &mut dyn Write, n: Option<usize>, then: &str) -> std::io::Result<()> {
+    let Some(n) = n.filter(|n| *n > 0) else {
+        return Ok(());
+    };
+    let n = crate::size::counted(n as u64, "of these was", "of these were");
+    writeln!(
+        out,
+        "careful: {n} picked back from the yank area as real mail (qtriage list restored:yes \
+         lists them); {then}"
+    )
+}
+
+/// What yanking picked-back mail does.
+pub const YANKING_PICKS: &str = "yanking them takes that verdict back";
+
+/// What expiring picked-back mail does: the verdict stands (its mess file is not touched), but
+/// qmail-send bounces it.
+pub const EXPIRING_PICKS: &str = "expiring them has qmail-send bounce them (they stay picked back)";

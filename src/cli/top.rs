@@ -58,15 +58,19 @@ fn note_picked_back(global: &GlobalArgs, a: &Analysis) {
     let Ok(queue) = global.open_queue() else {
         return;
     };
-    // A journal that cannot be read is `plan`'s to refuse; here there is nothing to say.
-    let Ok(restored) = super::restored::restored_in(&queue) else {
-        return;
+    let restored = match super::restored::restored_in(&queue) {
+        Ok(r) => r,
+        // `plan` refuses to give a query then: said here too, as why the two may differ.
+        Err(e) => {
+            let e = crate::sanitize::sanitize_str(&e.to_string()).into_owned();
+            return warnln!("qtriage: note: {e}");
+        }
     };
     let n = a.records.iter().filter(|r| restored.contains(r.id)).count();
     if n > 0 {
-        let n = crate::size::counted(n as u64, "message", "messages");
+        let n = crate::size::counted(n as u64, "message is", "messages are");
         warnln!(
-            "qtriage: note: {n} picked back from the yank area as real mail are ranked with \
+            "qtriage: note: {n} picked back from the yank area as real mail, ranked with \
              their clusters; qtriage plan and report leave them (qtriage list restored:yes)"
         );
     }

@@ -81,7 +81,8 @@ fn run_inner(
         return Ok(ExitCode::NoMatch);
     }
     if !args.act.apply {
-        report_dry_run(out, args, &sel, &plan, &strings)?;
+        let picked_back = super::restored::picked_back_in(&queue, &plan);
+        report_dry_run(out, args, (&sel, picked_back), &plan, &strings)?;
         return Ok(sel.exit());
     }
     let outcome = act::execute(&plan, &opts)?;
@@ -121,14 +122,14 @@ fn report_nothing(
 fn report_dry_run(
     out: &mut dyn Write,
     args: &YankArgs,
-    sel: &Selected,
+    (sel, picked_back): (&Selected, Option<usize>),
     plan: &Plan,
     strings: &Interner,
 ) -> anyhow::Result<()> {
     if args.act.json {
         let mut j = ActionJson::dry_run(plan, &sel.unknown_json(), act::apply_command())
             .with_records(&sel.records, strings);
-        j.picked_back = sel.picked_back;
+        j.picked_back = picked_back;
         write_line(out, &j)?;
         return Ok(());
     }
@@ -146,7 +147,7 @@ fn report_dry_run(
         rest: &sel.rest,
         keys: &keys,
         tables: &sel.tables,
-        picked_back: sel.picked_back,
+        picked_back,
     };
     print_dry_run(out, plan, &shown, strings)?;
     act::print_problems(out, plan, None)?;
@@ -215,8 +216,8 @@ pub struct Selection<'a> {
     /// The tables the selection was judged with (the whole queue's sender patterns, accounts
     /// by `--default-domain`).
     pub tables: &'a crate::analysis::Tables,
-    /// Of the selected messages, those picked back as real mail ([`Selected::picked_back`]).
-    pub picked_back: usize,
+    /// Of the messages the yank takes, those picked back as real mail (`None`: not known).
+    pub picked_back: Option<usize>,
 }
 
 /// The dry run: counts, clusters hit, a sample, the state of qmail-send, the command to apply.
@@ -256,7 +257,7 @@ pub fn print_dry_run(
         "would remain in the queue: {} messages",
         thousands(left.len() as u64)
     )?;
-    act::print_picked_back(out, sel.picked_back, "yanking")?;
+    super::restored::print_picked_back(out, sel.picked_back, super::restored::YANKING_PICKS)?;
     writeln!(out, "sample:")?;
     for r in records.iter().take(SAMPLE) {
         let sender = r

@@ -153,7 +153,7 @@ fn evidence_and_actions(out: &mut String, r: &ReportInput) {
                 out,
                 "| {} | {} | {} | {} | {} |",
                 code(&a.batch),
-                a.action_words().replace('|', "\\|"),
+                a.action_words(code),
                 thousands(a.messages),
                 rfc3339(a.time),
                 code(&a.selection)

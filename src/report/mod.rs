@@ -140,12 +140,14 @@ pub struct ActionDone {
 }
 
 impl ActionDone {
-    /// The action in words: `restore (picked back as real mail)`, `restore (undo of ID)`.
-    pub fn action_words(&self) -> String {
+    /// The action in words: `restore (picked back as real mail)`, `restore (undo of ID)` (the
+    /// batch id as `quote` writes it: it is read from a file), `restore (undo)` for `--all`. A
+    /// restore by a query in a journal older than the verdict's record is just `restore`.
+    pub fn action_words(&self, quote: impl Fn(&str) -> String) -> String {
         match (&self.undoes, self.verdict) {
             (_, true) => format!("{} (picked back as real mail)", self.direction),
-            (Some(b), false) => format!("{} (undo of {b})", self.direction),
-            (None, false) if self.direction == "restore" => "restore (undo)".into(),
+            (Some(b), false) => format!("{} (undo of {})", self.direction, quote(b)),
+            (None, false) if self.selection == "--all" => format!("{} (undo)", self.direction),
             (None, false) => self.direction.clone(),
         }
     }

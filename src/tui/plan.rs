@@ -16,7 +16,7 @@ use super::state::{
 use crate::actions::{Direction, PurgeSelection, RecoveryReport, RestoreSelection};
 use crate::queue::MessageId;
 use crate::sanitize::sanitize_str;
-use crate::size::counted;
+use crate::size::{counted, thousands};
 
 /// Recovery in words, or `None` when nothing needed it.
 pub fn recovery_text(r: &RecoveryReport) -> Option<String> {
@@ -69,8 +69,19 @@ fn done_text(f: &Finished) -> String {
     let (n, id) = (counted(batch.messages, "message", "messages"), &batch.batch);
     let mut text = match plan.direction {
         Direction::Yank => format!("yanked {n} (batch {id}); u undoes"),
-        // The TUI picks nothing back: each of its restores is an undo (docs/tui.md).
-        Direction::Restore => format!("restored {n} (batch {id}): an undo, p judges them again"),
+        // The TUI picks nothing back: each of its restores is an undo (docs/tui.md), which
+        // leaves standing what was picked back before.
+        Direction::Restore => match f.confirm.still_picked.unwrap_or(0) {
+            0 => format!("restored {n} (batch {id}): an undo, p judges them again"),
+            k if k as u64 == batch.messages => {
+                format!("restored {n} (batch {id}): an undo; picked back before, they stay so")
+            }
+            k => format!(
+                "restored {n} (batch {id}): an undo, p judges them again but for {} picked \
+                 back before",
+                thousands(k as u64)
+            ),
+        },
         Direction::Purge => format!("deleted {n} for good (batch {id})"),
         Direction::Expire => {
             format!("expired {n} (batch {id}): qmail-send bounces them; u undoes")

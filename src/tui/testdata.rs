@@ -188,6 +188,7 @@ pub fn answer(state: &AppState, effect: &Effect, send_running: bool) -> Confirm 
         plan: Arc::new(plan),
         clusters_hit: None,
         not_in_plan: None,
+        still_picked: None,
         force: false,
     }
 }
@@ -206,6 +207,7 @@ pub fn confirm_yank(ids: &[u64]) -> Confirm {
         what: format!("{n} marked messages"),
         plan: Arc::new(plan),
         not_in_plan: None,
+        still_picked: None,
         clusters_hit: Some(crate::tui::state::ClustersHit {
             count: 1,
             largest: vec![("test".into(), n)],

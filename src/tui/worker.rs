@@ -422,12 +422,17 @@ impl WorkerState {
                     }
                     _ => None,
                 };
+                // Asked before the undo runs: the yank area still holds what was picked.
+                let still_picked = (plan.direction == Direction::Restore)
+                    .then(|| crate::actions::restored::still_picked(&plan).ok())
+                    .flatten();
                 self.emit(Event::Worker(Report::Planned(Box::new(Confirm {
                     what,
                     plan: Arc::new(plan),
                     clusters_hit: None,
                     not_in_plan,
                     force: false,
+                    still_picked,
                 }))))
             }
             Err(e) => self.emit(Event::Worker(Report::Error(e.to_string()))),

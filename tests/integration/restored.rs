@@ -402,17 +402,40 @@ fn undoing_a_yank_of_picks_says_they_stay_picked() {
     assert_exit(&out, 0);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains("an undo: qtriage plan judges these messages again")
-            && text.contains("10 of them were picked back before their last yank and stay so"),
+        text.contains(
+            "an undo: these were picked back as real mail before their last yank and stay so"
+        ),
         "{text}"
     );
     assert_eq!(s.listed("restored:yes"), picked);
     // The report's record of what was done tells the pick from the undo.
     let md = String::from_utf8_lossy(&s.run(&["report"]).stdout).into_owned();
     let pick = "| restore (picked back as real mail) | 10 |";
-    let undo = format!("| restore (undo of {batch}) | 10 |");
+    let undo = format!("| restore (undo of `{batch}`) | 10 |");
     assert!(md.contains(pick) && md.contains(&undo), "{md}");
     assert!(md.contains("| `subject:invoice*` |"), "{md}");
+
+    // A yank of the picks and of new spam, undone: all but the picks are judged again.
+    for i in 100..105 {
+        s.t.add(spam(i, "cheap stuff"));
+    }
+    let out = s.run(&["yank", "auth:test", "--apply"]);
+    assert_exit(&out, 0);
+    let batch = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.split(" in batch ").nth(1).map(str::to_string))
+        .expect("the batch id");
+    let j = s.json(&["restore", "--batch", &batch, "--json"], 0);
+    assert_eq!(j["picked_back"], 10, "{j:#}");
+    let out = s.run(&["restore", "--batch", &batch, "--apply"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(
+            "an undo: qtriage plan judges these messages again, all but 10 messages picked back"
+        ),
+        "{text}"
+    );
+    assert_eq!(s.listed("restored:yes"), picked);
 }
 
 /// A dry run that would yank or expire picked-back mail says so first (the TUI's confirmation
@@ -434,6 +457,19 @@ fn a_dry_run_says_which_of_its_messages_were_picked_back() {
         let j = s.json(&[args, &["--json"]].concat(), 0);
         assert_eq!(j["picked_back"], 10, "{args:?}: {j:#}");
     }
+    // Expiring leaves the pick standing; qmail-send bounces the mail.
+    let text = String::from_utf8_lossy(&s.run(&expire).stdout).into_owned();
+    assert!(
+        text.contains("expiring them has qmail-send bounce them (they stay picked back)"),
+        "{text}"
+    );
+    // Only what the action takes is counted: an expire that would make nothing older.
+    let j = s.json(&["expire", "auth:test", "--json"], 1);
+    assert_eq!(
+        (&j["messages"], &j["picked_back"]),
+        (&0.into(), &0.into()),
+        "{j:#}"
+    );
     let j = s.json(&["yank", "auth:alice", "--json"], 0);
     assert_eq!(j["picked_back"], 0, "{j:#}");
 }
@@ -447,7 +483,7 @@ fn top_notes_the_picked_back_mail_it_ranks() {
     let out = s.run(&["top"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("qtriage: note: 10 messages picked back from the yank area as real mail are ranked with their clusters"),
+        err.contains("qtriage: note: 10 messages are picked back from the yank area as real mail, ranked with their clusters"),
         "{err}"
     );
 }

@@ -130,7 +130,7 @@ impl ActionJson {
             forced_while_running: false,
             undo_command: None,
             verdict: plan.verdict,
-            picked_back: 0,
+            picked_back: Some(0),
         }
     }
 

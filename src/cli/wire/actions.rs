@@ -132,9 +132,11 @@ pub struct ActionJson {
     /// A restore of messages picked back as real mail (a query or `--ids`, from the default
     /// yank area), which `plan` and `report` leave; false for an undo and other actions.
     pub verdict: bool,
-    /// Dry run of `yank` and `expire`: of the selected messages, those the operator picked
-    /// back as real mail (`restored:yes`); 0 otherwise.
-    pub picked_back: usize,
+    /// Dry run of `yank` and `expire`: of the messages it acts on, those the operator picked
+    /// back as real mail (`restored:yes`); a restore that undoes: of those it puts back, the
+    /// ones picked back before, which stay so; 0 otherwise; null when a restore journal cannot
+    /// be read.
+    pub picked_back: Option<usize>,
 }
 
 /// `remove --json`: the plan (or what was done) for the messages the pattern matched, with

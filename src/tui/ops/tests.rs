@@ -64,6 +64,7 @@ fn confirm(f: &Fixture, request: PlanRequest, force: bool) -> Confirm {
         plan: Arc::new(plan),
         clusters_hit: None,
         not_in_plan: None,
+        still_picked: None,
         force,
     }
 }

@@ -51,6 +51,9 @@ pub struct Confirm {
     pub not_in_plan: Option<NotInPlan>,
     /// Run even while qmail-send runs (the popup's F).
     pub force: bool,
+    /// A restore (always an undo here): of its messages, those picked back as real mail before
+    /// their last yank, which stay so (`None`: not asked, or not known).
+    pub still_picked: Option<usize>,
 }
 
 /// The messages of a yank or an expire that the cleanup plan (`p`, `qtriage plan`) would not
