@@ -13,26 +13,12 @@ const NOW: &str = "1795431600";
 
 /// A spam message of the login `test` from 82.128.32.42.
 fn spam(i: u32) -> MessageSpec {
-    MessageSpec::new()
-        .pid(2000 + i)
-        .sender(format!("x{i}@spam.example"))
-        .remote(format!("victim{i}@example.net"))
-        .remote(format!("other{i}@example.org"))
-        .received_from("82.128.32.42")
-        .helo("User")
-        .auth("test")
-        .subject("cheap stuff")
+    crate::util::login_spam(i, "cheap stuff")
 }
 
 /// A real message of the login `alice`, from her own address.
 fn real(i: u32) -> MessageSpec {
-    MessageSpec::new()
-        .pid(3000 + i)
-        .sender("alice@example.com")
-        .remote(format!("friend{i}@example.org"))
-        .received_from("192.0.2.7")
-        .auth("alice")
-        .subject(format!("minutes of meeting {i}"))
+    crate::util::alice_mail(i)
 }
 
 struct Seed {

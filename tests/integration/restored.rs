@@ -5,38 +5,14 @@
 
 use std::collections::BTreeSet;
 
-use qtriage::fixture::{MessageSpec, QueueBuilder};
+use qtriage::fixture::QueueBuilder;
 use qtriage::queue::MessageId;
 use serde_json::Value;
 
-use crate::util::{assert_exit, TestQueue};
+use crate::util::{alice_mail as real, assert_exit, login_spam as spam, TestQueue};
 
 /// The clock of every run, an hour after the fixture's messages are born.
 const NOW: &str = "1795431600";
-
-/// A message of the guessed login `test` from 82.128.32.42, sent as a foreign address.
-fn spam(i: u32, subject: &str) -> MessageSpec {
-    MessageSpec::new()
-        .pid(2000 + i)
-        .sender(format!("x{i}@spam.example"))
-        .remote(format!("victim{i}@example.net"))
-        .remote(format!("other{i}@example.org"))
-        .received_from("82.128.32.42")
-        .helo("User")
-        .auth("test")
-        .subject(subject)
-}
-
-/// A real message of the login `alice`, from her own address.
-fn real(i: u32) -> MessageSpec {
-    MessageSpec::new()
-        .pid(3000 + i)
-        .sender("alice@example.com")
-        .remote(format!("friend{i}@example.org"))
-        .received_from("192.0.2.7")
-        .auth("alice")
-        .subject(format!("minutes of meeting {i}"))
-}
 
 struct Seed {
     t: TestQueue,
@@ -95,6 +71,17 @@ impl Seed {
             .map(|s| s["id"].as_u64().expect("id"))
             .collect();
         (j["messages"].as_u64().expect("messages"), ids)
+    }
+
+    /// `yank QUERY --apply` (and `extra` arguments): the batch it wrote.
+    #[track_caller]
+    fn yank_applied(&self, query: &str, extra: &[&str]) -> String {
+        let out = self.run(&[&["yank", query, "--apply"], extra].concat());
+        assert_exit(&out, 0);
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .find_map(|l| l.split(" in batch ").nth(1).map(str::to_string))
+            .expect("the batch id")
     }
 
     /// Yank test's mail, then restore the "invoice" part of it: the ids restored.
@@ -196,12 +183,7 @@ fn a_culprit_whose_every_message_was_picked_back_is_not_planned() {
 fn an_undo_is_no_verdict() {
     let s = Seed::new();
     for undo in [&["--batch", "BATCH"][..], &["--all"][..]] {
-        let out = s.run(&["yank", "auth:test", "--apply"]);
-        assert_exit(&out, 0);
-        let batch = String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .find_map(|l| l.split(" in batch ").nth(1).map(str::to_string))
-            .expect("the batch id");
+        let batch = s.yank_applied("auth:test", &[]);
         let mut args = vec!["restore", "--apply"];
         args.extend(
             undo.iter()
@@ -391,12 +373,7 @@ fn assert_no_query(s: &Seed) {
 fn undoing_a_yank_of_picks_says_they_stay_picked() {
     let s = Seed::new();
     let picked = s.yank_then_restore_invoices();
-    let out = s.run(&["yank", "restored:yes", "--apply"]);
-    assert_exit(&out, 0);
-    let batch = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .find_map(|l| l.split(" in batch ").nth(1).map(str::to_string))
-        .expect("the batch id");
+    let batch = s.yank_applied("restored:yes", &[]);
     assert_eq!(s.listed("restored:yes"), BTreeSet::new());
     let out = s.run(&["restore", "--batch", &batch, "--apply"]);
     assert_exit(&out, 0);
@@ -419,12 +396,7 @@ fn undoing_a_yank_of_picks_says_they_stay_picked() {
     for i in 100..105 {
         s.t.add(spam(i, "cheap stuff"));
     }
-    let out = s.run(&["yank", "auth:test", "--apply"]);
-    assert_exit(&out, 0);
-    let batch = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .find_map(|l| l.split(" in batch ").nth(1).map(str::to_string))
-        .expect("the batch id");
+    let batch = s.yank_applied("auth:test", &[]);
     let j = s.json(&["restore", "--batch", &batch, "--json"], 0);
     assert_eq!(j["picked_back"], 10, "{j:#}");
     let out = s.run(&["restore", "--batch", &batch, "--apply"]);

@@ -55,6 +55,11 @@ fn fixture() -> Fixture {
 }
 
 fn run(f: &Fixture, text: &str) -> Vec<MessageId> {
+    run_with(f, text, crate::actions::Restored::none())
+}
+
+/// [`run`], with `restored` as the messages the operator picked back.
+fn run_with(f: &Fixture, text: &str, restored: &crate::actions::Restored) -> Vec<MessageId> {
     let queue = Queue::open(f.q.root(), QueueOptions::default()).expect("open");
     let strings = Interner::new();
     let s = scan(
@@ -68,7 +73,7 @@ fn run(f: &Fixture, text: &str) -> Vec<MessageId> {
         queue: &queue,
         strings: &strings,
         now: NOW,
-        restored: crate::actions::Restored::none(),
+        restored,
     };
     let q = Query::parse(text).expect("parses");
     let progress = AtomicU64::new(0);
@@ -245,34 +250,12 @@ fn many_records_sharing_few_senders_select_correctly() {
 #[test]
 fn restored_selects_the_contexts_restored_messages() {
     let f = fixture();
-    let queue = Queue::open(f.q.root(), QueueOptions::default()).expect("open");
-    let strings = Interner::new();
-    let s = scan(
-        &queue,
-        &strings,
-        ScanOptions::default(),
-        &Progress::default(),
-    )
-    .expect("scan");
     let restored = crate::actions::Restored::from_ids(vec![f.ids[2], f.ids[0], f.ids[2]]);
-    let picked = |text: &str, restored: &crate::actions::Restored| {
-        let ctx = QueryContext {
-            queue: &queue,
-            strings: &strings,
-            now: NOW,
-            restored,
-        };
-        let q = Query::parse(text).expect("parses");
-        let mut ids: Vec<MessageId> = (select(&q, &ctx, &s.records, None).iter())
-            .map(|&i| s.records[i].id)
-            .collect();
-        ids.sort();
-        ids
-    };
-    assert_eq!(picked("restored", &restored), ids(&f, &[0, 2]));
-    assert_eq!(picked("restored:yes", &restored), ids(&f, &[0, 2]));
+    let picked = |text: &str| run_with(&f, text, &restored);
+    assert_eq!(picked("restored"), ids(&f, &[0, 2]));
+    assert_eq!(picked("restored:yes"), ids(&f, &[0, 2]));
     let rest: Vec<usize> = (0..f.ids.len()).filter(|i| ![0, 2].contains(i)).collect();
-    assert_eq!(picked("not restored", &restored), ids(&f, &rest));
-    assert_eq!(picked("restored:no", &restored), ids(&f, &rest));
-    assert!(picked("restored", crate::actions::Restored::none()).is_empty());
+    assert_eq!(picked("not restored"), ids(&f, &rest));
+    assert_eq!(picked("restored:no"), ids(&f, &rest));
+    assert!(run(&f, "restored").is_empty());
 }
