@@ -123,14 +123,6 @@ impl Restored {
         Ok(Restored { ids })
     }
 
-    /// The messages restored in either: a queue's restores may lie in two yank areas (the
-    /// default one and an action's `--yank-dir`).
-    pub fn union(self, other: Restored) -> Restored {
-        let mut ids = self.ids;
-        ids.extend(other.ids);
-        Restored::from_ids(ids)
-    }
-
     /// These ids, as if restored (tests, and faces that know them already).
     pub fn from_ids(mut ids: Vec<MessageId>) -> Restored {
         ids.sort_unstable();
@@ -141,16 +133,6 @@ impl Restored {
     /// Was `id` restored?
     pub fn contains(&self, id: MessageId) -> bool {
         self.ids.binary_search(&id).is_ok()
-    }
-
-    /// How many messages were restored.
-    pub fn len(&self) -> usize {
-        self.ids.len()
-    }
-
-    /// None was.
-    pub fn is_empty(&self) -> bool {
-        self.ids.is_empty()
     }
 
     /// The indices of `records` that were restored, ascending.

@@ -213,6 +213,9 @@ pub struct Selected {
     pub tables: crate::analysis::Tables,
     /// The selection as the journal records it.
     pub text: String,
+    /// The messages the operator picked back, when the query's `restored:` read them: the dry
+    /// run's warning counts with the same reading.
+    pub restored: Option<Restored>,
 }
 
 impl Selected {
@@ -245,10 +248,15 @@ impl Selected {
         let selected = match (query, ids) {
             (Some(q), _) => {
                 let restored = match q.needs_restored() {
-                    true => super::restored::restored_in(&queue)?,
-                    false => Restored::default(),
+                    true => Some(super::restored::restored_in(&queue)?),
+                    false => None,
                 };
-                let how = (evidence.as_ref(), context, &restored);
+                let none = Restored::default();
+                let how = (
+                    evidence.as_ref(),
+                    context,
+                    restored.as_ref().unwrap_or(&none),
+                );
                 let (records, rest, tables) = select_split(&queue, strings, &q, how)?;
                 Selected {
                     records,
@@ -257,6 +265,7 @@ impl Selected {
                     unknown: Vec::new(),
                     text: q.to_string(),
                     query: Some(q),
+                    restored,
                 }
             }
             (None, ids) => {
@@ -274,6 +283,7 @@ impl Selected {
                     unknown,
                     tables,
                     text: format!("--ids ({} ids)", ids.len()),
+                    restored: None,
                 }
             }
         };

@@ -80,7 +80,7 @@ fn run_inner(
     let plan = actions::plan_expire(&queue, &sel.records, &eopts);
     let empty = plan.messages.is_empty();
     if empty || !args.act.apply {
-        let picked_back = super::restored::picked_back_in(&queue, &plan);
+        let picked_back = super::restored::picked_back_in(&queue, &plan, sel.restored.as_ref());
         if args.act.json {
             let mut j = ActionJson::dry_run(&plan, &sel.unknown_json(), act::apply_command())
                 .with_records(&sel.records, &strings);

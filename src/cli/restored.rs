@@ -28,9 +28,16 @@ pub fn restored_for(query: &Query, queue: &Queue) -> anyhow::Result<Restored> {
 }
 
 /// Of the messages `plan` (a yank's or an expire's) acts on, those the operator picked back as
-/// real mail, for its dry run to warn of; `None` when a restore journal cannot be read (said
-/// on stderr: a dry run goes on).
-pub fn picked_back_in(queue: &Queue, plan: &actions::Plan) -> Option<usize> {
+/// real mail, for its dry run to warn of, from `read` when the selection read them already;
+/// `None` when a restore journal cannot be read (said on stderr: a dry run goes on).
+pub fn picked_back_in(
+    queue: &Queue,
+    plan: &actions::Plan,
+    read: Option<&Restored>,
+) -> Option<usize> {
+    if let Some(r) = read {
+        return Some(plan.messages.iter().filter(|m| r.contains(m.id)).count());
+    }
     match restored_in(queue) {
         Ok(r) => Some(plan.messages.iter().filter(|m| r.contains(m.id)).count()),
         Err(e) => {

@@ -81,7 +81,7 @@ fn run_inner(
         return Ok(ExitCode::NoMatch);
     }
     if !args.act.apply {
-        let picked_back = super::restored::picked_back_in(&queue, &plan);
+        let picked_back = super::restored::picked_back_in(&queue, &plan, sel.restored.as_ref());
         report_dry_run(out, args, (&sel, picked_back), &plan, &strings)?;
         return Ok(sel.exit());
     }
