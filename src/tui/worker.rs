@@ -242,8 +242,10 @@ impl WorkerState {
             Effect::Select(q) => {
                 self.query = q;
                 if let (Some(s), Some(q)) = (&self.snapshot, &self.query) {
-                    let sel = selection(&self.ops, s, q);
-                    self.emit(Event::Worker(Report::Selected(Box::new(sel))));
+                    match selection(&self.ops, s, q) {
+                        Ok(sel) => self.emit(Event::Worker(Report::Selected(Box::new(sel)))),
+                        Err(words) => self.emit(Event::Worker(Report::Error(words))),
+                    }
                 }
             }
             Effect::Inspect { index, id } => self.inspect(index, id),
@@ -372,10 +374,14 @@ impl WorkerState {
         };
         self.key = clustering.key;
         let clustering = Arc::new(clustering);
-        let selection = self
-            .query
-            .as_ref()
-            .map(|q| Arc::new(selection(&self.ops, &snap, q)));
+        let selection = match self.query.as_ref().map(|q| selection(&self.ops, &snap, q)) {
+            Some(Ok(sel)) => Some(Arc::new(sel)),
+            Some(Err(words)) => {
+                self.emit(Event::Worker(Report::Error(words)));
+                None
+            }
+            None => None,
+        };
         let orders = Arc::new(orders(&snap));
         self.snapshot = Some(Arc::clone(&snap));
         self.whole = !envelopes_pending;

@@ -70,11 +70,13 @@ pub fn explain(s: &Snapshot, mut cluster: Cluster) -> Vec<String> {
 }
 
 /// The records of a snapshot that `query` matches, as a bit set; `restored:` is answered from
-/// the yank area of `ops` (unreadable journals: nothing restored).
-pub fn selection(ops: &Ops, s: &Snapshot, query: &Query) -> Selection {
+/// the yank area of `ops`. When a restore journal there cannot be read, a query that asks is
+/// refused (the words say why), as the CLI refuses it: `restored:no` would select the picks.
+pub fn selection(ops: &Ops, s: &Snapshot, query: &Query) -> Result<Selection, String> {
     let basis = s.basis();
     let restored = match query.needs_restored() {
-        true => Restored::in_queue(&ops.queue, &ops.yank_dir).unwrap_or_default(),
+        true => Restored::in_queue(&ops.queue, &ops.yank_dir)
+            .map_err(|e| crate::actions::restored::unknown_words(&e))?,
         false => Restored::default(),
     };
     let ctx = QueryContext {
@@ -92,12 +94,12 @@ pub fn selection(ops: &Ops, s: &Snapshot, query: &Query) -> Selection {
             *w |= 1 << (i % 64);
         }
     }
-    Selection {
+    Ok(Selection {
         generation: s.generation,
         query: query.clone(),
         bits,
         count: picked.len(),
-    }
+    })
 }
 
 /// Every record index in each message order (queue, age, size, sender); the queue order, and

@@ -5,10 +5,11 @@ use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use super::{plan, AfterFlood};
-use crate::actions::{self, ExecuteOptions, PlanOptions};
+use crate::actions::{self, ExecuteOptions, PlanOptions, RestoreSelection};
 use crate::analysis::setup::SetupOptions;
 use crate::fixture::{MessageSpec, QueueBuilder};
 use crate::queue::{scan, Interner, MessageId, Progress, Queue, QueueOptions, ScanOptions};
+use crate::tui::ops::Ops;
 use crate::tui::state::Snapshot;
 
 /// An hour after the fixture's messages are born (2026-11-23 10:00 UTC).
@@ -35,8 +36,14 @@ fn real(i: u32) -> MessageSpec {
         .subject(format!("minutes of meeting {i}"))
 }
 
-#[test]
-fn the_tuis_plan_takes_a_yanked_culprits_bounces_and_keeps_a_real_ones() {
+/// A queue of 40 messages of `test`, 3 of alice's and the bounces of 6 of test's and 1 of
+/// hers, test's yanked: the dir to keep, the TUI's environment, the spam's and the bounces' ids.
+fn yanked() -> (
+    tempfile::TempDir,
+    AfterFlood,
+    Vec<MessageId>,
+    Vec<MessageId>,
+) {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut b = QueueBuilder::new(dir.path().join("queue"));
     for i in 0..40 {
@@ -50,7 +57,7 @@ fn the_tuis_plan_takes_a_yanked_culprits_bounces_and_keeps_a_real_ones() {
     }
     b = b.message(MessageSpec::new().pid(4999).returning(&real(9)));
     let (q, ids) = b.build().expect("queue");
-    let (spam_ids, bounces): (&[MessageId], &[MessageId]) = (&ids[..40], &ids[43..49]);
+    let (spam_ids, bounces) = (ids[..40].to_vec(), ids[43..49].to_vec());
 
     let queue = Queue::open(q.root(), QueueOptions::default()).expect("open");
     let yank_dir = actions::default_yank_dir(queue.root());
@@ -58,7 +65,7 @@ fn the_tuis_plan_takes_a_yanked_culprits_bounces_and_keeps_a_real_ones() {
         yank_dir: yank_dir.clone(),
         query: "auth:test".into(),
     };
-    let yank = actions::plan_yank_ids(&queue, spam_ids, &opts);
+    let yank = actions::plan_yank_ids(&queue, &spam_ids, &opts);
     let outcome =
         actions::execute(&yank, &ExecuteOptions::default(), &AtomicU64::new(0)).expect("yank");
     assert_eq!(outcome.batch.expect("batch").messages, 40);
@@ -75,6 +82,11 @@ fn the_tuis_plan_takes_a_yanked_culprits_bounces_and_keeps_a_real_ones() {
         fixed_now: Some(NOW),
         queue,
     };
+    (dir, env, spam_ids, bounces)
+}
+
+/// The snapshot of `env`'s queue as it is now.
+fn snapshot(env: &AfterFlood) -> Snapshot {
     let strings = Arc::new(Interner::new());
     let s = scan(
         &env.queue,
@@ -84,8 +96,13 @@ fn the_tuis_plan_takes_a_yanked_culprits_bounces_and_keeps_a_real_ones() {
     )
     .expect("scan");
     let setup = env.load_setup().expect("setup");
-    let snap = Snapshot::analysed(1, strings, s.records, Arc::default(), &setup.ctx);
+    Snapshot::analysed(1, strings, s.records, Arc::default(), &setup.ctx)
+}
 
+#[test]
+fn the_tuis_plan_takes_a_yanked_culprits_bounces_and_keeps_a_real_ones() {
+    let (_dir, env, _, bounces) = yanked();
+    let snap = snapshot(&env);
     let cleanup = plan(&snap, &env, NOW);
     let p = &cleanup.plan;
     assert_eq!(p.culprits.len(), 1, "{:#?}", p.culprits);
@@ -106,4 +123,47 @@ fn the_tuis_plan_takes_a_yanked_culprits_bounces_and_keeps_a_real_ones() {
     let mut want = bounces.to_vec();
     want.sort_unstable();
     assert_eq!(taken, want, "the spam's bounces, not alice's");
+}
+
+/// What the operator picked back stays out of the TUI's plan, as out of `qtriage plan`; when
+/// a restore journal cannot be read, the plan is no plan to apply and a query that asks for
+/// `restored:` is refused (`restored:no` would select the picks).
+#[test]
+fn the_tuis_plan_and_query_keep_to_the_picks_and_refuse_when_they_are_not_known() {
+    let (_dir, env, spam_ids, _) = yanked();
+    let picks = RestoreSelection::Picked(spam_ids[..5].to_vec());
+    let restore = actions::plan_restore(&env.queue, &env.yank_dir, &picks, "picked").expect("plan");
+    assert!(restore.verdict);
+    actions::execute(&restore, &ExecuteOptions::default(), &AtomicU64::new(0)).expect("restore");
+    let snap = snapshot(&env);
+    let cleanup = plan(&snap, &env, NOW);
+    assert!(cleanup.incomplete.is_none());
+    assert!(spam_ids[..5].iter().all(|id| !cleanup.ids.contains(id)));
+    let kept = cleanup
+        .plan
+        .remaining
+        .iter()
+        .find(|r| r.words.starts_with("restored"));
+    assert_eq!(kept.map(|r| r.messages), Some(5), "{:#?}", cleanup.plan);
+    let ops = Ops::new(env.queue.clone());
+    let query = crate::query::Query::parse("restored:no auth:test").expect("query");
+    let sel = crate::tui::worker::views::selection(&ops, &snap, &query).expect("known");
+    assert_eq!(sel.count, 0);
+
+    // The restore's journal damaged: not known.
+    let journal = std::fs::read_dir(actions::area::journal_dir(&env.yank_dir))
+        .expect("journal dir")
+        .map(|e| e.expect("entry").path())
+        .find(|p| std::fs::read_to_string(p).is_ok_and(|t| t.contains("\"verdict\":true")))
+        .expect("the restore's journal");
+    let text = std::fs::read_to_string(&journal).expect("read");
+    std::fs::write(&journal, text.replacen("\"version\":1", "\"version\":9", 1)).expect("write");
+    let snap = snapshot(&env);
+    let words = plan(&snap, &env, NOW).incomplete.expect("not known");
+    assert!(
+        words.contains("which messages the operator picked back"),
+        "{words}"
+    );
+    let refused = crate::tui::worker::views::selection(&ops, &snap, &query);
+    assert!(refused.is_err_and(|w| w.contains("is not known")));
 }
