@@ -101,6 +101,16 @@ fn culprit(key: ClusterKey, value: Option<KeyValue>, members: Vec<u32>, reason: 
 
 /// The plan of `ranking` over `records`, with no bounces and the default context.
 fn plan_of(records: &[MessageRecord], strings: &Interner, ranking: &[Cluster]) -> Plan {
+    plan_picked(records, strings, ranking, &[])
+}
+
+/// [`plan_of`], the records at `restored` picked back by the operator.
+fn plan_picked(
+    records: &[MessageRecord],
+    strings: &Interner,
+    ranking: &[Cluster],
+    restored: &[u32],
+) -> Plan {
     build(PlanInput {
         records,
         strings,
@@ -111,7 +121,7 @@ fn plan_of(records: &[MessageRecord], strings: &Interner, ranking: &[Cluster]) -
         ranking,
         quoted: &[],
         yanked: &[],
-        restored: &[],
+        restored,
     })
 }
 
@@ -288,19 +298,7 @@ fn restored_messages_stay_and_the_counts_still_add_up() {
             "helo: likely spam",
         ),
     ];
-    let input = PlanInput {
-        records: &records,
-        strings: &strings,
-        tables: crate::analysis::KeyTables {
-            sender_patterns: &Default::default(),
-            ctx: &Default::default(),
-        },
-        ranking: &ranking,
-        quoted: &[],
-        yanked: &[],
-        restored: &[4, 5, 8, 10, 11],
-    };
-    let plan = build(input);
+    let plan = plan_picked(&records, &strings, &ranking, &[4, 5, 8, 10, 11]);
     assert_eq!(plan.selected, [0, 1, 2, 3, 6, 7]);
     let counts: Vec<(usize, usize)> = (plan.culprits.iter())
         .map(|c| (c.messages, c.counted_above))
