@@ -157,27 +157,6 @@ impl Plan {
     }
 }
 
-/// Of the messages `chosen` (indices into `input.records`: an operator's marks), those `plan`
-/// does not take, by kind in [`Plan::remaining`]'s words, largest first: what yanking them
-/// would take that the analysis calls no culprit's (an account sending as itself, inbound
-/// mail to local users). `plan` must be [`build`]'s of the same `input`.
-pub fn kept_of(input: PlanInput<'_>, plan: &Plan, chosen: &[u32]) -> Vec<Remaining> {
-    // The tally of what remains, over a mask that leaves only the chosen messages the plan
-    // does not take: the same kinds and words `plan` and the TUI's `p` show.
-    let mut taken = vec![true; input.records.len()];
-    for &i in chosen {
-        if let Some(t) = taken.get_mut(i as usize) {
-            *t = false;
-        }
-    }
-    for &i in &plan.selected {
-        if let Some(t) = taken.get_mut(i as usize) {
-            *t = true;
-        }
-    }
-    remaining(input, &taken)
-}
-
 /// What [`build`] reads.
 #[derive(Debug, Clone, Copy)]
 pub struct PlanInput<'a> {
@@ -541,8 +520,10 @@ pub fn strongest_reason(c: &Cluster) -> String {
 
 mod campaign;
 mod log_ips;
+mod not_taken;
 mod remain;
 pub mod yanked;
+pub use not_taken::{kept_of, not_in_plan, NotInPlan};
 use remain::remaining;
 pub use yanked::YankedCulprit;
 

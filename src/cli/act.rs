@@ -6,17 +6,18 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::Context;
 
-use super::clusters::ContextArgs;
 use super::{exit::ExitCode, GlobalArgs};
-use crate::actions::{self, ActionError, ExecuteOptions, Failpoint, Outcome, Plan, Restored};
-use crate::query::{self, Query, QueryContext};
-use crate::queue::{Interner, MessageId, MessageRecord, Queue, Scan, ScanOptions};
+use crate::actions::{self, ActionError, ExecuteOptions, Failpoint, Outcome, Plan};
+use crate::query::Query;
+use crate::queue::{MessageId, Queue};
 
 pub(crate) mod command_line;
 pub(crate) mod progress;
+mod select;
 pub use command_line::{
     apply_command, apply_command_with, apply_line, argument_words, option_words, undo_command,
 };
+pub use select::{Check, Selected};
 
 /// Sizes in the dry runs: the formatter the TUI uses too.
 pub use crate::size::human_bytes;
@@ -175,136 +176,6 @@ pub fn parse_ids(bytes: &[u8]) -> Result<Vec<MessageId>, (usize, String)> {
     Ok(out)
 }
 
-/// Scan `queue` and keep the records of `ids` (in queue order); the ids with no message in the
-/// queue are returned apart, in the order given.
-pub fn select_ids(
-    queue: &Queue,
-    strings: &Interner,
-    ids: &[MessageId],
-) -> anyhow::Result<(Vec<MessageRecord>, Vec<MessageRecord>, Vec<MessageId>)> {
-    let s: Scan = super::scanning::scan(queue, strings, ScanOptions::default())
-        .with_context(|| format!("scanning {}", queue.root().display()))?;
-    super::print::problems::warn_unlisted_dirs(&s.report);
-    let wanted: std::collections::HashSet<MessageId> = ids.iter().copied().collect();
-    let (records, rest): (Vec<MessageRecord>, Vec<MessageRecord>) =
-        s.records.into_iter().partition(|r| wanted.contains(&r.id));
-    let found: std::collections::HashSet<MessageId> = records.iter().map(|r| r.id).collect();
-    let unknown = ids
-        .iter()
-        .copied()
-        .filter(|id| !found.contains(id))
-        .collect();
-    Ok((records, rest, unknown))
-}
-
-/// The messages an action on the queue (yank, expire) selected: by query or by `--ids`.
-pub struct Selected {
-    /// The query, when one was given.
-    pub query: Option<Query>,
-    /// The selected records, in queue order.
-    pub records: Vec<MessageRecord>,
-    /// The records it leaves in the queue (what would remain), in queue order.
-    pub rest: Vec<MessageRecord>,
-    /// `--ids` that named no message in the queue.
-    pub unknown: Vec<MessageId>,
-    /// The tables the query's values were judged with (the whole queue's sender patterns,
-    /// control files, `--default-domain`, `--passwd`): the dry run's `clusters hit` gives
-    /// the values `clusters` gives.
-    pub tables: crate::analysis::Tables,
-    /// The selection as the journal records it.
-    pub text: String,
-    /// The messages the operator picked back, when the query's `restored:` read them: the dry
-    /// run's warning counts with the same reading.
-    pub restored: Option<Restored>,
-}
-
-impl Selected {
-    /// Parse the query words or read `--ids`, then scan `queue` and select. Reading the ids
-    /// and parsing come first, so a bad line or query touches nothing.
-    ///
-    /// An empty query is refused: it selects every message, and it is what an action gets
-    /// from `"$(qtriage plan --query)"` when there is no culprit (`plan` prints nothing).
-    /// `action` names the command in that refusal.
-    pub fn load(
-        global: &GlobalArgs,
-        action: &str,
-        (words, context): (&[String], &ContextArgs),
-        ids: Option<&std::path::Path>,
-        before_scan: impl FnOnce(&Queue) -> anyhow::Result<()>,
-        strings: &Interner,
-    ) -> anyhow::Result<(Queue, Selected)> {
-        let query = match ids {
-            Some(_) => None,
-            None => Some(parse_action_query(action, &query_text(words))?),
-        };
-        let ids = ids.map(read_ids).transpose()?;
-        // Before the scan: a mistyped `--log` is said at once, not after reading the queue.
-        let evidence = match query {
-            Some(_) => global.load_logs()?,
-            None => None,
-        };
-        let queue = open(global)?;
-        before_scan(&queue)?;
-        let selected = match (query, ids) {
-            (Some(q), _) => {
-                let restored = match q.needs_restored() {
-                    true => Some(super::restored::restored_in(&queue)?),
-                    false => None,
-                };
-                let none = Restored::default();
-                let how = (
-                    evidence.as_ref(),
-                    context,
-                    restored.as_ref().unwrap_or(&none),
-                );
-                let (records, rest, tables) = select_split(&queue, strings, &q, how)?;
-                Selected {
-                    records,
-                    rest,
-                    tables,
-                    unknown: Vec::new(),
-                    text: q.to_string(),
-                    query: Some(q),
-                    restored,
-                }
-            }
-            (None, ids) => {
-                let ids = ids.unwrap_or_default();
-                let (records, rest, unknown) = select_ids(&queue, strings, &ids)?;
-                // No query: the dry run shows the default keys, which need no sender patterns.
-                let tables = crate::analysis::Tables {
-                    ctx: context_of(&queue, context)?,
-                    sender_patterns: Default::default(),
-                };
-                Selected {
-                    query: None,
-                    records,
-                    rest,
-                    unknown,
-                    tables,
-                    text: format!("--ids ({} ids)", ids.len()),
-                    restored: None,
-                }
-            }
-        };
-        Ok((queue, selected))
-    }
-
-    /// Exit 1 when some `--ids` were unknown, else 0.
-    pub fn exit(&self) -> ExitCode {
-        if self.unknown.is_empty() {
-            ExitCode::Success
-        } else {
-            ExitCode::NoMatch
-        }
-    }
-
-    /// The unknown ids as `--json` `skipped` entries.
-    pub fn unknown_json(&self) -> Vec<super::print::actions::SkippedJson> {
-        unknown_json(&self.unknown, "in the queue")
-    }
-}
-
 /// `--ids` that named nothing, as `--json` `skipped` entries (`no message #ID WHERE`).
 pub fn unknown_json(ids: &[MessageId], where_: &str) -> Vec<super::print::actions::SkippedJson> {
     ids.iter()
@@ -322,77 +193,6 @@ pub fn print_unknown(
         writeln!(out, "unknown #{id}: {where_}")?;
     }
     Ok(())
-}
-
-/// The context `plan` judges with under these flags (the queue's control files, `--local-domain`,
-/// `--default-domain`, `--passwd`), without the queue's own local domains.
-fn context_of(
-    queue: &Queue,
-    context: &ContextArgs,
-) -> anyhow::Result<crate::analysis::cluster::AnalysisContext> {
-    Ok(crate::analysis::setup::Setup::context(&setup_options(queue, context)?).ctx)
-}
-
-fn setup_options(
-    queue: &Queue,
-    context: &ContextArgs,
-) -> anyhow::Result<crate::analysis::setup::SetupOptions> {
-    Ok(crate::analysis::setup::SetupOptions {
-        queue_root: queue.root().to_path_buf(),
-        local_domains: context.local_domain.clone(),
-        default_domain: context.default_domain.clone(),
-        passwd: context.passwd.clone(),
-        now: super::clusters::now()?,
-        ..Default::default()
-    })
-}
-
-/// Scan `queue` and split its records into those `query` matches and the rest (what would
-/// remain in the queue), both in queue order, with the context the query was judged with.
-/// With `--log`'s evidence, records whose headers name no AUTH user get the one the logs name
-/// first, as `list` and `plan` give them, so `cluster:auth-user=` selects what `plan` counted.
-/// `restored` answers `restored:`.
-pub fn select_split(
-    queue: &Queue,
-    strings: &Interner,
-    query: &Query,
-    (evidence, context, restored): (Option<&crate::logs::LogEvidence>, &ContextArgs, &Restored),
-) -> anyhow::Result<(
-    Vec<MessageRecord>,
-    Vec<MessageRecord>,
-    crate::analysis::Tables,
-)> {
-    let mut s: Scan = super::scanning::scan(queue, strings, ScanOptions::default())
-        .with_context(|| format!("scanning {}", queue.root().display()))?;
-    super::print::problems::warn_unlisted_dirs(&s.report);
-    crate::analysis::evidence::from_any_logs(&mut s.records, strings, evidence);
-    let ctx = QueryContext {
-        queue,
-        strings,
-        // `age:` counts from QTRIAGE_NOW, as in `list` and `clusters --where`.
-        now: super::clusters::now()?,
-        restored,
-    };
-    // The tables `plan` judged with (the whole queue's, under the same flags): the query's
-    // `cluster:` terms and the dry run's values are the analysis'. The sender-pattern table
-    // (a sort of every sender) only when a term needs it: the dry run shows that key only then.
-    let setup = crate::analysis::setup::Setup::context(&setup_options(queue, context)?);
-    let tables = match query.needs_sender_patterns() {
-        true => crate::analysis::Tables::of(&s.records, strings, &setup.ctx),
-        false => crate::analysis::Tables {
-            ctx: setup.ctx,
-            sender_patterns: Default::default(),
-        },
-    };
-    let picked = query::select_with(query, &ctx, &s.records, None, Some(tables.borrow()));
-    let keep: std::collections::HashSet<usize> = picked.into_iter().collect();
-    let (chosen, rest): (Vec<_>, Vec<_>) = s
-        .records
-        .into_iter()
-        .enumerate()
-        .partition(|(i, _)| keep.contains(i));
-    let strip = |v: Vec<(usize, MessageRecord)>| v.into_iter().map(|(_, r)| r).collect();
-    Ok((strip(chosen), strip(rest), tables))
 }
 
 /// Execute `plan`, with a progress bar on a terminal.

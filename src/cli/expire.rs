@@ -67,6 +67,7 @@ fn run_inner(
         args.ids.as_deref(),
         |queue| args.act.checked_yank_dir(queue).map(drop),
         &strings,
+        !args.act.apply,
     )?;
     let eopts = ExpireOptions {
         yank_dir: args.act.yank_dir(&queue),
@@ -85,6 +86,8 @@ fn run_inner(
             let mut j = ActionJson::dry_run(&plan, &sel.unknown_json(), act::apply_command())
                 .with_records(&sel.records, &strings);
             j.picked_back = picked_back;
+            j.not_in_plan =
+                (sel.not_in_plan.as_ref()).map(super::wire::actions::NotInPlanJson::new);
             if empty {
                 j.applied = args.act.apply;
                 j.apply_command = None;
@@ -105,6 +108,8 @@ fn run_inner(
             crate::size::thousands(plan.recipients())
         )?;
         super::restored::print_picked_back(out, picked_back, super::restored::EXPIRING_PICKS)?;
+        let not_in_plan = sel.not_in_plan.as_ref();
+        super::plan_check::print_not_in_plan(out, not_in_plan, super::plan_check::EXPIRING)?;
         writeln!(out, "{}", act::mta_line(&plan))?;
         writeln!(out, "apply with: {}", act::apply_line())?;
         return Ok(sel.exit());

@@ -21,6 +21,7 @@ pub mod logins;
 pub mod memory;
 pub mod mta;
 pub mod plan;
+pub mod plan_check;
 pub mod print;
 pub mod purge;
 pub mod read;

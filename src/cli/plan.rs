@@ -4,7 +4,7 @@
 pub use super::wire::plan::{PlanCulpritJson, PlanJson, RemainingJson};
 use std::io::Write;
 
-use super::clusters::{load_with_unlisted, AnalysisArgs};
+use super::clusters::{load_with_unlisted, AnalysisArgs, ContextFlags};
 use super::print::json::write_line;
 use super::print::wrap::Wrap;
 use super::{exit::ExitCode, GlobalArgs};
@@ -52,7 +52,8 @@ pub fn run(global: &GlobalArgs, args: &PlanArgs, out: &mut dyn Write) -> anyhow:
             (Default::default(), Some(words))
         }
     };
-    let yanked = yanked_culprits(global, &args.analysis, &a, &queue);
+    let judged = (&a.records[..], &a.logs, &a.ctx, &*a.strings);
+    let yanked = yanked_culprits(global, args.analysis.context_flags(), &queue, judged);
     let p = plan_of(&a, &queue, &yanked, &restored);
     let query = full_query(&p, args.analysis.where_.as_deref());
     if args.query {
@@ -129,13 +130,14 @@ pub fn plan_of(
 }
 
 /// The culprits a yank took from `queue` into its yank area, judged with the queue's messages
-/// as `report` judges them ([`crate::report::compose::yanked_culprits`]); the `--log` files
-/// are applied to the yank area's messages as they were to the queue's.
-fn yanked_culprits(
+/// (`judged`: its records, their log facts, the context and the interner of its analysis) as
+/// `report` judges them ([`crate::report::compose::yanked_culprits`]); the `--log` files are
+/// applied to the yank area's messages as they were to the queue's.
+pub fn yanked_culprits(
     global: &GlobalArgs,
-    args: &AnalysisArgs,
-    a: &Analysis,
+    flags: ContextFlags<'_>,
     queue: &crate::queue::Queue,
+    (records, logs, ctx, strings): Judged<'_>,
 ) -> Vec<YankedCulprit> {
     let yank_dir = crate::actions::default_yank_dir(queue.root());
     let apply_logs = |yanked: &mut [crate::queue::MessageRecord]| {
@@ -143,7 +145,6 @@ fn yanked_culprits(
             return Ok(Default::default());
         }
         // Read again only now that the yank area holds messages (its notes were said).
-        let flags = args.context_flags();
         let setup = crate::analysis::setup::Setup::load(&crate::analysis::setup::SetupOptions {
             queue_root: queue.root().to_path_buf(),
             local_domains: flags.local_domain.to_vec(),
@@ -151,15 +152,22 @@ fn yanked_culprits(
             passwd: flags.passwd.map(std::path::PathBuf::from),
             vpopmail: flags.vpopmail.map(std::path::PathBuf::from),
             logs: global.logs.clone(),
-            now: a.ctx.now,
+            now: ctx.now,
         })
         .map_err(|e| format!("logs not read for the yank area: {e}"))?;
-        Ok(setup.apply_logs(yanked, &a.strings))
+        Ok(setup.apply_logs(yanked, strings))
     };
-    crate::report::compose::yanked_culprits(
-        &a.records, &a.logs, &a.ctx, &yank_dir, &a.strings, apply_logs,
-    )
+    crate::report::compose::yanked_culprits(records, logs, ctx, &yank_dir, strings, apply_logs)
 }
+
+/// What [`yanked_culprits`] judges the yank area with: the queue's records, their log facts,
+/// the analysis' context and the interner.
+pub type Judged<'a> = (
+    &'a [crate::queue::MessageRecord],
+    &'a crate::analysis::evidence::LogFacts,
+    &'a crate::analysis::context::AnalysisContext,
+    &'a crate::queue::Interner,
+);
 
 /// The plan's query, limited to `--where`'s messages when one was given (the plan was made of
 /// those only); empty when there is no culprit (an empty query would select everything).

@@ -14,6 +14,7 @@ use crate::sanitize::{sanitize_bytes, sanitize_path};
 use super::act::Selected;
 use super::print::actions::ActionJson;
 use super::print::json::write_line;
+use super::wire::actions::NotInPlanJson;
 
 /// How many messages the dry run shows.
 pub const SAMPLE: usize = 10;
@@ -70,6 +71,7 @@ fn run_inner(
         args.ids.as_deref(),
         recover_first,
         &strings,
+        !args.act.apply,
     )?;
     let popts = PlanOptions {
         yank_dir: args.act.yank_dir(&queue),
@@ -130,6 +132,7 @@ fn report_dry_run(
         let mut j = ActionJson::dry_run(plan, &sel.unknown_json(), act::apply_command())
             .with_records(&sel.records, strings);
         j.picked_back = picked_back;
+        j.not_in_plan = sel.not_in_plan.as_ref().map(NotInPlanJson::new);
         write_line(out, &j)?;
         return Ok(());
     }
@@ -148,6 +151,7 @@ fn report_dry_run(
         keys: &keys,
         tables: &sel.tables,
         picked_back,
+        not_in_plan: sel.not_in_plan.as_ref(),
     };
     print_dry_run(out, plan, &shown, strings)?;
     act::print_problems(out, plan, None)?;
@@ -218,6 +222,8 @@ pub struct Selection<'a> {
     pub tables: &'a crate::analysis::Tables,
     /// Of the messages the yank takes, those picked back as real mail (`None`: not known).
     pub picked_back: Option<usize>,
+    /// Of the selection, what `qtriage plan` would leave in the queue (`None`: not asked).
+    pub not_in_plan: Option<&'a crate::analysis::plan::NotInPlan>,
 }
 
 /// The dry run: counts, clusters hit, a sample, the state of qmail-send, the command to apply.
@@ -258,6 +264,7 @@ pub fn print_dry_run(
         thousands(left.len() as u64)
     )?;
     super::restored::print_picked_back(out, sel.picked_back, super::restored::YANKING_PICKS)?;
+    super::plan_check::print_not_in_plan(out, sel.not_in_plan, super::plan_check::YANKING)?;
     writeln!(out, "sample:")?;
     for r in records.iter().take(SAMPLE) {
         let sender = r

@@ -28,6 +28,7 @@ mod lock;
 mod log_mix;
 mod log_top;
 mod logs;
+mod not_in_plan;
 mod plan_mix;
 mod plan_yanked;
 mod queueing;

@@ -128,6 +128,13 @@ fn after_the_culprit_is_yanked_the_plan_takes_its_bounces_and_keeps_a_real_ones(
     assert_eq!(query, "bounce-of:auth-user=test");
     assert_eq!(s.yank_would_take(query), spam_bounces);
     assert!(!spam_bounces.contains(&s.real_bounce.0));
+    // Its dry run judges with the yanked culprits too: none of it is what the plan leaves,
+    // and alice's bounce is.
+    let j: Value = serde_json::from_slice(&s.run(&["yank", query, "--json"]).stdout).expect("json");
+    assert_eq!(j["not_in_plan"]["messages"], 0, "{j:#}");
+    let real = format!("id:{}", s.real_bounce.0);
+    let j: Value = serde_json::from_slice(&s.run(&["yank", &real, "--json"]).stdout).expect("json");
+    assert_eq!(j["not_in_plan"]["messages"], 1, "{j:#}");
     let kept = after["remaining_kinds"].to_string();
     assert!(kept.contains("bounces quoting no culprit"), "{kept}");
 

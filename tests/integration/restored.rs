@@ -428,6 +428,13 @@ fn a_dry_run_says_which_of_its_messages_were_picked_back() {
         );
         let j = s.json(&[args, &["--json"]].concat(), 0);
         assert_eq!(j["picked_back"], 10, "{args:?}: {j:#}");
+        // The plan leaves the picks: its check counts them, under their own kind.
+        let kinds = j["not_in_plan"]["kinds"].to_string();
+        assert_eq!(j["not_in_plan"]["messages"], 10, "{args:?}: {j:#}");
+        assert!(
+            kinds.contains("restored from the yank area by the operator"),
+            "{kinds}"
+        );
     }
     // Expiring leaves the pick standing; qmail-send bounces the mail.
     let text = String::from_utf8_lossy(&s.run(&expire).stdout).into_owned();

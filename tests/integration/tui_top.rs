@@ -168,10 +168,10 @@ fn a_yank_of_mail_the_plan_keeps_is_counted_in_the_confirmation() {
         *n,
         NotInPlan {
             messages: 8,
-            kinds: vec![(
-                8,
-                "inbound mail from 1 sender domain to local users".to_string()
-            )],
+            kinds: vec![qtriage::analysis::plan::Remaining {
+                messages: 8,
+                words: "inbound mail from 1 sender domain to local users".to_string()
+            }],
             culprits: 1,
         }
     );

@@ -131,6 +131,7 @@ impl ActionJson {
             undo_command: None,
             verdict: plan.verdict,
             picked_back: Some(0),
+            not_in_plan: None,
         }
     }
 

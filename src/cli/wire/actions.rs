@@ -137,6 +137,36 @@ pub struct ActionJson {
     /// ones picked back before, which stay so; 0 otherwise; null when a restore journal cannot
     /// be read.
     pub picked_back: Option<usize>,
+    /// Dry run of `yank` and `expire`: of the messages it acts on, those `qtriage plan` would
+    /// leave in the queue; null otherwise.
+    pub not_in_plan: Option<NotInPlanJson>,
+}
+
+/// Of a dry run's messages, those `qtriage plan` would leave in the queue, by the plan's kinds.
+#[derive(Debug, Serialize)]
+pub struct NotInPlanJson {
+    /// How many.
+    pub messages: usize,
+    /// The culprits the plan names (0: it names none in the queue).
+    pub culprits: usize,
+    /// By kind, largest first, in `plan`'s words (its `remaining`).
+    pub kinds: Vec<super::plan::RemainingJson>,
+}
+
+impl NotInPlanJson {
+    /// Of the core's.
+    pub fn new(n: &crate::analysis::plan::NotInPlan) -> NotInPlanJson {
+        NotInPlanJson {
+            messages: n.messages,
+            culprits: n.culprits,
+            kinds: (n.kinds.iter())
+                .map(|k| super::plan::RemainingJson {
+                    messages: k.messages,
+                    kind: k.words.clone(),
+                })
+                .collect(),
+        }
+    }
 }
 
 /// `remove --json`: the plan (or what was done) for the messages the pattern matched, with

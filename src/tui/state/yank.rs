@@ -58,16 +58,9 @@ pub struct Confirm {
 
 /// The messages of a yank or an expire that the cleanup plan (`p`, `qtriage plan`) would not
 /// take: the analysis calls them no culprit's (an account sending as itself, inbound mail to
-/// local users), so taking them is likely taking real mail; the popup says so with counts.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NotInPlan {
-    /// How many.
-    pub messages: usize,
-    /// By kind, largest first: messages and the plan's words for the kind (sanitized).
-    pub kinds: Vec<(usize, String)>,
-    /// Culprits the cleanup plan names (none: the analysis sees no culprit in the queue).
-    pub culprits: usize,
-}
+/// local users), so taking them is likely taking real mail; the popup says so with counts. Its
+/// kinds' words are sanitized by the worker, which builds it.
+pub use crate::analysis::plan::NotInPlan;
 
 impl Confirm {
     /// Does the plan say qmail-send was running when it was made?

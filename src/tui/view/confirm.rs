@@ -289,7 +289,7 @@ pub fn not_in_plan_words(n: &NotInPlan) -> Option<String> {
         return None;
     }
     let kinds: Vec<String> = (n.kinds.iter())
-        .map(|(m, words)| format!("{} {words}", thousands(*m as u64)))
+        .map(|k| format!("{} {}", thousands(k.messages as u64), k.words))
         .collect();
     let whose = match n.culprits {
         0 => "the analysis names no culprit in the queue",

@@ -8,7 +8,7 @@ use rustc_hash::FxHashSet;
 
 use super::after::AfterFlood;
 use crate::actions::Restored;
-use crate::analysis::plan::{build, kept_of, PlanInput};
+use crate::analysis::plan::{build, not_in_plan as not_in_plan_of, PlanInput};
 use crate::analysis::rank::OF_QUEUE;
 use crate::analysis::{Basis, Tables, TOP_LIMIT};
 use crate::queue::MessageId;
@@ -96,7 +96,8 @@ pub fn plan(snap: &Snapshot, env: &AfterFlood, now: i64) -> CleanupPlan {
 }
 
 /// Of the messages `ids` (a yank's or an expire's), those the cleanup plan of `snap` would not
-/// take, by kind: the plan's own tally ([`kept_of`]), not a second judgement.
+/// take, by kind: the plan's own tally ([`crate::analysis::plan::kept_of`]), not a second
+/// judgement.
 pub fn not_in_plan(
     snap: &Snapshot,
     env: &AfterFlood,
@@ -109,21 +110,12 @@ pub fn not_in_plan(
         .collect();
     let b = built(snap, env, now);
     let input = b.input(&snap.records, &snap.strings);
-    let kinds: Vec<(usize, String)> = kept_of(input, &b.plan, &chosen)
-        .into_iter()
-        // Uid names come from a passwd file, values from the queue: shown on a terminal.
-        .map(|r| {
-            (
-                r.messages,
-                crate::sanitize::sanitize_str(&r.words).into_owned(),
-            )
-        })
-        .collect();
-    NotInPlan {
-        messages: kinds.iter().map(|k| k.0).sum(),
-        kinds,
-        culprits: b.plan.culprits.len(),
+    let mut n = not_in_plan_of(input, &b.plan, &chosen);
+    // Uid names come from a passwd file, values from the queue: shown on a terminal.
+    for k in &mut n.kinds {
+        k.words = crate::sanitize::sanitize_str(&k.words).into_owned();
     }
+    n
 }
 
 #[cfg(test)]

@@ -126,20 +126,21 @@ fn a_long_chosen_line_wraps_whole() {
 /// popup says how many and of which kinds, whole at every width, in the danger colour.
 #[test]
 fn a_yank_of_marks_the_plan_keeps_says_so_with_counts() {
+    use crate::analysis::plan::Remaining;
     for size in [(80, 24), (200, 50)] {
         let mut s = ready(size);
         let mut c = crate::tui::testdata::confirm_yank(&[7]);
         c.not_in_plan = Some(crate::tui::state::NotInPlan {
             messages: 1_250,
             kinds: vec![
-                (
-                    1_000,
-                    "from 1 AUTH user each from one IP, sending as themselves".into(),
-                ),
-                (
-                    250,
-                    "inbound mail from 3 sender domains to local users".into(),
-                ),
+                Remaining {
+                    messages: 1_000,
+                    words: "from 1 AUTH user each from one IP, sending as themselves".into(),
+                },
+                Remaining {
+                    messages: 250,
+                    words: "inbound mail from 3 sender domains to local users".into(),
+                },
             ],
             culprits: 2,
         });

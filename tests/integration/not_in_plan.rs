@@ -1,0 +1,124 @@
+//! A yank or an expire by the operator's own query or ids says in its dry run what of it
+//! `qtriage plan` would leave in the queue, as the TUI's confirmation does: a query that sweeps
+//! real mail up with the spam is caught before `--apply`, not after.
+
+use qtriage::fixture::QueueBuilder;
+use serde_json::Value;
+
+use crate::util::{alice_mail as real, assert_exit, login_spam as spam, TestQueue};
+
+/// The clock of every run, an hour after the fixture's messages are born.
+const NOW: &str = "1795431600";
+
+/// 40 messages of the guessed login `test`, and 3 of alice's own mail.
+fn seed() -> TestQueue {
+    let t = TestQueue::with(QueueBuilder::new("").split(23));
+    for i in 0..40 {
+        t.add(spam(i, "cheap stuff"));
+    }
+    for i in 0..3 {
+        t.add(real(i));
+    }
+    t
+}
+
+fn run(t: &TestQueue, args: &[&str]) -> std::process::Output {
+    (t.command().args(args).env("QTRIAGE_NOW", NOW))
+        .output()
+        .expect("run qtriage")
+}
+
+#[track_caller]
+fn json(t: &TestQueue, args: &[&str], code: i32) -> Value {
+    let out = run(t, args);
+    assert_exit(&out, code);
+    serde_json::from_slice(&out.stdout).expect("one JSON object")
+}
+
+#[track_caller]
+fn text(t: &TestQueue, args: &[&str]) -> String {
+    let out = run(t, args);
+    assert_exit(&out, 0);
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+/// The kind `plan` gives what remains of alice's mail: the dry run's words are the plan's.
+fn alices_kind(t: &TestQueue) -> String {
+    let plan = json(t, &["plan", "--json"], 0);
+    let kinds = plan["remaining_kinds"].as_array().expect("kinds");
+    assert_eq!(kinds.len(), 1, "{plan:#}");
+    assert_eq!(kinds[0]["messages"], 3, "{plan:#}");
+    kinds[0]["kind"].as_str().expect("words").to_string()
+}
+
+#[test]
+fn a_dry_run_says_what_of_it_the_plan_would_leave() {
+    let t = seed();
+    let kind = alices_kind(&t);
+    let swept = "auth:test or auth:alice";
+
+    let out = text(&t, &["yank", swept]);
+    let warning = "careful: 3 of these qtriage plan would leave in the queue (they are no \
+                   culprit's); yanking them may take real mail:";
+    assert!(out.contains(warning), "{out}");
+    assert!(out.contains(&format!("\n         3  {kind}\n")), "{out}");
+    let j = json(&t, &["yank", swept, "--json"], 0);
+    let want = serde_json::json!({
+        "messages": 3, "culprits": 1, "kinds": [{"messages": 3, "kind": kind}]
+    });
+    assert_eq!(j["not_in_plan"], want, "{j:#}");
+
+    // The plan's own query: nothing of it to warn of.
+    let query = text(&t, &["plan", "--query"]);
+    let out = text(&t, &["yank", query.trim()]);
+    assert!(!out.contains("careful:"), "{out}");
+    let j = json(&t, &["yank", query.trim(), "--json"], 0);
+    assert_eq!(j["not_in_plan"]["messages"], 0, "{j:#}");
+
+    // By ids, the same.
+    let alice: Vec<String> = text(&t, &["list", "auth:alice", "--json"])
+        .lines()
+        .map(|l| {
+            let j: Value = serde_json::from_str(l).expect("one object a line");
+            j["id"].to_string()
+        })
+        .collect();
+    assert_eq!(alice.len(), 3);
+    let file = t.root().join("../ids.txt");
+    std::fs::write(&file, alice.join("\n")).expect("ids file");
+    let ids = ["yank", "--ids", file.to_str().expect("utf-8"), "--json"];
+    assert_eq!(json(&t, &ids, 0)["not_in_plan"], want);
+
+    // Expiring real mail bounces it: said so.
+    let expire = ["expire", swept, "--lifetime", "999999999"];
+    let out = text(&t, &expire);
+    assert!(
+        out.contains("(they are no culprit's); expiring them may bounce real mail to its senders:"),
+        "{out}"
+    );
+    let j = json(&t, &[&expire[..], &["--json"]].concat(), 0);
+    assert_eq!(j["not_in_plan"], want, "{j:#}");
+
+    // Applied, nothing is judged: the field is null.
+    let j = json(&t, &["yank", "auth:alice", "--apply", "--json"], 0);
+    assert_eq!(j["not_in_plan"], Value::Null, "{j:#}");
+    assert_eq!(j["done"].as_array().map(Vec::len), Some(3), "{j:#}");
+}
+
+#[test]
+fn with_no_culprit_in_the_queue_the_dry_run_says_so() {
+    let t = TestQueue::with(QueueBuilder::new("").split(23));
+    for i in 0..3 {
+        t.add(real(i));
+    }
+    let out = text(&t, &["yank", "auth:alice"]);
+    let warning = "careful: 3 of these qtriage plan would leave in the queue (it names no \
+                   culprit in the queue); yanking them may take real mail:";
+    assert!(out.contains(warning), "{out}");
+    let j = json(&t, &["yank", "auth:alice", "--json"], 0);
+    assert_eq!(
+        (&j["not_in_plan"]["messages"], &j["not_in_plan"]["culprits"]),
+        (&3.into(), &0.into()),
+        "{j:#}"
+    );
+}
