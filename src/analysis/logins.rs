@@ -54,7 +54,7 @@ pub fn note_forms(clusters: &mut [Cluster], records: &[MessageRecord], strings: 
             .map(|(s, n)| format!("{} ({})", String::from_utf8_lossy(s), thousands(*n)))
             .collect();
         if f.len() > FORMS_SHOWN {
-            shown.push(format!("{} more", f.len() - FORMS_SHOWN));
+            shown.push(format!("{} more", thousands(f.len() - FORMS_SHOWN)));
         }
         c.reasons.push(format!("logged in as {}", shown.join(", ")));
     }

@@ -496,7 +496,7 @@ fn ip_list(ips: &HashMap<Sym, usize>, strings: &Interner) -> String {
         .map(|(ip, n)| format!("{} {}", String::from_utf8_lossy(ip), thousands(*n)))
         .collect();
     if ips.len() > IPS_SHOWN {
-        shown.push(format!("{} more", ips.len() - IPS_SHOWN));
+        shown.push(format!("{} more", thousands(ips.len() - IPS_SHOWN)));
     }
     shown.join(", ")
 }

@@ -9,7 +9,7 @@ use std::fmt::Write;
 use super::{Counted, ReportInput};
 use crate::queue::date::rfc3339;
 use crate::sanitize::sanitize_bytes;
-use crate::size::thousands;
+use crate::size::{counted, thousands};
 
 /// A value as an inline code span that survives any content (GFM: a fence longer than any run
 /// of backticks inside, and `\|` so tables hold).
@@ -100,8 +100,18 @@ fn header_and_timeline(out: &mut String, r: &ReportInput) {
 
 fn culprits(out: &mut String, r: &ReportInput) {
     let _ = writeln!(out, "\n## Culprits\n");
+    let yanked = (r.yanked_no_culprit > 0).then(|| {
+        let n = counted(r.yanked_no_culprit, "message", "messages");
+        format!(
+            "Also counted as spam: {n} the operator yanked that no culprit accounts for (What \
+             was done names the selections)."
+        )
+    });
     if r.culprits.is_empty() {
         let _ = writeln!(out, "none found");
+        if let Some(line) = yanked {
+            let _ = writeln!(out, "\n{line}");
+        }
         return;
     }
     let _ = writeln!(
@@ -121,6 +131,9 @@ fn culprits(out: &mut String, r: &ReportInput) {
             thousands(c.recipients),
             reasons.join("; ")
         );
+    }
+    if let Some(line) = yanked {
+        let _ = writeln!(out, "\n{line}");
     }
 }
 

@@ -67,7 +67,8 @@ pub struct Timeline {
     /// Start of that minute.
     #[serde(serialize_with = "opt_time")]
     pub peak_minute: Option<i64>,
-    /// Spam messages counted (those attributed to a culprit).
+    /// Spam messages counted (those attributed to a culprit, and those the operator yanked
+    /// that no culprit accounts for).
     pub spam_messages: u64,
     /// All messages in the window: the queue's and the yank area's.
     pub messages: u64,
@@ -210,6 +211,9 @@ pub struct ReportInput {
     pub accounts_note: Option<String>,
     /// Anything the reader should know about how the report was made.
     pub notes: Vec<String>,
+    /// Messages in the yank area no culprit accounts for (bounces aside), counted as spam by
+    /// the operator's verdict: they yanked them.
+    pub yanked_no_culprit: u64,
 }
 
 impl ReportInput {

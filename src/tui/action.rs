@@ -266,8 +266,11 @@ fn selected(state: &mut AppState, s: Selection) {
     let shown = state.messages.rows.len();
     let matched = crate::size::counted(n as u64, "message", "messages");
     let text = if state.clusters.pos.selected > 0 && shown != n {
+        // How to see the others: the first row of the clusters pane is every message (an
+        // empty list left newuser49 to find that out).
+        let all = "g on the clusters pane shows them all";
         let shown = crate::size::thousands(shown as u64);
-        format!("query matched {matched}, {shown} of them in this cluster")
+        format!("query matched {matched}, {shown} of them in this cluster; {all}")
     } else {
         format!("query matched {matched}")
     };

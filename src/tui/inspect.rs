@@ -158,7 +158,10 @@ fn envelope(strings: &Interner, r: &MessageRecord, rcpts: &RecipientList) -> Vec
         ));
     }
     if rcpts.len() > MAX_RECIPIENTS {
-        v.push(format!("  … {} more", rcpts.len() - MAX_RECIPIENTS));
+        v.push(format!(
+            "  … {} more",
+            crate::size::thousands((rcpts.len() - MAX_RECIPIENTS) as u64)
+        ));
     }
     if !r.problems.is_empty() {
         let p: Vec<String> = r.problems.iter().map(|p| p.to_string()).collect();

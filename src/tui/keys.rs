@@ -183,6 +183,16 @@ pub const BINDINGS: &[Binding] = &[
         "cancel",
         Some("cancel"),
     ),
+    b(&[K::Char('k'), K::Up], X::Confirm, C::Up, "scroll up", None),
+    b(
+        &[K::Char('j'), K::Down],
+        X::Confirm,
+        C::Down,
+        "scroll down",
+        None,
+    ),
+    b(&[K::PageUp], X::Confirm, C::PageUp, "page up", None),
+    b(&[K::PageDown], X::Confirm, C::PageDown, "page down", None),
     b(&[K::Char('k'), K::Up], X::Cleanup, C::Up, "scroll up", None),
     b(
         &[K::Char('j'), K::Down],

@@ -206,7 +206,14 @@ pub fn toggle_marks(state: &mut AppState, rows: impl Iterator<Item = u32>, what:
     } else {
         let n = counted(ids.len() as u64, "message", "messages");
         state.marks.ids.extend(ids);
-        notice(state, format!("marked {n} ({what}); y yanks"), false);
+        // Every message marked is a yank `y` refuses (real mail too): "y yanks" would promise
+        // it (newuser49, `m` on "(all messages)" under a filter).
+        let whole = state.marks.ids.len() >= recs.len() && !recs.is_empty();
+        let then = match whole {
+            true => "every message of the queue is marked, real mail too: y refuses; x unmarks",
+            false => "y yanks",
+        };
+        notice(state, format!("marked {n} ({what}); {then}"), false);
     }
 }
 
@@ -449,6 +456,7 @@ pub fn planned(state: &mut AppState, mut c: Confirm) {
         };
     }
     state.popup = Popup::Confirm(c);
+    state.ui.confirm_scroll = 0;
 }
 
 /// Is qmail-send running, by the last check (the plan's own, or a later one: the worker
@@ -510,7 +518,19 @@ pub fn mark_plan(state: &mut AppState) {
     let Popup::Cleanup(c) = std::mem::take(&mut state.popup) else {
         return;
     };
+    let before = state.marks.ids.len();
     state.marks.ids.extend(c.ids.iter().copied());
     let n = crate::size::counted(c.ids.len() as u64, "message", "messages");
-    notice(state, format!("{PLAN_MARKED}{n}: y yanks them"), false);
+    // Marks made before stay marked, and `y` yanks them too: said, with the whole count the
+    // header shows (newuser49 read "y yanks them" as the plan's 1,800 alone, of 4,200).
+    let all = state.marks.ids.len();
+    let words = match all > c.ids.len() && before > 0 {
+        true => format!(
+            "{PLAN_MARKED}{n}, with the {} marked before: y yanks all {}",
+            crate::size::thousands(before as u64),
+            crate::size::thousands(all as u64)
+        ),
+        false => format!("{PLAN_MARKED}{n}: y yanks them"),
+    };
+    notice(state, words, false);
 }

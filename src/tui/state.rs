@@ -531,6 +531,8 @@ pub struct Ui {
     pub plan_scroll: u16,
     /// First row of the reasons popup.
     pub why_scroll: u16,
+    /// First row of the confirmation popup (it scrolls when the screen cannot hold it).
+    pub confirm_scroll: u16,
 }
 
 impl Default for Ui {
@@ -544,6 +546,7 @@ impl Default for Ui {
             help_scroll: 0,
             plan_scroll: 0,
             why_scroll: 0,
+            confirm_scroll: 0,
         }
     }
 }

@@ -34,6 +34,7 @@ mod plan_yanked;
 mod queueing;
 mod real_qmail;
 mod report;
+mod report_yanked;
 mod restored;
 mod reused_ids;
 mod scan;

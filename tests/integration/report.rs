@@ -31,6 +31,7 @@ struct ReportJson {
     fixes: Vec<serde_json::Value>,
     accounts_note: Option<String>,
     notes: Vec<String>,
+    yanked_no_culprit: u64,
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -172,6 +173,7 @@ fn report_counts_match_the_flood() {
     assert_eq!(r.since, None);
     assert_eq!(r.timeline.messages, 129);
     assert_eq!(r.timeline.spam_messages, 121);
+    assert_eq!(r.yanked_no_culprit, 0, "nothing yanked");
     assert_eq!(
         r.timeline.first_spam_queued.as_deref(),
         Some("2026-11-23T08:00:00Z")

@@ -111,7 +111,7 @@ impl Tally {
         let from = match one_ip {
             n if n == users => " each from one IP".to_string(),
             0 => String::new(),
-            n => format!(" ({n} of them from one IP)"),
+            n => format!(" ({} of them from one IP)", thousands(n)),
         };
         let sending = match own {
             o if o == auth_msgs => "sending as themselves",
@@ -121,7 +121,10 @@ impl Tally {
         let plural = if users == 1 { "" } else { "s" };
         push(
             auth_msgs,
-            format!("from {users} AUTH user{plural}{from}, {sending}"),
+            format!(
+                "from {} AUTH user{plural}{from}, {sending}",
+                thousands(users)
+            ),
         );
         let n = self.inbound.1.len();
         push(

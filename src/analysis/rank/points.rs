@@ -224,10 +224,10 @@ fn campaign_patterns(c: &Cluster, corpus: &Corpus<'_>) -> String {
     let mut shown: Vec<String> = counts
         .iter()
         .take(PATTERNS_SHOWN)
-        .map(|(p, n)| format!("{} {n}", String::from_utf8_lossy(p)))
+        .map(|(p, n)| format!("{} {}", String::from_utf8_lossy(p), thousands(*n)))
         .collect();
     if counts.len() > PATTERNS_SHOWN {
-        shown.push(format!("{} more", counts.len() - PATTERNS_SHOWN));
+        shown.push(format!("{} more", thousands(counts.len() - PATTERNS_SHOWN)));
     }
     shown.join(", ")
 }
@@ -314,7 +314,7 @@ pub(super) fn shared_ip_points(sc: &mut Scoring, c: &Cluster, s: &Signals, corpu
             .collect();
         let more = match shared.saturating_sub(IPS_SHOWN) {
             0 => String::new(),
-            n => format!(", {n} more"),
+            n => format!(", {} more", thousands(n)),
         };
         let share = match messages == total {
             true => "its messages".to_string(),

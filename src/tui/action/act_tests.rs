@@ -73,6 +73,13 @@ fn marking_the_whole_queue_then_yanking_or_expiring_is_refused() {
         37,
         "m on the first row marks every message"
     );
+    // The mark's notice promises no yank `y` refuses.
+    let text = notice_text(&s);
+    assert_eq!(
+        text,
+        "marked 37 messages (cluster); every message of the queue is marked, real mail too: \
+         y refuses; x unmarks"
+    );
     for key in ['y', 'E'] {
         assert_eq!(press(&mut s, KeyCode::Char(key)), None, "{key}");
         assert_eq!(s.popup, Popup::None, "{key}");

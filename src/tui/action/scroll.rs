@@ -1,13 +1,19 @@
-//! Scrolling the popups taller than the screen (the help, the cleanup plan, the reasons), and
-//! opening the reasons popup, which scrolls as they do.
+//! Scrolling the popups taller than the screen (the help, the cleanup plan, the reasons, the
+//! confirmation), and opening the reasons popup, which scrolls as they do.
 
 use super::{AppState, Command, Popup};
 
-/// Scroll the popup shown when it scrolls (help, plan, reasons); returns whether it did.
+/// Scroll the popup shown when it scrolls (help, plan, reasons, confirmation); returns whether
+/// it did.
 pub(super) fn scroll_popup(state: &mut AppState, c: Command) -> bool {
     match state.popup {
         Popup::Help => scroll_help(state, c),
         Popup::Cleanup(_) => scroll_plan(state, c),
+        Popup::Confirm(_) => {
+            let max = crate::tui::view::confirm::max_scroll(state);
+            let page = state.ui.size.1.saturating_sub(4).max(1);
+            state.ui.confirm_scroll = scrolled(state.ui.confirm_scroll.min(max), c, page).min(max);
+        }
         Popup::Why => {
             let max = crate::tui::view::why::max_scroll(state, state.ui.size);
             let page = state.ui.size.1.saturating_sub(4).max(1);

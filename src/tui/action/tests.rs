@@ -348,7 +348,8 @@ fn a_query_over_a_selected_cluster_counts_both() {
     assert_eq!(s.messages.rows.len(), 2);
     assert_eq!(
         notice_text(&s),
-        "query matched 3 messages, 2 of them in this cluster"
+        "query matched 3 messages, 2 of them in this cluster; g on the clusters pane shows \
+         them all"
     );
     // Typing the next query: that count no longer describes it.
     press(&mut s, KeyCode::Char('/'));

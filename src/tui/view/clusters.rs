@@ -194,11 +194,12 @@ impl<'a> ClustersPane<'a> {
             n as f64 / self.total as f64
         };
         let filled = ((share * BAR as f64).round() as usize).min(BAR);
+        // `<1%` as the CLI's share says it: `0%` read as none of the queue.
         format!(
-            "{}{} {:>3.0}%",
+            "{}{} {:>4}",
             "█".repeat(filled),
             "·".repeat(BAR - filled),
-            share * 100.0
+            crate::analysis::rank::percent(share)
         )
     }
 

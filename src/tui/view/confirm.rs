@@ -64,6 +64,8 @@ pub struct ConfirmPopup<'a> {
     pub step: Option<&'a PlanStep>,
     /// qmail-send's line.
     pub send: SendLine,
+    /// Rows scrolled (the popup scrolls when the screen cannot hold it).
+    pub scroll: u16,
     /// Styles.
     pub theme: Theme,
 }
@@ -199,36 +201,105 @@ impl ConfirmPopup<'_> {
             }
             Direction::Yank | Direction::Restore => {}
         }
-        v.push(Line::raw(""));
-        if self.running.is_none() {
-            let mut keys = vec![Span::styled("Enter", t.danger()), Span::raw(" do it   ")];
-            if self.send == SendLine::Blocks {
-                keys.extend([Span::styled("F", t.danger()), Span::raw(" force   ")]);
-            }
-            keys.extend([Span::styled("Esc", t.accent()), Span::raw(" cancel")]);
-            v.push(Line::from(keys));
-        }
         v
     }
+
+    /// The keys, on the bottom border so that they show however far the popup is scrolled
+    /// (at 40x12 they were cut off with the warnings above them); in short words when the
+    /// long ones do not fit `room` columns. `more`: where the popup is scrolled, of how far.
+    fn keys(&self, more: Option<(u16, u16)>, room: u16) -> Line<'static> {
+        let t = self.theme;
+        let line = |short: bool| {
+            let gap = if short { " " } else { "   " };
+            let mut keys = vec![Span::styled(" Enter", t.danger()), Span::raw(" do it")];
+            if self.send == SendLine::Blocks {
+                keys.extend([Span::raw(gap), Span::styled("F", t.danger())]);
+                keys.push(Span::raw(" force"));
+            }
+            keys.extend([Span::raw(gap), Span::styled("Esc", t.accent())]);
+            keys.push(Span::raw(" cancel "));
+            if let Some((at, max)) = more {
+                let arrows = match (at > 0, at < max) {
+                    (true, true) => "↑↓",
+                    (true, false) => "↑",
+                    _ => "↓",
+                };
+                let words = if short { "" } else { " more" };
+                keys.push(Span::styled(format!(" {arrows} j/k{words} "), t.accent()));
+            }
+            Line::from(keys)
+        };
+        let long = line(false);
+        match long.width() > usize::from(room) {
+            true => line(true),
+            false => long,
+        }
+    }
+
+    /// The popup's box in `area`, its lines (wrapped, each fitted to the box) and how far
+    /// they may scroll.
+    fn layout(&self, area: Rect) -> (Rect, Vec<Line<'static>>, u16) {
+        let natural = self.lines(usize::MAX).iter().map(Line::width).max();
+        let w = popup_width(area, natural.unwrap_or(0) + 2);
+        let lines = self.lines(usize::from(w.saturating_sub(2)));
+        let gauge = u16::from(self.running.is_some());
+        let rows = u16::try_from(lines.len()).unwrap_or(u16::MAX);
+        let rect = centered(area, w, rows.saturating_add(2 + gauge));
+        let shown = rect.height.saturating_sub(2 + gauge);
+        // Wrapped already; a line still wider (a screen narrower than the key column) ends in
+        // `…`, not cut where the border falls.
+        let width = usize::from(w.saturating_sub(2));
+        let lines = lines
+            .into_iter()
+            .map(|l| Line {
+                spans: super::fit_spans(l.spans, width),
+                ..l
+            })
+            .collect();
+        (rect, lines, rows.saturating_sub(shown))
+    }
+}
+
+/// How far the confirmation popup of `state` can scroll at its screen size: the rows that do
+/// not fit (0 when no confirmation is shown).
+pub fn max_scroll(state: &crate::tui::state::AppState) -> u16 {
+    let crate::tui::state::Popup::Confirm(c) = &state.popup else {
+        return 0;
+    };
+    let popup = ConfirmPopup {
+        confirm: c,
+        running: None,
+        step: None,
+        send: SendLine::of(
+            c,
+            crate::tui::plan::send_blocks(state, c),
+            state.status.send,
+        ),
+        scroll: 0,
+        theme: Theme { colour: false },
+    };
+    let (w, h) = state.ui.size;
+    popup.layout(Rect::new(0, 0, w, h)).2
 }
 
 impl Widget for ConfirmPopup<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let t = self.theme;
-        let natural = self.lines(usize::MAX).iter().map(Line::width).max();
-        let w = popup_width(area, natural.unwrap_or(0) + 2);
-        let lines = self.lines(usize::from(w.saturating_sub(2)));
-        let h = lines.len() as u16 + 2 + u16::from(self.running.is_some());
-        let rect = centered(area, w, h);
+        let (rect, lines, max) = self.layout(area);
+        let scroll = self.scroll.min(max);
         Clear.render(rect, buf);
         let title = if self.running.is_some() {
             " Running "
         } else {
             " Confirm "
         };
-        let block = Block::bordered()
+        let mut block = Block::bordered()
             .border_style(t.danger())
             .title(Line::styled(title, t.danger()));
+        if self.running.is_none() {
+            let more = (max > 0).then_some((scroll, max));
+            block = block.title_bottom(self.keys(more, rect.width.saturating_sub(2)));
+        }
         let inner = block.inner(rect);
         block.render(rect, buf);
         let [text, gauge] = Layout::vertical([
@@ -236,17 +307,7 @@ impl Widget for ConfirmPopup<'_> {
             Constraint::Length(u16::from(self.running.is_some())),
         ])
         .areas(inner);
-        // Wrapped already; a line still wider (a screen narrower than the key column) ends in
-        // `…`, not cut where the border falls.
-        let width = usize::from(text.width);
-        let lines: Vec<Line<'static>> = lines
-            .into_iter()
-            .map(|l| Line {
-                spans: super::fit_spans(l.spans, width),
-                ..l
-            })
-            .collect();
-        Paragraph::new(lines).render(text, buf);
+        Paragraph::new(lines).scroll((scroll, 0)).render(text, buf);
         if let Some(done) = self.running {
             let total = self.confirm.plan.message_count().max(1) as u64;
             let (ratio, label) = match self.step {

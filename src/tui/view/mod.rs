@@ -136,6 +136,7 @@ impl Widget for &AppState {
                 running: None,
                 step: None,
                 send: confirm::SendLine::of(c, send_blocks(self, c), self.status.send),
+                scroll: self.ui.confirm_scroll,
                 theme,
             }
             .render(area, buf),
@@ -144,6 +145,7 @@ impl Widget for &AppState {
                 running: Some(*done),
                 step: self.status.planning.as_ref(),
                 send: confirm::SendLine::of(c, send_blocks(self, c), self.status.send),
+                scroll: self.ui.confirm_scroll,
                 theme,
             }
             .render(area, buf),

@@ -18,6 +18,7 @@ fn popup_rows(s: &AppState) -> Vec<String> {
             running: None,
             step: None,
             send: SendLine::Stopped,
+            scroll: s.ui.confirm_scroll,
             theme,
         }
         .render(buf.area, &mut buf),
@@ -26,6 +27,7 @@ fn popup_rows(s: &AppState) -> Vec<String> {
             running: Some(*done),
             step: s.status.planning.as_ref(),
             send: SendLine::Stopped,
+            scroll: s.ui.confirm_scroll,
             theme,
         }
         .render(buf.area, &mut buf),
@@ -268,5 +270,76 @@ fn an_empty_gauge_says_what_comes_before_the_first_move() {
     assert!(
         !text.contains(crate::actions::BEFORE_THE_FIRST_MOVE),
         "{text}"
+    );
+}
+
+/// A confirmation taller than the screen (40x12, a warning of real mail in the marks) keeps
+/// Enter and Esc on its bottom border, says it scrolls, and j shows every line of it: at 40x12
+/// the warning's end, qmail-send's line and the keys were cut off with no sign (newuser49).
+#[test]
+fn a_confirmation_taller_than_the_screen_scrolls_and_keeps_its_keys() {
+    use crate::analysis::plan::Remaining;
+    use crossterm::event::{KeyCode, KeyEvent};
+    let mut s = confirming((40, 12), SendState::Stopped);
+    let Popup::Confirm(mut c) = s.popup.clone() else {
+        panic!("confirming")
+    };
+    c.not_in_plan = Some(crate::tui::state::NotInPlan {
+        messages: 2_400,
+        kinds: vec![Remaining {
+            messages: 2_400,
+            words: "from 1 SMTP client without a login to remote addresses".into(),
+        }],
+        culprits: 6,
+    });
+    s.popup = Popup::Confirm(c);
+    let mut seen = String::new();
+    let mut last = None;
+    while last != Some(s.ui.confirm_scroll) {
+        last = Some(s.ui.confirm_scroll);
+        let text = screen_text(render(&s).backend().buffer());
+        assert!(
+            text.contains("Enter do it") && text.contains("Esc cancel"),
+            "{text}"
+        );
+        assert!(text.contains("j/k"), "it says it scrolls: {text}");
+        seen.push_str(&text);
+        let key = KeyEvent::from(KeyCode::Char('j'));
+        if let Some(a) = crate::tui::action::from_event(&s, crate::tui::event::Event::Key(key)) {
+            update(&mut s, a);
+        }
+    }
+    assert!(s.ui.confirm_scroll > 0, "40x12 cannot hold it: it scrolls");
+    assert!(matches!(s.popup, Popup::Confirm(_)), "j only scrolls");
+    for want in [
+        "Yank 30",
+        "2,400 of these",
+        "to remote addresses",
+        "qmail-send  stopped",
+    ] {
+        assert!(seen.contains(want), "{want} never shown:\n{seen}");
+    }
+    // Cancelled, the next confirmation starts at its top.
+    cmd(&mut s, Command::Back);
+    let ask = update(&mut s, Action::Cmd(Command::Yank)).expect("a plan request");
+    let a = crate::tui::testdata::answer(&s, &ask, false);
+    update(&mut s, Action::Worker(Report::Planned(Box::new(a))));
+    assert!(matches!(s.popup, Popup::Confirm(_)), "asked again");
+    assert_eq!(s.ui.confirm_scroll, 0);
+}
+
+/// Enter on the plan over earlier marks says that `y` yanks those too, with the whole count
+/// the header shows: "y yanks them" read as the plan's messages alone (newuser49).
+#[test]
+fn marking_the_plan_over_earlier_marks_says_y_yanks_them_all() {
+    use crate::queue::MessageId;
+    let mut s = super::cleanup_shown((120, 40));
+    s.marks.ids.extend([MessageId(999_001), MessageId(999_002)]);
+    cmd(&mut s, Command::MarkPlan);
+    assert_eq!(s.marks.ids.len(), 32);
+    let notice = s.status.notice.as_ref().map(|n| n.text.as_str());
+    assert_eq!(
+        notice,
+        Some("marked the plan's 30 messages, with the 2 marked before: y yanks all 32")
     );
 }
