@@ -112,7 +112,8 @@ pub struct JournalMessage {
     /// and recovered after qmail-send ran again would otherwise yank new mail that took the id.
     /// Absent in journals written before it was recorded. A restore: the mess file it puts
     /// back, by which the queue's message is known as the one the operator restored
-    /// ([`super::restored`]).
+    /// ([`super::restored`]). An expire and the undo of one: the queued message's mess file,
+    /// which a re-time requires unchanged (the info file's inode alone is reused with the id).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mess: Option<MessStamp>,
 }

@@ -22,6 +22,7 @@ pub mod purge;
 pub mod remove;
 pub mod restore;
 pub mod restored;
+mod retime;
 pub mod run;
 pub mod yank;
 

@@ -32,7 +32,8 @@ use super::mover::{MoveFailure, Mover, Toward};
 use super::plan::{
     BatchOutcome, ExecuteOptions, Outcome, Plan, RecoveryReport, Refusal, RefusalReason,
 };
-use super::restore::{queue_file_of, unexpire_refusal};
+use super::restore::queue_file_of;
+use super::retime::{retime_now, still_retimed_message, Retime};
 use super::yank::{is_unfinished, mess_misfiled, odd_file, unfinished_refusal};
 use crate::queue::{Layout, MessageId, Subdir};
 
@@ -269,6 +270,13 @@ fn refresh(plan: &Plan, mover: &Mover<'_>) -> Result<Refreshed, ActionError> {
         if plan.direction == Direction::Restore && files.contains(&Subdir::Mess) {
             mess = std::fs::symlink_metadata(mover.yank_path(Subdir::Mess, m.id)).ok();
         }
+        // An expire and its undo re-time a queued message in place; its mess file, which
+        // neither touches, tells a recovery that the id still names it: the info file's inode
+        // does not, as inodes are reused with the ids (crash49: a recovered expire re-dated
+        // new mail, and qmail-send bounced it).
+        if files.is_empty() && m.set_mtime.is_some() && plan.direction != Direction::Purge {
+            mess = std::fs::symlink_metadata(mover.queue_path(Subdir::Mess, m.id)).ok();
+        }
         let mut entry = JournalMessage {
             id: m.id,
             files,
@@ -297,54 +305,6 @@ fn refresh(plan: &Plan, mover: &Mover<'_>) -> Result<Refreshed, ActionError> {
         out.messages.push(entry);
     }
     Ok(out)
-}
-
-/// What re-checking an info file under the lock says about re-timing it.
-enum Retime {
-    Go,
-    Gone,
-    Refused(RefusalReason),
-}
-
-/// Check the info file `entry` re-times as it is now, and fill in what the journal records: an
-/// expire records the file's inode and its birth time before any expire; the undo of an expire
-/// needs the very file the expire changed, still at the time the expire set.
-fn retime_now(
-    direction: Direction,
-    entry: &mut JournalMessage,
-    mover: &Mover<'_>,
-    earlier: &EarlierExpires,
-) -> Retime {
-    use std::os::unix::fs::MetadataExt;
-    let Ok(info) = std::fs::symlink_metadata(mover.queue_path(Subdir::Info, entry.id)) else {
-        return Retime::Gone;
-    };
-    let Some(set) = entry.set_mtime else {
-        return Retime::Go;
-    };
-    match direction {
-        Direction::Expire => {
-            if set >= info.mtime() {
-                return Retime::Refused(RefusalReason::AlreadyExpired {
-                    birth: info.mtime(),
-                });
-            }
-            entry.info_inode = Some(info.ino());
-            entry.old_mtime = Some(
-                earlier
-                    .original(entry.id, info.ino(), info.mtime())
-                    .unwrap_or(info.mtime()),
-            );
-            Retime::Go
-        }
-        _ => match entry
-            .old_mtime
-            .and_then(|expired_to| unexpire_refusal(&info, entry.info_inode, expired_to))
-        {
-            Some(reason) => Retime::Refused(reason),
-            None => Retime::Go,
-        },
-    }
 }
 
 /// One batch being run (fresh or recovered).
@@ -446,6 +406,7 @@ fn apply(
         Direction::Restore => {
             let mut n = mover.move_message(m.id, &m.files, Toward::Queue, on_move)?;
             if let Some(t) = m.set_mtime {
+                still_retimed_message(mover, m)?;
                 mover.set_info_mtime(m.id, t, m.info_inode)?;
                 n += 1;
             }
@@ -453,7 +414,10 @@ fn apply(
         }
         Direction::Purge => mover.purge_message(m.id, &m.files),
         Direction::Expire => match m.set_mtime {
-            Some(t) => mover.set_info_mtime(m.id, t, m.info_inode).map(|()| 1),
+            Some(t) => {
+                still_retimed_message(mover, m)?;
+                mover.set_info_mtime(m.id, t, m.info_inode).map(|()| 1)
+            }
             None => Ok(0),
         },
     }

@@ -327,3 +327,84 @@ fn a_restored_yank_owns_its_id_no_more() {
         assert!(!text.contains(&format!("\"id\":{}", id.0)), "{how}: {text}");
     }
 }
+
+/// New mail takes the id of `id`, its info file reusing the very inode of the old one (as ext4
+/// hands freed inodes back: crash49 saw it with the real qmail-send), born at `born`.
+fn requeue_reusing_the_info_inode(t: &TestQueue, id: qtriage::queue::MessageId, born: i64) {
+    let info = t.q.path(Subdir::Info, id);
+    let kept = t.root().join("../old-info");
+    std::fs::hard_link(&info, &kept).expect("hold the info inode");
+    t.q.requeue_as(id, &legit().born(born))
+        .expect("new mail with the id");
+    std::fs::rename(&kept, &info).expect("the old inode under the id");
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(born as u64);
+    let times = std::fs::FileTimes::new().set_accessed(at).set_modified(at);
+    (std::fs::File::options().write(true).open(&info))
+        .and_then(|f| f.set_times(times))
+        .expect("new mail's birth time");
+}
+
+/// The birth time (info mtime) of `id`.
+fn birth(t: &TestQueue, id: qtriage::queue::MessageId) -> i64 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(t.q.path(Subdir::Info, id))
+        .expect("info")
+        .mtime()
+}
+
+/// An expire killed after its first re-time and recovered after qmail-send ran again: a
+/// message it had not re-timed, whose id new mail took with the old info file's inode, is not
+/// the one journaled; recovery leaves its birth time as qmail wrote it (re-dated, qmail-send
+/// bounced the new mail: crash49) and re-times the rest. The undo of an expire, the same.
+#[test]
+fn recovery_never_re_dates_new_mail_that_reused_an_id_and_its_info_inode() {
+    let t = TestQueue::new(23);
+    let born = 1_800_000_000;
+    let ids: Vec<_> = (0..3).map(|_| t.add(spam().born(born))).collect();
+    let run = |args: &[&str], failpoint: &str| {
+        (t.command().args(args))
+            .env("QTRIAGE_NOW", "1800000600")
+            .env("QTRIAGE_FAILPOINT", failpoint)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run")
+    };
+    let expire = ["expire", "auth:test", "--lifetime", "100", "--apply"];
+    let out = run(&expire, "expire:after-rename:1");
+    assert!(out.status.code().is_none(), "killed: {out:?}");
+    let untouched: Vec<_> = ids.iter().filter(|id| birth(&t, **id) == born).copied().collect();
+    assert_eq!(untouched.len(), 2, "only the first re-timed");
+    let new_born = born + 500;
+    requeue_reusing_the_info_inode(&t, untouched[0], new_born);
+    let out = run(&["recover"], "");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(text.contains("the id now names another message"), "{text}");
+    assert_eq!(birth(&t, untouched[0]), new_born, "new mail keeps its birth: {text}");
+    // The others are expired, to one time (the action's clock less the lifetime and a second).
+    let others: Vec<i64> = (ids.iter())
+        .filter(|id| **id != untouched[0])
+        .map(|id| birth(&t, *id))
+        .collect();
+    let expired = others[0];
+    assert!(expired < born && others[1] == expired, "{others:?}: {text}");
+
+    // The undo, killed after its first re-time: new mail that took another id keeps its birth.
+    let batch = text
+        .lines()
+        .find_map(|l| l.strip_prefix("completed batch "))
+        .and_then(|l| l.split_whitespace().next())
+        .expect("the expire's batch")
+        .to_string();
+    let out = run(&["restore", "--batch", &batch, "--apply"], "restore:after-rename:1");
+    assert!(out.status.code().is_none(), "killed: {out:?}");
+    let still: Vec<_> = (ids.iter())
+        .filter(|id| **id != untouched[0] && birth(&t, **id) == expired)
+        .copied()
+        .collect();
+    assert_eq!(still.len(), 1, "one of the two put back");
+    requeue_reusing_the_info_inode(&t, still[0], new_born);
+    let out = run(&["recover"], "");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(text.contains("the id now names another message"), "{text}");
+    assert_eq!(birth(&t, still[0]), new_born, "{text}");
+}
