@@ -76,12 +76,28 @@ fn nearest_existing(dir: &Path) -> Result<std::fs::Metadata, ActionError> {
     for p in dir.ancestors().filter(|p| !p.as_os_str().is_empty()) {
         match std::fs::metadata(p) {
             Ok(m) => return Ok(m),
+            // A link to nowhere: creating the area there fails with "File exists", which says
+            // nothing (crash49); said plainly, by the dry run too.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && is_symlink(p) => {
+                let to = std::fs::read_link(p).unwrap_or_default();
+                let why = format!(
+                    "a symbolic link to {}, which does not exist: create that directory, or \
+                     give another --yank-dir",
+                    to.display()
+                );
+                return Err(ActionError::io(p, std::io::Error::other(why)));
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
             Err(e) => return Err(ActionError::io(p, e)),
         }
     }
     // A relative path whose every component is missing lies in the current directory.
     std::fs::metadata(".").map_err(|e| ActionError::io(dir, e))
+}
+
+/// Is `p` a symbolic link (not followed)?
+fn is_symlink(p: &Path) -> bool {
+    std::fs::symlink_metadata(p).is_ok_and(|m| m.file_type().is_symlink())
 }
 
 /// One message in the yank area.

@@ -372,14 +372,22 @@ fn recovery_never_re_dates_new_mail_that_reused_an_id_and_its_info_inode() {
     let expire = ["expire", "auth:test", "--lifetime", "100", "--apply"];
     let out = run(&expire, "expire:after-rename:1");
     assert!(out.status.code().is_none(), "killed: {out:?}");
-    let untouched: Vec<_> = ids.iter().filter(|id| birth(&t, **id) == born).copied().collect();
+    let untouched: Vec<_> = ids
+        .iter()
+        .filter(|id| birth(&t, **id) == born)
+        .copied()
+        .collect();
     assert_eq!(untouched.len(), 2, "only the first re-timed");
     let new_born = born + 500;
     requeue_reusing_the_info_inode(&t, untouched[0], new_born);
     let out = run(&["recover"], "");
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(text.contains("the id now names another message"), "{text}");
-    assert_eq!(birth(&t, untouched[0]), new_born, "new mail keeps its birth: {text}");
+    assert_eq!(
+        birth(&t, untouched[0]),
+        new_born,
+        "new mail keeps its birth: {text}"
+    );
     // The others are expired, to one time (the action's clock less the lifetime and a second).
     let others: Vec<i64> = (ids.iter())
         .filter(|id| **id != untouched[0])
@@ -395,7 +403,10 @@ fn recovery_never_re_dates_new_mail_that_reused_an_id_and_its_info_inode() {
         .and_then(|l| l.split_whitespace().next())
         .expect("the expire's batch")
         .to_string();
-    let out = run(&["restore", "--batch", &batch, "--apply"], "restore:after-rename:1");
+    let out = run(
+        &["restore", "--batch", &batch, "--apply"],
+        "restore:after-rename:1",
+    );
     assert!(out.status.code().is_none(), "killed: {out:?}");
     let still: Vec<_> = (ids.iter())
         .filter(|id| **id != untouched[0] && birth(&t, **id) == expired)
@@ -407,4 +418,71 @@ fn recovery_never_re_dates_new_mail_that_reused_an_id_and_its_info_inode() {
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(text.contains("the id now names another message"), "{text}");
     assert_eq!(birth(&t, still[0]), new_born, "{text}");
+}
+
+/// The ids of the `message` lines of the one expire journal in `t`'s yank area, in order.
+fn journaled_ids(t: &TestQueue) -> Vec<u64> {
+    let dir = t.root().join("yanked/.journal");
+    let entries = std::fs::read_dir(&dir).expect("journal dir");
+    let journal = (entries.filter_map(Result::ok))
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "journal"))
+        .expect("a journal");
+    (std::fs::read_to_string(journal).expect("read").lines())
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["type"] == "message")
+        .filter_map(|v| v["id"].as_u64())
+        .collect()
+}
+
+/// A recovery killed after a message failed, recovered again: the failure the killed run
+/// wrote in the journal is named and counted by the run that completes the batch, whose
+/// `done` line counts it (crash49: `"failed":0` after four `failed` lines, and nobody saw
+/// them).
+#[test]
+fn a_failure_before_the_interruption_is_named_when_the_batch_completes() {
+    let t = TestQueue::new(23);
+    let born = 1_800_000_000;
+    for _ in 0..3 {
+        t.add(spam().born(born));
+    }
+    let run = |args: &[&str], failpoint: &str| {
+        (t.command().args(args))
+            .env("QTRIAGE_FAILPOINT", failpoint)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run")
+    };
+    let expire = ["expire", "auth:test", "--lifetime", "100", "--apply"];
+    let out = run(&expire, "expire:after-rename:1");
+    assert!(out.status.code().is_none(), "killed: {out:?}");
+    // The second journaled message gets new mail; the recovery fails it, re-times the third
+    // and is killed before its `done`.
+    let order = journaled_ids(&t);
+    let second = qtriage::queue::MessageId(order[1]);
+    requeue_reusing_the_info_inode(&t, second, born + 500);
+    // Its first operation re-times the first message again (harmless), its second the third.
+    let out = run(&["recover"], "recover:after-rename:2");
+    assert!(out.status.code().is_none(), "killed: {out:?}");
+    let out = run(&["recover"], "");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(text.contains("2 files re-timed now, 1 failed"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "failed #{second}: failed before the interruption and left whole where it was"
+        )),
+        "{text}"
+    );
+    let journal = std::fs::read_dir(t.root().join("yanked/.journal"))
+        .expect("dir")
+        .filter_map(Result::ok)
+        .find(|e| e.path().extension().is_some_and(|x| x == "journal"))
+        .map(|e| std::fs::read_to_string(e.path()).expect("read"))
+        .expect("journal");
+    let done = journal.lines().last().expect("a last line");
+    assert!(
+        done.contains("\"type\":\"done\"") && done.contains("\"failed\":1"),
+        "{done}"
+    );
+    assert_eq!(birth(&t, second), born + 500, "new mail keeps its birth");
 }

@@ -136,3 +136,39 @@ fn a_yank_name_with_a_leading_zero_is_no_message() {
         assert!(p.exists(), "{} was left where it was", p.display());
     }
 }
+
+/// A `--yank-dir` that is a symbolic link to a missing directory was refused only by
+/// `--apply`, with `File exists (os error 17)` (crash49): every action says what it is, the
+/// dry run too, and creates nothing.
+#[test]
+fn a_yank_area_linked_to_nowhere_is_refused_plainly() {
+    let t = TestQueue::new(5);
+    t.add(spam(1));
+    let link = t.root().join("../ylink");
+    let nowhere = t.root().join("../nowhere");
+    std::os::unix::fs::symlink(&nowhere, &link).expect("link");
+    let before = walk(t.root(), &t.root().join("yanked"), false);
+    let d = link.to_str().expect("utf-8");
+    let want = format!(
+        "qtriage: {d}: a symbolic link to {}, which does not exist: create that directory, or \
+         give another --yank-dir",
+        nowhere.display()
+    );
+    for args in [
+        &["yank", "auth:test"][..],
+        &["yank", "auth:test", "--apply"],
+        &["expire", "auth:test"],
+        &["restore", "--all", "--apply"],
+    ] {
+        let out = t.run(&[args, &["--yank-dir", d]].concat());
+        assert_exit(&out, 2);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.lines().last(), Some(want.as_str()), "{args:?}: {err}");
+        assert!(!nowhere.exists(), "{args:?} created it");
+    }
+    assert_eq!(
+        walk(t.root(), &t.root().join("yanked"), false),
+        before,
+        "nothing moved"
+    );
+}
