@@ -344,6 +344,25 @@ fn requeue_reusing_the_info_inode(t: &TestQueue, id: qtriage::queue::MessageId, 
         .expect("new mail's birth time");
 }
 
+/// qtriage on `t` with `failpoint` armed (`""`: none).
+fn run_armed(t: &TestQueue, args: &[&str], failpoint: &str) -> std::process::Output {
+    (t.command().args(args))
+        .env("QTRIAGE_FAILPOINT", failpoint)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run")
+}
+
+/// Three messages of `test` born at `born`, and an expire of them killed after its first
+/// re-time: their ids.
+fn expire_three_killed_after_one(t: &TestQueue, born: i64) -> Vec<qtriage::queue::MessageId> {
+    let ids = (0..3).map(|_| t.add(spam().born(born))).collect();
+    let expire = ["expire", "auth:test", "--lifetime", "100", "--apply"];
+    let out = run_armed(t, &expire, "expire:after-rename:1");
+    assert!(out.status.code().is_none(), "killed: {out:?}");
+    ids
+}
+
 /// The birth time (info mtime) of `id`.
 fn birth(t: &TestQueue, id: qtriage::queue::MessageId) -> i64 {
     use std::os::unix::fs::MetadataExt;
@@ -360,18 +379,8 @@ fn birth(t: &TestQueue, id: qtriage::queue::MessageId) -> i64 {
 fn recovery_never_re_dates_new_mail_that_reused_an_id_and_its_info_inode() {
     let t = TestQueue::new(23);
     let born = 1_800_000_000;
-    let ids: Vec<_> = (0..3).map(|_| t.add(spam().born(born))).collect();
-    let run = |args: &[&str], failpoint: &str| {
-        (t.command().args(args))
-            .env("QTRIAGE_NOW", "1800000600")
-            .env("QTRIAGE_FAILPOINT", failpoint)
-            .stdin(Stdio::null())
-            .output()
-            .expect("run")
-    };
-    let expire = ["expire", "auth:test", "--lifetime", "100", "--apply"];
-    let out = run(&expire, "expire:after-rename:1");
-    assert!(out.status.code().is_none(), "killed: {out:?}");
+    let ids = expire_three_killed_after_one(&t, born);
+    let run = |args: &[&str], failpoint: &str| run_armed(&t, args, failpoint);
     let untouched: Vec<_> = ids
         .iter()
         .filter(|id| birth(&t, **id) == born)
@@ -443,19 +452,8 @@ fn journaled_ids(t: &TestQueue) -> Vec<u64> {
 fn a_failure_before_the_interruption_is_named_when_the_batch_completes() {
     let t = TestQueue::new(23);
     let born = 1_800_000_000;
-    for _ in 0..3 {
-        t.add(spam().born(born));
-    }
-    let run = |args: &[&str], failpoint: &str| {
-        (t.command().args(args))
-            .env("QTRIAGE_FAILPOINT", failpoint)
-            .stdin(Stdio::null())
-            .output()
-            .expect("run")
-    };
-    let expire = ["expire", "auth:test", "--lifetime", "100", "--apply"];
-    let out = run(&expire, "expire:after-rename:1");
-    assert!(out.status.code().is_none(), "killed: {out:?}");
+    expire_three_killed_after_one(&t, born);
+    let run = |args: &[&str], failpoint: &str| run_armed(&t, args, failpoint);
     // The second journaled message gets new mail; the recovery fails it, re-times the third
     // and is killed before its `done`.
     let order = journaled_ids(&t);

@@ -96,22 +96,13 @@ impl CleanupPopup<'_> {
             }
             keys.push(Span::styled(" Esc", t.accent()));
             keys.push(Span::raw(" close "));
-            if let Some((at, max)) = more {
-                let arrows = match (at > 0, at < max) {
-                    (true, true) => "↑↓",
-                    (true, false) => "↑",
-                    _ => "↓",
-                };
-                let scroll = if short { "" } else { " scroll" };
-                keys.push(Span::styled(format!(" {arrows} j/k{scroll} "), t.accent()));
+            if let Some(more) = more {
+                let words = if short { "" } else { " scroll" };
+                keys.push(super::scroll_hint(more, words, t));
             }
             Line::from(keys)
         };
-        let long = line(false);
-        match long.width() > usize::from(room) {
-            true => line(true),
-            false => long,
-        }
+        super::long_or_short(line, room)
     }
 
     /// The popup's box in `area`, its paragraph and how far that may scroll.

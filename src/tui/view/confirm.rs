@@ -218,22 +218,13 @@ impl ConfirmPopup<'_> {
             }
             keys.extend([Span::raw(gap), Span::styled("Esc", t.accent())]);
             keys.push(Span::raw(" cancel "));
-            if let Some((at, max)) = more {
-                let arrows = match (at > 0, at < max) {
-                    (true, true) => "↑↓",
-                    (true, false) => "↑",
-                    _ => "↓",
-                };
+            if let Some(more) = more {
                 let words = if short { "" } else { " more" };
-                keys.push(Span::styled(format!(" {arrows} j/k{words} "), t.accent()));
+                keys.push(super::scroll_hint(more, words, t));
             }
             Line::from(keys)
         };
-        let long = line(false);
-        match long.width() > usize::from(room) {
-            true => line(true),
-            false => long,
-        }
+        super::long_or_short(line, room)
     }
 
     /// The popup's box in `area`, its lines (wrapped, each fitted to the box) and how far

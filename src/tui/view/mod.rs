@@ -193,6 +193,30 @@ fn ellipsized(s: &str, width: usize) -> String {
     out
 }
 
+/// The scroll hint on a popup's bottom border, at row `at` of `max`: `↑↓ j/k` and `words`
+/// (` scroll`, ` more`), its arrows saying which way there is more.
+pub fn scroll_hint((at, max): (u16, u16), words: &str, t: Theme) -> Span<'static> {
+    let arrows = match (at > 0, at < max) {
+        (true, true) => "↑↓",
+        (true, false) => "↑",
+        _ => "↓",
+    };
+    Span::styled(format!(" {arrows} j/k{words} "), t.accent())
+}
+
+/// A popup's key line, `line(false)`, or in short words, `line(true)`, when the long one does
+/// not fit `room` columns.
+pub fn long_or_short(
+    line: impl Fn(bool) -> ratatui::text::Line<'static>,
+    room: u16,
+) -> ratatui::text::Line<'static> {
+    let long = line(false);
+    match long.width() > usize::from(room) {
+        true => line(true),
+        false => long,
+    }
+}
+
 /// `spans` in `width` columns: whole when they fit, else cut where the edge falls, the last one
 /// ending with `…` in its own style (a line of several styles, cut as [`fit`] cuts a string).
 pub fn fit_spans(spans: Vec<Span<'static>>, width: usize) -> Vec<Span<'static>> {
