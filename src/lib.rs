@@ -11,6 +11,7 @@ pub mod actions;
 pub mod analysis;
 pub mod cli;
 pub mod fixture;
+pub mod inspect;
 pub mod query;
 pub mod queue;
 pub mod report;

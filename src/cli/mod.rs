@@ -31,6 +31,7 @@ pub mod report;
 pub mod restore;
 pub mod restored;
 pub mod scanning;
+pub mod show;
 pub mod stat;
 pub mod top;
 pub mod watch;
@@ -132,6 +133,8 @@ pub enum Command {
     Clusters(clusters::ClustersArgs),
     /// List the messages a query selects (docs/query.md).
     List(list::ListArgs),
+    /// Show messages whole: envelope, Received chain, subject, headers, first body lines.
+    Show(show::ShowArgs),
     /// Failed and successful logins per account and IP from the --log files: harvesting,
     /// guessed passwords, accounts used from many networks.
     Logins(logins::LoginsArgs),
@@ -382,6 +385,7 @@ fn dispatch(args: &Args, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
         Some(Command::Top(a)) => top::run(&args.global, a, out),
         Some(Command::Plan(a)) => plan::run(&args.global, a, out),
         Some(Command::List(a)) => list::run(&args.global, a, out),
+        Some(Command::Show(a)) => show::run(&args.global, a, out),
         Some(Command::Remove(a)) => remove::run(&args.global, a, out),
         Some(Command::Watch(a)) => watch::run(&args.global, a, out),
         Some(Command::Mta(a)) => mta::run(&args.global, a, out),

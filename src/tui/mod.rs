@@ -7,7 +7,6 @@
 
 pub mod action;
 pub mod event;
-pub mod inspect;
 pub mod keys;
 pub mod lists;
 pub mod live;

@@ -400,42 +400,8 @@ pub struct MessageView {
     pub pos: ListPos,
 }
 
-/// The inspector's content, built by the worker from a bounded read (all text sanitized).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Inspection {
-    /// The message.
-    pub id: MessageId,
-    /// Envelope lines (`sender`, recipients, state, size, birth).
-    pub envelope: Vec<String>,
-    /// Received lines, first (qmail-queue's) first.
-    pub received: Vec<String>,
-    /// Index into `received` of the line the origin was extracted from.
-    pub origin_line: Option<usize>,
-    /// Subject decoded, and its raw bytes shown escaped.
-    pub subject: Option<(String, String)>,
-    /// Other header fields, `Name: value`, bounded.
-    pub headers: Vec<String>,
-    /// The first body lines, bounded; binary bytes shown escaped.
-    pub body: Vec<String>,
-    /// Why something could not be read (vanished, symlink...).
-    pub problem: Option<String>,
-}
-
-impl Inspection {
-    /// An empty inspection of `id` (filled in by `inspect`).
-    pub fn empty(id: MessageId) -> Inspection {
-        Inspection {
-            id,
-            envelope: Vec::new(),
-            received: Vec::new(),
-            origin_line: None,
-            subject: None,
-            headers: Vec::new(),
-            body: Vec::new(),
-            problem: None,
-        }
-    }
-}
+/// The inspector's content ([`crate::inspect`]: the CLI's `show` prints the same).
+pub use crate::inspect::Inspection;
 
 /// The inspector pane.
 #[derive(Debug, Clone, Default)]

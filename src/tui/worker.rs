@@ -326,7 +326,7 @@ impl WorkerState {
         match at.or_else(|| s.records.iter().find(|r| r.id == id)) {
             Some(r) => {
                 let log = s.logs.attributed.get(&r.id);
-                let i = super::inspect::inspect(&self.ops.queue, &s.strings, r, log);
+                let i = crate::inspect::inspect(&self.ops.queue, &s.strings, r, log);
                 self.emit(Event::Worker(Report::Inspected(Box::new(i))));
             }
             None => self.emit(Event::Worker(Report::Error(format!(

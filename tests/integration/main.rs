@@ -11,6 +11,7 @@ mod cli_clusters;
 mod cli_list;
 mod cli_read;
 mod cli_remove;
+mod cli_show;
 mod cli_stat;
 mod cli_top;
 mod cli_values;

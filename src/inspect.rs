@@ -1,19 +1,57 @@
-//! Build the inspector's content for one message from a bounded read of its mess file.
+//! One message shown whole for the operator: its envelope, Received chain, subject, headers and
+//! the start of its body, from a bounded read of its mess file (the TUI's inspector and the CLI's
+//! `show` print it).
 //!
-//! Runs on the worker thread. The read is the queue's ([`read_message_file`]): it never follows a
+//! The TUI runs it on its worker thread. The read is the queue's ([`read_message_file`]): it never follows a
 //! symlink, never blocks on a FIFO and stops at [`HEADER_CAP`] header bytes plus [`BODY_PREVIEW`]
 //! body bytes. Every string produced is
 //! already sanitized, so the view only lays it out.
 
-use super::state::Inspection;
 use crate::logs::LogAttribution;
 use crate::queue::date::rfc3339;
 use crate::queue::headers::{decode_text_cow, fields, header_end, HEADER_CAP};
 use crate::queue::read::{read_message_file, Stop};
 use crate::queue::{
-    AuthSource, Interner, MessageRecord, OriginKind, Queue, RecipientList, Subdir, Sym,
+    AuthSource, Interner, MessageId, MessageRecord, OriginKind, Queue, RecipientList, Subdir, Sym,
 };
 use crate::sanitize::sanitize_bytes;
+
+/// The inspector's content, built from a bounded read (all text sanitized).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inspection {
+    /// The message.
+    pub id: MessageId,
+    /// Envelope lines (`sender`, recipients, state, size, birth).
+    pub envelope: Vec<String>,
+    /// Received lines, first (qmail-queue's) first.
+    pub received: Vec<String>,
+    /// Index into `received` of the line the origin was extracted from.
+    pub origin_line: Option<usize>,
+    /// Subject decoded, and its raw bytes shown escaped.
+    pub subject: Option<(String, String)>,
+    /// Other header fields, `Name: value`, bounded.
+    pub headers: Vec<String>,
+    /// The first body lines, bounded; binary bytes shown escaped.
+    pub body: Vec<String>,
+    /// Why something could not be read (vanished, symlink...).
+    pub problem: Option<String>,
+}
+
+impl Inspection {
+    /// An empty inspection of `id` (filled in by `inspect`).
+    pub fn empty(id: MessageId) -> Inspection {
+        Inspection {
+            id,
+            envelope: Vec::new(),
+            received: Vec::new(),
+            origin_line: None,
+            subject: None,
+            headers: Vec::new(),
+            body: Vec::new(),
+            problem: None,
+        }
+    }
+}
 
 /// Body bytes read for the preview.
 pub const BODY_PREVIEW: usize = 4 * 1024;
