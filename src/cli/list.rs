@@ -36,6 +36,13 @@ pub struct ListArgs {
     /// /etc/passwd is used only for this host's queue), as for `top`.
     #[arg(long, value_name = "FILE")]
     pub passwd: Option<std::path::PathBuf>,
+    /// List the yank area's messages, not the queue's: those `restore QUERY` would put back,
+    /// to judge what to pick back (text or `--count`).
+    #[arg(long, conflicts_with = "json")]
+    pub yanked: bool,
+    /// The yank area `--yanked` reads [default: <queue>/yanked].
+    #[arg(long, value_name = "DIR", requires = "yanked")]
+    pub yank_dir: Option<std::path::PathBuf>,
 }
 
 /// Parse the query text of a command, printing the caret rendering on stderr when it is bad.
@@ -56,6 +63,9 @@ pub fn run(global: &GlobalArgs, args: &ListArgs, out: &mut dyn Write) -> anyhow:
     // `age:` counts from QTRIAGE_NOW as `clusters --where` does (and rejects a bad one).
     let now = super::clusters::now()?;
     let queue = global.open_queue()?;
+    if args.yanked {
+        return list_yanked(args, &query, &queue, out);
+    }
     let restored = super::restored::restored_for(&query, &queue)?;
     if args.count && !query.has_cluster_terms() && !global.has_logs() {
         return count_streaming(&query, (&queue, &restored), now, args.limit, out);
@@ -94,6 +104,39 @@ pub fn run(global: &GlobalArgs, args: &ListArgs, out: &mut dyn Write) -> anyhow:
             let rcpts = envelopes.read(r, &mut buf);
             write_line(out, &ListJson::new(r, &rcpts, &strings, &users))?;
         }
+    } else {
+        for r in &records {
+            out.write_all(line(r, &strings).as_bytes())?;
+        }
+    }
+    Ok(if records.is_empty() {
+        ExitCode::NoMatch
+    } else {
+        ExitCode::Success
+    })
+}
+
+/// `list --yanked`: the yank area's messages that `restore QUERY` would put back (the same
+/// selection: [`super::restore::select_yanked`]), one text line each, or how many.
+fn list_yanked(
+    args: &ListArgs,
+    query: &Query,
+    queue: &crate::queue::Queue,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    let yank_dir = match &args.yank_dir {
+        Some(d) if d.is_absolute() => d.clone(),
+        Some(d) => queue.root().join(d),
+        None => crate::actions::default_yank_dir(queue.root()),
+    };
+    let strings = Interner::new();
+    let mut records = super::restore::select_yanked(query, queue, &yank_dir, &strings)?;
+    sort_records(&mut records, args.sort);
+    if let Some(n) = args.limit {
+        records.truncate(n);
+    }
+    if args.count {
+        writeln!(out, "{}", records.len())?;
     } else {
         for r in &records {
             out.write_all(line(r, &strings).as_bytes())?;

@@ -47,8 +47,8 @@ pub fn run(
 /// who sent them and what about, to judge what to pick back). Read where they lie; only a
 /// query that reads message files (`body:`, `header:`) or envelope files (`rcpt:`) goes
 /// through the hard-link view, whose links change the files' ctime ("yanked at"): the
-/// evaluation reads them by queue path.
-fn select_yanked(
+/// evaluation reads them by queue path. `list --yanked` lists what this selects.
+pub fn select_yanked(
     query: &query::Query,
     queue: &crate::queue::Queue,
     yank_dir: &std::path::Path,
