@@ -224,7 +224,9 @@ struct Found {
     /// Culprit clusters whose every message the operator restored (not named), in words.
     restored_clusters: Vec<String>,
     /// Messages in the yank area no culprit accounts for (not bounces), sorted indices: the
-    /// operator yanked them, a verdict that they are spam, counted with the culprits'.
+    /// operator yanked them, but the ranking calls none of them spam, so they are named apart
+    /// and not counted (review49: a mistaken yank of inbound mail put other providers' MTAs
+    /// among the spam's origin IPs of a report meant for a delisting request).
     operator: Vec<usize>,
 }
 
@@ -255,24 +257,14 @@ impl Found {
         self.culprits.push(culprit);
     }
 
-    /// Count as spam what the operator yanked that no culprit accounts for (the yank area's
-    /// messages of `window`, but bounces, which no culprit's own spam counts either), with
-    /// their header shapes as evidence after the culprits'.
+    /// What the operator yanked that no culprit accounts for: the yank area's messages of
+    /// `window` no culprit took, bounces aside (backscatter, never a culprit's own spam).
     fn add_operator_yanked(&mut self, window: &Window<'_>, strings: &Interner) {
         let counted: HashSet<usize> = self.spam.iter().copied().collect();
         self.operator = (0..window.records.len())
             .filter(|&i| !window.queued(i) && !counted.contains(&i))
             .filter(|&i| !crate::analysis::backscatter::is_bounce(&window.records[i], strings))
             .collect();
-        let members: Vec<&MessageRecord> = (self.operator.iter())
-            .map(|&i| &window.records[i])
-            .collect();
-        for e in evidence_of(&members, strings) {
-            if !self.evidence.iter().any(|x| same_shape(&x.text, &e.text)) {
-                self.evidence.push(e);
-            }
-        }
-        self.spam.extend(self.operator.iter().copied());
     }
 
     fn finish(mut self) -> Found {
@@ -292,10 +284,6 @@ pub const SPAM_COUNTED: &str = "spam counts the culprits' own messages; the boun
 
 /// The note's words when the ranking chose the culprits.
 const BY_RANKING: &str = "culprits are the clusters qtriage top ranks as culprits";
-
-/// The note's words when the ranking named no culprit but the operator yanked mail.
-const NO_CULPRIT_BUT_YANKED: &str = "the ranking named no culprit; the spam counted is what the \
-     operator yanked";
 
 /// The note's words when the ranking named no culprit.
 const NO_CULPRIT: &str = "the ranking named no culprit, so no message is counted as spam (spam \
@@ -333,15 +321,9 @@ fn ranked_culprits(window: &Window<'_>, src: &ReportSources<'_>) -> Found {
         found.add(c, window, src.strings);
     }
     found.add_operator_yanked(window, src.strings);
-    // A suspect the operator yanked whole is counted as spam by that verdict: not listed as
-    // one "not counted as spam".
-    let yanked_whole = |c: &&Cluster| {
-        !c.members.is_empty() && c.members.iter().all(|&i| !window.queued(i as usize))
-    };
     found.suspects = ranking
         .iter()
         .filter(|c| c.verdict() == Verdict::Suspect)
-        .filter(|c| !yanked_whole(c))
         .take(MAX_LISTED)
         .filter_map(|c| {
             let v = value_text(c.key, c.value.as_ref()?, src.strings);
@@ -364,10 +346,7 @@ pub fn build(src: &ReportSources<'_>) -> ReportInput {
         && found.bounce_clusters.is_empty()
         && found.restored_clusters.is_empty()
     {
-        found.rule = match found.operator.is_empty() {
-            true => NO_CULPRIT.into(),
-            false => NO_CULPRIT_BUT_YANKED.into(),
-        };
+        found.rule = NO_CULPRIT.into();
     }
     let Found {
         culprits,
@@ -453,15 +432,17 @@ pub fn build(src: &ReportSources<'_>) -> ReportInput {
         .chain((!operator.is_empty()).then(|| operator_note(operator.len())))
         .collect(),
         yanked_no_culprit: operator.len() as u64,
+        yanked_no_culprit_ids: operator.iter().map(|&i| window[i].id).collect(),
+        yanked_no_culprit_batches: Vec::new(),
     }
 }
 
 /// The note on the messages the operator yanked that no culprit accounts for.
 fn operator_note(n: usize) -> String {
     format!(
-        "{} in the yank area that no culprit accounts for are counted as spam: the operator \
-         yanked them (What was done names the selections), and the origin IPs, scripts, \
-         subjects and evidence above include them; bounces in the yank area are not counted",
+        "{} in the yank area that no culprit accounts for (bounces aside) are not counted as \
+         spam: the operator yanked them, but the ranking calls them no culprit's (the Culprits \
+         section names their batches)",
         counted(n as u64, "message", "messages")
     )
 }

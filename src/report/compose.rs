@@ -274,9 +274,11 @@ fn add_actions_done(input: &mut ReportInput, yank_dir: &Path) {
         input.actions_done = done;
         input.journal_note = None;
     }
-    let moved: HashSet<MessageId> = batches
-        .iter()
+    let yanks: Vec<&crate::actions::journal::Batch> = (batches.iter())
         .filter(|b| b.header.direction == Direction::Yank && b.state != BatchState::Abandoned)
+        .collect();
+    input.yanked_no_culprit_batches = yanked_apart(&input.yanked_no_culprit_ids, &yanks);
+    let moved: HashSet<MessageId> = (yanks.iter())
         .flat_map(|b| b.messages.iter().map(|m| m.id))
         .collect();
     if let Ok(yanked) = area::list_yanked(yank_dir) {
@@ -288,4 +290,47 @@ fn add_actions_done(input: &mut ReportInput, yank_dir: &Path) {
             ));
         }
     }
+}
+
+/// `ids` (what the operator yanked that no culprit accounts for) by the newest yank batch of
+/// `yanks` that moved each, largest first, then those no batch moved.
+fn yanked_apart(
+    ids: &[MessageId],
+    yanks: &[&crate::actions::journal::Batch],
+) -> Vec<super::YankedApart> {
+    if ids.is_empty() {
+        return Vec::new();
+    }
+    let mut of: std::collections::HashMap<MessageId, usize> = Default::default();
+    // Batches come oldest first: a message yanked, restored and yanked again is the newest's.
+    for (n, b) in yanks.iter().enumerate() {
+        for m in &b.messages {
+            of.insert(m.id, n);
+        }
+    }
+    let mut counts = vec![0u64; yanks.len()];
+    let mut none = 0u64;
+    for id in ids {
+        match of.get(id) {
+            Some(&n) => counts[n] += 1,
+            None => none += 1,
+        }
+    }
+    let mut out: Vec<super::YankedApart> = (yanks.iter().zip(counts))
+        .filter(|(_, n)| *n > 0)
+        .map(|(b, messages)| super::YankedApart {
+            batch: Some(b.header.batch.clone()),
+            selection: Some(sanitize_str(&b.header.query).into_owned()),
+            messages,
+        })
+        .collect();
+    out.sort_by_key(|b| std::cmp::Reverse(b.messages));
+    if none > 0 {
+        out.push(super::YankedApart {
+            batch: None,
+            selection: None,
+            messages: none,
+        });
+    }
+    out
 }

@@ -100,13 +100,7 @@ fn header_and_timeline(out: &mut String, r: &ReportInput) {
 
 fn culprits(out: &mut String, r: &ReportInput) {
     let _ = writeln!(out, "\n## Culprits\n");
-    let yanked = (r.yanked_no_culprit > 0).then(|| {
-        let n = counted(r.yanked_no_culprit, "message", "messages");
-        format!(
-            "Also counted as spam: {n} the operator yanked that no culprit accounts for (What \
-             was done names the selections)."
-        )
-    });
+    let yanked = (r.yanked_no_culprit > 0).then(|| yanked_apart_line(r));
     if r.culprits.is_empty() {
         let _ = writeln!(out, "none found");
         if let Some(line) = yanked {
@@ -135,6 +129,30 @@ fn culprits(out: &mut String, r: &ReportInput) {
     if let Some(line) = yanked {
         let _ = writeln!(out, "\n{line}");
     }
+}
+
+/// The line naming what the operator yanked that no culprit accounts for, by batch: not
+/// counted as spam, since the ranking calls none of it spam.
+fn yanked_apart_line(r: &ReportInput) -> String {
+    let n = counted(r.yanked_no_culprit, "message", "messages");
+    let batches: Vec<String> = (r.yanked_no_culprit_batches.iter())
+        .map(|b| match (&b.batch, &b.selection) {
+            (Some(batch), Some(selection)) => format!(
+                "{} in batch {} ({})",
+                thousands(b.messages),
+                code(batch),
+                code(selection)
+            ),
+            _ => format!("{} in no batch", thousands(b.messages)),
+        })
+        .collect();
+    let by = match batches.is_empty() {
+        true => String::new(),
+        false => format!(": {}", batches.join("; ")),
+    };
+    format!(
+        "Also yanked by the operator, not counted as spam (no culprit accounts for them): {n}{by}."
+    )
 }
 
 fn evidence_and_actions(out: &mut String, r: &ReportInput) {

@@ -67,8 +67,7 @@ pub struct Timeline {
     /// Start of that minute.
     #[serde(serialize_with = "opt_time")]
     pub peak_minute: Option<i64>,
-    /// Spam messages counted (those attributed to a culprit, and those the operator yanked
-    /// that no culprit accounts for).
+    /// Spam messages counted (those attributed to a culprit).
     pub spam_messages: u64,
     /// All messages in the window: the queue's and the yank area's.
     pub messages: u64,
@@ -211,9 +210,26 @@ pub struct ReportInput {
     pub accounts_note: Option<String>,
     /// Anything the reader should know about how the report was made.
     pub notes: Vec<String>,
-    /// Messages in the yank area no culprit accounts for (bounces aside), counted as spam by
-    /// the operator's verdict: they yanked them.
+    /// Messages in the yank area no culprit accounts for (bounces aside): the operator yanked
+    /// them, but the ranking calls none of them spam; named apart, not counted as spam.
     pub yanked_no_culprit: u64,
+    /// Their ids (for [`compose`] to find their batches; not in the JSON).
+    #[serde(skip)]
+    pub yanked_no_culprit_ids: Vec<crate::queue::MessageId>,
+    /// Those messages by the yank batch that moved them, largest first (a `batch` of `None`:
+    /// moved by no batch of the journal, as by qmail-remove or by hand).
+    pub yanked_no_culprit_batches: Vec<YankedApart>,
+}
+
+/// Messages the operator yanked that no culprit accounts for, of one batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct YankedApart {
+    /// The yank batch that moved them; `None` for those no batch moved.
+    pub batch: Option<String>,
+    /// Its selection, sanitized (`None` with no batch).
+    pub selection: Option<String>,
+    /// How many.
+    pub messages: u64,
 }
 
 impl ReportInput {

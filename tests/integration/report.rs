@@ -32,6 +32,7 @@ struct ReportJson {
     accounts_note: Option<String>,
     notes: Vec<String>,
     yanked_no_culprit: u64,
+    yanked_no_culprit_batches: Vec<serde_json::Value>,
 }
 
 #[derive(Debug, serde::Deserialize)]

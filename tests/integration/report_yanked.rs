@@ -1,8 +1,10 @@
-//! The report counts as spam what the operator yanked that no culprit accounts for: the yank
-//! is their verdict, as a pick back is the verdict that mail is real. A report for a delisting
-//! form once left out a phishing run the operator had found and yanked by hand (newuser49).
+//! What the operator yanked that no culprit accounts for is named apart in the report, by batch,
+//! and not counted as spam: a report for a delisting form once left out a phishing run yanked by
+//! hand without a word (newuser49), and counting such yanks as spam listed other providers' MTAs
+//! among the spam's origins when inbound mail was yanked by mistake (review49).
 
 use qtriage::fixture::{MessageSpec, QueueBuilder};
+use qtriage::queue::Subdir;
 use serde_json::Value;
 
 use crate::util::{alice_mail as real, assert_exit, login_spam, TestQueue};
@@ -24,7 +26,7 @@ fn report(t: &TestQueue) -> Value {
 }
 
 #[test]
-fn what_the_operator_yanked_is_counted_as_spam_but_its_bounces() {
+fn what_the_operator_yanked_is_named_apart_by_batch_and_not_counted() {
     let t = TestQueue::with(QueueBuilder::new("").split(23));
     for i in 0..40 {
         t.add(login_spam(i, "cheap stuff"));
@@ -44,31 +46,52 @@ fn what_the_operator_yanked_is_counted_as_spam_but_its_bounces() {
     for query in ["auth:alice", bounce.as_str()] {
         assert_exit(&run(&t, &["yank", query, "--apply"]), 0);
     }
+    // And one more of hers moved by hand, as qmail-remove -r moves it: in no batch.
+    let by_hand = t.add(real(3));
+    for s in [Subdir::Mess, Subdir::Info, Subdir::Remote] {
+        let to = t.root().join(format!("yanked/{by_hand}.{}", s.name()));
+        std::fs::rename(t.q.path(s, by_hand), to).expect("rename");
+    }
     let after = report(&t);
-    assert_eq!(after["yanked_no_culprit"], 3, "{after:#}");
-    assert_eq!(after["timeline"]["spam_messages"], 43, "{after:#}");
+    assert_eq!(after["yanked_no_culprit"], 4, "{after:#}");
+    assert_eq!(
+        after["timeline"]["spam_messages"], 40,
+        "not counted: {after:#}"
+    );
+    let by = &after["yanked_no_culprit_batches"];
+    assert_eq!(
+        by.as_array().map(Vec::len),
+        Some(2),
+        "the bounce's batch is none: {after:#}"
+    );
+    assert_eq!(
+        (&by[0]["selection"], &by[0]["messages"]),
+        (&"auth:alice".into(), &3.into())
+    );
+    assert_eq!(
+        (&by[1]["batch"], &by[1]["messages"]),
+        (&Value::Null, &1.into())
+    );
     let ips = after["origin_ips"].to_string();
     assert!(
-        ips.contains("192.0.2.7"),
-        "alice's IP is the spam's now: {ips}"
+        !ips.contains("192.0.2.7"),
+        "alice's IP is no spam origin: {ips}"
     );
     let notes = after["notes"].to_string();
     assert!(
-        notes.contains(
-            "3 messages in the yank area that no culprit accounts for are counted as spam"
-        ),
+        notes.contains("4 messages in the yank area that no culprit accounts for (bounces aside) are not counted as spam"),
         "{notes}"
     );
     let out = run(&t, &["report", "--format", "markdown"]);
     let md = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        md.contains(
-            "Also counted as spam: 3 messages the operator yanked that no culprit accounts for"
-        ),
-        "{md}"
+    let batch = by[0]["batch"].as_str().expect("batch");
+    let line = format!(
+        "Also yanked by the operator, not counted as spam (no culprit accounts for them): 4 \
+         messages: 3 in batch `{batch}` (`auth:alice`); 1 in no batch."
     );
+    assert!(md.contains(&line), "{md}");
     assert!(
-        md.contains("(alice@192.0.2.7) with ESMTPA"),
-        "their header shape is evidence: {md}"
+        !md.contains("alice@192.0.2.7"),
+        "no evidence of theirs: {md}"
     );
 }
