@@ -175,6 +175,7 @@ fn report_counts_match_the_flood() {
     assert_eq!(r.timeline.messages, 129);
     assert_eq!(r.timeline.spam_messages, 121);
     assert_eq!(r.yanked_no_culprit, 0, "nothing yanked");
+    assert!(r.yanked_no_culprit_batches.is_empty());
     assert_eq!(
         r.timeline.first_spam_queued.as_deref(),
         Some("2026-11-23T08:00:00Z")
