@@ -62,27 +62,38 @@ pub(super) fn retime_now(
 /// the very file stamped when the batch was made (a journal written before the stamp was
 /// recorded has none: then the info file's inode is all there is to go by). New mail that took
 /// the id after a kill, while qmail-send ran before the recovery, fails the message: its info
-/// is left as qmail wrote it, whatever inode it reused.
+/// is left as qmail wrote it, whatever inode it reused. An info file that is the journaled one
+/// and already at the time the batch sets was re-timed by the killed run itself: done, even
+/// when its mess file changed since (a `touch`, a copy), so the batch's undo can give its
+/// birth time back (review49: such messages were failed, and could not be undone).
 pub(super) fn still_retimed_message(
     mover: &Mover<'_>,
     m: &JournalMessage,
 ) -> Result<(), MoveFailure> {
+    use std::os::unix::fs::MetadataExt;
     let Some(stamp) = m.mess else { return Ok(()) };
     let path = mover.queue_path(Subdir::Mess, m.id);
-    match std::fs::symlink_metadata(&path) {
-        Ok(now) if MessStamp::of(&now) == stamp => Ok(()),
-        Ok(_) => Err(MoveFailure {
-            path,
-            error: std::io::Error::other(
-                "the id now names another message (its mess file is not the one journaled); \
-                 its info file was not re-timed",
-            ),
-            is_split: false,
-        }),
-        Err(error) => Err(MoveFailure {
-            path,
-            error,
-            is_split: false,
-        }),
+    let mess = std::fs::symlink_metadata(&path);
+    if mess.as_ref().is_ok_and(|now| MessStamp::of(now) == stamp) {
+        return Ok(());
     }
+    let info = std::fs::symlink_metadata(mover.queue_path(Subdir::Info, m.id));
+    let done_already = info.is_ok_and(|i| {
+        m.info_inode.is_some_and(|ino| ino == i.ino()) && m.set_mtime == Some(i.mtime())
+    });
+    if done_already {
+        return Ok(());
+    }
+    let error = match mess {
+        Ok(_) => std::io::Error::other(
+            "the id now names another message, or its mess file was changed (it is not the \
+             one journaled); its info file was not re-timed",
+        ),
+        Err(e) => e,
+    };
+    Err(MoveFailure {
+        path,
+        error,
+        is_split: false,
+    })
 }

@@ -484,3 +484,46 @@ fn a_failure_before_the_interruption_is_named_when_the_batch_completes() {
     );
     assert_eq!(birth(&t, second), born + 500, "new mail keeps its birth");
 }
+
+/// An expire killed after its first re-time, every mess file then touched (a copy, a restore
+/// from backup): the message the killed run re-timed is done, not failed, and the batch's undo
+/// gives its birth time back; the others fail, not re-timed (review49: all were failed, and the
+/// one already expired could not be undone).
+#[test]
+fn a_re_time_the_killed_run_made_stands_when_the_mess_was_touched_since() {
+    let t = TestQueue::new(23);
+    let born = 1_800_000_000;
+    let ids = expire_three_killed_after_one(&t, born);
+    let first = ids
+        .iter()
+        .copied()
+        .find(|id| birth(&t, *id) != born)
+        .expect("one re-timed");
+    let later = std::time::SystemTime::now();
+    for id in &ids {
+        (std::fs::File::options()
+            .write(true)
+            .open(t.q.path(Subdir::Mess, *id)))
+        .and_then(|f| f.set_modified(later))
+        .expect("touch");
+    }
+    let out = run_armed(&t, &["recover"], "");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        text.contains("1 messages, 1 files re-timed now, 2 failed"),
+        "{text}"
+    );
+    assert!(text.contains("or its mess file was changed"), "{text}");
+    for id in ids.iter().filter(|id| **id != first) {
+        assert_eq!(birth(&t, *id), born, "not re-timed: {text}");
+    }
+    let batch = text
+        .lines()
+        .find_map(|l| l.strip_prefix("completed batch "))
+        .and_then(|l| l.split_whitespace().next())
+        .expect("the batch")
+        .to_string();
+    let out = run_armed(&t, &["restore", "--batch", &batch, "--apply"], "");
+    assert_exit(&out, 0);
+    assert_eq!(birth(&t, first), born, "undone");
+}
