@@ -92,6 +92,18 @@ pub struct ContextFlags<'a> {
     pub vpopmail: Option<&'a std::path::Path>,
 }
 
+impl ContextArgs {
+    /// These flags, with `vpopmail` (an action's `--vpopmail`, or QTRIAGE_VPOPMAIL).
+    pub fn flags<'a>(&'a self, vpopmail: Option<&'a std::path::Path>) -> ContextFlags<'a> {
+        ContextFlags {
+            local_domain: &self.local_domain,
+            default_domain: self.default_domain.as_deref(),
+            passwd: self.passwd.as_deref(),
+            vpopmail,
+        }
+    }
+}
+
 impl AnalysisArgs {
     /// The context flags of `clusters` and `top`.
     pub fn context_flags(&self) -> ContextFlags<'_> {

@@ -41,6 +41,10 @@ pub struct ExpireArgs {
     /// The server's own domains and uids, as `plan` was given them.
     #[command(flatten)]
     pub context: super::clusters::ContextArgs,
+    /// vpopmail's directory, for its default domain, as `plan --vpopmail` reads it: the plan's
+    /// bare logins are the same accounts here.
+    #[arg(long, value_name = "DIR", env = "QTRIAGE_VPOPMAIL")]
+    pub vpopmail: Option<std::path::PathBuf>,
 }
 
 /// Run `expire`.
@@ -63,7 +67,7 @@ fn run_inner(
     let (queue, sel) = Selected::load(
         global,
         "expire",
-        (&args.query, &args.context),
+        (&args.query, args.context.flags(args.vpopmail.as_deref())),
         args.ids.as_deref(),
         |queue| args.act.checked_yank_dir(queue).map(drop),
         &strings,

@@ -230,7 +230,12 @@ fn write_text(
 /// context what the plan counted.
 fn next_command() -> String {
     let global = super::act::option_words(&["--queue", "--split", "--log"]);
-    let context = super::act::option_words(&["--local-domain", "--default-domain", "--passwd"]);
+    let context = super::act::option_words(&[
+        "--local-domain",
+        "--default-domain",
+        "--passwd",
+        "--vpopmail",
+    ]);
     let plan = super::act::argument_words();
     let word = |w: Vec<String>| w.iter().map(|w| format!(" {w}")).collect::<String>();
     format!(

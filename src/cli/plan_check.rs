@@ -4,7 +4,7 @@
 
 use std::io::Write;
 
-use super::clusters::{ContextArgs, ContextFlags};
+use super::clusters::ContextFlags;
 use super::GlobalArgs;
 use crate::analysis::context::AnalysisContext;
 use crate::analysis::evidence::LogFacts;
@@ -37,7 +37,7 @@ pub struct Scanned<'a> {
 /// dry run's `picked_back` says that already).
 pub fn not_in_plan(
     global: &GlobalArgs,
-    context: &ContextArgs,
+    flags: ContextFlags<'_>,
     scanned: &Scanned<'_>,
     chosen: &[u32],
 ) -> NotInPlan {
@@ -51,12 +51,6 @@ pub fn not_in_plan(
     let basis = Basis::new(records, strings, ctx);
     let ranking = basis.top(records, strings, logs, TOP_LIMIT, OF_QUEUE);
     let quoted = crate::query::files::quoted_bounces(queue, records, strings);
-    let flags = ContextFlags {
-        local_domain: &context.local_domain,
-        default_domain: context.default_domain.as_deref(),
-        passwd: context.passwd.as_deref(),
-        vpopmail: None,
-    };
     let judged = (records, logs, &basis.ctx, strings);
     let yanked = super::plan::yanked_culprits(global, flags, queue, judged);
     let restored = super::restored::restored_in(queue).unwrap_or_default();

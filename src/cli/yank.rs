@@ -43,6 +43,10 @@ pub struct YankArgs {
     /// The server's own domains and uids, as `plan` was given them.
     #[command(flatten)]
     pub context: super::clusters::ContextArgs,
+    /// vpopmail's directory, for its default domain, as `plan --vpopmail` reads it: the plan's
+    /// bare logins are the same accounts here.
+    #[arg(long, value_name = "DIR", env = "QTRIAGE_VPOPMAIL")]
+    pub vpopmail: Option<std::path::PathBuf>,
 }
 
 /// Run `yank`.
@@ -67,7 +71,7 @@ fn run_inner(
     let (queue, sel) = Selected::load(
         global,
         "yank",
-        (&args.query, &args.context),
+        (&args.query, args.context.flags(args.vpopmail.as_deref())),
         args.ids.as_deref(),
         recover_first,
         &strings,

@@ -122,3 +122,54 @@ fn with_no_culprit_in_the_queue_the_dry_run_says_so() {
         "{j:#}"
     );
 }
+
+/// With vpopmail's default domain (QTRIAGE_VPOPMAIL, or `--vpopmail`), the plan names bare
+/// logins `test@example.com`; its query selects in `yank` and `expire` what it counted, and the
+/// dry run's check agrees (review49: 7,111 of 10,794, and the check silent).
+#[test]
+fn the_plans_query_selects_what_it_counted_under_vpopmails_default_domain() {
+    use qtriage::fixture::flood::{write_flood, FloodSpec};
+    // The reference flood (bare `test` among its logins), at its own clock.
+    const NOW: &str = "1795435200";
+    let t = TestQueue::new(23);
+    write_flood(&t.q, &FloodSpec::new(2_000, 3, 1_795_435_200)).expect("flood written");
+    let vpopmail = t.root().join("../vpopmail");
+    std::fs::create_dir_all(vpopmail.join("etc")).expect("vpopmail dir");
+    std::fs::write(vpopmail.join("etc/defaultdomain"), "example.com\n").expect("defaultdomain");
+    let with_env = |args: &[&str]| {
+        (t.command().args(args))
+            .env("QTRIAGE_NOW", NOW)
+            .env("QTRIAGE_VPOPMAIL", &vpopmail)
+            .output()
+            .expect("run qtriage")
+    };
+    let out = with_env(&["plan", "--json"]);
+    assert_exit(&out, 0);
+    let plan: Value = serde_json::from_slice(&out.stdout).expect("plan");
+    let culprits = plan["culprits"].as_array().expect("culprits");
+    assert!(
+        culprits.iter().any(|c| c["value"] == "test@example.com"),
+        "the bare login is vpopmail's default domain's: {plan:#}"
+    );
+    let query = plan["query"].as_str().expect("query");
+    assert!(
+        query.contains("cluster:auth-user=test@example.com"),
+        "{query}"
+    );
+    let yank = ["yank", query, "--json"];
+    let expire = ["expire", query, "--lifetime", "999999999", "--json"];
+    for (action, args) in [("yank", &yank[..]), ("expire", &expire[..])] {
+        let out = with_env(args);
+        assert_exit(&out, 0);
+        let j: Value = serde_json::from_slice(&out.stdout).expect("json");
+        // An expire refuses what qmail-send has not preprocessed: those are `skipped`.
+        let skipped = j["skipped"].as_array().map_or(0, Vec::len) as u64;
+        let selected = j["messages"].as_u64().expect("messages") + skipped;
+        assert_eq!(Some(selected), plan["messages"].as_u64(), "{action}: {j:#}");
+        assert_eq!(j["not_in_plan"]["messages"], 0, "{action}: {j:#}");
+    }
+    // The flag says the same as the variable.
+    let vp = vpopmail.to_str().expect("utf-8");
+    let j = json(&t, &["yank", query, "--vpopmail", vp, "--json"], 0);
+    assert_eq!(j["messages"], plan["messages"], "{j:#}");
+}
