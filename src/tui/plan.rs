@@ -207,13 +207,17 @@ pub fn toggle_marks(state: &mut AppState, rows: impl Iterator<Item = u32>, what:
         let n = counted(ids.len() as u64, "message", "messages");
         state.marks.ids.extend(ids);
         // Every message marked is a yank `y` refuses (real mail too): "y yanks" would promise
-        // it (newuser49, `m` on "(all messages)" under a filter).
-        let whole = state.marks.ids.len() >= recs.len() && !recs.is_empty();
-        let then = match whole {
-            true => "every message of the queue is marked, real mail too: y refuses; x unmarks",
-            false => "y yanks",
+        // it (newuser49, `m` on "(all messages)" under a filter); said first, as a long notice
+        // is cut at the screen's edge (review49).
+        let all = state.marks.ids.len();
+        let words = match all >= recs.len() && !recs.is_empty() {
+            true => format!(
+                "all {} messages marked, real mail too: y refuses; x unmarks",
+                crate::size::thousands(all as u64)
+            ),
+            false => format!("marked {n} ({what}); y yanks"),
         };
-        notice(state, format!("marked {n} ({what}); {then}"), false);
+        notice(state, words, false);
     }
 }
 

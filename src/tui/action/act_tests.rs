@@ -77,8 +77,7 @@ fn marking_the_whole_queue_then_yanking_or_expiring_is_refused() {
     let text = notice_text(&s);
     assert_eq!(
         text,
-        "marked 37 messages (cluster); every message of the queue is marked, real mail too: \
-         y refuses; x unmarks"
+        "all 37 messages marked, real mail too: y refuses; x unmarks"
     );
     for key in ['y', 'E'] {
         assert_eq!(press(&mut s, KeyCode::Char(key)), None, "{key}");

@@ -125,6 +125,13 @@ impl ConfirmPopup<'_> {
         let p = &c.plan;
         let t = self.theme;
         let mut v = Vec::new();
+        // First, in the danger colour: the marks take mail the analysis calls no culprit's. On
+        // a screen too short for the box it is on its first page (review49: at 40x12 it began
+        // on the last row, and Enter was live with the rest below the fold).
+        if let Some(words) = c.not_in_plan.as_ref().and_then(not_in_plan_words) {
+            let lines = keyed("not in plan", &words, " ", width, t);
+            v.extend(lines.into_iter().map(|l| l.style(t.danger())));
+        }
         let mut row = |k: &str, value: String, sep: &str| v.extend(keyed(k, &value, sep, width, t));
         // The chosen line carries the warnings (`not one of this session`): wrapped, not cut.
         row("chosen", c.what.clone(), " ");
@@ -153,11 +160,6 @@ impl ConfirmPopup<'_> {
                 " ",
             );
         }
-        if let Some(words) = c.not_in_plan.as_ref().and_then(not_in_plan_words) {
-            // In the danger colour: the marks take mail the analysis calls no culprit's.
-            let lines = keyed("not in plan", &words, " ", width, t);
-            v.extend(lines.into_iter().map(|l| l.style(t.danger())));
-        }
         v
     }
 
@@ -170,16 +172,19 @@ impl ConfirmPopup<'_> {
             .collect();
         v.push(Line::raw(""));
         v.extend(self.counts(width));
-        let send = match self.send {
-            SendLine::NotInvolved => Span::styled("not involved (yank area only)", t.ok()),
-            SendLine::Blocks => Span::styled("RUNNING: refused unless forced (F)", t.danger()),
-            SendLine::Stopped => Span::styled("stopped", t.ok()),
-            SendLine::Unknown => Span::styled("unknown (checked again when run)", t.dim()),
+        let (send, style) = match self.send {
+            SendLine::NotInvolved => ("not involved (yank area only)", t.ok()),
+            SendLine::Blocks => ("RUNNING: refused unless forced (F)", t.danger()),
+            SendLine::Stopped => ("stopped", t.ok()),
+            SendLine::Unknown => ("unknown (checked again when run)", t.dim()),
         };
-        v.push(Line::from(vec![
-            Span::styled(format!("{:<12}", "qmail-send"), t.dim()),
-            send,
-        ]));
+        // Wrapped as the other rows (it was cut at 40 columns: `RUNNING: refused unless f…`).
+        for mut l in keyed("qmail-send", send, " ", width, t) {
+            if let Some(value) = l.spans.get_mut(1) {
+                value.style = style;
+            }
+            v.push(l);
+        }
         match self.confirm.plan.direction {
             Direction::Expire => {
                 v.push(Line::raw(""));
@@ -270,7 +275,8 @@ pub fn max_scroll(state: &crate::tui::state::AppState) -> u16 {
         theme: Theme { colour: false },
     };
     let (w, h) = state.ui.size;
-    popup.layout(Rect::new(0, 0, w, h)).2
+    // Drawn above the status line (`view::mod`).
+    popup.layout(Rect::new(0, 0, w, h.saturating_sub(1))).2
 }
 
 impl Widget for ConfirmPopup<'_> {

@@ -111,6 +111,10 @@ impl Widget for &AppState {
             query_bar::QueryBarView::new(&self.query, theme).render(a.query, buf);
         }
         status::StatusLine::new(self, theme).render(a.status, buf);
+        let above_status = Rect {
+            height: area.height.saturating_sub(1),
+            ..area
+        };
         match &self.popup {
             Popup::None => {}
             Popup::Help => help::HelpPopup {
@@ -131,6 +135,8 @@ impl Widget for &AppState {
                 theme,
             }
             .render(area, buf),
+            // Above the status line, which says why Enter refused (review49: at 40x12 the box
+            // covered it, and Enter while qmail-send runs seemed to do nothing).
             Popup::Confirm(c) => confirm::ConfirmPopup {
                 confirm: c,
                 running: None,
@@ -139,7 +145,7 @@ impl Widget for &AppState {
                 scroll: self.ui.confirm_scroll,
                 theme,
             }
-            .render(area, buf),
+            .render(above_status, buf),
             Popup::Running { confirm: c, done } => confirm::ConfirmPopup {
                 confirm: c,
                 running: Some(*done),
@@ -148,7 +154,7 @@ impl Widget for &AppState {
                 scroll: self.ui.confirm_scroll,
                 theme,
             }
-            .render(area, buf),
+            .render(above_status, buf),
         }
     }
 }

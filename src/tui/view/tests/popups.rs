@@ -293,6 +293,9 @@ fn a_confirmation_taller_than_the_screen_scrolls_and_keeps_its_keys() {
         culprits: 6,
     });
     s.popup = Popup::Confirm(c);
+    // The warning is on the first page, before the counts (review49).
+    let first = screen_text(render(&s).backend().buffer());
+    assert!(first.contains("not in plan 2,400 of these"), "{first}");
     let mut seen = String::new();
     let mut last = None;
     while last != Some(s.ui.confirm_scroll) {
@@ -342,4 +345,28 @@ fn marking_the_plan_over_earlier_marks_says_y_yanks_them_all() {
         notice,
         Some("marked the plan's 30 messages, with the 2 marked before: y yanks all 32")
     );
+}
+
+/// At 40x12 while qmail-send runs: its row wraps whole (it was cut, `RUNNING: refused unless
+/// f…`), and Enter's refusal shows on the status line the box leaves free (review49: the box
+/// covered it, and Enter seemed to do nothing).
+#[test]
+fn a_narrow_confirmation_says_qmail_send_runs_and_why_enter_refused() {
+    let mut s = confirming((40, 12), SendState::Running);
+    let mut seen = String::new();
+    let mut last = None;
+    while last != Some(s.ui.confirm_scroll) {
+        last = Some(s.ui.confirm_scroll);
+        seen.push_str(&screen_text(render(&s).backend().buffer()));
+        cmd(&mut s, Command::Down);
+    }
+    assert!(seen.contains("RUNNING: refused unless"), "{seen}");
+    assert!(seen.contains("forced (F)"), "wrapped whole: {seen}");
+    assert!(!seen.contains("unless f…"), "{seen}");
+    cmd(&mut s, Command::Confirm);
+    assert!(matches!(s.popup, Popup::Confirm(_)), "refused");
+    let screen = render(&s);
+    let buf = screen.backend().buffer();
+    let last_row: String = (0..40).map(|x| buf[(x, 11)].symbol().to_string()).collect();
+    assert!(last_row.contains("qmail-send is running"), "{last_row:?}");
 }
