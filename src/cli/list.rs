@@ -87,10 +87,7 @@ pub fn run(global: &GlobalArgs, args: &ListArgs, out: &mut dyn Write) -> anyhow:
         .into_iter()
         .map(|i| scanned.records[i].clone())
         .collect();
-    sort_records(&mut records, args.sort);
-    if let Some(n) = args.limit {
-        records.truncate(n);
-    }
+    ordered(&mut records, args);
     if args.count {
         writeln!(out, "{}", records.len())?;
     } else if args.json {
@@ -105,15 +102,37 @@ pub fn run(global: &GlobalArgs, args: &ListArgs, out: &mut dyn Write) -> anyhow:
             write_line(out, &ListJson::new(r, &rcpts, &strings, &users))?;
         }
     } else {
-        for r in &records {
-            out.write_all(line(r, &strings).as_bytes())?;
-        }
+        write_lines(out, &records, &strings)?;
     }
-    Ok(if records.is_empty() {
-        ExitCode::NoMatch
-    } else {
-        ExitCode::Success
-    })
+    Ok(found(&records))
+}
+
+/// `records` in `--sort`'s order, cut to `--limit`.
+fn ordered(records: &mut Vec<MessageRecord>, args: &ListArgs) {
+    sort_records(records, args.sort);
+    if let Some(n) = args.limit {
+        records.truncate(n);
+    }
+}
+
+/// The text lines of `records`.
+fn write_lines(
+    out: &mut dyn Write,
+    records: &[MessageRecord],
+    strings: &Interner,
+) -> std::io::Result<()> {
+    for r in records {
+        out.write_all(line(r, strings).as_bytes())?;
+    }
+    Ok(())
+}
+
+/// Exit 1 when nothing was listed.
+fn found(records: &[MessageRecord]) -> ExitCode {
+    match records.is_empty() {
+        true => ExitCode::NoMatch,
+        false => ExitCode::Success,
+    }
 }
 
 /// `list --yanked`: the yank area's messages that `restore QUERY` would put back (the same
@@ -131,22 +150,12 @@ fn list_yanked(
     };
     let strings = Interner::new();
     let mut records = super::restore::select_yanked(query, queue, &yank_dir, &strings)?;
-    sort_records(&mut records, args.sort);
-    if let Some(n) = args.limit {
-        records.truncate(n);
+    ordered(&mut records, args);
+    match args.count {
+        true => writeln!(out, "{}", records.len())?,
+        false => write_lines(out, &records, &strings)?,
     }
-    if args.count {
-        writeln!(out, "{}", records.len())?;
-    } else {
-        for r in &records {
-            out.write_all(line(r, &strings).as_bytes())?;
-        }
-    }
-    Ok(if records.is_empty() {
-        ExitCode::NoMatch
-    } else {
-        ExitCode::Success
-    })
+    Ok(found(&records))
 }
 
 /// `who` of the text line: `smtp-auth:test@86.107.221.138`, `smtp:209.85.220.41`,
