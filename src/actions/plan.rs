@@ -249,6 +249,9 @@ pub struct BatchOutcome {
     pub files: u64,
     /// Messages that failed, left whole where they were, with the reason.
     pub failed: Vec<(MessageId, String)>,
+    /// Every message of the batch only re-times its info file (an expire, or the undo of
+    /// one): its `files` were re-timed, not moved.
+    pub retimed_only: bool,
 }
 
 /// What executing a plan did.

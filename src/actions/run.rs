@@ -330,6 +330,7 @@ impl BatchRun<'_> {
             messages: 0,
             files: 0,
             failed: Vec::new(),
+            retimed_only: (messages.iter()).all(|m| m.files.is_empty() && m.set_mtime.is_some()),
         };
         let mut split: Vec<(MessageId, String)> = Vec::new();
         for (i, m) in messages.iter().enumerate() {

@@ -49,8 +49,9 @@ pub fn run(
             writeln!(out, "nothing to recover")?;
         }
         for b in &report.completed {
-            // An expire's files were only re-timed, a purge's deleted.
+            // An expire's files (and its undo's) were only re-timed, a purge's deleted.
             let done = match b.direction {
+                _ if b.retimed_only => "re-timed",
                 actions::Direction::Expire => "re-timed",
                 actions::Direction::Purge => "deleted",
                 _ => "moved",

@@ -426,6 +426,11 @@ fn recovery_never_re_dates_new_mail_that_reused_an_id_and_its_info_inode() {
     let out = run(&["recover"], "");
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(text.contains("the id now names another message"), "{text}");
+    // The undo re-times: it says so, not "moved" (crash49b).
+    assert!(
+        text.contains("(restore): 1 messages, 1 files re-timed now, 1 failed"),
+        "{text}"
+    );
     assert_eq!(birth(&t, still[0]), new_born, "{text}");
 }
 
