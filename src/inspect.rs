@@ -127,6 +127,7 @@ pub fn inspect(
         None => (&bytes[..bytes.len().min(HEADER_CAP)], &b""[..]),
     };
     let mut it = fields(header);
+    let mut not_shown = 0usize;
     for f in it.by_ref() {
         let value = clip(sanitize_bytes(&f.value));
         if f.is("received") {
@@ -137,7 +138,16 @@ pub fn inspect(
         } else if out.headers.len() < MAX_HEADERS {
             let name = sanitize_bytes(f.name);
             out.headers.push(format!("{name}:{value}"));
+        } else {
+            not_shown += 1;
         }
+    }
+    // Said, not dropped in silence: a field past the cap may be the one that matters.
+    if not_shown > 0 {
+        out.headers.push(format!(
+            "({} not shown)",
+            crate::size::counted(not_shown as u64, "more field", "more fields")
+        ));
     }
     // A line that is no `name: value` field (a name with an escape in it) is skipped by every
     // reader: say so, not show the rest as if it were all (the hostile-input audit).
@@ -157,6 +167,8 @@ pub fn inspect(
     out.body = body_lines(body.strip_prefix(b"\n").unwrap_or(body));
     if end.is_none() {
         out.problem = Some("the header block did not end within the read limit".into());
+        // Not an empty body: the read stopped before it.
+        out.body = vec!["(not reached: the header block did not end within the read limit)".into()];
     }
     out
 }

@@ -17,7 +17,7 @@ mod select;
 pub use command_line::{
     apply_command, apply_command_with, apply_line, argument_words, option_words, undo_command,
 };
-pub use select::{Check, Selected};
+pub use select::{tables_for, Check, Selected};
 
 /// Sizes in the dry runs: the formatter the TUI uses too.
 pub use crate::size::human_bytes;

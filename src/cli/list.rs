@@ -32,10 +32,13 @@ pub struct ListArgs {
     /// Order messages (default: queue order, split directory then id).
     #[arg(long, value_enum)]
     pub sort: Option<SortKey>,
-    /// passwd file naming uids in `--json`'s `user`, from the queue's host (this host's
-    /// /etc/passwd is used only for this host's queue), as for `top`.
-    #[arg(long, value_name = "FILE")]
-    pub passwd: Option<std::path::PathBuf>,
+    /// What the server calls its own, as `plan` was given it: a query's `cluster:` terms are
+    /// valued as `plan` values its clusters; `--passwd` also names `--json`'s `user`.
+    #[command(flatten)]
+    pub context: super::clusters::ContextArgs,
+    /// vpopmail's directory, for its default domain, as `plan --vpopmail` reads it.
+    #[arg(long, value_name = "DIR", env = "QTRIAGE_VPOPMAIL")]
+    pub vpopmail: Option<std::path::PathBuf>,
     /// List the yank area's messages, not the queue's: those `restore QUERY` would put back,
     /// to judge what to pick back (text or `--count`).
     #[arg(long, conflicts_with = "json")]
@@ -82,7 +85,20 @@ pub fn run(global: &GlobalArgs, args: &ListArgs, out: &mut dyn Write) -> anyhow:
         now,
         restored: &restored,
     };
-    let picked = select(&query, &ctx, &scanned.records, None);
+    // `cluster:` terms valued under the flags `plan` was given, so its query lists what it
+    // counted (newuser49b: 7,075 of 10,794 under vpopmail's default domain).
+    let flags = args.context.flags(args.vpopmail.as_deref());
+    let tables = match query.has_cluster_terms() {
+        true => Some(super::act::tables_for(
+            &queue,
+            flags,
+            &scanned.records,
+            &strings,
+        )?),
+        false => None,
+    };
+    let tables = tables.as_ref().map(|t| t.borrow());
+    let picked = crate::query::select_with(&query, &ctx, &scanned.records, None, tables);
     let mut records: Vec<MessageRecord> = picked
         .into_iter()
         .map(|i| scanned.records[i].clone())
@@ -91,9 +107,13 @@ pub fn run(global: &GlobalArgs, args: &ListArgs, out: &mut dyn Write) -> anyhow:
     if args.count {
         writeln!(out, "{}", records.len())?;
     } else if args.json {
-        let users =
-            super::clusters::analysis_context(queue.root(), &[], args.passwd.as_deref(), ctx.now)
-                .users;
+        let users = super::clusters::analysis_context(
+            queue.root(),
+            &[],
+            args.context.passwd.as_deref(),
+            ctx.now,
+        )
+        .users;
         // Each message's recipients are read from its envelope files as it is printed.
         let envelopes = crate::queue::RecipientReader::new(&queue);
         let mut buf = Vec::new();
@@ -149,7 +169,8 @@ fn list_yanked(
         None => crate::actions::default_yank_dir(queue.root()),
     };
     let strings = Interner::new();
-    let mut records = super::restore::select_yanked(query, queue, &yank_dir, &strings)?;
+    let flags = args.context.flags(args.vpopmail.as_deref());
+    let mut records = super::restore::select_yanked(query, queue, (&yank_dir, flags), &strings)?;
     ordered(&mut records, args);
     match args.count {
         true => writeln!(out, "{}", records.len())?,

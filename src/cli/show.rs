@@ -33,7 +33,16 @@ pub fn run(global: &GlobalArgs, args: &ShowArgs, out: &mut dyn Write) -> anyhow:
         let mut record = match crate::queue::scan::read_one(&queue, &strings, id) {
             Ok(r) => r,
             Err(e) => {
+                // A yanked message is not shown here; where it is, and how to see it, is said
+                // (newuser49b looked for one it had just yanked).
+                let yanked = crate::actions::default_yank_dir(queue.root()).join(
+                    crate::actions::mover::yank_name(id, crate::queue::Subdir::Mess),
+                );
                 let why = match e.kind() {
+                    std::io::ErrorKind::NotFound if yanked.symlink_metadata().is_ok() => format!(
+                        "not in the queue: it is in the yank area (qtriage list --yanked id:{id} \
+                         lists it)"
+                    ),
                     std::io::ErrorKind::NotFound => "not in the queue".to_string(),
                     _ => crate::sanitize::sanitize_str(&e.to_string()).into_owned(),
                 };

@@ -45,6 +45,14 @@ fn show_prints_the_inspectors_sections_and_says_which_ids_are_missing() {
         "{err}"
     );
     assert!(String::from_utf8_lossy(&out.stdout).starts_with(&format!("message #{a}\n")));
+    // A message yanked is said to be in the yank area, and how to list it.
+    assert_exit(&t.run(&["yank", &format!("id:{b}"), "--apply"]), 0);
+    let out = t.run(&["show", &b.to_string()]);
+    assert_exit(&out, 1);
+    let err = String::from_utf8_lossy(&out.stderr);
+    let want =
+        format!("#{b}: not in the queue: it is in the yank area (qtriage list --yanked id:{b}");
+    assert!(err.contains(&want), "{err}");
     let out = t.run(&["show", "auth:test"]);
     assert_exit(&out, 2);
     assert!(out.stdout.is_empty());
@@ -77,4 +85,36 @@ fn show_over_every_hostile_case_is_clean() {
             assert!(text.contains(visible), "{}: {visible:?} not shown", c.name);
         }
     }
+}
+
+/// Header fields past the cap are counted, not dropped in silence; a header block that does
+/// not end within the read limit leaves the body "not reached", not "empty" (newuser49b).
+#[test]
+fn show_says_what_it_did_not_show() {
+    let t = TestQueue::with(QueueBuilder::new("").split(23));
+    let mut many = MessageSpec::new()
+        .sender("x@spam.example")
+        .remote("victim@example.net")
+        .received_from("82.128.32.42");
+    for i in 0..120 {
+        many = many.header("X-Padding", format!("{i}").as_bytes());
+    }
+    let id = t.add(many);
+    let text = t.stdout(&["show", &id.to_string()]);
+    assert!(text.contains("more fields not shown)\n"), "{text}");
+    let huge = MessageSpec::new()
+        .sender("x@spam.example")
+        .remote("victim@example.net")
+        .header("X-Huge", vec![b'a'; 2 * 1024 * 1024].as_slice());
+    let id = t.add(huge);
+    let text = t.stdout(&["show", &id.to_string()]);
+    assert!(
+        text.contains("  ! the header block did not end within the read limit"),
+        "{text}"
+    );
+    assert!(
+        text.contains("(not reached: the header block did not end"),
+        "{text}"
+    );
+    assert!(!text.contains("(empty body)"), "{text}");
 }

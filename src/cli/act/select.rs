@@ -224,6 +224,19 @@ fn context_of(
     Ok(crate::analysis::setup::Setup::context(&setup_options(queue, context)?).ctx)
 }
 
+/// The tables a query's `cluster:` terms over `records` are valued with under `flags` (the
+/// queue's control files, `--local-domain`, `--default-domain`, `--passwd`, `--vpopmail`), as
+/// `plan` values its clusters: `list` and `restore` select what `plan`'s query counted.
+pub fn tables_for(
+    queue: &Queue,
+    flags: ContextFlags<'_>,
+    records: &[MessageRecord],
+    strings: &Interner,
+) -> anyhow::Result<crate::analysis::Tables> {
+    let setup = crate::analysis::setup::Setup::context(&setup_options(queue, flags)?);
+    Ok(crate::analysis::Tables::of(records, strings, &setup.ctx))
+}
+
 fn setup_options(
     queue: &Queue,
     context: ContextFlags<'_>,
