@@ -521,7 +521,7 @@ pub fn strongest_reason(c: &Cluster) -> String {
 mod campaign;
 mod log_ips;
 mod not_taken;
-mod remain;
+pub mod remain;
 pub mod yanked;
 pub use not_taken::{kept_of, not_in_plan, NotInPlan};
 use remain::remaining;

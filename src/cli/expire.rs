@@ -112,7 +112,7 @@ fn run_inner(
             crate::size::thousands(plan.recipients())
         )?;
         super::restored::print_picked_back(out, picked_back, super::restored::EXPIRING_PICKS)?;
-        let not_in_plan = sel.not_in_plan.as_ref();
+        let not_in_plan = (sel.not_in_plan.as_ref(), picked_back);
         super::plan_check::print_not_in_plan(out, not_in_plan, super::plan_check::EXPIRING)?;
         writeln!(out, "{}", act::mta_line(&plan))?;
         writeln!(out, "apply with: {}", act::apply_line())?;

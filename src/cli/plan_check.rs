@@ -8,6 +8,7 @@ use super::clusters::ContextFlags;
 use super::GlobalArgs;
 use crate::analysis::context::AnalysisContext;
 use crate::analysis::evidence::LogFacts;
+use crate::analysis::plan::remain::RESTORED_KIND;
 use crate::analysis::plan::{self, NotInPlan, PlanInput};
 use crate::analysis::rank::OF_QUEUE;
 use crate::analysis::{Basis, TOP_LIMIT};
@@ -76,15 +77,22 @@ pub const EXPIRING: &str = "expiring them may bounce real mail to its senders";
 
 /// The dry run's warning that `n` of the messages it acts on are no culprit's by the plan,
 /// with their kinds one a line (nothing when the plan would take them all); `then` says what
-/// acting on them may do ([`YANKING`], [`EXPIRING`]).
+/// acting on them may do ([`YANKING`], [`EXPIRING`]). The picked-back kind is left out when
+/// `picked` says the dry run warned of those already, so they are not said twice.
 pub fn print_not_in_plan(
     out: &mut dyn Write,
-    n: Option<&NotInPlan>,
+    (n, picked): (Option<&NotInPlan>, Option<usize>),
     then: &str,
 ) -> std::io::Result<()> {
-    let Some(n) = n.filter(|n| n.messages > 0) else {
-        return Ok(());
+    let Some(n) = n else { return Ok(()) };
+    let said = |k: &&crate::analysis::plan::Remaining| {
+        picked.is_some_and(|p| p > 0) && k.words.starts_with(RESTORED_KIND)
     };
+    let kinds: Vec<_> = n.kinds.iter().filter(|k| !said(k)).collect();
+    let messages: usize = kinds.iter().map(|k| k.messages).sum();
+    if messages == 0 {
+        return Ok(());
+    }
     let whose = match n.culprits {
         0 => "it names no culprit in the queue",
         _ => "they are no culprit's",
@@ -92,9 +100,9 @@ pub fn print_not_in_plan(
     writeln!(
         out,
         "careful: {} of these qtriage plan would leave in the queue ({whose}); {then}:",
-        thousands(n.messages as u64)
+        thousands(messages as u64)
     )?;
-    for k in &n.kinds {
+    for k in kinds {
         // Uid names come from a passwd file, values from the queue.
         writeln!(
             out,

@@ -268,7 +268,8 @@ pub fn print_dry_run(
         thousands(left.len() as u64)
     )?;
     super::restored::print_picked_back(out, sel.picked_back, super::restored::YANKING_PICKS)?;
-    super::plan_check::print_not_in_plan(out, sel.not_in_plan, super::plan_check::YANKING)?;
+    let not_in_plan = (sel.not_in_plan, sel.picked_back);
+    super::plan_check::print_not_in_plan(out, not_in_plan, super::plan_check::YANKING)?;
     writeln!(out, "sample:")?;
     for r in records.iter().take(SAMPLE) {
         let sender = r

@@ -426,6 +426,11 @@ fn a_dry_run_says_which_of_its_messages_were_picked_back() {
             text.contains("careful: 10 of these were picked back from the yank area as real mail"),
             "{args:?}: {text}"
         );
+        // Said once: the plan check's list leaves the picks out (newuser49b).
+        assert!(
+            !text.contains("qtriage plan would leave"),
+            "{args:?}: {text}"
+        );
         let j = s.json(&[args, &["--json"]].concat(), 0);
         assert_eq!(j["picked_back"], 10, "{args:?}: {j:#}");
         // The plan leaves the picks: its check counts them, under their own kind.

@@ -168,6 +168,10 @@ impl Tally {
     }
 }
 
+/// How the kind of the messages the operator restored begins: a dry run that says those apart
+/// already leaves that kind out of its `careful:` list.
+pub const RESTORED_KIND: &str = "restored from the yank area by the operator";
+
 /// The words of the messages the operator restored, naming the culprits restored whole.
 fn restored_words(culprits: &[String]) -> String {
     let whole = match culprits.len() {
@@ -176,9 +180,8 @@ fn restored_words(culprits: &[String]) -> String {
         _ => format!("; every message of the culprits {}", culprits.join(", ")),
     };
     format!(
-        "restored from the yank area by the operator: kept, whatever their cluster's \
-         verdict{whole} (qtriage list restored:yes lists them; qtriage yank 'restored:yes \
-         QUERY' takes them back)"
+        "{RESTORED_KIND}: kept, whatever their cluster's verdict{whole} (qtriage list \
+         restored:yes lists them; qtriage yank 'restored:yes QUERY' takes them back)"
     )
 }
 
