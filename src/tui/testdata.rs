@@ -189,6 +189,7 @@ pub fn answer(state: &AppState, effect: &Effect, send_running: bool) -> Confirm 
         clusters_hit: None,
         not_in_plan: None,
         still_picked: None,
+        picks_unknown: None,
         force: false,
     }
 }
@@ -208,6 +209,7 @@ pub fn confirm_yank(ids: &[u64]) -> Confirm {
         plan: Arc::new(plan),
         not_in_plan: None,
         still_picked: None,
+        picks_unknown: None,
         clusters_hit: Some(crate::tui::state::ClustersHit {
             count: 1,
             largest: vec![("test".into(), n)],

@@ -423,10 +423,15 @@ impl WorkerState {
                         let (env, now) = (&self.after, self.after.now());
                         let words = "building the cleanup plan (what of the marks it keeps)";
                         Some(self.step(words, started, |_| {
-                            cleanup::not_in_plan(snap, env, now, &ids)
+                            let n = cleanup::not_in_plan(snap, env, now, &ids);
+                            (n, cleanup::picks_unknown(snap, env, now))
                         }))
                     }
                     _ => None,
+                };
+                let (not_in_plan, picks_unknown) = match not_in_plan {
+                    Some((n, unknown)) => (Some(n), unknown),
+                    None => (None, None),
                 };
                 // Asked before the undo runs: the yank area still holds what was picked.
                 let still_picked = (plan.direction == Direction::Restore)
@@ -439,6 +444,7 @@ impl WorkerState {
                     not_in_plan,
                     force: false,
                     still_picked,
+                    picks_unknown,
                 }))))
             }
             Err(e) => self.emit(Event::Worker(Report::Error(e.to_string()))),

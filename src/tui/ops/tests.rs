@@ -65,6 +65,7 @@ fn confirm(f: &Fixture, request: PlanRequest, force: bool) -> Confirm {
         clusters_hit: None,
         not_in_plan: None,
         still_picked: None,
+        picks_unknown: None,
         force,
     }
 }

@@ -54,6 +54,9 @@ pub struct Confirm {
     /// A restore (always an undo here): of its messages, those picked back as real mail before
     /// their last yank, which stay so (`None`: not asked, or not known).
     pub still_picked: Option<usize>,
+    /// A yank or an expire when a restore journal cannot be read: which of its messages were
+    /// picked back as real mail is not known, in words (`None`: known, or not asked).
+    pub picks_unknown: Option<String>,
 }
 
 /// The messages of a yank or an expire that the cleanup plan (`p`, `qtriage plan`) would not

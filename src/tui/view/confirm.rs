@@ -132,6 +132,12 @@ impl ConfirmPopup<'_> {
             let lines = keyed("not in plan", &words, " ", width, t);
             v.extend(lines.into_iter().map(|l| l.style(t.danger())));
         }
+        // Not knowing what was picked back is not knowing whether this takes it again.
+        if let Some(words) = &c.picks_unknown {
+            let words = format!("{words}: these marks may take it again");
+            let lines = keyed("picked back", &words, " ", width, t);
+            v.extend(lines.into_iter().map(|l| l.style(t.danger())));
+        }
         let mut row = |k: &str, value: String, sep: &str| v.extend(keyed(k, &value, sep, width, t));
         // The chosen line carries the warnings (`not one of this session`): wrapped, not cut.
         row("chosen", c.what.clone(), " ");

@@ -118,5 +118,12 @@ pub fn not_in_plan(
     n
 }
 
+/// Why the cleanup plan of `snap` does not know what the operator picked back (a restore
+/// journal cannot be read), in words; `None` when it knows. A yank's confirmation says it, as
+/// the plan popup and the query bar do.
+pub fn picks_unknown(snap: &Snapshot, env: &AfterFlood, now: i64) -> Option<String> {
+    built(snap, env, now).restored_unknown.clone()
+}
+
 #[cfg(test)]
 mod tests;

@@ -370,3 +370,20 @@ fn a_narrow_confirmation_says_qmail_send_runs_and_why_enter_refused() {
     let last_row: String = (0..40).map(|x| buf[(x, 11)].symbol().to_string()).collect();
     assert!(last_row.contains("qmail-send is running"), "{last_row:?}");
 }
+
+/// A yank when a restore journal cannot be read says, in the danger colour, that what was
+/// picked back is not known, as the plan popup and the query bar do.
+#[test]
+fn a_yank_when_the_picks_are_not_known_says_so() {
+    let mut s = ready((80, 24));
+    let mut c = crate::tui::testdata::confirm_yank(&[7]);
+    c.picks_unknown =
+        Some("which messages the operator picked back from the yank area is not known: x".into());
+    s.popup = Popup::Confirm(c);
+    let text = popup_rows(&s).join(" ");
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        text.contains("picked back which messages the operator picked back from the yank area is not known: x: these marks may take it again"),
+        "{text}"
+    );
+}

@@ -166,4 +166,10 @@ fn the_tuis_plan_and_query_keep_to_the_picks_and_refuse_when_they_are_not_known(
     );
     let refused = crate::tui::worker::views::selection(&ops, &snap, &query);
     assert!(refused.is_err_and(|w| w.contains("is not known")));
+    // A yank's confirmation is told so too (it was only the plan popup and the query bar).
+    let unknown = super::picks_unknown(&snap, &env, NOW).expect("not known");
+    assert!(
+        unknown.contains("which messages the operator picked back"),
+        "{unknown}"
+    );
 }
