@@ -69,30 +69,7 @@ impl TestQueue {
     }
 }
 
-/// A message of the guessed login `test` from 82.128.32.42, sent as a foreign address
-/// (`x{i}@spam.example`) to two remote recipients, with `subject`.
-pub fn login_spam(i: u32, subject: &str) -> MessageSpec {
-    MessageSpec::new()
-        .pid(2000 + i)
-        .sender(format!("x{i}@spam.example"))
-        .remote(format!("victim{i}@example.net"))
-        .remote(format!("other{i}@example.org"))
-        .received_from("82.128.32.42")
-        .helo("User")
-        .auth("test")
-        .subject(subject)
-}
-
-/// A real message of the login `alice`, from her own address.
-pub fn alice_mail(i: u32) -> MessageSpec {
-    MessageSpec::new()
-        .pid(3000 + i)
-        .sender("alice@example.com")
-        .remote(format!("friend{i}@example.org"))
-        .received_from("192.0.2.7")
-        .auth("alice")
-        .subject(format!("minutes of meeting {i}"))
-}
+pub use qtriage::fixture::people::{alice_mail, login_spam};
 
 /// Assert an exit code, showing stderr on mismatch.
 #[track_caller]

@@ -26,15 +26,7 @@ fn spam(i: u32) -> MessageSpec {
         .subject("cheap stuff")
 }
 
-fn real(i: u32) -> MessageSpec {
-    MessageSpec::new()
-        .pid(3000 + i)
-        .sender("alice@example.com")
-        .remote(format!("friend{i}@example.org"))
-        .received_from("192.0.2.7")
-        .auth("alice")
-        .subject(format!("minutes of meeting {i}"))
-}
+use crate::fixture::people::alice_mail as real;
 
 /// A queue of 40 messages of `test`, 3 of alice's and the bounces of 6 of test's and 1 of
 /// hers, test's yanked: the dir to keep, the TUI's environment, the spam's and the bounces' ids.
