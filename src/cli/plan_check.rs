@@ -25,7 +25,8 @@ pub struct Scanned<'a> {
     pub records: &'a [MessageRecord],
     /// What the `--log` files said of them.
     pub logs: &'a LogFacts,
-    /// The context the query was judged with (`--local-domain`, `--default-domain`, `--passwd`).
+    /// The context the query was judged with (`--local-domain`, `--default-domain`, `--passwd`,
+    /// `--vpopmail`).
     pub ctx: &'a AnalysisContext,
     /// Their interner.
     pub strings: &'a Interner,
