@@ -16,11 +16,10 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use rustc_hash::FxHashSet;
-
 mod after;
 mod cleanup;
 mod passes;
+mod refresh;
 mod views;
 pub use after::AfterFlood;
 pub use views::{clustering, explain, opening_clustering, orders, selection, REASONS_WRITTEN};
@@ -37,7 +36,7 @@ use crate::analysis::cluster::AnalysisContext;
 use crate::analysis::evidence::LogFacts;
 use crate::analysis::key::ClusterKey;
 use crate::query::Query;
-use crate::queue::{scan, Interner, MessageId, MessageRecord};
+use crate::queue::{Interner, MessageId, MessageRecord};
 use crate::watch::Seed;
 
 /// How often an idle worker re-checks qmail-send.
@@ -509,64 +508,6 @@ impl WorkerState {
             }
         }
         self.emit(Event::Worker(Report::SendStatus(self.ops.send_running())));
-    }
-
-    /// The records after an action: yanked ones dropped, restored and expired ones read again.
-    fn refresh_after(&mut self, direction: Direction, ids: &[MessageId]) {
-        let Some(old) = self.snapshot.clone() else {
-            return;
-        };
-        if direction == Direction::Purge || ids.is_empty() {
-            return;
-        }
-        let strings = Arc::clone(&old.strings);
-        let changed: FxHashSet<_> = ids.iter().copied().collect();
-        let mut records: Vec<MessageRecord> = old
-            .records
-            .iter()
-            .filter(|r| !changed.contains(&r.id))
-            .cloned()
-            .collect();
-        // Reading 45,000 restored messages again and analysing the queue take seconds after
-        // the gauge is full: the Running box says so (a full gauge that stays reads as hung).
-        let started = Instant::now();
-        if direction != Direction::Yank {
-            let queue = &self.ops.queue;
-            let (read, failed) = self.step("reading them again", started, |p| {
-                p.total.store(ids.len() as u64, Ordering::Relaxed);
-                let (mut read, mut failed) = (Vec::new(), Vec::new());
-                for id in ids {
-                    p.done.fetch_add(1, Ordering::Relaxed);
-                    match scan::read_one(queue, &strings, *id) {
-                        Ok(r) => read.push(r),
-                        Err(e) => failed.push(format!("message #{id}: read again: {e}")),
-                    }
-                }
-                (read, failed)
-            });
-            records.extend(read);
-            for e in failed {
-                self.emit(Event::Worker(Report::Error(e)));
-            }
-            // Back in queue order (split directory, then id), as a scan lists them: an undo
-            // once put the restored messages at the end of "sort queue".
-            let layout = self.ops.queue.layout();
-            records.sort_by_key(|r| (layout.bucket(r.id), r.id));
-        }
-        // The same context as before the action (its now too: rates stay comparable).
-        let ctx = crate::analysis::cluster::AnalysisContext {
-            now: self.after.now(),
-            ..old.basis().ctx.clone()
-        };
-        self.generation += 1;
-        let (generation, unlisted) = (self.generation, self.unlisted_dirs);
-        let logs = Arc::clone(&old.logs);
-        let snap = self.step("analysing the queue", started, move |_| {
-            let mut snap = Snapshot::analysed(generation, strings, records, logs, &ctx);
-            snap.unlisted_dirs = unlisted;
-            Arc::new(snap)
-        });
-        self.show(snap, false, true);
     }
 }
 

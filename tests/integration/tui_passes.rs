@@ -160,3 +160,93 @@ fn the_yank_area_is_read_again_before_an_action_is_done() {
     }
     assert_eq!(in_area, Some(2), "read again before Done");
 }
+
+/// The AUTH users of a snapshot's records named `test` (by a header, or by the log).
+fn by_test(a: &Analysis) -> usize {
+    let s = &a.snapshot;
+    (s.records.iter())
+        .filter(|r| {
+            r.origin
+                .auth_user
+                .is_some_and(|u| s.strings.text(u) == "test")
+        })
+        .count()
+}
+
+/// Plan and execute `request`, and the outcome's batch once Done; the last analysis shown.
+fn act(
+    worker: &Worker,
+    events: &Receiver<Event>,
+    request: qtriage::tui::state::PlanRequest,
+) -> (String, Box<Analysis>) {
+    worker.send(Effect::Plan {
+        what: "the test's messages".into(),
+        request,
+    });
+    let confirm = loop {
+        match next(events) {
+            Report::Planned(c) => break c,
+            Report::Error(e) => panic!("not planned: {e}"),
+            _ => {}
+        }
+    };
+    worker.send(Effect::Execute(*confirm));
+    let mut shown = None;
+    loop {
+        match next(events) {
+            Report::Analysed(a) => shown = Some(a),
+            Report::Done(f) => {
+                let batch = f.outcome.batch.expect("a batch").batch;
+                break (batch, shown.expect("analysed before Done"));
+            }
+            Report::Error(e) => panic!("not done: {e}"),
+            _ => {}
+        }
+    }
+}
+
+/// An undo reads the restored messages again and gives them the AUTH user their log names, as
+/// the scan did: they came back under `(none)` and the next plan went by sender patterns
+/// (newuser50), until a rescan.
+#[test]
+fn an_undo_gives_the_restored_messages_the_auth_user_their_log_names() {
+    use qtriage::actions::RestoreSelection;
+    use qtriage::tui::state::PlanRequest;
+    let inc = crate::log_top::incident();
+    let queue = Queue::open(inc.t.root(), QueueOptions::default()).expect("open");
+    let after = AfterFlood {
+        yank_dir: qtriage::actions::default_yank_dir(queue.root()),
+        vpopmail: inc.t.root().join("no-vpopmail"),
+        report_dir: inc.t.root().join("no-reports"),
+        setup: SetupOptions {
+            queue_root: queue.root().to_path_buf(),
+            logs: vec![inc.smtpd.clone()],
+            ..SetupOptions::default()
+        },
+        fixed_now: Some(1_700_000_000),
+        queue,
+    };
+    let (tx, events) = mpsc::channel();
+    let worker = Worker::spawn(after, ClusterKey::AuthUser, tx).expect("worker");
+    worker.send(Effect::Scan);
+    let full = loop {
+        let a = next_analysis(&events);
+        if !a.envelopes_pending {
+            break a;
+        }
+    };
+    let named = by_test(&full);
+    assert_eq!(named, 40, "the log names test for every spam message");
+    let s = &full.snapshot;
+    let ids: Vec<_> = (s.records.iter())
+        .filter(|r| r.origin.auth_user.is_some())
+        .map(|r| r.id)
+        .collect();
+    let (batch, yanked) = act(&worker, &events, PlanRequest::Yank(ids));
+    assert_eq!(by_test(&yanked), 0);
+    let undo = PlanRequest::Restore(RestoreSelection::Batch(batch));
+    let (_, restored) = act(&worker, &events, undo);
+    assert_eq!(by_test(&restored), named, "the log's user given back");
+    let evidence = &restored.snapshot.logs.attributed;
+    assert_eq!(evidence.len(), named, "with its evidence");
+}
