@@ -9,6 +9,8 @@
 //! 2. CHKUSER lines from the message's client IP, within [`CHKUSER_BEFORE_SECS`] before the
 //!    anchor (an SMTP session) and [`CHKUSER_AFTER_SECS`] after it, that carry an auth user.
 //!    The best line matches the envelope sender and a recipient too; ties go to the nearest.
+//!    A line matching neither (chkuser logs every RCPT with the session's sender) is another
+//!    session's, taken only for a message whose Received line says it logged in (`ESMTPA`).
 //!    But when the message's own line (sender and recipient, not rejected) carries no auth
 //!    user and no line with one matches as well, the session was not authenticated: another
 //!    session's user from the same IP is not this message's, and step 3 may name only a
@@ -234,7 +236,18 @@ fn from_chkuser<'a>(
     let best_of = |by_ip: &'a HashMap<IpAddr, Vec<&'a LogEntry>>| {
         best_line(by_ip.get(&ip)?, anchor, sender.as_deref(), &rcpts)
     };
-    let named = best_of(&ix.chk_by_ip);
+    // A line with neither the message's sender nor its first recipient is another session's
+    // from the same IP. For a message whose Received line says it logged in (`ESMTPA`), whose
+    // own lines are missing (a rotated log), that session's user is the best evidence there
+    // is; for one that does not, it may be a relay without a login by a spammer who also
+    // logs in (newuser50: a relayed phish pinned on `test`, the advice to close the relay
+    // gone).
+    let logged_in = rec
+        .origin
+        .protocol
+        .is_some_and(|p| strings.with(p, crate::queue::received::is_authenticated));
+    let least = if logged_in { 0 } else { HALF_MATCH };
+    let named = best_of(&ix.chk_by_ip).filter(|(score, ..)| *score >= least);
     let own = |score: u8| score == FULL_MATCH;
     if best_of(&ix.plain_by_ip).is_some_and(|(score, ..)| own(score))
         && !named.as_ref().is_some_and(|(score, ..)| own(*score))
@@ -261,6 +274,8 @@ fn from_chkuser<'a>(
 
 /// A CHKUSER line's score when both the envelope sender and a recipient match the message.
 const FULL_MATCH: u8 = 4;
+/// Its score when one of them does: the least that makes a line the message's session's.
+const HALF_MATCH: u8 = 2;
 
 /// The best of `list`'s CHKUSER lines near `anchor` for a message from `sender` to `rcpts`:
 /// its score (2 for the sender, 2 for a recipient), then the nearest in time.

@@ -248,7 +248,7 @@ fn nothing_in_the_window_means_no_attribution() {
 
 /// A message's own CHKUSER line without an AUTH user says its session was not authenticated:
 /// another session's user from the same IP, nearer in time, is not its user. Without its own
-/// line, that session is the best evidence there is.
+/// line, that session is the best evidence there is for a message that logged in (ESMTPA).
 #[test]
 fn a_message_whose_own_line_has_no_auth_user_is_not_given_another_sessions() {
     let mail = || {
@@ -320,7 +320,32 @@ fn a_message_whose_own_line_has_no_auth_user_is_not_given_another_sessions() {
         names,
         [("alice@example.com", AttributionSource::PopBeforeSmtp)]
     );
+    // Without its own line: a message whose Received line says it logged in (ESMTPA, an AUTH
+    // patch naming no user) gets that session's user, the best evidence there is; one that
+    // says plain SMTP may be relayed without a login by the same spammer (newuser50), and a
+    // line with neither its sender nor its recipient names nothing.
     let c = case(vec![mail()], |_| (vec![other_session.clone()], vec![]));
+    let got = attribute(&c.records, &c.strings, &c.evidence);
+    assert!(got.is_empty(), "{got:?}");
+    let c = case(vec![mail().protocol("ESMTPA")], |_| {
+        (vec![other_session.clone()], vec![])
+    });
+    let got = attribute(&c.records, &c.strings, &c.evidence);
+    let names: Vec<&str> = got.values().map(|a| a.auth_user.as_str()).collect();
+    assert_eq!(names, ["test"]);
+    // A line of its sender's (another of its recipients, not the first the record keeps)
+    // is its session's.
+    let same_sender = FixtureLine::new(
+        BORN - 1,
+        chkuser_relaying_line(
+            "support@paypal.example",
+            "test",
+            "User",
+            "82.128.32.42",
+            "other@example.org",
+        ),
+    );
+    let c = case(vec![mail()], |_| (vec![same_sender.clone()], vec![]));
     let got = attribute(&c.records, &c.strings, &c.evidence);
     let names: Vec<&str> = got.values().map(|a| a.auth_user.as_str()).collect();
     assert_eq!(names, ["test"]);
