@@ -118,6 +118,9 @@ struct Scoring {
 enum Held {
     /// Only a heavy sender's volume: a newsletter or a help desk sends like this.
     Heavy,
+    /// Only one subject through many logins from many places, to few or the same addresses:
+    /// people sending one greeting from phone and home, colleagues replying to all do.
+    SpreadAlone,
     /// Only scripts writing as a domain not this server's, at the volume of the queue's other
     /// scripts: a shared host's shops, forms and password resets do.
     AlikeScripts,
@@ -188,6 +191,7 @@ fn score(c: &Cluster, s: &Signals, corpus: &Corpus<'_>, words: bool) -> Scoring 
     origin_points(&mut sc, c, s);
     forged_script_points(&mut sc, c, s);
     forged_pattern_points(&mut sc, c, s, corpus);
+    stuffing::stuffing_points(&mut sc, c, s, corpus);
     // Size, speed, fan-out and one subject weigh evidence of abuse (a signal with a
     // conclusion); alone they never make a real sender a suspect (as spam is removed, what
     // remains holds a growing share of the queue, and a newsletter has one subject).
@@ -207,6 +211,8 @@ fn score(c: &Cluster, s: &Signals, corpus: &Corpus<'_>, words: bool) -> Scoring 
     // help desk has volume, fan-out, one subject and a rate too.
     if sc.whys.len() == 1 && sc.whys[0].0 == points::HEAVY {
         sc.held = Some(Held::Heavy);
+    } else if stuffing::spread_alone(&sc) {
+        sc.held = Some(Held::SpreadAlone);
     } else if points::alike_scripts(&sc, c, s, corpus) {
         sc.held = Some(Held::AlikeScripts);
     } else if points::shared_clients_alone(&sc, c, s) {
@@ -295,6 +301,7 @@ pub fn assess(c: &mut Cluster, corpus: &Corpus<'_>) {
             "nothing but its volume speaks against it: held below {CULPRIT_SCORE:.0} (a \
              newsletter or a help desk sends like this); look before taking it"
         )),
+        Some(Held::SpreadAlone) => c.reasons.push(stuffing::HELD.into()),
         Some(Held::AlikeScripts) => {
             let norms = &corpus.facts.scripts;
             c.reasons.push(format!(
@@ -518,6 +525,7 @@ mod members;
 mod part;
 mod points;
 mod scripts;
+mod stuffing;
 mod top;
 use heavy::account_points;
 use points::{
@@ -548,6 +556,8 @@ mod relay_tests;
 mod script_tests;
 #[cfg(test)]
 mod shared_ip_tests;
+#[cfg(test)]
+mod stuffing_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

@@ -26,8 +26,11 @@ pub(super) const HEAVY: &str =
     "an account sending far more than the others (compromised, or a bulk sender)";
 pub(super) const DIVERTED: &str = "likely a compromised account (replies diverted)";
 const FRAMING: &str = "a forged X-PHP-Originating-Script: mail posing as a web script's";
+/// One campaign through many logins, each from several networks (`stuffing.rs`).
+pub(super) const STUFFED: &str =
+    "likely stolen passwords: one campaign through many logins (credential stuffing)";
 /// Every one of them, for reading a conclusion back out of a summary.
-pub(super) const SIGNAL_CONCLUSIONS: [&str; 11] = [
+pub(super) const SIGNAL_CONCLUSIONS: [&str; 12] = [
     AUTH_UNNAMED,
     GUESSED,
     WEB_SCRIPT,
@@ -39,6 +42,7 @@ pub(super) const SIGNAL_CONCLUSIONS: [&str; 11] = [
     HEAVY,
     DIVERTED,
     FRAMING,
+    STUFFED,
 ];
 
 /// A script cluster of headers PHP did not write (below fields the message's writer chose):
