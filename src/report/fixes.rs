@@ -8,6 +8,10 @@ use crate::analysis::key::ClusterKey;
 
 /// The conclusion of an IP or network that relays without a login (the ranking's words).
 const RELAYING: &str = "relaying without a login";
+/// The conclusion of one whose clients logged in though no header names the account.
+const UNNAMED: &str = "no header names the account";
+/// The conclusion of a subject sent through many stolen logins.
+const STUFFING: &str = "credential stuffing";
 
 /// What to fix for one culprit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -22,11 +26,13 @@ pub struct CulpritFix {
 
 /// One fix per culprit that names something to fix, in the culprits' order; a culprit that
 /// names no account, script, uid or relay (a sender pattern, a subject) adds none: what sent
-/// it is another culprit's line, or the evidence's.
+/// it is another culprit's line, or the evidence's. Except a subject sent through many stolen
+/// logins, whose accounts no other line names, and an IP whose clients logged in unnamed.
 pub fn culprit_fixes(culprits: &[Culprit]) -> Vec<CulpritFix> {
     let mut out: Vec<CulpritFix> = Vec::new();
     for c in culprits {
-        let relaying = || c.reasons.iter().any(|r| r.contains(RELAYING));
+        let says = |words: &str| c.reasons.iter().any(|r| r.contains(words));
+        let relaying = || says(RELAYING);
         let advice = match c.kind {
             ClusterKey::AuthUser => {
                 "change its password and end its sessions: this login sent the spam"
@@ -37,6 +43,17 @@ pub fn culprit_fixes(culprits: &[Culprit]) -> Vec<CulpritFix> {
             }
             ClusterKey::Uid => {
                 "find what runs as this uid and mails: its crontab, its web scripts, its processes"
+            }
+            // Before the relay's: its clients logged in (ESMTPA), so rcpthosts is not it.
+            ClusterKey::OriginIp | ClusterKey::OriginNet if says(UNNAMED) => {
+                "an account logged in from here though no header names it: run qtriage with \
+                 --log on the smtpd log (its CHKUSER or AUTH lines name the account), then \
+                 change that account's password"
+            }
+            ClusterKey::Subject if says(STUFFING) => {
+                "change the password of every login that sent it and end their sessions \
+                 (credential stuffing): qtriage clusters --by auth-user --where QUERY, with \
+                 this culprit's query, lists them"
             }
             ClusterKey::OriginIp | ClusterKey::OriginNet if relaying() => {
                 "close the relay: it sent to remote domains without a login (check \
@@ -95,6 +112,19 @@ mod tests {
                 "<random>@x.example",
                 "forged senders",
             ),
+            culprit(
+                ClusterKey::OriginIp,
+                "203.0.113.5",
+                "IP: likely a guessed password: logged in, but no header names the account \
+                 (--log does)",
+            ),
+            culprit(
+                ClusterKey::Subject,
+                "Document shared with you #",
+                "subject: likely stolen passwords: one campaign through many logins \
+                 (credential stuffing)",
+            ),
+            culprit(ClusterKey::Subject, "Hello", "subject: forged senders"),
         ]);
         let named: Vec<(ClusterKey, &str, &str)> = (fixes.iter())
             .map(|f| {
@@ -112,6 +142,8 @@ mod tests {
                 (ClusterKey::Script, "uploads/mailer.php", "disable"),
                 (ClusterKey::Uid, "1003", "find"),
                 (ClusterKey::OriginIp, "192.0.2.9", "close"),
+                (ClusterKey::OriginIp, "203.0.113.5", "an"),
+                (ClusterKey::Subject, "Document shared with you #", "change"),
             ]
         );
     }
