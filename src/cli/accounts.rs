@@ -249,6 +249,15 @@ pub fn run(
 ) -> anyhow::Result<ExitCode> {
     let found = find_culprits(global, args)?;
     let a = assess(&args.vpopmail, &args.check_options(found))?;
+    // "0 of 0 accounts at risk" and exit 0 read as all clear in the middle of a compromise
+    // (newuser50): with no account there was nothing to check.
+    if a.accounts == 0 {
+        anyhow::bail!(
+            "{}: no account found in its domains/: nothing was checked (set --vpopmail; \
+             `qtriage plan` names the culprit logins without it)",
+            sanitize_bytes(args.vpopmail.as_os_str().as_encoded_bytes())
+        );
+    }
     for w in &a.warnings {
         warnln!(
             "qtriage: warning: {}: {}",

@@ -205,6 +205,39 @@ struct Stop {
 }
 
 impl Stop {
+    /// Why the watch ended with `code`, in words for stderr: an exit status alone left the
+    /// operator who ran `--until-stable` wondering whether the flood stopped or qtriage did
+    /// (newuser50). `None` after `--count` lines: nothing to tell.
+    fn words(&self, args: &WatchArgs, code: ExitCode) -> Option<String> {
+        match code {
+            ExitCode::NoMatch => Some(format!(
+                "qtriage: alert: more than {} messages arrived in the last minute \
+                 (--alert-above)",
+                args.alert_above.map_or(String::new(), |n| n.to_string())
+            )),
+            _ if args.count.is_some_and(|n| self.lines >= n) => None,
+            _ => args.until_stable.map(|d| {
+                format!(
+                    "qtriage: stable: the queue did not grow for {} (--until-stable)",
+                    humantime_secs(d)
+                )
+            }),
+        }
+    }
+}
+
+/// `90s` as `1m 30s`, `10s` as `10s`, `500ms` as `500ms`: a duration as the flags take it.
+fn humantime_secs(d: Duration) -> String {
+    let secs = d.as_secs();
+    match (secs / 60, secs % 60) {
+        (0, 0) => format!("{}ms", d.as_millis()),
+        (0, s) => format!("{s}s"),
+        (m, 0) => format!("{m}m"),
+        (m, s) => format!("{m}m {s}s"),
+    }
+}
+
+impl Stop {
     fn check(&mut self, args: &WatchArgs, u: &WatchUpdate) -> Option<ExitCode> {
         self.lines += 1;
         if args
@@ -236,6 +269,12 @@ impl Stop {
 /// Run `watch`.
 pub fn run(global: &GlobalArgs, args: &WatchArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let queue = global.open_queue()?;
+    if !crate::logs::given_paths(&global.logs).is_empty() {
+        warnln!(
+            "qtriage: note: watch does not read the logs (--log): a login only the smtpd log \
+             names is counted under its client IP (--by origin-ip shows them)"
+        );
+    }
     let mut config = MonitorConfig::new(args.by, args.interval);
     config.watch.force_polling = args.poll;
     config.watch.tick = args.interval.min(Duration::from_millis(250));
@@ -264,6 +303,9 @@ pub fn run(global: &GlobalArgs, args: &WatchArgs, out: &mut dyn Write) -> anyhow
         // Each line is flushed so `watch | tee` and cron see it at once.
         out.flush()?;
         if let Some(code) = stop.check(args, &u) {
+            if let Some(words) = stop.words(args, code) {
+                warnln!("{words}");
+            }
             return Ok(code);
         }
     }

@@ -342,6 +342,15 @@ fn exit_codes() {
     let out = accounts(&dir.path().join("nowhere"), &[]);
     assert_exit(&out, 2);
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a vpopmail directory"));
+    // A tree with no account checked nothing: not "0 of 0 at risk", exit 0 (newuser50).
+    let empty = VpopmailTree::create(dir.path().join("empty")).expect("tree");
+    let out = accounts(empty.root(), &["--no-queue"]);
+    assert_exit(&out, 2);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("no account found in its domains/: nothing was checked"),
+        "{said}"
+    );
 }
 
 /// After the yank the flood's login is still `top`'s culprit for the accounts check: the yank

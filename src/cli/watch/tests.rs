@@ -171,6 +171,8 @@ fn stop_rules() {
     // not more than 100 in a minute; 102 in 30 s are.
     assert_eq!(s.check(&a, &aged(3000, 140.0)), None);
     assert_eq!(s.check(&a, &aged(30_000, 204.0)), Some(ExitCode::NoMatch));
+    let said = s.words(&a, ExitCode::NoMatch).unwrap_or_default();
+    assert!(said.contains("more than 100 messages"), "{said}");
 
     let a = args(&["--until-stable", "10s"]);
     let mut s = Stop::default();
@@ -183,6 +185,10 @@ fn stop_rules() {
     assert_eq!(s.check(&a, &at(6000, -1.0)), None);
     assert_eq!(s.check(&a, &at(15_000, 0.0)), None);
     assert_eq!(s.check(&a, &at(16_000, 0.0)), Some(ExitCode::Success));
+    assert_eq!(
+        s.words(&a, ExitCode::Success).as_deref(),
+        Some("qtriage: stable: the queue did not grow for 10s (--until-stable)")
+    );
 
     // The third line of `--until-stable 2s --interval 1s`, a few milliseconds early, ends it.
     let a = args(&["--until-stable", "2s", "--interval", "1s"]);
@@ -195,6 +201,7 @@ fn stop_rules() {
     let mut s = Stop::default();
     assert_eq!(s.check(&a, &update(5.0, 0.0)), None);
     assert_eq!(s.check(&a, &update(5.0, 0.0)), Some(ExitCode::Success));
+    assert_eq!(s.words(&a, ExitCode::Success), None);
 }
 
 /// A restore put 23,400 messages back: the queue grows by them at "+0/min" (a restore is not
