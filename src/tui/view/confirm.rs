@@ -19,6 +19,10 @@ const MARGIN: u16 = 4;
 /// Width of the key column (`chosen`, `messages`, ...).
 const KEY: usize = 12;
 
+/// What forcing a move past a running qmail-send risks (`--force`'s warning, in short).
+const FORCE_RISK: &str = "F forces it: qmail-send keeps the ids in memory, may still deliver a \
+moved message, and logs 'trouble opening' on each retry until it is restored. Stop qmail-send \
+if you can.";
 /// The expire warning: qmail-send bounces what is expired (lines fit the popup).
 pub const BACKSCATTER: [&str; 3] = [
     "qmail-send BOUNCES expired messages to their envelope senders.",
@@ -190,6 +194,17 @@ impl ConfirmPopup<'_> {
                 value.style = style;
             }
             v.push(l);
+        }
+        // What F risks, before it is pressed: the CLI's --force prints it, and a forced TUI
+        // yank left 3,523 `trouble opening` lines in qmail-send's log with no word of it here
+        // (crash50). Wrapped to the box the other lines make: measured whole it made the box
+        // the screen's width.
+        if self.send == SendLine::Blocks && width != usize::MAX {
+            v.extend(
+                super::wrap(FORCE_RISK, " ", width)
+                    .into_iter()
+                    .map(|l| Line::styled(l, t.danger())),
+            );
         }
         match self.confirm.plan.direction {
             Direction::Expire => {

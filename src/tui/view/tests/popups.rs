@@ -363,6 +363,9 @@ fn a_narrow_confirmation_says_qmail_send_runs_and_why_enter_refused() {
     assert!(seen.contains("RUNNING: refused unless"), "{seen}");
     assert!(seen.contains("forced (F)"), "wrapped whole: {seen}");
     assert!(!seen.contains("unless f…"), "{seen}");
+    // What F risks is said before it is pressed (crash50).
+    let words = seen.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(words.contains("F forces it: qmail-send keeps"), "{words}");
     cmd(&mut s, Command::Confirm);
     assert!(matches!(s.popup, Popup::Confirm(_)), "refused");
     let screen = render(&s);
