@@ -7,10 +7,13 @@ use super::clusters::{cluster_query, load, value_text, AnalysisArgs, ClusterJson
 use super::print::json::write_line;
 use super::print::wrap::Wrap;
 use super::{exit::ExitCode, GlobalArgs};
+use crate::actions::Restored;
 use crate::analysis::key::ClusterKey;
+use crate::analysis::rank::Verdict;
 use crate::analysis::Want;
 use crate::analysis::{Analysis, TOP_LIMIT};
 use crate::sanitize::sanitize_bytes;
+use crate::size::thousands;
 
 /// Arguments of `top`.
 #[derive(Debug, clap::Args)]
@@ -36,13 +39,16 @@ pub fn run(global: &GlobalArgs, args: &TopArgs, out: &mut dyn Write) -> anyhow::
         Ok(a) => a,
         Err(code) => return Ok(code),
     };
-    note_picked_back(global, &a);
+    let picked = note_picked_back(global, &a);
     if args.analysis.json {
         for c in &a.top {
             write_line(out, &ClusterJson::new(c, &a.strings))?;
         }
     } else {
         write_text(out, &a, args.analysis.where_.as_deref(), global.wrap)?;
+        // Under each cluster would need the picks in `write_text`, which `plan` shares:
+        // a list after the ranking names them instead.
+        write_picked(out, &a, &picked)?;
     }
     Ok(if a.records.is_empty() {
         ExitCode::NoMatch
@@ -54,16 +60,15 @@ pub fn run(global: &GlobalArgs, args: &TopArgs, out: &mut dyn Write) -> anyhow::
 /// Say on stderr, as the other notes, how many of the messages ranked the operator picked
 /// back as real mail: the ranking counts them with their clusters, `plan` and `report` leave
 /// them (newuser48b: `top` named a culprit `plan` did not take, and nothing said why).
-fn note_picked_back(global: &GlobalArgs, a: &Analysis) {
-    let Ok(queue) = global.open_queue() else {
-        return;
-    };
+fn note_picked_back(global: &GlobalArgs, a: &Analysis) -> Option<Restored> {
+    let queue = global.open_queue().ok()?;
     let restored = match super::restored::restored_in(&queue) {
         Ok(r) => r,
         // `plan` refuses to give a query then: said here too, as why the two may differ.
         Err(e) => {
             let e = crate::sanitize::sanitize_str(&e.to_string()).into_owned();
-            return warnln!("qtriage: note: {e}");
+            warnln!("qtriage: note: {e}");
+            return None;
         }
     };
     let n = a.records.iter().filter(|r| restored.contains(r.id)).count();
@@ -74,6 +79,44 @@ fn note_picked_back(global: &GlobalArgs, a: &Analysis) {
              their clusters; qtriage plan and report leave them (qtriage list restored:yes)"
         );
     }
+    Some(restored)
+}
+
+/// The ranked culprits and suspects with messages the operator picked back, after the ranking:
+/// `top` still called a newsletter restored whole a culprit, and only stderr said why `plan`
+/// did not take it (newuser50).
+fn write_picked(
+    out: &mut dyn Write,
+    a: &Analysis,
+    picked: &Option<Restored>,
+) -> std::io::Result<()> {
+    let Some(picked) = picked else {
+        return Ok(());
+    };
+    let mut lines = Vec::new();
+    for (i, c) in a.top.iter().enumerate() {
+        let n = (c.members.iter())
+            .filter_map(|&m| a.records.get(m as usize))
+            .filter(|r| picked.contains(r.id))
+            .count();
+        if n > 0 && c.verdict() != Verdict::Legitimate {
+            let of = match n == c.messages {
+                true => "all its messages".to_string(),
+                false => format!("{} of its {} messages", thousands(n), thousands(c.messages)),
+            };
+            lines.push(format!("{:>2}. {of}", i + 1));
+        }
+    }
+    if !lines.is_empty() {
+        writeln!(
+            out,
+            "\npicked back from the yank area as real mail (qtriage plan leaves them):"
+        )?;
+        for l in lines {
+            writeln!(out, "  {l}")?;
+        }
+    }
+    Ok(())
 }
 
 /// The ranking as text: one block per cluster, its summary, its signals, its query; `where_`

@@ -470,4 +470,18 @@ fn top_notes_the_picked_back_mail_it_ranks() {
         err.contains("qtriage: note: 10 messages are picked back from the yank area as real mail, ranked with their clusters"),
         "{err}"
     );
+    // And under the ranking, which of its culprits and suspects they are in (newuser50): all
+    // of test's, once the operator picked back the rest too.
+    let out = s.run(&["restore", "auth:test", "--apply"]);
+    assert_exit(&out, 0);
+    let out = s.run(&["top"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(" 1. culprit "), "{text}");
+    let picked = text
+        .split_once("\npicked back from the yank area as real mail (qtriage plan leaves them):\n")
+        .map(|(_, rest)| rest);
+    assert!(
+        picked.is_some_and(|p| p.lines().any(|l| l == "   1. all its messages")),
+        "{text}"
+    );
 }
