@@ -124,7 +124,13 @@ fn culprit_of(c: &Cluster, window: &Window<'_>, strings: &Interner) -> Option<Cu
         );
         reasons.push(format!("from {ips}"));
     }
+    let accounts =
+        match c.key == ClusterKey::Subject && reasons.iter().any(|r| r.contains(STUFFING)) {
+            true => logins_of(c, records, strings),
+            false => Vec::new(),
+        };
     Some(Culprit {
+        accounts,
         kind: c.key,
         value,
         messages: c.messages as u64,
@@ -136,6 +142,21 @@ fn culprit_of(c: &Cluster, window: &Window<'_>, strings: &Interner) -> Option<Cu
             .count() as u64,
         reasons,
     })
+}
+
+/// The conclusion of a subject sent through many stolen logins (the ranking's words).
+const STUFFING: &str = "(credential stuffing)";
+
+/// The distinct AUTH logins of `c`'s messages, sanitized, sorted.
+fn logins_of(c: &Cluster, records: &[MessageRecord], strings: &Interner) -> Vec<String> {
+    let users: HashSet<Sym> = (c.members.iter())
+        .filter_map(|&i| records.get(i as usize)?.origin.auth_user)
+        .collect();
+    let mut out: Vec<String> = (users.into_iter())
+        .map(|u| crate::sanitize::sanitize_str(&strings.text(u)).into_owned())
+        .collect();
+    out.sort_unstable();
+    out
 }
 
 /// The records a report covers (`--since`'s window, or all), the queue's first.

@@ -22,6 +22,9 @@ pub struct CulpritFix {
     pub value: String,
     /// What to do, in words.
     pub advice: &'static str,
+    /// The accounts to do it to, when the culprit itself names none (a subject sent through
+    /// many stolen logins: each login's password); empty otherwise.
+    pub accounts: Vec<String>,
 }
 
 /// One fix per culprit that names something to fix, in the culprits' order; a culprit that
@@ -52,8 +55,7 @@ pub fn culprit_fixes(culprits: &[Culprit]) -> Vec<CulpritFix> {
             }
             ClusterKey::Subject if says(STUFFING) => {
                 "change the password of every login that sent it and end their sessions \
-                 (credential stuffing): qtriage clusters --by auth-user --where QUERY, with \
-                 this culprit's query, lists them"
+                 (credential stuffing): the accounts listed"
             }
             ClusterKey::OriginIp | ClusterKey::OriginNet if relaying() => {
                 "close the relay: it sent to remote domains without a login (check \
@@ -65,6 +67,7 @@ pub fn culprit_fixes(culprits: &[Culprit]) -> Vec<CulpritFix> {
             kind: c.kind,
             value: c.value.clone(),
             advice,
+            accounts: c.accounts.clone(),
         });
     }
     out
@@ -82,6 +85,7 @@ mod tests {
             recipients: 10,
             yanked: 0,
             reasons: vec![reason.into()],
+            accounts: Vec::new(),
         }
     }
 

@@ -45,6 +45,9 @@ pub fn prose(text: &str) -> String {
     out
 }
 
+/// Accounts a fix line names before "and N more".
+const ACCOUNTS_SHOWN: usize = 100;
+
 fn time_or_none(t: Option<i64>) -> String {
     t.map(rfc3339).unwrap_or_else(|| "none".into())
 }
@@ -214,6 +217,20 @@ fn remaining_and_fixes(out: &mut String, r: &ReportInput) {
     // What the culprits name needs no account database: said whether one was read or not.
     for f in &r.culprit_fixes {
         let _ = writeln!(out, "- {} {}: {}", f.kind.name(), code(&f.value), f.advice);
+        if !f.accounts.is_empty() {
+            let shown: Vec<String> = (f.accounts.iter().take(ACCOUNTS_SHOWN))
+                .map(|a| code(a))
+                .collect();
+            let more = match f.accounts.len().saturating_sub(ACCOUNTS_SHOWN) {
+                0 => String::new(),
+                n => format!(
+                    ", and {} more (the JSON's `culprit_fixes` lists all)",
+                    thousands(n as u64)
+                ),
+            };
+            let n = thousands(f.accounts.len() as u64);
+            let _ = writeln!(out, "  - {n} accounts: {}{more}", shown.join(", "));
+        }
     }
     if !r.culprit_fixes.is_empty() {
         let _ = writeln!(out);
@@ -293,6 +310,7 @@ mod tests {
                 recipients: 1,
                 yanked: 0,
                 reasons: vec![evil.into()],
+                accounts: Vec::new(),
             }],
             notes: vec![evil.into()],
             ..Default::default()
@@ -313,6 +331,7 @@ mod tests {
                 recipients: 112_240,
                 yanked: 6600,
                 reasons: vec!["AUTH user test: 6,600 messages".into()],
+                accounts: Vec::new(),
             }],
             ..Default::default()
         };

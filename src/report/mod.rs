@@ -88,6 +88,11 @@ pub struct Culprit {
     pub yanked: u64,
     /// Why it is held responsible, in the operator's words.
     pub reasons: Vec<String>,
+    /// The AUTH logins that sent it, sanitized and sorted, when it is a subject sent through
+    /// many stolen logins (credential stuffing): whose passwords to change, which no other
+    /// culprit line names. In the JSON as its fix's `accounts`.
+    #[serde(skip)]
+    pub accounts: Vec<String>,
 }
 
 /// A value with a message count (origin IPs, scripts, subject samples).

@@ -36,6 +36,7 @@ mod plan_yanked;
 mod queueing;
 mod real_qmail;
 mod report;
+mod report_stuffing;
 mod report_yanked;
 mod restored;
 mod reused_ids;

@@ -1,0 +1,71 @@
+//! A subject sent through many stolen logins (credential stuffing) names the logins in the
+//! report's fixes: no other culprit line names them, and their passwords are what to change.
+
+use std::collections::{BTreeSet, HashMap};
+
+use qtriage::fixture::flood::{write_flood_with_groups, FloodGroup, FloodSpec, Mix};
+use qtriage::fixture::QueueBuilder;
+use qtriage::queue::MessageId;
+use serde_json::Value;
+
+use crate::util::{assert_exit, TestQueue};
+
+/// The flood's clock (its births lie before it).
+const NOW: i64 = 1_796_170_849;
+
+#[test]
+fn a_stuffing_culprits_fix_names_every_login_that_sent_it() {
+    let t = TestQueue::with(QueueBuilder::new("").split(23));
+    let spec = FloodSpec::new(2_000, 1, NOW).with_mix(Mix::Campus);
+    let (_, groups) = write_flood_with_groups(&t.q, &spec).expect("flood written");
+    let stolen: HashMap<MessageId, FloodGroup> = groups
+        .into_iter()
+        .filter(|(_, g)| *g == FloodGroup::Stuffing)
+        .collect();
+    let run = |args: &[&str]| {
+        let out = (t.command().args(args).env("QTRIAGE_NOW", NOW.to_string()))
+            .output()
+            .expect("run qtriage");
+        assert_exit(&out, 0);
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    // The logins of the stolen accounts' messages, as `list` names them.
+    let mut logins = BTreeSet::new();
+    for line in run(&["list", "auth:*", "--json"]).lines() {
+        let j: Value = serde_json::from_str(line).expect("one object a line");
+        let id = MessageId(j["id"].as_u64().expect("id"));
+        if stolen.contains_key(&id) {
+            let user = j["origin"]["auth_user"].as_str().expect("auth user");
+            logins.insert(user.to_string());
+        }
+    }
+    assert!(logins.len() >= 20, "{logins:?}");
+
+    let r: Value = serde_json::from_str(&run(&["report", "--format", "json"])).expect("json");
+    let fixes = r["culprit_fixes"].as_array().expect("culprit_fixes");
+    let fix = (fixes.iter())
+        .find(|f| f["kind"] == "subject")
+        .unwrap_or_else(|| panic!("no subject fix: {fixes:#?}"));
+    assert!(
+        fix["advice"]
+            .as_str()
+            .is_some_and(|a| a.contains("credential stuffing")),
+        "{fix:#}"
+    );
+    let named: BTreeSet<String> = (fix["accounts"].as_array().expect("accounts").iter())
+        .map(|a| a.as_str().expect("text").to_string())
+        .collect();
+    assert_eq!(named, logins);
+    assert!(
+        fixes
+            .iter()
+            .filter(|f| f["kind"] != "subject")
+            .all(|f| f["accounts"] == Value::Array(vec![])),
+        "{fixes:#?}"
+    );
+
+    let md = run(&["report"]);
+    let first = logins.iter().next().expect("a login");
+    let line = format!("  - {} accounts: `{first}`, ", logins.len());
+    assert!(md.contains(&line), "{md}");
+}
