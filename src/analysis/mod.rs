@@ -505,13 +505,29 @@ pub fn rank_culprits(
     Basis::new(records, strings, ctx).top(records, strings, logs, limit, share_of)
 }
 
-/// The AUTH users `ranking` holds as culprits (verdict culprit), as written in the queue:
-/// what the accounts check takes as `top`'s culprits.
-pub fn culprit_auth_users(ranking: &[Cluster], strings: &Interner) -> Vec<String> {
-    ranking
+/// The AUTH users `ranking` holds as culprits (verdict culprit), as written in the queue: what
+/// the accounts check takes as `top`'s culprits. With the logins of a culprit subject sent
+/// through many stolen logins (credential stuffing): `records` are what the ranking's members
+/// index.
+pub fn culprit_auth_users(
+    ranking: &[Cluster],
+    records: &[MessageRecord],
+    strings: &Interner,
+) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for c in ranking
         .iter()
-        .filter(|c| c.key == ClusterKey::AuthUser && c.verdict() == rank::Verdict::Culprit)
-        .filter_map(|c| c.value.as_ref())
-        .map(|v| v.text(strings))
-        .collect()
+        .filter(|c| c.verdict() == rank::Verdict::Culprit)
+    {
+        if c.key == ClusterKey::AuthUser {
+            out.extend(c.value.as_ref().map(|v| v.text(strings)));
+        } else if rank::is_stuffing(c) {
+            let users =
+                (c.members.iter()).filter_map(|&i| records.get(i as usize)?.origin.auth_user);
+            out.extend(users.map(|u| strings.text(u)));
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|u| seen.insert(u.clone()));
+    out
 }

@@ -396,6 +396,15 @@ pub fn conclusion_of(summary: &str) -> &str {
     }
 }
 
+/// Is `c` (assessed) a subject sent through many stolen logins: its summary's conclusion the
+/// credential-stuffing one? Its accounts are the logins of its messages.
+pub fn is_stuffing(c: &Cluster) -> bool {
+    c.key == ClusterKey::Subject
+        && c.reasons
+            .first()
+            .is_some_and(|r| r.contains(points::STUFFED))
+}
+
 /// [`assess`] each cluster, in parallel (rayon's current pool): clusters are independent.
 pub(crate) fn assess_all(clusters: &mut [Cluster], corpus: &Corpus<'_>) {
     assess_first(clusters, corpus, usize::MAX);

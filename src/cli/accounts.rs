@@ -140,7 +140,7 @@ fn find_culprits(global: &GlobalArgs, args: &AccountsArgs) -> anyhow::Result<Nam
         })
         .ctx;
         let ranking = rank_culprits(&records, &strings, &ctx, &logs, TOP_LIMIT, OF_QUEUE);
-        found.top = culprit_auth_users(&ranking, &strings);
+        found.top = culprit_auth_users(&ranking, &records, &strings);
     }
     Ok(found)
 }

@@ -124,11 +124,10 @@ fn culprit_of(c: &Cluster, window: &Window<'_>, strings: &Interner) -> Option<Cu
         );
         reasons.push(format!("from {ips}"));
     }
-    let accounts =
-        match c.key == ClusterKey::Subject && reasons.iter().any(|r| r.contains(STUFFING)) {
-            true => logins_of(c, records, strings),
-            false => Vec::new(),
-        };
+    let accounts = match crate::analysis::rank::is_stuffing(c) {
+        true => logins_of(c, records, strings),
+        false => Vec::new(),
+    };
     Some(Culprit {
         accounts,
         kind: c.key,
@@ -143,9 +142,6 @@ fn culprit_of(c: &Cluster, window: &Window<'_>, strings: &Interner) -> Option<Cu
         reasons,
     })
 }
-
-/// The conclusion of a subject sent through many stolen logins (the ranking's words).
-const STUFFING: &str = "(credential stuffing)";
 
 /// The distinct AUTH logins of `c`'s messages, sanitized, sorted.
 fn logins_of(c: &Cluster, records: &[MessageRecord], strings: &Interner) -> Vec<String> {

@@ -240,11 +240,15 @@ pub struct YankedApart {
 impl ReportInput {
     /// The AUTH users named as culprits: what `accounts` takes as `top`'s culprits.
     pub fn culprit_auth_users(&self) -> Vec<String> {
-        self.culprits
-            .iter()
-            .filter(|c| c.kind == ClusterKey::AuthUser)
-            .map(|c| c.value.clone())
-            .collect()
+        let mut out: Vec<String> = Vec::new();
+        for c in &self.culprits {
+            match c.kind {
+                ClusterKey::AuthUser => out.push(c.value.clone()),
+                // The logins of a subject sent through many stolen ones.
+                _ => out.extend(c.accounts.iter().cloned()),
+            }
+        }
+        out
     }
 
     /// The report as pretty JSON.

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use qtriage::accounts::fixture::{FixtureAccount, Store, VpopmailTree};
 use qtriage::fixture::flood::{write_flood_with_groups, FloodGroup, FloodSpec, Mix};
 use qtriage::fixture::QueueBuilder;
 use qtriage::queue::MessageId;
@@ -68,4 +69,20 @@ fn a_stuffing_culprits_fix_names_every_login_that_sent_it() {
     let first = logins.iter().next().expect("a login");
     let line = format!("  - {} accounts: `{first}`, ", logins.len());
     assert!(md.contains(&line), "{md}");
+
+    // The accounts check marks a stolen login as top's culprit, as it marks a culprit login.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let tree = VpopmailTree::create(dir.path().join("vp")).expect("tree");
+    let (local, domain) = first.split_once('@').expect("user@domain");
+    let account = FixtureAccount::clear(local, "Zx9$plmQ-wert");
+    (tree.add_domain(domain.as_bytes(), Store::Text, &[account])).expect("domain");
+    let root = tree.root().to_str().expect("utf-8 temp path");
+    let out = (t.command())
+        .args(["accounts", "--json", "--vpopmail", root])
+        .env("QTRIAGE_NOW", NOW.to_string())
+        .output()
+        .expect("run qtriage");
+    assert_exit(&out, 1);
+    let j: Value = serde_json::from_slice(&out.stdout).expect("one account");
+    assert_eq!(j["rules"], serde_json::json!(["culprit-top"]), "{j:#}");
 }
