@@ -10,7 +10,9 @@
 //!    anchor (an SMTP session) and [`CHKUSER_AFTER_SECS`] after it, that carry an auth user.
 //!    The best line matches the envelope sender and a recipient too; ties go to the nearest.
 //!    A line matching neither (chkuser logs every RCPT with the session's sender) is another
-//!    session's, taken only for a message whose Received line says it logged in (`ESMTPA`).
+//!    session's, not taken for a message whose Received line says plain SMTP on a server whose
+//!    AUTH patch marks logins (`ESMTPA` on some message of the queue); nor, then, is an SMTP
+//!    AUTH login in step 3 (only a POP3/IMAP one).
 //!    But when the message's own line (sender and recipient, not rejected) carries no auth
 //!    user and no line with one matches as well, the session was not authenticated: another
 //!    session's user from the same IP is not this message's, and step 3 may name only a
@@ -162,19 +164,29 @@ pub fn attribute(
     evidence: &LogEvidence,
 ) -> HashMap<MessageId, LogAttribution> {
     let ix = Index::new(evidence);
+    // Does this server's AUTH patch mark a login in the protocol word (`ESMTPA`)? Then a
+    // message that says plain SMTP did not log in. Some patches leave it `SMTP` (the Plesk
+    // seed's `test` spam), and there it says nothing.
+    let marks_logins = records.iter().any(|r| logged_in(r, strings));
     let mut out = HashMap::new();
     for rec in records.iter().filter(|r| r.origin.auth_user.is_none()) {
-        if let Some(a) = attribute_one(rec, strings, &ix) {
+        if let Some(a) = attribute_one(rec, strings, &ix, marks_logins) {
             out.insert(rec.id, a);
         }
     }
     out
 }
 
+/// Does `rec`'s Received line say its client logged in (`ESMTPA`, `ESMTPSA`)?
+fn logged_in(rec: &MessageRecord, strings: &Interner) -> bool {
+    (rec.origin.protocol).is_some_and(|p| strings.with(p, crate::queue::received::is_authenticated))
+}
+
 fn attribute_one(
     rec: &MessageRecord,
     strings: &Interner,
     ix: &Index<'_>,
+    marks_logins: bool,
 ) -> Option<LogAttribution> {
     let ip = rec
         .origin
@@ -188,8 +200,13 @@ fn attribute_one(
         .qmail_queue_time()
         .or(link.map(|(t, _)| t))
         .unwrap_or(rec.queued());
-    let mut found = match from_chkuser(rec, strings, ix, ip, anchor) {
+    // A message that says it did not log in, on a server whose patch says so: a line or an
+    // SMTP login of another session from its IP is not its user (a spammer who logs in from
+    // an IP may relay from it without a login too: newuser50, review50).
+    let unmarked = marks_logins && !logged_in(rec, strings);
+    let mut found = match from_chkuser(rec, strings, ix, ip, anchor, unmarked) {
         Chk::Named(a) => a,
+        Chk::Nothing if unmarked => from_login(ix, ip, anchor, Logins::PopBeforeSmtp)?,
         Chk::Nothing => from_login(ix, ip, anchor, Logins::Any)?,
         // Its session did not authenticate: an SMTP login from that IP was another session's;
         // only a POP3/IMAP one can have let it relay.
@@ -223,6 +240,7 @@ fn from_chkuser<'a>(
     ix: &'a Index<'a>,
     ip: IpAddr,
     anchor: i64,
+    unmarked: bool,
 ) -> Chk {
     let sender = rec.sender.map(|s| strings.text(s));
     // The record keeps its first recipient (not the whole list: issue 22's memory bound), and
@@ -237,16 +255,11 @@ fn from_chkuser<'a>(
         best_line(by_ip.get(&ip)?, anchor, sender.as_deref(), &rcpts)
     };
     // A line with neither the message's sender nor its first recipient is another session's
-    // from the same IP. For a message whose Received line says it logged in (`ESMTPA`), whose
-    // own lines are missing (a rotated log), that session's user is the best evidence there
-    // is; for one that does not, it may be a relay without a login by a spammer who also
-    // logs in (newuser50: a relayed phish pinned on `test`, the advice to close the relay
-    // gone).
-    let logged_in = rec
-        .origin
-        .protocol
-        .is_some_and(|p| strings.with(p, crate::queue::received::is_authenticated));
-    let least = if logged_in { 0 } else { HALF_MATCH };
+    // from the same IP. For a message that may have logged in, whose own lines are missing (a
+    // rotated log), that session's user is the best evidence there is; for one that says it
+    // did not (`unmarked`), it is a relay without a login by a spammer who also logs in
+    // (newuser50: a relayed phish pinned on `test`, the advice to close the relay gone).
+    let least = if unmarked { HALF_MATCH } else { 0 };
     let named = best_of(&ix.chk_by_ip).filter(|(score, ..)| *score >= least);
     let own = |score: u8| score == FULL_MATCH;
     if best_of(&ix.plain_by_ip).is_some_and(|(score, ..)| own(score))

@@ -177,12 +177,27 @@ fn stale_info_line_for_a_reused_id_is_not_cited() {
     assert!(!a.evidence.contains("qmail-send"), "{}", a.evidence);
 }
 
+/// Where the AUTH patch leaves the protocol `SMTP` (alice's `(alice@IP) ... with SMTP`), an
+/// SMTP login from the message's IP is the fallback; where it marks logins (`ESMTPA`), a
+/// message saying `SMTP` did not log in, and only a POP3/IMAP login can have let it relay.
 #[test]
 fn login_success_from_the_ip_is_the_fallback_and_headers_win() {
+    for (alice_protocol, want) in [
+        ("SMTP", ("info@example.com", AttributionSource::SmtpLogin)),
+        (
+            "ESMTPA",
+            ("sales@example.com", AttributionSource::PopBeforeSmtp),
+        ),
+    ] {
+        login_fallback(alice_protocol, want);
+    }
+}
+
+fn login_fallback(alice_protocol: &str, want: (&str, AttributionSource)) {
     let c = case(
         vec![
             spam("198.51.100.9", 1),
-            spam("203.0.113.4", 2).auth("alice"),
+            spam("203.0.113.4", 2).auth_with("alice", alice_protocol),
         ],
         |_| {
             let smtpd = vec![
@@ -215,16 +230,12 @@ fn login_success_from_the_ip_is_the_fallback_and_headers_win() {
         .find(|r| r.origin.auth_user.is_none())
         .expect("plain");
     let a = found.get(&plain.id).expect("attributed");
-    assert_eq!(
-        (a.auth_user.as_str(), a.source),
-        ("info@example.com", AttributionSource::SmtpLogin)
-    );
-    assert!(
-        a.evidence
-            .starts_with("from log: vchkpw smtp login success at 09:55:00"),
-        "{}",
-        a.evidence
-    );
+    assert_eq!((a.auth_user.as_str(), a.source), want);
+    let at = match want.1 {
+        AttributionSource::SmtpLogin => "from log: vchkpw smtp login success at 09:55:00",
+        _ => "from log: vchkpw pop3 login success at 09:50:00",
+    };
+    assert!(a.evidence.starts_with(at), "{}", a.evidence);
     assert_eq!(
         found.len(),
         1,
@@ -320,14 +331,33 @@ fn a_message_whose_own_line_has_no_auth_user_is_not_given_another_sessions() {
         names,
         [("alice@example.com", AttributionSource::PopBeforeSmtp)]
     );
-    // Without its own line: a message whose Received line says it logged in (ESMTPA, an AUTH
-    // patch naming no user) gets that session's user, the best evidence there is; one that
-    // says plain SMTP may be relayed without a login by the same spammer (newuser50), and a
-    // line with neither its sender nor its recipient names nothing.
-    let c = case(vec![mail()], |_| (vec![other_session.clone()], vec![]));
+    // Without its own line: on a server whose AUTH patch marks logins (a message of the queue
+    // says ESMTPA), a message that says plain SMTP did not log in: a line with neither its
+    // sender nor its recipient, or another session's SMTP login, names nothing (newuser50,
+    // review50); one that says ESMTPA gets that session's user, the best evidence there is.
+    let marked = || {
+        MessageSpec::new()
+            .born(BORN - 600)
+            .received_from("198.51.100.20")
+            .auth("bob@example.com")
+            .sender("bob@example.com")
+            .remote("x@example.net")
+    };
+    let c = case(vec![mail(), marked()], |_| {
+        (vec![other_session.clone(), smtp.clone()], vec![])
+    });
     let got = attribute(&c.records, &c.strings, &c.evidence);
     assert!(got.is_empty(), "{got:?}");
     let c = case(vec![mail().protocol("ESMTPA")], |_| {
+        (vec![other_session.clone()], vec![])
+    });
+    let got = attribute(&c.records, &c.strings, &c.evidence);
+    let names: Vec<&str> = got.values().map(|a| a.auth_user.as_str()).collect();
+    assert_eq!(names, ["test"]);
+    // Where no message says ESMTPA (the Plesk seed: `(HELO User) (86.107.221.138) ... with
+    // SMTP`, authenticated as `test`), the protocol says nothing: that session's user is the
+    // best evidence there is.
+    let c = case(vec![mail().helo("User")], |_| {
         (vec![other_session.clone()], vec![])
     });
     let got = attribute(&c.records, &c.strings, &c.evidence);
