@@ -108,8 +108,12 @@ impl Matcher {
             for u in &units {
                 match u {
                     Unit::Lit(c) => re.push_str(&regex::escape(c.encode_utf8(&mut [0; 4]))),
-                    Unit::Star => re.push_str(".*"),
-                    Unit::Any => re.push('.'),
+                    // Any bytes, not only whole UTF-8 characters: `sender:*@flood.example`
+                    // selected none of 60 senders holding a raw Latin-1 byte, and `not
+                    // sender:*` all of them (hostile50): an attacker's way out of a query.
+                    Unit::Star => re.push_str("(?-u:.)*"),
+                    // One character, or one byte that is none.
+                    Unit::Any => re.push_str(r"(?:.|(?-u:[\x80-\xff]))"),
                 }
             }
             if !mode.search {

@@ -259,3 +259,36 @@ fn restored_selects_the_contexts_restored_messages() {
     assert_eq!(picked("restored:no"), ids(&f, &rest));
     assert!(run(&f, "restored").is_empty());
 }
+
+/// A glob matches values holding bytes that are not UTF-8 (an 8-bit sender, a raw subject): it
+/// selected none of them, and `not sender:*` all of them (hostile50).
+#[test]
+fn globs_match_bytes_that_are_not_utf8() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let q = QueueBuilder::new(dir.path().join("queue"))
+        .split(7)
+        .create()
+        .expect("queue");
+    let raw = MessageSpec::new()
+        .received_from("192.0.2.9")
+        .sender(b"x\xe9y@flood.example".as_slice())
+        .remote("a@x.example")
+        .subject(b"S1 \xff\xfe caf\xc3\xa9".as_slice());
+    let plain = MessageSpec::new()
+        .received_from("192.0.2.10")
+        .sender("bob@other.example")
+        .remote("b@x.example")
+        .subject("S2 hello");
+    let added = vec![q.add(&raw).expect("add"), q.add(&plain).expect("add")];
+    let f = Fixture {
+        _dir: dir,
+        q,
+        ids: added,
+    };
+    assert_eq!(run(&f, "sender:*@flood.example"), ids(&f, &[0]));
+    assert_eq!(run(&f, "sender:x?y@flood.example"), ids(&f, &[0]));
+    assert_eq!(run(&f, "not sender:*"), ids(&f, &[]));
+    assert_eq!(run(&f, "subject:\"S1 *\""), ids(&f, &[0]));
+    assert_eq!(run(&f, "subject:\"S1 ?? caf?\""), ids(&f, &[0]));
+    assert_eq!(run(&f, "subject:*hello"), ids(&f, &[1]));
+}
