@@ -65,8 +65,10 @@ pub fn expand(path: &Path) -> io::Result<Vec<PathBuf>> {
     }
     rotated.sort();
     let mut files: Vec<PathBuf> = rotated.into_iter().map(|n| path.join(n)).collect();
+    // Not followed, as the rotated files' links are not (their `file_type` does not follow):
+    // a `current` linked to /etc/passwd was read as a log (hostile50).
     let current = path.join("current");
-    if current.is_file() {
+    if std::fs::symlink_metadata(&current).is_ok_and(|m| m.is_file()) {
         files.push(current);
     }
     Ok(files)
@@ -247,6 +249,23 @@ mod tests {
 
     fn utc_clock(mtime: i64) -> SyslogClock {
         SyslogClock::new(mtime, TimeZone::UTC)
+    }
+
+    /// Links inside a multilog directory, `current` and rotated files alike, are not followed.
+    #[test]
+    fn a_multilog_directorys_links_are_not_followed() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let elsewhere = dir.path().join("passwd");
+        std::fs::write(&elsewhere, "root:x:0:0::/root:/bin/sh\n").expect("write");
+        let log = dir.path().join("smtpd");
+        std::fs::create_dir(&log).expect("dir");
+        let rotated = format!("{}.s", tai64n::encode(1_795_428_000, 5));
+        std::os::unix::fs::symlink(&elsewhere, log.join(&rotated)).expect("link");
+        std::os::unix::fs::symlink(&elsewhere, log.join("current")).expect("link");
+        assert_eq!(expand(&log).expect("listed"), Vec::<PathBuf>::new());
+        std::fs::remove_file(log.join("current")).expect("unlink");
+        std::fs::write(log.join("current"), "x\n").expect("write");
+        assert_eq!(expand(&log).expect("listed"), vec![log.join("current")]);
     }
 
     #[test]
