@@ -301,7 +301,10 @@ pub fn assess(c: &mut Cluster, corpus: &Corpus<'_>) {
             "nothing but its volume speaks against it: held below {CULPRIT_SCORE:.0} (a \
              newsletter or a help desk sends like this); look before taking it"
         )),
-        Some(Held::SpreadAlone) => c.reasons.push(stuffing::HELD.into()),
+        Some(Held::SpreadAlone) => {
+            let reason = stuffing::held(c, &s, corpus);
+            c.reasons.push(reason);
+        }
         Some(Held::AlikeScripts) => {
             let norms = &corpus.facts.scripts;
             c.reasons.push(format!(

@@ -1,5 +1,5 @@
-//! Credential stuffing: one subject sent through many logins, each used from several networks,
-//! to harvested recipients.
+//! Credential stuffing: one subject sent through many logins, each message of each login from
+//! another network, to harvested recipients.
 //!
 //! A botnet with a list of stolen passwords sends a campaign through hundreds of accounts, a
 //! few messages each, each message from another of its IPs, each account as itself. No login is
@@ -8,6 +8,7 @@
 //! cluster carries the evidence.
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use smallvec::SmallVec;
 
 use super::points::{wide_fan_out, STUFFED};
 use super::{frac, Scoring, CULPRIT_SCORE};
@@ -17,33 +18,52 @@ use crate::analysis::types::Cluster;
 use crate::queue::{OriginKind, Sym};
 use crate::size::thousands;
 
-/// Logins that must send the subject, and of them the roving ones (below): a reply-all storm
-/// among colleagues is a handful of accounts.
+/// Roving logins (below) that must send the subject: a reply-all storm among colleagues is a
+/// handful of accounts.
 const LOGINS: usize = 20;
 /// Networks the subject must come from: an office's people share one.
 const NETS: usize = 20;
-/// The share of the subject's messages that must be authenticated (a campaign relayed
-/// without a login is `relaying`'s).
-const AUTHENTICATED: f64 = 0.8;
 /// The share of its messages that must go to remote recipients: students replying to their
 /// tutor at the university's own domain do not.
 const REMOTE: f64 = 0.8;
 /// Recipients a message on average: a person's reply goes to one or two.
 const RECIPIENTS_EACH: usize = 3;
-/// The share of the logins that must be roving: each sending the subject more than once, from
-/// more than one network. A person sends a greeting once, from home; a bot uses each stolen
-/// account again from whichever of its IPs is next.
-const ROVING: f64 = 0.5;
+/// Messages a login must send of the subject, each from another network, to be roving. A bot
+/// uses each stolen account again from whichever of its IPs is next; a person sends a greeting
+/// once or twice, or in batches from the office and from home (review50: 25 firms' greetings,
+/// four Bcc batches each from two places, were a culprit when two messages from two networks
+/// made a login roving).
+const ROVING_MESSAGES: usize = 3;
+/// The share of the subject's messages the roving logins must have sent: the cluster is taken
+/// whole, and real mail sharing the template (a shop's `Invoice 2026123` beside a run's
+/// `Invoice 4711`) must not go with it (review50: 80 real invoices taken with a run's 120).
+const PURE: f64 = 0.95;
 /// Distinct first recipients against messages: a harvested list gives each message its own,
 /// a reply-all storm or a circular the same few again and again.
 const FIRST_RECIPIENTS: f64 = 0.5;
 /// Logins a reason names.
 const LOGINS_SHOWN: usize = 3;
 
+/// One login's messages of the subject.
+#[derive(Default)]
+struct Login {
+    messages: usize,
+    /// The networks they came from, while each is another.
+    nets: SmallVec<[Sym; 4]>,
+    /// Two came from one network (or one from none).
+    repeated: bool,
+}
+
+impl Login {
+    /// Sent the subject [`ROVING_MESSAGES`] times or more, each time from another network.
+    fn roving(&self) -> bool {
+        self.messages >= ROVING_MESSAGES && !self.repeated
+    }
+}
+
 /// What the members of a subject cluster say of the logins that sent it.
 struct Spread {
-    /// Messages each login sent, and whether it sent them from two networks or more.
-    logins: HashMap<Sym, (usize, bool)>,
+    logins: HashMap<Sym, Login>,
     /// Distinct first recipients.
     first_recipients: usize,
 }
@@ -51,8 +71,7 @@ struct Spread {
 impl Spread {
     /// One pass over `c`'s members.
     fn of(c: &Cluster, corpus: &Corpus<'_>) -> Spread {
-        // A login's first network, and whether another came after it.
-        let mut logins: HashMap<Sym, (usize, Option<KeyValue>, bool)> = HashMap::default();
+        let mut logins: HashMap<Sym, Login> = HashMap::default();
         let mut first: HashSet<Sym> = HashSet::default();
         for &i in &c.members {
             let Some(r) = corpus.records.get(i as usize) else {
@@ -63,29 +82,30 @@ impl Spread {
             let Some(user) = o.auth_user.filter(|_| o.kind == OriginKind::SmtpAuth) else {
                 continue;
             };
-            let net = corpus.facts.net(i as usize);
-            let e = logins.entry(user).or_insert((0, net, false));
-            e.0 += 1;
-            e.2 |= net.is_some() && net != e.1;
+            let login = logins.entry(user).or_default();
+            login.messages += 1;
+            match corpus.facts.net(i as usize) {
+                Some(KeyValue::Text(net)) if !login.nets.contains(&net) => login.nets.push(net),
+                _ => login.repeated = true,
+            }
         }
         Spread {
-            logins: logins
-                .into_iter()
-                .map(|(u, (n, _, roving))| (u, (n, roving)))
-                .collect(),
+            logins,
             first_recipients: first.len(),
         }
     }
 
-    /// Logins that sent the subject twice or more from two networks or more.
-    fn roving(&self) -> usize {
-        self.logins.values().filter(|&&(n, r)| n >= 2 && r).count()
+    /// Roving logins, and the messages they sent.
+    fn roving(&self) -> (usize, usize) {
+        let roving = self.logins.values().filter(|l| l.roving());
+        roving.fold((0, 0), |(n, m), l| (n + 1, m + l.messages))
     }
 
-    /// The logins with the most messages, named with their count, and how many more there are.
+    /// The roving logins with the most messages, named with their count, and how many more.
     fn shown(&self, corpus: &Corpus<'_>) -> String {
         let mut all: Vec<(String, usize)> = (self.logins.iter())
-            .map(|(&u, &(n, _))| (corpus.strings.text(u), n))
+            .filter(|(_, l)| l.roving())
+            .map(|(&u, l)| (corpus.strings.text(u), l.messages))
             .collect();
         all.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         let mut shown: Vec<String> = (all.iter().take(LOGINS_SHOWN))
@@ -98,19 +118,20 @@ impl Spread {
     }
 }
 
-/// One subject sent by 20 logins or more from 20 networks or more, half of the logins each
-/// sending it again from another network, to several remote recipients a message: the
-/// accounts' spread (25, a suspect with the weights). To ten remote recipients or more on a
-/// quarter of the messages, most messages to another first recipient: a harvested list (15,
-/// a culprit). Subject clusters only: the subject is what the stolen accounts share. A subject
-/// that is no text (none at all) says nothing of a campaign.
+/// One subject sent by 20 roving logins or more (each sending it three times or more, each time
+/// from another network), whose messages are 95% of the subject's, from 20 networks or more, to
+/// several remote recipients a message: the accounts' spread (25, a suspect with the weights).
+/// To ten remote recipients or more on a quarter of the messages, most messages to another
+/// first recipient: a harvested list (15, a culprit). Subject clusters only: the subject is
+/// what the stolen accounts share. A subject that is no text (none at all) says nothing of a
+/// campaign.
 pub(super) fn stuffing_points(sc: &mut Scoring, c: &Cluster, s: &Signals, corpus: &Corpus<'_>) {
     let Some(KeyValue::Text(subject)) = c.value.filter(|_| c.key == ClusterKey::Subject) else {
         return;
     };
     if s.auth_users.len() < LOGINS
         || s.nets.len() < NETS
-        || frac(s.auth_msgs, c.messages) < AUTHENTICATED
+        || frac(s.auth_msgs, c.messages) < PURE
         || frac(s.remote_msgs, c.messages) < REMOTE
         || c.recipients < RECIPIENTS_EACH * c.messages
         || corpus.strings.with(subject, |t| t.trim_ascii().is_empty())
@@ -118,25 +139,25 @@ pub(super) fn stuffing_points(sc: &mut Scoring, c: &Cluster, s: &Signals, corpus
         return;
     }
     let spread = Spread::of(c, corpus);
-    let (logins, roving) = (spread.logins.len(), spread.roving());
-    if roving < LOGINS || frac(roving, logins) < ROVING {
+    let (roving, roving_messages) = spread.roving();
+    if roving < LOGINS || frac(roving_messages, c.messages) < PURE {
         return;
     }
     let nets = s.nets.len();
     let words = || {
         format!(
-            "one subject sent through {} logins from {} networks, {} of them each again from \
-             another network ({})",
-            thousands(logins),
-            thousands(nets),
+            "one subject sent through {} logins from {} networks, each login {} times or more, \
+             each time from another network ({})",
             thousands(roving),
+            thousands(nets),
+            ROVING_MESSAGES,
             spread.shown(corpus)
         )
     };
     sc.add(25.0, words, Some(STUFFED));
-    // A campaign to a harvested list, and no people's: twenty people who each send the same
-    // greeting from their phone and from home, to a few friends each, are the spread above;
-    // they do not write to ten or more on a quarter of their messages.
+    // A campaign to a harvested list, and no people's: people who each send the same greeting
+    // from the office, from home and from their phone, to a few friends each, are the spread
+    // above; they do not write to ten or more on a quarter of their messages.
     if !wide_fan_out(c, s) {
         return;
     }
@@ -162,8 +183,23 @@ pub(super) fn spread_alone(sc: &Scoring) -> bool {
     matches!(sc.whys.as_slice(), [(w, points)] if *w == STUFFED && *points < CULPRIT_SCORE)
 }
 
-/// The reason of a held spread.
-pub(super) const HELD: &str = "nothing but one subject through many logins, each from several \
-     networks, speaks against it, and it writes to few or to the same addresses: held below 40 \
-     (people sending one greeting from phone and home, colleagues replying to all, send like \
-     this); look before taking it";
+/// The reason of a held spread: what it lacks of a harvested list, as it is.
+pub(super) fn held(c: &Cluster, s: &Signals, corpus: &Corpus<'_>) -> String {
+    let lacks = if !wide_fan_out(c, s) {
+        "it writes to ten remote recipients or more on fewer than a quarter of its messages"
+            .to_string()
+    } else {
+        let first = Spread::of(c, corpus).first_recipients;
+        format!(
+            "its {} messages go to {} different first recipients, the same ones again and again",
+            thousands(c.messages),
+            thousands(first)
+        )
+    };
+    format!(
+        "nothing but one subject through many logins, each from several networks, speaks \
+         against it, and {lacks}: held below 40 (people sending one greeting from the office, \
+         home and their phone, colleagues replying to all, send like this); look before \
+         taking it"
+    )
+}
