@@ -172,3 +172,34 @@ fn a_yank_area_linked_to_nowhere_is_refused_plainly() {
         "nothing moved"
     );
 }
+
+/// A yank area that is a link to a directory on the queue's filesystem is the directory it
+/// leads to, for every command: `yank` filled it and `yanked` listed it, but `list --yanked`
+/// and `restore QUERY` refused it with "a symbolic link, not followed" (hostile50).
+#[test]
+fn a_yank_area_linked_to_a_directory_is_that_directory_for_every_command() {
+    let t = TestQueue::new(5);
+    let ids: Vec<_> = (1..=3).map(|i| t.add(spam(i)).0).collect();
+    let area = t.root().join("../area");
+    std::fs::create_dir(&area).expect("area");
+    let link = t.root().join("../ylink");
+    std::os::unix::fs::symlink(&area, &link).expect("link");
+    let d = link.to_str().expect("utf-8");
+    assert_exit(
+        &t.run(&["yank", "auth:test", "--apply", "--yank-dir", d]),
+        0,
+    );
+    let listed = t.run(&["list", "--yanked", "--count", "--yank-dir", d]);
+    assert_exit(&listed, 0);
+    assert_eq!(
+        String::from_utf8_lossy(&listed.stdout).trim(),
+        ids.len().to_string()
+    );
+    let out = t.run(&["restore", "auth:test", "--apply", "--yank-dir", d]);
+    assert_exit(&out, 0);
+    let names: Vec<String> = (std::fs::read_dir(&area).expect("area"))
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with('.') && n != "journal")
+        .collect();
+    assert!(names.is_empty(), "all restored: {names:?}");
+}

@@ -38,6 +38,21 @@ pub fn parse_yank_name(name: &[u8]) -> Option<(MessageId, Subdir)> {
 /// order. A missing area holds none. Names that are not `<id>.<subdir>` (the journal, ...)
 /// are skipped.
 pub fn scan_yank_area(dir: &Path, strings: &Interner) -> io::Result<Vec<MessageRecord>> {
+    // The area is wherever its path leads, as for the moves (rename(2) follows a link to it):
+    // a linked area was filled by `yank` and listed by `yanked`, but refused here, so `list
+    // --yanked` and `restore QUERY` failed on it (hostile50). Links inside it are not followed.
+    let resolved;
+    let dir = match std::fs::symlink_metadata(dir) {
+        Ok(m) if m.file_type().is_symlink() => match std::fs::canonicalize(dir) {
+            Ok(p) => {
+                resolved = p;
+                resolved.as_path()
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        },
+        _ => dir,
+    };
     let fd = match open_dir(dir) {
         Ok(fd) => fd,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
