@@ -63,10 +63,21 @@ pub fn write_text(
     s: &LoginSummary,
     reports: &[SourceReport],
 ) -> std::io::Result<()> {
-    write_accounts(out, &s.accounts)?;
-    writeln!(out)?;
-    write_ips(out, &s.ips)?;
     let total = |f: fn(&SourceReport) -> u64| reports.iter().map(f).sum::<u64>();
+    if s.accounts.is_empty() && s.ips.is_empty() {
+        // Two empty tables said nothing to an operator who gave the smtpd log (newuser50).
+        writeln!(
+            out,
+            "no login lines (a password's failure or success) in the logs read: CHKUSER and \
+             qmail-send lines name the AUTH user of queued messages (qtriage --log DIR top), \
+             not logins; give the log vchkpw, dovecot or courier writes to (often \
+             /var/log/maillog) for logins"
+        )?;
+    } else {
+        write_accounts(out, &s.accounts)?;
+        writeln!(out)?;
+        write_ips(out, &s.ips)?;
+    }
     writeln!(
         out,
         "\nread {} files: {} lines, {} recognized, {} unknown, {} without a time, {} cut",
@@ -175,6 +186,17 @@ fn write_json(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    /// Logs with no login line (the smtpd log's CHKUSER lines) say so, and where logins are.
+    #[test]
+    fn no_login_lines_are_said_not_shown_as_empty_tables() {
+        let mut out = Vec::new();
+        write_text(&mut out, &LoginSummary::default(), &[]).expect("write");
+        let text = String::from_utf8(out).expect("utf-8");
+        assert!(text.starts_with("no login lines"), "{text}");
+        assert!(!text.contains("ACCOUNT"), "{text}");
+    }
 
     #[test]
     fn hostile_account_names_do_not_reach_a_terminal_raw() {
