@@ -187,7 +187,6 @@ fn write_json(
 mod tests {
     use super::*;
 
-    #[test]
     /// Logs with no login line (the smtpd log's CHKUSER lines) say so, and where logins are.
     #[test]
     fn no_login_lines_are_said_not_shown_as_empty_tables() {
