@@ -18,7 +18,7 @@ use crate::actions::{
     self, queue_lifetime, ActionError, ExecuteOptions, ExpireOptions, Outcome, Plan, PlanOptions,
     PlanProgress, RecoveryReport,
 };
-use crate::queue::{MessageId, MessageRecord, Queue};
+use crate::queue::{MessageId, MessageRecord, Queue, Subdir};
 
 /// How often a running batch's progress counter is read.
 pub const PROGRESS_EVERY: Duration = Duration::from_millis(100);
@@ -84,13 +84,19 @@ impl Ops {
             let ids: FxHashSet<MessageId> = ids.iter().copied().collect();
             records.iter().filter(move |r| ids.contains(&r.id))
         };
+        // Marks made on a snapshot: another terminal may have yanked or purged them since, and
+        // the confirmation counted 547 messages none of which existed (crash50). A message
+        // whose mess file is gone is not counted; the run checks again, as it always does.
+        let queue = &self.queue;
+        let present =
+            |r: &&MessageRecord| std::fs::symlink_metadata(queue.path(Subdir::Mess, r.id)).is_ok();
         Ok(match request {
             PlanRequest::Yank(ids) => {
                 let opts = PlanOptions {
                     yank_dir: self.yank_dir.clone(),
                     query,
                 };
-                actions::plan_yank(&self.queue, picked(ids), &opts)
+                actions::plan_yank(&self.queue, picked(ids).filter(present), &opts)
             }
             PlanRequest::Expire(ids) => {
                 let opts = ExpireOptions {
@@ -100,7 +106,7 @@ impl Ops {
                     now: unix_now(),
                     at: None,
                 };
-                actions::plan_expire(&self.queue, picked(ids), &opts)
+                actions::plan_expire(&self.queue, picked(ids).filter(present), &opts)
             }
             PlanRequest::Restore(sel) => {
                 actions::plan_restore_counted(&self.queue, &self.yank_dir, sel, &query, progress)?

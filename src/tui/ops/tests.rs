@@ -78,6 +78,28 @@ fn in_yank_area(f: &Fixture, id: MessageId) -> bool {
     f.ops.yank_dir.join(format!("{id}.mess")).exists()
 }
 
+/// Marks made on an older snapshot: a message yanked or removed since (by another terminal)
+/// is not counted in the confirmation (crash50: 547 counted, none there).
+#[test]
+fn marks_gone_from_the_queue_since_the_scan_are_not_counted() {
+    let f = fixture(3);
+    let seen = records(&f);
+    for s in [Subdir::Mess, Subdir::Info, Subdir::Remote] {
+        f.fq.remove_part(s, f.ids[0]).expect("remove");
+    }
+    for request in [
+        PlanRequest::Yank(f.ids.clone()),
+        PlanRequest::Expire(f.ids.clone()),
+    ] {
+        let plan = f.ops.plan(&request, "test", &seen).expect("plan");
+        assert_eq!(
+            (plan.message_count(), plan.recipients()),
+            (2, 4),
+            "{request:?}"
+        );
+    }
+}
+
 #[test]
 fn yank_is_a_journaled_batch_and_restore_of_it_brings_everything_back() {
     let f = fixture(4);
