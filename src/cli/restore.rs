@@ -318,8 +318,8 @@ fn print_dry_run(
     };
     writeln!(
         out,
-        "{what} {} messages ({} recipients, {}) from {} into {}",
-        thousands(plan.message_count() as u64),
+        "{what} {} ({} recipients, {}) from {} into {}",
+        crate::size::counted(plan.message_count() as u64, "message", "messages"),
         thousands(plan.recipients()),
         act::human_bytes(plan.bytes()),
         sanitize_path(&plan.yank_dir),

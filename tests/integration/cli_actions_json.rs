@@ -201,7 +201,7 @@ fn ids_on_stdin_yank_exactly_those_and_report_the_unknown() {
     let out = run_stdin(&t, &["restore", "--ids", "-"], &format!("{}\n", spam[0]));
     assert_exit(&out, 0);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("would restore 1 messages"), "{text}");
+    assert!(text.contains("would restore 1 message ("), "{text}");
     // Pasted alone, the line would wait on stdin for the ids read once already.
     assert!(
         text.contains("restore --ids - --apply  # with the same ids on stdin"),

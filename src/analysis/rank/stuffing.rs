@@ -143,13 +143,16 @@ pub(super) fn stuffing_points(sc: &mut Scoring, c: &Cluster, s: &Signals, corpus
     if roving < LOGINS || frac(roving_messages, c.messages) < PURE {
         return;
     }
-    let nets = s.nets.len();
+    let (nets, logins) = (s.nets.len(), spread.logins.len());
+    // All its logins counted, the roving ones among them: the report lists every login of the
+    // cluster, and "999 logins" here beside its "1,001 accounts" lost two (newuser50b).
     let words = || {
         format!(
-            "one subject sent through {} logins from {} networks, each login {} times or more, \
+            "one subject sent through {} logins from {} networks, {} of them {} times or more, \
              each time from another network ({})",
-            thousands(roving),
+            thousands(logins),
             thousands(nets),
+            thousands(roving),
             ROVING_MESSAGES,
             spread.shown(corpus)
         )

@@ -101,6 +101,8 @@ fn one_campaign_through_many_roving_logins_is_a_culprit() {
     assert!(c.reasons[0].ends_with(points::STUFFED), "{}", c.reasons[0]);
     assert!(is_stuffing(c));
     assert!(says(c, "stolen0@example.com 3"), "{:#?}", c.reasons);
+    let spread = "one subject sent through 40 logins from 120 networks, 40 of them 3 times or more";
+    assert!(says(c, spread), "{:#?}", c.reasons);
     let first = &a.top[0];
     assert_eq!(
         (first.key, first.messages, first.verdict()),
