@@ -394,7 +394,8 @@ fn command(state: &mut AppState, c: Command) -> Option<Effect> {
         Command::End => navigate(state, Move::End),
         Command::Open => return open(state),
         Command::NextPane => next_pane(state),
-        Command::CycleKey => return cycle_key(state),
+        Command::CycleKey => return cycle_key(state, 1),
+        Command::CycleKeyBack => return cycle_key(state, ClusterKey::ALL.len() - 1),
         Command::CycleSort => cycle_sort(state),
         Command::ToggleAges => state.clusters.ages = !state.clusters.ages,
         Command::Filter => start_filter(state),
@@ -535,11 +536,13 @@ fn open(state: &mut AppState) -> Option<Effect> {
     }
 }
 
-fn cycle_key(state: &mut AppState) -> Option<Effect> {
+/// Group by the key `step` places on in `ClusterKey::ALL` (wrapping: `ALL.len() - 1` is one
+/// back).
+fn cycle_key(state: &mut AppState, step: usize) -> Option<Effect> {
     state.data.as_ref()?;
     let cur = state.clusters.key.unwrap_or(ClusterKey::ALL[0]);
     let i = ClusterKey::ALL.iter().position(|k| *k == cur).unwrap_or(0);
-    let next = ClusterKey::ALL[(i + 1) % ClusterKey::ALL.len()];
+    let next = ClusterKey::ALL[(i + step) % ClusterKey::ALL.len()];
     state.clusters.key = Some(next);
     notice(state, grouping_notice(next), false);
     Some(Effect::Cluster(next))

@@ -39,6 +39,8 @@ pub enum Command {
     NextPane,
     /// Group by the next cluster key.
     CycleKey,
+    /// Group by the previous cluster key (`subject` was 11 presses of `c` away: newuser50b).
+    CycleKeyBack,
     /// Next sort order of the focused list.
     CycleSort,
     /// Clusters pane: show or hide qshape's age matrix.
@@ -297,6 +299,13 @@ pub const BINDINGS: &[Binding] = &[
         C::CycleKey,
         "group by the next key",
         Some("group"),
+    ),
+    b(
+        &[K::Char('C')],
+        X::Clusters,
+        C::CycleKeyBack,
+        "group by the previous key",
+        None,
     ),
     b(
         &[K::Char('m')],

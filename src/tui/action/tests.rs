@@ -232,6 +232,16 @@ fn the_key_cycles_and_stale_clusterings_are_dropped() {
     update(&mut s, Action::Worker(Report::Clustered(Box::new(right))));
     assert_eq!(s.data.as_ref().map(|d| d.clustering.key), Some(next));
     assert_eq!(said(&s), None, "the grouping is done");
+    // `C` goes back, and from the first key to the last (`subject` is near the end).
+    assert_eq!(
+        press(&mut s, KeyCode::Char('C')),
+        Some(Effect::Cluster(ClusterKey::ALL[0]))
+    );
+    let last = ClusterKey::ALL[ClusterKey::ALL.len() - 1];
+    assert_eq!(
+        press(&mut s, KeyCode::Char('C')),
+        Some(Effect::Cluster(last))
+    );
 }
 
 #[test]
