@@ -29,6 +29,7 @@ pub mod recover;
 pub mod remove;
 pub mod report;
 pub mod restore;
+pub mod restore_check;
 pub mod restored;
 pub mod scanning;
 pub mod show;

@@ -210,6 +210,13 @@ fn run_inner(
         } else {
             act::print_unknown(out, &unknown, "not in the yank area")?;
             print_dry_run(out, (&plan, kind.as_deref()), (&picked, &strings))?;
+            if was_picked {
+                let picks = plan.messages.iter().map(|m| m.id).collect();
+                let flags = args.context.flags(args.vpopmail.as_deref());
+                let culprits =
+                    super::restore_check::culprits_picked(global, &queue, &yank_dir, flags, &picks);
+                super::restore_check::print_warning(out, &culprits)?;
+            }
         }
         return Ok(if unknown.is_empty() {
             ExitCode::Success

@@ -485,3 +485,31 @@ fn top_notes_the_picked_back_mail_it_ranks() {
         "{text}"
     );
 }
+
+/// A restore by query picks messages back as real mail, which plan and report leave from then
+/// on: when they are a culprit's in the ranking with the yank area, the dry run says so
+/// (newuser50b: restoring a culprit login's mail hid its spam with no word). An undo by batch
+/// picks nothing and says nothing of it.
+#[test]
+fn restoring_a_culprits_messages_as_real_mail_is_warned_of() {
+    let s = Seed::new();
+    let batch = s.yank_applied("auth:test", &[]);
+    let text = |args: &[&str]| {
+        let out = s.run(args);
+        assert_exit(&out, 0);
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let dry = text(&["restore", "auth:test"]);
+    assert!(
+        dry.contains(
+            "careful: 40 of these are culprits' in qtriage's ranking (sender-pattern \
+             <random>@spam.example 40): picked back as real mail, qtriage plan and report \
+             leave them from now on"
+        ),
+        "{dry}"
+    );
+    let dry = text(&["restore", "subject:invoice*"]);
+    assert!(dry.contains("careful: 10 of these are culprits'"), "{dry}");
+    let undo = text(&["restore", "--batch", &batch]);
+    assert!(!undo.contains("careful:"), "{undo}");
+}
