@@ -28,6 +28,11 @@ const NAME_COLUMN: usize = 24;
 const RULES_COLUMN: usize = 96;
 /// Widest last-login column: the time and an IPv4 address whole, most IPv6 ones.
 const LAST_COLUMN: usize = 40;
+/// Cells kept for the advice before the rules and last-login columns are narrowed.
+const ADVICE_ROOM: usize = 40;
+/// Narrowest the rules and last-login columns get (a rule or two; the login's time).
+const RULES_LEAST: usize = 16;
+const LAST_LEAST: usize = 16;
 
 /// What the accounts view shows.
 pub struct AccountsPane<'a> {
@@ -72,6 +77,12 @@ impl<'a> AccountsPane<'a> {
             (t.marked(), " ")
         };
         let [a, d, rules, last] = self.widths;
+        // The advice is what to do: the rules and last-login columns give up room first
+        // (newuser50b: five rules pushed it to "ch…" at 120 columns).
+        let fixed = 2 + a + 2 + d + 2 + 2 + 2;
+        let spare = |col: usize| width.saturating_sub(fixed + col + ADVICE_ROOM);
+        let rules = rules.min(spare(last).max(RULES_LEAST));
+        let last = last.min(spare(rules).max(LAST_LEAST));
         let spans = vec![
             Span::styled(
                 format!(
@@ -181,7 +192,12 @@ mod tests {
         AccountsPane::new(&view, Theme { colour: false }).render(buf.area, &mut buf);
         let line = |y: u16| (0..100).map(|x| buf[(x, y)].symbol()).collect::<String>();
         let (first, second) = (line(1), line(2));
-        assert!(first.contains("2026-11-23 10:55 82.128.32.42"), "{first}");
+        // At 100 columns the advice keeps its room; the last login gives up its IP.
+        assert!(first.contains("2026-11-23 10:5~"), "{first}");
+        assert!(
+            first.contains("change the password now (the spam was s"),
+            "{first}"
+        );
         assert_eq!(
             first.find("2026-11-23"),
             second.find("- "),
@@ -193,6 +209,34 @@ mod tests {
             "{first}\n{second}"
         );
         assert!(first.ends_with("…│"), "{first}");
+    }
+
+    /// At 120 columns with many rules and a long last login, the advice is still readable:
+    /// the rules and last-login columns are narrowed, cut with `~`.
+    #[test]
+    fn the_advice_keeps_its_room() {
+        use crate::tui::state::AccountsListing;
+        let view = AccountsView {
+            listing: Some(AccountsListing {
+                rows: vec![AccountRow {
+                    account: "sales".into(),
+                    domain: "example.com".into(),
+                    rules: "password-is-login,password-short,password-common,role-account,\
+                            culprit-top"
+                        .into(),
+                    last_auth: "2026-11-23 10:55 2001:db8:1234:5678:9abc:def0:1234:5678".into(),
+                    advice: "change the password now (the spam was sent with it)".into(),
+                    culprit: true,
+                }],
+                ..AccountsListing::default()
+            }),
+            ..AccountsView::default()
+        };
+        let mut buf = Buffer::empty(Rect::new(0, 0, 120, 4));
+        AccountsPane::new(&view, Theme { colour: false }).render(buf.area, &mut buf);
+        let line: String = (0..120).map(|x| buf[(x, 1)].symbol()).collect();
+        assert!(line.contains("change the password now (the spam"), "{line}");
+        assert!(line.contains("password-is-log"), "{line}");
     }
 
     #[test]
