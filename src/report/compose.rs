@@ -133,10 +133,12 @@ impl WithYankArea {
 
 /// Read the yank area `yank_dir` and append its messages to the queue's `records`, which
 /// carry the logs' AUTH users already (`logs`: what the logs said of them, as `top` applies
-/// them right after its scan, and the TUI when it made its snapshot). The logs are applied to
-/// the yank area's messages alone by `apply_logs` (not called when there are none), before
-/// they are merged: the same per-message rule, so the order is the TUI's and the CLI's alike.
-/// A message in both is the yank area's ([`merge_yanked`]).
+/// them right after its scan, and the TUI when it made its snapshot). The logs are applied by
+/// `apply_logs` (not called when the area holds no message) to the merged records: the
+/// queue's keep the users they carry, and whether this server's AUTH patch marks logins
+/// (`ESMTPA`) is judged on all of them, not on a yanked batch of relayed mail alone, which
+/// pinned the relay on another session's login again (review50b). A message in both is the
+/// yank area's ([`merge_yanked`]).
 pub fn with_yank_area(
     mut records: Vec<MessageRecord>,
     mut logs: LogFacts,
@@ -150,14 +152,14 @@ pub fn with_yank_area(
         unread.push(format!("the yank area was not read: {e}"));
         Vec::new()
     });
-    if !yanked.is_empty() {
-        match apply_logs(&mut yanked) {
+    let count = yanked.len();
+    let in_queue = merge_yanked(&mut records, std::mem::take(&mut yanked));
+    if count > 0 {
+        match apply_logs(&mut records) {
             Ok(more) => logs.absorb_attributed(more),
             Err(note) => unread.push(sanitize_str(&note).into_owned()),
         }
     }
-    let count = yanked.len();
-    let in_queue = merge_yanked(&mut records, yanked);
     WithYankArea {
         records,
         in_queue,

@@ -27,6 +27,7 @@ mod hostile_vanish;
 mod incident;
 mod list_yanked;
 mod lock;
+mod log_marks;
 mod log_mix;
 mod log_top;
 mod logs;

@@ -50,9 +50,12 @@ impl WorkerState {
             // `test`'s restored messages under `(none)` and the next plan by sender patterns
             // (newuser50). Read from the logs again: a batch yanked before this session was
             // never correlated here.
-            let mut read = read;
+            records.extend(read);
+            // Over all the records, whose others keep the users they carry: whether this
+            // server's AUTH patch marks logins is judged on the queue, not on the batch put
+            // back (review50b: an undone batch of relayed mail alone was pinned on a login).
             if self.after.logs_given() {
-                match self.after.apply_logs(&mut read, &strings) {
+                match self.after.apply_logs(&mut records, &strings) {
                     Ok(found) => {
                         let mut merged = (*logs).clone();
                         merged.absorb_attributed(found);
@@ -61,7 +64,6 @@ impl WorkerState {
                     Err(e) => self.emit(Event::Worker(Report::Error(e))),
                 }
             }
-            records.extend(read);
             for e in failed {
                 self.emit(Event::Worker(Report::Error(e)));
             }
