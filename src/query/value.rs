@@ -40,8 +40,10 @@ pub(crate) enum Pattern {
 enum Compiled {
     /// Exact bytes (lowercased when folding).
     Exact(Vec<u8>),
-    /// Globs, searches and regexes.
+    /// Searches and regexes.
     Regex(Regex),
+    /// Globs: `text` for a value that is UTF-8 (by characters), `bytes` for one that is not.
+    Glob { text: Regex, bytes: Regex },
 }
 
 /// A compiled string value.
@@ -101,25 +103,32 @@ impl Matcher {
             };
             Compiled::Exact(bytes)
         } else {
-            let mut re = String::from("(?s)");
-            if !mode.search {
-                re.push_str("\\A(?:");
-            }
-            for u in &units {
-                match u {
-                    Unit::Lit(c) => re.push_str(&regex::escape(c.encode_utf8(&mut [0; 4]))),
-                    // Any bytes, not only whole UTF-8 characters: `sender:*@flood.example`
-                    // selected none of 60 senders holding a raw Latin-1 byte, and `not
-                    // sender:*` all of them (hostile50): an attacker's way out of a query.
-                    Unit::Star => re.push_str("(?-u:.)*"),
-                    // One character, or one byte that is none.
-                    Unit::Any => re.push_str(r"(?:.|(?-u:[\x80-\xff]))"),
+            // Two: a value that is UTF-8 is matched by characters (`?` one of them, as
+            // docs/query.md says), one that is not by bytes, which the first never matched:
+            // `sender:*@flood.example` selected none of 60 senders holding a raw Latin-1 byte,
+            // and `not sender:*` all of them (hostile50), an attacker's way out of a query;
+            // a byte-wise `?` in one regex for both took half a `é` (review50b).
+            let glob = |star: &str, any: &str| {
+                let mut re = String::from("(?s)");
+                if !mode.search {
+                    re.push_str("\\A(?:");
                 }
+                for u in &units {
+                    match u {
+                        Unit::Lit(c) => re.push_str(&regex::escape(c.encode_utf8(&mut [0; 4]))),
+                        Unit::Star => re.push_str(star),
+                        Unit::Any => re.push_str(any),
+                    }
+                }
+                if !mode.search {
+                    re.push_str(")\\z");
+                }
+                build(&re, mode.fold)
+            };
+            Compiled::Glob {
+                text: glob(".*", ".")?,
+                bytes: glob("(?-u:.)*", r"(?:.|(?-u:[\x80-\xff]))")?,
             }
-            if !mode.search {
-                re.push_str(")\\z");
-            }
-            Compiled::Regex(build(&re, mode.fold)?)
         };
         Ok(Matcher {
             pattern: Pattern::Plain(units),
@@ -166,6 +175,10 @@ impl Matcher {
             }
             Compiled::Exact(want) => want == value,
             Compiled::Regex(re) => re.is_match(value),
+            Compiled::Glob { text, bytes } => match std::str::from_utf8(value) {
+                Ok(_) => text.is_match(value),
+                Err(_) => bytes.is_match(value),
+            },
         }
     }
 
