@@ -121,6 +121,10 @@ pub enum PasswordCheck {
 pub struct CheckOptions {
     /// AUTH users `top` names as culprits (`test` or `test@example.com`).
     pub culprits_top: Vec<String>,
+    /// The logins of a subject `top` names as sent through many stolen logins (credential
+    /// stuffing): `culprit-top` too, but hashed after the role accounts (their passwords were
+    /// stolen, not guessed: a thousand of them spent the report's budget before `sales@`).
+    pub culprits_stuffed: Vec<String>,
     /// Logins the login log names as culprits.
     pub culprits_log: Vec<String>,
     /// Total hash attempts in the run.
@@ -133,6 +137,7 @@ impl Default for CheckOptions {
     fn default() -> Self {
         CheckOptions {
             culprits_top: Vec::new(),
+            culprits_stuffed: Vec::new(),
             culprits_log: Vec::new(),
             max_hash_attempts: hashcheck::MAX_HASH_ATTEMPTS_PER_RUN,
             max_hash_attempts_per_account: hashcheck::MAX_HASH_ATTEMPTS_PER_ACCOUNT,
@@ -464,11 +469,14 @@ pub fn check(accounts: &[Account], opts: &CheckOptions) -> AccountsCheck {
     let named: Vec<Named> = accounts
         .iter()
         .map(|a| Named {
-            top: is_named(a, &opts.culprits_top),
+            top: is_named(a, &opts.culprits_top) || is_named(a, &opts.culprits_stuffed),
             log: is_named(a, &opts.culprits_log),
         })
         .collect();
-    let culprit: Vec<bool> = named.iter().map(|n| n.top || n.log).collect();
+    // Hashed first: the culprits that sent the spam themselves, not a stuffing run's logins.
+    let culprit: Vec<bool> = (accounts.iter().zip(&named))
+        .map(|(a, n)| n.log || (n.top && is_named(a, &opts.culprits_top)))
+        .collect();
     let plan = plan_allowances(accounts, opts, &culprit);
     let verdicts: Vec<(AccountRisk, usize)> = accounts
         .par_iter()

@@ -506,28 +506,34 @@ pub fn rank_culprits(
 }
 
 /// The AUTH users `ranking` holds as culprits (verdict culprit), as written in the queue: what
-/// the accounts check takes as `top`'s culprits. With the logins of a culprit subject sent
-/// through many stolen logins (credential stuffing): `records` are what the ranking's members
-/// index.
-pub fn culprit_auth_users(
+/// the accounts check takes as `top`'s culprits.
+pub fn culprit_auth_users(ranking: &[Cluster], strings: &Interner) -> Vec<String> {
+    ranking
+        .iter()
+        .filter(|c| c.key == ClusterKey::AuthUser && c.verdict() == rank::Verdict::Culprit)
+        .filter_map(|c| c.value.as_ref())
+        .map(|v| v.text(strings))
+        .collect()
+}
+
+/// The logins of the culprit subjects `ranking` holds as sent through many stolen logins
+/// (credential stuffing), each once: `records` are what the ranking's members index. The
+/// accounts check marks them `culprit-top` too.
+pub fn stuffed_logins(
     ranking: &[Cluster],
     records: &[MessageRecord],
     strings: &Interner,
 ) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for c in ranking
+    let culprits = ranking
         .iter()
-        .filter(|c| c.verdict() == rank::Verdict::Culprit)
-    {
-        if c.key == ClusterKey::AuthUser {
-            out.extend(c.value.as_ref().map(|v| v.text(strings)));
-        } else if rank::is_stuffing(c) {
-            let users =
-                (c.members.iter()).filter_map(|&i| records.get(i as usize)?.origin.auth_user);
-            out.extend(users.map(|u| strings.text(u)));
-        }
-    }
+        .filter(|c| c.verdict() == rank::Verdict::Culprit);
+    let users = culprits
+        .filter(|c| rank::is_stuffing(c))
+        .flat_map(|c| c.members.iter())
+        .filter_map(|&i| records.get(i as usize)?.origin.auth_user);
     let mut seen = std::collections::HashSet::new();
-    out.retain(|u| seen.insert(u.clone()));
-    out
+    users
+        .filter(|u| seen.insert(*u))
+        .map(|u| strings.text(u))
+        .collect()
 }

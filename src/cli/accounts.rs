@@ -61,6 +61,7 @@ impl AccountsArgs {
         };
         CheckOptions {
             culprits_top: join(self.culprits.clone(), found.top),
+            culprits_stuffed: found.stuffed,
             culprits_log: join(self.log_culprits.clone(), found.log),
             max_hash_attempts: self.max_hash_attempts,
             max_hash_attempts_per_account: MAX_HASH_ATTEMPTS_PER_ACCOUNT,
@@ -73,6 +74,8 @@ impl AccountsArgs {
 pub struct NamedCulprits {
     /// AUTH users `top` ranks as culprits in the queue.
     pub top: Vec<String>,
+    /// The logins of a subject `top` ranks as sent through many stolen logins.
+    pub stuffed: Vec<String>,
     /// Logins the `--log` files show taken over (guessed password, harvesting IP).
     pub log: Vec<String>,
 }
@@ -140,7 +143,8 @@ fn find_culprits(global: &GlobalArgs, args: &AccountsArgs) -> anyhow::Result<Nam
         })
         .ctx;
         let ranking = rank_culprits(&records, &strings, &ctx, &logs, TOP_LIMIT, OF_QUEUE);
-        found.top = culprit_auth_users(&ranking, &records, &strings);
+        found.top = culprit_auth_users(&ranking, &strings);
+        found.stuffed = crate::analysis::stuffed_logins(&ranking, &records, &strings);
     }
     Ok(found)
 }

@@ -47,6 +47,7 @@ pub fn compose(sources: &ReportSources<'_>, extras: &Extras<'_>) -> ReportInput 
     add_actions_done(&mut input, extras.yank_dir);
     let opts = CheckOptions {
         culprits_top: input.culprit_auth_users(),
+        culprits_stuffed: input.stuffed_logins(),
         culprits_log: sources.logs.culprit_logins(),
         max_hash_attempts: REPORT_HASH_ATTEMPTS,
         ..CheckOptions::default()

@@ -240,15 +240,19 @@ pub struct YankedApart {
 impl ReportInput {
     /// The AUTH users named as culprits: what `accounts` takes as `top`'s culprits.
     pub fn culprit_auth_users(&self) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
-        for c in &self.culprits {
-            match c.kind {
-                ClusterKey::AuthUser => out.push(c.value.clone()),
-                // The logins of a subject sent through many stolen ones.
-                _ => out.extend(c.accounts.iter().cloned()),
-            }
-        }
-        out
+        self.culprits
+            .iter()
+            .filter(|c| c.kind == ClusterKey::AuthUser)
+            .map(|c| c.value.clone())
+            .collect()
+    }
+
+    /// The logins of the subjects named as sent through many stolen logins: what `accounts`
+    /// takes as `top`'s too (`CheckOptions::culprits_stuffed`).
+    pub fn stuffed_logins(&self) -> Vec<String> {
+        (self.culprits.iter())
+            .flat_map(|c| c.accounts.iter().cloned())
+            .collect()
     }
 
     /// The report as pretty JSON.

@@ -171,6 +171,39 @@ fn caps_are_reported() {
     assert_eq!(c.hash_attempts, 2);
 }
 
+/// A stuffing run's logins are `culprit-top` but hashed after the role accounts: a thousand
+/// of them spent the report's budget before the login that sent spam itself (review50b).
+#[test]
+fn stuffed_logins_are_culprits_hashed_after_the_role_accounts() {
+    let accounts = vec![
+        hashed("anna", "example.com", HashScheme::Md5, "anna"),
+        hashed("test", "example.com", HashScheme::Md5, "test"),
+    ];
+    let tight = CheckOptions {
+        culprits_stuffed: vec!["anna@example.com".into()],
+        max_hash_attempts: 2,
+        ..Default::default()
+    };
+    let c = check(&accounts, &tight);
+    assert!(
+        c.risks[0].rules.contains(&Rule::CulpritTop),
+        "{:?}",
+        c.risks[0]
+    );
+    assert_eq!(c.risks[1].password_check, PasswordCheck::Hash);
+    assert!(c.risks[1].rules.contains(&Rule::PasswordIsLogin));
+    assert_eq!(c.risks[0].password_check, PasswordCheck::HashSkipped);
+    // Named by top itself, the same login is hashed first.
+    let direct = CheckOptions {
+        culprits_top: vec!["anna@example.com".into()],
+        max_hash_attempts: 2,
+        ..Default::default()
+    };
+    let c = check(&accounts, &direct);
+    assert_eq!(c.risks[0].password_check, PasswordCheck::Hash);
+    assert_eq!(c.risks[1].password_check, PasswordCheck::HashSkipped);
+}
+
 #[test]
 fn unknown_and_costly_hashes_are_not_tried() {
     let o = CheckOptions::default();

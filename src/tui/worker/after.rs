@@ -129,7 +129,8 @@ pub fn check_accounts(snap: &Snapshot, env: &AfterFlood) -> AccountsListing {
         )
     };
     let opts = CheckOptions {
-        culprits_top: culprit_auth_users(&ranking, &all.records, &snap.strings),
+        culprits_top: culprit_auth_users(&ranking, &snap.strings),
+        culprits_stuffed: crate::analysis::stuffed_logins(&ranking, &all.records, &snap.strings),
         culprits_log: logs.culprit_logins(),
         max_hash_attempts: REPORT_HASH_ATTEMPTS,
         ..CheckOptions::default()
