@@ -229,6 +229,10 @@ impl Stop {
 /// `90s` as `1m 30s`, `10s` as `10s`, `500ms` as `500ms`: a duration as the flags take it.
 fn humantime_secs(d: Duration) -> String {
     let secs = d.as_secs();
+    // 1500ms read "1s" (review50b): a duration that is no whole number of seconds as given.
+    if d.subsec_millis() != 0 {
+        return format!("{}ms", d.as_millis());
+    }
     match (secs / 60, secs % 60) {
         (0, 0) => format!("{}ms", d.as_millis()),
         (0, s) => format!("{s}s"),

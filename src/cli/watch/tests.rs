@@ -189,6 +189,9 @@ fn stop_rules() {
         s.words(&a, ExitCode::Success).as_deref(),
         Some("qtriage: stable: the queue did not grow for 10s (--until-stable)")
     );
+    let ms = args(&["--until-stable", "1500ms"]);
+    let said = s.words(&ms, ExitCode::Success).unwrap_or_default();
+    assert!(said.contains("for 1500ms"), "{said}");
 
     // The third line of `--until-stable 2s --interval 1s`, a few milliseconds early, ends it.
     let a = args(&["--until-stable", "2s", "--interval", "1s"]);
