@@ -257,8 +257,8 @@ pub fn run(
     // (newuser50): with no account there was nothing to check.
     if a.accounts == 0 {
         anyhow::bail!(
-            "{}: no account found in its domains/: nothing was checked (set --vpopmail; \
-             `qtriage plan` names the culprit logins without it)",
+            "{}: no account found in its domains/: nothing was checked (is it vpopmail's \
+             directory? `qtriage plan` names the culprit logins without one)",
             sanitize_bytes(args.vpopmail.as_os_str().as_encoded_bytes())
         );
     }
