@@ -28,12 +28,20 @@ const NETS: usize = 20;
 const REMOTE: f64 = 0.8;
 /// Recipients a message on average: a person's reply goes to one or two.
 const RECIPIENTS_EACH: usize = 3;
-/// Messages a login must send of the subject, each from another network, to be roving. A bot
-/// uses each stolen account again from whichever of its IPs is next; a person sends a greeting
-/// once or twice, or in batches from the office and from home (review50: 25 firms' greetings,
-/// four Bcc batches each from two places, were a culprit when two messages from two networks
-/// made a login roving).
-const ROVING_MESSAGES: usize = 3;
+/// Networks a login must send the subject from to be roving, and they must be two thirds of
+/// its messages or more. A bot uses each stolen account again from whichever of its IPs is
+/// next (now and then one it used before: a pool of 60 IPs for 400 messages, review50b); a
+/// person sends a greeting once or twice, or in batches from the office and from home
+/// (review50: 25 firms' greetings, four Bcc batches each from two places, were a culprit when
+/// two messages from two networks made a login roving).
+const ROVING_NETS: usize = 3;
+/// Networks a login's entry keeps: one from more is a login from many places, which
+/// `login_points` judges; here it is roving only while its messages are few.
+const NETS_KEPT: usize = 64;
+/// Roving logins from which the spread is a campaign to a harvested list and not people's: 25
+/// sales staff on carrier NAT, each sending an invitation in three Bcc batches of 15 from three
+/// networks, were a culprit at 60.1 (review50b). Stuffing runs are hundreds of logins.
+const HARVEST_LOGINS: usize = 50;
 /// The share of the subject's messages the roving logins must have sent: the cluster is taken
 /// whole, and real mail sharing the template (a shop's `Invoice 2026123` beside a run's
 /// `Invoice 4711`) must not go with it (review50: 80 real invoices taken with a run's 120).
@@ -48,16 +56,15 @@ const LOGINS_SHOWN: usize = 3;
 #[derive(Default)]
 struct Login {
     messages: usize,
-    /// The networks they came from, while each is another.
+    /// The distinct networks they came from (at most [`NETS_KEPT`]).
     nets: SmallVec<[Sym; 4]>,
-    /// Two came from one network (or one from none).
-    repeated: bool,
 }
 
 impl Login {
-    /// Sent the subject [`ROVING_MESSAGES`] times or more, each time from another network.
+    /// Sent the subject from [`ROVING_NETS`] networks or more, as many as two thirds of its
+    /// messages.
     fn roving(&self) -> bool {
-        self.messages >= ROVING_MESSAGES && !self.repeated
+        self.nets.len() >= ROVING_NETS && 3 * self.nets.len() >= 2 * self.messages
     }
 }
 
@@ -84,9 +91,10 @@ impl Spread {
             };
             let login = logins.entry(user).or_default();
             login.messages += 1;
-            match corpus.facts.net(i as usize) {
-                Some(KeyValue::Text(net)) if !login.nets.contains(&net) => login.nets.push(net),
-                _ => login.repeated = true,
+            if let Some(KeyValue::Text(net)) = corpus.facts.net(i as usize) {
+                if login.nets.len() < NETS_KEPT && !login.nets.contains(&net) {
+                    login.nets.push(net);
+                }
             }
         }
         Spread {
@@ -118,11 +126,11 @@ impl Spread {
     }
 }
 
-/// One subject sent by 20 roving logins or more (each sending it three times or more, each time
-/// from another network), whose messages are 95% of the subject's, from 20 networks or more, to
-/// several remote recipients a message: the accounts' spread (25, a suspect with the weights).
-/// To ten remote recipients or more on a quarter of the messages, most messages to another
-/// first recipient: a harvested list (15, a culprit). Subject clusters only: the subject is
+/// One subject sent by 20 roving logins or more (each from three networks or more, nearly one a
+/// message), whose messages are 95% of the subject's, from 20 networks or more, to several
+/// remote recipients a message: the accounts' spread (25, a suspect with the weights). Through
+/// 50 roving logins or more, to ten remote recipients or more on a quarter of the messages,
+/// most messages to another first recipient: a harvested list (15, a culprit). Subject clusters only: the subject is
 /// what the stolen accounts share. A subject that is no text (none at all) says nothing of a
 /// campaign.
 pub(super) fn stuffing_points(sc: &mut Scoring, c: &Cluster, s: &Signals, corpus: &Corpus<'_>) {
@@ -148,12 +156,12 @@ pub(super) fn stuffing_points(sc: &mut Scoring, c: &Cluster, s: &Signals, corpus
     // cluster, and "999 logins" here beside its "1,001 accounts" lost two (newuser50b).
     let words = || {
         format!(
-            "one subject sent through {} logins from {} networks, {} of them {} times or more, \
-             each time from another network ({})",
+            "one subject sent through {} logins from {} networks, {} of them each from {} \
+             networks or more, nearly one a message ({})",
             thousands(logins),
             thousands(nets),
             thousands(roving),
-            ROVING_MESSAGES,
+            ROVING_NETS,
             spread.shown(corpus)
         )
     };
@@ -161,7 +169,7 @@ pub(super) fn stuffing_points(sc: &mut Scoring, c: &Cluster, s: &Signals, corpus
     // A campaign to a harvested list, and no people's: people who each send the same greeting
     // from the office, from home and from their phone, to a few friends each, are the spread
     // above; they do not write to ten or more on a quarter of their messages.
-    if !wide_fan_out(c, s) {
+    if !wide_fan_out(c, s) || roving < HARVEST_LOGINS {
         return;
     }
     let first = spread.first_recipients;
@@ -188,11 +196,18 @@ pub(super) fn spread_alone(sc: &Scoring) -> bool {
 
 /// The reason of a held spread: what it lacks of a harvested list, as it is.
 pub(super) fn held(c: &Cluster, s: &Signals, corpus: &Corpus<'_>) -> String {
-    let lacks = if !wide_fan_out(c, s) {
+    let spread = Spread::of(c, corpus);
+    let (roving, _) = spread.roving();
+    let lacks = if roving < HARVEST_LOGINS {
+        format!(
+            "{} roving logins are fewer than a campaign's {HARVEST_LOGINS}",
+            thousands(roving)
+        )
+    } else if !wide_fan_out(c, s) {
         "it writes to ten remote recipients or more on fewer than a quarter of its messages"
             .to_string()
     } else {
-        let first = Spread::of(c, corpus).first_recipients;
+        let first = spread.first_recipients;
         format!(
             "its {} messages go to {} different first recipients, the same ones again and again",
             thousands(c.messages),
