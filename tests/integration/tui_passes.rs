@@ -37,6 +37,49 @@ fn next_analysis(events: &Receiver<Event>) -> Box<Analysis> {
     }
 }
 
+/// A worker over the queue at `root`, reading `logs`, and its event channel.
+fn spawn_worker(
+    root: &std::path::Path,
+    logs: Vec<std::path::PathBuf>,
+) -> (Worker, Receiver<Event>) {
+    let queue = Queue::open(root, QueueOptions::default()).expect("open");
+    let after = AfterFlood {
+        yank_dir: qtriage::actions::default_yank_dir(queue.root()),
+        vpopmail: root.join("no-vpopmail"),
+        report_dir: root.join("no-reports"),
+        setup: SetupOptions {
+            queue_root: queue.root().to_path_buf(),
+            logs,
+            ..SetupOptions::default()
+        },
+        fixed_now: Some(1_700_000_000),
+        queue,
+    };
+    let (tx, events) = mpsc::channel();
+    let worker = Worker::spawn(after, ClusterKey::AuthUser, tx).expect("worker");
+    (worker, events)
+}
+
+/// Ask the worker to plan `request` and wait for the confirmation it builds.
+fn planned(
+    worker: &Worker,
+    events: &Receiver<Event>,
+    what: &str,
+    request: qtriage::tui::state::PlanRequest,
+) -> Box<qtriage::tui::state::Confirm> {
+    worker.send(Effect::Plan {
+        what: what.into(),
+        request,
+    });
+    loop {
+        match next(events) {
+            Report::Planned(c) => break c,
+            Report::Error(e) => panic!("not planned: {e}"),
+            _ => {}
+        }
+    }
+}
+
 #[test]
 fn the_header_pass_is_let_go_before_the_envelope_pass_is_analysed() {
     let t = TestQueue::new(7);
@@ -48,20 +91,7 @@ fn the_header_pass_is_let_go_before_the_envelope_pass_is_analysed() {
             .remote(format!("victim{i}@example.org"));
         t.add(m);
     }
-    let queue = Queue::open(t.root(), QueueOptions::default()).expect("open");
-    let after = AfterFlood {
-        yank_dir: qtriage::actions::default_yank_dir(queue.root()),
-        vpopmail: t.root().join("no-vpopmail"),
-        report_dir: t.root().join("no-reports"),
-        setup: SetupOptions {
-            queue_root: queue.root().to_path_buf(),
-            ..SetupOptions::default()
-        },
-        fixed_now: Some(1_700_000_000),
-        queue,
-    };
-    let (tx, events) = mpsc::channel();
-    let worker = Worker::spawn(after, ClusterKey::AuthUser, tx).expect("worker");
+    let (worker, events) = spawn_worker(t.root(), Vec::new());
     worker.send(Effect::Scan);
 
     let header = next_analysis(&events);
@@ -120,34 +150,11 @@ fn the_yank_area_is_read_again_before_an_action_is_done() {
             )
         })
         .collect();
-    let queue = Queue::open(t.root(), QueueOptions::default()).expect("open");
-    let after = AfterFlood {
-        yank_dir: qtriage::actions::default_yank_dir(queue.root()),
-        vpopmail: t.root().join("no-vpopmail"),
-        report_dir: t.root().join("no-reports"),
-        setup: SetupOptions {
-            queue_root: queue.root().to_path_buf(),
-            ..SetupOptions::default()
-        },
-        fixed_now: Some(1_700_000_000),
-        queue,
-    };
-    let (tx, events) = mpsc::channel();
-    let worker = Worker::spawn(after, ClusterKey::AuthUser, tx).expect("worker");
+    let (worker, events) = spawn_worker(t.root(), Vec::new());
     worker.send(Effect::Scan);
     while next_analysis(&events).envelopes_pending {}
     let request = PlanRequest::Yank(ids[..2].to_vec());
-    worker.send(Effect::Plan {
-        what: "2 marked messages".into(),
-        request,
-    });
-    let confirm = loop {
-        match next(&events) {
-            Report::Planned(c) => break c,
-            Report::Error(e) => panic!("not planned: {e}"),
-            _ => {}
-        }
-    };
+    let confirm = planned(&worker, &events, "2 marked messages", request);
     worker.send(Effect::Execute(*confirm));
     let mut in_area = None;
     loop {
@@ -179,17 +186,7 @@ fn act(
     events: &Receiver<Event>,
     request: qtriage::tui::state::PlanRequest,
 ) -> (String, Box<Analysis>) {
-    worker.send(Effect::Plan {
-        what: "the test's messages".into(),
-        request,
-    });
-    let confirm = loop {
-        match next(events) {
-            Report::Planned(c) => break c,
-            Report::Error(e) => panic!("not planned: {e}"),
-            _ => {}
-        }
-    };
+    let confirm = planned(worker, events, "the test's messages", request);
     worker.send(Effect::Execute(*confirm));
     let mut shown = None;
     loop {
@@ -213,21 +210,7 @@ fn an_undo_gives_the_restored_messages_the_auth_user_their_log_names() {
     use qtriage::actions::RestoreSelection;
     use qtriage::tui::state::PlanRequest;
     let inc = crate::log_top::incident();
-    let queue = Queue::open(inc.t.root(), QueueOptions::default()).expect("open");
-    let after = AfterFlood {
-        yank_dir: qtriage::actions::default_yank_dir(queue.root()),
-        vpopmail: inc.t.root().join("no-vpopmail"),
-        report_dir: inc.t.root().join("no-reports"),
-        setup: SetupOptions {
-            queue_root: queue.root().to_path_buf(),
-            logs: vec![inc.smtpd.clone()],
-            ..SetupOptions::default()
-        },
-        fixed_now: Some(1_700_000_000),
-        queue,
-    };
-    let (tx, events) = mpsc::channel();
-    let worker = Worker::spawn(after, ClusterKey::AuthUser, tx).expect("worker");
+    let (worker, events) = spawn_worker(inc.t.root(), vec![inc.smtpd.clone()]);
     worker.send(Effect::Scan);
     let full = loop {
         let a = next_analysis(&events);
