@@ -124,10 +124,13 @@ fn culprit_of(c: &Cluster, window: &Window<'_>, strings: &Interner) -> Option<Cu
         );
         reasons.push(format!("from {ips}"));
     }
-    let accounts = match crate::analysis::rank::is_stuffing(c) {
-        true => logins_of(c, records, strings),
-        false => Vec::new(),
-    };
+    // The logins the accounts check marks too (`analysis::stuffed_logins`), sanitized, sorted.
+    let mut accounts: Vec<String> =
+        crate::analysis::stuffed_logins(std::slice::from_ref(c), records, strings)
+            .iter()
+            .map(|u| crate::sanitize::sanitize_str(u).into_owned())
+            .collect();
+    accounts.sort_unstable();
     Some(Culprit {
         accounts,
         kind: c.key,
@@ -141,18 +144,6 @@ fn culprit_of(c: &Cluster, window: &Window<'_>, strings: &Interner) -> Option<Cu
             .count() as u64,
         reasons,
     })
-}
-
-/// The distinct AUTH logins of `c`'s messages, sanitized, sorted.
-fn logins_of(c: &Cluster, records: &[MessageRecord], strings: &Interner) -> Vec<String> {
-    let users: HashSet<Sym> = (c.members.iter())
-        .filter_map(|&i| records.get(i as usize)?.origin.auth_user)
-        .collect();
-    let mut out: Vec<String> = (users.into_iter())
-        .map(|u| crate::sanitize::sanitize_str(&strings.text(u)).into_owned())
-        .collect();
-    out.sort_unstable();
-    out
 }
 
 /// The records a report covers (`--since`'s window, or all), the queue's first.
