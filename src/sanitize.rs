@@ -66,6 +66,13 @@ pub fn json_for_terminals(json: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// `s` in double quotes, sanitized, its own quotes escaped: how a message quotes what the
+/// operator or an attacker typed (a query, an id). Rust's `{:?}` wrote `\u{1b}` where every
+/// other output writes `\e` (hostile50).
+pub fn quoted(s: &str) -> String {
+    format!("\"{}\"", sanitize_str(s).replace('"', "\\\""))
+}
+
 /// Sanitize a `str`: borrows when nothing needs escaping (the common case).
 pub fn sanitize_str(s: &str) -> Cow<'_, str> {
     if !s.chars().any(needs_escape) {
@@ -136,6 +143,14 @@ pub fn qmail_printable(bytes: &[u8]) -> Cow<'_, [u8]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Quoted as every other output escapes (`\e`, not Rust's `\u{1b}`), its quotes escaped.
+    #[test]
+    fn quoted_escapes_as_the_rest_of_the_output() {
+        assert_eq!(quoted("auth:test"), "\"auth:test\"");
+        assert_eq!(quoted("a\x1b]0;x\x07\"b"), "\"a\\e]0;x\\x07\\\"b\"");
+        assert_eq!(quoted("p\u{202e}q"), "\"p\\u{202e}q\"");
+    }
 
     #[test]
     fn plain_text_is_borrowed() {

@@ -146,9 +146,9 @@ pub fn read_ids(path: &std::path::Path) -> anyhow::Result<Vec<MessageId>> {
     }
     parse_ids(&bytes).map_err(|(line, text)| {
         anyhow::anyhow!(
-            "--ids {}: line {line}: not a message id: {:?}",
-            path.display(),
-            crate::sanitize::sanitize_str(&text)
+            "--ids {}: line {line}: not a message id: {}",
+            crate::sanitize::sanitize_path(path),
+            crate::sanitize::quoted(&text)
         )
     })
 }

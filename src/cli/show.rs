@@ -20,10 +20,7 @@ pub struct ShowArgs {
 pub fn run(global: &GlobalArgs, args: &ShowArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     // Every id read before the queue is, so a typo touches nothing and says which word it was.
     let ids = super::act::parse_ids(args.ids.join("\n").as_bytes()).map_err(|(_, text)| {
-        anyhow::anyhow!(
-            "show: not a message id: {:?}",
-            crate::sanitize::sanitize_str(&text)
-        )
+        anyhow::anyhow!("show: not a message id: {}", crate::sanitize::quoted(&text))
     })?;
     let evidence = global.load_logs()?;
     let queue = global.open_queue()?;

@@ -117,7 +117,11 @@ fn report_nothing(
         )?;
     } else {
         match &sel.query {
-            Some(_) => writeln!(out, "no messages match {:?}", act::query_text(&args.query))?,
+            Some(_) => writeln!(
+                out,
+                "no messages match {}",
+                crate::sanitize::quoted(&act::query_text(&args.query))
+            )?,
             None => writeln!(out, "no message of --ids is in the queue")?,
         }
     }

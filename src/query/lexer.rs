@@ -172,7 +172,10 @@ impl Lexer<'_> {
                 let found = &self.text[self.pos..end];
                 Err(err(
                     start..end.max(start + 1).min(self.text.len()),
-                    format!("expected field:value, found {found:?}"),
+                    format!(
+                        "expected field:value, found {}",
+                        crate::sanitize::quoted(found)
+                    ),
                 ))
             }
         }
@@ -285,7 +288,10 @@ impl Lexer<'_> {
             let at = self.pos;
             return Err(err(
                 at..at + c.len_utf8(),
-                format!("expected a space or ')' after the regex, found {c:?}"),
+                format!(
+                    "expected a space or ')' after the regex, found {}",
+                    crate::sanitize::quoted(c.encode_utf8(&mut [0; 4]))
+                ),
             ));
         }
         Ok(ValueTok::Regex {

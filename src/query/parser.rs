@@ -226,7 +226,11 @@ impl Parser {
                 }
                 Err(err(
                     tok.span,
-                    format!("expected field:value, found the bare word {word:?} (to search the whole message write text:{word})"),
+                    format!(
+                        "expected field:value, found the bare word {} (to search the whole \
+                         message write text:{word})",
+                        crate::sanitize::quoted(&word)
+                    ),
                 ))
             }
             TokenKind::Term(t) => {
