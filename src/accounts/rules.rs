@@ -308,13 +308,21 @@ fn is_role(login: &[u8]) -> bool {
         .any(|r| r.as_bytes().eq_ignore_ascii_case(login))
 }
 
-/// Advice in the operator's words for a set of rules.
-pub fn advice(rules: &[Rule], login: &[u8]) -> String {
+/// Advice in the operator's words for a set of rules; `stuffed` when the only culprit naming
+/// the account is a credential-stuffing run (`analysis::stuffed_logins`).
+pub fn advice(rules: &[Rule], login: &[u8], stuffed: bool) -> String {
     let mut parts: Vec<String> = Vec::new();
     let culprit = rules
         .iter()
         .any(|r| matches!(r, Rule::CulpritTop | Rule::CulpritLog));
-    if culprit {
+    if culprit && stuffed {
+        // A stuffing run's IPs are a botnet's, each used a few times: blocking them stops
+        // nothing, and the password came from outside, so its owner must hear of it.
+        parts.push(
+            "change the password now and tell its owner: it was stolen and used from a botnet's many IPs (credential stuffing), which blocking does not stop"
+                .into(),
+        );
+    } else if culprit {
         parts.push(
             "change the password now (the spam was sent with it) and block the client IPs that used it"
                 .into(),
@@ -416,6 +424,8 @@ fn plan_allowances(accounts: &[Account], opts: &CheckOptions, culprit: &[bool]) 
 struct Named {
     top: bool,
     log: bool,
+    /// Named only by a credential-stuffing run, not as a culprit of its own.
+    stuffed: bool,
 }
 
 /// The verdict on one account, and the hash attempts it cost.
@@ -449,7 +459,7 @@ fn verdict(a: &Account, named: Named, plan: (usize, Option<Scheme>)) -> (Account
     let risk = AccountRisk {
         account: a.login.clone(),
         domain: a.domain.clone(),
-        advice: advice(&rules, &a.login),
+        advice: advice(&rules, &a.login, named.stuffed),
         rules,
         role,
         culprit: named.top || named.log,
@@ -468,14 +478,21 @@ fn verdict(a: &Account, named: Named, plan: (usize, Option<Scheme>)) -> (Account
 pub fn check(accounts: &[Account], opts: &CheckOptions) -> AccountsCheck {
     let named: Vec<Named> = accounts
         .iter()
-        .map(|a| Named {
-            top: is_named(a, &opts.culprits_top) || is_named(a, &opts.culprits_stuffed),
-            log: is_named(a, &opts.culprits_log),
+        .map(|a| {
+            let own = is_named(a, &opts.culprits_top);
+            let log = is_named(a, &opts.culprits_log);
+            let stuffed = is_named(a, &opts.culprits_stuffed);
+            Named {
+                top: own || stuffed,
+                log,
+                stuffed: stuffed && !own && !log,
+            }
         })
         .collect();
     // Hashed first: the culprits that sent the spam themselves, not a stuffing run's logins.
-    let culprit: Vec<bool> = (accounts.iter().zip(&named))
-        .map(|(a, n)| n.log || (n.top && is_named(a, &opts.culprits_top)))
+    let culprit: Vec<bool> = named
+        .iter()
+        .map(|n| n.log || (n.top && !n.stuffed))
         .collect();
     let plan = plan_allowances(accounts, opts, &culprit);
     let verdicts: Vec<(AccountRisk, usize)> = accounts

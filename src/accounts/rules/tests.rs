@@ -225,8 +225,36 @@ fn common_list_is_shipped_and_big_enough() {
 
 #[test]
 fn advice_names_what_to_do() {
-    assert!(advice(&[Rule::PasswordIsLogin], b"jane").contains("change the password"));
-    assert!(advice(&[Rule::RoleAccount], b"sales").contains("alias"));
-    assert!(advice(&[Rule::CulpritTop], b"jane").contains("block the client"));
-    assert_eq!(advice(&[], b"jane"), "");
+    assert!(advice(&[Rule::PasswordIsLogin], b"jane", false).contains("change the password"));
+    assert!(advice(&[Rule::RoleAccount], b"sales", false).contains("alias"));
+    assert!(advice(&[Rule::CulpritTop], b"jane", false).contains("block the client"));
+    assert_eq!(advice(&[], b"jane", false), "");
+}
+
+#[test]
+fn a_stuffed_login_is_told_to_its_owner_not_blocked_by_ip() {
+    let stuffed = advice(&[Rule::CulpritTop], b"jane", true);
+    assert!(stuffed.contains("tell its owner"), "{stuffed}");
+    assert!(!stuffed.contains("block the client"), "{stuffed}");
+    let o = CheckOptions {
+        culprits_stuffed: vec!["jane@example.com".into()],
+        culprits_top: vec!["test@example.com".into()],
+        ..CheckOptions::default()
+    };
+    let accounts = [
+        clear("jane", "example.com", "Long-and-Unguessable-9"),
+        clear("test", "example.com", "Long-and-Unguessable-9"),
+    ];
+    let found = check(&accounts, &o);
+    assert!(
+        found.risks[0].advice.contains("tell its owner"),
+        "{:?}",
+        found.risks[0]
+    );
+    assert!(found.risks[0].rules.contains(&Rule::CulpritTop));
+    assert!(
+        found.risks[1].advice.contains("block the client"),
+        "{:?}",
+        found.risks[1]
+    );
 }
