@@ -53,6 +53,7 @@ mod tui_top;
 mod undo_spellings;
 mod util;
 mod watch;
+mod watch_cli;
 mod watch_seed;
 mod where_mix;
 mod yank_area;

@@ -1,7 +1,6 @@
 //! The watcher on real fixture queues changed by separate writer and remover processes
 //! (this test binary re-executed), and `qtriage watch` as a command (issue 8).
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -15,7 +14,7 @@ use qtriage::watch::{
     PollReason, QueueDelta, QueueModel, WatchMode, WatchOptions, Watcher, Window,
 };
 
-use crate::util::{assert_exit, TestQueue};
+use crate::util::TestQueue;
 
 /// Set in a re-executed child: `add` or `remove`.
 const ROLE: &str = "QTRIAGE_WATCH_CHILD";
@@ -25,7 +24,7 @@ const COUNT: &str = "QTRIAGE_WATCH_COUNT";
 
 /// Two in three messages from AUTH user test@example.com at 86.107.221.138, the rest from
 /// sales at 190.12.44.201; queued the way qmail-queue leaves them (mess, intd, todo).
-fn spam(i: usize) -> MessageSpec {
+pub(crate) fn spam(i: usize) -> MessageSpec {
     let base = MessageSpec::new()
         .state(FixtureState::Queued)
         .remote(format!("victim{i}@example.org"));
@@ -106,7 +105,7 @@ fn mess_ids(root: &Path, split: u32) -> Vec<MessageId> {
 }
 
 /// Start this test binary as a writer (`add`) or remover (`remove`) of `count` messages.
-fn child(role: &str, root: &Path, split: u32, count: usize) -> Child {
+pub(crate) fn child(role: &str, root: &Path, split: u32, count: usize) -> Child {
     Command::new(std::env::current_exe().expect("test binary"))
         .args([
             "--exact",
@@ -124,7 +123,7 @@ fn child(role: &str, root: &Path, split: u32, count: usize) -> Child {
 }
 
 #[track_caller]
-fn finish(mut c: Child) {
+pub(crate) fn finish(mut c: Child) {
     let status = c.wait().expect("wait child");
     assert!(status.success(), "child failed: {status}");
 }
@@ -384,214 +383,4 @@ fn yank_and_restore(opts: WatchOptions) {
     // The restore takes back one yank: one message out, none in.
     assert_eq!(live.counts(), (0, 1, 1));
     assert!(live.model.record(id).is_some());
-}
-
-// ---- the command ----
-
-#[test]
-fn cli_prints_one_line_per_interval() {
-    let t = TestQueue::new(23);
-    for i in 0..3 {
-        t.add(spam(i).state(FixtureState::InDelivery));
-    }
-    let out = t.stdout(&["watch", "--interval", "100ms", "--count", "2"]);
-    // A watch younger than a minute says its rates span seconds (the first few here).
-    let re = regex::Regex::new(
-        r"^\d\d:\d\d:\d\d queue 3 \(\+0/min\) todo 0 \| rates over the first \d{1,2}s$",
-    )
-    .expect("regex");
-    let lines: Vec<_> = out.lines().collect();
-    assert_eq!(lines.len(), 2, "{out}");
-    assert!(lines.iter().all(|l| re.is_match(l)), "{out}");
-    let polled = t.stdout(&[
-        "watch",
-        "--interval",
-        "100ms",
-        "--max-intervals",
-        "1",
-        "--poll",
-    ]);
-    assert!(
-        polled.ends_with("s | polling: polling requested\n") && polled.contains(" | rates over"),
-        "{polled}"
-    );
-}
-
-/// `watch --json` restated: a renamed field fails here.
-#[derive(Debug, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-#[allow(dead_code)]
-struct WatchJson {
-    time: String,
-    queue: u64,
-    todo: u64,
-    in_per_min: f64,
-    out_per_min: f64,
-    yanked_per_min: f64,
-    restored_per_min: f64,
-    growth_per_min: f64,
-    windows: Vec<WindowJson>,
-    clusters: Vec<ClusterJson>,
-    mode: String,
-    mode_reason: Option<String>,
-    watched_secs: u64,
-}
-
-#[derive(Debug, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-#[allow(dead_code)]
-struct WindowJson {
-    window: String,
-    in_per_min: f64,
-    out_per_min: f64,
-    yanked_per_min: f64,
-    restored_per_min: f64,
-    growth_per_min: f64,
-}
-
-#[derive(Debug, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-#[allow(dead_code)]
-struct ClusterJson {
-    by: String,
-    value: serde_json::Value,
-    per_min: f64,
-    in_per_min: f64,
-    out_per_min: f64,
-}
-
-#[test]
-fn cli_json_and_until_stable() {
-    let t = TestQueue::new(23);
-    t.add(spam(0).state(FixtureState::Queued));
-    let out = t.stdout(&[
-        "watch",
-        "--json",
-        "--interval",
-        "100ms",
-        "--until-stable",
-        "300ms",
-    ]);
-    let objs: Vec<WatchJson> = out
-        .lines()
-        .map(|l| serde_json::from_str(l).expect(l))
-        .collect();
-    // Stable from the first line, so it exits (0, checked by `stdout`) once 300 ms have passed
-    // between the first stable line and the current one: at least two lines.
-    assert!(objs.len() >= 2, "{out}");
-    let o = &objs[0];
-    assert_eq!(
-        (o.queue, o.todo, o.mode.as_str(), o.mode_reason.as_deref()),
-        (1, 1, "notify", None)
-    );
-    assert_eq!(
-        o.windows
-            .iter()
-            .map(|w| w.window.as_str())
-            .collect::<Vec<_>>(),
-        ["1m", "5m", "15m"]
-    );
-    assert!(o.time.ends_with('Z'));
-    assert!(o.clusters.is_empty());
-    let polled = t.stdout(&[
-        "watch",
-        "--json",
-        "--interval",
-        "100ms",
-        "--count",
-        "1",
-        "--poll",
-    ]);
-    let o: WatchJson = serde_json::from_str(polled.trim()).expect("json");
-    assert_eq!(
-        (o.mode.as_str(), o.mode_reason.as_deref()),
-        ("polling", Some("requested"))
-    );
-}
-
-#[test]
-fn cli_alert_exits_1_when_a_flood_starts() {
-    let t = TestQueue::new(23);
-    let mut cli = Command::new(env!("CARGO_BIN_EXE_qtriage"))
-        .args(["--queue"])
-        .arg(t.root())
-        .args([
-            "watch",
-            "--interval",
-            "100ms",
-            "--alert-above",
-            "50",
-            "--json",
-            // A bound instead of a hang: without the alert it ends with 0 after a minute.
-            "--count",
-            "600",
-        ])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("qtriage watch");
-    let mut lines = BufReader::new(cli.stdout.take().expect("stdout")).lines();
-    // The first line means the initial scan is done and the watch is live.
-    let first: WatchJson =
-        serde_json::from_str(&lines.next().expect("a line").expect("read")).expect("json");
-    assert_eq!(first.in_per_min, 0.0);
-    finish(child("add", t.root(), 23, 300));
-    // Read to the end before waiting: a child blocked on a full pipe would never exit.
-    let rest: Vec<String> = lines.map_while(Result::ok).collect();
-    let status = cli.wait().expect("wait");
-    assert_eq!(status.code(), Some(1));
-    let last: WatchJson = serde_json::from_str(rest.last().expect("a line")).expect("json");
-    assert!(last.in_per_min > 50.0, "{last:?}");
-    assert_eq!(last.clusters[0].by, "auth-user");
-    assert_eq!(last.clusters[0].value, "test@example.com");
-}
-
-/// Issue 19: `--queue queue` (relative) once made the watcher blind: fs events carry absolute
-/// paths that never matched the relative root, so `--until-stable` said "stable" while mail
-/// poured in. Mail arriving must show on a line (and hold off "stable") before the watch ends.
-#[test]
-fn cli_until_stable_with_a_relative_queue_sees_the_mail_arrive() {
-    let t = TestQueue::new(23);
-    let (parent, name) = (
-        t.root().parent().expect("parent"),
-        t.root().file_name().expect("name"),
-    );
-    let mut cli = Command::new(env!("CARGO_BIN_EXE_qtriage"))
-        .current_dir(parent)
-        .arg("--queue")
-        .arg(name)
-        // Stable for a minute is a bound, not a wait: the test ends when the mail is seen.
-        .args([
-            "watch",
-            "--json",
-            "--interval",
-            "100ms",
-            "--until-stable",
-            "60s",
-        ])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("qtriage watch");
-    let mut lines = BufReader::new(cli.stdout.take().expect("stdout")).lines();
-    let first: WatchJson =
-        serde_json::from_str(&lines.next().expect("a line").expect("read")).expect("json");
-    assert_eq!(first.queue, 0);
-    finish(child("add", t.root(), 23, 300));
-    let seen = lines
-        .map_while(Result::ok)
-        .map(|l| serde_json::from_str::<WatchJson>(&l).expect("json"))
-        .find(|u| u.queue == 300 && u.in_per_min > 0.0);
-    // The watch is still running when the mail shows: this process ends it.
-    let still_running = cli.try_wait().expect("try_wait").is_none();
-    let _ = cli.kill();
-    let _ = cli.wait();
-    let seen = seen.expect("no line counted the 300 messages before the watch ended");
-    assert!(still_running, "the watch ended on its own: {seen:?}");
-    assert_eq!(seen.clusters[0].value, "test@example.com");
-}
-
-#[test]
-fn cli_rejects_a_bad_duration() {
-    let t = TestQueue::new(23);
-    let out = t.run(&["watch", "--interval", "5 parsecs"]);
-    assert_exit(&out, 2);
 }
