@@ -122,6 +122,16 @@ impl KeyValue {
         }
     }
 
+    /// Call `f` with the value's bytes: a text value's exactly as the message has them, where
+    /// [`KeyValue::text`] would make two senders differing in a byte that is not UTF-8 one
+    /// (review51: a cluster's query selected both).
+    pub fn with_bytes<T>(&self, strings: &Interner, f: impl FnOnce(&[u8]) -> T) -> T {
+        match self {
+            KeyValue::Text(s) => strings.with(*s, f),
+            other => f(other.text(strings).as_bytes()),
+        }
+    }
+
     /// The value as a person reads it as `key`'s: [`KeyValue::text`], or
     /// [`ClusterKey::empty_shown`] when that is empty (unsanitized, like `text`), except that
     /// bytes that are not UTF-8 (a subject kept as bytes) read `\xNN`, as `list` shows them,

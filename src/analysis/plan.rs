@@ -230,7 +230,10 @@ pub fn build(input: PlanInput<'_>) -> Plan {
             continue;
         }
         // Its `cluster:` term, and a `bounce-of:` one as long when its key takes bounces.
-        let cost = term("cluster", c.key, Some(&value.text(strings))).len() + 4;
+        let cost = value
+            .with_bytes(strings, |b| term("cluster", c.key, Some(b)))
+            .len()
+            + 4;
         let n = 1 + usize::from(backscatter::ORIGIN_KEYS.contains(&c.key));
         if terms + n > MAX_PLAN_TERMS || bytes + n * cost > MAX_PLAN_BYTES {
             left_out += 1;
@@ -276,7 +279,7 @@ pub fn build(input: PlanInput<'_>) -> Plan {
             backscatter: 0,
             reason: strongest_reason(c),
             query: if whole {
-                term("cluster", c.key, Some(&value.text(strings)))
+                value.with_bytes(strings, |b| term("cluster", c.key, Some(b)))
             } else {
                 String::new()
             },
@@ -284,7 +287,10 @@ pub fn build(input: PlanInput<'_>) -> Plan {
     }
     for (at, c) in logins {
         for t in log_ips::ip_terms(&input, at, c, &taken) {
-            let cost = term("bounce-of", t.1, Some(&t.2.text(strings))).len() + 4;
+            let cost =
+                t.2.with_bytes(strings, |b| term("bounce-of", t.1, Some(b)))
+                    .len()
+                    + 4;
             let known = bounce_terms.iter().any(|b| (b.1, b.2) == (t.1, t.2));
             if known || terms + 1 > MAX_PLAN_TERMS || bytes + cost > MAX_PLAN_BYTES {
                 continue;
@@ -353,7 +359,7 @@ fn forged_sender_bounces(
     }
     let query = (terms.iter().zip(&used))
         .filter(|(_, &u)| u)
-        .map(|((key, v), _)| term("bounce-of", *key, Some(&v.text(strings))))
+        .map(|((key, v), _)| v.with_bytes(strings, |b| term("bounce-of", *key, Some(b))))
         .collect::<Vec<_>>()
         .join(" or ");
     if n == 0 {
@@ -417,7 +423,7 @@ fn attribute_backscatter(
     }
     for (t, (c, key, v)) in terms.iter().enumerate() {
         if used[t] {
-            let bounce = term("bounce-of", *key, Some(&v.text(strings)));
+            let bounce = v.with_bytes(strings, |b| term("bounce-of", *key, Some(b)));
             let q = &mut culprits[*c].query;
             *q = match q.is_empty() {
                 true => bounce,
@@ -469,9 +475,12 @@ fn finish(input: PlanInput<'_>, culprits: Vec<PlanCulprit>, taken: Vec<bool>) ->
 /// and the wildcards `\*` and `\?` escaped, controls and bidi characters as `\u{HEX}`) unless it
 /// is made only of letters, digits and `._@-+/:=%,#[]` and does not start with `-`, so glob and
 /// comparison characters are always literal; `(none)` for no value.
-pub fn term(field: &str, key: ClusterKey, value: Option<&str>) -> String {
-    let Some(text) = value else {
+pub fn term(field: &str, key: ClusterKey, value: Option<&[u8]>) -> String {
+    let Some(bytes) = value else {
         return format!("{field}:{}=(none)", key.name());
+    };
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return byte_term(field, key, bytes);
     };
     let plain = !text.is_empty()
         && !text.starts_with('-')
@@ -492,6 +501,24 @@ pub fn term(field: &str, key: ClusterKey, value: Option<&str>) -> String {
         crate::query::push_char(&mut q, ch);
     }
     q.push('"');
+    q
+}
+
+/// A value that is not UTF-8 as an anchored regex of its exact bytes, each byte that is not
+/// UTF-8 as `(?-u:\xHH)`: as text it would be U+FFFD, which names no byte, and the query would
+/// select another value differing in that byte too (review51: two senders' mail).
+fn byte_term(field: &str, key: ClusterKey, bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut source = String::from("^");
+    for chunk in bytes.utf8_chunks() {
+        source.push_str(&regex::escape(chunk.valid()));
+        for b in chunk.invalid() {
+            let _ = write!(source, "(?-u:\\x{b:02X})");
+        }
+    }
+    source.push('$');
+    let mut q = format!("{field}:{}=", key.name());
+    crate::query::write_regex(&mut q, &source, "");
     q
 }
 

@@ -326,8 +326,11 @@ impl ClusterJson {
 /// comparison characters (`*`, `?`, `<`, `>`) are always literal. `cluster:KEY=(none)` selects
 /// the messages without a value.
 pub fn cluster_query(c: &Cluster, strings: &Interner) -> String {
-    let text = c.value.map(|v| v.text(strings));
-    crate::analysis::plan::term("cluster", c.key, text.as_deref())
+    let term = |b: Option<&[u8]>| crate::analysis::plan::term("cluster", c.key, b);
+    match c.value {
+        Some(v) => v.with_bytes(strings, |b| term(Some(b))),
+        None => term(None),
+    }
 }
 
 /// The value as shown in text: uids with their passwd name, `(none)` for no value, `<>` for

@@ -249,7 +249,7 @@ impl<'c> State<'c> {
         };
         let v = ex.value(r);
         *memo.entry(v).or_insert_with(|| match v {
-            Some(kv) => m.is_match(kv.text(strings).as_bytes()),
+            Some(kv) => kv.with_bytes(strings, |b| m.is_match(b)),
             None => m.is_match(b"(none)"),
         })
     }
@@ -379,7 +379,7 @@ fn file_term(
         Term::Text(m) => m.is_match(f.text()),
         Term::BounceOf { key, value } => match quoted(&f.bytes, strings) {
             Some(q) => match quoted_value(&q, *key, strings, tables) {
-                Some(v) => value.is_match(v.text(strings).as_bytes()),
+                Some(v) => v.with_bytes(strings, |b| value.is_match(b)),
                 None => value.is_match(b"(none)"),
             },
             None => false,

@@ -168,9 +168,12 @@ impl Matcher {
         match &self.compiled {
             Compiled::Exact(want) if self.mode.fold => {
                 want.eq_ignore_ascii_case(value) || {
-                    // Non-ASCII case folding is rare in addresses; only then pay for it.
+                    // Non-ASCII case folding is rare in addresses; only then pay for it. Only
+                    // text folds: a lossy conversion would make every byte that is not UTF-8
+                    // U+FFFD, and one value match another's (review51).
                     !value.is_ascii()
-                        && String::from_utf8_lossy(value).to_lowercase().as_bytes() == want
+                        && std::str::from_utf8(value)
+                            .is_ok_and(|v| v.to_lowercase().as_bytes() == want)
                 }
             }
             Compiled::Exact(want) => want == value,

@@ -186,3 +186,44 @@ fn plan_json_keeps_a_culprit_value_that_is_not_utf8() {
         .expect("base64");
     assert_eq!(bytes, b"up\xfflo.php");
 }
+
+/// Two senders differing only in a byte that is not UTF-8 (`m\xe9lanie`, `m\xe8lanie`) are two
+/// clusters, and each printed query selects its own: as text both read `m\u{fffd}lanie`, and
+/// `cluster:sender="m\u{fffd}lanie@spam.example"` selected both, so a yank pasted from one took
+/// the other's mail too (review51). The query says the byte as `(?-u:\xE9)`.
+#[test]
+fn a_value_that_is_not_utf8_prints_a_query_selecting_only_its_own_bytes() {
+    let t = TestQueue::new(23);
+    for (i, byte) in (0..30).map(|i| (i, if i < 20 { 0xe9u8 } else { 0xe8 })) {
+        let mut sender = b"m".to_vec();
+        sender.push(byte);
+        sender.extend_from_slice(b"lanie@spam.example");
+        t.add(spam(i).sender(sender));
+    }
+    let out = t.run(&["clusters", "--by", "sender", "--json"]);
+    assert_exit(&out, 0);
+    let clusters: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .expect("utf-8")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a json line"))
+        .collect();
+    let mut sizes = Vec::new();
+    for c in &clusters {
+        let q = c["query"].as_str().expect("query");
+        assert!(q.contains("(?-u:\\xE"), "{q}");
+        assert!(!q.contains('\u{fffd}'), "{q}");
+        let count = t.run(&["list", "--count", q]);
+        let n: u64 = String::from_utf8(count.stdout)
+            .expect("utf-8")
+            .trim()
+            .parse()
+            .expect("count");
+        assert_eq!(n, c["messages"].as_u64().expect("messages"), "{q}");
+        sizes.push(n);
+    }
+    sizes.sort_unstable();
+    assert_eq!(sizes, [10, 20]);
+    // Typed as U+FFFD, a value names no byte, and selects neither.
+    let typed = t.run(&["list", "--count", "sender:m\u{fffd}lanie@spam.example"]);
+    assert_eq!(String::from_utf8_lossy(&typed.stdout).trim(), "0");
+}

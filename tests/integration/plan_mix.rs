@@ -415,11 +415,11 @@ fn forged_sender_patterns_generalise_and_their_queries_are_exact() {
         restored: qtriage::actions::Restored::none(),
     };
     for c in generated {
-        let text = qtriage::analysis::plan::term(
-            "cluster",
-            c.key,
-            c.value.map(|v| v.text(&a.strings)).as_deref(),
-        );
+        let term = |b: Option<&[u8]>| qtriage::analysis::plan::term("cluster", c.key, b);
+        let text = match c.value {
+            Some(v) => v.with_bytes(&a.strings, |b| term(Some(b))),
+            None => term(None),
+        };
         let q = Query::parse(&text).expect("parses");
         let got = query::select(&q, &qctx, &a.records, None);
         let want: Vec<usize> = c.members.iter().map(|&i| i as usize).collect();

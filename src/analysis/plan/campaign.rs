@@ -107,11 +107,9 @@ pub(super) fn take(
     let (mut terms, mut bytes) = room;
     let mut left_out = 0;
     for c in campaigns {
-        let quoting = term(
-            "bounce-of",
-            ClusterKey::Subject,
-            Some(&c.template.text(strings)),
-        );
+        let quoting = c
+            .template
+            .with_bytes(strings, |b| term("bounce-of", ClusterKey::Subject, Some(b)));
         // Only this server's own bounces: a remote server's bounce to a local user quoting the
         // same spam is a delivery to a local mailbox.
         let query = format!("({quoting} and origin:bounce)");

@@ -4,17 +4,17 @@ use super::*;
 #[test]
 fn terms_quote_what_the_query_language_would_read_otherwise() {
     assert_eq!(
-        term("bounce-of", ClusterKey::AuthUser, Some("test")),
+        term("bounce-of", ClusterKey::AuthUser, Some(b"test")),
         "bounce-of:auth-user=test"
     );
     // `*` and `?` are wildcards inside quotes too: escaped, a template `*` is the value `*`,
     // not every subject (the verification run: `cluster:subject="*"` selected the queue).
     assert_eq!(
-        term("cluster", ClusterKey::Subject, Some("Re: \"x\" * ?")),
+        term("cluster", ClusterKey::Subject, Some(b"Re: \"x\" * ?")),
         "cluster:subject=\"Re: \\\"x\\\" \\* \\?\""
     );
     assert_eq!(
-        term("cluster", ClusterKey::Subject, Some("*")),
+        term("cluster", ClusterKey::Subject, Some(b"*")),
         "cluster:subject=\"\\*\""
     );
     assert_eq!(

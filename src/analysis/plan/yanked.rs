@@ -80,8 +80,9 @@ pub(super) fn take(
     let (mut room, mut left_out) = (room, 0);
     for y in input.yanked {
         // A culprit of the queue's ranking took these bounces already by the same term.
-        let text = y.value.text(strings);
-        let query = term("bounce-of", y.key, Some(&text));
+        let query = y
+            .value
+            .with_bytes(strings, |b| term("bounce-of", y.key, Some(b)));
         if culprits
             .iter()
             .any(|c| c.query.split(" or ").any(|t| t == query))
