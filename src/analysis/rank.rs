@@ -139,6 +139,10 @@ enum Held {
     /// Half its messages or more to the same few addresses, the rest no culprit alone:
     /// monitoring's alerts, a form's notifications (`few_recipients.rs`).
     FewRecipients(few_recipients::SameFew),
+    /// Only a script's or a local uid's mail to remote domains, with no sign of abuse: a
+    /// site's newsletter, a shop's order mails, a club's circular send like this
+    /// (`mailing.rs`).
+    MailingAlone,
 }
 
 impl Scoring {
@@ -211,6 +215,8 @@ fn score(c: &Cluster, s: &Signals, corpus: &Corpus<'_>, words: bool) -> Scoring 
     // help desk has volume, fan-out, one subject and a rate too.
     if sc.whys.len() == 1 && sc.whys[0].0 == points::HEAVY {
         sc.held = Some(Held::Heavy);
+    } else if mailing::mailing_alone(&sc, c, s) {
+        sc.held = Some(Held::MailingAlone);
     } else if stuffing::spread_alone(&sc) {
         sc.held = Some(Held::SpreadAlone);
     } else if points::alike_scripts(&sc, c, s, corpus) {
@@ -339,6 +345,7 @@ pub fn assess(c: &mut Cluster, corpus: &Corpus<'_>) {
         )),
         Some(Held::BeyondHeavyScripts) => c.reasons.push(scripts::reason(c, corpus)),
         Some(Held::FewRecipients(same)) => c.reasons.push(few_recipients::reason(c, same)),
+        Some(Held::MailingAlone) => c.reasons.push(mailing::reason()),
         None => {}
     }
 }
@@ -533,6 +540,7 @@ mod agency;
 mod bulk;
 mod few_recipients;
 mod heavy;
+mod mailing;
 mod members;
 mod part;
 mod points;
@@ -560,6 +568,8 @@ mod few_recipients_tests;
 mod forged_from_tests;
 #[cfg(test)]
 mod legit_tests;
+#[cfg(test)]
+mod mailing_tests;
 #[cfg(test)]
 mod part_tests;
 #[cfg(test)]

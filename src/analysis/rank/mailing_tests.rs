@@ -1,0 +1,84 @@
+//! A site's newsletter plugin and a club's circular (the `hosting-bulk` mix): mail to remote
+//! domains from a script or a local uid, with nothing else against it, is held below 40; with
+//! a From at another organisation's domain it is still a culprit.
+use std::sync::Arc;
+
+use super::tests::{people, run, Rec};
+use super::*;
+use crate::analysis::Analysis;
+use crate::queue::{Channel, MessageRecord};
+
+/// `n` messages of one issue, each to one subscriber, by uid 48's `newsletter.php` (the name
+/// PHP's header gives), From: `from`.
+fn newsletter(s: &Interner, n: u64, from: &str) -> Vec<MessageRecord> {
+    (0..n)
+        .map(|i| {
+            let mut r = Rec::new(s, 100_000 + i)
+                .php(48, Some("newsletter.php"))
+                .sender("apache@mail.example.com")
+                .rcpts(Channel::Remote, 1)
+                .subject("Our Christmas stollen are here!")
+                .r;
+            r.headers.from = Some(s.intern(from.as_bytes()));
+            r
+        })
+        .collect()
+}
+
+fn cluster(a: &Analysis, key: ClusterKey) -> &Cluster {
+    a.top
+        .iter()
+        .find(|c| c.key == key && c.messages >= 100)
+        .unwrap_or_else(|| panic!("no {key:?} cluster: {:#?}", a.top))
+}
+
+#[test]
+fn a_sites_newsletter_is_held_and_the_same_written_as_a_bank_is_a_culprit() {
+    let s = Arc::new(Interner::new());
+    let mut recs = people(&s);
+    recs.extend(newsletter(&s, 150, "news@bakery.example"));
+    let a = run(recs, s.clone(), &["example.com", "bakery.example"]);
+    let script = cluster(&a, ClusterKey::Script);
+    assert_eq!(script.verdict(), Verdict::Suspect, "{script:#?}");
+    assert_eq!(script.score, HELD, "{script:#?}");
+    let reasons = script.reasons.join("\n");
+    assert!(
+        reasons.contains("nothing but mailing remote domains from a script"),
+        "{reasons}"
+    );
+    assert!(
+        a.top.iter().all(|c| c.verdict() != Verdict::Culprit),
+        "{:#?}",
+        a.top
+    );
+
+    let s = Arc::new(Interner::new());
+    let mut recs = people(&s);
+    recs.extend(newsletter(&s, 150, "service@bank-login.example"));
+    let a = run(recs, s.clone(), &["example.com", "bakery.example"]);
+    let script = cluster(&a, ClusterKey::Script);
+    assert_eq!(script.verdict(), Verdict::Culprit, "{script:#?}");
+}
+
+#[test]
+fn a_clubs_circular_from_a_shell_account_is_held() {
+    let s = Arc::new(Interner::new());
+    let mut recs = people(&s);
+    recs.extend((0..120u64).map(|i| {
+        let mut r = Rec::new(&s, 100_000 + i)
+            .php(1003, None)
+            .sender("board@club.example")
+            .rcpts(Channel::Remote, 40)
+            .subject("Circular: Christmas party and the yearly fee")
+            .r;
+        r.headers.from = r.sender;
+        r
+    }));
+    let a = run(recs, s.clone(), &["example.com", "club.example"]);
+    let uid = cluster(&a, ClusterKey::Uid);
+    assert_eq!(uid.verdict(), Verdict::Suspect, "{uid:#?}");
+    assert!(
+        uid.reasons.join("\n").contains("a club's circular"),
+        "{uid:#?}"
+    );
+}
