@@ -29,6 +29,8 @@ pub enum Action {
     Cmd(Command),
     /// A character typed into the filter bar.
     Type(char),
+    /// Text pasted into the filter bar.
+    Paste(String),
     /// The terminal was resized.
     Resize(u16, u16),
     /// Clock tick (unix seconds).
@@ -44,6 +46,9 @@ pub fn from_event(state: &AppState, event: Event) -> Option<Action> {
     Some(match event {
         Event::Key(k) => return key_action(state, k),
         Event::Resize(w, h) => Action::Resize(w, h),
+        // Only the filter bar takes text; elsewhere a paste is nothing (never keys).
+        Event::Paste(text) if state.query.editing => Action::Paste(text),
+        Event::Paste(_) => Action::Unbound,
         Event::Tick(now) => Action::Tick(now),
         Event::Worker(r) => Action::Worker(r),
     })
@@ -106,6 +111,7 @@ fn apply(state: &mut AppState, action: Action) -> Option<Effect> {
     match action {
         Action::Cmd(c) => return command(state, c),
         Action::Type(c) => type_char(state, c),
+        Action::Paste(text) => filter::paste(state, &text),
         Action::Resize(w, h) => state.ui.size = (w, h),
         Action::Tick(now) => state.status.now = now,
         Action::Unbound => {

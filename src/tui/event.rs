@@ -30,6 +30,8 @@ pub enum Event {
     Key(KeyEvent),
     /// The terminal was resized (columns, rows).
     Resize(u16, u16),
+    /// Text pasted (bracketed paste): one event, never keys.
+    Paste(String),
     /// Time passed; carries "now" in unix seconds (the only clock the UI sees).
     Tick(i64),
     /// The worker (or the watcher) reports back.

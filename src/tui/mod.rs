@@ -185,7 +185,12 @@ impl Session {
 /// Put the terminal back: cooked mode, main screen, cursor shown. Safe to call twice.
 fn restore_terminal() {
     let _ = terminal::disable_raw_mode();
-    let _ = crossterm::execute!(io::stdout(), LeaveAlternateScreen, crossterm::cursor::Show);
+    let _ = crossterm::execute!(
+        io::stdout(),
+        crossterm::event::DisableBracketedPaste,
+        LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
 }
 
 /// Restores the terminal when dropped: every return path, `?` included.
@@ -243,7 +248,14 @@ impl Drop for FrameOut {
 fn enter_terminal() -> anyhow::Result<(TerminalGuard, Screen)> {
     terminal::enable_raw_mode().context("cannot put the terminal in raw mode")?;
     let guard = TerminalGuard;
-    crossterm::execute!(io::stdout(), EnterAlternateScreen).context("cannot open the screen")?;
+    // A paste arrives as one event, not as keys: unbracketed, its newline applied the query
+    // and the rest ran as commands (newuser51: `q` quit, `x` cleared 37,980 marks).
+    crossterm::execute!(
+        io::stdout(),
+        EnterAlternateScreen,
+        crossterm::event::EnableBracketedPaste
+    )
+    .context("cannot open the screen")?;
     let out = FrameOut(Some(BufWriter::with_capacity(FRAME_BUFFER, io::stdout())));
     let terminal = Terminal::new(CrosstermBackend::new(out))?;
     Ok((guard, terminal))
@@ -257,6 +269,7 @@ fn input_loop(tx: Sender<Event>, fixed_now: Option<i64>) {
             Ok(true) => match ct::read() {
                 Ok(ct::Event::Key(k)) => Event::Key(k),
                 Ok(ct::Event::Resize(w, h)) => Event::Resize(w, h),
+                Ok(ct::Event::Paste(text)) => Event::Paste(text),
                 Ok(_) => continue,
                 Err(e) => Event::Worker(Report::Error(format!("reading the terminal: {e}"))),
             },

@@ -445,6 +445,30 @@ fn filter_bar_shows_errors_inline_and_applies_queries_in_tmux() {
     tm.keys(&["x", "q"]);
 }
 
+/// A paste into the filter bar (tmux's `paste-buffer -p`, a bracketed paste) is text: its
+/// newline does not apply the query, its `x` does not clear the marks, its `q` does not quit,
+/// and a control byte shows escaped (newuser51: the TUI quit on a pasted `quote`).
+#[test]
+fn a_paste_into_the_filter_bar_is_text_not_keys_in_tmux() {
+    if !Tmux::available() {
+        return;
+    }
+    let (t, _, _) = flood();
+    let tm = Tmux::start(t.root());
+    tm.wait_for("│ 37 msgs");
+    tm.wait_scanned();
+    tm.keys(&["j", "m"]);
+    tm.wait_for("marked 30");
+    tm.keys(&["/"]);
+    tm.ok(&["set-buffer", "auth:alice\nx q\u{1}"]);
+    tm.ok(&["paste-buffer", "-p", "-t", "main"]);
+    let screen = tm.wait_for("/ auth:alice x q\\u{1}");
+    assert!(screen.contains("marked 30"), "{screen}");
+    tm.keys(&["C-u", "auth:alice", "Enter"]);
+    tm.wait_for("query matched 3 messages");
+    tm.keys(&["x", "q"]);
+}
+
 /// A key with more clusters than the TUI writes reasons for with its clustering (a sender a
 /// message): the last cluster's reasons come from the worker when the cursor reaches it, on
 /// the pane's bottom border of a real terminal.

@@ -26,6 +26,24 @@ pub(super) fn type_char(state: &mut AppState, c: char) {
     q.error = Query::parse(&q.text).err();
 }
 
+/// Text pasted into the filter bar, inserted at the caret as one edit. A line break is a
+/// space (a query is one line: pasted, it must not apply itself); any other control, bidi or
+/// invisible character is written as `\u{HEX}`, which the query reads back as that character,
+/// so the bar shows what was pasted and a Ctrl-A byte does not move the caret (newuser51).
+pub(super) fn paste(state: &mut AppState, text: &str) {
+    let mut clean = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\r' | '\n' | '\t' => clean.push(' '),
+            c => crate::query::push_char(&mut clean, c),
+        }
+    }
+    let q = &mut state.query;
+    q.text.insert_str(q.cursor, &clean);
+    q.cursor += clean.len();
+    q.error = Query::parse(&q.text).err();
+}
+
 /// Caret moves and deletion in the filter bar; the error is re-parsed as the text changes.
 pub(super) fn edit_query(state: &mut AppState, c: Command) {
     let q = &mut state.query;

@@ -401,3 +401,28 @@ fn the_filter_bar_takes_a_shells_editing_keys() {
     chars(&mut s, "ip:1.2.3.4 te");
     assert_eq!(s.query.text, "ip:1.2.3.4 test");
 }
+
+/// A paste is text for the filter bar and nothing anywhere else: its newline does not apply
+/// the query, its letters are no commands, and a control byte shows as `\u{1}` instead of
+/// moving the caret (newuser51: a pasted `q` quit, an `x` cleared the marks).
+#[test]
+fn a_paste_is_text_in_the_filter_bar_and_never_keys() {
+    let mut s = state((80, 24), 3, 2, false);
+    s.marks.ids.insert(MessageId(7));
+    let paste = |s: &mut AppState, text: &str| {
+        from_event(s, Event::Paste(text.into())).and_then(|a| update(s, a))
+    };
+    assert_eq!(paste(&mut s, "qx\nq"), None);
+    assert!(!s.ui.quit && !s.query.editing && s.marks.ids.len() == 1);
+    press(&mut s, KeyCode::Char('/'));
+    chars(&mut s, "ip:1.2.3.4 ");
+    assert_eq!(paste(&mut s, "auth:te\u{1}st\nsubject:x\u{202e}y"), None);
+    assert_eq!(
+        s.query.text,
+        "ip:1.2.3.4 auth:te\\u{1}st subject:x\\u{202e}y"
+    );
+    assert_eq!(s.query.cursor, s.query.text.len());
+    assert!(s.query.editing && !s.ui.quit && s.marks.ids.len() == 1);
+    let q = Query::parse(&s.query.text).expect("a pasted query parses");
+    assert_eq!(press(&mut s, KeyCode::Enter), Some(Effect::Select(Some(q))));
+}
