@@ -227,6 +227,7 @@ fn analysed(state: &mut AppState, a: Analysis) {
     }
     state.clusters.key = Some(a.clustering.key);
     grouped(&mut state.status, a.clustering.key);
+    marks::keep_present(state, &a);
     state.data = Some(a);
     lists::reorder_clusters(state);
     lists::reselect_cluster(state, keep);
@@ -582,6 +583,7 @@ fn cycle_sort(state: &mut AppState) {
 }
 
 mod filter;
+mod marks;
 mod scroll;
 use filter::{apply_query, edit_query, start_filter, type_char};
 use scroll::scroll_popup;

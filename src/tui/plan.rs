@@ -441,7 +441,17 @@ pub fn planned(state: &mut AppState, mut c: Confirm) {
     }
     if c.plan.messages.is_empty() {
         state.popup = Popup::None;
-        let why = c.plan.refused.first().map_or(String::new(), |r| {
+        // Nothing refused either: every one left the queue since the scan (newuser51:
+        // another terminal's yank, and `y` said only "nothing to do").
+        let place = match c.plan.direction {
+            Direction::Yank | Direction::Expire => "queue",
+            Direction::Restore | Direction::Purge => "yank area",
+        };
+        let gone = format!(
+            ": none of them is in the {place} now (moved or removed since it was read): r \
+             rescans"
+        );
+        let why = c.plan.refused.first().map_or(gone, |r| {
             format!(
                 " ({} refused: #{} {})",
                 c.plan.refused.len(),
