@@ -90,18 +90,30 @@ impl Ops {
         let queue = &self.queue;
         let present =
             |r: &&MessageRecord| std::fs::symlink_metadata(queue.path(Subdir::Mess, r.id)).is_ok();
+        // The journal (and the confirmation) say how many of the marks are gone: the query
+        // once recorded "37,980 marked messages" for a batch of 28,436 (newuser51).
+        let gone_said = |ids: &[MessageId]| {
+            let gone = picked(ids).filter(|r| !present(r)).count();
+            match gone {
+                0 => query.clone(),
+                n => format!(
+                    "{query}, {} of them gone from the queue since the scan",
+                    crate::size::thousands(n as u64)
+                ),
+            }
+        };
         Ok(match request {
             PlanRequest::Yank(ids) => {
                 let opts = PlanOptions {
                     yank_dir: self.yank_dir.clone(),
-                    query,
+                    query: gone_said(ids),
                 };
                 actions::plan_yank(&self.queue, picked(ids).filter(present), &opts)
             }
             PlanRequest::Expire(ids) => {
                 let opts = ExpireOptions {
                     yank_dir: self.yank_dir.clone(),
-                    query,
+                    query: gone_said(ids),
                     lifetime: queue_lifetime(self.queue.root()),
                     now: unix_now(),
                     at: None,

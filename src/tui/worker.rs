@@ -436,6 +436,8 @@ impl WorkerState {
                 let still_picked = (plan.direction == Direction::Restore)
                     .then(|| crate::actions::restored::still_picked(&plan).ok())
                     .flatten();
+                // What the journal will record: with the marks gone since the scan said.
+                let what = (plan.query.strip_prefix("tui: ")).map_or(what, |q| q.to_string());
                 self.emit(Event::Worker(Report::Planned(Box::new(Confirm {
                     what,
                     plan: Arc::new(plan),

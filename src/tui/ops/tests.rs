@@ -97,6 +97,11 @@ fn marks_gone_from_the_queue_since_the_scan_are_not_counted() {
             (2, 4),
             "{request:?}"
         );
+        // The journal says so too (newuser51: it recorded the marks, not what moved).
+        assert_eq!(
+            plan.query,
+            "tui: test, 1 of them gone from the queue since the scan"
+        );
     }
 }
 
