@@ -79,6 +79,9 @@ pub struct QueueModel {
     /// Domains the arrivals showed generated, beyond `tables` (forged names a flood started
     /// after the scan the tables were made from).
     learned: ArrivalPatterns,
+    /// Messages a restore put back while no yank of theirs was counted: a yank of one of them
+    /// again is the undo undone, not mail leaving ([`Rates::left`]).
+    put_back: FxHashSet<MessageId>,
 }
 
 impl QueueModel {
@@ -89,6 +92,7 @@ impl QueueModel {
             rates: Rates::new(&keys, 0),
             pattern_slot: keys.iter().position(|k| *k == ClusterKey::SenderPattern),
             learned: ArrivalPatterns::default(),
+            put_back: FxHashSet::default(),
             strings,
             keys,
             messages: IdMap::default(),
@@ -468,12 +472,15 @@ impl QueueModel {
         match c.flow {
             Flow::Left { yanked } | Flow::Replaced { yanked } => {
                 let values = old.as_ref().map_or([None; MAX_KEYS], |o| o.values);
-                self.rates.left(at_ms, &values[..nkeys], yanked);
+                let takes_back = self.put_back.remove(&c.id);
+                self.rates.left(at_ms, &values[..nkeys], yanked, takes_back);
             }
             Flow::Passed { yanked } => {
                 // Too fast to read: counted, but its cluster is unknown.
                 self.rates.arrived(at_ms, &[None; MAX_KEYS][..nkeys]);
-                self.rates.left(at_ms, &[None; MAX_KEYS][..nkeys], yanked);
+                let takes_back = self.put_back.remove(&c.id);
+                self.rates
+                    .left(at_ms, &[None; MAX_KEYS][..nkeys], yanked, takes_back);
             }
             Flow::Stayed | Flow::Arrived | Flow::Restored => {}
         }
@@ -513,7 +520,9 @@ impl QueueModel {
         }
         if fresh && c.flow == Flow::Restored {
             // Not new mail: counted apart, and never as its cluster's growth.
-            self.rates.restored(at_ms, &t.values[..nkeys]);
+            if self.rates.restored(at_ms, &t.values[..nkeys]) {
+                self.put_back.insert(c.id);
+            }
         } else if fresh {
             t.arrived = at_ms;
             self.rates.arrived(at_ms, &t.values[..nkeys]);

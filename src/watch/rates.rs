@@ -165,14 +165,18 @@ impl Series {
     }
 
     /// A restore at `sec`: it takes back the newest yank still counted (it undid it), or is
-    /// kept as put back for a yank to take back.
-    fn unyank(&mut self, sec: i64) {
+    /// kept as put back for a yank of the same message to take back; `true` when kept.
+    fn unyank(&mut self, sec: i64) -> bool {
         match self.buckets.iter_mut().rev().find(|b| b.yanked > 0) {
             Some(b) => {
                 b.yanked -= 1;
                 b.left = b.left.saturating_sub(1);
+                false
             }
-            None => self.bucket(sec).put_back += 1,
+            None => {
+                self.bucket(sec).put_back += 1;
+                true
+            }
         }
     }
 
@@ -254,29 +258,40 @@ impl Rates {
     /// A message came back from the yank area at `at_ms` (a restore): never an arrival. It
     /// takes back the newest yank still counted, overall and in its clusters (`values`), so a
     /// yank undone within a window leaves that window as it was; and it is counted as restored
-    /// (overall only).
-    pub fn restored(&mut self, at_ms: i64, values: &[Option<KeyValue>]) {
+    /// (overall only). `true` when no yank was counted to take back: kept as put back, for a
+    /// yank of this same message to take back ([`Rates::left`]'s `takes_back`).
+    pub fn restored(&mut self, at_ms: i64, values: &[Option<KeyValue>]) -> bool {
         let sec = sec_of(at_ms);
-        self.overall.unyank(sec);
+        let kept = self.overall.unyank(sec);
         self.overall.bucket(sec).restored += 1;
         for ((_, map), v) in self.per_key.iter_mut().zip(values) {
             Self::series(map, *v).unyank(sec);
         }
+        kept
     }
 
-    /// A message left the queue at `at_ms` (`yanked`: into the yank area). A yank of what a
-    /// restore put back uncounted (the undo undone) is not counted out: after a restore and
-    /// a yank again the queue is where it was, and read -1,971/min (an operator's run).
-    pub fn left(&mut self, at_ms: i64, values: &[Option<KeyValue>], yanked: bool) {
+    /// A message left the queue at `at_ms` (`yanked`: into the yank area). A yank of a
+    /// message a restore put back uncounted (`takes_back`: the undo undone) is not counted
+    /// out: after a restore and a yank again the queue is where it was, and read -1,971/min
+    /// (an operator's run). Only that message's: netted by count, a yank of other mail after
+    /// a restore read as nothing (newuser51: 39,508 yanked after an undo of 89,979, `+0/min`).
+    pub fn left(
+        &mut self,
+        at_ms: i64,
+        values: &[Option<KeyValue>],
+        yanked: bool,
+        takes_back: bool,
+    ) {
         let sec = sec_of(at_ms);
-        if !(yanked && self.overall.takes_back_restore()) {
+        let takes_back = yanked && takes_back;
+        if !(takes_back && self.overall.takes_back_restore()) {
             let b = self.overall.bucket(sec);
             b.left += 1;
             b.yanked += u32::from(yanked);
         }
         for ((_, map), v) in self.per_key.iter_mut().zip(values) {
             let s = Self::series(map, *v);
-            if yanked && s.takes_back_restore() {
+            if takes_back && s.takes_back_restore() {
                 continue;
             }
             let b = s.bucket(sec);

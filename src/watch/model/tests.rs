@@ -158,6 +158,50 @@ fn restores_are_counted_apart_from_arrivals() {
     assert_eq!(r.in_per_min, 30.0, "only b arrived in the cluster");
 }
 
+/// A yank after an undo counts out unless it takes a message the undo put back: the model
+/// nets by message, not by count (newuser51: a restore of 1,195 hid 1,195 of a later yank of
+/// 1,205 other messages; after an undo of 89,979, a yank of 39,508 others read `+0/min`).
+#[test]
+fn a_yank_after_an_undo_counts_out_unless_it_takes_what_the_undo_put_back() {
+    let f = fixture();
+    let strings = Arc::new(Interner::new());
+    let spam = MessageSpec::new()
+        .received_from("86.107.221.138")
+        .auth("test@example.com")
+        .remote("a@b.example");
+    let (a, b) = (f.fq.add(&spam).expect("add"), f.fq.add(&spam).expect("add"));
+    let mut m = QueueModel::new(Arc::clone(&strings), &[ClusterKey::AuthUser]);
+    let read = |id| read_one(&f.queue, &strings, id).ok();
+    m.apply(QueueDelta::Reset {
+        at_ms: T0,
+        records: read(b).into_iter().collect(),
+        mode: WatchMode::Notify,
+    });
+    let queued = parts(&[Subdir::Mess, Subdir::Info, Subdir::Remote]);
+    let restored = Change {
+        id: a,
+        parts: queued,
+        flow: Flow::Restored,
+        record: read(a),
+    };
+    m.apply(batch(T0 + 1000, vec![restored]));
+    let yank = |id| Change {
+        id,
+        parts: parts(&[]),
+        flow: Flow::Left { yanked: true },
+        record: None,
+    };
+    m.apply(batch(T0 + 2000, vec![yank(b)]));
+    assert_eq!(m.rates().counts(T0 + 3000, Window::OneMinute), (0, 1, 1));
+    m.apply(batch(T0 + 3000, vec![yank(a)]));
+    assert_eq!(
+        m.rates().counts(T0 + 4000, Window::OneMinute),
+        (0, 1, 1),
+        "the undo undone is no mail leaving"
+    );
+    assert_eq!(m.queue_size(), 0);
+}
+
 #[test]
 fn a_reread_with_the_envelope_moves_the_arrival_to_its_cluster() {
     let f = fixture();
