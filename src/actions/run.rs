@@ -175,7 +175,7 @@ pub fn execute_with(
 /// area, its journal directory or its lock file are created: a refused action, like a dry run,
 /// leaves the queue exactly as it was. [`Guard::acquire`] takes the locks for real afterwards
 /// (and still refuses if qmail-send started in between).
-fn refuse_before_writing(
+pub fn refuse_before_writing(
     queue_root: &Path,
     yank_dir: &Path,
     need_send: bool,

@@ -16,6 +16,7 @@ pub(crate) mod progress;
 mod select;
 pub use command_line::{
     apply_command, apply_command_with, apply_line, argument_words, option_words, undo_command,
+    undo_command_at,
 };
 pub use select::{tables_for, Check, Selected};
 

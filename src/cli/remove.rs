@@ -175,12 +175,21 @@ pub fn perform(
         eprintln!("{}", super::expire::BACKSCATTER_WARNING);
     }
     if ids.is_empty() {
+        // qmail-remove's `-r` checks the lock before anything: a script learns that qmail-send
+        // runs from exit 2 whether or not the pattern matched (review51: exit 0 with no match).
+        let refused =
+            crate::actions::run::refuse_before_writing(queue.root(), &yank_dir, true, args.force);
+        if let Err(e) = refused {
+            return super::act::report_error(Err(e.into()));
+        }
         // An action with nothing to act on must not say nothing: the dry run's count line, or
-        // under `--json` the object a script parses (no batch: nothing was journaled).
+        // under `--json` the object a script parses (no batch: nothing was journaled; applied,
+        // as an action that ran: `false` means a dry run).
         if args.json {
             let (plan, records, strings) = remove_plan(args, queue, matches, &yank_dir);
             let mut j = remove_json(args, &plan, &records, &strings, matches);
             j.mode = Some(action.mode_name());
+            j.plan.applied = true;
             write_line(out, &j)?;
         } else {
             writeln!(out, "0 file(s) match")?;
@@ -220,6 +229,13 @@ pub fn perform(
             Ok(o)
         })
         .map(|o| {
+            // The lines are qmail-remove's; how to undo goes to stderr, as a yank says it
+            // (review51: only `--json` or `yanked --batches` named the batch).
+            if let (Some(b), false, false) = (&o.batch, args.json, *action == Action::Delete) {
+                let undo =
+                    super::act::undo_command_at(&b.batch, queue.root(), &opts.yank_dir, split);
+                warnln!("undo with: {undo}");
+            }
             let failed = o.batch.as_ref().is_some_and(|b| !b.failed.is_empty());
             if failed || !o.skipped.is_empty() {
                 ExitCode::NoMatch
@@ -407,8 +423,9 @@ pub fn match_all(
     // Every split directory qmail uses, and any other numbered directory: one that is missing
     // or is a symbolic link is said on stderr (not searched), as the other commands say it,
     // rather than skipped without a word.
-    let mut dirs: Vec<u32> = list(&mess)
-        .map_err(|e| crate::Error::io(&mess, e))?
+    let top = list(&mess).map_err(|e| crate::Error::io(&mess, e))?;
+    junk_said(&mess, top.junk);
+    let mut dirs: Vec<u32> = top
         .entries
         .into_iter()
         .filter(|e| e.kind == EntryKind::Directory)
@@ -424,6 +441,20 @@ pub fn match_all(
     Ok(per_dir.into_iter().flatten().collect())
 }
 
+/// Say on stderr that `dir` holds `junk` entries whose names are no message ids: not read.
+/// qmail-remove reads every regular file under `mess/`; qmail never sees these (its scanner
+/// skips names that are not numbers), and neither `-p` nor `-r` touches them here (review51:
+/// three such files were skipped without a word).
+fn junk_said(dir: &Path, junk: u64) {
+    if junk > 0 {
+        let what = crate::size::counted(junk, "entry", "entries");
+        warnln!(
+            "qtriage remove: {}: {what} whose names are not message ids, not read (qmail ignores them)",
+            dir.display()
+        );
+    }
+}
+
 fn match_dir(path: &Path, n: u32, re: &Regex, cap: usize, capped_by_user: bool) -> Vec<MessMatch> {
     let warn = |what: &dyn std::fmt::Display| warnln!("qtriage remove: {}: {what}", path.display());
     let (fd, listing) = match open_dir(path).and_then(|fd| Ok((fd, list(path)?))) {
@@ -435,6 +466,7 @@ fn match_dir(path: &Path, n: u32, re: &Regex, cap: usize, capped_by_user: bool) 
             return Vec::new();
         }
     };
+    junk_said(path, listing.junk);
     let mut entries = listing.entries;
     entries.sort_unstable_by_key(|e| e.id);
     let mut buf = Vec::new();

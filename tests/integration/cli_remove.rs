@@ -226,7 +226,16 @@ fn id_of(s: &Seed, name: &str) -> MessageId {
 fn dash_r_yanks_through_the_journal_with_qmail_remove_lines_and_restores() {
     let s = seed();
     let id = id_of(&s, "dispute");
-    let out = s.t.stdout(&["remove", "-p", "Dispute", "-r"]);
+    let run = s.t.run(&["remove", "-p", "Dispute", "-r"]);
+    assert_exit(&run, 0);
+    let out = String::from_utf8_lossy(&run.stdout).into_owned();
+    // How to undo, on stderr beside qmail-remove's lines (review51: only --json said it).
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        err.lines()
+            .any(|l| l.starts_with("undo with: qtriage --queue ") && l.ends_with(" --apply")),
+        "{err}"
+    );
     let root = s.t.root().display().to_string();
     let mess = format!(
         "moved {root}/mess/{}/{id} to {root}/yanked/{id}.mess",
@@ -337,6 +346,8 @@ fn an_action_matching_nothing_under_json_prints_its_object() {
         assert_eq!(j["messages"], 0, "{flag}: {j}");
         assert!(j["batch"].is_null(), "{flag}: nothing was journaled: {j}");
         assert!(j["checked"].as_u64().is_some_and(|n| n > 0), "{flag}: {j}");
+        // The action ran (with nothing to do): `false` would say a dry run (review51).
+        assert_eq!(j["applied"], true, "{flag}: {j}");
     }
     assert!(!s.t.root().join("yanked").exists(), "nothing was yanked");
 }
@@ -369,9 +380,32 @@ fn actions_refuse_while_qmail_send_runs_unless_forced() {
             "{args:?} moved nothing"
         );
     }
+    // As qmail-remove, the lock is checked first: no match is no way round it (review51:
+    // exit 0, `0 file(s) match`, and a script never learned that qmail-send runs).
+    let out = s.t.run(&["remove", "-p", "no such text anywhere", "-r"]);
+    assert_exit(&out, 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("svc -d"));
     let out = s.t.run(&["remove", "-p", "Dispute", "-r", "--force"]);
     assert_exit(&out, 0);
     assert!(!s.t.q.path(Subdir::Mess, id).exists());
+}
+
+/// Files under mess/ whose names are no message ids are said on stderr, not read and not
+/// moved: qmail ignores them (review51: skipped without a word, where qmail-remove reads
+/// every regular file).
+#[test]
+fn files_under_mess_that_are_no_messages_are_said() {
+    let s = seed();
+    std::fs::write(s.t.root().join("mess/0/notanumber"), b"zzjunk").expect("junk");
+    std::fs::write(s.t.root().join("mess/strayfile"), b"zzjunk").expect("junk");
+    let out = s.t.run(&["remove", "-p", "zzjunk"]);
+    assert_exit(&out, 0);
+    assert!(String::from_utf8_lossy(&out.stdout).ends_with("0 file(s) match\n"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    for dir in ["/mess: 1 entry", "/mess/0: 1 entry"] {
+        assert!(err.contains(dir), "{dir}: {err}");
+    }
+    assert!(err.contains("not read (qmail ignores them)"), "{err}");
 }
 
 /// A split directory of mess/ that is a symbolic link, or missing, is said on stderr (not

@@ -40,18 +40,24 @@ pub fn apply_line() -> String {
 /// found no batch. The queue and yank area are absolute (the queue is opened so), so the line
 /// works from any directory.
 pub fn undo_command(batch: &str, plan: &crate::actions::Plan, split: Option<u32>) -> String {
+    undo_command_at(batch, &plan.queue_root, &plan.yank_dir, split)
+}
+
+/// [`undo_command`] of a batch moved from `queue_root` into `yank_dir`.
+pub fn undo_command_at(
+    batch: &str,
+    queue_root: &std::path::Path,
+    yank_dir: &std::path::Path,
+    split: Option<u32>,
+) -> String {
     let path = |p: &std::path::Path| shell_quote(p.as_os_str());
-    let mut words = vec![
-        "qtriage".to_string(),
-        "--queue".into(),
-        path(&plan.queue_root),
-    ];
+    let mut words = vec!["qtriage".to_string(), "--queue".into(), path(queue_root)];
     if let Some(n) = split {
         words.extend(["--split".into(), n.to_string()]);
     }
     words.extend(["restore", "--batch", batch].map(String::from));
-    if plan.yank_dir != crate::actions::default_yank_dir(&plan.queue_root) {
-        words.extend(["--yank-dir".into(), path(&plan.yank_dir)]);
+    if yank_dir != crate::actions::default_yank_dir(queue_root) {
+        words.extend(["--yank-dir".into(), path(yank_dir)]);
     }
     words.push("--apply".into());
     words.join(" ")
