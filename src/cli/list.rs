@@ -103,6 +103,9 @@ pub fn run(global: &GlobalArgs, args: &ListArgs, out: &mut dyn Write) -> anyhow:
         .into_iter()
         .map(|i| scanned.records[i].clone())
         .collect();
+    // The exit status says whether anything matched, `--limit 0` or not (review51: exit 1
+    // beside 1,134 matches).
+    let matched = found(&records);
     ordered(&mut records, args);
     if args.count {
         writeln!(out, "{}", records.len())?;
@@ -124,7 +127,7 @@ pub fn run(global: &GlobalArgs, args: &ListArgs, out: &mut dyn Write) -> anyhow:
     } else {
         write_lines(out, &records, &strings)?;
     }
-    Ok(found(&records))
+    Ok(matched)
 }
 
 /// `records` in `--sort`'s order, cut to `--limit`.
@@ -171,12 +174,13 @@ fn list_yanked(
     let strings = Interner::new();
     let flags = args.context.flags(args.vpopmail.as_deref());
     let mut records = super::restore::select_yanked(query, queue, (&yank_dir, flags), &strings)?;
+    let matched = found(&records);
     ordered(&mut records, args);
     match args.count {
         true => writeln!(out, "{}", records.len())?,
         false => write_lines(out, &records, &strings)?,
     }
-    Ok(found(&records))
+    Ok(matched)
 }
 
 /// `who` of the text line: `smtp-auth:test@86.107.221.138`, `smtp:209.85.220.41`,
@@ -238,8 +242,7 @@ fn count_streaming(
         },
     )?;
     super::print::problems::warn_unlisted_dirs(&report);
-    let n = limit.map_or(n, |l| n.min(l));
-    writeln!(out, "{n}")?;
+    writeln!(out, "{}", limit.map_or(n, |l| n.min(l)))?;
     Ok(if n == 0 {
         ExitCode::NoMatch
     } else {

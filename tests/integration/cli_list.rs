@@ -289,6 +289,22 @@ fn limit_and_sort() {
     let mut sorted = s.ids.iter().map(|i| i.0).collect::<Vec<_>>();
     sorted.sort();
     assert_eq!(ids(&["list", "--json", "--sort", "id"]), sorted);
+    // `--limit 0` prints nothing, yet messages matched: exit 0, streamed or not (review51).
+    for args in [
+        &["list", "--limit", "0"][..],
+        &["list", "--count", "--limit", "0"],
+        &[
+            "list",
+            "--count",
+            "--limit",
+            "0",
+            "cluster:origin=smtp-auth",
+        ],
+    ] {
+        let out = s.t.run(args);
+        crate::util::assert_exit(&out, 0);
+    }
+    crate::util::assert_exit(&s.t.run(&["list", "--limit", "0", "id:1"]), 1);
 }
 
 #[derive(serde::Deserialize, Debug)]
