@@ -108,7 +108,7 @@ pub fn report_error(result: anyhow::Result<ExitCode>) -> anyhow::Result<ExitCode
 
 /// Parse query text, pointing at the bad part on error.
 pub fn parse_query(text: &str) -> anyhow::Result<Query> {
-    // One rendering for every face: sanitized, the caret under the characters, not the bytes.
+    // One rendering for every face: sanitized, the caret under the columns the characters take.
     Query::parse(text).map_err(|e| anyhow::anyhow!("{}", crate::query::render_error(text, &e)))
 }
 

@@ -234,11 +234,14 @@ pub fn render_error(query_text: &str, err: &QueryError) -> String {
     let before = sanitize_str(&query_text[lo..start]);
     let span = sanitize_str(&query_text[start..span_end]);
     let after = sanitize_str(&query_text[span_end..hi]);
+    // Terminal columns, not characters: after a wide (CJK) or combining character the caret
+    // stood off its place where the TUI's stood right (review51).
+    use unicode_width::UnicodeWidthStr;
     format!(
         "invalid query: {}\n  {open}{before}{span}{after}{close}\n  {}{}",
         err.message,
-        " ".repeat(open.chars().count() + before.chars().count()),
-        "^".repeat(span.chars().count().max(1))
+        " ".repeat(open.width() + before.width()),
+        "^".repeat(span.width().max(1))
     )
 }
 

@@ -32,3 +32,18 @@ fn render_error_points_a_caret_at_the_span() {
     let under: String = lines[1].chars().skip(at).take(5).collect();
     assert_eq!(under, "sendr", "{r}");
 }
+
+/// The caret counts terminal columns: a CJK character is two, a combining accent none
+/// (review51: two columns left of the span after `中文`, one right after `e\u{301}`).
+#[test]
+fn the_caret_counts_columns_not_characters() {
+    for (text, before) in [
+        ("subject:中文 sendr:x", "subject:中文 "),
+        ("subject:e\u{301}e sendr:x", "subject:e\u{301}e "),
+    ] {
+        let r = render_error(text, &error(text));
+        let caret = r.lines().nth(2).expect("caret line");
+        let cols = unicode_width::UnicodeWidthStr::width(before);
+        assert_eq!(caret, format!("  {}^^^^^", " ".repeat(cols)), "{r}");
+    }
+}
