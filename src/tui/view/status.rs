@@ -258,7 +258,12 @@ impl ProgressLine {
         }
         // The header pass is shown meanwhile: say what is still missing from it.
         let (what, missing) = match self.phase {
-            ScanPhase::Envelopes => ("reading envelopes", "  (senders, recipients follow)"),
+            // The header pass ranks without envelopes: its scores are not the verdict yet
+            // (newuser51: `sales@` first at 48.0, `test` a suspect at 31.4, until they came).
+            ScanPhase::Envelopes => (
+                "reading envelopes",
+                "  (senders, recipients and the final scores follow)",
+            ),
             _ => ("scanning", ""),
         };
         let Some(p) = self.progress else {
