@@ -138,6 +138,10 @@ pub enum QueueDelta {
         at_ms: i64,
         /// Changes, by ascending id.
         changes: Vec<Change>,
+        /// Messages written whole that came and went within the tick at an id the changes
+        /// name once (qmail-queue reusing a delivered message's inode): each in and out once,
+        /// with no cluster ([`super::tracker::Plan::passes`]).
+        passes: u32,
         /// How the watcher is watching.
         mode: WatchMode,
     },

@@ -381,10 +381,17 @@ impl QueueModel {
             QueueDelta::Batch {
                 at_ms,
                 changes,
+                passes,
                 mode,
             } => {
                 for c in changes {
                     self.change(&mut ex, at_ms, c);
+                }
+                let none = [None; MAX_KEYS];
+                for _ in 0..passes {
+                    self.rates.arrived(at_ms, &none[..self.keys.len()]);
+                    self.rates
+                        .left(at_ms, &none[..self.keys.len()], false, false);
                 }
                 self.mode = Some(mode);
                 self.last_ms = at_ms;

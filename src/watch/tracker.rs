@@ -85,6 +85,11 @@ struct Pending {
     yanked: bool,
     /// Its `<id>.mess` left the yank area.
     unyanked: bool,
+    /// How many times its mess file, and its todo file, appeared in the tick: a message
+    /// delivered at once frees its inode for the next (watch51: one id created and deleted
+    /// 7 times in 120 ms), and each todo is one message qmail-queue finished writing.
+    mess_in: u32,
+    todo_in: u32,
 }
 
 /// The decision for one id at the end of a tick.
@@ -98,6 +103,9 @@ pub struct Plan {
     pub flow: Flow,
     /// Its files must be read (new message, or its envelope just appeared).
     pub read: bool,
+    /// Messages written whole (their todo appeared) that came and went at this id within the
+    /// tick beyond what `flow` counts: in and out once each, their clusters not known.
+    pub passes: u32,
 }
 
 /// Has any envelope file a reader could attribute from?
@@ -249,9 +257,13 @@ impl Tracker {
             if e.appeared {
                 p.mess_back |= p.mess_gone;
                 p.mess_appeared = true;
+                p.mess_in += 1;
             } else {
                 p.mess_gone = true;
             }
+        }
+        if subdir == Subdir::Todo && e.appeared {
+            p.todo_in += 1;
         }
     }
 
@@ -314,9 +326,15 @@ impl Tracker {
                 (false, true) if p.unyanked => Flow::Restored,
                 (false, true) if self.in_yank_area.contains(&id) && !yanked(id) => Flow::Restored,
                 (false, true) => Flow::Arrived,
-                (false, false) if p.mess_appeared => Flow::Passed { yanked: false },
+                // Written and gone within the tick: mail only if qmail-queue finished it (its
+                // todo appeared); an SMTP session dropped mid-DATA leaves a mess file that
+                // qmail-queue removes (watch51: 200 such counted as in and out).
+                (false, false) if p.mess_appeared && p.todo_in > 0 => {
+                    Flow::Passed { yanked: false }
+                }
                 _ => Flow::Stayed,
             };
+            let passes = extra_passes(&p, flow, has_envelope(parts));
             let flow = if flow.has_left() {
                 flow.with_yank(p.yanked || yanked(id))
             } else {
@@ -336,7 +354,7 @@ impl Tracker {
             // qmail-queue writes mess before intd/todo: a message read without its envelope is
             // read again once one appears.
             let read = has && (flow.has_arrived() || (!old.enveloped && has_envelope(parts)));
-            if flow == Flow::Stayed && parts == old.parts && !read {
+            if flow == Flow::Stayed && parts == old.parts && !read && passes == 0 {
                 continue;
             }
             self.messages = self.messages + u64::from(has) - u64::from(had);
@@ -365,10 +383,33 @@ impl Tracker {
                 parts,
                 flow,
                 read,
+                passes,
             });
         }
         plans.sort_unstable_by_key(|p| p.id);
         plans
+    }
+}
+
+/// The messages written whole that came and went at one id within a tick beyond those `flow`
+/// counts (`Pending::mess_in` appearances, `todo_in` of them finished by qmail-queue);
+/// `committed` whether the message there now has an envelope. None around a yank or a
+/// restore, whose own flows say what moved.
+fn extra_passes(p: &Pending, flow: Flow, committed: bool) -> u32 {
+    if p.yanked || p.unyanked {
+        return 0;
+    }
+    let (c, t) = (p.mess_in, p.todo_in);
+    match flow {
+        // The message there now is one of the appearances, and one of the todos if written.
+        Flow::Arrived | Flow::Replaced { .. } => c
+            .saturating_sub(1)
+            .min(t.saturating_sub(u32::from(committed))),
+        // Counted once already.
+        Flow::Passed { .. } => c.min(t).saturating_sub(1),
+        // Every appearance was a whole pass after the message that left.
+        Flow::Left { .. } => c.min(t),
+        Flow::Stayed | Flow::Restored => 0,
     }
 }
 

@@ -249,7 +249,7 @@ impl Worker {
             }
             next_tick = Instant::now() + self.opts.tick;
             mode = self.end_tick(&mut st, &events, mode);
-            let changes = self.finish_tick(&mut st.tracker);
+            let (changes, passes) = self.finish_tick(&mut st.tracker);
             // With events the tracker follows the yank area itself (yanks, restores, purges);
             // only a watcher that lost them, or polls, needs the listing.
             if matches!(mode, WatchMode::Polling(_)) {
@@ -258,6 +258,7 @@ impl Worker {
             let batch = QueueDelta::Batch {
                 at_ms: now_ms(),
                 changes,
+                passes,
                 mode,
             };
             if self.tx.send(batch).is_err() {
@@ -305,7 +306,8 @@ impl Worker {
         }
         st.poller.mark_all_dirty();
         st.poller.poll(&mut st.tracker, now_ms() / 1000);
-        let mut changes = self.finish_tick(&mut st.tracker);
+        // A poll sees no passes (only what its listings hold).
+        let (mut changes, _) = self.finish_tick(&mut st.tracker);
         for c in changes.iter().filter(|c| c.record.is_some()) {
             logged.remove(&c.id);
         }
@@ -485,14 +487,16 @@ impl Worker {
         st.tracker.list_yank_area(listed, &mut in_queue);
     }
 
-    /// Decide per id, read what must be read, and build the changes.
-    fn finish_tick(&self, tracker: &mut Tracker) -> Vec<Change> {
+    /// Decide per id, read what must be read, and build the changes; with the passes beyond
+    /// them ([`Plan::passes`]).
+    fn finish_tick(&self, tracker: &mut Tracker) -> (Vec<Change>, u32) {
         let has_yank_area = tracker.pending_len() > 0 && self.yank_area.is_dir();
         let mut in_yank_area = |id: MessageId| {
             has_yank_area
                 && std::fs::symlink_metadata(self.yank_area.join(format!("{id}.mess"))).is_ok()
         };
         let plans: Vec<Plan> = tracker.finish(&mut in_yank_area);
+        let passes = plans.iter().map(|p| p.passes).sum();
         let reads = plans.iter().filter(|p| p.read).count();
         let read = |p: &Plan| Change {
             id: p.id,
@@ -514,7 +518,7 @@ impl Worker {
                 tracker.mark_read(c.id, c.record.as_ref().is_some_and(|r| r.sender.is_some()));
             }
         }
-        changes
+        (changes, passes)
     }
 }
 

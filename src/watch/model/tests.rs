@@ -18,6 +18,7 @@ fn batch(at_ms: i64, changes: Vec<Change>) -> QueueDelta {
     QueueDelta::Batch {
         at_ms,
         changes,
+        passes: 0,
         mode: WatchMode::Notify,
     }
 }
@@ -112,6 +113,7 @@ fn arrivals_departures_and_counts() {
     m.apply(QueueDelta::Batch {
         at_ms: T0 + 4000,
         changes: vec![],
+        passes: 0,
         mode: WatchMode::Polling(PollReason::EventsLost),
     });
     assert_eq!(m.mode(), Some(WatchMode::Polling(PollReason::EventsLost)));
@@ -199,6 +201,27 @@ fn a_yank_after_an_undo_counts_out_unless_it_takes_what_the_undo_put_back() {
         (0, 1, 1),
         "the undo undone is no mail leaving"
     );
+    assert_eq!(m.queue_size(), 0);
+}
+
+/// Passes the tracker counted beyond its changes (an inode reused within a tick) are in and
+/// out once each, in no cluster.
+#[test]
+fn passes_count_in_and_out() {
+    let strings = Arc::new(Interner::new());
+    let mut m = QueueModel::new(Arc::clone(&strings), &[ClusterKey::AuthUser]);
+    m.apply(QueueDelta::Reset {
+        at_ms: T0,
+        records: vec![],
+        mode: WatchMode::Notify,
+    });
+    m.apply(QueueDelta::Batch {
+        at_ms: T0 + 1000,
+        changes: vec![],
+        passes: 3,
+        mode: WatchMode::Notify,
+    });
+    assert_eq!(m.rates().counts(T0 + 2000, Window::OneMinute), (3, 3, 0));
     assert_eq!(m.queue_size(), 0);
 }
 

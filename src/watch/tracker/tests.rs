@@ -35,7 +35,8 @@ fn qmail_queue_order_arrives_once_and_rereads_when_the_envelope_comes() {
             id: MessageId(7),
             parts: parts(&[Subdir::Mess]),
             flow: Flow::Arrived,
-            read: true
+            read: true,
+            passes: 0,
         }]
     );
     // intd then todo in the next tick: no second arrival, one re-read.
@@ -129,13 +130,58 @@ fn reused_ids_and_fast_messages_count_both_ways() {
     t.note(ev(4, Subdir::Info, false));
     t.note(ev(4, Subdir::Mess, true));
     t.note(ev(5, Subdir::Mess, true));
+    t.note(ev(5, Subdir::Todo, true));
+    t.note(ev(5, Subdir::Todo, false));
     t.note(ev(5, Subdir::Mess, false));
+    // Written but never finished (an SMTP session dropped mid-DATA): no mail moved.
+    t.note(ev(6, Subdir::Mess, true));
+    t.note(ev(6, Subdir::Mess, false));
     let p = finish(&mut t);
+    assert_eq!(p.len(), 2, "{p:?}");
     assert_eq!(p[0].flow, Flow::Replaced { yanked: false });
     assert!(p[0].read);
     assert_eq!(p[1].flow, Flow::Passed { yanked: false });
     assert!(!p[1].read);
+    assert_eq!(p.iter().map(|p| p.passes).sum::<u32>(), 0);
     assert_eq!(t.messages(), 1);
+}
+
+/// A local delivery frees its inode before the next message is written: one id comes and goes
+/// several times in a tick, and each message qmail-queue finished (its todo appeared) is one
+/// in and one out (watch51: 50 messages through 4 ids counted 8 in, 8 out).
+#[test]
+fn an_id_reused_within_a_tick_counts_every_message_written() {
+    let mut t = Tracker::new(SPLIT);
+    let pass = |t: &mut Tracker, id: u64, written: bool| {
+        t.note(ev(id, Subdir::Mess, true));
+        if written {
+            t.note(ev(id, Subdir::Todo, true));
+            t.note(ev(id, Subdir::Todo, false));
+        }
+        t.note(ev(id, Subdir::Mess, false));
+    };
+    for written in [true, true, false, true] {
+        pass(&mut t, 9, written);
+    }
+    // And one still there at the end of the tick, its todo linked.
+    t.note(ev(10, Subdir::Mess, true));
+    t.note(ev(10, Subdir::Mess, false));
+    t.note(ev(10, Subdir::Mess, true));
+    t.note(ev(10, Subdir::Todo, true));
+    let p = finish(&mut t);
+    let at = |id: u64| p.iter().find(|p| p.id == MessageId(id)).expect("planned");
+    assert_eq!(
+        (at(9).flow, at(9).passes),
+        (Flow::Passed { yanked: false }, 2)
+    );
+    // The first of 10's was never finished: the one there now is its only message.
+    assert_eq!((at(10).flow, at(10).passes), (Flow::Arrived, 0));
+    // One that left, then two written whole at its id.
+    t.note(ev(10, Subdir::Mess, false));
+    pass(&mut t, 10, true);
+    pass(&mut t, 10, true);
+    let p = finish(&mut t);
+    assert_eq!((p[0].flow, p[0].passes), (Flow::Left { yanked: false }, 2));
 }
 
 #[test]
