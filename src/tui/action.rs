@@ -409,7 +409,7 @@ fn command(state: &mut AppState, c: Command) -> Option<Effect> {
         Command::Mark => mark_one(state),
         Command::MarkCluster => mark_cluster(state),
         Command::MarkSelection => mark_listed(state),
-        Command::ClearMarks => clear_marks(state),
+        Command::ClearMarks => marks::clear(state),
         Command::Yank => return request_marked(state, false),
         Command::Expire => return request_marked(state, true),
         Command::Undo => return request_undo(state),
@@ -470,11 +470,6 @@ fn next_pane(state: &mut AppState) {
 fn mark_listed(state: &mut AppState) {
     let rows = state.messages.rows.clone();
     toggle_marks(state, rows.iter(), "listed messages");
-}
-
-fn clear_marks(state: &mut AppState) {
-    state.marks.ids.clear();
-    notice(state, "marks cleared", false);
 }
 
 /// The yank area or the accounts view, read afresh each time it opens.

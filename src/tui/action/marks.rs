@@ -1,4 +1,5 @@
-//! Marks that outlive the messages they were made on are dropped when new records arrive.
+//! Marks that outlive the messages they were made on are dropped when new records arrive;
+//! `x` clears them all.
 //!
 //! Another terminal's yank, a delivery or a purge takes marked messages out of the queue; kept,
 //! the marks were counted in the header and offered to the next `y` (newuser51: `marked 9,544`
@@ -55,4 +56,20 @@ pub(super) fn keep_present(state: &mut AppState, new: &Analysis) {
         );
         notice(state, text, false);
     }
+}
+
+/// `x`: forget every mark, saying how many.
+pub(super) fn clear(state: &mut AppState) {
+    // How many: an Alt chord arrives as Esc then the key, and `x` is one keystroke away from
+    // a big marking (newuser51 lost 37,980 marks that way without noticing).
+    let n = state.marks.ids.len();
+    state.marks.ids.clear();
+    let text = match n {
+        0 => "nothing was marked".to_string(),
+        n => format!(
+            "{} cleared",
+            crate::size::counted(n as u64, "mark", "marks")
+        ),
+    };
+    notice(state, text, false);
 }

@@ -460,3 +460,16 @@ fn new_records_drop_the_marks_of_messages_gone_or_replaced() {
     assert_eq!(s.marks.ids.len(), 1);
     assert_eq!(s.status.notice, None);
 }
+
+/// `x` says how many marks it cleared: one keystroke (or an Esc run into it) from a big
+/// marking (newuser51).
+#[test]
+fn clearing_marks_says_how_many() {
+    let mut s = state((80, 24), 3, 2, false);
+    s.marks.ids.extend([MessageId(7), MessageId(8)]);
+    press(&mut s, KeyCode::Char('x'));
+    assert!(s.marks.ids.is_empty());
+    assert_eq!(notice_text(&s), "2 marks cleared");
+    press(&mut s, KeyCode::Char('x'));
+    assert_eq!(notice_text(&s), "nothing was marked");
+}
