@@ -185,26 +185,28 @@ pub fn reorder_clusters(state: &mut AppState) {
     state.clusters.order = order;
 }
 
-/// The value of the cluster under the cursor, as text (`None`: "all messages" or no data).
-/// Text, not the interned symbol, so it survives a rescan with a new interner.
-pub fn selected_value(state: &AppState) -> Option<Option<String>> {
+/// The value of the cluster under the cursor, as bytes (`None`: "all messages" or no data).
+/// Bytes, not the interned symbol, so it survives a rescan with a new interner; not lossy
+/// text, which made two senders differing in a byte that is not UTF-8 one, and the cursor
+/// land on the other's cluster (review51b).
+pub fn selected_value(state: &AppState) -> Option<Option<Vec<u8>>> {
     row_value(state, state.clusters.pos.selected)
 }
 
 /// The value of clusters-pane row `row`, as [`selected_value`] says it.
-pub(crate) fn row_value(state: &AppState, row: usize) -> Option<Option<String>> {
+pub(crate) fn row_value(state: &AppState, row: usize) -> Option<Option<Vec<u8>>> {
     let strings = &state.data.as_ref()?.snapshot.strings;
     match state.cluster_row(row)? {
         ClusterRow::All => None,
-        ClusterRow::Fresh(f) => Some(Some(f.value.clone())),
+        ClusterRow::Fresh(f) => Some(Some(f.value.clone().into_bytes())),
         ClusterRow::Cluster(_) => state
             .cluster_at(row)
-            .map(|c| c.value.map(|v| v.text(strings))),
+            .map(|c| c.value.map(|v| v.with_bytes(strings, <[u8]>::to_vec))),
     }
 }
 
 /// Put the cursor back on the cluster with `value` (after a reorder or new data).
-pub fn reselect_cluster(state: &mut AppState, value: Option<Option<String>>) {
+pub fn reselect_cluster(state: &mut AppState, value: Option<Option<Vec<u8>>>) {
     let rows = state.cluster_rows();
     let row = match value {
         Some(v) => (1..rows).find(|&r| row_value(state, r).as_ref() == Some(&v)),

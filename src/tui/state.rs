@@ -302,7 +302,7 @@ pub struct ClusterView {
     pub ages: bool,
     /// The cluster that was selected when the header pass was let go
     /// ([`ScanPhase::Analysing`]), selected again in the full analysis.
-    pub kept: Option<Option<String>>,
+    pub kept: Option<Option<Vec<u8>>>,
     /// The reasons of the selected cluster, when its clustering did not write them.
     pub explained: Option<Explained>,
 }

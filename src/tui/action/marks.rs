@@ -7,11 +7,18 @@
 //! message's inode, its id, to new mail: a mark kept by id across a rescan would land on a
 //! message nobody picked, which the yank's own check (`actions::Seen`) would then take as the
 //! one planned. So a mark survives new records only on the same message: the same id, the
-//! same mess size, and the same birth time when both sets of records read the envelopes.
+//! same mess size, and the same birth time when both records have an info file (what
+//! `actions::Seen` compares: before qmail-send preprocesses a message its birth is the todo's
+//! mtime, after it the info's, minutes later in a flood; review51b: marks made in todo/ were
+//! dropped as gone).
 
 use rustc_hash::FxHashMap;
 
-use crate::queue::{MessageId, MessageRecord};
+use crate::queue::{MessageId, MessageRecord, Subdir};
+
+/// What tells a message from another at its id: its mess size, and its birth time when it has
+/// an info file.
+type Seen = (u32, Option<i64>);
 use crate::tui::state::{notice, Analysis, AppState, Popup};
 
 /// Drop the marks of messages `new` does not hold, or holds as another message than the
@@ -20,30 +27,26 @@ pub(super) fn keep_present(state: &mut AppState, new: &Analysis) {
     if state.marks.ids.is_empty() {
         return;
     }
-    let marked = |records: &[MessageRecord]| -> FxHashMap<MessageId, (u32, i64)> {
+    // A header pass lists no info/ (its birth time is the Received line's): an info file is
+    // known only from an envelope pass.
+    let marked = |records: &[MessageRecord], envelopes: bool| -> FxHashMap<MessageId, Seen> {
         (records.iter())
             .filter(|r| state.marks.ids.contains(&r.id))
-            .map(|r| (r.id, (r.size, r.queued())))
+            .map(|r| {
+                let info = envelopes && r.parts.has(Subdir::Info);
+                (r.id, (r.size, info.then(|| r.queued())))
+            })
             .collect()
     };
-    let now = marked(&new.snapshot.records);
-    // A header pass' birth time is its Received line's, an envelope pass' the info file's:
-    // compared only when both read the envelopes.
-    let old = state.data.as_ref().map(|d| {
-        let times = !d.envelopes_pending && !new.envelopes_pending;
-        (marked(&d.snapshot.records), times)
-    });
+    let now = marked(&new.snapshot.records, !new.envelopes_pending);
+    let old = (state.data.as_ref()).map(|d| marked(&d.snapshot.records, !d.envelopes_pending));
     let before = state.marks.ids.len();
     state.marks.ids.retain(|id| {
         let Some(&(size, born)) = now.get(id) else {
             return false;
         };
-        match &old {
-            Some((was, times)) => was
-                .get(id)
-                .is_none_or(|&(s, b)| s == size && (!times || b == born)),
-            None => true,
-        }
+        let same = |&(s, b): &Seen| s == size && (b.is_none() || born.is_none() || b == born);
+        old.as_ref().is_none_or(|was| was.get(id).is_none_or(same))
     });
     let gone = before - state.marks.ids.len();
     // During this TUI's own action its records come back without what it moved, before it
