@@ -405,6 +405,7 @@ impl QueueModel {
         self.messages.clear();
         self.arrivals.clear();
         self.records.clear();
+        self.put_back.clear();
         self.learned.clear();
         self.queue_size = 0;
         self.todo = 0;
