@@ -215,7 +215,7 @@ fn score(c: &Cluster, s: &Signals, corpus: &Corpus<'_>, words: bool) -> Scoring 
     // help desk has volume, fan-out, one subject and a rate too.
     if sc.whys.len() == 1 && sc.whys[0].0 == points::HEAVY {
         sc.held = Some(Held::Heavy);
-    } else if mailing::mailing_alone(&sc, c, s) {
+    } else if mailing::mailing_alone(&sc, c, s, corpus) {
         sc.held = Some(Held::MailingAlone);
     } else if stuffing::spread_alone(&sc) {
         sc.held = Some(Held::SpreadAlone);

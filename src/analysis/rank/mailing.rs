@@ -9,23 +9,25 @@
 //! `mail.c` writes the basename of the executing file), so every WordPress site of a host is
 //! one script: mixes51's WooCommerce shops, 900 real messages beside a contact form's spam,
 //! and all 1,600 in a queue with no spam at all. What makes such mail abuse is a sign of its
-//! own: writing as another domain (`points::origin_points`' From), a mailer in an upload
-//! directory, a forged PHP header, generated sender names, or a script sending ten times the
-//! host's median script (`scripts.rs` judges those: review46's plugin writing as `apache@` this
-//! server); without one it is looked at, never taken.
+//! own: writing as another domain (a web script's From, `points::origin_points`, or a shell
+//! account's: half its messages), replies diverted to another domain (Reply-To, half), ten
+//! envelope senders or more (generated names), a mailer in an upload directory, or a script
+//! sending ten times the host's median script (`scripts.rs` judges those: review46's plugin
+//! writing as `apache@` this server). Without one it is looked at, never taken: review51b's
+//! dropped script writing as the site's own domain, one sender, one subject, is held with the
+//! newsletter it looks like, and so is a kit spreading its spam over thirty script names, or
+//! writing as a bank on under half of its messages.
 
-use super::points::{LOCAL_USER, WEB_APPLICATION, WEB_SCRIPT};
+use super::points::{LOCAL_USER, MANY_SENDERS, WEB_APPLICATION, WEB_SCRIPT};
 use super::{frac, Scoring, CULPRIT_SCORE};
-use crate::analysis::signals::Signals;
+use crate::analysis::signals::{Corpus, Signals};
 use crate::analysis::types::Cluster;
 
 /// Is mail to remote domains from a script, a web application or a local uid all that speaks
-/// against `c`: its conclusions those alone, neither of the signs `origin_points` adds to them
-/// (a From at a domain not this server's, an upload directory's script) fired, and most of it
-/// not from scripts standing out among the host's others?
-pub(super) fn mailing_alone(sc: &Scoring, c: &Cluster, s: &Signals) -> bool {
+/// against `c`: its conclusions those alone, none of the signs above?
+pub(super) fn mailing_alone(sc: &Scoring, c: &Cluster, s: &Signals, corpus: &Corpus<'_>) -> bool {
     let n = c.messages;
-    !sc.whys.is_empty()
+    let alone = !sc.whys.is_empty()
         && sc
             .whys
             .iter()
@@ -33,14 +35,32 @@ pub(super) fn mailing_alone(sc: &Scoring, c: &Cluster, s: &Signals) -> bool {
         && frac(s.web_forged_from, n) < 0.5
         && frac(s.upload_script_msgs, n) < 0.5
         && s.heavy_script_msgs * 2 < n
+        && s.senders < MANY_SENDERS;
+    if !alone {
+        return false;
+    }
+    // A shell account's From, and anyone's Reply-To, are not among the signals: counted here,
+    // for the few clusters that get this far (review51b: a shell uid phishing as a bank, a
+    // script diverting its replies, were held).
+    let (mut forged, mut diverted) = (0, 0);
+    for &i in &c.members {
+        let Some(r) = corpus.records.get(i as usize) else {
+            continue;
+        };
+        if let Some((f, d)) = corpus.facts.local_signs(i as usize, r) {
+            forged += usize::from(f);
+            diverted += usize::from(d);
+        }
+    }
+    frac(forged, n) < 0.5 && frac(diverted, n) < 0.5
 }
 
 /// The held cluster's last reason.
 pub(super) fn reason() -> String {
     format!(
         "nothing but mailing remote domains from a script or a local account speaks against \
-         it (no From at another domain, no upload directory): held below {CULPRIT_SCORE:.0} \
-         (a site's newsletter, a shop's order mails, a club's circular send like this); look \
-         before taking it"
+         it (no From at another domain, no replies diverted, fewer than {MANY_SENDERS} \
+         senders, no upload directory): held below {CULPRIT_SCORE:.0} (a site's newsletter, a \
+         shop's order mails, a club's circular send like this); look before taking it"
     )
 }

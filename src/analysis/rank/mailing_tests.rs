@@ -82,3 +82,46 @@ fn a_clubs_circular_from_a_shell_account_is_held() {
         "{uid:#?}"
     );
 }
+
+/// 400 spam messages of a shell account (uid 1003) to five recipients each, beside people's
+/// mail; `f` shapes each.
+fn shell_spam(f: impl Fn(&mut MessageRecord, &Interner, u64)) -> Analysis {
+    let s = Arc::new(Interner::new());
+    let mut recs = people(&s);
+    recs.extend((0..400u64).map(|i| {
+        let mut r = Rec::new(&s, 100_000 + i)
+            .php(1003, None)
+            .sender("board@club.example")
+            .rcpts(Channel::Remote, 5)
+            .subject("Your account needs attention")
+            .r;
+        r.headers.from = r.sender;
+        f(&mut r, &s, i);
+        r
+    }));
+    run(recs, s.clone(), &["example.com", "club.example"])
+}
+
+/// What the hold must not hold (review51b): a shell account writing as a bank, replies
+/// diverted to another domain, or generated envelope senders: each is a sign of its own, and
+/// the uid is a culprit as it was before the hold; writing as itself, it is held.
+#[test]
+fn a_shell_accounts_spam_with_a_sign_of_its_own_is_still_a_culprit() {
+    let held = shell_spam(|_, _, _| {});
+    assert_eq!(cluster(&held, ClusterKey::Uid).verdict(), Verdict::Suspect);
+    let bank =
+        shell_spam(|r, s, _| r.headers.from = Some(s.intern(b"security@bank-login.example")));
+    let diverted = shell_spam(|r, _, _| r.headers.reply_elsewhere = true);
+    let generated = shell_spam(|r, s, i| {
+        let name = format!("q{}x{}@club.example", i * 7919 % 1000, i % 13);
+        r.sender = Some(s.intern(name.as_bytes()));
+    });
+    for (what, a) in [
+        ("bank", bank),
+        ("diverted", diverted),
+        ("generated", generated),
+    ] {
+        let uid = cluster(&a, ClusterKey::Uid);
+        assert_eq!(uid.verdict(), Verdict::Culprit, "{what}: {uid:#?}");
+    }
+}

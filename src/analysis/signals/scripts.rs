@@ -66,3 +66,17 @@ impl ScriptNorms {
         self.heavy.contains(&script)
     }
 }
+
+impl super::Facts {
+    /// Of message `i` (`r`), injected locally with remote recipients: is its From at a domain
+    /// not this server's, and is its Reply-To at another domain than its From? What tells a
+    /// script's or a local account's spam from a newsletter or a circular, which write as
+    /// their own domains and want their own replies (`rank/mailing.rs`); `None` for others.
+    pub(crate) fn local_signs(&self, i: usize, r: &MessageRecord) -> Option<(bool, bool)> {
+        let remote = self.remote.get(i).is_some_and(|&n| n > 0);
+        (r.origin.kind == OriginKind::Local && remote).then(|| {
+            let forged = self.from_foreign.get(i).copied().unwrap_or(false);
+            (forged, r.headers.reply_elsewhere)
+        })
+    }
+}
