@@ -14,6 +14,7 @@ mod expire;
 mod kit;
 mod mixes;
 mod supervised;
+mod watch;
 
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -34,7 +35,7 @@ const SMTP: usize = 2;
 /// The web server's uid and gid (Red Hat's apache).
 const WEB_UID: (u32, u32) = (48, 48);
 /// A local user.
-const USER_UID: (u32, u32) = (1000, 1000);
+pub(crate) const USER_UID: (u32, u32) = (1000, 1000);
 
 /// A small flood through every door qmail has: qmail-queue as qmaild with an AUTH-patched
 /// smtpd's Received line ("invoked from network"), sendmail -t -i as uid 48, qmail-inject,
