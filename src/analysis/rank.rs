@@ -345,7 +345,7 @@ pub fn assess(c: &mut Cluster, corpus: &Corpus<'_>) {
         )),
         Some(Held::BeyondHeavyScripts) => c.reasons.push(scripts::reason(c, corpus)),
         Some(Held::FewRecipients(same)) => c.reasons.push(few_recipients::reason(c, same)),
-        Some(Held::MailingAlone) => c.reasons.push(mailing::reason()),
+        Some(Held::MailingAlone) => c.reasons.push(mailing::reason(c, &s, corpus)),
         None => {}
     }
 }
