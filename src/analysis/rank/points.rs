@@ -106,8 +106,10 @@ pub(super) fn login_points(sc: &mut Scoring, c: &Cluster, s: &Signals) {
         sc.add(
             points,
             || {
-                let (ips, nets) = (thousands(ips), thousands(nets));
-                format!("one login used from {ips} IPs in {nets} networks")
+                // `counted`: "3 IPs in 1 network", not "1 networks" (newuser51b).
+                let ips = crate::size::counted(ips as u64, "IP", "IPs");
+                let nets = crate::size::counted(nets as u64, "network", "networks");
+                format!("one login used from {ips} in {nets}")
             },
             Some(GUESSED),
         );

@@ -109,8 +109,10 @@ impl Header<'_> {
             let text = format!(" -{}/min yanked", thousands(yanked as u64));
             spans.push(Span::styled(text, t.dim()));
         }
+        // Cut with the yank rate: shown alone it told of a restore and hid the yanks beside it
+        // (newuser51b: `↩1,829/min` while another shell yanked 3,368 a minute).
         let restored = self.watch.restored_per_min.round();
-        if restored > 0.0 && self.watch.failed.is_none() {
+        if restored > 0.0 && self.watch.failed.is_none() && cut < Cut::YankRate {
             let text = format!(" ↩{}/min", thousands(restored as u64));
             spans.push(Span::styled(text, t.dim()));
         }
@@ -218,8 +220,9 @@ enum Cut {
     First,
     /// The sparkline.
     Sparkline,
-    /// The yank rate beside the growth (`-5,000/min yanked`): the yank area's count at the
-    /// end says the yank happened, and it is no growth (80 columns once cut that count).
+    /// The yank and restore rates beside the growth (`-5,000/min yanked ↩300/min`): the yank
+    /// area's count at the end says a yank happened, and neither is growth (80 columns once
+    /// cut that count).
     YankRate,
     /// The order: qmail-send's state moves to the front. It decides whether an action is
     /// refused, so on a narrow terminal (40 columns) it wins over the counts cut after it.
@@ -472,8 +475,9 @@ mod tests {
             narrow.starts_with("3,000 msgs │ qmail-send stopped"),
             "{narrow}"
         );
+        // The restore rate goes with the yank rate: alone it hid the yanks (newuser51b).
         assert!(
-            narrow.contains("-6,182/min (11s) ↩300/min │ yanked 1,134 │"),
+            narrow.contains("-6,182/min (11s) │ yanked 1,134 │"),
             "{narrow}"
         );
     }
