@@ -119,18 +119,22 @@ fn arrivals_departures_and_counts() {
     assert_eq!(m.mode(), Some(WatchMode::Polling(PollReason::EventsLost)));
 }
 
+/// Two messages from AUTH user test@example.com at 86.107.221.138 in `f`'s queue.
+fn two_spam(f: &Fixture) -> (MessageId, MessageId) {
+    let spam = MessageSpec::new()
+        .received_from("86.107.221.138")
+        .auth("test@example.com")
+        .remote("a@b.example");
+    (f.fq.add(&spam).expect("add"), f.fq.add(&spam).expect("add"))
+}
+
 /// An undo puts yanked messages back: the queue grows, but no mail arrived, overall or in
 /// the culprit's cluster.
 #[test]
 fn restores_are_counted_apart_from_arrivals() {
     let f = fixture();
     let strings = Arc::new(Interner::new());
-    let spam = MessageSpec::new()
-        .received_from("86.107.221.138")
-        .auth("test@example.com")
-        .remote("a@b.example");
-    let a = f.fq.add(&spam).expect("add");
-    let b = f.fq.add(&spam).expect("add");
+    let (a, b) = two_spam(&f);
     let mut m = QueueModel::new(Arc::clone(&strings), &[ClusterKey::AuthUser]);
     m.apply(QueueDelta::Reset {
         at_ms: T0,
@@ -167,11 +171,7 @@ fn restores_are_counted_apart_from_arrivals() {
 fn a_yank_after_an_undo_counts_out_unless_it_takes_what_the_undo_put_back() {
     let f = fixture();
     let strings = Arc::new(Interner::new());
-    let spam = MessageSpec::new()
-        .received_from("86.107.221.138")
-        .auth("test@example.com")
-        .remote("a@b.example");
-    let (a, b) = (f.fq.add(&spam).expect("add"), f.fq.add(&spam).expect("add"));
+    let (a, b) = two_spam(&f);
     let mut m = QueueModel::new(Arc::clone(&strings), &[ClusterKey::AuthUser]);
     let read = |id| read_one(&f.queue, &strings, id).ok();
     m.apply(QueueDelta::Reset {
