@@ -141,8 +141,8 @@ enum Held {
     FewRecipients(few_recipients::SameFew),
     /// Only a script's or a local uid's mail to remote domains, with no sign of abuse: a
     /// site's newsletter, a shop's order mails, a club's circular send like this
-    /// (`mailing.rs`).
-    MailingAlone,
+    /// (`mailing.rs`); with its signs short of half.
+    MailingAlone(mailing::LocalSigns),
 }
 
 impl Scoring {
@@ -215,8 +215,6 @@ fn score(c: &Cluster, s: &Signals, corpus: &Corpus<'_>, words: bool) -> Scoring 
     // help desk has volume, fan-out, one subject and a rate too.
     if sc.whys.len() == 1 && sc.whys[0].0 == points::HEAVY {
         sc.held = Some(Held::Heavy);
-    } else if mailing::mailing_alone(&sc, c, s, corpus) {
-        sc.held = Some(Held::MailingAlone);
     } else if stuffing::spread_alone(&sc) {
         sc.held = Some(Held::SpreadAlone);
     } else if points::alike_scripts(&sc, c, s, corpus) {
@@ -231,6 +229,9 @@ fn score(c: &Cluster, s: &Signals, corpus: &Corpus<'_>, words: bool) -> Scoring 
         sc.held = Some(Held::BeyondHeavyScripts);
     } else if let Some(same) = few_recipients::few_recipients(&sc, c, s, corpus) {
         sc.held = Some(Held::FewRecipients(same));
+    } else if let Some(signs) = mailing::mailing_alone(&sc, c, s, corpus) {
+        // Last: a hold above says more of what the cluster is (alerts to the same few).
+        sc.held = Some(Held::MailingAlone(signs));
     }
     sc
 }
@@ -345,7 +346,7 @@ pub fn assess(c: &mut Cluster, corpus: &Corpus<'_>) {
         )),
         Some(Held::BeyondHeavyScripts) => c.reasons.push(scripts::reason(c, corpus)),
         Some(Held::FewRecipients(same)) => c.reasons.push(few_recipients::reason(c, same)),
-        Some(Held::MailingAlone) => c.reasons.push(mailing::reason(c, &s, corpus)),
+        Some(Held::MailingAlone(signs)) => c.reasons.push(mailing::reason(c, &s, signs)),
         None => {}
     }
 }

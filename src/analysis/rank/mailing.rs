@@ -24,9 +24,23 @@ use crate::analysis::signals::{Corpus, Signals};
 use crate::analysis::types::Cluster;
 use crate::size::{counted, thousands};
 
+/// Of a cluster's messages injected locally to remote domains, those writing as a domain not
+/// this server's and those diverting their replies to another domain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct LocalSigns {
+    forged: usize,
+    diverted: usize,
+}
+
 /// Is mail to remote domains from a script, a web application or a local uid all that speaks
-/// against `c`: its conclusions those alone, none of the signs above?
-pub(super) fn mailing_alone(sc: &Scoring, c: &Cluster, s: &Signals, corpus: &Corpus<'_>) -> bool {
+/// against `c`: its conclusions those alone, none of the signs above? Then its signs, each
+/// short of half, for the reason.
+pub(super) fn mailing_alone(
+    sc: &Scoring,
+    c: &Cluster,
+    s: &Signals,
+    corpus: &Corpus<'_>,
+) -> Option<LocalSigns> {
     let n = c.messages;
     let alone = !sc.whys.is_empty()
         && sc
@@ -38,10 +52,10 @@ pub(super) fn mailing_alone(sc: &Scoring, c: &Cluster, s: &Signals, corpus: &Cor
         && s.heavy_script_msgs * 2 < n
         && s.senders < MANY_SENDERS;
     if !alone {
-        return false;
+        return None;
     }
-    let (forged, diverted) = local_signs(c, corpus);
-    frac(forged, n) < 0.5 && frac(diverted, n) < 0.5
+    let signs = local_signs(c, corpus);
+    (frac(signs.forged, n) < 0.5 && frac(signs.diverted, n) < 0.5).then_some(signs)
 }
 
 /// Of `c`'s messages injected locally to remote domains, those writing as a domain not this
@@ -49,25 +63,27 @@ pub(super) fn mailing_alone(sc: &Scoring, c: &Cluster, s: &Signals, corpus: &Cor
 /// anyone's Reply-To are not among the signals, so they are counted here, for the few
 /// clusters that get this far (review51b: a shell uid phishing as a bank, a script diverting
 /// its replies, were held).
-fn local_signs(c: &Cluster, corpus: &Corpus<'_>) -> (usize, usize) {
-    let (mut forged, mut diverted) = (0, 0);
+fn local_signs(c: &Cluster, corpus: &Corpus<'_>) -> LocalSigns {
+    let mut signs = LocalSigns {
+        forged: 0,
+        diverted: 0,
+    };
     for &i in &c.members {
         let Some(r) = corpus.records.get(i as usize) else {
             continue;
         };
         if let Some((f, d)) = corpus.facts.local_signs(i as usize, r) {
-            forged += usize::from(f);
-            diverted += usize::from(d);
+            signs.forged += usize::from(f);
+            signs.diverted += usize::from(d);
         }
     }
-    (forged, diverted)
+    signs
 }
 
 /// The held cluster's last reason, with the signs' figures: a part short of half is said, so
 /// the operator knows where to look (newuser51b: "no replies diverted" read false beside 3,500
 /// of 8,000 messages with a Reply-To at outlook.com, the contact form's spam).
-pub(super) fn reason(c: &Cluster, s: &Signals, corpus: &Corpus<'_>) -> String {
-    let (forged, diverted) = local_signs(c, corpus);
+pub(super) fn reason(c: &Cluster, s: &Signals, signs: LocalSigns) -> String {
     let n = c.messages;
     let part = |k: usize, what: &str| match k {
         0 => format!("no {what}"),
@@ -84,8 +100,11 @@ pub(super) fn reason(c: &Cluster, s: &Signals, corpus: &Corpus<'_>) -> String {
          it ({}; {}; {}; {senders}): held below {CULPRIT_SCORE:.0} (a site's newsletter, a \
          shop's order mails, a club's circular send like this); look before taking it, first at \
          any part said above",
-        part(forged, "From at a domain not this server's"),
-        part(diverted, "replies diverted to another domain (Reply-To)"),
+        part(signs.forged, "From at a domain not this server's"),
+        part(
+            signs.diverted,
+            "replies diverted to another domain (Reply-To)"
+        ),
         part(s.upload_script_msgs, "mailer in an upload directory"),
     )
 }
