@@ -90,35 +90,45 @@ impl Ops {
         let queue = &self.queue;
         let present =
             |r: &&MessageRecord| std::fs::symlink_metadata(queue.path(Subdir::Mess, r.id)).is_ok();
-        // The journal (and the confirmation) say how many of the marks are gone: the query
-        // once recorded "37,980 marked messages" for a batch of 28,436 (newuser51).
-        let gone_said = |ids: &[MessageId]| {
-            let gone = picked(ids).filter(|r| !present(r)).count();
-            match gone {
+        // The marked records still there, and the journal's query (the confirmation's too)
+        // saying how many are gone: it once recorded "37,980 marked messages" for a batch of
+        // 28,436 (newuser51). One lstat a message.
+        let kept = |ids: &[MessageId]| {
+            let (mut there, mut gone) = (Vec::with_capacity(ids.len()), 0);
+            for r in picked(ids) {
+                match present(&r) {
+                    true => there.push(r),
+                    false => gone += 1,
+                }
+            }
+            let query = match gone {
                 0 => query.clone(),
                 n => format!(
                     "{query}, {} of them gone from the queue since the scan",
                     crate::size::thousands(n as u64)
                 ),
-            }
+            };
+            (there, query)
         };
         Ok(match request {
             PlanRequest::Yank(ids) => {
+                let (there, query) = kept(ids);
                 let opts = PlanOptions {
                     yank_dir: self.yank_dir.clone(),
-                    query: gone_said(ids),
+                    query,
                 };
-                actions::plan_yank(&self.queue, picked(ids).filter(present), &opts)
+                actions::plan_yank(&self.queue, there, &opts)
             }
             PlanRequest::Expire(ids) => {
+                let (there, query) = kept(ids);
                 let opts = ExpireOptions {
                     yank_dir: self.yank_dir.clone(),
-                    query: gone_said(ids),
+                    query,
                     lifetime: queue_lifetime(self.queue.root()),
                     now: unix_now(),
                     at: None,
                 };
-                actions::plan_expire(&self.queue, picked(ids).filter(present), &opts)
+                actions::plan_expire(&self.queue, there, &opts)
             }
             PlanRequest::Restore(sel) => {
                 actions::plan_restore_counted(&self.queue, &self.yank_dir, sel, &query, progress)?

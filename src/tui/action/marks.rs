@@ -15,11 +15,11 @@
 use rustc_hash::FxHashMap;
 
 use crate::queue::{MessageId, MessageRecord, Subdir};
+use crate::tui::state::{notice, Analysis, AppState, Popup};
 
 /// What tells a message from another at its id: its mess size, and its birth time when it has
 /// an info file.
 type Seen = (u32, Option<i64>);
-use crate::tui::state::{notice, Analysis, AppState, Popup};
 
 /// Drop the marks of messages `new` does not hold, or holds as another message than the
 /// records shown until now did; say how many went.
