@@ -471,3 +471,47 @@ fn the_inspector_stops_at_its_last_line() {
     cmd(&mut s, Command::Up);
     assert_eq!(s.detail.scroll, max - 1);
 }
+
+/// A script's path cut to its column keeps its end, the file name that tells scripts apart
+/// (newuser51: `vinyl-corner.net/wp-content/plugin…` at 80 columns).
+#[test]
+fn a_cut_path_keeps_its_file_name() {
+    let path = "vinyl-corner.net/wp-content/plugins/wp-seo-tools/inc/class-loader.php";
+    assert_eq!(
+        super::super::fit_tail(path.into(), 24),
+        "…ls/inc/class-loader.php"
+    );
+    assert_eq!(super::super::fit_tail(path.into(), 200), path);
+    assert_eq!(super::super::fit_tail("中文中文".into(), 4), "…文");
+    assert_eq!(super::super::fit_tail(path.into(), 0), "");
+}
+
+/// Grouped by script at 80 columns, a long path shows its end (the wiring of `fit_tail`).
+#[test]
+fn the_clusters_pane_cuts_a_script_path_at_its_start() {
+    let path = "vinyl-corner.net/wp-content/plugins/wp-seo-tools/inc/class-loader.php";
+    let mut a = crate::tui::testdata::analysis(3, 2, false);
+    let snap = std::sync::Arc::get_mut(&mut a.snapshot).expect("not shared yet");
+    let script = snap.strings.intern(path.as_bytes());
+    for r in &mut snap.records {
+        r.origin.kind = crate::queue::OriginKind::Local;
+        r.origin.set_uid(Some(48));
+        r.origin.script = Some(script);
+    }
+    a.clustering = std::sync::Arc::new(crate::tui::worker::clustering(
+        &a.snapshot,
+        ClusterKey::Script,
+    ));
+    let mut s = ready((80, 24));
+    s.clusters.key = Some(ClusterKey::Script);
+    update(&mut s, Action::Worker(Report::Analysed(Box::new(a))));
+    let text = screen_text(render(&s).backend().buffer());
+    assert!(
+        text.contains("…") && text.contains("class-loader.php"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("vinyl-corner.net/wp-content/plugin…"),
+        "{text}"
+    );
+}
