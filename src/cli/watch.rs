@@ -270,6 +270,9 @@ impl Stop {
     }
 }
 
+/// Queue directories named on stderr before a count of the rest.
+const MAX_DIRS_SAID: usize = 32;
+
 /// Run `watch`.
 pub fn run(global: &GlobalArgs, args: &WatchArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let queue = global.open_queue()?;
@@ -278,6 +281,18 @@ pub fn run(global: &GlobalArgs, args: &WatchArgs, out: &mut dyn Write) -> anyhow
             "qtriage: note: watch does not read the logs (--log): a login only the smtpd log \
              names is counted under its client IP (--by origin-ip shows them)"
         );
+    }
+    // Said as the commands that read the queue say it; the watcher sees no change there.
+    let unopenable = crate::queue::listing::unopenable_dirs(&queue);
+    for (path, why) in unopenable.iter().take(MAX_DIRS_SAID) {
+        warnln!(
+            "qtriage: warning: {}: not watched ({why}); changes in it are not seen",
+            path.display()
+        );
+    }
+    if unopenable.len() > MAX_DIRS_SAID {
+        let more = unopenable.len() - MAX_DIRS_SAID;
+        warnln!("qtriage: warning: {more} more queue directories not watched");
     }
     let mut config = MonitorConfig::new(args.by, args.interval);
     config.watch.force_polling = args.poll;

@@ -73,6 +73,28 @@ pub fn open_dir(path: &Path) -> std::io::Result<OwnedFd> {
     })
 }
 
+/// The queue directories (each subdirectory, each split directory) that cannot be opened,
+/// with why: a cheap look (one `open` each, nothing listed) for a command that watches
+/// instead of reading them all (watch51: `watch` run as a user that could not read info/ said
+/// nothing, where `top` warned).
+pub fn unopenable_dirs(queue: &super::Queue) -> Vec<(std::path::PathBuf, String)> {
+    let layout = queue.layout();
+    let mut out = Vec::new();
+    for s in super::Subdir::ALL {
+        let dir = queue.root().join(s.name());
+        let dirs: Vec<std::path::PathBuf> = match layout.is_split(s) {
+            true => (0..layout.split).map(|n| dir.join(n.to_string())).collect(),
+            false => vec![dir],
+        };
+        for d in dirs {
+            if let Err(e) = open_dir(&d) {
+                out.push((d, e.to_string()));
+            }
+        }
+    }
+    out
+}
+
 fn is_dot(name: &CStr) -> bool {
     matches!(name.to_bytes(), b"." | b"..")
 }

@@ -216,3 +216,25 @@ fn cli_rejects_a_bad_duration() {
     let out = t.run(&["watch", "--interval", "5 parsecs"]);
     assert_exit(&out, 2);
 }
+
+/// A queue directory the watcher cannot open (missing, a link it does not follow, or one its
+/// user may not read) is said on stderr before the lines, as the commands that read the queue
+/// say it (watch51: a watch run as a user that could not read info/ said nothing).
+#[test]
+fn cli_says_which_queue_directories_it_cannot_watch() {
+    let t = TestQueue::new(3);
+    t.add(spam(0).state(FixtureState::Queued));
+    let outside = tempfile::tempdir().expect("outside dir");
+    t.q.symlink_split_dir(qtriage::queue::Subdir::Info, 1, outside.path())
+        .expect("symlink info/1");
+    std::fs::remove_dir_all(t.root().join("remote/2")).expect("remove remote/2");
+    let out = t.run(&["watch", "--interval", "100ms", "--count", "1"]);
+    assert_exit(&out, 0);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("/info/1: not watched (a symbolic link, not followed)"),
+        "{err}"
+    );
+    assert!(err.contains("/remote/2: not watched ("), "{err}");
+    assert_eq!(err.matches("not watched").count(), 2, "{err}");
+}
