@@ -245,7 +245,7 @@ impl<'a> ClustersPane<'a> {
         // A script's path cut keeps its file name, which tells the scripts apart (newuser51:
         // `vinyl-corner.net/wp-content/plugin…` at 80 columns).
         match (self.shown_key, cols.get(cells.len())) {
-            (Some(ClusterKey::Script), Some(&w)) => cells.push(super::fit_tail(value, w)),
+            (Some(ClusterKey::Script), Some(&w)) => cells.push(super::fit_end(&value, w)),
             _ => cells.push(value),
         }
         Row::new(super::fit_cells(cells, cols))

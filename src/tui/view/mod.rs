@@ -180,29 +180,6 @@ pub fn fit(s: String, width: usize) -> String {
     ellipsized(&s, width)
 }
 
-/// `s` in `width` columns keeping its end: `…` then the longest end within `width - 1` columns
-/// (a path's file name).
-pub fn fit_tail(s: String, width: usize) -> String {
-    if Span::raw(s.as_str()).width() <= width {
-        return s;
-    }
-    let Some(room) = width.checked_sub(1) else {
-        return String::new();
-    };
-    let mut kept: Vec<&str> = Vec::new();
-    let mut used = 0;
-    for g in s.graphemes(true).rev() {
-        let w = Span::raw(g).width();
-        if used + w > room {
-            break;
-        }
-        kept.push(g);
-        used += w;
-    }
-    kept.push("…");
-    kept.into_iter().rev().collect()
-}
-
 /// The longest start of `s` within `width - 1` columns, then `…` (nothing at all in 0 columns).
 fn ellipsized(s: &str, width: usize) -> String {
     let Some(room) = width.checked_sub(1) else {

@@ -472,21 +472,8 @@ fn the_inspector_stops_at_its_last_line() {
     assert_eq!(s.detail.scroll, max - 1);
 }
 
-/// A script's path cut to its column keeps its end, the file name that tells scripts apart
-/// (newuser51: `vinyl-corner.net/wp-content/plugin…` at 80 columns).
-#[test]
-fn a_cut_path_keeps_its_file_name() {
-    let path = "vinyl-corner.net/wp-content/plugins/wp-seo-tools/inc/class-loader.php";
-    assert_eq!(
-        super::super::fit_tail(path.into(), 24),
-        "…ls/inc/class-loader.php"
-    );
-    assert_eq!(super::super::fit_tail(path.into(), 200), path);
-    assert_eq!(super::super::fit_tail("中文中文".into(), 4), "…文");
-    assert_eq!(super::super::fit_tail(path.into(), 0), "");
-}
-
-/// Grouped by script at 80 columns, a long path shows its end (the wiring of `fit_tail`).
+/// Grouped by script at 80 columns, a long path shows its end, the file name that tells the
+/// scripts apart (newuser51: `vinyl-corner.net/wp-content/plugin…`).
 #[test]
 fn the_clusters_pane_cuts_a_script_path_at_its_start() {
     let path = "vinyl-corner.net/wp-content/plugins/wp-seo-tools/inc/class-loader.php";
