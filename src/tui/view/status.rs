@@ -43,7 +43,9 @@ pub fn sparkline(history: &std::collections::VecDeque<u64>) -> String {
     let (Some(lo), Some(hi)) = (tail.iter().min(), tail.iter().max()) else {
         return String::new();
     };
-    let span = (hi - lo).max(1) as f64;
+    // At least a hundredth of the queue: scaled to its own range, one message more drew as a
+    // jump from the floor to the top (newuser51: `▁▁▁▁▁▁██` for +1 of 100,000).
+    let span = (hi - lo).max(hi / 100).max(1) as f64;
     tail.iter()
         .map(|v| {
             let level = ((v - lo) as f64 / span * (LEVELS.len() - 1) as f64).round() as usize;
@@ -367,6 +369,16 @@ mod tests {
     use crate::tui::action::{update, Action};
     use crate::tui::event::Report;
     use crate::tui::testdata::analysis;
+
+    /// A change under a hundredth of the queue draws flat; a flood still fills the line
+    /// (newuser51: `▁▁▁▁▁▁██` for one message more of 100,000).
+    #[test]
+    fn the_sparkline_scales_to_the_queue_not_to_a_one_message_change() {
+        let line = |v: &[u64]| sparkline(&v.iter().copied().collect());
+        assert_eq!(line(&[100_000, 100_000, 100_000, 100_001]), "▁▁▁▁");
+        assert_eq!(line(&[1, 2, 3, 4, 5, 6, 7, 8]), "▁▂▃▄▅▆▇█");
+        assert_eq!(line(&[10_000, 20_000, 40_000]), "▁▃█");
+    }
 
     fn header(messages: Option<(usize, u64)>, watch: &WatchStatus) -> String {
         Header {
