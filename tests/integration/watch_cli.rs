@@ -1,8 +1,8 @@
 //! `qtriage watch` as a command: its lines, `--json`, `--until-stable` and `--alert` on real
 //! fixture queues grown by a writer process (`crate::watch`'s child).
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::io::{BufRead, BufReader, Lines};
+use std::process::{Child, ChildStdout, Command, Stdio};
 
 use qtriage::fixture::FixtureState;
 
@@ -130,30 +130,31 @@ fn cli_json_and_until_stable() {
     );
 }
 
+/// Start `cmd` (a `watch --json`) with its stdout piped; its lines, and the first as read,
+/// which means the initial scan is done and the watch is live.
+fn live(cmd: &mut Command) -> (Child, Lines<BufReader<ChildStdout>>, WatchJson) {
+    let mut cli = cmd.stdout(Stdio::piped()).spawn().expect("qtriage watch");
+    let mut lines = BufReader::new(cli.stdout.take().expect("stdout")).lines();
+    let first = lines.next().expect("a line").expect("read");
+    (cli, lines, serde_json::from_str(&first).expect("json"))
+}
+
 #[test]
 fn cli_alert_exits_1_when_a_flood_starts() {
     let t = TestQueue::new(23);
-    let mut cli = Command::new(env!("CARGO_BIN_EXE_qtriage"))
-        .args(["--queue"])
-        .arg(t.root())
-        .args([
-            "watch",
-            "--interval",
-            "100ms",
-            "--alert-above",
-            "50",
-            "--json",
-            // A bound instead of a hang: without the alert it ends with 0 after a minute.
-            "--count",
-            "600",
-        ])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("qtriage watch");
-    let mut lines = BufReader::new(cli.stdout.take().expect("stdout")).lines();
-    // The first line means the initial scan is done and the watch is live.
-    let first: WatchJson =
-        serde_json::from_str(&lines.next().expect("a line").expect("read")).expect("json");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_qtriage"));
+    cmd.args(["--queue"]).arg(t.root()).args([
+        "watch",
+        "--interval",
+        "100ms",
+        "--alert-above",
+        "50",
+        "--json",
+        // A bound instead of a hang: without the alert it ends with 0 after a minute.
+        "--count",
+        "600",
+    ]);
+    let (mut cli, lines, first) = live(&mut cmd);
     assert_eq!(first.in_per_min, 0.0);
     finish(child("add", t.root(), 23, 300));
     // Read to the end before waiting: a child blocked on a full pipe would never exit.
@@ -176,8 +177,8 @@ fn cli_until_stable_with_a_relative_queue_sees_the_mail_arrive() {
         t.root().parent().expect("parent"),
         t.root().file_name().expect("name"),
     );
-    let mut cli = Command::new(env!("CARGO_BIN_EXE_qtriage"))
-        .current_dir(parent)
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_qtriage"));
+    cmd.current_dir(parent)
         .arg("--queue")
         .arg(name)
         // Stable for a minute is a bound, not a wait: the test ends when the mail is seen.
@@ -188,13 +189,8 @@ fn cli_until_stable_with_a_relative_queue_sees_the_mail_arrive() {
             "100ms",
             "--until-stable",
             "60s",
-        ])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("qtriage watch");
-    let mut lines = BufReader::new(cli.stdout.take().expect("stdout")).lines();
-    let first: WatchJson =
-        serde_json::from_str(&lines.next().expect("a line").expect("read")).expect("json");
+        ]);
+    let (mut cli, lines, first) = live(&mut cmd);
     assert_eq!(first.queue, 0);
     finish(child("add", t.root(), 23, 300));
     let seen = lines
