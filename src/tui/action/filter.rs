@@ -30,18 +30,39 @@ pub(super) fn type_char(state: &mut AppState, c: char) {
 /// space (a query is one line: pasted, it must not apply itself); any other control, bidi or
 /// invisible character is written as `\u{HEX}`, which the query reads back as that character,
 /// so the bar shows what was pasted and a Ctrl-A byte does not move the caret (newuser51).
+/// A backslash right before such a character is a backslash itself: it is doubled, or it would
+/// escape the `\` of `\u{HEX}` (review51b: `a\` then Ctrl-A read as `a\` then `u{1}`).
 pub(super) fn paste(state: &mut AppState, text: &str) {
+    let q = &mut state.query;
     let mut clean = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
             '\r' | '\n' | '\t' => clean.push(' '),
-            c => crate::query::push_char(&mut clean, c),
+            c => {
+                let mut probe = String::new();
+                crate::query::push_char(&mut probe, c);
+                if probe.len() > c.len_utf8() && escapes_next(&q.text[..q.cursor], &clean) {
+                    clean.push('\\');
+                }
+                clean.push_str(&probe);
+            }
         }
     }
-    let q = &mut state.query;
     q.text.insert_str(q.cursor, &clean);
     q.cursor += clean.len();
     q.error = Query::parse(&q.text).err();
+}
+
+/// Does `before` then `pasted` end in an unescaped backslash (an odd run of them), which would
+/// escape whatever comes next?
+fn escapes_next(before: &str, pasted: &str) -> bool {
+    let run = |s: &str| s.bytes().rev().take_while(|&b| b == b'\\').count();
+    let n = if pasted.bytes().all(|b| b == b'\\') {
+        pasted.len() + run(before)
+    } else {
+        run(pasted)
+    };
+    n % 2 == 1
 }
 
 /// Caret moves and deletion in the filter bar; the error is re-parsed as the text changes.

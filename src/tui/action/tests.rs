@@ -427,6 +427,44 @@ fn a_paste_is_text_in_the_filter_bar_and_never_keys() {
     assert_eq!(press(&mut s, KeyCode::Enter), Some(Effect::Select(Some(q))));
 }
 
+/// A pasted backslash right before a control character is a backslash: `a\` then Ctrl-A is
+/// those two characters, not `a\u{1}` read as `a\` and `u{1}` (review51b), whether the
+/// backslash came in the paste, was typed before it, or ends an even run (already escaped).
+#[test]
+fn a_pasted_backslash_before_a_control_character_stays_a_backslash() {
+    let paste = |typed: &str, text: &str| {
+        let mut s = state((80, 24), 3, 2, false);
+        press(&mut s, KeyCode::Char('/'));
+        chars(&mut s, typed);
+        from_event(&s, Event::Paste(text.into())).and_then(|a| update(&mut s, a));
+        s.query.text
+    };
+    let same = |a: &str, b: &str| {
+        let (a, b) = (
+            Query::parse(a).expect("parses"),
+            Query::parse(b).expect("parses"),
+        );
+        a == b
+    };
+    // `subject:"a\\` + U+0001 + `"` written by hand.
+    let wanted = "subject:\"a\\\\\\u{1}\"";
+    assert!(same(&paste("", "subject:\"a\\\u{1}\""), wanted));
+    assert!(same(&paste("subject:\"a\\", "\u{1}\""), wanted));
+    assert!(
+        !same(wanted, "subject:\"a\\\\u{1}\""),
+        "the test tells them apart"
+    );
+    // Two backslashes are one escaped backslash already: a third would escape the `\u`.
+    let two = paste("", "subject:\"a\\\\\u{1}\"");
+    assert_eq!(two, "subject:\"a\\\\\\u{1}\"");
+    // In a regex the escape is the regex's: a backslash before `\u{1}` is doubled too.
+    let re = paste("", "subject:/a\\\u{1}/");
+    assert_eq!(re, "subject:/a\\\\\\u{1}/");
+    for text in [two, re] {
+        Query::parse(&text).expect("parses");
+    }
+}
+
 /// New records keep only the marks of the messages they still hold as the same message: gone
 /// (another terminal's yank) or another message at the id (qmail reused the inode: another
 /// size) is unmarked, and the notice says how many (newuser51: `marked 9,544` after a rescan).
