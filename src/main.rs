@@ -9,11 +9,7 @@ fn main() -> std::process::ExitCode {
         Ok(code) => code.into(),
         Err(err) => {
             // `qtriage read | head` closing the pipe is not an error (ripgrep does the same).
-            let broken_pipe = err.chain().any(|e| {
-                e.downcast_ref::<std::io::Error>()
-                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-            });
-            if broken_pipe {
+            if qtriage::cli::is_broken_pipe(&err) {
                 return ExitCode::Success.into();
             }
             qtriage::cli::stderr_line(format_args!("qtriage: {}", qtriage::cli::error_line(&err)));

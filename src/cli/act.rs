@@ -96,10 +96,16 @@ qtriage cannot keep qmail-send from starting on half-moved messages. Stop qmail-
 
 /// Turn a "qmail-send is running" refusal into the operator's message and exit code 2.
 pub fn report_error(result: anyhow::Result<ExitCode>) -> anyhow::Result<ExitCode> {
+    report_error_as("qtriage", result)
+}
+
+/// [`report_error`] with the refusal's line starting `name:` (`qtriage remove`, as
+/// qmail-remove's own lines start with its name).
+pub fn report_error_as(name: &str, result: anyhow::Result<ExitCode>) -> anyhow::Result<ExitCode> {
     let Err(err) = result else { return result };
     match err.downcast_ref::<ActionError>() {
         Some(ActionError::SendRunning { .. }) => {
-            warnln!("qtriage: {err}\n{HOW_TO_STOP}");
+            warnln!("{name}: {err}\n{HOW_TO_STOP}");
             Ok(ExitCode::Error)
         }
         _ => Err(err),

@@ -335,6 +335,15 @@ pub fn usage_error_line(rendered: &str) -> String {
     format!("{line} ({})", notes.join("; "))
 }
 
+/// Did `err` come from writing to a closed pipe (`qtriage read | head`)? Not an error: ripgrep
+/// exits quietly too.
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
 /// An error and its causes on one line (`a: b: c`), each cause once: an error whose message
 /// already ends with its source's text (`log /x: No such file or directory`) does not repeat it.
 pub fn error_line(err: &anyhow::Error) -> String {

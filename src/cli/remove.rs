@@ -180,7 +180,7 @@ pub fn perform(
         let refused =
             crate::actions::run::refuse_before_writing(queue.root(), &yank_dir, true, args.force);
         if let Err(e) = refused {
-            return super::act::report_error(Err(e.into()));
+            return super::act::report_error_as("qtriage remove", Err(e.into()));
         }
         // An action with nothing to act on must not say nothing: the dry run's count line, or
         // under `--json` the object a script parses (no batch: nothing was journaled; applied,
@@ -244,7 +244,7 @@ pub fn perform(
             }
         })
         .map_err(anyhow::Error::from);
-    super::act::report_error(result)
+    super::act::report_error_as("qtriage remove", result)
 }
 
 /// `-y DIR` resolved against the queue (default `<queue>/yanked`).
@@ -344,8 +344,24 @@ fn parse_expire_date(text: &str) -> anyhow::Result<i64> {
         .as_second())
 }
 
-/// Run `remove`.
+/// Run `remove`. Its own errors start `qtriage remove:`, as qmail-remove's start with its name
+/// (review51: a queue it could not open and qmail-send's lock read `qtriage:`, the other
+/// commands' words); a closed stdout is left to `main`, which takes it for no error.
 pub fn run(
+    global: &GlobalArgs,
+    args: &RemoveArgs,
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    match run_inner(global, args, out) {
+        Err(err) if !super::is_broken_pipe(&err) => {
+            warnln!("qtriage remove: {}", super::error_line(&err));
+            Ok(ExitCode::Error)
+        }
+        result => result,
+    }
+}
+
+fn run_inner(
     global: &GlobalArgs,
     args: &RemoveArgs,
     out: &mut dyn Write,

@@ -177,6 +177,18 @@ fn q_and_s_name_the_queue_like_qmail_remove() {
         &String::from_utf8_lossy(&out.stdout),
         &s.expected(&["dispute"]),
     );
+    // A queue it cannot open is said as qmail-remove says its own errors, with its name
+    // (review51: `qtriage: ...`, the other commands' words).
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_qtriage"))
+        .args(["remove", "-q", "/nonexistent/queue", "-p", "x"])
+        .output()
+        .expect("run");
+    assert_exit(&out, 2);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("qtriage remove: ") && err.contains("/nonexistent/queue"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -373,6 +385,11 @@ fn actions_refuse_while_qmail_send_runs_unless_forced() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(
             err.contains("qmail-send") && err.contains("svc -d"),
+            "{err}"
+        );
+        let refusal = err.lines().find(|l| l.contains("qmail-send is running"));
+        assert!(
+            refusal.is_some_and(|l| l.starts_with("qtriage remove: ")),
             "{err}"
         );
         assert!(
