@@ -279,9 +279,13 @@ fn remove_plan(
         .iter()
         .filter_map(|id| crate::queue::scan::read_one(queue, &strings, *id).ok())
         .collect();
+    // By id, not a search per message: `remove -p . --json` on a flood matches every message.
+    let counts: std::collections::HashMap<MessageId, u32> = (records.iter())
+        .map(|r| (r.id, r.recipients.len() as u32))
+        .collect();
     for m in &mut plan.messages {
-        if let Some(r) = records.iter().find(|r| r.id == m.id) {
-            m.recipients = r.recipients.len() as u32;
+        if let Some(&n) = counts.get(&m.id) {
+            m.recipients = n;
         }
     }
     (plan, records, strings)
