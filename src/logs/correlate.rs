@@ -10,9 +10,13 @@
 //!    anchor (an SMTP session) and [`CHKUSER_AFTER_SECS`] after it, that carry an auth user.
 //!    The best line matches the envelope sender and a recipient too; ties go to the nearest.
 //!    A line matching neither (chkuser logs every RCPT with the session's sender) is another
-//!    session's, not taken for a message whose Received line says plain SMTP on a server whose
-//!    AUTH patch marks logins (`ESMTPA` on some message of the queue); nor, then, is an SMTP
-//!    AUTH login in step 3 (only a POP3/IMAP one).
+//!    session's, and is never taken: on a NAT's or a webmail's IP it names a user who did not
+//!    send the message (review52: a polling mailbox's lines pinned 1,210 messages on it when
+//!    the spam sessions' own lines were not in the logs given). For a message whose Received
+//!    line says plain SMTP on a server whose AUTH patch marks logins (`ESMTPA` on some message
+//!    of the queue), an SMTP AUTH login in step 3 is another session's too (only a POP3/IMAP
+//!    one can have let it relay); for one that says it logged in (`ESMTPA`), a POP3/IMAP login
+//!    is not its login (only an SMTP AUTH one).
 //!    But when the message's own line (sender and recipient, not rejected) carries no auth
 //!    user and no line with one matches as well, the session was not authenticated: another
 //!    session's user from the same IP is not this message's, and step 3 may name only a
@@ -20,7 +24,10 @@
 //! 3. A login success from the same IP within [`LOGIN_WINDOW_SECS`] before the anchor: an SMTP
 //!    AUTH login first, a POP3/IMAP login (POP-before-SMTP relaying) only when there is none.
 //!    When several accounts logged in from that IP (webmail, a NAT), only one account's login
-//!    within [`SESSION_SECS`] before the anchor names it; otherwise none is named.
+//!    within [`SESSION_SECS`] before the anchor names it; otherwise none is named. For
+//!    POP-before-SMTP, another account's SMTP AUTH login from the IP counts as another account
+//!    (review52: `test` logging in over SMTP in the second `victim`'s client polled, and the
+//!    relay was pinned on `victim`).
 //!
 //! The anchor is when the session ended: qmail-queue's Received date
 //! ([`MessageRecord::qmail_queue_time`]), else the qmail-send link's time, else `queued`.
@@ -204,9 +211,11 @@ fn attribute_one(
     // SMTP login of another session from its IP is not its user (a spammer who logs in from
     // an IP may relay from it without a login too: newuser50, review50).
     let unmarked = marks_logins && !logged_in(rec, strings);
-    let mut found = match from_chkuser(rec, strings, ix, ip, anchor, unmarked) {
+    let mut found = match from_chkuser(rec, strings, ix, ip, anchor) {
         Chk::Named(a) => a,
         Chk::Nothing if unmarked => from_login(ix, ip, anchor, Logins::PopBeforeSmtp)?,
+        // It says it logged in over SMTP: a POP3/IMAP login is no SMTP AUTH session's.
+        Chk::Nothing if logged_in(rec, strings) => from_login(ix, ip, anchor, Logins::SmtpAuth)?,
         Chk::Nothing => from_login(ix, ip, anchor, Logins::Any)?,
         // Its session did not authenticate: an SMTP login from that IP was another session's;
         // only a POP3/IMAP one can have let it relay.
@@ -240,7 +249,6 @@ fn from_chkuser<'a>(
     ix: &'a Index<'a>,
     ip: IpAddr,
     anchor: i64,
-    unmarked: bool,
 ) -> Chk {
     let sender = rec.sender.map(|s| strings.text(s));
     // The record keeps its first recipient (not the whole list: issue 22's memory bound), and
@@ -255,12 +263,9 @@ fn from_chkuser<'a>(
         best_line(by_ip.get(&ip)?, anchor, sender.as_deref(), &rcpts)
     };
     // A line with neither the message's sender nor its first recipient is another session's
-    // from the same IP. For a message that may have logged in, whose own lines are missing (a
-    // rotated log), that session's user is the best evidence there is; for one that says it
-    // did not (`unmarked`), it is a relay without a login by a spammer who also logs in
-    // (newuser50: a relayed phish pinned on `test`, the advice to close the relay gone).
-    let least = if unmarked { HALF_MATCH } else { 0 };
-    let named = best_of(&ix.chk_by_ip).filter(|(score, ..)| *score >= least);
+    // from the same IP: a relay without a login by a spammer who also logs in (newuser50: a
+    // relayed phish pinned on `test`), or on a shared IP another person (review52).
+    let named = best_of(&ix.chk_by_ip).filter(|(score, ..)| *score >= HALF_MATCH);
     let own = |score: u8| score == FULL_MATCH;
     if best_of(&ix.plain_by_ip).is_some_and(|(score, ..)| own(score))
         && !named.as_ref().is_some_and(|(score, ..)| own(*score))
@@ -331,6 +336,8 @@ enum Logins {
     Any,
     /// POP3/IMAP only (POP-before-SMTP): the message's own session did not authenticate.
     PopBeforeSmtp,
+    /// SMTP AUTH only: the message says its session logged in (`ESMTPA`).
+    SmtpAuth,
 }
 
 fn from_login(ix: &Index<'_>, ip: IpAddr, anchor: i64, which: Logins) -> Option<LogAttribution> {
@@ -343,16 +350,22 @@ fn from_login(ix: &Index<'_>, ip: IpAddr, anchor: i64, which: Logins) -> Option<
     let is_smtp =
         |e: &&LogEntry| matches!(&e.event, LogEvent::Login(l) if l.service == Service::Smtp);
     let smtp: Vec<&LogEntry> = match which {
-        Logins::Any => lines.iter().copied().filter(is_smtp).collect(),
+        Logins::Any | Logins::SmtpAuth => lines.iter().copied().filter(is_smtp).collect(),
         Logins::PopBeforeSmtp => Vec::new(),
     };
-    let (kind, source) = if smtp.is_empty() {
-        let pop = lines.iter().copied().filter(|e| !is_smtp(e)).collect();
-        (pop, AttributionSource::PopBeforeSmtp)
+    let ((e, l), source) = if smtp.is_empty() && which != Logins::SmtpAuth {
+        let pop: Vec<&LogEntry> = lines.iter().copied().filter(|e| !is_smtp(e)).collect();
+        // Any account's login from the IP makes it shared, an SMTP AUTH one's included.
+        (
+            own_login(&pop, lines, anchor)?,
+            AttributionSource::PopBeforeSmtp,
+        )
     } else {
-        (smtp, AttributionSource::SmtpLogin)
+        (
+            own_login(&smtp, &smtp, anchor)?,
+            AttributionSource::SmtpLogin,
+        )
     };
-    let (e, l) = own_login(&kind, anchor)?;
     let how = match source {
         AttributionSource::PopBeforeSmtp => ", POP-before-SMTP",
         _ => "",
@@ -374,29 +387,39 @@ fn from_login(ix: &Index<'_>, ip: IpAddr, anchor: i64, which: Logins) -> Option<
     })
 }
 
-/// The login that explains a message at `anchor`, of `lines` (one kind, time order): the
-/// latest, when they all name one account. When several accounts log in from the IP (webmail,
-/// a NAT), only a login within [`SESSION_SECS`] before the message can be its session's, and
-/// only if no other account's is: else none is named (a mix's webmail messages were all
-/// pinned on whoever logged in last).
-fn own_login<'e>(lines: &[&'e LogEntry], anchor: i64) -> Option<(&'e LogEntry, &'e LoginEvent)> {
+/// The login that explains a message at `anchor`: the latest of `named` (one kind, time
+/// order), when every login of `all` (a superset, time order) names its account. When several
+/// accounts log in from the IP (webmail, a NAT), only a login within [`SESSION_SECS`] before
+/// the message can be its session's, and only if no other account's is: else none is named (a
+/// mix's webmail messages were all pinned on whoever logged in last).
+fn own_login<'s, 'e>(
+    named: &'s [&'e LogEntry],
+    all: &'s [&'e LogEntry],
+    anchor: i64,
+) -> Option<(&'e LogEntry, &'e LoginEvent)> {
     let login = |e: &&'e LogEntry| match &e.event {
         LogEvent::Login(l) => Some((*e, l)),
         _ => None,
     };
-    let one_account = |list: &[&'e LogEntry]| {
-        let mut users = list.iter().filter_map(login).map(|(_, l)| &l.user);
-        let first = users.next()?;
-        users
-            .all(|u| u == first)
-            .then(|| list.iter().rev().find_map(login))?
-    };
     // Only logins up to the session's end: a later one is another session's.
-    let lines = &lines[..lines.partition_point(|e| e.time <= anchor)];
-    one_account(lines).or_else(|| {
-        let from = lines.partition_point(|e| e.time < anchor - SESSION_SECS);
-        one_account(&lines[from..])
-    })
+    let upto = |list: &'s [&'e LogEntry]| &list[..list.partition_point(|e| e.time <= anchor)];
+    let since =
+        |list: &'s [&'e LogEntry], from: i64| &list[list.partition_point(|e| e.time < from)..];
+    let (named, all) = (upto(named), upto(all));
+    let one_account = |from: i64| {
+        let mut users = since(all, from)
+            .iter()
+            .filter_map(login)
+            .map(|(_, l)| &l.user);
+        let first = users.next()?;
+        if !users.all(|u| u == first) {
+            return None;
+        }
+        (since(named, from).iter().rev())
+            .filter_map(login)
+            .find(|(_, l)| &l.user == first)
+    };
+    one_account(i64::MIN).or_else(|| one_account(anchor - SESSION_SECS))
 }
 
 #[cfg(test)]

@@ -179,21 +179,22 @@ fn stale_info_line_for_a_reused_id_is_not_cited() {
 
 /// Where the AUTH patch leaves the protocol `SMTP` (alice's `(alice@IP) ... with SMTP`), an
 /// SMTP login from the message's IP is the fallback; where it marks logins (`ESMTPA`), a
-/// message saying `SMTP` did not log in, and only a POP3/IMAP login can have let it relay.
+/// message saying `SMTP` did not log in, and only a POP3/IMAP login can have let it relay:
+/// here not `sales`'s, as `info` logged in over SMTP from the IP too (review52).
 #[test]
 fn login_success_from_the_ip_is_the_fallback_and_headers_win() {
     for (alice_protocol, want) in [
-        ("SMTP", ("info@example.com", AttributionSource::SmtpLogin)),
         (
-            "ESMTPA",
-            ("sales@example.com", AttributionSource::PopBeforeSmtp),
+            "SMTP",
+            Some(("info@example.com", AttributionSource::SmtpLogin)),
         ),
+        ("ESMTPA", None),
     ] {
         login_fallback(alice_protocol, want);
     }
 }
 
-fn login_fallback(alice_protocol: &str, want: (&str, AttributionSource)) {
+fn login_fallback(alice_protocol: &str, want: Option<(&str, AttributionSource)>) {
     let c = case(
         vec![
             spam("198.51.100.9", 1),
@@ -229,6 +230,10 @@ fn login_fallback(alice_protocol: &str, want: (&str, AttributionSource)) {
         .iter()
         .find(|r| r.origin.auth_user.is_none())
         .expect("plain");
+    let Some(want) = want else {
+        assert_eq!(found.len(), 0, "{found:?}");
+        return;
+    };
     let a = found.get(&plain.id).expect("attributed");
     assert_eq!((a.auth_user.as_str(), a.source), want);
     let at = match want.1 {
@@ -259,7 +264,8 @@ fn nothing_in_the_window_means_no_attribution() {
 
 /// A message's own CHKUSER line without an AUTH user says its session was not authenticated:
 /// another session's user from the same IP, nearer in time, is not its user. Without its own
-/// line, that session is the best evidence there is for a message that logged in (ESMTPA).
+/// line, another session's line names nothing either, whatever the message says of its login:
+/// on a NAT's IP it is another person's (review52).
 #[test]
 fn a_message_whose_own_line_has_no_auth_user_is_not_given_another_sessions() {
     let mail = || {
@@ -296,7 +302,8 @@ fn a_message_whose_own_line_has_no_auth_user_is_not_given_another_sessions() {
     let got = attribute(&c.records, &c.strings, &c.evidence);
     assert!(got.is_empty(), "{got:?}");
     // Nor by the other session's SMTP login (vpopmail logs one for every AUTH session); a
-    // POP3 login from that IP can have let it relay (POP-before-SMTP).
+    // POP3 login from that IP can have let it relay (POP-before-SMTP), but beside another
+    // account's SMTP login in that second the IP is shared, and it names nobody (review52).
     let login = |daemon: &str, user: &str| {
         FixtureLine::new(
             BORN - 30,
@@ -327,6 +334,18 @@ fn a_message_whose_own_line_has_no_auth_user_is_not_given_another_sessions() {
         .values()
         .map(|a| (a.auth_user.as_str(), a.source))
         .collect();
+    assert_eq!(names, []);
+    let c = case(vec![mail()], |_| {
+        (
+            vec![pop.clone(), own.clone(), other_session.clone()],
+            vec![],
+        )
+    });
+    let got = attribute(&c.records, &c.strings, &c.evidence);
+    let names: Vec<(&str, AttributionSource)> = got
+        .values()
+        .map(|a| (a.auth_user.as_str(), a.source))
+        .collect();
     assert_eq!(
         names,
         [("alice@example.com", AttributionSource::PopBeforeSmtp)]
@@ -334,7 +353,7 @@ fn a_message_whose_own_line_has_no_auth_user_is_not_given_another_sessions() {
     // Without its own line: on a server whose AUTH patch marks logins (a message of the queue
     // says ESMTPA), a message that says plain SMTP did not log in: a line with neither its
     // sender nor its recipient, or another session's SMTP login, names nothing (newuser50,
-    // review50); one that says ESMTPA gets that session's user, the best evidence there is.
+    // review50); nor for one that says ESMTPA (review52: a polling user's lines on a NAT).
     let marked = || {
         MessageSpec::new()
             .born(BORN - 600)
@@ -352,17 +371,14 @@ fn a_message_whose_own_line_has_no_auth_user_is_not_given_another_sessions() {
         (vec![other_session.clone()], vec![])
     });
     let got = attribute(&c.records, &c.strings, &c.evidence);
-    let names: Vec<&str> = got.values().map(|a| a.auth_user.as_str()).collect();
-    assert_eq!(names, ["test"]);
-    // Where no message says ESMTPA (the Plesk seed: `(HELO User) (86.107.221.138) ... with
-    // SMTP`, authenticated as `test`), the protocol says nothing: that session's user is the
-    // best evidence there is.
+    assert!(got.is_empty(), "{got:?}");
+    // Nor where no message says ESMTPA (the Plesk seed: `(HELO User) (86.107.221.138) ...
+    // with SMTP`, authenticated as `test`): the seed's own lines name its sender.
     let c = case(vec![mail().helo("User")], |_| {
         (vec![other_session.clone()], vec![])
     });
     let got = attribute(&c.records, &c.strings, &c.evidence);
-    let names: Vec<&str> = got.values().map(|a| a.auth_user.as_str()).collect();
-    assert_eq!(names, ["test"]);
+    assert!(got.is_empty(), "{got:?}");
     // A line of its sender's (another of its recipients, not the first the record keeps)
     // is its session's.
     let same_sender = FixtureLine::new(
@@ -435,5 +451,71 @@ fn a_shared_ip_names_only_the_one_account_that_logged_in_just_before() {
     assert_eq!(
         webmail_user(0, &[(BORN - 1200, alice), (BORN - 600, alice)]).as_deref(),
         Some(alice)
+    );
+}
+
+/// A message that says it logged in over SMTP (`ESMTPA`) is no POP3/IMAP login's, and a
+/// relay without a login is nobody's when another account logged in over SMTP from the IP in
+/// that time (review52: a mail client polling from a NAT was named for both).
+#[test]
+fn a_polling_mailbox_on_a_shared_ip_is_not_named_for_others_mail() {
+    let ip = "86.107.221.138";
+    let pop = |t: i64| {
+        FixtureLine::new(
+            t,
+            format!("vchkpw-pop3: (PLAIN) login success victim@example.com:{ip}"),
+        )
+    };
+    let smtp = FixtureLine::new(
+        BORN - 20,
+        format!("vchkpw-smtp: (PLAIN) login success test@example.com:{ip}"),
+    );
+    let relayed = |protocol: &str| {
+        MessageSpec::new()
+            .born(BORN)
+            .received_from(ip)
+            .protocol(protocol)
+            .sender("a@spam.example")
+            .remote("b@example.net")
+    };
+    let names = |msgs: Vec<MessageSpec>, lines: Vec<FixtureLine>| {
+        let c = case(msgs, move |_| (lines.clone(), vec![]));
+        let mut got: Vec<(String, AttributionSource)> =
+            attribute(&c.records, &c.strings, &c.evidence)
+                .into_values()
+                .map(|a| (a.auth_user, a.source))
+                .collect();
+        got.sort_by(|a, b| a.0.cmp(&b.0));
+        got
+    };
+    // Logged in over SMTP: the mailbox's POP3 logins are not its login.
+    assert_eq!(
+        names(
+            vec![relayed("ESMTPA")],
+            vec![pop(BORN - 600), pop(BORN - 20)]
+        ),
+        []
+    );
+    // Relayed without a login (POP-before-SMTP): the mailbox alone opened the relay...
+    let marked = MessageSpec::new()
+        .born(BORN - 900)
+        .received_from("198.51.100.20")
+        .auth("bob@example.com")
+        .sender("bob@example.com")
+        .remote("x@example.net");
+    assert_eq!(
+        names(vec![relayed("SMTP"), marked.clone()], vec![pop(BORN - 20)]),
+        [(
+            "victim@example.com".to_string(),
+            AttributionSource::PopBeforeSmtp
+        )]
+    );
+    // ... but not beside another account's SMTP login from the IP in the same minute.
+    assert_eq!(
+        names(
+            vec![relayed("SMTP"), marked],
+            vec![pop(BORN - 20), smtp.clone()]
+        ),
+        []
     );
 }
