@@ -64,7 +64,7 @@ impl MtaConfig {
                 line: n + 1,
             };
             let (k, v) = line.split_once('=').ok_or_else(bad)?;
-            let v = v.trim().trim_matches('"').to_string();
+            let v = unquote(v.trim()).to_string();
             match k.trim() {
                 "mta_stop" => c.stop = Some(v),
                 "mta_start" => c.start = Some(v),
@@ -76,6 +76,21 @@ impl MtaConfig {
     }
 }
 
+/// A value with one pair of double quotes around it, and none inside, without them
+/// (`"svc -d /service/qmail-send"`); anything else as written: the quotes of
+/// `kill -TERM "$(cat pid)"` are the shell's (e2e52: its closing quote was stripped).
+fn unquote(v: &str) -> &str {
+    match v.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {
+        Some(inner) if !inner.contains('"') => inner,
+        _ => v,
+    }
+}
+
+/// How long `run_and_wait` still watches the lock after the command failed: an init script
+/// may exit non-zero having stopped it anyway, but a command that did nothing must not keep
+/// the operator waiting `mta_wait` seconds (e2e52: 30 s after `sh` had exited 2 at once).
+pub const FAILED_COMMAND_WAIT: Duration = Duration::from_secs(2);
+
 /// What `run_and_wait` saw.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MtaChange {
@@ -85,10 +100,12 @@ pub struct MtaChange {
     pub status: MtaStatus,
     /// The lock reached the wanted state before the deadline.
     pub reached: bool,
+    /// How long it watched the lock after the command.
+    pub waited: Duration,
 }
 
 /// Run `command` with `sh -c`, then poll the sendmutex until qmail-send is running (`want_running`)
-/// or not, for at most `wait`.
+/// or not, for at most `wait` ([`FAILED_COMMAND_WAIT`] when the command failed).
 pub fn run_and_wait(
     queue_root: &Path,
     command: &str,
@@ -100,15 +117,21 @@ pub fn run_and_wait(
         .arg(command)
         .status()
         .map_err(|e| ActionError::io("sh", e))?;
-    let deadline = Instant::now() + wait;
+    let wait = if status.success() {
+        wait
+    } else {
+        wait.min(FAILED_COMMAND_WAIT)
+    };
+    let start = Instant::now();
     loop {
         let s = mta_status(queue_root)?;
-        if s.is_send_running == want_running || Instant::now() >= deadline {
+        if s.is_send_running == want_running || start.elapsed() >= wait {
             let reached = s.is_send_running == want_running;
             return Ok(MtaChange {
                 exit: status.code(),
                 status: s,
                 reached,
+                waited: start.elapsed(),
             });
         }
         // Poll interval: qmail-send needs a moment to finish deliveries after TERM.
@@ -132,6 +155,22 @@ mod tests {
         assert_eq!(c.start, None);
         assert_eq!(c.wait, Duration::from_secs(5));
         assert!(MtaConfig::parse("mta_stp = x\n", p).is_err());
+        // One pair of quotes around the value goes; the shell's own quotes stay (e2e52).
+        for (line, want) in [
+            (
+                "mta_stop = \"svc -d /service/qmail-send\"",
+                "svc -d /service/qmail-send",
+            ),
+            (
+                "mta_stop = kill -TERM \"$(cat /run/send.pid)\"",
+                "kill -TERM \"$(cat /run/send.pid)\"",
+            ),
+            ("mta_stop = \"a\" \"b\"", "\"a\" \"b\""),
+            ("mta_stop = \"", "\""),
+        ] {
+            let c = MtaConfig::parse(line, p).expect("valid");
+            assert_eq!(c.stop.as_deref(), Some(want), "{line}");
+        }
         assert!(MtaConfig::parse("mta_stop\n", p).is_err());
     }
 }

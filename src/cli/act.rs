@@ -77,14 +77,27 @@ pub fn failpoint_from_env() -> anyhow::Result<Option<Failpoint>> {
     }
 }
 
-/// How to stop qmail-send, for the refusal message.
-pub const HOW_TO_STOP: &str = "stop qmail-send first, then run this again:
+/// How to stop qmail-send, for the refusal message; `pid` is the lock holder's when known
+/// (e2e52: a qmail-send started by hand has no supervisor or init script to ask).
+pub fn how_to_stop(pid: Option<u32>) -> String {
+    let by_hand = match pid {
+        Some(pid) => format!(
+            "  started by hand: kill -TERM {pid}  (it finishes its deliveries, then exits; \
+             under supervise use svc -d, or it is restarted)\n"
+        ),
+        None => String::new(),
+    };
+    format!(
+        "stop qmail-send first, then run this again:
   daemontools:  svc -d /service/qmail-send     (svstat /service/qmail-send to check)
   qmailctl:     qmailctl stop
   init script:  /etc/init.d/qmail stop
   systemd:      systemctl stop qmail
-  or set mta_stop in /etc/qtriage.conf ($QTRIAGE_CONFIG) and run `qtriage mta stop`
-(`--force` acts anyway; see the warning it prints)";
+{by_hand}  or with mta_stop set in the config (--config, $QTRIAGE_CONFIG, /etc/qtriage.conf): \
+qtriage mta stop
+(`--force` acts anyway; see the warning it prints)"
+    )
+}
 
 /// The warning `--force` prints when qmail-send is running.
 pub const FORCE_WARNING: &str =
@@ -104,8 +117,9 @@ pub fn report_error(result: anyhow::Result<ExitCode>) -> anyhow::Result<ExitCode
 pub fn report_error_as(name: &str, result: anyhow::Result<ExitCode>) -> anyhow::Result<ExitCode> {
     let Err(err) = result else { return result };
     match err.downcast_ref::<ActionError>() {
-        Some(ActionError::SendRunning { .. }) => {
-            warnln!("{name}: {err}\n{HOW_TO_STOP}");
+        Some(ActionError::SendRunning { holder, .. }) => {
+            let pid = holder.as_ref().map(|h| h.pid);
+            warnln!("{name}: {err}\n{}", how_to_stop(pid));
             Ok(ExitCode::Error)
         }
         _ => Err(err),

@@ -90,7 +90,7 @@ pub fn run(global: &GlobalArgs, args: &MtaArgs, out: &mut dyn Write) -> anyhow::
         warnln!(
             "qtriage: `{command}` {exit}, and qmail-send is still {} after {}s",
             if want_running { "stopped" } else { "running" },
-            config.wait.as_secs()
+            (change.waited.as_millis() + 500) / 1000
         );
         return Ok(ExitCode::Error);
     }

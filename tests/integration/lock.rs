@@ -165,9 +165,33 @@ fn mta_stop_runs_the_configured_command_and_waits_for_the_lock() {
     };
     let dir = tempfile::tempdir().expect("temp dir");
     let conf = dir.path().join("qtriage.conf");
+    // A refusal names the holder's pid to stop one started by hand (e2e52).
+    let out = t.run(&["yank", "auth:test", "--apply"]);
+    assert_exit(&out, 2);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("kill -TERM {}", send.pid())), "{err}");
+    // A command that fails is said at once, not after mta_wait (e2e52: 30 s after `sh` had
+    // exited 2), and the lock is still checked.
+    std::fs::write(&conf, "mta_stop = exit 3\nmta_wait = 20\n").expect("conf");
+    let out = t
+        .command()
+        .args(["mta", "stop"])
+        .env("QTRIAGE_CONFIG", &conf)
+        .output()
+        .expect("run");
+    assert_exit(&out, 2);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("`exit 3` exited with status 3, and qmail-send is still running after 2s"),
+        "{err}"
+    );
+    // The shell's quotes are the command's (e2e52: the closing one was stripped).
     std::fs::write(
         &conf,
-        format!("# test\nmta_stop = kill {}\nmta_wait = 20\n", send.pid()),
+        format!(
+            "# test\nmta_stop = kill \"{}\"\nmta_wait = 20\n",
+            send.pid()
+        ),
     )
     .expect("conf");
     let out = t
