@@ -62,6 +62,10 @@ pub enum Rule {
     PasswordShort,
     /// The password is in the shipped common-password list (case ignored).
     PasswordCommon,
+    /// One of the password rules above, not saying which: the report's name for them (it is
+    /// sent to third parties, and `password-is-login` says the password). Never matched.
+    #[serde(rename = "weak-password")]
+    PasswordWeak,
     /// A role name (`postmaster`, `sales`, ...) that is a real login account.
     RoleAccount,
     /// Named as a culprit by `top` (the AUTH user of the spam).
@@ -79,6 +83,7 @@ impl Rule {
             Rule::PasswordEmpty => "password-empty",
             Rule::PasswordShort => "password-short",
             Rule::PasswordCommon => "password-common",
+            Rule::PasswordWeak => "weak-password",
             Rule::RoleAccount => "role-account",
             Rule::CulpritTop => "culprit-top",
             Rule::CulpritLog => "culprit-log",
@@ -94,6 +99,7 @@ impl Rule {
                 | Rule::PasswordEmpty
                 | Rule::PasswordShort
                 | Rule::PasswordCommon
+                | Rule::PasswordWeak
         )
     }
 }

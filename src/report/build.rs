@@ -329,18 +329,16 @@ fn ranked_culprits(window: &Window<'_>, src: &ReportSources<'_>) -> Found {
         found.add(c, window, src.strings);
     }
     found.add_operator_yanked(window, src.strings);
-    found.suspects = ranking
-        .iter()
-        .filter(|c| c.verdict() == Verdict::Suspect)
-        .take(MAX_LISTED)
-        .filter_map(|c| {
-            let v = value_text(c.key, c.value.as_ref()?, src.strings);
-            Some(format!(
-                "{} {v} ({} messages)",
-                c.key.name(),
-                crate::size::thousands(c.messages as u64)
-            ))
-        })
+    // Counted by kind, not named: a suspect is often a real user (an office behind one NAT, a
+    // sales team), and a report sent to a blacklist must not name them (review52: two
+    // customers' addresses in the notes). `qtriage top` names them to the operator.
+    let mut kinds: std::collections::BTreeMap<&str, usize> = Default::default();
+    for c in ranking.iter().filter(|c| c.verdict() == Verdict::Suspect) {
+        *kinds.entry(c.key.name()).or_default() += 1;
+    }
+    found.suspects = kinds
+        .into_iter()
+        .map(|(kind, n)| format!("{} {kind}", thousands(n as u64)))
         .collect();
     found.finish()
 }
@@ -419,8 +417,9 @@ pub fn build(src: &ReportSources<'_>) -> ReportInput {
         }))
         .chain((!suspects.is_empty()).then(|| {
             format!(
-                "top also holds as suspects, not counted as spam: {}",
-                suspects.join("; ")
+                "top also holds clusters as suspects, not counted as spam and not named here \
+                 (they may be real users'; qtriage top names them): {}",
+                suspects.join(", ")
             )
         }))
         .chain((!restored.is_empty()).then(|| {
@@ -455,9 +454,22 @@ fn operator_note(n: usize) -> String {
     )
 }
 
-/// Put the accounts at risk into the report's fixes.
+/// Put the accounts at risk into the report's fixes, their password rules as one
+/// `weak-password`: the report goes to third parties, and `password-is-login` or
+/// `password-is-domain` says the password (review52). `qtriage accounts` says which rule.
 pub fn add_fixes(input: &mut ReportInput, check: &AccountsCheck) {
-    input.fixes = check.at_risk().cloned().collect();
+    input.fixes = (check.at_risk())
+        .map(|risk| {
+            let mut risk = risk.clone();
+            let weak = risk.rules.iter().any(|r| r.is_password_rule());
+            risk.rules.retain(|r| !r.is_password_rule());
+            if weak {
+                risk.rules.push(crate::accounts::Rule::PasswordWeak);
+                risk.rules.sort();
+            }
+            risk
+        })
+        .collect();
 }
 
 mod shapes;

@@ -86,3 +86,50 @@ fn a_stuffing_culprits_fix_names_every_login_that_sent_it() {
     let j: Value = serde_json::from_slice(&out.stdout).expect("one account");
     assert_eq!(j["rules"], serde_json::json!(["culprit-top"]), "{j:#}");
 }
+
+/// The clusters the ranking holds as suspects are counted by kind in the report's notes, never
+/// named: on a campus they are real users (an office behind one NAT, a person on three lines),
+/// and the report goes to a blacklist (review52: two customers' addresses in its notes).
+#[test]
+fn the_report_counts_suspects_without_naming_them() {
+    let t = TestQueue::with(QueueBuilder::new("").split(23));
+    let spec = FloodSpec::new(2_000, 1, NOW).with_mix(Mix::Campus);
+    write_flood_with_groups(&t.q, &spec).expect("flood written");
+    let run = |args: &[&str]| {
+        let out = (t.command().args(args).env("QTRIAGE_NOW", NOW.to_string()))
+            .output()
+            .expect("run qtriage");
+        assert_exit(&out, 0);
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    let suspects: Vec<(String, String)> = (run(&["top", "--json"]).lines())
+        .map(|l| serde_json::from_str::<Value>(l).expect("one object a line"))
+        .filter(|j| j["verdict"] == "suspect")
+        .map(|j| {
+            (
+                j["by"].as_str().unwrap_or("").to_string(),
+                j["value"].to_string(),
+            )
+        })
+        .collect();
+    let users: Vec<&str> = (suspects.iter())
+        .filter(|(by, _)| by == "auth-user")
+        .map(|(_, v)| v.trim_matches('"'))
+        .collect();
+    assert!(
+        !users.is_empty(),
+        "the mix has suspect logins: {suspects:?}"
+    );
+    for md in [run(&["report"]), run(&["report", "--format", "json"])] {
+        let note = (md.lines())
+            .find(|l| l.contains("top also holds clusters as suspects"))
+            .unwrap_or_else(|| panic!("no suspects note: {md}"));
+        assert!(
+            note.contains(&format!("{} auth-user", users.len())),
+            "{note}"
+        );
+        for user in &users {
+            assert!(!md.contains(user), "{user} named: {note}");
+        }
+    }
+}
