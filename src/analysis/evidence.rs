@@ -182,6 +182,15 @@ impl LogFacts {
     pub fn summary_lines(&self, total: usize) -> Vec<String> {
         user_lines(self.attributed.values(), total)
     }
+
+    /// [`LogFacts::summary_lines`] of the messages `ids` only (a report's `--since` window).
+    pub fn summary_lines_of(
+        &self,
+        ids: impl Iterator<Item = MessageId>,
+        total: usize,
+    ) -> Vec<String> {
+        user_lines(ids.filter_map(|id| self.attributed.get(&id)), total)
+    }
 }
 
 /// One line per AUTH user (most messages first, at most [`PROVENANCE_USERS_SHOWN`]) with its

@@ -41,8 +41,7 @@ pub struct Extras<'a> {
 pub fn compose(sources: &ReportSources<'_>, extras: &Extras<'_>) -> ReportInput {
     let mut input = build(sources);
     if extras.logs_read {
-        let window = input.timeline.messages as usize;
-        add_log_evidence(&mut input, sources.logs, window);
+        add_log_evidence(&mut input, sources);
     }
     add_actions_done(&mut input, extras.yank_dir);
     let opts = CheckOptions {
@@ -219,15 +218,23 @@ fn merge_yanked(records: &mut Vec<MessageRecord>, yanked: Vec<MessageRecord>) ->
 
 /// The logs' part of the report: the AUTH users they named (with the evidence line), and what
 /// the login log says about each AUTH-user culprit (guessed password, harvesting IP).
-fn add_log_evidence(input: &mut ReportInput, logs: &LogFacts, total: usize) {
+/// Only the window's messages count (review52: `--since 1h` said `4,800 of 4,316 messages`).
+fn add_log_evidence(input: &mut ReportInput, sources: &ReportSources<'_>) {
+    let logs = sources.logs;
     input.log_note = None;
-    if !logs.attributed.is_empty() {
+    let total = input.timeline.messages as usize;
+    let ids: Vec<MessageId> = (sources.records.iter())
+        .filter(|r| sources.since.is_none_or(|since| r.queued() >= since))
+        .filter(|r| logs.attributed.contains_key(&r.id))
+        .map(|r| r.id)
+        .collect();
+    if !ids.is_empty() {
         input.notes.push(format!(
             "the AUTH user of {} messages comes from the logs (--log), not from their headers",
-            logs.attributed.len()
+            crate::size::thousands(ids.len() as u64)
         ));
     }
-    let mut lines = logs.summary_lines(total);
+    let mut lines = logs.summary_lines_of(ids.into_iter(), total);
     for c in input
         .culprits
         .iter()

@@ -350,6 +350,30 @@ fn report_cites_the_log_evidence_and_the_guessed_password() {
             .any(|e| e["source"] == "log" && e["text"] == serde_json::json!(want)),
         "{evidence:#?}"
     );
+    // Under --since, only the window's messages (review52: `4,800 of 4,316 messages`).
+    let since = (NOW - (BORN + SPAM as i64 / 2)).to_string();
+    let args = ["report", "--format", "json", "--since", &since];
+    let r: serde_json::Value =
+        serde_json::from_str(&stdout(qtriage(&i.t, &[&i.smtpd], &args))).expect("report json");
+    let half = SPAM / 2;
+    assert_eq!(r["timeline"]["messages"], half, "{r:#}");
+    let note = format!(
+        "the AUTH user of {half} messages comes from the logs (--log), not from their headers"
+    );
+    assert!(
+        r["notes"].as_array().expect("notes").contains(&note.into()),
+        "{r:#}"
+    );
+    let log_lines: Vec<&str> = (r["evidence"].as_array().expect("evidence").iter())
+        .filter(|e| e["source"] == "log")
+        .filter_map(|e| e["text"].as_str())
+        .collect();
+    assert!(
+        log_lines
+            .iter()
+            .any(|l| l.ends_with(&format!(": {half} of {half} messages, {half} log lines"))),
+        "{log_lines:#?}"
+    );
     let maillog = guessing_log(i.dir.path());
     let md = stdout(qtriage(
         &i.t,
