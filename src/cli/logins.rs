@@ -78,9 +78,14 @@ pub fn write_text(
         writeln!(out)?;
         write_ips(out, &s.ips)?;
     }
+    // Said only when there is one: the line's five counts are what scripts have parsed.
+    let unfinished = match total(|r| r.unfinished) {
+        0 => String::new(),
+        n => format!(", {n} unfinished (a last line without its newline, not read)"),
+    };
     writeln!(
         out,
-        "\nread {} files: {} lines, {} recognized, {} unknown, {} without a time, {} cut",
+        "\nread {} files: {} lines, {} recognized, {} unknown, {} without a time, {} cut{unfinished}",
         reports.len(),
         total(|r| r.lines),
         total(|r| r.recognized),

@@ -72,6 +72,8 @@ pub struct SourceReport {
     pub untimed: u64,
     /// Lines longer than [`reader::MAX_LINE_BYTES`], cut.
     pub cut: u64,
+    /// A last line without its newline, still being written: not read.
+    pub unfinished: u64,
 }
 
 /// Everything recognized in the logs, sorted by time.
@@ -119,8 +121,22 @@ impl LogEvidence {
                 path: p.clone(),
                 source,
             })?;
-            for f in files {
-                ev.read_file(&f, tz, &mut total)?;
+            // `current` first opened, then read last (see `reader::for_each_line_of`).
+            let read_error = |path: &Path, source| LogError::Read {
+                path: path.to_path_buf(),
+                source,
+            };
+            let current = (files.last())
+                .filter(|f| f.file_name().is_some_and(|n| n == "current") && files.len() > 1)
+                .map(|f| std::fs::File::open(f).map_err(|e| read_error(f, e)))
+                .transpose()?;
+            let rotated = files.len() - usize::from(current.is_some());
+            for f in &files[..rotated] {
+                let file = std::fs::File::open(f).map_err(|e| read_error(f, e))?;
+                ev.read_file(file, f, tz, &mut total)?;
+            }
+            if let (Some(file), Some(f)) = (current, files.last()) {
+                ev.read_file(file, f, tz, &mut total)?;
             }
         }
         ev.entries.sort_by_key(|e| e.time);
@@ -129,6 +145,7 @@ impl LogEvidence {
 
     fn read_file(
         &mut self,
+        file_handle: std::fs::File,
         path: &Path,
         tz: &jiff::tz::TimeZone,
         total: &mut u64,
@@ -139,12 +156,16 @@ impl LogEvidence {
             ..SourceReport::default()
         };
         let entries = &mut self.entries;
-        reader::for_each_line(path, tz, |raw| {
+        reader::for_each_line_of(file_handle, path, tz, |raw| {
             *total += 1;
             if *total > MAX_TOTAL_LINES {
                 return;
             }
             report.lines += 1;
+            if raw.is_unterminated {
+                report.unfinished += 1;
+                return;
+            }
             if raw.is_cut {
                 // Its end (the IP, often) is gone: recognized, a failure line of 9,000 escape
                 // bytes became a login of 9,000 `\e` with no IP (the hostile-input audit).
