@@ -30,12 +30,14 @@ pub enum LoginFinding {
     Guessed {
         /// The account as logged.
         account: String,
-        /// Failed attempts before the first success.
+        /// Failed attempts of the guessing run.
         failures: u64,
         /// Those failures per client IP, most first.
         ips: Vec<(IpAddr, u64)>,
-        /// The first success, unix seconds.
-        first_success: i64,
+        /// The success that ended the run, unix seconds.
+        success: i64,
+        /// It was the account's first success (else a later one, from an IP new to it).
+        is_first: bool,
     },
     /// The account was logged into from an IP that was harvesting (failing on many accounts).
     HarvestingIp {
@@ -71,7 +73,8 @@ impl LoginFinding {
             LoginFinding::Guessed {
                 failures,
                 ips,
-                first_success,
+                success,
+                is_first,
                 ..
             } => {
                 let from = match ips.as_slice() {
@@ -86,9 +89,14 @@ impl LoginFinding {
                         format!(" from {} IPs ({})", more.len(), list.join(", "))
                     }
                 };
+                let which = if *is_first {
+                    "first success"
+                } else {
+                    "a success from an IP new to the account"
+                };
                 format!(
-                    "password guessed{of}: {failures} failures{from} before first success at {}",
-                    clock(*first_success)
+                    "password guessed{of}: {failures} failures{from} before {which} at {}",
+                    clock(*success)
                 )
             }
             LoginFinding::HarvestingIp {
@@ -281,15 +289,21 @@ pub fn attribute_from_logs(
 /// login lines after [`summarize`], so the cost does not grow with the number of findings.
 fn login_findings(evidence: &LogEvidence) -> HashMap<String, Vec<LoginFinding>> {
     let summary = summarize(evidence);
-    let guessed: HashMap<&str, (u64, i64)> = summary
+    // Per guessed account: its run's failures, start, end, and whether it ended in the first
+    // success.
+    let guessed: HashMap<&str, Run> = summary
         .accounts
         .iter()
         .filter(|a| a.is_guessed)
         .filter_map(|a| {
-            Some((
-                a.account.as_str(),
-                (a.failures_before_success, a.first_success?),
-            ))
+            let success = a.guessed_success?;
+            let run = Run {
+                failures: a.guess_failures,
+                start: a.guess_start.unwrap_or(i64::MIN),
+                success,
+                is_first: a.first_success == Some(success),
+            };
+            Some((a.account.as_str(), run))
         })
         .collect();
     let harvesting: HashMap<IpAddr, usize> = summary
@@ -300,7 +314,7 @@ fn login_findings(evidence: &LogEvidence) -> HashMap<String, Vec<LoginFinding>> 
         .collect();
     let mut tally = Tally::new(evidence, &guessed, &harvesting);
     let mut found = Vec::new();
-    for (&account, &(failures, first_success)) in &guessed {
+    for (&account, run) in &guessed {
         let mut ips: Vec<(IpAddr, u64)> = tally
             .fail_ips
             .remove(account)
@@ -310,9 +324,10 @@ fn login_findings(evidence: &LogEvidence) -> HashMap<String, Vec<LoginFinding>> 
         ips.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         found.push(LoginFinding::Guessed {
             account: account.to_string(),
-            failures,
+            failures: run.failures,
             ips,
-            first_success,
+            success: run.success,
+            is_first: run.is_first,
         });
     }
     for ((account, ip), success) in tally.harvested {
@@ -334,9 +349,19 @@ fn login_findings(evidence: &LogEvidence) -> HashMap<String, Vec<LoginFinding>> 
     out
 }
 
+/// A guessed account's guessing run.
+struct Run {
+    failures: u64,
+    /// Its first failure, unix seconds.
+    start: i64,
+    /// The success that ended it.
+    success: i64,
+    is_first: bool,
+}
+
 /// What one pass over the login lines collects for the findings.
 struct Tally<'a> {
-    /// Per guessed account: failed attempts up to its first success, per client IP.
+    /// Per guessed account: failed attempts of its guessing run, per client IP.
     fail_ips: HashMap<&'a str, HashMap<IpAddr, u64>>,
     /// Per (account, harvesting IP): the first successful login.
     harvested: BTreeMap<(&'a str, IpAddr), i64>,
@@ -345,7 +370,7 @@ struct Tally<'a> {
 impl<'a> Tally<'a> {
     fn new(
         evidence: &'a LogEvidence,
-        guessed: &HashMap<&str, (u64, i64)>,
+        guessed: &HashMap<&str, Run>,
         harvesting: &HashMap<IpAddr, usize>,
     ) -> Tally<'a> {
         let mut t = Tally {
@@ -361,8 +386,8 @@ impl<'a> Tally<'a> {
                 if harvesting.contains_key(&ip) {
                     t.harvested.entry((&l.user, ip)).or_insert(e.time);
                 }
-            } else if let Some(&(_, first)) = guessed.get(&*l.user) {
-                if e.time <= first {
+            } else if let Some(run) = guessed.get(&*l.user) {
+                if (run.start..=run.success).contains(&e.time) {
                     let n = t
                         .fail_ips
                         .entry(&l.user)

@@ -167,6 +167,7 @@ fn write_json(
             account: a,
             first_failure_at: a.first_failure.map(rfc3339),
             first_success_at: a.first_success.map(rfc3339),
+            guessed_success_at: a.guessed_success.map(rfc3339),
         };
         write_line(out, &j)?;
     }

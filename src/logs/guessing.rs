@@ -5,7 +5,10 @@
 //! - harvesting: one IP fails on at least [`HARVEST_MIN_ACCOUNTS`] distinct accounts within
 //!   [`HARVEST_WINDOW_SECS`];
 //! - guessed: an account with at least [`GUESSED_MIN_FAILURES`] failures before its first
-//!   success, that success within [`GUESSED_WINDOW_SECS`] of the last failure before it;
+//!   success, that success within [`GUESSED_WINDOW_SECS`] of the last failure before it; or,
+//!   for an account in use (it had a success before), a run of at least
+//!   [`GUESSED_AGAIN_MIN_FAILURES`] failures since its last success ended by a success within
+//!   the window from an IP that failed in the run and never logged into it before;
 //! - spread: one account logged into from at least [`SPREAD_MIN_IPS`] IPs or
 //!   [`SPREAD_MIN_NETWORKS`] distinct /16 (IPv4) or /48 (IPv6) networks.
 
@@ -23,6 +26,11 @@ pub const HARVEST_WINDOW_SECS: i64 = 3600;
 pub const GUESSED_MIN_FAILURES: u64 = 3;
 /// Longest gap (seconds) between the last failure and the success for "guessed".
 pub const GUESSED_WINDOW_SECS: i64 = 86_400;
+/// Failures since an account's last success, from the IP then let in, for "guessed" on an
+/// account in use: more than [`GUESSED_MIN_FAILURES`], as its owner mistypes too, but a
+/// guesser's run is long (review52: a real mailbox guessed in ten tries was never flagged, as
+/// only the failures before its first success ever counted).
+pub const GUESSED_AGAIN_MIN_FAILURES: u64 = 10;
 /// Distinct IPs with a successful login that make an account "spread".
 pub const SPREAD_MIN_IPS: usize = 5;
 /// Distinct networks with a successful login that make an account "spread".
@@ -51,6 +59,13 @@ pub struct AccountSummary {
     pub failures_before_success: u64,
     /// The failures ended in a success: the password was probably guessed.
     pub is_guessed: bool,
+    /// The success that ended the guessing run, unix seconds: the first success, or a later
+    /// one from a new IP after [`GUESSED_AGAIN_MIN_FAILURES`] failures; `None` when not guessed.
+    pub guessed_success: Option<i64>,
+    /// The failed attempts of that run.
+    pub guess_failures: u64,
+    /// When that run began (its first failure), unix seconds.
+    pub guess_start: Option<i64>,
     /// Logged into from many IPs or networks.
     pub is_spread: bool,
     /// Logged into from an IP that is harvesting ([`IpSummary::is_harvesting`]): whatever its
@@ -157,24 +172,40 @@ fn account(name: &str, logins: &[(i64, &LoginEvent)]) -> AccountSummary {
     let mut ips = BTreeSet::new();
     let mut nets = BTreeSet::new();
     let mut last_failure = None;
+    // The failures since the last success: how many, since when, from which IPs.
+    let (mut run, mut run_start, mut run_ips) = (0u64, None, BTreeSet::new());
     for &(t, l) in logins {
         s.services.insert(l.service);
         if l.outcome == LoginOutcome::Success {
             s.successes += 1;
+            let recent = last_failure.is_some_and(|f: i64| t - f <= GUESSED_WINDOW_SECS);
+            if s.first_success.is_none() {
+                s.first_success = Some(t);
+                s.is_guessed = s.failures >= GUESSED_MIN_FAILURES && recent;
+                s.failures_before_success = s.failures;
+            } else if !s.is_guessed {
+                // In use already: its owner's own IPs, not new ones, are where typos happen.
+                s.is_guessed = run >= GUESSED_AGAIN_MIN_FAILURES
+                    && recent
+                    && l.ip
+                        .is_some_and(|ip| run_ips.contains(&ip) && !ips.contains(&ip));
+            }
+            if s.is_guessed && s.guessed_success.is_none() {
+                (s.guessed_success, s.guess_failures, s.guess_start) = (Some(t), run, run_start);
+            }
             if let Some(ip) = l.ip {
                 ips.insert(ip);
                 nets.insert(network(ip));
             }
-            if s.first_success.is_none() {
-                s.first_success = Some(t);
-                s.is_guessed = s.failures >= GUESSED_MIN_FAILURES
-                    && last_failure.is_some_and(|f: i64| t - f <= GUESSED_WINDOW_SECS);
-                s.failures_before_success = s.failures;
-            }
+            (run, run_start) = (0, None);
+            run_ips.clear();
         } else {
             s.failures += u64::from(l.attempts);
             s.first_failure.get_or_insert(t);
             last_failure = Some(t);
+            run += u64::from(l.attempts);
+            run_start.get_or_insert(t);
+            run_ips.extend(l.ip);
         }
     }
     s.success_ips = ips.len();
@@ -336,6 +367,54 @@ mod tests {
         assert_eq!(flagged, ["office"]);
         let office = s.accounts.iter().find(|a| a.account == "office");
         assert!(office.is_some_and(|a| !a.is_guessed && a.failures == 0));
+    }
+
+    /// An account in use is guessed by a long run of failures ended by a success from an IP
+    /// of the run that never logged into it before; its owner's own retries (an old password
+    /// on a phone), a short run, or a success from elsewhere are not (review52).
+    #[test]
+    fn a_mailbox_in_use_is_guessed_only_from_a_new_ip_after_a_long_run() {
+        use LoginOutcome::*;
+        let case = |fails: i64, from: &str, then: &str| {
+            let mut e = vec![entry(0, "real", "80.1.1.1", Success)];
+            e.extend((0..fails).map(|n| entry(100 + n, "real", from, Failure)));
+            e.push(entry(500, "real", then, Success));
+            let s = summarize(&evidence(e));
+            let a = s.accounts[0].clone();
+            (
+                a.is_guessed,
+                a.guessed_success,
+                a.guess_failures,
+                a.guess_start,
+            )
+        };
+        assert_eq!(
+            case(10, "7.7.7.7", "7.7.7.7"),
+            (true, Some(500), 10, Some(100))
+        );
+        assert!(!case(9, "7.7.7.7", "7.7.7.7").0, "a short run");
+        assert!(!case(12, "80.1.1.1", "80.1.1.1").0, "its owner's own IP");
+        assert!(
+            !case(12, "7.7.7.7", "8.8.8.8").0,
+            "a success from elsewhere"
+        );
+        // The first success keeps its rule and its figures.
+        let e = vec![
+            entry(0, "new", "9.9.9.9", Failure),
+            entry(1, "new", "9.9.9.9", Failure),
+            entry(2, "new", "9.9.9.9", Failure),
+            entry(3, "new", "9.9.9.9", Success),
+        ];
+        let a = summarize(&evidence(e)).accounts[0].clone();
+        assert_eq!(
+            (
+                a.is_guessed,
+                a.guessed_success,
+                a.guess_failures,
+                a.failures_before_success
+            ),
+            (true, Some(3), 3, 3)
+        );
     }
 
     #[test]

@@ -243,3 +243,34 @@ fn top_names_the_log_user_with_evidence_and_the_guessed_password() {
         bob.reasons
     );
 }
+
+/// A mailbox in use, guessed later: its owner's success, then ten failures from a new IP and
+/// a success from it (review52: only failures before an account's first success counted, so
+/// only never-used accounts were ever flagged). The failures before the run are not its own.
+#[test]
+fn a_mailbox_in_use_guessed_from_a_new_ip_is_found() {
+    use LoginOutcome::*;
+    let mut entries = vec![
+        login(T0 - 9000, "real@example.com", "80.1.1.1", Failure),
+        login(T0 - 8000, "real@example.com", "80.1.1.1", Success),
+    ];
+    for n in 0..10 {
+        entries.push(login(T0 - 3000 + n, "real@example.com", "7.7.7.7", Failure));
+    }
+    entries.push(login(T0 - 2900, "real@example.com", "7.7.7.7", Success));
+    let facts = LogFacts {
+        logins: login_findings(&LogEvidence {
+            entries,
+            ..LogEvidence::default()
+        }),
+        ..LogFacts::default()
+    };
+    let words: Vec<String> = facts.findings("real").map(|f| f.words("real")).collect();
+    assert_eq!(
+        words,
+        [
+            "password guessed (as real@example.com): 10 failures from 7.7.7.7 before a success \
+          from an IP new to the account at 09:11:40"
+        ]
+    );
+}

@@ -15,6 +15,8 @@ pub struct AccountJson<'a> {
     pub first_failure_at: Option<String>,
     /// Its first successful login, RFC 3339 UTC.
     pub first_success_at: Option<String>,
+    /// The success that ended its guessing run, RFC 3339 UTC.
+    pub guessed_success_at: Option<String>,
 }
 
 /// An IP line (`"type":"ip"`).
