@@ -28,21 +28,43 @@ pub fn code(value: &str) -> String {
 }
 
 /// Prose that may quote message values (the ranking's reasons, notes) with the characters that
-/// make links, HTML, emphasis, headings and table cells backslash-escaped (GFM escapes any
-/// ASCII punctuation), so a HELO such as `[delist here](http://evil)` or `<img ...>` stays text
-/// in a delisting ticket; parentheses and `&` stay as they are, for readability.
+/// make links, HTML, entities, emphasis, headings and table cells backslash-escaped (GFM escapes
+/// any ASCII punctuation), so a HELO such as `[delist here](http://evil)` or `<img ...>` stays
+/// text in a delisting ticket; parentheses stay as they are, for readability. A word GFM would
+/// turn into a link by itself (`www.evil.example`, `http://...`, an address: its autolinks need
+/// no brackets, review52) is put in a code span, which nothing links.
 pub fn prose(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
-    for ch in text.chars() {
-        if matches!(
-            ch,
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '!' | '|' | '~'
-        ) {
-            out.push('\\');
+    for (i, word) in text.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
         }
-        out.push(ch);
+        if links_by_itself(word) {
+            out.push_str(&code(word));
+            continue;
+        }
+        for ch in word.chars() {
+            if matches!(
+                ch,
+                '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '!' | '|' | '~' | '&'
+            ) {
+                out.push('\\');
+            }
+            out.push(ch);
+        }
     }
     out
+}
+
+/// Would GFM's extended autolinks make a link of (part of) `word`: `www.`, a scheme's `://`,
+/// `mailto:`, or an address (`@` then a dot)?
+fn links_by_itself(word: &str) -> bool {
+    let w = word.to_ascii_lowercase();
+    w.contains("www.")
+        || w.contains("://")
+        || w.contains("mailto:")
+        || w.contains("xmpp:")
+        || w.find('@').is_some_and(|at| w[at..].contains('.'))
 }
 
 /// Accounts a fix line names before "and N more".
@@ -300,7 +322,12 @@ mod tests {
         let p = prose(evil);
         assert_eq!(
             p,
-            "HELO \\[delist here\\](http://evil) \\<img src=x\\> \\*x\\* \\| a\\\\b"
+            "HELO \\[delist `here](http://evil)` \\<img src=x\\> \\*x\\* \\| a\\\\b"
+        );
+        // GFM links these with no brackets at all (review52): code spans; an entity stays text.
+        assert_eq!(
+            prose("see www.evil.example or https://a.example/x &amp; &#64; delist@evil.example"),
+            "see `www.evil.example` or `https://a.example/x` \\&amp; \\&\\#64; `delist@evil.example`"
         );
         let r = ReportInput {
             culprits: vec![super::super::Culprit {
@@ -316,9 +343,13 @@ mod tests {
             ..Default::default()
         };
         let md = render(&r);
-        // Every `]` and `<` of the hostile text is escaped: no link, no tag.
-        assert!(!md.contains(" <img") && !md.contains("here](http"), "{md}");
-        assert!(md.contains("\\[delist here\\](http://evil)"), "{md}");
+        // Every `[` and `<` of the hostile text is escaped, its URL in a code span: no link, no
+        // tag.
+        assert!(
+            !md.contains(" <img") && !md.contains("[delist here]"),
+            "{md}"
+        );
+        assert!(md.contains("\\[delist `here](http://evil)`"), "{md}");
     }
 
     #[test]
