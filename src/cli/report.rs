@@ -121,6 +121,7 @@ pub fn input(global: &GlobalArgs, args: &ReportArgs, now: i64) -> anyhow::Result
         logs_read: global.has_logs(),
         yank_dir: &yank_dir,
         vpopmail: &args.vpopmail,
+        server: setup.control.me.as_deref(),
     };
     let mut input = compose(&sources, &extras);
     input.notes.extend(notes);

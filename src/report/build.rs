@@ -380,6 +380,8 @@ pub fn build(src: &ReportSources<'_>) -> ReportInput {
     }
     ReportInput {
         now: src.ctx.now,
+        // Until `compose` reads it.
+        server: None,
         since: src.since,
         timeline: timeline(window, &spam, window.len()),
         origin_ips: top_values(window, &spam, ClusterKey::OriginIp, src.strings, MAX_LISTED),

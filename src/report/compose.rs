@@ -34,12 +34,17 @@ pub struct Extras<'a> {
     pub yank_dir: &'a Path,
     /// The vpopmail directory for the recommended fixes (a note when it cannot be read).
     pub vpopmail: &'a Path,
+    /// The server's name, qmail's `control/me` (`None` when it cannot be read).
+    pub server: Option<&'a str>,
 }
 
 /// The full report: [`build`], then the log evidence, the journal's batches and the accounts
 /// at risk (`top`'s AUTH-user culprits and the log's taken-over logins marked as culprits).
 pub fn compose(sources: &ReportSources<'_>, extras: &Extras<'_>) -> ReportInput {
     let mut input = build(sources);
+    input.server = extras
+        .server
+        .map(|s| crate::sanitize::sanitize_str(s).into_owned());
     if extras.logs_read {
         add_log_evidence(&mut input, sources);
     }

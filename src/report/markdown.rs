@@ -88,6 +88,20 @@ fn counted_table(out: &mut String, title: &str, head: &str, rows: &[Counted]) {
 
 fn header_and_timeline(out: &mut String, r: &ReportInput) {
     let _ = writeln!(out, "# Incident report\n");
+    // The listed IP is the operator's to add: nothing in the queue says which address the
+    // server sends from.
+    let _ = match &r.server {
+        Some(me) => writeln!(
+            out,
+            "Server: {} (qmail's control/me; its outbound IP is not in the queue).",
+            code(me)
+        ),
+        None => writeln!(
+            out,
+            "Server: unknown (qmail's control/me could not be read; nor is its outbound IP in \
+             the queue)."
+        ),
+    };
     let _ = writeln!(out, "Written {}.", rfc3339(r.now));
     match r.since {
         Some(s) => {

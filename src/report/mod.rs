@@ -181,6 +181,9 @@ pub struct ReportInput {
     /// When the report was written.
     #[serde(serialize_with = "time")]
     pub now: i64,
+    /// The server's name, qmail's `control/me` (sanitized; `None` when it cannot be read): a
+    /// blacklist's ticket needs to know which host this is (e2e52, review52).
+    pub server: Option<String>,
     /// Start of the window (`--since`), `None` for the whole queue.
     #[serde(serialize_with = "opt_time")]
     pub since: Option<i64>,

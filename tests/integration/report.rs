@@ -558,3 +558,27 @@ fn the_json_report_with_accents_parses() {
         "{v:#}"
     );
 }
+
+/// The report names the server, as qmail's control/me does, and says when it cannot: a
+/// blacklist's ticket needs the host (e2e52: the report never named it).
+#[test]
+fn the_report_names_the_server_from_control_me() {
+    let t = flood_queue();
+    let tree = seed_tree();
+    let md = String::from_utf8(report(&t, tree.tree.root(), &[]).stdout).expect("utf-8");
+    assert!(
+        md.contains("\nServer: unknown (qmail's control/me could not be read"),
+        "{md}"
+    );
+    let control = t.root().parent().expect("queue parent").join("control");
+    std::fs::create_dir_all(&control).expect("control dir");
+    std::fs::write(control.join("me"), "Mail.Example.COM\n").expect("me");
+    let md = String::from_utf8(report(&t, tree.tree.root(), &[]).stdout).expect("utf-8");
+    assert!(
+        md.contains("\nServer: `mail.example.com` (qmail's control/me; its outbound IP"),
+        "{md}"
+    );
+    let json = report(&t, tree.tree.root(), &["--format", "json"]);
+    let j: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
+    assert_eq!(j["server"], "mail.example.com", "{j:#}");
+}

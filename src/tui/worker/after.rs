@@ -75,17 +75,17 @@ impl AfterFlood {
     /// The setup's context without the logs ([`Setup::without_logs`]), for records the logs
     /// were already applied to.
     pub fn context(&self, now: i64) -> AnalysisContext {
-        self.context_and_notes(now).0
+        self.context_and_notes(now).0.ctx
     }
 
     /// [`AfterFlood::context`] and what the setup read ([`Setup::notes`]).
-    pub fn context_and_notes(&self, now: i64) -> (AnalysisContext, Vec<String>) {
+    pub fn context_and_notes(&self, now: i64) -> (Setup, Vec<String>) {
         let setup = Setup::without_logs(&SetupOptions {
             now,
             ..self.setup.clone()
         });
         let notes = setup.notes();
-        (setup.ctx, notes)
+        (setup, notes)
     }
 
     /// Give `records` the AUTH users their logs name and return what the logs said (empty
@@ -199,7 +199,8 @@ pub(super) fn report_input(
         .map_err(|e| format!("report not written: {}", sanitize_str(&e.to_string())))?;
     // What `qtriage report` notes beside the yank area's: the setup read (control files, the
     // default domain, uid names, last logins) and the queue's damaged messages.
-    let (ctx, setup_notes) = env.context_and_notes(now);
+    let (setup, setup_notes) = env.context_and_notes(now);
+    let ctx = setup.ctx;
     notes.extend(setup_notes.iter().map(|n| sanitize_str(n).into_owned()));
     // A report is read, not applied: it says what it could not know and goes on.
     let restored =
@@ -222,6 +223,7 @@ pub(super) fn report_input(
         logs_read: env.logs_given(),
         yank_dir: &env.yank_dir,
         vpopmail: &env.vpopmail,
+        server: setup.control.me.as_deref(),
     };
     let mut input = compose(&sources, &extras);
     input.notes.extend(notes);

@@ -19,7 +19,8 @@ use crate::tui::state::{CleanupPlan, NotInPlan, PlanBuilt, Snapshot};
 pub fn built(snap: &Snapshot, env: &AfterFlood, now: i64) -> Arc<PlanBuilt> {
     let stamp = crate::tui::state::YankStamp::of(&env.yank_dir);
     snap.cleanup.get_or_build(stamp, || {
-        let (ctx, notes) = env.context_and_notes(now);
+        let (setup, notes) = env.context_and_notes(now);
+        let ctx = setup.ctx;
         let ctx = ctx.with_queue_local_domains(&snap.records, &snap.strings);
         // One basis for the ranking and the plan's tables, as `qtriage plan` has one analysis.
         let basis = Basis::new(&snap.records, &snap.strings, &ctx);
