@@ -310,7 +310,9 @@ pub fn render(r: &ReportInput) -> String {
     remaining_and_fixes(&mut out, r);
     if !r.notes.is_empty() {
         let _ = writeln!(out, "\n## Notes\n");
-        for n in &r.notes {
+        // Recommended fixes said it already, with how to check (e2e52: said twice).
+        let said = |n: &&String| r.accounts_note.is_some() && n.starts_with("accounts not checked");
+        for n in r.notes.iter().filter(|n| !said(n)) {
             let _ = writeln!(out, "- {}", prose(n));
         }
     }
@@ -407,6 +409,7 @@ mod tests {
     fn accounts_not_read_are_not_called_safe() {
         let r = ReportInput {
             accounts_note: Some("accounts not checked: no account found in /x; check them".into()),
+            notes: vec!["accounts not checked: no account found in /x".into()],
             ..Default::default()
         };
         let md = render(&r);
@@ -415,5 +418,10 @@ mod tests {
             "{md}"
         );
         assert!(!md.contains("no account at risk"), "{md}");
+        assert_eq!(
+            md.matches("accounts not checked").count(),
+            1,
+            "said once: {md}"
+        );
     }
 }
