@@ -16,6 +16,7 @@ const BASE: i64 = 1_795_428_000;
 #[serde(deny_unknown_fields)]
 struct ReportJson {
     now: String,
+    server: Option<String>,
     since: Option<String>,
     timeline: TimelineJson,
     culprits: Vec<CulpritJson>,
@@ -173,6 +174,7 @@ fn report_counts_match_the_flood() {
     assert_exit(&out, 0);
     let r: ReportJson = serde_json::from_slice(&out.stdout).expect("report json");
     assert_eq!(r.now, "2026-11-23T11:00:00Z");
+    assert_eq!(r.server, None, "no control/me beside this queue");
     assert_eq!(r.since, None);
     assert_eq!(r.timeline.messages, 129);
     assert_eq!(r.timeline.spam_messages, 121);
