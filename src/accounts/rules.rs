@@ -258,17 +258,34 @@ fn common_list() -> impl Iterator<Item = &'static [u8]> {
         .map(str::as_bytes)
 }
 
-/// The password rules that a known clear-text password breaks.
+/// `p` without the digits and punctuation at its end: what people add to a word a password
+/// policy refused (`sales2024`, `test!`, `qwertz123`), and what a harvester's list adds too.
+fn stem(p: &[u8]) -> &[u8] {
+    let end = (p.iter())
+        .rposition(|b| !(b.is_ascii_digit() || b.is_ascii_punctuation()))
+        .map_or(0, |i| i + 1);
+    &p[..end]
+}
+
+/// The password rules that a known clear-text password breaks. The login, the domain and the
+/// common words count with digits or punctuation after them too (review52: `sales2024`,
+/// `qwertz123` passed).
 fn clear_rules(pass: &[u8], account: &Account, out: &mut Vec<Rule>) {
     if pass.is_empty() {
         out.push(Rule::PasswordEmpty);
         return;
     }
     let p = lower(pass);
-    if p == lower(&account.login) {
+    let words: Vec<&[u8]> = [&p[..], stem(&p)]
+        .into_iter()
+        .filter(|w| !w.is_empty())
+        .collect();
+    let login = lower(&account.login);
+    if words.contains(&login.as_slice()) {
         out.push(Rule::PasswordIsLogin);
     }
-    if domain_variants(&account.domain).contains(&p) {
+    let domains = domain_variants(&account.domain);
+    if words.iter().any(|w| domains.iter().any(|d| d == w)) {
         out.push(Rule::PasswordIsDomain);
     }
     let chars = std::str::from_utf8(pass)
@@ -277,20 +294,72 @@ fn clear_rules(pass: &[u8], account: &Account, out: &mut Vec<Rule>) {
     if chars < MIN_PASSWORD_LEN {
         out.push(Rule::PasswordShort);
     }
-    if common_list().any(|c| c == p.as_slice()) {
+    if common_list().any(|c| words.contains(&c)) {
         out.push(Rule::PasswordCommon);
     }
 }
 
-/// Candidates to hash for one account, likeliest first: empty, login, domain variants, then the
-/// common list; exact bytes as typed, duplicates removed.
+/// Common passwords hashed before the login's and the domain's variants.
+const COMMON_FIRST: usize = 10;
+
+/// Common words (letters first) also hashed capitalized, the most common first: with them the
+/// candidates still fit one account's budget ([`hashcheck::MAX_HASH_ATTEMPTS_PER_ACCOUNT`]), so
+/// `hash` still means every candidate was tried.
+const COMMON_CAPITALIZED: usize = 25;
+
+/// What people add to a word for a password policy, likeliest first (hashed candidates).
+const SUFFIXES: [&str; 5] = ["1", "123", "!", "12", "1234"];
+
+/// `word` with its first letter in capitals (`Password`), if that changes it.
+fn capitalized(word: &[u8]) -> Option<Vec<u8>> {
+    let first = *word.first()?;
+    first.is_ascii_lowercase().then(|| {
+        let mut w = word.to_vec();
+        w[0] = first.to_ascii_uppercase();
+        w
+    })
+}
+
+/// Candidates to hash for one account, likeliest first: empty, login, domain variants, the
+/// head of the common list ([`COMMON_FIRST`]), the login and domain variants with a suffix
+/// ([`SUFFIXES`]) or capitalized, the rest of the common list, then its words capitalized
+/// (`Password1`: review52); exact bytes as typed, duplicates removed. The budget cuts the tail
+/// (16 for slow schemes: the head of the list is tried before the variants).
 fn candidates(account: &Account) -> Vec<Vec<u8>> {
     let mut out: Vec<Vec<u8>> = vec![Vec::new(), account.login.to_vec()];
     out.extend(domain_variants(&account.domain));
-    for c in common_list() {
-        if !out.iter().any(|o| o == c) {
-            out.push(c.to_vec());
+    let push = |out: &mut Vec<Vec<u8>>, c: Vec<u8>| {
+        if !out.contains(&c) {
+            out.push(c);
         }
+    };
+    // The login and the domain's first label (`example`): people add digits to a word, not to
+    // a domain name.
+    let label = domain_variants(&account.domain).pop();
+    let own: Vec<Vec<u8>> = std::iter::once(account.login.to_vec())
+        .chain(label)
+        .collect();
+    for c in common_list().take(COMMON_FIRST) {
+        push(&mut out, c.to_vec());
+    }
+    for word in own.iter().filter(|w| !w.is_empty()) {
+        for suffix in SUFFIXES {
+            push(&mut out, [&word[..], suffix.as_bytes()].concat());
+        }
+        if let Some(c) = capitalized(word) {
+            for suffix in ["", "1", "123"] {
+                push(&mut out, [&c[..], suffix.as_bytes()].concat());
+            }
+        }
+    }
+    for c in common_list() {
+        push(&mut out, c.to_vec());
+    }
+    for c in common_list()
+        .filter_map(capitalized)
+        .take(COMMON_CAPITALIZED)
+    {
+        push(&mut out, c);
     }
     out
 }

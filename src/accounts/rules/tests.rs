@@ -258,3 +258,59 @@ fn a_stuffed_login_is_told_to_its_owner_not_blocked_by_ip() {
         found.risks[1]
     );
 }
+
+/// The login, the domain and the common words count with digits or punctuation after them,
+/// and a common word capitalized, in clear text and hashed (review52: `sales2024`,
+/// `qwertz123`, a hashed `Password1` and `ivan123` all passed).
+#[test]
+fn words_with_digits_after_them_are_still_the_words() {
+    let o = CheckOptions::default();
+    for (login, pass, want) in [
+        ("ivan", "ivan2024", vec![Rule::PasswordIsLogin]),
+        (
+            "jane",
+            "test!",
+            vec![Rule::PasswordShort, Rule::PasswordCommon],
+        ),
+        ("jane", "qwertz123", vec![Rule::PasswordCommon]),
+        ("jane", "Example2024", vec![Rule::PasswordIsDomain]),
+        ("jane", "Summer2024!", vec![Rule::PasswordCommon]),
+    ] {
+        assert_eq!(
+            rules_of(clear(login, "example.com", pass), &o).0,
+            want,
+            "{pass}"
+        );
+    }
+    // A word of its own with digits is not the login's.
+    assert!(
+        rules_of(clear("jane", "example.com", "janeway-77-orbit"), &o)
+            .0
+            .is_empty()
+    );
+    for (login, pass, want) in [
+        ("ivan", "ivan1234", vec![Rule::PasswordIsLogin]),
+        ("erin", "Password1", vec![Rule::PasswordCommon]),
+        ("erin", "Example1", vec![Rule::PasswordIsDomain]),
+    ] {
+        let a = hashed(login, "example.com", HashScheme::Md5, pass);
+        assert_eq!(rules_of(a, &o), (want, PasswordCheck::Hash), "{pass}");
+    }
+}
+
+/// Every candidate fits one account's budget: `hash` says the whole list was tried, `hash-capped`
+/// only that a budget cut it.
+#[test]
+fn the_candidates_fit_one_accounts_budget() {
+    let a = hashed(
+        "a-long-login",
+        "some-domain.example.co",
+        HashScheme::Md5,
+        "x",
+    );
+    let n = candidates(&a).len();
+    assert!(
+        n <= crate::accounts::hashcheck::MAX_HASH_ATTEMPTS_PER_ACCOUNT,
+        "{n}"
+    );
+}
