@@ -397,6 +397,13 @@ pub fn advice(rules: &[Rule], login: &[u8], stuffed: bool) -> String {
             "change the password now and tell its owner: it was stolen and used from a botnet's many IPs (credential stuffing), which blocking does not stop"
                 .into(),
         );
+    } else if culprit && !rules.contains(&Rule::CulpritTop) {
+        // The login log alone names it (a guessed password, a harvester's success): no spam
+        // of the queue was seen sent with it (review52: "the spam was sent with it" of one).
+        parts.push(
+            "change the password now: the login log shows it guessed or taken (no queued spam names it yet); block the client IPs that logged in"
+                .into(),
+        );
     } else if culprit {
         parts.push(
             "change the password now (the spam was sent with it) and block the client IPs that used it"

@@ -228,6 +228,12 @@ fn advice_names_what_to_do() {
     assert!(advice(&[Rule::PasswordIsLogin], b"jane", false).contains("change the password"));
     assert!(advice(&[Rule::RoleAccount], b"sales", false).contains("alias"));
     assert!(advice(&[Rule::CulpritTop], b"jane", false).contains("block the client"));
+    // Named by the login log only: no spam was seen sent with it (review52).
+    let log = advice(&[Rule::CulpritLog], b"jane", false);
+    assert!(
+        log.contains("login log shows it guessed") && !log.contains("spam was sent"),
+        "{log}"
+    );
     assert_eq!(advice(&[], b"jane", false), "");
 }
 
