@@ -64,26 +64,20 @@ fn heavy_points(sc: &mut Scoring, c: &Cluster, s: &Signals, corpus: &Corpus<'_>)
     sc.add(20.0, words, Some(HEAVY));
 }
 
-/// Replies sent to another domain (Reply-To) on half of an account's messages or more, or on a
-/// fifth once [`super::MIN_CULPRIT_MESSAGES`] of them divert: a stolen account's spam wants its
-/// answers elsewhere, a bulk sender wants its own. The fifth: a kit that diverts half of its
-/// replies falls under half beside its victim's own mail (mixes52: a phished webmail account's
-/// invoice replies at 47%, none taken on one seed, all on another).
+/// Replies sent to another domain (Reply-To) on half of an account's messages or more: a
+/// stolen account's spam wants its answers elsewhere, a bulk sender wants its own.
 fn diverted_points(sc: &mut Scoring, c: &Cluster, s: &Signals) {
     let f = frac(s.reply_elsewhere, c.messages);
-    if f >= 0.5 || (f >= DIVERTED_SOME && s.reply_elsewhere >= super::MIN_CULPRIT_MESSAGES) {
+    if f >= 0.5 {
         let words = || {
             format!(
                 "{} with replies sent to another domain (Reply-To)",
                 percent(f)
             )
         };
-        sc.add(20.0 * f.max(0.5), words, Some(DIVERTED));
+        sc.add(20.0 * f, words, Some(DIVERTED));
     }
 }
-
-/// The share of an account's messages with diverted replies that counts once enough of them do.
-const DIVERTED_SOME: f64 = 0.2;
 
 /// Distinct recipient domains of `c`'s messages (for its reason only).
 fn recipient_domains(c: &Cluster, corpus: &Corpus<'_>) -> usize {
