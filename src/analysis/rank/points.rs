@@ -288,6 +288,7 @@ pub(super) fn shared_ip_points(sc: &mut Scoring, c: &Cluster, s: &Signals, corpu
     // Then only the messages whose client (IP and HELO) logged in as several accounts: behind
     // a firm's three lines each PC names itself, and its busy sales person made a culprit.
     let mut by_ip: rustc_hash::FxHashMap<Sym, usize> = Default::default();
+    let mut named_hosts = false;
     let records = corpus.records;
     for o in c
         .members
@@ -296,6 +297,7 @@ pub(super) fn shared_ip_points(sc: &mut Scoring, c: &Cluster, s: &Signals, corpu
     {
         if let Some(ip) = o.ip.filter(|&ip| shared_ips.is_shared_client(ip, o.helo)) {
             *by_ip.entry(ip).or_default() += 1;
+            named_hosts |= o.helo.is_some_and(|h| corpus.strings.with(h, is_host_name));
         }
     }
     let mut on: Vec<(Sym, usize, u32)> = (by_ip.into_iter())
@@ -310,7 +312,11 @@ pub(super) fn shared_ip_points(sc: &mut Scoring, c: &Cluster, s: &Signals, corpu
     let nets: rustc_hash::FxHashSet<Vec<u8>> = (ips.iter())
         .filter_map(|&ip| corpus.strings.with(ip, network))
         .collect();
-    let ring = (nets.len() >= RING_NETS)
+    // And no client of the ring names itself as a host: a webmail farm in three datacenters,
+    // Google's servers for "send mail as", an MSP's monitoring sites each log in as the same
+    // users from a named host (review52b: all three culprits at 41.7-42.2 on the ring alone); a
+    // bot's proxies say `User`, `WIN-...`, an address literal.
+    let ring = (nets.len() >= RING_NETS && !named_hosts)
         .then(|| shared_ips.common_accounts(&ips))
         .flatten();
     let (shared, total) = (on.len(), c.messages);
@@ -351,6 +357,16 @@ pub(super) fn shared_ip_points(sc: &mut Scoring, c: &Cluster, s: &Signals, corpu
     let points = SHARED_CLIENTS + if ring.is_some() { RING } else { 0.0 };
     sc.add(points, words, Some(GUESSED));
     sc.shared_clients = true;
+}
+
+/// Is `helo` a host's name (`webmail.hoster.example`), not a bare word (`User`, `WIN-4KQ2`)
+/// nor an address literal (`[192.0.2.7]`, `192.0.2.7`)?
+fn is_host_name(helo: &[u8]) -> bool {
+    let Some(dot) = helo.iter().rposition(|&b| b == b'.') else {
+        return false;
+    };
+    let tld = &helo[dot + 1..];
+    helo.first() != Some(&b'[') && tld.len() >= 2 && tld.iter().all(u8::is_ascii_alphabetic)
 }
 
 /// Networks a ring's IPs must be spread over: a carrier's NAT pool is one or two.

@@ -566,4 +566,27 @@ fn the_same_list_of_accounts_from_scattered_ips_is_a_ring() {
             c.reasons
         );
     }
+    // A webmail farm in three datacenters, naming itself: each of its IPs logs in as the same
+    // staff, and none of them is a bot's proxy (review52b: 15 of 15 culprits at 42.1-42.2).
+    let farm = ["185.10.1.20", "91.200.3.40", "212.55.7.8", "141.98.10.5"];
+    let mut recs = people(&s, 300, 0);
+    for (k, ip) in farm.iter().enumerate() {
+        for n in 0..20u64 {
+            for m in 0..6u64 {
+                let login = format!("role{n}@example.com");
+                let id = 10_000 + (k as u64 * 20 + n) * 6 + m;
+                recs.push(sent_helo(&s, id, &login, ip, "webmail.hoster.example"));
+            }
+        }
+    }
+    let a = run(recs, s.clone());
+    for n in 0..20 {
+        let c = account(&a, &s, &format!("role{n}@example.com"));
+        assert!(
+            c.reasons.iter().all(|r| !r.contains("the same")),
+            "{:#?}",
+            c.reasons
+        );
+        assert_ne!(c.verdict(), Verdict::Culprit, "role{n}: {:#?}", c.reasons);
+    }
 }
