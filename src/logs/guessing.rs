@@ -6,9 +6,10 @@
 //!   [`HARVEST_WINDOW_SECS`];
 //! - guessed: an account with at least [`GUESSED_MIN_FAILURES`] failures before its first
 //!   success, that success within [`GUESSED_WINDOW_SECS`] of the last failure before it; or,
-//!   for an account in use (it had a success before), a run of at least
-//!   [`GUESSED_AGAIN_MIN_FAILURES`] failures since its last success ended by a success within
-//!   the window from an IP that failed in the run and never logged into it before;
+//!   for an account in use (it had a success before), a burst of at least
+//!   [`GUESSED_AGAIN_MIN_FAILURES`] failures within [`GUESS_BURST_SECS`] from one IP since its
+//!   last success, then a success from that IP, which never logged into it before, within
+//!   [`GUESS_BURST_SECS`] of its last failure;
 //! - spread: one account logged into from at least [`SPREAD_MIN_IPS`] IPs or
 //!   [`SPREAD_MIN_NETWORKS`] distinct /16 (IPv4) or /48 (IPv6) networks.
 
@@ -31,6 +32,11 @@ pub const GUESSED_WINDOW_SECS: i64 = 86_400;
 /// guesser's run is long (review52: a real mailbox guessed in ten tries was never flagged, as
 /// only the failures before its first success ever counted).
 pub const GUESSED_AGAIN_MIN_FAILURES: u64 = 10;
+/// How close together (seconds) those failures, and the success after them, must come: a
+/// guesser tries password after password; a phone with an old password fails once a poll,
+/// every few minutes, until its owner types the new one (review52b: a help desk's phone, 12
+/// failures five minutes apart from a new mobile IP, was "guessed" and its mail taken).
+pub const GUESS_BURST_SECS: i64 = 600;
 /// Distinct IPs with a successful login that make an account "spread".
 pub const SPREAD_MIN_IPS: usize = 5;
 /// Distinct networks with a successful login that make an account "spread".
@@ -172,8 +178,9 @@ fn account(name: &str, logins: &[(i64, &LoginEvent)]) -> AccountSummary {
     let mut ips = BTreeSet::new();
     let mut nets = BTreeSet::new();
     let mut last_failure = None;
-    // The failures since the last success: how many, since when, from which IPs.
-    let (mut run, mut run_start, mut run_ips) = (0u64, None, BTreeSet::new());
+    // The failures since the last success: how many, since when, and when from each IP.
+    let (mut run, mut run_start) = (0u64, None);
+    let mut run_ips: BTreeMap<IpAddr, Vec<(i64, u64)>> = BTreeMap::new();
     for &(t, l) in logins {
         s.services.insert(l.service);
         if l.outcome == LoginOutcome::Success {
@@ -186,9 +193,9 @@ fn account(name: &str, logins: &[(i64, &LoginEvent)]) -> AccountSummary {
             } else if !s.is_guessed {
                 // In use already: its owner's own IPs, not new ones, are where typos happen.
                 s.is_guessed = run >= GUESSED_AGAIN_MIN_FAILURES
-                    && recent
-                    && l.ip
-                        .is_some_and(|ip| run_ips.contains(&ip) && !ips.contains(&ip));
+                    && l.ip.is_some_and(|ip| {
+                        !ips.contains(&ip) && run_ips.get(&ip).is_some_and(|f| burst(f, t))
+                    });
             }
             if s.is_guessed && s.guessed_success.is_none() {
                 (s.guessed_success, s.guess_failures, s.guess_start) = (Some(t), run, run_start);
@@ -205,13 +212,37 @@ fn account(name: &str, logins: &[(i64, &LoginEvent)]) -> AccountSummary {
             last_failure = Some(t);
             run += u64::from(l.attempts);
             run_start.get_or_insert(t);
-            run_ips.extend(l.ip);
+            if let Some(ip) = l.ip {
+                run_ips
+                    .entry(ip)
+                    .or_default()
+                    .push((t, u64::from(l.attempts)));
+            }
         }
     }
     s.success_ips = ips.len();
     s.success_networks = nets.len();
     s.is_spread = s.success_ips >= SPREAD_MIN_IPS || s.success_networks >= SPREAD_MIN_NETWORKS;
     s
+}
+
+/// Do `failures` (time, attempts; in time order) hold [`GUESSED_AGAIN_MIN_FAILURES`] attempts
+/// within [`GUESS_BURST_SECS`], the last of them at most that long before the success at `t`?
+fn burst(failures: &[(i64, u64)], t: i64) -> bool {
+    let Some(&(last, _)) = failures.last() else {
+        return false;
+    };
+    let (mut lo, mut sum) = (0, 0u64);
+    let mut most = 0u64;
+    for &(at, n) in failures {
+        sum += n;
+        while failures[lo].0 < at - GUESS_BURST_SECS {
+            sum -= failures[lo].1;
+            lo += 1;
+        }
+        most = most.max(sum);
+    }
+    most >= GUESSED_AGAIN_MIN_FAILURES && t - last <= GUESS_BURST_SECS
 }
 
 fn ip_summary(ip: IpAddr, logins: &[(i64, &LoginEvent)]) -> IpSummary {
@@ -397,6 +428,15 @@ mod tests {
         assert!(
             !case(12, "7.7.7.7", "8.8.8.8").0,
             "a success from elsewhere"
+        );
+        // A phone with the old password after a change, failing once a poll from a new mobile
+        // IP, five minutes apart, then its owner types the new one (review52b).
+        let mut e = vec![entry(0, "real", "80.1.1.1", Success)];
+        e.extend((0..12).map(|n| entry(3_900 + n * 300, "real", "176.2.3.4", Failure)));
+        e.push(entry(3_900 + 12 * 300 + 300, "real", "176.2.3.4", Success));
+        assert!(
+            !summarize(&evidence(e)).accounts[0].is_guessed,
+            "a phone's polls"
         );
         // The first success keeps its rule and its figures.
         let e = vec![
