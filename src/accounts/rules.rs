@@ -258,14 +258,22 @@ fn common_list() -> impl Iterator<Item = &'static [u8]> {
         .map(str::as_bytes)
 }
 
-/// `p` without the digits and punctuation at its end: what people add to a word a password
-/// policy refused (`sales2024`, `test!`, `qwertz123`), and what a harvester's list adds too.
+/// `p` without the digits and punctuation at its end, when they are a few ([`STEM_TAIL`]):
+/// what people add to a word a password policy refused (`sales2024`, `test!`, `qwertz123`,
+/// `Summer2024!`), and what a harvester's list adds too. A longer tail is a password of its own
+/// (review52b: `monkey.5819.2736.0042` and `love!83;29#71@4%` read as common words).
 fn stem(p: &[u8]) -> &[u8] {
     let end = (p.iter())
         .rposition(|b| !(b.is_ascii_digit() || b.is_ascii_punctuation()))
         .map_or(0, |i| i + 1);
-    &p[..end]
+    match p.len() - end <= STEM_TAIL {
+        true => &p[..end],
+        false => p,
+    }
 }
+
+/// The most digits and punctuation [`stem`] takes off a password's end.
+const STEM_TAIL: usize = 5;
 
 /// The password rules that a known clear-text password breaks. The login, the domain and the
 /// common words count with digits or punctuation after them too (review52: `sales2024`,

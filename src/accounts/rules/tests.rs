@@ -288,12 +288,17 @@ fn words_with_digits_after_them_are_still_the_words() {
             "{pass}"
         );
     }
-    // A word of its own with digits is not the login's.
-    assert!(
-        rules_of(clear("jane", "example.com", "janeway-77-orbit"), &o)
-            .0
-            .is_empty()
-    );
+    // A word of its own with digits is not the login's; a long tail is no policy's suffix
+    // (review52b).
+    for strong in [
+        "janeway-77-orbit",
+        "monkey.5819.2736.0042",
+        "love!83;29#71@4%",
+        "example.73!920$17#5",
+    ] {
+        let rules = rules_of(clear("jane", "example.com", strong), &o).0;
+        assert!(rules.is_empty(), "{strong}: {rules:?}");
+    }
     for (login, pass, want) in [
         ("ivan", "ivan1234", vec![Rule::PasswordIsLogin]),
         ("erin", "Password1", vec![Rule::PasswordCommon]),
