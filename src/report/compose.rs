@@ -239,6 +239,20 @@ fn add_log_evidence(input: &mut ReportInput, sources: &ReportSources<'_>) {
             crate::size::thousands(ids.len() as u64)
         ));
     }
+    // Evidence lines name only the culprit logins: the logs name real users' messages too, and
+    // the report goes to third parties (review52b: two users whose only cluster was legit).
+    let culprits: Vec<&str> = (input.culprits.iter())
+        .filter(|c| c.kind == ClusterKey::AuthUser)
+        .map(|c| c.value.as_str())
+        .collect();
+    let named = |id: &MessageId| {
+        (logs.attributed.get(id)).is_some_and(|a| {
+            culprits
+                .iter()
+                .any(|c| same_login(c, &sanitize_str(&a.auth_user)))
+        })
+    };
+    let ids: Vec<MessageId> = ids.into_iter().filter(named).collect();
     let mut lines = logs.summary_lines_of(ids.into_iter(), total);
     for c in input
         .culprits
@@ -252,6 +266,17 @@ fn add_log_evidence(input: &mut ReportInput, sources: &ReportSources<'_>) {
         text: sanitize_str(&l).into_owned(),
     }));
     input.evidence.truncate(MAX_EVIDENCE_LINES);
+}
+
+/// Are `a` and `b` one login: equal ignoring case, or by local part when only one of them has
+/// a domain (CHKUSER logs `test`, the cluster says `test@example.com`), as the login findings
+/// match them.
+fn same_login(a: &str, b: &str) -> bool {
+    match (a.split_once('@'), b.split_once('@')) {
+        (Some(_), Some(_)) | (None, None) => a.eq_ignore_ascii_case(b),
+        (Some((local, _)), None) => local.eq_ignore_ascii_case(b),
+        (None, Some((local, _))) => a.eq_ignore_ascii_case(local),
+    }
 }
 
 /// "What was done": every yank, restore, purge and expire batch of the journal that moved

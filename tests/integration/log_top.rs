@@ -452,3 +452,45 @@ fn yank_with_the_log_selects_what_the_plan_counted() {
     let without: serde_json::Value = serde_json::from_slice(&out.stdout).expect("yank json");
     assert_eq!(without["messages"], 0, "{without}");
 }
+
+/// The report's log evidence names the culprit logins only: the logs name real users'
+/// messages too (here `alice`, whose CHKUSER lines name her ten orders), and the report goes
+/// to third parties (review52b: two legit users named in the evidence).
+#[test]
+fn report_log_evidence_names_only_culprit_logins() {
+    let i = incident();
+    let extra = MultilogDir::create(i.dir.path().join("alice")).expect("log dir");
+    let lines: Vec<FixtureLine> = (0..LEGIT)
+        .map(|n| {
+            let sender = format!("customer{n}@partner.example");
+            let line =
+                chkuser_relaying_line(&sender, "alice", "pc", "192.0.2.50", "sales@example.com");
+            FixtureLine::new(BORN - 3000 + n as i64 * 60 - 1, line)
+        })
+        .collect();
+    extra.current(&lines).expect("current");
+    let logs = [i.smtpd.as_path(), extra.path()];
+    let args = [
+        "report",
+        "--format",
+        "json",
+        "--vpopmail",
+        "/nonexistent-vpopmail",
+    ];
+    let r: serde_json::Value =
+        serde_json::from_str(&stdout(qtriage(&i.t, &logs, &args))).expect("report json");
+    let notes = r["notes"].as_array().expect("notes");
+    let all = format!(
+        "the AUTH user of {} messages comes from the logs",
+        SPAM + LEGIT
+    );
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.as_str().is_some_and(|n| n.starts_with(&all))),
+        "alice's messages are log-named: {notes:?}"
+    );
+    let evidence = r["evidence"].to_string();
+    assert!(evidence.contains("AUTH user test ("), "{evidence}");
+    assert!(!evidence.contains("alice"), "{evidence}");
+}
