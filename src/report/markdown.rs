@@ -40,20 +40,33 @@ pub fn prose(text: &str) -> String {
             out.push(' ');
         }
         if links_by_itself(word) {
-            out.push_str(&code(word));
+            // The sentence's own punctuation stays outside the span: a copied login must not
+            // carry the colon after it (review52b: `sales@example.com:`).
+            let before_trail =
+                word.trim_end_matches(['.', ',', ':', ';', '!', '?', ')', '"', '\'']);
+            let core = before_trail.trim_start_matches(['(', '"', '\'']);
+            let lead = &word[..before_trail.len() - core.len()];
+            escape_into(&mut out, lead);
+            out.push_str(&code(core));
+            escape_into(&mut out, &word[before_trail.len()..]);
             continue;
         }
-        for ch in word.chars() {
-            if matches!(
-                ch,
-                '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '!' | '|' | '~' | '&'
-            ) {
-                out.push('\\');
-            }
-            out.push(ch);
-        }
+        escape_into(&mut out, word);
     }
     out
+}
+
+/// `text` with markdown's punctuation backslash-escaped (see [`prose`]).
+fn escape_into(out: &mut String, text: &str) {
+    for ch in text.chars() {
+        if matches!(
+            ch,
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '!' | '|' | '~' | '&'
+        ) {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
 }
 
 /// Would GFM's extended autolinks make a link of (part of) `word`: `www.`, a scheme's `://`,
@@ -338,7 +351,12 @@ mod tests {
         let p = prose(evil);
         assert_eq!(
             p,
-            "HELO \\[delist `here](http://evil)` \\<img src=x\\> \\*x\\* \\| a\\\\b"
+            "HELO \\[delist `here](http://evil`) \\<img src=x\\> \\*x\\* \\| a\\\\b"
+        );
+        // The sentence's punctuation stays outside the span (review52b).
+        assert_eq!(
+            prose("AUTH user sales@example.com: 300 (see www.x.example)."),
+            "AUTH user `sales@example.com`: 300 (see `www.x.example`)."
         );
         // GFM links these with no brackets at all (review52): code spans; an entity stays text.
         assert_eq!(
@@ -365,7 +383,7 @@ mod tests {
             !md.contains(" <img") && !md.contains("[delist here]"),
             "{md}"
         );
-        assert!(md.contains("\\[delist `here](http://evil)`"), "{md}");
+        assert!(md.contains("\\[delist `here](http://evil`)"), "{md}");
     }
 
     #[test]
