@@ -288,7 +288,6 @@ pub(super) fn shared_ip_points(sc: &mut Scoring, c: &Cluster, s: &Signals, corpu
     // Then only the messages whose client (IP and HELO) logged in as several accounts: behind
     // a firm's three lines each PC names itself, and its busy sales person made a culprit.
     let mut by_ip: rustc_hash::FxHashMap<Sym, usize> = Default::default();
-    let mut named_hosts = false;
     let records = corpus.records;
     for o in c
         .members
@@ -297,7 +296,6 @@ pub(super) fn shared_ip_points(sc: &mut Scoring, c: &Cluster, s: &Signals, corpu
     {
         if let Some(ip) = o.ip.filter(|&ip| shared_ips.is_shared_client(ip, o.helo)) {
             *by_ip.entry(ip).or_default() += 1;
-            named_hosts |= o.helo.is_some_and(|h| corpus.strings.with(h, is_host_name));
         }
     }
     let mut on: Vec<(Sym, usize, u32)> = (by_ip.into_iter())
@@ -306,19 +304,6 @@ pub(super) fn shared_ip_points(sc: &mut Scoring, c: &Cluster, s: &Signals, corpu
     let Some(messages) = shared(&on) else {
         return;
     };
-    // One list of logins worked through from each of a few scattered IPs: a bot's ring, not a
-    // person's laptop (a few accounts) nor a firm's lines (one network or two).
-    let ips: Vec<Sym> = on.iter().map(|o| o.0).collect();
-    let nets: rustc_hash::FxHashSet<Vec<u8>> = (ips.iter())
-        .filter_map(|&ip| corpus.strings.with(ip, network))
-        .collect();
-    // And no client of the ring names itself as a host: a webmail farm in three datacenters,
-    // Google's servers for "send mail as", an MSP's monitoring sites each log in as the same
-    // users from a named host (review52b: all three culprits at 41.7-42.2 on the ring alone); a
-    // bot's proxies say `User`, `WIN-...`, an address literal.
-    let ring = (nets.len() >= RING_NETS && !named_hosts)
-        .then(|| shared_ips.common_accounts(&ips))
-        .flatten();
     let (shared, total) = (on.len(), c.messages);
     let words = move || {
         // Most accounts first, then most messages, then the address: the same words each run.
@@ -341,40 +326,15 @@ pub(super) fn shared_ip_points(sc: &mut Scoring, c: &Cluster, s: &Signals, corpu
             true => "its messages".to_string(),
             false => format!("{} of its messages", percent(frac(messages, total))),
         };
-        let list = match ring {
-            Some(n) => format!(
-                ", the same {n} accounts from each, in {} networks",
-                nets.len()
-            ),
-            None => String::new(),
-        };
         format!(
-            "{share} came from {shared} IPs that each log in as several accounts ({}{more}{list}): \
+            "{share} came from {shared} IPs that each log in as several accounts ({}{more}): \
              one client working through a list of logins",
             shown.join(", ")
         )
     };
-    let points = SHARED_CLIENTS + if ring.is_some() { RING } else { 0.0 };
-    sc.add(points, words, Some(GUESSED));
+    sc.add(SHARED_CLIENTS, words, Some(GUESSED));
     sc.shared_clients = true;
 }
-
-/// Is `helo` a host's name (`webmail.hoster.example`), not a bare word (`User`, `WIN-4KQ2`)
-/// nor an address literal (`[192.0.2.7]`, `192.0.2.7`)?
-fn is_host_name(helo: &[u8]) -> bool {
-    let Some(dot) = helo.iter().rposition(|&b| b == b'.') else {
-        return false;
-    };
-    let tld = &helo[dot + 1..];
-    helo.first() != Some(&b'[') && tld.len() >= 2 && tld.iter().all(u8::is_ascii_alphabetic)
-}
-
-/// Networks a ring's IPs must be spread over: a carrier's NAT pool is one or two.
-const RING_NETS: usize = 3;
-/// What a ring adds to [`SHARED_CLIENTS`]: the same list of accounts from each of its IPs
-/// (mixes52: 20 guessed role accounts from four proxies, 1.5% of the queue each, were suspects
-/// at 30-36 and nothing was taken).
-const RING: f64 = 10.0;
 
 /// The points of a login from a person's few places (3-9 IPs or 2-4 networks).
 const FEW_PLACES: f64 = 10.0;

@@ -16,12 +16,6 @@ use crate::queue::{Interner, MessageRecord, OriginKind, Sym};
 /// Accounts one IP must log in as before it is shared: two are a couple's home.
 const SHARED_BY: usize = 3;
 
-/// Accounts each IP of a ring logs in as: a bot's list of guessed logins, worked through from
-/// each of its IPs ([`SharedIps::common_accounts`]).
-pub(crate) const RING_ACCOUNTS: usize = 10;
-/// The share of each ring IP's accounts that every IP of the ring logs in as.
-const RING_COMMON: f64 = 0.8;
-
 /// The queue's public client IPs that logged in (SMTP AUTH) as [`SHARED_BY`] accounts or more,
 /// with how many, and the clients among them that did: an IP with the name it gave in HELO.
 #[derive(Debug, Clone, Default)]
@@ -31,8 +25,6 @@ pub(crate) struct SharedIps {
     /// each PC names itself, so the IP is shared but none of its clients is; a bot's client
     /// says the same for every login it tries.
     clients: HashSet<(Sym, Option<Sym>)>,
-    /// The accounts (sorted) of each IP logging in as [`RING_ACCOUNTS`] or more.
-    lists: HashMap<Sym, Box<[Sym]>>,
 }
 
 /// One login run: client IP, HELO, login (the raw spelling, then the account).
@@ -75,7 +67,6 @@ impl SharedIps {
         logins.dedup();
         let mut accounts: HashMap<Sym, u32> = HashMap::default();
         let mut clients: HashSet<(Sym, Option<Sym>)> = HashSet::default();
-        let mut lists: HashMap<Sym, Box<[Sym]>> = HashMap::default();
         let mut of_ip: Vec<Sym> = Vec::new();
         for ip_run in logins.chunk_by(|a, b| a.0 == b.0) {
             of_ip.clear();
@@ -87,9 +78,6 @@ impl SharedIps {
                 continue;
             }
             accounts.insert(ip, of_ip.len() as u32);
-            if of_ip.len() >= RING_ACCOUNTS {
-                lists.insert(ip, of_ip.as_slice().into());
-            }
             // Sorted by HELO within the IP, each account once a HELO.
             for client in ip_run.chunk_by(|a, b| a.1 == b.1) {
                 if client.len() >= SHARED_BY {
@@ -97,29 +85,7 @@ impl SharedIps {
                 }
             }
         }
-        SharedIps {
-            accounts,
-            clients,
-            lists,
-        }
-    }
-
-    /// How many accounts every one of `ips` logged in as, when they are one list's: each logs in
-    /// as [`RING_ACCOUNTS`] or more, and those common to all are [`RING_ACCOUNTS`] or more and
-    /// [`RING_COMMON`] of each one's. A webmail host's and a carrier pool's are not: their
-    /// users overlap in part (mixes52: 74-76 and 33-35 accounts).
-    pub(crate) fn common_accounts(&self, ips: &[Sym]) -> Option<usize> {
-        let (first, rest) = ips.split_first()?;
-        let first = self.lists.get(first)?;
-        let mut common: Vec<Sym> = first.to_vec();
-        let mut largest = first.len();
-        for ip in rest {
-            let list = self.lists.get(ip)?;
-            largest = largest.max(list.len());
-            common.retain(|a| list.binary_search(a).is_ok());
-        }
-        let n = common.len();
-        (n >= RING_ACCOUNTS && n as f64 >= RING_COMMON * largest as f64).then_some(n)
+        SharedIps { accounts, clients }
     }
 
     /// How many accounts `ip` logged in as, when it is shared.
