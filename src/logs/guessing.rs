@@ -9,7 +9,7 @@
 //!   for an account in use (it had a success before), a burst of at least
 //!   [`GUESSED_AGAIN_MIN_FAILURES`] failures within [`GUESS_BURST_SECS`] from one IP since its
 //!   last success, then a success from that IP, which never logged into it before, within
-//!   [`GUESS_BURST_SECS`] of its last failure;
+//!   [`GUESS_SUCCESS_SECS`] of its last failure;
 //! - spread: one account logged into from at least [`SPREAD_MIN_IPS`] IPs or
 //!   [`SPREAD_MIN_NETWORKS`] distinct /16 (IPv4) or /48 (IPv6) networks.
 
@@ -37,6 +37,11 @@ pub const GUESSED_AGAIN_MIN_FAILURES: u64 = 10;
 /// every few minutes, until its owner types the new one (review52b: a help desk's phone, 12
 /// failures five minutes apart from a new mobile IP, was "guessed" and its mail taken).
 pub const GUESS_BURST_SECS: i64 = 600;
+/// How soon (seconds) after the burst's last failure the success must come: a guesser logs in
+/// the moment it has the password; a phone's owner types the new one minutes later (review52c:
+/// a phone opening three connections a poll failed 12 times in six minutes, then succeeded six
+/// minutes after).
+pub const GUESS_SUCCESS_SECS: i64 = 60;
 /// Distinct IPs with a successful login that make an account "spread".
 pub const SPREAD_MIN_IPS: usize = 5;
 /// Distinct networks with a successful login that make an account "spread".
@@ -227,7 +232,8 @@ fn account(name: &str, logins: &[(i64, &LoginEvent)]) -> AccountSummary {
 }
 
 /// Do `failures` (time, attempts; in time order) hold [`GUESSED_AGAIN_MIN_FAILURES`] attempts
-/// within [`GUESS_BURST_SECS`], the last of them at most that long before the success at `t`?
+/// within [`GUESS_BURST_SECS`], the last of them at most [`GUESS_SUCCESS_SECS`] before the
+/// success at `t`?
 fn burst(failures: &[(i64, u64)], t: i64) -> bool {
     let Some(&(last, _)) = failures.last() else {
         return false;
@@ -242,7 +248,7 @@ fn burst(failures: &[(i64, u64)], t: i64) -> bool {
         }
         most = most.max(sum);
     }
-    most >= GUESSED_AGAIN_MIN_FAILURES && t - last <= GUESS_BURST_SECS
+    most >= GUESSED_AGAIN_MIN_FAILURES && t - last <= GUESS_SUCCESS_SECS
 }
 
 fn ip_summary(ip: IpAddr, logins: &[(i64, &LoginEvent)]) -> IpSummary {
@@ -409,7 +415,7 @@ mod tests {
         let case = |fails: i64, from: &str, then: &str| {
             let mut e = vec![entry(0, "real", "80.1.1.1", Success)];
             e.extend((0..fails).map(|n| entry(100 + n, "real", from, Failure)));
-            e.push(entry(500, "real", then, Success));
+            e.push(entry(130, "real", then, Success));
             let s = summarize(&evidence(e));
             let a = s.accounts[0].clone();
             (
@@ -421,7 +427,7 @@ mod tests {
         };
         assert_eq!(
             case(10, "7.7.7.7", "7.7.7.7"),
-            (true, Some(500), 10, Some(100))
+            (true, Some(130), 10, Some(100))
         );
         assert!(!case(9, "7.7.7.7", "7.7.7.7").0, "a short run");
         assert!(!case(12, "80.1.1.1", "80.1.1.1").0, "its owner's own IP");
@@ -437,6 +443,17 @@ mod tests {
         assert!(
             !summarize(&evidence(e)).accounts[0].is_guessed,
             "a phone's polls"
+        );
+        // Three connections a poll, two minutes apart: 12 failures in six minutes, then its
+        // owner's new password six minutes later (review52c).
+        let mut e = vec![entry(0, "real", "80.1.1.1", Success)];
+        e.extend(
+            (0..12).map(|n| entry(3_900 + (n / 3) * 120 + n % 3, "real", "176.9.9.9", Failure)),
+        );
+        e.push(entry(3_900 + 720, "real", "176.9.9.9", Success));
+        assert!(
+            !summarize(&evidence(e)).accounts[0].is_guessed,
+            "a phone's connections"
         );
         // The first success keeps its rule and its figures.
         let e = vec![

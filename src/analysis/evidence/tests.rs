@@ -257,7 +257,7 @@ fn a_mailbox_in_use_guessed_from_a_new_ip_is_found() {
     for n in 0..10 {
         entries.push(login(T0 - 3000 + n, "real@example.com", "7.7.7.7", Failure));
     }
-    entries.push(login(T0 - 2900, "real@example.com", "7.7.7.7", Success));
+    entries.push(login(T0 - 2960, "real@example.com", "7.7.7.7", Success));
     let facts = LogFacts {
         logins: login_findings(&LogEvidence {
             entries,
@@ -270,7 +270,7 @@ fn a_mailbox_in_use_guessed_from_a_new_ip_is_found() {
         words,
         [
             "password guessed (as real@example.com): 10 failures from 7.7.7.7 before a success \
-          from an IP new to the account at 09:11:40"
+          from an IP new to the account at 09:10:40"
         ]
     );
 }
