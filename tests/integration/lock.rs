@@ -165,6 +165,11 @@ fn mta_stop_runs_the_configured_command_and_waits_for_the_lock() {
     };
     let dir = tempfile::tempdir().expect("temp dir");
     let conf = dir.path().join("qtriage.conf");
+    let mta = |verb: &str| {
+        let mut cmd = t.command();
+        cmd.args(["mta", verb]).env("QTRIAGE_CONFIG", &conf);
+        cmd.output().expect("run")
+    };
     // A refusal names the holder's pid to stop one started by hand (e2e52).
     let out = t.run(&["yank", "auth:test", "--apply"]);
     assert_exit(&out, 2);
@@ -173,12 +178,7 @@ fn mta_stop_runs_the_configured_command_and_waits_for_the_lock() {
     // A command that fails is said at once, not after mta_wait (e2e52: 30 s after `sh` had
     // exited 2), and the lock is still checked.
     std::fs::write(&conf, "mta_stop = exit 3\nmta_wait = 20\n").expect("conf");
-    let out = t
-        .command()
-        .args(["mta", "stop"])
-        .env("QTRIAGE_CONFIG", &conf)
-        .output()
-        .expect("run");
+    let out = mta("stop");
     assert_exit(&out, 2);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -194,23 +194,13 @@ fn mta_stop_runs_the_configured_command_and_waits_for_the_lock() {
         ),
     )
     .expect("conf");
-    let out = t
-        .command()
-        .args(["mta", "stop"])
-        .env("QTRIAGE_CONFIG", &conf)
-        .output()
-        .expect("run");
+    let out = mta("stop");
     assert_exit(&out, 0);
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
         "qmail-send: stopped\n"
     );
-    let out = t
-        .command()
-        .args(["mta", "start"])
-        .env("QTRIAGE_CONFIG", &conf)
-        .output()
-        .expect("run");
+    let out = mta("start");
     assert_exit(&out, 2);
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("mta_start is not set"),

@@ -14,22 +14,31 @@ use crate::util::{assert_exit, TestQueue};
 /// The flood's clock (its births lie before it).
 const NOW: i64 = 1_796_170_849;
 
-#[test]
-fn a_stuffing_culprits_fix_names_every_login_that_sent_it() {
+/// The campus mix at 2,000 messages, and each message's group.
+fn campus() -> (TestQueue, Vec<(MessageId, FloodGroup)>) {
     let t = TestQueue::with(QueueBuilder::new("").split(23));
     let spec = FloodSpec::new(2_000, 1, NOW).with_mix(Mix::Campus);
     let (_, groups) = write_flood_with_groups(&t.q, &spec).expect("flood written");
+    (t, groups)
+}
+
+/// qtriage's stdout on `t` at the flood's clock; it must exit 0.
+fn run(t: &TestQueue, args: &[&str]) -> String {
+    let out = (t.command().args(args).env("QTRIAGE_NOW", NOW.to_string()))
+        .output()
+        .expect("run qtriage");
+    assert_exit(&out, 0);
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+#[test]
+fn a_stuffing_culprits_fix_names_every_login_that_sent_it() {
+    let (t, groups) = campus();
     let stolen: HashMap<MessageId, FloodGroup> = groups
         .into_iter()
         .filter(|(_, g)| *g == FloodGroup::Stuffing)
         .collect();
-    let run = |args: &[&str]| {
-        let out = (t.command().args(args).env("QTRIAGE_NOW", NOW.to_string()))
-            .output()
-            .expect("run qtriage");
-        assert_exit(&out, 0);
-        String::from_utf8(out.stdout).expect("utf-8")
-    };
+    let run = |args: &[&str]| run(&t, args);
     // The logins of the stolen accounts' messages, as `list` names them.
     let mut logins = BTreeSet::new();
     for line in run(&["list", "auth:*", "--json"]).lines() {
@@ -92,16 +101,8 @@ fn a_stuffing_culprits_fix_names_every_login_that_sent_it() {
 /// and the report goes to a blacklist (review52: two customers' addresses in its notes).
 #[test]
 fn the_report_counts_suspects_without_naming_them() {
-    let t = TestQueue::with(QueueBuilder::new("").split(23));
-    let spec = FloodSpec::new(2_000, 1, NOW).with_mix(Mix::Campus);
-    write_flood_with_groups(&t.q, &spec).expect("flood written");
-    let run = |args: &[&str]| {
-        let out = (t.command().args(args).env("QTRIAGE_NOW", NOW.to_string()))
-            .output()
-            .expect("run qtriage");
-        assert_exit(&out, 0);
-        String::from_utf8(out.stdout).expect("utf-8")
-    };
+    let (t, _) = campus();
+    let run = |args: &[&str]| run(&t, args);
     let suspects: Vec<(String, String)> = (run(&["top", "--json"]).lines())
         .map(|l| serde_json::from_str::<Value>(l).expect("one object a line"))
         .filter(|j| j["verdict"] == "suspect")
