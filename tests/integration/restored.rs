@@ -137,6 +137,12 @@ fn restored_mail_is_not_planned_again_nor_taken_by_the_plans_query() {
         notes.contains("the operator restored 10 of the culprits' messages"),
         "{notes}"
     );
+    // The culprit's row counts them, and says so (e2e52).
+    let reasons = report["culprits"].to_string();
+    assert!(
+        reasons.contains("10 of them picked back by the operator from the yank area as real mail"),
+        "{reasons}"
+    );
 }
 
 #[test]
