@@ -197,10 +197,9 @@ fn account(name: &str, logins: &[(i64, &LoginEvent)]) -> AccountSummary {
                 s.failures_before_success = s.failures;
             } else if !s.is_guessed {
                 // In use already: its owner's own IPs, not new ones, are where typos happen.
-                s.is_guessed = run >= GUESSED_AGAIN_MIN_FAILURES
-                    && l.ip.is_some_and(|ip| {
-                        !ips.contains(&ip) && run_ips.get(&ip).is_some_and(|f| burst(f, t))
-                    });
+                s.is_guessed = l.ip.is_some_and(|ip| {
+                    !ips.contains(&ip) && run_ips.get(&ip).is_some_and(|f| burst(f, t))
+                });
             }
             if s.is_guessed && s.guessed_success.is_none() {
                 (s.guessed_success, s.guess_failures, s.guess_start) = (Some(t), run, run_start);
@@ -406,9 +405,10 @@ mod tests {
         assert!(office.is_some_and(|a| !a.is_guessed && a.failures == 0));
     }
 
-    /// An account in use is guessed by a long run of failures ended by a success from an IP
-    /// of the run that never logged into it before; its owner's own retries (an old password
-    /// on a phone), a short run, or a success from elsewhere are not (review52).
+    /// An account in use is guessed by a burst of failures from an IP that never logged into it
+    /// before, ended by that IP's success within a minute; its owner's own retries, a short
+    /// run, a success from elsewhere, or a phone failing poll after poll are not (review52,
+    /// review52b, review52c).
     #[test]
     fn a_mailbox_in_use_is_guessed_only_from_a_new_ip_after_a_long_run() {
         use LoginOutcome::*;
