@@ -185,18 +185,9 @@ impl LogFacts {
         user_lines(members, c.messages)
     }
 
-    /// The same lines over every message the logs attributed, out of `total` messages (the
-    /// report's evidence).
-    pub fn summary_lines(&self, total: usize) -> Vec<String> {
-        user_lines(self.attributed.values(), total)
-    }
-
-    /// [`LogFacts::summary_lines`] of the messages `ids` only (a report's `--since` window).
-    pub fn summary_lines_of(
-        &self,
-        ids: impl Iterator<Item = MessageId>,
-        total: usize,
-    ) -> Vec<String> {
+    /// One line per AUTH user the logs named for the messages `ids` (a report's window, its
+    /// culprits' logins), most messages first (see [`user_lines`]).
+    pub fn summary_lines(&self, ids: impl Iterator<Item = MessageId>, total: usize) -> Vec<String> {
         user_lines(ids.filter_map(|id| self.attributed.get(&id)), total)
     }
 }

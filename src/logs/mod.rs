@@ -121,7 +121,7 @@ impl LogEvidence {
                 path: p.clone(),
                 source,
             })?;
-            // `current` first opened, then read last (see `reader::for_each_line_of`).
+            // `current` first opened, then read last (see `reader::for_each_line`).
             let read_error = |path: &Path, source| LogError::Read {
                 path: path.to_path_buf(),
                 source,
@@ -156,7 +156,7 @@ impl LogEvidence {
             ..SourceReport::default()
         };
         let entries = &mut self.entries;
-        reader::for_each_line_of(file_handle, path, tz, |raw| {
+        reader::for_each_line(file_handle, path, tz, |raw| {
             *total += 1;
             if *total > MAX_TOTAL_LINES {
                 return;

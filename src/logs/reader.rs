@@ -241,17 +241,12 @@ pub fn line_at(path: &Path, line_no: u32) -> io::Result<Option<Vec<u8>>> {
     Ok(None)
 }
 
-/// Read every line of `path`, calling `each` for each. The syslog year comes from the file's
-/// mtime in `tz`.
-pub fn for_each_line(path: &Path, tz: &TimeZone, each: impl FnMut(RawLine)) -> io::Result<()> {
-    for_each_line_of(File::open(path)?, path, tz, each)
-}
-
-/// [`for_each_line`] of `file`, opened already: a multilog `current` is opened before the
-/// rotated files are read, so that a rotation meanwhile (multilog renames `current` to
-/// `@....s` and starts a new one) leaves its lines in the file read, not in one never listed
-/// (review52: ten lines lost, nothing said).
-pub fn for_each_line_of(
+/// Read every line of `file` (`path` names it: `.gz` is gunzipped), calling `each` for each;
+/// the syslog year comes from the file's mtime in `tz`. It takes the file opened: a multilog
+/// `current` is opened before the rotated files are read, so that a rotation meanwhile
+/// (multilog renames `current` to `@....s` and starts a new one) leaves its lines in the file
+/// read, not in one never listed (review52: ten lines lost, nothing said).
+pub fn for_each_line(
     file: File,
     path: &Path,
     tz: &TimeZone,

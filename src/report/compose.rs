@@ -253,7 +253,7 @@ fn add_log_evidence(input: &mut ReportInput, sources: &ReportSources<'_>) {
         })
     };
     let ids: Vec<MessageId> = ids.into_iter().filter(named).collect();
-    let mut lines = logs.summary_lines_of(ids.into_iter(), total);
+    let mut lines = logs.summary_lines(ids.into_iter(), total);
     for c in input
         .culprits
         .iter()
