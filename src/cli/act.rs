@@ -18,7 +18,7 @@ pub use command_line::{
     apply_command, apply_command_with, apply_line, argument_words, option_words, undo_command,
     undo_command_at,
 };
-pub use select::{tables_for, Check, Selected};
+pub use select::{context_for, tables_for, Check, Selected};
 
 /// Sizes in the dry runs: the formatter the TUI uses too.
 pub use crate::size::human_bytes;

@@ -5,8 +5,8 @@ use std::io::Write;
 
 use super::act::{self, ActArgs};
 use super::{exit::ExitCode, GlobalArgs};
-use crate::actions::{self, area::YankedView, Plan, RestoreSelection};
-use crate::query::{self, QueryContext};
+use crate::actions::{self, Plan, RestoreSelection};
+use crate::query;
 use crate::queue::{Interner, MessageId, MessageRecord};
 
 use super::print::actions::ActionJson;
@@ -50,11 +50,9 @@ pub fn run(
     act::report_error(run_inner(global, args, out))
 }
 
-/// The yanked messages `query` selects, as their records (headers read: the dry run shows
-/// who sent them and what about, to judge what to pick back). Read where they lie; only a
-/// query that reads message files (`body:`, `header:`) or envelope files (`rcpt:`) goes
-/// through the hard-link view, whose links change the files' ctime ("yanked at"): the
-/// evaluation reads them by queue path. `list --yanked` lists what this selects.
+/// The yanked messages `query` selects, as their records ([`query::yanked::select_yanked`],
+/// judged under the flags `plan` was given: its default domain names bare logins, newuser49b:
+/// 7,075 put back of 10,794). `list --yanked` lists what this selects.
 pub fn select_yanked(
     query: &query::Query,
     queue: &crate::queue::Queue,
@@ -62,49 +60,17 @@ pub fn select_yanked(
     strings: &Interner,
 ) -> anyhow::Result<Vec<MessageRecord>> {
     let now = actions::plan::unix_now();
-    let picked = |ctx: &QueryContext<'_>, records: Vec<MessageRecord>| {
-        // `cluster:` terms valued under the flags `plan` was given (its default domain names
-        // bare logins), not the control files alone (newuser49b: 7,075 put back of 10,794).
-        let tables = match query.has_cluster_terms() {
-            true => Some(act::tables_for(queue, flags, &records, strings)?),
-            false => None,
-        };
-        let chosen = query::select_with(
-            query,
-            ctx,
-            &records,
-            None,
-            tables.as_ref().map(|t| t.borrow()),
-        );
-        let keep: std::collections::HashSet<usize> = chosen.into_iter().collect();
-        Ok::<_, anyhow::Error>(
-            (records.into_iter().enumerate())
-                .filter(|(i, _)| keep.contains(i))
-                .map(|(_, r)| r)
-                .collect(),
-        )
+    let ctx = match query.has_cluster_terms() {
+        true => act::context_for(queue, flags)?,
+        false => Default::default(),
     };
-    if query.needs_files() || query.needs_envelopes() {
-        let view = YankedView::build(yank_dir, &actions::list_yanked(yank_dir)?)?;
-        let (vq, s) = view.scan(strings)?;
-        let ctx = QueryContext {
-            queue: &vq,
-            strings,
-            now,
-            // Yanked messages, not the queue's: none was restored.
-            restored: actions::Restored::none(),
-        };
-        return picked(&ctx, s.records);
-    }
-    let records = crate::queue::scan::scan_yank_area(yank_dir, strings)?;
-    // No file is read for this query: the context's queue is never touched.
-    let ctx = QueryContext {
+    Ok(query::yanked::select_yanked(
+        query,
         queue,
+        yank_dir,
         strings,
-        now,
-        restored: actions::Restored::none(),
-    };
-    picked(&ctx, records)
+        (&ctx, now),
+    )?)
 }
 
 /// What `--batch`, `--ids`, the query or `--all` select: the selection, its journal text, the

@@ -15,6 +15,7 @@ mod term;
 pub mod value;
 
 mod eval;
+pub mod yanked;
 
 use std::ops::Range;
 use std::sync::atomic::AtomicU64;

@@ -233,8 +233,17 @@ pub fn tables_for(
     records: &[MessageRecord],
     strings: &Interner,
 ) -> anyhow::Result<crate::analysis::Tables> {
-    let setup = crate::analysis::setup::Setup::context(&setup_options(queue, flags)?);
-    Ok(crate::analysis::Tables::of(records, strings, &setup.ctx))
+    let ctx = context_for(queue, flags)?;
+    Ok(crate::analysis::Tables::of(records, strings, &ctx))
+}
+
+/// The analysis context `flags` give on `queue` (its control files, default domain, user
+/// names), as `plan` judges with it.
+pub fn context_for(
+    queue: &Queue,
+    flags: ContextFlags<'_>,
+) -> anyhow::Result<crate::analysis::context::AnalysisContext> {
+    Ok(crate::analysis::setup::Setup::context(&setup_options(queue, flags)?).ctx)
 }
 
 fn setup_options(
