@@ -292,6 +292,7 @@ fn needs_envelopes(state: &AppState, c: Command) -> bool {
         | Command::Expire
         | Command::Undo
         | Command::Purge
+        | Command::Pick
         | Command::Confirm
         | Command::Force
         | Command::Accounts
@@ -414,6 +415,10 @@ fn command(state: &mut AppState, c: Command) -> Option<Effect> {
         Command::Expire => return request_marked(state, true),
         Command::Undo => return request_undo(state),
         Command::Purge => return request_yank_row(state, true),
+        Command::Pick => {
+            start_filter(state);
+            state.query.picking = true;
+        }
         Command::YankArea => return Some(open_view(state, Focus::Yanked)),
         Command::Accounts => return Some(open_view(state, Focus::Accounts)),
         Command::WriteReport => {
@@ -502,6 +507,7 @@ fn back(state: &mut AppState) {
     }
     if state.query.editing {
         state.query.editing = false;
+        state.query.picking = false;
         state.query.text = state
             .query
             .applied

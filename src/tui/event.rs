@@ -120,6 +120,14 @@ pub enum Effect {
         /// What to plan.
         request: PlanRequest,
     },
+    /// Plan putting back the yanked messages a query selects, as real mail picked back (the
+    /// answer is `Event::Worker(Report::Planned)`, as for `Plan`).
+    PickBack {
+        /// What was chosen, in words (shown, and recorded in the journal).
+        what: String,
+        /// The query, evaluated on the yank area's messages.
+        query: crate::query::Query,
+    },
     /// Execute a confirmed plan: exactly the one the popup showed.
     Execute(Confirm),
     /// Read the yank area and its journal again.

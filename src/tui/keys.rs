@@ -63,6 +63,8 @@ pub enum Command {
     Undo,
     /// Yank area: delete the batch for good (asks first).
     Purge,
+    /// Yank area: type a query whose yanked messages go back as real mail (asks first).
+    Pick,
     /// Show the yank area.
     YankArea,
     /// Show the vpopmail accounts at risk.
@@ -369,6 +371,13 @@ pub const BINDINGS: &[Binding] = &[
         C::Purge,
         "delete the batch for good",
         Some("purge"),
+    ),
+    b(
+        &[K::Char('/')],
+        X::Yanked,
+        C::Pick,
+        "pick messages back by a query (as real mail)",
+        Some("pick back"),
     ),
     b(&[K::Char('k'), K::Up], X::Anywhere, C::Up, "up", None),
     b(&[K::Char('j'), K::Down], X::Anywhere, C::Down, "down", None),

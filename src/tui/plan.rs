@@ -69,8 +69,12 @@ fn done_text(f: &Finished) -> String {
     let (n, id) = (counted(batch.messages, "message", "messages"), &batch.batch);
     let mut text = match plan.direction {
         Direction::Yank => format!("yanked {n} (batch {id}); u undoes"),
-        // The TUI picks nothing back: each of its restores is an undo (docs/tui.md), which
-        // leaves standing what was picked back before.
+        // Picked back by a query in the yank area (`/`): real mail by the operator's verdict.
+        Direction::Restore if plan.verdict => {
+            format!("restored {n} (batch {id}): picked back as real mail, p leaves them")
+        }
+        // Its other restores are undos (docs/tui.md), which leave standing what was picked
+        // back before.
         Direction::Restore => match f.confirm.still_picked.unwrap_or(0) {
             0 => format!("restored {n} (batch {id}): an undo, p judges them again"),
             k if k as u64 == batch.messages => {
@@ -337,6 +341,25 @@ pub fn request_undo(state: &mut AppState) -> Option<Effect> {
         what,
         PlanRequest::Restore(RestoreSelection::Batch(batch)),
     )
+}
+
+/// `/` in the yank area, then Enter: plan putting back the yanked messages `query` selects, as
+/// real mail picked back (`qtriage restore QUERY`). An empty query would pick back the whole
+/// yank area: refused, as the CLI refuses it (Enter on the last row restores everything).
+pub fn request_pick(state: &mut AppState, query: crate::query::Query) -> Option<Effect> {
+    if query.is_empty() {
+        notice(
+            state,
+            "an empty query picks back everything: nothing asked (Enter on the last row restores all)",
+            false,
+        );
+        return None;
+    }
+    let what = format!("the yanked messages matching {query}, picked back as real mail");
+    state.status.notice = None;
+    state.status.planning = None;
+    state.popup = Popup::Planning(what.clone());
+    Some(Effect::PickBack { what, query })
 }
 
 /// Enter (`purge` false) or P (`purge` true) on a yank-area row.

@@ -427,6 +427,9 @@ pub struct QueryBar {
     pub error: Option<QueryError>,
     /// The query in force (applied with Enter).
     pub applied: Option<Query>,
+    /// Typed in the yank area: Enter picks back the yanked messages it selects, and leaves
+    /// the query in force as it was.
+    pub picking: bool,
 }
 
 /// Marked messages.

@@ -260,6 +260,7 @@ impl WorkerState {
                 }
             }
             Effect::Plan { what, request } => self.plan(what, request),
+            Effect::PickBack { what, query } => self.pick_back(what, query),
             Effect::Execute(confirm) => self.execute(confirm),
             Effect::ListYankArea => self.list_yank_area(),
             Effect::CheckAccounts => self.off_thread(
@@ -447,6 +448,32 @@ impl WorkerState {
                     still_picked,
                     picks_unknown,
                 }))))
+            }
+            Err(e) => self.emit(Event::Worker(Report::Error(e.to_string()))),
+        }
+    }
+
+    /// Find the yanked messages `query` selects (`qtriage restore QUERY`'s selection, judged
+    /// with this session's context), then plan putting them back as picked: real mail by the
+    /// operator's verdict, which `p` and the report leave from then on.
+    fn pick_back(&mut self, what: String, query: crate::query::Query) {
+        if self.recover() {
+            self.scan();
+        }
+        let now = self.after.now();
+        let ctx = self.after.context(now);
+        let strings = crate::queue::Interner::new();
+        let (queue, yank_dir) = (&self.ops.queue, &self.ops.yank_dir);
+        let found =
+            crate::query::yanked::select_yanked(&query, queue, yank_dir, &strings, (&ctx, now));
+        match found {
+            Ok(records) if records.is_empty() => self.emit(Event::Worker(Report::Error(format!(
+                "{what}: no message in the yank area matches"
+            )))),
+            Ok(records) => {
+                let ids = records.iter().map(|r| r.id).collect();
+                let request = PlanRequest::Restore(crate::actions::RestoreSelection::Picked(ids));
+                self.plan(what, request);
             }
             Err(e) => self.emit(Event::Worker(Report::Error(e.to_string()))),
         }

@@ -294,3 +294,45 @@ fn a_rescan_reads_the_yank_areas_count_again() {
 fn header(screen: &str) -> &str {
     screen.lines().next().unwrap_or_default()
 }
+
+/// One yanked message picked back in the TUI by a query (`/` in the yank area), as `qtriage
+/// restore QUERY` does: it is back in the queue, the others stay yanked, and the journal keeps
+/// the operator's verdict (newuser51: only a whole batch could be put back from the TUI).
+#[test]
+fn a_query_in_the_yank_area_picks_one_message_back_in_tmux() {
+    if !Tmux::available() {
+        return;
+    }
+    let t = TestQueue::new(23);
+    let ids: Vec<_> = (0..12)
+        .map(|i| {
+            t.add(
+                qtriage::fixture::MessageSpec::new()
+                    .sender(format!("x{i}@spam.example"))
+                    .remote(format!("victim{i}@example.net"))
+                    .auth("test")
+                    .subject("cheap stuff"),
+            )
+        })
+        .collect();
+    crate::util::assert_exit(&t.run(&["yank", "auth:test", "--apply"]), 0);
+    let tm = Tmux::start(t.root());
+    tm.wait_scanned();
+    tm.keys(&["Y"]);
+    tm.wait_until("the yank area", |s| header(s).contains("yanked 12"));
+    tm.keys(&["/"]);
+    tm.keys(&["-l", "sender:x3@spam.example"]);
+    tm.wait_for("pick back from the yank area / sender:x3@spam.example");
+    tm.keys(&["Enter"]);
+    tm.wait_for_all(&[
+        "Restore 1 message to the queue?",
+        "picked back as real mail",
+    ]);
+    tm.keys(&["Enter"]);
+    tm.wait_for("picked back as real mail, p leaves them");
+    let mess = |id: qtriage::queue::MessageId| t.q.path(qtriage::queue::Subdir::Mess, id).exists();
+    assert!(mess(ids[3]), "#{} is back", ids[3]);
+    assert_eq!(ids.iter().filter(|&&id| mess(id)).count(), 1, "only it");
+    let picked = t.run(&["list", "restored:yes", "--count"]);
+    assert_eq!(String::from_utf8_lossy(&picked.stdout).trim(), "1");
+}

@@ -513,3 +513,50 @@ fn an_undo_being_planned_shows_the_workers_progress() {
     update(&mut s, Action::Worker(Report::Planning(reading.clone())));
     assert_eq!(s.status.planning, Some(reading));
 }
+
+/// `/` in the yank area types a query whose yanked messages go back as real mail: Enter asks
+/// the worker for that pick (the Planning box up), the message list's filter stays as it was,
+/// and an empty query asks nothing (newuser51: one message could not be picked back).
+#[test]
+fn a_query_in_the_yank_area_picks_messages_back() {
+    let mut s = state((80, 24), 3, 2, false);
+    press(&mut s, KeyCode::Char('/'));
+    super::tests::chars(&mut s, "ip:1.2.3.4");
+    press(&mut s, KeyCode::Enter);
+    update(
+        &mut s,
+        Action::Worker(Report::YankArea(Box::new(listing()))),
+    );
+    s.ui.focus = Focus::Yanked;
+    press(&mut s, KeyCode::Char('/'));
+    assert!(s.query.editing && s.query.picking);
+    let clear = |s: &mut AppState| {
+        s.query.text.clear();
+        s.query.cursor = 0;
+    };
+    clear(&mut s);
+    super::tests::chars(&mut s, "from:*@customer.example");
+    let ask = press(&mut s, KeyCode::Enter).expect("Enter asks");
+    let want = crate::query::Query::parse("from:*@customer.example").expect("parses");
+    assert!(
+        matches!(&ask, Effect::PickBack { query, what } if *query == want
+            && what.contains("picked back as real mail")),
+        "{ask:?}"
+    );
+    assert!(matches!(s.popup, Popup::Planning(_)));
+    assert!(!s.query.editing && !s.query.picking);
+    assert_eq!(
+        s.query.text, "ip:1.2.3.4",
+        "the list's filter is left as it was"
+    );
+    // An empty query would pick back everything: nothing is asked.
+    s.popup = Popup::None;
+    press(&mut s, KeyCode::Char('/'));
+    clear(&mut s);
+    assert_eq!(press(&mut s, KeyCode::Enter), None);
+    assert!(notice_text(&s).starts_with("an empty query picks back everything"));
+    // Outside the yank area `/` is the filter, as before.
+    s.ui.focus = Focus::Clusters;
+    press(&mut s, KeyCode::Char('/'));
+    assert!(s.query.editing && !s.query.picking);
+}

@@ -110,6 +110,18 @@ pub(super) fn apply_query(state: &mut AppState) -> Option<Effect> {
             q.error = Some(e);
             None
         }
+        Ok(query) if q.picking => {
+            // The filter in force stays as it was, as Esc leaves it.
+            q.editing = false;
+            q.picking = false;
+            q.error = None;
+            q.text = q
+                .applied
+                .as_ref()
+                .map(|a| a.to_string())
+                .unwrap_or_default();
+            crate::tui::plan::request_pick(state, query)
+        }
         Ok(query) => {
             q.editing = false;
             q.error = None;

@@ -26,7 +26,7 @@ pub(super) fn press(s: &mut AppState, code: KeyCode) -> Option<Effect> {
     update(s, action)
 }
 
-fn chars(s: &mut AppState, text: &str) {
+pub(super) fn chars(s: &mut AppState, text: &str) {
     for c in text.chars() {
         press(s, KeyCode::Char(c));
     }

@@ -55,12 +55,23 @@ pub fn hints(state: &AppState) -> Vec<(String, &'static str)> {
         crate::tui::state::Popup::Confirm(c) => crate::tui::plan::send_blocks(state, c),
         _ => true,
     };
-    contexts(state)
-        .iter()
-        .flat_map(|ctx| BINDINGS.iter().filter(move |b| b.context == *ctx))
-        .filter(|b| forcing || b.command != Command::Force)
-        .filter_map(|b| Some((key_label(b.keys[0]), b.hint?)))
-        .collect()
+    // A key a more specific context takes is not hinted again for a wider one: `/` picks back
+    // in the yank area, where "/ filter" would tell the operator what it does not do.
+    let mut taken = Vec::new();
+    let mut out = Vec::new();
+    for b in
+        (contexts(state).iter()).flat_map(|ctx| BINDINGS.iter().filter(move |b| b.context == *ctx))
+    {
+        let first = b.keys[0];
+        if taken.contains(&first) {
+            continue;
+        }
+        taken.push(first);
+        if let (true, Some(hint)) = (forcing || b.command != Command::Force, b.hint) {
+            out.push((key_label(first), hint));
+        }
+    }
+    out
 }
 
 /// The help text: one section per context, one line per binding.

@@ -18,6 +18,8 @@ use crate::tui::state::QueryBar;
 
 /// The prompt before the text.
 const PROMPT: &str = "/ ";
+/// The prompt while picking messages back in the yank area: the same bar, another action.
+const PICK_PROMPT: &str = "pick back from the yank area / ";
 
 /// The filter bar of a [`QueryBar`].
 pub struct QueryBarView<'a> {
@@ -92,6 +94,7 @@ impl Widget for QueryBarView<'_> {
             Line::from(fit_spans(spans, width)).render(Rect { height: 1, ..area }, buf);
             return;
         }
+        let prompt = if bar.picking { PICK_PROMPT } else { PROMPT };
         let text = bar.text.as_str();
         let cur = bar.cursor.min(text.len());
         let cur = if text.is_char_boundary(cur) {
@@ -121,15 +124,15 @@ impl Widget for QueryBarView<'_> {
             let start = columns(&prefix(text, e.span.start));
             start..columns(&prefix(text, e.span.end)).max(start + 1)
         });
-        let room = width.saturating_sub(PROMPT.len());
+        let room = width.saturating_sub(prompt.len());
         let y = area.y;
-        buf.set_span(area.x, y, &Span::styled(PROMPT, t.accent()), area.width);
+        buf.set_span(area.x, y, &Span::styled(prompt, t.accent()), area.width);
         if room == 0 {
             return;
         }
         let first = scroll(ends[2], caret, error.clone(), room);
         for i in 0..room.min(ends[2] - first) {
-            let (sx, dx) = ((first + i) as u16, area.x + (PROMPT.len() + i) as u16);
+            let (sx, dx) = ((first + i) as u16, area.x + (prompt.len() + i) as u16);
             if let (Some(from), Some(to)) = (row.cell((sx, 0)), buf.cell_mut((dx, y))) {
                 *to = from.clone();
             }
@@ -140,14 +143,14 @@ impl Widget for QueryBarView<'_> {
             }
         };
         if first > 0 {
-            ellipsis(PROMPT.len());
+            ellipsis(prompt.len());
         }
         if ends[2] - first > room {
             ellipsis(width - 1);
         }
         if let (Some(err), Some(e), true) = (&bar.error, error, area.height > 1) {
-            let on_screen = |col: usize| (PROMPT.len() + col).saturating_sub(first);
-            let marks = on_screen(e.start).max(PROMPT.len())..on_screen(e.end).min(width);
+            let on_screen = |col: usize| (prompt.len() + col).saturating_sub(first);
+            let marks = on_screen(e.start).max(prompt.len())..on_screen(e.end).min(width);
             let line = error_line(marks, &sanitize_str(&err.message), width, t);
             line.render(
                 Rect {
