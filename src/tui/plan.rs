@@ -262,12 +262,17 @@ fn marked(state: &AppState) -> Option<(Vec<MessageId>, String)> {
 
 /// Ask the worker for a plan and show "planning…" until it answers.
 fn ask(state: &mut AppState, what: String, request: PlanRequest) -> Option<Effect> {
+    planning(state, &what);
+    Some(Effect::Plan { what, request })
+}
+
+/// Show the Planning box for `what` while the worker plans.
+fn planning(state: &mut AppState, what: &str) {
     // What the line said was about the last popup (`cancelled: nothing was moved`): under the
     // next one it would read as this one's.
     state.status.notice = None;
     state.status.planning = None;
-    state.popup = Popup::Planning(what.clone());
-    Some(Effect::Plan { what, request })
+    state.popup = Popup::Planning(what.to_string());
 }
 
 /// `y` / `E`: plan yanking (or expiring) the marked messages.
@@ -356,9 +361,7 @@ pub fn request_pick(state: &mut AppState, query: crate::query::Query) -> Option<
         return None;
     }
     let what = format!("the yanked messages matching {query}, picked back as real mail");
-    state.status.notice = None;
-    state.status.planning = None;
-    state.popup = Popup::Planning(what.clone());
+    planning(state, &what);
     Some(Effect::PickBack { what, query })
 }
 
