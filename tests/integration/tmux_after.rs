@@ -263,6 +263,21 @@ fn a_rescan_reads_the_yank_areas_count_again() {
     if !Tmux::available() {
         return;
     }
+    let (t, ids, tm) = twelve_yanked();
+    tm.wait_until("the yank area's count", |s| header(s).contains("yanked 12"));
+    tm.keys(&["h"]);
+    let list = t.root().join("../four-ids");
+    let four: String = ids[..4].iter().map(|id| format!("{}\n", id.0)).collect();
+    std::fs::write(&list, four).expect("ids");
+    let list = list.to_str().expect("utf-8").to_string();
+    crate::util::assert_exit(&t.run(&["restore", "--ids", &list, "--apply"]), 0);
+    tm.keys(&["r"]);
+    tm.wait_until("the count read again", |s| header(s).contains("yanked 8"));
+}
+
+/// A queue whose 12 messages (`x0@spam.example`...) were yanked by the CLI, and the TUI on it
+/// showing the yank area.
+fn twelve_yanked() -> (TestQueue, Vec<qtriage::queue::MessageId>, Tmux) {
     let t = TestQueue::new(23);
     let ids: Vec<_> = (0..12)
         .map(|i| {
@@ -279,15 +294,7 @@ fn a_rescan_reads_the_yank_areas_count_again() {
     let tm = Tmux::start(t.root());
     tm.wait_scanned();
     tm.keys(&["Y"]);
-    tm.wait_until("the yank area's count", |s| header(s).contains("yanked 12"));
-    tm.keys(&["h"]);
-    let list = t.root().join("../four-ids");
-    let four: String = ids[..4].iter().map(|id| format!("{}\n", id.0)).collect();
-    std::fs::write(&list, four).expect("ids");
-    let list = list.to_str().expect("utf-8").to_string();
-    crate::util::assert_exit(&t.run(&["restore", "--ids", &list, "--apply"]), 0);
-    tm.keys(&["r"]);
-    tm.wait_until("the count read again", |s| header(s).contains("yanked 8"));
+    (t, ids, tm)
 }
 
 /// The header bar: the screen's first line.
@@ -303,22 +310,7 @@ fn a_query_in_the_yank_area_picks_one_message_back_in_tmux() {
     if !Tmux::available() {
         return;
     }
-    let t = TestQueue::new(23);
-    let ids: Vec<_> = (0..12)
-        .map(|i| {
-            t.add(
-                qtriage::fixture::MessageSpec::new()
-                    .sender(format!("x{i}@spam.example"))
-                    .remote(format!("victim{i}@example.net"))
-                    .auth("test")
-                    .subject("cheap stuff"),
-            )
-        })
-        .collect();
-    crate::util::assert_exit(&t.run(&["yank", "auth:test", "--apply"]), 0);
-    let tm = Tmux::start(t.root());
-    tm.wait_scanned();
-    tm.keys(&["Y"]);
+    let (t, ids, tm) = twelve_yanked();
     tm.wait_until("the yank area", |s| header(s).contains("yanked 12"));
     tm.keys(&["/"]);
     tm.keys(&["-l", "sender:x3@spam.example"]);
