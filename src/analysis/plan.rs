@@ -548,6 +548,7 @@ pub fn strongest_reason(c: &Cluster) -> String {
 mod campaign;
 mod log_ips;
 mod not_taken;
+pub mod picks;
 pub mod remain;
 pub mod yanked;
 pub use not_taken::{kept_of, not_in_plan, NotInPlan};

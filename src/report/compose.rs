@@ -279,6 +279,10 @@ fn same_login(a: &str, b: &str) -> bool {
     }
 }
 
+/// What the report says of a pick-back's selection.
+pub const PICK_SELECTION: &str =
+    "the operator's choice of real mail (qtriage yanked --batches shows it)";
+
 /// "What was done": every yank, restore, purge and expire batch of the journal that moved
 /// something (abandoned batches moved nothing), with the messages it handled; and a note for
 /// messages in the yank area that no batch moved (qmail-remove, or by hand).
@@ -301,7 +305,12 @@ fn add_actions_done(input: &mut ReportInput, yank_dir: &Path) {
             direction: b.header.direction.name().to_string(),
             messages: b.messages.len().saturating_sub(b.failed.len()) as u64,
             time: b.header.created,
-            selection: sanitize_str(&b.header.query).into_owned(),
+            // A pick-back's query names the real mail picked (a customer's address, their
+            // subject): not in a document sent to a blacklist (newuser52).
+            selection: match b.header.verdict {
+                true => PICK_SELECTION.to_string(),
+                false => sanitize_str(&b.header.query).into_owned(),
+            },
             verdict: b.header.verdict,
             undoes: b
                 .header

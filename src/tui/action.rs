@@ -415,10 +415,7 @@ fn command(state: &mut AppState, c: Command) -> Option<Effect> {
         Command::Expire => return request_marked(state, true),
         Command::Undo => return request_undo(state),
         Command::Purge => return request_yank_row(state, true),
-        Command::Pick => {
-            start_filter(state);
-            state.query.picking = true;
-        }
+        Command::Pick => start_pick(state),
         Command::YankArea => return Some(open_view(state, Focus::Yanked)),
         Command::Accounts => return Some(open_view(state, Focus::Accounts)),
         Command::WriteReport => {
@@ -586,7 +583,7 @@ fn cycle_sort(state: &mut AppState) {
 mod filter;
 mod marks;
 mod scroll;
-use filter::{apply_query, edit_query, start_filter, type_char};
+use filter::{apply_query, edit_query, start_filter, start_pick, type_char};
 use scroll::scroll_popup;
 
 #[cfg(test)]

@@ -190,6 +190,7 @@ pub fn answer(state: &AppState, effect: &Effect, send_running: bool) -> Confirm 
         not_in_plan: None,
         still_picked: None,
         picks_unknown: None,
+        pick_warning: None,
         force: false,
     }
 }
@@ -210,6 +211,7 @@ pub fn confirm_yank(ids: &[u64]) -> Confirm {
         not_in_plan: None,
         still_picked: None,
         picks_unknown: None,
+        pick_warning: None,
         clusters_hit: Some(crate::tui::state::ClustersHit {
             count: 1,
             largest: vec![("test".into(), n)],

@@ -45,6 +45,8 @@ pub const STATUS_EVERY: Duration = Duration::from_secs(1);
 pub const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 /// How long the worker waits for the UI to drop the header pass' records.
 pub const LET_GO_WAIT: Duration = Duration::from_secs(1);
+/// Picked-back messages the confirmation names one by one (id, sender, subject).
+const PICKS_NAMED: usize = 3;
 
 /// Handle to the worker thread: send it effects; dropping it ends the thread's loop.
 pub struct Worker {
@@ -259,7 +261,7 @@ impl WorkerState {
                     self.emit(Event::Worker(Report::Explained(at, reasons)));
                 }
             }
-            Effect::Plan { what, request } => self.plan(what, request),
+            Effect::Plan { what, request } => self.plan(what, request, None),
             Effect::PickBack { what, query } => self.pick_back(what, query),
             Effect::Execute(confirm) => self.execute(confirm),
             Effect::ListYankArea => self.list_yank_area(),
@@ -395,7 +397,7 @@ impl WorkerState {
     }
 
     /// Build the plan of `request` (recovering interrupted batches first, like every action).
-    fn plan(&mut self, what: String, request: PlanRequest) {
+    fn plan(&mut self, what: String, request: PlanRequest, pick_warning: Option<String>) {
         if self.recover() {
             self.scan();
         }
@@ -447,6 +449,7 @@ impl WorkerState {
                     force: false,
                     still_picked,
                     picks_unknown,
+                    pick_warning,
                 }))))
             }
             Err(e) => self.emit(Event::Worker(Report::Error(e.to_string()))),
@@ -471,9 +474,33 @@ impl WorkerState {
                 "{what}: no message in the yank area matches"
             )))),
             Ok(records) => {
-                let ids = records.iter().map(|r| r.id).collect();
+                let ids: Vec<_> = records.iter().map(|r| r.id).collect();
+                // A pick of a few names them, as the CLI's dry run samples them: the customer
+                // on the phone said which message (newuser52: "1 message" and no more).
+                let what = match records.len() {
+                    1..=PICKS_NAMED => {
+                        let text = |s: Option<crate::queue::Sym>| {
+                            let bytes = s.map(|s| strings.resolve(s).to_vec()).unwrap_or_default();
+                            crate::sanitize::sanitize_bytes(&bytes).into_owned()
+                        };
+                        let named: Vec<String> = (records.iter())
+                            .map(|r| {
+                                let subject = text(r.headers.subject);
+                                format!("#{} <{}> {subject:?}", r.id, text(r.sender))
+                            })
+                            .collect();
+                        format!("{what}: {}", named.join("; "))
+                    }
+                    _ => what,
+                };
+                // As `qtriage restore QUERY` warns: picking a culprit's spam back hides it from
+                // the plan and the report (newuser52: `auth:test` asked without a word).
+                let warning = self.snapshot.as_ref().and_then(|snap| {
+                    let picks = ids.iter().copied().collect();
+                    after::pick_warning(snap, &self.after, &picks)
+                });
                 let request = PlanRequest::Restore(crate::actions::RestoreSelection::Picked(ids));
-                self.plan(what, request);
+                self.plan(what, request, warning);
             }
             Err(e) => self.emit(Event::Worker(Report::Error(e.to_string()))),
         }

@@ -316,10 +316,9 @@ fn a_query_in_the_yank_area_picks_one_message_back_in_tmux() {
     tm.keys(&["-l", "sender:x3@spam.example"]);
     tm.wait_for("pick back from the yank area / sender:x3@spam.example");
     tm.keys(&["Enter"]);
-    tm.wait_for_all(&[
-        "Restore 1 message to the queue?",
-        "picked back as real mail",
-    ]);
+    // The one message is named: which it is, before Enter (newuser52).
+    let id = format!("#{}", ids[3]);
+    tm.wait_for_all(&["Restore 1 message to the queue?", &id, "<x3@spam.example>"]);
     tm.keys(&["Enter"]);
     tm.wait_for("picked back as real mail, p leaves them");
     let mess = |id: qtriage::queue::MessageId| t.q.path(qtriage::queue::Subdir::Mess, id).exists();

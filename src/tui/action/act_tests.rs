@@ -530,6 +530,10 @@ fn a_query_in_the_yank_area_picks_messages_back() {
     s.ui.focus = Focus::Yanked;
     press(&mut s, KeyCode::Char('/'));
     assert!(s.query.editing && s.query.picking);
+    assert_eq!(
+        s.query.text, "",
+        "the list's filter is not the pick's (newuser52)"
+    );
     let clear = |s: &mut AppState| {
         s.query.text.clear();
         s.query.cursor = 0;

@@ -19,6 +19,17 @@ pub(super) fn start_filter(state: &mut AppState) {
     }
 }
 
+/// `/` in the yank area: the filter bar, empty, for a query whose yanked messages go back as
+/// real mail. Empty: the list's filter in it was one Enter from picking a culprit's spam back
+/// (newuser52); Esc or the pick puts that filter's text back.
+pub(super) fn start_pick(state: &mut AppState) {
+    start_filter(state);
+    let q = &mut state.query;
+    (q.picking, q.cursor, q.error) = (true, 0, None);
+    q.text.clear();
+    state.status.notice = None;
+}
+
 pub(super) fn type_char(state: &mut AppState, c: char) {
     let q = &mut state.query;
     q.text.insert(q.cursor, c);

@@ -66,6 +66,7 @@ fn confirm(f: &Fixture, request: PlanRequest, force: bool) -> Confirm {
         not_in_plan: None,
         still_picked: None,
         picks_unknown: None,
+        pick_warning: None,
         force,
     }
 }

@@ -57,6 +57,9 @@ pub struct Confirm {
     /// A yank or an expire when a restore journal cannot be read: which of its messages were
     /// picked back as real mail is not known, in words (`None`: known, or not asked).
     pub picks_unknown: Option<String>,
+    /// A pick-back (`/` in the yank area): of its messages, those the ranking calls culprits',
+    /// in words (`careful: 2,374 of these are culprits' ...`); `None` when none are.
+    pub pick_warning: Option<String>,
 }
 
 /// The messages of a yank or an expire that the cleanup plan (`p`, `qtriage plan`) would not

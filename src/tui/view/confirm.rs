@@ -136,6 +136,11 @@ impl ConfirmPopup<'_> {
             let lines = keyed("not in plan", &words, " ", width, t);
             v.extend(lines.into_iter().map(|l| l.style(t.danger())));
         }
+        // A pick-back of a culprit's spam hides it from the plan and the report.
+        if let Some(words) = &c.pick_warning {
+            let lines = keyed("careful", words, " ", width, t);
+            v.extend(lines.into_iter().map(|l| l.style(t.danger())));
+        }
         // Not knowing what was picked back is not knowing whether this takes it again.
         if let Some(words) = &c.picks_unknown {
             let words = format!("{words}: these marks may take it again");

@@ -187,6 +187,28 @@ fn with_yank_area(snap: &Snapshot, env: &AfterFlood) -> WithYankArea {
     )
 }
 
+/// Of `picks` (messages in the yank area), the warning `qtriage restore QUERY` gives when the
+/// ranking of the queue and the yank area together calls some of them culprits'.
+pub fn pick_warning(
+    snap: &Snapshot,
+    env: &AfterFlood,
+    picks: &std::collections::HashSet<crate::queue::MessageId>,
+) -> Option<String> {
+    let all = with_yank_area(snap, env);
+    let ctx = env.context(env.now());
+    let strings = &snap.strings;
+    let ranking =
+        crate::analysis::rank_culprits(&all.records, strings, &ctx, &all.logs, TOP_LIMIT, OF_QUEUE);
+    let culprits = crate::analysis::plan::picks::culprits_picked(
+        &ranking,
+        &all.records,
+        all.in_queue,
+        strings,
+        picks,
+    );
+    crate::analysis::plan::picks::warning(&culprits)
+}
+
 /// The incident report at `now`, as `qtriage report` makes it (without `--since`).
 pub(super) fn report_input(
     snap: &Snapshot,

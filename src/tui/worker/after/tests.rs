@@ -156,3 +156,43 @@ fn the_tuis_report_is_qtriage_reports() {
         "{notes}"
     );
 }
+
+/// A pick-back of a culprit's yanked spam is warned of, as `qtriage restore QUERY`'s dry run
+/// warns (newuser52: `auth:test` picked 7,593 back without a word).
+#[test]
+fn a_pick_of_a_culprits_spam_is_warned_of() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (root, smtpd) = incident(dir.path());
+    let queue = Queue::open(&root, QueueOptions::default()).expect("open");
+    let yank_dir = actions::default_yank_dir(queue.root());
+    let picks: std::collections::HashSet<_> = (actions::list_yanked(&yank_dir).expect("yanked"))
+        .iter()
+        .map(|y| y.id)
+        .take(3)
+        .collect();
+    assert_eq!(picks.len(), 3);
+    let env = AfterFlood {
+        yank_dir,
+        vpopmail: dir.path().join("no-vpopmail"),
+        report_dir: dir.path().to_path_buf(),
+        setup: SetupOptions {
+            queue_root: queue.root().to_path_buf(),
+            logs: vec![smtpd],
+            now: NOW,
+            ..SetupOptions::default()
+        },
+        fixed_now: Some(NOW),
+        queue,
+    };
+    let warning = super::pick_warning(&snapshot(&env), &env, &picks);
+    let warning = warning.expect("a warning");
+    assert!(
+        warning.starts_with("careful: 3 of these are culprits' in qtriage's ranking (")
+            && warning.contains("test"),
+        "{warning}"
+    );
+    assert_eq!(
+        super::pick_warning(&snapshot(&env), &env, &Default::default()),
+        None
+    );
+}

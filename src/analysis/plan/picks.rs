@@ -1,0 +1,68 @@
+//! Before messages are picked back from the yank area as real mail: which of them are
+//! culprits' in the ranking of the queue and the yank area together, as `plan` and `report`
+//! judge them. A pick is the operator's verdict: `plan` and `report` leave it from then on, so
+//! one mistyped query hides spam from both (newuser50b, newuser52); every face warns of it.
+
+use std::collections::HashSet;
+
+use super::is_bounce_cluster;
+use crate::analysis::rank::Verdict;
+use crate::analysis::types::Cluster;
+use crate::queue::{Interner, MessageId, MessageRecord};
+use crate::sanitize::sanitize_str;
+
+/// Of `picks` (messages in the yank area: `records` from `in_queue` on), how many each culprit
+/// of `ranking` (the culprit ranking of `records`) holds, as its kind and value in words, most
+/// first. A cluster made mostly of bounces is no culprit here, as in `plan`.
+pub fn culprits_picked(
+    ranking: &[Cluster],
+    records: &[MessageRecord],
+    in_queue: usize,
+    strings: &Interner,
+    picks: &HashSet<MessageId>,
+) -> Vec<(String, usize)> {
+    let mut seen: HashSet<MessageId> = HashSet::new();
+    let mut out: Vec<(String, usize)> = Vec::new();
+    for c in ranking.iter().filter(|c| c.verdict() == Verdict::Culprit) {
+        if is_bounce_cluster(c, records, strings) {
+            continue;
+        }
+        let n = (c.members.iter())
+            .filter(|&&i| i as usize >= in_queue)
+            .filter_map(|&i| records.get(i as usize))
+            .filter(|r| picks.contains(&r.id) && seen.insert(r.id))
+            .count();
+        if n > 0 {
+            let value = c.value.map(|v| v.text(strings)).unwrap_or_default();
+            out.push((format!("{} {}", c.key.name(), sanitize_str(&value)), n));
+        }
+    }
+    out.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    out
+}
+
+/// The warning for `culprits` ([`culprits_picked`]), `None` when there is none to give:
+/// `careful: 2,374 of these are culprits' in qtriage's ranking (auth-user test 1,907, ...)`.
+pub fn warning(culprits: &[(String, usize)]) -> Option<String> {
+    let total: usize = culprits.iter().map(|c| c.1).sum();
+    if total == 0 {
+        return None;
+    }
+    let thousands = |n: usize| crate::size::thousands(n as u64);
+    let mut named: Vec<String> = (culprits.iter().take(SHOWN))
+        .map(|(name, n)| format!("{name} {}", thousands(*n)))
+        .collect();
+    if culprits.len() > SHOWN {
+        named.push(format!("{} more", thousands(culprits.len() - SHOWN)));
+    }
+    Some(format!(
+        "careful: {} of these {} culprits' in qtriage's ranking ({}): picked back as real \
+         mail, qtriage plan and report leave them from now on",
+        thousands(total),
+        if total == 1 { "is a" } else { "are" },
+        named.join(", ")
+    ))
+}
+
+/// Culprits a warning names before "N more".
+const SHOWN: usize = 3;
