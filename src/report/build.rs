@@ -350,7 +350,10 @@ fn ranked_culprits(window: &Window<'_>, src: &ReportSources<'_>) -> Found {
     }
     found.suspects = kinds
         .into_iter()
-        .map(|(kind, n)| format!("{} {kind}", thousands(n as u64)))
+        .map(|(kind, n)| {
+            let clusters = if n == 1 { "cluster" } else { "clusters" };
+            format!("{} {kind} {clusters}", thousands(n as u64))
+        })
         .collect();
     found.finish()
 }
