@@ -47,6 +47,25 @@ pub struct AfterFlood {
 }
 
 impl AfterFlood {
+    /// For tests: `queue` with its default yank area, no vpopmail directory and reports in
+    /// `dir`, the `logs` given, and a fixed `now`.
+    #[cfg(test)]
+    pub fn for_test(queue: Queue, dir: &std::path::Path, logs: Vec<PathBuf>, now: i64) -> Self {
+        AfterFlood {
+            yank_dir: crate::actions::default_yank_dir(queue.root()),
+            vpopmail: dir.join("no-vpopmail"),
+            report_dir: dir.to_path_buf(),
+            setup: SetupOptions {
+                queue_root: queue.root().to_path_buf(),
+                logs,
+                now,
+                ..SetupOptions::default()
+            },
+            fixed_now: Some(now),
+            queue,
+        }
+    }
+
     /// Now, as the CLI has it: the fixed one, QTRIAGE_NOW, or the clock.
     pub fn now(&self) -> i64 {
         self.fixed_now.unwrap_or_else(|| {

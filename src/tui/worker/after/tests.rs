@@ -171,19 +171,7 @@ fn a_pick_of_a_culprits_spam_is_warned_of() {
         .take(3)
         .collect();
     assert_eq!(picks.len(), 3);
-    let env = AfterFlood {
-        yank_dir,
-        vpopmail: dir.path().join("no-vpopmail"),
-        report_dir: dir.path().to_path_buf(),
-        setup: SetupOptions {
-            queue_root: queue.root().to_path_buf(),
-            logs: vec![smtpd],
-            now: NOW,
-            ..SetupOptions::default()
-        },
-        fixed_now: Some(NOW),
-        queue,
-    };
+    let env = AfterFlood::for_test(queue, dir.path(), vec![smtpd], NOW);
     let warning = super::pick_warning(&snapshot(&env), &env, &picks);
     let warning = warning.expect("a warning");
     assert!(

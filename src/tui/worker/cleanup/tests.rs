@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use super::{plan, AfterFlood};
 use crate::actions::{self, ExecuteOptions, PlanOptions, RestoreSelection};
-use crate::analysis::setup::SetupOptions;
 use crate::fixture::{MessageSpec, QueueBuilder};
 use crate::queue::{scan, Interner, MessageId, Progress, Queue, QueueOptions, ScanOptions};
 use crate::tui::ops::Ops;
@@ -62,18 +61,7 @@ fn yanked() -> (
         actions::execute(&yank, &ExecuteOptions::default(), &AtomicU64::new(0)).expect("yank");
     assert_eq!(outcome.batch.expect("batch").messages, 40);
 
-    let env = AfterFlood {
-        yank_dir,
-        vpopmail: dir.path().join("no-vpopmail"),
-        report_dir: dir.path().to_path_buf(),
-        setup: SetupOptions {
-            queue_root: queue.root().to_path_buf(),
-            now: NOW,
-            ..SetupOptions::default()
-        },
-        fixed_now: Some(NOW),
-        queue,
-    };
+    let env = AfterFlood::for_test(queue, dir.path(), Vec::new(), NOW);
     (dir, env, spam_ids, bounces)
 }
 
