@@ -12,9 +12,10 @@ use crossterm::event::{KeyCode, KeyEvent};
 use super::event::{Effect, Event, Report};
 use super::keys::{self, Command};
 use super::lists::{self, navigate, Move};
+use super::marks::{self, mark_cluster, mark_one, mark_plan, toggle_marks, PLAN_MARKED};
 use super::plan::{
-    confirm, done, mark_cluster, mark_one, mark_plan, planned, recovery_text, request_marked,
-    request_undo, request_yank_row, toggle_marks, PLAN_MARKED, SEND_REFUSED,
+    confirm, done, planned, recovery_text, request_marked, request_undo, request_yank_row,
+    SEND_REFUSED,
 };
 use super::state::{
     notice, Analysis, AppState, Clustering, Focus, Popup, ScanPhase, Selection, SendState,
@@ -581,7 +582,6 @@ fn cycle_sort(state: &mut AppState) {
 }
 
 mod filter;
-mod marks;
 mod scroll;
 use filter::{apply_query, edit_query, start_filter, start_pick, type_char};
 use scroll::scroll_popup;

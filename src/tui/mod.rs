@@ -10,6 +10,7 @@ pub mod event;
 pub mod keys;
 pub mod lists;
 pub mod live;
+pub mod marks;
 pub mod ops;
 pub mod plan;
 pub mod state;

@@ -9,9 +9,9 @@ use rustc_hash::FxHashSet;
 
 use super::event::Effect;
 use super::event::Finished;
-use super::lists::{navigate, ClusterRow, Move};
+use super::marks::{marked, NOTHING_MARKED};
 use super::state::{
-    notice, AppState, ClustersHit, Confirm, Focus, PlanRequest, Popup, SendState, YankRow,
+    notice, AppState, ClustersHit, Confirm, PlanRequest, Popup, SendState, YankRow,
 };
 use crate::actions::{Direction, PurgeSelection, RecoveryReport, RestoreSelection};
 use crate::queue::MessageId;
@@ -137,127 +137,6 @@ pub fn done(state: &mut AppState, f: Finished) {
         }
     }
     notice(state, text, is_error);
-}
-
-/// Space: mark or unmark the message under the cursor (or inspected).
-pub fn mark_one(state: &mut AppState) {
-    let id = match state.ui.focus {
-        Focus::Detail => state.detail.id,
-        _ => state.selected_record().map(|(_, r)| r.id),
-    };
-    if let Some(id) = id {
-        if !state.marks.ids.remove(&id) {
-            state.marks.ids.insert(id);
-        }
-        // "nothing marked: ..." no longer holds (the header counts the marks); other notices,
-        // such as the batch id of the last yank, stay until the next one.
-        if state
-            .status
-            .notice
-            .as_ref()
-            .is_some_and(|n| n.text.starts_with(NOTHING_MARKED))
-        {
-            state.status.notice = None;
-        }
-        if state.ui.focus == Focus::Messages {
-            navigate(state, Move::Down);
-        }
-    }
-}
-
-/// The notice of an action asked for with nothing marked.
-const NOTHING_MARKED: &str = "nothing marked";
-
-/// `m`: mark (or unmark) the whole selected cluster.
-pub fn mark_cluster(state: &mut AppState) {
-    let Some(data) = &state.data else { return };
-    let of = &data.clustering.cluster_of;
-    let members: Vec<u32> = match state.cluster_row(state.clusters.pos.selected) {
-        Some(ClusterRow::Cluster(c)) => (0..of.len() as u32)
-            .filter(|&i| of[i as usize] == c)
-            .collect(),
-        Some(ClusterRow::Fresh(_)) => {
-            let text = "its messages arrived after the scan: r scans again to mark them";
-            notice(state, text, false);
-            return;
-        }
-        Some(ClusterRow::All) | None => (0..data.snapshot.records.len() as u32).collect(),
-    };
-    toggle_marks(state, members.into_iter(), "cluster");
-}
-
-/// Mark all of `rows`, or unmark them when all are marked already.
-pub fn toggle_marks(state: &mut AppState, rows: impl Iterator<Item = u32>, what: &str) {
-    let Some(data) = &state.data else { return };
-    let recs = &data.snapshot.records;
-    let ids: Vec<MessageId> = rows
-        .filter_map(|i| recs.get(i as usize))
-        .map(|r| r.id)
-        .collect();
-    let all = ids.iter().all(|id| state.marks.ids.contains(id));
-    if all {
-        ids.iter().for_each(|id| {
-            state.marks.ids.remove(id);
-        });
-        notice(
-            state,
-            format!(
-                "unmarked {} ({what})",
-                counted(ids.len() as u64, "message", "messages")
-            ),
-            false,
-        );
-    } else {
-        let n = counted(ids.len() as u64, "message", "messages");
-        state.marks.ids.extend(ids);
-        // Every message marked is a yank `y` refuses (real mail too): "y yanks" would promise
-        // it (newuser49, `m` on "(all messages)" under a filter); said first, as a long notice
-        // is cut at the screen's edge (review49).
-        let all = state.marks.ids.len();
-        let words = match all >= recs.len() && !recs.is_empty() {
-            true => format!(
-                "all {} messages marked, real mail too: y refuses; x unmarks",
-                crate::size::thousands(all as u64)
-            ),
-            false => format!("marked {n} ({what}); y yanks"),
-        };
-        notice(state, words, false);
-    }
-}
-
-/// The marked messages of the snapshot, in queue order, and a description: the count, and the
-/// cluster when they all belong to one.
-fn marked(state: &AppState) -> Option<(Vec<MessageId>, String)> {
-    let data = state.data.as_ref()?;
-    let mut ids = Vec::with_capacity(state.marks.ids.len());
-    let mut hit = FxHashSet::default();
-    for (i, r) in data.snapshot.records.iter().enumerate() {
-        if state.marks.ids.contains(&r.id) {
-            ids.push(r.id);
-            if let Some(c) = data.clustering.cluster_of.get(i) {
-                hit.insert(*c);
-            }
-        }
-    }
-    if ids.is_empty() {
-        return None;
-    }
-    let mut what = crate::size::counted(ids.len() as u64, "marked message", "marked messages");
-    let only = hit.iter().next().filter(|_| hit.len() == 1);
-    if let Some(c) = only.and_then(|c| data.clustering.clusters.get(*c as usize)) {
-        // The cluster without a value is named too (`(none)`, as the pane names it): the
-        // journal's query once said only "19,510 marked messages" for it.
-        let value = c.value.map_or_else(
-            || "(none)".to_string(),
-            |v| v.shown(data.clustering.key, &data.snapshot.strings),
-        );
-        what.push_str(&format!(
-            " of {} {}",
-            data.clustering.key.name(),
-            sanitize_str(&value)
-        ));
-    }
-    Some((ids, what))
 }
 
 /// Ask the worker for a plan and show "planning…" until it answers.
@@ -536,41 +415,4 @@ pub fn confirm(state: &mut AppState, force: bool) -> Option<Effect> {
         done: 0,
     };
     Some(Effect::Execute(c))
-}
-
-/// The start of the notice [`mark_plan`] leaves.
-pub const PLAN_MARKED: &str = "marked the plan's ";
-
-/// Mark every message of the cleanup plan shown, and close it.
-pub fn mark_plan(state: &mut AppState) {
-    let refusal = match &state.popup {
-        Popup::Cleanup(c) if c.incomplete.is_some() => {
-            Some("refused: this plan is no plan to apply (its first line says why)")
-        }
-        Popup::Cleanup(c) if c.ids.is_empty() => {
-            Some("nothing to mark: this plan takes no message")
-        }
-        _ => None,
-    };
-    if let Some(why) = refusal {
-        return notice(state, why, false);
-    }
-    let Popup::Cleanup(c) = std::mem::take(&mut state.popup) else {
-        return;
-    };
-    let before = state.marks.ids.len();
-    state.marks.ids.extend(c.ids.iter().copied());
-    let n = crate::size::counted(c.ids.len() as u64, "message", "messages");
-    // Marks made before stay marked, and `y` yanks them too: said, with the whole count the
-    // header shows (newuser49 read "y yanks them" as the plan's 1,800 alone, of 4,200).
-    let all = state.marks.ids.len();
-    let words = match all > c.ids.len() && before > 0 {
-        true => format!(
-            "{PLAN_MARKED}{n}, with the {} marked before: y yanks all {}",
-            crate::size::thousands(before as u64),
-            crate::size::thousands(all as u64)
-        ),
-        false => format!("{PLAN_MARKED}{n}: y yanks them"),
-    };
-    notice(state, words, false);
 }
