@@ -19,7 +19,7 @@ use super::lists::{navigate, ClusterRow, Move};
 use super::state::{notice, Analysis, AppState, Focus, Popup};
 use crate::queue::{MessageId, MessageRecord, Subdir};
 use crate::sanitize::sanitize_str;
-use crate::size::counted;
+use crate::size::{counted, thousands};
 
 /// Space: mark or unmark the message under the cursor (or inspected).
 pub fn mark_one(state: &mut AppState) {
@@ -124,6 +124,9 @@ pub fn marked(state: &AppState) -> Option<(Vec<MessageId>, String)> {
     if ids.is_empty() {
         return None;
     }
+    if let Some(what) = of_the_plan(state, &ids) {
+        return Some((ids, what));
+    }
     let mut what = crate::size::counted(ids.len() as u64, "marked message", "marked messages");
     let only = hit.iter().next().filter(|_| hit.len() == 1);
     if let Some(c) = only.and_then(|c| data.clustering.clusters.get(*c as usize)) {
@@ -140,6 +143,38 @@ pub fn marked(state: &AppState) -> Option<(Vec<MessageId>, String)> {
         ));
     }
     Some((ids, what))
+}
+
+/// Culprits of the plan [`of_the_plan`] names; the rest are counted.
+const PLAN_CULPRITS_NAMED: usize = 6;
+
+/// `ids` named by the cleanup plan marked last when they are all its messages: `the cleanup
+/// plan's 2,694 messages (its 5 culprits: auth-user test, ...)`. The journal once said `tui:
+/// 17,994 marked messages` of a yank of the plan's five culprits (newuser52), and `yanked
+/// --batches` and the report showed nothing more.
+fn of_the_plan(state: &AppState, ids: &[MessageId]) -> Option<String> {
+    let p = state.marks.plan.as_ref()?;
+    let planned: FxHashSet<MessageId> = p.ids.iter().copied().collect();
+    if !ids.iter().all(|id| planned.contains(id)) {
+        return None;
+    }
+    let all = counted(p.ids.len() as u64, "message", "messages");
+    let which = match ids.len() == p.ids.len() {
+        true => format!("the cleanup plan's {all}"),
+        false => format!(
+            "{} of the cleanup plan's {all}",
+            thousands(ids.len() as u64)
+        ),
+    };
+    let culprits = &p.plan.culprits;
+    let mut named: Vec<String> = (culprits.iter().take(PLAN_CULPRITS_NAMED))
+        .map(|c| format!("{} {}", c.key.name(), sanitize_str(&c.value)))
+        .collect();
+    if culprits.len() > PLAN_CULPRITS_NAMED {
+        named.push(format!("{} more", culprits.len() - PLAN_CULPRITS_NAMED));
+    }
+    let its = counted(culprits.len() as u64, "culprit", "culprits");
+    Some(format!("{which} (its {its}: {})", named.join(", ")))
 }
 
 /// The start of the notice [`mark_plan`] leaves.
@@ -164,6 +199,7 @@ pub fn mark_plan(state: &mut AppState) {
     };
     let before = state.marks.ids.len();
     state.marks.ids.extend(c.ids.iter().copied());
+    state.marks.plan = Some(c.clone());
     let n = crate::size::counted(c.ids.len() as u64, "message", "messages");
     // Marks made before stay marked, and `y` yanks them too: said, with the whole count the
     // header shows (newuser49 read "y yanks them" as the plan's 1,800 alone, of 4,200).
@@ -229,6 +265,7 @@ pub fn clear(state: &mut AppState) {
     // a big marking (newuser51 lost 37,980 marks that way without noticing).
     let n = state.marks.ids.len();
     state.marks.ids.clear();
+    state.marks.plan = None;
     let text = match n {
         0 => "nothing was marked".to_string(),
         n => format!(

@@ -437,6 +437,9 @@ pub struct QueryBar {
 pub struct Marks {
     /// The marked ids.
     pub ids: FxHashSet<MessageId>,
+    /// The cleanup plan marked last (`p`, Enter): while every mark is one of its messages, the
+    /// confirmation and the journal name the marks by it.
+    pub plan: Option<Arc<CleanupPlan>>,
 }
 
 /// A popup over the main view.

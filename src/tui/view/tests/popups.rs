@@ -347,6 +347,54 @@ fn marking_the_plan_over_earlier_marks_says_y_yanks_them_all() {
     );
 }
 
+/// A yank of the plan's marks is named by the plan, its culprits listed, in the Planning box,
+/// the confirmation and the journal (`tui: WHAT`, `Ops::plan_counted`): it said "30 marked messages" (newuser52: `tui: 17,994
+/// marked messages` in `yanked --batches` for the plan's five culprits). Unmarking one says
+/// how many of the plan's; a mark of another message, or `x`, drops the plan's name.
+#[test]
+fn a_yank_of_the_plans_marks_is_named_by_the_plan() {
+    let mut s = super::cleanup_shown((120, 40));
+    let Popup::Cleanup(c) = &s.popup else {
+        panic!("shown");
+    };
+    let culprit = format!(
+        "{} {}",
+        c.plan.culprits[0].key.name(),
+        c.plan.culprits[0].value
+    );
+    let first = c.ids[0];
+    let planned = c.ids.clone();
+    cmd(&mut s, Command::MarkPlan);
+    let asked = |s: &mut AppState| match update(s, Action::Cmd(Command::Yank)) {
+        Some(Effect::Plan { what, .. }) => what,
+        other => panic!("a plan request, not {other:?}"),
+    };
+    let ask = update(&mut s, Action::Cmd(Command::Yank)).expect("a plan request");
+    let Effect::Plan { what, .. } = &ask else {
+        panic!("a plan request, not {ask:?}");
+    };
+    let whole = format!("the cleanup plan's 30 messages (its 1 culprit: {culprit})");
+    assert_eq!(what, &whole);
+    let a = crate::tui::testdata::answer(&s, &ask, false);
+    update(&mut s, Action::Worker(Report::Planned(Box::new(a))));
+    assert!(popup_rows(&s).join(" ").contains("the cleanup plan's 30"));
+    cmd(&mut s, Command::Back);
+    s.marks.ids.remove(&first);
+    let what = asked(&mut s);
+    assert!(what.starts_with("29 of the cleanup plan's 30 messages (its 1 culprit: "));
+    cmd(&mut s, Command::Back);
+    let records = &s.data.as_ref().expect("analysed").snapshot.records;
+    let other = (records.iter().map(|r| r.id)).find(|id| !planned.contains(id));
+    s.marks
+        .ids
+        .insert(other.expect("a message the plan leaves"));
+    assert_eq!(asked(&mut s), "30 marked messages");
+    cmd(&mut s, Command::Back);
+    cmd(&mut s, Command::ClearMarks);
+    s.marks.ids.insert(first);
+    assert_eq!(asked(&mut s), "1 marked message of auth-user test");
+}
+
 /// At 40x12 while qmail-send runs: its row wraps whole (it was cut, `RUNNING: refused unless
 /// f…`), and Enter's refusal shows on the status line the box leaves free (review49: the box
 /// covered it, and Enter seemed to do nothing).
