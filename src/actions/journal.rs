@@ -13,6 +13,7 @@
 use std::collections::HashSet;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
@@ -518,8 +519,10 @@ fn files_ending(journal_dir: &Path, suffix: &str) -> Result<Vec<PathBuf>, Action
     let mut out: Vec<PathBuf> = rd
         .filter_map(|e| e.ok())
         .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        // The name, not the whole path: a queue under a directory whose name is not UTF-8
+        // had every batch skipped, its undo "nothing to restore" (script53).
+        .filter(|e| e.file_name().as_bytes().ends_with(suffix.as_bytes()))
         .map(|e| e.path())
-        .filter(|p| p.to_str().is_some_and(|s| s.ends_with(suffix)))
         .collect();
     out.sort();
     Ok(out)

@@ -133,7 +133,7 @@ pub fn run(global: &GlobalArgs, args: &CheckArgs, out: &mut dyn Write) -> anyhow
     report.findings.extend(batch_findings(&yank_dir)?);
     if args.json {
         let j = CheckJson {
-            queue: queue.root().to_string_lossy().into_owned(),
+            queue: crate::cli::wire::Text::path(queue.root()),
             messages: report.messages,
             files: report.files,
             findings: report

@@ -81,6 +81,7 @@ fn printed_queries_of_hostile_values_are_safe_and_select_their_cluster() {
 /// (A path that is not UTF-8 once made the dry run panic while writing that line.)
 #[test]
 fn an_odd_queue_path_is_printed_safely_and_the_apply_line_pastes_back() {
+    use base64::Engine;
     use std::os::unix::ffi::OsStrExt;
     let (t, _spam, _) = queue(3);
     let odd = t
@@ -123,11 +124,37 @@ fn an_odd_queue_path_is_printed_safely_and_the_apply_line_pastes_back() {
         .output()
         .expect("bash");
     assert_exit(&pasted, 0);
-    assert!(
-        String::from_utf8_lossy(&pasted.stdout).starts_with("yanked 3 messages"),
-        "{}",
-        String::from_utf8_lossy(&pasted.stdout)
+    let yanked = String::from_utf8_lossy(&pasted.stdout);
+    assert!(yanked.starts_with("yanked 3 messages"), "{yanked}");
+    // Its journal is found under that path: every batch was skipped there, and the undo line
+    // printed said `nothing to restore` (script53).
+    let batches = String::from_utf8(run(&["yanked", "--batches"]).stdout).expect("utf-8");
+    assert!(batches.contains("(0 without a batch"), "{batches}");
+    let undo = (yanked.lines())
+        .find_map(|l| l.strip_prefix("undo with: qtriage "))
+        .expect("undo line");
+    let undone = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!("\"$0\" {undo}"))
+        .arg(env!("CARGO_BIN_EXE_qtriage"))
+        .env_remove("QTRIAGE_QUEUE")
+        .output()
+        .expect("bash");
+    assert_exit(&undone, 0);
+    let restored = String::from_utf8_lossy(&undone.stdout);
+    assert!(restored.starts_with("restored 3 messages"), "{restored}");
+    // Its JSON keeps the path's bytes (it had U+FFFD for them).
+    let dry = run(&["yank", "auth:test", "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&dry.stdout).expect("json");
+    let bytes = json["yank_dir"]["bytes"]
+        .as_str()
+        .expect("yank_dir as bytes");
+    let bytes = base64::engine::general_purpose::STANDARD.decode(bytes);
+    assert_eq!(
+        bytes.ok(),
+        Some(odd.join("yanked").as_os_str().as_bytes().to_vec())
     );
+    run(&["yank", "auth:test", "--apply"]);
     // Dry runs, then lines that name paths as they act: qmail-remove's `moved PATH to PATH`.
     for args in [
         &["yanked"][..],

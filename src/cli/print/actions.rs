@@ -112,8 +112,8 @@ impl ActionJson {
         ActionJson {
             action: plan.direction.name(),
             applied: false,
-            queue: plan.queue_root.to_string_lossy().into_owned(),
-            yank_dir: plan.yank_dir.to_string_lossy().into_owned(),
+            queue: Text::path(&plan.queue_root),
+            yank_dir: Text::path(&plan.yank_dir),
             selection: plan.query.clone(),
             messages: plan.message_count(),
             recipients: plan.recipients(),

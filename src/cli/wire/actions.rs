@@ -96,9 +96,9 @@ pub struct ActionJson {
     /// false: a dry run, nothing changed; true: `--apply` ran.
     pub applied: bool,
     /// The queue directory.
-    pub queue: String,
+    pub queue: Text,
     /// The yank area.
-    pub yank_dir: String,
+    pub yank_dir: Text,
     /// The query or selection, as recorded in the journal.
     pub selection: String,
     /// Messages planned.

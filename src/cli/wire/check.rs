@@ -23,7 +23,7 @@ pub struct FindingJson {
 #[derive(Debug, Serialize)]
 pub struct CheckJson {
     /// The queue directory.
-    pub queue: String,
+    pub queue: super::Text,
     /// Messages seen.
     pub messages: u64,
     /// Files seen.

@@ -23,6 +23,15 @@ use serde::Serialize;
 #[derive(Debug, Clone)]
 pub struct Text(pub std::sync::Arc<[u8]>);
 
+impl Text {
+    /// A path, exactly: `cd "$(jq -r .yank_dir)"` needs its bytes, and a queue under a
+    /// directory whose name is not UTF-8 printed U+FFFD for them (script53).
+    pub fn path(path: &std::path::Path) -> Text {
+        use std::os::unix::ffi::OsStrExt;
+        Text(path.as_os_str().as_bytes().into())
+    }
+}
+
 impl Serialize for Text {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match std::str::from_utf8(&self.0) {
