@@ -6,6 +6,7 @@ use super::failpoint::Failpoint;
 use super::journal::Direction;
 use super::lock::MtaStatus;
 use crate::queue::{Layout, MessageId, MessageRecord, ProblemKind, Subdir};
+use crate::size::{counted, thousands};
 
 /// One message a plan acts on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -283,6 +284,44 @@ impl RecoveryReport {
     /// Nothing needed recovery.
     pub fn is_empty(&self) -> bool {
         self.completed.is_empty() && self.abandoned.is_empty()
+    }
+
+    /// What recovery did in words, one line a batch, `lead` naming a completed one
+    /// (`completed batch` for `recover`, `recovered interrupted batch` before an action): `LEAD
+    /// ID (yank): 1,234 messages, 3,702 files moved now, 0 failed`, with a `failed #ID: WHY
+    /// (left whole where it was)` line after it for each failed message when `failures`, then
+    /// `closed batch ID: interrupted before anything moved`. The CLI and the TUI each said it
+    /// their own way: the TUI's line read `recovery:; closed 1 batch(es) ...` (style53).
+    pub fn lines(&self, lead: &str, failures: bool) -> Vec<String> {
+        let mut lines = Vec::new();
+        for b in &self.completed {
+            // An expire's files (and its undo's) were only re-timed, a purge's deleted.
+            let done = match b.direction {
+                _ if b.retimed_only => "re-timed",
+                Direction::Expire => "re-timed",
+                Direction::Purge => "deleted",
+                _ => "moved",
+            };
+            lines.push(format!(
+                "{lead} {} ({}): {}, {} {done} now, {} failed",
+                b.batch,
+                b.direction.name(),
+                counted(b.messages, "message", "messages"),
+                counted(b.files, "file", "files"),
+                thousands(b.failed.len() as u64)
+            ));
+            for (id, why) in b.failed.iter().filter(|_| failures) {
+                let why = crate::sanitize::sanitize_str(why);
+                lines.push(format!("failed #{id}: {why} (left whole where it was)"));
+            }
+        }
+        for b in &self.abandoned {
+            let b = crate::sanitize::sanitize_str(b);
+            lines.push(format!(
+                "closed batch {b}: interrupted before anything moved"
+            ));
+        }
+        lines
     }
 }
 

@@ -265,20 +265,8 @@ pub fn print_recovered(outcome: &Outcome) {
 /// Print what a recovery did, on stderr: batches completed, and batches closed (killed before
 /// anything moved, a journal never sealed or never named).
 pub fn print_recovery(r: &actions::RecoveryReport) {
-    for b in &r.completed {
-        warnln!(
-            "qtriage: recovered interrupted batch {} ({}, {} messages)",
-            b.batch,
-            b.direction.name(),
-            b.messages
-        );
-        for (id, why) in &b.failed {
-            let why = crate::sanitize::sanitize_str(why);
-            warnln!("qtriage: failed #{id}: {why} (left whole where it was)");
-        }
-    }
-    for b in &r.abandoned {
-        warnln!("qtriage: closed batch {b}: it was interrupted before anything moved");
+    for line in r.lines("recovered interrupted batch", true) {
+        warnln!("qtriage: {line}");
     }
 }
 

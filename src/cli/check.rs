@@ -2,6 +2,7 @@
 //! unfinished batches, as text or one JSON object; it never changes anything.
 
 use super::wire::check::{CheckJson, FindingJson};
+use crate::size::counted;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -162,11 +163,11 @@ pub fn run(global: &GlobalArgs, args: &CheckArgs, out: &mut dyn Write) -> anyhow
         write_text(out, &report.findings, &notes, shown)?;
         writeln!(
             out,
-            "{} findings in {} ({} messages, {} files){}",
-            report.findings.len(),
+            "{} in {} ({}, {}){}",
+            counted(report.findings.len() as u64, "finding", "findings"),
             sanitize_bytes(path_bytes(queue.root())),
-            report.messages,
-            report.files,
+            counted(report.messages as u64, "message", "messages"),
+            counted(report.files as u64, "file", "files"),
             by_kind(&report.findings)
         )?;
     }

@@ -107,9 +107,9 @@ fn run_inner(
         }
         writeln!(
             out,
-            "would expire {} messages ({} recipients): qmail-send will bounce them",
-            crate::size::thousands(plan.message_count() as u64),
-            crate::size::thousands(plan.recipients())
+            "would expire {} ({}): qmail-send will bounce them",
+            crate::size::counted(plan.message_count() as u64, "message", "messages"),
+            crate::size::counted(plan.recipients(), "recipient", "recipients")
         )?;
         super::restored::print_picked_back(out, picked_back, super::restored::EXPIRING_PICKS)?;
         let not_in_plan = (sel.not_in_plan.as_ref(), picked_back);
@@ -136,7 +136,8 @@ fn run_inner(
         return Ok(ExitCode::NoMatch);
     };
     if !args.act.json {
-        writeln!(out, "expired {} messages in batch {}", b.messages, b.batch)?;
+        let n = crate::size::counted(b.messages, "message", "messages");
+        writeln!(out, "expired {n} in batch {}", b.batch)?;
         writeln!(
             out,
             "undo with: {}",

@@ -86,8 +86,12 @@ fn run_inner(
         }
         writeln!(
             out,
-            "would delete {} yanked messages ({}) from {} for good",
-            crate::size::thousands(plan.message_count() as u64),
+            "would delete {} ({}) from {} for good",
+            crate::size::counted(
+                plan.message_count() as u64,
+                "yanked message",
+                "yanked messages"
+            ),
             act::human_bytes(plan.bytes()),
             sanitize_path(&yank_dir)
         )?;
@@ -104,9 +108,9 @@ fn run_inner(
     match &outcome.batch {
         Some(b) => writeln!(
             out,
-            "purged {} messages ({} files) in batch {}",
-            crate::size::thousands(b.messages),
-            crate::size::thousands(b.files),
+            "purged {} ({}) in batch {}",
+            crate::size::counted(b.messages, "message", "messages"),
+            crate::size::counted(b.files, "file", "files"),
             b.batch
         )?,
         None => writeln!(out, "nothing purged: every selected message was gone")?,

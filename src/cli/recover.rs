@@ -48,30 +48,8 @@ pub fn run(
         if report.is_empty() {
             writeln!(out, "nothing to recover")?;
         }
-        for b in &report.completed {
-            // An expire's files (and its undo's) were only re-timed, a purge's deleted.
-            let done = match b.direction {
-                _ if b.retimed_only => "re-timed",
-                actions::Direction::Expire => "re-timed",
-                actions::Direction::Purge => "deleted",
-                _ => "moved",
-            };
-            writeln!(
-                out,
-                "completed batch {} ({}): {} messages, {} files {done} now, {} failed",
-                b.batch,
-                b.direction.name(),
-                b.messages,
-                b.files,
-                b.failed.len()
-            )?;
-            for (id, why) in &b.failed {
-                let why = crate::sanitize::sanitize_str(why);
-                writeln!(out, "failed #{id}: {why} (left whole where it was)")?;
-            }
-        }
-        for b in &report.abandoned {
-            writeln!(out, "closed batch {b}: interrupted before anything moved")?;
+        for line in report.lines("completed batch", true) {
+            writeln!(out, "{line}")?;
         }
         Ok(ExitCode::Success)
     })())

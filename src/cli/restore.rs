@@ -209,9 +209,9 @@ fn run_inner(
     if !args.act.json {
         writeln!(
             out,
-            "restored {} messages ({} files) in batch {}",
-            thousands(b.messages),
-            thousands(b.files),
+            "restored {} ({}) in batch {}",
+            crate::size::counted(b.messages, "message", "messages"),
+            crate::size::counted(b.files, "file", "files"),
             b.batch
         )?;
         if let Some(line) = &kind {

@@ -1,6 +1,6 @@
 //! `qtriage yank QUERY`: dry run by default; `--apply` moves the messages into the yank area.
 
-use crate::size::thousands;
+use crate::size::{counted, thousands};
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
 
@@ -196,9 +196,9 @@ fn report_applied(
     if !json {
         writeln!(
             out,
-            "yanked {} messages ({} files) into {} in batch {}",
-            thousands(b.messages),
-            thousands(b.files),
+            "yanked {} ({}) into {} in batch {}",
+            counted(b.messages, "message", "messages"),
+            counted(b.files, "file", "files"),
             sanitize_path(&plan.yank_dir),
             b.batch
         )?;
@@ -256,9 +256,9 @@ pub fn print_dry_run(
         .collect();
     writeln!(
         out,
-        "would yank {} messages ({} recipients, {}) from {} into {}",
-        thousands(plan.message_count() as u64),
-        thousands(plan.recipients()),
+        "would yank {} ({}, {}) from {} into {}",
+        counted(plan.message_count() as u64, "message", "messages"),
+        counted(plan.recipients(), "recipient", "recipients"),
         act::human_bytes(plan.bytes()),
         sanitize_path(&plan.queue_root),
         sanitize_path(&plan.yank_dir)
@@ -268,8 +268,8 @@ pub fn print_dry_run(
     }
     writeln!(
         out,
-        "would remain in the queue: {} messages",
-        thousands(left.len() as u64)
+        "would remain in the queue: {}",
+        counted(left.len() as u64, "message", "messages")
     )?;
     super::restored::print_picked_back(out, sel.picked_back, super::restored::YANKING_PICKS)?;
     let not_in_plan = (sel.not_in_plan, sel.picked_back);
@@ -347,8 +347,11 @@ fn write_clusters_hit(
     }
     if let Some(more) = hit.get(CLUSTERS_SHOWN..).filter(|m| !m.is_empty()) {
         let messages: usize = more.iter().map(|c| c.1).sum();
-        let (n, messages) = (thousands(more.len() as u64), thousands(messages as u64));
-        writeln!(out, "  +{n} more ({messages} messages)")?;
+        let (n, messages) = (
+            thousands(more.len() as u64),
+            counted(messages as u64, "message", "messages"),
+        );
+        writeln!(out, "  +{n} more ({messages})")?;
     }
     Ok(())
 }

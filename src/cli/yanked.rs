@@ -1,6 +1,7 @@
 //! `qtriage yanked [--json] [--batches]`: the journal's batches and the yank area's messages.
 
 use super::wire::yanked::{BatchJson, MessageJson};
+use crate::size::{counted, thousands};
 use std::io::Write;
 
 use super::act;
@@ -119,29 +120,34 @@ fn write_text(
         // would read as if something were left.
         let counts = match j.direction {
             crate::actions::journal::Direction::Yank => {
-                format!("{} in the yank area, {} failed", j.in_yank_area, j.failed)
+                format!(
+                    "{} in the yank area, {} failed",
+                    thousands(j.in_yank_area as u64),
+                    thousands(j.failed as u64)
+                )
             }
-            _ => format!("{} failed", j.failed),
+            _ => format!("{} failed", thousands(j.failed as u64)),
         };
         writeln!(
             out,
-            "batch {}  {:<7}  {:<11}  {} messages ({counts})  {}  {}",
+            "batch {}  {:<7}  {:<11}  {} ({counts})  {}  {}",
             j.batch,
             j.direction.name(),
             match j.running {
                 true => "running".to_string(),
                 false => format!("{:?}", j.state).to_lowercase(),
             },
-            j.messages,
+            counted(j.messages as u64, "message", "messages"),
             j.created,
             crate::sanitize::sanitize_str(j.query)
         )?;
     }
     writeln!(
         out,
-        "{} yanked messages in {} ({orphans} without a batch, e.g. yanked by qmail-remove)",
-        held,
-        sanitize_path(yank_dir)
+        "{} in {} ({} without a batch, e.g. yanked by qmail-remove)",
+        counted(held as u64, "yanked message", "yanked messages"),
+        sanitize_path(yank_dir),
+        thousands(orphans as u64)
     )?;
     for j in messages {
         writeln!(

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::MessageRecord;
+use crate::size::thousands;
 
 /// `27 of 80 messages have problems (not-regular-file 4, symlink 5, ...); qtriage list
 /// problem:any lists them`, or `None` when no message has one. `clusters`, `top` and `report`
@@ -43,10 +44,14 @@ fn summary_of(records: &[MessageRecord], what: &str) -> Option<String> {
     if messages == 0 {
         return None;
     }
-    let kinds: Vec<String> = kinds.iter().map(|(k, n)| format!("{k} {n}")).collect();
+    let kinds: Vec<String> = (kinds.iter())
+        .map(|(k, n)| format!("{k} {}", thousands(*n as u64)))
+        .collect();
+    // Grouped as every other count (script53: `3 of 5000 messages` beside `5,000 messages`).
     Some(format!(
-        "{messages} of {} {what} have problems ({}); `qtriage list problem:any` lists them",
-        records.len(),
+        "{} of {} {what} have problems ({}); `qtriage list problem:any` lists them",
+        thousands(messages as u64),
+        thousands(records.len() as u64),
         kinds.join(", ")
     ))
 }

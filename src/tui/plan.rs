@@ -20,32 +20,8 @@ use crate::size::{counted, thousands};
 
 /// Recovery in words, or `None` when nothing needed it.
 pub fn recovery_text(r: &RecoveryReport) -> Option<String> {
-    if r.is_empty() {
-        return None;
-    }
-    let done: Vec<String> = r
-        .completed
-        .iter()
-        .map(|b| {
-            format!(
-                "{} {} ({})",
-                b.direction.name(),
-                b.batch,
-                counted(b.messages, "message", "messages")
-            )
-        })
-        .collect();
-    let mut text = format!("recovered interrupted batches: {}", done.join(", "));
-    if done.is_empty() {
-        text = String::from("recovery:");
-    }
-    if !r.abandoned.is_empty() {
-        text.push_str(&format!(
-            "; closed {} batch(es) interrupted before anything moved",
-            r.abandoned.len()
-        ));
-    }
-    Some(text)
+    let lines = r.lines("recovered interrupted batch", false);
+    (!lines.is_empty()).then(|| lines.join("; "))
 }
 
 /// What a finished batch did, in words.

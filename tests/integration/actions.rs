@@ -244,7 +244,7 @@ fn restore_by_query_picks_from_the_yank_area() {
     let b = t.add(spam(2).auth("bob"));
     t.stdout(&["yank", "origin:smtp-auth", "--apply"]);
     let out = t.stdout(&["restore", "auth:alice", "--apply"]);
-    assert!(out.contains("restored 1 messages"), "{out}");
+    assert!(out.contains("restored 1 message ("), "{out}");
     let places = walk(t.root(), &yank_dir(&t), false).places();
     assert_eq!((places[&a.0], places[&b.0]), (Place::Queue, Place::Yank));
 }
@@ -258,7 +258,7 @@ fn restore_by_a_recipient_other_than_the_first_reads_the_yanked_envelopes() {
     let b = t.add(spam(2));
     t.stdout(&["yank", "origin:smtp-auth", "--apply"]);
     let out = t.stdout(&["restore", "rcpt:only-a@example.org", "--apply"]);
-    assert!(out.contains("restored 1 messages"), "{out}");
+    assert!(out.contains("restored 1 message ("), "{out}");
     let places = walk(t.root(), &yank_dir(&t), false).places();
     assert_eq!((places[&a.0], places[&b.0]), (Place::Queue, Place::Yank));
 }

@@ -156,7 +156,7 @@ fn yank_leaves_links_fifos_and_misfiled_messages() {
     let out = t.run(&["yank", "auth:test or problem:symlink", "--apply"]);
     assert_exit(&out, 1);
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(text.contains("yanked 1 messages"), "{text}");
+    assert!(text.contains("yanked 1 message ("), "{text}");
     for (id, part) in [(linked, "mess"), (piped, "remote")] {
         let want = format!("refused #{id}: its {part} is a symbolic link, FIFO");
         assert!(text.contains(&want), "{text}");
@@ -235,6 +235,6 @@ fn misfiled_by_id_is_left_and_a_stray_copy_is_no_reason() {
     let out = t.run(&["yank", "auth:test", "--apply"]);
     assert_exit(&out, 0);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("yanked 1 messages"), "{text}");
+    assert!(text.contains("yanked 1 message ("), "{text}");
     assert!(!t.q.path(Subdir::Mess, whole).exists() && stray.exists());
 }

@@ -264,7 +264,7 @@ fn a_restore_never_mixes_two_yanks_files_under_one_id() {
         let text = String::from_utf8_lossy(&out.stdout);
         assert_exit(&out, 0);
         assert!(
-            text.contains("restored 1 messages (3 files)"),
+            text.contains("restored 1 message (3 files)"),
             "{how}: {text}"
         );
         for s in [Subdir::Mess, Subdir::Intd, Subdir::Todo] {
@@ -428,7 +428,7 @@ fn recovery_never_re_dates_new_mail_that_reused_an_id_and_its_info_inode() {
     assert!(text.contains("the id now names another message"), "{text}");
     // The undo re-times: it says so, not "moved" (crash49b).
     assert!(
-        text.contains("(restore): 1 messages, 1 files re-timed now, 1 failed"),
+        text.contains("(restore): 1 message, 1 file re-timed now, 1 failed"),
         "{text}"
     );
     assert_eq!(birth(&t, still[0]), new_born, "{text}");
@@ -515,7 +515,7 @@ fn a_re_time_the_killed_run_made_stands_when_the_mess_was_touched_since() {
     let out = run_armed(&t, &["recover"], "");
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
-        text.contains("1 messages, 1 files re-timed now, 2 failed"),
+        text.contains("1 message, 1 file re-timed now, 2 failed"),
         "{text}"
     );
     assert!(text.contains("or its mess file was changed"), "{text}");

@@ -94,10 +94,23 @@ fn recovery_and_watch_updates_are_shown() {
     update(&mut s, Action::Worker(Report::Recovered(report)));
     let text = notice_text(&s);
     assert!(
-        text.contains("recovered interrupted batches: yank 20261119-070000-0001 (12 messages)"),
+        text.starts_with(
+            "recovered interrupted batch 20261119-070000-0001 (yank): 12 messages, 36 files \
+             moved now, 0 failed; closed batch 20261119-070100-0002: interrupted before anything \
+             moved"
+        ),
         "{text}"
     );
-    assert!(text.contains("closed 1 batch"), "{text}");
+    // A closed batch alone is said as the CLI says it: it read `recovery:; closed 1
+    // batch(es) ...` (style53).
+    let closed = RecoveryReport {
+        completed: vec![],
+        abandoned: vec!["20261119-070100-0002".into()],
+    };
+    assert_eq!(
+        crate::tui::plan::recovery_text(&closed).as_deref(),
+        Some("closed batch 20261119-070100-0002: interrupted before anything moved")
+    );
     for (size, mode) in [
         (40, WatchMode::Notify),
         (52, WatchMode::Polling(PollReason::EventsLost)),

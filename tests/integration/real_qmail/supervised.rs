@@ -110,7 +110,7 @@ fn mta_stop_and_start_a_supervised_qmail_send() {
     assert_eq!(out, "qmail-send: stopped\n");
     // Stopped for real: qtriage takes the lock and acts now.
     let out = q.run(&["yank", "uid:48", "--apply"], 0);
-    assert!(out.starts_with("yanked 1 messages"), "{out}");
+    assert!(out.starts_with("yanked 1 message ("), "{out}");
     let text = std::fs::read_to_string(&log).expect("log");
     assert!(
         text.contains("status: exiting"),
