@@ -18,10 +18,20 @@ const PASS_CLOSE: &str = "') ";
 /// `(PLAIN) login success user@domain:IP`, `password fail [(pass: '...')] user@domain:IP`,
 /// `vpopmail user not found user@domain:IP`, `system user not found user:IP`.
 pub fn vchkpw(prog: &str, msg: &str) -> Option<LogEvent> {
-    let (outcome, account) = if let Some(i) = msg.find("login success ") {
-        (LoginOutcome::Success, &msg[i + "login success ".len()..])
-    } else if let Some(i) = msg.find("password fail ") {
-        let rest = &msg[i + "password fail ".len()..];
+    // Each wording is matched where vchkpw writes it, at the start of the message (after the
+    // `(PLAIN) ` of a success, the service word of `pop access denied`): the account and a
+    // logged password are attacker text, and a failed login typed as `login success
+    // victim@example.com` must not read as a success (hostile53).
+    let after_auth_type = match msg.strip_prefix('(').and_then(|r| r.split_once(") ")) {
+        Some((_, rest)) => rest,
+        None => msg,
+    };
+    let first_word_dropped = msg.split_once(' ').map_or("", |(_, r)| r);
+    let (outcome, account) = if let Some(rest) = after_auth_type.strip_prefix("login success ") {
+        (LoginOutcome::Success, rest)
+    } else if let Some(rest) =
+        (msg.strip_prefix("password fail ")).or_else(|| msg.strip_prefix("system password fail "))
+    {
         let rest = match rest.strip_prefix(PASS_OPEN) {
             // The password may hold anything, quotes included; the account after it cannot
             // hold `') `, so the last one closes the password.
@@ -29,18 +39,12 @@ pub fn vchkpw(prog: &str, msg: &str) -> Option<LogEvent> {
             None => rest,
         };
         (LoginOutcome::Failure, rest)
-    } else if let Some(i) = msg.find("user not found ") {
-        (
-            LoginOutcome::UnknownUser,
-            &msg[i + "user not found ".len()..],
-        )
-    } else if let Some(i) = msg.find("null password given ") {
-        (
-            LoginOutcome::Failure,
-            &msg[i + "null password given ".len()..],
-        )
-    } else if let Some(i) = msg.find("access denied ") {
-        (LoginOutcome::Failure, &msg[i + "access denied ".len()..])
+    } else if let Some(rest) = first_word_dropped.strip_prefix("user not found ") {
+        (LoginOutcome::UnknownUser, rest)
+    } else if let Some(rest) = msg.strip_prefix("null password given ") {
+        (LoginOutcome::Failure, rest)
+    } else if let Some(rest) = first_word_dropped.strip_prefix("access denied ") {
+        (LoginOutcome::Failure, rest)
     } else {
         return None;
     };
@@ -59,6 +63,14 @@ pub fn vchkpw(prog: &str, msg: &str) -> Option<LogEvent> {
 /// `user@domain:IP` where the IP may be IPv6: split at the first colon whose suffix is an IP.
 fn account_ip(s: &str) -> (&str, Option<IpAddr>) {
     let s = s.trim_end();
+    // An IPv4 client is the dotted address after the last colon: a user name ending in
+    // `:1:2:3:4:5:6` must not make `1:2:3:4:5:6:<real IPv4>` an IPv6 client (hostile53).
+    if let Some((left, last)) = s.rsplit_once(':') {
+        if last.parse::<std::net::Ipv4Addr>().is_ok() {
+            let user = left.strip_suffix(":::ffff").unwrap_or(left);
+            return (user, ip(last));
+        }
+    }
     for (i, _) in s.match_indices(':') {
         if let Some(addr) = ip(&s[i + 1..]) {
             return (&s[..i], Some(addr));
@@ -78,7 +90,9 @@ pub fn dovecot(msg: &str) -> Option<LogEvent> {
     let rest = rest.strip_prefix("Info: ").unwrap_or(rest);
     let (outcome, attempts) = if rest.starts_with("Login: ") {
         (LoginOutcome::Success, 1)
-    } else if let Some((_, after)) = rest.split_once("(auth failed, ") {
+    } else if let Some((_, after)) = (rest.split_once("user=<"))
+        .and_then(|(daemon_words, _)| daemon_words.split_once("(auth failed, "))
+    {
         let n = after
             .split(' ')
             .next()
@@ -88,11 +102,17 @@ pub fn dovecot(msg: &str) -> Option<LogEvent> {
     } else {
         return None;
     };
-    let (user, _) = between(rest, "user=<", ">")?;
+    // The user is attacker text and may hold `>, rip=10.0.0.1, `: the daemon's own rip= is
+    // the last one, and the user ends at the last `>` before it (hostile53).
+    let start = rest.find("user=<")? + "user=<".len();
+    let rip = rest[start..].rfind("rip=").map(|i| start + i);
+    let end = rest[start..rip.unwrap_or(rest.len())].rfind('>')? + start;
+    let user = &rest[start..end];
     (!user.is_empty()).then_some(())?;
-    let addr = between(rest, "rip=", ",")
-        .map(|(r, _)| r)
-        .or_else(|| rest.split_once("rip=").map(|(_, r)| r));
+    let addr = rip.map(|i| {
+        let r = &rest[i + "rip=".len()..];
+        r.split_once(',').map_or(r, |(a, _)| a)
+    });
     let service = Service::from_name(process.trim_end_matches("-login"));
     Some(event(
         Daemon::Dovecot,
@@ -114,10 +134,19 @@ pub fn courier(prog: &str, msg: &str) -> Option<LogEvent> {
     } else {
         return None;
     };
-    let (user, _) =
-        between(msg, "user=", ",").or_else(|| msg.split_once("user=").map(|(_, u)| (u, "")))?;
+    // The daemon's ip=[...] is the last one; the user (attacker text) runs up to it (hostile53).
+    let start = msg.find("user=")? + "user=".len();
+    let ip_at = msg[start..].rfind(", ip=[").map(|i| start + i);
+    let user = match ip_at {
+        Some(i) => &msg[start..i],
+        None => msg[start..]
+            .split_once(',')
+            .map_or(&msg[start..], |(u, _)| u),
+    };
     (!user.is_empty()).then_some(())?;
-    let addr = between(msg, "ip=[", "]").and_then(|(a, _)| ip(a));
+    let addr = ip_at
+        .and_then(|i| between(&msg[i..], "ip=[", "]"))
+        .and_then(|(a, _)| ip(a));
     Some(event(
         Daemon::Courier,
         Service::from_name(prog),
@@ -218,6 +247,75 @@ mod tests {
         ));
         assert!(!format!("{l:?}").contains("hunter2"));
         assert_eq!(&*l.user, "root");
+    }
+
+    /// The user name of a failed login is the attacker's to choose: typed so that it holds a
+    /// daemon's own wording, it made a failure a success (`login success` found anywhere: a
+    /// login framed in the delisting report), hid the client's IP behind another (`rip=`,
+    /// `ip=[` found first) or made it a new IPv6 address at every attempt (hostile53).
+    #[test]
+    fn a_user_name_holding_a_daemons_words_changes_nothing() {
+        let l = login(vchkpw(
+            "vchkpw-pop3",
+            "password fail login success victim@example.com:203.0.113.66",
+        ));
+        assert_eq!(
+            (l.outcome, l.ip),
+            (LoginOutcome::Failure, ip("203.0.113.66"))
+        );
+        let l = login(vchkpw(
+            "vchkpw-pop3",
+            "password fail (pass: 'login success ceo@example.com:1.1.1.1') x@example.com:203.0.113.66",
+        ));
+        assert_eq!(
+            (l.outcome, &*l.user, l.ip),
+            (LoginOutcome::Failure, "x@example.com", ip("203.0.113.66"))
+        );
+        let l = login(vchkpw(
+            "vchkpw-smtp",
+            "password fail a:1:2:3:4:5:6:192.0.2.51",
+        ));
+        assert_eq!((&*l.user, l.ip), ("a:1:2:3:4:5:6", ip("192.0.2.51")));
+        let l = login(dovecot(
+            "pop3-login: Disconnected (auth failed, 1 attempts in 2 secs): user=<acct0@example.com>, \
+             method=PLAIN, rip=10.0.0.1, lip=1.1.1.1>, method=PLAIN, rip=198.51.100.7, lip=10.0.0.1",
+        ));
+        assert_eq!(
+            (l.outcome, l.ip),
+            (LoginOutcome::Failure, ip("198.51.100.7"))
+        );
+        assert_eq!(
+            dovecot(
+                "pop3-login: Aborted login (tried to use disallowed plaintext auth): \
+                 user=<x (auth failed, 900 attempts>, rip=198.51.100.7"
+            ),
+            None,
+            "not a failed login, and not 900 of them"
+        );
+        let l = login(courier(
+            "pop3d",
+            "LOGIN FAILED, user=c0@example.com, ip=[10.9.9.1], x=, ip=[::ffff:192.0.2.50]",
+        ));
+        assert_eq!((l.outcome, l.ip), (LoginOutcome::Failure, ip("192.0.2.50")));
+        // vchkpw's other wordings still read where it writes them.
+        let l = login(vchkpw(
+            "vchkpw-pop3",
+            "pop access denied info@example.com:192.0.2.9",
+        ));
+        assert_eq!(
+            (l.outcome, &*l.user),
+            (LoginOutcome::Failure, "info@example.com")
+        );
+        let l = login(vchkpw(
+            "vchkpw-smtp",
+            "null password given info@example.com:192.0.2.9",
+        ));
+        assert_eq!(l.outcome, LoginOutcome::Failure);
+        let l = login(vchkpw(
+            "vchkpw-pop3",
+            "login success info@example.com:192.0.2.9",
+        ));
+        assert_eq!(l.outcome, LoginOutcome::Success);
     }
 
     #[test]

@@ -93,7 +93,8 @@ pub fn spamcontrol(msg: &str) -> Option<LogEvent> {
     let mut user = None;
     for word in rest.split(' ') {
         if let Some(s) = word.strip_prefix("S:") {
-            ip_addr = ip(s.split(':').next().unwrap_or(s)).or(ip_addr);
+            // The daemon's S: comes first; a later one is in the HELO or an address (hostile53).
+            ip_addr = ip_addr.or_else(|| ip(s.split(':').next().unwrap_or(s)));
         } else if let Some(u) = word.strip_prefix("U:") {
             user = Some(u);
         } else if let Some(q) = word.strip_prefix('\'').and_then(|w| w.strip_suffix('\'')) {
@@ -212,6 +213,11 @@ mod tests {
         assert_eq!(
             spamcontrol("Accept::SNDR::Relay_Client: P:ESMTP S:1.2.3.4:h H:h F:a T:b"),
             None
+        );
+        // A HELO holding an `S:` of its own does not move the login to that IP (hostile53).
+        assert_eq!(
+            spamcontrol("Accept::AUTH::LOGIN: P:ESMTPA S:192.0.2.52:unknown H:x S:10.7.7.7 F:a@b T:c@d 'test'"),
+            Some(login(Daemon::SmtpAuth, LoginOutcome::Success, "test", ip("192.0.2.52")))
         );
     }
 }
