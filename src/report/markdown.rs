@@ -1,8 +1,8 @@
 //! Render a ReportInput as markdown for the operator's records and delisting requests.
 //!
 //! Values that came from messages or files are already sanitized (no control characters); here
-//! they are also put in code spans with `|` escaped, so a hostile subject or user name can
-//! neither format the document nor break a table.
+//! they are also put in code spans, and a table cell's `|` escaped, so a hostile subject or user
+//! name can neither format the document nor break a table.
 
 use std::fmt::Write;
 
@@ -12,7 +12,7 @@ use crate::sanitize::sanitize_bytes;
 use crate::size::{counted, thousands};
 
 /// A value as an inline code span that survives any content (GFM: a fence longer than any run
-/// of backticks inside, and `\|` so tables hold).
+/// of backticks inside). In a table, [`cell`] escapes its `|`.
 pub fn code(value: &str) -> String {
     if value.is_empty() {
         return "` `".into();
@@ -24,7 +24,15 @@ pub fn code(value: &str) -> String {
     } else {
         ""
     };
-    format!("{fence}{pad}{}{pad}{fence}", value.replace('|', "\\|"))
+    format!("{fence}{pad}{value}{pad}{fence}")
+}
+
+/// A table cell's markdown with every `|` escaped: GFM splits a row at each unescaped one, code
+/// spans included, and takes `\|` back to `|` only in a table's cells. Outside a table a code
+/// span showed the backslash: the recommended fix named a login `x\|y` that does not exist
+/// (hostile53).
+fn cell(markdown: &str) -> String {
+    markdown.replace('|', "\\|")
 }
 
 /// Prose that may quote message values (the ranking's reasons, notes) with the characters that
@@ -35,6 +43,36 @@ pub fn code(value: &str) -> String {
 /// no brackets, review52) is put in a code span, which nothing links.
 pub fn prose(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
+    words_into(&mut out, text);
+    out
+}
+
+/// A note of ours as [`prose`], except that what it puts between backticks (`qtriage list
+/// problem:any`) is a code span, as meant: escaped, it showed its backticks (newuser52). The
+/// ranking's reasons quote values whole, so they are [`prose`]: there a hostile value's
+/// backticks would make spans of its own (inert, but no longer its exact text); a path or error
+/// quoted in a note may do that, and nothing in a span is live. An unpaired one is escaped.
+pub fn note(text: &str) -> String {
+    let pieces: Vec<&str> = text.split('`').collect();
+    let paired = pieces.len() - 1 - (pieces.len() - 1) % 2;
+    let mut out = String::with_capacity(text.len() + 8);
+    for (i, piece) in pieces.iter().enumerate() {
+        match i % 2 == 1 && i <= paired {
+            true if !piece.is_empty() => out.push_str(&code(piece)),
+            true => out.push_str("\\`\\`"),
+            false => {
+                if i > paired {
+                    out.push_str("\\`");
+                }
+                words_into(&mut out, piece);
+            }
+        }
+    }
+    out
+}
+
+/// [`prose`] of text without backticks, word by word.
+fn words_into(out: &mut String, text: &str) {
     for (i, word) in text.split(' ').enumerate() {
         if i > 0 {
             out.push(' ');
@@ -46,14 +84,13 @@ pub fn prose(text: &str) -> String {
                 word.trim_end_matches(['.', ',', ':', ';', '!', '?', ')', '"', '\'']);
             let core = before_trail.trim_start_matches(['(', '"', '\'']);
             let lead = &word[..before_trail.len() - core.len()];
-            escape_into(&mut out, lead);
+            escape_into(out, lead);
             out.push_str(&code(core));
-            escape_into(&mut out, &word[before_trail.len()..]);
+            escape_into(out, &word[before_trail.len()..]);
             continue;
         }
-        escape_into(&mut out, word);
+        escape_into(out, word);
     }
-    out
 }
 
 /// `text` with markdown's punctuation backslash-escaped (see [`prose`]).
@@ -61,7 +98,7 @@ fn escape_into(out: &mut String, text: &str) {
     for ch in text.chars() {
         if matches!(
             ch,
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '!' | '|' | '~' | '&'
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '!' | '|' | '~' | '&' | '@'
         ) {
             out.push('\\');
         }
@@ -95,7 +132,8 @@ fn counted_table(out: &mut String, title: &str, head: &str, rows: &[Counted]) {
     }
     let _ = writeln!(out, "| {head} | messages |\n| --- | ---: |");
     for r in rows {
-        let _ = writeln!(out, "| {} | {} |", code(&r.value), thousands(r.messages));
+        let value = cell(&code(&r.value));
+        let _ = writeln!(out, "| {value} | {} |", thousands(r.messages));
     }
 }
 
@@ -171,11 +209,11 @@ fn culprits(out: &mut String, r: &ReportInput) {
             out,
             "| {} | {} | {} | {} | {} | {} |",
             c.kind.name(),
-            code(&c.value),
+            cell(&code(&c.value)),
             thousands(c.messages),
             thousands(c.yanked),
             thousands(c.recipients),
-            reasons.join("; ")
+            cell(&reasons.join("; "))
         );
     }
     if let Some(line) = yanked {
@@ -219,12 +257,14 @@ fn evidence_and_actions(out: &mut String, r: &ReportInput) {
         };
         let _ = writeln!(out, "- {source}: {}", code(&e.text));
     }
-    if let Some(note) = &r.log_note {
-        let _ = writeln!(out, "- log: {note}");
+    // The notes hold paths and errors (the operator's, but quoted from files): escaped, as
+    // every other line (hostile53: a path named `<img src=...>` was an image).
+    if let Some(n) = &r.log_note {
+        let _ = writeln!(out, "- log: {}", note(n));
     }
     let _ = writeln!(out, "\n## What was done\n");
-    if let Some(note) = &r.journal_note {
-        let _ = writeln!(out, "{note}");
+    if let Some(n) = &r.journal_note {
+        let _ = writeln!(out, "{}", note(n));
     }
     if !r.actions_done.is_empty() {
         let _ = writeln!(
@@ -235,11 +275,11 @@ fn evidence_and_actions(out: &mut String, r: &ReportInput) {
             let _ = writeln!(
                 out,
                 "| {} | {} | {} | {} | {} |",
-                code(&a.batch),
-                a.action_words(code),
+                cell(&code(&a.batch)),
+                cell(&a.action_words(code)),
                 thousands(a.messages),
                 rfc3339(a.time),
-                code(&a.selection)
+                cell(&code(&a.selection))
             );
         }
     }
@@ -284,9 +324,10 @@ fn remaining_and_fixes(out: &mut String, r: &ReportInput) {
     if !r.culprit_fixes.is_empty() {
         let _ = writeln!(out);
     }
-    if let Some(note) = &r.accounts_note {
-        // No account database was read: "none at risk" would be a claim nobody checked.
-        let _ = writeln!(out, "{note}");
+    if let Some(n) = &r.accounts_note {
+        // No account database was read: "none at risk" would be a claim nobody checked. A
+        // bullet, as the fixes above it (newuser52: it sat apart).
+        let _ = writeln!(out, "- {}", note(n));
         if r.fixes.is_empty() {
             return;
         }
@@ -303,10 +344,10 @@ fn remaining_and_fixes(out: &mut String, r: &ReportInput) {
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} |",
-            code(&sanitize_bytes(&f.account)),
-            code(&sanitize_bytes(&f.domain)),
+            cell(&code(&sanitize_bytes(&f.account))),
+            cell(&code(&sanitize_bytes(&f.domain))),
             rules.join(", "),
-            f.advice
+            cell(&f.advice)
         );
     }
 }
@@ -326,7 +367,7 @@ pub fn render(r: &ReportInput) -> String {
         // Recommended fixes said it already, with how to check (e2e52: said twice).
         let said = |n: &&String| r.accounts_note.is_some() && n.starts_with("accounts not checked");
         for n in r.notes.iter().filter(|n| !said(n)) {
-            let _ = writeln!(out, "- {}", prose(n));
+            let _ = writeln!(out, "- {}", note(n));
         }
     }
     out
@@ -341,7 +382,12 @@ mod tests {
         assert_eq!(code("test"), "`test`");
         assert_eq!(code("a`b"), "``a`b``");
         assert_eq!(code("`x"), "`` `x ``");
-        assert_eq!(code("a|b"), "`a\\|b`");
+        assert_eq!(
+            code("a|b"),
+            "`a|b`",
+            "outside a table the backslash would show"
+        );
+        assert_eq!(cell(&code("a|b")), "`a\\|b`");
         assert_eq!(code(""), "` `");
     }
 
@@ -384,6 +430,40 @@ mod tests {
             "{md}"
         );
         assert!(md.contains("\\[delist `here](http://evil`)"), "{md}");
+    }
+
+    /// A note's own code spans stay code spans (they showed escaped backticks, newuser52); a
+    /// hostile value's backticks make inert spans, an unpaired one is escaped; `@` starts no
+    /// mention; a `|` outside a table shows no backslash, and notes quoting a path are prose
+    /// (hostile53).
+    #[test]
+    fn notes_keep_their_code_spans_and_quote_nothing_live() {
+        assert_eq!(
+            note("`qtriage list problem:any` lists them"),
+            "`qtriage list problem:any` lists them"
+        );
+        assert_eq!(note("a `<b>` c ` d <e>"), "a `<b>` c \\` d \\<e\\>");
+        assert_eq!(prose("ping @octocat"), "ping \\@octocat");
+        // A value quoted in a reason keeps its exact text: its backticks are escaped.
+        assert_eq!(prose("AUTH user sal``es"), "AUTH user sal\\`\\`es");
+        let r = ReportInput {
+            log_note: Some("/tmp/x <img src=http://x.example/p.png> [a](b)".into()),
+            journal_note: Some("no journal in <y>".into()),
+            culprit_fixes: vec![super::super::fixes::CulpritFix {
+                kind: crate::analysis::key::ClusterKey::AuthUser,
+                value: "x|y".into(),
+                advice: "change its password",
+                accounts: Vec::new(),
+            }],
+            ..Default::default()
+        };
+        let md = render(&r);
+        assert!(
+            md.contains("- auth-user `x|y`: change its password"),
+            "{md}"
+        );
+        assert!(md.contains("- log: /tmp/x \\<img `src=http://x.example/p.png>` \\[a\\](b)"));
+        assert!(md.contains("no journal in \\<y\\>"), "{md}");
     }
 
     #[test]
@@ -432,7 +512,7 @@ mod tests {
         };
         let md = render(&r);
         assert!(
-            md.contains("## Recommended fixes\n\naccounts not checked: no account found in /x"),
+            md.contains("## Recommended fixes\n\n- accounts not checked: no account found in /x"),
             "{md}"
         );
         assert!(!md.contains("no account at risk"), "{md}");

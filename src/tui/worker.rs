@@ -45,8 +45,6 @@ pub const STATUS_EVERY: Duration = Duration::from_secs(1);
 pub const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 /// How long the worker waits for the UI to drop the header pass' records.
 pub const LET_GO_WAIT: Duration = Duration::from_secs(1);
-/// Picked-back messages the confirmation names one by one (id, sender, subject).
-const PICKS_NAMED: usize = 3;
 
 /// Handle to the worker thread: send it effects; dropping it ends the thread's loop.
 pub struct Worker {
@@ -475,24 +473,7 @@ impl WorkerState {
             )))),
             Ok(records) => {
                 let ids: Vec<_> = records.iter().map(|r| r.id).collect();
-                // A pick of a few names them, as the CLI's dry run samples them: the customer
-                // on the phone said which message (newuser52: "1 message" and no more).
-                let what = match records.len() {
-                    1..=PICKS_NAMED => {
-                        let text = |s: Option<crate::queue::Sym>| {
-                            let bytes = s.map(|s| strings.resolve(s).to_vec()).unwrap_or_default();
-                            crate::sanitize::sanitize_bytes(&bytes).into_owned()
-                        };
-                        let named: Vec<String> = (records.iter())
-                            .map(|r| {
-                                let subject = text(r.headers.subject);
-                                format!("#{} <{}> {subject:?}", r.id, text(r.sender))
-                            })
-                            .collect();
-                        format!("{what}: {}", named.join("; "))
-                    }
-                    _ => what,
-                };
+                let what = after::picks_named(what, &records, &strings);
                 // As `qtriage restore QUERY` warns: picking a culprit's spam back hides it from
                 // the plan and the report (newuser52: `auth:test` asked without a word).
                 let warning = self.snapshot.as_ref().and_then(|snap| {

@@ -282,7 +282,7 @@ fn report_says_accounts_were_not_checked_when_no_account_database_was_read() {
             .split("## Recommended fixes\n\n")
             .nth(1)
             .expect("fixes section");
-        assert!(fixes.starts_with(why), "{md}");
+        assert!(fixes.starts_with(&format!("- {why}")), "{md}");
         assert!(fixes.contains("qtriage accounts --vpopmail DIR"), "{md}");
         assert!(!md.contains("no account at risk"), "{md}");
         let json: serde_json::Value = serde_json::from_str(&t.stdout(&[

@@ -206,6 +206,30 @@ fn with_yank_area(snap: &Snapshot, env: &AfterFlood) -> WithYankArea {
     )
 }
 
+/// Picked-back messages the confirmation names one by one (id, sender, subject).
+const PICKS_NAMED: usize = 3;
+
+/// `what` a pick-back asks, with its messages named by id, sender and subject when there are
+/// few: the customer on the phone said which message, and the confirmation said "1 message" and
+/// no more (newuser52). The subject is quoted, not `{:?}`: that escaped the sanitizer's `\e`
+/// again, `\\e]52;...` beside the sender's `\e` (hostile53).
+pub fn picks_named(what: String, records: &[MessageRecord], strings: &Interner) -> String {
+    if !(1..=PICKS_NAMED).contains(&records.len()) {
+        return what;
+    }
+    let text = |s: Option<crate::queue::Sym>| {
+        let bytes = s.map(|s| strings.resolve(s)).unwrap_or_default();
+        sanitize_bytes(&bytes).into_owned()
+    };
+    let named: Vec<String> = (records.iter())
+        .map(|r| {
+            let subject = text(r.headers.subject).replace('"', "\\\"");
+            format!("#{} <{}> \"{subject}\"", r.id, text(r.sender))
+        })
+        .collect();
+    format!("{what}: {}", named.join("; "))
+}
+
 /// Of `picks` (messages in the yank area), the warning `qtriage restore QUERY` gives when the
 /// ranking of the queue and the yank area together calls some of them culprits'.
 pub fn pick_warning(

@@ -184,3 +184,27 @@ fn a_pick_of_a_culprits_spam_is_warned_of() {
         None
     );
 }
+
+/// A pick of three names each message once, its hostile subject escaped once and quoted as
+/// the sender beside it is (hostile53: `{:?}` showed `\\e]52;...`); a fourth names none.
+#[test]
+fn a_pick_of_a_few_names_them_escaped_once() {
+    let strings = Interner::new();
+    let mut records: Vec<_> = (1..=3).map(crate::fixture::record::record).collect();
+    for r in &mut records {
+        r.sender = Some(strings.intern(b"x\x1b]52;c;eA==\x07@spam.example"));
+        r.headers.subject = Some(strings.intern(b"pay \"now\" \x1b[2J"));
+    }
+    let named = super::picks_named("pick".into(), &records, &strings);
+    assert_eq!(
+        named,
+        "pick: #1 <x\\e]52;c;eA==\\x07@spam.example> \"pay \\\"now\\\" \\e[2J\"; \
+         #2 <x\\e]52;c;eA==\\x07@spam.example> \"pay \\\"now\\\" \\e[2J\"; \
+         #3 <x\\e]52;c;eA==\\x07@spam.example> \"pay \\\"now\\\" \\e[2J\""
+    );
+    records.push(crate::fixture::record::record(4));
+    assert_eq!(
+        super::picks_named("pick".into(), &records, &strings),
+        "pick"
+    );
+}
