@@ -10,7 +10,7 @@ use crate::accounts::{
 };
 use crate::analysis::evidence::from_any_logs;
 use crate::analysis::rank::OF_QUEUE;
-use crate::analysis::setup::{Setup, SetupOptions};
+use crate::analysis::setup::Setup;
 use crate::analysis::{culprit_auth_users, rank_culprits, TOP_LIMIT};
 use crate::queue::{Interner, ScanOptions};
 use crate::report::compose::with_yank_area;
@@ -132,16 +132,8 @@ fn find_culprits(global: &GlobalArgs, args: &AccountsArgs) -> anyhow::Result<Nam
     };
     if let Some(root) = root.filter(|_| !records.is_empty()) {
         let now = super::clusters::now()?;
-        let ctx = Setup::context(&SetupOptions {
-            queue_root: root,
-            local_domains: args.context.local_domain.clone(),
-            default_domain: args.context.default_domain.clone(),
-            passwd: args.context.passwd.clone(),
-            vpopmail: Some(args.vpopmail.clone()),
-            now,
-            ..SetupOptions::default()
-        })
-        .ctx;
+        let flags = args.context.flags(Some(&args.vpopmail));
+        let ctx = Setup::context(&flags.setup_options(&root, Vec::new(), now)).ctx;
         let ranking = rank_culprits(&records, &strings, &ctx, &logs, TOP_LIMIT, OF_QUEUE);
         found.top = culprit_auth_users(&ranking, &strings);
         found.stuffed = crate::analysis::stuffed_logins(&ranking, &records, &strings);

@@ -92,6 +92,29 @@ pub struct ContextFlags<'a> {
     pub vpopmail: Option<&'a std::path::Path>,
 }
 
+impl ContextFlags<'_> {
+    /// The setup's options these flags give on the queue at `queue_root`, reading `logs`: the
+    /// one place a command's flags become them (style53: built by hand in six places, `watch`
+    /// left the default domain and vpopmail out and named `test` where `top` named
+    /// `test@example.com`).
+    pub fn setup_options(
+        &self,
+        queue_root: &std::path::Path,
+        logs: Vec<PathBuf>,
+        now: i64,
+    ) -> SetupOptions {
+        SetupOptions {
+            queue_root: queue_root.to_path_buf(),
+            local_domains: self.local_domain.to_vec(),
+            default_domain: self.default_domain.map(str::to_string),
+            passwd: self.passwd.map(PathBuf::from),
+            vpopmail: self.vpopmail.map(PathBuf::from),
+            logs,
+            now,
+        }
+    }
+}
+
 impl ContextArgs {
     /// These flags, with `vpopmail` (an action's `--vpopmail`, or QTRIAGE_VPOPMAIL).
     pub fn flags<'a>(&'a self, vpopmail: Option<&'a std::path::Path>) -> ContextFlags<'a> {
@@ -124,16 +147,7 @@ pub fn load_setup(
     flags: ContextFlags<'_>,
     now: i64,
 ) -> anyhow::Result<Setup> {
-    let vpopmail = flags.vpopmail.map(PathBuf::from);
-    let setup = Setup::load(&SetupOptions {
-        queue_root: queue_root.to_path_buf(),
-        local_domains: flags.local_domain.to_vec(),
-        default_domain: flags.default_domain.map(str::to_string),
-        passwd: flags.passwd.map(PathBuf::from),
-        vpopmail,
-        logs: global.logs.clone(),
-        now,
-    })?;
+    let setup = Setup::load(&flags.setup_options(queue_root, global.logs.clone(), now))?;
     for note in setup.notes() {
         warnln!("qtriage: note: {}", sanitize_str(&note));
     }
@@ -214,23 +228,15 @@ pub fn load_with_unlisted(
     Ok(Ok((analysis, unlisted)))
 }
 
-/// What the server calls its own, as `top` judges it ([`Setup::context`], without notes or
-/// logs): control/ next to the queue plus `--local-domain`, and uid names from `--passwd` or,
-/// for this host's queue, /etc/passwd.
+/// What the server calls its own, as `top` judges it with the same `flags` ([`Setup::context`],
+/// without notes or logs): control/ next to the queue plus `--local-domain`, the default
+/// domain, and uid names from `--passwd` or, for this host's queue, /etc/passwd.
 pub fn analysis_context(
     queue_root: &std::path::Path,
-    local_domain: &[String],
-    passwd: Option<&std::path::Path>,
+    flags: ContextFlags<'_>,
     now: i64,
 ) -> AnalysisContext {
-    Setup::context(&SetupOptions {
-        queue_root: queue_root.to_path_buf(),
-        local_domains: local_domain.to_vec(),
-        passwd: passwd.map(PathBuf::from),
-        now,
-        ..SetupOptions::default()
-    })
-    .ctx
+    Setup::context(&flags.setup_options(queue_root, Vec::new(), now)).ctx
 }
 
 /// The first line of `top`'s and `plan`'s text: how many messages were analysed. With

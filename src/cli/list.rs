@@ -110,13 +110,11 @@ pub fn run(global: &GlobalArgs, args: &ListArgs, out: &mut dyn Write) -> anyhow:
     if args.count {
         writeln!(out, "{}", records.len())?;
     } else if args.json {
-        let users = super::clusters::analysis_context(
-            queue.root(),
-            &[],
-            args.context.passwd.as_deref(),
-            ctx.now,
-        )
-        .users;
+        let flags = super::clusters::ContextFlags {
+            passwd: args.context.passwd.as_deref(),
+            ..Default::default()
+        };
+        let users = super::clusters::analysis_context(queue.root(), flags, ctx.now).users;
         // Each message's recipients are read from its envelope files as it is printed.
         let envelopes = crate::queue::RecipientReader::new(&queue);
         let mut buf = Vec::new();

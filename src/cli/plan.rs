@@ -145,16 +145,9 @@ pub fn yanked_culprits(
             return Ok(Default::default());
         }
         // Read again only now that the yank area holds messages (its notes were said).
-        let setup = crate::analysis::setup::Setup::load(&crate::analysis::setup::SetupOptions {
-            queue_root: queue.root().to_path_buf(),
-            local_domains: flags.local_domain.to_vec(),
-            default_domain: flags.default_domain.map(str::to_string),
-            passwd: flags.passwd.map(std::path::PathBuf::from),
-            vpopmail: flags.vpopmail.map(std::path::PathBuf::from),
-            logs: global.logs.clone(),
-            now: ctx.now,
-        })
-        .map_err(|e| format!("logs not read for the yank area: {e}"))?;
+        let options = flags.setup_options(queue.root(), global.logs.clone(), ctx.now);
+        let setup = crate::analysis::setup::Setup::load(&options)
+            .map_err(|e| format!("logs not read for the yank area: {e}"))?;
         Ok(setup.apply_logs(yanked, strings))
     };
     crate::report::compose::yanked_culprits(records, logs, ctx, &yank_dir, strings, apply_logs)

@@ -13,7 +13,7 @@ use super::clusters::ContextFlags;
 use super::GlobalArgs;
 use crate::analysis::evidence::from_any_logs;
 use crate::analysis::rank::OF_QUEUE;
-use crate::analysis::setup::{Setup, SetupOptions};
+use crate::analysis::setup::Setup;
 use crate::analysis::{rank_culprits, TOP_LIMIT};
 use crate::queue::{Interner, MessageId, Queue, ScanOptions};
 use crate::report::compose::with_yank_area;
@@ -42,16 +42,7 @@ pub fn culprits_picked(
     let Ok(now) = super::clusters::now() else {
         return Vec::new();
     };
-    let ctx = Setup::context(&SetupOptions {
-        queue_root: queue.root().to_path_buf(),
-        local_domains: flags.local_domain.to_vec(),
-        default_domain: flags.default_domain.map(str::to_string),
-        passwd: flags.passwd.map(Path::to_path_buf),
-        vpopmail: flags.vpopmail.map(Path::to_path_buf),
-        now,
-        ..SetupOptions::default()
-    })
-    .ctx;
+    let ctx = Setup::context(&flags.setup_options(queue.root(), Vec::new(), now)).ctx;
     let ranking = rank_culprits(&all.records, &strings, &ctx, &all.logs, TOP_LIMIT, OF_QUEUE);
     crate::analysis::plan::picks::culprits_picked(
         &ranking,

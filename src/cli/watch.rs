@@ -41,6 +41,13 @@ pub struct WatchArgs {
     /// Poll directory mtimes instead of using inotify.
     #[arg(long)]
     pub poll: bool,
+    /// What the server calls its own, as `top` has it.
+    #[command(flatten)]
+    pub context: super::clusters::ContextArgs,
+    /// vpopmail's directory, for its default domain, as `top --vpopmail` reads it
+    /// [default: /home/vpopmail when the queue is this host's].
+    #[arg(long, value_name = "DIR", env = "QTRIAGE_VPOPMAIL")]
+    pub vpopmail: Option<std::path::PathBuf>,
 }
 
 /// Parse `500ms`, `30s`, `5m`, `2h` or a bare number of seconds.
@@ -297,14 +304,11 @@ pub fn run(global: &GlobalArgs, args: &WatchArgs, out: &mut dyn Write) -> anyhow
     let mut config = MonitorConfig::new(args.by, args.interval);
     config.watch.force_polling = args.poll;
     config.watch.tick = args.interval.min(Duration::from_millis(250));
-    // Per-cluster values as `top` has them (accounts, sender patterns, daemon uids).
+    // Per-cluster values as `top` has them with the same flags (accounts, sender patterns,
+    // daemon uids).
     let now = super::clusters::now()?;
-    config.context = Some(super::clusters::analysis_context(
-        queue.root(),
-        &[],
-        None,
-        now,
-    ));
+    let flags = args.context.flags(args.vpopmail.as_deref());
+    config.context = Some(super::clusters::analysis_context(queue.root(), flags, now));
     let (updates, _handle) = spawn(queue, config)?;
     let mut stop = Stop::default();
     for update in updates {

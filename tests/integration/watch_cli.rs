@@ -167,6 +167,43 @@ fn cli_alert_exits_1_when_a_flood_starts() {
     assert_eq!(last.clusters[0].value, "test@example.com");
 }
 
+/// The clusters are valued as `top` values them with the same flags: a bare login under
+/// `--default-domain` is the domain's account (style53: `watch` took no such flag and counted
+/// `sales` where `top` said `sales@example.com`).
+#[test]
+fn cli_values_clusters_with_tops_context_flags() {
+    let t = TestQueue::new(23);
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_qtriage"));
+    cmd.args(["--queue"])
+        .arg(t.root())
+        .env_remove("QTRIAGE_VPOPMAIL");
+    cmd.args([
+        "watch",
+        "--interval",
+        "100ms",
+        "--alert-above",
+        "50",
+        "--json",
+    ]);
+    cmd.args(["--default-domain", "example.com", "--count", "600"]);
+    let (mut cli, lines, _) = live(&mut cmd);
+    finish(child("add", t.root(), 23, 300));
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert_eq!(cli.wait().expect("wait").code(), Some(1));
+    let last: WatchJson = serde_json::from_str(rest.last().expect("a line")).expect("json");
+    let values: Vec<&serde_json::Value> = (last.clusters.iter())
+        .filter(|c| c.by == "auth-user")
+        .map(|c| &c.value)
+        .collect();
+    assert!(
+        values.contains(&&serde_json::json!("sales@example.com")),
+        "{values:?}"
+    );
+    assert!(!values.contains(&&serde_json::json!("sales")), "{values:?}");
+    let top = t.stdout(&["top", "--json", "--default-domain", "example.com"]);
+    assert!(top.contains("\"sales@example.com\""), "{top}");
+}
+
 /// Issue 19: `--queue queue` (relative) once made the watcher blind: fs events carry absolute
 /// paths that never matched the relative root, so `--until-stable` said "stable" while mail
 /// poured in. Mail arriving must show on a line (and hold off "stable") before the watch ends.

@@ -250,18 +250,11 @@ fn setup_options(
     queue: &Queue,
     context: ContextFlags<'_>,
 ) -> anyhow::Result<crate::analysis::setup::SetupOptions> {
-    Ok(crate::analysis::setup::SetupOptions {
-        queue_root: queue.root().to_path_buf(),
-        local_domains: context.local_domain.to_vec(),
-        default_domain: context.default_domain.map(str::to_string),
-        passwd: context.passwd.map(std::path::Path::to_path_buf),
-        // vpopmail's default domain, as `plan --vpopmail` (or QTRIAGE_VPOPMAIL) reads it: bare
-        // logins are the same accounts here as in the plan (review49: its query selected 7,111
-        // of the 10,794 messages it counted).
-        vpopmail: context.vpopmail.map(std::path::Path::to_path_buf),
-        now: crate::cli::clusters::now()?,
-        ..Default::default()
-    })
+    // vpopmail's default domain too, as `plan --vpopmail` (or QTRIAGE_VPOPMAIL) reads it: bare
+    // logins are the same accounts here as in the plan (review49: its query selected 7,111 of
+    // the 10,794 messages it counted).
+    let now = crate::cli::clusters::now()?;
+    Ok(context.setup_options(queue.root(), Vec::new(), now))
 }
 
 /// Scan `queue` and split its records into those `query` matches and the rest (what would
