@@ -216,6 +216,17 @@ pub fn print_unknown(
     Ok(())
 }
 
+/// `--apply` with nothing to act on still refuses while qmail-send runs (exit 2 and how to stop
+/// it), as `remove -r` does: a cron job read "no messages match" (exit 1) as if the way were
+/// clear (script53). A purge needs qmail-send stopped for nothing.
+pub fn refuse_idle_apply(plan: &Plan, act: &ActArgs) -> anyhow::Result<()> {
+    if act.apply && plan.needs_send_stopped() {
+        let (root, yank_dir) = (&plan.queue_root, &plan.yank_dir);
+        actions::run::refuse_before_writing(root, yank_dir, true, act.force)?;
+    }
+    Ok(())
+}
+
 /// Execute `plan`, with a progress bar on a terminal.
 pub fn execute(plan: &Plan, opts: &ExecuteOptions) -> anyhow::Result<Outcome> {
     let progress = AtomicU64::new(0);

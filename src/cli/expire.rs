@@ -11,9 +11,10 @@ use super::act::Selected;
 use super::print::actions::ActionJson;
 use super::print::json::write_line;
 
-/// The warning every expire prints.
+/// The warning every expire prints, once its query and queue are good: before an error it was
+/// the line a script read as the error, without `qtriage:` (script53).
 pub const BACKSCATTER_WARNING: &str =
-    "WARNING: expired messages are BOUNCED by qmail-send at its next \
+    "qtriage: warning: expired messages are BOUNCED by qmail-send at its next \
 attempt, to their envelope senders. During a spam flood those senders are forged: the bounces are \
 backscatter and can get this server blacklisted. Prefer `qtriage yank`. Undo with `qtriage \
 restore --batch ID --apply` before qmail-send retries them.";
@@ -61,7 +62,6 @@ fn run_inner(
     args: &ExpireArgs,
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
-    warnln!("{BACKSCATTER_WARNING}");
     let opts = args.act.execute_options()?;
     let strings = Interner::new();
     let (queue, sel) = Selected::load(
@@ -84,11 +84,16 @@ fn run_inner(
     };
     let plan = actions::plan_expire(&queue, &sel.records, &eopts);
     let empty = plan.messages.is_empty();
+    match empty {
+        true => act::refuse_idle_apply(&plan, &args.act)?,
+        false => warnln!("{BACKSCATTER_WARNING}"),
+    }
     if empty || !args.act.apply {
         let picked_back = super::restored::picked_back_in(&queue, &plan, sel.restored.as_ref());
         if args.act.json {
-            let mut j = ActionJson::dry_run(&plan, &sel.unknown_json(), act::apply_command())
-                .with_records(&sel.records, &strings);
+            let mut j =
+                ActionJson::dry_run(&plan, &sel.unknown_json(), act::apply_command(queue.root()))
+                    .with_records(&sel.records, &strings);
             j.picked_back = picked_back;
             j.not_in_plan =
                 (sel.not_in_plan.as_ref()).map(super::wire::actions::NotInPlanJson::new);
@@ -115,7 +120,7 @@ fn run_inner(
         let not_in_plan = (sel.not_in_plan.as_ref(), picked_back);
         super::plan_check::print_not_in_plan(out, not_in_plan, super::plan_check::EXPIRING)?;
         writeln!(out, "{}", act::mta_line(&plan))?;
-        writeln!(out, "apply with: {}", act::apply_line())?;
+        writeln!(out, "apply with: {}", act::apply_line(queue.root()))?;
         return Ok(sel.exit());
     }
     let outcome = act::execute(&plan, &opts)?;

@@ -81,7 +81,10 @@ fn run_inner(
     }
     if !args.act.apply {
         if args.act.json {
-            write_line(out, &ActionJson::dry_run(&plan, &[], act::apply_command()))?;
+            write_line(
+                out,
+                &ActionJson::dry_run(&plan, &[], act::apply_command(&plan.queue_root)),
+            )?;
             return Ok(ExitCode::Success);
         }
         writeln!(
@@ -95,7 +98,7 @@ fn run_inner(
             act::human_bytes(plan.bytes()),
             sanitize_path(&yank_dir)
         )?;
-        writeln!(out, "apply with: {}", act::apply_line())?;
+        writeln!(out, "apply with: {}", act::apply_line(&plan.queue_root))?;
         return Ok(ExitCode::Success);
     }
     let outcome = act::execute(&plan, &opts)?;

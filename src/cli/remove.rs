@@ -172,7 +172,7 @@ pub fn perform(
     crate::actions::area::check_same_filesystem(queue.root(), &yank_dir)?;
     let ids: Vec<MessageId> = matches.iter().filter(|m| m.matched).map(|m| m.id).collect();
     if matches!(mode, RemoveMode::ExpireAt(_)) {
-        eprintln!("{}", super::expire::BACKSCATTER_WARNING);
+        warnln!("{}", super::expire::BACKSCATTER_WARNING);
     }
     if ids.is_empty() {
         // qmail-remove's `-r` checks the lock before anything: a script learns that qmail-send
@@ -411,7 +411,7 @@ fn run_inner(
         crate::actions::area::check_same_filesystem(queue.root(), &yank_dir)?;
         let (plan, records, strings) = remove_plan(args, &queue, &matches, &yank_dir);
         let mut j = remove_json(args, &plan, &records, &strings, &matches);
-        j.plan.apply_command = Some(super::act::apply_command_with("-r"));
+        j.plan.apply_command = Some(super::act::apply_command_with("-r", queue.root()));
         write_line(out, &j)?;
         return Ok(ExitCode::Success);
     }

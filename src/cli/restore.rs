@@ -150,6 +150,7 @@ fn run_inner(
     // Before it runs: an undo asks the yank area which of its messages were picked back.
     let (kind, stay_picked) = kind_line(&plan, was_picked);
     if plan.messages.is_empty() {
+        act::refuse_idle_apply(&plan, &args.act)?;
         if args.act.json {
             write_line(
                 out,
@@ -167,7 +168,8 @@ fn run_inner(
     if !args.act.apply {
         let picked = planned(&plan, picked);
         if args.act.json {
-            let mut j = ActionJson::dry_run(&plan, &unknown_json, act::apply_command());
+            let mut j =
+                ActionJson::dry_run(&plan, &unknown_json, act::apply_command(&plan.queue_root));
             if !picked.is_empty() {
                 j = j.with_records(&picked, &strings);
             }
@@ -323,5 +325,5 @@ fn print_dry_run(
         writeln!(out, "{line}")?;
     }
     writeln!(out, "{}", act::mta_line(plan))?;
-    writeln!(out, "apply with: {}", act::apply_line())
+    writeln!(out, "apply with: {}", act::apply_line(&plan.queue_root))
 }

@@ -83,6 +83,7 @@ fn run_inner(
     };
     let plan = actions::plan_yank(&queue, &sel.records, &popts);
     if plan.messages.is_empty() {
+        act::refuse_idle_apply(&plan, &args.act)?;
         report_nothing(out, args, &sel, &plan)?;
         return Ok(ExitCode::NoMatch);
     }
@@ -137,8 +138,12 @@ fn report_dry_run(
     strings: &Interner,
 ) -> anyhow::Result<()> {
     if args.act.json {
-        let mut j = ActionJson::dry_run(plan, &sel.unknown_json(), act::apply_command())
-            .with_records(&sel.records, strings);
+        let mut j = ActionJson::dry_run(
+            plan,
+            &sel.unknown_json(),
+            act::apply_command(&plan.queue_root),
+        )
+        .with_records(&sel.records, strings);
         j.picked_back = picked_back;
         j.not_in_plan = sel.not_in_plan.as_ref().map(NotInPlanJson::new);
         write_line(out, &j)?;
@@ -297,7 +302,7 @@ pub fn print_dry_run(
         )?;
     }
     writeln!(out, "{}", act::mta_line(plan))?;
-    writeln!(out, "apply with: {}", act::apply_line())
+    writeln!(out, "apply with: {}", act::apply_line(&plan.queue_root))
 }
 
 /// One key's `clusters hit` block: every value of the selection with how many messages it has

@@ -508,3 +508,37 @@ fn listed_sizes_are_in_binary_units() {
     sized(&t.stdout(&["yanked"]), "  #");
     sized(&t.stdout(&["restore", "--all"]), "  #");
 }
+
+/// A dry run's apply command names the queue by the absolute path it opened, whether given
+/// relative, by QTRIAGE_QUEUE, or as `remove`'s `-q`: pasted from another directory or shell
+/// it applied to another queue, or to none (script53).
+#[test]
+fn the_apply_command_names_the_queue_it_opened() {
+    let (t, _spam, _legit) = queue(3);
+    let root = t.root().canonicalize().expect("root");
+    let (parent, name) = (
+        root.parent().expect("parent"),
+        root.file_name().expect("name"),
+    );
+    let dry = |args: &[&str], env: bool| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_qtriage"));
+        cmd.current_dir(parent).env_remove("QTRIAGE_QUEUE");
+        match env {
+            true => cmd.env("QTRIAGE_QUEUE", name),
+            false => cmd.arg("--queue").arg(name),
+        };
+        let out = cmd.args(args).output().expect("run");
+        let j: Value = serde_json::from_slice(&out.stdout).expect("json");
+        j["apply_command"]
+            .as_str()
+            .expect("apply command")
+            .to_string()
+    };
+    let queue = format!("qtriage --queue {} ", root.display());
+    let yank = format!("{queue}yank auth:test --json --apply");
+    assert_eq!(dry(&["yank", "auth:test", "--json"], false), yank);
+    assert_eq!(dry(&["yank", "auth:test", "--json"], true), yank);
+    let name = name.to_str().expect("utf-8");
+    let remove = dry(&["remove", "-q", name, "-p", "cheap", "--json"], true);
+    assert_eq!(remove, format!("{queue}remove -p cheap --json -r"));
+}

@@ -332,7 +332,7 @@ fn dash_x_warns_of_backscatter_and_no_match_says_so() {
         let out = s.t.run(&full);
         assert_exit(&out, 0);
         assert_text(&String::from_utf8_lossy(&out.stdout), "0 file(s) match\n");
-        assert!(!String::from_utf8_lossy(&out.stderr).contains("WARNING"));
+        assert!(!String::from_utf8_lossy(&out.stderr).contains(EXPIRE_WARNING));
     }
     assert!(!s.t.root().join("yanked").exists(), "nothing was yanked");
 }

@@ -164,3 +164,32 @@ fn expire_takes_queuelifetime_from_control_beside_the_queue_as_qmail_send_does()
     let after = unix_now();
     assert!(birth(&t, id) <= after - 1_209_601, "{}", birth(&t, id));
 }
+
+/// An error is `expire`'s one stderr line, as every command's: its backscatter warning came
+/// first, without `qtriage:`, and a script read it as the error (script53). With a good query
+/// the warning is said, as a `qtriage: warning:` line.
+#[test]
+fn an_expire_that_fails_says_only_the_error() {
+    let t = TestQueue::new(23);
+    t.add(spam(unix_now() - 3600));
+    let bad = t.run(&["expire", "auth:test (ip:1"]);
+    assert_exit(&bad, 2);
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.starts_with("qtriage: "), "{err}");
+    assert!(!err.contains("BOUNCED"), "{err}");
+    let missing = t.root().join("nonexistent");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_qtriage"))
+        .arg("--queue")
+        .arg(&missing)
+        .args(["expire", "auth:test"])
+        .output()
+        .expect("run");
+    assert_exit(&out, 2);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("BOUNCED"));
+    let dry = t.run(&["expire", "id:*"]);
+    let err = String::from_utf8_lossy(&dry.stderr);
+    assert!(
+        err.contains("qtriage: warning: expired messages are BOUNCED"),
+        "{err}"
+    );
+}

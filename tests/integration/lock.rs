@@ -64,11 +64,16 @@ fn every_destructive_command_refuses_while_send_runs_and_force_acts() {
     assert_eq!(json["pid"], send.pid());
 
     let before = walk(t.root(), &t.root().join("yanked"), false);
-    let cmds: [&[&str]; 4] = [
+    // Selecting nothing refuses too, as `remove -r` does: exit 1 "no messages match" read as
+    // if the way were clear (script53).
+    let cmds: [&[&str]; 7] = [
         &["yank", "auth:test", "--apply"],
         &["restore", "--all", "--apply"],
         &["restore", "--batch", &batch, "--apply"],
         &["expire", "auth:test", "--apply"],
+        &["yank", "auth:nobody", "--apply"],
+        &["expire", "auth:nobody", "--apply"],
+        &["restore", "sender:nobody@nowhere.example", "--apply"],
     ];
     for cmd in cmds {
         let out = t.run(cmd);

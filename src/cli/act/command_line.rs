@@ -2,16 +2,39 @@
 //! one shell word that pastes back as itself.
 
 /// The command line that was run, with `--apply` added: what the dry run tells the operator.
-pub fn apply_command() -> String {
-    apply_command_with("--apply")
+pub fn apply_command(queue_root: &std::path::Path) -> String {
+    apply_command_with("--apply", queue_root)
 }
 
-/// The command line that was run, with `flag` added.
-pub fn apply_command_with(flag: &str) -> String {
+/// The command line that was run, with `flag` added, and the queue as `--queue` with the
+/// absolute path it was opened at, first: a relative `--queue .` pasted elsewhere, or a queue
+/// that came from QTRIAGE_QUEUE pasted where it is not set, applied to another queue or none
+/// (script53); `undo with:` lines were already built so.
+pub fn apply_command_with(flag: &str, queue_root: &std::path::Path) -> String {
     // `args_os`: `args` panics on an argument that is not UTF-8 (a `--queue` path can be one).
-    let mut words: Vec<String> = std::env::args_os().map(|a| shell_quote(&a)).collect();
-    if let Some(first) = words.first_mut() {
-        *first = "qtriage".into();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    let mut words = vec![
+        "qtriage".to_string(),
+        "--queue".into(),
+        shell_quote(queue_root.as_os_str()),
+    ];
+    let mut i = 0;
+    while i < args.len() {
+        let arg = args[i].to_string_lossy();
+        if arg == "--" {
+            words.extend(args[i..].iter().map(|a| shell_quote(a)));
+            break;
+        }
+        // `remove` also takes qmail-remove's `-q DIR`, `-qDIR`, `-q=DIR`, which win over
+        // `--queue`: dropped too. No other option starts with `-q`.
+        match arg.as_ref() {
+            "--queue" | "-q" => i += 2,
+            a if a.starts_with("--queue=") || a.starts_with("-q") => i += 1,
+            _ => {
+                words.push(shell_quote(&args[i]));
+                i += 1;
+            }
+        }
     }
     words.push(flag.into());
     words.join(" ")
@@ -20,15 +43,18 @@ pub fn apply_command_with(flag: &str) -> String {
 /// The `apply with:` line of a dry run's text: [`apply_command`], and after `--ids -` a note
 /// that the ids go on stdin again (read once, pasted alone the line waits for them). JSON's
 /// `apply_command` stays the bare command, which a script may split into arguments.
-pub fn apply_line() -> String {
+pub fn apply_line(queue_root: &std::path::Path) -> String {
     let words: Vec<String> = std::env::args_os()
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
     let from_stdin = words.windows(2).any(|w| w[0] == "--ids" && w[1] == "-")
         || words.iter().any(|w| w == "--ids=-");
     match from_stdin {
-        true => format!("{}  # with the same ids on stdin", apply_command()),
-        false => apply_command(),
+        true => format!(
+            "{}  # with the same ids on stdin",
+            apply_command(queue_root)
+        ),
+        false => apply_command(queue_root),
     }
 }
 
