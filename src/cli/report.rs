@@ -8,13 +8,10 @@ use anyhow::Context;
 use super::clusters::{load_setup, ContextFlags};
 use super::{exit::ExitCode, GlobalArgs};
 use crate::accounts::DEFAULT_VPOPMAIL_DIR;
-use crate::queue::count::count;
 use crate::queue::{Interner, ScanOptions};
-use crate::report::build::ReportSources;
-use crate::report::compose::{compose, with_yank_area, Extras};
+use crate::report::compose::{assemble, with_yank_area, Extras, Gathered};
 use crate::report::markdown;
 use crate::report::ReportInput;
-use crate::sanitize::sanitize_str;
 
 /// Report formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -98,24 +95,13 @@ pub fn input(global: &GlobalArgs, args: &ReportArgs, now: i64) -> anyhow::Result
     let all = with_yank_area(s.records, logs, &yank_dir, &strings, |yanked| {
         Ok(setup.apply_logs(yanked, &strings))
     });
-    let mut notes = all.notes();
-    let counts = count(&queue)?;
-    let ctx = setup.ctx.clone();
-    notes.extend(setup.notes().iter().map(|n| sanitize_str(n).into_owned()));
-    // A report is read, not applied: it says what it could not know and goes on.
-    let restored = super::restored::restored_in(&queue).unwrap_or_else(|e| {
-        notes.push(sanitize_str(&format!("{e}: spam counts may include it")).into_owned());
-        Default::default()
-    });
-    let sources = ReportSources {
-        records: &all.records,
-        in_queue: all.in_queue,
+    let gathered = Gathered {
+        queue: &queue,
+        all: &all,
         strings: &strings,
-        ctx: &ctx,
-        logs: &all.logs,
+        ctx: &setup.ctx,
+        setup_notes: &setup.notes(),
         since: args.since.map(|d| now.saturating_sub(d.as_secs())),
-        counts,
-        restored: &restored,
     };
     let extras = Extras {
         logs_read: global.has_logs(),
@@ -123,11 +109,5 @@ pub fn input(global: &GlobalArgs, args: &ReportArgs, now: i64) -> anyhow::Result
         vpopmail: &args.vpopmail,
         server: setup.control.me.as_deref(),
     };
-    let mut input = compose(&sources, &extras);
-    input.notes.extend(notes);
-    input.notes.extend(crate::queue::problems::queue_summary(
-        &all.records[..all.in_queue],
-        all.yanked,
-    ));
-    Ok(input)
+    Ok(assemble(gathered, &extras)?)
 }

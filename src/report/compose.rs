@@ -38,6 +38,60 @@ pub struct Extras<'a> {
     pub server: Option<&'a str>,
 }
 
+/// What a face gathered for [`assemble`]: the queue and its yank area's records (the one
+/// merge, [`with_yank_area`]), and the setup's context and notes.
+pub struct Gathered<'a> {
+    /// The queue reported on.
+    pub queue: &'a crate::queue::Queue,
+    /// Its records and its yank area's, with what the logs said of them.
+    pub all: &'a WithYankArea,
+    /// Their strings.
+    pub strings: &'a Interner,
+    /// The analysis context (control files, default domain, uid names).
+    pub ctx: &'a crate::analysis::cluster::AnalysisContext,
+    /// What the setup read, in words (unsanitized).
+    pub setup_notes: &'a [String],
+    /// `--since`: only messages queued since (unix seconds).
+    pub since: Option<i64>,
+}
+
+/// The incident report as `qtriage report` and the TUI's report both write it: [`compose`] of
+/// the queue and the yank area together, then the notes on what was read (the yank area, the
+/// setup, the picks when a restore journal cannot be read: a report is read, not applied, so
+/// it says what it could not know and goes on) and the queue's damaged messages. Each face
+/// assembled it on its own (style53).
+pub fn assemble(
+    g: Gathered<'_>,
+    extras: &Extras<'_>,
+) -> Result<ReportInput, crate::queue::error::Error> {
+    let mut notes = g.all.notes();
+    let counts = crate::queue::count::count(g.queue)?;
+    notes.extend(g.setup_notes.iter().map(|n| sanitize_str(n).into_owned()));
+    let restored =
+        (crate::actions::Restored::in_queue(g.queue, extras.yank_dir)).unwrap_or_else(|e| {
+            let words = crate::actions::restored::unknown_words(&e);
+            notes.push(sanitize_str(&format!("{words}: spam counts may include it")).into_owned());
+            Default::default()
+        });
+    let sources = ReportSources {
+        records: &g.all.records,
+        in_queue: g.all.in_queue,
+        strings: g.strings,
+        ctx: g.ctx,
+        logs: &g.all.logs,
+        since: g.since,
+        counts,
+        restored: &restored,
+    };
+    let mut input = compose(&sources, extras);
+    input.notes.extend(notes);
+    input.notes.extend(crate::queue::problems::queue_summary(
+        &g.all.records[..g.all.in_queue],
+        g.all.yanked,
+    ));
+    Ok(input)
+}
+
 /// The full report: [`build`], then the log evidence, the journal's batches and the accounts
 /// at risk (`top`'s AUTH-user culprits and the log's taken-over logins marked as culprits).
 pub fn compose(sources: &ReportSources<'_>, extras: &Extras<'_>) -> ReportInput {

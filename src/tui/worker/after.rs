@@ -16,10 +16,9 @@ use crate::analysis::rank::OF_QUEUE;
 use crate::analysis::setup::{now_from_env, Setup, SetupOptions};
 use crate::analysis::{culprit_auth_users, TOP_LIMIT};
 use crate::logs::LogEvidence;
-use crate::queue::count::count;
 use crate::queue::{Interner, MessageRecord, Queue};
-use crate::report::build::{ReportSources, REPORT_HASH_ATTEMPTS};
-use crate::report::compose::{self, compose, Extras, WithYankArea};
+use crate::report::build::REPORT_HASH_ATTEMPTS;
+use crate::report::compose::{self, Extras, WithYankArea};
 use crate::report::ReportInput;
 use crate::sanitize::{sanitize_bytes, sanitize_str};
 use crate::size::{counted, thousands};
@@ -259,30 +258,14 @@ pub(super) fn report_input(
     now: i64,
 ) -> Result<ReportInput, String> {
     let all = with_yank_area(snap, env);
-    let mut notes = all.notes();
-    let counts = count(&env.queue)
-        .map_err(|e| format!("report not written: {}", sanitize_str(&e.to_string())))?;
-    // What `qtriage report` notes beside the yank area's: the setup read (control files, the
-    // default domain, uid names, last logins) and the queue's damaged messages.
     let (setup, setup_notes) = env.context_and_notes(now);
-    let ctx = setup.ctx;
-    notes.extend(setup_notes.iter().map(|n| sanitize_str(n).into_owned()));
-    // A report is read, not applied: it says what it could not know and goes on.
-    let restored =
-        crate::actions::Restored::in_queue(&env.queue, &env.yank_dir).unwrap_or_else(|e| {
-            let words = crate::actions::restored::unknown_words(&e);
-            notes.push(sanitize_str(&format!("{words}: spam counts may include it")).into_owned());
-            Default::default()
-        });
-    let sources = ReportSources {
-        records: &all.records,
-        in_queue: all.in_queue,
+    let gathered = compose::Gathered {
+        queue: &env.queue,
+        all: &all,
         strings: &snap.strings,
-        ctx: &ctx,
-        logs: &all.logs,
+        ctx: &setup.ctx,
+        setup_notes: &setup_notes,
         since: None,
-        counts,
-        restored: &restored,
     };
     let extras = Extras {
         logs_read: env.logs_given(),
@@ -290,13 +273,8 @@ pub(super) fn report_input(
         vpopmail: &env.vpopmail,
         server: setup.control.me.as_deref(),
     };
-    let mut input = compose(&sources, &extras);
-    input.notes.extend(notes);
-    input.notes.extend(crate::queue::problems::queue_summary(
-        &all.records[..all.in_queue],
-        all.yanked,
-    ));
-    Ok(input)
+    compose::assemble(gathered, &extras)
+        .map_err(|e| format!("report not written: {}", sanitize_str(&e.to_string())))
 }
 
 /// Write the incident report (markdown, as `qtriage report` prints it) to a new file in the
