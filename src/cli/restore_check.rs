@@ -12,9 +12,7 @@ use std::path::Path;
 use super::clusters::ContextFlags;
 use super::GlobalArgs;
 use crate::analysis::evidence::from_any_logs;
-use crate::analysis::rank::OF_QUEUE;
 use crate::analysis::setup::Setup;
-use crate::analysis::{rank_culprits, TOP_LIMIT};
 use crate::queue::{Interner, MessageId, Queue, ScanOptions};
 use crate::report::compose::with_yank_area;
 
@@ -43,12 +41,11 @@ pub fn culprits_picked(
         return Vec::new();
     };
     let ctx = Setup::context(&flags.setup_options(queue.root(), Vec::new(), now)).ctx;
-    let ranking = rank_culprits(&all.records, &strings, &ctx, &all.logs, TOP_LIMIT, OF_QUEUE);
-    crate::analysis::plan::picks::culprits_picked(
-        &ranking,
-        &all.records,
-        all.in_queue,
+    crate::analysis::plan::picks::culprits_picked_in(
+        (&all.records, all.in_queue),
         &strings,
+        &ctx,
+        &all.logs,
         picks,
     )
 }

@@ -41,6 +41,21 @@ pub fn culprits_picked(
     out
 }
 
+/// [`culprits_picked`] of `picks` in the culprit ranking of `records` (the queue's, then the
+/// yank area's from `in_queue` on) with `ctx` and what `logs` said of them: ranked here, as
+/// `plan` and `report` rank them, so that no face ranks on its own (style53).
+pub fn culprits_picked_in(
+    (records, in_queue): (&[MessageRecord], usize),
+    strings: &Interner,
+    ctx: &crate::analysis::cluster::AnalysisContext,
+    logs: &crate::analysis::evidence::LogFacts,
+    picks: &HashSet<MessageId>,
+) -> Vec<(String, usize)> {
+    use crate::analysis::{rank::OF_QUEUE, rank_culprits, TOP_LIMIT};
+    let ranking = rank_culprits(records, strings, ctx, logs, TOP_LIMIT, OF_QUEUE);
+    culprits_picked(&ranking, records, in_queue, strings, picks)
+}
+
 /// The warning for `culprits` ([`culprits_picked`]), `None` when there is none to give:
 /// `careful: 2,374 of these are culprits' in qtriage's ranking (auth-user test 1,907, ...)`.
 pub fn warning(culprits: &[(String, usize)]) -> Option<String> {

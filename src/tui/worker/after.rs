@@ -239,13 +239,11 @@ pub fn pick_warning(
     let all = with_yank_area(snap, env);
     let ctx = env.context(env.now());
     let strings = &snap.strings;
-    let ranking =
-        crate::analysis::rank_culprits(&all.records, strings, &ctx, &all.logs, TOP_LIMIT, OF_QUEUE);
-    let culprits = crate::analysis::plan::picks::culprits_picked(
-        &ranking,
-        &all.records,
-        all.in_queue,
+    let culprits = crate::analysis::plan::picks::culprits_picked_in(
+        (&all.records, all.in_queue),
         strings,
+        &ctx,
+        &all.logs,
         picks,
     );
     crate::analysis::plan::picks::warning(&culprits)
