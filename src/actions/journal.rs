@@ -187,6 +187,19 @@ pub enum BatchState {
     Abandoned,
 }
 
+impl BatchState {
+    /// Its name in listings: `done`, `interrupted`, `unsealed`, `abandoned` (as `--json`'s
+    /// `state` writes it).
+    pub fn name(self) -> &'static str {
+        match self {
+            BatchState::Done => "done",
+            BatchState::Interrupted => "interrupted",
+            BatchState::Unsealed => "unsealed",
+            BatchState::Abandoned => "abandoned",
+        }
+    }
+}
+
 /// A journal read back.
 #[derive(Debug, Clone)]
 pub struct Batch {

@@ -20,7 +20,7 @@ pub fn limit_malloc_arenas() {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let arenas = i32::try_from(cores).unwrap_or(i32::MAX);
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    #[allow(unsafe_code)] // the crate's only unsafe: see SAFETY
+    #[allow(unsafe_code)] // one of the crate's two unsafe calls: see SAFETY
     // SAFETY: mallopt sets a tunable of glibc's allocator and takes no pointers; M_ARENA_MAX
     // only bounds how many arenas later allocations may create.
     unsafe {

@@ -135,7 +135,7 @@ fn write_text(
             j.direction.name(),
             match j.running {
                 true => "running".to_string(),
-                false => format!("{:?}", j.state).to_lowercase(),
+                false => j.state.name().to_string(),
             },
             counted(j.messages as u64, "message", "messages"),
             j.created,

@@ -451,8 +451,12 @@ impl Worker {
             }
         }
         if yank_area_created {
-            if let Some(h) = &mut events.handle {
-                let _ = h.watch(&self.yank_area, RecursiveMode::NonRecursive);
+            // Unwatched, its restores' events never come: as lost events, the yank area's
+            // listing then tells them (style53: the error was dropped).
+            let watched = (events.handle.as_mut())
+                .map(|h| h.watch(&self.yank_area, RecursiveMode::NonRecursive));
+            if matches!(watched, Some(Err(_))) {
+                events.lost.store(true, Ordering::Release);
             }
         }
     }

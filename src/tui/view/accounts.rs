@@ -22,9 +22,9 @@ fn bottom_hint() -> String {
     format!(" {} ", parts.join(" · "))
 }
 
-/// Widest account and domain columns; longer names are cut with `~`.
+/// Widest account and domain columns; longer names are cut with `…`.
 const NAME_COLUMN: usize = 24;
-/// Widest rules column (all nine rules take more: the rest is cut with `~`).
+/// Widest rules column (all nine rules take more: the rest is cut with `…`).
 const RULES_COLUMN: usize = 96;
 /// Widest last-login column: the time and an IPv4 address whole, most IPv6 ones.
 const LAST_COLUMN: usize = 40;
@@ -88,30 +88,20 @@ impl<'a> AccountsPane<'a> {
             Span::styled(
                 format!(
                     "{marker} {:<a$}  {:<d$}  ",
-                    cut(&r.account, a),
-                    cut(&r.domain, d)
+                    super::fit(r.account.clone(), a),
+                    super::fit(r.domain.clone(), d)
                 ),
                 style,
             ),
             Span::raw(format!(
                 "{:<rules$}  {:<last$}  ",
-                cut(&r.rules, rules),
-                cut(&r.last_auth, last)
+                super::fit(r.rules.clone(), rules),
+                super::fit(r.last_auth.clone(), last)
             )),
             Span::styled(r.advice.clone(), t.dim()),
         ];
         ListItem::new(Line::from(super::fit_spans(spans, width)))
     }
-}
-
-/// `s` cut to `width` characters, with `~` when cut.
-fn cut(s: &str, width: usize) -> String {
-    if s.chars().count() <= width {
-        return s.to_string();
-    }
-    let mut out: String = s.chars().take(width.saturating_sub(1)).collect();
-    out.push('~');
-    out
 }
 
 impl Widget for AccountsPane<'_> {
@@ -193,24 +183,26 @@ mod tests {
         AccountsPane::new(&view, Theme { colour: false }).render(buf.area, &mut buf);
         let line = |y: u16| (0..100).map(|x| buf[(x, y)].symbol()).collect::<String>();
         let (first, second) = (line(1), line(2));
-        // At 100 columns the advice keeps its room; the last login gives up its IP.
-        assert!(first.contains("2026-11-23 10:5~"), "{first}");
+        // At 100 columns the advice keeps its room; the last login gives up its IP, cut with
+        // `…` as every pane cuts (`fit`; it said `~`). Columns, not bytes: `…` is three.
+        assert!(first.contains("2026-11-23 10:5…"), "{first}");
+        let column = |s: &str, p: &str| s.find(p).map(|i| s[..i].chars().count());
         assert!(first.contains("change the password now ("), "{first}");
         assert_eq!(
-            first.find("2026-11-23"),
-            second.find("- "),
+            column(&first, "2026-11-23"),
+            column(&second, "- "),
             "{first}\n{second}"
         );
         assert_eq!(
-            first.find("change"),
-            second.find("change"),
+            column(&first, "change"),
+            column(&second, "change"),
             "{first}\n{second}"
         );
         assert!(first.ends_with("…│"), "{first}");
     }
 
     /// At 120 columns with many rules and a long last login, the advice is still readable:
-    /// the rules and last-login columns are narrowed, cut with `~`.
+    /// the rules and last-login columns are narrowed, cut with `…`.
     #[test]
     fn the_advice_keeps_its_room() {
         use crate::tui::state::AccountsListing;

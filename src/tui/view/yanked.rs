@@ -61,7 +61,7 @@ impl<'a> YankPane<'a> {
             // At work in another qtriage: nothing to recover.
             spans.push(Span::styled("[running] ".to_string(), t.accent()));
         } else if b.state != BatchState::Done {
-            let state = format!("[{}] ", format!("{:?}", b.state).to_lowercase());
+            let state = format!("[{}] ", b.state.name());
             spans.push(Span::styled(state, t.danger()));
         }
         spans.push(Span::styled(b.query.clone(), t.dim()));
