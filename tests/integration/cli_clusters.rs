@@ -223,12 +223,7 @@ pub fn planted() -> Planted {
 
 /// Run qtriage on `t` with `QTRIAGE_NOW` fixed.
 pub fn run(t: &TestQueue, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_qtriage"))
-        .arg("--queue")
-        .arg(t.root())
-        .args(args)
-        .env_remove("QTRIAGE_QUEUE")
-        .env("QTRIAGE_NOW", NOW.to_string())
+    (t.command().args(args).env("QTRIAGE_NOW", NOW.to_string()))
         .output()
         .expect("run qtriage")
 }

@@ -39,24 +39,20 @@ impl TestQueue {
         self.q.root()
     }
 
-    /// Run qtriage with `--queue` set to this queue.
+    /// Run qtriage with `--queue` set to this queue ([`TestQueue::command`]).
     pub fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_qtriage"))
-            .arg("--queue")
-            .arg(self.root())
-            .args(args)
-            .env_remove("QTRIAGE_QUEUE")
-            .output()
-            .expect("run qtriage")
+        self.command().args(args).output().expect("run qtriage")
     }
 
-    /// A qtriage command with `--queue` set to this queue, to add env, stdin or arguments.
+    /// A qtriage command with `--queue` set to this queue, to add env, stdin or arguments;
+    /// none of the developer's `QTRIAGE_*` variables reaches it (a `QTRIAGE_VPOPMAIL` or
+    /// `QTRIAGE_NOW` in the shell changed what tests saw, style53): a test sets what it needs.
     pub fn command(&self) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_qtriage"));
-        c.arg("--queue")
-            .arg(self.root())
-            .env_remove("QTRIAGE_QUEUE")
-            .env_remove("QTRIAGE_FAILPOINT");
+        c.arg("--queue").arg(self.root());
+        for var in QTRIAGE_VARIABLES {
+            c.env_remove(var);
+        }
         c
     }
 
@@ -68,6 +64,16 @@ impl TestQueue {
         String::from_utf8(out.stdout).expect("utf-8 stdout")
     }
 }
+
+/// Every environment variable qtriage reads (docs/cli.md's table).
+pub const QTRIAGE_VARIABLES: [&str; 6] = [
+    "QTRIAGE_QUEUE",
+    "QTRIAGE_NOW",
+    "QTRIAGE_LOGS",
+    "QTRIAGE_VPOPMAIL",
+    "QTRIAGE_CONFIG",
+    "QTRIAGE_FAILPOINT",
+];
 
 pub use qtriage::fixture::people::{alice_mail, login_spam};
 
