@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use super::clusters::{cluster_query, load, value_text, AnalysisArgs, ClusterJson};
+use super::clusters::{cluster_query, load_with_unlisted, value_text, AnalysisArgs, ClusterJson};
 use super::print::json::write_line;
 use super::print::wrap::Wrap;
 use super::{exit::ExitCode, GlobalArgs};
@@ -29,14 +29,14 @@ pub struct TopArgs {
 
 /// Run `top`.
 pub fn run(global: &GlobalArgs, args: &TopArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
-    let a = match load(
+    let (a, unlisted) = match load_with_unlisted(
         global,
         &args.analysis,
         ClusterKey::AuthUser,
         args.limit,
         Want::Ranking,
     )? {
-        Ok(a) => a,
+        Ok(loaded) => loaded,
         Err(code) => return Ok(code),
     };
     let picked = note_picked_back(global, &a);
@@ -45,6 +45,11 @@ pub fn run(global: &GlobalArgs, args: &TopArgs, out: &mut dyn Write) -> anyhow::
             write_line(out, &ClusterJson::new(c, &a.strings))?;
         }
     } else {
+        let unread = crate::queue::problems::Unread::of(&a.records, unlisted);
+        let leaves = "this ranking leaves out what they hold";
+        if let Some(words) = unread.words_of(a.records.len(), leaves) {
+            writeln!(out, "{words}")?;
+        }
         write_text(out, &a, args.analysis.where_.as_deref(), global.wrap)?;
         // Under each cluster would need the picks in `write_text`, which `plan` shares:
         // a list after the ranking names them instead.

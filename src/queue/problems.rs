@@ -79,8 +79,19 @@ impl Unread {
         self.messages == 0 && self.dirs == 0
     }
 
-    /// `incomplete: 19,400 of 20,000 messages could not be read whole ...`, or `None`.
+    /// `incomplete: 19,400 of 20,000 messages could not be read whole: this plan leaves out
+    /// ...`, or `None`.
     pub fn words(&self, messages: usize) -> Option<String> {
+        self.words_of(
+            messages,
+            "this plan leaves out what they hold, so it is no plan to apply",
+        )
+    }
+
+    /// [`Unread::words`] saying what it means for `what`'s output: `this ranking leaves out
+    /// what they hold`. `top` run without root ranked a `helo User` cluster first, exit 0, the
+    /// unread files said only by a note on stderr (script53).
+    pub fn words_of(&self, messages: usize, what: &str) -> Option<String> {
         if self.is_none() {
             return None;
         }
@@ -107,8 +118,7 @@ impl Unread {
             true => "qtriage check says what is wrong with them",
         };
         Some(format!(
-            "incomplete: {}: this plan leaves out what they hold, so it is no plan to apply \
-             ({why})",
+            "incomplete: {}: {what} ({why})",
             parts.join(" and ")
         ))
     }

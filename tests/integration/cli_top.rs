@@ -201,6 +201,13 @@ fn a_plan_of_a_queue_read_in_part_is_no_plan_to_apply() {
     );
     // Every exit 2 says why on stderr.
     assert!(String::from_utf8_lossy(&out.stderr).contains("qtriage: incomplete: "));
+    // `top` ranks what it read, and says first what it could not (script53: run without root
+    // it ranked a `helo User` cluster first, the unread files a note on stderr).
+    let top = String::from_utf8(run(&p.t, &["top"]).stdout).expect("utf-8");
+    assert!(
+        top.starts_with("incomplete: 1 queue directory was not listed: this ranking leaves out"),
+        "{top}"
+    );
     let out = run(&p.t, &["plan", "--query"]);
     assert_exit(&out, 2);
     assert!(out.stdout.is_empty(), "{:?}", out.stdout);
