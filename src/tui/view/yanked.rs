@@ -87,12 +87,13 @@ impl<'a> YankPane<'a> {
 /// `16,200 msgs, 16,200 here, 3 failed`: messages, for a yank those still in the yank area,
 /// and failures when there were any.
 fn counts(b: &BatchRow) -> String {
-    let mut counts = format!("{} msgs", thousands(b.messages as u64));
+    // `1 msg`, as every count agrees in number (newuser52: `1 msgs`).
+    let mut counts = crate::size::counted(b.messages as u64, "msg", "msgs");
     if b.direction == Direction::Yank {
         counts.push_str(&format!(", {} here", thousands(b.in_yank_area as u64)));
     }
     if b.failed > 0 {
-        counts.push_str(&format!(", {} failed", b.failed));
+        counts.push_str(&format!(", {} failed", thousands(b.failed as u64)));
     }
     counts
 }
@@ -165,5 +166,15 @@ mod tests {
         };
         assert!(row("085500-c0de").contains("[running]"), "{text:#?}");
         assert!(row("083000-77ff").contains("[interrupted]"), "{text:#?}");
+    }
+
+    /// A batch of one says `1 msg` (newuser52: `1 msgs`); failures are grouped.
+    #[test]
+    fn counts_agree_in_number() {
+        let mut b = crate::tui::testdata::listing().batches[0].clone();
+        (b.direction, b.messages, b.in_yank_area, b.failed) = (Direction::Yank, 1, 1, 0);
+        assert_eq!(counts(&b), "1 msg, 1 here");
+        (b.messages, b.in_yank_area, b.failed) = (12_000, 10_500, 1_500);
+        assert_eq!(counts(&b), "12,000 msgs, 10,500 here, 1,500 failed");
     }
 }
