@@ -78,6 +78,20 @@ fn text(strings: &Interner, sym: Option<Sym>) -> String {
     )
 }
 
+/// The envelope line of a message the operator picked back from the yank area as real mail.
+pub const PICKED_BACK: &str =
+    "picked back from the yank area as real mail (restored:yes): qtriage plan and report leave it";
+
+/// Say in `i`'s envelope that the operator picked it back from the yank area as real mail, when
+/// the picks read from the yank area's journal (`picks`, `Restored::in_queue`) hold it: `plan`
+/// and `report` leave such a message, and neither `show` nor the inspector said so (newuser52).
+/// Picks that could not be read say nothing here (the plan says they are not known).
+pub fn note_picked_back<E>(i: &mut Inspection, picks: &Result<crate::actions::Restored, E>) {
+    if picks.as_ref().is_ok_and(|p| p.contains(i.id)) {
+        i.envelope.push(PICKED_BACK.to_string());
+    }
+}
+
 /// The inspector content for `r`; `log` is the log line that named its AUTH user, when its
 /// headers did not (`--log`).
 pub fn inspect(

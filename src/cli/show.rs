@@ -25,6 +25,8 @@ pub fn run(global: &GlobalArgs, args: &ShowArgs, out: &mut dyn Write) -> anyhow:
     let evidence = global.load_logs()?;
     let queue = global.open_queue()?;
     let strings = Interner::new();
+    let yank_dir = crate::actions::default_yank_dir(queue.root());
+    let picks = crate::actions::Restored::in_queue(&queue, &yank_dir);
     let (mut missing, mut shown_any) = (0, false);
     for &id in &ids {
         let mut record = match crate::queue::scan::read_one(&queue, &strings, id) {
@@ -52,7 +54,8 @@ pub fn run(global: &GlobalArgs, args: &ShowArgs, out: &mut dyn Write) -> anyhow:
         // names, and that line, as the inspector does.
         let records = std::slice::from_mut(&mut record);
         let logs = crate::analysis::evidence::from_any_logs(records, &strings, evidence.as_ref());
-        let shown = inspect(&queue, &strings, &record, logs.attributed.get(&id));
+        let mut shown = inspect(&queue, &strings, &record, logs.attributed.get(&id));
+        crate::inspect::note_picked_back(&mut shown, &picks);
         // A blank line between messages, none before the first shown.
         if shown_any {
             writeln!(out)?;

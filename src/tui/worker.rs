@@ -326,7 +326,9 @@ impl WorkerState {
         match at.or_else(|| s.records.iter().find(|r| r.id == id)) {
             Some(r) => {
                 let log = s.logs.attributed.get(&r.id);
-                let i = crate::inspect::inspect(&self.ops.queue, &s.strings, r, log);
+                let mut i = crate::inspect::inspect(&self.ops.queue, &s.strings, r, log);
+                let picks = crate::actions::Restored::in_queue(&self.ops.queue, &self.ops.yank_dir);
+                crate::inspect::note_picked_back(&mut i, &picks);
                 self.emit(Event::Worker(Report::Inspected(Box::new(i))));
             }
             None => self.emit(Event::Worker(Report::Error(format!(

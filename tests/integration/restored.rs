@@ -102,6 +102,14 @@ fn restored_mail_is_not_planned_again_nor_taken_by_the_plans_query() {
     assert_eq!(s.listed("restored:yes"), restored);
     assert_eq!(s.listed("restored"), restored, "the bare word");
     assert_eq!(s.listed("auth:test restored:no"), BTreeSet::new());
+    // `show` says so, as the inspector does (newuser52: nothing on the message said it).
+    let picked = restored
+        .iter()
+        .next()
+        .expect("a restored message")
+        .to_string();
+    let shown = String::from_utf8(s.run(&["show", &picked]).stdout).expect("utf-8");
+    assert!(shown.contains(qtriage::inspect::PICKED_BACK), "{shown}");
 
     // New spam from the same login after the restore: the plan takes it, and only it.
     let fresh: BTreeSet<u64> = (100..120)
