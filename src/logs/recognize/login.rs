@@ -27,7 +27,11 @@ pub fn vchkpw(prog: &str, msg: &str) -> Option<LogEvent> {
         None => msg,
     };
     let first_word_dropped = msg.split_once(' ').map_or("", |(_, r)| r);
-    let (outcome, account) = if let Some(rest) = after_auth_type.strip_prefix("login success ") {
+    // A system (/etc/passwd) user's success reads `system password login success user:IP`
+    // (review53b: dropped when only `login success` was read at the start).
+    let success = (after_auth_type.strip_prefix("login success "))
+        .or_else(|| msg.strip_prefix("system password login success "));
+    let (outcome, account) = if let Some(rest) = success {
         (LoginOutcome::Success, rest)
     } else if let Some(rest) =
         (msg.strip_prefix("password fail ")).or_else(|| msg.strip_prefix("system password fail "))
@@ -106,7 +110,12 @@ pub fn dovecot(msg: &str) -> Option<LogEvent> {
     // the last one, and the user ends at the last `>` before it (hostile53).
     let start = rest.find("user=<")? + "user=<".len();
     let rip = rest[start..].rfind("rip=").map(|i| start + i);
-    let end = rest[start..rip.unwrap_or(rest.len())].rfind('>')? + start;
+    // Without a rip= (Dovecot leaves out what it does not know) the user ends at its first
+    // `>`, as before (review53b: it ran to the line's last `>`).
+    let end = match rip {
+        Some(r) => rest[start..r].rfind('>')?,
+        None => rest[start..].find('>')?,
+    } + start;
     let user = &rest[start..end];
     (!user.is_empty()).then_some(())?;
     let addr = rip.map(|i| {
@@ -316,6 +325,28 @@ mod tests {
             "login success info@example.com:192.0.2.9",
         ));
         assert_eq!(l.outcome, LoginOutcome::Success);
+        let l = login(vchkpw(
+            "vchkpw-pop3",
+            "system password login success root:192.0.2.1",
+        ));
+        assert_eq!((l.outcome, &*l.user), (LoginOutcome::Success, "root"));
+        let l = login(dovecot(
+            "imap-login: Login: user=<u>, method=PLAIN, lip=10.0.0.1, mpid=1, session=<ab>",
+        ));
+        assert_eq!(
+            (&*l.user, l.ip),
+            ("u", None),
+            "no rip=: the user ends at its `>`"
+        );
+        // Courier's TLS daemons tag their lines `imapd-ssl`, `pop3d-ssl`.
+        let line = "imapd-ssl: LOGIN FAILED, user=sales, ip=[::ffff:192.0.2.7]";
+        assert!(matches!(
+            super::super::recognize(line),
+            Some(LogEvent::Login(LoginEvent {
+                daemon: Daemon::Courier,
+                ..
+            }))
+        ));
     }
 
     #[test]

@@ -61,7 +61,11 @@ pub fn recognize(text: &str) -> Option<LogEvent> {
         Some(p) if p.starts_with("vchkpw") => login::vchkpw(p, t.msg),
         Some(p) if p.starts_with("dovecot") => login::dovecot(t.msg),
         Some(p)
-            if p.starts_with("courier") || p == "pop3d" || p == "imapd" || p.ends_with("login") =>
+            // `imapd-ssl`, `pop3d-ssl`: Courier's TLS daemons log as themselves (review53b).
+            if p.starts_with("courier")
+                || p.starts_with("pop3d")
+                || p.starts_with("imapd")
+                || p.ends_with("login") =>
         {
             login::courier(p, t.msg)
         }
