@@ -98,7 +98,7 @@ fn escape_into(out: &mut String, text: &str) {
     for ch in text.chars() {
         if matches!(
             ch,
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '!' | '|' | '~' | '&' | '@'
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '!' | '|' | '~' | '&'
         ) {
             out.push('\\');
         }
@@ -107,14 +107,17 @@ fn escape_into(out: &mut String, text: &str) {
 }
 
 /// Would GFM's extended autolinks make a link of (part of) `word`: `www.`, a scheme's `://`,
-/// `mailto:`, or an address (`@` then a dot)?
+/// `mailto:`, an address (`@` then a dot), or GitHub a mention (`@` then a name: it links them
+/// in the rendered HTML, where a `\@` escape is gone, review53b)?
 fn links_by_itself(word: &str) -> bool {
     let w = word.to_ascii_lowercase();
     w.contains("www.")
         || w.contains("://")
         || w.contains("mailto:")
         || w.contains("xmpp:")
-        || w.find('@').is_some_and(|at| w[at..].contains('.'))
+        || w.find('@').is_some_and(|at| {
+            w[at..].contains('.') || w[at + 1..].starts_with(|c: char| c.is_alphanumeric())
+        })
 }
 
 /// Accounts a fix line names before "and N more".
@@ -433,8 +436,8 @@ mod tests {
     }
 
     /// A note's own code spans stay code spans (they showed escaped backticks, newuser52); a
-    /// hostile value's backticks make inert spans, an unpaired one is escaped; `@` starts no
-    /// mention; a `|` outside a table shows no backslash, and notes quoting a path are prose
+    /// hostile value's backticks make inert spans, an unpaired one is escaped; `@name` is a
+    /// code span (no mention); a `|` outside a table shows no backslash, and notes quoting a path are prose
     /// (hostile53).
     #[test]
     fn notes_keep_their_code_spans_and_quote_nothing_live() {
@@ -443,7 +446,7 @@ mod tests {
             "`qtriage list problem:any` lists them"
         );
         assert_eq!(note("a `<b>` c ` d <e>"), "a `<b>` c \\` d \\<e\\>");
-        assert_eq!(prose("ping @octocat"), "ping \\@octocat");
+        assert_eq!(prose("ping @octocat."), "ping `@octocat`.");
         // A value quoted in a reason keeps its exact text: its backticks are escaped.
         assert_eq!(prose("AUTH user sal``es"), "AUTH user sal\\`\\`es");
         let r = ReportInput {
