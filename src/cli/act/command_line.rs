@@ -13,6 +13,42 @@ pub fn apply_command(queue_root: &std::path::Path) -> String {
 pub fn apply_command_with(flag: &str, queue_root: &std::path::Path) -> String {
     // `args_os`: `args` panics on an argument that is not UTF-8 (a `--queue` path can be one).
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    let cwd = std::env::current_dir().unwrap_or_default();
+    apply_words(&args, flag, queue_root, &cwd).join(" ")
+}
+
+/// Long options whose value is a path: made absolute against the directory the command ran in,
+/// as the queue is (review53b: a relative `--ids ids.txt` pasted in another directory yanked
+/// the message that directory's `ids.txt` named).
+const PATH_OPTIONS: [&str; 5] = ["--ids", "--yank-dir", "--vpopmail", "--passwd", "--log"];
+
+/// `remove`'s short options (qmail-remove's) that take a value; the others are flags.
+const SHORT_WITH_VALUE: &str = "pnqsyxX";
+
+/// [`apply_command_with`] of the arguments `args` (without the program) run in `cwd`: each one
+/// shell word; the queue's options dropped for `--queue ABSOLUTE` first (`--queue X`,
+/// `--queue=X`, and `remove`'s `-q X`, `-qX`, also inside a cluster such as `-vq.`, which win
+/// over `--queue`); path values absolute; `flag` before a `--` (after it, it was a query word).
+fn apply_words(
+    args: &[std::ffi::OsString],
+    flag: &str,
+    queue_root: &std::path::Path,
+    cwd: &std::path::Path,
+) -> Vec<String> {
+    use std::os::unix::ffi::{OsStrExt, OsStringExt};
+    // `--log` takes a colon-separated list (as QTRIAGE_LOGS): each part is a path.
+    let absolute = |v: &std::ffi::OsStr| -> String {
+        let parts: Vec<std::path::PathBuf> = (v.as_bytes().split(|&b| b == b':'))
+            .map(|p| match p {
+                b"-" | b"" => std::path::PathBuf::from(std::ffi::OsStr::from_bytes(p)),
+                _ => cwd.join(std::ffi::OsStr::from_bytes(p)),
+            })
+            .collect();
+        let joined = (parts.iter().map(|p| p.as_os_str().as_bytes()))
+            .collect::<Vec<_>>()
+            .join(&b':');
+        shell_quote(std::ffi::OsStr::from_bytes(&joined))
+    };
     let mut words = vec![
         "qtriage".to_string(),
         "--queue".into(),
@@ -20,24 +56,73 @@ pub fn apply_command_with(flag: &str, queue_root: &std::path::Path) -> String {
     ];
     let mut i = 0;
     while i < args.len() {
-        let arg = args[i].to_string_lossy();
-        if arg == "--" {
+        let arg = args[i].as_bytes();
+        let text = String::from_utf8_lossy(arg);
+        if arg == b"--" {
+            words.push(flag.into());
             words.extend(args[i..].iter().map(|a| shell_quote(a)));
-            break;
+            return words;
         }
-        // `remove` also takes qmail-remove's `-q DIR`, `-qDIR`, `-q=DIR`, which win over
-        // `--queue`: dropped too. No other option starts with `-q`.
-        match arg.as_ref() {
-            "--queue" | "-q" => i += 2,
-            a if a.starts_with("--queue=") || a.starts_with("-q") => i += 1,
-            _ => {
+        if let Some(name) = PATH_OPTIONS.iter().find(|o| text == **o) {
+            words.push((*name).to_string());
+            if let Some(v) = args.get(i + 1) {
+                words.push(absolute(v));
+            }
+            i += 2;
+            continue;
+        }
+        if let Some(name) = PATH_OPTIONS
+            .iter()
+            .find(|o| text.starts_with(&format!("{o}=")))
+        {
+            let value = std::ffi::OsString::from_vec(arg[name.len() + 1..].to_vec());
+            words.push(format!("{name}={}", absolute(&value)));
+            i += 1;
+            continue;
+        }
+        if text == "--queue" {
+            i += 2;
+            continue;
+        }
+        if text.starts_with("--queue=") {
+            i += 1;
+            continue;
+        }
+        // A cluster of `remove`'s short options: the flags before the first that takes a value
+        // stay; `q` and its value (the rest of the word, else the next word) go; `y`'s value is
+        // made absolute; any other keeps its value as given.
+        if arg.len() > 1 && arg[0] == b'-' && arg[1] != b'-' {
+            let cluster = &arg[1..];
+            let at = cluster
+                .iter()
+                .position(|c| SHORT_WITH_VALUE.as_bytes().contains(c));
+            let Some(at) = at.filter(|&at| matches!(cluster[at], b'q' | b'y')) else {
                 words.push(shell_quote(&args[i]));
                 i += 1;
+                continue;
+            };
+            let flags = &cluster[..at];
+            if !flags.is_empty() {
+                words.push(format!("-{}", String::from_utf8_lossy(flags)));
             }
+            let rest = &cluster[at + 1..];
+            let rest = rest.strip_prefix(b"=").unwrap_or(rest);
+            let (value, used) = match rest.is_empty() {
+                true => (args.get(i + 1).cloned(), 2),
+                false => (Some(std::ffi::OsString::from_vec(rest.to_vec())), 1),
+            };
+            if cluster[at] == b'y' {
+                words.push("-y".into());
+                words.extend(value.as_deref().map(absolute));
+            }
+            i += used;
+            continue;
         }
+        words.push(shell_quote(&args[i]));
+        i += 1;
     }
     words.push(flag.into());
-    words.join(" ")
+    words
 }
 
 /// The `apply with:` line of a dry run's text: [`apply_command`], and after `--ids -` a note
@@ -177,5 +262,44 @@ mod tests {
         assert_eq!(q(b"/q\x1b]0;x\x07"), r"$'/q\x1b]0;x\x07'");
         assert_eq!(q(b"/q\xff 'a\\b'"), r"$'/q\xff \'a\\b\''");
         assert_eq!(q("a\u{202e}b".as_bytes()), r"$'a\xe2\x80\xaeb'");
+    }
+
+    /// The pasted line acts on what the dry run showed, from any directory: every path
+    /// absolute, the queue's options (`remove`'s `-q` in a cluster too) dropped for `--queue`
+    /// first, and `--apply` before a `--` (review53b).
+    #[test]
+    fn the_apply_words_act_on_the_same_queue_and_files_anywhere() {
+        let words = |args: &[&str]| {
+            let args: Vec<std::ffi::OsString> = args.iter().map(Into::into).collect();
+            let cwd = std::path::Path::new("/home/op");
+            apply_words(&args, "--apply", std::path::Path::new("/q"), cwd).join(" ")
+        };
+        assert_eq!(
+            words(&[
+                "--queue",
+                "../q",
+                "yank",
+                "--ids",
+                "ids.txt",
+                "--log=a:/l/b"
+            ]),
+            "qtriage --queue /q yank --ids /home/op/ids.txt --log=/home/op/a:/l/b --apply"
+        );
+        assert_eq!(
+            words(&["yank", "--ids", "-", "--yank-dir", "y", "--vpopmail", "/v"]),
+            "qtriage --queue /q yank --ids - --yank-dir /home/op/y --vpopmail /v --apply"
+        );
+        assert_eq!(
+            words(&["remove", "-p", "Dispute", "-vq.", "--json"]),
+            "qtriage --queue /q remove -p Dispute -v --json --apply"
+        );
+        assert_eq!(
+            words(&["remove", "-iq", ".", "-pq", "-yarea"]),
+            "qtriage --queue /q remove -i -pq -y /home/op/area --apply"
+        );
+        assert_eq!(
+            words(&["--queue=.", "yank", "--", "auth:test"]),
+            "qtriage --queue /q yank --apply -- auth:test"
+        );
     }
 }
