@@ -150,7 +150,12 @@ fn run_inner(
     // Before it runs: an undo asks the yank area which of its messages were picked back.
     let (kind, stay_picked) = kind_line(&plan, was_picked);
     if plan.messages.is_empty() {
-        act::refuse_idle_apply(&plan, &args.act)?;
+        // A batch's messages are fixed: one with none left (undone already) has nothing to
+        // do whatever qmail-send does, and refusing made the operator stop it for nothing
+        // (review53b).
+        if !matches!(selection, actions::RestoreSelection::Batch(_)) {
+            act::refuse_idle_apply(&plan, &args.act)?;
+        }
         if args.act.json {
             write_line(
                 out,

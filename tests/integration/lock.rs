@@ -48,6 +48,14 @@ fn every_destructive_command_refuses_while_send_runs_and_force_acts() {
         .find_map(|l| l.split(" in batch ").nth(1))
         .expect("batch")
         .to_string();
+    // And a batch undone already.
+    let out = t.stdout(&["yank", &format!("id:{}", ids[1]), "--apply"]);
+    let undone = out
+        .lines()
+        .find_map(|l| l.split(" in batch ").nth(1))
+        .expect("batch")
+        .to_string();
+    t.stdout(&["restore", "--batch", &undone, "--apply"]);
     let Some(send) = FakeSend::start(&t) else {
         println!("skipped: util-linux flock not available");
         return;
@@ -94,6 +102,11 @@ fn every_destructive_command_refuses_while_send_runs_and_force_acts() {
         before,
         "nothing moved"
     );
+    // A batch with nothing left to restore (undone already) is nothing to do, not a refusal:
+    // its emptiness does not wait on qmail-send (review53b).
+    let gone = t.run(&["restore", "--batch", &undone, "--apply"]);
+    assert_exit(&gone, 1);
+    assert!(String::from_utf8_lossy(&gone.stdout).starts_with("nothing to restore"));
 
     let out = t.run(&["yank", "auth:test", "--apply", "--force"]);
     assert_exit(&out, 0);
