@@ -116,13 +116,17 @@ fn an_odd_queue_path_is_printed_safely_and_the_apply_line_pastes_back() {
         .find_map(|l| l.strip_prefix("apply with: qtriage "))
         .expect("apply line");
     assert!(apply.starts_with(r"--queue $'"), "{apply}");
-    let pasted = std::process::Command::new("bash")
-        .arg("-c")
-        .arg(format!("\"$0\" {apply}"))
-        .arg(env!("CARGO_BIN_EXE_qtriage"))
-        .env_remove("QTRIAGE_QUEUE")
-        .output()
-        .expect("bash");
+    // A printed command line, pasted into bash.
+    let paste = |line: &str| {
+        std::process::Command::new("bash")
+            .arg("-c")
+            .arg(format!("\"$0\" {line}"))
+            .arg(env!("CARGO_BIN_EXE_qtriage"))
+            .env_remove("QTRIAGE_QUEUE")
+            .output()
+            .expect("bash")
+    };
+    let pasted = paste(apply);
     assert_exit(&pasted, 0);
     let yanked = String::from_utf8_lossy(&pasted.stdout);
     assert!(yanked.starts_with("yanked 3 messages"), "{yanked}");
@@ -133,13 +137,7 @@ fn an_odd_queue_path_is_printed_safely_and_the_apply_line_pastes_back() {
     let undo = (yanked.lines())
         .find_map(|l| l.strip_prefix("undo with: qtriage "))
         .expect("undo line");
-    let undone = std::process::Command::new("bash")
-        .arg("-c")
-        .arg(format!("\"$0\" {undo}"))
-        .arg(env!("CARGO_BIN_EXE_qtriage"))
-        .env_remove("QTRIAGE_QUEUE")
-        .output()
-        .expect("bash");
+    let undone = paste(undo);
     assert_exit(&undone, 0);
     let restored = String::from_utf8_lossy(&undone.stdout);
     assert!(restored.starts_with("restored 3 messages"), "{restored}");

@@ -41,20 +41,15 @@ fn queue() -> (TestQueue, Vec<u64>) {
 #[test]
 fn every_destructive_command_refuses_while_send_runs_and_force_acts() {
     let (t, ids) = queue();
-    // Something to restore and a batch to undo, made while qmail-send was stopped.
-    let out = t.stdout(&["yank", &format!("id:{}", ids[0]), "--apply"]);
-    let batch = out
-        .lines()
-        .find_map(|l| l.split(" in batch ").nth(1))
-        .expect("batch")
-        .to_string();
-    // And a batch undone already.
-    let out = t.stdout(&["yank", &format!("id:{}", ids[1]), "--apply"]);
-    let undone = out
-        .lines()
-        .find_map(|l| l.split(" in batch ").nth(1))
-        .expect("batch")
-        .to_string();
+    // Something to restore and a batch to undo, made while qmail-send was stopped, and a
+    // batch undone already.
+    let yank = |id: u64| {
+        let out = t.stdout(&["yank", &format!("id:{id}"), "--apply"]);
+        (out.lines().find_map(|l| l.split(" in batch ").nth(1)))
+            .expect("batch")
+            .to_string()
+    };
+    let (batch, undone) = (yank(ids[0]), yank(ids[1]));
     t.stdout(&["restore", "--batch", &undone, "--apply"]);
     let Some(send) = FakeSend::start(&t) else {
         println!("skipped: util-linux flock not available");

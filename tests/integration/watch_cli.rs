@@ -139,29 +139,39 @@ fn live(cmd: &mut Command) -> (Child, Lines<BufReader<ChildStdout>>, WatchJson) 
     (cli, lines, serde_json::from_str(&first).expect("json"))
 }
 
-#[test]
-fn cli_alert_exits_1_when_a_flood_starts() {
-    let t = TestQueue::new(23);
+/// A `watch --json --alert-above 50` (with `extra` arguments) of `t` while 300 messages
+/// arrive: its first line, then its last, after it exited 1 on the alert.
+fn alerted(t: &TestQueue, extra: &[&str]) -> (WatchJson, WatchJson) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_qtriage"));
-    cmd.args(["--queue"]).arg(t.root()).args([
+    cmd.args(["--queue"]).arg(t.root());
+    for var in crate::util::QTRIAGE_VARIABLES {
+        cmd.env_remove(var);
+    }
+    // `--count`: a bound instead of a hang: without the alert it ends with 0 after a minute.
+    cmd.args([
         "watch",
         "--interval",
         "100ms",
         "--alert-above",
         "50",
         "--json",
-        // A bound instead of a hang: without the alert it ends with 0 after a minute.
-        "--count",
-        "600",
     ]);
+    cmd.args(["--count", "600"]).args(extra);
     let (mut cli, lines, first) = live(&mut cmd);
-    assert_eq!(first.in_per_min, 0.0);
     finish(child("add", t.root(), 23, 300));
     // Read to the end before waiting: a child blocked on a full pipe would never exit.
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
     let status = cli.wait().expect("wait");
     assert_eq!(status.code(), Some(1));
     let last: WatchJson = serde_json::from_str(rest.last().expect("a line")).expect("json");
+    (first, last)
+}
+
+#[test]
+fn cli_alert_exits_1_when_a_flood_starts() {
+    let t = TestQueue::new(23);
+    let (first, last) = alerted(&t, &[]);
+    assert_eq!(first.in_per_min, 0.0);
     assert!(last.in_per_min > 50.0, "{last:?}");
     assert_eq!(last.clusters[0].by, "auth-user");
     assert_eq!(last.clusters[0].value, "test@example.com");
@@ -173,24 +183,7 @@ fn cli_alert_exits_1_when_a_flood_starts() {
 #[test]
 fn cli_values_clusters_with_tops_context_flags() {
     let t = TestQueue::new(23);
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_qtriage"));
-    cmd.args(["--queue"])
-        .arg(t.root())
-        .env_remove("QTRIAGE_VPOPMAIL");
-    cmd.args([
-        "watch",
-        "--interval",
-        "100ms",
-        "--alert-above",
-        "50",
-        "--json",
-    ]);
-    cmd.args(["--default-domain", "example.com", "--count", "600"]);
-    let (mut cli, lines, _) = live(&mut cmd);
-    finish(child("add", t.root(), 23, 300));
-    let rest: Vec<String> = lines.map_while(Result::ok).collect();
-    assert_eq!(cli.wait().expect("wait").code(), Some(1));
-    let last: WatchJson = serde_json::from_str(rest.last().expect("a line")).expect("json");
+    let (_, last) = alerted(&t, &["--default-domain", "example.com"]);
     let values: Vec<&serde_json::Value> = (last.clusters.iter())
         .filter(|c| c.by == "auth-user")
         .map(|c| &c.value)
