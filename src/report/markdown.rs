@@ -115,9 +115,9 @@ fn links_by_itself(word: &str) -> bool {
         || w.contains("://")
         || w.contains("mailto:")
         || w.contains("xmpp:")
-        || w.find('@').is_some_and(|at| {
-            w[at..].contains('.') || w[at + 1..].starts_with(|c: char| c.is_alphanumeric())
-        })
+        || w.find('@').is_some_and(|at| w[at..].contains('.'))
+        // Any `@` before a name, not only the first (review53c: `@@octocat`, `@-@octocat`).
+        || (w.match_indices('@')).any(|(at, _)| w[at + 1..].starts_with(char::is_alphanumeric))
 }
 
 /// Accounts a fix line names before "and N more".
@@ -447,6 +447,7 @@ mod tests {
         );
         assert_eq!(note("a `<b>` c ` d <e>"), "a `<b>` c \\` d \\<e\\>");
         assert_eq!(prose("ping @octocat."), "ping `@octocat`.");
+        assert_eq!(prose("@@octocat @-@org/team"), "`@@octocat` `@-@org/team`");
         // A value quoted in a reason keeps its exact text: its backticks are escaped.
         assert_eq!(prose("AUTH user sal``es"), "AUTH user sal\\`\\`es");
         let r = ReportInput {

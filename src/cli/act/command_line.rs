@@ -13,27 +13,51 @@ pub fn apply_command(queue_root: &std::path::Path) -> String {
 pub fn apply_command_with(flag: &str, queue_root: &std::path::Path) -> String {
     // `args_os`: `args` panics on an argument that is not UTF-8 (a `--queue` path can be one).
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
-    let cwd = std::env::current_dir().unwrap_or_default();
-    apply_words(&args, flag, queue_root, &cwd).join(" ")
+    let here = Here {
+        cwd: std::env::current_dir().unwrap_or_default(),
+        logs: std::env::var_os("QTRIAGE_LOGS").filter(|v| !v.is_empty()),
+        vpopmail: std::env::var_os("QTRIAGE_VPOPMAIL").filter(|v| !v.is_empty()),
+    };
+    apply_words(&args, flag, queue_root, &here).join(" ")
 }
 
-/// Long options whose value is a path: made absolute against the directory the command ran in,
-/// as the queue is (review53b: a relative `--ids ids.txt` pasted in another directory yanked
-/// the message that directory's `ids.txt` named).
-const PATH_OPTIONS: [&str; 5] = ["--ids", "--yank-dir", "--vpopmail", "--passwd", "--log"];
+/// Where a command ran: its directory, and the environment that chose what it selected.
+struct Here {
+    /// The working directory relative paths were read against.
+    cwd: std::path::PathBuf,
+    /// QTRIAGE_LOGS, when set (the `--log` default).
+    logs: Option<std::ffi::OsString>,
+    /// QTRIAGE_VPOPMAIL, when set (the `--vpopmail` default of the actions that select).
+    vpopmail: Option<std::ffi::OsString>,
+}
+
+/// Long options whose value is a path read against the working directory: made absolute, as
+/// the queue is (review53b: a relative `--ids ids.txt` pasted in another directory yanked the
+/// message that directory's `ids.txt` named). Not `--yank-dir` nor `remove`'s `-y`: those are
+/// read against the queue, which the line names absolutely (review53c: made absolute against
+/// the working directory, a pasted purge deleted another yank area's messages).
+const PATH_OPTIONS: [&str; 4] = ["--ids", "--vpopmail", "--passwd", "--log"];
+
+/// The actions whose selection reads `--vpopmail` (vpopmail's default domain).
+const TAKE_VPOPMAIL: [&str; 3] = ["yank", "expire", "restore"];
+
+/// The global options that take a value as the next word (before the subcommand).
+const GLOBAL_WITH_VALUE: [&str; 3] = ["--queue", "--split", "--log"];
 
 /// `remove`'s short options (qmail-remove's) that take a value; the others are flags.
 const SHORT_WITH_VALUE: &str = "pnqsyxX";
 
-/// [`apply_command_with`] of the arguments `args` (without the program) run in `cwd`: each one
+/// [`apply_command_with`] of the arguments `args` (without the program) run `here`: each one
 /// shell word; the queue's options dropped for `--queue ABSOLUTE` first (`--queue X`,
 /// `--queue=X`, and `remove`'s `-q X`, `-qX`, also inside a cluster such as `-vq.`, which win
-/// over `--queue`); path values absolute; `flag` before a `--` (after it, it was a query word).
+/// over `--queue`); path values absolute; the logs and vpopmail directory that came from the
+/// environment written out (review53c: pasted where QTRIAGE_LOGS was not set, a yank took 300
+/// messages where the dry run showed 180); `flag` before a `--` (after it, a query word).
 fn apply_words(
     args: &[std::ffi::OsString],
     flag: &str,
     queue_root: &std::path::Path,
-    cwd: &std::path::Path,
+    here: &Here,
 ) -> Vec<String> {
     use std::os::unix::ffi::{OsStrExt, OsStringExt};
     // `--log` takes a colon-separated list (as QTRIAGE_LOGS): each part is a path.
@@ -41,7 +65,7 @@ fn apply_words(
         let parts: Vec<std::path::PathBuf> = (v.as_bytes().split(|&b| b == b':'))
             .map(|p| match p {
                 b"-" | b"" => std::path::PathBuf::from(std::ffi::OsStr::from_bytes(p)),
-                _ => cwd.join(std::ffi::OsStr::from_bytes(p)),
+                _ => here.cwd.join(std::ffi::OsStr::from_bytes(p)),
             })
             .collect();
         let joined = (parts.iter().map(|p| p.as_os_str().as_bytes()))
@@ -49,15 +73,35 @@ fn apply_words(
             .join(&b':');
         shell_quote(std::ffi::OsStr::from_bytes(&joined))
     };
+    let given = |name: &str| {
+        let eq = format!("{name}=");
+        (args.iter().map(|a| a.to_string_lossy()))
+            .take_while(|a| a != "--")
+            .any(|a| a == name || a.starts_with(&eq))
+    };
     let mut words = vec![
         "qtriage".to_string(),
         "--queue".into(),
         shell_quote(queue_root.as_os_str()),
     ];
+    if let Some(logs) = here.logs.as_deref().filter(|_| !given("--log")) {
+        words.push(format!("--log={}", absolute(logs)));
+    }
+    let vpopmail = (here.vpopmail.as_deref()).filter(|_| !given("--vpopmail"));
+    let mut subcommand = false;
     let mut i = 0;
     while i < args.len() {
         let arg = args[i].as_bytes();
         let text = String::from_utf8_lossy(arg);
+        if !subcommand && !text.starts_with('-') {
+            subcommand = true;
+            words.push(shell_quote(&args[i]));
+            if let Some(v) = vpopmail.filter(|_| TAKE_VPOPMAIL.contains(&&*text)) {
+                words.extend(["--vpopmail".to_string(), absolute(v)]);
+            }
+            i += 1;
+            continue;
+        }
         if arg == b"--" {
             words.push(flag.into());
             words.extend(args[i..].iter().map(|a| shell_quote(a)));
@@ -88,15 +132,24 @@ fn apply_words(
             i += 1;
             continue;
         }
+        if !subcommand && GLOBAL_WITH_VALUE.contains(&&*text) {
+            words.extend(
+                args[i..(i + 2).min(args.len())]
+                    .iter()
+                    .map(|a| shell_quote(a)),
+            );
+            i += 2;
+            continue;
+        }
         // A cluster of `remove`'s short options: the flags before the first that takes a value
-        // stay; `q` and its value (the rest of the word, else the next word) go; `y`'s value is
-        // made absolute; any other keeps its value as given.
+        // stay; `q` and its value (the rest of the word, else the next word) go; any other
+        // keeps its value as given.
         if arg.len() > 1 && arg[0] == b'-' && arg[1] != b'-' {
             let cluster = &arg[1..];
             let at = cluster
                 .iter()
                 .position(|c| SHORT_WITH_VALUE.as_bytes().contains(c));
-            let Some(at) = at.filter(|&at| matches!(cluster[at], b'q' | b'y')) else {
+            let Some(at) = at.filter(|&at| cluster[at] == b'q') else {
                 words.push(shell_quote(&args[i]));
                 i += 1;
                 continue;
@@ -105,17 +158,10 @@ fn apply_words(
             if !flags.is_empty() {
                 words.push(format!("-{}", String::from_utf8_lossy(flags)));
             }
-            let rest = &cluster[at + 1..];
-            let rest = rest.strip_prefix(b"=").unwrap_or(rest);
-            let (value, used) = match rest.is_empty() {
-                true => (args.get(i + 1).cloned(), 2),
-                false => (Some(std::ffi::OsString::from_vec(rest.to_vec())), 1),
+            i += match cluster[at + 1..].is_empty() {
+                true => 2,
+                false => 1,
             };
-            if cluster[at] == b'y' {
-                words.push("-y".into());
-                words.extend(value.as_deref().map(absolute));
-            }
-            i += used;
             continue;
         }
         words.push(shell_quote(&args[i]));
@@ -269,25 +315,32 @@ mod tests {
     /// first, and `--apply` before a `--` (review53b).
     #[test]
     fn the_apply_words_act_on_the_same_queue_and_files_anywhere() {
-        let words = |args: &[&str]| {
+        let run = |args: &[&str], env: (Option<&str>, Option<&str>)| {
             let args: Vec<std::ffi::OsString> = args.iter().map(Into::into).collect();
-            let cwd = std::path::Path::new("/home/op");
-            apply_words(&args, "--apply", std::path::Path::new("/q"), cwd).join(" ")
+            let here = Here {
+                cwd: "/home/op".into(),
+                logs: env.0.map(Into::into),
+                vpopmail: env.1.map(Into::into),
+            };
+            apply_words(&args, "--apply", std::path::Path::new("/q"), &here).join(" ")
         };
+        let words = |args: &[&str]| run(args, (None, None));
+        let relative = [
+            "--queue",
+            "../q",
+            "yank",
+            "--ids",
+            "ids.txt",
+            "--log=a:/l/b",
+        ];
         assert_eq!(
-            words(&[
-                "--queue",
-                "../q",
-                "yank",
-                "--ids",
-                "ids.txt",
-                "--log=a:/l/b"
-            ]),
+            words(&relative),
             "qtriage --queue /q yank --ids /home/op/ids.txt --log=/home/op/a:/l/b --apply"
         );
+        // The yank area is the queue's: its relative path stays relative to the queue.
         assert_eq!(
             words(&["yank", "--ids", "-", "--yank-dir", "y", "--vpopmail", "/v"]),
-            "qtriage --queue /q yank --ids - --yank-dir /home/op/y --vpopmail /v --apply"
+            "qtriage --queue /q yank --ids - --yank-dir y --vpopmail /v --apply"
         );
         assert_eq!(
             words(&["remove", "-p", "Dispute", "-vq.", "--json"]),
@@ -295,11 +348,22 @@ mod tests {
         );
         assert_eq!(
             words(&["remove", "-iq", ".", "-pq", "-yarea"]),
-            "qtriage --queue /q remove -i -pq -y /home/op/area --apply"
+            "qtriage --queue /q remove -i -pq -yarea --apply"
         );
         assert_eq!(
             words(&["--queue=.", "yank", "--", "auth:test"]),
             "qtriage --queue /q yank --apply -- auth:test"
+        );
+        // What the environment chose is written out (review53c).
+        let env = (Some("lg"), Some("vp"));
+        assert_eq!(
+            run(&["--split", "7", "yank", "not auth:test"], env),
+            "qtriage --queue /q --log=/home/op/lg --split 7 yank --vpopmail /home/op/vp \
+             'not auth:test' --apply"
+        );
+        assert_eq!(
+            run(&["purge", "--all", "--log", "x"], env),
+            "qtriage --queue /q purge --all --log /home/op/x --apply"
         );
     }
 }
