@@ -15,7 +15,7 @@ pub(crate) mod command_line;
 pub(crate) mod progress;
 mod select;
 pub use command_line::{
-    apply_command, apply_command_with, apply_line, argument_words, option_words, undo_command,
+    apply_command, apply_command_with, apply_line, command_line, option_args, undo_command,
     undo_command_at,
 };
 pub use select::{context_for, tables_for, Check, Selected};

@@ -90,7 +90,7 @@ pub fn run(global: &GlobalArgs, args: &PlanArgs, out: &mut dyn Write) -> anyhow:
             out,
             &p,
             &query,
-            unread_words.as_deref(),
+            (unread_words.as_deref(), &next_command(queue.root())),
             &analysed,
             share_of,
             global.wrap,
@@ -172,12 +172,13 @@ fn full_query(p: &Plan, where_: Option<&str>) -> String {
 }
 
 /// The plan as text; `unread` says first what it could not read, and then it gives no command
-/// to paste. Its words wrap to `wrap`; the query and the command stay one line to be pasted.
+/// to paste, else `next` ([`next_command`]). Its words wrap to `wrap`; the query and the command
+/// stay one line to be pasted.
 fn write_text(
     out: &mut dyn Write,
     p: &Plan,
     query: &str,
-    unread: Option<&str>,
+    (unread, next): (Option<&str>, &str),
     analysed: &str,
     share_of: crate::analysis::rank::ShareOf,
     wrap: Wrap,
@@ -211,31 +212,28 @@ fn write_text(
     if unread.is_some() {
         return writeln!(out, "next: a plan of the whole queue (see the first line)");
     }
-    writeln!(
-        out,
-        "next: {}   (a dry run; add --apply to yank)",
-        next_command()
-    )
+    writeln!(out, "next: {next}   (a dry run; add --apply to yank)")
 }
 
 /// `qtriage yank "$(qtriage plan --query)"`, with the queue and the options of this run: the
 /// hint pasted as it is reads the same queue, makes the same plan, and selects with the same
-/// context what the plan counted.
-fn next_command() -> String {
-    let global = super::act::option_words(&["--queue", "--split", "--log"]);
-    let context = super::act::option_words(&[
+/// context what the plan counted, from any directory (newuser53: a relative `--queue q` was
+/// repeated as typed, where the apply lines name the queue absolutely).
+fn next_command(queue_root: &std::path::Path) -> String {
+    let mut yank = super::act::option_args(&["--split", "--log"]);
+    yank.push("yank".into());
+    yank.extend(super::act::option_args(&[
         "--local-domain",
         "--default-domain",
         "--passwd",
         "--vpopmail",
-    ]);
-    let plan = super::act::argument_words();
-    let word = |w: Vec<String>| w.iter().map(|w| format!(" {w}")).collect::<String>();
+    ]));
+    let mut plan: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    plan.push("--query".into());
     format!(
-        "qtriage{} yank{} \"$(qtriage{} --query)\"",
-        word(global),
-        word(context),
-        word(plan)
+        "{} \"$({})\"",
+        super::act::command_line(&yank, queue_root),
+        super::act::command_line(&plan, queue_root)
     )
 }
 

@@ -47,7 +47,8 @@ fn done_text(f: &Finished) -> String {
         Direction::Yank => format!("yanked {n} (batch {id}); u undoes"),
         // Picked back by a query in the yank area (`/`): real mail by the operator's verdict.
         Direction::Restore if plan.verdict => {
-            format!("restored {n} (batch {id}): picked back as real mail, p leaves them")
+            let them = if batch.messages == 1 { "it" } else { "them" };
+            format!("restored {n} (batch {id}): picked back as real mail, p leaves {them}")
         }
         // Its other restores are undos (docs/tui.md), which leave standing what was picked
         // back before.

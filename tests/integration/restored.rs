@@ -531,7 +531,7 @@ fn restoring_a_culprits_messages_as_real_mail_is_warned_of() {
     assert!(
         dry.contains(
             "careful: 40 of these are culprits' in qtriage's ranking (sender-pattern \
-             <random>@spam.example 40): picked back as real mail, qtriage plan and report \
+             <random>@spam.example: 40): picked back as real mail, qtriage plan and report \
              leave them from now on"
         ),
         "{dry}"

@@ -320,7 +320,7 @@ fn a_query_in_the_yank_area_picks_one_message_back_in_tmux() {
     let id = format!("#{}", ids[3]);
     tm.wait_for_all(&["Restore 1 message to the queue?", &id, "<x3@spam.example>"]);
     tm.keys(&["Enter"]);
-    tm.wait_for("picked back as real mail, p leaves them");
+    tm.wait_for("picked back as real mail, p leaves it");
     let mess = |id: qtriage::queue::MessageId| t.q.path(qtriage::queue::Subdir::Mess, id).exists();
     assert!(mess(ids[3]), "#{} is back", ids[3]);
     assert_eq!(ids.iter().filter(|&&id| mess(id)).count(), 1, "only it");

@@ -57,7 +57,9 @@ pub fn culprits_picked_in(
 }
 
 /// The warning for `culprits` ([`culprits_picked`]), `None` when there is none to give:
-/// `careful: 2,374 of these are culprits' in qtriage's ranking (auth-user test 1,907, ...)`.
+/// `careful: 2,374 of these are culprits' in qtriage's ranking (auth-user test: 1,907, ...)`,
+/// `careful: 1 of these is a culprit's ... (subject ...: 1) ... leave it`. The count after a
+/// colon: a subject template ending in `#` read `# 1` as a number (newuser53).
 pub fn warning(culprits: &[(String, usize)]) -> Option<String> {
     let total: usize = culprits.iter().map(|c| c.1).sum();
     if total == 0 {
@@ -65,19 +67,44 @@ pub fn warning(culprits: &[(String, usize)]) -> Option<String> {
     }
     let thousands = |n: usize| crate::size::thousands(n as u64);
     let mut named: Vec<String> = (culprits.iter().take(SHOWN))
-        .map(|(name, n)| format!("{name} {}", thousands(*n)))
+        .map(|(name, n)| format!("{name}: {}", thousands(*n)))
         .collect();
     if culprits.len() > SHOWN {
         named.push(format!("{} more", thousands(culprits.len() - SHOWN)));
     }
+    let (is, them) = match total {
+        1 => ("is a culprit's", "it"),
+        _ => ("are culprits'", "them"),
+    };
     Some(format!(
-        "careful: {} of these {} culprits' in qtriage's ranking ({}): picked back as real \
-         mail, qtriage plan and report leave them from now on",
+        "careful: {} of these {is} in qtriage's ranking ({}): picked back as real mail, \
+         qtriage plan and report leave {them} from now on",
         thousands(total),
-        if total == 1 { "is a" } else { "are" },
         named.join(", ")
     ))
 }
 
 /// Culprits a warning names before "N more".
 const SHOWN: usize = 3;
+
+#[cfg(test)]
+mod tests {
+    /// One message is `a culprit's` and `it`; the counts follow a colon (newuser53: `is a
+    /// culprits'`, `leave them` of one, `you # 1`).
+    #[test]
+    fn the_warning_agrees_in_number() {
+        let one = super::warning(&[("subject you #".into(), 1)]);
+        assert_eq!(
+            one.as_deref(),
+            Some(
+                "careful: 1 of these is a culprit's in qtriage's ranking (subject you #: 1): \
+                 picked back as real mail, qtriage plan and report leave it from now on"
+            )
+        );
+        let two = super::warning(&[("auth-user test".into(), 2)]).expect("a warning");
+        assert!(
+            two.contains("2 of these are culprits'") && two.ends_with("leave them from now on")
+        );
+        assert_eq!(super::warning(&[]), None);
+    }
+}

@@ -13,12 +13,7 @@ pub fn apply_command(queue_root: &std::path::Path) -> String {
 pub fn apply_command_with(flag: &str, queue_root: &std::path::Path) -> String {
     // `args_os`: `args` panics on an argument that is not UTF-8 (a `--queue` path can be one).
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
-    let here = Here {
-        cwd: std::env::current_dir().unwrap_or_default(),
-        logs: std::env::var_os("QTRIAGE_LOGS").filter(|v| !v.is_empty()),
-        vpopmail: std::env::var_os("QTRIAGE_VPOPMAIL").filter(|v| !v.is_empty()),
-    };
-    apply_words(&args, flag, queue_root, &here).join(" ")
+    apply_words(&args, Some(flag), queue_root, &Here::of_this_process()).join(" ")
 }
 
 /// Where a command ran: its directory, and the environment that chose what it selected.
@@ -31,6 +26,17 @@ struct Here {
     vpopmail: Option<std::ffi::OsString>,
 }
 
+impl Here {
+    /// This process's directory and environment.
+    fn of_this_process() -> Here {
+        Here {
+            cwd: std::env::current_dir().unwrap_or_default(),
+            logs: std::env::var_os("QTRIAGE_LOGS").filter(|v| !v.is_empty()),
+            vpopmail: std::env::var_os("QTRIAGE_VPOPMAIL").filter(|v| !v.is_empty()),
+        }
+    }
+}
+
 /// Long options whose value is a path read against the working directory: made absolute, as
 /// the queue is (review53b: a relative `--ids ids.txt` pasted in another directory yanked the
 /// message that directory's `ids.txt` named). Not `--yank-dir` nor `remove`'s `-y`: those are
@@ -38,8 +44,8 @@ struct Here {
 /// the working directory, a pasted purge deleted another yank area's messages).
 const PATH_OPTIONS: [&str; 4] = ["--ids", "--vpopmail", "--passwd", "--log"];
 
-/// The actions whose selection reads `--vpopmail` (vpopmail's default domain).
-const TAKE_VPOPMAIL: [&str; 3] = ["yank", "expire", "restore"];
+/// The commands whose selection reads `--vpopmail` (vpopmail's default domain).
+const TAKE_VPOPMAIL: [&str; 4] = ["yank", "expire", "restore", "plan"];
 
 /// The global options that take a value as the next word (before the subcommand).
 const GLOBAL_WITH_VALUE: [&str; 3] = ["--queue", "--split", "--log"];
@@ -55,7 +61,7 @@ const SHORT_WITH_VALUE: &str = "pnqsyxX";
 /// messages where the dry run showed 180); `flag` before a `--` (after it, a query word).
 fn apply_words(
     args: &[std::ffi::OsString],
-    flag: &str,
+    flag: Option<&str>,
     queue_root: &std::path::Path,
     here: &Here,
 ) -> Vec<String> {
@@ -103,7 +109,7 @@ fn apply_words(
             continue;
         }
         if arg == b"--" {
-            words.push(flag.into());
+            words.extend(flag.map(String::from));
             words.extend(args[i..].iter().map(|a| shell_quote(a)));
             return words;
         }
@@ -167,7 +173,7 @@ fn apply_words(
         words.push(shell_quote(&args[i]));
         i += 1;
     }
-    words.push(flag.into());
+    words.extend(flag.map(String::from));
     words
 }
 
@@ -220,20 +226,12 @@ pub fn undo_command_at(
     words.join(" ")
 }
 
-/// The command line that was run, each argument as a shell word, without the program's name.
-pub fn argument_words() -> Vec<String> {
-    std::env::args_os()
-        .skip(1)
-        .map(|a| shell_quote(&a))
-        .collect()
-}
-
-/// Of the command line that was run, the options named `names` with their values, as shell
-/// words: what a command suggested to follow this one needs to read the same queue the same
-/// way (`--queue`, `--log`, `--default-domain`, ...).
-pub fn option_words(names: &[&str]) -> Vec<String> {
+/// Of the command line that was run, the options named `names` with their values, as they
+/// were given: what a command suggested to follow this one needs to read the same queue the
+/// same way (`--log`, `--default-domain`, ...); [`command_line`] quotes them.
+pub fn option_args(names: &[&str]) -> Vec<std::ffi::OsString> {
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
-    let mut words = Vec::new();
+    let mut out = Vec::new();
     let mut i = 0;
     while i < args.len() {
         let arg = args[i].to_string_lossy();
@@ -241,20 +239,23 @@ pub fn option_words(names: &[&str]) -> Vec<String> {
             break;
         }
         if names.contains(&arg.as_ref()) {
-            words.extend(
-                args[i..(i + 2).min(args.len())]
-                    .iter()
-                    .map(|a| shell_quote(a)),
-            );
+            out.extend_from_slice(&args[i..(i + 2).min(args.len())]);
             i += 2;
             continue;
         }
         if names.iter().any(|g| arg.starts_with(&format!("{g}="))) {
-            words.push(shell_quote(&args[i]));
+            out.push(args[i].clone());
         }
         i += 1;
     }
-    words
+    out
+}
+
+/// `qtriage ARGS` as shell words that act on what they acted on here, pasted anywhere (see
+/// [`apply_words`]): the queue first and absolute, paths absolute, the environment's logs and
+/// vpopmail directory written out.
+pub fn command_line(args: &[std::ffi::OsString], queue_root: &std::path::Path) -> String {
+    apply_words(args, None, queue_root, &Here::of_this_process()).join(" ")
 }
 
 /// `arg` as one shell word the operator can paste: bare when it is only safe characters,
@@ -322,7 +323,7 @@ mod tests {
                 logs: env.0.map(Into::into),
                 vpopmail: env.1.map(Into::into),
             };
-            apply_words(&args, "--apply", std::path::Path::new("/q"), &here).join(" ")
+            apply_words(&args, Some("--apply"), std::path::Path::new("/q"), &here).join(" ")
         };
         let words = |args: &[&str]| run(args, (None, None));
         let relative = [

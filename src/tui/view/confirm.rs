@@ -138,6 +138,8 @@ impl ConfirmPopup<'_> {
         }
         // A pick-back of a culprit's spam hides it from the plan and the report.
         if let Some(words) = &c.pick_warning {
+            // The row's key says it: `careful     careful: ...` twice (newuser53).
+            let words = words.strip_prefix("careful: ").unwrap_or(words);
             let lines = keyed("careful", words, " ", width, t);
             v.extend(lines.into_iter().map(|l| l.style(t.danger())));
         }
