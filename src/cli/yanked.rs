@@ -72,6 +72,7 @@ fn batch_lines(ledger: &actions::Ledger) -> Vec<BatchJson<'_>> {
             messages: b.messages.len(),
             failed: b.failed.len(),
             in_yank_area: ledger.in_yank_area(i),
+            verdict: b.header.verdict,
         })
         .collect()
 }

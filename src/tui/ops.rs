@@ -188,6 +188,7 @@ impl Ops {
                 messages: b.messages.len(),
                 failed: b.failed.len(),
                 in_yank_area: ledger.in_yank_area(i),
+                verdict: b.header.verdict,
             })
             .collect();
         Ok(YankListing {

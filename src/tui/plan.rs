@@ -232,7 +232,7 @@ pub fn request_yank_row(state: &mut AppState, purge: bool) -> Option<Effect> {
                 .then(|| RestoreSelection::Batch(sel()));
             let delete = (b.direction == Direction::Yank).then(|| PurgeSelection::Batch(sel()));
             let what = format!("batch {}", b.batch);
-            (what, restore, delete, Some(b.direction))
+            (what, restore, delete, Some((b.direction, b.verdict)))
         }
         YankRow::Orphans(_) => {
             let ids = state.yank_area.listing.as_ref().map(|l| l.orphans.clone());
@@ -262,10 +262,18 @@ pub fn request_yank_row(state: &mut AppState, purge: bool) -> Option<Effect> {
     }
 }
 
-/// Why a yank-area row of a batch going `direction` (`None`: the messages without a batch)
-/// cannot be purged (`purge`) or restored: a bare "cannot" leaves the operator guessing.
-fn why_not(direction: Option<Direction>, purge: bool) -> &'static str {
+/// Why a yank-area row of a batch going `direction` (with its verdict: a pick-back; `None`: the
+/// messages without a batch) cannot be purged (`purge`) or restored: a bare "cannot" leaves the
+/// operator guessing.
+fn why_not(row: Option<(Direction, bool)>, purge: bool) -> &'static str {
+    let direction = row.map(|(d, _)| d);
     match (direction, purge) {
+        // A pick-back undid nothing: "the yank it undid" sent the operator looking for one
+        // (newuser53).
+        (Some(Direction::Restore), false) if row.is_some_and(|(_, verdict)| verdict) => {
+            "it picked its messages back as real mail, they are in the queue (qtriage yank \
+             'restored:yes QUERY' takes them back)"
+        }
         (Some(Direction::Restore), false) => {
             "it is a restore, its messages are back in the queue (Enter on the yank it undid)"
         }

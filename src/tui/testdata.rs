@@ -233,6 +233,7 @@ pub fn listing() -> YankListing {
         messages,
         failed: 0,
         in_yank_area: here,
+        verdict: false,
     };
     YankListing {
         batches: vec![

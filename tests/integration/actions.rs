@@ -184,6 +184,7 @@ fn yanked_lists_batches_and_qmail_remove_yanks_and_restore_all_takes_both_back()
     assert_eq!(b["query"], "auth:test");
     assert_eq!(b["messages"], 3);
     assert_eq!(b["in_yank_area"], 3);
+    assert_eq!(b["verdict"], false, "a yank is no pick-back");
     let msgs: Vec<&serde_json::Value> = lines.iter().filter(|l| l["type"] == "message").collect();
     assert_eq!(msgs.len(), 4);
     let hand = msgs

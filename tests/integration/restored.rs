@@ -110,6 +110,26 @@ fn restored_mail_is_not_planned_again_nor_taken_by_the_plans_query() {
         .to_string();
     let shown = String::from_utf8(s.run(&["show", &picked]).stdout).expect("utf-8");
     assert!(shown.contains(qtriage::inspect::PICKED_BACK), "{shown}");
+    // And `yanked --batches --json` tells the pick from an undo (newuser53).
+    let listed =
+        String::from_utf8(s.run(&["yanked", "--batches", "--json"]).stdout).expect("utf-8");
+    let verdicts: Vec<(String, bool)> = (listed.lines())
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("json"))
+        .map(|b| {
+            (
+                b["direction"].as_str().unwrap_or("").to_string(),
+                b["verdict"] == true,
+            )
+        })
+        .collect();
+    assert!(
+        verdicts.contains(&("restore".to_string(), true)),
+        "{verdicts:?}"
+    );
+    assert!(
+        verdicts.contains(&("yank".to_string(), false)),
+        "{verdicts:?}"
+    );
 
     // New spam from the same login after the restore: the plan takes it, and only it.
     let fresh: BTreeSet<u64> = (100..120)

@@ -27,6 +27,9 @@ pub struct BatchJson<'a> {
     pub failed: usize,
     /// Its messages still in the yank area.
     pub in_yank_area: usize,
+    /// A restore of messages the operator picked back as real mail (`restored:yes`), not an
+    /// undo (newuser53: only the query's words told them apart).
+    pub verdict: bool,
 }
 
 /// A message line of `yanked --json`.

@@ -464,6 +464,21 @@ fn a_batch_that_cannot_be_restored_says_why() {
         text.starts_with("batch 20261119-090000-aaaa cannot be restored: it is a restore"),
         "{text}"
     );
+    // A pick-back undid no yank: it says what it did (newuser53).
+    let mut l = listing();
+    let mut pick = l.batches[0].clone();
+    (pick.batch, pick.direction, pick.verdict) =
+        ("20261119-090100-bbbb".into(), Direction::Restore, true);
+    l.batches.push(pick);
+    update(&mut s, Action::Worker(Report::YankArea(Box::new(l))));
+    assert_eq!(press(&mut s, KeyCode::Enter), None);
+    let text = notice_text(&s);
+    assert!(
+        text.starts_with(
+            "batch 20261119-090100-bbbb cannot be restored: it picked its messages back"
+        ),
+        "{text}"
+    );
 }
 
 /// `u` on a big batch: the worker's steps reach the Planning box while it plans, a new plan

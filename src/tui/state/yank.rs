@@ -105,6 +105,8 @@ pub struct BatchRow {
     pub failed: usize,
     /// For a yank batch: its messages still in the yank area.
     pub in_yank_area: usize,
+    /// A restore of messages the operator picked back as real mail, not an undo.
+    pub verdict: bool,
 }
 
 /// The yank area and its journal as last read by the worker.
