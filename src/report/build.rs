@@ -71,7 +71,7 @@ fn top_values(
     key: ClusterKey,
     strings: &Interner,
     limit: usize,
-) -> Vec<Counted> {
+) -> (Vec<Counted>, super::Beyond) {
     let mut ex = KeyExtractor::new(key, strings);
     let mut counts: HashMap<KeyValue, u64> = HashMap::new();
     for &i in members {
@@ -91,8 +91,12 @@ fn top_values(
             .cmp(&a.messages)
             .then_with(|| a.value.cmp(&b.value))
     });
-    out.truncate(limit);
-    out
+    let cut = out.split_off(limit.min(out.len()));
+    let beyond = super::Beyond {
+        values: cut.len() as u64,
+        messages: cut.iter().map(|c| c.messages).sum(),
+    };
+    (out, beyond)
 }
 
 fn culprit_of(c: &Cluster, window: &Window<'_>, strings: &Interner) -> Option<Culprit> {
@@ -383,13 +387,17 @@ pub fn build(src: &ReportSources<'_>) -> ReportInput {
     let in_queue = spam.iter().filter(|&&i| window.queued(i)).count();
     let any_culprit = !culprits.is_empty();
     let window = &window.records;
-    let mut subjects = top_values(
+    let (mut subjects, _) = top_values(
         window,
         &spam,
         ClusterKey::Subject,
         src.strings,
         MAX_SUBJECT_SAMPLES,
     );
+    let (origin_ips, origin_ips_more) =
+        top_values(window, &spam, ClusterKey::OriginIp, src.strings, MAX_LISTED);
+    let (scripts, scripts_more) =
+        top_values(window, &spam, ClusterKey::Script, src.strings, MAX_LISTED);
     for s in &mut subjects {
         s.value = shorten(&s.value, MAX_SUBJECT_CHARS);
     }
@@ -399,8 +407,10 @@ pub fn build(src: &ReportSources<'_>) -> ReportInput {
         server: None,
         since: src.since,
         timeline: timeline(window, &spam, window.len()),
-        origin_ips: top_values(window, &spam, ClusterKey::OriginIp, src.strings, MAX_LISTED),
-        scripts: top_values(window, &spam, ClusterKey::Script, src.strings, MAX_LISTED),
+        origin_ips,
+        origin_ips_more,
+        scripts,
+        scripts_more,
         subjects,
         culprit_fixes: super::fixes::culprit_fixes(&culprits),
         culprits,

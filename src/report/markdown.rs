@@ -6,7 +6,7 @@
 
 use std::fmt::Write;
 
-use super::{Counted, ReportInput};
+use super::{Beyond, Counted, ReportInput};
 use crate::queue::date::rfc3339;
 use crate::sanitize::sanitize_bytes;
 use crate::size::{counted, thousands};
@@ -127,7 +127,9 @@ fn time_or_none(t: Option<i64>) -> String {
     t.map(rfc3339).unwrap_or_else(|| "none".into())
 }
 
-fn counted_table(out: &mut String, title: &str, head: &str, rows: &[Counted]) {
+/// A table of `rows`, then how many it leaves out (`more`): the list is capped, and newuser53
+/// read 10 of about 3,000 IPs as the whole.
+fn counted_table(out: &mut String, title: &str, head: &str, rows: &[Counted], more: Beyond) {
     let _ = writeln!(out, "\n## {title}\n");
     if rows.is_empty() {
         let _ = writeln!(out, "none");
@@ -137,6 +139,14 @@ fn counted_table(out: &mut String, title: &str, head: &str, rows: &[Counted]) {
     for r in rows {
         let value = cell(&code(&r.value));
         let _ = writeln!(out, "| {value} | {} |", thousands(r.messages));
+    }
+    if more.values > 0 {
+        let _ = writeln!(
+            out,
+            "\nand {} more, with {} (not listed)",
+            thousands(more.values),
+            counted(more.messages, "message", "messages")
+        );
     }
 }
 
@@ -360,9 +370,22 @@ pub fn render(r: &ReportInput) -> String {
     let mut out = String::new();
     header_and_timeline(&mut out, r);
     culprits(&mut out, r);
-    counted_table(&mut out, "Origin IPs", "IP", &r.origin_ips);
-    counted_table(&mut out, "Scripts", "script", &r.scripts);
-    counted_table(&mut out, "Subjects (samples)", "subject", &r.subjects);
+    counted_table(
+        &mut out,
+        "Origin IPs",
+        "IP",
+        &r.origin_ips,
+        r.origin_ips_more,
+    );
+    counted_table(&mut out, "Scripts", "script", &r.scripts, r.scripts_more);
+    let samples = Beyond::default();
+    counted_table(
+        &mut out,
+        "Subjects (samples)",
+        "subject",
+        &r.subjects,
+        samples,
+    );
     evidence_and_actions(&mut out, r);
     remaining_and_fixes(&mut out, r);
     if !r.notes.is_empty() {
@@ -468,6 +491,34 @@ mod tests {
         );
         assert!(md.contains("- log: /tmp/x \\<img `src=http://x.example/p.png>` \\[a\\](b)"));
         assert!(md.contains("no journal in \\<y\\>"), "{md}");
+    }
+
+    /// A capped list says what it leaves out (newuser53 read 10 of ~3,000 IPs as the whole).
+    #[test]
+    fn a_capped_table_says_how_many_more() {
+        let r = ReportInput {
+            origin_ips: vec![Counted {
+                value: "192.0.2.1".into(),
+                messages: 40,
+            }],
+            origin_ips_more: Beyond {
+                values: 2_990,
+                messages: 3_001,
+            },
+            ..Default::default()
+        };
+        let md = render(&r);
+        assert!(
+            md.contains(
+                "| `192.0.2.1` | 40 |\n\nand 2,990 more, with 3,001 messages (not listed)\n"
+            ),
+            "{md}"
+        );
+        assert_eq!(
+            md.matches("more, with").count(),
+            1,
+            "none under the empty tables"
+        );
     }
 
     #[test]

@@ -104,6 +104,15 @@ pub struct Counted {
     pub messages: u64,
 }
 
+/// What a capped list leaves out: how many values, and their messages.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Beyond {
+    /// Values not listed.
+    pub values: u64,
+    /// Their messages.
+    pub messages: u64,
+}
+
 /// Where an evidence line comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -193,8 +202,12 @@ pub struct ReportInput {
     pub culprits: Vec<Culprit>,
     /// The SMTP clients the spam came from, largest first.
     pub origin_ips: Vec<Counted>,
+    /// The SMTP clients beyond the listed ones.
+    pub origin_ips_more: Beyond,
     /// The PHP scripts that sent spam, largest first.
     pub scripts: Vec<Counted>,
+    /// The scripts beyond the listed ones.
+    pub scripts_more: Beyond,
     /// Sanitized samples of the spam's subjects (digits and random tokens masked), at most
     /// [`MAX_SUBJECT_SAMPLES`].
     pub subjects: Vec<Counted>,

@@ -21,7 +21,9 @@ struct ReportJson {
     timeline: TimelineJson,
     culprits: Vec<CulpritJson>,
     origin_ips: Vec<CountedJson>,
+    origin_ips_more: BeyondJson,
     scripts: Vec<CountedJson>,
+    scripts_more: BeyondJson,
     subjects: Vec<CountedJson>,
     evidence: Vec<EvidenceJson>,
     log_note: Option<String>,
@@ -72,6 +74,13 @@ struct CulpritFixJson {
 #[serde(deny_unknown_fields)]
 struct CountedJson {
     value: String,
+    messages: u64,
+}
+
+#[derive(Debug, serde::Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+struct BeyondJson {
+    values: u64,
     messages: u64,
 }
 
@@ -231,6 +240,11 @@ fn report_counts_match_the_flood() {
             }
         ]
     );
+    let none = BeyondJson {
+        values: 0,
+        messages: 0,
+    };
+    assert_eq!((&r.origin_ips_more, &r.scripts_more), (&none, &none));
     assert!(r.scripts.is_empty());
     assert!(r.subjects.len() <= 5 && !r.subjects.is_empty());
     assert!(r
