@@ -89,6 +89,22 @@ fn a_healthy_queue_checks_clean_with_exit_0() {
     assert_exit(&out, 0);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.starts_with("0 findings in "), "{text}");
+    assert!(!text.contains("yank area"), "none yet: {text}");
+    // The yank area checked is said (newuser53 took its silence as not looked at).
+    t.stdout(&["yank", "id:*", "--apply"]);
+    let text = t.stdout(&["check", "--passwd", &pw]);
+    let (yank_line, last) = text.trim_end().split_once('\n').expect("two lines");
+    assert!(
+        yank_line.ends_with(
+            "/yanked: 1 journaled batch checked, 3 messages in it (qtriage yanked lists them)"
+        ),
+        "{text}"
+    );
+    assert!(
+        last.starts_with("0 findings in "),
+        "the count stays last: {text}"
+    );
+    t.stdout(&["restore", "--all", "--apply"]);
     let out = t.run(&["check", "--passwd", &pw, "--json"]);
     assert_exit(&out, 0);
     let j: Value = serde_json::from_slice(&out.stdout).expect("json");
