@@ -1,7 +1,7 @@
 //! `qtriage check`: the queue's consistency report (src/queue/check.rs) plus the yank area's
 //! unfinished batches, as text or one JSON object; it never changes anything.
 
-use super::wire::check::{CheckJson, FindingJson};
+use super::wire::check::{CheckJson, FindingJson, YankAreaJson};
 use crate::size::counted;
 use std::io::Write;
 use std::path::PathBuf;
@@ -132,6 +132,7 @@ pub fn run(global: &GlobalArgs, args: &CheckArgs, out: &mut dyn Write) -> anyhow
     };
     let mut report = check(&queue, &opts);
     report.findings.extend(batch_findings(&yank_dir)?);
+    let held = YankAreaHeld::count(&yank_dir);
     if args.json {
         let j = CheckJson {
             queue: crate::cli::wire::Text::path(queue.root()),
@@ -153,6 +154,11 @@ pub fn run(global: &GlobalArgs, args: &CheckArgs, out: &mut dyn Write) -> anyhow
                 })
                 .collect(),
             notes,
+            yank_area: YankAreaJson {
+                dir: Text::path(&yank_dir),
+                batches: held.batches,
+                messages: held.messages,
+            },
         };
         write_line(out, &j)?;
     } else {
@@ -161,7 +167,7 @@ pub fn run(global: &GlobalArgs, args: &CheckArgs, out: &mut dyn Write) -> anyhow
             false => SHOWN_PER_KIND,
         };
         write_text(out, &report.findings, &notes, shown)?;
-        yank_area_line(out, &yank_dir)?;
+        held.write_line(out, &yank_dir)?;
         writeln!(
             out,
             "{} in {} ({}, {}){}",
@@ -179,24 +185,40 @@ pub fn run(global: &GlobalArgs, args: &CheckArgs, out: &mut dyn Write) -> anyhow
     })
 }
 
-/// What of the yank area was checked, when it holds anything: its journal's batches (an
-/// unfinished one is a finding above) and the messages in it. Before the count line, which stays
-/// last. newuser53 read nothing of it on a
-/// yank area of 4,199 messages and took it as not looked at.
-fn yank_area_line(out: &mut dyn Write, yank_dir: &std::path::Path) -> std::io::Result<()> {
-    let journals = actions::area::journal_dir(yank_dir);
-    let batches = actions::journal::journal_files(&journals).map_or(0, |f| f.len());
-    let held = actions::list_yanked(yank_dir).map_or(0, |m| m.len());
-    if batches == 0 && held == 0 {
-        return Ok(());
+/// What of the yank area was checked: its journal's batches (an unfinished one is a finding)
+/// and the messages in it. newuser53 read nothing of it on a yank area of 4,199 messages and took
+/// it as not looked at.
+struct YankAreaHeld {
+    batches: u64,
+    messages: u64,
+}
+
+impl YankAreaHeld {
+    /// A journal or area that cannot be listed counts none: `batch_findings` has already said
+    /// why when it matters (an unreadable journal is exit 2).
+    fn count(yank_dir: &std::path::Path) -> Self {
+        let journals = actions::area::journal_dir(yank_dir);
+        let batches = actions::journal::journal_files(&journals).map_or(0, |f| f.len());
+        let messages = actions::list_yanked(yank_dir).map_or(0, |m| m.len());
+        YankAreaHeld {
+            batches: batches as u64,
+            messages: messages as u64,
+        }
     }
-    writeln!(
-        out,
-        "yank area {}: {} checked, {} in it (qtriage yanked lists them)",
-        sanitize_bytes(path_bytes(yank_dir)),
-        counted(batches as u64, "journaled batch", "journaled batches"),
-        counted(held as u64, "message", "messages")
-    )
+
+    /// Text: one line when the area holds anything, before the count line, which stays last.
+    fn write_line(&self, out: &mut dyn Write, yank_dir: &std::path::Path) -> std::io::Result<()> {
+        if self.batches == 0 && self.messages == 0 {
+            return Ok(());
+        }
+        writeln!(
+            out,
+            "yank area {}: {} checked, {} in it (qtriage yanked lists them)",
+            sanitize_bytes(path_bytes(yank_dir)),
+            counted(self.batches, "journaled batch", "journaled batches"),
+            counted(self.messages, "message", "messages")
+        )
+    }
 }
 
 /// `: owner 9,138, unfinished-batch 1` (fewest first), so one finding among thousands of

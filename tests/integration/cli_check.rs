@@ -113,6 +113,16 @@ fn a_healthy_queue_checks_clean_with_exit_0() {
         (j["messages"].as_u64(), j["notes"].as_array().map(Vec::len)),
         (Some(3), Some(0))
     );
+    // The yank and the restore are two journaled batches; the area holds nothing now.
+    let area = &j["yank_area"];
+    assert!(
+        area["dir"].as_str().expect("dir").ends_with("/yanked"),
+        "{j}"
+    );
+    assert_eq!(
+        (area["batches"].as_u64(), area["messages"].as_u64()),
+        (Some(2), Some(0))
+    );
 }
 
 #[test]

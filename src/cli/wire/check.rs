@@ -32,4 +32,17 @@ pub struct CheckJson {
     pub findings: Vec<FindingJson>,
     /// What could not be checked, and why.
     pub notes: Vec<String>,
+    /// The yank area whose journal was checked.
+    pub yank_area: YankAreaJson,
+}
+
+/// The yank area `check` looked at: its unfinished batches are findings.
+#[derive(Debug, Serialize)]
+pub struct YankAreaJson {
+    /// Its directory, exact bytes.
+    pub dir: Text,
+    /// Journaled batches read (every batch ever run there, finished or not).
+    pub batches: u64,
+    /// Messages held in it now.
+    pub messages: u64,
 }
