@@ -85,9 +85,9 @@ fn dry_run_shows_counts_clusters_sample_and_command_and_moves_nothing() {
     assert!(out.contains(&format!("#{}", spam_ids[0])), "{out}");
     assert!(out.contains("qmail-send: stopped"), "{out}");
     assert!(
-        out.lines()
-            .any(|l| l.starts_with("apply with: qtriage --queue ")
-                && l.ends_with(" yank auth:test --apply")),
+        out.lines().any(|l| l.starts_with(
+            "apply with: env -u QTRIAGE_LOGS -u QTRIAGE_NOW -u QTRIAGE_VPOPMAIL qtriage --queue "
+        ) && l.ends_with(" yank auth:test --apply")),
         "{out}"
     );
     assert_eq!(walk(t.root(), &yank_dir(&t), false), before);

@@ -113,14 +113,14 @@ fn an_odd_queue_path_is_printed_safely_and_the_apply_line_pastes_back() {
     assert!(text.contains("q\\e]0;pwn\\x07\\xff"), "{text}");
     let apply = text
         .lines()
-        .find_map(|l| l.strip_prefix("apply with: qtriage "))
+        .find_map(|l| l.strip_prefix("apply with: "))
         .expect("apply line");
-    assert!(apply.starts_with(r"--queue $'"), "{apply}");
-    // A printed command line, pasted into bash.
+    assert!(apply.contains(r" qtriage --queue $'"), "{apply}");
+    // A printed command line, pasted into bash: its `qtriage` is this build.
     let paste = |line: &str| {
         std::process::Command::new("bash")
             .arg("-c")
-            .arg(format!("\"$0\" {line}"))
+            .arg(line.replacen("qtriage ", "\"$0\" ", 1))
             .arg(env!("CARGO_BIN_EXE_qtriage"))
             .env_remove("QTRIAGE_QUEUE")
             .output()
@@ -135,7 +135,7 @@ fn an_odd_queue_path_is_printed_safely_and_the_apply_line_pastes_back() {
     let batches = String::from_utf8(run(&["yanked", "--batches"]).stdout).expect("utf-8");
     assert!(batches.contains("(0 without a batch"), "{batches}");
     let undo = (yanked.lines())
-        .find_map(|l| l.strip_prefix("undo with: qtriage "))
+        .find_map(|l| l.strip_prefix("undo with: "))
         .expect("undo line");
     let undone = paste(undo);
     assert_exit(&undone, 0);
@@ -251,4 +251,59 @@ fn a_value_that_is_not_utf8_prints_a_query_selecting_only_its_own_bytes() {
     // Typed as U+FFFD, a value names no byte, and selects neither.
     let typed = t.run(&["list", "--count", "sender:m\u{fffd}lanie@spam.example"]);
     assert_eq!(String::from_utf8_lossy(&typed.stdout).trim(), "0");
+}
+
+/// The apply line of a command that selects pins the environment that chose its messages: it
+/// selects the same messages pasted into a shell that sets QTRIAGE_NOW where the dry run had
+/// none, and where the dry run had one and the shell none (review54: `age:>1h` took 1,042
+/// messages pasted, where the dry run showed 181). Ages are counted from the clock here, so
+/// the test holds on any date.
+#[test]
+fn a_pasted_apply_line_selects_what_its_dry_run_showed_in_another_environment() {
+    let t = TestQueue::new(23);
+    let clock = qtriage::actions::plan::unix_now();
+    for age in [60, 2 * 3600] {
+        t.add(spam(age as u32).born(clock - age));
+    }
+    let later = (clock + 10 * 3600).to_string();
+    // The dry run's count and its apply line, without --apply: pasted, another dry run.
+    let dry = |now: Option<&str>| {
+        let mut cmd = t.command();
+        cmd.args(["yank", "age:>1h"]);
+        if let Some(n) = now {
+            cmd.env("QTRIAGE_NOW", n);
+        }
+        let text = String::from_utf8(cmd.output().expect("run").stdout).expect("utf-8");
+        let line = (text.lines())
+            .find_map(|l| l.strip_prefix("apply with: "))
+            .expect("apply line")
+            .replace(" --apply", "");
+        (text.lines().next().unwrap_or_default().to_string(), line)
+    };
+    let paste = |line: &str, now: Option<&str>| {
+        let mut cmd = std::process::Command::new("bash");
+        cmd.arg("-c")
+            .arg(line.replacen("qtriage ", "\"$0\" ", 1))
+            .arg(env!("CARGO_BIN_EXE_qtriage"))
+            .env_remove("QTRIAGE_QUEUE")
+            .env_remove("QTRIAGE_NOW");
+        if let Some(n) = now {
+            cmd.env("QTRIAGE_NOW", n);
+        }
+        let out = cmd.output().expect("bash");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        text.lines().next().unwrap_or_default().to_string()
+    };
+    let (by_the_clock, line) = dry(None);
+    assert!(
+        by_the_clock.starts_with("would yank 1 message "),
+        "{by_the_clock}"
+    );
+    assert_eq!(paste(&line, Some(&later)), by_the_clock, "{line}");
+    let (ten_hours_on, line) = dry(Some(&later));
+    assert!(
+        ten_hours_on.starts_with("would yank 2 messages "),
+        "{ten_hours_on}"
+    );
+    assert_eq!(paste(&line, None), ten_hours_on, "{line}");
 }

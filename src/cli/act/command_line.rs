@@ -24,6 +24,8 @@ struct Here {
     logs: Option<std::ffi::OsString>,
     /// QTRIAGE_VPOPMAIL, when set (the `--vpopmail` default of the actions that select).
     vpopmail: Option<std::ffi::OsString>,
+    /// QTRIAGE_NOW, when set (the "now" of `age:` and of the ranking's rates).
+    now: Option<std::ffi::OsString>,
 }
 
 impl Here {
@@ -33,6 +35,7 @@ impl Here {
             cwd: std::env::current_dir().unwrap_or_default(),
             logs: std::env::var_os("QTRIAGE_LOGS").filter(|v| !v.is_empty()),
             vpopmail: std::env::var_os("QTRIAGE_VPOPMAIL").filter(|v| !v.is_empty()),
+            now: std::env::var_os("QTRIAGE_NOW").filter(|v| !v.is_empty()),
         }
     }
 }
@@ -44,8 +47,12 @@ impl Here {
 /// the working directory, a pasted purge deleted another yank area's messages).
 const PATH_OPTIONS: [&str; 4] = ["--ids", "--vpopmail", "--passwd", "--log"];
 
-/// The commands whose selection reads `--vpopmail` (vpopmail's default domain).
+/// The commands whose selection reads `--vpopmail` (vpopmail's default domain), and with it
+/// the logs and QTRIAGE_NOW: their lines pin all three (see [`environment_words`]).
 const TAKE_VPOPMAIL: [&str; 4] = ["yank", "expire", "restore", "plan"];
+
+/// The variables that choose what those commands select, when the command line does not.
+const SELECTION_VARIABLES: [&str; 3] = ["QTRIAGE_LOGS", "QTRIAGE_NOW", "QTRIAGE_VPOPMAIL"];
 
 /// The global options that take a value as the next word (before the subcommand).
 const GLOBAL_WITH_VALUE: [&str; 3] = ["--queue", "--split", "--log"];
@@ -58,7 +65,9 @@ const SHORT_WITH_VALUE: &str = "pnqsyxX";
 /// `--queue=X`, and `remove`'s `-q X`, `-qX`, also inside a cluster such as `-vq.`, which win
 /// over `--queue`); path values absolute; the logs and vpopmail directory that came from the
 /// environment written out (review53c: pasted where QTRIAGE_LOGS was not set, a yank took 300
-/// messages where the dry run showed 180); `flag` before a `--` (after it, a query word).
+/// messages where the dry run showed 180) and, for the commands that select, the variables
+/// that were not set unset ([`environment_words`]); `flag` before a `--` (after it, a query
+/// word).
 fn apply_words(
     args: &[std::ffi::OsString],
     flag: Option<&str>,
@@ -66,8 +75,10 @@ fn apply_words(
     here: &Here,
 ) -> Vec<String> {
     use std::os::unix::ffi::{OsStrExt, OsStringExt};
-    // `--log` takes a colon-separated list (as QTRIAGE_LOGS): each part is a path.
-    let absolute = |v: &std::ffi::OsStr| -> String {
+    // `--log` takes a colon-separated list (as QTRIAGE_LOGS): each part is a path. The other
+    // options take one path, which may hold a colon (review54: `--ids /tmp/d:1/ids.txt` was
+    // printed as `--ids /tmp/d:/home/op/1/ids.txt`).
+    let absolute_list = |v: &std::ffi::OsStr| -> String {
         let parts: Vec<std::path::PathBuf> = (v.as_bytes().split(|&b| b == b':'))
             .map(|p| match p {
                 b"-" | b"" => std::path::PathBuf::from(std::ffi::OsStr::from_bytes(p)),
@@ -78,6 +89,16 @@ fn apply_words(
             .collect::<Vec<_>>()
             .join(&b':');
         shell_quote(std::ffi::OsStr::from_bytes(&joined))
+    };
+    let absolute_one = |v: &std::ffi::OsStr| -> String {
+        match v.as_bytes() {
+            b"-" | b"" => shell_quote(v),
+            _ => shell_quote(here.cwd.join(v).as_os_str()),
+        }
+    };
+    let absolute = |name: &str, v: &std::ffi::OsStr| match name {
+        "--log" => absolute_list(v),
+        _ => absolute_one(v),
     };
     let given = |name: &str| {
         let eq = format!("{name}=");
@@ -91,19 +112,19 @@ fn apply_words(
         shell_quote(queue_root.as_os_str()),
     ];
     if let Some(logs) = here.logs.as_deref().filter(|_| !given("--log")) {
-        words.push(format!("--log={}", absolute(logs)));
+        words.push(format!("--log={}", absolute_list(logs)));
     }
     let vpopmail = (here.vpopmail.as_deref()).filter(|_| !given("--vpopmail"));
-    let mut subcommand = false;
+    let mut subcommand: Option<String> = None;
     let mut i = 0;
     while i < args.len() {
         let arg = args[i].as_bytes();
         let text = String::from_utf8_lossy(arg);
-        if !subcommand && !text.starts_with('-') {
-            subcommand = true;
+        if subcommand.is_none() && !text.starts_with('-') {
+            subcommand = Some(text.to_string());
             words.push(shell_quote(&args[i]));
             if let Some(v) = vpopmail.filter(|_| TAKE_VPOPMAIL.contains(&&*text)) {
-                words.extend(["--vpopmail".to_string(), absolute(v)]);
+                words.extend(["--vpopmail".to_string(), absolute_one(v)]);
             }
             i += 1;
             continue;
@@ -111,12 +132,12 @@ fn apply_words(
         if arg == b"--" {
             words.extend(flag.map(String::from));
             words.extend(args[i..].iter().map(|a| shell_quote(a)));
-            return words;
+            return environment_words(here, subcommand.as_deref(), &given, words);
         }
         if let Some(name) = PATH_OPTIONS.iter().find(|o| text == **o) {
             words.push((*name).to_string());
             if let Some(v) = args.get(i + 1) {
-                words.push(absolute(v));
+                words.push(absolute(name, v));
             }
             i += 2;
             continue;
@@ -126,7 +147,7 @@ fn apply_words(
             .find(|o| text.starts_with(&format!("{o}=")))
         {
             let value = std::ffi::OsString::from_vec(arg[name.len() + 1..].to_vec());
-            words.push(format!("{name}={}", absolute(&value)));
+            words.push(format!("{name}={}", absolute(name, &value)));
             i += 1;
             continue;
         }
@@ -138,7 +159,7 @@ fn apply_words(
             i += 1;
             continue;
         }
-        if !subcommand && GLOBAL_WITH_VALUE.contains(&&*text) {
+        if subcommand.is_none() && GLOBAL_WITH_VALUE.contains(&&*text) {
             words.extend(
                 args[i..(i + 2).min(args.len())]
                     .iter()
@@ -174,7 +195,45 @@ fn apply_words(
         i += 1;
     }
     words.extend(flag.map(String::from));
-    words
+    environment_words(here, subcommand.as_deref(), &given, words)
+}
+
+/// `words` of a command that selects (yank, expire, restore, plan) behind `env`: `-u VAR` for
+/// each of QTRIAGE_LOGS, QTRIAGE_VPOPMAIL and QTRIAGE_NOW that was not set here and not
+/// overridden on the line, and `QTRIAGE_NOW=N` when it was set. Pasted into a shell that sets
+/// them (root's profile, where the dry run ran under sudo), they chose other messages: 954
+/// where the dry run showed 200, and `age:>1h` 1,042 where it showed 181 (review54). The
+/// other commands' words as they are.
+fn environment_words(
+    here: &Here,
+    subcommand: Option<&str>,
+    given: &dyn Fn(&str) -> bool,
+    words: Vec<String>,
+) -> Vec<String> {
+    if !subcommand.is_some_and(|s| TAKE_VPOPMAIL.contains(&s)) {
+        return words;
+    }
+    let [logs, now, vpopmail] = SELECTION_VARIABLES;
+    let mut env = vec!["env".to_string()];
+    if here.logs.is_none() && !given("--log") {
+        env.extend(["-u".to_string(), logs.to_string()]);
+    }
+    if here.now.is_none() {
+        env.extend(["-u".to_string(), now.to_string()]);
+    }
+    if here.vpopmail.is_none() && !given("--vpopmail") {
+        env.extend(["-u".to_string(), vpopmail.to_string()]);
+    }
+    if let Some(n) = &here.now {
+        let mut assignment = std::ffi::OsString::from(format!("{now}="));
+        assignment.push(n);
+        env.push(shell_quote(&assignment));
+    }
+    if env.len() == 1 {
+        return words;
+    }
+    env.extend(words);
+    env
 }
 
 /// The `apply with:` line of a dry run's text: [`apply_command`], and after `--ids -` a note
@@ -322,6 +381,7 @@ mod tests {
                 cwd: "/home/op".into(),
                 logs: env.0.map(Into::into),
                 vpopmail: env.1.map(Into::into),
+                now: Some("1700000000".into()),
             };
             apply_words(&args, Some("--apply"), std::path::Path::new("/q"), &here).join(" ")
         };
@@ -336,12 +396,14 @@ mod tests {
         ];
         assert_eq!(
             words(&relative),
-            "qtriage --queue /q yank --ids /home/op/ids.txt --log=/home/op/a:/l/b --apply"
+            "env -u QTRIAGE_VPOPMAIL QTRIAGE_NOW=1700000000 qtriage --queue /q yank --ids \
+             /home/op/ids.txt --log=/home/op/a:/l/b --apply"
         );
         // The yank area is the queue's: its relative path stays relative to the queue.
         assert_eq!(
             words(&["yank", "--ids", "-", "--yank-dir", "y", "--vpopmail", "/v"]),
-            "qtriage --queue /q yank --ids - --yank-dir y --vpopmail /v --apply"
+            "env -u QTRIAGE_LOGS QTRIAGE_NOW=1700000000 qtriage --queue /q yank --ids - \
+             --yank-dir y --vpopmail /v --apply"
         );
         assert_eq!(
             words(&["remove", "-p", "Dispute", "-vq.", "--json"]),
@@ -353,18 +415,66 @@ mod tests {
         );
         assert_eq!(
             words(&["--queue=.", "yank", "--", "auth:test"]),
-            "qtriage --queue /q yank --apply -- auth:test"
+            "env -u QTRIAGE_LOGS -u QTRIAGE_VPOPMAIL QTRIAGE_NOW=1700000000 qtriage --queue /q \
+             yank --apply -- auth:test"
         );
         // What the environment chose is written out (review53c).
         let env = (Some("lg"), Some("vp"));
         assert_eq!(
             run(&["--split", "7", "yank", "not auth:test"], env),
-            "qtriage --queue /q --log=/home/op/lg --split 7 yank --vpopmail /home/op/vp \
-             'not auth:test' --apply"
+            "env QTRIAGE_NOW=1700000000 qtriage --queue /q --log=/home/op/lg --split 7 yank \
+             --vpopmail /home/op/vp 'not auth:test' --apply"
         );
         assert_eq!(
             run(&["purge", "--all", "--log", "x"], env),
             "qtriage --queue /q purge --all --log /home/op/x --apply"
+        );
+    }
+
+    /// The commands that select pin the variables that chose their messages: unset where the
+    /// dry run had none (a shell that sets them chose 954 messages where it showed 200), set
+    /// where it had them; a colon splits `--log`'s list only (review54: `--ids /tmp/d:1/x`
+    /// became `/tmp/d:/home/op/1/x`).
+    #[test]
+    fn the_apply_words_pin_the_environment_and_keep_a_colon_in_one_path() {
+        let args = |a: &[&str]| -> Vec<std::ffi::OsString> { a.iter().map(Into::into).collect() };
+        let bare = Here {
+            cwd: "/home/op".into(),
+            logs: None,
+            vpopmail: None,
+            now: None,
+        };
+        let words = |a: &[&str], here: &Here| {
+            apply_words(&args(a), Some("--apply"), std::path::Path::new("/q"), here).join(" ")
+        };
+        assert_eq!(
+            words(&["expire", "auth:test"], &bare),
+            "env -u QTRIAGE_LOGS -u QTRIAGE_NOW -u QTRIAGE_VPOPMAIL qtriage --queue /q expire \
+             auth:test --apply"
+        );
+        assert_eq!(
+            words(&["--log", "l", "plan", "--vpopmail", "v"], &bare),
+            "env -u QTRIAGE_NOW qtriage --queue /q --log /home/op/l plan --vpopmail /home/op/v \
+             --apply"
+        );
+        // remove and purge read none of them.
+        assert_eq!(
+            words(&["purge", "--all"], &bare),
+            "qtriage --queue /q purge --all --apply"
+        );
+        let set = Here {
+            cwd: "/home/op".into(),
+            logs: Some("a:b".into()),
+            vpopmail: Some("/srv/v:1".into()),
+            now: Some("17 00".into()),
+        };
+        assert_eq!(
+            words(
+                &["yank", "--ids", "/tmp/d:1/ids.txt", "--passwd=p:w", "x"],
+                &set
+            ),
+            "env 'QTRIAGE_NOW=17 00' qtriage --queue /q --log=/home/op/a:/home/op/b yank \
+             --vpopmail /srv/v:1 --ids /tmp/d:1/ids.txt --passwd=/home/op/p:w x --apply"
         );
     }
 }
