@@ -31,6 +31,7 @@ pub fn mark_one(state: &mut AppState) {
         if !state.marks.ids.remove(&id) {
             state.marks.ids.insert(id);
         }
+        forget_plan_when_unmarked(state);
         // "nothing marked: ..." no longer holds (the header counts the marks); other notices,
         // such as the batch id of the last yank, stay until the next one.
         if state
@@ -81,6 +82,7 @@ pub fn toggle_marks(state: &mut AppState, rows: impl Iterator<Item = u32>, what:
         ids.iter().for_each(|id| {
             state.marks.ids.remove(id);
         });
+        forget_plan_when_unmarked(state);
         notice(
             state,
             format!(
@@ -223,7 +225,7 @@ type Seen = (u32, Option<i64>);
 /// records shown until now did; say how many went.
 pub fn keep_present(state: &mut AppState, new: &Analysis) {
     if state.marks.ids.is_empty() {
-        return;
+        return forget_plan_when_unmarked(state);
     }
     // A header pass lists no info/ (its birth time is the Received line's): an info file is
     // known only from an envelope pass.
@@ -247,6 +249,7 @@ pub fn keep_present(state: &mut AppState, new: &Analysis) {
         old.as_ref().is_none_or(|was| was.get(id).is_none_or(same))
     });
     let gone = before - state.marks.ids.len();
+    forget_plan_when_unmarked(state);
     // During this TUI's own action its records come back without what it moved, before it
     // says what it did: its own words, not these.
     let own_action = matches!(state.popup, Popup::Running { .. });
@@ -256,6 +259,15 @@ pub fn keep_present(state: &mut AppState, new: &Analysis) {
             "{what} left the queue since marked (yanked, delivered or removed elsewhere): unmarked"
         );
         notice(state, text, false);
+    }
+}
+
+/// With no mark left (unmarked by hand, or yanked), the plan marked last names no later mark:
+/// marked again, one message was "1 of the cleanup plan's 30 messages (its 1 culprit: ...)" in
+/// the confirmation and the journal (review54).
+fn forget_plan_when_unmarked(state: &mut AppState) {
+    if state.marks.ids.is_empty() {
+        state.marks.plan = None;
     }
 }
 

@@ -438,3 +438,27 @@ fn a_yank_when_the_picks_are_not_known_says_so() {
         "{text}"
     );
 }
+
+/// With every mark gone, the plan names no later mark (review54: unmarked by hand, one message
+/// marked again was "1 of the cleanup plan's 30 messages" in the confirmation and journal).
+#[test]
+fn a_plan_unmarked_by_hand_names_no_later_mark() {
+    let mut s = super::cleanup_shown((120, 40));
+    let Popup::Cleanup(c) = &s.popup else {
+        panic!("shown");
+    };
+    let planned = c.ids.clone();
+    cmd(&mut s, Command::MarkPlan);
+    let records = &s.data.as_ref().expect("analysed").snapshot.records;
+    let rows: Vec<u32> = (0..records.len() as u32)
+        .filter(|&i| planned.contains(&records[i as usize].id))
+        .collect();
+    crate::tui::marks::toggle_marks(&mut s, rows.iter().copied(), "cluster");
+    assert!(s.marks.ids.is_empty(), "all unmarked");
+    crate::tui::marks::toggle_marks(&mut s, rows[..1].iter().copied(), "cluster");
+    let what = match update(&mut s, Action::Cmd(Command::Yank)) {
+        Some(Effect::Plan { what, .. }) => what,
+        other => panic!("a plan request, not {other:?}"),
+    };
+    assert!(what.starts_with("1 marked message"), "{what}");
+}
