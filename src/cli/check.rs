@@ -132,7 +132,7 @@ pub fn run(global: &GlobalArgs, args: &CheckArgs, out: &mut dyn Write) -> anyhow
     };
     let mut report = check(&queue, &opts);
     report.findings.extend(batch_findings(&yank_dir)?);
-    let held = YankAreaHeld::count(&yank_dir);
+    let held = YankAreaHeld::count(&yank_dir, &mut notes);
     if args.json {
         let j = CheckJson {
             queue: crate::cli::wire::Text::path(queue.root()),
@@ -194,12 +194,20 @@ struct YankAreaHeld {
 }
 
 impl YankAreaHeld {
-    /// A journal or area that cannot be listed counts none: `batch_findings` has already said
-    /// why when it matters (an unreadable journal is exit 2).
-    fn count(yank_dir: &std::path::Path) -> Self {
+    /// An area or journal that cannot be listed is a note, not a count of none (review54: an
+    /// unreadable yank area said nothing, the silence newuser53 took as not looked at).
+    fn count(yank_dir: &std::path::Path, notes: &mut Vec<String>) -> Self {
+        let mut unread = |what: &str, e: actions::ActionError| {
+            notes.push(format!(
+                "the yank area's {what} could not be listed ({e}): not counted"
+            ));
+            0
+        };
         let journals = actions::area::journal_dir(yank_dir);
-        let batches = actions::journal::journal_files(&journals).map_or(0, |f| f.len());
-        let messages = actions::list_yanked(yank_dir).map_or(0, |m| m.len());
+        let batches = actions::journal::journal_files(&journals)
+            .map_or_else(|e| unread("journal", e), |f| f.len());
+        let messages =
+            actions::list_yanked(yank_dir).map_or_else(|e| unread("messages", e), |m| m.len());
         YankAreaHeld {
             batches: batches as u64,
             messages: messages as u64,
