@@ -13,7 +13,7 @@ use crate::analysis::backscatter::{quoted_value, ORIGIN_KEYS};
 use crate::analysis::key::{ClusterKey, KeyValue};
 use crate::analysis::rank::Verdict;
 use crate::analysis::types::Cluster;
-use crate::queue::{Interner, MessageRecord};
+use crate::queue::{AuthSource, Interner, MessageRecord, Sym};
 
 /// A culprit some of whose messages a yank took, by its origin.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,6 +28,9 @@ pub struct YankedCulprit {
     pub yanked: usize,
     /// Its conclusion and strongest signal in that ranking.
     pub reason: String,
+    /// For a login only the log named: the client IPs the log named it from, ascending. Its
+    /// bounces' quoted copies name no AUTH user, only these (see [`super::log_ips`]).
+    pub log_ips: Vec<Sym>,
 }
 
 /// The culprits of `ranking` (the culprit ranking of `records`: the queue's `in_queue` records
@@ -53,6 +56,17 @@ pub fn culprits(
                 .iter()
                 .filter(|&&i| i as usize >= in_queue)
                 .count();
+            let mut log_ips: Vec<Sym> = match c.key {
+                ClusterKey::AuthUser => (c.members.iter())
+                    .filter_map(|&i| records.get(i as usize))
+                    .filter(|r| r.origin.auth_source == AuthSource::Log)
+                    .filter_map(|r| r.origin.ip)
+                    .collect(),
+                _ => Vec::new(),
+            };
+            // The query's terms in one order, whatever order the scan interned the IPs in.
+            log_ips.sort_unstable_by_key(|&ip| strings.resolve(ip));
+            log_ips.dedup();
             Some(YankedCulprit {
                 key: c.key,
                 value: c
@@ -61,15 +75,18 @@ pub fn culprits(
                 score: c.score,
                 yanked,
                 reason: strongest_reason(c),
+                log_ips,
             })
         })
         .collect()
 }
 
 /// Give each bounce not taken yet whose quoted copy has a yanked culprit's origin to that
-/// culprit, listed as a culprit of its own with only its `bounce-of:` term, within `room`
+/// culprit, listed as a culprit of its own with only its `bounce-of:` terms, within `room`
 /// (terms, bytes) of the plan's query; returns the room left and how many culprits were left
-/// out for lack of it.
+/// out for lack of it. A login only the log named is found by the IPs the log named it from,
+/// each one all of whose queued mail the plan takes (newuser54: yanked alone with `--log`,
+/// `test`'s 372 bounces stayed as quoting no culprit's message, and went out as backscatter).
 pub(super) fn take(
     input: &PlanInput<'_>,
     room: (usize, usize),
@@ -79,31 +96,42 @@ pub(super) fn take(
     let strings = input.strings;
     let (mut room, mut left_out) = (room, 0);
     for y in input.yanked {
-        // A culprit of the queue's ranking took these bounces already by the same term.
-        let query = y
-            .value
-            .with_bytes(strings, |b| term("bounce-of", y.key, Some(b)));
-        if culprits
-            .iter()
-            .any(|c| c.query.split(" or ").any(|t| t == query))
-        {
-            continue;
+        let origins = std::iter::once((y.key, y.value)).chain(
+            (y.log_ips.iter())
+                .filter(|&&ip| every_queued_taken(input, ip, taken))
+                .map(|&ip| (ClusterKey::OriginIp, KeyValue::Text(ip))),
+        );
+        let mut terms: Vec<String> = Vec::new();
+        let mut hits: rustc_hash::FxHashSet<usize> = Default::default();
+        for (key, value) in origins {
+            let query = value.with_bytes(strings, |b| term("bounce-of", key, Some(b)));
+            // A culprit of the queue's ranking took these bounces already by the same term.
+            if culprits
+                .iter()
+                .any(|c| c.query.split(" or ").any(|t| t == query))
+            {
+                continue;
+            }
+            let found: Vec<usize> = (input.quoted.iter())
+                .map(|(i, q)| (*i as usize, q))
+                .filter(|(i, _)| taken.get(*i) == Some(&false) && !hits.contains(i))
+                .filter(|(_, q)| quoted_value(q, key, strings, Some(input.tables)) == Some(value))
+                .map(|(i, _)| i)
+                .collect();
+            if !found.is_empty() {
+                terms.push(query);
+                hits.extend(found);
+            }
         }
-        let hits: Vec<usize> = (input.quoted.iter())
-            .map(|(i, q)| (*i as usize, q))
-            .filter(|(i, _)| taken.get(*i) == Some(&false))
-            .filter(|(_, q)| quoted_value(q, y.key, strings, Some(input.tables)) == Some(y.value))
-            .map(|(i, _)| i)
-            .collect();
         if hits.is_empty() {
             continue;
         }
-        let cost = query.len() + 4;
-        if room.0 < 1 || room.1 < cost {
+        let cost: usize = terms.iter().map(|t| t.len() + 4).sum();
+        if room.0 < terms.len() || room.1 < cost {
             left_out += 1;
             continue;
         }
-        room = (room.0 - 1, room.1 - cost);
+        room = (room.0 - terms.len(), room.1 - cost);
         for &i in &hits {
             taken[i] = true;
         }
@@ -123,8 +151,16 @@ pub(super) fn take(
                 crate::size::counted(y.yanked as u64, "message", "messages"),
                 y.reason
             ),
-            query,
+            query: terms.join(" or "),
         });
     }
     (room, left_out)
+}
+
+/// Whether the plan takes every queued message from client `ip`: then the bounces quoting its
+/// mail are the run's, not some real sender's on that IP.
+fn every_queued_taken(input: &PlanInput<'_>, ip: Sym, taken: &[bool]) -> bool {
+    (input.records.iter().enumerate())
+        .filter(|(_, r)| r.origin.ip == Some(ip))
+        .all(|(i, _)| taken.get(i) == Some(&true))
 }
