@@ -77,13 +77,25 @@ pub fn failpoint_from_env() -> anyhow::Result<Option<Failpoint>> {
     }
 }
 
-/// How to stop qmail-send, for the refusal message; `pid` is the lock holder's when known
-/// (e2e52: a qmail-send started by hand has no supervisor or init script to ask).
-pub fn how_to_stop(pid: Option<u32>) -> String {
-    let by_hand = match pid {
-        Some(pid) => format!(
-            "  started by hand: kill -TERM {pid}  (it finishes its deliveries, then exits; \
-             under supervise use svc -d, or it is restarted)\n"
+/// How to stop qmail-send, for the refusal message: `holder` the lock holder's when /proc
+/// names it (e2e52: a qmail-send started by hand has no supervisor or init script to ask),
+/// `lock` the sendmutex. A pid /proc does not show gets no `kill` line: the locker has exited
+/// and a process it started holds the lock, and the pid may be another process's by now
+/// (newuser54).
+pub fn how_to_stop(holder: Option<&actions::error::Holder>, lock: &std::path::Path) -> String {
+    let by_hand = match holder {
+        Some(h) if h.comm.is_some() => format!(
+            "  started by hand: kill -TERM {}  (it finishes its deliveries, then exits; \
+             under supervise use svc -d, or it is restarted)\n",
+            h.pid
+        ),
+        Some(h) => format!(
+            "  pid {} took the lock and has exited (or /proc hides it): a process it started \
+             holds it; fuser -v {} names that one\n",
+            h.pid,
+            crate::sanitize::sanitize_bytes(std::os::unix::ffi::OsStrExt::as_bytes(
+                lock.as_os_str()
+            ))
         ),
         None => String::new(),
     };
@@ -117,9 +129,8 @@ pub fn report_error(result: anyhow::Result<ExitCode>) -> anyhow::Result<ExitCode
 pub fn report_error_as(name: &str, result: anyhow::Result<ExitCode>) -> anyhow::Result<ExitCode> {
     let Err(err) = result else { return result };
     match err.downcast_ref::<ActionError>() {
-        Some(ActionError::SendRunning { holder, .. }) => {
-            let pid = holder.as_ref().map(|h| h.pid);
-            warnln!("{name}: {err}\n{}", how_to_stop(pid));
+        Some(ActionError::SendRunning { holder, lock }) => {
+            warnln!("{name}: {err}\n{}", how_to_stop(holder.as_ref(), lock));
             Ok(ExitCode::Error)
         }
         _ => Err(err),

@@ -328,3 +328,41 @@ fn a_refusal_exits_2_when_stderr_is_closed_or_full() {
         .expect("run qtriage");
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// A lock whose locker has exited (a process it started holds it): the refusal gives no `kill`
+/// line for a pid that may be another process's by now, and says how to find the holder
+/// (newuser54: `kill -TERM 11215` for a flock that was gone, its `sleep` holding the lock).
+#[test]
+fn a_refusal_names_no_pid_to_kill_when_the_locker_has_exited() {
+    let (t, _) = queue();
+    // The shell opens the lock, flock(1) locks it and exits, and `sleep` keeps it open.
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg("exec 9>>\"$0\" && flock -n 9 && { sleep 600 >/dev/null 2>&1 & echo $!; }")
+        .arg(t.root().join("lock/sendmutex"))
+        .output();
+    let Some(holder) = out.ok().and_then(|o| {
+        String::from_utf8_lossy(&o.stdout)
+            .trim()
+            .parse::<i32>()
+            .ok()
+    }) else {
+        println!("skipped: util-linux flock not available");
+        return;
+    };
+    struct Kill(i32);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = Command::new("kill").arg(self.0.to_string()).status();
+        }
+    }
+    let _holder = Kill(holder);
+    let out = t.run(&["yank", "auth:test", "--apply"]);
+    assert_exit(&out, 2);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not visible in /proc"), "{err}");
+    assert!(!err.contains("kill -TERM"), "{err}");
+    assert!(err.contains("has exited (or /proc hides it)"), "{err}");
+    assert!(err.contains("fuser -v "), "{err}");
+    assert!(err.contains("/lock/sendmutex names that one"), "{err}");
+}
