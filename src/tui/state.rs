@@ -341,6 +341,10 @@ pub struct WatchStatus {
     /// While the watch is younger than a minute, the seconds its figures span (shown beside
     /// them: one burst scaled to a minute reads as a steady rate).
     pub young_secs: Option<u64>,
+    /// Meanwhile, the messages yanked and put back in those seconds: said as counts, as one
+    /// yank scaled to a minute read as a flow (newuser54: `-15,862/min yanked` 34 s after one
+    /// batch of 9,000).
+    pub young_counts: Option<(u64, u64)>,
     /// Queue size at each update, oldest first (at most `watch::HISTORY_LEN`); kept here so a
     /// watcher restarted for another key continues the line.
     pub history: VecDeque<u64>,
