@@ -123,9 +123,10 @@ fn pick_inspect_mark_yank_and_undo_in_tmux() {
     let batch = batch_id(&screen);
     tm.wait_for("│ 7 msgs");
     // Seen by the watcher before the undo (a yank undone within one of its ticks moved nothing):
-    // beside the growth (`-30/min yanked`), not in it, since a yank is not delivery.
+    // beside the growth (`-30 yanked` in the watch's first minute, `-30/min yanked` after),
+    // not in it, since a yank is not delivery.
     let screen = tm.wait_until("the yank beside the growth", |s| {
-        s.lines().next().is_some_and(|h| h.contains("/min yanked"))
+        (s.lines().next()).is_some_and(|h| h.contains(" -30 yanked") || h.contains("/min yanked"))
     });
     assert_eq!(header_growth(&screen), Some(0), "{screen}");
     for id in &spam {
