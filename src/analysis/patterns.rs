@@ -9,9 +9,10 @@
 
 use std::collections::HashSet;
 
-use rayon::slice::ParallelSliceMut;
-
 pub mod arrivals;
+mod table;
+
+use table::Sender;
 
 /// A domain's local parts are generalised only when it has at least this many distinct ones.
 pub const MIN_DISTINCT: usize = 5;
@@ -140,60 +141,9 @@ pub struct SenderPatterns {
     local_domains: Vec<String>,
 }
 
-/// One distinct sender while building the table: the address (cut to [`MAX_PATTERN_INPUT`]),
-/// where its last `@` is, and its messages. 24 bytes, borrowing the address: a flood's million
-/// forged senders were a million small allocations (and hash sets of one name) here before.
-#[derive(Clone, Copy)]
-struct Sender<'a> {
-    addr: &'a [u8],
-    at: u32,
-    messages: u32,
-}
-
-impl<'a> Sender<'a> {
-    fn local(&self) -> &'a [u8] {
-        &self.addr[..self.at as usize]
-    }
-    /// The domain as written (compared and grouped case-insensitively).
-    fn domain(&self) -> &'a [u8] {
-        &self.addr[self.at as usize + 1..]
-    }
-    /// The domain's first label and the rest, as [`split_label`] gives them.
-    fn labels(&self) -> Option<(&'a [u8], &'a [u8])> {
-        split_label(self.domain())
-    }
-}
-
-/// `a` and `b` in the order of their lowercased bytes.
-fn cmp_lower(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
-    a.iter()
-        .map(u8::to_ascii_lowercase)
-        .cmp(b.iter().map(u8::to_ascii_lowercase))
-}
-
 /// Many distinct names, each used only a few times: the shape of forged, generated names.
-fn looks_generated(names: usize, messages: usize) -> bool {
+pub(super) fn looks_generated(names: usize, messages: usize) -> bool {
     names >= MIN_DISTINCT && messages <= names * MAX_MESSAGES_PER_NAME
-}
-
-/// Walk `senders`, sorted so that each group is a run and each name's repeats are adjacent:
-/// the groups (by `same_group`) whose distinct names (by `same_name`) look generated, as the
-/// group's first sender.
-fn generated_groups<'s, 'a>(
-    senders: &'s [Sender<'a>],
-    same_group: impl Fn(&Sender<'a>, &Sender<'a>) -> bool + 's,
-    same_name: impl Fn(&Sender<'a>, &Sender<'a>) -> bool + 's,
-) -> impl Iterator<Item = &'s Sender<'a>> + 's {
-    senders
-        .chunk_by(move |a, b| same_group(a, b))
-        .filter_map(move |group| {
-            let names = 1 + group
-                .windows(2)
-                .filter(|w| !same_name(&w[0], &w[1]))
-                .count();
-            let messages = group.iter().map(|s| s.messages as usize).sum();
-            looks_generated(names, messages).then(|| &group[0])
-        })
 }
 
 /// [`is_local_domain`] of `domain` lowercased, without copying it when it is lowercase already
@@ -228,9 +178,27 @@ impl SenderPatterns {
         senders: impl IntoIterator<Item = (&'a [u8], usize)>,
         local_domains: &[String],
     ) -> SenderPatterns {
-        // Sorted runs rather than hash tables of names: the table costs 24 bytes a distinct
-        // sender while it is built, borrowing the addresses (a flood has a million of them).
-        let mut list: Vec<Sender<'a>> = senders
+        Self::build_of(senders, local_domains, false)
+    }
+
+    /// [`SenderPatterns::build`] of pairs no two of which name the same address (the queue's
+    /// distinct senders, [`super::sender_patterns`]): a group spelled alike then needs no
+    /// comparison of its names ([`table`]).
+    pub(crate) fn build_distinct<'a>(
+        senders: impl IntoIterator<Item = (&'a [u8], usize)>,
+        local_domains: &[String],
+    ) -> SenderPatterns {
+        Self::build_of(senders, local_domains, true)
+    }
+
+    fn build_of<'a>(
+        senders: impl IntoIterator<Item = (&'a [u8], usize)>,
+        local_domains: &[String],
+        distinct: bool,
+    ) -> SenderPatterns {
+        // Borrowed addresses, not hash tables of names: 24 bytes a distinct sender while the
+        // table is built (a flood has a million of them).
+        let list: Vec<Sender<'a>> = senders
             .into_iter()
             .take(MAX_TABLE_SENDERS)
             .filter_map(|(addr, n)| {
@@ -252,43 +220,19 @@ impl SenderPatterns {
             })
             .collect();
         // Domains whose local parts are generalised: distinct local parts per lowercased domain.
-        // In parallel: a flood's million forged senders took one core a second (twice) while
-        // the other waited. Unstable is safe: ties are equal for every use of the order below.
-        list.par_sort_unstable_by(|a, b| {
-            cmp_lower(a.domain(), b.domain()).then_with(|| a.local().cmp(b.local()))
-        });
-        let random_locals = generated_groups(
-            &list,
-            |a, b| a.domain().eq_ignore_ascii_case(b.domain()),
-            |a, b| a.local() == b.local(),
-        )
-        .map(|s| s.domain().to_ascii_lowercase())
-        .collect();
+        let random_locals = table::random_locals(&list, distinct)
+            .iter()
+            .map(|s| s.domain().to_ascii_lowercase())
+            .collect();
         // Families (lowercased local part, domain after its first label) whose first label is
         // generalised: distinct first labels per family.
-        list.retain(|s| s.labels().is_some());
-        let labels = |s: &Sender<'a>| s.labels().unwrap_or_default();
-        list.par_sort_unstable_by(|a, b| {
-            let ((fa, ra), (fb, rb)) = (labels(a), labels(b));
-            cmp_lower(ra, rb)
-                .then_with(|| cmp_lower(a.local(), b.local()))
-                .then_with(|| cmp_lower(fa, fb))
-        });
-        let random_domains = generated_groups(
-            &list,
-            |a, b| {
-                labels(a).1.eq_ignore_ascii_case(labels(b).1)
-                    && a.local().eq_ignore_ascii_case(b.local())
-            },
-            |a, b| labels(a).0.eq_ignore_ascii_case(labels(b).0),
-        )
-        .map(|s| {
-            (
-                s.local().to_ascii_lowercase(),
-                labels(s).1.to_ascii_lowercase(),
-            )
-        })
-        .collect();
+        let random_domains = table::random_domains(&list, distinct)
+            .iter()
+            .map(|s| {
+                let (_, rest) = s.labels().unwrap_or_default();
+                (s.local().to_ascii_lowercase(), rest.to_ascii_lowercase())
+            })
+            .collect();
         SenderPatterns {
             random_locals,
             random_domains,

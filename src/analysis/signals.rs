@@ -17,6 +17,7 @@ use crate::queue::{Channel, Interner, MessageRecord, OriginKind, Sym};
 
 mod accounts;
 mod campaigns;
+mod distinct;
 mod domains;
 mod login_parts;
 mod scripts;
@@ -25,6 +26,7 @@ mod shares;
 mod whole;
 pub(crate) use accounts::AccountNorms;
 use campaigns::Campaigns;
+use distinct::Distinct;
 use domains::foreign_and_null;
 pub(crate) use login_parts::LoginParts;
 pub(crate) use scripts::{ScriptNorms, HEAVY_SCRIPT_TIMES};
@@ -356,8 +358,7 @@ pub(crate) fn measure(c: &Cluster, corpus: &Corpus<'_>) -> Signals {
         .into_iter()
         .max_by_key(|&(t, n)| (n, std::cmp::Reverse(t)))
         .map(|(t, n)| (KeyValue::Text(t), n));
-    senders.compact();
-    s.senders = senders.syms.len();
+    s.senders = senders.count();
     s
 }
 
@@ -511,8 +512,7 @@ impl Tally {
         s.reply_elsewhere += o.reply_elsewhere;
         s.campaign += o.campaign;
         add_counts(&mut self.templates, other.templates);
-        self.senders.syms.extend(other.senders.syms);
-        self.senders.compact_if_grown();
+        self.senders.merge(other.senders);
         self
     }
 }
@@ -555,41 +555,5 @@ impl Run {
 fn add_counts<K: std::hash::Hash + Eq>(into: &mut HashMap<K, usize>, from: HashMap<K, usize>) {
     for (k, n) in from {
         *into.entry(k).or_default() += n;
-    }
-}
-
-/// Distinct symbols counted by sorting, not hashing: a flood's forged senders are a new one
-/// each message, and a hash set of half a million grew and missed the cache on every insert.
-/// Sorted and deduplicated whenever it has doubled, so it holds at most about twice the
-/// distinct symbols (4 bytes each).
-#[derive(Default)]
-struct Distinct {
-    syms: Vec<u32>,
-    /// Its length when last compacted.
-    compacted: usize,
-}
-
-/// Below this many a [`Distinct`] is not compacted before the end.
-const DISTINCT_SLACK: usize = 4096;
-
-impl Distinct {
-    fn add(&mut self, sym: Sym) {
-        // The members of a cluster often share their sender: runs cost one entry.
-        if self.syms.last() != Some(&sym.as_u32()) {
-            self.syms.push(sym.as_u32());
-            self.compact_if_grown();
-        }
-    }
-
-    fn compact_if_grown(&mut self) {
-        if self.syms.len() >= DISTINCT_SLACK.max(2 * self.compacted) {
-            self.compact();
-        }
-    }
-
-    fn compact(&mut self) {
-        self.syms.sort_unstable();
-        self.syms.dedup();
-        self.compacted = self.syms.len();
     }
 }
