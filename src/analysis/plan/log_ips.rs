@@ -12,7 +12,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use super::PlanInput;
 use crate::analysis::key::{ClusterKey, KeyValue};
 use crate::analysis::types::Cluster;
-use crate::queue::{AuthSource, Sym};
+use crate::queue::{AuthSource, MessageRecord, Sym};
 
 /// `bounce-of:origin-ip=` terms (culprit index, key, value) for the IPs of `c`, the culprit at
 /// `culprit`, when its login was named by the log: each IP the log named it from whose queued
@@ -26,30 +26,40 @@ pub(super) fn ip_terms(
     if c.key != ClusterKey::AuthUser {
         return Vec::new();
     }
-    let records = input.records;
-    let ips: HashSet<Sym> = (c.members.iter())
-        .filter_map(|&i| records.get(i as usize))
-        .filter(|r| r.origin.auth_source == AuthSource::Log)
-        .filter_map(|r| r.origin.ip)
-        .collect();
-    if ips.is_empty() {
-        return Vec::new();
-    }
-    // Whether every queued message from the IP is taken, and one of them to name it by.
-    let mut all_taken: HashMap<Sym, (bool, usize)> = HashMap::default();
-    for (i, r) in records.iter().enumerate() {
-        if let Some(ip) = r.origin.ip.filter(|ip| ips.contains(ip)) {
-            let e = all_taken.entry(ip).or_insert((true, i));
-            e.0 &= taken.get(i) == Some(&true);
-        }
-    }
-    let mut ex = input.tables.extractor(ClusterKey::OriginIp, input.strings);
-    let mut terms: Vec<(usize, ClusterKey, KeyValue)> = (all_taken.into_values())
-        .filter(|(all, _)| *all)
-        .filter_map(|(_, i)| ex.value(&records[i]))
-        .map(|v| (culprit, ClusterKey::OriginIp, v))
+    let ips = log_only_ips(&c.members, input.records);
+    let mut terms: Vec<(usize, ClusterKey, KeyValue)> = (all_taken(input.records, &ips, taken))
+        .into_iter()
+        .filter(|&(_, all)| all)
+        .map(|(ip, _)| (culprit, ClusterKey::OriginIp, KeyValue::Text(ip)))
         .collect();
     // The query's terms in one order whatever the hash map's.
     terms.sort_by_cached_key(|(_, _, v)| v.text(input.strings));
     terms
+}
+
+/// The client IPs of `members` (indices into `records`) whose AUTH user only the log named.
+pub(super) fn log_only_ips(members: &[u32], records: &[MessageRecord]) -> HashSet<Sym> {
+    (members.iter())
+        .filter_map(|&i| records.get(i as usize))
+        .filter(|r| r.origin.auth_source == AuthSource::Log)
+        .filter_map(|r| r.origin.ip)
+        .collect()
+}
+
+/// Of `ips`, whether `taken` holds every one of `records` from each, in one pass over them.
+pub(super) fn all_taken(
+    records: &[MessageRecord],
+    ips: &HashSet<Sym>,
+    taken: &[bool],
+) -> HashMap<Sym, bool> {
+    let mut all: HashMap<Sym, bool> = ips.iter().map(|&ip| (ip, true)).collect();
+    if all.is_empty() {
+        return all;
+    }
+    for (i, r) in records.iter().enumerate() {
+        if let Some(every) = r.origin.ip.and_then(|ip| all.get_mut(&ip)) {
+            *every &= taken.get(i) == Some(&true);
+        }
+    }
+    all
 }

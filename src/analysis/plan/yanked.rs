@@ -13,7 +13,7 @@ use crate::analysis::backscatter::{quoted_value, ORIGIN_KEYS};
 use crate::analysis::key::{ClusterKey, KeyValue};
 use crate::analysis::rank::Verdict;
 use crate::analysis::types::Cluster;
-use crate::queue::{AuthSource, Interner, MessageRecord, Sym};
+use crate::queue::{Interner, MessageRecord, Sym};
 
 /// A culprit some of whose messages a yank took, by its origin.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,16 +57,13 @@ pub fn culprits(
                 .filter(|&&i| i as usize >= in_queue)
                 .count();
             let mut log_ips: Vec<Sym> = match c.key {
-                ClusterKey::AuthUser => (c.members.iter())
-                    .filter_map(|&i| records.get(i as usize))
-                    .filter(|r| r.origin.auth_source == AuthSource::Log)
-                    .filter_map(|r| r.origin.ip)
+                ClusterKey::AuthUser => super::log_ips::log_only_ips(&c.members, records)
+                    .into_iter()
                     .collect(),
                 _ => Vec::new(),
             };
             // The query's terms in one order, whatever order the scan interned the IPs in.
             log_ips.sort_unstable_by_key(|&ip| strings.resolve(ip));
-            log_ips.dedup();
             Some(YankedCulprit {
                 key: c.key,
                 value: c
@@ -95,45 +92,36 @@ pub(super) fn take(
 ) -> ((usize, usize), usize) {
     let strings = input.strings;
     let (mut room, mut left_out) = (room, 0);
+    let ips = (input.yanked.iter()).flat_map(|y| y.log_ips.iter().copied());
+    let all_taken = super::log_ips::all_taken(input.records, &ips.collect(), taken);
     for y in input.yanked {
-        let origins = std::iter::once((y.key, y.value)).chain(
-            (y.log_ips.iter())
-                .filter(|&&ip| every_queued_taken(input, ip, taken))
-                .map(|&ip| (ClusterKey::OriginIp, KeyValue::Text(ip))),
-        );
-        let mut terms: Vec<String> = Vec::new();
-        let mut hits: rustc_hash::FxHashSet<usize> = Default::default();
-        for (key, value) in origins {
-            let query = value.with_bytes(strings, |b| term("bounce-of", key, Some(b)));
+        let ips = (y.log_ips.iter()).filter(|ip| all_taken.get(*ip) == Some(&true));
+        let found = bounces_by(input, taken, (y.key, y.value), ips);
+        // Each term as it fits: a botnet's login, named from hundreds of IPs, keeps the
+        // terms there is room for, its own first.
+        let (mut terms, mut hits, mut short) = (Vec::new(), 0, false);
+        for (key, value, bounces) in &found {
+            let query = value.with_bytes(strings, |b| term("bounce-of", *key, Some(b)));
             // A culprit of the queue's ranking took these bounces already by the same term.
-            if culprits
-                .iter()
-                .any(|c| c.query.split(" or ").any(|t| t == query))
-            {
+            let known = (culprits.iter()).any(|c| c.query.split(" or ").any(|t| t == query));
+            let cost = query.len() + 4;
+            if known {
                 continue;
             }
-            let found: Vec<usize> = (input.quoted.iter())
-                .map(|(i, q)| (*i as usize, q))
-                .filter(|(i, _)| taken.get(*i) == Some(&false) && !hits.contains(i))
-                .filter(|(_, q)| quoted_value(q, key, strings, Some(input.tables)) == Some(value))
-                .map(|(i, _)| i)
-                .collect();
-            if !found.is_empty() {
-                terms.push(query);
-                hits.extend(found);
+            if room.0 < 1 || room.1 < cost {
+                short = true;
+                continue;
+            }
+            room = (room.0 - 1, room.1 - cost);
+            terms.push(query);
+            hits += bounces.len();
+            for &i in bounces {
+                taken[i] = true;
             }
         }
-        if hits.is_empty() {
+        left_out += usize::from(short);
+        if hits == 0 {
             continue;
-        }
-        let cost: usize = terms.iter().map(|t| t.len() + 4).sum();
-        if room.0 < terms.len() || room.1 < cost {
-            left_out += 1;
-            continue;
-        }
-        room = (room.0 - terms.len(), room.1 - cost);
-        for &i in &hits {
-            taken[i] = true;
         }
         culprits.push(PlanCulprit {
             key: y.key,
@@ -145,7 +133,7 @@ pub(super) fn take(
             score: y.score,
             messages: 0,
             counted_above: 0,
-            backscatter: hits.len(),
+            backscatter: hits,
             reason: format!(
                 "already yanked ({} in the yank area), these bounces quote its mail; {}",
                 crate::size::counted(y.yanked as u64, "message", "messages"),
@@ -157,10 +145,38 @@ pub(super) fn take(
     (room, left_out)
 }
 
-/// Whether the plan takes every queued message from client `ip`: then the bounces quoting its
-/// mail are the run's, not some real sender's on that IP.
-fn every_queued_taken(input: &PlanInput<'_>, ip: Sym, taken: &[bool]) -> bool {
-    (input.records.iter().enumerate())
-        .filter(|(_, r)| r.origin.ip == Some(ip))
-        .all(|(i, _)| taken.get(i) == Some(&true))
+/// The bounces not taken yet whose quoted copy has the origin `(key, value)`, then those whose
+/// copy came from one of `ips` (in their order), each bounce once: (key, value, bounces) of
+/// each origin with any. The copies are read once for the IPs, not once an IP.
+fn bounces_by<'s>(
+    input: &PlanInput<'_>,
+    taken: &[bool],
+    (key, value): (ClusterKey, KeyValue),
+    ips: impl Iterator<Item = &'s Sym>,
+) -> Vec<(ClusterKey, KeyValue, Vec<usize>)> {
+    let (strings, tables) = (input.strings, Some(input.tables));
+    let open = (input.quoted.iter())
+        .map(|(i, q)| (*i as usize, q))
+        .filter(|(i, _)| taken.get(*i) == Some(&false));
+    let mut own = Vec::new();
+    let order: Vec<KeyValue> = ips.map(|&ip| KeyValue::Text(ip)).collect();
+    let mut by_ip: rustc_hash::FxHashMap<KeyValue, Vec<usize>> =
+        order.iter().map(|&ip| (ip, Vec::new())).collect();
+    for (i, q) in open {
+        if quoted_value(q, key, strings, tables) == Some(value) {
+            own.push(i);
+        } else if !by_ip.is_empty() {
+            let ip = quoted_value(q, ClusterKey::OriginIp, strings, tables);
+            if let Some(list) = ip.and_then(|ip| by_ip.get_mut(&ip)) {
+                list.push(i);
+            }
+        }
+    }
+    let mut found = vec![(key, value, own)];
+    found.extend(order.into_iter().map(|ip| {
+        let list = by_ip.remove(&ip).unwrap_or_default();
+        (ClusterKey::OriginIp, ip, list)
+    }));
+    found.retain(|(_, _, list)| !list.is_empty());
+    found
 }
