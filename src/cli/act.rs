@@ -93,9 +93,7 @@ pub fn how_to_stop(holder: Option<&actions::error::Holder>, lock: &std::path::Pa
             "  pid {} took the lock and has exited (or /proc hides it): a process it started \
              holds it; fuser -v {} names that one\n",
             h.pid,
-            crate::sanitize::sanitize_bytes(std::os::unix::ffi::OsStrExt::as_bytes(
-                lock.as_os_str()
-            ))
+            crate::sanitize::sanitize_path(lock)
         ),
         None => String::new(),
     };

@@ -60,13 +60,15 @@ fn uid_of(text: &[u8], name: &str) -> Option<u32> {
     })
 }
 
-/// The yank area's batches that are neither done nor abandoned.
-fn batch_findings(yank_dir: &std::path::Path) -> anyhow::Result<Vec<Finding>> {
+/// The yank area's batches that are neither done nor abandoned, and how many batches its
+/// journal holds in all (an unreadable journal is an error: exit 2).
+fn batch_findings(yank_dir: &std::path::Path) -> anyhow::Result<(Vec<Finding>, u64)> {
     // Asked before and after the listing (as `yanked` does): an action starting or ending
     // meanwhile is at work, not interrupted.
     let before = actions::lock::action_running(yank_dir);
     let journals = actions::area::journal_dir(yank_dir);
     let pending = actions::journal::pending_files(&journals)?;
+    let batches = actions::journal::journal_files(&journals)?.len() as u64;
     let unfinished = actions::run::unfinished(yank_dir)?;
     let running = before || actions::lock::action_running(yank_dir);
     let mut out = Vec::new();
@@ -111,7 +113,7 @@ fn batch_findings(yank_dir: &std::path::Path) -> anyhow::Result<Vec<Finding>> {
         );
         out.push(finding(path, detail));
     }
-    Ok(out)
+    Ok((out, batches))
 }
 
 /// Run `check`: exit 1 when anything was found.
@@ -131,8 +133,9 @@ pub fn run(global: &GlobalArgs, args: &CheckArgs, out: &mut dyn Write) -> anyhow
         owners,
     };
     let mut report = check(&queue, &opts);
-    report.findings.extend(batch_findings(&yank_dir)?);
-    let held = YankAreaHeld::count(&yank_dir, &mut notes);
+    let (unfinished, batches) = batch_findings(&yank_dir)?;
+    report.findings.extend(unfinished);
+    let held = YankAreaHeld::count(&yank_dir, batches, &mut notes);
     if args.json {
         let j = CheckJson {
             queue: crate::cli::wire::Text::path(queue.root()),
@@ -194,24 +197,20 @@ struct YankAreaHeld {
 }
 
 impl YankAreaHeld {
-    /// An area or journal that cannot be listed is a note, not a count of none (review54: an
-    /// unreadable yank area said nothing, the silence newuser53 took as not looked at).
-    fn count(yank_dir: &std::path::Path, notes: &mut Vec<String>) -> Self {
-        let mut unread = |what: &str, e: actions::ActionError| {
-            notes.push(format!(
-                "the yank area's {what} could not be listed ({e}): not counted"
-            ));
-            0
-        };
-        let journals = actions::area::journal_dir(yank_dir);
-        let batches = actions::journal::journal_files(&journals)
-            .map_or_else(|e| unread("journal", e), |f| f.len());
-        let messages =
-            actions::list_yanked(yank_dir).map_or_else(|e| unread("messages", e), |m| m.len());
-        YankAreaHeld {
-            batches: batches as u64,
-            messages: messages as u64,
-        }
+    /// `batches` from [`batch_findings`]' listing; an area whose messages cannot be listed is
+    /// a note, not a count of none (review54: an unreadable yank area said nothing, the
+    /// silence newuser53 took as not looked at).
+    fn count(yank_dir: &std::path::Path, batches: u64, notes: &mut Vec<String>) -> Self {
+        let messages = actions::list_yanked(yank_dir).map_or_else(
+            |e| {
+                notes.push(format!(
+                    "the yank area's messages could not be listed ({e}): not counted"
+                ));
+                0
+            },
+            |m| m.len() as u64,
+        );
+        YankAreaHeld { batches, messages }
     }
 
     /// Text: one line when the area holds anything, before the count line, which stays last.

@@ -265,7 +265,7 @@ pub fn keep_present(state: &mut AppState, new: &Analysis) {
 /// With no mark left (unmarked by hand, or yanked), the plan marked last names no later mark:
 /// marked again, one message was "1 of the cleanup plan's 30 messages (its 1 culprit: ...)" in
 /// the confirmation and the journal (review54).
-fn forget_plan_when_unmarked(state: &mut AppState) {
+pub fn forget_plan_when_unmarked(state: &mut AppState) {
     if state.marks.ids.is_empty() {
         state.marks.plan = None;
     }

@@ -103,6 +103,7 @@ pub fn done(state: &mut AppState, f: Finished) {
                     for m in plan.messages.iter().filter(|m| !failed.contains(&m.id)) {
                         state.marks.ids.remove(&m.id);
                     }
+                    crate::tui::marks::forget_plan_when_unmarked(state);
                 }
                 state.yank_area.session.push(batch.batch.clone());
             }

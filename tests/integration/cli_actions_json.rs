@@ -522,7 +522,11 @@ fn the_apply_command_names_the_queue_it_opened() {
     );
     let dry = |args: &[&str], env: bool| {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_qtriage"));
-        cmd.current_dir(parent).env_remove("QTRIAGE_QUEUE");
+        cmd.current_dir(parent);
+        // The line pins what the environment chose: none of it from the developer's shell.
+        for var in crate::util::QTRIAGE_VARIABLES {
+            cmd.env_remove(var);
+        }
         match env {
             true => cmd.env("QTRIAGE_QUEUE", name),
             false => cmd.arg("--queue").arg(name),
