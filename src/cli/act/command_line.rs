@@ -47,9 +47,10 @@ impl Here {
 /// the working directory, a pasted purge deleted another yank area's messages).
 const PATH_OPTIONS: [&str; 4] = ["--ids", "--vpopmail", "--passwd", "--log"];
 
-/// The commands whose selection reads `--vpopmail` (vpopmail's default domain), and with it
-/// the logs and QTRIAGE_NOW: their lines pin all three (see [`environment_words`]).
-const TAKE_VPOPMAIL: [&str; 4] = ["yank", "expire", "restore", "plan"];
+/// The commands that select messages by a query: their selection reads `--vpopmail`
+/// (vpopmail's default domain), the logs and QTRIAGE_NOW, and their lines pin all three (see
+/// [`environment_words`]).
+const SELECTING: [&str; 4] = ["yank", "expire", "restore", "plan"];
 
 /// The variables that choose what those commands select, when the command line does not.
 const SELECTION_VARIABLES: [&str; 3] = ["QTRIAGE_LOGS", "QTRIAGE_NOW", "QTRIAGE_VPOPMAIL"];
@@ -123,7 +124,7 @@ fn apply_words(
         if subcommand.is_none() && !text.starts_with('-') {
             subcommand = Some(text.to_string());
             words.push(shell_quote(&args[i]));
-            if let Some(v) = vpopmail.filter(|_| TAKE_VPOPMAIL.contains(&&*text)) {
+            if let Some(v) = vpopmail.filter(|_| SELECTING.contains(&&*text)) {
                 words.extend(["--vpopmail".to_string(), absolute_one(v)]);
             }
             i += 1;
@@ -210,7 +211,7 @@ fn environment_words(
     given: &dyn Fn(&str) -> bool,
     words: Vec<String>,
 ) -> Vec<String> {
-    if !subcommand.is_some_and(|s| TAKE_VPOPMAIL.contains(&s)) {
+    if !subcommand.is_some_and(|s| SELECTING.contains(&s)) {
         return words;
     }
     let [logs, now, vpopmail] = SELECTION_VARIABLES;
