@@ -112,9 +112,7 @@ pub fn watched(state: &mut AppState, key: ClusterKey, u: &WatchUpdate) {
     w.yanked_per_min = u.yanked_per_min;
     w.restored_per_min = u.restored_per_min;
     w.young_secs = u.young_secs();
-    // The counts the rates were scaled up from (`rates.rs`: over at least one second).
-    let count = |per_min: f64| (per_min * u.watched_ms.max(1000) as f64 / 60_000.0).round() as u64;
-    w.young_counts = (w.young_secs).map(|_| (count(u.yanked_per_min), count(u.restored_per_min)));
+    w.young_counts = u.young_yank_area_counts();
     w.mode = Some(u.mode);
     w.failed = None;
     if w.history.len() >= HISTORY_LEN {

@@ -65,6 +65,6 @@ pub use model::QueueModel;
 pub use monitor::{
     spawn, ClusterRate, MonitorConfig, MonitorEvent, MonitorHandle, WatchUpdate, HISTORY_LEN,
 };
-pub use rates::{Growth, Rate, Rates, Window};
+pub use rates::{Growth, LastMinute, Rate, Rates, Window};
 pub use tracker::Flow;
 pub use watcher::{WatchOptions, Watcher};

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use super::delta::{QueueDelta, Seed, WatchError, WatchMode};
 use super::model::QueueModel;
-use super::rates::{Growth, Rate, Window};
+use super::rates::{Growth, LastMinute, Rate, Window};
 use super::watcher::{now_ms, WatchOptions, Watcher};
 use crate::analysis::key::{ClusterKey, KeyValue};
 use crate::queue::{Interner, Queue};
@@ -119,6 +119,9 @@ pub struct WatchUpdate {
     pub windows: [(Window, Rate); 3],
     /// Message counts (in, out, yanked) over the last 15 minutes of the watch.
     pub counts_15m: (u64, u64, u64),
+    /// The messages counted over the last minute (the rates above are these scaled to a minute
+    /// while the watch is younger than one).
+    pub last_minute: LastMinute,
     /// Queue size at each past interval, oldest first (at most [`HISTORY_LEN`]).
     pub history: Vec<u64>,
     /// The fastest-growing clusters, per key in [`MonitorConfig::keys`] order, fastest first.
@@ -153,6 +156,15 @@ impl WatchUpdate {
     pub fn young_secs(&self) -> Option<u64> {
         let window = Window::OneMinute.secs() * 1000;
         (self.watched_ms < window).then(|| self.watched_secs())
+    }
+
+    /// While the watch is younger than the last-minute window, the messages yanked and restored
+    /// since it started: a yank of 9,000 in its first 34 seconds is 9,000, not "15,882 a
+    /// minute". `None` once the rates cover a whole minute.
+    pub fn young_yank_area_counts(&self) -> Option<(u64, u64)> {
+        let counted = self.last_minute;
+        self.young_secs()
+            .map(|_| (counted.yanked, counted.restored))
     }
 }
 
@@ -232,6 +244,7 @@ pub fn update_of(
         restored_per_min: one.restored_per_min,
         windows,
         counts_15m: rates.counts(now_ms, Window::FifteenMinutes),
+        last_minute: rates.last_minute(now_ms),
         history: history.iter().copied().collect(),
         clusters,
         mode: model.mode().unwrap_or(WatchMode::Notify),

@@ -98,6 +98,18 @@ pub enum Growth {
     WithoutYanks,
 }
 
+/// Messages counted, not rated, over the last minute: what a watch younger than a minute shows
+/// and judges, where a rate would be a few seconds scaled up to a minute.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LastMinute {
+    /// Arrived (restores are not arrivals).
+    pub arrived: u64,
+    /// Moved into the yank area.
+    pub yanked: u64,
+    /// Put back from the yank area.
+    pub restored: u64,
+}
+
 /// Counts of one second.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Bucket {
@@ -337,6 +349,16 @@ impl Rates {
     pub fn counts(&self, now_ms: i64, window: Window) -> (u64, u64, u64) {
         let b = self.overall.sum(sec_of(now_ms), window.secs());
         (u64::from(b.arrived), u64::from(b.left), u64::from(b.yanked))
+    }
+
+    /// The messages counted over the minute ending at `now_ms`.
+    pub fn last_minute(&self, now_ms: i64) -> LastMinute {
+        let b = self.overall.sum(sec_of(now_ms), Window::OneMinute.secs());
+        LastMinute {
+            arrived: u64::from(b.arrived),
+            yanked: u64::from(b.yanked),
+            restored: u64::from(b.restored),
+        }
     }
 
     /// Message counts (in, out, yanked) of one value of key `key_index` in `window`.

@@ -2,7 +2,7 @@
 use std::sync::Arc;
 
 use super::*;
-use crate::watch::{ClusterRate, PollReason, Rate, Window};
+use crate::watch::{ClusterRate, LastMinute, PollReason, Rate, Window};
 
 fn update(growth_in: f64, out: f64) -> WatchUpdate {
     let rate = Rate {
@@ -21,6 +21,7 @@ fn update(growth_in: f64, out: f64) -> WatchUpdate {
         restored_per_min: 0.0,
         windows: Window::ALL.map(|w| (w, rate)),
         counts_15m: (0, 0, 0),
+        last_minute: LastMinute::default(),
         history: vec![],
         clusters: vec![
             ClusterRate {
@@ -161,16 +162,26 @@ fn args(extra: &[&str]) -> WatchArgs {
 fn stop_rules() {
     let mut s = Stop::default();
     let a = args(&["--alert-above", "100"]);
-    let aged = |ms: i64, inflow: f64| WatchUpdate {
+    let aged = |ms: i64, inflow: f64, arrived: u64| WatchUpdate {
         watched_ms: ms,
+        last_minute: LastMinute {
+            arrived,
+            ..LastMinute::default()
+        },
         ..update(inflow, 0.0)
     };
-    assert_eq!(s.check(&a, &aged(60_000, 100.0)), None);
-    assert_eq!(s.check(&a, &aged(60_000, 100.5)), Some(ExitCode::NoMatch));
+    assert_eq!(s.check(&a, &aged(60_000, 100.0, 100)), None);
+    assert_eq!(
+        s.check(&a, &aged(60_000, 101.0, 101)),
+        Some(ExitCode::NoMatch)
+    );
     // Young, the rate is a few seconds scaled to a minute: 7 messages in 3 s (140/min) are
     // not more than 100 in a minute; 102 in 30 s are.
-    assert_eq!(s.check(&a, &aged(3000, 140.0)), None);
-    assert_eq!(s.check(&a, &aged(30_000, 204.0)), Some(ExitCode::NoMatch));
+    assert_eq!(s.check(&a, &aged(3000, 140.0, 7)), None);
+    assert_eq!(
+        s.check(&a, &aged(30_000, 204.0, 102)),
+        Some(ExitCode::NoMatch)
+    );
     let said = s.words(&a, ExitCode::NoMatch).unwrap_or_default();
     assert!(said.contains("more than 100 messages"), "{said}");
 
@@ -205,6 +216,32 @@ fn stop_rules() {
     assert_eq!(s.check(&a, &update(5.0, 0.0)), None);
     assert_eq!(s.check(&a, &update(5.0, 0.0)), Some(ExitCode::Success));
     assert_eq!(s.words(&a, ExitCode::Success), None);
+}
+
+/// In its first 34 seconds a watch saw 9,000 messages yanked and 300 of them put back: the line
+/// says those counts, not the rates scaled up from them (newuser54: "15,882 a minute" for a
+/// yank of 9,000), and says so no longer once the rates cover a minute.
+#[test]
+fn a_young_watch_counts_its_yanks_and_restores() {
+    let mut u = update(0.0, 0.0);
+    u.clusters.clear();
+    u.watched_ms = 34_000;
+    u.yanked_per_min = 15_882.4;
+    u.restored_per_min = 529.4;
+    (u.last_minute.yanked, u.last_minute.restored) = (9_000, 300);
+    assert_eq!(
+        text_line(&u, "10:42:00"),
+        "10:42:00 queue 48,211 (+0/min) todo 12 | yanked 9,000 into the yank area \
+         | restored 300 back from the yank area | rates over the first 34s"
+    );
+    u.watched_ms = 60_000;
+    u.yanked_per_min = 9_000.0;
+    u.restored_per_min = 300.0;
+    assert_eq!(
+        text_line(&u, "10:42:00"),
+        "10:42:00 queue 48,211 (+0/min) todo 12 | yanked 9,000 a minute into the yank area \
+         | restored 300 a minute back from the yank area"
+    );
 }
 
 /// A restore put 23,400 messages back: the queue grows by them at "+0/min" (a restore is not

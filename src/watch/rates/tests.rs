@@ -175,12 +175,22 @@ fn a_restore_takes_back_a_yank_and_is_no_arrival() {
     assert_eq!(r.counts(now, Window::OneMinute), (1, 2, 1));
     assert_eq!(r.cluster_counts(0, v(0), now, Window::OneMinute), (1, 2, 1));
     assert_eq!(r.overall(now, Window::OneMinute).restored_per_min, 1.0);
+    let counted = r.last_minute(now);
+    assert_eq!(
+        (counted.arrived, counted.yanked, counted.restored),
+        (1, 1, 1)
+    );
     // Both yanks undone, then one more restore (of an older batch): nothing left to take.
     r.restored(T0 + 5_000, &[v(0)]);
     r.restored(T0 + 6_000, &[v(0)]);
     assert_eq!(r.counts(now, Window::OneMinute), (1, 1, 0));
     let one = r.overall(now, Window::OneMinute);
     assert_eq!((one.in_per_min, one.restored_per_min), (1.0, 3.0));
+    let counted = r.last_minute(now);
+    assert_eq!(
+        (counted.arrived, counted.yanked, counted.restored),
+        (1, 0, 3)
+    );
 }
 
 /// The undo undone: a restore with no yank to take back (the yank came before the watch), then

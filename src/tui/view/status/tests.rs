@@ -83,13 +83,15 @@ fn a_young_watch_says_its_figures_span_seconds_not_a_minute() {
 }
 
 /// In the watch's first minute one yank is said as the count it was, not scaled to a minute
-/// (newuser54: `-15,862/min yanked` 34 s after one batch of 9,000 read as a flow).
+/// (newuser54: `-15,862/min yanked` 34 s after one batch of 9,000 read as a flow): the counts
+/// the watcher kept, not the rates scaled back (which agree here only by rounding).
 #[test]
 fn a_young_watch_counts_a_yank_and_an_undo_instead_of_rating_them() {
     let mut u = crate::tui::testdata::watch_update(3_000, crate::watch::WatchMode::Notify);
     (u.watched_ms, u.in_per_min) = (34_000, 0.0);
     (u.out_per_min, u.yanked_per_min) = (9_000.0 * 60.0 / 34.0, 9_000.0 * 60.0 / 34.0);
     u.restored_per_min = 300.0 * 60.0 / 34.0;
+    (u.last_minute.yanked, u.last_minute.restored) = (9_000, 300);
     let mut s = AppState::default();
     crate::tui::live::watched(&mut s, crate::analysis::key::ClusterKey::AuthUser, &u);
     assert_eq!(
