@@ -1,0 +1,175 @@
+//! Unit tests of `crate::report::markdown`.
+use super::*;
+
+#[test]
+fn code_spans_survive_backticks_and_pipes() {
+    assert_eq!(code("test"), "`test`");
+    assert_eq!(code("a`b"), "``a`b``");
+    assert_eq!(code("`x"), "`` `x ``");
+    assert_eq!(
+        code("a|b"),
+        "`a|b`",
+        "outside a table the backslash would show"
+    );
+    assert_eq!(cell(&code("a|b")), "`a\\|b`");
+    assert_eq!(code(""), "` `");
+}
+
+#[test]
+fn prose_cannot_link_or_embed() {
+    let evil = "HELO [delist here](http://evil) <img src=x> *x* | a\\b";
+    let p = prose(evil);
+    assert_eq!(
+        p,
+        "HELO \\[delist `here](http://evil`) \\<img src=x\\> \\*x\\* \\| a\\\\b"
+    );
+    // The sentence's punctuation stays outside the span (review52b).
+    assert_eq!(
+        prose("AUTH user sales@example.com: 300 (see www.x.example)."),
+        "AUTH user `sales@example.com`: 300 (see `www.x.example`)."
+    );
+    // GFM links these with no brackets at all (review52): code spans; an entity stays text.
+    assert_eq!(
+        prose("see www.evil.example or https://a.example/x &amp; &#64; delist@evil.example"),
+        "see `www.evil.example` or `https://a.example/x` \\&amp; \\&\\#64; `delist@evil.example`"
+    );
+    let r = ReportInput {
+        culprits: vec![super::super::Culprit {
+            kind: crate::analysis::key::ClusterKey::Helo,
+            value: "[x](y)".into(),
+            messages: 1,
+            recipients: 1,
+            yanked: 0,
+            reasons: vec![evil.into()],
+            accounts: Vec::new(),
+        }],
+        notes: vec![evil.into()],
+        ..Default::default()
+    };
+    let md = render(&r);
+    // Every `[` and `<` of the hostile text is escaped, its URL in a code span: no link, no
+    // tag.
+    assert!(
+        !md.contains(" <img") && !md.contains("[delist here]"),
+        "{md}"
+    );
+    assert!(md.contains("\\[delist `here](http://evil`)"), "{md}");
+}
+
+/// A note's own code spans stay code spans (they showed escaped backticks, newuser52); a
+/// hostile value's backticks make inert spans, an unpaired one is escaped; `@name` is a
+/// code span (no mention); a `|` outside a table shows no backslash, and notes quoting a path are prose
+/// (hostile53).
+#[test]
+fn notes_keep_their_code_spans_and_quote_nothing_live() {
+    assert_eq!(
+        note("`qtriage list problem:any` lists them"),
+        "`qtriage list problem:any` lists them"
+    );
+    assert_eq!(note("a `<b>` c ` d <e>"), "a `<b>` c \\` d \\<e\\>");
+    assert_eq!(prose("ping @octocat."), "ping `@octocat`.");
+    assert_eq!(prose("@@octocat @-@org/team"), "`@@octocat` `@-@org/team`");
+    // A value quoted in a reason keeps its exact text: its backticks are escaped.
+    assert_eq!(prose("AUTH user sal``es"), "AUTH user sal\\`\\`es");
+    let r = ReportInput {
+        log_note: Some("/tmp/x <img src=http://x.example/p.png> [a](b)".into()),
+        journal_note: Some("no journal in <y>".into()),
+        culprit_fixes: vec![super::super::fixes::CulpritFix {
+            kind: crate::analysis::key::ClusterKey::AuthUser,
+            value: "x|y".into(),
+            advice: "change its password",
+            accounts: Vec::new(),
+        }],
+        ..Default::default()
+    };
+    let md = render(&r);
+    assert!(
+        md.contains("- auth-user `x|y`: change its password"),
+        "{md}"
+    );
+    assert!(md.contains("- log: /tmp/x \\<img `src=http://x.example/p.png>` \\[a\\](b)"));
+    assert!(md.contains("no journal in \\<y\\>"), "{md}");
+}
+
+/// A capped list says what it leaves out (newuser53 read 10 of ~3,000 IPs as the whole).
+#[test]
+fn a_capped_table_says_how_many_more() {
+    let r = ReportInput {
+        origin_ips: vec![Counted {
+            value: "192.0.2.1".into(),
+            messages: 40,
+        }],
+        origin_ips_more: Beyond {
+            values: 2_990,
+            messages: 3_001,
+        },
+        ..Default::default()
+    };
+    let md = render(&r);
+    assert!(
+        md.contains("| `192.0.2.1` | 40 |\n\nand 2,990 more, with 3,001 messages (not listed)\n"),
+        "{md}"
+    );
+    assert_eq!(
+        md.matches("more, with").count(),
+        1,
+        "none under the empty tables"
+    );
+}
+
+#[test]
+fn counts_read_as_the_reasons_beside_them_do() {
+    let r = ReportInput {
+        culprits: vec![super::super::Culprit {
+            kind: crate::analysis::key::ClusterKey::AuthUser,
+            value: "test".into(),
+            messages: 6600,
+            recipients: 112_240,
+            yanked: 6600,
+            reasons: vec!["AUTH user test: 6,600 messages".into()],
+            accounts: Vec::new(),
+        }],
+        ..Default::default()
+    };
+    let md = render(&r);
+    assert!(
+        md.contains("| auth-user | `test` | 6,600 | 6,600 | 112,240 | AUTH user test: 6,600"),
+        "{md}"
+    );
+}
+
+#[test]
+fn empty_report_says_what_is_missing() {
+    let r = ReportInput {
+        journal_note: Some(super::super::NO_JOURNAL.into()),
+        ..Default::default()
+    };
+    let md = render(&r);
+    assert!(md.starts_with("# Incident report\n"));
+    assert!(
+        md.contains("\n## What was done\n\nno journal found\n"),
+        "{md}"
+    );
+    assert!(md.contains("## Culprits\n\nnone found"));
+    assert!(md.contains("no account at risk found"));
+}
+
+#[test]
+fn accounts_not_read_are_not_called_safe() {
+    let r = ReportInput {
+        accounts_note: Some("accounts not checked: no account found in /x; check them".into()),
+        notes: vec!["accounts not checked: no account found in /x".into()],
+        ..Default::default()
+    };
+    let md = render(&r);
+    assert!(
+        md.contains("## Recommended fixes\n\n- accounts not checked: no account found in /x"),
+        "{md}"
+    );
+    assert!(!md.contains("no account at risk"), "{md}");
+    assert_eq!(
+        md.matches("accounts not checked").count(),
+        1,
+        "said once: {md}"
+    );
+}
