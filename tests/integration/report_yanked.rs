@@ -7,6 +7,8 @@ use qtriage::fixture::{MessageSpec, QueueBuilder};
 use qtriage::queue::Subdir;
 use serde_json::Value;
 
+use crate::accounts::seed_tree;
+use crate::report::{flood_queue, report_with, ReportJson};
 use crate::util::{alice_mail as real, assert_exit, login_spam, TestQueue};
 
 /// The clock of every run, an hour after the fixture's messages are born.
@@ -93,5 +95,126 @@ fn what_the_operator_yanked_is_named_apart_by_batch_and_not_counted() {
     assert!(
         !md.contains("alice@192.0.2.7"),
         "no evidence of theirs: {md}"
+    );
+}
+
+/// Issue 12: "what was done" comes from the action journal and matches what a yank moved.
+#[test]
+fn actions_done_lists_the_journal_batch_with_what_moved() {
+    let t = flood_queue();
+    let tree = seed_tree();
+    let before = report_with(&t, tree.tree.root(), &["--format", "json"]);
+    let r: ReportJson = serde_json::from_slice(&before.stdout).expect("report json");
+    assert!(r.actions_done.is_empty());
+    assert_eq!(r.journal_note.as_deref(), Some("no journal found"));
+
+    let yank = t.run(&["yank", "auth:test", "--apply"]);
+    assert_exit(&yank, 0);
+    let moved = std::fs::read_dir(t.root().join("yanked"))
+        .expect("yank area")
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".mess"))
+        .count();
+    assert_eq!(moved, 121, "every message of the test flood moved");
+
+    // The yank time of a yanked message is its mess file's ctime: reading must not touch it.
+    let ctimes = || -> Vec<(std::ffi::OsString, i64, i64)> {
+        use std::os::unix::fs::MetadataExt;
+        let mut v: Vec<_> = std::fs::read_dir(t.root().join("yanked"))
+            .expect("yank area")
+            .filter_map(Result::ok)
+            .filter_map(|e| {
+                let m = e.metadata().ok()?;
+                Some((e.file_name(), m.ctime(), m.ctime_nsec()))
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let before_ctimes = ctimes();
+    let after = report_with(&t, tree.tree.root(), &["--format", "json"]);
+    assert_exit(&after, 0);
+    assert_eq!(ctimes(), before_ctimes, "the report changed the yank area");
+    let r: ReportJson = serde_json::from_slice(&after.stdout).expect("report json");
+    assert_eq!(r.journal_note, None);
+    assert_eq!(r.actions_done.len(), 1, "{:?}", r.actions_done);
+    let a = &r.actions_done[0];
+    assert_eq!(a["direction"], "yank");
+    assert_eq!(a["messages"], moved as u64);
+    assert_eq!(
+        r.remaining.messages, 8,
+        "the 5 alice and 3 inbound messages remain"
+    );
+    // The incident is still the incident: `test` is named with what it sent, all of it yanked.
+    let c = &r.culprits[0];
+    assert_eq!((c.value.as_str(), c.messages, c.yanked), ("test", 121, 121));
+    assert_eq!(r.timeline.spam_messages, 121);
+    assert_eq!(r.remaining.spam_messages, 0);
+    assert!(
+        r.notes
+            .iter()
+            .any(|n| n == "121 messages in the yank area are counted with the queue's"),
+        "{:?}",
+        r.notes
+    );
+    // Reading the yank area left nothing behind in it (the view is removed).
+    let leftovers: Vec<_> = std::fs::read_dir(t.root().join("yanked"))
+        .expect("yank area")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".view"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+/// Messages moved by qmail-remove (renamed into the yank area, no journal) are counted as the
+/// culprit's and yanked, and the report says no batch moved them; a message that is in both
+/// places (the queue read before another process yanked it) is counted once.
+#[test]
+fn unjournaled_yanks_are_noted_and_every_message_counts_once() {
+    use qtriage::queue::{MessageId, Subdir};
+    let t = flood_queue();
+    let tree = seed_tree();
+    let listed = t.stdout(&["list", "auth:test", "--json"]);
+    let ids: Vec<MessageId> = listed
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("list json");
+            MessageId(v["id"].as_u64().expect("id"))
+        })
+        .collect();
+    assert_eq!(ids.len(), 121);
+    let yank = t.root().join("yanked");
+    std::fs::create_dir(&yank).expect("yank dir");
+    let parts = [Subdir::Mess, Subdir::Info, Subdir::Remote];
+    // Three moved the way qmail-remove -r moves them.
+    for id in &ids[..3] {
+        for s in parts {
+            let to = yank.join(format!("{id}.{}", s.name()));
+            std::fs::rename(t.q.path(s, *id), to).expect("rename");
+        }
+    }
+    // Two seen in both places: hard links stand for "read in the queue, then yanked".
+    for id in &ids[3..5] {
+        for s in parts {
+            let to = yank.join(format!("{id}.{}", s.name()));
+            std::fs::hard_link(t.q.path(s, *id), to).expect("link");
+        }
+    }
+    let out = report_with(&t, tree.tree.root(), &["--format", "json"]);
+    assert_exit(&out, 0);
+    let r: ReportJson = serde_json::from_slice(&out.stdout).expect("report json");
+    let c = &r.culprits[0];
+    assert_eq!((c.value.as_str(), c.messages, c.yanked), ("test", 121, 5));
+    assert_eq!(r.timeline.messages, 129);
+    assert_eq!(r.remaining.spam_messages, 116);
+    assert_eq!(r.journal_note.as_deref(), Some("no journal found"));
+    assert!(
+        r.notes.iter().any(|n| {
+            n
+            == "5 messages in the yank area belong to no batch (yanked by qmail-remove or by hand)"
+        }),
+        "{:?}",
+        r.notes
     );
 }
