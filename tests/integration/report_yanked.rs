@@ -1,7 +1,9 @@
 //! What the operator yanked that no culprit accounts for is named apart in the report, by batch,
 //! and not counted as spam: a report for a delisting form once left out a phishing run yanked by
 //! hand without a word (newuser49), and counting such yanks as spam listed other providers' MTAs
-//! among the spam's origins when inbound mail was yanked by mistake (review49).
+//! among the spam's origins when inbound mail was yanked by mistake (review49). What a yank
+//! moved is what the report's `actions_done` says, and a message both queued and yanked counts
+//! once.
 
 use qtriage::fixture::{MessageSpec, QueueBuilder};
 use qtriage::queue::Subdir;
