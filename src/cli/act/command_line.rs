@@ -29,6 +29,40 @@ struct Here {
 }
 
 impl Here {
+    /// `v` (one path, which may hold a colon: review54 saw `--ids /tmp/d:1/ids.txt` printed as
+    /// `--ids /tmp/d:/home/op/1/ids.txt`) read against this directory, as one shell word.
+    fn absolute_one(&self, v: &std::ffi::OsStr) -> String {
+        use std::os::unix::ffi::OsStrExt;
+        match v.as_bytes() {
+            b"-" | b"" => shell_quote(v),
+            _ => shell_quote(self.cwd.join(v).as_os_str()),
+        }
+    }
+
+    /// A colon-separated list of paths (`--log`'s value, as QTRIAGE_LOGS), each part read
+    /// against this directory, as one shell word.
+    fn absolute_list(&self, v: &std::ffi::OsStr) -> String {
+        use std::os::unix::ffi::OsStrExt;
+        let parts: Vec<std::path::PathBuf> = (v.as_bytes().split(|&b| b == b':'))
+            .map(|p| match p {
+                b"-" | b"" => std::path::PathBuf::from(std::ffi::OsStr::from_bytes(p)),
+                _ => self.cwd.join(std::ffi::OsStr::from_bytes(p)),
+            })
+            .collect();
+        let joined = (parts.iter().map(|p| p.as_os_str().as_bytes()))
+            .collect::<Vec<_>>()
+            .join(&b':');
+        shell_quote(std::ffi::OsStr::from_bytes(&joined))
+    }
+
+    /// The value of path option `name` ([`PATH_OPTIONS`]) made absolute.
+    fn absolute(&self, name: &str, v: &std::ffi::OsStr) -> String {
+        match name {
+            "--log" => self.absolute_list(v),
+            _ => self.absolute_one(v),
+        }
+    }
+
     /// This process's directory and environment.
     fn of_this_process() -> Here {
         Here {
@@ -76,44 +110,14 @@ fn apply_words(
     here: &Here,
 ) -> Vec<String> {
     use std::os::unix::ffi::{OsStrExt, OsStringExt};
-    // `--log` takes a colon-separated list (as QTRIAGE_LOGS): each part is a path. The other
-    // options take one path, which may hold a colon (review54: `--ids /tmp/d:1/ids.txt` was
-    // printed as `--ids /tmp/d:/home/op/1/ids.txt`).
-    let absolute_list = |v: &std::ffi::OsStr| -> String {
-        let parts: Vec<std::path::PathBuf> = (v.as_bytes().split(|&b| b == b':'))
-            .map(|p| match p {
-                b"-" | b"" => std::path::PathBuf::from(std::ffi::OsStr::from_bytes(p)),
-                _ => here.cwd.join(std::ffi::OsStr::from_bytes(p)),
-            })
-            .collect();
-        let joined = (parts.iter().map(|p| p.as_os_str().as_bytes()))
-            .collect::<Vec<_>>()
-            .join(&b':');
-        shell_quote(std::ffi::OsStr::from_bytes(&joined))
-    };
-    let absolute_one = |v: &std::ffi::OsStr| -> String {
-        match v.as_bytes() {
-            b"-" | b"" => shell_quote(v),
-            _ => shell_quote(here.cwd.join(v).as_os_str()),
-        }
-    };
-    let absolute = |name: &str, v: &std::ffi::OsStr| match name {
-        "--log" => absolute_list(v),
-        _ => absolute_one(v),
-    };
-    let given = |name: &str| {
-        let eq = format!("{name}=");
-        (args.iter().map(|a| a.to_string_lossy()))
-            .take_while(|a| a != "--")
-            .any(|a| a == name || a.starts_with(&eq))
-    };
+    let given = |name: &str| given_on(args, name);
     let mut words = vec![
         "qtriage".to_string(),
         "--queue".into(),
         shell_quote(queue_root.as_os_str()),
     ];
     if let Some(logs) = here.logs.as_deref().filter(|_| !given("--log")) {
-        words.push(format!("--log={}", absolute_list(logs)));
+        words.push(format!("--log={}", here.absolute_list(logs)));
     }
     let vpopmail = (here.vpopmail.as_deref()).filter(|_| !given("--vpopmail"));
     let mut subcommand: Option<String> = None;
@@ -125,7 +129,7 @@ fn apply_words(
             subcommand = Some(text.to_string());
             words.push(shell_quote(&args[i]));
             if let Some(v) = vpopmail.filter(|_| SELECTING.contains(&&*text)) {
-                words.extend(["--vpopmail".to_string(), absolute_one(v)]);
+                words.extend(["--vpopmail".to_string(), here.absolute_one(v)]);
             }
             i += 1;
             continue;
@@ -138,7 +142,7 @@ fn apply_words(
         if let Some(name) = PATH_OPTIONS.iter().find(|o| text == **o) {
             words.push((*name).to_string());
             if let Some(v) = args.get(i + 1) {
-                words.push(absolute(name, v));
+                words.push(here.absolute(name, v));
             }
             i += 2;
             continue;
@@ -148,7 +152,7 @@ fn apply_words(
             .find(|o| text.starts_with(&format!("{o}=")))
         {
             let value = std::ffi::OsString::from_vec(arg[name.len() + 1..].to_vec());
-            words.push(format!("{name}={}", absolute(name, &value)));
+            words.push(format!("{name}={}", here.absolute(name, &value)));
             i += 1;
             continue;
         }
@@ -169,27 +173,9 @@ fn apply_words(
             i += 2;
             continue;
         }
-        // A cluster of `remove`'s short options: the flags before the first that takes a value
-        // stay; `q` and its value (the rest of the word, else the next word) go; any other
-        // keeps its value as given.
-        if arg.len() > 1 && arg[0] == b'-' && arg[1] != b'-' {
-            let cluster = &arg[1..];
-            let at = cluster
-                .iter()
-                .position(|c| SHORT_WITH_VALUE.as_bytes().contains(c));
-            let Some(at) = at.filter(|&at| cluster[at] == b'q') else {
-                words.push(shell_quote(&args[i]));
-                i += 1;
-                continue;
-            };
-            let flags = &cluster[..at];
-            if !flags.is_empty() {
-                words.push(format!("-{}", String::from_utf8_lossy(flags)));
-            }
-            i += match cluster[at + 1..].is_empty() {
-                true => 2,
-                false => 1,
-            };
+        if let Some((flags, taken)) = without_queue_option(arg) {
+            words.extend(flags);
+            i += taken;
             continue;
         }
         words.push(shell_quote(&args[i]));
@@ -197,6 +183,33 @@ fn apply_words(
     }
     words.extend(flag.map(String::from));
     environment_words(here, subcommand.as_deref(), &given, words)
+}
+
+/// Whether option `name` is on the command line `args` (`NAME` or `NAME=...`, before a `--`).
+fn given_on(args: &[std::ffi::OsString], name: &str) -> bool {
+    let eq = format!("{name}=");
+    (args.iter().map(|a| a.to_string_lossy()))
+        .take_while(|a| a != "--")
+        .any(|a| a == name || a.starts_with(&eq))
+}
+
+/// `arg`, a cluster of `remove`'s short options holding `-q`, without it: the flags before the
+/// first option that takes a value stay (as one word, if any); `q` and its value (the rest of
+/// the word, else the next word) go, so the words it takes (1 or 2) are returned with them.
+/// `None` when `arg` is not such a cluster (any other option keeps its value as given).
+fn without_queue_option(arg: &[u8]) -> Option<(Option<String>, usize)> {
+    if arg.len() < 2 || arg[0] != b'-' || arg[1] == b'-' {
+        return None;
+    }
+    let cluster = &arg[1..];
+    let at = (cluster.iter()).position(|c| SHORT_WITH_VALUE.as_bytes().contains(c))?;
+    if cluster[at] != b'q' {
+        return None;
+    }
+    let flags = &cluster[..at];
+    let flags = (!flags.is_empty()).then(|| format!("-{}", String::from_utf8_lossy(flags)));
+    let taken = if cluster[at + 1..].is_empty() { 2 } else { 1 };
+    Some((flags, taken))
 }
 
 /// `words` of a command that selects (yank, expire, restore, plan) behind `env`: `-u VAR` for
