@@ -52,94 +52,103 @@ pub(super) fn cmp_lower(a: &[u8], b: &[u8]) -> Ordering {
         .cmp(b.iter().map(u8::to_ascii_lowercase))
 }
 
+/// How a pass groups distinct senders and tells their names apart within a group.
+trait Grouping<'a>: Sync {
+    /// The hash of a sender's group (`None`: in no group).
+    fn hash(&self, s: &Sender<'a>) -> Option<u32>;
+    /// Whether two senders are in one group, case-insensitively as the pass means it.
+    fn same_group(&self, a: &Sender<'a>, b: &Sender<'a>) -> bool;
+    /// With `first` the group's: distinct senders spelled as `s` is have distinct names.
+    fn alike(&self, first: &Sender<'a>, s: &Sender<'a>) -> bool;
+    /// By group, then name.
+    fn order(&self, a: &Sender<'a>, b: &Sender<'a>) -> Ordering;
+    /// Whether two senders of one group have one name.
+    fn same_name(&self, a: &Sender<'a>, b: &Sender<'a>) -> bool;
+}
+
 /// Domains whose local parts look generated, as one sender of each (its domain, lowercased, is
 /// the table's entry). `distinct`: no two of `senders` are the same address.
 pub(super) fn random_locals<'a>(senders: &[Sender<'a>], distinct: bool) -> Vec<Sender<'a>> {
-    locals_hashed(senders, distinct, |s| Some(high(hash_lower(0, s.domain()))))
+    generated(senders, distinct, &ByDomain)
 }
 
-/// [`random_locals`] with groups hashed by `hash` (a test makes every group share one).
-fn locals_hashed<'a>(
-    senders: &[Sender<'a>],
-    distinct: bool,
-    hash: impl Fn(&Sender<'a>) -> Option<u32> + Sync,
-) -> Vec<Sender<'a>> {
-    generated(
-        senders,
-        distinct,
-        hash,
-        |a, b| a.domain().eq_ignore_ascii_case(b.domain()),
-        // One domain spelled one way: distinct addresses differ in their local parts, the names.
-        |first, s| s.whole() && s.domain() == first.domain(),
-        |a, b| cmp_lower(a.domain(), b.domain()).then_with(|| a.local().cmp(b.local())),
-        |a, b| a.local() == b.local(),
-    )
+/// Grouped by domain, named by local part.
+struct ByDomain;
+
+impl<'a> Grouping<'a> for ByDomain {
+    fn hash(&self, s: &Sender<'a>) -> Option<u32> {
+        Some(high(hash_lower(0, s.domain())))
+    }
+    fn same_group(&self, a: &Sender<'a>, b: &Sender<'a>) -> bool {
+        a.domain().eq_ignore_ascii_case(b.domain())
+    }
+    // One domain spelled one way: distinct addresses differ in their local parts, the names.
+    fn alike(&self, first: &Sender<'a>, s: &Sender<'a>) -> bool {
+        s.whole() && s.domain() == first.domain()
+    }
+    fn order(&self, a: &Sender<'a>, b: &Sender<'a>) -> Ordering {
+        cmp_lower(a.domain(), b.domain()).then_with(|| a.local().cmp(b.local()))
+    }
+    fn same_name(&self, a: &Sender<'a>, b: &Sender<'a>) -> bool {
+        a.local() == b.local()
+    }
 }
 
 /// Families (lowercased local part, domain after its first label) whose first labels look
 /// generated, as one sender of each. `distinct` as in [`random_locals`].
 pub(super) fn random_domains<'a>(senders: &[Sender<'a>], distinct: bool) -> Vec<Sender<'a>> {
-    domains_hashed(senders, distinct, |s| {
+    generated(senders, distinct, &ByFamily)
+}
+
+/// Grouped by local part and the domain after its first label, named by that first label (a
+/// sender without two labels is in no group).
+struct ByFamily;
+
+fn labels<'a>(s: &Sender<'a>) -> (&'a [u8], &'a [u8]) {
+    s.labels().unwrap_or_default()
+}
+
+impl<'a> Grouping<'a> for ByFamily {
+    fn hash(&self, s: &Sender<'a>) -> Option<u32> {
         let (_, rest) = s.labels()?;
         Some(high(hash_lower(hash_lower(0, rest), s.local())))
-    })
+    }
+    fn same_group(&self, a: &Sender<'a>, b: &Sender<'a>) -> bool {
+        labels(a).1.eq_ignore_ascii_case(labels(b).1) && a.local().eq_ignore_ascii_case(b.local())
+    }
+    // One local part and rest spelled one way, first labels in lowercase: distinct addresses
+    // differ in their first labels, and so do those lowercased, the names.
+    fn alike(&self, first: &Sender<'a>, s: &Sender<'a>) -> bool {
+        let (label, rest) = labels(s);
+        s.whole()
+            && s.local() == first.local()
+            && rest == labels(first).1
+            && !label.iter().any(u8::is_ascii_uppercase)
+    }
+    fn order(&self, a: &Sender<'a>, b: &Sender<'a>) -> Ordering {
+        let ((fa, ra), (fb, rb)) = (labels(a), labels(b));
+        cmp_lower(ra, rb)
+            .then_with(|| cmp_lower(a.local(), b.local()))
+            .then_with(|| cmp_lower(fa, fb))
+    }
+    fn same_name(&self, a: &Sender<'a>, b: &Sender<'a>) -> bool {
+        labels(a).0.eq_ignore_ascii_case(labels(b).0)
+    }
 }
 
-/// [`random_domains`] with groups hashed by `hash` (a test makes every group share one; a
-/// sender without two labels must still have none).
-fn domains_hashed<'a>(
-    senders: &[Sender<'a>],
-    distinct: bool,
-    hash: impl Fn(&Sender<'a>) -> Option<u32> + Sync,
-) -> Vec<Sender<'a>> {
-    let labels = |s: &Sender<'a>| s.labels().unwrap_or_default();
-    generated(
-        senders,
-        distinct,
-        hash,
-        move |a, b| {
-            labels(a).1.eq_ignore_ascii_case(labels(b).1)
-                && a.local().eq_ignore_ascii_case(b.local())
-        },
-        // One local part and rest spelled one way, first labels in lowercase: distinct
-        // addresses differ in their first labels, and so do those lowercased, the names.
-        move |first, s| {
-            let (label, rest) = labels(s);
-            s.whole()
-                && s.local() == first.local()
-                && rest == labels(first).1
-                && !label.iter().any(u8::is_ascii_uppercase)
-        },
-        move |a, b| {
-            let ((fa, ra), (fb, rb)) = (labels(a), labels(b));
-            cmp_lower(ra, rb)
-                .then_with(|| cmp_lower(a.local(), b.local()))
-                .then_with(|| cmp_lower(fa, fb))
-        },
-        move |a, b| labels(a).0.eq_ignore_ascii_case(labels(b).0),
-    )
-}
-
-/// The groups of `senders` whose distinct names look generated, one sender of each. `hash`
-/// gives a sender's group's hash (`None`: in no group); `same_group` and `same_name` are the
-/// groups and names, case-insensitively as the caller means them; `alike(first, s)`: with
-/// `first` the group's, that distinct senders so spelled have distinct names; `order` sorts by
-/// group, then name.
+/// The groups of `senders` whose distinct names look generated, one sender of each, grouped and
+/// named as `grouping` says.
 fn generated<'a>(
     senders: &[Sender<'a>],
     distinct: bool,
-    hash: impl Fn(&Sender<'a>) -> Option<u32> + Sync,
-    same_group: impl Fn(&Sender<'a>, &Sender<'a>) -> bool,
-    alike: impl Fn(&Sender<'a>, &Sender<'a>) -> bool,
-    order: impl Fn(&Sender<'a>, &Sender<'a>) -> Ordering,
-    same_name: impl Fn(&Sender<'a>, &Sender<'a>) -> bool,
+    grouping: &impl Grouping<'a>,
 ) -> Vec<Sender<'a>> {
     // The hash above the index: a run of one hash is one group (or, rarely, several sharing
     // it), in one `u64` sort with no bytes compared. 8 bytes a sender for the while.
     let mut keyed: Vec<u64> = senders
         .par_iter()
         .enumerate()
-        .filter_map(|(i, s)| Some((u64::from(hash(s)?) << 32) | i as u64))
+        .filter_map(|(i, s)| Some((u64::from(grouping.hash(s)?) << 32) | i as u64))
         .collect();
     keyed.par_sort_unstable();
     let mut out = Vec::new();
@@ -154,7 +163,7 @@ fn generated<'a>(
         if distinct
             && run.iter().all(|k| {
                 let s = at(k);
-                same_group(first, s) && alike(first, s)
+                grouping.same_group(first, s) && grouping.alike(first, s)
             })
         {
             let messages = run.iter().map(|k| at(k).messages as usize).sum();
@@ -167,11 +176,11 @@ fn generated<'a>(
         // adjacent (a group's senders all share its hash, so the run holds the whole group).
         run_senders.clear();
         run_senders.extend(run.iter().map(|k| *at(k)));
-        run_senders.sort_unstable_by(&order);
-        for group in run_senders.chunk_by(|a, b| same_group(a, b)) {
+        run_senders.sort_unstable_by(|a, b| grouping.order(a, b));
+        for group in run_senders.chunk_by(|a, b| grouping.same_group(a, b)) {
             let names = 1 + group
                 .windows(2)
-                .filter(|w| !same_name(&w[0], &w[1]))
+                .filter(|w| !grouping.same_name(&w[0], &w[1]))
                 .count();
             let messages = group.iter().map(|s| s.messages as usize).sum();
             if looks_generated(names, messages) {
@@ -343,6 +352,27 @@ mod tests {
         out
     }
 
+    /// `G`'s groups, every one hashed alike: one run holds them all.
+    struct OneHash<G>(G);
+
+    impl<'a, G: Grouping<'a>> Grouping<'a> for OneHash<G> {
+        fn hash(&self, s: &Sender<'a>) -> Option<u32> {
+            self.0.hash(s).map(|_| 7)
+        }
+        fn same_group(&self, a: &Sender<'a>, b: &Sender<'a>) -> bool {
+            self.0.same_group(a, b)
+        }
+        fn alike(&self, first: &Sender<'a>, s: &Sender<'a>) -> bool {
+            self.0.alike(first, s)
+        }
+        fn order(&self, a: &Sender<'a>, b: &Sender<'a>) -> Ordering {
+            self.0.order(a, b)
+        }
+        fn same_name(&self, a: &Sender<'a>, b: &Sender<'a>) -> bool {
+            self.0.same_name(a, b)
+        }
+    }
+
     #[test]
     fn hashed_runs_answer_as_the_sorted_table_did() {
         for seed in 1..40u64 {
@@ -367,11 +397,9 @@ mod tests {
                 );
                 assert_eq!(got, want, "seed {seed}, distinct {distinct}");
                 // Every group in one run of one hash.
-                let one = |_: &Sender<'_>| Some(7);
-                let one_label = |s: &Sender<'_>| s.labels().map(|_| 7);
                 let got = answer(
-                    locals_hashed(&list, distinct, one),
-                    domains_hashed(&list, distinct, one_label),
+                    generated(&list, distinct, &OneHash(ByDomain)),
+                    generated(&list, distinct, &OneHash(ByFamily)),
                 );
                 assert_eq!(got, want, "seed {seed}, distinct {distinct}, one hash");
             }
