@@ -103,6 +103,7 @@ fn find_culprits(global: &GlobalArgs, args: &AccountsArgs) -> anyhow::Result<Nam
                 // advice.
                 let queue_logs = from_any_logs(&mut s.records, &strings, evidence.as_ref());
                 let yank_dir = crate::actions::default_yank_dir(q.root());
+                let queue_logs = std::borrow::Cow::Owned(queue_logs);
                 let all = with_yank_area(s.records, queue_logs, &yank_dir, &strings, |yanked| {
                     Ok(from_any_logs(yanked, &strings, evidence.as_ref()))
                 });
@@ -115,8 +116,8 @@ fn find_culprits(global: &GlobalArgs, args: &AccountsArgs) -> anyhow::Result<Nam
                 for note in &all.unread {
                     warnln!("qtriage: note: {note}");
                 }
-                records = all.records;
-                logs = Some(all.logs);
+                records = all.records.into_owned();
+                logs = Some(all.logs.into_owned());
                 root = Some(q.root().to_path_buf());
             }
             Err(e) => warnln!(

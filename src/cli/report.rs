@@ -92,6 +92,7 @@ pub fn input(global: &GlobalArgs, args: &ReportArgs, now: i64) -> anyhow::Result
     // The logs are applied to the queue's records as `top` applies them, then to the yank
     // area's by the one merge every face calls.
     let logs = setup.apply_logs(&mut s.records, &strings);
+    let logs = std::borrow::Cow::Owned(logs);
     let all = with_yank_area(s.records, logs, &yank_dir, &strings, |yanked| {
         Ok(setup.apply_logs(yanked, &strings))
     });

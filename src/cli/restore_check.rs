@@ -34,6 +34,7 @@ pub fn culprits_picked(
         return Vec::new();
     };
     let logs = from_any_logs(&mut s.records, &strings, evidence.as_ref());
+    let logs = std::borrow::Cow::Owned(logs);
     let all = with_yank_area(s.records, logs, yank_dir, &strings, |yanked| {
         Ok(from_any_logs(yanked, &strings, evidence.as_ref()))
     });

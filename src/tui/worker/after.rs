@@ -194,11 +194,10 @@ fn row(r: &AccountRisk) -> AccountRow {
 /// The snapshot's records and the yank area's, through the one merge `qtriage report` and
 /// `qtriage accounts` call: the snapshot's carry the logs already (applied at scan time); the
 /// logs are read again for the yank area's.
-fn with_yank_area(snap: &Snapshot, env: &AfterFlood) -> WithYankArea {
-    let logs = LogFacts::clone(&snap.logs);
+fn with_yank_area<'a>(snap: &'a Snapshot, env: &AfterFlood) -> WithYankArea<'a> {
     compose::with_yank_area(
-        snap.records.clone(),
-        logs,
+        &snap.records[..],
+        std::borrow::Cow::Borrowed(&*snap.logs),
         &env.yank_dir,
         &snap.strings,
         |yanked| env.apply_logs(yanked, &snap.strings),
