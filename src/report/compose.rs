@@ -364,13 +364,29 @@ fn add_actions_done(input: &mut ReportInput, yank_dir: &Path) {
                 false => sanitize_str(&b.header.query).into_owned(),
             },
             verdict: b.header.verdict,
-            undoes: b
-                .header
-                .undoes
-                .as_deref()
-                .map(|u| sanitize_str(u).into_owned()),
+            undoes: (b.header.direction != Direction::Purge)
+                .then(|| b.header.undoes.as_deref().map(sanitize_str))
+                .flatten()
+                .map(Cow::into_owned),
+            purged: (b.header.direction == Direction::Purge)
+                .then(|| b.header.undoes.as_deref().map(sanitize_str))
+                .flatten()
+                .map(Cow::into_owned),
         })
         .collect();
+    // The counts are of what the queue and the yank area hold: a purge makes them drop
+    // (newuser55: 14,400 spam messages, then 5,160, and no word why).
+    let purged: u64 = (done.iter())
+        .filter(|d| d.direction == Direction::Purge.name())
+        .map(|d| d.messages)
+        .sum();
+    if purged > 0 {
+        input.notes.push(format!(
+            "{} purged from the yank area are not counted (the counts are of what the queue \
+             and the yank area hold)",
+            crate::size::counted(purged, "message", "messages")
+        ));
+    }
     if !done.is_empty() {
         input.actions_done = done;
         input.journal_note = None;

@@ -151,13 +151,25 @@ pub struct ActionDone {
     pub verdict: bool,
     /// For a restore: the batch it undid (`--batch`, the TUI's undo).
     pub undoes: Option<String>,
+    /// For a purge of one batch: the batch whose messages it deleted from the yank area (the
+    /// journal records it as the batch a purge "undoes", which a report read as the spam put
+    /// back: newuser55).
+    pub purged: Option<String>,
 }
 
 impl ActionDone {
     /// The action in words: `restore (picked back as real mail)`, `restore (undo of ID)` (the
-    /// batch id as `quote` writes it: it is read from a file), `restore (undo)` for `--all`. A
-    /// restore by a query in a journal older than the verdict's record is just `restore`.
+    /// batch id as `quote` writes it: it is read from a file), `restore (undo)` for `--all`,
+    /// `purge (deleted batch ID from the yank area)`. A restore by a query in a journal older
+    /// than the verdict's record is just `restore`.
     pub fn action_words(&self, quote: impl Fn(&str) -> String) -> String {
+        if let Some(b) = &self.purged {
+            return format!(
+                "{} (deleted batch {} from the yank area)",
+                self.direction,
+                quote(b)
+            );
+        }
         match (&self.undoes, self.verdict) {
             (_, true) => format!("{} (picked back as real mail)", self.direction),
             (Some(b), false) => format!("{} (undo of {})", self.direction, quote(b)),

@@ -220,3 +220,51 @@ fn unjournaled_yanks_are_noted_and_every_message_counts_once() {
         r.notes
     );
 }
+
+/// A purge deletes a yank's messages for good: the report says so, in words and in `--json`,
+/// not `purge (undo of ID)`, which a blacklist's reader took for the spam put back (newuser55);
+/// and it says why the spam counts dropped.
+#[test]
+fn a_purge_is_said_as_deleting_its_batch_not_undoing_it() {
+    let t = TestQueue::with(QueueBuilder::new("").split(23));
+    for i in 0..40 {
+        t.add(login_spam(i, "cheap stuff"));
+    }
+    for i in 0..3 {
+        t.add(real(i));
+    }
+    assert_exit(&run(&t, &["yank", "auth:test", "--apply"]), 0);
+    let yanked = report(&t);
+    let batch = yanked["actions_done"][0]["batch"]
+        .as_str()
+        .expect("batch")
+        .to_string();
+    assert_exit(&run(&t, &["purge", "--batch", &batch, "--apply"]), 0);
+
+    let after = report(&t);
+    let done = after["actions_done"].as_array().expect("actions_done");
+    let purge = (done.iter())
+        .find(|a| a["direction"] == "purge")
+        .unwrap_or_else(|| panic!("no purge in {done:?}"));
+    assert_eq!(purge["purged"], batch.as_str(), "{purge}");
+    assert_eq!(purge["undoes"], Value::Null, "{purge}");
+    assert_eq!(purge["messages"], 40, "{purge}");
+    let notes = after["notes"].as_array().expect("notes");
+    let note = "40 messages purged from the yank area are not counted (the counts are of what \
+                the queue and the yank area hold)";
+    assert!(notes.iter().any(|n| n == note), "{notes:?}");
+
+    let out = run(&t, &["report", "--format", "markdown"]);
+    assert_exit(&out, 0);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let row = (text.lines())
+        .find(|l| l.contains("| purge"))
+        .unwrap_or_else(|| panic!("no purge row:\n{text}"));
+    assert!(
+        row.contains(&format!(
+            "purge (deleted batch `{batch}` from the yank area)"
+        )),
+        "{row}"
+    );
+    assert!(!text.contains("undo of"), "{text}");
+}
