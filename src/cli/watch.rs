@@ -264,7 +264,10 @@ impl Stop {
             return Some(ExitCode::NoMatch);
         }
         if let Some(dur) = args.until_stable {
-            if u.growth_per_min() <= 0.0 {
+            // Without the yanks: an operator's yank in another shell is not the queue
+            // draining (newuser55: "stable" while 150 messages arrived in 16 s, a yank of 1,780
+            // counted as delivery).
+            if u.growth_without_yanks_per_min() <= 0.0 {
                 let since = *self.stable_since_ms.get_or_insert(u.at_ms);
                 // Lines come an interval apart give or take milliseconds: the line at 2 s of
                 // `--until-stable 2s --interval 1s` came at 1.996 s and a fourth was waited for.

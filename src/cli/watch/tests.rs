@@ -200,6 +200,19 @@ fn stop_rules() {
         s.words(&a, ExitCode::Success).as_deref(),
         Some("qtriage: stable: the queue did not grow for 10s (--until-stable)")
     );
+    // Mail still arriving at 600/min while a yank takes 1,200/min: -600/min in all, but the
+    // queue grows of itself.
+    let a = args(&["--until-stable", "10s"]);
+    let mut s = Stop::default();
+    let yanking = |ms: i64| {
+        let mut u = at(ms, 600.0);
+        (u.out_per_min, u.yanked_per_min) = (1_200.0, 1_200.0);
+        u
+    };
+    assert_eq!(yanking(0).growth_per_min(), -600.0);
+    assert_eq!(s.check(&a, &yanking(0)), None);
+    assert_eq!(s.check(&a, &yanking(11_000)), None);
+    assert_eq!(s.check(&a, &yanking(22_000)), None);
     let ms = args(&["--until-stable", "1500ms"]);
     let said = s.words(&ms, ExitCode::Success).unwrap_or_default();
     assert!(said.contains("for 1500ms"), "{said}");
