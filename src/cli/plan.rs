@@ -212,7 +212,9 @@ fn write_text(
     if unread.is_some() {
         return writeln!(out, "next: a plan of the whole queue (see the first line)");
     }
-    writeln!(out, "next: {next}   (a dry run; add --apply to yank)")
+    // A shell comment: the whole line after `next: ` pastes (newuser55: the parenthesis was
+    // a syntax error in bash and dash).
+    writeln!(out, "next: {next}   # a dry run; add --apply to yank")
 }
 
 /// `qtriage yank "$(qtriage plan --query)"`, with the queue and the options of this run: the

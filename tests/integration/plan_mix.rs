@@ -371,6 +371,18 @@ fn plan_query_is_taken_by_list_and_yank() {
     let pin = "env -u QTRIAGE_LOGS -u QTRIAGE_NOW -u QTRIAGE_VPOPMAIL qtriage";
     let next = format!("next: {pin} --queue {root} yank \"$({pin} --queue {root} plan --query)\"");
     assert!(text.contains(&next), "{next} in {text}");
+    // Everything after `next: ` is one shell line, its note a comment (bash and dash).
+    let line = (text.lines())
+        .find_map(|l| l.strip_prefix("next: "))
+        .expect("a next line");
+    assert!(line.ends_with("   # a dry run; add --apply to yank"), "{line}");
+    for shell in ["bash", "sh"] {
+        let syntax = std::process::Command::new(shell)
+            .args(["-n", "-c", line])
+            .output()
+            .expect("run the shell");
+        assert!(syntax.status.success(), "{shell}: {syntax:?}");
+    }
 }
 
 /// Issue 17 item 7: the generator's forged senders (four domains) become at most a few
