@@ -114,14 +114,15 @@ fn text_parts(u: &WatchUpdate, clock: &str) -> Vec<String> {
         ));
     }
     // The yank area's traffic is not growth: without it a restore read as the queue jumping
-    // back up at "+0/min". Notes, not clusters: they do not end in "/min". In a watch's first
-    // minute, counts: a yank of 9,000 in 34 seconds is not "15,882 a minute" (newuser54).
+    // back up at "+0/min". Notes, not clusters: they do not end in "/min". Counts, of the last
+    // minute: a yank of 9,000 in a watch's first 34 seconds is not "15,882 a minute"
+    // (newuser54), and one yank read "461 a minute" as a flow for a minute after (newuser55).
     let (yanked, restored, per) = match u.young_yank_area_counts() {
         Some((y, r)) => (y, r, ""),
         None => (
             u.yanked_per_min.round() as u64,
             u.restored_per_min.round() as u64,
-            " a minute",
+            " in the last minute",
         ),
     };
     for (verb, n, way) in [
@@ -130,7 +131,7 @@ fn text_parts(u: &WatchUpdate, clock: &str) -> Vec<String> {
     ] {
         if n > 0 {
             let n = thousands(n);
-            parts.push(format!("{verb} {n}{per} {way} the yank area"));
+            parts.push(format!("{verb} {n} {way} the yank area{per}"));
         }
     }
     // Before the polling reason, which ends the line as documented.

@@ -375,7 +375,10 @@ fn plan_query_is_taken_by_list_and_yank() {
     let line = (text.lines())
         .find_map(|l| l.strip_prefix("next: "))
         .expect("a next line");
-    assert!(line.ends_with("   # a dry run; add --apply to yank"), "{line}");
+    assert!(
+        line.ends_with("   # a dry run; add --apply to yank"),
+        "{line}"
+    );
     for shell in ["bash", "sh"] {
         let syntax = std::process::Command::new(shell)
             .args(["-n", "-c", line])

@@ -252,8 +252,8 @@ fn a_young_watch_counts_its_yanks_and_restores() {
     u.restored_per_min = 300.0;
     assert_eq!(
         text_line(&u, "10:42:00"),
-        "10:42:00 queue 48,211 (+0/min) todo 12 | yanked 9,000 a minute into the yank area \
-         | restored 300 a minute back from the yank area"
+        "10:42:00 queue 48,211 (+0/min) todo 12 | yanked 9,000 into the yank area in the last \
+         minute | restored 300 back from the yank area in the last minute"
     );
 }
 
@@ -267,14 +267,15 @@ fn yanks_and_restores_are_said_apart_from_growth() {
     u.restored_per_min = 23_400.2;
     assert_eq!(
         text_line(&u, "10:42:00"),
-        "10:42:00 queue 48,211 (+0/min) todo 12 | restored 23,400 a minute back from the yank area"
+        "10:42:00 queue 48,211 (+0/min) todo 12 | restored 23,400 back from the yank area in the \
+         last minute"
     );
     u.restored_per_min = 0.0;
     u.yanked_per_min = 1_134.0;
     u.out_per_min = 1_134.0;
     let line = text_line(&u, "10:42:00");
     assert!(
-        line.ends_with(" | yanked 1,134 a minute into the yank area"),
+        line.ends_with(" | yanked 1,134 into the yank area in the last minute"),
         "{line}"
     );
     assert!(!line.ends_with("/min"), "{line}");
