@@ -40,9 +40,14 @@ pub fn culprit_fixes(culprits: &[Culprit]) -> Vec<CulpritFix> {
             ClusterKey::AuthUser => {
                 "change its password and end its sessions: this login sent the spam"
             }
+            // The header names the script as PHP saw it, often by its file name alone: where
+            // it lies is the operator's next question (newuser55).
             ClusterKey::Script => {
                 "disable it (the web server must no longer run it) and find how it was planted: \
-                 look for other files beside it"
+                 find it by its file name under the web roots (find /var/www /home -name NAME), \
+                 the web server's access log shows the POSTs to it from the first spam's time, \
+                 php.ini's mail.log records the full path of every script that mails; look for \
+                 other files beside it"
             }
             ClusterKey::Uid => {
                 "find what runs as this uid and mails: its crontab, its web scripts, its processes"
