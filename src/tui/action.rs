@@ -161,7 +161,7 @@ fn apply(state: &mut AppState, action: Action) -> Option<Effect> {
                 notice(state, text, false);
             }
         }
-        Action::Worker(Report::Watch(key, u)) => super::live::watched(state, key, &u),
+        Action::Worker(Report::Watch(key, u)) => return super::live::watched(state, key, &u),
         Action::Worker(Report::WatchFailed(e)) => {
             let e = crate::sanitize::sanitize_str(&e).into_owned();
             notice(state, format!("watch stopped: {e}"), true);

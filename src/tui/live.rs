@@ -18,9 +18,9 @@ use std::time::Duration;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::event::{Event, Report};
+use super::event::{Effect, Event, Report};
 use super::lists;
-use super::state::{AppState, LiveRates};
+use super::state::{AppState, LiveRates, WatchStatus};
 use crate::analysis::key::ClusterKey;
 use crate::analysis::Tables;
 use crate::queue::Queue;
@@ -104,7 +104,27 @@ pub struct FreshCluster {
 
 /// Apply a watcher update to the state (called by `update`; no I/O): the header's figures, the
 /// sparkline's history and the per-cluster rates of `key`, with the values the snapshot lacks.
-pub fn watched(state: &mut AppState, key: ClusterKey, u: &WatchUpdate) {
+/// Once the yank area has changed and settled (a yank from another shell), the effect that
+/// lists it again: the header said `-1,000 yanked` beside `yanked 0` (newuser55).
+pub fn watched(state: &mut AppState, key: ClusterKey, u: &WatchUpdate) -> Option<Effect> {
+    let relist = yank_area_settled(&mut state.status.watch, u);
+    watched_figures(state, key, u);
+    relist.then_some(Effect::ListYankArea)
+}
+
+/// Whether the yank area, which the watcher saw change, has stopped changing at `u`: listed
+/// then once, not at every update of a long yank (a listing reads the whole area).
+fn yank_area_settled(w: &mut WatchStatus, u: &WatchUpdate) -> bool {
+    let now = u.last_minute;
+    let rose =
+        (w.last_minute).is_some_and(|was| now.yanked > was.yanked || now.restored > was.restored);
+    w.last_minute = Some(now);
+    let settled = w.yank_area_moving && !rose;
+    w.yank_area_moving = rose;
+    settled
+}
+
+fn watched_figures(state: &mut AppState, key: ClusterKey, u: &WatchUpdate) {
     let w = &mut state.status.watch;
     w.queue_size = Some(u.queue_size);
     // A yank is the operator's doing, not delivery: out of the growth, shown beside it.
@@ -309,5 +329,26 @@ mod tests {
             .find(|l| l.trim_end_matches(['│', ' ']).ends_with(" test"))
             .unwrap_or_else(|| panic!("no row for test:\n{text}"));
         assert!(row.contains("+500"), "{row}");
+    }
+
+    /// Another shell yanks 1,000 messages over two updates: the yank area is listed again
+    /// once, after the move has settled, not at every update while it runs; an undo the same.
+    #[test]
+    fn the_yank_area_is_listed_again_once_another_shells_yank_settles() {
+        let mut s = state((120, 24), 30, 20, false);
+        let mut u = watch_update(60, WatchMode::Notify);
+        let mut at = |s: &mut AppState, yanked: u64, restored: u64| {
+            (u.last_minute.yanked, u.last_minute.restored) = (yanked, restored);
+            watched(s, ClusterKey::AuthUser, &u)
+        };
+        assert_eq!(at(&mut s, 0, 0), None);
+        assert_eq!(at(&mut s, 400, 0), None);
+        assert_eq!(at(&mut s, 1_000, 0), None);
+        assert_eq!(at(&mut s, 1_000, 0), Some(Effect::ListYankArea));
+        assert_eq!(at(&mut s, 1_000, 0), None);
+        // The minute passes: the count falls, nothing moved.
+        assert_eq!(at(&mut s, 0, 0), None);
+        assert_eq!(at(&mut s, 0, 300), None);
+        assert_eq!(at(&mut s, 0, 300), Some(Effect::ListYankArea));
     }
 }

@@ -345,6 +345,11 @@ pub struct WatchStatus {
     /// yank scaled to a minute read as a flow (newuser54: `-15,862/min yanked` 34 s after one
     /// batch of 9,000).
     pub young_counts: Option<(u64, u64)>,
+    /// The last update's counts of the last minute: a rise in its yanks or restores is the
+    /// yank area changing (another shell's yank, qmail-remove).
+    pub last_minute: Option<crate::watch::LastMinute>,
+    /// The yank area changed at the last update and has not been listed since it settled.
+    pub yank_area_moving: bool,
     /// Queue size at each update, oldest first (at most `watch::HISTORY_LEN`); kept here so a
     /// watcher restarted for another key continues the line.
     pub history: VecDeque<u64>,
