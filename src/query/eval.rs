@@ -250,7 +250,7 @@ impl<'c> State<'c> {
         let v = ex.value(r);
         *memo.entry(v).or_insert_with(|| match v {
             Some(kv) => kv.with_bytes(strings, |b| m.is_match(b)),
-            None => m.is_match(b"(none)"),
+            None => m.matches_missing(),
         })
     }
 
@@ -380,7 +380,7 @@ fn file_term(
         Term::BounceOf { key, value } => match quoted(&f.bytes, strings) {
             Some(q) => match quoted_value(&q, *key, strings, tables) {
                 Some(v) => v.with_bytes(strings, |b| value.is_match(b)),
-                None => value.is_match(b"(none)"),
+                None => value.matches_missing(),
             },
             None => false,
         },

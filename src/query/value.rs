@@ -36,6 +36,9 @@ pub(crate) enum Pattern {
     },
 }
 
+/// How `qtriage clusters` shows a missing value.
+const NONE_TEXT: &[u8] = b"(none)";
+
 #[derive(Debug, Clone)]
 enum Compiled {
     /// Exact bytes (lowercased when folding).
@@ -161,6 +164,14 @@ impl Matcher {
                 Matcher::regex(source.clone(), !flags.is_empty(), mode).map_err(|e| (e, false))
             }
         }
+    }
+
+    /// Does a message without the value match? Only `(none)` itself, the text `qtriage
+    /// clusters` shows for it: a glob or a regex matches values, never their absence, as for
+    /// every other field (`cluster:script=*` took a whole queue, real mail and all, where
+    /// `script:*` took the script's 300 messages).
+    pub fn matches_missing(&self) -> bool {
+        matches!(&self.compiled, Compiled::Exact(want) if want.as_slice() == NONE_TEXT)
     }
 
     /// Does `value` match?

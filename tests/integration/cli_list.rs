@@ -191,6 +191,11 @@ fn each_field_selects_exactly_the_expected_messages() {
         ),
         ("cluster:origin-net=86.107.221.0/24".into(), vec![0, 1]),
         ("cluster:auth-user=(none) origin:smtp".into(), vec![3, 5]),
+        // A glob or regex matches values, never their absence: `(none)` only as itself (the
+        // whole queue once matched `cluster:auth-user=*`).
+        ("cluster:auth-user=*".into(), vec![0, 1]),
+        ("cluster:auth-user=/^/".into(), vec![0, 1]),
+        ("not cluster:auth-user=* origin:smtp".into(), vec![3, 5]),
         ("auth:test or uid:48".into(), vec![0, 1, 2]),
         (
             "not origin:smtp-auth not origin:smtp".into(),
