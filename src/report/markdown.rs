@@ -123,6 +123,19 @@ fn links_by_itself(word: &str) -> bool {
 /// Accounts a fix line names before "and N more".
 const ACCOUNTS_SHOWN: usize = 100;
 
+/// `secs` in the largest whole unit that keeps two figures of it: `9 seconds`, `14 minutes`,
+/// `5 hours`, `3 days`.
+fn span_words(secs: i64) -> String {
+    let secs = secs.max(0);
+    let (n, unit) = match secs {
+        0..120 => (secs, "second"),
+        120..7_200 => (secs / 60, "minute"),
+        7_200..172_800 => (secs / 3_600, "hour"),
+        _ => (secs / 86_400, "day"),
+    };
+    crate::size::counted(n as u64, unit, &format!("{unit}s"))
+}
+
 fn time_or_none(t: Option<i64>) -> String {
     t.map(rfc3339).unwrap_or_else(|| "none".into())
 }
@@ -182,11 +195,18 @@ fn header_and_timeline(out: &mut String, r: &ReportInput) {
         "- First spam queued: {}",
         time_or_none(t.first_spam_queued)
     );
-    let _ = writeln!(
-        out,
-        "- Last spam queued: {}",
-        time_or_none(t.last_spam_queued)
-    );
+    // How long before the report: "9 s before" and "2 hours before" answer the reader's
+    // first question, whether it is still going on (newuser55), with no claim qtriage cannot
+    // make (that the source is closed).
+    let last = match t.last_spam_queued {
+        Some(at) => format!(
+            "{} ({} before this report was written)",
+            rfc3339(at),
+            span_words(r.now.saturating_sub(at))
+        ),
+        None => time_or_none(None),
+    };
+    let _ = writeln!(out, "- Last spam queued: {last}");
     let _ = writeln!(
         out,
         "- Peak rate: {} messages per minute (minute starting {})",

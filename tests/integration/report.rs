@@ -365,6 +365,13 @@ fn markdown_report_is_safe_and_complete() {
         "{md}"
     );
     assert!(md.contains("- Peak rate: 12 messages per minute"), "{md}");
+    // The last spam at 10:09:55, the report at 11:00:00: how long before, in words.
+    assert!(
+        md.contains(
+            "- Last spam queued: 2026-11-23T10:09:55Z (50 minutes before this report was written)"
+        ),
+        "{md}"
+    );
     assert!(
         md.contains("\n## What was done\n\nno journal found\n"),
         "{md}"

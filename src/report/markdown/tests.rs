@@ -173,3 +173,27 @@ fn accounts_not_read_are_not_called_safe() {
         "said once: {md}"
     );
 }
+
+#[test]
+fn a_span_is_said_in_its_largest_unit_with_two_figures() {
+    let said: Vec<String> = [0, 1, 9, 119, 120, 3_005, 7_199, 7_200, 172_799, 172_800, -4]
+        .into_iter()
+        .map(span_words)
+        .collect();
+    assert_eq!(
+        said,
+        [
+            "0 seconds",
+            "1 second",
+            "9 seconds",
+            "119 seconds",
+            "2 minutes",
+            "50 minutes",
+            "119 minutes",
+            "2 hours",
+            "47 hours",
+            "2 days",
+            "0 seconds"
+        ]
+    );
+}
