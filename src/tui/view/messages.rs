@@ -73,13 +73,21 @@ impl<'a> MessagesPane<'a> {
         }
     }
 
-    fn origin(&self, r: &MessageRecord) -> String {
+    /// The origin cell in `width` columns. A script keeps its end, the file name, as the
+    /// clusters pane keeps it: `uid 48 vinyl-co…` was a site's phishing plugin and the same
+    /// site's `index.php` alike (newuser55).
+    fn origin(&self, r: &MessageRecord, width: Option<usize>) -> String {
         let o = &r.origin;
         match o.kind {
             OriginKind::SmtpAuth => format!("{}@{}", self.text(o.auth_user), self.text(o.ip)),
             OriginKind::Smtp => self.text(o.ip),
             OriginKind::Local => match o.script {
-                Some(s) => format!("uid {} {}", o.uid().unwrap_or(0), self.text(Some(s))),
+                Some(s) => {
+                    let uid = format!("uid {} ", o.uid().unwrap_or(0));
+                    let script = self.text(Some(s));
+                    let room = width.map_or(usize::MAX, |w| w.saturating_sub(uid.len()));
+                    format!("{uid}{}", super::fit_end(&script, room))
+                }
                 None => format!(
                     "uid {}",
                     o.uid().map_or_else(|| "?".into(), |u| u.to_string())
@@ -117,7 +125,7 @@ impl<'a> MessagesPane<'a> {
         if sized {
             cells.push(human_bytes(u64::from(r.size)));
         }
-        cells.push(self.origin(r));
+        cells.push(self.origin(r, cols.get(cells.len()).copied()));
         if narrow {
             cells.push(subject);
             return Row::new(super::fit_cells(cells, cols));
@@ -274,5 +282,28 @@ mod tests {
                 .collect();
             assert!(rows.contains("430074428417 "), "{width}: {rows}");
         }
+    }
+
+    /// A script's origin keeps its file name when cut, as the clusters pane does: the
+    /// plugin and the same site's `index.php` once both read `uid 48 vinyl-co…`.
+    #[test]
+    fn a_cut_script_keeps_its_file_name() {
+        let mut s = crate::tui::testdata::state((80, 24), 3, 2, false);
+        let data = s.data.as_mut().expect("analysed");
+        let snap = std::sync::Arc::get_mut(&mut data.snapshot).expect("one owner");
+        let script = b"vinyl-corner.net/wp-content/plugins/wc-sync/inc/class-loader.php";
+        let o = &mut snap.records[0].origin;
+        o.kind = OriginKind::Local;
+        o.set_uid(Some(48));
+        o.script = Some(snap.strings.intern(script));
+        let mut buf = Buffer::empty(Rect::new(0, 0, 80, 8));
+        MessagesPane::new(&s, Theme { colour: false }).render(buf.area, &mut buf);
+        let rows: Vec<String> = (0..8)
+            .map(|y| (0..80).map(|x| buf[(x, y)].symbol()).collect::<String>())
+            .collect();
+        let row = (rows.iter())
+            .find(|r| r.contains("uid 48 "))
+            .unwrap_or_else(|| panic!("no script row: {rows:#?}"));
+        assert!(row.contains("uid 48 …ader.php "), "{row}");
     }
 }
