@@ -244,7 +244,14 @@ impl ConfirmPopup<'_> {
         let t = self.theme;
         let line = |short: bool| {
             let gap = if short { " " } else { "   " };
-            let mut keys = vec![Span::styled(" Enter", t.danger()), Span::raw(" do it")];
+            // While qmail-send runs Enter only checks again (newuser55: `Enter do it` beside
+            // `refused unless forced`).
+            let enter = match (self.send == SendLine::Blocks, short) {
+                (true, true) => " once stopped",
+                (true, false) => " do it once qmail-send stops",
+                (false, _) => " do it",
+            };
+            let mut keys = vec![Span::styled(" Enter", t.danger()), Span::raw(enter)];
             if self.send == SendLine::Blocks {
                 keys.extend([Span::raw(gap), Span::styled("F", t.danger())]);
                 keys.push(Span::raw(" force"));
