@@ -13,12 +13,13 @@ use smallvec::SmallVec;
 
 use super::key::KeyValue;
 use super::patterns::{is_local_domain, network, subject_template};
-use crate::queue::{Channel, Interner, MessageRecord, OriginKind, Sym};
+use crate::queue::{Channel, Interner, MessageRecord, Sym};
 
 mod accounts;
 mod campaigns;
 mod distinct;
 mod domains;
+mod flags;
 mod login_parts;
 mod scripts;
 mod shared_ips;
@@ -28,6 +29,7 @@ pub(crate) use accounts::AccountNorms;
 use campaigns::Campaigns;
 use distinct::Distinct;
 use domains::foreign_and_null;
+use flags::{Bit, FlagCounts};
 pub(crate) use login_parts::LoginParts;
 pub(crate) use scripts::{ScriptNorms, HEAVY_SCRIPT_TIMES};
 pub(crate) use shared_ips::SharedIps;
@@ -55,17 +57,15 @@ pub struct Facts {
     /// Authenticated message whose envelope or From domain is not the login's own;
     /// `None` when not authenticated or the own domain is unknown.
     foreign: Vec<Option<bool>>,
-    /// The envelope sender is the null sender `<>`.
-    null_sender: Vec<bool>,
     /// Injected locally, and the From header's domain is known not to be one of ours (a web
     /// script writing as a bank, a shop): `false` when unknown.
     from_foreign: Vec<bool>,
-    /// From an SMTP client on a private or loopback address, as one of this server's domains:
-    /// a host tcp.smtp lets relay (a list server, an application), not an open relay.
-    internal_own: Vec<bool>,
-    /// Authenticated, sending as its own domain, with a Reply-To at another organisation's
-    /// domain than its From's (`header_fields::same_domain`).
-    reply_elsewhere: Vec<bool>,
+    /// Each record's yes/no signals ([`flags::Bit`]), derived once here rather than by each
+    /// cluster's tally: among them whether the envelope sender is `<>`, whether an SMTP client
+    /// on a private address sends as one of this server's domains (a host tcp.smtp lets
+    /// relay, not an open relay), and whether a login sending as its own domain has a Reply-To
+    /// at another organisation's (`header_fields::same_domain`).
+    flags: Vec<u32>,
     /// Sent by a login as a forged-sender campaign's generated name (set by
     /// [`Facts::note_campaigns`] once the sender patterns are known).
     campaigns: Campaigns,
@@ -103,9 +103,15 @@ impl Facts {
         whole: QueueFacts,
     ) -> Facts {
         let mut facts = Facts::columns(records, strings, ctx, whole.norms);
-        facts.campaigns = Campaigns::of_part(records, &whole.campaigns);
+        facts.set_campaigns(Campaigns::of_part(records, &whole.campaigns));
         facts.queue_messages = whole.messages;
         facts
+    }
+
+    /// `campaigns` kept, and marked in the flags the tallies count.
+    fn set_campaigns(&mut self, campaigns: Campaigns) {
+        flags::set_campaigns(&mut self.flags, |i| campaigns.has(i));
+        self.campaigns = campaigns;
     }
 
     /// The per-record columns of `records`, with `norms`.
@@ -134,20 +140,27 @@ impl Facts {
             || {
                 let remote = records.iter().map(|r| remote_count(r, strings, ctx));
                 (
-                    remote.collect(),
+                    remote.collect::<Vec<u32>>(),
                     foreign_and_null(records, strings, ctx, empty),
                 )
             },
         );
+        let cols = flags::Columns {
+            remote: &remote,
+            foreign: &foreign,
+            null_sender: &null_sender,
+            from_foreign: &from_foreign,
+            internal_own: &internal_own,
+            reply_elsewhere: &reply_elsewhere,
+        };
+        let flags = flags::derive(records, strings, ctx, &scripts, &cols);
         Facts {
             template,
             net,
             remote,
             foreign,
-            null_sender,
             from_foreign,
-            internal_own,
-            reply_elsewhere,
+            flags,
             campaigns: Campaigns::default(),
             accounts,
             scripts,
@@ -166,7 +179,8 @@ impl Facts {
         strings: &Interner,
         table: &super::patterns::SenderPatterns,
     ) {
-        self.campaigns = Campaigns::of(records, strings, table, &self.foreign, &self.remote);
+        let campaigns = Campaigns::of(records, strings, table, &self.foreign, &self.remote);
+        self.set_campaigns(campaigns);
     }
 
     /// Did a login send record `i` as a forged-sender campaign's generated name?
@@ -239,7 +253,7 @@ pub struct Corpus<'a> {
     pub strings: &'a Interner,
     /// Now, local domains, user names.
     pub ctx: &'a AnalysisContext,
-    /// Per-record facts.
+    /// Per-record facts, made under `ctx` (their flags judge web and qmail uids by it).
     pub facts: &'a Facts,
     /// The sender patterns the facts were noted with (a campaign's, in its reasons).
     pub sender_patterns: &'a super::patterns::SenderPatterns,
@@ -385,94 +399,39 @@ impl Tally {
     fn of(members: &[u32], corpus: &Corpus<'_>) -> Tally {
         let mut t = Tally::new();
         let mut runs = Runs::default();
-        // A flood's script is one path: judged once a run.
-        let mut last_script: Option<(Sym, bool, bool)> = None;
-        // A queue has a few protocol words: each judged once a run.
-        let mut last_protocol: Option<(Sym, bool)> = None;
+        // The yes/no signals are bits derived once per record ([`Facts`]' flags): counted here.
+        let mut flags = FlagCounts::default();
+        let facts = corpus.facts;
         let s = &mut t.s;
         for &i in members {
             let i = i as usize;
-            let (Some(r), Some(&remote)) = (corpus.records.get(i), corpus.facts.remote.get(i))
-            else {
+            let (Some(r), Some(&remote), Some(&f)) = (
+                corpus.records.get(i),
+                facts.remote.get(i),
+                facts.flags.get(i),
+            ) else {
                 continue;
             };
             let o = &r.origin;
             s.remote_min = s.remote_min.min(remote);
             s.remote_max = s.remote_max.max(remote);
-            let has_remote = remote > 0;
-            s.remote_msgs += usize::from(has_remote);
-            s.wide_msgs += usize::from(remote >= WIDE);
+            flags.add(f);
             if let Some(ip) = o.ip {
                 runs.ip.add(ip, &mut s.ips);
             }
-            if let Some(Some(n)) = corpus.facts.net.get(i) {
+            if let Some(Some(n)) = facts.net.get(i) {
                 if runs.net.replace(*n) != Some(*n) {
                     s.nets.insert(*n);
                 }
             }
-            if o.kind == OriginKind::SmtpAuth {
-                s.auth_msgs += 1;
+            if f & Bit::Auth.mask() != 0 {
                 if let Some(user) = o.auth_user {
                     if runs.auth_user.replace(user) != Some(user) {
                         s.auth_users.insert(user);
                     }
                 }
             }
-            if let Some(Some(f)) = corpus.facts.foreign.get(i) {
-                s.foreign_known += 1;
-                s.foreign += usize::from(*f);
-            }
-            // A script header PHP did not write says nothing of a web script.
-            let script = o.script.is_some() && !o.script_forged;
-            let web = o.kind == OriginKind::Local
-                && (script || o.uid().is_some_and(|u| is_web_uid(u, corpus.ctx)));
-            s.web_remote += usize::from(web && has_remote);
-            let forged_from = corpus.facts.from_foreign.get(i).copied().unwrap_or(false);
-            s.web_forged_from += usize::from(web && has_remote && forged_from);
-            s.script_msgs += usize::from(script);
-            s.forged_script_msgs += usize::from(o.script_forged);
-            if let Some(script) = o.script.filter(|_| script) {
-                let (dropped, heavy) = match last_script {
-                    Some((sym, dropped, heavy)) if sym == script => (dropped, heavy),
-                    _ => (
-                        corpus.strings.with(script, in_upload_dir),
-                        corpus.facts.scripts.is_heavy(script),
-                    ),
-                };
-                last_script = Some((script, dropped, heavy));
-                s.upload_script_msgs += usize::from(dropped);
-                s.heavy_script_msgs += usize::from(heavy && o.kind == OriginKind::Local);
-            }
-            // qmail's own uids (qmaild, qmails...) are never a local sender.
-            let daemon = o.uid().is_some_and(|u| corpus.ctx.is_qmail_daemon(u));
-            s.local_remote += usize::from(o.kind == OriginKind::Local && has_remote && !daemon);
-            let null = corpus.facts.null_sender.get(i).copied().unwrap_or(false);
-            let bounce = null || o.kind == OriginKind::Bounce;
-            s.null_remote += usize::from(bounce && has_remote);
-            s.null_local += usize::from(bounce && !has_remote);
-            let internal_own = corpus.facts.internal_own.get(i).copied().unwrap_or(false);
-            s.internal_own += usize::from(internal_own);
-            let reply = corpus
-                .facts
-                .reply_elsewhere
-                .get(i)
-                .copied()
-                .unwrap_or(false);
-            s.reply_elsewhere += usize::from(reply);
-            s.campaign += usize::from(corpus.facts.campaigns.has(i));
-            let relay = o.kind == OriginKind::Smtp && has_remote && !null && !internal_own;
-            s.relay += usize::from(relay);
-            if let Some(protocol) = o.protocol.filter(|_| relay) {
-                let authenticated = match last_protocol {
-                    Some((sym, yes)) if sym == protocol => yes,
-                    _ => corpus
-                        .strings
-                        .with(protocol, crate::queue::received::is_authenticated),
-                };
-                last_protocol = Some((protocol, authenticated));
-                s.relay_authenticated += usize::from(authenticated);
-            }
-            if let Some(Some(template)) = corpus.facts.template.get(i) {
+            if let Some(Some(template)) = facts.template.get(i) {
                 runs.template.add(*template, &mut t.templates);
             }
             if let Some(sender) = r.sender {
@@ -481,6 +440,27 @@ impl Tally {
         }
         runs.ip.flush(&mut s.ips);
         runs.template.flush(&mut t.templates);
+        let n = flags.finish();
+        let n = |bit: Bit| n[bit as usize];
+        s.remote_msgs = n(Bit::Remote);
+        s.wide_msgs = n(Bit::Wide);
+        s.auth_msgs = n(Bit::Auth);
+        s.foreign_known = n(Bit::ForeignKnown);
+        s.foreign = n(Bit::Foreign);
+        s.web_remote = n(Bit::WebRemote);
+        s.web_forged_from = n(Bit::WebForgedFrom);
+        s.script_msgs = n(Bit::Script);
+        s.forged_script_msgs = n(Bit::ForgedScript);
+        s.upload_script_msgs = n(Bit::UploadScript);
+        s.heavy_script_msgs = n(Bit::HeavyScript);
+        s.local_remote = n(Bit::LocalRemote);
+        s.null_remote = n(Bit::NullRemote);
+        s.null_local = n(Bit::NullLocal);
+        s.internal_own = n(Bit::InternalOwn);
+        s.reply_elsewhere = n(Bit::ReplyElsewhere);
+        s.relay = n(Bit::Relay);
+        s.relay_authenticated = n(Bit::RelayAuthenticated);
+        s.campaign = n(Bit::Campaign);
         t
     }
 

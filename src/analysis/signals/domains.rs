@@ -10,7 +10,8 @@ use crate::analysis::patterns::is_local_domain;
 use crate::queue::{Interner, MessageRecord, OriginKind, Sym};
 
 /// The columns of [`Facts`] that need the domains: `foreign`, `null_sender`, `from_foreign`,
-/// `internal_own` and `reply_elsewhere`.
+/// `internal_own` and `reply_elsewhere` (`foreign` and `from_foreign` kept as columns; all
+/// five read once into its flags).
 pub(super) type DomainColumns = (
     Vec<Option<bool>>,
     Vec<bool>,
