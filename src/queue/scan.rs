@@ -24,6 +24,7 @@ mod chunks;
 mod dirs;
 mod message;
 mod one;
+mod order;
 mod parallel;
 mod passes;
 mod stream;

@@ -62,7 +62,7 @@ pub fn stream_messages(
             }
         }
         // In the order the scan reads them: a stray copy after the file where qmail put it.
-        files.sort_unstable_by_key(|f| super::parallel::read_order(layout, n, f));
+        super::order::sort_in_read_order(layout, n, &mut files);
         let dirs = BucketDirs::open(queue, n);
         let mut groups = files.chunk_by(|a, b| a.id == b.id);
         let mut chunk: Vec<&[Found]> = Vec::with_capacity(CHUNK);

@@ -49,7 +49,7 @@ pub(super) fn place(layout: Layout, mut buckets: Vec<Vec<Found>>) -> Listed {
         .par_iter_mut()
         .enumerate()
         .map(|(n, b)| {
-            b.sort_unstable_by_key(|f| read_order(layout, n as u32, f));
+            super::order::sort_in_read_order(layout, n as u32, b);
             b.chunk_by(|a, b| a.id == b.id).count()
         })
         .sum();
