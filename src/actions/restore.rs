@@ -245,7 +245,7 @@ fn count_recipients(area: &OwnedFd, id: MessageId, files: &[Subdir]) -> u32 {
         let mut buf = Vec::new();
         if read_at(
             area.as_fd(),
-            &yank_name(id, s),
+            yank_name(id, s),
             COUNT_CAP,
             Stop::Cap,
             &mut buf,

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use rustix::buffer::spare_capacity;
 use rustix::fs::{FileType, Mode, OFlags};
+use rustix::path::Arg;
 
 use super::headers::{header_end, FIRST_READ};
 use super::{MessageId, Queue, Subdir};
@@ -55,7 +56,9 @@ pub struct FileStat {
 }
 
 /// Open `name` below `dir` for reading: never through a link, never blocking on a FIFO.
-fn open_no_follow(dir: BorrowedFd<'_>, name: &str) -> Result<rustix::fd::OwnedFd, ReadFailure> {
+/// `name` as rustix takes it: a scan gives a `&CStr` it built with its NUL, which `openat`
+/// takes as it is, where a `&str` is copied to add one.
+fn open_no_follow(dir: BorrowedFd<'_>, name: impl Arg) -> Result<rustix::fd::OwnedFd, ReadFailure> {
     let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
     Ok(rustix::fs::openat(dir, name, flags, Mode::empty())?)
 }
@@ -83,7 +86,7 @@ pub struct Head {
 /// by a FIFO between the listing and the open, which takes write access to the queue.
 pub fn read_head_at(
     dir: BorrowedFd<'_>,
-    name: &str,
+    name: impl Arg,
     cap: usize,
     stop: Stop,
     buf: &mut Vec<u8>,
@@ -165,7 +168,7 @@ pub fn read_head_at(
 /// hang the reader), regular files only, and reads bounded by `cap` whatever the file's size.
 pub fn read_at(
     dir: BorrowedFd<'_>,
-    name: &str,
+    name: impl Arg,
     cap: usize,
     stop: Stop,
     buf: &mut Vec<u8>,
@@ -300,7 +303,7 @@ pub fn read_message_file(
 ) -> Result<FileStat, MessageFileError> {
     buf.clear();
     let dir = open_message_dir(queue, subdir, id)?;
-    read_at(dir.as_fd(), &id.0.to_string(), cap, stop, buf).map_err(|source| {
+    read_at(dir.as_fd(), id.0.to_string(), cap, stop, buf).map_err(|source| {
         MessageFileError::File {
             id,
             path: queue.path(subdir, id),

@@ -1,5 +1,6 @@
 //! Where a message's files are opened from: its bucket's directory fds, or the yank area.
 
+use std::ffi::CStr;
 use std::os::fd::OwnedFd;
 
 use super::super::listing::open_dir;
@@ -83,7 +84,8 @@ impl Files<'_> {
 }
 
 /// A message file's name, built on the stack: a scan names a million files, and a `String`
-/// each was an allocation and a free per file read.
+/// each was an allocation and a free per file read. Always followed by a NUL, so the system
+/// calls take it as it is ([`FileName::c_str`]).
 pub(super) struct FileName {
     bytes: [u8; FileName::CAP],
     len: usize,
@@ -115,10 +117,20 @@ impl FileName {
     }
 
     fn push(&mut self, b: &[u8]) {
-        // Subdirectory names are at most 6 bytes: 20 + 1 + 6 always fits.
-        let end = (self.len + b.len()).min(FileName::CAP);
+        // Subdirectory names are at most 6 bytes: 20 + 1 + 6 always fits, and a NUL after.
+        let end = (self.len + b.len()).min(FileName::CAP - 1);
         self.bytes[self.len..end].copy_from_slice(&b[..end - self.len]);
         self.len = end;
+    }
+}
+
+impl FileName {
+    /// The name with its NUL, as `openat` and `statat` take it: made from a `&str` for each
+    /// call, a copy and a search for a NUL in it, and before that the `&str` itself, a UTF-8
+    /// check, were 1.8 % of `top --json`'s instructions at 100,000 messages (three files a
+    /// message).
+    pub(super) fn c_str(&self) -> &CStr {
+        CStr::from_bytes_until_nul(&self.bytes).unwrap_or_default()
     }
 }
 
@@ -147,5 +159,23 @@ mod tests {
         n.push(b".");
         n.push(Subdir::Remote.name().as_bytes());
         assert_eq!(&*n, format!("{}.remote", u64::MAX).as_str());
+    }
+
+    /// The name the system calls are given is the name, NUL-terminated, for every id and
+    /// every yank-area suffix.
+    #[test]
+    fn c_names_are_the_names() {
+        for id in [0, 7, 302243, 10_000_000_000, u64::MAX] {
+            let n = FileName::of(MessageId(id));
+            assert_eq!(n.c_str().to_bytes(), id.to_string().as_bytes());
+            for s in Subdir::ALL {
+                let mut n = FileName::of(MessageId(id));
+                n.push(b".");
+                n.push(s.name().as_bytes());
+                let want = format!("{id}.{}", s.name());
+                assert_eq!(n.c_str().to_bytes(), want.as_bytes());
+                assert_eq!(&*n, want.as_str());
+            }
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! Reading one message's files into its record, step by step: sort the listed files, read each,
 //! take what it says, attribute the origin, settle the birth time.
 
+use std::ffi::CStr;
 use std::io;
 use std::os::fd::{AsFd, OwnedFd};
 
@@ -37,7 +38,7 @@ struct FileRead {
 /// matters (`want_mtime`) is always `fstat`ed.
 fn read_file(
     dir: &OwnedFd,
-    name: &str,
+    name: &CStr,
     buf: &mut Vec<u8>,
     (cap, until_header_end): (usize, bool),
     want_mtime: bool,
@@ -67,7 +68,7 @@ fn read_file(
 }
 
 /// The size and mtime of the regular file `name` below `dir`, without opening or following it.
-fn stat_only(dir: &OwnedFd, name: &str) -> Result<FileRead, ReadFailure> {
+fn stat_only(dir: &OwnedFd, name: &CStr) -> Result<FileRead, ReadFailure> {
     use rustix::fs::{AtFlags, FileType};
     let st = rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW)?;
     match FileType::from_raw_mode(st.st_mode) {
@@ -175,7 +176,7 @@ pub(super) fn read_message_keeping(
         } else {
             &mut *envelope
         };
-        read_part(ctx, &mut b, (f, &queue_name), (buf, memo));
+        read_part(ctx, &mut b, (f, queue_name.c_str()), (buf, memo));
     }
     if envelope.capacity() > KEPT_ENVELOPE {
         // A hostile 16 MiB envelope is not held by every reading thread until its next one.
@@ -259,7 +260,7 @@ fn sort_files(
 fn read_part<'c>(
     ctx: &ReadCtx<'c>,
     b: &mut Builder<'c, '_>,
-    (f, queue_name): (&Found, &str),
+    (f, queue_name): (&Found, &CStr),
     (buf, memo): (&mut Vec<u8>, &mut RecipientMemo<'_>),
 ) {
     let parts = b.record.parts;
@@ -289,7 +290,7 @@ fn read_part<'c>(
         Files::Queue { .. } => queue_name,
         Files::YankArea(_) => {
             yank_name = ctx.files.name(id, f.subdir);
-            &*yank_name
+            yank_name.c_str()
         }
     };
     if f.subdir == Subdir::Mess {

@@ -82,7 +82,7 @@ impl<'a> FirstPass<'a> {
         self,
         id: MessageId,
         dir: &OwnedFd,
-        name: &str,
+        name: &std::ffi::CStr,
     ) -> Option<(&'a MessageRecord, i64)> {
         let key = |r: &MessageRecord| (self.layout.bucket(r.id), r.id);
         let at = self

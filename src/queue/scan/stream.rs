@@ -285,7 +285,7 @@ impl SplitDir<'_> {
             return false;
         }
         let file_name = FileName::of(e.id);
-        let name: &str = &file_name;
+        let name = file_name.c_str();
         let Some(size) = self.mess_size(name) else {
             return false;
         };
@@ -333,7 +333,7 @@ impl SplitDir<'_> {
     }
 
     /// The size of the regular file `mess/n/name`, as qmail-qread's `stat` of it.
-    fn mess_size(&self, name: &str) -> Option<u64> {
+    fn mess_size(&self, name: &std::ffi::CStr) -> Option<u64> {
         use rustix::fs::{AtFlags, FileType};
         let st = rustix::fs::statat(
             self.dirs.fd(Subdir::Mess, self.n)?,
