@@ -51,7 +51,7 @@ impl<'a> MessReader<'a> {
             buf.clear();
             return Err(ReadFailure::Io(io::Error::from(io::ErrorKind::NotFound)));
         };
-        read_at(dir.as_fd(), id.0.to_string(), cap, stop, buf).map(|st| st.size)
+        read_at(dir.as_fd(), id.0.to_string().as_str(), cap, stop, buf).map(|st| st.size)
     }
 }
 

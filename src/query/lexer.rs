@@ -87,7 +87,7 @@ pub(crate) struct Token {
 const QUALIFIED: [(&str, char); 3] = [("header", ':'), ("cluster", '='), ("bounce-of", '=')];
 
 /// The text `qtriage clusters` prints for a missing value.
-const NONE: &str = "(none)";
+pub(super) const NONE: &str = "(none)";
 
 fn is_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')

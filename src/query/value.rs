@@ -6,7 +6,7 @@
 
 use regex::bytes::{Regex, RegexBuilder};
 
-use super::lexer::{write_plain, write_regex, Unit, ValueTok};
+use super::lexer::{write_plain, write_regex, Unit, ValueTok, NONE};
 
 /// The most memory one compiled regex may use (the `regex` crate's `size_limit`).
 pub const REGEX_SIZE_LIMIT: usize = 1 << 20;
@@ -35,9 +35,6 @@ pub(crate) enum Pattern {
         ci: bool,
     },
 }
-
-/// How `qtriage clusters` shows a missing value.
-const NONE_TEXT: &[u8] = b"(none)";
 
 #[derive(Debug, Clone)]
 enum Compiled {
@@ -171,7 +168,7 @@ impl Matcher {
     /// every other field (`cluster:script=*` took a whole queue, real mail and all, where
     /// `script:*` took the script's 300 messages).
     pub fn matches_missing(&self) -> bool {
-        matches!(&self.compiled, Compiled::Exact(want) if want.as_slice() == NONE_TEXT)
+        matches!(&self.compiled, Compiled::Exact(want) if want.as_slice() == NONE.as_bytes())
     }
 
     /// Does `value` match?

@@ -303,7 +303,8 @@ pub fn read_message_file(
 ) -> Result<FileStat, MessageFileError> {
     buf.clear();
     let dir = open_message_dir(queue, subdir, id)?;
-    read_at(dir.as_fd(), id.0.to_string(), cap, stop, buf).map_err(|source| {
+    // A `&str`: rustix copies it to the stack, where a `String` goes through `CString::new`.
+    read_at(dir.as_fd(), id.0.to_string().as_str(), cap, stop, buf).map_err(|source| {
         MessageFileError::File {
             id,
             path: queue.path(subdir, id),

@@ -96,7 +96,7 @@ impl<'a> RecipientReader<'a> {
         };
         read_at(
             dir.as_fd(),
-            r.id.0.to_string(),
+            r.id.0.to_string().as_str(),
             ENVELOPE_CAP,
             Stop::Cap,
             buf,

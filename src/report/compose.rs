@@ -208,7 +208,7 @@ pub fn with_yank_area<'a>(
     strings: &Interner,
     apply_logs: impl FnOnce(&mut [MessageRecord]) -> Result<LogFacts, String>,
 ) -> WithYankArea<'a> {
-    let mut records = records.into();
+    let records = records.into();
     let mut unread = Vec::new();
     let yanked = yanked_records(yank_dir, strings).unwrap_or_else(|e| {
         let e = sanitize_str(&e.to_string()).into_owned();
@@ -216,15 +216,20 @@ pub fn with_yank_area<'a>(
         Vec::new()
     });
     let count = yanked.len();
-    let mut in_queue = records.len();
-    if count > 0 {
-        let merged = records.to_mut();
-        in_queue = merge_yanked(merged, yanked);
-        match apply_logs(merged) {
-            Ok(more) => logs.to_mut().absorb_attributed(more),
-            Err(note) => unread.push(sanitize_str(&note).into_owned()),
+    let (records, in_queue) = match count {
+        0 => {
+            let in_queue = records.len();
+            (records, in_queue)
         }
-    }
+        _ => {
+            let (mut merged, in_queue) = merge_yanked(records, yanked);
+            match apply_logs(&mut merged) {
+                Ok(more) => logs.to_mut().absorb_attributed(more),
+                Err(note) => unread.push(sanitize_str(&note).into_owned()),
+            }
+            (Cow::Owned(merged), in_queue)
+        }
+    };
     WithYankArea {
         records,
         in_queue,
@@ -247,10 +252,10 @@ pub fn yanked_culprits(
     strings: &Interner,
     apply_logs: impl FnOnce(&mut [MessageRecord]) -> Result<LogFacts, String>,
 ) -> Vec<crate::analysis::plan::YankedCulprit> {
-    if !area::list_yanked(yank_dir).is_ok_and(|m| !m.is_empty()) {
+    let all = with_yank_area(records, Cow::Borrowed(logs), yank_dir, strings, apply_logs);
+    if all.yanked == 0 {
         return Vec::new();
     }
-    let all = with_yank_area(records, Cow::Borrowed(logs), yank_dir, strings, apply_logs);
     let ranking = crate::analysis::rank_culprits(
         &all.records,
         strings,
@@ -262,15 +267,29 @@ pub fn yanked_culprits(
     crate::analysis::plan::yanked::culprits(&ranking, &all.records, all.in_queue, strings)
 }
 
-/// Append the yank area's records to the queue's and return how many of the result are the
-/// queue's. A message in both (the queue was read before another process yanked it) is the
-/// yank area's: it is counted once, as yanked.
-fn merge_yanked(records: &mut Vec<MessageRecord>, yanked: Vec<MessageRecord>) -> usize {
+/// The queue's records, then the yank area's, and how many of them are the queue's. A message
+/// in both (the queue was read before another process yanked it) is the yank area's: it is
+/// counted once, as yanked. Borrowed records are copied once, into a list of the merged size.
+fn merge_yanked(
+    records: Cow<'_, [MessageRecord]>,
+    yanked: Vec<MessageRecord>,
+) -> (Vec<MessageRecord>, usize) {
     let ids: HashSet<MessageId> = yanked.iter().map(|r| r.id).collect();
-    records.retain(|r| !ids.contains(&r.id));
-    let in_queue = records.len();
-    records.extend(yanked);
-    in_queue
+    let mut merged = match records {
+        Cow::Borrowed(queued) => {
+            let mut v = Vec::with_capacity(queued.len() + yanked.len());
+            v.extend(queued.iter().filter(|r| !ids.contains(&r.id)).cloned());
+            v
+        }
+        Cow::Owned(mut queued) => {
+            queued.retain(|r| !ids.contains(&r.id));
+            queued.reserve_exact(yanked.len());
+            queued
+        }
+    };
+    let in_queue = merged.len();
+    merged.extend(yanked);
+    (merged, in_queue)
 }
 
 /// The logs' part of the report: the AUTH users they named (with the evidence line), and what
@@ -352,26 +371,28 @@ fn add_actions_done(input: &mut ReportInput, yank_dir: &Path) {
     let done: Vec<ActionDone> = batches
         .iter()
         .filter(|b| b.state != BatchState::Abandoned)
-        .map(|b| ActionDone {
-            batch: b.header.batch.clone(),
-            direction: b.header.direction.name().to_string(),
-            messages: b.messages.len().saturating_sub(b.failed.len()) as u64,
-            time: b.header.created,
-            // A pick-back's query names the real mail picked (a customer's address, their
-            // subject): not in a document sent to a blacklist (newuser52).
-            selection: match b.header.verdict {
-                true => PICK_SELECTION.to_string(),
-                false => sanitize_str(&b.header.query).into_owned(),
-            },
-            verdict: b.header.verdict,
-            undoes: (b.header.direction != Direction::Purge)
-                .then(|| b.header.undoes.as_deref().map(sanitize_str))
-                .flatten()
-                .map(Cow::into_owned),
-            purged: (b.header.direction == Direction::Purge)
-                .then(|| b.header.undoes.as_deref().map(sanitize_str))
-                .flatten()
-                .map(Cow::into_owned),
+        .map(|b| {
+            let batch = (b.header.undoes.as_deref()).map(|u| sanitize_str(u).into_owned());
+            // The journal's "undoes" of a purge is the batch it deleted: no undo.
+            let (undoes, purged) = match b.header.direction {
+                Direction::Purge => (None, batch),
+                _ => (batch, None),
+            };
+            ActionDone {
+                batch: b.header.batch.clone(),
+                direction: b.header.direction.name().to_string(),
+                messages: b.messages.len().saturating_sub(b.failed.len()) as u64,
+                time: b.header.created,
+                // A pick-back's query names the real mail picked (a customer's address, their
+                // subject): not in a document sent to a blacklist (newuser52).
+                selection: match b.header.verdict {
+                    true => PICK_SELECTION.to_string(),
+                    false => sanitize_str(&b.header.query).into_owned(),
+                },
+                verdict: b.header.verdict,
+                undoes,
+                purged,
+            }
         })
         .collect();
     // The counts are of what the queue and the yank area hold: a purge makes them drop

@@ -200,6 +200,9 @@ fn error(state: &mut AppState, e: &str) {
 
 fn yank_listing(state: &mut AppState, l: YankListing) {
     state.yank_area.listing = Some(l);
+    // The moves the watcher has counted are in this listing: not listed again for them.
+    let w = &mut state.status.watch;
+    w.yank_area_listed = w.yank_area_moves.or(w.yank_area_listed);
     let len = state.yank_area.rows().len();
     let h = lists::visible_rows(state, Focus::Yanked);
     let pos = &mut state.yank_area.pos;

@@ -112,15 +112,19 @@ pub fn watched(state: &mut AppState, key: ClusterKey, u: &WatchUpdate) -> Option
     relist.then_some(Effect::ListYankArea)
 }
 
-/// Whether the yank area, which the watcher saw change, has stopped changing at `u`: listed
-/// then once, not at every update of a long yank (a listing reads the whole area).
+/// Whether the yank area has changed since it was last listed and stopped changing at `u`:
+/// listed then once, not at every update of a long yank (a listing reads the whole area).
+/// Judged by the watcher's running count of moves: the last minute's counts slide and net a
+/// restore against a yank, and stayed equal across a yank a minute after another (reread55).
 fn yank_area_settled(w: &mut WatchStatus, u: &WatchUpdate) -> bool {
-    let now = u.last_minute;
-    let rose =
-        (w.last_minute).is_some_and(|was| now.yanked > was.yanked || now.restored > was.restored);
-    w.last_minute = Some(now);
-    let settled = w.yank_area_moving && !rose;
-    w.yank_area_moving = rose;
+    let now = u.yank_area_moves;
+    let was = w.yank_area_moves.replace(now);
+    // The first update's count is what the listing at start saw.
+    let listed = *w.yank_area_listed.get_or_insert(now);
+    let settled = was == Some(now) && now != listed;
+    if settled {
+        w.yank_area_listed = Some(now);
+    }
     settled
 }
 
@@ -132,7 +136,7 @@ fn watched_figures(state: &mut AppState, key: ClusterKey, u: &WatchUpdate) {
     w.yanked_per_min = u.yanked_per_min;
     w.restored_per_min = u.restored_per_min;
     w.young_secs = u.young_secs();
-    w.young_counts = u.young_yank_area_counts();
+    w.last_minute = u.last_minute;
     w.mode = Some(u.mode);
     w.failed = None;
     if w.history.len() >= HISTORY_LEN {
@@ -332,23 +336,24 @@ mod tests {
     }
 
     /// Another shell yanks 1,000 messages over two updates: the yank area is listed again
-    /// once, after the move has settled, not at every update while it runs; an undo the same.
+    /// once, after the move has settled, not at every update while it runs; a yank a minute
+    /// after another (the minute's count the same) and an undo the same.
     #[test]
     fn the_yank_area_is_listed_again_once_another_shells_yank_settles() {
         let mut s = state((120, 24), 30, 20, false);
         let mut u = watch_update(60, WatchMode::Notify);
-        let mut at = |s: &mut AppState, yanked: u64, restored: u64| {
-            (u.last_minute.yanked, u.last_minute.restored) = (yanked, restored);
+        let mut at = |s: &mut AppState, moves: u64| {
+            u.yank_area_moves = moves;
             watched(s, ClusterKey::AuthUser, &u)
         };
-        assert_eq!(at(&mut s, 0, 0), None);
-        assert_eq!(at(&mut s, 400, 0), None);
-        assert_eq!(at(&mut s, 1_000, 0), None);
-        assert_eq!(at(&mut s, 1_000, 0), Some(Effect::ListYankArea));
-        assert_eq!(at(&mut s, 1_000, 0), None);
-        // The minute passes: the count falls, nothing moved.
-        assert_eq!(at(&mut s, 0, 0), None);
-        assert_eq!(at(&mut s, 0, 300), None);
-        assert_eq!(at(&mut s, 0, 300), Some(Effect::ListYankArea));
+        assert_eq!(at(&mut s, 0), None);
+        assert_eq!(at(&mut s, 400), None);
+        assert_eq!(at(&mut s, 1_000), None);
+        assert_eq!(at(&mut s, 1_000), Some(Effect::ListYankArea));
+        assert_eq!(at(&mut s, 1_000), None);
+        assert_eq!(at(&mut s, 1_400), None);
+        assert_eq!(at(&mut s, 1_400), Some(Effect::ListYankArea));
+        assert_eq!(at(&mut s, 1_700), None);
+        assert_eq!(at(&mut s, 1_700), Some(Effect::ListYankArea));
     }
 }

@@ -341,15 +341,15 @@ pub struct WatchStatus {
     /// While the watch is younger than a minute, the seconds its figures span (shown beside
     /// them: one burst scaled to a minute reads as a steady rate).
     pub young_secs: Option<u64>,
-    /// Meanwhile, the messages yanked and put back in those seconds: said as counts, as one
-    /// yank scaled to a minute read as a flow (newuser54: `-15,862/min yanked` 34 s after one
-    /// batch of 9,000).
-    pub young_counts: Option<(u64, u64)>,
-    /// The last update's counts of the last minute: a rise in its yanks or restores is the
-    /// yank area changing (another shell's yank, qmail-remove).
-    pub last_minute: Option<crate::watch::LastMinute>,
-    /// The yank area changed at the last update and has not been listed since it settled.
-    pub yank_area_moving: bool,
+    /// The messages counted over the last minute: while the watch is young, its yanks and
+    /// restores are said as these counts, as one yank scaled to a minute read as a flow
+    /// (newuser54: `-15,862/min yanked` 34 s after one batch of 9,000).
+    pub last_minute: crate::watch::LastMinute,
+    /// The watcher's count of moves into and back from the yank area at the last update.
+    pub yank_area_moves: Option<u64>,
+    /// That count when the yank area was last listed: the area is listed again once it has
+    /// changed and settled (newuser55: `-1,000 yanked` beside `yanked 0`).
+    pub yank_area_listed: Option<u64>,
     /// Queue size at each update, oldest first (at most `watch::HISTORY_LEN`); kept here so a
     /// watcher restarted for another key continues the line.
     pub history: VecDeque<u64>,

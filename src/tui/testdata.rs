@@ -273,6 +273,7 @@ pub fn watch_update(queue_size: u64, mode: WatchMode) -> WatchUpdate {
         windows: Window::ALL.map(|w| (w, rate(12.0))),
         counts_15m: (14, 2, 0),
         last_minute: crate::watch::LastMinute::default(),
+        yank_area_moves: 0,
         history: vec![queue_size],
         clusters: vec![
             cluster(ClusterKey::AuthUser, "test", 11.0),

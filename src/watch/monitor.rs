@@ -122,6 +122,9 @@ pub struct WatchUpdate {
     /// The messages counted over the last minute (the rates above are these scaled to a minute
     /// while the watch is younger than one).
     pub last_minute: LastMinute,
+    /// Messages moved into or back from the yank area since the watch started: a change
+    /// between two updates is the area changing (another shell's yank, qmail-remove, an undo).
+    pub yank_area_moves: u64,
     /// Queue size at each past interval, oldest first (at most [`HISTORY_LEN`]).
     pub history: Vec<u64>,
     /// The fastest-growing clusters, per key in [`MonitorConfig::keys`] order, fastest first.
@@ -245,6 +248,7 @@ pub fn update_of(
         windows,
         counts_15m: rates.counts(now_ms, Window::FifteenMinutes),
         last_minute: rates.last_minute(now_ms),
+        yank_area_moves: rates.yank_area_moves(),
         history: history.iter().copied().collect(),
         clusters,
         mode: model.mode().unwrap_or(WatchMode::Notify),

@@ -226,6 +226,10 @@ pub struct ClusterGrowth {
 #[derive(Debug, Clone)]
 pub struct Rates {
     started_ms: i64,
+    /// Messages moved into or back from the yank area since the watch started, each once,
+    /// before any netting: whether the area changed between two updates (the windows' counts
+    /// slide and net a restore against a yank, so they can stay equal across a move).
+    yank_area_moves: u64,
     overall: Series,
     per_key: Vec<(ClusterKey, HashMap<Option<KeyValue>, Series>)>,
 }
@@ -239,6 +243,7 @@ impl Rates {
     pub fn new(keys: &[ClusterKey], started_ms: i64) -> Rates {
         Rates {
             started_ms,
+            yank_area_moves: 0,
             overall: Series::default(),
             per_key: keys.iter().map(|k| (*k, HashMap::new())).collect(),
         }
@@ -274,6 +279,7 @@ impl Rates {
     /// yank of this same message to take back ([`Rates::left`]'s `takes_back`).
     pub fn restored(&mut self, at_ms: i64, values: &[Option<KeyValue>]) -> bool {
         let sec = sec_of(at_ms);
+        self.yank_area_moves += 1;
         let kept = self.overall.unyank(sec);
         self.overall.bucket(sec).restored += 1;
         for ((_, map), v) in self.per_key.iter_mut().zip(values) {
@@ -295,6 +301,7 @@ impl Rates {
         takes_back: bool,
     ) {
         let sec = sec_of(at_ms);
+        self.yank_area_moves += u64::from(yanked);
         let takes_back = yanked && takes_back;
         if !(takes_back && self.overall.takes_back_restore()) {
             let b = self.overall.bucket(sec);
@@ -349,6 +356,11 @@ impl Rates {
     pub fn counts(&self, now_ms: i64, window: Window) -> (u64, u64, u64) {
         let b = self.overall.sum(sec_of(now_ms), window.secs());
         (u64::from(b.arrived), u64::from(b.left), u64::from(b.yanked))
+    }
+
+    /// Messages moved into or back from the yank area since the watch started.
+    pub fn yank_area_moves(&self) -> u64 {
+        self.yank_area_moves
     }
 
     /// The messages counted over the minute ending at `now_ms`.

@@ -372,19 +372,19 @@ fn plan_query_is_taken_by_list_and_yank() {
     let next = format!("next: {pin} --queue {root} yank \"$({pin} --queue {root} plan --query)\"");
     assert!(text.contains(&next), "{next} in {text}");
     // Everything after `next: ` is one shell line, its note a comment (bash and dash).
-    let line = (text.lines())
+    let line = text
+        .lines()
         .find_map(|l| l.strip_prefix("next: "))
-        .expect("a next line");
+        .expect("next");
     assert!(
         line.ends_with("   # a dry run; add --apply to yank"),
         "{line}"
     );
-    for shell in ["bash", "sh"] {
-        let syntax = std::process::Command::new(shell)
+    for sh in ["bash", "sh"] {
+        let syntax = std::process::Command::new(sh)
             .args(["-n", "-c", line])
-            .output()
-            .expect("run the shell");
-        assert!(syntax.status.success(), "{shell}: {syntax:?}");
+            .status();
+        assert!(syntax.is_ok_and(|s| s.success()), "{sh}: {line}");
     }
 }
 

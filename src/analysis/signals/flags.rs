@@ -175,9 +175,11 @@ impl Deriver<'_> {
 
 /// [`Bit::Campaign`] set in `flags` for each record `is_campaign` says.
 pub(super) fn set_campaigns(flags: &mut [u32], is_campaign: impl Fn(usize) -> bool) {
+    // Written both ways: set again, a word keeps no campaign bit of an earlier call.
     for (i, f) in flags.iter_mut().enumerate() {
-        if is_campaign(i) {
-            *f |= Bit::Campaign.mask();
+        match is_campaign(i) {
+            true => *f |= Bit::Campaign.mask(),
+            false => *f &= !Bit::Campaign.mask(),
         }
     }
 }

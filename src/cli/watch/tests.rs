@@ -22,6 +22,7 @@ fn update(growth_in: f64, out: f64) -> WatchUpdate {
         windows: Window::ALL.map(|w| (w, rate)),
         counts_15m: (0, 0, 0),
         last_minute: LastMinute::default(),
+        yank_area_moves: 0,
         history: vec![],
         clusters: vec![
             ClusterRate {

@@ -122,9 +122,7 @@ impl FileName {
         self.bytes[self.len..end].copy_from_slice(&b[..end - self.len]);
         self.len = end;
     }
-}
 
-impl FileName {
     /// The name with its NUL, as `openat` and `statat` take it: made from a `&str` for each
     /// call, a copy and a search for a NUL in it, and before that the `&str` itself, a UTF-8
     /// check, were 1.8 % of `top --json`'s instructions at 100,000 messages (three files a

@@ -109,7 +109,8 @@ impl Header<'_> {
         // the yank rate: the restore rate alone told of a restore and hid the yanks beside it
         // (newuser51b: `↩1,829/min` while another shell yanked 3,368 a minute).
         let w = &self.watch;
-        let (yanked, restored, per) = match w.young_counts {
+        let counted = (w.young_secs).map(|_| (w.last_minute.yanked, w.last_minute.restored));
+        let (yanked, restored, per) = match counted {
             Some((y, r)) => (y, r, ""),
             None => (
                 w.yanked_per_min.round() as u64,

@@ -215,6 +215,9 @@ fn a_yank_after_an_undo_takes_the_restore_back() {
     // Nothing put back is left: the next yank counts.
     r.left(T0 + 8_000, &[v(0)], true, true);
     assert_eq!(r.counts(now, Window::OneMinute), (0, 2, 1));
+    // Every move into and back from the yank area is counted, netted or not: the windows'
+    // counts stayed equal across the three yanks that took the restores back.
+    assert_eq!(r.yank_area_moves(), 7);
 }
 
 /// A yank of other mail after a restore is mail leaving: only a yank of a message the restore

@@ -112,9 +112,14 @@ fn a_young_watch_counts_a_yank_and_an_undo_instead_of_rating_them() {
 fn a_narrow_header_drops_the_sparkline_and_name_before_a_figure() {
     let watch = WatchStatus {
         growth_per_min: Some(-6_182.0),
-        yanked_per_min: 1_134.0,
-        restored_per_min: 300.0,
+        yanked_per_min: 6_185.5,
+        restored_per_min: 1_636.4,
         young_secs: Some(11),
+        last_minute: crate::watch::LastMinute {
+            arrived: 0,
+            yanked: 1_134,
+            restored: 300,
+        },
         history: (1..=8).map(|n| n * 100).collect(),
         ..WatchStatus::default()
     };
@@ -136,7 +141,7 @@ fn a_narrow_header_drops_the_sparkline_and_name_before_a_figure() {
     assert!(wide.starts_with("qtriage │ 3,000 msgs"), "{wide}");
     assert!(
         wide.contains(
-            "-6,182/min (first 11s) -1,134/min yanked ↩300/min ▁▂▃▄▅▆▇█ │ yanked 1,134 │ \
+            "-6,182/min (first 11s) -1,134 yanked ↩300 ▁▂▃▄▅▆▇█ │ yanked 1,134 │ \
              /var/qmail/queue"
         ),
         "{wide}"
