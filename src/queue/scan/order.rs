@@ -113,15 +113,7 @@ mod tests {
     /// directories, and ids close together or spread over all 64 bits.
     #[test]
     fn files_are_sorted_by_their_whole_read_order() {
-        let subdirs = [
-            Subdir::Mess,
-            Subdir::Info,
-            Subdir::Local,
-            Subdir::Remote,
-            Subdir::Todo,
-            Subdir::Intd,
-            Subdir::Bounce,
-        ];
+        let subdirs = Subdir::ALL;
         let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
         let mut next = move || {
             seed ^= seed << 13;
