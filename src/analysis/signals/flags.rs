@@ -299,9 +299,9 @@ mod tests {
     fn flags_are_the_old_derivation() {
         let mut set = [0usize; BITS];
         let mut unset = [0usize; BITS];
-        // Mixes that between them set every bit but two; a forged script header (below
-        // a MIME-Version line), a login's Reply-To elsewhere and two uids' messages are
-        // added to each.
+        // Mixes that between them set every bit but three; a forged script header (below
+        // a MIME-Version line), a login's Reply-To elsewhere, two uids' messages and a script
+        // in an upload directory are added to each.
         for mix in [
             Mix::Reference,
             Mix::PhpHeavy,
@@ -334,7 +334,13 @@ mod tests {
             // server's without a script header.
             let daemon = MessageSpec::new().local_uid(89).remote("r@dest.example");
             let web = MessageSpec::new().local_uid(48).remote("r@dest.example");
-            for m in [forged, reply, daemon, web] {
+            // PHP writes the file name only; a header naming an upload directory is a
+            // patched PHP's or a panel's (the generator's mixes have none since session 55).
+            let upload = MessageSpec::new()
+                .local_uid(48)
+                .php_script(48, "wp-content/uploads/2019/07/mailer.php")
+                .remote("r@dest.example");
+            for m in [forged, reply, daemon, web, upload] {
                 fq.add(&m).expect("add");
             }
             let queue = Queue::open(fq.root(), QueueOptions::default()).expect("open");
