@@ -316,9 +316,8 @@ pub fn assess(c: &mut Cluster, corpus: &Corpus<'_>) {
             let norms = &corpus.facts.scripts;
             c.reasons.push(format!(
                 "nothing but writing as a domain not this server's speaks against it, and most \
-                 of its messages come from scripts sending like the queue's others ({} scripts by \
-                 name and From domain, the median one {} messages; one sending {} times that is \
-                 judged on its own): \
+                 of its messages come from scripts sending like the queue's others ({} scripts, \
+                 the median one {} messages; one sending {} times that is judged on its own): \
                  held below {CULPRIT_SCORE:.0} (a shared host's shops, contact forms and \
                  password resets write as their customers); look before taking it",
                 thousands(norms.scripts),

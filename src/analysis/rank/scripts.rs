@@ -95,6 +95,6 @@ pub(super) fn reason(c: &Cluster, corpus: &Corpus<'_>) -> String {
 fn heavy_script(r: &MessageRecord, scripts: &ScriptNorms) -> Option<Sym> {
     let o = &r.origin;
     (o.script).filter(|&script| {
-        o.kind == OriginKind::Local && !o.script_forged && scripts.is_heavy(script, r.headers.from)
+        o.kind == OriginKind::Local && !o.script_forged && scripts.is_heavy(script)
     })
 }

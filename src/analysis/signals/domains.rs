@@ -206,7 +206,7 @@ pub(super) fn is_internal_ip(ip: &[u8]) -> bool {
 /// [`domain`] of the address `addr`, lowercased and interned: copied out of the interner on
 /// the stack (it cannot be interned under the shard's lock), so a million forged senders cost
 /// no allocation each.
-pub(super) fn intern_domain(strings: &Interner, addr: Sym) -> Option<Sym> {
+fn intern_domain(strings: &Interner, addr: Sym) -> Option<Sym> {
     let d: SmallVec<[u8; 64]> = strings.with(addr, |a| {
         let at = a.iter().rposition(|&b| b == b'@')?;
         let d = &a[at + 1..];

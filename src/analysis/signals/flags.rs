@@ -78,7 +78,7 @@ struct Deriver<'a> {
     strings: &'a Interner,
     ctx: &'a AnalysisContext,
     scripts: &'a ScriptNorms,
-    last_script: Option<(Sym, bool)>,
+    last_script: Option<(Sym, bool, bool)>,
     last_protocol: Option<(Sym, bool)>,
 }
 
@@ -136,13 +136,14 @@ impl Deriver<'_> {
         set(Bit::Script, script);
         set(Bit::ForgedScript, o.script_forged);
         if let Some(sym) = o.script.filter(|_| script) {
-            let dropped = match self.last_script {
-                Some((last, dropped)) if last == sym => dropped,
-                _ => self.strings.with(sym, in_upload_dir),
+            let (dropped, heavy) = match self.last_script {
+                Some((last, dropped, heavy)) if last == sym => (dropped, heavy),
+                _ => (
+                    self.strings.with(sym, in_upload_dir),
+                    self.scripts.is_heavy(sym),
+                ),
             };
-            // Not once a run: a script is heavy by its name or by its name and From domain.
-            let heavy = self.scripts.is_heavy(sym, r.headers.from);
-            self.last_script = Some((sym, dropped));
+            self.last_script = Some((sym, dropped, heavy));
             set(Bit::UploadScript, dropped);
             set(Bit::HeavyScript, heavy && local);
         }
@@ -268,7 +269,7 @@ mod tests {
         set(Bit::ForgedScript, o.script_forged);
         if let Some(script) = o.script.filter(|_| script) {
             set(Bit::UploadScript, strings.with(script, in_upload_dir));
-            let heavy = facts.scripts.is_heavy(script, r.headers.from);
+            let heavy = facts.scripts.is_heavy(script);
             set(Bit::HeavyScript, heavy && o.kind == OriginKind::Local);
         }
         let daemon = o.uid().is_some_and(|u| ctx.is_qmail_daemon(u));
