@@ -300,9 +300,9 @@ mod tests {
     fn flags_are_the_old_derivation() {
         let mut set = [0usize; BITS];
         let mut unset = [0usize; BITS];
-        // Mixes that between them set every bit but three; a forged script header (below
-        // a MIME-Version line), a login's Reply-To elsewhere, two uids' messages and a script
-        // in an upload directory are added to each.
+        // Mixes that between them set every bit but four; a forged script header (below
+        // a MIME-Version line), a login's Reply-To elsewhere, two uids' messages, a script in
+        // an upload directory and three small scripts are added to each.
         for mix in [
             Mix::Reference,
             Mix::PhpHeavy,
@@ -343,6 +343,12 @@ mod tests {
                 .remote("r@dest.example");
             for m in [forged, reply, daemon, web, upload] {
                 fq.add(&m).expect("add");
+            }
+            // Three scripts of one message each: a mix's one mailer is then ten times the
+            // median script (with one or two names, none is compared and none is heavy).
+            for name in ["a.php", "b.php", "c.php"] {
+                let small = MessageSpec::new().local_uid(1006).php_script(1006, name);
+                fq.add(&small.remote("r@dest.example")).expect("add");
             }
             let queue = Queue::open(fq.root(), QueueOptions::default()).expect("open");
             let strings = Interner::new();
