@@ -2,8 +2,8 @@
 
 use std::cmp::Ordering;
 
-use super::parallel::read_order;
 use super::{Found, Layout};
+use crate::queue::{MessageId, Subdir};
 
 /// From this many files a bucket is sorted by counting its ids' bits, not by comparisons: a
 /// bucket of a flood's queue lists thousands (14,800 at 100,000 messages and conf-split 23),
@@ -13,6 +13,23 @@ const RADIX_FROM: usize = 1024;
 
 /// Bits of an id counted in one pass: a table of 2,048 counts, in the first-level cache.
 const DIGIT: u32 = 11;
+
+/// The order the listed files of bucket `n`'s messages are read in: by id and subdirectory, and
+/// within a subdirectory the file where qmail put it first (`sort_files` reads the first), not a
+/// stray copy in another bucket's directory.
+pub(super) fn read_order(layout: Layout, n: u32, f: &Found) -> (MessageId, Subdir, bool, u32) {
+    let stray = f.dir != home(layout, f.subdir, n);
+    (f.id, f.subdir, stray, f.dir)
+}
+
+/// The directory a file of `subdir` sits in when it is where qmail put it.
+pub(super) fn home(layout: Layout, subdir: Subdir, bucket: u32) -> u32 {
+    if layout.is_split(subdir) {
+        bucket
+    } else {
+        u32::MAX
+    }
+}
 
 /// Sort bucket `n`'s listed files by [`read_order`]: by id and subdirectory, then a stray
 /// copy after the file where qmail put it.

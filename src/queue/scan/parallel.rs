@@ -6,7 +6,8 @@ use rayon::prelude::*;
 
 use super::super::layout::{Layout, Parts, Subdir};
 use super::super::listing::EntryKind;
-use super::super::{Interner, MessageId, MessageRecord, Queue};
+use super::super::{Interner, MessageRecord, Queue};
+use super::order::home;
 use super::{
     read_message, BucketDirs, BufPool, Files, Found, Lent, Progress, ReadCtx, ScanOptions,
 };
@@ -70,23 +71,6 @@ pub(super) fn place(layout: Layout, mut buckets: Vec<Vec<Found>>) -> Listed {
     // Stable: a message's files stay in the order they were grouped in.
     odd.sort_by_key(|f| f.id);
     Listed { slots, odd }
-}
-
-/// The order the listed files of bucket `n`'s messages are read in: by id and subdirectory, and
-/// within a subdirectory the file where qmail put it first (`sort_files` reads the first), not a
-/// stray copy in another bucket's directory.
-pub(super) fn read_order(layout: Layout, n: u32, f: &Found) -> (MessageId, Subdir, bool, u32) {
-    let stray = f.dir != home(layout, f.subdir, n);
-    (f.id, f.subdir, stray, f.dir)
-}
-
-/// The directory a file of `subdir` sits in when it is where qmail put it.
-fn home(layout: Layout, subdir: Subdir, bucket: u32) -> u32 {
-    if layout.is_split(subdir) {
-        bucket
-    } else {
-        u32::MAX
-    }
 }
 
 /// Are the group's files exactly what [`plain_group`] rebuilds from its parts?
