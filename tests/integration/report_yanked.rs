@@ -29,8 +29,8 @@ fn report(t: &TestQueue) -> Value {
     serde_json::from_slice(&out.stdout).expect("one JSON object")
 }
 
-#[test]
-fn what_the_operator_yanked_is_named_apart_by_batch_and_not_counted() {
+/// 40 messages of a guessed login's flood and 3 of alice's real mail.
+fn login_flood_and_real_mail() -> TestQueue {
     let t = TestQueue::with(QueueBuilder::new("").split(23));
     for i in 0..40 {
         t.add(login_spam(i, "cheap stuff"));
@@ -38,6 +38,12 @@ fn what_the_operator_yanked_is_named_apart_by_batch_and_not_counted() {
     for i in 0..3 {
         t.add(real(i));
     }
+    t
+}
+
+#[test]
+fn what_the_operator_yanked_is_named_apart_by_batch_and_not_counted() {
+    let t = login_flood_and_real_mail();
     // A bounce of some other mail of alice's: backscatter, never the operator's spam.
     let bounce = t.add(MessageSpec::new().pid(4999).returning(&real(9)));
     let before = report(&t);
@@ -226,13 +232,7 @@ fn unjournaled_yanks_are_noted_and_every_message_counts_once() {
 /// and it says why the spam counts dropped.
 #[test]
 fn a_purge_is_said_as_deleting_its_batch_not_undoing_it() {
-    let t = TestQueue::with(QueueBuilder::new("").split(23));
-    for i in 0..40 {
-        t.add(login_spam(i, "cheap stuff"));
-    }
-    for i in 0..3 {
-        t.add(real(i));
-    }
+    let t = login_flood_and_real_mail();
     assert_exit(&run(&t, &["yank", "auth:test", "--apply"]), 0);
     let yanked = report(&t);
     let batch = yanked["actions_done"][0]["batch"]
