@@ -37,14 +37,14 @@ pub(super) fn held_beyond_heavy_scripts(
         return false;
     }
     let scripts = &corpus.facts.scripts;
-    let mut heavy: HashMap<Sym, Vec<u32>> = HashMap::default();
+    let mut heavy: HashMap<(Sym, Option<Sym>), Vec<u32>> = HashMap::default();
     let mut rest = Vec::new();
     for &i in &c.members {
         let Some(r) = corpus.records.get(i as usize) else {
             continue;
         };
-        match heavy_script(r, scripts) {
-            Some(script) => heavy.entry(script).or_default().push(i),
+        match heavy_part(r, scripts) {
+            Some(part) => heavy.entry(part).or_default().push(i),
             None => rest.push(i),
         }
     }
@@ -77,24 +77,27 @@ pub(super) fn reason(c: &Cluster, corpus: &Corpus<'_>) -> String {
     let norms = &corpus.facts.scripts;
     let heavy = (c.members.iter())
         .filter_map(|&i| corpus.records.get(i as usize))
-        .filter(|r| heavy_script(r, norms).is_some())
+        .filter(|r| heavy_part(r, norms).is_some())
         .count();
+    let times = super::super::signals::HEAVY_SCRIPT_TIMES;
     format!(
-        "{} of its {} messages come from scripts sending {} times the median script's or more, \
-         each a culprit on its own cluster; the rest, judged alone, is no culprit: held below \
+        "{} of its {} messages come from scripts sending {times} times the median script's or \
+         more, or writing as one From address {times} times the median such voice's, each a \
+         culprit on its own cluster; the rest, judged alone, is no culprit: held below \
          {CULPRIT_SCORE:.0} (a shared host's other customers send through the same uid); take \
          the scripts, look before taking the rest",
         crate::size::thousands(heavy),
         crate::size::thousands(c.messages),
-        super::super::signals::HEAVY_SCRIPT_TIMES,
     )
 }
 
-/// The heavy script `r` was written by, if one was (PHP's own header, local mail): as
-/// `signals.rs` counts a cluster's `heavy_script_msgs`.
-fn heavy_script(r: &MessageRecord, scripts: &ScriptNorms) -> Option<Sym> {
+/// The heavy part `r` belongs to, if any (PHP's own header, local mail): its script if that is
+/// heavy, else its voice (script and From address) if that is; as `signals.rs` counts a
+/// cluster's `heavy_script_msgs`.
+fn heavy_part(r: &MessageRecord, scripts: &ScriptNorms) -> Option<(Sym, Option<Sym>)> {
     let o = &r.origin;
-    (o.script).filter(|&script| {
-        o.kind == OriginKind::Local && !o.script_forged && scripts.is_heavy(script)
-    })
+    let script = o
+        .script
+        .filter(|_| o.kind == OriginKind::Local && !o.script_forged)?;
+    scripts.heavy_part(script, r.headers.from)
 }
