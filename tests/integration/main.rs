@@ -33,6 +33,7 @@ mod log_top;
 mod logs;
 mod not_in_plan;
 mod plan_mix;
+mod plan_sweeps;
 mod plan_yanked;
 mod queueing;
 mod real_qmail;

@@ -18,32 +18,32 @@ use qtriage::queue::{scan, Interner, MessageId, Progress, Queue, QueueOptions, S
 use crate::util::{assert_exit, TestQueue};
 
 const NOW: i64 = 1_795_435_200; // 2026-11-23 12:00 UTC
-const SEED: u64 = 17;
+pub(crate) const SEED: u64 = 17;
 /// Messages per mix: enough for every group to hold dozens, small enough for CI.
 const MESSAGES: usize = 2_000;
 
 /// What one plan took of one mix.
 #[derive(Debug)]
-struct Measured {
-    spam: usize,
-    spam_taken: usize,
+pub(crate) struct Measured {
+    pub(crate) spam: usize,
+    pub(crate) spam_taken: usize,
     real: usize,
-    real_taken: usize,
+    pub(crate) real_taken: usize,
     /// Real messages taken, by group (what to look at when it is not zero).
     real_by_group: HashMap<&'static str, usize>,
     plan: Plan,
     /// The ranking's first lines: `key value verdict score (messages)`.
-    ranked: Vec<String>,
+    pub(crate) ranked: Vec<String>,
 }
 
 impl Measured {
     /// Spam taken over spam, in per mille rounded down (995 is the goal).
-    fn recall_per_mille(&self) -> usize {
+    pub(crate) fn recall_per_mille(&self) -> usize {
         self.spam_taken * 1000 / self.spam.max(1)
     }
 
     /// Bounces the plan names apart as quoting a culprit's forged sender (not taken).
-    fn named_forged_bounces(&self) -> usize {
+    pub(crate) fn named_forged_bounces(&self) -> usize {
         (self.plan.remaining.iter())
             .filter(|r| {
                 r.words
@@ -54,7 +54,7 @@ impl Measured {
     }
 
     /// `spam 1794 taken 1794 (100.0%), real 200 taken 0`.
-    fn summary(&self) -> String {
+    pub(crate) fn summary(&self) -> String {
         format!(
             "spam {:>5} taken {:>5} ({}.{}%), real {:>5} taken {}",
             self.spam,
@@ -106,7 +106,7 @@ fn measure_sized(mix: Mix, messages: usize) -> (TestQueue, Measured) {
 }
 
 /// [`measure`] on a queue of `messages` written with `seed`.
-fn measure_seeded(mix: Mix, messages: usize, seed: u64) -> (TestQueue, Measured) {
+pub(crate) fn measure_seeded(mix: Mix, messages: usize, seed: u64) -> (TestQueue, Measured) {
     let t = TestQueue::with(QueueBuilder::new("").split(23));
     let spec = FloodSpec::new(messages, seed, NOW).with_mix(mix);
     let (_, groups) = write_flood_with_groups(&t.q, &spec).expect("flood written");
@@ -484,69 +484,6 @@ fn the_report_counts_as_spam_what_the_plan_takes_without_the_bounces() {
     assert!(notes.contains("made of bounces"), "{notes}");
 }
 
-/// Mixes whose goal the plan does not meet (docs/analysis.md, "Left"), each from the smallest
-/// queue at which it does not: `agency-verp` and `crm-bounce` take real mail (an agency's
-/// per-recipient return paths, a CRM's bounce domain), `srs-shell` leaves two thirds of its
-/// spam (SRS-shaped senders exempt as a forwarder's); a fix that read who writes from the From
-/// let the spammer write it (reverted). From probe46's findings (session 46): `php-smtp`
-/// leaves the phishing PHPMailer sends through 127.0.0.1 (docs/analysis.md: what `campus`,
-/// `hosting-bulk` and `plugin-heavy` took before the fixes; `campus`' credential stuffing is
-/// taken since session 50, `rank/stuffing.rs`; `hosting-bulk`'s newsletter and circular are
-/// held since session 51, `rank/mailing.rs`). `hosting-bulk` since session 55: with scripts
-/// named as PHP names them (the file name only), its hacked `mailer.php` shares its name with a
-/// customer's newsletter (4-44 spam messages stay; no real mail is taken; docs/analysis.md,
-/// "PHP names only the file"); `shared-php` and `plugin-heavy`, open then too, meet the goal
-/// again since session 56's script voices. The sweeps print them
-/// as `open:` and fail when one meets the goal while still listed here, so the list and the
-/// docs follow the code.
-const OPEN: [(Mix, usize); 5] = [
-    (Mix::AgencyVerp, 0),
-    (Mix::CrmBounce, 0),
-    (Mix::SrsShell, 0),
-    (Mix::PhpSmtp, 0),
-    (Mix::HostingBulk, 0),
-];
-
-/// Sort a sweep's `line` for `mix` at `messages`: below the goal (`met` false) into `missed`
-/// unless the mix is [`OPEN`] at that size, and an open one meeting it into `missed` too;
-/// printed either way.
-fn judge(mix: Mix, messages: usize, met: bool, line: String, missed: &mut Vec<String>) {
-    let open = OPEN.iter().any(|&(m, from)| m == mix && messages >= from);
-    println!("{}{line}", if open { "open: " } else { "" });
-    match (open, met) {
-        (false, false) => missed.push(line),
-        (true, true) => missed.push(format!("{line} (met: no longer open)")),
-        _ => {}
-    }
-}
-
-/// The plan's coverage beyond the seed and size the goal tests use, on demand (about 2.5
-/// minutes): `cargo test --release --test integration plan_coverage -- --ignored --nocapture`
-/// prints one line per mix, size and seed, and fails on any that takes real mail or misses
-/// spam it does not name apart (the bounces quoting a culprit's forged sender).
-#[test]
-#[ignore]
-fn plan_coverage_across_seeds_and_sizes() {
-    let mut missed = Vec::new();
-    for mix in Mix::ALL {
-        for messages in [2_000, 6_000] {
-            for seed in [1, 2, 3] {
-                let (_t, m) = measure_seeded(mix, messages, seed);
-                let named = m.named_forged_bounces();
-                let line = format!(
-                    "{:<18} {messages:>6} seed {seed}: {}, {named} bounces named apart",
-                    mix.name(),
-                    m.summary()
-                );
-                let left = m.spam - m.spam_taken;
-                let met = !((m.recall_per_mille() < 995 && left > named) || m.real_taken > 0);
-                judge(mix, messages, met, line, &mut missed);
-            }
-        }
-    }
-    assert!(missed.is_empty(), "below the goal:\n{}", missed.join("\n"));
-}
-
 /// A plan made with `--default-domain` names the accounts (`test@example.com` for the bare
 /// login `test`); `yank` given the same flag selects what it counted, and the plan's `next:`
 /// hint passes it on (without it, `yank` selected 1,773 of the sample's 2,694).
@@ -573,43 +510,4 @@ fn yank_with_the_plans_context_selects_what_it_counted() {
         text.contains(" yank --default-domain example.com \"$(env -u QTRIAGE_LOGS "),
         "{text}"
     );
-}
-
-/// The mixes designed after the analysis (`novel.rs`: a botnet on one login beside phone
-/// users, weak accounts in rotation with forged Received lines, a newsletter host and an ezmlm
-/// list, a shared PHP host; `sharing.rs`: real mail on shared public IPs beside rings of guessed
-/// accounts; `bulk.rs`: bulk senders' real mail beside a guessed account's newsletter-looking
-/// spam; `saas.rs`: return paths at domains not the login's beside forged names; `campus.rs`
-/// and `hosting.rs`: many small logins beside busy real users and credential stuffing, a
-/// hosting server's legitimate bulk, phishing through 127.0.0.1, and `plugin-heavy`), at
-/// 2,000, 6,000 and 12,000 messages, on demand: `cargo test --release --test integration
-/// plan_on_the_novel_mixes -- --ignored --nocapture` prints one line per mix and size with the
-/// ranking's first lines, and fails as `plan_coverage` does.
-#[test]
-#[ignore]
-fn plan_on_the_novel_mixes() {
-    let mut missed = Vec::new();
-    // The mixes from `botnet-login` on, the ones designed after the analysis (`Mix::ALL`'s
-    // order): a mix added there is swept here too.
-    for mix in Mix::ALL.into_iter().skip_while(|m| *m != Mix::BotnetLogin) {
-        // 12,000: shares and rates grow with the queue; `agency-forward`'s clients were
-        // culprits from about 6,500 messages on, and the sweep's 6,000 never showed it.
-        for messages in [2_000, 6_000, 12_000] {
-            let (_t, m) = measure_seeded(mix, messages, SEED);
-            let line = format!(
-                "{:<14} {messages:>6}: {}; first: {}",
-                mix.name(),
-                m.summary(),
-                m.ranked.first().map_or("-", |r| r.as_str())
-            );
-            judge(
-                mix,
-                messages,
-                m.recall_per_mille() >= 995 && m.real_taken == 0,
-                line,
-                &mut missed,
-            );
-        }
-    }
-    assert!(missed.is_empty(), "below the goal:\n{}", missed.join("\n"));
 }
