@@ -182,7 +182,12 @@ fn run_inner(
             write_line(out, &j)?;
         } else {
             act::print_unknown(out, &unknown, "not in the yank area")?;
-            print_dry_run(out, (&plan, kind.as_deref()), (&picked, &strings))?;
+            let sample = if picked.is_empty() {
+                sample_of(&plan, &yank_dir, &strings)
+            } else {
+                picked
+            };
+            print_dry_run(out, (&plan, kind.as_deref()), (&sample, &strings))?;
             if was_picked {
                 let picks = plan.messages.iter().map(|m| m.id).collect();
                 let flags = args.context.flags(args.vpopmail.as_deref());
@@ -283,8 +288,24 @@ fn kind_line(plan: &Plan, picked: bool) -> (Option<String>, Option<usize>) {
     }
 }
 
-/// The dry run: counts, a sample (with sender and subject when a query picked the messages:
-/// `picked`), what picking back means, the state of qmail-send, the command to apply.
+/// The records of the dry run's sample of a batch, ids or `--all` (a query read them all
+/// already): what the operator is about to put back is mail, not ids. Read from the yank area
+/// only for the sample; unreadable, the sample shows ids and files alone, as before.
+fn sample_of(plan: &Plan, yank_dir: &std::path::Path, strings: &Interner) -> Vec<MessageRecord> {
+    let sample: std::collections::HashSet<MessageId> = (plan.messages.iter())
+        .take(super::yank::SAMPLE)
+        .filter(|m| !m.files.is_empty())
+        .map(|m| m.id)
+        .collect();
+    if sample.is_empty() {
+        return Vec::new();
+    }
+    crate::queue::scan::scan_yank_area_where(yank_dir, strings, |id| sample.contains(&id))
+        .unwrap_or_default()
+}
+
+/// The dry run: counts, a sample (with each message's sender and subject), what picking back
+/// means, the state of qmail-send, the command to apply.
 fn print_dry_run(
     out: &mut dyn Write,
     (plan, kind): (&Plan, Option<&str>),

@@ -37,7 +37,7 @@ use parallel::{place, read_listed, ScanCtx};
 use passes::FirstPass;
 pub use passes::{scan_envelopes, scan_headers};
 pub use stream::{stream_info_messages, QreadFormat, QreadMessage};
-pub use yanked::{parse_yank_name, scan_yank_area, MAX_YANKED_ENTRIES};
+pub use yanked::{parse_yank_name, scan_yank_area, scan_yank_area_where, MAX_YANKED_ENTRIES};
 
 pub use super::recipients::ENVELOPE_CAP;
 

@@ -141,6 +141,16 @@ fn yank_moves_every_file_with_qmail_remove_names_and_restore_gives_the_tree_back
         .values()
         .any(|f| f.contains_key(&("todo".to_string(), Place::Yank))));
 
+    // The dry run's sample names the mail a batch puts back, not only its ids (the yank
+    // area's sample read, nothing else).
+    let out = t.run(&["restore", "--batch", &batch]);
+    assert_exit(&out, 0);
+    let text = stdout(&out);
+    let sample: Vec<&str> = text.lines().filter(|l| l.starts_with("  #")).collect();
+    assert!(!sample.is_empty(), "{text}");
+    for line in sample {
+        assert!(line.contains("@spam.example>  cheap stuff"), "{text}");
+    }
     let out = t.run(&["restore", "--batch", &batch, "--apply"]);
     assert_exit(&out, 0);
     assert!(

@@ -38,6 +38,17 @@ pub fn parse_yank_name(name: &[u8]) -> Option<(MessageId, Subdir)> {
 /// order. A missing area holds none. Names that are not `<id>.<subdir>` (the journal, ...)
 /// are skipped.
 pub fn scan_yank_area(dir: &Path, strings: &Interner) -> io::Result<Vec<MessageRecord>> {
+    scan_yank_area_where(dir, strings, |_| true)
+}
+
+/// The messages of the yank area `dir` whose id `keep` wants, read as [`scan_yank_area`]
+/// reads them: the area is listed whole, only those are opened (a dry run's sample of a
+/// batch of 100,000).
+pub fn scan_yank_area_where(
+    dir: &Path,
+    strings: &Interner,
+    keep: impl Fn(MessageId) -> bool,
+) -> io::Result<Vec<MessageRecord>> {
     // The area is wherever its path leads, as for the moves (rename(2) follows a link to it):
     // a linked area was filled by `yank` and listed by `yanked`, but refused here, so `list
     // --yanked` and `restore QUERY` failed on it (hostile50). Links inside it are not followed.
@@ -63,7 +74,7 @@ pub fn scan_yank_area(dir: &Path, strings: &Interner) -> io::Result<Vec<MessageR
         if found.len() >= MAX_YANKED_ENTRIES {
             return;
         }
-        if let Some((id, subdir)) = parse_yank_name(name) {
+        if let Some((id, subdir)) = parse_yank_name(name).filter(|&(id, _)| keep(id)) {
             found.push(Found {
                 id,
                 subdir,
