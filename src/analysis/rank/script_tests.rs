@@ -140,16 +140,8 @@ fn a_hacked_plugin_named_as_php_names_it_is_a_culprit_by_its_voice() {
             Verdict::Culprit,
             "{plugin_script:#?}"
         );
-        let scripts = crate::analysis::cluster::cluster(&a.records, ClusterKey::Script, &s, &ctx());
-        let held = (scripts.iter())
-            .find(|c| c.messages == 240)
-            .expect("a customers' script");
-        assert_eq!(held.verdict(), Verdict::Suspect, "{held:#?}");
-        let reasons = held.reasons.join("\n");
-        assert!(
-            reasons.contains("4 scripts, the median one 240 messages; 17 voices"),
-            "{reasons}"
-        );
+        let want = "4 scripts, the median one 240 messages; 17 voices";
+        assert_held(&a, &s, (ClusterKey::Script, 240), want);
     }
 }
 
@@ -176,6 +168,18 @@ fn a_busy_shop_writing_as_its_own_site_is_no_heavy_voice() {
     }));
     let a = run(recs, s.clone(), &["mail.example.com"]);
     assert_eq!(real_taken(&a), 0, "{:#?}", a.top);
+}
+
+/// `a`'s records clustered by `key` hold a cluster of `messages`, a suspect whose reasons say
+/// `want`.
+fn assert_held(a: &Analysis, s: &Interner, (key, messages): (ClusterKey, usize), want: &str) {
+    let clusters = crate::analysis::cluster::cluster(&a.records, key, s, &ctx());
+    let held = (clusters.iter())
+        .find(|c| c.messages == messages)
+        .unwrap_or_else(|| panic!("{key:?}: no cluster of {messages} messages"));
+    assert_eq!(held.verdict(), Verdict::Suspect, "{held:#?}");
+    let reasons = held.reasons.join("\n");
+    assert!(reasons.contains(want), "{want:?} not in:\n{reasons}");
 }
 
 /// The context [`super::tests::run`] analyses with.
@@ -235,16 +239,8 @@ fn a_plugin_outweighing_the_customers_leaves_their_uid_held() {
         .expect("the plugin is listed");
     assert_eq!(plugin.verdict(), Verdict::Culprit, "{plugin:#?}");
     for key in [ClusterKey::Uid, ClusterKey::Sender] {
-        let clusters = crate::analysis::cluster::cluster(&a.records, key, &s, &ctx());
-        let whole = (clusters.iter())
-            .find(|c| c.messages == 1_720)
-            .unwrap_or_else(|| panic!("{key:?}: no cluster of every message"));
-        assert_eq!(whole.verdict(), Verdict::Suspect, "{whole:#?}");
-        let reasons = whole.reasons.join("\n");
-        assert!(
-            reasons.contains("1,000 of its 1,720 messages come from scripts sending 10 times"),
-            "{reasons}"
-        );
+        let want = "1,000 of its 1,720 messages come from scripts sending 10 times";
+        assert_held(&a, &s, (key, 1_720), want);
     }
 }
 
