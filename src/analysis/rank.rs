@@ -317,16 +317,14 @@ pub fn assess(c: &mut Cluster, corpus: &Corpus<'_>) {
             c.reasons.push(format!(
                 "nothing but writing as a domain not this server's speaks against it, and most \
                  of its messages come from scripts sending like the queue's others ({} scripts, \
-                 the median one {} messages; {} voices, a script writing as one From address \
-                 twice or more, the median one {}; one sending {} times its median is judged on its own): held \
-                 below {CULPRIT_SCORE:.0} (a shared host's shops, contact forms and password \
-                 resets write as their customers); look before taking it",
+                 the median one {} messages; one sending {} times that is judged on its own): \
+                 held below {CULPRIT_SCORE:.0} (a shared host's shops, contact forms and \
+                 password resets write as their customers); look before taking it",
                 thousands(norms.scripts),
                 thousands(norms.median_messages),
-                thousands(norms.voices),
-                thousands(norms.median_voice),
                 super::signals::HEAVY_SCRIPT_TIMES,
             ));
+            c.reasons.extend(scripts::loud_voices(c, corpus));
         }
         Some(Held::SharedClients) => c.reasons.push(format!(
             "nothing but its clients' other accounts carries it over {CULPRIT_SCORE:.0}, and it \

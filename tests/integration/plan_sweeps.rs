@@ -13,19 +13,24 @@ use crate::plan_mix::{measure_seeded, SEED};
 /// leaves the phishing PHPMailer sends through 127.0.0.1 (docs/analysis.md: what `campus`,
 /// `hosting-bulk` and `plugin-heavy` took before the fixes; `campus`' credential stuffing is
 /// taken since session 50, `rank/stuffing.rs`; `hosting-bulk`'s newsletter and circular are
-/// held since session 51, `rank/mailing.rs`). `hosting-bulk` since session 55: with scripts
-/// named as PHP names them (the file name only), its hacked `mailer.php` shares its name with a
-/// customer's newsletter (4-44 spam messages stay; no real mail is taken; docs/analysis.md,
-/// "PHP names only the file"); `shared-php` and `plugin-heavy`, open then too, meet the goal
-/// again since session 56's script voices. The sweeps print them
+/// held since session 51, `rank/mailing.rs`). `shared-php`, `plugin-heavy` and `hosting-bulk`
+/// since session 55: with scripts named as PHP names them (the file name only), a hacked
+/// plugin's `class-loader.php` is held beside its customers' scripts, which share three names
+/// (nothing taken), and `hosting-bulk`'s hacked `mailer.php` shares its name with a customer's
+/// newsletter (4-44 spam messages stay); no real mail is taken (docs/analysis.md, "PHP names
+/// only the file"). `busy-host` since it was built (session 56): its plugin is held as
+/// `shared-php`'s is; a loud voice is named, not taken ("Script voices"). The sweeps print them
 /// as `open:` and fail when one meets the goal while still listed here, so the list and the
 /// docs follow the code.
-const OPEN: [(Mix, usize); 5] = [
+const OPEN: [(Mix, usize); 8] = [
     (Mix::AgencyVerp, 0),
     (Mix::CrmBounce, 0),
     (Mix::SrsShell, 0),
     (Mix::PhpSmtp, 0),
     (Mix::HostingBulk, 0),
+    (Mix::SharedPhp, 0),
+    (Mix::PluginHeavy, 0),
+    (Mix::BusyHost, 0),
 ];
 
 /// Sort a sweep's `line` for `mix` at `messages`: below the goal (`met` false) into `missed`

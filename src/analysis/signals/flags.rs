@@ -145,8 +145,7 @@ impl Deriver<'_> {
             };
             self.last_script = Some((sym, dropped, heavy));
             set(Bit::UploadScript, dropped);
-            let voice = || self.scripts.is_heavy_voice(sym, r.headers.from);
-            set(Bit::HeavyScript, local && (heavy || voice()));
+            set(Bit::HeavyScript, heavy && local);
         }
         // qmail's own uids (qmaild, qmails...) are never a local sender.
         let daemon = o.uid().is_some_and(|u| self.ctx.is_qmail_daemon(u));
@@ -270,7 +269,7 @@ mod tests {
         set(Bit::ForgedScript, o.script_forged);
         if let Some(script) = o.script.filter(|_| script) {
             set(Bit::UploadScript, strings.with(script, in_upload_dir));
-            let heavy = facts.scripts.heavy_part(script, r.headers.from).is_some();
+            let heavy = facts.scripts.is_heavy(script);
             set(Bit::HeavyScript, heavy && o.kind == OriginKind::Local);
         }
         let daemon = o.uid().is_some_and(|u| ctx.is_qmail_daemon(u));

@@ -7,13 +7,16 @@
 //!
 //! PHP names only the file (php-src's `mail.c` writes the basename), so forty sites' shops are
 //! one `index.php` and a hacked plugin's `class-loader.php` is one name among three or four,
-//! never ten times the median name. What still tells the sites apart is who each writes as: a
-//! script writing as one From address is a *voice* (a site's shop, its WordPress), and a plugin
-//! flooding as one bank is one voice sending ten times the median site's.
+//! never ten times the median name. Who each writes as still tells the sites apart: a script
+//! writing as one From address is a *voice*, and a plugin flooding as one bank is one voice
+//! sending ten times the median site's. So is a busy shop or a club's newsletter writing as
+//! one address, and nothing in the queue tells them apart (review56: judged on their own, five
+//! real shapes were taken whole), so a loud voice only points: the held cluster's reason
+//! names it for the operator to look at (docs/analysis.md, "Script voices").
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use crate::queue::{Interner, MessageRecord, OriginKind, Sym};
+use crate::queue::{MessageRecord, OriginKind, Sym};
 
 /// Scripts a queue must hold before one is compared with the others: with one or two, there is
 /// no "typical script" to compare with.
@@ -33,17 +36,18 @@ pub(crate) struct ScriptNorms {
     /// [`MIN_SCRIPTS`] scripts).
     heavy: HashSet<Sym>,
     /// Voices (a script and the From address it writes as) of two messages or more: a contact
-    /// form writing as each visitor is many voices of one message, none a site's.
+    /// form writing as each visitor is many voices of one message, none counted.
     pub(crate) voices: usize,
     /// The median voice's messages, of those.
     pub(crate) median_voice: usize,
-    /// Voices with at least [`HEAVY_SCRIPT_TIMES`] the median voice's messages (none below
-    /// [`MIN_SCRIPTS`] scripts or voices).
-    heavy_voices: HashSet<(Sym, Sym)>,
+    /// Voices with at least [`HEAVY_SCRIPT_TIMES`] the median voice's messages, and those
+    /// messages (none below [`MIN_SCRIPTS`] scripts or voices): named in a held cluster's
+    /// reason, never a verdict.
+    loud_voices: HashMap<(Sym, Sym), usize>,
 }
 
 impl ScriptNorms {
-    pub(crate) fn of(records: &[MessageRecord], strings: &Interner) -> ScriptNorms {
+    pub(crate) fn of(records: &[MessageRecord]) -> ScriptNorms {
         let mut per: HashMap<Sym, usize> = HashMap::default();
         let mut per_voice: HashMap<(Sym, Sym), usize> = HashMap::default();
         for r in records {
@@ -56,22 +60,23 @@ impl ScriptNorms {
             }
         }
         let (median_messages, heavy) = median_and_heavy(&per);
-        let sites = own_domains(&per_voice, strings);
         per_voice.retain(|_, n| *n >= 2);
         // Voices are compared only where scripts are: one or two scripts are no shared host.
-        let (median_voice, mut heavy_voices) = if per.len() >= MIN_SCRIPTS {
+        let (median_voice, loud) = if per.len() >= MIN_SCRIPTS {
             median_and_heavy(&per_voice)
         } else {
             (0, HashSet::default())
         };
-        heavy_voices.retain(|&(_, from)| !sites.contains(&from));
+        let loud_voices = (loud.into_iter())
+            .map(|v| (v, per_voice.get(&v).copied().unwrap_or(0)))
+            .collect();
         ScriptNorms {
             scripts: per.len(),
-            voices: per_voice.len(),
             median_messages,
             heavy,
+            voices: per_voice.len(),
             median_voice,
-            heavy_voices,
+            loud_voices,
         }
     }
 
@@ -85,41 +90,11 @@ impl ScriptNorms {
         self.heavy.contains(&script)
     }
 
-    /// Does `script`, writing as `from`, send far more than the queue's median voice?
-    pub(crate) fn is_heavy_voice(&self, script: Sym, from: Option<Sym>) -> bool {
-        !self.heavy_voices.is_empty()
-            && from.is_some_and(|from| self.heavy_voices.contains(&(script, from)))
+    /// Is `script` writing as `from` a loud voice: ten times the median voice's messages?
+    pub(crate) fn is_loud_voice(&self, script: Sym, from: Option<Sym>) -> bool {
+        !self.loud_voices.is_empty()
+            && from.is_some_and(|from| self.loud_voices.contains_key(&(script, from)))
     }
-
-    /// Is the mail of `script` writing as `from` one heavy part: the script's, if it is
-    /// heavy, else its voice's, if that is; `None` if neither.
-    pub(crate) fn heavy_part(&self, script: Sym, from: Option<Sym>) -> Option<(Sym, Option<Sym>)> {
-        if self.is_heavy(script) {
-            Some((script, None))
-        } else {
-            self.is_heavy_voice(script, from).then_some((script, from))
-        }
-    }
-}
-
-/// The From addresses of `voices` whose domain the scripts also write as by another address:
-/// a site's own domain (a WooCommerce shop's `shop@` and its WordPress's `wordpress@`). A busy
-/// shop sends ten times the median site's mail as one address (`busy-host`: taken whole as a
-/// heavy voice, 400 real messages at 2,000); a plugin phishing as a bank writes as the bank's
-/// one address. A kit rotating its local part at one domain is held with the sites: a limit
-/// (docs/analysis.md, "Script voices").
-fn own_domains(voices: &HashMap<(Sym, Sym), usize>, strings: &Interner) -> HashSet<Sym> {
-    let froms: HashSet<Sym> = voices.keys().map(|&(_, from)| from).collect();
-    let mut by_domain: HashMap<Vec<u8>, Vec<Sym>> = HashMap::default();
-    for from in froms {
-        if let Some(domain) = strings.with(from, crate::analysis::patterns::domain) {
-            by_domain.entry(domain).or_default().push(from);
-        }
-    }
-    (by_domain.into_values())
-        .filter(|addresses| addresses.len() >= 2)
-        .flatten()
-        .collect()
 }
 
 /// The median of `per`'s counts, and the keys counting [`HEAVY_SCRIPT_TIMES`] that or more

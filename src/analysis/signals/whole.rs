@@ -27,7 +27,7 @@ impl Norms {
         ctx: &AnalysisContext,
     ) -> Norms {
         let ((accounts, scripts), shared_ips) = rayon::join(
-            || (AccountNorms::of(records), ScriptNorms::of(records, strings)),
+            || (AccountNorms::of(records), ScriptNorms::of(records)),
             || SharedIps::of(records, strings, ctx),
         );
         Norms {
