@@ -112,7 +112,7 @@ pub(super) fn loud_voices(c: &Cluster, corpus: &Corpus<'_>) -> Option<String> {
         if let (OriginKind::Local, Some(script), false, Some(from)) =
             (o.kind, o.script, o.script_forged, r.headers.from)
         {
-            if norms.is_loud_voice(script, Some(from)) {
+            if norms.is_loud_voice(script, from) {
                 *loud.entry((script, from)).or_default() += 1;
             }
         }

@@ -40,10 +40,9 @@ pub(crate) struct ScriptNorms {
     pub(crate) voices: usize,
     /// The median voice's messages, of those.
     pub(crate) median_voice: usize,
-    /// Voices with at least [`HEAVY_SCRIPT_TIMES`] the median voice's messages, and those
-    /// messages (none below [`MIN_SCRIPTS`] scripts or voices): named in a held cluster's
-    /// reason, never a verdict.
-    loud_voices: HashMap<(Sym, Sym), usize>,
+    /// Voices with at least [`HEAVY_SCRIPT_TIMES`] the median voice's messages (none below
+    /// [`MIN_SCRIPTS`] scripts or voices): named in a held cluster's reason, never a verdict.
+    loud_voices: HashSet<(Sym, Sym)>,
 }
 
 impl ScriptNorms {
@@ -62,14 +61,11 @@ impl ScriptNorms {
         let (median_messages, heavy) = median_and_heavy(&per);
         per_voice.retain(|_, n| *n >= 2);
         // Voices are compared only where scripts are: one or two scripts are no shared host.
-        let (median_voice, loud) = if per.len() >= MIN_SCRIPTS {
+        let (median_voice, loud_voices) = if per.len() >= MIN_SCRIPTS {
             median_and_heavy(&per_voice)
         } else {
             (0, HashSet::default())
         };
-        let loud_voices = (loud.into_iter())
-            .map(|v| (v, per_voice.get(&v).copied().unwrap_or(0)))
-            .collect();
         ScriptNorms {
             scripts: per.len(),
             median_messages,
@@ -91,9 +87,8 @@ impl ScriptNorms {
     }
 
     /// Is `script` writing as `from` a loud voice: ten times the median voice's messages?
-    pub(crate) fn is_loud_voice(&self, script: Sym, from: Option<Sym>) -> bool {
-        !self.loud_voices.is_empty()
-            && from.is_some_and(|from| self.loud_voices.contains_key(&(script, from)))
+    pub(crate) fn is_loud_voice(&self, script: Sym, from: Sym) -> bool {
+        self.loud_voices.contains(&(script, from))
     }
 }
 
