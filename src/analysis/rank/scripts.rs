@@ -106,31 +106,36 @@ fn heavy_script(r: &MessageRecord, scripts: &ScriptNorms) -> Option<Sym> {
 /// none.
 pub(super) fn loud_voices(c: &Cluster, corpus: &Corpus<'_>) -> Option<String> {
     let norms = &corpus.facts.scripts;
-    let mut loud: HashMap<(Sym, Sym), usize> = HashMap::default();
+    let mut spelled: HashMap<(Sym, Sym), usize> = HashMap::default();
     for r in (c.members.iter()).filter_map(|&i| corpus.records.get(i as usize)) {
         let o = &r.origin;
         if let (OriginKind::Local, Some(script), false, Some(from)) =
             (o.kind, o.script, o.script_forged, r.headers.from)
         {
             if norms.is_loud_voice(script, from) {
-                *loud.entry((script, from)).or_default() += 1;
+                *spelled.entry((script, from)).or_default() += 1;
             }
         }
     }
-    if loud.is_empty() {
+    if spelled.is_empty() {
         return None;
     }
-    let mut loud: Vec<_> = loud.into_iter().collect();
-    loud.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    // A voice's spellings are one (as the norms fold them), named in lower case.
     let strings = corpus.strings;
-    let named: Vec<String> = (loud.iter().take(3))
-        .map(|&((script, from), n)| {
-            format!(
-                "{} through {} ({})",
-                strings.text(from),
+    let mut loud: HashMap<(String, String), usize> = HashMap::default();
+    for ((script, from), n) in spelled {
+        *loud
+            .entry((
+                strings.text(from).to_ascii_lowercase(),
                 strings.text(script),
-                crate::size::thousands(n)
-            )
+            ))
+            .or_default() += n;
+    }
+    let mut loud: Vec<_> = loud.into_iter().collect();
+    loud.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let named: Vec<String> = (loud.iter().take(3))
+        .map(|((from, script), n)| {
+            format!("{from} through {script} ({})", crate::size::thousands(*n))
         })
         .collect();
     let more = match loud.len() {

@@ -16,7 +16,7 @@
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use crate::queue::{MessageRecord, OriginKind, Sym};
+use crate::queue::{Interner, MessageRecord, OriginKind, Sym};
 
 /// Scripts a queue must hold before one is compared with the others: with one or two, there is
 /// no "typical script" to compare with.
@@ -46,7 +46,7 @@ pub(crate) struct ScriptNorms {
 }
 
 impl ScriptNorms {
-    pub(crate) fn of(records: &[MessageRecord]) -> ScriptNorms {
+    pub(crate) fn of(records: &[MessageRecord], strings: &Interner) -> ScriptNorms {
         let mut per: HashMap<Sym, usize> = HashMap::default();
         let mut per_voice: HashMap<(Sym, Sym), usize> = HashMap::default();
         for r in records {
@@ -59,18 +59,34 @@ impl ScriptNorms {
             }
         }
         let (median_messages, heavy) = median_and_heavy(&per);
+        // One address in two spellings is one voice (review56: `Service@` and `service@` in
+        // turn halved a plugin's voice): folded by its lowercased text, once a distinct voice
+        // of two messages or more (a flood's From a message would be a million texts read).
         per_voice.retain(|_, n| *n >= 2);
+        let mut folded: HashMap<(Sym, Vec<u8>), (usize, Vec<Sym>)> = HashMap::default();
+        for ((script, from), n) in per_voice {
+            let text = strings.with(from, <[u8]>::to_ascii_lowercase);
+            let voice = folded.entry((script, text)).or_default();
+            voice.0 += n;
+            voice.1.push(from);
+        }
+        let counts: HashMap<&(Sym, Vec<u8>), usize> =
+            folded.iter().map(|(k, &(n, _))| (k, n)).collect();
         // Voices are compared only where scripts are: one or two scripts are no shared host.
-        let (median_voice, loud_voices) = if per.len() >= MIN_SCRIPTS {
-            median_and_heavy(&per_voice)
+        let (median_voice, loud) = if per.len() >= MIN_SCRIPTS {
+            median_and_heavy(&counts)
         } else {
             (0, HashSet::default())
         };
+        let loud_voices = (loud.into_iter())
+            .filter_map(|k| folded.get(k).map(|(_, spellings)| (k.0, spellings)))
+            .flat_map(|(script, spellings)| spellings.iter().map(move |&from| (script, from)))
+            .collect();
         ScriptNorms {
             scripts: per.len(),
             median_messages,
             heavy,
-            voices: per_voice.len(),
+            voices: folded.len(),
             median_voice,
             loud_voices,
         }

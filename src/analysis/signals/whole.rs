@@ -27,7 +27,7 @@ impl Norms {
         ctx: &AnalysisContext,
     ) -> Norms {
         let ((accounts, scripts), shared_ips) = rayon::join(
-            || (AccountNorms::of(records), ScriptNorms::of(records)),
+            || (AccountNorms::of(records), ScriptNorms::of(records, strings)),
             || SharedIps::of(records, strings, ctx),
         );
         Norms {
