@@ -47,7 +47,7 @@ struct Args {
     /// The mix (docs/analysis.md): reference, auth-heavy, php-heavy, backscatter-heavy,
     /// real-mail, todo-only, log-only-auth, botnet-login, weak-accounts, list-host, shared-php,
     /// shared-ips, ring-shapes, bulk-verp, agency-forward, agency-verp, crm-bounce,
-    /// srs-shell, campus, hosting-bulk, php-smtp, plugin-heavy.
+    /// srs-shell, campus, hosting-bulk, php-smtp, plugin-heavy, busy-host.
     #[arg(long, default_value = "reference", conflicts_with = "sample")]
     mix: String,
     /// Also write qmail-smtpd's log (a multilog directory, its `current`) naming the AUTH user

@@ -129,7 +129,7 @@ fn a_hacked_plugin_named_as_php_names_it_is_held_and_named_by_its_voice() {
         let a = run(recs, s.clone(), &["mail.example.com"]);
         assert_eq!(real_taken(&a), 0, "{:#?}", a.top);
         let n = crate::size::thousands(plugin);
-        let want = format!("service@bank-login.example through loader.php ({n})");
+        let want = format!("service@bank-login.example through loader.php ({n}; ");
         assert_held(&a, &s, (ClusterKey::Script, plugin as usize), &want);
         assert_held(&a, &s, (ClusterKey::Uid, plugin as usize + 720), &want);
         let quiet = "4 scripts, the median one 240 messages";
@@ -155,8 +155,28 @@ fn two_spellings_of_one_address_are_one_voice() {
     }));
     let a = run(recs, s.clone(), &["mail.example.com"]);
     assert_eq!(real_taken(&a), 0, "{:#?}", a.top);
-    let want = "service@bank-login.example through loader.php (400)";
+    let want = "service@bank-login.example through loader.php (400; 6.7 a minute";
     assert_held(&a, &s, (ClusterKey::Script, 400), want);
+}
+
+/// A plugin's recent, fast run is named before a newsletter that sent more over a day
+/// (newuser56: by size the busy shop came first), each with its rate and its first message.
+#[test]
+fn a_recent_fast_voice_is_named_before_a_bigger_slow_one() {
+    let s = Arc::new(Interner::new());
+    let mut recs = shared_host_named(&s, 400, Naming::FileName);
+    recs.extend((0..600u64).map(|i| {
+        let mut r = by_script(&s, 50_000 + i, "PHPMailer.php", "news@club.example", "News");
+        r.set_queued(super::tests::NOW - 7_200 - i as i64 * 120);
+        r
+    }));
+    let a = run(recs, s.clone(), &["mail.example.com"]);
+    assert_eq!(real_taken(&a), 0, "{:#?}", a.top);
+    let want = "loud among them, the fastest first: service@bank-login.example through \
+                loader.php (400; 6.7 a minute over the last hour; the first 0.2 hours ago), \
+                news@club.example through PHPMailer.php (600; 0.0 a minute over the last hour; \
+                the first 22.0 hours ago)";
+    assert_held(&a, &s, (ClusterKey::Uid, 1_720), want);
 }
 
 /// What review56 took as heavy voices (a voice once made its cluster judged on its own): a
@@ -196,7 +216,7 @@ fn a_loud_real_voice_is_named_and_never_taken() {
         s.clone(),
         &["mail.example.com"],
     );
-    let want = "news@rowing-club.example through PHPMailer.php (600)";
+    let want = "news@rowing-club.example through PHPMailer.php (600; ";
     assert_held(&a, &s, (ClusterKey::Uid, 1_320), want);
 }
 

@@ -106,14 +106,18 @@ fn heavy_script(r: &MessageRecord, scripts: &ScriptNorms) -> Option<Sym> {
 /// none.
 pub(super) fn loud_voices(c: &Cluster, corpus: &Corpus<'_>) -> Option<String> {
     let norms = &corpus.facts.scripts;
-    let mut spelled: HashMap<(Sym, Sym), usize> = HashMap::default();
+    let now = corpus.ctx.now;
+    let mut spelled: HashMap<(Sym, Sym), Voice> = HashMap::default();
     for r in (c.members.iter()).filter_map(|&i| corpus.records.get(i as usize)) {
         let o = &r.origin;
         if let (OriginKind::Local, Some(script), false, Some(from)) =
             (o.kind, o.script, o.script_forged, r.headers.from)
         {
             if norms.is_loud_voice(script, from) {
-                *spelled.entry((script, from)).or_default() += 1;
+                spelled
+                    .entry((script, from))
+                    .or_default()
+                    .add(r.queued(), now);
             }
         }
     }
@@ -122,34 +126,81 @@ pub(super) fn loud_voices(c: &Cluster, corpus: &Corpus<'_>) -> Option<String> {
     }
     // A voice's spellings are one (as the norms fold them), named in lower case.
     let strings = corpus.strings;
-    let mut loud: HashMap<(String, String), usize> = HashMap::default();
-    for ((script, from), n) in spelled {
-        *loud
-            .entry((
-                strings.text(from).to_ascii_lowercase(),
-                strings.text(script),
-            ))
-            .or_default() += n;
+    let mut loud: HashMap<(String, String), Voice> = HashMap::default();
+    for ((script, from), v) in spelled {
+        let key = (
+            strings.text(from).to_ascii_lowercase(),
+            strings.text(script),
+        );
+        loud.entry(key).or_default().merge(v);
     }
+    // The fastest first: a plugin's run is hours old and quick, a shop's mail spread over the
+    // day (newuser56: by size the busy shop came first).
     let mut loud: Vec<_> = loud.into_iter().collect();
-    loud.sort_unstable_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    loud.sort_unstable_by(|a, b| {
+        (b.1.last_hour, b.1.messages)
+            .cmp(&(a.1.last_hour, a.1.messages))
+            .then_with(|| a.0.cmp(&b.0))
+    });
     let named: Vec<String> = (loud.iter().take(3))
-        .map(|((from, script), n)| {
-            format!("{from} through {script} ({})", crate::size::thousands(*n))
-        })
+        .map(|((from, script), v)| format!("{from} through {script} ({})", v.words(now)))
         .collect();
     let more = match loud.len() {
         0..=3 => String::new(),
         n => format!(" and {} more", n - 3),
     };
     Some(format!(
-        "loud among them: {}{more}, each writing as one From address {} times the median \
-         voice's {} messages or more (a voice: one script writing as one address, twice or \
-         more; {} in the queue); a hacked plugin writes like this, and so do a busy shop and a \
-         newsletter: look at it before taking it",
+        "loud among them, the fastest first: {}{more}, each writing as one From address {} \
+         times the median voice's {} messages or more (a voice: one script writing as one \
+         address, twice or more; {} in the queue); a hacked plugin writes like this, and so do \
+         a busy shop and a newsletter (a shop's mail spreads over the day, a plugin's run is \
+         recent and fast): look at each before taking it",
         named.join(", "),
         super::super::signals::HEAVY_SCRIPT_TIMES,
         crate::size::thousands(norms.median_voice),
         crate::size::thousands(norms.voices),
     ))
+}
+
+/// One loud voice's messages in a cluster: how many, how many in the last hour, the oldest.
+#[derive(Debug, Default, Clone, Copy)]
+struct Voice {
+    messages: usize,
+    last_hour: usize,
+    /// The oldest message's birth, unix seconds (`None`: no message had one).
+    first: Option<i64>,
+}
+
+impl Voice {
+    fn add(&mut self, queued: i64, now: i64) {
+        self.messages += 1;
+        self.last_hour += usize::from(queued > 0 && now - queued <= 3_600);
+        if queued > 0 {
+            self.first = Some(self.first.map_or(queued, |f| f.min(queued)));
+        }
+    }
+
+    fn merge(&mut self, o: Voice) {
+        self.messages += o.messages;
+        self.last_hour += o.last_hour;
+        self.first = match (self.first, o.first) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+    }
+
+    /// `750; 6.7 a minute over the last hour; the first 5.3 hours ago`.
+    fn words(&self, now: i64) -> String {
+        let n = crate::size::thousands(self.messages);
+        let rate = self.last_hour as f64 / 60.0;
+        match self.first {
+            Some(first) => {
+                let hours = (now - first).max(0) as f64 / 3_600.0;
+                format!(
+                    "{n}; {rate:.1} a minute over the last hour; the first {hours:.1} hours ago"
+                )
+            }
+            None => format!("{n}; {rate:.1} a minute over the last hour"),
+        }
+    }
 }
