@@ -144,7 +144,29 @@ pub fn marked(state: &AppState) -> Option<(Vec<MessageId>, String)> {
             sanitize_str(&value)
         ));
     }
+    // Marked as the filter listed them (`M`): the query says which of the cluster they are
+    // (newuser56: the journal said `750 marked messages of uid 48` of a yank of one plugin's).
+    if let Some(q) = state
+        .query
+        .applied
+        .as_ref()
+        .filter(|_| marks_are_listed(state))
+    {
+        what.push_str(&format!(" matching {}", sanitize_str(&q.to_string())));
+    }
     Some((ids, what))
+}
+
+/// Are the marks exactly the messages listed now (a filter's selection of the cluster)?
+fn marks_are_listed(state: &AppState) -> bool {
+    let Some(data) = &state.data else {
+        return false;
+    };
+    let rows = &state.messages.rows;
+    rows.len() == state.marks.ids.len()
+        && (rows.iter())
+            .filter_map(|i| data.snapshot.records.get(i as usize))
+            .all(|r| state.marks.ids.contains(&r.id))
 }
 
 /// Culprits of the plan [`of_the_plan`] names; the rest are counted.
