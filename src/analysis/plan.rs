@@ -98,6 +98,8 @@ pub struct Plan {
     /// Culprits left out because the query would be too long for the query language: a
     /// second plan after this one's yank takes them.
     pub left_out: usize,
+    /// Suspects whose reason names loud script voices, which the plan does not take.
+    pub held_loud: Vec<HeldLoud>,
 }
 
 impl Plan {
@@ -317,8 +319,10 @@ pub fn build(input: PlanInput<'_>) -> Plan {
         }
     }
     let forged = forged_sender_bounces(&input, &sender_terms, &taken);
+    let ranking = input.ranking;
     let mut plan = finish(input, culprits, taken);
     plan.left_out = left_out;
+    plan.held_loud = held::of(ranking, strings);
     if let Some(kind) = forged {
         remain::set_apart(&mut plan.remaining, kind);
     }
@@ -468,6 +472,7 @@ fn finish(input: PlanInput<'_>, culprits: Vec<PlanCulprit>, taken: Vec<bool>) ->
         bytes,
         remaining: remaining(input, &taken),
         left_out: 0,
+        held_loud: Vec::new(),
     }
 }
 
@@ -546,6 +551,8 @@ pub fn strongest_reason(c: &Cluster) -> String {
 }
 
 mod campaign;
+mod held;
+pub use held::HeldLoud;
 mod log_ips;
 mod not_taken;
 pub mod picks;

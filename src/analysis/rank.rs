@@ -554,6 +554,7 @@ use points::{
     campaign_points, fan_out_and_template, forged_pattern_points, forged_script_points, log_points,
     login_points, origin_points, shared_ip_points,
 };
+pub use scripts::LOUD_VOICES;
 pub use top::{top, top_and_more, LEGIT_CONSIDERED};
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! `qtriage plan`: the cleanup in one screen: every culprit with its strongest reason, one
 //! query that `yank` takes, its counts, and what would remain.
 
-pub use super::wire::plan::{PlanCulpritJson, PlanJson, RemainingJson};
+pub use super::wire::plan::{HeldLoudJson, PlanCulpritJson, PlanJson, RemainingJson};
 use std::io::Write;
 
 use super::clusters::{load_with_unlisted, AnalysisArgs, ContextFlags};
@@ -191,7 +191,7 @@ fn write_text(
     if p.culprits.is_empty() {
         writeln!(out, "no culprit: nothing to yank")?;
         wrap.line(out, "", "  ", &safe(&p.remaining_words()))?;
-        return Ok(());
+        return write_held(out, p, wrap);
     }
     wrap.line(out, "", "  ", &format!("yank {}:", p.headline_of(share_of)))?;
     for c in &p.culprits {
@@ -209,12 +209,39 @@ fn write_text(
     }
     writeln!(out, "query: {}", safe(query))?;
     wrap.line(out, "", "  ", &safe(&p.remaining_words()))?;
+    write_held(out, p, wrap)?;
     if unread.is_some() {
         return writeln!(out, "next: a plan of the whole queue (see the first line)");
     }
     // A shell comment: the whole line after `next: ` pastes (newuser55: the parenthesis was
     // a syntax error in bash and dash).
     writeln!(out, "next: {next}   # a dry run; add --apply to yank")
+}
+
+/// Suspects held with loud script voices among what remains: `plan` takes none of them, and
+/// once said only `no culprit` of a shared host's hacked plugin (newuser56).
+fn write_held(out: &mut dyn Write, p: &Plan, wrap: Wrap) -> std::io::Result<()> {
+    const NAMED: usize = 2;
+    let safe = |s: &str| sanitize_bytes(s.as_bytes()).into_owned();
+    for h in p.held_loud.iter().take(NAMED) {
+        let line = format!(
+            "held, not taken: {} {} ({}, suspect {:.1}): {}",
+            h.key.name(),
+            safe(&h.value),
+            crate::size::counted(h.messages as u64, "message", "messages"),
+            h.score,
+            safe(&h.reason)
+        );
+        wrap.line(out, "", "  ", &line)?;
+    }
+    if p.held_loud.len() > NAMED {
+        let more = p.held_loud.len() - NAMED;
+        writeln!(
+            out,
+            "held, not taken: {more} more with loud voices (qtriage top)"
+        )?;
+    }
+    Ok(())
 }
 
 /// `qtriage yank "$(qtriage plan --query)"`, with the queue and the options of this run: the
@@ -263,6 +290,16 @@ impl PlanJson {
                 })
                 .collect(),
             left_out: p.left_out,
+            held_loud: (p.held_loud.iter())
+                .map(|h| HeldLoudJson {
+                    by: h.key.name(),
+                    value: super::wire::Text(h.value_bytes.clone()),
+                    verdict: "suspect",
+                    score: h.score,
+                    messages: h.messages,
+                    reason: h.reason.clone(),
+                })
+                .collect(),
             remaining: p.remaining_messages(),
             remaining_kinds: p
                 .remaining

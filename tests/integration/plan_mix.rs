@@ -511,3 +511,27 @@ fn yank_with_the_plans_context_selects_what_it_counted() {
         "{text}"
     );
 }
+
+/// A shared host's plan takes none of its hacked plugin's mail (a loud voice points, it does
+/// not judge): it says which held suspect names the loud voices, in text and JSON, where it
+/// said only `no culprit` and counted the flood as local mail to keep (newuser56).
+#[test]
+fn a_shared_hosts_plan_names_the_held_suspect_with_loud_voices() {
+    let (t, m) = measure(Mix::BusyHost);
+    assert!(m.plan.culprits.is_empty(), "{:?}", m.plan.culprits);
+    let held = m.plan.held_loud.first().expect("a held suspect");
+    assert_eq!((held.key, held.value.as_str()), (ClusterKey::Uid, "48"));
+    let plugin = "service@secure-bank-login.com through class-loader.php";
+    assert!(held.reason.contains(plugin), "{}", held.reason);
+    let out = t.run(&["plan"]);
+    assert_exit(&out, 1);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("no culprit: nothing to yank"), "{text}");
+    assert!(text.contains("held, not taken: uid 48 ("), "{text}");
+    assert!(text.contains(plugin), "{text}");
+    let out = t.run(&["plan", "--json"]);
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).expect("plan json");
+    assert_eq!(j["held_loud"][0]["by"], "uid", "{j}");
+    assert_eq!(j["held_loud"][0]["value"], "48", "{j}");
+    assert_eq!(j["held_loud"][0]["verdict"], "suspect", "{j}");
+}

@@ -105,6 +105,7 @@ fn heavy_script(r: &MessageRecord, scripts: &ScriptNorms) -> Option<Sym> {
 /// to look at and never taken for it (docs/analysis.md, "Script voices"). `None` when it holds
 /// none.
 pub(super) fn loud_voices(c: &Cluster, corpus: &Corpus<'_>) -> Option<String> {
+    // (LOUD_VOICES starts the reason: the plan finds the held clusters by it.)
     let norms = &corpus.facts.scripts;
     let now = corpus.ctx.now;
     let mut spelled: HashMap<(Sym, Sym), Voice> = HashMap::default();
@@ -150,7 +151,7 @@ pub(super) fn loud_voices(c: &Cluster, corpus: &Corpus<'_>) -> Option<String> {
         n => format!(" and {} more", n - 3),
     };
     Some(format!(
-        "loud among them, the fastest first: {}{more}, each writing as one From address {} \
+        "{LOUD_VOICES}, the fastest first: {}{more}, each writing as one From address {} \
          times the median voice's {} messages or more (a voice: one script writing as one \
          address, twice or more; {} in the queue); a hacked plugin writes like this, and so do \
          a busy shop and a newsletter (a shop's mail spreads over the day, a plugin's run is \
@@ -161,6 +162,9 @@ pub(super) fn loud_voices(c: &Cluster, corpus: &Corpus<'_>) -> Option<String> {
         crate::size::thousands(norms.voices),
     ))
 }
+
+/// How the reason naming a held cluster's loud voices begins.
+pub const LOUD_VOICES: &str = "loud among them";
 
 /// One loud voice's messages in a cluster: how many, how many in the last hour, the oldest.
 #[derive(Debug, Default, Clone, Copy)]

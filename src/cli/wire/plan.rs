@@ -19,6 +19,8 @@ pub struct PlanJson {
     pub culprits: Vec<PlanCulpritJson>,
     /// Culprits left for a second plan (the query would be too long for the query language).
     pub left_out: usize,
+    /// Suspects whose reason names loud script voices: not taken, to look at.
+    pub held_loud: Vec<HeldLoudJson>,
     /// Messages that would remain.
     pub remaining: usize,
     /// What would remain, by kind.
@@ -51,6 +53,23 @@ pub struct PlanCulpritJson {
     pub reason: String,
     /// Its part of the query.
     pub query: String,
+}
+
+/// A suspect of `plan --json`'s `held_loud`.
+#[derive(Debug, Serialize)]
+pub struct HeldLoudJson {
+    /// The key name.
+    pub by: &'static str,
+    /// The value, exact bytes (as a culprit's).
+    pub value: super::Text,
+    /// Always `suspect`.
+    pub verdict: &'static str,
+    /// Its score.
+    pub score: f64,
+    /// Its messages.
+    pub messages: usize,
+    /// The reason naming its loud voices.
+    pub reason: String,
 }
 
 /// One kind of what would remain.

@@ -36,6 +36,7 @@ impl CleanupPopup<'_> {
                 Line::styled("No culprit: nothing to yank.", t.accent()),
                 Line::raw(safe(&p.remaining_words())),
             ];
+            v.extend(self.held(width));
             v.extend(self.notes());
             return v;
         }
@@ -76,7 +77,37 @@ impl CleanupPopup<'_> {
             Span::raw(safe(&p.query)),
         ]));
         v.push(Line::raw(safe(&p.remaining_words())));
+        v.extend(self.held(width));
         v.extend(self.notes());
+        v
+    }
+
+    /// The held suspects naming loud script voices, as `qtriage plan` says them: the plan
+    /// takes none of them (newuser56: the popup said only "No culprit").
+    fn held(&self, width: usize) -> Vec<Line<'static>> {
+        let held = &self.cleanup.plan.held_loud;
+        let mut v = Vec::new();
+        for h in held.iter().take(2) {
+            let text = format!(
+                "Held, not taken: {} {} ({}, suspect {:.1}): {}",
+                h.key.name(),
+                sanitize_str(&h.value),
+                crate::size::counted(h.messages as u64, "message", "messages"),
+                h.score,
+                sanitize_str(&h.reason)
+            );
+            let rows = crate::text::wrap_words(&text, width, "", "    ");
+            v.extend(
+                rows.into_iter()
+                    .map(|r| Line::styled(r, self.theme.accent())),
+            );
+        }
+        if held.len() > 2 {
+            let more = held.len() - 2;
+            v.push(Line::raw(format!(
+                "Held, not taken: {more} more with loud voices (qtriage top)"
+            )));
+        }
         v
     }
 
@@ -191,5 +222,42 @@ mod tests {
             .collect();
         let keys = rows.iter().find(|r| r.contains(" Esc")).expect("keys");
         assert!(keys.contains("mark them all (then y yanks)"), "{keys}");
+    }
+
+    /// With no culprit, the popup says which held suspect names loud script voices, as `plan`
+    /// does (newuser56: it said only "No culprit"), its reason sanitized.
+    #[test]
+    fn no_culprit_names_the_held_suspect_with_loud_voices() {
+        let s = super::super::tests::cleanup_shown((100, 30));
+        let Popup::Cleanup(c) = &s.popup else {
+            panic!("the cleanup plan is shown: {:?}", s.popup);
+        };
+        let mut c = (**c).clone();
+        c.plan.culprits.clear();
+        c.plan.held_loud = vec![crate::analysis::plan::HeldLoud {
+            key: crate::analysis::key::ClusterKey::Uid,
+            value: "48".into(),
+            value_bytes: std::sync::Arc::from(&b"48"[..]),
+            messages: 750,
+            score: 39.9,
+            reason: "loud among them, the fastest first: s@bank.example\x1b[2J through x.php"
+                .into(),
+        }];
+        let mut buf = Buffer::empty(Rect::new(0, 0, 100, 30));
+        CleanupPopup {
+            cleanup: &c,
+            scroll: 0,
+            theme: Theme { colour: false },
+        }
+        .render(buf.area, &mut buf);
+        let text: String = (0..30)
+            .map(|y| (0..100).map(|x| buf[(x, y)].symbol()).collect::<String>() + "\n")
+            .collect();
+        assert!(text.contains("No culprit: nothing to yank."), "{text}");
+        assert!(
+            text.contains("Held, not taken: uid 48 (750 messages, suspect 39.9): loud among"),
+            "{text}"
+        );
+        assert!(!text.contains('\x1b'), "{text}");
     }
 }

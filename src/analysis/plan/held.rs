@@ -1,0 +1,51 @@
+//! The suspects a plan leaves that name loud script voices: pointed at, never taken.
+//!
+//! On a shared web host `plan` takes none of a hacked plugin's mail (docs/analysis.md, "Script
+//! voices"): it said only `no culprit`, and counted the plugin's flood as local mail to keep
+//! (newuser56). The ranking's held clusters whose reason names loud voices are said beside it.
+
+use super::super::key::{ClusterKey, KeyValue};
+use super::super::rank::{Verdict, LOUD_VOICES};
+use super::super::types::Cluster;
+use crate::queue::Interner;
+
+/// A suspect of the ranking whose reason names loud script voices.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeldLoud {
+    /// Its key.
+    pub key: ClusterKey,
+    /// Its value as `top` shows it (unsanitized).
+    pub value: String,
+    /// Its value's exact bytes (empty for none).
+    pub value_bytes: std::sync::Arc<[u8]>,
+    /// Its messages.
+    pub messages: usize,
+    /// Its score.
+    pub score: f64,
+    /// The reason naming the voices (unsanitized).
+    pub reason: String,
+}
+
+/// The suspects of `ranking` whose reasons name loud voices, in the ranking's order.
+pub(super) fn of(ranking: &[Cluster], strings: &Interner) -> Vec<HeldLoud> {
+    (ranking.iter())
+        .filter(|c| c.verdict() == Verdict::Suspect)
+        .filter_map(|c| {
+            let reason = c.reasons.iter().find(|r| r.starts_with(LOUD_VOICES))?;
+            Some(HeldLoud {
+                key: c.key,
+                value: c
+                    .value
+                    .map_or_else(|| "(none)".to_string(), |v| v.shown(c.key, strings)),
+                value_bytes: match c.value {
+                    Some(KeyValue::Text(s)) => strings.resolve(s),
+                    Some(other) => std::sync::Arc::from(other.text(strings).as_bytes()),
+                    None => std::sync::Arc::from(&b""[..]),
+                },
+                messages: c.messages,
+                score: c.score,
+                reason: reason.clone(),
+            })
+        })
+        .collect()
+}
