@@ -224,15 +224,7 @@ fn write_held(out: &mut dyn Write, p: &Plan, wrap: Wrap) -> std::io::Result<()> 
     const NAMED: usize = 2;
     let safe = |s: &str| sanitize_bytes(s.as_bytes()).into_owned();
     for h in p.held_loud.iter().take(NAMED) {
-        let line = format!(
-            "held, not taken: {} {} ({}, suspect {:.1}): {}",
-            h.key.name(),
-            safe(&h.value),
-            crate::size::counted(h.messages as u64, "message", "messages"),
-            h.score,
-            safe(&h.reason)
-        );
-        wrap.line(out, "", "  ", &line)?;
+        wrap.line(out, "", "  ", &safe(&h.words()))?;
     }
     if p.held_loud.len() > NAMED {
         let more = p.held_loud.len() - NAMED;

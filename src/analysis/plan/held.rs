@@ -26,6 +26,21 @@ pub struct HeldLoud {
     pub reason: String,
 }
 
+impl HeldLoud {
+    /// `held, not taken: uid 48 (3,250 messages, suspect 39.9): loud among them, ...`, as
+    /// `plan` and the TUI's plan popup say it (unsanitized).
+    pub fn words(&self) -> String {
+        format!(
+            "held, not taken: {} {} ({}, suspect {:.1}): {}",
+            self.key.name(),
+            self.value,
+            crate::size::counted(self.messages as u64, "message", "messages"),
+            self.score,
+            self.reason
+        )
+    }
+}
+
 /// The suspects of `ranking` whose reasons name loud voices, in the ranking's order.
 pub(super) fn of(ranking: &[Cluster], strings: &Interner) -> Vec<HeldLoud> {
     (ranking.iter())

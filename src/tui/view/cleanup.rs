@@ -88,14 +88,7 @@ impl CleanupPopup<'_> {
         let held = &self.cleanup.plan.held_loud;
         let mut v = Vec::new();
         for h in held.iter().take(2) {
-            let text = format!(
-                "Held, not taken: {} {} ({}, suspect {:.1}): {}",
-                h.key.name(),
-                sanitize_str(&h.value),
-                crate::size::counted(h.messages as u64, "message", "messages"),
-                h.score,
-                sanitize_str(&h.reason)
-            );
+            let text = sanitize_str(&h.words()).into_owned();
             let rows = crate::text::wrap_words(&text, width, "", "    ");
             v.extend(
                 rows.into_iter()
@@ -105,7 +98,7 @@ impl CleanupPopup<'_> {
         if held.len() > 2 {
             let more = held.len() - 2;
             v.push(Line::raw(format!(
-                "Held, not taken: {more} more with loud voices (qtriage top)"
+                "held, not taken: {more} more with loud voices (qtriage top)"
             )));
         }
         v
@@ -255,7 +248,7 @@ mod tests {
             .collect();
         assert!(text.contains("No culprit: nothing to yank."), "{text}");
         assert!(
-            text.contains("Held, not taken: uid 48 (750 messages, suspect 39.9): loud among"),
+            text.contains("held, not taken: uid 48 (750 messages, suspect 39.9): loud among"),
             "{text}"
         );
         assert!(!text.contains('\x1b'), "{text}");
