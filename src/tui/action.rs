@@ -592,6 +592,8 @@ use scroll::scroll_popup;
 #[cfg(test)]
 mod act_tests;
 #[cfg(test)]
+mod mark_tests;
+#[cfg(test)]
 mod scan_tests;
 #[cfg(test)]
 mod tests;
