@@ -64,15 +64,17 @@ fn value_text(key: ClusterKey, v: &KeyValue, strings: &Interner) -> String {
     }
 }
 
-/// Count `key`'s values over `members` of `records`, largest first, at most `limit`.
-fn top_values(
+/// Count `key`'s values over `members` of `records` (AUTH logins and uids as `top` names
+/// them in `ctx`), largest first, at most `limit`.
+pub(super) fn top_values(
     records: &[MessageRecord],
     members: &[usize],
     key: ClusterKey,
     strings: &Interner,
+    ctx: &AnalysisContext,
     limit: usize,
 ) -> (Vec<Counted>, super::Beyond) {
-    let mut ex = KeyExtractor::new(key, strings);
+    let mut ex = KeyExtractor::new(key, strings).with_context(ctx);
     let mut counts: HashMap<KeyValue, u64> = HashMap::new();
     for &i in members {
         if let Some(v) = records.get(i).and_then(|r| ex.value(r)) {
@@ -206,7 +208,7 @@ impl<'a> Window<'a> {
 }
 
 /// Spam timeline: first, last, and the busiest calendar minute.
-fn timeline(records: &[MessageRecord], spam: &[usize], window: usize) -> Timeline {
+pub(super) fn timeline(records: &[MessageRecord], spam: &[usize], window: usize) -> Timeline {
     let times: Vec<i64> = spam
         .iter()
         .filter_map(|&i| records.get(i))
@@ -392,15 +394,29 @@ pub fn build(src: &ReportSources<'_>) -> ReportInput {
         &spam,
         ClusterKey::Subject,
         src.strings,
+        src.ctx,
         MAX_SUBJECT_SAMPLES,
     );
-    let (origin_ips, origin_ips_more) =
-        top_values(window, &spam, ClusterKey::OriginIp, src.strings, MAX_LISTED);
-    let (scripts, scripts_more) =
-        top_values(window, &spam, ClusterKey::Script, src.strings, MAX_LISTED);
+    let (origin_ips, origin_ips_more) = top_values(
+        window,
+        &spam,
+        ClusterKey::OriginIp,
+        src.strings,
+        src.ctx,
+        MAX_LISTED,
+    );
+    let (scripts, scripts_more) = top_values(
+        window,
+        &spam,
+        ClusterKey::Script,
+        src.strings,
+        src.ctx,
+        MAX_LISTED,
+    );
     for s in &mut subjects {
         s.value = shorten(&s.value, MAX_SUBJECT_CHARS);
     }
+    let operator_judged = super::judged::judged(window, &operator, src.strings, src.ctx);
     ReportInput {
         now: src.ctx.now,
         // Until `compose` reads it.
@@ -468,6 +484,10 @@ pub fn build(src: &ReportSources<'_>) -> ReportInput {
         yanked_no_culprit: operator.len() as u64,
         yanked_no_culprit_ids: operator.iter().map(|&i| window[i].id).collect(),
         yanked_no_culprit_batches: Vec::new(),
+        operator_fixes: (operator_judged.iter())
+            .flat_map(super::judged::OperatorJudged::fixes)
+            .collect(),
+        operator_judged,
     }
 }
 
@@ -475,8 +495,8 @@ pub fn build(src: &ReportSources<'_>) -> ReportInput {
 fn operator_note(n: usize) -> String {
     format!(
         "{} in the yank area that no culprit accounts for (bounces aside) are not counted as \
-         spam: the operator yanked them, but the ranking calls them no culprit's (the Culprits \
-         section names their batches)",
+         spam: the operator yanked them, but the ranking calls them no culprit's (the section \
+         Yanked as spam by the operator describes them)",
         counted(n as u64, "message", "messages")
     )
 }

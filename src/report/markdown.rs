@@ -221,6 +221,19 @@ fn header_and_timeline(out: &mut String, r: &ReportInput) {
         thousands(t.spam_messages),
         thousands(t.messages)
     );
+    // The operator's verdict, beside the ranking's: on a shared host the ranking holds a
+    // plugin's flood as a suspect, and a reader saw only "0 spam messages" (newuser56).
+    if let Some(j) = &r.operator_judged {
+        let _ = writeln!(
+            out,
+            "- Yanked as spam by the operator (no culprit accounts for them): {}, queued {} to {} \
+             ({} before this report was written)",
+            counted(j.messages, "message", "messages"),
+            time_or_none(j.first_queued),
+            time_or_none(j.last_queued),
+            span_words(r.now.saturating_sub(j.last_queued.unwrap_or(r.now)))
+        );
+    }
 }
 
 fn culprits(out: &mut String, r: &ReportInput) {
@@ -260,7 +273,20 @@ fn culprits(out: &mut String, r: &ReportInput) {
 /// counted as spam, since the ranking calls none of it spam.
 fn yanked_apart_line(r: &ReportInput) -> String {
     let n = counted(r.yanked_no_culprit, "message", "messages");
-    let batches: Vec<String> = (r.yanked_no_culprit_batches.iter())
+    let by = match yank_batches(r) {
+        batches if batches.is_empty() => String::new(),
+        batches => format!(": {}", batches.join("; ")),
+    };
+    format!(
+        "Also yanked by the operator, not counted as spam (no culprit accounts for them): {n}{by}. \
+         {JUDGED_POINTER}"
+    )
+}
+
+/// The batches that yanked what no culprit accounts for: `N in batch `ID` (`QUERY`)`, and
+/// `N in no batch`.
+fn yank_batches(r: &ReportInput) -> Vec<String> {
+    (r.yanked_no_culprit_batches.iter())
         .map(|b| match (&b.batch, &b.selection) {
             (Some(batch), Some(selection)) => format!(
                 "{} in batch {} ({})",
@@ -270,14 +296,94 @@ fn yanked_apart_line(r: &ReportInput) -> String {
             ),
             _ => format!("{} in no batch", thousands(b.messages)),
         })
+        .collect()
+}
+
+/// The title of the section on the operator's yanks no culprit accounts for.
+const JUDGED_TITLE: &str = "Yanked as spam by the operator";
+
+/// Where the Culprits section sends the reader for them.
+const JUDGED_POINTER: &str = "They are described under Yanked as spam by the operator.";
+
+/// `rows` as `` `a` (3), `b` (2) and 4 more (9 messages)``, or `none`.
+fn counted_words(rows: &[Counted], more: Beyond) -> String {
+    if rows.is_empty() {
+        return "none".into();
+    }
+    let listed: Vec<String> = (rows.iter())
+        .map(|r| format!("{} ({})", code(&r.value), thousands(r.messages)))
         .collect();
-    let by = match batches.is_empty() {
-        true => String::new(),
-        false => format!(": {}", batches.join("; ")),
+    let more = match more.values {
+        0 => String::new(),
+        n => format!(
+            " and {} more ({})",
+            thousands(n),
+            counted(more.messages, "message", "messages")
+        ),
     };
-    format!(
-        "Also yanked by the operator, not counted as spam (no culprit accounts for them): {n}{by}."
-    )
+    format!("{}{more}", listed.join(", "))
+}
+
+/// The operator's yanks no culprit accounts for, described: their verdict, kept apart from
+/// the culprits' sections and counts.
+fn operator_judged(out: &mut String, r: &ReportInput) {
+    let Some(j) = &r.operator_judged else {
+        return;
+    };
+    let _ = writeln!(out, "\n## {JUDGED_TITLE}\n");
+    let _ = writeln!(
+        out,
+        "The operator judged these messages spam and yanked them; qtriage's ranking names no \
+         culprit for them, so they are not among the culprits, their origin IPs, scripts, \
+         subjects or spam counts above.\n"
+    );
+    let peak = match j.peak_minute {
+        Some(at) => format!(
+            ", at most {} a minute (minute starting {})",
+            thousands(j.peak_per_minute),
+            rfc3339(at)
+        ),
+        None => String::new(),
+    };
+    let _ = writeln!(
+        out,
+        "- Messages: {} to {}, queued {} to {}{peak}",
+        thousands(j.messages),
+        counted(j.recipients, "recipient", "recipients"),
+        time_or_none(j.first_queued),
+        time_or_none(j.last_queued)
+    );
+    let batches = yank_batches(r);
+    if !batches.is_empty() {
+        let _ = writeln!(out, "- Yanked with: {}", batches.join("; "));
+    }
+    let none = Beyond::default();
+    let _ = writeln!(
+        out,
+        "- Scripts that sent them: {}",
+        counted_words(&j.scripts, j.scripts_more)
+    );
+    let _ = writeln!(
+        out,
+        "- Uids that queued them: {}",
+        counted_words(&j.uids, none)
+    );
+    let _ = writeln!(
+        out,
+        "- AUTH logins that sent them: {}",
+        counted_words(&j.auth_users, none)
+    );
+    let _ = writeln!(
+        out,
+        "- From addresses on {} of them or more: {}",
+        super::judged::FROM_NAMED_AT,
+        counted_words(&j.from, none)
+    );
+    let _ = writeln!(
+        out,
+        "- Subjects (samples): {}",
+        counted_words(&j.subjects, none)
+    );
 }
 
 fn evidence_and_actions(out: &mut String, r: &ReportInput) {
@@ -343,8 +449,15 @@ fn remaining_and_fixes(out: &mut String, r: &ReportInput) {
     );
     let _ = writeln!(out, "\n## Recommended fixes\n");
     // What the culprits name needs no account database: said whether one was read or not.
-    for f in &r.culprit_fixes {
-        let _ = writeln!(out, "- {} {}: {}", f.kind.name(), code(&f.value), f.advice);
+    let judged = (r.operator_fixes.iter()).map(|f| (f, " (sent what the operator yanked as spam)"));
+    for (f, whose) in (r.culprit_fixes.iter()).map(|f| (f, "")).chain(judged) {
+        let _ = writeln!(
+            out,
+            "- {} {}{whose}: {}",
+            f.kind.name(),
+            code(&f.value),
+            f.advice
+        );
         if !f.accounts.is_empty() {
             let shown: Vec<String> = (f.accounts.iter().take(ACCOUNTS_SHOWN))
                 .map(|a| code(a))
@@ -360,7 +473,7 @@ fn remaining_and_fixes(out: &mut String, r: &ReportInput) {
             let _ = writeln!(out, "  - {n} accounts: {}{more}", shown.join(", "));
         }
     }
-    if !r.culprit_fixes.is_empty() {
+    if !r.culprit_fixes.is_empty() || !r.operator_fixes.is_empty() {
         let _ = writeln!(out);
     }
     if let Some(n) = &r.accounts_note {
@@ -412,6 +525,7 @@ pub fn render(r: &ReportInput) -> String {
         &r.subjects,
         samples,
     );
+    operator_judged(&mut out, r);
     evidence_and_actions(&mut out, r);
     remaining_and_fixes(&mut out, r);
     if !r.notes.is_empty() {

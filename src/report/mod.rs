@@ -12,6 +12,7 @@
 pub mod build;
 pub mod compose;
 pub mod fixes;
+pub mod judged;
 pub mod markdown;
 
 use serde::Serialize;
@@ -252,6 +253,11 @@ pub struct ReportInput {
     /// Those messages by the yank batch that moved them, largest first (a `batch` of `None`:
     /// moved by no batch of the journal, as by qmail-remove or by hand).
     pub yanked_no_culprit_batches: Vec<YankedApart>,
+    /// Those messages described: when, how many, the scripts, uids and logins that sent them
+    /// (the operator's verdict, apart from the culprits'); `None` when there are none.
+    pub operator_judged: Option<judged::OperatorJudged>,
+    /// What to fix for what sent them ([`judged::OperatorJudged::fixes`]), as `culprit_fixes`.
+    pub operator_fixes: Vec<fixes::CulpritFix>,
 }
 
 /// Messages the operator yanked that no culprit accounts for, of one batch.

@@ -17,7 +17,7 @@ use qtriage::queue::{scan, Interner, MessageId, Progress, Queue, QueueOptions, S
 
 use crate::util::{assert_exit, TestQueue};
 
-const NOW: i64 = 1_795_435_200; // 2026-11-23 12:00 UTC
+pub(crate) const NOW: i64 = 1_795_435_200; // 2026-11-23 12:00 UTC
 pub(crate) const SEED: u64 = 17;
 /// Messages per mix: enough for every group to hold dozens, small enough for CI.
 const MESSAGES: usize = 2_000;

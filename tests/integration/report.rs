@@ -36,6 +36,26 @@ pub(crate) struct ReportJson {
     pub(crate) notes: Vec<String>,
     pub(crate) yanked_no_culprit: u64,
     pub(crate) yanked_no_culprit_batches: Vec<serde_json::Value>,
+    pub(crate) operator_judged: Option<OperatorJudgedJson>,
+    pub(crate) operator_fixes: Vec<CulpritFixJson>,
+}
+
+/// What the operator yanked that no culprit accounts for, described.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct OperatorJudgedJson {
+    pub(crate) messages: u64,
+    pub(crate) recipients: u64,
+    pub(crate) first_queued: Option<String>,
+    pub(crate) last_queued: Option<String>,
+    pub(crate) peak_per_minute: u64,
+    pub(crate) peak_minute: Option<String>,
+    pub(crate) scripts: Vec<CountedJson>,
+    pub(crate) scripts_more: BeyondJson,
+    pub(crate) uids: Vec<CountedJson>,
+    pub(crate) auth_users: Vec<CountedJson>,
+    pub(crate) from: Vec<CountedJson>,
+    pub(crate) subjects: Vec<CountedJson>,
 }
 
 #[derive(Debug, serde::Deserialize)]

@@ -197,3 +197,57 @@ fn a_span_is_said_in_its_largest_unit_with_two_figures() {
         ]
     );
 }
+
+#[test]
+fn the_operators_yanks_are_a_section_of_their_own_with_hostile_values_inert() {
+    use crate::report::judged::OperatorJudged;
+    let counted = |value: &str, messages| Counted {
+        value: value.into(),
+        messages,
+    };
+    let r = ReportInput {
+        now: 1_795_435_200,
+        yanked_no_culprit: 750,
+        yanked_no_culprit_batches: vec![crate::report::YankedApart {
+            batch: Some("20261123-110000-abcd".into()),
+            selection: Some("script:class-loader.php".into()),
+            messages: 750,
+        }],
+        operator_judged: Some(OperatorJudged {
+            messages: 750,
+            recipients: 1_500,
+            first_queued: Some(1_795_424_400),
+            last_queued: Some(1_795_435_140),
+            peak_per_minute: 15,
+            peak_minute: Some(1_795_435_080),
+            scripts: vec![counted("class-`loader`.php", 750)],
+            scripts_more: Beyond {
+                values: 2,
+                messages: 9,
+            },
+            uids: vec![counted("48", 750)],
+            from: vec![counted("[x](http://evil)@bank.example", 750)],
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let md = render(&r);
+    let want = [
+        "- Yanked as spam by the operator (no culprit accounts for them): 750 messages, queued \
+         2026-11-23T09:00:00Z to 2026-11-23T11:59:00Z (60 seconds before this report was written)\n",
+        "## Culprits\n\nnone found\n\nAlso yanked by the operator, not counted as spam (no culprit \
+         accounts for them): 750 messages: 750 in batch `20261123-110000-abcd` \
+         (`script:class-loader.php`). They are described under Yanked as spam by the operator.\n",
+        "\n## Yanked as spam by the operator\n\nThe operator judged these messages spam",
+        "- Messages: 750 to 1,500 recipients, queued 2026-11-23T09:00:00Z to \
+         2026-11-23T11:59:00Z, at most 15 a minute (minute starting 2026-11-23T11:58:00Z)\n",
+        "- Yanked with: 750 in batch `20261123-110000-abcd` (`script:class-loader.php`)\n",
+        "- Scripts that sent them: ``class-`loader`.php`` (750) and 2 more (9 messages)\n",
+        "- Uids that queued them: `48` (750)\n- AUTH logins that sent them: none\n",
+        "- From addresses on 10 of them or more: `[x](http://evil)@bank.example` (750)\n",
+        "- Subjects (samples): none\n\n## Evidence",
+    ];
+    for line in want {
+        assert!(md.contains(line), "{line:?} in\n{md}");
+    }
+}
