@@ -528,6 +528,7 @@ fn a_shared_hosts_plan_names_the_held_suspect_with_loud_voices() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("no culprit: nothing to yank"), "{text}");
     assert!(text.contains("held, not taken: uid 48 ("), "{text}");
+    assert!(text.contains(" queued on this host (uid 48 "), "{text}");
     assert!(text.contains(plugin), "{text}");
     let out = t.run(&["plan", "--json"]);
     let j: serde_json::Value = serde_json::from_slice(&out.stdout).expect("plan json");
