@@ -31,7 +31,7 @@ pub(crate) struct Measured {
     pub(crate) real_taken: usize,
     /// Real messages taken, by group (what to look at when it is not zero).
     real_by_group: HashMap<&'static str, usize>,
-    plan: Plan,
+    pub(crate) plan: Plan,
     /// The ranking's first lines: `key value verdict score (messages)`.
     pub(crate) ranked: Vec<String>,
 }

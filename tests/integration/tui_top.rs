@@ -16,13 +16,18 @@ use crate::util::assert_exit;
 
 /// Run the TUI headless on `queue` with `logs` until the envelope pass' analysis is shown.
 fn tui_session(queue: &Path, logs: &[&Path]) -> Session {
+    tui_session_at(queue, logs, NOW)
+}
+
+/// [`tui_session`] with the clock at `now`.
+fn tui_session_at(queue: &Path, logs: &[&Path], now: i64) -> Session {
     let queue = Queue::open(queue, QueueOptions::default()).expect("open queue");
     let opts = TuiOptions {
         logs: logs.iter().map(|p| p.to_path_buf()).collect(),
-        now: Some(NOW),
+        now: Some(now),
         ..TuiOptions::default()
     };
-    let mut s = Session::start(queue, NOW, false, &opts).expect("start the TUI");
+    let mut s = Session::start(queue, now, false, &opts).expect("start the TUI");
     let deadline = Instant::now() + crate::util::deadline();
     while s.state.data.as_ref().is_none_or(|a| a.envelopes_pending) {
         assert!(Instant::now() < deadline, "the TUI's scan did not finish");
@@ -122,6 +127,26 @@ fn a_flood_without_auth_opens_on_its_culprits_key() {
     let data = session.state.data.as_ref().expect("analysed");
     assert_eq!(data.clustering.key, key);
     assert_eq!(session.state.clusters.key, Some(key));
+}
+
+/// A shared host whose plugin run the ranking holds as a suspect of uid 48, above the logins'
+/// suspects, with no culprit anywhere: the TUI opens on uid, where that suspect and its loud
+/// voices are, not on auth-user (newuser56).
+#[test]
+fn with_no_culprit_the_tui_opens_on_the_first_suspects_key() {
+    use qtriage::fixture::flood::Mix;
+    let (t, m) = crate::plan_mix::measure_seeded(Mix::BusyHost, 2_000, crate::plan_mix::SEED);
+    assert!(m.plan.culprits.is_empty(), "{:?}", m.plan.culprits);
+    let now = crate::plan_mix::NOW;
+    let session = tui_session_at(t.root(), &[], now);
+    let data = session.state.data.as_ref().expect("analysed");
+    assert_eq!(data.clustering.key, ClusterKey::Uid);
+    let first = data.clustering.clusters.first().expect("a cluster");
+    assert!(
+        (first.reasons.iter()).any(|r| r.contains("class-loader.php")),
+        "{:?}",
+        first.reasons
+    );
 }
 
 /// `y` on marks the cleanup plan would not take (real inbound mail beside a script's flood):

@@ -41,8 +41,10 @@ pub fn clustering(s: &Snapshot, key: ClusterKey) -> Clustering {
 }
 
 /// [`clustering`] by `key` while it holds a culprit, else by the key of the ranking's first
-/// culprit: a flood without SMTP AUTH (an open relay's IPs, a PHP script) opened on one
-/// `(none)` cluster of auth-user, the operator's run found. Until the operator picks a key.
+/// cluster when it is a culprit or a suspect: a flood without SMTP AUTH (an open relay's IPs, a
+/// PHP script) opened on one `(none)` cluster of auth-user, the operator's run found; a shared
+/// host's plugin run, which the ranking holds as a suspect of uid 48 above every login, opened
+/// on the logins, with no word of it in sight (newuser56). Until the operator picks a key.
 pub fn opening_clustering(s: &Snapshot, key: ClusterKey) -> Clustering {
     let is_culprit =
         |c: &crate::analysis::cluster::Cluster| Verdict::of(c.score) == Verdict::Culprit;
@@ -51,7 +53,10 @@ pub fn opening_clustering(s: &Snapshot, key: ClusterKey) -> Clustering {
         return first;
     }
     let top = s.basis().top(&s.records, &s.strings, &s.logs, 1, OF_QUEUE);
-    match top.first().filter(|c| is_culprit(c) && c.key != key) {
+    let worth = |c: &&crate::analysis::cluster::Cluster| {
+        c.key != key && Verdict::of(c.score) != Verdict::Legitimate
+    };
+    match top.first().filter(worth) {
         Some(c) => {
             // Not two clusterings of a million records at once.
             drop(first);
