@@ -45,7 +45,8 @@ pub fn free_rows(area: Rect, shown: usize) -> Rect {
 
 /// The reasons in `area`, the rows under the pane's last list row: after a blank row when
 /// there is room for it, the summary in `summary` style and the signals in `signals` style, as
-/// many lines as fit; a cut ends in `…`, so a part is never read as the whole.
+/// many lines as fit; a cut ends in `… w: whole`, so a part is never read as the whole and
+/// the operator knows where the rest is.
 pub struct Reasons<'a> {
     /// The reasons, the summary first.
     pub reasons: &'a [String],
@@ -84,9 +85,24 @@ impl Widget for Reasons<'_> {
     }
 }
 
-/// `text` ending in `…` within `width` columns: after it when there is room, else in place of
-/// its last columns (the last row shown of reasons cut short, even when its own text fits).
+/// How a cut's last row ends: the `…`, then the key that reads them whole (`w`, which no key
+/// bar names: newuser56 read three signals at 100x30 and never the held reason below them).
+const CUT: &str = " w: whole";
+
+/// `text` ending in `…` and [`CUT`] within `width` columns: after it when there is room, else
+/// in place of its last columns (the last row shown of reasons cut short, even when its own
+/// text fits); just `…` when the pane is too narrow for the hint.
 fn ending_in_ellipsis(text: String, width: usize) -> String {
+    let hint = Span::raw(CUT).width();
+    let room = match width.checked_sub(hint) {
+        Some(room) if room > hint => room,
+        _ => return end_in_ellipsis(text, width),
+    };
+    format!("{}{CUT}", end_in_ellipsis(text, room))
+}
+
+/// `text` ending in `…` within `width` columns.
+fn end_in_ellipsis(text: String, width: usize) -> String {
     if Span::raw(text.as_str()).width() < width {
         format!("{text}…")
     } else {

@@ -71,8 +71,8 @@ fn a_pane_with_little_room_shows_what_fits_and_ends_in_an_ellipsis() {
         "the summary starts in the free rows: {rows:?}"
     );
     assert!(
-        rows.last().is_some_and(|r| r.ends_with('…')),
-        "what does not fit ends in …: {rows:?}"
+        rows.last().is_some_and(|r| r.ends_with("… w: whole")),
+        "what does not fit ends in … and where to read it whole: {rows:?}"
     );
 }
 
