@@ -47,13 +47,16 @@ pub fn key_for(context: Context, command: Command) -> Option<String> {
         .map(|b| key_label(b.keys[0]))
 }
 
+/// Enter's hint in a confirmation while qmail-send runs.
+const ONCE_STOPPED: &str = "do it once qmail-send stops";
+
 /// Status-bar hints for `state`: `key label` pairs from the bindings marked as hints.
 pub fn hints(state: &AppState) -> Vec<(String, &'static str)> {
     // `F force` only while there is something to force: the popup's action is refused while
     // qmail-send runs (a purge never is), by the same judgement that refuses Enter.
-    let forcing = match &state.popup {
-        crate::tui::state::Popup::Confirm(c) => crate::tui::plan::send_blocks(state, c),
-        _ => true,
+    let (forcing, in_confirm) = match &state.popup {
+        crate::tui::state::Popup::Confirm(c) => (crate::tui::plan::send_blocks(state, c), true),
+        _ => (true, false),
     };
     // A key a more specific context takes is not hinted again for a wider one: `/` picks back
     // in the yank area, where "/ filter" would tell the operator what it does not do.
@@ -67,7 +70,14 @@ pub fn hints(state: &AppState) -> Vec<(String, &'static str)> {
             continue;
         }
         taken.push(first);
-        if let (true, Some(hint)) = (forcing || b.command != Command::Force, b.hint) {
+        // As the popup says it: while qmail-send runs Enter only checks again (newuser56: the
+        // bar said `Enter do it` under the popup's `Enter do it once qmail-send stops`).
+        let hint = match b.command {
+            Command::Force if !forcing => None,
+            Command::Confirm if forcing && in_confirm => Some(ONCE_STOPPED),
+            _ => b.hint,
+        };
+        if let Some(hint) = hint {
             out.push((key_label(first), hint));
         }
     }
