@@ -56,7 +56,7 @@ pub struct ReportSources<'a> {
     pub restored: &'a Restored,
 }
 
-fn value_text(key: ClusterKey, v: &KeyValue, strings: &Interner) -> String {
+pub(super) fn value_text(key: ClusterKey, v: &KeyValue, strings: &Interner) -> String {
     match v {
         KeyValue::Text(s) if strings.resolve(*s).is_empty() => key.empty_shown().into(),
         KeyValue::Text(s) => sanitize_bytes(&strings.resolve(*s)).into_owned(),
@@ -416,7 +416,6 @@ pub fn build(src: &ReportSources<'_>) -> ReportInput {
     for s in &mut subjects {
         s.value = shorten(&s.value, MAX_SUBJECT_CHARS);
     }
-    let operator_judged = super::judged::judged(window, &operator, src.strings, src.ctx);
     ReportInput {
         now: src.ctx.now,
         // Until `compose` reads it.
@@ -484,10 +483,9 @@ pub fn build(src: &ReportSources<'_>) -> ReportInput {
         yanked_no_culprit: operator.len() as u64,
         yanked_no_culprit_ids: operator.iter().map(|&i| window[i].id).collect(),
         yanked_no_culprit_batches: Vec::new(),
-        operator_fixes: (operator_judged.iter())
-            .flat_map(super::judged::OperatorJudged::fixes)
-            .collect(),
-        operator_judged,
+        // Until `compose` reads the journal: what names them is the selections that yanked them.
+        operator_judged: None,
+        operator_fixes: Vec::new(),
     }
 }
 

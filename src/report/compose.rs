@@ -2,7 +2,7 @@
 //! journal says was done, and the accounts to fix; the one call both faces make.
 
 use std::borrow::Cow;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use super::build::{add_fixes, build, ReportSources, REPORT_HASH_ATTEMPTS};
@@ -103,7 +103,17 @@ pub fn compose(sources: &ReportSources<'_>, extras: &Extras<'_>) -> ReportInput 
     if extras.logs_read {
         add_log_evidence(&mut input, sources);
     }
-    add_actions_done(&mut input, extras.yank_dir);
+    let tested = add_actions_done(&mut input, extras.yank_dir);
+    let judged = super::judged::Judged {
+        records: sources.records,
+        in_queue: sources.in_queue,
+        strings: sources.strings,
+        ctx: sources.ctx,
+    };
+    input.operator_judged = judged.describe(&input.yanked_no_culprit_ids, &tested);
+    input.operator_fixes = (input.operator_judged.iter())
+        .flat_map(|j| judged.fixes(j))
+        .collect();
     let opts = CheckOptions {
         culprits_top: input.culprit_auth_users(),
         culprits_stuffed: input.stuffed_logins(),
@@ -356,8 +366,13 @@ pub const PICK_SELECTION: &str =
 
 /// "What was done": every yank, restore, purge and expire batch of the journal that moved
 /// something (abandoned batches moved nothing), with the messages it handled; and a note for
-/// messages in the yank area that no batch moved (qmail-remove, or by hand).
-fn add_actions_done(input: &mut ReportInput, yank_dir: &Path) {
+/// messages in the yank area that no batch moved (qmail-remove, or by hand). Returns the
+/// cluster keys the selection of the newest yank batch that moved each message tested
+/// ([`super::judged::tested_keys`]).
+fn add_actions_done(
+    input: &mut ReportInput,
+    yank_dir: &Path,
+) -> HashMap<MessageId, Vec<crate::analysis::key::ClusterKey>> {
     let batches = match area::batches(yank_dir) {
         Ok(b) => b,
         Err(e) => {
@@ -365,7 +380,7 @@ fn add_actions_done(input: &mut ReportInput, yank_dir: &Path) {
             input
                 .notes
                 .push(format!("the action journal could not be read: {e}"));
-            return;
+            return HashMap::new();
         }
     };
     let done: Vec<ActionDone> = batches
@@ -428,6 +443,15 @@ fn add_actions_done(input: &mut ReportInput, yank_dir: &Path) {
             ));
         }
     }
+    // Batches come oldest first: a message yanked, restored and yanked again is the newest's.
+    let mut tested = HashMap::new();
+    for b in &yanks {
+        let keys = super::judged::tested_keys(&b.header.query);
+        for m in &b.messages {
+            tested.insert(m.id, keys.clone());
+        }
+    }
+    tested
 }
 
 /// `ids` (what the operator yanked that no culprit accounts for) by the newest yank batch of

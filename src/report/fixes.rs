@@ -13,6 +13,18 @@ const UNNAMED: &str = "no header names the account";
 /// The conclusion of a subject sent through many stolen logins.
 const STUFFING: &str = "credential stuffing";
 
+/// What to do about a script that sent spam. The header names the script as PHP saw it, often
+/// by its file name alone: where it lies is the operator's next question (newuser55).
+pub const SCRIPT_ADVICE: &str = "disable it (the web server must no longer run it) and find how \
+     it was planted: find it by its file name under the web roots (find /var/www /home -name \
+     NAME), the web server's access log shows the POSTs to it from the first spam's time, \
+     php.ini's mail.log records the full path of every script that mails; look for other files \
+     beside it";
+
+/// What to do about a uid that queued spam.
+pub const UID_ADVICE: &str =
+    "find what runs as this uid and mails: its crontab, its web scripts, its processes";
+
 /// What to fix for one culprit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CulpritFix {
@@ -40,18 +52,8 @@ pub fn culprit_fixes(culprits: &[Culprit]) -> Vec<CulpritFix> {
             ClusterKey::AuthUser => {
                 "change its password and end its sessions: this login sent the spam"
             }
-            // The header names the script as PHP saw it, often by its file name alone: where
-            // it lies is the operator's next question (newuser55).
-            ClusterKey::Script => {
-                "disable it (the web server must no longer run it) and find how it was planted: \
-                 find it by its file name under the web roots (find /var/www /home -name NAME), \
-                 the web server's access log shows the POSTs to it from the first spam's time, \
-                 php.ini's mail.log records the full path of every script that mails; look for \
-                 other files beside it"
-            }
-            ClusterKey::Uid => {
-                "find what runs as this uid and mails: its crontab, its web scripts, its processes"
-            }
+            ClusterKey::Script => SCRIPT_ADVICE,
+            ClusterKey::Uid => UID_ADVICE,
             // Before the relay's: its clients logged in (ESMTPA), so rcpthosts is not it.
             ClusterKey::OriginIp | ClusterKey::OriginNet if says(UNNAMED) => {
                 "an account logged in from here though no header names it: run qtriage with \

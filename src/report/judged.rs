@@ -4,31 +4,56 @@
 //! On a shared web host the ranking holds a hacked plugin's flood as a suspect (a busy shop
 //! writes alike), so the operator yanks it by a query of their own. The report then said "Spam
 //! messages: 0" and "Culprits: none found" to a blacklist reader (newuser56). This is their
-//! verdict, not the ranking's: counted and named in its own section, never among the culprits,
-//! their origin IPs or their counts (review49: a mistaken yank of inbound mail put other
-//! providers' servers among a delisting request's spam origins). So it names what on this
-//! server sent the mail (scripts, uids, AUTH logins), not the SMTP clients it came from; and a
-//! From address only when many of the messages carry it (a spam run's forged sender), never the
-//! one or two of a person's mail yanked by mistake.
+//! verdict, not the ranking's: counted in its own section, never among the culprits, their
+//! origin IPs or their counts. And the report goes to third parties, so a mistaken yank must
+//! not publish real people as spammers (review49: other providers' servers; review52:
+//! customers' addresses; review57: `origin:smtp` yanked named correspondents, `uid:48` every
+//! shop's address and order subject, and advised disabling WordPress's PHPMailer.php). So it
+//! describes only mail this server sent (a local uid or script, an AUTH login), counting what
+//! came in from elsewhere; and it names a script, uid, login or From address only where the
+//! selection that yanked it tested that key: the operator's own words judged those values,
+//! not a selection made by some other key they happen to share.
+
+use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
-use super::build::{timeline, top_values};
-use super::fixes::{culprit_fixes, CulpritFix};
-use super::{
-    opt_time, shorten, Beyond, Counted, Culprit, MAX_LISTED, MAX_SUBJECT_CHARS, MAX_SUBJECT_SAMPLES,
-};
+use super::build::{timeline, top_values, value_text};
+use super::fixes::{CulpritFix, SCRIPT_ADVICE, UID_ADVICE};
+use super::{opt_time, shorten, Beyond, Counted, MAX_LISTED, MAX_SUBJECT_CHARS};
 use crate::analysis::cluster::AnalysisContext;
-use crate::analysis::key::ClusterKey;
-use crate::queue::{Interner, MessageRecord};
+use crate::analysis::key::{ClusterKey, KeyExtractor, KeyValue};
+use crate::queue::{Interner, MessageId, MessageRecord, OriginKind};
 
-/// Fewest messages a From address is written on to be named: a spam run's forged sender is on
-/// hundreds; a person's mail yanked by mistake is on a few.
-pub const FROM_NAMED_AT: u64 = 10;
+/// Fewest messages a subject template is named on: a spam run's is on hundreds; a person's
+/// mail yanked by mistake has a few of each.
+pub const SUBJECT_NAMED_AT: u64 = 10;
 
-/// A script or login gets a fix when it sent at least this share of the judged messages (one
-/// in `FIX_SHARE`): the run's own, not a stray contact form the query also took.
-const FIX_SHARE: u64 = 10;
+/// Most subject templates named.
+const SUBJECTS: usize = 3;
+
+/// Keys narrow enough that a selection testing them judged its messages' subjects too: a
+/// script, a sender, a login. Not a uid or an IP: `uid:48` takes every site's mail.
+const NARROW: [ClusterKey; 6] = [
+    ClusterKey::Script,
+    ClusterKey::From,
+    ClusterKey::AuthUser,
+    ClusterKey::Sender,
+    ClusterKey::SenderPattern,
+    ClusterKey::Subject,
+];
+
+/// The advice for a login only the operator judged: the ranking found nothing against it.
+const LOGIN_ADVICE: &str = "if its owner did not send this mail: change its password and end \
+     its sessions";
+
+/// The advice for a script whose name other mail still queued has too: PHP names a script by
+/// its file name, and a mail library (PHPMailer.php) is every site's.
+const SHARED_SCRIPT_ADVICE: &str = "other mail still queued goes through a file of this name \
+     (PHP names the file alone, and a mail library is many sites'): do not disable it \
+     everywhere; php.ini's mail.log records the full path of every script that mails, and the \
+     web server's access log shows the POSTs at the spam's times: find the site's file that \
+     sent it";
 
 /// The operator's yanks no culprit accounts for, bounces aside.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -48,84 +73,186 @@ pub struct OperatorJudged {
     /// Start of that minute.
     #[serde(serialize_with = "opt_time")]
     pub peak_minute: Option<i64>,
-    /// The PHP scripts that sent them, largest first.
+    /// Of them, those this server did not send (inbound SMTP without a login, or of no known
+    /// origin): counted, never described.
+    pub from_elsewhere: u64,
+    /// The PHP scripts that sent them, where a selection tested the script, largest first.
     pub scripts: Vec<Counted>,
     /// The scripts beyond the listed ones.
     pub scripts_more: Beyond,
-    /// The local uids that queued them (as `top` names them), largest first.
+    /// The local uids that queued them (as `top` names them), where a selection tested the uid.
     pub uids: Vec<Counted>,
-    /// The AUTH logins that sent them, largest first.
+    /// The AUTH logins that sent them, where a selection tested the login.
     pub auth_users: Vec<Counted>,
-    /// The From addresses written on [`FROM_NAMED_AT`] of them or more, largest first.
+    /// Their From addresses, where a selection tested the From address.
     pub from: Vec<Counted>,
-    /// Sanitized subject templates (digits and random tokens masked).
+    /// Subject templates on [`SUBJECT_NAMED_AT`] of them or more, of those a narrow selection
+    /// took (a script, a sender, a login: not a uid).
     pub subjects: Vec<Counted>,
 }
 
-/// Describe `members` (indices of `records`: the operator's yanks no culprit accounts for),
-/// logins and uids named as `top` names them in `ctx`; `None` when there are none.
-pub fn judged(
-    records: &[MessageRecord],
-    members: &[usize],
-    strings: &Interner,
-    ctx: &AnalysisContext,
-) -> Option<OperatorJudged> {
-    if members.is_empty() {
-        return None;
-    }
-    let t = timeline(records, members, records.len());
-    let top = |key, limit| top_values(records, members, key, strings, ctx, limit);
-    let (scripts, scripts_more) = top(ClusterKey::Script, MAX_LISTED);
-    let (mut subjects, _) = top(ClusterKey::Subject, MAX_SUBJECT_SAMPLES);
-    for s in &mut subjects {
-        s.value = shorten(&s.value, MAX_SUBJECT_CHARS);
-    }
-    let (mut from, _) = top(ClusterKey::From, MAX_LISTED);
-    from.retain(|f| f.messages >= FROM_NAMED_AT);
-    Some(OperatorJudged {
-        messages: t.spam_messages,
-        recipients: (members.iter())
-            .filter_map(|&i| records.get(i))
-            .map(|r| r.recipients.len() as u64)
-            .sum(),
-        first_queued: t.first_spam_queued,
-        last_queued: t.last_spam_queued,
-        peak_per_minute: t.peak_per_minute,
-        peak_minute: t.peak_minute,
-        scripts,
-        scripts_more,
-        uids: top(ClusterKey::Uid, MAX_LISTED).0,
-        auth_users: top(ClusterKey::AuthUser, MAX_LISTED).0,
-        from,
-        subjects,
-    })
+/// The cluster keys the batch selection `selection` tests, as its journal records it: a query
+/// (`script:x.php from:a@b`), or the TUI's marks (`tui: 750 marked messages of uid 48 matching
+/// script:x.php`: the key of the cluster marked, and the filter's).
+pub fn tested_keys(selection: &str) -> Vec<ClusterKey> {
+    let keys_of = |q: &str| {
+        crate::query::Query::parse(q)
+            .map(|q| q.cluster_keys())
+            .unwrap_or_default()
+    };
+    let Some(marks) = selection.strip_prefix("tui: ") else {
+        return keys_of(selection);
+    };
+    let (marked, filter) = match marks.split_once(" matching ") {
+        Some((marked, filter)) => (marked, keys_of(filter)),
+        None => (marks, Vec::new()),
+    };
+    let of = marked.split_once(" of ").map(|(_, of)| of);
+    let key = of.and_then(|of| ClusterKey::from_name(of.split(' ').next()?));
+    key.into_iter()
+        .chain(filter)
+        .fold(Vec::new(), |mut keys, k| {
+            if !keys.contains(&k) {
+                keys.push(k);
+            }
+            keys
+        })
 }
 
-impl OperatorJudged {
-    /// What to fix for what sent a share of them ([`FIX_SHARE`]): a script's and a login's fix
-    /// as a culprit's, and a uid's only when neither names what sent them (qmail-smtpd's mail
-    /// has the uid it ran as, which is no sender to fix).
-    pub fn fixes(&self) -> Vec<CulpritFix> {
-        let enough = |c: &&Counted| c.messages.saturating_mul(FIX_SHARE) >= self.messages;
-        let as_culprit = |kind: ClusterKey| {
-            move |c: &Counted| Culprit {
-                kind,
-                value: c.value.clone(),
-                messages: c.messages,
-                recipients: 0,
-                yanked: c.messages,
-                reasons: Vec::new(),
-                accounts: Vec::new(),
-            }
-        };
-        let mut senders: Vec<Culprit> = (self.scripts.iter().filter(enough))
-            .map(as_culprit(ClusterKey::Script))
-            .chain((self.auth_users.iter().filter(enough)).map(as_culprit(ClusterKey::AuthUser)))
+/// Did this server send `r`: a local uid or script queued it, or an AUTH login?
+fn sent_here(r: &MessageRecord) -> bool {
+    let o = &r.origin;
+    match o.kind {
+        OriginKind::Local => o.uid().is_some() || o.script.is_some(),
+        OriginKind::SmtpAuth => o.auth_user.is_some(),
+        _ => false,
+    }
+}
+
+/// What [`describe`] reads.
+pub struct Judged<'a> {
+    /// The queue's records, then the yank area's.
+    pub records: &'a [MessageRecord],
+    /// How many of `records` are the queue's.
+    pub in_queue: usize,
+    /// Their strings.
+    pub strings: &'a Interner,
+    /// As `top` names logins and uids.
+    pub ctx: &'a AnalysisContext,
+}
+
+impl Judged<'_> {
+    /// Describe the yank area's messages `ids` (the operator's yanks no culprit accounts for),
+    /// each named by the keys its batch's selection tested (`tested`: none for one no batch
+    /// moved); `None` when there are none.
+    pub fn describe(
+        &self,
+        ids: &[MessageId],
+        tested: &HashMap<MessageId, Vec<ClusterKey>>,
+    ) -> Option<OperatorJudged> {
+        let yank_area = self.in_queue.min(self.records.len())..self.records.len();
+        let at: HashMap<MessageId, usize> = (yank_area.clone())
+            .map(|i| (self.records[i].id, i))
             .collect();
-        if senders.is_empty() {
-            senders.extend((self.uids.iter().filter(enough)).map(as_culprit(ClusterKey::Uid)));
+        let members: Vec<usize> = ids.iter().filter_map(|id| at.get(id).copied()).collect();
+        if members.is_empty() {
+            return None;
         }
-        culprit_fixes(&senders)
+        let records = self.records;
+        let t = timeline(records, &members, records.len());
+        let here: Vec<usize> = (members.iter().copied())
+            .filter(|&i| sent_here(&records[i]))
+            .collect();
+        let tests = |i: usize, keys: &[ClusterKey]| {
+            (tested.get(&records[i].id)).is_some_and(|t| t.iter().any(|k| keys.contains(k)))
+        };
+        let named = |key: ClusterKey| -> Vec<usize> {
+            here.iter().copied().filter(|&i| tests(i, &[key])).collect()
+        };
+        let top = |members: &[usize], key, limit| {
+            top_values(records, members, key, self.strings, self.ctx, limit)
+        };
+        let (scripts, scripts_more) =
+            top(&named(ClusterKey::Script), ClusterKey::Script, MAX_LISTED);
+        let narrow: Vec<usize> = here
+            .iter()
+            .copied()
+            .filter(|&i| tests(i, &NARROW))
+            .collect();
+        let (mut subjects, _) = top(&narrow, ClusterKey::Subject, SUBJECTS);
+        subjects.retain(|s| s.messages >= SUBJECT_NAMED_AT);
+        for s in &mut subjects {
+            s.value = shorten(&s.value, MAX_SUBJECT_CHARS);
+        }
+        Some(OperatorJudged {
+            messages: t.spam_messages,
+            recipients: (members.iter())
+                .map(|&i| records[i].recipients.len() as u64)
+                .sum(),
+            first_queued: t.first_spam_queued,
+            last_queued: t.last_spam_queued,
+            peak_per_minute: t.peak_per_minute,
+            peak_minute: t.peak_minute,
+            from_elsewhere: (members.len() - here.len()) as u64,
+            scripts,
+            scripts_more,
+            uids: top(&named(ClusterKey::Uid), ClusterKey::Uid, MAX_LISTED).0,
+            auth_users: top(
+                &named(ClusterKey::AuthUser),
+                ClusterKey::AuthUser,
+                MAX_LISTED,
+            )
+            .0,
+            from: top(&named(ClusterKey::From), ClusterKey::From, MAX_LISTED).0,
+            subjects,
+        })
+    }
+
+    /// What to fix for what `judged` names: each script (told apart when mail still queued
+    /// has its name, as a mail library's), each login (if its owner did not send the mail: the
+    /// ranking found nothing against it), and a uid only when neither names the sender.
+    pub fn fixes(&self, judged: &OperatorJudged) -> Vec<CulpritFix> {
+        let shared = self.queued_scripts(&judged.scripts);
+        let fix = |kind, c: &Counted, advice| CulpritFix {
+            kind,
+            value: c.value.clone(),
+            advice,
+            accounts: Vec::new(),
+        };
+        let mut out: Vec<CulpritFix> = (judged.scripts.iter())
+            .map(|c| match shared.contains(c.value.as_str()) {
+                true => fix(ClusterKey::Script, c, SHARED_SCRIPT_ADVICE),
+                false => fix(ClusterKey::Script, c, SCRIPT_ADVICE),
+            })
+            .chain((judged.auth_users.iter()).map(|c| fix(ClusterKey::AuthUser, c, LOGIN_ADVICE)))
+            .collect();
+        if out.is_empty() {
+            out.extend((judged.uids.iter()).map(|c| fix(ClusterKey::Uid, c, UID_ADVICE)));
+        }
+        out
+    }
+
+    /// Which of `scripts` (their shown values) messages still queued were also sent through.
+    fn queued_scripts(&self, scripts: &[Counted]) -> HashSet<String> {
+        if scripts.is_empty() {
+            return HashSet::new();
+        }
+        let wanted: HashSet<&str> = scripts.iter().map(|c| c.value.as_str()).collect();
+        let mut ex = KeyExtractor::new(ClusterKey::Script, self.strings).with_context(self.ctx);
+        let queue = &self.records[..self.in_queue.min(self.records.len())];
+        // Each value's text once: a million queued messages have a few hundred scripts.
+        let mut seen: HashSet<KeyValue> = HashSet::new();
+        let mut out = HashSet::new();
+        for v in queue.iter().filter_map(|r| ex.value(r)) {
+            let text = match seen.insert(v) {
+                true => value_text(ClusterKey::Script, &v, self.strings),
+                false => continue,
+            };
+            if wanted.contains(text.as_str()) {
+                out.insert(text);
+            }
+        }
+        out
     }
 }
 

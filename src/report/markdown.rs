@@ -335,7 +335,8 @@ fn operator_judged(out: &mut String, r: &ReportInput) {
         out,
         "The operator judged these messages spam and yanked them; qtriage's ranking names no \
          culprit for them, so they are not among the culprits, their origin IPs, scripts, \
-         subjects or spam counts above.\n"
+         subjects or spam counts above. Named here is only what the operator's own selections \
+         name (a script, a uid, a login, a From address) of the mail this server sent.\n"
     );
     let peak = match j.peak_minute {
         Some(at) => format!(
@@ -353,37 +354,36 @@ fn operator_judged(out: &mut String, r: &ReportInput) {
         time_or_none(j.first_queued),
         time_or_none(j.last_queued)
     );
-    let batches = yank_batches(r);
-    if !batches.is_empty() {
-        let _ = writeln!(out, "- Yanked with: {}", batches.join("; "));
+    if j.from_elsewhere > 0 {
+        let _ = writeln!(
+            out,
+            "- Of them, came in from other servers: {} (not described: mail this server did \
+             not send; if it is real mail, restore it)",
+            thousands(j.from_elsewhere)
+        );
     }
-    let none = Beyond::default();
-    let _ = writeln!(
-        out,
-        "- Scripts that sent them: {}",
-        counted_words(&j.scripts, j.scripts_more)
-    );
-    let _ = writeln!(
-        out,
-        "- Uids that queued them: {}",
-        counted_words(&j.uids, none)
-    );
-    let _ = writeln!(
-        out,
-        "- AUTH logins that sent them: {}",
-        counted_words(&j.auth_users, none)
-    );
-    let _ = writeln!(
-        out,
-        "- From addresses on {} of them or more: {}",
-        super::judged::FROM_NAMED_AT,
-        counted_words(&j.from, none)
-    );
-    let _ = writeln!(
-        out,
-        "- Subjects (samples): {}",
-        counted_words(&j.subjects, none)
-    );
+    // Only what a selection tested is named (docs/cli.md): the lines with nothing are left.
+    let lists = [
+        ("Scripts that sent them", &j.scripts, j.scripts_more),
+        ("Uids that queued them", &j.uids, Beyond::default()),
+        (
+            "AUTH logins that sent them",
+            &j.auth_users,
+            Beyond::default(),
+        ),
+        ("From addresses", &j.from, Beyond::default()),
+    ];
+    for (title, rows, more) in lists.into_iter().filter(|l| !l.1.is_empty()) {
+        let _ = writeln!(out, "- {title}: {}", counted_words(rows, more));
+    }
+    if !j.subjects.is_empty() {
+        let _ = writeln!(
+            out,
+            "- Subjects on {} of them or more: {}",
+            super::judged::SUBJECT_NAMED_AT,
+            counted_words(&j.subjects, Beyond::default())
+        );
+    }
 }
 
 fn evidence_and_actions(out: &mut String, r: &ReportInput) {

@@ -161,7 +161,8 @@ pub struct ActionDone {
 impl ActionDone {
     /// The action in words: `restore (picked back as real mail)`, `restore (undo of ID)` (the
     /// batch id as `quote` writes it: it is read from a file), `restore (undo)` for `--all`,
-    /// `purge (deleted batch ID from the yank area)`. A restore by a query in a journal older
+    /// `purge (deleted batch ID from the yank area)`, `purge (deleted everything in the yank
+    /// area)` for `purge --all`. A restore by a query in a journal older
     /// than the verdict's record is just `restore`.
     pub fn action_words(&self, quote: impl Fn(&str) -> String) -> String {
         if let Some(b) = &self.purged {
@@ -174,6 +175,10 @@ impl ActionDone {
         match (&self.undoes, self.verdict) {
             (_, true) => format!("{} (picked back as real mail)", self.direction),
             (Some(b), false) => format!("{} (undo of {})", self.direction, quote(b)),
+            // A purge of the whole yank area deletes: no undo (review57: `purge (undo)`).
+            (None, false) if self.selection == "--all" && self.direction == "purge" => {
+                format!("{} (deleted everything in the yank area)", self.direction)
+            }
             (None, false) if self.selection == "--all" => format!("{} (undo)", self.direction),
             (None, false) => self.direction.clone(),
         }

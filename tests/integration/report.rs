@@ -50,6 +50,7 @@ pub(crate) struct OperatorJudgedJson {
     pub(crate) last_queued: Option<String>,
     pub(crate) peak_per_minute: u64,
     pub(crate) peak_minute: Option<String>,
+    pub(crate) from_elsewhere: u64,
     pub(crate) scripts: Vec<CountedJson>,
     pub(crate) scripts_more: BeyondJson,
     pub(crate) uids: Vec<CountedJson>,

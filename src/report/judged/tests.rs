@@ -1,17 +1,26 @@
-//! Tests of the operator-judged section: what it counts and names, and which fixes it gives.
+//! Tests of the operator-judged section: what it counts, what it names (only what the
+//! selections tested, only of mail this server sent) and which fixes it gives.
 use super::*;
 use crate::fixture::record::record;
-use crate::queue::OriginKind;
+
+const BASE: i64 = 1_795_428_000;
 
 /// A message PHP queued as uid 48 through `script`, From `from`, at `queued`.
-fn php(s: &Interner, id: u64, script: &str, from: &str, queued: i64) -> MessageRecord {
+fn php(
+    s: &Interner,
+    id: u64,
+    script: &str,
+    from: &str,
+    subject: &str,
+    queued: i64,
+) -> MessageRecord {
     let mut r = record(id);
     r.set_queued(queued);
     r.origin.kind = OriginKind::Local;
     r.origin.set_uid(Some(48));
     r.origin.script = Some(s.intern(script.as_bytes()));
     r.headers.from = Some(s.intern(from.as_bytes()));
-    r.headers.subject = Some(s.intern(b"Security alert"));
+    r.headers.subject = Some(s.intern(subject.as_bytes()));
     crate::fixture::record::with_recipients(
         &mut r,
         s,
@@ -24,112 +33,257 @@ fn php(s: &Interner, id: u64, script: &str, from: &str, queued: i64) -> MessageR
     r
 }
 
-#[test]
-fn nothing_yanked_is_no_section() {
-    let s = Interner::new();
-    let recs = vec![php(&s, 1, "a.php", "x@y.example", 100)];
-    assert_eq!(judged(&recs, &[], &s, &AnalysisContext::default()), None);
+/// Inbound mail from another server, From `from`.
+fn inbound(s: &Interner, id: u64, from: &str) -> MessageRecord {
+    let mut r = record(id);
+    r.set_queued(BASE);
+    r.origin.kind = OriginKind::Smtp;
+    r.origin.ip = Some(s.intern(b"209.85.128.170"));
+    r.headers.from = Some(s.intern(from.as_bytes()));
+    r.headers.subject = Some(s.intern(b"Lunch on Friday?"));
+    r
+}
+
+/// The described yank area `yanked` behind `queued`, each yanked id with the keys of the
+/// selection that yanked it.
+fn describe(
+    s: &Interner,
+    queued: Vec<MessageRecord>,
+    yanked: Vec<(MessageRecord, &str)>,
+) -> (Option<OperatorJudged>, Vec<CulpritFix>) {
+    let in_queue = queued.len();
+    let tested: HashMap<MessageId, Vec<ClusterKey>> = (yanked.iter())
+        .map(|(r, selection)| (r.id, tested_keys(selection)))
+        .collect();
+    let ids: Vec<MessageId> = yanked.iter().map(|(r, _)| r.id).collect();
+    let records: Vec<MessageRecord> = queued
+        .into_iter()
+        .chain(yanked.into_iter().map(|y| y.0))
+        .collect();
+    let ctx = AnalysisContext::default();
+    let j = Judged {
+        records: &records,
+        in_queue,
+        strings: s,
+        ctx: &ctx,
+    };
+    let judged = j.describe(&ids, &tested);
+    let fixes = judged.as_ref().map(|d| j.fixes(d)).unwrap_or_default();
+    (judged, fixes)
+}
+
+fn values(c: &[Counted]) -> Vec<(String, u64)> {
+    c.iter().map(|c| (c.value.clone(), c.messages)).collect()
+}
+
+fn kinds(fixes: &[CulpritFix]) -> Vec<(ClusterKey, &str, &str)> {
+    (fixes.iter())
+        .map(|f| (f.kind, f.value.as_str(), f.advice))
+        .collect()
 }
 
 #[test]
-fn a_plugins_run_is_counted_and_its_senders_named_but_not_a_persons_from() {
+fn nothing_yanked_is_no_section() {
     let s = Interner::new();
-    let base = 1_795_428_000;
-    let mut recs: Vec<MessageRecord> = (0..40)
+    let queued = vec![php(&s, 1, "a.php", "x@y.example", "Hi", BASE)];
+    assert_eq!(describe(&s, queued, Vec::new()), (None, Vec::new()));
+}
+
+#[test]
+fn the_selections_keys_name_what_they_tested_and_nothing_else() {
+    let s = Interner::new();
+    let plugin = "script:class-loader.php from:service@bank.example";
+    let mut yanked: Vec<(MessageRecord, &str)> = (0..40)
         .map(|i| {
-            php(
+            let r = php(
                 &s,
                 i,
                 "class-loader.php",
                 "service@bank.example",
-                base + i as i64,
-            )
+                "Security alert",
+                BASE + i as i64,
+            );
+            (r, plugin)
         })
         .collect();
-    // Two messages of a customer's, yanked by the same query by mistake.
-    recs.push(php(
-        &s,
-        100,
-        "contact.php",
-        "ann@customer.example",
-        base - 3_600,
-    ));
-    recs.push(php(
-        &s,
-        101,
-        "contact.php",
-        "ann@customer.example",
-        base - 3_000,
-    ));
-    let members: Vec<usize> = (0..recs.len()).collect();
-    let j = judged(&recs, &members, &s, &AnalysisContext::default()).expect("judged");
-    assert_eq!((j.messages, j.recipients), (42, 84));
+    // Two of a customer's contact form, yanked by a broad `uid:48` another time.
+    for i in 100..102 {
+        let r = php(
+            &s,
+            i,
+            "contact.php",
+            "ann@customer.example",
+            "Contact form",
+            BASE - 3_600,
+        );
+        yanked.push((r, "uid:48"));
+    }
+    let (j, fixes) = describe(&s, Vec::new(), yanked);
+    let j = j.expect("judged");
+    assert_eq!((j.messages, j.recipients, j.from_elsewhere), (42, 84, 0));
     assert_eq!(
         (j.first_queued, j.last_queued),
-        (Some(base - 3_600), Some(base + 39))
+        (Some(BASE - 3_600), Some(BASE + 39))
     );
     assert_eq!(j.peak_per_minute, 40);
-    let values = |c: &[Counted]| -> Vec<(String, u64)> {
-        c.iter().map(|c| (c.value.clone(), c.messages)).collect()
-    };
     assert_eq!(
         values(&j.scripts),
-        [("class-loader.php".into(), 40), ("contact.php".into(), 2)]
+        [("class-loader.php".into(), 40)],
+        "contact.php's selection tested the uid"
     );
-    assert_eq!(values(&j.uids), [("48".into(), 42)]);
+    assert_eq!(values(&j.uids), [("48".into(), 2)]);
+    assert_eq!(values(&j.from), [("service@bank.example".into(), 40)]);
     assert!(j.auth_users.is_empty());
+    assert_eq!(values(&j.subjects), [("Security alert".into(), 40)]);
+    // The script's fix; no uid fix where a script names what ran under it.
     assert_eq!(
-        values(&j.from),
-        [("service@bank.example".into(), 40)],
-        "a From on fewer than {FROM_NAMED_AT} is not named"
-    );
-    // Only the run's own script gets a fix: the contact form sent 2 of 42 (under a tenth); a
-    // uid's fix is left when a script names what ran under it.
-    let fixes = j.fixes();
-    assert_eq!(fixes.len(), 1, "{fixes:?}");
-    assert_eq!(
-        (fixes[0].kind, fixes[0].value.as_str()),
-        (ClusterKey::Script, "class-loader.php")
+        kinds(&fixes),
+        [(ClusterKey::Script, "class-loader.php", SCRIPT_ADVICE)]
     );
 }
 
 #[test]
-fn without_a_script_the_uid_or_login_gets_the_fix() {
+fn a_broad_selection_names_its_key_only_and_no_subject() {
     let s = Interner::new();
-    let mut recs: Vec<MessageRecord> = (0..12)
+    let yanked: Vec<(MessageRecord, &str)> = (0..30)
         .map(|i| {
-            let mut r = php(&s, i, "x.php", "news@shop.example", 1_000 + i as i64);
-            r.origin.script = None;
-            r
+            (
+                php(
+                    &s,
+                    i,
+                    "PHPMailer.php",
+                    "shop@store.example",
+                    "Your order",
+                    BASE,
+                ),
+                "uid:48",
+            )
         })
         .collect();
-    let members: Vec<usize> = (0..recs.len()).collect();
-    let j = judged(&recs, &members, &s, &AnalysisContext::default()).expect("judged");
-    let kinds: Vec<ClusterKey> = j.fixes().iter().map(|f| f.kind).collect();
-    assert_eq!(kinds, [ClusterKey::Uid]);
-    for r in &mut recs {
-        r.origin.kind = OriginKind::SmtpAuth;
-        r.origin.auth_user = Some(s.intern(b"sales@shop.example"));
-        r.origin.set_uid(Some(64011));
-    }
-    let j = judged(&recs, &members, &s, &AnalysisContext::default()).expect("judged");
-    let kinds: Vec<ClusterKey> = j.fixes().iter().map(|f| f.kind).collect();
-    assert_eq!(
-        kinds,
-        [ClusterKey::AuthUser],
-        "qmail-smtpd's uid is no sender"
+    let (j, fixes) = describe(&s, Vec::new(), yanked);
+    let j = j.expect("judged");
+    assert!(
+        j.scripts.is_empty() && j.from.is_empty() && j.subjects.is_empty(),
+        "{j:?}"
     );
+    assert_eq!(values(&j.uids), [("48".into(), 30)]);
+    assert_eq!(kinds(&fixes), [(ClusterKey::Uid, "48", UID_ADVICE)]);
+}
+
+#[test]
+fn a_script_name_mail_still_queued_shares_is_not_to_be_disabled() {
+    let s = Interner::new();
+    let queued = vec![php(
+        &s,
+        1,
+        "PHPMailer.php",
+        "shop@store.example",
+        "Your order",
+        BASE,
+    )];
+    let selection = "script:PHPMailer.php from:service@bank.example";
+    let yanked: Vec<(MessageRecord, &str)> = (10..30)
+        .map(|i| {
+            (
+                php(
+                    &s,
+                    i,
+                    "PHPMailer.php",
+                    "service@bank.example",
+                    "Alert",
+                    BASE,
+                ),
+                selection,
+            )
+        })
+        .collect();
+    let (_, fixes) = describe(&s, queued, yanked);
+    assert_eq!(
+        kinds(&fixes),
+        [(ClusterKey::Script, "PHPMailer.php", SHARED_SCRIPT_ADVICE)]
+    );
+}
+
+#[test]
+fn inbound_mail_is_counted_never_named() {
+    let s = Interner::new();
+    let yanked: Vec<(MessageRecord, &str)> = (0..25)
+        .map(|i| {
+            (
+                inbound(&s, i, "john.smith@gmail.com"),
+                "from:john.smith@gmail.com",
+            )
+        })
+        .collect();
+    let (j, fixes) = describe(&s, Vec::new(), yanked);
+    let j = j.expect("judged");
+    assert_eq!((j.messages, j.from_elsewhere), (25, 25));
+    assert!(j.from.is_empty() && j.subjects.is_empty(), "{j:?}");
+    assert!(fixes.is_empty(), "{fixes:?}");
+}
+
+#[test]
+fn a_login_the_operator_named_gets_a_conditional_fix() {
+    let s = Interner::new();
+    let yanked: Vec<(MessageRecord, &str)> = (0..5)
+        .map(|i| {
+            let mut r = inbound(&s, i, "alice@example.com");
+            r.origin.kind = OriginKind::SmtpAuth;
+            r.origin.auth_user = Some(s.intern(b"alice@example.com"));
+            (r, "auth:alice@example.com")
+        })
+        .collect();
+    let (j, fixes) = describe(&s, Vec::new(), yanked);
+    let j = j.expect("judged");
+    assert_eq!(values(&j.auth_users), [("alice@example.com".into(), 5)]);
+    assert!(j.subjects.is_empty(), "under {SUBJECT_NAMED_AT}: {j:?}");
+    assert_eq!(
+        kinds(&fixes),
+        [(ClusterKey::AuthUser, "alice@example.com", LOGIN_ADVICE)]
+    );
+}
+
+#[test]
+fn the_keys_a_selection_tests() {
+    use ClusterKey::*;
+    assert_eq!(tested_keys("script:x.php from:a@b.example"), [Script, From]);
+    assert_eq!(tested_keys("cluster:uid=48"), [Uid]);
+    assert_eq!(
+        tested_keys("tui: 750 marked messages of uid 48 matching script:x.php"),
+        [Uid, Script]
+    );
+    assert_eq!(
+        tested_keys("tui: 9 marked messages of auth-user test"),
+        [AuthUser]
+    );
+    assert_eq!(tested_keys("--ids (3 ids)"), []);
+    assert_eq!(tested_keys("tui: 3 marked messages"), []);
 }
 
 #[test]
 fn hostile_values_are_sanitized() {
     let s = Interner::new();
-    let recs: Vec<MessageRecord> = (0..10)
-        .map(|i| php(&s, i, "evil\x1b[2J.php", "a\x07@b.example", i as i64))
+    let yanked: Vec<(MessageRecord, &str)> = (0..10)
+        .map(|i| {
+            (
+                php(
+                    &s,
+                    i,
+                    "evil\x1b[2J.php",
+                    "a\x07@b.example",
+                    "x\x1b]52;c;Zm9v\x07",
+                    i as i64,
+                ),
+                "script:evil*",
+            )
+        })
         .collect();
-    let members: Vec<usize> = (0..recs.len()).collect();
-    let j = judged(&recs, &members, &s, &AnalysisContext::default()).expect("judged");
-    let text = format!("{:?}{:?}", j.scripts, j.from);
+    let (j, fixes) = describe(&s, Vec::new(), yanked);
+    let text = format!("{j:?}{fixes:?}");
     assert!(!text.contains('\x1b') && !text.contains('\x07'), "{text}");
-    assert_eq!(j.from.len(), 1, "ten messages are enough to be named");
+    assert_eq!(
+        j.expect("judged").subjects.len(),
+        1,
+        "ten messages are enough to be named"
+    );
 }

@@ -285,11 +285,18 @@ pub fn write_report(snap: &Snapshot, env: &AfterFlood, now: i64) -> (String, boo
     match create_report_file(&env.report_dir, now, text.as_bytes()) {
         Ok(path) => {
             let shown = sanitize_bytes(path.as_os_str().as_encoded_bytes()).into_owned();
+            // What the operator yanked on their own judgment is in it too: "0 culprits, 0
+            // spam" alone after a plugin's run was yanked by hand read as an empty report
+            // (review57).
+            let judged = match &input.operator_judged {
+                Some(j) => format!(", {} yanked by you", crate::size::thousands(j.messages)),
+                None => String::new(),
+            };
             (
                 // Short enough for an 80-column status line with the default `./` name
                 // (79 columns with a 5-digit spam count): the path is what the operator needs.
                 format!(
-                    "report written: {shown} ({}, {} spam)",
+                    "report written: {shown} ({}, {} spam{judged})",
                     counted(input.culprits.len() as u64, "culprit", "culprits"),
                     crate::size::thousands(input.timeline.spam_messages),
                 ),

@@ -208,3 +208,37 @@ fn a_pick_of_a_few_names_them_escaped_once() {
         "pick"
     );
 }
+
+/// The status line after a report counts what the operator yanked on their own judgment: "0
+/// culprits, 0 spam" alone read as an empty report when the spam was theirs to judge
+/// (review57).
+#[test]
+fn the_status_line_counts_what_the_operator_yanked_on_their_own() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (root, smtpd) = incident(dir.path());
+    let queue = Queue::open(&root, QueueOptions::default()).expect("open");
+    let strings = Interner::new();
+    let scanned = scan(
+        &queue,
+        &strings,
+        ScanOptions::default(),
+        &Progress::default(),
+    )
+    .expect("scan");
+    let partner = strings.intern(b"192.0.2.50");
+    let ids: Vec<_> = (scanned.records.iter())
+        .filter(|r| r.origin.ip == Some(partner))
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(ids.len(), 5);
+    let opts = PlanOptions {
+        yank_dir: actions::default_yank_dir(queue.root()),
+        query: "ip:192.0.2.50".into(),
+    };
+    let plan = actions::plan_yank_ids(&queue, &ids, &opts);
+    actions::execute(&plan, &ExecuteOptions::default(), &AtomicU64::new(0)).expect("yank");
+    let env = AfterFlood::for_test(queue, dir.path(), vec![smtpd], NOW);
+    let (words, error) = super::write_report(&snapshot(&env), &env, NOW);
+    assert!(!error, "{words}");
+    assert!(words.ends_with(" spam, 5 yanked by you)"), "{words}");
+}
