@@ -278,3 +278,23 @@ fn count_recipients(area: &OwnedFd, id: MessageId, files: &[Subdir]) -> u32 {
     }
     0
 }
+
+/// The records of the first `n` messages `plan` would move back (those with files), read from
+/// its yank area for them alone (headers and envelopes): what the operator is about to put back is mail, not
+/// ids, in the CLI's dry run and the TUI's confirmation. Unreadable, none: the caller shows ids.
+pub fn sample_records(
+    plan: &Plan,
+    n: usize,
+    strings: &crate::queue::Interner,
+) -> Vec<crate::queue::MessageRecord> {
+    let sample: HashSet<MessageId> = (plan.messages.iter())
+        .take(n)
+        .filter(|m| !m.files.is_empty())
+        .map(|m| m.id)
+        .collect();
+    if sample.is_empty() {
+        return Vec::new();
+    }
+    crate::queue::scan::scan_yank_area_where(&plan.yank_dir, strings, |id| sample.contains(&id))
+        .unwrap_or_default()
+}

@@ -183,7 +183,8 @@ fn run_inner(
         } else {
             act::print_unknown(out, &unknown, "not in the yank area")?;
             let sample = if picked.is_empty() {
-                sample_of(&plan, &yank_dir, &strings)
+                // A query read them all already; a batch, ids or `--all` only for the sample.
+                actions::restore::sample_records(&plan, super::yank::SAMPLE, &strings)
             } else {
                 picked
             };
@@ -286,22 +287,6 @@ fn kind_line(plan: &Plan, picked: bool) -> (Option<String>, Option<usize>) {
         },
         _ => (None, Some(0)),
     }
-}
-
-/// The records of the dry run's sample of a batch, ids or `--all` (a query read them all
-/// already): what the operator is about to put back is mail, not ids. Read from the yank area
-/// only for the sample; unreadable, the sample shows ids and files alone, as before.
-fn sample_of(plan: &Plan, yank_dir: &std::path::Path, strings: &Interner) -> Vec<MessageRecord> {
-    let sample: std::collections::HashSet<MessageId> = (plan.messages.iter())
-        .take(super::yank::SAMPLE)
-        .filter(|m| !m.files.is_empty())
-        .map(|m| m.id)
-        .collect();
-    if sample.is_empty() {
-        return Vec::new();
-    }
-    crate::queue::scan::scan_yank_area_where(yank_dir, strings, |id| sample.contains(&id))
-        .unwrap_or_default()
 }
 
 /// The dry run: counts, a sample (with each message's sender and subject), what picking back

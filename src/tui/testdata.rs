@@ -191,6 +191,7 @@ pub fn answer(state: &AppState, effect: &Effect, send_running: bool) -> Confirm 
         still_picked: None,
         picks_unknown: None,
         pick_warning: None,
+        sample: Vec::new(),
         force: false,
     }
 }
@@ -212,6 +213,7 @@ pub fn confirm_yank(ids: &[u64]) -> Confirm {
         still_picked: None,
         picks_unknown: None,
         pick_warning: None,
+        sample: Vec::new(),
         clusters_hit: Some(crate::tui::state::ClustersHit {
             count: 1,
             largest: vec![("test".into(), n)],

@@ -439,6 +439,10 @@ impl WorkerState {
                 let still_picked = (plan.direction == Direction::Restore)
                     .then(|| crate::actions::restored::still_picked(&plan).ok())
                     .flatten();
+                let sample = match plan.direction {
+                    Direction::Restore => views::restore_sample(&plan),
+                    _ => Vec::new(),
+                };
                 // What the journal will record: with the marks gone since the scan said.
                 let what = (plan.query.strip_prefix("tui: ")).map_or(what, |q| q.to_string());
                 self.emit(Event::Worker(Report::Planned(Box::new(Confirm {
@@ -450,6 +454,7 @@ impl WorkerState {
                     still_picked,
                     picks_unknown,
                     pick_warning,
+                    sample,
                 }))))
             }
             Err(e) => self.emit(Event::Worker(Report::Error(e.to_string()))),

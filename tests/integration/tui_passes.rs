@@ -227,8 +227,15 @@ fn an_undo_gives_the_restored_messages_the_auth_user_their_log_names() {
         .collect();
     let (batch, yanked) = act(&worker, &events, PlanRequest::Yank(ids));
     assert_eq!(by_test(&yanked), 0);
-    let undo = PlanRequest::Restore(RestoreSelection::Batch(batch));
-    let (_, restored) = act(&worker, &events, undo);
+    // Its confirmation shows what it puts back as mail, not only counts (newuser56).
+    let undo = || PlanRequest::Restore(RestoreSelection::Batch(batch.clone()));
+    let confirm = planned(&worker, &events, "the undo", undo());
+    assert_eq!(confirm.sample.len(), 3, "{:?}", confirm.sample);
+    for line in &confirm.sample {
+        let (sender, subject) = line.split_once(">  ").expect("<sender>  subject");
+        assert!(sender.starts_with('<') && !subject.is_empty(), "{line}");
+    }
+    let (_, restored) = act(&worker, &events, undo());
     assert_eq!(by_test(&restored), named, "the log's user given back");
     let evidence = &restored.snapshot.logs.attributed;
     assert_eq!(evidence.len(), named, "with its evidence");

@@ -67,6 +67,7 @@ fn confirm(f: &Fixture, request: PlanRequest, force: bool) -> Confirm {
         still_picked: None,
         picks_unknown: None,
         pick_warning: None,
+        sample: Vec::new(),
         force,
     }
 }

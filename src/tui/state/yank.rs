@@ -60,6 +60,10 @@ pub struct Confirm {
     /// A pick-back (`/` in the yank area): of its messages, those the ranking calls culprits',
     /// in words (`careful: 2,374 of these are culprits' ...`); `None` when none are.
     pub pick_warning: Option<String>,
+    /// A restore's first messages as `<sender>  subject` (sanitized), read from the yank area:
+    /// an undo's popup showed counts alone (newuser56). Empty for a yank, whose marks are in
+    /// sight, and when the yank area could not be read.
+    pub sample: Vec<String>,
 }
 
 /// The messages of a yank or an expire that the cleanup plan (`p`, `qtriage plan`) would not

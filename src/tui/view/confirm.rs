@@ -157,6 +157,10 @@ impl ConfirmPopup<'_> {
             row("recipients", thousands(p.recipients()), " ");
         }
         row("bytes", human_bytes(p.bytes()), " ");
+        // What an undo puts back, as mail: its first messages' senders and subjects.
+        for (i, line) in c.sample.iter().enumerate() {
+            row(if i == 0 { "sample" } else { "" }, line.clone(), " ");
+        }
         if let Some(hit) = &c.clusters_hit {
             // As the CLI's dry run: the values, not only how many (`(none)` is one).
             let mut words: Vec<String> = (hit.largest.iter())

@@ -1,5 +1,6 @@
 //! What the UI draws from a snapshot: its clusters by a key, the records a query selects, and
-//! every message order; pure functions of the snapshot, run on the worker thread.
+//! every message order; pure functions of the snapshot, run on the worker thread. And the few
+//! messages of a restore it shows, read from the yank area.
 
 use std::sync::atomic::AtomicU64;
 
@@ -140,6 +141,22 @@ pub fn orders(s: &Snapshot) -> Orders {
             Order::of(sender),
         ],
     }
+}
+
+/// Messages of a restore its confirmation shows.
+const RESTORE_SAMPLE: usize = 3;
+
+/// A restore's first messages as `<sender>  subject`, as `qtriage restore`'s dry run shows them
+/// (sanitized; `-` for no subject), read from the yank area for them alone.
+pub fn restore_sample(plan: &crate::actions::Plan) -> Vec<String> {
+    let strings = crate::queue::Interner::new();
+    let text = |sym: Option<crate::queue::Sym>, none: &str| match sym {
+        Some(s) => crate::sanitize::sanitize_bytes(&strings.resolve(s)).into_owned(),
+        None => none.to_string(),
+    };
+    (crate::actions::restore::sample_records(plan, RESTORE_SAMPLE, &strings).iter())
+        .map(|r| format!("<{}>  {}", text(r.sender, ""), text(r.headers.subject, "-")))
+        .collect()
 }
 
 #[cfg(test)]

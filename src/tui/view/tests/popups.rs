@@ -462,3 +462,31 @@ fn a_plan_unmarked_by_hand_names_no_later_mark() {
     };
     assert!(what.starts_with("1 marked message"), "{what}");
 }
+
+/// An undo's confirmation shows its first messages as mail (sender and subject), each on a
+/// row of its own under `sample`, wrapped whole at a narrow width (newuser56: counts alone).
+#[test]
+fn an_undos_confirmation_shows_what_it_puts_back() {
+    for size in [(120, 40), (60, 30)] {
+        let mut s = undo_confirm(size);
+        let Popup::Confirm(mut c) = s.popup.clone() else {
+            panic!("confirming")
+        };
+        c.sample = vec![
+            "<service@secure-bank-login.com>  Your account has been limited".into(),
+            "<apache@mail.example.com>  Invoice 9745 overdue".into(),
+        ];
+        s.popup = Popup::Confirm(c);
+        let rows = popup_rows(&s);
+        let text = rows.join(" ");
+        let first = (rows.iter()).position(|r| r.starts_with("sample"));
+        assert!(first.is_some(), "{size:?}: {rows:#?}");
+        for want in [
+            "<service@secure-bank-login.com>",
+            "limited",
+            "Invoice 9745 overdue",
+        ] {
+            assert!(text.contains(want), "{size:?}: {want} in {rows:#?}");
+        }
+    }
+}
