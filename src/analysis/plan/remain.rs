@@ -16,7 +16,8 @@ struct Tally {
     /// AUTH user → (IPs, messages whose sender domain is the login's own or local).
     auth: HashMap<Sym, (HashSet<Sym>, usize, usize)>,
     inbound: (usize, HashSet<Vec<u8>>),
-    relayed: (usize, HashSet<Sym>),
+    /// Messages, and each client IP's.
+    relayed: (usize, HashMap<Sym, usize>),
     local: BTreeMap<String, usize>,
     bounces: usize,
     /// Remote servers' bounces to local users only.
@@ -38,7 +39,7 @@ pub(super) fn remaining(input: PlanInput<'_>, taken: &[bool]) -> Vec<super::Rema
             false => t.add(&input, r),
         }
     }
-    t.words()
+    t.words(input.strings)
 }
 
 impl Tally {
@@ -78,7 +79,9 @@ impl Tally {
                     self.inbound.1.extend(d);
                 } else {
                     self.relayed.0 += 1;
-                    self.relayed.1.extend(o.ip);
+                    if let Some(ip) = o.ip {
+                        *self.relayed.1.entry(ip).or_default() += 1;
+                    }
                 }
             }
             OriginKind::Local => {
@@ -95,7 +98,7 @@ impl Tally {
         }
     }
 
-    fn words(self) -> Vec<super::Remaining> {
+    fn words(self, strings: &crate::queue::Interner) -> Vec<super::Remaining> {
         let mut out = Vec::new();
         let mut push = |messages: usize, words: String| {
             if messages > 0 {
@@ -142,9 +145,10 @@ impl Tally {
         push(
             self.relayed.0,
             format!(
-                "from {} SMTP client{} without a login to remote addresses",
+                "from {} SMTP client{} without a login to remote addresses{}",
                 thousands(n),
-                s(n)
+                s(n),
+                named_clients(&self.relayed.1, strings)
             ),
         );
         let mut local: Vec<(String, usize)> = self.local.into_iter().collect();
@@ -175,6 +179,28 @@ impl Tally {
         out.sort_by_key(|r| std::cmp::Reverse(r.messages));
         out
     }
+}
+
+/// Clients named in what remains: up to this many, so that one is not left unnamed.
+const CLIENTS_NAMED: usize = 3;
+
+/// ` (127.0.0.1 750)`: the clients relaying without a login, when they are few enough to name,
+/// largest first. Mail to remote addresses from a client without a login is an open relay or
+/// a local site's mailer (a hacked site's PHPMailer handing phishing to qmail-smtpd on
+/// 127.0.0.1, which the ranking calls legitimate: php-smtp); which one is the operator's next
+/// question (review of session 57).
+fn named_clients(clients: &HashMap<Sym, usize>, strings: &crate::queue::Interner) -> String {
+    if clients.is_empty() || clients.len() > CLIENTS_NAMED {
+        return String::new();
+    }
+    let mut named: Vec<(String, usize)> = (clients.iter())
+        .map(|(&ip, &n)| (strings.text(ip), n))
+        .collect();
+    named.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let words: Vec<String> = (named.iter())
+        .map(|(ip, n)| format!("{ip} {}", thousands(*n as u64)))
+        .collect();
+    format!(" ({})", words.join(", "))
 }
 
 /// How the kind of the messages the operator restored begins: a dry run that says those apart

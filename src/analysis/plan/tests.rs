@@ -326,3 +326,46 @@ fn restored_messages_stay_and_the_counts_still_add_up() {
     assert_eq!(kept.map(|r| r.messages), Some(5), "{plan:#?}");
     assert_eq!(plan.remaining_messages(), 6);
 }
+
+/// What remains of clients relaying without a login names them when they are few (a hacked
+/// site's mailer on 127.0.0.1, which the ranking calls legitimate), largest first, and only
+/// counts them when they are many.
+#[test]
+fn remaining_relays_name_their_few_clients() {
+    let strings = Interner::new();
+    let words = |clients: &[(&str, usize)]| {
+        let mut records = Vec::new();
+        for (ip, n) in clients {
+            for _ in 0..*n {
+                let mut r = crate::fixture::record::record(records.len() as u64 + 1);
+                r.origin.kind = crate::queue::OriginKind::Smtp;
+                r.origin.ip = Some(strings.intern(ip.as_bytes()));
+                r.sender = Some(strings.intern(b"info@site.example"));
+                crate::fixture::record::with_recipients(
+                    &mut r,
+                    &strings,
+                    crate::queue::Channel::Remote,
+                    &["v@victim.example"],
+                );
+                records.push(r);
+            }
+        }
+        let plan = plan_of(&records, &strings, &[]);
+        plan.remaining_words()
+    };
+    assert_eq!(
+        words(&[("192.0.2.9", 2), ("127.0.0.1", 5)]),
+        "7 remain: 7 from 2 SMTP clients without a login to remote addresses (127.0.0.1 5, \
+         192.0.2.9 2)"
+    );
+    let many = [
+        ("192.0.2.1", 1),
+        ("192.0.2.2", 1),
+        ("192.0.2.3", 1),
+        ("192.0.2.4", 1),
+    ];
+    assert_eq!(
+        words(&many),
+        "4 remain: 4 from 4 SMTP clients without a login to remote addresses"
+    );
+}
