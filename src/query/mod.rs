@@ -143,6 +143,26 @@ impl Query {
         keys
     }
 
+    /// The cluster keys whose one exact value it states for every message it selects: the
+    /// keys of its positive terms at the top (alone, or joined by `and`) with a literal value
+    /// (`script:x.php from:a@b.example` is script, from). A term under `not` or in one branch
+    /// of an `or` states nothing of every message, nor does a glob or a regex: the report
+    /// names only what the operator's selection stated (review57b).
+    pub fn stated_keys(&self) -> Vec<crate::analysis::key::ClusterKey> {
+        let top: &[parser::Expr] = match &self.expr {
+            Some(parser::Expr::And(items)) => items,
+            Some(e @ parser::Expr::Term(_)) => std::slice::from_ref(e),
+            _ => &[],
+        };
+        let mut keys = Vec::new();
+        for e in top {
+            if let parser::Expr::Term(t) = e {
+                keys.extend(t.states_key().filter(|k| !keys.contains(k)));
+            }
+        }
+        keys
+    }
+
     /// Does `r` match? Terms that need the message file read it here, only when the record's
     /// own fields cannot decide.
     pub fn matches(&self, ctx: &QueryContext<'_>, r: &MessageRecord) -> bool {

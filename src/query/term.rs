@@ -347,6 +347,25 @@ impl Term {
         )
     }
 
+    /// The cluster key whose one exact value this term states (`script:x.php`,
+    /// `cluster:uid=48`), if any: not a glob, a regex or `(none)`.
+    pub fn states_key(&self) -> Option<ClusterKey> {
+        let m = match self {
+            Term::Auth(m)
+            | Term::Uid(m)
+            | Term::Script(m)
+            | Term::Helo(m)
+            | Term::Sender(m)
+            | Term::From(m)
+            | Term::SenderDomain(m)
+            | Term::RcptDomain(m)
+            | Term::Subject(m)
+            | Term::Cluster { value: m, .. } => m,
+            _ => return None,
+        };
+        m.is_exact().then(|| self.cluster_key()).flatten()
+    }
+
     /// The cluster key whose values this term tests (`auth:` the AUTH user, `cluster:KEY=` its
     /// key), if any: what a dry run groups the selection by.
     pub fn cluster_key(&self) -> Option<ClusterKey> {

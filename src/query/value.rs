@@ -163,6 +163,12 @@ impl Matcher {
         }
     }
 
+    /// Is it one exact value (no wildcard, regex or search), other than `(none)`: a value the
+    /// operator stated, not a pattern many values match?
+    pub fn is_exact(&self) -> bool {
+        matches!(&self.compiled, Compiled::Exact(_)) && !self.matches_missing()
+    }
+
     /// Does a message without the value match? Only `(none)` itself, the text `qtriage
     /// clusters` shows for it: a glob or a regex matches values, never their absence, as for
     /// every other field (`cluster:script=*` took a whole queue, real mail and all, where

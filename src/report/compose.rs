@@ -103,14 +103,14 @@ pub fn compose(sources: &ReportSources<'_>, extras: &Extras<'_>) -> ReportInput 
     if extras.logs_read {
         add_log_evidence(&mut input, sources);
     }
-    let tested = add_actions_done(&mut input, extras.yank_dir);
+    let stated = add_actions_done(&mut input, extras.yank_dir);
     let judged = super::judged::Judged {
         records: sources.records,
         in_queue: sources.in_queue,
         strings: sources.strings,
         ctx: sources.ctx,
     };
-    input.operator_judged = judged.describe(&input.yanked_no_culprit_ids, &tested);
+    input.operator_judged = judged.describe(&input.yanked_no_culprit_ids, &stated);
     input.operator_fixes = (input.operator_judged.iter())
         .flat_map(|j| judged.fixes(j))
         .collect();
@@ -367,8 +367,8 @@ pub const PICK_SELECTION: &str =
 /// "What was done": every yank, restore, purge and expire batch of the journal that moved
 /// something (abandoned batches moved nothing), with the messages it handled; and a note for
 /// messages in the yank area that no batch moved (qmail-remove, or by hand). Returns the
-/// cluster keys the selection of the newest yank batch that moved each message tested
-/// ([`super::judged::tested_keys`]).
+/// cluster keys the selection of the newest yank batch that moved each message stated
+/// ([`super::judged::stated_keys`]).
 fn add_actions_done(
     input: &mut ReportInput,
     yank_dir: &Path,
@@ -444,14 +444,14 @@ fn add_actions_done(
         }
     }
     // Batches come oldest first: a message yanked, restored and yanked again is the newest's.
-    let mut tested = HashMap::new();
+    let mut stated = HashMap::new();
     for b in &yanks {
-        let keys = super::judged::tested_keys(&b.header.query);
+        let keys = super::judged::stated_keys(&b.header.query);
         for m in &b.messages {
-            tested.insert(m.id, keys.clone());
+            stated.insert(m.id, keys.clone());
         }
     }
-    tested
+    stated
 }
 
 /// `ids` (what the operator yanked that no culprit accounts for) by the newest yank batch of

@@ -11,8 +11,10 @@
 //! shop's address and order subject, and advised disabling WordPress's PHPMailer.php). So it
 //! describes only mail this server sent (a local uid or script, an AUTH login), counting what
 //! came in from elsewhere; and it names a script, uid, login or From address only where the
-//! selection that yanked it tested that key: the operator's own words judged those values,
-//! not a selection made by some other key they happen to share.
+//! selection that yanked it stated that key's one value for every message it took (a literal
+//! term at its top: `script:x.php`, not `not script:x.php`, one branch of an `or`, or
+//! `from:shop@*`, review57b): the operator's own words judged that value, not a selection
+//! made by some other key the messages happen to share.
 
 use std::collections::{HashMap, HashSet};
 
@@ -23,6 +25,7 @@ use super::fixes::{CulpritFix, SCRIPT_ADVICE, UID_ADVICE};
 use super::{opt_time, shorten, Beyond, Counted, MAX_LISTED, MAX_SUBJECT_CHARS};
 use crate::analysis::cluster::AnalysisContext;
 use crate::analysis::key::{ClusterKey, KeyExtractor, KeyValue};
+use crate::analysis::patterns::domain;
 use crate::queue::{Interner, MessageId, MessageRecord, OriginKind};
 
 /// Fewest messages a subject template is named on: a spam run's is on hundreds; a person's
@@ -32,10 +35,10 @@ pub const SUBJECT_NAMED_AT: u64 = 10;
 /// Most subject templates named.
 const SUBJECTS: usize = 3;
 
-/// Keys narrow enough that a selection testing them judged its messages' subjects too: a
-/// script, a sender, a login. Not a uid or an IP: `uid:48` takes every site's mail.
-const NARROW: [ClusterKey; 6] = [
-    ClusterKey::Script,
+/// Keys narrow enough that a selection stating one judged its messages' subjects too: a
+/// sender, a login. Not a uid, an IP or a script's name: `uid:48` takes every site's mail, and
+/// `script:PHPMailer.php` every WordPress shop's order mails (review57b).
+const NARROW: [ClusterKey; 5] = [
     ClusterKey::From,
     ClusterKey::AuthUser,
     ClusterKey::Sender,
@@ -47,9 +50,10 @@ const NARROW: [ClusterKey; 6] = [
 const LOGIN_ADVICE: &str = "if its owner did not send this mail: change its password and end \
      its sessions";
 
-/// The advice for a script whose name other mail still queued has too: PHP names a script by
-/// its file name, and a mail library (PHPMailer.php) is every site's.
-const SHARED_SCRIPT_ADVICE: &str = "other mail still queued goes through a file of this name \
+/// The advice for a script whose name other mail has too (still queued, or yanked as written
+/// by more than one domain): PHP names a script by its file name, and a mail library
+/// (PHPMailer.php) is every site's.
+const SHARED_SCRIPT_ADVICE: &str = "more than one site's mail goes through a file of this name \
      (PHP names the file alone, and a mail library is many sites'): do not disable it \
      everywhere; php.ini's mail.log records the full path of every script that mails, and the \
      web server's access log shows the POSTs at the spam's times: find the site's file that \
@@ -76,28 +80,33 @@ pub struct OperatorJudged {
     /// Of them, those this server did not send (inbound SMTP without a login, or of no known
     /// origin): counted, never described.
     pub from_elsewhere: u64,
-    /// The PHP scripts that sent them, where a selection tested the script, largest first.
+    /// The PHP scripts that sent them, where a selection stated the script, largest first.
     pub scripts: Vec<Counted>,
     /// The scripts beyond the listed ones.
     pub scripts_more: Beyond,
-    /// The local uids that queued them (as `top` names them), where a selection tested the uid.
+    /// The local uids that queued them (as `top` names them), where a selection stated the uid.
     pub uids: Vec<Counted>,
-    /// The AUTH logins that sent them, where a selection tested the login.
+    /// The AUTH logins that sent them, where a selection stated the login.
     pub auth_users: Vec<Counted>,
-    /// Their From addresses, where a selection tested the From address.
+    /// Their From addresses, where a selection stated the From address.
     pub from: Vec<Counted>,
     /// Subject templates on [`SUBJECT_NAMED_AT`] of them or more, of those a narrow selection
-    /// took (a script, a sender, a login: not a uid).
+    /// took (a sender, a login, a subject: not a uid or a script's name).
     pub subjects: Vec<Counted>,
+    /// Of `scripts`, those whose yanked messages write as more than one From domain: many
+    /// sites' file, not one to disable (for [`Judged::fixes`]).
+    #[serde(skip)]
+    pub shared_scripts: Vec<String>,
 }
 
-/// The cluster keys the batch selection `selection` tests, as its journal records it: a query
-/// (`script:x.php from:a@b`), or the TUI's marks (`tui: 750 marked messages of uid 48 matching
-/// script:x.php`: the key of the cluster marked, and the filter's).
-pub fn tested_keys(selection: &str) -> Vec<ClusterKey> {
+/// The cluster keys whose one value the batch selection `selection` stated for every message
+/// it took, as its journal records it: a query (`script:x.php from:a@b`:
+/// [`crate::query::Query::stated_keys`]), or the TUI's marks (`tui: 750 marked messages of uid
+/// 48 matching script:x.php`: the key of the cluster marked, and the filter's).
+pub fn stated_keys(selection: &str) -> Vec<ClusterKey> {
     let keys_of = |q: &str| {
         crate::query::Query::parse(q)
-            .map(|q| q.cluster_keys())
+            .map(|q| q.stated_keys())
             .unwrap_or_default()
     };
     let Some(marks) = selection.strip_prefix("tui: ") else {
@@ -119,12 +128,13 @@ pub fn tested_keys(selection: &str) -> Vec<ClusterKey> {
         })
 }
 
-/// Did this server send `r`: a local uid or script queued it, or an AUTH login?
+/// Did this server send `r`: a local uid or script queued it, or a client that logged in (a
+/// login no header names too: review57b)?
 fn sent_here(r: &MessageRecord) -> bool {
     let o = &r.origin;
     match o.kind {
         OriginKind::Local => o.uid().is_some() || o.script.is_some(),
-        OriginKind::SmtpAuth => o.auth_user.is_some(),
+        OriginKind::SmtpAuth => true,
         _ => false,
     }
 }
@@ -143,12 +153,12 @@ pub struct Judged<'a> {
 
 impl Judged<'_> {
     /// Describe the yank area's messages `ids` (the operator's yanks no culprit accounts for),
-    /// each named by the keys its batch's selection tested (`tested`: none for one no batch
+    /// each named by the keys its batch's selection stated (`stated`: none for one no batch
     /// moved); `None` when there are none.
     pub fn describe(
         &self,
         ids: &[MessageId],
-        tested: &HashMap<MessageId, Vec<ClusterKey>>,
+        stated: &HashMap<MessageId, Vec<ClusterKey>>,
     ) -> Option<OperatorJudged> {
         let yank_area = self.in_queue.min(self.records.len())..self.records.len();
         let at: HashMap<MessageId, usize> = (yank_area.clone())
@@ -163,21 +173,28 @@ impl Judged<'_> {
         let here: Vec<usize> = (members.iter().copied())
             .filter(|&i| sent_here(&records[i]))
             .collect();
-        let tests = |i: usize, keys: &[ClusterKey]| {
-            (tested.get(&records[i].id)).is_some_and(|t| t.iter().any(|k| keys.contains(k)))
+        let states = |i: usize, keys: &[ClusterKey]| {
+            (stated.get(&records[i].id)).is_some_and(|t| t.iter().any(|k| keys.contains(k)))
         };
         let named = |key: ClusterKey| -> Vec<usize> {
-            here.iter().copied().filter(|&i| tests(i, &[key])).collect()
+            here.iter()
+                .copied()
+                .filter(|&i| states(i, &[key]))
+                .collect()
         };
         let top = |members: &[usize], key, limit| {
             top_values(records, members, key, self.strings, self.ctx, limit)
         };
-        let (scripts, scripts_more) =
-            top(&named(ClusterKey::Script), ClusterKey::Script, MAX_LISTED);
+        // A header PHP did not write names no sender: its script is not named (review57b).
+        let scripted: Vec<usize> = (named(ClusterKey::Script).into_iter())
+            .filter(|&i| !records[i].origin.script_forged)
+            .collect();
+        let (scripts, scripts_more) = top(&scripted, ClusterKey::Script, MAX_LISTED);
+        let shared_scripts = self.many_domains(&scripted);
         let narrow: Vec<usize> = here
             .iter()
             .copied()
-            .filter(|&i| tests(i, &NARROW))
+            .filter(|&i| states(i, &NARROW))
             .collect();
         let (mut subjects, _) = top(&narrow, ClusterKey::Subject, SUBJECTS);
         subjects.retain(|s| s.messages >= SUBJECT_NAMED_AT);
@@ -205,6 +222,7 @@ impl Judged<'_> {
             .0,
             from: top(&named(ClusterKey::From), ClusterKey::From, MAX_LISTED).0,
             subjects,
+            shared_scripts,
         })
     }
 
@@ -212,7 +230,8 @@ impl Judged<'_> {
     /// has its name, as a mail library's), each login (if its owner did not send the mail: the
     /// ranking found nothing against it), and a uid only when neither names the sender.
     pub fn fixes(&self, judged: &OperatorJudged) -> Vec<CulpritFix> {
-        let shared = self.queued_scripts(&judged.scripts);
+        let mut shared = self.queued_scripts(&judged.scripts);
+        shared.extend(judged.shared_scripts.iter().cloned());
         let fix = |kind, c: &Counted, advice| CulpritFix {
             kind,
             value: c.value.clone(),
@@ -230,6 +249,24 @@ impl Judged<'_> {
             out.extend((judged.uids.iter()).map(|c| fix(ClusterKey::Uid, c, UID_ADVICE)));
         }
         out
+    }
+
+    /// The scripts (shown values) of `members` whose messages write as more than one From
+    /// domain: `script:PHPMailer.php` took every shop's order mails (review57b).
+    fn many_domains(&self, members: &[usize]) -> Vec<String> {
+        let mut ex = KeyExtractor::new(ClusterKey::Script, self.strings).with_context(self.ctx);
+        let mut domains: HashMap<KeyValue, HashSet<Vec<u8>>> = HashMap::new();
+        for &i in members {
+            let r = &self.records[i];
+            let from = r.headers.from.and_then(|f| self.strings.with(f, domain));
+            if let Some(v) = ex.value(r) {
+                domains.entry(v).or_default().extend(from);
+            }
+        }
+        (domains.into_iter())
+            .filter(|(_, d)| d.len() > 1)
+            .map(|(v, _)| value_text(ClusterKey::Script, &v, self.strings))
+            .collect()
     }
 
     /// Which of `scripts` (their shown values) messages still queued were also sent through.

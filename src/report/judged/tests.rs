@@ -53,7 +53,7 @@ fn describe(
 ) -> (Option<OperatorJudged>, Vec<CulpritFix>) {
     let in_queue = queued.len();
     let tested: HashMap<MessageId, Vec<ClusterKey>> = (yanked.iter())
-        .map(|(r, selection)| (r.id, tested_keys(selection)))
+        .map(|(r, selection)| (r.id, stated_keys(selection)))
         .collect();
     let ids: Vec<MessageId> = yanked.iter().map(|(r, _)| r.id).collect();
     let records: Vec<MessageRecord> = queued
@@ -171,6 +171,66 @@ fn a_broad_selection_names_its_key_only_and_no_subject() {
 }
 
 #[test]
+fn a_script_name_many_domains_write_through_is_not_to_be_disabled_and_names_no_subject() {
+    let s = Interner::new();
+    let yanked: Vec<(MessageRecord, &str)> = (0..30)
+        .map(|i| {
+            let from = format!("shop@store{}.example", i % 3);
+            (
+                php(&s, i, "PHPMailer.php", &from, "Your order", BASE),
+                "script:PHPMailer.php",
+            )
+        })
+        .collect();
+    let (j, fixes) = describe(&s, Vec::new(), yanked);
+    let j = j.expect("judged");
+    assert_eq!(values(&j.scripts), [("PHPMailer.php".into(), 30)]);
+    assert!(
+        j.subjects.is_empty(),
+        "a script's name alone judges no subject: {j:?}"
+    );
+    assert_eq!(
+        kinds(&fixes),
+        [(ClusterKey::Script, "PHPMailer.php", SHARED_SCRIPT_ADVICE)]
+    );
+}
+
+#[test]
+fn a_forged_script_header_is_not_named() {
+    let s = Interner::new();
+    let yanked: Vec<(MessageRecord, &str)> = (0..12)
+        .map(|i| {
+            let mut r = php(&s, i, "contact.php", "service@bank.example", "Alert", BASE);
+            r.origin.script_forged = true;
+            (r, "script:contact.php from:service@bank.example")
+        })
+        .collect();
+    let (j, fixes) = describe(&s, Vec::new(), yanked);
+    let j = j.expect("judged");
+    assert!(j.scripts.is_empty(), "{j:?}");
+    assert_eq!(values(&j.from), [("service@bank.example".into(), 12)]);
+    assert_eq!(
+        kinds(&fixes),
+        [],
+        "no script to disable, no login or uid stated"
+    );
+}
+
+#[test]
+fn a_login_no_header_names_is_this_servers_mail() {
+    let s = Interner::new();
+    let yanked: Vec<(MessageRecord, &str)> = (0..4)
+        .map(|i| {
+            let mut r = inbound(&s, i, "x@y.example");
+            r.origin.kind = OriginKind::SmtpAuth;
+            (r, "ip:209.85.128.170")
+        })
+        .collect();
+    let (j, _) = describe(&s, Vec::new(), yanked);
+    assert_eq!(j.expect("judged").from_elsewhere, 0);
+}
+
+#[test]
 fn a_script_name_mail_still_queued_shares_is_not_to_be_disabled() {
     let s = Interner::new();
     let queued = vec![php(
@@ -246,18 +306,26 @@ fn a_login_the_operator_named_gets_a_conditional_fix() {
 #[test]
 fn the_keys_a_selection_tests() {
     use ClusterKey::*;
-    assert_eq!(tested_keys("script:x.php from:a@b.example"), [Script, From]);
-    assert_eq!(tested_keys("cluster:uid=48"), [Uid]);
+    assert_eq!(stated_keys("script:x.php from:a@b.example"), [Script, From]);
+    assert_eq!(stated_keys("cluster:uid=48"), [Uid]);
     assert_eq!(
-        tested_keys("tui: 750 marked messages of uid 48 matching script:x.php"),
+        stated_keys("tui: 750 marked messages of uid 48 matching script:x.php"),
         [Uid, Script]
     );
     assert_eq!(
-        tested_keys("tui: 9 marked messages of auth-user test"),
+        stated_keys("tui: 9 marked messages of auth-user test"),
         [AuthUser]
     );
-    assert_eq!(tested_keys("--ids (3 ids)"), []);
-    assert_eq!(tested_keys("tui: 3 marked messages"), []);
+    assert_eq!(stated_keys("--ids (3 ids)"), []);
+    // Only a literal value at the top states it of every message taken (review57b).
+    assert_eq!(stated_keys("uid:48 not script:PHPMailer.php"), [Uid]);
+    assert_eq!(stated_keys("auth:test or ip:203.0.113.20"), []);
+    assert_eq!(stated_keys("uid:48 from:shop@*"), [Uid]);
+    assert_eq!(
+        stated_keys("(script:a.php or script:b.php) from:x@y.example"),
+        [From]
+    );
+    assert_eq!(stated_keys("tui: 3 marked messages"), []);
 }
 
 #[test]
@@ -274,7 +342,7 @@ fn hostile_values_are_sanitized() {
                     "x\x1b]52;c;Zm9v\x07",
                     i as i64,
                 ),
-                "script:evil*",
+                "script:evil.php from:a@b.example",
             )
         })
         .collect();
