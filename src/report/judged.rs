@@ -112,6 +112,13 @@ pub fn stated_keys(selection: &str) -> Vec<ClusterKey> {
     let Some(marks) = selection.strip_prefix("tui: ") else {
         return keys_of(selection);
     };
+    // `tui::ops` adds how many of the marks were gone when it planned: not of the filter.
+    let marks = match marks.rsplit_once(", ") {
+        Some((before, gone)) if gone.ends_with(" of them gone from the queue since the scan") => {
+            before
+        }
+        _ => marks,
+    };
     let (marked, filter) = match marks.split_once(" matching ") {
         Some((marked, filter)) => (marked, keys_of(filter)),
         None => (marks, Vec::new()),

@@ -304,7 +304,7 @@ fn a_login_the_operator_named_gets_a_conditional_fix() {
 }
 
 #[test]
-fn the_keys_a_selection_tests() {
+fn the_keys_a_selection_states() {
     use ClusterKey::*;
     assert_eq!(stated_keys("script:x.php from:a@b.example"), [Script, From]);
     assert_eq!(stated_keys("cluster:uid=48"), [Uid]);
@@ -317,6 +317,13 @@ fn the_keys_a_selection_tests() {
         [AuthUser]
     );
     assert_eq!(stated_keys("--ids (3 ids)"), []);
+    assert_eq!(
+        stated_keys(
+            "tui: 750 marked messages of uid 48 matching script:x.php, 3 of them gone from the \
+             queue since the scan"
+        ),
+        [Uid, Script]
+    );
     // Only a literal value at the top states it of every message taken (review57b).
     assert_eq!(stated_keys("uid:48 not script:PHPMailer.php"), [Uid]);
     assert_eq!(stated_keys("auth:test or ip:203.0.113.20"), []);
