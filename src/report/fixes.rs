@@ -21,6 +21,18 @@ pub const SCRIPT_ADVICE: &str = "disable it (the web server must no longer run i
      php.ini's mail.log records the full path of every script that mails; look for other files \
      beside it";
 
+/// What to do about mail whose X-PHP-Originating-Script PHP did not write.
+pub const FORGED_SCRIPT_ADVICE: &str = "do not disable the script it names: the header is \
+     forged (not where PHP writes it), written by whoever wrote the message to hide or to frame \
+     a site; find the sender by the uid that queued it (Received: invoked by uid N) or the \
+     smtpd log, and the web server's access log at the spam's times";
+
+/// Is `value` a script cluster's value of a forged header (`contact.php (forged header)`)?
+fn is_forged(value: &str) -> bool {
+    let suffix = std::str::from_utf8(crate::analysis::key::FORGED_SUFFIX).unwrap_or_default();
+    value.ends_with(suffix)
+}
+
 /// What to do about a uid that queued spam.
 pub const UID_ADVICE: &str =
     "find what runs as this uid and mails: its crontab, its web scripts, its processes";
@@ -52,6 +64,9 @@ pub fn culprit_fixes(culprits: &[Culprit]) -> Vec<CulpritFix> {
             ClusterKey::AuthUser => {
                 "change its password and end its sessions: this login sent the spam"
             }
+            // A header PHP did not write names no sender: disabling the script it names would
+            // take a real site's form down, and leave the sender (review57b).
+            ClusterKey::Script if is_forged(&c.value) => FORGED_SCRIPT_ADVICE,
             ClusterKey::Script => SCRIPT_ADVICE,
             ClusterKey::Uid => UID_ADVICE,
             // Before the relay's: its clients logged in (ESMTPA), so rcpthosts is not it.
@@ -109,6 +124,11 @@ mod tests {
             ),
             culprit(ClusterKey::Uid, "1003", "local uid mailing remote domains"),
             culprit(
+                ClusterKey::Script,
+                "contact.php (forged header)",
+                "a forged X-PHP-Originating-Script: mail posing as a web script's",
+            ),
+            culprit(
                 ClusterKey::OriginIp,
                 "192.0.2.9",
                 "IP: relaying without a login: check",
@@ -152,6 +172,7 @@ mod tests {
                 (ClusterKey::AuthUser, "test", "change"),
                 (ClusterKey::Script, "uploads/mailer.php", "disable"),
                 (ClusterKey::Uid, "1003", "find"),
+                (ClusterKey::Script, "contact.php (forged header)", "do"),
                 (ClusterKey::OriginIp, "192.0.2.9", "close"),
                 (ClusterKey::OriginIp, "203.0.113.5", "an"),
                 (ClusterKey::Subject, "Document shared with you #", "change"),
