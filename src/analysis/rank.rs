@@ -143,6 +143,9 @@ enum Held {
     /// site's newsletter, a shop's order mails, a club's circular send like this
     /// (`mailing.rs`); with its signs short of half.
     MailingAlone(mailing::LocalSigns),
+    /// Only an internal client's mail written as another domain's From: a hacked site's
+    /// mailer in SMTP mode, or a site's form writing as its visitors (`inside.rs`).
+    ForgedInside,
 }
 
 impl Scoring {
@@ -193,6 +196,7 @@ fn score(c: &Cluster, s: &Signals, corpus: &Corpus<'_>, words: bool) -> Scoring 
     account_points(&mut sc, c, s, corpus);
     log_points(&mut sc, c, corpus);
     origin_points(&mut sc, c, s);
+    inside::forged_inside_points(&mut sc, c, s);
     forged_script_points(&mut sc, c, s);
     forged_pattern_points(&mut sc, c, s, corpus);
     stuffing::stuffing_points(&mut sc, c, s, corpus);
@@ -215,6 +219,8 @@ fn score(c: &Cluster, s: &Signals, corpus: &Corpus<'_>, words: bool) -> Scoring 
     // help desk has volume, fan-out, one subject and a rate too.
     if sc.whys.len() == 1 && sc.whys[0].0 == points::HEAVY {
         sc.held = Some(Held::Heavy);
+    } else if inside::alone(&sc) {
+        sc.held = Some(Held::ForgedInside);
     } else if stuffing::spread_alone(&sc) {
         sc.held = Some(Held::SpreadAlone);
     } else if points::alike_scripts(&sc, c, s, corpus) {
@@ -348,6 +354,7 @@ pub fn assess(c: &mut Cluster, corpus: &Corpus<'_>) {
         Some(Held::BeyondHeavyScripts) => c.reasons.push(scripts::reason(c, corpus)),
         Some(Held::FewRecipients(same)) => c.reasons.push(few_recipients::reason(c, same)),
         Some(Held::MailingAlone(signs)) => c.reasons.push(mailing::reason(c, &s, signs)),
+        Some(Held::ForgedInside) => c.reasons.push(inside::held_reason()),
         None => {}
     }
 }
@@ -542,6 +549,7 @@ mod agency;
 mod bulk;
 mod few_recipients;
 mod heavy;
+mod inside;
 mod mailing;
 mod members;
 mod part;
@@ -550,6 +558,7 @@ mod scripts;
 mod stuffing;
 mod top;
 use heavy::account_points;
+pub use inside::HELD_INSIDE;
 use points::{
     campaign_points, fan_out_and_template, forged_pattern_points, forged_script_points, log_points,
     login_points, origin_points, shared_ip_points,
@@ -569,6 +578,8 @@ mod explain_tests;
 mod few_recipients_tests;
 #[cfg(test)]
 mod forged_from_tests;
+#[cfg(test)]
+mod inside_tests;
 #[cfg(test)]
 mod legit_tests;
 #[cfg(test)]

@@ -335,6 +335,9 @@ pub(crate) struct Signals {
     /// Messages from a private or loopback client sending as one of this server's domains
     /// ([`Facts`]' `internal_own`).
     pub(crate) internal_own: usize,
+    /// Of them, those writing as a domain not this server's in From, from no list's bounce
+    /// address ([`flags::Bit::InternalForgedFrom`]).
+    pub(crate) internal_forged: usize,
     /// Authenticated messages whose Reply-To is at another domain ([`Facts`]'
     /// `reply_elsewhere`).
     pub(crate) reply_elsewhere: usize,
@@ -457,6 +460,7 @@ impl Tally {
         s.null_remote = n(Bit::NullRemote);
         s.null_local = n(Bit::NullLocal);
         s.internal_own = n(Bit::InternalOwn);
+        s.internal_forged = n(Bit::InternalForgedFrom);
         s.reply_elsewhere = n(Bit::ReplyElsewhere);
         s.relay = n(Bit::Relay);
         s.relay_authenticated = n(Bit::RelayAuthenticated);
@@ -489,6 +493,7 @@ impl Tally {
         s.relay += o.relay;
         s.relay_authenticated += o.relay_authenticated;
         s.internal_own += o.internal_own;
+        s.internal_forged += o.internal_forged;
         s.reply_elsewhere += o.reply_elsewhere;
         s.campaign += o.campaign;
         add_counts(&mut self.templates, other.templates);

@@ -228,10 +228,7 @@ fn write_held(out: &mut dyn Write, p: &Plan, wrap: Wrap) -> std::io::Result<()> 
     }
     if p.held_loud.len() > NAMED {
         let more = p.held_loud.len() - NAMED;
-        writeln!(
-            out,
-            "held, not taken: {more} more with loud voices (qtriage top)"
-        )?;
+        writeln!(out, "held, not taken: {more} more (qtriage top)")?;
     }
     Ok(())
 }

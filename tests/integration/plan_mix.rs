@@ -536,3 +536,23 @@ fn a_shared_hosts_plan_names_the_held_suspect_with_loud_voices() {
     assert_eq!(j["held_loud"][0]["value"], "48", "{j}");
     assert_eq!(j["held_loud"][0]["verdict"], "suspect", "{j}");
 }
+
+/// A hacked site's phishing handed to qmail-smtpd on 127.0.0.1 as the site's own address, From
+/// a bank (php-smtp): the ranking called it "looks legitimate: keep"; it is now a suspect held
+/// below a culprit, which the plan names and does not take.
+#[test]
+fn a_sites_phishing_through_localhost_is_named_held_not_taken() {
+    let (t, m) = measure(Mix::PhpSmtp);
+    let held = (m.plan.held_loud.iter())
+        .find(|h| h.reason.starts_with(qtriage::analysis::rank::HELD_INSIDE))
+        .unwrap_or_else(|| panic!("held: {:?}", m.plan.held_loud));
+    assert!(held.score < 40.0, "{held:?}");
+    assert_eq!(m.real_taken, 0);
+    let out = t.run(&["plan"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("writing as another domain through an internal client"),
+        "{text}"
+    );
+    assert!(text.contains("(127.0.0.1 "), "{text}");
+}

@@ -1,15 +1,18 @@
-//! The suspects a plan leaves that name loud script voices: pointed at, never taken.
+//! The suspects a plan leaves that name what it cannot take alone: pointed at, never taken.
 //!
 //! On a shared web host `plan` takes none of a hacked plugin's mail (docs/analysis.md, "Script
 //! voices"): it said only `no culprit`, and counted the plugin's flood as local mail to keep
-//! (newuser56). The ranking's held clusters whose reason names loud voices are said beside it.
+//! (newuser56). Nor does it take a hacked site's phishing handed to qmail-smtpd on 127.0.0.1
+//! (`rank/inside.rs`). The ranking's held clusters whose reason names loud voices, or that
+//! writing as another domain through an internal client, are said beside it.
 
 use super::super::key::{ClusterKey, KeyValue};
-use super::super::rank::{Verdict, LOUD_VOICES};
+use super::super::rank::{Verdict, HELD_INSIDE, LOUD_VOICES};
 use super::super::types::Cluster;
 use crate::queue::Interner;
 
-/// A suspect of the ranking whose reason names loud script voices.
+/// A suspect of the ranking whose reason names loud script voices, or mail written as another
+/// domain through an internal client.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HeldLoud {
     /// Its key.
@@ -41,12 +44,14 @@ impl HeldLoud {
     }
 }
 
-/// The suspects of `ranking` whose reasons name loud voices, in the ranking's order.
+/// The suspects of `ranking` whose reasons name loud voices or an internal client writing as
+/// another domain, in the ranking's order.
 pub(super) fn of(ranking: &[Cluster], strings: &Interner) -> Vec<HeldLoud> {
     (ranking.iter())
         .filter(|c| c.verdict() == Verdict::Suspect)
         .filter_map(|c| {
-            let reason = c.reasons.iter().find(|r| r.starts_with(LOUD_VOICES))?;
+            let reason = (c.reasons.iter())
+                .find(|r| r.starts_with(LOUD_VOICES) || r.starts_with(HELD_INSIDE))?;
             Some(HeldLoud {
                 key: c.key,
                 value: c

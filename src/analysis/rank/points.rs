@@ -30,7 +30,7 @@ const FRAMING: &str = "a forged X-PHP-Originating-Script: mail posing as a web s
 pub(super) const STUFFED: &str =
     "likely stolen passwords: one campaign through many logins (credential stuffing)";
 /// Every one of them, for reading a conclusion back out of a summary.
-pub(super) const SIGNAL_CONCLUSIONS: [&str; 12] = [
+pub(super) const SIGNAL_CONCLUSIONS: [&str; 13] = [
     AUTH_UNNAMED,
     GUESSED,
     WEB_SCRIPT,
@@ -43,6 +43,7 @@ pub(super) const SIGNAL_CONCLUSIONS: [&str; 12] = [
     DIVERTED,
     FRAMING,
     STUFFED,
+    super::inside::FORGED_INSIDE,
 ];
 
 /// A script cluster of headers PHP did not write (below fields the message's writer chose):

@@ -48,6 +48,9 @@ pub(super) enum Bit {
     Relay,
     /// ... by a client whose protocol says it authenticated.
     RelayAuthenticated,
+    /// [`Bit::InternalOwn`], its From at a domain not this server's, its envelope sender no
+    /// mailing list's bounce address: a site's mailer writing as someone else ([`forged_inside`]).
+    InternalForgedFrom,
     /// A login's message as a forged-sender campaign's generated name.
     Campaign,
 }
@@ -156,6 +159,8 @@ impl Deriver<'_> {
         set(Bit::NullLocal, bounce && !has_remote);
         let internal_own = at(c.internal_own);
         set(Bit::InternalOwn, internal_own);
+        let forged_inside = internal_own && forged_inside(r, self.strings, self.ctx);
+        set(Bit::InternalForgedFrom, forged_inside);
         set(Bit::ReplyElsewhere, at(c.reply_elsewhere));
         let relay = o.kind == OriginKind::Smtp && has_remote && !null && !internal_own;
         set(Bit::Relay, relay);
@@ -171,6 +176,34 @@ impl Deriver<'_> {
         }
         f
     }
+}
+
+/// Of a message an internal client handed qmail-smtpd as this server's domain: is its From at
+/// a domain not this server's, and its envelope sender no mailing list's bounce address? A
+/// hacked site's PHPMailer in SMTP mode hands its phishing to 127.0.0.1 as the site's own
+/// address, From a bank (php-smtp); a list server on the host writes its members' posts so
+/// too, from a bounce address (`list-bounces+member=...`, `list-return-...`, `owner-list`).
+fn forged_inside(r: &MessageRecord, strings: &Interner, ctx: &AnalysisContext) -> bool {
+    use crate::analysis::patterns::{domain, is_local_domain};
+    let Some(from) = r.headers.from.and_then(|f| strings.with(f, domain)) else {
+        return false;
+    };
+    if is_local_domain(&from, &ctx.local_domains) {
+        return false;
+    }
+    let list = |sender: &[u8]| {
+        let at = sender
+            .iter()
+            .rposition(|&b| b == b'@')
+            .unwrap_or(sender.len());
+        let local = sender[..at].to_ascii_lowercase();
+        let has = |part: &[u8]| memchr::memmem::find(&local, part).is_some();
+        local.ends_with(b"-bounces")
+            || has(b"-bounces+")
+            || has(b"-return-")
+            || local.starts_with(b"owner-")
+    };
+    !r.sender.is_some_and(|s| strings.with(s, list))
 }
 
 /// [`Bit::Campaign`] set in `flags` for each record `is_campaign` says.
@@ -282,6 +315,9 @@ mod tests {
         set(Bit::NullRemote, bounce && has_remote);
         set(Bit::NullLocal, bounce && !has_remote);
         set(Bit::InternalOwn, internal_own[0]);
+        // Since session 57: the same derivation (it has no older one).
+        let inside = internal_own[0] && super::forged_inside(r, strings, ctx);
+        set(Bit::InternalForgedFrom, inside);
         set(Bit::ReplyElsewhere, reply_elsewhere[0]);
         set(Bit::Campaign, facts.campaigns.has(i));
         let relay = o.kind == OriginKind::Smtp && has_remote && !null && !internal_own[0];

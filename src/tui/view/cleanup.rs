@@ -98,7 +98,7 @@ impl CleanupPopup<'_> {
         if held.len() > 2 {
             let more = held.len() - 2;
             v.push(Line::raw(format!(
-                "held, not taken: {more} more with loud voices (qtriage top)"
+                "held, not taken: {more} more (qtriage top)"
             )));
         }
         v

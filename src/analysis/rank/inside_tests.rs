@@ -1,0 +1,96 @@
+//! An internal client's mail written as another domain's From (`inside.rs`): a hacked site's
+//! phishing through 127.0.0.1 is a held suspect, never a culprit on that alone; a list
+//! server's posts and a webmail's users are not.
+use super::tests::{people, Rec};
+use super::*;
+use crate::queue::{Channel, MessageRecord};
+
+/// `n` messages from 127.0.0.1 without a login, envelope sender `sender(i)`, From `from`, to
+/// 1-4 remote recipients, one subject.
+fn inside(
+    s: &Interner,
+    first: u64,
+    n: u64,
+    sender: impl Fn(u64) -> String,
+    from: &str,
+) -> Vec<MessageRecord> {
+    (0..n)
+        .map(|i| {
+            let mut r = Rec::new(s, first + i)
+                .smtp("127.0.0.1")
+                .sender(&sender(i))
+                .rcpts(Channel::Remote, 1 + (i % 4) as usize)
+                .subject("Ihr Konto wurde eingeschraenkt")
+                .r;
+            r.headers.from = Some(s.intern(from.as_bytes()));
+            r
+        })
+        .collect()
+}
+
+/// The ranked cluster of `key` = `value` in `recs` (local domains example.com and the site's).
+fn ranked(recs: Vec<MessageRecord>, s: &Interner, key: ClusterKey, value: &str) -> Cluster {
+    let ctx = crate::analysis::context::AnalysisContext {
+        now: super::tests::NOW,
+        local_domains: vec!["example.com".into(), "baeckerei.example".into()],
+        ..Default::default()
+    };
+    let clusters = crate::analysis::cluster::cluster(&recs, key, s, &ctx);
+    (clusters.into_iter())
+        .find(|c| c.value.map(|v| v.text(s)).as_deref() == Some(value))
+        .unwrap_or_else(|| panic!("no {} {value}", key.name()))
+}
+
+#[test]
+fn a_sites_phishing_through_localhost_is_a_held_suspect() {
+    let s = Interner::new();
+    let mut recs = people(&s);
+    let site = |_| "info@baeckerei.example".to_string();
+    recs.extend(inside(&s, 100_000, 300, site, "service@paypal.example"));
+    let c = ranked(recs, &s, ClusterKey::From, "service@paypal.example");
+    assert_eq!(c.verdict(), Verdict::Suspect, "{:#?}", c.reasons);
+    assert!(c.score <= 39.9, "held: {}", c.score);
+    assert!(
+        c.reasons[0].contains("possibly a hacked site's mailer"),
+        "{:#?}",
+        c.reasons
+    );
+    assert!(
+        (c.reasons.iter()).any(|r| r.starts_with(HELD_INSIDE)),
+        "{:#?}",
+        c.reasons
+    );
+}
+
+#[test]
+fn a_list_servers_posts_and_many_senders_are_not_it() {
+    let s = Interner::new();
+    let mut recs = people(&s);
+    // Mailman's VERP: each member's delivery from its own bounce address.
+    let verp = |i| format!("club-bounces+m{i}=gmx.example@baeckerei.example");
+    recs.extend(inside(&s, 100_000, 300, verp, "poster@gmx.example"));
+    let c = ranked(recs, &s, ClusterKey::From, "poster@gmx.example");
+    assert_eq!(c.verdict(), Verdict::Legitimate, "{:#?}", c.reasons);
+    // The same through one list bounce address (no VERP).
+    let mut recs = people(&s);
+    let list = |_| "club-bounces@baeckerei.example".to_string();
+    recs.extend(inside(&s, 100_000, 300, list, "poster@gmx.example"));
+    let c = ranked(recs, &s, ClusterKey::From, "poster@gmx.example");
+    assert_eq!(c.verdict(), Verdict::Legitimate, "{:#?}", c.reasons);
+    // A site writing as ten or more of its own addresses is no one sender's mailer.
+    let mut recs = people(&s);
+    let many = |i| format!("user{}@baeckerei.example", i % 12);
+    recs.extend(inside(&s, 100_000, 300, many, "service@paypal.example"));
+    let c = ranked(recs, &s, ClusterKey::From, "service@paypal.example");
+    assert_eq!(c.verdict(), Verdict::Legitimate, "{:#?}", c.reasons);
+}
+
+#[test]
+fn a_webmails_users_writing_as_themselves_are_not_it() {
+    let s = Interner::new();
+    let mut recs = people(&s);
+    let own = |_| "anna@baeckerei.example".to_string();
+    recs.extend(inside(&s, 100_000, 300, own, "anna@baeckerei.example"));
+    let c = ranked(recs, &s, ClusterKey::OriginIp, "127.0.0.1");
+    assert_eq!(c.verdict(), Verdict::Legitimate, "{:#?}", c.reasons);
+}
