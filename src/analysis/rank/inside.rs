@@ -10,15 +10,11 @@
 //! its visitors does it through one. So it makes a suspect, with what it saw, and is held
 //! below a culprit when nothing else speaks against the cluster: `plan` names it, takes none.
 
-use super::points::MANY_SENDERS;
+use super::points::{FORGED_INSIDE, MANY_SENDERS};
 use super::{frac, percent, Scoring};
 use crate::analysis::signals::Signals;
 use crate::analysis::types::Cluster;
 use crate::size::thousands;
-
-/// The conclusion (a suspect's reads "possibly ...").
-pub(super) const FORGED_INSIDE: &str =
-    "likely a hacked site's mailer writing as another domain through an internal client";
 
 /// How the hold's reason begins: `plan` names such a suspect (`analysis::plan::held`).
 pub const HELD_INSIDE: &str =

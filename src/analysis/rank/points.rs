@@ -29,6 +29,9 @@ const FRAMING: &str = "a forged X-PHP-Originating-Script: mail posing as a web s
 /// One campaign through many logins, each from several networks (`stuffing.rs`).
 pub(super) const STUFFED: &str =
     "likely stolen passwords: one campaign through many logins (credential stuffing)";
+/// An internal client's mail written as another domain (`inside.rs`).
+pub(super) const FORGED_INSIDE: &str =
+    "likely a hacked site's mailer writing as another domain through an internal client";
 /// Every one of them, for reading a conclusion back out of a summary.
 pub(super) const SIGNAL_CONCLUSIONS: [&str; 13] = [
     AUTH_UNNAMED,
@@ -43,7 +46,7 @@ pub(super) const SIGNAL_CONCLUSIONS: [&str; 13] = [
     DIVERTED,
     FRAMING,
     STUFFED,
-    super::inside::FORGED_INSIDE,
+    FORGED_INSIDE,
 ];
 
 /// A script cluster of headers PHP did not write (below fields the message's writer chose):
