@@ -219,7 +219,7 @@ fn score(c: &Cluster, s: &Signals, corpus: &Corpus<'_>, words: bool) -> Scoring 
     // help desk has volume, fan-out, one subject and a rate too.
     if sc.whys.len() == 1 && sc.whys[0].0 == points::HEAVY {
         sc.held = Some(Held::Heavy);
-    } else if inside::alone(&sc) {
+    } else if inside::carries(&sc) {
         sc.held = Some(Held::ForgedInside);
     } else if stuffing::spread_alone(&sc) {
         sc.held = Some(Held::SpreadAlone);

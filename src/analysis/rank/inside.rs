@@ -7,8 +7,10 @@
 //! internal client sending as this server's domains: a webmail or a NAT's users). A list
 //! server writes its members' posts the same way, but from its bounce addresses, which the
 //! flag leaves out, and through many envelope senders (VERP); a site's contact form writing as
-//! its visitors does it through one. So it makes a suspect, with what it saw, and is held
-//! below a culprit when nothing else speaks against the cluster: `plan` names it, takes none.
+//! its visitors does it through one. Only mail to remote addresses counts: a form writing to
+//! its owner's mailbox, a monitoring host's alerts are not a run (review57c). So it makes a
+//! suspect, with what it saw, and is held below a culprit when it is what would make one:
+//! `plan` names it, takes none.
 
 use super::points::{FORGED_INSIDE, MANY_SENDERS};
 use super::{frac, percent, Scoring};
@@ -18,7 +20,7 @@ use crate::size::thousands;
 
 /// How the hold's reason begins: `plan` names such a suspect (`analysis::plan::held`).
 pub const HELD_INSIDE: &str =
-    "nothing but writing as another domain through an internal client speaks against it";
+    "writing as another domain through an internal client is what would make it a culprit";
 
 /// Half or more of `c`'s messages written through an internal client as another domain's
 /// From, from fewer than [`MANY_SENDERS`] envelope senders (not a list's VERP): points for a
@@ -40,17 +42,22 @@ pub(super) fn forged_inside_points(sc: &mut Scoring, c: &Cluster, s: &Signals) {
     sc.add(25.0 * f, words, Some(FORGED_INSIDE));
 }
 
-/// Is that all that speaks against it (the share and the rate weigh only with it)?
-pub(super) fn alone(sc: &Scoring) -> bool {
-    sc.whys.len() == 1 && sc.whys[0].0 == FORGED_INSIDE
+/// Would it be a culprit only by that: its only conclusion (the share and the rate weigh only
+/// with one), or its points what carries it over 40? Review57c: a host's contact form and
+/// its webmail's users on 127.0.0.1, a suspect at 37.4 by "senders not their own", became a
+/// culprit at 52.4 with them.
+pub(super) fn carries(sc: &Scoring) -> bool {
+    let Some(&(_, points)) = sc.whys.iter().find(|(w, _)| *w == FORGED_INSIDE) else {
+        return false;
+    };
+    let total: f64 = sc.points.iter().map(|p| p.0).sum();
+    sc.whys.len() == 1 || total - points < super::CULPRIT_SCORE
 }
 
 /// The held suspect's reason.
 pub(super) fn held_reason() -> String {
     format!(
-        "{HELD_INSIDE}: held below {:.0} (a site's form writing as its visitors, a list \
-         server relaying its members' posts send like this too); look at its From and \
-         subjects before taking it",
+        "{HELD_INSIDE}: held below {:.0} (a site's form writing as its visitors sends like          this too); look at who its messages are From before taking it (qtriage clusters          --by from --where with its query)",
         super::CULPRIT_SCORE
     )
 }

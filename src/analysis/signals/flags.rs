@@ -48,8 +48,9 @@ pub(super) enum Bit {
     Relay,
     /// ... by a client whose protocol says it authenticated.
     RelayAuthenticated,
-    /// [`Bit::InternalOwn`], its From at a domain not this server's, its envelope sender no
-    /// mailing list's bounce address: a site's mailer writing as someone else ([`forged_inside`]).
+    /// [`Bit::InternalOwn`] to remote addresses, its From at a domain not this server's nor the
+    /// envelope's, its envelope sender no mailing list's bounce address: a site's mailer
+    /// writing as someone else ([`forged_inside`]).
     InternalForgedFrom,
     /// A login's message as a forged-sender campaign's generated name.
     Campaign,
@@ -159,7 +160,7 @@ impl Deriver<'_> {
         set(Bit::NullLocal, bounce && !has_remote);
         let internal_own = at(c.internal_own);
         set(Bit::InternalOwn, internal_own);
-        let forged_inside = internal_own && forged_inside(r, self.strings, self.ctx);
+        let forged_inside = internal_own && has_remote && forged_inside(r, self.strings, self.ctx);
         set(Bit::InternalForgedFrom, forged_inside);
         set(Bit::ReplyElsewhere, at(c.reply_elsewhere));
         let relay = o.kind == OriginKind::Smtp && has_remote && !null && !internal_own;
@@ -179,7 +180,8 @@ impl Deriver<'_> {
 }
 
 /// Of a message an internal client handed qmail-smtpd as this server's domain: is its From at
-/// a domain not this server's, and its envelope sender no mailing list's bounce address? A
+/// a domain not this server's nor at or below the envelope's, and its envelope sender no
+/// mailing list's bounce address? A
 /// hacked site's PHPMailer in SMTP mode hands its phishing to 127.0.0.1 as the site's own
 /// address, From a bank (php-smtp); a list server on the host writes its members' posts so
 /// too, from a bounce address (`list-bounces+member=...`, `list-return-...`, `owner-list`).
@@ -188,7 +190,16 @@ fn forged_inside(r: &MessageRecord, strings: &Interner, ctx: &AnalysisContext) -
     let Some(from) = r.headers.from.and_then(|f| strings.with(f, domain)) else {
         return false;
     };
-    if is_local_domain(&from, &ctx.local_domains) {
+    let sender = r.sender.and_then(|s| strings.with(s, domain));
+    // At or below the envelope's domain is its own: `nagios@mon01.example.com` of
+    // `nagios@example.com`, as a login's own domain counts its subdomains.
+    let below = |d: &[u8]| {
+        from == d
+            || (from.len() > d.len() + 1
+                && from.ends_with(d)
+                && from[from.len() - d.len() - 1] == b'.')
+    };
+    if is_local_domain(&from, &ctx.local_domains) || sender.as_deref().is_some_and(below) {
         return false;
     }
     let list = |sender: &[u8]| {
@@ -316,7 +327,7 @@ mod tests {
         set(Bit::NullLocal, bounce && !has_remote);
         set(Bit::InternalOwn, internal_own[0]);
         // Since session 57: the same derivation (it has no older one).
-        let inside = internal_own[0] && super::forged_inside(r, strings, ctx);
+        let inside = internal_own[0] && has_remote && super::forged_inside(r, strings, ctx);
         set(Bit::InternalForgedFrom, inside);
         set(Bit::ReplyElsewhere, reply_elsewhere[0]);
         set(Bit::Campaign, facts.campaigns.has(i));
