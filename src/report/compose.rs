@@ -2,7 +2,7 @@
 //! journal says was done, and the accounts to fix; the one call both faces make.
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::Path;
 
 use super::build::{add_fixes, build, ReportSources, REPORT_HASH_ATTEMPTS};
@@ -366,13 +366,10 @@ pub const PICK_SELECTION: &str =
 
 /// "What was done": every yank, restore, purge and expire batch of the journal that moved
 /// something (abandoned batches moved nothing), with the messages it handled; and a note for
-/// messages in the yank area that no batch moved (qmail-remove, or by hand). Returns the
-/// cluster keys the selection of the newest yank batch that moved each message stated
-/// ([`super::judged::stated_keys`]).
-fn add_actions_done(
-    input: &mut ReportInput,
-    yank_dir: &Path,
-) -> HashMap<MessageId, Vec<crate::analysis::key::ClusterKey>> {
+/// messages in the yank area that no batch moved (qmail-remove, or by hand). Returns what the
+/// selection of the newest yank batch that moved each message stated
+/// ([`super::judged::Stated`]).
+fn add_actions_done(input: &mut ReportInput, yank_dir: &Path) -> super::judged::Stated {
     let batches = match area::batches(yank_dir) {
         Ok(b) => b,
         Err(e) => {
@@ -380,7 +377,7 @@ fn add_actions_done(
             input
                 .notes
                 .push(format!("the action journal could not be read: {e}"));
-            return HashMap::new();
+            return Default::default();
         }
     };
     let done: Vec<ActionDone> = batches
@@ -430,12 +427,15 @@ fn add_actions_done(
     let yanks: Vec<&crate::actions::journal::Batch> = (batches.iter())
         .filter(|b| b.header.direction == Direction::Yank && b.state != BatchState::Abandoned)
         .collect();
-    input.yanked_no_culprit_batches = yanked_apart(&input.yanked_no_culprit_ids, &yanks);
-    let moved: HashSet<MessageId> = (yanks.iter())
-        .flat_map(|b| b.messages.iter().map(|m| m.id))
-        .collect();
+    let mut stated = super::judged::Stated::default();
+    for b in &yanks {
+        stated.add(&b.header.query, b.messages.iter().map(|m| m.id));
+    }
+    input.yanked_no_culprit_batches = yanked_apart(&input.yanked_no_culprit_ids, &yanks, &stated);
     if let Ok(yanked) = area::list_yanked(yank_dir) {
-        let unjournaled = yanked.iter().filter(|m| !moved.contains(&m.id)).count();
+        let unjournaled = (yanked.iter())
+            .filter(|m| stated.batch_of(m.id).is_none())
+            .count();
         if unjournaled > 0 {
             input.notes.push(format!(
                 "{} in the yank area belong to no batch (yanked by qmail-remove or by hand)",
@@ -443,38 +443,25 @@ fn add_actions_done(
             ));
         }
     }
-    // Batches come oldest first: a message yanked, restored and yanked again is the newest's.
-    let mut stated = HashMap::new();
-    for b in &yanks {
-        let keys = super::judged::stated_keys(&b.header.query);
-        for m in &b.messages {
-            stated.insert(m.id, keys.clone());
-        }
-    }
     stated
 }
 
 /// `ids` (what the operator yanked that no culprit accounts for) by the newest yank batch of
-/// `yanks` that moved each, largest first, then those no batch moved.
+/// `yanks` that moved each (`stated`, made of `yanks` in their order), largest first, then
+/// those no batch moved.
 fn yanked_apart(
     ids: &[MessageId],
     yanks: &[&crate::actions::journal::Batch],
+    stated: &super::judged::Stated,
 ) -> Vec<super::YankedApart> {
     if ids.is_empty() {
         return Vec::new();
     }
-    let mut of: std::collections::HashMap<MessageId, usize> = Default::default();
-    // Batches come oldest first: a message yanked, restored and yanked again is the newest's.
-    for (n, b) in yanks.iter().enumerate() {
-        for m in &b.messages {
-            of.insert(m.id, n);
-        }
-    }
     let mut counts = vec![0u64; yanks.len()];
     let mut none = 0u64;
-    for id in ids {
-        match of.get(id) {
-            Some(&n) => counts[n] += 1,
+    for &id in ids {
+        match stated.batch_of(id) {
+            Some(n) => counts[n] += 1,
             None => none += 1,
         }
     }

@@ -135,6 +135,36 @@ pub fn stated_keys(selection: &str) -> Vec<ClusterKey> {
         })
 }
 
+/// What each yank batch's selection stated, and which batch moved each message: a batch's
+/// keys once, not a copy for each of a million yanked messages.
+#[derive(Debug, Default)]
+pub struct Stated {
+    /// The keys each batch stated, by batch.
+    keys: Vec<Vec<ClusterKey>>,
+    /// The batch (an index of `keys`) that moved each message last.
+    of: HashMap<MessageId, usize>,
+}
+
+impl Stated {
+    /// Record that a batch with `selection` moved `ids` (batches oldest first: a message
+    /// yanked, restored and yanked again is the newest's).
+    pub fn add(&mut self, selection: &str, ids: impl IntoIterator<Item = MessageId>) {
+        let n = self.keys.len();
+        self.keys.push(stated_keys(selection));
+        self.of.extend(ids.into_iter().map(|id| (id, n)));
+    }
+
+    /// The batch (in the order they were added) that moved `id` last, if one did.
+    pub fn batch_of(&self, id: MessageId) -> Option<usize> {
+        self.of.get(&id).copied()
+    }
+
+    /// The keys the selection that moved `id` stated (none for a message no batch moved).
+    fn of(&self, id: MessageId) -> &[ClusterKey] {
+        self.batch_of(id).map_or(&[], |n| &self.keys[n])
+    }
+}
+
 /// Did this server send `r`: a local uid or script queued it, or a client that logged in (a
 /// login no header names too: review57b)?
 fn sent_here(r: &MessageRecord) -> bool {
@@ -162,11 +192,7 @@ impl Judged<'_> {
     /// Describe the yank area's messages `ids` (the operator's yanks no culprit accounts for),
     /// each named by the keys its batch's selection stated (`stated`: none for one no batch
     /// moved); `None` when there are none.
-    pub fn describe(
-        &self,
-        ids: &[MessageId],
-        stated: &HashMap<MessageId, Vec<ClusterKey>>,
-    ) -> Option<OperatorJudged> {
+    pub fn describe(&self, ids: &[MessageId], stated: &Stated) -> Option<OperatorJudged> {
         let yank_area = self.in_queue.min(self.records.len())..self.records.len();
         let at: HashMap<MessageId, usize> = (yank_area.clone())
             .map(|i| (self.records[i].id, i))
@@ -181,7 +207,7 @@ impl Judged<'_> {
             .filter(|&i| sent_here(&records[i]))
             .collect();
         let states = |i: usize, keys: &[ClusterKey]| {
-            (stated.get(&records[i].id)).is_some_and(|t| t.iter().any(|k| keys.contains(k)))
+            (stated.of(records[i].id).iter()).any(|k| keys.contains(k))
         };
         let named = |key: ClusterKey| -> Vec<usize> {
             here.iter()

@@ -305,11 +305,8 @@ const JUDGED_TITLE: &str = "Yanked as spam by the operator";
 /// Where the Culprits section sends the reader for them.
 const JUDGED_POINTER: &str = "They are described under Yanked as spam by the operator.";
 
-/// `rows` as `` `a` (3), `b` (2) and 4 more (9 messages)``, or `none`.
+/// `rows` as `` `a` (3), `b` (2) and 4 more (9 messages)``.
 fn counted_words(rows: &[Counted], more: Beyond) -> String {
-    if rows.is_empty() {
-        return "none".into();
-    }
     let listed: Vec<String> = (rows.iter())
         .map(|r| format!("{} ({})", code(&r.value), thousands(r.messages)))
         .collect();
@@ -362,7 +359,7 @@ fn operator_judged(out: &mut String, r: &ReportInput) {
             thousands(j.from_elsewhere)
         );
     }
-    // Only what a selection tested is named (docs/cli.md): the lines with nothing are left.
+    // Only what a selection stated is named (docs/cli.md): the lines with nothing are left.
     let lists = [
         ("Scripts that sent them", &j.scripts, j.scripts_more),
         ("Uids that queued them", &j.uids, Beyond::default()),

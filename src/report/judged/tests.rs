@@ -52,9 +52,10 @@ fn describe(
     yanked: Vec<(MessageRecord, &str)>,
 ) -> (Option<OperatorJudged>, Vec<CulpritFix>) {
     let in_queue = queued.len();
-    let tested: HashMap<MessageId, Vec<ClusterKey>> = (yanked.iter())
-        .map(|(r, selection)| (r.id, stated_keys(selection)))
-        .collect();
+    let mut stated = Stated::default();
+    for (r, selection) in &yanked {
+        stated.add(selection, [r.id]);
+    }
     let ids: Vec<MessageId> = yanked.iter().map(|(r, _)| r.id).collect();
     let records: Vec<MessageRecord> = queued
         .into_iter()
@@ -67,7 +68,7 @@ fn describe(
         strings: s,
         ctx: &ctx,
     };
-    let judged = j.describe(&ids, &tested);
+    let judged = j.describe(&ids, &stated);
     let fixes = judged.as_ref().map(|d| j.fixes(d)).unwrap_or_default();
     (judged, fixes)
 }
