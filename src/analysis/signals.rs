@@ -29,6 +29,7 @@ pub(crate) use accounts::AccountNorms;
 use campaigns::Campaigns;
 use distinct::Distinct;
 use domains::foreign_and_null;
+pub(crate) use domains::is_internal_ip;
 use flags::{Bit, FlagCounts};
 pub(crate) use login_parts::LoginParts;
 pub(crate) use scripts::{ScriptNorms, HEAVY_SCRIPT_TIMES};

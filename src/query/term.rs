@@ -351,6 +351,12 @@ impl Term {
     /// `cluster:uid=48`), if any: not a glob, a regex or `(none)`.
     pub fn states_key(&self) -> Option<ClusterKey> {
         let m = match self {
+            // One address, not a network.
+            Term::Ip(IpMatch::Net { addr, prefix }) => {
+                let full = if addr.is_ipv4() { 32 } else { 128 };
+                return (*prefix == full).then_some(ClusterKey::OriginIp);
+            }
+            Term::Ip(IpMatch::Text(m)) => m,
             Term::Auth(m)
             | Term::Uid(m)
             | Term::Script(m)

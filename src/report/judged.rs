@@ -59,6 +59,12 @@ const SHARED_SCRIPT_ADVICE: &str = "more than one site's mail goes through a fil
      web server's access log shows the POSTs at the spam's times: find the site's file that \
      sent it";
 
+/// The advice for an internal client that handed the mail to qmail-smtpd.
+const INTERNAL_ADVICE: &str = "a site or program on this host or its network handed this mail \
+     to qmail-smtpd without a login (a web application's mailer in SMTP mode): find which from \
+     the web server's access log and PHP's mail.log at the spam's times, or `ss -tnp` while it \
+     sends, and stop it";
+
 /// The operator's yanks no culprit accounts for, bounces aside.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct OperatorJudged {
@@ -88,6 +94,9 @@ pub struct OperatorJudged {
     pub uids: Vec<Counted>,
     /// The AUTH logins that sent them, where a selection stated the login.
     pub auth_users: Vec<Counted>,
+    /// The internal clients (127.0.0.1, the LAN) that handed them to qmail-smtpd, where a
+    /// selection stated the client: a site or program on this host or network.
+    pub internal_clients: Vec<Counted>,
     /// Their From addresses, where a selection stated the From address.
     pub from: Vec<Counted>,
     /// Subject templates on [`SUBJECT_NAMED_AT`] of them or more, of those a narrow selection
@@ -165,15 +174,25 @@ impl Stated {
     }
 }
 
-/// Did this server send `r`: a local uid or script queued it, or a client that logged in (a
-/// login no header names too: review57b)?
-fn sent_here(r: &MessageRecord) -> bool {
+/// Did this server send `r`: a local uid or script queued it, a client that logged in (a
+/// login no header names too: review57b), or an internal client (127.0.0.1, the LAN) handed it
+/// to qmail-smtpd: php-smtp's hacked site phishing through localhost was "came in from other
+/// servers" (newuser57).
+fn sent_here(r: &MessageRecord, strings: &Interner) -> bool {
     let o = &r.origin;
     match o.kind {
         OriginKind::Local => o.uid().is_some() || o.script.is_some(),
         OriginKind::SmtpAuth => true,
+        OriginKind::Smtp => is_internal(r, strings),
         _ => false,
     }
+}
+
+/// Did an internal client (loopback, private, link-local) hand `r` to qmail-smtpd?
+fn is_internal(r: &MessageRecord, strings: &Interner) -> bool {
+    r.origin.kind == OriginKind::Smtp
+        && (r.origin.ip)
+            .is_some_and(|ip| strings.with(ip, crate::analysis::signals::is_internal_ip))
 }
 
 /// What [`describe`] reads.
@@ -204,7 +223,7 @@ impl Judged<'_> {
         let records = self.records;
         let t = timeline(records, &members, records.len());
         let here: Vec<usize> = (members.iter().copied())
-            .filter(|&i| sent_here(&records[i]))
+            .filter(|&i| sent_here(&records[i], self.strings))
             .collect();
         let states = |i: usize, keys: &[ClusterKey]| {
             (stated.of(records[i].id).iter()).any(|k| keys.contains(k))
@@ -218,6 +237,9 @@ impl Judged<'_> {
         let top = |members: &[usize], key, limit| {
             top_values(records, members, key, self.strings, self.ctx, limit)
         };
+        let internal: Vec<usize> = (named(ClusterKey::OriginIp).into_iter())
+            .filter(|&i| is_internal(&records[i], self.strings))
+            .collect();
         // A header PHP did not write names no sender: its script is not named (review57b).
         let scripted: Vec<usize> = (named(ClusterKey::Script).into_iter())
             .filter(|&i| !records[i].origin.script_forged)
@@ -254,6 +276,7 @@ impl Judged<'_> {
             )
             .0,
             from: top(&named(ClusterKey::From), ClusterKey::From, MAX_LISTED).0,
+            internal_clients: top(&internal, ClusterKey::OriginIp, MAX_LISTED).0,
             subjects,
             shared_scripts,
         })
@@ -281,6 +304,8 @@ impl Judged<'_> {
         if out.is_empty() {
             out.extend((judged.uids.iter()).map(|c| fix(ClusterKey::Uid, c, UID_ADVICE)));
         }
+        let inside = |c| fix(ClusterKey::OriginIp, c, INTERNAL_ADVICE);
+        out.extend(judged.internal_clients.iter().map(inside));
         out
     }
 

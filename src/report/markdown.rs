@@ -369,6 +369,11 @@ fn operator_judged(out: &mut String, r: &ReportInput) {
             Beyond::default(),
         ),
         ("From addresses", &j.from, Beyond::default()),
+        (
+            "Internal clients that handed them to qmail-smtpd",
+            &j.internal_clients,
+            Beyond::default(),
+        ),
     ];
     for (title, rows, more) in lists.into_iter().filter(|l| !l.1.is_empty()) {
         let _ = writeln!(out, "- {title}: {}", counted_words(rows, more));

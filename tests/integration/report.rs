@@ -55,6 +55,7 @@ pub(crate) struct OperatorJudgedJson {
     pub(crate) scripts_more: BeyondJson,
     pub(crate) uids: Vec<CountedJson>,
     pub(crate) auth_users: Vec<CountedJson>,
+    pub(crate) internal_clients: Vec<CountedJson>,
     pub(crate) from: Vec<CountedJson>,
     pub(crate) subjects: Vec<CountedJson>,
 }

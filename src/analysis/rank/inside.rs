@@ -57,7 +57,9 @@ pub(super) fn carries(sc: &Scoring) -> bool {
 /// The held suspect's reason.
 pub(super) fn held_reason() -> String {
     format!(
-        "{HELD_INSIDE}: held below {:.0} (a site's form writing as its visitors sends like          this too); look at who its messages are From before taking it (qtriage clusters          --by from --where with its query)",
+        "{HELD_INSIDE}: held below {:.0} (a site's form writing as its visitors sends like \
+         this too); look at who its messages are From before taking it (qtriage clusters --by \
+         from --where 'QUERY', with the cluster's query)",
         super::CULPRIT_SCORE
     )
 }

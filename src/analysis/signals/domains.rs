@@ -187,7 +187,7 @@ impl Domains<'_> {
 }
 
 /// Is `ip` (text) an address no Internet client has: private, loopback or link-local?
-pub(super) fn is_internal_ip(ip: &[u8]) -> bool {
+pub(crate) fn is_internal_ip(ip: &[u8]) -> bool {
     let Some(ip) = std::str::from_utf8(ip).ok().and_then(|t| t.parse().ok()) else {
         return false;
     };

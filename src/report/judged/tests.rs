@@ -328,6 +328,8 @@ fn the_keys_a_selection_states() {
     // Only a literal value at the top states it of every message taken (review57b).
     assert_eq!(stated_keys("uid:48 not script:PHPMailer.php"), [Uid]);
     assert_eq!(stated_keys("auth:test or ip:203.0.113.20"), []);
+    assert_eq!(stated_keys("ip:127.0.0.1"), [OriginIp]);
+    assert_eq!(stated_keys("ip:10.0.0.0/8"), []);
     assert_eq!(stated_keys("uid:48 from:shop@*"), [Uid]);
     assert_eq!(
         stated_keys("(script:a.php or script:b.php) from:x@y.example"),
@@ -362,4 +364,43 @@ fn hostile_values_are_sanitized() {
         1,
         "ten messages are enough to be named"
     );
+}
+
+/// A hacked site's phishing handed to qmail-smtpd on 127.0.0.1 is this server's mail, not
+/// "came in from other servers": its From and the client are named where the selection stated
+/// them, and the client gets a fix (newuser57).
+#[test]
+fn phishing_through_localhost_is_this_servers_mail() {
+    let s = Interner::new();
+    let selection = "ip:127.0.0.1 from:service@paypal.example";
+    let yanked: Vec<(MessageRecord, &str)> = (0..20)
+        .map(|i| {
+            let mut r = inbound(&s, i, "service@paypal.example");
+            r.origin.ip = Some(s.intern(b"127.0.0.1"));
+            r.sender = Some(s.intern(b"info@baeckerei.example"));
+            (r, selection)
+        })
+        .collect();
+    let (j, fixes) = describe(&s, Vec::new(), yanked);
+    let j = j.expect("judged");
+    assert_eq!(j.from_elsewhere, 0, "{j:?}");
+    assert_eq!(values(&j.from), [("service@paypal.example".into(), 20)]);
+    assert_eq!(values(&j.internal_clients), [("127.0.0.1".into(), 20)]);
+    assert_eq!(
+        kinds(&fixes),
+        [(ClusterKey::OriginIp, "127.0.0.1", INTERNAL_ADVICE)]
+    );
+    // Another server's mail stays counted, never named, whatever the selection stated.
+    let outside: Vec<(MessageRecord, &str)> = (0..20)
+        .map(|i| {
+            (
+                inbound(&s, i, "service@paypal.example"),
+                "ip:209.85.128.170",
+            )
+        })
+        .collect();
+    let (j, fixes) = describe(&s, Vec::new(), outside);
+    let j = j.expect("judged");
+    assert_eq!(j.from_elsewhere, 20);
+    assert!(j.internal_clients.is_empty() && fixes.is_empty(), "{j:?}");
 }
