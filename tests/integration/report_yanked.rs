@@ -320,7 +320,10 @@ fn a_plugins_run_the_operator_yanked_is_described_with_its_fix() {
     assert_eq!(one(&j.scripts), Some(("class-loader.php".into(), moved)));
     assert_eq!(j.scripts_more.values, 0);
     assert!(j.uids.is_empty() && j.auth_users.is_empty(), "{j:#?}");
-    assert!(j.internal_clients.is_empty(), "no selection stated a client: {j:#?}");
+    assert!(
+        j.internal_clients.is_empty(),
+        "no selection stated a client: {j:#?}"
+    );
     let from = "service@secure-bank-login.com";
     assert_eq!(
         j.from.iter().map(|f| f.value.as_str()).collect::<Vec<_>>(),
