@@ -333,7 +333,8 @@ fn operator_judged(out: &mut String, r: &ReportInput) {
         "The operator judged these messages spam and yanked them; qtriage's ranking names no \
          culprit for them, so they are not among the culprits, their origin IPs, scripts, \
          subjects or spam counts above. Named here is only what the operator's own selections \
-         name (a script, a uid, a login, a From address, an internal client) of the mail this server sent.\n"
+         name (a script, a uid, a login, a From address, an internal client) of the mail this \
+         server sent.\n"
     );
     let peak = match j.peak_minute {
         Some(at) => format!(
