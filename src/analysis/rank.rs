@@ -382,7 +382,13 @@ pub fn is_weight(reason: &str) -> bool {
 /// by `; and `, or a verdict's words. Read back from the end, never by splitting on `: `, which
 /// the conclusions themselves and attacker-chosen subjects contain.
 pub fn conclusion_of(summary: &str) -> &str {
-    for v in [LEGITIMATE, WORTH_A_LOOK, LIKELY_SPAM, NOT_RANKED] {
+    for v in [
+        top::REST_LEGITIMATE,
+        LEGITIMATE,
+        WORTH_A_LOOK,
+        LIKELY_SPAM,
+        NOT_RANKED,
+    ] {
         if summary.strip_suffix(v).is_some_and(|r| r.ends_with(": ")) {
             return &summary[summary.len() - v.len()..];
         }

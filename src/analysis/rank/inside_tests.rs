@@ -158,3 +158,44 @@ fn alerts_from_the_lan_are_not_it() {
         assert_eq!(c.verdict(), Verdict::Legitimate, "{from}: {:#?}", c.reasons);
     }
 }
+
+/// newuser57: `top` listed the site's phishing as a held suspect, then 127.0.0.1 (the phishing
+/// and a list server's posts) as `looks legitimate: keep`. The IP's summary now says which of
+/// its messages the suspect above holds, and keeps only the rest.
+#[test]
+fn top_says_which_of_a_kept_ips_messages_a_suspect_above_holds() {
+    let s = std::sync::Arc::new(Interner::new());
+    let mut recs = people(&s);
+    let site = |_| "info@baeckerei.example".to_string();
+    recs.extend(inside(&s, 100_000, 300, site, "service@paypal.example"));
+    let verp = |i| format!("club-bounces+m{i}=gmx.example@baeckerei.example");
+    recs.extend(inside(&s, 200_000, 200, verp, "poster@gmx.example"));
+    let a = super::tests::run(recs, s.clone(), &["example.com", "baeckerei.example"]);
+    let ip = (a.top.iter())
+        .find(|c| {
+            c.key == ClusterKey::OriginIp
+                && c.value.map(|v| v.text(&s)).as_deref() == Some("127.0.0.1")
+        })
+        .unwrap_or_else(|| panic!("127.0.0.1 listed: {:#?}", a.top));
+    assert_eq!(ip.verdict(), Verdict::Legitimate, "{:#?}", ip.reasons);
+    assert_eq!(conclusion_of(&ip.reasons[0]), top::REST_LEGITIMATE);
+    let suspect = (a.top.iter())
+        .find(|c| c.verdict() == Verdict::Suspect)
+        .unwrap_or_else(|| panic!("a suspect listed: {:#?}", a.top));
+    let words = format!(
+        "300 of them in the suspect {}",
+        subject(suspect, &a.corpus())
+    );
+    assert!(ip.reasons[0].contains(&words), "{words}: {:#?}", ip.reasons);
+    // Without the phishing the IP is kept whole, in the words it had.
+    let mut recs = people(&s);
+    recs.extend(inside(&s, 200_000, 200, verp, "poster@gmx.example"));
+    let a = super::tests::run(recs, s.clone(), &["example.com", "baeckerei.example"]);
+    let kept: Vec<&Cluster> = (a.top.iter())
+        .filter(|c| c.verdict() == Verdict::Legitimate)
+        .collect();
+    assert!(!kept.is_empty(), "{:#?}", a.top);
+    for c in kept {
+        assert_eq!(conclusion_of(&c.reasons[0]), LEGITIMATE, "{:#?}", c.reasons);
+    }
+}

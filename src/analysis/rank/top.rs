@@ -107,6 +107,7 @@ pub fn top_and_more(
     });
     // The same score again, now with its reasons.
     assess_all(&mut out, corpus);
+    shared::note_shared(&mut out, corpus);
     (out, more)
 }
 
@@ -382,6 +383,9 @@ impl<'c, 'a> LetGo<'c, 'a> {
         }
     }
 }
+
+mod shared;
+pub(super) use shared::REST_LEGITIMATE;
 
 #[cfg(test)]
 mod tests;
