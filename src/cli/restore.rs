@@ -332,8 +332,10 @@ fn print_dry_run(
         }
         writeln!(out)?;
     }
+    // Said as what applying it would do: `picked back as real mail: ...` alone read as done
+    // (newuser57).
     if let Some(line) = kind {
-        writeln!(out, "{line}")?;
+        writeln!(out, "once applied: {line}")?;
     }
     writeln!(out, "{}", act::mta_line(plan))?;
     writeln!(out, "apply with: {}", act::apply_line(&plan.queue_root))

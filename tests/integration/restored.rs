@@ -89,6 +89,13 @@ impl Seed {
         let invoices = self.listed("auth:test subject:invoice*");
         assert_eq!(invoices.len(), 10);
         assert_exit(&self.run(&["yank", "auth:test", "--apply"]), 0);
+        // The dry run says what applying would do, not as done (newuser57).
+        let dry = self.run(&["restore", "subject:invoice*"]);
+        let text = String::from_utf8_lossy(&dry.stdout);
+        assert!(
+            text.contains("\nonce applied: picked back as real mail: qtriage plan"),
+            "{text}"
+        );
         let out = self.run(&["restore", "subject:invoice*", "--apply"]);
         assert_exit(&out, 0);
         invoices
@@ -419,6 +426,11 @@ fn undoing_a_yank_of_picks_says_they_stay_picked() {
     let picked = s.yank_then_restore_invoices();
     let batch = s.yank_applied("restored:yes", &[]);
     assert_eq!(s.listed("restored:yes"), BTreeSet::new());
+    let dry = String::from_utf8_lossy(&s.run(&["restore", "--batch", &batch]).stdout).into_owned();
+    assert!(
+        dry.contains("\nonce applied: an undo: these were picked back as real mail"),
+        "{dry}"
+    );
     let out = s.run(&["restore", "--batch", &batch, "--apply"]);
     assert_exit(&out, 0);
     let text = String::from_utf8_lossy(&out.stdout);
