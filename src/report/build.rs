@@ -241,6 +241,8 @@ struct Found {
     rule: String,
     /// Clusters the ranking holds as suspects (not counted as spam), in words.
     suspects: Vec<String>,
+    /// Of those, the ones whose messages the operator yanked, in words: counted apart.
+    suspects_yanked: Vec<String>,
     /// Culprit clusters made of bounces (not counted as spam: `plan` takes only those that
     /// quote a culprit's message), in words.
     bounce_clusters: Vec<String>,
@@ -350,17 +352,30 @@ fn ranked_culprits(window: &Window<'_>, src: &ReportSources<'_>) -> Found {
     // Counted by kind, not named: a suspect is often a real user (an office behind one NAT, a
     // sales team), and a report sent to a blacklist must not name them (review52: two
     // customers' addresses in the notes). `qtriage top` names them to the operator.
-    let mut kinds: std::collections::BTreeMap<&str, usize> = Default::default();
+    // A suspect the operator yanked (most of its messages in the yank area) is no longer one
+    // that "may be real users'": it is counted apart, and described with what the operator
+    // yanked (newuser57: php-smtp's phishing, yanked, was counted among them).
+    type Kinds<'k> = std::collections::BTreeMap<&'k str, usize>;
+    let (mut kinds, mut yanked) = (Kinds::new(), Kinds::new());
     for c in ranking.iter().filter(|c| c.verdict() == Verdict::Suspect) {
-        *kinds.entry(c.key.name()).or_default() += 1;
+        let taken = (c.members.iter()).filter(|&&i| !window.queued(i as usize));
+        let share = taken.count() as f64 / c.members.len().max(1) as f64;
+        let whose = match share >= crate::analysis::rank::COVERED {
+            true => &mut yanked,
+            false => &mut kinds,
+        };
+        *whose.entry(c.key.name()).or_default() += 1;
     }
-    found.suspects = kinds
-        .into_iter()
-        .map(|(kind, n)| {
-            let clusters = if n == 1 { "cluster" } else { "clusters" };
-            format!("{} {kind} {clusters}", thousands(n as u64))
-        })
-        .collect();
+    let words = |kinds: Kinds<'_>| -> Vec<String> {
+        (kinds.into_iter())
+            .map(|(kind, n)| {
+                let clusters = if n == 1 { "cluster" } else { "clusters" };
+                format!("{} {kind} {clusters}", thousands(n as u64))
+            })
+            .collect()
+    };
+    found.suspects = words(kinds);
+    found.suspects_yanked = words(yanked);
     found.finish()
 }
 
@@ -381,6 +396,7 @@ pub fn build(src: &ReportSources<'_>) -> ReportInput {
         spam,
         rule,
         suspects,
+        suspects_yanked,
         bounce_clusters,
         restored,
         restored_clusters,
@@ -462,6 +478,13 @@ pub fn build(src: &ReportSources<'_>) -> ReportInput {
                 "top also holds clusters as suspects, not counted as spam and not named here \
                  (they may be real users'; qtriage top names them): {}",
                 suspects.join(", ")
+            )
+        }))
+        .chain((!suspects_yanked.is_empty()).then(|| {
+            format!(
+                "top also holds as suspects clusters whose messages the operator yanked, not \
+                 counted as spam: {} (described under Yanked as spam by the operator)",
+                suspects_yanked.join(", ")
             )
         }))
         .chain((!restored.is_empty()).then(|| {

@@ -363,3 +363,56 @@ fn a_plugins_run_the_operator_yanked_is_described_with_its_fix() {
         assert!(!section.contains(absent), "{absent} in\n{section}");
     }
 }
+
+/// php-smtp's phishing, a suspect the ranking holds, yanked by the operator's own query: the
+/// notes no longer count it among the suspects that "may be real users'" (newuser57), and the
+/// section on what the operator yanked names the internal client its selection stated.
+#[test]
+fn a_held_suspect_the_operator_yanked_is_counted_apart_from_those_kept() {
+    use qtriage::fixture::flood::Mix;
+    let (t, _) = crate::plan_mix::measure_seeded(Mix::PhpSmtp, 2_000, crate::plan_mix::SEED);
+    let now = crate::plan_mix::NOW.to_string();
+    let run = |args: &[&str]| (t.command().args(args).env("QTRIAGE_NOW", &now)).output();
+    let held = |r: &ReportJson| -> Vec<String> {
+        (r.notes.iter())
+            .filter(|n| n.starts_with("top also holds"))
+            .cloned()
+            .collect()
+    };
+    let out = run(&["report", "--format", "json"]).expect("report");
+    let before: ReportJson = serde_json::from_slice(&out.stdout).expect("the report's fields");
+    let kept = held(&before);
+    assert!(
+        kept.len() == 1
+            && kept[0].contains("may be real users'")
+            && kept[0].contains("sender-pattern"),
+        "{kept:#?}"
+    );
+    let yank = run(&[
+        "yank",
+        "ip:127.0.0.1 from:service@paypal.de",
+        "--apply",
+        "--json",
+    ]);
+    let yank = yank.expect("yank");
+    assert_exit(&yank, 0);
+    let out = run(&["report", "--format", "json"]).expect("report");
+    assert_exit(&out, 0);
+    let r: ReportJson = serde_json::from_slice(&out.stdout).expect("the report's fields");
+    let notes = held(&r);
+    let yanked = "top also holds as suspects clusters whose messages the operator yanked, not \
+                  counted as spam: 1 sender-pattern cluster (described under Yanked as spam by \
+                  the operator)";
+    assert!(notes.iter().any(|n| n == yanked), "{notes:#?}");
+    assert!(
+        !(notes.iter()).any(|n| n.contains("may be real users'") && n.contains("sender-pattern")),
+        "{notes:#?}"
+    );
+    let j = (r.operator_judged.as_ref()).expect("the operator's yanks described");
+    let clients: Vec<&str> = j
+        .internal_clients
+        .iter()
+        .map(|c| c.value.as_str())
+        .collect();
+    assert_eq!(clients, ["127.0.0.1"], "{j:#?}");
+}
