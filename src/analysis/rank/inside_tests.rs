@@ -55,6 +55,13 @@ fn a_sites_phishing_through_localhost_is_a_held_suspect() {
         "{:#?}",
         c.reasons
     );
+    // What it would score unheld is said just before why it is held (newuser57).
+    let at = (c.reasons.iter()).position(|r| r.starts_with(HELD_INSIDE));
+    let before = at.and_then(|i| c.reasons.get(i.checked_sub(1)?));
+    let unheld = (before.and_then(|r| r.strip_prefix("without the hold it would score ")))
+        .and_then(|r| r.strip_suffix("; it is held at 39.9 because:"))
+        .and_then(|n| n.parse::<f64>().ok());
+    assert!(unheld.is_some_and(|n| n >= 40.0), "{:#?}", c.reasons);
     assert!(
         (c.reasons.iter()).any(|r| r.starts_with(HELD_INSIDE)),
         "{:#?}",
