@@ -114,7 +114,8 @@ impl Tally {
         let from = match one_ip {
             n if n == users => " each from one IP".to_string(),
             0 => String::new(),
-            n => format!(" ({} of them from one IP)", thousands(n)),
+            // "each": "4 of them from one IP" read as four logins sharing an IP (newuser57).
+            n => format!(" ({} of them each from one IP)", thousands(n)),
         };
         // "mostly" only for most: 4,000 of 4,400 sending as another domain's address read as
         // "mostly sending as themselves" (newuser51b, a monitoring login's alerts).

@@ -220,7 +220,7 @@ fn marks_the_plan_would_not_take_are_counted_by_kind() {
 }
 
 /// What remains of logins says how many came from one IP each: all of them, some (in
-/// brackets), or none (no clause: not "(0 of them from one IP)").
+/// brackets), or none (no clause: not "(0 of them each from one IP)").
 #[test]
 fn remaining_logins_say_how_many_came_from_one_ip() {
     let strings = Interner::new();
@@ -262,7 +262,7 @@ fn remaining_logins_say_how_many_came_from_one_ip() {
     let carol: (&str, &[&str]) = ("carol@example.com", &["192.0.2.3", "198.51.100.3"]);
     assert_eq!(
         words(&[alice, bob, carol]),
-        ["from 3 AUTH users (1 of them from one IP), sending as themselves"]
+        ["from 3 AUTH users (1 of them each from one IP), sending as themselves"]
     );
     assert_eq!(
         words(&[bob, carol]),
