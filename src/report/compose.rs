@@ -2,7 +2,7 @@
 //! journal says was done, and the accounts to fix; the one call both faces make.
 
 use std::borrow::Cow;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use super::build::{add_fixes, build, ReportSources, REPORT_HASH_ATTEMPTS};
@@ -380,6 +380,7 @@ fn add_actions_done(input: &mut ReportInput, yank_dir: &Path) -> super::judged::
             return Default::default();
         }
     };
+    let picked = picked_since(&batches);
     let done: Vec<ActionDone> = batches
         .iter()
         .filter(|b| b.state != BatchState::Abandoned)
@@ -404,6 +405,7 @@ fn add_actions_done(input: &mut ReportInput, yank_dir: &Path) -> super::judged::
                 verdict: b.header.verdict,
                 undoes,
                 purged,
+                picked_back: picked.get(b.header.batch.as_str()).copied().unwrap_or(0),
             }
         })
         .collect();
@@ -486,3 +488,35 @@ fn yanked_apart(
 
 #[cfg(test)]
 mod tests;
+
+/// Of each yank batch (by id), how many of its messages a later restore picked back as real mail:
+/// each picked message counts for the last yank batch before the pick that moved its id.
+/// `batches` are in the journal's order, oldest first (batch ids sort by time, and within one
+/// second by the order they were made: a pick and a yank of the picks often share a second).
+fn picked_since(batches: &[crate::actions::journal::Batch]) -> HashMap<&str, u64> {
+    use crate::actions::journal::{Batch, JournalMessage};
+    fn moved(b: &Batch) -> impl Iterator<Item = &JournalMessage> {
+        let live = b.state != BatchState::Abandoned;
+        (b.messages.iter()).filter(move |m| live && !b.failed.contains(&m.id))
+    }
+    let mut picked: HashMap<&str, u64> = HashMap::new();
+    let mut last_yank: HashMap<MessageId, &str> = HashMap::new();
+    for b in batches {
+        match (b.header.direction, b.header.verdict) {
+            (Direction::Yank, _) => {
+                for m in moved(b) {
+                    last_yank.insert(m.id, b.header.batch.as_str());
+                }
+            }
+            (Direction::Restore, true) => {
+                for m in moved(b) {
+                    if let Some(yank) = last_yank.get(&m.id) {
+                        *picked.entry(yank).or_default() += 1;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    picked
+}

@@ -156,6 +156,9 @@ pub struct ActionDone {
     /// journal records it as the batch a purge "undoes", which a report read as the spam put
     /// back: newuser55).
     pub purged: Option<String>,
+    /// For a yank: how many of its messages a later restore picked back as real mail (0 for
+    /// the other actions), said beside it: the row read as spam still yanked (newuser57).
+    pub picked_back: u64,
 }
 
 impl ActionDone {
@@ -165,6 +168,13 @@ impl ActionDone {
     /// area)` for `purge --all`. A restore by a query in a journal older
     /// than the verdict's record is just `restore`.
     pub fn action_words(&self, quote: impl Fn(&str) -> String) -> String {
+        if self.picked_back > 0 {
+            return format!(
+                "{} ({} picked back as real mail since)",
+                self.direction,
+                crate::size::thousands(self.picked_back)
+            );
+        }
         if let Some(b) = &self.purged {
             return format!(
                 "{} (deleted batch {} from the yank area)",

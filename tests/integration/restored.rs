@@ -446,6 +446,12 @@ fn undoing_a_yank_of_picks_says_they_stay_picked() {
     let pick = "| restore (picked back as real mail) | 10 |";
     let undo = format!("| restore (undo of `{batch}`) | 10 |");
     assert!(md.contains(pick) && md.contains(&undo), "{md}");
+    // The yank the picks came from says so; the yank of the picks, undone, does not (newuser57).
+    let since = "picked back as real mail since";
+    let first = format!("| yank (10 {since}) |");
+    let row = md.lines().find(|l| l.contains(&first));
+    assert!(row.is_some_and(|r| r.ends_with("| `auth:test` |")), "{md}");
+    assert_eq!(md.matches(since).count(), 1, "{md}");
     // The pick's own query is not in the report, which goes to a blacklist (newuser52).
     assert!(
         md.contains("| `the operator's choice of real mail (qtriage yanked --batches shows it)` |"),
