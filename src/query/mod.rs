@@ -163,6 +163,26 @@ impl Query {
         keys
     }
 
+    /// Its canonical text with the values of the terms under a `not` withheld
+    /// (`auth:test not from:(withheld)`), when it has any: what an
+    /// operator kept out of a yank is real mail, whose address a report sent to a blacklist
+    /// must not carry (review57b). `None` when nothing is withheld: the text stays as typed.
+    pub fn withholding_negated(&self) -> Option<String> {
+        let expr = self.expr.as_ref()?;
+        let (mut text, mut withheld) = (String::new(), false);
+        expr.write_with(&mut text, false, &mut |t, negated, out| match t
+            .withheld()
+            .filter(|_| negated)
+        {
+            Some(w) => {
+                withheld = true;
+                out.push_str(&w);
+            }
+            None => t.write(out),
+        });
+        withheld.then_some(text)
+    }
+
     /// Does `r` match? Terms that need the message file read it here, only when the record's
     /// own fields cannot decide.
     pub fn matches(&self, ctx: &QueryContext<'_>, r: &MessageRecord) -> bool {

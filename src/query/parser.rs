@@ -63,33 +63,55 @@ impl Expr {
 
     /// Write as canonical query text.
     pub fn write(&self, out: &mut String) {
+        self.write_with(out, false, &mut |t, _, out| t.write(out));
+    }
+
+    /// Write as canonical query text, each term by `term` (given whether it is under a `not`).
+    pub fn write_with(&self, out: &mut String, negated: bool, term: &mut WriteTerm<'_>) {
         match self {
-            Expr::Term(t) => t.write(out),
+            Expr::Term(t) => term(t, negated, out),
             Expr::Not(e) => {
                 out.push_str("not ");
-                e.write_grouped(out, |e| matches!(e, Expr::And(_) | Expr::Or(_)));
+                let group = |e: &Expr| matches!(e, Expr::And(_) | Expr::Or(_));
+                e.write_grouped(out, group, true, term);
             }
-            Expr::And(items) => Expr::write_list(out, items, " ", |e| matches!(e, Expr::Or(_))),
-            Expr::Or(items) => Expr::write_list(out, items, " or ", |_| false),
+            Expr::And(items) => {
+                let group = |e: &Expr| matches!(e, Expr::Or(_));
+                Expr::write_list(out, items, " ", group, negated, term)
+            }
+            Expr::Or(items) => Expr::write_list(out, items, " or ", |_| false, negated, term),
         }
     }
 
-    fn write_list(out: &mut String, items: &[Expr], sep: &str, group: fn(&Expr) -> bool) {
+    fn write_list(
+        out: &mut String,
+        items: &[Expr],
+        sep: &str,
+        group: fn(&Expr) -> bool,
+        negated: bool,
+        term: &mut WriteTerm<'_>,
+    ) {
         for (i, e) in items.iter().enumerate() {
             if i > 0 {
                 out.push_str(sep);
             }
-            e.write_grouped(out, group);
+            e.write_grouped(out, group, negated, term);
         }
     }
 
-    fn write_grouped(&self, out: &mut String, group: fn(&Expr) -> bool) {
+    fn write_grouped(
+        &self,
+        out: &mut String,
+        group: fn(&Expr) -> bool,
+        negated: bool,
+        term: &mut WriteTerm<'_>,
+    ) {
         if group(self) {
             out.push('(');
-            self.write(out);
+            self.write_with(out, negated, term);
             out.push(')');
         } else {
-            self.write(out);
+            self.write_with(out, negated, term);
         }
     }
 
@@ -102,6 +124,9 @@ impl Expr {
         }
     }
 }
+
+/// How [`Expr::write_with`] writes a term: the term, whether it is under a `not`, the text.
+pub(crate) type WriteTerm<'a> = dyn FnMut(&Term, bool, &mut String) + 'a;
 
 fn err(span: Range<usize>, message: impl Into<String>) -> QueryError {
     QueryError {

@@ -347,6 +347,36 @@ impl Term {
         )
     }
 
+    /// This term as a document sent outside shows it under a `not`: its field with the value
+    /// withheld (`from:(withheld)`), for what an operator keeps out of a yank is real mail, a
+    /// person's address or subject; `None` for a term naming no one (`age:>1h`, `origin:smtp`).
+    pub fn withheld(&self) -> Option<String> {
+        match self {
+            Term::Age(_)
+            | Term::Size(_)
+            | Term::Rcpts(_)
+            | Term::Origin(_)
+            | Term::State(_)
+            | Term::Bouncing(_)
+            | Term::Restored(_)
+            | Term::Problem(_)
+            | Term::Id(_)
+            | Term::Header { value: None, .. } => return None,
+            _ => {}
+        }
+        let mut text = String::new();
+        self.write(&mut text);
+        let cut = match self {
+            Term::Cluster { .. } | Term::BounceOf { .. } => text.find('='),
+            // `header:NAME:VALUE`: the header's name names no one.
+            Term::Header { .. } => text.match_indices(':').nth(1).map(|(i, _)| i),
+            _ => text.find(':'),
+        }?;
+        text.truncate(cut + 1);
+        text.push_str("(withheld)");
+        Some(text)
+    }
+
     /// The cluster key whose one exact value this term states (`script:x.php`,
     /// `cluster:uid=48`), if any: not a glob, a regex or `(none)`.
     pub fn states_key(&self) -> Option<ClusterKey> {

@@ -581,3 +581,5 @@ fn generated_queries_mostly_parse() {
 mod eval_tests;
 
 mod render;
+
+mod withheld;
