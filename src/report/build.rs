@@ -481,9 +481,18 @@ pub fn build(src: &ReportSources<'_>) -> ReportInput {
             )
         }))
         .chain((!suspects_yanked.is_empty()).then(|| {
+            // The section exists only for what no culprit accounts for, bounces aside: a
+            // bounce suspect yanked with its culprit has none (newuser58).
+            let section = match operator.is_empty() {
+                true => "",
+                false => {
+                    " (what no culprit accounts for is described under Yanked as spam by \
+                           the operator)"
+                }
+            };
             format!(
-                "top also holds as suspects clusters whose messages the operator yanked, not \
-                 counted as spam: {} (described under Yanked as spam by the operator)",
+                "top also holds as suspects clusters whose messages are in the yank area, not \
+                 counted as spam: {}{section}",
                 suspects_yanked.join(", ")
             )
         }))

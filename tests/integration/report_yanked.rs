@@ -400,9 +400,9 @@ fn a_held_suspect_the_operator_yanked_is_counted_apart_from_those_kept() {
     assert_exit(&out, 0);
     let r: ReportJson = serde_json::from_slice(&out.stdout).expect("the report's fields");
     let notes = held(&r);
-    let yanked = "top also holds as suspects clusters whose messages the operator yanked, not \
-                  counted as spam: 1 sender-pattern cluster (described under Yanked as spam by \
-                  the operator)";
+    let yanked = "top also holds as suspects clusters whose messages are in the yank area, not \
+                  counted as spam: 1 sender-pattern cluster (what no culprit accounts for is \
+                  described under Yanked as spam by the operator)";
     assert!(notes.iter().any(|n| n == yanked), "{notes:#?}");
     assert!(
         !(notes.iter()).any(|n| n.contains("may be real users'") && n.contains("sender-pattern")),
