@@ -460,6 +460,7 @@ pub fn build(src: &ReportSources<'_>) -> ReportInput {
         fixes: Vec::new(),
         // Until `compose` reads an account database.
         accounts_note: Some(super::NO_ACCOUNTS.into()),
+        accounts_unlisted: 0,
         notes: std::iter::once(format!(
             "{rule}; subjects are templates with digits and random tokens masked"
         ))
@@ -531,11 +532,17 @@ fn operator_note(n: usize) -> String {
     )
 }
 
-/// Put the accounts at risk into the report's fixes, their password rules as one
+/// Put the culprit accounts at risk into the report's fixes, their password rules as one
 /// `weak-password`: the report goes to third parties, and `password-is-login` or
-/// `password-is-domain` says the password (review52). `qtriage accounts` says which rule.
+/// `password-is-domain` says the password (review52). `qtriage accounts` says which rule. The
+/// others at risk are counted (`accounts_unlisted`), not named: the culprits are named already,
+/// a weak account no one used yet is a target (newuser58).
 pub fn add_fixes(input: &mut ReportInput, check: &AccountsCheck) {
-    input.fixes = (check.at_risk())
+    use crate::accounts::Rule;
+    let (culprits, others): (Vec<_>, Vec<_>) = (check.at_risk())
+        .partition(|r| (r.rules.iter()).any(|r| matches!(r, Rule::CulpritTop | Rule::CulpritLog)));
+    input.accounts_unlisted = others.len() as u64;
+    input.fixes = (culprits.into_iter())
         .map(|risk| {
             let mut risk = risk.clone();
             let weak = risk.rules.iter().any(|r| r.is_password_rule());

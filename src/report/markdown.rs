@@ -486,8 +486,23 @@ fn remaining_and_fixes(out: &mut String, r: &ReportInput) {
         if r.fixes.is_empty() {
             return;
         }
-    } else if r.fixes.is_empty() {
-        let _ = writeln!(out, "no account at risk found");
+    }
+    if r.accounts_unlisted > 0 {
+        let _ = writeln!(
+            out,
+            "- {} at risk (a guessable password, a role account) and no culprit's: not named \
+             in a report that goes to third parties; `qtriage accounts` lists them",
+            crate::size::counted(r.accounts_unlisted, "other account", "other accounts")
+        );
+        if !r.fixes.is_empty() {
+            // A table right under a list item would be read as part of it.
+            let _ = writeln!(out);
+        }
+    }
+    if r.accounts_note.is_none() && r.fixes.is_empty() {
+        if r.accounts_unlisted == 0 {
+            let _ = writeln!(out, "no account at risk found");
+        }
         return;
     }
     let _ = writeln!(

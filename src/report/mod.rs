@@ -254,6 +254,10 @@ pub struct ReportInput {
     pub culprit_fixes: Vec<fixes::CulpritFix>,
     /// Accounts to fix (from `accounts`): no password or hash, only rule names and advice.
     pub fixes: Vec<AccountRisk>,
+    /// Accounts at risk that are no culprit's (a guessable password, a role account): counted,
+    /// never named, for a report goes to third parties and a list of weak accounts not yet
+    /// fixed is a list of targets (newuser58); `qtriage accounts` names them.
+    pub accounts_unlisted: u64,
     /// Why the accounts were not checked (no account database was read), and how to check
     /// them; `None` when they were, so an empty `fixes` means none is at risk.
     pub accounts_note: Option<String>,

@@ -33,6 +33,7 @@ pub(crate) struct ReportJson {
     pub(crate) culprit_fixes: Vec<CulpritFixJson>,
     pub(crate) fixes: Vec<serde_json::Value>,
     pub(crate) accounts_note: Option<String>,
+    pub(crate) accounts_unlisted: u64,
     pub(crate) notes: Vec<String>,
     pub(crate) yanked_no_culprit: u64,
     pub(crate) yanked_no_culprit_batches: Vec<serde_json::Value>,
@@ -298,6 +299,10 @@ fn report_counts_match_the_flood() {
         })
         .count();
     assert_eq!(culprit_fixes, 2, "{:?}", r.fixes);
+    // Only the culprits' accounts are named: the weak ones no one used yet (bob, carol, the
+    // sales role account, ...) are counted, never listed for a third party (newuser58).
+    assert_eq!(r.fixes.len(), culprit_fixes, "{:?}", r.fixes);
+    assert!(r.accounts_unlisted >= 5, "{}", r.accounts_unlisted);
     // The culprits are `top`'s: its first-ranked cluster, with the same count.
     assert!(
         r.notes[0].starts_with("culprits are the clusters qtriage top ranks as culprits"),
