@@ -57,8 +57,7 @@ pub(crate) fn header_fields(s: &HeaderSummary<'_>, syms: &mut Syms<'_>) -> Heade
     }
     if let (Some(raw), Some(from)) = (s.reply_to_raw, h.from) {
         let (reply, _) = parse_from_cow(raw);
-        h.reply_elsewhere =
-            reply.is_some_and(|r| syms.strings.with(from, |f| !same_domain(r.as_bytes(), f)));
+        h.reply_elsewhere = reply.is_some_and(|r| syms.strings.with(from, |f| !same_domain(&r, f)));
     }
     if let Some(m) = s.mailer.as_deref() {
         [h.mailer, _] = syms.memo(Slot::Mailer, m, |st| [trimmed_sym(st, m), None]);
@@ -103,7 +102,7 @@ pub(crate) fn subject_syms(strings: &Interner, raw: &[u8]) -> Syms2 {
 pub(crate) fn from_syms(strings: &Interner, raw: &[u8]) -> Syms2 {
     let (addr, name) = parse_from_cow(raw);
     [
-        addr.and_then(|a| trimmed_sym(strings, a.as_bytes())),
+        addr.and_then(|a| trimmed_sym(strings, &a)),
         name.and_then(|n| trimmed_sym(strings, n.as_bytes())),
     ]
 }

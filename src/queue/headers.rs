@@ -443,16 +443,23 @@ fn collapse_ws(s: &str) -> String {
 /// The address and decoded display name of a raw `From:` field.
 pub fn parse_from(raw: &[u8]) -> (Option<String>, Option<String>) {
     let (addr, name) = parse_from_cow(raw);
-    (addr.map(Cow::into_owned), name.map(Cow::into_owned))
+    // The address is text: printable ASCII from the plain path, a String from mailparse.
+    let addr = addr.map(|a| String::from_utf8_lossy(&a).into_owned());
+    (addr, name.map(Cow::into_owned))
 }
 
-/// [`parse_from`], borrowing from `raw` for the common plain forms (see [`plain`]).
-pub(crate) fn parse_from_cow(raw: &[u8]) -> (Option<Cow<'_, str>>, Option<Cow<'_, str>>) {
+/// [`parse_from`], borrowing from `raw` for the common plain forms (see [`plain`]), the
+/// address as bytes: the scan interns bytes, and the plain forms' address needs no second
+/// check as UTF-8.
+pub(crate) fn parse_from_cow(raw: &[u8]) -> (Option<Cow<'_, [u8]>>, Option<Cow<'_, str>>) {
     match plain::parse_from_plain(raw) {
         Some((addr, name)) => (addr.map(Cow::Borrowed), name),
         None => {
             let (addr, name) = parse_from_mailparse(raw);
-            (addr.map(Cow::Owned), name.map(Cow::Owned))
+            (
+                addr.map(|a| Cow::Owned(a.into_bytes())),
+                name.map(Cow::Owned),
+            )
         }
     }
 }

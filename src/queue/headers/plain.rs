@@ -5,13 +5,84 @@
 //! about a third of the scan's CPU per message. Each function here handles only forms whose
 //! mailparse result is known exactly (no encoded words, no folds, no quoting escapes, no
 //! groups or comments) and returns `None` for anything else, so the caller falls back to
-//! mailparse. `tests.rs` compares both over the fixture corpora and generated odd forms.
+//! mailparse. `tests.rs` compares both over the fixture corpora and generated odd forms, and
+//! `plain/tests.rs` these paths with the several-pass versions they replaced.
 
 use std::borrow::Cow;
 
-use memchr::{memchr, memchr2, memchr_iter};
+use memchr::{memchr2, memchr_iter};
 
 use super::{collapse_ws, MAX_DECODE};
+
+/// Byte classes, for telling in one pass over a value what used to take a search or a loop
+/// each (a line break, an `=`, printability, UTF-8, specials, an `@`): most of a plain From's
+/// or Subject's cost was those passes' setup, not their bytes.
+mod class {
+    /// Outside printable ASCII (`0x20..=0x7e`).
+    pub const UNPRINTABLE: u8 = 1;
+    /// `=`: maybe the start of an encoded word (`=?`), looked for only when one is seen.
+    pub const EQUALS: u8 = 2;
+    /// A space, or a byte of [`super::SPECIAL`]: not in a bare address.
+    pub const NOT_IN_ADDR: u8 = 4;
+    /// `@`.
+    pub const AT: u8 = 8;
+    /// `\n` or `\r`: a value with one is mailparse's to decode.
+    pub const LINE_BREAK: u8 = 16;
+    /// Whitespace other than a space (`\t..=\r`, as `char::is_whitespace` in ASCII): collapsed.
+    pub const OTHER_WS: u8 = 32;
+    /// Not ASCII.
+    pub const HIGH: u8 = 64;
+    /// A space.
+    pub const SPACE: u8 = 128;
+}
+
+/// Each byte's [`class`] bits.
+const CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let mut k = 0;
+        if b < 0x20 || b > 0x7e {
+            k |= class::UNPRINTABLE;
+        }
+        if b >= 0x80 {
+            k |= class::HIGH;
+        }
+        if b == b'=' as usize {
+            k |= class::EQUALS;
+        }
+        if b == b' ' as usize {
+            k |= class::SPACE | class::NOT_IN_ADDR;
+        }
+        if SPECIAL[b] {
+            k |= class::NOT_IN_ADDR;
+        }
+        if b == b'@' as usize {
+            k |= class::AT;
+        }
+        if b == b'\n' as usize || b == b'\r' as usize {
+            k |= class::LINE_BREAK;
+        }
+        if b >= b'\t' as usize && b <= b'\r' as usize {
+            k |= class::OTHER_WS;
+        }
+        t[b] = k;
+        b += 1;
+    }
+    t
+};
+
+/// The [`class`] bits of any byte of `b`.
+fn classes(b: &[u8]) -> u8 {
+    b.iter().fold(0, |k, &c| k | CLASS[c as usize])
+}
+
+/// `b` without the spaces at either end (as `str::trim_matches(' ')`).
+fn trim_spaces(b: &[u8]) -> &[u8] {
+    let start = b.iter().position(|&c| c != b' ').unwrap_or(b.len());
+    let end = b.iter().rposition(|&c| c != b' ').map_or(start, |e| e + 1);
+    &b[start..end]
+}
 
 /// [`super::decode_text`] of a value with no encoded word, no line break and valid UTF-8; `None`
 /// when mailparse must decode it.
@@ -73,12 +144,14 @@ fn has_special(s: &str) -> bool {
 }
 
 /// A bare address: an `@`, no space, nothing special.
-fn is_plain_addr(a: &str) -> bool {
-    memchr(b'@', a.as_bytes()).is_some() && !a.bytes().any(|b| b == b' ' || SPECIAL[b as usize])
+fn is_plain_addr(a: &[u8]) -> bool {
+    let k = classes(a);
+    k & class::AT != 0 && k & class::NOT_IN_ADDR == 0
 }
 
-/// The address and display name of a From field, as [`super::parse_from`] computes them.
-pub(crate) type FromParts<'a> = (Option<&'a str>, Option<Cow<'a, str>>);
+/// The address and display name of a From field, as [`super::parse_from`] computes them; the
+/// address as bytes (it is printable ASCII).
+pub(crate) type FromParts<'a> = (Option<&'a [u8]>, Option<Cow<'a, str>>);
 
 /// [`super::parse_from`] of a one-line printable-ASCII From field in one of the forms `addr`,
 /// `<addr>`, `"name" <addr>` or `name <addr>`, borrowing from `raw`; `None` for anything else.
@@ -87,28 +160,36 @@ pub(crate) fn parse_from_plain(raw: &[u8]) -> Option<FromParts<'_>> {
     if raw.first() == Some(&b' ') {
         return None;
     }
-    let colon = memchr(b':', raw)?;
-    if memchr(b'\n', &raw[..colon]).is_some() {
+    // The name is a few bytes: one loop finds its colon and any line break before it.
+    let colon = raw.iter().position(|&b| b == b':' || b == b'\n')?;
+    if raw[colon] != b':' {
         return None;
     }
     let rest = &raw[colon + 1..];
-    let line = match memchr(b'\n', rest) {
-        // A fold, or anything after the line: mailparse decides.
-        Some(nl) if nl + 1 < rest.len() => return None,
-        Some(nl) => &rest[..nl],
-        None => rest,
-    };
+    // Only the field's own line break goes: a fold or a second line leaves one in `line`,
+    // which is unprintable, so mailparse decides.
+    let line = rest.strip_suffix(b"\n").unwrap_or(rest);
     let line = line.strip_suffix(b"\r").unwrap_or(line);
-    if !line.iter().all(|&b| (0x20..0x7f).contains(&b)) || has_encoded_word(line) {
+    let v = trim_spaces(line);
+    if let Some(inner) = v.strip_prefix(b"<") {
+        // A flood's usual form, in one pass over the address: `line` is `a` with `<`, `>` and
+        // spaces around it, so `a`'s bytes are all that can be unprintable, special or part of
+        // an `=?`.
+        let a = inner.strip_suffix(b">")?;
+        let k = classes(a);
+        let plain = k & (class::UNPRINTABLE | class::NOT_IN_ADDR) == 0
+            && k & class::AT != 0
+            && (k & class::EQUALS == 0 || !has_encoded_word(a));
+        return plain.then_some((Some(a), None));
+    }
+    let k = classes(line);
+    if k & class::UNPRINTABLE != 0 || (k & class::EQUALS != 0 && has_encoded_word(line)) {
         return None;
     }
-    let v = std::str::from_utf8(line).ok()?.trim_matches(' ');
+    // Printable ASCII: valid UTF-8.
+    let v = std::str::from_utf8(v).ok()?;
     if v.is_empty() {
         return Some((None, None));
-    }
-    if let Some(inner) = v.strip_prefix('<') {
-        let a = inner.strip_suffix('>')?;
-        return is_plain_addr(a).then_some((Some(a), None));
     }
     let (name, bracketed) = if let Some(inner) = v.strip_prefix('"') {
         let close = inner.find('"')?;
@@ -125,8 +206,11 @@ pub(crate) fn parse_from_plain(raw: &[u8]) -> Option<FromParts<'_>> {
         (name, &v[lt..])
     } else {
         // One unquoted address, or (without an `@`) the raw value: the trimmed text either way.
-        return (!has_special(v)).then_some((Some(v), None));
+        return (!has_special(v)).then_some((Some(v.as_bytes()), None));
     };
-    let a = bracketed.strip_prefix('<')?.strip_suffix('>')?;
+    let a = bracketed.strip_prefix('<')?.strip_suffix('>')?.as_bytes();
     is_plain_addr(a).then(|| (Some(a), Some(collapsed(name)).filter(|n| !n.is_empty())))
 }
+
+#[cfg(test)]
+mod tests;
