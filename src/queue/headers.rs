@@ -383,11 +383,7 @@ pub fn decode_text(value: &[u8]) -> String {
 /// ([`charset`]): those are kept as they are, for the sanitizer to show as `\xNN` and for
 /// `--json` to give exactly.
 pub fn decode_text_cow(value: &[u8]) -> Cow<'_, [u8]> {
-    match plain::decode_plain(value) {
-        Some(Cow::Borrowed(s)) => Cow::Borrowed(s.as_bytes()),
-        Some(Cow::Owned(s)) => Cow::Owned(s.into_bytes()),
-        None => Cow::Owned(decode_text_mailparse(value)),
-    }
+    plain::decode_plain(value).unwrap_or_else(|| Cow::Owned(decode_text_mailparse(value)))
 }
 
 /// [`decode_text_cow`] through mailparse, for any value. Raw 8-bit text is first decoded from

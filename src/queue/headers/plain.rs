@@ -10,7 +10,7 @@
 
 use std::borrow::Cow;
 
-use memchr::{memchr2, memchr_iter};
+use memchr::memchr_iter;
 
 use super::{collapse_ws, MAX_DECODE};
 
@@ -77,6 +77,18 @@ fn classes(b: &[u8]) -> u8 {
     b.iter().fold(0, |k, &c| k | CLASS[c as usize])
 }
 
+/// [`classes`] of `b`, and whether two spaces follow each other in it.
+fn classes_and_double_space(b: &[u8]) -> (u8, bool) {
+    let (mut k, mut prev, mut double) = (0, 0, 0);
+    for &c in b {
+        let this = CLASS[c as usize];
+        k |= this;
+        double |= prev & this;
+        prev = this;
+    }
+    (k, double & class::SPACE != 0)
+}
+
 /// `b` without the spaces at either end (as `str::trim_matches(' ')`).
 fn trim_spaces(b: &[u8]) -> &[u8] {
     let start = b.iter().position(|&c| c != b' ').unwrap_or(b.len());
@@ -84,20 +96,29 @@ fn trim_spaces(b: &[u8]) -> &[u8] {
     &b[start..end]
 }
 
-/// [`super::decode_text`] of a value with no encoded word, no line break and valid UTF-8; `None`
-/// when mailparse must decode it.
+/// [`super::decode_text_cow`] of a value with no encoded word, no line break and valid UTF-8;
+/// `None` when mailparse must decode it.
 ///
 /// mailparse returns such a value as it is (leading spaces trimmed), so the result is the value
 /// with its whitespace collapsed: borrowed when it already is.
-pub(crate) fn decode_plain(value: &[u8]) -> Option<Cow<'_, str>> {
+pub(crate) fn decode_plain(value: &[u8]) -> Option<Cow<'_, [u8]>> {
     let value = &value[..value.len().min(MAX_DECODE)];
-    if memchr2(b'\n', b'\r', value).is_some() || has_encoded_word(value) {
+    let (k, double) = classes_and_double_space(value);
+    if k & class::LINE_BREAK != 0 || (k & class::EQUALS != 0 && has_encoded_word(value)) {
         return None;
     }
-    // Outer spaces (one always follows the colon) go either way.
-    Some(collapsed(
-        std::str::from_utf8(value).ok()?.trim_matches(' '),
-    ))
+    // ASCII with single spaces is its own text: no UTF-8 check and no collapsing pass (two
+    // spaces only at an end go the long way, to the same result). Outer spaces (one always
+    // follows the colon) go either way.
+    if k & (class::HIGH | class::OTHER_WS) == 0 && !double {
+        return Some(Cow::Borrowed(trim_spaces(value)));
+    }
+    Some(
+        match collapsed(std::str::from_utf8(value).ok()?.trim_matches(' ')) {
+            Cow::Borrowed(s) => Cow::Borrowed(s.as_bytes()),
+            Cow::Owned(s) => Cow::Owned(s.into_bytes()),
+        },
+    )
 }
 
 /// `s` with whitespace collapsed to single spaces and trimmed (as `collapse_ws`), borrowed when

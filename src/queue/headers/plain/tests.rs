@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use memchr::memchr;
+use memchr::{memchr, memchr2};
 
 use super::*;
 
@@ -146,5 +146,92 @@ proptest::proptest! {
         end in proptest::sample::select(vec![&b""[..], b"\n", b"\r\n", b">\n", b"> \r\n", b"\n\n"]),
     ) {
         assert_from_same(&[name, &value, end].concat());
+    }
+}
+
+/// The Subject fast path as it was before it checked its bytes in one pass.
+fn decode_reference(value: &[u8]) -> Option<Cow<'_, str>> {
+    let value = &value[..value.len().min(MAX_DECODE)];
+    if memchr2(b'\n', b'\r', value).is_some() || has_encoded_word(value) {
+        return None;
+    }
+    Some(collapsed(
+        std::str::from_utf8(value).ok()?.trim_matches(' '),
+    ))
+}
+
+fn assert_subject_same(value: &[u8]) {
+    let reference = decode_reference(value);
+    let new = decode_plain(value);
+    assert_eq!(
+        new.as_deref(),
+        reference.as_deref().map(str::as_bytes),
+        "{:?}",
+        String::from_utf8_lossy(value)
+    );
+    // Borrowed where it was: a plain subject is interned once, not copied.
+    assert_eq!(
+        matches!(new, Some(Cow::Borrowed(_))),
+        matches!(reference, Some(Cow::Borrowed(_))),
+        "{:?}",
+        String::from_utf8_lossy(value)
+    );
+}
+
+#[test]
+fn subject_equals_the_several_pass_version_on_common_and_odd_values() {
+    for v in [
+        &b" Security alert 6505"[..],
+        b" Re: your order 8441",
+        b"Re: your order 8441",
+        b" =?windows-1251?B?0fe48iDt4CDu7+vg8vMguQ==?=",
+        b" Lunch on Friday?",
+        b" 1 = 2?",
+        b" a=?b",
+        b" tail =",
+        b" =",
+        b"",
+        b" ",
+        b"   ",
+        b" a  b",
+        b"  a b",
+        b" a b  ",
+        b" a b ",
+        b"\ta b",
+        b" a\tb",
+        b" a\x0bb",
+        b" a\x0cb",
+        b" a\rb",
+        b" a\nb",
+        b" \xe2\x80\x83em space",
+        b" R\xc3\xa9union",
+        b" R\xc3\xa9union  lundi",
+        b" \xff latin1",
+        b" \xc3",
+        b" a\x7fb",
+        b" a\x00b",
+    ] {
+        assert_subject_same(v);
+    }
+    let long = [b'a'; MAX_DECODE + 10];
+    assert_subject_same(&long);
+    let mut cut = vec![b'a'; MAX_DECODE - 1];
+    cut.extend_from_slice("\u{e9}".as_bytes());
+    assert_subject_same(&cut);
+    assert_eq!(
+        decode_plain(b" Security alert 6505"),
+        Some(Cow::Borrowed(&b"Security alert 6505"[..]))
+    );
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4096))]
+
+    #[test]
+    fn subject_equals_the_several_pass_version_on_generated_values(
+        value in proptest::collection::vec(proptest::sample::select(
+            b"   \t\r\n\x0b\x0c=?aZ.:\xc3\xa9\xe2\x80\x83\xff\x7f\x00".to_vec()), 0..24),
+    ) {
+        assert_subject_same(&value);
     }
 }
