@@ -40,7 +40,7 @@ pub fn parse_queue_line(value: &[u8]) -> Option<QueueLine> {
     let close = memchr(b')', v)?;
     let inner = &v[..close];
     let sp = memchr(b' ', inner)?;
-    let pid = std::str::from_utf8(&inner[..sp]).ok()?.parse().ok()?;
+    let pid = decimal_u32(&inner[..sp])?;
     let how = inner[sp + 1..].strip_prefix(b"invoked ")?;
     let invoked = match how {
         b"from network" => Invoked::FromNetwork,
@@ -48,10 +48,25 @@ pub fn parse_queue_line(value: &[u8]) -> Option<QueueLine> {
         b"for bounce" => Invoked::ForBounce,
         _ => {
             let n = how.strip_prefix(b"by uid ")?;
-            Invoked::ByUid(std::str::from_utf8(n).ok()?.parse().ok()?)
+            Invoked::ByUid(decimal_u32(n)?)
         }
     };
     Some(QueueLine { pid, invoked })
+}
+
+/// `s` as `str::parse::<u32>` reads it (an optional `+`, then ASCII digits, at most
+/// `u32::MAX`), without the UTF-8 check and the generic parser: read once a message.
+fn decimal_u32(s: &[u8]) -> Option<u32> {
+    let digits = s.strip_prefix(b"+").unwrap_or(s);
+    if digits.is_empty() {
+        return None;
+    }
+    digits.iter().try_fold(0u32, |n, &d| {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        n.checked_mul(10)?.checked_add(u32::from(d - b'0'))
+    })
 }
 
 /// When qmail-queue began writing the message, from the date that ends its own Received line

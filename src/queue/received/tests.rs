@@ -230,3 +230,52 @@ fn protocol_words_that_say_the_client_logged_in() {
         assert!(!is_authenticated(no.as_bytes()), "{no}");
     }
 }
+
+/// The pid and uid as `str::parse::<u32>` reads them, which `decimal_u32` replaced.
+fn assert_decimal_as_parse(s: &[u8]) {
+    let parse = std::str::from_utf8(s)
+        .ok()
+        .and_then(|t| t.parse::<u32>().ok());
+    assert_eq!(
+        super::decimal_u32(s),
+        parse,
+        "{:?}",
+        String::from_utf8_lossy(s)
+    );
+}
+
+#[test]
+fn decimals_read_as_str_parse_reads_them() {
+    for s in [
+        &b""[..],
+        b"0",
+        b"00",
+        b"+",
+        b"+0",
+        b"++1",
+        b"-",
+        b"-0",
+        b"-1",
+        b" 1",
+        b"1 ",
+        b"12a",
+        b"4294967295",
+        b"+4294967295",
+        b"04294967295",
+        b"4294967296",
+        b"42949672950",
+        b"99999999999",
+        b"\xff1",
+    ] {
+        assert_decimal_as_parse(s);
+    }
+}
+
+proptest::proptest! {
+    #[test]
+    fn decimals_read_as_str_parse_reads_them_generated(
+        s in proptest::collection::vec(proptest::sample::select(&b"+-0123456789 \xff"[..]), 0..14)
+    ) {
+        assert_decimal_as_parse(&s);
+    }
+}
