@@ -100,6 +100,8 @@ pub struct Plan {
     pub left_out: usize,
     /// Suspects whose reason names loud script voices, which the plan does not take.
     pub held_loud: Vec<HeldLoud>,
+    /// Culprits a yank took part of, whose queued rest the plan does not take.
+    pub partly_yanked: Vec<PartlyYanked>,
 }
 
 impl Plan {
@@ -320,7 +322,9 @@ pub fn build(input: PlanInput<'_>) -> Plan {
     }
     let forged = forged_sender_bounces(&input, &sender_terms, &taken);
     let ranking = input.ranking;
+    let partly = yanked::partly(&input, &taken);
     let mut plan = finish(input, culprits, taken);
+    plan.partly_yanked = partly;
     plan.left_out = left_out;
     plan.held_loud = held::of(ranking, strings);
     if let Some(kind) = forged {
@@ -473,6 +477,7 @@ fn finish(input: PlanInput<'_>, culprits: Vec<PlanCulprit>, taken: Vec<bool>) ->
         remaining: remaining(input, &taken),
         left_out: 0,
         held_loud: Vec::new(),
+        partly_yanked: Vec::new(),
     }
 }
 
@@ -560,7 +565,7 @@ pub mod remain;
 pub mod yanked;
 pub use not_taken::{kept_of, not_in_plan, NotInPlan};
 use remain::remaining;
-pub use yanked::YankedCulprit;
+pub use yanked::{PartlyYanked, YankedCulprit};
 
 #[cfg(test)]
 mod tests;

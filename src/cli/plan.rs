@@ -1,7 +1,9 @@
 //! `qtriage plan`: the cleanup in one screen: every culprit with its strongest reason, one
 //! query that `yank` takes, its counts, and what would remain.
 
-pub use super::wire::plan::{HeldLoudJson, PlanCulpritJson, PlanJson, RemainingJson};
+pub use super::wire::plan::{
+    HeldLoudJson, PartlyYankedJson, PlanCulpritJson, PlanJson, RemainingJson,
+};
 use std::io::Write;
 
 use super::clusters::{load_with_unlisted, AnalysisArgs, ContextFlags};
@@ -230,6 +232,9 @@ fn write_held(out: &mut dyn Write, p: &Plan, wrap: Wrap) -> std::io::Result<()> 
         let more = p.held_loud.len() - NAMED;
         writeln!(out, "held, not taken: {more} more (qtriage top)")?;
     }
+    for y in &p.partly_yanked {
+        wrap.line(out, "", "  ", &safe(&y.words()))?;
+    }
     Ok(())
 }
 
@@ -287,6 +292,17 @@ impl PlanJson {
                     score: h.score,
                     messages: h.messages,
                     reason: h.reason.clone(),
+                })
+                .collect(),
+            partly_yanked: (p.partly_yanked.iter())
+                .map(|y| PartlyYankedJson {
+                    by: y.key.name(),
+                    value: super::wire::Text(y.value_bytes.clone()),
+                    score: y.score,
+                    yanked: y.yanked,
+                    queued: y.queued,
+                    reason: y.reason.clone(),
+                    query: y.query.clone(),
                 })
                 .collect(),
             remaining: p.remaining_messages(),

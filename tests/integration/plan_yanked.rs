@@ -203,3 +203,60 @@ fn a_yanked_culprit_with_mail_left_in_the_queue_takes_no_bounce_by_it() {
     let kept = plan["remaining_kinds"].to_string();
     assert!(kept.contains("bounces quoting no culprit"), "{kept}");
 }
+
+/// newuser58: `yank auth:test` alone took the login's mail from 86.107.221.138; the IP's
+/// phishing left in the queue, relaying without a login, is no culprit in the queue alone, and
+/// `plan` said nothing of it where `report` called the IP a culprit. It names it now, with its
+/// counts and the query to look at it, and takes none of it.
+/// (In the reference mix a HELO culprit takes the rest, and nothing is named.)
+#[test]
+fn a_culprit_a_yank_took_part_of_is_named_with_its_queued_rest() {
+    use qtriage::fixture::flood::Mix;
+    let (t, _) = crate::plan_mix::measure_seeded(Mix::HostingBulk, 2_000, crate::plan_mix::SEED);
+    let now = crate::plan_mix::NOW.to_string();
+    let run = |args: &[&str]| (t.command().args(args).env("QTRIAGE_NOW", &now)).output();
+    let json = |args: &[&str]| -> Value {
+        let out = run(args).expect("run qtriage");
+        serde_json::from_slice(&out.stdout).expect("one JSON object")
+    };
+    let count = |query: &str| -> u64 {
+        let out = run(&["list", "--count", query]).expect("list --count");
+        let text = String::from_utf8_lossy(&out.stdout).trim().replace(',', "");
+        text.parse().unwrap_or_else(|_| panic!("a count: {text:?}"))
+    };
+    let ip = "cluster:origin-ip=86.107.221.138";
+    let before = json(&["plan", "--json"]);
+    assert_eq!(before["partly_yanked"], serde_json::json!([]), "{before:#}");
+    assert_exit(
+        &run(&["yank", "cluster:auth-user=test", "--apply"]).expect("yank"),
+        0,
+    );
+    let queued = count(ip);
+    assert!(queued > 50, "the IP's phishing is left: {queued}");
+    let p = json(&["plan", "--json"]);
+    let partly = p["partly_yanked"].as_array().expect("an array");
+    assert_eq!(partly.len(), 1, "{p:#}");
+    let y = &partly[0];
+    assert_eq!(
+        (&y["by"], &y["value"]),
+        (&"origin-ip".into(), &"86.107.221.138".into())
+    );
+    assert_eq!(y["queued"].as_u64(), Some(queued), "{y:#}");
+    assert!(y["yanked"].as_u64().is_some_and(|n| n > 0), "{y:#}");
+    assert!(y["score"].as_f64().is_some_and(|s| s >= 40.0), "{y:#}");
+    assert_eq!(y["query"], ip);
+    // Not taken: the plan's query selects none of it.
+    let q = p["query"].as_str().expect("the query");
+    if !q.is_empty() {
+        let both = format!("({q}) {ip}");
+        assert_eq!(count(&both), 0, "{both}");
+    }
+    let text = String::from_utf8(run(&["plan"]).expect("plan").stdout).expect("utf-8");
+    let line = "not taken, a culprit with what was yanked: origin-ip 86.107.221.138 (";
+    assert!(text.contains(line), "{text}");
+    assert!(text.contains(&format!("(qtriage list '{ip}')")), "{text}");
+    // Once the operator takes the rest too, nothing is left half taken.
+    assert_exit(&run(&["yank", ip, "--apply"]).expect("yank"), 0);
+    let after = json(&["plan", "--json"]);
+    assert_eq!(after["partly_yanked"], serde_json::json!([]), "{after:#}");
+}

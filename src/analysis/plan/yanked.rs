@@ -26,6 +26,9 @@ pub struct YankedCulprit {
     pub score: f64,
     /// Of its messages, those in the yank area.
     pub yanked: usize,
+    /// Of its messages, those still in the queue: none for a culprit a yank took whole. One
+    /// with some is named by the plan when it does not take them ([`PartlyYanked`]).
+    pub queued: Vec<crate::queue::MessageId>,
     /// Its conclusion and strongest signal in that ranking.
     pub reason: String,
     /// For a login only the log named: the client IPs the log named it from, ascending. Its
@@ -34,13 +37,14 @@ pub struct YankedCulprit {
 }
 
 /// The culprits of `ranking` (the culprit ranking of `records`: the queue's `in_queue` records
-/// first, then the yank area's) that are judged by their origin and whose messages are all in
-/// the yank area. A cluster made mostly of bounces is no culprit's origin and is left out.
+/// first, then the yank area's) that are judged by their origin and some of whose messages are
+/// in the yank area. A cluster made mostly of bounces is no culprit's origin and is left out.
 ///
-/// One with mail left in the queue is left out too: that mail is what the yank did not take,
-/// the real part of the key (a shared host's uid whose hacked script alone was yanked, a
-/// login's owner writing again after the password was reset), and the bounces quoting it are
-/// that real mail's. The queue's own ranking judges whatever of it is spam.
+/// One with mail left in the queue takes no bounces ([`take`]): that mail may be what the yank
+/// left on purpose, the real part of the key (a shared host's uid whose hacked script alone was
+/// yanked, a login's owner writing again after the password was reset), and the bounces quoting
+/// it are that real mail's. The queue's own ranking judges whatever of it is spam; the plan
+/// names it ([`PartlyYanked`]).
 pub fn culprits(
     ranking: &[Cluster],
     records: &[MessageRecord],
@@ -66,11 +70,13 @@ pub fn culprits(
             log_ips.sort_unstable_by_key(|&ip| strings.resolve(ip));
             Some(YankedCulprit {
                 key: c.key,
-                value: c
-                    .value
-                    .filter(|_| yanked > 0 && yanked == c.members.len())?,
+                value: c.value.filter(|_| yanked > 0)?,
                 score: c.score,
                 yanked,
+                queued: (c.members.iter())
+                    .filter(|&&i| (i as usize) < in_queue)
+                    .filter_map(|&i| records.get(i as usize).map(|r| r.id))
+                    .collect(),
                 reason: strongest_reason(c),
                 log_ips,
             })
@@ -94,7 +100,7 @@ pub(super) fn take(
     let (mut room, mut left_out) = (room, 0);
     let ips = (input.yanked.iter()).flat_map(|y| y.log_ips.iter().copied());
     let all_taken = super::log_ips::all_taken(input.records, &ips.collect(), taken);
-    for y in input.yanked {
+    for y in input.yanked.iter().filter(|y| y.queued.is_empty()) {
         let ips = (y.log_ips.iter()).filter(|ip| all_taken.get(*ip) == Some(&true));
         let found = bounces_by(input, taken, (y.key, y.value), ips);
         // Each term as it fits: a botnet's login, named from hundreds of IPs, keeps the
@@ -179,4 +185,91 @@ fn bounces_by<'s>(
     }));
     found.retain(|(_, _, list)| !list.is_empty());
     found
+}
+
+/// A culprit of the ranking with the yank area some of whose mail is still queued, where the
+/// queue's own ranking makes no culprit of it: named by the plan, not taken.
+///
+/// newuser58: `yank auth:test` alone (the README's "one culprit") took the login's 383
+/// messages from 86.107.221.138; the IP's 200 phishing messages left, relaying without a login,
+/// were a suspect at 36.5 in the queue, and `plan` said `no culprit: nothing to yank` where
+/// `report` (queue and yank area) called the IP a culprit with 200 not yanked. Whether the rest
+/// is the key's real part or spam the yank missed, the queue alone cannot tell: the operator can.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PartlyYanked {
+    /// Its key.
+    pub key: ClusterKey,
+    /// Its value as `top` shows it (unsanitized).
+    pub value: String,
+    /// Its value's exact bytes.
+    pub value_bytes: std::sync::Arc<[u8]>,
+    /// Its score with the yank area.
+    pub score: f64,
+    /// Of its messages, those in the yank area.
+    pub yanked: usize,
+    /// Of its messages, those still queued that the plan does not take (nor the operator
+    /// picked back).
+    pub queued: usize,
+    /// Its conclusion and strongest signal with the yank area (unsanitized).
+    pub reason: String,
+    /// The query selecting it (`cluster:KEY=VALUE`).
+    pub query: String,
+}
+
+impl PartlyYanked {
+    /// `not taken, a culprit with what was yanked: origin-ip 86.107.221.138 (383 messages
+    /// yanked, 200 still queued, culprit 58.5 with them: ...): ...` (unsanitized).
+    pub fn words(&self) -> String {
+        format!(
+            "not taken, a culprit with what was yanked: {} {} ({} yanked, {} still queued, \
+             culprit {:.1} with them: {}): the queue alone does not make the rest a culprit; \
+             look at them before taking them (qtriage list '{}')",
+            self.key.name(),
+            self.value,
+            crate::size::counted(self.yanked as u64, "message", "messages"),
+            crate::size::thousands(self.queued),
+            self.score,
+            self.reason,
+            self.query
+        )
+    }
+}
+
+/// The partly yanked culprits of `input` with queued messages the plan does not take (`taken`,
+/// by record) and the operator did not pick back: another culprit of the queue (a HELO, a
+/// subject) often takes the rest.
+pub(super) fn partly(input: &PlanInput<'_>, taken: &[bool]) -> Vec<PartlyYanked> {
+    let strings = input.strings;
+    let partly: Vec<&YankedCulprit> = (input.yanked.iter())
+        .filter(|y| !y.queued.is_empty())
+        .collect();
+    if partly.is_empty() {
+        return Vec::new();
+    }
+    let left: std::collections::HashSet<crate::queue::MessageId> = (input.records.iter())
+        .enumerate()
+        .filter(|&(i, _)| taken.get(i) == Some(&false) && !input.is_restored(i))
+        .map(|(_, r)| r.id)
+        .collect();
+    (partly.into_iter())
+        .filter_map(|y| {
+            let query = y
+                .value
+                .with_bytes(strings, |b| term("cluster", y.key, Some(b)));
+            let queued = y.queued.iter().filter(|id| left.contains(id)).count();
+            (queued > 0).then(|| PartlyYanked {
+                key: y.key,
+                value: y.value.shown(y.key, strings),
+                value_bytes: match y.value {
+                    KeyValue::Text(s) => strings.resolve(s),
+                    other => std::sync::Arc::from(other.text(strings).as_bytes()),
+                },
+                score: y.score,
+                yanked: y.yanked,
+                queued,
+                reason: y.reason.clone(),
+                query,
+            })
+        })
+        .collect()
 }

@@ -21,6 +21,8 @@ pub struct PlanJson {
     pub left_out: usize,
     /// Suspects whose reason names loud script voices: not taken, to look at.
     pub held_loud: Vec<HeldLoudJson>,
+    /// Culprits (with the yank area) a yank took part of: their queued rest is not taken.
+    pub partly_yanked: Vec<PartlyYankedJson>,
     /// Messages that would remain.
     pub remaining: usize,
     /// What would remain, by kind.
@@ -70,6 +72,25 @@ pub struct HeldLoudJson {
     pub messages: usize,
     /// The reason naming its loud voices.
     pub reason: String,
+}
+
+/// A culprit of `plan --json`'s `partly_yanked`.
+#[derive(Debug, Serialize)]
+pub struct PartlyYankedJson {
+    /// The key name.
+    pub by: &'static str,
+    /// The value, exact bytes (as a culprit's).
+    pub value: super::Text,
+    /// Its score in the ranking of the queue and the yank area.
+    pub score: f64,
+    /// Its messages in the yank area.
+    pub yanked: usize,
+    /// Its messages still queued, which the plan does not take.
+    pub queued: usize,
+    /// Its conclusion and strongest signal in that ranking.
+    pub reason: String,
+    /// The query selecting it.
+    pub query: String,
 }
 
 /// One kind of what would remain.

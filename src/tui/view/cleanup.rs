@@ -101,6 +101,15 @@ impl CleanupPopup<'_> {
                 "held, not taken: {more} more (qtriage top)"
             )));
         }
+        // A culprit a yank took part of: its queued rest, not taken (newuser58).
+        for y in &self.cleanup.plan.partly_yanked {
+            let text = sanitize_str(&y.words()).into_owned();
+            let rows = crate::text::wrap_words(&text, width, "", "    ");
+            v.extend(
+                rows.into_iter()
+                    .map(|r| Line::styled(r, self.theme.accent())),
+            );
+        }
         v
     }
 
