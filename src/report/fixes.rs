@@ -33,6 +33,11 @@ fn is_forged(value: &str) -> bool {
     value.ends_with(suffix)
 }
 
+/// What to do about mail whose clients logged in though no header names the account.
+const UNNAMED_ADVICE: &str = "an account logged in to send this though no header names it: run \
+     qtriage with --log on the smtpd log (its CHKUSER or AUTH lines name the account), then \
+     change that account's password";
+
 /// What to do about a uid that queued spam.
 pub const UID_ADVICE: &str =
     "find what runs as this uid and mails: its crontab, its web scripts, its processes";
@@ -69,15 +74,19 @@ pub fn culprit_fixes(culprits: &[Culprit]) -> Vec<CulpritFix> {
             ClusterKey::Script if is_forged(&c.value) => FORGED_SCRIPT_ADVICE,
             ClusterKey::Script => SCRIPT_ADVICE,
             ClusterKey::Uid => UID_ADVICE,
-            // Before the relay's: its clients logged in (ESMTPA), so rcpthosts is not it.
-            ClusterKey::OriginIp | ClusterKey::OriginNet if says(UNNAMED) => {
-                "an account logged in from here though no header names it: run qtriage with \
-                 --log on the smtpd log (its CHKUSER or AUTH lines name the account), then \
-                 change that account's password"
-            }
             ClusterKey::Subject if says(STUFFING) => {
                 "change the password of every login that sent it and end their sessions \
                  (credential stuffing): the accounts listed"
+            }
+            // Before the relay's: its clients logged in (ESMTPA), so rcpthosts is not it. Any
+            // key: without --log a HELO or a sender pattern may be all that names the flood
+            // (newuser58: `helo User` and four patterns, and no fix for 1,600 messages). Said
+            // once, for the first such culprit.
+            _ if says(UNNAMED) => {
+                if (out.iter()).any(|f| f.advice == UNNAMED_ADVICE) {
+                    continue;
+                }
+                UNNAMED_ADVICE
             }
             ClusterKey::OriginIp | ClusterKey::OriginNet if relaying() => {
                 "close the relay: it sent to remote domains without a login (check \
@@ -178,5 +187,34 @@ mod tests {
                 (ClusterKey::Subject, "Document shared with you #", "change"),
             ]
         );
+    }
+
+    /// newuser58: without --log, `helo User` and four sender patterns named a login's flood
+    /// that no header names, and the report gave no fix for it. The first such culprit says
+    /// how to find the account, once.
+    #[test]
+    fn a_flood_through_an_unnamed_login_gets_its_fix_once() {
+        let unnamed = "likely a guessed password: logged in, but no header names the account \
+                       (--log does)";
+        let fixes = culprit_fixes(&[
+            culprit(
+                ClusterKey::AuthUser,
+                "sales@example.com",
+                "likely a guessed password",
+            ),
+            culprit(ClusterKey::Helo, "User", unnamed),
+            culprit(ClusterKey::SenderPattern, "<random>@x.example", unnamed),
+            culprit(ClusterKey::SenderPattern, "<random>@y.example", unnamed),
+        ]);
+        let named: Vec<(ClusterKey, &str)> =
+            (fixes.iter()).map(|f| (f.kind, f.value.as_str())).collect();
+        assert_eq!(
+            named,
+            [
+                (ClusterKey::AuthUser, "sales@example.com"),
+                (ClusterKey::Helo, "User"),
+            ]
+        );
+        assert!(fixes[1].advice.contains("--log"), "{:?}", fixes[1]);
     }
 }
