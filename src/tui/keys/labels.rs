@@ -48,7 +48,7 @@ pub fn key_for(context: Context, command: Command) -> Option<String> {
 }
 
 /// Enter's hint in a confirmation while qmail-send runs.
-const ONCE_STOPPED: &str = "do it once qmail-send stops";
+const ONCE_STOPPED: &str = "refused until qmail-send stops";
 
 /// Status-bar hints for `state`: `key label` pairs from the bindings marked as hints.
 pub fn hints(state: &AppState) -> Vec<(String, &'static str)> {

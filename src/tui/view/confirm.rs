@@ -249,10 +249,11 @@ impl ConfirmPopup<'_> {
         let line = |short: bool| {
             let gap = if short { " " } else { "   " };
             // While qmail-send runs Enter only checks again (newuser55: `Enter do it` beside
-            // `refused unless forced`).
+            // `refused unless forced`; newuser58: `do it once qmail-send stops` read as queued
+            // until then).
             let enter = match (self.send == SendLine::Blocks, short) {
-                (true, true) => " once stopped",
-                (true, false) => " do it once qmail-send stops",
+                (true, true) => " refused",
+                (true, false) => " refused until qmail-send stops",
                 (false, _) => " do it",
             };
             let mut keys = vec![Span::styled(" Enter", t.danger()), Span::raw(enter)];
