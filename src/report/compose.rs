@@ -400,7 +400,7 @@ fn add_actions_done(input: &mut ReportInput, yank_dir: &Path) -> super::judged::
                 // subject): not in a document sent to a blacklist (newuser52).
                 selection: match b.header.verdict {
                     true => PICK_SELECTION.to_string(),
-                    false => published(&b.header.query),
+                    false => super::judged::published(&b.header.query),
                 },
                 verdict: b.header.verdict,
                 undoes,
@@ -471,7 +471,7 @@ fn yanked_apart(
         .filter(|(_, n)| *n > 0)
         .map(|(b, messages)| super::YankedApart {
             batch: Some(b.header.batch.clone()),
-            selection: Some(published(&b.header.query)),
+            selection: Some(super::judged::published(&b.header.query)),
             messages,
         })
         .collect();
@@ -488,15 +488,6 @@ fn yanked_apart(
 
 #[cfg(test)]
 mod tests;
-
-/// A batch's selection as the report shows it: sanitized, and with the values of the terms
-/// under a `not` withheld (`Query::withholding_negated`), since they name the real mail kept.
-/// A selection that is no query (`--batch ID`, `tui: 5 marked messages`) stays as recorded.
-fn published(selection: &str) -> String {
-    let query = crate::query::Query::parse(selection).ok();
-    let withheld = query.and_then(|q| q.withholding_negated());
-    sanitize_str(withheld.as_deref().unwrap_or(selection)).into_owned()
-}
 
 /// Of each yank batch (by id), how many of its messages a later restore picked back as real mail:
 /// each picked message counts for the last yank batch before the pick that moved its id.

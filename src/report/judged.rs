@@ -108,6 +108,62 @@ pub struct OperatorJudged {
     pub shared_scripts: Vec<String>,
 }
 
+/// A batch's selection as the report shows it: sanitized, with the values of the terms under a
+/// `not` withheld (`Query::withholding_negated`), since they name the real mail kept out of the
+/// yank: in a query, in the TUI's filter (`tui: 750 marked messages of uid 48 matching ...`)
+/// and in the query of the batch a TUI undo names (`tui: batch ID (QUERY)`; review58: both went
+/// out whole). A selection that is no query (`--batch ID`, `--ids (3 ids)`) stays as recorded.
+pub fn published(selection: &str) -> String {
+    crate::sanitize::sanitize_str(&withheld(selection)).into_owned()
+}
+
+/// [`published`] before sanitizing.
+fn withheld(selection: &str) -> String {
+    let query = |q: &str| match crate::query::Query::parse(q) {
+        Ok(parsed) => parsed
+            .withholding_negated()
+            .unwrap_or_else(|| q.to_string()),
+        // The TUI's filter parsed when applied: text that does not is not shown.
+        Err(_) => "(withheld)".to_string(),
+    };
+    let Some(marks) = selection.strip_prefix("tui: ") else {
+        return match crate::query::Query::parse(selection) {
+            Ok(q) => q
+                .withholding_negated()
+                .unwrap_or_else(|| selection.to_string()),
+            Err(_) => selection.to_string(),
+        };
+    };
+    let (marks, gone) = tui_gone(marks);
+    // `batch ID (QUERY)` first: the batch's own selection may be the TUI's marks, `matching`.
+    let shown = if let Some((batch, rest)) = marks
+        .strip_prefix("batch ")
+        .and_then(|b| b.split_once(" ("))
+    {
+        // Maybe with `, the journal's newest yank, ...` after it.
+        match rest.rsplit_once(')') {
+            Some((inner, after)) => format!("batch {batch} ({}){after}", withheld(inner)),
+            None => format!("batch {batch} (withheld)"),
+        }
+    } else if let Some((marked, filter)) = marks.split_once(" matching ") {
+        format!("{marked} matching {}", query(filter))
+    } else {
+        marks.to_string()
+    };
+    format!("tui: {shown}{gone}")
+}
+
+/// A TUI selection and the note `tui::ops` adds of how many of the marks were gone when it
+/// planned (`, 3 of them gone from the queue since the scan`, or none): not of the filter.
+fn tui_gone(marks: &str) -> (&str, &str) {
+    match marks.rsplit_once(", ") {
+        Some((before, gone)) if gone.ends_with(" of them gone from the queue since the scan") => {
+            (before, &marks[before.len()..])
+        }
+        _ => (marks, ""),
+    }
+}
+
 /// The cluster keys whose one value the batch selection `selection` stated for every message
 /// it took, as its journal records it: a query (`script:x.php from:a@b`:
 /// [`crate::query::Query::stated_keys`]), or the TUI's marks (`tui: 750 marked messages of uid
@@ -121,13 +177,7 @@ pub fn stated_keys(selection: &str) -> Vec<ClusterKey> {
     let Some(marks) = selection.strip_prefix("tui: ") else {
         return keys_of(selection);
     };
-    // `tui::ops` adds how many of the marks were gone when it planned: not of the filter.
-    let marks = match marks.rsplit_once(", ") {
-        Some((before, gone)) if gone.ends_with(" of them gone from the queue since the scan") => {
-            before
-        }
-        _ => marks,
-    };
+    let (marks, _) = tui_gone(marks);
     let (marked, filter) = match marks.split_once(" matching ") {
         Some((marked, filter)) => (marked, keys_of(filter)),
         None => (marks, Vec::new()),

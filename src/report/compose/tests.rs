@@ -51,26 +51,3 @@ fn the_queues_records_are_copied_only_when_the_yank_area_adds_some() {
     assert!(matches!(all.records, Cow::Owned(_)));
     assert_eq!((all.records.len(), all.in_queue, all.yanked), (6, 4, 2));
 }
-
-/// A batch's selection as the report shows it: the values it kept out withheld (they name the
-/// real mail kept), a selection that is no query as recorded, control bytes never raw.
-#[test]
-fn a_selections_kept_values_are_withheld_and_the_rest_shown_as_recorded() {
-    assert_eq!(
-        published("auth:test not from:boss@customer.example"),
-        "auth:test not from:(withheld)"
-    );
-    assert_eq!(
-        published("auth:test  subject:\"x y\""),
-        "auth:test  subject:\"x y\""
-    );
-    assert_eq!(
-        published("--batch 20261207-052044-7fdc"),
-        "--batch 20261207-052044-7fdc"
-    );
-    assert_eq!(
-        published("tui: 750 marked messages of uid 48"),
-        "tui: 750 marked messages of uid 48"
-    );
-    assert!(!published("subject:\u{1b}[31m").contains('\u{1b}'));
-}

@@ -404,3 +404,59 @@ fn phishing_through_localhost_is_this_servers_mail() {
     assert_eq!(j.from_elsewhere, 20);
     assert!(j.internal_clients.is_empty() && fixes.is_empty(), "{j:?}");
 }
+
+/// A batch's selection as the report shows it: the values it kept out withheld (they name the
+/// real mail kept), in a query, in the TUI's filter and in the query a TUI undo names
+/// (review58); a selection that is no query as recorded; control bytes never raw.
+#[test]
+fn a_selections_kept_values_are_withheld_and_the_rest_shown_as_recorded() {
+    use super::published;
+    let cases = [
+        (
+            "auth:test not from:boss@customer.example",
+            "auth:test not from:(withheld)",
+        ),
+        ("auth:test  subject:\"x y\"", "auth:test  subject:\"x y\""),
+        (
+            "--batch 20261207-052044-7fdc",
+            "--batch 20261207-052044-7fdc",
+        ),
+        ("--ids (3 ids)", "--ids (3 ids)"),
+        (
+            "tui: 750 marked messages of uid 48",
+            "tui: 750 marked messages of uid 48",
+        ),
+        (
+            "tui: 750 marked messages of origin-ip 127.0.0.1 matching ip:127.0.0.1 not \
+             from:boss@customer.example not subject:\"Hallo Anna\", 3 of them gone from the \
+             queue since the scan",
+            "tui: 750 marked messages of origin-ip 127.0.0.1 matching ip:127.0.0.1 not \
+             from:(withheld) not subject:(withheld), 3 of them gone from the queue since the \
+             scan",
+        ),
+        (
+            "tui: 5 marked messages of uid 48 matching script:x.php",
+            "tui: 5 marked messages of uid 48 matching script:x.php",
+        ),
+        (
+            "tui: batch 20261207-052044-7fdc (auth:test not rcpt:carol@example.com), the \
+             journal's newest yank, not one of this session",
+            "tui: batch 20261207-052044-7fdc (auth:test not rcpt:(withheld)), the journal's \
+             newest yank, not one of this session",
+        ),
+        (
+            "tui: batch 20261207-052044-7fdc (tui: 9 marked messages of uid 48 matching \
+             uid:48 not from:anna@shop.example)",
+            "tui: batch 20261207-052044-7fdc (tui: 9 marked messages of uid 48 matching uid:48 \
+             not from:(withheld))",
+        ),
+        (
+            "tui: 2 marked messages of uid 48 matching (not valid",
+            "tui: 2 marked messages of uid 48 matching (withheld)",
+        ),
+    ];
+    for (recorded, shown) in cases {
+        assert_eq!(published(recorded), shown, "{recorded}");
+    }
+    assert!(!published("subject:\u{1b}[31m").contains('\u{1b}'));
+}
