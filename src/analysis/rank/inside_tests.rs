@@ -194,6 +194,14 @@ fn top_says_which_of_a_kept_ips_messages_a_suspect_above_holds() {
         subject(suspect, &a.corpus())
     );
     assert!(ip.reasons[0].contains(&words), "{words}: {:#?}", ip.reasons);
+    // A limit that leaves the suspect out still says so (review58: the words went missing).
+    let (cut, more) = top_and_more(&a.corpus(), &a.sender_patterns, 0);
+    assert!(more > 0, "{cut:#?}");
+    let ip = (cut.iter())
+        .find(|c| c.key == ClusterKey::OriginIp)
+        .unwrap_or_else(|| panic!("127.0.0.1 listed: {cut:#?}"));
+    let words = "300 of them in suspects a larger --limit lists: the rest looks legitimate: keep";
+    assert!(ip.reasons[0].ends_with(words), "{:#?}", ip.reasons);
     // Without the phishing the IP is kept whole, in the words it had.
     let mut recs = people(&s);
     recs.extend(inside(&s, 200_000, 200, verp, "poster@gmx.example"));

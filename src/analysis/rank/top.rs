@@ -101,13 +101,16 @@ pub fn top_and_more(
         let_go.members(c)
     });
     sort_largest_first(&mut out[listed..]);
+    // What the culprits and suspects hold, those the limit left out too: a kept cluster says
+    // of which of its messages its "keep" is not (review58: cut suspects' went unsaid).
+    let ranked_cover = covered.clone();
     legit.sort_by(|(ra, a, _), (rb, b, _)| b.messages.cmp(&a.messages).then(ra.cmp(rb)));
     take_first_uncovered(legit, LEGIT_SHOWN, &mut covered, &mut out, |c| {
         let_go.members(c)
     });
     // The same score again, now with its reasons.
     assess_all(&mut out, corpus);
-    shared::note_shared(&mut out, corpus);
+    shared::note_shared(&mut out, corpus, &ranked_cover);
     (out, more)
 }
 

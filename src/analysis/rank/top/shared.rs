@@ -17,16 +17,17 @@ use crate::size::thousands;
 pub(in crate::analysis::rank) const REST_LEGITIMATE: &str = "the rest looks legitimate: keep";
 
 /// Rewrite the summaries of `out`'s legitimate-looking clusters (listed after every culprit and
-/// suspect) that share messages with a culprit or suspect listed before them: `..., 800 of them
-/// in the suspect sender pattern X above: the rest looks legitimate: keep`. A message in two
-/// listed clusters counts for the first.
-pub(super) fn note_shared(out: &mut [Cluster], corpus: &Corpus<'_>) {
+/// suspect) that share messages with a culprit or suspect listed before them, or with one the
+/// limit left out (`ranked_cover`: each record held by any culprit or suspect): `..., 800 of
+/// them in the suspect sender pattern X above: the rest looks legitimate: keep`, `..., 40 in
+/// suspects a larger --limit lists`. A message in two listed clusters counts for the first.
+pub(super) fn note_shared(out: &mut [Cluster], corpus: &Corpus<'_>, ranked_cover: &[bool]) {
     let split = out
         .iter()
         .position(|c| c.verdict() == Verdict::Legitimate)
         .unwrap_or(out.len());
     let (ranked, legit) = out.split_at_mut(split);
-    if ranked.is_empty() || legit.is_empty() {
+    if legit.is_empty() || !ranked_cover.contains(&true) {
         return;
     }
     // Which listed cluster holds each message: 4 bytes a message, only while `top` ends.
@@ -41,9 +42,11 @@ pub(super) fn note_shared(out: &mut [Cluster], corpus: &Corpus<'_>) {
     }
     for c in legit {
         let mut counts = vec![0usize; ranked.len()];
+        let mut beyond = 0usize;
         for &m in &c.members {
             match holder.get(m as usize) {
                 Some(&i) if i != NONE => counts[i as usize] += 1,
+                _ if ranked_cover.get(m as usize) == Some(&true) => beyond += 1,
                 _ => {}
             }
         }
@@ -56,13 +59,19 @@ pub(super) fn note_shared(out: &mut [Cluster], corpus: &Corpus<'_>) {
         let Some(head) = head.strip_suffix(": ") else {
             continue;
         };
-        if let Some(whose) = whose(&counts, ranked, corpus) {
-            *summary = format!("{head}, {whose}: {REST_LEGITIMATE}");
-        }
+        const CUT: &str = "in suspects a larger --limit lists";
+        let n = thousands(beyond);
+        let words = match (whose(&counts, ranked, corpus), beyond > 0) {
+            (Some(w), true) => format!("{w}, {n} {CUT}"),
+            (Some(w), false) => w,
+            (None, true) => format!("{n} of them {CUT}"),
+            (None, false) => continue,
+        };
+        *summary = format!("{head}, {words}: {REST_LEGITIMATE}");
     }
 }
 
-/// `800 of them in the suspect sender pattern X above`, `and 40 in 2 more above` when several
+/// `800 of them in the suspect sender pattern X above`, `, 40 in 2 more above` when several
 /// hold some; `None` when none does.
 fn whose(counts: &[usize], ranked: &[Cluster], corpus: &Corpus<'_>) -> Option<String> {
     // The one holding the most; the first listed of equals.
@@ -87,7 +96,7 @@ fn whose(counts: &[usize], ranked: &[Cluster], corpus: &Corpus<'_>) -> Option<St
         .collect();
     if !others.is_empty() {
         words.push_str(&format!(
-            " and {} in {} more above",
+            ", {} in {} more above",
             thousands(others.iter().sum::<usize>()),
             others.len()
         ));
