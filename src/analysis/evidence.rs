@@ -170,7 +170,7 @@ impl LogFacts {
     }
 
     /// Reasons naming the AUTH users that came from logs for `c`'s messages, with the earliest
-    /// evidence line of each: `AUTH user test (from log: CHKUSER line at 09:59:50
+    /// evidence line of each: `AUTH user test (from log: CHKUSER line at 2026-11-23T09:59:50Z
     /// (/var/log/qmail/smtpd/current:3)): 40 of 40 messages, 3 log lines`.
     pub fn provenance(&self, c: &Cluster, records: &[MessageRecord]) -> Vec<String> {
         if self.attributed.is_empty() {

@@ -72,7 +72,7 @@ pub enum AttributionSource {
 pub struct LogAttribution {
     /// The account.
     pub auth_user: String,
-    /// `from log: CHKUSER line at 10:42:07 (/var/log/qmail/smtpd/current:12)`, plus the
+    /// `from log: CHKUSER line at 2026-11-23T10:42:07Z (/var/log/qmail/smtpd/current:12)`, plus the
     /// qmail-send link when there is one. Times are UTC.
     pub evidence: String,
     /// The client IP of the evidence line.
@@ -87,10 +87,11 @@ pub struct LogAttribution {
     pub file: std::path::PathBuf,
 }
 
-/// `HH:MM:SS` UTC.
+/// `YYYY-MM-DDTHH:MM:SSZ` (UTC): a log line's time as the report gives every other time
+/// (newuser58: `at 00:04:47`, no date nor zone, beside RFC 3339 times).
 pub fn clock(secs: i64) -> String {
     jiff::Timestamp::from_second(secs)
-        .map(|t| t.strftime("%H:%M:%S").to_string())
+        .map(|t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string())
         .unwrap_or_else(|_| format!("@{secs}"))
 }
 

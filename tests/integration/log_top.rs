@@ -127,7 +127,7 @@ fn top_json(i: &Incident, logs: &[&Path]) -> Vec<ClusterJson> {
 /// The provenance reason of the incident: the earliest CHKUSER line is `current`'s line 3.
 fn provenance(smtpd: &Path) -> String {
     format!(
-        "AUTH user test (from log: CHKUSER line at 09:59:59 ({}:3)): {SPAM} of {SPAM} messages, \
+        "AUTH user test (from log: CHKUSER line at 2026-11-23T09:59:59Z ({}:3)): {SPAM} of {SPAM} messages, \
          {SPAM} log lines",
         smtpd.join("current").display()
     )
@@ -265,7 +265,7 @@ fn a_guessing_log_adds_the_guessed_password_reason() {
     );
     let want = format!(
         "password guessed (as test@example.com): 14 failures from {IP} before first success at \
-         09:33:20 (+25.0)"
+         2026-11-23T09:33:20Z (+25.0)"
     );
     assert!(first.reasons.contains(&want), "{:#?}", first.reasons);
     assert!(
@@ -339,7 +339,7 @@ fn report_cites_the_log_evidence_and_the_guessed_password() {
         "the header shape must not claim a user it lacks: {header}"
     );
     let want = format!(
-        "AUTH user test (from log: CHKUSER line at 09:59:59 ({}:3)): {SPAM} of {} messages, \
+        "AUTH user test (from log: CHKUSER line at 2026-11-23T09:59:59Z ({}:3)): {SPAM} of {} messages, \
          {SPAM} log lines",
         i.smtpd.join("current").display(),
         SPAM + LEGIT
@@ -381,7 +381,7 @@ fn report_cites_the_log_evidence_and_the_guessed_password() {
         &["report", "--vpopmail", "/nonexistent-vpopmail"],
     ));
     assert!(
-        md.contains("- log: `password guessed (as test@example.com): 14 failures from 82.128.32.42 before first success at 09:33:20`"),
+        md.contains("- log: `password guessed (as test@example.com): 14 failures from 82.128.32.42 before first success at 2026-11-23T09:33:20Z`"),
         "{md}"
     );
 }

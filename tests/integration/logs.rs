@@ -343,7 +343,8 @@ fn ip_only_messages_get_the_auth_user_from_the_smtpd_log() {
             ("test", AttributionSource::Chkuser, Some(ip.to_string()))
         );
         assert!(
-            a.evidence.starts_with("from log: CHKUSER line at 09:59:5"),
+            a.evidence
+                .starts_with("from log: CHKUSER line at 2026-11-23T09:59:5"),
             "{}",
             a.evidence
         );

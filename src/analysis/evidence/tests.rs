@@ -148,8 +148,8 @@ fn guessed_and_harvested_accounts_are_found_by_local_part() {
         words,
         vec![
             "password guessed (as test@example.com): 3 failures from 2 IPs (82.128.32.42 2, \
-             203.0.113.5 1) before first success at 09:27:10",
-            "logged into (as test@example.com) at 09:27:10 from harvesting IP 82.128.32.42 \
+             203.0.113.5 1) before first success at 2026-11-23T09:27:10Z",
+            "logged into (as test@example.com) at 2026-11-23T09:27:10Z from harvesting IP 82.128.32.42 \
              (failed on 6 accounts within 60 minutes)",
         ]
     );
@@ -217,7 +217,7 @@ fn top_names_the_log_user_with_evidence_and_the_guessed_password() {
     );
     assert_eq!(
         first.reasons[1],
-        "AUTH user test (from log: CHKUSER line at 09:59:01 (/log/smtpd/current:3)): 30 of 30 \
+        "AUTH user test (from log: CHKUSER line at 2026-11-23T09:59:01Z (/log/smtpd/current:3)): 30 of 30 \
          messages, 30 log lines"
     );
     assert!(
@@ -270,7 +270,7 @@ fn a_mailbox_in_use_guessed_from_a_new_ip_is_found() {
         words,
         [
             "password guessed (as real@example.com): 10 failures from 7.7.7.7 before a success \
-          from an IP new to the account at 09:10:40"
+          from an IP new to the account at 2026-11-23T09:10:40Z"
         ]
     );
 }

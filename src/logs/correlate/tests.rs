@@ -96,7 +96,7 @@ fn chkuser_line_names_the_user_with_evidence_and_queue_link() {
     );
     assert!(
         a.evidence
-            .starts_with("from log: CHKUSER line at 09:59:58 ("),
+            .starts_with("from log: CHKUSER line at 2026-11-23T09:59:58Z ("),
         "{}",
         a.evidence
     );
@@ -237,8 +237,10 @@ fn login_fallback(alice_protocol: &str, want: Option<(&str, AttributionSource)>)
     let a = found.get(&plain.id).expect("attributed");
     assert_eq!((a.auth_user.as_str(), a.source), want);
     let at = match want.1 {
-        AttributionSource::SmtpLogin => "from log: vchkpw smtp login success at 09:55:00",
-        _ => "from log: vchkpw pop3 login success at 09:50:00",
+        AttributionSource::SmtpLogin => {
+            "from log: vchkpw smtp login success at 2026-11-23T09:55:00Z"
+        }
+        _ => "from log: vchkpw pop3 login success at 2026-11-23T09:50:00Z",
     };
     assert!(a.evidence.starts_with(at), "{}", a.evidence);
     assert_eq!(
