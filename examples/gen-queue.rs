@@ -1,7 +1,7 @@
 //! gen-queue: write a realistic flood queue (the sample queue, or a big one for benchmarks).
 //!
 //! ```text
-//! cargo run --release --example gen-queue -- DIR --messages N --seed S [--split 23] [--now UNIX] [--mix NAME] [--smtpd-log LOGDIR]
+//! cargo run --release --example gen-queue -- DIR --messages N --seed S [--split 23] [--now UNIX] [--mix NAME] [--smtpd-log LOGDIR] [--vpopmail VPDIR]
 //! cargo run --release --example gen-queue -- --sample sample-queues/flood
 //! ```
 //! The mix is `qtriage::fixture::flood` (see sample-queues/README.md). An existing DIR is replaced
@@ -14,7 +14,7 @@ use std::time::{Instant, SystemTime};
 use anyhow::{bail, Context};
 use clap::Parser;
 use qtriage::fixture::flood::{
-    log_only_lines, write_flood_with_groups, FloodGroup, FloodSpec, Mix,
+    log_only_lines, write_flood_with_groups, write_vpopmail, FloodGroup, FloodSpec, Mix,
 };
 use qtriage::fixture::QueueBuilder;
 use qtriage::logs::fixture::MultilogDir;
@@ -55,6 +55,12 @@ struct Args {
     /// CHKUSER line a second before each, as `qtriage --log DIR` reads it.
     #[arg(long, value_name = "DIR")]
     smtpd_log: Option<PathBuf>,
+    /// Also write a vpopmail directory (`DIR/domains/<domain>/vpasswd`) with an account for each
+    /// AUTH login of the queue, for `qtriage accounts --vpopmail DIR`: a login that sent spam has
+    /// its own name as password, a real one a long password; plus `postmaster` and `backup`
+    /// (no password), which no message names.
+    #[arg(long, value_name = "DIR")]
+    vpopmail: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -106,6 +112,14 @@ fn run(args: Args) -> anyhow::Result<()> {
         println!(
             "wrote {n} CHKUSER lines to {}",
             log.join("current").display()
+        );
+    }
+    if let Some(vp) = &args.vpopmail {
+        let (n, weak) = write_vpopmail(&dir, args.split, &groups, vp)
+            .with_context(|| format!("writing the vpopmail directory {}", vp.display()))?;
+        println!(
+            "wrote {n} vpopmail accounts ({weak} of them sent spam, with a guessable password) to {}",
+            vp.display()
         );
     }
     let secs = start.elapsed().as_secs_f64();

@@ -395,3 +395,51 @@ fn the_culprit_stays_a_culprit_after_its_spam_is_yanked() {
     let rules = culprit_rules();
     assert!(rules.iter().any(|r| r == "culprit-top"), "{rules:?}");
 }
+
+/// `gen-queue --vpopmail` (newuser58: no vpopmail directory to practise `accounts` on): the
+/// weak-accounts mix's guessed logins are the culprits, with their own names as passwords; the
+/// real users' accounts are not at risk; the added `postmaster` and `archive` are, and no
+/// culprit's.
+#[test]
+fn a_generated_floods_vpopmail_directory_makes_its_guessed_logins_the_culprits() {
+    use qtriage::fixture::flood::{write_flood_with_groups, FloodSpec, Mix, WEAK_ACCOUNTS};
+    let t = crate::util::TestQueue::with(qtriage::fixture::QueueBuilder::new("").split(23));
+    let spec = FloodSpec::new(600, 3, crate::plan_mix::NOW).with_mix(Mix::WeakAccounts);
+    let (_, groups) = write_flood_with_groups(&t.q, &spec).expect("flood written");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let vp = dir.path().join("vpopmail");
+    let (written, weak) =
+        qtriage::fixture::flood::write_vpopmail(t.root(), 23, &groups, &vp).expect("written");
+    let vp = vp.to_str().expect("utf-8 path");
+    let out = qtriage(&[
+        "--queue",
+        t.root().to_str().expect("utf-8"),
+        "accounts",
+        "--vpopmail",
+        vp,
+        "--json",
+    ]);
+    let found = parse(&out);
+    // Only the accounts at risk are listed: the guessed ones, postmaster and archive.
+    assert_eq!(found.len(), WEAK_ACCOUNTS.len() + 2, "{found:#?}");
+    assert!(
+        written > found.len() + 10,
+        "real users' accounts written: {written}"
+    );
+    let culprits: Vec<String> = (found.iter())
+        .filter(|(_, a)| a.culprit)
+        .map(|((domain, account), _)| format!("{account}@{domain}"))
+        .collect();
+    let mut guessed: Vec<String> = WEAK_ACCOUNTS.iter().map(|a| a.to_string()).collect();
+    guessed.sort();
+    assert_eq!(culprits, guessed);
+    assert_eq!(weak, WEAK_ACCOUNTS.len());
+    for ((_, account), a) in found.iter().filter(|(_, a)| !a.culprit) {
+        let rule = match account.as_str() {
+            "postmaster" => "role-account",
+            "archive" => "password-empty",
+            _ => panic!("{account} at risk: {:?}", a.rules),
+        };
+        assert_eq!(a.rules, [rule], "{account}");
+    }
+}
