@@ -273,12 +273,14 @@ pub fn advice(rules: &[Rule], login: &[u8], stuffed: bool) -> String {
         // The login log alone names it (a guessed password, a harvester's success): no spam
         // of the queue was seen sent with it (review52: "the spam was sent with it" of one).
         parts.push(
-            "change the password now: the login log shows it guessed or taken (no queued spam names it yet); block the client IPs that logged in"
+            "change the password now: the login log shows it guessed or taken (no queued spam names it yet); block the client IPs that logged in if they are few (from many, a botnet's, blocking does not stop it)"
                 .into(),
         );
     } else if culprit {
+        // Blocking helps against a few IPs; against botnet-login's 601 it stops nothing, and
+        // the count is not known here (newuser58).
         parts.push(
-            "change the password now (the spam was sent with it) and block the client IPs that used it"
+            "change the password now (the spam was sent with it) and block the client IPs that used it if they are few (from many, a botnet's, blocking does not stop it)"
                 .into(),
         );
     } else if rules.iter().any(|r| r.is_password_rule()) {
