@@ -44,6 +44,8 @@ pub struct PlanCulprit {
     pub counted_above: usize,
     /// Bounces quoting its messages, taken with it.
     pub backscatter: usize,
+    /// Of its messages, those whose AUTH user only the `--log` files named.
+    pub from_log: usize,
     /// Its conclusion and strongest signal (`likely a guessed password: one login used from 4
     /// IPs in 4 networks (+25.0)`).
     pub reason: String,
@@ -57,6 +59,11 @@ impl PlanCulprit {
     /// plan's count).
     pub fn counts_words(&self) -> String {
         let mut words = counted(self.messages as u64, "message", "messages");
+        // newuser58: only `top` said the login came from the log.
+        if self.from_log > 0 {
+            let n = thousands(self.from_log as u64);
+            words.push_str(&format!(", {n} of them named by the log"));
+        }
         if self.backscatter > 0 {
             let bounces = counted(self.backscatter as u64, "bounce", "bounces");
             words.push_str(&format!(" + {bounces} quoting them"));
@@ -281,6 +288,13 @@ pub fn build(input: PlanInput<'_>) -> Plan {
             },
             counted_above,
             backscatter: 0,
+            from_log: match (whole, c.key) {
+                (true, ClusterKey::AuthUser) => (c.members.iter())
+                    .filter_map(|&i| records.get(i as usize))
+                    .filter(|r| r.origin.auth_source == crate::queue::AuthSource::Log)
+                    .count(),
+                _ => 0,
+            },
             reason: strongest_reason(c),
             query: if whole {
                 value.with_bytes(strings, |b| term("cluster", c.key, Some(b)))

@@ -279,6 +279,7 @@ impl PlanJson {
                     messages: c.messages,
                     counted_above: c.counted_above,
                     backscatter: c.backscatter,
+                    from_log: c.from_log,
                     reason: c.reason.clone(),
                     query: c.query.clone(),
                 })

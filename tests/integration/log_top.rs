@@ -446,6 +446,16 @@ fn yank_with_the_log_selects_what_the_plan_counted() {
             .expect("yank json");
     assert_eq!(dry["messages"], plan["messages"], "{dry}");
     assert_eq!(dry["messages"], SPAM);
+    // The plan says the log named the login (newuser58: only `top` said so).
+    let test = &plan["culprits"][0];
+    assert_eq!(
+        (&test["value"], &test["from_log"]),
+        (&"test".into(), &SPAM.into()),
+        "{plan:#}"
+    );
+    let text = stdout(qtriage(&i.t, &logs, &["plan"]));
+    let words = format!("{SPAM} messages, {SPAM} of them named by the log");
+    assert!(text.contains(&words), "{text}");
     // Without the log no message has that AUTH user: nothing matches (exit 1).
     let out = qtriage(&i.t, &[], &["yank", query, "--json"]);
     assert_exit(&out, 1);

@@ -144,6 +144,7 @@ pub(super) fn take(
             messages: 0,
             counted_above: 0,
             backscatter: n,
+            from_log: 0,
             reason: format!(
                 "backscatter: bounces of spam to forged senders: {} of this server's bounces to \
                  remote addresses at {} domains quote one subject, their copies sent from {} IPs \

@@ -140,6 +140,7 @@ pub(super) fn take(
             messages: 0,
             counted_above: 0,
             backscatter: hits,
+            from_log: 0,
             reason: format!(
                 "already yanked ({} in the yank area), these bounces quote its mail; {}",
                 crate::size::counted(y.yanked as u64, "message", "messages"),

@@ -51,6 +51,8 @@ pub struct PlanCulpritJson {
     pub counted_above: usize,
     /// Bounces quoting its messages, taken with it.
     pub backscatter: usize,
+    /// Of its messages, those whose AUTH user only the `--log` files named.
+    pub from_log: usize,
     /// Its conclusion and strongest signal.
     pub reason: String,
     /// Its part of the query.
