@@ -107,10 +107,7 @@ impl<'a> MessagesPane<'a> {
             return Row::new(Vec::<String>::new());
         };
         let marked = self.marks.ids.contains(&r.id);
-        let sender = match r.sender {
-            Some(s) => format!("<{}>", self.text(Some(s))),
-            None => "?".into(),
-        };
+        let sender = sender_cell(r, |s| self.text(s));
         let subject = self.text(r.headers.subject.or(r.headers.subject_raw));
         let mut cells = vec![
             if marked {
@@ -237,9 +234,47 @@ impl Widget for MessagesPane<'_> {
     }
 }
 
+/// The sender cell: the envelope sender (`<alice@example.com>`); for mail a local uid queued
+/// whose From differs, the From (`From: info@shop.example`): a web server's uid queues every
+/// site's mail as one envelope sender (`apache@`), and the From tells the sites apart
+/// (newuser56). `text` gives a symbol's sanitized text.
+fn sender_cell(r: &MessageRecord, text: impl Fn(Option<Sym>) -> String) -> String {
+    let from = (r.origin.kind == OriginKind::Local)
+        .then_some(r.headers.from)
+        .flatten()
+        .filter(|&f| Some(f) != r.sender);
+    match (from, r.sender) {
+        (Some(f), _) => format!("From: {}", text(Some(f))),
+        (None, Some(s)) => format!("<{}>", text(Some(s))),
+        (None, None) => "?".into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_local_uids_mail_shows_its_from_where_it_differs_from_the_envelope() {
+        let strings = crate::queue::Interner::new();
+        let sym = |b: &str| Some(strings.intern(b.as_bytes()));
+        let text = |s: Option<Sym>| {
+            s.map_or(String::new(), |s| {
+                String::from_utf8_lossy(&strings.resolve(s)).into_owned()
+            })
+        };
+        let mut r = crate::fixture::record::record(1);
+        r.sender = sym("apache@host.example");
+        r.headers.from = sym("info@shop.example");
+        r.origin.kind = OriginKind::Local;
+        assert_eq!(sender_cell(&r, text), "From: info@shop.example");
+        // Its own address in From, or mail from elsewhere: the envelope sender.
+        r.headers.from = sym("apache@host.example");
+        assert_eq!(sender_cell(&r, text), "<apache@host.example>");
+        r.headers.from = sym("info@shop.example");
+        r.origin.kind = OriginKind::Smtp;
+        assert_eq!(sender_cell(&r, text), "<apache@host.example>");
+    }
 
     /// At 40 columns (a phone over SSH) each id is whole; the origin gives way.
     #[test]
