@@ -260,3 +260,41 @@ fn a_culprit_a_yank_took_part_of_is_named_with_its_queued_rest() {
     let after = json(&["plan", "--json"]);
     assert_eq!(after["partly_yanked"], serde_json::json!([]), "{after:#}");
 }
+
+/// review58b: yanking a ring's logins one at a time left its other logins culprits only beside
+/// their fellows' yanked mail (none of their own yanked): `plan` said `no culprit` while
+/// `report` named them. Every culprit of the first plan that is neither yanked nor taken by
+/// the next plan is named on its `partly_yanked`.
+#[test]
+fn no_culprit_of_the_first_plan_is_dropped_unsaid_after_yanking_some() {
+    use qtriage::fixture::flood::Mix;
+    let (t, _) = crate::plan_mix::measure_seeded(Mix::SharedIps, 2_000, crate::plan_mix::SEED);
+    let now = crate::plan_mix::NOW.to_string();
+    let run = |args: &[&str]| (t.command().args(args).env("QTRIAGE_NOW", &now)).output();
+    let json = |args: &[&str]| -> Value {
+        let out = run(args).expect("run qtriage");
+        serde_json::from_slice(&out.stdout).expect("one JSON object")
+    };
+    let first = json(&["plan", "--json"]);
+    let logins: Vec<String> = (first["culprits"].as_array().expect("culprits").iter())
+        .filter(|c| c["by"] == "auth-user")
+        .map(|c| c["value"].as_str().expect("a login").to_string())
+        .collect();
+    assert!(logins.len() >= 4, "a ring: {first:#}");
+    let (yanked, kept) = logins.split_at(logins.len() - 2);
+    for login in yanked {
+        let query = format!("cluster:auth-user={login}");
+        assert_exit(&run(&["yank", &query, "--apply"]).expect("yank"), 0);
+    }
+    let next = json(&["plan", "--json"]);
+    let said = |login: &str| {
+        let by = |list: &str| {
+            (next[list].as_array().into_iter().flatten())
+                .any(|c| c["by"] == "auth-user" && c["value"] == login)
+        };
+        by("culprits") || by("partly_yanked")
+    };
+    for login in kept {
+        assert!(said(login), "{login} unsaid: {next:#}");
+    }
+}

@@ -14,6 +14,7 @@ use crate::analysis::key::{ClusterKey, KeyValue};
 use crate::analysis::rank::Verdict;
 use crate::analysis::types::Cluster;
 use crate::queue::{Interner, MessageRecord, Sym};
+use std::collections::HashSet;
 
 /// A culprit some of whose messages a yank took, by its origin.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,8 +38,9 @@ pub struct YankedCulprit {
 }
 
 /// The culprits of `ranking` (the culprit ranking of `records`: the queue's `in_queue` records
-/// first, then the yank area's) that are judged by their origin and some of whose messages are
-/// in the yank area. A cluster made mostly of bounces is no culprit's origin and is left out.
+/// first, then the yank area's) that are judged by their origin. A cluster made mostly of
+/// bounces is no culprit's origin and is left out. One none of whose messages a yank took may
+/// be a culprit only with what was yanked (a ring's other logins, review58b): [`partly`].
 ///
 /// One with mail left in the queue takes no bounces ([`take`]): that mail may be what the yank
 /// left on purpose, the real part of the key (a shared host's uid whose hacked script alone was
@@ -70,7 +72,7 @@ pub fn culprits(
             log_ips.sort_unstable_by_key(|&ip| strings.resolve(ip));
             Some(YankedCulprit {
                 key: c.key,
-                value: c.value.filter(|_| yanked > 0)?,
+                value: c.value?,
                 score: c.score,
                 yanked,
                 queued: (c.members.iter())
@@ -219,15 +221,22 @@ pub struct PartlyYanked {
 
 impl PartlyYanked {
     /// `not taken, a culprit with what was yanked: origin-ip 86.107.221.138 (383 messages
-    /// yanked, 200 still queued, culprit 58.5 with them: ...): ...` (unsanitized).
+    /// yanked, 200 still queued, culprit 58.5 with the yank area: ...): ...` (unsanitized).
     pub fn words(&self) -> String {
+        let yanked = match self.yanked {
+            // A ring's other login: a culprit only beside its fellows' yanked mail.
+            0 => "none of its messages yanked".to_string(),
+            n => format!(
+                "{} yanked",
+                crate::size::counted(n as u64, "message", "messages")
+            ),
+        };
         format!(
-            "not taken, a culprit with what was yanked: {} {} ({} yanked, {} still queued, \
-             culprit {:.1} with them: {}): the queue alone does not make the rest a culprit; \
-             look at them before taking them (qtriage list '{}')",
+            "not taken, a culprit with what was yanked: {} {} ({yanked}, {} still queued, \
+             culprit {:.1} with the yank area: {}): the queue alone does not make it a \
+             culprit; look at them before taking them (qtriage list '{}')",
             self.key.name(),
             self.value,
-            crate::size::counted(self.yanked as u64, "message", "messages"),
             crate::size::thousands(self.queued),
             self.score,
             self.reason,
@@ -247,17 +256,27 @@ pub(super) fn partly(input: &PlanInput<'_>, taken: &[bool]) -> Vec<PartlyYanked>
     if partly.is_empty() {
         return Vec::new();
     }
-    let left: std::collections::HashSet<crate::queue::MessageId> = (input.records.iter())
-        .enumerate()
-        .filter(|&(i, _)| taken.get(i) == Some(&false) && !input.is_restored(i))
-        .map(|(_, r)| r.id)
-        .collect();
+    let ids = |keep: &dyn Fn(usize) -> bool| -> HashSet<crate::queue::MessageId> {
+        (input.records.iter())
+            .enumerate()
+            .filter(|&(i, _)| keep(i))
+            .map(|(_, r)| r.id)
+            .collect()
+    };
+    let left = ids(&|i| taken.get(i) == Some(&false) && !input.is_restored(i));
+    let picked = ids(&|i| input.is_restored(i));
     (partly.into_iter())
         .filter_map(|y| {
             let query = y
                 .value
                 .with_bytes(strings, |b| term("cluster", y.key, Some(b)));
             let queued = y.queued.iter().filter(|id| left.contains(id)).count();
+            // The query to look with leaves what the operator picked back (review58b: it
+            // listed them, and a yank of it would take the verdict back).
+            let query = match y.queued.iter().any(|id| picked.contains(id)) {
+                true => format!("{query} restored:no"),
+                false => query,
+            };
             (queued > 0).then(|| PartlyYanked {
                 key: y.key,
                 value: y.value.shown(y.key, strings),
