@@ -57,8 +57,8 @@ struct Args {
     smtpd_log: Option<PathBuf>,
     /// Also write a vpopmail directory (`DIR/domains/<domain>/vpasswd`) with an account for each
     /// AUTH login of the queue, for `qtriage accounts --vpopmail DIR`: a login that sent spam has
-    /// its own name as password, a real one a long password; plus `postmaster` and `backup`
-    /// (no password), which no message names.
+    /// its own name as password, a real one a long password; plus `postmaster` and `archive`
+    /// (no password) when the queue has no such login.
     #[arg(long, value_name = "DIR")]
     vpopmail: Option<PathBuf>,
 }
@@ -115,6 +115,8 @@ fn run(args: Args) -> anyhow::Result<()> {
         );
     }
     if let Some(vp) = &args.vpopmail {
+        // vpasswd's home directories are absolute, as vpopmail writes them.
+        let vp = &std::path::absolute(vp)?;
         let (n, weak) = write_vpopmail(&dir, args.split, &groups, vp)
             .with_context(|| format!("writing the vpopmail directory {}", vp.display()))?;
         println!(

@@ -353,7 +353,9 @@ mod tests {
         .expect("log");
         let line = LogAttribution {
             auth_user: "test".into(),
-            evidence: "from log: CHKUSER line at 09:59:59 (/var/log/qmail/smtpd/current:3)".into(),
+            evidence:
+                "from log: CHKUSER line at 2026-11-23T09:59:59Z (/var/log/qmail/smtpd/current:3)"
+                    .into(),
             ip: "86.107.221.138".parse().ok(),
             source: crate::logs::AttributionSource::Chkuser,
             time: 0,
@@ -364,7 +366,7 @@ mod tests {
         assert!(
             i.envelope.iter().any(|l| l
                 == "auth user test from the logs, not the headers: from log: CHKUSER line at \
-                    09:59:59 (/var/log/qmail/smtpd/current:3)"),
+                    2026-11-23T09:59:59Z (/var/log/qmail/smtpd/current:3)"),
             "{:?}",
             i.envelope
         );

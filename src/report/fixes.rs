@@ -82,12 +82,10 @@ pub fn culprit_fixes(culprits: &[Culprit]) -> Vec<CulpritFix> {
             // key: without --log a HELO or a sender pattern may be all that names the flood
             // (newuser58: `helo User` and four patterns, and no fix for 1,600 messages). Said
             // once, for the first such culprit.
-            _ if says(UNNAMED) => {
-                if (out.iter()).any(|f| f.advice == UNNAMED_ADVICE) {
-                    continue;
-                }
+            _ if says(UNNAMED) && !(out.iter()).any(|f| f.advice == UNNAMED_ADVICE) => {
                 UNNAMED_ADVICE
             }
+            // Once said, a later one that also relays gets the relay's fix (review58b).
             ClusterKey::OriginIp | ClusterKey::OriginNet if relaying() => {
                 "close the relay: it sent to remote domains without a login (check \
                  control/rcpthosts and the RELAYCLIENT lines of tcp.smtp)"
@@ -205,6 +203,12 @@ mod tests {
             culprit(ClusterKey::Helo, "User", unnamed),
             culprit(ClusterKey::SenderPattern, "<random>@x.example", unnamed),
             culprit(ClusterKey::SenderPattern, "<random>@y.example", unnamed),
+            culprit(
+                ClusterKey::OriginIp,
+                "198.51.100.9",
+                "IP: likely a guessed password: logged in, but no header names the account \
+                 (--log does); and relaying without a login: check rcpthosts",
+            ),
         ]);
         let named: Vec<(ClusterKey, &str)> =
             (fixes.iter()).map(|f| (f.kind, f.value.as_str())).collect();
@@ -213,8 +217,14 @@ mod tests {
             [
                 (ClusterKey::AuthUser, "sales@example.com"),
                 (ClusterKey::Helo, "User"),
+                (ClusterKey::OriginIp, "198.51.100.9"),
             ]
         );
         assert!(fixes[1].advice.contains("--log"), "{:?}", fixes[1]);
+        assert!(
+            fixes[2].advice.starts_with("close the relay"),
+            "{:?}",
+            fixes[2]
+        );
     }
 }
