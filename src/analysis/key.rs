@@ -132,6 +132,15 @@ impl KeyValue {
         }
     }
 
+    /// The value's exact bytes, shared: a text value's as the message has them (for `--json`,
+    /// which keeps them), another's as its text.
+    pub fn bytes(&self, strings: &Interner) -> std::sync::Arc<[u8]> {
+        match self {
+            KeyValue::Text(s) => strings.resolve(*s),
+            other => std::sync::Arc::from(other.text(strings).as_bytes()),
+        }
+    }
+
     /// The value as a person reads it as `key`'s: [`KeyValue::text`], or
     /// [`ClusterKey::empty_shown`] when that is empty (unsanitized, like `text`), except that
     /// bytes that are not UTF-8 (a subject kept as bytes) read `\xNN`, as `list` shows them,

@@ -276,10 +276,7 @@ pub fn build(input: PlanInput<'_>) -> Plan {
         culprits.push(PlanCulprit {
             key: c.key,
             value: value.shown(c.key, strings),
-            value_bytes: match value {
-                KeyValue::Text(s) => strings.resolve(s),
-                other => std::sync::Arc::from(other.text(strings).as_bytes()),
-            },
+            value_bytes: value.bytes(strings),
             score: c.score,
             messages: if whole {
                 c.messages.saturating_sub(restored)

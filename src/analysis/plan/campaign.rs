@@ -136,10 +136,7 @@ pub(super) fn take(
         culprits.push(PlanCulprit {
             key: ClusterKey::Subject,
             value: c.template.shown(ClusterKey::Subject, strings),
-            value_bytes: match c.template {
-                KeyValue::Text(s) => strings.resolve(s),
-                other => std::sync::Arc::from(other.text(strings).as_bytes()),
-            },
+            value_bytes: c.template.bytes(strings),
             score,
             messages: 0,
             counted_above: 0,

@@ -6,7 +6,7 @@
 //! (`rank/inside.rs`). The ranking's held clusters whose reason names loud voices, or that
 //! writing as another domain through an internal client, are said beside it.
 
-use super::super::key::{ClusterKey, KeyValue};
+use super::super::key::ClusterKey;
 use super::super::rank::{Verdict, HELD_INSIDE, LOUD_VOICES};
 use super::super::types::Cluster;
 use crate::queue::Interner;
@@ -57,11 +57,8 @@ pub(super) fn of(ranking: &[Cluster], strings: &Interner) -> Vec<HeldLoud> {
                 value: c
                     .value
                     .map_or_else(|| "(none)".to_string(), |v| v.shown(c.key, strings)),
-                value_bytes: match c.value {
-                    Some(KeyValue::Text(s)) => strings.resolve(s),
-                    Some(other) => std::sync::Arc::from(other.text(strings).as_bytes()),
-                    None => std::sync::Arc::from(&b""[..]),
-                },
+                value_bytes: (c.value.as_ref())
+                    .map_or_else(|| std::sync::Arc::from(&b""[..]), |v| v.bytes(strings)),
                 messages: c.messages,
                 score: c.score,
                 reason: reason.clone(),

@@ -134,10 +134,7 @@ pub(super) fn take(
         culprits.push(PlanCulprit {
             key: y.key,
             value: y.value.shown(y.key, strings),
-            value_bytes: match y.value {
-                KeyValue::Text(s) => strings.resolve(s),
-                other => std::sync::Arc::from(other.text(strings).as_bytes()),
-            },
+            value_bytes: y.value.bytes(strings),
             score: y.score,
             messages: 0,
             counted_above: 0,
@@ -280,10 +277,7 @@ pub(super) fn partly(input: &PlanInput<'_>, taken: &[bool]) -> Vec<PartlyYanked>
             (queued > 0).then(|| PartlyYanked {
                 key: y.key,
                 value: y.value.shown(y.key, strings),
-                value_bytes: match y.value {
-                    KeyValue::Text(s) => strings.resolve(s),
-                    other => std::sync::Arc::from(other.text(strings).as_bytes()),
-                },
+                value_bytes: y.value.bytes(strings),
                 score: y.score,
                 yanked: y.yanked,
                 queued,
