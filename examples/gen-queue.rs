@@ -1,7 +1,7 @@
 //! gen-queue: write a realistic flood queue (the sample queue, or a big one for benchmarks).
 //!
 //! ```text
-//! cargo run --release --example gen-queue -- DIR --messages N --seed S [--split 23] [--now UNIX] [--mix NAME] [--smtpd-log LOGDIR] [--vpopmail VPDIR]
+//! cargo run --release --example gen-queue -- DIR --messages N --seed S [--split 23] [--now UNIX] [--mix NAME] [--smtpd-log LOGDIR] [--maillog FILE] [--vpopmail VPDIR]
 //! cargo run --release --example gen-queue -- --sample sample-queues/flood
 //! ```
 //! The mix is `qtriage::fixture::flood` (see sample-queues/README.md). An existing DIR is replaced
@@ -14,7 +14,8 @@ use std::time::{Instant, SystemTime};
 use anyhow::{bail, Context};
 use clap::Parser;
 use qtriage::fixture::flood::{
-    log_only_lines, write_flood_with_groups, write_vpopmail, FloodGroup, FloodSpec, Mix,
+    log_only_lines, write_flood_with_groups, write_maillog, write_vpopmail, FloodGroup, FloodSpec,
+    Mix,
 };
 use qtriage::fixture::QueueBuilder;
 use qtriage::logs::fixture::MultilogDir;
@@ -55,6 +56,13 @@ struct Args {
     /// CHKUSER line a second before each, as `qtriage --log DIR` reads it.
     #[arg(long, value_name = "DIR")]
     smtpd_log: Option<PathBuf>,
+    /// Also write a mail log (syslog's `maillog`, stamps in this machine's zone) of vpopmail's
+    /// vchkpw lines for every AUTH login of the queue, for `qtriage --log FILE logins`: each
+    /// login that sent spam is guessed first (a harvesting IP fails on five role accounts and
+    /// twelve times on the login, then gets in), then logs in from each IP it sent from; a real
+    /// login logs in from its IPs (one mistypes its password twice).
+    #[arg(long, value_name = "FILE")]
+    maillog: Option<PathBuf>,
     /// Also write a vpopmail directory (`DIR/domains/<domain>/vpasswd`) with an account for each
     /// AUTH login of the queue, for `qtriage accounts --vpopmail DIR`: a login that sent spam has
     /// its own name as password, a real one a long password; plus `postmaster` and `archive`
@@ -112,6 +120,19 @@ fn run(args: Args) -> anyhow::Result<()> {
         println!(
             "wrote {n} CHKUSER lines to {}",
             log.join("current").display()
+        );
+    }
+    if let Some(log) = &args.maillog {
+        let tz = jiff::tz::TimeZone::system();
+        let w = write_maillog(&dir, args.split, &groups, log, &tz)
+            .with_context(|| format!("writing the mail log {}", log.display()))?;
+        println!(
+            "wrote {} vchkpw lines to {}: {} real logins, {} guessed ({})",
+            w.lines,
+            log.display(),
+            w.real_logins,
+            w.guessed.len(),
+            w.guessed.join(", ")
         );
     }
     if let Some(vp) = &args.vpopmail {

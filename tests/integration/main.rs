@@ -31,6 +31,7 @@ mod log_marks;
 mod log_mix;
 mod log_top;
 mod logs;
+mod maillog_mix;
 mod not_in_plan;
 mod plan_mix;
 mod plan_sweeps;
