@@ -60,7 +60,8 @@ struct Args {
     /// vchkpw lines for every AUTH login of the queue, for `qtriage --log FILE logins`: each
     /// login that sent spam is guessed first (a harvesting IP fails on five role accounts and
     /// twelve times on the login, then gets in), then logs in from each IP it sent from; a real
-    /// login logs in from its IPs (one mistypes its password twice).
+    /// login logs in from its IPs (one mistypes its password twice); a stolen one (campus) logs in
+    /// without failing.
     #[arg(long, value_name = "FILE")]
     maillog: Option<PathBuf>,
     /// Also write a vpopmail directory (`DIR/domains/<domain>/vpasswd`) with an account for each
@@ -127,10 +128,11 @@ fn run(args: Args) -> anyhow::Result<()> {
         let w = write_maillog(&dir, args.split, &groups, log, &tz)
             .with_context(|| format!("writing the mail log {}", log.display()))?;
         println!(
-            "wrote {} vchkpw lines to {}: {} real logins, {} guessed ({})",
+            "wrote {} vchkpw lines to {}: {} real logins, {} stolen, {} guessed ({})",
             w.lines,
             log.display(),
             w.real_logins,
+            w.stolen,
             w.guessed.len(),
             w.guessed.join(", ")
         );

@@ -118,3 +118,34 @@ fn the_maillog_alone_names_the_login_of_relayed_spam_no_received_line_names() {
     let real = |id: &MessageId| m.groups.get(id).is_some_and(|g| g.is_real());
     assert_eq!(taken.iter().filter(|id| real(id)).count(), 0);
 }
+
+#[test]
+fn a_stolen_login_logs_in_without_failing_and_is_not_called_guessed() {
+    let m = MaillogMix::new(Mix::Campus, 900);
+    let (guessed, harvested) = m.flagged();
+    let written: BTreeSet<String> = m.guessed.iter().cloned().collect();
+    assert_eq!(guessed, written, "only the guessed logins");
+    assert_eq!(harvested, written);
+    // The logins the credential stuffing used, by the messages of its group.
+    let stolen: BTreeSet<String> = (m.json(false, &["list", "--json"]).iter())
+        .filter(|v| {
+            let id = MessageId(v["id"].as_u64().expect("id"));
+            m.groups.get(&id) == Some(&FloodGroup::Stuffing)
+        })
+        .filter_map(|v| v["origin"]["auth_user"].as_str().map(str::to_string))
+        .collect();
+    assert!(stolen.len() > 10, "{} stolen logins", stolen.len());
+    let logged: Vec<serde_json::Value> = (m.json(true, &["logins", "--json"]).into_iter())
+        .filter(|v| v["type"] == "account" && stolen.contains(v["account"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(
+        logged.len(),
+        stolen.len(),
+        "each stolen login is in the log"
+    );
+    for v in &logged {
+        assert!(v["successes"].as_u64() > Some(0), "{v}");
+        assert_eq!(v["failures"], 0, "{v}");
+        assert_eq!(v["is_guessed"], false, "{v}");
+    }
+}
