@@ -86,7 +86,7 @@ pub struct Remaining {
 }
 
 /// The cleanup.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Plan {
     /// The culprits, as `top` lists them.
     pub culprits: Vec<PlanCulprit>,
@@ -573,6 +573,7 @@ mod log_ips;
 mod not_taken;
 pub mod picks;
 pub mod remain;
+mod within;
 pub mod yanked;
 pub use not_taken::{kept_of, not_in_plan, NotInPlan};
 use remain::remaining;

@@ -133,13 +133,29 @@ impl Scoring {
         let mut whys = self.whys.clone();
         // Stable: equal support keeps the order the signals fired in.
         whys.sort_by(|a, b| b.1.total_cmp(&a.1));
-        let words: SmallVec<[String; 2]> = whys
+        let mut words: SmallVec<[String; 2]> = whys
             .iter()
             .map(|(w, _)| match (verdict, w.strip_prefix(LIKELY)) {
                 (Verdict::Suspect, Some(rest)) => format!("{POSSIBLY}{rest}"),
                 _ => w.to_string(),
             })
             .collect();
+        // One conclusion said twice, once with its qualifier (`likely a guessed password` and
+        // `likely a guessed password: logged in, but no header names the account`): said once,
+        // qualified, where the better supported one stood.
+        let qualifies = |long: &str, short: &str| {
+            (long.strip_prefix(short)).is_some_and(|r| r.starts_with(": "))
+        };
+        let mut i = 0;
+        while i < words.len() {
+            let same = (i + 1..words.len())
+                .find(|&j| qualifies(&words[j], &words[i]) || qualifies(&words[i], &words[j]));
+            match same {
+                Some(j) if qualifies(&words[j], &words[i]) => words[i] = words.remove(j),
+                Some(j) => drop(words.remove(j)),
+                None => i += 1,
+            }
+        }
         (!words.is_empty()).then(|| words.join("; and "))
     }
 }
@@ -497,6 +513,8 @@ mod account_tests;
 mod bulk_tests;
 #[cfg(test)]
 mod campaign_tests;
+#[cfg(test)]
+mod conclusion_tests;
 #[cfg(test)]
 mod explain_tests;
 #[cfg(test)]

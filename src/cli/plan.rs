@@ -196,7 +196,7 @@ fn write_text(
         return write_held(out, p, wrap);
     }
     wrap.line(out, "", "  ", &format!("yank {}:", p.headline_of(share_of)))?;
-    for c in &p.culprits {
+    for c in p.listed_culprits() {
         let line = format!(
             "{} {}  ({})  {}",
             c.key.name(),
@@ -205,6 +205,9 @@ fn write_text(
             safe(&c.reason)
         );
         wrap.line(out, "  ", "      ", &line)?;
+    }
+    if let Some(words) = p.within_words() {
+        wrap.line(out, "  ", "      ", &safe(&words))?;
     }
     if let Some(words) = p.left_out_words() {
         wrap.line(out, "  ", "    ", &words)?;

@@ -46,7 +46,7 @@ impl CleanupPopup<'_> {
             v.push(Line::styled(safe(words), t.danger()));
         }
         v.push(Line::styled(format!("Yank {}:", p.headline()), t.danger()));
-        for c in &p.culprits {
+        for c in p.listed_culprits() {
             let head = format!(" {} {}", c.key.name(), safe(&c.value));
             let text = format!(
                 "{} ({}) {}",
@@ -68,6 +68,13 @@ impl CleanupPopup<'_> {
                     _ => Line::raw(row),
                 });
             }
+        }
+        if let Some(words) = p.within_words() {
+            v.extend(
+                (crate::text::wrap_words(&safe(&words), width, " ", "    "))
+                    .into_iter()
+                    .map(Line::raw),
+            );
         }
         if let Some(words) = p.left_out_words() {
             v.push(Line::styled(format!(" {words}"), t.danger()));
