@@ -21,6 +21,15 @@ use qtriage::fixture::QueueBuilder;
 use qtriage::logs::fixture::MultilogDir;
 use qtriage::queue::MessageId;
 
+/// `println!` that does not panic when stdout is closed (`gen-queue ... | head`): what it says
+/// is a summary, and the queue is written whether or not anyone reads it.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 /// The file that marks a directory as a queue gen-queue wrote (and may replace).
 const MARKER: &str = ".qtriage-generated";
 
@@ -118,7 +127,7 @@ fn run(args: Args) -> anyhow::Result<()> {
     std::fs::write(dir.join(MARKER), marker)?;
     if let Some(log) = &args.smtpd_log {
         let n = write_smtpd_log(&dir, args.split, &groups, log)?;
-        println!(
+        say!(
             "wrote {n} CHKUSER lines to {}",
             log.join("current").display()
         );
@@ -127,7 +136,7 @@ fn run(args: Args) -> anyhow::Result<()> {
         let tz = jiff::tz::TimeZone::system();
         let w = write_maillog(&dir, args.split, &groups, log, &tz)
             .with_context(|| format!("writing the mail log {}", log.display()))?;
-        println!(
+        say!(
             "wrote {} vchkpw lines to {}: {} real logins, {} stolen, {} guessed ({})",
             w.lines,
             log.display(),
@@ -142,13 +151,13 @@ fn run(args: Args) -> anyhow::Result<()> {
         let vp = &std::path::absolute(vp)?;
         let (n, weak) = write_vpopmail(&dir, args.split, &groups, vp)
             .with_context(|| format!("writing the vpopmail directory {}", vp.display()))?;
-        println!(
+        say!(
             "wrote {n} vpopmail accounts ({weak} of them sent spam, with a guessable password) to {}",
             vp.display()
         );
     }
     let secs = start.elapsed().as_secs_f64();
-    println!(
+    say!(
         "wrote {} messages to {} in {secs:.1} s ({:.0} messages/s)",
         truth.total(),
         dir.display(),
@@ -160,7 +169,7 @@ fn run(args: Args) -> anyhow::Result<()> {
         if t.messages == 0 {
             continue;
         }
-        println!(
+        say!(
             "  {:<20} {:>8} messages {:>9} recipients {:>6} bouncing",
             g.name(),
             t.messages,
