@@ -1,9 +1,12 @@
 //! Count queue files the way qmail-qstat does, from directory listings alone (nothing opened).
 //!
-//! qmail-qstat is a shell script: `find mess/* -print | wc -w` minus the number of `mess/*`
-//! entries, and `find todo -print | wc -w` minus one. So it counts every entry below the split
-//! directories (files, links, anything), and it counts *words*: a name with a space counts twice.
-//! We reproduce that exactly, so `qtriage stat` and `qmail-qstat` agree byte for byte.
+//! notqmail's qmail-qstat (the qmail qtriage is tested against, ../shared/qmail-notes.md §5) is
+//! a shell script: `find mess/* -type f | wc -l` and `find todo -type f | wc -l`. So it counts
+//! the regular files below the split directories (at any depth; no link, FIFO or directory),
+//! and it counts *lines*: a name holding a newline counts once more per newline. We reproduce
+//! that exactly, so `qtriage stat` and `qmail-qstat` agree byte for byte. (qmail 1.03's and
+//! netqmail's script, `find mess/* -print | wc -w` minus the split directories, also counted
+//! links, FIFOs and directories, and a name with a space twice: on a healthy queue the two agree.)
 
 use std::path::Path;
 
@@ -30,27 +33,21 @@ pub struct QueueCounts {
     pub problems: u64,
 }
 
-/// `wc -w` of a path `prefix/name`, where `prefix` has no whitespace: the name's words, plus one
-/// when the name starts with whitespace (the prefix then stands alone) or is empty.
-fn path_words(name: &[u8]) -> u64 {
-    let mut words = 0;
-    let mut in_word = false;
-    for &b in name {
-        let ws = matches!(b, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r');
-        if !ws && !in_word {
-            words += 1;
-        }
-        in_word = !ws;
-    }
-    let starts_ws = name
-        .first()
-        .is_none_or(|&b| b.is_ascii_whitespace() || b == b'\x0b');
-    words + u64::from(starts_ws)
+/// `wc -l` of a path `prefix/name` (`find` ends each with a newline; `prefix` has none): one,
+/// plus one for each newline in the name.
+fn path_lines(name: &[u8]) -> u64 {
+    1 + memchr::memchr_iter(b'\n', name).count() as u64
 }
 
+/// `find path -type f | wc -l`, `path` itself a directory.
 fn count_below(path: &Path) -> Result<u64> {
     let mut n = 0;
-    walk_names(path, 0, &mut |name, _| n += path_words(name)).map_err(|e| Error::io(path, e))?;
+    walk_names(path, 0, &mut |name, kind| {
+        if kind == EntryKind::File {
+            n += path_lines(name);
+        }
+    })
+    .map_err(|e| Error::io(path, e))?;
     Ok(n)
 }
 
@@ -70,8 +67,15 @@ pub fn count_qstat(queue: &Queue) -> Result<QueueCounts> {
         if name.as_encoded_bytes().starts_with(b".") {
             continue; // the shell glob mess/* skips dot names
         }
-        if !entry.file_type().is_ok_and(|t| t.is_dir()) {
-            continue;
+        // `find mess/x -type f` of a regular file prints it; of a link (not followed), a FIFO or
+        // a device, nothing.
+        match entry.file_type() {
+            Ok(t) if t.is_file() => {
+                c.messages += path_lines(name.as_encoded_bytes());
+                continue;
+            }
+            Ok(t) if t.is_dir() => {}
+            _ => continue,
         }
         let bucket = std::str::from_utf8(name.as_encoded_bytes())
             .ok()
@@ -84,22 +88,20 @@ pub fn count_qstat(queue: &Queue) -> Result<QueueCounts> {
             None => c.messages += count_below(&entry.path())?,
         }
     }
-    let todo = root.join("todo");
-    c.unpreprocessed = count_below(&todo)?;
-    if layout.big_todo {
-        // With big-todo the split directories are not messages.
-        c.unpreprocessed = c.unpreprocessed.saturating_sub(u64::from(layout.split));
-    }
+    // With big-todo the split directories are directories: `-type f` leaves them out.
+    c.unpreprocessed = count_below(&root.join("todo"))?;
     Ok(c)
 }
 
-/// Count `mess/<n>` as `find` would (every entry below it, in words) and add its unhealthy
-/// entries (junk names, links, non-files, ids of another bucket) to `problems`.
+/// Count `mess/<n>` as `find -type f | wc -l` would (its regular files at any depth) and add
+/// its unhealthy entries (junk names, links, non-files, ids of another bucket) to `problems`.
 fn count_split_mess(path: &Path, n: u32, layout: Layout, problems: &mut u64) -> Result<u64> {
-    let mut words = 0;
+    let mut lines = 0;
     let mut subdirs = Vec::new();
     walk_dir(path, &mut |name, kind| {
-        words += path_words(name);
+        if kind == EntryKind::File {
+            lines += path_lines(name);
+        }
         match parse_id(name) {
             Some(id) if kind == EntryKind::File && layout.bucket(id) == n => {}
             _ => *problems += 1,
@@ -111,12 +113,9 @@ fn count_split_mess(path: &Path, n: u32, layout: Layout, problems: &mut u64) -> 
     .map_err(|e| Error::io(path, e))?;
     for d in subdirs {
         use std::os::unix::ffi::OsStrExt;
-        let sub = path.join(std::ffi::OsStr::from_bytes(&d));
-        // Depth 1: the same limit `find` semantics got through walk_names before.
-        walk_names(&sub, 1, &mut |name, _| words += path_words(name))
-            .map_err(|e| Error::io(&sub, e))?;
+        lines += count_below(&path.join(std::ffi::OsStr::from_bytes(&d)))?;
     }
-    Ok(words)
+    Ok(lines)
 }
 
 /// Count the queue: qmail-qstat's two numbers, then every other directory for the per-state
@@ -162,13 +161,13 @@ pub fn count(queue: &Queue) -> Result<QueueCounts> {
 
 #[cfg(test)]
 mod tests {
-    use super::path_words;
+    use super::path_lines;
 
     #[test]
-    fn words_like_wc() {
-        assert_eq!(path_words(b"12345"), 1);
-        assert_eq!(path_words(b"a b"), 2);
-        assert_eq!(path_words(b" a"), 2);
-        assert_eq!(path_words(b"   "), 1);
+    fn lines_like_wc_l() {
+        assert_eq!(path_lines(b"12345"), 1);
+        assert_eq!(path_lines(b"a b"), 1);
+        assert_eq!(path_lines(b"a\nb"), 2);
+        assert_eq!(path_lines(b"\n\n"), 3);
     }
 }

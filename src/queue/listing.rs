@@ -179,11 +179,11 @@ pub fn walk_dir(path: &Path, f: &mut dyn FnMut(&[u8], EntryKind)) -> std::io::Re
 pub const MAX_WALK_DEPTH: usize = 16;
 
 /// Visit every entry below `path` recursively (not following links), calling `f` with each
-/// entry's name and whether it is a directory; used by `stat` to count as `find` does.
+/// entry's name and kind; used by `stat` to count as `find` does.
 pub fn walk_names(
     path: &Path,
     depth: usize,
-    f: &mut dyn FnMut(&[u8], bool),
+    f: &mut dyn FnMut(&[u8], EntryKind),
 ) -> std::io::Result<()> {
     let fd = open_dir(path)?;
     let dir = Dir::new(fd)?;
@@ -193,9 +193,9 @@ pub fn walk_names(
         if is_dot(name) {
             continue;
         }
-        let is_dir = entry.file_type() == FileType::Directory;
-        f(name.to_bytes(), is_dir);
-        if is_dir && depth < MAX_WALK_DEPTH {
+        let kind = EntryKind::from_type(entry.file_type());
+        f(name.to_bytes(), kind);
+        if kind == EntryKind::Directory && depth < MAX_WALK_DEPTH {
             use std::os::unix::ffi::OsStrExt;
             let sub = path.join(std::ffi::OsStr::from_bytes(name.to_bytes()));
             walk_names(&sub, depth + 1, f)?;

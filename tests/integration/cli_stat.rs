@@ -64,15 +64,27 @@ fn big_todo_split_directories_are_not_counted_as_messages() {
     );
 }
 
+/// notqmail's qmail-qstat is `find mess/* -type f | wc -l`: regular files at any depth, no link,
+/// FIFO or directory, and a name with a newline counts once more per newline (a space does not
+/// count twice, as qmail 1.03's `wc -w` did; newuser59 saw 5,004 against the real 5,000).
 #[test]
-fn names_with_spaces_count_as_words_like_wc() {
-    // qmail-qstat pipes find into `wc -w`: a junk name with a space counts twice.
+fn regular_files_count_in_lines_like_notqmails_qmail_qstat() {
     let t = TestQueue::new(3);
-    t.add(MessageSpec::new().remote("x@y.example"));
+    let ids: Vec<_> = (0..5)
+        .map(|_| t.add(MessageSpec::new().remote("x@y.example")))
+        .collect();
+    t.q.fifo(Subdir::Mess, ids[0]).expect("fifo");
+    t.q.symlink(Subdir::Mess, ids[1], "/etc/passwd")
+        .expect("symlink");
+    t.q.directory(Subdir::Mess, ids[2]).expect("directory");
+    // A regular file inside that directory is found, as `find` descends.
+    std::fs::write(t.q.path(Subdir::Mess, ids[2]).join("inside"), b"x").expect("inside");
     t.q.junk(Subdir::Mess, 1, b"junk name").expect("junk file");
+    t.q.junk(Subdir::Mess, 2, b"two\nlines").expect("junk file");
+    // 2 messages, the file in the directory, "junk name" once, "two\nlines" twice.
     assert_text(
         &t.stdout(&["stat"]),
-        "messages in queue: 3\nmessages in queue but not yet preprocessed: 0\n",
+        "messages in queue: 6\nmessages in queue but not yet preprocessed: 0\n",
     );
 }
 

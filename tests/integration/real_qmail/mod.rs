@@ -13,6 +13,7 @@
 mod expire;
 mod kit;
 mod mixes;
+mod stat;
 mod supervised;
 mod watch;
 
