@@ -68,7 +68,7 @@ pub fn run(global: &GlobalArgs, args: &ReadArgs, out: &mut dyn Write) -> anyhow:
         );
         super::print::problems::warn_unlisted_dirs(&report);
         streamed?;
-        return Ok(ExitCode::Success);
+        return Ok(listed_whole(&report));
     }
     let strings = Interner::new();
     // qmail-qread's text needs only envelopes; the JSON's `problems` must also carry what is
@@ -95,7 +95,17 @@ pub fn run(global: &GlobalArgs, args: &ReadArgs, out: &mut dyn Write) -> anyhow:
             write_qread(out, r, &rcpts, &strings)?;
         }
     }
-    Ok(ExitCode::Success)
+    Ok(listed_whole(&s.report))
+}
+
+/// Exit 2 when a queue directory could not be listed: the listing lacks its messages, as
+/// qmail-qread stops (exit 111) at a directory it cannot open (newuser59: `read | wc -l` said
+/// 0 of 148 messages, exit 0, run outside qmail's group).
+fn listed_whole(report: &crate::queue::ScanReport) -> ExitCode {
+    match report.unreadable_dirs.is_empty() {
+        true => ExitCode::Success,
+        false => ExitCode::Error,
+    }
 }
 
 /// qmail-qread's text, made on `read`'s reading threads.
