@@ -331,7 +331,22 @@ pub fn usage_error_line(rendered: &str) -> String {
     if line.is_empty() {
         line.push_str("bad arguments");
     }
-    notes.push("see qtriage --help");
+    // The subcommand's own help, whose options the error is about (newuser59: `remove -d5710031`
+    // sent a qmHandle user to the list of subcommands).
+    let command: Vec<&str> = (rendered.lines().map(str::trim))
+        .find_map(|l| l.strip_prefix("Usage:"))
+        .map(|u| {
+            (u.split_whitespace())
+                .take_while(|w| w.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'))
+                .take_while(|w| !w.starts_with('-'))
+                .collect()
+        })
+        .unwrap_or_default();
+    let help = match command.as_slice() {
+        [_, sub, ..] => format!("see qtriage {sub} --help"),
+        _ => "see qtriage --help".to_string(),
+    };
+    notes.push(&help);
     format!("{line} ({})", notes.join("; "))
 }
 

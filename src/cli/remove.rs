@@ -467,9 +467,12 @@ pub fn match_all(
 /// three such files were skipped without a word).
 fn junk_said(dir: &Path, junk: u64) {
     if junk > 0 {
-        let what = crate::size::counted(junk, "entry", "entries");
+        let what = match junk {
+            1 => "1 entry whose name is not a message id".to_string(),
+            n => format!("{n} entries whose names are not message ids"),
+        };
         warnln!(
-            "qtriage remove: {}: {what} whose names are not message ids, not read (qmail ignores them)",
+            "qtriage remove: {}: {what}, not read (qmail ignores them)",
             dir.display()
         );
     }

@@ -170,10 +170,19 @@ impl Lexer<'_> {
             _ => {
                 let end = self.pos + self.peek().map_or(0, char::len_utf8);
                 let found = &self.text[self.pos..end];
+                // `#5710141`, an id as qmail-qread prints it (newuser59).
+                let digits = self.text[end..]
+                    .split(|c: char| c.is_whitespace() || c == ')')
+                    .next()
+                    .filter(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()));
+                let hint = match (found, digits) {
+                    ("#", Some(id)) => format!(" (for the message with that id write id:{id})"),
+                    _ => String::new(),
+                };
                 Err(err(
                     start..end.max(start + 1).min(self.text.len()),
                     format!(
-                        "expected field:value, found {}",
+                        "expected field:value, found {}{hint}",
                         crate::sanitize::quoted(found)
                     ),
                 ))

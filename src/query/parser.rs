@@ -249,11 +249,15 @@ impl Parser {
                     self.pos += 1;
                     return self.count(Term::Restored(true), &tok.span);
                 }
+                // A number is an id pasted from qmail-qread or `list` (newuser59).
+                let hint = match word.bytes().all(|b| b.is_ascii_digit()) {
+                    true => format!("for the message with that id write id:{word}"),
+                    false => format!("to search the whole message write text:{word}"),
+                };
                 Err(err(
                     tok.span,
                     format!(
-                        "expected field:value, found the bare word {} (to search the whole \
-                         message write text:{word})",
+                        "expected field:value, found the bare word {} ({hint})",
                         crate::sanitize::quoted(&word)
                     ),
                 ))

@@ -170,6 +170,14 @@ pub(crate) fn build(t: &TermTok) -> Result<Term, QueryError> {
         });
     };
     if let Some(mode) = string_mode(&t.field) {
+        // `id:#5710141`: the id as qmail-qread prints it, `#` and all (newuser59).
+        let unhashed = match v {
+            ValueTok::Plain(units) if t.field == "id" && units.first() == Some(&Unit::Lit('#')) => {
+                Some(ValueTok::Plain(units[1..].to_vec()))
+            }
+            _ => None,
+        };
+        let v = unhashed.as_ref().unwrap_or(v);
         let m = match null_sender(v).filter(|_| t.field == "sender") {
             Some(m) => m,
             None => matcher(v, mode, &t.value_span)?,

@@ -303,6 +303,20 @@ fn errors_have_spans_and_say_what_was_expected() {
         10..17,
         "expected field:value, found the bare word \"dispute\"",
     );
+    // An id pasted from qmail-qread or `list` is pointed at `id:` (newuser59).
+    assert_error(
+        "5710141",
+        0..7,
+        "found the bare word \"5710141\" (for the message with that id write id:5710141)",
+    );
+    assert_error(
+        "#5710141",
+        0..1,
+        "found \"#\" (for the message with that id write id:5710141)",
+    );
+    assert_error("auth:x or #x", 10..11, "found \"#\"");
+    assert!(!error("auth:x or #x").message.contains("id:"));
+    assert!(!error("auth:test dispute").message.contains("id:"));
     assert_error("auth:", 5..6, "expected a value after auth:");
     assert_error("auth: test", 5..6, "expected a value after auth:");
     assert_error(

@@ -134,6 +134,8 @@ fn each_field_selects_exactly_the_expected_messages() {
     let s = seed();
     let cases: Vec<(String, Vec<usize>)> = vec![
         (format!("id:{}", s.ids[2]), vec![2]),
+        // As qmail-qread prints it (newuser59).
+        (format!("id:#{}", s.ids[2]), vec![2]),
         ("ip:86.107.221.0/24".into(), vec![0, 1]),
         ("ip:86.107.221.138".into(), vec![0]),
         ("ip:2001:db8::/32".into(), vec![5]),

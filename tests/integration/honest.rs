@@ -138,11 +138,19 @@ fn errors_are_one_qtriage_line() {
     // clap's usage errors (a block of message, tip, usage and a pointer to --help before).
     let err = one_error_line(&t.run(&["list", "--bogus"]));
     assert!(
-        err.contains("unexpected argument '--bogus'") && err.contains("--help"),
+        err.contains("unexpected argument '--bogus'") && err.contains("see qtriage list --help)"),
         "{err}"
     );
     let err = one_error_line(&t.run(&["yank"]));
-    assert!(err.contains("<QUERY>"), "{err}");
+    assert!(
+        err.contains("<QUERY>") && err.contains("(see qtriage yank --help)"),
+        "{err}"
+    );
+    // A qmHandle habit (`-d ID`) is pointed at the subcommand's own options (newuser59).
+    let err = one_error_line(&t.run(&["remove", "-d5710031"]));
+    assert!(err.ends_with("(see qtriage remove --help)\n"), "{err}");
+    let err = one_error_line(&t.run(&["--bogus"]));
+    assert!(err.ends_with("(see qtriage --help)\n"), "{err}");
     let err = one_error_line(&t.run(&["list", "--sort", "bogus"]));
     assert!(err.contains("possible values: age, id, size"), "{err}");
     // The OS error once, not twice.
