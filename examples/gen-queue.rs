@@ -57,7 +57,8 @@ struct Args {
     /// The mix (docs/analysis.md): reference, auth-heavy, php-heavy, backscatter-heavy,
     /// real-mail, todo-only, log-only-auth, botnet-login, weak-accounts, list-host, shared-php,
     /// shared-ips, ring-shapes, bulk-verp, agency-forward, agency-verp, crm-bounce,
-    /// srs-shell, campus, hosting-bulk, php-smtp, plugin-heavy, busy-host.
+    /// srs-shell, campus, hosting-bulk, php-smtp, plugin-heavy, busy-host; php-smtp's
+    /// variants php-smtp-display, php-smtp-rotate, php-smtp-plain, php-smtp-slow, php-smtp-quiet.
     #[arg(long, default_value = "reference", conflicts_with = "sample")]
     mix: String,
     /// Also write qmail-smtpd's log (a multilog directory, its `current`) naming the AUTH user
@@ -79,6 +80,10 @@ struct Args {
     /// (no password) when the queue has no such login.
     #[arg(long, value_name = "DIR")]
     vpopmail: Option<PathBuf>,
+    /// Also write the ground truth by message: one `ID GROUP` line a message (the id as
+    /// `qtriage list --json` names it), for measuring a plan's query against the groups.
+    #[arg(long, value_name = "FILE")]
+    groups: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -125,6 +130,13 @@ fn run(args: Args) -> anyhow::Result<()> {
         spec.messages, spec.seed, spec.now
     );
     std::fs::write(dir.join(MARKER), marker)?;
+    if let Some(path) = &args.groups {
+        let mut text = String::with_capacity(groups.len() * 24);
+        for (id, g) in &groups {
+            text.push_str(&format!("{id} {}\n", g.name()));
+        }
+        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+    }
     if let Some(log) = &args.smtpd_log {
         let n = write_smtpd_log(&dir, args.split, &groups, log)?;
         say!(
