@@ -286,7 +286,7 @@ fn usage_error(e: &clap::Error) -> ExitCode {
         _ => {
             stderr_line(format_args!(
                 "qtriage: {}",
-                usage_error_line(&plain_render(e))
+                usage_error_line(&plain_render(e), subcommand_given().as_deref())
             ));
             ExitCode::Error
         }
@@ -308,9 +308,20 @@ fn plain_render(e: &clap::Error) -> String {
     }
 }
 
+/// The subcommand the command line names, if any: the first argument that is one's name (a
+/// value error such as `clusters --by nope` renders no usage line to read it from, review59).
+fn subcommand_given() -> Option<String> {
+    use clap::CommandFactory;
+    let cmd = Args::command();
+    let names: Vec<&str> = cmd.get_subcommands().map(|s| s.get_name()).collect();
+    std::env::args()
+        .skip(1)
+        .find(|a| names.contains(&a.as_str()))
+}
+
 /// clap's rendered error on one line: the message and what it lists (the missing arguments,
 /// the possible values), its tips, where to read more; not the usage block.
-pub fn usage_error_line(rendered: &str) -> String {
+pub fn usage_error_line(rendered: &str, subcommand: Option<&str>) -> String {
     let mut line = String::new();
     let mut notes = Vec::new();
     let body = rendered
@@ -333,18 +344,9 @@ pub fn usage_error_line(rendered: &str) -> String {
     }
     // The subcommand's own help, whose options the error is about (newuser59: `remove -d5710031`
     // sent a qmHandle user to the list of subcommands).
-    let command: Vec<&str> = (rendered.lines().map(str::trim))
-        .find_map(|l| l.strip_prefix("Usage:"))
-        .map(|u| {
-            (u.split_whitespace())
-                .take_while(|w| w.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'))
-                .take_while(|w| !w.starts_with('-'))
-                .collect()
-        })
-        .unwrap_or_default();
-    let help = match command.as_slice() {
-        [_, sub, ..] => format!("see qtriage {sub} --help"),
-        _ => "see qtriage --help".to_string(),
+    let help = match subcommand {
+        Some(sub) => format!("see qtriage {sub} --help"),
+        None => "see qtriage --help".to_string(),
     };
     notes.push(&help);
     format!("{line} ({})", notes.join("; "))

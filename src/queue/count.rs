@@ -2,8 +2,8 @@
 //!
 //! notqmail's qmail-qstat (the qmail qtriage is tested against, ../shared/qmail-notes.md §5) is
 //! a shell script: `find mess/* -type f | wc -l` and `find todo -type f | wc -l`. So it counts
-//! the regular files below the split directories (at any depth; no link, FIFO or directory),
-//! and it counts *lines*: a name holding a newline counts once more per newline. We reproduce
+//! the regular files below the split directories (no link, FIFO or directory), and it counts
+//! *lines*: a newline in a file's name, or in a directory's above it, counts once more. We reproduce
 //! that exactly, so `qtriage stat` and `qmail-qstat` agree byte for byte. (qmail 1.03's and
 //! netqmail's script, `find mess/* -print | wc -w` minus the split directories, also counted
 //! links, FIFOs and directories, and a name with a space twice: on a healthy queue the two agree.)
@@ -12,7 +12,7 @@ use std::path::Path;
 
 use super::error::{Error, Result};
 use super::layout::parse_id;
-use super::listing::{list, walk_dir, walk_names, EntryKind};
+use super::listing::{list, walk_dir, EntryKind, MAX_WALK_DEPTH};
 use super::{Layout, Queue, Subdir};
 
 /// Counts for `qtriage stat`.
@@ -33,21 +33,34 @@ pub struct QueueCounts {
     pub problems: u64,
 }
 
-/// `wc -l` of a path `prefix/name` (`find` ends each with a newline; `prefix` has none): one,
-/// plus one for each newline in the name.
-fn path_lines(name: &[u8]) -> u64 {
-    1 + memchr::memchr_iter(b'\n', name).count() as u64
+/// Newlines in a name: each one `find` prints makes one more line for `wc -l`.
+fn newlines(name: &[u8]) -> u64 {
+    memchr::memchr_iter(b'\n', name).count() as u64
 }
 
-/// `find path -type f | wc -l`, `path` itself a directory.
-fn count_below(path: &Path) -> Result<u64> {
+/// `wc -l` of a path `prefix/name` (`find` ends each with a newline): one, plus one for each
+/// newline in the name and in the directories above it below the queue (`above`).
+fn path_lines(name: &[u8], above: u64) -> u64 {
+    1 + above + newlines(name)
+}
+
+/// `find path -type f | wc -l`, `path` itself a directory whose own name and those above it
+/// hold `above` newlines; [`MAX_WALK_DEPTH`] levels down (a queue has two; a deeper tree is
+/// damage, which `check` reports).
+fn count_below(path: &Path, above: u64, depth: usize) -> Result<u64> {
+    use std::os::unix::ffi::OsStrExt;
     let mut n = 0;
-    walk_names(path, 0, &mut |name, kind| {
-        if kind == EntryKind::File {
-            n += path_lines(name);
-        }
+    let mut subdirs = Vec::new();
+    walk_dir(path, &mut |name, kind| match kind {
+        EntryKind::File => n += path_lines(name, above),
+        EntryKind::Directory => subdirs.push(name.to_vec()),
+        _ => {}
     })
     .map_err(|e| Error::io(path, e))?;
+    for d in subdirs.into_iter().filter(|_| depth < MAX_WALK_DEPTH) {
+        let sub = path.join(std::ffi::OsStr::from_bytes(&d));
+        n += count_below(&sub, above + newlines(&d), depth + 1)?;
+    }
     Ok(n)
 }
 
@@ -71,7 +84,7 @@ pub fn count_qstat(queue: &Queue) -> Result<QueueCounts> {
         // a device, nothing.
         match entry.file_type() {
             Ok(t) if t.is_file() => {
-                c.messages += path_lines(name.as_encoded_bytes());
+                c.messages += path_lines(name.as_encoded_bytes(), 0);
                 continue;
             }
             Ok(t) if t.is_dir() => {}
@@ -85,22 +98,25 @@ pub fn count_qstat(queue: &Queue) -> Result<QueueCounts> {
             // A split directory: count and check its entries in one listing (stat's cost is
             // directory reads; listing mess/ twice made it 1.7x a plain file count).
             Some(n) => c.messages += count_split_mess(&entry.path(), n, layout, &mut c.problems)?,
-            None => c.messages += count_below(&entry.path())?,
+            None => {
+                let above = newlines(name.as_encoded_bytes());
+                c.messages += count_below(&entry.path(), above, 0)?
+            }
         }
     }
     // With big-todo the split directories are directories: `-type f` leaves them out.
-    c.unpreprocessed = count_below(&root.join("todo"))?;
+    c.unpreprocessed = count_below(&root.join("todo"), 0, 0)?;
     Ok(c)
 }
 
-/// Count `mess/<n>` as `find -type f | wc -l` would (its regular files at any depth) and add
+/// Count `mess/<n>` as `find -type f | wc -l` would (its regular files, below too) and add
 /// its unhealthy entries (junk names, links, non-files, ids of another bucket) to `problems`.
 fn count_split_mess(path: &Path, n: u32, layout: Layout, problems: &mut u64) -> Result<u64> {
     let mut lines = 0;
     let mut subdirs = Vec::new();
     walk_dir(path, &mut |name, kind| {
         if kind == EntryKind::File {
-            lines += path_lines(name);
+            lines += path_lines(name, 0);
         }
         match parse_id(name) {
             Some(id) if kind == EntryKind::File && layout.bucket(id) == n => {}
@@ -113,7 +129,7 @@ fn count_split_mess(path: &Path, n: u32, layout: Layout, problems: &mut u64) -> 
     .map_err(|e| Error::io(path, e))?;
     for d in subdirs {
         use std::os::unix::ffi::OsStrExt;
-        lines += count_below(&path.join(std::ffi::OsStr::from_bytes(&d)))?;
+        lines += count_below(&path.join(std::ffi::OsStr::from_bytes(&d)), newlines(&d), 1)?;
     }
     Ok(lines)
 }
@@ -165,9 +181,11 @@ mod tests {
 
     #[test]
     fn lines_like_wc_l() {
-        assert_eq!(path_lines(b"12345"), 1);
-        assert_eq!(path_lines(b"a b"), 1);
-        assert_eq!(path_lines(b"a\nb"), 2);
-        assert_eq!(path_lines(b"\n\n"), 3);
+        assert_eq!(path_lines(b"12345", 0), 1);
+        assert_eq!(path_lines(b"a b", 0), 1);
+        assert_eq!(path_lines(b"a\nb", 0), 2);
+        assert_eq!(path_lines(b"\n\n", 0), 3);
+        // A directory above with a newline in its name: `find` prints it in the path.
+        assert_eq!(path_lines(b"12345", 1), 2);
     }
 }

@@ -175,31 +175,6 @@ pub fn walk_dir(path: &Path, f: &mut dyn FnMut(&[u8], EntryKind)) -> std::io::Re
     Ok(())
 }
 
-/// How deep [`walk_names`] descends: qmail's tree is two levels; a deeper one is hostile.
+/// How deep `stat`'s count descends below a split directory: qmail's tree is two levels; a
+/// deeper one is hostile.
 pub const MAX_WALK_DEPTH: usize = 16;
-
-/// Visit every entry below `path` recursively (not following links), calling `f` with each
-/// entry's name and kind; used by `stat` to count as `find` does.
-pub fn walk_names(
-    path: &Path,
-    depth: usize,
-    f: &mut dyn FnMut(&[u8], EntryKind),
-) -> std::io::Result<()> {
-    let fd = open_dir(path)?;
-    let dir = Dir::new(fd)?;
-    for entry in dir {
-        let entry = entry?;
-        let name = entry.file_name();
-        if is_dot(name) {
-            continue;
-        }
-        let kind = EntryKind::from_type(entry.file_type());
-        f(name.to_bytes(), kind);
-        if kind == EntryKind::Directory && depth < MAX_WALK_DEPTH {
-            use std::os::unix::ffi::OsStrExt;
-            let sub = path.join(std::ffi::OsStr::from_bytes(name.to_bytes()));
-            walk_names(&sub, depth + 1, f)?;
-        }
-    }
-    Ok(())
-}

@@ -149,6 +149,9 @@ fn errors_are_one_qtriage_line() {
     // A qmHandle habit (`-d ID`) is pointed at the subcommand's own options (newuser59).
     let err = one_error_line(&t.run(&["remove", "-d5710031"]));
     assert!(err.ends_with("(see qtriage remove --help)\n"), "{err}");
+    // A value error renders no usage line: the command line names the subcommand (review59).
+    let err = one_error_line(&t.run(&["clusters", "--by", "nope"]));
+    assert!(err.ends_with("(see qtriage clusters --help)\n"), "{err}");
     let err = one_error_line(&t.run(&["--bogus"]));
     assert!(err.ends_with("(see qtriage --help)\n"), "{err}");
     let err = one_error_line(&t.run(&["list", "--sort", "bogus"]));

@@ -315,6 +315,21 @@ fn a_split_directory_that_is_a_symlink_is_warned_about_not_followed() {
             && text.contains("qmail follows the link, qtriage does not"),
         "{text}"
     );
+    // A directory `read` does not print from leaves its listing whole, as qmail-qread's
+    // (review59: exit 2 for an unreadable mess/4 or bounce/ with the same lines).
+    let t = TestQueue::new(3);
+    for i in 0..12 {
+        t.add(MessageSpec::new().remote(format!("r{i}@x.example")));
+    }
+    t.q.symlink_split_dir(Subdir::Mess, 1, outside.path())
+        .expect("symlink dir");
+    // The full scan (`--json`, `--sort`) lists every directory, so it meets mess/1 each time.
+    for args in [&["read", "--json"][..], &["read", "--sort", "id"]] {
+        let out = t.run(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("mess/1: not listed"), "{args:?}: {err}");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+    }
 }
 
 /// The TUI's envelope pass after the header pass `heads`.

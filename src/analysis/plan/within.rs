@@ -7,12 +7,30 @@
 //! `--json` keeps every culprit as it was.
 
 use super::{Plan, PlanCulprit};
+use crate::analysis::key::ClusterKey;
 use crate::size::thousands;
 
 impl PlanCulprit {
-    /// Every one of its messages is a culprit's listed above it, and no bounce comes with it.
+    /// Every one of its messages is a culprit's listed above it, no bounce comes with it, and
+    /// it names no one to fix: a pattern of the mail (sender, HELO, subject, domains), never an
+    /// account, a script, a uid or an IP, nor a login the `--log` files named (review59: the
+    /// one account the log named was folded under its IP's line, which said `(--log does)`).
     pub fn all_counted_above(&self) -> bool {
-        self.messages > 0 && self.counted_above == self.messages && self.backscatter == 0
+        let pattern = matches!(
+            self.key,
+            ClusterKey::SenderPattern
+                | ClusterKey::Sender
+                | ClusterKey::SenderDomain
+                | ClusterKey::From
+                | ClusterKey::Helo
+                | ClusterKey::Subject
+                | ClusterKey::RcptDomain
+        );
+        pattern
+            && self.from_log == 0
+            && self.messages > 0
+            && self.counted_above == self.messages
+            && self.backscatter == 0
     }
 }
 
@@ -55,7 +73,6 @@ impl Plan {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::key::ClusterKey;
 
     fn culprit(
         key: ClusterKey,
@@ -93,12 +110,26 @@ mod tests {
                     1_304,
                     0,
                 ),
+                // Someone to fix: never folded, however counted.
+                culprit(ClusterKey::AuthUser, "test", 13, 13, 0),
+                culprit(ClusterKey::OriginIp, "192.0.2.7", 40, 40, 0),
+                culprit(ClusterKey::Script, "mailer.php", 40, 40, 0),
             ],
             ..Plan::default()
         };
         let listed: Vec<&str> = plan.listed_culprits().map(|c| c.value.as_str()).collect();
         // Some messages of its own, or bounces that come with it: its own line.
-        assert_eq!(listed, ["User", "<random>@a.example", "sales"]);
+        assert_eq!(
+            listed,
+            [
+                "User",
+                "<random>@a.example",
+                "sales",
+                "test",
+                "192.0.2.7",
+                "mailer.php"
+            ]
+        );
         assert_eq!(
             plan.within_words().as_deref(),
             Some(
@@ -124,5 +155,9 @@ mod tests {
         };
         assert_eq!(none.within_words(), None);
         assert_eq!(none.listed_culprits().count(), 2);
+        // A pattern whose messages the log named keeps its line (it says so).
+        let mut logged = culprit(ClusterKey::Helo, "User", 30, 30, 0);
+        logged.from_log = 30;
+        assert!(!logged.all_counted_above());
     }
 }

@@ -18,28 +18,41 @@ pub fn warn_unlisted_dirs(report: &ScanReport) {
 
 /// The lines of [`warn_unlisted_dirs`], without the `qtriage: warning: ` they open with.
 fn unlisted_lines(dirs: &[(std::path::PathBuf, String)]) -> Vec<String> {
-    // Runs of one parent and one reason, in the scan's order.
+    // Groups of one parent and one reason, in the order each was first met (a full scan meets
+    // info/0, local/0, remote/0, info/1, ...: review59).
     let mut runs: Vec<(&std::path::Path, &str, Vec<&std::path::Path>)> = Vec::new();
     for (path, why) in dirs {
         let parent = path.parent().unwrap_or(path);
-        match runs.last_mut() {
-            Some((p, w, paths)) if *p == parent && *w == why.as_str() => paths.push(path),
-            _ => runs.push((parent, why, vec![path])),
+        match (runs.iter_mut()).find(|(p, w, _)| *p == parent && *w == why.as_str()) {
+            Some((_, _, paths)) => paths.push(path),
+            None => runs.push((parent, why, vec![path])),
         }
     }
     let shown = |p: &std::path::Path| sanitize_str(&p.to_string_lossy()).into_owned();
+    let name = |p: &&std::path::Path| {
+        let n = p.file_name().unwrap_or(p.as_os_str());
+        sanitize_str(&n.to_string_lossy()).into_owned()
+    };
     let mut lines = Vec::new();
     for (parent, why, paths) in runs.iter().take(MAX_DIR_WARNINGS) {
         let why = sanitize_str(why);
+        let names: Vec<String> = paths.iter().map(name).collect();
+        let split = names.iter().all(|n| n.bytes().all(|b| b.is_ascii_digit()));
         lines.push(match paths.as_slice() {
             [one] => format!(
                 "{}: not listed ({why}); messages in it are not shown",
                 shown(one)
             ),
-            many => format!(
+            // Split directories are counted; others (`bounce`, `intd` at the queue's root) named.
+            many if split => format!(
                 "{}: {} of its directories not listed ({why}); messages in them are not shown",
                 shown(parent),
                 many.len()
+            ),
+            _ => format!(
+                "{}: {} not listed ({why}); messages in them are not shown",
+                shown(parent),
+                names.join(", ")
             ),
         });
     }
@@ -64,14 +77,23 @@ mod tests {
     #[test]
     fn split_directories_failing_alike_are_one_line() {
         let denied = "Permission denied (os error 13)";
-        let mut list: Vec<(String, &str)> =
-            (0..23).map(|n| (format!("/q/info/{n}"), denied)).collect();
-        list.push(("/q/local/4".into(), "a symbolic link, not followed"));
-        list.push(("/q/local/5".into(), denied));
+        // As a full scan meets them: interleaved.
+        let mut list: Vec<(String, &str)> = vec![("/q/bounce".into(), denied)];
+        for n in 0..23 {
+            list.push((format!("/q/info/{n}"), denied));
+            if n == 4 {
+                list.push(("/q/local/4".into(), "a symbolic link, not followed"));
+            }
+            if n == 5 {
+                list.push(("/q/local/5".into(), denied));
+            }
+        }
+        list.push(("/q/intd".into(), denied));
         let list: Vec<(&str, &str)> = list.iter().map(|(p, w)| (p.as_str(), *w)).collect();
         assert_eq!(
             unlisted_lines(&dirs(&list)),
             [
+                format!("/q: bounce, intd not listed ({denied}); messages in them are not shown"),
                 format!(
                     "/q/info: 23 of its directories not listed ({denied}); messages in them are \
                      not shown"

@@ -29,12 +29,19 @@ fn stat_counts_a_damaged_queue_as_the_real_qmail_qstat_does() {
     std::fs::write(mess(4).join("12 34"), b"x").expect("a name with a space");
     std::fs::write(mess(5).join("12\n34"), b"x").expect("a name with a newline");
     std::fs::write(q.queue().join("todo").join("junk name"), b"x").expect("todo junk");
+    // `find` prints the whole path: a newline in a directory's name counts for each file in
+    // it (review59), in a split directory and directly in mess/.
+    std::fs::create_dir(mess(6).join("a\nb")).expect("a directory with a newline");
+    std::fs::write(mess(6).join("a\nb").join("f"), b"x").expect("in it");
+    let odd = q.queue().join("mess").join("x\ny");
+    std::fs::create_dir(&odd).expect("a directory in mess/ with a newline");
+    std::fs::write(odd.join("f"), b"x").expect("in it");
     let ours = q.run(&["stat"], 0);
     assert_eq!(ours, q.real("qmail-qstat"));
     // Not a vacuous agreement: the damage is counted, by both.
     assert_eq!(
         ours,
-        "messages in queue: 7\nmessages in queue but not yet preprocessed: 4\n"
+        "messages in queue: 11\nmessages in queue but not yet preprocessed: 4\n"
     );
     q.reset();
 }
