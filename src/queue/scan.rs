@@ -22,6 +22,7 @@ use super::{Interner, Layout, MessageId, MessageRecord, Queue, Subdir};
 
 mod chunks;
 mod dirs;
+mod handoff;
 mod message;
 mod one;
 mod order;

@@ -12,10 +12,13 @@ use rayon::prelude::*;
 
 use super::super::listing::list_each;
 use super::super::{Interner, MessageRecord, Queue, Subdir};
-use super::stream::CHUNK;
 use super::{
     found, read_message, BucketDirs, BufPool, Files, Found, ReadCtx, ScanOptions, ScanReport,
 };
+
+/// Messages read in parallel before their records are handed over (each chunk with an interner
+/// of its own): enough to keep the read pool busy, few enough that a chunk's records stay small.
+const CHUNK: usize = 2048;
 
 /// Walk every message of the queue as [`super::scan`] reads them with `opts`, handing `each` the
 /// records of up to [`CHUNK`] messages at a time with the interner their strings are in, in

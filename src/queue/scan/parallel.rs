@@ -175,12 +175,17 @@ const READ_BATCH: usize = 64;
 /// cores is faster (issue 9 measured 4x from 1 to 32 concurrent reads on 2 cores).
 const READ_THREADS_PER_CORE: usize = 8;
 
+/// Threads reading: [`READ_THREADS_PER_CORE`] a core.
+pub(super) fn read_threads() -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    cores * READ_THREADS_PER_CORE
+}
+
 /// A rayon pool with more threads than cores for the read phase; `None` (use the current pool)
 /// if it cannot be built.
 pub(super) fn read_pool() -> Option<rayon::ThreadPool> {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     rayon::ThreadPoolBuilder::new()
-        .num_threads(cores * READ_THREADS_PER_CORE)
+        .num_threads(read_threads())
         .thread_name(|i| format!("qtriage-read-{i}"))
         .build()
         .ok()

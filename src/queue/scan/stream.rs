@@ -5,19 +5,19 @@
 //! `mess/` (its size), `info/` (sender, birth time), `local/` and `remote/` (recipients) and
 //! `bounce/`. It never looks at `todo/` or `intd/`. This does the same from directory listings
 //! (so a file is never opened to learn it is absent), one split directory at a time, reading
-//! [`CHUNK`] messages at a time in parallel and handing their text over in (split directory, id)
-//! order. A plain message (every file a regular file where its id says) is read straight into
-//! its text, without a record or an interner; anything else goes through the scan's
-//! `read_message`, so damaged messages read exactly as every other command sees them. The
-//! listing and reading run on their own thread while the caller writes the previous chunk.
-//! Nothing is kept between chunks: at a million messages memory is what three chunks' text and
-//! one split directory's listings take, not the queue.
+//! [`BATCH`] messages a job on worker threads and handing their text over in (split directory,
+//! id) order ([`super::handoff`]). A plain message (every file a regular file where its id
+//! says) is read straight into its text, without a record or an interner; anything else goes
+//! through the scan's `read_message`, so damaged messages read exactly as every other command
+//! sees them. The listing runs on its own thread, the next split directory listed while the
+//! last batches of one are read; the caller writes the text. At a million messages memory is
+//! what [`WINDOW_PER_THREAD`] batches a worker and two split directories' listings take, not
+//! the queue.
 
 use std::io;
+use std::ops::Range;
 use std::os::fd::AsFd;
-use std::sync::mpsc::{sync_channel, SyncSender};
-
-use rayon::prelude::*;
+use std::sync::Arc;
 
 use super::super::headers::FIRST_READ;
 use super::super::last_syms::LastSyms;
@@ -27,16 +27,19 @@ use super::super::read::{read_at, read_head_at, Stop};
 use super::super::recipients::{RecipientList, RecipientMemo};
 use super::super::{Interner, MessageId, MessageRecord, Queue};
 use super::dirs::FileName;
+use super::handoff::{Handoff, StopOnPanic};
 use super::message::ThreadBufs;
 use super::{
     read_message_keeping, read_one, BucketDirs, Files, Found, ReadCtx, ScanOptions, ScanReport,
 };
 
-/// Messages read in parallel before their text is handed over: enough to keep the read pool
-/// busy, few enough that three chunks' text (one read, one waiting, one written) stays small.
-pub const CHUNK: usize = 2048;
-/// Messages one read task formats into one buffer.
+/// Messages one job reads and formats into one buffer: a job is claimed and handed over under
+/// one lock each, which at 32 messages is about 3,100 times at 100,000 messages.
 const BATCH: usize = 32;
+/// Batches a worker may be ahead of the writer (with 16 workers, 2,048 messages' text, about
+/// 800 KB on a relay flood): room for every worker to keep reading while a slow one holds the
+/// writer back.
+const WINDOW_PER_THREAD: usize = 4;
 
 /// A plain message as qmail-qread's listing shows it, borrowed from the bytes just read.
 #[derive(Debug)]
@@ -110,31 +113,88 @@ fn stream_with(
     write: &mut dyn FnMut(&[u8]) -> io::Result<()>,
     fast: bool,
 ) -> io::Result<()> {
-    // One chunk waits while one is written and the next is read.
-    let (tx, rx) = sync_channel::<Vec<Vec<u8>>>(1);
+    let threads = super::parallel::read_threads();
+    let handoff: Handoff<Job<'_>, Batch> = Handoff::new(threads * WINDOW_PER_THREAD);
+    // Listed first, on this thread: the split directories' jobs borrow it.
+    let unsplit_bounce = if queue.layout().is_split(Subdir::Bounce) {
+        Sorted(Vec::new(), true)
+    } else {
+        listed(queue, Subdir::Bounce, None, report)
+    };
+    let handoff = &handoff;
+    let unsplit_bounce = &unsplit_bounce;
     std::thread::scope(|s| {
-        let reader = s.spawn(move || {
+        let lister = s.spawn(move || {
+            let _stop = StopOnPanic(handoff);
             let mut report = ScanReport::default();
-            read_all(queue, &mut report, format, fast, &tx);
+            queue_all(queue, unsplit_bounce, &mut report, handoff);
+            handoff.close();
             report
         });
+        for _ in 0..threads {
+            s.spawn(move || {
+                let mut bufs = Bufs::default();
+                handoff.work(|job, spare| job.read(spare, &mut bufs, format, fast));
+            });
+        }
+        // Whether the walk ends, the writer fails or panics: nothing more is read.
+        let stop = StopWhenDone(handoff);
         let mut written = Ok(());
-        for texts in rx.iter() {
-            written = texts.iter().try_for_each(|t| write(t));
+        let mut done = None;
+        while let Some(batch) = handoff.next(done.take()) {
+            report.vanished += batch.vanished;
+            written = write(&batch.text);
             if written.is_err() {
-                // Dropping the receiver makes the reader's next send fail: it stops.
                 break;
             }
+            done = Some(batch);
         }
-        drop(rx);
-        let theirs = reader
+        drop(stop);
+        let theirs = lister
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         report.junk_names += theirs.junk_names;
-        report.vanished += theirs.vanished;
         report.unreadable_dirs.extend(theirs.unreadable_dirs);
         written
     })
+}
+
+/// Stops the hand-off when dropped (the writer's side: done, failed or unwinding).
+struct StopWhenDone<'a, 'b>(&'a Handoff<Job<'b>, Batch>);
+
+impl Drop for StopWhenDone<'_, '_> {
+    fn drop(&mut self) {
+        self.0.stop();
+    }
+}
+
+/// A worker's job: [`BATCH`] info/ entries of one split directory.
+struct Job<'a> {
+    dir: Arc<SplitDir<'a>>,
+    entries: Range<usize>,
+}
+
+/// A job's text, and how many of its messages vanished.
+struct Batch {
+    text: Vec<u8>,
+    vanished: u64,
+}
+
+impl Job<'_> {
+    /// Read the job's messages into `spare`'s buffer (reused once the writer is done with it).
+    fn read(
+        self,
+        spare: Option<Batch>,
+        bufs: &mut Bufs,
+        format: &dyn QreadFormat,
+        fast: bool,
+    ) -> Batch {
+        let mut text = spare.map_or_else(|| Vec::with_capacity(BATCH * 512), |b| b.text);
+        text.clear();
+        let batch = &self.dir.info.0[self.entries];
+        let vanished = self.dir.batch_text(batch, bufs, format, fast, &mut text);
+        Batch { text, vanished }
+    }
 }
 
 /// The listings of one split directory.
@@ -146,38 +206,30 @@ struct SplitDir<'a> {
     mess: Sorted,
     local: Sorted,
     remote: Sorted,
-    bounce: &'a Sorted,
+    /// bounce/'s listing when it is split (it is not in qmail), else none: `unsplit_bounce`.
+    split_bounce: Option<Sorted>,
+    unsplit_bounce: &'a Sorted,
 }
 
-/// List and read every split directory, sending each chunk's text to `tx` (the reading
-/// thread's side of [`stream_with`]); stops when the receiver is gone.
-fn read_all(
-    queue: &Queue,
+/// List every split directory and queue its batches (the lister's side of [`stream_with`]);
+/// stops when everyone has stopped. The next directory is listed once every batch of the last
+/// one has been claimed: two directories' listings at most are held.
+fn queue_all<'a>(
+    queue: &'a Queue,
+    unsplit_bounce: &'a Sorted,
     report: &mut ScanReport,
-    format: &dyn QreadFormat,
-    fast: bool,
-    tx: &SyncSender<Vec<Vec<u8>>>,
+    handoff: &Handoff<Job<'a>, Batch>,
 ) {
     let layout = queue.layout();
-    let unsplit_bounce = if layout.is_split(Subdir::Bounce) {
-        Sorted(Vec::new(), true)
-    } else {
-        listed(queue, Subdir::Bounce, None, report)
-    };
-    let pool = super::parallel::read_pool();
     for n in 0..layout.split {
         let info = listed(queue, Subdir::Info, Some(n), report);
         if info.0.is_empty() {
             continue;
         }
-        let split_bounce;
-        let bounce = if layout.is_split(Subdir::Bounce) {
-            split_bounce = listed(queue, Subdir::Bounce, Some(n), report);
-            &split_bounce
-        } else {
-            &unsplit_bounce
-        };
-        let dir = SplitDir {
+        let split_bounce = layout
+            .is_split(Subdir::Bounce)
+            .then(|| listed(queue, Subdir::Bounce, Some(n), report));
+        let dir = Arc::new(SplitDir {
             n,
             queue,
             dirs: BucketDirs::open(queue, n),
@@ -185,25 +237,16 @@ fn read_all(
             local: listed(queue, Subdir::Local, Some(n), report),
             remote: listed(queue, Subdir::Remote, Some(n), report),
             info,
-            bounce,
-        };
-        for chunk in dir.info.0.chunks(CHUNK) {
-            let read_chunk = || -> Vec<(Vec<u8>, u64)> {
-                chunk
-                    .par_chunks(BATCH)
-                    .map_init(Bufs::default, |bufs, batch| {
-                        dir.batch_text(batch, bufs, format, fast)
-                    })
-                    .collect()
-            };
-            let texts = match &pool {
-                Some(p) => p.install(read_chunk),
-                None => read_chunk(),
-            };
-            report.vanished += texts.iter().map(|t| t.1).sum::<u64>();
-            if tx.send(texts.into_iter().map(|t| t.0).collect()).is_err() {
-                return;
-            }
+            split_bounce,
+            unsplit_bounce,
+        });
+        let len = dir.info.0.len();
+        let jobs = (0..len).step_by(BATCH).map(|from| Job {
+            dir: Arc::clone(&dir),
+            entries: from..(from + BATCH).min(len),
+        });
+        if !handoff.push(jobs) || !handoff.drained() {
+            return;
         }
     }
 }
@@ -226,28 +269,32 @@ impl Default for Bufs {
 }
 
 impl SplitDir<'_> {
-    /// The text of `batch` (info/ entries of this split directory) and how many of its
-    /// messages vanished.
+    fn bounce(&self) -> &Sorted {
+        self.split_bounce.as_ref().unwrap_or(self.unsplit_bounce)
+    }
+
+    /// Append the text of `batch` (info/ entries of this split directory) to `out`; returns
+    /// how many of its messages vanished.
     fn batch_text(
         &self,
         batch: &[Entry],
         bufs: &mut Bufs,
         format: &dyn QreadFormat,
         fast: bool,
-    ) -> (Vec<u8>, u64) {
-        let mut out = Vec::with_capacity(batch.len() * 256);
+        out: &mut Vec<u8>,
+    ) -> u64 {
         let mut vanished = 0;
         for e in batch {
-            if fast && self.plain_text(e, bufs, format, &mut out) {
+            if fast && self.plain_text(e, bufs, format, out) {
                 continue;
             }
             let strings = Interner::new();
             match self.read_record(e, &strings, &mut bufs.info) {
-                Some((r, rcpts)) => format.record(&r, &rcpts, &strings, &mut out),
+                Some((r, rcpts)) => format.record(&r, &rcpts, &strings, out),
                 None => vanished += 1,
             }
         }
-        (out, vanished)
+        vanished
     }
 
     /// Read a message whose listings show a plain message and append its text; false (nothing
@@ -266,7 +313,7 @@ impl SplitDir<'_> {
             &self.mess,
             &self.local,
             &self.remote,
-            self.bounce,
+            self.bounce(),
         ];
         if e.kind != EntryKind::File
             || self.queue.layout().bucket(e.id) != self.n
@@ -277,7 +324,7 @@ impl SplitDir<'_> {
         }
         let local = self.local.get(e.id);
         let remote = self.remote.get(e.id);
-        let bounce = self.bounce.get(e.id);
+        let bounce = self.bounce().get(e.id);
         if [local, remote, bounce]
             .iter()
             .any(|k| k.is_some() && *k != file)
@@ -377,7 +424,7 @@ impl SplitDir<'_> {
                 &self.mess,
                 &self.local,
                 &self.remote,
-                self.bounce,
+                self.bounce(),
             ]
             .iter()
             .all(|l| l.1),
@@ -404,7 +451,7 @@ impl SplitDir<'_> {
             (Subdir::Mess, &self.mess),
             (Subdir::Local, &self.local),
             (Subdir::Remote, &self.remote),
-            (Subdir::Bounce, self.bounce),
+            (Subdir::Bounce, self.bounce()),
         ] {
             if let Some(kind) = from.get(info.id) {
                 let dir = if layout.is_split(subdir) {
