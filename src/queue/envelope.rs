@@ -115,6 +115,34 @@ pub fn each_channel_record<'a>(
     issue
 }
 
+/// The recipients of a channel file, read from its bytes as they are listed (not collected
+/// first: a relay flood's message has 1-50, and collecting them was a vector grown three
+/// times a message).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Recipients<'a>(&'a [u8]);
+
+impl<'a> Recipients<'a> {
+    /// The recipients of the channel file `bytes`.
+    pub fn new(bytes: &'a [u8]) -> Recipients<'a> {
+        Recipients(bytes)
+    }
+
+    /// Each recipient (address, done) in file order, as [`parse_channel`] gives them.
+    pub fn iter(&self) -> impl Iterator<Item = (&'a [u8], bool)> + 'a {
+        // `each_channel_record`'s records: NUL-terminated, `T` pending or `D` done; anything
+        // else and the bytes after the last NUL are no recipient.
+        let mut rest = self.0;
+        std::iter::from_fn(move || loop {
+            let end = memchr::memchr(0, rest)?;
+            let record = &rest[..end];
+            rest = &rest[end + 1..];
+            if let [kind @ (b'T' | b'D'), address @ ..] = record {
+                return Some((address, *kind == b'D'));
+            }
+        })
+    }
+}
+
 /// A todo/ or intd/ envelope as qmail-queue wrote it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TodoEnvelope<'a> {
@@ -204,6 +232,41 @@ mod tests {
         // Issue 10: an empty channel file is as truncated as an empty info file.
         let (rcpts, issue) = parse_channel(b"");
         assert!(rcpts.is_empty() && issue.truncated);
+    }
+
+    /// [`Recipients`] gives [`parse_channel`]'s pairs: on files cut short, empty records,
+    /// records of other types, and any bytes at all.
+    #[test]
+    fn recipients_are_parse_channel_s() {
+        fn listed(b: &[u8]) -> Vec<(&[u8], bool)> {
+            Recipients::new(b).iter().collect()
+        }
+        for bytes in [
+            &b""[..],
+            b"\0",
+            b"\0\0",
+            b"Ta@x\0",
+            b"Ta@x\0Tb@",
+            b"Ta@x\0\0Db@y\0",
+            b"Xodd\0Ta@x\0D\0T",
+            b"no nul at all",
+            b"T\xff\x1b@x\0Dd@y\0Q?\0",
+        ] {
+            assert_eq!(listed(bytes), parse_channel(bytes).0, "{bytes:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_give_parse_channel_s_recipients(
+            v in proptest::collection::vec(
+                proptest::sample::select(vec![0u8, b'T', b'D', b'X', b'a', b'@', 0xff]),
+                0..64,
+            )
+        ) {
+            let listed: Vec<_> = Recipients::new(&v).iter().collect();
+            proptest::prop_assert_eq!(listed, parse_channel(&v).0);
+        }
     }
 
     #[test]

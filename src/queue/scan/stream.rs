@@ -19,6 +19,7 @@ use std::ops::Range;
 use std::os::fd::AsFd;
 use std::sync::Arc;
 
+use super::super::envelope::Recipients;
 use super::super::headers::FIRST_READ;
 use super::super::last_syms::LastSyms;
 use super::super::layout::Subdir;
@@ -54,10 +55,10 @@ pub struct QreadMessage<'a> {
     pub sender: Option<&'a [u8]>,
     /// A bounce/ file exists.
     pub bouncing: bool,
-    /// local/'s recipients (address, done), in file order.
-    pub local: &'a [(&'a [u8], bool)],
-    /// remote/'s recipients (address, done), in file order.
-    pub remote: &'a [(&'a [u8], bool)],
+    /// local/'s recipients.
+    pub local: Recipients<'a>,
+    /// remote/'s recipients.
+    pub remote: Recipients<'a>,
 }
 
 /// How the listing's text is made, called on the reading threads.
@@ -364,16 +365,15 @@ impl SplitDir<'_> {
         {
             return false;
         }
-        let local = recipients(&bufs.local, local.is_some());
-        let remote = recipients(&bufs.remote, remote.is_some());
         let m = QreadMessage {
             id: e.id,
             queued,
             size,
             sender: super::super::envelope::parse_info(&bufs.info).0,
             bouncing: bounce.is_some(),
-            local: &local,
-            remote: &remote,
+            // A channel file not listed was not read: its buffer is empty.
+            local: Recipients::new(&bufs.local),
+            remote: Recipients::new(&bufs.remote),
         };
         format.plain(&m, out);
         true
@@ -474,15 +474,6 @@ impl SplitDir<'_> {
             dir: self.n,
         });
         group
-    }
-}
-
-/// A channel file's recipients (none when it is not listed).
-fn recipients(buf: &[u8], listed: bool) -> Vec<(&[u8], bool)> {
-    if listed {
-        super::super::envelope::parse_channel(buf).0
-    } else {
-        Vec::new()
     }
 }
 
