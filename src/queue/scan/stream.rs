@@ -91,7 +91,39 @@ impl Sorted {
         let i = self.0.partition_point(|e| e.id < id);
         self.0.get(i).filter(|e| e.id == id).map(|e| e.kind)
     }
+
+    /// [`Self::get`] for ids looked up in ascending order, `cursor` where the last lookup
+    /// left off: a few steps on from it, not a search of the whole listing. A batch's ids
+    /// ascend (info/'s listing is sorted), and the four searches of a split directory's
+    /// listings (4,300 entries at 100,000 messages) were 12 % of `read`'s user time, each
+    /// step a cache miss.
+    fn seek(&self, cursor: &mut Option<usize>, id: MessageId) -> Option<EntryKind> {
+        let mut i = match *cursor {
+            Some(i) => i,
+            None => self.0.partition_point(|e| e.id < id),
+        };
+        // The next entries first (the usual case: this listing holds the same ids), a search
+        // of the rest when the id is further on.
+        let mut steps = 0;
+        while self.0.get(i).is_some_and(|e| e.id < id) {
+            if steps == SEEK_STEPS {
+                i += self.0[i..].partition_point(|e| e.id < id);
+                break;
+            }
+            i += 1;
+            steps += 1;
+        }
+        *cursor = Some(i);
+        self.0.get(i).filter(|e| e.id == id).map(|e| e.kind)
+    }
 }
+
+/// Entries [`Sorted::seek`] steps over before it searches.
+const SEEK_STEPS: usize = 8;
+
+/// Where a batch's lookups in mess/, local/, remote/ and bounce/ have got to.
+#[derive(Default)]
+struct Cursors([Option<usize>; 4]);
 
 /// Walk the messages qmail-qread lists, handing `write` their text (made by `format`) chunk by
 /// chunk in (split directory, id) order. Directories that cannot be listed, junk names and
@@ -285,8 +317,9 @@ impl SplitDir<'_> {
         out: &mut Vec<u8>,
     ) -> u64 {
         let mut vanished = 0;
+        let mut cursors = Cursors::default();
         for e in batch {
-            if fast && self.plain_text(e, bufs, format, out) {
+            if fast && self.plain_text(e, &mut cursors, bufs, format, out) {
                 continue;
             }
             let strings = Interner::new();
@@ -304,6 +337,7 @@ impl SplitDir<'_> {
     fn plain_text(
         &self,
         e: &Entry,
+        cursors: &mut Cursors,
         bufs: &mut Bufs,
         format: &dyn QreadFormat,
         out: &mut Vec<u8>,
@@ -319,13 +353,16 @@ impl SplitDir<'_> {
         if e.kind != EntryKind::File
             || self.queue.layout().bucket(e.id) != self.n
             || !lists.iter().all(|l| l.1)
-            || self.mess.get(e.id) != file
         {
             return false;
         }
-        let local = self.local.get(e.id);
-        let remote = self.remote.get(e.id);
-        let bounce = self.bounce().get(e.id);
+        let [mess, local, remote, bounce] = &mut cursors.0;
+        if self.mess.seek(mess, e.id) != file {
+            return false;
+        }
+        let local = self.local.seek(local, e.id);
+        let remote = self.remote.seek(remote, e.id);
+        let bounce = self.bounce().seek(bounce, e.id);
         if [local, remote, bounce]
             .iter()
             .any(|k| k.is_some() && *k != file)

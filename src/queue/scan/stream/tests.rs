@@ -170,3 +170,43 @@ fn plain_messages_read_without_a_record_print_exactly_what_the_scan_s_reader_giv
     }
     assert_eq!(fast, slow);
 }
+
+/// Lookups in ascending order from a cursor find what a search of the whole listing finds:
+/// ids present and absent, runs far apart (past the steps before a search), ids below and
+/// above every entry.
+#[test]
+fn seeking_in_ascending_order_finds_what_get_finds() {
+    use crate::queue::listing::{Entry, EntryKind};
+    let kinds = [EntryKind::File, EntryKind::Symlink, EntryKind::Other];
+    let listed: Vec<Entry> = (0..2_000u64)
+        .filter(|i| i % 3 != 0 && !(500..900).contains(i))
+        .map(|i| Entry {
+            id: MessageId(i * 2 + 10),
+            kind: kinds[(i % 7 % 3) as usize],
+        })
+        .collect();
+    let sorted = Sorted::of(listed, true);
+    for (from, step) in [
+        (0u64, 1u64),
+        (0, 2),
+        (11, 2),
+        (0, 7),
+        (990, 1),
+        (0, 97),
+        (4_000, 3),
+    ] {
+        for batch in [1usize, 5, 32, 10_000] {
+            let ids: Vec<MessageId> = (0..)
+                .map(|k| MessageId(from + k * step))
+                .take_while(|id| id.0 < 4_100)
+                .collect();
+            for chunk in ids.chunks(batch) {
+                let mut cursor = None;
+                for &id in chunk {
+                    assert_eq!(sorted.seek(&mut cursor, id), sorted.get(id), "{id}");
+                }
+            }
+        }
+    }
+    assert_eq!(Sorted::default().seek(&mut None, MessageId(3)), None);
+}
