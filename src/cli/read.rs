@@ -186,18 +186,7 @@ fn recipient_line(out: &mut Vec<u8>, channel: Channel, address: &[u8], done: boo
 
 /// `v` in decimal.
 fn push_decimal(out: &mut Vec<u8>, v: u64) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    let mut v = v;
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[at..]);
+    out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
 }
 
 /// `bytes` through qmail-qread's own filter (as `sanitize::qmail_printable`): every byte

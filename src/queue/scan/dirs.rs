@@ -97,22 +97,11 @@ impl FileName {
 
     /// `id` in decimal, as qmail names its files.
     pub(super) fn of(id: MessageId) -> FileName {
-        let mut digits = [0u8; 20];
-        let mut at = digits.len();
-        let mut v = id.0;
-        loop {
-            at -= 1;
-            digits[at] = b'0' + (v % 10) as u8;
-            v /= 10;
-            if v == 0 {
-                break;
-            }
-        }
         let mut n = FileName {
             bytes: [0; FileName::CAP],
             len: 0,
         };
-        n.push(&digits[at..]);
+        n.push(itoa::Buffer::new().format(id.0).as_bytes());
         n
     }
 
