@@ -4,220 +4,126 @@
 //! `read` streams qmail-qread's listing this way. A rayon pool, handed one chunk at a time,
 //! left its sixteen workers spinning (`sched_yield`) at the end of every chunk while the next was
 //! handed over: 48,000 `sched_yield` calls at 100,000 messages (issue 22). Here a worker with
-//! nothing to do waits on a condition variable, and the producer queues the next jobs while
+//! nothing to do sleeps in a channel's receive, and the producer queues the next jobs while
 //! the last ones are read, so the workers never wait for a chunk boundary.
+//!
+//! Made of std's channels: the producer sends each job to the workers with the sending end of
+//! a channel for its one result, and the receiving end to the taker, in job order, through a
+//! channel whose bound is the window. Each side holds its own end, so a side that goes away
+//! (returns or unwinds) is seen by the others: the taker gets `None` once the producer is gone
+//! and every result taken, or when the worker doing the job it waits for panicked (workers
+//! claim jobs in order, so every earlier job was done); the producer's `push` fails once the
+//! taker is gone; workers return once the producer is gone and no job is left, or the taker
+//! is gone. `std::thread::scope` then re-raises a panic.
 
-use std::collections::VecDeque;
-use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
+use std::sync::{Arc, Mutex, PoisonError};
 
-/// The hand-off between one producer (queues jobs), workers (do them) and one taker (takes
-/// their results in queue order).
-pub(super) struct Handoff<J, R> {
-    state: Mutex<State<J, R>>,
-    /// Workers wait here for a job, or for room ahead of the taker.
-    for_job: Condvar,
-    /// The taker waits here for the next result.
-    for_result: Condvar,
-    /// The producer waits here for the queued jobs to be claimed.
-    for_drain: Condvar,
-    /// Results (done or in progress) a worker may be ahead of the taker: the bound on the
-    /// memory results take.
+/// A job, and where its result goes.
+type Job<J, R> = (J, SyncSender<R>);
+
+/// A hand-off letting workers be at most `window` (at least 1) results ahead of the taker
+/// (done or being done): the producer's, the workers' and the taker's ends.
+pub(super) fn handoff<J, R>(window: usize) -> (Producer<J, R>, Workers<J, R>, Taker<J, R>) {
+    let window = window.max(1);
+    let (jobs, queued) = channel();
+    // The taker holds one more: the result it waits for.
+    let (order, ordered) = sync_channel(window - 1);
+    let shared = Arc::new(Shared {
+        queued: Mutex::new(queued),
+        spare: Mutex::new(Vec::new()),
+        taker_gone: AtomicBool::new(false),
+        window,
+    });
+    let workers = Workers(Arc::clone(&shared));
+    let taker = Taker { shared, ordered };
+    (Producer { jobs, order }, workers, taker)
+}
+
+/// What the workers and the taker share.
+struct Shared<J, R> {
+    /// Jobs not claimed yet, claimed in queue order.
+    queued: Mutex<Receiver<Job<J, R>>>,
+    /// Results the taker is done with, for workers to fill again (their buffers reused).
+    spare: Mutex<Vec<R>>,
+    /// Queued jobs are not done.
+    taker_gone: AtomicBool,
     window: usize,
 }
 
-struct State<J, R> {
-    /// Jobs queued and not claimed yet; the front one is job number `claimed`.
-    queued: VecDeque<J>,
-    /// Jobs claimed so far.
-    claimed: u64,
-    /// Results handed to the taker so far.
-    taken: u64,
-    /// The results of jobs `taken..claimed`, `None` while the job is being done.
-    ready: VecDeque<Option<R>>,
-    /// Results the taker is done with, for workers to fill again (their buffers reused).
-    spare: Vec<R>,
-    /// The producer queues no more jobs.
-    closed: bool,
-    /// Everyone stops: the taker went away, or a thread panicked.
-    stopped: bool,
-    /// Threads waiting on each condition variable, so that nobody is woken in vain (each wake
-    /// is a system call).
-    idle_workers: usize,
-    taker_waits: bool,
-    producer_waits: bool,
+/// The producer's end: dropped, no more jobs come.
+pub(super) struct Producer<J, R> {
+    jobs: Sender<Job<J, R>>,
+    order: SyncSender<Receiver<R>>,
 }
 
-impl<J, R> Handoff<J, R> {
-    /// A hand-off letting workers be at most `window` (at least 1) results ahead of the taker.
-    pub(super) fn new(window: usize) -> Handoff<J, R> {
-        Handoff {
-            state: Mutex::new(State {
-                queued: VecDeque::new(),
-                claimed: 0,
-                taken: 0,
-                ready: VecDeque::new(),
-                spare: Vec::new(),
-                closed: false,
-                stopped: false,
-                idle_workers: 0,
-                taker_waits: false,
-                producer_waits: false,
-            }),
-            for_job: Condvar::new(),
-            for_result: Condvar::new(),
-            for_drain: Condvar::new(),
-            window: window.max(1),
-        }
+impl<J, R> Producer<J, R> {
+    /// Queue `job`, waiting while the window is full. False once the taker is gone.
+    pub(super) fn push(&self, job: J) -> bool {
+        let (result, taken) = sync_channel(1);
+        self.order.send(taken).is_ok() && self.jobs.send((job, result)).is_ok()
     }
+}
 
-    fn lock(&self) -> MutexGuard<'_, State<J, R>> {
-        // Nothing panics while holding the lock; a poisoned lock is still consistent.
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
+/// The workers' end, shared by the worker threads.
+pub(super) struct Workers<J, R>(Arc<Shared<J, R>>);
 
-    /// Queue `jobs` (the producer's side). False when everyone has stopped.
-    pub(super) fn push(&self, jobs: impl IntoIterator<Item = J>) -> bool {
-        let mut s = self.lock();
-        if s.stopped {
-            return false;
-        }
-        s.queued.extend(jobs);
-        if s.idle_workers > 0 {
-            self.for_job.notify_all();
-        }
-        true
-    }
-
-    /// Wait until every queued job has been claimed by a worker (the producer's side, so that
-    /// what it queues next is not held long before it is read). False when everyone stopped.
-    pub(super) fn drained(&self) -> bool {
-        let mut s = self.lock();
-        while !s.queued.is_empty() && !s.stopped {
-            s.producer_waits = true;
-            s = self
-                .for_drain
-                .wait(s)
-                .unwrap_or_else(PoisonError::into_inner);
-        }
-        s.producer_waits = false;
-        !s.stopped
-    }
-
-    /// No more jobs will be queued.
-    pub(super) fn close(&self) {
-        let mut s = self.lock();
-        s.closed = true;
-        self.wake_all(&s);
-    }
-
-    /// Everyone stops: queued jobs are dropped, workers and the producer return, the taker
-    /// takes nothing more.
-    pub(super) fn stop(&self) {
-        let mut s = self.lock();
-        s.stopped = true;
-        s.queued.clear();
-        self.wake_all(&s);
-    }
-
-    fn wake_all(&self, s: &State<J, R>) {
-        if s.idle_workers > 0 {
-            self.for_job.notify_all();
-        }
-        if s.taker_waits {
-            self.for_result.notify_all();
-        }
-        if s.producer_waits {
-            self.for_drain.notify_all();
-        }
-    }
-
+impl<J, R> Workers<J, R> {
     /// A worker's loop: claim jobs and do them with `work` (given a spare result to reuse, when
-    /// there is one) until the producer is done and no job is left, or everyone stops.
+    /// there is one) until the producer is gone and no job is left, or the taker is gone.
     pub(super) fn work(&self, mut work: impl FnMut(J, Option<R>) -> R) {
-        let _stop_if_panicking = StopOnPanic(self);
-        let mut s = self.lock();
+        let shared = &*self.0;
         loop {
-            if s.stopped || (s.closed && s.queued.is_empty()) {
+            let claimed = shared
+                .queued
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .recv();
+            let Ok((job, result)) = claimed else { return };
+            if shared.taker_gone.load(Ordering::Relaxed) {
                 return;
             }
-            let room = s.ready.len() < self.window;
-            let claimed = if room { s.queued.pop_front() } else { None };
-            let Some(job) = claimed else {
-                s.idle_workers += 1;
-                s = self.for_job.wait(s).unwrap_or_else(PoisonError::into_inner);
-                s.idle_workers -= 1;
-                continue;
-            };
-            let number = s.claimed;
-            s.claimed += 1;
-            s.ready.push_back(None);
-            if s.queued.is_empty() && s.producer_waits {
-                self.for_drain.notify_one();
-            }
-            if s.queued.is_empty() && s.closed && s.idle_workers > 0 {
-                // The last job: the workers waiting for one are done.
-                self.for_job.notify_all();
-            }
-            let spare = s.spare.pop();
-            drop(s);
-            let result = work(job, spare);
-            s = self.lock();
-            if s.stopped {
-                return;
-            }
-            let at = (number - s.taken) as usize;
-            s.ready[at] = Some(result);
-            if at == 0 && s.taker_waits {
-                self.for_result.notify_one();
-            }
-        }
-    }
-
-    /// The taker's side: the next result in queue order, handing back `done` (a result
-    /// already used) for a worker to reuse; `None` once every job's result has been taken,
-    /// or everyone stopped.
-    pub(super) fn next(&self, done: Option<R>) -> Option<R> {
-        let mut s = self.lock();
-        if let Some(r) = done {
-            if s.spare.len() < self.window {
-                s.spare.push(r);
-            }
-        }
-        loop {
-            if s.stopped {
-                return None;
-            }
-            if let Some(Some(_)) = s.ready.front() {
-                let r = s.ready.pop_front().flatten();
-                s.taken += 1;
-                if s.idle_workers > 0 && !s.queued.is_empty() {
-                    // Room ahead again for a worker held back by the window.
-                    self.for_job.notify_one();
-                }
-                return r;
-            }
-            if s.closed && s.queued.is_empty() && s.ready.is_empty() {
-                return None;
-            }
-            s.taker_waits = true;
-            s = self
-                .for_result
-                .wait(s)
-                .unwrap_or_else(PoisonError::into_inner);
-            s.taker_waits = false;
+            let spare = shared
+                .spare
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .pop();
+            // Fails only when the taker is gone.
+            let _ = result.send(work(job, spare));
         }
     }
 }
 
-/// Stops the hand-off when the thread holding it unwinds, so that no other thread waits for
-/// a job or result that will never come (the scope then re-raises the panic).
-pub(super) struct StopOnPanic<'a, J, R>(pub(super) &'a Handoff<J, R>);
+/// The taker's end: dropped, everyone stops. Own it in the closure given to
+/// `std::thread::scope` (move it in), so that it is dropped if the taker unwinds: borrowed
+/// from outside, it outlives the scope's wait for the producer, which waits for room.
+pub(super) struct Taker<J, R> {
+    shared: Arc<Shared<J, R>>,
+    ordered: Receiver<Receiver<R>>,
+}
 
-impl<J, R> Drop for StopOnPanic<'_, J, R> {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            self.0.stop();
+impl<J, R> Taker<J, R> {
+    /// The next result in queue order, handing back `done` (a result already used) for a
+    /// worker to reuse; `None` once every job's result has been taken, or a worker panicked.
+    pub(super) fn next(&mut self, done: Option<R>) -> Option<R> {
+        if let Some(r) = done {
+            let mut spare = self
+                .shared
+                .spare
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if spare.len() < self.shared.window {
+                spare.push(r);
+            }
         }
+        self.ordered.recv().ok()?.recv().ok()
+    }
+}
+
+impl<J, R> Drop for Taker<J, R> {
+    fn drop(&mut self) {
+        self.shared.taker_gone.store(true, Ordering::Relaxed);
     }
 }
 

@@ -28,7 +28,7 @@ use super::super::read::{read_at, read_head_at, Stop};
 use super::super::recipients::{RecipientList, RecipientMemo};
 use super::super::{Interner, MessageId, MessageRecord, Queue};
 use super::dirs::FileName;
-use super::handoff::{Handoff, StopOnPanic};
+use super::handoff::{handoff, Producer};
 use super::message::ThreadBufs;
 use super::{
     read_message_keeping, read_one, BucketDirs, Files, Found, ReadCtx, ScanOptions, ScanReport,
@@ -147,34 +147,30 @@ fn stream_with(
     fast: bool,
 ) -> io::Result<()> {
     let threads = super::parallel::read_threads();
-    let handoff: Handoff<Job<'_>, Batch> = Handoff::new(threads * WINDOW_PER_THREAD);
     // Listed first, on this thread: the split directories' jobs borrow it.
     let unsplit_bounce = if queue.layout().is_split(Subdir::Bounce) {
         Sorted(Vec::new(), true)
     } else {
         listed(queue, Subdir::Bounce, None, report)
     };
-    let handoff = &handoff;
+    let (producer, workers, mut taker) = handoff(threads * WINDOW_PER_THREAD);
+    let workers = &workers;
     let unsplit_bounce = &unsplit_bounce;
     std::thread::scope(|s| {
         let lister = s.spawn(move || {
-            let _stop = StopOnPanic(handoff);
             let mut report = ScanReport::default();
-            queue_all(queue, unsplit_bounce, &mut report, handoff);
-            handoff.close();
+            queue_all(queue, unsplit_bounce, &mut report, &producer);
             report
         });
         for _ in 0..threads {
             s.spawn(move || {
                 let mut bufs = Bufs::default();
-                handoff.work(|job, spare| job.read(spare, &mut bufs, format, fast));
+                workers.work(|job, spare| job.read(spare, &mut bufs, format, fast));
             });
         }
-        // Whether the walk ends, the writer fails or panics: nothing more is read.
-        let stop = StopWhenDone(handoff);
         let mut written = Ok(());
         let mut done = None;
-        while let Some(batch) = handoff.next(done.take()) {
+        while let Some(batch) = taker.next(done.take()) {
             report.vanished += batch.vanished;
             written = write(&batch.text);
             if written.is_err() {
@@ -182,7 +178,9 @@ fn stream_with(
             }
             done = Some(batch);
         }
-        drop(stop);
+        // Whether the walk ended or the writer failed (or panics, unwinding): nothing more is
+        // read.
+        drop(taker);
         let theirs = lister
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
@@ -190,15 +188,6 @@ fn stream_with(
         report.unreadable_dirs.extend(theirs.unreadable_dirs);
         written
     })
-}
-
-/// Stops the hand-off when dropped (the writer's side: done, failed or unwinding).
-struct StopWhenDone<'a, 'b>(&'a Handoff<Job<'b>, Batch>);
-
-impl Drop for StopWhenDone<'_, '_> {
-    fn drop(&mut self) {
-        self.0.stop();
-    }
 }
 
 /// A worker's job: [`BATCH`] info/ entries of one split directory.
@@ -245,13 +234,14 @@ struct SplitDir<'a> {
 }
 
 /// List every split directory and queue its batches (the lister's side of [`stream_with`]);
-/// stops when everyone has stopped. The next directory is listed once every batch of the last
-/// one has been claimed: two directories' listings at most are held.
+/// stops when the writer has. The next directory is listed once every batch of the last one
+/// has been queued (the window's last ones not yet read): two directories' listings at most
+/// are held, or those the window's batches need.
 fn queue_all<'a>(
     queue: &'a Queue,
     unsplit_bounce: &'a Sorted,
     report: &mut ScanReport,
-    handoff: &Handoff<Job<'a>, Batch>,
+    producer: &Producer<Job<'a>, Batch>,
 ) {
     let layout = queue.layout();
     for n in 0..layout.split {
@@ -278,8 +268,10 @@ fn queue_all<'a>(
             dir: Arc::clone(&dir),
             entries: from..(from + BATCH).min(len),
         });
-        if !handoff.push(jobs) || !handoff.drained() {
-            return;
+        for job in jobs {
+            if !producer.push(job) {
+                return;
+            }
         }
     }
 }

@@ -17,24 +17,28 @@ fn lengths(n: usize, seed: u64) -> Vec<u64> {
         .collect()
 }
 
-/// Run `jobs` through `workers` threads, the producer pushing them in `pushes` groups and
-/// waiting for each to be claimed; returns what the taker took.
+/// Run `jobs` through `workers` threads, the producer pushing them in `pushes` groups (a
+/// pause between them); returns what the taker took.
 fn run(jobs: &[u64], workers: usize, window: usize, pushes: usize) -> Vec<u64> {
-    let h: Handoff<(usize, u64), (usize, u64)> = Handoff::new(window);
-    let ahead = AtomicUsize::new(0);
+    let (producer, w, mut taker) = handoff::<(usize, u64), (usize, u64)>(window);
+    let (w, ahead, taken_so_far) = (&w, AtomicUsize::new(0), AtomicUsize::new(0));
     let mut taken = Vec::new();
     std::thread::scope(|s| {
-        s.spawn(|| {
+        s.spawn(move || {
             let numbered: Vec<(usize, u64)> = jobs.iter().copied().enumerate().collect();
             for group in numbered.chunks(jobs.len().div_ceil(pushes).max(1)) {
-                assert!(h.push(group.iter().copied()));
-                assert!(h.drained());
+                for &job in group {
+                    assert!(producer.push(job));
+                }
+                std::thread::sleep(Duration::from_micros(100));
             }
-            h.close();
         });
         for _ in 0..workers {
             s.spawn(|| {
-                h.work(|(i, v), _spare| {
+                w.work(|(i, v), _spare| {
+                    // Results being done or done, this one included, not yet taken.
+                    let taken = taken_so_far.load(Ordering::SeqCst);
+                    ahead.fetch_max(i + 1 - taken, Ordering::Relaxed);
                     // Uneven work, so later jobs often finish first.
                     std::thread::sleep(Duration::from_micros(v));
                     (i, v)
@@ -42,12 +46,10 @@ fn run(jobs: &[u64], workers: usize, window: usize, pushes: usize) -> Vec<u64> {
             });
         }
         let mut done = None;
-        while let Some(r) = h.next(done.take()) {
-            let s = h.lock();
-            ahead.fetch_max(s.ready.len(), Ordering::Relaxed);
-            drop(s);
+        while let Some(r) = taker.next(done.take()) {
             assert_eq!(r.0, taken.len(), "results in job order");
             taken.push(r.1);
+            taken_so_far.store(taken.len(), Ordering::SeqCst);
             done = Some(r);
         }
     });
@@ -102,15 +104,17 @@ fn spent_results_are_handed_back_to_the_workers() {
             AtomicUsize::new(0),
             AtomicUsize::new(0),
         );
-        let h: Handoff<u32, Counted<'_>> = Handoff::new(window);
+        let (producer, w, mut taker) = handoff::<u32, Counted<'_>>(window);
+        let w = &w;
         std::thread::scope(|s| {
-            s.spawn(|| {
-                h.push(0..300);
-                h.close();
+            s.spawn(move || {
+                for j in 0..300 {
+                    assert!(producer.push(j));
+                }
             });
             for _ in 0..workers {
                 s.spawn(|| {
-                    h.work(|_, spare| {
+                    w.work(|_, spare| {
                         spare.unwrap_or_else(|| {
                             made.fetch_add(1, Ordering::Relaxed);
                             Counted::new(&alive, &most)
@@ -120,7 +124,7 @@ fn spent_results_are_handed_back_to_the_workers() {
             }
             let mut done = None;
             let mut n = 0;
-            while let Some(r) = h.next(done.take()) {
+            while let Some(r) = taker.next(done.take()) {
                 n += 1;
                 done = Some(r);
             }
@@ -134,56 +138,95 @@ fn spent_results_are_handed_back_to_the_workers() {
 
 #[test]
 fn a_taker_that_stops_early_stops_the_producer_and_the_workers() {
-    let h: Handoff<u32, u32> = Handoff::new(4);
-    let done = AtomicUsize::new(0);
+    let (producer, w, mut taker) = handoff::<u32, u32>(4);
+    let (w, done) = (&w, AtomicUsize::new(0));
     std::thread::scope(|s| {
-        s.spawn(|| {
-            // Pushes until told that everyone stopped.
+        s.spawn(move || {
+            // Pushes until told that the taker is gone.
             let mut i = 0;
-            while h.push([i]) && h.drained() {
+            while producer.push(i) {
                 i += 1;
             }
         });
         for _ in 0..3 {
             s.spawn(|| {
-                h.work(|j, _| {
+                w.work(|j, _| {
                     done.fetch_add(1, Ordering::Relaxed);
                     j
                 })
             });
         }
         for want in 0..10 {
-            assert_eq!(h.next(None), Some(want));
+            assert_eq!(taker.next(None), Some(want));
         }
-        h.stop();
-        assert_eq!(h.next(None), None);
+        drop(taker);
     });
-    assert!(done.into_inner() >= 10);
+    // The ten taken, the window's four and one being queued at most.
+    let done = done.into_inner();
+    assert!((10..=15).contains(&done), "{done} done");
 }
 
 #[test]
 fn a_panicking_worker_stops_everyone_and_the_panic_reaches_the_scope() {
-    let h: Handoff<u32, u32> = Handoff::new(4);
+    let (producer, w, mut taker) = handoff::<u32, u32>(4);
+    let w = &w;
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         std::thread::scope(|s| {
-            s.spawn(|| {
-                h.push(0..1000);
-                h.close();
+            s.spawn(move || {
+                for j in 0..1000 {
+                    if !producer.push(j) {
+                        break;
+                    }
+                }
             });
             for _ in 0..2 {
                 s.spawn(|| {
-                    h.work(|j, _| {
+                    w.work(|j, _| {
                         assert!(j != 5, "job 5 fails");
                         j
                     })
                 });
             }
             let mut taken = 0;
-            while h.next(None).is_some() {
+            while taker.next(None).is_some() {
                 taken += 1;
             }
-            assert!(taken <= 5);
+            assert_eq!(taken, 5, "every job before the one that failed");
+            drop(taker);
         })
     }));
     assert!(outcome.is_err());
+}
+
+#[test]
+fn a_panicking_producer_or_taker_stops_everyone_and_the_panic_reaches_the_scope() {
+    for producer_fails in [true, false] {
+        let (producer, w, taker) = handoff::<u32, u32>(2);
+        let w = &w;
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            std::thread::scope(|s| {
+                // Owned here, so that it is dropped (everyone stops) when this unwinds.
+                let mut taker = taker;
+                s.spawn(move || {
+                    for j in 0.. {
+                        assert!(!producer_fails || j != 7, "the producer fails");
+                        if !producer.push(j) {
+                            break;
+                        }
+                    }
+                });
+                for _ in 0..3 {
+                    s.spawn(|| w.work(|j, _| j));
+                }
+                let mut want = 0;
+                while let Some(j) = taker.next(None) {
+                    assert_eq!(j, want);
+                    want += 1;
+                    assert!(producer_fails || j != 9, "the taker fails");
+                }
+                assert_eq!(want, 7, "every job queued before the producer failed");
+            })
+        }));
+        assert!(outcome.is_err());
+    }
 }
