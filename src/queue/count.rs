@@ -12,7 +12,7 @@ use std::path::Path;
 
 use super::error::{Error, Result};
 use super::layout::parse_id;
-use super::listing::{list, walk_dir, EntryKind, MAX_WALK_DEPTH};
+use super::listing::{list, walk_dir, EntryKind};
 use super::{Layout, Queue, Subdir};
 
 /// Counts for `qtriage stat`.
@@ -32,6 +32,10 @@ pub struct QueueCounts {
     /// the wrong split directory.
     pub problems: u64,
 }
+
+/// How deep the count descends below a split directory: qmail's tree is two levels; a deeper
+/// one is hostile (`find` has no limit; `check` reports the damage).
+const MAX_WALK_DEPTH: usize = 16;
 
 /// Newlines in a name: each one `find` prints makes one more line for `wc -l`.
 fn newlines(name: &[u8]) -> u64 {

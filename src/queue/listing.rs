@@ -174,7 +174,3 @@ pub fn walk_dir(path: &Path, f: &mut dyn FnMut(&[u8], EntryKind)) -> std::io::Re
     }
     Ok(())
 }
-
-/// How deep `stat`'s count descends below a split directory: qmail's tree is two levels; a
-/// deeper one is hostile.
-pub const MAX_WALK_DEPTH: usize = 16;
