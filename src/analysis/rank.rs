@@ -177,6 +177,7 @@ fn score(c: &Cluster, s: &Signals, corpus: &Corpus<'_>, words: bool) -> Scoring 
     log_points(&mut sc, c, corpus);
     origin_points(&mut sc, c, s);
     inside::forged_inside_points(&mut sc, c, s);
+    inside_run::inside_run_points(&mut sc, c, s, corpus);
     forged_script_points(&mut sc, c, s);
     forged_pattern_points(&mut sc, c, s, corpus);
     stuffing::stuffing_points(&mut sc, c, s, corpus);
@@ -199,8 +200,10 @@ fn score(c: &Cluster, s: &Signals, corpus: &Corpus<'_>, words: bool) -> Scoring 
     // help desk has volume, fan-out, one subject and a rate too.
     if sc.whys.len() == 1 && sc.whys[0].0 == points::HEAVY {
         sc.held = Some(Held::Heavy);
-    } else if inside::carries(&sc) {
+    } else if inside::carries(&sc, points::FORGED_INSIDE) {
         sc.held = Some(Held::ForgedInside);
+    } else if inside::carries(&sc, points::TEMPLATE_INSIDE) {
+        sc.held = Some(Held::InsideRun);
     } else if stuffing::spread_alone(&sc) {
         sc.held = Some(Held::SpreadAlone);
     } else if points::alike_scripts(&sc, c, s, corpus) {
@@ -490,6 +493,7 @@ mod few_recipients;
 mod heavy;
 mod held;
 mod inside;
+mod inside_run;
 mod mailing;
 mod members;
 mod part;
@@ -500,6 +504,7 @@ mod top;
 use heavy::account_points;
 use held::Held;
 pub use inside::HELD_INSIDE;
+pub use inside_run::HELD_TEMPLATE;
 use points::{
     campaign_points, fan_out_and_template, forged_pattern_points, forged_script_points, log_points,
     login_points, origin_points, shared_ip_points,
@@ -521,6 +526,8 @@ mod explain_tests;
 mod few_recipients_tests;
 #[cfg(test)]
 mod forged_from_tests;
+#[cfg(test)]
+mod inside_run_tests;
 #[cfg(test)]
 mod inside_tests;
 #[cfg(test)]

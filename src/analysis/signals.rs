@@ -30,6 +30,7 @@ use campaigns::Campaigns;
 use distinct::Distinct;
 use domains::foreign_and_null;
 pub(crate) use domains::is_internal_ip;
+pub(crate) use flags::is_list_bounce;
 use flags::{Bit, FlagCounts};
 pub(crate) use login_parts::LoginParts;
 pub(crate) use scripts::{ScriptNorms, HEAVY_SCRIPT_TIMES};
@@ -187,6 +188,14 @@ impl Facts {
     /// Did a login send record `i` as a forged-sender campaign's generated name?
     pub(crate) fn is_campaign(&self, i: usize) -> bool {
         self.campaigns.has(i)
+    }
+
+    /// Did an SMTP client on a private or loopback address hand record `i` to qmail-smtpd as
+    /// one of this server's domains, to remote addresses ([`flags::Bit::InternalOwn`] and
+    /// [`flags::Bit::Remote`])?
+    pub(crate) fn is_internal_to_remote(&self, i: usize) -> bool {
+        let both = Bit::InternalOwn.mask() | Bit::Remote.mask();
+        self.flags.get(i).is_some_and(|&f| f & both == both)
     }
 
     /// The subject template of record `i` (as the `subject` key computes it).

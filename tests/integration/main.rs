@@ -25,6 +25,7 @@ mod hostile_harness;
 mod hostile_printed;
 mod hostile_vanish;
 mod incident;
+mod inside_run;
 mod list_yanked;
 mod lock;
 mod log_marks;

@@ -7,7 +7,7 @@
 //! writing as another domain through an internal client, are said beside it.
 
 use super::super::key::ClusterKey;
-use super::super::rank::{Verdict, HELD_INSIDE, LOUD_VOICES};
+use super::super::rank::{Verdict, HELD_INSIDE, HELD_TEMPLATE, LOUD_VOICES};
 use super::super::types::Cluster;
 use crate::queue::Interner;
 
@@ -50,8 +50,11 @@ pub(super) fn of(ranking: &[Cluster], strings: &Interner) -> Vec<HeldLoud> {
     (ranking.iter())
         .filter(|c| c.verdict() == Verdict::Suspect)
         .filter_map(|c| {
-            let reason = (c.reasons.iter())
-                .find(|r| r.starts_with(LOUD_VOICES) || r.starts_with(HELD_INSIDE))?;
+            let reason = (c.reasons.iter()).find(|r| {
+                [LOUD_VOICES, HELD_INSIDE, HELD_TEMPLATE]
+                    .iter()
+                    .any(|p| r.starts_with(p))
+            })?;
             Some(HeldLoud {
                 key: c.key,
                 value: c

@@ -24,11 +24,11 @@ const ONCALL: [&str; 3] = [
 /// The recipient lists of the messages given them here, by id: what the queue's envelope files
 /// would say. Others read back as unknown.
 #[derive(Debug, Default)]
-struct Listed(HashMap<u64, Vec<(Vec<u8>, Channel)>>);
+pub(super) struct Listed(HashMap<u64, Vec<(Vec<u8>, Channel)>>);
 
 impl Listed {
     /// Give `r` the recipients `to`, in its summary and here.
-    fn to<'a>(
+    pub(super) fn to<'a>(
         &mut self,
         s: &Interner,
         r: &mut MessageRecord,
@@ -51,7 +51,7 @@ impl RecipientLists for Listed {
 }
 
 /// Analyse `records` as `tests::run` does, the lists of `listed` read back.
-fn run(records: Vec<MessageRecord>, strings: Arc<Interner>, listed: Listed) -> Analysis {
+pub(super) fn run(records: Vec<MessageRecord>, strings: Arc<Interner>, listed: Listed) -> Analysis {
     let ctx = AnalysisContext {
         now: NOW,
         local_domains: vec!["example.com".into(), "mail.example.com".into()],

@@ -1,7 +1,9 @@
 //! Why a cluster is held below a culprit's score, and the words saying so: what speaks
 //! against it is also how real senders of its kind send.
 
-use super::{few_recipients, inside, mailing, scripts, stuffing, Corpus, Points, CULPRIT_SCORE};
+use super::{
+    few_recipients, inside, inside_run, mailing, scripts, stuffing, Corpus, Points, CULPRIT_SCORE,
+};
 use crate::analysis::key::KeyValue;
 use crate::analysis::signals::Signals;
 use crate::analysis::types::Cluster;
@@ -41,6 +43,10 @@ pub(super) enum Held {
     /// Only an internal client's mail written as another domain's From: a hacked site's
     /// mailer in SMTP mode, or a site's form writing as its visitors (`inside.rs`).
     ForgedInside,
+    /// Only an internal client's one subject template to many different remote addresses: a
+    /// hacked site's mailer whatever its From says, or a site's confirmations
+    /// (`inside_run.rs`).
+    InsideRun,
 }
 
 /// Push `c`'s hold reason (none when not `held`), after a line saying what its `points` add up
@@ -106,6 +112,7 @@ pub(super) fn push_reasons(
         Some(Held::FewRecipients(same)) => c.reasons.push(few_recipients::reason(c, same)),
         Some(Held::MailingAlone(signs)) => c.reasons.push(mailing::reason(c, s, signs)),
         Some(Held::ForgedInside) => c.reasons.push(inside::held_reason()),
+        Some(Held::InsideRun) => c.reasons.push(inside_run::held_reason()),
         None => {}
     }
 }

@@ -46,8 +46,9 @@ pub(super) fn forged_inside_points(sc: &mut Scoring, c: &Cluster, s: &Signals) {
 /// with one), or its points what carries it over 40? Review57c: a host's contact form and
 /// its webmail's users on 127.0.0.1, a suspect at 37.4 by "senders not their own", became a
 /// culprit at 52.4 with them.
-pub(super) fn carries(sc: &Scoring) -> bool {
-    let Some(&(_, points)) = sc.whys.iter().find(|(w, _)| *w == FORGED_INSIDE) else {
+/// `why` is [`FORGED_INSIDE`], or the one-template run's (`inside_run.rs`), held the same way.
+pub(super) fn carries(sc: &Scoring, why: &str) -> bool {
+    let Some(&(_, points)) = sc.whys.iter().find(|(w, _)| *w == why) else {
         return false;
     };
     let total: f64 = sc.points.iter().map(|p| p.0).sum();

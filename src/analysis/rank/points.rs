@@ -32,8 +32,11 @@ pub(super) const STUFFED: &str =
 /// An internal client's mail written as another domain (`inside.rs`).
 pub(super) const FORGED_INSIDE: &str =
     "likely a hacked site's mailer writing as another domain through an internal client";
+/// One template to many addresses through an internal client (`inside_run.rs`).
+pub(super) const TEMPLATE_INSIDE: &str =
+    "likely a hacked site's mailer: one template to many addresses through an internal client";
 /// Every one of them, for reading a conclusion back out of a summary.
-pub(super) const SIGNAL_CONCLUSIONS: [&str; 13] = [
+pub(super) const SIGNAL_CONCLUSIONS: [&str; 14] = [
     AUTH_UNNAMED,
     GUESSED,
     WEB_SCRIPT,
@@ -47,6 +50,7 @@ pub(super) const SIGNAL_CONCLUSIONS: [&str; 13] = [
     FRAMING,
     STUFFED,
     FORGED_INSIDE,
+    TEMPLATE_INSIDE,
 ];
 
 /// A script cluster of headers PHP did not write (below fields the message's writer chose):

@@ -202,19 +202,22 @@ fn forged_inside(r: &MessageRecord, strings: &Interner, ctx: &AnalysisContext) -
     if is_local_domain(&from, &ctx.local_domains) || sender.as_deref().is_some_and(below) {
         return false;
     }
-    let list = |sender: &[u8]| {
-        let at = sender
-            .iter()
-            .rposition(|&b| b == b'@')
-            .unwrap_or(sender.len());
-        let local = sender[..at].to_ascii_lowercase();
-        let has = |part: &[u8]| memchr::memmem::find(&local, part).is_some();
-        local.ends_with(b"-bounces")
-            || has(b"-bounces+")
-            || has(b"-return-")
-            || local.starts_with(b"owner-")
-    };
-    !r.sender.is_some_and(|s| strings.with(s, list))
+    !r.sender.is_some_and(|s| strings.with(s, is_list_bounce))
+}
+
+/// Is `sender` a mailing list's bounce address (`list-bounces+member=...`, `list-return-...`,
+/// `owner-list`): a list server writing its members' posts, not a site's mailer?
+pub(crate) fn is_list_bounce(sender: &[u8]) -> bool {
+    let at = sender
+        .iter()
+        .rposition(|&b| b == b'@')
+        .unwrap_or(sender.len());
+    let local = sender[..at].to_ascii_lowercase();
+    let has = |part: &[u8]| memchr::memmem::find(&local, part).is_some();
+    local.ends_with(b"-bounces")
+        || has(b"-bounces+")
+        || has(b"-return-")
+        || local.starts_with(b"owner-")
 }
 
 /// [`Bit::Campaign`] set in `flags` for each record `is_campaign` says.

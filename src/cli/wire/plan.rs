@@ -19,7 +19,9 @@ pub struct PlanJson {
     pub culprits: Vec<PlanCulpritJson>,
     /// Culprits left for a second plan (the query would be too long for the query language).
     pub left_out: usize,
-    /// Suspects whose reason names loud script voices: not taken, to look at.
+    /// Suspects whose reason names loud script voices, an internal client writing as another
+    /// domain, or one template to many addresses through an internal client: not taken, to
+    /// look at.
     pub held_loud: Vec<HeldLoudJson>,
     /// Culprits (with the yank area) a yank took part of: their queued rest is not taken.
     pub partly_yanked: Vec<PartlyYankedJson>,
@@ -72,7 +74,7 @@ pub struct HeldLoudJson {
     pub score: f64,
     /// Its messages.
     pub messages: usize,
-    /// The reason naming its loud voices.
+    /// The reason naming its loud voices, or why it is held.
     pub reason: String,
 }
 

@@ -1,0 +1,167 @@
+//! One subject template an internal client hands qmail-smtpd without a login, to many
+//! different remote addresses, from senders that send little else through it: a hacked site's
+//! mailer in SMTP mode, whatever its From says. Looked at, never taken on that alone.
+//!
+//! The forged-inside suspect (`inside.rs`) finds php-smtp's phishing by the bank in From's
+//! address. variants59 built the same phishing with the bank only in From's display name,
+//! from made-up senders rotating over the hosted domains, and with no From at all: 127.0.0.1
+//! stayed "looks legitimate: keep" at 0.0 and the template's cluster too (docs/analysis.md,
+//! "The hacked site's phishing in other shapes"). What the phishing does in every shape, and
+//! none of the real mail on 127.0.0.1 does (variants59 checked 331,600 real messages; session
+//! 60 added a contact form, a shop and a webmail there): one template to harvested addresses,
+//! nearly every address a new one, a quarter or more of the messages to several. A form's
+//! confirmations go to one visitor each, a shop's to its customer and the same owner's copy, a
+//! list's posts come from its bounce addresses, a webmail's users write many subjects to their
+//! own few correspondents. The record keeps the first recipient only, so the addresses are read
+//! back from the queue (as `few_recipients.rs` does); without a queue to read, nothing is
+//! judged. It makes a suspect held below a culprit, which `plan` names and does not take.
+
+use rustc_hash::FxHashSet as HashSet;
+
+use super::points::TEMPLATE_INSIDE;
+use super::{frac, percent, Scoring};
+use crate::analysis::key::ClusterKey;
+use crate::analysis::signals::{is_list_bounce, Corpus, Signals};
+use crate::analysis::types::Cluster;
+use crate::size::thousands;
+
+/// How the hold's reason begins: `plan` names such a suspect (`analysis::plan::held`).
+pub const HELD_TEMPLATE: &str =
+    "one subject template to many addresses through an internal client is what would make it \
+     a culprit";
+
+/// Under this many messages a template is anyone's few confirmations.
+const MIN_MESSAGES: usize = 50;
+/// Messages whose recipient lists are read back, spread over the cluster.
+const READ_BACK: usize = 64;
+/// Fewer lists read back (delivered since the scan) judge nothing.
+const MIN_READ: usize = 20;
+
+/// What the cluster's messages showed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct InsideRun {
+    /// Handed over by an internal client to remote addresses, from no list's bounce address.
+    internal: usize,
+    /// Of them, to several recipients.
+    several: usize,
+    /// Their distinct envelope senders.
+    senders: usize,
+    /// Every message those senders had an internal client hand over to remote addresses.
+    theirs: usize,
+    /// Lists read back, their addresses and the distinct ones among them.
+    read: usize,
+    addresses: usize,
+    distinct: usize,
+}
+
+/// Does subject cluster `c` look like a site's mailer writing one template to harvested
+/// addresses through an internal client? Nine in ten of its messages handed over so, a quarter
+/// of them to several recipients, nine in ten of the addresses read back distinct, and the
+/// template half or more of what its senders send that way. Not when the forged-inside signal
+/// already names most of them (said once, by the sender's cluster).
+pub(super) fn inside_run(c: &Cluster, s: &Signals, corpus: &Corpus<'_>) -> Option<InsideRun> {
+    let n = c.messages;
+    let could_be = c.key == ClusterKey::Subject
+        && c.value.is_some()
+        && n >= MIN_MESSAGES
+        && s.internal_own * 10 >= n * 9
+        && s.remote_msgs * 10 >= n * 9
+        && s.internal_forged * 2 < n;
+    if !could_be {
+        return None;
+    }
+    let source = corpus.ctx.recipients.as_deref()?;
+    let (mut internal, mut several) = (0, 0);
+    let mut senders = HashSet::default();
+    let mut handed = Vec::with_capacity(n);
+    for &i in &c.members {
+        let Some(r) = corpus.records.get(i as usize) else {
+            continue;
+        };
+        let Some(sender) = r
+            .sender
+            .filter(|_| corpus.facts.is_internal_to_remote(i as usize))
+        else {
+            continue;
+        };
+        if corpus.strings.with(sender, is_list_bounce) {
+            continue;
+        }
+        internal += 1;
+        several += usize::from(r.recipients.len() >= 2);
+        senders.insert(sender);
+        handed.push(i);
+    }
+    if internal * 10 < n * 9 || several * 4 < internal {
+        return None;
+    }
+    let theirs = (corpus.records.iter().enumerate())
+        .filter(|(i, r)| {
+            r.sender.is_some_and(|s| senders.contains(&s)) && corpus.facts.is_internal_to_remote(*i)
+        })
+        .count();
+    if internal * 2 < theirs {
+        return None;
+    }
+    let step = handed.len().div_ceil(READ_BACK).max(1);
+    let (mut read, mut all) = (0, Vec::new());
+    for &i in handed.iter().step_by(step) {
+        // Delivered since the scan (a live queue): not read, the others judge.
+        let Some(list) = corpus.records.get(i as usize).and_then(|r| source.read(r)) else {
+            continue;
+        };
+        read += 1;
+        all.extend(list.iter().map(|a| a.address.to_ascii_lowercase()));
+    }
+    let addresses = all.len();
+    all.sort_unstable();
+    all.dedup();
+    let distinct = all.len();
+    (read >= MIN_READ && distinct * 10 >= addresses * 9).then_some(InsideRun {
+        internal,
+        several,
+        senders: senders.len(),
+        theirs,
+        read,
+        addresses,
+        distinct,
+    })
+}
+
+/// Points for a suspect when `c` is such a run, with what it saw in words.
+pub(super) fn inside_run_points(sc: &mut Scoring, c: &Cluster, s: &Signals, corpus: &Corpus<'_>) {
+    let Some(run) = inside_run(c, s, corpus) else {
+        return;
+    };
+    let f = frac(run.internal, c.messages);
+    let words = || {
+        let senders = match run.senders {
+            1 => "its sender".to_string(),
+            k => format!("its {} senders", thousands(k as u64)),
+        };
+        format!(
+            "{} handed to qmail-smtpd by an internal client without a login to remote addresses, \
+             {} of them to several; {} of the {} addresses of {} messages read back from the \
+             queue distinct; {} of the {} messages {senders} handed over so",
+            percent(f),
+            percent(frac(run.several, run.internal)),
+            thousands(run.distinct as u64),
+            thousands(run.addresses as u64),
+            thousands(run.read as u64),
+            thousands(run.internal as u64),
+            thousands(run.theirs as u64),
+        )
+    };
+    sc.add(25.0 * f, words, Some(TEMPLATE_INSIDE));
+}
+
+/// The held suspect's reason.
+pub(super) fn held_reason() -> String {
+    format!(
+        "{HELD_TEMPLATE}: held below {:.0} (a site's confirmations and newsletters send one \
+         template too, but to one address each or with the same copy; a webmail's users write \
+         many subjects to their own correspondents); look at a few of its messages before \
+         taking it (qtriage list 'QUERY' with the cluster's query, then qtriage show ID)",
+        super::CULPRIT_SCORE
+    )
+}
