@@ -113,16 +113,32 @@ fn text_parts(u: &WatchUpdate, clock: &str) -> Vec<String> {
             signed(c.per_min())
         ));
     }
+    // Notes, not clusters: they do not end in "/min". Counts, of the last minute: a yank of
+    // 9,000 in a watch's first 34 seconds is not "15,882 a minute" (newuser54), and one yank
+    // read "461 a minute" as a flow for a minute after (newuser55).
+    let per = match u.young_secs() {
+        Some(_) => "",
+        None => " in the last minute",
+    };
+    // A flood qmail-send delivers as fast as it arrives reads "+0/min": what arrived and what
+    // was delivered or bounced say it goes on (newuser59: `+0/min` with 15 in and 15 out).
+    // Said when the growth shows under half of the arrivals, deliveries or yanks hiding them;
+    // the line (1,300 in, 96 out: +1,204) says it well enough alone.
+    let (arrived, delivered, yanked) = u.flow();
+    if arrived > 0 && 2 * (delivered + yanked) > arrived {
+        parts.push(format!(
+            "{} arrived, {} delivered or bounced{per}",
+            thousands(arrived),
+            thousands(delivered)
+        ));
+    }
     // The yank area's traffic is not growth: without it a restore read as the queue jumping
-    // back up at "+0/min". Notes, not clusters: they do not end in "/min". Counts, of the last
-    // minute: a yank of 9,000 in a watch's first 34 seconds is not "15,882 a minute"
-    // (newuser54), and one yank read "461 a minute" as a flow for a minute after (newuser55).
-    let (yanked, restored, per) = match u.young_yank_area_counts() {
-        Some((y, r)) => (y, r, ""),
+    // back up at "+0/min".
+    let (yanked, restored) = match u.young_counts() {
+        Some(c) => (c.yanked, c.restored),
         None => (
             u.yanked_per_min.round() as u64,
             u.restored_per_min.round() as u64,
-            " in the last minute",
         ),
     };
     for (verb, n, way) in [

@@ -161,13 +161,25 @@ impl WatchUpdate {
         (self.watched_ms < window).then(|| self.watched_secs())
     }
 
-    /// While the watch is younger than the last-minute window, the messages yanked and restored
-    /// since it started: a yank of 9,000 in its first 34 seconds is 9,000, not "15,882 a
-    /// minute". `None` once the rates cover a whole minute.
-    pub fn young_yank_area_counts(&self) -> Option<(u64, u64)> {
-        let counted = self.last_minute;
-        self.young_secs()
-            .map(|_| (counted.yanked, counted.restored))
+    /// While the watch is younger than the last-minute window, the messages counted since it
+    /// started: a yank of 9,000 in its first 34 seconds is 9,000, not "15,882 a minute".
+    /// `None` once the rates cover a whole minute.
+    pub fn young_counts(&self) -> Option<LastMinute> {
+        self.young_secs().map(|_| self.last_minute)
+    }
+
+    /// What arrived, what qmail-send delivered or bounced (what left, less the yanks) and what
+    /// was yanked, over the last minute: counts since the start while the watch is younger
+    /// ([`WatchUpdate::young_counts`]), else the rates rounded.
+    pub fn flow(&self) -> (u64, u64, u64) {
+        match self.young_counts() {
+            Some(c) => (c.arrived, c.left.saturating_sub(c.yanked), c.yanked),
+            None => (
+                self.in_per_min.round() as u64,
+                (self.out_per_min - self.yanked_per_min).round().max(0.0) as u64,
+                self.yanked_per_min.round() as u64,
+            ),
+        }
     }
 }
 

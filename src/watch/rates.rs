@@ -104,6 +104,8 @@ pub enum Growth {
 pub struct LastMinute {
     /// Arrived (restores are not arrivals).
     pub arrived: u64,
+    /// Left the queue: delivered, bounced, or moved into the yank area (`yanked`).
+    pub left: u64,
     /// Moved into the yank area.
     pub yanked: u64,
     /// Put back from the yank area.
@@ -368,6 +370,7 @@ impl Rates {
         let b = self.overall.sum(sec_of(now_ms), Window::OneMinute.secs());
         LastMinute {
             arrived: u64::from(b.arrived),
+            left: u64::from(b.left),
             yanked: u64::from(b.yanked),
             restored: u64::from(b.restored),
         }

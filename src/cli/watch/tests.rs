@@ -281,3 +281,49 @@ fn yanks_and_restores_are_said_apart_from_growth() {
     );
     assert!(!line.ends_with("/min"), "{line}");
 }
+
+/// qmail-send delivering a flood as fast as it arrives: `+0/min` alone read as the flood having
+/// stopped (newuser59: 15 in and 15 out). The line says what arrived and what was delivered or
+/// bounced when the growth shows under half of the arrivals, counts in a young watch, and not
+/// the yanks (said apart) nor a flow the growth already shows.
+#[test]
+fn a_flood_delivered_as_fast_as_it_arrives_is_said() {
+    let mut u = update(15.0, 15.0);
+    u.clusters.clear();
+    assert_eq!(
+        text_line(&u, "10:42:00"),
+        "10:42:00 queue 48,211 (+0/min) todo 12 | 15 arrived, 15 delivered or bounced in the \
+         last minute"
+    );
+    // Yanks are not deliveries: 600 in, 1,200 out of which 1,100 yanked.
+    (u.in_per_min, u.out_per_min, u.yanked_per_min) = (600.0, 1_200.0, 1_100.0);
+    let line = text_line(&u, "10:42:00");
+    assert!(
+        line.contains(" | 600 arrived, 100 delivered or bounced in the last minute | yanked 1,100"),
+        "{line}"
+    );
+    // Young: the counts since the start, as the yank notes.
+    u.watched_ms = 20_000;
+    u.last_minute.arrived = 7;
+    u.last_minute.left = 9;
+    u.last_minute.yanked = 3;
+    let line = text_line(&u, "10:42:00");
+    assert!(
+        line.contains(" | 7 arrived, 6 delivered or bounced | "),
+        "{line}"
+    );
+    // The growth shows it: 1,300 in, 96 out is "+1,204/min" alone (the issue's line).
+    let u = update(1_300.0, 96.0);
+    assert!(!text_line(&u, "10:42:00").contains("arrived"));
+    // Nothing arrived: "-40/min" says it all.
+    let u = update(0.0, 40.0);
+    assert!(!text_line(&u, "10:42:00").contains("delivered"));
+    // Arrivals the yanks hide: 600 in, 900 yanked, nothing delivered.
+    let mut u = update(600.0, 900.0);
+    u.yanked_per_min = 900.0;
+    let line = text_line(&u, "10:42:00");
+    assert!(
+        line.contains(" | 600 arrived, 0 delivered or bounced in the last minute | yanked 900"),
+        "{line}"
+    );
+}

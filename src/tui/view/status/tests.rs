@@ -117,6 +117,7 @@ fn a_narrow_header_drops_the_sparkline_and_name_before_a_figure() {
         young_secs: Some(11),
         last_minute: crate::watch::LastMinute {
             arrived: 0,
+            left: 1_134,
             yanked: 1_134,
             restored: 300,
         },
