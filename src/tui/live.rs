@@ -137,6 +137,8 @@ fn watched_figures(state: &mut AppState, key: ClusterKey, u: &WatchUpdate) {
     w.restored_per_min = u.restored_per_min;
     w.young_secs = u.young_secs();
     w.last_minute = u.last_minute;
+    let (arrived, delivered, _) = u.flow();
+    w.arrived_delivered = (arrived, delivered);
     w.mode = Some(u.mode);
     w.failed = None;
     if w.history.len() >= HISTORY_LEN {

@@ -345,6 +345,9 @@ pub struct WatchStatus {
     /// restores are said as these counts, as one yank scaled to a minute read as a flow
     /// (newuser54: `-15,862/min yanked` 34 s after one batch of 9,000).
     pub last_minute: crate::watch::LastMinute,
+    /// What arrived and what was delivered or bounced over the last minute (counts since the
+    /// start while the watch is young): said beside a growth they cancel out (newuser59).
+    pub arrived_delivered: (u64, u64),
     /// The watcher's count of moves into and back from the yank area at the last update.
     pub yank_area_moves: Option<u64>,
     /// That count when the yank area was last listed: the area is listed again once it has

@@ -91,7 +91,8 @@ impl Header<'_> {
     /// `+12/min ▁▂▃▅█`: growth over the last minute and the queue size's sparkline; after a
     /// yank, `+600/min -1,200/min yanked`: messages yanked are not mail delivered (a flood
     /// still arriving reads as growth); after an undo, `+0/min ↩300/min`: messages put back
-    /// are not mail arriving; in the watch's first minute, `-6,185/min (first 11s)`.
+    /// are not mail arriving; in the watch's first minute, `-6,185/min (first 11s)`; a flood
+    /// delivered as fast as it arrives, `+0/min (15 in, 15 out)`.
     fn growth(&self, cut: Cut) -> Vec<Span<'static>> {
         let t = self.theme;
         let growth = match (self.watch.growth_per_min, &self.watch.failed) {
@@ -119,6 +120,12 @@ impl Header<'_> {
             ),
         };
         if w.failed.is_none() && cut < Cut::YankRate {
+            // qmail-send delivering a flood as fast as it comes reads `+0/min` (newuser59).
+            let (arrived, delivered) = w.arrived_delivered;
+            if arrived > 0 && 2 * delivered > arrived {
+                let text = format!(" ({} in, {} out)", thousands(arrived), thousands(delivered));
+                spans.push(Span::styled(text, t.dim()));
+            }
             if yanked > 0 {
                 let text = format!(" -{}{per} yanked", thousands(yanked));
                 spans.push(Span::styled(text, t.dim()));

@@ -68,6 +68,21 @@ fn a_yank_shows_beside_the_growth_not_in_it() {
     assert_eq!(growth(&s.status.watch), "+600/min -1,200/min yanked ▁");
 }
 
+/// qmail-send delivering a flood as fast as it arrives: `+0/min` alone read as the flood
+/// having stopped (newuser59); what arrived and what left are said beside it, not when the
+/// growth shows them.
+#[test]
+fn a_flood_delivered_as_fast_as_it_arrives_shows_beside_the_growth() {
+    let mut u = crate::tui::testdata::watch_update(3_000, crate::watch::WatchMode::Notify);
+    (u.in_per_min, u.out_per_min) = (15.0, 15.0);
+    let mut s = AppState::default();
+    crate::tui::live::watched(&mut s, crate::analysis::key::ClusterKey::AuthUser, &u);
+    assert_eq!(growth(&s.status.watch), "+0/min (15 in, 15 out) ▁");
+    (u.in_per_min, u.out_per_min) = (1_300.0, 96.0);
+    crate::tui::live::watched(&mut s, crate::analysis::key::ClusterKey::AuthUser, &u);
+    assert_eq!(growth(&s.status.watch), "+1,204/min ▁▁");
+}
+
 #[test]
 fn a_young_watch_says_its_figures_span_seconds_not_a_minute() {
     let mut u = crate::tui::testdata::watch_update(3_000, crate::watch::WatchMode::Notify);
