@@ -3,6 +3,7 @@
 
 use super::wire::check::{CheckJson, FindingJson, YankAreaJson};
 use crate::size::counted;
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -10,6 +11,7 @@ use super::print::json::{write_line, Text};
 use super::{exit::ExitCode, GlobalArgs};
 use crate::actions::{self, BatchState};
 use crate::queue::check::{check, CheckOptions, Finding, FindingKind, Owners};
+use crate::queue::MessageId;
 use crate::sanitize::sanitize_bytes;
 
 /// Arguments of `check`.
@@ -60,9 +62,21 @@ fn uid_of(text: &[u8], name: &str) -> Option<u32> {
     })
 }
 
+/// The yank area's unfinished batches as [`batch_findings`] reads them.
+struct Unfinished {
+    /// A finding a batch neither done nor abandoned.
+    findings: Vec<Finding>,
+    /// The batches its journal holds in all.
+    batches: u64,
+    /// The messages an interrupted batch (not one at work now) lists, and its words: a message
+    /// it half-moved is an envelope without its mess in the queue, whose repair is `recover`,
+    /// not a yank of the envelope (newuser60, after a kill -9 during a restore).
+    moving: HashMap<MessageId, String>,
+}
+
 /// The yank area's batches that are neither done nor abandoned, and how many batches its
 /// journal holds in all (an unreadable journal is an error: exit 2).
-fn batch_findings(yank_dir: &std::path::Path) -> anyhow::Result<(Vec<Finding>, u64)> {
+fn batch_findings(yank_dir: &std::path::Path) -> anyhow::Result<Unfinished> {
     // Asked before and after the listing (as `yanked` does): an action starting or ending
     // meanwhile is at work, not interrupted.
     let before = actions::lock::action_running(yank_dir);
@@ -72,6 +86,7 @@ fn batch_findings(yank_dir: &std::path::Path) -> anyhow::Result<(Vec<Finding>, u
     let unfinished = actions::run::unfinished(yank_dir)?;
     let running = before || actions::lock::action_running(yank_dir);
     let mut out = Vec::new();
+    let mut moving = HashMap::new();
     let finding = |path, detail| Finding {
         kind: FindingKind::UnfinishedBatch,
         id: None,
@@ -106,14 +121,34 @@ fn batch_findings(yank_dir: &std::path::Path) -> anyhow::Result<(Vec<Finding>, u
             BatchState::Unsealed => "never sealed: nothing of it moved",
             _ => "interrupted: some messages may be half-moved",
         };
-        let detail = format!(
-            "{} batch {} {what}",
+        let named = format!(
+            "{} batch {}",
             batch.header.direction.name(),
             batch.header.batch
         );
-        out.push(finding(path, detail));
+        if batch.state == BatchState::Interrupted && !running {
+            moving.extend(batch.messages.iter().map(|m| (m.id, named.clone())));
+        }
+        out.push(finding(path, format!("{named} {what}")));
     }
-    Ok((out, batches))
+    Ok(Unfinished {
+        findings: out,
+        batches,
+        moving,
+    })
+}
+
+/// A finding about a message an interrupted batch was moving is repaired by completing the
+/// batch: `recover` puts its files where the batch was taking them, whole.
+fn repair_by_recover(findings: &mut [Finding], moving: &HashMap<MessageId, String>) {
+    for f in findings {
+        if let Some(batch) = f.id.and_then(|id| moving.get(&id)) {
+            f.repair = format!(
+                "with qmail-send stopped: qtriage recover (the interrupted {batch} was moving \
+                 it: recover completes the move)"
+            );
+        }
+    }
 }
 
 /// Run `check`: exit 1 when anything was found.
@@ -133,9 +168,10 @@ pub fn run(global: &GlobalArgs, args: &CheckArgs, out: &mut dyn Write) -> anyhow
         owners,
     };
     let mut report = check(&queue, &opts);
-    let (unfinished, batches) = batch_findings(&yank_dir)?;
-    report.findings.extend(unfinished);
-    let held = YankAreaHeld::count(&yank_dir, batches, &mut notes);
+    let unfinished = batch_findings(&yank_dir)?;
+    repair_by_recover(&mut report.findings, &unfinished.moving);
+    report.findings.extend(unfinished.findings);
+    let held = YankAreaHeld::count(&yank_dir, unfinished.batches, &mut notes);
     if args.json {
         let j = CheckJson {
             queue: crate::cli::wire::Text::path(queue.root()),
@@ -252,7 +288,9 @@ fn by_kind(findings: &[Finding]) -> String {
 const SHOWN_PER_KIND: usize = 20;
 
 /// `KIND #ID: detail`, then its files and the repair, indented, `shown` of each kind and a
-/// line for the rest; the notes last.
+/// line for the rest; the notes last. Unfinished batches first: after a kill -9 their repair
+/// (`recover`) is the one that matters, and the half-moved messages' own findings came first
+/// (newuser60).
 fn write_text(
     out: &mut dyn Write,
     findings: &[Finding],
@@ -260,7 +298,12 @@ fn write_text(
     shown: usize,
 ) -> std::io::Result<()> {
     let mut seen: std::collections::BTreeMap<&'static str, usize> = Default::default();
-    for f in findings {
+    let batch = |f: &&Finding| f.kind == FindingKind::UnfinishedBatch;
+    let (batches, rest) = (
+        findings.iter().filter(batch),
+        findings.iter().filter(|f| !batch(f)),
+    );
+    for f in batches.chain(rest) {
         let n = seen.entry(f.kind.name()).or_default();
         *n += 1;
         if *n > shown {

@@ -51,6 +51,21 @@ pub fn run(
         let orphans = ledger.orphans().count();
         let held = (ledger.messages.len(), orphans);
         write_text(out, &batches, &messages, held, &yank_dir)?;
+        for (i, n) in ledger.left_by_interrupted() {
+            let b = &ledger.batches[i].header;
+            // Running: the action at work is moving them now.
+            let what = match ledger.is_running(i) {
+                true => "running now: it is moving them",
+                false => "interrupted: with qmail-send stopped, qtriage recover completes it",
+            };
+            writeln!(
+                out,
+                "{} of them listed by {} batch {} ({what})",
+                thousands(n as u64),
+                b.direction.name(),
+                b.batch
+            )?;
+        }
     }
     Ok(ExitCode::Success)
 }

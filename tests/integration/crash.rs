@@ -318,3 +318,68 @@ fn recovery_counts_the_messages_it_makes_whole() {
     assert_eq!(report.completed[0].messages, 12);
     assert_eq!(count.load(Ordering::Relaxed), 12, "every message counted");
 }
+
+/// A restore killed half-way (newuser60: after 66,000 of 180,000): what it left in the yank
+/// area is its own to finish, not "without a batch, e.g. yanked by qmail-remove", and the
+/// message it split has `recover` as its repair, not a yank of its envelope; the unfinished
+/// batch is the first finding `check` writes.
+#[test]
+fn an_interrupted_restore_is_named_by_what_it_left_behind() {
+    let t = TestQueue::new(23);
+    for i in 0..12 {
+        let spec = MessageSpec::new()
+            .sender(format!("x{i}@spam.example"))
+            .remote(format!("v{i}@example.net"))
+            .received_from("82.128.32.42")
+            .auth("test");
+        t.q.add(&spec).expect("fixture message");
+    }
+    assert_exit(&t.run(&["yank", "auth:test", "--apply"]), 0);
+    // Killed after the 10th rename: three messages back, one split (its mess or info still
+    // in the yank area), the rest still yanked.
+    assert_crashed(&run_with_failpoint(
+        &t,
+        &["restore", "--all", "--apply"],
+        "restore:after-rename:10",
+    ));
+    let out = t.run(&["yanked", "--batches"]);
+    assert_exit(&out, 0);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("(0 without a batch"), "{text}");
+    let left = (text.lines())
+        .find(|l| l.contains(" of them listed by restore batch "))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        left.ends_with("(interrupted: with qmail-send stopped, qtriage recover completes it)"),
+        "{left}"
+    );
+
+    let out = t.run(&["check"]);
+    assert_exit(&out, 1);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("unfinished-batch: restore batch "),
+        "{text}"
+    );
+    let split = text
+        .split("\n")
+        .skip_while(|l| !l.starts_with("envelope-without"))
+        .collect::<Vec<_>>();
+    let repair = split
+        .iter()
+        .find(|l| l.starts_with("  repair: "))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        repair.contains("qtriage recover (the interrupted restore batch "),
+        "{repair}"
+    );
+    assert!(!text.contains("qtriage yank --ids"), "{text}");
+
+    recover(&t);
+    let out = t.run(&["yanked", "--batches"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("0 yanked messages in") && !text.contains(" of them listed by"),
+        "{text}"
+    );
+}
