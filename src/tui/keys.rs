@@ -358,6 +358,16 @@ pub const BINDINGS: &[Binding] = &[
         "mark / unmark the message",
         Some("mark"),
     ),
+    // Everywhere else `q` closes what is open (a popup, the help, a confirmation); in the
+    // inspector it quit qtriage at once, and the next start scanned 200,000 messages again
+    // (newuser60).
+    b(
+        &[K::Esc, K::Char('q')],
+        X::Detail,
+        C::Back,
+        "back to the messages",
+        Some("back"),
+    ),
     b(
         &[K::Enter],
         X::Yanked,

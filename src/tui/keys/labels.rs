@@ -69,7 +69,8 @@ pub fn hints(state: &AppState) -> Vec<(String, &'static str)> {
         if taken.contains(&first) {
             continue;
         }
-        taken.push(first);
+        // Every key of it: the inspector's `Esc/q back` takes `q` from `q quit`.
+        taken.extend_from_slice(b.keys);
         // As the popup says it: while qmail-send runs Enter only checks again (newuser56: the
         // bar said `Enter do it` under the popup's `Enter do it once qmail-send stops`).
         let hint = match b.command {
