@@ -180,9 +180,21 @@ pub fn inspect(
     };
     out.body = body_lines(body.strip_prefix(b"\n").unwrap_or(body));
     if end.is_none() {
-        out.problem = Some("the header block did not end within the read limit".into());
-        // Not an empty body: the read stopped before it.
-        out.body = vec!["(not reached: the header block did not end within the read limit)".into()];
+        // A read that stopped short of the limit reached the file's end: the message ends in
+        // its header, no limit was hit (newuser60, a 204-byte message).
+        let (problem, body) = match bytes.len() < HEADER_CAP + BODY_PREVIEW {
+            true => (
+                "the message ends inside its header block (no blank line after its fields)",
+                "(none: the message ends inside its header block)",
+            ),
+            false => (
+                "the header block did not end within the read limit",
+                "(not reached: the header block did not end within the read limit)",
+            ),
+        };
+        out.problem = Some(problem.into());
+        // Not an empty body: the read stopped before it, or there is none.
+        out.body = vec![body.into()];
     }
     out
 }

@@ -117,4 +117,16 @@ fn show_says_what_it_did_not_show() {
         "{text}"
     );
     assert!(!text.contains("(empty body)"), "{text}");
+    // A short message that ends in its header hit no limit (newuser60).
+    let cut = MessageSpec::new()
+        .sender("x@spam.example")
+        .remote("victim@example.net")
+        .raw_mess(b"Subject: cut\nX-Last: field".as_slice());
+    let id = t.add(cut);
+    let text = t.stdout(&["show", &id.to_string()]);
+    assert!(
+        text.contains("  ! the message ends inside its header block"),
+        "{text}"
+    );
+    assert!(!text.contains("read limit"), "{text}");
 }
