@@ -14,7 +14,7 @@ use super::keys::{self, Command};
 use super::lists::{self, navigate, Move};
 use super::marks::{self, mark_cluster, mark_one, mark_plan, toggle_marks, PLAN_MARKED};
 use super::plan::{
-    confirm, done, planned, recovery_text, request_marked, request_undo, request_yank_row,
+    confirm, done, planned, recovered, recovering, request_marked, request_undo, request_yank_row,
     SEND_REFUSED,
 };
 use super::state::{
@@ -119,6 +119,7 @@ fn apply(state: &mut AppState, action: Action) -> Option<Effect> {
             disarm_quit(state);
         }
         Action::Worker(Report::Scan(p, ms)) => {
+            state.status.recovering = None;
             state.status.progress = Some(p);
             state.status.scan_ms = ms;
         }
@@ -156,11 +157,8 @@ fn apply(state: &mut AppState, action: Action) -> Option<Effect> {
         Action::Worker(Report::Done(o)) => done(state, *o),
         Action::Worker(Report::SendStatus(send)) => send_status(state, send),
         Action::Worker(Report::YankArea(l)) => yank_listing(state, *l),
-        Action::Worker(Report::Recovered(r)) => {
-            if let Some(text) = recovery_text(&r) {
-                notice(state, text, false);
-            }
-        }
+        Action::Worker(Report::Recovering(n)) => recovering(state, n),
+        Action::Worker(Report::Recovered(r)) => recovered(state, &r),
         Action::Worker(Report::Watch(key, u)) => return super::live::watched(state, key, &u),
         Action::Worker(Report::WatchFailed(e)) => {
             let e = crate::sanitize::sanitize_str(&e).into_owned();

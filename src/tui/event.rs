@@ -72,6 +72,9 @@ pub enum Report {
     SendStatus(Option<bool>),
     /// The yank area and its journal, read again.
     YankArea(Box<YankListing>),
+    /// At start, before a scan: interrupted batches listing this many messages are being
+    /// completed (as `qtriage recover` does).
+    Recovering(u64),
     /// Interrupted batches were completed (at start, or before planning).
     Recovered(RecoveryReport),
     /// The watcher's figures for the last interval, and the key its cluster rates are for.

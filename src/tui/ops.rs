@@ -46,6 +46,16 @@ impl Ops {
             .map(|m| m.is_send_running)
     }
 
+    /// The messages the yank area's interrupted batches list (`None`: none is unfinished, or
+    /// the journal could not be read, which recovery then reports).
+    pub fn unfinished_messages(&self) -> Option<u64> {
+        let paths = actions::run::unfinished(&self.yank_dir).ok()?;
+        let listed = (paths.iter())
+            .filter_map(|p| actions::journal::load(p).ok())
+            .map(|b| b.messages.len() as u64);
+        (!paths.is_empty()).then(|| listed.sum())
+    }
+
     /// Complete interrupted batches (never forced: while qmail-send runs and something is
     /// unfinished this is an error the operator sees; the next forced action recovers first).
     pub fn recover(&self) -> Result<RecoveryReport, ActionError> {

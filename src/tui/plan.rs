@@ -24,6 +24,20 @@ pub fn recovery_text(r: &RecoveryReport) -> Option<String> {
     (!lines.is_empty()).then(|| lines.join("; "))
 }
 
+/// The worker completes interrupted batches listing `messages` before it scans: the progress
+/// line says so, with the seconds it takes.
+pub fn recovering(state: &mut AppState, messages: u64) {
+    state.status.recovering = Some((messages, state.status.now));
+}
+
+/// Recovery is over: said in the status line when it did anything.
+pub fn recovered(state: &mut AppState, r: &RecoveryReport) {
+    state.status.recovering = None;
+    if let Some(text) = recovery_text(r) {
+        notice(state, text, false);
+    }
+}
+
 /// What a finished batch did, in words.
 fn done_text(f: &Finished) -> String {
     let (plan, o) = (&f.confirm.plan, &f.outcome);

@@ -218,6 +218,9 @@ pub struct Status {
     pub progress: Option<ProgressSnapshot>,
     /// Milliseconds the scan has been running at the last progress report.
     pub scan_ms: u64,
+    /// Interrupted batches being completed before the first scan: the messages they list and
+    /// when it began ([`Status::now`]).
+    pub recovering: Option<(u64, i64)>,
     /// What the worker is at for the plan being built or run (the Planning and Running boxes
     /// show it).
     pub planning: Option<PlanStep>,

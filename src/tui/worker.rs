@@ -126,6 +126,11 @@ struct WorkerState {
 impl WorkerState {
     fn run(&mut self, rx: Receiver<Effect>) {
         self.emit(Event::Worker(Report::SendStatus(self.ops.send_running())));
+        // A restore of 180,000 killed half-way took 8 s to complete under "listing the
+        // queue…" (newuser60): say what is being done.
+        if let Some(n) = self.ops.unfinished_messages() {
+            self.emit(Event::Worker(Report::Recovering(n)));
+        }
         self.recover();
         self.list_yank_area();
         loop {

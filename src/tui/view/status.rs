@@ -9,6 +9,7 @@ use ratatui::widgets::Widget;
 
 use super::{fit_end, fit_spans, thousands, Theme};
 use crate::queue::ProgressSnapshot;
+use crate::size::counted;
 use crate::tui::keys;
 use crate::tui::state::{AppState, Notice, ScanPhase, SendState, WatchStatus};
 use crate::watch::WatchMode;
@@ -253,6 +254,8 @@ pub struct ProgressLine {
     phase: ScanPhase,
     progress: Option<ProgressSnapshot>,
     ms: u64,
+    /// The messages of the batches being completed and the seconds it has taken.
+    recovering: Option<(u64, i64)>,
     theme: Theme,
 }
 
@@ -263,11 +266,19 @@ impl ProgressLine {
             phase: s.status.phase,
             progress: s.status.progress,
             ms: s.status.scan_ms,
+            recovering: (s.status.recovering).map(|(n, since)| (n, s.status.now - since)),
             theme,
         }
     }
 
     fn text(&self) -> String {
+        if let Some((n, secs)) = self.recovering {
+            return format!(
+                "completing an interrupted batch first ({}, as qtriage recover does)… {} s",
+                counted(n, "message", "messages"),
+                secs.max(0)
+            );
+        }
         if self.phase == ScanPhase::Failed {
             return "scan failed (r retries)".into();
         }

@@ -269,3 +269,23 @@ fn while_the_full_analysis_is_built_the_progress_line_says_so() {
         "analysing 1,000,000 messages (senders, recipients, logs)…"
     );
 }
+
+/// A restore of 180,000 killed half-way took 8 s to complete at start under "listing the
+/// queue…" with no time (newuser60): the line says what is done and for how long, until the
+/// recovery's report or the scan's first progress.
+#[test]
+fn an_interrupted_batch_completed_at_start_is_said_with_its_time() {
+    let mut s = AppState::new(std::path::Path::new("/q"), 1_000, false);
+    update(&mut s, Action::Worker(Report::Recovering(179_960)));
+    update(&mut s, Action::Tick(1_008));
+    assert_eq!(
+        line(&s),
+        "completing an interrupted batch first (179,960 messages, as qtriage recover does)… 8 s"
+    );
+    let report = crate::actions::RecoveryReport::default();
+    update(&mut s, Action::Worker(Report::Recovered(report)));
+    assert_eq!(line(&s), "scanning: listing the queue…");
+    update(&mut s, Action::Worker(Report::Recovering(5)));
+    scanned(&mut s, 0, 0, 1_000);
+    assert_eq!(line(&s), "scanning: listing the queue… 1 s");
+}
