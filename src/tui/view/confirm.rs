@@ -229,14 +229,40 @@ impl ConfirmPopup<'_> {
             }
             Direction::Purge => {
                 v.push(Line::raw(""));
-                let text = "The files are deleted: this cannot be undone.";
+                // The runbook says to write the report before purging: its evidence of what
+                // was yanked is the yank area (newuser60).
+                let texts = [
+                    "The files are deleted: this cannot be undone.",
+                    "The incident report reads them: write it first (W).",
+                ];
                 v.extend(
-                    super::wrap(text, " ", width)
-                        .into_iter()
+                    (texts.iter())
+                        .flat_map(|text| super::wrap(text, " ", width))
                         .map(|l| Line::styled(l, t.danger())),
                 );
             }
-            Direction::Yank | Direction::Restore => {}
+            // An undo and a pick-back both restore: which one this is decides what the report
+            // counts them as (newuser60 could not tell).
+            // Putting back an expire's queue times is neither.
+            Direction::Restore
+                if self
+                    .confirm
+                    .plan
+                    .messages
+                    .iter()
+                    .all(|m| m.files.is_empty()) => {}
+            Direction::Restore => {
+                v.push(Line::raw(""));
+                let text = match self.confirm.plan.verdict {
+                    true => "Picked back as real mail: the report counts them as kept, not spam.",
+                    false => {
+                        "An undo, no verdict on them: `/` in the yank area picks messages \
+                              back as real mail instead."
+                    }
+                };
+                v.extend(super::wrap(text, " ", width).into_iter().map(Line::raw));
+            }
+            Direction::Yank => {}
         }
         v
     }

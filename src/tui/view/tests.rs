@@ -474,3 +474,32 @@ fn cleanup_plan_popup_and_enter_marks_it_whole() {
     update(&mut s, Action::Worker(Report::Cleanup(Box::new(c))));
     assert_eq!(s.popup, Popup::None);
 }
+
+/// A restore says whether it is an undo or a pick-back: they restore alike, and the report
+/// counts them apart (newuser60 could not tell from the confirmation).
+#[test]
+fn a_restore_confirmation_says_undo_or_verdict() {
+    for verdict in [false, true] {
+        let mut s = ready((100, 30));
+        update(
+            &mut s,
+            Action::Worker(crate::tui::event::Report::YankArea(Box::new(listing()))),
+        );
+        s.ui.focus = Focus::Yanked;
+        let ask = update(&mut s, Action::Cmd(Command::Open)).expect("plan");
+        let mut a = answer(&s, &ask, false);
+        let mut plan = (*a.plan).clone();
+        plan.verdict = verdict;
+        a.plan = std::sync::Arc::new(plan);
+        update(
+            &mut s,
+            Action::Worker(crate::tui::event::Report::Planned(Box::new(a))),
+        );
+        let text = screen_text(render(&s).backend().buffer());
+        let (said, not) = match verdict {
+            false => ("An undo, no verdict on them", "Picked back as real mail"),
+            true => ("Picked back as real mail", "An undo, no verdict"),
+        };
+        assert!(text.contains(said) && !text.contains(not), "{text}");
+    }
+}
