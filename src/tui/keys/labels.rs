@@ -73,8 +73,13 @@ pub fn hints(state: &AppState) -> Vec<(String, &'static str)> {
         taken.extend_from_slice(b.keys);
         // As the popup says it: while qmail-send runs Enter only checks again (newuser56: the
         // bar said `Enter do it` under the popup's `Enter do it once qmail-send stops`).
+        // A plan that takes nothing has nothing to mark: `Enter mark all` offered a refusal
+        // (newuser60).
+        let nothing_to_mark = matches!(&state.popup,
+            crate::tui::state::Popup::Cleanup(c) if c.ids.is_empty() || c.incomplete.is_some());
         let hint = match b.command {
             Command::Force if !forcing => None,
+            Command::MarkPlan if nothing_to_mark => None,
             Command::Confirm if forcing && in_confirm => Some(ONCE_STOPPED),
             _ => b.hint,
         };

@@ -445,6 +445,14 @@ fn cleanup_plan_popup_and_enter_marks_it_whole() {
         panic!("the cleanup plan is shown: {:?}", s.popup);
     };
     assert_eq!(c.ids.len(), 30, "the 30 messages of AUTH user test");
+    let hinted = |s: &AppState| crate::tui::keys::hints(s).iter().any(|h| h.1 == "mark all");
+    assert!(hinted(&s));
+    // A plan that takes nothing offers no `Enter mark all` (newuser60).
+    let mut empty = (**c).clone();
+    empty.ids.clear();
+    let mut none = s.clone();
+    none.popup = Popup::Cleanup(std::sync::Arc::new(empty));
+    assert!(!hinted(&none));
     let enter = crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Enter);
     assert_eq!(
         crate::tui::keys::command_for(&s, enter),
