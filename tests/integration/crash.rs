@@ -286,11 +286,8 @@ fn a_kill_while_the_journal_is_written_stops_no_later_action() {
     assert!(!text.contains("unfinished-batch"), "{text}");
 }
 
-/// `recover` counts the interrupted batch's messages as it makes them whole, so `qtriage
-/// recover` can show it (completing 93,000 messages took 31 s with nothing on the screen).
-#[test]
-fn recovery_counts_the_messages_it_makes_whole() {
-    use std::sync::atomic::{AtomicU64, Ordering};
+/// A queue of twelve messages of AUTH user `test`: small batches to interrupt.
+fn twelve_of_test() -> TestQueue {
     let t = TestQueue::new(23);
     for i in 0..12 {
         let spec = MessageSpec::new()
@@ -300,6 +297,15 @@ fn recovery_counts_the_messages_it_makes_whole() {
             .auth("test");
         t.q.add(&spec).expect("fixture message");
     }
+    t
+}
+
+/// `recover` counts the interrupted batch's messages as it makes them whole, so `qtriage
+/// recover` can show it (completing 93,000 messages took 31 s with nothing on the screen).
+#[test]
+fn recovery_counts_the_messages_it_makes_whole() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let t = twelve_of_test();
     // Killed after the 10th rename: three or four messages moved, one maybe split.
     assert_crashed(&run_with_failpoint(
         &t,
@@ -325,15 +331,7 @@ fn recovery_counts_the_messages_it_makes_whole() {
 /// batch is the first finding `check` writes.
 #[test]
 fn an_interrupted_restore_is_named_by_what_it_left_behind() {
-    let t = TestQueue::new(23);
-    for i in 0..12 {
-        let spec = MessageSpec::new()
-            .sender(format!("x{i}@spam.example"))
-            .remote(format!("v{i}@example.net"))
-            .received_from("82.128.32.42")
-            .auth("test");
-        t.q.add(&spec).expect("fixture message");
-    }
+    let t = twelve_of_test();
     assert_exit(&t.run(&["yank", "auth:test", "--apply"]), 0);
     // Killed after the 10th rename: three messages back, one split (its mess or info still
     // in the yank area), the rest still yanked.
