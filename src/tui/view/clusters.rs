@@ -4,7 +4,7 @@
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
-use ratatui::text::Line;
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Row, StatefulWidget, Table, TableState, Widget};
 
 use super::layout::LIST_CHROME;
@@ -367,10 +367,17 @@ impl Widget for ClustersPane<'_> {
         // The reasons are read whole in the rows under the clusters when there are any (not in
         // the age matrix, whose rows are the clusters'); else their start is on the border.
         let in_rows = (!self.ages && free.height > 0).then_some(free);
+        // Rows under the pane's bottom: at 80x24 it holds five, and `bob` and `alice` below
+        // `(none)` went unseen (newuser60).
+        let more = super::more_below(rows_total, pos.offset, height);
+        let more_width = more.as_ref().map_or(0, |m| Span::raw(m.as_str()).width());
+        if let Some(more) = more {
+            block = block.title_bottom(Line::styled(more, t.dim()).right_aligned());
+        }
         if in_rows.is_none() && !reasons.is_empty() {
             let why = sanitize_str(&reasons.join("; ")).into_owned();
             // The border's corners take two columns; a long reason ends in `…`.
-            let room = usize::from(area.width.saturating_sub(2));
+            let room = usize::from(area.width.saturating_sub(2)).saturating_sub(more_width);
             let why = super::fit(format!(" why: {why} "), room);
             block = block.title_bottom(Line::styled(why, t.dim()));
         }

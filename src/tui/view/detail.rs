@@ -97,7 +97,7 @@ impl Widget for DetailPane<'_> {
         let t = self.theme;
         let id = self.id.map_or_else(String::new, |id| format!("#{id}"));
         let mark = if self.marked { " · marked" } else { "" };
-        let block = Block::bordered()
+        let mut block = Block::bordered()
             .border_style(t.border(true))
             .title(Line::styled(format!(" Message {id}{mark} "), t.accent()));
         let lines = match self.inspection {
@@ -109,6 +109,10 @@ impl Widget for DetailPane<'_> {
         // Within the text after a resize too: never a blank pane below its last line.
         let rows = u16::try_from(text.line_count(inner.width)).unwrap_or(u16::MAX);
         let scroll = self.scroll.min(rows.saturating_sub(inner.height));
+        // What PgDn would show: the border said nothing of it (newuser60).
+        if let Some(more) = super::more_below(rows.into(), scroll.into(), inner.height.into()) {
+            block = block.title_bottom(Line::styled(more, t.dim()).right_aligned());
+        }
         text.block(block).scroll((scroll, 0)).render(area, buf);
     }
 }

@@ -163,9 +163,12 @@ impl Widget for MessagesPane<'_> {
             thousands(self.rows.len() as u64),
             self.sort.name()
         );
-        let block = Block::bordered()
+        let mut block = Block::bordered()
             .border_style(t.border(self.focused))
             .title(Line::styled(title, t.accent()));
+        if let Some(more) = super::more_below(self.rows.len(), pos.offset, height) {
+            block = block.title_bottom(Line::styled(more, t.dim()).right_aligned());
+        }
         let visible: Vec<u32> = self.rows.window(pos.offset..pos.offset + height).collect();
         // Ids are inode numbers: 10 digits and more on a big filesystem, never cut.
         let id = visible

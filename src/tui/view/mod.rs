@@ -331,3 +331,10 @@ pub fn age(now: i64, then: i64) -> String {
 
 #[cfg(test)]
 mod tests;
+
+/// ` ↓ 3 more ` for a pane whose `total` rows, from `offset`, do not fit its `height`: said on
+/// its bottom border, where PgDn would take the operator.
+pub fn more_below(total: usize, offset: usize, height: usize) -> Option<String> {
+    let below = total.saturating_sub(offset.saturating_add(height));
+    (below > 0).then(|| format!(" ↓ {} more ", thousands(below as u64)))
+}

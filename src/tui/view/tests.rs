@@ -511,3 +511,25 @@ fn a_restore_confirmation_says_undo_or_verdict() {
         assert!(text.contains(said) && !text.contains(not), "{text}");
     }
 }
+
+/// Rows past a pane's bottom are said on its border, where PgDn goes: the clusters pane held
+/// five rows at 80x24 and the inspector scrolled with no sign of more (newuser60); at the end
+/// nothing is said.
+#[test]
+fn a_pane_says_what_is_below_its_bottom() {
+    assert_eq!(super::more_below(9, 2, 5).as_deref(), Some(" ↓ 2 more "));
+    assert_eq!(super::more_below(7, 2, 5), None);
+    assert_eq!(super::more_below(3, 0, 5), None);
+    let mut s = inspected((80, 16));
+    let below = |s: &AppState| {
+        let text = screen_text(render(s).backend().buffer());
+        text.contains(" more ") && text.contains('↓')
+    };
+    assert!(below(&s), "{}", screen_text(render(&s).backend().buffer()));
+    s.detail.scroll = u16::MAX;
+    assert!(!below(&s));
+    // A short screen: the messages pane shows one of 37 rows (the clusters pane's own test is
+    // in clusters/tests.rs).
+    let text = screen_text(render(&ready((80, 12))).backend().buffer());
+    assert!(text.contains("↓ 36 more"), "{text}");
+}

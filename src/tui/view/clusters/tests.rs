@@ -69,3 +69,20 @@ fn a_narrow_pane_gives_the_value_the_room() {
         }
     );
 }
+
+/// A pane too short for its rows says how many are below its bottom (newuser60: `bob` and
+/// `alice` under `(none)` unseen at 80x24), and nothing once they fit.
+#[test]
+fn rows_below_the_bottom_are_said_on_the_border() {
+    let s = crate::tui::testdata::state((80, 24), 3, 2, false);
+    let bottom = |height: u16| {
+        let mut buf = Buffer::empty(Rect::new(0, 0, 80, height));
+        ClustersPane::new(&s, Theme { colour: false }).render(buf.area, &mut buf);
+        (0..80)
+            .map(|x| buf[(x, height - 1)].symbol())
+            .collect::<String>()
+    };
+    // Three rows (all messages, two clusters) in a pane with room for two.
+    assert!(bottom(5).contains(" ↓ 1 more "), "{}", bottom(5));
+    assert!(!bottom(12).contains("more"), "{}", bottom(12));
+}
