@@ -2,7 +2,7 @@
 
 use ratatui::layout::{Constraint, Layout, Rect};
 
-use crate::tui::state::{AppState, Focus, ScanPhase};
+use crate::tui::state::{AppState, Focus, Popup, ScanPhase};
 
 /// Rows a bordered list spends on chrome (two borders and the column header).
 pub const LIST_CHROME: u16 = 3;
@@ -36,12 +36,19 @@ pub fn areas(state: &AppState, area: Rect) -> Areas {
     } else {
         u16::from(state.query.applied.is_some())
     };
+    // A notice wider than the screen takes a second row: cut, a pick-back's lost its end
+    // (`p leaves them`) at 80 columns (newuser60). Not under a popup, which is laid over the
+    // screen's rows above the last and would hide the first.
+    let long = state.popup == Popup::None
+        && (state.status.notice.as_ref()).is_some_and(|n| {
+            ratatui::text::Span::raw(n.text.as_str()).width() > usize::from(area.width)
+        });
     let [header, progress, main, query, status] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(progress),
         Constraint::Min(0),
         Constraint::Length(query),
-        Constraint::Length(1),
+        Constraint::Length(1 + u16::from(long)),
     ])
     .areas(area);
     // qshape's age matrix needs the whole width (eleven number columns and the value).

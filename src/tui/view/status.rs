@@ -365,13 +365,28 @@ impl Widget for StatusLine<'_> {
                 t.danger(),
             ));
         }
+        let width = usize::from(area.width);
+        let mut area = area;
         if let Some(n) = self.notice {
             let style = if n.is_error { t.danger() } else { t.ok() };
-            spans.push(Span::styled(n.text.clone(), style));
+            let mut text = n.text.clone();
+            // Given two rows (layout.rs): the notice's first words on the first, the rest with
+            // the hints on the second.
+            if area.height >= 2 {
+                let mut lines = super::wrap(&text, " ", width).into_iter();
+                let first = lines.next().unwrap_or_default();
+                Line::styled(first, style).render(area, buf);
+                text = lines.collect::<Vec<_>>().join(" ");
+                area = Rect {
+                    y: area.y + 1,
+                    height: 1,
+                    ..area
+                };
+            }
+            spans.push(Span::styled(text, style));
             spans.push(Span::raw("  "));
         }
         // The notice first, cut with `…` if it must be; then the key hints that fit whole.
-        let width = usize::from(area.width);
         let mut used: usize = spans.iter().map(Span::width).sum();
         for (n, (key, help)) in self.hints.into_iter().enumerate() {
             let gap = if n == 0 { "" } else { "  " };

@@ -533,3 +533,33 @@ fn a_pane_says_what_is_below_its_bottom() {
     let text = screen_text(render(&ready((80, 12))).backend().buffer());
     assert!(text.contains("↓ 36 more"), "{text}");
 }
+
+/// A notice wider than the screen takes a second row, the key hints after its end: cut, a
+/// pick-back's lost its last words at 80 columns (newuser60).
+#[test]
+fn a_long_notice_is_read_whole_on_two_rows() {
+    let mut s = ready((80, 24));
+    let text = "restored 18,940 messages (batch 20261207-101344-0509): picked back as real mail, \
+                the plan and the report keep them; p leaves them";
+    crate::tui::state::notice(&mut s, text.to_string(), false);
+    let t = render(&s);
+    let row = |y: u16| -> String {
+        (0..80)
+            .map(|x| t.backend().buffer()[(x, y)].symbol())
+            .collect()
+    };
+    assert!(
+        row(22).starts_with("restored 18,940 messages"),
+        "{}",
+        row(22)
+    );
+    assert!(row(23).contains("p leaves them"), "{}", row(23));
+    assert!(row(23).contains("Enter open"), "{}", row(23));
+    // A short one keeps one row.
+    crate::tui::state::notice(&mut s, "yanked 3".to_string(), false);
+    let t = render(&s);
+    let last: String = (0..80)
+        .map(|x| t.backend().buffer()[(x, 23)].symbol())
+        .collect();
+    assert!(last.starts_with("yanked 3  "), "{last}");
+}
