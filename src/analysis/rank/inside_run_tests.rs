@@ -97,10 +97,23 @@ fn analysed(records: Vec<MessageRecord>, s: Arc<Interner>, listed: Option<Listed
 #[test]
 fn a_sites_template_to_harvested_addresses_is_a_held_suspect() {
     let rotating = |i: u64| format!("service{}@example.com", 100 + i * 7);
-    for sender in [&site as &dyn Fn(u64) -> String, &rotating] {
+    // A delivery-check seed address in every message beside the harvested ones (review60: the
+    // addresses were 72% distinct and it passed).
+    let seeded = |i: u64| {
+        let mut to = harvested(i);
+        to.push("check.delivery@yandex.example".into());
+        to
+    };
+    type Shape<'a> = (&'a dyn Fn(u64) -> String, &'a dyn Fn(u64) -> Vec<String>);
+    let shapes: [Shape; 3] = [
+        (&site, &harvested),
+        (&rotating, &harvested),
+        (&site, &seeded),
+    ];
+    for (sender, to) in shapes {
         let s = Arc::new(Interner::new());
         let mut listed = Listed::default();
-        let phishing = handed((&s, &mut listed), FIRST, 300, sender, case, harvested);
+        let phishing = handed((&s, &mut listed), FIRST, 300, sender, case, to);
         let a = analysed(phishing, s.clone(), Some(listed));
         let c = subject(&a, "Ihr Konto");
         assert_eq!(c.verdict(), Verdict::Suspect, "{:#?}", c.reasons);
@@ -111,7 +124,7 @@ fn a_sites_template_to_harvested_addresses_is_a_held_suspect() {
             c.reasons
         );
         let words = &c.reasons[1];
-        assert!(words.contains("75% of them to several"), "{words}");
+        assert!(words.contains("% of them to several"), "{words}");
         assert!(
             words.contains("read back from the queue distinct"),
             "{words}"
@@ -127,8 +140,9 @@ fn a_sites_template_to_harvested_addresses_is_a_held_suspect() {
 
 /// What real mail on 127.0.0.1 sends one template with, each failing one of the run's rules:
 /// a form's confirmations to one visitor each, a shop's to its customer with the owner's copy
-/// (half the addresses the same), a webmail's users writing one subject among many (the
-/// template under half of what they send), a list's posts from its bounce address.
+/// (one each once the copy is set aside), a webmail's users writing one subject among many
+/// (the template under half of what they send), a list's posts from its bounce address, a
+/// firm's weekly report to the same twenty contacts (few distinct addresses).
 #[test]
 fn what_real_mail_on_localhost_sends_is_not_it() {
     let one = |i: u64| vec![format!("visitor{i}@provider{}.example", i % 7)];
@@ -141,16 +155,24 @@ fn what_real_mail_on_localhost_sends_is_not_it() {
     let order = |i: u64| format!("Ihre Bestellung {} im Hofladen", 1_000 + i);
     let list = |_| "verein-bounces@example.com".to_string();
     let post = |_| "[verein] Einladung Jahreshauptversammlung".to_string();
+    // A firm's weekly report to its twenty customers' contacts, two a message.
+    let contacts = |i: u64| {
+        (0..2)
+            .map(|k| format!("contact{}@customer{}.example", (i + k) % 20, (i + k) % 20))
+            .collect()
+    };
+    let report = |i: u64| format!("Wochenbericht KW {}", 1 + i % 52);
     type Shape<'a> = (
         &'a dyn Fn(u64) -> String,
         &'a dyn Fn(u64) -> String,
         &'a dyn Fn(u64) -> Vec<String>,
         &'a str,
     );
-    let shapes: [Shape; 3] = [
+    let shapes: [Shape; 4] = [
         (&site, &case, &one, "Ihr Konto"),
         (&site, &order, &copied, "Ihre Bestellung"),
         (&list, &post, &harvested, "[verein]"),
+        (&site, &report, &contacts, "Wochenbericht"),
     ];
     for (sender, subject_of, to, start) in shapes {
         let s = Arc::new(Interner::new());
