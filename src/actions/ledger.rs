@@ -176,10 +176,18 @@ impl Ledger {
     /// The messages in the yank area that no yank batch accounts for, nor an interrupted
     /// restore or purge was taking out ([`Ledger::left_by_interrupted`]).
     pub fn orphans(&self) -> impl Iterator<Item = MessageId> + '_ {
-        self.messages
-            .iter()
+        (self.messages.iter())
+            .filter(|m| !self.owner.contains_key(&m.id) && self.interrupted_by(m).is_none())
             .map(|m| m.id)
-            .filter(|id| !self.owner.contains_key(id) && !self.interrupted.contains_key(id))
+    }
+
+    /// The interrupted restore or purge (its index) that was taking `m` out of the yank area:
+    /// one that lists its id, when `m` was yanked before that batch began. Yanked after it,
+    /// `m` is another message under the id (new mail reusing the inode, yanked by
+    /// qmail-remove), none of the batch's (review60).
+    pub fn interrupted_by(&self, m: &YankedMessage) -> Option<usize> {
+        let &i = self.interrupted.get(&m.id)?;
+        (m.yanked_at <= self.batches[i].header.created).then_some(i)
     }
 
     /// Per interrupted restore or purge (its index), the messages of it still in the yank area,
@@ -188,7 +196,7 @@ impl Ledger {
     pub fn left_by_interrupted(&self) -> Vec<(usize, usize)> {
         let mut counts: std::collections::BTreeMap<usize, usize> = Default::default();
         for m in &self.messages {
-            if let Some(&i) = self.interrupted.get(&m.id) {
+            if let Some(i) = self.interrupted_by(m) {
                 *counts.entry(i).or_default() += 1;
             }
         }
@@ -217,4 +225,73 @@ fn interrupted_takers(batches: &[Batch]) -> HashMap<MessageId, usize> {
         }
     }
     taker
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::journal::{BatchHeader, JournalMessage, JOURNAL_VERSION};
+    use super::*;
+    use crate::queue::Parts;
+
+    fn batch(id: &str, direction: Direction, state: BatchState, created: i64) -> Batch {
+        Batch {
+            path: std::path::PathBuf::new(),
+            header: BatchHeader {
+                version: JOURNAL_VERSION,
+                batch: id.into(),
+                direction,
+                query: "auth:test".into(),
+                created,
+                queue: "/q".into(),
+                split: 23,
+                big_todo: false,
+                undoes: None,
+                verdict: false,
+            },
+            messages: (1..=3)
+                .map(|i| JournalMessage {
+                    id: MessageId(i),
+                    files: vec![Subdir::Mess, Subdir::Info],
+                    set_mtime: None,
+                    old_mtime: None,
+                    info_inode: None,
+                    mess: None,
+                })
+                .collect(),
+            failed: HashSet::new(),
+            state,
+            progress: 0,
+            sealed: Some(3),
+        }
+    }
+
+    /// A yank of 1-3 at 100, its restore interrupted at 200: what it left is its own, unless
+    /// yanked after it began (another message under a reused id, yanked by qmail-remove).
+    #[test]
+    fn what_an_interrupted_restore_left_is_its_own_unless_yanked_after_it() {
+        let batches = vec![
+            batch("y", Direction::Yank, BatchState::Done, 100),
+            batch("r", Direction::Restore, BatchState::Interrupted, 200),
+        ];
+        let yanked = |id, at| YankedMessage {
+            id: MessageId(id),
+            files: Parts::default(),
+            bytes: 0,
+            yanked_at: at,
+        };
+        let messages = vec![yanked(1, 100), yanked(2, 250), yanked(9, 100)];
+        let ledger = Ledger {
+            owner: owners(&batches),
+            interrupted: interrupted_takers(&batches),
+            present: messages.iter().map(|m| m.id).collect(),
+            messages,
+            batches,
+            action_running: false,
+        };
+        assert_eq!(ledger.interrupted_by(&ledger.messages[0]), Some(1));
+        assert_eq!(ledger.interrupted_by(&ledger.messages[1]), None);
+        assert_eq!(ledger.left_by_interrupted(), vec![(1, 1)]);
+        let orphans: Vec<u64> = ledger.orphans().map(|id| id.0).collect();
+        assert_eq!(orphans, vec![2, 9]);
+    }
 }

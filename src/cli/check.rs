@@ -138,10 +138,18 @@ fn batch_findings(yank_dir: &std::path::Path) -> anyhow::Result<Unfinished> {
     })
 }
 
-/// A finding about a message an interrupted batch was moving is repaired by completing the
-/// batch: `recover` puts its files where the batch was taking them, whole.
+/// A message an interrupted batch split (some files moved, some not) is repaired by completing
+/// the batch: `recover` puts its files where the batch was taking them, whole. Only the kinds
+/// a split leaves: an `owner` or `mode` finding of a message the batch lists is not recover's
+/// to fix (review60).
 fn repair_by_recover(findings: &mut [Finding], moving: &HashMap<MessageId, String>) {
-    for f in findings {
+    const SPLIT: [FindingKind; 4] = [
+        FindingKind::EnvelopeWithoutMess,
+        FindingKind::EnvelopeWithoutInfo,
+        FindingKind::StaleMess,
+        FindingKind::TodoWithoutIntd,
+    ];
+    for f in findings.iter_mut().filter(|f| SPLIT.contains(&f.kind)) {
         if let Some(batch) = f.id.and_then(|id| moving.get(&id)) {
             f.repair = format!(
                 "with qmail-send stopped: qtriage recover (the interrupted {batch} was moving \
@@ -332,6 +340,35 @@ fn write_text(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Only what a half-move leaves is repaired by `recover`: a message of the interrupted
+    /// batch whose file has the wrong owner keeps its `chown` (review60).
+    #[test]
+    fn recover_repairs_only_what_a_split_leaves() {
+        let id = MessageId(7);
+        let finding = |kind| Finding {
+            kind,
+            id: Some(id),
+            files: Vec::new(),
+            detail: String::new(),
+            repair: "own".into(),
+        };
+        let mut all = vec![
+            finding(FindingKind::EnvelopeWithoutMess),
+            finding(FindingKind::Owner),
+            Finding {
+                id: Some(MessageId(8)),
+                ..finding(FindingKind::EnvelopeWithoutMess)
+            },
+        ];
+        let moving = HashMap::from([(id, "restore batch B".to_string())]);
+        repair_by_recover(&mut all, &moving);
+        assert!(all[0]
+            .repair
+            .contains("qtriage recover (the interrupted restore batch B"));
+        assert_eq!(all[1].repair, "own");
+        assert_eq!(all[2].repair, "own");
+    }
 
     /// The last line's counts: the fewest first, so one finding is not lost under thousands.
     #[test]

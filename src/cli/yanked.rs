@@ -50,22 +50,23 @@ pub fn run(
     } else {
         let orphans = ledger.orphans().count();
         let held = (ledger.messages.len(), orphans);
-        write_text(out, &batches, &messages, held, &yank_dir)?;
-        for (i, n) in ledger.left_by_interrupted() {
-            let b = &ledger.batches[i].header;
-            // Running: the action at work is moving them now.
-            let what = match ledger.is_running(i) {
-                true => "running now: it is moving them",
-                false => "interrupted: with qmail-send stopped, qtriage recover completes it",
-            };
-            writeln!(
-                out,
-                "{} of them listed by {} batch {} ({what})",
-                thousands(n as u64),
-                b.direction.name(),
-                b.batch
-            )?;
-        }
+        let left = (ledger.left_by_interrupted().into_iter())
+            .map(|(i, n)| {
+                let b = &ledger.batches[i].header;
+                // Running: the action at work is moving them now.
+                let what = match ledger.is_running(i) {
+                    true => "running now: it is moving them",
+                    false => "interrupted: with qmail-send stopped, qtriage recover completes it",
+                };
+                format!(
+                    "{} of them listed by {} batch {} ({what})",
+                    thousands(n as u64),
+                    b.direction.name(),
+                    b.batch
+                )
+            })
+            .collect::<Vec<_>>();
+        write_text(out, &batches, &messages, (held, &left), &yank_dir)?;
     }
     Ok(ExitCode::Success)
 }
@@ -104,6 +105,8 @@ fn message_lines(ledger: &actions::Ledger) -> Vec<MessageJson<'_>> {
             bytes: m.bytes,
             yanked_at: rfc3339(m.yanked_at),
             batch: ledger.batch_of(m.id),
+            interrupted_by: (ledger.interrupted_by(m))
+                .map(|i| ledger.batches[i].header.batch.as_str()),
         })
         .collect()
 }
@@ -128,7 +131,7 @@ fn write_text(
     out: &mut dyn Write,
     batches: &[BatchJson<'_>],
     messages: &[MessageJson<'_>],
-    (held, orphans): (usize, usize),
+    ((held, orphans), left): ((usize, usize), &[String]),
     yank_dir: &std::path::Path,
 ) -> std::io::Result<()> {
     for j in batches {
@@ -165,7 +168,12 @@ fn write_text(
         sanitize_path(yank_dir),
         thousands(orphans as u64)
     )?;
+    for line in left {
+        writeln!(out, "{line}")?;
+    }
     for j in messages {
+        // A message an interrupted restore or purge was taking out is that batch's.
+        let interrupted = j.interrupted_by.map(|b| format!("interrupted:{b}"));
         writeln!(
             out,
             "  #{}  {}  {}  {}  {}",
@@ -173,7 +181,7 @@ fn write_text(
             j.files.join(","),
             crate::size::human_bytes(j.bytes),
             j.yanked_at,
-            j.batch.unwrap_or("-")
+            j.batch.or(interrupted.as_deref()).unwrap_or("-")
         )?;
     }
     Ok(())

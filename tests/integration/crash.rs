@@ -351,6 +351,28 @@ fn an_interrupted_restore_is_named_by_what_it_left_behind() {
         left.ends_with("(interrupted: with qmail-send stopped, qtriage recover completes it)"),
         "{left}"
     );
+    // With the message lines: the line before them, each of them the restore's (review60).
+    let out = t.run(&["yanked"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    let at = |p: &dyn Fn(&str) -> bool| lines.iter().position(|l| p(l));
+    let (said, first) = (
+        at(&|l| l.contains(" of them listed by ")),
+        at(&|l| l.starts_with("  #")),
+    );
+    assert!(said.is_some() && first.is_some() && said < first, "{text}");
+    let messages = lines.iter().filter(|l| l.starts_with("  #"));
+    assert!(
+        messages.clone().all(|l| l.contains("  interrupted:")),
+        "{text}"
+    );
+    let out = t.run(&["yanked", "--json"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let json = text.lines().filter(|l| l.contains("\"type\":\"message\""));
+    assert!(
+        json.clone().count() > 0 && json.clone().all(|l| !l.contains("\"interrupted_by\":null")),
+        "{text}"
+    );
 
     let out = t.run(&["check"]);
     assert_exit(&out, 1);

@@ -47,4 +47,7 @@ pub struct MessageJson<'a> {
     pub yanked_at: String,
     /// The batch that yanked it; null when none did (qmail-remove).
     pub batch: Option<&'a str>,
+    /// The interrupted restore or purge that was taking it out when it stopped (`qtriage
+    /// recover` completes it); null otherwise.
+    pub interrupted_by: Option<&'a str>,
 }
