@@ -126,19 +126,9 @@ fn judged_alone(c: &Cluster, rest: Vec<u32>, corpus: &Corpus<'_>) -> Option<Rest
 /// live queue) is skipped; under [`MIN_MESSAGES`] read, or none (no queue to read from): no
 /// hold.
 fn same_lists(same: &[u32], corpus: &Corpus<'_>) -> Option<SameFew> {
-    let source = corpus.ctx.recipients.as_deref()?;
-    let step = same.len().div_ceil(READ_BACK).max(1);
     let mut lists: Vec<(Vec<Vec<u8>>, usize)> = Vec::new();
     let mut read = 0;
-    for &i in same.iter().step_by(step) {
-        // Delivered since the scan (a live queue): not read, the others judge.
-        let Some(list) = corpus.records.get(i as usize).and_then(|r| source.read(r)) else {
-            continue;
-        };
-        let mut list: Vec<Vec<u8>> = (list.iter())
-            .map(|a| a.address.to_ascii_lowercase())
-            .collect();
-        list.sort_unstable();
+    for list in read_back(same, corpus)? {
         read += 1;
         match lists.iter_mut().find(|(l, _)| *l == list) {
             Some((_, n)) => *n += 1,
@@ -155,6 +145,24 @@ fn same_lists(same: &[u32], corpus: &Corpus<'_>) -> Option<SameFew> {
         read,
         rest: None,
     })
+}
+
+/// The recipient lists of up to [`READ_BACK`] of `members`, spread over them, read back from
+/// the queue, each lowercased and sorted; `None` without a queue to read from. A list gone
+/// since the scan (delivered from a live queue) is skipped: the others judge.
+pub(super) fn read_back(members: &[u32], corpus: &Corpus<'_>) -> Option<Vec<Vec<Vec<u8>>>> {
+    let source = corpus.ctx.recipients.as_deref()?;
+    let step = members.len().div_ceil(READ_BACK).max(1);
+    let lists = (members.iter().step_by(step))
+        .filter_map(|&i| source.read(corpus.records.get(i as usize)?))
+        .map(|list| {
+            let mut list: Vec<Vec<u8>> = (list.iter())
+                .map(|a| a.address.to_ascii_lowercase())
+                .collect();
+            list.sort_unstable();
+            list
+        });
+    Some(lists.collect())
 }
 
 /// The reason of a cluster held by [`few_recipients`].

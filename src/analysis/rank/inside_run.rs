@@ -32,8 +32,6 @@ pub const HELD_TEMPLATE: &str =
 
 /// Under this many messages a template is anyone's few confirmations.
 const MIN_MESSAGES: usize = 50;
-/// Messages whose recipient lists are read back, spread over the cluster.
-const READ_BACK: usize = 64;
 /// Fewer lists read back (delivered since the scan) judge nothing.
 const MIN_READ: usize = 20;
 
@@ -72,7 +70,8 @@ pub(super) fn inside_run(c: &Cluster, s: &Signals, corpus: &Corpus<'_>) -> Optio
     if !could_be {
         return None;
     }
-    let source = corpus.ctx.recipients.as_deref()?;
+    // Nothing to read the lists back from: nothing judged, nothing counted first.
+    corpus.ctx.recipients.as_ref()?;
     let (mut internal, mut several) = (0, 0);
     let mut senders = HashSet::default();
     let mut handed = Vec::with_capacity(n);
@@ -104,20 +103,8 @@ pub(super) fn inside_run(c: &Cluster, s: &Signals, corpus: &Corpus<'_>) -> Optio
     if internal * 2 < theirs {
         return None;
     }
-    let step = handed.len().div_ceil(READ_BACK).max(1);
-    let mut lists: Vec<Vec<Vec<u8>>> = Vec::new();
-    for &i in handed.iter().step_by(step) {
-        // Delivered since the scan (a live queue): not read, the others judge.
-        let Some(list) = corpus.records.get(i as usize).and_then(|r| source.read(r)) else {
-            continue;
-        };
-        let mut list: Vec<Vec<u8>> = (list.iter())
-            .map(|a| a.address.to_ascii_lowercase())
-            .collect();
-        list.sort_unstable();
-        list.dedup();
-        lists.push(list);
-    }
+    let mut lists = super::few_recipients::read_back(&handed, corpus)?;
+    lists.iter_mut().for_each(Vec::dedup);
     let read = lists.len();
     let rest = harvested_part(&lists);
     // The rest must go to several a message too: a shop's confirmations are its customer and
