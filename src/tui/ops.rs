@@ -46,14 +46,17 @@ impl Ops {
             .map(|m| m.is_send_running)
     }
 
-    /// The messages the yank area's interrupted batches list (`None`: none is unfinished, or
-    /// the journal could not be read, which recovery then reports).
+    /// The messages the yank area's interrupted batches list (`None`: none is interrupted, or
+    /// the journal could not be read, which recovery then reports). A never-sealed batch moved
+    /// nothing: recovery only closes it (review60).
     pub fn unfinished_messages(&self) -> Option<u64> {
         let paths = actions::run::unfinished(&self.yank_dir).ok()?;
-        let listed = (paths.iter())
+        let interrupted: Vec<u64> = (paths.iter())
             .filter_map(|p| actions::journal::load(p).ok())
-            .map(|b| b.messages.len() as u64);
-        (!paths.is_empty()).then(|| listed.sum())
+            .filter(|b| b.state == actions::BatchState::Interrupted)
+            .map(|b| b.messages.len() as u64)
+            .collect();
+        (!interrupted.is_empty()).then(|| interrupted.iter().sum())
     }
 
     /// Complete interrupted batches (never forced: while qmail-send runs and something is
