@@ -56,9 +56,11 @@ pub(super) struct InsideRun {
 
 /// Does subject cluster `c` look like a site's mailer writing one template to harvested
 /// addresses through an internal client? Nine in ten of its messages handed over so, a quarter
-/// of them to several recipients, nine in ten of the addresses read back distinct, and the
-/// template half or more of what its senders send that way. Not when the forged-inside signal
-/// already names most of them (said once, by the sender's cluster).
+/// of them to several recipients, the template half or more of what its senders send that way,
+/// and of the lists read back, once the addresses in half of them or more are set aside
+/// ([`harvested_part`]), nine in ten of the rest distinct and a quarter still to several. Not
+/// when the forged-inside signal already names most of them (said once, by the sender's
+/// cluster).
 pub(super) fn inside_run(c: &Cluster, s: &Signals, corpus: &Corpus<'_>) -> Option<InsideRun> {
     let n = c.messages;
     let could_be = c.key == ClusterKey::Subject
