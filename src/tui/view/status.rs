@@ -218,7 +218,13 @@ impl Widget for Header<'_> {
         }
         let used: usize = spans.iter().map(Span::width).sum();
         let room = width.saturating_sub(used);
-        spans.push(Span::styled(fit_end(self.queue_path, room), t.dim()));
+        if room >= path_room {
+            spans.push(Span::styled(fit_end(self.queue_path, room), t.dim()));
+        } else {
+            // A path cut to `…e` names no queue (newuser60): none, and no separator waiting
+            // for it, rather than a stub.
+            spans.pop();
+        }
         // Narrower than the figures themselves (40 columns): cut visibly, not mid-word, the
         // qmail-send state first so it is not what is cut.
         Line::from(fit_spans(spans, width)).render(area, buf);

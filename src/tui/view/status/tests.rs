@@ -215,6 +215,37 @@ fn a_40_column_header_shows_qmail_sends_state() {
     }
 }
 
+/// With marks and a yank at 80 columns the path had a few columns left and showed as `…e` or
+/// `…ue` (newuser60): a stub names no queue, so it goes, separator and all.
+#[test]
+fn a_path_with_no_room_left_is_dropped_not_cut_to_a_stub() {
+    let watch = WatchStatus {
+        growth_per_min: Some(2_750.0),
+        ..WatchStatus::default()
+    };
+    let line = |width: u16| {
+        let mut buf = Buffer::empty(Rect::new(0, 0, width, 1));
+        let h = Header {
+            queue_path: "/var/qmail/queue",
+            messages: Some((200_000, 200_000)),
+            watch: &watch,
+            send: SendState::Stopped,
+            yanked: Some(345),
+            marked: 1_310,
+            theme: Theme { colour: false },
+        };
+        h.render(buf.area, &mut buf);
+        buf.content().iter().map(|c| c.symbol()).collect::<String>()
+    };
+    let narrow = line(80);
+    assert_eq!(
+        narrow.trim_end(),
+        "200,000 msgs │ marked 1,310 │ qmail-send stopped │ +2,750/min │ yanked 345"
+    );
+    // With the eight columns it keeps, the path's end is back.
+    assert!(line(85).ends_with("yanked 345 │ …l/queue"), "{}", line(85));
+}
+
 #[test]
 fn a_queue_path_too_long_for_the_bar_keeps_its_end_after_an_ellipsis() {
     assert_eq!(fit_end("/var/qmail/queue", 16), "/var/qmail/queue");
