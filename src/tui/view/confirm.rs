@@ -272,7 +272,9 @@ impl ConfirmPopup<'_> {
     /// long ones do not fit `room` columns. `more`: where the popup is scrolled, of how far.
     fn keys(&self, more: Option<(u16, u16)>, room: u16) -> Line<'static> {
         let t = self.theme;
-        let line = |short: bool| {
+        // `tight`: arrows alone say there is more (40x12 while qmail-send runs cut the short
+        // line at `… ↓ j┘`, newuser60).
+        let line = |short: bool, tight: bool| {
             let gap = if short { " " } else { "   " };
             // While qmail-send runs Enter only checks again (newuser55: `Enter do it` beside
             // `refused unless forced`; newuser58: `do it once qmail-send stops` read as queued
@@ -289,13 +291,24 @@ impl ConfirmPopup<'_> {
             }
             keys.extend([Span::raw(gap), Span::styled("Esc", t.accent())]);
             keys.push(Span::raw(" cancel "));
-            if let Some(more) = more {
-                let words = if short { "" } else { " more" };
-                keys.push(super::scroll_hint(more, words, t));
+            match more {
+                Some(more) if tight => {
+                    let arrows = super::scroll_hint(more, "", t).content.replace(" j/k", "");
+                    keys.push(Span::styled(arrows, t.accent()));
+                }
+                Some(more) => {
+                    let words = if short { "" } else { " more" };
+                    keys.push(super::scroll_hint(more, words, t));
+                }
+                None => {}
             }
             Line::from(keys)
         };
-        super::long_or_short(line, room)
+        let fitted = super::long_or_short(|short| line(short, false), room);
+        match fitted.width() > usize::from(room) {
+            true => line(true, true),
+            false => fitted,
+        }
     }
 
     /// The popup's box in `area`, its lines (wrapped, each fitted to the box) and how far

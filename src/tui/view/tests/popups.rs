@@ -401,6 +401,13 @@ fn a_yank_of_the_plans_marks_is_named_by_the_plan() {
 #[test]
 fn a_narrow_confirmation_says_qmail_send_runs_and_why_enter_refused() {
     let mut s = confirming((40, 12), SendState::Running);
+    // The keys fit the bottom border whole, the scroll hint as arrows alone (it was cut at
+    // `… ↓ j┘`, newuser60).
+    let text = screen_text(render(&s).backend().buffer());
+    assert!(
+        text.contains("└ Enter refused F force Esc cancel  ↓ ─┘"),
+        "{text}"
+    );
     let mut seen = String::new();
     let mut last = None;
     while last != Some(s.ui.confirm_scroll) {
