@@ -15,6 +15,7 @@ mod grouping;
 pub mod key;
 pub mod locals;
 pub mod logins;
+pub mod owner;
 pub mod patterns;
 pub mod plan;
 pub mod rank;

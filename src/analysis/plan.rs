@@ -51,6 +51,8 @@ pub struct PlanCulprit {
     pub reason: String,
     /// The query terms that select it (`cluster:...`, and `bounce-of:...` for its backscatter).
     pub query: String,
+    /// Of a stolen login, the messages left as its owner's own ([`crate::analysis::owner`]).
+    pub owner_left: Option<OwnerLeft>,
 }
 
 impl PlanCulprit {
@@ -216,13 +218,19 @@ pub fn build(input: PlanInput<'_>) -> Plan {
     let mut logins: Vec<(usize, &Cluster)> = Vec::new();
     // Culprits the operator restored whole, named where the restored mail remains.
     let mut all_restored: Vec<String> = Vec::new();
-    let listed = input
-        .ranking
-        .iter()
-        .filter(|c| c.verdict() == Verdict::Culprit && c.value.is_some());
-    for c in listed {
+    let listed = (input.ranking.iter().enumerate())
+        .filter(|(_, c)| c.verdict() == Verdict::Culprit && c.value.is_some());
+    let owners = super::owner::owners_mail(
+        input.ranking,
+        records,
+        input.tables.extractor(ClusterKey::AuthUser, strings),
+    );
+    for (at, c) in listed {
         let Some(value) = c.value else { continue };
         let whole = !is_bounce_cluster(c, records, strings);
+        let owner = owners.get(&at).filter(|_| whole);
+        // Not a message of its owner's, nor one the operator picked back.
+        let takes = |i: u32| !input.is_restored(i as usize) && !owner.is_some_and(|o| o.holds(i));
         // The operator restored every message of it: they judged its mail real, and the
         // bounces quoting that mail are real mail's bounces. Nothing of it is taken.
         let restored = match input.restored.is_empty() || !whole {
@@ -246,20 +254,23 @@ pub fn build(input: PlanInput<'_>) -> Plan {
             .len()
             + 4;
         let n = 1 + usize::from(backscatter::ORIGIN_KEYS.contains(&c.key));
-        if terms + n > MAX_PLAN_TERMS || bytes + n * cost > MAX_PLAN_BYTES {
+        let owner_term = owner.map(|o| o.ip_term(strings));
+        let (n_all, extra) = match &owner_term {
+            Some(t) => (n + 1, t.len() + 12),
+            None => (n, 0),
+        };
+        if terms + n_all > MAX_PLAN_TERMS || bytes + n * cost + extra > MAX_PLAN_BYTES {
             left_out += 1;
             continue;
         }
-        (terms, bytes) = (terms + n, bytes + n * cost);
+        (terms, bytes) = (terms + n_all, bytes + n * cost + extra);
         let mut counted_above = 0;
+        let mut took = 0;
         if whole {
-            for &i in c
-                .members
-                .iter()
-                .filter(|&&i| !input.is_restored(i as usize))
-            {
+            for &i in c.members.iter().filter(|&&i| takes(i)) {
                 counted_above += usize::from(taken[i as usize]);
                 taken[i as usize] = true;
+                took += 1;
             }
         }
         if backscatter::ORIGIN_KEYS.contains(&c.key) {
@@ -278,26 +289,36 @@ pub fn build(input: PlanInput<'_>) -> Plan {
             value: value.shown(c.key, strings),
             value_bytes: value.bytes(strings),
             score: c.score,
-            messages: if whole {
-                c.messages.saturating_sub(restored)
-            } else {
-                0
-            },
+            messages: took,
             counted_above,
             backscatter: 0,
             from_log: match (whole, c.key) {
                 (true, ClusterKey::AuthUser) => (c.members.iter())
+                    .filter(|&&i| takes(i))
                     .filter_map(|&i| records.get(i as usize))
                     .filter(|r| r.origin.auth_source == crate::queue::AuthSource::Log)
                     .count(),
                 _ => 0,
             },
             reason: strongest_reason(c),
-            query: if whole {
-                value.with_bytes(strings, |b| term("cluster", c.key, Some(b)))
-            } else {
-                String::new()
+            query: match (whole, owner_term) {
+                (false, _) => String::new(),
+                (true, None) => value.with_bytes(strings, |b| term("cluster", c.key, Some(b))),
+                (true, Some(ips)) => {
+                    let login = value.with_bytes(strings, |b| term("cluster", c.key, Some(b)));
+                    format!("({login} and not {ips})")
+                }
             },
+            owner_left: owner.map(|o| OwnerLeft {
+                messages: o
+                    .members
+                    .iter()
+                    .filter(|&&i| !input.is_restored(i as usize))
+                    .count(),
+                ips: (o.ips.iter())
+                    .map(|&(ip, n)| (strings.text(ip), n))
+                    .collect(),
+            }),
         });
     }
     for (at, c) in logins {
@@ -492,57 +513,6 @@ fn finish(input: PlanInput<'_>, culprits: Vec<PlanCulprit>, taken: Vec<bool>) ->
     }
 }
 
-/// `cluster:KEY=VALUE` (or another qualified field): the value double-quoted (with `\"`, `\\`,
-/// and the wildcards `\*` and `\?` escaped, controls and bidi characters as `\u{HEX}`) unless it
-/// is made only of letters, digits and `._@-+/:=%,#[]` and does not start with `-`, so glob and
-/// comparison characters are always literal; `(none)` for no value.
-pub fn term(field: &str, key: ClusterKey, value: Option<&[u8]>) -> String {
-    let Some(bytes) = value else {
-        return format!("{field}:{}=(none)", key.name());
-    };
-    let Ok(text) = std::str::from_utf8(bytes) else {
-        return byte_term(field, key, bytes);
-    };
-    let plain = !text.is_empty()
-        && !text.starts_with('-')
-        && text
-            .chars()
-            .all(|ch| ch.is_alphanumeric() || "._@-+/:=%,#[]".contains(ch));
-    if plain {
-        return format!("{field}:{}={text}", key.name());
-    }
-    let mut q = format!("{field}:{}=\"", key.name());
-    for ch in text.chars() {
-        // `*` and `?` are wildcards inside quotes too: a subject template `*` (one random
-        // word) made `cluster:subject="*"`, which selects the whole queue.
-        if matches!(ch, '"' | '\\' | '*' | '?') {
-            q.push('\\');
-        }
-        // A control or bidi character as `\u{HEX}`: safe on a terminal, read back as itself.
-        crate::query::push_char(&mut q, ch);
-    }
-    q.push('"');
-    q
-}
-
-/// A value that is not UTF-8 as an anchored regex of its exact bytes, each byte that is not
-/// UTF-8 as `(?-u:\xHH)`: as text it would be U+FFFD, which names no byte, and the query would
-/// select another value differing in that byte too (review51: two senders' mail).
-fn byte_term(field: &str, key: ClusterKey, bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    let mut source = String::from("^");
-    for chunk in bytes.utf8_chunks() {
-        source.push_str(&regex::escape(chunk.valid()));
-        for b in chunk.invalid() {
-            let _ = write!(source, "(?-u:\\x{b:02X})");
-        }
-    }
-    source.push('$');
-    let mut q = format!("{field}:{}=", key.name());
-    crate::query::write_regex(&mut q, &source, "");
-    q
-}
-
 /// The conclusion of a cluster's summary and its signal with the most points.
 pub fn strongest_reason(c: &Cluster) -> String {
     let conclusion = c.reasons.first().map_or("", |s| rank::conclusion_of(s));
@@ -571,6 +541,10 @@ mod held;
 pub use held::HeldLoud;
 mod log_ips;
 mod not_taken;
+mod owner;
+pub use owner::OwnerLeft;
+mod terms;
+pub use terms::term;
 pub mod picks;
 pub mod remain;
 mod within;

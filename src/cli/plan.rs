@@ -2,7 +2,8 @@
 //! query that `yank` takes, its counts, and what would remain.
 
 pub use super::wire::plan::{
-    HeldLoudJson, PartlyYankedJson, PlanCulpritJson, PlanJson, RemainingJson,
+    HeldLoudJson, IpMessagesJson, OwnerLeftJson, PartlyYankedJson, PlanCulpritJson, PlanJson,
+    RemainingJson,
 };
 use std::io::Write;
 
@@ -205,6 +206,9 @@ fn write_text(
             safe(&c.reason)
         );
         wrap.line(out, "  ", "      ", &line)?;
+        if let Some(left) = &c.owner_left {
+            wrap.line(out, "      ", "        ", &safe(&left.words()))?;
+        }
     }
     if let Some(words) = p.within_words() {
         wrap.line(out, "  ", "      ", &safe(&words))?;
@@ -285,6 +289,15 @@ impl PlanJson {
                     from_log: c.from_log,
                     reason: c.reason.clone(),
                     query: c.query.clone(),
+                    owner_left: c.owner_left.as_ref().map(|o| OwnerLeftJson {
+                        messages: o.messages,
+                        ips: (o.ips.iter())
+                            .map(|(ip, n)| IpMessagesJson {
+                                ip: ip.clone(),
+                                messages: *n,
+                            })
+                            .collect(),
+                    }),
                 })
                 .collect(),
             left_out: p.left_out,

@@ -18,6 +18,7 @@ use crate::actions::Restored;
 use crate::analysis::cluster::{AnalysisContext, Cluster};
 use crate::analysis::evidence::LogFacts;
 use crate::analysis::key::{ClusterKey, KeyExtractor, KeyValue};
+use crate::analysis::owner::OwnerMail;
 use crate::analysis::plan::is_bounce_cluster;
 use crate::analysis::rank::{Verdict, OF_REPORT};
 use crate::queue::count::QueueCounts;
@@ -101,7 +102,12 @@ pub(super) fn top_values(
     (out, beyond)
 }
 
-fn culprit_of(c: &Cluster, window: &Window<'_>, strings: &Interner) -> Option<Culprit> {
+fn culprit_of(
+    c: &Cluster,
+    window: &Window<'_>,
+    strings: &Interner,
+    owner: Option<&OwnerMail>,
+) -> Option<Culprit> {
     let records = &window.records[..];
     let value = value_text(c.key, c.value.as_ref()?, strings);
     let ips: HashSet<Sym> = c
@@ -140,6 +146,14 @@ fn culprit_of(c: &Cluster, window: &Window<'_>, strings: &Interner) -> Option<Cu
             "{} of them picked back by the operator from the yank area as real mail: not \
              counted as spam",
             thousands(picked as u64)
+        ));
+    }
+    if let Some(o) = owner {
+        reasons.push(format!(
+            "{} of them from {} other logins (none suspected) use too: likely its owner's own \
+             mail, not counted as spam",
+            thousands(o.members.len() as u64),
+            counted(o.ips.len() as u64, "IP", "IPs")
         ));
     }
     // The logins the accounts check marks too (`analysis::stuffed_logins`), sanitized, sorted.
@@ -260,13 +274,20 @@ struct Found {
 
 impl Found {
     /// Add `c` (a cluster of `window`) as a culprit, with its header shapes as evidence.
-    fn add(&mut self, c: &Cluster, window: &Window<'_>, strings: &Interner) {
-        let Some(culprit) = culprit_of(c, window, strings) else {
+    /// `owner`: a stolen login's messages that are likely its owner's own, as `plan` leaves
+    /// them: neither spam nor its origins (mix61: the report listed her home IP first).
+    fn add(
+        &mut self,
+        c: &Cluster,
+        window: &Window<'_>,
+        strings: &Interner,
+        owner: Option<&OwnerMail>,
+    ) {
+        let Some(culprit) = culprit_of(c, window, strings, owner) else {
             return;
         };
-        let members: Vec<&MessageRecord> = c
-            .members
-            .iter()
+        let spam_of = |i: &&u32| !owner.is_some_and(|o| o.holds(**i));
+        let members: Vec<&MessageRecord> = (c.members.iter().filter(spam_of))
             .filter_map(|&i| window.records.get(i as usize))
             .collect();
         // Two culprits can share messages (an AUTH user and its IP): a line already given
@@ -277,7 +298,7 @@ impl Found {
                 self.evidence.push(e);
             }
         }
-        let (kept, spam): (Vec<usize>, Vec<usize>) = (c.members.iter())
+        let (kept, spam): (Vec<usize>, Vec<usize>) = (c.members.iter().filter(spam_of))
             .map(|&i| i as usize)
             .partition(|&i| window.restored(i));
         self.restored.extend(kept);
@@ -326,7 +347,10 @@ fn ranked_culprits(window: &Window<'_>, src: &ReportSources<'_>) -> Found {
         rule: BY_RANKING.into(),
         ..Found::default()
     };
-    for c in ranking.iter().filter(|c| c.verdict() == Verdict::Culprit) {
+    let logins = KeyExtractor::new(ClusterKey::AuthUser, src.strings).with_context(src.ctx);
+    let owners = crate::analysis::owner::owners_mail(&ranking, records, logins);
+    let culprits = (ranking.iter().enumerate()).filter(|(_, c)| c.verdict() == Verdict::Culprit);
+    for (at, c) in culprits {
         if found.culprits.len() >= MAX_LISTED {
             break;
         }
@@ -346,7 +370,7 @@ fn ranked_culprits(window: &Window<'_>, src: &ReportSources<'_>) -> Found {
             found.restored_clusters.extend(listed(c));
             continue;
         }
-        found.add(c, window, src.strings);
+        found.add(c, window, src.strings, owners.get(&at));
     }
     found.add_operator_yanked(window, src.strings);
     // Counted by kind, not named: a suspect is often a real user (an office behind one NAT, a

@@ -34,6 +34,7 @@ mod log_top;
 mod logs;
 mod maillog_mix;
 mod not_in_plan;
+mod owner_mail;
 mod plan_mix;
 mod plan_sweeps;
 mod plan_yanked;

@@ -151,6 +151,7 @@ pub(super) fn take(
                 crate::size::thousands(c.ips.len())
             ),
             query,
+            owner_left: None,
         });
     }
     left_out

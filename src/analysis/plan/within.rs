@@ -92,6 +92,7 @@ mod tests {
             from_log: 0,
             reason: "likely spam".into(),
             query: format!("cluster:{}={value}", key.name()),
+            owner_left: None,
         }
     }
 

@@ -146,6 +146,7 @@ pub(super) fn take(
                 y.reason
             ),
             query: terms.join(" or "),
+            owner_left: None,
         });
     }
     (room, left_out)

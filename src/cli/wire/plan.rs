@@ -59,6 +59,27 @@ pub struct PlanCulpritJson {
     pub reason: String,
     /// Its part of the query.
     pub query: String,
+    /// Of a stolen login seen from many places, its messages from IPs that logins nobody
+    /// suspects use too, left as its owner's own mail (`null` otherwise).
+    pub owner_left: Option<OwnerLeftJson>,
+}
+
+/// A culprit login's messages `plan` leaves as its owner's own.
+#[derive(Debug, Serialize)]
+pub struct OwnerLeftJson {
+    /// Messages left.
+    pub messages: usize,
+    /// The shared IPs, most messages first.
+    pub ips: Vec<IpMessagesJson>,
+}
+
+/// One IP and the login's messages from it.
+#[derive(Debug, Serialize)]
+pub struct IpMessagesJson {
+    /// The client IP.
+    pub ip: String,
+    /// The login's messages from it.
+    pub messages: usize,
 }
 
 /// A suspect of `plan --json`'s `held_loud`.

@@ -281,7 +281,7 @@ fn culprits_sharing_messages_do_not_repeat_evidence() {
     let mut found = Found::default();
     for key in [ClusterKey::AuthUser, ClusterKey::OriginIp] {
         let clusters = crate::analysis::cluster::cluster(&window.records, key, &s, &ctx);
-        found.add(&clusters[0], &window, &s);
+        found.add(&clusters[0], &window, &s, None);
     }
     assert_eq!(found.culprits.len(), 2);
     let texts: Vec<&str> = found.evidence.iter().map(|e| e.text.as_str()).collect();

@@ -68,6 +68,10 @@ impl CleanupPopup<'_> {
                     _ => Line::raw(row),
                 });
             }
+            if let Some(left) = &c.owner_left {
+                let rows = crate::text::wrap_words(&safe(&left.words()), width, "    ", "      ");
+                v.extend(rows.into_iter().map(|r| Line::styled(r, t.ok())));
+            }
         }
         if let Some(words) = p.within_words() {
             v.extend(
@@ -267,6 +271,38 @@ mod tests {
             text.contains("held, not taken: uid 48 (750 messages, suspect 39.9): loud among"),
             "{text}"
         );
+        assert!(!text.contains('\x1b'), "{text}");
+    }
+
+    /// A stolen login's owner's mail the plan leaves is said under its line, as `plan` says it
+    /// (mix61), sanitized.
+    #[test]
+    fn a_culprits_owner_mail_left_is_said_under_it() {
+        let s = super::super::tests::cleanup_shown((100, 30));
+        let Popup::Cleanup(c) = &s.popup else {
+            panic!("the cleanup plan is shown: {:?}", s.popup);
+        };
+        let mut c = (**c).clone();
+        c.plan.culprits[0].owner_left = Some(crate::analysis::plan::OwnerLeft {
+            messages: 6,
+            ips: vec![("91.73.158.184\x1b[2J".into(), 6)],
+        });
+        let mut buf = Buffer::empty(Rect::new(0, 0, 100, 30));
+        CleanupPopup {
+            cleanup: &c,
+            scroll: 0,
+            theme: Theme { colour: false },
+        }
+        .render(buf.area, &mut buf);
+        let text: String = (0..30)
+            .map(|y| (0..100).map(|x| buf[(x, y)].symbol()).collect::<String>() + "\n")
+            .collect();
+        let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            words.contains("not taken: 6 of its messages, from 1 IP other logins (none suspected)"),
+            "{text}"
+        );
+        assert!(words.contains("likely its owner's own mail"), "{text}");
         assert!(!text.contains('\x1b'), "{text}");
     }
 }

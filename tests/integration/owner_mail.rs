@@ -1,0 +1,126 @@
+//! A stolen login's owner keeps mailing: `plan` and `report` leave the mail it sends from IPs
+//! other logins use too (mix61: her home IP, her family's too, listed first among the spam's
+//! origins, and her 50 messages taken with the 1,000 spam).
+
+use std::process::Output;
+
+use qtriage::fixture::MessageSpec;
+use serde_json::Value;
+
+use crate::util::{assert_exit, TestQueue};
+
+const BORN: i64 = 1_795_428_000; // 2026-11-23 10:00:00 UTC
+const NOW: &str = "1795460000";
+const HOME: &str = "91.73.158.184";
+
+/// `xenia@example.com`'s password used from 16 botnet IPs, 8 messages each to one harvested
+/// address; she sends 6 from home, which her husband's login uses too, and ten colleagues a
+/// few each from their own IPs.
+fn queue() -> TestQueue {
+    let t = TestQueue::new(23);
+    let control = t.root().parent().expect("home").join("control");
+    std::fs::create_dir_all(&control).expect("control");
+    for (name, text) in [("locals", "example.com\n"), ("rcpthosts", "example.com\n")] {
+        std::fs::write(control.join(name), text).expect("control file");
+    }
+    let mut at = BORN;
+    let mut send = |login: &str, ip: &str, to: String, subject: String| {
+        at += 97;
+        t.add(
+            MessageSpec::new()
+                .born(at)
+                .received_from(ip)
+                .auth(login)
+                .sender(login)
+                .remote(to)
+                .subject(subject),
+        );
+    };
+    for bot in 0..16 {
+        for n in 0..8 {
+            let ip = format!("{}.{}.{}.{}", 23 + bot * 11, 40 + n, 7 * bot + 3, 20 + n);
+            let to = format!("buyer{bot}x{n}@mail{n}.example.net");
+            send(
+                "xenia@example.com",
+                &ip,
+                to,
+                format!("Your parcel {bot}{n} is waiting"),
+            );
+        }
+    }
+    for n in 0..6 {
+        let to = format!("friend{n}@web.example.org");
+        send("xenia@example.com", HOME, to, format!("Re: dinner on {n}"));
+    }
+    for n in 0..5 {
+        let to = format!("club{n}@web.example.org");
+        send("tom@example.com", HOME, to, format!("Training {n}"));
+    }
+    for c in 0..10 {
+        for n in 0..3 {
+            let ip = format!("198.51.100.{}", 10 + c);
+            let to = format!("partner{n}@firm{c}.example.com");
+            send(
+                &format!("colleague{c}@example.com"),
+                &ip,
+                to,
+                format!("Offer {c}-{n}"),
+            );
+        }
+    }
+    t
+}
+
+fn run(t: &TestQueue, args: &[&str]) -> Output {
+    t.command()
+        .args(args)
+        .env("QTRIAGE_NOW", NOW)
+        .env_remove("QTRIAGE_LOGS")
+        .env_remove("QTRIAGE_VPOPMAIL")
+        .output()
+        .expect("run qtriage")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn the_plan_leaves_a_stolen_logins_mail_from_its_owners_shared_ips() {
+    let t = queue();
+    let out = run(&t, &["plan", "--json"]);
+    assert_exit(&out, 0);
+    let plan: Value = serde_json::from_str(&stdout(&out)).expect("plan json");
+    let culprit = &plan["culprits"][0];
+    assert_eq!(culprit["by"], "auth-user", "{plan}");
+    assert_eq!(culprit["value"], "xenia@example.com", "{plan}");
+    assert_eq!(culprit["messages"], 128, "{plan}");
+    assert_eq!(culprit["owner_left"]["messages"], 6, "{plan}");
+    assert_eq!(
+        culprit["owner_left"]["ips"],
+        serde_json::json!([{"ip": HOME, "messages": 6}])
+    );
+    // The query takes exactly the 128: not hers, not her husband's.
+    let query = plan["query"].as_str().expect("query");
+    let count = run(&t, &["list", "--count", query]);
+    assert_exit(&count, 0);
+    assert_eq!(stdout(&count).trim(), "128", "{query}");
+    let text = stdout(&run(&t, &["plan"]));
+    assert!(
+        text.contains(&format!(
+            "not taken: 6 of its messages, from 1 IP other logins (none suspected) use too \
+             ({HOME} 6): likely its owner's own mail"
+        )),
+        "{text}"
+    );
+    // The report counts 128 as spam and lists no home IP among the spam's origins.
+    let report = stdout(&run(&t, &["report"]));
+    assert!(
+        report.contains("1 IP other logins (none suspected) use too"),
+        "{report}"
+    );
+    let origins = report.split("## Origin IPs").nth(1).expect("origin table");
+    let origins = origins.split("\n## ").next().unwrap_or_default();
+    assert!(!origins.contains(HOME), "{origins}");
+    assert!(report.contains("128 of 169 messages"), "{report}");
+}
