@@ -18,6 +18,9 @@ struct Tally {
     inbound: (usize, HashSet<Vec<u8>>),
     /// Messages, and each client IP's.
     relayed: (usize, HashMap<Sym, usize>),
+    /// The same, of clients that logged in (`with ESMTPA`) though no header names the account:
+    /// "without a login" they are not (mix61: 2,800 of a guessed login's and 970 real).
+    logged_in: (usize, HashMap<Sym, usize>),
     local: BTreeMap<String, usize>,
     bounces: usize,
     /// Remote servers' bounces to local users only.
@@ -78,9 +81,16 @@ impl Tally {
                     let d = r.sender.and_then(|s| domain(&strings.resolve(s)));
                     self.inbound.1.extend(d);
                 } else {
-                    self.relayed.0 += 1;
+                    let logged_in = (o.protocol).is_some_and(|p| {
+                        crate::queue::received::is_authenticated(&strings.resolve(p))
+                    });
+                    let tally = match logged_in {
+                        true => &mut self.logged_in,
+                        false => &mut self.relayed,
+                    };
+                    tally.0 += 1;
                     if let Some(ip) = o.ip {
-                        *self.relayed.1.entry(ip).or_default() += 1;
+                        *tally.1.entry(ip).or_default() += 1;
                     }
                 }
             }
@@ -150,6 +160,17 @@ impl Tally {
                 thousands(n),
                 s(n),
                 named_clients(&self.relayed.1, strings)
+            ),
+        );
+        let n = self.logged_in.1.len();
+        push(
+            self.logged_in.0,
+            format!(
+                "from {} SMTP client{} that logged in (ESMTPA) to remote addresses, no header \
+                 naming the account{} (--log names it)",
+                thousands(n),
+                s(n),
+                named_clients(&self.logged_in.1, strings)
             ),
         );
         let mut local: Vec<(String, usize)> = self.local.into_iter().collect();
