@@ -154,6 +154,29 @@ fn empty_report_says_what_is_missing() {
     assert!(md.contains("no account at risk found"));
 }
 
+/// A queue qmail-send has not preprocessed has nothing in remote/ or local/ yet: the counts
+/// of those say so rather than `0; 0` beside the recipients of todo/ (mix61).
+#[test]
+fn recipients_by_channel_say_they_count_the_preprocessed_only() {
+    let mut r = ReportInput::default();
+    r.remaining.messages = 9_180;
+    r.remaining.unpreprocessed = 9_180;
+    let md = render(&r);
+    assert!(
+        md.contains(
+            "- With remote recipients: 0; with local recipients: 0 (of the preprocessed; the \
+             9,180 not yet preprocessed are not counted)\n"
+        ),
+        "{md}"
+    );
+    r.remaining.unpreprocessed = 0;
+    let md = render(&r);
+    assert!(
+        md.contains("- With remote recipients: 0; with local recipients: 0\n"),
+        "{md}"
+    );
+}
+
 #[test]
 fn accounts_not_read_are_not_called_safe() {
     let r = ReportInput {
