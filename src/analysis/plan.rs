@@ -109,6 +109,9 @@ pub struct Plan {
     pub left_out: usize,
     /// Suspects whose reason names loud script voices, which the plan does not take.
     pub held_loud: Vec<HeldLoud>,
+    /// With no culprit, the ranking's strongest other suspects ([`held::NAMED_SUSPECTS`]),
+    /// each with its strongest reason: named, never taken.
+    pub suspects: Vec<HeldLoud>,
     /// Culprits a yank took part of, whose queued rest the plan does not take.
     pub partly_yanked: Vec<PartlyYanked>,
 }
@@ -359,6 +362,9 @@ pub fn build(input: PlanInput<'_>) -> Plan {
     plan.partly_yanked = partly;
     plan.left_out = left_out;
     plan.held_loud = held::of(ranking, strings);
+    if plan.culprits.is_empty() {
+        plan.suspects = held::strongest(ranking, strings, &plan.held_loud);
+    }
     if let Some(kind) = forged {
         remain::set_apart(&mut plan.remaining, kind);
     }
@@ -509,6 +515,7 @@ fn finish(input: PlanInput<'_>, culprits: Vec<PlanCulprit>, taken: Vec<bool>) ->
         remaining: remaining(input, &taken),
         left_out: 0,
         held_loud: Vec::new(),
+        suspects: Vec::new(),
         partly_yanked: Vec::new(),
     }
 }

@@ -239,6 +239,9 @@ fn write_held(out: &mut dyn Write, p: &Plan, wrap: Wrap) -> std::io::Result<()> 
         let more = p.held_loud.len() - NAMED;
         writeln!(out, "held, not taken: {more} more (qtriage top)")?;
     }
+    for s in &p.suspects {
+        wrap.line(out, "", "  ", &safe(&s.suspect_words()))?;
+    }
     for y in &p.partly_yanked {
         wrap.line(out, "", "  ", &safe(&y.words()))?;
     }
@@ -301,16 +304,8 @@ impl PlanJson {
                 })
                 .collect(),
             left_out: p.left_out,
-            held_loud: (p.held_loud.iter())
-                .map(|h| HeldLoudJson {
-                    by: h.key.name(),
-                    value: super::wire::Text(h.value_bytes.clone()),
-                    verdict: "suspect",
-                    score: h.score,
-                    messages: h.messages,
-                    reason: h.reason.clone(),
-                })
-                .collect(),
+            held_loud: p.held_loud.iter().map(HeldLoudJson::of).collect(),
+            suspects: p.suspects.iter().map(HeldLoudJson::of).collect(),
             partly_yanked: (p.partly_yanked.iter())
                 .map(|y| PartlyYankedJson {
                     by: y.key.name(),
@@ -333,6 +328,19 @@ impl PlanJson {
                 .collect(),
             unread_messages: 0,
             unlisted_dirs: 0,
+        }
+    }
+}
+
+impl HeldLoudJson {
+    fn of(h: &plan::HeldLoud) -> HeldLoudJson {
+        HeldLoudJson {
+            by: h.key.name(),
+            value: super::wire::Text(h.value_bytes.clone()),
+            verdict: "suspect",
+            score: h.score,
+            messages: h.messages,
+            reason: h.reason.clone(),
         }
     }
 }

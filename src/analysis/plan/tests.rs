@@ -381,3 +381,51 @@ fn remaining_relays_name_their_few_clients() {
          login to remote addresses (192.0.2.9 2)"
     );
 }
+
+/// A plan that takes nothing names the ranking's strongest suspects (mix61: `no culprit`
+/// beside two guessed logins' 2,500 messages at 38.4), each with its strongest reason, and
+/// none already held loud; a plan with a culprit names none.
+#[test]
+fn a_plan_with_no_culprit_names_the_strongest_suspects() {
+    let strings = Interner::new();
+    let records: Vec<MessageRecord> = (1..=8).map(crate::fixture::record::record).collect();
+    let suspect = |login: &str, members: Vec<u32>, score: f64| {
+        let value = Some(KeyValue::Text(strings.intern(login.as_bytes())));
+        let mut c = culprit(ClusterKey::AuthUser, value, members, "x");
+        c.score = score;
+        c.reasons = vec![
+            format!("AUTH user {login}: an account sending far more than the others"),
+            "54 times the median login's 23 messages (+20.0)".into(),
+            "one login used from 6 IPs in 1 network (+10.0)".into(),
+        ];
+        c
+    };
+    let ranking = [
+        suspect("sales@example.com", vec![0, 1], 38.4),
+        suspect("test@shop.example.net", vec![2, 3], 38.4),
+        suspect("a@example.com", vec![4], 30.0),
+        suspect("b@example.com", vec![5], 25.0),
+        suspect("c@example.com", vec![6], 10.0),
+    ];
+    let plan = plan_of(&records, &strings, &ranking);
+    assert!(plan.culprits.is_empty());
+    let named: Vec<String> = plan.suspects.iter().map(|s| s.suspect_words()).collect();
+    assert_eq!(
+        named,
+        [
+            "suspect, not taken: auth-user sales@example.com (2 messages, suspect 38.4): an \
+             account sending far more than the others: 54 times the median login's 23 messages \
+             (+20.0)",
+            "suspect, not taken: auth-user test@shop.example.net (2 messages, suspect 38.4): an \
+             account sending far more than the others: 54 times the median login's 23 messages \
+             (+20.0)",
+            "suspect, not taken: auth-user a@example.com (1 message, suspect 30.0): an account \
+             sending far more than the others: 54 times the median login's 23 messages (+20.0)",
+        ]
+    );
+    let mut with_culprit = ranking.to_vec();
+    with_culprit.push(suspect("d@example.com", vec![7], 60.0));
+    assert!(plan_of(&records, &strings, &with_culprit)
+        .suspects
+        .is_empty());
+}

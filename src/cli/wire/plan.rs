@@ -23,6 +23,9 @@ pub struct PlanJson {
     /// domain, or one template to many addresses through an internal client: not taken, to
     /// look at.
     pub held_loud: Vec<HeldLoudJson>,
+    /// With no culprit, the ranking's strongest other suspects (up to 3), each with its
+    /// strongest reason: not taken, to look at.
+    pub suspects: Vec<HeldLoudJson>,
     /// Culprits (with the yank area) a yank took part of: their queued rest is not taken.
     pub partly_yanked: Vec<PartlyYankedJson>,
     /// Messages that would remain.

@@ -112,9 +112,12 @@ impl CleanupPopup<'_> {
                 "held, not taken: {more} more (qtriage top)"
             )));
         }
+        // With no culprit, the strongest suspects, as `plan` names them (mix61).
+        let suspects = self.cleanup.plan.suspects.iter().map(|s| s.suspect_words());
         // A culprit a yank took part of: its queued rest, not taken (newuser58).
-        for y in &self.cleanup.plan.partly_yanked {
-            let text = sanitize_str(&y.words()).into_owned();
+        let partly = self.cleanup.plan.partly_yanked.iter().map(|y| y.words());
+        for words in suspects.chain(partly) {
+            let text = sanitize_str(&words).into_owned();
             let rows = crate::text::wrap_words(&text, width, "", "    ");
             v.extend(
                 rows.into_iter()
@@ -256,6 +259,12 @@ mod tests {
             reason: "loud among them, the fastest first: s@bank.example\x1b[2J through x.php"
                 .into(),
         }];
+        // And the strongest other suspect, as `plan` names it (mix61).
+        let mut other = c.plan.held_loud[0].clone();
+        other.key = crate::analysis::key::ClusterKey::AuthUser;
+        other.value = "sales@example.com".into();
+        other.reason = "an account sending far more than the others".into();
+        c.plan.suspects = vec![other];
         let mut buf = Buffer::empty(Rect::new(0, 0, 100, 30));
         CleanupPopup {
             cleanup: &c,
@@ -269,6 +278,10 @@ mod tests {
         assert!(text.contains("No culprit: nothing to yank."), "{text}");
         assert!(
             text.contains("held, not taken: uid 48 (750 messages, suspect 39.9): loud among"),
+            "{text}"
+        );
+        assert!(
+            text.contains("suspect, not taken: auth-user sales@example.com (750 messages,"),
             "{text}"
         );
         assert!(!text.contains('\x1b'), "{text}");
