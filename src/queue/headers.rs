@@ -77,6 +77,12 @@ pub struct FieldIter<'a> {
     seen: usize,
     /// Lines that were not `name: value` and not a continuation.
     pub garbage: usize,
+    /// Stop at a blank line ([`summarize_block`]: the bytes after it are the body).
+    to_blank: bool,
+    /// Where the blank line that stopped the iteration starts, when one did.
+    blank: Option<usize>,
+    /// The length of the bytes iterated: where `rest` starts is this less its length.
+    len: usize,
 }
 
 /// Start iterating the fields of `header`.
@@ -85,6 +91,9 @@ pub fn fields(header: &[u8]) -> FieldIter<'_> {
         rest: header,
         seen: 0,
         garbage: 0,
+        to_blank: false,
+        blank: None,
+        len: header.len(),
     }
 }
 
@@ -99,6 +108,12 @@ impl<'a> FieldIter<'a> {
     #[inline(always)]
     fn next_raw(&mut self) -> Option<RawField<'a>> {
         while !self.rest.is_empty() && self.seen < MAX_FIELDS {
+            // A line that starts with a line break is blank: every `\n\n` or `\n\r\n`
+            // [`header_end`] finds starts a line here, since a line break or `\r` is no fold.
+            if self.to_blank && (self.rest[0] == b'\n' || self.rest.starts_with(b"\r\n")) {
+                self.blank = Some(self.len - self.rest.len());
+                return None;
+            }
             let (end, folded) = field_len(self.rest);
             let raw = &self.rest[..end];
             self.rest = &self.rest[end..];
@@ -273,11 +288,32 @@ pub struct HeaderSummary<'a> {
 
 /// Pick the fields the analysis uses out of a header block.
 pub fn summarize(header: &[u8]) -> HeaderSummary<'_> {
-    let mut s = HeaderSummary {
-        has_nul: memchr(0, header).is_some(),
-        ..HeaderSummary::default()
-    };
     let mut it = fields(header);
+    let mut s = summarize_fields(&mut it);
+    s.has_nul = memchr(0, header).is_some();
+    s
+}
+
+/// [`summarize`] of the header block at the start of `buf` (which may go on into the body),
+/// and where that block ends, as [`header_end`] gives it: one pass over the lines finds both,
+/// where the scan searched the whole block for its end and then split it into lines.
+pub fn summarize_block(buf: &[u8]) -> (HeaderSummary<'_>, Option<usize>) {
+    let mut it = fields(buf);
+    it.to_blank = true;
+    let mut s = summarize_fields(&mut it);
+    let end = match it.blank {
+        Some(end) => Some(end),
+        None if it.rest.is_empty() => None,
+        // Stopped at `MAX_FIELDS`: the end, if any, is further on.
+        None => header_end(it.rest).map(|e| it.len - it.rest.len() + e),
+    };
+    s.has_nul = memchr(0, &buf[..end.unwrap_or(buf.len())]).is_some();
+    (s, end)
+}
+
+/// The fields `it` gives, picked as [`summarize`] picks them (all but `has_nul`).
+fn summarize_fields<'a>(it: &mut FieldIter<'a>) -> HeaderSummary<'a> {
+    let mut s = HeaderSummary::default();
     let mut received_seen = 0;
     let mut first = true;
     let mut place = PhpPlace::Start;

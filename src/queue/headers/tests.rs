@@ -295,3 +295,48 @@ fn one_line_and_folded_values() {
     assert_eq!(values, want.map(Cow::Borrowed));
     assert!(matches!(values[0], Cow::Borrowed(_)) && matches!(values[2], Cow::Owned(_)));
 }
+
+/// What [`summarize_block`] must give: the block cut at [`header_end`], then summarized.
+fn summarize_cut(buf: &[u8]) -> (String, Option<usize>) {
+    let end = header_end(buf);
+    let s = summarize(&buf[..end.unwrap_or(buf.len())]);
+    (format!("{s:?}"), end)
+}
+
+#[test]
+fn one_pass_finds_the_end_past_the_field_limit_and_in_every_form() {
+    let many: Vec<u8> = (0..MAX_FIELDS + 40)
+        .flat_map(|i| format!("X-F{i}: v\n").into_bytes())
+        .collect();
+    let forms: Vec<Vec<u8>> = vec![
+        SEED.to_vec(),
+        [&many[..], b"\nbody\n"].concat(),
+        [&many[..], b"\r\nbody\n"].concat(),
+        many.clone(),
+        [&SEED[..20], b"\0", &SEED[20..]].concat(),
+        b"\nSubject: body\n".to_vec(),
+        b"Subject: a\n \n\t\nFrom: b\n\n".to_vec(),
+        b"junk\r\n\r\nSubject: x\n\n".to_vec(),
+        b"Subject: a\n\r\nSubject: b\n\n".to_vec(),
+        b"Subject: no end".to_vec(),
+    ];
+    for buf in forms {
+        let (s, end) = summarize_block(&buf);
+        assert_eq!((format!("{s:?}"), end), summarize_cut(&buf), "{buf:?}");
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4096))]
+    #[test]
+    fn one_pass_summary_and_end_are_the_cut_blocks(
+        parts in proptest::collection::vec(proptest::sample::select(vec![
+            &b"\n"[..], b"\r", b"\r\n", b" ", b"\t", b"\0", b"x", b":", b"Subject: s", b"From: a@b",
+            b"Received: r", b"To: c@d", b"X-Mailer: m",
+        ]), 0..40)
+    ) {
+        let buf = parts.concat();
+        let (s, end) = summarize_block(&buf);
+        proptest::prop_assert_eq!((format!("{s:?}"), end), summarize_cut(&buf));
+    }
+}

@@ -6,7 +6,7 @@ use std::io;
 use std::os::fd::{AsFd, OwnedFd};
 
 use super::super::envelope::{each_channel_record, parse_info, parse_todo, EnvelopeIssue};
-use super::super::headers::{header_end, summarize, HEADER_CAP};
+use super::super::headers::{summarize_block, HEADER_CAP};
 use super::super::listing::EntryKind;
 use super::super::read::{read_at, read_head_at, ReadFailure, Stop};
 use super::super::recipients::{RecipientList, RecipientMemo, SummaryBuilder, ENVELOPE_CAP};
@@ -103,8 +103,12 @@ struct Builder<'c, 'k> {
     /// Where the whole recipient list goes when the caller wants it (`read`).
     keep: Option<&'k mut RecipientList>,
     hints: EnvelopeHints,
-    /// The mess file's header block was read (into the thread's `head` buffer).
+    /// The mess file's header block was read (into the thread's `head` buffer, which may go
+    /// on into the body).
     header_read: bool,
+    /// The mess file is longer than what was read of it: a header block without its end in
+    /// it is too long.
+    header_cut: bool,
     /// todo/ (or intd/) was read: the other one adds nothing.
     todo_seen: bool,
     /// The mess file, when it was read without its mtime (info/ was expected to give the time,
@@ -163,6 +167,7 @@ pub(super) fn read_message_keeping(
         keep,
         hints: EnvelopeHints::default(),
         header_read: false,
+        header_cut: false,
         todo_seen: false,
         mess_unstatted: None,
         queue_line_time: None,
@@ -335,7 +340,7 @@ fn read_part<'c>(
 }
 
 /// The mess file: its size, its mtime as a stand-in birth time, its header block.
-fn take_mess(b: &mut Builder<'_, '_>, f: &Found, st: FileRead, header: bool, head: &mut Vec<u8>) {
+fn take_mess(b: &mut Builder<'_, '_>, f: &Found, st: FileRead, header: bool, head: &[u8]) {
     b.record.size = MessageRecord::size_of(st.size);
     flag_empty_mess(b, st.size);
     if let Some(t) = st.mtime {
@@ -344,13 +349,8 @@ fn take_mess(b: &mut Builder<'_, '_>, f: &Found, st: FileRead, header: bool, hea
         b.mess_unstatted = Some(*f);
     }
     if header {
-        match header_end(head) {
-            Some(end) => head.truncate(end),
-            None if st.size as usize > head.len() => {
-                b.flag(ProblemKind::HeaderTooLong, Subdir::Mess)
-            }
-            None => {}
-        }
+        // Where the block ends is found as it is split into fields ([`take_origin`]).
+        b.header_cut = st.size as usize > head.len();
         b.header_read = true;
     }
 }
@@ -438,11 +438,13 @@ fn take_todo(
 }
 
 /// The origin and header fields: from the header block read, else from the header pass'
-/// record, else from the envelope alone. `head` holds the header block when it was read.
+/// record, else from the envelope alone. `head` holds what was read of the mess file, its
+/// header block first, when it was read.
 fn take_origin(ctx: &ReadCtx<'_>, b: &mut Builder<'_, '_>, head: &[u8], last: &mut LastSyms) {
     let record = &mut b.record;
     if b.header_read {
-        let summary = summarize(head);
+        let (summary, end) = summarize_block(head);
+        let too_long = end.is_none() && b.header_cut;
         let unparsed =
             summary.has_nul || (summary.garbage_lines > 0 && summary.queue_received.is_none());
         b.queue_line_time = summary.queue_received.as_deref().and_then(queue_line_date);
@@ -450,6 +452,9 @@ fn take_origin(ctx: &ReadCtx<'_>, b: &mut Builder<'_, '_>, head: &[u8], last: &m
         record.origin = a.origin;
         record.headers = a.headers;
         record.qp = a.qp.or(record.qp);
+        if too_long {
+            b.flag(ProblemKind::HeaderTooLong, Subdir::Mess);
+        }
         if unparsed {
             b.flag(ProblemKind::UnparsedHeader, Subdir::Mess);
         }
