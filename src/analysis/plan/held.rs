@@ -85,18 +85,16 @@ pub(super) fn strongest(
     strings: &Interner,
     loud: &[HeldLoud],
 ) -> Vec<HeldLoud> {
-    let mut out: Vec<HeldLoud> = Vec::new();
-    for c in ranking.iter().filter(|c| c.verdict() == Verdict::Suspect) {
-        let h = held(c, super::strongest_reason(c), strings);
-        if loud.iter().any(|l| (l.key, &l.value) == (h.key, &h.value)) {
-            continue;
-        }
-        out.push(h);
-        if out.len() == NAMED_SUSPECTS {
-            break;
-        }
-    }
-    out
+    // By score: the ranking lists a larger suspect first whatever its score (review61).
+    let mut suspects: Vec<&Cluster> = (ranking.iter())
+        .filter(|c| c.verdict() == Verdict::Suspect)
+        .collect();
+    suspects.sort_by(|a, b| b.score.total_cmp(&a.score));
+    (suspects.into_iter())
+        .map(|c| held(c, super::strongest_reason(c), strings))
+        .filter(|h| !loud.iter().any(|l| (l.key, &l.value) == (h.key, &h.value)))
+        .take(NAMED_SUSPECTS)
+        .collect()
 }
 
 /// `c` as a held suspect with `reason`.

@@ -400,11 +400,12 @@ fn a_plan_with_no_culprit_names_the_strongest_suspects() {
         ];
         c
     };
+    // Listed as the ranking lists them, the larger first: named by score.
     let ranking = [
+        suspect("b@example.com", vec![5], 25.0),
         suspect("sales@example.com", vec![0, 1], 38.4),
         suspect("test@shop.example.net", vec![2, 3], 38.4),
         suspect("a@example.com", vec![4], 30.0),
-        suspect("b@example.com", vec![5], 25.0),
         suspect("c@example.com", vec![6], 10.0),
     ];
     let plan = plan_of(&records, &strings, &ranking);
