@@ -27,6 +27,7 @@ use super::kit::{ids_of, RealQmail, SPLIT};
 mod backscatter;
 mod checks;
 mod framing;
+mod owner;
 mod ring;
 mod webmail;
 
