@@ -54,7 +54,7 @@ impl OwnerMail {
     /// byte, and the yank took what the plan left, review61).
     pub fn ip_term(&self, strings: &Interner) -> String {
         let ips: Vec<String> = (self.ips.iter())
-            .map(|&(ip, _)| crate::analysis::plan::byte_pattern(&strings.resolve(ip)))
+            .map(|&(ip, _)| crate::query::byte_pattern(&strings.resolve(ip)))
             .collect();
         let mut term = String::from("ip:");
         crate::query::write_regex(&mut term, &format!("^({})$", ips.join("|")), "");

@@ -551,7 +551,7 @@ mod not_taken;
 mod owner;
 pub use owner::OwnerLeft;
 mod terms;
-pub use terms::{byte_pattern, term};
+pub use terms::term;
 pub mod picks;
 pub mod remain;
 mod within;

@@ -429,6 +429,20 @@ pub(crate) fn push_char(out: &mut String, c: char) {
     }
 }
 
+/// A regex matching exactly `bytes`: its UTF-8 escaped, each byte that is not UTF-8 as
+/// `(?-u:\xHH)`.
+pub(crate) fn byte_pattern(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut source = String::new();
+    for chunk in bytes.utf8_chunks() {
+        source.push_str(&regex::escape(chunk.valid()));
+        for b in chunk.invalid() {
+            let _ = write!(source, "(?-u:\\x{b:02X})");
+        }
+    }
+    source
+}
+
 /// Write a regex value so [`tokenize`] reads back the same source and flags, except that a
 /// control or bidi character is written as the regex escape `\x{HEX}`, which matches the same
 /// character and is safe on a terminal.

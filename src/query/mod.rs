@@ -24,7 +24,7 @@ use crate::actions::Restored;
 use crate::queue::{Interner, MessageRecord, Queue};
 
 pub use eval::{BODY_CAP, TEXT_CAP};
-pub(crate) use lexer::{push_char, write_regex};
+pub(crate) use lexer::{byte_pattern, push_char, write_regex};
 pub use parser::{MAX_DEPTH, MAX_QUERY_LEN, MAX_TERMS};
 pub use term::FIELDS;
 

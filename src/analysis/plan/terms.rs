@@ -40,22 +40,8 @@ pub fn term(field: &str, key: ClusterKey, value: Option<&[u8]>) -> String {
 /// UTF-8 as `(?-u:\xHH)`: as text it would be U+FFFD, which names no byte, and the query would
 /// select another value differing in that byte too (review51: two senders' mail).
 fn byte_term(field: &str, key: ClusterKey, bytes: &[u8]) -> String {
-    let source = format!("^{}$", byte_pattern(bytes));
+    let source = format!("^{}$", crate::query::byte_pattern(bytes));
     let mut q = format!("{field}:{}=", key.name());
     crate::query::write_regex(&mut q, &source, "");
     q
-}
-
-/// A regex matching exactly `bytes`: its UTF-8 escaped, each byte that is not UTF-8 as
-/// `(?-u:\xHH)`.
-pub fn byte_pattern(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    let mut source = String::new();
-    for chunk in bytes.utf8_chunks() {
-        source.push_str(&regex::escape(chunk.valid()));
-        for b in chunk.invalid() {
-            let _ = write!(source, "(?-u:\\x{b:02X})");
-        }
-    }
-    source
 }
