@@ -240,6 +240,20 @@ mod tests {
         assert!(keys.contains("mark them all (then y yanks)"), "{keys}");
     }
 
+    /// The popup of `c` at 100x30, row by row.
+    fn popup_text(c: &CleanupPlan) -> String {
+        let mut buf = Buffer::empty(Rect::new(0, 0, 100, 30));
+        CleanupPopup {
+            cleanup: c,
+            scroll: 0,
+            theme: Theme { colour: false },
+        }
+        .render(buf.area, &mut buf);
+        (0..30)
+            .map(|y| (0..100).map(|x| buf[(x, y)].symbol()).collect::<String>() + "\n")
+            .collect()
+    }
+
     /// With no culprit, the popup says which held suspect names loud script voices, as `plan`
     /// does (newuser56: it said only "No culprit"), its reason sanitized.
     #[test]
@@ -265,16 +279,7 @@ mod tests {
         other.value = "sales@example.com".into();
         other.reason = "an account sending far more than the others".into();
         c.plan.suspects = vec![other];
-        let mut buf = Buffer::empty(Rect::new(0, 0, 100, 30));
-        CleanupPopup {
-            cleanup: &c,
-            scroll: 0,
-            theme: Theme { colour: false },
-        }
-        .render(buf.area, &mut buf);
-        let text: String = (0..30)
-            .map(|y| (0..100).map(|x| buf[(x, y)].symbol()).collect::<String>() + "\n")
-            .collect();
+        let text = popup_text(&c);
         assert!(text.contains("No culprit: nothing to yank."), "{text}");
         assert!(
             text.contains("held, not taken: uid 48 (750 messages, suspect 39.9): loud among"),
@@ -300,16 +305,7 @@ mod tests {
             messages: 6,
             ips: vec![("91.73.158.184\x1b[2J".into(), 6)],
         });
-        let mut buf = Buffer::empty(Rect::new(0, 0, 100, 30));
-        CleanupPopup {
-            cleanup: &c,
-            scroll: 0,
-            theme: Theme { colour: false },
-        }
-        .render(buf.area, &mut buf);
-        let text: String = (0..30)
-            .map(|y| (0..100).map(|x| buf[(x, y)].symbol()).collect::<String>() + "\n")
-            .collect();
+        let text = popup_text(&c);
         let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
         assert!(
             words.contains("not taken: 6 of its messages, from 1 IP other logins (none suspected)"),
