@@ -53,12 +53,28 @@ impl OwnerMail {
     /// IP's exact bytes (a byte that is not UTF-8 as `(?-u:\xFF)`: as U+FFFD it matched no
     /// byte, and the yank took what the plan left, review61).
     pub fn ip_term(&self, strings: &Interner) -> String {
+        self.term_of("ip:", strings)
+    }
+
+    /// The term that leaves out the bounces quoting them: `bounce-of:origin-ip=/^(...)$/`
+    /// (review61: the plan left her mail and took its bounces).
+    pub fn bounce_term(&self, strings: &Interner) -> String {
+        self.term_of("bounce-of:origin-ip=", strings)
+    }
+
+    /// `field` and the IPs as one anchored regex.
+    fn term_of(&self, field: &str, strings: &Interner) -> String {
         let ips: Vec<String> = (self.ips.iter())
             .map(|&(ip, _)| crate::query::byte_pattern(&strings.resolve(ip)))
             .collect();
-        let mut term = String::from("ip:");
+        let mut term = String::from(field);
         crate::query::write_regex(&mut term, &format!("^({})$", ips.join("|")), "");
         term
+    }
+
+    /// Does it name `ip`?
+    pub fn names(&self, ip: Sym) -> bool {
+        self.ips.iter().any(|&(x, _)| x == ip)
     }
 }
 

@@ -219,6 +219,8 @@ pub fn build(input: PlanInput<'_>) -> Plan {
     };
     // Logins whose bounces may be found by their IPs (`log_ips.rs`), once all are taken.
     let mut logins: Vec<(usize, &Cluster)> = Vec::new();
+    // Culprits (by index) with their owner's mail left: its bounces are left too.
+    let mut owned: Owned<'_> = Default::default();
     // Culprits the operator restored whole, named where the restored mail remains.
     let mut all_restored: Vec<String> = Vec::new();
     let listed = (input.ranking.iter().enumerate())
@@ -258,8 +260,9 @@ pub fn build(input: PlanInput<'_>) -> Plan {
             + 4;
         let n = 1 + usize::from(backscatter::ORIGIN_KEYS.contains(&c.key));
         let owner_term = owner.map(|o| o.ip_term(strings));
+        // Its term's `and not ip:...`, and its bounce term's `and not bounce-of:origin-ip=...`.
         let (n_all, extra) = match &owner_term {
-            Some(t) => (n + 1, t.len() + 12),
+            Some(t) => (2 * n, n * (t.len() + 32)),
             None => (n, 0),
         };
         if terms + n_all > MAX_PLAN_TERMS || bytes + n * cost + extra > MAX_PLAN_BYTES {
@@ -286,6 +289,9 @@ pub fn build(input: PlanInput<'_>) -> Plan {
         }
         if whole && c.key == ClusterKey::AuthUser {
             logins.push((culprits.len(), c));
+        }
+        if let Some(o) = owner {
+            owned.insert(culprits.len(), o);
         }
         culprits.push(PlanCulprit {
             key: c.key,
@@ -344,7 +350,7 @@ pub fn build(input: PlanInput<'_>) -> Plan {
             *t = true;
         }
     }
-    attribute_backscatter(&input, &bounce_terms, &mut culprits, &mut taken);
+    attribute_backscatter(&input, (&bounce_terms, &owned), &mut culprits, &mut taken);
     culprits.retain(|c| !c.query.is_empty());
     let room = (MAX_PLAN_TERMS - terms, MAX_PLAN_BYTES - bytes);
     // By a yanked culprit's origin before by a campaign's subject: the origin is the surer.
@@ -447,7 +453,7 @@ pub fn is_bounce_cluster(c: &Cluster, records: &[MessageRecord], strings: &Inter
 /// adding `bounce-of:` to its query when it has any.
 fn attribute_backscatter(
     input: &PlanInput<'_>,
-    terms: &[(usize, ClusterKey, KeyValue)],
+    (terms, owned): (&[(usize, ClusterKey, KeyValue)], &Owned<'_>),
     culprits: &mut [PlanCulprit],
     taken: &mut [bool],
 ) {
@@ -458,9 +464,13 @@ fn attribute_backscatter(
         if taken.get(i) != Some(&false) {
             continue;
         }
-        let hit = terms
-            .iter()
-            .position(|(_, key, v)| quoted_value(a, *key, strings, Some(input.tables)) == Some(*v));
+        // A bounce of the owner's own mail is real mail's bounce: left with it.
+        let owners = |c: &usize| {
+            (owned.get(c)).is_some_and(|o| a.attribution.origin.ip.is_some_and(|ip| o.names(ip)))
+        };
+        let hit = terms.iter().position(|(c, key, v)| {
+            quoted_value(a, *key, strings, Some(input.tables)) == Some(*v) && !owners(c)
+        });
         if let Some(t) = hit {
             taken[i] = true;
             used[t] = true;
@@ -470,6 +480,10 @@ fn attribute_backscatter(
     for (t, (c, key, v)) in terms.iter().enumerate() {
         if used[t] {
             let bounce = v.with_bytes(strings, |b| term("bounce-of", *key, Some(b)));
+            let bounce = match owned.get(c) {
+                Some(o) => format!("({bounce} and not {})", o.bounce_term(strings)),
+                None => bounce,
+            };
             let q = &mut culprits[*c].query;
             *q = match q.is_empty() {
                 true => bounce,
@@ -480,6 +494,9 @@ fn attribute_backscatter(
     // A culprit that bounced nobody else's message but whose bounce-of matched none stays
     // without a query and is dropped by the caller.
 }
+
+/// The culprits (by their index in the plan) with their owner's mail left.
+type Owned<'a> = rustc_hash::FxHashMap<usize, &'a super::owner::OwnerMail>;
 
 /// Counts, the combined query and what remains.
 fn finish(input: PlanInput<'_>, culprits: Vec<PlanCulprit>, taken: Vec<bool>) -> Plan {

@@ -24,17 +24,18 @@ fn queue() -> TestQueue {
         std::fs::write(control.join(name), text).expect("control file");
     }
     let mut at = BORN;
-    let mut send = |login: &str, ip: &str, to: String, subject: String| {
+    let mut spec = |login: &str, ip: &str, to: String, subject: String| {
         at += 97;
-        t.add(
-            MessageSpec::new()
-                .born(at)
-                .received_from(ip)
-                .auth(login)
-                .sender(login)
-                .remote(to)
-                .subject(subject),
-        );
+        MessageSpec::new()
+            .born(at)
+            .received_from(ip)
+            .auth(login)
+            .sender(login)
+            .remote(to)
+            .subject(subject)
+    };
+    let mut send = |login: &str, ip: &str, to: String, subject: String| {
+        t.add(spec(login, ip, to, subject));
     };
     for bot in 0..16 {
         for n in 0..8 {
@@ -68,6 +69,19 @@ fn queue() -> TestQueue {
             );
         }
     }
+    // Bounces: two of her own mail from home (real mail's, left with it), three of the spam
+    // (its backscatter, taken with it; review61: hers were taken too).
+    for n in 0..5u32 {
+        let (ip, to) = match n {
+            0 | 1 => (HOME.to_string(), format!("gone{n}@web.example.org")),
+            _ => (
+                format!("23.40.{n}.20"),
+                format!("gone{n}@mail0.example.net"),
+            ),
+        };
+        let original = spec("xenia@example.com", &ip, to, format!("Bounced {n}"));
+        t.add(MessageSpec::new().pid(6000 + n).returning(&original));
+    }
     t
 }
 
@@ -95,16 +109,18 @@ fn the_plan_leaves_a_stolen_logins_mail_from_its_owners_shared_ips() {
     assert_eq!(culprit["by"], "auth-user", "{plan}");
     assert_eq!(culprit["value"], "xenia@example.com", "{plan}");
     assert_eq!(culprit["messages"], 128, "{plan}");
+    assert_eq!(culprit["backscatter"], 3, "{plan}");
     assert_eq!(culprit["owner_left"]["messages"], 6, "{plan}");
     assert_eq!(
         culprit["owner_left"]["ips"],
         serde_json::json!([{"ip": HOME, "messages": 6}])
     );
-    // The query takes exactly the 128: not hers, not her husband's.
+    // The query takes exactly the 128 and the spam's 3 bounces: not hers, not her husband's,
+    // not the bounces of hers.
     let query = plan["query"].as_str().expect("query");
     let count = run(&t, &["list", "--count", query]);
     assert_exit(&count, 0);
-    assert_eq!(stdout(&count).trim(), "128", "{query}");
+    assert_eq!(stdout(&count).trim(), "131", "{query}");
     let text = stdout(&run(&t, &["plan"]));
     assert!(
         text.contains(&format!(
@@ -122,5 +138,5 @@ fn the_plan_leaves_a_stolen_logins_mail_from_its_owners_shared_ips() {
     let origins = report.split("## Origin IPs").nth(1).expect("origin table");
     let origins = origins.split("\n## ").next().unwrap_or_default();
     assert!(!origins.contains(HOME), "{origins}");
-    assert!(report.contains("128 of 169 messages"), "{report}");
+    assert!(report.contains("128 of 174 messages"), "{report}");
 }
