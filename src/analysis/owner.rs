@@ -116,9 +116,13 @@ pub fn owners_mail(
     // One pass: the unsuspected logins on those IPs, and every login's messages.
     let mut on_ip: HashMap<Sym, Vec<KeyValue>> = HashMap::default();
     let mut sent: HashMap<KeyValue, usize> = HashMap::default();
+    // A queue's protocol words are a handful: each judged once, not once a message.
+    let mut authenticated: HashMap<Sym, bool> = HashMap::default();
     for r in records {
-        let logged_in = (r.origin.protocol)
-            .is_some_and(|p| crate::queue::received::is_authenticated(&strings.resolve(p)));
+        let logged_in = r.origin.protocol.is_some_and(|p| {
+            *(authenticated.entry(p))
+                .or_insert_with(|| strings.with(p, crate::queue::received::is_authenticated))
+        });
         if r.origin.auth_user.is_none() || !logged_in {
             continue;
         }
