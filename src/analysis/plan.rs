@@ -325,7 +325,7 @@ pub fn build(input: PlanInput<'_>) -> Plan {
                     .filter(|&&i| !input.is_restored(i as usize))
                     .count(),
                 ips: (o.ips.iter())
-                    .map(|&(ip, n)| (strings.text(ip), n))
+                    .map(|&(ip, n)| (strings.resolve(ip), n))
                     .collect(),
             }),
         });

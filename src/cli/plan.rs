@@ -296,7 +296,7 @@ impl PlanJson {
                         messages: o.messages,
                         ips: (o.ips.iter())
                             .map(|(ip, n)| IpMessagesJson {
-                                ip: ip.clone(),
+                                ip: super::wire::Text(ip.clone()),
                                 messages: *n,
                             })
                             .collect(),

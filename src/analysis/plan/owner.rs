@@ -11,8 +11,9 @@ const NAMED_IPS: usize = 3;
 pub struct OwnerLeft {
     /// Messages left (the operator restored none of them).
     pub messages: usize,
-    /// The IPs (unsanitized text) with the login's messages from each, most first.
-    pub ips: Vec<(String, usize)>,
+    /// The IPs (their exact bytes, for `--json`) with the login's messages from each, most
+    /// first.
+    pub ips: Vec<(std::sync::Arc<[u8]>, usize)>,
 }
 
 impl OwnerLeft {
@@ -20,7 +21,7 @@ impl OwnerLeft {
     /// (91.73.158.184 35, 100.64.7.1 2, 100.64.9.3 1, +13 more): likely its owner's own mail`.
     pub fn words(&self) -> String {
         let mut named: Vec<String> = (self.ips.iter().take(NAMED_IPS))
-            .map(|(ip, n)| format!("{ip} {}", thousands(*n as u64)))
+            .map(|(ip, n)| format!("{} {}", String::from_utf8_lossy(ip), thousands(*n as u64)))
             .collect();
         if self.ips.len() > NAMED_IPS {
             named.push(format!("+{} more", self.ips.len() - NAMED_IPS));
@@ -46,7 +47,7 @@ mod tests {
             ips: [("91.73.158.184", 35), ("100.64.7.1", 2), ("100.64.9.3", 1)]
                 .into_iter()
                 .chain((0..13).map(|_| ("100.64.0.1", 1)))
-                .map(|(ip, n)| (ip.to_string(), n))
+                .map(|(ip, n)| (std::sync::Arc::from(ip.as_bytes()), n))
                 .collect(),
         };
         assert_eq!(
@@ -56,7 +57,7 @@ mod tests {
         );
         let one = OwnerLeft {
             messages: 1,
-            ips: vec![("10.0.0.1".to_string(), 1)],
+            ips: vec![(std::sync::Arc::from(&b"10.0.0.1"[..]), 1)],
         };
         assert_eq!(
             one.words(),

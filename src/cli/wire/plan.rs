@@ -79,8 +79,8 @@ pub struct OwnerLeftJson {
 /// One IP and the login's messages from it.
 #[derive(Debug, Serialize)]
 pub struct IpMessagesJson {
-    /// The client IP.
-    pub ip: String,
+    /// The client IP, exact bytes (a string, or `{"bytes": base64}` when not UTF-8).
+    pub ip: super::Text,
     /// The login's messages from it.
     pub messages: usize,
 }

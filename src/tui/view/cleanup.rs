@@ -303,7 +303,7 @@ mod tests {
         let mut c = (**c).clone();
         c.plan.culprits[0].owner_left = Some(crate::analysis::plan::OwnerLeft {
             messages: 6,
-            ips: vec![("91.73.158.184\x1b[2J".into(), 6)],
+            ips: vec![(std::sync::Arc::from(&b"91.73.158.184\x1b[2J"[..]), 6)],
         });
         let text = popup_text(&c);
         let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
