@@ -34,21 +34,19 @@ impl HeldLoud {
     /// account sending far more than the others ...`, as `plan` names the strongest suspects of
     /// a plan with no culprit (unsanitized).
     pub fn suspect_words(&self) -> String {
-        format!(
-            "suspect, not taken: {} {} ({}, suspect {:.1}): {}",
-            self.key.name(),
-            self.value,
-            crate::size::counted(self.messages as u64, "message", "messages"),
-            self.score,
-            self.reason
-        )
+        self.said("suspect, not taken")
     }
 
     /// `held, not taken: uid 48 (3,250 messages, suspect 39.9): loud among them, ...`, as
     /// `plan` and the TUI's plan popup say it (unsanitized).
     pub fn words(&self) -> String {
+        self.said("held, not taken")
+    }
+
+    /// `PREFIX: KEY VALUE (N messages, suspect S): REASON`.
+    fn said(&self, prefix: &str) -> String {
         format!(
-            "held, not taken: {} {} ({}, suspect {:.1}): {}",
+            "{prefix}: {} {} ({}, suspect {:.1}): {}",
             self.key.name(),
             self.value,
             crate::size::counted(self.messages as u64, "message", "messages"),
