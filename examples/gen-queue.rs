@@ -57,7 +57,7 @@ struct Args {
     /// The mix (docs/analysis.md): reference, auth-heavy, php-heavy, backscatter-heavy,
     /// real-mail, todo-only, log-only-auth, botnet-login, weak-accounts, list-host, shared-php,
     /// shared-ips, ring-shapes, bulk-verp, agency-forward, agency-verp, crm-bounce,
-    /// srs-shell, campus, hosting-bulk, php-smtp, plugin-heavy, busy-host; php-smtp's
+    /// srs-shell, campus, hosting-bulk, php-smtp, plugin-heavy, busy-host, stolen-login; php-smtp's
     /// variants php-smtp-display, php-smtp-rotate, php-smtp-plain, php-smtp-slow, php-smtp-quiet.
     #[arg(long, default_value = "reference", conflicts_with = "sample")]
     mix: String,

@@ -7,6 +7,9 @@ use std::process::Output;
 use qtriage::fixture::MessageSpec;
 use serde_json::Value;
 
+use qtriage::fixture::flood::{Mix, HOME_IP, STOLEN_LOGIN};
+
+use crate::plan_mix::{measure_seeded, SEED};
 use crate::util::{assert_exit, TestQueue};
 
 const BORN: i64 = 1_795_428_000; // 2026-11-23 10:00:00 UTC
@@ -136,4 +139,21 @@ fn the_plan_leaves_a_stolen_logins_mail_from_its_owners_shared_ips() {
     let origins = origins.split("\n## ").next().unwrap_or_default();
     assert!(!origins.contains(HOME), "{origins}");
     assert!(report.contains("128 of 174 messages"), "{report}");
+}
+
+/// The `stolen-login` mix, mix61's queue C generated (so every sweep carries its shape): the
+/// plan takes the phished login's spam, and none of her own mail from home and her phone nor
+/// her husband's, around a `test` flood, a PHP script and real mail on shared IPs.
+#[test]
+fn plan_meets_the_goal_on_the_stolen_login_mix_and_leaves_its_owners_mail() {
+    let (_t, m) = measure_seeded(Mix::StolenLogin, 2_000, SEED);
+    assert!(m.recall_per_mille() >= 995, "{m:#?}");
+    assert_eq!(m.real_taken, 0, "{m:#?}");
+    let login = (m.plan.culprits.iter())
+        .find(|c| c.value == STOLEN_LOGIN)
+        .unwrap_or_else(|| panic!("{:#?}", m.plan.culprits));
+    let left = login.owner_left.as_ref().expect("her mail left");
+    // Her home IP first: most of what is left.
+    assert_eq!(&*left.ips[0].0, HOME_IP.as_bytes(), "{left:?}");
+    assert!(left.ips.len() > 1, "her phone's pool IPs too: {left:?}");
 }
