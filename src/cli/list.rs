@@ -70,7 +70,7 @@ pub fn run(global: &GlobalArgs, args: &ListArgs, out: &mut dyn Write) -> anyhow:
         return list_yanked(args, &query, &queue, out);
     }
     let restored = super::restored::restored_for(&query, &queue)?;
-    if args.count && !query.has_cluster_terms() && !global.has_logs() {
+    if args.count && !query.needs_tables() && !global.has_logs() {
         return count_streaming(&query, (&queue, &restored), now, args.limit, out);
     }
     // Before the scan: a mistyped `--log` is said at once, not after reading the queue.
@@ -88,7 +88,7 @@ pub fn run(global: &GlobalArgs, args: &ListArgs, out: &mut dyn Write) -> anyhow:
     // `cluster:` terms valued under the flags `plan` was given, so its query lists what it
     // counted (newuser49b: 7,075 of 10,794 under vpopmail's default domain).
     let flags = args.context.flags(args.vpopmail.as_deref());
-    let tables = match query.has_cluster_terms() {
+    let tables = match query.needs_tables() {
         true => Some(super::act::tables_for(
             &queue,
             flags,

@@ -60,7 +60,7 @@ pub fn select_yanked(
     strings: &Interner,
 ) -> anyhow::Result<Vec<MessageRecord>> {
     let now = actions::plan::unix_now();
-    let ctx = match query.has_cluster_terms() {
+    let ctx = match query.needs_tables() {
         true => act::context_for(queue, flags)?,
         false => Default::default(),
     };

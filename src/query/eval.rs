@@ -22,6 +22,7 @@ use crate::analysis::backscatter::{is_bounce, quoted, quoted_value};
 use crate::analysis::key::{KeyExtractor, KeyValue};
 use crate::analysis::patterns::domain;
 use crate::analysis::patterns::SenderPatterns;
+use crate::analysis::signals::remote_count;
 use crate::analysis::KeyTables;
 use crate::queue::headers::{fields, header_end, trim, HEADER_CAP};
 use crate::queue::{MessageRecord, RecipientList, RecipientReader, Sym};
@@ -102,23 +103,15 @@ impl<'q> Program<'q> {
         }
     }
 
-    /// Has it any `cluster:` term?
-    pub fn has_cluster_terms(&self) -> bool {
-        // bounce-of: takes the quoted login as its account too, under the same context.
-        self.leaves
-            .iter()
-            .any(|t| matches!(t, Term::Cluster { .. } | Term::BounceOf { .. }))
+    /// Has it a term valued with an analysis' tables (`cluster:`, `bounce-of:`, which takes
+    /// the quoted login as its account too, `remote-rcpts:`)?
+    pub fn needs_tables(&self) -> bool {
+        self.leaves.iter().any(|t| t.needs_tables())
     }
 
-    /// Does a `cluster:sender-pattern=` term need the corpus-level pattern table?
-    pub fn needs_sender_patterns(&self) -> bool {
-        self.leaves.iter().any(|t| {
-            let key = match t {
-                Term::Cluster { key, .. } | Term::BounceOf { key, .. } => Some(*key),
-                _ => None,
-            };
-            key == Some(crate::analysis::key::ClusterKey::SenderPattern)
-        })
+    /// Has it a term valued with the whole queue's tables (a sender pattern, `remote-rcpts:`)?
+    pub fn needs_queue_tables(&self) -> bool {
+        self.leaves.iter().any(|t| t.needs_queue_tables())
     }
 }
 
@@ -211,6 +204,11 @@ impl<'c> State<'c> {
             Term::Age(c) => c.holds(self.ctx.now.saturating_sub(r.queued()).max(0) as u64),
             Term::Size(c) => c.holds(u64::from(r.size)),
             Term::Rcpts(c) => c.holds(r.recipients.len() as u64),
+            Term::RemoteRcpts(c) => {
+                let none = crate::analysis::context::AnalysisContext::default();
+                let ctx = self.tables.map_or(&none, |t| t.ctx);
+                c.holds(u64::from(remote_count(r, self.ctx.strings, ctx)))
+            }
             Term::Cluster { value, .. } => self.cluster(i, value, r),
             Term::Header { .. } | Term::Body(_) | Term::Text(_) | Term::BounceOf { .. } => false,
         }
@@ -443,7 +441,7 @@ pub(crate) fn owned_tables(
     records: &[MessageRecord],
     options: crate::analysis::setup::SetupOptions,
 ) -> Option<crate::analysis::Tables> {
-    if !p.has_cluster_terms() {
+    if !p.needs_tables() {
         return None;
     }
     let setup = crate::analysis::setup::Setup::context(&crate::analysis::setup::SetupOptions {
@@ -451,7 +449,7 @@ pub(crate) fn owned_tables(
         now: ctx.now,
         ..options
     });
-    let (ctx, sender_patterns) = match p.needs_sender_patterns() {
+    let (ctx, sender_patterns) = match p.needs_queue_tables() {
         true => crate::analysis::key_tables(records, ctx.strings, &setup.ctx),
         false => (setup.ctx, SenderPatterns::default()),
     };

@@ -101,30 +101,25 @@ impl Query {
         yes
     }
 
-    /// Has it a `cluster:` or `bounce-of:` term (whose values need an analysis' tables and
-    /// context: AUTH logins are keyed by account)?
-    pub fn has_cluster_terms(&self) -> bool {
+    /// Has it a `cluster:`, `bounce-of:` or `remote-rcpts:` term (whose values need an
+    /// analysis' tables and context: AUTH logins are keyed by account, and this server's
+    /// domains are the context's)?
+    pub fn needs_tables(&self) -> bool {
         let mut yes = false;
         if let Some(e) = &self.expr {
-            e.terms(&mut |t| {
-                yes |= matches!(t, term::Term::Cluster { .. } | term::Term::BounceOf { .. })
-            });
+            e.terms(&mut |t| yes |= t.needs_tables());
         }
         yes
     }
 
-    /// Has it a `cluster:sender-pattern=` or `bounce-of:sender-pattern=` term (whose values need
-    /// the whole queue's sender-pattern table)?
-    pub fn needs_sender_patterns(&self) -> bool {
+    /// Has it a term whose values need the tables built from the whole queue: a
+    /// `cluster:sender-pattern=` or `bounce-of:sender-pattern=` term (the sender-pattern
+    /// table), or `remote-rcpts:` (the domains the queue itself delivers locally, which the
+    /// plan counted with)?
+    pub fn needs_queue_tables(&self) -> bool {
         let mut yes = false;
         if let Some(e) = &self.expr {
-            e.terms(&mut |t| {
-                yes |= matches!(
-                    t,
-                    term::Term::Cluster { key, .. } | term::Term::BounceOf { key, .. }
-                        if *key == crate::analysis::key::ClusterKey::SenderPattern
-                )
-            });
+            e.terms(&mut |t| yes |= t.needs_queue_tables());
         }
         yes
     }

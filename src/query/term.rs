@@ -10,7 +10,7 @@ use crate::analysis::key::ClusterKey;
 use crate::queue::{MessageState, OriginKind, ProblemKind};
 
 /// Every field, in the order help texts list them.
-pub const FIELDS: [&str; 25] = [
+pub const FIELDS: [&str; 26] = [
     "id",
     "ip",
     "auth",
@@ -34,6 +34,7 @@ pub const FIELDS: [&str; 25] = [
     "age",
     "size",
     "rcpts",
+    "remote-rcpts",
     "cluster",
     "bounce-of",
 ];
@@ -84,6 +85,9 @@ pub(crate) enum Term {
     Age(Cmp),
     Size(Cmp),
     Rcpts(Cmp),
+    /// `remote-rcpts:>0`: envelope recipients not at one of this server's domains, as the
+    /// analysis counts them (`analysis::signals::remote_count`, under its tables' context).
+    RemoteRcpts(Cmp),
     Cluster {
         key: ClusterKey,
         value: Matcher,
@@ -213,6 +217,7 @@ pub(crate) fn build(t: &TermTok) -> Result<Term, QueryError> {
         "age" => Term::Age(Cmp::parse(v, Quantity::Duration).map_err(at)?),
         "size" => Term::Size(Cmp::parse(v, Quantity::Size).map_err(at)?),
         "rcpts" => Term::Rcpts(Cmp::parse(v, Quantity::Count).map_err(at)?),
+        "remote-rcpts" => Term::RemoteRcpts(Cmp::parse(v, Quantity::Count).map_err(at)?),
         other => {
             let expected = FIELDS.join(", ");
             let msg = format!("unknown field {other:?}: expected one of {expected}");
@@ -347,6 +352,25 @@ pub(crate) fn mask(addr: IpAddr, prefix: u8) -> IpAddr {
 }
 
 impl Term {
+    /// Does its value need an analysis' tables and context ([`super::Query::needs_tables`])?
+    pub fn needs_tables(&self) -> bool {
+        matches!(
+            self,
+            Term::Cluster { .. } | Term::BounceOf { .. } | Term::RemoteRcpts(_)
+        )
+    }
+
+    /// Does its value need the tables of the whole queue ([`super::Query::needs_queue_tables`])?
+    pub fn needs_queue_tables(&self) -> bool {
+        match self {
+            Term::Cluster { key, .. } | Term::BounceOf { key, .. } => {
+                *key == crate::analysis::key::ClusterKey::SenderPattern
+            }
+            Term::RemoteRcpts(_) => true,
+            _ => false,
+        }
+    }
+
     /// Does evaluating it read the message file?
     pub fn needs_file(&self) -> bool {
         matches!(
@@ -363,6 +387,7 @@ impl Term {
             Term::Age(_)
             | Term::Size(_)
             | Term::Rcpts(_)
+            | Term::RemoteRcpts(_)
             | Term::Origin(_)
             | Term::State(_)
             | Term::Bouncing(_)
@@ -478,6 +503,7 @@ impl Term {
             Term::Age(c) => write_cmp(out, "age", *c, Quantity::Duration),
             Term::Size(c) => write_cmp(out, "size", *c, Quantity::Size),
             Term::Rcpts(c) => write_cmp(out, "rcpts", *c, Quantity::Count),
+            Term::RemoteRcpts(c) => write_cmp(out, "remote-rcpts", *c, Quantity::Count),
             Term::Header { name, value } => {
                 out.push_str("header:");
                 out.push_str(name);

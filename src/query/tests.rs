@@ -110,6 +110,8 @@ fn every_field_parses_and_prints_canonically() {
         ("size:1500", "size:1500"),
         ("rcpts:>10", "rcpts:>10"),
         ("rcpts:<=1", "rcpts:<=1"),
+        ("remote-rcpts:>0", "remote-rcpts:>0"),
+        ("Remote-Rcpts:0", "remote-rcpts:0"),
         ("cluster:auth-user=test", "cluster:auth-user=test"),
         (
             "cluster:sender-pattern=\"<lower 5-9>@philadefender.org\"",

@@ -24,7 +24,7 @@ pub fn select_yanked(
 ) -> Result<Vec<MessageRecord>, ActionError> {
     let picked = |qctx: &QueryContext<'_>, records: Vec<MessageRecord>| {
         let tables = query
-            .has_cluster_terms()
+            .needs_tables()
             .then(|| crate::analysis::Tables::of(&records, strings, ctx));
         let chosen = select_with(
             query,

@@ -289,7 +289,7 @@ fn select_split(
     // (a sort of every sender) only when a term needs it: the dry run shows that key only then.
     let setup = crate::analysis::setup::Setup::context(&setup_options(queue, context)?);
     let plan_ctx = check.is_some().then(|| setup.ctx.clone());
-    let tables = match query.needs_sender_patterns() {
+    let tables = match query.needs_queue_tables() {
         true => crate::analysis::Tables::of(&s.records, strings, &setup.ctx),
         false => crate::analysis::Tables {
             ctx: setup.ctx,
