@@ -8,6 +8,7 @@
 
 use super::backscatter::{self, quoted_value, Quoted};
 use super::key::{ClusterKey, KeyValue};
+use super::local_only::{local_only, Left};
 use super::rank::{self, Verdict};
 use super::types::Cluster;
 use super::KeyTables;
@@ -53,6 +54,9 @@ pub struct PlanCulprit {
     pub query: String,
     /// Of a stolen login, the messages left as its owner's own ([`crate::analysis::owner`]).
     pub owner_left: Option<OwnerLeft>,
+    /// Its messages left as written only to this server's own mailboxes
+    /// ([`crate::analysis::local_only`]).
+    pub local_left: Option<LocalLeft>,
 }
 
 impl PlanCulprit {
@@ -234,8 +238,15 @@ pub fn build(input: PlanInput<'_>) -> Plan {
         let Some(value) = c.value else { continue };
         let whole = !is_bounce_cluster(c, records, strings);
         let owner = owners.get(&at).filter(|_| whole);
-        // Not a message of its owner's, nor one the operator picked back.
-        let takes = |i: u32| !input.is_restored(i as usize) && !owner.is_some_and(|o| o.holds(i));
+        let not_owners = |i: u32| !owner.is_some_and(|o| o.holds(i));
+        let local = (whole.then(|| local_only(c, records, strings, input.tables.ctx, not_owners)))
+            .flatten();
+        let left = Left {
+            owner,
+            local: local.as_ref(),
+        };
+        // Not a message left as likely real, nor one the operator picked back.
+        let takes = |i: u32| !input.is_restored(i as usize) && !left.holds(i);
         // The operator restored every message of it: they judged its mail real, and the
         // bounces quoting that mail are real mail's bounces. Nothing of it is taken.
         let restored = match input.restored.is_empty() || !whole {
@@ -261,15 +272,21 @@ pub fn build(input: PlanInput<'_>) -> Plan {
         let n = 1 + usize::from(backscatter::ORIGIN_KEYS.contains(&c.key));
         let owner_term = owner.map(|o| o.ip_term(strings));
         // Its term's `and not ip:...`, and its bounce term's `and not bounce-of:origin-ip=...`.
-        let (n_all, extra) = match &owner_term {
+        let (mut n_all, mut extra) = match &owner_term {
             Some(t) => (2 * n, n * (t.len() + 32)),
             None => (n, 0),
         };
+        if local.is_some() {
+            (n_all, extra) = (n_all + 1, extra + local::TERM_BYTES);
+        }
         if terms + n_all > MAX_PLAN_TERMS || bytes + n * cost + extra > MAX_PLAN_BYTES {
             left_out += 1;
             continue;
         }
         (terms, bytes) = (terms + n_all, bytes + n * cost + extra);
+        let base = || value.with_bytes(strings, |b| term("cluster", c.key, Some(b)));
+        let unrestored =
+            |m: &[u32]| (m.iter().filter(|&&i| !input.is_restored(i as usize))).count();
         let mut counted_above = 0;
         let mut took = 0;
         if whole {
@@ -310,23 +327,19 @@ pub fn build(input: PlanInput<'_>) -> Plan {
                 _ => 0,
             },
             reason: strongest_reason(c),
-            query: match (whole, owner_term) {
-                (false, _) => String::new(),
-                (true, None) => value.with_bytes(strings, |b| term("cluster", c.key, Some(b))),
-                (true, Some(ips)) => {
-                    let login = value.with_bytes(strings, |b| term("cluster", c.key, Some(b)));
-                    format!("({login} and not {ips})")
-                }
+            query: match whole {
+                false => String::new(),
+                true => local::culprit_term(base(), owner_term.as_deref(), local.is_some()),
             },
             owner_left: owner.map(|o| OwnerLeft {
-                messages: o
-                    .members
-                    .iter()
-                    .filter(|&&i| !input.is_restored(i as usize))
-                    .count(),
+                messages: unrestored(&o.members),
                 ips: (o.ips.iter())
                     .map(|&(ip, n)| (strings.resolve(ip), n))
                     .collect(),
+            }),
+            local_left: local.as_ref().map(|l| LocalLeft {
+                messages: unrestored(&l.members),
+                query: local::left_query(base(), owner_term.as_deref()),
             }),
         });
     }
@@ -361,7 +374,7 @@ pub fn build(input: PlanInput<'_>) -> Plan {
             *t = false;
         }
     }
-    let forged = forged_sender_bounces(&input, &sender_terms, &taken);
+    let forged = forged::forged_sender_bounces(&input, &sender_terms, &taken);
     let ranking = input.ranking;
     let partly = yanked::partly(&input, &taken);
     let mut plan = finish(input, culprits, taken);
@@ -376,61 +389,6 @@ pub fn build(input: PlanInput<'_>) -> Plan {
     }
     remain::name_restored(&mut plan.remaining, &all_restored);
     plan
-}
-
-/// The bounces left that quote a message from a forged-sender culprit's sender (its pattern,
-/// domain or address) though not from a culprit's origin: named, with the query that lists
-/// them, for the operator to judge; never taken (a real correspondent of that domain gets
-/// bounces too).
-fn forged_sender_bounces(
-    input: &PlanInput<'_>,
-    terms: &[(ClusterKey, KeyValue)],
-    taken: &[bool],
-) -> Option<Remaining> {
-    let strings = input.strings;
-    let mut used = vec![false; terms.len()];
-    // Left, and taken by a culprit's origin: the query below lists both.
-    let (mut n, mut by_origin) = (0, 0);
-    // A restored bounce remains as the operator's, counted there and not here.
-    for (i, q) in input
-        .quoted
-        .iter()
-        .filter(|(i, _)| !input.is_restored(*i as usize))
-    {
-        let hit = terms
-            .iter()
-            .position(|(key, v)| quoted_value(q, *key, strings, Some(input.tables)) == Some(*v));
-        match (hit, taken.get(*i as usize)) {
-            (Some(t), Some(false)) => {
-                n += 1;
-                used[t] = true;
-            }
-            (Some(_), Some(true)) => by_origin += 1,
-            _ => {}
-        }
-    }
-    let query = (terms.iter().zip(&used))
-        .filter(|(_, &u)| u)
-        .map(|((key, v), _)| v.with_bytes(strings, |b| term("bounce-of", *key, Some(b))))
-        .collect::<Vec<_>>()
-        .join(" or ");
-    if n == 0 {
-        return None;
-    }
-    Some(Remaining {
-        messages: n,
-        words: format!(
-            "bounces quoting a culprit's forged sender, not its origin: not taken (real mail \
-             from that sender's domain bounces too); qtriage list '{query}' lists them{}",
-            match by_origin {
-                0 => String::new(),
-                m => format!(
-                    " (with the {} this plan takes by origin)",
-                    thousands(m as u64)
-                ),
-            }
-        ),
-    })
 }
 
 /// Whether `c` is made mostly of bounces (the `origin=bounce` or `<>` sender cluster): the
@@ -561,12 +519,15 @@ pub fn strongest_reason(c: &Cluster) -> String {
 }
 
 mod campaign;
+mod forged;
 mod held;
 pub use held::HeldLoud;
 mod log_ips;
 mod not_taken;
 mod owner;
 pub use owner::OwnerLeft;
+mod local;
+pub use local::LocalLeft;
 mod terms;
 pub use terms::term;
 pub mod picks;

@@ -2,8 +2,8 @@
 //! query that `yank` takes, its counts, and what would remain.
 
 pub use super::wire::plan::{
-    HeldLoudJson, IpMessagesJson, OwnerLeftJson, PartlyYankedJson, PlanCulpritJson, PlanJson,
-    RemainingJson,
+    HeldLoudJson, IpMessagesJson, LocalLeftJson, OwnerLeftJson, PartlyYankedJson, PlanCulpritJson,
+    PlanJson, RemainingJson,
 };
 use std::io::Write;
 
@@ -209,6 +209,9 @@ fn write_text(
         if let Some(left) = &c.owner_left {
             wrap.line(out, "      ", "        ", &safe(&left.words()))?;
         }
+        if let Some(left) = &c.local_left {
+            wrap.line(out, "      ", "        ", &safe(&left.words()))?;
+        }
     }
     if let Some(words) = p.within_words() {
         wrap.line(out, "  ", "      ", &safe(&words))?;
@@ -300,6 +303,10 @@ impl PlanJson {
                                 messages: *n,
                             })
                             .collect(),
+                    }),
+                    local_left: c.local_left.as_ref().map(|l| LocalLeftJson {
+                        messages: l.messages,
+                        query: l.query.clone(),
                     }),
                 })
                 .collect(),

@@ -18,12 +18,11 @@ use crate::actions::Restored;
 use crate::analysis::cluster::{AnalysisContext, Cluster};
 use crate::analysis::evidence::LogFacts;
 use crate::analysis::key::{ClusterKey, KeyExtractor, KeyValue};
-use crate::analysis::owner::OwnerMail;
+use crate::analysis::local_only::{local_only, Left};
 use crate::analysis::plan::is_bounce_cluster;
 use crate::analysis::rank::{Verdict, OF_REPORT};
 use crate::queue::count::QueueCounts;
-use crate::queue::date::rfc3339;
-use crate::queue::{Interner, MessageRecord, Sym};
+use crate::queue::{Interner, MessageRecord};
 use crate::sanitize::{sanitize_bytes, sanitize_str};
 use crate::size::{counted, thousands};
 
@@ -100,82 +99,6 @@ pub(super) fn top_values(
         messages: cut.iter().map(|c| c.messages).sum(),
     };
     (out, beyond)
-}
-
-fn culprit_of(
-    c: &Cluster,
-    window: &Window<'_>,
-    strings: &Interner,
-    owner: Option<&OwnerMail>,
-) -> Option<Culprit> {
-    let records = &window.records[..];
-    let value = value_text(c.key, c.value.as_ref()?, strings);
-    let ips: HashSet<Sym> = c
-        .members
-        .iter()
-        .filter_map(|&i| records.get(i as usize)?.origin.ip)
-        .collect();
-    // The ranking's reasons quote message-derived values raw; a report is read by people.
-    let mut reasons: Vec<String> = c
-        .reasons
-        .iter()
-        .map(|r| crate::sanitize::sanitize_str(r).into_owned())
-        .collect();
-    reasons.push(format!(
-        "queued {} to {} between {} and {}",
-        counted(c.messages as u64, "message", "messages"),
-        counted(c.recipients as u64, "recipient", "recipients"),
-        rfc3339(c.first_queued),
-        rfc3339(c.last_queued)
-    ));
-    if !ips.is_empty() {
-        let ips = counted(
-            ips.len() as u64,
-            "distinct client IP",
-            "distinct client IPs",
-        );
-        reasons.push(format!("from {ips}"));
-    }
-    // Its messages count all of them; the spam does not count those picked back (e2e52: 500
-    // messages beside an IP table that added up to 498).
-    let picked = (c.members.iter())
-        .filter(|&&i| window.restored(i as usize))
-        .count();
-    if picked > 0 {
-        reasons.push(format!(
-            "{} of them picked back by the operator from the yank area as real mail: not \
-             counted as spam",
-            thousands(picked as u64)
-        ));
-    }
-    if let Some(o) = owner {
-        reasons.push(format!(
-            "{} of them from {} other logins (none suspected) use too: likely its owner's own \
-             mail, not counted as spam",
-            thousands(o.members.len() as u64),
-            counted(o.ips.len() as u64, "IP", "IPs")
-        ));
-    }
-    // The logins the accounts check marks too (`analysis::stuffed_logins`), sanitized, sorted.
-    let mut accounts: Vec<String> =
-        crate::analysis::stuffed_logins(std::slice::from_ref(c), records, strings)
-            .iter()
-            .map(|u| crate::sanitize::sanitize_str(u).into_owned())
-            .collect();
-    accounts.sort_unstable();
-    Some(Culprit {
-        accounts,
-        kind: c.key,
-        value,
-        messages: c.messages as u64,
-        recipients: c.recipients as u64,
-        yanked: c
-            .members
-            .iter()
-            .filter(|&&i| !window.queued(i as usize))
-            .count() as u64,
-        reasons,
-    })
 }
 
 /// The records a report covers (`--since`'s window, or all), the queue's first.
@@ -274,19 +197,14 @@ struct Found {
 
 impl Found {
     /// Add `c` (a cluster of `window`) as a culprit, with its header shapes as evidence.
-    /// `owner`: a stolen login's messages that are likely its owner's own, as `plan` leaves
-    /// them: neither spam nor its origins (mix61: the report listed her home IP first).
-    fn add(
-        &mut self,
-        c: &Cluster,
-        window: &Window<'_>,
-        strings: &Interner,
-        owner: Option<&OwnerMail>,
-    ) {
-        let Some(culprit) = culprit_of(c, window, strings, owner) else {
+    /// `left`: its messages `plan` leaves as likely real (a stolen login's owner's, those only
+    /// to this server's own mailboxes): neither spam nor its origins (mix61: the report listed
+    /// her home IP first).
+    fn add(&mut self, c: &Cluster, window: &Window<'_>, strings: &Interner, left: Left<'_>) {
+        let Some(culprit) = culprit_of(c, window, strings, left) else {
             return;
         };
-        let spam_of = |i: &&u32| !owner.is_some_and(|o| o.holds(**i));
+        let spam_of = |i: &&u32| !left.holds(**i);
         let members: Vec<&MessageRecord> = (c.members.iter().filter(spam_of))
             .filter_map(|&i| window.records.get(i as usize))
             .collect();
@@ -349,6 +267,8 @@ fn ranked_culprits(window: &Window<'_>, src: &ReportSources<'_>) -> Found {
     };
     let logins = KeyExtractor::new(ClusterKey::AuthUser, src.strings).with_context(src.ctx);
     let owners = crate::analysis::owner::owners_mail(&ranking, records, logins);
+    // This server's domains as the plan judged them: with those the queue delivers locally.
+    let local_ctx = src.ctx.with_queue_local_domains(records, src.strings);
     let culprits = (ranking.iter().enumerate()).filter(|(_, c)| c.verdict() == Verdict::Culprit);
     for (at, c) in culprits {
         if found.culprits.len() >= MAX_LISTED {
@@ -370,7 +290,15 @@ fn ranked_culprits(window: &Window<'_>, src: &ReportSources<'_>) -> Found {
             found.restored_clusters.extend(listed(c));
             continue;
         }
-        found.add(c, window, src.strings, owners.get(&at));
+        // As `qtriage plan` leaves them: its owner's mail, and what it wrote only locally.
+        let owner = owners.get(&at);
+        let not_owners = |i: u32| !owner.is_some_and(|o| o.holds(i));
+        let local = local_only(c, records, src.strings, &local_ctx, not_owners);
+        let left = Left {
+            owner,
+            local: local.as_ref(),
+        };
+        found.add(c, window, src.strings, left);
     }
     found.add_operator_yanked(window, src.strings);
     // Counted by kind, not named: a suspect is often a real user (an office behind one NAT, a
@@ -580,6 +508,8 @@ pub fn add_fixes(input: &mut ReportInput, check: &AccountsCheck) {
         .collect();
 }
 
+mod culprit;
+use culprit::culprit_of;
 mod shapes;
 use shapes::{evidence_of, same_shape};
 

@@ -27,6 +27,7 @@ mod hostile_vanish;
 mod incident;
 mod inside_run;
 mod list_yanked;
+mod local_only;
 mod lock;
 mod log_marks;
 mod log_mix;

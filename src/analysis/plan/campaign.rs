@@ -152,6 +152,7 @@ pub(super) fn take(
             ),
             query,
             owner_left: None,
+            local_left: None,
         });
     }
     left_out

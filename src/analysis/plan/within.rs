@@ -93,6 +93,7 @@ mod tests {
             reason: "likely spam".into(),
             query: format!("cluster:{}={value}", key.name()),
             owner_left: None,
+            local_left: None,
         }
     }
 

@@ -65,6 +65,18 @@ pub struct PlanCulpritJson {
     /// Of a stolen login seen from many places, its messages from IPs that logins nobody
     /// suspects use too, left as its owner's own mail (`null` otherwise).
     pub owner_left: Option<OwnerLeftJson>,
+    /// Its messages each to this server's own mailboxes only, when they are a fifth of its
+    /// mail or less: left as likely real (`null` otherwise).
+    pub local_left: Option<LocalLeftJson>,
+}
+
+/// A culprit's messages `plan` leaves as written only to this server's own mailboxes.
+#[derive(Debug, Serialize)]
+pub struct LocalLeftJson {
+    /// Messages left.
+    pub messages: usize,
+    /// The query that lists them.
+    pub query: String,
 }
 
 /// A culprit login's messages `plan` leaves as its owner's own.

@@ -2,7 +2,7 @@
 //! sanitizing.
 use super::*;
 use crate::fixture::record::record;
-use crate::queue::{Origin, OriginKind};
+use crate::queue::{Origin, OriginKind, Sym};
 
 fn rec(id: u64, user: Option<Sym>, ip: Option<Sym>, queued: i64) -> MessageRecord {
     let mut r = record(id);
@@ -281,7 +281,7 @@ fn culprits_sharing_messages_do_not_repeat_evidence() {
     let mut found = Found::default();
     for key in [ClusterKey::AuthUser, ClusterKey::OriginIp] {
         let clusters = crate::analysis::cluster::cluster(&window.records, key, &s, &ctx);
-        found.add(&clusters[0], &window, &s, None);
+        found.add(&clusters[0], &window, &s, Default::default());
     }
     assert_eq!(found.culprits.len(), 2);
     let texts: Vec<&str> = found.evidence.iter().map(|e| e.text.as_str()).collect();

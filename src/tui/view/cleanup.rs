@@ -68,8 +68,12 @@ impl CleanupPopup<'_> {
                     _ => Line::raw(row),
                 });
             }
-            if let Some(left) = &c.owner_left {
-                let rows = crate::text::wrap_words(&safe(&left.words()), width, "    ", "      ");
+            let left = [
+                c.owner_left.as_ref().map(|l| l.words()),
+                c.local_left.as_ref().map(|l| l.words()),
+            ];
+            for words in left.into_iter().flatten() {
+                let rows = crate::text::wrap_words(&safe(&words), width, "    ", "      ");
                 v.extend(rows.into_iter().map(|r| Line::styled(r, t.ok())));
             }
         }

@@ -1,0 +1,87 @@
+//! Unit tests of `crate::analysis::local_only`.
+use super::*;
+use crate::analysis::key::{ClusterKey, KeyValue};
+use crate::fixture::record::{record, with_recipients};
+use crate::queue::Channel;
+
+/// A culprit's records: `remote` to 40 harvested addresses each, `local` to the site's own
+/// mailbox (not yet preprocessed: judged by the domain), `none` with no recipient at all.
+fn culprit(remote: usize, local: usize, none: usize) -> (Interner, Vec<MessageRecord>, Cluster) {
+    let strings = Interner::new();
+    let mut records = Vec::new();
+    let harvested: Vec<String> = (0..40)
+        .map(|k| format!("x{k}@mail{k}.example.net"))
+        .collect();
+    for n in 0..remote + local + none {
+        let mut r = record(n as u64 + 1);
+        if n < remote {
+            with_recipients(&mut r, &strings, Channel::Todo, &harvested);
+        } else if n < remote + local {
+            with_recipients(
+                &mut r,
+                &strings,
+                Channel::Todo,
+                &["orders@greenbakery.example"],
+            );
+        }
+        records.push(r);
+    }
+    let members: Vec<u32> = (0..records.len() as u32).collect();
+    let c = Cluster {
+        key: ClusterKey::Script,
+        value: Some(KeyValue::Text(strings.intern(b"contact.php"))),
+        messages: members.len(),
+        recipients: 0,
+        members,
+        bytes: 0,
+        first_queued: 0,
+        last_queued: 0,
+        per_minute: 0.0,
+        score: 53.3,
+        reasons: vec![],
+    };
+    (strings, records, c)
+}
+
+fn ctx() -> AnalysisContext {
+    AnalysisContext {
+        local_domains: vec!["greenbakery.example".into()],
+        ..AnalysisContext::default()
+    }
+}
+
+#[test]
+fn a_culprits_few_messages_to_local_mailboxes_only_are_left() {
+    let (strings, records, c) = culprit(1_200, 62, 0);
+    let left = local_only(&c, &records, &strings, &ctx(), |_| true).expect("a part left");
+    assert_eq!(left.members, (1_200..1_262).collect::<Vec<u32>>());
+    assert!(left.holds(1_200) && !left.holds(0));
+}
+
+#[test]
+fn a_culprit_mostly_writing_to_local_users_is_taken_whole() {
+    // A fifth is left; more is the culprit's own shape (inbound spam, internal phishing).
+    let (strings, records, c) = culprit(400, 100, 0);
+    assert!(local_only(&c, &records, &strings, &ctx(), |_| true).is_some());
+    let (strings, records, c) = culprit(400, 101, 0);
+    assert_eq!(local_only(&c, &records, &strings, &ctx(), |_| true), None);
+}
+
+#[test]
+fn a_domain_not_this_servers_is_remote_and_no_recipient_is_not_local() {
+    let (strings, records, c) = culprit(1_200, 62, 5);
+    // Without the site's domain among this server's, its mailbox is a remote address.
+    let none = AnalysisContext::default();
+    assert_eq!(local_only(&c, &records, &strings, &none, |_| true), None);
+    // A message with no recipient (a truncated envelope) is not left as local mail.
+    let left = local_only(&c, &records, &strings, &ctx(), |_| true).expect("a part left");
+    assert_eq!(left.members.len(), 62);
+}
+
+#[test]
+fn the_share_is_of_the_members_still_judged() {
+    // 62 of 262 judged (the others already left as its owner's): more than a fifth.
+    let (strings, records, c) = culprit(1_200, 62, 0);
+    let judged = |i: u32| i >= 1_000;
+    assert_eq!(local_only(&c, &records, &strings, &ctx(), judged), None);
+}

@@ -1,0 +1,136 @@
+//! A culprit's messages written only to this server's own mailboxes are left as likely real:
+//! mix62's hacked `contact.php`, abused by header injection, took with it the enquiries every
+//! site's form of that name sends to its site's mailbox here (62 real messages).
+
+use std::process::Output;
+
+use qtriage::fixture::MessageSpec;
+use serde_json::Value;
+
+use crate::util::{assert_exit, TestQueue};
+
+const BORN: i64 = 1_795_428_000; // 2026-11-23 10:00:00 UTC
+const NOW: &str = "1795460000";
+const SITES: [&str; 6] = [
+    "greenbakery.example",
+    "hilltown-dental.example",
+    "parkerjoinery.example",
+    "rotary-hilltown.example",
+    "smith-law.example",
+    "example.com",
+];
+
+/// Uid 1003's `contact.php` abused: 120 messages From a parcel service, to 30 harvested
+/// addresses each (half not yet preprocessed); six sites' forms, each `contact.php` under its own uid, 2 enquiries each to
+/// the site's own mailbox (one preprocessed, one in todo/); 40 users' own mail out.
+fn queue() -> TestQueue {
+    let t = TestQueue::new(23);
+    let control = t.root().parent().expect("home").join("control");
+    std::fs::create_dir_all(&control).expect("control");
+    let locals = SITES.join("\n") + "\n";
+    for name in ["locals", "rcpthosts"] {
+        std::fs::write(control.join(name), &locals).expect("control file");
+    }
+    let mut at = BORN;
+    let mut born = || {
+        at += 61;
+        at
+    };
+    for n in 0..120 {
+        let mut s = MessageSpec::new()
+            .born(born())
+            .php_script(1003, "contact.php")
+            .sender("greenbakery@mail.example.com")
+            .from_header("\"Parcel Service\" <track@parcel-notice.example.net>")
+            .subject(format!("Your parcel {n} is waiting"));
+        for k in 0..30 {
+            s = s.remote(format!("buyer{n}x{k}@mail{k}.example.net"));
+        }
+        if n % 2 == 0 {
+            s = s.state(qtriage::fixture::FixtureState::Queued);
+        }
+        t.add(s);
+    }
+    for (k, site) in SITES.iter().enumerate() {
+        for n in 0..2 {
+            let s = MessageSpec::new()
+                .born(born())
+                .php_script(1001 + k as u32, "contact.php")
+                .sender(format!("web{k}@mail.example.com"))
+                .subject(format!("Contact form: enquiry {n}"))
+                .local(format!("info@{site}"));
+            t.add(match n {
+                0 => s,
+                _ => s.state(qtriage::fixture::FixtureState::Queued),
+            });
+        }
+    }
+    for u in 0..40 {
+        let login = format!("user{u}@example.com");
+        t.add(
+            MessageSpec::new()
+                .born(born())
+                .received_from(&format!("198.51.100.{}", 10 + u))
+                .auth(&login)
+                .sender(&login)
+                .subject(format!("Re: offer {u}"))
+                .remote(format!("partner{u}@firm{u}.example.org")),
+        );
+    }
+    t
+}
+
+/// `qtriage ARGS` on `t` at [`NOW`].
+fn run(t: &TestQueue, args: &[&str]) -> Output {
+    let mut c = t.command();
+    c.args(args).env("QTRIAGE_NOW", NOW);
+    c.output().expect("run qtriage")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn count(t: &TestQueue, query: &str) -> String {
+    let out = run(t, &["list", "--count", query]);
+    assert_exit(&out, 0);
+    stdout(&out).trim().to_string()
+}
+
+#[test]
+fn the_plan_leaves_a_culprits_mail_to_this_servers_own_mailboxes() {
+    let t = queue();
+    let out = run(&t, &["plan", "--json"]);
+    assert_exit(&out, 0);
+    let plan: Value = serde_json::from_str(&stdout(&out)).expect("plan json");
+    let culprit = &plan["culprits"][0];
+    assert_eq!(culprit["by"], "script", "{plan}");
+    assert_eq!(culprit["value"], "contact.php", "{plan}");
+    assert_eq!(culprit["messages"], 120, "{plan}");
+    assert_eq!(
+        culprit["query"],
+        "(cluster:script=contact.php and remote-rcpts:>0)"
+    );
+    let left = &culprit["local_left"];
+    assert_eq!(left["messages"], 12, "{plan}");
+    assert_eq!(
+        left["query"],
+        "cluster:script=contact.php and remote-rcpts:0"
+    );
+    // What the plan counts is what its query selects, and the named query lists the forms'.
+    let query = plan["query"].as_str().expect("query");
+    assert_eq!(count(&t, query), "120", "{query}");
+    assert_eq!(count(&t, left["query"].as_str().expect("a query")), "12");
+    let text = stdout(&run(&t, &["plan"]));
+    assert!(
+        text.contains("not taken: 12 of its messages, each to this server's own mailboxes only"),
+        "{text}"
+    );
+    // The report counts the 120 as spam, not the forms' 12.
+    let report = stdout(&run(&t, &["report"]));
+    assert!(report.contains("120 of 172 messages"), "{report}");
+    assert!(
+        report.contains("12 of them each to this server's own mailboxes only"),
+        "{report}"
+    );
+}
