@@ -159,6 +159,7 @@ pub fn execute_with(
         direction: plan.direction,
         batch: &header.batch,
         recovered: false,
+        recheck: guard.forced_while_running,
     };
     outcome.batch = Some(run.run(
         &mut mover,
@@ -312,6 +313,9 @@ struct BatchRun<'a> {
     direction: Direction,
     batch: &'a str,
     recovered: bool,
+    /// Re-list each message's queue files before moving it: qmail-send may have run since
+    /// it was journaled (a recovery; a run forced while it runs).
+    recheck: bool,
 }
 
 impl BatchRun<'_> {
@@ -344,7 +348,7 @@ impl BatchRun<'_> {
                 continue;
             }
             let ops_before = mover.ops;
-            match apply(mover, self.direction, m, on_move) {
+            match apply(mover, (self.direction, self.recheck), m, on_move) {
                 Ok(n) => {
                     out.messages += 1;
                     out.files += u64::from(n);
@@ -401,13 +405,22 @@ fn message_dirs(mover: &Mover<'_>, m: &JournalMessage) -> BTreeSet<PathBuf> {
 /// Apply one journal message in `direction`; returns the files changed.
 fn apply(
     mover: &mut Mover<'_>,
-    direction: Direction,
+    (direction, recheck): (Direction, bool),
     m: &JournalMessage,
     on_move: &mut dyn FnMut(&Path, &Path),
 ) -> Result<u32, MoveFailure> {
     match direction {
         Direction::Yank => {
             still_journaled(mover, m)?;
+            if let Some(path) = recheck.then(|| grown(mover, m)).flatten() {
+                // Whole in the queue again (its mess back, if it had moved), never split.
+                mover.move_message(m.id, &m.files, Toward::Queue, on_move)?;
+                return Err(MoveFailure {
+                    path,
+                    error: std::io::Error::other(GROWN),
+                    is_split: false,
+                });
+            }
             mover.move_message(m.id, &m.files, Toward::Yank, on_move)
         }
         Direction::Restore => {
@@ -448,6 +461,22 @@ fn still_journaled(mover: &Mover<'_>, m: &JournalMessage) -> Result<(), MoveFail
         }),
         _ => Ok(()),
     }
+}
+
+/// Why a message is left when [`grown`] finds a file its journal does not list.
+const GROWN: &str = "changed since it was journaled (qmail-send ran: it has envelope files the \
+                     journal does not list); left whole in the queue";
+
+/// The first queue file of a yank's message that its journal does not list: qmail-send ran
+/// since (started before a killed batch was recovered, or running under `--force`) and
+/// preprocessed it, writing `info`, `local`, `remote`, `bounce` where `todo` was. Moving the
+/// journaled files alone would leave those in the queue without their mess (safety62: 2,850
+/// messages split by `recover`, and qmail-send's 6,549 `unable to open message` deferrals).
+fn grown(mover: &Mover<'_>, m: &JournalMessage) -> Option<PathBuf> {
+    (Subdir::ALL.into_iter())
+        .filter(|s| !m.files.contains(s))
+        .map(|s| mover.queue_path(s, m.id))
+        .find(|p| std::fs::symlink_metadata(p).is_ok())
 }
 
 /// Complete every interrupted batch in the yank area `yank_dir` of the queue at `queue_root`:
@@ -549,6 +578,7 @@ fn recover_locked(
             direction: batch.header.direction,
             batch: &batch.header.batch,
             recovered: true,
+            recheck: true,
         };
         let journal = JournalWriter::reopen(&path)?;
         let done = run.run(

@@ -11,6 +11,7 @@
 //! passes; CI runs as root with `../shared` beside the checkout (README.md, "Run the tests").
 
 mod expire;
+mod forgot;
 mod kit;
 mod mixes;
 mod stat;
