@@ -116,6 +116,10 @@ pub enum RefusalReason {
     /// Yank: the id now names another message than the scan read (its mess size or birth time
     /// changed: qmail-send finished the message and new mail took its inode number).
     Replaced,
+    /// Purge: the yanked mess's envelope is in the queue (this queue path), and no mess is: the
+    /// message is split, and its mess here is its only copy (safety62: qmail-send preprocessed
+    /// it between a killed yank and its recovery).
+    EnvelopeInQueue(PathBuf),
     /// Undo of an expire: the birth time is no longer the one the expire set (changed since).
     BirthTimeChanged {
         /// The info mtime now.
@@ -160,6 +164,12 @@ impl std::fmt::Display for RefusalReason {
                 "the id now names another message than the one read (its mess size or birth \
                  time changed: qmail-send finished it and new mail took the id); left in the \
                  queue, read the queue again to act on it",
+            ),
+            RefusalReason::EnvelopeInQueue(p) => write!(
+                f,
+                "its envelope is in the queue ({}) without a mess: this mess is the message's \
+                 only copy; not deleted (put it back: see qtriage check)",
+                p.display()
             ),
             RefusalReason::BirthTimeChanged { now, expired_to } => write!(
                 f,

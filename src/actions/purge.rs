@@ -8,7 +8,7 @@ use super::error::ActionError;
 use super::journal::{Direction, MessStamp};
 use super::ledger::{held_by, owned_files};
 use super::mover::yank_name;
-use super::plan::{Plan, PlannedMessage};
+use super::plan::{Plan, PlannedMessage, Refusal, RefusalReason};
 use super::restore::load_batch;
 use super::yank::{new_plan, PlanOptions};
 use crate::queue::{MessageId, Queue, Subdir};
@@ -89,6 +89,13 @@ pub fn plan_purge(
                 .collect(),
             _ => y.files.iter().collect(),
         };
+        if keep && files.contains(&Subdir::Mess) {
+            if let Some(path) = envelope_in_queue(queue, y.id) {
+                let reason = RefusalReason::EnvelopeInQueue(path);
+                plan.refused.push(Refusal { id: y.id, reason });
+                continue;
+            }
+        }
         if keep && !files.is_empty() {
             plan.messages.push(PlannedMessage {
                 id: y.id,
@@ -103,4 +110,18 @@ pub fn plan_purge(
         }
     }
     Ok(plan)
+}
+
+/// A queue file of message `id`'s envelope, when the queue holds one and no mess: the other
+/// half of a split message whose mess is in the yank area.
+fn envelope_in_queue(queue: &Queue, id: MessageId) -> Option<std::path::PathBuf> {
+    let path = |s: Subdir| queue.root().join(queue.layout().rel_path(s, id));
+    if std::fs::symlink_metadata(path(Subdir::Mess)).is_ok() {
+        // A whole message under the id: new mail that took it, not this one's envelope.
+        return None;
+    }
+    (Subdir::ALL.into_iter())
+        .filter(|&s| s != Subdir::Mess)
+        .map(path)
+        .find(|p| std::fs::symlink_metadata(p).is_ok())
 }

@@ -159,6 +159,28 @@ fn repair_by_recover(findings: &mut [Finding], moving: &HashMap<MessageId, Strin
     }
 }
 
+/// An envelope without its mess whose mess is in the yank area (`ID.mess`) is half of a split
+/// message: its repair is to put that mess back, not to yank the envelope after it, which a
+/// restore then cannot reunite (safety62). A batch still moving it is `recover`'s, below.
+fn mess_in_yank_area(
+    findings: &mut [Finding],
+    queue: &crate::queue::Queue,
+    yank_dir: &std::path::Path,
+) {
+    let envelopes = (findings.iter_mut()).filter(|f| f.kind == FindingKind::EnvelopeWithoutMess);
+    for f in envelopes {
+        let Some(id) = f.id else { continue };
+        let yanked = yank_dir.join(actions::mover::yank_name(id, crate::queue::Subdir::Mess));
+        if std::fs::symlink_metadata(&yanked).is_ok() {
+            f.repair = format!(
+                "its mess is in the yank area: with qmail-send stopped, put it back: mv {} {}",
+                yanked.display(),
+                queue.path(crate::queue::Subdir::Mess, id).display()
+            );
+        }
+    }
+}
+
 /// Run `check`: exit 1 when anything was found.
 pub fn run(global: &GlobalArgs, args: &CheckArgs, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     let queue = global.open_queue()?;
@@ -177,6 +199,7 @@ pub fn run(global: &GlobalArgs, args: &CheckArgs, out: &mut dyn Write) -> anyhow
     };
     let mut report = check(&queue, &opts);
     let unfinished = batch_findings(&yank_dir)?;
+    mess_in_yank_area(&mut report.findings, &queue, &yank_dir);
     repair_by_recover(&mut report.findings, &unfinished.moving);
     report.findings.extend(unfinished.findings);
     let held = YankAreaHeld::count(&yank_dir, unfinished.batches, &mut notes);

@@ -47,6 +47,7 @@ mod report_yanked;
 mod restored;
 mod reused_ids;
 mod scan;
+mod split;
 mod tmux;
 mod tmux_after;
 mod tmux_cli;

@@ -41,6 +41,7 @@ impl SkippedJson {
             RefusalReason::WrongSubdir => "wrong-subdir",
             RefusalReason::Replaced => "replaced",
             RefusalReason::BirthTimeChanged { .. } => "birth-time-changed",
+            RefusalReason::EnvelopeInQueue(_) => "envelope-in-queue",
         };
         SkippedJson {
             id: id.0,

@@ -1,0 +1,63 @@
+//! A message split between the queue and the yank area (its envelope queued, its mess yanked)
+//! is never purged: its mess there is its only copy, and `check` says to put it back (safety62: after a recovery that split
+//! 2,850 messages, the runbook's purge would have deleted their mess files for good).
+
+use qtriage::fixture::MessageSpec;
+use qtriage::queue::Subdir;
+
+use crate::util::{assert_exit, TestQueue};
+
+#[test]
+fn purge_never_deletes_the_mess_of_a_message_whose_envelope_is_queued() {
+    let t = TestQueue::new(23);
+    let ids: Vec<_> = (0..3)
+        .map(|i| {
+            t.add(
+                MessageSpec::new()
+                    .sender(format!("x{i}@spam.example"))
+                    .received_from("82.128.32.42")
+                    .auth("test")
+                    .remote(format!("v{i}@example.net")),
+            )
+        })
+        .collect();
+    assert_exit(&t.run(&["yank", "auth:test", "--apply"]), 0);
+    let area = t.q.yank_area();
+    for part in [Subdir::Info, Subdir::Remote] {
+        area.split_back(&t.q, part, ids[0]).expect("split");
+    }
+    let dry = t.stdout(&["purge", "--all"]);
+    assert!(dry.contains("would delete 2 yanked messages"), "{dry}");
+    let out = t.run(&["purge", "--all", "--apply"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("purged 2 messages"), "{text}");
+    assert!(
+        text.contains(&format!("#{}", ids[0].0)) && text.contains("its envelope is in the queue"),
+        "{text}"
+    );
+    assert!(
+        area.path(Subdir::Mess, ids[0]).exists(),
+        "its only copy kept"
+    );
+    for id in &ids[1..] {
+        assert!(!area.path(Subdir::Mess, *id).exists(), "#{id} purged");
+    }
+    // `check` says to put the mess back (not to yank the envelope after it); done, the
+    // message is whole in the queue.
+    let check = t.run(&["check"]);
+    assert_exit(&check, 1);
+    let text = String::from_utf8_lossy(&check.stdout);
+    let mv = (text.lines())
+        .find_map(|l| {
+            l.split("its mess is in the yank area: with qmail-send stopped, put it back: mv ")
+                .nth(1)
+        })
+        .unwrap_or_else(|| panic!("{text}"));
+    let (from, to) = mv.split_once(' ').expect("two paths");
+    std::fs::rename(from, to).expect("the operator's mv");
+    // (The fixture's files are root's: owner findings stay where qmail's users exist.)
+    let after = t.run(&["check"]);
+    let after = String::from_utf8_lossy(&after.stdout);
+    assert!(!after.contains("envelope-without-mess"), "{after}");
+    assert_eq!(t.stdout(&["list", "--count", "auth:test"]).trim(), "1");
+}
