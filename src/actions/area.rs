@@ -58,6 +58,7 @@ pub fn ensure_yank_dir(yank_dir: &Path) -> Result<(), ActionError> {
 /// created), so a dry run refuses what `--apply` would, and `--apply` refuses before creating
 /// anything.
 pub fn check_same_filesystem(queue_root: &Path, yank_dir: &Path) -> Result<(), ActionError> {
+    check_outside_qmail_dirs(queue_root, yank_dir)?;
     let mess = queue_root.join("mess");
     let q = std::fs::metadata(&mess).map_err(|e| ActionError::io(&mess, e))?;
     let y = nearest_existing(yank_dir)?;
@@ -93,6 +94,51 @@ fn nearest_existing(dir: &Path) -> Result<std::fs::Metadata, ActionError> {
     }
     // A relative path whose every component is missing lies in the current directory.
     std::fs::metadata(".").map_err(|e| ActionError::io(dir, e))
+}
+
+/// The directories of a queue qmail reads or cleans (`lock/` and `pid/` too: qmail-clean
+/// deletes every file of `pid/` whose atime is 36 hours old, safety62).
+const QMAIL_DIRS: [&str; 9] = [
+    "mess", "intd", "todo", "info", "local", "remote", "bounce", "pid", "lock",
+];
+
+/// Refuse a yank area that is the queue's directory itself or inside one of qmail's: a yank
+/// kept a day or a week in `pid/` is deleted by qmail-clean (safety62: 1,300 messages gone).
+/// Paths are compared as they resolve (links followed), the area's missing part as written.
+fn check_outside_qmail_dirs(queue_root: &Path, yank_dir: &Path) -> Result<(), ActionError> {
+    let Ok(queue) = std::fs::canonicalize(queue_root) else {
+        return Ok(());
+    };
+    let area = resolved(yank_dir);
+    let place = if area == queue {
+        Some("the queue directory".to_string())
+    } else {
+        (QMAIL_DIRS.iter())
+            .find(|d| area.starts_with(queue.join(d)))
+            .map(|d| format!("inside the queue's {d}/"))
+    };
+    match place {
+        Some(place) => Err(ActionError::InsideQueue {
+            yank: yank_dir.to_path_buf(),
+            place,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// `dir` with its longest existing ancestor resolved (links followed), the rest as written.
+fn resolved(dir: &Path) -> PathBuf {
+    let absolute = match dir.is_absolute() {
+        true => dir.to_path_buf(),
+        false => std::env::current_dir().unwrap_or_default().join(dir),
+    };
+    for p in absolute.ancestors() {
+        if let Ok(real) = std::fs::canonicalize(p) {
+            let rest = absolute.strip_prefix(p).unwrap_or(Path::new(""));
+            return real.join(rest);
+        }
+    }
+    absolute
 }
 
 /// Is `p` a symbolic link (not followed)?

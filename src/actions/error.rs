@@ -62,6 +62,18 @@ pub enum ActionError {
         /// The yank area.
         yank: PathBuf,
     },
+    /// The yank area is the queue's directory or inside one of qmail's (`pid/`, `mess/`, ...):
+    /// qmail reads those, and qmail-clean deletes every file of `pid/` 36 hours old.
+    #[error(
+        "the yank area {yank} is {place}, which qmail reads (qmail-clean deletes old files in \
+         pid/): choose a --yank-dir outside qmail's directories (the default, <queue>/yanked, is)"
+    )]
+    InsideQueue {
+        /// The yank area.
+        yank: PathBuf,
+        /// `the queue directory` or `inside the queue's pid/`.
+        place: String,
+    },
     /// An I/O error on a path that is not one message's file (journal, directory, lock).
     #[error("{path}: {source}")]
     Io {

@@ -208,3 +208,40 @@ fn a_yank_area_linked_to_a_directory_is_that_directory_for_every_command() {
         .collect();
     assert!(names.is_empty(), "all restored: {names:?}");
 }
+
+/// A yank area inside qmail's own directories is refused, by the dry run too, and nothing
+/// moves: in `pid/` qmail-clean deletes every file 36 hours old (safety62: a yank kept there
+/// was gone after qmail-send's next cleanups); the default `<queue>/yanked` is fine.
+#[test]
+fn a_yank_area_inside_qmails_directories_is_refused() {
+    let t = TestQueue::new(5);
+    t.add(spam(1));
+    let before = walk(t.root(), &t.root().join("yanked"), false);
+    for (dir, place) in [
+        ("pid", "inside the queue's pid/"),
+        ("mess/0", "inside the queue's mess/"),
+        ("lock", "inside the queue's lock/"),
+        (".", "the queue directory"),
+    ] {
+        let d = t.root().join(dir);
+        let d = d.to_str().expect("utf-8");
+        for args in [
+            &["yank", "auth:test"][..],
+            &["yank", "auth:test", "--apply"],
+        ] {
+            let out = t.run(&[args, &["--yank-dir", d]].concat());
+            assert_exit(&out, 2);
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                err.contains(&format!("the yank area {d} is {place}, which qmail reads")),
+                "{args:?} {dir}: {err}"
+            );
+        }
+    }
+    assert_eq!(
+        walk(t.root(), &t.root().join("yanked"), false),
+        before,
+        "nothing moved"
+    );
+    assert_exit(&t.run(&["yank", "auth:test", "--apply"]), 0);
+}
