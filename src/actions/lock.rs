@@ -3,7 +3,9 @@
 //! qmail-send takes `flock(LOCK_EX|LOCK_NB)` on `lock/sendmutex` and refuses to start when it
 //! fails (docs/qmail-format.md §3). So: if we cannot take it, qmail-send runs; if we can, it does
 //! not, and as long as we hold it, it cannot start. qtriage keeps holding it for the whole action.
-//! A second lock, `<yank>/.journal/lock`, serialises qtriage processes (also under `--force`).
+//! A second lock, `<yank>/.journal/lock`, serialises qtriage processes on one yank area, and a
+//! third, on the queue directory itself, serialises every qtriage action on one queue whatever
+//! its yank area; `--force` overrides neither.
 
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::MetadataExt;
@@ -68,6 +70,32 @@ fn try_flock(path: &Path, create: bool) -> Result<Option<HeldLock>, ActionError>
         Err(rustix::io::Errno::WOULDBLOCK) => Ok(None),
         Err(e) => Err(ActionError::io(path, e.into())),
     }
+}
+
+/// Take qtriage's lock on the queue: a flock on the queue directory itself (nothing is created
+/// in the queue, and qmail locks no directory). Two actions with different yank areas, under
+/// `--force`, moved the same messages at once: each took the other's renames for its own, and
+/// 11 messages were shredded between the two areas (safety62).
+pub fn lock_queue(queue_root: &Path) -> Result<HeldLock, ActionError> {
+    let file = File::open(queue_root).map_err(|e| ActionError::io(queue_root, e))?;
+    match rustix::fs::flock(&file, FlockOperation::NonBlockingLockExclusive) {
+        Ok(()) => Ok(HeldLock {
+            file,
+            path: queue_root.to_path_buf(),
+        }),
+        Err(rustix::io::Errno::WOULDBLOCK) => Err(ActionError::ActionRunning {
+            lock: queue_root.to_path_buf(),
+        }),
+        Err(e) => Err(ActionError::io(queue_root, e.into())),
+    }
+}
+
+/// Is the queue directory locked by another qtriage action ([`lock_queue`])?
+pub fn is_queue_locked(queue_root: &Path) -> bool {
+    matches!(
+        lock_queue(queue_root),
+        Err(ActionError::ActionRunning { .. })
+    )
 }
 
 /// Take qmail-send's lock so it cannot start; `None` while qmail-send runs.

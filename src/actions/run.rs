@@ -27,7 +27,10 @@ use super::journal::{
     self, fsync_dir, BatchHeader, BatchState, Direction, JournalMessage, JournalWriter, MessStamp,
     JOURNAL_VERSION,
 };
-use super::lock::{is_locked, lock_actions, lock_holder, sendmutex_path, try_lock_send, HeldLock};
+use super::lock::{
+    is_locked, is_queue_locked, lock_actions, lock_holder, lock_queue, sendmutex_path,
+    try_lock_send, HeldLock,
+};
 use super::mover::{MoveFailure, Mover, Toward};
 use super::plan::{
     BatchOutcome, ExecuteOptions, Outcome, Plan, RecoveryReport, Refusal, RefusalReason,
@@ -44,6 +47,7 @@ pub const PROGRESS_EVERY: usize = 1024;
 #[derive(Debug)]
 struct Guard {
     _actions: HeldLock,
+    _queue: HeldLock,
     _send: Option<HeldLock>,
     forced_while_running: bool,
 }
@@ -58,6 +62,7 @@ impl Guard {
         let actions = lock_actions(&journal_dir(yank_dir))?;
         let mut guard = Guard {
             _actions: actions,
+            _queue: lock_queue(queue_root)?,
             _send: None,
             forced_while_running: false,
         };
@@ -185,10 +190,15 @@ pub fn refuse_before_writing(
     if !need_send || force || try_lock_send(queue_root)?.is_some() {
         return Ok(());
     }
-    // Another qtriage action holds sendmutex too while it acts: name that, as Guard would.
+    // Another qtriage action holds sendmutex too while it acts: name that, as Guard would
+    // (on this yank area, or on another one of the queue).
     let actions = journal_dir(yank_dir).join("lock");
     if is_locked(&actions) {
         return Err(ActionError::ActionRunning { lock: actions });
+    }
+    if is_queue_locked(queue_root) {
+        let lock = queue_root.to_path_buf();
+        return Err(ActionError::ActionRunning { lock });
     }
     let lock = sendmutex_path(queue_root);
     let holder = lock_holder(&lock);
@@ -443,42 +453,6 @@ fn apply(
     }
 }
 
-/// Is a yank's message whose mess is still queued (so nothing of it moved: a yank moves the
-/// mess first) the one journaled? Its mess must be the very file stamped under the lock; new
-/// mail that took the id since (qmail-send started again before a killed batch was recovered,
-/// or running under `--force`) fails the message, left in the queue.
-fn still_journaled(mover: &Mover<'_>, m: &JournalMessage) -> Result<(), MoveFailure> {
-    let Some(stamp) = m.mess else { return Ok(()) };
-    let path = mover.queue_path(Subdir::Mess, m.id);
-    match std::fs::symlink_metadata(&path) {
-        Ok(now) if MessStamp::of(&now) != stamp => Err(MoveFailure {
-            path,
-            error: std::io::Error::other(
-                "the id now names another message (its mess file is not the one journaled); \
-                 left in the queue",
-            ),
-            is_split: false,
-        }),
-        _ => Ok(()),
-    }
-}
-
-/// Why a message is left when [`grown`] finds a file its journal does not list.
-const GROWN: &str = "changed since it was journaled (qmail-send ran: it has envelope files the \
-                     journal does not list); left whole in the queue";
-
-/// The first queue file of a yank's message that its journal does not list: qmail-send ran
-/// since (started before a killed batch was recovered, or running under `--force`) and
-/// preprocessed it, writing `info`, `local`, `remote`, `bounce` where `todo` was. Moving the
-/// journaled files alone would leave those in the queue without their mess (safety62: 2,850
-/// messages split by `recover`, and qmail-send's 6,549 `unable to open message` deferrals).
-fn grown(mover: &Mover<'_>, m: &JournalMessage) -> Option<PathBuf> {
-    (Subdir::ALL.into_iter())
-        .filter(|s| !m.files.contains(s))
-        .map(|s| mover.queue_path(s, m.id))
-        .find(|p| std::fs::symlink_metadata(p).is_ok())
-}
-
 /// Complete every interrupted batch in the yank area `yank_dir` of the queue at `queue_root`:
 /// takes the locks (refusing while qmail-send runs unless `opts.force`).
 pub fn recover(
@@ -593,3 +567,6 @@ fn recover_locked(
     }
     Ok(report)
 }
+
+mod journaled;
+use journaled::{grown, still_journaled, GROWN};

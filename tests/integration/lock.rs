@@ -366,3 +366,45 @@ fn a_refusal_names_no_pid_to_kill_when_the_locker_has_exited() {
     assert!(err.contains("fuser -v "), "{err}");
     assert!(err.contains("/lock/sendmutex names that one"), "{err}");
 }
+
+/// Two forced actions on one queue with different yank areas: the second is refused while
+/// the first acts (safety62: both ran, each took the other's renames for its own, and 11
+/// messages were shredded between the two areas); after the first is killed, `recover` of
+/// its area leaves every message whole.
+#[test]
+fn a_forced_action_with_another_yank_area_waits_for_the_one_acting() {
+    let (t, ids) = queue();
+    let (y1, y2) = (t.root().join("y1"), t.root().join("y2"));
+    let (y1, y2) = (y1.to_str().expect("utf-8"), y2.to_str().expect("utf-8"));
+    let mut first = t
+        .command()
+        .args(["yank", "id:*", "--apply", "--force", "--yank-dir", y1])
+        .env("QTRIAGE_FAILPOINT", "yank:pause-after-rename:1")
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut err = BufReader::new(first.stderr.take().expect("stderr"));
+    let mut line = String::new();
+    while !line.contains("failpoint paused") {
+        line.clear();
+        assert!(err.read_line(&mut line).expect("read") > 0, "ended first");
+    }
+    let second = t.run(&["yank", "id:*", "--apply", "--force", "--yank-dir", y2]);
+    assert_exit(&second, 2);
+    let text = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        text.contains(&format!(
+            "another qtriage action is running: {} is locked",
+            t.root().display()
+        )),
+        "{text}"
+    );
+    first.kill().expect("SIGKILL");
+    first.wait().expect("wait");
+    assert_exit(&t.run(&["recover", "--yank-dir", y1, "--force"]), 0);
+    let tree = walk(t.root(), std::path::Path::new(y1), false);
+    assert!(tree.split_ids().is_empty(), "{tree:?}");
+    assert!(ids.iter().all(|id| tree.places()[id] == Place::Yank));
+}
