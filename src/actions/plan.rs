@@ -181,6 +181,15 @@ impl std::fmt::Display for RefusalReason {
     }
 }
 
+/// A failed message's reason, saying it was left whole where it was unless it says so
+/// already (safety62: `... (left whole where it was) (left whole where it was)`).
+pub fn left_whole(why: &str) -> String {
+    match why.contains("left whole") || why.contains("left in the queue") {
+        true => why.to_string(),
+        false => format!("{why} (left whole where it was)"),
+    }
+}
+
 /// A message left out of a plan, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
@@ -322,7 +331,7 @@ impl RecoveryReport {
             ));
             for (id, why) in b.failed.iter().filter(|_| failures) {
                 let why = crate::sanitize::sanitize_str(why);
-                lines.push(format!("failed #{id}: {why} (left whole where it was)"));
+                lines.push(format!("failed #{id}: {}", left_whole(&why)));
             }
         }
         for b in &self.abandoned {
@@ -336,3 +345,20 @@ impl RecoveryReport {
 }
 
 pub use crate::queue::date::unix_now;
+
+#[cfg(test)]
+mod tests {
+    use super::left_whole;
+
+    #[test]
+    fn a_failure_says_once_that_the_message_was_left_whole() {
+        assert_eq!(
+            left_whole("target exists: /q/info/1/7"),
+            "target exists: /q/info/1/7 (left whole where it was)"
+        );
+        let said = "changed since it was journaled (...); left whole in the queue";
+        assert_eq!(left_whole(said), said);
+        let said = "failed before the interruption and left whole where it was";
+        assert_eq!(left_whole(said), said);
+    }
+}

@@ -315,7 +315,8 @@ pub fn print_problems(
     }
     if let Some(o) = outcome {
         for (id, why) in o.batch.iter().flat_map(|b| &b.failed) {
-            writeln!(out, "failed #{id}: {} (left whole where it was)", safe(why))?;
+            let why = crate::actions::plan::left_whole(why);
+            writeln!(out, "failed #{id}: {}", safe(&why))?;
         }
         for id in &o.vanished {
             writeln!(out, "vanished #{id}: gone from where it was planned")?;

@@ -215,7 +215,7 @@ impl ActionJson {
             j.skipped.push(SkippedJson {
                 id: id.0,
                 reason: "failed",
-                detail: format!("{why} (left whole where it was)"),
+                detail: crate::actions::plan::left_whole(why),
             });
         }
         let not_done: std::collections::HashSet<MessageId> = outcome
