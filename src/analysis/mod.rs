@@ -13,7 +13,7 @@ pub mod context;
 pub mod evidence;
 mod grouping;
 pub mod key;
-pub mod local_only;
+pub mod left;
 pub mod locals;
 pub mod logins;
 pub mod owner;

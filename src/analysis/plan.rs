@@ -8,7 +8,7 @@
 
 use super::backscatter::{self, quoted_value, Quoted};
 use super::key::{ClusterKey, KeyValue};
-use super::local_only::{local_only, Left};
+use super::left::Parts;
 use super::rank::{self, Verdict};
 use super::types::Cluster;
 use super::KeyTables;
@@ -55,8 +55,11 @@ pub struct PlanCulprit {
     /// Of a stolen login, the messages left as its owner's own ([`crate::analysis::owner`]).
     pub owner_left: Option<OwnerLeft>,
     /// Its messages left as written only to this server's own mailboxes
-    /// ([`crate::analysis::local_only`]).
-    pub local_left: Option<LocalLeft>,
+    /// ([`crate::analysis::left`]).
+    pub local_left: Option<PartLeft>,
+    /// Of an account whose mail mostly diverts replies, its messages that do not
+    /// ([`crate::analysis::left`]).
+    pub undiverted_left: Option<PartLeft>,
 }
 
 impl PlanCulprit {
@@ -238,13 +241,18 @@ pub fn build(input: PlanInput<'_>) -> Plan {
         let Some(value) = c.value else { continue };
         let whole = !is_bounce_cluster(c, records, strings);
         let owner = owners.get(&at).filter(|_| whole);
-        let not_owners = |i: u32| !owner.is_some_and(|o| o.holds(i));
-        let local = (whole.then(|| local_only(c, records, strings, input.tables.ctx, not_owners)))
-            .flatten();
-        let left = Left {
-            owner,
-            local: local.as_ref(),
+        let parts = match whole {
+            true => Parts::of(c, records, strings, input.tables.ctx, owner),
+            false => Parts::default(),
         };
+        let left = parts.left(owner);
+        let kinds: Vec<PartKind> = [
+            parts.local.as_ref().map(|_| PartKind::LocalOnly),
+            parts.undiverted.as_ref().map(|_| PartKind::KeepsReplies),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
         // Not a message left as likely real, nor one the operator picked back.
         let takes = |i: u32| !input.is_restored(i as usize) && !left.holds(i);
         // The operator restored every message of it: they judged its mail real, and the
@@ -276,15 +284,14 @@ pub fn build(input: PlanInput<'_>) -> Plan {
             Some(t) => (2 * n, n * (t.len() + 32)),
             None => (n, 0),
         };
-        if local.is_some() {
-            (n_all, extra) = (n_all + 1, extra + local::TERM_BYTES);
-        }
+        (n_all, extra) = (n_all + kinds.len(), extra + kinds.len() * local::TERM_BYTES);
         if terms + n_all > MAX_PLAN_TERMS || bytes + n * cost + extra > MAX_PLAN_BYTES {
             left_out += 1;
             continue;
         }
         (terms, bytes) = (terms + n_all, bytes + n * cost + extra);
         let base = || value.with_bytes(strings, |b| term("cluster", c.key, Some(b)));
+        let ips = owner_term.as_deref();
         let unrestored =
             |m: &[u32]| (m.iter().filter(|&&i| !input.is_restored(i as usize))).count();
         let mut counted_above = 0;
@@ -329,7 +336,7 @@ pub fn build(input: PlanInput<'_>) -> Plan {
             reason: strongest_reason(c),
             query: match whole {
                 false => String::new(),
-                true => local::culprit_term(base(), owner_term.as_deref(), local.is_some()),
+                true => local::culprit_term(base(), owner_term.as_deref(), &kinds),
             },
             owner_left: owner.map(|o| OwnerLeft {
                 messages: unrestored(&o.members),
@@ -337,9 +344,18 @@ pub fn build(input: PlanInput<'_>) -> Plan {
                     .map(|&(ip, n)| (strings.resolve(ip), n))
                     .collect(),
             }),
-            local_left: local.as_ref().map(|l| LocalLeft {
+            local_left: parts.local.as_ref().map(|l| PartLeft {
+                kind: PartKind::LocalOnly,
                 messages: unrestored(&l.members),
-                query: local::left_query(base(), owner_term.as_deref()),
+                query: local::left_query(base(), ips, &[], PartKind::LocalOnly),
+            }),
+            undiverted_left: parts.undiverted.as_ref().map(|l| {
+                let before = &kinds[..kinds.len() - 1];
+                PartLeft {
+                    kind: PartKind::KeepsReplies,
+                    messages: unrestored(&l.members),
+                    query: local::left_query(base(), ips, before, PartKind::KeepsReplies),
+                }
             }),
         });
     }
@@ -527,7 +543,7 @@ mod not_taken;
 mod owner;
 pub use owner::OwnerLeft;
 mod local;
-pub use local::LocalLeft;
+pub use local::{PartKind, PartLeft};
 mod terms;
 pub use terms::term;
 pub mod picks;

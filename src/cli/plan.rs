@@ -2,7 +2,7 @@
 //! query that `yank` takes, its counts, and what would remain.
 
 pub use super::wire::plan::{
-    HeldLoudJson, IpMessagesJson, LocalLeftJson, OwnerLeftJson, PartlyYankedJson, PlanCulpritJson,
+    HeldLoudJson, IpMessagesJson, OwnerLeftJson, PartLeftJson, PartlyYankedJson, PlanCulpritJson,
     PlanJson, RemainingJson,
 };
 use std::io::Write;
@@ -209,7 +209,7 @@ fn write_text(
         if let Some(left) = &c.owner_left {
             wrap.line(out, "      ", "        ", &safe(&left.words()))?;
         }
-        if let Some(left) = &c.local_left {
+        for left in [&c.local_left, &c.undiverted_left].into_iter().flatten() {
             wrap.line(out, "      ", "        ", &safe(&left.words()))?;
         }
     }
@@ -304,10 +304,8 @@ impl PlanJson {
                             })
                             .collect(),
                     }),
-                    local_left: c.local_left.as_ref().map(|l| LocalLeftJson {
-                        messages: l.messages,
-                        query: l.query.clone(),
-                    }),
+                    local_left: c.local_left.as_ref().map(part_json),
+                    undiverted_left: c.undiverted_left.as_ref().map(part_json),
                 })
                 .collect(),
             left_out: p.left_out,
@@ -349,5 +347,13 @@ impl HeldLoudJson {
             messages: h.messages,
             reason: h.reason.clone(),
         }
+    }
+}
+
+/// A part of a culprit `plan` leaves, for `--json`.
+fn part_json(l: &crate::analysis::plan::PartLeft) -> PartLeftJson {
+    PartLeftJson {
+        messages: l.messages,
+        query: l.query.clone(),
     }
 }

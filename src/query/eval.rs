@@ -198,6 +198,7 @@ impl<'c> State<'c> {
             Term::Subject(m) => self.sym(i, r.headers.subject, |v| m.is_match(v)),
             Term::State(s) => r.state == *s,
             Term::Bouncing(b) => r.is_bouncing() == *b,
+            Term::ReplyElsewhere(b) => r.headers.reply_elsewhere == *b,
             Term::Restored(b) => self.ctx.restored.contains(r.id) == *b,
             Term::Problem(None) => !r.problems.is_empty(),
             Term::Problem(Some(k)) => r.has_problem(*k),

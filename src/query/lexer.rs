@@ -68,7 +68,8 @@ pub(crate) enum TokenKind {
     And,
     /// `or`
     Or,
-    /// A word without a colon (only `bouncing` and `restored` mean something alone).
+    /// A word without a colon (only `bouncing`, `restored` and `reply-elsewhere` mean
+    /// something alone).
     Bare(String),
     /// A term.
     Term(TermTok),

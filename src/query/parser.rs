@@ -249,6 +249,10 @@ impl Parser {
                     self.pos += 1;
                     return self.count(Term::Restored(true), &tok.span);
                 }
+                if word.eq_ignore_ascii_case("reply-elsewhere") {
+                    self.pos += 1;
+                    return self.count(Term::ReplyElsewhere(true), &tok.span);
+                }
                 // A number is an id pasted from qmail-qread or `list` (newuser59).
                 let hint = match word.bytes().all(|b| b.is_ascii_digit()) {
                     true => format!("for the message with that id write id:{word}"),

@@ -10,7 +10,7 @@ use crate::analysis::key::ClusterKey;
 use crate::queue::{MessageState, OriginKind, ProblemKind};
 
 /// Every field, in the order help texts list them.
-pub const FIELDS: [&str; 26] = [
+pub const FIELDS: [&str; 27] = [
     "id",
     "ip",
     "auth",
@@ -29,6 +29,7 @@ pub const FIELDS: [&str; 26] = [
     "text",
     "state",
     "bouncing",
+    "reply-elsewhere",
     "restored",
     "problem",
     "age",
@@ -78,6 +79,9 @@ pub(crate) enum Term {
     Text(Matcher),
     State(MessageState),
     Bouncing(bool),
+    /// `reply-elsewhere`: its Reply-To is at another organisation's domain than its From
+    /// (a record field: `HeaderFields::reply_elsewhere`).
+    ReplyElsewhere(bool),
     /// `restored:yes`: the operator restored it from the yank area ([`crate::actions::Restored`]).
     Restored(bool),
     /// `problem:any` is `None`.
@@ -207,6 +211,9 @@ pub(crate) fn build(t: &TermTok) -> Result<Term, QueryError> {
         "ip" => Term::Ip(ip(v, t.value_span.clone())?),
         "origin" => Term::Origin(one_of(&OriginKind::ALL, OriginKind::name, v, &[]).map_err(at)?),
         "state" => Term::State(one_of(&MessageState::ALL, MessageState::name, v, &[]).map_err(at)?),
+        "reply-elsewhere" => Term::ReplyElsewhere(
+            one_of(&[true, false], |b| if b { "yes" } else { "no" }, v, &[]).map_err(at)?,
+        ),
         "bouncing" => Term::Bouncing(
             one_of(&[true, false], |b| if b { "yes" } else { "no" }, v, &[]).map_err(at)?,
         ),
@@ -391,6 +398,7 @@ impl Term {
             | Term::Origin(_)
             | Term::State(_)
             | Term::Bouncing(_)
+            | Term::ReplyElsewhere(_)
             | Term::Restored(_)
             | Term::Problem(_)
             | Term::Id(_)
@@ -498,6 +506,10 @@ impl Term {
             Term::Origin(k) => out.push_str(&format!("origin:{}", k.name())),
             Term::State(s) => out.push_str(&format!("state:{}", s.name())),
             Term::Bouncing(b) => out.push_str(if *b { "bouncing:yes" } else { "bouncing:no" }),
+            Term::ReplyElsewhere(b) => out.push_str(match b {
+                true => "reply-elsewhere:yes",
+                false => "reply-elsewhere:no",
+            }),
             Term::Restored(b) => out.push_str(if *b { "restored:yes" } else { "restored:no" }),
             Term::Problem(p) => out.push_str(&format!("problem:{}", p.map_or("any", |p| p.name()))),
             Term::Age(c) => write_cmp(out, "age", *c, Quantity::Duration),

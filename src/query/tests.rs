@@ -97,6 +97,8 @@ fn every_field_parses_and_prints_canonically() {
         ("state:in-delivery", "state:in-delivery"),
         ("bouncing", "bouncing:yes"),
         ("bouncing:no", "bouncing:no"),
+        ("reply-elsewhere", "reply-elsewhere:yes"),
+        ("Reply-Elsewhere:no", "reply-elsewhere:no"),
         ("restored", "restored:yes"),
         ("RESTORED:no", "restored:no"),
         ("problem:any", "problem:any"),

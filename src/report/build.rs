@@ -18,7 +18,7 @@ use crate::actions::Restored;
 use crate::analysis::cluster::{AnalysisContext, Cluster};
 use crate::analysis::evidence::LogFacts;
 use crate::analysis::key::{ClusterKey, KeyExtractor, KeyValue};
-use crate::analysis::local_only::{local_only, Left};
+use crate::analysis::left::{Left, Parts};
 use crate::analysis::plan::is_bounce_cluster;
 use crate::analysis::rank::{Verdict, OF_REPORT};
 use crate::queue::count::QueueCounts;
@@ -290,15 +290,11 @@ fn ranked_culprits(window: &Window<'_>, src: &ReportSources<'_>) -> Found {
             found.restored_clusters.extend(listed(c));
             continue;
         }
-        // As `qtriage plan` leaves them: its owner's mail, and what it wrote only locally.
+        // As `qtriage plan` leaves them: its owner's mail, what it wrote only locally, an
+        // account's mail keeping its replies.
         let owner = owners.get(&at);
-        let not_owners = |i: u32| !owner.is_some_and(|o| o.holds(i));
-        let local = local_only(c, records, src.strings, &local_ctx, not_owners);
-        let left = Left {
-            owner,
-            local: local.as_ref(),
-        };
-        found.add(c, window, src.strings, left);
+        let parts = Parts::of(c, records, src.strings, &local_ctx, owner);
+        found.add(c, window, src.strings, parts.left(owner));
     }
     found.add_operator_yanked(window, src.strings);
     // Counted by kind, not named: a suspect is often a real user (an office behind one NAT, a

@@ -153,6 +153,7 @@ pub(super) fn take(
             query,
             owner_left: None,
             local_left: None,
+            undiverted_left: None,
         });
     }
     left_out

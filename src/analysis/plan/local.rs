@@ -1,55 +1,94 @@
-//! What the plan says of a culprit's messages it leaves as written only to this server's own
-//! mailboxes ([`crate::analysis::local_only`]), and the culprit's term that leaves them.
+//! What the plan says of the parts of a culprit it leaves as likely real beyond its owner's
+//! IPs ([`crate::analysis::left`]): its mail only to this server's own mailboxes, an account's
+//! mail that keeps its replies; and the culprit's term that leaves them.
 
-use crate::analysis::local_only::{LOCAL_TERM, REMOTE_TERM};
+use crate::analysis::left::{DIVERTED_TERM, LOCAL_TERM, REMOTE_TERM};
 use crate::size::thousands;
 
-/// A culprit's messages the plan leaves: each to this server's own mailboxes only.
+/// Which part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartKind {
+    /// Each message to this server's own mailboxes only.
+    LocalOnly,
+    /// An account's messages not diverting replies, the rest of whose mail does.
+    KeepsReplies,
+}
+
+impl PartKind {
+    /// The term that keeps the culprit's messages outside this part.
+    fn kept(self) -> &'static str {
+        match self {
+            PartKind::LocalOnly => REMOTE_TERM,
+            PartKind::KeepsReplies => DIVERTED_TERM,
+        }
+    }
+
+    /// The term that selects this part.
+    fn left(self) -> &'static str {
+        match self {
+            PartKind::LocalOnly => LOCAL_TERM,
+            PartKind::KeepsReplies => "reply-elsewhere:no",
+        }
+    }
+}
+
+/// A part of a culprit's messages the plan leaves.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LocalLeft {
+pub struct PartLeft {
+    /// Which part.
+    pub kind: PartKind,
     /// Messages left (the operator restored none of them).
     pub messages: usize,
-    /// The query that lists them: the culprit's own selection with no remote recipient.
+    /// The query that lists them: the culprit's own selection, this part of it.
     pub query: String,
 }
 
-impl LocalLeft {
-    /// `not taken: 62 of its messages, each to this server's own mailboxes only: a form's or
-    /// a device's mail to its owner, or spam for local users (qtriage list 'cluster:script=
-    /// contact.php and remote-rcpts:0' lists them)`.
+impl PartLeft {
+    /// `not taken: 62 of its messages, each to this server's own mailboxes only: ...
+    /// (qtriage list '...' lists them)`.
     pub fn words(&self) -> String {
+        let n = thousands(self.messages as u64);
+        let what = match self.kind {
+            PartKind::LocalOnly => {
+                "each to this server's own mailboxes only: a form's or a device's mail to its \
+                 owner, or spam for local users"
+            }
+            PartKind::KeepsReplies => {
+                "none sending replies to another domain as the rest do (Reply-To): likely its \
+                 owner's own mail"
+            }
+        };
         format!(
-            "not taken: {} of its messages, each to this server's own mailboxes only: a form's \
-             or a device's mail to its owner, or spam for local users (qtriage list '{}' lists \
-             them)",
-            thousands(self.messages as u64),
+            "not taken: {n} of its messages, {what} (qtriage list '{}' lists them)",
             self.query
         )
     }
 }
 
 /// A culprit's query term: its `cluster:` term `base`, less its owner's IPs (`not ip:...`)
-/// and, when its local-only part is left, only its messages with a remote recipient.
-pub(super) fn culprit_term(base: String, owner_ips: Option<&str>, local: bool) -> String {
-    let mut parts = vec![base];
-    parts.extend(owner_ips.map(|ips| format!("not {ips}")));
-    if local {
-        parts.push(REMOTE_TERM.to_string());
-    }
-    match parts.len() {
-        1 => parts.remove(0),
-        _ => format!("({})", parts.join(" and ")),
+/// and the `parts` left.
+pub(super) fn culprit_term(base: String, owner_ips: Option<&str>, parts: &[PartKind]) -> String {
+    let mut terms = vec![base];
+    terms.extend(owner_ips.map(|ips| format!("not {ips}")));
+    terms.extend(parts.iter().map(|p| p.kept().to_string()));
+    match terms.len() {
+        1 => terms.remove(0),
+        _ => format!("({})", terms.join(" and ")),
     }
 }
 
-/// The query listing what a culprit whose term is `base` and owner's IPs `owner_ips` leaves
-/// as local only.
-pub(super) fn left_query(base: String, owner_ips: Option<&str>) -> String {
-    let selection = culprit_term(base, owner_ips, false);
-    format!("{selection} and {LOCAL_TERM}")
+/// The query listing `part`, left after its owner's IPs and the `before` parts.
+pub(super) fn left_query(
+    base: String,
+    owner_ips: Option<&str>,
+    before: &[PartKind],
+    part: PartKind,
+) -> String {
+    let selection = culprit_term(base, owner_ips, before);
+    format!("{selection} and {}", part.left())
 }
 
-/// Bytes [`culprit_term`] adds for the local-only part.
+/// Bytes [`culprit_term`] adds for a part.
 pub(super) const TERM_BYTES: usize = REMOTE_TERM.len() + 8;
 
 #[cfg(test)]
@@ -57,33 +96,52 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_term_keeps_remote_mail_and_the_list_query_the_rest() {
-        let base = || "cluster:script=contact.php".to_string();
+    fn the_term_keeps_the_rest_and_each_list_query_its_part() {
+        let base = || "cluster:auth-user=x@example.com".to_string();
+        let ips = Some("ip:/^(1\\.2\\.3\\.4)$/");
+        let both = [PartKind::LocalOnly, PartKind::KeepsReplies];
         assert_eq!(
-            culprit_term(base(), None, false),
-            "cluster:script=contact.php"
+            culprit_term(base(), None, &[]),
+            "cluster:auth-user=x@example.com"
         );
         assert_eq!(
-            culprit_term(base(), None, true),
-            "(cluster:script=contact.php and remote-rcpts:>0)"
+            culprit_term(base(), None, &both[..1]),
+            "(cluster:auth-user=x@example.com and remote-rcpts:>0)"
         );
         assert_eq!(
-            culprit_term(base(), Some("ip:/^(1\\.2\\.3\\.4)$/"), true),
-            "(cluster:script=contact.php and not ip:/^(1\\.2\\.3\\.4)$/ and remote-rcpts:>0)"
+            culprit_term(base(), ips, &both),
+            "(cluster:auth-user=x@example.com and not ip:/^(1\\.2\\.3\\.4)$/ and \
+             remote-rcpts:>0 and reply-elsewhere:yes)"
         );
         assert_eq!(
-            left_query(base(), Some("ip:/^(1\\.2\\.3\\.4)$/")),
-            "(cluster:script=contact.php and not ip:/^(1\\.2\\.3\\.4)$/) and remote-rcpts:0"
+            left_query(base(), ips, &[], PartKind::LocalOnly),
+            "(cluster:auth-user=x@example.com and not ip:/^(1\\.2\\.3\\.4)$/) and remote-rcpts:0"
         );
-        let left = LocalLeft {
+        assert_eq!(
+            left_query(base(), None, &both[..1], PartKind::KeepsReplies),
+            "(cluster:auth-user=x@example.com and remote-rcpts:>0) and reply-elsewhere:no"
+        );
+        let left = PartLeft {
+            kind: PartKind::LocalOnly,
             messages: 1_062,
-            query: left_query(base(), None),
+            query: left_query(base(), None, &[], PartKind::LocalOnly),
         };
         assert_eq!(
             left.words(),
             "not taken: 1,062 of its messages, each to this server's own mailboxes only: a \
              form's or a device's mail to its owner, or spam for local users (qtriage list \
-             'cluster:script=contact.php and remote-rcpts:0' lists them)"
+             'cluster:auth-user=x@example.com and remote-rcpts:0' lists them)"
+        );
+        let left = PartLeft {
+            kind: PartKind::KeepsReplies,
+            messages: 31,
+            query: left_query(base(), None, &[], PartKind::KeepsReplies),
+        };
+        assert_eq!(
+            left.words(),
+            "not taken: 31 of its messages, none sending replies to another domain as the rest \
+             do (Reply-To): likely its owner's own mail (qtriage list \
+             'cluster:auth-user=x@example.com and reply-elsewhere:no' lists them)"
         );
     }
 }

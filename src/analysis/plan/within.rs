@@ -94,6 +94,7 @@ mod tests {
             query: format!("cluster:{}={value}", key.name()),
             owner_left: None,
             local_left: None,
+            undiverted_left: None,
         }
     }
 

@@ -148,6 +148,7 @@ pub(super) fn take(
             query: terms.join(" or "),
             owner_left: None,
             local_left: None,
+            undiverted_left: None,
         });
     }
     (room, left_out)

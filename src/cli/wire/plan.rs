@@ -67,12 +67,17 @@ pub struct PlanCulpritJson {
     pub owner_left: Option<OwnerLeftJson>,
     /// Its messages each to this server's own mailboxes only, when they are a fifth of its
     /// mail or less: left as likely real (`null` otherwise).
-    pub local_left: Option<LocalLeftJson>,
+    pub local_left: Option<PartLeftJson>,
+    /// Of an account whose mail mostly sends replies to another domain (Reply-To), its
+    /// messages that do not, when they are a fifth of its mail or less: left as its owner's
+    /// (`null` otherwise).
+    pub undiverted_left: Option<PartLeftJson>,
 }
 
-/// A culprit's messages `plan` leaves as written only to this server's own mailboxes.
+/// A part of a culprit's messages `plan` leaves as likely real (`local_left`,
+/// `undiverted_left`).
 #[derive(Debug, Serialize)]
-pub struct LocalLeftJson {
+pub struct PartLeftJson {
     /// Messages left.
     pub messages: usize,
     /// The query that lists them.

@@ -9,7 +9,7 @@ fn render_error_points_a_caret_at_the_span() {
     let e = error(text);
     assert_eq!(
         render_error(text, &e),
-        "invalid query: unknown field \"sendr\": expected one of id, ip, auth, uid, script, helo, origin, sender, from, sender-domain, rcpt, rcpt-domain, subject, header, body, text, state, bouncing, restored, problem, age, size, rcpts, remote-rcpts, cluster, bounce-of\n  auth:test sendr:x\n            ^^^^^"
+        "invalid query: unknown field \"sendr\": expected one of id, ip, auth, uid, script, helo, origin, sender, from, sender-domain, rcpt, rcpt-domain, subject, header, body, text, state, bouncing, reply-elsewhere, restored, problem, age, size, rcpts, remote-rcpts, cluster, bounce-of\n  auth:test sendr:x\n            ^^^^^"
     );
     // At the end of the text the caret sits just after it; escapes in the text shift it.
     let text = "subject:\u{1b}x or";

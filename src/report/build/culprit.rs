@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use super::{value_text, Window};
 use crate::analysis::cluster::Cluster;
-use crate::analysis::local_only::Left;
+use crate::analysis::left::Left;
 use crate::queue::date::rfc3339;
 use crate::queue::{Interner, Sym};
 use crate::report::Culprit;
@@ -69,6 +69,13 @@ pub(super) fn culprit_of(
         reasons.push(format!(
             "{} of them each to this server's own mailboxes only: likely real mail of the place \
              it abused, not counted as spam",
+            thousands(l.members.len() as u64)
+        ));
+    }
+    if let Some(l) = left.undiverted {
+        reasons.push(format!(
+            "{} of them sending no replies to another domain as the rest do: likely its owner's \
+             own mail, not counted as spam",
             thousands(l.members.len() as u64)
         ));
     }

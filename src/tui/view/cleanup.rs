@@ -71,6 +71,7 @@ impl CleanupPopup<'_> {
             let left = [
                 c.owner_left.as_ref().map(|l| l.words()),
                 c.local_left.as_ref().map(|l| l.words()),
+                c.undiverted_left.as_ref().map(|l| l.words()),
             ];
             for words in left.into_iter().flatten() {
                 let rows = crate::text::wrap_words(&safe(&words), width, "    ", "      ");

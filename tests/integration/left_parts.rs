@@ -1,6 +1,8 @@
-//! A culprit's messages written only to this server's own mailboxes are left as likely real:
-//! mix62's hacked `contact.php`, abused by header injection, took with it the enquiries every
-//! site's form of that name sends to its site's mailbox here (62 real messages).
+//! The parts of a culprit's mail left as likely real (docs/analysis.md, "The plan"): what it
+//! wrote only to this server's own mailboxes (mix62's hacked `contact.php`, abused by header
+//! injection, took with it the enquiries every site's form of that name sends to its site's
+//! mailbox here: 62 real messages), and a hijacked account's mail that keeps its replies (mix62:
+//! 31 of the owner's own webmail messages taken with 900 diverting replies to freemail).
 
 use std::process::Output;
 
@@ -133,4 +135,72 @@ fn the_plan_leaves_a_culprits_mail_to_this_servers_own_mailboxes() {
         report.contains("12 of them each to this server's own mailboxes only"),
         "{report}"
     );
+}
+
+/// `margaret@example.com`'s webmail login hijacked: 120 messages through 127.0.0.1 to 8-12
+/// harvested addresses, replies diverted to a freemail address; she writes 10 of her own from
+/// the same webmail, to one or two partners, replies to herself; 40 others' mail.
+fn hijacked() -> TestQueue {
+    let t = TestQueue::new(23);
+    let mut at = BORN;
+    let mut born = || {
+        at += 61;
+        at
+    };
+    let webmail = |login: &str, at: i64| {
+        MessageSpec::new()
+            .born(at)
+            .received_from("127.0.0.1")
+            .helo("webmail.example.com")
+            .auth(login)
+            .sender(login)
+            .from_header(format!("<{login}>"))
+    };
+    for n in 0..120 {
+        let mut s = webmail("margaret@example.com", born())
+            .header("Reply-To", "Accounts <accounts.payments@outlook.example>")
+            .subject(format!("Outstanding invoice INV-{n}: payment due"));
+        for k in 0..8 + n % 5 {
+            s = s.remote(format!("buyer{n}x{k}@mail{k}.example.net"));
+        }
+        t.add(s);
+    }
+    for n in 0..10 {
+        let mut s = webmail("margaret@example.com", born()).subject(format!("Re: offer {n}"));
+        for k in 0..1 + n % 2 {
+            s = s.remote(format!("partner{k}@firm{n}.example.org"));
+        }
+        t.add(s);
+    }
+    for u in 0..40 {
+        let login = format!("user{u}@example.com");
+        t.add(
+            webmail(&login, born())
+                .subject(format!("Re: lunch {u}"))
+                .remote(format!("friend{u}@mail.example.org")),
+        );
+    }
+    t
+}
+
+#[test]
+fn the_plan_leaves_a_hijacked_accounts_mail_that_keeps_its_replies() {
+    let t = hijacked();
+    let out = run(&t, &["plan", "--json"]);
+    assert_exit(&out, 0);
+    let plan: Value = serde_json::from_str(&stdout(&out)).expect("plan json");
+    let culprit = &plan["culprits"][0];
+    assert_eq!(culprit["value"], "margaret@example.com", "{plan}");
+    assert_eq!(culprit["messages"], 120, "{plan}");
+    let left = &culprit["undiverted_left"];
+    assert_eq!(left["messages"], 10, "{plan}");
+    assert_eq!(
+        left["query"],
+        "cluster:auth-user=margaret@example.com and reply-elsewhere:no"
+    );
+    let query = plan["query"].as_str().expect("query");
+    assert_eq!(count(&t, query), "120", "{query}");
+    assert_eq!(count(&t, left["query"].as_str().expect("a query")), "10");
+    let report = stdout(&run(&t, &["report"]));
+    assert!(report.contains("120 of 170 messages"), "{report}");
 }

@@ -1,4 +1,4 @@
-//! Unit tests of `crate::analysis::local_only`.
+//! Unit tests of `crate::analysis::left`.
 use super::*;
 use crate::analysis::key::{ClusterKey, KeyValue};
 use crate::fixture::record::{record, with_recipients};
@@ -84,4 +84,50 @@ fn the_share_is_of_the_members_still_judged() {
     let (strings, records, c) = culprit(1_200, 62, 0);
     let judged = |i: u32| i >= 1_000;
     assert_eq!(local_only(&c, &records, &strings, &ctx(), judged), None);
+}
+
+/// An account's records: `diverted` with replies sent to another domain, `own` without.
+fn account(diverted: usize, own: usize) -> (Vec<MessageRecord>, Cluster) {
+    let strings = Interner::new();
+    let mut records = Vec::new();
+    for n in 0..diverted + own {
+        let mut r = record(n as u64 + 1);
+        r.headers.reply_elsewhere = n < diverted;
+        records.push(r);
+    }
+    let members: Vec<u32> = (0..records.len() as u32).collect();
+    let c = Cluster {
+        key: ClusterKey::AuthUser,
+        value: Some(KeyValue::Text(strings.intern(b"margaret@example.com"))),
+        messages: members.len(),
+        recipients: 0,
+        members,
+        bytes: 0,
+        first_queued: 0,
+        last_queued: 0,
+        per_minute: 0.0,
+        score: 54.5,
+        reasons: vec![],
+    };
+    (records, c)
+}
+
+#[test]
+fn a_hijacked_accounts_mail_keeping_its_replies_is_left() {
+    let (records, c) = account(900, 31);
+    let left = undiverted(&c, &records, |_| true).expect("her mail left");
+    assert_eq!(left.members, (900..931).collect::<Vec<u32>>());
+    // More than a fifth keeps its replies: the account's own way of writing, taken whole.
+    let (records, c) = account(400, 101);
+    assert_eq!(undiverted(&c, &records, |_| true), None);
+    // Nothing diverted: nothing to tell apart.
+    let (records, c) = account(0, 30);
+    assert_eq!(undiverted(&c, &records, |_| true), None);
+}
+
+#[test]
+fn only_an_accounts_mail_is_split_by_its_replies() {
+    let (records, mut c) = account(900, 31);
+    c.key = ClusterKey::Subject;
+    assert_eq!(undiverted(&c, &records, |_| true), None);
 }

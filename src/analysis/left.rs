@@ -1,0 +1,176 @@
+//! The parts of a culprit's mail left as likely real: what it wrote only to this server's own
+//! mailboxes, and a stolen account's mail that does not divert replies.
+//!
+//! **Local only.** A culprit is convicted for what it relays out; what it wrote only to
+//! mailboxes this server delivers itself is often the real mail of the place the spammer
+//! abused. mix62 (session 62, queues built through the real qmail by a helper who never read
+//! this code): a hacked site's `contact.php` abused by header injection, 1,200 messages to
+//! 30-80 remote recipients each, and `cluster:script=contact.php` took the 62 real enquiries of
+//! six sites' forms with it, each to its site's own mailbox here; a guessed scanner login
+//! sending as a colleague, and the scanner's own 8 scans to the office's mailboxes were taken.
+//! None of the spam was local only. So a culprit's messages whose every recipient is local are
+//! left when they are a small part of its mail (`plan` names them, with the query that lists
+//! them); a culprit most of whose mail is local (inbound spam to this server's users, a
+//! colleague's stolen password phishing the office) is taken whole, as before.
+//!
+//! **Replies kept.** A hijacked account's spam sends its replies elsewhere (Reply-To at a
+//! freemail domain: the fraud wants the answers); its owner, writing from the same webmail and
+//! the same IP, does not. mix62's queue A: 900 spam through Roundcube on 127.0.0.1, every one
+//! diverting replies, and 40 of the owner's own messages, none; `plan` took 31 of hers (the
+//! other 9 were local only). So of an AUTH-user culprit whose mail mostly diverts replies, the
+//! messages that do not are left when they are a small part of it.
+
+use super::context::AnalysisContext;
+use super::key::ClusterKey;
+use super::signals::remote_count;
+use super::types::Cluster;
+use crate::queue::{Interner, MessageRecord};
+
+/// The local-only part is at most one message in this many of the culprit's: a culprit mostly
+/// writing to this server's own users is taken whole.
+pub const SHARE_DIVISOR: usize = 5;
+
+/// The query term that keeps a culprit's messages with a remote recipient.
+pub const REMOTE_TERM: &str = "remote-rcpts:>0";
+
+/// The term that lists what is left: messages with no remote recipient.
+pub const LOCAL_TERM: &str = "remote-rcpts:0";
+
+/// A part of a culprit's messages: with recipients, none of them remote; or, of an account,
+/// not diverting replies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Part {
+    /// Indices into the records, ascending.
+    pub members: Vec<u32>,
+}
+
+impl Part {
+    /// Is record `i` one of them?
+    pub fn holds(&self, i: u32) -> bool {
+        self.members.binary_search(&i).is_ok()
+    }
+}
+
+/// The local-only part of culprit `c`, of its members `counted` says to judge (the ones not
+/// already left for another reason), when there is one and it is at most a
+/// [`SHARE_DIVISOR`]th of them. `ctx` says which domains are this server's, as the analysis
+/// judged them (with the domains the queue itself delivers locally).
+pub fn local_only(
+    c: &Cluster,
+    records: &[MessageRecord],
+    strings: &Interner,
+    ctx: &AnalysisContext,
+    counted: impl Fn(u32) -> bool,
+) -> Option<Part> {
+    let mut whole = 0;
+    let mut members = Vec::new();
+    for &i in c.members.iter().filter(|&&i| counted(i)) {
+        let Some(r) = records.get(i as usize) else {
+            continue;
+        };
+        whole += 1;
+        if !r.recipients.is_empty() && remote_count(r, strings, ctx) == 0 {
+            members.push(i);
+        }
+    }
+    if members.is_empty() || members.len() * SHARE_DIVISOR > whole {
+        return None;
+    }
+    members.sort_unstable();
+    Some(Part { members })
+}
+
+/// The part of account culprit `c` (an AUTH user) whose messages do not send replies to
+/// another domain, of its members `counted` says to judge, when the rest do and it is at most
+/// a [`SHARE_DIVISOR`]th of them.
+pub fn undiverted(
+    c: &Cluster,
+    records: &[MessageRecord],
+    counted: impl Fn(u32) -> bool,
+) -> Option<Part> {
+    if c.key != ClusterKey::AuthUser {
+        return None;
+    }
+    let mut whole = 0;
+    let mut members = Vec::new();
+    for &i in c.members.iter().filter(|&&i| counted(i)) {
+        let Some(r) = records.get(i as usize) else {
+            continue;
+        };
+        whole += 1;
+        if !r.headers.reply_elsewhere {
+            members.push(i);
+        }
+    }
+    if members.is_empty() || members.len() * SHARE_DIVISOR > whole {
+        return None;
+    }
+    members.sort_unstable();
+    Some(Part { members })
+}
+
+/// The query term that keeps an account's messages diverting replies.
+pub const DIVERTED_TERM: &str = "reply-elsewhere:yes";
+
+/// A culprit's parts left beyond its owner's mail, each judged on what the parts before it
+/// left: the local-only part, then an account's messages that keep their replies.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Parts {
+    /// Its local-only part.
+    pub local: Option<Part>,
+    /// An account's messages not diverting replies.
+    pub undiverted: Option<Part>,
+}
+
+impl Parts {
+    /// The parts of culprit `c` beyond its `owner`'s mail, `ctx` saying which domains are this
+    /// server's as the analysis judged them. `plan` and `report` both ask this.
+    pub fn of(
+        c: &Cluster,
+        records: &[MessageRecord],
+        strings: &Interner,
+        ctx: &AnalysisContext,
+        owner: Option<&super::owner::OwnerMail>,
+    ) -> Parts {
+        let owners = |i: u32| owner.is_some_and(|o| o.holds(i));
+        let local = local_only(c, records, strings, ctx, |i| !owners(i));
+        let locals = |i: u32| local.as_ref().is_some_and(|l| l.holds(i));
+        let undiverted = undiverted(c, records, |i| !owners(i) && !locals(i));
+        Parts { local, undiverted }
+    }
+
+    /// All that is left of the culprit, with its `owner`'s mail.
+    pub fn left<'a>(&'a self, owner: Option<&'a super::owner::OwnerMail>) -> Left<'a> {
+        Left {
+            owner,
+            local: self.local.as_ref(),
+            undiverted: self.undiverted.as_ref(),
+        }
+    }
+}
+
+/// What of a culprit's mail is left as likely real: its owner's, what it wrote only to this
+/// server's own mailboxes, and an account's mail that keeps its replies. `plan` and `report`
+/// leave the same.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Left<'a> {
+    /// A stolen login's owner's mail ([`super::owner`]).
+    pub owner: Option<&'a super::owner::OwnerMail>,
+    /// Its local-only part.
+    pub local: Option<&'a Part>,
+    /// An account's messages not diverting replies.
+    pub undiverted: Option<&'a Part>,
+}
+
+impl Left<'_> {
+    /// Is record `i` left?
+    pub fn holds(&self, i: u32) -> bool {
+        self.owner.is_some_and(|o| o.holds(i))
+            || self.local.is_some_and(|l| l.holds(i))
+            || self.undiverted.is_some_and(|l| l.holds(i))
+    }
+}
+
+#[cfg(test)]
+#[path = "left_tests.rs"]
+mod tests;
