@@ -19,6 +19,53 @@ pub fn default_yank_dir(queue_root: &Path) -> PathBuf {
     queue_root.join("yanked")
 }
 
+/// The list of the other yank areas actions on a queue used (`--yank-dir`), one path a line,
+/// in its default yank area's journal directory: what `recover` and `check` look at besides
+/// the default area (safety62: a yank killed in `--yank-dir y1` was reported `nothing to
+/// recover`, and the operator restarted qmail-send on it).
+fn registry(queue_root: &Path) -> PathBuf {
+    journal_dir(&default_yank_dir(queue_root)).join("areas")
+}
+
+/// Add `yank_dir` to the queue's [`registered`] areas, unless it is the default or listed.
+/// Called under the queue's lock, before an action writes its journal there.
+pub fn register(queue_root: &Path, yank_dir: &Path) -> Result<(), ActionError> {
+    use std::io::Write;
+    use std::os::unix::ffi::OsStrExt;
+    let default = default_yank_dir(queue_root);
+    let area = std::fs::canonicalize(yank_dir).unwrap_or_else(|_| yank_dir.to_path_buf());
+    let bytes = area.as_os_str().as_bytes();
+    // A path with a newline cannot be one line: `recover --yank-dir` still finds it.
+    if same_dir(&area, &default) || bytes.contains(&b'\n') {
+        return Ok(());
+    }
+    if registered(queue_root).iter().any(|a| same_dir(a, &area)) {
+        return Ok(());
+    }
+    ensure_yank_dir(&default)?;
+    let path = registry(queue_root);
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .map_err(|e| ActionError::io(&path, e))?;
+    let line = [bytes, b"\n"].concat();
+    (file.write_all(&line).and_then(|()| file.sync_all())).map_err(|e| ActionError::io(&path, e))
+}
+
+/// The other yank areas actions on the queue at `queue_root` used, as [`register`] listed them
+/// (none when the list is missing or unreadable).
+pub fn registered(queue_root: &Path) -> Vec<PathBuf> {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(text) = std::fs::read(registry(queue_root)) else {
+        return Vec::new();
+    };
+    (text.split(|&b| b == b'\n'))
+        .filter(|l| !l.is_empty())
+        .map(|l| PathBuf::from(std::ffi::OsStr::from_bytes(l)))
+        .collect()
+}
+
 /// Are `a` and `b` the same directory (the same path, or the same one by device and inode)?
 pub fn same_dir(a: &Path, b: &Path) -> bool {
     use std::os::unix::fs::MetadataExt;

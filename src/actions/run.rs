@@ -113,6 +113,7 @@ pub fn execute_with(
         plan.needs_send_stopped(),
         opts.force,
     )?;
+    super::area::register(&plan.queue_root, &plan.yank_dir)?;
     // Counted apart: `progress` is the plan's messages, which the bar's length counts.
     let recovered = recover_locked(&plan.yank_dir, &plan.queue_root, opts, &AtomicU64::new(0))?;
     let mut mover = Mover {

@@ -198,7 +198,15 @@ pub fn run(global: &GlobalArgs, args: &CheckArgs, out: &mut dyn Write) -> anyhow
         owners,
     };
     let mut report = check(&queue, &opts);
-    let unfinished = batch_findings(&yank_dir)?;
+    let mut unfinished = batch_findings(&yank_dir)?;
+    // The other yank areas actions used (`recover` completes their batches too).
+    if args.yank_dir.is_none() {
+        for area in actions::area::registered(queue.root()) {
+            let other = batch_findings(&area)?;
+            unfinished.findings.extend(other.findings);
+            unfinished.moving.extend(other.moving);
+        }
+    }
     mess_in_yank_area(&mut report.findings, &queue, &yank_dir);
     repair_by_recover(&mut report.findings, &unfinished.moving);
     report.findings.extend(unfinished.findings);

@@ -38,18 +38,36 @@ pub fn run(
         let queue = act::open(global)?;
         let yank_dir = act_args.yank_dir(&queue);
         let opts = act_args.execute_options()?;
-        let report = act::progress::counting("completing interrupted batches", |count| {
-            actions::recover_counting(queue.root(), &yank_dir, &opts, count)
-        })?;
+        // Without --yank-dir, the other areas actions on this queue used too: a batch killed
+        // in one of them was `nothing to recover` (safety62).
+        let mut areas = vec![yank_dir];
+        if args.yank_dir.is_none() {
+            let others = actions::area::registered(queue.root()).into_iter();
+            areas.extend(others.filter(|a| a.is_dir()));
+        }
+        let mut all = actions::RecoveryReport::default();
+        for (k, area) in areas.iter().enumerate() {
+            let report = act::progress::counting("completing interrupted batches", |count| {
+                actions::recover_counting(queue.root(), area, &opts, count)
+            })?;
+            if !args.json && k > 0 && !report.is_empty() {
+                let shown = crate::sanitize::sanitize_bytes(area.as_os_str().as_encoded_bytes());
+                writeln!(out, "in the yank area {shown}:")?;
+            }
+            for line in report
+                .lines("completed batch", true)
+                .iter()
+                .filter(|_| !args.json)
+            {
+                writeln!(out, "{line}")?;
+            }
+            all.completed.extend(report.completed);
+            all.abandoned.extend(report.abandoned);
+        }
         if args.json {
-            write_line(out, &RecoveredJson::from(&report))?;
-            return Ok(ExitCode::Success);
-        }
-        if report.is_empty() {
+            write_line(out, &RecoveredJson::from(&all))?;
+        } else if all.is_empty() {
             writeln!(out, "nothing to recover")?;
-        }
-        for line in report.lines("completed batch", true) {
-            writeln!(out, "{line}")?;
         }
         Ok(ExitCode::Success)
     })())

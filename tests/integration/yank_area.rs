@@ -245,3 +245,34 @@ fn a_yank_area_inside_qmails_directories_is_refused() {
     );
     assert_exit(&t.run(&["yank", "auth:test", "--apply"]), 0);
 }
+
+/// A yank into another yank area killed mid-batch: `check` and `recover` without `--yank-dir`
+/// find it (safety62: `recover` said `nothing to recover`, and the operator would restart
+/// qmail-send on the half-moved batch).
+#[test]
+fn recover_and_check_find_a_batch_killed_in_another_yank_area() {
+    let t = TestQueue::new(5);
+    let ids: Vec<_> = (0..4).map(|i| t.add(spam(i))).collect();
+    let area = t.root().join("y1");
+    let d = area.to_str().expect("utf-8");
+    let out = t
+        .command()
+        .args(["yank", "auth:test", "--apply", "--yank-dir", d])
+        .env("QTRIAGE_FAILPOINT", "yank:after-rename:5")
+        .output()
+        .expect("yank");
+    assert!(out.status.code().is_none(), "aborted: {out:?}");
+    let check = t.run(&["check"]);
+    assert_exit(&check, 1);
+    let text = String::from_utf8_lossy(&check.stdout);
+    assert!(text.contains("unfinished-batch"), "{text}");
+    let out = t.stdout(&["recover"]);
+    assert!(out.contains(&format!("in the yank area {d}:")), "{out}");
+    assert!(out.contains("completed batch"), "{out}");
+    let tree = walk(t.root(), &area, false);
+    assert!(tree.split_ids().is_empty(), "{tree:?}");
+    assert!(ids
+        .iter()
+        .all(|id| tree.places()[&id.0] == crate::tree::Place::Yank));
+    assert_eq!(t.stdout(&["recover"]).trim(), "nothing to recover");
+}
