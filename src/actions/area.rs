@@ -87,10 +87,12 @@ pub use crate::queue::scan::{parse_yank_name, MAX_YANKED_ENTRIES};
 pub fn ensure_yank_dir(yank_dir: &Path) -> Result<(), ActionError> {
     for dir in [yank_dir.to_path_buf(), journal_dir(yank_dir)] {
         if !dir.is_dir() {
-            std::fs::DirBuilder::new()
-                .mode(0o700)
-                .create(&dir)
-                .map_err(|e| ActionError::io(&dir, e))?;
+            match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
+                // Another qtriage made it meanwhile (two first yanks at once, safety62: the
+                // loser said only `File exists`); the locks decide which one acts.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => {}
+                r => r.map_err(|e| ActionError::io(&dir, e))?,
+            }
             if let Some(parent) = dir.parent() {
                 super::journal::fsync_dir(parent)?;
             }
