@@ -423,7 +423,11 @@ pub(super) fn origin_points(sc: &mut Scoring, c: &Cluster, s: &Signals) {
         }
         let u = frac(s.upload_script_msgs, n);
         if u >= 0.5 {
-            let words = || "a PHP script in an upload, cache or temporary directory".into();
+            let words = || {
+                "PHP code a backdoor runs (eval()'d code, or a script in an upload, cache or \
+                 temporary directory)"
+                    .into()
+            };
             sc.add(10.0 * u, words, Some(why));
         }
     } else if frac(s.local_remote, n) >= 0.5 {

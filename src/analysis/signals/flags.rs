@@ -4,7 +4,7 @@
 
 use rayon::prelude::*;
 
-use super::{in_upload_dir, is_web_uid, ScriptNorms, WIDE};
+use super::{backdoor_marked, is_web_uid, ScriptNorms, WIDE};
 use crate::analysis::context::AnalysisContext;
 use crate::queue::{Interner, MessageRecord, OriginKind, Sym};
 
@@ -30,7 +30,8 @@ pub(super) enum Bit {
     WebForgedFrom,
     /// A script header PHP did not write.
     ForgedScript,
-    /// A PHP-written script in a directory web attacks drop mailers in.
+    /// A PHP-written script bearing a backdoor's mark: eval()'d code, or a directory web
+    /// attacks drop mailers in.
     UploadScript,
     /// Injected locally by a script sending far more than the queue's others.
     HeavyScript,
@@ -143,7 +144,7 @@ impl Deriver<'_> {
             let (dropped, heavy) = match self.last_script {
                 Some((last, dropped, heavy)) if last == sym => (dropped, heavy),
                 _ => (
-                    self.strings.with(sym, in_upload_dir),
+                    self.strings.with(sym, backdoor_marked),
                     self.scripts.is_heavy(sym),
                 ),
             };
@@ -315,7 +316,7 @@ mod tests {
         set(Bit::Script, script);
         set(Bit::ForgedScript, o.script_forged);
         if let Some(script) = o.script.filter(|_| script) {
-            set(Bit::UploadScript, strings.with(script, in_upload_dir));
+            set(Bit::UploadScript, strings.with(script, backdoor_marked));
             let heavy = facts.scripts.is_heavy(script);
             set(Bit::HeavyScript, heavy && o.kind == OriginKind::Local);
         }
