@@ -62,22 +62,9 @@ pub fn local_only(
     ctx: &AnalysisContext,
     counted: impl Fn(u32) -> bool,
 ) -> Option<Part> {
-    let mut whole = 0;
-    let mut members = Vec::new();
-    for &i in c.members.iter().filter(|&&i| counted(i)) {
-        let Some(r) = records.get(i as usize) else {
-            continue;
-        };
-        whole += 1;
-        if !r.recipients.is_empty() && remote_count(r, strings, ctx) == 0 {
-            members.push(i);
-        }
-    }
-    if members.is_empty() || members.len() * SHARE_DIVISOR > whole {
-        return None;
-    }
-    members.sort_unstable();
-    Some(Part { members })
+    small_part(c, records, counted, |r| {
+        !r.recipients.is_empty() && remote_count(r, strings, ctx) == 0
+    })
 }
 
 /// The part of account culprit `c` (an AUTH user) whose messages do not send replies to
@@ -91,6 +78,17 @@ pub fn undiverted(
     if c.key != ClusterKey::AuthUser {
         return None;
     }
+    small_part(c, records, counted, |r| !r.headers.reply_elsewhere)
+}
+
+/// The members of `c` that `counted` judges and `inside` takes, when there are some and they
+/// are at most a [`SHARE_DIVISOR`]th of those judged.
+fn small_part(
+    c: &Cluster,
+    records: &[MessageRecord],
+    counted: impl Fn(u32) -> bool,
+    inside: impl Fn(&MessageRecord) -> bool,
+) -> Option<Part> {
     let mut whole = 0;
     let mut members = Vec::new();
     for &i in c.members.iter().filter(|&&i| counted(i)) {
@@ -98,7 +96,7 @@ pub fn undiverted(
             continue;
         };
         whole += 1;
-        if !r.headers.reply_elsewhere {
+        if inside(r) {
             members.push(i);
         }
     }

@@ -26,10 +26,16 @@ fn culprit(remote: usize, local: usize, none: usize) -> (Interner, Vec<MessageRe
         }
         records.push(r);
     }
+    let c = cluster(ClusterKey::Script, strings.intern(b"contact.php"), &records);
+    (strings, records, c)
+}
+
+/// The culprit cluster of `key` and `value` whose members are all of `records`.
+fn cluster(key: ClusterKey, value: crate::queue::Sym, records: &[MessageRecord]) -> Cluster {
     let members: Vec<u32> = (0..records.len() as u32).collect();
-    let c = Cluster {
-        key: ClusterKey::Script,
-        value: Some(KeyValue::Text(strings.intern(b"contact.php"))),
+    Cluster {
+        key,
+        value: Some(KeyValue::Text(value)),
         messages: members.len(),
         recipients: 0,
         members,
@@ -37,10 +43,9 @@ fn culprit(remote: usize, local: usize, none: usize) -> (Interner, Vec<MessageRe
         first_queued: 0,
         last_queued: 0,
         per_minute: 0.0,
-        score: 53.3,
+        score: 50.0,
         reasons: vec![],
-    };
-    (strings, records, c)
+    }
 }
 
 fn ctx() -> AnalysisContext {
@@ -95,20 +100,11 @@ fn account(diverted: usize, own: usize) -> (Vec<MessageRecord>, Cluster) {
         r.headers.reply_elsewhere = n < diverted;
         records.push(r);
     }
-    let members: Vec<u32> = (0..records.len() as u32).collect();
-    let c = Cluster {
-        key: ClusterKey::AuthUser,
-        value: Some(KeyValue::Text(strings.intern(b"margaret@example.com"))),
-        messages: members.len(),
-        recipients: 0,
-        members,
-        bytes: 0,
-        first_queued: 0,
-        last_queued: 0,
-        per_minute: 0.0,
-        score: 54.5,
-        reasons: vec![],
-    };
+    let c = cluster(
+        ClusterKey::AuthUser,
+        strings.intern(b"margaret@example.com"),
+        &records,
+    );
     (records, c)
 }
 

@@ -7,7 +7,7 @@ use std::process::Output;
 use qtriage::fixture::MessageSpec;
 use serde_json::Value;
 
-use crate::util::{assert_exit, TestQueue};
+use crate::util::{add_users, assert_exit, TestQueue};
 
 const BORN: i64 = 1_795_428_000; // 2026-11-23 10:00:00 UTC
 const NOW: &str = "1795460000";
@@ -23,12 +23,8 @@ const BANKS: [&str; 4] = [
 /// phishing (60, From four banks' look-alikes); two other sites' forms and shops; 40 users.
 fn queue() -> TestQueue {
     let t = TestQueue::new(23);
-    let control = t.root().parent().expect("home").join("control");
-    std::fs::create_dir_all(&control).expect("control");
     let locals = "example.com\ngreenbakery.example\nparker.example\nsmith.example\n";
-    for name in ["locals", "rcpthosts"] {
-        std::fs::write(control.join(name), locals).expect("control file");
-    }
+    t.control(&[("locals", locals), ("rcpthosts", locals)]);
     let mut at = BORN;
     let mut born = || {
         at += 37;
@@ -70,25 +66,12 @@ fn queue() -> TestQueue {
             );
         }
     }
-    for u in 0..40 {
-        let login = format!("user{u}@example.com");
-        t.add(
-            MessageSpec::new()
-                .born(born())
-                .received_from(&format!("198.51.100.{}", 10 + u))
-                .auth(&login)
-                .sender(&login)
-                .subject(format!("Re: offer {u}"))
-                .remote(format!("partner{u}@firm{u}.example.org")),
-        );
-    }
+    add_users(&t, 40, born);
     t
 }
 
 fn run(t: &TestQueue, args: &[&str]) -> Output {
-    let mut c = t.command();
-    c.args(args).env("QTRIAGE_NOW", NOW);
-    c.output().expect("run qtriage")
+    t.run_at(NOW, args)
 }
 
 #[test]

@@ -9,7 +9,7 @@ use std::process::Output;
 use qtriage::fixture::MessageSpec;
 use serde_json::Value;
 
-use crate::util::{assert_exit, TestQueue};
+use crate::util::{add_users, assert_exit, TestQueue};
 
 const BORN: i64 = 1_795_428_000; // 2026-11-23 10:00:00 UTC
 const NOW: &str = "1795460000";
@@ -27,12 +27,8 @@ const SITES: [&str; 6] = [
 /// the site's own mailbox (one preprocessed, one in todo/); 40 users' own mail out.
 fn queue() -> TestQueue {
     let t = TestQueue::new(23);
-    let control = t.root().parent().expect("home").join("control");
-    std::fs::create_dir_all(&control).expect("control");
     let locals = SITES.join("\n") + "\n";
-    for name in ["locals", "rcpthosts"] {
-        std::fs::write(control.join(name), &locals).expect("control file");
-    }
+    t.control(&[("locals", &locals), ("rcpthosts", &locals)]);
     let mut at = BORN;
     let mut born = || {
         at += 61;
@@ -67,26 +63,13 @@ fn queue() -> TestQueue {
             });
         }
     }
-    for u in 0..40 {
-        let login = format!("user{u}@example.com");
-        t.add(
-            MessageSpec::new()
-                .born(born())
-                .received_from(&format!("198.51.100.{}", 10 + u))
-                .auth(&login)
-                .sender(&login)
-                .subject(format!("Re: offer {u}"))
-                .remote(format!("partner{u}@firm{u}.example.org")),
-        );
-    }
+    add_users(&t, 40, born);
     t
 }
 
 /// `qtriage ARGS` on `t` at [`NOW`].
 fn run(t: &TestQueue, args: &[&str]) -> Output {
-    let mut c = t.command();
-    c.args(args).env("QTRIAGE_NOW", NOW);
-    c.output().expect("run qtriage")
+    t.run_at(NOW, args)
 }
 
 fn stdout(out: &Output) -> String {

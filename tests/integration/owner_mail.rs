@@ -21,11 +21,7 @@ const HOME: &str = "91.73.158.184";
 /// few each from their own IPs.
 fn queue() -> TestQueue {
     let t = TestQueue::new(23);
-    let control = t.root().parent().expect("home").join("control");
-    std::fs::create_dir_all(&control).expect("control");
-    for (name, text) in [("locals", "example.com\n"), ("rcpthosts", "example.com\n")] {
-        std::fs::write(control.join(name), text).expect("control file");
-    }
+    t.control(&[("locals", "example.com\n"), ("rcpthosts", "example.com\n")]);
     let mut at = BORN;
     let mut spec = |login: &str, ip: &str, to: String, subject: String| {
         at += 97;
@@ -90,9 +86,7 @@ fn queue() -> TestQueue {
 
 /// `qtriage ARGS` on `t` at [`NOW`] (`command` clears every other `QTRIAGE_*` variable).
 fn run(t: &TestQueue, args: &[&str]) -> Output {
-    let mut c = t.command();
-    c.args(args).env("QTRIAGE_NOW", NOW);
-    c.output().expect("run qtriage")
+    t.run_at(NOW, args)
 }
 
 fn stdout(out: &Output) -> String {

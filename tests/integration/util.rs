@@ -56,12 +56,46 @@ impl TestQueue {
         c
     }
 
+    /// Write qmail's control files `(name, text)` beside the queue (`../control/`), where a
+    /// host's are and qtriage reads them.
+    pub fn control(&self, files: &[(&str, &str)]) {
+        let dir = self.root().parent().expect("home").join("control");
+        std::fs::create_dir_all(&dir).expect("control");
+        for (name, text) in files {
+            std::fs::write(dir.join(name), text).expect("control file");
+        }
+    }
+
+    /// Run qtriage at `now` (`QTRIAGE_NOW`, unix seconds).
+    pub fn run_at(&self, now: &str, args: &[&str]) -> Output {
+        let mut c = self.command();
+        c.args(args).env("QTRIAGE_NOW", now);
+        c.output().expect("run qtriage")
+    }
+
     /// Run and return stdout, asserting exit status 0.
     #[track_caller]
     pub fn stdout(&self, args: &[&str]) -> String {
         let out = self.run(args);
         assert_exit(&out, 0);
         String::from_utf8(out.stdout).expect("utf-8 stdout")
+    }
+}
+
+/// `n` users' own mail out around a test's culprit: `user{u}@example.com` logged in from its own
+/// IP (198.51.100.10 on), one partner each, born when `born` says.
+pub fn add_users(t: &TestQueue, n: usize, mut born: impl FnMut() -> i64) {
+    for u in 0..n {
+        let login = format!("user{u}@example.com");
+        t.add(
+            MessageSpec::new()
+                .born(born())
+                .received_from(&format!("198.51.100.{}", 10 + u))
+                .auth(&login)
+                .sender(&login)
+                .subject(format!("Re: offer {u}"))
+                .remote(format!("partner{u}@firm{u}.example.org")),
+        );
     }
 }
 
