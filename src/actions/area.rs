@@ -107,7 +107,6 @@ pub fn ensure_yank_dir(yank_dir: &Path) -> Result<(), ActionError> {
 /// created), so a dry run refuses what `--apply` would, and `--apply` refuses before creating
 /// anything.
 pub fn check_same_filesystem(queue_root: &Path, yank_dir: &Path) -> Result<(), ActionError> {
-    check_outside_qmail_dirs(queue_root, yank_dir)?;
     let mess = queue_root.join("mess");
     let q = std::fs::metadata(&mess).map_err(|e| ActionError::io(&mess, e))?;
     let y = nearest_existing(yank_dir)?;
@@ -151,10 +150,12 @@ const QMAIL_DIRS: [&str; 9] = [
     "mess", "intd", "todo", "info", "local", "remote", "bounce", "pid", "lock",
 ];
 
-/// Refuse a yank area that is the queue's directory itself or inside one of qmail's: a yank
-/// kept a day or a week in `pid/` is deleted by qmail-clean (safety62: 1,300 messages gone).
+/// Refuse to move messages into a yank area that is the queue's directory itself or inside one
+/// of qmail's: a yank kept a day or a week in `pid/` is deleted by qmail-clean (safety62: 1,300
+/// messages gone). Asked of what moves mail into the area (a yank, `remove -r`), never of a
+/// restore, purge or recovery out of one made before (review62: the rescue was refused).
 /// Paths are compared as they resolve (links followed), the area's missing part as written.
-fn check_outside_qmail_dirs(queue_root: &Path, yank_dir: &Path) -> Result<(), ActionError> {
+pub fn check_outside_qmail_dirs(queue_root: &Path, yank_dir: &Path) -> Result<(), ActionError> {
     let Ok(queue) = std::fs::canonicalize(queue_root) else {
         return Ok(());
     };

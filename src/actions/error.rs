@@ -45,6 +45,19 @@ pub enum ActionError {
         /// The process holding it, when /proc shows it.
         holder: Option<Holder>,
     },
+    /// Someone holds a flock on the queue directory: another qtriage action (which takes it
+    /// whatever its yank area), or any program that locked it.
+    #[error(
+        "another qtriage action (or a program that locked the queue directory) is running: \
+         {queue} is locked{}",
+        holder_text(.holder)
+    )]
+    QueueLocked {
+        /// The queue directory.
+        queue: PathBuf,
+        /// The process holding it, when /proc shows it.
+        holder: Option<Holder>,
+    },
     /// Another qtriage action holds the yank area's journal lock.
     #[error("another qtriage action is running: {lock} is locked")]
     ActionRunning {

@@ -83,19 +83,12 @@ pub fn lock_queue(queue_root: &Path) -> Result<HeldLock, ActionError> {
             file,
             path: queue_root.to_path_buf(),
         }),
-        Err(rustix::io::Errno::WOULDBLOCK) => Err(ActionError::ActionRunning {
-            lock: queue_root.to_path_buf(),
+        Err(rustix::io::Errno::WOULDBLOCK) => Err(ActionError::QueueLocked {
+            queue: queue_root.to_path_buf(),
+            holder: lock_holder(queue_root),
         }),
         Err(e) => Err(ActionError::io(queue_root, e.into())),
     }
-}
-
-/// Is the queue directory locked by another qtriage action ([`lock_queue`])?
-pub fn is_queue_locked(queue_root: &Path) -> bool {
-    matches!(
-        lock_queue(queue_root),
-        Err(ActionError::ActionRunning { .. })
-    )
 }
 
 /// Take qmail-send's lock so it cannot start; `None` while qmail-send runs.

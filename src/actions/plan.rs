@@ -120,6 +120,9 @@ pub enum RefusalReason {
     /// message is split, and its mess here is its only copy (safety62: qmail-send preprocessed
     /// it between a killed yank and its recovery).
     EnvelopeInQueue(PathBuf),
+    /// Purge: a yanked envelope whose mess is in the queue (this path) with no envelope there:
+    /// the other half of a split message, its only envelope (recheck62).
+    MessInQueue(PathBuf),
     /// Undo of an expire: the birth time is no longer the one the expire set (changed since).
     BirthTimeChanged {
         /// The info mtime now.
@@ -169,6 +172,12 @@ impl std::fmt::Display for RefusalReason {
                 f,
                 "its envelope is in the queue ({}) without a mess: this mess is the message's \
                  only copy; not deleted (put it back: see qtriage check)",
+                p.display()
+            ),
+            RefusalReason::MessInQueue(p) => write!(
+                f,
+                "its mess is in the queue ({}) without an envelope: this envelope is the \
+                 message's only one; not deleted (put it back: see qtriage check)",
                 p.display()
             ),
             RefusalReason::BirthTimeChanged { now, expired_to } => write!(

@@ -89,9 +89,12 @@ pub fn plan_purge(
                 .collect(),
             _ => y.files.iter().collect(),
         };
-        if keep && files.contains(&Subdir::Mess) {
-            if let Some(path) = envelope_in_queue(queue, y.id) {
-                let reason = RefusalReason::EnvelopeInQueue(path);
+        if keep {
+            let split = match files.contains(&Subdir::Mess) {
+                true => envelope_in_queue(queue, y.id).map(RefusalReason::EnvelopeInQueue),
+                false => mess_in_queue(queue, y.id).map(RefusalReason::MessInQueue),
+            };
+            if let Some(reason) = split {
                 plan.refused.push(Refusal { id: y.id, reason });
                 continue;
             }
@@ -110,6 +113,17 @@ pub fn plan_purge(
         }
     }
     Ok(plan)
+}
+
+/// Message `id`'s mess in the queue, when the queue holds it and no envelope: the other half
+/// of a split message whose envelope is in the yank area.
+fn mess_in_queue(queue: &Queue, id: MessageId) -> Option<std::path::PathBuf> {
+    let path = |s: Subdir| queue.root().join(queue.layout().rel_path(s, id));
+    let mess = path(Subdir::Mess);
+    let envelope = (Subdir::ALL.into_iter())
+        .filter(|&s| s != Subdir::Mess)
+        .any(|s| std::fs::symlink_metadata(path(s)).is_ok());
+    (std::fs::symlink_metadata(&mess).is_ok() && !envelope).then_some(mess)
 }
 
 /// A queue file of message `id`'s envelope, when the queue holds one and no mess: the other

@@ -28,8 +28,7 @@ use super::journal::{
     JOURNAL_VERSION,
 };
 use super::lock::{
-    is_locked, is_queue_locked, lock_actions, lock_holder, lock_queue, sendmutex_path,
-    try_lock_send, HeldLock,
+    is_locked, lock_actions, lock_holder, lock_queue, sendmutex_path, try_lock_send, HeldLock,
 };
 use super::mover::{MoveFailure, Mover, Toward};
 use super::plan::{
@@ -100,6 +99,9 @@ pub fn execute_with(
     // Before anything is created: a yank area on another filesystem is refused (docs/cli.md)
     // whatever the direction, as the dry run refuses it, leaving no `.journal` behind.
     check_same_filesystem(&plan.queue_root, &plan.yank_dir)?;
+    if plan.direction == Direction::Yank {
+        super::area::check_outside_qmail_dirs(&plan.queue_root, &plan.yank_dir)?;
+    }
     refuse_before_writing(
         &plan.queue_root,
         &plan.yank_dir,
@@ -114,8 +116,10 @@ pub fn execute_with(
         opts.force,
     )?;
     super::area::register(&plan.queue_root, &plan.yank_dir)?;
-    // Counted apart: `progress` is the plan's messages, which the bar's length counts.
-    let recovered = recover_locked(&plan.yank_dir, &plan.queue_root, opts, &AtomicU64::new(0))?;
+    // Counted apart: `progress` is the plan's messages, which the bar's length counts. Every
+    // area's interrupted batches, not only this one's: a message a batch killed in another
+    // area was moving is split, and this action would move what of it is queued (recheck62).
+    let recovered = recover_every_area(plan, opts)?;
     let mut mover = Mover {
         queue_root: &plan.queue_root,
         layout: plan.layout,
@@ -197,9 +201,8 @@ pub fn refuse_before_writing(
     if is_locked(&actions) {
         return Err(ActionError::ActionRunning { lock: actions });
     }
-    if is_queue_locked(queue_root) {
-        let lock = queue_root.to_path_buf();
-        return Err(ActionError::ActionRunning { lock });
+    if let Err(e @ ActionError::QueueLocked { .. }) = lock_queue(queue_root) {
+        return Err(e);
     }
     let lock = sendmutex_path(queue_root);
     let holder = lock_holder(&lock);
@@ -481,6 +484,27 @@ pub fn recover_counting(
     refuse_before_writing(queue_root, yank_dir, true, opts.force)?;
     let _guard = Guard::acquire(queue_root, yank_dir, true, opts.force)?;
     recover_locked(yank_dir, queue_root, opts, progress)
+}
+
+/// Recover the interrupted batches of `plan`'s yank area, the queue's default one and every
+/// other area the queue's actions used ([`super::area::registered`]); the caller holds the
+/// queue's lock.
+fn recover_every_area(plan: &Plan, opts: &ExecuteOptions) -> Result<RecoveryReport, ActionError> {
+    let none = AtomicU64::new(0);
+    let mut all = recover_locked(&plan.yank_dir, &plan.queue_root, opts, &none)?;
+    let default = super::area::default_yank_dir(&plan.queue_root);
+    let others = std::iter::once(default).chain(super::area::registered(&plan.queue_root));
+    for area in others.filter(|a| a.is_dir() && !super::area::same_dir(a, &plan.yank_dir)) {
+        if unfinished(&area)?.is_empty() && journal::pending_files(&journal_dir(&area))?.is_empty()
+        {
+            continue;
+        }
+        let _area = lock_actions(&journal_dir(&area))?;
+        let report = recover_locked(&area, &plan.queue_root, opts, &none)?;
+        all.completed.extend(report.completed);
+        all.abandoned.extend(report.abandoned);
+    }
+    Ok(all)
 }
 
 /// The journals that are neither done nor abandoned.

@@ -76,6 +76,9 @@ fn run_inner(
             write_line(out, &ActionJson::nothing(&plan, &[], args.act.apply))?;
         } else {
             writeln!(out, "nothing to purge")?;
+            // What was kept and why (a split message's only half), said even when nothing
+            // else is to be deleted.
+            act::print_problems(out, &plan, None)?;
         }
         return Ok(ExitCode::NoMatch);
     }

@@ -42,8 +42,14 @@ pub fn run(
         // in one of them was `nothing to recover` (safety62).
         let mut areas = vec![yank_dir];
         if args.yank_dir.is_none() {
-            let others = actions::area::registered(queue.root()).into_iter();
-            areas.extend(others.filter(|a| a.is_dir()));
+            for area in actions::area::registered(queue.root()) {
+                match area.is_dir() {
+                    true => areas.push(area),
+                    // Moved or removed since: its batches are recovered only where it went
+                    // (recheck62: `nothing to recover` for a renamed area, said plainly now).
+                    false => warnln!("qtriage: note: {}", gone_area(&area)),
+                }
+            }
         }
         let mut all = actions::RecoveryReport::default();
         for (k, area) in areas.iter().enumerate() {
@@ -71,4 +77,13 @@ pub fn run(
         }
         Ok(ExitCode::Success)
     })())
+}
+
+/// The note for a yank area an action used that is no longer a directory.
+pub fn gone_area(area: &std::path::Path) -> String {
+    let shown = crate::sanitize::sanitize_bytes(area.as_os_str().as_encoded_bytes());
+    format!(
+        "the yank area {shown}, which an action on this queue used, is no longer there: if it \
+         was moved, give its new path: qtriage recover --yank-dir DIR"
+    )
 }

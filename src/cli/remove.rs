@@ -170,6 +170,9 @@ pub fn perform(
     // Every action journals into the yank area: one on another filesystem is refused first,
     // with or without matches, as `yank` refuses it.
     crate::actions::area::check_same_filesystem(queue.root(), &yank_dir)?;
+    if matches!(mode, RemoveMode::Yank) {
+        crate::actions::area::check_outside_qmail_dirs(queue.root(), &yank_dir)?;
+    }
     let ids: Vec<MessageId> = matches.iter().filter(|m| m.matched).map(|m| m.id).collect();
     if matches!(mode, RemoveMode::ExpireAt(_)) {
         warnln!("{}", super::expire::BACKSCATTER_WARNING);

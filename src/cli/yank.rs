@@ -63,6 +63,7 @@ fn run_inner(
     let strings = Interner::new();
     let recover_first = |queue: &Queue| -> anyhow::Result<()> {
         let yank_dir = args.act.checked_yank_dir(queue)?;
+        actions::area::check_outside_qmail_dirs(queue.root(), &yank_dir)?;
         if args.act.apply {
             act::recover_first(queue.root(), &yank_dir, &opts)?;
         }

@@ -396,8 +396,10 @@ fn a_forced_action_with_another_yank_area_waits_for_the_one_acting() {
     let text = String::from_utf8_lossy(&second.stderr);
     assert!(
         text.contains(&format!(
-            "another qtriage action is running: {} is locked",
-            t.root().display()
+            "another qtriage action (or a program that locked the queue directory) is \
+             running: {} is locked by pid {}",
+            t.root().display(),
+            first.id()
         )),
         "{text}"
     );

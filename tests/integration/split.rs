@@ -61,3 +61,33 @@ fn purge_never_deletes_the_mess_of_a_message_whose_envelope_is_queued() {
     assert!(!after.contains("envelope-without-mess"), "{after}");
     assert_eq!(t.stdout(&["list", "--count", "auth:test"]).trim(), "1");
 }
+
+/// The other half: a yanked envelope whose mess is back in the queue alone is that message's
+/// only envelope, and purge keeps it (recheck62: purged, then the mess alone in the queue was
+/// deleted by qmail-send's 36-hour cleanup).
+#[test]
+fn purge_never_deletes_the_only_envelope_of_a_mess_in_the_queue() {
+    let t = TestQueue::new(23);
+    let id = t.add(
+        MessageSpec::new()
+            .sender("x@spam.example")
+            .received_from("82.128.32.42")
+            .auth("test")
+            .remote("v@example.net"),
+    );
+    assert_exit(&t.run(&["yank", "auth:test", "--apply"]), 0);
+    let area = t.q.yank_area();
+    area.split_back(&t.q, Subdir::Mess, id).expect("split");
+    let out = t.run(&["purge", "--all", "--apply"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!("#{}", id.0))
+            && text.contains("its mess is in the queue")
+            && text.contains("this envelope is the message's only one"),
+        "{text}"
+    );
+    assert!(
+        area.path(Subdir::Info, id).exists(),
+        "its only envelope kept"
+    );
+}

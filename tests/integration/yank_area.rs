@@ -244,6 +244,13 @@ fn a_yank_area_inside_qmails_directories_is_refused() {
         "nothing moved"
     );
     assert_exit(&t.run(&["yank", "auth:test", "--apply"]), 0);
+    // A yank area made there before is rescued, not refused (review62): restore from it.
+    let old = t.root().join("pid/old-yank");
+    std::fs::rename(t.root().join("yanked"), &old).expect("the old area");
+    let d = old.to_str().expect("utf-8");
+    assert_exit(&t.run(&["restore", "--all", "--yank-dir", d]), 0);
+    let out = t.stdout(&["restore", "--all", "--apply", "--yank-dir", d]);
+    assert!(out.starts_with("restored 1 message"), "{out}");
 }
 
 /// A yank into another yank area killed mid-batch: `check` and `recover` without `--yank-dir`
@@ -275,4 +282,52 @@ fn recover_and_check_find_a_batch_killed_in_another_yank_area() {
         .iter()
         .all(|id| tree.places()[&id.0] == crate::tree::Place::Yank));
     assert_eq!(t.stdout(&["recover"]).trim(), "nothing to recover");
+    // An area replaced since by a file is no area: check and recover go on (review62: every
+    // check exited 2 on it).
+    assert_exit(&t.run(&["restore", "--all", "--apply", "--yank-dir", d]), 0);
+    std::fs::remove_dir_all(&area).expect("remove the area");
+    std::fs::write(&area, b"not a yank area\n").expect("a file in its place");
+    let check = t.run(&["check"]);
+    assert_ne!(check.status.code(), Some(2), "{check:?}");
+    let gone = format!("the yank area {d}, which an action on this queue used, is no longer there");
+    assert!(
+        String::from_utf8_lossy(&check.stdout).contains(&gone),
+        "{check:?}"
+    );
+    let out = t.run(&["recover"]);
+    assert_exit(&out, 0);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "nothing to recover"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(&gone),
+        "{out:?}"
+    );
+}
+
+/// A yank into another area killed mid-batch, then a yank into the default area: the second
+/// first completes the killed batch (recheck62: it moved the queued half of the message the
+/// killed one was moving, and the split ended with qmail-send deleting its mess).
+#[test]
+fn an_action_in_another_yank_area_first_completes_a_killed_batch() {
+    let t = TestQueue::new(5);
+    let ids: Vec<_> = (0..4).map(|i| t.add(spam(i))).collect();
+    let area = t.root().join("y1");
+    let d = area.to_str().expect("utf-8");
+    let out = t
+        .command()
+        .args(["yank", "auth:test", "--apply", "--yank-dir", d])
+        .env("QTRIAGE_FAILPOINT", "yank:after-rename:5")
+        .output()
+        .expect("yank");
+    assert!(out.status.code().is_none(), "aborted: {out:?}");
+    let out = t.run(&["yank", "auth:test", "--apply"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("recovered interrupted batch"), "{err}");
+    let tree = walk(t.root(), &area, false);
+    assert!(tree.split_ids().is_empty(), "{tree:?}");
+    assert!(ids
+        .iter()
+        .all(|id| tree.places()[&id.0] == crate::tree::Place::Yank));
 }

@@ -42,6 +42,7 @@ impl SkippedJson {
             RefusalReason::Replaced => "replaced",
             RefusalReason::BirthTimeChanged { .. } => "birth-time-changed",
             RefusalReason::EnvelopeInQueue(_) => "envelope-in-queue",
+            RefusalReason::MessInQueue(_) => "mess-in-queue",
         };
         SkippedJson {
             id: id.0,
