@@ -19,6 +19,12 @@ pub struct AnalysisContext {
     /// Domains this server receives mail for (control/locals, rcpthosts, virtualdomains),
     /// lowercased; an entry starting with `.` covers subdomains (rcpthosts style).
     pub local_domains: Vec<String>,
+    /// The domains whose mail qmail-send delivers here itself (control/locals or `me`,
+    /// virtualdomains, `--local-domain`; not rcpthosts, nor what the queue shows): what a
+    /// recipient not yet preprocessed is judged by where the plan leaves a culprit's mail
+    /// to this server's own mailboxes, so the plan and a later yank judge it alike however
+    /// the queue changed between them (review62).
+    pub mailbox_domains: Vec<String>,
     /// uid → user name from the passwd file, when one was readable.
     pub users: BTreeMap<u32, String>,
     /// The domain a login without one belongs to (`--default-domain`, control/defaultdomain,

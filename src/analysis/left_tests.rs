@@ -51,6 +51,7 @@ fn cluster(key: ClusterKey, value: crate::queue::Sym, records: &[MessageRecord])
 fn ctx() -> AnalysisContext {
     AnalysisContext {
         local_domains: vec!["greenbakery.example".into()],
+        mailbox_domains: vec!["greenbakery.example".into()],
         ..AnalysisContext::default()
     }
 }
@@ -75,9 +76,15 @@ fn a_culprit_mostly_writing_to_local_users_is_taken_whole() {
 #[test]
 fn a_domain_not_this_servers_is_remote_and_no_recipient_is_not_local() {
     let (strings, records, c) = culprit(1_200, 62, 5);
-    // Without the site's domain among this server's, its mailbox is a remote address.
+    // Without the site's domain among this server's, its mailbox is a remote address; and a
+    // domain this server only accepts mail for (rcpthosts, a backup MX's) is relayed on.
     let none = AnalysisContext::default();
     assert_eq!(local_only(&c, &records, &strings, &none, |_| true), None);
+    let relayed = AnalysisContext {
+        local_domains: vec!["greenbakery.example".into()],
+        ..AnalysisContext::default()
+    };
+    assert_eq!(local_only(&c, &records, &strings, &relayed, |_| true), None);
     // A message with no recipient (a truncated envelope) is not left as local mail.
     let left = local_only(&c, &records, &strings, &ctx(), |_| true).expect("a part left");
     assert_eq!(left.members.len(), 62);

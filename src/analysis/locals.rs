@@ -79,6 +79,10 @@ pub struct Control {
     /// The local domains: locals (or `me` when locals is missing, as qmail-send does),
     /// rcpthosts and virtualdomains, plus the `--local-domain` ones; lowercased, sorted.
     pub local_domains: Vec<String>,
+    /// The domains whose mail qmail-send delivers here itself: locals (or `me`), virtualdomains
+    /// and the `--local-domain` ones, not rcpthosts (what qmail-smtpd accepts, and may relay on
+    /// to a backup MX's owner); lowercased, sorted.
+    pub mailbox_domains: Vec<String>,
     /// `control/defaultdomain`, lowercased.
     pub default_domain: Option<String>,
     /// `control/me`, lowercased.
@@ -97,23 +101,28 @@ fn first_name(bytes: &[u8]) -> Option<String> {
 /// `--local-domain` values. Missing files are recorded, never errors.
 pub fn read_control(queue_root: &Path, extra: &[String]) -> Control {
     let dir = queue_root.parent().unwrap_or(queue_root).join("control");
+    let extra: Vec<String> = extra
+        .iter()
+        .map(|d| d.trim().to_ascii_lowercase())
+        .collect();
     let mut c = Control {
-        local_domains: extra
-            .iter()
-            .map(|d| d.trim().to_ascii_lowercase())
-            .collect(),
+        local_domains: extra.clone(),
+        mailbox_domains: extra,
         ..Control::default()
     };
     for name in CONTROL_FILES {
         match read_capped(&dir.join(name)) {
             Ok(bytes) => {
                 c.found.push(name);
-                c.local_domains.extend(
-                    bytes
-                        .split(|&b| b == b'\n')
-                        .take(MAX_LINES)
-                        .filter_map(control_domain),
-                );
+                let domains = (bytes.split(|&b| b == b'\n'))
+                    .take(MAX_LINES)
+                    .filter_map(control_domain);
+                let start = c.local_domains.len();
+                c.local_domains.extend(domains);
+                if name != "rcpthosts" {
+                    let read = c.local_domains[start..].to_vec();
+                    c.mailbox_domains.extend(read);
+                }
             }
             Err(s) => c.missing.push(s),
         }
@@ -131,12 +140,15 @@ pub fn read_control(queue_root: &Path, extra: &[String]) -> Control {
     let [default_domain, me] = names;
     if !c.found.contains(&"locals") {
         c.local_domains.extend(me.clone());
+        c.mailbox_domains.extend(me.clone());
     }
     c.default_domain = default_domain;
     c.me = me;
-    c.local_domains.retain(|d| !d.is_empty());
-    c.local_domains.sort();
-    c.local_domains.dedup();
+    for domains in [&mut c.local_domains, &mut c.mailbox_domains] {
+        domains.retain(|d| !d.is_empty());
+        domains.sort();
+        domains.dedup();
+    }
     c.dir = dir;
     c
 }

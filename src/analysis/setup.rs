@@ -152,6 +152,7 @@ impl Setup {
             ctx: AnalysisContext {
                 now: opts.now,
                 local_domains: control.local_domains.clone(),
+                mailbox_domains: control.mailbox_domains.clone(),
                 users,
                 default_domain,
                 last_logins: Default::default(),

@@ -22,7 +22,7 @@ use crate::analysis::backscatter::{is_bounce, quoted, quoted_value};
 use crate::analysis::key::{KeyExtractor, KeyValue};
 use crate::analysis::patterns::domain;
 use crate::analysis::patterns::SenderPatterns;
-use crate::analysis::signals::remote_count;
+use crate::analysis::signals::remote_mailbox_count;
 use crate::analysis::KeyTables;
 use crate::queue::headers::{fields, header_end, trim, HEADER_CAP};
 use crate::queue::{MessageRecord, RecipientList, RecipientReader, Sym};
@@ -109,7 +109,7 @@ impl<'q> Program<'q> {
         self.leaves.iter().any(|t| t.needs_tables())
     }
 
-    /// Has it a term valued with the whole queue's tables (a sender pattern, `remote-rcpts:`)?
+    /// Has it a term valued with the whole queue's tables (a sender pattern)?
     pub fn needs_queue_tables(&self) -> bool {
         self.leaves.iter().any(|t| t.needs_queue_tables())
     }
@@ -208,7 +208,7 @@ impl<'c> State<'c> {
             Term::RemoteRcpts(c) => {
                 let none = crate::analysis::context::AnalysisContext::default();
                 let ctx = self.tables.map_or(&none, |t| t.ctx);
-                c.holds(u64::from(remote_count(r, self.ctx.strings, ctx)))
+                c.holds(u64::from(remote_mailbox_count(r, self.ctx.strings, ctx)))
             }
             Term::Cluster { value, .. } => self.cluster(i, value, r),
             Term::Header { .. } | Term::Body(_) | Term::Text(_) | Term::BounceOf { .. } => false,

@@ -114,8 +114,7 @@ impl Query {
 
     /// Has it a term whose values need the tables built from the whole queue: a
     /// `cluster:sender-pattern=` or `bounce-of:sender-pattern=` term (the sender-pattern
-    /// table), or `remote-rcpts:` (the domains the queue itself delivers locally, which the
-    /// plan counted with)?
+    /// table)?
     pub fn needs_queue_tables(&self) -> bool {
         let mut yes = false;
         if let Some(e) = &self.expr {

@@ -89,8 +89,9 @@ pub(crate) enum Term {
     Age(Cmp),
     Size(Cmp),
     Rcpts(Cmp),
-    /// `remote-rcpts:>0`: envelope recipients not at one of this server's domains, as the
-    /// analysis counts them (`analysis::signals::remote_count`, under its tables' context).
+    /// `remote-rcpts:>0`: envelope recipients qmail-send delivers elsewhere
+    /// (`analysis::signals::remote_mailbox_count`, under the tables' context: control/locals
+    /// and virtualdomains).
     RemoteRcpts(Cmp),
     Cluster {
         key: ClusterKey,
@@ -373,7 +374,6 @@ impl Term {
             Term::Cluster { key, .. } | Term::BounceOf { key, .. } => {
                 *key == crate::analysis::key::ClusterKey::SenderPattern
             }
-            Term::RemoteRcpts(_) => true,
             _ => false,
         }
     }
