@@ -22,9 +22,11 @@
 
 use super::context::AnalysisContext;
 use super::key::ClusterKey;
+use super::patterns::subject_template;
 use super::signals::remote_mailbox_count;
 use super::types::Cluster;
-use crate::queue::{Interner, MessageRecord};
+use crate::queue::{Interner, MessageRecord, Sym};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 /// The local-only part is at most one message in this many of the culprit's: a culprit mostly
 /// writing to this server's own users is taken whole.
@@ -70,17 +72,38 @@ pub fn local_only(
 }
 
 /// The part of account culprit `c` (an AUTH user) whose messages do not send replies to
-/// another domain, of its members `counted` says to judge, when the rest do and it is at most
-/// a [`SHARE_DIVISOR`]th of them.
+/// another domain, of its members `counted` says to judge, when the rest do, it is at most a
+/// [`SHARE_DIVISOR`]th of them, and none of it is on a subject template the diverting ones
+/// use: then it is the hijacker's too, and the account is taken whole (review62: a hijacker
+/// writing a fifth of its fraud without Reply-To had it left as "its owner's own mail"). Not
+/// left message by message, so the culprit's term stays `reply-elsewhere:yes` and selects
+/// exactly what the plan takes.
 pub fn undiverted(
     c: &Cluster,
     records: &[MessageRecord],
+    strings: &Interner,
     counted: impl Fn(u32) -> bool,
 ) -> Option<Part> {
     if c.key != ClusterKey::AuthUser {
         return None;
     }
-    small_part(c, records, counted, |r| !r.headers.reply_elsewhere)
+    let mut templates: HashMap<Sym, Option<Vec<u8>>> = HashMap::default();
+    let mut template = |s: Option<Sym>| -> Option<Vec<u8>> {
+        let s = s?;
+        (templates.entry(s))
+            .or_insert_with(|| strings.with(s, subject_template))
+            .clone()
+    };
+    let diverting: HashSet<Vec<u8>> = (c.members.iter().filter(|&&i| counted(i)))
+        .filter_map(|&i| records.get(i as usize))
+        .filter(|r| r.headers.reply_elsewhere)
+        .filter_map(|r| template(r.headers.subject))
+        .collect();
+    let part = small_part(c, records, counted, |r| !r.headers.reply_elsewhere)?;
+    let alike = (part.members.iter())
+        .filter_map(|&i| records.get(i as usize))
+        .any(|r| template(r.headers.subject).is_some_and(|t| diverting.contains(&t)));
+    (!alike).then_some(part)
 }
 
 /// The members of `c` that `counted` judges and `inside` takes, when there are some and they
@@ -135,7 +158,7 @@ impl Parts {
         let owners = |i: u32| owner.is_some_and(|o| o.holds(i));
         let local = local_only(c, records, strings, ctx, |i| !owners(i));
         let locals = |i: u32| local.as_ref().is_some_and(|l| l.holds(i));
-        let undiverted = undiverted(c, records, |i| !owners(i) && !locals(i));
+        let undiverted = undiverted(c, records, strings, |i| !owners(i) && !locals(i));
         Parts { local, undiverted }
     }
 

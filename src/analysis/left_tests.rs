@@ -98,13 +98,19 @@ fn the_share_is_of_the_members_still_judged() {
     assert_eq!(local_only(&c, &records, &strings, &ctx(), judged), None);
 }
 
-/// An account's records: `diverted` with replies sent to another domain, `own` without.
-fn account(diverted: usize, own: usize) -> (Vec<MessageRecord>, Cluster) {
+/// An account's records: `diverted` with replies sent to another domain, on one invoice
+/// template; `own` without, each on a subject of its own; `alike` without, on the invoice's.
+fn account(diverted: usize, own: usize, alike: usize) -> (Interner, Vec<MessageRecord>, Cluster) {
     let strings = Interner::new();
     let mut records = Vec::new();
-    for n in 0..diverted + own {
+    for n in 0..diverted + own + alike {
         let mut r = record(n as u64 + 1);
         r.headers.reply_elsewhere = n < diverted;
+        let subject = match n < diverted || n >= diverted + own {
+            true => format!("Outstanding invoice INV-{n}: payment due"),
+            false => ["Re: lunch", "Photos", "Minutes of the call"][n % 3].to_string(),
+        };
+        r.headers.subject = Some(strings.intern(subject.as_bytes()));
         records.push(r);
     }
     let c = cluster(
@@ -112,25 +118,35 @@ fn account(diverted: usize, own: usize) -> (Vec<MessageRecord>, Cluster) {
         strings.intern(b"margaret@example.com"),
         &records,
     );
-    (records, c)
+    (strings, records, c)
 }
 
 #[test]
 fn a_hijacked_accounts_mail_keeping_its_replies_is_left() {
-    let (records, c) = account(900, 31);
-    let left = undiverted(&c, &records, |_| true).expect("her mail left");
+    let (strings, records, c) = account(900, 31, 0);
+    let left = undiverted(&c, &records, &strings, |_| true).expect("her mail left");
     assert_eq!(left.members, (900..931).collect::<Vec<u32>>());
     // More than a fifth keeps its replies: the account's own way of writing, taken whole.
-    let (records, c) = account(400, 101);
-    assert_eq!(undiverted(&c, &records, |_| true), None);
+    let (strings, records, c) = account(400, 101, 0);
+    assert_eq!(undiverted(&c, &records, &strings, |_| true), None);
     // Nothing diverted: nothing to tell apart.
-    let (records, c) = account(0, 30);
-    assert_eq!(undiverted(&c, &records, |_| true), None);
+    let (strings, records, c) = account(0, 30, 0);
+    assert_eq!(undiverted(&c, &records, &strings, |_| true), None);
 }
 
 #[test]
 fn only_an_accounts_mail_is_split_by_its_replies() {
-    let (records, mut c) = account(900, 31);
+    let (strings, records, mut c) = account(900, 31, 0);
     c.key = ClusterKey::Subject;
-    assert_eq!(undiverted(&c, &records, |_| true), None);
+    assert_eq!(undiverted(&c, &records, &strings, |_| true), None);
+}
+
+#[test]
+fn an_account_whose_undiverted_mail_is_on_the_frauds_template_is_taken_whole() {
+    // review62: 30 frauds on the invoice template without Reply-To were left as hers.
+    let (strings, records, c) = account(150, 0, 30);
+    assert_eq!(undiverted(&c, &records, &strings, |_| true), None);
+    // One is enough: the part is the hijacker's too.
+    let (strings, records, c) = account(120, 10, 1);
+    assert_eq!(undiverted(&c, &records, &strings, |_| true), None);
 }

@@ -54,8 +54,8 @@ impl PartLeft {
                  owner, or spam for local users"
             }
             PartKind::KeepsReplies => {
-                "none sending replies to another domain as the rest do (Reply-To): likely its \
-                 owner's own mail"
+                "none sending replies to another domain (Reply-To) nor on a subject template as \
+                 the rest do: likely its owner's own mail"
             }
         };
         format!(
@@ -139,8 +139,8 @@ mod tests {
         };
         assert_eq!(
             left.words(),
-            "not taken: 31 of its messages, none sending replies to another domain as the rest \
-             do (Reply-To): likely its owner's own mail (qtriage list \
+            "not taken: 31 of its messages, none sending replies to another domain (Reply-To) \
+             nor on a subject template as the rest do: likely its owner's own mail (qtriage list \
              'cluster:auth-user=x@example.com and reply-elsewhere:no' lists them)"
         );
     }
