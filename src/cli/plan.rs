@@ -57,8 +57,9 @@ pub fn run(global: &GlobalArgs, args: &PlanArgs, out: &mut dyn Write) -> anyhow:
     };
     let judged = (&a.records[..], &a.logs, &a.ctx, &*a.strings);
     let yanked = yanked_culprits(global, args.analysis.context_flags(), &queue, judged);
-    let p = plan_of(&a, &queue, &yanked, &restored);
+    let mut p = plan_of(&a, &queue, &yanked, &restored);
     let query = full_query(&p, args.analysis.where_.as_deref());
+    scope_left_queries(&mut p, args.analysis.where_.as_deref());
     if args.query {
         // No query from a queue read in part: `q=$(qtriage plan --query) && qtriage yank "$q"`
         // stops, and an empty query yanks nothing.
@@ -167,6 +168,22 @@ pub type Judged<'a> = (
 
 /// The plan's query, limited to `--where`'s messages when one was given (the plan was made of
 /// those only); empty when there is no culprit (an empty query would select everything).
+/// The queries of what the plan leaves, within `--where` as the plan's own (review62: a left
+/// part counted within the part listed the whole queue's).
+fn scope_left_queries(p: &mut Plan, where_: Option<&str>) {
+    let Some(w) = where_.map(str::trim).filter(|w| !w.is_empty()) else {
+        return;
+    };
+    for c in &mut p.culprits {
+        for l in [&mut c.local_left, &mut c.undiverted_left]
+            .into_iter()
+            .flatten()
+        {
+            l.query = format!("({w}) ({})", l.query);
+        }
+    }
+}
+
 fn full_query(p: &Plan, where_: Option<&str>) -> String {
     match where_.map(str::trim).filter(|w| !w.is_empty()) {
         Some(w) if !p.query.is_empty() => format!("({w}) ({})", p.query),

@@ -111,6 +111,18 @@ fn the_plan_leaves_a_culprits_mail_to_this_servers_own_mailboxes() {
         text.contains("not taken: 12 of its messages, each to this server's own mailboxes only"),
         "{text}"
     );
+    // Within --where, what is left is listed within it too (review62: the query listed the
+    // whole queue's).
+    let w = [
+        "plan",
+        "--json",
+        "--where",
+        "not subject:\"Contact form: enquiry 0\"",
+    ];
+    let part: Value = serde_json::from_slice(&run(&t, &w).stdout).expect("plan json");
+    let left = &part["culprits"][0]["local_left"];
+    assert_eq!(left["messages"], 6, "{part}");
+    assert_eq!(count(&t, left["query"].as_str().expect("a query")), "6");
     // The report counts the 120 as spam, not the forms' 12.
     let report = stdout(&run(&t, &["report"]));
     assert!(report.contains("120 of 172 messages"), "{report}");
