@@ -228,6 +228,9 @@ pub fn build(input: PlanInput<'_>) -> Plan {
     let mut logins: Vec<(usize, &Cluster)> = Vec::new();
     // Culprits (by index) with their owner's mail left: its bounces are left too.
     let mut owned: Owned<'_> = Default::default();
+    // The parts of culprits left as likely real, counted at the end against what every
+    // culprit took.
+    let mut left_parts = Vec::new();
     // Culprits the operator restored whole, named where the restored mail remains.
     let mut all_restored: Vec<String> = Vec::new();
     let listed = (input.ranking.iter().enumerate())
@@ -348,6 +351,7 @@ pub fn build(input: PlanInput<'_>) -> Plan {
                 kind: PartKind::LocalOnly,
                 messages: unrestored(&l.members),
                 query: local::left_query(base(), ips, &[], PartKind::LocalOnly),
+                taken_elsewhere: 0,
             }),
             undiverted_left: parts.undiverted.as_ref().map(|l| {
                 let before = &kinds[..kinds.len() - 1];
@@ -355,9 +359,20 @@ pub fn build(input: PlanInput<'_>) -> Plan {
                     kind: PartKind::KeepsReplies,
                     messages: unrestored(&l.members),
                     query: local::left_query(base(), ips, before, PartKind::KeepsReplies),
+                    taken_elsewhere: 0,
                 }
             }),
         });
+        let parts = [
+            (PartKind::LocalOnly, parts.local),
+            (PartKind::KeepsReplies, parts.undiverted),
+        ];
+        for (kind, part) in parts {
+            if let Some(part) = part {
+                let value = value.bytes(strings);
+                left_parts.push(local::LeftMembers::new(c.key, value, kind, part.members));
+            }
+        }
     }
     for (at, c) in logins {
         for t in log_ips::ip_terms(&input, at, c, &taken) {
@@ -393,6 +408,7 @@ pub fn build(input: PlanInput<'_>) -> Plan {
     let forged = forged::forged_sender_bounces(&input, &sender_terms, &taken);
     let ranking = input.ranking;
     let partly = yanked::partly(&input, &taken);
+    local::count_taken_elsewhere(&mut culprits, &left_parts, &taken);
     let mut plan = finish(input, culprits, taken);
     plan.partly_yanked = partly;
     plan.left_out = left_out;

@@ -372,5 +372,6 @@ fn part_json(l: &crate::analysis::plan::PartLeft) -> PartLeftJson {
     PartLeftJson {
         messages: l.messages,
         query: l.query.clone(),
+        taken_elsewhere: l.taken_elsewhere,
     }
 }

@@ -2,6 +2,7 @@
 //! IPs ([`crate::analysis::left`]): its mail only to this server's own mailboxes, an account's
 //! mail that keeps its replies; and the culprit's term that leaves them.
 
+use crate::analysis::key::ClusterKey;
 use crate::analysis::left::{DIVERTED_TERM, LOCAL_TERM, REMOTE_TERM};
 use crate::size::thousands;
 
@@ -41,6 +42,9 @@ pub struct PartLeft {
     pub messages: usize,
     /// The query that lists them: the culprit's own selection, this part of it.
     pub query: String,
+    /// Of the part, messages another culprit of the plan takes (a script's forms under a uid
+    /// taken whole): not counted in `messages` (review62: "not taken: 12" of which 2 were).
+    pub taken_elsewhere: usize,
 }
 
 impl PartLeft {
@@ -58,8 +62,15 @@ impl PartLeft {
                  the rest do: likely its owner's own mail"
             }
         };
+        let elsewhere = match self.taken_elsewhere {
+            0 => String::new(),
+            k => format!(
+                "; {} more of them taken with another culprit",
+                thousands(k as u64)
+            ),
+        };
         format!(
-            "not taken: {n} of its messages, {what} (qtriage list '{}' lists them)",
+            "not taken: {n} of its messages, {what} (qtriage list '{}' lists them{elsewhere})",
             self.query
         )
     }
@@ -90,6 +101,57 @@ pub(super) fn left_query(
 
 /// Bytes [`culprit_term`] adds for a part.
 pub(super) const TERM_BYTES: usize = REMOTE_TERM.len() + 8;
+
+/// A part left and the culprit it was left of (its key and value's bytes), with its members.
+pub(super) struct LeftMembers {
+    key: ClusterKey,
+    value: std::sync::Arc<[u8]>,
+    kind: PartKind,
+    members: Vec<u32>,
+}
+
+impl LeftMembers {
+    pub(super) fn new(
+        key: ClusterKey,
+        value: std::sync::Arc<[u8]>,
+        kind: PartKind,
+        members: Vec<u32>,
+    ) -> LeftMembers {
+        LeftMembers {
+            key,
+            value,
+            kind,
+            members,
+        }
+    }
+}
+
+/// Take out of each part's count the members another culprit took (`taken`, the plan's final
+/// selection), and say how many.
+pub(super) fn count_taken_elsewhere(
+    culprits: &mut [super::PlanCulprit],
+    parts: &[LeftMembers],
+    taken: &[bool],
+) {
+    for p in parts {
+        let elsewhere = (p.members.iter())
+            .filter(|&&i| taken.get(i as usize).copied().unwrap_or(false))
+            .count();
+        if elsewhere == 0 {
+            continue;
+        }
+        let culprit = (culprits.iter_mut()).find(|c| c.key == p.key && c.value_bytes == p.value);
+        let Some(c) = culprit else { continue };
+        let left = match p.kind {
+            PartKind::LocalOnly => c.local_left.as_mut(),
+            PartKind::KeepsReplies => c.undiverted_left.as_mut(),
+        };
+        if let Some(l) = left {
+            l.messages = l.messages.saturating_sub(elsewhere);
+            l.taken_elsewhere = elsewhere;
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -125,6 +187,7 @@ mod tests {
             kind: PartKind::LocalOnly,
             messages: 1_062,
             query: left_query(base(), None, &[], PartKind::LocalOnly),
+            taken_elsewhere: 0,
         };
         assert_eq!(
             left.words(),
@@ -136,12 +199,55 @@ mod tests {
             kind: PartKind::KeepsReplies,
             messages: 31,
             query: left_query(base(), None, &[], PartKind::KeepsReplies),
+            taken_elsewhere: 2,
         };
         assert_eq!(
             left.words(),
             "not taken: 31 of its messages, none sending replies to another domain (Reply-To) \
              nor on a subject template as the rest do: likely its owner's own mail (qtriage list \
-             'cluster:auth-user=x@example.com and reply-elsewhere:no' lists them)"
+             'cluster:auth-user=x@example.com and reply-elsewhere:no' lists them; 2 more of \
+             them taken with another culprit)"
         );
+    }
+
+    #[test]
+    fn a_part_another_culprit_takes_is_counted_apart() {
+        let left = PartLeft {
+            kind: PartKind::LocalOnly,
+            messages: 12,
+            query: String::new(),
+            taken_elsewhere: 0,
+        };
+        let mut culprits = vec![super::super::PlanCulprit {
+            key: ClusterKey::Script,
+            value: "contact.php".into(),
+            value_bytes: std::sync::Arc::from(&b"contact.php"[..]),
+            score: 53.3,
+            messages: 120,
+            counted_above: 0,
+            backscatter: 0,
+            from_log: 0,
+            reason: String::new(),
+            query: String::new(),
+            owner_left: None,
+            local_left: Some(left),
+            undiverted_left: None,
+        }];
+        let members: Vec<u32> = (120..132).collect();
+        let parts = [LeftMembers::new(
+            ClusterKey::Script,
+            std::sync::Arc::from(&b"contact.php"[..]),
+            PartKind::LocalOnly,
+            members,
+        )];
+        // A uid culprit took two of them.
+        let mut taken = vec![false; 132];
+        (taken[120], taken[121]) = (true, true);
+        count_taken_elsewhere(&mut culprits, &parts, &taken);
+        let left = culprits[0].local_left.as_ref().expect("left");
+        assert_eq!((left.messages, left.taken_elsewhere), (10, 2));
+        assert!(left
+            .words()
+            .ends_with("; 2 more of them taken with another culprit)"));
     }
 }

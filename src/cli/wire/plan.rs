@@ -82,6 +82,8 @@ pub struct PartLeftJson {
     pub messages: usize,
     /// The query that lists them.
     pub query: String,
+    /// Of the part, those another culprit of the plan takes (not in `messages`).
+    pub taken_elsewhere: usize,
 }
 
 /// A culprit login's messages `plan` leaves as its owner's own.
