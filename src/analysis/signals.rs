@@ -12,8 +12,8 @@ use rayon::prelude::*;
 use smallvec::SmallVec;
 
 use super::key::KeyValue;
-use super::patterns::{is_local_domain, network, subject_template};
-use crate::queue::{Channel, Interner, MessageRecord, Sym};
+use super::patterns::{network, subject_template};
+use crate::queue::{Interner, MessageRecord, Sym};
 
 mod accounts;
 mod campaigns;
@@ -280,6 +280,10 @@ fn backdoor_marked(script: &[u8]) -> bool {
         .any(|p| DIRS.iter().any(|d| p.eq_ignore_ascii_case(d)))
 }
 
+mod remote;
+pub(crate) use remote::remote_count;
+pub use remote::remote_mailbox_count;
+
 /// Everything `assess` reads besides the cluster.
 #[derive(Debug, Clone, Copy)]
 pub struct Corpus<'a> {
@@ -298,51 +302,6 @@ pub struct Corpus<'a> {
     /// What the records are, in the reasons' shares: [`OF_QUEUE`], or the report's words
     /// when the records are the queue and the yank area together.
     pub share_of: ShareOf,
-}
-
-/// Recipients of `r` qmail-send delivers elsewhere: those it put in `remote/`, and, not yet
-/// preprocessed, those not at a domain of [`AnalysisContext::mailbox_domains`] (as qmail-send
-/// will split them: by control/locals and virtualdomains alone). What `remote-rcpts:` counts
-/// and the plan's local-only part is judged by; unlike [`remote_count`] it never depends on
-/// what the queue holds, so a plan and a later yank agree.
-pub fn remote_mailbox_count(r: &MessageRecord, strings: &Interner, ctx: &AnalysisContext) -> u32 {
-    if r.recipients.count(Channel::Todo) == 0 {
-        return r.recipients.count(Channel::Remote);
-    }
-    let todo_remote: u32 = (r.recipients.domains(strings).iter())
-        .filter(|rd| rd.channel == Channel::Todo)
-        .filter(|rd| {
-            rd.domain
-                .is_none_or(|d| !strings.with(d, |d| is_local_domain(d, &ctx.mailbox_domains)))
-        })
-        .map(|rd| rd.todo_count)
-        .fold(0, u32::saturating_add);
-    r.recipients
-        .count(Channel::Remote)
-        .saturating_add(todo_remote)
-}
-
-/// Remote recipients of `r` (its todo recipients not at one of our domains before qmail-send
-/// has split them).
-pub(crate) fn remote_count(r: &MessageRecord, strings: &Interner, ctx: &AnalysisContext) -> u32 {
-    if r.recipients.count(Channel::Todo) == 0 {
-        return r.recipients.count(Channel::Remote);
-    }
-    // Not yet split by qmail-send: a todo recipient is remote unless its domain is one of ours.
-    let todo_remote: u32 = r
-        .recipients
-        .domains(strings)
-        .iter()
-        .filter(|rd| rd.channel == Channel::Todo)
-        .filter(|rd| {
-            rd.domain
-                .is_none_or(|d| !strings.with(d, |d| is_local_domain(d, &ctx.local_domains)))
-        })
-        .map(|rd| rd.todo_count)
-        .fold(0, u32::saturating_add);
-    r.recipients
-        .count(Channel::Remote)
-        .saturating_add(todo_remote)
 }
 
 /// Is this uid a web server's (by passwd name, else by its usual number)?

@@ -1,0 +1,51 @@
+//! How many of a message's recipients qmail-send delivers elsewhere, before and after it has
+//! split them.
+
+use crate::analysis::context::AnalysisContext;
+use crate::analysis::patterns::is_local_domain;
+use crate::queue::{Channel, Interner, MessageRecord};
+
+/// Recipients of `r` qmail-send delivers elsewhere: those it put in `remote/`, and, not yet
+/// preprocessed, those not at a domain of [`AnalysisContext::mailbox_domains`] (as qmail-send
+/// will split them: by control/locals and virtualdomains alone). What `remote-rcpts:` counts
+/// and the plan's local-only part is judged by; unlike [`remote_count`] it never depends on
+/// what the queue holds, so a plan and a later yank agree.
+pub fn remote_mailbox_count(r: &MessageRecord, strings: &Interner, ctx: &AnalysisContext) -> u32 {
+    if r.recipients.count(Channel::Todo) == 0 {
+        return r.recipients.count(Channel::Remote);
+    }
+    let todo_remote: u32 = (r.recipients.domains(strings).iter())
+        .filter(|rd| rd.channel == Channel::Todo)
+        .filter(|rd| {
+            rd.domain
+                .is_none_or(|d| !strings.with(d, |d| is_local_domain(d, &ctx.mailbox_domains)))
+        })
+        .map(|rd| rd.todo_count)
+        .fold(0, u32::saturating_add);
+    r.recipients
+        .count(Channel::Remote)
+        .saturating_add(todo_remote)
+}
+
+/// Remote recipients of `r` (its todo recipients not at one of our domains before qmail-send
+/// has split them).
+pub(crate) fn remote_count(r: &MessageRecord, strings: &Interner, ctx: &AnalysisContext) -> u32 {
+    if r.recipients.count(Channel::Todo) == 0 {
+        return r.recipients.count(Channel::Remote);
+    }
+    // Not yet split by qmail-send: a todo recipient is remote unless its domain is one of ours.
+    let todo_remote: u32 = r
+        .recipients
+        .domains(strings)
+        .iter()
+        .filter(|rd| rd.channel == Channel::Todo)
+        .filter(|rd| {
+            rd.domain
+                .is_none_or(|d| !strings.with(d, |d| is_local_domain(d, &ctx.local_domains)))
+        })
+        .map(|rd| rd.todo_count)
+        .fold(0, u32::saturating_add);
+    r.recipients
+        .count(Channel::Remote)
+        .saturating_add(todo_remote)
+}
