@@ -253,22 +253,34 @@ fn a_yank_area_inside_qmails_directories_is_refused() {
     assert!(out.starts_with("restored 1 message"), "{out}");
 }
 
+/// Four spam messages, and a yank of them into the yank area `<queue>/y1` killed after five
+/// renames: the second message is half-moved.
+fn killed_in_another_area() -> (
+    TestQueue,
+    Vec<qtriage::queue::MessageId>,
+    std::path::PathBuf,
+) {
+    let t = TestQueue::new(5);
+    let ids: Vec<_> = (0..4).map(|i| t.add(spam(i))).collect();
+    let area = t.root().join("y1");
+    let out = t
+        .command()
+        .args(["yank", "auth:test", "--apply", "--yank-dir"])
+        .arg(&area)
+        .env("QTRIAGE_FAILPOINT", "yank:after-rename:5")
+        .output()
+        .expect("yank");
+    assert!(out.status.code().is_none(), "aborted: {out:?}");
+    (t, ids, area)
+}
+
 /// A yank into another yank area killed mid-batch: `check` and `recover` without `--yank-dir`
 /// find it (safety62: `recover` said `nothing to recover`, and the operator would restart
 /// qmail-send on the half-moved batch).
 #[test]
 fn recover_and_check_find_a_batch_killed_in_another_yank_area() {
-    let t = TestQueue::new(5);
-    let ids: Vec<_> = (0..4).map(|i| t.add(spam(i))).collect();
-    let area = t.root().join("y1");
+    let (t, ids, area) = killed_in_another_area();
     let d = area.to_str().expect("utf-8");
-    let out = t
-        .command()
-        .args(["yank", "auth:test", "--apply", "--yank-dir", d])
-        .env("QTRIAGE_FAILPOINT", "yank:after-rename:5")
-        .output()
-        .expect("yank");
-    assert!(out.status.code().is_none(), "aborted: {out:?}");
     let check = t.run(&["check"]);
     assert_exit(&check, 1);
     let text = String::from_utf8_lossy(&check.stdout);
@@ -311,17 +323,7 @@ fn recover_and_check_find_a_batch_killed_in_another_yank_area() {
 /// killed one was moving, and the split ended with qmail-send deleting its mess).
 #[test]
 fn an_action_in_another_yank_area_first_completes_a_killed_batch() {
-    let t = TestQueue::new(5);
-    let ids: Vec<_> = (0..4).map(|i| t.add(spam(i))).collect();
-    let area = t.root().join("y1");
-    let d = area.to_str().expect("utf-8");
-    let out = t
-        .command()
-        .args(["yank", "auth:test", "--apply", "--yank-dir", d])
-        .env("QTRIAGE_FAILPOINT", "yank:after-rename:5")
-        .output()
-        .expect("yank");
-    assert!(out.status.code().is_none(), "aborted: {out:?}");
+    let (t, ids, area) = killed_in_another_area();
     let out = t.run(&["yank", "auth:test", "--apply"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("recovered interrupted batch"), "{err}");
