@@ -87,6 +87,9 @@ pub fn undiverted(
     if c.key != ClusterKey::AuthUser {
         return None;
     }
+    let part = small_part(c, records, &counted, |r| !r.headers.reply_elsewhere)?;
+    // Only once there is a part (most culprits have none): the templates of its few messages,
+    // then the diverting ones' subjects read until one is on them, each distinct one once.
     let mut templates: HashMap<Sym, Option<Vec<u8>>> = HashMap::default();
     let mut template = |s: Option<Sym>| -> Option<Vec<u8>> {
         let s = s?;
@@ -94,15 +97,14 @@ pub fn undiverted(
             .or_insert_with(|| strings.with(s, subject_template))
             .clone()
     };
-    let diverting: HashSet<Vec<u8>> = (c.members.iter().filter(|&&i| counted(i)))
+    let own: HashSet<Vec<u8>> = (part.members.iter())
         .filter_map(|&i| records.get(i as usize))
-        .filter(|r| r.headers.reply_elsewhere)
         .filter_map(|r| template(r.headers.subject))
         .collect();
-    let part = small_part(c, records, counted, |r| !r.headers.reply_elsewhere)?;
-    let alike = (part.members.iter())
+    let alike = (c.members.iter().filter(|&&i| counted(i)))
         .filter_map(|&i| records.get(i as usize))
-        .any(|r| template(r.headers.subject).is_some_and(|t| diverting.contains(&t)));
+        .filter(|r| r.headers.reply_elsewhere)
+        .any(|r| template(r.headers.subject).is_some_and(|t| own.contains(&t)));
     (!alike).then_some(part)
 }
 

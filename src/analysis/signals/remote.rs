@@ -11,6 +11,17 @@ use crate::queue::{Channel, Interner, MessageRecord};
 /// and the plan's local-only part is judged by; unlike [`remote_count`] it never depends on
 /// what the queue holds, so a plan and a later yank agree.
 pub fn remote_mailbox_count(r: &MessageRecord, strings: &Interner, ctx: &AnalysisContext) -> u32 {
+    remote_besides(r, strings, &ctx.mailbox_domains)
+}
+
+/// Remote recipients of `r` (its todo recipients not at one of our domains before qmail-send
+/// has split them).
+pub(crate) fn remote_count(r: &MessageRecord, strings: &Interner, ctx: &AnalysisContext) -> u32 {
+    remote_besides(r, strings, &ctx.local_domains)
+}
+
+/// `r`'s recipients in `remote/`, and those not yet split whose domain is none of `ours`.
+fn remote_besides(r: &MessageRecord, strings: &Interner, ours: &[String]) -> u32 {
     if r.recipients.count(Channel::Todo) == 0 {
         return r.recipients.count(Channel::Remote);
     }
@@ -18,30 +29,7 @@ pub fn remote_mailbox_count(r: &MessageRecord, strings: &Interner, ctx: &Analysi
         .filter(|rd| rd.channel == Channel::Todo)
         .filter(|rd| {
             rd.domain
-                .is_none_or(|d| !strings.with(d, |d| is_local_domain(d, &ctx.mailbox_domains)))
-        })
-        .map(|rd| rd.todo_count)
-        .fold(0, u32::saturating_add);
-    r.recipients
-        .count(Channel::Remote)
-        .saturating_add(todo_remote)
-}
-
-/// Remote recipients of `r` (its todo recipients not at one of our domains before qmail-send
-/// has split them).
-pub(crate) fn remote_count(r: &MessageRecord, strings: &Interner, ctx: &AnalysisContext) -> u32 {
-    if r.recipients.count(Channel::Todo) == 0 {
-        return r.recipients.count(Channel::Remote);
-    }
-    // Not yet split by qmail-send: a todo recipient is remote unless its domain is one of ours.
-    let todo_remote: u32 = r
-        .recipients
-        .domains(strings)
-        .iter()
-        .filter(|rd| rd.channel == Channel::Todo)
-        .filter(|rd| {
-            rd.domain
-                .is_none_or(|d| !strings.with(d, |d| is_local_domain(d, &ctx.local_domains)))
+                .is_none_or(|d| !strings.with(d, |d| is_local_domain(d, ours)))
         })
         .map(|rd| rd.todo_count)
         .fold(0, u32::saturating_add);
