@@ -2,7 +2,6 @@
 //! after recovery every message is whole in exactly one place, and restore-all gives back the
 //! original tree (names, bytes, inodes). Checked with an independent walkdir walk.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
@@ -12,7 +11,7 @@ use rayon::prelude::*;
 use qtriage::fixture::{FixtureState, MessageSpec};
 
 use crate::tree::{walk, Place, Tree};
-use crate::util::{assert_exit, TestQueue};
+use crate::util::{assert_exit, spawn_paused, TestQueue};
 
 /// Messages in the crash queue (half of them spam, yanked and restored).
 const MESSAGES: u32 = 20_000;
@@ -169,24 +168,12 @@ fn kill_minus_nine_during_bulk_yank_and_restore() {
 /// Real SIGKILLs: once at a paused point, once at whatever point a running restore reached.
 fn sigkill_at_polled_progress_points(t: &TestQueue, original: &Tree) {
     // 1. Paused after 12,345 renames, holding the locks: SIGKILL.
-    let mut child = t
-        .command()
-        .args(["yank", "auth:test", "--apply"])
-        .env("QTRIAGE_FAILPOINT", "yank:pause-after-rename:12345")
-        .stdin(Stdio::piped())
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let mut err = BufReader::new(child.stderr.take().expect("stderr"));
-    let mut line = String::new();
-    while !line.contains("failpoint paused") {
-        line.clear();
-        assert!(
-            err.read_line(&mut line).expect("read") > 0,
-            "ended before pausing"
-        );
-    }
+    let (mut child, _err) = spawn_paused(
+        t.command()
+            .args(["yank", "auth:test", "--apply"])
+            .env("QTRIAGE_FAILPOINT", "yank:pause-after-rename:12345")
+            .stdout(Stdio::null()),
+    );
     child.kill().expect("SIGKILL");
     child.wait().expect("wait");
     // At most one message can be split at any instant (12345 may fall on a message boundary).

@@ -1,13 +1,13 @@
 //! A real process holds lock/sendmutex (as qmail-send does): destructive commands refuse,
 //! `--force` acts, and qtriage's own lock keeps a would-be qmail-send out while it acts.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::process::{Command, Stdio};
 
 use qtriage::fixture::MessageSpec;
 
 use crate::tree::{walk, Place};
-use crate::util::{assert_exit, FakeSend, TestQueue};
+use crate::util::{assert_exit, spawn_paused, FakeSend, TestQueue};
 
 fn would_be_send_starts(t: &TestQueue) -> bool {
     Command::new("flock")
@@ -118,24 +118,12 @@ fn every_destructive_command_refuses_while_send_runs_and_force_acts() {
 #[test]
 fn qtriage_holds_sendmutex_while_acting() {
     let (t, _) = queue();
-    let mut child = t
-        .command()
-        .args(["yank", "auth:test", "--apply"])
-        .env("QTRIAGE_FAILPOINT", "yank:pause-after-rename:2")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let mut err = BufReader::new(child.stderr.take().expect("stderr"));
-    let mut line = String::new();
-    while !line.contains("failpoint paused") {
-        line.clear();
-        assert!(
-            err.read_line(&mut line).expect("read") > 0,
-            "qtriage ended before pausing"
-        );
-    }
+    let (mut child, _err) = spawn_paused(
+        t.command()
+            .args(["yank", "auth:test", "--apply"])
+            .env("QTRIAGE_FAILPOINT", "yank:pause-after-rename:2")
+            .stdout(Stdio::piped()),
+    );
     assert!(
         !would_be_send_starts(&t),
         "qmail-send could start half-way through a yank"
@@ -376,21 +364,12 @@ fn a_forced_action_with_another_yank_area_waits_for_the_one_acting() {
     let (t, ids) = queue();
     let (y1, y2) = (t.root().join("y1"), t.root().join("y2"));
     let (y1, y2) = (y1.to_str().expect("utf-8"), y2.to_str().expect("utf-8"));
-    let mut first = t
-        .command()
-        .args(["yank", "id:*", "--apply", "--force", "--yank-dir", y1])
-        .env("QTRIAGE_FAILPOINT", "yank:pause-after-rename:1")
-        .stdin(Stdio::piped())
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let mut err = BufReader::new(first.stderr.take().expect("stderr"));
-    let mut line = String::new();
-    while !line.contains("failpoint paused") {
-        line.clear();
-        assert!(err.read_line(&mut line).expect("read") > 0, "ended first");
-    }
+    let (mut first, _err) = spawn_paused(
+        t.command()
+            .args(["yank", "id:*", "--apply", "--force", "--yank-dir", y1])
+            .env("QTRIAGE_FAILPOINT", "yank:pause-after-rename:1")
+            .stdout(Stdio::null()),
+    );
     let second = t.run(&["yank", "id:*", "--apply", "--force", "--yank-dir", y2]);
     assert_exit(&second, 2);
     let text = String::from_utf8_lossy(&second.stderr);

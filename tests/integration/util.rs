@@ -99,6 +99,25 @@ pub fn add_users(t: &TestQueue, n: usize, mut born: impl FnMut() -> i64) {
     }
 }
 
+/// Spawn `cmd` (a qtriage action with a `pause-after-rename` failpoint, stdin and stderr piped
+/// here) and return once it says it paused, holding its locks: the child, and its stderr, kept
+/// open so it may go on writing.
+pub fn spawn_paused(cmd: &mut Command) -> (Child, std::io::BufReader<std::process::ChildStderr>) {
+    let mut child = (cmd.stdin(Stdio::piped()).stderr(Stdio::piped()))
+        .spawn()
+        .expect("spawn");
+    let mut err = std::io::BufReader::new(child.stderr.take().expect("stderr"));
+    let mut line = String::new();
+    while !line.contains("failpoint paused") {
+        line.clear();
+        assert!(
+            err.read_line(&mut line).expect("read") > 0,
+            "qtriage ended before pausing"
+        );
+    }
+    (child, err)
+}
+
 /// Every environment variable qtriage reads (docs/cli.md's table).
 pub const QTRIAGE_VARIABLES: [&str; 6] = [
     "QTRIAGE_QUEUE",
