@@ -105,26 +105,42 @@ pub fn ensure_yank_dir(yank_dir: &Path) -> Result<(), ActionError> {
 /// (and a copy is not atomic). Compares `st_dev` of the queue's `mess/` and the yank area, or,
 /// while the area does not exist yet, of its nearest existing ancestor (where it would be
 /// created), so a dry run refuses what `--apply` would, and `--apply` refuses before creating
-/// anything.
+/// anything; and their mounts, where the kernel tells, for a bind mount of the same filesystem.
 pub fn check_same_filesystem(queue_root: &Path, yank_dir: &Path) -> Result<(), ActionError> {
     let mess = queue_root.join("mess");
     let q = std::fs::metadata(&mess).map_err(|e| ActionError::io(&mess, e))?;
-    let y = nearest_existing(yank_dir)?;
+    let (nearest, y) = nearest_existing(yank_dir)?;
     if q.dev() != y.dev() {
         return Err(ActionError::CrossDevice {
             queue: queue_root.to_path_buf(),
             yank: yank_dir.to_path_buf(),
         });
     }
+    if let (Some(a), Some(b)) = (mount_id(&mess), mount_id(&nearest)) {
+        if a != b {
+            return Err(ActionError::OtherMount {
+                queue: queue_root.to_path_buf(),
+                yank: yank_dir.to_path_buf(),
+            });
+        }
+    }
     Ok(())
 }
 
-/// The metadata of `dir`, or of its nearest ancestor that exists. Symbolic links are followed:
-/// the area is wherever its path leads, as for rename(2).
-fn nearest_existing(dir: &Path) -> Result<std::fs::Metadata, ActionError> {
+/// The mount `p` lies on, where the kernel tells (statx's mount id, Linux 5.8 on): a bind
+/// mount shares its filesystem's `st_dev`, yet rename(2) between two mounts fails.
+fn mount_id(p: &Path) -> Option<u64> {
+    use rustix::fs::{statx, AtFlags, StatxFlags, CWD};
+    let s = statx(CWD, p, AtFlags::empty(), StatxFlags::MNT_ID).ok()?;
+    (s.stx_mask & StatxFlags::MNT_ID.bits() != 0).then_some(s.stx_mnt_id)
+}
+
+/// `dir` and its metadata, or its nearest ancestor that exists and that one's. Symbolic links
+/// are followed: the area is wherever its path leads, as for rename(2).
+fn nearest_existing(dir: &Path) -> Result<(PathBuf, std::fs::Metadata), ActionError> {
     for p in dir.ancestors().filter(|p| !p.as_os_str().is_empty()) {
         match std::fs::metadata(p) {
-            Ok(m) => return Ok(m),
+            Ok(m) => return Ok((p.to_path_buf(), m)),
             // A link to nowhere: creating the area there fails with "File exists", which says
             // nothing (crash49); said plainly, by the dry run too.
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && is_symlink(p) => {
@@ -141,7 +157,8 @@ fn nearest_existing(dir: &Path) -> Result<std::fs::Metadata, ActionError> {
         }
     }
     // A relative path whose every component is missing lies in the current directory.
-    std::fs::metadata(".").map_err(|e| ActionError::io(dir, e))
+    let here = std::fs::metadata(".").map_err(|e| ActionError::io(dir, e))?;
+    Ok((PathBuf::from("."), here))
 }
 
 /// The directories of a queue qmail reads or cleans (`lock/` and `pid/` too: qmail-clean

@@ -75,6 +75,19 @@ pub enum ActionError {
         /// The yank area.
         yank: PathBuf,
     },
+    /// The yank area is on the queue's filesystem but another mount of it (a bind mount):
+    /// rename(2) fails with EXDEV between mounts whatever their device (safety63).
+    #[error(
+        "the yank area {yank} is on another mount than the queue {queue} (a bind mount of its \
+         filesystem): rename(2) cannot move messages between mounts; choose a --yank-dir on the \
+         queue's mount"
+    )]
+    OtherMount {
+        /// The queue directory.
+        queue: PathBuf,
+        /// The yank area.
+        yank: PathBuf,
+    },
     /// The yank area is the queue's directory or inside one of qmail's (`pid/`, `mess/`, ...):
     /// qmail reads those, and qmail-clean deletes every file of `pid/` 36 hours old.
     #[error(

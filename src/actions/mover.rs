@@ -102,6 +102,11 @@ fn exists(p: &Path) -> bool {
     std::fs::symlink_metadata(p).is_ok()
 }
 
+/// Is `p` known to be missing (not merely unreadable)?
+fn absent(p: &Path) -> bool {
+    std::fs::symlink_metadata(p).is_err_and(|e| e.kind() == io::ErrorKind::NotFound)
+}
+
 impl<'a> Mover<'a> {
     /// The queue path of a message's file.
     pub fn queue_path(&self, subdir: Subdir, id: MessageId) -> PathBuf {
@@ -178,6 +183,10 @@ impl<'a> Mover<'a> {
             match rename_noreplace(&from, &to) {
                 Ok(()) => self.note(&from, &to),
                 Err(e) if e.kind() == io::ErrorKind::NotFound && !exists(&from) => {}
+                // Between two mounts rename(2) says EXDEV before it looks for the source: a
+                // file that never moved needs no moving back (safety63: a bind-mounted area
+                // reported every message split).
+                Err(e) if e.kind() == io::ErrorKind::CrossesDevices && absent(&from) => {}
                 Err(e) => return Err(e),
             }
         }
@@ -281,6 +290,60 @@ mod tests {
             q,
             [Subdir::Remote, Subdir::Info, Subdir::Todo, Subdir::Mess]
         );
+    }
+
+    /// A yank into another mount (a bind mount of the queue's filesystem) fails at its first
+    /// rename; nothing moved, so the message is whole where it was, not split.
+    #[test]
+    fn a_move_between_mounts_fails_whole_not_split() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (queue, area, view) = (
+            dir.path().join("q"),
+            dir.path().join("a"),
+            dir.path().join("v"),
+        );
+        let layout = Layout {
+            split: 1,
+            big_todo: false,
+        };
+        let id = MessageId(7);
+        for s in [Subdir::Mess, Subdir::Todo] {
+            let p = queue.join(layout.rel_path(s, id));
+            std::fs::create_dir_all(p.parent().expect("dir")).expect("queue dir");
+            std::fs::write(&p, "x").expect("queue file");
+        }
+        for d in [&area, &view] {
+            std::fs::create_dir(d).expect("area");
+        }
+        let mounted = std::process::Command::new("mount")
+            .arg("--bind")
+            .args([&area, &view])
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !mounted {
+            println!("skipped: mount --bind is not permitted here");
+            return;
+        }
+        let mut mover = Mover {
+            queue_root: &queue,
+            layout,
+            yank_dir: &view,
+            fail: Armed::none(),
+            ops: 0,
+            touched: BTreeSet::new(),
+        };
+        let moved = mover.move_message(
+            id,
+            &[Subdir::Mess, Subdir::Todo],
+            Toward::Yank,
+            &mut |_, _| {},
+        );
+        let _ = std::process::Command::new("umount").arg(&view).status();
+        let failure = moved.expect_err("EXDEV");
+        assert_eq!(failure.error.kind(), io::ErrorKind::CrossesDevices);
+        assert!(!failure.is_split, "nothing moved: whole in the queue");
+        assert!(queue.join(layout.rel_path(Subdir::Mess, id)).is_file());
     }
 
     #[test]

@@ -253,6 +253,75 @@ fn a_yank_area_inside_qmails_directories_is_refused() {
     assert!(out.starts_with("restored 1 message"), "{out}");
 }
 
+/// A bind mount of `dir`'s source at `at`, unmounted when dropped (even when the test fails).
+struct BindMount(std::path::PathBuf);
+
+impl BindMount {
+    /// `None` where mounting is not permitted (not root, or no mount namespace rights).
+    fn new(dir: &Path, at: &Path) -> Option<BindMount> {
+        std::fs::create_dir_all(at).expect("mount point");
+        let ok = std::process::Command::new("mount")
+            .arg("--bind")
+            .args([dir, at])
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then(|| BindMount(at.to_path_buf()))
+    }
+}
+
+impl Drop for BindMount {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+/// A yank area on a bind mount of the queue's filesystem has the queue's `st_dev`, yet
+/// rename(2) between two mounts fails (EXDEV): refused by the dry run and `--apply` alike, by
+/// mount id, nothing moved (safety63: it passed, and every message was reported split). A bind
+/// mount of `pid/` is refused the same way.
+#[test]
+fn a_yank_area_on_another_mount_of_the_queues_filesystem_is_refused() {
+    let t = TestQueue::new(5);
+    t.add(spam(1));
+    let home = t.root().parent().expect("home");
+    std::fs::create_dir(home.join("area")).expect("area");
+    let Some(view) = BindMount::new(&home.join("area"), &home.join("area-view")) else {
+        println!("skipped: mount --bind is not permitted here");
+        return;
+    };
+    let pid = BindMount::new(&t.root().join("pid"), &home.join("pid-view")).expect("mount");
+    let before = walk(t.root(), &t.root().join("yanked"), false);
+    for area in [view.0.clone(), view.0.join("new"), pid.0.clone()] {
+        let d = area.to_str().expect("utf-8");
+        for args in [
+            &["yank", "auth:test"][..],
+            &["yank", "auth:test", "--apply"],
+        ] {
+            let out = t.run(&[args, &["--yank-dir", d]].concat());
+            assert_exit(&out, 2);
+            let err = String::from_utf8_lossy(&out.stderr);
+            let want = format!("the yank area {d} is on another mount than the queue");
+            assert!(err.contains(&want), "{args:?} {d}: {err}");
+        }
+    }
+    assert_eq!(
+        walk(t.root(), &t.root().join("yanked"), false),
+        before,
+        "nothing moved"
+    );
+    // The same directory by its own path is fine.
+    let d = home.join("area");
+    let out = t.run(&[
+        "yank",
+        "auth:test",
+        "--apply",
+        "--yank-dir",
+        d.to_str().expect("utf-8"),
+    ]);
+    assert_exit(&out, 0);
+}
+
 /// Four spam messages, and a yank of them into the yank area `<queue>/y1` killed after five
 /// renames: the second message is half-moved.
 fn killed_in_another_area() -> (
