@@ -66,6 +66,26 @@ pub fn registered(queue_root: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
+/// Every yank area of the queue at `queue_root` that exists: the default one, then the
+/// [`registered`] ones.
+pub fn every_area(queue_root: &Path) -> Vec<PathBuf> {
+    let default = default_yank_dir(queue_root);
+    (std::iter::once(default).chain(registered(queue_root)))
+        .filter(|a| a.is_dir())
+        .collect()
+}
+
+/// Which files of message `id` the yank area `yank_dir` holds (links and all: a name taken).
+pub fn parts_of(yank_dir: &Path, id: MessageId) -> Parts {
+    let taken = |s: &Subdir| std::fs::symlink_metadata(yank_dir.join(yank_name(id, *s))).is_ok();
+    Parts(
+        Subdir::ALL
+            .into_iter()
+            .filter(taken)
+            .fold(0, |bits, s| bits | s.bit()),
+    )
+}
+
 /// Are `a` and `b` the same directory (the same path, or the same one by device and inode)?
 pub fn same_dir(a: &Path, b: &Path) -> bool {
     use std::os::unix::fs::MetadataExt;

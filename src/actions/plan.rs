@@ -123,6 +123,12 @@ pub enum RefusalReason {
     /// Purge: a yanked envelope whose mess is in the queue (this path) with no envelope there:
     /// the other half of a split message, its only envelope (recheck62).
     MessInQueue(PathBuf),
+    /// Purge: a yanked mess without an envelope here whose envelope is in another yank area
+    /// (this path) without a mess: the message split between two areas (recheck62).
+    EnvelopeInYankArea(PathBuf),
+    /// Purge: a yanked envelope without a mess here whose mess is in another yank area (this
+    /// path) without an envelope.
+    MessInYankArea(PathBuf),
     /// Undo of an expire: the birth time is no longer the one the expire set (changed since).
     BirthTimeChanged {
         /// The info mtime now.
@@ -178,6 +184,19 @@ impl std::fmt::Display for RefusalReason {
                 f,
                 "its mess is in the queue ({}) without an envelope: this envelope is the \
                  message's only one; not deleted (put it back: see qtriage check)",
+                p.display()
+            ),
+            RefusalReason::EnvelopeInYankArea(p) => write!(
+                f,
+                "its envelope is in another yank area ({}) without a mess: this mess is the \
+                 message's only copy; not deleted (move one half to the other, then restore it)",
+                p.display()
+            ),
+            RefusalReason::MessInYankArea(p) => write!(
+                f,
+                "its mess is in another yank area ({}) without an envelope: this envelope is \
+                 the message's only one; not deleted (move one half to the other, then restore \
+                 it)",
                 p.display()
             ),
             RefusalReason::BirthTimeChanged { now, expired_to } => write!(

@@ -1,7 +1,7 @@
 //! Plan a purge: the only permanent deletion qtriage does, and only from the yank area.
 
 use std::collections::HashSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::area::list_yanked;
 use super::error::ActionError;
@@ -11,7 +11,7 @@ use super::mover::yank_name;
 use super::plan::{Plan, PlannedMessage, Refusal, RefusalReason};
 use super::restore::load_batch;
 use super::yank::{new_plan, PlanOptions};
-use crate::queue::{MessageId, Queue, Subdir};
+use crate::queue::{MessageId, Parts, Queue, Subdir};
 
 /// Which yanked messages to delete for good.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,6 +74,9 @@ pub fn plan_purge(
     // A batch deletes only the files it moved: under one id may lie an earlier yank's too
     // (`owned_files`), which that batch no longer holds but is not this one's to delete.
     let owned = owned_files(&all);
+    let others: Vec<_> = (super::area::every_area(queue.root()).into_iter())
+        .filter(|a| !super::area::same_dir(a, yank_dir))
+        .collect();
     for y in list_yanked(yank_dir)? {
         let keep = match selection {
             PurgeSelection::Batch(_) => batch_ids.as_ref().is_some_and(|ids| ids.contains(&y.id)),
@@ -94,6 +97,7 @@ pub fn plan_purge(
                 true => envelope_in_queue(queue, y.id).map(RefusalReason::EnvelopeInQueue),
                 false => mess_in_queue(queue, y.id).map(RefusalReason::MessInQueue),
             };
+            let split = split.or_else(|| other_half_in(&others, y.id, y.files));
             if let Some(reason) = split {
                 plan.refused.push(Refusal { id: y.id, reason });
                 continue;
@@ -124,6 +128,30 @@ fn mess_in_queue(queue: &Queue, id: MessageId) -> Option<std::path::PathBuf> {
         .filter(|&s| s != Subdir::Mess)
         .any(|s| std::fs::symlink_metadata(path(s)).is_ok());
     (std::fs::symlink_metadata(&mess).is_ok() && !envelope).then_some(mess)
+}
+
+/// The other half of message `id` in another yank area, when this area holds only its mess
+/// (`here`) and another only envelope files, or the reverse.
+fn other_half_in(others: &[PathBuf], id: MessageId, here: Parts) -> Option<RefusalReason> {
+    let envelope = |parts: Parts| parts.iter().any(|s| s != Subdir::Mess);
+    let (has_mess, has_envelope) = (here.has(Subdir::Mess), envelope(here));
+    if has_mess == has_envelope {
+        return None;
+    }
+    others.iter().find_map(|area| {
+        let there = super::area::parts_of(area, id);
+        let path = |s: Subdir| area.join(yank_name(id, s));
+        match has_mess {
+            true if envelope(there) && !there.has(Subdir::Mess) => {
+                let first = there.iter().next()?;
+                Some(RefusalReason::EnvelopeInYankArea(path(first)))
+            }
+            false if there.has(Subdir::Mess) && !envelope(there) => {
+                Some(RefusalReason::MessInYankArea(path(Subdir::Mess)))
+            }
+            _ => None,
+        }
+    })
 }
 
 /// A queue file of message `id`'s envelope, when the queue holds one and no mess: the other

@@ -492,9 +492,8 @@ pub fn recover_counting(
 fn recover_every_area(plan: &Plan, opts: &ExecuteOptions) -> Result<RecoveryReport, ActionError> {
     let none = AtomicU64::new(0);
     let mut all = recover_locked(&plan.yank_dir, &plan.queue_root, opts, &none)?;
-    let default = super::area::default_yank_dir(&plan.queue_root);
-    let others = std::iter::once(default).chain(super::area::registered(&plan.queue_root));
-    for area in others.filter(|a| a.is_dir() && !super::area::same_dir(a, &plan.yank_dir)) {
+    let others = super::area::every_area(&plan.queue_root).into_iter();
+    for area in others.filter(|a| !super::area::same_dir(a, &plan.yank_dir)) {
         if unfinished(&area)?.is_empty() && journal::pending_files(&journal_dir(&area))?.is_empty()
         {
             continue;

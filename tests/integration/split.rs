@@ -91,3 +91,55 @@ fn purge_never_deletes_the_only_envelope_of_a_mess_in_the_queue() {
         "its only envelope kept"
     );
 }
+
+/// A message split between two yank areas (its envelope in the default one, its mess in
+/// another listed one) is purged from neither: each half is the message's only one
+/// (recheck62: the envelope-only entry was purged, the mess left with no envelope anywhere).
+#[test]
+fn purge_never_deletes_a_half_whose_other_half_is_in_another_yank_area() {
+    let t = TestQueue::new(23);
+    let spam = |login: &str, i: u32| {
+        MessageSpec::new()
+            .sender(format!("x{i}@spam.example"))
+            .received_from("82.128.32.42")
+            .auth(login)
+            .remote(format!("v{i}@example.net"))
+    };
+    let (split, whole) = (t.add(spam("test", 0)), t.add(spam("test", 1)));
+    t.add(spam("sales", 2));
+    let y1 = t.root().join("y1");
+    let d = y1.to_str().expect("utf-8");
+    assert_exit(
+        &t.run(&["yank", "auth:sales", "--apply", "--yank-dir", d]),
+        0,
+    );
+    assert_exit(&t.run(&["yank", "auth:test", "--apply"]), 0);
+    let (area, other) = (t.q.yank_area(), t.q.yank_area_at(&y1));
+    area.split_into(&other, Subdir::Mess, split).expect("split");
+    for (args, half, kind) in [
+        (
+            &["purge", "--all", "--json"][..],
+            Subdir::Info,
+            "mess-in-yank-area",
+        ),
+        (
+            &["purge", "--all", "--json", "--yank-dir", d],
+            Subdir::Mess,
+            "envelope-in-yank-area",
+        ),
+    ] {
+        let out = t.run(&[args, &["--apply"]].concat());
+        let text = String::from_utf8_lossy(&out.stdout);
+        let json: serde_json::Value = serde_json::from_str(&text).expect("json");
+        let refused = json["skipped"].as_array().expect("skipped");
+        assert_eq!(refused.len(), 1, "{text}");
+        assert_eq!(refused[0]["id"], split.0, "{text}");
+        assert_eq!(refused[0]["reason"], kind, "{text}");
+        let kept = [&area, &other].map(|a| a.path(half, split).exists());
+        assert!(kept.iter().any(|k| *k), "{args:?}: the half kept");
+    }
+    assert!(
+        !area.path(Subdir::Mess, whole).exists(),
+        "the whole one purged"
+    );
+}

@@ -43,6 +43,8 @@ impl SkippedJson {
             RefusalReason::BirthTimeChanged { .. } => "birth-time-changed",
             RefusalReason::EnvelopeInQueue(_) => "envelope-in-queue",
             RefusalReason::MessInQueue(_) => "mess-in-queue",
+            RefusalReason::EnvelopeInYankArea(_) => "envelope-in-yank-area",
+            RefusalReason::MessInYankArea(_) => "mess-in-yank-area",
         };
         SkippedJson {
             id: id.0,
