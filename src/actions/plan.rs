@@ -297,6 +297,9 @@ pub struct BatchOutcome {
     pub files: u64,
     /// Messages that failed, left whole where they were, with the reason.
     pub failed: Vec<(MessageId, String)>,
+    /// Messages of a yank or restore with none of their files on either side when their turn
+    /// came (qmail-send finished them meanwhile): not counted in `messages`.
+    pub gone: Vec<MessageId>,
     /// Every message of the batch only re-times its info file (an expire, or the undo of
     /// one): its `files` were re-timed, not moved.
     pub retimed_only: bool,
@@ -349,8 +352,15 @@ impl RecoveryReport {
                 Direction::Purge => "deleted",
                 _ => "moved",
             };
+            let gone = match b.gone.len() as u64 {
+                0 => String::new(),
+                n => format!(
+                    ", {} gone (in neither the queue nor the yank area: qmail-send finished them)",
+                    thousands(n)
+                ),
+            };
             lines.push(format!(
-                "{lead} {} ({}): {}, {} {done} now, {} failed",
+                "{lead} {} ({}): {}, {} {done} now, {} failed{gone}",
                 b.batch,
                 b.direction.name(),
                 counted(b.messages, "message", "messages"),

@@ -171,14 +171,16 @@ pub fn execute_with(
         recovered: false,
         recheck: guard.forced_while_running,
     };
-    outcome.batch = Some(run.run(
+    let mut batch = run.run(
         &mut mover,
         journal,
         &messages,
         &HashSet::new(),
         progress,
         on_move,
-    )?);
+    )?;
+    outcome.vanished.append(&mut batch.gone);
+    outcome.batch = Some(batch);
     Ok(outcome)
 }
 
@@ -348,6 +350,7 @@ impl BatchRun<'_> {
             messages: 0,
             files: 0,
             failed: Vec::new(),
+            gone: Vec::new(),
             retimed_only: (messages.iter()).all(|m| m.files.is_empty() && m.set_mtime.is_some()),
         };
         let mut split: Vec<(MessageId, String)> = Vec::new();
@@ -363,6 +366,7 @@ impl BatchRun<'_> {
             }
             let ops_before = mover.ops;
             match apply(mover, (self.direction, self.recheck), m, on_move) {
+                Ok(0) if gone(mover, self.direction, m) => out.gone.push(m.id),
                 Ok(n) => {
                     out.messages += 1;
                     out.files += u64::from(n);
@@ -593,4 +597,4 @@ fn recover_locked(
 }
 
 mod journaled;
-use journaled::{grown, still_journaled, GROWN};
+use journaled::{gone, grown, still_journaled, GROWN};

@@ -402,3 +402,23 @@ fn an_action_in_another_yank_area_first_completes_a_killed_batch() {
         .iter()
         .all(|id| tree.places()[&id.0] == crate::tree::Place::Yank));
 }
+
+/// A message qmail-send finished between a killed yank and its recovery (none of its files
+/// left on either side) is counted as gone, not as moved (recheck62: `recover` counted it
+/// moved, and the operator would look for it in the yank area).
+#[test]
+fn recover_counts_a_message_gone_from_both_sides_apart() {
+    let (t, ids, _area) = killed_in_another_area();
+    for part in Subdir::ALL {
+        match t.q.remove_part(part, ids[3]) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => panic!("{e}"),
+            _ => {}
+        }
+    }
+    let out = t.run(&["recover", "--json"]);
+    assert_exit(&out, 0);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let batch = &json["completed"][0];
+    assert_eq!(batch["messages"], 3, "{json}");
+    assert_eq!(batch["gone"], serde_json::json!([ids[3].0]), "{json}");
+}

@@ -3,8 +3,20 @@
 
 use std::path::PathBuf;
 
-use super::{JournalMessage, MessStamp, MoveFailure, Mover};
+use super::{Direction, JournalMessage, MessStamp, MoveFailure, Mover};
 use crate::queue::Subdir;
+
+/// Is a yank's or restore's message that moved nothing gone from both sides, none of its files
+/// in the queue or the yank area? qmail-send finished it while a forced run waited, or before a
+/// killed batch was recovered: counted apart, not as moved (recheck62: `recover` said it had
+/// moved messages that were in neither place).
+pub(super) fn gone(mover: &Mover<'_>, direction: Direction, m: &JournalMessage) -> bool {
+    let absent = |p: PathBuf| std::fs::symlink_metadata(p).is_err();
+    matches!(direction, Direction::Yank | Direction::Restore)
+        && !m.files.is_empty()
+        && (m.files.iter()).all(|s| absent(mover.queue_path(*s, m.id)))
+        && (m.files.iter()).all(|s| absent(mover.yank_path(*s, m.id)))
+}
 
 /// Is a yank's message whose mess is still queued (so nothing of it moved: a yank moves the
 /// mess first) the one journaled? Its mess must be the very file stamped under the lock; new

@@ -78,6 +78,7 @@ impl From<&BatchOutcome> for BatchJson {
                     reason: why.clone(),
                 })
                 .collect(),
+            gone: b.gone.iter().map(|id| id.0).collect(),
         }
     }
 }

@@ -67,6 +67,8 @@ pub struct BatchJson {
     pub files: u64,
     /// Messages that failed, left whole where they were.
     pub failed: Vec<FailedJson>,
+    /// Messages in neither the queue nor the yank area when their turn came.
+    pub gone: Vec<u64>,
 }
 
 /// A message that failed in a batch.

@@ -52,6 +52,7 @@ fn finished(confirm: Confirm, batch: &str, failed: Vec<(MessageId, String)>) -> 
                 messages,
                 files: messages * 3,
                 failed,
+                gone: vec![],
                 retimed_only: false,
             }),
             vanished: vec![],

@@ -87,6 +87,7 @@ fn recovery_and_watch_updates_are_shown() {
             messages: 12,
             files: 36,
             failed: vec![],
+            gone: vec![],
             retimed_only: false,
         }],
         abandoned: vec!["20261119-070100-0002".into()],
