@@ -121,6 +121,9 @@ pub struct Plan {
     pub suspects: Vec<HeldLoud>,
     /// Culprits a yank took part of, whose queued rest the plan does not take.
     pub partly_yanked: Vec<PartlyYanked>,
+    /// Culprits of the ranking made mostly of bounces (null-sender mail: qmail-send's, an
+    /// autoresponder's) none of which quotes a culprit's message: named, never taken.
+    pub bounce_culprits: Vec<HeldLoud>,
 }
 
 impl Plan {
@@ -233,6 +236,9 @@ pub fn build(input: PlanInput<'_>) -> Plan {
     let mut left_parts = Vec::new();
     // Culprits the operator restored whole, named where the restored mail remains.
     let mut all_restored: Vec<String> = Vec::new();
+    // Culprits made of bounces (by index in `culprits`, and the cluster): taken only by what
+    // they quote, and named when that is nothing.
+    let mut of_bounces: Vec<(usize, &Cluster)> = Vec::new();
     let listed = (input.ranking.iter().enumerate())
         .filter(|(_, c)| c.verdict() == Verdict::Culprit && c.value.is_some());
     let owners = super::owner::owners_mail(
@@ -320,6 +326,9 @@ pub fn build(input: PlanInput<'_>) -> Plan {
         if let Some(o) = owner {
             owned.insert(culprits.len(), o);
         }
+        if !whole {
+            of_bounces.push((culprits.len(), c));
+        }
         culprits.push(PlanCulprit {
             key: c.key,
             value: value.shown(c.key, strings),
@@ -395,6 +404,12 @@ pub fn build(input: PlanInput<'_>) -> Plan {
         }
     }
     attribute_backscatter(&input, (&bounce_terms, &owned), &mut culprits, &mut taken);
+    // top lists them as culprits; a plan that dropped them unsaid read `no culprit` beside
+    // an autoresponder's 1,516 answers to spam (mix62).
+    let bounce_culprits: Vec<HeldLoud> = (of_bounces.iter())
+        .filter(|(at, _)| culprits[*at].query.is_empty())
+        .map(|(_, c)| held::named(c, strings))
+        .collect();
     culprits.retain(|c| !c.query.is_empty());
     let room = (MAX_PLAN_TERMS - terms, MAX_PLAN_BYTES - bytes);
     // By a yanked culprit's origin before by a campaign's subject: the origin is the surer.
@@ -411,6 +426,7 @@ pub fn build(input: PlanInput<'_>) -> Plan {
     local::count_taken_elsewhere(&mut culprits, &left_parts, &taken);
     let mut plan = finish(input, culprits, taken);
     plan.partly_yanked = partly;
+    plan.bounce_culprits = bounce_culprits;
     plan.left_out = left_out;
     plan.held_loud = held::of(ranking, strings);
     if plan.culprits.is_empty() {
@@ -524,6 +540,7 @@ fn finish(input: PlanInput<'_>, culprits: Vec<PlanCulprit>, taken: Vec<bool>) ->
         held_loud: Vec::new(),
         suspects: Vec::new(),
         partly_yanked: Vec::new(),
+        bounce_culprits: Vec::new(),
     }
 }
 

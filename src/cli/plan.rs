@@ -262,6 +262,9 @@ fn write_held(out: &mut dyn Write, p: &Plan, wrap: Wrap) -> std::io::Result<()> 
     for s in &p.suspects {
         wrap.line(out, "", "  ", &safe(&s.suspect_words()))?;
     }
+    for b in &p.bounce_culprits {
+        wrap.line(out, "", "  ", &safe(&b.bounce_words()))?;
+    }
     for y in &p.partly_yanked {
         wrap.line(out, "", "  ", &safe(&y.words()))?;
     }
@@ -328,6 +331,7 @@ impl PlanJson {
             left_out: p.left_out,
             held_loud: p.held_loud.iter().map(HeldLoudJson::of).collect(),
             suspects: p.suspects.iter().map(HeldLoudJson::of).collect(),
+            bounce_culprits: p.bounce_culprits.iter().map(HeldLoudJson::of).collect(),
             partly_yanked: (p.partly_yanked.iter())
                 .map(|y| PartlyYankedJson {
                     by: y.key.name(),
@@ -359,7 +363,7 @@ impl HeldLoudJson {
         HeldLoudJson {
             by: h.key.name(),
             value: super::wire::Text(h.value_bytes.clone()),
-            verdict: "suspect",
+            verdict: crate::analysis::rank::Verdict::of(h.score).name(),
             score: h.score,
             messages: h.messages,
             reason: h.reason.clone(),

@@ -3,6 +3,7 @@
 mod accounts;
 mod actions;
 mod attribution;
+mod autoreply;
 mod backdoor;
 mod batch_owners;
 mod cli_actions_json;

@@ -43,13 +43,26 @@ impl HeldLoud {
         self.said("held, not taken")
     }
 
-    /// `PREFIX: KEY VALUE (N messages, suspect S): REASON`.
+    /// `culprit of bounces, not taken: uid 89 (1,516 messages, culprit 58.2): REASON; ...`, as
+    /// `plan` names a culprit of the ranking made of bounces none of which quotes a culprit's
+    /// message (unsanitized).
+    pub fn bounce_words(&self) -> String {
+        let said = self.said("culprit of bounces, not taken");
+        format!(
+            "{said}; none quotes a culprit's message, and a bounce of real mail is never \
+             yanked: if these answer spam (an autoresponder), stop their source and yank them \
+             by their query (qtriage top)"
+        )
+    }
+
+    /// `PREFIX: KEY VALUE (N messages, VERDICT S): REASON`.
     fn said(&self, prefix: &str) -> String {
         format!(
-            "{prefix}: {} {} ({}, suspect {:.1}): {}",
+            "{prefix}: {} {} ({}, {} {:.1}): {}",
             self.key.name(),
             self.value,
             crate::size::counted(self.messages as u64, "message", "messages"),
+            Verdict::of(self.score).name(),
             self.score,
             self.reason
         )
@@ -93,6 +106,11 @@ pub(super) fn strongest(
         .filter(|h| !loud.iter().any(|l| (l.key, &l.value) == (h.key, &h.value)))
         .take(NAMED_SUSPECTS)
         .collect()
+}
+
+/// `c` with its strongest reason, as a plan names a culprit it does not take.
+pub(super) fn named(c: &Cluster, strings: &Interner) -> HeldLoud {
+    held(c, super::strongest_reason(c), strings)
 }
 
 /// `c` as a held suspect with `reason`.

@@ -28,6 +28,9 @@ pub struct PlanJson {
     pub suspects: Vec<HeldLoudJson>,
     /// Culprits (with the yank area) a yank took part of: their queued rest is not taken.
     pub partly_yanked: Vec<PartlyYankedJson>,
+    /// Culprits of the ranking made of bounces none of which quotes a culprit's message: not
+    /// taken, to look at.
+    pub bounce_culprits: Vec<HeldLoudJson>,
     /// Messages that would remain.
     pub remaining: usize,
     /// What would remain, by kind.
@@ -111,7 +114,7 @@ pub struct HeldLoudJson {
     pub by: &'static str,
     /// The value, exact bytes (as a culprit's).
     pub value: super::Text,
-    /// Always `suspect`.
+    /// `suspect`, or `culprit` for a culprit of bounces.
     pub verdict: &'static str,
     /// Its score.
     pub score: f64,

@@ -121,7 +121,14 @@ impl CleanupPopup<'_> {
         let suspects = self.cleanup.plan.suspects.iter().map(|s| s.suspect_words());
         // A culprit a yank took part of: its queued rest, not taken (newuser58).
         let partly = self.cleanup.plan.partly_yanked.iter().map(|y| y.words());
-        for words in suspects.chain(partly) {
+        // A culprit of bounces quoting no culprit: named, not taken (mix62).
+        let bounces = self
+            .cleanup
+            .plan
+            .bounce_culprits
+            .iter()
+            .map(|b| b.bounce_words());
+        for words in suspects.chain(partly).chain(bounces) {
             let text = sanitize_str(&words).into_owned();
             let rows = crate::text::wrap_words(&text, width, "", "    ");
             v.extend(
