@@ -200,6 +200,8 @@ fn score(c: &Cluster, s: &Signals, corpus: &Corpus<'_>, words: bool) -> Scoring 
     // help desk has volume, fan-out, one subject and a rate too.
     if sc.whys.len() == 1 && sc.whys[0].0 == points::HEAVY {
         sc.held = Some(Held::Heavy);
+    } else if heavy::list_alone(&sc, c, s) {
+        sc.held = Some(Held::ListAlone);
     } else if inside::carries(&sc, points::FORGED_INSIDE) {
         sc.held = Some(Held::ForgedInside);
     } else if inside::carries(&sc, points::TEMPLATE_INSIDE) {

@@ -264,3 +264,56 @@ fn replies_diverted_count_under_the_volumes_share() {
     );
     assert!(!reasons.contains("times the median login's"), "{reasons}");
 }
+
+/// A newsletter through the account, one recipient a message, each from its own VERP return
+/// path at the account's domain, with its help desk's Reply-To elsewhere or sent from three
+/// servers of one /24: held, as a newsletter (mix63: either made it a culprit, and the plan
+/// took its 3,600 real messages); `sales@`'s diverted spam beside it, Bcc'd to 20, stays one.
+#[test]
+fn a_newsletter_mailing_as_a_list_is_held_whatever_its_reply_to_and_servers() {
+    for (diverted, servers) in [(true, 1), (false, 3), (true, 3)] {
+        let s = Arc::new(Interner::new());
+        let mut recs = mix(&s, true);
+        for r in recs.iter_mut().filter(|r| (1_000..1_300).contains(&r.id.0)) {
+            let n = r.id.0 - 1_000;
+            let ip = format!("188.40.75.{}", 20 + n % servers);
+            let verp = format!(
+                "news-bounce-reader{n}=mail{}.example.net@example.com",
+                n % 9
+            );
+            *r = Rec::new(&s, r.id.0)
+                .auth("news@example.com", &ip)
+                .sender(&verp)
+                .rcpts(Channel::Remote, 1)
+                .subject("Example Co. newsletter: our December offers")
+                .r;
+            r.headers.from = Some(s.intern(b"news@example.com"));
+            r.headers.reply_elsewhere = diverted;
+        }
+        let a = run(recs, s.clone(), &["example.com"]);
+        let news = (a.top.iter())
+            .find(|c| c.value.map(|v| v.text(&s)).as_deref() == Some("news@example.com"))
+            .unwrap_or_else(|| panic!("{diverted} {servers}: {:#?}", a.top));
+        assert_eq!(
+            news.verdict(),
+            Verdict::Suspect,
+            "{diverted} {servers}: {news:#?}"
+        );
+        assert!(
+            news.reasons
+                .iter()
+                .any(|r| r.starts_with("it mails as a list server does")),
+            "{diverted} {servers}: {news:#?}"
+        );
+        let (first, real) = first_and_real_taken(&a);
+        assert_eq!(
+            first.value.map(|v| v.text(&s)).as_deref(),
+            Some("sales@example.com")
+        );
+        assert!(
+            !real,
+            "{diverted} {servers}: a culprit holds real mail: {:#?}",
+            a.top
+        );
+    }
+}

@@ -1,7 +1,7 @@
 //! The heavy account: a login sending as itself far more than the queue's others, held a
 //! suspect unless its replies are diverted.
 
-use super::points::{DIVERTED, HEAVY};
+use super::points::{DIVERTED, FEW_PLACES, GUESSED, HEAVY};
 use super::{frac, percent, Scoring};
 use crate::analysis::key::ClusterKey;
 use crate::analysis::signals::{Corpus, Signals};
@@ -93,4 +93,22 @@ fn recipient_domains(c: &Cluster, corpus: &Corpus<'_>) -> usize {
         }
     }
     seen.len()
+}
+
+/// Is `c` a heavy account mailing as a list server does, with nothing else against it but
+/// replies sent to another domain and a few places? One remote recipient a message, each from
+/// its own return path at the account's domain (VERP): a newsletter's. Its help desk's
+/// Reply-To and its sending servers (three in one /24) are how a newsletter sends too (mix63:
+/// either lifted the heavy hold, and the plan took 3,600 real messages); a hijacker's mail
+/// through the account is Bcc'd, or sent from its one address.
+pub(super) fn list_alone(sc: &Scoring, c: &Cluster, s: &Signals) -> bool {
+    let allowed = |&(why, points): &(&str, f64)| {
+        why == HEAVY || why == DIVERTED || (why == GUESSED && points <= FEW_PLACES)
+    };
+    let own = s.foreign_known.saturating_sub(s.foreign);
+    sc.whys.iter().any(|w| w.0 == HEAVY)
+        && sc.whys.iter().all(allowed)
+        && s.remote_max <= 1
+        && own * 2 >= c.messages
+        && s.senders * 2 >= c.messages
 }

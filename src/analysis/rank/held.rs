@@ -15,6 +15,10 @@ use crate::size::thousands;
 pub(super) enum Held {
     /// Only a heavy sender's volume: a newsletter or a help desk sends like this.
     Heavy,
+    /// A heavy account mailing as a list server (one recipient a message, each from its own
+    /// return path), with only its replies sent elsewhere or a few places besides: a
+    /// newsletter with a help desk's Reply-To, sent from several servers (`heavy.rs`).
+    ListAlone,
     /// Only one subject through many logins from many places, to few or the same addresses:
     /// people sending one greeting from phone and home, colleagues replying to all do.
     SpreadAlone,
@@ -70,6 +74,13 @@ pub(super) fn push_reasons(
         Some(Held::Heavy) => c.reasons.push(format!(
             "nothing but its volume speaks against it: held below {CULPRIT_SCORE:.0} (a \
              newsletter or a help desk sends like this); look before taking it"
+        )),
+        Some(Held::ListAlone) => c.reasons.push(format!(
+            "it mails as a list server does, one recipient a message, each from its own return \
+             path at the account's domain, and nothing but its volume, replies sent to another \
+             domain or a few sending places speaks against it: held below {CULPRIT_SCORE:.0} (a \
+             newsletter with a help desk's Reply-To, sent from several servers, sends like \
+             this); look before taking it"
         )),
         Some(Held::SpreadAlone) => {
             let reason = stuffing::held(c, s, corpus);

@@ -345,7 +345,7 @@ pub(super) fn shared_ip_points(sc: &mut Scoring, c: &Cluster, s: &Signals, corpu
 }
 
 /// The points of a login from a person's few places (3-9 IPs or 2-4 networks).
-const FEW_PLACES: f64 = 10.0;
+pub(super) const FEW_PLACES: f64 = 10.0;
 /// The points of a login whose clients log in as other accounts too.
 const SHARED_CLIENTS: f64 = 20.0;
 
