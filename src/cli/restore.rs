@@ -59,7 +59,9 @@ pub fn select_yanked(
     (yank_dir, flags): (&std::path::Path, super::clusters::ContextFlags<'_>),
     strings: &Interner,
 ) -> anyhow::Result<Vec<MessageRecord>> {
-    let now = actions::plan::unix_now();
+    // `age:` counts from QTRIAGE_NOW, as `list` on the queue does (mix63: the yank area's
+    // ages were the clock's, and `restore 'age:<20m'` found nothing the queue's `list` had).
+    let now = super::clusters::now()?;
     let ctx = match query.needs_tables() {
         true => act::context_for(queue, flags)?,
         false => Default::default(),

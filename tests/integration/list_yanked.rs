@@ -57,3 +57,24 @@ fn list_yanked_lists_what_restore_would_put_back() {
     assert_exit(&t.run(&["list", "--yanked", "auth:alice"]), 1);
     assert_exit(&t.run(&["list", "--yanked", "--json"]), 2);
 }
+
+/// `age:` in the yank area counts from QTRIAGE_NOW, as in the queue (mix63: it counted from
+/// the clock, and `restore 'age:<20m'` found none of what `list 'age:<20m'` had listed).
+#[test]
+fn age_in_the_yank_area_counts_from_the_same_now_as_in_the_queue() {
+    const BORN: i64 = 1_795_428_000; // 2026-11-23 10:00:00 UTC
+    let now = (BORN + 600).to_string();
+    let t = TestQueue::new(23);
+    for i in 0..6 {
+        t.add(spam(i, "cheap stuff").born(BORN - 3_600 * i64::from(i % 2)));
+    }
+    let listed = t.run_at(&now, &["list", "--count", "age:<20m"]);
+    assert_eq!(String::from_utf8_lossy(&listed.stdout).trim(), "3");
+    assert_exit(&t.run_at(&now, &["yank", "auth:test", "--apply"]), 0);
+    let yanked = t.run_at(&now, &["list", "--yanked", "--count", "age:<20m"]);
+    assert_eq!(String::from_utf8_lossy(&yanked.stdout).trim(), "3");
+    let out = t.run_at(&now, &["restore", "age:<20m", "--json"]);
+    assert_exit(&out, 0);
+    let j: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(j["messages"], 3, "{j:#}");
+}
