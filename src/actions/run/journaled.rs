@@ -1,5 +1,5 @@
-//! Is a journaled yank's message still the one journaled, as it was? Asked before it moves:
-//! qmail-send may have run since (a killed batch recovered after a reboot, a forced run).
+//! Is a journaled message still the one journaled, as it was, and still anywhere? Asked as it
+//! moves: qmail-send may have run since (a killed batch recovered after a reboot, a forced run).
 
 use std::path::PathBuf;
 
