@@ -7,7 +7,6 @@
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use super::context::AnalysisContext;
-use super::types::Cluster;
 use rayon::prelude::*;
 use smallvec::SmallVec;
 
@@ -24,19 +23,20 @@ mod login_parts;
 mod scripts;
 mod shared_ips;
 mod shares;
+mod tally;
 mod whole;
 pub(crate) use accounts::AccountNorms;
 use campaigns::Campaigns;
-use distinct::Distinct;
 use domains::foreign_and_null;
 pub(crate) use domains::is_internal_ip;
 pub(crate) use flags::is_list_bounce;
-use flags::{Bit, FlagCounts};
+use flags::Bit;
 pub(crate) use login_parts::LoginParts;
 pub(crate) use scripts::{ScriptNorms, HEAVY_SCRIPT_TIMES};
 pub(crate) use shared_ips::SharedIps;
 pub(crate) use shares::SHARES;
 pub use shares::{ShareOf, OF_QUEUE, OF_REPORT, OF_SELECTION};
+pub(crate) use tally::measure;
 use whole::Norms;
 pub use whole::QueueFacts;
 
@@ -363,199 +363,4 @@ pub(crate) struct Signals {
     pub(crate) template: Option<(KeyValue, usize)>,
     /// Distinct envelope senders.
     pub(crate) senders: usize,
-}
-
-/// Members measured in one piece: a larger cluster (a flood's are half the queue, once per
-/// key) is measured in chunks of this many in parallel, or it alone kept one core busy while
-/// the other had nothing left to score.
-const CHUNK: usize = 16 * 1024;
-
-pub(crate) fn measure(c: &Cluster, corpus: &Corpus<'_>) -> Signals {
-    let tally = if c.members.len() > CHUNK {
-        c.members
-            .par_chunks(CHUNK)
-            .map(|m| Tally::of(m, corpus))
-            .reduce(Tally::new, Tally::merge)
-    } else {
-        Tally::of(&c.members, corpus)
-    };
-    let Tally {
-        mut s,
-        templates,
-        mut senders,
-    } = tally;
-    if s.remote_min == u32::MAX {
-        s.remote_min = 0;
-    }
-    s.share = c.messages as f64 / corpus.facts.queue_messages.max(1) as f64;
-    s.template = templates
-        .into_iter()
-        .max_by_key(|&(t, n)| (n, std::cmp::Reverse(t)))
-        .map(|(t, n)| (KeyValue::Text(t), n));
-    s.senders = senders.count();
-    s
-}
-
-/// The signals of some members, before the shares and the dominant template are known.
-struct Tally {
-    s: Signals,
-    templates: HashMap<Sym, usize>,
-    senders: Distinct,
-}
-
-impl Tally {
-    fn new() -> Tally {
-        Tally {
-            s: Signals {
-                remote_min: u32::MAX,
-                ..Signals::default()
-            },
-            templates: HashMap::default(),
-            senders: Distinct::default(),
-        }
-    }
-
-    /// One pass over `members`.
-    fn of(members: &[u32], corpus: &Corpus<'_>) -> Tally {
-        let mut t = Tally::new();
-        let mut runs = Runs::default();
-        // The yes/no signals are bits derived once per record ([`Facts`]' flags): counted here.
-        let mut flags = FlagCounts::default();
-        let facts = corpus.facts;
-        let s = &mut t.s;
-        for &i in members {
-            let i = i as usize;
-            let (Some(r), Some(&remote), Some(&f)) = (
-                corpus.records.get(i),
-                facts.remote.get(i),
-                facts.flags.get(i),
-            ) else {
-                continue;
-            };
-            let o = &r.origin;
-            s.remote_min = s.remote_min.min(remote);
-            s.remote_max = s.remote_max.max(remote);
-            flags.add(f);
-            if let Some(ip) = o.ip {
-                runs.ip.add(ip, &mut s.ips);
-            }
-            if let Some(Some(n)) = facts.net.get(i) {
-                if runs.net.replace(*n) != Some(*n) {
-                    s.nets.insert(*n);
-                }
-            }
-            if f & Bit::Auth.mask() != 0 {
-                if let Some(user) = o.auth_user {
-                    if runs.auth_user.replace(user) != Some(user) {
-                        s.auth_users.insert(user);
-                    }
-                }
-            }
-            if let Some(Some(template)) = facts.template.get(i) {
-                runs.template.add(*template, &mut t.templates);
-            }
-            if let Some(sender) = r.sender {
-                t.senders.add(sender);
-            }
-        }
-        runs.ip.flush(&mut s.ips);
-        runs.template.flush(&mut t.templates);
-        let n = flags.finish();
-        let n = |bit: Bit| n[bit as usize];
-        s.remote_msgs = n(Bit::Remote);
-        s.wide_msgs = n(Bit::Wide);
-        s.auth_msgs = n(Bit::Auth);
-        s.foreign_known = n(Bit::ForeignKnown);
-        s.foreign = n(Bit::Foreign);
-        s.web_remote = n(Bit::WebRemote);
-        s.web_forged_from = n(Bit::WebForgedFrom);
-        s.script_msgs = n(Bit::Script);
-        s.forged_script_msgs = n(Bit::ForgedScript);
-        s.upload_script_msgs = n(Bit::UploadScript);
-        s.heavy_script_msgs = n(Bit::HeavyScript);
-        s.local_remote = n(Bit::LocalRemote);
-        s.null_remote = n(Bit::NullRemote);
-        s.null_local = n(Bit::NullLocal);
-        s.internal_own = n(Bit::InternalOwn);
-        s.internal_forged = n(Bit::InternalForgedFrom);
-        s.reply_elsewhere = n(Bit::ReplyElsewhere);
-        s.relay = n(Bit::Relay);
-        s.relay_authenticated = n(Bit::RelayAuthenticated);
-        s.campaign = n(Bit::Campaign);
-        t
-    }
-
-    /// Both tallies' members together.
-    fn merge(mut self, other: Tally) -> Tally {
-        let (s, o) = (&mut self.s, other.s);
-        s.remote_min = s.remote_min.min(o.remote_min);
-        s.remote_max = s.remote_max.max(o.remote_max);
-        s.remote_msgs += o.remote_msgs;
-        s.wide_msgs += o.wide_msgs;
-        s.auth_msgs += o.auth_msgs;
-        s.auth_users.extend(o.auth_users);
-        add_counts(&mut s.ips, o.ips);
-        s.nets.extend(o.nets);
-        s.foreign += o.foreign;
-        s.foreign_known += o.foreign_known;
-        s.web_remote += o.web_remote;
-        s.script_msgs += o.script_msgs;
-        s.upload_script_msgs += o.upload_script_msgs;
-        s.heavy_script_msgs += o.heavy_script_msgs;
-        s.web_forged_from += o.web_forged_from;
-        s.forged_script_msgs += o.forged_script_msgs;
-        s.local_remote += o.local_remote;
-        s.null_remote += o.null_remote;
-        s.null_local += o.null_local;
-        s.relay += o.relay;
-        s.relay_authenticated += o.relay_authenticated;
-        s.internal_own += o.internal_own;
-        s.internal_forged += o.internal_forged;
-        s.reply_elsewhere += o.reply_elsewhere;
-        s.campaign += o.campaign;
-        add_counts(&mut self.templates, other.templates);
-        self.senders.merge(other.senders);
-        self
-    }
-}
-
-/// The value each of a tally's sets and counts saw last: a cluster's members come in queue
-/// order, where a flood's messages from one IP, one network, one login or with one subject
-/// come in runs, and a run costs one set or map update instead of one a message.
-#[derive(Default)]
-struct Runs {
-    ip: Run,
-    net: Option<Sym>,
-    auth_user: Option<Sym>,
-    template: Run,
-}
-
-/// A run of one value being counted: added to its map when another value comes.
-#[derive(Default)]
-struct Run {
-    value: Option<Sym>,
-    n: usize,
-}
-
-impl Run {
-    fn add(&mut self, v: Sym, counts: &mut HashMap<Sym, usize>) {
-        if self.value != Some(v) {
-            self.flush(counts);
-            self.value = Some(v);
-        }
-        self.n += 1;
-    }
-
-    fn flush(&mut self, counts: &mut HashMap<Sym, usize>) {
-        if let Some(v) = self.value.take() {
-            *counts.entry(v).or_default() += std::mem::take(&mut self.n);
-        }
-    }
-}
-
-/// `from`'s counts added to `into`'s.
-fn add_counts<K: std::hash::Hash + Eq>(into: &mut HashMap<K, usize>, from: HashMap<K, usize>) {
-    for (k, n) in from {
-        *into.entry(k).or_default() += n;
-    }
 }
