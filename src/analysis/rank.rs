@@ -17,7 +17,7 @@ use super::key::{ClusterKey, KeyValue};
 pub use super::signals::{
     is_web_uid, Corpus, Facts, ShareOf, OF_QUEUE, OF_REPORT, OF_SELECTION, WEB_UIDS, WEB_USERS,
 };
-use super::signals::{measure, Signals};
+use super::signals::{measure, measure_score, Signals};
 use super::types::Cluster;
 use crate::queue::{Interner, Sym};
 use crate::size::thousands;
@@ -166,6 +166,8 @@ fn frac(n: usize, of: usize) -> f64 {
 
 /// Score the signals of `c`.
 fn score(c: &Cluster, s: &Signals, corpus: &Corpus<'_>, words: bool) -> Scoring {
+    // The words name the number of senders: a score-only measure counts only up to "many".
+    debug_assert!(!words || s.all_senders, "words from a score-only measure");
     let mut sc = Scoring {
         words,
         ..Scoring::default()
@@ -249,7 +251,7 @@ fn score_only(c: &Cluster, corpus: &Corpus<'_>) -> f64 {
     if c.value.is_none() {
         return 0.0;
     }
-    let s = measure(c, corpus);
+    let s = measure_score(c, corpus);
     let sc = score(c, &s, corpus, false);
     total(&sc.points, c.messages, sc.held)
 }
@@ -536,6 +538,8 @@ mod inside_tests;
 mod legit_tests;
 #[cfg(test)]
 mod mailing_tests;
+#[cfg(test)]
+mod measure_tests;
 #[cfg(test)]
 mod part_tests;
 #[cfg(test)]

@@ -36,7 +36,7 @@ pub(crate) use scripts::{ScriptNorms, HEAVY_SCRIPT_TIMES};
 pub(crate) use shared_ips::SharedIps;
 pub(crate) use shares::SHARES;
 pub use shares::{ShareOf, OF_QUEUE, OF_REPORT, OF_SELECTION};
-pub(crate) use tally::measure;
+pub(crate) use tally::{measure, measure_score};
 use whole::Norms;
 pub use whole::QueueFacts;
 
@@ -361,6 +361,15 @@ pub(crate) struct Signals {
     /// Messages a login sent as a forged-sender campaign's generated name.
     pub(crate) campaign: usize,
     pub(crate) template: Option<(KeyValue, usize)>,
-    /// Distinct envelope senders.
+    /// Distinct envelope senders: all of them when [`Signals::all_senders`], else counted up
+    /// to [`MANY_SENDERS`] only.
     pub(crate) senders: usize,
+    /// [`Signals::senders`] counts every sender ([`measure`], for the reasons that name their
+    /// number), not only up to [`MANY_SENDERS`] ([`measure_score`]).
+    pub(crate) all_senders: bool,
 }
+
+/// Distinct envelope senders from which a cluster "sends as many addresses": a login as a new
+/// one each time, a list through its VERP addresses. A score only asks whether a cluster has
+/// this many ([`measure_score`] counts no further); the reasons name the number.
+pub(crate) const MANY_SENDERS: usize = 10;

@@ -6,7 +6,7 @@ use rustc_hash::FxHashMap as HashMap;
 use super::points::{GUESSED, LOCAL_USER, RELAY, WEB_APPLICATION, WEB_SCRIPT};
 use super::{frac, score, total, Held, Scoring, Verdict, CULPRIT_SCORE};
 use crate::analysis::grouping::cluster_of_members;
-use crate::analysis::signals::{measure, Corpus, Signals};
+use crate::analysis::signals::{measure_score, Corpus, Signals};
 use crate::analysis::types::Cluster;
 use crate::queue::{MessageRecord, Sym};
 use crate::size::thousands;
@@ -103,7 +103,7 @@ pub(super) fn few_recipients(
 /// the office's alerts; both went untaken.
 fn judged_alone(c: &Cluster, rest: Vec<u32>, corpus: &Corpus<'_>) -> Option<Rest> {
     let part = cluster_of_members(corpus.records, corpus.ctx, (c.key, c.value), rest);
-    let scored = score(&part, &measure(&part, corpus), corpus, false);
+    let scored = score(&part, &measure_score(&part, corpus), corpus, false);
     let score = total(&scored.points, part.messages, scored.held);
     let held_so = matches!(scored.held, Some(Held::FewRecipients(_)));
     let same_recipients = c.recipients.saturating_sub(part.recipients);

@@ -13,7 +13,7 @@ use super::points::{GUESSED, MANY_SENDERS};
 use super::{score, Held, Scoring, CULPRIT_SCORE};
 use crate::analysis::grouping::cluster_of_members;
 use crate::analysis::key::{ClusterKey, KeyValue};
-use crate::analysis::signals::{measure, Corpus, Signals};
+use crate::analysis::signals::{measure_score, Corpus, Signals};
 use crate::analysis::types::Cluster;
 use crate::queue::OriginKind;
 use rustc_hash::FxHashMap as HashMap;
@@ -68,7 +68,7 @@ pub(super) fn held_login_of(
             (ClusterKey::AuthUser, Some(login)),
             members,
         );
-        let scored = score(&whole, &measure(&whole, corpus), corpus, false);
+        let scored = score(&whole, &measure_score(&whole, corpus), corpus, false);
         scored.held == Some(Held::FewSenders)
     });
     held.then_some(login)

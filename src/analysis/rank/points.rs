@@ -377,8 +377,9 @@ const IPS_SHOWN: usize = 3;
 /// from which it is a shared host's mail, not a relay's.
 const SHARED_HOST: f64 = 0.2;
 
-/// Distinct envelope senders from which one login "sends as many addresses".
-pub(super) const MANY_SENDERS: usize = 10;
+/// Distinct envelope senders from which one login "sends as many addresses" (the score's
+/// measure counts no further).
+pub(super) use crate::analysis::signals::MANY_SENDERS;
 /// Client IPs, or networks, from which one login is used from many places, not a person's few.
 const MANY_IPS: usize = 10;
 const MANY_NETS: usize = 5;

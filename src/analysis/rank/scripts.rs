@@ -13,7 +13,7 @@ use super::{score, Scoring, Verdict, CULPRIT_SCORE};
 use crate::analysis::grouping::cluster_of_members;
 use crate::analysis::key::ClusterKey;
 use crate::analysis::signals::ScriptNorms;
-use crate::analysis::signals::{measure, Corpus, Signals};
+use crate::analysis::signals::{measure_score, Corpus, Signals};
 use crate::analysis::types::Cluster;
 use crate::queue::{MessageRecord, OriginKind, Sym};
 use rustc_hash::FxHashMap as HashMap;
@@ -55,7 +55,7 @@ pub(super) fn held_beyond_heavy_scripts(
     let mut ex = corpus.extractor(ClusterKey::Script, corpus.sender_patterns);
     let culprit = |members: Vec<u32>, key, value| {
         let part = cluster_of_members(corpus.records, corpus.ctx, (key, value), members);
-        let scored = score(&part, &measure(&part, corpus), corpus, false);
+        let scored = score(&part, &measure_score(&part, corpus), corpus, false);
         Verdict::of(super::total(&scored.points, part.messages, scored.held)) == Verdict::Culprit
     };
     let each_a_culprit = heavy.into_values().all(|members| {

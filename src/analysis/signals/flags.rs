@@ -434,7 +434,7 @@ mod tests {
             let all: Vec<u32> = (0..records.len() as u32).collect();
             let thirds: Vec<u32> = all.iter().copied().step_by(3).collect();
             for members in [all, thirds] {
-                let t = super::super::tally::Tally::of(&members, &corpus).s;
+                let t = super::super::tally::Tally::of(&members, &corpus, true).s;
                 let n = |bit: Bit| {
                     let m = bit.mask();
                     members
