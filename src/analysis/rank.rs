@@ -502,6 +502,7 @@ mod mailing;
 mod members;
 mod part;
 mod points;
+mod quick;
 mod scripts;
 mod stuffing;
 mod top;

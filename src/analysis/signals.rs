@@ -30,7 +30,7 @@ use campaigns::Campaigns;
 use domains::foreign_and_null;
 pub(crate) use domains::is_internal_ip;
 pub(crate) use flags::is_list_bounce;
-use flags::Bit;
+pub(crate) use flags::Bit;
 pub(crate) use login_parts::LoginParts;
 pub(crate) use scripts::{ScriptNorms, HEAVY_SCRIPT_TIMES};
 pub(crate) use shared_ips::SharedIps;
@@ -218,6 +218,18 @@ impl Facts {
         counts.get(&sender).copied().unwrap_or(0)
     }
 
+    /// The flag bits any of `members` has: the yes/no signals that can fire at all in their
+    /// cluster ([`Bit`]), in one pass that reads a word a member.
+    pub(crate) fn seen(&self, members: &[u32]) -> Seen {
+        let word = |i: u32| self.flags.get(i as usize).copied().unwrap_or(0);
+        Seen(members.iter().fold(0, |all, &i| all | word(i)))
+    }
+
+    /// `messages`' share of the queue, as a cluster's [`Signals::share`].
+    pub(crate) fn share(&self, messages: usize) -> f64 {
+        messages as f64 / self.queue_messages.max(1) as f64
+    }
+
     /// The subject template of record `i` (as the `subject` key computes it).
     pub fn template(&self, i: usize) -> Option<KeyValue> {
         self.template.get(i).copied().flatten().map(KeyValue::Text)
@@ -367,6 +379,17 @@ pub(crate) struct Signals {
     /// [`Signals::senders`] counts every sender ([`measure`], for the reasons that name their
     /// number), not only up to [`MANY_SENDERS`] ([`measure_score`]).
     pub(crate) all_senders: bool,
+}
+
+/// The flag bits some member of a cluster has ([`Facts::seen`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Seen(u32);
+
+impl Seen {
+    /// Does some member have `bit`?
+    pub(crate) fn has(self, bit: Bit) -> bool {
+        self.0 & bit.mask() != 0
+    }
 }
 
 /// Distinct envelope senders from which a cluster "sends as many addresses": a login as a new

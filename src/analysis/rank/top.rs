@@ -7,6 +7,7 @@ use rustc_hash::FxHashMap as HashMap;
 use std::cmp::Ordering;
 
 use super::members::MemberBits;
+use super::quick::{quick, Quick};
 use super::{assess_all, frac, score_only, Corpus, Verdict, COVERED, LEGIT_SHOWN, TOP_KEYS};
 use crate::analysis::grouping::{self, members_with_facts, value_with_facts};
 use crate::analysis::key::{ClusterKey, KeyExtractor, KeyValue};
@@ -154,18 +155,28 @@ pub(super) fn candidates(
     // Scores only: the reasons are written for the few clusters listed. Kept as they come, so
     // that what a flood's hundreds of thousands of one-message clusters leave is a few hundred
     // scores, not one each (10 MB at a million messages).
+    // A cluster whose members' flag bits say it scores 0, or cannot reach a suspect, is not
+    // measured: most of a flood's one-message clusters and the real mail's (`quick.rs`). Only
+    // the few legitimate-looking ones kept are scored, at the end.
+    let score = |c: usize| score_only(&g.cluster(key, c, true), corpus);
     let scored = g
         .all()
         .into_par_iter()
         .filter(|&c| listable(g.value(c)))
         .fold(Scored::default, |mut kept, c| {
-            kept.push(c, score_only(&g.cluster(key, c, true), corpus), order);
+            let seen = corpus.facts.seen(g.members(c));
+            match quick(&g.cluster(key, c, false), seen, corpus) {
+                Quick::Zero => kept.push(c, 0.0, order),
+                Quick::Legitimate => kept.push_legitimate(c, order),
+                Quick::Measure => kept.push(c, score(c), order),
+            }
             kept
         })
         .reduce(Scored::default, |a, b| a.merge(b, order));
     keep_few_legitimate(scored, order)
         .into_iter()
-        .map(|(c, score, with_members)| {
+        .map(|(c, score_if_known, with_members)| {
+            let score = score_if_known.unwrap_or_else(|| score(c));
             let records = corpus.records.len();
             let bits = with_members
                 .then(|| MemberBits::of(g.members(c), records))
@@ -189,25 +200,40 @@ pub(super) const LEGIT_MEMBERS_KEPT: usize = 4 * LEGIT_SHOWN;
 
 /// One key's scored clusters (cluster, score) as they come: every culprit and suspect, and the
 /// legitimate-looking ones that may still be among the [`LEGIT_CONSIDERED`] first in list
-/// order. Those are trimmed back to that many whenever twice as many have gathered, so a key's
+/// order, their score `None` when only known to be below a suspect's ([`Quick::Legitimate`]).
+/// Those are trimmed back to that many whenever twice as many have gathered, so a key's
 /// scores take a bounded buffer whatever its number of clusters; the first ones in list order
 /// (a total order: a key's values are distinct) are the same as from the full list.
 #[derive(Default)]
 pub(super) struct Scored {
     ranked: Vec<(usize, f64)>,
-    legit: Vec<(usize, f64)>,
+    legit: Vec<(usize, Option<f64>)>,
 }
 
 impl Scored {
     /// Add cluster `c` with its score.
     fn push(&mut self, c: usize, score: f64, order: impl Fn(usize, usize) -> Ordering) {
         if Verdict::of(score) == Verdict::Legitimate {
-            self.legit.push((c, score));
-            if self.legit.len() >= 2 * LEGIT_CONSIDERED {
-                self.trim(order);
-            }
+            self.add_legitimate(c, Some(score), order);
         } else {
             self.ranked.push((c, score));
+        }
+    }
+
+    /// Add cluster `c`, known to be legitimate-looking, its score not computed.
+    fn push_legitimate(&mut self, c: usize, order: impl Fn(usize, usize) -> Ordering) {
+        self.add_legitimate(c, None, order);
+    }
+
+    fn add_legitimate(
+        &mut self,
+        c: usize,
+        score: Option<f64>,
+        order: impl Fn(usize, usize) -> Ordering,
+    ) {
+        self.legit.push((c, score));
+        if self.legit.len() >= 2 * LEGIT_CONSIDERED {
+            self.trim(order);
         }
     }
 
@@ -231,11 +257,12 @@ impl Scored {
 
 /// Of one key's `scored` clusters, keep every culprit and suspect but only the
 /// [`LEGIT_CONSIDERED`] first legitimate-looking ones in list order (`order`), the
-/// [`LEGIT_MEMBERS_KEPT`] first of those with their members (the bool); in list order.
+/// [`LEGIT_MEMBERS_KEPT`] first of those with their members (the bool); in list order, each
+/// with its score when known.
 pub(super) fn keep_few_legitimate(
     scored: Scored,
     order: impl Fn(usize, usize) -> Ordering + Copy,
-) -> Vec<(usize, f64, bool)> {
+) -> Vec<(usize, Option<f64>, bool)> {
     let mut scored = scored;
     scored.trim(order);
     let Scored { ranked, mut legit } = scored;
@@ -244,9 +271,9 @@ pub(super) fn keep_few_legitimate(
         .into_iter()
         .enumerate()
         .map(|(i, (c, score))| (c, score, i < LEGIT_MEMBERS_KEPT));
-    let mut kept: Vec<(usize, f64, bool)> = ranked
+    let mut kept: Vec<(usize, Option<f64>, bool)> = ranked
         .into_iter()
-        .map(|(c, score)| (c, score, true))
+        .map(|(c, score)| (c, Some(score), true))
         .chain(legit)
         .collect();
     kept.sort_by(|a, b| order(a.0, b.0));

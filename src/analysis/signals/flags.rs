@@ -11,7 +11,7 @@ use crate::queue::{Interner, MessageRecord, OriginKind, Sym};
 /// One yes/no signal of a record; its bit in the record's flag word is `1 << bit`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
-pub(super) enum Bit {
+pub(crate) enum Bit {
     /// Remote recipients (more than none).
     Remote,
     /// [`WIDE`] remote recipients or more.
@@ -62,7 +62,7 @@ pub(super) const BITS: usize = Bit::Campaign as usize + 1;
 
 impl Bit {
     /// Its bit in a flag word.
-    pub(super) const fn mask(self) -> u32 {
+    pub(crate) const fn mask(self) -> u32 {
         1 << self as u32
     }
 }

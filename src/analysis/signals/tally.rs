@@ -47,7 +47,7 @@ fn measure_with(c: &Cluster, corpus: &Corpus<'_>, all_senders: bool) -> Signals 
     if s.remote_min == u32::MAX {
         s.remote_min = 0;
     }
-    s.share = c.messages as f64 / corpus.facts.queue_messages.max(1) as f64;
+    s.share = corpus.facts.share(c.messages);
     s.template = templates
         .into_iter()
         .max_by_key(|&(t, n)| (n, std::cmp::Reverse(t)))
