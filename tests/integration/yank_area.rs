@@ -209,6 +209,20 @@ fn a_yank_area_linked_to_a_directory_is_that_directory_for_every_command() {
     assert!(names.is_empty(), "all restored: {names:?}");
 }
 
+/// `yank auth:test` into the yank area `d`, dry run and `--apply`, each refused (exit 2) with
+/// `want` in its error.
+fn assert_yank_refused(t: &TestQueue, d: &str, want: &str) {
+    for args in [
+        &["yank", "auth:test"][..],
+        &["yank", "auth:test", "--apply"],
+    ] {
+        let out = t.run(&[args, &["--yank-dir", d]].concat());
+        assert_exit(&out, 2);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(want), "{args:?} {d}: {err}");
+    }
+}
+
 /// A yank area inside qmail's own directories is refused, by the dry run too, and nothing
 /// moves: in `pid/` qmail-clean deletes every file 36 hours old (safety62: a yank kept there
 /// was gone after qmail-send's next cleanups); the default `<queue>/yanked` is fine.
@@ -225,18 +239,8 @@ fn a_yank_area_inside_qmails_directories_is_refused() {
     ] {
         let d = t.root().join(dir);
         let d = d.to_str().expect("utf-8");
-        for args in [
-            &["yank", "auth:test"][..],
-            &["yank", "auth:test", "--apply"],
-        ] {
-            let out = t.run(&[args, &["--yank-dir", d]].concat());
-            assert_exit(&out, 2);
-            let err = String::from_utf8_lossy(&out.stderr);
-            assert!(
-                err.contains(&format!("the yank area {d} is {place}, which qmail reads")),
-                "{args:?} {dir}: {err}"
-            );
-        }
+        let want = format!("the yank area {d} is {place}, which qmail reads");
+        assert_yank_refused(&t, d, &want);
     }
     assert_eq!(
         walk(t.root(), &t.root().join("yanked"), false),
@@ -294,16 +298,8 @@ fn a_yank_area_on_another_mount_of_the_queues_filesystem_is_refused() {
     let before = walk(t.root(), &t.root().join("yanked"), false);
     for area in [view.0.clone(), view.0.join("new"), pid.0.clone()] {
         let d = area.to_str().expect("utf-8");
-        for args in [
-            &["yank", "auth:test"][..],
-            &["yank", "auth:test", "--apply"],
-        ] {
-            let out = t.run(&[args, &["--yank-dir", d]].concat());
-            assert_exit(&out, 2);
-            let err = String::from_utf8_lossy(&out.stderr);
-            let want = format!("the yank area {d} is on another mount than the queue");
-            assert!(err.contains(&want), "{args:?} {d}: {err}");
-        }
+        let want = format!("the yank area {d} is on another mount than the queue");
+        assert_yank_refused(&t, d, &want);
     }
     assert_eq!(
         walk(t.root(), &t.root().join("yanked"), false),
