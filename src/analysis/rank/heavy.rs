@@ -4,7 +4,7 @@
 use super::points::{DIVERTED, FEW_PLACES, GUESSED, HEAVY};
 use super::{frac, percent, Scoring};
 use crate::analysis::key::ClusterKey;
-use crate::analysis::signals::{Corpus, Signals};
+use crate::analysis::signals::{Corpus, Signals, MANY_SENDERS};
 use crate::analysis::types::Cluster;
 use crate::size::{counted, thousands};
 
@@ -96,8 +96,9 @@ fn recipient_domains(c: &Cluster, corpus: &Corpus<'_>) -> usize {
 }
 
 /// Is `c` a heavy account mailing as a list server does, with nothing else against it but
-/// replies sent to another domain and a few places? One remote recipient a message, each from
-/// its own return path at the account's domain (VERP): a newsletter's. Its help desk's
+/// replies sent to another domain and a few places? One remote recipient a message, from
+/// generated return paths at the account's domain (VERP: [`MANY_SENDERS`] or more, the most a
+/// score-only measure counts, so `top`'s candidates and their reasons agree): a newsletter's. Its help desk's
 /// Reply-To and its sending servers (three in one /24) are how a newsletter sends too (mix63:
 /// either lifted the heavy hold, and the plan took 3,600 real messages); a hijacker's mail
 /// through the account is Bcc'd, or sent from its one address.
@@ -110,5 +111,5 @@ pub(super) fn list_alone(sc: &Scoring, c: &Cluster, s: &Signals) -> bool {
         && sc.whys.iter().all(allowed)
         && s.remote_max <= 1
         && own * 2 >= c.messages
-        && s.senders * 2 >= c.messages
+        && s.senders >= MANY_SENDERS
 }
