@@ -178,6 +178,7 @@ fn score(c: &Cluster, s: &Signals, corpus: &Corpus<'_>, words: bool) -> Scoring 
     account_points(&mut sc, c, s, corpus);
     log_points(&mut sc, c, corpus);
     origin_points(&mut sc, c, s);
+    open_relay::open_relay_points(&mut sc, c, s);
     inside::forged_inside_points(&mut sc, c, s);
     inside_run::inside_run_points(&mut sc, c, s, corpus);
     forged_script_points(&mut sc, c, s);
@@ -500,6 +501,7 @@ mod inside;
 mod inside_run;
 mod mailing;
 mod members;
+mod open_relay;
 mod part;
 mod points;
 mod quick;

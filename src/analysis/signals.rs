@@ -133,10 +133,7 @@ impl Facts {
             shared_ips,
         } = norms;
         let empty = strings.intern(b"");
-        let (
-            (template, net),
-            (remote, (foreign, null_sender, from_foreign, internal_own, reply_elsewhere)),
-        ) = rayon::join(
+        let ((template, net), (remote, domains)) = rayon::join(
             || {
                 rayon::join(
                     || derive_each(records, |r| r.headers.subject, subject_template, strings),
@@ -153,19 +150,15 @@ impl Facts {
         );
         let cols = flags::Columns {
             remote: &remote,
-            foreign: &foreign,
-            null_sender: &null_sender,
-            from_foreign: &from_foreign,
-            internal_own: &internal_own,
-            reply_elsewhere: &reply_elsewhere,
+            domains: &domains,
         };
         let flags = flags::derive(records, strings, ctx, &scripts, &cols);
         Facts {
             template,
             net,
             remote,
-            foreign,
-            from_foreign,
+            foreign: domains.foreign,
+            from_foreign: domains.from_foreign,
             flags,
             campaigns: Campaigns::default(),
             accounts,
@@ -361,6 +354,9 @@ pub(crate) struct Signals {
     /// `ESMTPSA`, RFC 3848) though no header names the login: a guessed password whose user
     /// only the smtpd log names, no open relay.
     pub(crate) relay_authenticated: usize,
+    /// Of [`Signals::relay`], those whose envelope sender is at a domain known not to be this
+    /// server's: an open relay's spam, not a POP-before-SMTP user's mail as this server.
+    pub(crate) relay_foreign: usize,
     /// Messages from a private or loopback client sending as one of this server's domains
     /// ([`Facts`]' `internal_own`).
     pub(crate) internal_own: usize,

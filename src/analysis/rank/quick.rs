@@ -43,6 +43,9 @@ pub(super) struct Caps {
     pub(super) backscatter: f64,
     /// `origin_points`: relaying, 20 x the share (from a fifth). Needs [`Bit::Relay`].
     pub(super) relay: f64,
+    /// `open_relay_points`, subject and sender-pattern clusters: 20 x the relayed share.
+    /// Needs [`Bit::RelayForeign`].
+    pub(super) open_relay: f64,
     /// `forged_inside_points`: 25 x the share. Needs [`Bit::InternalForgedFrom`].
     pub(super) forged_inside: f64,
     /// `forged_script_points`, script clusters: 25 x the share. Needs [`Bit::ForgedScript`].
@@ -68,6 +71,7 @@ pub(super) const CAPS: Caps = Caps {
     local: 10.0,
     backscatter: 20.0,
     relay: 20.0,
+    open_relay: 20.0,
     forged_inside: 25.0,
     forged_script: 25.0,
     forged_pattern: 15.0,
@@ -111,8 +115,12 @@ pub(super) fn upper(c: &Cluster, seen: Seen, corpus: &Corpus<'_>, caps: &Caps) -
     may(Bit::InternalForgedFrom, caps.forged_inside);
     match c.key {
         ClusterKey::Script => may(Bit::ForgedScript, caps.forged_script),
-        ClusterKey::SenderPattern => may(Bit::Remote, caps.forged_pattern),
+        ClusterKey::SenderPattern => {
+            may(Bit::Remote, caps.forged_pattern);
+            may(Bit::RelayForeign, caps.open_relay);
+        }
         ClusterKey::Subject => {
+            may(Bit::RelayForeign, caps.open_relay);
             may(Bit::InternalOwn, caps.inside_run);
             may(Bit::Auth, caps.stuffing);
         }

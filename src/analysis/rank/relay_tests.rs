@@ -59,3 +59,115 @@ fn a_client_that_logged_in_unnamed_is_a_guessed_password_not_an_open_relay() {
         );
     }
 }
+
+/// 240 messages of one subject template without a login from `nets` networks (three clients
+/// each), each to 1-3 remote recipients, as `sender(i)`; beside 2,000 messages of sixty
+/// people writing as themselves, so that the campaign is a tenth of the queue.
+fn campaign(s: &Interner, nets: u64, sender: impl Fn(u64) -> String) -> Vec<MessageRecord> {
+    let mut recs: Vec<MessageRecord> = (0..2_000u64)
+        .map(|i| {
+            let login = format!("user{}@example.com", i % 60);
+            let mut r = Rec::new(s, 1_000 + i)
+                .auth(&login, &format!("84.130.{}.9", i % 60))
+                .sender(&login)
+                .rcpts(Channel::Remote, 1)
+                .subject(&format!("Re: offer {i}"))
+                .r;
+            r.headers.from = r.sender;
+            r
+        })
+        .collect();
+    recs.extend((0..240u64).map(|i| {
+        let net = i % nets;
+        let ip = format!("{}.{}.7.{}", 41 + net / 200, net % 200, 10 + (i / nets) % 3);
+        Rec::new(s, 200_000 + i)
+            .smtp(&ip)
+            .sender(&sender(i))
+            .subject(&format!("Loan approved: ${}", 1000 + i))
+            .rcpts(Channel::Remote, 1 + (i % 3) as usize)
+            .r
+    }));
+    recs
+}
+
+/// The subject template's and the sender pattern's clusters of `recs` (local domain
+/// example.com).
+fn campaign_clusters(recs: &[MessageRecord], s: &Interner) -> [Cluster; 2] {
+    let ctx = crate::analysis::context::AnalysisContext {
+        now: super::tests::NOW,
+        local_domains: vec!["example.com".into()],
+        ..Default::default()
+    };
+    // The people's mail is 2,000 messages under one template, "Re: offer #".
+    [ClusterKey::Subject, ClusterKey::SenderPattern].map(|key| {
+        let clusters = crate::analysis::cluster::cluster(recs, key, s, &ctx);
+        (clusters.into_iter())
+            .filter(|c| c.messages < 2_000)
+            .max_by_key(|c| c.messages)
+            .expect("clustered")
+    })
+}
+
+/// A spam tool's generated sender at one domain: `q7mzk3tw.93@greennet.example`.
+fn generated(i: u64) -> String {
+    let mut x = i
+        .wrapping_mul(6_364_136_223_846_793_005)
+        .wrapping_add(1_442_695_040_888_963_407);
+    let name: String = (0..8)
+        .map(|_| {
+            x = x.rotate_left(7).wrapping_mul(31);
+            b"abcdefghijklmnopqrstuvwxyz0123456789"[(x % 36) as usize] as char
+        })
+        .collect();
+    format!("{name}.{}@greennet.example", i % 97)
+}
+
+const OPEN_RELAY: &str = "as senders at other domains: an open relay";
+
+#[test]
+fn one_campaign_relayed_without_a_login_from_many_networks_is_an_open_relays_culprit() {
+    let s = Interner::new();
+    for c in campaign_clusters(&campaign(&s, 30, generated), &s) {
+        assert_eq!(c.messages, 240, "{:?}", c.key);
+        assert_eq!(
+            c.verdict(),
+            Verdict::Culprit,
+            "{:?}: {:#?}",
+            c.key,
+            c.reasons
+        );
+        assert!(
+            (c.reasons.iter()).any(|r| r.starts_with("relayed without a login from 30 networks")),
+            "{:#?}",
+            c.reasons
+        );
+        assert!(c.reasons[0].contains(points::RELAY), "{:#?}", c.reasons);
+    }
+}
+
+#[test]
+fn relaying_as_this_servers_domain_or_from_a_few_networks_is_no_open_relay() {
+    let s = Interner::new();
+    // POP-before-SMTP users: many networks, each writing as this server's domain.
+    let own = |i: u64| format!("user{}@example.com", i % 40);
+    let [subject, _] = campaign_clusters(&campaign(&s, 30, own), &s);
+    // An office and its branches in tcp.smtp: a few networks, writing as anyone.
+    let forged = |i: u64| format!("x{i}@partner{}.example", i % 5);
+    let [few, _] = campaign_clusters(&campaign(&s, 8, forged), &s);
+    for c in [&subject, &few] {
+        assert_eq!(c.messages, 240, "{:?}", c.key);
+        assert_eq!(
+            c.verdict(),
+            Verdict::Suspect,
+            "{:?}: {:#?}",
+            c.key,
+            c.reasons
+        );
+        assert!(
+            !c.reasons.iter().any(|r| r.contains(OPEN_RELAY)),
+            "{:?}: {:#?}",
+            c.key,
+            c.reasons
+        );
+    }
+}

@@ -1,6 +1,7 @@
 //! The per-record facts that need addresses' domains: whether a login sends as a domain not
 //! its own, whether a local script writes as someone else, whether an SMTP client is an
-//! internal host sending as this server; each domain derived once per distinct address.
+//! internal host sending as this server, or a client without a login as another domain; each
+//! domain derived once per distinct address.
 
 use rustc_hash::FxHashMap as HashMap;
 use smallvec::SmallVec;
@@ -9,36 +10,34 @@ use crate::analysis::context::AnalysisContext;
 use crate::analysis::patterns::is_local_domain;
 use crate::queue::{Interner, MessageRecord, OriginKind, Sym};
 
-/// The columns of [`Facts`] that need the domains: `foreign`, `null_sender`, `from_foreign`,
-/// `internal_own` and `reply_elsewhere` (`foreign` and `from_foreign` kept as columns; all
-/// five read once into its flags).
-pub(super) type DomainColumns = (
-    Vec<Option<bool>>,
-    Vec<bool>,
-    Vec<bool>,
-    Vec<bool>,
-    Vec<bool>,
-);
+/// The columns of [`Facts`] that need the domains (`foreign` and `from_foreign` kept as
+/// columns; all of them read once into its flags).
+pub(super) struct DomainColumns {
+    pub(super) foreign: Vec<Option<bool>>,
+    pub(super) null_sender: Vec<bool>,
+    pub(super) from_foreign: Vec<bool>,
+    pub(super) internal_own: Vec<bool>,
+    pub(super) reply_elsewhere: Vec<bool>,
+    pub(super) smtp_foreign: Vec<bool>,
+}
 
-/// The `foreign`, `null_sender`, `from_foreign`, `internal_own` and `reply_elsewhere` columns.
+/// The `foreign`, `null_sender`, `from_foreign`, `internal_own`, `reply_elsewhere` and
+/// `smtp_foreign` columns.
 pub(super) fn foreign_and_null(
     records: &[MessageRecord],
     strings: &Interner,
     ctx: &AnalysisContext,
     empty: Sym,
 ) -> DomainColumns {
-    let mut domains = Domains::new(strings, ctx);
-    let foreign = records.iter().map(|r| domains.foreign(r)).collect();
-    let from_foreign = records.iter().map(|r| domains.forged_from(r)).collect();
-    let internal_own = records.iter().map(|r| domains.internal_own(r)).collect();
-    let reply_elsewhere = records.iter().map(|r| domains.reply_elsewhere(r)).collect();
-    (
-        foreign,
-        records.iter().map(|r| r.sender == Some(empty)).collect(),
-        from_foreign,
-        internal_own,
-        reply_elsewhere,
-    )
+    let mut d = Domains::new(strings, ctx);
+    DomainColumns {
+        foreign: records.iter().map(|r| d.foreign(r)).collect(),
+        null_sender: records.iter().map(|r| r.sender == Some(empty)).collect(),
+        from_foreign: records.iter().map(|r| d.forged_from(r)).collect(),
+        internal_own: records.iter().map(|r| d.internal_own(r)).collect(),
+        reply_elsewhere: records.iter().map(|r| d.reply_elsewhere(r)).collect(),
+        smtp_foreign: records.iter().map(|r| d.smtp_foreign(r)).collect(),
+    }
 }
 
 /// The `foreign` column alone: what a whole queue's campaign messages need
@@ -165,6 +164,19 @@ impl Domains<'_> {
             .entry(ip)
             .or_insert_with(|| strings.with(ip, is_internal_ip));
         internal && self.domain(sender).is_some_and(|d| self.is_local(d))
+    }
+
+    /// From an SMTP client that did not log in, with an envelope sender at a domain known not
+    /// to be one of this server's: an open relay's spam writes as the world's domains, a
+    /// POP-before-SMTP user as this server's. `false` when the server's domains are unknown.
+    fn smtp_foreign(&mut self, r: &MessageRecord) -> bool {
+        if r.origin.kind != OriginKind::Smtp || self.ctx.local_domains.is_empty() {
+            return false;
+        }
+        let Some(d) = r.sender.and_then(|s| self.domain(s)) else {
+            return false;
+        };
+        !self.is_local(d)
     }
 
     /// Injected locally with a From header whose domain is not one of ours (when the server's

@@ -49,6 +49,9 @@ pub(crate) enum Bit {
     Relay,
     /// ... by a client whose protocol says it authenticated.
     RelayAuthenticated,
+    /// ... with an envelope sender at a domain known not to be this server's (the
+    /// `smtp_foreign` column).
+    RelayForeign,
     /// [`Bit::InternalOwn`] to remote addresses, its From at a domain not this server's nor the
     /// envelope's, its envelope sender no mailing list's bounce address: a site's mailer
     /// writing as someone else ([`forged_inside`]).
@@ -70,11 +73,7 @@ impl Bit {
 /// The per-record columns the flags are derived from (besides the record itself).
 pub(super) struct Columns<'a> {
     pub(super) remote: &'a [u32],
-    pub(super) foreign: &'a [Option<bool>],
-    pub(super) null_sender: &'a [bool],
-    pub(super) from_foreign: &'a [bool],
-    pub(super) internal_own: &'a [bool],
-    pub(super) reply_elsewhere: &'a [bool],
+    pub(super) domains: &'a super::domains::DomainColumns,
 }
 
 /// What derives a record's flags: the context and norms they depend on, and the last script
@@ -129,7 +128,7 @@ impl Deriver<'_> {
         set(Bit::Remote, has_remote);
         set(Bit::Wide, remote >= WIDE);
         set(Bit::Auth, o.kind == OriginKind::SmtpAuth);
-        let foreign = c.foreign.get(i).copied().flatten();
+        let foreign = c.domains.foreign.get(i).copied().flatten();
         set(Bit::ForeignKnown, foreign.is_some());
         set(Bit::Foreign, foreign == Some(true));
         // A script header PHP did not write says nothing of a web script.
@@ -137,7 +136,10 @@ impl Deriver<'_> {
         let local = o.kind == OriginKind::Local;
         let web = local && (script || o.uid().is_some_and(|u| is_web_uid(u, self.ctx)));
         set(Bit::WebRemote, web && has_remote);
-        set(Bit::WebForgedFrom, web && has_remote && at(c.from_foreign));
+        set(
+            Bit::WebForgedFrom,
+            web && has_remote && at(&c.domains.from_foreign),
+        );
         set(Bit::Script, script);
         set(Bit::ForgedScript, o.script_forged);
         if let Some(sym) = o.script.filter(|_| script) {
@@ -155,17 +157,18 @@ impl Deriver<'_> {
         // qmail's own uids (qmaild, qmails...) are never a local sender.
         let daemon = o.uid().is_some_and(|u| self.ctx.is_qmail_daemon(u));
         set(Bit::LocalRemote, local && has_remote && !daemon);
-        let null = at(c.null_sender);
+        let null = at(&c.domains.null_sender);
         let bounce = null || o.kind == OriginKind::Bounce;
         set(Bit::NullRemote, bounce && has_remote);
         set(Bit::NullLocal, bounce && !has_remote);
-        let internal_own = at(c.internal_own);
+        let internal_own = at(&c.domains.internal_own);
         set(Bit::InternalOwn, internal_own);
         let forged_inside = internal_own && has_remote && forged_inside(r, self.strings, self.ctx);
         set(Bit::InternalForgedFrom, forged_inside);
-        set(Bit::ReplyElsewhere, at(c.reply_elsewhere));
+        set(Bit::ReplyElsewhere, at(&c.domains.reply_elsewhere));
         let relay = o.kind == OriginKind::Smtp && has_remote && !null && !internal_own;
         set(Bit::Relay, relay);
+        set(Bit::RelayForeign, relay && at(&c.domains.smtp_foreign));
         if let Some(protocol) = o.protocol.filter(|_| relay) {
             let authenticated = match self.last_protocol {
                 Some((last, yes)) if last == protocol => yes,
@@ -289,8 +292,13 @@ mod tests {
     ) -> u32 {
         let ctx = &b.ctx;
         let empty = strings.intern(b"");
-        let (_, null_sender, _, internal_own, reply_elsewhere) =
-            super::super::foreign_and_null(std::slice::from_ref(r), strings, ctx, empty);
+        let super::super::domains::DomainColumns {
+            null_sender,
+            internal_own,
+            reply_elsewhere,
+            smtp_foreign,
+            ..
+        } = super::super::foreign_and_null(std::slice::from_ref(r), strings, ctx, empty);
         let o = &r.origin;
         let remote = facts.remote[i];
         let has_remote = remote > 0;
@@ -337,6 +345,8 @@ mod tests {
         set(Bit::Campaign, facts.campaigns.has(i));
         let relay = o.kind == OriginKind::Smtp && has_remote && !null && !internal_own[0];
         set(Bit::Relay, relay);
+        // Since session 64: the same derivation (it has no older one).
+        set(Bit::RelayForeign, relay && smtp_foreign[0]);
         if let Some(protocol) = o.protocol.filter(|_| relay) {
             let yes = strings.with(protocol, crate::queue::received::is_authenticated);
             set(Bit::RelayAuthenticated, yes);
@@ -411,8 +421,10 @@ mod tests {
             )
             .expect("scan");
             let records = scanned.records;
+            // The generator's server domain: without one no sender is known foreign.
             let mut ctx = AnalysisContext {
                 now: 1_795_428_000,
+                local_domains: vec!["example.com".into()],
                 ..AnalysisContext::default()
             };
             ctx.users.insert(48, "apache".into());
@@ -461,6 +473,7 @@ mod tests {
                     t.reply_elsewhere,
                     t.relay,
                     t.relay_authenticated,
+                    t.relay_foreign,
                     t.campaign,
                 ];
                 let want = [
@@ -482,6 +495,7 @@ mod tests {
                     Bit::ReplyElsewhere,
                     Bit::Relay,
                     Bit::RelayAuthenticated,
+                    Bit::RelayForeign,
                     Bit::Campaign,
                 ]
                 .map(n);

@@ -213,6 +213,7 @@ impl Tally {
         s.reply_elsewhere = n(Bit::ReplyElsewhere);
         s.relay = n(Bit::Relay);
         s.relay_authenticated = n(Bit::RelayAuthenticated);
+        s.relay_foreign = n(Bit::RelayForeign);
         s.campaign = n(Bit::Campaign);
         t
     }
@@ -241,6 +242,7 @@ impl Tally {
         s.null_local += o.null_local;
         s.relay += o.relay;
         s.relay_authenticated += o.relay_authenticated;
+        s.relay_foreign += o.relay_foreign;
         s.internal_own += o.internal_own;
         s.internal_forged += o.internal_forged;
         s.reply_elsewhere += o.reply_elsewhere;

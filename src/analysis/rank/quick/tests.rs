@@ -92,6 +92,7 @@ fn a_bound_made_too_tight_is_caught() {
         local: CAPS.local / 2.0,
         backscatter: CAPS.backscatter / 2.0,
         relay: CAPS.relay / 2.0,
+        open_relay: CAPS.open_relay / 2.0,
         forged_inside: CAPS.forged_inside / 2.0,
         forged_script: CAPS.forged_script / 2.0,
         forged_pattern: CAPS.forged_pattern / 2.0,
