@@ -173,6 +173,7 @@ fn score(c: &Cluster, s: &Signals, corpus: &Corpus<'_>, words: bool) -> Scoring 
         ..Scoring::default()
     };
     login_points(&mut sc, c, s);
+    spread::spread_points(&mut sc, c, s, corpus);
     shared_ip_points(&mut sc, c, s, corpus);
     campaign_points(&mut sc, c, s, corpus);
     account_points(&mut sc, c, s, corpus);
@@ -506,6 +507,7 @@ mod part;
 mod points;
 mod quick;
 mod scripts;
+mod spread;
 mod stuffing;
 mod top;
 use heavy::account_points;
