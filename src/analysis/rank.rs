@@ -514,6 +514,7 @@ use heavy::account_points;
 use held::Held;
 pub use inside::HELD_INSIDE;
 pub use inside_run::HELD_TEMPLATE;
+pub use open_relay::OPEN_RELAY;
 use points::{
     campaign_points, fan_out_and_template, forged_pattern_points, forged_script_points, log_points,
     login_points, origin_points, shared_ip_points,

@@ -10,6 +10,8 @@ use crate::analysis::key::ClusterKey;
 const RELAYING: &str = "relaying without a login";
 /// The conclusion of one whose clients logged in though no header names the account.
 const UNNAMED: &str = "no header names the account";
+/// The signal of one campaign relayed without a login from many networks.
+use crate::analysis::rank::OPEN_RELAY;
 /// The conclusion of a subject sent through many stolen logins.
 const STUFFING: &str = "credential stuffing";
 
@@ -37,6 +39,12 @@ fn is_forged(value: &str) -> bool {
 const UNNAMED_ADVICE: &str = "an account logged in to send this though no header names it: run \
      qtriage with --log on the smtpd log (its CHKUSER or AUTH lines name the account), then \
      change that account's password";
+
+/// What to do about an open relay: no client the operator chose sends one campaign from many
+/// networks, so the rule letting them relay is the hole.
+const OPEN_RELAY_ADVICE: &str = "close the relay: clients in many networks sent this to remote \
+     domains without a login (give RELAYCLIENT in tcp.smtp to your own networks only, rebuild \
+     tcp.smtp.cdb with tcprules, and make sure control/rcpthosts exists)";
 
 /// What to do about a uid that queued spam.
 pub const UID_ADVICE: &str =
@@ -84,6 +92,13 @@ pub fn culprit_fixes(culprits: &[Culprit]) -> Vec<CulpritFix> {
             // once, for the first such culprit.
             _ if says(UNNAMED) && !(out.iter()).any(|f| f.advice == UNNAMED_ADVICE) => {
                 UNNAMED_ADVICE
+            }
+            // The relay's clients are many and none is to blame: its campaigns name it, and
+            // one line says how to close it, for the first.
+            ClusterKey::Subject | ClusterKey::SenderPattern
+                if says(OPEN_RELAY) && !(out.iter()).any(|f| f.advice == OPEN_RELAY_ADVICE) =>
+            {
+                OPEN_RELAY_ADVICE
             }
             // Once said, a later one that also relays gets the relay's fix (review58b).
             ClusterKey::OriginIp | ClusterKey::OriginNet if relaying() => {
@@ -225,6 +240,38 @@ mod tests {
             fixes[2].advice.starts_with("close the relay"),
             "{:?}",
             fixes[2]
+        );
+    }
+
+    /// mix63's open relay: twelve subject templates, each relayed from many networks; one
+    /// line says how to close the relay, for the first, and a subject that only relays (from
+    /// few networks) names nothing to fix.
+    #[test]
+    fn an_open_relays_campaigns_get_its_fix_once() {
+        let open = |value| {
+            culprit(
+                ClusterKey::Subject,
+                value,
+                "relayed without a login from 151 networks, as senders at other domains: an \
+                 open relay (+20.0)",
+            )
+        };
+        let fixes = culprit_fixes(&[
+            open("Loan approved: $#"),
+            open("Meet local singles tonight"),
+            culprit(
+                ClusterKey::Subject,
+                "Invoice #",
+                "subject: relaying without a login: check rcpthosts and tcp.smtp",
+            ),
+        ]);
+        let named: Vec<(ClusterKey, &str)> =
+            (fixes.iter()).map(|f| (f.kind, f.value.as_str())).collect();
+        assert_eq!(named, [(ClusterKey::Subject, "Loan approved: $#")]);
+        assert!(
+            fixes[0].advice.starts_with("close the relay") && fixes[0].advice.contains("tcp.smtp"),
+            "{:?}",
+            fixes[0]
         );
     }
 }

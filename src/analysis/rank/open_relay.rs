@@ -8,6 +8,9 @@ use crate::analysis::signals::Signals;
 use crate::analysis::types::Cluster;
 use crate::size::thousands;
 
+/// The signal's last words, by which the report knows a culprit of it (`report/fixes.rs`).
+pub const OPEN_RELAY: &str = "an open relay";
+
 /// Networks (/24, /64) relaying one campaign without a login from which the rule letting them
 /// relay cannot be an operator's choice: tcp.smtp gives `RELAYCLIENT` to an office, its
 /// branches or a customer's range, a few networks.
@@ -39,8 +42,8 @@ pub(super) fn open_relay_points(sc: &mut Scoring, c: &Cluster, s: &Signals) {
     }
     let words = || {
         format!(
-            "relayed without a login from {} networks, as senders at other domains: an open \
-             relay",
+            "relayed without a login from {} networks, as senders at other domains: \
+             {OPEN_RELAY}",
             thousands(nets as u64)
         )
     };
