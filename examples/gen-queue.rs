@@ -57,7 +57,8 @@ struct Args {
     /// The mix (docs/analysis.md): reference, auth-heavy, php-heavy, backscatter-heavy,
     /// real-mail, todo-only, log-only-auth, botnet-login, weak-accounts, list-host, shared-php,
     /// shared-ips, ring-shapes, bulk-verp, agency-forward, agency-verp, crm-bounce,
-    /// srs-shell, campus, hosting-bulk, php-smtp, plugin-heavy, busy-host, stolen-login; php-smtp's
+    /// srs-shell, campus, hosting-bulk, php-smtp, plugin-heavy, busy-host, stolen-login,
+    /// open-relay (its server's domain: run qtriage with --local-domain); php-smtp's
     /// variants php-smtp-display, php-smtp-rotate, php-smtp-plain, php-smtp-slow, php-smtp-quiet.
     #[arg(long, default_value = "reference", conflicts_with = "sample")]
     mix: String,
@@ -175,6 +176,13 @@ fn run(args: Args) -> anyhow::Result<()> {
         dir.display(),
         truth.total() as f64 / secs.max(1e-9)
     );
+    // Its control files would be the host's, beside a queue the user named: said, not written.
+    if let Some(locals) = spec.mix.locals() {
+        say!(
+            "this mix's server receives mail for {locals}: run qtriage with --local-domain \
+             {locals} (or write ../control/locals beside the queue)"
+        );
+    }
     // The groups this mix wrote: the others (most of the 40 for any one mix) are noise.
     for g in FloodGroup::ALL {
         let t = truth.group(g);

@@ -37,6 +37,7 @@ mod log_top;
 mod logs;
 mod maillog_mix;
 mod not_in_plan;
+mod open_relay;
 mod owner_mail;
 mod plan_mix;
 mod plan_sweeps;

@@ -67,7 +67,8 @@ impl Measured {
     }
 }
 
-/// Scan the queue written in `t` and analyse it as the CLI does (clusters by `key`, the ranking).
+/// Scan the queue written in `t` and analyse it as the CLI does (clusters by `key`, the ranking,
+/// the local domains of the control files next to it when the mix wrote them).
 fn analysed(t: &TestQueue, key: ClusterKey) -> (Queue, qtriage::analysis::Analysis) {
     let queue = Queue::open(t.root(), QueueOptions::default()).expect("open");
     let strings = Arc::new(Interner::new());
@@ -78,6 +79,7 @@ fn analysed(t: &TestQueue, key: ClusterKey) -> (Queue, qtriage::analysis::Analys
         &Progress::default(),
     )
     .expect("scan");
+    let control = qtriage::analysis::locals::read_control(t.root(), &[]);
     let a = analyse(AnalysisInput {
         records: s.records,
         strings,
@@ -85,6 +87,8 @@ fn analysed(t: &TestQueue, key: ClusterKey) -> (Queue, qtriage::analysis::Analys
         ctx: AnalysisContext {
             now: NOW,
             recipients: qtriage::analysis::context::QueueRecipients::at(t.root()),
+            local_domains: control.local_domains,
+            mailbox_domains: control.mailbox_domains,
             ..Default::default()
         },
         key,
@@ -110,6 +114,9 @@ pub(crate) fn measure_seeded(mix: Mix, messages: usize, seed: u64) -> (TestQueue
     let t = TestQueue::with(QueueBuilder::new("").split(23));
     let spec = FloodSpec::new(messages, seed, NOW).with_mix(mix);
     let (_, groups) = write_flood_with_groups(&t.q, &spec).expect("flood written");
+    if let Some(locals) = mix.locals() {
+        t.control(&[("locals", locals), ("rcpthosts", locals)]);
+    }
     let group: HashMap<MessageId, FloodGroup> = groups.into_iter().collect();
     let (queue, a) = analysed(&t, ClusterKey::AuthUser);
     let quoted = qtriage::query::files::quoted_bounces(&queue, &a.records, &a.strings);
