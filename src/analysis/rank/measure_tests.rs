@@ -13,8 +13,8 @@ use crate::fixture::QueueBuilder;
 use crate::queue::{scan, Interner, Progress, Queue, QueueOptions, ScanOptions};
 
 /// Each generated mix (and `php-smtp`'s variants) of `messages` messages, scanned and analysed
-/// as `top` does (uids 48 and 89 named), with every key's clusters: `check(mix, corpus,
-/// clusters)`.
+/// as `top` does (uids 48 and 89 named, the local domains of a mix that has them), with every
+/// key's clusters: `check(mix, corpus, clusters)`.
 pub(super) fn each_mix(messages: usize, mut check: impl FnMut(Mix, &Corpus<'_>, &[Cluster])) {
     for (seed, mix) in Mix::ALL.into_iter().chain(Mix::VARIANTS).enumerate() {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -36,6 +36,7 @@ pub(super) fn each_mix(messages: usize, mut check: impl FnMut(Mix, &Corpus<'_>, 
         .records;
         let mut ctx = AnalysisContext {
             now,
+            local_domains: mix.locals().into_iter().map(String::from).collect(),
             ..AnalysisContext::default()
         };
         ctx.users.insert(48, "apache".into());
