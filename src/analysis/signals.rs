@@ -286,8 +286,8 @@ fn backdoor_marked(script: &[u8]) -> bool {
 }
 
 mod remote;
-pub(crate) use remote::remote_count;
 pub use remote::remote_mailbox_count;
+pub(crate) use remote::{relays, remote_count};
 
 /// Everything `assess` reads besides the cluster.
 #[derive(Debug, Clone, Copy)]

@@ -2,7 +2,7 @@
 //! names the account (`log-only-auth`): a guessed password to fix, not rcpthosts.
 use super::tests::{people, Rec};
 use super::*;
-use crate::queue::{Channel, MessageRecord};
+use crate::queue::{Channel, MessageRecord, OriginKind};
 
 /// 120 messages from one IP to 1-4 remote recipients, forged senders, by `protocol`, no login
 /// named; beside people writing as themselves.
@@ -170,4 +170,52 @@ fn relaying_as_this_servers_domain_or_from_a_few_networks_is_no_open_relay() {
             c.reasons
         );
     }
+}
+
+/// mix64's Q2: a backup MX holds its partner's inbound mail while the partner's primary is
+/// down, in `remote/` once split, from the Internet's servers without a login: the partner's
+/// domain is in rcpthosts, and accepting mail for it is no relaying.
+#[test]
+fn a_backup_mxs_mail_for_its_partner_is_not_relayed() {
+    let s = Interner::new();
+    let mut recs = campaign(&s, 30, generated);
+    for r in recs
+        .iter_mut()
+        .filter(|r| r.origin.kind == OriginKind::Smtp)
+    {
+        let to = format!("kunde{}@partner.example", r.id.0 % 50);
+        crate::fixture::record::with_recipients(r, &s, Channel::Remote, &[to]);
+    }
+    let ctx = |locals: &[&str]| crate::analysis::context::AnalysisContext {
+        now: super::tests::NOW,
+        local_domains: locals.iter().map(|d| d.to_string()).collect(),
+        ..Default::default()
+    };
+    let subject = |ctx| {
+        let clusters = crate::analysis::cluster::cluster(&recs, ClusterKey::Subject, &s, &ctx);
+        (clusters.into_iter())
+            .find(|c| c.value.map(|v| v.text(&s)).as_deref() == Some("Loan approved: $#"))
+            .expect("the subject is clustered")
+    };
+    // Without the partner in rcpthosts the same messages are an open relay's.
+    let relayed = subject(ctx(&["example.com"]));
+    assert_eq!(
+        relayed.verdict(),
+        Verdict::Culprit,
+        "{:#?}",
+        relayed.reasons
+    );
+    let partner = subject(ctx(&["example.com", "partner.example"]));
+    assert_eq!(partner.messages, 240);
+    assert!(
+        partner.reasons.iter().all(|r| !r.contains("relay")),
+        "{:#?}",
+        partner.reasons
+    );
+    assert_eq!(
+        partner.verdict(),
+        Verdict::Legitimate,
+        "{:#?}",
+        partner.reasons
+    );
 }

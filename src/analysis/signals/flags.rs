@@ -166,7 +166,11 @@ impl Deriver<'_> {
         let forged_inside = internal_own && has_remote && forged_inside(r, self.strings, self.ctx);
         set(Bit::InternalForgedFrom, forged_inside);
         set(Bit::ReplyElsewhere, at(&c.domains.reply_elsewhere));
-        let relay = o.kind == OriginKind::Smtp && has_remote && !null && !internal_own;
+        let relay = o.kind == OriginKind::Smtp
+            && has_remote
+            && !null
+            && !internal_own
+            && super::relays(r, self.strings, self.ctx);
         set(Bit::Relay, relay);
         set(Bit::RelayForeign, relay && at(&c.domains.smtp_foreign));
         if let Some(protocol) = o.protocol.filter(|_| relay) {
@@ -343,7 +347,12 @@ mod tests {
         set(Bit::InternalForgedFrom, inside);
         set(Bit::ReplyElsewhere, reply_elsewhere[0]);
         set(Bit::Campaign, facts.campaigns.has(i));
-        let relay = o.kind == OriginKind::Smtp && has_remote && !null && !internal_own[0];
+        // Since session 64 a recipient at an rcpthosts domain is not relayed (mix64's Q2).
+        let relay = o.kind == OriginKind::Smtp
+            && has_remote
+            && !null
+            && !internal_own[0]
+            && super::super::relays(r, strings, ctx);
         set(Bit::Relay, relay);
         // Since session 64: the same derivation (it has no older one).
         set(Bit::RelayForeign, relay && smtp_foreign[0]);

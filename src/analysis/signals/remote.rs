@@ -37,3 +37,20 @@ fn remote_besides(r: &MessageRecord, strings: &Interner, ours: &[String]) -> u32
         .count(Channel::Remote)
         .saturating_add(todo_remote)
 }
+
+/// Does `r` go to an address at none of this server's domains ([`AnalysisContext::local_domains`],
+/// rcpthosts included)? That is what qmail-smtpd relays: mail to an rcpthosts domain it accepts
+/// from anyone, and a backup MX's for its partner sits in `remote/` once split without being
+/// relayed (mix64's Q2: 2,051 of a partner's inbound messages taken as an open relay's).
+/// Without local domains, any remote recipient.
+pub(crate) fn relays(r: &MessageRecord, strings: &Interner, ctx: &AnalysisContext) -> bool {
+    if ctx.local_domains.is_empty() {
+        return remote_count(r, strings, ctx) > 0;
+    }
+    (r.recipients.domains(strings).iter())
+        .filter(|rd| rd.channel != Channel::Local)
+        .any(|rd| {
+            rd.domain
+                .is_none_or(|d| !strings.with(d, |d| is_local_domain(d, &ctx.local_domains)))
+        })
+}
