@@ -357,6 +357,8 @@ pub(crate) struct Signals {
     /// Of [`Signals::relay`], those whose envelope sender is at a domain known not to be this
     /// server's: an open relay's spam, not a POP-before-SMTP user's mail as this server.
     pub(crate) relay_foreign: usize,
+    /// Of [`Signals::relay`], those whose envelope sender is at one of this server's domains.
+    pub(crate) relay_own: usize,
     /// Messages from a private or loopback client sending as one of this server's domains
     /// ([`Facts`]' `internal_own`).
     pub(crate) internal_own: usize,

@@ -478,6 +478,10 @@ pub(super) fn origin_points(sc: &mut Scoring, c: &Cluster, s: &Signals) {
             )
         };
         sc.add(0.0, words, None);
+    } else if relaying && super::open_relay::own_clients(c, s) {
+        // Said, with no points: an office's real mail must not become a culprit by its share
+        // once the spam around it is yanked (mix64's Q3: 649 messages of one office IP).
+        sc.add(0.0, || super::open_relay::own_words(s), None);
     } else if relaying && s.relay_authenticated * 2 >= s.relay {
         // `with ESMTPA` says the client logged in: an account's password, not rcpthosts, is
         // what to fix, and only the smtpd log names the account.

@@ -219,3 +219,55 @@ fn a_backup_mxs_mail_for_its_partner_is_not_relayed() {
         partner.reasons
     );
 }
+
+/// An office's everyday subjects.
+const OFFICE_SUBJECTS: [&str; 8] = [
+    "Angebot",
+    "Termin",
+    "Rechnung",
+    "Lieferung",
+    "Frage",
+    "Protokoll",
+    "Urlaub",
+    "Bestellung",
+];
+
+/// mix64's Q3 after its open relay was yanked: an office in tcp.smtp relaying as this server's
+/// domain from one public IP is most of what is left; it is the operator's own client, not a
+/// relay to close, whatever its share of the queue. The same office writing as other domains
+/// is still called relaying.
+#[test]
+fn an_office_relaying_as_this_servers_domain_is_no_relay_whatever_its_share() {
+    let office = |sender: &dyn Fn(u64) -> String| {
+        let s = Interner::new();
+        let mut recs = people(&s);
+        recs.truncate(60);
+        recs.extend((0..650u64).map(|i| {
+            Rec::new(&s, 300_000 + i)
+                .smtp("80.190.12.10")
+                .sender(&sender(i))
+                .subject(&format!("{} {i}", OFFICE_SUBJECTS[i as usize % 8]))
+                .rcpts(Channel::Remote, 1 + (i % 3) as usize)
+                .r
+        }));
+        let ctx = crate::analysis::context::AnalysisContext {
+            now: super::tests::NOW,
+            local_domains: vec!["example.com".into()],
+            ..Default::default()
+        };
+        let ips = crate::analysis::cluster::cluster(&recs, ClusterKey::OriginIp, &s, &ctx);
+        (ips.into_iter())
+            .find(|c| c.value.map(|v| v.text(&s)).as_deref() == Some("80.190.12.10"))
+            .expect("the office is clustered")
+    };
+    let own = office(&|i| format!("staff{}@example.com", i % 12));
+    assert_eq!(own.verdict(), Verdict::Legitimate, "{:#?}", own.reasons);
+    assert_eq!(own.score, 0.0, "{:#?}", own.reasons);
+    let others = office(&|i| format!("staff{}@partner.example", i % 12));
+    assert_eq!(others.verdict(), Verdict::Culprit, "{:#?}", others.reasons);
+    assert!(
+        others.reasons[0].ends_with(points::RELAY),
+        "{:#?}",
+        others.reasons
+    );
+}

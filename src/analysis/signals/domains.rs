@@ -18,7 +18,7 @@ pub(super) struct DomainColumns {
     pub(super) from_foreign: Vec<bool>,
     pub(super) internal_own: Vec<bool>,
     pub(super) reply_elsewhere: Vec<bool>,
-    pub(super) smtp_foreign: Vec<bool>,
+    pub(super) smtp_foreign: Vec<Option<bool>>,
 }
 
 /// The `foreign`, `null_sender`, `from_foreign`, `internal_own`, `reply_elsewhere` and
@@ -166,17 +166,16 @@ impl Domains<'_> {
         internal && self.domain(sender).is_some_and(|d| self.is_local(d))
     }
 
-    /// From an SMTP client that did not log in, with an envelope sender at a domain known not
-    /// to be one of this server's: an open relay's spam writes as the world's domains, a
-    /// POP-before-SMTP user as this server's. `false` when the server's domains are unknown.
-    fn smtp_foreign(&mut self, r: &MessageRecord) -> bool {
+    /// From an SMTP client that did not log in: is its envelope sender at a domain not this
+    /// server's (`Some(true)`), or at one of its domains (`Some(false)`)? An open relay's spam
+    /// writes as the world's domains, an office or a POP-before-SMTP user as this server's.
+    /// `None` when the server's domains are unknown, or the sender has no domain.
+    fn smtp_foreign(&mut self, r: &MessageRecord) -> Option<bool> {
         if r.origin.kind != OriginKind::Smtp || self.ctx.local_domains.is_empty() {
-            return false;
+            return None;
         }
-        let Some(d) = r.sender.and_then(|s| self.domain(s)) else {
-            return false;
-        };
-        !self.is_local(d)
+        let d = r.sender.and_then(|s| self.domain(s))?;
+        Some(!self.is_local(d))
     }
 
     /// Injected locally with a From header whose domain is not one of ours (when the server's

@@ -52,6 +52,8 @@ pub(crate) enum Bit {
     /// ... with an envelope sender at a domain known not to be this server's (the
     /// `smtp_foreign` column).
     RelayForeign,
+    /// ... with an envelope sender at one of this server's domains.
+    RelayOwn,
     /// [`Bit::InternalOwn`] to remote addresses, its From at a domain not this server's nor the
     /// envelope's, its envelope sender no mailing list's bounce address: a site's mailer
     /// writing as someone else ([`forged_inside`]).
@@ -172,7 +174,9 @@ impl Deriver<'_> {
             && !internal_own
             && super::relays(r, self.strings, self.ctx);
         set(Bit::Relay, relay);
-        set(Bit::RelayForeign, relay && at(&c.domains.smtp_foreign));
+        let foreign = c.domains.smtp_foreign.get(i).copied().flatten();
+        set(Bit::RelayForeign, relay && foreign == Some(true));
+        set(Bit::RelayOwn, relay && foreign == Some(false));
         if let Some(protocol) = o.protocol.filter(|_| relay) {
             let authenticated = match self.last_protocol {
                 Some((last, yes)) if last == protocol => yes,
@@ -355,7 +359,8 @@ mod tests {
             && super::super::relays(r, strings, ctx);
         set(Bit::Relay, relay);
         // Since session 64: the same derivation (it has no older one).
-        set(Bit::RelayForeign, relay && smtp_foreign[0]);
+        set(Bit::RelayForeign, relay && smtp_foreign[0] == Some(true));
+        set(Bit::RelayOwn, relay && smtp_foreign[0] == Some(false));
         if let Some(protocol) = o.protocol.filter(|_| relay) {
             let yes = strings.with(protocol, crate::queue::received::is_authenticated);
             set(Bit::RelayAuthenticated, yes);
@@ -382,6 +387,7 @@ mod tests {
             Mix::PhpSmtp,
             Mix::PluginHeavy,
             Mix::WeakAccounts,
+            Mix::OpenRelay,
         ] {
             let dir = tempfile::tempdir().expect("tempdir");
             let fq = QueueBuilder::new(dir.path().join("q"))
@@ -483,6 +489,7 @@ mod tests {
                     t.relay,
                     t.relay_authenticated,
                     t.relay_foreign,
+                    t.relay_own,
                     t.campaign,
                 ];
                 let want = [
@@ -505,6 +512,7 @@ mod tests {
                     Bit::Relay,
                     Bit::RelayAuthenticated,
                     Bit::RelayForeign,
+                    Bit::RelayOwn,
                     Bit::Campaign,
                 ]
                 .map(n);

@@ -214,6 +214,7 @@ impl Tally {
         s.relay = n(Bit::Relay);
         s.relay_authenticated = n(Bit::RelayAuthenticated);
         s.relay_foreign = n(Bit::RelayForeign);
+        s.relay_own = n(Bit::RelayOwn);
         s.campaign = n(Bit::Campaign);
         t
     }
@@ -243,6 +244,7 @@ impl Tally {
         s.relay += o.relay;
         s.relay_authenticated += o.relay_authenticated;
         s.relay_foreign += o.relay_foreign;
+        s.relay_own += o.relay_own;
         s.internal_own += o.internal_own;
         s.internal_forged += o.internal_forged;
         s.reply_elsewhere += o.reply_elsewhere;
