@@ -2,12 +2,15 @@
 //! writing as some other domain (an open relay), or a few networks writing as this server's
 //! domains (clients tcp.smtp lets relay: an office, a POP-before-SMTP user).
 
-use super::points::RELAY;
 use super::{frac, Scoring, DOMINANT};
 use crate::analysis::key::ClusterKey;
 use crate::analysis::signals::Signals;
 use crate::analysis::types::Cluster;
 use crate::size::thousands;
+
+/// The conclusion of relaying without a login (`points::origin_points` draws it, this module
+/// tells whose clients relay).
+pub(super) const RELAY: &str = "relaying without a login: check rcpthosts and tcp.smtp";
 
 /// The signal's last words, by which the report knows a culprit of it (`report/fixes.rs`).
 pub const OPEN_RELAY: &str = "an open relay";

@@ -16,7 +16,7 @@ pub(super) const WEB_SCRIPT: &str = "likely a compromised web script";
 pub(super) const WEB_APPLICATION: &str = "likely a compromised web application";
 pub(super) const LOCAL_USER: &str = "a local user or cron job mailing remote domains";
 pub(super) const BACKSCATTER: &str = "backscatter: bounces of spam to forged senders";
-pub(super) const RELAY: &str = "relaying without a login: check rcpthosts and tcp.smtp";
+pub(super) use super::open_relay::RELAY;
 /// Relayed by clients that authenticated, though no header names the login.
 pub(super) const AUTH_UNNAMED: &str =
     "likely a guessed password: logged in, but no header names the account (--log does)";
