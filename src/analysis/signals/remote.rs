@@ -38,14 +38,14 @@ fn remote_besides(r: &MessageRecord, strings: &Interner, ours: &[String]) -> u32
         .saturating_add(todo_remote)
 }
 
-/// Does `r` go to an address at none of this server's domains ([`AnalysisContext::local_domains`],
-/// rcpthosts included)? That is what qmail-smtpd relays: mail to an rcpthosts domain it accepts
-/// from anyone, and a backup MX's for its partner sits in `remote/` once split without being
-/// relayed (mix64's Q2: 2,051 of a partner's inbound messages taken as an open relay's).
-/// Without local domains, any remote recipient.
+/// Of a message with remote recipients ([`remote_count`]): is one of them at none of this
+/// server's domains ([`AnalysisContext::local_domains`], rcpthosts included)? That is what
+/// qmail-smtpd relays: mail to an rcpthosts domain it accepts from anyone, and a backup MX's
+/// for its partner sits in `remote/` once split without being relayed (mix64's Q2: 2,051 of a
+/// partner's inbound messages taken as an open relay's). Without local domains, yes.
 pub(crate) fn relays(r: &MessageRecord, strings: &Interner, ctx: &AnalysisContext) -> bool {
     if ctx.local_domains.is_empty() {
-        return remote_count(r, strings, ctx) > 0;
+        return true;
     }
     (r.recipients.domains(strings).iter())
         .filter(|rd| rd.channel != Channel::Local)
