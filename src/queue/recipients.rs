@@ -99,7 +99,7 @@ impl RecipientList {
         for r in self.iter() {
             b.add(strings, &mut memo, r.address, r.channel);
         }
-        b.finish(strings)
+        b.finish(strings, &mut memo)
     }
 }
 
@@ -138,7 +138,7 @@ impl RecipientSummary {
         for (a, c) in rcpts {
             b.add(strings, &mut memo, a, c);
         }
-        b.finish(strings)
+        b.finish(strings, &mut memo)
     }
 
     /// All recipients (every channel).
@@ -211,9 +211,21 @@ fn decode_domains(bytes: &[u8]) -> Vec<RecipientDomain> {
 }
 
 /// Builds a [`RecipientSummary`] one recipient at a time (the scan's reader and tests).
+///
+/// A message whose recipients are all in local/ or remote/ at domains its thread has given a
+/// bit ([`RecipientMemo`], the first 64 it met) keeps its domain set as a word of those bits,
+/// and the thread's memory answers the set's symbol from the word: a relay flood's message
+/// (17 recipients at a few of the same dozen domains) searches no entries and sorts, encodes
+/// and interns no set. Anything else (todo/'s counts per domain, an address without a domain,
+/// a domain without a bit, another interner) falls back to the entries, the bits so far
+/// spilled into them; both give the same set.
 #[derive(Debug, Default)]
 pub struct SummaryBuilder {
     summary: RecipientSummary,
+    /// The (channel, domain) bits of the recipients so far, while `spilled` is false.
+    mask: u64,
+    /// The domain set is kept in `domains` (from the first recipient the word cannot hold on).
+    spilled: bool,
     domains: smallvec::SmallVec<[RecipientDomain; 8]>,
 }
 
@@ -236,7 +248,28 @@ impl SummaryBuilder {
         if s.first.is_none() {
             s.first = Some(strings.intern(address));
         }
+        if !self.spilled {
+            let domain = match domain_of(address) {
+                Some(d) => match memo.domain_bit(strings, d, channel) {
+                    Ok(word) => {
+                        self.mask |= word;
+                        return;
+                    }
+                    Err(sym) => Some(sym),
+                },
+                None => None,
+            };
+            self.spill(memo);
+            return self.push(channel, domain);
+        }
         let domain = domain_of(address).map(|d| memo.domain(strings, d));
+        self.push(channel, domain);
+    }
+
+    /// Count a recipient of `channel` at `domain` in the entries (out of line: a flood's
+    /// recipients seldom come here, and `add` stays small).
+    #[inline(never)]
+    fn push(&mut self, channel: Channel, domain: Option<Sym>) {
         let todo = u32::from(channel == Channel::Todo);
         match self
             .domains
@@ -252,23 +285,43 @@ impl SummaryBuilder {
         }
     }
 
-    /// The summary, its domain set interned (the same set is one string for every message).
-    pub fn finish(mut self, strings: &Interner) -> RecipientSummary {
-        if !self.domains.is_empty() {
-            self.domains
-                .sort_unstable_by_key(|e| (channel_byte(e.channel), e.domain.map(Sym::as_u32)));
-            // Sized once and filled in place: pushed byte by byte, each push checked for room.
-            let mut bytes =
-                smallvec::SmallVec::<[u8; 96]>::from_elem(0, self.domains.len() * ENTRY);
-            for (e, out) in self.domains.iter().zip(bytes.chunks_exact_mut(ENTRY)) {
-                out[0] = channel_byte(e.channel);
-                out[1..5].copy_from_slice(&e.domain.map_or(0, Sym::as_u32).to_le_bytes());
-                out[5..9].copy_from_slice(&e.todo_count.to_le_bytes());
+    /// Move the domain set from the word of bits into the entries.
+    #[cold]
+    #[inline(never)]
+    fn spill(&mut self, memo: &RecipientMemo<'_>) {
+        self.spilled = true;
+        self.domains.extend(memo.entries_of(self.mask));
+        self.mask = 0;
+    }
+
+    /// The summary, its domain set interned (the same set is one string for every message):
+    /// from `memo`, the one `add` was given, when the set is a word of its bits.
+    pub fn finish(mut self, strings: &Interner, memo: &mut RecipientMemo<'_>) -> RecipientSummary {
+        if !self.spilled {
+            if self.mask != 0 {
+                self.summary.domains = Some(memo.set_of(strings, self.mask));
             }
-            self.summary.domains = Some(strings.intern(&bytes));
+            return self.summary;
+        }
+        if !self.domains.is_empty() {
+            self.summary.domains = Some(intern_set(strings, &mut self.domains));
         }
         self.summary
     }
+}
+
+/// `entries` (distinct channel and domain pairs) sorted, encoded and interned: the string of
+/// [`RecipientSummary::domains`].
+fn intern_set(strings: &Interner, entries: &mut [RecipientDomain]) -> Sym {
+    entries.sort_unstable_by_key(|e| (channel_byte(e.channel), e.domain.map(Sym::as_u32)));
+    // Sized once and filled in place: pushed byte by byte, each push checked for room.
+    let mut bytes = smallvec::SmallVec::<[u8; 96]>::from_elem(0, entries.len() * ENTRY);
+    for (e, out) in entries.iter().zip(bytes.chunks_exact_mut(ENTRY)) {
+        out[0] = channel_byte(e.channel);
+        out[1..5].copy_from_slice(&e.domain.map_or(0, Sym::as_u32).to_le_bytes());
+        out[5..9].copy_from_slice(&e.todo_count.to_le_bytes());
+    }
+    strings.intern(&bytes)
 }
 
 /// The domain part of an address (after its last `@`), `None` without one or when empty.

@@ -206,3 +206,70 @@ fn the_last_at_is_found_wherever_it_is() {
     assert_eq!(domain_of(b"nodomain@"), None);
     assert_eq!(domain_of(b"local"), None);
 }
+
+/// The set `rcpts` makes, encoded as [`intern_set`] does, from a map rather than the builder:
+/// what every summary's [`RecipientSummary::domain_set`] must be.
+fn reference_set(strings: &Interner, rcpts: &[(String, Channel)]) -> Option<Sym> {
+    let mut set: std::collections::BTreeMap<(u8, u32), u32> = Default::default();
+    for (a, c) in rcpts {
+        let d = domain_of(a.as_bytes()).map(|d| strings.intern(&d.to_ascii_lowercase()));
+        let n = set
+            .entry((channel_byte(*c), d.map_or(0, Sym::as_u32)))
+            .or_default();
+        *n += u32::from(*c == Channel::Todo);
+    }
+    let mut bytes = Vec::new();
+    for ((c, d), n) in &set {
+        bytes.push(*c);
+        bytes.extend_from_slice(&d.to_le_bytes());
+        bytes.extend_from_slice(&n.to_le_bytes());
+    }
+    (!bytes.is_empty()).then(|| strings.intern(&bytes))
+}
+
+#[test]
+fn a_threads_memory_of_bits_and_sets_gives_the_sets_the_entries_give() {
+    use rand::{Rng, SeedableRng};
+    // One memory for 3,000 messages, as a scan thread's: more pairs than it has bits (90
+    // domains in two channels and two spellings), its set slots reused, todo/ recipients,
+    // addresses without a domain and domains too long to remember in some messages.
+    let strings = Interner::new();
+    let mut memo = RecipientMemo::new(&strings);
+    let mut rng = rand::rngs::SmallRng::seed_from_u64(22);
+    let long = "x".repeat(60);
+    for m in 0..3000 {
+        let spread = [3, 12, 90][m % 3];
+        let n = rng.gen_range(0..20);
+        let rcpts: Vec<(String, Channel)> = (0..n)
+            .map(|i| {
+                let d = rng.gen_range(0..spread);
+                let address = match rng.gen_range(0..100) {
+                    0 => "no-domain".to_string(),
+                    1 => format!("u{i}@{long}.example"),
+                    2..=20 => format!("u{i}@D{d}.Example"),
+                    _ => format!("u{i}@d{d}.example"),
+                };
+                let channel = match (m % 7, rng.gen_range(0..10)) {
+                    (0, _) => Channel::Todo,
+                    (_, 0) => Channel::Local,
+                    _ => Channel::Remote,
+                };
+                (address, channel)
+            })
+            .collect();
+        let mut b = SummaryBuilder::default();
+        for (a, c) in &rcpts {
+            b.add(&strings, &mut memo, a.as_bytes(), *c);
+        }
+        let got = b.finish(&strings, &mut memo);
+        assert_eq!(got.len(), rcpts.len(), "message {m}");
+        assert_eq!(
+            got.domain_set(),
+            reference_set(&strings, &rcpts),
+            "message {m}: {rcpts:?}"
+        );
+        // A fresh memory (`read`'s stream, hand-built records) gives the same set.
+        let alone = RecipientSummary::of(&strings, rcpts.iter().map(|(a, c)| (a.as_bytes(), *c)));
+        assert_eq!(alone, got, "message {m}");
+    }
+}

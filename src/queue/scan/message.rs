@@ -193,7 +193,7 @@ pub(super) fn read_message_keeping(
     take_origin(ctx, &mut b, head, last);
     settle_birth(ctx, &mut b);
     let mut record = b.record;
-    record.recipients = b.recipients.finish(ctx.strings);
+    record.recipients = b.recipients.finish(ctx.strings, memo);
     b.problems.sort_unstable();
     record.problems = b.problems.into();
     Some(record)
