@@ -45,6 +45,17 @@ pub fn network(ip: &[u8]) -> Option<Vec<u8>> {
     }
 }
 
+/// The /16 (IPv6: /32) address block of a network or an IP as [`network`] writes it
+/// (`198.51.100.0/24`, `2001:db8:1:2::/64`): its text to the second separator. Clients
+/// scattered over many blocks are the Internet's, not one person's carrier, whose pool is a
+/// block or two of dozens of /24s.
+pub(crate) fn block(net: &[u8]) -> Option<&[u8]> {
+    let sep = if net.contains(&b':') { b':' } else { b'.' };
+    let mut at = net.iter().enumerate().filter(|(_, &b)| b == sep);
+    let (second, _) = at.nth(1)?;
+    Some(&net[..second])
+}
+
 /// The domain after the last `@`, lowercased.
 pub fn domain(addr: &[u8]) -> Option<Vec<u8>> {
     let at = addr.iter().rposition(|&b| b == b'@')?;

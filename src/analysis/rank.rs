@@ -179,7 +179,7 @@ fn score(c: &Cluster, s: &Signals, corpus: &Corpus<'_>, words: bool) -> Scoring 
     account_points(&mut sc, c, s, corpus);
     log_points(&mut sc, c, corpus);
     origin_points(&mut sc, c, s);
-    open_relay::open_relay_points(&mut sc, c, s);
+    open_relay::open_relay_points(&mut sc, c, s, corpus);
     inside::forged_inside_points(&mut sc, c, s);
     inside_run::inside_run_points(&mut sc, c, s, corpus);
     forged_script_points(&mut sc, c, s);

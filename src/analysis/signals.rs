@@ -20,6 +20,7 @@ mod distinct;
 mod domains;
 mod flags;
 mod login_parts;
+mod own_senders;
 mod scripts;
 mod shared_ips;
 mod shares;
@@ -32,6 +33,7 @@ pub(crate) use domains::is_internal_ip;
 pub(crate) use flags::is_list_bounce;
 pub(crate) use flags::Bit;
 pub(crate) use login_parts::LoginParts;
+pub(crate) use own_senders::{OwnSenders, SCATTERED_BLOCKS};
 pub(crate) use scripts::{ScriptNorms, HEAVY_SCRIPT_TIMES};
 pub(crate) use shared_ips::SharedIps;
 pub(crate) use shares::SHARES;
@@ -87,6 +89,9 @@ pub struct Facts {
     /// the first time a cluster asks (`rank/inside_run.rs`), once, not a pass over the queue
     /// for each candidate (review60: 4,000 candidates made `top` 3x slower at 200,000).
     internal_senders: std::sync::OnceLock<HashMap<Sym, u32>>,
+    /// This server's addresses forged from all over the Internet, and its users' login IPs:
+    /// made the first time a subject cluster relaying as this server's domains asks.
+    own_senders: std::sync::OnceLock<OwnSenders>,
 }
 
 impl Facts {
@@ -167,6 +172,7 @@ impl Facts {
             queue_messages: records.len(),
             login_parts: LoginParts::default(),
             internal_senders: std::sync::OnceLock::new(),
+            own_senders: std::sync::OnceLock::new(),
         }
     }
 
@@ -209,6 +215,17 @@ impl Facts {
             counts
         });
         counts.get(&sender).copied().unwrap_or(0)
+    }
+
+    /// Which of this server's addresses `records` (those these facts are of) relay without a
+    /// login from all over the Internet, and which IPs log in ([`OwnSenders`]).
+    pub(crate) fn own_senders(&self, records: &[MessageRecord], strings: &Interner) -> &OwnSenders {
+        (self.own_senders).get_or_init(|| OwnSenders::of(records, strings, &self.flags, &self.net))
+    }
+
+    /// Does record `i` have `bit`?
+    pub(crate) fn has(&self, i: usize, bit: Bit) -> bool {
+        self.flags.get(i).is_some_and(|&f| f & bit.mask() != 0)
     }
 
     /// The flag bits any of `members` has: the yes/no signals that can fire at all in their

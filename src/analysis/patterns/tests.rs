@@ -293,3 +293,10 @@ fn an_ipv4_mapped_client_is_in_its_ipv4_network() {
         Some("2001:db8:1:2::/64")
     );
 }
+
+#[test]
+fn a_network_s_block_is_its_16_or_its_ipv6_32() {
+    assert_eq!(block(b"198.51.100.0/24"), Some(&b"198.51"[..]));
+    assert_eq!(block(b"2001:db8:1:2::/64"), Some(&b"2001:db8"[..]));
+    assert_eq!(block(b"garbage"), None);
+}

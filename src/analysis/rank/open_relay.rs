@@ -1,12 +1,15 @@
 //! Relaying without a login told apart by its clients: one campaign from many networks, each
-//! writing as some other domain (an open relay), or a few networks writing as this server's
-//! domains (clients tcp.smtp lets relay: an office, a POP-before-SMTP user).
+//! writing as some other domain or as this server's addresses forged from all over the
+//! Internet (an open relay), or a few networks writing as this server's domains (clients
+//! tcp.smtp lets relay: an office, a POP-before-SMTP user).
 
 use super::{frac, Scoring, DOMINANT};
 use crate::analysis::key::ClusterKey;
-use crate::analysis::signals::Signals;
+use crate::analysis::signals::{Bit, Corpus, Signals, SCATTERED_BLOCKS};
 use crate::analysis::types::Cluster;
+use crate::queue::Sym;
 use crate::size::thousands;
+use rustc_hash::FxHashMap as HashMap;
 
 /// The conclusion of relaying without a login (`points::origin_points` draws it, this module
 /// tells whose clients relay).
@@ -56,25 +59,85 @@ pub(super) fn own_words(s: &Signals) -> String {
 /// through it is spam. POP-before-SMTP users relay from many networks too, but as this
 /// server's domains; a backup MX's senders write to rcpthosts domains, which are not remote.
 /// mix63's open relay (2,615 spam from 450 IPs, 12 subjects) was 12 suspects at 32-33 without
-/// this: relaying alone weighs 20.
-pub(super) fn open_relay_points(sc: &mut Scoring, c: &Cluster, s: &Signals) {
+/// this: relaying alone weighs 20. A subject template relayed as this server's domains earns
+/// the same when a third of its relayed messages write as addresses forged from all over the
+/// Internet ([`forged_own`]).
+pub(super) fn open_relay_points(sc: &mut Scoring, c: &Cluster, s: &Signals, corpus: &Corpus<'_>) {
     let r = frac(s.relay, c.messages);
     let nets = s.nets.len();
-    let relayed_as_others = s.relay_foreign * 2 > s.relay;
     if !CAMPAIGN_KEYS.contains(&c.key)
         || r < 0.5
         || nets < MANY_RELAY_NETS
-        || !relayed_as_others
         || !sc.whys.iter().any(|(w, _)| *w == RELAY)
     {
         return;
     }
+    if s.relay_foreign * 2 > s.relay {
+        let words = || {
+            format!(
+                "relayed without a login from {} networks, as senders at other domains: \
+                 {OPEN_RELAY}",
+                thousands(nets as u64)
+            )
+        };
+        sc.add(20.0 * r, words, Some(RELAY));
+        return;
+    }
+    if c.key != ClusterKey::Subject {
+        return;
+    }
+    let Some(senders) = forged_own(c, corpus) else {
+        return;
+    };
+    let forged: usize = senders.values().sum();
+    if forged * 3 < s.relay {
+        return;
+    }
     let words = || {
+        // The address forged most, the first in text order of those: the same words each run,
+        // whatever order the scan interned them in.
+        let first = (senders.iter())
+            .map(|(&a, &n)| (n, corpus.strings.text(a)))
+            .max_by(|x, y| x.0.cmp(&y.0).then_with(|| y.1.cmp(&x.1)))
+            .map(|(_, a)| a);
         format!(
-            "relayed without a login from {} networks, as senders at other domains: \
-             {OPEN_RELAY}",
-            thousands(nets as u64)
+            "relayed without a login from {} networks, {} of it as {} of this server's \
+             addresses ({}) each relayed from {SCATTERED_BLOCKS} address blocks or more: \
+             forged senders, {OPEN_RELAY}",
+            thousands(nets as u64),
+            thousands(forged as u64),
+            thousands(senders.len() as u64),
+            match (first, senders.len()) {
+                (Some(a), 1) => a,
+                (Some(a), n) => format!("{a} and {} more", thousands(n as u64 - 1)),
+                (None, _) => String::new(),
+            }
         )
     };
     sc.add(20.0 * r, words, Some(RELAY));
+}
+
+/// Of `c`'s messages relayed as this server's domains, those written as an address forged
+/// from all over the Internet: how many as each address. `None` when one of them came from
+/// an IP this server's users log in from: mix64's Q4, an ERP in the office relaying its
+/// invoices as `rechnung@example.com` while the relay's bots forged that address under the
+/// same subject template; taking the template would take the invoices.
+fn forged_own(c: &Cluster, corpus: &Corpus<'_>) -> Option<HashMap<Sym, usize>> {
+    let facts = corpus.facts;
+    let own = facts.own_senders(corpus.records, corpus.strings);
+    let mut senders: HashMap<Sym, usize> = HashMap::default();
+    for &i in &c.members {
+        let i = i as usize;
+        if !facts.has(i, Bit::RelayOwn) {
+            continue;
+        }
+        let r = corpus.records.get(i)?;
+        if r.origin.ip.is_some_and(|ip| own.logs_in_from(ip)) {
+            return None;
+        }
+        if let Some(sender) = r.sender.filter(|&a| own.is_scattered(a)) {
+            *senders.entry(sender).or_default() += 1;
+        }
+    }
+    Some(senders)
 }

@@ -44,7 +44,8 @@ pub(super) struct Caps {
     /// `origin_points`: relaying, 20 x the share (from a fifth). Needs [`Bit::Relay`].
     pub(super) relay: f64,
     /// `open_relay_points`, subject and sender-pattern clusters: 20 x the relayed share.
-    /// Needs [`Bit::RelayForeign`].
+    /// Needs [`Bit::RelayForeign`], or of a subject [`Bit::RelayOwn`] (forged as this
+    /// server's addresses).
     pub(super) open_relay: f64,
     /// `forged_inside_points`: 25 x the share. Needs [`Bit::InternalForgedFrom`].
     pub(super) forged_inside: f64,
@@ -120,7 +121,11 @@ pub(super) fn upper(c: &Cluster, seen: Seen, corpus: &Corpus<'_>, caps: &Caps) -
             may(Bit::RelayForeign, caps.open_relay);
         }
         ClusterKey::Subject => {
-            may(Bit::RelayForeign, caps.open_relay);
+            // One of the two, never both: the points are the relayed share's 20 either way.
+            match seen.has(Bit::RelayForeign) {
+                true => may(Bit::RelayForeign, caps.open_relay),
+                false => may(Bit::RelayOwn, caps.open_relay),
+            }
             may(Bit::InternalOwn, caps.inside_run);
             may(Bit::Auth, caps.stuffing);
         }

@@ -122,7 +122,7 @@ fn generated(i: u64) -> String {
     format!("{name}.{}@greennet.example", i % 97)
 }
 
-const OPEN_RELAY: &str = "as senders at other domains: an open relay";
+const AS_OTHERS: &str = "as senders at other domains: an open relay";
 
 #[test]
 fn one_campaign_relayed_without_a_login_from_many_networks_is_an_open_relays_culprit() {
@@ -137,7 +137,10 @@ fn one_campaign_relayed_without_a_login_from_many_networks_is_an_open_relays_cul
             c.reasons
         );
         assert!(
-            (c.reasons.iter()).any(|r| r.starts_with("relayed without a login from 30 networks")),
+            (c.reasons.iter()).any(
+                |r| r.starts_with("relayed without a login from 30 networks")
+                    && r.contains(AS_OTHERS)
+            ),
             "{:#?}",
             c.reasons
         );
@@ -163,13 +166,100 @@ fn relaying_as_this_servers_domain_or_from_a_few_networks_is_no_open_relay() {
             c.key,
             c.reasons
         );
+        // Neither kind of open relay: POP users' addresses are not forged.
         assert!(
-            !c.reasons.iter().any(|r| r.contains(OPEN_RELAY)),
+            !c.reasons.iter().any(|r| r.contains(super::OPEN_RELAY)),
             "{:?}: {:#?}",
             c.key,
             c.reasons
         );
     }
+}
+
+/// Role addresses of this server's domain an open relay's bots write as.
+const ROLES: [&str; 4] = ["info", "rechnung", "service", "noreply"];
+
+/// mix64's Q4 (a catch-all relay, its bots writing as this server's role addresses): 240
+/// messages from 60 networks in 60 blocks, each role address from all of them.
+fn forging_roles(s: &Interner) -> Vec<MessageRecord> {
+    campaign(s, 60, |i| {
+        format!("{}@example.com", ROLES[(i / 60) as usize % ROLES.len()])
+    })
+}
+
+const FORGED: &str = "each relayed from 20 address blocks or more: forged senders, an open relay";
+
+#[test]
+fn a_campaign_forging_this_servers_addresses_from_all_over_the_internet_is_an_open_relays() {
+    let s = Interner::new();
+    let [subject, pattern] = campaign_clusters(&forging_roles(&s), &s);
+    assert_eq!(
+        subject.verdict(),
+        Verdict::Culprit,
+        "{:#?}",
+        subject.reasons
+    );
+    let words = "relayed without a login from 60 networks, 240 of it as 4 of this server's \
+                 addresses (info@example.com and 3 more) ";
+    assert!(
+        (subject.reasons.iter()).any(|r| r.starts_with(words) && r.contains(FORGED)),
+        "{:#?}",
+        subject.reasons
+    );
+    assert!(subject.reasons[0].contains(points::RELAY));
+    // One address's cluster holds whatever its owner sends too: left to the subjects.
+    assert_eq!(pattern.messages, 60);
+    assert!(
+        pattern
+            .reasons
+            .iter()
+            .all(|r| !r.contains(super::OPEN_RELAY)),
+        "{:#?}",
+        pattern.reasons
+    );
+}
+
+/// mix64's Q4: the office's ERP relays its invoices as `rechnung@example.com` under the
+/// template the bots forge that address with, from the IP the staff log in from. Taking the
+/// template would take the invoices: no forged senders are called so while it holds them.
+#[test]
+fn a_campaign_forging_this_servers_addresses_is_not_called_so_beside_its_users_own_mail() {
+    let with_erp = |login: bool| {
+        let s = Interner::new();
+        let mut recs = forging_roles(&s);
+        recs.extend((0..30u64).map(|i| {
+            Rec::new(&s, 400_000 + i)
+                .smtp("87.139.44.18")
+                .sender("rechnung@example.com")
+                .subject(&format!("Loan approved: ${}", 7_000 + i))
+                .rcpts(Channel::Remote, 1)
+                .r
+        }));
+        if login {
+            let staff = "anna@example.com";
+            let r = Rec::new(&s, 500_000).auth(staff, "87.139.44.18");
+            recs.push(r.sender(staff).rcpts(Channel::Remote, 1).r);
+        }
+        let [subject, _] = campaign_clusters(&recs, &s);
+        assert_eq!(subject.messages, 270);
+        subject
+    };
+    let beside_logins = with_erp(true);
+    assert_eq!(
+        beside_logins.verdict(),
+        Verdict::Suspect,
+        "{:#?}",
+        beside_logins.reasons
+    );
+    assert!(
+        (beside_logins.reasons.iter()).all(|r| !r.contains(super::OPEN_RELAY)),
+        "{:#?}",
+        beside_logins.reasons
+    );
+    // From an IP nobody logs in from, the ERP's 30 are a few of the forged address's.
+    let alone = with_erp(false);
+    assert_eq!(alone.verdict(), Verdict::Culprit, "{:#?}", alone.reasons);
+    assert!(alone.reasons.iter().any(|r| r.contains(FORGED)));
 }
 
 /// mix64's Q2: a backup MX holds its partner's inbound mail while the partner's primary is

@@ -6,6 +6,7 @@ use rustc_hash::FxHashSet;
 use super::points::GUESSED;
 use super::Scoring;
 use crate::analysis::key::ClusterKey;
+use crate::analysis::patterns::block;
 use crate::analysis::signals::{Corpus, Signals};
 use crate::analysis::types::Cluster;
 use crate::size::thousands;
@@ -25,7 +26,7 @@ pub(super) fn spread_points(sc: &mut Scoring, c: &Cluster, s: &Signals, corpus: 
         return;
     }
     let blocks: FxHashSet<Vec<u8>> = (s.nets.iter())
-        .filter_map(|&net| corpus.strings.with(net, block))
+        .filter_map(|&net| corpus.strings.with(net, |n| block(n).map(<[u8]>::to_vec)))
         .collect();
     if blocks.len() < BOTNET_BLOCKS {
         return;
@@ -41,20 +42,10 @@ pub(super) fn spread_points(sc: &mut Scoring, c: &Cluster, s: &Signals, corpus: 
     sc.add(15.0, words, Some(GUESSED));
 }
 
-/// The /16 (IPv6: /32) block of a network as [`network`](crate::analysis::patterns::network)
-/// writes it (`198.51.100.0/24`, `2001:db8:1:2::/64`): its text to the second separator.
-fn block(net: &[u8]) -> Option<Vec<u8>> {
-    let sep = if net.contains(&b':') { b':' } else { b'.' };
-    let mut at = net.iter().enumerate().filter(|(_, &b)| b == sep);
-    let (second, _) = at.nth(1)?;
-    Some(net[..second].to_vec())
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::tests::Rec;
     use super::super::{Cluster, ClusterKey, Verdict};
-    use super::block;
     use crate::queue::{Channel, Interner, MessageRecord};
 
     /// 2,000 messages of sixty people as themselves, each from one IP, beside 290 of
@@ -118,15 +109,5 @@ mod tests {
             c.reasons
         );
         assert_eq!(c.verdict(), Verdict::Suspect, "{:#?}", c.reasons);
-    }
-
-    #[test]
-    fn a_network_s_block_is_its_16_or_its_ipv6_32() {
-        assert_eq!(block(b"198.51.100.0/24").as_deref(), Some(&b"198.51"[..]));
-        assert_eq!(
-            block(b"2001:db8:1:2::/64").as_deref(),
-            Some(&b"2001:db8"[..])
-        );
-        assert_eq!(block(b"garbage"), None);
     }
 }
