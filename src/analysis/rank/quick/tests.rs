@@ -21,8 +21,10 @@ fn violations(
             return;
         };
         let real = score_only(c, corpus);
-        // The real score is rounded to a tenth: up by 0.05 at most.
-        if real > u + 0.05 || (u == 0.0 && real != 0.0) {
+        // The real score is rounded to a tenth: up by 0.05 at most, and the sum with 0.05 in
+        // floating point may fall short of it (a bound of 35.15, a score of 35.2, which the
+        // scan's order made a cluster of AuthHeavy's one run in a dozen).
+        if real > u + 0.05 + 1e-9 || (u == 0.0 && real != 0.0) {
             let v = c.value.map(|v| v.text(corpus.strings));
             bad.push(format!(
                 "{:?} {v:?} ({} messages): {real} > {u}",
