@@ -58,7 +58,8 @@ struct Args {
     /// real-mail, todo-only, log-only-auth, botnet-login, weak-accounts, list-host, shared-php,
     /// shared-ips, ring-shapes, bulk-verp, agency-forward, agency-verp, crm-bounce,
     /// srs-shell, campus, hosting-bulk, php-smtp, plugin-heavy, busy-host, stolen-login,
-    /// open-relay (its server's domain: run qtriage with --local-domain); php-smtp's
+    /// open-relay, open-relay-own (their server's domain: run qtriage with --local-domain);
+    /// php-smtp's
     /// variants php-smtp-display, php-smtp-rotate, php-smtp-plain, php-smtp-slow, php-smtp-quiet.
     #[arg(long, default_value = "reference", conflicts_with = "sample")]
     mix: String,

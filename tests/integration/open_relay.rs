@@ -33,3 +33,24 @@ fn plan_takes_an_open_relays_campaigns_and_leaves_pop_before_smtp_users() {
         "{report}"
     );
 }
+
+/// The same relay's bots writing as this server's own addresses (the `open-relay-own` mix,
+/// mix64's queue Q4 generated): taken by their subjects, every one forged from all over the
+/// Internet; the POP users' mail and the office ERP's invoices, relayed without a login as
+/// this server's domain too (the ERP as one of the forged addresses), are left.
+#[test]
+fn plan_takes_an_open_relay_writing_as_this_servers_addresses_and_leaves_its_users() {
+    let (_, m) = measure_seeded(Mix::OpenRelayOwn, 2_000, SEED);
+    assert!(m.recall_per_mille() >= 995, "{m:#?}");
+    assert_eq!(m.real_taken, 0, "{m:#?}");
+    let forged = (m.plan.culprits.iter())
+        .filter(|c| c.key == ClusterKey::Subject)
+        .count();
+    assert!(forged >= 5, "{:#?}", m.plan.culprits);
+    // No single address is the culprit: `rechnung@` is the ERP's too.
+    assert!(
+        (m.plan.culprits.iter()).all(|c| c.key != ClusterKey::SenderPattern),
+        "{:#?}",
+        m.plan.culprits
+    );
+}
