@@ -202,7 +202,9 @@ fn score(c: &Cluster, s: &Signals, corpus: &Corpus<'_>, words: bool) -> Scoring 
     }
     // A heavy sender with nothing else against it is looked at, never taken: a newsletter or a
     // help desk has volume, fan-out, one subject and a rate too.
-    if sc.whys.len() == 1 && sc.whys[0].0 == points::HEAVY {
+    if let Some(uids) = sites::many_sites(&sc, c, s, corpus) {
+        sc.held = Some(Held::ManySites(uids));
+    } else if sc.whys.len() == 1 && sc.whys[0].0 == points::HEAVY {
         sc.held = Some(Held::Heavy);
     } else if heavy::list_alone(&sc, c, s) {
         sc.held = Some(Held::ListAlone);
@@ -507,6 +509,7 @@ mod part;
 mod points;
 mod quick;
 mod scripts;
+mod sites;
 mod spread;
 mod stuffing;
 mod top;

@@ -2,7 +2,8 @@
 //! against it is also how real senders of its kind send.
 
 use super::{
-    few_recipients, inside, inside_run, mailing, scripts, stuffing, Corpus, Points, CULPRIT_SCORE,
+    few_recipients, inside, inside_run, mailing, scripts, sites, stuffing, Corpus, Points,
+    CULPRIT_SCORE,
 };
 use crate::analysis::key::KeyValue;
 use crate::analysis::signals::Signals;
@@ -51,6 +52,9 @@ pub(super) enum Held {
     /// hacked site's mailer whatever its From says, or a site's confirmations
     /// (`inside_run.rs`).
     InsideRun,
+    /// A script name this many sites' uids send through: a library's, judged by each site's
+    /// uid (`sites.rs`).
+    ManySites(usize),
 }
 
 /// Push `c`'s hold reason (none when not `held`), after a line saying what its `points` add up
@@ -124,6 +128,7 @@ pub(super) fn push_reasons(
         Some(Held::MailingAlone(signs)) => c.reasons.push(mailing::reason(c, s, signs)),
         Some(Held::ForgedInside) => c.reasons.push(inside::held_reason()),
         Some(Held::InsideRun) => c.reasons.push(inside_run::held_reason()),
+        Some(Held::ManySites(uids)) => c.reasons.push(sites::reason(uids)),
         None => {}
     }
 }
