@@ -1,5 +1,6 @@
 //! The parts of a culprit's mail left as likely real: what it wrote only to this server's own
-//! mailboxes, and a stolen account's mail that does not divert replies.
+//! mailboxes, a stolen account's mail that does not divert replies, and a guessed account's
+//! mail written as its own domain.
 //!
 //! **Local only.** A culprit is convicted for what it relays out; what it wrote only to
 //! mailboxes this server delivers itself is often the real mail of the place the spammer
@@ -19,6 +20,15 @@
 //! diverting replies, and 40 of the owner's own messages, none; `plan` took 31 of hers (the
 //! other 9 were local only). So of an AUTH-user culprit whose mail mostly diverts replies, the
 //! messages that do not are left when they are a small part of it.
+//!
+//! **Its own domain kept.** A guessed login's spam writes as other domains' senders (the
+//! ranking's "senders not their own"); its owner writes as the login's own domain. walk65
+//! (session 65, a helper acting as a new operator on a real qmail under a live flood):
+//! `support@example.com`'s owner wrote 60 messages as itself, from the office (which other
+//! logins use too: left as the owner's), from home and from a phone; the plan took the 22 from
+//! home and the phone, and `sales@`'s 28 likewise. So of an AUTH-user culprit whose mail
+//! mostly writes as other domains, the messages as the login's own domain are left when they
+//! are a small part of it and on no subject template the rest use.
 
 use super::context::AnalysisContext;
 use super::key::ClusterKey;
@@ -88,8 +98,58 @@ pub fn undiverted(
         return None;
     }
     let part = small_part(c, records, &counted, |r| !r.headers.reply_elsewhere)?;
+    let alike = shares_a_template(&part, c, records, strings, |i| {
+        counted(i)
+            && records
+                .get(i as usize)
+                .is_some_and(|r| r.headers.reply_elsewhere)
+    });
+    (!alike).then_some(part)
+}
+
+/// The part of account culprit `c` written as its login's own domain (the envelope sender's),
+/// of its members `counted` says to judge, when it is at most a [`SHARE_DIVISOR`]th of them
+/// and none of it is on a subject template the rest use (spam written partly as the login's
+/// own address is its spam, taken whole); with the domain, lowercased.
+pub fn own_domain(
+    c: &Cluster,
+    records: &[MessageRecord],
+    strings: &Interner,
+    counted: impl Fn(u32) -> bool,
+) -> Option<(Part, String)> {
+    if c.key != ClusterKey::AuthUser {
+        return None;
+    }
+    let login = c.value?.text(strings);
+    let domain = login.rsplit_once('@')?.1.to_ascii_lowercase();
+    if domain.is_empty() {
+        return None;
+    }
+    let own = |r: &MessageRecord| {
+        r.sender.is_some_and(|s| {
+            strings.with(s, |a| {
+                (a.iter().rposition(|&b| b == b'@'))
+                    .is_some_and(|at| a[at + 1..].eq_ignore_ascii_case(domain.as_bytes()))
+            })
+        })
+    };
+    let part = small_part(c, records, &counted, own)?;
+    let alike = shares_a_template(&part, c, records, strings, |i| {
+        counted(i) && records.get(i as usize).is_some_and(|r| !own(r))
+    });
+    (!alike).then_some((part, domain))
+}
+
+/// Is a message of `c` that `rest` names on a subject template of `part`'s messages?
+fn shares_a_template(
+    part: &Part,
+    c: &Cluster,
+    records: &[MessageRecord],
+    strings: &Interner,
+    rest: impl Fn(u32) -> bool,
+) -> bool {
     // Only once there is a part (most culprits have none): the templates of its few messages,
-    // then the diverting ones' subjects read until one is on them, each distinct one once.
+    // then the rest's subjects read until one is on them, each distinct one once.
     let mut templates: HashMap<Sym, Option<Vec<u8>>> = HashMap::default();
     let mut template = |s: Option<Sym>| -> Option<Vec<u8>> {
         let s = s?;
@@ -101,11 +161,9 @@ pub fn undiverted(
         .filter_map(|&i| records.get(i as usize))
         .filter_map(|r| template(r.headers.subject))
         .collect();
-    let alike = (c.members.iter().filter(|&&i| counted(i)))
+    (c.members.iter().filter(|&&i| rest(i)))
         .filter_map(|&i| records.get(i as usize))
-        .filter(|r| r.headers.reply_elsewhere)
-        .any(|r| template(r.headers.subject).is_some_and(|t| own.contains(&t)));
-    (!alike).then_some(part)
+        .any(|r| template(r.headers.subject).is_some_and(|t| own.contains(&t)))
 }
 
 /// The members of `c` that `counted` judges and `inside` takes, when there are some and they
@@ -138,13 +196,17 @@ fn small_part(
 pub const DIVERTED_TERM: &str = "reply-elsewhere:yes";
 
 /// A culprit's parts left beyond its owner's mail, each judged on what the parts before it
-/// left: the local-only part, then an account's messages that keep their replies.
+/// left: the local-only part, an account's messages that keep their replies, then its
+/// messages as its own domain.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Parts {
     /// Its local-only part.
     pub local: Option<Part>,
     /// An account's messages not diverting replies.
     pub undiverted: Option<Part>,
+    /// An account's messages as its own domain (the domain, lowercased), the rest of its
+    /// mail as other domains'.
+    pub own_domain: Option<(Part, String)>,
 }
 
 impl Parts {
@@ -161,7 +223,15 @@ impl Parts {
         let local = local_only(c, records, strings, ctx, |i| !owners(i));
         let locals = |i: u32| local.as_ref().is_some_and(|l| l.holds(i));
         let undiverted = undiverted(c, records, strings, |i| !owners(i) && !locals(i));
-        Parts { local, undiverted }
+        let kept = |i: u32| undiverted.as_ref().is_some_and(|l| l.holds(i));
+        let own_domain = own_domain(c, records, strings, |i| {
+            !owners(i) && !locals(i) && !kept(i)
+        });
+        Parts {
+            local,
+            undiverted,
+            own_domain,
+        }
     }
 
     /// All that is left of the culprit, with its `owner`'s mail.
@@ -170,6 +240,7 @@ impl Parts {
             owner,
             local: self.local.as_ref(),
             undiverted: self.undiverted.as_ref(),
+            own_domain: self.own_domain.as_ref().map(|(p, _)| p),
         }
     }
 }
@@ -185,6 +256,8 @@ pub struct Left<'a> {
     pub local: Option<&'a Part>,
     /// An account's messages not diverting replies.
     pub undiverted: Option<&'a Part>,
+    /// An account's messages as its own domain.
+    pub own_domain: Option<&'a Part>,
 }
 
 impl Left<'_> {
@@ -193,6 +266,7 @@ impl Left<'_> {
         self.owner.is_some_and(|o| o.holds(i))
             || self.local.is_some_and(|l| l.holds(i))
             || self.undiverted.is_some_and(|l| l.holds(i))
+            || self.own_domain.is_some_and(|l| l.holds(i))
     }
 }
 

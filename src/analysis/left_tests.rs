@@ -150,3 +150,60 @@ fn an_account_whose_undiverted_mail_is_on_the_frauds_template_is_taken_whole() {
     let (strings, records, c) = account(120, 10, 1);
     assert_eq!(undiverted(&c, &records, &strings, |_| true), None);
 }
+
+/// A guessed login `support@example.com`'s records: `spam` as other domains' senders under
+/// two templates, `own` as itself (its owner's replies; `alike` of them on the spam's
+/// template).
+fn guessed(spam: usize, own: usize, alike: usize) -> (Interner, Vec<MessageRecord>, Cluster) {
+    let strings = Interner::new();
+    let mut records = Vec::new();
+    for n in 0..spam + own {
+        let mut r = record(n as u64 + 1);
+        let (sender, subject) = match n < spam {
+            true => (
+                format!("info{n}@deals{}.example", n % 7),
+                format!("Offer {n}"),
+            ),
+            false if n < spam + alike => ("Support@Example.com".into(), format!("Offer {n}")),
+            false => ("support@example.com".into(), format!("Re: ticket {n}")),
+        };
+        r.sender = Some(strings.intern(sender.as_bytes()));
+        r.headers.subject = Some(strings.intern(subject.as_bytes()));
+        records.push(r);
+    }
+    let c = cluster(
+        ClusterKey::AuthUser,
+        strings.intern(b"support@example.com"),
+        &records,
+    );
+    (strings, records, c)
+}
+
+#[test]
+fn a_guessed_accounts_mail_as_its_own_domain_is_left() {
+    let (strings, records, c) = guessed(300, 22, 0);
+    let (left, domain) = own_domain(&c, &records, &strings, |_| true).expect("its owner's");
+    assert_eq!(left.members, (300..322).collect::<Vec<u32>>());
+    assert_eq!(domain, "example.com");
+    // Judged on what is still counted: the owner's office mail left by its IPs already.
+    let counted = |i: u32| i < 310;
+    let (left, _) = own_domain(&c, &records, &strings, counted).expect("the rest of hers");
+    assert_eq!(left.members, (300..310).collect::<Vec<u32>>());
+}
+
+#[test]
+fn an_account_writing_much_or_spam_as_itself_is_taken_whole() {
+    // More than a fifth as itself: the login's own shape (a ring sending as each account).
+    let (strings, records, c) = guessed(300, 76, 0);
+    assert_eq!(own_domain(&c, &records, &strings, |_| true), None);
+    // Some of it on the spam's template (in any case): the spammer's, taken whole.
+    let (strings, records, c) = guessed(300, 22, 1);
+    assert_eq!(own_domain(&c, &records, &strings, |_| true), None);
+    // Only an account's mail is split so, and only a login with a domain.
+    let (strings, records, mut c) = guessed(300, 22, 0);
+    c.key = ClusterKey::Subject;
+    assert_eq!(own_domain(&c, &records, &strings, |_| true), None);
+    c.key = ClusterKey::AuthUser;
+    c.value = Some(KeyValue::Text(strings.intern(b"support")));
+    assert_eq!(own_domain(&c, &records, &strings, |_| true), None);
+}

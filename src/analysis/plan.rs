@@ -60,6 +60,9 @@ pub struct PlanCulprit {
     /// Of an account whose mail mostly diverts replies, its messages that do not
     /// ([`crate::analysis::left`]).
     pub undiverted_left: Option<PartLeft>,
+    /// Of an account whose mail mostly writes as other domains, its messages as its own
+    /// ([`crate::analysis::left`]).
+    pub own_domain_left: Option<PartLeft>,
 }
 
 impl PlanCulprit {
@@ -255,13 +258,7 @@ pub fn build(input: PlanInput<'_>) -> Plan {
             false => Parts::default(),
         };
         let left = parts.left(owner);
-        let kinds: Vec<PartKind> = [
-            parts.local.as_ref().map(|_| PartKind::LocalOnly),
-            parts.undiverted.as_ref().map(|_| PartKind::KeepsReplies),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
+        let kinds = local::kinds(&parts);
         // Not a message left as likely real, nor one the operator picked back.
         let takes = |i: u32| !input.is_restored(i as usize) && !left.holds(i);
         // The operator restored every message of it: they judged its mail real, and the
@@ -293,7 +290,7 @@ pub fn build(input: PlanInput<'_>) -> Plan {
             Some(t) => (2 * n, n * (t.len() + 32)),
             None => (n, 0),
         };
-        (n_all, extra) = (n_all + kinds.len(), extra + kinds.len() * local::TERM_BYTES);
+        (n_all, extra) = (n_all + kinds.len(), extra + local::term_bytes(&kinds));
         if terms + n_all > MAX_PLAN_TERMS || bytes + n * cost + extra > MAX_PLAN_BYTES {
             left_out += 1;
             continue;
@@ -356,31 +353,22 @@ pub fn build(input: PlanInput<'_>) -> Plan {
                     .map(|&(ip, n)| (strings.resolve(ip), n))
                     .collect(),
             }),
-            local_left: parts.local.as_ref().map(|l| PartLeft {
-                kind: PartKind::LocalOnly,
-                messages: unrestored(&l.members),
-                query: local::left_query(base(), ips, &[], PartKind::LocalOnly),
-                taken_elsewhere: 0,
-            }),
-            undiverted_left: parts.undiverted.as_ref().map(|l| {
-                let before = &kinds[..kinds.len() - 1];
-                PartLeft {
-                    kind: PartKind::KeepsReplies,
-                    messages: unrestored(&l.members),
-                    query: local::left_query(base(), ips, before, PartKind::KeepsReplies),
-                    taken_elsewhere: 0,
-                }
-            }),
+            local_left: None,
+            undiverted_left: None,
+            own_domain_left: None,
         });
-        let parts = [
-            (PartKind::LocalOnly, parts.local),
-            (PartKind::KeepsReplies, parts.undiverted),
-        ];
-        for (kind, part) in parts {
-            if let Some(part) = part {
-                let value = value.bytes(strings);
-                left_parts.push(local::LeftMembers::new(c.key, value, kind, part.members));
-            }
+        let culprit = culprits.last_mut().expect("just pushed");
+        for (at, kind) in kinds.iter().enumerate() {
+            let part = local::part(&parts, kind.kind);
+            let left = PartLeft {
+                kind: kind.kind,
+                messages: unrestored(&part.members),
+                query: local::left_query(base(), ips, &kinds[..at], *kind),
+                taken_elsewhere: 0,
+            };
+            *local::left_of(culprit, kind.kind) = Some(left);
+            let (value, members) = (value.bytes(strings), part.members.clone());
+            left_parts.push(local::LeftMembers::new(c.key, value, kind.kind, members));
         }
     }
     for (at, c) in logins {

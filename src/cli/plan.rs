@@ -175,9 +175,13 @@ fn scope_left_queries(p: &mut Plan, where_: Option<&str>) {
         return;
     };
     for c in &mut p.culprits {
-        for l in [&mut c.local_left, &mut c.undiverted_left]
-            .into_iter()
-            .flatten()
+        for l in [
+            &mut c.local_left,
+            &mut c.undiverted_left,
+            &mut c.own_domain_left,
+        ]
+        .into_iter()
+        .flatten()
         {
             l.query = format!("({w}) ({})", l.query);
         }
@@ -226,7 +230,10 @@ fn write_text(
         if let Some(left) = &c.owner_left {
             wrap.line(out, "      ", "        ", &safe(&left.words()))?;
         }
-        for left in [&c.local_left, &c.undiverted_left].into_iter().flatten() {
+        for left in [&c.local_left, &c.undiverted_left, &c.own_domain_left]
+            .into_iter()
+            .flatten()
+        {
             wrap.line(out, "      ", "        ", &safe(&left.words()))?;
         }
     }
@@ -326,6 +333,7 @@ impl PlanJson {
                     }),
                     local_left: c.local_left.as_ref().map(part_json),
                     undiverted_left: c.undiverted_left.as_ref().map(part_json),
+                    own_domain_left: c.own_domain_left.as_ref().map(part_json),
                 })
                 .collect(),
             left_out: p.left_out,

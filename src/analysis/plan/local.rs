@@ -1,9 +1,10 @@
 //! What the plan says of the parts of a culprit it leaves as likely real beyond its owner's
 //! IPs ([`crate::analysis::left`]): its mail only to this server's own mailboxes, an account's
-//! mail that keeps its replies; and the culprit's term that leaves them.
+//! mail that keeps its replies, an account's mail as its own domain; and the culprit's term
+//! that leaves them.
 
 use crate::analysis::key::ClusterKey;
-use crate::analysis::left::{DIVERTED_TERM, LOCAL_TERM, REMOTE_TERM};
+use crate::analysis::left::{Part, Parts, DIVERTED_TERM, LOCAL_TERM, REMOTE_TERM};
 use crate::size::thousands;
 
 /// Which part.
@@ -13,23 +14,47 @@ pub enum PartKind {
     LocalOnly,
     /// An account's messages not diverting replies, the rest of whose mail does.
     KeepsReplies,
+    /// An account's messages as its own domain, the rest of whose mail writes as others'.
+    OwnDomain,
 }
 
-impl PartKind {
+/// A part as the culprit's terms name it: its kind, and for [`PartKind::OwnDomain`] the
+/// login's domain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct PartTerm<'a> {
+    pub(super) kind: PartKind,
+    pub(super) domain: &'a str,
+}
+
+impl PartTerm<'_> {
     /// The term that keeps the culprit's messages outside this part.
-    fn kept(self) -> &'static str {
-        match self {
-            PartKind::LocalOnly => REMOTE_TERM,
-            PartKind::KeepsReplies => DIVERTED_TERM,
+    fn kept(self) -> String {
+        match self.kind {
+            PartKind::LocalOnly => REMOTE_TERM.to_string(),
+            PartKind::KeepsReplies => DIVERTED_TERM.to_string(),
+            PartKind::OwnDomain => format!("not {}", self.own()),
         }
     }
 
     /// The term that selects this part.
-    fn left(self) -> &'static str {
-        match self {
-            PartKind::LocalOnly => LOCAL_TERM,
-            PartKind::KeepsReplies => "reply-elsewhere:no",
+    fn left(self) -> String {
+        match self.kind {
+            PartKind::LocalOnly => LOCAL_TERM.to_string(),
+            PartKind::KeepsReplies => "reply-elsewhere:no".to_string(),
+            PartKind::OwnDomain => self.own(),
         }
+    }
+
+    /// `sender-domain:DOMAIN`, quoted as a plan writes a value.
+    fn own(self) -> String {
+        super::terms::value_term("sender-domain:", self.domain.as_bytes())
+    }
+}
+
+impl PartKind {
+    /// This kind as a term, of a culprit whose login's domain is `domain` (or `""`).
+    pub(super) fn term(self, domain: &str) -> PartTerm<'_> {
+        PartTerm { kind: self, domain }
     }
 }
 
@@ -61,6 +86,10 @@ impl PartLeft {
                 "none sending replies to another domain (Reply-To) nor on a subject template as \
                  the rest do: likely its owner's own mail"
             }
+            PartKind::OwnDomain => {
+                "each written as its login's own domain, where the rest write as other domains, \
+                 and none on a subject template as the rest: likely its owner's own mail"
+            }
         };
         let elsewhere = match self.taken_elsewhere {
             0 => String::new(),
@@ -78,7 +107,7 @@ impl PartLeft {
 
 /// A culprit's query term: its `cluster:` term `base`, less its owner's IPs (`not ip:...`)
 /// and the `parts` left.
-pub(super) fn culprit_term(base: String, owner_ips: Option<&str>, parts: &[PartKind]) -> String {
+pub(super) fn culprit_term(base: String, owner_ips: Option<&str>, parts: &[PartTerm]) -> String {
     let mut terms = vec![base];
     terms.extend(owner_ips.map(|ips| format!("not {ips}")));
     terms.extend(parts.iter().map(|p| p.kept().to_string()));
@@ -92,15 +121,53 @@ pub(super) fn culprit_term(base: String, owner_ips: Option<&str>, parts: &[PartK
 pub(super) fn left_query(
     base: String,
     owner_ips: Option<&str>,
-    before: &[PartKind],
-    part: PartKind,
+    before: &[PartTerm],
+    part: PartTerm,
 ) -> String {
     let selection = culprit_term(base, owner_ips, before);
     format!("{selection} and {}", part.left())
 }
 
-/// Bytes [`culprit_term`] adds for a part.
-pub(super) const TERM_BYTES: usize = REMOTE_TERM.len() + 8;
+/// Bytes [`culprit_term`] adds for a part, besides its domain's.
+const TERM_BYTES: usize = REMOTE_TERM.len() + 24;
+
+/// Bytes [`culprit_term`] adds for `kinds`.
+pub(super) fn term_bytes(kinds: &[PartTerm]) -> usize {
+    kinds.iter().map(|k| TERM_BYTES + k.domain.len()).sum()
+}
+
+/// The parts of `parts` there are, in the order each is judged on what those before it left.
+pub(super) fn kinds(parts: &Parts) -> Vec<PartTerm<'_>> {
+    let domain = parts.own_domain.as_ref().map_or("", |(_, d)| d.as_str());
+    [
+        parts.local.as_ref().map(|_| PartKind::LocalOnly),
+        parts.undiverted.as_ref().map(|_| PartKind::KeepsReplies),
+        parts.own_domain.as_ref().map(|_| PartKind::OwnDomain),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|k| k.term(domain))
+    .collect()
+}
+
+/// The part of `parts` of `kind`, one [`kinds`] named.
+pub(super) fn part(parts: &Parts, kind: PartKind) -> &Part {
+    let part = match kind {
+        PartKind::LocalOnly => parts.local.as_ref(),
+        PartKind::KeepsReplies => parts.undiverted.as_ref(),
+        PartKind::OwnDomain => parts.own_domain.as_ref().map(|(p, _)| p),
+    };
+    part.expect("a part kinds() named")
+}
+
+/// Where culprit `c` says what it leaves of `kind`.
+pub(super) fn left_of(c: &mut super::PlanCulprit, kind: PartKind) -> &mut Option<PartLeft> {
+    match kind {
+        PartKind::LocalOnly => &mut c.local_left,
+        PartKind::KeepsReplies => &mut c.undiverted_left,
+        PartKind::OwnDomain => &mut c.own_domain_left,
+    }
+}
 
 /// A part left and the culprit it was left of (its key and value's bytes), with its members.
 pub(super) struct LeftMembers {
@@ -142,11 +209,7 @@ pub(super) fn count_taken_elsewhere(
         }
         let culprit = (culprits.iter_mut()).find(|c| c.key == p.key && c.value_bytes == p.value);
         let Some(c) = culprit else { continue };
-        let left = match p.kind {
-            PartKind::LocalOnly => c.local_left.as_mut(),
-            PartKind::KeepsReplies => c.undiverted_left.as_mut(),
-        };
-        if let Some(l) = left {
+        if let Some(l) = left_of(c, p.kind).as_mut() {
             l.messages = l.messages.saturating_sub(elsewhere);
             l.taken_elsewhere = elsewhere;
         }
@@ -161,7 +224,10 @@ mod tests {
     fn the_term_keeps_the_rest_and_each_list_query_its_part() {
         let base = || "cluster:auth-user=x@example.com".to_string();
         let ips = Some("ip:/^(1\\.2\\.3\\.4)$/");
-        let both = [PartKind::LocalOnly, PartKind::KeepsReplies];
+        let both = [
+            PartKind::LocalOnly.term(""),
+            PartKind::KeepsReplies.term(""),
+        ];
         assert_eq!(
             culprit_term(base(), None, &[]),
             "cluster:auth-user=x@example.com"
@@ -176,17 +242,17 @@ mod tests {
              remote-rcpts:>0 and reply-elsewhere:yes)"
         );
         assert_eq!(
-            left_query(base(), ips, &[], PartKind::LocalOnly),
+            left_query(base(), ips, &[], PartKind::LocalOnly.term("")),
             "(cluster:auth-user=x@example.com and not ip:/^(1\\.2\\.3\\.4)$/) and remote-rcpts:0"
         );
         assert_eq!(
-            left_query(base(), None, &both[..1], PartKind::KeepsReplies),
+            left_query(base(), None, &both[..1], PartKind::KeepsReplies.term("")),
             "(cluster:auth-user=x@example.com and remote-rcpts:>0) and reply-elsewhere:no"
         );
         let left = PartLeft {
             kind: PartKind::LocalOnly,
             messages: 1_062,
-            query: left_query(base(), None, &[], PartKind::LocalOnly),
+            query: left_query(base(), None, &[], PartKind::LocalOnly.term("")),
             taken_elsewhere: 0,
         };
         assert_eq!(
@@ -198,7 +264,7 @@ mod tests {
         let left = PartLeft {
             kind: PartKind::KeepsReplies,
             messages: 31,
-            query: left_query(base(), None, &[], PartKind::KeepsReplies),
+            query: left_query(base(), None, &[], PartKind::KeepsReplies.term("")),
             taken_elsewhere: 2,
         };
         assert_eq!(
@@ -207,6 +273,26 @@ mod tests {
              nor on a subject template as the rest do: likely its owner's own mail (qtriage list \
              'cluster:auth-user=x@example.com and reply-elsewhere:no' lists them; 2 more of \
              them taken with another culprit)"
+        );
+    }
+
+    #[test]
+    fn an_accounts_own_domain_is_left_by_its_sender_domain() {
+        let base = || "cluster:auth-user=support@example.com".to_string();
+        let own = PartKind::OwnDomain.term("example.com");
+        assert_eq!(
+            culprit_term(base(), None, &[PartKind::LocalOnly.term(""), own]),
+            "(cluster:auth-user=support@example.com and remote-rcpts:>0 and not \
+             sender-domain:example.com)"
+        );
+        assert_eq!(
+            left_query(base(), None, &[], own),
+            "cluster:auth-user=support@example.com and sender-domain:example.com"
+        );
+        // A domain with a wildcard is matched as itself.
+        assert_eq!(
+            PartKind::OwnDomain.term("ex*mple.com").kept(),
+            "not sender-domain:\"ex\\*mple.com\""
         );
     }
 
@@ -232,6 +318,7 @@ mod tests {
             owner_left: None,
             local_left: Some(left),
             undiverted_left: None,
+            own_domain_left: None,
         }];
         let members: Vec<u32> = (120..132).collect();
         let parts = [LeftMembers::new(

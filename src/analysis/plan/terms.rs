@@ -11,8 +11,13 @@ pub fn term(field: &str, key: ClusterKey, value: Option<&[u8]>) -> String {
     let Some(bytes) = value else {
         return format!("{field}:{}=(none)", key.name());
     };
+    value_term(&format!("{field}:{}=", key.name()), bytes)
+}
+
+/// `prefix` (`sender-domain:`, `cluster:subject=`) and `bytes` as [`term`] writes a value.
+pub(super) fn value_term(prefix: &str, bytes: &[u8]) -> String {
     let Ok(text) = std::str::from_utf8(bytes) else {
-        return byte_term(field, key, bytes);
+        return byte_term(prefix, bytes);
     };
     let plain = !text.is_empty()
         && !text.starts_with('-')
@@ -20,9 +25,9 @@ pub fn term(field: &str, key: ClusterKey, value: Option<&[u8]>) -> String {
             .chars()
             .all(|ch| ch.is_alphanumeric() || "._@-+/:=%,#[]".contains(ch));
     if plain {
-        return format!("{field}:{}={text}", key.name());
+        return format!("{prefix}{text}");
     }
-    let mut q = format!("{field}:{}=\"", key.name());
+    let mut q = format!("{prefix}\"");
     for ch in text.chars() {
         // `*` and `?` are wildcards inside quotes too: a subject template `*` (one random
         // word) made `cluster:subject="*"`, which selects the whole queue.
@@ -39,9 +44,9 @@ pub fn term(field: &str, key: ClusterKey, value: Option<&[u8]>) -> String {
 /// A value that is not UTF-8 as an anchored regex of its exact bytes, each byte that is not
 /// UTF-8 as `(?-u:\xHH)`: as text it would be U+FFFD, which names no byte, and the query would
 /// select another value differing in that byte too (review51: two senders' mail).
-fn byte_term(field: &str, key: ClusterKey, bytes: &[u8]) -> String {
+fn byte_term(prefix: &str, bytes: &[u8]) -> String {
     let source = format!("^{}$", crate::query::byte_pattern(bytes));
-    let mut q = format!("{field}:{}=", key.name());
+    let mut q = prefix.to_string();
     crate::query::write_regex(&mut q, &source, "");
     q
 }

@@ -95,6 +95,7 @@ mod tests {
             owner_left: None,
             local_left: None,
             undiverted_left: None,
+            own_domain_left: None,
         }
     }
 

@@ -149,6 +149,7 @@ pub(super) fn take(
             owner_left: None,
             local_left: None,
             undiverted_left: None,
+            own_domain_left: None,
         });
     }
     (room, left_out)

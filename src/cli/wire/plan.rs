@@ -75,10 +75,14 @@ pub struct PlanCulpritJson {
     /// messages that do not, when they are a fifth of its mail or less: left as its owner's
     /// (`null` otherwise).
     pub undiverted_left: Option<PartLeftJson>,
+    /// Of an account whose mail mostly writes as other domains' senders, its messages as its
+    /// login's own domain, when they are a fifth of its mail or less and on no subject
+    /// template the rest use: left as its owner's (`null` otherwise; since session 65).
+    pub own_domain_left: Option<PartLeftJson>,
 }
 
 /// A part of a culprit's messages `plan` leaves as likely real (`local_left`,
-/// `undiverted_left`).
+/// `undiverted_left`, `own_domain_left`).
 #[derive(Debug, Serialize)]
 pub struct PartLeftJson {
     /// Messages left.

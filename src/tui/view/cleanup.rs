@@ -72,6 +72,7 @@ impl CleanupPopup<'_> {
                 c.owner_left.as_ref().map(|l| l.words()),
                 c.local_left.as_ref().map(|l| l.words()),
                 c.undiverted_left.as_ref().map(|l| l.words()),
+                c.own_domain_left.as_ref().map(|l| l.words()),
             ];
             for words in left.into_iter().flatten() {
                 let rows = crate::text::wrap_words(&safe(&words), width, "    ", "      ");
