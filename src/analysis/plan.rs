@@ -410,7 +410,7 @@ pub fn build(input: PlanInput<'_>) -> Plan {
     }
     let forged = forged::forged_sender_bounces(&input, &sender_terms, &taken);
     let ranking = input.ranking;
-    let partly = yanked::partly(&input, &taken);
+    let partly = yanked::partly(&input, &taken, &culprits);
     local::count_taken_elsewhere(&mut culprits, &left_parts, &taken);
     let mut plan = finish(input, culprits, taken);
     plan.partly_yanked = partly;
