@@ -27,6 +27,11 @@ pub struct AnalysisContext {
     pub mailbox_domains: Vec<String>,
     /// uid → user name from the passwd file, when one was readable.
     pub users: BTreeMap<u32, String>,
+    /// uid → the web site its passwd home names (`/var/www/vhosts/DOMAIN`): mail a site's uid
+    /// writes From that domain is the site's own, not forged, though the site's mailboxes are
+    /// hosted elsewhere (mix65: a winery's newsletter of 2,585 taken as a culprit once its
+    /// domain was not in rcpthosts).
+    pub site_domains: BTreeMap<u32, String>,
     /// The domain a login without one belongs to (`--default-domain`, control/defaultdomain,
     /// vpopmail's, control/me), lowercased: `test` is `test@example.com`'s account.
     pub default_domain: Option<String>,

@@ -153,16 +153,33 @@ pub fn read_control(queue_root: &Path, extra: &[String]) -> Control {
     c
 }
 
+/// What a passwd-format file says of its uids.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Passwd {
+    /// uid → user name; the first name wins for a uid, as getpwuid does.
+    pub names: BTreeMap<u32, String>,
+    /// uid → the web site its home directory names ([`site_of_home`]), lowercased: a shared
+    /// host's uid per site (suexec, PHP-FPM pools).
+    pub sites: BTreeMap<u32, String>,
+}
+
 /// uid → user name from a passwd-format file (`name:x:uid:gid:...`); the first name wins for a
 /// uid, as getpwuid does.
 pub fn passwd_users(path: &Path) -> Result<BTreeMap<u32, String>, Skipped> {
+    passwd(path).map(|p| p.names)
+}
+
+/// The names and sites of a passwd-format file's uids (`name:x:uid:gid:gecos:home:shell`).
+pub fn passwd(path: &Path) -> Result<Passwd, Skipped> {
     let bytes = read_capped(path)?;
     let mut users = BTreeMap::new();
+    let mut sites = BTreeMap::new();
     for line in bytes.split(|&b| b == b'\n').take(MAX_LINES) {
         let mut fields = line.split(|&b| b == b':');
         let (Some(name), Some(_), Some(uid)) = (fields.next(), fields.next(), fields.next()) else {
             continue;
         };
+        let home = fields.nth(2);
         let (Ok(name), Some(uid)) = (
             std::str::from_utf8(name),
             std::str::from_utf8(uid)
@@ -173,9 +190,46 @@ pub fn passwd_users(path: &Path) -> Result<BTreeMap<u32, String>, Skipped> {
         };
         if !name.is_empty() && !name.starts_with('#') {
             users.entry(uid).or_insert_with(|| name.to_string());
+            if let Some(site) = home.and_then(site_of_home) {
+                sites.entry(uid).or_insert(site);
+            }
         }
     }
-    Ok(users)
+    Ok(Passwd {
+        names: users,
+        sites,
+    })
+}
+
+/// Where shared hosts put their sites' homes (Plesk's `/var/www/vhosts/DOMAIN`, and the
+/// `/var/www/DOMAIN`, `/srv/www/DOMAIN` of suexec and PHP-FPM setups).
+const WEB_ROOTS: [&[u8]; 4] = [b"/var/www/", b"/srv/www/", b"/srv/http/", b"/home/httpd/"];
+
+/// The site a home directory under a web root names: its first component below the root (or
+/// below `vhosts/`) that is a domain name, lowercased. `/var/www/vhosts/weingut-roth.de` is
+/// `weingut-roth.de`; `/var/www/html` and `/home/anna` name none.
+pub fn site_of_home(home: &[u8]) -> Option<String> {
+    let root = WEB_ROOTS.iter().find(|r| home.starts_with(r))?;
+    let mut parts = home[root.len()..].split(|&b| b == b'/');
+    let first = parts.next()?;
+    let part = match first {
+        b"vhosts" => parts.next()?,
+        _ => first,
+    };
+    let name = std::str::from_utf8(part).ok()?.to_ascii_lowercase();
+    let labels: Vec<&str> = name.split('.').collect();
+    let good = labels.len() >= 2
+        && name.len() <= 253
+        && (labels.iter()).all(|l| {
+            !l.is_empty()
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+        && labels
+            .last()
+            .is_some_and(|l| l.bytes().all(|b| b.is_ascii_alphabetic()));
+    good.then_some(name)
 }
 
 #[cfg(test)]
@@ -231,5 +285,35 @@ mod tests {
         assert_eq!(users.get(&0).map(String::as_str), Some("root"));
         assert_eq!(users.len(), 2);
         assert!(passwd_users(&dir.path().join("none")).is_err());
+    }
+
+    #[test]
+    fn a_uid_whose_home_is_under_a_web_root_names_its_site() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let p = dir.path().join("passwd");
+        let text = "weingutr:x:10023:10023:Weingut:/var/www/vhosts/Weingut-Roth.de:/bin/false\n\
+                    shop:x:10024:10024::/srv/www/shop.example.org/htdocs:/sbin/nologin\n\
+                    apache:x:48:48::/var/www:/sbin/nologin\n\
+                    html:x:10025:10025::/var/www/html:/bin/false\n\
+                    anna:x:1001:1001::/home/anna.smith:/bin/bash\n";
+        std::fs::write(&p, text).expect("passwd");
+        let sites = passwd(&p).expect("readable").sites;
+        assert_eq!(
+            sites.get(&10023).map(String::as_str),
+            Some("weingut-roth.de")
+        );
+        assert_eq!(
+            sites.get(&10024).map(String::as_str),
+            Some("shop.example.org")
+        );
+        assert_eq!(sites.len(), 2, "{sites:?}");
+        for home in [
+            "/var/www/vhosts/",
+            "/var/www/.hidden.de",
+            "/var/www/x.123",
+            "/var/www/a..de",
+        ] {
+            assert_eq!(site_of_home(home.as_bytes()), None, "{home}");
+        }
     }
 }

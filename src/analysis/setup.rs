@@ -146,14 +146,15 @@ impl Setup {
     /// terms and the accounts check, which need neither).
     pub fn context(opts: &SetupOptions) -> Setup {
         let control = locals::read_control(&opts.queue_root, &opts.local_domains);
-        let (users, uid_names) = uid_names(opts);
+        let (passwd, uid_names) = uid_names(opts);
         let (default_domain, default_from) = default_domain(opts, &control);
         Setup {
             ctx: AnalysisContext {
                 now: opts.now,
                 local_domains: control.local_domains.clone(),
                 mailbox_domains: control.mailbox_domains.clone(),
-                users,
+                users: passwd.names,
+                site_domains: passwd.sites,
                 default_domain,
                 last_logins: Default::default(),
                 recipients: super::context::QueueRecipients::at(&opts.queue_root),
@@ -250,9 +251,9 @@ impl Setup {
 }
 
 /// The uid names and which passwd they came from.
-fn uid_names(opts: &SetupOptions) -> (std::collections::BTreeMap<u32, String>, UidNames) {
-    let read = |path: &Path, ok: UidNames| match locals::passwd_users(path) {
-        Ok(users) => (users, ok),
+fn uid_names(opts: &SetupOptions) -> (locals::Passwd, UidNames) {
+    let read = |path: &Path, ok: UidNames| match locals::passwd(path) {
+        Ok(passwd) => (passwd, ok),
         Err(s) => (
             Default::default(),
             UidNames::Unreadable {

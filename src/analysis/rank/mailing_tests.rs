@@ -134,3 +134,54 @@ fn a_shell_accounts_spam_with_a_sign_of_its_own_is_still_a_culprit() {
         assert_eq!(uid.verdict(), Verdict::Culprit, "{what}: {uid:#?}");
     }
 }
+
+/// mix65: a winery's site runs as its own uid (`/var/www/vhosts/weingut-roth.de`), its
+/// mailboxes hosted elsewhere (its domain not in rcpthosts): its newsletter From its own domain
+/// is no forgery, held as any newsletter; From a bank it still is one.
+#[test]
+fn a_site_uids_newsletter_from_its_own_domain_hosted_elsewhere_is_held() {
+    let uid_run = |from: &str, site: Option<&str>| {
+        let s = Arc::new(Interner::new());
+        let mut recs = people(&s);
+        recs.extend((0..600u64).map(|i| {
+            let mut r = Rec::new(&s, 100_000 + i)
+                .php(10_023, None)
+                .sender("weingutr@web03.example.com")
+                .rcpts(Channel::Remote, 1)
+                .subject("Weingut Roth: Unsere Weihnachtspakete sind da")
+                .r;
+            r.headers.from = Some(s.intern(from.as_bytes()));
+            r
+        }));
+        let mut ctx = crate::analysis::context::AnalysisContext {
+            now: super::tests::NOW,
+            local_domains: vec!["example.com".into()],
+            ..Default::default()
+        };
+        ctx.users.insert(10_023, "weingutr".into());
+        ctx.site_domains
+            .extend(site.map(|d| (10_023, d.to_string())));
+        let a = super::tests::run_with(recs, s, ctx);
+        let uid = cluster(&a, ClusterKey::Uid).clone();
+        uid
+    };
+    let own = uid_run("news@weingut-roth.de", Some("www.weingut-roth.de"));
+    assert_eq!(own.verdict(), Verdict::Suspect, "{:#?}", own.reasons);
+    assert!(
+        own.reasons
+            .join("\n")
+            .contains("nothing but mailing remote domains"),
+        "{:#?}",
+        own.reasons
+    );
+    // Without the passwd's home the site's domain reads as another's: mix65's culprit.
+    let unknown = uid_run("news@weingut-roth.de", None);
+    assert_eq!(
+        unknown.verdict(),
+        Verdict::Culprit,
+        "{:#?}",
+        unknown.reasons
+    );
+    let bank = uid_run("service@bank-login.example", Some("weingut-roth.de"));
+    assert_eq!(bank.verdict(), Verdict::Culprit, "{:#?}", bank.reasons);
+}

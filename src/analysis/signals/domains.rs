@@ -119,6 +119,18 @@ impl<'a> Domains<'a> {
 }
 
 impl Domains<'_> {
+    /// Is `d` the web site the passwd home of `r`'s uid names, one below it, or the site's
+    /// name without its `www.`? Not any domain above it: `co.uk` is above `shop.co.uk`.
+    fn is_site_of(&self, r: &MessageRecord, d: Sym) -> bool {
+        let Some(site) = (r.origin.uid()).and_then(|u| self.ctx.site_domains.get(&u)) else {
+            return false;
+        };
+        let site = site.as_bytes();
+        let bare = site.strip_prefix(b"www.".as_slice());
+        self.strings
+            .with(d, |d| d == site || is_below(d, site) || bare == Some(d))
+    }
+
     /// Is `d` below `o` (`bounce.kunde-shop.de` below `kunde-shop.de`)? The login's own
     /// organisation: its newsletter tool returns bounces to a per-recipient address at its
     /// bounce subdomain, its list server writes VERP senders at `lists.`, its help desk at
@@ -188,6 +200,9 @@ impl Domains<'_> {
         let Some(d) = r.headers.from.and_then(|a| self.domain(a)) else {
             return false;
         };
+        if self.is_site_of(r, d) {
+            return false;
+        }
         if !self.ctx.local_domains.is_empty() {
             return !self.is_local(d);
         }
