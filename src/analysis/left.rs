@@ -107,37 +107,87 @@ pub fn undiverted(
     (!alike).then_some(part)
 }
 
-/// The part of account culprit `c` written as its login's own domain (the envelope sender's),
-/// of its members `counted` says to judge, when it is at most a [`SHARE_DIVISOR`]th of them
-/// and none of it is on a subject template the rest use (spam written partly as the login's
-/// own address is its spam, taken whole); with the domain, lowercased.
+/// Whose own domain a culprit's mail is written as, and where that is read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OwnDomain {
+    /// An AUTH login's domain, in the envelope sender (exactly).
+    Sender(String),
+    /// The web site a uid's passwd home names, without its `www.`, in From (it or below it):
+    /// PHP-FPM's envelope sender is `anonymous@HOST` for every site.
+    From(String),
+}
+
+impl OwnDomain {
+    /// The domain, lowercased.
+    pub fn domain(&self) -> &str {
+        match self {
+            OwnDomain::Sender(d) | OwnDomain::From(d) => d,
+        }
+    }
+
+    /// Is `r` written as it?
+    fn holds(&self, r: &MessageRecord, strings: &Interner) -> bool {
+        let domain_of = |a: &[u8]| {
+            a.iter()
+                .rposition(|&b| b == b'@')
+                .map(|at| a[at + 1..].to_ascii_lowercase())
+        };
+        match self {
+            OwnDomain::Sender(d) => r
+                .sender
+                .and_then(|s| strings.with(s, domain_of))
+                .is_some_and(|a| a == d.as_bytes()),
+            OwnDomain::From(d) => r
+                .headers
+                .from
+                .and_then(|s| strings.with(s, domain_of))
+                .is_some_and(|a| {
+                    let d = d.as_bytes();
+                    a == d
+                        || (a.len() > d.len() + 1
+                            && a.ends_with(d)
+                            && a[a.len() - d.len() - 1] == b'.')
+                }),
+        }
+    }
+}
+
+/// Whose own domain `c`'s mail would be written as: an AUTH login's, or the site its uid runs
+/// (`ctx`'s passwd homes).
+fn own_of(c: &Cluster, strings: &Interner, ctx: &AnalysisContext) -> Option<OwnDomain> {
+    let value = c.value?.text(strings);
+    match c.key {
+        ClusterKey::AuthUser => {
+            let domain = value.rsplit_once('@')?.1.to_ascii_lowercase();
+            (!domain.is_empty()).then_some(OwnDomain::Sender(domain))
+        }
+        ClusterKey::Uid => {
+            let site = ctx.site_domains.get(&value.parse::<u32>().ok()?)?;
+            let bare = site.strip_prefix("www.").unwrap_or(site);
+            Some(OwnDomain::From(bare.to_string()))
+        }
+        _ => None,
+    }
+}
+
+/// The part of account or site culprit `c` written as its own domain ([`OwnDomain`]), of its
+/// members `counted` says to judge, when it is at most a [`SHARE_DIVISOR`]th of them and none
+/// of it is on a subject template the rest use (spam written partly as the login's own
+/// address is its spam, taken whole).
 pub fn own_domain(
     c: &Cluster,
     records: &[MessageRecord],
     strings: &Interner,
+    ctx: &AnalysisContext,
     counted: impl Fn(u32) -> bool,
-) -> Option<(Part, String)> {
-    if c.key != ClusterKey::AuthUser {
-        return None;
-    }
-    let login = c.value?.text(strings);
-    let domain = login.rsplit_once('@')?.1.to_ascii_lowercase();
-    if domain.is_empty() {
-        return None;
-    }
-    let own = |r: &MessageRecord| {
-        r.sender.is_some_and(|s| {
-            strings.with(s, |a| {
-                (a.iter().rposition(|&b| b == b'@'))
-                    .is_some_and(|at| a[at + 1..].eq_ignore_ascii_case(domain.as_bytes()))
-            })
-        })
-    };
+) -> Option<(Part, OwnDomain)> {
+    let of = own_of(c, strings, ctx)?;
+    let own = |r: &MessageRecord| of.holds(r, strings);
     let part = small_part(c, records, &counted, own)?;
     let alike = shares_a_template(&part, c, records, strings, |i| {
         counted(i) && records.get(i as usize).is_some_and(|r| !own(r))
     });
-    (!alike).then_some((part, domain))
+    (!alike).then_some((part, of))
 }
 
 /// Is a message of `c` that `rest` names on a subject template of `part`'s messages?
@@ -206,7 +256,7 @@ pub struct Parts {
     pub undiverted: Option<Part>,
     /// An account's messages as its own domain (the domain, lowercased), the rest of its
     /// mail as other domains'.
-    pub own_domain: Option<(Part, String)>,
+    pub own_domain: Option<(Part, OwnDomain)>,
 }
 
 impl Parts {
@@ -224,7 +274,7 @@ impl Parts {
         let locals = |i: u32| local.as_ref().is_some_and(|l| l.holds(i));
         let undiverted = undiverted(c, records, strings, |i| !owners(i) && !locals(i));
         let kept = |i: u32| undiverted.as_ref().is_some_and(|l| l.holds(i));
-        let own_domain = own_domain(c, records, strings, |i| {
+        let own_domain = own_domain(c, records, strings, ctx, |i| {
             !owners(i) && !locals(i) && !kept(i)
         });
         Parts {

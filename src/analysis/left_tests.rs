@@ -182,12 +182,14 @@ fn guessed(spam: usize, own: usize, alike: usize) -> (Interner, Vec<MessageRecor
 #[test]
 fn a_guessed_accounts_mail_as_its_own_domain_is_left() {
     let (strings, records, c) = guessed(300, 22, 0);
-    let (left, domain) = own_domain(&c, &records, &strings, |_| true).expect("its owner's");
+    let (left, domain) =
+        own_domain(&c, &records, &strings, &no_ctx(), |_| true).expect("its owner's");
     assert_eq!(left.members, (300..322).collect::<Vec<u32>>());
-    assert_eq!(domain, "example.com");
+    assert_eq!(domain, OwnDomain::Sender("example.com".into()));
     // Judged on what is still counted: the owner's office mail left by its IPs already.
     let counted = |i: u32| i < 310;
-    let (left, _) = own_domain(&c, &records, &strings, counted).expect("the rest of hers");
+    let (left, _) =
+        own_domain(&c, &records, &strings, &no_ctx(), counted).expect("the rest of hers");
     assert_eq!(left.members, (300..310).collect::<Vec<u32>>());
 }
 
@@ -195,15 +197,56 @@ fn a_guessed_accounts_mail_as_its_own_domain_is_left() {
 fn an_account_writing_much_or_spam_as_itself_is_taken_whole() {
     // More than a fifth as itself: the login's own shape (a ring sending as each account).
     let (strings, records, c) = guessed(300, 76, 0);
-    assert_eq!(own_domain(&c, &records, &strings, |_| true), None);
+    assert_eq!(
+        own_domain(&c, &records, &strings, &no_ctx(), |_| true),
+        None
+    );
     // Some of it on the spam's template (in any case): the spammer's, taken whole.
     let (strings, records, c) = guessed(300, 22, 1);
-    assert_eq!(own_domain(&c, &records, &strings, |_| true), None);
+    assert_eq!(
+        own_domain(&c, &records, &strings, &no_ctx(), |_| true),
+        None
+    );
     // Only an account's mail is split so, and only a login with a domain.
     let (strings, records, mut c) = guessed(300, 22, 0);
     c.key = ClusterKey::Subject;
-    assert_eq!(own_domain(&c, &records, &strings, |_| true), None);
+    assert_eq!(
+        own_domain(&c, &records, &strings, &no_ctx(), |_| true),
+        None
+    );
     c.key = ClusterKey::AuthUser;
     c.value = Some(KeyValue::Text(strings.intern(b"support")));
-    assert_eq!(own_domain(&c, &records, &strings, |_| true), None);
+    assert_eq!(
+        own_domain(&c, &records, &strings, &no_ctx(), |_| true),
+        None
+    );
+}
+
+fn no_ctx() -> AnalysisContext {
+    AnalysisContext::default()
+}
+
+/// mix65's hacked site: uid 10017 runs `gartenbau-lindner.de` (its passwd home), and besides its
+/// spam From banks its WordPress sent two password resets From `wordpress@` the site.
+#[test]
+fn a_hacked_sites_mail_from_its_own_domain_is_left() {
+    let (strings, mut records, mut c) = guessed(300, 22, 0);
+    for r in records.iter_mut() {
+        let own = strings.with(r.sender.expect("a sender"), |a| a.starts_with(b"support"));
+        let from = match own {
+            true => "wordpress@WWW.gartenbau-lindner.de",
+            false => "service@bank-login.example",
+        };
+        r.headers.from = Some(strings.intern(from.as_bytes()));
+        r.sender = Some(strings.intern(b"anonymous@web03.example.com"));
+    }
+    c.key = ClusterKey::Uid;
+    c.value = Some(KeyValue::Text(strings.intern(b"10017")));
+    let mut ctx = no_ctx();
+    assert_eq!(own_domain(&c, &records, &strings, &ctx, |_| true), None);
+    ctx.site_domains
+        .insert(10_017, "www.gartenbau-lindner.de".into());
+    let (left, site) = own_domain(&c, &records, &strings, &ctx, |_| true).expect("the site's");
+    assert_eq!(left.members, (300..322).collect::<Vec<u32>>());
+    assert_eq!(site, OwnDomain::From("gartenbau-lindner.de".into()));
 }

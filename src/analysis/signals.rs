@@ -328,6 +328,9 @@ pub struct Corpus<'a> {
 
 /// Is this uid a web server's (by passwd name, else by its usual number)?
 pub fn is_web_uid(uid: u32, ctx: &AnalysisContext) -> bool {
+    if ctx.site_domains.contains_key(&uid) {
+        return true;
+    }
     match ctx.users.get(&uid) {
         Some(name) => WEB_USERS.contains(&name.as_str()),
         None => WEB_UIDS.contains(&uid),

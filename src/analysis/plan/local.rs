@@ -4,7 +4,7 @@
 //! that leaves them.
 
 use crate::analysis::key::ClusterKey;
-use crate::analysis::left::{Part, Parts, DIVERTED_TERM, LOCAL_TERM, REMOTE_TERM};
+use crate::analysis::left::{OwnDomain, Part, Parts, DIVERTED_TERM, LOCAL_TERM, REMOTE_TERM};
 use crate::size::thousands;
 
 /// Which part.
@@ -18,12 +18,12 @@ pub enum PartKind {
     OwnDomain,
 }
 
-/// A part as the culprit's terms name it: its kind, and for [`PartKind::OwnDomain`] the
-/// login's domain.
+/// A part as the culprit's terms name it: its kind, and for [`PartKind::OwnDomain`] whose
+/// domain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct PartTerm<'a> {
     pub(super) kind: PartKind,
-    pub(super) domain: &'a str,
+    pub(super) own: Option<&'a OwnDomain>,
 }
 
 impl PartTerm<'_> {
@@ -45,16 +45,27 @@ impl PartTerm<'_> {
         }
     }
 
-    /// `sender-domain:DOMAIN`, quoted as a plan writes a value.
+    /// `sender-domain:DOMAIN` (quoted as a plan writes a value), or a From at the site's
+    /// domain or below it, as one anchored regex.
     fn own(self) -> String {
-        super::terms::value_term("sender-domain:", self.domain.as_bytes())
+        match self.own {
+            Some(OwnDomain::Sender(d)) => super::terms::value_term("sender-domain:", d.as_bytes()),
+            Some(OwnDomain::From(d)) => {
+                let source = format!("@([^@]*\\.)?{}$", crate::query::byte_pattern(d.as_bytes()));
+                let mut term = String::from("from:");
+                crate::query::write_regex(&mut term, &source, "i");
+                term
+            }
+            None => String::new(),
+        }
     }
 }
 
 impl PartKind {
-    /// This kind as a term, of a culprit whose login's domain is `domain` (or `""`).
-    pub(super) fn term(self, domain: &str) -> PartTerm<'_> {
-        PartTerm { kind: self, domain }
+    /// This kind as a term, of a culprit whose own domain is `own` (`None` but for
+    /// [`PartKind::OwnDomain`]).
+    pub(super) fn term(self, own: Option<&OwnDomain>) -> PartTerm<'_> {
+        PartTerm { kind: self, own }
     }
 }
 
@@ -87,8 +98,9 @@ impl PartLeft {
                  the rest do: likely its owner's own mail"
             }
             PartKind::OwnDomain => {
-                "each written as its login's own domain, where the rest write as other domains, \
-                 and none on a subject template as the rest: likely its owner's own mail"
+                "each written as its own domain (its login's, or its site's), where the rest \
+                 write as other domains, and none on a subject template as the rest: likely its \
+                 owner's own mail"
             }
         };
         let elsewhere = match self.taken_elsewhere {
@@ -133,12 +145,15 @@ const TERM_BYTES: usize = REMOTE_TERM.len() + 24;
 
 /// Bytes [`culprit_term`] adds for `kinds`.
 pub(super) fn term_bytes(kinds: &[PartTerm]) -> usize {
-    kinds.iter().map(|k| TERM_BYTES + k.domain.len()).sum()
+    kinds
+        .iter()
+        .map(|k| TERM_BYTES + 2 * k.own.map_or(0, |o| o.domain().len()))
+        .sum()
 }
 
 /// The parts of `parts` there are, in the order each is judged on what those before it left.
 pub(super) fn kinds(parts: &Parts) -> Vec<PartTerm<'_>> {
-    let domain = parts.own_domain.as_ref().map_or("", |(_, d)| d.as_str());
+    let own = parts.own_domain.as_ref().map(|(_, o)| o);
     [
         parts.local.as_ref().map(|_| PartKind::LocalOnly),
         parts.undiverted.as_ref().map(|_| PartKind::KeepsReplies),
@@ -146,7 +161,7 @@ pub(super) fn kinds(parts: &Parts) -> Vec<PartTerm<'_>> {
     ]
     .into_iter()
     .flatten()
-    .map(|k| k.term(domain))
+    .map(|k| k.term(own.filter(|_| k == PartKind::OwnDomain)))
     .collect()
 }
 
@@ -225,8 +240,8 @@ mod tests {
         let base = || "cluster:auth-user=x@example.com".to_string();
         let ips = Some("ip:/^(1\\.2\\.3\\.4)$/");
         let both = [
-            PartKind::LocalOnly.term(""),
-            PartKind::KeepsReplies.term(""),
+            PartKind::LocalOnly.term(None),
+            PartKind::KeepsReplies.term(None),
         ];
         assert_eq!(
             culprit_term(base(), None, &[]),
@@ -242,17 +257,17 @@ mod tests {
              remote-rcpts:>0 and reply-elsewhere:yes)"
         );
         assert_eq!(
-            left_query(base(), ips, &[], PartKind::LocalOnly.term("")),
+            left_query(base(), ips, &[], PartKind::LocalOnly.term(None)),
             "(cluster:auth-user=x@example.com and not ip:/^(1\\.2\\.3\\.4)$/) and remote-rcpts:0"
         );
         assert_eq!(
-            left_query(base(), None, &both[..1], PartKind::KeepsReplies.term("")),
+            left_query(base(), None, &both[..1], PartKind::KeepsReplies.term(None)),
             "(cluster:auth-user=x@example.com and remote-rcpts:>0) and reply-elsewhere:no"
         );
         let left = PartLeft {
             kind: PartKind::LocalOnly,
             messages: 1_062,
-            query: left_query(base(), None, &[], PartKind::LocalOnly.term("")),
+            query: left_query(base(), None, &[], PartKind::LocalOnly.term(None)),
             taken_elsewhere: 0,
         };
         assert_eq!(
@@ -264,7 +279,7 @@ mod tests {
         let left = PartLeft {
             kind: PartKind::KeepsReplies,
             messages: 31,
-            query: left_query(base(), None, &[], PartKind::KeepsReplies.term("")),
+            query: left_query(base(), None, &[], PartKind::KeepsReplies.term(None)),
             taken_elsewhere: 2,
         };
         assert_eq!(
@@ -279,9 +294,10 @@ mod tests {
     #[test]
     fn an_accounts_own_domain_is_left_by_its_sender_domain() {
         let base = || "cluster:auth-user=support@example.com".to_string();
-        let own = PartKind::OwnDomain.term("example.com");
+        let login = OwnDomain::Sender("example.com".into());
+        let own = PartKind::OwnDomain.term(Some(&login));
         assert_eq!(
-            culprit_term(base(), None, &[PartKind::LocalOnly.term(""), own]),
+            culprit_term(base(), None, &[PartKind::LocalOnly.term(None), own]),
             "(cluster:auth-user=support@example.com and remote-rcpts:>0 and not \
              sender-domain:example.com)"
         );
@@ -290,9 +306,16 @@ mod tests {
             "cluster:auth-user=support@example.com and sender-domain:example.com"
         );
         // A domain with a wildcard is matched as itself.
+        let wild = OwnDomain::Sender("ex*mple.com".into());
         assert_eq!(
-            PartKind::OwnDomain.term("ex*mple.com").kept(),
+            PartKind::OwnDomain.term(Some(&wild)).kept(),
             "not sender-domain:\"ex\\*mple.com\""
+        );
+        // A site's: its From at the site's domain or below it.
+        let site = OwnDomain::From("weingut-roth.de".into());
+        assert_eq!(
+            PartKind::OwnDomain.term(Some(&site)).kept(),
+            "not from:/@([^@]*\\.)?weingut\\-roth\\.de$/i"
         );
     }
 
