@@ -10,7 +10,7 @@ use super::{exit::ExitCode, GlobalArgs};
 use crate::analysis::key::ClusterKey;
 use crate::sanitize::sanitize_bytes;
 use crate::size::thousands;
-use crate::watch::{spawn, MonitorConfig, WatchMode, WatchUpdate};
+use crate::watch::{spawn, ClusterRate, MonitorConfig, WatchMode, WatchUpdate};
 
 /// Arguments of `watch`.
 #[derive(Debug, clap::Args)]
@@ -113,6 +113,16 @@ fn text_parts(u: &WatchUpdate, clock: &str) -> Vec<String> {
             signed(c.per_min())
         ));
     }
+    // A note, not a cluster (it does not end in "/min"): the yank outweighs what still
+    // arrives, so the net figure hid the guessed login still sending (walk65).
+    for c in &u.still_arriving {
+        let value = sanitize_bytes(&c.value);
+        parts.push(format!(
+            "{} {value} {}/min still arriving after its yank",
+            label(c.key),
+            signed(c.per_min_without_yanks())
+        ));
+    }
     // Notes, not clusters: they do not end in "/min". Counts, of the last minute: a yank of
     // 9,000 in a watch's first 34 seconds is not "15,882 a minute" (newuser54), and one yank
     // read "461 a minute" as a flow for a minute after (newuser55).
@@ -188,23 +198,29 @@ impl WatchJson {
                     growth_per_min: round1(r.growth_per_min()),
                 })
                 .collect(),
-            clusters: u
-                .clusters
-                .iter()
-                .map(|c| ClusterJson {
-                    by: c.key.name(),
-                    value: Text(c.value.clone()),
-                    per_min: round1(c.per_min()),
-                    in_per_min: round1(c.rate.in_per_min),
-                    out_per_min: round1(c.rate.out_per_min),
-                })
-                .collect(),
+            clusters: u.clusters.iter().map(ClusterJson::new).collect(),
+            still_arriving: u.still_arriving.iter().map(ClusterJson::new).collect(),
             watched_secs: u.watched_secs(),
             mode: u.mode.name(),
             mode_reason: match u.mode {
                 WatchMode::Notify => None,
                 WatchMode::Polling(r) => Some(r.name()),
             },
+        }
+    }
+}
+
+impl ClusterJson {
+    /// Build from one of an update's clusters.
+    pub fn new(c: &ClusterRate) -> ClusterJson {
+        ClusterJson {
+            by: c.key.name(),
+            value: Text(c.value.clone()),
+            per_min: round1(c.per_min()),
+            in_per_min: round1(c.rate.in_per_min),
+            out_per_min: round1(c.rate.out_per_min),
+            yanked_per_min: round1(c.rate.yanked_per_min),
+            per_min_without_yanks: round1(c.per_min_without_yanks()),
         }
     }
 }

@@ -281,6 +281,7 @@ pub fn watch_update(queue_size: u64, mode: WatchMode) -> WatchUpdate {
             cluster(ClusterKey::AuthUser, "test", 11.0),
             cluster(ClusterKey::OriginIp, "86.107.221.138", 11.0),
         ],
+        still_arriving: vec![],
         mode,
         watched_ms: 15 * 60_000,
     }

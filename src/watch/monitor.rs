@@ -129,6 +129,12 @@ pub struct WatchUpdate {
     pub history: Vec<u64>,
     /// The fastest-growing clusters, per key in [`MonitorConfig::keys`] order, fastest first.
     pub clusters: Vec<ClusterRate>,
+    /// Under [`Growth::Net`]: clusters yanked in the last minute whose mail still arrives,
+    /// which the net figure hides (a yank of 900 outweighs 40 new): per key, fastest first
+    /// by [`ClusterRate::per_min_without_yanks`], none of them among `clusters` (walk65: the
+    /// guessed login still sending dropped off `qtriage watch`'s line for a minute after its
+    /// yank). Empty under [`Growth::WithoutYanks`], whose ranking shows them in `clusters`.
+    pub still_arriving: Vec<ClusterRate>,
     /// How the watcher is watching.
     pub mode: WatchMode,
     /// How long the watch has run, in milliseconds: a figure "per minute" of a watch younger
@@ -229,7 +235,11 @@ pub fn update_of(
     let rates = model.rates();
     let windows = Window::ALL.map(|w| (w, rates.overall(now_ms, w)));
     let one = windows[0].1;
-    let mut clusters = Vec::new();
+    let value_of = |v: KeyValue| match v {
+        KeyValue::Text(sym) => strings.resolve(sym),
+        other => Arc::from(other.text(strings).into_bytes()),
+    };
+    let (mut clusters, mut still_arriving) = (Vec::new(), Vec::new());
     for (i, key) in model.keys().iter().enumerate() {
         let growing = rates.top_growing(i, now_ms, config.top, strings, config.growth);
         let queued = (config.count_queued && i == 0).then(|| {
@@ -237,16 +247,25 @@ pub fn update_of(
             model.queued_with(i, &values)
         });
         for c in growing {
-            let value = match c.value {
-                KeyValue::Text(sym) => strings.resolve(sym),
-                other => Arc::from(other.text(strings).into_bytes()),
-            };
             clusters.push(ClusterRate {
                 key: *key,
-                value,
+                value: value_of(c.value),
                 rate: c.rate,
                 queued: (queued.as_ref()).map(|q| q.get(&c.value).copied().unwrap_or(0)),
             });
+        }
+        if config.growth == Growth::Net {
+            let yanked = rates.top_growing(i, now_ms, config.top, strings, Growth::WithoutYanks);
+            // Growing without its yanks but not with them: yanked, and hidden by the yank.
+            let hidden = yanked
+                .into_iter()
+                .filter(|c| c.rate.growth_per_min() <= 0.0);
+            still_arriving.extend(hidden.map(|c| ClusterRate {
+                key: *key,
+                value: value_of(c.value),
+                rate: c.rate,
+                queued: None,
+            }));
         }
     }
     WatchUpdate {
@@ -263,6 +282,7 @@ pub fn update_of(
         yank_area_moves: rates.yank_area_moves(),
         history: history.iter().copied().collect(),
         clusters,
+        still_arriving,
         mode: model.mode().unwrap_or(WatchMode::Notify),
         watched_ms: rates.watched_ms(now_ms),
     }
@@ -396,6 +416,72 @@ mod tests {
         );
         assert!(t.values[0].is_some(), "its sender is still counted");
         assert_eq!(model.queue_size(), 1);
+    }
+
+    /// A yank of a cluster's five queued messages outweighs the two that arrive in the same
+    /// minute: `qtriage watch`'s net ranking drops the cluster, and `still_arriving` names it
+    /// with its arrivals; one whose arrivals outweigh its yank stays a cluster. The TUI's
+    /// ranking without yanks keeps both clusters instead.
+    #[test]
+    fn a_cluster_still_arriving_after_its_yank_is_named_apart() {
+        const T0: i64 = 1_795_428_000_000;
+        let strings = Arc::new(Interner::new());
+        let bulk = strings.intern(b"bulk@example.org");
+        let other = strings.intern(b"other@example.org");
+        let record = |id: u64| {
+            let mut parts = Parts::default();
+            parts.insert(Subdir::Mess);
+            let mut r = MessageRecord::listed(MessageId(id), parts);
+            r.sender = Some(if id < 8 { bulk } else { other });
+            r
+        };
+        let gone = |id: u64| crate::watch::delta::Change {
+            id: MessageId(id),
+            parts: Parts::default(),
+            flow: crate::watch::tracker::Flow::Left { yanked: true },
+            record: None,
+        };
+        let came = |id: u64| crate::watch::delta::Change {
+            id: MessageId(id),
+            parts: record(id).parts,
+            flow: crate::watch::tracker::Flow::Arrived,
+            record: Some(record(id)),
+        };
+        let mut config = MonitorConfig::new(ClusterKey::Sender, Duration::from_secs(1));
+        let mut model = monitor_model(Arc::clone(&strings), &config);
+        model.apply(QueueDelta::Reset {
+            at_ms: T0,
+            records: [1, 2, 3, 4, 5, 8].map(record).to_vec(),
+            mode: WatchMode::Notify,
+        });
+        let mut changes: Vec<_> = [1, 2, 3, 4, 5, 8].map(gone).to_vec();
+        changes.extend([6, 7, 9, 10, 11].map(came));
+        model.apply(QueueDelta::Batch {
+            at_ms: T0 + 60_000,
+            changes,
+            passes: 0,
+            mode: WatchMode::Notify,
+        });
+        let now = T0 + 90_000;
+        let u = update_of(&model, now, &config, &VecDeque::new());
+        let [growing] = &u.clusters[..] else {
+            panic!("{:?}", u.clusters)
+        };
+        assert_eq!(&*growing.value, &b"other@example.org"[..]);
+        let [c] = &u.still_arriving[..] else {
+            panic!("{:?}", u.still_arriving)
+        };
+        assert_eq!(
+            (c.key, &*c.value),
+            (ClusterKey::Sender, &b"bulk@example.org"[..])
+        );
+        assert_eq!((c.rate.in_per_min, c.rate.yanked_per_min), (2.0, 5.0));
+        assert_eq!(c.per_min_without_yanks(), 2.0);
+
+        config.growth = Growth::WithoutYanks;
+        let u = update_of(&model, now, &config, &VecDeque::new());
+        assert!(u.still_arriving.is_empty(), "{:?}", u.still_arriving);
+        assert_eq!(u.clusters.len(), 2, "{:?}", u.clusters);
     }
 
     /// The TUI's rows for values its scan lacks show each value's queued messages: counted

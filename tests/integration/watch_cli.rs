@@ -53,6 +53,7 @@ struct WatchJson {
     growth_per_min: f64,
     windows: Vec<WindowJson>,
     clusters: Vec<ClusterJson>,
+    still_arriving: Vec<ClusterJson>,
     mode: String,
     mode_reason: Option<String>,
     watched_secs: u64,
@@ -79,6 +80,8 @@ struct ClusterJson {
     per_min: f64,
     in_per_min: f64,
     out_per_min: f64,
+    yanked_per_min: f64,
+    per_min_without_yanks: f64,
 }
 
 #[test]
@@ -234,6 +237,52 @@ fn cli_until_stable_with_a_relative_queue_sees_the_mail_arrive() {
     let seen = seen.expect("no line counted the 300 messages before the watch ended");
     assert!(still_running, "the watch ended on its own: {seen:?}");
     assert_eq!(seen.clusters[0].value, "test@example.com");
+}
+
+/// walk65: after a yank, the guessed login still sending dropped off `watch`'s line for a
+/// minute (its new messages less the many yanked read negative). It is named apart, in
+/// `still_arriving`, with its yanks set aside, and not among the growing clusters.
+#[test]
+fn cli_names_a_cluster_still_arriving_after_its_yank() {
+    let t = TestQueue::new(23);
+    for i in 0..21 {
+        t.add(spam(i));
+    }
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_qtriage"));
+    cmd.args(["--queue"]).arg(t.root());
+    for var in crate::util::QTRIAGE_VARIABLES {
+        cmd.env_remove(var);
+    }
+    // `--count`: a bound instead of a hang when the line never comes.
+    cmd.args(["watch", "--json", "--interval", "100ms", "--count", "600"]);
+    let (mut cli, lines, first) = live(&mut cmd);
+    assert_eq!(first.queue, 21);
+    assert_exit(&t.run(&["yank", "auth:test@example.com", "--apply"]), 0);
+    // Two more of test@example.com's (the writer's first two), fewer than its 14 yanked.
+    finish(child("add", t.root(), 23, 2));
+    let seen = lines
+        .map_while(Result::ok)
+        .map(|l| serde_json::from_str::<WatchJson>(&l).expect("json"))
+        .find(|u| u.queue == 9 && !u.still_arriving.is_empty());
+    let _ = cli.kill();
+    let _ = cli.wait();
+    let u = seen.expect("no line named the login still arriving after its yank");
+    let c = &u.still_arriving[0];
+    assert_eq!(
+        (c.by.as_str(), &c.value),
+        ("auth-user", &serde_json::json!("test@example.com"))
+    );
+    assert!(c.per_min < 0.0, "{u:?}");
+    assert!(
+        c.per_min_without_yanks > 0.0 && c.yanked_per_min > 0.0,
+        "{u:?}"
+    );
+    assert!(
+        !u.clusters
+            .iter()
+            .any(|k| k.by == c.by && k.value == c.value),
+        "{u:?}"
+    );
 }
 
 #[test]

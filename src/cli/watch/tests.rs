@@ -48,6 +48,7 @@ fn update(growth_in: f64, out: f64) -> WatchUpdate {
                 queued: None,
             },
         ],
+        still_arriving: vec![],
         mode: WatchMode::Notify,
         watched_ms: 15 * 60_000,
     }
@@ -59,6 +60,50 @@ fn the_line_is_the_issue_example() {
     assert_eq!(
         text_line(&u, "10:42:00"),
         "10:42:00 queue 48,211 (+1,204/min) todo 12 | auth test@example.com +1,190/min | ip 86.107.221.138 +600/min"
+    );
+}
+
+/// The guessed login still sending after its yank is named on the line (walk65: its net
+/// figure, 40 in less 900 yanked, had dropped it), after the clusters and as a note (it does
+/// not end in "/min"); the JSON carries it apart from `clusters`, with the yanks set aside.
+#[test]
+fn a_cluster_still_arriving_after_its_yank_is_a_note() {
+    let mut u = update(40.0, 900.0);
+    u.yanked_per_min = 900.0;
+    u.clusters.clear();
+    u.still_arriving = vec![ClusterRate {
+        key: ClusterKey::AuthUser,
+        value: Arc::from(&b"test@example.com"[..]),
+        rate: Rate {
+            in_per_min: 40.0,
+            out_per_min: 900.0,
+            yanked_per_min: 900.0,
+            restored_per_min: 0.0,
+        },
+        queued: None,
+    }];
+    let line = text_line(&u, "10:42:00");
+    assert_eq!(
+        line,
+        "10:42:00 queue 48,211 (-860/min) todo 12 | auth test@example.com +40/min still \
+         arriving after its yank | 40 arrived, 0 delivered or bounced in the last minute | \
+         yanked 900 into the yank area in the last minute"
+    );
+    let json = serde_json::to_value(WatchJson::new(&u)).expect("json");
+    assert_eq!(json["clusters"], serde_json::json!([]));
+    let c = &json["still_arriving"][0];
+    assert_eq!(c["value"], "test@example.com");
+    assert_eq!(
+        (
+            &c["per_min"],
+            &c["per_min_without_yanks"],
+            &c["yanked_per_min"]
+        ),
+        (
+            &serde_json::json!(-860.0),
+            &serde_json::json!(40.0),
+            &serde_json::json!(900.0)
+        )
     );
 }
 

@@ -15,8 +15,13 @@ pub struct ClusterJson {
     pub per_min: f64,
     /// In per minute, last minute.
     pub in_per_min: f64,
-    /// Out per minute, last minute.
+    /// Out per minute, last minute (delivered, bounced, yanked).
     pub out_per_min: f64,
+    /// Of those, yanked per minute, last minute.
+    pub yanked_per_min: f64,
+    /// In minus delivered and bounced per minute, last minute: its growth with its yanks
+    /// set aside (a flood still arriving after its yank is positive here).
+    pub per_min_without_yanks: f64,
 }
 
 /// One window's rates in `watch --json`.
@@ -59,6 +64,9 @@ pub struct WatchJson {
     pub windows: Vec<WindowJson>,
     /// Fastest-growing clusters.
     pub clusters: Vec<ClusterJson>,
+    /// Clusters yanked in the last minute whose mail still arrives (not in `clusters`: their
+    /// yank outweighs it), fastest first per key by `per_min_without_yanks`.
+    pub still_arriving: Vec<ClusterJson>,
     /// `notify` or `polling`.
     pub mode: &'static str,
     /// Why polling (`events-lost`, `network-filesystem`, ...), null in notify mode.
