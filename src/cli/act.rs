@@ -117,6 +117,24 @@ or logged on each retry as 'warning: trouble opening remote/N/ID; will try again
 'unable to open message') until it is restored, or get envelope files re-created by qmail-send; \
 qtriage cannot keep qmail-send from starting on half-moved messages. Stop qmail-send if you can.";
 
+/// The warning `--force` prints on a restore while qmail-send is running: not the yank's
+/// (walk65). qmail-send reads `info/` only when it starts (`pqstart`), and a `todo` file put
+/// back before its `mess` (the restore's order) may be read in between (`todo_do`'s stat).
+pub const FORCE_RESTORE_WARNING: &str =
+    "warning: --force while qmail-send is running: it reads the queue's messages when it \
+starts, so what is put back is not delivered until it restarts (a message it still retries \
+from a forced yank is); a message put back before it was preprocessed may be read from todo/ \
+before its mess file is back and logged as 'warning: unable to stat mess/N/ID', then retried. \
+Stop qmail-send if you can, and restart it after the restore.";
+
+/// What `--force` warns of for `direction`'s moves while qmail-send is running.
+pub fn force_warning(direction: actions::Direction) -> &'static str {
+    match direction {
+        actions::Direction::Restore => FORCE_RESTORE_WARNING,
+        _ => FORCE_WARNING,
+    }
+}
+
 /// Turn a "qmail-send is running" refusal into the operator's message and exit code 2.
 pub fn report_error(result: anyhow::Result<ExitCode>) -> anyhow::Result<ExitCode> {
     report_error_as("qtriage", result)
@@ -243,7 +261,7 @@ pub fn execute(plan: &Plan, opts: &ExecuteOptions) -> anyhow::Result<Outcome> {
         && plan.needs_send_stopped()
         && plan.mta.as_ref().is_some_and(|m| m.is_send_running)
     {
-        warnln!("{FORCE_WARNING}");
+        warnln!("{}", force_warning(plan.direction));
     }
     if !std::io::stderr().is_terminal() {
         return Ok(actions::execute(plan, opts, &progress)?);

@@ -105,12 +105,30 @@ fn every_destructive_command_refuses_while_send_runs_and_force_acts() {
 
     let out = t.run(&["yank", "auth:test", "--apply", "--force"]);
     assert_exit(&out, 0);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("warning: --force"), "{out:?}");
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("warning: --force"),
-        "{out:?}"
+        err.contains("A moved message may still be delivered"),
+        "{err}"
     );
     let places = walk(t.root(), &t.root().join("yanked"), false).places();
     assert!(ids.iter().all(|id| places[id] == Place::Yank));
+    // A forced restore warns of what a restore risks, not of the yank's moved messages
+    // (walk65 read the yank's words on a restore).
+    let out = t.run(&["restore", "--all", "--apply", "--force"]);
+    assert_exit(&out, 0);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("warning: --force while qmail-send is running: it reads the queue's"),
+        "{err}"
+    );
+    assert!(err.contains("not delivered until it restarts"), "{err}");
+    assert!(
+        !err.contains("A moved message may still be delivered"),
+        "{err}"
+    );
+    let places = walk(t.root(), &t.root().join("yanked"), false).places();
+    assert!(ids.iter().all(|id| places[id] == Place::Queue));
     drop(send);
     assert_eq!(t.stdout(&["mta"]), "qmail-send: stopped\n");
 }

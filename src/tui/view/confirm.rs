@@ -23,6 +23,13 @@ const KEY: usize = 12;
 const FORCE_RISK: &str = "F forces it: qmail-send keeps the ids in memory, may still deliver a \
 moved message, and logs 'trouble opening' on each retry until it is restored. Stop qmail-send \
 if you can.";
+/// What forcing a restore past a running qmail-send risks: not the yank's (walk65 read the
+/// yank's words on a restore). qmail-send reads `info/` only when it starts, and a put-back
+/// `todo` may be read before its `mess` is back (`warning: unable to stat`).
+const FORCE_RESTORE_RISK: &str = "F forces it: qmail-send reads the queue when it starts, so \
+what is put back waits for its restart (one it still retries from a forced yank goes out); one \
+not yet preprocessed it may read before its message file is back, logging 'unable to stat' \
+and retrying. Stop qmail-send if you can.";
 /// The expire warning: qmail-send bounces what is expired (lines fit the popup).
 pub const BACKSCATTER: [&str; 3] = [
     "qmail-send BOUNCES expired messages to their envelope senders.",
@@ -211,8 +218,12 @@ impl ConfirmPopup<'_> {
         // (crash50). Wrapped to the box the other lines make: measured whole it made the box
         // the screen's width.
         if self.send == SendLine::Blocks && width != usize::MAX {
+            let risk = match self.confirm.plan.direction {
+                Direction::Restore => FORCE_RESTORE_RISK,
+                _ => FORCE_RISK,
+            };
             v.extend(
-                super::wrap(FORCE_RISK, " ", width)
+                super::wrap(risk, " ", width)
                     .into_iter()
                     .map(|l| Line::styled(l, t.danger())),
             );

@@ -395,6 +395,35 @@ fn a_yank_of_the_plans_marks_is_named_by_the_plan() {
     assert_eq!(asked(&mut s), "1 marked message of auth-user test");
 }
 
+/// A restore's confirmation while qmail-send runs says what forcing a restore risks, not the
+/// yank's "may still deliver a moved message" (walk65).
+#[test]
+fn a_restore_confirmation_warns_of_a_restores_risk() {
+    let mut s = ready((100, 40));
+    s.status.send = SendState::Running;
+    let effect = crate::tui::event::Effect::Plan {
+        what: "the last yank".into(),
+        request: crate::tui::state::PlanRequest::Restore(crate::actions::RestoreSelection::All),
+    };
+    let a = answer(&s, &effect, true);
+    assert_eq!(a.plan.direction, crate::actions::Direction::Restore);
+    // As a planned undo leaves it (the state's way there needs a yank area's batches).
+    s.popup = Popup::Confirm(a);
+    let words = screen_text(render(&s).backend().buffer())
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        words.contains("RUNNING: refused unless forced (F)"),
+        "{words}"
+    );
+    assert!(
+        words.contains("F forces it: qmail-send reads the queue when it starts"),
+        "{words}"
+    );
+    assert!(!words.contains("moved message"), "{words}");
+}
+
 /// At 40x12 while qmail-send runs: its row wraps whole (it was cut, `RUNNING: refused unless
 /// f…`), and Enter's refusal shows on the status line the box leaves free (review49: the box
 /// covered it, and Enter seemed to do nothing).
