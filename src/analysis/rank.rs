@@ -431,14 +431,7 @@ fn summary(c: &Cluster, s: &Signals, corpus: &Corpus<'_>) -> String {
         percent(s.share),
         corpus.share_of.short
     );
-    if s.ips.len() > 1 || (c.key == ClusterKey::AuthUser && !s.ips.is_empty()) {
-        let plural = if s.ips.len() == 1 { "" } else { "s" };
-        let list = ip_list(&s.ips, strings);
-        out.push_str(&format!(
-            " from {} IP{plural} ({list})",
-            thousands(s.ips.len())
-        ));
-    }
+    out.push_str(&ips_phrase(c.key, &s.ips, strings));
     if s.remote_msgs == 0 {
         out.push_str(", local recipients only");
     } else if s.remote_min == s.remote_max {
@@ -471,6 +464,19 @@ impl Cluster {
 }
 
 /// `86.107.221.138 600, 41.203.18.7 420, ...` (the busiest first).
+/// ` from 3 IPs (86.107.221.138 1,200, ...)`, a summary's client IPs with their messages
+/// (`ips`), or nothing for a cluster of one IP but a login's. The report writes it again over
+/// the mail it counts as spam ([`crate::report`]'s culprits), so both are this one phrase.
+pub(crate) fn ips_phrase(key: ClusterKey, ips: &HashMap<Sym, usize>, strings: &Interner) -> String {
+    if ips.len() > 1 || (key == ClusterKey::AuthUser && !ips.is_empty()) {
+        let plural = if ips.len() == 1 { "" } else { "s" };
+        let list = ip_list(ips, strings);
+        format!(" from {} IP{plural} ({list})", thousands(ips.len()))
+    } else {
+        String::new()
+    }
+}
+
 fn ip_list(ips: &HashMap<Sym, usize>, strings: &Interner) -> String {
     let mut ips: Vec<(Arc<[u8]>, usize)> =
         ips.iter().map(|(s, n)| (strings.resolve(*s), *n)).collect();

@@ -2,7 +2,9 @@
 //! wrote only to this server's own mailboxes (mix62's hacked `contact.php`, abused by header
 //! injection, took with it the enquiries every site's form of that name sends to its site's
 //! mailbox here: 62 real messages), and a hijacked account's mail that keeps its replies (mix62:
-//! 31 of the owner's own webmail messages taken with 900 diverting replies to freemail).
+//! 31 of the owner's own webmail messages taken with 900 diverting replies to freemail), and a
+//! guessed account's mail as its own domain (walk65: 22 of `support@`'s own, from home and a
+//! phone, taken with the spam it relayed as other domains).
 
 use std::process::Output;
 
@@ -13,6 +15,8 @@ use crate::util::{add_users, assert_exit, TestQueue};
 
 const BORN: i64 = 1_795_428_000; // 2026-11-23 10:00:00 UTC
 const NOW: &str = "1795460000";
+/// `sales@`'s owner's home, which no other login uses.
+const HOME: &str = "93.128.163.197";
 const SITES: [&str; 6] = [
     "greenbakery.example",
     "hilltown-dental.example",
@@ -221,4 +225,73 @@ fn the_plan_leaves_a_hijacked_accounts_mail_that_keeps_its_replies() {
     assert_eq!(count(&t, left["query"].as_str().expect("a query")), "10");
     let report = stdout(&run(&t, &["report"]));
     assert!(report.contains("120 of 170 messages"), "{report}");
+}
+
+/// `sales@example.com` guessed: 200 messages from 200 botnet IPs, each as another domain, to 10
+/// harvested addresses; its owner writes 20 as herself from home (an IP no other login uses,
+/// so not her shared IPs' mail) to a customer each; 40 others' mail.
+fn guessed() -> TestQueue {
+    let t = TestQueue::new(23);
+    t.control(&[("locals", "example.com\n"), ("rcpthosts", "example.com\n")]);
+    let mut at = BORN;
+    let mut born = || {
+        at += 61;
+        at
+    };
+    let login = |ip: &str, sender: &str, at: i64| {
+        MessageSpec::new()
+            .born(at)
+            .received_from(ip)
+            .auth("sales@example.com")
+            .sender(sender)
+            .from_header(format!("<{sender}>"))
+    };
+    for n in 0..200u32 {
+        let ip = format!("{}.{}.{}.9", 31 + n % 150, 20 + n / 150, n % 200);
+        let sender = format!("offers{n}@deals{}.example.net", n % 7);
+        let mut s = login(&ip, &sender, born()).subject(format!("Cheap watches {n}: 80% off"));
+        for k in 0..10 {
+            s = s.remote(format!("buyer{n}x{k}@mail{k}.example.net"));
+        }
+        t.add(s);
+    }
+    for n in 0..20 {
+        let s = login(HOME, "sales@example.com", born())
+            .subject(format!("Re: your order {}", 4410 + n * 7))
+            .remote(format!("purchasing@customer{n}.example.org"));
+        t.add(s);
+    }
+    add_users(&t, 40, born);
+    t
+}
+
+/// Her home mail as her own domain is left; the report counts the 200 as spam, says why the 20
+/// are not, and names no IP of hers (its summary named her home first: the most messages of
+/// any of the login's IPs).
+#[test]
+fn the_plan_and_report_leave_a_guessed_accounts_mail_as_its_own_domain() {
+    let t = guessed();
+    let out = run(&t, &["plan", "--json"]);
+    assert_exit(&out, 0);
+    let plan: Value = serde_json::from_str(&stdout(&out)).expect("plan json");
+    let culprit = &plan["culprits"][0];
+    assert_eq!(culprit["value"], "sales@example.com", "{plan}");
+    assert_eq!(culprit["own_domain_left"]["messages"], 20, "{plan}");
+    let query = plan["query"].as_str().expect("query");
+    assert_eq!(count(&t, query), "200", "{query}");
+    let left = culprit["own_domain_left"]["query"]
+        .as_str()
+        .expect("a query");
+    assert_eq!(count(&t, left), "20", "{left}");
+    let report = stdout(&run(&t, &["report"]));
+    assert!(report.contains("200 of 260 messages"), "{report}");
+    assert!(
+        report.contains("20 of them each written as its own domain"),
+        "{report}"
+    );
+    assert!(!report.contains(HOME), "{report}");
+    assert!(
+        report.contains(" besides 1 IP of the mail not counted as spam"),
+        "{report}"
+    );
 }

@@ -133,6 +133,14 @@ fn the_plan_leaves_a_stolen_logins_mail_from_its_owners_shared_ips() {
     let origins = origins.split("\n## ").next().unwrap_or_default();
     assert!(!origins.contains(HOME), "{origins}");
     assert!(report.contains("128 of 174 messages"), "{report}");
+    // Nor anywhere else: her home led the culprit's IPs in its summary, as it sent the most
+    // of any of its IPs (walk65); it is counted there, not named.
+    assert!(!report.contains(HOME), "{report}");
+    assert!(
+        report.contains("from 128 IPs (")
+            && report.contains(" besides 1 IP of the mail not counted as spam"),
+        "{report}"
+    );
 }
 
 /// walk65: after a yank of part of a culprit, the next plan takes its rest and leaves its

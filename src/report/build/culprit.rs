@@ -3,12 +3,16 @@
 
 use std::collections::HashSet;
 
+use rustc_hash::FxHashMap;
+
 use super::{value_text, Window};
 use crate::analysis::cluster::Cluster;
 use crate::analysis::left::Left;
+use crate::analysis::rank::ips_phrase;
 use crate::queue::date::rfc3339;
-use crate::queue::{Interner, Sym};
+use crate::queue::{Interner, MessageRecord, Sym};
 use crate::report::Culprit;
+use crate::sanitize::sanitize_str;
 use crate::size::{counted, thousands};
 
 pub(super) fn culprit_of(
@@ -30,6 +34,9 @@ pub(super) fn culprit_of(
         .iter()
         .map(|r| crate::sanitize::sanitize_str(r).into_owned())
         .collect();
+    if let Some(summary) = reasons.first_mut() {
+        *summary = spam_ips_only(summary, c, records, strings, &left);
+    }
     reasons.push(format!(
         "queued {} to {} between {} and {}",
         counted(c.messages as u64, "message", "messages"),
@@ -79,6 +86,13 @@ pub(super) fn culprit_of(
             thousands(l.members.len() as u64)
         ));
     }
+    if let Some(l) = left.own_domain {
+        reasons.push(format!(
+            "{} of them each written as its own domain (its login's, or its site's), where the \
+             rest write as other domains: likely its owner's own mail, not counted as spam",
+            thousands(l.members.len() as u64)
+        ));
+    }
     // The logins the accounts check marks too (`analysis::stuffed_logins`), sanitized, sorted.
     let mut accounts: Vec<String> =
         crate::analysis::stuffed_logins(std::slice::from_ref(c), records, strings)
@@ -99,4 +113,40 @@ pub(super) fn culprit_of(
             .count() as u64,
         reasons,
     })
+}
+
+/// The ranking's summary with its client IPs those of the mail counted as spam: a report goes
+/// to blacklists, and the IPs of what it leaves are real people's (walk65: a guessed login's
+/// owner's office and home led its list, as they sent the most of any of its IPs). Those are
+/// counted, not named. The summary as it was when it names no IPs.
+fn spam_ips_only(
+    summary: &str,
+    c: &Cluster,
+    records: &[MessageRecord],
+    strings: &Interner,
+    left: &Left<'_>,
+) -> String {
+    let mut all: FxHashMap<Sym, usize> = FxHashMap::default();
+    let mut spam: FxHashMap<Sym, usize> = FxHashMap::default();
+    for &i in &c.members {
+        let Some(ip) = records.get(i as usize).and_then(|r| r.origin.ip) else {
+            continue;
+        };
+        *all.entry(ip).or_default() += 1;
+        if !left.holds(i) {
+            *spam.entry(ip).or_default() += 1;
+        }
+    }
+    let before = ips_phrase(c.key, &all, strings);
+    let only_left = all.len() - spam.len();
+    if only_left == 0 || before.is_empty() {
+        return summary.to_string();
+    }
+    let after = format!(
+        "{} besides {} of the mail not counted as spam",
+        ips_phrase(c.key, &spam, strings),
+        counted(only_left as u64, "IP", "IPs")
+    );
+    let (before, after) = (sanitize_str(&before), sanitize_str(&after));
+    summary.replacen(&*before, &after, 1)
 }
