@@ -208,6 +208,8 @@ fn score(c: &Cluster, s: &Signals, corpus: &Corpus<'_>, words: bool) -> Scoring 
         sc.held = Some(Held::Heavy);
     } else if heavy::list_alone(&sc, c, s) {
         sc.held = Some(Held::ListAlone);
+    } else if let Some(busiest) = heavy::on_the_move(&sc, c, s, corpus) {
+        sc.held = Some(Held::OnTheMove(busiest));
     } else if inside::carries(&sc, points::FORGED_INSIDE) {
         sc.held = Some(Held::ForgedInside);
     } else if inside::carries(&sc, points::TEMPLATE_INSIDE) {
@@ -299,6 +301,10 @@ pub fn assess(c: &mut Cluster, corpus: &Corpus<'_>) {
         let s = if c.messages == 1 { "" } else { "s" };
         c.reasons
             .push(format!("only {} message{s}: score scaled down", c.messages));
+    }
+    if Verdict::of(total) != Verdict::Legitimate {
+        c.reasons
+            .extend(inside::this_host_note(c, &s, corpus.strings));
     }
     held::push_reasons(c, held, (&points, total), &s, corpus);
 }
@@ -521,7 +527,7 @@ mod stuffing;
 mod top;
 use heavy::account_points;
 use held::Held;
-pub use inside::HELD_INSIDE;
+pub use inside::{HELD_INSIDE, THIS_HOST};
 pub use inside_run::HELD_TEMPLATE;
 pub use open_relay::OPEN_RELAY;
 use points::{

@@ -11,7 +11,7 @@ const RELAYING: &str = "relaying without a login";
 /// The conclusion of one whose clients logged in though no header names the account.
 const UNNAMED: &str = "no header names the account";
 /// The signal of one campaign relayed without a login from many networks.
-use crate::analysis::rank::OPEN_RELAY;
+use crate::analysis::rank::{OPEN_RELAY, THIS_HOST};
 /// The conclusion of a subject sent through many stolen logins.
 const STUFFING: &str = "credential stuffing";
 
@@ -46,6 +46,12 @@ const OPEN_RELAY_ADVICE: &str = "close the relay: clients in many networks sent 
      domains without a login (give RELAYCLIENT in tcp.smtp to your own networks only, rebuild \
      tcp.smtp.cdb with tcprules, and make sure control/rcpthosts exists)";
 
+/// The advice for a login most of whose spam logged in from this host.
+const THIS_HOST_ADVICE: &str = "change its password and end its sessions: this login sent the \
+     spam, most of it from this host (127.0.0.1): find what on it holds the password (a webmail \
+     session, or a site's mail plugin or SMTP settings: the web server's access log at the spam's \
+     times) and clean that site before giving it the new one";
+
 /// What to do about a uid that queued spam.
 pub const UID_ADVICE: &str =
     "find what runs as this uid and mails: its crontab, its web scripts, its processes";
@@ -74,6 +80,9 @@ pub fn culprit_fixes(culprits: &[Culprit]) -> Vec<CulpritFix> {
         let says = |words: &str| c.reasons.iter().any(|r| r.contains(words));
         let relaying = || says(RELAYING);
         let advice = match c.kind {
+            // Whoever holds the password is on this host: a new one typed into the hacked
+            // site's settings is the spammer's again (mix65's Q4).
+            ClusterKey::AuthUser if says(THIS_HOST) => THIS_HOST_ADVICE,
             ClusterKey::AuthUser => {
                 "change its password and end its sessions: this login sent the spam"
             }
@@ -200,6 +209,20 @@ mod tests {
                 (ClusterKey::Subject, "Document shared with you #", "change"),
             ]
         );
+    }
+
+    /// mix65's Q4: a login most of whose spam logged in from this host is fixed where its
+    /// password is held too (a hacked site's plugin would get the new one).
+    #[test]
+    fn a_login_used_from_this_host_is_fixed_there_too() {
+        let here = "1,052 of its messages (99%) logged in from this host (loopback): ...";
+        let fixes = culprit_fixes(&[
+            culprit(ClusterKey::AuthUser, "info@example.com", here),
+            culprit(ClusterKey::AuthUser, "test", "likely a guessed password"),
+        ]);
+        assert_eq!(fixes[0].advice, THIS_HOST_ADVICE);
+        assert!(fixes[1].advice.starts_with("change its password"));
+        assert_ne!(fixes[1].advice, THIS_HOST_ADVICE);
     }
 
     /// newuser58: without --log, `helo User` and four sender patterns named a login's flood

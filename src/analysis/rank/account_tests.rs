@@ -325,3 +325,38 @@ fn a_newsletter_mailing_as_a_list_is_held_whatever_its_reply_to_and_servers() {
         );
     }
 }
+
+/// mix66's Q3C: after a trade fair, a sales rep quotes 84 customers from her phone, whose
+/// carrier gives it a new address every hour or two (14 IPs in 14 networks), ten times the
+/// median login's mail on one template: held a suspect, one or two places at a time. The same
+/// mail through a proxy ring's 23 IPs, all in use every hour, is a culprit.
+#[test]
+fn a_sales_rep_quoting_from_a_changing_phone_address_is_held_and_a_ring_is_not() {
+    for (ring, verdict) in [(false, Verdict::Suspect), (true, Verdict::Culprit)] {
+        let s = Arc::new(Interner::new());
+        let mut recs = mix(&s, true);
+        let rep = "n.boehm@example.com";
+        recs.extend((0..84u64).map(|n| {
+            let ip = match ring {
+                false => format!("109.40.{}.7", 10 + n / 6),
+                true => format!("91.92.{}.{}", 240 + n % 4, 10 + n % 23),
+            };
+            let mut r = Rec::new(&s, 5_000 + n)
+                .auth(rep, &ip)
+                .sender(rep)
+                .rcpts(Channel::Remote, 1 + (n % 3) as usize)
+                .subject(&format!("Angebot {} - Messe Wasser Berlin", 7_100 + n))
+                .r;
+            r.set_queued(super::tests::NOW - 600 - 600 * n as i64);
+            r.headers.from = Some(s.intern(rep.as_bytes()));
+            r
+        }));
+        let a = run(recs, s.clone(), &["example.com"]);
+        let c = (a.top.iter())
+            .find(|c| c.value.map(|v| v.text(&s)).as_deref() == Some(rep))
+            .unwrap_or_else(|| panic!("{ring}: {:#?}", a.top));
+        assert_eq!(c.verdict(), verdict, "{ring}: {:#?}", c.reasons);
+        let held = (c.reasons.iter()).any(|r| r.contains("at a time (its busiest hour)"));
+        assert_eq!(held, !ring, "{ring}: {:#?}", c.reasons);
+    }
+}

@@ -1,5 +1,6 @@
 //! The heavy account: a login sending as itself far more than the queue's others, held a
-//! suspect unless its replies are diverted.
+//! suspect unless its replies are diverted; also when it is a person on the move, one place or
+//! a few at a time.
 
 use super::points::{DIVERTED, FEW_PLACES, GUESSED, HEAVY};
 use super::{frac, percent, Scoring};
@@ -112,4 +113,55 @@ pub(super) fn list_alone(sc: &Scoring, c: &Cluster, s: &Signals) -> bool {
         && s.remote_max <= 1
         && own * 2 >= c.messages
         && s.senders >= MANY_SENDERS
+}
+
+/// Remote recipients a message up to which a heavy login writes as a person does (a quote to a
+/// customer and a colleague in copy).
+pub(super) const PERSON_RECIPIENTS: u32 = 3;
+/// Distinct client IPs within one hour up to which a login is one person's places at once: a
+/// phone whose carrier gives it a new address, a laptop on a hotel's or a fair's network, the
+/// office. A botnet, a proxy ring, a mobile proxy service use many at once.
+pub(super) const PLACES_AT_ONCE: usize = 3;
+
+/// Is `c` a heavy account on the move, with nothing else against it but its volume and the
+/// places it logs in from: writing as itself to a few recipients a message, from
+/// [`PLACES_AT_ONCE`] IPs at most in any hour? Then the IPs of its busiest hour.
+///
+/// mix66's Q3C: after a trade fair four sales reps sent 70-90 quotes each from their phones,
+/// each on a carrier that gives a new address every hour or few (10 IPs in 10 networks: 25
+/// points), ten times the median login's mail (20), on one subject template (10): culprits at
+/// 41.6-57.0, and `plan` took 282 real messages. A guessed login's flood through a proxy ring
+/// or a mobile proxy service logs in from many IPs in the same hour (mix66's Q2: 23 and 129);
+/// a botnet's spreads over address blocks, which adds its own points (`spread.rs`).
+pub(super) fn on_the_move(
+    sc: &Scoring,
+    c: &Cluster,
+    s: &Signals,
+    corpus: &Corpus<'_>,
+) -> Option<usize> {
+    let allowed = |&(why, points): &(&str, f64)| {
+        why == HEAVY || (why == GUESSED && points <= super::points::MANY_PLACES)
+    };
+    let own = s.foreign_known.saturating_sub(s.foreign);
+    let shaped = sc.whys.iter().any(|w| w.0 == HEAVY)
+        && sc.whys.iter().all(allowed)
+        && !sc.shared_clients
+        && s.remote_max <= PERSON_RECIPIENTS
+        && own * 2 >= c.messages;
+    if !shaped {
+        return None;
+    }
+    let mut seen: rustc_hash::FxHashSet<(i64, crate::queue::Sym)> = Default::default();
+    let mut per_hour: rustc_hash::FxHashMap<i64, usize> = Default::default();
+    for &i in &c.members {
+        let Some(r) = corpus.records.get(i as usize) else {
+            continue;
+        };
+        let Some(ip) = r.origin.ip else { continue };
+        if seen.insert((r.queued().div_euclid(3600), ip)) {
+            *per_hour.entry(r.queued().div_euclid(3600)).or_default() += 1;
+        }
+    }
+    let busiest = per_hour.values().copied().max().unwrap_or(0);
+    (busiest <= PLACES_AT_ONCE).then_some(busiest)
 }

@@ -20,6 +20,10 @@ pub(super) enum Held {
     /// return path), with only its replies sent elsewhere or a few places besides: a
     /// newsletter with a help desk's Reply-To, sent from several servers (`heavy.rs`).
     ListAlone,
+    /// A heavy account writing as itself to few, whose many places are one person's a few
+    /// at a time (its busiest hour's IPs): a sales rep quoting from a phone on a carrier's
+    /// changing addresses (`heavy.rs`).
+    OnTheMove(usize),
     /// Only one subject through many logins from many places, to few or the same addresses:
     /// people sending one greeting from phone and home, colleagues replying to all do.
     SpreadAlone,
@@ -85,6 +89,14 @@ pub(super) fn push_reasons(
              domain or a few sending places speaks against it: held below {CULPRIT_SCORE:.0} (a \
              newsletter with a help desk's Reply-To, sent from several servers, sends like \
              this); look before taking it"
+        )),
+        Some(Held::OnTheMove(busiest)) => c.reasons.push(format!(
+            "nothing but its volume and its places speaks against it, and it writes as itself to \
+             {} recipients a message or fewer, from at most {} at a time (its busiest hour): held \
+             below {CULPRIT_SCORE:.0} (a sales rep quoting customers from a phone whose carrier \
+             changes its address every hour or few sends like this); look before taking it",
+            super::heavy::PERSON_RECIPIENTS,
+            crate::size::counted(busiest as u64, "IP", "IPs"),
         )),
         Some(Held::SpreadAlone) => {
             let reason = stuffing::held(c, s, corpus);

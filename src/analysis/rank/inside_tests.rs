@@ -214,3 +214,67 @@ fn top_says_which_of_a_kept_ips_messages_a_suspect_above_holds() {
         assert_eq!(conclusion_of(&c.reasons[0]), LEGITIMATE, "{:#?}", c.reasons);
     }
 }
+
+/// `n` messages of `login` logged in from `ip(i)`, as `sender(i)`, to 3 remote recipients.
+fn logged_in(
+    s: &Interner,
+    first: u64,
+    n: u64,
+    login: &str,
+    ip: impl Fn(u64) -> String,
+    sender: impl Fn(u64) -> String,
+) -> Vec<MessageRecord> {
+    (0..n)
+        .map(|i| {
+            (Rec::new(s, first + i).auth(login, &ip(i)))
+                .sender(&sender(i))
+                .rcpts(Channel::Remote, 3)
+                .r
+        })
+        .collect()
+}
+
+/// mix65's Q4: a hacked site's plugin sends with its mailbox's password through 127.0.0.1, its
+/// owner logs in from elsewhere now and then. The login is said to be used from this host,
+/// where changing its password alone does not reach; a webmail user logging in from there
+/// every day, judged legitimate, is not annotated, nor a login used from there a little.
+#[test]
+fn a_login_used_mostly_from_this_host_says_so() {
+    let s = Interner::new();
+    let mut recs = people(&s);
+    let site = "info@baeckerei.example";
+    let ip = |i: u64| match i % 30 {
+        0 => format!("87.139.52.{}", 70 + i % 7),
+        _ => "127.0.0.1".into(),
+    };
+    let forged = |i: u64| format!("offer{i}@deals{}.example.net", i % 9);
+    recs.extend(logged_in(&s, 100_000, 300, site, ip, forged));
+    let webmail = |_| "127.0.0.1".to_string();
+    let own = |_| "anna@example.com".to_string();
+    recs.extend(logged_in(&s, 200_000, 12, "anna@example.com", webmail, own));
+    let away = |i: u64| match i % 3 {
+        0 => "127.0.0.1".to_string(),
+        _ => format!("203.0.113.{}", i % 40),
+    };
+    let spam = |i: u64| format!("win{i}@prize{}.example.org", i % 5);
+    recs.extend(logged_in(&s, 300_000, 200, "bob@example.com", away, spam));
+    let note = |c: &Cluster| c.reasons.iter().find(|r| r.contains(THIS_HOST)).cloned();
+
+    let c = ranked(recs.clone(), &s, ClusterKey::AuthUser, site);
+    assert_ne!(c.verdict(), Verdict::Legitimate, "{:#?}", c.reasons);
+    assert_eq!(
+        note(&c).as_deref(),
+        Some(
+            "290 of its messages (97%) logged in from this host (loopback): its webmail's \
+             sessions, or a web application on this host holding its password"
+        ),
+        "{:#?}",
+        c.reasons
+    );
+    let anna = ranked(recs.clone(), &s, ClusterKey::AuthUser, "anna@example.com");
+    assert_eq!(anna.verdict(), Verdict::Legitimate, "{:#?}", anna.reasons);
+    assert_eq!(note(&anna), None);
+    let bob = ranked(recs, &s, ClusterKey::AuthUser, "bob@example.com");
+    assert_ne!(bob.verdict(), Verdict::Legitimate, "{:#?}", bob.reasons);
+    assert_eq!(note(&bob), None, "a third from this host");
+}

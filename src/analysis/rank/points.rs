@@ -104,7 +104,7 @@ pub(super) fn login_points(sc: &mut Scoring, c: &Cluster, s: &Signals) {
     // are a person's (home, office, phone, a hotel); a botnet's logins come from many.
     let (ips, nets) = (s.ips.len(), s.nets.len());
     let points = match (ips, nets) {
-        _ if ips >= MANY_IPS || nets >= MANY_NETS => 25.0,
+        _ if ips >= MANY_IPS || nets >= MANY_NETS => MANY_PLACES,
         _ if ips >= 3 || nets >= 2 => FEW_PLACES,
         _ => 0.0,
     };
@@ -346,6 +346,8 @@ pub(super) fn shared_ip_points(sc: &mut Scoring, c: &Cluster, s: &Signals, corpu
 
 /// The points of a login from a person's few places (3-9 IPs or 2-4 networks).
 pub(super) const FEW_PLACES: f64 = 10.0;
+/// Points of a login used from many places.
+pub(super) const MANY_PLACES: f64 = 25.0;
 /// The points of a login whose clients log in as other accounts too.
 const SHARED_CLIENTS: f64 = 20.0;
 
