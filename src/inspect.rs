@@ -65,10 +65,7 @@ pub const MAX_RECIPIENTS: usize = 20;
 pub const MAX_LINE_CHARS: usize = 500;
 
 fn clip(s: std::borrow::Cow<'_, str>) -> String {
-    match s.char_indices().nth(MAX_LINE_CHARS) {
-        Some((i, _)) => format!("{}…", &s[..i]),
-        None => s.into_owned(),
-    }
+    crate::sanitize::clipped(s, MAX_LINE_CHARS)
 }
 
 fn text(strings: &Interner, sym: Option<Sym>) -> String {

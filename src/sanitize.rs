@@ -89,6 +89,15 @@ pub fn sanitize_str(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Sanitized text cut to `max_chars` characters and `…`: a shown line of a message-derived
+/// value stays a line (walk66: a 5,000-character subject filled a confirmation twice over).
+pub fn clipped(s: Cow<'_, str>, max_chars: usize) -> String {
+    match s.char_indices().nth(max_chars) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.into_owned(),
+    }
+}
+
 /// Sanitize arbitrary bytes: valid UTF-8 runs as in [`sanitize_str`], invalid bytes as `\xNN`.
 pub fn sanitize_bytes(bytes: &[u8]) -> Cow<'_, str> {
     match std::str::from_utf8(bytes) {

@@ -127,10 +127,20 @@ from a forced yank is); a message put back before it was preprocessed may be rea
 before its mess file is back and logged as 'warning: unable to stat mess/N/ID', then retried. \
 Stop qmail-send if you can, and restart it after the restore.";
 
+/// The warning `--force` prints on an expire while qmail-send is running: it moves nothing
+/// (walk66 read the yank's words on it); qmail-send reads the age from the info file at each
+/// delivery attempt (`getinfo`), so the bounces come at the next one.
+pub const FORCE_EXPIRE_WARNING: &str =
+    "warning: --force while qmail-send is running: it reads a message's age from its info \
+file at every delivery attempt, so it bounces these at their next attempt, perhaps within \
+seconds: an undo (restore --batch) cannot take back a bounce already sent. Stop qmail-send if \
+you can.";
+
 /// What `--force` warns of for `direction`'s moves while qmail-send is running.
 pub fn force_warning(direction: actions::Direction) -> &'static str {
     match direction {
         actions::Direction::Restore => FORCE_RESTORE_WARNING,
+        actions::Direction::Expire => FORCE_EXPIRE_WARNING,
         _ => FORCE_WARNING,
     }
 }

@@ -262,26 +262,45 @@ pub fn keep_present(state: &mut AppState, new: &Analysis) {
     };
     let now = marked(&new.snapshot.records, !new.envelopes_pending);
     let old = (state.data.as_ref()).map(|d| marked(&d.snapshot.records, !d.envelopes_pending));
-    let before = state.marks.ids.len();
+    let (mut gone, mut changed) = (0u64, Vec::new());
     state.marks.ids.retain(|id| {
         let Some(&(size, born)) = now.get(id) else {
+            gone += 1;
             return false;
         };
         let same = |&(s, b): &Seen| s == size && (b.is_none() || born.is_none() || b == born);
-        old.as_ref().is_none_or(|was| was.get(id).is_none_or(same))
+        let kept = old.as_ref().is_none_or(|was| was.get(id).is_none_or(same));
+        if !kept {
+            changed.push(*id);
+        }
+        kept
     });
-    let gone = before - state.marks.ids.len();
     forget_plan_when_unmarked(state);
     // During this TUI's own action its records come back without what it moved, before it
     // says what it did: its own words, not these.
     let own_action = matches!(state.popup, Popup::Running { .. });
-    if gone > 0 && !own_action {
-        let what = crate::size::counted(gone as u64, "marked message", "marked messages");
-        let text = format!(
-            "{what} left the queue since marked (yanked, delivered or removed elsewhere): unmarked"
-        );
-        notice(state, text, false);
+    if own_action || gone + changed.len() as u64 == 0 {
+        return;
     }
+    let marked = |n: u64| crate::size::counted(n, "marked message", "marked messages");
+    let mut said = Vec::new();
+    if gone > 0 {
+        said.push(format!(
+            "{} left the queue since marked (yanked, delivered or removed elsewhere)",
+            marked(gone)
+        ));
+    }
+    // Still queued, as another message than the one marked, or as the one marked once its
+    // queueing finished (walk66: a refused straggler read "left the queue", and the operator
+    // nearly restarted qmail-send with it queued): said as still there, with its id.
+    if let Some(first) = changed.first() {
+        said.push(format!(
+            "{} still queued but changed since marked (#{first}: its queueing finished, or new \
+             mail took its id): look at it again (/id:{first})",
+            marked(changed.len() as u64)
+        ));
+    }
+    notice(state, format!("{}: unmarked", said.join("; ")), false);
 }
 
 /// With no mark left (unmarked by hand, or yanked), the plan marked last names no later mark:

@@ -93,6 +93,17 @@ fn done_text(f: &Finished) -> String {
     } else if let Some(r) = o.skipped.first() {
         text.push_str(&format!(", {not_done} not done (#{}: {})", r.id, r.reason));
     }
+    // Refused when planned (queueing not finished): still marked, and still queued. Said, or
+    // the operator reads "yanked 134" as all of it and restarts qmail-send on the rest
+    // (walk66: its straggler's refusal was in the confirmation only).
+    if let Some(r) = plan.refused.first() {
+        text.push_str(&format!(
+            "; {} refused, still marked and queued (#{}: {}): r rescans, then y",
+            plan.refused.len(),
+            r.id,
+            r.reason
+        ));
+    }
     if o.forced_while_running {
         text.push_str(" [forced while qmail-send ran]");
     }

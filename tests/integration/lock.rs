@@ -129,6 +129,18 @@ fn every_destructive_command_refuses_while_send_runs_and_force_acts() {
     );
     let places = walk(t.root(), &t.root().join("yanked"), false).places();
     assert!(ids.iter().all(|id| places[id] == Place::Queue));
+    // Nor an expire, which moves nothing: qmail-send bounces at the next attempt (walk66).
+    let out = t.run(&["expire", "auth:test", "--apply", "--force"]);
+    assert_exit(&out, 0);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("it bounces these at their next attempt"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("A moved message may still be delivered"),
+        "{err}"
+    );
     drop(send);
     assert_eq!(t.stdout(&["mta"]), "qmail-send: stopped\n");
 }

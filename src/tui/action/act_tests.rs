@@ -63,6 +63,32 @@ fn finished(confirm: Confirm, batch: &str, failed: Vec<(MessageId, String)>) -> 
     }
 }
 
+/// walk66: a straggler the plan refused (queueing not finished) stays marked and queued, and
+/// the status line after the yank says so, not only "yanked 2".
+#[test]
+fn a_yank_says_what_its_plan_refused() {
+    let mut s = state((80, 24), 3, 2, false);
+    let mut c = confirming(&mut s, false);
+    let plan = std::sync::Arc::make_mut(&mut c.plan);
+    let straggler = plan.messages.pop().expect("a message").id;
+    let reason = crate::actions::plan::RefusalReason::QueueingUnfinished;
+    plan.refused.push(crate::actions::plan::Refusal {
+        id: straggler,
+        reason,
+    });
+    s.popup = Popup::Confirm(c);
+    let Some(Effect::Execute(c)) = press(&mut s, KeyCode::Enter) else {
+        panic!("execute")
+    };
+    let f = finished(c, "20261119-090000-beef", vec![]);
+    update(&mut s, Action::Worker(Report::Done(Box::new(f))));
+    assert!(s.marks.ids.contains(&straggler), "{:?}", s.marks.ids);
+    let text = notice_text(&s);
+    let want = format!("; 1 refused, still marked and queued (#{straggler}: queueing not finished");
+    assert!(text.contains(&want), "{text}");
+    assert!(text.ends_with("): r rescans, then y"), "{text}");
+}
+
 /// `m` on "(all messages)" then `y` or `E` would take the whole queue, the real mail too,
 /// three keys from the first screen: refused with a notice and no plan asked, as the CLI
 /// refuses an empty query.

@@ -30,6 +30,11 @@ const FORCE_RESTORE_RISK: &str = "F forces it: qmail-send reads the queue when i
 what is put back waits for its restart (one it still retries from a forced yank goes out); one \
 not yet preprocessed it may read before its message file is back, logging 'unable to stat' \
 and retrying. Stop qmail-send if you can.";
+/// What forcing an expire past a running qmail-send risks: it moves nothing, and qmail-send
+/// reads the age at each delivery attempt (walk66 read the yank's words on it).
+const FORCE_EXPIRE_RISK: &str = "F forces it: qmail-send reads a message's age at each \
+delivery attempt and bounces these at their next one, perhaps within seconds: an undo cannot \
+take back a bounce sent. Stop qmail-send if you can.";
 /// The expire warning: qmail-send bounces what is expired (lines fit the popup).
 pub const BACKSCATTER: [&str; 3] = [
     "qmail-send BOUNCES expired messages to their envelope senders.",
@@ -220,6 +225,7 @@ impl ConfirmPopup<'_> {
         if self.send == SendLine::Blocks && width != usize::MAX {
             let risk = match self.confirm.plan.direction {
                 Direction::Restore => FORCE_RESTORE_RISK,
+                Direction::Expire => FORCE_EXPIRE_RISK,
                 _ => FORCE_RISK,
             };
             v.extend(

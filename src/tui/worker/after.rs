@@ -217,7 +217,7 @@ pub fn picks_named(what: String, records: &[MessageRecord], strings: &Interner) 
     }
     let text = |s: Option<crate::queue::Sym>| {
         let bytes = s.map(|s| strings.resolve(s)).unwrap_or_default();
-        sanitize_bytes(&bytes).into_owned()
+        crate::sanitize::clipped(sanitize_bytes(&bytes), super::views::SHOWN_CHARS)
     };
     let named: Vec<String> = (records.iter())
         .map(|r| {

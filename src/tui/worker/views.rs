@@ -145,13 +145,20 @@ pub fn orders(s: &Snapshot) -> Orders {
 
 /// Messages of a restore its confirmation shows.
 const RESTORE_SAMPLE: usize = 3;
+/// Characters of a sender or subject a confirmation shows: a few rows at most, so the counts
+/// under it stay on the popup's first page.
+pub const SHOWN_CHARS: usize = 120;
 
 /// A restore's first messages as `<sender>  subject`, as `qtriage restore`'s dry run shows them
-/// (sanitized; `-` for no subject), read from the yank area for them alone.
+/// (sanitized, each cut at [`SHOWN_CHARS`]; `-` for no subject), read from the yank area for
+/// them alone.
 pub fn restore_sample(plan: &crate::actions::Plan) -> Vec<String> {
     let strings = crate::queue::Interner::new();
     let text = |sym: Option<crate::queue::Sym>, none: &str| match sym {
-        Some(s) => crate::sanitize::sanitize_bytes(&strings.resolve(s)).into_owned(),
+        Some(s) => crate::sanitize::clipped(
+            crate::sanitize::sanitize_bytes(&strings.resolve(s)),
+            SHOWN_CHARS,
+        ),
         None => none.to_string(),
     };
     (crate::actions::restore::sample_records(plan, RESTORE_SAMPLE, &strings).iter())

@@ -395,10 +395,10 @@ fn a_yank_of_the_plans_marks_is_named_by_the_plan() {
     assert_eq!(asked(&mut s), "1 marked message of auth-user test");
 }
 
-/// A restore's confirmation while qmail-send runs says what forcing a restore risks, not the
-/// yank's "may still deliver a moved message" (walk65).
+/// A restore's or an expire's confirmation while qmail-send runs says what forcing it risks,
+/// not the yank's "may still deliver a moved message" (walk65, walk66).
 #[test]
-fn a_restore_confirmation_warns_of_a_restores_risk() {
+fn a_restore_or_expire_confirmation_warns_of_its_own_risk() {
     let mut s = ready((100, 40));
     s.status.send = SendState::Running;
     let effect = crate::tui::event::Effect::Plan {
@@ -419,6 +419,17 @@ fn a_restore_confirmation_warns_of_a_restores_risk() {
     );
     assert!(
         words.contains("F forces it: qmail-send reads the queue when it starts"),
+        "{words}"
+    );
+    assert!(!words.contains("moved message"), "{words}");
+    // Nor an expire's, which moves nothing (walk66).
+    let s = asking((100, 40), SendState::Running, Command::Expire);
+    let words = screen_text(render(&s).backend().buffer())
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        words.contains("F forces it: qmail-send reads a message's age at each delivery"),
         "{words}"
     );
     assert!(!words.contains("moved message"), "{words}");

@@ -209,6 +209,26 @@ fn a_pick_of_a_few_names_them_escaped_once() {
     );
 }
 
+/// walk66: a 5,000-character subject filled the pick-back confirmation twice over (the chosen
+/// line and the sample) and pushed its counts off the page; each value is cut.
+#[test]
+fn a_huge_subject_is_cut_where_a_pick_names_it() {
+    let strings = Interner::new();
+    let mut r = crate::fixture::record::record(1);
+    r.sender = Some(strings.intern(b"big@spam.example"));
+    r.headers.subject = Some(strings.intern("big ".repeat(1_250).as_bytes()));
+    let named = super::picks_named("pick".into(), &[r], &strings);
+    let subject = named.split('"').nth(1).expect("a quoted subject");
+    assert_eq!(
+        subject.chars().count(),
+        super::super::views::SHOWN_CHARS + 1
+    );
+    assert!(
+        subject.starts_with("big big") && subject.ends_with('…'),
+        "{subject}"
+    );
+}
+
 /// The status line after a report counts what the operator yanked on their own judgment: "0
 /// culprits, 0 spam" alone read as an empty report when the spam was theirs to judge
 /// (review57).
