@@ -144,6 +144,13 @@ impl<'c> State<'c> {
                     };
                     Some((ex, FxHashMap::default()))
                 }
+                // The login as the clusters show it (`info` is `info@example.com` under the
+                // default domain): `auth:` matches either spelling (walk66 copied the pane's
+                // `info@example.com` and matched nothing).
+                Term::Auth(_) => tables.map(|t| {
+                    let ex = t.extractor(crate::analysis::key::ClusterKey::AuthUser, ctx.strings);
+                    (ex, FxHashMap::default())
+                }),
                 _ => None,
             })
             .collect();
@@ -172,7 +179,10 @@ impl<'c> State<'c> {
                 self.sym(i, o.ip, |ip| in_net(ip, *addr, *prefix))
             }
             Term::Ip(IpMatch::Text(m)) => self.sym(i, o.ip, |v| m.is_match(v)),
-            Term::Auth(m) => self.sym(i, o.auth_user, |v| m.is_match(v)),
+            Term::Auth(m) => {
+                o.auth_user.is_some()
+                    && (self.sym(i, o.auth_user, |v| m.is_match(v)) || self.cluster(i, m, r))
+            }
             Term::Uid(m) => match o.uid() {
                 Some(uid) => *self.syms[i]
                     .entry(uid)

@@ -362,10 +362,14 @@ pub(crate) fn mask(addr: IpAddr, prefix: u8) -> IpAddr {
 impl Term {
     /// Does its value need an analysis' tables and context ([`super::Query::needs_tables`])?
     pub fn needs_tables(&self) -> bool {
-        matches!(
-            self,
-            Term::Cluster { .. } | Term::BounceOf { .. } | Term::RemoteRcpts(_)
-        )
+        match self {
+            Term::Cluster { .. } | Term::BounceOf { .. } | Term::RemoteRcpts(_) => true,
+            // A login with its domain may be a bare login's under the default domain: the
+            // clusters' spelling of it is the tables' (a bare `auth:test` needs none, so
+            // `list --count` still streams).
+            Term::Auth(m) => m.names_a_domain(),
+            _ => false,
+        }
     }
 
     /// Does its value need the tables of the whole queue ([`super::Query::needs_queue_tables`])?

@@ -54,6 +54,17 @@ pub(crate) struct Matcher {
     compiled: Compiled,
 }
 
+impl Matcher {
+    /// Does the value name an `@`: a login written with its domain, which a bare login under
+    /// the default domain may be too (`auth:`).
+    pub(crate) fn names_a_domain(&self) -> bool {
+        match &self.pattern {
+            Pattern::Plain(units) => units.contains(&super::lexer::Unit::Lit('@')),
+            Pattern::Regex { source, .. } => source.contains('@'),
+        }
+    }
+}
+
 impl PartialEq for Matcher {
     fn eq(&self, other: &Self) -> bool {
         self.pattern == other.pattern && self.mode == other.mode

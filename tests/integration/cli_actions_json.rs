@@ -485,6 +485,25 @@ fn the_dry_run_names_accounts_as_clusters_does_under_its_flags() {
         "{rows:?}"
     );
     assert!(!rows.iter().any(|(v, _)| v == "test"), "{rows:?}");
+    // `auth:` matches the login as the clusters show it too (walk66: `auth:info@example.com`,
+    // copied from the pane, matched none of `info`'s): under the flag, the bare logins' 3 with
+    // the 2 written whole; without it, those 2 (the queue has no control/defaultdomain).
+    let count = |flags: &[&str]| {
+        let mut args = vec!["list", "--count", "auth:test@example.com"];
+        args.extend(flags);
+        t.stdout(&args).trim().to_string()
+    };
+    assert_eq!(count(&["--default-domain", "example.com"]), "5");
+    assert_eq!(count(&[]), "2");
+    // The bare spelling matches the logins written so: no domain named, no other spelling.
+    let bare = t.stdout(&[
+        "list",
+        "--count",
+        "--default-domain",
+        "example.com",
+        "auth:test",
+    ]);
+    assert_eq!(bare.trim(), "3");
 }
 
 /// Sizes in text are in binary units, the same in every listing (docs/cli.md): the dry run's
