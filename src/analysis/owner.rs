@@ -142,8 +142,9 @@ pub fn owners_mail(
         .collect();
     let mut out = HashMap::default();
     for (at, by_ip) in candidates {
+        let alike = spam_alike(&by_ip, &shared, records, strings);
         let mut ips: Vec<(Sym, usize)> = (by_ip.iter())
-            .filter(|(ip, _)| shared.contains(*ip))
+            .filter(|(ip, _)| shared.contains(*ip) && !alike.contains(*ip))
             .map(|(&ip, members)| (ip, members.len()))
             .collect();
         let part: usize = ips.iter().map(|&(_, n)| n).sum();
@@ -159,6 +160,48 @@ pub fn owners_mail(
         out.insert(at, OwnerMail { ips, members });
     }
     out
+}
+
+/// Of a login's `shared` IPs, those half or more of whose messages are on a subject template
+/// of its mail from its other IPs: the spammer's own use of an address a carrier's pool also
+/// gives strangers, not its owner's (mix66's Q4: a mobile proxy service's spam from Telekom
+/// CGNAT addresses three sales reps held in the same hours, 38 messages left as the owner's,
+/// whose own mail came from the office only). Messages without a subject are on no template.
+fn spam_alike(
+    by_ip: &HashMap<Sym, Vec<u32>>,
+    shared: &HashSet<Sym>,
+    records: &[MessageRecord],
+    strings: &Interner,
+) -> HashSet<Sym> {
+    let mut templates: HashMap<Sym, Option<Vec<u8>>> = HashMap::default();
+    let mut template = |i: u32| -> Option<Vec<u8>> {
+        let s = records.get(i as usize)?.headers.subject?;
+        (templates.entry(s))
+            .or_insert_with(|| strings.with(s, super::patterns::subject_template))
+            .clone()
+    };
+    let mine: Vec<Sym> = by_ip
+        .keys()
+        .filter(|ip| shared.contains(*ip))
+        .copied()
+        .collect();
+    if mine.is_empty() {
+        return HashSet::default();
+    }
+    let rest: HashSet<Vec<u8>> = (by_ip.iter())
+        .filter(|(ip, _)| !shared.contains(*ip))
+        .flat_map(|(_, members)| members.iter().copied())
+        .filter_map(&mut template)
+        .collect();
+    (mine.into_iter())
+        .filter(|ip| {
+            let members = &by_ip[ip];
+            let alike = (members.iter().copied())
+                .filter(|&i| template(i).is_some_and(|t| rest.contains(&t)))
+                .count();
+            2 * alike >= members.len()
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -107,6 +107,33 @@ fn a_stolen_logins_mail_from_ips_its_neighbours_use_is_its_owners() {
     assert_eq!(owners.len(), 1, "the family's login is no culprit");
 }
 
+/// mix66's Q4: a mobile proxy service sends `info`'s spam from carrier addresses strangers
+/// hold in the same hours, on the spam's subjects; its owner writes from the office, which a
+/// colleague's login uses too. Only the office's mail is hers.
+#[test]
+fn a_shared_ip_sending_the_spams_subjects_is_not_the_owners() {
+    let mut q = Queue::new();
+    for n in 0..12 {
+        q.send("info", &format!("203.0.113.{n}"), 5);
+    }
+    q.send("info", "80.187.81.246", 4);
+    q.send("rep", "80.187.81.246", 3);
+    q.send("info", "217.91.44.130", 3);
+    q.send("colleague", "217.91.44.130", 3);
+    let office = [4, 5, 6].map(|k| q.records.len() - k);
+    for (i, r) in q.records.iter_mut().enumerate() {
+        let subject = match office.contains(&i) {
+            true => format!("Re: delivery note {i}"),
+            false => format!("Your parcel {} is waiting", 7_000 + i),
+        };
+        r.headers.subject = Some(q.strings.intern(subject.as_bytes()));
+    }
+    let ranking = [q.cluster("info", 60.0)];
+    let owners = q.owners(&ranking);
+    let o = owners.get(&0).expect("the office's mail set apart");
+    assert_eq!(q.texts(o), [("217.91.44.130".to_string(), 3)]);
+}
+
 /// A botnet working two guessed logins through shared proxies: the IPs are shared between
 /// suspects only, and nothing is set apart.
 #[test]
