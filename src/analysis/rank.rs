@@ -172,7 +172,7 @@ fn score(c: &Cluster, s: &Signals, corpus: &Corpus<'_>, words: bool) -> Scoring 
         words,
         ..Scoring::default()
     };
-    login_points(&mut sc, c, s);
+    login_points(&mut sc, c, s, corpus);
     spread::spread_points(&mut sc, c, s, corpus);
     shared_ip_points(&mut sc, c, s, corpus);
     campaign_points(&mut sc, c, s, corpus);

@@ -151,17 +151,6 @@ pub(super) fn on_the_move(
     if !shaped {
         return None;
     }
-    let mut seen: rustc_hash::FxHashSet<(i64, crate::queue::Sym)> = Default::default();
-    let mut per_hour: rustc_hash::FxHashMap<i64, usize> = Default::default();
-    for &i in &c.members {
-        let Some(r) = corpus.records.get(i as usize) else {
-            continue;
-        };
-        let Some(ip) = r.origin.ip else { continue };
-        if seen.insert((r.queued().div_euclid(3600), ip)) {
-            *per_hour.entry(r.queued().div_euclid(3600)).or_default() += 1;
-        }
-    }
-    let busiest = per_hour.values().copied().max().unwrap_or(0);
+    let busiest = super::spread::busiest_hour(c, corpus);
     (busiest <= PLACES_AT_ONCE).then_some(busiest)
 }

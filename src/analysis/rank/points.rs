@@ -99,12 +99,17 @@ pub(super) fn forged_pattern_points(
 }
 
 /// One login from many places; authenticated senders using other domains.
-pub(super) fn login_points(sc: &mut Scoring, c: &Cluster, s: &Signals) {
+pub(super) fn login_points(sc: &mut Scoring, c: &Cluster, s: &Signals, corpus: &Corpus<'_>) {
     // A property of the login itself, so only the auth-user cluster earns it. A few places
-    // are a person's (home, office, phone, a hotel); a botnet's logins come from many.
+    // are a person's (home, office, phone, a hotel); a botnet's logins come from many, and
+    // many at once; a person moving, from many over days, one or a few at a time.
     let (ips, nets) = (s.ips.len(), s.nets.len());
+    let many = ips >= MANY_IPS || nets >= MANY_NETS;
+    let person = many
+        .then(|| super::spread::one_person(c, s, corpus))
+        .flatten();
     let points = match (ips, nets) {
-        _ if ips >= MANY_IPS || nets >= MANY_NETS => MANY_PLACES,
+        _ if many && person.is_none() => MANY_PLACES,
         _ if ips >= 3 || nets >= 2 => FEW_PLACES,
         _ => 0.0,
     };
@@ -117,7 +122,16 @@ pub(super) fn login_points(sc: &mut Scoring, c: &Cluster, s: &Signals) {
                 // `counted`: "3 IPs in 1 network", not "1 networks" (newuser51b).
                 let ips = crate::size::counted(ips as u64, "IP", "IPs");
                 let nets = crate::size::counted(nets as u64, "network", "networks");
-                format!("one login used from {ips} in {nets}")
+                match person {
+                    // mix66: thirty field reps on their carriers' pools, each a suspect at 25.
+                    Some((blocks, at_once)) => format!(
+                        "one login used from {ips} in {nets}, in {} and {} at a time at \
+                         most: one person moving (a phone's carrier, home, office, hotels)",
+                        crate::size::counted(blocks as u64, "address block", "address blocks"),
+                        at_once
+                    ),
+                    None => format!("one login used from {ips} in {nets}"),
+                }
             },
             Some(GUESSED),
         );
