@@ -518,6 +518,7 @@ mod mailing;
 mod members;
 mod open_relay;
 mod part;
+mod places;
 mod points;
 mod quick;
 mod scripts;

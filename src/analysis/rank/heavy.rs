@@ -118,14 +118,10 @@ pub(super) fn list_alone(sc: &Scoring, c: &Cluster, s: &Signals) -> bool {
 /// Remote recipients a message up to which a heavy login writes as a person does (a quote to a
 /// customer and a colleague in copy).
 pub(super) const PERSON_RECIPIENTS: u32 = 3;
-/// Distinct client IPs within one hour up to which a login is one person's places at once: a
-/// phone whose carrier gives it a new address, a laptop on a hotel's or a fair's network, the
-/// office. A botnet, a proxy ring, a mobile proxy service use many at once.
-pub(super) const PLACES_AT_ONCE: usize = 3;
 
 /// Is `c` a heavy account on the move, with nothing else against it but its volume and the
 /// places it logs in from: writing as itself to a few recipients a message, from
-/// [`PLACES_AT_ONCE`] IPs at most in any hour? Then the IPs of its busiest hour.
+/// [`super::places::PLACES_AT_ONCE`] IPs at most in any hour? Then the IPs of its busiest hour.
 ///
 /// mix66's Q3C: after a trade fair four sales reps sent 70-90 quotes each from their phones,
 /// each on a carrier that gives a new address every hour or few (10 IPs in 10 networks: 25
@@ -151,6 +147,6 @@ pub(super) fn on_the_move(
     if !shaped {
         return None;
     }
-    let busiest = super::spread::busiest_hour(c, corpus);
-    (busiest <= PLACES_AT_ONCE).then_some(busiest)
+    let busiest = super::places::busiest_hour(c, corpus);
+    (busiest <= super::places::PLACES_AT_ONCE).then_some(busiest)
 }

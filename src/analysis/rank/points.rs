@@ -106,7 +106,7 @@ pub(super) fn login_points(sc: &mut Scoring, c: &Cluster, s: &Signals, corpus: &
     let (ips, nets) = (s.ips.len(), s.nets.len());
     let many = ips >= MANY_IPS || nets >= MANY_NETS;
     let person = many
-        .then(|| super::spread::one_person(c, s, corpus))
+        .then(|| super::places::one_person(c, s, corpus))
         .flatten();
     let points = match (ips, nets) {
         _ if many && person.is_none() => MANY_PLACES,
