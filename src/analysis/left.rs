@@ -34,11 +34,11 @@
 
 use super::context::AnalysisContext;
 use super::key::ClusterKey;
-use super::patterns::subject_template;
+use super::patterns::Templates;
 use super::signals::remote_mailbox_count;
 use super::types::Cluster;
 use crate::queue::{Interner, MessageRecord, Sym};
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use rustc_hash::FxHashSet as HashSet;
 
 /// The local-only part is at most one message in this many of the culprit's: a culprit mostly
 /// writing to this server's own users is taken whole.
@@ -196,20 +196,18 @@ fn shares_a_template(
 ) -> bool {
     // Only once there is a part (most culprits have none): the templates of its few messages,
     // then the rest's subjects read until one is on them, each distinct one once.
-    let mut templates: HashMap<Sym, Option<Vec<u8>>> = HashMap::default();
-    let mut template = |s: Option<Sym>| -> Option<Vec<u8>> {
-        let s = s?;
-        (templates.entry(s))
-            .or_insert_with(|| strings.with(s, subject_template))
-            .clone()
-    };
+    let mut templates = Templates::new(strings);
     let own: HashSet<Vec<u8>> = (part.members.iter())
         .filter_map(|&i| records.get(i as usize))
-        .filter_map(|r| template(r.headers.subject))
+        .filter_map(|r| templates.of(r.headers.subject))
         .collect();
     (c.members.iter().filter(|&&i| rest(i)))
         .filter_map(|&i| records.get(i as usize))
-        .any(|r| template(r.headers.subject).is_some_and(|t| own.contains(&t)))
+        .any(|r| {
+            templates
+                .of(r.headers.subject)
+                .is_some_and(|t| own.contains(&t))
+        })
 }
 
 /// The members of `c` that `counted` judges and `inside` takes, when there are some and they

@@ -173,13 +173,9 @@ fn spam_alike(
     records: &[MessageRecord],
     strings: &Interner,
 ) -> HashSet<Sym> {
-    let mut templates: HashMap<Sym, Option<Vec<u8>>> = HashMap::default();
-    let mut template = |i: u32| -> Option<Vec<u8>> {
-        let s = records.get(i as usize)?.headers.subject?;
-        (templates.entry(s))
-            .or_insert_with(|| strings.with(s, super::patterns::subject_template))
-            .clone()
-    };
+    let mut templates = super::patterns::Templates::new(strings);
+    let mut template =
+        |i: u32| templates.of(records.get(i as usize).and_then(|r| r.headers.subject));
     let mine: Vec<Sym> = by_ip
         .keys()
         .filter(|ip| shared.contains(*ip))

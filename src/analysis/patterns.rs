@@ -333,6 +333,31 @@ fn is_random_word(w: &str) -> bool {
     no_vowel || random_case || n >= 25
 }
 
+/// Subject templates of interned subjects, each distinct subject worked out once: a plan's
+/// parts and the owner rule compare a few messages' templates with a culprit's many.
+pub(crate) struct Templates<'a> {
+    strings: &'a crate::queue::Interner,
+    seen: rustc_hash::FxHashMap<crate::queue::Sym, Option<Vec<u8>>>,
+}
+
+impl<'a> Templates<'a> {
+    pub(crate) fn new(strings: &'a crate::queue::Interner) -> Templates<'a> {
+        Templates {
+            strings,
+            seen: Default::default(),
+        }
+    }
+
+    /// The template of `subject` (none for no subject).
+    pub(crate) fn of(&mut self, subject: Option<crate::queue::Sym>) -> Option<Vec<u8>> {
+        let s = subject?;
+        let strings = self.strings;
+        (self.seen.entry(s))
+            .or_insert_with(|| strings.with(s, subject_template))
+            .clone()
+    }
+}
+
 /// Decoded subject → template: addresses become `*@domain`, digit runs `#`, generated words `*`,
 /// so `Invoice 4471 ref A7X9QZ` and `Invoice 18 ref K2PP0Q` are one template
 /// (`Invoice # ref *`). Whitespace is already collapsed by the decoder.

@@ -29,7 +29,7 @@ mod whole;
 pub(crate) use accounts::AccountNorms;
 use campaigns::Campaigns;
 use domains::foreign_and_null;
-pub(crate) use domains::is_internal_ip;
+pub(crate) use domains::{is_internal_ip, is_loopback_ip};
 pub(crate) use flags::is_list_bounce;
 pub(crate) use flags::Bit;
 pub(crate) use login_parts::LoginParts;

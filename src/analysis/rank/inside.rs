@@ -80,7 +80,7 @@ pub(super) fn this_host_note(c: &Cluster, s: &Signals, strings: &Interner) -> Op
         return None;
     }
     let here: usize = (s.ips.iter())
-        .filter(|(ip, _)| strings.with(**ip, is_loopback))
+        .filter(|(ip, _)| strings.with(**ip, crate::analysis::signals::is_loopback_ip))
         .map(|(_, n)| n)
         .sum();
     (2 * here >= c.messages).then(|| {
@@ -91,16 +91,4 @@ pub(super) fn this_host_note(c: &Cluster, s: &Signals, strings: &Interner) -> Op
             percent(frac(here, c.messages))
         )
     })
-}
-
-/// Is `ip` (text) a loopback address (127.0.0.0/8, ::1, or ::ffff:127.x)?
-fn is_loopback(ip: &[u8]) -> bool {
-    let parsed = std::str::from_utf8(ip).ok().and_then(|t| t.parse().ok());
-    match parsed {
-        Some(std::net::IpAddr::V4(a)) => a.is_loopback(),
-        Some(std::net::IpAddr::V6(a)) => {
-            a.is_loopback() || a.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
-        }
-        None => false,
-    }
 }

@@ -212,6 +212,18 @@ impl Domains<'_> {
     }
 }
 
+/// Is `ip` (text) a loopback address (127.0.0.0/8, ::1, ::ffff:127.x): this host itself?
+pub(crate) fn is_loopback_ip(ip: &[u8]) -> bool {
+    let parsed = std::str::from_utf8(ip).ok().and_then(|t| t.parse().ok());
+    match parsed {
+        Some(std::net::IpAddr::V4(a)) => a.is_loopback(),
+        Some(std::net::IpAddr::V6(a)) => {
+            a.is_loopback() || a.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
+        None => false,
+    }
+}
+
 /// Is `ip` (text) an address no Internet client has: private, loopback or link-local?
 pub(crate) fn is_internal_ip(ip: &[u8]) -> bool {
     let Some(ip) = std::str::from_utf8(ip).ok().and_then(|t| t.parse().ok()) else {
