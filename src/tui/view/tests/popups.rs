@@ -409,10 +409,13 @@ fn a_restore_or_expire_confirmation_warns_of_its_own_risk() {
     assert_eq!(a.plan.direction, crate::actions::Direction::Restore);
     // As a planned undo leaves it (the state's way there needs a yank area's batches).
     s.popup = Popup::Confirm(a);
-    let words = screen_text(render(&s).backend().buffer())
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    // The screen's words, the popup's lines joined as they wrap.
+    let words_of = |s: &AppState| {
+        (screen_text(render(s).backend().buffer()).split_whitespace())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let words = words_of(&s);
     assert!(
         words.contains("RUNNING: refused unless forced (F)"),
         "{words}"
@@ -423,11 +426,7 @@ fn a_restore_or_expire_confirmation_warns_of_its_own_risk() {
     );
     assert!(!words.contains("moved message"), "{words}");
     // Nor an expire's, which moves nothing (walk66).
-    let s = asking((100, 40), SendState::Running, Command::Expire);
-    let words = screen_text(render(&s).backend().buffer())
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let words = words_of(&asking((100, 40), SendState::Running, Command::Expire));
     assert!(
         words.contains("F forces it: qmail-send reads a message's age at each delivery"),
         "{words}"
